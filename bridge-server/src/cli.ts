@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * `switchboard-bridge --config FILE` (or SWITCHBOARD_CONFIG=FILE): runs a bridge until SIGTERM or
+ * SIGINT, then drains connections and closes the store before exiting.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { createBridge } from './server.js';
+
+const USAGE = `Usage: switchboard-bridge --config FILE
+
+Runs the Switchboard bridge with the given JSON configuration (see docs/configuration.md).
+  --config, -c FILE   configuration file (or set SWITCHBOARD_CONFIG)
+  --help, -h          show this help
+Environment: PORT overrides server.port, HOST server.host, LOG_LEVEL log.level.`;
+
+async function main(): Promise<void> {
+  let values: { config?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const path = values.config ?? process.env.SWITCHBOARD_CONFIG;
+  if (!path) {
+    process.stderr.write(`No configuration given.\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const config = loadConfig(path);
+  const bridge = await createBridge(config);
+  const shutdown = (signal: string) => {
+    bridge.logger.info({ signal }, 'shutting down');
+    bridge.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        bridge.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  await bridge.start();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`switchboard-bridge: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,177 @@
+/**
+ * The bridge's configuration: one JSON file, validated at start-up (docs/configuration.md).
+ * A wrong file stops the process with a message naming the field.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
+
+const address = z.string().regex(ADDRESS_PATTERN, 'must be an address such as web:a_alice or xmpp:alice@example.org');
+const origin = z.union([
+  z.literal('*'),
+  z.string().refine((value) => {
+    try {
+      return new URL(value).origin === value;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin such as https://shop.example.com (scheme, host and port only, no path or trailing slash)'),
+]);
+
+const apiKey = z.union([
+  z.string().min(16, 'API keys must be at least 16 characters'),
+  z.object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+    key: z.string().min(16, 'API keys must be at least 16 characters'),
+  }),
+]);
+
+const limitsSchema = z.object({
+  /** Longest message text in code points (at most the contract's limit). */
+  maxTextLength: z.number().int().min(1).max(LIMITS.maxTextLength).default(LIMITS.maxTextLength),
+  /** Sustained events per second one connection may send. */
+  ratePerSecond: z.number().positive().default(20),
+  /** Events one connection may send in a burst. */
+  burst: z.number().int().min(1).default(60),
+});
+
+const siteSchema = z.object({
+  key: z.string().regex(/^[A-Za-z0-9_-]{3,100}$/, 'must be 3-100 letters, digits, _ or -'),
+  name: z.string().optional(),
+  origins: z.array(origin).default([]),
+  identitySecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  apiKeys: z.array(apiKey).default([]),
+  /** Addresses a visitor may open a conversation `to` directly (besides teams); `*` suffix matches a prefix. */
+  visitorTargets: z.array(z.string()).default([]),
+  /** How long a visitor token stays valid, in days. */
+  tokenTtlDays: z.number().positive().default(30),
+});
+
+const teamSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  name: z.string().optional(),
+  /** Site keys this team serves; all sites when omitted. */
+  sites: z.array(z.string()).optional(),
+  members: z.array(address).default([]),
+  routing: z.enum(['first-available']).default('first-available'),
+});
+
+const networkEntrySchema = z.looseObject({ type: z.string().min(1) });
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('sqlite'),
+    path: z.string().min(1),
+    /** `normal` survives a killed process; `full` also survives power loss, at some speed. */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  }),
+]);
+
+export const configSchema = z.object({
+  server: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** A folder of static files served at `/` (the demo site). */
+      static: z.string().optional(),
+      /** Signs visitor tokens; generated once and kept in the store when omitted. */
+      tokenSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+      /** Seconds SIGTERM waits for in-flight requests before closing. */
+      drainSeconds: z.number().min(0).default(10),
+    })
+    .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
+  sites: z.array(siteSchema).min(1, 'configure at least one site'),
+  teams: z.array(teamSchema).default([]),
+  networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
+  store: storeSchema,
+  limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60 }),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SiteConfig = Config['sites'][number];
+export type TeamConfig = Config['teams'][number];
+export type NetworkEntry = Config['networks'][number];
+export type LimitsConfig = Config['limits'];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `sites[0].origins[1]` style path of a zod issue. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+export function formatConfigError(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
+  return `Invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+/** Validates a parsed config object; relative paths are taken from `baseDir`. */
+export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatConfigError(result.error, source));
+  const config = result.data;
+  checkCrossReferences(config, source);
+  if (!isAbsolute(config.store.path) && config.store.path !== ':memory:') config.store.path = resolve(baseDir, config.store.path);
+  if (config.server.static && !isAbsolute(config.server.static)) config.server.static = resolve(baseDir, config.server.static);
+  return config;
+}
+
+function checkCrossReferences(config: Config, source: string): void {
+  const problems: string[] = [];
+  const siteKeys = new Set<string>();
+  const apiKeys = new Set<string>();
+  config.sites.forEach((site, i) => {
+    if (siteKeys.has(site.key)) problems.push(`sites[${i}].key: duplicate site key "${site.key}"`);
+    siteKeys.add(site.key);
+    site.apiKeys.forEach((entry, j) => {
+      const key = typeof entry === 'string' ? entry : entry.key;
+      if (apiKeys.has(key)) problems.push(`sites[${i}].apiKeys[${j}]: this API key is already used`);
+      apiKeys.add(key);
+    });
+  });
+  const teamIds = new Set<string>();
+  config.teams.forEach((team, i) => {
+    if (teamIds.has(team.id)) problems.push(`teams[${i}].id: duplicate team id "${team.id}"`);
+    teamIds.add(team.id);
+    team.sites?.forEach((key, j) => {
+      if (!siteKeys.has(key)) problems.push(`teams[${i}].sites[${j}]: no site has the key "${key}"`);
+    });
+  });
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
+}
+
+/** Reads and validates a config file; PORT overrides `server.port`. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read the configuration file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`The configuration file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const config = parseConfig(raw, path, dirname(resolve(path)));
+  if (env.PORT !== undefined && env.PORT !== '') {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: must be an integer from 0 to 65535, got "${env.PORT}"`);
+    config.server.port = port;
+  }
+  if (env.HOST) config.server.host = env.HOST;
+  if (env.LOG_LEVEL) {
+    const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.LOG_LEVEL);
+    if (!level.success) throw new ConfigError(`LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent`);
+    config.log.level = level.data;
+  }
+  return config;
+}

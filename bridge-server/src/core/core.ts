@@ -1,0 +1,359 @@
+/**
+ * Conversations and messages: the guarantees of the bridge live here (docs/protocol.md).
+ * A message is acked only after it is stored; `seq` has no gaps; a resend with the same clientId
+ * returns the stored message; `sync` replays exactly what a client missed. The gateway calls the
+ * methods below for clients of the uniform API; networks come in through the InboundSink side.
+ */
+import type {
+  Address,
+  Conversation,
+  ConversationListPayload,
+  ConversationOpenPayload,
+  ErrorBody,
+  HistoryGetPayload,
+  Message,
+  MessageSendPayload,
+  MessageStatus,
+  Presence,
+  PresenceSetPayload,
+  PresenceSubscribePayload,
+  ReadPayload,
+  TypingPayload,
+} from '@switchboard/protocol';
+import { LIMITS } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { LimitsConfig, SiteConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { InboundMessage, InboundReceipt, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
+import { type Actor, actsForSite } from './actor.js';
+import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
+import type { ClientHub, HubRoom } from './hub.js';
+import { OutboxWorker } from './outbox.js';
+import { PresenceService } from './presence.js';
+import { Router } from './router.js';
+import { TeamDirectory } from './teams.js';
+import { toWireConversation } from './wire.js';
+
+export interface CoreDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  hub: ClientHub;
+  sites: readonly SiteConfig[];
+  teams: TeamDirectory;
+  limits: LimitsConfig;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Messages replayed per store query during `sync`. */
+const SYNC_PAGE = 200;
+/** Most read statuses one `read` reports (older ones stay read in the store and in history). */
+const READ_REPORT_LIMIT = 200;
+
+export class Core {
+  readonly presence: PresenceService;
+  readonly router: Router;
+  readonly outbox: OutboxWorker;
+  /** The one way into the core for networks. */
+  readonly sink: InboundSink = {
+    message: (input) => this.inboundMessage(input),
+    presence: (input) => this.presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
+    typing: (input) => this.inboundTyping(input),
+    receipt: (input) => this.inboundReceipt(input),
+    status: (network, status) => this.networkStatus(network, status),
+  };
+  private readonly sites: Map<string, SiteConfig>;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.sites = new Map(deps.sites.map((site) => [site.key, site]));
+    this.presence = new PresenceService(deps.hub, deps.teams);
+    this.outbox = new OutboxWorker({
+      store: deps.store,
+      registry: deps.registry,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      onOutcome: (item, status, error) => this.reportOutcome(item, status, error),
+    });
+    this.router = new Router({
+      store: deps.store,
+      registry: deps.registry,
+      presence: this.presence,
+      teams: deps.teams,
+      hub: deps.hub,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      kickOutbox: (network) => this.outbox.kick(network),
+    });
+  }
+
+  // --- access ---------------------------------------------------------------------------------
+
+  /** The conversation, when the actor may see it: a participant, or an agent/integration of its site. */
+  private async access(actor: Actor, conversationId: string): Promise<ConversationRecord> {
+    const conversation = await this.deps.store.getConversation(conversationId);
+    if (!conversation || conversation.siteKey !== actor.siteKey) throw notFound(`conversationId: no conversation "${conversationId}"`);
+    if (!actsForSite(actor) && !conversation.participants.includes(actor.address)) {
+      throw forbidden(`conversationId: you do not take part in conversation "${conversationId}"`);
+    }
+    return conversation;
+  }
+
+  private checkText(text: string): void {
+    const max = Math.min(this.deps.limits.maxTextLength, LIMITS.maxTextLength);
+    // Count code points, not UTF-16 units, so an emoji counts as one character.
+    let length = 0;
+    for (const _ of text) if (++length > max) throw new BridgeError('too_large', `text: is longer than ${max} characters`);
+    if (!text.isWellFormed()) throw badRequest('text: contains an unpaired surrogate (not valid Unicode)');
+  }
+
+  private visitorMayReach(siteKey: string, to: Address): boolean {
+    const targets = this.sites.get(siteKey)?.visitorTargets ?? [];
+    return targets.some((pattern) => (pattern.endsWith('*') ? to.startsWith(pattern.slice(0, -1)) : pattern === to));
+  }
+
+  // --- conversations --------------------------------------------------------------------------
+
+  async openConversation(actor: Actor, payload: ConversationOpenPayload): Promise<Conversation> {
+    const { store } = this.deps;
+    if (payload.team !== undefined) {
+      const team = this.deps.teams.forSite(payload.team, actor.siteKey);
+      if (!team) throw notFound(`team: no team "${payload.team}" serves this site`);
+      const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, team: team.id });
+      if (existing) return toWireConversation(existing);
+      const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address], team: team.id });
+      const routed = await this.router.routeNew(created);
+      this.router.announce(routed);
+      this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
+      return toWireConversation(routed);
+    }
+    const to = payload.to as Address;
+    if (to === actor.address) throw badRequest('to: cannot open a conversation with yourself');
+    if (!actsForSite(actor) && !this.visitorMayReach(actor.siteKey, to)) {
+      throw forbidden(`to: visitors of this site may open conversations only to teams${this.sites.get(actor.siteKey)?.visitorTargets.length ? ' and the configured addresses' : ''}`);
+    }
+    const scheme = to.slice(0, to.indexOf(':'));
+    if (!this.deps.registry.get(scheme)) throw notFound(`to: no network handles "${scheme}:" addresses on this bridge`);
+    const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, with: to });
+    if (existing) return toWireConversation(existing);
+    const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address, to] });
+    this.router.announce(created);
+    return toWireConversation(created);
+  }
+
+  async listConversations(actor: Actor, payload: ConversationListPayload): Promise<Conversation[]> {
+    const records = await this.deps.store.listConversations({
+      siteKey: actor.siteKey,
+      ...(actsForSite(actor) ? {} : { participant: actor.address }),
+      ...(payload.state !== undefined ? { state: payload.state } : {}),
+      limit: payload.limit ?? 200,
+    });
+    return records.map(toWireConversation);
+  }
+
+  async closeConversation(actor: Actor, conversationId: string): Promise<Conversation> {
+    const conversation = await this.access(actor, conversationId);
+    if (conversation.state === 'closed') return toWireConversation(conversation);
+    const closed = await this.deps.store.setConversationState(conversationId, 'closed');
+    this.router.announce(closed);
+    return toWireConversation(closed);
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+
+  async sendMessage(actor: Actor, payload: MessageSendPayload): Promise<Message> {
+    this.checkText(payload.text);
+    let conversation = await this.access(actor, payload.conversationId);
+    const { store } = this.deps;
+    if (!conversation.participants.includes(actor.address)) {
+      // An agent or integration answering a site conversation joins it.
+      conversation = await store.addParticipant(conversation.id, actor.address);
+      this.router.announce(conversation);
+    }
+    if (conversation.state === 'closed') {
+      conversation = await store.setConversationState(conversation.id, 'open');
+      this.router.announce(conversation);
+    }
+    const result = await store.appendMessage({
+      conversationId: conversation.id,
+      from: actor.address,
+      clientId: payload.clientId,
+      text: payload.text,
+      status: this.router.allDeliverFromStore(conversation, actor.address) ? 'sent' : 'accepted',
+      outbox: this.router.outboxRecipients(conversation, actor.address),
+    });
+    if (result.kind === 'duplicate') {
+      if (result.message.conversationId !== conversation.id) {
+        throw badRequest(`clientId: already used for a message in another conversation`);
+      }
+      return result.message;
+    }
+    this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
+    this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
+    return result.message;
+  }
+
+  async history(actor: Actor, payload: HistoryGetPayload): Promise<{ messages: Message[]; hasMore: boolean }> {
+    await this.access(actor, payload.conversationId);
+    return this.deps.store.history(payload.conversationId, {
+      ...(payload.afterSeq !== undefined ? { afterSeq: payload.afterSeq } : {}),
+      ...(payload.beforeSeq !== undefined ? { beforeSeq: payload.beforeSeq } : {}),
+      limit: payload.limit ?? LIMITS.defaultHistoryLimit,
+    });
+  }
+
+  /**
+   * Emits, through `emit`, every message after each cursor, in seq order per conversation.
+   * Conversations the actor cannot see are skipped, so a stale cursor never fails the whole sync.
+   */
+  async sync(actor: Actor, cursors: Record<string, number>, emit: (message: Message) => void): Promise<{ skipped: string[] }> {
+    const skipped: string[] = [];
+    for (const [conversationId, cursor] of Object.entries(cursors)) {
+      try {
+        await this.access(actor, conversationId);
+      } catch (error) {
+        if (error instanceof BridgeError) {
+          skipped.push(conversationId);
+          continue;
+        }
+        throw error;
+      }
+      let after = cursor;
+      for (;;) {
+        const page = await this.deps.store.history(conversationId, { afterSeq: after, limit: SYNC_PAGE });
+        for (const message of page.messages) emit(message);
+        const last = page.messages.at(-1);
+        if (!page.hasMore || !last) break;
+        after = last.seq;
+      }
+    }
+    return { skipped };
+  }
+
+  async typing(actor: Actor, payload: TypingPayload): Promise<void> {
+    const conversation = await this.access(actor, payload.conversationId);
+    this.router.typing(conversation, actor.address, payload.state);
+  }
+
+  async read(actor: Actor, payload: ReadPayload): Promise<void> {
+    const conversation = await this.access(actor, payload.conversationId);
+    const upTo = Math.min(payload.seq, conversation.lastSeq);
+    const read = await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT);
+    for (const message of read) this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });
+    for (const message of read) {
+      const network = this.deps.registry.forAddress(message.from);
+      if (network && !network.deliversFromStore && network.capabilities.receipts) {
+        network.markRead?.({ conversation: toWireConversation(conversation), reader: actor.address, message }).catch((error: unknown) => {
+          this.deps.logger.debug({ err: error }, 'read marker not delivered');
+        });
+      }
+    }
+  }
+
+  // --- presence -------------------------------------------------------------------------------
+
+  /** Current presences, plus the rooms the caller's connection should join for later changes. */
+  async subscribePresence(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; rooms: HubRoom[] }> {
+    const addresses = (payload.addresses ?? []) as Address[];
+    const rooms: HubRoom[] = [];
+    if (!actsForSite(actor) && addresses.length > 0) {
+      const visible = await this.addressesVisibleTo(actor);
+      const hidden = addresses.find((address) => !visible.has(address));
+      if (hidden) throw forbidden(`addresses: a visitor may watch only the parties of its conversations and its site's teams, not "${hidden}"`);
+    }
+    const presences = addresses.map((address) => this.presence.get(address));
+    for (const address of addresses) rooms.push({ kind: 'presence', address });
+    let available: boolean | undefined;
+    if (payload.team !== undefined) {
+      if (!this.deps.teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
+      available = this.presence.teamAvailability(payload.team).available;
+      rooms.push({ kind: 'team', team: payload.team });
+    }
+    return available === undefined ? { presences, rooms } : { presences, available, rooms };
+  }
+
+  private async addressesVisibleTo(actor: Actor): Promise<Set<Address>> {
+    const visible = new Set<Address>();
+    for (const team of this.deps.teams.all()) {
+      if (team.sites === undefined || team.sites.includes(actor.siteKey)) for (const member of team.members as Address[]) visible.add(member);
+    }
+    const conversations = await this.deps.store.listConversations({ siteKey: actor.siteKey, participant: actor.address, limit: 500 });
+    for (const conversation of conversations) for (const address of conversation.participants) visible.add(address);
+    return visible;
+  }
+
+  setPresence(actor: Actor, payload: PresenceSetPayload): void {
+    const network = this.deps.registry.forAddress(actor.address);
+    if (!network?.setOwnPresence) throw badRequest('status: this party\'s network does not take presence from the API');
+    network.setOwnPresence(actor.address, payload.status, payload.text);
+  }
+
+  // --- statuses -------------------------------------------------------------------------------
+
+  private emitStatus(sender: Address, event: { conversationId: string; id: string; status: MessageStatus; error?: ErrorBody }): void {
+    this.deps.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
+  }
+
+  private async reportOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody): Promise<void> {
+    const { message } = item;
+    const changed = status === 'accepted' ? null : await this.deps.store.advanceStatus(message.id, status);
+    if (changed || error) {
+      this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status, ...(error ? { error } : {}) });
+    }
+  }
+
+  // --- what networks report (through `sink`) ------------------------------------------------------
+
+  private async inboundMessage(input: InboundMessage): Promise<Message | null> {
+    const { store, logger } = this.deps;
+    this.checkText(input.text);
+    let conversation = input.conversationId ? await store.getConversation(input.conversationId) : null;
+    if (!conversation) {
+      const toParty = await store.getParty(input.to);
+      if (toParty?.siteKey) {
+        const candidates = await store.listConversations({ siteKey: toParty.siteKey, participant: input.to, state: 'open', limit: 50 });
+        conversation = candidates.find((c) => c.participants.includes(input.from)) ?? null;
+      }
+    }
+    if (!conversation || !conversation.participants.includes(input.from)) {
+      logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
+      return null;
+    }
+    const result = await store.appendMessage({
+      conversationId: conversation.id,
+      from: input.from,
+      text: input.text,
+      status: this.router.allDeliverFromStore(conversation, input.from) ? 'sent' : 'accepted',
+      outbox: this.router.outboxRecipients(conversation, input.from),
+      ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
+    });
+    if (result.kind === 'duplicate') return result.message;
+    this.deps.metrics.messages.inc({ network: input.network, direction: 'in' });
+    this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });
+    return result.message;
+  }
+
+  private inboundTyping(input: InboundTyping): void {
+    void (async () => {
+      const conversationId = input.conversationId;
+      const conversation = conversationId ? await this.deps.store.getConversation(conversationId) : null;
+      if (conversation?.participants.includes(input.from)) this.router.typing(conversation, input.from, input.state);
+    })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));
+  }
+
+  private inboundReceipt(input: InboundReceipt): void {
+    void this.deps.store
+      .advanceStatus(input.messageId, input.status)
+      .then((message) => {
+        if (message) this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status });
+      })
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'receipt not recorded'));
+  }
+
+  private networkStatus(network: string, status: NetworkStatus): void {
+    this.deps.metrics.networkUp.set({ network }, status.state === 'online' ? 1 : 0);
+    this.deps.logger.info({ network, ...status }, 'network status');
+    if (status.state === 'online') this.outbox.kick(network);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * How the core reaches clients connected through the uniform API, without knowing socket.io.
+ * The gateway implements it with socket.io rooms: one room per address, per site's agents, per
+ * presence subscription and per team.
+ */
+import type { Address, ServerToClientEvents } from '@switchboard/protocol';
+
+export type HubRoom =
+  | { kind: 'address'; address: Address }
+  | { kind: 'agents'; siteKey: string }
+  | { kind: 'presence'; address: Address }
+  | { kind: 'team'; team: string };
+
+export interface ClientHub {
+  emit<E extends keyof ServerToClientEvents>(
+    rooms: HubRoom[],
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    options?: { exceptConnection?: string },
+  ): void;
+  /** Emits a message to an address's connections; `onReceived` runs once when the first of them acknowledges it. */
+  deliverMessage(address: Address, message: Parameters<ServerToClientEvents['message']>[0], onReceived: () => void): void;
+  /** Whether the address has at least one live connection. */
+  isConnected(address: Address): boolean;
+  /** Called when an address gets its first connection (`true`) or loses its last (`false`). */
+  onConnectivity(listener: (address: Address, connected: boolean) => void): () => void;
+}

@@ -1,0 +1,124 @@
+/**
+ * The durable outbox worker: sends messages queued for networks that do not deliver from the
+ * store (XMPP, IRC, SIP), one network at a time and strictly in queue order. While a network is
+ * offline its items wait; a retryable failure is retried with backoff; a permanent one fails the
+ * message. Every outcome is reported as a status.
+ */
+import type { ErrorBody, MessageStatus } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { NetworkError } from '../networks/network.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { OutboxItem, Store } from '../store/store.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
+import { toWireConversation } from './wire.js';
+
+export interface OutboxDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  logger: Logger;
+  metrics: Metrics;
+  /** Reports an outcome to the sender; `error` explains a wait or a failure. */
+  onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody): Promise<void>;
+  backoff?: BackoffOptions;
+  /** After this many failed attempts a message is failed for good. */
+  maxAttempts?: number;
+}
+
+const BATCH = 50;
+
+export class OutboxWorker {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  /** Looks at a network's queue now (coalesces with a pass already running). */
+  kick(network: string): void {
+    if (this.stopped) return;
+    if (this.running.has(network)) {
+      this.again.add(network);
+      return;
+    }
+    const pass = this.drain(network)
+      .catch((error: unknown) => this.deps.logger.error({ err: error, network }, 'outbox pass failed'))
+      .finally(() => {
+        this.running.delete(network);
+        if (this.again.delete(network)) this.kick(network);
+      });
+    this.running.set(network, pass);
+  }
+
+  /** Kicks every network that has queued items (at start-up). */
+  async resume(): Promise<void> {
+    for (const network of await this.deps.store.outboxNetworks()) this.kick(network);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all(this.running.values());
+  }
+
+  private wakeAt(network: string, at: number): void {
+    if (this.timers.has(network)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(network);
+      this.kick(network);
+    }, Math.max(0, at - Date.now()));
+    timer.unref();
+    this.timers.set(network, timer);
+  }
+
+  private async drain(networkId: string): Promise<void> {
+    const { store, registry, logger, metrics } = this.deps;
+    for (;;) {
+      if (this.stopped) return;
+      const items = await store.pendingOutbox(networkId, BATCH);
+      metrics.outboxDepth.set({ network: networkId }, items.length);
+      if (items.length === 0) return;
+      const network = registry.get(networkId);
+      if (!network || network.status().state !== 'online') return; // the network's `online` status kicks us again
+      for (const item of items) {
+        if (this.stopped) return;
+        if (item.nextAttemptAt > Date.now()) {
+          this.wakeAt(networkId, item.nextAttemptAt);
+          return; // the head waits, and so does everything queued behind it
+        }
+        const conversation = await store.getConversation(item.message.conversationId);
+        if (!conversation) {
+          await store.completeOutbox(item.id);
+          continue;
+        }
+        try {
+          const result = await network.send({ message: item.message, to: item.recipient, conversation: toWireConversation(conversation) });
+          await store.completeOutbox(item.id);
+          metrics.messages.inc({ network: networkId, direction: 'out' });
+          await this.deps.onOutcome(item, result.status ?? 'sent');
+        } catch (error) {
+          const retryable = error instanceof NetworkError ? error.retryable : true;
+          const reason = error instanceof Error ? error.message : String(error);
+          const attempts = item.attempts + 1;
+          if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
+            await store.completeOutbox(item.id);
+            logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
+            await this.deps.onOutcome(item, 'failed', { code: retryable ? 'unavailable' : 'bad_request', message: `${networkId}: ${reason}` });
+            continue;
+          }
+          const next = Date.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);
+          await store.retryOutbox(item.id, next, reason);
+          logger.info({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message will be retried');
+          await this.deps.onOutcome(item, 'accepted', {
+            code: 'unavailable',
+            message: `${networkId}: ${reason}; the message is kept and will be retried`,
+          });
+          this.wakeAt(networkId, next);
+          return;
+        }
+      }
+    }
+  }
+}

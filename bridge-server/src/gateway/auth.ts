@@ -1,0 +1,122 @@
+/**
+ * Handshake authentication (docs/protocol.md, "Connecting"): site key with or without a token,
+ * a site-vouched identity (HMAC), or an API key. Returns who the connection is, or throws a
+ * BridgeError (`unauthorized`, `forbidden` for a wrong Origin, `bad_request` for a malformed auth).
+ */
+import type { Address } from '@switchboard/protocol';
+import { describeIssues, handshakeAuthSchema } from '@switchboard/protocol/schemas';
+import type { SiteConfig } from '../config.js';
+import type { Actor } from '../core/actor.js';
+import { BridgeError } from '../core/errors.js';
+import type { PartyRecord } from '../store/store.js';
+import { shortId } from '../util/ids.js';
+import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
+import { createHash } from 'node:crypto';
+
+export interface Authenticated {
+  actor: Actor;
+  /** Token to hand back in `session`; integrations get none. */
+  token: string;
+  /** Party details to record. */
+  party: PartyRecord;
+}
+
+export interface ApiKeyEntry {
+  site: SiteConfig;
+  id: string;
+}
+
+/** API key -> site and key id. The id names the integration's address (`web:i_<id>`). */
+export function indexApiKeys(sites: readonly SiteConfig[]): Map<string, ApiKeyEntry> {
+  const index = new Map<string, ApiKeyEntry>();
+  for (const site of sites) {
+    for (const entry of site.apiKeys) {
+      const key = typeof entry === 'string' ? entry : entry.key;
+      const id = typeof entry === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 12) : entry.id;
+      index.set(key, { site, id });
+    }
+  }
+  return index;
+}
+
+export function originAllowed(site: SiteConfig, origin: string | undefined): boolean {
+  // Browsers always send Origin on cross-origin and WebSocket requests; a request without one comes
+  // from a non-browser client or the bridge's own pages (same-origin polling).
+  if (origin === undefined) return true;
+  return site.origins.includes('*') || site.origins.includes(origin);
+}
+
+const unauthorized = (message: string) => new BridgeError('unauthorized', message);
+
+export class Authenticator {
+  private readonly sites: Map<string, SiteConfig>;
+  readonly apiKeys: Map<string, ApiKeyEntry>;
+
+  constructor(
+    sites: readonly SiteConfig[],
+    private readonly signer: TokenSigner,
+  ) {
+    this.sites = new Map(sites.map((site) => [site.key, site]));
+    this.apiKeys = indexApiKeys(sites);
+  }
+
+  site(key: string): SiteConfig | undefined {
+    return this.sites.get(key);
+  }
+
+  integration(apiKey: string): Actor | null {
+    const entry = this.apiKeys.get(apiKey);
+    if (!entry) return null;
+    return { address: `web:i_${entry.id}`, role: 'integration', siteKey: entry.site.key };
+  }
+
+  authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
+    const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
+    if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
+    const auth = parsed.data;
+
+    if (auth.apiKey !== undefined) {
+      const actor = this.integration(auth.apiKey);
+      if (!actor) throw unauthorized('apiKey: unknown API key');
+      return { actor, token: '', party: { address: actor.address, siteKey: actor.siteKey, role: 'integration', verified: true } };
+    }
+
+    if (auth.siteKey === undefined) throw unauthorized('auth.siteKey: give a siteKey (website visitors and agents) or an apiKey (server-side integrations)');
+    const site = this.sites.get(auth.siteKey);
+    if (!site) throw unauthorized(`siteKey: unknown site key "${auth.siteKey}"`);
+    if (!originAllowed(site, origin)) throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
+    const expiry = Math.floor(now / 1000 + site.tokenTtlDays * 86_400);
+
+    if (auth.identity !== undefined) {
+      const { userId, hash, name, email } = auth.identity;
+      const role = auth.identity.role ?? 'visitor';
+      if (!site.identitySecret) throw unauthorized(`identity: site "${site.key}" has no identitySecret configured, so it cannot vouch for users`);
+      if (!hashesEqual(hash, identityHash(site.identitySecret, role, userId))) {
+        throw unauthorized('identity.hash: does not match; compute hex HMAC-SHA256(identity secret, `${role}:${userId}`) on your backend');
+      }
+      const address: Address = role === 'agent' ? `web:a_${userId}` : `web:u_${userId}`;
+      const actor: Actor = { address, role: role === 'agent' ? 'agent' : 'visitor', siteKey: site.key, ...(name ? { name } : {}) };
+      return {
+        actor,
+        token: this.signer.sign({ s: site.key, a: address, r: actor.role as 'visitor' | 'agent', e: expiry }),
+        party: { address, siteKey: site.key, role: actor.role, verified: true, ...(name ? { name } : {}), ...(email ? { email } : {}) },
+      };
+    }
+
+    if (auth.token !== undefined) {
+      const claims = this.signer.verify(auth.token, now);
+      if (!claims) throw unauthorized('token: invalid or expired; connect without a token to start as a new visitor');
+      if (claims.s !== site.key) throw unauthorized('token: was issued for another site');
+      const actor: Actor = { address: claims.a, role: claims.r, siteKey: site.key };
+      // Re-issue so an active visitor's token never expires under it.
+      return { actor, token: this.signer.sign({ ...claims, e: expiry }), party: { address: claims.a, siteKey: site.key, role: claims.r, verified: claims.r === 'agent' || claims.a.startsWith('web:u_') } };
+    }
+
+    const address: Address = `web:v_${shortId()}`;
+    return {
+      actor: { address, role: 'visitor', siteKey: site.key },
+      token: this.signer.sign({ s: site.key, a: address, r: 'visitor', e: expiry }),
+      party: { address, siteKey: site.key, role: 'visitor', verified: false },
+    };
+  }
+}

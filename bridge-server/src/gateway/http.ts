@@ -1,0 +1,124 @@
+/**
+ * HTTP beside the socket API: health, readiness, metrics, `POST /v1/messages` for server-side
+ * code, the SDK bundles, and an optional static site. Every error is JSON `{ error: { code, message } }`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { ErrorBody } from '@switchboard/protocol';
+import { HTTP_STATUS } from '@switchboard/protocol';
+import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { LimitsConfig } from '../config.js';
+import type { Actor } from '../core/actor.js';
+import type { Core } from '../core/core.js';
+import { BridgeError, toErrorBody } from '../core/errors.js';
+import type { Metrics } from '../metrics.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { Store } from '../store/store.js';
+import { newId } from '../util/ids.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import type { Authenticator } from './auth.js';
+
+export interface HttpDeps {
+  core: Core;
+  store: Store;
+  registry: NetworkRegistry;
+  authenticator: Authenticator;
+  limits: LimitsConfig;
+  metrics: Metrics;
+  logger: Logger;
+  staticDir?: string;
+  maxBodyBytes: number;
+}
+
+function sendError(res: Response, error: ErrorBody): void {
+  res.status(HTTP_STATUS[error.code]).json({ error });
+}
+
+/** Where the built SDK bundles are, if the SDK package was built. */
+function sdkDist(): string | null {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@switchboard/sdk/package.json');
+    return join(dirname(pkg), 'dist');
+  } catch {
+    return null;
+  }
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const buckets = new Map<string, TokenBucket>();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const store = await deps.store.ping().catch(() => false);
+    const networks = Object.fromEntries(deps.registry.all().map((network) => [network.scheme, network.status()]));
+    const ready = store && Object.values(networks).every((status) => status.state === 'online');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', store: store ? 'up' : 'down', networks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const dist = sdkDist();
+  const serveBundle = (file: string) => (_req: Request, res: Response) => {
+    const path = dist ? join(dist, file) : null;
+    if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
+    res.type('text/javascript').sendFile(path, { maxAge: '5m' });
+  };
+  app.get('/sdk.js', serveBundle('switchboard.esm.js'));
+  app.get('/sdk.iife.js', serveBundle('switchboard.iife.js'));
+
+  const authenticate = (req: Request): Actor => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new BridgeError('unauthorized', 'Authorization: send "Bearer <apiKey>"');
+    const actor = deps.authenticator.integration(match[1]!);
+    if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key');
+    let bucket = buckets.get(actor.address);
+    if (!bucket) buckets.set(actor.address, (bucket = new TokenBucket(deps.limits.ratePerSecond, deps.limits.burst)));
+    if (!bucket.take()) throw new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`);
+    return actor;
+  };
+
+  app.post('/v1/messages', express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req, res, next) => {
+    try {
+      const actor = authenticate(req);
+      const parsed = restMessageSchema.safeParse(req.body);
+      if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
+      const body = parsed.data;
+      const conversationId = body.conversationId ?? (await deps.core.openConversation(actor, { to: body.to! })).id;
+      const message = await deps.core.sendMessage(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
+      res.status(201).json({ ok: true, message });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
+
+  app.use('/v1', (_req, res) => sendError(res, { code: 'not_found', message: 'No such endpoint; see docs/protocol.md' }));
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number; type?: string }).status;
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') return sendError(res, { code: 'too_large', message: `Body is larger than ${deps.maxBodyBytes} bytes` });
+    if (type === 'entity.parse.failed') return sendError(res, { code: 'bad_request', message: 'Body is not valid JSON' });
+    if (status && status >= 400 && status < 500 && !(error instanceof BridgeError)) {
+      return sendError(res, { code: 'bad_request', message: (error as Error).message });
+    }
+    const body = toErrorBody(error);
+    deps.metrics.errors.inc({ code: body.code });
+    if (body.code === 'internal') deps.logger.error({ err: error }, 'HTTP request failed');
+    sendError(res, body);
+  });
+
+  return app;
+}

@@ -1,0 +1,193 @@
+/**
+ * The `/v1` socket.io namespace: authenticates each handshake, validates every payload against the
+ * contract's schemas, applies the per-connection rate limit, and answers every event's ack exactly
+ * once with `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`. Knows nothing of
+ * networks: it calls the core.
+ */
+import type { Ack, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
+import { CLIENT_EVENTS } from '@switchboard/protocol';
+import { clientEventSchemas, describeIssues } from '@switchboard/protocol/schemas';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { LimitsConfig } from '../config.js';
+import type { Actor } from '../core/actor.js';
+import { actsForSite } from '../core/actor.js';
+import type { Core } from '../core/core.js';
+import { BridgeError, toErrorBody } from '../core/errors.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import type { Authenticator } from './auth.js';
+import { type SocketHub, type V1Namespace, roomName } from './socket-hub.js';
+
+interface SocketData {
+  actor: Actor;
+  token: string;
+}
+
+type Schemas = typeof clientEventSchemas;
+type Handler<E extends ClientEventName> = (payload: z.infer<Schemas[E]>, actor: Actor, socket: RawSocket) => Promise<object | void>;
+interface RawSocket {
+  id: string;
+  data: SocketData;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  emit(event: string, ...args: unknown[]): boolean;
+  timeout(ms: number): { emit(event: string, ...args: unknown[]): boolean };
+  join(room: string | string[]): void;
+  use(fn: (packet: unknown[], next: (error?: Error) => void) => void): void;
+}
+
+const KNOWN_EVENTS = new Set<string>(CLIENT_EVENTS);
+const RECEIVED_TIMEOUT_MS = 15_000;
+
+export interface SocketGatewayDeps {
+  nsp: V1Namespace;
+  hub: SocketHub;
+  core: Core;
+  store: Store;
+  authenticator: Authenticator;
+  limits: LimitsConfig;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export class SocketGateway {
+  private draining = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: SocketGatewayDeps) {
+    deps.nsp.use((socket, next) => {
+      this.authenticate(socket as unknown as RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }).then(
+        () => next(),
+        (error: unknown) => {
+          const body = toErrorBody(error);
+          if (body.code === 'internal') deps.logger.error({ err: error }, 'handshake failed');
+          deps.metrics.errors.inc({ code: body.code });
+          next(Object.assign(new Error(body.message), { data: body }));
+        },
+      );
+    });
+    deps.nsp.on('connection', (socket) => this.onConnection(socket as unknown as RawSocket));
+  }
+
+  private async authenticate(socket: RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }): Promise<void> {
+    if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
+    const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
+    await this.deps.store.upsertParty(result.party);
+    socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
+  }
+
+  private onConnection(socket: RawSocket): void {
+    const { actor, token } = socket.data;
+    const { hub, metrics, logger } = this.deps;
+    // The contract: `session` is the first event a client receives.
+    socket.emit('session', { token, self: actor.address, role: actor.role, siteKey: actor.siteKey, ...(actor.name ? { name: actor.name } : {}) });
+    const rooms = [roomName({ kind: 'address', address: actor.address })];
+    if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
+    socket.join(rooms);
+    hub.attach(actor.address);
+    metrics.connections.inc({ role: actor.role });
+    logger.debug({ address: actor.address, role: actor.role, connection: socket.id }, 'connected');
+
+    const bucket = new TokenBucket(this.deps.limits.ratePerSecond, this.deps.limits.burst);
+    socket.use((packet, next) => {
+      const event = String(packet[0]);
+      const last = packet.at(-1);
+      const ack = typeof last === 'function' ? (last as (response: Ack) => void) : undefined;
+      const refuse = (error: ErrorBody) => {
+        metrics.errors.inc({ code: error.code });
+        ack?.({ ok: false, error });
+      };
+      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
+      if (!bucket.take()) return refuse({ code: 'rate_limited', message: `Too many events: at most ${this.deps.limits.ratePerSecond} per second on one connection; slow down and retry.` });
+      if (this.draining) return refuse({ code: 'unavailable', message: 'The bridge is shutting down; retry after reconnecting.' });
+      next();
+    });
+
+    const { core } = this.deps;
+    this.handle(socket, 'conversation:open', async (p, a) => ({ conversation: await core.openConversation(a, p) }));
+    this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await core.listConversations(a, p) }));
+    this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await core.closeConversation(a, p.conversationId) }));
+    this.handle(socket, 'message:send', async (p, a) => ({ message: await core.sendMessage(a, p) }));
+    this.handle(socket, 'history:get', (p, a) => core.history(a, p));
+    this.handle(socket, 'sync', async (p, a, s) => {
+      await core.sync(a, p.cursors, (message) => this.replay(s, a, message));
+    });
+    this.handle(socket, 'typing', (p, a) => core.typing(a, p));
+    this.handle(socket, 'read', (p, a) => core.read(a, p));
+    this.handle(socket, 'presence:subscribe', async (p, a, s) => {
+      const { rooms: watch, ...result } = await core.subscribePresence(a, p);
+      s.join(watch.map(roomName));
+      return result;
+    });
+    this.handle(socket, 'presence:set', async (p, a) => core.setPresence(a, p));
+
+    socket.on('disconnect', () => {
+      hub.detach(actor.address);
+      metrics.connections.dec({ role: actor.role });
+    });
+  }
+
+  /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */
+  private replay(socket: RawSocket, actor: Actor, message: Message): void {
+    const pending = message.from !== actor.address && (message.status === 'accepted' || message.status === 'sent');
+    if (!pending) {
+      socket.emit('message', message);
+      return;
+    }
+    socket.timeout(RECEIVED_TIMEOUT_MS).emit('message', message, (error: unknown) => {
+      if (!error) this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' });
+    });
+  }
+
+  private handle<E extends ClientEventName>(socket: RawSocket, event: E, run: Handler<E>): void {
+    const schema = clientEventSchemas[event];
+    socket.on(event, (...args: unknown[]) => {
+      const last = args.at(-1);
+      let acked = false;
+      const ack = (response: Ack) => {
+        if (acked) return;
+        acked = true;
+        if (typeof last === 'function') (last as (r: Ack) => void)(response);
+      };
+      if (typeof last === 'function') args.pop();
+      // `conversation:list` may be sent with no payload at all.
+      const raw = args.length === 0 && event === 'conversation:list' ? {} : args[0];
+      const fail = (error: ErrorBody) => {
+        this.deps.metrics.errors.inc({ code: error.code });
+        ack({ ok: false, error });
+      };
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
+      this.inFlight++;
+      run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)
+        .then(
+          (result) => ack({ ok: true, ...(result ?? {}) }),
+          (error: unknown) => {
+            const body = toErrorBody(error);
+            if (body.code === 'internal') this.deps.logger.error({ err: error, event }, 'handler failed');
+            fail(body);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+        });
+    });
+  }
+
+  /** Refuses new work and resolves once in-flight requests are answered (or `timeoutMs` passed). */
+  drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The ClientHub over socket.io rooms: `a:<address>` holds every connection of a party,
+ * `agents:<site>` a site's agents and integrations, `p:<address>` presence watchers, `t:<team>`
+ * team availability watchers.
+ */
+import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
+import type { Namespace } from 'socket.io';
+import type { ClientHub, HubRoom } from '../core/hub.js';
+
+/** How long the bridge waits for a client to acknowledge a pushed message. */
+const RECEIVED_TIMEOUT_MS = 15_000;
+
+export function roomName(room: HubRoom): string {
+  switch (room.kind) {
+    case 'address':
+      return `a:${room.address}`;
+    case 'agents':
+      return `agents:${room.siteKey}`;
+    case 'presence':
+      return `p:${room.address}`;
+    case 'team':
+      return `t:${room.team}`;
+  }
+}
+
+export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+
+export class SocketHub implements ClientHub {
+  private readonly connections = new Map<Address, number>();
+  private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
+
+  constructor(private readonly nsp: V1Namespace) {}
+
+  emit<E extends keyof ServerToClientEvents>(
+    rooms: HubRoom[],
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    options: { exceptConnection?: string } = {},
+  ): void {
+    let target = this.nsp.to(rooms.map(roomName));
+    if (options.exceptConnection) target = target.except(options.exceptConnection);
+    (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+  }
+
+  deliverMessage(address: Address, message: Message, onReceived: () => void): void {
+    if (!this.isConnected(address)) return;
+    const target = this.nsp.to(roomName({ kind: 'address', address })).timeout(RECEIVED_TIMEOUT_MS);
+    (target.emit as (event: string, payload: unknown, ack: (error: unknown, responses: unknown[]) => void) => boolean)(
+      'message',
+      message,
+      (_error, responses) => {
+        if (Array.isArray(responses) && responses.length > 0) onReceived();
+      },
+    );
+  }
+
+  isConnected(address: Address): boolean {
+    return (this.connections.get(address) ?? 0) > 0;
+  }
+
+  onConnectivity(listener: (address: Address, connected: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A connection of `address` opened. */
+  attach(address: Address): void {
+    const count = (this.connections.get(address) ?? 0) + 1;
+    this.connections.set(address, count);
+    if (count === 1) for (const listener of this.listeners) listener(address, true);
+  }
+
+  /** A connection of `address` closed. */
+  detach(address: Address): void {
+    const count = (this.connections.get(address) ?? 1) - 1;
+    if (count > 0) {
+      this.connections.set(address, count);
+      return;
+    }
+    this.connections.delete(address);
+    for (const listener of this.listeners) listener(address, false);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Visitor tokens: `base64url(JSON payload).base64url(HMAC-SHA256)`, signed with the bridge's token
+ * secret. A token names its site, so one site's token is refused by another ("foreign"), and
+ * expires after the site's `tokenTtlDays`.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Address, Role } from '@switchboard/protocol';
+
+export interface TokenClaims {
+  /** Site key. */
+  s: string;
+  /** Address of the party. */
+  a: Address;
+  r: Exclude<Role, 'integration'>;
+  /** Expiry, epoch seconds. */
+  e: number;
+}
+
+export class TokenSigner {
+  constructor(private readonly secret: string) {}
+
+  private mac(body: string): Buffer {
+    return createHmac('sha256', this.secret).update(body).digest();
+  }
+
+  sign(claims: TokenClaims): string {
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${body}.${this.mac(body).toString('base64url')}`;
+  }
+
+  /** The claims of a well-signed, unexpired token; null otherwise. */
+  verify(token: string, now = Date.now()): TokenClaims | null {
+    const dot = token.indexOf('.');
+    if (dot <= 0) return null;
+    const body = token.slice(0, dot);
+    const given = Buffer.from(token.slice(dot + 1), 'base64url');
+    const expected = this.mac(body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    let claims: TokenClaims;
+    try {
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
+    } catch {
+      return null;
+    }
+    if (typeof claims.e !== 'number' || claims.e * 1000 <= now) return null;
+    return claims;
+  }
+}
+
+/** The identity hash a website's backend computes: hex HMAC-SHA256(secret, `${role}:${userId}`). */
+export function identityHash(secret: string, role: 'visitor' | 'agent', userId: string): string {
+  return createHmac('sha256', secret).update(`${role}:${userId}`).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests. */
+export function hashesEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given.toLowerCase(), 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

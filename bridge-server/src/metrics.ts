@@ -1,0 +1,29 @@
+/** Prometheus metrics (prom-client), one registry per bridge so several bridges can share a process. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
+  return {
+    registry,
+    connections: new Gauge({ name: 'switchboard_connections', help: 'Open connections on the uniform API', labelNames: ['role'] as const, registers: [registry] }),
+    messages: new Counter({
+      name: 'switchboard_messages_total',
+      help: 'Messages through the bridge, by network and direction (in: from that network into the bridge; out: from the bridge to it)',
+      labelNames: ['network', 'direction'] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({ name: 'switchboard_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'] as const, registers: [registry] }),
+    storeLatency: new Histogram({
+      name: 'switchboard_store_seconds',
+      help: 'Latency of store operations',
+      labelNames: ['operation'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({ name: 'switchboard_outbox_depth', help: 'Messages waiting in the outbox, by network', labelNames: ['network'] as const, registers: [registry] }),
+    networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

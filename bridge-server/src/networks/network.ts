@@ -1,0 +1,122 @@
+/**
+ * The seam every network plugs into (docs/networks.md). A network maps the uniform model onto its
+ * protocol and back: outbound through `send` (and the optional typing/presence/read calls its
+ * capabilities declare), inbound through the one normalized `InboundSink`.
+ */
+import type { Address, Conversation, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { ClientHub } from '../core/hub.js';
+
+export interface NetworkCapabilities {
+  /** Typing notifications both ways. */
+  typing: boolean;
+  /** Presence of remote parties (and of ours, to them). */
+  presence: boolean;
+  /** Delivery/read receipts from the remote side. */
+  receipts: boolean;
+  /** Longest text the network carries in one message, in UTF-8 bytes; null for no limit. */
+  maxTextBytes: number | null;
+  markup: 'plain';
+}
+
+export type NetworkState = 'connecting' | 'online' | 'offline';
+
+export interface NetworkStatus {
+  state: NetworkState;
+  reason?: string;
+}
+
+/** What the core hands a network: one message for one recipient on that network. */
+export interface OutboundMessage {
+  message: Message;
+  to: Address;
+  conversation: Conversation;
+  /** The sender's display name, when known (for puppets' nicknames or relay prefixes). */
+  fromName?: string;
+}
+
+export interface SendResult {
+  /** The network's id for the sent message, when it has one (matches later receipts). */
+  remoteId?: string;
+  /** The status reached: `sent` by default; a network that knows the recipient got it may say `delivered`. */
+  status?: Extract<MessageStatus, 'sent' | 'delivered'>;
+}
+
+/** A send that failed; `retryable` tells the outbox whether trying again can help. */
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+export interface InboundMessage {
+  network: string;
+  from: Address;
+  to: Address;
+  text: string;
+  /** The network's stable id (XEP-0359 stanza-id, ...), used to drop retransmissions. */
+  remoteId?: string;
+  /** A conversation the network already knows this belongs to. */
+  conversationId?: string;
+}
+
+export interface InboundPresence {
+  address: Address;
+  status: PresenceStatus;
+  text?: string;
+}
+
+export interface InboundTyping {
+  from: Address;
+  to?: Address;
+  conversationId?: string;
+  state: TypingState;
+}
+
+export interface InboundReceipt {
+  messageId: string;
+  status: Extract<MessageStatus, 'delivered' | 'read'>;
+}
+
+/** The one way into the core from any network. */
+export interface InboundSink {
+  /** Stores and routes a message; resolves to the stored message, or null when it was refused. */
+  message(input: InboundMessage): Promise<Message | null>;
+  presence(input: InboundPresence): void;
+  typing(input: InboundTyping): void;
+  receipt(input: InboundReceipt): void;
+  /** A network's connection state changed (the core flushes its outbox when it is back online). */
+  status(network: string, status: NetworkStatus): void;
+}
+
+export interface Network {
+  /** The address scheme this network owns (`web`, `xmpp`, ...). */
+  readonly scheme: string;
+  readonly capabilities: NetworkCapabilities;
+  /**
+   * True when the bridge's own store is this network's delivery queue (the web: clients catch up
+   * through `sync`); false when messages go through the durable outbox and `send`.
+   */
+  readonly deliversFromStore: boolean;
+  status(): NetworkStatus;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  send(outbound: OutboundMessage): Promise<SendResult>;
+  setTyping?(input: { conversation: Conversation; from: Address; to: Address; state: TypingState }): Promise<void>;
+  subscribePresence?(addresses: Address[]): Promise<void>;
+  markRead?(input: { conversation: Conversation; reader: Address; message: Message }): Promise<void>;
+  /** A party of this network set its own presence through the uniform API (`presence:set`). */
+  setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+}
+
+export interface NetworkContext<TConfig> {
+  config: TConfig;
+  sink: InboundSink;
+  logger: Logger;
+  /** Clients connected through the uniform API (the web network delivers through it). */
+  hub: ClientHub;
+}

@@ -1,0 +1,70 @@
+/**
+ * Schema migrations, versioned in code: each runs once, in order, in a transaction, and the
+ * version is kept in SQLite's `user_version`. Append new steps; never edit a released one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: parties, conversations, messages, outbox, inbound dedupe */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE parties (
+    address TEXT PRIMARY KEY,
+    site_key TEXT,
+    role TEXT NOT NULL,
+    name TEXT,
+    email TEXT,
+    verified INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    team TEXT,
+    assignee TEXT,
+    state TEXT NOT NULL,
+    opened_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX conversations_by_site ON conversations (site_key, updated_at);
+  CREATE INDEX conversations_queue ON conversations (team, state, created_at) WHERE assignee IS NULL;
+  CREATE INDEX conversations_by_opener ON conversations (opened_by, state);
+  CREATE TABLE participants (
+    conversation_id TEXT NOT NULL,
+    address TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, address)
+  ) WITHOUT ROWID;
+  CREATE INDEX participants_by_address ON participants (address, conversation_id);
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    client_id TEXT,
+    text TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    UNIQUE (conversation_id, seq)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX messages_idempotency ON messages (sender, client_id) WHERE client_id IS NOT NULL;
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    network TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    UNIQUE (message_id, recipient)
+  );
+  CREATE INDEX outbox_due ON outbox (network, id);
+  CREATE TABLE inbound_ids (
+    network TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (network, remote_id)
+  ) WITHOUT ROWID;
+  `,
+];

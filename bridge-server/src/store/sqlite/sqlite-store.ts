@@ -1,0 +1,395 @@
+/**
+ * The embedded default store: one SQLite file through better-sqlite3, in WAL mode.
+ * better-sqlite3 is synchronous; each method is one short statement or one transaction, so the
+ * event loop is held for microseconds. A committed transaction is in the WAL file before the call
+ * returns, so an acked message survives `kill -9` (and power loss with `synchronous: full`).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import { newId } from '../../util/ids.js';
+import type {
+  AppendResult,
+  ConversationQuery,
+  ConversationRecord,
+  HistoryQuery,
+  NewConversation,
+  NewMessage,
+  OutboxItem,
+  PartyRecord,
+  Store,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  synchronous?: 'normal' | 'full';
+}
+
+interface ConversationRow {
+  id: string;
+  site_key: string;
+  team: string | null;
+  assignee: string | null;
+  state: ConversationState;
+  opened_by: string;
+  created_at: string;
+  updated_at: string;
+  last_seq: number;
+}
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender: string;
+  client_id: string | null;
+  text: string;
+  sent_at: string;
+  status: MessageStatus;
+}
+
+interface PartyRow {
+  address: string;
+  site_key: string | null;
+  role: PartyRecord['role'];
+  name: string | null;
+  email: string | null;
+  verified: number;
+}
+
+const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
+
+function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    from: row.sender as Address,
+    text: row.text,
+    sentAt: row.sent_at,
+    status: row.status,
+  };
+  if (row.client_id !== null) message.clientId = row.client_id;
+  return message;
+}
+
+export class SqliteStore implements Store {
+  private db!: Database.Database;
+  private statements!: ReturnType<SqliteStore['prepare']>;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
+    this.db = new Database(this.options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.statements = this.prepare();
+  }
+
+  async close(): Promise<void> {
+    if (this.db?.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    return this.db?.open === true && this.db.prepare('SELECT 1 AS one').get() !== undefined;
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`The database ${this.options.path} has schema version ${current}, newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge.`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+      upsertParty: db.prepare(`INSERT INTO parties (address, site_key, role, name, email, verified, created_at, updated_at)
+        VALUES (@address, @siteKey, @role, @name, @email, @verified, @now, @now)
+        ON CONFLICT (address) DO UPDATE SET role = excluded.role, name = coalesce(excluded.name, parties.name),
+          email = coalesce(excluded.email, parties.email), verified = max(parties.verified, excluded.verified), updated_at = excluded.updated_at`),
+      getParty: db.prepare<[string], PartyRow>('SELECT * FROM parties WHERE address = ?'),
+      insertConversation: db.prepare(`INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq)
+        VALUES (@id, @siteKey, @team, @assignee, 'open', @openedBy, @now, @now, 0)`),
+      insertParticipant: db.prepare(`INSERT OR IGNORE INTO participants (conversation_id, address, position)
+        VALUES (?, ?, (SELECT count(*) FROM participants WHERE conversation_id = ?))`),
+      getConversation: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
+      participantsOf: db.prepare<[string], { address: string }>('SELECT address FROM participants WHERE conversation_id = ? ORDER BY position'),
+      openWithTeam: db.prepare<[string, string, string], ConversationRow>(`SELECT * FROM conversations
+        WHERE opened_by = ? AND site_key = ? AND team = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`),
+      openWith: db.prepare<[string, string, string], ConversationRow>(`SELECT c.* FROM conversations c
+        JOIN participants p ON p.conversation_id = c.id AND p.address = ?
+        WHERE c.opened_by = ? AND c.site_key = ? AND c.team IS NULL AND c.state = 'open'
+          AND (SELECT count(*) FROM participants WHERE conversation_id = c.id) = 2
+        ORDER BY c.created_at DESC LIMIT 1`),
+      queued: db.prepare<[string, number], ConversationRow>(`SELECT * FROM conversations
+        WHERE team = ? AND state = 'open' AND assignee IS NULL ORDER BY created_at, id LIMIT ?`),
+      setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
+      assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
+      nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
+        WHERE id = ? RETURNING last_seq`),
+      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
+        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status)`),
+      byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
+      byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
+        WHERE i.network = ? AND i.remote_id = ?`),
+      insertRemoteId: db.prepare('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES (?, ?, ?)'),
+      insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at) VALUES (?, ?, ?, 0)`),
+      getMessage: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
+      historyAfter: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
+      historyBefore: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      setStatus: db.prepare(`UPDATE messages SET status = ? WHERE id = ?`),
+      readSeq: db.prepare<[string, string], { read_seq: number }>('SELECT read_seq FROM participants WHERE conversation_id = ? AND address = ?'),
+      setReadSeq: db.prepare('UPDATE participants SET read_seq = ? WHERE conversation_id = ? AND address = ?'),
+      newlyRead: db.prepare<[string, number, number, string, number], MessageRow>(`SELECT * FROM messages
+        WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender <> ? AND status IN ('accepted', 'sent', 'delivered')
+        ORDER BY seq DESC LIMIT ?`),
+      markReadRange: db.prepare(`UPDATE messages SET status = 'read'
+        WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender <> ? AND status IN ('accepted', 'sent', 'delivered')`),
+      pendingOutbox: db.prepare<[string, number], MessageRow & { outbox_id: number; recipient: string; network: string; attempts: number; next_attempt_at: number }>(`
+        SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
+        WHERE o.network = ? ORDER BY o.id LIMIT ?`),
+      completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+      outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
+    };
+  }
+
+  async secret(name: string): Promise<string> {
+    const key = `secret:${name}`;
+    this.statements.insertMeta.run(key, randomBytes(32).toString('base64url'));
+    return this.statements.getMeta.get(key)!.value;
+  }
+
+  async upsertParty(party: PartyRecord): Promise<void> {
+    this.statements.upsertParty.run({
+      address: party.address,
+      siteKey: party.siteKey,
+      role: party.role,
+      name: party.name ?? null,
+      email: party.email ?? null,
+      verified: party.verified ? 1 : 0,
+      now: new Date().toISOString(),
+    });
+  }
+
+  async getParty(address: Address): Promise<PartyRecord | null> {
+    const row = this.statements.getParty.get(address);
+    if (!row) return null;
+    const party: PartyRecord = { address: row.address as Address, siteKey: row.site_key, role: row.role, verified: row.verified === 1 };
+    if (row.name !== null) party.name = row.name;
+    if (row.email !== null) party.email = row.email;
+    return party;
+  }
+
+  private toConversation(row: ConversationRow): ConversationRecord {
+    const conversation: ConversationRecord = {
+      id: row.id,
+      participants: this.statements.participantsOf.all(row.id).map((p) => p.address as Address),
+      state: row.state,
+      createdAt: row.created_at,
+      lastSeq: row.last_seq,
+      siteKey: row.site_key,
+      openedBy: row.opened_by as Address,
+      updatedAt: row.updated_at,
+    };
+    if (row.team !== null) conversation.team = row.team;
+    if (row.assignee !== null) conversation.assignee = row.assignee as Address;
+    return conversation;
+  }
+
+  private requireConversation(id: string): ConversationRecord {
+    const row = this.statements.getConversation.get(id);
+    if (!row) throw new Error(`conversation ${id} does not exist`);
+    return this.toConversation(row);
+  }
+
+  async createConversation(input: NewConversation): Promise<ConversationRecord> {
+    const id = newId('c');
+    this.db.transaction(() => {
+      this.statements.insertConversation.run({
+        id,
+        siteKey: input.siteKey,
+        team: input.team ?? null,
+        assignee: input.assignee ?? null,
+        openedBy: input.openedBy,
+        now: new Date().toISOString(),
+      });
+      for (const address of input.participants) this.statements.insertParticipant.run(id, address, id);
+    })();
+    return this.requireConversation(id);
+  }
+
+  async getConversation(id: string): Promise<ConversationRecord | null> {
+    const row = this.statements.getConversation.get(id);
+    return row ? this.toConversation(row) : null;
+  }
+
+  async findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null> {
+    const row =
+      query.team !== undefined
+        ? this.statements.openWithTeam.get(query.openedBy, query.siteKey, query.team)
+        : query.with !== undefined
+          ? this.statements.openWith.get(query.with, query.openedBy, query.siteKey)
+          : undefined;
+    return row ? this.toConversation(row) : null;
+  }
+
+  async listConversations(query: ConversationQuery): Promise<ConversationRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.participant !== undefined) {
+      where.push('c.id IN (SELECT conversation_id FROM participants WHERE address = ?)');
+      params.push(query.participant);
+    }
+    if (query.siteKey !== undefined) {
+      where.push('c.site_key = ?');
+      params.push(query.siteKey);
+    }
+    if (query.state !== undefined) {
+      where.push('c.state = ?');
+      params.push(query.state);
+    }
+    const sql = `SELECT c.* FROM conversations c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], ConversationRow>(sql)
+      .all(...params, query.limit)
+      .map((row) => this.toConversation(row));
+  }
+
+  async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
+    return this.statements.queued.all(team, limit).map((row) => this.toConversation(row));
+  }
+
+  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
+    this.statements.setState.run(state, new Date().toISOString(), id);
+    return this.requireConversation(id);
+  }
+
+  async assignConversation(id: string, assignee: Address): Promise<ConversationRecord> {
+    this.db.transaction(() => {
+      this.statements.assign.run(assignee, new Date().toISOString(), id);
+      this.statements.insertParticipant.run(id, assignee, id);
+    })();
+    return this.requireConversation(id);
+  }
+
+  async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
+    this.statements.insertParticipant.run(id, address, id);
+    return this.requireConversation(id);
+  }
+
+  private readonly appendTransaction = (input: NewMessage): AppendResult => {
+    if (input.clientId !== undefined) {
+      const existing = this.statements.byClientId.get(input.from, input.clientId);
+      if (existing) return { kind: 'duplicate', message: toMessage(existing) };
+    }
+    if (input.remote !== undefined) {
+      const existing = this.statements.byRemoteId.get(input.remote.network, input.remote.id);
+      if (existing) return { kind: 'duplicate', message: toMessage(existing) };
+    }
+    const sentAt = new Date().toISOString();
+    const next = this.statements.nextSeq.get(sentAt, input.conversationId);
+    if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
+    const message: Message = {
+      id: newId('m'),
+      conversationId: input.conversationId,
+      seq: next.last_seq,
+      from: input.from,
+      text: input.text,
+      sentAt,
+      status: input.status,
+    };
+    if (input.clientId !== undefined) message.clientId = input.clientId;
+    this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null });
+    if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
+    for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network);
+    return { kind: 'stored', message };
+  };
+
+  async appendMessage(input: NewMessage): Promise<AppendResult> {
+    return this.db.transaction(this.appendTransaction).immediate(input);
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const row = this.statements.getMessage.get(id);
+    return row ? toMessage(row) : null;
+  }
+
+  async history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    // One row more than asked tells whether there is another page in that direction.
+    if (query.afterSeq !== undefined) {
+      const rows = this.statements.historyAfter.all(conversationId, query.afterSeq, query.limit + 1);
+      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
+    }
+    const before = query.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.statements.historyBefore.all(conversationId, before, query.limit + 1);
+    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
+  }
+
+  async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
+    return this.db.transaction((): Message | null => {
+      const row = this.statements.getMessage.get(id);
+      if (!row) return null;
+      const current = row.status;
+      const forward =
+        status === 'failed' ? current === 'accepted' || current === 'sent' : current !== 'failed' ? STATUS_RANK[status] > STATUS_RANK[current] : status !== 'accepted';
+      if (!forward) return null;
+      this.statements.setStatus.run(status, id);
+      return toMessage({ ...row, status });
+    })();
+  }
+
+  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
+    return this.db.transaction((): Message[] => {
+      const current = this.statements.readSeq.get(conversationId, reader);
+      if (!current || seq <= current.read_seq) return [];
+      const rows = this.statements.newlyRead.all(conversationId, current.read_seq, seq, reader, limit);
+      this.statements.markReadRange.run(conversationId, current.read_seq, seq, reader);
+      this.statements.setReadSeq.run(seq, conversationId, reader);
+      return rows.reverse().map((row) => toMessage({ ...row, status: 'read' }));
+    })();
+  }
+
+  async pendingOutbox(network: string, limit: number): Promise<OutboxItem[]> {
+    return this.statements.pendingOutbox.all(network, limit).map((row) => ({
+      id: row.outbox_id,
+      message: toMessage(row),
+      recipient: row.recipient as Address,
+      network: row.network,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+    }));
+  }
+
+  async completeOutbox(id: number): Promise<void> {
+    this.statements.completeOutbox.run(id);
+  }
+
+  async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    this.statements.retryOutbox.run(nextAttemptAt, error, id);
+  }
+
+  async outboxNetworks(): Promise<string[]> {
+    return this.statements.outboxNetworks.all().map((row) => row.network);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The one persistence interface of the bridge. SQLite (store/sqlite) is the embedded default;
+ * other engines implement the same contract. Every method is async so that a networked engine
+ * fits behind it unchanged.
+ */
+import type { Address, Conversation, ConversationState, Message, MessageStatus, Role } from '@switchboard/protocol';
+
+/** A conversation as stored: the wire object plus what only the bridge needs. */
+export interface ConversationRecord extends Conversation {
+  siteKey: string;
+  openedBy: Address;
+  updatedAt: string;
+}
+
+export interface PartyRecord {
+  address: Address;
+  siteKey: string | null;
+  role: Role;
+  name?: string;
+  email?: string;
+  verified: boolean;
+}
+
+export interface NewConversation {
+  siteKey: string;
+  openedBy: Address;
+  participants: Address[];
+  team?: string;
+  assignee?: Address;
+}
+
+export interface NewMessage {
+  conversationId: string;
+  from: Address;
+  clientId?: string;
+  text: string;
+  status: MessageStatus;
+  /** Recipients on networks that deliver through the outbox, queued in the same transaction. */
+  outbox: { recipient: Address; network: string }[];
+  /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
+  remote?: { network: string; id: string };
+}
+
+export type AppendResult =
+  | { kind: 'stored'; message: Message }
+  /** Same sender and clientId (or same remote id) as a stored message: nothing new was stored. */
+  | { kind: 'duplicate'; message: Message };
+
+export interface HistoryQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface ConversationQuery {
+  siteKey?: string;
+  participant?: Address;
+  state?: ConversationState;
+  limit: number;
+}
+
+export interface OutboxItem {
+  id: number;
+  message: Message;
+  recipient: Address;
+  network: string;
+  attempts: number;
+  /** Epoch ms before which the item is not tried again. */
+  nextAttemptAt: number;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** True when the store answers queries. */
+  ping(): Promise<boolean>;
+
+  /** A secret kept across restarts, created on first use. */
+  secret(name: string): Promise<string>;
+
+  upsertParty(party: PartyRecord): Promise<void>;
+  getParty(address: Address): Promise<PartyRecord | null>;
+
+  createConversation(input: NewConversation): Promise<ConversationRecord>;
+  getConversation(id: string): Promise<ConversationRecord | null>;
+  /** The most recent open conversation of `openedBy` with `team`, or with exactly these participants. */
+  findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null>;
+  listConversations(query: ConversationQuery): Promise<ConversationRecord[]>;
+  /** Open conversations of a team that no one is assigned to, oldest first. */
+  queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
+  setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
+  assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
+  addParticipant(id: string, address: Address): Promise<ConversationRecord>;
+
+  /** Stores a message with the next seq of its conversation, in one transaction. */
+  appendMessage(input: NewMessage): Promise<AppendResult>;
+  getMessage(id: string): Promise<Message | null>;
+  history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
+  /** Moves a message's status forward (accepted < sent < delivered < read); `failed` only from before delivered. Null when unchanged. */
+  advanceStatus(id: string, status: MessageStatus): Promise<Message | null>;
+  /** Records that `reader` has read up to `seq`; returns the others' messages that became read. */
+  markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]>;
+
+  /** A network's outbox items in the order they were queued (the worker keeps that order). */
+  pendingOutbox(network: string, limit: number): Promise<OutboxItem[]>;
+  completeOutbox(id: number): Promise<void>;
+  retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Networks with outbox items, for the worker's start-up flush. */
+  outboxNetworks(): Promise<string[]>;
+}

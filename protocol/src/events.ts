@@ -1,0 +1,73 @@
+/**
+ * The v1 event maps, used as socket.io's `Server<ClientToServerEvents, ServerToClientEvents>` and
+ * `Socket<ServerToClientEvents, ClientToServerEvents>` (docs/protocol.md).
+ */
+import type { AckCallback } from './errors.js';
+import type {
+  Conversation,
+  Message,
+  MessageStatusEvent,
+  Presence,
+  Session,
+  TeamAvailability,
+  TypingEvent,
+} from './objects.js';
+import type {
+  ConversationClosePayload,
+  ConversationListPayload,
+  ConversationOpenPayload,
+  HistoryGetPayload,
+  MessageSendPayload,
+  PresenceSetPayload,
+  PresenceSubscribePayload,
+  ReadPayload,
+  SyncPayload,
+  TypingPayload,
+} from './schemas.js';
+
+export interface ClientToServerEvents {
+  'conversation:open': (payload: ConversationOpenPayload, ack: AckCallback<{ conversation: Conversation }>) => void;
+  'conversation:list': (payload: ConversationListPayload, ack: AckCallback<{ conversations: Conversation[] }>) => void;
+  'conversation:close': (payload: ConversationClosePayload, ack: AckCallback<{ conversation: Conversation }>) => void;
+  'message:send': (payload: MessageSendPayload, ack: AckCallback<{ message: Message }>) => void;
+  'history:get': (payload: HistoryGetPayload, ack: AckCallback<{ messages: Message[]; hasMore: boolean }>) => void;
+  sync: (payload: SyncPayload, ack: AckCallback) => void;
+  typing: (payload: TypingPayload, ack: AckCallback) => void;
+  read: (payload: ReadPayload, ack: AckCallback) => void;
+  'presence:subscribe': (
+    payload: PresenceSubscribePayload,
+    ack: AckCallback<{ presences: Presence[]; available?: boolean }>,
+  ) => void;
+  /** Addition: set one's own presence (web agents and integrations). */
+  'presence:set': (payload: PresenceSetPayload, ack: AckCallback) => void;
+}
+
+export interface ServerToClientEvents {
+  session: (session: Session) => void;
+  /** The receiving client acknowledges, which the bridge reports to the sender as `delivered`. */
+  message: (message: Message, received?: () => void) => void;
+  'message:status': (status: MessageStatusEvent) => void;
+  typing: (event: TypingEvent) => void;
+  presence: (presence: Presence) => void;
+  'team:availability': (availability: TeamAvailability) => void;
+  conversation: (conversation: Conversation) => void;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+export type ServerEventName = keyof ServerToClientEvents;
+
+export const CLIENT_EVENTS: readonly ClientEventName[] = [
+  'conversation:open',
+  'conversation:list',
+  'conversation:close',
+  'message:send',
+  'history:get',
+  'sync',
+  'typing',
+  'read',
+  'presence:subscribe',
+  'presence:set',
+];
+
+/** The socket.io namespace of this contract version. */
+export const NAMESPACE = '/v1';

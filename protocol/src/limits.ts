@@ -1,0 +1,21 @@
+/** Limits every party of the v1 API can rely on. The bridge may be configured lower, never higher. */
+export const LIMITS = {
+  /** Longest message text, in Unicode code points. */
+  maxTextLength: 10_000,
+  /** Largest single socket.io packet the bridge accepts (socket.io `maxHttpBufferSize`), in bytes. */
+  maxPayloadBytes: 128 * 1024,
+  /** Most messages one `history:get` returns. */
+  maxHistoryLimit: 100,
+  /** Default page size of `history:get`. */
+  defaultHistoryLimit: 50,
+  /** Most addresses one `presence:subscribe` may name. */
+  maxPresenceAddresses: 100,
+  /** Most conversations one `sync` may name. */
+  maxSyncConversations: 1000,
+  /** Longest `clientId`. */
+  maxClientIdLength: 128,
+  /** Longest id (conversation, message, team) accepted in a payload. */
+  maxIdLength: 128,
+  /** Longest address accepted in a payload. */
+  maxAddressLength: 512,
+} as const;

@@ -1,0 +1,77 @@
+import type { Address } from './address.js';
+import type { ErrorBody } from './errors.js';
+
+export const MESSAGE_STATUSES = ['accepted', 'sent', 'delivered', 'read', 'failed'] as const;
+/** The sender's view of a message: accepted (stored), sent (handed to the recipient's network), delivered, read, failed. */
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface Message {
+  /** The bridge's id, unique. */
+  id: string;
+  /** The sender's idempotency key, when the sender gave one. */
+  clientId?: string;
+  conversationId: string;
+  /** 1, 2, 3, ... per conversation, no gaps, in the order the bridge accepted them. */
+  seq: number;
+  from: Address;
+  text: string;
+  /** ISO-8601 UTC. */
+  sentAt: string;
+  status?: MessageStatus;
+}
+
+export type ConversationState = 'open' | 'closed';
+
+export interface Conversation {
+  id: string;
+  participants: Address[];
+  team?: string;
+  assignee?: Address;
+  state: ConversationState;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  lastSeq: number;
+}
+
+export const PRESENCE_STATUSES = ['available', 'away', 'busy', 'offline'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+export interface Presence {
+  address: Address;
+  status: PresenceStatus;
+  text?: string;
+}
+
+export type Role = 'visitor' | 'agent' | 'integration';
+
+export interface Session {
+  /** Resumes this party on a later connection (`auth.token`). */
+  token: string;
+  self: Address;
+  role: Role;
+  /** Addition: the site this session belongs to. */
+  siteKey?: string;
+  /** Addition: display name, when known. */
+  name?: string;
+}
+
+export interface MessageStatusEvent {
+  conversationId: string;
+  id: string;
+  status: MessageStatus;
+  error?: ErrorBody;
+}
+
+export type TypingState = 'composing' | 'paused';
+
+export interface TypingEvent {
+  conversationId: string;
+  from: Address;
+  state: TypingState;
+}
+
+export interface TeamAvailability {
+  team: string;
+  available: boolean;
+  online: number;
+}

@@ -1,0 +1,132 @@
+/**
+ * Runtime schemas (zod) for every client-to-server payload of the v1 contract.
+ * The bridge validates each incoming payload with these; the payload types in events.ts are
+ * derived from them, so the type a handler sees is exactly what was validated.
+ * Kept apart from index.ts so a browser bundle that only needs types and constants carries no zod.
+ */
+import { z } from 'zod';
+import { ADDRESS_PATTERN } from './address.js';
+import { LIMITS } from './limits.js';
+import { PRESENCE_STATUSES } from './objects.js';
+
+const id = z.string().min(1, 'must not be empty').max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`);
+const address = z
+  .string()
+  .max(LIMITS.maxAddressLength, `must be at most ${LIMITS.maxAddressLength} characters`)
+  .regex(ADDRESS_PATTERN, 'must be an address such as web:v_7f3a or xmpp:alice@example.org');
+const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max(Number.MAX_SAFE_INTEGER);
+/** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
+const text = z.string().refine((s) => s.trim().length > 0, 'must not be empty or blank');
+
+export const conversationOpenSchema = z
+  .object({ team: id.optional(), to: address.optional() })
+  .refine((p) => (p.team === undefined) !== (p.to === undefined), {
+    message: 'give exactly one of team or to',
+    path: ['team'],
+  });
+
+export const conversationListSchema = z.object({
+  state: z.enum(['open', 'closed']).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+});
+
+export const conversationCloseSchema = z.object({ conversationId: id });
+
+export const messageSendSchema = z.object({
+  conversationId: id,
+  clientId: z.string().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`),
+  text,
+});
+
+export const historyGetSchema = z
+  .object({
+    conversationId: id,
+    afterSeq: seq.optional(),
+    beforeSeq: seq.optional(),
+    limit: z.number().int('must be an integer').min(1, 'must be at least 1').max(LIMITS.maxHistoryLimit, `must be at most ${LIMITS.maxHistoryLimit}`).optional(),
+  })
+  .refine((p) => p.afterSeq === undefined || p.beforeSeq === undefined, {
+    message: 'give afterSeq or beforeSeq, not both',
+    path: ['beforeSeq'],
+  });
+
+export const syncSchema = z.object({
+  cursors: z
+    .record(id, seq)
+    .refine((c) => Object.keys(c).length <= LIMITS.maxSyncConversations, `must name at most ${LIMITS.maxSyncConversations} conversations`),
+});
+
+export const typingSchema = z.object({ conversationId: id, state: z.enum(['composing', 'paused']) });
+
+export const readSchema = z.object({ conversationId: id, seq });
+
+export const presenceSubscribeSchema = z.object({
+  addresses: z.array(address).max(LIMITS.maxPresenceAddresses, `must name at most ${LIMITS.maxPresenceAddresses} addresses`).optional(),
+  team: id.optional(),
+});
+
+/** Addition to the contract: a web agent or integration sets its own presence. */
+export const presenceSetSchema = z.object({
+  status: z.enum(PRESENCE_STATUSES),
+  text: z.string().max(200, 'must be at most 200 characters').optional(),
+});
+
+/** The socket.io handshake `auth` object (docs/protocol.md, "Connecting"). */
+export const handshakeAuthSchema = z.object({
+  siteKey: z.string().min(1).max(200).optional(),
+  token: z.string().min(1).max(4096).optional(),
+  apiKey: z.string().min(1).max(500).optional(),
+  identity: z
+    .object({
+      userId: z.string().min(1, 'must not be empty').max(128).regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
+      name: z.string().max(200).optional(),
+      email: z.string().max(320).optional(),
+      role: z.enum(['visitor', 'agent']).optional(),
+      hash: z.string().min(1).max(200),
+    })
+    .optional(),
+});
+
+/** `POST /v1/messages` body. */
+export const restMessageSchema = z
+  .object({ conversationId: id.optional(), to: address.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
+  .refine((p) => (p.conversationId === undefined) !== (p.to === undefined), {
+    message: 'give exactly one of conversationId or to',
+    path: ['conversationId'],
+  });
+
+export type ConversationOpenPayload = z.infer<typeof conversationOpenSchema>;
+export type ConversationListPayload = z.infer<typeof conversationListSchema>;
+export type ConversationClosePayload = z.infer<typeof conversationCloseSchema>;
+export type MessageSendPayload = z.infer<typeof messageSendSchema>;
+export type HistoryGetPayload = z.infer<typeof historyGetSchema>;
+export type SyncPayload = z.infer<typeof syncSchema>;
+export type TypingPayload = z.infer<typeof typingSchema>;
+export type ReadPayload = z.infer<typeof readSchema>;
+export type PresenceSubscribePayload = z.infer<typeof presenceSubscribeSchema>;
+export type PresenceSetPayload = z.infer<typeof presenceSetSchema>;
+export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
+export type RestMessageBody = z.infer<typeof restMessageSchema>;
+
+/** Every client-to-server event and the schema of its payload. */
+export const clientEventSchemas = {
+  'conversation:open': conversationOpenSchema,
+  'conversation:list': conversationListSchema,
+  'conversation:close': conversationCloseSchema,
+  'message:send': messageSendSchema,
+  'history:get': historyGetSchema,
+  sync: syncSchema,
+  typing: typingSchema,
+  read: readSchema,
+  'presence:subscribe': presenceSubscribeSchema,
+  'presence:set': presenceSetSchema,
+} as const;
+
+/** One sentence naming the first offending field, e.g. `conversationId: expected string, received number`. */
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'payload is invalid';
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'payload';
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return `${field}: ${message}`;
+}
