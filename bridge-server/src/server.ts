@@ -2,9 +2,10 @@
  * Assembles one bridge: store, core, networks, the socket.io gateway and the HTTP routes, on one
  * HTTP server. `start()` listens; `stop()` drains connections and closes the store cleanly.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import { type IncomingMessage, type Server as HttpServer, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ClientToServerEvents, LIMITS, NAMESPACE, type ServerToClientEvents } from '@switchboard/protocol';
+import type { Express } from 'express';
 import { Server } from 'socket.io';
 import { type Config, ConfigError, formatConfigError } from './config.js';
 import { Core } from './core/core.js';
@@ -27,6 +28,8 @@ export interface BridgeOptions {
   networkDefinitions?: Record<string, NetworkDefinition>;
   /** A store other than the one the config names. */
   store?: Store;
+  /** Adds HTTP routes of the embedding application (before the static site). */
+  routes?: (app: Express) => void;
 }
 
 export interface Bridge {
@@ -57,7 +60,13 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const store = timedStore(options.store ?? buildStore(config), metrics);
   await store.open();
 
-  const http = createServer();
+  // socket.io claims /socket.io/ requests by wrapping the listeners present when it attaches, so
+  // the HTTP app is reached through a listener installed before it (and set just below).
+  let httpApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const http = createServer((req, res) => {
+    if (httpApp) httpApp(req, res);
+    else res.writeHead(503).end();
+  });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     // Measured: per-message deflate costs ~9x memory per connection and ~13x relay time.
     perMessageDeflate: false,
@@ -98,9 +107,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
   const gateway = new SocketGateway({ nsp, hub, core, store, authenticator, limits: config.limits, logger, metrics });
-  http.on(
-    'request',
-    createHttpApp({
+  httpApp = createHttpApp({
       core,
       store,
       registry,
@@ -109,9 +116,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       metrics,
       logger,
       maxBodyBytes: LIMITS.maxPayloadBytes,
+      ...(options.routes ? { routes: options.routes } : {}),
       ...(config.server.static ? { staticDir: config.server.static } : {}),
-    }),
-  );
+  });
 
   let baseUrl = '';
   let stopping: Promise<void> | undefined;

@@ -31,6 +31,7 @@ export interface HttpDeps {
   logger: Logger;
   staticDir?: string;
   maxBodyBytes: number;
+  routes?: (app: express.Express) => void;
 }
 
 function sendError(res: Response, error: ErrorBody): void {
@@ -102,6 +103,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
   });
 
+  deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
 
   app.use('/v1', (_req, res) => sendError(res, { code: 'not_found', message: 'No such endpoint; see docs/protocol.md' }));

@@ -32,13 +32,11 @@ interface RawSocket {
   data: SocketData;
   on(event: string, listener: (...args: unknown[]) => void): void;
   emit(event: string, ...args: unknown[]): boolean;
-  timeout(ms: number): { emit(event: string, ...args: unknown[]): boolean };
   join(room: string | string[]): void;
   use(fn: (packet: unknown[], next: (error?: Error) => void) => void): void;
 }
 
 const KNOWN_EVENTS = new Set<string>(CLIENT_EVENTS);
-const RECEIVED_TIMEOUT_MS = 15_000;
 
 export interface SocketGatewayDeps {
   nsp: V1Namespace;
@@ -136,9 +134,7 @@ export class SocketGateway {
       socket.emit('message', message);
       return;
     }
-    socket.timeout(RECEIVED_TIMEOUT_MS).emit('message', message, (error: unknown) => {
-      if (!error) this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' });
-    });
+    socket.emit('message', message, () => this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' }));
   }
 
   private handle<E extends ClientEventName>(socket: RawSocket, event: E, run: Handler<E>): void {

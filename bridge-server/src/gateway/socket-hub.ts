@@ -7,9 +7,6 @@ import type { Address, ClientToServerEvents, Message, ServerToClientEvents } fro
 import type { Namespace } from 'socket.io';
 import type { ClientHub, HubRoom } from '../core/hub.js';
 
-/** How long the bridge waits for a client to acknowledge a pushed message. */
-const RECEIVED_TIMEOUT_MS = 15_000;
-
 export function roomName(room: HubRoom): string {
   switch (room.kind) {
     case 'address':
@@ -43,15 +40,22 @@ export class SocketHub implements ClientHub {
   }
 
   deliverMessage(address: Address, message: Message, onReceived: () => void): void {
-    if (!this.isConnected(address)) return;
-    const target = this.nsp.to(roomName({ kind: 'address', address })).timeout(RECEIVED_TIMEOUT_MS);
-    (target.emit as (event: string, payload: unknown, ack: (error: unknown, responses: unknown[]) => void) => boolean)(
-      'message',
-      message,
-      (_error, responses) => {
-        if (Array.isArray(responses) && responses.length > 0) onReceived();
-      },
-    );
+    // Each connection acknowledges on its own: the first acknowledgement counts, so one stale tab
+    // does not hold back `delivered` (a broadcast ack would wait for every connection).
+    const ids = this.nsp.adapter.rooms.get(roomName({ kind: 'address', address }));
+    if (!ids) return;
+    let received = false;
+    for (const id of ids) {
+      const socket = this.nsp.sockets.get(id);
+      if (!socket) continue;
+      // No ack timeout: a timer per message would outlive the connection; an ack that never comes
+      // is dropped with the socket.
+      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', message, () => {
+        if (received) return;
+        received = true;
+        onReceived();
+      });
+    }
   }
 
   isConnected(address: Address): boolean {

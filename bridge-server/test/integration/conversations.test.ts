@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Conversation, Message } from '@switchboard/protocol';
+import { API_KEY, SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+
+describe('conversations and team routing', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startBridge();
+  });
+  after(() => t.stop());
+
+  it('offers a team conversation to the first available agent', async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const visitor = await connect(t, { siteKey: SITE });
+    const offered = next<Conversation>(alice.socket, 'conversation', (c) => c.participants.includes(visitor.session.self));
+    const opened = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    assert.equal(opened.ok, true);
+    assert.equal(opened.conversation.assignee, 'web:a_alice');
+    assert.deepEqual(opened.conversation.participants, [visitor.session.self, 'web:a_alice']);
+    assert.equal(opened.conversation.state, 'open');
+    assert.equal(opened.conversation.lastSeq, 0);
+    assert.equal((await offered).id, opened.conversation.id);
+    alice.socket.disconnect();
+    visitor.socket.disconnect();
+  });
+
+  it('returns the same open conversation when a visitor opens the team again', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const first = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    const second = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    assert.equal(second.conversation.id, first.conversation.id);
+  });
+
+  it('queues a conversation while no agent is online and offers it to the next agent who connects', async () => {
+    const q = await startBridge();
+    try {
+      const visitor = await connect(q, { siteKey: SITE });
+      const opened = await call(visitor.socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, undefined);
+      const sent = await call(visitor.socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'q1', text: 'anyone there?' });
+      assert.equal(sent.message.status, 'accepted');
+
+      const assigned = next<Conversation>(visitor.socket, 'conversation', (c) => c.assignee !== undefined);
+      const bob = await connect(q, agentAuth('bob'));
+      const conversation = await assigned;
+      assert.equal(conversation.assignee, 'web:a_bob');
+      const history = await call(bob.socket, 'history:get', { conversationId: conversation.id });
+      assert.deepEqual(history.messages.map((m: Message) => m.text), ['anyone there?']);
+    } finally {
+      await q.stop();
+    }
+  });
+
+  it('refuses an unknown team with not_found', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const result = await call(visitor.socket, 'conversation:open', { team: 'sales' });
+    assert.equal(result.ok, false);
+    assert.equal(result.error.code, 'not_found');
+    assert.match(result.error.message, /team/);
+  });
+
+  it('refuses a visitor opening a conversation to an arbitrary address', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const result = await call(visitor.socket, 'conversation:open', { to: 'web:a_alice' });
+    assert.equal(result.error.code, 'forbidden');
+  });
+
+  it('lets an agent open a conversation to an address, and refuses an address no network handles', async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const opened = await call(alice.socket, 'conversation:open', { to: 'web:u_someone' });
+    assert.equal(opened.ok, true);
+    assert.deepEqual(opened.conversation.participants, ['web:a_alice', 'web:u_someone']);
+    const again = await call(alice.socket, 'conversation:open', { to: 'web:u_someone' });
+    assert.equal(again.conversation.id, opened.conversation.id);
+    const unknown = await call(alice.socket, 'conversation:open', { to: 'fax:12345' });
+    assert.equal(unknown.error.code, 'not_found');
+    alice.socket.disconnect();
+  });
+
+  it('lists a visitor\'s own conversations, and all of the site\'s for agents', async () => {
+    const v1 = await connect(t, { siteKey: SITE });
+    const v2 = await connect(t, { siteKey: SITE });
+    const c1 = (await call(v1.socket, 'conversation:open', { team: 'support' })).conversation;
+    const c2 = (await call(v2.socket, 'conversation:open', { team: 'support' })).conversation;
+    const mine = await call(v1.socket, 'conversation:list', {});
+    assert.deepEqual(mine.conversations.map((c: Conversation) => c.id), [c1.id]);
+    const noPayload = await call(v1.socket, 'conversation:list');
+    assert.equal(noPayload.ok, true);
+    const agent = await connect(t, agentAuth('bob'));
+    const all = (await call(agent.socket, 'conversation:list', {})).conversations.map((c: Conversation) => c.id);
+    assert.ok(all.includes(c1.id) && all.includes(c2.id));
+    agent.socket.disconnect();
+  });
+
+  it('closes a conversation, tells the participants, and reopens it on a new message', async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const visitor = await connect(t, { siteKey: SITE });
+    const conversation = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation;
+    const told = next<Conversation>(visitor.socket, 'conversation', (c) => c.id === conversation.id && c.state === 'closed');
+    const closed = await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
+    assert.equal(closed.conversation.state, 'closed');
+    await told;
+    const reopened = next<Conversation>(alice.socket, 'conversation', (c) => c.id === conversation.id && c.state === 'open');
+    await call(visitor.socket, 'message:send', { conversationId: conversation.id, clientId: 'after-close', text: 'one more thing' });
+    await reopened;
+    alice.socket.disconnect();
+  });
+
+  it('keeps visitors out of other visitors\' conversations and sites apart', async () => {
+    const owner = await connect(t, { siteKey: SITE });
+    const stranger = await connect(t, { siteKey: SITE });
+    const conversation = (await call(owner.socket, 'conversation:open', { team: 'support' })).conversation;
+    for (const [event, payload] of [
+      ['message:send', { conversationId: conversation.id, clientId: 'x', text: 'hi' }],
+      ['history:get', { conversationId: conversation.id }],
+      ['conversation:close', { conversationId: conversation.id }],
+      ['typing', { conversationId: conversation.id, state: 'composing' }],
+      ['read', { conversationId: conversation.id, seq: 1 }],
+    ] as const) {
+      const result = await call(stranger.socket, event, payload);
+      assert.equal(result.error?.code, 'forbidden', event);
+    }
+    const otherSiteAgent = await connect(t, agentAuth('zed', 'other-site', 'other-identity-secret-0123456789'), { origin: 'http://other.test' });
+    const result = await call(otherSiteAgent.socket, 'history:get', { conversationId: conversation.id });
+    assert.equal(result.error.code, 'not_found');
+    const missing = await call(owner.socket, 'history:get', { conversationId: 'c_nope' });
+    assert.equal(missing.error.code, 'not_found');
+  });
+
+  it('lets an integration observe the site\'s conversations as they open', async () => {
+    const crm = await connect(t, { apiKey: API_KEY }, { origin: null });
+    const seen = collect<Conversation>(crm.socket, 'conversation');
+    const visitor = await connect(t, { siteKey: SITE });
+    const opened = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation;
+    await until(() => seen.some((c) => c.id === opened.id), 5000, 'the conversation event');
+    crm.socket.disconnect();
+  });
+});

@@ -1,0 +1,31 @@
+// Runs the bridge with the demo configuration, plus the one thing a real website's backend does
+// for it: vouching for its agents (the identity hash). Demo only: a real site computes the hash
+// after its own login, never for whoever asks.
+import { fileURLToPath } from 'node:url';
+import { createBridge, identityHash, loadConfig } from '@switchboard/bridge-server';
+
+const configPath = process.env.SWITCHBOARD_CONFIG ?? fileURLToPath(new URL('./switchboard.config.json', import.meta.url));
+let config;
+try {
+  config = loadConfig(configPath);
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+const site = config.sites[0];
+const agents = new Set(config.teams.flatMap((team) => team.members).filter((a) => a.startsWith('web:a_')).map((a) => a.slice('web:a_'.length)));
+
+const bridge = await createBridge(config, {
+  routes(app) {
+    app.get('/demo/agent-identity', (req, res) => {
+      const userId = String(req.query.user ?? '');
+      if (!agents.has(userId)) return res.status(404).json({ error: { code: 'not_found', message: `user: not a demo agent (try ${[...agents].join(', ')})` } });
+      res.json({ siteKey: site.key, identity: { userId, name: userId[0].toUpperCase() + userId.slice(1), role: 'agent', hash: identityHash(site.identitySecret, 'agent', userId) } });
+    });
+  },
+});
+const stop = () => bridge.stop().then(() => process.exit(0), () => process.exit(1));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+const url = await bridge.start();
+bridge.logger.info(`demo shop: ${url.replace('127.0.0.1', 'localhost')}/  agent console: ${url.replace('127.0.0.1', 'localhost')}/agent.html`);

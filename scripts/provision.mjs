@@ -1,0 +1,33 @@
+// Makes sure the system packages the tests need are installed: installs them with apt-get when
+// running as root, otherwise stops with the exact command to run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** Debian package -> a file that proves it is installed. */
+export const SYSTEM_PACKAGES = {
+  chromium: '/usr/bin/chromium',
+};
+
+export function missingPackages(packages = SYSTEM_PACKAGES) {
+  return Object.entries(packages)
+    .filter(([, probe]) => !existsSync(probe))
+    .map(([name]) => name);
+}
+
+export function provision(packages = SYSTEM_PACKAGES) {
+  const missing = missingPackages(packages);
+  if (missing.length === 0) return;
+  const line = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(`The tests need these system packages: ${missing.join(', ')}. Install them with:\n  sudo ${line}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Installing system packages for the tests: ${missing.join(', ')}\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (result.status !== 0 || missingPackages(packages).length > 0) {
+    process.stderr.write(`Installing ${missing.join(' ')} failed; run: ${line}\n`);
+    process.exit(1);
+  }
+}

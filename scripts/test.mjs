@@ -1,0 +1,104 @@
+// `npm test`: provisions system packages, builds, then runs every tier (unit, integration on real
+// servers, SDK in real Chromium) and ends with one line "N passed, N failed" counting them all.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { provision } from './provision.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const packages = ['protocol', 'sdk', 'bridge-server', 'widget'];
+const only = process.argv[2]; // optional: run one tier (unit | integration | browser)
+
+function testFiles(tier) {
+  return packages.flatMap((pkg) => {
+    const dir = join(root, pkg, 'test', tier);
+    try {
+      return readdirSync(dir, { recursive: true })
+        .filter((file) => /\.test\.(ts|mjs)$/.test(String(file)))
+        .map((file) => relative(root, join(dir, String(file))))
+        .sort();
+    } catch {
+      return [];
+    }
+  });
+}
+
+function run(command, args, options = {}) {
+  return spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...options.env }, timeout: options.timeout });
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const scratch = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+
+function nodeTier(tier) {
+  const files = testFiles(tier);
+  if (files.length === 0) return;
+  const countsFile = join(scratch, `${tier}.json`);
+  process.stdout.write(`\n=== ${tier} tests (${files.length} files) ===\n`);
+  const result = run(
+    process.execPath,
+    [
+      '--import', 'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'scripts/test-count-reporter.mjs')}`, `--test-reporter-destination=${countsFile}`,
+      ...files,
+    ],
+    { timeout: 30 * 60_000 },
+  );
+  let counts;
+  try {
+    counts = JSON.parse(readFileSync(countsFile, 'utf8'));
+  } catch {
+    counts = { passed: 0, failed: 1, skipped: 0 }; // the runner itself died
+  }
+  if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+  tally(tier, counts);
+}
+
+function browserTier() {
+  const files = testFiles('browser');
+  if (files.length === 0) return;
+  process.stdout.write(`\n=== browser tests (${files.length} files, Chromium) ===\n`);
+  const result = spawnSync(process.execPath, [join(root, 'node_modules/@web/test-runner/dist/bin.js'), '--config', 'web-test-runner.config.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+    timeout: 20 * 60_000,
+  });
+  process.stdout.write(result.stdout ?? '');
+  process.stderr.write(result.stderr ?? '');
+  const match = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(result.stdout ?? '');
+  const counts = match ? { passed: Number(match[1]), failed: Number(match[2]), skipped: Number(match[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 };
+  if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+  tally('browser', counts);
+}
+
+function tally(tier, counts) {
+  process.stdout.write(`--- ${tier}: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+}
+
+try {
+  if (!only || only === 'browser') provision();
+  process.stdout.write('=== build ===\n');
+  const build = run('npm', ['run', '--silent', 'build']);
+  if (build.status !== 0) {
+    totals.failed++;
+    process.stdout.write('The build failed; no test ran.\n');
+  } else {
+    if (!only || only === 'unit') nodeTier('unit');
+    if (!only || only === 'integration') nodeTier('integration');
+    if (!only || only === 'browser') browserTier();
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
+process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

@@ -1,0 +1,21 @@
+export { type ClientEvents, type ClientOptions, type ConnectionState, type Identity, SwitchboardClient, createClient } from './client.js';
+export { SwitchboardError } from './errors.js';
+export type { OutboxEntry } from './outbox.js';
+export { type KeyValueStorage, memoryStorage } from './storage.js';
+export type {
+  Address,
+  Conversation,
+  ErrorBody,
+  ErrorCode,
+  Message,
+  MessageStatus,
+  MessageStatusEvent,
+  Presence,
+  PresenceStatus,
+  Role,
+  Session,
+  TeamAvailability,
+  TypingEvent,
+  TypingState,
+} from '@switchboard/protocol';
+export { LIMITS } from '@switchboard/protocol';
