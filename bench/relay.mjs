@@ -97,10 +97,17 @@ function once(socket, event, ms = 5000) {
 class Relay {
   constructor(name) {
     this.name = name;
+    /** Refusals seen, including late ones outside a measurement. */
+    this.errors = 0;
     this.onReceive = () => {};
-    this.onError = (error) => {
-      throw error;
-    };
+    this.onError = () => {};
+  }
+
+  /** Called with A's acknowledgement of each message. */
+  checkAck(response) {
+    if (response?.ok) return;
+    this.errors++;
+    this.onError(new Error(`${this.name}: message refused: ${JSON.stringify(response?.error ?? response)}`));
   }
 }
 
@@ -124,9 +131,7 @@ async function startPeer() {
 
   const relay = new Relay('peer');
   b.on('relay', (payload) => relay.onReceive(payload.id));
-  const onAck = (response) => {
-    if (!response?.ok) relay.onError(new Error(`peer relay refused: ${JSON.stringify(response)}`));
-  };
+  const onAck = (response) => relay.checkAck(response);
   relay.send = (id) => a.emit('relay', { text: TEXT, id }, onAck);
   relay.close = async () => {
     a.close();
@@ -192,9 +197,7 @@ async function startBridge() {
       if (typeof received === 'function') received();
       relay.onReceive(message.clientId);
     });
-    const onAck = (response) => {
-      if (!response?.ok) relay.onError(new Error(`message:send refused: ${JSON.stringify(response?.error ?? response)}`));
-    };
+    const onAck = (response) => relay.checkAck(response);
     relay.send = (id) => visitor.emit('message:send', { conversationId: conversation.id, clientId: id, text: TEXT }, onAck);
     relay.close = close;
     return relay;
@@ -368,6 +371,7 @@ async function main() {
       return { throughput: median(throughput[name]), rounds: throughput[name], p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
     };
     report({ peer: summary('peer'), bridge: summary('bridge') });
+    for (const relay of relays) if (relay.errors > 0) console.error(`warning: ${relay.name} refused ${relay.errors} message(s)`);
   } finally {
     // Let the last acks, receipts and status events land, then close everything.
     await settle();

@@ -32,6 +32,8 @@ export class OutboxWorker {
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Messages whose senders were told they wait (bounded: cleared once sent or failed). */
+  private readonly reportedWaiting = new Set<string>();
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -63,6 +65,15 @@ export class OutboxWorker {
     await Promise.all(this.running.values());
   }
 
+  /** Tells each sender once that its message waits for a network that is down. */
+  private async reportWaiting(network: string, items: OutboxItem[], why: string): Promise<void> {
+    for (const item of items) {
+      if (item.attempts > 0 || this.reportedWaiting.has(item.message.id)) continue;
+      this.reportedWaiting.add(item.message.id);
+      await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${why}; the message is kept and will be sent when it is back` });
+    }
+  }
+
   private wakeAt(network: string, at: number): void {
     if (this.timers.has(network)) return;
     const timer = setTimeout(() => {
@@ -81,7 +92,10 @@ export class OutboxWorker {
       metrics.outboxDepth.set({ network: networkId }, items.length);
       if (items.length === 0) return;
       const network = registry.get(networkId);
-      if (!network || network.status().state !== 'online') return; // the network's `online` status kicks us again
+      if (!network || network.status().state !== 'online') {
+        await this.reportWaiting(networkId, items, network ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}` : `no ${networkId} network is configured`);
+        return; // the network's `online` status kicks us again
+      }
       for (const item of items) {
         if (this.stopped) return;
         if (item.nextAttemptAt > Date.now()) {
@@ -96,6 +110,7 @@ export class OutboxWorker {
         try {
           const result = await network.send({ message: item.message, to: item.recipient, conversation: toWireConversation(conversation) });
           await store.completeOutbox(item.id);
+          this.reportedWaiting.delete(item.message.id);
           metrics.messages.inc({ network: networkId, direction: 'out' });
           await this.deps.onOutcome(item, result.status ?? 'sent');
         } catch (error) {
@@ -104,6 +119,7 @@ export class OutboxWorker {
           const attempts = item.attempts + 1;
           if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
             await store.completeOutbox(item.id);
+            this.reportedWaiting.delete(item.message.id);
             logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
             await this.deps.onOutcome(item, 'failed', { code: retryable ? 'unavailable' : 'bad_request', message: `${networkId}: ${reason}` });
             continue;

@@ -36,6 +36,20 @@ interface RawSocket {
   use(fn: (packet: unknown[], next: (error?: Error) => void) => void): void;
 }
 
+/** JSON objects only: not arrays, not binary attachments, not class instances. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return 'binary data';
+  return typeof value;
+}
+
 const KNOWN_EVENTS = new Set<string>(CLIENT_EVENTS);
 
 export interface SocketGatewayDeps {
@@ -154,6 +168,7 @@ export class SocketGateway {
         this.deps.metrics.errors.inc({ code: error.code });
         ack({ ok: false, error });
       };
+      if (!isPlainObject(raw)) return fail({ code: 'bad_request', message: `payload: expected an object, received ${describeType(raw)}` });
       const parsed = schema.safeParse(raw);
       if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
       this.inFlight++;

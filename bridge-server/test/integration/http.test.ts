@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message } from '@switchboard/protocol';
+import { API_KEY, SITE, type TestBridge, agentAuth, call, connect, next, startBridge } from '../helpers.js';
+
+describe('HTTP endpoints', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startBridge();
+  });
+  after(() => t.stop());
+
+  const post = (body: string | object, headers: Record<string, string> = { authorization: `Bearer ${API_KEY}` }) =>
+    fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('answers /healthz and /readyz', async () => {
+    const health = await fetch(`${t.url}/healthz`);
+    assert.equal(health.status, 200);
+    const ready = await fetch(`${t.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = await ready.json();
+    assert.equal(body.store, 'up');
+    assert.deepEqual(body.networks.web, { state: 'online' });
+  });
+
+  it('serves Prometheus metrics with connections, messages, errors and store latency', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
+    await call(visitor.socket, 'message:send', { conversationId, clientId: 'm', text: 'count me' });
+    await call(visitor.socket, 'history:get', { conversationId, limit: 1000 });
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(text, /switchboard_connections\{role="visitor"\} [1-9]/);
+    assert.match(text, /switchboard_messages_total\{network="web",direction="in"\} [1-9]/);
+    assert.match(text, /switchboard_errors_total\{code="bad_request"\} [1-9]/);
+    assert.match(text, /switchboard_store_seconds_count\{operation="appendMessage"\} [1-9]/);
+    assert.match(text, /switchboard_network_up\{network="web"\} 1/);
+  });
+
+  it('serves the SDK bundles', async () => {
+    const esm = await fetch(`${t.url}/sdk.js`);
+    assert.equal(esm.status, 200);
+    assert.match(esm.headers.get('content-type') ?? '', /javascript/);
+    assert.match(await esm.text(), /export\s*\{/);
+    const iife = await fetch(`${t.url}/sdk.iife.js`);
+    assert.match(await iife.text(), /Switchboard/);
+  });
+
+  it('POST /v1/messages sends to an address and reaches the recipient', async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const arrived = next<Message>(alice.socket, 'message');
+    const response = await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' });
+    assert.equal(response.status, 201);
+    const body = await response.json();
+    assert.equal(body.ok, true);
+    assert.equal(body.message.from, 'web:i_crm');
+    assert.equal(body.message.seq, 1);
+    assert.equal((await arrived).id, body.message.id);
+    const again = await (await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' })).json();
+    assert.equal(again.message.id, body.message.id);
+    const inConversation = await post({ conversationId: body.message.conversationId, text: 'follow-up' });
+    assert.equal((await inConversation.json()).message.seq, 2);
+  });
+
+  it('POST /v1/messages answers JSON errors with fitting statuses', async () => {
+    const cases: [Response, number, string][] = [
+      [await post({ to: 'web:a_alice', text: 'x' }, {}), 401, 'unauthorized'],
+      [await post({ to: 'web:a_alice', text: 'x' }, { authorization: 'Bearer wrong-key-0000000000' }), 401, 'unauthorized'],
+      [await post('{not json'), 400, 'bad_request'],
+      [await post({ text: 'no target' }), 400, 'bad_request'],
+      [await post({ to: 'web:a_alice' }), 400, 'bad_request'],
+      [await post({ conversationId: 'c_missing', text: 'x' }), 404, 'not_found'],
+      [await post({ to: 'web:a_alice', text: 'x'.repeat(10_001) }), 413, 'too_large'],
+      [await post(JSON.stringify({ to: 'web:a_alice', text: 'x'.repeat(200_000) })), 413, 'too_large'],
+    ];
+    for (const [response, status, code] of cases) {
+      assert.equal(response.status, status, code);
+      const body = await response.json();
+      assert.equal(body.error.code, code);
+      assert.equal(typeof body.error.message, 'string');
+    }
+  });
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const response = await fetch(`${t.url}/v1/nothing-here`);
+    assert.equal(response.status, 404);
+    assert.equal((await response.json()).error.code, 'not_found');
+  });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Message } from '@switchboard/protocol';
+import { io } from 'socket.io-client';
+import { SITE, baseConfig, call } from '../helpers.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+/** Runs the real CLI and resolves with its URL once it logs that it listens. */
+function runCli(configPath: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, '--config', configPath], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (match) resolve({ child, url: match[1]! });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`bridge exited with ${code}: ${out}`)));
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+describe('restarts', () => {
+  let dir: string;
+  let configPath: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-restart-'));
+    configPath = join(dir, 'config.json');
+    const config = baseConfig(dir);
+    writeFileSync(configPath, JSON.stringify({ ...config, server: { host: '127.0.0.1', port: 0 }, store: { type: 'sqlite', path: 'data/switchboard.db' } }));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loses nothing acked when the process is killed with SIGKILL right after the acks', async () => {
+    const first = await runCli(configPath);
+    const socket = io(`${first.url}/v1`, { auth: { siteKey: SITE }, transports: ['websocket'], reconnection: false });
+    const session = await new Promise<{ token: string }>((resolve) => socket.once('session', resolve));
+    const conversationId = (await call(socket as never, 'conversation:open', { team: 'support' })).conversation.id;
+    const sends = Array.from({ length: 50 }, (_, i) => call(socket as never, 'message:send', { conversationId, clientId: `k${i}`, text: `durable ${i}` }));
+    const acked: Message[] = (await Promise.all(sends)).map((r) => r.message);
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    socket.disconnect();
+
+    const second = await runCli(configPath);
+    try {
+      const again = io(`${second.url}/v1`, { auth: { siteKey: SITE, token: session.token }, transports: ['websocket'], reconnection: false });
+      await new Promise((resolve) => again.once('session', resolve));
+      const history = await call(again as never, 'history:get', { conversationId, limit: 100 });
+      assert.deepEqual(history.messages.map((m: Message) => m.id), acked.map((m) => m.id));
+      assert.deepEqual(history.messages.map((m: Message) => m.seq), acked.map((_, i) => i + 1));
+      // The same clientId after the restart is still recognised: nothing stored twice.
+      const resent = await call(again as never, 'message:send', { conversationId, clientId: 'k0', text: 'durable 0' });
+      assert.equal(resent.message.id, acked[0]!.id);
+      const next = await call(again as never, 'message:send', { conversationId, clientId: 'k-new', text: 'after restart' });
+      assert.equal(next.message.seq, 51);
+      again.disconnect();
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const run = await runCli(configPath);
+    const socket = io(`${run.url}/v1`, { auth: { siteKey: SITE }, transports: ['websocket'], reconnection: false });
+    await new Promise((resolve) => socket.once('session', resolve));
+    const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
+    run.child.kill('SIGTERM');
+    assert.equal(await exited(run.child), 0);
+    await disconnected;
+  });
+
+  it('stops with a message naming the field for a wrong config', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ sites: [{ key: 'ok-site', origins: ['not a url'] }], store: { type: 'sqlite', path: 'x.db' } }));
+    const child = spawn(process.execPath, [CLI, '--config', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    assert.equal(await exited(child), 1);
+    assert.match(stderr, /sites\[0\]\.origins\[0\]/);
+  });
+
+  it('stops with a clear message for a missing config file, and honours SWITCHBOARD_CONFIG', async () => {
+    const child = spawn(process.execPath, [CLI, '--config', join(dir, 'missing.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    assert.equal(await exited(child), 1);
+    assert.match(stderr, /Cannot read the configuration file/);
+    const viaEnv = spawn(process.execPath, [CLI], { env: { ...process.env, SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => viaEnv.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('bridge listening') && resolve()));
+    viaEnv.kill('SIGTERM');
+    assert.equal(await exited(viaEnv), 0);
+  });
+});

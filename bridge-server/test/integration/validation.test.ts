@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LIMITS } from '@switchboard/protocol';
+import WebSocket from 'ws';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, connect, startBridge } from '../helpers.js';
+
+/** [event, payload, the field the error must name] */
+const BAD_PAYLOADS: [string, unknown, RegExp][] = [
+  ['conversation:open', {}, /team/],
+  ['conversation:open', { team: 'support', to: 'web:a_alice' }, /team/],
+  ['conversation:open', { team: 42 }, /team/],
+  ['conversation:open', { to: 'not an address' }, /to/],
+  ['conversation:open', { to: 'web:' + 'x'.repeat(600) }, /to/],
+  ['conversation:list', { state: 'archived' }, /state/],
+  ['conversation:list', { limit: 'ten' }, /limit/],
+  ['conversation:close', {}, /conversationId/],
+  ['conversation:close', { conversationId: '' }, /conversationId/],
+  ['message:send', { clientId: 'a', text: 'hi' }, /conversationId/],
+  ['message:send', { conversationId: 5, clientId: 'a', text: 'hi' }, /conversationId/],
+  ['message:send', { conversationId: 'c', text: 'hi' }, /clientId/],
+  ['message:send', { conversationId: 'c', clientId: 'a'.repeat(200), text: 'hi' }, /clientId/],
+  ['message:send', { conversationId: 'c', clientId: 'a' }, /text/],
+  ['message:send', { conversationId: 'c', clientId: 'a', text: 17 }, /text/],
+  ['message:send', { conversationId: 'c', clientId: 'a', text: '   \n ' }, /text/],
+  ['message:send', { conversationId: 'c', clientId: 'a', text: ['hi'] }, /text/],
+  ['history:get', {}, /conversationId/],
+  ['history:get', { conversationId: 'c', limit: 101 }, /limit/],
+  ['history:get', { conversationId: 'c', limit: 0 }, /limit/],
+  ['history:get', { conversationId: 'c', afterSeq: -1 }, /afterSeq/],
+  ['history:get', { conversationId: 'c', afterSeq: 1.5 }, /afterSeq/],
+  ['history:get', { conversationId: 'c', afterSeq: 1, beforeSeq: 5 }, /beforeSeq/],
+  ['sync', {}, /cursors/],
+  ['sync', { cursors: [] }, /cursors/],
+  ['sync', { cursors: { c: 'one' } }, /cursors/],
+  ['sync', { cursors: { c: -3 } }, /cursors/],
+  ['typing', { conversationId: 'c', state: 'shouting' }, /state/],
+  ['typing', { state: 'composing' }, /conversationId/],
+  ['read', { conversationId: 'c' }, /seq/],
+  ['read', { conversationId: 'c', seq: '3' }, /seq/],
+  ['presence:subscribe', { addresses: 'web:a_alice' }, /addresses/],
+  ['presence:subscribe', { addresses: ['bad address'] }, /addresses/],
+  ['presence:subscribe', { addresses: Array.from({ length: 101 }, (_, i) => `web:a_${i}`) }, /addresses/],
+  ['presence:set', { status: 'sleeping' }, /status/],
+];
+
+const NOT_OBJECTS: unknown[] = ['a string', 42, null, true, [1, 2], Buffer.from('binary')];
+
+describe('payload validation', () => {
+  let t: TestBridge;
+  let socket: V1Socket;
+  before(async () => {
+    t = await startBridge();
+    socket = (await connect(t, { siteKey: SITE })).socket;
+  });
+  after(() => t.stop());
+
+  for (const [event, payload, field] of BAD_PAYLOADS) {
+    it(`${event} ${JSON.stringify(payload).slice(0, 60)} -> bad_request naming the field`, async () => {
+      const result = await call(socket, event, payload);
+      assert.equal(result.ok, false);
+      assert.equal(result.error.code, 'bad_request');
+      assert.match(result.error.message, field);
+    });
+  }
+
+  it('answers bad_request to a payload that is not an object, for every event', async () => {
+    for (const event of ['conversation:open', 'conversation:close', 'message:send', 'history:get', 'sync', 'typing', 'read', 'presence:subscribe', 'presence:set']) {
+      for (const payload of NOT_OBJECTS) {
+        const result = await call(socket, event, payload);
+        assert.equal(result.error?.code, 'bad_request', `${event} with ${String(payload)}`);
+        assert.match(result.error.message, /payload/);
+      }
+      const missing = await call(socket, event);
+      assert.equal(missing.error?.code, 'bad_request', `${event} with no payload`);
+    }
+  });
+
+  it('answers bad_request to an unknown event', async () => {
+    const result = await call(socket, 'conversation:delete', { conversationId: 'c' });
+    assert.equal(result.error.code, 'bad_request');
+    assert.match(result.error.message, /unknown event/);
+  });
+
+  it('answers too_large to a text over the limit, and accepts one at the limit (in code points)', async () => {
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+    const tooLong = await call(socket, 'message:send', { conversationId, clientId: 'big', text: 'x'.repeat(LIMITS.maxTextLength + 1) });
+    assert.equal(tooLong.error.code, 'too_large');
+    assert.match(tooLong.error.message, /text/);
+    const emoji = '\u{1F600}'.repeat(LIMITS.maxTextLength); // 2 UTF-16 units each, one character each
+    const atLimit = await call(socket, 'message:send', { conversationId, clientId: 'emoji', text: emoji });
+    assert.equal(atLimit.ok, true);
+    assert.equal(atLimit.message.text, emoji);
+  });
+
+  it('refuses text with an unpaired surrogate rather than storing something else', async () => {
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+    const result = await call(socket, 'message:send', { conversationId, clientId: 'lone', text: 'broken \uD800 text' });
+    assert.equal(result.error.code, 'bad_request');
+  });
+
+  it('keeps text verbatim: markup, control characters, RTL overrides', async () => {
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+    const texts = ['<script>alert(1)</script>', 'a\u0000b\r\nc\td', '\u202Eevil\u202C', ']]>&amp;"\'', 'line1\nline2'];
+    for (const [i, text] of texts.entries()) {
+      const result = await call(socket, 'message:send', { conversationId, clientId: `v${i}`, text });
+      assert.equal(result.message.text, text);
+    }
+    const history = await call(socket, 'history:get', { conversationId });
+    assert.deepEqual(history.messages.map((m: { text: string }) => m.text).slice(-texts.length), texts);
+  });
+
+  it('survives events sent without an ack callback', async () => {
+    socket.emit('message:send' as never, { bad: true } as never);
+    (socket as unknown as { emit(e: string, p: unknown): void }).emit('no-such-event', {});
+    const still = await call(socket, 'conversation:list', {});
+    assert.equal(still.ok, true);
+  });
+
+  it('closes only the offending connection on a packet over the size limit', async () => {
+    const bystander = (await connect(t, agentAuth('alice'))).socket;
+    const offender = (await connect(t, { siteKey: SITE })).socket;
+    const closed = new Promise<string>((resolve) => offender.once('disconnect', resolve));
+    offender.emit('message:send' as never, { conversationId: 'c', clientId: 'huge', text: 'x'.repeat(LIMITS.maxPayloadBytes + 10) } as never);
+    assert.match(await closed, /transport/);
+    assert.equal((await call(bystander, 'conversation:list', {})).ok, true);
+  });
+
+  it('survives garbage on the wire (not socket.io, not JSON) and keeps serving others', async () => {
+    const bystander = (await connect(t, agentAuth('bob'))).socket;
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    await new Promise((resolve) => ws.once('message', resolve)); // engine.io open packet
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    ws.send('40/v1,{"siteKey":"test-site"}');
+    ws.send('42/v1,["message:send",{not json');
+    ws.send('\u0000\u0001garbage');
+    ws.send(Buffer.from([0xff, 0xfe, 0x00]));
+    await closed;
+    assert.equal((await call(bystander, 'conversation:list', {})).ok, true);
+  });
+
+  it('does not let one client\'s flood delay another client', async () => {
+    const flooder = (await connect(t, { siteKey: SITE })).socket;
+    const calm = (await connect(t, { siteKey: SITE })).socket;
+    for (let i = 0; i < 2000; i++) flooder.emit('conversation:list' as never, {} as never, () => undefined);
+    const started = Date.now();
+    assert.equal((await call(calm, 'conversation:list', {})).ok, true);
+    assert.ok(Date.now() - started < 5000);
+  });
+});
+
+describe('rate limit', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startBridge({ limits: { ratePerSecond: 5, burst: 5 } });
+  });
+  after(() => t.stop());
+
+  it('answers rate_limited past the burst, on that connection only', async () => {
+    const noisy = (await connect(t, { siteKey: SITE })).socket;
+    const quiet = (await connect(t, { siteKey: SITE })).socket;
+    const results = await Promise.all(Array.from({ length: 10 }, () => call(noisy, 'conversation:list', {})));
+    assert.equal(results.filter((r) => r.ok).length, 5);
+    const limited = results.filter((r) => !r.ok);
+    assert.equal(limited.length, 5);
+    for (const r of limited) assert.equal(r.error.code, 'rate_limited');
+    assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
+  });
+});
