@@ -22,6 +22,8 @@ export interface ClientHub {
   deliverMessage(address: Address, message: Parameters<ServerToClientEvents['message']>[0], onReceived: () => void): void;
   /** Whether the address has at least one live connection. */
   isConnected(address: Address): boolean;
+  /** How many live connections the address has. */
+  connectionCount(address: Address): number;
   /** Called when an address gets its first connection (`true`) or loses its last (`false`). */
   onConnectivity(listener: (address: Address, connected: boolean) => void): () => void;
 }

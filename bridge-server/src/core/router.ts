@@ -88,7 +88,8 @@ export class Router {
    */
   dispatch(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
     // The sender's other connections (another tab) see their own message too.
-    this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);
+    const senderConnections = this.deps.hub.connectionCount(message.from);
+    if (senderConnections > (options.exceptConnection ? 1 : 0)) this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);
     for (const recipient of conversation.participants) {
       if (recipient === message.from) continue;
       const network = this.deps.registry.forAddress(recipient);

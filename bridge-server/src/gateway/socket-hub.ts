@@ -59,7 +59,11 @@ export class SocketHub implements ClientHub {
   }
 
   isConnected(address: Address): boolean {
-    return (this.connections.get(address) ?? 0) > 0;
+    return this.connectionCount(address) > 0;
+  }
+
+  connectionCount(address: Address): number {
+    return this.connections.get(address) ?? 0;
   }
 
   onConnectivity(listener: (address: Address, connected: boolean) => void): () => void {

@@ -3,17 +3,25 @@ import type { Metrics } from '../metrics.js';
 import type { Store } from './store.js';
 
 export function timedStore(store: Store, metrics: Metrics): Store {
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const end = metrics.storeLatency.startTimer({ operation: String(property) });
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (result instanceof Promise) return result.finally(end);
-        end();
-        return result;
-      };
+      let timed = wrapped.get(property);
+      if (!timed) {
+        const histogram = metrics.storeLatency.labels({ operation: String(property) });
+        timed = (...args: unknown[]) => {
+          const started = performance.now();
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          const end = () => histogram.observe((performance.now() - started) / 1000);
+          if (result instanceof Promise) return result.finally(end);
+          end();
+          return result;
+        };
+        wrapped.set(property, timed);
+      }
+      return timed;
     },
   });
 }
