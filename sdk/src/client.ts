@@ -246,7 +246,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.setState('online');
       this.emit('session', session);
       for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(session);
-      void this.afterConnect();
+      this.background(this.afterConnect());
     });
     socket.on('message', (message, received) => {
       this.accept(message);
@@ -266,8 +266,15 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.emit('conversation', conversation);
       // Newly part of a conversation (assigned, or opened elsewhere): catch up on what was said.
       const self = this.currentSession?.self;
-      if (!known && self && conversation.participants.includes(self)) void this.syncConversations([conversation.id]);
+      if (!known && self && conversation.participants.includes(self) && conversation.lastSeq > (this.cursors[conversation.id] ?? 0)) {
+        this.background(this.syncConversations([conversation.id]));
+      }
     });
+  }
+
+  /** Work the app did not ask for: failures resurface on the next reconnect, never as unhandled rejections. */
+  private background(work: Promise<unknown>): void {
+    work.catch(() => undefined);
   }
 
   private async afterConnect(): Promise<void> {
@@ -281,7 +288,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     } catch (error) {
       if (error instanceof SwitchboardError && this.currentState === 'online') this.emit('error', error);
     }
-    void this.flush();
+    this.background(this.flush());
   }
 
   private async syncConversations(ids: string[]): Promise<void> {
@@ -334,7 +341,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const conversation = this.conversationCache.get(message.conversationId);
     if (conversation && conversation.lastSeq < message.seq) this.conversationCache.set(conversation.id, { ...conversation, lastSeq: message.seq });
     this.emit('message', message);
-    if (message.seq > next + 1) void this.fillGap(message.conversationId);
+    if (message.seq > next + 1) this.background(this.fillGap(message.conversationId));
     return true;
   }
 
@@ -387,7 +394,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const { conversation } = await this.request('conversation:open', target);
     const known = this.conversationCache.has(conversation.id);
     this.rememberConversation(conversation);
-    if (!known && conversation.lastSeq > (this.cursors[conversation.id] ?? 0)) void this.syncConversations([conversation.id]);
+    if (!known && conversation.lastSeq > (this.cursors[conversation.id] ?? 0)) this.background(this.syncConversations([conversation.id]));
     return conversation;
   }
 
@@ -447,7 +454,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const promise = new Promise<Message>((resolve, reject) => this.waiters.set(entry.clientId, { resolve, reject }));
     this.outboxEntries.push(entry);
     this.saveOutbox();
-    void this.flush();
+    this.background(this.flush());
     return promise;
   }
 
@@ -459,7 +466,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     delete entry.error;
     const promise = new Promise<Message>((resolve, reject) => this.waiters.set(clientId, { resolve, reject }));
     this.saveOutbox();
-    void this.flush();
+    this.background(this.flush());
     return promise;
   }
 

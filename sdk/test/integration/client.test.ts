@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Message, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
+import { type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
+
+function events<T>(client: SwitchboardClient, event: 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation'): T[] {
+  const seen: T[] = [];
+  client.on(event, ((payload: T) => seen.push(payload)) as never);
+  return seen;
+}
+
+describe('SDK against a real bridge (Node)', () => {
+  let t: TestBridge;
+  const clients: SwitchboardClient[] = [];
+  const make = (options: Parameters<typeof createClient>[0]) => {
+    const client = createClient({ ackTimeoutMs: 5000, ...options });
+    clients.push(client);
+    return client;
+  };
+  const visitor = (storage = memoryStorage()) => make({ url: t.url, siteKey: SITE, storage });
+  const agent = (name = 'alice') => make({ url: t.url, siteKey: SITE, identity: agentAuth(name).identity, storage: memoryStorage() });
+
+  before(async () => {
+    t = await startBridge();
+  });
+  after(async () => {
+    for (const client of clients) client.disconnect();
+    await t.stop();
+  });
+
+  it('connects, opens a conversation, sends with an ack, and receives a reply sent while away through sync, once', async () => {
+    const storage = memoryStorage();
+    const alice = agent();
+    await alice.ready();
+    const v = visitor(storage);
+    const session = await v.ready();
+    assert.equal(session.role, 'visitor');
+    const conversation = await v.openConversation({ team: 'support' });
+    assert.equal(conversation.assignee, 'web:a_alice');
+    const sent = await v.send(conversation.id, 'Where is my parcel?');
+    assert.equal(sent.seq, 1);
+    assert.equal(sent.text, 'Where is my parcel?');
+    v.disconnect();
+    assert.equal(v.state, 'offline');
+
+    const reply = await alice.send(conversation.id, 'It ships today.');
+    assert.equal(reply.seq, 2);
+
+    // A "reload": a new client on the same storage resumes the same visitor with its token.
+    const again = visitor(storage);
+    const seen = events<Message>(again, 'message');
+    const resumed = await again.ready();
+    assert.equal(resumed.self, session.self);
+    await until(() => seen.some((m) => m.id === reply.id), 5000, 'the reply');
+    await again.listConversations();
+    // Nothing shown twice: the reply once; the visitor's own message (already seen) not replayed.
+    assert.deepEqual(seen.map((m) => m.seq), [2]);
+    assert.deepEqual(again.messages(conversation.id).map((m) => m.seq), [2]);
+  });
+
+  it('keeps sends made while offline in the outbox and sends them in order on reconnect', async () => {
+    const alice = agent();
+    await alice.ready();
+    const atAgent = events<Message>(alice, 'message');
+    const v = visitor();
+    await v.ready();
+    const conversation = await v.openConversation({ team: 'support' });
+    v.disconnect();
+    const outboxEvents: number[] = [];
+    v.on('outbox', (entries) => outboxEvents.push(entries.length));
+    const promises = ['one', 'two', 'three'].map((text) => v.send(conversation.id, text));
+    assert.deepEqual(v.pending(conversation.id).map((e) => [e.text, e.state]), [['one', 'pending'], ['two', 'pending'], ['three', 'pending']]);
+    v.connect();
+    const acks = await Promise.all(promises);
+    assert.deepEqual(acks.map((m) => m.seq), [1, 2, 3]);
+    assert.equal(v.pending().length, 0);
+    await until(() => atAgent.filter((m) => m.conversationId === conversation.id).length === 3, 5000, 'three at the agent');
+    assert.deepEqual(atAgent.filter((m) => m.conversationId === conversation.id).map((m) => m.text), ['one', 'two', 'three']);
+    assert.equal(outboxEvents.at(-1), 0);
+  });
+
+  it('resends an outbox kept across a reload, and never stores a message twice', async () => {
+    const storage = memoryStorage();
+    const alice = agent();
+    await alice.ready();
+    const atAgent = events<Message>(alice, 'message');
+    const first = visitor(storage);
+    await first.ready();
+    const conversation = await first.openConversation({ team: 'support' });
+    first.disconnect();
+    void first.send(conversation.id, 'queued before reload').catch(() => undefined);
+    // Simulate an ack lost in flight: the bridge already stored the entry under its clientId.
+    const [entry] = first.pending();
+    const raw = await import('../../../bridge-server/test/helpers.js').then((h) => h.connect(t, { siteKey: SITE, token: first.session!.token }));
+    await call(raw.socket, 'message:send', { conversationId: conversation.id, clientId: entry!.clientId, text: entry!.text });
+    raw.socket.disconnect();
+
+    const reloaded = visitor(storage);
+    assert.equal(reloaded.pending().length, 1);
+    await until(() => reloaded.pending().length === 0, 5000, 'the outbox to drain');
+    const history = await reloaded.history(conversation.id);
+    assert.deepEqual(history.messages.map((m) => m.text), ['queued before reload']);
+    await until(() => atAgent.some((m) => m.conversationId === conversation.id), 5000, 'the message at the agent');
+    assert.equal(atAgent.filter((m) => m.conversationId === conversation.id).length, 1);
+  });
+
+  it('rejects a refused send with the bridge\'s error, keeps it as failed, and can discard it', async () => {
+    const v = visitor();
+    await v.ready();
+    const conversation = await v.openConversation({ team: 'support' });
+    await assert.rejects(v.send(conversation.id, 'x'.repeat(10_001)), (error: unknown) => error instanceof SwitchboardError && error.code === 'too_large');
+    const [failed] = v.pending(conversation.id);
+    assert.equal(failed!.state, 'failed');
+    assert.equal(failed!.error!.code, 'too_large');
+    v.discard(failed!.clientId);
+    assert.equal(v.pending().length, 0);
+    // A failed send does not block the ones after it.
+    assert.equal((await v.send(conversation.id, 'short')).seq, 1);
+  });
+
+  it('catches up on a conversation assigned later (fills from the start)', async () => {
+    const lonely = await startBridge();
+    try {
+      const v = make({ url: lonely.url, siteKey: SITE, storage: memoryStorage() });
+      const conversation = await v.openConversation({ team: 'support' });
+      await v.send(conversation.id, 'first');
+      await v.send(conversation.id, 'second');
+      const bob = make({ url: lonely.url, siteKey: SITE, identity: agentAuth('bob').identity, storage: memoryStorage() });
+      const seen = events<Message>(bob, 'message');
+      await until(() => seen.length === 2, 5000, 'the earlier messages at the agent');
+      assert.deepEqual(seen.map((m) => m.text), ['first', 'second']);
+      assert.equal(bob.conversations.find((c) => c.id === conversation.id)?.assignee, 'web:a_bob');
+      v.disconnect();
+      bob.disconnect();
+    } finally {
+      await lonely.stop();
+    }
+  });
+
+  it('exposes typing, presence, availability, delivered and read', async () => {
+    const alice = agent();
+    await alice.ready();
+    const v = visitor();
+    await v.ready();
+    const availability = await v.subscribePresence({ team: 'support' });
+    assert.equal(availability.available, true);
+    const conversation = await v.openConversation({ team: 'support' });
+    const typing = events<{ from: string; state: string }>(alice, 'typing');
+    v.typing(conversation.id, 'composing');
+    await until(() => typing.some((e) => e.from === v.session!.self && e.state === 'composing'), 5000, 'typing at the agent');
+    const statuses = events<{ id: string; status: string }>(v, 'message:status');
+    const sent = await v.send(conversation.id, 'read me');
+    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'delivered'), 5000, 'delivered');
+    await alice.markRead(conversation.id, sent.seq);
+    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'read'), 5000, 'read');
+    assert.equal(v.messages(conversation.id).find((m) => m.id === sent.id)?.status, 'read');
+    const watch = await alice.subscribePresence({ addresses: [v.session!.self] });
+    assert.deepEqual(watch.presences.map((p) => p.status), ['available']);
+    const presence = events<{ address: string; status: string }>(alice, 'presence');
+    await v.setPresence('away');
+    await until(() => presence.some((p) => p.address === v.session!.self && p.status === 'away'), 5000, 'away');
+  });
+
+  it('reports a refused connection: ready() rejects, state is offline with the reason', async () => {
+    const bad = make({ url: t.url, siteKey: 'unknown-site', storage: memoryStorage() });
+    const errors: SwitchboardError[] = [];
+    bad.on('error', (error) => errors.push(error));
+    await assert.rejects(bad.ready(), (error: unknown) => error instanceof SwitchboardError && error.code === 'unauthorized');
+    assert.equal(bad.state, 'offline');
+    assert.match(bad.stateReason ?? '', /site key/);
+    assert.equal(errors[0]?.code, 'unauthorized');
+    await assert.rejects(bad.listConversations(), (error: unknown) => error instanceof SwitchboardError);
+  });
+
+  it('starts as a new visitor when its stored token is no longer accepted', async () => {
+    const storage = memoryStorage();
+    storage.setItem(`switchboard:${SITE}:visitor:anon:token`, JSON.stringify('forged.token'));
+    const v = visitor(storage);
+    const session = await v.ready();
+    assert.match(session.self, /^web:v_/);
+    assert.notEqual(JSON.parse(storage.getItem(`switchboard:${SITE}:visitor:anon:token`)!), 'forged.token');
+  });
+
+  it('lists, pages and closes conversations', async () => {
+    const alice = agent();
+    await alice.ready();
+    const v = visitor();
+    await v.ready();
+    const conversation = await v.openConversation({ team: 'support' });
+    for (let i = 1; i <= 5; i++) await v.send(conversation.id, `m${i}`);
+    const page = await v.history(conversation.id, { beforeSeq: 4, limit: 2 });
+    assert.deepEqual(page.messages.map((m) => m.seq), [2, 3]);
+    assert.equal(page.hasMore, true);
+    const listed = await alice.listConversations({ state: 'open' });
+    assert.ok(listed.some((c) => c.id === conversation.id));
+    const closed = await alice.closeConversation(conversation.id);
+    assert.equal(closed.state, 'closed');
+    await until(() => v.conversations.find((c) => c.id === conversation.id)?.state === 'closed', 5000, 'closed at the visitor');
+  });
+});
