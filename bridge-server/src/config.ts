@@ -21,13 +21,13 @@ const origin = z.union([
 
 const apiKey = z.union([
   z.string().min(16, 'API keys must be at least 16 characters'),
-  z.object({
+  z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
     key: z.string().min(16, 'API keys must be at least 16 characters'),
   }),
 ]);
 
-const limitsSchema = z.object({
+const limitsSchema = z.strictObject({
   /** Longest message text in code points (at most the contract's limit). */
   maxTextLength: z.number().int().min(1).max(LIMITS.maxTextLength).default(LIMITS.maxTextLength),
   /** Sustained events per second one connection may send. */
@@ -36,7 +36,7 @@ const limitsSchema = z.object({
   burst: z.number().int().min(1).default(60),
 });
 
-const siteSchema = z.object({
+const siteSchema = z.strictObject({
   key: z.string().regex(/^[A-Za-z0-9_-]{3,100}$/, 'must be 3-100 letters, digits, _ or -'),
   name: z.string().optional(),
   origins: z.array(origin).default([]),
@@ -44,11 +44,13 @@ const siteSchema = z.object({
   apiKeys: z.array(apiKey).default([]),
   /** Addresses a visitor may open a conversation `to` directly (besides teams); `*` suffix matches a prefix. */
   visitorTargets: z.array(z.string()).default([]),
-  /** How long a visitor token stays valid, in days. */
+  /** How long a visitor token stays valid, in days (renewed on every connection). */
   tokenTtlDays: z.number().positive().default(30),
+  /** How long an agent's session token stays valid, in hours (agents re-prove identity after). */
+  agentTokenTtlHours: z.number().positive().default(12),
 });
 
-const teamSchema = z.object({
+const teamSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
   name: z.string().optional(),
   /** Site keys this team serves; all sites when omitted. */
@@ -60,7 +62,7 @@ const teamSchema = z.object({
 const networkEntrySchema = z.looseObject({ type: z.string().min(1) });
 
 const storeSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('sqlite'),
     path: z.string().min(1),
     /** `normal` survives a killed process; `full` also survives power loss, at some speed. */
@@ -68,7 +70,7 @@ const storeSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   server: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -86,7 +88,7 @@ export const configSchema = z.object({
   networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
   store: storeSchema,
   limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60 }),
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
 });
 
 export type Config = z.infer<typeof configSchema>;

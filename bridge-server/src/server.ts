@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { type ClientToServerEvents, LIMITS, NAMESPACE, type ServerToClientEvents } from '@switchboard/protocol';
 import type { Express } from 'express';
 import { Server } from 'socket.io';
-import { type Config, ConfigError, formatConfigError } from './config.js';
+import { type Config, ConfigError, issuePath } from './config.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/teams.js';
 import { Authenticator } from './gateway/auth.js';
@@ -47,6 +47,32 @@ export interface Bridge {
   url(): string;
 }
 
+/** Checks every `networks` entry against its type's schema, naming the field of a wrong one. */
+function validateNetworks(config: Config, definitions: Record<string, NetworkDefinition>) {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  const entries: { type: string; definition: NetworkDefinition; config: unknown }[] = [];
+  config.networks.forEach((entry, index) => {
+    const definition = definitions[entry.type];
+    if (!definition) {
+      problems.push(`  networks[${index}].type: unknown network type "${entry.type}" (known: ${Object.keys(definitions).join(', ')})`);
+      return;
+    }
+    if (seen.has(entry.type)) problems.push(`  networks[${index}].type: "${entry.type}" is already configured at networks[${seen.get(entry.type)}]`);
+    seen.set(entry.type, index);
+    const parsed = definition.schema.safeParse(entry);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`  networks[${index}].${issuePath(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}`);
+      return;
+    }
+    entries.push({ type: entry.type, definition, config: parsed.data });
+  });
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  // The web network is always there: it is how the uniform API's own clients are reached.
+  if (!seen.has('web')) entries.unshift({ type: 'web', definition: definitions.web!, config: definitions.web!.schema.parse({ type: 'web' }) });
+  return entries;
+}
+
 function buildStore(config: Config): Store {
   switch (config.store.type) {
     case 'sqlite':
@@ -56,6 +82,7 @@ function buildStore(config: Config): Store {
 
 export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.log.level);
+  const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
   const metrics = createMetrics();
   const store = timedStore(options.store ?? buildStore(config), metrics);
   await store.open();
@@ -71,13 +98,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     // Measured: per-message deflate costs ~9x memory per connection and ~13x relay time.
     perMessageDeflate: false,
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
-    cors: {
-      origin: (origin, callback) => {
-        const allowed = origin === undefined || config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
-        callback(null, allowed);
-      },
-      credentials: false,
-    },
+    // CORS lets every browser read the handshake's answer, so a page on a wrong origin gets a
+    // readable `forbidden` instead of an opaque CORS failure. The per-site Origin check in the
+    // namespace middleware is what admits or refuses; no cookies are used, so nothing leaks.
+    cors: { origin: true, credentials: false },
     // A transport upgrade (or any request past the handshake) from an origin no site allows is
     // refused outright; the handshake itself is checked per site in the namespace middleware, so
     // the client gets a `forbidden` connect_error it can read.
@@ -94,15 +118,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const registry = new NetworkRegistry();
   const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics });
 
-  const definitions = { ...BUILTIN_NETWORKS, ...options.networkDefinitions };
-  const entries = config.networks.some((entry) => entry.type === 'web') ? config.networks : [{ type: 'web' }, ...config.networks];
-  entries.forEach((entry, index) => {
-    const definition = definitions[entry.type];
-    if (!definition) throw new ConfigError(`networks[${index}].type: unknown network type "${entry.type}" (known: ${Object.keys(definitions).join(', ')})`);
-    const parsed = definition.schema.safeParse(entry);
-    if (!parsed.success) throw new ConfigError(formatConfigError(parsed.error, `networks[${index}]`));
-    registry.add(definition.create({ config: parsed.data, sink: core.sink, logger: logger.child({ network: entry.type }), hub }));
-  });
+  for (const { definition, config: networkConfig, type } of networkEntries) {
+    registry.add(definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub }));
+  }
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
@@ -116,12 +134,14 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       metrics,
       logger,
       maxBodyBytes: LIMITS.maxPayloadBytes,
+      isDraining: () => draining,
       ...(options.routes ? { routes: options.routes } : {}),
       ...(config.server.static ? { staticDir: config.server.static } : {}),
   });
 
   let baseUrl = '';
   let stopping: Promise<void> | undefined;
+  let draining = false;
 
   return {
     config,
@@ -153,6 +173,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     },
     stop() {
       stopping ??= (async () => {
+        draining = true;
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();

@@ -31,12 +31,14 @@ export interface ClientToServerEvents {
   'conversation:close': (payload: ConversationClosePayload, ack: AckCallback<{ conversation: Conversation }>) => void;
   'message:send': (payload: MessageSendPayload, ack: AckCallback<{ message: Message }>) => void;
   'history:get': (payload: HistoryGetPayload, ack: AckCallback<{ messages: Message[]; hasMore: boolean }>) => void;
-  sync: (payload: SyncPayload, ack: AckCallback) => void;
+  /** `skipped` (addition): conversations of the cursors the caller cannot see (unknown or not theirs). */
+  sync: (payload: SyncPayload, ack: AckCallback<{ skipped?: string[] }>) => void;
   typing: (payload: TypingPayload, ack: AckCallback) => void;
   read: (payload: ReadPayload, ack: AckCallback) => void;
   'presence:subscribe': (
     payload: PresenceSubscribePayload,
-    ack: AckCallback<{ presences: Presence[]; available?: boolean }>,
+    /** `online` (addition): the team's members online, with `team`. */
+    ack: AckCallback<{ presences: Presence[]; available?: boolean; online?: number }>,
   ) => void;
   /** Addition: set one's own presence (web agents and integrations). */
   'presence:set': (payload: PresenceSetPayload, ack: AckCallback) => void;

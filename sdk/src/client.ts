@@ -107,6 +107,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private readonly watchedAddresses = new Set<Address>();
   private readonly watchedTeams = new Set<string>();
   private readonly filling = new Set<string>();
+  /** Messages received past a gap, waiting for the missing ones. */
+  private readonly held = new Map<string, Map<number, Message>>();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private refusals = 0;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -179,6 +183,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   /** Closes the connection; the outbox and cursors stay for the next connect(). */
   disconnect(): void {
+    clearTimeout(this.retryTimer);
     this.socket.disconnect();
     this.setState('offline', 'closed by the app');
   }
@@ -187,8 +192,19 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   forget(): void {
     this.persisted.clear();
     this.explicitToken = undefined;
+    this.resetLocalState('forgotten by the app');
+  }
+
+  /** Drops cursors, caches and the outbox; sends still waiting are rejected, not left hanging. */
+  private resetLocalState(why: string): void {
     this.cursors = {};
+    this.held.clear();
+    this.messageCache.clear();
+    this.conversationCache.clear();
     this.outboxEntries = [];
+    for (const waiter of this.waiters.values()) waiter.reject(new SwitchboardError({ code: 'unauthorized', message: why }));
+    this.waiters.clear();
+    this.emit('outbox', []);
   }
 
   private authPayload(): Record<string, unknown> {
@@ -216,13 +232,19 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         // A stored visitor token that expired or belongs elsewhere: start as a new visitor.
         if (data.code === 'unauthorized' && data.message.startsWith('token:') && !this.explicitToken && this.persisted.token) {
           this.persisted.clear();
-          this.cursors = {};
-          this.outboxEntries = [];
-          this.emit('outbox', this.outboxEntries);
+          this.resetLocalState(`the stored visitor token was refused (${data.message}); starting as a new visitor`);
           socket.connect();
           return;
         }
         const refused = new SwitchboardError(data);
+        if (!socket.active && refused.retryable) {
+          // The bridge is draining or overloaded: try again later, as for a network error.
+          const wait = Math.min(30_000, 500 * 2 ** this.refusals++) * (0.5 + Math.random() / 2);
+          this.setState('connecting', refused.message);
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => socket.connect(), wait);
+          return;
+        }
         if (!socket.active) {
           // Refused by the bridge (not a network problem): socket.io will not retry.
           this.fatal = refused;
@@ -238,6 +260,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.setState(socket.active ? 'connecting' : 'offline', reason);
     });
     socket.on('session', (session) => {
+      this.refusals = 0;
       this.currentSession = session;
       if (!this.options.identity && !this.options.apiKey && session.token) {
         this.persisted.token = session.token;
@@ -307,7 +330,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }
     for (const team of teams) {
       const result = await this.request('presence:subscribe', { team });
-      if (result.available !== undefined) this.emit('team:availability', { team, available: result.available, online: result.available ? 1 : 0 });
+      if (result.available !== undefined) this.emit('team:availability', { team, available: result.available, online: result.online ?? 0 });
     }
   }
 
@@ -317,32 +340,42 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.conversationCache.set(conversation.id, conversation);
   }
 
-  /** Records a message; emits it when it is new. Detects gaps and fills them from history. */
+  /**
+   * Records a message and emits it when it is new, in seq order per conversation: a message past a
+   * gap is held until the gap is filled from history, so the app never sees seq 5 before seq 4.
+   */
   private accept(message: Message): boolean {
-    let cache = this.messageCache.get(message.conversationId);
-    if (!cache) this.messageCache.set(message.conversationId, (cache = new Map()));
-    const cursor = this.cursors[message.conversationId] ?? 0;
-    const known = cache.get(message.seq);
-    if (known || message.seq <= cursor) {
+    const { conversationId, seq } = message;
+    let cache = this.messageCache.get(conversationId);
+    if (!cache) this.messageCache.set(conversationId, (cache = new Map()));
+    const cursor = this.cursors[conversationId] ?? 0;
+    if (seq <= cursor) {
+      const known = cache.get(seq);
       if (known && message.status && known.status !== message.status) known.status = message.status;
       return false;
     }
-    cache.set(message.seq, message);
-    if (cache.size > MAX_CACHED_PER_CONVERSATION) {
-      const oldest = Math.min(...cache.keys());
-      cache.delete(oldest);
-    }
+    let held = this.held.get(conversationId);
+    if (!held) this.held.set(conversationId, (held = new Map()));
+    if (held.has(seq)) return false;
+    held.set(seq, message);
     let next = cursor;
-    while (cache.has(next + 1)) next++;
-    if (next !== cursor) {
-      this.cursors[message.conversationId] = next;
-      this.persistCursors();
+    const ready: Message[] = [];
+    for (let m = held.get(next + 1); m; m = held.get(next + 1)) {
+      next++;
+      held.delete(next);
+      cache.set(next, m);
+      ready.push(m);
     }
-    const conversation = this.conversationCache.get(message.conversationId);
-    if (conversation && conversation.lastSeq < message.seq) this.conversationCache.set(conversation.id, { ...conversation, lastSeq: message.seq });
-    this.emit('message', message);
-    if (message.seq > next + 1) this.background(this.fillGap(message.conversationId));
-    return true;
+    if (cache.size > MAX_CACHED_PER_CONVERSATION) for (const old of [...cache.keys()].sort((a, b) => a - b).slice(0, cache.size - MAX_CACHED_PER_CONVERSATION)) cache.delete(old);
+    if (next !== cursor) {
+      this.cursors[conversationId] = next;
+      this.persistCursors();
+      const conversation = this.conversationCache.get(conversationId);
+      if (conversation && conversation.lastSeq < next) this.conversationCache.set(conversationId, { ...conversation, lastSeq: next });
+    }
+    for (const m of ready) this.emit('message', m);
+    if (held.size > 0) this.background(this.fillGap(conversationId));
+    return ready.length > 0;
   }
 
   private persistScheduled = false;
@@ -429,11 +462,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   /** Watches addresses' presence and teams' availability, now and after every reconnect. */
-  async subscribePresence(target: { addresses?: Address[]; team?: string }): Promise<{ presences: Presence[]; available?: boolean }> {
+  async subscribePresence(target: { addresses?: Address[]; team?: string }): Promise<{ presences: Presence[]; available?: boolean; online?: number }> {
     for (const address of target.addresses ?? []) this.watchedAddresses.add(address);
     if (target.team !== undefined) this.watchedTeams.add(target.team);
-    const { presences, available } = await this.request('presence:subscribe', target);
-    return available === undefined ? { presences } : { presences, available };
+    const { presences, available, online } = await this.request('presence:subscribe', target);
+    return { presences, ...(available !== undefined ? { available } : {}), ...(online !== undefined ? { online } : {}) };
   }
 
   /** Sets this party's own presence (web agents: away, busy, ...). */

@@ -166,7 +166,11 @@ export class Core {
     this.checkText(payload.text);
     let conversation = await this.access(actor, payload.conversationId);
     const { store } = this.deps;
-    if (!conversation.participants.includes(actor.address)) {
+    if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined) {
+      // An agent answering a queued team conversation takes it.
+      conversation = await store.assignConversation(conversation.id, actor.address);
+      this.router.announce(conversation);
+    } else if (!conversation.participants.includes(actor.address)) {
       // An agent or integration answering a site conversation joins it.
       conversation = await store.addParticipant(conversation.id, actor.address);
       this.router.announce(conversation);
@@ -254,7 +258,7 @@ export class Core {
   // --- presence -------------------------------------------------------------------------------
 
   /** Current presences, plus the rooms the caller's connection should join for later changes. */
-  async subscribePresence(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; rooms: HubRoom[] }> {
+  async subscribePresence(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; online?: number; rooms: HubRoom[] }> {
     const addresses = (payload.addresses ?? []) as Address[];
     const rooms: HubRoom[] = [];
     if (!actsForSite(actor) && addresses.length > 0) {
@@ -264,13 +268,11 @@ export class Core {
     }
     const presences = addresses.map((address) => this.presence.get(address));
     for (const address of addresses) rooms.push({ kind: 'presence', address });
-    let available: boolean | undefined;
-    if (payload.team !== undefined) {
-      if (!this.deps.teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
-      available = this.presence.teamAvailability(payload.team).available;
-      rooms.push({ kind: 'team', team: payload.team });
-    }
-    return available === undefined ? { presences, rooms } : { presences, available, rooms };
+    if (payload.team === undefined) return { presences, rooms };
+    if (!this.deps.teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
+    const { available, online } = this.presence.teamAvailability(payload.team);
+    rooms.push({ kind: 'team', team: payload.team });
+    return { presences, available, online, rooms };
   }
 
   private async addressesVisibleTo(actor: Actor): Promise<Set<Address>> {
@@ -298,7 +300,9 @@ export class Core {
   private async reportOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody): Promise<void> {
     const { message } = item;
     const changed = status === 'accepted' ? null : await this.deps.store.advanceStatus(message.id, status);
-    if (changed || error) {
+    // A failure for one recipient does not undo a delivery to another: report only real changes
+    // (and the "kept, will retry" notices, which change nothing stored).
+    if (changed || (status === 'accepted' && error)) {
       this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status, ...(error ? { error } : {}) });
     }
   }

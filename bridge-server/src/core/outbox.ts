@@ -45,6 +45,7 @@ export class OutboxWorker {
       return;
     }
     const pass = this.drain(network)
+      .then(async () => this.deps.metrics.outboxDepth.set({ network }, await this.deps.store.outboxDepth(network)))
       .catch((error: unknown) => this.deps.logger.error({ err: error, network }, 'outbox pass failed'))
       .finally(() => {
         this.running.delete(network);
@@ -89,7 +90,6 @@ export class OutboxWorker {
     for (;;) {
       if (this.stopped) return;
       const items = await store.pendingOutbox(networkId, BATCH);
-      metrics.outboxDepth.set({ network: networkId }, items.length);
       if (items.length === 0) return;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
@@ -108,7 +108,13 @@ export class OutboxWorker {
           continue;
         }
         try {
-          const result = await network.send({ message: item.message, to: item.recipient, conversation: toWireConversation(conversation) });
+          const sender = await store.getParty(item.message.from);
+          const result = await network.send({
+            message: item.message,
+            to: item.recipient,
+            conversation: toWireConversation(conversation),
+            ...(sender?.name ? { fromName: sender.name } : {}),
+          });
           await store.completeOutbox(item.id);
           this.reportedWaiting.delete(item.message.id);
           metrics.messages.inc({ network: networkId, direction: 'out' });

@@ -86,6 +86,7 @@ export class Authenticator {
     if (!site) throw unauthorized(`siteKey: unknown site key "${auth.siteKey}"`);
     if (!originAllowed(site, origin)) throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
     const expiry = Math.floor(now / 1000 + site.tokenTtlDays * 86_400);
+    const agentExpiry = Math.floor(now / 1000 + site.agentTokenTtlHours * 3600);
 
     if (auth.identity !== undefined) {
       const { userId, hash, name, email } = auth.identity;
@@ -98,7 +99,7 @@ export class Authenticator {
       const actor: Actor = { address, role: role === 'agent' ? 'agent' : 'visitor', siteKey: site.key, ...(name ? { name } : {}) };
       return {
         actor,
-        token: this.signer.sign({ s: site.key, a: address, r: actor.role as 'visitor' | 'agent', e: expiry }),
+        token: this.signer.sign({ s: site.key, a: address, r: actor.role as 'visitor' | 'agent', e: actor.role === 'agent' ? agentExpiry : expiry }),
         party: { address, siteKey: site.key, role: actor.role, verified: true, ...(name ? { name } : {}), ...(email ? { email } : {}) },
       };
     }
@@ -108,8 +109,9 @@ export class Authenticator {
       if (!claims) throw unauthorized('token: invalid or expired; connect without a token to start as a new visitor');
       if (claims.s !== site.key) throw unauthorized('token: was issued for another site');
       const actor: Actor = { address: claims.a, role: claims.r, siteKey: site.key };
-      // Re-issue so an active visitor's token never expires under it.
-      return { actor, token: this.signer.sign({ ...claims, e: expiry }), party: { address: claims.a, siteKey: site.key, role: claims.r, verified: claims.r === 'agent' || claims.a.startsWith('web:u_') } };
+      // A visitor's token is renewed so an active visitor never loses its conversations; an agent's
+      // is not: agents prove their identity again when it expires.
+      return { actor, token: this.signer.sign({ ...claims, e: claims.r === 'agent' ? claims.e : expiry }), party: { address: claims.a, siteKey: site.key, role: claims.r, verified: claims.r === 'agent' || claims.a.startsWith('web:u_') } };
     }
 
     const address: Address = `web:v_${shortId()}`;

@@ -32,6 +32,8 @@ export interface HttpDeps {
   staticDir?: string;
   maxBodyBytes: number;
   routes?: (app: express.Express) => void;
+  /** True once the bridge is shutting down: not ready, and no new writes. */
+  isDraining: () => boolean;
 }
 
 function sendError(res: Response, error: ErrorBody): void {
@@ -60,8 +62,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     const store = await deps.store.ping().catch(() => false);
     const networks = Object.fromEntries(deps.registry.all().map((network) => [network.scheme, network.status()]));
-    const ready = store && Object.values(networks).every((status) => status.state === 'online');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', store: store ? 'up' : 'down', networks });
+    const draining = deps.isDraining();
+    const ready = !draining && store && Object.values(networks).every((status) => status.state === 'online');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -72,6 +75,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const serveBundle = (file: string) => (_req: Request, res: Response) => {
     const path = dist ? join(dist, file) : null;
     if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
+    // Public code, loaded by other origins' pages (an ES module import needs CORS).
+    res.set('Access-Control-Allow-Origin', '*');
     res.type('text/javascript').sendFile(path, { maxAge: '5m' });
   };
   app.get('/sdk.js', serveBundle('switchboard.esm.js'));
@@ -91,6 +96,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.post('/v1/messages', express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req, res, next) => {
     try {
+      if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const actor = authenticate(req);
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));

@@ -124,7 +124,8 @@ export class SocketGateway {
     this.handle(socket, 'message:send', async (p, a) => ({ message: await core.sendMessage(a, p) }));
     this.handle(socket, 'history:get', (p, a) => core.history(a, p));
     this.handle(socket, 'sync', async (p, a, s) => {
-      await core.sync(a, p.cursors, (message) => this.replay(s, a, message));
+      const { skipped } = await core.sync(a, p.cursors, (message) => this.replay(s, a, message));
+      return skipped.length > 0 ? { skipped } : {};
     });
     this.handle(socket, 'typing', (p, a) => core.typing(a, p));
     this.handle(socket, 'read', (p, a) => core.read(a, p));

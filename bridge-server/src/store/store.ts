@@ -106,6 +106,8 @@ export interface Store {
   pendingOutbox(network: string, limit: number): Promise<OutboxItem[]>;
   completeOutbox(id: number): Promise<void>;
   retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** How many items wait in a network's outbox. */
+  outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */
   outboxNetworks(): Promise<string[]>;
 }

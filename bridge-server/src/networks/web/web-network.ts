@@ -9,7 +9,7 @@ import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { z } from 'zod';
 import type { Network, NetworkCapabilities, NetworkContext, NetworkStatus, OutboundMessage, SendResult } from '../network.js';
 
-export const webNetworkConfigSchema = z.object({
+export const webNetworkConfigSchema = z.strictObject({
   type: z.literal('web'),
   /** How long a party stays present after its last connection closed. */
   presenceGraceMs: z.number().int().min(0).default(5000),

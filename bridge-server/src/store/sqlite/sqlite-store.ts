@@ -245,6 +245,7 @@ export class SqliteStore implements Store {
         WHERE o.network = ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+      outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
     };
   }
@@ -490,6 +491,10 @@ export class SqliteStore implements Store {
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
     await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id));
+  }
+
+  async outboxDepth(network: string): Promise<number> {
+    return this.statements.outboxDepth.get(network)?.depth ?? 0;
   }
 
   async outboxNetworks(): Promise<string[]> {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config.js';
+import { Authenticator } from '../../src/gateway/auth.js';
+import { TokenSigner, hashesEqual, identityHash } from '../../src/gateway/tokens.js';
+
+const SECRET = 'identity-secret-0123456789abcdef';
+const config = parseConfig(
+  {
+    sites: [
+      { key: 'shop', origins: ['https://shop.test'], identitySecret: SECRET, apiKeys: ['key-without-id-0123456789', { id: 'crm', key: 'crm-key-0123456789abc' }] },
+      { key: 'open', origins: ['*'] },
+    ],
+    store: { type: 'sqlite', path: ':memory:' },
+  },
+  'test',
+);
+const signer = new TokenSigner('token-secret-0123456789abcdef0123456789');
+const auth = new Authenticator(config.sites, signer);
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return 'accepted';
+};
+
+describe('tokens', () => {
+  it('round-trips claims and refuses tampering, expiry and garbage', () => {
+    const claims = { s: 'shop', a: 'web:v_1' as const, r: 'visitor' as const, e: Math.floor(Date.now() / 1000) + 60 };
+    const token = signer.sign(claims);
+    assert.deepEqual(signer.verify(token), claims);
+    assert.equal(signer.verify(token, Date.now() + 61_000), null);
+    assert.equal(new TokenSigner('another-secret-0123456789abcdef01234').verify(token), null);
+    assert.equal(signer.verify(`${token}x`), null);
+    assert.equal(signer.verify('no-dot'), null);
+    assert.equal(signer.verify('.abc'), null);
+    assert.equal(signer.verify(`${Buffer.from('not json').toString('base64url')}.${token.split('.')[1]}`), null);
+  });
+
+  it('computes the documented identity hash and compares it in constant time', () => {
+    // Known answer: HMAC-SHA256("identity-secret-0123456789abcdef", "agent:alice").
+    const hash = identityHash(SECRET, 'agent', 'alice');
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    assert.notEqual(hash, identityHash(SECRET, 'visitor', 'alice'));
+    assert.equal(hashesEqual(hash.toUpperCase(), hash), true);
+    assert.equal(hashesEqual(hash.slice(1), hash), false);
+    assert.equal(hashesEqual('', hash), false);
+  });
+});
+
+describe('handshake authentication rules', () => {
+  it('derives addresses and roles from each kind of auth', () => {
+    const visitor = auth.authenticate({ siteKey: 'shop' }, 'https://shop.test');
+    assert.match(visitor.actor.address, /^web:v_[0-9a-f]{12}$/);
+    const user = auth.authenticate({ siteKey: 'shop', identity: { userId: 'u-1', hash: identityHash(SECRET, 'visitor', 'u-1'), name: 'Una', email: 'u@x.test' } }, undefined);
+    assert.deepEqual([user.actor.address, user.actor.role, user.party.verified, user.party.email], ['web:u_u-1', 'visitor', true, 'u@x.test']);
+    const agent = auth.authenticate({ siteKey: 'shop', identity: { userId: 'al', role: 'agent', hash: identityHash(SECRET, 'agent', 'al') } }, undefined);
+    assert.deepEqual([agent.actor.address, agent.actor.role], ['web:a_al', 'agent']);
+    assert.equal(auth.authenticate({ apiKey: 'crm-key-0123456789abc' }, undefined).actor.address, 'web:i_crm');
+    assert.match(auth.authenticate({ apiKey: 'key-without-id-0123456789' }, undefined).actor.address, /^web:i_[0-9a-f]{12}$/);
+  });
+
+  it('checks the Origin per site, with * for any', () => {
+    assert.equal(code(() => auth.authenticate({ siteKey: 'shop' }, 'https://evil.test')), 'forbidden');
+    assert.equal(code(() => auth.authenticate({ siteKey: 'open' }, 'https://anything.test')), 'accepted');
+  });
+
+  it('refuses identities on a site without a secret, and malformed user ids', () => {
+    assert.equal(code(() => auth.authenticate({ siteKey: 'open', identity: { userId: 'x', hash: 'ab' } }, undefined)), 'unauthorized');
+    assert.equal(code(() => auth.authenticate({ siteKey: 'shop', identity: { userId: 'a b', hash: 'ab' } }, undefined)), 'bad_request');
+    assert.equal(code(() => auth.authenticate('not an object', undefined)), 'bad_request');
+  });
+
+  it('renews a visitor token on resume but not an agent token, which expires sooner', () => {
+    const now = Date.now();
+    const visitor = auth.authenticate({ siteKey: 'shop' }, undefined, now);
+    const agent = auth.authenticate({ siteKey: 'shop', identity: { userId: 'al', role: 'agent', hash: identityHash(SECRET, 'agent', 'al') } }, undefined, now);
+    const visitorExpiry = signer.verify(visitor.token, now)!.e;
+    const agentExpiry = signer.verify(agent.token, now)!.e;
+    assert.equal(visitorExpiry - Math.floor(now / 1000), 30 * 86_400);
+    assert.equal(agentExpiry - Math.floor(now / 1000), 12 * 3600);
+    const later = now + 3_600_000;
+    const resumedVisitor = auth.authenticate({ siteKey: 'shop', token: visitor.token }, undefined, later);
+    assert.ok(signer.verify(resumedVisitor.token, later)!.e > visitorExpiry);
+    const resumedAgent = auth.authenticate({ siteKey: 'shop', token: agent.token }, undefined, later);
+    assert.equal(resumedAgent.actor.role, 'agent');
+    assert.equal(signer.verify(resumedAgent.token, later)!.e, agentExpiry);
+    assert.equal(code(() => auth.authenticate({ siteKey: 'shop', token: agent.token }, undefined, now + 13 * 3_600_000)), 'unauthorized');
+  });
+});

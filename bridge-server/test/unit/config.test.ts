@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+import { createBridge } from '../../src/server.js';
+
+const minimal = () => ({ sites: [{ key: 'shop' }], store: { type: 'sqlite', path: 'db.sqlite' } });
+
+function rejects(raw: unknown, field: RegExp): void {
+  assert.throws(() => parseConfig(raw, 'test.json', '/base'), (error: unknown) => error instanceof ConfigError && field.test(error.message));
+}
+
+describe('configuration', () => {
+  it('fills defaults and resolves paths from the config file\'s folder', () => {
+    const config = parseConfig(minimal(), 'test.json', '/base');
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.store.path, '/base/db.sqlite');
+    assert.equal(config.store.synchronous, 'normal');
+    assert.deepEqual(config.networks, [{ type: 'web' }]);
+    assert.equal(config.limits.maxTextLength, 10_000);
+    assert.equal(config.sites[0]!.tokenTtlDays, 30);
+  });
+
+  it('names the field of every kind of mistake', () => {
+    rejects({ store: { type: 'sqlite', path: 'x' } }, /sites/);
+    rejects({ ...minimal(), sites: [] }, /sites: configure at least one site/);
+    rejects({ ...minimal(), sites: [{ key: 'a b' }] }, /sites\[0\]\.key/);
+    rejects({ ...minimal(), sites: [{ key: 'shop', origins: ['https://x.test/path'] }] }, /sites\[0\]\.origins\[0\]/);
+    rejects({ ...minimal(), sites: [{ key: 'shop', identitySecret: 'short' }] }, /sites\[0\]\.identitySecret/);
+    rejects({ ...minimal(), sites: [{ key: 'shop', apiKeys: ['tiny'] }] }, /sites\[0\]\.apiKeys\[0\]/);
+    rejects({ ...minimal(), sites: [{ key: 'shop' }, { key: 'shop' }] }, /sites\[1\]\.key: duplicate/);
+    rejects({ ...minimal(), teams: [{ id: 'support', members: ['alice'] }] }, /teams\[0\]\.members\[0\]/);
+    rejects({ ...minimal(), teams: [{ id: 'support', sites: ['nope'] }] }, /teams\[0\]\.sites\[0\]/);
+    rejects({ ...minimal(), teams: [{ id: 's' }, { id: 's' }] }, /teams\[1\]\.id: duplicate/);
+    rejects({ ...minimal(), store: { type: 'mysql' } }, /store\.type/);
+    rejects({ ...minimal(), server: { port: 70000 } }, /server\.port/);
+    rejects({ ...minimal(), limits: { maxTextLength: 20_000 } }, /limits\.maxTextLength/);
+  });
+
+  it('refuses unknown keys, so a typo is not silently ignored', () => {
+    rejects({ ...minimal(), limts: {} }, /limts/);
+    rejects({ ...minimal(), sites: [{ key: 'shop', orgins: [] }] }, /orgins/);
+  });
+
+  it('names the field of a wrong network entry, before touching the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    try {
+      const base = { ...minimal(), store: { type: 'sqlite', path: join(dir, 'never-created', 'db.sqlite') } };
+      const cases: [unknown[], RegExp][] = [
+        [[{ type: 'carrier-pigeon' }], /networks\[0\]\.type: unknown network type "carrier-pigeon"/],
+        [[{ type: 'web' }, { type: 'web' }], /networks\[1\]\.type: "web" is already configured at networks\[0\]/],
+        [[{ type: 'web', presenceGraceMs: -1 }], /networks\[0\]\.presenceGraceMs/],
+        [[{ type: 'web', presenseGraceMs: 10 }], /networks\[0\]/],
+      ];
+      for (const [networks, message] of cases) {
+        const config = parseConfig({ ...base, networks }, 'test.json', dir);
+        await assert.rejects(createBridge(config), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a file, with PORT, HOST and LOG_LEVEL overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    try {
+      const path = join(dir, 'config.json');
+      writeFileSync(path, JSON.stringify(minimal()));
+      const config = loadConfig(path, { PORT: '9999', HOST: '0.0.0.0', LOG_LEVEL: 'warn' });
+      assert.equal(config.server.port, 9999);
+      assert.equal(config.server.host, '0.0.0.0');
+      assert.equal(config.log.level, 'warn');
+      assert.equal(config.store.path, join(dir, 'db.sqlite'));
+      assert.throws(() => loadConfig(path, { PORT: 'eighty' }), /PORT/);
+      assert.throws(() => loadConfig(path, { LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+      writeFileSync(path, '{ not json');
+      assert.throws(() => loadConfig(path, {}), /not valid JSON/);
+      assert.throws(() => loadConfig(join(dir, 'missing.json'), {}), /Cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

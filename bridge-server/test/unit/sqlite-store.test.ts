@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+describe('SQLite store', () => {
+  let dir: string;
+  let path: string;
+  let store: SqliteStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+    path = join(dir, 'nested', 'store.db');
+    store = new SqliteStore({ path });
+    await store.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const conversation = () => store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+  const append = (conversationId: string, extra: Partial<Parameters<SqliteStore['appendMessage']>[0]> = {}) =>
+    store.appendMessage({ conversationId, from: 'web:v_1', text: 'hi', status: 'accepted', outbox: [], ...extra });
+
+  it('creates the schema at the current version, in WAL mode', () => {
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  });
+
+  it('refuses a database from a newer bridge', async () => {
+    await store.close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    const newer = new SqliteStore({ path });
+    await assert.rejects(newer.open(), /newer than this bridge knows/);
+    store = new SqliteStore({ path: join(dir, 'other.db') });
+    await store.open();
+  });
+
+  it('assigns gap-free seq per conversation, also when appends are batched together', async () => {
+    const a = await conversation();
+    const b = await conversation();
+    const results = await Promise.all([append(a.id), append(b.id), append(a.id), append(a.id), append(b.id)]);
+    assert.deepEqual(results.map((r) => [r.message.conversationId === a.id ? 'a' : 'b', r.message.seq]), [['a', 1], ['b', 1], ['a', 2], ['a', 3], ['b', 2]]);
+    assert.equal((await store.getConversation(a.id))!.lastSeq, 3);
+  });
+
+  it('returns the stored message for a repeated clientId or remote id', async () => {
+    const c = await conversation();
+    const first = await append(c.id, { clientId: 'k' });
+    const again = await append(c.id, { clientId: 'k', text: 'different' });
+    assert.equal(again.kind, 'duplicate');
+    assert.equal(again.message.id, first.message.id);
+    assert.equal(again.message.text, 'hi');
+    const other = await append(c.id, { clientId: 'k', from: 'web:a_x' });
+    assert.equal(other.kind, 'stored');
+    const inbound = await append(c.id, { from: 'xmpp:bob@x.test', remote: { network: 'xmpp', id: 'stanza-1' } });
+    const retransmitted = await append(c.id, { from: 'xmpp:bob@x.test', remote: { network: 'xmpp', id: 'stanza-1' } });
+    assert.equal(retransmitted.kind, 'duplicate');
+    assert.equal(retransmitted.message.id, inbound.message.id);
+  });
+
+  it('isolates a failing write in a batch: the others commit', async () => {
+    const c = await conversation();
+    const [ok1, bad, ok2] = await Promise.allSettled([append(c.id), append('c_missing'), append(c.id)]);
+    assert.equal(ok1.status, 'fulfilled');
+    assert.equal(bad.status, 'rejected');
+    assert.equal(ok2.status, 'fulfilled');
+    const history = await store.history(c.id, { limit: 10 });
+    assert.deepEqual(history.messages.map((m) => m.seq), [1, 2]);
+  });
+
+  it('moves statuses only forward, and fails only what was not delivered', async () => {
+    const c = await conversation();
+    const { message } = await append(c.id);
+    assert.equal((await store.advanceStatus(message.id, 'sent'))?.status, 'sent');
+    assert.equal(await store.advanceStatus(message.id, 'sent'), null);
+    assert.equal((await store.advanceStatus(message.id, 'delivered'))?.status, 'delivered');
+    assert.equal(await store.advanceStatus(message.id, 'sent'), null);
+    assert.equal(await store.advanceStatus(message.id, 'failed'), null);
+    assert.equal((await store.advanceStatus(message.id, 'read'))?.status, 'read');
+    const other = (await append(c.id)).message;
+    assert.equal((await store.advanceStatus(other.id, 'failed'))?.status, 'failed');
+    assert.equal((await store.advanceStatus(other.id, 'sent'))?.status, 'sent');
+    assert.equal(await store.advanceStatus('m_missing', 'sent'), null);
+  });
+
+  it('marks the others\' messages read up to a seq, once', async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_x'] });
+    await append(c.id);
+    await append(c.id, { from: 'web:a_x' });
+    await append(c.id);
+    const read = await store.markRead(c.id, 'web:a_x', 3, 100);
+    assert.deepEqual(read.map((m) => m.seq), [1, 3]);
+    assert.deepEqual(await store.markRead(c.id, 'web:a_x', 3, 100), []);
+    assert.deepEqual(await store.markRead(c.id, 'web:nobody', 3, 100), []);
+  });
+
+  it('keeps the outbox in queue order and counts it', async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+    for (let i = 0; i < 3; i++) await append(c.id, { text: `m${i}`, outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+    assert.equal(await store.outboxDepth('xmpp'), 3);
+    assert.deepEqual(await store.outboxNetworks(), ['xmpp']);
+    const items = await store.pendingOutbox('xmpp', 10);
+    assert.deepEqual(items.map((i) => i.message.text), ['m0', 'm1', 'm2']);
+    await store.retryOutbox(items[0]!.id, Date.now() + 1000, 'down');
+    const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
+    assert.equal(retried.attempts, 1);
+    assert.ok(retried.nextAttemptAt > Date.now());
+    await store.completeOutbox(items[0]!.id);
+    assert.equal(await store.outboxDepth('xmpp'), 2);
+  });
+
+  it('finds open conversations, queues, and keeps its cache in step with the database', async () => {
+    const c = await conversation();
+    assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);
+    assert.deepEqual((await store.queuedConversations('support', 10)).map((q) => q.id), [c.id]);
+    const assigned = await store.assignConversation(c.id, 'web:a_x');
+    assert.deepEqual(assigned.participants, ['web:v_1', 'web:a_x']);
+    assert.deepEqual(await store.queuedConversations('support', 10), []);
+    const copy = (await store.getConversation(c.id))!;
+    copy.participants.push('web:mutated');
+    assert.deepEqual((await store.getConversation(c.id))!.participants, ['web:v_1', 'web:a_x']);
+    await store.setConversationState(c.id, 'closed');
+    assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }), null);
+    await store.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    const reread = (await store.getConversation(c.id))!;
+    assert.deepEqual([reread.state, reread.assignee, reread.participants], ['closed', 'web:a_x', ['web:v_1', 'web:a_x']]);
+  });
+
+  it('keeps secrets across reopening', async () => {
+    const secret = await store.secret('token');
+    assert.equal(await store.secret('token'), secret);
+    await store.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    assert.equal(await store.secret('token'), secret);
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backoffDelay, Reconnector } from '../../src/util/backoff.js';
+import { newId, shortId } from '../../src/util/ids.js';
+import { SerialQueues } from '../../src/util/serial.js';
+import { TokenBucket } from '../../src/util/token-bucket.js';
+
+describe('token bucket', () => {
+  it('allows the burst, then the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(2, 3, () => now);
+    assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+    assert.equal(bucket.waitMs(), 500);
+    now = 500;
+    assert.equal(bucket.take(), true);
+    assert.equal(bucket.take(), false);
+    now = 10_000;
+    assert.equal(bucket.waitMs(3), 0);
+    assert.deepEqual([bucket.take(3), bucket.take()], [true, false]);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles up to the cap, with jitter only ever shortening the wait', () => {
+    const options = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
+    assert.deepEqual([1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, options, () => 0)), [100, 200, 400, 800, 1000, 1000]);
+    assert.equal(backoffDelay(3, options, () => 1), 200);
+    assert.equal(backoffDelay(1000, options, () => 0), 1000);
+  });
+
+  it('reconnects until connect succeeds, reporting each failure', async () => {
+    let calls = 0;
+    const failures: number[] = [];
+    // The reconnector's timers do not hold the process open (by design); this test's wait does.
+    const keepAlive = setTimeout(() => undefined, 5000);
+    await new Promise<void>((resolve) => {
+      const reconnector = new Reconnector(
+        async () => {
+          calls++;
+          if (calls < 3) throw new Error('down');
+          resolve();
+        },
+        (_error, attempt) => failures.push(attempt),
+        { initialMs: 1, maxMs: 5, jitter: 0 },
+      );
+      reconnector.schedule(true);
+    });
+    clearTimeout(keepAlive);
+    assert.equal(calls, 3);
+    assert.deepEqual(failures, [1, 2]);
+  });
+});
+
+describe('ids', () => {
+  it('are unique, prefixed and sort by creation time', () => {
+    const ids = Array.from({ length: 5000 }, () => newId('m'));
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.match(id, /^m_[0-9a-z]{9}[0-9a-f]{20}$/);
+    const early = newId('m');
+    const later = `m_${(Date.now() + 1000).toString(36).padStart(9, '0')}`;
+    assert.ok(early < later);
+    assert.match(shortId(), /^[0-9a-f]{12}$/);
+  });
+});
+
+describe('serial queues', () => {
+  it('runs tasks of one key one at a time, in order, even when one fails', async () => {
+    const queues = new SerialQueues();
+    const log: string[] = [];
+    const task = (name: string, fail = false) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([queues.run('k', task('a')), queues.run('k', task('b', true)), queues.run('k', task('c'))]);
+    assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  });
+});

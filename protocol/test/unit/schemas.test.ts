@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CLIENT_EVENTS, ERROR_CODES, HTTP_STATUS, LIMITS, RETRYABLE_CODES, isAddress, isErrorCode, parseAddress } from '@switchboard/protocol';
+import { clientEventSchemas, describeIssues, handshakeAuthSchema, messageSendSchema, restMessageSchema } from '@switchboard/protocol/schemas';
+
+describe('protocol module', () => {
+  it('has a schema for every client event', () => {
+    assert.deepEqual(Object.keys(clientEventSchemas).sort(), [...CLIENT_EVENTS].sort());
+  });
+
+  it('maps every error code to an HTTP status', () => {
+    for (const code of ERROR_CODES) assert.ok(HTTP_STATUS[code] >= 400);
+    assert.ok([...RETRYABLE_CODES].every(isErrorCode));
+    assert.equal(isErrorCode('nope'), false);
+  });
+
+  it('parses addresses of every network', () => {
+    assert.deepEqual(parseAddress('xmpp:alice@example.org'), { network: 'xmpp', id: 'alice@example.org' });
+    assert.deepEqual(parseAddress('sip:bob@example.com'), { network: 'sip', id: 'bob@example.com' });
+    for (const good of ['web:v_7f3a9c', 'irc:alice@libera', 'web:a_alice']) assert.equal(isAddress(good), true, good);
+    for (const bad of ['alice', ':x', 'web:', 'Web:x', 'web:a b', 'web:a\nb', 42]) assert.equal(isAddress(bad), false, String(bad));
+  });
+
+  it('names the offending field in one sentence', () => {
+    const result = messageSendSchema.safeParse({ conversationId: 5, clientId: 'a', text: 'x' });
+    assert.equal(result.success, false);
+    assert.equal(describeIssues(result.error!), 'conversationId: expected string, received number');
+    const nested = handshakeAuthSchema.safeParse({ identity: { userId: 'a', hash: 5 } });
+    assert.match(describeIssues(nested.error!), /^identity\.hash: /);
+  });
+
+  it('requires exactly one target for REST messages', () => {
+    assert.equal(restMessageSchema.safeParse({ to: 'web:a_x', text: 'hi' }).success, true);
+    assert.equal(restMessageSchema.safeParse({ conversationId: 'c', text: 'hi' }).success, true);
+    assert.equal(restMessageSchema.safeParse({ text: 'hi' }).success, false);
+    assert.equal(restMessageSchema.safeParse({ to: 'web:a_x', conversationId: 'c', text: 'hi' }).success, false);
+  });
+
+  it('keeps limits consistent with each other', () => {
+    // The longest text, as UTF-8 with JSON escaping, must fit in one packet.
+    assert.ok(LIMITS.maxTextLength * 4 + 1024 < LIMITS.maxPayloadBytes);
+    assert.ok(LIMITS.defaultHistoryLimit <= LIMITS.maxHistoryLimit);
+  });
+});
