@@ -1,0 +1,73 @@
+// Browser tier: the SDK (and later the widget) in real Chromium, against a real bridge that this
+// config starts for the run (its URL and a demo agent identity are served at /__bridge).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter } from '@web/test-runner';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { createBridge, identityHash, parseConfig } from '@switchboard/bridge-server';
+import { countReporter } from './scripts/wtr-count-reporter.mjs';
+
+const SECRET = 'browser-identity-secret-0123456789';
+
+/** Starts a bridge that allows the test page's origin, and tells the page where it is. */
+function bridgePlugin() {
+  let bridge;
+  let url;
+  let dir;
+  return {
+    name: 'switchboard-bridge',
+    async serverStart({ config }) {
+      dir = mkdtempSync(join(tmpdir(), 'switchboard-wtr-'));
+      const pageOrigins = [`http://${config.hostname}:${config.port}`, `http://localhost:${config.port}`];
+      const bridgeConfig = parseConfig(
+        {
+          server: { host: '127.0.0.1', port: 0, drainSeconds: 1 },
+          store: { type: 'sqlite', path: join(dir, 'bridge.db') },
+          sites: [
+            { key: 'browser-site', origins: pageOrigins, identitySecret: SECRET },
+            { key: 'locked-site', origins: ['https://elsewhere.test'] },
+          ],
+          teams: [{ id: 'support', members: ['web:a_agent'] }],
+          networks: [{ type: 'web', presenceGraceMs: 100 }],
+          limits: { ratePerSecond: 1000, burst: 1000 },
+          log: { level: 'silent' },
+        },
+        'web-test-runner',
+        dir,
+      );
+      bridge = await createBridge(bridgeConfig);
+      url = await bridge.start();
+    },
+    async serverStop() {
+      await bridge?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+    serve(context) {
+      if (context.path !== '/__bridge') return undefined;
+      const agent = { userId: 'agent', name: 'Agent', role: 'agent', hash: identityHash(SECRET, 'agent', 'agent') };
+      return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent }), type: 'application/json' };
+    },
+  };
+}
+
+export default {
+  files: ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
+  hostname: '127.0.0.1',
+  nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), bridgePlugin()],
+  concurrency: 1,
+  testFramework: { config: { timeout: 15000 } },
+  reporters: [defaultReporter(), countReporter()],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+          '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      },
+    }),
+  ],
+};
