@@ -109,6 +109,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private readonly filling = new Set<string>();
   /** Messages received past a gap, waiting for the missing ones. */
   private readonly held = new Map<string, Map<number, Message>>();
+  /** Event counter, and when each conversation last changed through an event. */
+  private events = 0;
+  private readonly touchedAt = new Map<string, number>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private refusals = 0;
 
@@ -284,6 +287,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('presence', (presence) => this.emit('presence', presence));
     socket.on('team:availability', (availability) => this.emit('team:availability', availability));
     socket.on('conversation', (conversation) => {
+      this.touchedAt.set(conversation.id, ++this.events);
       const known = this.conversationCache.has(conversation.id);
       this.rememberConversation(conversation);
       this.emit('conversation', conversation);
@@ -302,8 +306,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   private async afterConnect(): Promise<void> {
     try {
+      const askedAt = this.events + 1;
       const list = await this.request('conversation:list', {});
-      for (const conversation of list.conversations) this.rememberConversation(conversation);
+      this.rememberListed(list.conversations, askedAt);
       const self = this.currentSession?.self;
       const mine = list.conversations.filter((c) => self && c.participants.includes(self)).map((c) => c.id);
       await this.syncConversations([...new Set([...mine, ...Object.keys(this.cursors)])]);
@@ -331,6 +336,17 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     for (const team of teams) {
       const result = await this.request('presence:subscribe', { team });
       if (result.available !== undefined) this.emit('team:availability', { team, available: result.available, online: result.online ?? 0 });
+    }
+  }
+
+  /**
+   * Records a listed conversation unless an event changed it after the list was asked for (the
+   * event is newer than the list's snapshot).
+   */
+  private rememberListed(conversations: Conversation[], askedAt: number): void {
+    for (const conversation of conversations) {
+      if ((this.touchedAt.get(conversation.id) ?? -1) >= askedAt) continue;
+      this.rememberConversation(conversation);
     }
   }
 
@@ -432,9 +448,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   async listConversations(filter: { state?: 'open' | 'closed'; limit?: number } = {}): Promise<Conversation[]> {
+    const askedAt = this.events + 1;
     const { conversations } = await this.request('conversation:list', filter);
-    for (const conversation of conversations) this.rememberConversation(conversation);
-    return conversations;
+    this.rememberListed(conversations, askedAt);
+    return conversations.map((conversation) => this.conversationCache.get(conversation.id) ?? conversation);
   }
 
   async closeConversation(conversationId: string): Promise<Conversation> {

@@ -138,8 +138,10 @@ describe('messages', () => {
     assert.equal(ack.ok, true);
     // The contract: every later message is emitted before the ack.
     assert.deepEqual(replayed.map((m) => m.id), replies.map((m) => m.id));
-    // A stale or foreign cursor does not fail the sync.
-    assert.equal((await call(back.socket, 'sync', { cursors: { c_unknown: 0 } })).ok, true);
+    // A stale or foreign cursor does not fail the sync; the ack names it.
+    const stale = await call(back.socket, 'sync', { cursors: { c_unknown: 0, [conversationId]: 4 } });
+    assert.equal(stale.ok, true);
+    assert.deepEqual(stale.skipped, ['c_unknown']);
   });
 
   it('replays long histories completely (more than one page)', async () => {

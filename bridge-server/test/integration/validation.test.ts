@@ -166,3 +166,24 @@ describe('rate limit', () => {
     assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
   });
 });
+
+describe('store failure', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startBridge();
+  });
+  after(() => t.stop());
+
+  it('answers internal (no stack trace) when the store fails, reports not ready, and keeps running', async () => {
+    const socket = (await connect(t, { siteKey: SITE })).socket;
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+    await t.bridge.store.close();
+    const result = await call(socket, 'message:send', { conversationId: `${conversationId}-other`, clientId: 'x', text: 'hi' });
+    assert.equal(result.error.code, 'internal');
+    assert.doesNotMatch(result.error.message, /at |sqlite|\.js/i);
+    const ready = await fetch(`${t.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.equal((await ready.json()).store, 'down');
+    assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
+  });
+});

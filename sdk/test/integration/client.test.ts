@@ -197,4 +197,25 @@ describe('SDK against a real bridge (Node)', () => {
     assert.equal(closed.state, 'closed');
     await until(() => v.conversations.find((c) => c.id === conversation.id)?.state === 'closed', 5000, 'closed at the visitor');
   });
+
+  it('emits messages in seq order even when it joins mid-conversation (fills the gap first)', async () => {
+    const quiet = await startBridge({ teams: [{ id: 'support', members: [], sites: [SITE] }] });
+    try {
+      const v = make({ url: quiet.url, siteKey: SITE, storage: memoryStorage() });
+      const conversation = await v.openConversation({ team: 'support' });
+      await v.send(conversation.id, 'one');
+      await v.send(conversation.id, 'two');
+      // An agent outside the team answers the queued conversation: its own message is seq 3.
+      const carol = make({ url: quiet.url, siteKey: SITE, identity: agentAuth('carol').identity, storage: memoryStorage() });
+      await carol.ready();
+      const seen = events<Message>(carol, 'message');
+      const reply = await carol.send(conversation.id, 'three');
+      assert.equal(reply.seq, 3);
+      await until(() => seen.length === 3, 5000, 'three messages at the agent');
+      assert.deepEqual(seen.map((m) => m.seq), [1, 2, 3]);
+      assert.equal(carol.conversations.find((c) => c.id === conversation.id)?.assignee, 'web:a_carol');
+    } finally {
+      await quiet.stop();
+    }
+  });
 });

@@ -1,0 +1,80 @@
+// The acceptance path on the demo as `npm start` runs it: a Node script with the built SDK connects
+// as a visitor, talks to the demo team, and gets a reply sent while it was away through sync.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Message, createClient, memoryStorage } from '@switchboard/sdk';
+
+const demoDir = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('demo (npm start)', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let url: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-demo-'));
+    const config = JSON.parse(readFileSync(join(demoDir, 'switchboard.config.json'), 'utf8'));
+    config.store.path = join(dir, 'demo.db');
+    config.server.static = join(demoDir, 'public');
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    child = spawn(process.execPath, [join(demoDir, 'server.mjs')], {
+      env: { ...process.env, SWITCHBOARD_CONFIG: configPath, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /"url":"(http:[^"]+)"/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
+    });
+  });
+
+  after(async () => {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the demo pages, the SDK and health', async () => {
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const page = await (await fetch(`${url}/`)).text();
+    assert.match(page, /visitor\.js/);
+    assert.match(await (await fetch(`${url}/agent.html`)).text(), /agent\.js/);
+    assert.equal((await fetch(`${url}/sdk.js`)).status, 200);
+    assert.equal((await fetch(`${url}/demo/agent-identity?user=mallory`)).status, 404);
+  });
+
+  it('visitor -> demo team -> ack with seq; a reply sent while away arrives through sync, once', async () => {
+    const login = await (await fetch(`${url}/demo/agent-identity?user=alice`)).json();
+    const agent = createClient({ url, siteKey: login.siteKey, identity: login.identity, storage: memoryStorage() });
+    await agent.ready();
+
+    const storage = memoryStorage();
+    const visitor = createClient({ url, siteKey: 'demo-site', storage });
+    await visitor.ready();
+    const conversation = await visitor.openConversation({ team: 'support' });
+    const sent = await visitor.send(conversation.id, 'Hi, is my order on its way?');
+    assert.equal(sent.seq, 1);
+    visitor.disconnect();
+
+    const reply = await agent.send(conversation.id, 'Yes, it ships today.');
+    const again = createClient({ url, siteKey: 'demo-site', storage });
+    const seen: Message[] = [];
+    again.on('message', (message) => seen.push(message));
+    await again.ready();
+    const deadline = Date.now() + 5000;
+    while (!seen.some((m) => m.id === reply.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(seen.map((m) => m.text), ['Yes, it ships today.']);
+    again.disconnect();
+    agent.disconnect();
+  });
+});
