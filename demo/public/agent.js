@@ -9,6 +9,7 @@ $('agent').addEventListener('change', () => (location.search = `?agent=${$('agen
 const login = await (await fetch(`/demo/agent-identity?user=${encodeURIComponent(user)}`)).json();
 const client = createClient({ url: location.origin, siteKey: login.siteKey, identity: login.identity });
 let current;
+const shown = new Set(); // message ids on screen: history and live events may both bring one
 
 function renderList() {
   $('list').replaceChildren(
@@ -24,6 +25,8 @@ function renderList() {
 }
 
 function renderMessage(message) {
+  if (shown.has(message.id)) return;
+  shown.add(message.id);
   const node = document.createElement('div');
   node.className = message.from === client.session?.self ? 'msg mine' : 'msg';
   node.textContent = message.text;
@@ -39,6 +42,7 @@ async function select(id) {
   $('title').textContent = id;
   $('text').disabled = false;
   $('log').replaceChildren();
+  shown.clear();
   const { messages } = await client.history(id, { limit: 100 });
   messages.forEach(renderMessage);
   const last = messages.at(-1);
