@@ -113,14 +113,25 @@ class Relay {
 
 // --- peer: bare socket.io relay ---------------------------------------------------------------------
 
-async function startPeer() {
+/**
+ * `receipts: false`: the bare relay (A -> server -> B, A acked): 3 packets a message.
+ * `receipts: true`: the same packets as the bridge's contract (B acknowledges each message and the
+ * server reports it to A as a status): 5 packets a message, still with no storage or validation.
+ */
+async function startPeer({ receipts = false } = {}) {
   const http = createServer();
   const server = new Server(http, { perMessageDeflate: false });
   server.on('connection', (socket) => {
     socket.join(String(socket.handshake.auth.role));
     // A -> server -> B's room; A gets an ack, as every client event of the bridge's contract does.
     socket.on('relay', (payload, ack) => {
-      server.to('b').emit('relay', payload);
+      if (receipts) {
+        for (const id of server.of('/').adapter.rooms.get('b') ?? []) {
+          server.sockets.sockets.get(id)?.emit('relay', payload, () => server.to('a').emit('status', { id: payload.id, status: 'delivered' }));
+        }
+      } else {
+        server.to('b').emit('relay', payload);
+      }
       if (typeof ack === 'function') ack({ ok: true });
     });
   });
@@ -129,8 +140,11 @@ async function startPeer() {
   const a = await connectClient(url, { role: 'a' });
   const b = await connectClient(url, { role: 'b' });
 
-  const relay = new Relay('peer');
-  b.on('relay', (payload) => relay.onReceive(payload.id));
+  const relay = new Relay(receipts ? 'peer5' : 'peer');
+  b.on('relay', (payload, received) => {
+    if (typeof received === 'function') received();
+    relay.onReceive(payload.id);
+  });
   const onAck = (response) => relay.checkAck(response);
   relay.send = (id) => a.emit('relay', { text: TEXT, id }, onAck);
   relay.close = async () => {
@@ -295,16 +309,17 @@ function fmt(value, digits) {
 }
 
 function report(results) {
-  const { peer, bridge } = results;
+  const { peer, peer5, bridge } = results;
   const throughputRatio = bridge.throughput / peer.throughput;
   const p50Ratio = bridge.p50 / peer.p50;
   const p99Ratio = bridge.p99 / peer.p99;
+  const same = { throughput: bridge.throughput / peer5.throughput, p50: bridge.p50 / peer5.p50, p99: bridge.p99 / peer5.p99 };
   const rows = [
-    ['throughput (msg/s)', fmt(peer.throughput, 0), fmt(bridge.throughput, 0), `${fmt(throughputRatio, 2)}x`, `>= ${GOALS.throughputRatioMin}x`, throughputRatio >= GOALS.throughputRatioMin],
-    ['latency p50 (ms)', fmt(peer.p50, 3), fmt(bridge.p50, 3), `${fmt(p50Ratio, 2)}x`, '', null],
-    ['latency p99 (ms)', fmt(peer.p99, 3), fmt(bridge.p99, 3), `${fmt(p99Ratio, 2)}x`, `<= ${GOALS.p99RatioMax}x`, p99Ratio <= GOALS.p99RatioMax],
-  ].map(([metric, p, b, ratio, goal, met]) => [metric, p, b, ratio, goal, met === null ? '' : met ? 'met' : 'not met']);
-  const header = ['metric', 'peer', 'bridge', 'bridge/peer', 'goal', 'status'];
+    ['throughput (msg/s)', fmt(peer.throughput, 0), fmt(peer5.throughput, 0), fmt(bridge.throughput, 0), `${fmt(throughputRatio, 2)}x`, `${fmt(same.throughput, 2)}x`, `>= ${GOALS.throughputRatioMin}x`, throughputRatio >= GOALS.throughputRatioMin],
+    ['latency p50 (ms)', fmt(peer.p50, 3), fmt(peer5.p50, 3), fmt(bridge.p50, 3), `${fmt(p50Ratio, 2)}x`, `${fmt(same.p50, 2)}x`, '', null],
+    ['latency p99 (ms)', fmt(peer.p99, 3), fmt(peer5.p99, 3), fmt(bridge.p99, 3), `${fmt(p99Ratio, 2)}x`, `${fmt(same.p99, 2)}x`, `<= ${GOALS.p99RatioMax}x`, p99Ratio <= GOALS.p99RatioMax],
+  ].map(([metric, p, p5, b, ratio, ratio5, goal, met]) => [metric, p, p5, b, ratio, ratio5, goal, met === null ? '' : met ? 'met' : 'not met']);
+  const header = ['metric', 'peer', 'peer5', 'bridge', 'bridge/peer', 'bridge/peer5', 'goal', 'status'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 
@@ -316,14 +331,18 @@ function report(results) {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+  console.log('peer: bare relay, 3 packets a message. peer5: bare relay with the contract\'s 5 packets (ack, client receipt, delivered status).');
+  console.log('Goals are against peer; bridge/peer5 shows the cost of storage, validation and routing alone.');
   console.log('');
   console.log(
     JSON.stringify({
       bench: 'relay',
       settings: SETTINGS,
       peer: { throughput: Math.round(peer.throughput), p50: peer.p50, p99: peer.p99, throughputRounds: peer.rounds.map(Math.round) },
+      peer5: { throughput: Math.round(peer5.throughput), p50: peer5.p50, p99: peer5.p99, throughputRounds: peer5.rounds.map(Math.round) },
       bridge: { throughput: Math.round(bridge.throughput), p50: bridge.p50, p99: bridge.p99, throughputRounds: bridge.rounds.map(Math.round) },
       ratios: { throughput: throughputRatio, p50: p50Ratio, p99: p99Ratio },
+      ratiosSamePackets: same,
       goals: {
         throughput: { min: GOALS.throughputRatioMin, met: throughputRatio >= GOALS.throughputRatioMin },
         p99: { max: GOALS.p99RatioMax, met: p99Ratio <= GOALS.p99RatioMax },
@@ -337,8 +356,8 @@ function report(results) {
 async function main() {
   const relays = [];
   try {
-    relays.push(await startPeer(), await startBridge());
-    const [peer, bridge] = relays;
+    relays.push(await startPeer(), await startPeer({ receipts: true }), await startBridge());
+    const [peer, peer5, bridge] = relays;
 
     // Warm up both (JIT, sqlite page cache, socket buffers): half windowed, half one at a time.
     for (const relay of relays) {
@@ -347,10 +366,10 @@ async function main() {
     }
     await settle();
 
-    const throughput = { peer: [], bridge: [] };
-    const latency = { peer: [], bridge: [] };
+    const throughput = { peer: [], peer5: [], bridge: [] };
+    const latency = { peer: [], peer5: [], bridge: [] };
     for (let round = 0; round < SETTINGS.rounds; round++) {
-      const order = round % 2 === 0 ? [peer, bridge] : [bridge, peer];
+      const order = round % 2 === 0 ? [peer, peer5, bridge] : [bridge, peer5, peer];
       for (const relay of order) {
         await settle();
         const rate = await measureThroughput(relay, SETTINGS.messages, SETTINGS.window, `tp-${relay.name}-${round}`);
@@ -370,7 +389,7 @@ async function main() {
       const sorted = latency[name].sort((a, b) => a - b);
       return { throughput: median(throughput[name]), rounds: throughput[name], p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
     };
-    report({ peer: summary('peer'), bridge: summary('bridge') });
+    report({ peer: summary('peer'), peer5: summary('peer5'), bridge: summary('bridge') });
     for (const relay of relays) if (relay.errors > 0) console.error(`warning: ${relay.name} refused ${relay.errors} message(s)`);
   } finally {
     // Let the last acks, receipts and status events land, then close everything.

@@ -104,7 +104,8 @@ export class SqliteStore implements Store {
   constructor(private readonly options: SqliteStoreOptions) {}
 
   /**
-   * Group commit: writes requested in the same turn of the event loop share one transaction (each
+   * Group commit: writes requested before the current task's microtasks run out share one
+   * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
    * in its own savepoint, so one failing write does not undo the others). Each caller's promise
    * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
    */
@@ -113,7 +114,7 @@ export class SqliteStore implements Store {
       this.pending.push({ run, resolve: resolve as (value: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }
