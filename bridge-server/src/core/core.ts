@@ -166,6 +166,9 @@ export class Core {
     this.checkText(payload.text);
     let conversation = await this.access(actor, payload.conversationId);
     const { store } = this.deps;
+    // A resend changes nothing: not even the conversation's state or assignee.
+    const earlier = await store.messageByClientId(actor.address, payload.clientId);
+    if (earlier) return this.sameConversation(earlier, conversation.id);
     if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined) {
       // An agent answering a queued team conversation takes it.
       conversation = await store.assignConversation(conversation.id, actor.address);
@@ -187,15 +190,15 @@ export class Core {
       status: this.router.allDeliverFromStore(conversation, actor.address) ? 'sent' : 'accepted',
       outbox: this.router.outboxRecipients(conversation, actor.address),
     });
-    if (result.kind === 'duplicate') {
-      if (result.message.conversationId !== conversation.id) {
-        throw badRequest(`clientId: already used for a message in another conversation`);
-      }
-      return result.message;
-    }
+    if (result.kind === 'duplicate') return this.sameConversation(result.message, conversation.id);
     this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
     return result.message;
+  }
+
+  private sameConversation(message: Message, conversationId: string): Message {
+    if (message.conversationId !== conversationId) throw badRequest('clientId: already used for a message in another conversation');
+    return message;
   }
 
   async history(actor: Actor, payload: HistoryGetPayload): Promise<{ messages: Message[]; hasMore: boolean }> {

@@ -96,6 +96,8 @@ export interface Store {
   /** Stores a message with the next seq of its conversation, in one transaction. */
   appendMessage(input: NewMessage): Promise<AppendResult>;
   getMessage(id: string): Promise<Message | null>;
+  /** The message a sender stored under an idempotency key, if any. */
+  messageByClientId(from: Address, clientId: string): Promise<Message | null>;
   history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** Moves a message's status forward (accepted < sent < delivered < read); `failed` only from before delivered. Null when unchanged. */
   advanceStatus(id: string, status: MessageStatus): Promise<Message | null>;

@@ -44,6 +44,22 @@ describe('messages', () => {
     const first = await send(visitor, conversationId, 'same', 'once');
     const again = await send(visitor, conversationId, 'same', 'once (resent)');
     assert.deepEqual({ ...again.message, status: undefined }, { ...first.message, status: undefined });
+    const otherConversation = (await call(alice, 'conversation:open', { to: 'web:u_someone' })).conversation.id;
+    const elsewhere = await call(alice, 'message:send', { conversationId: otherConversation, clientId: 'same', text: 'same key, other sender' });
+    assert.equal(elsewhere.ok, true);
+    const reused = await call(visitor, 'message:send', { conversationId: otherConversation, clientId: 'same', text: 'x' });
+    assert.equal(reused.error?.code, 'forbidden');
+    // A resend after the conversation was closed returns the message and does not reopen it.
+    await call(alice, 'conversation:close', { conversationId });
+    const late = await send(visitor, conversationId, 'same', 'once');
+    assert.equal(late.message.id, first.message.id);
+    const listed = await call(visitor, 'conversation:list', {});
+    assert.equal(listed.conversations.find((c: { id: string }) => c.id === conversationId).state, 'closed');
+    const fresh = (await call(visitor, 'conversation:open', { team: 'support' })).conversation.id;
+    assert.notEqual(fresh, conversationId);
+    const crossed = await send(visitor, fresh, 'same', 'once');
+    assert.equal(crossed.error?.code, 'bad_request');
+    assert.match(crossed.error.message, /clientId/);
     const next2 = await send(visitor, conversationId, 'other', 'twice');
     assert.equal(next2.message.seq, first.message.seq + 1);
     const history = await call(visitor, 'history:get', { conversationId });

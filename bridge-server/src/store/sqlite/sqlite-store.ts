@@ -440,6 +440,11 @@ export class SqliteStore implements Store {
     return row ? toMessage(row) : null;
   }
 
+  async messageByClientId(from: Address, clientId: string): Promise<Message | null> {
+    const row = this.statements.byClientId.get(from, clientId);
+    return row ? toMessage(row) : null;
+  }
+
   async history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
     // One row more than asked tells whether there is another page in that direction.
     if (query.afterSeq !== undefined) {
