@@ -127,7 +127,7 @@ export class SqliteStore implements Store {
     try {
       outcomes = this.runBatch.immediate(batch);
     } catch (error) {
-      // The commit itself failed: nothing of this batch is stored.
+      // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
       for (const item of batch) item.reject(error);
       return;
@@ -153,15 +153,17 @@ export class SqliteStore implements Store {
     this.statements = this.prepare();
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
-    this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] =>
-      batch.map((item) => {
+    this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] => {
+      // A lone write needs no savepoint: if it throws, the transaction holds nothing else.
+      if (batch.length === 1) return [{ ok: true, value: batch[0]!.run() }];
+      return batch.map((item) => {
         try {
           return { ok: true, value: runItem(item) };
         } catch (error) {
           return { ok: false, error };
         }
-      }),
-    );
+      });
+    });
     this.checkpointTimer = setInterval(() => {
       if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
     }, CHECKPOINT_INTERVAL_MS);
