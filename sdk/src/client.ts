@@ -242,10 +242,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         const refused = new SwitchboardError(data);
         if (!socket.active && refused.retryable) {
           // The bridge is draining or overloaded: try again later, as for a network error.
-          const wait = Math.min(30_000, 500 * 2 ** this.refusals++) * (0.5 + Math.random() / 2);
           this.setState('connecting', refused.message);
-          clearTimeout(this.retryTimer);
-          this.retryTimer = setTimeout(() => socket.connect(), wait);
+          this.retryLater();
           return;
         }
         if (!socket.active) {
@@ -260,6 +258,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.setState('connecting', error.message);
     });
     socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') {
+        // The bridge closed this connection (socket.io does not retry then): come back later.
+        this.setState('connecting', reason);
+        this.retryLater();
+        return;
+      }
       this.setState(socket.active ? 'connecting' : 'offline', reason);
     });
     socket.on('session', (session) => {
@@ -302,6 +306,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Work the app did not ask for: failures resurface on the next reconnect, never as unhandled rejections. */
   private background(work: Promise<unknown>): void {
     work.catch(() => undefined);
+  }
+
+  /** Reconnects after a backoff, when socket.io itself would not. */
+  private retryLater(): void {
+    const wait = Math.min(30_000, 500 * 2 ** this.refusals++) * (0.5 + Math.random() / 2);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.socket.connect(), wait);
   }
 
   private async afterConnect(): Promise<void> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TypingEvent } from '@switchboard/protocol';
 import { type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
@@ -81,6 +82,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
       assert.equal(network().sent[0]!.message.text, 'survives restart');
     } finally {
       await restarted.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

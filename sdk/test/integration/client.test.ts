@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type Message, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
 import { type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
@@ -216,6 +217,27 @@ describe('SDK against a real bridge (Node)', () => {
       assert.equal(carol.conversations.find((c) => c.id === conversation.id)?.assignee, 'web:a_carol');
     } finally {
       await quiet.stop();
+    }
+  });
+
+  it('reconnects by itself after the bridge restarts, and flushes what was written meanwhile', async () => {
+    const own = await startBridge();
+    const { dir } = own;
+    const v = make({ url: own.url, siteKey: SITE, storage: memoryStorage() });
+    const conversation = await v.openConversation({ team: 'support' });
+    const port = Number(new URL(own.url).port);
+    await own.bridge.stop();
+    await until(() => v.state === 'connecting', 5000, 'the client to notice');
+    const pending = v.send(conversation.id, 'written while the bridge was down');
+    const again = await startBridge({ server: { host: '127.0.0.1', port, drainSeconds: 1 } }, { dir });
+    try {
+      const message = await pending;
+      assert.equal(message.seq, 1);
+      assert.equal(v.state, 'online');
+    } finally {
+      v.disconnect();
+      await again.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
