@@ -53,6 +53,10 @@ function sdkDist(): string | null {
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   const buckets = new Map<string, TokenBucket>();
 
   app.get('/healthz', (_req, res) => {
@@ -90,7 +94,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key');
     let bucket = buckets.get(actor.address);
     if (!bucket) buckets.set(actor.address, (bucket = new TokenBucket(deps.limits.ratePerSecond, deps.limits.burst)));
-    if (!bucket.take()) throw new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`);
+    if (!bucket.take()) throw Object.assign(new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`), { retryAfterMs: bucket.waitMs() });
     return actor;
   };
 
@@ -125,6 +129,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const body = toErrorBody(error);
     deps.metrics.errors.inc({ code: body.code });
     if (body.code === 'internal') deps.logger.error({ err: error }, 'HTTP request failed');
+    const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+    if (retryAfterMs !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     sendError(res, body);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LIMITS } from '@switchboard/protocol';
 import WebSocket from 'ws';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, connect, startBridge } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, type V1Socket, agentAuth, call, connect, startBridge } from '../helpers.js';
 
 /** [event, payload, the field the error must name] */
 const BAD_PAYLOADS: [string, unknown, RegExp][] = [
@@ -164,6 +164,21 @@ describe('rate limit', () => {
     assert.equal(limited.length, 5);
     for (const r of limited) assert.equal(r.error.code, 'rate_limited');
     assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
+  });
+
+  it('answers 429 rate_limited with Retry-After on the REST API', async () => {
+    const post = () =>
+      fetch(`${t.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: 'web:a_alice', text: 'hi' }),
+      });
+    const responses = await Promise.all(Array.from({ length: 8 }, post));
+    const limited = responses.filter((r) => r.status === 429);
+    assert.equal(limited.length, 3);
+    assert.match(limited[0]!.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.equal((await limited[0]!.json()).error.code, 'rate_limited');
+    assert.equal(responses[0]!.headers.get('x-content-type-options'), 'nosniff');
   });
 });
 
