@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
+import { ConfigError, issuePath } from './config-error.js';
+import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
+
+export { ConfigError, issuePath };
 
 const address = z.string().regex(ADDRESS_PATTERN, 'must be an address such as web:a_alice or xmpp:alice@example.org');
 const origin = z.union([
@@ -72,7 +76,7 @@ const storeSchema = z.discriminatedUnion('type', [
 
 export const configSchema = z.strictObject({
   server: z
-    .object({
+    .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       /** A folder of static files served at `/` (the demo site). */
@@ -96,18 +100,6 @@ export type SiteConfig = Config['sites'][number];
 export type TeamConfig = Config['teams'][number];
 export type NetworkEntry = Config['networks'][number];
 export type LimitsConfig = Config['limits'];
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-/** `sites[0].origins[1]` style path of a zod issue. */
-export function issuePath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-}
 
 export function formatConfigError(error: z.ZodError, source: string): string {
   const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
@@ -164,6 +156,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(`The configuration file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   const config = parseConfig(raw, path, dirname(resolve(path)));
+  // The built-in networks' entries are checked here too, so a mistake names the file.
+  validateNetworks(config, BUILTIN_NETWORKS, path);
   if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: must be an integer from 0 to 65535, got "${env.PORT}"`);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { type ClientToServerEvents, LIMITS, NAMESPACE, type ServerToClientEvents } from '@switchboard/protocol';
 import type { Express } from 'express';
 import { Server } from 'socket.io';
-import { type Config, ConfigError, issuePath } from './config.js';
+import type { Config } from './config.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/teams.js';
 import { Authenticator } from './gateway/auth.js';
@@ -17,7 +17,7 @@ import { SocketHub } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
 import { type Logger, createLogger } from './logger.js';
 import { type Metrics, createMetrics } from './metrics.js';
-import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry } from './networks/registry.js';
+import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, validateNetworks } from './networks/registry.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
@@ -45,32 +45,6 @@ export interface Bridge {
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
   url(): string;
-}
-
-/** Checks every `networks` entry against its type's schema, naming the field of a wrong one. */
-function validateNetworks(config: Config, definitions: Record<string, NetworkDefinition>) {
-  const problems: string[] = [];
-  const seen = new Map<string, number>();
-  const entries: { type: string; definition: NetworkDefinition; config: unknown }[] = [];
-  config.networks.forEach((entry, index) => {
-    const definition = definitions[entry.type];
-    if (!definition) {
-      problems.push(`  networks[${index}].type: unknown network type "${entry.type}" (known: ${Object.keys(definitions).join(', ')})`);
-      return;
-    }
-    if (seen.has(entry.type)) problems.push(`  networks[${index}].type: "${entry.type}" is already configured at networks[${seen.get(entry.type)}]`);
-    seen.set(entry.type, index);
-    const parsed = definition.schema.safeParse(entry);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`  networks[${index}].${issuePath(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}`);
-      return;
-    }
-    entries.push({ type: entry.type, definition, config: parsed.data });
-  });
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  // The web network is always there: it is how the uniform API's own clients are reached.
-  if (!seen.has('web')) entries.unshift({ type: 'web', definition: definitions.web!, config: definitions.web!.schema.parse({ type: 'web' }) });
-  return entries;
 }
 
 function buildStore(config: Config): Store {
@@ -118,8 +92,13 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const registry = new NetworkRegistry();
   const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics });
 
-  for (const { definition, config: networkConfig, type } of networkEntries) {
-    registry.add(definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub }));
+  try {
+    for (const { definition, config: networkConfig, type } of networkEntries) {
+      registry.add(definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub }));
+    }
+  } catch (error) {
+    await store.close(); // nothing listens yet; leave no open database behind
+    throw error;
   }
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));

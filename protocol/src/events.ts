@@ -40,7 +40,7 @@ export interface ClientToServerEvents {
     /** `online` (addition): the team's members online, with `team`. */
     ack: AckCallback<{ presences: Presence[]; available?: boolean; online?: number }>,
   ) => void;
-  /** Addition: set one's own presence (web agents and integrations). */
+  /** Addition: set one's own presence (any web party: an agent going away, a visitor's hidden tab). */
   'presence:set': (payload: PresenceSetPayload, ack: AckCallback) => void;
 }
 

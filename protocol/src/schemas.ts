@@ -65,7 +65,7 @@ export const presenceSubscribeSchema = z.object({
   team: id.optional(),
 });
 
-/** Addition to the contract: a web agent or integration sets its own presence. */
+/** Addition to the contract: a web party sets its own presence. */
 export const presenceSetSchema = z.object({
   status: z.enum(PRESENCE_STATUSES),
   text: z.string().max(200, 'must be at most 200 characters').optional(),

@@ -187,6 +187,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Closes the connection; the outbox and cursors stay for the next connect(). */
   disconnect(): void {
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.socket.disconnect();
     this.setState('offline', 'closed by the app');
   }
@@ -312,7 +313,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private retryLater(): void {
     const wait = Math.min(30_000, 500 * 2 ** this.refusals++) * (0.5 + Math.random() / 2);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.socket.connect(), wait);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.socket.connect();
+    }, wait);
   }
 
   private async afterConnect(): Promise<void> {
@@ -437,7 +441,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Sends one event and resolves with its successful ack, or rejects with the bridge's error. */
   async request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>): Promise<Success<E>> {
     if (this.currentState !== 'online') {
-      if (!this.socket.active) throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
+      if (!this.socket.active && this.retryTimer === undefined) throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
       await withTimeout(this.ready(), this.ackTimeoutMs, () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.ackTimeoutMs} ms` }));
     }
     let response: Ack;
@@ -497,7 +501,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return { presences, ...(available !== undefined ? { available } : {}), ...(online !== undefined ? { online } : {}) };
   }
 
-  /** Sets this party's own presence (web agents: away, busy, ...). */
+  /** Sets this party's own presence (an agent going away, a visitor whose tab is hidden, ...). */
   async setPresence(status: PresenceStatus, text?: string): Promise<void> {
     await this.request('presence:set', text === undefined ? { status } : { status, text });
   }

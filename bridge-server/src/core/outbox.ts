@@ -66,12 +66,17 @@ export class OutboxWorker {
     await Promise.all(this.running.values());
   }
 
-  /** Tells each sender once that its message waits for a network that is down. */
-  private async reportWaiting(network: string, items: OutboxItem[], why: string): Promise<void> {
-    for (const item of items) {
-      if (item.attempts > 0 || this.reportedWaiting.has(item.message.id)) continue;
-      this.reportedWaiting.add(item.message.id);
-      await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${why}; the message is kept and will be sent when it is back` });
+  /** Tells each sender once (per process) that its message waits for a network that is down. */
+  private async reportWaiting(network: string, why: string): Promise<void> {
+    for (let after = 0; ; ) {
+      const items = await this.deps.store.pendingOutbox(network, BATCH, after);
+      for (const item of items) {
+        if (item.attempts > 0 || this.reportedWaiting.has(item.message.id)) continue;
+        this.reportedWaiting.add(item.message.id);
+        await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${why}; the message is kept and will be sent when it is back` });
+      }
+      if (items.length < BATCH) return;
+      after = items.at(-1)!.id;
     }
   }
 
@@ -93,7 +98,7 @@ export class OutboxWorker {
       if (items.length === 0) return;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
-        await this.reportWaiting(networkId, items, network ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}` : `no ${networkId} network is configured`);
+        await this.reportWaiting(networkId, network ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}` : `no ${networkId} network is configured`);
         return; // the network's `online` status kicks us again
       }
       for (const item of items) {

@@ -77,10 +77,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   const dist = sdkDist();
   const serveBundle = (file: string) => (_req: Request, res: Response) => {
-    const path = dist ? join(dist, file) : null;
-    if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
     // Public code, loaded by other origins' pages (an ES module import needs CORS).
     res.set('Access-Control-Allow-Origin', '*');
+    const path = dist ? join(dist, file) : null;
+    if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
     res.type('text/javascript').sendFile(path, { maxAge: '5m' });
   };
   app.get('/sdk.js', serveBundle('switchboard.esm.js'));

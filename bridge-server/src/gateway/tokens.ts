@@ -1,7 +1,8 @@
 /**
- * Visitor tokens: `base64url(JSON payload).base64url(HMAC-SHA256)`, signed with the bridge's token
+ * Session tokens: `base64url(JSON payload).base64url(HMAC-SHA256)`, signed with the bridge's token
  * secret. A token names its site, so one site's token is refused by another ("foreign"), and
- * expires after the site's `tokenTtlDays`.
+ * expires: a visitor's after the site's `tokenTtlDays` (renewed on each connection), an agent's
+ * after `agentTokenTtlHours` (not renewed).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Address, Role } from '@switchboard/protocol';

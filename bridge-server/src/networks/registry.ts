@@ -2,6 +2,8 @@
  * Network type -> factory (the bridge map). Adding a network is its folder plus one line here.
  */
 import type { z } from 'zod';
+import type { Config } from '../config.js';
+import { ConfigError, issuePath } from '../config-error.js';
 import type { Network, NetworkContext } from './network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
 
@@ -35,4 +37,42 @@ export class NetworkRegistry {
   all(): Network[] {
     return [...this.byScheme.values()];
   }
+}
+
+export interface ValidatedNetwork {
+  type: string;
+  definition: NetworkDefinition;
+  config: unknown;
+}
+
+/**
+ * Checks every `networks` entry against its type's schema, naming the field of a wrong one by the
+ * user's own index. The web network is added when the config leaves it out: it is how the uniform
+ * API's own clients are reached.
+ */
+export function validateNetworks(config: Config, definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS, source = 'the configuration'): ValidatedNetwork[] {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  const entries: ValidatedNetwork[] = [];
+  config.networks.forEach((entry, index) => {
+    const definition = definitions[entry.type];
+    if (!definition) {
+      problems.push(`networks[${index}].type: unknown network type "${entry.type}" (known: ${Object.keys(definitions).join(', ')})`);
+      return;
+    }
+    if (seen.has(entry.type)) problems.push(`networks[${index}].type: "${entry.type}" is already configured at networks[${seen.get(entry.type)}]`);
+    seen.set(entry.type, index);
+    const parsed = definition.schema.safeParse(entry);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = issuePath(issue.path);
+        problems.push(`networks[${index}]${field ? `.${field}` : ''}: ${issue.message.replace(/^Invalid input: /, '')}`);
+      }
+      return;
+    }
+    entries.push({ type: entry.type, definition, config: parsed.data });
+  });
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
+  if (!seen.has('web')) entries.unshift({ type: 'web', definition: definitions.web!, config: definitions.web!.schema.parse({ type: 'web' }) });
+  return entries;
 }

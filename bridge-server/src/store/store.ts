@@ -105,7 +105,7 @@ export interface Store {
   markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]>;
 
   /** A network's outbox items in the order they were queued (the worker keeps that order). */
-  pendingOutbox(network: string, limit: number): Promise<OutboxItem[]>;
+  pendingOutbox(network: string, limit: number, afterId?: number): Promise<OutboxItem[]>;
   completeOutbox(id: number): Promise<void>;
   retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
   /** How many items wait in a network's outbox. */

@@ -48,6 +48,17 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     await until(() => acks.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 5000, 'sent statuses');
   });
 
+  it('tells the sender of every waiting message, however long the queue', async () => {
+    const { alice, conversationId } = await conversationWithLoopParty();
+    const statuses = collect<MessageStatusEvent>(alice, 'message:status');
+    loop.setOnline(false);
+    for (let i = 1; i <= 120; i++) await call(alice, 'message:send', { conversationId, clientId: `w${i}`, text: `waiting ${i}` });
+    await until(() => new Set(statuses.filter((s) => s.error?.code === 'unavailable').map((s) => s.id)).size === 120, 5000, '120 waiting notices');
+    loop.setOnline(true);
+    await loop.waitForSent(120);
+    assert.deepEqual(loop.sent.map((s) => s.message.text), Array.from({ length: 120 }, (_, i) => `waiting ${i + 1}`));
+  });
+
   it('retries a retryable failure in order, and fails a permanent one with the reason', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
     const statuses = collect<MessageStatusEvent>(alice, 'message:status');

@@ -53,7 +53,7 @@ describe('configuration', () => {
         [[{ type: 'carrier-pigeon' }], /networks\[0\]\.type: unknown network type "carrier-pigeon"/],
         [[{ type: 'web' }, { type: 'web' }], /networks\[1\]\.type: "web" is already configured at networks\[0\]/],
         [[{ type: 'web', presenceGraceMs: -1 }], /networks\[0\]\.presenceGraceMs/],
-        [[{ type: 'web', presenseGraceMs: 10 }], /networks\[0\]/],
+        [[{ type: 'web', presenseGraceMs: 10 }], /networks\[0\]: Unrecognized key: "presenseGraceMs"/],
       ];
       for (const [networks, message] of cases) {
         const config = parseConfig({ ...base, networks }, 'test.json', dir);
@@ -79,6 +79,10 @@ describe('configuration', () => {
       writeFileSync(path, '{ not json');
       assert.throws(() => loadConfig(path, {}), /not valid JSON/);
       assert.throws(() => loadConfig(join(dir, 'missing.json'), {}), /Cannot read/);
+      writeFileSync(path, JSON.stringify({ ...minimal(), networks: [{ type: 'telex' }] }));
+      assert.throws(() => loadConfig(path, {}), (error: unknown) => error instanceof ConfigError && error.message.includes(path) && /networks\[0\]\.type/.test(error.message));
+      writeFileSync(path, JSON.stringify({ ...minimal(), server: { prot: 80 } }));
+      assert.throws(() => loadConfig(path, {}), /server: Unrecognized key: "prot"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
  * Its queue is the bridge's own store (clients catch up with `sync`), so `send` only pushes the
  * message to the recipient's live connections; the first client acknowledgement becomes
  * `delivered`. Presence is derived from connections, with a grace period so a page reload or a
- * short network drop does not flap the party offline; agents may override it with `presence:set`.
+ * short network drop does not flap the party offline; a party may choose its own with `presence:set`.
  */
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { z } from 'zod';

@@ -243,9 +243,9 @@ export class SqliteStore implements Store {
         ORDER BY seq DESC LIMIT ?`),
       markReadRange: db.prepare(`UPDATE messages SET status = 'read'
         WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender <> ? AND status IN ('accepted', 'sent', 'delivered')`),
-      pendingOutbox: db.prepare<[string, number], MessageRow & { outbox_id: number; recipient: string; network: string; attempts: number; next_attempt_at: number }>(`
+      pendingOutbox: db.prepare<[string, number, number], MessageRow & { outbox_id: number; recipient: string; network: string; attempts: number; next_attempt_at: number }>(`
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
-        WHERE o.network = ? ORDER BY o.id LIMIT ?`),
+        WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
@@ -482,8 +482,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  async pendingOutbox(network: string, limit: number): Promise<OutboxItem[]> {
-    return this.statements.pendingOutbox.all(network, limit).map((row) => ({
+  async pendingOutbox(network: string, limit: number, afterId = 0): Promise<OutboxItem[]> {
+    return this.statements.pendingOutbox.all(network, afterId, limit).map((row) => ({
       id: row.outbox_id,
       message: toMessage(row),
       recipient: row.recipient as Address,
