@@ -7,6 +7,7 @@ import type {
   Conversation,
   Message,
   MessageStatusEvent,
+  PartyInfo,
   Presence,
   Session,
   TeamAvailability,
@@ -18,8 +19,10 @@ import type {
   ConversationOpenPayload,
   HistoryGetPayload,
   MessageSendPayload,
+  PartyGetPayload,
   PresenceSetPayload,
   PresenceSubscribePayload,
+  ProfileUpdatePayload,
   ReadPayload,
   SyncPayload,
   TypingPayload,
@@ -42,6 +45,10 @@ export interface ClientToServerEvents {
   ) => void;
   /** Addition: set one's own presence (any web party: an agent going away, a visitor's hidden tab). */
   'presence:set': (payload: PresenceSetPayload, ack: AckCallback) => void;
+  /** Addition: update one's own name, email or current page (a visitor's pre-chat form). */
+  'profile:update': (payload: ProfileUpdatePayload, ack: AckCallback<{ party: PartyInfo }>) => void;
+  /** Addition: a party's details; agents and integrations for their site, anyone for themselves. */
+  'party:get': (payload: PartyGetPayload, ack: AckCallback<{ party: PartyInfo }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -69,6 +76,8 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'read',
   'presence:subscribe',
   'presence:set',
+  'profile:update',
+  'party:get',
 ];
 
 /** The socket.io namespace of this contract version. */

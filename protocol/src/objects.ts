@@ -44,6 +44,18 @@ export interface Presence {
 
 export type Role = 'visitor' | 'agent' | 'integration';
 
+/** Addition: what the bridge knows of a party (agents see it for the visitors they serve). */
+export interface PartyInfo {
+  address: Address;
+  role: Role;
+  name?: string;
+  email?: string;
+  /** True when the website vouched for this party (identity hash) rather than a form filled in. */
+  verified: boolean;
+  /** The page the visitor was on, as last reported by its widget. */
+  pageUrl?: string;
+}
+
 export interface Session {
   /** Resumes this party on a later connection (`auth.token`). */
   token: string;

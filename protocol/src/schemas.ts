@@ -71,6 +71,16 @@ export const presenceSetSchema = z.object({
   text: z.string().max(200, 'must be at most 200 characters').optional(),
 });
 
+/** Addition: a party tells its own details (pre-chat form, current page). */
+export const profileUpdateSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  email: z.string().trim().max(320, 'must be at most 320 characters').regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
+  pageUrl: z.string().max(2048, 'must be at most 2048 characters').url('must be a URL').refine((u) => /^https?:/i.test(u), 'must be an http or https URL').optional(),
+});
+
+/** Addition: what the bridge knows of a party. */
+export const partyGetSchema = z.object({ address });
+
 /** The socket.io handshake `auth` object (docs/protocol.md, "Connecting"). */
 export const handshakeAuthSchema = z.object({
   siteKey: z.string().min(1).max(200).optional(),
@@ -106,6 +116,8 @@ export type ReadPayload = z.infer<typeof readSchema>;
 export type PresenceSubscribePayload = z.infer<typeof presenceSubscribeSchema>;
 export type PresenceSetPayload = z.infer<typeof presenceSetSchema>;
 export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
+export type ProfileUpdatePayload = z.infer<typeof profileUpdateSchema>;
+export type PartyGetPayload = z.infer<typeof partyGetSchema>;
 export type RestMessageBody = z.infer<typeof restMessageSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
@@ -120,6 +132,8 @@ export const clientEventSchemas = {
   read: readSchema,
   'presence:subscribe': presenceSubscribeSchema,
   'presence:set': presenceSetSchema,
+  'profile:update': profileUpdateSchema,
+  'party:get': partyGetSchema,
 } as const;
 
 /** One sentence naming the first offending field, e.g. `conversationId: expected string, received number`. */

@@ -12,6 +12,7 @@ import type {
   ErrorBody,
   Message,
   MessageStatusEvent,
+  PartyInfo,
   Presence,
   PresenceStatus,
   ServerToClientEvents,
@@ -504,6 +505,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Sets this party's own presence (an agent going away, a visitor whose tab is hidden, ...). */
   async setPresence(status: PresenceStatus, text?: string): Promise<void> {
     await this.request('presence:set', text === undefined ? { status } : { status, text });
+  }
+
+  /** Tells the bridge this party's name, email or current page (e.g. from a pre-chat form). */
+  async updateProfile(profile: { name?: string; email?: string; pageUrl?: string }): Promise<PartyInfo> {
+    return (await this.request('profile:update', profile)).party;
+  }
+
+  /** What the bridge knows of a party (agents: the visitors of their site). */
+  async getParty(address: Address): Promise<PartyInfo> {
+    return (await this.request('party:get', { address })).party;
   }
 
   // --- sending --------------------------------------------------------------------------------

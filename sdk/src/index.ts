@@ -10,6 +10,7 @@ export type {
   Message,
   MessageStatus,
   MessageStatusEvent,
+  PartyInfo,
   Presence,
   PresenceStatus,
   Role,

@@ -14,9 +14,11 @@ import type {
   Message,
   MessageSendPayload,
   MessageStatus,
+  PartyInfo,
   Presence,
   PresenceSetPayload,
   PresenceSubscribePayload,
+  ProfileUpdatePayload,
   ReadPayload,
   TypingPayload,
 } from '@switchboard/protocol';
@@ -34,7 +36,7 @@ import { OutboxWorker } from './outbox.js';
 import { PresenceService } from './presence.js';
 import { Router } from './router.js';
 import { TeamDirectory } from './teams.js';
-import { toWireConversation } from './wire.js';
+import { toPartyInfo, toWireConversation } from './wire.js';
 
 export interface CoreDeps {
   store: Store;
@@ -292,6 +294,33 @@ export class Core {
     const network = this.deps.registry.forAddress(actor.address);
     if (!network?.setOwnPresence) throw badRequest('status: this party\'s network does not take presence from the API');
     network.setOwnPresence(actor.address, payload.status, payload.text);
+  }
+
+  // --- parties --------------------------------------------------------------------------------
+
+  /** A visitor's own details (pre-chat form, current page); a verified user's name and email stay the site's. */
+  async updateProfile(actor: Actor, payload: ProfileUpdatePayload): Promise<PartyInfo> {
+    const { store } = this.deps;
+    const party = (await store.getParty(actor.address)) ?? { address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: false };
+    if (party.verified && actor.role !== 'integration' && (payload.name !== undefined || payload.email !== undefined)) {
+      throw forbidden('name: the website vouched for this user; its name and email come from the website');
+    }
+    const updated = {
+      ...party,
+      ...(payload.name !== undefined ? { name: payload.name } : {}),
+      ...(payload.email !== undefined ? { email: payload.email } : {}),
+      ...(payload.pageUrl !== undefined ? { pageUrl: payload.pageUrl } : {}),
+    };
+    await store.upsertParty(updated);
+    return toPartyInfo(updated);
+  }
+
+  /** What the bridge knows of a party: anyone may ask about themselves, agents about their site's parties. */
+  async getParty(actor: Actor, address: Address): Promise<PartyInfo> {
+    const party = await this.deps.store.getParty(address);
+    const visible = party && (address === actor.address || (actsForSite(actor) && party.siteKey === actor.siteKey));
+    if (!visible) throw notFound(`address: no party "${address}" known to this site`);
+    return toPartyInfo(party);
   }
 
   // --- statuses -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-import type { Conversation } from '@switchboard/protocol';
-import type { ConversationRecord } from '../store/store.js';
+import type { Conversation, PartyInfo } from '@switchboard/protocol';
+import type { ConversationRecord, PartyRecord } from '../store/store.js';
 
 /** The contract's Conversation object, without what only the bridge keeps. */
 export function toWireConversation(record: ConversationRecord): Conversation {
@@ -13,4 +13,13 @@ export function toWireConversation(record: ConversationRecord): Conversation {
   if (record.team !== undefined) conversation.team = record.team;
   if (record.assignee !== undefined) conversation.assignee = record.assignee;
   return conversation;
+}
+
+/** The contract's PartyInfo object. */
+export function toPartyInfo(party: PartyRecord): PartyInfo {
+  const info: PartyInfo = { address: party.address, role: party.role, verified: party.verified };
+  if (party.name !== undefined) info.name = party.name;
+  if (party.email !== undefined) info.email = party.email;
+  if (party.pageUrl !== undefined) info.pageUrl = party.pageUrl;
+  return info;
 }

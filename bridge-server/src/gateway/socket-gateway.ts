@@ -4,7 +4,7 @@
  * once with `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`. Knows nothing of
  * networks: it calls the core.
  */
-import type { Ack, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
+import type { Ack, Address, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
 import { CLIENT_EVENTS } from '@switchboard/protocol';
 import { clientEventSchemas, describeIssues } from '@switchboard/protocol/schemas';
 import type { Logger } from 'pino';
@@ -135,6 +135,8 @@ export class SocketGateway {
       return result;
     });
     this.handle(socket, 'presence:set', async (p, a) => core.setPresence(a, p));
+    this.handle(socket, 'profile:update', async (p, a) => ({ party: await core.updateProfile(a, p) }));
+    this.handle(socket, 'party:get', async (p, a) => ({ party: await core.getParty(a, p.address as Address) }));
 
     socket.on('disconnect', () => {
       hub.detach(actor.address);

@@ -19,6 +19,7 @@ export interface PartyRecord {
   name?: string;
   email?: string;
   verified: boolean;
+  pageUrl?: string;
 }
 
 export interface NewConversation {

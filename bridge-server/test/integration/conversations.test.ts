@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { API_KEY, SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until, userAuth } from '../helpers.js';
 
 describe('conversations and team routing', () => {
   let t: TestBridge;
@@ -135,5 +135,35 @@ describe('conversations and team routing', () => {
     const opened = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation;
     await until(() => seen.some((c) => c.id === opened.id), 5000, 'the conversation event');
     crm.socket.disconnect();
+  });
+
+  it('keeps a visitor\'s own details and shows them to the site\'s agents only', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const updated = await call(visitor.socket, 'profile:update', { name: 'Vera', email: 'vera@example.com', pageUrl: 'https://shop.test/cart' });
+    assert.deepEqual(updated.party, { address: visitor.session.self, role: 'visitor', verified: false, name: 'Vera', email: 'vera@example.com', pageUrl: 'https://shop.test/cart' });
+    const page = await call(visitor.socket, 'profile:update', { pageUrl: 'https://shop.test/checkout' });
+    assert.equal(page.party.name, 'Vera');
+    for (const [payload, field] of [[{ email: 'not-an-email' }, /email/], [{ pageUrl: 'javascript:alert(1)' }, /pageUrl/], [{ name: '' }, /name/]] as const) {
+      const bad = await call(visitor.socket, 'profile:update', payload);
+      assert.equal(bad.error?.code, 'bad_request');
+      assert.match(bad.error.message, field);
+    }
+    const alice = await connect(t, agentAuth('alice'));
+    const seen = await call(alice.socket, 'party:get', { address: visitor.session.self });
+    assert.equal(seen.party.pageUrl, 'https://shop.test/checkout');
+    const stranger = await connect(t, { siteKey: SITE });
+    assert.equal((await call(stranger.socket, 'party:get', { address: visitor.session.self })).error.code, 'not_found');
+    assert.equal((await call(visitor.socket, 'party:get', { address: visitor.session.self })).party.name, 'Vera');
+    const otherSite = await connect(t, agentAuth('zed', 'other-site', 'other-identity-secret-0123456789'), { origin: 'http://other.test' });
+    assert.equal((await call(otherSite.socket, 'party:get', { address: visitor.session.self })).error.code, 'not_found');
+    alice.socket.disconnect();
+  });
+
+  it('keeps a vouched user\'s name and email as the website gave them', async () => {
+    const user = await connect(t, { siteKey: SITE, identity: { ...userAuth('u-77', { name: 'Real Name' }).identity } });
+    const refused = await call(user.socket, 'profile:update', { name: 'Someone Else' });
+    assert.equal(refused.error.code, 'forbidden');
+    const page = await call(user.socket, 'profile:update', { pageUrl: 'https://shop.test/' });
+    assert.deepEqual([page.party.name, page.party.verified], ['Real Name', true]);
   });
 });

@@ -41,6 +41,10 @@ const BAD_PAYLOADS: [string, unknown, RegExp][] = [
   ['presence:subscribe', { addresses: ['bad address'] }, /addresses/],
   ['presence:subscribe', { addresses: Array.from({ length: 101 }, (_, i) => `web:a_${i}`) }, /addresses/],
   ['presence:set', { status: 'sleeping' }, /status/],
+  ['profile:update', { name: 42 }, /name/],
+  ['profile:update', { pageUrl: 'ftp://x.test/' }, /pageUrl/],
+  ['party:get', {}, /address/],
+  ['party:get', { address: 'nobody' }, /address/],
 ];
 
 const NOT_OBJECTS: unknown[] = ['a string', 42, null, true, [1, 2], Buffer.from('binary')];
@@ -64,7 +68,7 @@ describe('payload validation', () => {
   }
 
   it('answers bad_request to a payload that is not an object, for every event', async () => {
-    for (const event of ['conversation:open', 'conversation:close', 'message:send', 'history:get', 'sync', 'typing', 'read', 'presence:subscribe', 'presence:set']) {
+    for (const event of ['conversation:open', 'conversation:close', 'message:send', 'history:get', 'sync', 'typing', 'read', 'presence:subscribe', 'presence:set', 'profile:update', 'party:get']) {
       for (const payload of NOT_OBJECTS) {
         const result = await call(socket, event, payload);
         assert.equal(result.error?.code, 'bad_request', `${event} with ${String(payload)}`);

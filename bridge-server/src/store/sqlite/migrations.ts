@@ -67,4 +67,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (network, remote_id)
   ) WITHOUT ROWID;
   `,
+  /* 2: the page a visitor is on */ `
+  ALTER TABLE parties ADD COLUMN page_url TEXT;
+  `,
 ];

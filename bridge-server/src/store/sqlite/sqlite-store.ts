@@ -58,6 +58,7 @@ interface PartyRow {
   name: string | null;
   email: string | null;
   verified: number;
+  page_url: string | null;
 }
 
 const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
@@ -201,10 +202,11 @@ export class SqliteStore implements Store {
     return {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
-      upsertParty: db.prepare(`INSERT INTO parties (address, site_key, role, name, email, verified, created_at, updated_at)
-        VALUES (@address, @siteKey, @role, @name, @email, @verified, @now, @now)
+      upsertParty: db.prepare(`INSERT INTO parties (address, site_key, role, name, email, verified, page_url, created_at, updated_at)
+        VALUES (@address, @siteKey, @role, @name, @email, @verified, @pageUrl, @now, @now)
         ON CONFLICT (address) DO UPDATE SET role = excluded.role, name = coalesce(excluded.name, parties.name),
-          email = coalesce(excluded.email, parties.email), verified = max(parties.verified, excluded.verified), updated_at = excluded.updated_at`),
+          email = coalesce(excluded.email, parties.email), verified = max(parties.verified, excluded.verified),
+          page_url = coalesce(excluded.page_url, parties.page_url), updated_at = excluded.updated_at`),
       getParty: db.prepare<[string], PartyRow>('SELECT * FROM parties WHERE address = ?'),
       insertConversation: db.prepare(`INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq)
         VALUES (@id, @siteKey, @team, @assignee, 'open', @openedBy, @now, @now, 0)`),
@@ -267,6 +269,7 @@ export class SqliteStore implements Store {
       name: party.name ?? null,
       email: party.email ?? null,
       verified: party.verified ? 1 : 0,
+      pageUrl: party.pageUrl ?? null,
       now: new Date().toISOString(),
     }));
   }
@@ -277,6 +280,7 @@ export class SqliteStore implements Store {
     const party: PartyRecord = { address: row.address as Address, siteKey: row.site_key, role: row.role, verified: row.verified === 1 };
     if (row.name !== null) party.name = row.name;
     if (row.email !== null) party.email = row.email;
+    if (row.page_url !== null) party.pageUrl = row.page_url;
     return party;
   }
 
