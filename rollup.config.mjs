@@ -1,5 +1,6 @@
-// Bundles the SDK for browsers from its compiled ESM (tsc -b runs first): an ES module served as
-// /sdk.js and an IIFE exposing window.Switchboard. Type declarations come from tsc.
+// Bundles for browsers from the compiled ESM (tsc -b runs first): the widget as one file served as
+// /widget.js, and the SDK as an ES module (/sdk.js) and an IIFE exposing window.Switchboard.
+// Type declarations come from tsc.
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -7,6 +8,12 @@ import terser from '@rollup/plugin-terser';
 const plugins = () => [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } })];
 
 export default [
+  {
+    // The drop-in widget: lit, the SDK and socket.io-client in one self-registering file.
+    input: 'widget/dist/embed.js',
+    output: { file: 'widget/dist/widget.js', format: 'iife', sourcemap: true },
+    plugins: plugins(),
+  },
   {
     input: 'sdk/dist/index.js',
     output: { file: 'sdk/dist/switchboard.esm.js', format: 'es', sourcemap: true },

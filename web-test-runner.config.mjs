@@ -53,7 +53,7 @@ function bridgePlugin() {
 }
 
 export default {
-  files: ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
+  files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), bridgePlugin()],

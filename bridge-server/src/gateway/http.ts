@@ -40,10 +40,10 @@ function sendError(res: Response, error: ErrorBody): void {
   res.status(HTTP_STATUS[error.code]).json({ error });
 }
 
-/** Where the built SDK bundles are, if the SDK package was built. */
-function sdkDist(): string | null {
+/** Where a package's built bundles are, if it is installed. */
+function distOf(name: string): string | null {
   try {
-    const pkg = createRequire(import.meta.url).resolve('@switchboard/sdk/package.json');
+    const pkg = createRequire(import.meta.url).resolve(`${name}/package.json`);
     return join(dirname(pkg), 'dist');
   } catch {
     return null;
@@ -75,16 +75,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  const dist = sdkDist();
-  const serveBundle = (file: string) => (_req: Request, res: Response) => {
+  const serveBundle = (dist: string | null, file: string) => (_req: Request, res: Response) => {
     // Public code, loaded by other origins' pages (an ES module import needs CORS).
     res.set('Access-Control-Allow-Origin', '*');
     const path = dist ? join(dist, file) : null;
     if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
     res.type('text/javascript').sendFile(path, { maxAge: '5m' });
   };
-  app.get('/sdk.js', serveBundle('switchboard.esm.js'));
-  app.get('/sdk.iife.js', serveBundle('switchboard.iife.js'));
+  const sdk = distOf('@switchboard/sdk');
+  app.get('/sdk.js', serveBundle(sdk, 'switchboard.esm.js'));
+  app.get('/sdk.iife.js', serveBundle(sdk, 'switchboard.iife.js'));
+  app.get('/widget.js', serveBundle(distOf('@switchboard/widget'), 'widget.js'));
 
   const authenticate = (req: Request): Actor => {
     const header = req.get('authorization') ?? '';

@@ -1,0 +1,235 @@
+/**
+ * Connects a host element to the SDK: subscribes to the client's events in hostConnected and
+ * unsubscribes in hostDisconnected, keeps the one conversation the widget shows, and asks the host
+ * to re-render on every change. All networking stays in the SDK.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import {
+  type ClientOptions,
+  type ConnectionState,
+  type Conversation,
+  type Message,
+  type MessageStatusEvent,
+  type OutboxEntry,
+  type Session,
+  type SwitchboardClient,
+  type SwitchboardError,
+  type TeamAvailability,
+  type TypingEvent,
+  createClient,
+} from '@switchboard/sdk';
+
+export interface ChatHost extends ReactiveControllerHost, HTMLElement {
+  /** Whether the panel is open and the page visible (new messages are read at once). */
+  readonly reading: boolean;
+  /** A message from someone else arrived (for sound, title and live announcements). */
+  onIncoming(message: Message): void;
+  onSession(session: Session): void;
+  onError(error: SwitchboardError): void;
+}
+
+/** How long a typing indicator stays without a new `composing`. */
+const TYPING_TIMEOUT_MS = 6000;
+const HISTORY_PAGE = 50;
+
+export class ChatController implements ReactiveController {
+  client: SwitchboardClient | null = null;
+  state: ConnectionState = 'offline';
+  stateReason: string | undefined;
+  session: Session | null = null;
+  conversation: Conversation | null = null;
+  availability: TeamAvailability | null = null;
+  othersTyping = false;
+  unread = 0;
+  /** Messages of the shown conversation, by seq. */
+  private readonly byId = new Map<string, Message>();
+  private unsubscribe: (() => void)[] = [];
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private options: ClientOptions | null = null;
+
+  constructor(
+    private readonly host: ChatHost,
+    private readonly team: () => string,
+  ) {
+    host.addController(this);
+  }
+
+  /** Messages of the shown conversation in seq order. */
+  get messages(): Message[] {
+    return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Sends not yet acknowledged, or refused, for the shown conversation. */
+  get pending(): OutboxEntry[] {
+    if (!this.client || !this.conversation) return [];
+    return this.client.pending(this.conversation.id);
+  }
+
+  /** (Re)creates the client; the previous one is closed. */
+  configure(options: ClientOptions | null): void {
+    this.detach();
+    this.client?.disconnect();
+    this.client = null;
+    this.options = options;
+    this.byId.clear();
+    this.conversation = null;
+    this.session = null;
+    this.unread = 0;
+    if (options && this.host.isConnected) this.attach();
+    this.host.requestUpdate();
+  }
+
+  hostConnected(): void {
+    if (this.options && !this.client) this.attach();
+    else if (this.client) {
+      this.subscribe(this.client);
+      this.client.connect();
+    }
+  }
+
+  hostDisconnected(): void {
+    this.detach();
+    this.client?.disconnect();
+  }
+
+  private attach(): void {
+    this.client = createClient(this.options!);
+    this.subscribe(this.client);
+  }
+
+  private detach(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    clearTimeout(this.typingTimer);
+  }
+
+  private subscribe(client: SwitchboardClient): void {
+    const update = () => this.host.requestUpdate();
+    this.state = client.state;
+    this.unsubscribe.push(
+      client.on('state', (state, reason) => {
+        this.state = state;
+        this.stateReason = reason;
+        update();
+      }),
+      client.on('session', (session) => {
+        this.session = session;
+        this.host.onSession(session);
+        void this.restore();
+        update();
+      }),
+      client.on('message', (message) => this.onMessage(message)),
+      client.on('message:status', (status) => this.onStatus(status)),
+      client.on('outbox', update),
+      client.on('typing', (event) => this.onTyping(event)),
+      client.on('team:availability', (availability) => {
+        if (availability.team !== this.team()) return;
+        this.availability = availability;
+        update();
+      }),
+      client.on('conversation', (conversation) => {
+        if (conversation.id === this.conversation?.id) this.conversation = conversation;
+        else if (!this.conversation && conversation.team === this.team() && conversation.state === 'open') this.show(conversation);
+        update();
+      }),
+      client.on('error', (error) => this.host.onError(error)),
+    );
+  }
+
+  /** After (re)connecting: team availability, and the visitor's open conversation with its history. */
+  private async restore(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      const { available, online } = await client.subscribePresence({ team: this.team() });
+      this.availability = { team: this.team(), available: available ?? false, online: online ?? 0 };
+      if (!this.conversation) {
+        const open = (await client.listConversations({ state: 'open' })).filter((c) => c.team === this.team());
+        const latest = open.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        if (latest) await this.show(latest);
+      } else {
+        await this.loadHistory();
+      }
+    } catch (error) {
+      this.host.onError(error as SwitchboardError);
+    }
+    this.host.requestUpdate();
+  }
+
+  private async show(conversation: Conversation): Promise<void> {
+    this.conversation = conversation;
+    for (const message of this.client?.messages(conversation.id) ?? []) this.byId.set(message.id, message);
+    await this.loadHistory();
+  }
+
+  private async loadHistory(): Promise<void> {
+    if (!this.client || !this.conversation) return;
+    const { messages } = await this.client.history(this.conversation.id, { limit: HISTORY_PAGE });
+    for (const message of messages) if (!this.byId.has(message.id)) this.byId.set(message.id, message);
+    this.markRead();
+    this.host.requestUpdate();
+  }
+
+  private onMessage(message: Message): void {
+    if (!this.conversation) {
+      const known = this.client?.conversations.find((c) => c.id === message.conversationId);
+      if (known?.team !== this.team()) return;
+      this.conversation = known;
+    }
+    if (message.conversationId !== this.conversation.id) return;
+    const isNew = !this.byId.has(message.id);
+    this.byId.set(message.id, message);
+    if (isNew && message.from !== this.session?.self) {
+      this.othersTyping = false;
+      if (this.host.reading) this.markRead();
+      else this.unread++;
+      this.host.onIncoming(message);
+    }
+    this.host.requestUpdate();
+  }
+
+  private onStatus(status: MessageStatusEvent): void {
+    const message = this.byId.get(status.id);
+    if (!message) return;
+    this.byId.set(status.id, { ...message, status: status.status });
+    this.host.requestUpdate();
+  }
+
+  private onTyping(event: TypingEvent): void {
+    if (event.conversationId !== this.conversation?.id || event.from === this.session?.self) return;
+    this.othersTyping = event.state === 'composing';
+    clearTimeout(this.typingTimer);
+    if (this.othersTyping) {
+      this.typingTimer = setTimeout(() => {
+        this.othersTyping = false;
+        this.host.requestUpdate();
+      }, TYPING_TIMEOUT_MS);
+    }
+    this.host.requestUpdate();
+  }
+
+  /** Marks everything shown as read (when the visitor can see it). */
+  markRead(): void {
+    this.unread = 0;
+    const last = this.messages.at(-1);
+    if (!last || !this.client || !this.conversation || !this.host.reading) return;
+    if (!this.messages.some((m) => m.from !== this.session?.self)) return;
+    this.client.markRead(this.conversation.id, last.seq).catch(() => undefined);
+  }
+
+  /** Opens the team conversation when there is none yet. */
+  async ensureConversation(): Promise<Conversation> {
+    if (this.conversation) return this.conversation;
+    const conversation = await this.client!.openConversation({ team: this.team() });
+    await this.show(conversation);
+    return conversation;
+  }
+
+  async send(text: string): Promise<void> {
+    const conversation = await this.ensureConversation();
+    await this.client!.send(conversation.id, text);
+  }
+
+  typing(state: 'composing' | 'paused'): void {
+    if (this.conversation) this.client?.typing(this.conversation.id, state);
+  }
+}

@@ -1,0 +1,4 @@
+export { SwitchboardChat, type WidgetIdentity, readableOn } from './switchboard-chat.js';
+export { CATALOGUES, type Catalogue, type Locale, resolveLocale } from './i18n.js';
+export { linkify, type TextPart } from './linkify.js';
+export { ChatController } from './chat-controller.js';

@@ -1,0 +1,535 @@
+/**
+ * `<switchboard-chat>`: a chat launcher and panel for a website, rendering the state of the
+ * headless SDK. Shadow DOM keeps host styles out; hosts theme it through `--switchboard-*` custom
+ * properties and `::part`.
+ *
+ * @fires switchboard-ready - connected; `detail` is the session
+ * @fires switchboard-open - the panel opened
+ * @fires switchboard-close - the panel closed
+ * @fires switchboard-message - a message from someone else arrived; `detail` is the message
+ * @fires switchboard-unread - the unread count changed; `detail` is `{ count }`
+ * @fires switchboard-error - the bridge refused something; `detail` is `{ code, message }`
+ * @csspart launcher - the round button that opens the panel
+ * @csspart badge - the unread count on the launcher
+ * @csspart panel - the chat dialog
+ * @csspart header - the panel's title bar
+ * @csspart log - the message list
+ * @csspart bubble - one message
+ * @csspart composer - the message form
+ * @cssprop --switchboard-accent - brand colour (launcher, header, own messages)
+ * @cssprop --switchboard-on-accent - text on the brand colour
+ * @cssprop --switchboard-background - panel background
+ * @cssprop --switchboard-foreground - text colour
+ * @cssprop --switchboard-muted - secondary text
+ * @cssprop --switchboard-bubble - others' message background
+ * @cssprop --switchboard-border - borders
+ * @cssprop --switchboard-font - font family
+ * @cssprop --switchboard-radius - panel corner radius
+ * @cssprop --switchboard-offset - distance from the viewport's edge
+ * @cssprop --switchboard-z-index - stacking order
+ */
+import { LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
+import { LitElement, type PropertyValues, html, nothing } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { ChatController, type ChatHost } from './chat-controller.js';
+import { type Locale, resolveLocale } from './i18n.js';
+import { linkify } from './linkify.js';
+import { styles } from './styles.js';
+
+export interface WidgetIdentity {
+  userId: string;
+  name?: string;
+  email?: string;
+  hash: string;
+}
+
+type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
+
+/** Messages from one sender within this many ms share a header. */
+const GROUP_WINDOW_MS = 5 * 60_000;
+const COUNTER_FROM = LIMITS.maxTextLength - 500;
+
+export class SwitchboardChat extends LitElement implements ChatHost {
+  static override styles = styles;
+
+  /** The site's public key, from the bridge's configuration. */
+  @property({ attribute: 'site-key' }) siteKey = '';
+  /** The bridge's base URL; defaults to this page's origin. */
+  @property() server = '';
+  /** The team visitors talk to. */
+  @property() team = 'support';
+  /** Interface language (BCP 47); defaults to the page's language. */
+  @property() override lang = '';
+  /** `light`, `dark`, or `auto` (the system's preference). */
+  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
+  @property({ reflect: true }) position: 'bottom-right' | 'bottom-left' = 'bottom-right';
+  /** Brand colour (any CSS colour); text on it is chosen for contrast. */
+  @property() color = '';
+  /** Title shown in the panel's header. */
+  @property({ attribute: 'heading' }) heading = '';
+  /** Pre-chat form: `off`, `optional` (with Skip) or `required`. */
+  @property() prechat: 'off' | 'optional' | 'required' = 'off';
+  /** Plays a short sound for new messages while the panel is closed or the tab hidden. */
+  @property({ type: Boolean }) sound = false;
+  /** Shows new messages in the tab title while the tab is hidden. */
+  @property({ type: Boolean, attribute: 'notify-title' }) notifyTitle = false;
+  @property({ type: Boolean, reflect: true }) open = false;
+  /** A user the website vouches for (see `identify`). */
+  @property({ attribute: false }) identity: WidgetIdentity | null = null;
+
+  @state() private stage: Stage = 'chat';
+  @state() private draft = '';
+  @state() private announcement = '';
+  @state() private formError = '';
+  @state() private profileGiven = false;
+
+  @query('textarea.input') private input?: HTMLTextAreaElement;
+  @query('.log') private log?: HTMLElement;
+  @query('.launcher') private launcher?: HTMLButtonElement;
+
+  readonly chat = new ChatController(this, () => this.team);
+  private previouslyFocused: Element | null = null;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private composing = false;
+  private originalTitle = '';
+  private lastUnread = 0;
+
+  get reading(): boolean {
+    return this.open && document.visibilityState === 'visible';
+  }
+
+  private get locale(): Locale {
+    return resolveLocale(this.lang || document.documentElement.lang || navigator.language);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('visibilitychange', this.onVisibility);
+    document.addEventListener('keydown', this.onDocumentKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    document.removeEventListener('keydown', this.onDocumentKey);
+  }
+
+  protected override firstUpdated(): void {
+    // The launcher paints first; the socket opens after.
+    setTimeout(() => this.reconfigure(), 0);
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (this.hasUpdated && (changed.has('siteKey') || changed.has('server') || changed.has('identity') || changed.has('team'))) this.reconfigure();
+    if (changed.has('color')) this.applyColor();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('open')) {
+      if (this.open) {
+        this.chat.markRead();
+        // Focus inside this element shows on the document as the host itself: remember the real one.
+        const active = (this.getRootNode() as Document | ShadowRoot).activeElement;
+        this.previouslyFocused = active === this ? (this.shadowRoot?.activeElement ?? this.launcher ?? null) : active;
+        void this.updateComplete.then(() => {
+          this.scrollToEnd();
+          (this.shadowRoot?.querySelector<HTMLElement>('[autofocus], textarea.input, input') ?? this.input)?.focus();
+        });
+      } else if (changed.get('open') === true) {
+        const back = this.previouslyFocused instanceof HTMLElement && this.previouslyFocused.isConnected ? this.previouslyFocused : this.launcher;
+        back?.focus();
+      }
+    }
+    if (this.chat.unread !== this.lastUnread) {
+      this.lastUnread = this.chat.unread;
+      this.fire('switchboard-unread', { count: this.chat.unread });
+    }
+  }
+
+  private reconfigure(): void {
+    if (!this.siteKey) {
+      this.chat.configure(null);
+      return;
+    }
+    const url = this.server || location.origin;
+    this.chat.configure({ url, siteKey: this.siteKey, ...(this.identity ? { identity: this.identity } : {}) });
+    this.profileGiven = Boolean(this.identity);
+  }
+
+  private applyColor(): void {
+    if (!this.color) {
+      this.style.removeProperty('--switchboard-accent');
+      this.style.removeProperty('--switchboard-on-accent');
+      return;
+    }
+    this.style.setProperty('--switchboard-accent', this.color);
+    this.style.setProperty('--switchboard-on-accent', readableOn(this.color));
+  }
+
+  // --- JS API ---------------------------------------------------------------------------------
+
+  show(): void {
+    this.open = true;
+  }
+
+  hide(): void {
+    this.open = false;
+  }
+
+  toggle(): void {
+    this.open = !this.open;
+  }
+
+  /** Switches to a user the website vouches for (after its login). */
+  identify(identity: WidgetIdentity): void {
+    this.identity = identity;
+  }
+
+  /** Forgets the visitor on this device (e.g. on logout) and starts afresh. */
+  reset(): void {
+    this.chat.client?.forget();
+    this.identity = null;
+    this.stage = 'chat';
+    this.profileGiven = false;
+    this.reconfigure();
+  }
+
+  // --- ChatHost -------------------------------------------------------------------------------
+
+  onSession(session: Session): void {
+    this.fire('switchboard-ready', session);
+    this.chat.client?.updateProfile({ pageUrl: location.href }).catch(() => undefined);
+  }
+
+  onIncoming(message: Message): void {
+    this.announcement = `${this.locale.t.agent}: ${message.text.slice(0, 300)}`;
+    this.fire('switchboard-message', message);
+    if (!this.reading) {
+      if (this.sound) beep();
+      if (this.notifyTitle && document.visibilityState === 'hidden') {
+        this.originalTitle ||= document.title;
+        document.title = `(${this.chat.unread}) ${this.locale.t.newMessageTitle} · ${this.originalTitle}`;
+      }
+    }
+    void this.updateComplete.then(() => this.scrollToEnd());
+  }
+
+  onError(error: SwitchboardError): void {
+    this.fire('switchboard-error', { code: error.code, message: error.message });
+  }
+
+  private readonly onVisibility = () => {
+    if (document.visibilityState === 'visible') {
+      if (this.originalTitle) {
+        document.title = this.originalTitle;
+        this.originalTitle = '';
+      }
+      if (this.open) this.chat.markRead();
+      this.requestUpdate();
+    }
+  };
+
+  private readonly onDocumentKey = (event: KeyboardEvent) => {
+    if (event.key === 'Escape' && this.open && event.composedPath().includes(this)) this.closePanel();
+  };
+
+  private fire(type: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  // --- actions --------------------------------------------------------------------------------
+
+  private openPanel(): void {
+    if (this.open) return;
+    this.open = true;
+    this.fire('switchboard-open', null);
+  }
+
+  private closePanel(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.fire('switchboard-close', null);
+  }
+
+  private onLauncher(): void {
+    if (this.open) this.closePanel();
+    else this.openPanel();
+  }
+
+  private submit(event?: Event): void {
+    event?.preventDefault();
+    const text = this.draft;
+    if (!text.trim() || this.chat.state !== 'online' || [...text].length > LIMITS.maxTextLength) return;
+    this.draft = '';
+    this.stopTyping();
+    this.chat.send(text).catch((error: SwitchboardError) => this.onError(error));
+  }
+
+  private onKeydown(event: KeyboardEvent): void {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submit();
+    }
+  }
+
+  private onInput(event: InputEvent): void {
+    this.draft = (event.target as HTMLTextAreaElement).value;
+    if (!this.composing) {
+      this.composing = true;
+      this.chat.typing('composing');
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), 3000);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingTimer);
+    if (this.composing) this.chat.typing('paused');
+    this.composing = false;
+  }
+
+  private async submitDetails(event: SubmitEvent, offline: boolean): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const name = String(data.get('name') ?? '').trim();
+    const email = String(data.get('email') ?? '').trim();
+    const message = String(data.get('message') ?? '');
+    const { t } = this.locale;
+    if ((offline || this.prechat === 'required') && !email) return void (this.formError = `${t.email}: ${t.required}`);
+    if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) return void (this.formError = t.invalidEmail);
+    if (offline && !message.trim()) return void (this.formError = `${t.messageLabel}: ${t.required}`);
+    this.formError = '';
+    try {
+      if (name || email) await this.chat.client?.updateProfile({ ...(name ? { name } : {}), ...(email ? { email } : {}) });
+      this.profileGiven = true;
+      if (offline) {
+        await this.chat.send(message);
+        this.stage = 'offline-sent';
+      } else {
+        this.stage = 'chat';
+      }
+    } catch (error) {
+      this.formError = (error as Error).message;
+    }
+  }
+
+  private scrollToEnd(): void {
+    const log = this.log;
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+
+  // --- rendering ------------------------------------------------------------------------------
+
+  /** Which view the panel shows now. */
+  private currentStage(): Stage {
+    if (this.stage === 'offline-sent') return this.stage;
+    const fresh = !this.chat.conversation && this.chat.pending.length === 0;
+    if (fresh && this.chat.availability && !this.chat.availability.available && this.chat.state === 'online') return 'offline-form';
+    if (fresh && this.prechat !== 'off' && !this.profileGiven) return 'prechat';
+    return 'chat';
+  }
+
+  protected override render() {
+    const locale = this.locale;
+    const { t } = locale;
+    const unread = this.chat.unread;
+    return html`
+      <div dir=${locale.dir} lang=${locale.tag}>
+        ${this.open ? this.renderPanel(locale) : nothing}
+        <button
+          class="launcher"
+          part="launcher"
+          aria-label=${this.open ? t.closeChat : t.openChat}
+          aria-expanded=${this.open ? 'true' : 'false'}
+          aria-controls="panel"
+          @click=${this.onLauncher}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            ${this.open
+              ? html`<path d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />`
+              : html`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`}
+          </svg>
+          ${unread > 0 && !this.open ? html`<span class="badge" part="badge" aria-label=${t.unread(unread)}>${unread > 99 ? '99+' : unread}</span>` : nothing}
+        </button>
+      </div>
+    `;
+  }
+
+  private renderPanel(locale: Locale) {
+    const { t } = locale;
+    const chat = this.chat;
+    const availability = chat.state !== 'online' ? t.connecting : chat.availability?.available === false ? t.away : t.online;
+    const stage = this.currentStage();
+    return html`
+      <section id="panel" class="panel" part="panel" role="dialog" aria-modal="false" aria-labelledby="title">
+        <header part="header">
+          <div class="titles">
+            <h2 id="title">${this.heading || t.title}</h2>
+            <p>${availability}</p>
+          </div>
+          <button class="icon-button" aria-label=${t.closeChat} @click=${this.closePanel}>×</button>
+        </header>
+        ${chat.state !== 'online' && chat.client ? html`<div class="banner" role="status">${t.offlineBanner}</div>` : nothing}
+        ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing}
+        ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
+        ${stage === 'chat' || stage === 'offline-sent' ? this.renderConversation(locale, stage) : nothing}
+        <div class="sr-only" aria-live="polite">${this.announcement}</div>
+      </section>
+    `;
+  }
+
+  private renderConversation(locale: Locale, stage: Stage) {
+    const { t } = locale;
+    const chat = this.chat;
+    const messages = chat.messages;
+    const pending = chat.pending;
+    const length = [...this.draft].length;
+    const disabled = chat.state !== 'online';
+    return html`
+      <div class="log" part="log" role="log" aria-live="off" aria-label=${this.heading || t.title}>
+        ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing}
+        ${this.renderMessages(messages, locale)} ${pending.map((entry) => this.renderPending(entry, locale))}
+        ${chat.conversation?.state === 'closed' ? html`<p class="notice">${t.closed}</p>` : nothing}
+        ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
+      </div>
+      <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
+      ${length >= COUNTER_FROM ? html`<div class="counter" aria-live="polite">${t.charactersLeft(LIMITS.maxTextLength - length)}</div>` : nothing}
+      <form class="composer" part="composer" @submit=${this.submit}>
+        <textarea
+          class="input"
+          rows="1"
+          aria-label=${t.messageLabel}
+          placeholder=${t.placeholder}
+          .value=${this.draft}
+          ?disabled=${disabled}
+          @input=${this.onInput}
+          @keydown=${this.onKeydown}
+        ></textarea>
+        <button class="send" type="submit" ?disabled=${disabled || !this.draft.trim() || length > LIMITS.maxTextLength}>${t.send}</button>
+      </form>
+    `;
+  }
+
+  private renderMessages(messages: Message[], locale: Locale) {
+    const { t } = locale;
+    const self = this.chat.session?.self;
+    let previous: Message | undefined;
+    return messages.map((message) => {
+      const mine = message.from === self;
+      const startsGroup = !previous || previous.from !== message.from || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
+      previous = message;
+      const time = locale.time(new Date(message.sentAt));
+      return html`
+        ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : t.agent} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${renderText(message.text)}</div>
+        ${mine ? html`<div class="status">${statusLabel(message, t)}</div>` : nothing}
+      `;
+    });
+  }
+
+  private renderPending(entry: OutboxEntry, locale: Locale) {
+    const { t } = locale;
+    const failed = entry.state === 'failed';
+    return html`
+      <div class="bubble mine" part="bubble" data-pending=${entry.clientId}>${renderText(entry.text)}</div>
+      <div class="status ${failed ? 'failed' : ''}">
+        ${failed
+          ? html`<span>${t.failed}${entry.error ? `: ${entry.error.message}` : ''}</span>
+              <button class="link-button" @click=${() => this.chat.client?.retry(entry.clientId).catch(() => undefined)}>${t.retry}</button>
+              <button class="link-button" @click=${() => this.chat.client?.discard(entry.clientId)}>${t.discard}</button>`
+          : html`<span>${t.sending}</span>`}
+      </div>
+    `;
+  }
+
+  private renderDetailsForm(locale: Locale, offline: boolean) {
+    const { t } = locale;
+    const emailRequired = offline || this.prechat === 'required';
+    return html`
+      <div class="log" part="log">
+        <p>${offline ? t.offlineIntro : t.prechatIntro}</p>
+      </div>
+      <form class="details" @submit=${(event: SubmitEvent) => this.submitDetails(event, offline)} novalidate>
+        <label>${t.name} <span class="sr-only">${t.optional}</span><input name="name" autocomplete="name" maxlength="200" /></label>
+        <label
+          >${t.email} ${emailRequired ? nothing : html`<span>${t.optional}</span>`}
+          <input name="email" type="email" autocomplete="email" maxlength="320" ?required=${emailRequired} aria-required=${emailRequired ? 'true' : 'false'}
+        /></label>
+        ${offline ? html`<label>${t.messageLabel}<textarea name="message" rows="3" required aria-required="true"></textarea></label>` : nothing}
+        ${this.formError ? html`<p class="field-error" role="alert">${this.formError}</p>` : nothing}
+        <div class="actions">
+          ${!offline && this.prechat === 'optional' ? html`<button type="button" class="secondary" @click=${() => (this.profileGiven = true)}>${t.skip}</button>` : nothing}
+          <button type="submit" class="send" ?disabled=${this.chat.state !== 'online'}>${offline ? t.leaveMessage : t.start}</button>
+        </div>
+      </form>
+    `;
+  }
+}
+
+/** Text as text: only http(s)/mailto links become anchors; Lit escapes everything else. */
+function renderText(text: string) {
+  return linkify(text).map((part) =>
+    part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer">${part.text}</a>` : part.text,
+  );
+}
+
+function statusLabel(message: Message, t: Locale['t']): string {
+  switch (message.status) {
+    case 'delivered':
+      return t.delivered;
+    case 'read':
+      return t.read;
+    case 'failed':
+      return t.failed;
+    default:
+      return t.sent;
+  }
+}
+
+/** Black or white, whichever reads better on the given colour (WCAG relative luminance). */
+export function readableOn(color: string): string {
+  const probe = document.createElement('canvas').getContext('2d');
+  if (!probe) return '#ffffff';
+  probe.fillStyle = '#000000';
+  probe.fillStyle = color;
+  const hex = String(probe.fillStyle);
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!match) return '#ffffff';
+  const [r, g, b] = match.slice(1).map((h) => {
+    const c = parseInt(h, 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05) ? '#ffffff' : '#000000';
+}
+
+let audio: AudioContext | undefined;
+/** A short, quiet two-tone chime (no audio file to load). */
+function beep(): void {
+  try {
+    audio ??= new AudioContext();
+    const now = audio.currentTime;
+    for (const [i, frequency] of [660, 880].entries()) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.06, now + i * 0.12);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.12 + 0.18);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(now + i * 0.12);
+      oscillator.stop(now + i * 0.12 + 0.2);
+    }
+  } catch {
+    // No audio (autoplay policy, no device): the badge and title still tell.
+  }
+}
+
+// Guarded: the npm package and the /widget.js bundle may both load on one page.
+if (!customElements.get('switchboard-chat')) customElements.define('switchboard-chat', SwitchboardChat);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'switchboard-chat': SwitchboardChat;
+  }
+}

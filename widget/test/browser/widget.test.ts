@@ -1,0 +1,344 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { createClient, type Message, type SwitchboardClient } from '@switchboard/sdk';
+import type { SwitchboardChat } from '../../dist/index.js';
+import '../../dist/index.js';
+
+interface BridgeInfo {
+  url: string;
+  siteKey: string;
+  agent: { userId: string; name: string; role: 'agent'; hash: string };
+}
+
+const info: BridgeInfo = await (await fetch('/__bridge')).json();
+const clients: SwitchboardClient[] = [];
+
+function until(condition: () => unknown, what: string, timeoutMs = 8000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      if (condition()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+async function agent(): Promise<SwitchboardClient> {
+  const client = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
+  clients.push(client);
+  await client.ready();
+  return client;
+}
+
+async function widget(attributes = ''): Promise<SwitchboardChat> {
+  const element = await fixture<SwitchboardChat>(
+    html`<switchboard-chat site-key=${info.siteKey} server=${info.url} ${attributes ? '' : ''}></switchboard-chat>`,
+  );
+  for (const pair of attributes.split(/\s+/).filter(Boolean)) {
+    const [name, value = ''] = pair.split('=');
+    element.setAttribute(name!, value);
+  }
+  await element.updateComplete;
+  return element;
+}
+
+const shadow = (element: SwitchboardChat) => element.shadowRoot!;
+const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
+const bubbles = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLElement>('.bubble:not([data-pending])')];
+
+async function online(element: SwitchboardChat): Promise<void> {
+  await until(() => element.chat.state === 'online' && element.chat.availability, 'the widget to connect');
+  await element.updateComplete;
+}
+
+async function type(element: SwitchboardChat, text: string): Promise<void> {
+  const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+  input.value = text;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+  await element.updateComplete;
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+  await element.updateComplete;
+}
+
+// Every test starts as a new visitor: a removed widget's client may still persist its cursors in
+// a microtask after removal, so storage is cleared before each test as well as after.
+beforeEach(() => localStorage.clear());
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.disconnect();
+  for (const element of document.querySelectorAll('switchboard-chat')) element.remove();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  localStorage.clear();
+});
+
+describe('<switchboard-chat> in Chromium against a real bridge', () => {
+  it('paints a labelled launcher before the socket is up, and is accessible closed', async () => {
+    const element = await widget();
+    const launcher = $<HTMLButtonElement>(element, 'button.launcher')!;
+    expect(launcher.getAttribute('aria-label')).to.equal('Open chat');
+    expect(launcher.getAttribute('aria-expanded')).to.equal('false');
+    expect(element.chat.state).to.not.equal('online');
+    await expect(element).to.be.accessible();
+  });
+
+  it('opens as a dialog with focus inside, closes on Escape and gives focus back', async () => {
+    const element = await widget();
+    await online(element);
+    const launcher = $<HTMLButtonElement>(element, 'button.launcher')!;
+    launcher.focus();
+    launcher.click();
+    await element.updateComplete;
+    await until(() => shadow(element).activeElement, 'focus in the panel');
+    const dialog = $(element, '[role="dialog"]')!;
+    expect(dialog.getAttribute('aria-labelledby')).to.equal('title');
+    expect(dialog.contains(shadow(element).activeElement)).to.equal(true);
+    await expect(element).to.be.accessible();
+    shadow(element).activeElement!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    await element.updateComplete;
+    expect(element.open).to.equal(false);
+    await until(() => shadow(element).activeElement === launcher, 'focus back on the launcher');
+  });
+
+  it('sends and receives, with status, typing and an accessible log', async () => {
+    const support = await agent();
+    const atAgent: Message[] = [];
+    support.on('message', (m) => atAgent.push(m));
+    const element = await widget();
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'Hello, is anyone there?');
+    // A fresh agent client also replays its earlier conversations: look at this visitor's only.
+    const fromVisitor = () => atAgent.filter((m) => m.from === element.chat.session?.self);
+    await until(() => fromVisitor().length === 1, 'the message at the agent');
+    expect(fromVisitor()[0]!.text).to.equal('Hello, is anyone there?');
+    const conversationId = fromVisitor()[0]!.conversationId;
+    support.typing(conversationId, 'composing');
+    await until(() => $(element, '.typing')?.textContent?.includes('typing'), 'the typing indicator');
+    await support.send(conversationId, 'Yes! How can I help?');
+    await until(() => bubbles(element).length === 2, 'the reply');
+    expect(bubbles(element).map((b) => b.textContent)).to.deep.equal(['Hello, is anyone there?', 'Yes! How can I help?']);
+    expect($(element, '[role="log"]')).to.exist;
+    await until(() => /Read|Delivered/.test($(element, '.status')?.textContent ?? ''), 'a delivery status');
+    await expect(element).to.be.accessible();
+  });
+
+  it('resumes after a reload without duplicates', async () => {
+    const support = await agent();
+    const first = await widget();
+    await online(first);
+    first.open = true;
+    await first.updateComplete;
+    await type(first, 'before reload');
+    await until(() => bubbles(first).length === 1, 'the sent message');
+    const conversationId = first.chat.conversation!.id;
+    await support.send(conversationId, 'an answer');
+    await until(() => bubbles(first).length === 2, 'the answer');
+    first.remove();
+    await support.send(conversationId, 'while the page reloads');
+
+    const second = await widget();
+    second.open = true;
+    await online(second);
+    await until(() => bubbles(second).length === 3, 'the resumed conversation');
+    expect(bubbles(second).map((b) => b.textContent)).to.deep.equal(['before reload', 'an answer', 'while the page reloads']);
+  });
+
+  it('shows an offline banner, disables the composer, and flushes queued sends on reconnect', async () => {
+    const support = await agent();
+    const atAgent: Message[] = [];
+    support.on('message', (m) => atAgent.push(m));
+    const element = await widget();
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'first');
+    // A fresh agent client also replays its earlier conversations: look at this visitor's only.
+    const fromVisitor = () => atAgent.filter((m) => m.from === element.chat.session?.self);
+    await until(() => fromVisitor().length === 1, 'the first message');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the first message acknowledged');
+    const client = element.chat.client!;
+    client.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
+    expect($<HTMLTextAreaElement>(element, 'textarea.input')!.disabled).to.equal(true);
+    await expect(element).to.be.accessible();
+    void client.send(element.chat.conversation!.id, 'queued while offline').catch(() => undefined);
+    await element.updateComplete;
+    expect($(element, '[data-pending]')?.textContent).to.equal('queued while offline');
+    client.connect();
+    await until(() => fromVisitor().some((m) => m.text === 'queued while offline'), 'the queued message at the agent');
+    await until(() => !$(element, '[data-pending]') && !$(element, '.banner'), 'the pending bubble to settle');
+    expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued while offline']);
+  });
+
+  it('renders every payload of an XSS corpus as inert, verbatim text', async () => {
+    const corpus = [
+      '<script>window.__xss = 1</script>',
+      '<img src=x onerror="window.__xss = 2">',
+      '<svg onload="window.__xss = 3"><circle r=1 /></svg>',
+      '<a href="javascript:window.__xss = 4">click</a>',
+      'javascript:window.__xss=5',
+      '[x](javascript:window.__xss=6) ![img](data:image/svg+xml,<svg onload=window.__xss=7>)',
+      '<iframe srcdoc="<script>parent.__xss=8</script>"></iframe>',
+      '"><style>*{display:none}</style><b onmouseover=window.__xss=9>',
+      '<div',
+      '\u202Egnp.exe',
+      '{{constructor.constructor("window.__xss=10")()}}',
+      'x'.repeat(10_000),
+    ];
+    const support = await agent();
+    const element = await widget();
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'hi');
+    await until(() => element.chat.conversation, 'a conversation');
+    const conversationId = element.chat.conversation!.id;
+    for (const payload of corpus) await support.send(conversationId, payload);
+    await until(() => bubbles(element).length === corpus.length + 1, 'every payload');
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    expect((window as unknown as { __xss?: number }).__xss).to.equal(undefined);
+    const shown = bubbles(element).slice(1);
+    shown.forEach((bubble, i) => expect(bubble.textContent).to.equal(corpus[i]));
+    for (const bubble of shown) {
+      expect(bubble.querySelector('script, img, svg, iframe, style, b, div')).to.equal(null);
+      for (const link of bubble.querySelectorAll('a')) expect(link.protocol).to.match(/^(https?|mailto):$/);
+    }
+  });
+
+  it('makes http, https and mailto links clickable and safe', async () => {
+    const support = await agent();
+    const element = await widget();
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'hi');
+    await until(() => element.chat.conversation, 'a conversation');
+    await support.send(element.chat.conversation!.id, 'See https://example.com/track?id=1. Or mail help@example.com via mailto:help@example.com, not javascript:alert(1)');
+    await until(() => bubbles(element).length === 2, 'the reply');
+    const links = [...bubbles(element)[1]!.querySelectorAll('a')];
+    expect(links.map((a) => a.getAttribute('href'))).to.deep.equal(['https://example.com/track?id=1', 'mailto:help@example.com']);
+    for (const a of links) {
+      expect(a.getAttribute('rel')).to.equal('noopener noreferrer');
+      expect(a.getAttribute('target')).to.equal('_blank');
+    }
+  });
+
+  it('asks for name and email first when the pre-chat form is required, with accessible errors', async () => {
+    const support = await agent();
+    const element = await widget('prechat=required');
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    const form = $<HTMLFormElement>(element, 'form.details')!;
+    await expect(element).to.be.accessible();
+    form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'not-an-email';
+    form.requestSubmit();
+    await until(() => $(element, '.field-error'), 'the error');
+    await expect(element).to.be.accessible();
+    form.querySelector<HTMLInputElement>('input[name="name"]')!.value = 'Nadia';
+    form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'nadia@example.com';
+    form.requestSubmit();
+    await until(() => $(element, 'textarea.input'), 'the composer');
+    await type(element, 'after the form');
+    await until(() => element.chat.conversation, 'the conversation');
+    const party = await support.getParty(element.chat.session!.self);
+    expect([party.name, party.email, party.verified]).to.deep.equal(['Nadia', 'nadia@example.com', false]);
+    expect(party.pageUrl).to.match(/^http/);
+  });
+
+  it('offers an offline form when nobody is available, stored for the team', async () => {
+    const element = await widget();
+    await online(element);
+    await until(() => element.chat.availability?.available === false, 'the team to be away');
+    element.open = true;
+    await element.updateComplete;
+    expect($(element, 'header p')!.textContent).to.equal("We'll reply by email");
+    await expect(element).to.be.accessible();
+    const form = $<HTMLFormElement>(element, 'form.details')!;
+    form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'later@example.com';
+    form.querySelector<HTMLTextAreaElement>('textarea[name="message"]')!.value = 'Please call me back';
+    form.requestSubmit();
+    await until(() => shadow(element).textContent?.includes('get back to you by email'), 'the confirmation');
+    const support = await agent();
+    const conversations = await support.listConversations();
+    const mine = conversations.find((c) => c.participants.includes(element.chat.session!.self))!;
+    expect(mine.team).to.equal('support');
+    const { messages } = await support.history(mine.id);
+    expect(messages.map((m) => m.text)).to.deep.equal(['Please call me back']);
+  });
+
+  it('speaks Arabic right to left, and French, from the lang attribute', async () => {
+    const element = await widget('lang=ar');
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    const root = $(element, 'div[dir]')!;
+    expect(root.getAttribute('dir')).to.equal('rtl');
+    expect($(element, 'button.launcher')!.getAttribute('aria-label')).to.equal('أغلق المحادثة');
+    await expect(element).to.be.accessible();
+    element.lang = 'fr-CA';
+    await element.updateComplete;
+    expect($(element, 'div[dir]')!.getAttribute('dir')).to.equal('ltr');
+    expect($<HTMLTextAreaElement>(element, 'textarea.input, input')!.getAttribute('aria-label') ?? '').to.not.equal('');
+  });
+
+  it('stays accessible in the dark theme and with a custom colour', async () => {
+    const element = await widget('theme=dark color=#ffcc00');
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    expect(element.style.getPropertyValue('--switchboard-on-accent')).to.equal('#000000');
+    await expect(element).to.be.accessible();
+  });
+
+  it('fires switchboard-* events that bubble out of the shadow root, with unread counts', async () => {
+    const support = await agent();
+    const element = await widget();
+    const seen: string[] = [];
+    for (const type of ['switchboard-open', 'switchboard-close', 'switchboard-message', 'switchboard-unread']) {
+      document.addEventListener(type, (event) => seen.push(`${type}:${JSON.stringify((event as CustomEvent).detail?.count ?? '')}`));
+    }
+    await online(element);
+    $<HTMLButtonElement>(element, 'button.launcher')!.click();
+    await element.updateComplete;
+    await type(element, 'hello');
+    await until(() => element.chat.conversation, 'a conversation');
+    $<HTMLButtonElement>(element, 'button.launcher')!.click();
+    await element.updateComplete;
+    await support.send(element.chat.conversation!.id, 'are you still there?');
+    await until(() => $(element, '.badge'), 'the unread badge');
+    expect($(element, '.badge')!.textContent).to.equal('1');
+    expect(seen).to.include('switchboard-open:""');
+    expect(seen).to.include('switchboard-close:""');
+    expect(seen).to.include('switchboard-unread:1');
+    expect(seen.some((s) => s.startsWith('switchboard-message'))).to.equal(true);
+  });
+});
+
+describe('/widget.js embed', () => {
+  it('adds the widget from one script tag and exposes window.Switchboard', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = `${info.url}/widget.js`;
+      script.dataset.siteKey = info.siteKey;
+      script.async = true;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error('widget.js did not load'));
+      document.head.append(script);
+    });
+    const api = (window as unknown as { Switchboard: { open(): void; close(): void; on(e: string, cb: () => void): () => void; element: SwitchboardChat } }).Switchboard;
+    await until(() => api?.element, 'window.Switchboard');
+    const element = document.querySelector('switchboard-chat')!;
+    expect(element.server).to.equal(info.url);
+    let opened = 0;
+    api.on('open', () => opened++);
+    api.open();
+    await element.updateComplete;
+    expect(element.open).to.equal(true);
+    api.close();
+    await element.updateComplete;
+    expect(element.open).to.equal(false);
+    await until(() => element.chat.state === 'online', 'the embedded widget to connect');
+  });
+});
