@@ -28,4 +28,4 @@ const stop = () => bridge.stop().then(() => process.exit(0), () => process.exit(
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 const url = await bridge.start();
-bridge.logger.info(`demo shop: ${url.replace('127.0.0.1', 'localhost')}/  agent console: ${url.replace('127.0.0.1', 'localhost')}/agent.html`);
+bridge.logger.info(`demo shop: ${url.replace('127.0.0.1', 'localhost')}/  agent console: ${url.replace('127.0.0.1', 'localhost')}/agent`);

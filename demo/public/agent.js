@@ -1,3 +1,5 @@
+// The demo's web agent console, on the headless SDK with the agent role. The demo server vouches
+// for the demo agents (a real site signs its agents' identity after its own login).
 import { createClient } from '/sdk.js';
 
 const $ = (id) => document.getElementById(id);
@@ -8,73 +10,142 @@ $('agent').addEventListener('change', () => (location.search = `?agent=${$('agen
 
 const login = await (await fetch(`/demo/agent-identity?user=${encodeURIComponent(user)}`)).json();
 const client = createClient({ url: location.origin, siteKey: login.siteKey, identity: login.identity });
-let current;
+const unread = new Map(); // conversation id -> messages from others not seen yet
+const details = new Map(); // visitor address -> party details
 const shown = new Set(); // message ids on screen: history and live events may both bring one
+let current;
+
+const visitorOf = (conversation) => conversation.participants.find((p) => !p.startsWith('web:a_')) ?? conversation.participants[0];
+const nameOf = (address) => details.get(address)?.name ?? address.replace(/^web:/, '');
+
+async function loadDetails(address) {
+  if (details.has(address)) return details.get(address);
+  const party = await client.getParty(address).catch(() => null);
+  if (party) details.set(address, party);
+  return party;
+}
 
 function renderList() {
-  $('list').replaceChildren(
-    ...client.conversations.map((c) => {
-      const button = document.createElement('button');
-      const visitor = c.participants.find((p) => p !== client.session?.self) ?? c.participants[0];
-      button.textContent = `${visitor} · ${c.state}${c.assignee ? '' : ' · queued'} · ${c.lastSeq} msgs`;
-      button.setAttribute('aria-current', String(c.id === current));
-      button.addEventListener('click', () => select(c.id));
-      return button;
-    }),
-  );
+  const items = client.conversations.map((c) => {
+    const button = document.createElement('button');
+    const visitor = visitorOf(c);
+    const count = unread.get(c.id) ?? 0;
+    button.textContent = `${nameOf(visitor)} · ${c.state}${c.assignee ? '' : ' · queued'}`;
+    if (count > 0) {
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.textContent = String(count);
+      badge.setAttribute('aria-label', `${count} unread`);
+      button.append(' ', badge);
+    }
+    button.setAttribute('aria-current', String(c.id === current));
+    button.addEventListener('click', () => select(c.id));
+    return button;
+  });
+  $('list').replaceChildren(...items);
+  if (items.length === 0) $('list').textContent = 'No conversations yet: open the shop page and say hello.';
 }
 
 function renderMessage(message) {
   if (shown.has(message.id)) return;
   shown.add(message.id);
   const node = document.createElement('div');
-  node.className = message.from === client.session?.self ? 'msg mine' : 'msg';
-  node.textContent = message.text;
+  const mine = message.from === client.session?.self;
+  node.className = mine ? 'msg mine' : 'msg';
+  node.textContent = message.text; // text is text: never innerHTML
   const meta = document.createElement('small');
-  meta.textContent = `${message.from} · ${new Date(message.sentAt).toLocaleTimeString()}`;
+  meta.textContent = `${mine ? 'You' : nameOf(message.from)} · ${new Date(message.sentAt).toLocaleTimeString()}`;
   node.append(meta);
-  $('log').append(node);
+  node.dataset.seq = String(message.seq);
+  const after = [...$('log').children].find((child) => Number(child.dataset.seq) > message.seq);
+  $('log').insertBefore(node, after ?? null);
   $('log').scrollTop = $('log').scrollHeight;
+}
+
+async function renderDetails(conversation) {
+  const party = await loadDetails(visitorOf(conversation));
+  const rows = [
+    ['Visitor', party?.name ?? visitorOf(conversation)],
+    ['Email', party?.email ?? '—'],
+    ['Page', party?.pageUrl ?? '—'],
+    ['Identity', party?.verified ? 'verified by the site' : 'not verified'],
+  ];
+  $('details').replaceChildren(...rows.flatMap(([term, value]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    return [dt, dd];
+  }));
+  $('details').hidden = false;
 }
 
 async function select(id) {
   current = id;
-  $('title').textContent = id;
+  const conversation = client.conversations.find((c) => c.id === id);
+  $('title').textContent = nameOf(visitorOf(conversation));
   $('text').disabled = false;
+  $('close').disabled = conversation.state === 'closed';
   $('log').replaceChildren();
+  $('typing').textContent = '';
   shown.clear();
+  unread.set(id, 0);
+  renderList();
+  await renderDetails(conversation);
+  $('title').textContent = nameOf(visitorOf(conversation));
   const { messages } = await client.history(id, { limit: 100 });
   messages.forEach(renderMessage);
   const last = messages.at(-1);
-  if (last) client.markRead(id, last.seq).catch(() => {});
-  renderList();
+  if (last && last.from !== client.session?.self) client.markRead(id, last.seq).catch(() => {});
+  $('text').focus();
 }
 
-client.on('state', (state, reason) => ($('state').textContent = state === 'online' ? '' : `(${state}${reason ? `: ${reason}` : ''})`));
-client.on('conversation', renderList);
-client.on('message', (message) => {
+client.on('state', (state, reason) => ($('state').textContent = state === 'online' ? '● online' : `(${state}${reason ? `: ${reason}` : ''})`));
+client.on('conversation', async (conversation) => {
+  await loadDetails(visitorOf(conversation));
   renderList();
-  if (message.conversationId !== current) return;
-  renderMessage(message);
-  if (message.from !== client.session?.self) client.markRead(current, message.seq).catch(() => {});
+  if (conversation.id === current) $('close').disabled = conversation.state === 'closed';
 });
-client.on('typing', (t) => t.conversationId === current && ($('typing').textContent = t.state === 'composing' ? `${t.from} is typing…` : ''));
+client.on('message', (message) => {
+  const mine = message.from === client.session?.self;
+  if (message.conversationId === current) {
+    renderMessage(message);
+    $('typing').textContent = '';
+    if (!mine && document.visibilityState === 'visible') client.markRead(current, message.seq).catch(() => {});
+  } else if (!mine) {
+    unread.set(message.conversationId, (unread.get(message.conversationId) ?? 0) + 1);
+  }
+  renderList();
+});
+client.on('typing', (t) => {
+  if (t.conversationId === current) $('typing').textContent = t.state === 'composing' ? `${nameOf(t.from)} is typing…` : '';
+});
 
 await client.ready();
 await client.listConversations();
+await Promise.all(client.conversations.map((c) => loadDetails(visitorOf(c))));
 renderList();
 
+let typingTimer;
+$('text').addEventListener('input', () => {
+  if (!current) return;
+  client.typing(current, 'composing');
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => client.typing(current, 'paused'), 3000);
+});
+$('text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $('composer').requestSubmit();
+  }
+});
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = $('text').value;
   if (!current || !text.trim()) return;
   $('text').value = '';
+  clearTimeout(typingTimer);
+  client.typing(current, 'paused');
   client.send(current, text).catch((error) => alert(error.message));
-});
-$('text').addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && !event.shiftKey) {
-    event.preventDefault();
-    $('composer').requestSubmit();
-  }
 });
 $('close').addEventListener('click', () => current && client.closeConversation(current).then(renderList));

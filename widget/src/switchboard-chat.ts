@@ -29,7 +29,7 @@
  * @cssprop --switchboard-z-index - stacking order
  */
 import { LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
-import { LitElement, type PropertyValues, html, nothing } from 'lit';
+import { LitElement, type PropertyValues, html, nothing, svg } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ChatController, type ChatHost } from './chat-controller.js';
 import { type Locale, resolveLocale } from './i18n.js';
@@ -347,8 +347,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         >
           <svg viewBox="0 0 24 24" aria-hidden="true">
             ${this.open
-              ? html`<path d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />`
-              : html`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`}
+              ? svg`<path d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />`
+              : svg`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`}
           </svg>
           ${unread > 0 && !this.open ? html`<span class="badge" part="badge" aria-label=${t.unread(unread)}>${unread > 99 ? '99+' : unread}</span>` : nothing}
         </button>

@@ -47,9 +47,10 @@ describe('demo (npm start)', () => {
   it('serves the demo pages, the SDK and health', async () => {
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     const page = await (await fetch(`${url}/`)).text();
-    assert.match(page, /visitor\.js/);
-    assert.match(await (await fetch(`${url}/agent.html`)).text(), /agent\.js/);
+    assert.match(page, /<script src="\/widget\.js" data-site-key="demo-site"/);
+    assert.match(await (await fetch(`${url}/agent`)).text(), /agent\.js/);
     assert.equal((await fetch(`${url}/sdk.js`)).status, 200);
+    assert.equal((await fetch(`${url}/widget.js`)).status, 200);
     assert.equal((await fetch(`${url}/demo/agent-identity?user=mallory`)).status, 404);
   });
 

@@ -77,6 +77,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const launcher = $<HTMLButtonElement>(element, 'button.launcher')!;
     expect(launcher.getAttribute('aria-label')).to.equal('Open chat');
     expect(launcher.getAttribute('aria-expanded')).to.equal('false');
+    expect(launcher.querySelector('svg path')).to.be.instanceOf(SVGPathElement);
     expect(element.chat.state).to.not.equal('online');
     await expect(element).to.be.accessible();
   });
