@@ -1,3 +1,25 @@
+// The element's documentation (attributes, events, parts, custom properties) is on the class.
+import { LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
+import { LitElement, type PropertyValues, html, nothing, svg } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { ChatController, type ChatHost } from './chat-controller.js';
+import { type Locale, resolveLocale } from './i18n.js';
+import { linkify } from './linkify.js';
+import { styles } from './styles.js';
+
+export interface WidgetIdentity {
+  userId: string;
+  name?: string;
+  email?: string;
+  hash: string;
+}
+
+type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
+
+/** Messages from one sender within this many ms share a header. */
+const GROUP_WINDOW_MS = 5 * 60_000;
+const COUNTER_FROM = LIMITS.maxTextLength - 500;
+
 /**
  * `<switchboard-chat>`: a chat launcher and panel for a website, rendering the state of the
  * headless SDK. Shadow DOM keeps host styles out; hosts theme it through `--switchboard-*` custom
@@ -28,27 +50,6 @@
  * @cssprop --switchboard-offset - distance from the viewport's edge
  * @cssprop --switchboard-z-index - stacking order
  */
-import { LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
-import { LitElement, type PropertyValues, html, nothing, svg } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
-import { ChatController, type ChatHost } from './chat-controller.js';
-import { type Locale, resolveLocale } from './i18n.js';
-import { linkify } from './linkify.js';
-import { styles } from './styles.js';
-
-export interface WidgetIdentity {
-  userId: string;
-  name?: string;
-  email?: string;
-  hash: string;
-}
-
-type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
-
-/** Messages from one sender within this many ms share a header. */
-const GROUP_WINDOW_MS = 5 * 60_000;
-const COUNTER_FROM = LIMITS.maxTextLength - 500;
-
 export class SwitchboardChat extends LitElement implements ChatHost {
   static override styles = styles;
 
