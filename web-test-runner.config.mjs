@@ -3,7 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { rollup } from 'rollup';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { createBridge, identityHash, parseConfig } from '@switchboard/bridge-server';
@@ -52,11 +55,56 @@ function bridgePlugin() {
   };
 }
 
+/**
+ * React ships CommonJS only, and React apps are bundled: /__react.js is React 19 bundled as an ES
+ * module (production build), as a bundler would ship it.
+ */
+function reactBundlePlugin() {
+  let code;
+  return {
+    name: 'react-bundle',
+    async serve(context) {
+      if (context.path !== '/__react.js') return undefined;
+      code ??= await (async () => {
+        const entry = '\0react-entry';
+        const bundle = await rollup({
+          input: entry,
+          plugins: [
+            {
+              name: 'react-entry',
+              resolveId: (id) => (id === entry ? entry : null),
+              load: (id) =>
+                id === entry
+                  ? "import * as React from 'react'; import { createRoot } from 'react-dom/client'; import { flushSync } from 'react-dom'; export { React, createRoot, flushSync };"
+                  : null,
+            },
+            {
+              name: 'node-env',
+              transform: (source) => (source.includes('process.env.NODE_ENV') ? source.replaceAll('process.env.NODE_ENV', '"production"') : null),
+            },
+            nodeResolve({ browser: true }),
+            commonjs(),
+          ],
+          onwarn: () => {},
+        });
+        const { output } = await bundle.generate({ format: 'es' });
+        await bundle.close();
+        return output[0].code;
+      })();
+      return { body: code, type: 'js' };
+    },
+  };
+}
+
 export default {
   files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), bridgePlugin()],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022' }),
+    reactBundlePlugin(),
+    bridgePlugin(),
+  ],
   concurrency: 1,
   testFramework: { config: { timeout: 15000 } },
   reporters: [defaultReporter(), countReporter()],
