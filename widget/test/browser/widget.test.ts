@@ -1,4 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
+import { setViewport } from '@web/test-runner-commands';
 import { createClient, type Message, type SwitchboardClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import '../../dist/index.js';
@@ -282,6 +283,21 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await element.updateComplete;
     expect($(element, 'div[dir]')!.getAttribute('dir')).to.equal('ltr');
     expect($<HTMLTextAreaElement>(element, 'textarea.input, input')!.getAttribute('aria-label') ?? '').to.not.equal('');
+  });
+
+  it('takes the whole screen on a phone-sized viewport', async () => {
+    await setViewport({ width: 390, height: 740 });
+    try {
+      const element = await widget();
+      element.open = true;
+      await element.updateComplete;
+      await Promise.all($(element, '.panel')!.getAnimations().map((animation) => animation.finished));
+      const panel = $(element, '.panel')!.getBoundingClientRect();
+      expect([Math.round(panel.left), Math.round(panel.top), Math.round(panel.width), Math.round(panel.height)]).to.deep.equal([0, 0, 390, 740]);
+      await expect(element).to.be.accessible();
+    } finally {
+      await setViewport({ width: 1024, height: 768 });
+    }
   });
 
   it('stays accessible in the dark theme and with a custom colour', async () => {
