@@ -50,7 +50,9 @@ function bridgePlugin() {
     serve(context) {
       if (context.path !== '/__bridge') return undefined;
       const agent = { userId: 'agent', name: 'Agent', role: 'agent', hash: identityHash(SECRET, 'agent', 'agent') };
-      return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent }), type: 'application/json' };
+      // What a website's backend hands its logged-in user for the widget's identify().
+      const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };
+      return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent, user }), type: 'application/json' };
     },
   };
 }

@@ -46,6 +46,7 @@ export class ChatController implements ReactiveController {
   private unsubscribe: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private options: ClientOptions | null = null;
+  private fresh = false;
 
   constructor(
     private readonly host: ChatHost,
@@ -65,12 +66,16 @@ export class ChatController implements ReactiveController {
     return this.client.pending(this.conversation.id);
   }
 
-  /** (Re)creates the client; the previous one is closed. */
-  configure(options: ClientOptions | null): void {
+  /**
+   * (Re)creates the client; the previous one is closed. `fresh` forgets what the new client kept
+   * on this device (token, cursors, outbox) before it connects: a new visitor.
+   */
+  configure(options: ClientOptions | null, { fresh = false } = {}): void {
     this.detach();
     this.client?.disconnect();
     this.client = null;
     this.options = options;
+    this.fresh = fresh;
     this.byId.clear();
     this.conversation = null;
     this.session = null;
@@ -93,8 +98,11 @@ export class ChatController implements ReactiveController {
   }
 
   private attach(): void {
-    this.client = createClient(this.options!);
+    this.client = createClient({ ...this.options!, autoConnect: false });
+    if (this.fresh) this.client.forget();
+    this.fresh = false;
     this.subscribe(this.client);
+    this.client.connect();
   }
 
   private detach(): void {

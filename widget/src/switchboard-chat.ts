@@ -92,7 +92,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private previouslyFocused: Element | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private composing = false;
-  private originalTitle = '';
+  /** The page's own title while ours shows new messages; null when the title is the page's. */
+  private originalTitle: string | null = null;
   private lastUnread = 0;
 
   get reading(): boolean {
@@ -147,13 +148,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     }
   }
 
-  private reconfigure(): void {
+  private reconfigure(fresh = false): void {
     if (!this.siteKey) {
       this.chat.configure(null);
       return;
     }
     const url = this.server || location.origin;
-    this.chat.configure({ url, siteKey: this.siteKey, ...(this.identity ? { identity: this.identity } : {}) });
+    this.chat.configure({ url, siteKey: this.siteKey, ...(this.identity ? { identity: this.identity } : {}) }, { fresh });
     this.profileGiven = Boolean(this.identity);
   }
 
@@ -192,7 +193,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     this.identity = null;
     this.stage = 'chat';
     this.profileGiven = false;
-    this.reconfigure();
+    this.reconfigure(true);
   }
 
   // --- ChatHost -------------------------------------------------------------------------------
@@ -208,8 +209,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     if (!this.reading) {
       if (this.sound) beep();
       if (this.notifyTitle && document.visibilityState === 'hidden') {
-        this.originalTitle ||= document.title;
-        document.title = `(${this.chat.unread}) ${this.locale.t.newMessageTitle} · ${this.originalTitle}`;
+        this.originalTitle ??= document.title;
+        document.title = `(${this.chat.unread}) ${this.locale.t.newMessageTitle}${this.originalTitle ? ` · ${this.originalTitle}` : ''}`;
       }
     }
     void this.updateComplete.then(() => this.scrollToEnd());
@@ -221,9 +222,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   private readonly onVisibility = () => {
     if (document.visibilityState === 'visible') {
-      if (this.originalTitle) {
+      if (this.originalTitle !== null) {
         document.title = this.originalTitle;
-        this.originalTitle = '';
+        this.originalTitle = null;
       }
       if (this.open) this.chat.markRead();
       this.requestUpdate();

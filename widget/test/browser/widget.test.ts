@@ -8,6 +8,7 @@ interface BridgeInfo {
   url: string;
   siteKey: string;
   agent: { userId: string; name: string; role: 'agent'; hash: string };
+  user: { userId: string; name: string; email: string; hash: string };
 }
 
 const info: BridgeInfo = await (await fetch('/__bridge')).json();
@@ -330,6 +331,76 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(seen).to.include('switchboard-close:""');
     expect(seen).to.include('switchboard-unread:1');
     expect(seen.some((s) => s.startsWith('switchboard-message'))).to.equal(true);
+  });
+});
+
+describe('<switchboard-chat> JS API and notifications', () => {
+  it('identify() switches to a vouched user, reset() forgets it and starts a new visitor', async () => {
+    const element = await widget();
+    await online(element);
+    const anonymous = element.chat.session!.self;
+    expect(anonymous).to.match(/^web:v_/);
+    element.identify(info.user);
+    await until(() => element.chat.session?.self === 'web:u_user-7' && element.chat.state === 'online', 'the identified session');
+    const support = await agent();
+    const party = await support.getParty('web:u_user-7');
+    expect([party.name, party.verified]).to.deep.equal(['Uma', true]);
+    element.reset();
+    await until(() => element.chat.state === 'online' && /^web:v_/.test(element.chat.session?.self ?? ''), 'a new anonymous session');
+    expect(element.chat.session!.self).to.not.equal(anonymous);
+  });
+
+  it('puts new messages in the tab title while hidden (notify-title), plays a chime (sound), and restores the title', async () => {
+    const support = await agent();
+    const element = await widget('notify-title sound');
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'hello');
+    await until(() => element.chat.conversation, 'a conversation');
+    element.open = false;
+    await element.updateComplete;
+    const title = document.title;
+    const chimes: number[] = [];
+    const RealAudioContext = window.AudioContext;
+    window.AudioContext = class extends RealAudioContext {
+      override createOscillator() {
+        chimes.push(Date.now());
+        return super.createOscillator();
+      }
+    };
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    try {
+      await support.send(element.chat.conversation!.id, 'ping');
+      await until(() => document.title.startsWith('(1) New message'), 'the title notification');
+      expect(chimes.length).to.be.greaterThan(0);
+    } finally {
+      delete (document as unknown as { visibilityState?: string }).visibilityState;
+      window.AudioContext = RealAudioContext;
+    }
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(document.title).to.equal(title);
+  });
+
+  it('does neither by default', async () => {
+    const support = await agent();
+    const element = await widget();
+    await online(element);
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'hello');
+    await until(() => element.chat.conversation, 'a conversation');
+    element.open = false;
+    await element.updateComplete;
+    const title = document.title;
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    try {
+      await support.send(element.chat.conversation!.id, 'ping');
+      await until(() => element.chat.unread === 1, 'the unread count');
+      expect(document.title).to.equal(title);
+    } finally {
+      delete (document as unknown as { visibilityState?: string }).visibilityState;
+    }
   });
 });
 
