@@ -195,7 +195,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     element.open = true;
     await element.updateComplete;
     await type(element, 'hi');
-    await until(() => element.chat.conversation, 'a conversation');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
     const conversationId = element.chat.conversation!.id;
     for (const payload of corpus) await support.send(conversationId, payload);
     await until(() => bubbles(element).length === corpus.length + 1, 'every payload');
@@ -216,7 +216,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     element.open = true;
     await element.updateComplete;
     await type(element, 'hi');
-    await until(() => element.chat.conversation, 'a conversation');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
     await support.send(element.chat.conversation!.id, 'See https://example.com/track?id=1. Or mail help@example.com via mailto:help@example.com, not javascript:alert(1)');
     await until(() => bubbles(element).length === 2, 'the reply');
     const links = [...bubbles(element)[1]!.querySelectorAll('a')];
