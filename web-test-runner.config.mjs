@@ -108,7 +108,7 @@ export default {
     bridgePlugin(),
   ],
   concurrency: 1,
-  testFramework: { config: { timeout: 15000 } },
+  testFramework: { config: { timeout: 30000 } },
   reporters: [defaultReporter(), countReporter()],
   browsers: [
     chromeLauncher({

@@ -1,5 +1,17 @@
 import { css } from 'lit';
 
+/** The dark theme's tokens: chosen by `theme="dark"`, or by the system unless `theme="light"`. */
+const dark = css`
+  --sb-accent: var(--switchboard-accent, #93c5fd);
+  --sb-on-accent: var(--switchboard-on-accent, #0b1220);
+  --sb-bg: var(--switchboard-background, #111827);
+  --sb-fg: var(--switchboard-foreground, #f9fafb);
+  --sb-muted: var(--switchboard-muted, #d1d5db);
+  --sb-theirs: var(--switchboard-bubble, #1f2937);
+  --sb-border: var(--switchboard-border, #4b5563);
+  --sb-danger: var(--switchboard-danger, #fca5a5);
+`;
+
 /**
  * Everything a host page may change is a `--switchboard-*` custom property or a `::part`;
  * nothing else leaks in or out (shadow DOM). Colours meet WCAG AA contrast in both themes.
@@ -31,25 +43,11 @@ export const styles = css`
     left: var(--sb-offset);
   }
   :host([theme='dark']) {
-    --sb-accent: var(--switchboard-accent, #93c5fd);
-    --sb-on-accent: var(--switchboard-on-accent, #0b1220);
-    --sb-bg: var(--switchboard-background, #111827);
-    --sb-fg: var(--switchboard-foreground, #f9fafb);
-    --sb-muted: var(--switchboard-muted, #d1d5db);
-    --sb-theirs: var(--switchboard-bubble, #1f2937);
-    --sb-border: var(--switchboard-border, #4b5563);
-    --sb-danger: var(--switchboard-danger, #fca5a5);
+    ${dark}
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --sb-accent: var(--switchboard-accent, #93c5fd);
-      --sb-on-accent: var(--switchboard-on-accent, #0b1220);
-      --sb-bg: var(--switchboard-background, #111827);
-      --sb-fg: var(--switchboard-foreground, #f9fafb);
-      --sb-muted: var(--switchboard-muted, #d1d5db);
-      --sb-theirs: var(--switchboard-bubble, #1f2937);
-      --sb-border: var(--switchboard-border, #4b5563);
-      --sb-danger: var(--switchboard-danger, #fca5a5);
+      ${dark}
     }
   }
   *,

@@ -15,7 +15,7 @@ const track = (client: SwitchboardClient) => (clients.push(client), client);
 const agent = () => track(createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null }));
 const visitor = () => track(createClient({ url: info.url, siteKey: info.siteKey }));
 
-function until(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+function until(condition: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {

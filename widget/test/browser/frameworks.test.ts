@@ -5,7 +5,7 @@ import '../../dist/index.js';
 
 const info: { url: string; siteKey: string } = await (await fetch('/__bridge')).json();
 
-function until(condition: () => unknown, what: string, timeoutMs = 8000): Promise<void> {
+function until(condition: () => unknown, what: string, timeoutMs = 15000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => (condition() ? resolve() : Date.now() - started > timeoutMs ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(check, 10));

@@ -14,7 +14,7 @@ interface BridgeInfo {
 const info: BridgeInfo = await (await fetch('/__bridge')).json();
 const clients: SwitchboardClient[] = [];
 
-function until(condition: () => unknown, what: string, timeoutMs = 8000): Promise<void> {
+function until(condition: () => unknown, what: string, timeoutMs = 15000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
