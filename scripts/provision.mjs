@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 /** Debian package -> a file that proves it is installed. */
 export const SYSTEM_PACKAGES = {
   chromium: '/usr/bin/chromium',
+  prosody: '/usr/bin/prosody',
 };
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {

@@ -85,7 +85,7 @@ function tally(tier, counts) {
 }
 
 try {
-  if (!only || only === 'browser') provision();
+  provision();
   process.stdout.write('=== build ===\n');
   const build = run('npm', ['run', '--silent', 'build']);
   if (build.status !== 0) {

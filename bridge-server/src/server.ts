@@ -137,6 +137,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.sink.status(network.scheme, network.status());
       }
       await core.outbox.resume();
+      await core.followTeams();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.server.port, config.server.host, () => {

@@ -344,14 +344,7 @@ export class Core {
   private async inboundMessage(input: InboundMessage): Promise<Message | null> {
     const { store, logger } = this.deps;
     this.checkText(input.text);
-    let conversation = input.conversationId ? await store.getConversation(input.conversationId) : null;
-    if (!conversation) {
-      const toParty = await store.getParty(input.to);
-      if (toParty?.siteKey) {
-        const candidates = await store.listConversations({ siteKey: toParty.siteKey, participant: input.to, state: 'open', limit: 50 });
-        conversation = candidates.find((c) => c.participants.includes(input.from)) ?? null;
-      }
-    }
+    const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     if (!conversation || !conversation.participants.includes(input.from)) {
       logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
@@ -372,17 +365,41 @@ export class Core {
 
   private inboundTyping(input: InboundTyping): void {
     void (async () => {
-      const conversationId = input.conversationId;
-      const conversation = conversationId ? await this.deps.store.getConversation(conversationId) : null;
+      const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
       if (conversation?.participants.includes(input.from)) this.router.typing(conversation, input.from, input.state);
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));
+  }
+
+  /**
+   * The conversation a network's traffic belongs to: the one it names, else the most recent open
+   * conversation of the addressed party (a visitor's puppet) that the sender takes part in.
+   */
+  private async conversationOf(from: Address, to: Address | undefined, conversationId?: string): Promise<ConversationRecord | null> {
+    const { store } = this.deps;
+    if (conversationId) return store.getConversation(conversationId);
+    if (!to) return null;
+    const party = await store.getParty(to);
+    if (!party?.siteKey) return null;
+    const candidates = await store.listConversations({ siteKey: party.siteKey, participant: to, state: 'open', limit: 50 });
+    return candidates.find((c) => c.participants.includes(from)) ?? null;
+  }
+
+  /** Asks each network to follow the presence of the team members it carries (agents on XMPP, ...). */
+  async followTeams(): Promise<void> {
+    for (const network of this.deps.registry.all()) {
+      if (!network.subscribePresence) continue;
+      const members = this.deps.teams.all().flatMap((team) => team.members as Address[]).filter((member) => this.deps.registry.forAddress(member) === network);
+      if (members.length > 0) await network.subscribePresence([...new Set(members)]);
+    }
   }
 
   private inboundReceipt(input: InboundReceipt): void {
     void this.deps.store
       .advanceStatus(input.messageId, input.status)
       .then((message) => {
-        if (message) this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status });
+        if (!message) return;
+        const error = input.status === 'failed' ? { error: { code: 'unavailable' as const, message: input.error ?? 'the recipient\'s server refused the message' } } : {};
+        this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'receipt not recorded'));
   }

@@ -79,7 +79,10 @@ export interface InboundTyping {
 
 export interface InboundReceipt {
   messageId: string;
-  status: Extract<MessageStatus, 'delivered' | 'read'>;
+  /** `failed`: the remote server bounced a message it had taken (a stanza error, a SIP 4xx, ...). */
+  status: Extract<MessageStatus, 'delivered' | 'read' | 'failed'>;
+  /** Why it failed, readable. */
+  error?: string;
 }
 
 /** The one way into the core from any network. */

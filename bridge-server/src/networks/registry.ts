@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { ConfigError, issuePath } from '../config-error.js';
 import type { Network, NetworkContext } from './network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
+import { createXmppNetwork, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
 
 export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
   /** Validates the network's entry of `networks` in the config. */
@@ -15,6 +16,7 @@ export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
 
 export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   web: { schema: webNetworkConfigSchema, create: createWebNetwork as NetworkDefinition['create'] },
+  xmpp: { schema: xmppNetworkConfigSchema, create: createXmppNetwork as NetworkDefinition['create'] },
 };
 
 /** The networks running in one bridge, found by address scheme. */

@@ -1,0 +1,40 @@
+// @xmpp/component 0.13 ships no types; this is the part the bridge uses.
+declare module '@xmpp/component' {
+  import type { EventEmitter } from 'node:events';
+
+  export interface Element {
+    name: string;
+    attrs: Record<string, string | undefined>;
+    children: (Element | string)[];
+    getChild(name: string, xmlns?: string): Element | undefined;
+    getChildren(name: string, xmlns?: string): Element[];
+    getChildText(name: string, xmlns?: string): string | null;
+    getText(): string;
+    is(name: string, xmlns?: string): boolean;
+    toString(): string;
+  }
+
+  export interface JID {
+    local: string;
+    domain: string;
+    resource: string;
+    bare(): JID;
+    getLocal(unescape?: boolean): string;
+    toString(unescape?: boolean): string;
+  }
+
+  export interface Component extends EventEmitter {
+    status: string;
+    options: { service: string; domain: string };
+    reconnect: { stop(): void };
+    connect(service: string): Promise<void>;
+    open(options: { domain: string }): Promise<void>;
+    stop(): Promise<void>;
+    send(element: Element): Promise<void>;
+    iqCallee: { get(ns: string, name: string, handler: (context: { stanza: Element; from: JID }) => Element | Promise<Element>): void };
+  }
+
+  export function component(options: { service: string; domain: string; password: string }): Component;
+  export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Element | string | null | undefined | false)[]): Element;
+  export function jid(local: string, domain?: string, resource?: string): JID;
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import fc from 'fast-check';
+import { xmlSafe } from '../../src/networks/xmpp/xmpp-network.js';
+import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const isChat = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.getChildText('body') !== null;
+
+describe('XMPP network (component mode) against a real Prosody', () => {
+  let prosody: ProsodyServer;
+  let t: TestBridge;
+  let alice: Agent;
+
+  before(async () => {
+    prosody = await startProsody({ users: [['alice', 'alicepw'], ['mallory', 'mallorypw']], offline: true });
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE] }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+      ],
+    });
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+  });
+  after(async () => {
+    await alice?.stop();
+    await t?.stop();
+    await prosody?.destroy();
+  });
+
+  /** A visitor with an open conversation routed to alice (waits for her presence to count). */
+  async function visitor(): Promise<{ socket: V1Socket; self: string; jid: string; conversationId: string }> {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    assert.equal(opened.conversation.assignee, 'xmpp:alice@localhost');
+    return { socket, self: session.self, jid: `${session.self.slice(4)}@${prosody.componentDomain}`, conversationId: opened.conversation.id };
+  }
+
+  it('carries a visitor\'s message to the agent\'s client and the reply back', async () => {
+    const v = await visitor();
+    const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'x1', text: 'Hello from the shop' });
+    const stanza = await alice.next((s) => isChat(s) && s.attrs.from === v.jid);
+    assert.equal(stanza.attrs.type, 'chat');
+    assert.equal(stanza.getChildText('body'), 'Hello from the shop');
+    assert.equal(stanza.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id, sent.message.id);
+    assert.ok(stanza.getChild('request', 'urn:xmpp:receipts'));
+
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'agent-1' }, xml('body', {}, 'Hi! How can I help?'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+    assert.equal((await reply).text, 'Hi! How can I help?');
+    const receipt = await alice.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'agent-1');
+    assert.equal(receipt.attrs.from, v.jid);
+  });
+
+  it('shows two visitors as two JIDs and routes each reply to its own visitor', async () => {
+    const one = await visitor();
+    const two = await visitor();
+    assert.notEqual(one.jid, two.jid);
+    await call(one.socket, 'message:send', { conversationId: one.conversationId, clientId: 'a', text: 'I am one' });
+    await call(two.socket, 'message:send', { conversationId: two.conversationId, clientId: 'b', text: 'I am two' });
+    await alice.next((s) => isChat(s) && s.attrs.from === one.jid);
+    await alice.next((s) => isChat(s) && s.attrs.from === two.jid);
+    const atTwo = collect<Message>(two.socket, 'message');
+    const atOne = next<Message>(one.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: one.jid }, xml('body', {}, 'for one')));
+    assert.equal((await atOne).text, 'for one');
+    assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
+  });
+
+  it('turns the agent\'s presence into team availability', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    await call(socket, 'presence:subscribe', { team: 'support' });
+    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available);
+    await alice.send(xml('presence', {}, xml('show', {}, 'away')));
+    assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
+    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available);
+    await alice.send(xml('presence'));
+    assert.equal((await back).available, true);
+  });
+
+  it('maps chat states both ways (XEP-0085)', async () => {
+    const v = await visitor();
+    await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
+    const composing = await alice.next((s) => s.attrs.from === v.jid && Boolean(s.getChild('composing', 'http://jabber.org/protocol/chatstates')));
+    assert.equal(composing.getChildText('body'), null);
+    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    assert.deepEqual(await typing, { conversationId: v.conversationId, from: 'xmpp:alice@localhost', state: 'composing' });
+  });
+
+  it('maps receipts and displayed markers to delivered and read (XEP-0184, XEP-0333)', async () => {
+    const v = await visitor();
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'r', text: 'please confirm' });
+    await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'please confirm');
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'sent'), 5000, 'sent');
+    await alice.send(xml('message', { to: v.jid }, xml('received', { xmlns: 'urn:xmpp:receipts', id: sent.message.id })));
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'delivered');
+    await alice.send(xml('message', { to: v.jid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: sent.message.id })));
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'read'), 5000, 'read');
+  });
+
+  it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
+    const v = await visitor();
+    const received = collect<Message>(v.socket, 'message');
+    const stanza = () => xml('message', { type: 'chat', to: v.jid, id: 'dup-1' }, xml('body', {}, 'only once'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-dup-1' }));
+    await alice.send(stanza());
+    await alice.send(stanza());
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'after')));
+    await until(() => received.some((m) => m.text === 'after'), 5000, 'the later message');
+    assert.equal(received.filter((m) => m.text === 'only once').length, 1);
+  });
+
+  it('refuses a JID that is not in the visitor\'s conversation, with an XMPP error', async () => {
+    const v = await visitor();
+    const received = collect<Message>(v.socket, 'message');
+    const mallory = await connectAgent(prosody.c2sPort, 'mallory', 'mallorypw');
+    try {
+      await mallory.send(xml('message', { type: 'chat', to: v.jid, id: 'spam-1' }, xml('body', {}, 'buy now')));
+      const error = await mallory.next((s) => s.attrs.type === 'error' && s.attrs.id === 'spam-1');
+      assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+      assert.equal(received.length, 0);
+    } finally {
+      await mallory.stop();
+    }
+  });
+
+  it('carries any text intact through XML (property test: markup, ]]>, quotes, controls, emoji)', async () => {
+    const v = await visitor();
+    const alphabet = fc.constantFrom('<', '>', '&', ']]>', '"', "'", '\u0000', '\u0001', '\u001f', '\t', '\n', '\r', '\u007f', 'a', ' ', '\u{1F600}', 'é', '\u202E', '</body>', '<![CDATA[');
+    await fc.assert(
+      fc.asyncProperty(fc.array(alphabet, { minLength: 1, maxLength: 40 }).map((parts) => `x${parts.join('')}`), async (text) => {
+        const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `p-${Math.random()}`, text });
+        assert.equal(sent.ok, true);
+        const stanza = await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.message.id);
+        // XML 1.0 cannot carry C0 controls: they arrive as U+FFFD; everything else arrives as sent.
+        const expected = xmlSafe(text).replace(/\r\n?/g, '\n');
+        assert.equal(stanza.getChildText('body'), expected);
+      }),
+      { numRuns: 40 },
+    );
+    assert.equal(t.bridge.registry.get('xmpp')?.status().state, 'online');
+  });
+});

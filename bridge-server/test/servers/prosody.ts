@@ -1,0 +1,98 @@
+/**
+ * A real Prosody for the tests, in a temp folder on free loopback ports, stopped by PID.
+ * The config mirrors the one verified on these machines (component port, plain c2s on loopback).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+export interface ProsodyServer {
+  domain: string;
+  componentDomain: string;
+  componentSecret: string;
+  c2sPort: number;
+  componentPort: number;
+  dir: string;
+  /** Stops the server (SIGTERM, then SIGKILL if it lingers). */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and data. */
+  start(): Promise<void>;
+  /** Stops it and removes its folder. */
+  destroy(): Promise<void>;
+  register(user: string, password: string): void;
+}
+
+/** `offline`: keep messages for users who are offline (XEP-0160), off by default as in the sample. */
+export async function startProsody(options: { users?: [string, string][]; offline?: boolean } = {}): Promise<ProsodyServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, 'certs'));
+  const [c2sPort, componentPort] = [await freePort(), await freePort()];
+  const domain = 'localhost';
+  const componentDomain = 'web.localhost';
+  const componentSecret = 'component-secret-for-tests';
+  const configPath = join(dir, 'prosody.cfg.lua');
+  writeFileSync(
+    configPath,
+    `run_as_root = true
+pidfile = "${dir}/prosody.pid"
+data_path = "${dir}/data"
+certificates = "${dir}/certs"
+plugin_paths = {}
+log = { { levels = { min = "${process.env.PROSODY_LOG ?? 'error'}" }, to = "console" } }
+interfaces = { "127.0.0.1" }
+c2s_ports = { ${c2sPort} }
+c2s_direct_tls_ports = {}
+component_ports = { ${componentPort} }
+component_interface = "127.0.0.1"
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "register"; "posix"${options.offline ? '; "offline"' : ''} }
+modules_disabled = { "s2s"; "s2s_auth_certs"${options.offline ? '' : '; "offline"'} }
+authentication = "internal_plain"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+allow_registration = true
+limits = {}
+VirtualHost "${domain}"
+Component "${componentDomain}"
+  component_secret = "${componentSecret}"
+`,
+  );
+  let child: ChildProcess | undefined;
+
+  const server: ProsodyServer = {
+    domain,
+    componentDomain,
+    componentSecret,
+    c2sPort,
+    componentPort,
+    dir,
+    register(user, password) {
+      execFileSync('prosodyctl', ['--config', configPath, 'register', user, domain, password], { stdio: 'ignore' });
+    },
+    async start() {
+      child = spawn('prosody', ['-F', '--config', configPath], { stdio: ['ignore', 'inherit', 'inherit'] });
+      await Promise.race([
+        Promise.all([waitForPort(c2sPort), waitForPort(componentPort)]),
+        new Promise((_, reject) => child!.once('exit', (code) => reject(new Error(`prosody exited with ${code}`)))),
+      ]);
+    },
+    async stop() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async destroy() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  for (const [user, password] of options.users ?? []) server.register(user, password);
+  await server.start();
+  return server;
+}

@@ -1,0 +1,66 @@
+/** A real XMPP client (@xmpp/client) acting as a support agent in the tests. */
+import { type Client, client, xml } from '@xmpp/client';
+
+type Stanza = ReturnType<typeof xml>;
+
+export interface Agent {
+  xmpp: Client;
+  jid: string;
+  stanzas: Stanza[];
+  /** Resolves with the next stanza matching `predicate` (including ones already received). */
+  next(predicate: (stanza: Stanza) => boolean, timeoutMs?: number): Promise<Stanza>;
+  send(stanza: Stanza): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function connectAgent(port: number, username: string, password: string, options: { presence?: boolean } = {}): Promise<Agent> {
+  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password, resource: 'desk' });
+  const stanzas: Stanza[] = [];
+  const waiters = new Set<() => void>();
+  xmpp.on('error', () => undefined);
+  xmpp.on('stanza', (stanza: Stanza) => {
+    // Accept every subscription request, as an agent adding a visitor to its roster does.
+    if (stanza.is('presence') && stanza.attrs.type === 'subscribe') {
+      void xmpp.send(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
+    }
+    stanzas.push(stanza);
+    for (const wake of waiters) wake();
+  });
+  await xmpp.start();
+  if (options.presence !== false) await xmpp.send(xml('presence'));
+  return {
+    xmpp,
+    jid: `${username}@localhost`,
+    stanzas,
+    next(predicate, timeoutMs = 8000) {
+      return new Promise((resolve, reject) => {
+        let seen = 0;
+        const check = () => {
+          for (; seen < stanzas.length; seen++) {
+            const stanza = stanzas[seen]!;
+            if (predicate(stanza)) {
+              cleanup();
+              return resolve(stanza);
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for a stanza at ${username}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    send: (stanza) => xmpp.send(stanza),
+    async stop() {
+      await xmpp.stop().catch(() => undefined);
+    },
+  };
+}
+
+export { xml };
