@@ -78,6 +78,7 @@ export class Core {
       metrics: deps.metrics,
       onOutcome: (item, status, error) => this.reportOutcome(item, status, error),
     });
+    this.presence.onChange((presence) => this.sharePresence(presence));
     this.router = new Router({
       store: deps.store,
       registry: deps.registry,
@@ -382,6 +383,20 @@ export class Core {
     if (!party?.siteKey) return null;
     const candidates = await store.listConversations({ siteKey: party.siteKey, participant: to, state: 'open', limit: 50 });
     return candidates.find((c) => c.participants.includes(from)) ?? null;
+  }
+
+  /** Shows a web party's presence to the parties it talks with on other networks (its puppet's presence). */
+  private sharePresence(presence: Presence): void {
+    if (!presence.address.startsWith('web:')) return;
+    void (async () => {
+      const conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
+      const peers = new Set(conversations.flatMap((c) => c.participants).filter((p) => p !== presence.address));
+      for (const peer of peers) {
+        const network = this.deps.registry.forAddress(peer);
+        if (!network?.sharePresence || network.status().state !== 'online') continue;
+        await network.sharePresence({ from: presence.address, to: peer, status: presence.status, ...(presence.text !== undefined ? { text: presence.text } : {}) });
+      }
+    })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
 
   /** Asks each network to follow the presence of the team members it carries (agents on XMPP, ...). */

@@ -112,6 +112,8 @@ export interface Network {
   setTyping?(input: { conversation: Conversation; from: Address; to: Address; state: TypingState }): Promise<void>;
   subscribePresence?(addresses: Address[]): Promise<void>;
   markRead?(input: { conversation: Conversation; reader: Address; message: Message }): Promise<void>;
+  /** Shows `from`'s presence (a visitor's) to `to`, a party of this network it talks with. */
+  sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { xmlSafe } from '../../src/networks/xmpp/xmpp-network.js';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -71,6 +71,18 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.send(xml('message', { type: 'chat', to: one.jid }, xml('body', {}, 'for one')));
     assert.equal((await atOne).text, 'for one');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
+  });
+
+  it('shows the visitor online to the agent while its page is open, offline after the grace period', async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'hello', text: 'hello' });
+    const online = await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === undefined);
+    assert.equal(online.getChild('show'), undefined);
+    await call(v.socket, 'presence:set', { status: 'away' });
+    const away = await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.getChildText('show') === 'away');
+    assert.ok(away);
+    v.socket.disconnect();
+    await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
   });
 
   it('turns the agent\'s presence into team availability', async () => {
@@ -146,5 +158,37 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       { numRuns: 40 },
     );
     assert.equal(t.bridge.registry.get('xmpp')?.status().state, 'online');
+  });
+
+  it('turns a server error into a failed status with the reason (service-unavailable)', async () => {
+    const { socket } = await connect(t, agentAuth('carol'));
+    const conversationId = (await call(socket, 'conversation:open', { to: 'xmpp:nobody@localhost' })).conversation.id;
+    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const sent = await call(socket, 'message:send', { conversationId, clientId: 'lost', text: 'anyone?' });
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 8000, 'the failed status');
+    const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
+    assert.match(failed.error!.message, /service-unavailable/);
+  });
+
+  it('keeps messages while Prosody is down and delivers them after, in order, once', async () => {
+    const v = await visitor();
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    await prosody.stop();
+    await until(() => t.bridge.registry.get('xmpp')?.status().state !== 'online', 10_000, 'the bridge to notice');
+    const ready = await fetch(`${t.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.notEqual((await ready.json()).networks.xmpp.state, 'online');
+    const sent: Message[] = [];
+    for (const text of ['one', 'two', 'three']) sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `outage-${text}`, text })).message);
+    await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.error?.code === 'unavailable')), 5000, 'the waiting notices');
+
+    await prosody.start();
+    await alice.stop();
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 30_000, 'the component to reconnect');
+    for (const m of sent) await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === m.id, 15_000);
+    const arrived = alice.stanzas.filter((s) => isChat(s) && s.attrs.from === v.jid).map((s) => s.getChildText('body'));
+    assert.deepEqual(arrived, ['one', 'two', 'three']);
+    await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 5000, 'sent statuses');
   });
 });

@@ -80,6 +80,8 @@ export function createXmppNetwork({ config, sink, logger }: NetworkContext<XmppN
   const nicknamed = new Set<string>();
   /** Bridge message id -> the agent's own stanza id, for XEP-0333 markers (most recent only). */
   const stanzaIds = new Map<string, string>();
+  /** Visitor -> agent pairs whose directed presence is out (a first message brings it otherwise). */
+  const introduced = new Set<string>();
   const STANZA_IDS_KEPT = 10_000;
 
   const xmpp: Component = component({ service: config.service, domain: config.domain, password: config.password });
@@ -129,6 +131,7 @@ export function createXmppNetwork({ config, sink, logger }: NetworkContext<XmppN
   });
   xmpp.on('disconnect', () => {
     if (stopped) return;
+    introduced.clear();
     for (const agent of watched) updateAgent(agent, null);
     setStatus({ state: 'offline', reason: 'connection to the XMPP server lost' });
     reconnector.schedule();
@@ -293,6 +296,11 @@ export function createXmppNetwork({ config, sink, logger }: NetworkContext<XmppN
     async send({ message, to, fromName }: OutboundMessage): Promise<SendResult> {
       const from = puppetJid(message.from, config.domain);
       const toJid = jidOfAddress(to);
+      if (message.from.startsWith('web:') && !introduced.has(`${message.from} ${to}`)) {
+        // The visitor is there (it just wrote): show it online to the agent before its first words.
+        await sendStanza(xml('presence', { from, to: toJid }));
+        introduced.add(`${message.from} ${to}`);
+      }
       const introduce = fromName !== undefined && !nicknamed.has(`${from} ${toJid}`);
       await sendStanza(
         xml(
@@ -318,6 +326,14 @@ export function createXmppNetwork({ config, sink, logger }: NetworkContext<XmppN
           xml('no-store', { xmlns: NS.hints }),
         ),
       );
+    },
+    async sharePresence({ from, to, status: shown, text }) {
+      // RFC 6121 section 4.6: directed presence from the visitor's JID, no subscription needed.
+      const show = shown === 'away' ? 'away' : shown === 'busy' ? 'dnd' : null;
+      const attrs = { from: puppetJid(from, config.domain), to: jidOfAddress(to), ...(shown === 'offline' ? { type: 'unavailable' } : {}) };
+      await sendStanza(xml('presence', attrs, show ? xml('show', {}, show) : null, text ? xml('status', {}, xmlSafe(text)) : null));
+      if (shown === 'offline') introduced.delete(`${from} ${to}`);
+      else introduced.add(`${from} ${to}`);
     },
     async markRead({ reader, message }) {
       // XEP-0333: the visitor displayed the agent's message (named by the agent's own stanza id).
