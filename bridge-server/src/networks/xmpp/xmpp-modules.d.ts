@@ -38,3 +38,16 @@ declare module '@xmpp/component' {
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Element | string | null | undefined | false)[]): Element;
   export function jid(local: string, domain?: string, resource?: string): JID;
 }
+
+// @xmpp/client 0.14 ships no types either; the bridge uses the same surface as the component.
+declare module '@xmpp/client' {
+  import type { Component, Element, JID } from '@xmpp/component';
+
+  export interface Client extends Component {
+    jid: JID | null;
+    start(): Promise<unknown>;
+  }
+
+  export function client(options: { service: string; domain: string; username: string; password: string; resource?: string }): Client;
+  export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Element | string | null | undefined | false)[]): Element;
+}

@@ -1,0 +1,137 @@
+/**
+ * Client mode: for XMPP servers where no component can be added, the bridge logs in as one bot
+ * account (RFC 6120 client). Each visitor's message reaches the agent from the bot, prefixed
+ * `[name #ref]`. The agent answers the latest visitor by simply replying, or any visitor with
+ * `#ref text`. Fewer features than component mode: visitors are not contacts of their own and have
+ * no presence; typing and receipts apply to the agent's latest conversation.
+ */
+import type { Address, Conversation } from '@switchboard/protocol';
+import { client } from '@xmpp/client';
+import { type Element, xml } from '@xmpp/component';
+import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, SendResult } from '../network.js';
+import { addressOfJid, jidOfAddress } from './addresses.js';
+import { AgentPresence } from './agents.js';
+import { XmppSession } from './session.js';
+import { NS, chatStateOf, confirmationsOf, errorReasonOf, xmlSafe } from './stanzas.js';
+import type { XmppClientConfig } from './xmpp-network.js';
+
+const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
+const ADDRESSED = /^#([0-9a-z]{4,12})\s+([\s\S]+)$/i;
+const HELP =
+  'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
+
+/** A short, stable reference for a conversation: the tail of its random id. */
+function refOf(conversation: Conversation): string {
+  return conversation.id.slice(-5).toLowerCase();
+}
+
+export function createClientNetwork({ config, sink, logger }: NetworkContext<XmppClientConfig>): Network {
+  const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
+  const botJid = `${config.username}@${config.domain}`;
+  const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
+  /** ref -> conversation id, and each agent's latest conversation (both from what the bot relayed). */
+  const refs = new Map<string, string>();
+  const latest = new Map<Address, string>();
+  const stanzaIds = new Map<string, string>();
+
+  const session: XmppSession = new XmppSession(entity, {
+    service: config.service,
+    domain: config.domain,
+    connectTimeoutSeconds: config.connectTimeoutSeconds,
+    sink,
+    logger,
+    onOnline: () => {
+      logger.info({ jid: botJid }, 'xmpp bot online');
+      session.trySend(xml('presence')); // RFC 6121 section 4.2: initial presence, so the bot gets presence
+      agents.onOnline();
+    },
+    onOffline: () => agents.onOffline(),
+    onStanza: (stanza) => {
+      if (stanza.is('message')) void onMessage(stanza);
+      else if (stanza.is('presence')) onPresence(stanza);
+    },
+  });
+  const agents = new AgentPresence(sink, (stanza) => session.trySend(stanza));
+
+  function onPresence(stanza: Element): void {
+    if (stanza.attrs.type === 'subscribe' && stanza.attrs.from) {
+      session.trySend(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
+      return;
+    }
+    agents.handle(stanza);
+  }
+
+  const reply = (to: string, text: string) => session.trySend(xml('message', { type: 'chat', to }, xml('body', {}, text)));
+
+  async function onMessage(stanza: Element): Promise<void> {
+    const { from, type, id } = stanza.attrs;
+    if (!from) return;
+    if (type === 'error') {
+      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza) });
+      return;
+    }
+    const agent = addressOfJid(from);
+    const { delivered, read } = confirmationsOf(stanza);
+    if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
+    if (read) sink.receipt({ messageId: read, status: 'read' });
+    const body = stanza.getChildText('body');
+    if (!body) {
+      const state = chatStateOf(stanza);
+      const conversationId = latest.get(agent);
+      if (state && conversationId) sink.typing({ from: agent, conversationId, state });
+      return;
+    }
+    const addressed = ADDRESSED.exec(body.trim());
+    const conversationId = addressed ? refs.get(addressed[1]!.toLowerCase()) : latest.get(agent);
+    if (!conversationId) {
+      reply(from, addressed ? `No conversation has the ref #${addressed[1]}. ${HELP}` : `No visitor has written to you yet. ${HELP}`);
+      return;
+    }
+    const text = addressed ? addressed[2]! : body;
+    const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
+    const stored = await sink.message({ network: 'xmpp', from: agent, to: botAddress, conversationId, text, ...(originId ? { remoteId: `${agent}/${originId}` } : {}) });
+    if (!stored) {
+      reply(from, 'This conversation is not yours; your message was not delivered.');
+      return;
+    }
+    latest.set(agent, conversationId);
+    if (originId) stanzaIds.set(stored.id, originId);
+    if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+  }
+
+  return {
+    scheme: 'xmpp',
+    capabilities: CAPABILITIES,
+    deliversFromStore: false,
+    status: () => session.status,
+    start: () => session.start(),
+    stop: () => session.stop(),
+    async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+      const ref = refOf(conversation);
+      refs.set(ref, conversation.id);
+      const name = fromName ?? message.from.replace(/^web:/, '');
+      await session.send(
+        xml(
+          'message',
+          { type: 'chat', to: jidOfAddress(to), id: message.id },
+          xml('body', {}, xmlSafe(`[${name} #${ref}] ${message.text}`)),
+          xml('origin-id', { xmlns: NS.sid, id: message.id }),
+          xml('request', { xmlns: NS.receipts }),
+          xml('markable', { xmlns: NS.markers }),
+        ),
+      );
+      latest.set(to, conversation.id);
+      return { remoteId: message.id, status: 'sent' };
+    },
+    async setTyping({ to, state }) {
+      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+    },
+    async markRead({ message }) {
+      const stanzaId = stanzaIds.get(message.id);
+      if (stanzaId) await session.send(xml('message', { to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
+    },
+    async subscribePresence(addresses: Address[]) {
+      agents.watch(addresses, session.status.state === 'online');
+    },
+  };
+}

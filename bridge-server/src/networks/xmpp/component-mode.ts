@@ -1,0 +1,165 @@
+/**
+ * Component mode (XEP-0114): the bridge owns a domain, and every website visitor is a JID of its
+ * own under it, so an agent's ordinary client (Gajim, Conversations, Dino) sees each visitor as a
+ * separate contact with presence. Messages are RFC 6121 `chat` messages carrying XEP-0359
+ * origin-id (the bridge's message id), XEP-0184 receipt requests, XEP-0333 markable, XEP-0085
+ * chat states and XEP-0172 nick. Text reaches XML only through the library's escaping.
+ */
+import type { Address } from '@switchboard/protocol';
+import { type Element, component, xml } from '@xmpp/component';
+import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, SendResult } from '../network.js';
+import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from './addresses.js';
+import { AgentPresence } from './agents.js';
+import { XmppSession } from './session.js';
+import { NS, chatStateOf, confirmationsOf, errorReasonOf, showOf, xmlSafe } from './stanzas.js';
+import type { XmppComponentConfig } from './xmpp-network.js';
+
+const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
+/** Bridge message id -> the agent's own stanza id, for XEP-0333 markers (the most recent ones). */
+const STANZA_IDS_KEPT = 10_000;
+
+export function createComponentNetwork({ config, sink, logger }: NetworkContext<XmppComponentConfig>): Network {
+  const entity = component({ service: config.service, domain: config.domain, password: config.password });
+  const nicknamed = new Set<string>();
+  const stanzaIds = new Map<string, string>();
+  /** Visitor -> agent pairs whose directed presence is out (a first message brings it otherwise). */
+  const introduced = new Set<string>();
+  const session: XmppSession = new XmppSession(entity, {
+    service: config.service,
+    domain: config.domain,
+    connectTimeoutSeconds: config.connectTimeoutSeconds,
+    sink,
+    logger,
+    onOnline: () => {
+      logger.info({ domain: config.domain }, 'xmpp component online');
+      agents.onOnline();
+    },
+    onOffline: () => {
+      introduced.clear();
+      agents.onOffline();
+    },
+    onStanza: (stanza) => {
+      if (stanza.is('message')) void onMessage(stanza);
+      else if (stanza.is('presence')) onPresence(stanza);
+    },
+  });
+  const agents = new AgentPresence(sink, (stanza) => session.trySend(stanza), config.domain);
+
+  // XEP-0030: say what the visitors' JIDs support, so clients send receipts and chat states.
+  entity.iqCallee.get(NS.discoInfo, 'query', () =>
+    xml(
+      'query',
+      { xmlns: NS.discoInfo },
+      xml('identity', { category: 'gateway', type: 'web', name: 'Switchboard' }),
+      ...[NS.discoInfo, NS.chatStates, NS.receipts, NS.markers, NS.sid, NS.nick].map((feature) => xml('feature', { var: feature })),
+    ),
+  );
+
+  function onPresence(stanza: Element): void {
+    const { from, to, type } = stanza.attrs;
+    if (!from || !to) return;
+    if (type === 'subscribe') {
+      // An agent adding a visitor to its roster: accept.
+      session.trySend(xml('presence', { type: 'subscribed', from: to, to: from }));
+      return;
+    }
+    if (type === 'probe') {
+      session.trySend(xml('presence', { from: to, to: from }));
+      return;
+    }
+    agents.handle(stanza);
+  }
+
+  async function onMessage(stanza: Element): Promise<void> {
+    const { from, to, type, id } = stanza.attrs;
+    if (!from || !to) return;
+    if (type === 'error') {
+      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza) });
+      return;
+    }
+    const party = partyOfPuppet(to, config.domain);
+    if (!party) return;
+    const sender = addressOfJid(from);
+    const { delivered, read } = confirmationsOf(stanza);
+    if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
+    if (read) sink.receipt({ messageId: read, status: 'read' });
+    const body = stanza.getChildText('body');
+    if (!body) {
+      const state = chatStateOf(stanza);
+      if (state) sink.typing({ from: sender, to: party, state });
+      return;
+    }
+    // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
+    const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
+    const stored = await sink.message({ network: 'xmpp', from: sender, to: party, text: body, ...(originId ? { remoteId: `${sender}/${originId}` } : {}) });
+    if (!stored) {
+      session.trySend(
+        xml(
+          'message',
+          { type: 'error', from: to, to: from, ...(id ? { id } : {}) },
+          xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'This visitor is not in a conversation with you; your message was not delivered.')),
+        ),
+      );
+      return;
+    }
+    if (originId) {
+      stanzaIds.set(stored.id, originId);
+      if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
+    }
+    // XEP-0184: the bridge stored it for the visitor; acknowledge on the visitor's behalf.
+    if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+  }
+
+  return {
+    scheme: 'xmpp',
+    capabilities: CAPABILITIES,
+    deliversFromStore: false,
+    status: () => session.status,
+    start: () => session.start(),
+    stop: () => session.stop(),
+    async send({ message, to, fromName }: OutboundMessage): Promise<SendResult> {
+      const from = puppetJid(message.from, config.domain);
+      const toJid = jidOfAddress(to);
+      const pair = `${message.from} ${to}`;
+      if (message.from.startsWith('web:') && !introduced.has(pair)) {
+        // The visitor is there (it just wrote): show it online to the agent before its first words.
+        await session.send(xml('presence', { from, to: toJid }));
+        introduced.add(pair);
+      }
+      const introduce = fromName !== undefined && !nicknamed.has(pair);
+      await session.send(
+        xml(
+          'message',
+          { type: 'chat', from, to: toJid, id: message.id },
+          xml('body', {}, xmlSafe(message.text)),
+          xml('origin-id', { xmlns: NS.sid, id: message.id }),
+          xml('request', { xmlns: NS.receipts }),
+          xml('markable', { xmlns: NS.markers }),
+          xml('active', { xmlns: NS.chatStates }),
+          introduce ? xml('nick', { xmlns: NS.nick }, xmlSafe(fromName)) : null,
+        ),
+      );
+      if (introduce) nicknamed.add(pair);
+      return { remoteId: message.id, status: 'sent' };
+    },
+    async setTyping({ from, to, state }) {
+      await session.send(xml('message', { type: 'chat', from: puppetJid(from, config.domain), to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+    },
+    async markRead({ reader, message }) {
+      // XEP-0333: the visitor displayed the agent's message (named by the agent's own stanza id).
+      const stanzaId = stanzaIds.get(message.id);
+      if (stanzaId) await session.send(xml('message', { from: puppetJid(reader, config.domain), to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
+    },
+    async sharePresence({ from, to, status, text }) {
+      // RFC 6121 section 4.6: directed presence from the visitor's JID, no subscription needed.
+      const show = showOf(status);
+      const attrs = { from: puppetJid(from, config.domain), to: jidOfAddress(to), ...(status === 'offline' ? { type: 'unavailable' } : {}) };
+      await session.send(xml('presence', attrs, show ? xml('show', {}, show) : null, text ? xml('status', {}, xmlSafe(text)) : null));
+      if (status === 'offline') introduced.delete(`${from} ${to}`);
+      else introduced.add(`${from} ${to}`);
+    },
+    async subscribePresence(addresses: Address[]) {
+      agents.watch(addresses, session.status.state === 'online');
+    },
+  };
+}

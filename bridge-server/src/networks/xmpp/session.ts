@@ -1,0 +1,138 @@
+/**
+ * One XMPP connection (component or client) kept up by the bridge's shared Reconnector: connect,
+ * open the stream, wait for `online` (authentication and, for clients, binding happen in between),
+ * and reconnect with backoff after a drop.
+ */
+import type { Element } from '@xmpp/component';
+import type { Logger } from 'pino';
+import { Reconnector } from '../../util/backoff.js';
+import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
+
+export interface XmppEntity {
+  status: string;
+  reconnect: { stop(): void };
+  connect(service: string): Promise<unknown>;
+  open(options: { domain: string }): Promise<unknown>;
+  stop(): Promise<unknown>;
+  send(element: Element): Promise<unknown>;
+  // Listeners take each event's own arguments.
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+export interface SessionOptions {
+  service: string;
+  domain: string;
+  connectTimeoutSeconds: number;
+  sink: InboundSink;
+  logger: Logger;
+  onOnline(): void;
+  onOffline(): void;
+  onStanza(stanza: Element): void;
+}
+
+export class XmppSession {
+  private current: NetworkStatus = { state: 'offline', reason: 'not started' };
+  private stopped = false;
+  private readonly reconnector: Reconnector;
+
+  constructor(
+    private readonly entity: XmppEntity,
+    private readonly options: SessionOptions,
+  ) {
+    entity.reconnect.stop(); // the bridge's shared Reconnector drives reconnection, with backoff
+    this.reconnector = new Reconnector(
+      () => this.connectOnce(),
+      (error, attempt, delayMs) => {
+        options.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'xmpp connection failed');
+        this.setStatus({ state: 'offline', reason: (error as Error).message });
+      },
+    );
+    entity.on('online', () => {
+      this.setStatus({ state: 'online' });
+      options.onOnline();
+    });
+    entity.on('disconnect', () => {
+      if (this.stopped) return;
+      options.onOffline();
+      this.setStatus({ state: 'offline', reason: 'connection to the XMPP server lost' });
+      this.reconnector.schedule();
+    });
+    entity.on('error', (error: Error) => options.logger.debug({ err: error }, 'xmpp error'));
+    entity.on('stanza', (stanza: Element) => {
+      try {
+        options.onStanza(stanza);
+      } catch (error) {
+        options.logger.warn({ err: error }, 'xmpp stanza not handled');
+      }
+    });
+  }
+
+  get status(): NetworkStatus {
+    return this.current;
+  }
+
+  private setStatus(next: NetworkStatus): void {
+    this.current = next;
+    this.options.sink.status('xmpp', next);
+  }
+
+  private connectOnce(): Promise<void> {
+    const { entity, options } = this;
+    this.setStatus({ state: 'connecting' });
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`no answer from ${options.service} within ${options.connectTimeoutSeconds} s`)), options.connectTimeoutSeconds * 1000);
+      const onOnline = () => done();
+      const onError = (error: Error) => done(error);
+      function done(error?: Error) {
+        clearTimeout(timer);
+        entity.off('online', onOnline);
+        entity.off('error', onError);
+        if (error) {
+          entity.stop().catch(() => undefined);
+          reject(error);
+        } else resolve();
+      }
+      entity.once('online', onOnline);
+      entity.once('error', onError);
+      entity
+        .connect(options.service)
+        .then(() => entity.open({ domain: options.domain }))
+        .catch(onError);
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      await this.connectOnce();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'xmpp: first connection failed; retrying in the background');
+      this.setStatus({ state: 'offline', reason: (error as Error).message });
+      this.reconnector.schedule();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reconnector.stop();
+    await this.entity.stop().catch(() => undefined);
+    this.current = { state: 'offline', reason: 'stopped' };
+  }
+
+  /** Sends now, or fails with a retryable error so the outbox keeps the message. */
+  async send(element: Element): Promise<void> {
+    if (this.current.state !== 'online') throw new NetworkError(`xmpp is ${this.current.state}`, true);
+    try {
+      await this.entity.send(element);
+    } catch (error) {
+      throw new NetworkError((error as Error).message, true);
+    }
+  }
+
+  /** Sends if online; for notices that matter only now (presence, chat states). */
+  trySend(element: Element): void {
+    if (this.current.state === 'online') this.entity.send(element).catch(() => undefined);
+  }
+}

@@ -1,0 +1,64 @@
+/** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
+import type { PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Element } from '@xmpp/component';
+
+export const NS = {
+  chatStates: 'http://jabber.org/protocol/chatstates', // XEP-0085
+  receipts: 'urn:xmpp:receipts', // XEP-0184
+  markers: 'urn:xmpp:chat-markers:0', // XEP-0333
+  sid: 'urn:xmpp:sid:0', // XEP-0359
+  nick: 'http://jabber.org/protocol/nick', // XEP-0172
+  hints: 'urn:xmpp:hints', // XEP-0334
+  stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas', // RFC 6120 section 8.3
+  discoInfo: 'http://jabber.org/protocol/disco#info', // XEP-0030
+} as const;
+
+/**
+ * Characters XML 1.0 cannot carry at all (section 2.2: C0 controls but tab, LF and CR; U+FFFE,
+ * U+FFFF): a stanza holding one is a stream error that would close the connection. They become
+ * U+FFFD, so the rest of the text still arrives. The XML library escapes everything else.
+ */
+export function xmlSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
+}
+
+/** RFC 6121 section 4.7.2.1 `show` -> the uniform presence. */
+export function presenceOf(stanza: Element): PresenceStatus {
+  if (stanza.attrs.type === 'unavailable') return 'offline';
+  switch (stanza.getChildText('show')) {
+    case 'away':
+    case 'xa':
+      return 'away';
+    case 'dnd':
+      return 'busy';
+    default:
+      return 'available';
+  }
+}
+
+/** The uniform presence -> RFC 6121 `show` (null for plain available). */
+export function showOf(status: PresenceStatus): string | null {
+  return status === 'away' ? 'away' : status === 'busy' ? 'dnd' : null;
+}
+
+/** XEP-0085: composing -> composing; active, paused, inactive, gone -> paused. */
+export function chatStateOf(stanza: Element): TypingState | null {
+  const state = stanza.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.chatStates);
+  if (!state) return null;
+  return state.name === 'composing' ? 'composing' : 'paused';
+}
+
+/** The message id a XEP-0184 receipt or XEP-0333 displayed marker confirms, if any. */
+export function confirmationsOf(stanza: Element): { delivered?: string; read?: string } {
+  const delivered = stanza.getChild('received', NS.receipts)?.attrs.id;
+  const read = stanza.getChild('displayed', NS.markers)?.attrs.id;
+  return { ...(delivered ? { delivered } : {}), ...(read ? { read } : {}) };
+}
+
+/** A readable reason from an error stanza (RFC 6120 section 8.3): condition and text. */
+export function errorReasonOf(stanza: Element): string {
+  const error = stanza.getChild('error');
+  const condition = error?.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
+  const text = error?.getChildText('text', NS.stanzas);
+  return `${condition}${text ? `: ${text}` : ''}`;
+}

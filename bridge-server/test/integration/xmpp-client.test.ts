@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const BOT = 'switchboard@localhost';
+const fromBot = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) && stanza.getChildText('body') !== null;
+
+describe('XMPP network (client mode, one bot account) against a real Prosody', () => {
+  let prosody: ProsodyServer;
+  let t: TestBridge;
+  let alice: Agent;
+
+  before(async () => {
+    prosody = await startProsody({ users: [['alice', 'alicepw'], ['switchboard', 'botpw']], offline: true });
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE] }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'xmpp', mode: 'client', service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: 'localhost', username: 'switchboard', password: 'botpw' },
+      ],
+    });
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+  });
+  after(async () => {
+    await alice?.stop();
+    await t?.stop();
+    await prosody?.destroy();
+  });
+
+  async function visitor(): Promise<{ socket: V1Socket; conversationId: string }> {
+    const { socket } = await connect(t, { siteKey: SITE });
+    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    assert.equal(opened.conversation.assignee, 'xmpp:alice@localhost');
+    return { socket, conversationId: opened.conversation.id };
+  }
+
+  it('relays a visitor through the bot with a name and ref, and the plain reply goes to the latest visitor', async () => {
+    const v = await visitor();
+    await call(v.socket, 'profile:update', { name: 'Dana' });
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c1', text: 'Is the tent waterproof?' });
+    const stanza = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Is the tent waterproof?'));
+    assert.match(stanza.getChildText('body')!, /^\[Dana #[0-9a-f]{5}\] Is the tent waterproof\?$/);
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'Yes, 3000 mm.')));
+    assert.equal((await reply).text, 'Yes, 3000 mm.');
+  });
+
+  it('lets the agent address any visitor with #ref, and explains an unknown ref', async () => {
+    const first = await visitor();
+    const second = await visitor();
+    await call(first.socket, 'message:send', { conversationId: first.conversationId, clientId: 'f', text: 'first visitor here' });
+    const firstStanza = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('first visitor here'));
+    const ref = /#([0-9a-f]{5})\]/.exec(firstStanza.getChildText('body')!)![1]!;
+    await call(second.socket, 'message:send', { conversationId: second.conversationId, clientId: 's', text: 'second visitor here' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('second visitor here'));
+    const atSecond = collect<Message>(second.socket, 'message');
+    const atFirst = next<Message>(first.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, `#${ref} this is for the first one`)));
+    assert.equal((await atFirst).text, 'this is for the first one');
+    assert.equal(atSecond.filter((m) => m.from === 'xmpp:alice@localhost').length, 0);
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, '#zzzzz who is this')));
+    const help = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').startsWith('No conversation has the ref #zzzzz'));
+    assert.ok(help);
+  });
+
+  it('follows the agent\'s presence, and maps receipts and chat states for the latest visitor', async () => {
+    const v = await visitor();
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'rc', text: 'receipt please' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('receipt please'));
+    await alice.send(xml('message', { to: BOT }, xml('received', { xmlns: 'urn:xmpp:receipts', id: sent.message.id })));
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'delivered');
+    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    assert.equal((await typing).state, 'composing');
+    const away = next<TeamAvailability>(v.socket, 'team:availability', (a) => !a.available);
+    await alice.send(xml('presence', {}, xml('show', {}, 'dnd')));
+    assert.equal((await away).available, false);
+    const back = next<TeamAvailability>(v.socket, 'team:availability', (a) => a.available);
+    await alice.send(xml('presence'));
+    assert.equal((await back).available, true);
+  });
+});
