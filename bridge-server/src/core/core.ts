@@ -76,7 +76,7 @@ export class Core {
       registry: deps.registry,
       logger: deps.logger,
       metrics: deps.metrics,
-      onOutcome: (item, status, error) => this.reportOutcome(item, status, error),
+      onOutcome: (item, status, error, changed) => this.reportOutcome(item, status, error, changed),
     });
     this.presence.onChange((presence) => this.sharePresence(presence));
     this.router = new Router({
@@ -330,9 +330,8 @@ export class Core {
     this.deps.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
   }
 
-  private async reportOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody): Promise<void> {
+  private async reportOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): Promise<void> {
     const { message } = item;
-    const changed = status === 'accepted' ? null : await this.deps.store.advanceStatus(message.id, status);
     // A failure for one recipient does not undo a delivery to another: report only real changes
     // (and the "kept, will retry" notices, which change nothing stored).
     if (changed || (status === 'accepted' && error)) {

@@ -4,7 +4,7 @@
  * offline its items wait; a retryable failure is retried with backoff; a permanent one fails the
  * message. Every outcome is reported as a status.
  */
-import type { ErrorBody, MessageStatus } from '@switchboard/protocol';
+import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { NetworkError } from '../networks/network.js';
@@ -18,8 +18,11 @@ export interface OutboxDeps {
   registry: NetworkRegistry;
   logger: Logger;
   metrics: Metrics;
-  /** Reports an outcome to the sender; `error` explains a wait or a failure. */
-  onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody): Promise<void>;
+  /**
+   * Reports an outcome to the sender; `error` explains a wait or a failure; `changed` is the
+   * message when the store moved its status (undefined: nothing was written).
+   */
+  onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): Promise<void>;
   backoff?: BackoffOptions;
   /** After this many failed attempts a message is failed for good. */
   maxAttempts?: number;
@@ -120,19 +123,20 @@ export class OutboxWorker {
             conversation: toWireConversation(conversation),
             ...(sender?.name ? { fromName: sender.name } : {}),
           });
-          await store.completeOutbox(item.id);
+          const status = result.status ?? 'sent';
+          const changed = await store.completeOutbox(item.id, status);
           this.reportedWaiting.delete(item.message.id);
           metrics.messages.inc({ network: networkId, direction: 'out' });
-          await this.deps.onOutcome(item, result.status ?? 'sent');
+          await this.deps.onOutcome(item, status, undefined, changed);
         } catch (error) {
           const retryable = error instanceof NetworkError ? error.retryable : true;
           const reason = error instanceof Error ? error.message : String(error);
           const attempts = item.attempts + 1;
           if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
-            await store.completeOutbox(item.id);
+            const changed = await store.completeOutbox(item.id, 'failed');
             this.reportedWaiting.delete(item.message.id);
             logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
-            await this.deps.onOutcome(item, 'failed', { code: retryable ? 'unavailable' : 'bad_request', message: `${networkId}: ${reason}` });
+            await this.deps.onOutcome(item, 'failed', { code: retryable ? 'unavailable' : 'bad_request', message: `${networkId}: ${reason}` }, changed);
             continue;
           }
           const next = Date.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);

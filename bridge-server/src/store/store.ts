@@ -107,7 +107,11 @@ export interface Store {
 
   /** A network's outbox items in the order they were queued (the worker keeps that order). */
   pendingOutbox(network: string, limit: number, afterId?: number): Promise<OutboxItem[]>;
-  completeOutbox(id: number): Promise<void>;
+  /**
+   * Removes an outbox item; with `status`, also moves the message's status forward in the same
+   * write (as advanceStatus), returning the message when its status changed.
+   */
+  completeOutbox(id: number, status?: MessageStatus): Promise<Message | null>;
   retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;

@@ -114,8 +114,11 @@ describe('SQLite store', () => {
     const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
     assert.equal(retried.attempts, 1);
     assert.ok(retried.nextAttemptAt > Date.now());
-    await store.completeOutbox(items[0]!.id);
+    assert.equal(await store.completeOutbox(items[0]!.id), null);
     assert.equal(await store.outboxDepth('xmpp'), 2);
+    const sent = await store.completeOutbox(items[1]!.id, 'sent');
+    assert.deepEqual([sent?.id, sent?.status], [items[1]!.message.id, 'sent']);
+    assert.equal(await store.outboxDepth('xmpp'), 1);
   });
 
   it('finds open conversations, queues, and keeps its cache in step with the database', async () => {

@@ -7,16 +7,24 @@
 import type { Address } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
 
+/**
+ * Servers case-fold localparts (RFC 7622 section 3.3), but ids may be case-sensitive (a website's
+ * user ids, SIP users): an uppercase letter is written `^` + its lowercase, and `^` itself `^^`.
+ */
+const foldCase = (local: string) => local.replace(/[\^A-Z]/g, (c) => (c === '^' ? '^^' : `^${c.toLowerCase()}`));
+const unfoldCase = (local: string) => local.replace(/\^([\^a-z])/g, (_, c: string) => (c === '^' ? '^' : c.toUpperCase()));
+
 export function puppetJid(address: Address, domain: string): string {
-  const local = address.startsWith('web:') ? address.slice(4) : address;
-  return jid(local, domain).toString();
+  // A web id holds no ':' (the short form); anything else keeps its scheme, so both read back.
+  const local = address.startsWith('web:') && !address.slice(4).includes(':') ? address.slice(4) : address;
+  return jid(foldCase(local), domain).toString();
 }
 
 /** The party a puppet JID stands for, or null for a JID outside the component's domain. */
 export function partyOfPuppet(puppet: string, domain: string): Address | null {
   const parsed = jid(puppet);
   if (parsed.domain.toLowerCase() !== domain.toLowerCase() || !parsed.local) return null;
-  const local = parsed.getLocal(true);
+  const local = unfoldCase(parsed.getLocal(true).toLowerCase());
   return (local.includes(':') ? local : `web:${local}`) as Address;
 }
 

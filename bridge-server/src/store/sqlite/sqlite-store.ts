@@ -249,6 +249,7 @@ export class SqliteStore implements Store {
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      outboxMessage: db.prepare<[number], { message_id: string }>('SELECT message_id FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
@@ -463,16 +464,20 @@ export class SqliteStore implements Store {
   }
 
   async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
-    return this.write((): Message | null => {
-      const row = this.statements.getMessage.get(id);
-      if (!row) return null;
-      const current = row.status;
-      const forward =
-        status === 'failed' ? current === 'accepted' || current === 'sent' : current !== 'failed' ? STATUS_RANK[status] > STATUS_RANK[current] : status !== 'accepted';
-      if (!forward) return null;
-      this.statements.setStatus.run(status, id);
-      return toMessage({ ...row, status });
-    });
+    return this.write(() => this.advance(id, status));
+  }
+
+  /** Moves a status forward inside the current write; the message when it changed. */
+  private advance(id: string, status: MessageStatus): Message | null {
+    const row = this.statements.getMessage.get(id);
+    if (!row) return null;
+    const current = row.status;
+    // Failed only before delivery; after a failure, a later success (a retry) still counts.
+    const forward =
+      status === 'failed' ? current === 'accepted' || current === 'sent' : current !== 'failed' ? STATUS_RANK[status] > STATUS_RANK[current] : status !== 'accepted';
+    if (!forward) return null;
+    this.statements.setStatus.run(status, id);
+    return toMessage({ ...row, status });
   }
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
@@ -497,8 +502,12 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number): Promise<void> {
-    await this.write(() => this.statements.completeOutbox.run(id));
+  async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
+    return this.write(() => {
+      const messageId = status ? this.statements.outboxMessage.get(id)?.message_id : undefined;
+      this.statements.completeOutbox.run(id);
+      return messageId && status ? this.advance(messageId, status) : null;
+    });
   }
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {

@@ -1,0 +1,158 @@
+// Agent round trip through the bridge (visitor -> bridge -> Prosody -> agent's client -> reply ->
+// bridge -> visitor) against a direct XMPP client-to-client round trip on the same Prosody, in one
+// run: added latency p50/p99 and the throughput ratio. Run with `node --import tsx bench/xmpp.mjs`.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { client, xml } from '@xmpp/client';
+import { io } from 'socket.io-client';
+import { startProsody } from '../bridge-server/test/servers/prosody.ts';
+import { createBridge, parseConfig } from '../bridge-server/src/index.ts';
+
+const ROUND_TRIPS = Number(process.env.BENCH_XMPP_MESSAGES ?? 1000);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 50);
+const WARMUP = 100;
+const TEXT = 'Where is my order #48213? It shipped last week but the tracking page has not moved since.';
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function xmppClient(port, username) {
+  const c = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password: `${username}pw`, resource: 'bench' });
+  c.reconnect.stop();
+  c.on('error', () => {});
+  c.on('stanza', (stanza) => {
+    if (stanza.is('presence') && stanza.attrs.type === 'subscribe') c.send(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
+  });
+  await c.start();
+  await c.send(xml('presence'));
+  return c;
+}
+
+/** Sends `count` messages, at most `window` in flight, each resolved by its echo; latencies in ms. */
+async function run(send, count, window) {
+  const latencies = [];
+  let next = 0;
+  let done = 0;
+  const started = now();
+  await new Promise((resolve, reject) => {
+    const pending = new Map();
+    const launch = () => {
+      while (next < count && pending.size < window) {
+        const id = `m${next++}`;
+        pending.set(id, now());
+        send(id, (echoed) => {
+          const at = pending.get(echoed);
+          if (at === undefined) return;
+          pending.delete(echoed);
+          latencies.push(now() - at);
+          if (++done === count) resolve();
+          else launch();
+        }).catch(reject);
+      }
+    };
+    launch();
+  });
+  return { latencies: latencies.sort((a, b) => a - b), seconds: (now() - started) / 1000 };
+}
+
+if (!existsSync('/usr/bin/prosody')) {
+  console.log('xmpp bench skipped: Prosody is not installed (apt-get install -y prosody; npm test installs it when run as root)');
+  process.exit(0);
+}
+
+const prosody = await startProsody({ users: [['alice', 'alicepw'], ['bob', 'bobpw']], offline: true });
+const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-xmpp-'));
+let bridge;
+const closers = [];
+try {
+  // The agent's client echoes every message back to its sender: the same work on both paths.
+  const alice = await xmppClient(prosody.c2sPort, 'alice');
+  closers.push(() => alice.stop());
+  alice.on('stanza', (stanza) => {
+    const body = stanza.is('message') ? stanza.getChildText('body') : null;
+    if (body) alice.send(xml('message', { type: 'chat', to: stanza.attrs.from }, xml('body', {}, body)));
+  });
+
+  // Direct: bob -> Prosody -> alice -> Prosody -> bob.
+  const bob = await xmppClient(prosody.c2sPort, 'bob');
+  closers.push(() => bob.stop());
+  const directWaiters = new Map();
+  bob.on('stanza', (stanza) => {
+    const body = stanza.is('message') ? stanza.getChildText('body') : null;
+    const id = body?.slice(0, body.indexOf(' '));
+    if (id) directWaiters.get(id)?.(id);
+  });
+  const direct = (id, onEcho) => {
+    directWaiters.set(id, (echoed) => {
+      directWaiters.delete(echoed);
+      onEcho(echoed);
+    });
+    return bob.send(xml('message', { type: 'chat', to: 'alice@localhost' }, xml('body', {}, `${id} ${TEXT}`)));
+  };
+
+  // Through the bridge: visitor (socket.io) -> bridge -> Prosody -> alice -> Prosody -> bridge -> visitor.
+  const config = parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 0 },
+      store: { type: 'sqlite', path: join(dir, 'bench.db') },
+      sites: [{ key: 'bench-site', origins: ['*'] }],
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'] }],
+      networks: [{ type: 'web' }, { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret }],
+      limits: { ratePerSecond: 1e9, burst: 1e9 },
+      log: { level: 'silent' },
+    },
+    'bench',
+    dir,
+  );
+  bridge = await createBridge(config);
+  const url = await bridge.start();
+  const visitor = io(`${url}/v1`, { auth: { siteKey: 'bench-site' }, transports: ['websocket'] });
+  closers.push(() => visitor.close());
+  await new Promise((resolve) => visitor.once('session', resolve));
+  for (;;) {
+    const availability = await visitor.emitWithAck('presence:subscribe', { team: 'support' });
+    if (availability.available) break;
+    await new Promise((resolve) => visitor.once('team:availability', resolve));
+  }
+  const { conversation } = await visitor.emitWithAck('conversation:open', { team: 'support' });
+  const bridgeWaiters = new Map();
+  visitor.on('message', (message, ack) => {
+    if (typeof ack === 'function') ack();
+    if (message.from !== 'xmpp:alice@localhost') return;
+    const id = message.text.slice(0, message.text.indexOf(' '));
+    bridgeWaiters.get(id)?.(id);
+  });
+  const throughBridge = (id, onEcho) => {
+    bridgeWaiters.set(id, (echoed) => {
+      bridgeWaiters.delete(echoed);
+      onEcho(echoed);
+    });
+    visitor.emit('message:send', { conversationId: conversation.id, clientId: `bench-${id}-${Math.random()}`, text: `${id} ${TEXT}` }, () => {});
+    return Promise.resolve();
+  };
+
+  await run(direct, WARMUP, 1);
+  await run(throughBridge, WARMUP, 1);
+  const latency = { direct: await run(direct, ROUND_TRIPS, 1), bridge: await run(throughBridge, ROUND_TRIPS, 1) };
+  const throughput = { direct: await run(direct, ROUND_TRIPS, WINDOW), bridge: await run(throughBridge, ROUND_TRIPS, WINDOW) };
+
+  const p = (r, q) => percentile(r.latencies, q);
+  const addedP50 = p(latency.bridge, 50) - p(latency.direct, 50);
+  const addedP99 = p(latency.bridge, 99) - p(latency.direct, 99);
+  const rate = (r) => ROUND_TRIPS / r.seconds;
+  const ratio = rate(throughput.bridge) / rate(throughput.direct);
+  console.log(`\nAgent round trip on one Prosody, ${ROUND_TRIPS} round trips (latency one at a time; throughput window ${WINDOW})`);
+  console.log('metric                    direct    bridge     added / ratio   goal');
+  console.log(`round trip p50 (ms)   ${p(latency.direct, 50).toFixed(3).padStart(10)}${p(latency.bridge, 50).toFixed(3).padStart(10)}   ${`+${addedP50.toFixed(3)} ms`.padStart(14)}   <= 1 ms added: ${addedP50 <= 1 ? 'met' : 'not met'}`);
+  console.log(`round trip p99 (ms)   ${p(latency.direct, 99).toFixed(3).padStart(10)}${p(latency.bridge, 99).toFixed(3).padStart(10)}   ${`+${addedP99.toFixed(3)} ms`.padStart(14)}   <= 3 ms added: ${addedP99 <= 3 ? 'met' : 'not met'}`);
+  console.log(`round trips/s         ${rate(throughput.direct).toFixed(0).padStart(10)}${rate(throughput.bridge).toFixed(0).padStart(10)}   ${`${ratio.toFixed(2)}x`.padStart(14)}`);
+  console.log(JSON.stringify({ bench: 'xmpp', roundTrips: ROUND_TRIPS, direct: { p50: p(latency.direct, 50), p99: p(latency.direct, 99), rate: rate(throughput.direct) }, bridge: { p50: p(latency.bridge, 50), p99: p(latency.bridge, 99), rate: rate(throughput.bridge) }, addedP50, addedP99, throughputRatio: ratio }));
+} finally {
+  for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+  await bridge?.stop();
+  await prosody.destroy();
+  await rm(dir, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
+import fc from 'fast-check';
+import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from '../../src/networks/xmpp/addresses.js';
+import { chatStateOf, presenceOf, xmlSafe } from '../../src/networks/xmpp/stanzas.js';
+import { xml } from '@xmpp/component';
+import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
+
+const DOMAIN = 'web.example.org';
+
+describe('XMPP address mapping', () => {
+  it('maps web parties to puppets under the component domain and back', () => {
+    assert.equal(puppetJid('web:v_7f3a9c', DOMAIN), 'v_7f3a9c@web.example.org');
+    assert.equal(partyOfPuppet('v_7f3a9c@web.example.org/res', DOMAIN), 'web:v_7f3a9c');
+    assert.equal(partyOfPuppet('alice@example.org', DOMAIN), null);
+    assert.equal(partyOfPuppet('web.example.org', DOMAIN), null);
+  });
+
+  it('keeps the case of case-sensitive ids although servers fold localparts', () => {
+    assert.equal(puppetJid('web:u_Alice', DOMAIN), 'u_^alice@web.example.org');
+    assert.equal(partyOfPuppet('u_^alice@web.example.org', DOMAIN), 'web:u_Alice');
+    // A server may hand the JID back in any case: the mapping does not depend on it.
+    assert.equal(partyOfPuppet('U_^ALICE@WEB.example.org', DOMAIN), 'web:u_Alice');
+    assert.notEqual(puppetJid('web:u_alice', DOMAIN), puppetJid('web:u_Alice', DOMAIN));
+  });
+
+  it('escapes other networks\' addresses (XEP-0106), reversibly and injectively', () => {
+    assert.equal(puppetJid('sip:bob@example.com', DOMAIN), 'sip\\3abob\\40example.com@web.example.org');
+    fc.assert(
+      fc.property(fc.constantFrom('irc', 'sip', 'web', 'xmpp'), fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s\u0000-\u001f\u007f]/.test(s)), (scheme, id) => {
+        const address = `${scheme}:${id}` as Address;
+        const puppet = puppetJid(address, DOMAIN);
+        assert.equal(partyOfPuppet(puppet, DOMAIN), address);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('normalises agents\' JIDs to bare, lowercase addresses', () => {
+    assert.equal(addressOfJid('Alice@Example.ORG/Gajim'), 'xmpp:alice@example.org');
+    assert.equal(jidOfAddress('xmpp:alice@example.org'), 'alice@example.org');
+  });
+});
+
+describe('XMPP stanza helpers', () => {
+  it('maps show values to presence (RFC 6121 section 4.7.2.1)', () => {
+    assert.equal(presenceOf(xml('presence')), 'available');
+    assert.equal(presenceOf(xml('presence', {}, xml('show', {}, 'chat'))), 'available');
+    assert.equal(presenceOf(xml('presence', {}, xml('show', {}, 'away'))), 'away');
+    assert.equal(presenceOf(xml('presence', {}, xml('show', {}, 'xa'))), 'away');
+    assert.equal(presenceOf(xml('presence', {}, xml('show', {}, 'dnd'))), 'busy');
+    assert.equal(presenceOf(xml('presence', { type: 'unavailable' })), 'offline');
+  });
+
+  it('maps chat states (XEP-0085)', () => {
+    const state = (name: string) => chatStateOf(xml('message', {}, xml(name, { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    assert.deepEqual(['composing', 'paused', 'active', 'inactive', 'gone'].map(state), ['composing', 'paused', 'paused', 'paused', 'paused']);
+    assert.equal(chatStateOf(xml('message', {}, xml('body', {}, 'x'))), null);
+  });
+
+  it('keeps only characters XML 1.0 can carry, and escapes the rest through the library', () => {
+    assert.equal(xmlSafe('a\u0000b\u0007c\td\ne\rf\uFFFEg'), 'a\uFFFDb\uFFFDc\td\ne\rf\uFFFDg');
+    const body = xml('body', {}, xmlSafe('<script>&]]>"\'')).toString();
+    assert.equal(body, '<body>&lt;script&gt;&amp;]]&gt;"\'</body>');
+  });
+});
+
+describe('XMPP network configuration', () => {
+  it('defaults to component mode and names the wrong field', () => {
+    const component = xmppNetworkConfigSchema.parse({ type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: 'web.example.org', password: 's' });
+    assert.equal(component.mode, 'component');
+    const bad = xmppNetworkConfigSchema.safeParse({ type: 'xmpp', service: 'http://x', domain: 'web.example.org', password: 's' });
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error!.issues[0]!.path, ['service']);
+    const client = xmppNetworkConfigSchema.safeParse({ type: 'xmpp', mode: 'client', service: 'xmpp://127.0.0.1:5222', domain: 'example.org', password: 's' });
+    assert.equal(client.success, false);
+    assert.deepEqual(client.error!.issues[0]!.path, ['username']);
+  });
+});
