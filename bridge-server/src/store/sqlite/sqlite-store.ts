@@ -101,6 +101,8 @@ export class SqliteStore implements Store {
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
    */
   private readonly conversations = new Map<string, ConversationRecord>();
+  /** listConversations' statements, one per combination of filters (at most 8). */
+  private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -372,10 +374,9 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT c.* FROM conversations c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], ConversationRow>(sql)
-      .all(...params, query.limit)
-      .map((row) => this.toConversation(row));
+    let statement = this.listStatements.get(sql);
+    if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));
+    return statement.all(...params, query.limit).map((row) => this.toConversation(row));
   }
 
   async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
