@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A bug must not take every conversation down with it: log it loudly and keep serving.
+  process.on('unhandledRejection', (reason) => bridge.logger.error({ err: reason }, 'unhandled rejection (a bug: please report it)'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   await bridge.start();

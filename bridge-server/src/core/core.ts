@@ -412,7 +412,7 @@ export class Core {
       .advanceStatus(input.messageId, input.status)
       .then((message) => {
         if (!message) return;
-        const error = input.status === 'failed' ? { error: { code: 'unavailable' as const, message: input.error ?? 'the recipient\'s server refused the message' } } : {};
+        const error = input.status === 'failed' ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? 'the recipient\'s server refused the message' } } : {};
         this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'receipt not recorded'));

@@ -68,11 +68,22 @@ export class Router {
           if (!agent) return;
           const assigned = await this.deps.store.assignConversation(conversation.id, agent);
           this.deps.logger.info({ conversation: conversation.id, team, agent }, 'queued conversation assigned');
+          await this.catchUp(assigned, agent);
           this.announce(assigned);
         }
         if (queued.length < QUEUE_BATCH) return;
       }
     });
+  }
+
+  /**
+   * A party that joins a conversation on an outbox network (an agent on XMPP) gets what was said
+   * before it joined, in order; web parties read it from the store themselves.
+   */
+  async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
+    const network = this.deps.registry.forAddress(party);
+    if (!network || network.deliversFromStore) return;
+    if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
   }
 
   /** Tells every party and the site's agents that a conversation was opened or changed. */

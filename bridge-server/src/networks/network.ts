@@ -3,7 +3,7 @@
  * protocol and back: outbound through `send` (and the optional typing/presence/read calls its
  * capabilities declare), inbound through the one normalized `InboundSink`.
  */
-import type { Address, Conversation, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 
@@ -83,6 +83,8 @@ export interface InboundReceipt {
   status: Extract<MessageStatus, 'delivered' | 'read' | 'failed'>;
   /** Why it failed, readable. */
   error?: string;
+  /** The contract's code for the failure (default `unavailable`). */
+  code?: ErrorCode;
 }
 
 /** The one way into the core from any network. */

@@ -113,6 +113,11 @@ export interface Store {
    */
   completeOutbox(id: number, status?: MessageStatus): Promise<Message | null>;
   retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /**
+   * Queues a conversation's earlier messages (not the recipient's own) for a recipient that joined
+   * it on an outbox network, in seq order; returns how many.
+   */
+  queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

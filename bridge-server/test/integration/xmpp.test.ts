@@ -191,4 +191,48 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.deepEqual(arrived, ['one', 'two', 'three']);
     await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 5000, 'sent statuses');
   });
+
+  it('answers an over-long message with policy-violation and keeps running', async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'long', text: 'hi' });
+    await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'hi');
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'too-long' }, xml('body', {}, 'x'.repeat(10_001))));
+    const error = await alice.next((s) => s.attrs.type === 'error' && s.attrs.id === 'too-long');
+    assert.ok(error.getChild('error')?.getChild('policy-violation', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.match(error.getChild('error')!.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')!, /longer than/);
+    const after = next<Message>(v.socket, 'message', (m) => m.text === 'still here');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'still here')));
+    await after;
+  });
+});
+
+describe('XMPP agent who comes online after the visitor wrote', () => {
+  it('receives what was written while the conversation waited, in order', async () => {
+    const prosody = await startProsody({ users: [['bob', 'bobpw']], offline: true });
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:Bob@LOCALHOST'], sites: [SITE] }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+      ],
+    });
+    let bob: Agent | undefined;
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const { socket, session } = await connect(t, { siteKey: SITE });
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, undefined);
+      for (const text of ['first', 'second']) await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: text, text });
+      const assigned = next<{ assignee?: string }>(socket, 'conversation', (c) => c.assignee === 'xmpp:bob@localhost', 10_000);
+      bob = await connectAgent(prosody.c2sPort, 'bob', 'bobpw');
+      await assigned;
+      const jid = `${session.self.slice(4)}@${prosody.componentDomain}`;
+      await bob.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === 'second');
+      assert.deepEqual(bob.stanzas.filter((s) => isChat(s) && s.attrs.from === jid).map((s) => s.getChildText('body')), ['first', 'second']);
+    } finally {
+      await bob?.stop();
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
 });

@@ -12,7 +12,7 @@ import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, Sen
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
-import { NS, chatStateOf, confirmationsOf, errorReasonOf, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, confirmationsOf, errorCodeOf, errorReasonOf, errorReply, xmlSafe } from './stanzas.js';
 import type { XmppClientConfig } from './xmpp-network.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
@@ -20,10 +20,6 @@ const ADDRESSED = /^#([0-9a-z]{4,12})\s+([\s\S]+)$/i;
 const HELP =
   'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
 
-/** A short, stable reference for a conversation: the tail of its random id. */
-function refOf(conversation: Conversation): string {
-  return conversation.id.slice(-5).toLowerCase();
-}
 
 export function createClientNetwork({ config, sink, logger }: NetworkContext<XmppClientConfig>): Network {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
@@ -33,6 +29,20 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
   const refs = new Map<string, string>();
   const latest = new Map<Address, string>();
   const stanzaIds = new Map<string, string>();
+  const STANZA_IDS_KEPT = 10_000;
+
+  /**
+   * A short, stable reference for a conversation: the tail of its random id, lengthened until no
+   * other conversation the bot relayed has it (so a reply never reaches the wrong visitor).
+   */
+  function refOf(conversation: Conversation): string {
+    const id = conversation.id.toLowerCase();
+    for (let length = 5; ; length++) {
+      const ref = id.slice(-length);
+      const holder = refs.get(ref);
+      if (holder === undefined || holder === conversation.id || length >= 12) return ref;
+    }
+  }
 
   const session: XmppSession = new XmppSession(entity, {
     service: config.service,
@@ -47,8 +57,13 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     },
     onOffline: () => agents.onOffline(),
     onStanza: (stanza) => {
-      if (stanza.is('message')) void onMessage(stanza);
-      else if (stanza.is('presence')) onPresence(stanza);
+      if (stanza.is('message')) {
+        onMessage(stanza).catch((error: unknown) => {
+          logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
+          const { from, id } = stanza.attrs;
+          if (from) session.trySend(errorReply(stanza, error, { to: from, ...(id ? { id } : {}) }));
+        });
+      } else if (stanza.is('presence')) onPresence(stanza);
     },
   });
   const agents = new AgentPresence(sink, (stanza) => session.trySend(stanza));
@@ -67,7 +82,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     const { from, type, id } = stanza.attrs;
     if (!from) return;
     if (type === 'error') {
-      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza) });
+      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
       return;
     }
     const agent = addressOfJid(from);
@@ -95,7 +110,10 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
       return;
     }
     latest.set(agent, conversationId);
-    if (originId) stanzaIds.set(stored.id, originId);
+    if (originId) {
+      stanzaIds.set(stored.id, originId);
+      if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
+    }
     if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
   }
 

@@ -11,7 +11,7 @@ import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, Sen
 import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
-import { NS, chatStateOf, confirmationsOf, errorReasonOf, showOf, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, confirmationsOf, errorCodeOf, errorReasonOf, errorReply, showOf, xmlSafe } from './stanzas.js';
 import type { XmppComponentConfig } from './xmpp-network.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
@@ -39,7 +39,7 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
       agents.onOffline();
     },
     onStanza: (stanza) => {
-      if (stanza.is('message')) void onMessage(stanza);
+      if (stanza.is('message')) onMessage(stanza).catch((error: unknown) => refuse(stanza, error));
       else if (stanza.is('presence')) onPresence(stanza);
     },
   });
@@ -54,6 +54,13 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
       ...[NS.discoInfo, NS.chatStates, NS.receipts, NS.markers, NS.sid, NS.nick].map((feature) => xml('feature', { var: feature })),
     ),
   );
+
+  /** A message the bridge cannot take: the sender gets an XMPP error saying why, never silence. */
+  function refuse(stanza: Element, error: unknown): void {
+    logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
+    const { from, to, id } = stanza.attrs;
+    if (from && to) session.trySend(errorReply(stanza, error, { from: to, to: from, ...(id ? { id } : {}) }));
+  }
 
   function onPresence(stanza: Element): void {
     const { from, to, type } = stanza.attrs;
@@ -74,7 +81,7 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
     const { from, to, type, id } = stanza.attrs;
     if (!from || !to) return;
     if (type === 'error') {
-      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza) });
+      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
       return;
     }
     const party = partyOfPuppet(to, config.domain);

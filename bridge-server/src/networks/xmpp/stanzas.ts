@@ -1,6 +1,6 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
-import type { PresenceStatus, TypingState } from '@switchboard/protocol';
-import type { Element } from '@xmpp/component';
+import type { ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
+import { type Element, xml } from '@xmpp/component';
 
 export const NS = {
   chatStates: 'http://jabber.org/protocol/chatstates', // XEP-0085
@@ -61,4 +61,38 @@ export function errorReasonOf(stanza: Element): string {
   const condition = error?.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
   const text = error?.getChildText('text', NS.stanzas);
   return `${condition}${text ? `: ${text}` : ''}`;
+}
+
+/** The contract's code for a bounce: the recipient does not exist or refuses, or it may work later. */
+export function errorCodeOf(stanza: Element): ErrorCode {
+  const condition = errorReasonOf(stanza).split(':')[0];
+  switch (condition) {
+    case 'item-not-found':
+    case 'service-unavailable':
+    case 'recipient-unavailable':
+    case 'remote-server-not-found':
+      return 'not_found';
+    case 'forbidden':
+    case 'not-allowed':
+    case 'not-authorized':
+    case 'policy-violation':
+      return 'forbidden';
+    default:
+      return 'unavailable';
+  }
+}
+
+/**
+ * The error reply (RFC 6120 section 8.3) to a message the bridge could not take: too long ->
+ * policy-violation, anything else -> internal-server-error, each with a readable text.
+ */
+export function errorReply(stanza: Element, error: unknown, attrs: Record<string, string>): Element {
+  const code = (error as { code?: string })?.code;
+  const condition = code === 'too_large' ? 'policy-violation' : code === 'bad_request' ? 'bad-request' : 'internal-server-error';
+  const text = code === 'too_large' || code === 'bad_request' ? (error as Error).message : 'The bridge could not take this message; try again.';
+  return xml(
+    'message',
+    { type: 'error', ...attrs },
+    xml('error', { type: code ? 'modify' : 'wait' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, text)),
+  );
 }

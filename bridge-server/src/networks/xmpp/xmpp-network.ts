@@ -19,7 +19,8 @@ export const xmppComponentConfigSchema = z.strictObject({
   ...common,
   mode: z.literal('component').default('component'),
   /** Where the XMPP server accepts components, e.g. `xmpp://127.0.0.1:5347`. */
-  service: z.string().regex(/^xmpps?:\/\/[^/]+$/, "must be xmpp://host:port (the server's component port)"),
+  // XEP-0114 over plain TCP: keep the component port on loopback or a private network.
+  service: z.string().regex(/^xmpp:\/\/[^/]+$/, "must be xmpp://host:port (the server's component port; components do not use TLS)"),
   /** The component's domain, as configured on the server (`Component "web.example.org"`). */
   domain: z.string().min(1).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'),
   /** The component secret shared with the server. */

@@ -251,6 +251,8 @@ export class SqliteStore implements Store {
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
+        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient ORDER BY seq`),
       outboxMessage: db.prepare<[number], { message_id: string }>('SELECT message_id FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
@@ -513,6 +515,10 @@ export class SqliteStore implements Store {
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
     await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id));
+  }
+
+  async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
+    return this.write(() => this.statements.queueEarlier.run({ conversationId, recipient, network }).changes);
   }
 
   async outboxDepth(network: string): Promise<number> {
