@@ -58,6 +58,28 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal(receipt.attrs.from, v.jid);
   });
 
+  it('works the same through the SDK: visitor to agent and back, with the nickname from the pre-chat form', async () => {
+    const { createClient, memoryStorage } = await import('@switchboard/sdk');
+    const sdk = createClient({ url: t.url, siteKey: SITE, storage: memoryStorage() });
+    try {
+      const availability = await sdk.ready().then(() => sdk.subscribePresence({ team: 'support' }));
+      if (!availability.available) await new Promise<void>((resolve) => sdk.on('team:availability', (a) => a.available && resolve()));
+      await sdk.updateProfile({ name: 'Sam' });
+      const conversation = await sdk.openConversation({ team: 'support' });
+      const jid = `${sdk.session!.self.slice(4)}@${prosody.componentDomain}`;
+      const sent = await sdk.send(conversation.id, 'Hello through the SDK');
+      assert.equal(sent.seq, 1);
+      const stanza = await alice.next((s) => isChat(s) && s.attrs.from === jid);
+      assert.equal(stanza.getChildText('body'), 'Hello through the SDK');
+      assert.equal(stanza.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Sam');
+      const reply = new Promise<Message>((resolve) => sdk.on('message', (m) => m.from === 'xmpp:alice@localhost' && resolve(m)));
+      await alice.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'Hello Sam')));
+      assert.equal((await reply).text, 'Hello Sam');
+    } finally {
+      sdk.disconnect();
+    }
+  });
+
   it('shows two visitors as two JIDs and routes each reply to its own visitor', async () => {
     const one = await visitor();
     const two = await visitor();
