@@ -21,7 +21,7 @@ export async function connectAgent(port: number, username: string, password: str
   xmpp.on('stanza', (stanza: Stanza) => {
     // Accept every subscription request, as an agent adding a visitor to its roster does.
     if (stanza.is('presence') && stanza.attrs.type === 'subscribe') {
-      void xmpp.send(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
+      xmpp.send(xml('presence', { type: 'subscribed', to: stanza.attrs.from })).catch(() => undefined);
     }
     stanzas.push(stanza);
     for (const wake of waiters) wake();

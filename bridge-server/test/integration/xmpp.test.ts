@@ -228,6 +228,26 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   });
 });
 
+describe('XMPP component with a wrong secret', () => {
+  it('keeps the bridge up, reports why in /readyz, and keeps the web working', async () => {
+    const prosody = await startProsody();
+    const t = await startBridge({
+      networks: [{ type: 'web' }, { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: 'wrong-secret' }],
+    });
+    try {
+      await until(async () => {
+        const body = await (await fetch(`${t.url}/readyz`)).json();
+        return body.networks.xmpp.state === 'offline' && /not-authorized|authoriz/i.test(body.networks.xmpp.reason ?? '');
+      }, 10_000, 'the refusal in /readyz');
+      const { socket } = await connect(t, { siteKey: SITE });
+      assert.equal((await call(socket, 'conversation:list', {})).ok, true);
+    } finally {
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
+});
+
 describe('XMPP agent who comes online after the visitor wrote', () => {
   it('receives what was written while the conversation waited, in order', async () => {
     const prosody = await startProsody({ users: [['bob', 'bobpw']], offline: true });

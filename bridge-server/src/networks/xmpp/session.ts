@@ -35,6 +35,7 @@ export interface SessionOptions {
 export class XmppSession {
   private current: NetworkStatus = { state: 'offline', reason: 'not started' };
   private stopped = false;
+  private connecting = false;
   private readonly reconnector: Reconnector;
 
   constructor(
@@ -54,7 +55,8 @@ export class XmppSession {
       options.onOnline();
     });
     entity.on('disconnect', () => {
-      if (this.stopped) return;
+      // A failed attempt (refused login, ...) is reported and retried by the reconnect path.
+      if (this.stopped || this.connecting) return;
       options.onOffline();
       this.setStatus({ state: 'offline', reason: 'connection to the XMPP server lost' });
       this.reconnector.schedule();
@@ -81,6 +83,11 @@ export class XmppSession {
   private connectOnce(): Promise<void> {
     const { entity, options } = this;
     this.setStatus({ state: 'connecting' });
+    this.connecting = true;
+    const finished = () => {
+      // Let the disconnect that follows a failure pass first, so it is not taken for a drop.
+      setImmediate(() => (this.connecting = false));
+    };
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`no answer from ${options.service} within ${options.connectTimeoutSeconds} s`)), options.connectTimeoutSeconds * 1000);
       const onOnline = () => done();
@@ -90,9 +97,15 @@ export class XmppSession {
         entity.off('online', onOnline);
         entity.off('error', onError);
         if (error) {
-          entity.stop().catch(() => undefined);
+          entity
+            .stop()
+            .catch(() => undefined)
+            .finally(finished);
           reject(error);
-        } else resolve();
+        } else {
+          finished();
+          resolve();
+        }
       }
       entity.once('online', onOnline);
       entity.once('error', onError);
