@@ -377,11 +377,7 @@ export class Core {
   private async conversationOf(from: Address, to: Address | undefined, conversationId?: string): Promise<ConversationRecord | null> {
     const { store } = this.deps;
     if (conversationId) return store.getConversation(conversationId);
-    if (!to) return null;
-    const party = await store.getParty(to);
-    if (!party?.siteKey) return null;
-    const candidates = await store.listConversations({ siteKey: party.siteKey, participant: to, state: 'open', limit: 50 });
-    return candidates.find((c) => c.participants.includes(from)) ?? null;
+    return to ? store.openConversationBetween(to, from) : null;
   }
 
   /** Shows a web party's presence to the parties it talks with on other networks (its puppet's presence). */

@@ -88,6 +88,8 @@ export interface Store {
   /** The most recent open conversation of `openedBy` with `team`, or with exactly these participants. */
   findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null>;
   listConversations(query: ConversationQuery): Promise<ConversationRecord[]>;
+  /** The most recently active open conversation both parties take part in (inbound traffic's home). */
+  openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null>;
   /** Open conversations of a team that no one is assigned to, oldest first. */
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;

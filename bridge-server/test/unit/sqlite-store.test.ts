@@ -140,6 +140,16 @@ describe('SQLite store', () => {
     assert.deepEqual([reread.state, reread.assignee, reread.participants], ['closed', 'web:a_x', ['web:v_1', 'web:a_x']]);
   });
 
+  it('finds the open conversation two parties share, most recent first', async () => {
+    const older = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+    const newer = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+    await append(older.id); // the older one is now the more recently active
+    assert.equal((await store.openConversationBetween('web:v_1', 'xmpp:a@x.test'))?.id, older.id);
+    await store.setConversationState(older.id, 'closed');
+    assert.equal((await store.openConversationBetween('xmpp:a@x.test', 'web:v_1'))?.id, newer.id);
+    assert.equal(await store.openConversationBetween('web:v_1', 'xmpp:mallory@x.test'), null);
+  });
+
   it('keeps secrets across reopening', async () => {
     const secret = await store.secret('token');
     assert.equal(await store.secret('token'), secret);

@@ -225,6 +225,10 @@ export class SqliteStore implements Store {
         ORDER BY c.created_at DESC LIMIT 1`),
       queued: db.prepare<[string, number], ConversationRow>(`SELECT * FROM conversations
         WHERE team = ? AND state = 'open' AND assignee IS NULL ORDER BY created_at, id LIMIT ?`),
+      openBetween: db.prepare<[string, string], { id: string }>(`SELECT c.id FROM participants a
+        JOIN participants b ON b.conversation_id = a.conversation_id AND b.address = ?
+        JOIN conversations c ON c.id = a.conversation_id
+        WHERE a.address = ? AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
@@ -379,6 +383,11 @@ export class SqliteStore implements Store {
     let statement = this.listStatements.get(sql);
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));
     return statement.all(...params, query.limit).map((row) => this.toConversation(row));
+  }
+
+  async openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null> {
+    const row = this.statements.openBetween.get(b, a);
+    return row ? this.getConversation(row.id) : null;
   }
 
   async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
