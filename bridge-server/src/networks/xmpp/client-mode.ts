@@ -12,7 +12,7 @@ import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, Sen
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
-import { NS, chatStateOf, confirmationsOf, errorCodeOf, errorReasonOf, errorReply, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 import type { XmppClientConfig } from './xmpp-network.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
@@ -79,16 +79,9 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
   const reply = (to: string, text: string) => session.trySend(xml('message', { type: 'chat', to }, xml('body', {}, text)));
 
   async function onMessage(stanza: Element): Promise<void> {
-    const { from, type, id } = stanza.attrs;
-    if (!from) return;
-    if (type === 'error') {
-      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
-      return;
-    }
+    const { from, id } = stanza.attrs;
+    if (!from || reportConfirmations(stanza, sink)) return;
     const agent = addressOfJid(from);
-    const { delivered, read } = confirmationsOf(stanza);
-    if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
-    if (read) sink.receipt({ messageId: read, status: 'read' });
     const body = stanza.getChildText('body');
     if (!body) {
       const state = chatStateOf(stanza);

@@ -11,7 +11,7 @@ import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, Sen
 import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
-import { NS, chatStateOf, confirmationsOf, errorCodeOf, errorReasonOf, errorReply, showOf, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, reportConfirmations, showOf, xmlSafe } from './stanzas.js';
 import type { XmppComponentConfig } from './xmpp-network.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
@@ -78,18 +78,11 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
   }
 
   async function onMessage(stanza: Element): Promise<void> {
-    const { from, to, type, id } = stanza.attrs;
+    const { from, to, id } = stanza.attrs;
     if (!from || !to) return;
-    if (type === 'error') {
-      if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
-      return;
-    }
     const party = partyOfPuppet(to, config.domain);
-    if (!party) return;
+    if (reportConfirmations(stanza, sink) || !party) return;
     const sender = addressOfJid(from);
-    const { delivered, read } = confirmationsOf(stanza);
-    if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
-    if (read) sink.receipt({ messageId: read, status: 'read' });
     const body = stanza.getChildText('body');
     if (!body) {
       const state = chatStateOf(stanza);

@@ -1,6 +1,7 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
 import type { ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
+import type { InboundSink } from '../network.js';
 
 export const NS = {
   chatStates: 'http://jabber.org/protocol/chatstates', // XEP-0085
@@ -95,4 +96,21 @@ export function errorReply(stanza: Element, error: unknown, attrs: Record<string
     { type: 'error', ...attrs },
     xml('error', { type: code ? 'modify' : 'wait' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, text)),
   );
+}
+
+/**
+ * What a message stanza says about the bridge's own messages: a bounce (type error, named by our
+ * id) fails it; XEP-0184 `received` and XEP-0333 `displayed` confirm it. True for a bounce, which
+ * carries nothing else to handle.
+ */
+export function reportConfirmations(stanza: Element, sink: InboundSink): boolean {
+  const { type, id } = stanza.attrs;
+  if (type === 'error') {
+    if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
+    return true;
+  }
+  const { delivered, read } = confirmationsOf(stanza);
+  if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
+  if (read) sink.receipt({ messageId: read, status: 'read' });
+  return false;
 }
