@@ -5,7 +5,16 @@ import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
-const plugins = () => [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } })];
+/**
+ * The SDK connects with WebSocket, falling back to long-polling; engine.io's WebTransport transport
+ * is never chosen, so the bundles carry a stub in its place (the import stays satisfied).
+ */
+const withoutWebTransport = () => ({
+  name: 'without-webtransport',
+  load: (id) => (/engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]webtransport\.js$/.test(id) ? 'export class WT {}' : null),
+});
+
+const plugins = () => [withoutWebTransport(), nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } })];
 
 export default [
   {
