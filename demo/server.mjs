@@ -27,5 +27,12 @@ const bridge = await createBridge(config, {
 const stop = () => bridge.stop().then(() => process.exit(0), () => process.exit(1));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
-const url = await bridge.start();
+let url;
+try {
+  url = await bridge.start();
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  await bridge.stop().catch(() => {});
+  process.exit(1);
+}
 bridge.logger.info(`demo shop: ${url.replace('127.0.0.1', 'localhost')}/  agent console: ${url.replace('127.0.0.1', 'localhost')}/agent`);

@@ -8,6 +8,7 @@ import { type ClientToServerEvents, LIMITS, NAMESPACE, type ServerToClientEvents
 import type { Express } from 'express';
 import { Server } from 'socket.io';
 import type { Config } from './config.js';
+import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/teams.js';
 import { Authenticator } from './gateway/auth.js';
@@ -139,9 +140,15 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       await core.outbox.resume();
       await core.followTeams();
       await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
+        const fail = (error: NodeJS.ErrnoException) => {
+          const where = `${config.server.host}:${config.server.port}`;
+          if (error.code === 'EADDRINUSE') reject(new ConfigError(`${where} is already in use: stop what listens there, or set PORT (or server.port) to a free port`));
+          else if (error.code === 'EACCES') reject(new ConfigError(`${where} needs more privileges: use a port above 1023, or set HOST/PORT`));
+          else reject(error);
+        };
+        http.once('error', fail);
         http.listen(config.server.port, config.server.host, () => {
-          http.off('error', reject);
+          http.off('error', fail);
           resolve();
         });
       });

@@ -89,6 +89,21 @@ describe('restarts', () => {
     assert.match(stderr, /sites\[0\]\.origins\[0\]/);
   });
 
+  it('stops with a clear message when the port is taken', async () => {
+    const first = await runCli(configPath);
+    const port = new URL(first.url).port;
+    try {
+      const child = spawn(process.execPath, [CLI, '--config', configPath], { env: { ...process.env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      assert.equal(await exited(child), 1);
+      assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*PORT`));
+    } finally {
+      first.child.kill('SIGTERM');
+      await exited(first.child);
+    }
+  });
+
   it('stops with a clear message for a missing config file, and honours SWITCHBOARD_CONFIG', async () => {
     const child = spawn(process.execPath, [CLI, '--config', join(dir, 'missing.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
