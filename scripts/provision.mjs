@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 export const SYSTEM_PACKAGES = {
   chromium: '/usr/bin/chromium',
   prosody: '/usr/bin/prosody',
+  ngircd: '/usr/sbin/ngircd',
 };
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {

@@ -54,11 +54,12 @@ describe('IRC lines', () => {
     );
   });
 
-  it('prefers to cut after a space', () => {
+  it('prefers to cut before a space, which starts the next line (trailing spaces get trimmed in transit)', () => {
     const words = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
     const { lines } = toIrcLines(words, options);
     assert.ok(lines.length > 1);
-    for (const line of lines.slice(0, -1)) assert.match(line, / $/);
+    for (const line of lines.slice(0, -1)) assert.doesNotMatch(line, / $/);
+    for (const line of lines.slice(1)) assert.match(line, /^ word/);
     assert.equal(lines.join(''), words);
   });
 

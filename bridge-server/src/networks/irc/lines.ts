@@ -4,7 +4,9 @@
  * sender's prefix when relaying (`:nick!user@host `), so the budget counts that too.
  * - A newline in the text starts a new line; CR, LF and NUL never reach the wire inside a line.
  * - Long lines split on grapheme boundaries (never inside a UTF-8 sequence, an emoji or a combining
- *   mark), preferably after a space; joining a paragraph's lines gives it back exactly.
+ *   mark), preferably before a space, which then starts the next line: servers and clients trim a
+ *   line's trailing spaces, never the leading ones of the trailing parameter. Joining a
+ *   paragraph's lines gives it back exactly.
  * - CTCP (`\x01`) is neutralised, except a `/me` text, which becomes CTCP ACTION on every line.
  * - Beyond `maxLines`, the rest is cut and a notice line says how much.
  */
@@ -44,12 +46,12 @@ function splitParagraph(paragraph: string, budget: number): string[] {
   const chunks: string[] = [];
   let current = '';
   let currentBytes = 0;
-  /** Where `current` may be cut after a space, to keep words whole. */
+  /** Where `current` may be cut, just before a space, to keep words whole. */
   let lastSpace = -1;
   for (const { segment } of segmenter.segment(paragraph)) {
     const size = bytes(segment);
     if (currentBytes + size > budget && current.length > 0) {
-      // Cut after the last space when it keeps at least half the line; else cut here.
+      // Cut before the last space when it keeps at least half the line; else cut here.
       if (lastSpace > 0 && bytes(current.slice(0, lastSpace)) >= budget / 2) {
         chunks.push(current.slice(0, lastSpace));
         current = current.slice(lastSpace);
@@ -73,9 +75,9 @@ function splitParagraph(paragraph: string, budget: number): string[] {
       }
       continue;
     }
+    if (segment === ' ') lastSpace = current.length;
     current += segment;
     currentBytes += size;
-    if (segment === ' ') lastSpace = current.length;
   }
   if (current) chunks.push(current);
   return chunks;
