@@ -3,11 +3,11 @@
  * `relaxed` lifts the per-IP connection cap and flood penalties (for functional tests); `default`
  * keeps the server's defaults (real networks throttle, so flood control is tested against them).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from './ports.js';
+import { freePort } from './ports.js';
+import { serverProcess } from './process.js';
 
 export interface NgircdServer {
   port: number;
@@ -36,27 +36,13 @@ Ident = no
 PAM = no
 `,
   );
-  let child: ChildProcess | undefined;
+  // -n: stay in the foreground, so the PID is ngircd's own.
+  const daemon = serverProcess('ngircd', ['-n', '-f', configPath], [port]);
   const server: NgircdServer = {
     port,
     name,
-    async start() {
-      // -n: stay in the foreground, so the PID is ngircd's own.
-      child = spawn('ngircd', ['-n', '-f', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
-      await Promise.race([
-        waitForPort(port),
-        new Promise((_, reject) => child!.once('exit', (code) => reject(new Error(`ngircd exited with ${code}`)))),
-      ]);
-    },
-    async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    start: daemon.start,
+    stop: daemon.stop,
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

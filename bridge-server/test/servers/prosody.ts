@@ -2,11 +2,12 @@
  * A real Prosody for the tests, in a temp folder on free loopback ports, stopped by PID.
  * The config mirrors the one verified on these machines (component port, plain c2s on loopback).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from './ports.js';
+import { freePort } from './ports.js';
+import { serverProcess } from './process.js';
 
 export interface ProsodyServer {
   domain: string;
@@ -59,8 +60,9 @@ Component "${componentDomain}"
   component_secret = "${componentSecret}"
 `,
   );
-  let child: ChildProcess | undefined;
 
+  // -F: stay in the foreground, so the PID is prosody's own.
+  const daemon = serverProcess('prosody', ['-F', '--config', configPath], [c2sPort, componentPort], ['ignore', 'inherit', 'inherit']);
   const server: ProsodyServer = {
     domain,
     componentDomain,
@@ -71,22 +73,8 @@ Component "${componentDomain}"
     register(user, password) {
       execFileSync('prosodyctl', ['--config', configPath, 'register', user, domain, password], { stdio: 'ignore' });
     },
-    async start() {
-      child = spawn('prosody', ['-F', '--config', configPath], { stdio: ['ignore', 'inherit', 'inherit'] });
-      await Promise.race([
-        Promise.all([waitForPort(c2sPort), waitForPort(componentPort)]),
-        new Promise((_, reject) => child!.once('exit', (code) => reject(new Error(`prosody exited with ${code}`)))),
-      ]);
-    },
-    async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    start: daemon.start,
+    stop: daemon.stop,
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

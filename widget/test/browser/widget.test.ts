@@ -54,6 +54,15 @@ async function online(element: SwitchboardChat): Promise<void> {
   await element.updateComplete;
 }
 
+/** A connected widget with its panel open. */
+async function openWidget(attributes = ''): Promise<SwitchboardChat> {
+  const element = await widget(attributes);
+  await online(element);
+  element.open = true;
+  await element.updateComplete;
+  return element;
+}
+
 async function type(element: SwitchboardChat, text: string): Promise<void> {
   const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
   input.value = text;
@@ -106,10 +115,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const support = await agent();
     const atAgent: Message[] = [];
     support.on('message', (m) => atAgent.push(m));
-    const element = await widget();
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget();
     await type(element, 'Hello, is anyone there?');
     // A fresh agent client also replays its earlier conversations: look at this visitor's only.
     const fromVisitor = () => atAgent.filter((m) => m.from === element.chat.session?.self);
@@ -128,10 +134,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
 
   it('resumes after a reload without duplicates', async () => {
     const support = await agent();
-    const first = await widget();
-    await online(first);
-    first.open = true;
-    await first.updateComplete;
+    const first = await openWidget();
     await type(first, 'before reload');
     await until(() => bubbles(first).length === 1, 'the sent message');
     const conversationId = first.chat.conversation!.id;
@@ -151,10 +154,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const support = await agent();
     const atAgent: Message[] = [];
     support.on('message', (m) => atAgent.push(m));
-    const element = await widget();
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget();
     await type(element, 'first');
     // A fresh agent client also replays its earlier conversations: look at this visitor's only.
     const fromVisitor = () => atAgent.filter((m) => m.from === element.chat.session?.self);
@@ -190,10 +190,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
       'x'.repeat(10_000),
     ];
     const support = await agent();
-    const element = await widget();
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget();
     await type(element, 'hi');
     await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
     const conversationId = element.chat.conversation!.id;
@@ -211,10 +208,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
 
   it('makes http, https and mailto links clickable and safe', async () => {
     const support = await agent();
-    const element = await widget();
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget();
     await type(element, 'hi');
     await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
     await support.send(element.chat.conversation!.id, 'See https://example.com/track?id=1. Or mail help@example.com via mailto:help@example.com, not javascript:alert(1)');
@@ -229,10 +223,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
 
   it('asks for name and email first when the pre-chat form is required, with accessible errors', async () => {
     const support = await agent();
-    const element = await widget('prechat=required');
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget('prechat=required');
     const form = $<HTMLFormElement>(element, 'form.details')!;
     await expect(element).to.be.accessible();
     form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'not-an-email';
@@ -272,10 +263,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
   });
 
   it('speaks Arabic right to left, and French, from the lang attribute', async () => {
-    const element = await widget('lang=ar');
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget('lang=ar');
     const root = $(element, 'div[dir]')!;
     expect(root.getAttribute('dir')).to.equal('rtl');
     expect($(element, 'button.launcher')!.getAttribute('aria-label')).to.equal('أغلق المحادثة');
@@ -302,10 +290,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
   });
 
   it('stays accessible in the dark theme and with a custom colour', async () => {
-    const element = await widget('theme=dark color=#ffcc00');
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget('theme=dark color=#ffcc00');
     expect(element.style.getPropertyValue('--switchboard-on-accent')).to.equal('#000000');
     await expect(element).to.be.accessible();
   });
@@ -352,10 +337,7 @@ describe('<switchboard-chat> JS API and notifications', () => {
 
   it('puts new messages in the tab title while hidden (notify-title), plays a chime (sound), and restores the title', async () => {
     const support = await agent();
-    const element = await widget('notify-title sound');
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget('notify-title sound');
     await type(element, 'hello');
     await until(() => element.chat.conversation, 'a conversation');
     element.open = false;
@@ -384,10 +366,7 @@ describe('<switchboard-chat> JS API and notifications', () => {
 
   it('does neither by default', async () => {
     const support = await agent();
-    const element = await widget();
-    await online(element);
-    element.open = true;
-    await element.updateComplete;
+    const element = await openWidget();
     await type(element, 'hello');
     await until(() => element.chat.conversation, 'a conversation');
     element.open = false;

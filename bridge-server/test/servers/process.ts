@@ -1,0 +1,33 @@
+/** A test server process: started in the foreground (so its PID is the server's), stopped by PID. */
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { waitForPort } from './ports.js';
+
+export interface ServerProcess {
+  /** Starts the process and resolves once every port accepts connections. */
+  start(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it lingers; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+export function serverProcess(command: string, args: string[], ports: number[], stdio: StdioOptions = ['ignore', 'ignore', 'inherit']): ServerProcess {
+  let child: ChildProcess | undefined;
+  return {
+    async start() {
+      const started = spawn(command, args, { stdio });
+      child = started;
+      await Promise.race([
+        Promise.all(ports.map((port) => waitForPort(port))),
+        new Promise((_, reject) => started.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)))),
+      ]);
+    },
+    async stop() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
