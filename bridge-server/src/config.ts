@@ -59,8 +59,8 @@ const teamSchema = z.strictObject({
   name: z.string().optional(),
   /** Site keys this team serves; all sites when omitted. */
   sites: z.array(z.string()).optional(),
-  /** `xmpp:` addresses are lowercased: JIDs' node and domain compare case-insensitively. */
-  members: z.array(address.transform((a) => (a.startsWith('xmpp:') ? a.toLowerCase() : a))).default([]),
+  /** `xmpp:` and `irc:` addresses are lowercased: JIDs and IRC nicks compare case-insensitively. */
+  members: z.array(address.transform((a) => (a.startsWith('xmpp:') || a.startsWith('irc:') ? a.toLowerCase() : a))).default([]),
   routing: z.enum(['first-available']).default('first-available'),
 });
 

@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
+  /** Networks whose send queue depth is read at each scrape. */
+  const sendQueueSources = new Map<string, () => number>();
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
   return {
     registry,
@@ -22,6 +24,16 @@ export function createMetrics() {
       registers: [registry],
     }),
     outboxDepth: new Gauge({ name: 'switchboard_outbox_depth', help: 'Messages waiting in the outbox, by network', labelNames: ['network'] as const, registers: [registry] }),
+    sendQueue: new Gauge({
+      name: 'switchboard_network_send_queue',
+      help: "Lines or messages waiting in a network's own send queue (IRC flood control), by network",
+      labelNames: ['network'] as const,
+      registers: [registry],
+      collect() {
+        for (const [network, depth] of sendQueueSources) this.set({ network }, depth());
+      },
+    }),
+    sendQueueSources,
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
   };
 }

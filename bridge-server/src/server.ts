@@ -95,7 +95,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
-      registry.add(definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub }));
+      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub });
+      registry.add(network);
+      if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
     }
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind

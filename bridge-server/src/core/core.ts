@@ -65,6 +65,7 @@ export class Core {
     typing: (input) => this.inboundTyping(input),
     receipt: (input) => this.inboundReceipt(input),
     status: (network, status) => this.networkStatus(network, status),
+    claim: (input) => this.router.claim(input.conversationId, input.agent),
   };
   private readonly sites: Map<string, SiteConfig>;
 

@@ -6,6 +6,7 @@
 import type { Address, Message, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import type { ClaimOutcome } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { SerialQueues } from '../util/serial.js';
@@ -86,11 +87,49 @@ export class Router {
     if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
   }
 
-  /** Tells every party and the site's agents that a conversation was opened or changed. */
+  /**
+   * Tells every party and the site's agents that a conversation was opened or changed, and the
+   * networks that announce team conversations (an IRC support channel).
+   */
   announce(conversation: ConversationRecord): void {
     const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
-    this.deps.hub.emit(rooms, 'conversation', toWireConversation(conversation));
+    const wire = toWireConversation(conversation);
+    this.deps.hub.emit(rooms, 'conversation', wire);
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    const announcers = this.deps.registry.all().filter((network) => network.conversationChanged);
+    if (!team || announcers.length === 0) return;
+    void this.deps.store
+      .getParty(conversation.openedBy)
+      .then((visitor) => {
+        const details = { teamMembers: team.members as Address[], ...(visitor?.name ? { visitorName: visitor.name } : {}), ...(visitor?.pageUrl ? { pageUrl: visitor.pageUrl } : {}) };
+        for (const network of announcers) network.conversationChanged!(wire, details);
+      })
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'conversation not announced to networks'));
+  }
+
+  /**
+   * An agent takes a waiting team conversation (a claim from an IRC support channel, ...): only a
+   * member of the conversation's team, only while nobody has it.
+   */
+  claim(conversationId: string, agent: Address): Promise<ClaimOutcome> {
+    return (async () => {
+      const found = await this.deps.store.getConversation(conversationId);
+      if (!found || found.team === undefined) return { ok: false, reason: 'No such team conversation.' } as const;
+      const team = found.team;
+      return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
+        const conversation = await this.deps.store.getConversation(conversationId);
+        if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.' };
+        if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team)) return { ok: false, reason: `You are not a member of the team "${team}".` };
+        if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
+        if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
+        const assigned = await this.deps.store.assignConversation(conversation.id, agent);
+        this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
+        await this.catchUp(assigned, agent);
+        this.announce(assigned);
+        return { ok: true, conversation: toWireConversation(assigned) };
+      });
+    })();
   }
 
   /**

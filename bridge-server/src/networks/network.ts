@@ -87,6 +87,17 @@ export interface InboundReceipt {
   code?: ErrorCode;
 }
 
+/** What the core says about a conversation when it is opened or changes (for announcements). */
+export interface ConversationDetails {
+  /** The visitor's name and page, when known. */
+  visitorName?: string;
+  pageUrl?: string;
+  /** The members of the conversation's team (a network announces only to teams it carries). */
+  teamMembers: readonly Address[];
+}
+
+export type ClaimOutcome = { ok: true; conversation: Conversation } | { ok: false; reason: string };
+
 /** The one way into the core from any network. */
 export interface InboundSink {
   /** Stores and routes a message; resolves to the stored message, or null when it was refused. */
@@ -96,6 +107,8 @@ export interface InboundSink {
   receipt(input: InboundReceipt): void;
   /** A network's connection state changed (the core flushes its outbox when it is back online). */
   status(network: string, status: NetworkStatus): void;
+  /** An agent takes a team conversation that waits for one (or is already theirs). */
+  claim(input: { conversationId: string; agent: Address }): Promise<ClaimOutcome>;
 }
 
 export interface Network {
@@ -118,6 +131,10 @@ export interface Network {
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+  /** A team conversation was opened or changed (assigned, closed): for networks that announce them. */
+  conversationChanged?(conversation: Conversation, details: ConversationDetails): void;
+  /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */
+  sendQueueDepth?(): number;
 }
 
 export interface NetworkContext<TConfig> {

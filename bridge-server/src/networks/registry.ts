@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import { ConfigError, issuePath } from '../config-error.js';
+import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
 import type { Network, NetworkContext } from './network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
 import { createXmppNetwork, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
@@ -17,6 +18,7 @@ export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
 export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   web: { schema: webNetworkConfigSchema, create: createWebNetwork as NetworkDefinition['create'] },
   xmpp: { schema: xmppNetworkConfigSchema, create: createXmppNetwork as NetworkDefinition['create'] },
+  irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork as NetworkDefinition['create'] },
 };
 
 /** The networks running in one bridge, found by address scheme. */

@@ -2,7 +2,8 @@
  * Text -> IRC message lines (RFC 1459 section 2.3 and RFC 2812 section 2.3: a message is at most
  * 512 bytes including the trailing CR LF). Each line must fit once the server prepends the
  * sender's prefix when relaying (`:nick!user@host `), so the budget counts that too.
- * - A newline in the text starts a new line; CR, LF and NUL never reach the wire inside a line.
+ * - A newline in the text starts a new line; CR, LF and NUL never reach the wire inside a line;
+ *   trailing blanks of a line are dropped (IRC loses them anyway).
  * - Long lines split on grapheme boundaries (never inside a UTF-8 sequence, an emoji or a combining
  *   mark), preferably before a space, which then starts the next line: servers and clients trim a
  *   line's trailing spaces, never the leading ones of the trailing parameter. Joining a
@@ -93,6 +94,8 @@ export function toIrcLines(text: string, options: IrcLineOptions): IrcLines {
   if (budget < 16) throw new RangeError(`an IRC line has room for only ${budget} bytes of text with this target and prefix`);
   const paragraphs = clean(body)
     .split(/\r\n|\r|\n/)
+    // Servers and clients drop a line's trailing blanks anyway: drop them here, so what is sent is what arrives.
+    .map((paragraph) => paragraph.replace(/[ \t]+$/, ''))
     .filter((paragraph) => paragraph.length > 0);
   let lines = paragraphs.flatMap((paragraph) => splitParagraph(paragraph, budget));
   let truncated = false;

@@ -5,10 +5,11 @@
  * `#ref text`. Fewer features than component mode: visitors are not contacts of their own and have
  * no presence; typing and receipts apply to the agent's latest conversation.
  */
-import type { Address, Conversation } from '@switchboard/protocol';
+import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
 import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, SendResult } from '../network.js';
+import { ConversationRefs } from '../refs.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
@@ -16,33 +17,14 @@ import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './sta
 import type { XmppClientConfig } from './xmpp-network.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
-const ADDRESSED = /^#([0-9a-z]{4,12})\s+([\s\S]+)$/i;
-const HELP =
-  'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
-
 
 export function createClientNetwork({ config, sink, logger }: NetworkContext<XmppClientConfig>): Network {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
-  /** ref -> conversation id, and each agent's latest conversation (both from what the bot relayed). */
-  const refs = new Map<string, string>();
-  const latest = new Map<Address, string>();
+  const refs = new ConversationRefs();
   const stanzaIds = new Map<string, string>();
   const STANZA_IDS_KEPT = 10_000;
-
-  /**
-   * A short, stable reference for a conversation: the tail of its random id, lengthened until no
-   * other conversation the bot relayed has it (so a reply never reaches the wrong visitor).
-   */
-  function refOf(conversation: Conversation): string {
-    const id = conversation.id.toLowerCase();
-    for (let length = 5; ; length++) {
-      const ref = id.slice(-length);
-      const holder = refs.get(ref);
-      if (holder === undefined || holder === conversation.id || length >= 12) return ref;
-    }
-  }
 
   const session: XmppSession = new XmppSession(entity, {
     service: config.service,
@@ -85,24 +67,23 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     const body = stanza.getChildText('body');
     if (!body) {
       const state = chatStateOf(stanza);
-      const conversationId = latest.get(agent);
+      const conversationId = refs.latestOf(agent);
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
-    const addressed = ADDRESSED.exec(body.trim());
-    const conversationId = addressed ? refs.get(addressed[1]!.toLowerCase()) : latest.get(agent);
-    if (!conversationId) {
-      reply(from, addressed ? `No conversation has the ref #${addressed[1]}. ${HELP}` : `No visitor has written to you yet. ${HELP}`);
+    const routed = refs.route(agent, body);
+    if ('error' in routed) {
+      reply(from, routed.error);
       return;
     }
-    const text = addressed ? addressed[2]! : body;
+    const { conversationId, text } = routed;
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const stored = await sink.message({ network: 'xmpp', from: agent, to: botAddress, conversationId, text, ...(originId ? { remoteId: `${agent}/${originId}` } : {}) });
     if (!stored) {
       reply(from, 'This conversation is not yours; your message was not delivered.');
       return;
     }
-    latest.set(agent, conversationId);
+    refs.setLatest(agent, conversationId);
     if (originId) {
       stanzaIds.set(stored.id, originId);
       if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
@@ -118,8 +99,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     start: () => session.start(),
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-      const ref = refOf(conversation);
-      refs.set(ref, conversation.id);
+      const ref = refs.refOf(conversation.id);
       const name = fromName ?? message.from.replace(/^web:/, '');
       await session.send(
         xml(
@@ -131,7 +111,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
           xml('markable', { xmlns: NS.markers }),
         ),
       );
-      latest.set(to, conversation.id);
+      refs.setLatest(to, conversation.id);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ to, state }) {

@@ -1,0 +1,237 @@
+/**
+ * One IRC connection (the bridge's bot, or a visitor's puppet) through irc-framework: register
+ * with a nick chosen by the caller (the next candidate after each 433/432), write every line of
+ * ours through the flood writer, and reconnect with the shared backoff after a drop.
+ * RFC 1459/2812 registration; IRCv3 CAP and SASL are irc-framework's.
+ */
+import IRC, { type Client } from 'irc-framework';
+import type { Logger } from 'pino';
+import { Reconnector } from '../../util/backoff.js';
+import { NetworkError } from '../network.js';
+import { type FloodOptions, FloodWriter } from './flood.js';
+import type { CaseMapping } from './nicks.js';
+
+export interface IrcServerOptions {
+  host: string;
+  port: number;
+  tls: boolean;
+  tlsVerify: boolean;
+  password?: string;
+  sasl?: { account: string; password: string };
+}
+
+export interface IrcConnectionOptions {
+  server: IrcServerOptions;
+  /**
+   * The nick to try next; `rejected` holds the ones the server refused (lowercased), `maxLength`
+   * the length to fit once the server refused a longer nick as erroneous (NICKLEN is only
+   * announced after registration; RFC 1459's 9 is the safe guess).
+   */
+  nick(rejected: ReadonlySet<string>, maxLength?: number): string;
+  username: string;
+  realname: string;
+  flood: FloodOptions;
+  connectTimeoutMs: number;
+  logger: Logger;
+  /** Called on each registration (the first and after every reconnection). */
+  onOnline?(): void;
+  /** Called when a registered connection drops (it reconnects by itself unless closed). */
+  onOffline?(reason: string): void;
+  /** A failed attempt; it is retried with backoff. */
+  onConnectError?(error: Error): void;
+}
+
+export type IrcConnectionState = 'offline' | 'connecting' | 'online';
+
+export class IrcConnection {
+  readonly client: Client;
+  readonly writer: FloodWriter;
+  private stateValue: IrcConnectionState = 'offline';
+  private reasonValue = 'not started';
+  private closed = false;
+  private attempt: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private lastError: string | undefined;
+  private readonly rejected = new Set<string>();
+  private maxNickLength: number | undefined;
+  private readonly reconnector: Reconnector;
+
+  constructor(private readonly options: IrcConnectionOptions) {
+    this.client = new IRC.Client();
+    this.writer = new FloodWriter({ write: (line) => this.write(line) }, options.flood);
+    this.reconnector = new Reconnector(
+      () => this.connectOnce(),
+      (error) => options.onConnectError?.(error as Error),
+    );
+    const { client } = this;
+    client.on('registered', () => {
+      this.stateValue = 'online';
+      this.reasonValue = '';
+      this.rejected.clear();
+      const attempt = this.attempt;
+      this.attempt = undefined;
+      attempt?.resolve();
+      options.onOnline?.();
+    });
+    client.on('pong', (event: { message?: string }) => {
+      if (event.message) this.writer.pong(event.message);
+    });
+    const refuseNick = (invalid: boolean) => (event: { nick?: string; reason?: string }) => {
+      if (this.stateValue === 'online') return; // a later NICK change: the current nick stays
+      const refused = event.nick ?? client.user.nick;
+      this.rejected.add(refused.toLowerCase());
+      if (invalid && refused.length > 9) this.maxNickLength = 9;
+      let next: string;
+      try {
+        next = options.nick(this.rejected, this.maxNickLength);
+      } catch (error) {
+        this.fail(`no nick accepted by the server (${(error as Error).message})`);
+        return;
+      }
+      options.logger.info({ refused: event.nick, reason: event.reason, next }, 'irc nick refused; trying another');
+      client.changeNick(next);
+    };
+    client.on('nick in use', refuseNick(false));
+    client.on('nick invalid', refuseNick(true));
+    client.on('irc error', (event: { error: string; reason?: string; nick?: string; channel?: string }) => {
+      // ERROR (the server closes the link: a ban, a K-line, too many connections) or 465.
+      if (event.error === 'irc' || event.error === 'banned_from_server' || event.error === 'password_mismatch') {
+        this.lastError = event.reason ?? event.error;
+      }
+    });
+    client.on('socket close', (hadError?: unknown) => this.dropped(this.lastError ?? (hadError ? String(hadError) : 'connection closed by the IRC server')));
+  }
+
+  get state(): IrcConnectionState {
+    return this.stateValue;
+  }
+
+  /** Why the connection is not online (empty while online). */
+  get reason(): string {
+    return this.reasonValue;
+  }
+
+  get nick(): string {
+    return this.client.user.nick;
+  }
+
+  /** ISUPPORT NICKLEN (RFC 2812's 9 when the server does not say). */
+  get nickLen(): number {
+    return Number(this.client.network.options.NICKLEN) || 9;
+  }
+
+  get casemapping(): CaseMapping {
+    const value = this.client.network.options.CASEMAPPING;
+    return value === 'ascii' || value === 'strict-rfc1459' ? value : 'rfc1459';
+  }
+
+  /** ISUPPORT MONITOR (IRCv3): how many nicks the server follows for us; 0 when unsupported. */
+  get monitorLimit(): number {
+    const value = this.client.network.options.MONITOR;
+    if (value === undefined || value === false) return 0;
+    return Number(value) || 100;
+  }
+
+  /** Connects, registers, and keeps the connection up until `close`. Resolves on the first registration. */
+  async open(): Promise<void> {
+    this.closed = false;
+    try {
+      await this.connectOnce();
+    } catch (error) {
+      this.options.onConnectError?.(error as Error);
+      this.reconnector.schedule();
+      throw error;
+    }
+  }
+
+  /** Connects in the background (with backoff) without waiting. */
+  openInBackground(): void {
+    this.closed = false;
+    this.reconnector.schedule(true);
+  }
+
+  /** Sends QUIT and stops reconnecting. */
+  close(message: string): void {
+    this.closed = true;
+    this.reconnector.stop();
+    this.writer.reset('the connection was closed');
+    if (this.client.connected) this.client.quit(message);
+    this.stateValue = 'offline';
+    this.reasonValue = 'closed';
+  }
+
+  /** Queues lines through flood control; resolves when the last one was written. */
+  async sendLines(lines: readonly string[], onWritten?: (index: number) => void): Promise<void> {
+    for (let index = 0; index < lines.length; index++) {
+      await this.writer.send(lines[index]!);
+      onWritten?.(index);
+    }
+  }
+
+  private write(line: string): Promise<void> {
+    if (this.stateValue !== 'online' || !this.client.connected) return Promise.reject(new NetworkError(`irc is ${this.stateValue}`, true));
+    return new Promise<void>((resolve, reject) => {
+      this.client.connection.write(line, (error) => (error ? reject(new NetworkError(error.message, true)) : resolve()));
+    });
+  }
+
+  private connectOnce(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const { options, client } = this;
+    this.stateValue = 'connecting';
+    this.lastError = undefined;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(`no registration within ${options.connectTimeoutMs} ms`);
+      }, options.connectTimeoutMs);
+      this.attempt = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const { server } = options;
+      client.connect({
+        host: server.host,
+        port: server.port,
+        tls: server.tls,
+        rejectUnauthorized: server.tlsVerify,
+        nick: options.nick(this.rejected, this.maxNickLength),
+        username: options.username,
+        gecos: options.realname,
+        ...(server.password ? { password: server.password } : {}),
+        ...(server.sasl ? { account: server.sasl } : {}),
+        auto_reconnect: false, // the shared Reconnector drives reconnection, with backoff
+        ping_interval: 30,
+        ping_timeout: 120,
+        version: null,
+      });
+    });
+  }
+
+  /** A registration that cannot succeed: close the socket; the attempt fails with the reason. */
+  private fail(reason: string): void {
+    this.lastError = reason;
+    this.client.connection.end();
+    this.dropped(reason);
+  }
+
+  private dropped(reason: string): void {
+    const wasOnline = this.stateValue === 'online';
+    this.stateValue = 'offline';
+    this.reasonValue = reason;
+    this.writer.reset(reason);
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    if (attempt) {
+      attempt.reject(new Error(reason));
+      return; // the Reconnector retries a failed attempt
+    }
+    if (!wasOnline) return;
+    this.options.onOffline?.(reason);
+    if (!this.closed) this.reconnector.schedule();
+  }
+}

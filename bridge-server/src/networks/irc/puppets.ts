@@ -1,0 +1,106 @@
+/**
+ * Puppets: one IRC connection per active visitor, so an agent's client lists each visitor as a
+ * user of its own and answers with an ordinary private message. A puppet connects on the visitor's
+ * first message, reconnects by itself after a drop (netsplit, server restart), and quits after an
+ * idle time. Servers cap connections per IP, so past `max` puppets new visitors are relayed by
+ * the bot instead; so are visitors whose puppet the server refused (a ban, a full server).
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { IrcConnection } from './connection.js';
+
+export interface PuppetPoolOptions {
+  max: number;
+  idleMs: number;
+  logger: Logger;
+  /** Makes the connection for a visitor (not yet open). */
+  create(visitor: Address, name: string): IrcConnection;
+}
+
+interface Puppet {
+  connection: IrcConnection;
+  lastActive: number;
+}
+
+export class PuppetPool {
+  private readonly puppets = new Map<Address, Puppet>();
+  /** Visitors the server would not take as puppets: relayed by the bot from then on. */
+  private readonly refused = new Map<Address, string>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: PuppetPoolOptions) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1_000, options.idleMs / 4)));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.puppets.size;
+  }
+
+  /** The visitor's puppet, if it has one. */
+  get(visitor: Address): IrcConnection | undefined {
+    return this.puppets.get(visitor)?.connection;
+  }
+
+  /** The visitor whose puppet has this nick (lowercased), if any. */
+  visitorOf(nickLower: string): Address | undefined {
+    for (const [visitor, puppet] of this.puppets) if (puppet.connection.nick.toLowerCase() === nickLower) return visitor;
+    return undefined;
+  }
+
+  /** Lowercased nicks of every puppet (never taken for a new one; never relayed as an agent). */
+  nicks(): Set<string> {
+    return new Set([...this.puppets.values()].map((puppet) => puppet.connection.nick.toLowerCase()));
+  }
+
+  touch(visitor: Address): void {
+    const puppet = this.puppets.get(visitor);
+    if (puppet) puppet.lastActive = Date.now();
+  }
+
+  /**
+   * The visitor's registered puppet, connecting one when there is room; null when the visitor is
+   * relayed by the bot. Rejects (retryably) while an existing puppet is reconnecting.
+   */
+  async acquire(visitor: Address, name: string): Promise<IrcConnection | null> {
+    const existing = this.puppets.get(visitor);
+    if (existing) {
+      existing.lastActive = Date.now();
+      return existing.connection;
+    }
+    if (this.refused.has(visitor) || this.puppets.size >= this.options.max) return null;
+    const connection = this.options.create(visitor, name);
+    this.puppets.set(visitor, { connection, lastActive: Date.now() });
+    try {
+      await connection.open();
+      return connection;
+    } catch (error) {
+      connection.close('not registered');
+      this.puppets.delete(visitor);
+      const reason = (error as Error).message;
+      this.refused.set(visitor, reason);
+      this.options.logger.warn({ visitor, reason }, 'irc server refused a puppet; the bot relays this visitor');
+      return null;
+    }
+  }
+
+  /** Quits puppets idle for longer than the configured time. */
+  sweep(now = Date.now()): void {
+    for (const [visitor, puppet] of this.puppets) {
+      if (now - puppet.lastActive < this.options.idleMs) continue;
+      puppet.connection.close('Visitor left');
+      this.puppets.delete(visitor);
+      this.options.logger.info({ visitor }, 'irc puppet quit after idle time');
+    }
+  }
+
+  closeAll(message: string): void {
+    clearInterval(this.sweeper);
+    for (const puppet of this.puppets.values()) puppet.connection.close(message);
+    this.puppets.clear();
+  }
+
+  all(): IrcConnection[] {
+    return [...this.puppets.values()].map((puppet) => puppet.connection);
+  }
+}

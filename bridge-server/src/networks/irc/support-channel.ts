@@ -1,0 +1,108 @@
+/**
+ * The optional support channel: the bot joins it, announces each team conversation waiting for an
+ * agent (with its `#ref`, the visitor's name and page), and says who took it. An agent claims one
+ * with `!claim ref` in the channel, or `claim ref` in a private message to the bot.
+ */
+import type { Address, Conversation } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { ConversationDetails, InboundSink } from '../network.js';
+import type { ConversationRefs } from '../refs.js';
+import type { IrcConnection } from './connection.js';
+import { toIrcLines } from './lines.js';
+
+const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
+/** Conversations announced and not yet closed, remembered to say who took them. */
+const ANNOUNCED_KEPT = 5_000;
+
+export interface SupportChannelOptions {
+  bot: IrcConnection;
+  channel: string;
+  sink: InboundSink;
+  refs: ConversationRefs;
+  addressOf(nick: string): Address;
+  logger: Logger;
+}
+
+export class SupportChannel {
+  /** Conversation id -> its assignee when last announced (null: waiting). */
+  private readonly announced = new Map<string, Address | null>();
+
+  constructor(private readonly options: SupportChannelOptions) {}
+
+  is(target: string): boolean {
+    return target.toLowerCase() === this.options.channel.toLowerCase();
+  }
+
+  onOnline(): void {
+    this.line(`JOIN ${this.options.channel}`);
+  }
+
+  /** The core's news about a team conversation; announced when the team has members here. */
+  conversationChanged(conversation: Conversation, details: ConversationDetails, carries: (member: Address) => boolean): void {
+    if (!details.teamMembers.some(carries)) return;
+    const ref = this.options.refs.refOf(conversation.id);
+    const before = this.announced.get(conversation.id);
+    const assignee = (conversation.assignee as Address | undefined) ?? null;
+    if (conversation.state === 'closed') {
+      if (before !== undefined) this.say(`Conversation #${ref} was closed.`);
+      this.announced.delete(conversation.id);
+      return;
+    }
+    if (before === undefined && assignee === null) {
+      const who = details.visitorName ?? 'a visitor';
+      const where = details.pageUrl ? ` on ${details.pageUrl}` : '';
+      this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
+    } else if (before !== undefined && before !== assignee && assignee !== null) {
+      this.say(`Conversation #${ref} is now with ${assignee}.`);
+    } else if (before === undefined) {
+      return; // assigned at once by routing: nothing to claim
+    }
+    this.announced.set(conversation.id, assignee);
+    if (this.announced.size > ANNOUNCED_KEPT) this.announced.delete(this.announced.keys().next().value!);
+  }
+
+  /** `!claim ref` said in the channel; anything else there is conversation among agents. */
+  async onChannelMessage(nick: string, text: string): Promise<void> {
+    if (!text.startsWith('!')) return;
+    const answer = await this.command(nick, text);
+    if (answer) this.say(`${nick}: ${answer}`);
+  }
+
+  /** `claim ref` in a private message; false when the text is not a claim. */
+  async onPrivateCommand(nick: string, text: string): Promise<boolean> {
+    if (!CLAIM.test(text.trim())) return false;
+    const answer = await this.command(nick, text);
+    if (answer) this.notice(nick, answer);
+    return true;
+  }
+
+  private async command(nick: string, text: string): Promise<string | undefined> {
+    const claim = CLAIM.exec(text.trim());
+    if (!claim) return `Unknown command. Say "!claim ref" to take a waiting conversation.`;
+    const conversationId = this.options.refs.resolve(claim[1]!);
+    if (!conversationId) return `No conversation has the ref #${claim[1]}.`;
+    const agent = this.options.addressOf(nick);
+    const outcome = await this.options.sink.claim({ conversationId, agent });
+    if (!outcome.ok) return outcome.reason;
+    this.options.refs.setLatest(agent, conversationId);
+    return undefined; // the assignment is announced through conversationChanged
+  }
+
+  private say(text: string): void {
+    this.send('PRIVMSG', this.options.channel, text);
+  }
+
+  private notice(nick: string, text: string): void {
+    this.send('NOTICE', nick, text);
+  }
+
+  private send(command: 'PRIVMSG' | 'NOTICE', target: string, text: string): void {
+    const prefixBytes = 1 + this.options.bot.nickLen + 1 + 11 + 1 + 63 + 1;
+    const { lines } = toIrcLines(text, { target, prefixBytes, maxLines: 4, command });
+    for (const line of lines) this.line(`${command} ${target} :${line}`);
+  }
+
+  private line(text: string): void {
+    this.options.bot.writer.send(text).catch((error: unknown) => this.options.logger.debug({ err: error }, 'irc support channel line not sent'));
+  }
+}
