@@ -8,6 +8,10 @@ export const SYSTEM_PACKAGES = {
   chromium: '/usr/bin/chromium',
   prosody: '/usr/bin/prosody',
   ngircd: '/usr/sbin/ngircd',
+  kamailio: '/usr/sbin/kamailio',
+  // module packages: their copyright file is the arch-independent proof (modules live under /usr/lib/<triplet>/)
+  'kamailio-websocket-modules': '/usr/share/doc/kamailio-websocket-modules/copyright',
+  'kamailio-presence-modules': '/usr/share/doc/kamailio-presence-modules/copyright',
 };
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {

@@ -13,7 +13,7 @@ const AGENT = 'irc:alice@test';
 const encoder = new TextEncoder();
 
 function ircNetwork(port: number, extra: Record<string, unknown> = {}) {
-  return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${port}`, presencePollSeconds: 0.2, connectTimeoutSeconds: 5, ...extra };
+  return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${port}`, presencePollSeconds: 0.5, connectTimeoutSeconds: 5, ...extra };
 }
 
 interface Visitor {
@@ -175,7 +175,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     );
   });
 
-  it('turns the agent\'s away status into team availability (WHO), and offline when the agent quits (ISON)', async () => {
+  it('turns the agent\'s away status into team availability (WHO)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
@@ -222,5 +222,196 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it('reports the send queue depth in /metrics', async () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     assert.match(metrics, /switchboard_network_send_queue\{network="irc"\} \d+/);
+  });
+});
+
+describe('IRC network (relay mode, support channel) against a real ngircd', () => {
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let bob: IrcAgent;
+  const BOB = 'irc:bob@test';
+
+  before(async () => {
+    ngircd = await startNgircd();
+    bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
+    t = await startBridge({
+      teams: [{ id: 'support', members: [BOB], sites: [SITE] }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', channel: '#support' })],
+    });
+    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+  });
+  after(async () => {
+    await bob?.quit();
+    await t?.stop();
+    await ngircd?.destroy();
+  });
+
+  it('relays each visitor as "[name #ref] text"; the agent answers the latest by replying, any by "#ref text"', async () => {
+    const one = await visitor(t, 'Gina', BOB);
+    const two = await visitor(t, 'Hal\r\nQUIT :x', BOB);
+    await send(one, 'first visitor here');
+    const fromOne = await bob.next((m) => m.message.endsWith('first visitor here'));
+    assert.equal(fromOne.nick, 'desk');
+    const ref = /^\[Gina #([0-9a-z]+)\] first visitor here$/.exec(fromOne.message)?.[1];
+    assert.ok(ref, fromOne.message);
+    await send(two, 'second visitor here');
+    const fromTwo = await bob.next((m) => m.message.endsWith('second visitor here'));
+    assert.match(fromTwo.message, /^\[Hal QUIT :x #[0-9a-z]+\] second visitor here$/, 'a name never breaks the line');
+
+    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === BOB);
+    bob.say('desk', 'answering the latest');
+    assert.equal((await atTwo).text, 'answering the latest');
+    const atOne = next<Message>(one.socket, 'message', (m) => m.from === BOB);
+    bob.say('desk', `#${ref} answering Gina`);
+    assert.equal((await atOne).text, 'answering Gina');
+
+    bob.say('desk', '#zzzzz nobody');
+    const help = await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.includes('#zzzzz'));
+    assert.match(help.message, /No conversation has the ref/);
+  });
+
+  it('announces a waiting conversation in the support channel, and the agent claims it there', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    await call(socket, 'presence:subscribe', { team: 'support' });
+    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    bob.client.raw('AWAY :busy');
+    await away;
+    const v = await visitor(t, 'Ivy', null);
+    await send(v, 'anyone there?');
+    const announcement = await bob.next((m) => m.target === '#support' && m.message.includes('from Ivy'));
+    const ref = /#([0-9a-z]+)/.exec(announcement.message)![1]!;
+    assert.match(announcement.message, new RegExp(`!claim ${ref}`));
+
+    bob.say('#support', '!claim zzzzzz');
+    await bob.next((m) => m.target === '#support' && m.message.startsWith('bob: No conversation'));
+    const assigned = next(v.socket, 'conversation', (c: { assignee?: string }) => c.assignee === BOB);
+    bob.say('#support', `!claim ${ref}`);
+    await assigned;
+    const caughtUp = await bob.next((m) => m.target === 'bob' && m.message.endsWith('anyone there?'));
+    assert.match(caughtUp.message, /^\[Ivy #/);
+    await bob.next((m) => m.target === '#support' && m.message.includes(`#${ref} is now with ${BOB}`));
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === BOB);
+    bob.say('desk', 'I am here, Ivy');
+    assert.equal((await reply).text, 'I am here, Ivy');
+    bob.client.raw('AWAY');
+  });
+
+  it('sees the agent go offline when they quit (ISON)', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    const first = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!first.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    await bob.quit();
+    assert.deepEqual(await gone, { team: 'support', available: false, online: 0 });
+    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
+    await back;
+  });
+});
+
+describe('IRC network reliability against a real ngircd', () => {
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let carl: IrcAgent;
+  const CARL = 'irc:carl@test';
+  /** The visitor with the one puppet the cap allows. */
+  let jo: Visitor;
+
+  before(async () => {
+    ngircd = await startNgircd();
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    t = await startBridge({
+      teams: [{ id: 'support', members: [CARL], sites: [SITE] }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1 })],
+    });
+    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+  });
+  after(async () => {
+    await carl?.quit();
+    await t?.stop();
+    await ngircd?.destroy();
+  });
+
+  it('relays visitors past the puppet cap through the bot', async () => {
+    jo = await visitor(t, 'Jo', CARL);
+    const two = await visitor(t, 'Kim', CARL);
+    await send(jo, 'as a puppet');
+    await send(two, 'through the bot');
+    assert.equal((await carl.next((m) => m.message === 'as a puppet')).nick, 'Jo');
+    const relayed = await carl.next((m) => m.message.endsWith('through the bot'));
+    assert.match(relayed.message, /^\[Kim #[0-9a-z]+\] through the bot$/);
+    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === CARL);
+    carl.say(relayed.nick, 'reply to Kim');
+    assert.equal((await atTwo).text, 'reply to Kim');
+  });
+
+  it('keeps messages written while ngircd restarts, and delivers them after, in order and once', async () => {
+    const v = jo; // the puppet from the test before
+    await send(v, 'before the restart');
+    await carl.next((m) => m.message === 'before the restart');
+    const offline = until(() => t.bridge.registry.get('irc')?.status().state !== 'online', 10_000, 'the bridge to notice');
+    await ngircd.stop();
+    await offline;
+    const during = ['during 1', 'during 2', 'during 3'];
+    for (const text of during) await send(v, text);
+    await ngircd.start();
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    const got = await carl.collect((m) => m.message.startsWith('during'), 3, 30_000);
+    assert.deepEqual(got.map((m) => m.message), during);
+    assert.equal(got[0]!.nick, 'Jo', 'the puppet came back with its nick');
+    await send(v, 'after the restart');
+    await carl.next((m) => m.message === 'after the restart');
+    assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
+  });
+
+  it('reports a message to an agent who left IRC as failed, with the server\'s reason', async () => {
+    const v = jo;
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    await carl.quit();
+    const sent = await send(v, 'are you still there?');
+    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 10_000, 'the failed status');
+    const failed = statuses.find((s) => s.id === sent.id && s.status === 'failed')!;
+    assert.equal(failed.error?.code, 'not_found');
+    assert.match(failed.error?.message ?? '', /carl/i);
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+  });
+});
+
+describe('IRC flood control against ngircd with its default limits', () => {
+  let ngircd: NgircdServer;
+  let tap: Tap;
+  let t: TestBridge;
+  let dora: IrcAgent;
+  const DORA = 'irc:dora@test';
+
+  before(async () => {
+    ngircd = await startNgircd({ limits: 'default' });
+    tap = await startTap(ngircd.port);
+    dora = await connectIrcAgent(ngircd.port, 'dora');
+    t = await startBridge({
+      teams: [{ id: 'support', members: [DORA], sites: [SITE] }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxLines: 600 })],
+    });
+    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+  });
+  after(async () => {
+    await dora?.quit();
+    await t?.stop();
+    await tap?.close();
+    await ngircd?.destroy();
+  });
+
+  it('delivers a 500-line paste at the default pace: no disconnect, every line in order', { timeout: 600_000 }, async (context) => {
+    const v = await visitor(t, 'Paster', DORA);
+    const lines = Array.from({ length: 500 }, (_, n) => `paste line ${n + 1}`);
+    const started = Date.now();
+    await send(v, lines.join('\n'));
+    const got = await dora.collect((m) => m.message.startsWith('paste line '), 500, 580_000);
+    const seconds = (Date.now() - started) / 1000;
+    assert.deepEqual(got.map((m) => m.message), lines);
+    assert.equal(new Set(got.map((m) => m.nick)).size, 1, 'one puppet sent everything');
+    const puppetConnections = tap.connections.filter((wire) => wire.some((line) => line.startsWith('NICK Paster')));
+    assert.equal(puppetConnections.length, 1, 'the puppet never reconnected');
+    context.diagnostic(`500 lines in ${seconds.toFixed(1)} s: ${(500 / seconds).toFixed(2)} lines/s under ngircd's default limits`);
   });
 });

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -28,8 +28,6 @@ export interface KamailioServer {
   /** The SIP domain (and digest realm) of the users: sip:alice@<domain>. */
   domain: string;
   dir: string;
-  /** Adds or changes a user; db_text rereads the table when the file changes, so no restart is needed. */
-  setUser(user: string, password: string): void;
   /** Stops the server (SIGTERM, then SIGKILL if it lingers); WebSocket clients are disconnected. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and users (registrations, publications and subscriptions are gone). */
@@ -205,16 +203,13 @@ export async function startKamailio(options: { users?: Record<string, string>; d
     }
   };
   const domain = options.domain ?? 'example.test';
-  const users = new Map(Object.entries(options.users ?? {}));
-  const writeUsers = () => {
-    // ha1 = MD5(user:realm:password) (and ha1b with user@domain), as kamctl writes them; db_text takes no empty field.
-    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-    const rows = [...users].map(([user, password], i) =>
-      [i + 1, user, domain, password, md5(`${user}:${domain}:${password}`), md5(`${user}@${domain}:${domain}:${password}`)].map((field) => dbTextField(String(field))).join(':'),
-    );
-    writeFileSync(join(dbDir, 'subscriber'), `id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n${rows.map((row) => `${row}\n`).join('')}`);
-  };
-  writeUsers();
+  // ha1 = MD5(user:realm:password) (ha1b with user@domain), as kamctl writes them (db_text takes no
+  // empty field). db_text caches the table: it is read at start only.
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+  const rows = Object.entries(options.users ?? {}).map(([user, password], i) =>
+    [i + 1, user, domain, password, md5(`${user}:${domain}:${password}`), md5(`${user}@${domain}:${domain}:${password}`)].map((field) => dbTextField(String(field))).join(':'),
+  );
+  writeFileSync(join(dbDir, 'subscriber'), `id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n${rows.map((row) => `${row}\n`).join('')}`);
   const sipPort = await freeTcpUdpPort();
   const wsPort = await freeTcpUdpPort([sipPort]);
   const configPath = join(dir, 'kamailio.cfg');
@@ -225,7 +220,8 @@ export async function startKamailio(options: { users?: Record<string, string>; d
   // about closed sockets) unless KAMAILIO_DEBUG is set; -Y: runtime folder (else /run/kamailio).
   const logPath = join(dir, 'kamailio.log');
   const pidPath = join(dir, 'kamailio.pid');
-  const stderr = process.env.KAMAILIO_DEBUG ? 'inherit' : openSync(logPath, 'a');
+  let logFd: number | undefined = process.env.KAMAILIO_DEBUG ? undefined : openSync(logPath, 'a');
+  const stderr = logFd ?? 'inherit';
   const daemon = serverProcess('kamailio', ['-f', configPath, '-DD', '-E', '-Y', dir, '-P', pidPath], [sipPort, wsPort], ['ignore', 'ignore', stderr]);
   // A test process that dies of an uncaught error runs no after(): don't leave kamailio behind.
   const killOnExit = () => {
@@ -236,32 +232,39 @@ export async function startKamailio(options: { users?: Record<string, string>; d
     }
   };
   process.once('exit', killOnExit);
+  let running = false;
   const server: KamailioServer = {
     sipPort,
     wsPort,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     domain,
     dir,
-    setUser(user, password) {
-      users.set(user, password);
-      writeUsers();
-    },
     async start() {
+      if (running) return;
       resetPresence();
+      running = true;
       try {
         await daemon.start();
       } catch (error) {
+        await daemon.stop(); // if it runs but a port never opened
+        running = false;
         const log = existsSync(logPath) ? readFileSync(logPath, 'utf8').slice(-2000) : '';
         throw new Error(`${(error as Error).message}; ${logPath}:\n${log}`);
       }
     },
     async stop() {
+      // serverProcess' stop() would wait forever for a process that was SIGKILLed before (its
+      // exitCode stays null): stop only what this harness started.
+      if (!running) return;
       await daemon.stop();
+      running = false;
       rmSync(pidPath, { force: true });
     },
     async destroy() {
       await server.stop();
       process.removeListener('exit', killOnExit);
+      if (logFd !== undefined) closeSync(logFd);
+      logFd = undefined;
       rmSync(dir, { recursive: true, force: true });
     },
   };

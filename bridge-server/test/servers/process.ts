@@ -22,7 +22,7 @@ export function serverProcess(command: string, args: string[], ports: number[], 
     },
     async stop() {
       const running = child;
-      if (!running || running.exitCode !== null) return;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGTERM');
       const timer = setTimeout(() => running.kill('SIGKILL'), 5000);

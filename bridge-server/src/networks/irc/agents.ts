@@ -21,6 +21,8 @@ export class IrcAgentPresence {
   private readonly agents = new Map<string, AgentState>();
   private timer: NodeJS.Timeout | undefined;
   private isonPending: Set<string> | undefined;
+  /** Presence lines still in the flood queue: a poll never piles up behind the last one. */
+  private queued = 0;
 
   constructor(
     private readonly bot: IrcConnection,
@@ -84,7 +86,7 @@ export class IrcAgentPresence {
 
   /** ISON when there is no MONITOR; WHO for the away flag of each agent online. */
   private poll(): void {
-    if (this.bot.state !== 'online') return;
+    if (this.bot.state !== 'online' || this.queued > 0) return;
     const agents = [...this.agents.values()];
     if (this.bot.monitorLimit === 0 && agents.length > 0 && !this.isonPending) {
       // One ISON line for all agents; the answer lists those online, so the others are offline.
@@ -108,7 +110,11 @@ export class IrcAgentPresence {
   }
 
   private line(text: string): void {
-    this.bot.writer.send(text).catch(() => undefined); // presence polling retries on the next tick
+    this.queued += 1;
+    this.bot.writer
+      .send(text)
+      .catch(() => undefined) // presence polling retries on the next tick
+      .finally(() => (this.queued -= 1));
   }
 
   private set(nick: string, change: { online: boolean; away?: boolean }): void {

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config.js';
+import { ircNetworkConfigSchema, serverOf } from '../../src/networks/irc/config.js';
+import { FloodWriter } from '../../src/networks/irc/flood.js';
+import { NetworkError } from '../../src/networks/network.js';
+import { validateNetworks } from '../../src/networks/registry.js';
+import { ConversationRefs } from '../../src/networks/refs.js';
+
+describe('IRC network config', () => {
+  it('fills safe defaults and reads the server URL', () => {
+    const config = ircNetworkConfigSchema.parse({ type: 'irc', id: 'libera', server: 'ircs://irc.libera.chat' });
+    assert.equal(config.mode, 'puppet');
+    assert.deepEqual(config.flood, { burst: 5, linesPerSecond: 3, window: 5 });
+    assert.deepEqual(serverOf(config), { host: 'irc.libera.chat', port: 6697, tls: true });
+    assert.deepEqual(serverOf({ ...config, server: 'irc://127.0.0.1:6668' }), { host: '127.0.0.1', port: 6668, tls: false });
+  });
+
+  it('names the wrong field of a bad entry', () => {
+    const config = parseConfig(
+      {
+        server: { port: 0 },
+        store: { type: 'sqlite', path: ':memory:' },
+        sites: [{ key: 'site', origins: ['http://shop.test'] }],
+        networks: [{ type: 'irc', id: 'Libera Chat', server: 'http://x', nick: '1bad', channel: 'support', flood: { window: 0 } }],
+      },
+      'test.json',
+    );
+    assert.throws(() => validateNetworks(config), (error: Error) => {
+      for (const field of ['networks[0].id', 'networks[0].server', 'networks[0].nick', 'networks[0].channel', 'networks[0].flood.window']) {
+        assert.ok(error.message.includes(field), `${field} in ${error.message}`);
+      }
+      return true;
+    });
+  });
+
+  it('lowercases IRC team members, as nicks compare case-insensitively', () => {
+    const config = parseConfig(
+      {
+        store: { type: 'sqlite', path: ':memory:' },
+        sites: [{ key: 'site', origins: ['http://shop.test'] }],
+        teams: [{ id: 'support', members: ['irc:Alice@libera', 'web:a_Bob'] }],
+      },
+      'test.json',
+    );
+    assert.deepEqual(config.teams[0]!.members, ['irc:alice@libera', 'web:a_Bob']);
+  });
+});
+
+describe('conversation refs', () => {
+  it('gives each conversation a ref of its own and routes "#ref text" or the latest', () => {
+    const refs = new ConversationRefs();
+    const a = refs.refOf('c_0000000000aaaaa');
+    const b = refs.refOf('c_1111111111aaaaa'); // same tail: lengthened
+    assert.equal(a, 'aaaaa');
+    assert.equal(b, '1aaaaa');
+    assert.deepEqual(refs.route('irc:x@n', `#${b}: hello`), { conversationId: 'c_1111111111aaaaa', text: 'hello' });
+    assert.match((refs.route('irc:x@n', 'hello') as { error: string }).error, /No visitor has written to you yet/);
+    refs.setLatest('irc:x@n', 'c_0000000000aaaaa');
+    assert.deepEqual(refs.route('irc:x@n', 'hello'), { conversationId: 'c_0000000000aaaaa', text: 'hello' });
+    assert.match((refs.route('irc:x@n', '#zzzzz hi') as { error: string }).error, /No conversation has the ref #zzzzz/);
+  });
+});
+
+describe('IRC flood writer', () => {
+  it('waits for the PONG after each window of lines, and keeps order', async () => {
+    const written: string[] = [];
+    const writer = new FloodWriter({ write: async (line) => void written.push(line) }, { burst: 100, linesPerSecond: 100, window: 2, confirmTimeoutMs: 5000 });
+    const done = Promise.all(['a', 'b', 'c', 'd'].map((line) => writer.send(line)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(written, ['a', 'b', 'PING sb1'], 'the third line waits for the confirmation');
+    writer.pong('other'); // a PONG for someone else's PING changes nothing
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(written.length, 3);
+    writer.pong('sb1');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(written.slice(3, 6), ['c', 'd', 'PING sb2'].slice(0, written.length - 3));
+    writer.pong('sb2');
+    writer.reset('test over');
+    await done.catch(() => undefined);
+    assert.deepEqual(written.filter((line) => !line.startsWith('PING')), ['a', 'b', 'c', 'd']);
+  });
+
+  it('fails waiting lines (retryably) when the connection is gone', async () => {
+    const writer = new FloodWriter({ write: async () => undefined }, { burst: 1, linesPerSecond: 0.001, window: 5, confirmTimeoutMs: 5000 });
+    await writer.send('first');
+    const second = writer.send('second');
+    assert.equal(writer.depth, 1);
+    writer.reset('connection lost');
+    await assert.rejects(second, (error: unknown) => error instanceof NetworkError && error.retryable);
+  });
+});
