@@ -377,6 +377,31 @@ describe('IRC network reliability against a real ngircd', () => {
   });
 });
 
+describe('IRC server refusing the bridge', () => {
+  it('keeps the network offline with the server\'s reason in /readyz', async (context) => {
+    const ngircd = await startNgircd({ password: 'right-password' });
+    const t = await startBridge({ networks: [{ type: 'web' }, ircNetwork(ngircd.port, { password: 'wrong-password' })] });
+    try {
+      let body: { networks: Record<string, { state: string; reason?: string }> } | undefined;
+      await until(
+        async () => {
+          const readyz = await fetch(`${t.url}/readyz`);
+          assert.equal(readyz.status, 503);
+          body = (await readyz.json()) as typeof body;
+          return body!.networks.irc?.reason?.includes('password') === true;
+        },
+        10_000,
+        '/readyz to give the server\'s reason',
+      );
+      assert.equal(body!.networks.irc!.state, 'offline');
+      context.diagnostic(`irc: ${body!.networks.irc!.reason}`);
+    } finally {
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+});
+
 describe('IRC flood control against ngircd with its default limits', () => {
   let ngircd: NgircdServer;
   let tap: Tap;

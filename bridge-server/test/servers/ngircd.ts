@@ -17,7 +17,7 @@ export interface NgircdServer {
   destroy(): Promise<void>;
 }
 
-export async function startNgircd(options: { limits?: 'relaxed' | 'default' } = {}): Promise<NgircdServer> {
+export async function startNgircd(options: { limits?: 'relaxed' | 'default'; password?: string } = {}): Promise<NgircdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-ngircd-'));
   const port = await freePort();
   const name = 'irc.test.local';
@@ -30,7 +30,7 @@ Info = switchboard test server
 Listen = 127.0.0.1
 Ports = ${port}
 MotdPhrase = "test server"
-${options.limits === 'default' ? '' : '[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\n'}[Options]
+${options.password ? `Password = ${options.password}\n` : ''}${options.limits === 'default' ? '' : '[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\n'}[Options]
 DNS = no
 Ident = no
 PAM = no

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pino from 'pino';
 import { parseConfig } from '../../src/config.js';
 import { ircNetworkConfigSchema, serverOf } from '../../src/networks/irc/config.js';
+import type { IrcConnection } from '../../src/networks/irc/connection.js';
 import { FloodWriter } from '../../src/networks/irc/flood.js';
+import { PuppetPool } from '../../src/networks/irc/puppets.js';
 import { NetworkError } from '../../src/networks/network.js';
 import { validateNetworks } from '../../src/networks/registry.js';
 import { ConversationRefs } from '../../src/networks/refs.js';
@@ -74,12 +77,8 @@ describe('IRC flood writer', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(written.length, 3);
     writer.pong('sb1');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.deepEqual(written.slice(3, 6), ['c', 'd', 'PING sb2'].slice(0, written.length - 3));
-    writer.pong('sb2');
-    writer.reset('test over');
-    await done.catch(() => undefined);
-    assert.deepEqual(written.filter((line) => !line.startsWith('PING')), ['a', 'b', 'c', 'd']);
+    await done;
+    assert.deepEqual(written, ['a', 'b', 'PING sb1', 'c', 'd'], 'no PING until a line waits behind a full window');
   });
 
   it('fails waiting lines (retryably) when the connection is gone', async () => {
@@ -89,5 +88,48 @@ describe('IRC flood writer', () => {
     assert.equal(writer.depth, 1);
     writer.reset('connection lost');
     await assert.rejects(second, (error: unknown) => error instanceof NetworkError && error.retryable);
+  });
+});
+
+describe('IRC puppet pool', () => {
+  /** A stand-in connection: the pool only opens, names and closes it. */
+  function fakeConnection(nick: string, opens = true) {
+    return {
+      nick,
+      closed: '' as string,
+      open: () => (opens ? Promise.resolve() : Promise.reject(new Error('Closing Link: banned'))),
+      close(message: string) {
+        this.closed = message;
+      },
+    };
+  }
+
+  it('caps puppets, quits idle ones, and relays visitors the server refused', async () => {
+    const made: ReturnType<typeof fakeConnection>[] = [];
+    const pool = new PuppetPool({
+      max: 2,
+      idleMs: 60_000,
+      logger: pino({ level: 'silent' }),
+      create: (_visitor, name) => {
+        const connection = fakeConnection(name, name !== 'Banned');
+        made.push(connection);
+        return connection as unknown as IrcConnection;
+      },
+    });
+    try {
+      assert.ok(await pool.acquire('web:v_1', 'Ann'));
+      assert.equal(await pool.acquire('web:v_1', 'Ann'), made[0], 'the same puppet again');
+      assert.equal(await pool.acquire('web:v_2', 'Banned'), null, 'refused: relayed');
+      assert.equal(await pool.acquire('web:v_2', 'Banned'), null, 'and not tried again');
+      assert.ok(await pool.acquire('web:v_3', 'Cid'));
+      assert.equal(await pool.acquire('web:v_4', 'Dee'), null, 'past the cap: relayed');
+      assert.equal(pool.visitorOf('cid'), 'web:v_3');
+      pool.sweep(Date.now() + 60_001);
+      assert.equal(pool.size, 0);
+      assert.equal(made[0]!.closed, 'Visitor left');
+      assert.ok(await pool.acquire('web:v_4', 'Dee'), 'room again after the idle ones quit');
+    } finally {
+      pool.closeAll('test over');
+    }
   });
 });
