@@ -59,8 +59,11 @@ const teamSchema = z.strictObject({
   name: z.string().optional(),
   /** Site keys this team serves; all sites when omitted. */
   sites: z.array(z.string()).optional(),
-  /** `xmpp:` and `irc:` addresses are lowercased: JIDs and IRC nicks compare case-insensitively. */
-  members: z.array(address.transform((a) => (a.startsWith('xmpp:') || a.startsWith('irc:') ? a.toLowerCase() : a))).default([]),
+  /**
+   * `xmpp:` and `irc:` addresses are lowercased: JIDs and IRC nicks compare case-insensitively; a
+   * `sip:` address's host too (its user part is case-sensitive, RFC 3261 section 19.1.4).
+   */
+  members: z.array(address.transform(canonicalMember)).default([]),
   routing: z.enum(['first-available']).default('first-available'),
 });
 
@@ -74,6 +77,12 @@ const storeSchema = z.discriminatedUnion('type', [
     synchronous: z.enum(['normal', 'full']).default('normal'),
   }),
 ]);
+
+function canonicalMember(address: string): string {
+  if (address.startsWith('xmpp:') || address.startsWith('irc:')) return address.toLowerCase();
+  const sip = /^(sips?:)([^@]+@)?(.+)$/.exec(address);
+  return sip ? `${sip[1]}${sip[2] ?? ''}${sip[3]!.toLowerCase()}` : address;
+}
 
 export const configSchema = z.strictObject({
   server: z

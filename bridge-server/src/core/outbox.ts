@@ -136,7 +136,8 @@ export class OutboxWorker {
             const changed = await store.completeOutbox(item.id, 'failed');
             this.reportedWaiting.delete(item.message.id);
             logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
-            await this.deps.onOutcome(item, 'failed', { code: retryable ? 'unavailable' : 'bad_request', message: `${networkId}: ${reason}` }, changed);
+            const code = (error instanceof NetworkError ? error.code : undefined) ?? (retryable ? 'unavailable' : 'bad_request');
+            await this.deps.onOutcome(item, 'failed', { code, message: `${networkId}: ${reason}` }, changed);
             continue;
           }
           const next = Date.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);

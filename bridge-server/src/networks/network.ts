@@ -42,11 +42,15 @@ export interface SendResult {
   status?: Extract<MessageStatus, 'sent' | 'delivered'>;
 }
 
-/** A send that failed; `retryable` tells the outbox whether trying again can help. */
+/**
+ * A send that failed; `retryable` tells the outbox whether trying again can help, `code` which of
+ * the contract's codes a final failure reports (`bad_request` when left out).
+ */
 export class NetworkError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly code?: ErrorCode,
   ) {
     super(message);
     this.name = 'NetworkError';

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { ConfigError, issuePath } from '../config-error.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
 import type { Network, NetworkContext } from './network.js';
+import { createSipNetwork, sipNetworkConfigSchema } from './sip/sip-network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
 import { createXmppNetwork, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
 
@@ -19,6 +20,7 @@ export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   web: { schema: webNetworkConfigSchema, create: createWebNetwork as NetworkDefinition['create'] },
   xmpp: { schema: xmppNetworkConfigSchema, create: createXmppNetwork as NetworkDefinition['create'] },
   irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork as NetworkDefinition['create'] },
+  sip: { schema: sipNetworkConfigSchema, create: createSipNetwork as NetworkDefinition['create'] },
 };
 
 /** The networks running in one bridge, found by address scheme. */

@@ -1,0 +1,181 @@
+/**
+ * The SIP/SIMPLE network (docs/networks/sip.md): agents on any SIP account (Linphone, Jitsi, Zoiper,
+ * enterprise UC) talk with visitors, each visitor a SIP URI of its own under a domain the proxy
+ * routes to the bridge's registration. RFC 3428 MESSAGE both ways, RFC 3994 isComposing, RFC 3856
+ * presence (SUBSCRIBE to agents, PUBLISH for visitors), RFC 5438 IMDN where enabled. Text travels
+ * only in bodies; nothing a visitor writes reaches a header but its display name, quoted.
+ */
+import type { Address, TypingState } from '@switchboard/protocol';
+import { type Message as IncomingMessage, Messager, Publisher, UserAgent } from 'sip.js';
+import { type Network, type NetworkCapabilities, type NetworkContext, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import { addressOfUri, partyOfUser, partyUri, quotedDisplayName, uriOfAddress } from './addresses.js';
+import { SipAgentPresence } from './agents.js';
+import { CONTENT_TYPES, cpimWithImdn, imdnBody, isComposingBody, parseCpim, pidfBody, receiptOfImdn, typingOfIsComposing } from './bodies.js';
+import type { SipNetworkConfig } from './config.js';
+import { SipSession } from './session.js';
+
+export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
+
+/** Agents' messages whose sender asked for IMDN, kept to answer when the visitor reads them. */
+const IMDN_REQUESTS_KEPT = 10_000;
+/** Final responses worth another try (the outbox retries with backoff); anything else fails the message. */
+const RETRYABLE = new Set([408, 480, 500, 503, 504]);
+
+function failure(statusCode: number, reason: string): NetworkError {
+  const code = statusCode === 404 || statusCode === 604 ? 'not_found' : statusCode === 403 || statusCode === 603 ? 'forbidden' : statusCode === 413 || statusCode === 513 ? 'too_large' : RETRYABLE.has(statusCode) ? 'unavailable' : 'bad_request';
+  return new NetworkError(`SIP ${statusCode} ${reason}`, RETRYABLE.has(statusCode), code);
+}
+
+export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNetworkConfig>): Network {
+  const visitorDomain = config.visitorDomain.toLowerCase();
+  const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string }>();
+  const publishers = new Map<Address, { publisher: Publisher; status: string }>();
+
+  const session: SipSession = new SipSession({
+    config,
+    sink,
+    logger,
+    onMessage: (message) => {
+      onIncoming(message).catch((error: unknown) => {
+        logger.info({ err: error }, 'sip message refused');
+        void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+      });
+    },
+    onOnline: () => agents.onOnline(),
+    onOffline: () => {
+      agents.onOffline();
+      publishers.clear(); // the proxy forgot them; the next presence change publishes again
+    },
+  });
+  const agents = new SipAgentPresence(session.ua, sink, config.presenceExpiresSeconds, logger);
+
+  /** Sends one MESSAGE as a party of the bridge's domain; resolves on a 2xx. */
+  function sendMessage(input: { from: Address; fromName?: string; to: string; body: string; contentType: string }): Promise<void> {
+    session.assertOnline();
+    const target = UserAgent.makeURI(input.to);
+    const fromUri = UserAgent.makeURI(partyUri(input.from, visitorDomain));
+    if (!target || !fromUri) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
+    const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
+    return new Promise<void>((resolve, reject) => {
+      new Messager(session.ua, target, input.body, input.contentType, { params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) } })
+        .message({
+          requestDelegate: {
+            onAccept: () => resolve(),
+            onReject: (response) => reject(failure(response.message.statusCode ?? 500, response.message.reasonPhrase ?? 'Error')),
+          },
+        })
+        .catch((error: unknown) => reject(new NetworkError((error as Error).message, true)));
+    });
+  }
+
+  async function onIncoming(message: IncomingMessage): Promise<void> {
+    const request = message.request;
+    const toUri = request.to.uri;
+    const party = toUri.host.toLowerCase() === visitorDomain ? partyOfUser(toUri.user ?? '') : null;
+    if (!party) {
+      await message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
+      return;
+    }
+    const from = addressOfUri(request.from.uri.user, request.from.uri.host);
+    let contentType = (request.getHeader('Content-Type') ?? CONTENT_TYPES.text).split(';')[0]!.trim().toLowerCase();
+    let body = request.body;
+    let imdn: { id: string; display: boolean; delivery: boolean } | undefined;
+    if (contentType === CONTENT_TYPES.cpim) {
+      const cpim = parseCpim(body);
+      if (!cpim) {
+        await message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
+        return;
+      }
+      const id = cpim.headers.get('imdn.message-id');
+      const wanted = cpim.headers.get('imdn.disposition-notification') ?? '';
+      if (id) imdn = { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted) };
+      contentType = cpim.contentType.split(';')[0]!.trim();
+      body = cpim.body;
+    }
+    if (contentType === CONTENT_TYPES.isComposing) {
+      const state = typingOfIsComposing(body);
+      if (state) sink.typing({ from, to: party, state });
+      await message.accept();
+      return;
+    }
+    if (contentType === CONTENT_TYPES.imdn) {
+      const receipt = receiptOfImdn(body);
+      if (receipt) sink.receipt(receipt.status === 'failed' ? { messageId: receipt.messageId, status: 'failed', error: 'the recipient\'s client could not deliver the message' } : receipt);
+      await message.accept();
+      return;
+    }
+    if (contentType !== 'text/plain') {
+      await message.reject({ statusCode: 415, reasonPhrase: 'Unsupported Media Type', extraHeaders: [`Accept: text/plain, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, ${CONTENT_TYPES.cpim}`] });
+      return;
+    }
+    // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
+    // keeps its IMDN Message-ID, or else its Call-ID and CSeq.
+    const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
+    const stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId });
+    if (!stored) {
+      await message.reject({ statusCode: 403, reasonPhrase: 'Not In A Conversation With This Visitor' });
+      return;
+    }
+    await message.accept();
+    if (!imdn) return;
+    const agentUri = `sip:${request.from.uri.user ? `${request.from.uri.user}@` : ''}${request.from.uri.host}`;
+    const visitorUri = partyUri(party, visitorDomain);
+    if (imdn.display) {
+      imdnRequests.set(stored.id, { imdnId: imdn.id, agentUri, visitorUri });
+      if (imdnRequests.size > IMDN_REQUESTS_KEPT) imdnRequests.delete(imdnRequests.keys().next().value!);
+    }
+    // RFC 5438: the bridge stored it for the visitor, and says so on the visitor's behalf.
+    if (imdn.delivery) {
+      const notice = imdnBody({ messageId: imdn.id, recipient: visitorUri, status: 'delivered', date: new Date() });
+      sendMessage({ from: party, to: agentUri, body: notice, contentType: CONTENT_TYPES.imdn }).catch((error: unknown) => logger.debug({ err: error }, 'imdn not sent'));
+    }
+  }
+
+  return {
+    scheme: 'sip',
+    capabilities: { typing: true, presence: true, receipts: config.imdn, maxTextBytes: null, markup: 'plain' } satisfies NetworkCapabilities,
+    deliversFromStore: false,
+    status: () => session.status,
+    start: () => session.start(),
+    async stop() {
+      await agents.stop();
+      await Promise.all([...publishers.values()].map(({ publisher }) => publisher.dispose().catch(() => undefined)));
+      publishers.clear();
+      await session.stop();
+    },
+    async send({ message, to, fromName }: OutboundMessage): Promise<SendResult> {
+      const target = uriOfAddress(to);
+      if (!target) throw new NetworkError(`${to} is not a SIP address`, false, 'bad_request');
+      const body = config.imdn ? cpimWithImdn({ from: partyUri(message.from, visitorDomain), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) }) : message.text;
+      await sendMessage({ from: message.from, ...(fromName ? { fromName } : {}), to: target, body, contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text });
+      return { remoteId: message.id, status: 'sent' };
+    },
+    async setTyping({ from, to, state }: { from: Address; to: Address; state: TypingState }) {
+      const target = uriOfAddress(to);
+      if (target) await sendMessage({ from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
+    },
+    async markRead({ message }) {
+      const request = imdnRequests.get(message.id);
+      if (!request) return;
+      imdnRequests.delete(message.id);
+      const reader = partyOfUser(request.visitorUri.slice(4, request.visitorUri.lastIndexOf('@')));
+      if (!reader) return;
+      await sendMessage({ from: reader, to: request.agentUri, body: imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status: 'displayed', date: new Date() }), contentType: CONTENT_TYPES.imdn });
+    },
+    async sharePresence({ from, status, text }) {
+      // RFC 3903 PUBLISH of the visitor's presence, once per change, whoever it is shown to.
+      const known = publishers.get(from);
+      if (known?.status === status) return;
+      session.assertOnline();
+      const entity = partyUri(from, visitorDomain);
+      const uri = UserAgent.makeURI(entity)!;
+      const entry = known ?? { publisher: new Publisher(session.ua, uri, 'presence', { contentType: CONTENT_TYPES.pidf, params: { fromUri: uri } }), status };
+      entry.status = status;
+      publishers.set(from, entry);
+      await entry.publisher.publish(pidfBody(entity, status, text));
+    },
+    async subscribePresence(addresses: Address[]) {
+      agents.watch(addresses.filter((address) => uriOfAddress(address) !== null));
+    },
+  };
+}

@@ -1,0 +1,289 @@
+// The SIP/SIMPLE network against a real Kamailio: MESSAGE both ways, each visitor a URI of its
+// own, presence both ways, isComposing, failures with the SIP reason, a proxy restart, and bodies
+// that never leak into headers.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import fc from 'fast-check';
+import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
+
+const VISITOR_DOMAIN = 'web.example.test';
+
+interface Visitor {
+  socket: V1Socket;
+  self: string;
+  uri: string;
+  conversationId: string;
+}
+
+describe('SIP/SIMPLE network against a real Kamailio', () => {
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let alice: SipAgent;
+  let ALICE: string;
+
+  before(async () => {
+    kamailio = await startKamailio({
+      users: { alice: 'alicepw', mallory: 'mallorypw', carol: 'carolpw', switchboard: 'bridgepw' },
+      routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
+    });
+    ALICE = `sip:alice@${kamailio.domain}`;
+    alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
+    await alice.publish(pidf(ALICE, 'open'));
+    t = await startBridge({
+      sites: [{ key: SITE, origins: ['http://shop.test'], visitorTargets: ['sip:*'] }],
+      teams: [{ id: 'support', members: [ALICE], sites: [SITE] }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, connectTimeoutSeconds: 5 },
+      ],
+    });
+    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+  });
+  after(async () => {
+    await alice?.stop();
+    await t?.stop();
+    await kamailio?.destroy();
+  });
+
+  async function visitor(name: string): Promise<Visitor> {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await call(socket, 'profile:update', { name });
+    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    assert.equal(opened.conversation.assignee, ALICE);
+    return { socket, self: session.self, uri: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`, conversationId: opened.conversation.id };
+  }
+
+  async function send(v: { socket: V1Socket; conversationId: string }, text: string): Promise<Message> {
+    const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `c${Math.random()}`, text });
+    assert.ok(ack.ok, JSON.stringify(ack));
+    return ack.message as Message;
+  }
+
+  it('carries a visitor\'s message to the agent as a MESSAGE from the visitor\'s own URI, and the reply back', async () => {
+    const v = await visitor('Dana');
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const sent = await send(v, 'Hello from the shop');
+    const got = await alice.next((m) => m.request.body === 'Hello from the shop');
+    assert.equal(got.request.from.uri.toString(), v.uri);
+    assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
+    assert.match(got.request.getHeader('From') ?? '', /^"Dana" </);
+    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status (the 200 OK)');
+
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    assert.equal(await alice.send(v.uri, 'Hi Dana! How can I help?'), 200);
+    assert.equal((await reply).text, 'Hi Dana! How can I help?');
+  });
+
+  it('shows two visitors as two URIs and routes each reply to its own visitor', async () => {
+    const one = await visitor('Ann');
+    const two = await visitor('Ben');
+    assert.notEqual(one.uri, two.uri);
+    await send(one, 'I am one');
+    await send(two, 'I am two');
+    assert.equal((await alice.next((m) => m.request.body === 'I am one')).request.from.uri.toString(), one.uri);
+    assert.equal((await alice.next((m) => m.request.body === 'I am two')).request.from.uri.toString(), two.uri);
+    const atTwo = collect<Message>(two.socket, 'message');
+    const atOne = next<Message>(one.socket, 'message', (m) => m.from === ALICE);
+    await alice.send(one.uri, 'for one');
+    assert.equal((await atOne).text, 'for one');
+    assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
+  });
+
+  it('turns the agent\'s published presence into team availability', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    const first = await call(socket, 'presence:subscribe', { team: 'support' });
+    assert.equal(first.available, true);
+    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    await alice.publish(pidf(ALICE, 'open', 'away'));
+    assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
+    const offline = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    await alice.publish(pidf(ALICE, 'closed'));
+    await offline;
+    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    await alice.publish(pidf(ALICE, 'open'));
+    await back;
+  });
+
+  it('publishes the visitor\'s presence for the agent to see', async () => {
+    const v = await visitor('Eve');
+    await send(v, 'hello from Eve');
+    await alice.next((m) => m.request.body === 'hello from Eve');
+    const watch = await alice.watch(v.uri);
+    try {
+      await call(v.socket, 'presence:set', { status: 'away' });
+      await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)), 10_000, 'a NOTIFY with the visitor away');
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it('maps isComposing (RFC 3994) to typing, both ways', async () => {
+    const v = await visitor('Finn');
+    await send(v, 'typing test');
+    await alice.next((m) => m.request.body === 'typing test');
+    await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
+    const composing = await alice.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
+    assert.match(composing.request.body, /<state>active<\/state>/);
+    assert.equal(composing.request.from.uri.toString(), v.uri);
+
+    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
+    const body = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
+    assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
+    await typing;
+  });
+
+  it('fails a message to an unknown user with the SIP reason (404), and keeps one for an unregistered user (480)', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const ghost = await call(socket, 'conversation:open', { to: `sip:ghost@${kamailio.domain}` });
+    const lost = await send({ socket, conversationId: ghost.conversation.id }, 'anyone?');
+    await until(() => statuses.some((s) => s.id === lost.id && s.status === 'failed'), 10_000, 'the failed status');
+    const failed = statuses.find((s) => s.id === lost.id && s.status === 'failed')!;
+    assert.equal(failed.error?.code, 'not_found');
+    assert.match(failed.error?.message ?? '', /404 Not Found/);
+
+    const away = await call(socket, 'conversation:open', { to: `sip:carol@${kamailio.domain}` });
+    const kept = await send({ socket, conversationId: away.conversation.id }, 'for later');
+    await until(() => statuses.some((s) => s.id === kept.id && s.error?.message.includes('480')), 10_000, 'the retry notice');
+    assert.equal(statuses.some((s) => s.id === kept.id && s.status === 'failed'), false, '480 is retried, not failed');
+    const carol = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'carol', 'carolpw');
+    try {
+      assert.equal((await carol.next((m) => m.request.body === 'for later', 40_000)).request.body, 'for later');
+    } finally {
+      await carol.stop();
+    }
+  });
+
+  it('refuses a MESSAGE to a visitor from someone outside the conversation (403)', async () => {
+    const v = await visitor('Gus');
+    await send(v, 'only for alice');
+    await alice.next((m) => m.request.body === 'only for alice');
+    const mallory = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'mallory', 'mallorypw');
+    try {
+      const atVisitor = collect<Message>(v.socket, 'message');
+      assert.equal(await mallory.send(v.uri, 'let me in'), 403);
+      assert.equal(await mallory.send(`sip:web=v_0@${VISITOR_DOMAIN}`, 'hello?'), 404, 'not the URI of any visitor');
+      assert.equal(atVisitor.length, 0);
+    } finally {
+      await mallory.stop();
+    }
+  });
+
+  it('sends any text as exactly one MESSAGE whose body equals it, and a name only as a quoted display name (property)', async () => {
+    const v = await visitor('Hal "the\r\nVia: SIP/2.0/UDP evil\\" <sip:x@y>');
+    await send(v, 'first');
+    const first = await alice.next((m) => m.request.body === 'first');
+    const from = first.request.getHeader('From') ?? '';
+    assert.match(from, /^"Hal \\"the Via: SIP\/2.0\/UDP evil\\\\\\" <sip:x@y>" <sip:/, from);
+    assert.equal(first.request.getHeaders('Via').length >= 1, true);
+    assert.equal(first.request.getHeader('Via')?.includes('evil'), false);
+    const piece = fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom('\r\n', '\r', '\n', '\u0000', 'Content-Length: 0', '\r\n\r\nINVITE sip:x@y SIP/2.0', 'Via: SIP/2.0/WS evil', '\u{1F600}', '\u{10FFFF}', '中文', ' '),
+    );
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { minLength: 1, maxLength: 8 }).map((parts) => parts.join('')),
+        async (text) => {
+          round += 1;
+          const body = `#${round}#${text}`;
+          const before = alice.inbox.length;
+          await send(v, body);
+          const got = await alice.next((m) => m.request.body.startsWith(`#${round}#`));
+          assert.equal(got.request.body, body);
+          assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, 'exactly one MESSAGE');
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('keeps messages while Kamailio restarts, and delivers them after, in order and once', async () => {
+    const v = await visitor('Ivy');
+    await send(v, 'before the restart');
+    await alice.next((m) => m.request.body === 'before the restart');
+    await kamailio.stop();
+    await until(() => t.bridge.registry.get('sip')?.status().state !== 'online', 10_000, 'the bridge to notice');
+    const during = ['during 1', 'during 2', 'during 3'];
+    for (const text of during) await send(v, text);
+    await kamailio.start();
+    await alice.ua.reconnect();
+    await alice.register();
+    await alice.publish(pidf(ALICE, 'open'));
+    for (const text of during) await alice.next((m) => m.request.body === text, 40_000);
+    const got = alice.inbox.filter((m) => m.request.body.startsWith('during')).map((m) => m.request.body);
+    assert.deepEqual(got, during, 'in order, once');
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    assert.equal(await alice.send(v.uri, 'back again'), 200);
+    assert.equal((await reply).text, 'back again');
+  });
+});
+
+describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let alice: SipAgent;
+  let ALICE: string;
+
+  before(async () => {
+    kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
+    ALICE = `sip:alice@${kamailio.domain}`;
+    alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
+    await alice.publish(pidf(ALICE, 'open'));
+    t = await startBridge({
+      teams: [{ id: 'support', members: [ALICE], sites: [SITE] }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
+      ],
+    });
+    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+  });
+  after(async () => {
+    await alice?.stop();
+    await t?.stop();
+    await kamailio?.destroy();
+  });
+
+  const imdn = (messageId: string, kind: 'delivery' | 'display') =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id><datetime>2026-11-24T10:00:00Z</datetime>` +
+    `<${kind}-notification><status><${kind === 'delivery' ? 'delivered' : 'displayed'}/></status></${kind}-notification></imdn>`;
+
+  it('asks for notifications in CPIM, and maps the agent\'s IMDNs to delivered and read', async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'i1', text: 'Hello\r\nwith CPIM' });
+    const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri);
+    assert.equal(got.request.getHeader('Content-Type'), 'message/cpim');
+    assert.match(got.request.body, new RegExp(`imdn\\.Message-ID: ${ack.message.id}\\r\\n`));
+    assert.match(got.request.body, /imdn\.Disposition-Notification: positive-delivery, display/);
+    assert.ok(got.request.body.endsWith('\r\n\r\nHello\r\nwith CPIM'));
+
+    assert.equal(await alice.send(visitorUri, imdn(ack.message.id, 'delivery'), 'message/imdn+xml'), 200);
+    await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'delivered'), 5000, 'delivered');
+    assert.equal(await alice.send(visitorUri, imdn(ack.message.id, 'display'), 'message/imdn+xml'), 200);
+    await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'read'), 5000, 'read');
+
+    // The agent's own CPIM message asking for notifications: delivered at once, displayed once read.
+    const cpim = ['From: <' + ALICE + '>', `To: <${visitorUri}>`, 'NS: imdn <urn:ietf:params:imdn>', 'imdn.Message-ID: agent-42', 'imdn.Disposition-Notification: positive-delivery, display', '', 'Content-Type: text/plain;charset=UTF-8', '', 'Reply in CPIM'].join('\r\n');
+    const reply = next<Message>(socket, 'message', (m) => m.from === ALICE);
+    assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
+    const stored = await reply;
+    assert.equal(stored.text, 'Reply in CPIM');
+    const delivered = await alice.next((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && /<delivered\/>/.test(m.request.body));
+    assert.match(delivered.request.body, /<message-id>agent-42<\/message-id>/);
+    await call(socket, 'read', { conversationId: opened.conversation.id, seq: stored.seq });
+    const displayed = await alice.next((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && /<displayed\/>/.test(m.request.body));
+    assert.equal(displayed.request.from.uri.toString(), visitorUri);
+  });
+});

@@ -1,0 +1,101 @@
+/** A real SIP user agent (SIP.js over WebSocket) acting as a support agent in the tests. */
+import { type Message, Messager, type Notification, Publisher, Registerer, Subscriber, UserAgent } from 'sip.js';
+import WebSocket from 'ws';
+
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+export interface SipAgent {
+  ua: UserAgent;
+  uri: string;
+  inbox: Message[];
+  /** Answers each incoming MESSAGE (200 by default). */
+  answer: { statusCode: number; reasonPhrase?: string };
+  next(predicate: (message: Message) => boolean, timeoutMs?: number): Promise<Message>;
+  /** Sends a MESSAGE; resolves with the final status code. */
+  send(to: string, body: string, contentType?: string, extraHeaders?: string[]): Promise<number>;
+  /** PUBLISHes a PIDF presence document for the agent itself. */
+  publish(pidf: string): Promise<void>;
+  /** SUBSCRIBEs to someone's presence; every NOTIFY body lands in `notifications`. */
+  watch(uri: string): Promise<{ notifications: string[]; stop(): Promise<void> }>;
+  register(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = get();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export async function connectSipAgent(wsUrl: string, domain: string, user: string, password: string): Promise<SipAgent> {
+  const inbox: Message[] = [];
+  const uri = `sip:${user}@${domain}`;
+  const agent = {} as SipAgent;
+  const ua = new UserAgent({
+    uri: UserAgent.makeURI(uri),
+    authorizationUsername: user,
+    authorizationPassword: password,
+    transportOptions: { server: wsUrl },
+    logLevel: 'error',
+    delegate: {
+      onMessage(message) {
+        inbox.push(message);
+        const { statusCode, reasonPhrase } = agent.answer;
+        void (statusCode < 300 ? message.accept() : message.reject({ statusCode, ...(reasonPhrase ? { reasonPhrase } : {}) }));
+      },
+    },
+  });
+  const registerer = new Registerer(ua, { expires: 300 });
+  const publisher = new Publisher(ua, UserAgent.makeURI(uri)!, 'presence', { contentType: 'application/pidf+xml', expires: 600 });
+  Object.assign(agent, {
+    ua,
+    uri,
+    inbox,
+    answer: { statusCode: 200 },
+    next: (predicate: (message: Message) => boolean, timeoutMs = 10_000) => waitFor(() => inbox.find(predicate), `a MESSAGE at ${user}`, timeoutMs),
+    send: (to: string, body: string, contentType = 'text/plain;charset=UTF-8', extraHeaders: string[] = []) =>
+      new Promise<number>((resolve, reject) => {
+        const done = (response: { message: { statusCode?: number } }) => resolve(response.message.statusCode ?? 0);
+        new Messager(ua, UserAgent.makeURI(to)!, body, contentType, { extraHeaders }).message({ requestDelegate: { onAccept: done, onReject: done } }).catch(reject);
+      }),
+    publish: (pidf: string) => publisher.publish(pidf),
+    async watch(target: string) {
+      const notifications: string[] = [];
+      const subscriber = new Subscriber(ua, UserAgent.makeURI(target)!, 'presence', { expires: 600 });
+      subscriber.delegate = {
+        onNotify(notification: Notification) {
+          notifications.push(notification.request.body);
+          void notification.accept();
+        },
+      };
+      await subscriber.subscribe();
+      return {
+        notifications,
+        async stop() {
+          await subscriber.unsubscribe().catch(() => undefined);
+          await subscriber.dispose().catch(() => undefined);
+        },
+      };
+    },
+    register: () =>
+      new Promise<void>((resolve, reject) => {
+        registerer
+          .register({ requestDelegate: { onAccept: () => resolve(), onReject: (response) => reject(new Error(`REGISTER: ${response.message.statusCode}`)) } })
+          .catch(reject);
+      }),
+    async stop() {
+      await publisher.dispose().catch(() => undefined);
+      await ua.stop().catch(() => undefined);
+    },
+  } satisfies Partial<SipAgent>);
+  await ua.start();
+  await agent.register();
+  return agent;
+}
+
+export const pidf = (entity: string, basic: 'open' | 'closed', activity?: 'away' | 'busy') =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${entity}"><tuple id="t1"><status><basic>${basic}</basic></status></tuple>${activity ? `<dm:person id="p1"><rpid:activities><rpid:${activity}/></rpid:activities></dm:person>` : ''}</presence>`;

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { partyOfUser, quotedDisplayName, userOfParty } from '../../src/networks/sip/addresses.js';
+import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
+import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
+
+describe('SIP addresses', () => {
+  it('maps parties to user parts reversibly and injectively, in the user part\'s alphabet (property)', () => {
+    const party = fc.tuple(fc.constantFrom('web', 'irc', 'xmpp', 'sip'), fc.string({ minLength: 1, maxLength: 30, unit: 'binary' })).map(([scheme, id]) => `${scheme}:${id}` as const);
+    fc.assert(
+      fc.property(party, party, (a, b) => {
+        if (!a.slice(a.indexOf(':') + 1).isWellFormed() || !b.slice(b.indexOf(':') + 1).isWellFormed()) return;
+        const ua = userOfParty(a);
+        assert.match(ua, /^[A-Za-z0-9\-_.!~*'()%=]+$/);
+        assert.equal(partyOfUser(ua), a);
+        if (a !== b) assert.notEqual(ua, userOfParty(b));
+      }),
+      { numRuns: 500 },
+    );
+    assert.equal(userOfParty('web:v_3fa9c'), 'v_3fa9c');
+    assert.equal(userOfParty('irc:bob@libera'), 'irc=bob%40libera');
+    assert.equal(partyOfUser('v_%41'), null, 'only the canonical spelling names a party');
+    assert.equal(partyOfUser('web=v_1'), null);
+    assert.equal(partyOfUser('%zz'), null);
+  });
+
+  it('quotes display names with no control character left and quotes escaped', () => {
+    assert.equal(quotedDisplayName('Dana "D" \\ Scully\r\nVia: x'), 'Dana \\"D\\" \\\\ Scully Via: x');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (name) => {
+        const quoted = quotedDisplayName(name);
+        assert.doesNotMatch(quoted, /[\u0000-\u001f\u007f]/);
+        assert.doesNotMatch(quoted.replace(/\\[\\"]/g, ''), /["\\]/, 'every quote and backslash is a quoted-pair');
+      }),
+    );
+  });
+});
+
+describe('SIMPLE bodies', () => {
+  it('maps PIDF and RPID to presence, whatever the prefixes', () => {
+    assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'available')), { status: 'available' });
+    assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'away', 'lunch <brb>')), { status: 'away', text: 'lunch <brb>' });
+    assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'busy')), { status: 'busy' });
+    assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'offline')), { status: 'offline' });
+    assert.equal(presenceOfPidf('<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf"><p:tuple id="1"><p:status><p:basic>open</p:basic></p:status></p:tuple><r:activities><r:on-the-phone/></r:activities></p:presence>').status, 'busy');
+    assert.equal(presenceOfPidf('<presence/>').status, 'offline');
+  });
+
+  it('writes and reads isComposing', () => {
+    assert.equal(typingOfIsComposing(isComposingBody('composing')), 'composing');
+    assert.equal(typingOfIsComposing(isComposingBody('paused')), 'paused');
+    assert.equal(typingOfIsComposing('<x/>'), undefined);
+  });
+
+  it('wraps text in CPIM with IMDN headers and reads it back exactly, and reads IMDNs', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const cpim = parseCpim(cpimWithImdn({ from: 'sip:v_1@w', to: 'sip:a@b', messageId: 'm_1', text, date: new Date(0) }));
+        assert.equal(cpim?.body, text);
+        assert.equal(cpim?.headers.get('imdn.message-id'), 'm_1');
+        assert.equal(cpim?.contentType, 'text/plain;charset=utf-8');
+      }),
+    );
+    const imdn = (inner: string) => `<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>m_1</message-id>${inner}</imdn>`;
+    assert.deepEqual(receiptOfImdn(imdn('<delivery-notification><status><delivered/></status></delivery-notification>')), { messageId: 'm_1', status: 'delivered' });
+    assert.deepEqual(receiptOfImdn(imdn('<display-notification><status><displayed/></status></display-notification>')), { messageId: 'm_1', status: 'read' });
+    assert.deepEqual(receiptOfImdn(imdn('<delivery-notification><status><failed/></status></delivery-notification>')), { messageId: 'm_1', status: 'failed' });
+    assert.equal(receiptOfImdn('<imdn/>'), undefined);
+  });
+
+  it('checks the config and names the wrong field', () => {
+    const ok = sipNetworkConfigSchema.parse({ type: 'sip', server: 'wss://sip.example.org/ws', domain: 'example.org', username: 'switchboard', password: 'x', visitorDomain: 'web.example.org' });
+    assert.equal(ok.registerExpiresSeconds, 600);
+    assert.equal(ok.imdn, false);
+    const bad = sipNetworkConfigSchema.safeParse({ type: 'sip', server: 'udp://x', domain: 'example.org', username: 'a b', password: 'x', visitorDomain: 'web example' });
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error!.issues.map((issue) => issue.path.join('.')).sort(), ['server', 'username', 'visitorDomain']);
+  });
+});
