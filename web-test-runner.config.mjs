@@ -32,7 +32,7 @@ function bridgePlugin() {
             { key: 'browser-site', origins: pageOrigins, identitySecret: SECRET },
             { key: 'locked-site', origins: ['https://elsewhere.test'] },
           ],
-          teams: [{ id: 'support', members: ['web:a_agent'] }],
+          teams: [{ id: 'support', members: ['web:a_agent'], capacity: 1000 }],
           networks: [{ type: 'web', presenceGraceMs: 100 }],
           limits: { ratePerSecond: 1000, burst: 1000 },
           log: { level: 'silent' },

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
+import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
+import { businessHoursSchema } from './core/business-hours.js';
+import { webhookConfigSchema } from './core/webhooks.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 
 export { ConfigError, issuePath };
@@ -54,18 +56,67 @@ const siteSchema = z.strictObject({
   agentTokenTtlHours: z.number().positive().default(12),
 });
 
-const teamSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
-  name: z.string().optional(),
-  /** Site keys this team serves; all sites when omitted. */
-  sites: z.array(z.string()).optional(),
-  /**
-   * `xmpp:` and `irc:` addresses are lowercased: JIDs and IRC nicks compare case-insensitively; a
-   * `sip:` address's host too (its user part is case-sensitive, RFC 3261 section 19.1.4).
-   */
-  members: z.array(address.transform(canonicalMember)).default([]),
-  routing: z.enum(['first-available']).default('first-available'),
-});
+/**
+ * `xmpp:` and `irc:` addresses are lowercased: JIDs and IRC nicks compare case-insensitively; a
+ * `sip:` address's host too (its user part is case-sensitive, RFC 3261 section 19.1.4).
+ */
+const memberAddress = address.transform(canonicalMember);
+
+/** An agent: one address, or several (one per network the agent uses) with a name and a capacity. */
+const memberSchema = z.union([
+  memberAddress,
+  z.strictObject({
+    /** How commands and the console name the agent; the first address when left out. */
+    id: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits, _ . @ or -').optional(),
+    name: z.string().min(1).max(100).optional(),
+    addresses: z.array(memberAddress).min(1, 'an agent needs at least one address'),
+    /** Most open conversations at once; the team's `capacity` when left out. */
+    capacity: z.number().int().min(1).optional(),
+  }),
+]);
+
+export interface AgentConfig {
+  id: string;
+  name?: string;
+  addresses: Address[];
+  capacity: number;
+}
+
+const teamSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+    name: z.string().optional(),
+    /** Site keys this team serves; all sites when omitted. */
+    sites: z.array(z.string()).optional(),
+    members: z.array(memberSchema).default([]),
+    /** Who gets a new conversation among the available agents with room (docs/support-desk.md). */
+    routing: z.enum(['first-available', 'round-robin', 'least-busy']).default('first-available'),
+    /** Most open conversations per agent at once (an agent's own `capacity` wins). */
+    capacity: z.number().int().min(1).default(10),
+    /** An agent who does not answer an offered conversation within this time loses it to the next; 0: offers never expire. */
+    offerTimeoutSeconds: z.number().min(0).default(60),
+    /** When the team works; outside, conversations wait as offline messages until it opens. Always open when left out. */
+    hours: businessHoursSchema.optional(),
+    /** Posted by the team in each new conversation it takes while open. */
+    greeting: z.string().min(1).max(LIMITS.maxTextLength).optional(),
+    /** Posted by the team in a conversation opened outside its hours. */
+    offlineMessage: z.string().min(1).max(LIMITS.maxTextLength).default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
+    /** Canned replies agents send with `/canned NAME`. */
+    canned: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'canned reply names are 1-40 letters, digits, _ or -'), z.string().min(1).max(LIMITS.maxTextLength)).default({}),
+  })
+  .transform(({ members, ...team }) => {
+    const agents: AgentConfig[] = members.map((member) => {
+      if (typeof member === 'string') return { id: member, addresses: [member as Address], capacity: team.capacity };
+      return {
+        id: member.id ?? member.addresses[0]!,
+        ...(member.name !== undefined ? { name: member.name } : {}),
+        addresses: member.addresses as Address[],
+        capacity: member.capacity ?? team.capacity,
+      };
+    });
+    // `members`: every address of every agent, for the parts that only need to know who belongs.
+    return { ...team, agents, members: agents.flatMap((agent) => agent.addresses) };
+  });
 
 const networkEntrySchema = z.looseObject({ type: z.string().min(1) });
 
@@ -99,6 +150,8 @@ export const configSchema = z.strictObject({
     .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
   sites: z.array(siteSchema).min(1, 'configure at least one site'),
   teams: z.array(teamSchema).default([]),
+  /** HTTP endpoints that receive conversation events, signed (docs/support-desk.md, "Webhooks"). */
+  webhooks: z.array(webhookConfigSchema).default([]),
   networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
   store: storeSchema,
   limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60 }),
@@ -146,6 +199,17 @@ function checkCrossReferences(config: Config, source: string): void {
     teamIds.add(team.id);
     team.sites?.forEach((key, j) => {
       if (!siteKeys.has(key)) problems.push(`teams[${i}].sites[${j}]: no site has the key "${key}"`);
+    });
+    // One address, one agent: routing and commands must know whose it is.
+    const owners = new Map<string, string>();
+    const agentIds = new Set<string>();
+    team.agents.forEach((agent, j) => {
+      if (agentIds.has(agent.id)) problems.push(`teams[${i}].members[${j}]: duplicate agent id "${agent.id}"`);
+      agentIds.add(agent.id);
+      for (const member of agent.addresses) {
+        if (owners.has(member)) problems.push(`teams[${i}].members[${j}]: ${member} is already listed for agent "${owners.get(member)}"`);
+        owners.set(member, agent.id);
+      }
     });
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);

@@ -17,11 +17,14 @@ import { SocketGateway } from './gateway/socket-gateway.js';
 import { SocketHub } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
 import { type Logger, createLogger } from './logger.js';
+import { Gauge } from 'prom-client';
 import { type Metrics, createMetrics } from './metrics.js';
 import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, validateNetworks } from './networks/registry.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
+import { type Clock, systemClock } from './util/clock.js';
+import { WebhookDispatcher } from './core/webhooks.js';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -31,6 +34,8 @@ export interface BridgeOptions {
   store?: Store;
   /** Adds HTTP routes of the embedding application (before the static site). */
   routes?: (app: Express) => void;
+  /** The clock business hours follow (the system's by default; tests move their own). */
+  clock?: Clock;
 }
 
 export interface Bridge {
@@ -91,7 +96,16 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const hub = new SocketHub(nsp);
   const teams = new TeamDirectory(config.teams);
   const registry = new NetworkRegistry();
-  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics });
+  const webhooks = new WebhookDispatcher({ hooks: config.webhooks, logger: logger.child({ component: 'webhooks' }) });
+  new Gauge({
+    name: 'switchboard_webhooks_pending',
+    help: 'Webhook deliveries waiting or being retried',
+    registers: [metrics.registry],
+    collect() {
+      this.set(webhooks.pending);
+    },
+  });
+  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks });
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
@@ -141,6 +155,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       }
       await core.outbox.resume();
       await core.followTeams();
+      core.router.startHours();
       await new Promise<void>((resolve, reject) => {
         const fail = (error: NodeJS.ErrnoException) => {
           const where = `${config.server.host}:${config.server.port}`;
@@ -166,6 +181,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();
+        core.router.stopHours();
+        await webhooks.drain(config.server.drainSeconds * 1000);
+        webhooks.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         await store.close();

@@ -9,6 +9,7 @@ import { parseConfig } from '../src/config.js';
 import { identityHash } from '../src/gateway/tokens.js';
 import type { NetworkDefinition } from '../src/networks/registry.js';
 import { type Bridge, createBridge } from '../src/server.js';
+import type { Clock } from '../src/util/clock.js';
 
 export const SITE = 'test-site';
 export const OTHER_SITE = 'other-site';
@@ -35,7 +36,7 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
       { key: SITE, origins: [ORIGIN], identitySecret: SECRET, apiKeys: [{ id: 'crm', key: API_KEY }] },
       { key: OTHER_SITE, origins: ['http://other.test'], identitySecret: 'other-identity-secret-0123456789' },
     ],
-    teams: [{ id: 'support', members: ['web:a_alice', 'web:a_bob'], sites: [SITE] }],
+    teams: [{ id: 'support', members: ['web:a_alice', 'web:a_bob'], sites: [SITE], capacity: 1000 }],
     networks: [{ type: 'web', presenceGraceMs: 50 }],
     limits: { ratePerSecond: 1000, burst: 1000 },
     log: { level: 'silent' },
@@ -45,13 +46,14 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
 
 export async function startBridge(
   overrides: Record<string, unknown> = {},
-  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string } = {},
+  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock } = {},
 ): Promise<TestBridge> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-it-'));
   const config = parseConfig(baseConfig(dir, overrides), 'test', dir);
   const bridge = await createBridge(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.networkDefinitions ? { networkDefinitions: options.networkDefinitions } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = await bridge.start();
   const sockets: V1Socket[] = [];

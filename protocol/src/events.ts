@@ -9,6 +9,7 @@ import type {
   MessageStatusEvent,
   PartyInfo,
   Presence,
+  QueuePosition,
   Session,
   TeamAvailability,
   TypingEvent,
@@ -60,6 +61,8 @@ export interface ServerToClientEvents {
   presence: (presence: Presence) => void;
   'team:availability': (availability: TeamAvailability) => void;
   conversation: (conversation: Conversation) => void;
+  /** Addition: the visitor's place in its team's queue, each time it changes (0: an agent took it). */
+  'queue:position': (position: QueuePosition) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

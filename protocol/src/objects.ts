@@ -87,3 +87,13 @@ export interface TeamAvailability {
   available: boolean;
   online: number;
 }
+
+/** Addition: a team conversation waiting for an agent, and where it stands in the team's queue. */
+export interface QueuePosition {
+  conversationId: string;
+  team: string;
+  /** 1 for the next to be taken; 0 once an agent has it. */
+  position: number;
+  /** Conversations waiting in the team's queue. */
+  waiting: number;
+}

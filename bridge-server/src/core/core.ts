@@ -24,21 +24,26 @@ import type {
 } from '@switchboard/protocol';
 import { LIMITS } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { LimitsConfig, SiteConfig } from '../config.js';
+import type { LimitsConfig, SiteConfig, TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundReceipt, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
+import type { Clock } from '../util/clock.js';
+import { AgentCommands } from './commands.js';
 import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import { OutboxWorker } from './outbox.js';
 import { PresenceService } from './presence.js';
 import { Router } from './router.js';
 import { TeamDirectory } from './teams.js';
+import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
 
 export interface CoreDeps {
+  clock: Clock;
+  webhooks: WebhookDispatcher;
   store: Store;
   registry: NetworkRegistry;
   hub: ClientHub;
@@ -66,7 +71,9 @@ export class Core {
     receipt: (input) => this.inboundReceipt(input),
     status: (network, status) => this.networkStatus(network, status),
     claim: (input) => this.router.claim(input.conversationId, input.agent),
+    command: (input) => this.commands.run(input.from, input.text),
   };
+  readonly commands: AgentCommands;
   private readonly sites: Map<string, SiteConfig>;
 
   constructor(private readonly deps: CoreDeps) {
@@ -89,6 +96,18 @@ export class Core {
       logger: deps.logger,
       metrics: deps.metrics,
       kickOutbox: (network) => this.outbox.kick(network),
+      clock: deps.clock,
+      webhooks: deps.webhooks,
+    });
+    this.commands = new AgentCommands({
+      store: deps.store,
+      router: this.router,
+      teams: deps.teams,
+      presence: this.presence,
+      sendAs: (agent, conversationId, text) => this.inboundMessage({ network: agent.slice(0, agent.indexOf(':')), from: agent, to: agent, conversationId, text }),
+      close: async (conversationId) => void (await this.close(conversationId)),
+      transfer: (conversationId, to) => this.transfer(conversationId, to),
+      latestOf: (agent) => this.router.latestOf(agent),
     });
   }
 
@@ -127,8 +146,12 @@ export class Core {
       const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, team: team.id });
       if (existing) return toWireConversation(existing);
       const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address], team: team.id });
+      this.deps.webhooks.emit('conversation.opened', created.siteKey, { conversation: toWireConversation(created) });
       const routed = await this.router.routeNew(created);
       this.router.announce(routed);
+      // Outside business hours the visitor is told its message waits; inside, greeted if the team says so.
+      const note = this.router.isOpen(team.id) ? team.greeting : team.offlineMessage;
+      if (note) await this.postAsTeam(routed, team, note);
       this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
       return toWireConversation(routed);
     }
@@ -142,6 +165,7 @@ export class Core {
     const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, with: to });
     if (existing) return toWireConversation(existing);
     const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address, to] });
+    this.deps.webhooks.emit('conversation.opened', created.siteKey, { conversation: toWireConversation(created) });
     this.router.announce(created);
     return toWireConversation(created);
   }
@@ -159,9 +183,51 @@ export class Core {
   async closeConversation(actor: Actor, conversationId: string): Promise<Conversation> {
     const conversation = await this.access(actor, conversationId);
     if (conversation.state === 'closed') return toWireConversation(conversation);
+    return toWireConversation(await this.close(conversationId));
+  }
+
+  /** A message from the team itself (greeting, offline notice), stored in the conversation like any other. */
+  private async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string): Promise<void> {
+    const from: Address = `team:${team.id}`;
+    await this.deps.store.upsertParty({ address: from, siteKey: null, role: 'integration', name: team.name ?? team.id, verified: true });
+    const result = await this.deps.store.appendMessage({
+      conversationId: conversation.id,
+      from,
+      text,
+      status: this.router.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
+      outbox: this.router.outboxRecipients(conversation, from),
+    });
+    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
+    this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });
+  }
+
+  /** Closes a conversation (already checked) and tells everyone concerned. */
+  private async close(conversationId: string): Promise<ConversationRecord> {
     const closed = await this.deps.store.setConversationState(conversationId, 'closed');
     this.router.announce(closed);
-    return toWireConversation(closed);
+    this.router.conversationClosed(closed);
+    return closed;
+  }
+
+  /**
+   * Moves a conversation to another agent (who gets the context and the history) or back into a
+   * team's queue (offered by that team's routing).
+   */
+  async transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord> {
+    const { store } = this.deps;
+    if ('team' in to) {
+      const queued = await store.transferConversation(conversationId, null, to.team);
+      this.router.accepted(conversationId);
+      this.router.announce(queued);
+      this.router.offerQueued(to.team);
+      return queued;
+    }
+    const moved = await store.transferConversation(conversationId, to.agent);
+    this.router.accepted(conversationId); // handed over on purpose: no offer timer
+    await this.router.introduce(moved, to.agent);
+    await this.router.catchUp(moved, to.agent);
+    this.router.announce(moved);
+    return moved;
   }
 
   // --- messages -------------------------------------------------------------------------------
@@ -177,6 +243,7 @@ export class Core {
       // An agent answering a queued team conversation takes it.
       conversation = await store.assignConversation(conversation.id, actor.address);
       this.router.announce(conversation);
+      this.router.offerQueued(conversation.team!); // the others move up: tell them
     } else if (!conversation.participants.includes(actor.address)) {
       // An agent or integration answering a site conversation joins it.
       conversation = await store.addParticipant(conversation.id, actor.address);
@@ -195,7 +262,9 @@ export class Core {
       outbox: this.router.outboxRecipients(conversation, actor.address),
     });
     if (result.kind === 'duplicate') return this.sameConversation(result.message, conversation.id);
+    if (conversation.assignee === actor.address) this.router.accepted(conversation.id);
     this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
+    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
     return result.message;
   }
@@ -320,7 +389,9 @@ export class Core {
   /** What the bridge knows of a party: anyone may ask about themselves, agents about their site's parties. */
   async getParty(actor: Actor, address: Address): Promise<PartyInfo> {
     const party = await this.deps.store.getParty(address);
-    const visible = party && (address === actor.address || (actsForSite(actor) && party.siteKey === actor.siteKey));
+    // A team's own party (its greetings) is public to the sites it serves.
+    const isTeam = address.startsWith('team:') && this.deps.teams.forSite(address.slice('team:'.length), actor.siteKey) !== undefined;
+    const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
     if (!visible) throw notFound(`address: no party "${address}" known to this site`);
     return toPartyInfo(party);
   }
@@ -359,7 +430,9 @@ export class Core {
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
     });
     if (result.kind === 'duplicate') return result.message;
+    if (conversation.assignee === input.from) this.router.accepted(conversation.id);
     this.deps.metrics.messages.inc({ network: input.network, direction: 'in' });
+    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });
     return result.message;
   }

@@ -4,6 +4,7 @@
  * to the router (which offers queued conversations to agents who become available).
  */
 import type { Address, Presence, TeamAvailability } from '@switchboard/protocol';
+import type { AgentConfig } from '../config.js';
 import type { ClientHub } from './hub.js';
 import type { TeamDirectory } from './teams.js';
 
@@ -39,16 +40,17 @@ export class PresenceService {
     if (presence.status === 'offline') this.current.delete(presence.address);
     else this.current.set(presence.address, presence);
     this.hub.emit([{ kind: 'presence', address: presence.address }], 'presence', presence);
-    for (const team of this.teams.teamsOf(presence.address)) this.refreshTeam(team.id, team.members as Address[]);
+    for (const team of this.teams.teamsOf(presence.address)) this.refreshTeam(team.id, team.agents);
     for (const listener of this.listeners) listener(presence, previous);
   }
 
-  private refreshTeam(team: string, members: Address[]): void {
-    const statuses = members.map((member) => this.get(member).status);
+  /** An agent counts once, however many of its networks it is on: online on any, available on any. */
+  private refreshTeam(team: string, agents: readonly AgentConfig[]): void {
+    const statuses = agents.map((agent) => agent.addresses.map((address) => this.get(address).status));
     const next: TeamAvailability = {
       team,
-      available: statuses.includes('available'),
-      online: statuses.filter((status) => status !== 'offline').length,
+      available: statuses.some((own) => own.includes('available')),
+      online: statuses.filter((own) => own.some((status) => status !== 'offline')).length,
     };
     const before = this.availability.get(team);
     if (before && before.available === next.available && before.online === next.online) return;

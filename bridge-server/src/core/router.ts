@@ -6,12 +6,17 @@
 import type { Address, Message, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { BusinessHours } from './business-hours.js';
+import type { WebhookDispatcher } from './webhooks.js';
 import type { ClaimOutcome } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { SerialQueues } from '../util/serial.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import type { PresenceService } from './presence.js';
+import { refOf } from './commands.js';
+import { type AgentCandidate, availableAddress, chooseAgent } from './routing.js';
 import type { TeamDirectory } from './teams.js';
 import { toWireConversation } from './wire.js';
 
@@ -25,55 +30,242 @@ export interface RouterDeps {
   metrics: Metrics;
   /** Asks the outbox worker to look at a network's queue. */
   kickOutbox(network: string): void;
+  clock: Clock;
+  webhooks: WebhookDispatcher;
 }
 
 const QUEUE_BATCH = 100;
+/** Conversations whose last webhook state is remembered. */
+const HOOKED_KEPT = 100_000;
+/** Parties whose latest conversation is remembered. */
+const LATEST_KEPT = 50_000;
+/** Queued conversations whose visitors are told their position (beyond: told on their turn). */
+const POSITIONS_TOLD = 500;
+
+interface Offer {
+  agentId: string;
+  timer: NodeJS.Timeout;
+  /** Agents who let this conversation's offer run out. */
+  declined: Set<string>;
+}
 
 export class Router {
   private readonly serial = new SerialQueues();
+  /** Round-robin turns: agent id -> when it was last offered a conversation (an increasing count). */
+  private readonly lastOffered = new Map<string, number>();
+  private turns = 0;
+  /** Conversations offered to an agent who has not answered yet. */
+  private readonly offers = new Map<string, Offer>();
+
+  /** Teams with business hours, and the timer of each one's next opening or closing. */
+  private readonly hours = new Map<string, BusinessHours>();
+  private readonly hourTimers = new Map<string, Timer>();
 
   constructor(private readonly deps: RouterDeps) {
+    for (const team of deps.teams.all()) if (team.hours) this.hours.set(team.id, new BusinessHours(team.hours, () => deps.clock.now()));
     deps.presence.onChange((presence) => {
       if (presence.status !== 'available') return;
-      for (const team of deps.teams.teamsOf(presence.address)) {
-        this.drainQueue(team.id).catch((error: unknown) => deps.logger.error({ err: error, team: team.id }, 'failed to offer queued conversations'));
-      }
+      for (const team of deps.teams.teamsOf(presence.address)) this.offerQueued(team.id);
     });
   }
 
-  /** The member of a team who gets the next conversation: the first available, in config order. */
-  pickAgent(teamId: string): Address | undefined {
-    const team = this.deps.teams.get(teamId);
-    return (team?.members as Address[] | undefined)?.find((member) => this.deps.presence.get(member).status === 'available');
+  /** Whether a team works now (always, without business hours). */
+  isOpen(team: string): boolean {
+    return this.hours.get(team)?.isOpen() ?? true;
   }
 
-  /** Assigns a new team conversation to an available agent, or leaves it queued. */
+  /** Follows every team's business hours: at each opening, what waited is offered. */
+  startHours(): void {
+    for (const team of this.hours.keys()) this.scheduleHours(team);
+  }
+
+  stopHours(): void {
+    for (const timer of this.hourTimers.values()) timer.cancel();
+    this.hourTimers.clear();
+  }
+
+  private scheduleHours(team: string): void {
+    const hours = this.hours.get(team)!;
+    const now = this.deps.clock.now();
+    const open = hours.isOpen(now);
+    const next = open ? hours.closesAt(now) : hours.nextOpening(now);
+    if (!next) return;
+    this.hourTimers.set(
+      team,
+      this.deps.clock.setTimer(() => {
+        if (hours.isOpen()) {
+          this.deps.logger.info({ team }, 'team opens: offering the conversations that waited');
+          this.offerQueued(team);
+        }
+        this.scheduleHours(team);
+      }, next.getTime() - now.getTime()),
+    );
+  }
+
+  /** Offers a team's queued conversations to whoever can take them now (in the background). */
+  offerQueued(team: string): void {
+    this.drainQueue(team).catch((error: unknown) => this.deps.logger.error({ err: error, team }, 'failed to offer queued conversations'));
+  }
+
+  /**
+   * The agent who gets the team's next conversation, by the team's strategy, among agents available
+   * on one of their networks and below their capacity; `declined` agents are left out.
+   */
+  async pickAgent(teamId: string, declined: ReadonlySet<string> = new Set()): Promise<AgentCandidate | undefined> {
+    const team = this.deps.teams.get(teamId);
+    if (!team || !this.isOpen(teamId)) return undefined;
+    const reachable = team.agents.flatMap((agent) => {
+      if (declined.has(agent.id)) return [];
+      const address = availableAddress(agent, (a) => this.deps.presence.get(a).status);
+      return address ? [{ agent, address }] : [];
+    });
+    if (reachable.length === 0) return undefined;
+    const counts = await this.deps.store.openCounts(reachable.flatMap(({ agent }) => agent.addresses));
+    const candidates: AgentCandidate[] = reachable
+      .map(({ agent, address }) => ({ agent, address, open: agent.addresses.reduce((sum, a) => sum + (counts.get(a) ?? 0), 0) }))
+      .filter((candidate) => candidate.open < candidate.agent.capacity);
+    return chooseAgent(team.routing, candidates, (agentId) => this.lastOffered.get(agentId) ?? 0);
+  }
+
+  /** Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where). */
   routeNew(conversation: ConversationRecord): Promise<ConversationRecord> {
     const team = conversation.team;
     if (team === undefined || conversation.assignee !== undefined) return Promise.resolve(conversation);
     return this.serial.run(`team:${team}`, async () => {
-      const agent = this.pickAgent(team);
-      if (!agent) return conversation;
-      return this.deps.store.assignConversation(conversation.id, agent);
+      const candidate = await this.pickAgent(team);
+      if (!candidate) {
+        await this.tellPositions(team);
+        return conversation;
+      }
+      const assigned = await this.deps.store.assignConversation(conversation.id, candidate.address);
+      this.offer(assigned, candidate.agent.id);
+      await this.introduce(assigned, candidate.address);
+      return assigned;
     });
   }
 
-  /** Offers the team's queued conversations, oldest first, while an agent is available. */
+  /** Offers the team's queued conversations, oldest first, while an agent can take one. */
   private drainQueue(team: string): Promise<void> {
     return this.serial.run(`team:${team}`, async () => {
-      for (;;) {
-        const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
-        if (queued.length === 0) return;
-        for (const conversation of queued) {
-          const agent = this.pickAgent(team);
-          if (!agent) return;
-          const assigned = await this.deps.store.assignConversation(conversation.id, agent);
-          this.deps.logger.info({ conversation: conversation.id, team, agent }, 'queued conversation assigned');
-          await this.catchUp(assigned, agent);
-          this.announce(assigned);
+      let assignedAny = false;
+      try {
+        for (;;) {
+          const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
+          if (queued.length === 0) return;
+          for (const conversation of queued) {
+            const candidate = await this.pickAgent(team);
+            if (!candidate) return;
+            const assigned = await this.deps.store.assignConversation(conversation.id, candidate.address);
+            assignedAny = true;
+            this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
+            this.offer(assigned, candidate.agent.id);
+            await this.introduce(assigned, candidate.address);
+            await this.catchUp(assigned, candidate.address);
+            this.announce(assigned);
+            this.tellTaken(assigned);
+          }
+          if (queued.length < QUEUE_BATCH) return;
         }
-        if (queued.length < QUEUE_BATCH) return;
+      } finally {
+        if (assignedAny || (await this.deps.store.queuedConversations(team, 1)).length > 0) await this.tellPositions(team);
       }
+    });
+  }
+
+  /**
+   * Starts the offer of a conversation to an agent: unless the agent answers (or claims it) within
+   * the team's `offerTimeoutSeconds`, it moves to the next agent who can take it.
+   */
+  private offer(conversation: ConversationRecord, agentId: string): void {
+    this.lastOffered.set(agentId, ++this.turns);
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    const previous = this.offers.get(conversation.id);
+    if (previous) clearTimeout(previous.timer);
+    if (!team || team.offerTimeoutSeconds <= 0) {
+      this.offers.delete(conversation.id);
+      return;
+    }
+    const declined = previous?.declined ?? new Set<string>();
+    const timer = setTimeout(() => {
+      this.offerExpired(conversation.id, agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'expired offer not moved'));
+    }, team.offerTimeoutSeconds * 1000);
+    timer.unref();
+    this.offers.set(conversation.id, { agentId, timer, declined });
+  }
+
+  /** The assignee answered (or claimed it): the offer is accepted and no longer expires. */
+  accepted(conversationId: string): void {
+    const offer = this.offers.get(conversationId);
+    if (!offer) return;
+    clearTimeout(offer.timer);
+    this.offers.delete(conversationId);
+  }
+
+  /** Nobody answered in time: the next agent who can take it gets it; if there is none, it stays. */
+  private async offerExpired(conversationId: string, agentId: string): Promise<void> {
+    const offer = this.offers.get(conversationId);
+    if (!offer || offer.agentId !== agentId) return;
+    const conversation = await this.deps.store.getConversation(conversationId);
+    if (!conversation || conversation.state === 'closed' || conversation.team === undefined) {
+      this.offers.delete(conversationId);
+      return;
+    }
+    const team = conversation.team;
+    await this.serial.run(`team:${team}`, async () => {
+      offer.declined.add(agentId);
+      const next = await this.pickAgent(team, offer.declined);
+      if (!next) {
+        this.offers.delete(conversationId); // nobody else: it stays with the agent it was offered to
+        return;
+      }
+      const moved = await this.deps.store.transferConversation(conversationId, next.address);
+      this.deps.logger.info({ conversation: conversationId, from: conversation.assignee, to: next.address }, 'offer expired; conversation moved to the next agent');
+      this.offer(moved, next.agent.id);
+      await this.introduce(moved, next.address);
+      await this.catchUp(moved, next.address);
+      this.announce(moved);
+    });
+  }
+
+  /** A conversation closed (an agent has room again) or left the queue: offer what waits. */
+  conversationClosed(conversation: ConversationRecord): void {
+    this.accepted(conversation.id);
+    if (conversation.team === undefined) return;
+    if (conversation.assignee === undefined) void this.serial.run(`team:${conversation.team}`, () => this.tellPositions(conversation.team!));
+    this.offerQueued(conversation.team);
+  }
+
+  /**
+   * The first line an agent on another network gets about a conversation: who the visitor is and
+   * where, in the conversation's own chat (web agents see it in their console).
+   */
+  async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
+    const network = this.deps.registry.forAddress(agent);
+    if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
+    const visitor = await this.deps.store.getParty(conversation.openedBy);
+    const parts = [`#${refOf(conversation.id)}`, visitor?.name ?? 'Visitor'];
+    if (visitor?.email) parts.push(`<${visitor.email}>`);
+    if (visitor?.pageUrl) parts.push(`on ${visitor.pageUrl}`);
+    parts.push(visitor?.verified ? '(verified)' : '(not verified)');
+    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${refOf(conversation.id)} for more.`;
+    await network
+      .notice({ to: agent, text, about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy } })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
+  }
+
+  /** Tells the visitor that an agent took its conversation out of the queue. */
+  private tellTaken(conversation: ConversationRecord): void {
+    if (conversation.team === undefined) return;
+    const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
+    this.deps.hub.emit(rooms, 'queue:position', { conversationId: conversation.id, team: conversation.team, position: 0, waiting: 0 });
+  }
+
+  /** Tells each waiting visitor of a team its place in the queue (`queue:position`). */
+  private async tellPositions(team: string): Promise<void> {
+    const queued = await this.deps.store.queuedConversations(team, POSITIONS_TOLD);
+    queued.forEach((conversation, index) => {
+      const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
+      this.deps.hub.emit(rooms, 'queue:position', { conversationId: conversation.id, team, position: index + 1, waiting: queued.length });
     });
   }
 
@@ -96,6 +288,7 @@ export class Router {
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
     const wire = toWireConversation(conversation);
     this.deps.hub.emit(rooms, 'conversation', wire);
+    this.webhookFor(conversation, wire);
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const announcers = this.deps.registry.all().filter((network) => network.conversationChanged);
     if (!team || announcers.length === 0) return;
@@ -106,6 +299,20 @@ export class Router {
         for (const network of announcers) network.conversationChanged!(wire, details);
       })
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'conversation not announced to networks'));
+  }
+
+  /** Last state and assignee sent to webhooks per conversation, to name what changed (`opened` is the core's). */
+  private readonly hooked = new Map<string, { state: string; assignee: string | undefined }>();
+
+  /** Webhook events for a conversation that was opened, assigned (again) or closed. */
+  private webhookFor(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): void {
+    const before = this.hooked.get(conversation.id);
+    const { webhooks } = this.deps;
+    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee) webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
+    if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
+    this.hooked.delete(conversation.id);
+    if (conversation.state !== 'closed' || this.hooked.size < HOOKED_KEPT) this.hooked.set(conversation.id, { state: conversation.state, assignee: conversation.assignee });
+    if (this.hooked.size > HOOKED_KEPT) this.hooked.delete(this.hooked.keys().next().value!);
   }
 
   /**
@@ -125,8 +332,12 @@ export class Router {
         if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
         const assigned = await this.deps.store.assignConversation(conversation.id, agent);
         this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
+        this.accepted(conversation.id);
+        await this.introduce(assigned, agent);
         await this.catchUp(assigned, agent);
         this.announce(assigned);
+        this.tellTaken(assigned);
+        await this.tellPositions(team);
         return { ok: true, conversation: toWireConversation(assigned) };
       });
     })();
@@ -136,7 +347,19 @@ export class Router {
    * Hands a stored message to every recipient's network. Web recipients get it at once; others
    * were queued in the outbox in the same transaction as the message and are sent by the worker.
    */
+  /** The conversation each party last sent or received a message in (for `/canned` without an id). */
+  private readonly latest = new Map<Address, string>();
+
+  latestOf(party: Address): string | undefined {
+    return this.latest.get(party);
+  }
+
   dispatch(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
+    for (const party of conversation.participants) {
+      this.latest.delete(party); // re-inserted last: the map stays ordered by recency, and bounded below
+      this.latest.set(party, conversation.id);
+    }
+    if (this.latest.size > LATEST_KEPT) for (const party of [...this.latest.keys()].slice(0, this.latest.size - LATEST_KEPT)) this.latest.delete(party);
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
     if (senderConnections > (options.exceptConnection ? 1 : 0)) this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);

@@ -113,6 +113,11 @@ export interface InboundSink {
   status(network: string, status: NetworkStatus): void;
   /** An agent takes a team conversation that waits for one (or is already theirs). */
   claim(input: { conversationId: string; agent: Address }): Promise<ClaimOutcome>;
+  /**
+   * A command an agent sent to the bridge's own address on its network (`/list`, `/claim ID`, ...);
+   * resolves with the answer, which the network sends back from that address.
+   */
+  command(input: { from: Address; text: string }): Promise<string>;
 }
 
 export interface Network {
@@ -135,6 +140,12 @@ export interface Network {
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+  /**
+   * Shows an agent a line from the bridge that is not a message of the conversation (who the
+   * visitor is, a conversation closed, ...). With `about`, it appears in that conversation's chat
+   * (from the visitor's identity on this network); without, from the bridge's own address.
+   */
+  notice?(input: { to: Address; text: string; about?: { conversation: Conversation; visitor: Address } }): Promise<void>;
   /** A team conversation was opened or changed (assigned, closed): for networks that announce them. */
   conversationChanged?(conversation: Conversation, details: ConversationDetails): void;
   /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */

@@ -57,6 +57,10 @@ export interface ConversationQuery {
   siteKey?: string;
   participant?: Address;
   state?: ConversationState;
+  /** Conversations of any of these teams. */
+  teams?: readonly string[];
+  /** Conversations whose id ends with this (lowercase letters and digits: a short reference). */
+  idSuffix?: string;
   limit: number;
 }
 
@@ -94,6 +98,13 @@ export interface Store {
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
+  /**
+   * Moves a conversation to another assignee (null: back to its team's queue), optionally to
+   * another team; the previous assignee stops being a participant.
+   */
+  transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord>;
+  /** How many open conversations each of these addresses is assigned. */
+  openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;
 
   /** Stores a message with the next seq of its conversation, in one transaction. */

@@ -52,7 +52,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     tap = await startTap(ngircd.port);
     alice = await connectIrcAgent(ngircd.port, 'alice');
     t = await startBridge({
-      teams: [{ id: 'support', members: ['irc:Alice@test'], sites: [SITE] }],
+      teams: [{ id: 'support', members: ['irc:Alice@test'], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxPuppets: 20, maxLines: 200 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -235,7 +235,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     ngircd = await startNgircd();
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     t = await startBridge({
-      teams: [{ id: 'support', members: [BOB], sites: [SITE] }],
+      teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', channel: '#support' })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -321,7 +321,7 @@ describe('IRC network reliability against a real ngircd', () => {
     ngircd = await startNgircd();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     t = await startBridge({
-      teams: [{ id: 'support', members: [CARL], sites: [SITE] }],
+      teams: [{ id: 'support', members: [CARL], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -414,7 +414,7 @@ describe('IRC flood control against ngircd with its default limits', () => {
     tap = await startTap(ngircd.port);
     dora = await connectIrcAgent(ngircd.port, 'dora');
     t = await startBridge({
-      teams: [{ id: 'support', members: [DORA], sites: [SITE] }],
+      teams: [{ id: 'support', members: [DORA], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxLines: 600 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');

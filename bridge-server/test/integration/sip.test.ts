@@ -34,7 +34,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await alice.publish(pidf(ALICE, 'open'));
     t = await startBridge({
       sites: [{ key: SITE, origins: ['http://shop.test'], visitorTargets: ['sip:*'] }],
-      teams: [{ id: 'support', members: [ALICE], sites: [SITE] }],
+      teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, connectTimeoutSeconds: 5 },
@@ -116,7 +116,9 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const watch = await alice.watch(v.uri);
     try {
       await call(v.socket, 'presence:set', { status: 'away' });
-      await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)), 10_000, 'a NOTIFY with the visitor away');
+      await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)), 10_000, 'a NOTIFY with the visitor away').catch((error: Error) => {
+        throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(watch.notifications)}`);
+      });
     } finally {
       await watch.stop();
     }
@@ -237,7 +239,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
     await alice.publish(pidf(ALICE, 'open'));
     t = await startBridge({
-      teams: [{ id: 'support', members: [ALICE], sites: [SITE] }],
+      teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
@@ -263,8 +265,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
     const statuses = collect<MessageStatusEvent>(socket, 'message:status');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'i1', text: 'Hello\r\nwith CPIM' });
-    const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri);
-    assert.equal(got.request.getHeader('Content-Type'), 'message/cpim');
+    const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type') === 'message/cpim');
     assert.match(got.request.body, new RegExp(`imdn\\.Message-ID: ${ack.message.id}\\r\\n`));
     assert.match(got.request.body, /imdn\.Disposition-Notification: positive-delivery, display/);
     assert.ok(got.request.body.endsWith('\r\n\r\nHello\r\nwith CPIM'));

@@ -16,7 +16,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
   before(async () => {
     prosody = await startProsody({ users: [['alice', 'alicepw'], ['switchboard', 'botpw']], offline: true });
     t = await startBridge({
-      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE] }],
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         { type: 'xmpp', mode: 'client', service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: 'localhost', username: 'switchboard', password: 'botpw' },

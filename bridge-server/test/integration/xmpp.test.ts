@@ -7,7 +7,8 @@ import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
-const isChat = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.getChildText('body') !== null;
+/** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
+const isChat = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.getChildText('body') !== null && stanza.getChild('origin-id', 'urn:xmpp:sid:0') !== undefined;
 
 describe('XMPP network (component mode) against a real Prosody', () => {
   let prosody: ProsodyServer;
@@ -17,7 +18,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   before(async () => {
     prosody = await startProsody({ users: [['alice', 'alicepw'], ['mallory', 'mallorypw']], offline: true });
     t = await startBridge({
-      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE] }],
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
@@ -252,7 +253,7 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
   it('receives what was written while the conversation waited, in order', async () => {
     const prosody = await startProsody({ users: [['bob', 'bobpw']], offline: true });
     const t = await startBridge({
-      teams: [{ id: 'support', members: ['xmpp:Bob@LOCALHOST'], sites: [SITE] }],
+      teams: [{ id: 'support', members: ['xmpp:Bob@LOCALHOST'], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },

@@ -8,6 +8,7 @@
 import type { Address } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
 import type { Network, NetworkCapabilities, NetworkContext, NetworkStatus, OutboundMessage, SendResult } from '../network.js';
+import { SerialQueues } from '../../util/serial.js';
 import { NetworkError } from '../network.js';
 import { ConversationRefs } from '../refs.js';
 import { IrcAgentPresence } from './agents.js';
@@ -54,6 +55,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
   }
 
   const refs = new ConversationRefs();
+  const senders = new SerialQueues();
   /** Lines of a message already written (`message recipient` -> count), so a retry resumes after them. */
   const progress = new Map<string, number>();
   /** The last message each connection sent each target, and when: a 401 that follows fails it. */
@@ -121,11 +123,15 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
 
   /** Wires a connection's incoming traffic: `visitor` is the puppet's visitor, undefined for the bot. */
   function listen(connection: IrcConnection, visitor: Address | undefined): void {
+    // One sender's lines are handled one after another: stored in the order they were written,
+    // and commands answered in the order they were sent.
     const onMessage = (action: boolean) => (event: IrcMessageEvent) => {
-      handleMessage(connection, visitor, event, action).catch((error: unknown) => {
-        logger.info({ err: error, from: event.nick }, 'irc message refused');
-        notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
-      });
+      senders
+        .run(event.nick.toLowerCase(), () => handleMessage(connection, visitor, event, action))
+        .catch((error: unknown) => {
+          logger.info({ err: error, from: event.nick }, 'irc message refused');
+          notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
+        });
     };
     connection.client.on('privmsg', onMessage(false));
     connection.client.on('action', onMessage(true));
@@ -142,8 +148,8 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
 
   const isOurs = (nick: string) => nick.toLowerCase() === bot.nick.toLowerCase() || puppets.nicks().has(nick.toLowerCase());
 
-  function notice(connection: IrcConnection, nick: string, text: string): void {
-    const { lines } = toIrcLines(text, { target: nick, prefixBytes: prefixBytes(connection), maxLines: 3, command: 'NOTICE' });
+  function notice(connection: IrcConnection, nick: string, text: string, maxLines = 3): void {
+    const { lines } = toIrcLines(text, { target: nick, prefixBytes: prefixBytes(connection), maxLines, command: 'NOTICE' });
     for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
   }
 
@@ -161,6 +167,10 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       puppets.touch(visitor);
       const stored = await sink.message({ network: 'irc', from: agent, to: visitor, text, ...remoteId });
       if (!stored) notice(connection, event.nick, 'This visitor is not in a conversation with you; your message was not delivered.');
+      return;
+    }
+    if (text.trimStart().startsWith('/') && !action) {
+      notice(connection, event.nick, await sink.command({ from: agent, text }), 40);
       return;
     }
     if (channel && (await channel.onPrivateCommand(event.nick, text))) return;
@@ -233,6 +243,15 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.map(nickOf).filter((nick): nick is string => nick !== null));
+    },
+    async notice({ to, text, about }) {
+      const target = nickOf(to);
+      if (!target) return;
+      // In the visitor's query when it has a puppet; else from the bot, with the conversation's ref.
+      const puppet = about ? puppets.get(about.visitor) : undefined;
+      if (puppet?.state === 'online') return notice(puppet, target, text);
+      if (about) refs.setLatest(to, about.conversation.id);
+      notice(bot, target, about ? `[#${refs.refOf(about.conversation.id)}] ${text}` : text, 40);
     },
     conversationChanged(conversation, details) {
       channel?.conversationChanged(conversation, details, (member) => nickOf(member) !== null);

@@ -26,8 +26,13 @@ function failure(statusCode: number, reason: string): NetworkError {
   return new NetworkError(`SIP ${statusCode} ${reason}`, RETRYABLE.has(statusCode), code);
 }
 
+/** The bridge's own URI under the visitor domain, where agents send commands (`/list`, ...). */
+const BRIDGE = Symbol('bridge');
+const BRIDGE_USER = 'switchboard';
+
 export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNetworkConfig>): Network {
   const visitorDomain = config.visitorDomain.toLowerCase();
+  const bridgeUri = `sip:${BRIDGE_USER}@${visitorDomain}`;
   const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string }>();
   const publishers = new Map<Address, { publisher: Publisher; status: string }>();
 
@@ -49,11 +54,11 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   });
   const agents = new SipAgentPresence(session.ua, sink, config.presenceExpiresSeconds, logger);
 
-  /** Sends one MESSAGE as a party of the bridge's domain; resolves on a 2xx. */
-  function sendMessage(input: { from: Address; fromName?: string; to: string; body: string; contentType: string }): Promise<void> {
+  /** Sends one MESSAGE as a party of the bridge's domain (or as the bridge itself); resolves on a 2xx. */
+  function sendMessage(input: { from: Address | typeof BRIDGE; fromName?: string; to: string; body: string; contentType: string }): Promise<void> {
     session.assertOnline();
     const target = UserAgent.makeURI(input.to);
-    const fromUri = UserAgent.makeURI(partyUri(input.from, visitorDomain));
+    const fromUri = UserAgent.makeURI(input.from === BRIDGE ? bridgeUri : partyUri(input.from, visitorDomain));
     if (!target || !fromUri) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
     const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
     return new Promise<void>((resolve, reject) => {
@@ -71,6 +76,10 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   async function onIncoming(message: IncomingMessage): Promise<void> {
     const request = message.request;
     const toUri = request.to.uri;
+    if (toUri.host.toLowerCase() === visitorDomain && toUri.user === BRIDGE_USER) {
+      await onCommand(message);
+      return;
+    }
     const party = toUri.host.toLowerCase() === visitorDomain ? partyOfUser(toUri.user ?? '') : null;
     if (!party) {
       await message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
@@ -131,6 +140,22 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     }
   }
 
+  /** A text to the bridge's URI: an agent command, answered from that URI. */
+  async function onCommand(message: IncomingMessage): Promise<void> {
+    const request = message.request;
+    const contentType = (request.getHeader('Content-Type') ?? CONTENT_TYPES.text).split(';')[0]!.trim().toLowerCase();
+    if (contentType !== 'text/plain') {
+      await message.accept(); // typing or receipts for the bridge itself: nothing to do
+      return;
+    }
+    await message.accept();
+    const from = addressOfUri(request.from.uri.user, request.from.uri.host);
+    const text = request.body.trim().startsWith('/') ? request.body : '/help';
+    const answer = await sink.command({ from, text });
+    const agentUri = `sip:${request.from.uri.user ? `${request.from.uri.user}@` : ''}${request.from.uri.host}`;
+    await sendMessage({ from: BRIDGE, fromName: 'Switchboard', to: agentUri, body: answer, contentType: CONTENT_TYPES.text });
+  }
+
   return {
     scheme: 'sip',
     capabilities: { typing: true, presence: true, receipts: config.imdn, maxTextBytes: null, markup: 'plain' } satisfies NetworkCapabilities,
@@ -176,6 +201,11 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.filter((address) => uriOfAddress(address) !== null));
+    },
+    async notice({ to, text, about }) {
+      const target = uriOfAddress(to);
+      // From the visitor's URI when it is about a conversation (the agent's chat with it); else from the bridge's.
+      if (target) await sendMessage({ from: about ? about.visitor : BRIDGE, to: target, body: text, contentType: CONTENT_TYPES.text });
     },
   };
 }

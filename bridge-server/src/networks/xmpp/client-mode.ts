@@ -58,7 +58,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     agents.handle(stanza);
   }
 
-  const reply = (to: string, text: string) => session.trySend(xml('message', { type: 'chat', to }, xml('body', {}, text)));
+  const reply = (to: string, text: string) => session.trySend(xml('message', { type: 'chat', to }, xml('body', {}, xmlSafe(text))));
 
   async function onMessage(stanza: Element): Promise<void> {
     const { from, id } = stanza.attrs;
@@ -69,6 +69,10 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
       const state = chatStateOf(stanza);
       const conversationId = refs.latestOf(agent);
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
+      return;
+    }
+    if (body.trim().startsWith('/') && !body.trim().startsWith('/me ')) {
+      reply(from, await sink.command({ from: agent, text: body }));
       return;
     }
     const routed = refs.route(agent, body);
@@ -123,6 +127,11 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
+    },
+    async notice({ to, text, about }) {
+      const prefix = about ? `[#${refs.refOf(about.conversation.id)}] ` : '';
+      if (about) refs.setLatest(to, about.conversation.id);
+      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml('body', {}, xmlSafe(`${prefix}${text}`))));
     },
   };
 }

@@ -80,6 +80,15 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
   async function onMessage(stanza: Element): Promise<void> {
     const { from, to, id } = stanza.attrs;
     if (!from || !to) return;
+    if (to === config.domain) {
+      // The component's own JID is the bridge's address: agent commands (`/list`, ...).
+      const text = stanza.getChildText('body');
+      if (text) {
+        const answer = await sink.command({ from: addressOfJid(from), text: text.trim().startsWith('/') ? text : '/help' });
+        session.trySend(xml('message', { type: 'chat', from: config.domain, to: from }, xml('body', {}, xmlSafe(answer))));
+      }
+      return;
+    }
     const party = partyOfPuppet(to, config.domain);
     if (reportConfirmations(stanza, sink) || !party) return;
     const sender = addressOfJid(from);
@@ -160,6 +169,11 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
+    },
+    async notice({ to, text, about }) {
+      // In the visitor's own chat when it is about a conversation; else from the bridge's JID.
+      const from = about ? puppetJid(about.visitor, config.domain) : config.domain;
+      await session.send(xml('message', { type: 'chat', from, to: jidOfAddress(to) }, xml('body', {}, xmlSafe(text)), xml('no-store', { xmlns: NS.hints })));
     },
   };
 }

@@ -70,4 +70,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 2: the page a visitor is on */ `
   ALTER TABLE parties ADD COLUMN page_url TEXT;
   `,
+  /* 3: agents' open conversations, counted for routing by load and capacity */ `
+  CREATE INDEX conversations_by_assignee ON conversations (assignee, state) WHERE assignee IS NOT NULL;
+  `,
 ];

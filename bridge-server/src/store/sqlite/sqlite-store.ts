@@ -231,6 +231,9 @@ export class SqliteStore implements Store {
         WHERE a.address = ? AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
+      transfer: db.prepare(`UPDATE conversations SET assignee = ?, team = coalesce(?, team), updated_at = ? WHERE id = ?`),
+      deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
+      openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
         WHERE id = ? RETURNING last_seq`),
       insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
@@ -378,6 +381,15 @@ export class SqliteStore implements Store {
       where.push('c.state = ?');
       params.push(query.state);
     }
+    if (query.teams !== undefined) {
+      where.push(`c.team IN (${query.teams.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...query.teams);
+    }
+    if (query.idSuffix !== undefined) {
+      if (!/^[0-9a-z_]+$/i.test(query.idSuffix)) return [];
+      where.push("c.id LIKE '%' || ?");
+      params.push(query.idSuffix);
+    }
     const sql = `SELECT c.* FROM conversations c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
@@ -407,6 +419,21 @@ export class SqliteStore implements Store {
       this.statements.insertParticipant.run(id, assignee, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
+  }
+
+  async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
+    return this.write(() => {
+      const before = this.requireConversation(id);
+      // The previous assignee leaves: it no longer receives the conversation's messages.
+      if (before.assignee !== undefined && before.assignee !== to) this.statements.deleteParticipant.run(id, before.assignee);
+      this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
+      if (to !== null) this.statements.insertParticipant.run(id, to, id);
+      return SqliteStore.copy(this.requireConversation(id));
+    });
+  }
+
+  async openCounts(assignees: readonly Address[]): Promise<Map<Address, number>> {
+    return new Map(assignees.map((assignee) => [assignee, this.statements.openCount.get(assignee)?.n ?? 0]));
   }
 
   async addParticipant(id: string, address: Address): Promise<ConversationRecord> {

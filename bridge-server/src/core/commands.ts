@@ -1,0 +1,204 @@
+/**
+ * Agent commands, the same on every network (docs/support-desk.md, "Commands"): a message starting
+ * with `/` sent to the bridge's own address on the agent's network. Each command answers with text;
+ * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
+ * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import type { AgentConfig, TeamConfig } from '../config.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import type { PresenceService } from './presence.js';
+import type { Router } from './router.js';
+import type { TeamDirectory } from './teams.js';
+
+/** Shortest ref shown; longer tails name a conversation too. */
+export const REF_LENGTH = 5;
+const HISTORY_DEFAULT = 10;
+const HISTORY_MAX = 50;
+const LIST_MAX = 30;
+
+export const refOf = (conversationId: string) => conversationId.slice(-REF_LENGTH).toLowerCase();
+
+export const COMMANDS_HELP = [
+  'Commands (send them to this address):',
+  '/list: your open conversations and those waiting in your teams\' queues',
+  '/claim ID: take a waiting conversation',
+  '/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team\'s queue',
+  '/close ID: close a conversation (the visitor is told)',
+  '/history ID [N]: the last N messages (default 10)',
+  '/whois ID: who the visitor is and where',
+  '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
+  '/away, /back: your availability, for networks without presence',
+  'ID is the #ref shown with each conversation (e.g. 3fa9c).',
+].join('\n');
+
+export interface CommandDeps {
+  store: Store;
+  router: Router;
+  teams: TeamDirectory;
+  presence: PresenceService;
+  /** Stores a message from the agent in a conversation and delivers it (as if the agent wrote it). */
+  sendAs(agent: Address, conversationId: string, text: string): Promise<Message | null>;
+  /** Closes a conversation and tells its parties. */
+  close(conversationId: string): Promise<void>;
+  /** Moves a conversation to another agent, or to a team's queue. */
+  transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord>;
+  /** The conversation the agent dealt with last (for `/canned` without an id). */
+  latestOf(agent: Address): string | undefined;
+}
+
+class CommandError extends Error {}
+
+export class AgentCommands {
+  constructor(private readonly deps: CommandDeps) {}
+
+  /** Whether a text is a command (else it is a message). */
+  static isCommand(text: string): boolean {
+    return text.trimStart().startsWith('/') && !text.trimStart().startsWith('/me ');
+  }
+
+  /** Runs a command from `from`; resolves with the answer to send back. */
+  async run(from: Address, text: string): Promise<string> {
+    const [name = '', ...args] = text.trim().slice(1).split(/\s+/);
+    const teams = this.deps.teams.teamsOf(from);
+    if (teams.length === 0) return 'Commands are for the agents of a team; this address is not one.';
+    try {
+      switch (name.toLowerCase()) {
+        case 'list':
+          return await this.list(from, teams);
+        case 'claim':
+          return await this.claim(from, teams, args);
+        case 'transfer':
+          return await this.transfer(from, teams, args);
+        case 'close':
+          return await this.close(from, teams, args);
+        case 'history':
+          return await this.history(teams, args);
+        case 'whois':
+          return await this.whois(teams, args);
+        case 'canned':
+          return await this.canned(from, teams, args);
+        case 'away':
+        case 'back':
+          return this.availability(from, name.toLowerCase() === 'away', args.join(' '));
+        case 'help':
+          return COMMANDS_HELP;
+        default:
+          return `Unknown command "/${name}".\n${COMMANDS_HELP}`;
+      }
+    } catch (error) {
+      if (error instanceof CommandError) return error.message;
+      throw error;
+    }
+  }
+
+  private agentsOf(teams: readonly TeamConfig[], address: Address): AgentConfig | undefined {
+    for (const team of teams) for (const agent of team.agents) if (agent.addresses.includes(address)) return agent;
+    return undefined;
+  }
+
+  /** The conversation a ref names among the agent's teams' conversations. */
+  private async resolve(teams: readonly TeamConfig[], ref: string | undefined, usage: string): Promise<ConversationRecord> {
+    const cleaned = ref?.replace(/^#/, '').toLowerCase();
+    if (!cleaned || !/^[0-9a-z_]{4,40}$/.test(cleaned)) throw new CommandError(`Usage: ${usage}`);
+    const found = await this.deps.store.listConversations({ teams: teams.map((team) => team.id), idSuffix: cleaned, limit: 2 });
+    if (found.length === 0) throw new CommandError(`No conversation of your teams has the ref #${cleaned}.`);
+    if (found.length > 1) throw new CommandError(`#${cleaned} names several conversations; give more of its id.`);
+    return found[0]!;
+  }
+
+  private async describe(conversation: ConversationRecord): Promise<string> {
+    const visitor = await this.deps.store.getParty(conversation.openedBy);
+    const who = visitor?.name ?? conversation.openedBy;
+    const where = visitor?.pageUrl ? ` on ${visitor.pageUrl}` : '';
+    const state = conversation.state === 'closed' ? 'closed' : conversation.assignee ? `with ${conversation.assignee}` : 'waiting';
+    return `#${refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} messages)`;
+  }
+
+  private async list(from: Address, teams: readonly TeamConfig[]): Promise<string> {
+    const agent = this.agentsOf(teams, from);
+    const mine: ConversationRecord[] = [];
+    for (const address of agent?.addresses ?? [from]) mine.push(...(await this.deps.store.listConversations({ participant: address, state: 'open', limit: LIST_MAX })));
+    const waiting = (await Promise.all(teams.map((team) => this.deps.store.queuedConversations(team.id, LIST_MAX)))).flat();
+    const lines = ['Your open conversations:'];
+    lines.push(...(mine.length ? await Promise.all(mine.filter((c) => c.team !== undefined).map((c) => this.describe(c))) : ['  none']));
+    lines.push('Waiting in your teams\' queues:');
+    lines.push(...(waiting.length ? await Promise.all(waiting.map((c) => this.describe(c))) : ['  none']));
+    return lines.join('\n');
+  }
+
+  private async claim(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/claim ID');
+    const outcome = await this.deps.router.claim(conversation.id, from);
+    return outcome.ok ? `You have #${refOf(conversation.id)}; what was said so far follows.` : outcome.reason;
+  }
+
+  private async transfer(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/transfer ID AGENT|TEAM');
+    const target = args[1];
+    if (!target) throw new CommandError('Usage: /transfer ID AGENT|TEAM');
+    if (conversation.state === 'closed') throw new CommandError(`#${refOf(conversation.id)} is closed.`);
+    const team = this.deps.teams.get(target);
+    if (team && (conversation.siteKey === undefined || team.sites === undefined || team.sites.includes(conversation.siteKey))) {
+      await this.deps.transfer(conversation.id, { team: team.id });
+      return `#${refOf(conversation.id)} is in the queue of team ${team.id}.`;
+    }
+    const agent = this.deps.teams.all().flatMap((t) => t.agents).find((a) => a.id === target || a.addresses.includes(target as Address) || a.addresses.includes(target.toLowerCase() as Address));
+    if (!agent) throw new CommandError(`No agent or team "${target}".`);
+    const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
+    if (address === conversation.assignee) throw new CommandError(`#${refOf(conversation.id)} is already with ${address}.`);
+    await this.deps.transfer(conversation.id, { agent: address });
+    return `#${refOf(conversation.id)} is now with ${agent.name ?? agent.id} (${address}).`;
+  }
+
+  private async close(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/close ID');
+    if (conversation.state === 'closed') return `#${refOf(conversation.id)} was already closed.`;
+    await this.deps.close(conversation.id);
+    return `#${refOf(conversation.id)} is closed.`;
+  }
+
+  private async history(teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/history ID [N]');
+    const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
+    if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
+    const { messages } = await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) });
+    if (messages.length === 0) return `#${refOf(conversation.id)} has no messages yet.`;
+    const names = new Map<Address, string>();
+    for (const message of messages) {
+      if (!names.has(message.from)) names.set(message.from, (await this.deps.store.getParty(message.from))?.name ?? message.from);
+    }
+    return [`Last ${messages.length} of #${refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text}`)].join('\n');
+  }
+
+  private async whois(teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/whois ID');
+    const visitor = await this.deps.store.getParty(conversation.openedBy);
+    return [
+      `#${refOf(conversation.id)}: ${visitor?.name ?? 'no name given'}`,
+      `email: ${visitor?.email ?? 'not given'}`,
+      `page: ${visitor?.pageUrl ?? 'unknown'}`,
+      `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
+      `network: ${conversation.openedBy.slice(0, conversation.openedBy.indexOf(':'))} (${conversation.openedBy})`,
+    ].join('\n');
+  }
+
+  private async canned(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+    const replies = new Map<string, string>();
+    for (const team of teams) for (const [name, text] of Object.entries(team.canned)) if (!replies.has(name)) replies.set(name, text);
+    const name = args[0];
+    if (!name) return replies.size ? `Canned replies: ${[...replies.keys()].join(', ')}` : 'Your teams have no canned replies.';
+    const text = replies.get(name);
+    if (!text) throw new CommandError(`No canned reply "${name}". Canned replies: ${[...replies.keys()].join(', ') || 'none'}`);
+    const conversationId = args[1] ? (await this.resolve(teams, args[1], '/canned NAME [ID]')).id : this.deps.latestOf(from);
+    if (!conversationId) throw new CommandError('No conversation to send it to: give its ID (/canned NAME ID).');
+    const sent = await this.deps.sendAs(from, conversationId, text);
+    if (!sent) throw new CommandError(`You are not in #${refOf(conversationId)}; claim it first.`);
+    return `Sent "${name}" to #${refOf(conversationId)}.`;
+  }
+
+  private availability(from: Address, away: boolean, text: string): string {
+    this.deps.presence.update({ address: from, status: away ? 'away' : 'available', ...(text ? { text } : {}) });
+    return away ? 'You are away: no new conversations will be given to you.' : 'You are back: new conversations can be given to you.';
+  }
+}

@@ -1,0 +1,109 @@
+// Business hours (with a clock the test moves: no waiting), greetings and offline messages, and
+// signed webhooks received by a real HTTP server, retried when it fails.
+import assert from 'node:assert/strict';
+import { type IncomingMessage, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import type { Conversation, Message } from '@switchboard/protocol';
+import { verifyWebhookSignature } from '../../src/core/webhooks.js';
+import { SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { ManualClock } from '../manual-clock.js';
+
+const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }, holidays: ['2026-12-25'] };
+
+describe('business hours', () => {
+  it('takes a conversation opened on a Saturday as an offline message and offers it when the team opens on Monday', async () => {
+    const clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris
+    const t = await startBridge({ teams: [{ id: 'support', name: 'Support', sites: [SITE], members: ['web:a_alice'], hours: HOURS, greeting: 'Hello! How can we help?' }] }, { clock });
+    try {
+      const alice = await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const messages = collect<Message>(socket, 'message');
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, undefined, 'closed: nobody gets it, although alice is online');
+      await until(() => messages.some((m) => m.from === 'team:support'), 5000, 'the offline message');
+      assert.match(messages.find((m) => m.from === 'team:support')!.text, /away right now/);
+      const party = await call(socket, 'party:get', { address: 'team:support' });
+      assert.equal(party.party.name, 'Support');
+      await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'w1', text: 'My order has not arrived' });
+
+      const assigned = next<Conversation>(socket, 'conversation', (c) => c.assignee === 'web:a_alice');
+      clock.set(new Date('2026-11-30T09:00:00+01:00')); // Monday 09:00: the opening timer runs
+      await assigned;
+      const history = await call(alice.socket, 'history:get', { conversationId: opened.conversation.id });
+      assert.deepEqual(history.messages.map((m: Message) => m.text).slice(-1), ['My order has not arrived']);
+
+      // Open now: a new conversation is greeted and routed at once.
+      const other = await connect(t, { siteKey: SITE });
+      const greeted = next<Message>(other.socket, 'message', (m) => m.from === 'team:support');
+      const second = await call(other.socket, 'conversation:open', { team: 'support' });
+      assert.equal(second.conversation.assignee, 'web:a_alice');
+      assert.equal((await greeted).text, 'Hello! How can we help?');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('stays closed on a holiday', async () => {
+    const clock = new ManualClock(new Date('2026-12-25T11:00:00+01:00')); // a Friday, but Christmas
+    const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], hours: HOURS }] }, { clock });
+    try {
+      await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, undefined);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('webhooks', () => {
+  it('posts signed conversation events in order, and retries a failing receiver with the same delivery id', async () => {
+    const secret = 'webhook-secret-0123456789';
+    const received: { event: string; delivery: string; body: any; valid: boolean }[] = [];
+    let failuresLeft = 1;
+    const receiver = createServer((request: IncomingMessage, response) => {
+      let raw = '';
+      request.on('data', (chunk) => (raw += chunk));
+      request.on('end', () => {
+        const header = (name: string) => String(request.headers[name] ?? '');
+        const entry = {
+          event: header('x-switchboard-event'),
+          delivery: header('x-switchboard-delivery'),
+          body: JSON.parse(raw),
+          valid: verifyWebhookSignature(secret, header('x-switchboard-signature'), header('x-switchboard-timestamp'), raw),
+        };
+        received.push(entry);
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          response.writeHead(500).end();
+        } else response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const t = await startBridge({ webhooks: [{ url, secret }] });
+    try {
+      const alice = await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'k1', text: 'hook me' });
+      await call(alice.socket, 'conversation:close', { conversationId: opened.conversation.id });
+      await until(() => received.filter((r) => r.event === 'conversation.closed').length === 1, 10_000, 'the closed event');
+      assert.ok(received.every((r) => r.valid), 'every delivery is signed with the secret');
+      const first = received[0]!;
+      assert.equal(received[1]!.delivery, first.delivery, 'the failed delivery was retried with its id');
+      const delivered = received.slice(1);
+      assert.deepEqual(delivered.map((r) => r.event), ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed']);
+      assert.equal(delivered[2]!.body.data.message.text, 'hook me');
+      assert.equal(delivered[0]!.body.siteKey, SITE);
+      assert.equal(delivered[1]!.body.data.assignee, 'web:a_alice');
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      assert.match(metrics, /switchboard_webhooks_pending 0/);
+    } finally {
+      await t.stop();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,190 @@
+// The support desk across networks: one team with an agent on XMPP (Prosody), one on IRC (ngircd)
+// and one on SIP (Kamailio). Context lines, every command on each network (malformed ones too),
+// and a conversation handed from the XMPP agent to the IRC agent to the SIP agent.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Conversation, Message, TeamAvailability } from '@switchboard/protocol';
+import { SITE, type TestBridge, type V1Socket, call, connect, next, startBridge, until } from '../helpers.js';
+import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
+import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const ALICE = 'xmpp:alice@localhost';
+const BOB = 'irc:bob@test';
+const VISITOR_DOMAIN = 'web.example.test';
+
+describe('support desk across XMPP, IRC and SIP', () => {
+  let prosody: ProsodyServer;
+  let ngircd: NgircdServer;
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let alice: Agent;
+  let bob: IrcAgent;
+  let carol: SipAgent;
+  let CAROL: string;
+
+  before(async () => {
+    [prosody, ngircd, kamailio] = await Promise.all([
+      startProsody({ users: [['alice', 'alicepw']] }),
+      startNgircd(),
+      startKamailio({ users: { carol: 'carolpw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
+    ]);
+    CAROL = `sip:carol@${kamailio.domain}`;
+    [alice, bob, carol] = await Promise.all([
+      connectAgent(prosody.c2sPort, 'alice', 'alicepw'),
+      connectIrcAgent(ngircd.port, 'bob'),
+      connectSipAgent(kamailio.wsUrl, kamailio.domain, 'carol', 'carolpw'),
+    ]);
+    await carol.publish(pidf(CAROL, 'open'));
+    t = await startBridge({
+      teams: [
+        {
+          id: 'support',
+          sites: [SITE],
+          members: [ALICE, { id: 'bob', name: 'Bob', addresses: [BOB] }, { id: 'carol', name: 'Carol', addresses: [CAROL] }],
+          canned: { thanks: 'Thanks for your patience!' },
+        },
+        { id: 'sales', sites: [SITE], members: [] },
+      ],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+        { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: 'desk', mode: 'relay', presencePollSeconds: 2 },
+        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN },
+      ],
+    });
+    await until(() => ['xmpp', 'irc', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+    const watcher = await connect(t, { siteKey: SITE });
+    const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
+    if (first.online < 3) await next<TeamAvailability>(watcher.socket, 'team:availability', (a) => a.online === 3, 15_000);
+    watcher.socket.disconnect();
+  });
+  after(async () => {
+    await Promise.all([alice?.stop(), bob?.quit(), carol?.stop()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), ngircd?.destroy(), kamailio?.destroy()]);
+  });
+
+  let markers = 0;
+  /** Sends a command from each agent's own client to the bridge's address on its network; resolves with the answer. */
+  const commands = {
+    async xmpp(text: string): Promise<string> {
+      const seen = alice.stanzas.length;
+      await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, text)));
+      const answer = await alice.next((s, i = alice.stanzas.indexOf(s)) => i >= seen && s.is('message') && s.attrs.from === prosody.componentDomain && s.getChildText('body') !== null);
+      return answer.getChildText('body')!;
+    },
+    async irc(text: string): Promise<string> {
+      // The answer comes as NOTICE lines from the bot, through its flood queue, in order. A second
+      // command with a known one-line answer marks where this answer ends.
+      const marker = `zz${++markers}zz`;
+      const seen = bob.messages.length;
+      bob.say('desk', text);
+      bob.say('desk', `/whois ${marker}`);
+      const end = `No conversation of your teams has the ref #${marker}.`;
+      const notices = () => bob.messages.slice(seen).filter((m) => m.type === 'notice' && m.nick === 'desk').map((m) => m.message);
+      await until(() => notices().includes(end), 15_000, 'an answer on IRC');
+      return notices().slice(0, notices().indexOf(end)).join('\n');
+    },
+    async sip(text: string): Promise<string> {
+      const seen = carol.inbox.length;
+      assert.equal(await carol.send(`sip:switchboard@${VISITOR_DOMAIN}`, text), 200);
+      const answer = await carol.next((m) => carol.inbox.indexOf(m) >= seen && m.request.from.uri.toString() === `sip:switchboard@${VISITOR_DOMAIN}`);
+      return answer.request.body;
+    },
+  };
+
+  async function visitor(profile: { name: string; email?: string }, page: string): Promise<{ socket: V1Socket; conversation: Conversation; ref: string }> {
+    const { socket } = await connect(t, { siteKey: SITE });
+    await call(socket, 'profile:update', { ...profile, pageUrl: page });
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    return { socket, conversation: opened.conversation, ref: opened.conversation.id.slice(-5).toLowerCase() };
+  }
+
+  it('states who the visitor is and where, in one line, before the first message', async () => {
+    const v = await visitor({ name: 'Dana', email: 'dana@example.com' }, 'https://shop.test/tents');
+    assert.equal(v.conversation.assignee, ALICE);
+    const context = await alice.next((s) => s.is('message') && (s.getChildText('body') ?? '').startsWith(`#${v.ref} Dana`));
+    assert.equal(context.getChildText('body'), `#${v.ref} Dana <dana@example.com> on https://shop.test/tents (not verified), team support. Reply here; /whois ${v.ref} for more.`);
+    assert.equal(context.attrs.from?.startsWith('v_'), true, 'in the visitor\'s own chat');
+  });
+
+  for (const network of ['xmpp', 'irc', 'sip'] as const) {
+    it(`answers every command on ${network}, and malformed ones with help`, async () => {
+      const run = commands[network];
+      const v = await visitor({ name: `Eve ${network}`, email: `eve-${network}@example.com` }, 'https://shop.test/boots');
+      await call(v.socket, 'message:send', { conversationId: v.conversation.id, clientId: 'h1', text: 'Do you have size 44?' });
+      // Each network's agent gets a conversation of its own (routing gave it to the first agent).
+      if (network !== 'xmpp') assert.match(await commands.xmpp(`/transfer ${v.ref} ${network === 'irc' ? 'bob' : 'carol'}`), /is now with/);
+      assert.match(await run('/help'), /\/list: .*\n.*\/claim ID/);
+      assert.match(await run('/frobnicate'), /^Unknown command "\/frobnicate"\.\nCommands/);
+      assert.match(await run('/list'), new RegExp(`#${v.ref} Eve ${network}`));
+      assert.match(await run('/claim'), /^Usage: \/claim ID/);
+      assert.match(await run('/claim zzzzz'), /No conversation of your teams has the ref #zzzzz/);
+      assert.match(await run('/history'), /^Usage: \/history ID/);
+      assert.match(await run(`/history ${v.ref} many`), /^Usage: \/history ID \[N\]/);
+      assert.match(await run(`/history ${v.ref} 5`), new RegExp(`Last 1 of #${v.ref}:\\n\\[\\d\\d:\\d\\d\\] Eve ${network}: Do you have size 44\\?`));
+      const whois = await run(`/whois #${v.ref}`);
+      assert.match(whois, new RegExp(`email: eve-${network}@example.com`));
+      assert.match(whois, /page: https:\/\/shop.test\/boots/);
+      assert.match(whois, /identity: not verified/);
+      assert.match(await run('/transfer'), /^Usage: \/transfer ID AGENT\|TEAM/);
+      assert.match(await run(`/transfer ${v.ref} nobody`), /No agent or team "nobody"/);
+      assert.match(await run('/canned'), /Canned replies: thanks/);
+      assert.match(await run('/canned nope'), /No canned reply "nope"/);
+      assert.match(await run('/close'), /^Usage: \/close ID/);
+      const closed = next<Conversation>(v.socket, 'conversation', (c) => c.state === 'closed');
+      assert.match(await run(`/close ${v.ref}`), new RegExp(`#${v.ref} is closed`));
+      await closed;
+      assert.match(await run(`/close ${v.ref}`), /was already closed/);
+    });
+  }
+
+  it('hands a conversation from the XMPP agent to the IRC agent (who sees the history) and on to the SIP agent, who answers with a canned reply', async () => {
+    const v = await visitor({ name: 'Finn' }, 'https://shop.test/stoves');
+    assert.equal(v.conversation.assignee, ALICE);
+    await call(v.socket, 'message:send', { conversationId: v.conversation.id, clientId: 'f1', text: 'Is the stove in stock?' });
+    await alice.next((s) => s.getChildText('body') === 'Is the stove in stock?');
+    const toBob = next<Conversation>(v.socket, 'conversation', (c) => c.assignee === BOB);
+    assert.match(await commands.xmpp(`/transfer ${v.ref} bob`), new RegExp(`#${v.ref} is now with Bob \\(${BOB}\\)`));
+    await toBob;
+    const context = await bob.next((m) => m.nick === 'desk' && m.message.includes(`#${v.ref}] #${v.ref} Finn`));
+    assert.match(context.message, /on https:\/\/shop.test\/stoves/);
+    await bob.next((m) => m.nick === 'desk' && m.message.endsWith('Is the stove in stock?'));
+    assert.match(await commands.irc(`/history ${v.ref}`), /Finn: Is the stove in stock\?/);
+
+    const toCarol = next<Conversation>(v.socket, 'conversation', (c) => c.assignee === CAROL);
+    assert.match(await commands.irc(`/transfer ${v.ref} carol`), /is now with Carol/);
+    await toCarol;
+    await carol.next((m) => m.request.body === 'Is the stove in stock?');
+    const canned = next<Message>(v.socket, 'message', (m) => m.from === CAROL);
+    assert.match(await commands.sip(`/canned thanks ${v.ref}`), new RegExp(`Sent "thanks" to #${v.ref}`));
+    assert.equal((await canned).text, 'Thanks for your patience!');
+    assert.match(await commands.sip(`/canned thanks`), /Sent "thanks"/, 'without an id: the latest conversation');
+  });
+
+  it('lets an agent claim a waiting conversation, and go away and come back', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    await call(socket, 'presence:subscribe', { team: 'sales' });
+    // Sales has no agents: its conversations wait; a support agent may not claim them.
+    const waiting = await call(socket, 'conversation:open', { team: 'sales' });
+    assert.equal(waiting.conversation.assignee, undefined);
+    const ref = waiting.conversation.id.slice(-5).toLowerCase();
+    assert.match(await commands.sip(`/claim ${ref}`), /No conversation of your teams/);
+
+    // /away and /back set the agent's availability (for networks without presence; on IRC it
+    // holds until the agent's own IRC status changes).
+    const watcher = await connect(t, { siteKey: SITE });
+    await call(watcher.socket, 'presence:subscribe', { addresses: [BOB] });
+    const away = next<{ address: string; status: string; text?: string }>(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'away');
+    assert.match(await commands.irc('/away lunch'), /You are away/);
+    assert.equal((await away).text, 'lunch');
+    const back = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'available');
+    assert.match(await commands.irc('/back'), /You are back/);
+    await back;
+  });
+});
