@@ -101,6 +101,8 @@ const teamSchema = z
     greeting: z.string().min(1).max(LIMITS.maxTextLength).optional(),
     /** Posted by the team in a conversation opened outside its hours. */
     offlineMessage: z.string().min(1).max(LIMITS.maxTextLength).default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
+    /** What a visitor's message to a closed conversation does: reopen it, or start a new one. */
+    afterClose: z.enum(['reopen', 'new']).default('reopen'),
     /** Canned replies agents send with `/canned NAME`. */
     canned: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'canned reply names are 1-40 letters, digits, _ or -'), z.string().min(1).max(LIMITS.maxTextLength)).default({}),
   })

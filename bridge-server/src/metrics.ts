@@ -34,6 +34,7 @@ export function createMetrics() {
       },
     }),
     sendQueueSources,
+    ratings: new Counter({ name: 'switchboard_ratings_total', help: "Visitors' ratings of conversations, by team and rating (1-5)", labelNames: ['team', 'rating'] as const, registers: [registry] }),
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
   };
 }

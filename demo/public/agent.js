@@ -86,6 +86,7 @@ async function select(id) {
   $('title').textContent = nameOf(visitorOf(conversation));
   $('text').disabled = false;
   $('close').disabled = conversation.state === 'closed';
+  updateDesk(conversation);
   $('log').replaceChildren();
   $('typing').textContent = '';
   shown.clear();
@@ -104,7 +105,10 @@ client.on('state', (state, reason) => ($('state').textContent = state === 'onlin
 client.on('conversation', async (conversation) => {
   await loadDetails(visitorOf(conversation));
   renderList();
-  if (conversation.id === current) $('close').disabled = conversation.state === 'closed';
+  if (conversation.id === current) {
+    $('close').disabled = conversation.state === 'closed';
+    updateDesk(conversation);
+  }
 });
 client.on('message', (message) => {
   const mine = message.from === client.session?.self;
@@ -149,3 +153,41 @@ $('composer').addEventListener('submit', (event) => {
   client.send(current, text).catch((error) => alert(error.message));
 });
 $('close').addEventListener('click', () => current && client.closeConversation(current).then(renderList));
+
+// Desk actions: the same commands agents send from XMPP, IRC or SIP (docs/support-desk.md).
+const refOf = (id) => id.slice(-5).toLowerCase();
+async function run(command) {
+  try {
+    $('answer').textContent = await client.command(command);
+  } catch (error) {
+    $('answer').textContent = error.message;
+  }
+}
+function updateDesk(conversation) {
+  const open = conversation.state === 'open';
+  $('claim').disabled = !open || conversation.assignee !== undefined;
+  $('transfer').disabled = !open;
+  $('canned').disabled = $('send-canned').disabled = !open || $('canned').options.length <= 1;
+}
+$('claim').addEventListener('click', () => current && run(`/claim ${refOf(current)}`));
+$('transfer').addEventListener('click', () => current && $('transfer-to').value.trim() && run(`/transfer ${refOf(current)} ${$('transfer-to').value.trim()}`));
+$('send-canned').addEventListener('click', () => current && $('canned').value && run(`/canned ${$('canned').value} ${refOf(current)}`));
+$('command-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const command = $('command').value.trim();
+  if (command) run(command.startsWith('/') ? command : `/${command}`);
+});
+$('away').addEventListener('click', async () => {
+  const away = $('away').getAttribute('aria-pressed') !== 'true';
+  await run(away ? '/away' : '/back');
+  $('away').setAttribute('aria-pressed', String(away));
+  $('away').textContent = away ? 'Come back' : 'Go away';
+});
+// The canned replies the agent's teams have (the answer to /canned lists them).
+client
+  .command('/canned')
+  .then((answer) => {
+    const names = /^Canned replies: (.*)$/.exec(answer)?.[1]?.split(', ') ?? [];
+    $('canned').append(...names.map((name) => Object.assign(document.createElement('option'), { value: name, textContent: name })));
+  })
+  .catch(() => {});

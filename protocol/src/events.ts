@@ -15,9 +15,11 @@ import type {
   TypingEvent,
 } from './objects.js';
 import type {
+  AgentCommandPayload,
   ConversationClosePayload,
   ConversationListPayload,
   ConversationOpenPayload,
+  ConversationRatePayload,
   HistoryGetPayload,
   MessageSendPayload,
   PartyGetPayload,
@@ -50,6 +52,10 @@ export interface ClientToServerEvents {
   'profile:update': (payload: ProfileUpdatePayload, ack: AckCallback<{ party: PartyInfo }>) => void;
   /** Addition: a party's details; agents and integrations for their site, anyone for themselves. */
   'party:get': (payload: PartyGetPayload, ack: AckCallback<{ party: PartyInfo }>) => void;
+  /** Addition: the visitor who opened a conversation rates it, 1 to 5 (again: the new rating wins). */
+  'conversation:rate': (payload: ConversationRatePayload, ack: AckCallback<{ conversation: Conversation }>) => void;
+  /** Addition: an agent runs a desk command (the same as on XMPP, IRC and SIP); the answer is text. */
+  'agent:command': (payload: AgentCommandPayload, ack: AckCallback<{ answer: string }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -81,6 +87,8 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'presence:set',
   'profile:update',
   'party:get',
+  'conversation:rate',
+  'agent:command',
 ];
 
 /** The socket.io namespace of this contract version. */

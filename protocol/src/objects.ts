@@ -31,6 +31,8 @@ export interface Conversation {
   /** ISO-8601 UTC. */
   createdAt: string;
   lastSeq: number;
+  /** Addition: the visitor's rating, 1 to 5, once given. */
+  rating?: number;
 }
 
 export const PRESENCE_STATUSES = ['available', 'away', 'busy', 'offline'] as const;

@@ -97,6 +97,18 @@ export const handshakeAuthSchema = z.object({
     .optional(),
 });
 
+/** Addition: a visitor rates a conversation (one question: how was it, 1 to 5). */
+export const conversationRateSchema = z.object({
+  conversationId: id,
+  rating: z.number().int('must be a whole number').min(1, 'must be 1 to 5').max(5, 'must be 1 to 5'),
+  comment: z.string().max(1000, 'must be at most 1000 characters').optional(),
+});
+
+/** Addition: an agent command from the uniform API (`/list`, `/claim ID`, ...: docs/support-desk.md). */
+export const agentCommandSchema = z.object({
+  text: z.string().trim().min(2, 'must be a command such as /list').max(2000, 'must be at most 2000 characters').startsWith('/', 'must start with /'),
+});
+
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
   .object({ conversationId: id.optional(), to: address.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
@@ -119,6 +131,8 @@ export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
 export type ProfileUpdatePayload = z.infer<typeof profileUpdateSchema>;
 export type PartyGetPayload = z.infer<typeof partyGetSchema>;
 export type RestMessageBody = z.infer<typeof restMessageSchema>;
+export type ConversationRatePayload = z.infer<typeof conversationRateSchema>;
+export type AgentCommandPayload = z.infer<typeof agentCommandSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
 export const clientEventSchemas = {
@@ -134,6 +148,8 @@ export const clientEventSchemas = {
   'presence:set': presenceSetSchema,
   'profile:update': profileUpdateSchema,
   'party:get': partyGetSchema,
+  'conversation:rate': conversationRateSchema,
+  'agent:command': agentCommandSchema,
 } as const;
 
 /** One sentence naming the first offending field, e.g. `conversationId: expected string, received number`. */

@@ -517,6 +517,18 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return (await this.request('party:get', { address })).party;
   }
 
+  /** The visitor rates a conversation it opened, 1 to 5 (a later rating replaces it). */
+  async rateConversation(conversationId: string, rating: number, comment?: string): Promise<Conversation> {
+    const { conversation } = await this.request('conversation:rate', { conversationId, rating, ...(comment ? { comment } : {}) });
+    this.rememberConversation(conversation);
+    return conversation;
+  }
+
+  /** Runs a desk command as an agent (`/list`, `/claim ID`, `/transfer ID bob`, ...); resolves with the answer. */
+  async command(text: string): Promise<string> {
+    return (await this.request('agent:command', { text })).answer;
+  }
+
   // --- sending --------------------------------------------------------------------------------
 
   /**

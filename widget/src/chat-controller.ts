@@ -136,7 +136,7 @@ export class ChatController implements ReactiveController {
       }),
       client.on('conversation', (conversation) => {
         if (conversation.id === this.conversation?.id) this.conversation = conversation;
-        else if (!this.conversation && conversation.team === this.team() && conversation.state === 'open') this.show(conversation);
+        else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation)) this.show(conversation);
         update();
       }),
       client.on('error', (error) => this.host.onError(error)),
@@ -163,7 +163,13 @@ export class ChatController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** A new open conversation of the team takes the place of none, or of a closed one. */
+  private replaces(conversation: Conversation): boolean {
+    return !this.conversation || (this.conversation.state === 'closed' && conversation.createdAt >= this.conversation.createdAt);
+  }
+
   private async show(conversation: Conversation): Promise<void> {
+    if (this.conversation?.id !== conversation.id) this.byId.clear();
     this.conversation = conversation;
     for (const message of this.client?.messages(conversation.id) ?? []) this.byId.set(message.id, message);
     await this.loadHistory();
@@ -234,7 +240,20 @@ export class ChatController implements ReactiveController {
 
   async send(text: string): Promise<void> {
     const conversation = await this.ensureConversation();
-    await this.client!.send(conversation.id, text);
+    const sent = await this.client!.send(conversation.id, text);
+    // A team that starts afresh after closing puts the message in a new conversation: follow it.
+    if (sent.conversationId !== this.conversation?.id) {
+      const next = this.client!.conversations.find((c) => c.id === sent.conversationId);
+      if (next) await this.show(next);
+      this.host.requestUpdate();
+    }
+  }
+
+  /** The visitor's rating of the shown conversation, 1 to 5. */
+  async rate(rating: number): Promise<void> {
+    if (!this.client || !this.conversation) return;
+    this.conversation = await this.client.rateConversation(this.conversation.id, rating);
+    this.host.requestUpdate();
   }
 
   typing(state: 'composing' | 'paused'): void {

@@ -44,6 +44,7 @@ function mount(): SwitchboardChat {
   }
   if (data.sound !== undefined) element.sound = true;
   if (data.notifyTitle !== undefined) element.notifyTitle = true;
+  if (data.rating !== undefined) element.rating = true;
   document.body.append(element);
   return element;
 }

@@ -218,6 +218,28 @@ export const styles = css`
     text-align: center;
     margin: 8px 0;
   }
+  .rating {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: center;
+    gap: 4px;
+    margin: 4px 0 8px;
+  }
+  .rating p {
+    flex-basis: 100%;
+    text-align: center;
+    margin: 0 0 4px;
+    font-size: 13px;
+  }
+  .rating button {
+    min-width: 44px;
+    min-height: 44px;
+    border: 1px solid var(--sb-border);
+    border-radius: 8px;
+    background: transparent;
+    color: inherit;
+    cursor: pointer;
+  }
   .typing {
     min-height: 20px;
     padding: 0 16px;

@@ -74,6 +74,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   @property({ type: Boolean }) sound = false;
   /** Shows new messages in the tab title while the tab is hidden. */
   @property({ type: Boolean, attribute: 'notify-title' }) notifyTitle = false;
+  /** Asks the visitor to rate a closed conversation (one question, 1 to 5). */
+  @property({ type: Boolean }) rating = false;
   @property({ type: Boolean, reflect: true }) open = false;
   /** A user the website vouches for (see `identify`). */
   @property({ attribute: false }) identity: WidgetIdentity | null = null;
@@ -392,7 +394,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       <div class="log" part="log" role="log" aria-live="off" aria-label=${this.heading || t.title}>
         ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing}
         ${this.renderMessages(messages, locale)} ${pending.map((entry) => this.renderPending(entry, locale))}
-        ${chat.conversation?.state === 'closed' ? html`<p class="notice">${t.closed}</p>` : nothing}
+        ${chat.conversation?.state === 'closed' ? html`<p class="notice">${t.closed}</p>${this.renderRating(chat.conversation.rating, locale)}` : nothing}
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
@@ -428,6 +430,16 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         ${mine ? html`<div class="status">${statusLabel(message, t)}</div>` : nothing}
       `;
     });
+  }
+
+  /** One question after closing: how was it, 1 to 5 (buttons in a labelled group). */
+  private renderRating(given: number | undefined, { t }: Locale) {
+    if (!this.rating) return nothing;
+    if (given !== undefined) return html`<p class="notice" role="status">${t.rateThanks}</p>`;
+    return html`<div class="rating" part="rating" role="group" aria-label=${t.ratePrompt}>
+      <p>${t.ratePrompt}</p>
+      ${[1, 2, 3, 4, 5].map((n) => html`<button type="button" aria-label=${t.rateOption(n)} @click=${() => this.chat.rate(n).catch((error: SwitchboardError) => this.onError(error))}>${'★'.repeat(n)}</button>`)}
+    </div>`;
   }
 
   private renderPending(entry: OutboxEntry, locale: Locale) {

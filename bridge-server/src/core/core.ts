@@ -9,6 +9,7 @@ import type {
   Conversation,
   ConversationListPayload,
   ConversationOpenPayload,
+  ConversationRatePayload,
   ErrorBody,
   HistoryGetPayload,
   Message,
@@ -186,6 +187,23 @@ export class Core {
     return toWireConversation(await this.close(conversationId));
   }
 
+  /** The visitor who opened a conversation rates it (1 to 5, with an optional comment). */
+  async rateConversation(actor: Actor, payload: ConversationRatePayload): Promise<Conversation> {
+    const conversation = await this.access(actor, payload.conversationId);
+    if (conversation.openedBy !== actor.address) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
+    const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
+    this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
+    this.deps.webhooks.emit('conversation.rated', rated.siteKey, { conversation: toWireConversation(rated), rating: payload.rating, ...(payload.comment ? { comment: payload.comment } : {}) });
+    this.router.announce(rated);
+    return toWireConversation(rated);
+  }
+
+  /** An agent's desk command from the uniform API (the web console). */
+  async agentCommand(actor: Actor, text: string): Promise<string> {
+    if (actor.role !== 'agent') throw forbidden('agent:command is for agents');
+    return this.commands.run(actor.address, text);
+  }
+
   /** A message from the team itself (greeting, offline notice), stored in the conversation like any other. */
   private async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string): Promise<void> {
     const from: Address = `team:${team.id}`;
@@ -238,6 +256,8 @@ export class Core {
     const { store } = this.deps;
     // A resend changes nothing: not even the conversation's state or assignee.
     const earlier = await store.messageByClientId(actor.address, payload.clientId);
+    // A resend after a closed conversation made way for a new one finds the message there.
+    if (earlier && conversation.state === 'closed' && earlier.conversationId !== conversation.id && (await store.getConversation(earlier.conversationId))?.openedBy === actor.address) return earlier;
     if (earlier) return this.sameConversation(earlier, conversation.id);
     if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined) {
       // An agent answering a queued team conversation takes it.
@@ -250,8 +270,15 @@ export class Core {
       this.router.announce(conversation);
     }
     if (conversation.state === 'closed') {
-      conversation = await store.setConversationState(conversation.id, 'open');
-      this.router.announce(conversation);
+      const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+      if (team?.afterClose === 'new' && actor.role !== 'agent' && conversation.openedBy === actor.address) {
+        // The team starts afresh: the visitor's message opens a new conversation, routed as any.
+        const fresh = await this.openConversation(actor, { team: team.id });
+        conversation = (await store.getConversation(fresh.id))!;
+      } else {
+        conversation = await store.setConversationState(conversation.id, 'open');
+        this.router.announce(conversation);
+      }
     }
     const result = await store.appendMessage({
       conversationId: conversation.id,

@@ -121,6 +121,8 @@ export class SocketGateway {
     this.handle(socket, 'conversation:open', async (p, a) => ({ conversation: await core.openConversation(a, p) }));
     this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await core.listConversations(a, p) }));
     this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await core.closeConversation(a, p.conversationId) }));
+    this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await core.rateConversation(a, p) }));
+    this.handle(socket, 'agent:command', async (p, a) => ({ answer: await core.agentCommand(a, p.text) }));
     this.handle(socket, 'message:send', async (p, a) => ({ message: await core.sendMessage(a, p) }));
     this.handle(socket, 'history:get', (p, a) => core.history(a, p));
     this.handle(socket, 'sync', async (p, a, s) => {

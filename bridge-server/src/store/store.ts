@@ -10,6 +10,8 @@ export interface ConversationRecord extends Conversation {
   siteKey: string;
   openedBy: Address;
   updatedAt: string;
+  /** The visitor's comment with its rating, if any (kept for the site, not sent to other parties). */
+  ratingComment?: string;
 }
 
 export interface PartyRecord {
@@ -103,6 +105,8 @@ export interface Store {
    * another team; the previous assignee stops being a participant.
    */
   transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord>;
+  /** Records the visitor's rating (the latest wins). */
+  rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
   /** How many open conversations each of these addresses is assigned. */
   openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;

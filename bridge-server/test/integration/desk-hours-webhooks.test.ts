@@ -107,3 +107,38 @@ describe('webhooks', () => {
     }
   });
 });
+
+describe('closing and rating', () => {
+  it('starts a new conversation when the team says so, and lets only the visitor rate (1 to 5)', async () => {
+    const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], afterClose: 'new' }] });
+    try {
+      const alice = await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const first = (await call(socket, 'conversation:open', { team: 'support' })).conversation as Conversation;
+      await call(socket, 'message:send', { conversationId: first.id, clientId: 'a1', text: 'first question' });
+      const closed = next<Conversation>(socket, 'conversation', (c) => c.id === first.id && c.state === 'closed');
+      await call(alice.socket, 'conversation:close', { conversationId: first.id });
+      await closed;
+
+      const badRating = await call(socket, 'conversation:rate', { conversationId: first.id, rating: 6 });
+      assert.equal(badRating.error.code, 'bad_request');
+      assert.match(badRating.error.message, /^rating: must be 1 to 5/);
+      const byAgent = await call(alice.socket, 'conversation:rate', { conversationId: first.id, rating: 1 });
+      assert.equal(byAgent.error.code, 'forbidden');
+      const rated = await call(socket, 'conversation:rate', { conversationId: first.id, rating: 4, comment: 'good' });
+      assert.equal(rated.conversation.rating, 4);
+
+      const sent = await call(socket, 'message:send', { conversationId: first.id, clientId: 'a2', text: 'another question' });
+      assert.notEqual(sent.message.conversationId, first.id, 'a new conversation');
+      const again = await call(socket, 'message:send', { conversationId: first.id, clientId: 'a2', text: 'another question' });
+      assert.equal(again.message.id, sent.message.id, 'a resend finds the message in the new conversation');
+      const list = await call(socket, 'conversation:list', {});
+      const byId = new Map((list.conversations as Conversation[]).map((c) => [c.id, c]));
+      assert.equal(byId.get(first.id)?.state, 'closed');
+      assert.equal(byId.get(sent.message.conversationId)?.state, 'open');
+      assert.equal(byId.get(sent.message.conversationId)?.assignee, 'web:a_alice');
+    } finally {
+      await t.stop();
+    }
+  });
+});

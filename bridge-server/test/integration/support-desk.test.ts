@@ -48,6 +48,8 @@ describe('support desk across XMPP, IRC and SIP', () => {
           canned: { thanks: 'Thanks for your patience!' },
         },
         { id: 'sales', sites: [SITE], members: [] },
+        { id: 'rr', sites: [SITE], routing: 'round-robin', capacity: 100, members: [ALICE, BOB, { id: 'carol', addresses: [CAROL] }] },
+        { id: 'lb', sites: [SITE], routing: 'least-busy', capacity: 100, members: [ALICE, BOB, { id: 'carol', addresses: [CAROL] }] },
       ],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
@@ -165,6 +167,39 @@ describe('support desk across XMPP, IRC and SIP', () => {
     assert.match(await commands.sip(`/canned thanks ${v.ref}`), new RegExp(`Sent "thanks" to #${v.ref}`));
     assert.equal((await canned).text, 'Thanks for your patience!');
     assert.match(await commands.sip(`/canned thanks`), /Sent "thanks"/, 'without an id: the latest conversation');
+  });
+
+  it('routes by each strategy according to the agents\' live presence on their own networks', async () => {
+    const open = async (team: string) => {
+      const { socket } = await connect(t, { siteKey: SITE });
+      return (await call(socket, 'conversation:open', { team })).conversation as Conversation;
+    };
+    // round-robin: each agent in turn, whatever its network.
+    const turns = [];
+    for (let i = 0; i < 3; i++) turns.push((await open('rr')).assignee);
+    assert.deepEqual(turns.sort(), [ALICE, BOB, CAROL].sort());
+    // Carol publishes "closed" on SIP: she is left out until she is back.
+    const watcher = await connect(t, { siteKey: SITE });
+    await call(watcher.socket, 'presence:subscribe', { addresses: [CAROL] });
+    const gone = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'offline');
+    await carol.publish(pidf(CAROL, 'closed'));
+    await gone;
+    const without = [];
+    for (let i = 0; i < 4; i++) without.push((await open('rr')).assignee);
+    assert.equal(without.includes(CAROL), false);
+    // least-busy: the agent with the fewest open conversations, once Carol is back with none in "lb".
+    const back = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'available');
+    await carol.publish(pidf(CAROL, 'open'));
+    await back;
+    const least = await open('lb');
+    const loads = new Map<string, number>();
+    for (const agent of [ALICE, BOB, CAROL]) {
+      const listed = await t.bridge.store.openCounts([agent]);
+      loads.set(agent, listed.get(agent)! - (agent === least.assignee ? 1 : 0));
+    }
+    const fewest = Math.min(...loads.values());
+    assert.equal(loads.get(least.assignee!), fewest, `${least.assignee} had the fewest open conversations (${JSON.stringify([...loads])})`);
+    watcher.socket.disconnect();
   });
 
   it('lets an agent claim a waiting conversation, and go away and come back', async () => {

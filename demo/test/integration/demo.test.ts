@@ -64,7 +64,8 @@ describe('demo (npm start)', () => {
     await visitor.ready();
     const conversation = await visitor.openConversation({ team: 'support' });
     const sent = await visitor.send(conversation.id, 'Hi, is my order on its way?');
-    assert.equal(sent.seq, 1);
+    assert.equal(sent.seq, 2, 'after the team\'s greeting');
+    assert.match(visitor.messages(conversation.id)[0]?.text ?? '', /Thanks for writing to the demo shop/);
     visitor.disconnect();
 
     const reply = await agent.send(conversation.id, 'Yes, it ships today.');
@@ -76,6 +77,29 @@ describe('demo (npm start)', () => {
     while (!seen.some((m) => m.id === reply.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(seen.map((m) => m.text), ['Yes, it ships today.']);
     again.disconnect();
+    agent.disconnect();
+  });
+
+  it('gives the web console the desk commands: list, canned replies, close, and the visitor\'s rating', async () => {
+    const login = await (await fetch(`${url}/demo/agent-identity?user=bob`)).json();
+    const agent = createClient({ url, siteKey: login.siteKey, identity: login.identity, storage: memoryStorage() });
+    await agent.ready();
+    const visitor = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });
+    await visitor.ready();
+    const conversation = await visitor.openConversation({ team: 'support' });
+    const ref = conversation.id.slice(-5).toLowerCase();
+    assert.match(await agent.command('/canned'), /Canned replies: thanks, shipping/);
+    assert.match(await agent.command(`/whois ${ref}`), /identity: not verified/);
+    const canned = new Promise<Message>((resolve) => visitor.on('message', (m) => m.text.startsWith('Orders ship') && resolve(m)));
+    assert.match(await agent.command(`/canned shipping ${ref}`), /Sent "shipping"/);
+    await canned;
+    assert.match(await agent.command(`/close ${ref}`), /is closed/);
+    const rated = await visitor.rateConversation(conversation.id, 5, 'Quick and kind');
+    assert.equal(rated.rating, 5);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /switchboard_ratings_total\{team="support",rating="5"\} 1/);
+    await assert.rejects(visitor.command('/list'), /agents/);
+    visitor.disconnect();
     agent.disconnect();
   });
 });

@@ -132,6 +132,27 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('shows a closed conversation with a one-question rating, accessible, and thanks once rated', async () => {
+    const support = await agent();
+    const element = await openWidget('rating');
+    await type(element, 'Please close me');
+    await until(() => element.chat.conversation && element.chat.messages.length === 1, 'the message stored');
+    const conversationId = element.chat.conversation!.id;
+    await support.closeConversation(conversationId);
+    await until(() => $(element, '.rating'), 'the rating question');
+    expect($(element, '.rating')!.getAttribute('role')).to.equal('group');
+    const buttons = [...shadow(element).querySelectorAll<HTMLButtonElement>('.rating button')];
+    expect(buttons.map((b) => b.getAttribute('aria-label'))).to.deep.equal(['1 out of 5', '2 out of 5', '3 out of 5', '4 out of 5', '5 out of 5']);
+    await expect(element).to.be.accessible();
+    buttons[3]!.click();
+    await until(() => element.chat.conversation?.rating === 4, 'the rating stored');
+    await element.updateComplete;
+    expect($(element, '.rating')).to.equal(null);
+    expect(shadow(element).textContent).to.include('Thanks for your feedback!');
+    const seen = (await support.listConversations({})).find((c) => c.id === conversationId);
+    expect(seen?.rating).to.equal(4);
+  });
+
   it('resumes after a reload without duplicates', async () => {
     const support = await agent();
     const first = await openWidget();

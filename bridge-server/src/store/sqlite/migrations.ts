@@ -73,4 +73,8 @@ export const MIGRATIONS: readonly string[] = [
   /* 3: agents' open conversations, counted for routing by load and capacity */ `
   CREATE INDEX conversations_by_assignee ON conversations (assignee, state) WHERE assignee IS NOT NULL;
   `,
+  /* 4: the visitor's satisfaction rating */ `
+  ALTER TABLE conversations ADD COLUMN rating INTEGER;
+  ALTER TABLE conversations ADD COLUMN rating_comment TEXT;
+  `,
 ];

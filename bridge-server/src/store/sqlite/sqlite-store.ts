@@ -38,6 +38,8 @@ interface ConversationRow {
   created_at: string;
   updated_at: string;
   last_seq: number;
+  rating: number | null;
+  rating_comment: string | null;
 }
 
 interface MessageRow {
@@ -232,6 +234,7 @@ export class SqliteStore implements Store {
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
       transfer: db.prepare(`UPDATE conversations SET assignee = ?, team = coalesce(?, team), updated_at = ? WHERE id = ?`),
+      rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
@@ -309,6 +312,8 @@ export class SqliteStore implements Store {
     };
     if (row.team !== null) conversation.team = row.team;
     if (row.assignee !== null) conversation.assignee = row.assignee as Address;
+    if (row.rating !== null) conversation.rating = row.rating;
+    if (row.rating_comment !== null) conversation.ratingComment = row.rating_comment;
     return conversation;
   }
 
@@ -428,6 +433,13 @@ export class SqliteStore implements Store {
       if (before.assignee !== undefined && before.assignee !== to) this.statements.deleteParticipant.run(id, before.assignee);
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
+      return SqliteStore.copy(this.requireConversation(id));
+    });
+  }
+
+  async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
+    return this.write(() => {
+      this.statements.rate.run(rating, comment ?? null, new Date().toISOString(), id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
