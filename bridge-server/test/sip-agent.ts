@@ -73,6 +73,9 @@ export async function connectSipAgent(wsUrl: string, domain: string, user: strin
         },
       };
       await subscriber.subscribe();
+      // The first NOTIFY says the subscription is in place: a publication after it is notified
+      // (the proxy handles a SUBSCRIBE and a PUBLISH arriving together in parallel workers).
+      await waitFor(() => (notifications.length > 0 ? true : undefined), `the first NOTIFY of ${target}`, 10_000);
       return {
         notifications,
         async stop() {

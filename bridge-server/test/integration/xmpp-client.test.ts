@@ -69,6 +69,22 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.ok(help);
   });
 
+  it('takes agent commands sent to the bot, and never relays them to a visitor', async () => {
+    const v = await visitor();
+    const ref = v.conversationId.slice(-5).toLowerCase();
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').startsWith(`[#${ref}] #${ref} Visitor`));
+    const atVisitor = collect<Message>(v.socket, 'message');
+    const ask = async (text: string) => {
+      const seen = alice.stanzas.length;
+      await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, text)));
+      return (await alice.next((s) => alice.stanzas.indexOf(s) >= seen && fromBot(s) && s.getChildText('body') !== null)).getChildText('body')!;
+    };
+    assert.match(await ask(`/whois ${ref}`), /identity: not verified/);
+    assert.match(await ask('/frobnicate'), /^Unknown command "\/frobnicate"/);
+    assert.match(await ask(`/close ${ref}`), /is closed/);
+    assert.equal(atVisitor.length, 0);
+  });
+
   it('follows the agent\'s presence, and maps receipts and chat states for the latest visitor', async () => {
     const v = await visitor();
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
