@@ -34,6 +34,18 @@ export function createMetrics() {
       },
     }),
     sendQueueSources,
+    interconnectMessages: new Counter({
+      name: 'switchboard_interconnect_messages_total',
+      help: 'Messages that crossed from one network to another, by boundary and site',
+      labelNames: ['from', 'to', 'site'] as const,
+      registers: [registry],
+    }),
+    interconnectBytes: new Counter({
+      name: 'switchboard_interconnect_bytes_total',
+      help: 'UTF-8 bytes of text that crossed from one network to another, by boundary and site',
+      labelNames: ['from', 'to', 'site'] as const,
+      registers: [registry],
+    }),
     ratings: new Counter({ name: 'switchboard_ratings_total', help: "Visitors' ratings of conversations, by team and rating (1-5)", labelNames: ['team', 'rating'] as const, registers: [registry] }),
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
   };

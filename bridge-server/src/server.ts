@@ -181,11 +181,12 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();
-        core.router.stopHours();
+        core.router.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
+        await core.usage.stop();
         await store.close();
         logger.info('bridge stopped');
       })();

@@ -19,6 +19,9 @@ const LIST_MAX = 30;
 
 export const refOf = (conversationId: string) => conversationId.slice(-REF_LENGTH).toLowerCase();
 
+/** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
+const shortName = (address: Address) => address.slice(address.indexOf(':') + 1).replace(/^a_/, '').replace(/@.*$/, '').toLowerCase();
+
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',
   '/list: your open conversations and those waiting in your teams\' queues',
@@ -49,6 +52,12 @@ export interface CommandDeps {
 
 class CommandError extends Error {}
 
+/** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
+type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
+
+/** Visitors' details shown on one line: no line break may start a line of its own (IRC, SIP). */
+const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+
 export class AgentCommands {
   constructor(private readonly deps: CommandDeps) {}
 
@@ -57,10 +66,16 @@ export class AgentCommands {
     return text.trimStart().startsWith('/') && !text.trimStart().startsWith('/me ');
   }
 
-  /** Runs a command from `from`; resolves with the answer to send back. */
-  async run(from: Address, text: string): Promise<string> {
+  /**
+   * Runs a command from `from`; resolves with the answer to send back. `siteKey`: the site a web
+   * agent signed in for (web addresses are per site): only that site's teams and conversations.
+   */
+  async run(from: Address, text: string, siteKey?: string): Promise<string> {
     const [name = '', ...args] = text.trim().slice(1).split(/\s+/);
-    const teams = this.deps.teams.teamsOf(from);
+    const teams: Scope = Object.assign(
+      this.deps.teams.teamsOf(from).filter((team) => siteKey === undefined || team.sites === undefined || team.sites.includes(siteKey)),
+      { siteKey },
+    );
     if (teams.length === 0) return 'Commands are for the agents of a team; this address is not one.';
     try {
       switch (name.toLowerCase()) {
@@ -92,16 +107,19 @@ export class AgentCommands {
     }
   }
 
-  private agentsOf(teams: readonly TeamConfig[], address: Address): AgentConfig | undefined {
+  private agentsOf(teams: Scope, address: Address): AgentConfig | undefined {
     for (const team of teams) for (const agent of team.agents) if (agent.addresses.includes(address)) return agent;
     return undefined;
   }
 
   /** The conversation a ref names among the agent's teams' conversations. */
-  private async resolve(teams: readonly TeamConfig[], ref: string | undefined, usage: string): Promise<ConversationRecord> {
+  private async resolve(teams: Scope, ref: string | undefined, usage: string): Promise<ConversationRecord> {
     const cleaned = ref?.replace(/^#/, '').toLowerCase();
-    if (!cleaned || !/^[0-9a-z_]{4,40}$/.test(cleaned)) throw new CommandError(`Usage: ${usage}`);
-    const found = await this.deps.store.listConversations({ teams: teams.map((team) => team.id), idSuffix: cleaned, limit: 2 });
+    if (!cleaned || !/^[0-9a-z]{4,40}$/.test(cleaned)) throw new CommandError(`Usage: ${usage}`);
+    const query = { teams: teams.map((team) => team.id), idSuffix: cleaned, limit: 2, ...(teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {}) };
+    // An open conversation wins over closed ones with the same ref.
+    let found = await this.deps.store.listConversations({ ...query, state: 'open' });
+    if (found.length === 0) found = await this.deps.store.listConversations(query);
     if (found.length === 0) throw new CommandError(`No conversation of your teams has the ref #${cleaned}.`);
     if (found.length > 1) throw new CommandError(`#${cleaned} names several conversations; give more of its id.`);
     return found[0]!;
@@ -109,17 +127,20 @@ export class AgentCommands {
 
   private async describe(conversation: ConversationRecord): Promise<string> {
     const visitor = await this.deps.store.getParty(conversation.openedBy);
-    const who = visitor?.name ?? conversation.openedBy;
-    const where = visitor?.pageUrl ? ` on ${visitor.pageUrl}` : '';
+    const who = oneLine(visitor?.name ?? conversation.openedBy);
+    const where = visitor?.pageUrl ? ` on ${oneLine(visitor.pageUrl)}` : '';
     const state = conversation.state === 'closed' ? 'closed' : conversation.assignee ? `with ${conversation.assignee}` : 'waiting';
     return `#${refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} messages)`;
   }
 
-  private async list(from: Address, teams: readonly TeamConfig[]): Promise<string> {
+  private async list(from: Address, teams: Scope): Promise<string> {
     const agent = this.agentsOf(teams, from);
     const mine: ConversationRecord[] = [];
-    for (const address of agent?.addresses ?? [from]) mine.push(...(await this.deps.store.listConversations({ participant: address, state: 'open', limit: LIST_MAX })));
-    const waiting = (await Promise.all(teams.map((team) => this.deps.store.queuedConversations(team.id, LIST_MAX)))).flat();
+    const site = teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {};
+    for (const address of agent?.addresses ?? [from]) mine.push(...(await this.deps.store.listConversations({ participant: address, state: 'open', limit: LIST_MAX, ...site })));
+    const waiting = (await Promise.all(teams.map((team) => this.deps.store.queuedConversations(team.id, LIST_MAX))))
+      .flat()
+      .filter((c) => teams.siteKey === undefined || c.siteKey === teams.siteKey);
     const lines = ['Your open conversations:'];
     lines.push(...(mine.length ? await Promise.all(mine.filter((c) => c.team !== undefined).map((c) => this.describe(c))) : ['  none']));
     lines.push('Waiting in your teams\' queues:');
@@ -127,38 +148,44 @@ export class AgentCommands {
     return lines.join('\n');
   }
 
-  private async claim(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async claim(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/claim ID');
     const outcome = await this.deps.router.claim(conversation.id, from);
     return outcome.ok ? `You have #${refOf(conversation.id)}; what was said so far follows.` : outcome.reason;
   }
 
-  private async transfer(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async transfer(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/transfer ID AGENT|TEAM');
     const target = args[1];
     if (!target) throw new CommandError('Usage: /transfer ID AGENT|TEAM');
     if (conversation.state === 'closed') throw new CommandError(`#${refOf(conversation.id)} is closed.`);
     const team = this.deps.teams.get(target);
-    if (team && (conversation.siteKey === undefined || team.sites === undefined || team.sites.includes(conversation.siteKey))) {
+    if (team && (team.sites === undefined || team.sites.includes(conversation.siteKey))) {
       await this.deps.transfer(conversation.id, { team: team.id });
       return `#${refOf(conversation.id)} is in the queue of team ${team.id}.`;
     }
-    const agent = this.deps.teams.all().flatMap((t) => t.agents).find((a) => a.id === target || a.addresses.includes(target as Address) || a.addresses.includes(target.toLowerCase() as Address));
-    if (!agent) throw new CommandError(`No agent or team "${target}".`);
+    // Only agents of teams that serve the conversation's site may receive it (and its history).
+    const serving = this.deps.teams.all().filter((t) => t.sites === undefined || t.sites.includes(conversation.siteKey));
+    const agents = [...new Set(serving.flatMap((t) => t.agents))];
+    // By id, by address, or by the short name in an address (`bob` for web:a_bob or xmpp:bob@...) when only one agent has it.
+    const exact = agents.find((a) => a.id === target || a.addresses.includes(target as Address) || a.addresses.includes(target.toLowerCase() as Address));
+    const byName = agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase()));
+    const agent = exact ?? (byName.length === 1 ? byName[0] : undefined);
+    if (!agent) throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
     const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
     if (address === conversation.assignee) throw new CommandError(`#${refOf(conversation.id)} is already with ${address}.`);
     await this.deps.transfer(conversation.id, { agent: address });
     return `#${refOf(conversation.id)} is now with ${agent.name ?? agent.id} (${address}).`;
   }
 
-  private async close(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async close(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/close ID');
     if (conversation.state === 'closed') return `#${refOf(conversation.id)} was already closed.`;
     await this.deps.close(conversation.id);
     return `#${refOf(conversation.id)} is closed.`;
   }
 
-  private async history(teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async history(teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/history ID [N]');
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
@@ -166,24 +193,25 @@ export class AgentCommands {
     if (messages.length === 0) return `#${refOf(conversation.id)} has no messages yet.`;
     const names = new Map<Address, string>();
     for (const message of messages) {
-      if (!names.has(message.from)) names.set(message.from, (await this.deps.store.getParty(message.from))?.name ?? message.from);
+      if (!names.has(message.from)) names.set(message.from, oneLine((await this.deps.store.getParty(message.from))?.name ?? message.from));
     }
-    return [`Last ${messages.length} of #${refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text}`)].join('\n');
+    // A message's own line breaks are kept (one message may span lines); each starts with its sender.
+    return [`Last ${messages.length} of #${refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`)].join('\n');
   }
 
-  private async whois(teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async whois(teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/whois ID');
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     return [
-      `#${refOf(conversation.id)}: ${visitor?.name ?? 'no name given'}`,
-      `email: ${visitor?.email ?? 'not given'}`,
-      `page: ${visitor?.pageUrl ?? 'unknown'}`,
+      `#${refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
+      `email: ${oneLine(visitor?.email ?? 'not given')}`,
+      `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
       `network: ${conversation.openedBy.slice(0, conversation.openedBy.indexOf(':'))} (${conversation.openedBy})`,
     ].join('\n');
   }
 
-  private async canned(from: Address, teams: readonly TeamConfig[], args: string[]): Promise<string> {
+  private async canned(from: Address, teams: Scope, args: string[]): Promise<string> {
     const replies = new Map<string, string>();
     for (const team of teams) for (const [name, text] of Object.entries(team.canned)) if (!replies.has(name)) replies.set(name, text);
     const name = args[0];

@@ -33,6 +33,7 @@ import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
 import { AgentCommands } from './commands.js';
+import { UsageMeter } from './usage.js';
 import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import { OutboxWorker } from './outbox.js';
@@ -75,6 +76,7 @@ export class Core {
     command: (input) => this.commands.run(input.from, input.text),
   };
   readonly commands: AgentCommands;
+  readonly usage: UsageMeter;
   private readonly sites: Map<string, SiteConfig>;
 
   constructor(private readonly deps: CoreDeps) {
@@ -88,6 +90,7 @@ export class Core {
       onOutcome: (item, status, error, changed) => this.reportOutcome(item, status, error, changed),
     });
     this.presence.onChange((presence) => this.sharePresence(presence));
+    this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, (scheme) => deps.registry.get(scheme) !== undefined);
     this.router = new Router({
       store: deps.store,
       registry: deps.registry,
@@ -99,6 +102,7 @@ export class Core {
       kickOutbox: (network) => this.outbox.kick(network),
       clock: deps.clock,
       webhooks: deps.webhooks,
+      usage: this.usage,
     });
     this.commands = new AgentCommands({
       store: deps.store,
@@ -201,7 +205,7 @@ export class Core {
   /** An agent's desk command from the uniform API (the web console). */
   async agentCommand(actor: Actor, text: string): Promise<string> {
     if (actor.role !== 'agent') throw forbidden('agent:command is for agents');
-    return this.commands.run(actor.address, text);
+    return this.commands.run(actor.address, text, actor.siteKey);
   }
 
   /** A message from the team itself (greeting, offline notice), stored in the conversation like any other. */
@@ -259,11 +263,20 @@ export class Core {
     // A resend after a closed conversation made way for a new one finds the message there.
     if (earlier && conversation.state === 'closed' && earlier.conversationId !== conversation.id && (await store.getConversation(earlier.conversationId))?.openedBy === actor.address) return earlier;
     if (earlier) return this.sameConversation(earlier, conversation.id);
-    if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined) {
-      // An agent answering a queued team conversation takes it.
-      conversation = await store.assignConversation(conversation.id, actor.address);
-      this.router.announce(conversation);
-      this.router.offerQueued(conversation.team!); // the others move up: tell them
+    if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open') {
+      // An agent answering a queued team conversation takes it (unless someone just did).
+      const taken = await store.assignIfQueued(conversation.id, actor.address);
+      if (taken) {
+        conversation = taken;
+        this.router.announce(conversation);
+        this.router.offerQueued(conversation.team!); // the others move up: tell them
+      } else {
+        conversation = (await store.getConversation(conversation.id))!;
+        if (!conversation.participants.includes(actor.address)) {
+          conversation = await store.addParticipant(conversation.id, actor.address);
+          this.router.announce(conversation);
+        }
+      }
     } else if (!conversation.participants.includes(actor.address)) {
       // An agent or integration answering a site conversation joins it.
       conversation = await store.addParticipant(conversation.id, actor.address);
@@ -289,7 +302,7 @@ export class Core {
       outbox: this.router.outboxRecipients(conversation, actor.address),
     });
     if (result.kind === 'duplicate') return this.sameConversation(result.message, conversation.id);
-    if (conversation.assignee === actor.address) this.router.accepted(conversation.id);
+    this.router.answeredBy(conversation, actor.address);
     this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
     this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
@@ -457,7 +470,7 @@ export class Core {
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
     });
     if (result.kind === 'duplicate') return result.message;
-    if (conversation.assignee === input.from) this.router.accepted(conversation.id);
+    this.router.answeredBy(conversation, input.from);
     this.deps.metrics.messages.inc({ network: input.network, direction: 'in' });
     this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });

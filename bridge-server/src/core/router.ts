@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { BusinessHours } from './business-hours.js';
+import type { UsageMeter } from './usage.js';
 import type { WebhookDispatcher } from './webhooks.js';
 import type { ClaimOutcome } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -32,6 +33,7 @@ export interface RouterDeps {
   kickOutbox(network: string): void;
   clock: Clock;
   webhooks: WebhookDispatcher;
+  usage: UsageMeter;
 }
 
 const QUEUE_BATCH = 100;
@@ -79,9 +81,12 @@ export class Router {
     for (const team of this.hours.keys()) this.scheduleHours(team);
   }
 
-  stopHours(): void {
+  /** Stops every timer: business hours and pending offers (at shutdown). */
+  stop(): void {
     for (const timer of this.hourTimers.values()) timer.cancel();
     this.hourTimers.clear();
+    for (const offer of this.offers.values()) clearTimeout(offer.timer);
+    this.offers.clear();
   }
 
   private scheduleHours(team: string): void {
@@ -137,7 +142,8 @@ export class Router {
         await this.tellPositions(team);
         return conversation;
       }
-      const assigned = await this.deps.store.assignConversation(conversation.id, candidate.address);
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+      if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
       this.offer(assigned, candidate.agent.id);
       await this.introduce(assigned, candidate.address);
       return assigned;
@@ -155,7 +161,9 @@ export class Router {
           for (const conversation of queued) {
             const candidate = await this.pickAgent(team);
             if (!candidate) return;
-            const assigned = await this.deps.store.assignConversation(conversation.id, candidate.address);
+            // Someone may have taken it since the list was read (an agent answering, a transfer).
+            const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+            if (!assigned) continue;
             assignedAny = true;
             this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
             this.offer(assigned, candidate.agent.id);
@@ -193,6 +201,15 @@ export class Router {
     this.offers.set(conversation.id, { agentId, timer, declined });
   }
 
+  /** A message from `sender` in a conversation: if it is the assignee (on any of its addresses), the offer is accepted. */
+  answeredBy(conversation: ConversationRecord, sender: Address): void {
+    if (!this.offers.has(conversation.id) || conversation.assignee === undefined) return;
+    if (sender === conversation.assignee) return this.accepted(conversation.id);
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    const agent = team?.agents.find((a) => a.addresses.includes(conversation.assignee!));
+    if (agent?.addresses.includes(sender)) this.accepted(conversation.id);
+  }
+
   /** The assignee answered (or claimed it): the offer is accepted and no longer expires. */
   accepted(conversationId: string): void {
     const offer = this.offers.get(conversationId);
@@ -212,6 +229,9 @@ export class Router {
     }
     const team = conversation.team;
     await this.serial.run(`team:${team}`, async () => {
+      // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
+      const now = await this.deps.store.getConversation(conversationId);
+      if (this.offers.get(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
       offer.declined.add(agentId);
       const next = await this.pickAgent(team, offer.declined);
       if (!next) {
@@ -231,7 +251,11 @@ export class Router {
   conversationClosed(conversation: ConversationRecord): void {
     this.accepted(conversation.id);
     if (conversation.team === undefined) return;
-    if (conversation.assignee === undefined) void this.serial.run(`team:${conversation.team}`, () => this.tellPositions(conversation.team!));
+    if (conversation.assignee === undefined) {
+      this.serial
+        .run(`team:${conversation.team}`, () => this.tellPositions(conversation.team!))
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, team: conversation.team }, 'queue positions not told'));
+    }
     this.offerQueued(conversation.team);
   }
 
@@ -243,9 +267,11 @@ export class Router {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
-    const parts = [`#${refOf(conversation.id)}`, visitor?.name ?? 'Visitor'];
-    if (visitor?.email) parts.push(`<${visitor.email}>`);
-    if (visitor?.pageUrl) parts.push(`on ${visitor.pageUrl}`);
+    // One line whatever the visitor typed: a line break in a name must not start a line of its own.
+    const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+    const parts = [`#${refOf(conversation.id)}`, clean(visitor?.name ?? 'Visitor')];
+    if (visitor?.email) parts.push(`<${clean(visitor.email)}>`);
+    if (visitor?.pageUrl) parts.push(`on ${clean(visitor.pageUrl)}`);
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${refOf(conversation.id)} for more.`;
     await network
@@ -330,7 +356,8 @@ export class Router {
         if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team)) return { ok: false, reason: `You are not a member of the team "${team}".` };
         if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
         if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
-        const assigned = await this.deps.store.assignConversation(conversation.id, agent);
+        const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);
+        if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.' };
         this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
         this.accepted(conversation.id);
         await this.introduce(assigned, agent);
@@ -355,6 +382,7 @@ export class Router {
   }
 
   dispatch(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
+    this.deps.usage.count(message, conversation.siteKey, conversation.participants);
     for (const party of conversation.participants) {
       this.latest.delete(party); // re-inserted last: the map stays ordered by recency, and bounded below
       this.latest.set(party, conversation.id);

@@ -114,6 +114,24 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
   });
 
+  // Interconnect usage per day and boundary (docs/protocol.md, "Usage"), for the site's own API keys.
+  app.get('/v1/usage', async (req, res, next) => {
+    try {
+      const actor = authenticate(req);
+      const day = /^\d{4}-\d{2}-\d{2}$/;
+      const today = new Date().toISOString().slice(0, 10);
+      const from = typeof req.query.from === 'string' ? req.query.from : today;
+      const to = typeof req.query.to === 'string' ? req.query.to : from;
+      if (!day.test(from) || Number.isNaN(Date.parse(from))) throw new BridgeError('bad_request', 'from: must be a day such as 2026-11-24');
+      if (!day.test(to) || Number.isNaN(Date.parse(to))) throw new BridgeError('bad_request', 'to: must be a day such as 2026-11-24');
+      if (to < from) throw new BridgeError('bad_request', 'to: must not be before from');
+      const rows = await deps.core.usage.report(actor.siteKey, from, to);
+      res.json({ ok: true, site: actor.siteKey, from, to, usage: rows.map(({ siteKey: _site, ...row }) => row) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
   deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
 

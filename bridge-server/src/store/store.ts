@@ -61,7 +61,7 @@ export interface ConversationQuery {
   state?: ConversationState;
   /** Conversations of any of these teams. */
   teams?: readonly string[];
-  /** Conversations whose id ends with this (lowercase letters and digits: a short reference). */
+  /** Conversations whose id ends with this (letters and digits only: a short reference). */
   idSuffix?: string;
   limit: number;
 }
@@ -74,6 +74,16 @@ export interface OutboxItem {
   attempts: number;
   /** Epoch ms before which the item is not tried again. */
   nextAttemptAt: number;
+}
+
+/** Messages and bytes that crossed one boundary (from network -> to network) for a site, in a day (UTC). */
+export interface UsageRow {
+  day: string;
+  siteKey: string;
+  from: string;
+  to: string;
+  messages: number;
+  bytes: number;
 }
 
 export interface Store {
@@ -100,6 +110,8 @@ export interface Store {
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
+  /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */
+  assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null>;
   /**
    * Moves a conversation to another assignee (null: back to its team's queue), optionally to
    * another team; the previous assignee stops being a participant.
@@ -107,6 +119,10 @@ export interface Store {
   transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
+  /** Adds counts to the usage table (rows with the same day, site and boundary are summed). */
+  addUsage(rows: readonly UsageRow[]): Promise<void>;
+  /** A site's usage between two days (inclusive, `YYYY-MM-DD`), by day then boundary. */
+  usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]>;
   /** How many open conversations each of these addresses is assigned. */
   openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;

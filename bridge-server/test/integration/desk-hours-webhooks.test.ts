@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks.js';
-import { SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+
+const OTHER_SECRET = 'other-identity-secret-0123456789';
 import { ManualClock } from '../manual-clock.js';
 
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }, holidays: ['2026-12-25'] };
@@ -137,6 +139,35 @@ describe('closing and rating', () => {
       assert.equal(byId.get(first.id)?.state, 'closed');
       assert.equal(byId.get(sent.message.conversationId)?.state, 'open');
       assert.equal(byId.get(sent.message.conversationId)?.assignee, 'web:a_alice');
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('desk commands and sites', () => {
+  it('keeps a web agent\'s commands to its own site, and transfers only to agents of teams serving the conversation\'s site', async () => {
+    const t = await startBridge({
+      teams: [
+        { id: 'support', sites: [SITE], members: ['web:a_alice', 'web:a_bob'] },
+        { id: 'elsewhere', sites: [OTHER_SITE], members: ['web:a_alice', 'web:a_zed'] },
+      ],
+    });
+    try {
+      const alice = await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      const ref = opened.conversation.id.slice(-5).toLowerCase();
+      // The same address signed in for the other site sees nothing of this one.
+      const other = await connect(t, agentAuth('alice', OTHER_SITE, OTHER_SECRET), { origin: 'http://other.test' });
+      const elsewhere = await call(other.socket, 'agent:command', { text: `/whois ${ref}` });
+      assert.match(elsewhere.answer, /No conversation of your teams has the ref/);
+      const refused = await call(alice.socket, 'agent:command', { text: `/transfer ${ref} zed` });
+      assert.match(refused.answer, /No agent or team "zed"/, 'zed serves another site only');
+      const ok = await call(alice.socket, 'agent:command', { text: `/transfer ${ref} bob` });
+      assert.match(ok.answer, /is now with web:a_bob \(web:a_bob\)/);
+      const visitorTries = await call(socket, 'agent:command', { text: '/list' });
+      assert.equal(visitorTries.error.code, 'forbidden');
     } finally {
       await t.stop();
     }

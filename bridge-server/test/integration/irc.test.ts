@@ -402,6 +402,27 @@ describe('IRC server refusing the bridge', () => {
   });
 });
 
+describe('IRC agents required to be logged in to services', () => {
+  it('refuses messages and commands from a nick that is not logged in to its account', async () => {
+    const ngircd = await startNgircd();
+    const eve = await connectIrcAgent(ngircd.port, 'eve');
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['irc:eve@test'], sites: [SITE] }],
+      networks: [{ type: 'web' }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', requireAccount: true })],
+    });
+    try {
+      await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+      eve.say('desk', '/list');
+      const refusal = await eve.next((m) => m.type === 'notice' && m.nick === 'desk');
+      assert.match(refusal.message, /Log in to the services account "eve"/);
+    } finally {
+      await eve.quit();
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+});
+
 describe('IRC flood control against ngircd with its default limits', () => {
   let ngircd: NgircdServer;
   let tap: Tap;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 
@@ -33,7 +33,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
     await alice.publish(pidf(ALICE, 'open'));
     t = await startBridge({
-      sites: [{ key: SITE, origins: ['http://shop.test'], visitorTargets: ['sip:*'] }],
+      sites: [{ key: SITE, origins: ['http://shop.test'], visitorTargets: ['sip:*'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
       teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
@@ -204,6 +204,32 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       ),
       { numRuns: 30 },
     );
+  });
+
+  it('counts the messages and bytes that cross between the web and SIP, per day, for the site\'s API key', async () => {
+    const usage = async () => {
+      const response = await fetch(`${t.url}/v1/usage`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { usage: { from: string; to: string; messages: number; bytes: number }[] };
+      const row = (from: string, to: string) => body.usage.find((u) => u.from === from && u.to === to) ?? { messages: 0, bytes: 0 };
+      return { out: row('web', 'sip'), back: row('sip', 'web') };
+    };
+    const before = await usage();
+    const v = await visitor('Uma');
+    for (const text of ['one', 'twenty-two', 'ünï']) await send(v, text);
+    await alice.next((m) => m.request.body === 'ünï');
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    assert.equal(await alice.send(v.uri, 'ok 👍'), 200);
+    await reply;
+    const after = await usage();
+    assert.deepEqual({ messages: after.out.messages - before.out.messages, bytes: after.out.bytes - before.out.bytes }, { messages: 3, bytes: 3 + 10 + 5 });
+    assert.deepEqual({ messages: after.back.messages - before.back.messages, bytes: after.back.bytes - before.back.bytes }, { messages: 1, bytes: 7 });
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(metrics, /switchboard_interconnect_messages_total\{from="web",to="sip",site="test-site"\} \d+/);
+    const unauthorised = await fetch(`${t.url}/v1/usage`);
+    assert.equal(unauthorised.status, 401);
+    const badDay = await fetch(`${t.url}/v1/usage?from=yesterday`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    assert.equal(badDay.status, 400);
   });
 
   it('keeps messages while Kamailio restarts, and delivers them after, in order and once', async () => {

@@ -15,7 +15,9 @@ describe('paced queue (flood control)', () => {
   });
 
   it('settles each task when it ran, reports depth, keeps going after a failing task', async () => {
-    const queue = new PacedQueue(1000, 1);
+    // 10 a second: the second task must wait ~100 ms for a token (at 1000 a second, crossing one
+    // millisecond of Date.now() between the two pushes would already refill one).
+    const queue = new PacedQueue(10, 1);
     const first = queue.push(() => {
       throw new Error('write failed');
     });

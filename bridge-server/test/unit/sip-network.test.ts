@@ -45,6 +45,8 @@ describe('SIMPLE bodies', () => {
     assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'offline')), { status: 'offline' });
     assert.equal(presenceOfPidf('<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf"><p:tuple id="1"><p:status><p:basic>open</p:basic></p:status></p:tuple><r:activities><r:on-the-phone/></r:activities></p:presence>').status, 'busy');
     assert.equal(presenceOfPidf('<presence/>').status, 'offline');
+    // A character reference to no character is U+FFFD, never an exception (a NOTIFY is remote input).
+    assert.deepEqual(presenceOfPidf('<presence><tuple><status><basic>open</basic></status><note>&#x110000;&#xD800;&#65;</note></tuple></presence>'), { status: 'available', text: '\uFFFD\uFFFDA' });
   });
 
   it('writes and reads isComposing', () => {

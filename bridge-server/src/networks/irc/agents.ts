@@ -20,7 +20,8 @@ interface AgentState {
 export class IrcAgentPresence {
   private readonly agents = new Map<string, AgentState>();
   private timer: NodeJS.Timeout | undefined;
-  private isonPending: Set<string> | undefined;
+  /** ISON batches asked and not yet answered, in order (servers answer in order). */
+  private isonPending: Set<string>[] = [];
   /** Presence lines still in the flood queue: a poll never piles up behind the last one. */
   private queued = 0;
 
@@ -69,7 +70,7 @@ export class IrcAgentPresence {
   /** The bot's connection dropped: nobody's presence is known. */
   onOffline(): void {
     clearInterval(this.timer);
-    this.isonPending = undefined;
+    this.isonPending = [];
     for (const agent of this.agents.values()) this.set(agent.nick, { online: false, away: false });
   }
 
@@ -88,18 +89,21 @@ export class IrcAgentPresence {
   private poll(): void {
     if (this.bot.state !== 'online' || this.queued > 0) return;
     const agents = [...this.agents.values()];
-    if (this.bot.monitorLimit === 0 && agents.length > 0 && !this.isonPending) {
-      // One ISON line for all agents; the answer lists those online, so the others are offline.
-      this.isonPending = new Set(agents.map((agent) => agent.nick.toLowerCase()));
-      this.line(`ISON ${agents.map((agent) => agent.nick).join(' ')}`);
+    if (this.bot.monitorLimit === 0 && agents.length > 0 && this.isonPending.length === 0) {
+      // ISON in batches that fit a line; each answer lists those of its batch online, so the others are offline.
+      for (let i = 0; i < agents.length; i += NICKS_PER_LINE) {
+        const batch = agents.slice(i, i + NICKS_PER_LINE);
+        this.isonPending.push(new Set(batch.map((agent) => agent.nick.toLowerCase())));
+        this.line(`ISON ${batch.map((agent) => agent.nick).join(' ')}`);
+      }
     }
     for (const agent of agents) if (agent.online) this.line(`WHO ${agent.nick}`);
   }
 
   private onOnlineList(nicks: string[]): void {
     const online = new Set(nicks.filter(Boolean).map((nick) => nick.toLowerCase()));
-    const asked = this.isonPending;
-    this.isonPending = undefined;
+    // MONITOR's 730 and ISON's 303 share the event: an ISON answer is due while a batch waits.
+    const asked = this.isonPending.shift();
     for (const nick of online) {
       const agent = this.agents.get(nick);
       // A newly online agent: ask WHO for its away flag.

@@ -22,6 +22,12 @@ export const ircNetworkConfigSchema = z.strictObject({
   nick: z.string().regex(NICK_PATTERN, 'must be a valid IRC nick (RFC 2812)').default('switchboard'),
   username: z.string().regex(/^[A-Za-z0-9_.-]{1,10}$/, 'must be 1-10 letters, digits, dots, dashes or underscores').default('switchboard'),
   realname: z.string().min(1).max(100).regex(/^[^\r\n\u0000]+$/, 'must be one line').default('Switchboard bridge'),
+  /**
+   * Accept agents' messages and commands only from a nick logged in to the services account of
+   * the same name (IRCv3 account-tag). Without it, whoever holds an agent's nick is taken for the
+   * agent: use it on networks whose services do not enforce nicks.
+   */
+  requireAccount: z.boolean().default(false),
   /** `puppet`: each visitor is an IRC user of its own; `relay`: the bot relays `[name #ref] text`. */
   mode: z.enum(['puppet', 'relay']).default('puppet'),
   /** Most visitors connected as puppets at once (servers limit connections per IP); the others are relayed. */

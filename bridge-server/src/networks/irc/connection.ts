@@ -64,6 +64,11 @@ export class IrcConnection {
     );
     const { client } = this;
     client.on('registered', () => {
+      if (this.closed) {
+        // Closed while it was still registering: leave now rather than come online after stop.
+        client.quit('Closed');
+        return;
+      }
       this.stateValue = 'online';
       this.reasonValue = '';
       this.rejected.clear();
@@ -154,7 +159,8 @@ export class IrcConnection {
     this.closed = true;
     this.reconnector.stop();
     this.writer.reset('the connection was closed');
-    if (this.client.connected) this.client.quit(message);
+    if (this.stateValue === 'online' && this.client.connected) this.client.quit(message);
+    else this.client.connection.end(); // still connecting: drop the socket
     this.stateValue = 'offline';
     this.reasonValue = 'closed';
   }

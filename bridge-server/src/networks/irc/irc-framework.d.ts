@@ -27,6 +27,8 @@ declare module 'irc-framework' {
     /** Not set by irc-framework (the event name says it); the tests' agent adds it. */
     type?: 'privmsg' | 'action' | 'notice';
     tags: Record<string, string>;
+    /** The sender's services account (IRCv3 account-tag), when the server tells it. */
+    account?: string;
   }
 
   export class Client extends EventEmitter {

@@ -155,6 +155,10 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
 
   async function handleMessage(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): Promise<void> {
     if (isOurs(event.nick)) return; // our own puppets and bot never speak for agents
+    if (config.requireAccount && event.account?.toLowerCase() !== event.nick.toLowerCase()) {
+      notice(connection, event.nick, `Log in to the services account "${event.nick}" to talk to visitors or use commands here.`);
+      return;
+    }
     const text = action ? `/me ${event.message}` : event.message;
     if (channel && channel.is(event.target)) {
       await channel.onChannelMessage(event.nick, text);

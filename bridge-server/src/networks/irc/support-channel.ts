@@ -49,8 +49,10 @@ export class SupportChannel {
       return;
     }
     if (before === undefined && assignee === null) {
-      const who = details.visitorName ?? 'a visitor';
-      const where = details.pageUrl ? ` on ${details.pageUrl}` : '';
+      // One line whatever the visitor typed (a line break would start a line of the bot's own).
+      const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+      const who = clean(details.visitorName ?? 'a visitor');
+      const where = details.pageUrl ? ` on ${clean(details.pageUrl)}` : '';
       this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
     } else if (before !== undefined && before !== assignee && assignee !== null) {
       this.say(`Conversation #${ref} is now with ${assignee}.`);

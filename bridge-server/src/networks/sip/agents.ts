@@ -61,9 +61,14 @@ export class SipAgentPresence {
     this.subscribers.set(agent, subscriber);
     subscriber.delegate = {
       onNotify: (notification) => {
-        void notification.accept();
-        const body = notification.request.body;
-        if (body) this.sink.presence({ address: agent, ...presenceOfPidf(body) });
+        // SIP.js calls this from its transport: nothing thrown here may escape.
+        try {
+          void notification.accept().catch(() => undefined);
+          const body = notification.request.body;
+          if (body) this.sink.presence({ address: agent, ...presenceOfPidf(body) });
+        } catch (error) {
+          this.logger.info({ err: error, agent }, 'sip presence notification not understood');
+        }
       },
     };
     subscriber.stateChange.addListener((state) => {

@@ -42,8 +42,13 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     logger,
     onMessage: (message) => {
       onIncoming(message).catch((error: unknown) => {
-        logger.info({ err: error }, 'sip message refused');
-        void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+        logger.info({ err: error }, 'sip message not handled');
+        // Answer with an error only if no final answer went out yet (reject throws after accept).
+        try {
+          void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+        } catch {
+          /* already answered */
+        }
       });
     },
     onOnline: () => agents.onOnline(),
@@ -192,6 +197,14 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       const known = publishers.get(from);
       if (known?.status === status) return;
       session.assertOnline();
+      if (status === 'offline' && known) {
+        // The visitor left: withdraw its publication (RFC 3903 section 4.5) instead of refreshing it forever.
+        publishers.delete(from);
+        await known.publisher.unpublish().catch(() => undefined);
+        await known.publisher.dispose().catch(() => undefined);
+        return;
+      }
+      if (status === 'offline') return;
       const entity = partyUri(from, visitorDomain);
       const uri = UserAgent.makeURI(entity)!;
       const entry = known ?? { publisher: new Publisher(session.ua, uri, 'presence', { contentType: CONTENT_TYPES.pidf, params: { fromUri: uri } }), status };

@@ -81,7 +81,9 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
     const { from, to, id } = stanza.attrs;
     if (!from || !to) return;
     if (to === config.domain) {
-      // The component's own JID is the bridge's address: agent commands (`/list`, ...).
+      // The component's own JID is the bridge's address: agent commands (`/list`, ...). Bounces,
+      // group chat and headlines are never commands (answering them could loop).
+      if (['error', 'groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal')) return;
       const text = stanza.getChildText('body');
       if (text) {
         const answer = await sink.command({ from: addressOfJid(from), text: text.trim().startsWith('/') ? text : '/help' });

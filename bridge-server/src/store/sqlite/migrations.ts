@@ -77,4 +77,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE conversations ADD COLUMN rating INTEGER;
   ALTER TABLE conversations ADD COLUMN rating_comment TEXT;
   `,
+  /* 5: interconnect usage, per day, site and boundary (from network, to network) */ `
+  CREATE TABLE usage (
+    day TEXT NOT NULL,
+    site_key TEXT NOT NULL,
+    from_network TEXT NOT NULL,
+    to_network TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (site_key, day, from_network, to_network)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -20,6 +20,7 @@ import type {
   OutboxItem,
   PartyRecord,
   Store,
+  UsageRow,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -233,7 +234,13 @@ export class SqliteStore implements Store {
         WHERE a.address = ? AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
+      assignIfQueued: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ? AND assignee IS NULL AND state = 'open'`),
       transfer: db.prepare(`UPDATE conversations SET assignee = ?, team = coalesce(?, team), updated_at = ? WHERE id = ?`),
+      addUsage: db.prepare(`INSERT INTO usage (day, site_key, from_network, to_network, messages, bytes) VALUES (@day, @siteKey, @from, @to, @messages, @bytes)
+        ON CONFLICT (site_key, day, from_network, to_network) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`),
+      usage: db.prepare<[string, string, string], { day: string; site_key: string; from_network: string; to_network: string; messages: number; bytes: number }>(
+        `SELECT * FROM usage WHERE site_key = ? AND day >= ? AND day <= ? ORDER BY day, from_network, to_network`,
+      ),
       rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
@@ -391,7 +398,8 @@ export class SqliteStore implements Store {
       params.push(...query.teams);
     }
     if (query.idSuffix !== undefined) {
-      if (!/^[0-9a-z_]+$/i.test(query.idSuffix)) return [];
+      // Letters and digits only: `_` and `%` would be LIKE wildcards.
+      if (!/^[0-9a-z]+$/i.test(query.idSuffix)) return [];
       where.push("c.id LIKE '%' || ?");
       params.push(query.idSuffix);
     }
@@ -426,6 +434,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  async assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null> {
+    return this.write(() => {
+      if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
+      this.statements.insertParticipant.run(id, assignee, id);
+      return SqliteStore.copy(this.requireConversation(id));
+    });
+  }
+
   async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
     return this.write(() => {
       const before = this.requireConversation(id);
@@ -435,6 +451,24 @@ export class SqliteStore implements Store {
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
+  }
+
+  async addUsage(rows: readonly UsageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.write(() => {
+      for (const row of rows) this.statements.addUsage.run(row);
+    });
+  }
+
+  async usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]> {
+    return this.statements.usage.all(siteKey, fromDay, toDay).map((row) => ({
+      day: row.day,
+      siteKey: row.site_key,
+      from: row.from_network,
+      to: row.to_network,
+      messages: row.messages,
+      bytes: row.bytes,
+    }));
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
