@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
 import { businessHoursSchema } from './core/business-hours.js';
+import { gatewayConfigSchema } from './core/gateway-policy.js';
 import { webhookConfigSchema } from './core/webhooks.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 
@@ -152,6 +153,8 @@ export const configSchema = z.strictObject({
     .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
   sites: z.array(siteSchema).min(1, 'configure at least one site'),
   teams: z.array(teamSchema).default([]),
+  /** Gateway mode: users of two networks message each other through the bridge (docs/gateway.md). */
+  gateway: gatewayConfigSchema.optional(),
   /** HTTP endpoints that receive conversation events, signed (docs/support-desk.md, "Webhooks"). */
   webhooks: z.array(webhookConfigSchema).default([]),
   networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
@@ -214,6 +217,7 @@ function checkCrossReferences(config: Config, source: string): void {
       }
     });
   });
+  if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
 }
 

@@ -34,6 +34,12 @@ export function createMetrics() {
       },
     }),
     sendQueueSources,
+    gatewayRefused: new Counter({
+      name: 'switchboard_gateway_refused_total',
+      help: 'Gateway messages refused, by reason (not-allowed, loop, rate-limited)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     interconnectMessages: new Counter({
       name: 'switchboard_interconnect_messages_total',
       help: 'Messages that crossed from one network to another, by boundary and site',

@@ -105,7 +105,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       this.set(webhooks.pending);
     },
   });
-  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks });
+  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(config.gateway ? { gateway: config.gateway } : {}) });
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {

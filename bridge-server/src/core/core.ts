@@ -33,6 +33,7 @@ import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
 import { AgentCommands } from './commands.js';
+import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
 import { UsageMeter } from './usage.js';
 import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
 import type { ClientHub, HubRoom } from './hub.js';
@@ -44,6 +45,8 @@ import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
 
 export interface CoreDeps {
+  /** Gateway mode, when configured. */
+  gateway?: GatewayConfig;
   clock: Clock;
   webhooks: WebhookDispatcher;
   store: Store;
@@ -77,10 +80,12 @@ export class Core {
   };
   readonly commands: AgentCommands;
   readonly usage: UsageMeter;
+  private readonly gateway: GatewayPolicy | undefined;
   private readonly sites: Map<string, SiteConfig>;
 
   constructor(private readonly deps: CoreDeps) {
     this.sites = new Map(deps.sites.map((site) => [site.key, site]));
+    this.gateway = deps.gateway ? new GatewayPolicy(deps.gateway, (address) => deps.registry.forAddress(address)?.ownsAddress?.(address) ?? false) : undefined;
     this.presence = new PresenceService(deps.hub, deps.teams);
     this.outbox = new OutboxWorker({
       store: deps.store,
@@ -206,6 +211,23 @@ export class Core {
   async agentCommand(actor: Actor, text: string): Promise<string> {
     if (actor.role !== 'agent') throw forbidden('agent:command is for agents');
     return this.commands.run(actor.address, text, actor.siteKey);
+  }
+
+  /** A conversation of two users of other networks, held by the gateway's site. */
+  private isGatewayConversation(conversation: ConversationRecord): boolean {
+    return conversation.siteKey === this.gateway?.config.site && conversation.team === undefined && conversation.participants.every((p) => !p.startsWith('web:'));
+  }
+
+  /** The conversation between two users of other networks (the first message opens it). */
+  private async openGatewayConversation(from: Address, to: Address): Promise<ConversationRecord> {
+    const site = this.gateway!.config.site;
+    const existing = await this.deps.store.findOpenConversation({ siteKey: site, openedBy: from, with: to });
+    if (existing) return existing;
+    const created = await this.deps.store.createConversation({ siteKey: site, openedBy: from, participants: [from, to] });
+    this.deps.logger.info({ conversation: created.id, from, to }, 'gateway conversation opened');
+    this.deps.webhooks.emit('conversation.opened', site, { conversation: toWireConversation(created) });
+    this.router.announce(created);
+    return created;
   }
 
   /** A message from the team itself (greeting, offline notice), stored in the conversation like any other. */
@@ -456,7 +478,17 @@ export class Core {
   private async inboundMessage(input: InboundMessage): Promise<Message | null> {
     const { store, logger } = this.deps;
     this.checkText(input.text);
-    const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+    let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+    if (this.gateway && input.conversationId === undefined && (!conversation || this.isGatewayConversation(conversation))) {
+      // Two users of other networks talking through the gateway: policy first, then their conversation.
+      const verdict = this.gateway.check(input.from, input.to);
+      if (!verdict.ok) {
+        this.deps.metrics.gatewayRefused.inc({ reason: verdict.reason });
+        logger.info({ from: input.from, to: input.to, reason: verdict.reason }, 'gateway message refused');
+        throw new BridgeError(verdict.reason === 'rate-limited' ? 'rate_limited' : 'forbidden', verdict.message);
+      }
+      conversation ??= await this.openGatewayConversation(input.from, input.to);
+    }
     if (!conversation || !conversation.participants.includes(input.from)) {
       logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;

@@ -150,6 +150,11 @@ export interface Network {
   conversationChanged?(conversation: Conversation, details: ConversationDetails): void;
   /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */
   sendQueueDepth?(): number;
+  /**
+   * Whether an address of this network is one the bridge itself presents there (a visitor's JID on
+   * the component domain, a puppet nick, a URI under the visitor domain): gateway loop protection.
+   */
+  ownsAddress?(address: Address): boolean;
 }
 
 export interface NetworkContext<TConfig> {

@@ -248,6 +248,10 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.map(nickOf).filter((nick): nick is string => nick !== null));
     },
+    ownsAddress(address) {
+      const nick = nickOf(address)?.toLowerCase();
+      return nick !== undefined && (nick === bot.nick.toLowerCase() || puppets.nicks().has(nick));
+    },
     async notice({ to, text, about }) {
       const target = nickOf(to);
       if (!target) return;

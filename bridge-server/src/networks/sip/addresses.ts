@@ -2,48 +2,45 @@
  * Switchboard addresses <-> SIP URIs (RFC 3261 section 19.1). An agent's address is its own URI:
  * `sip:alice@example.org`. Every other party writing to SIP is a URI of its own under the domain the
  * proxy routes to the bridge: a web party by its id (`web:v_3fa9c` -> `sip:v_3fa9c@web.example.org`),
- * any other address by scheme and id (`irc:bob@libera` -> `sip:irc=bob%40libera@web.example.org`).
- * Characters outside the user part's unreserved set are %-escaped (UTF-8), so the mapping is
- * reversible and injective, and user parts compare case-sensitively (section 19.1.4) as ids do.
+ * any other address whole (`irc:bob@libera` -> `sip:irc:bob%40libera@web.example.org`). Other
+ * characters are %-escaped (UTF-8), so the mapping is reversible and injective, and user parts
+ * compare case-sensitively (section 19.1.4) as ids do.
  */
 import type { Address } from '@switchboard/protocol';
 
-/** RFC 3261 section 25.1: alphanum / mark. Everything else in an id is %HH-escaped. */
-const UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]$/;
-
+/**
+ * A user part as SIP.js writes it (and so as it travels): %HH-escaped except the unreserved marks
+ * and `:` `+` `?` `/` (RFC 3261 section 25.1 allows them in a user part). Spellings that differ only
+ * in escaping name the same URI (section 19.1.4), so reading decodes whatever the sender wrote.
+ */
 function escapeUser(text: string): string {
-  let out = '';
-  for (const char of text) {
-    if (UNRESERVED.test(char)) out += char;
-    else for (const byte of new TextEncoder().encode(char)) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
+  return encodeURIComponent(text).replace(/%3A/gi, ':').replace(/%2B/gi, '+').replace(/%3F/gi, '?').replace(/%2F/gi, '/');
 }
 
-/** The user part that stands for a party of another network. */
+/** The user part that stands for a party of another network: a web party's id, or a whole address. */
 export function userOfParty(address: Address): string {
   const colon = address.indexOf(':');
   const scheme = address.slice(0, colon);
   const id = address.slice(colon + 1);
-  // `=` is reserved as the separator (escapeUser escapes any `=` inside an id).
-  return scheme === 'web' ? escapeUser(id) : `${scheme}=${escapeUser(id)}`;
+  return scheme === 'web' ? escapeUser(id) : `${scheme}:${escapeUser(id)}`;
 }
 
-/** The party a user part under the bridge's domain stands for, or null when it is not one of ours. */
+/**
+ * The party a user part under the bridge's domain stands for, or null. `scheme:id` is another
+ * network's party; anything else is a web party's id (web ids start `v_`, `u_`, `a_` or `i_`, so
+ * their first segment is never a scheme).
+ */
 export function partyOfUser(user: string): Address | null {
-  const separator = user.indexOf('=');
-  const scheme = separator < 0 ? 'web' : user.slice(0, separator);
-  const escaped = separator < 0 ? user : user.slice(separator + 1);
-  let id: string;
+  let decoded: string;
   try {
-    id = decodeURIComponent(escaped);
+    decoded = decodeURIComponent(user);
   } catch {
     return null;
   }
-  // Only the canonical spelling names a party, so two URIs never reach the same one.
-  if (!id || escapeUser(id) !== escaped || !/^[a-z][a-z0-9-]{0,31}$/.test(scheme)) return null;
-  if (separator >= 0 && scheme === 'web') return null;
-  return `${scheme}:${id}`;
+  if (!decoded || /[\s\u0000-\u001f\u007f]/.test(decoded)) return null;
+  const other = /^([a-z][a-z0-9-]{0,31}):(.+)$/.exec(decoded);
+  if (other) return other[1] === 'web' ? null : `${other[1]}:${other[2]}`;
+  return /^[a-z]_/i.test(decoded) ? `web:${decoded}` : null;
 }
 
 /** The URI of a party of another network, under the bridge's domain. */

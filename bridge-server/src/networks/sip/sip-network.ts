@@ -18,6 +18,13 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
 /** Agents' messages whose sender asked for IMDN, kept to answer when the visitor reads them. */
 const IMDN_REQUESTS_KEPT = 10_000;
+/** The contract's refusal codes as SIP final responses. */
+const REFUSALS: Record<string, { statusCode: number; reasonPhrase: string; extraHeaders?: string[] }> = {
+  forbidden: { statusCode: 403, reasonPhrase: 'Forbidden' },
+  rate_limited: { statusCode: 503, reasonPhrase: 'Rate Limited', extraHeaders: ['Retry-After: 60'] },
+  too_large: { statusCode: 413, reasonPhrase: 'Message Too Large' },
+  bad_request: { statusCode: 400, reasonPhrase: 'Bad Request' },
+};
 /** Final responses worth another try (the outbox retries with backoff); anything else fails the message. */
 const RETRYABLE = new Set([408, 480, 500, 503, 504]);
 
@@ -125,7 +132,16 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
     // keeps its IMDN Message-ID, or else its Call-ID and CSeq.
     const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
-    const stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId });
+    let stored;
+    try {
+      stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId });
+    } catch (error) {
+      // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21).
+      const answer = REFUSALS[(error as { code?: string }).code ?? ''];
+      if (!answer) throw error;
+      await message.reject(answer);
+      return;
+    }
     if (!stored) {
       await message.reject({ statusCode: 403, reasonPhrase: 'Not In A Conversation With This Visitor' });
       return;
@@ -215,6 +231,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.filter((address) => uriOfAddress(address) !== null));
     },
+    ownsAddress: (address) => address.toLowerCase().endsWith(`@${visitorDomain}`) || address.toLowerCase() === `sip:${visitorDomain}`,
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it); else from the bridge's.

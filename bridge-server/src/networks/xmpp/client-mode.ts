@@ -128,6 +128,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
     },
+    ownsAddress: (address) => address.toLowerCase() === botAddress,
     async notice({ to, text, about }) {
       const prefix = about ? `[#${refs.refOf(about.conversation.id)}] ` : '';
       if (about) refs.setLatest(to, about.conversation.id);

@@ -172,6 +172,11 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
     },
+    ownsAddress(address) {
+      // Every JID of the component's domain is one of the bridge's (a visitor, another network's user).
+      const jid = address.slice('xmpp:'.length).toLowerCase();
+      return jid === config.domain.toLowerCase() || jid.endsWith(`@${config.domain.toLowerCase()}`);
+    },
     async notice({ to, text, about }) {
       // In the visitor's own chat when it is about a conversation; else from the bridge's JID.
       const from = about ? puppetJid(about.visitor, config.domain) : config.domain;

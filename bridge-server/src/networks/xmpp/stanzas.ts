@@ -89,13 +89,16 @@ export function errorCodeOf(stanza: Element): ErrorCode {
  */
 export function errorReply(stanza: Element, error: unknown, attrs: Record<string, string>): Element {
   const code = (error as { code?: string })?.code;
-  const condition = code === 'too_large' ? 'policy-violation' : code === 'bad_request' ? 'bad-request' : 'internal-server-error';
-  const text = code === 'too_large' || code === 'bad_request' ? (error as Error).message : 'The bridge could not take this message; try again.';
-  return xml(
-    'message',
-    { type: 'error', ...attrs },
-    xml('error', { type: code ? 'modify' : 'wait' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, text)),
-  );
+  // RFC 6120 section 8.3.3: the closest defined condition for each of the contract's codes.
+  const conditions: Record<string, [condition: string, type: string]> = {
+    too_large: ['policy-violation', 'modify'],
+    bad_request: ['bad-request', 'modify'],
+    forbidden: ['not-allowed', 'cancel'],
+    rate_limited: ['resource-constraint', 'wait'],
+  };
+  const [condition, type] = (code && conditions[code]) || ['internal-server-error', 'wait'];
+  const text = code && conditions[code] ? (error as Error).message : 'The bridge could not take this message; try again.';
+  return xml('message', { type: 'error', ...attrs }, xml('error', { type }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text))));
 }
 
 /**

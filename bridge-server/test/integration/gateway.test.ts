@@ -1,0 +1,112 @@
+// Gateway mode against real servers: an XMPP user on Prosody and a SIP user on Kamailio message each
+// other through the bridge, with typing; a loop and a pair the policy does not allow are refused;
+// an address with special characters round-trips; usage counts what crossed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
+import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type SipAgent, connectSipAgent } from '../sip-agent.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const VISITOR_DOMAIN = 'web.example.test';
+/** XEP-0106: the JID node for an address of another network. */
+const escapeNode = (address: string) => address.replace(/[\\ "&'/:<>@]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+describe('gateway: XMPP and SIP users through the bridge', () => {
+  let prosody: ProsodyServer;
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let carl: Agent;
+  let bob: SipAgent;
+  let dArcy: SipAgent;
+  let BOB: string;
+  const CARL_URI = `sip:xmpp:carl%40localhost@${VISITOR_DOMAIN}`;
+
+  before(async () => {
+    [prosody, kamailio] = await Promise.all([
+      startProsody({ users: [['carl', 'carlpw']] }),
+      startKamailio({ users: { bob: 'bobpw', "d.arcy+o'hara": 'darcypw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
+    ]);
+    BOB = `sip:bob@${kamailio.domain}`;
+    [carl, bob, dArcy] = await Promise.all([
+      connectAgent(prosody.c2sPort, 'carl', 'carlpw'),
+      connectSipAgent(kamailio.wsUrl, kamailio.domain, 'bob', 'bobpw'),
+      connectSipAgent(kamailio.wsUrl, kamailio.domain, "d.arcy+o'hara", 'darcypw'),
+    ]);
+    t = await startBridge({
+      sites: [{ key: SITE, origins: ['http://shop.test'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
+      teams: [],
+      gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'sip' }, { from: 'sip', to: 'xmpp' }] },
+      networks: [
+        { type: 'web' },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN },
+      ],
+    });
+    await until(() => ['xmpp', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+  });
+  after(async () => {
+    await Promise.all([carl?.stop(), bob?.stop(), dArcy?.stop()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), kamailio?.destroy()]);
+  });
+
+  const jidOf = (address: string) => `${escapeNode(address)}@${prosody.componentDomain}`;
+  const chatFrom = (jid: string) => (s: ReturnType<typeof xml>) => s.is('message') && s.attrs.from === jid && s.getChildText('body') !== null;
+
+  it('carries an XMPP user\'s message to a SIP user, and the reply back, with typing both ways', async () => {
+    const bobJid = jidOf(BOB);
+    assert.equal(bobJid, `sip\\3abob\\40${kamailio.domain}@${prosody.componentDomain}`);
+    await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'g1' }, xml('body', {}, 'Hello Bob, from XMPP')));
+    const got = await bob.next((m) => m.request.body === 'Hello Bob, from XMPP');
+    assert.equal(got.request.from.uri.toString(), CARL_URI);
+
+    assert.equal(await bob.send(CARL_URI, 'Hi Carl, from SIP 👋'), 200);
+    const reply = await carl.next(chatFrom(bobJid));
+    assert.equal(reply.getChildText('body'), 'Hi Carl, from SIP 👋');
+
+    await carl.send(xml('message', { type: 'chat', to: bobJid }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    const composing = await bob.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
+    assert.match(composing.request.body, /<state>active<\/state>/);
+    const isComposing = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state></isComposing>';
+    assert.equal(await bob.send(CARL_URI, isComposing, 'application/im-iscomposing+xml'), 200);
+    await carl.next((s) => s.is('message') && s.attrs.from === bobJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
+  });
+
+  it('round-trips an address with special characters', async () => {
+    const address = `sip:d.arcy+o'hara@${kamailio.domain}`;
+    const jid = jidOf(address);
+    await carl.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'Hello Mr Darcy')));
+    const got = await dArcy.next((m) => m.request.body === 'Hello Mr Darcy');
+    assert.equal(got.request.from.uri.toString(), CARL_URI);
+    assert.equal(await dArcy.send(CARL_URI, 'Good day'), 200);
+    assert.equal((await carl.next(chatFrom(jid))).getChildText('body'), 'Good day');
+  });
+
+  it('stops a loop: a message to one of the bridge\'s own identities is refused, not relayed', async () => {
+    // Carl writes to the SIP identity the bridge gives Carl himself: it would come back to XMPP.
+    const loopJid = jidOf(CARL_URI);
+    await carl.send(xml('message', { type: 'chat', to: loopJid, id: 'loop1' }, xml('body', {}, 'echo?')));
+    const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'loop1');
+    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /came back through the gateway/);
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(metrics, /switchboard_gateway_refused_total\{reason="loop"\} 1/);
+  });
+
+  it('refuses a pair of networks the policy does not allow, with the reason', async () => {
+    await carl.send(xml('message', { type: 'chat', to: jidOf('irc:dave@libera'), id: 'irc1' }, xml('body', {}, 'to IRC?')));
+    const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'irc1');
+    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /does not connect xmpp to irc/);
+    assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.equal(await bob.send(`sip:irc:dave%40libera@${VISITOR_DOMAIN}`, 'to IRC?'), 403, 'the same from SIP');
+  });
+
+  it('counts what crossed each boundary in the usage report', async () => {
+    const response = await fetch(`${t.url}/v1/usage`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const body = (await response.json()) as { usage: { from: string; to: string; messages: number }[] };
+    const count = (from: string, to: string) => body.usage.find((u) => u.from === from && u.to === to)?.messages ?? 0;
+    assert.equal(count('xmpp', 'sip'), 2, 'Hello Bob, Hello Mr Darcy');
+    assert.equal(count('sip', 'xmpp'), 2, 'Hi Carl, Good day');
+  });
+});
