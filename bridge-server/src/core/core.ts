@@ -225,6 +225,13 @@ export class Core {
     if (existing) return existing;
     const created = await this.deps.store.createConversation({ siteKey: site, openedBy: from, participants: [from, to] });
     this.deps.logger.info({ conversation: created.id, from, to }, 'gateway conversation opened');
+    // Each side's network follows its user's presence, which is then shown to the other side.
+    for (const party of [from, to]) {
+      this.deps.registry
+        .forAddress(party)
+        ?.subscribePresence?.([party])
+        .catch((error: unknown) => this.deps.logger.debug({ err: error, party }, 'gateway presence not followed'));
+    }
     this.deps.webhooks.emit('conversation.opened', site, { conversation: toWireConversation(created) });
     this.router.announce(created);
     return created;
@@ -527,11 +534,18 @@ export class Core {
   }
 
   /** Shows a web party's presence to the parties it talks with on other networks (its puppet's presence). */
+  /**
+   * Shows a party's presence to the parties it talks with on other networks: a web visitor's to its
+   * agent (its puppet's presence), and in gateway mode a user's to the other side of its gateway
+   * conversations (XMPP presence <-> SIMPLE PUBLISH). An agent's own presence is its team's business.
+   */
   private sharePresence(presence: Presence): void {
-    if (!presence.address.startsWith('web:')) return;
+    const isWeb = presence.address.startsWith('web:');
+    if (!isWeb && (!this.gateway || this.deps.teams.teamsOf(presence.address).length > 0)) return;
     void (async () => {
-      const conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
-      const peers = new Set(conversations.flatMap((c) => c.participants).filter((p) => p !== presence.address));
+      let conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
+      if (!isWeb) conversations = conversations.filter((c) => this.isGatewayConversation(c));
+      const peers = new Set(conversations.flatMap((c) => c.participants).filter((p) => p !== presence.address && !p.startsWith(presence.address.slice(0, presence.address.indexOf(':') + 1))));
       for (const peer of peers) {
         const network = this.deps.registry.forAddress(peer);
         if (!network?.sharePresence || network.status().state !== 'online') continue;
@@ -556,6 +570,12 @@ export class Core {
         if (!message) return;
         const error = input.status === 'failed' ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? 'the recipient\'s server refused the message' } } : {};
         this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
+        // A sender on another network hears of it through its own protocol (gateway receipts).
+        const network = this.deps.registry.forAddress(message.from);
+        const status = input.status;
+        if (network?.reportStatus && status !== 'failed') {
+          network.reportStatus({ message, status }).catch((failure: unknown) => this.deps.logger.debug({ err: failure }, 'receipt not passed on'));
+        }
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'receipt not recorded'));
   }

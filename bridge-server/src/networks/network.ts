@@ -151,6 +151,12 @@ export interface Network {
   /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */
   sendQueueDepth?(): number;
   /**
+   * A message this network's user sent reached its recipient on another network (`delivered`), or
+   * was read there: in gateway mode, the network tells its user the way its protocol does
+   * (XEP-0184 / XEP-0333, IMDN) when the user asked for it.
+   */
+  reportStatus?(input: { message: Message; status: 'delivered' | 'read' }): Promise<void>;
+  /**
    * Whether an address of this network is one the bridge itself presents there (a visitor's JID on
    * the component domain, a puppet nick, a URI under the visitor domain): gateway loop protection.
    */

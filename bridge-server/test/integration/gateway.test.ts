@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type SipAgent, connectSipAgent } from '../sip-agent.js';
+import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 const VISITOR_DOMAIN = 'web.example.test';
@@ -74,6 +74,22 @@ describe('gateway: XMPP and SIP users through the bridge', () => {
     await carl.next((s) => s.is('message') && s.attrs.from === bobJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
   });
 
+  it('shows each side the other\'s presence: SIMPLE to XMPP presence, and XMPP presence to a SIMPLE publication', async () => {
+    const bobJid = jidOf(BOB);
+    // Bob goes away on SIP: Carl sees the gateway contact away.
+    await bob.publish(pidf(BOB, 'open', 'away'));
+    await carl.next((s) => s.is('presence') && s.attrs.from === bobJid && s.getChildText('show') === 'away', 15_000);
+    // Carl is busy on XMPP: Bob, watching Carl's gateway URI, is told.
+    const watch = await bob.watch(CARL_URI);
+    try {
+      await carl.send(xml('presence', {}, xml('show', {}, 'dnd')));
+      await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /busy/.test(body)), 15_000, 'a NOTIFY with Carl busy');
+    } finally {
+      await watch.stop();
+      await carl.send(xml('presence'));
+    }
+  });
+
   it('round-trips an address with special characters', async () => {
     const address = `sip:d.arcy+o'hara@${kamailio.domain}`;
     const jid = jidOf(address);
@@ -108,5 +124,70 @@ describe('gateway: XMPP and SIP users through the bridge', () => {
     const count = (from: string, to: string) => body.usage.find((u) => u.from === from && u.to === to)?.messages ?? 0;
     assert.equal(count('xmpp', 'sip'), 2, 'Hello Bob, Hello Mr Darcy');
     assert.equal(count('sip', 'xmpp'), 2, 'Hi Carl, Good day');
+  });
+});
+
+describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
+  let prosody: ProsodyServer;
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let carl: Agent;
+  let bob: SipAgent;
+  let BOB: string;
+  const CARL_URI = `sip:xmpp:carl%40localhost@${VISITOR_DOMAIN}`;
+
+  before(async () => {
+    [prosody, kamailio] = await Promise.all([
+      startProsody({ users: [['carl', 'carlpw']] }),
+      startKamailio({ users: { bob: 'bobpw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
+    ]);
+    BOB = `sip:bob@${kamailio.domain}`;
+    [carl, bob] = await Promise.all([connectAgent(prosody.c2sPort, 'carl', 'carlpw'), connectSipAgent(kamailio.wsUrl, kamailio.domain, 'bob', 'bobpw')]);
+    t = await startBridge({
+      teams: [],
+      gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'sip' }, { from: 'sip', to: 'xmpp' }] },
+      networks: [
+        { type: 'web' },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
+      ],
+    });
+    await until(() => ['xmpp', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+  });
+  after(async () => {
+    await Promise.all([carl?.stop(), bob?.stop()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), kamailio?.destroy()]);
+  });
+
+  const imdn = (messageId: string, kind: 'delivery' | 'display') =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id>` +
+    `<${kind}-notification><status><${kind === 'delivery' ? 'delivered' : 'displayed'}/></status></${kind}-notification></imdn>`;
+
+  it('answers an XMPP receipt request only when the SIP side confirms, and the other way round', async () => {
+    const bobJid = `sip\\3abob\\40${kamailio.domain}@${prosody.componentDomain}`;
+    await carl.send(
+      xml('message', { type: 'chat', to: bobJid, id: 'rc1' }, xml('body', {}, 'Did you get this?'), xml('request', { xmlns: 'urn:xmpp:receipts' }), xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' })),
+    );
+    const cpim = await bob.next((m) => m.request.getHeader('Content-Type') === 'message/cpim' && m.request.body.endsWith('Did you get this?'));
+    const messageId = /imdn\.Message-ID: (\S+)/.exec(cpim.request.body)![1]!;
+    assert.equal(carl.stanzas.some((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rc1'), false, 'no receipt before the SIP side confirms');
+    assert.equal(await bob.send(CARL_URI, imdn(messageId, 'delivery'), 'message/imdn+xml'), 200);
+    const received = await carl.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rc1');
+    assert.equal(received.attrs.from, bobJid);
+    assert.equal(await bob.send(CARL_URI, imdn(messageId, 'display'), 'message/imdn+xml'), 200);
+    await carl.next((s) => s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'rc1');
+
+    // Bob asks for notifications in CPIM; Carl's client confirms with XEP-0184 and XEP-0333.
+    const body = [`From: <${BOB}>`, `To: <${CARL_URI}>`, 'NS: imdn <urn:ietf:params:imdn>', 'imdn.Message-ID: bob-1', 'imdn.Disposition-Notification: positive-delivery, display', '', 'Content-Type: text/plain;charset=UTF-8', '', 'Yes, got it'].join('\r\n');
+    assert.equal(await bob.send(CARL_URI, body, 'message/cpim'), 200);
+    const atCarl = await carl.next((s) => s.is('message') && s.getChildText('body') === 'Yes, got it');
+    assert.ok(atCarl.getChild('request', 'urn:xmpp:receipts'));
+    const delivered = () => bob.inbox.some((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && m.request.body.includes('<message-id>bob-1</message-id>') && m.request.body.includes('<delivered/>'));
+    assert.equal(delivered(), false, 'no IMDN before Carl\'s client confirms');
+    await carl.send(xml('message', { to: bobJid }, xml('received', { xmlns: 'urn:xmpp:receipts', id: atCarl.attrs.id })));
+    await until(delivered, 10_000, 'the delivery IMDN');
+    await carl.send(xml('message', { to: bobJid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: atCarl.attrs.id })));
+    await until(() => bob.inbox.some((m) => m.request.body.includes('<message-id>bob-1</message-id>') && m.request.body.includes('<displayed/>')), 10_000, 'the display IMDN');
   });
 });

@@ -124,8 +124,11 @@ export class SipSession {
   async stop(): Promise<void> {
     this.stopped = true;
     this.reconnector.stop();
-    if (this.current.state === 'online') await this.registerer.unregister().catch(() => undefined);
-    await this.ua.stop().catch(() => undefined);
+    // Unregistering is a courtesy: a proxy that does not answer must not hold the shutdown up.
+    if (this.current.state === 'online') await Promise.race([this.registerer.unregister().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    await Promise.race([this.ua.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    // SIP.js may still wait on a subscription the proxy already ended: close the socket regardless.
+    await Promise.race([this.ua.transport.disconnect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     this.current = { state: 'offline', reason: 'stopped' };
   }
 

@@ -6,7 +6,7 @@
  * only in bodies; nothing a visitor writes reaches a header but its display name, quoted.
  */
 import type { Address, TypingState } from '@switchboard/protocol';
-import { type Message as IncomingMessage, Messager, Publisher, UserAgent } from 'sip.js';
+import { type Message as IncomingMessage, Messager, Publisher, PublisherState, UserAgent } from 'sip.js';
 import { type Network, type NetworkCapabilities, type NetworkContext, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
 import { addressOfUri, partyOfUser, partyUri, quotedDisplayName, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
@@ -18,6 +18,47 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
 /** Agents' messages whose sender asked for IMDN, kept to answer when the visitor reads them. */
 const IMDN_REQUESTS_KEPT = 10_000;
+/** How long each goodbye to the proxy (unsubscribe, unpublish, unregister) may take at shutdown. */
+const STOP_STEP_MS = 2_000;
+
+/** Waits for `promise`, or `ms`, whichever comes first (it never rejects). */
+function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+/**
+ * Withdraws a publication and disposes of it, waiting for the proxy's answer first (bounded): SIP.js
+ * re-arms its refresh timer from the answer, so disposing before it would leave that timer running.
+ */
+async function withdraw(publisher: Publisher): Promise<void> {
+  if (publisher.state === PublisherState.Published) {
+    const answered = new Promise<void>((resolve) => {
+      const listener = (state: PublisherState) => {
+        if (state === PublisherState.Published) return;
+        publisher.stateChange.removeListener(listener);
+        resolve();
+      };
+      publisher.stateChange.addListener(listener);
+    });
+    await publisher.unpublish().catch(() => undefined);
+    await bounded(answered, STOP_STEP_MS);
+  }
+  await publisher.dispose().catch(() => undefined);
+  clearTimeout((publisher as unknown as { publishRefreshTimer?: NodeJS.Timeout }).publishRefreshTimer);
+}
+
 /** The contract's refusal codes as SIP final responses. */
 const REFUSALS: Record<string, { statusCode: number; reasonPhrase: string; extraHeaders?: string[] }> = {
   forbidden: { statusCode: 403, reasonPhrase: 'Forbidden' },
@@ -40,7 +81,8 @@ const BRIDGE_USER = 'switchboard';
 export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNetworkConfig>): Network {
   const visitorDomain = config.visitorDomain.toLowerCase();
   const bridgeUri = `sip:${BRIDGE_USER}@${visitorDomain}`;
-  const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string }>();
+  /** Messages whose SIP sender asked for IMDN: answered when the visitor (or the other network) confirms. */
+  const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>();
   const publishers = new Map<Address, { publisher: Publisher; status: string }>();
 
   const session: SipSession = new SipSession({
@@ -150,15 +192,27 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     if (!imdn) return;
     const agentUri = `sip:${request.from.uri.user ? `${request.from.uri.user}@` : ''}${request.from.uri.host}`;
     const visitorUri = partyUri(party, visitorDomain);
-    if (imdn.display) {
-      imdnRequests.set(stored.id, { imdnId: imdn.id, agentUri, visitorUri });
+    // RFC 5438: for a visitor, the bridge stored it and says so on the visitor's behalf; for a user
+    // of another network (gateway), only that network's own confirmation counts.
+    const deliveredNow = imdn.delivery && party.startsWith('web:');
+    if (imdn.display || (imdn.delivery && !deliveredNow)) {
+      imdnRequests.set(stored.id, { imdnId: imdn.id, agentUri, visitorUri, party, delivery: imdn.delivery && !deliveredNow, display: imdn.display });
       if (imdnRequests.size > IMDN_REQUESTS_KEPT) imdnRequests.delete(imdnRequests.keys().next().value!);
     }
-    // RFC 5438: the bridge stored it for the visitor, and says so on the visitor's behalf.
-    if (imdn.delivery) {
+    if (deliveredNow) {
       const notice = imdnBody({ messageId: imdn.id, recipient: visitorUri, status: 'delivered', date: new Date() });
       sendMessage({ from: party, to: agentUri, body: notice, contentType: CONTENT_TYPES.imdn }).catch((error: unknown) => logger.debug({ err: error }, 'imdn not sent'));
     }
+  }
+
+  /** Sends the IMDN a SIP sender asked for about one of its messages, once. */
+  async function answerImdn(messageId: string, status: 'delivered' | 'displayed'): Promise<void> {
+    const request = imdnRequests.get(messageId);
+    if (!request || !(status === 'delivered' ? request.delivery : request.display)) return;
+    if (status === 'delivered') request.delivery = false;
+    else imdnRequests.delete(messageId);
+    const body = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date: new Date() });
+    await sendMessage({ from: request.party, to: request.agentUri, body, contentType: CONTENT_TYPES.imdn });
   }
 
   /** A text to the bridge's URI: an agent command, answered from that URI. */
@@ -184,8 +238,9 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     status: () => session.status,
     start: () => session.start(),
     async stop() {
-      await agents.stop();
-      await Promise.all([...publishers.values()].map(({ publisher }) => publisher.dispose().catch(() => undefined)));
+      // Goodbyes to the proxy are polite, not required: none may hold the shutdown up.
+      await bounded(agents.stop(), STOP_STEP_MS);
+      await Promise.all([...publishers.values()].map(({ publisher }) => withdraw(publisher)));
       publishers.clear();
       await session.stop();
     },
@@ -201,12 +256,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       if (target) await sendMessage({ from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
     },
     async markRead({ message }) {
-      const request = imdnRequests.get(message.id);
-      if (!request) return;
-      imdnRequests.delete(message.id);
-      const reader = partyOfUser(request.visitorUri.slice(4, request.visitorUri.lastIndexOf('@')));
-      if (!reader) return;
-      await sendMessage({ from: reader, to: request.agentUri, body: imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status: 'displayed', date: new Date() }), contentType: CONTENT_TYPES.imdn });
+      await answerImdn(message.id, 'displayed');
     },
     async sharePresence({ from, status, text }) {
       // RFC 3903 PUBLISH of the visitor's presence, once per change, whoever it is shown to.
@@ -216,8 +266,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       if (status === 'offline' && known) {
         // The visitor left: withdraw its publication (RFC 3903 section 4.5) instead of refreshing it forever.
         publishers.delete(from);
-        await known.publisher.unpublish().catch(() => undefined);
-        await known.publisher.dispose().catch(() => undefined);
+        await withdraw(known.publisher);
         return;
       }
       if (status === 'offline') return;
@@ -232,6 +281,9 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       agents.watch(addresses.filter((address) => uriOfAddress(address) !== null));
     },
     ownsAddress: (address) => address.toLowerCase().endsWith(`@${visitorDomain}`) || address.toLowerCase() === `sip:${visitorDomain}`,
+    async reportStatus({ message, status }) {
+      await answerImdn(message.id, status === 'read' ? 'displayed' : 'delivered');
+    },
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it); else from the bridge's.

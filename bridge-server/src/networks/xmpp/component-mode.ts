@@ -22,6 +22,11 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
   const entity = component({ service: config.service, domain: config.domain, password: config.password });
   const nicknamed = new Set<string>();
   const stanzaIds = new Map<string, string>();
+  /**
+   * Gateway messages from XMPP users to another network's users: what they asked for (XEP-0184
+   * receipt, XEP-0333 markable), answered only once the other network confirms (nothing faked).
+   */
+  const gatewayStanzas = new Map<string, { id: string; from: string; to: string; receipt: boolean; markable: boolean }>();
   /** Visitor -> agent pairs whose directed presence is out (a first message brings it otherwise). */
   const introduced = new Set<string>();
   const session: XmppSession = new XmppSession(entity, {
@@ -117,8 +122,17 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
       stanzaIds.set(stored.id, originId);
       if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
     }
-    // XEP-0184: the bridge stored it for the visitor; acknowledge on the visitor's behalf.
-    if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+    const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
+    if (party.startsWith('web:')) {
+      // XEP-0184: the bridge stored it for the visitor; acknowledge on the visitor's behalf.
+      if (receipt) session.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+      return;
+    }
+    const markable = stanza.getChild('markable', NS.markers) !== undefined;
+    if ((receipt || markable) && originId) {
+      gatewayStanzas.set(stored.id, { id: id ?? originId, from: to, to: from, receipt, markable });
+      if (gatewayStanzas.size > STANZA_IDS_KEPT) gatewayStanzas.delete(gatewayStanzas.keys().next().value!);
+    }
   }
 
   return {
@@ -171,6 +185,19 @@ export function createComponentNetwork({ config, sink, logger }: NetworkContext<
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
+    },
+    async reportStatus({ message, status }) {
+      const asked = gatewayStanzas.get(message.id);
+      if (!asked) return;
+      if (status === 'delivered' && asked.receipt) {
+        asked.receipt = false; // once
+        await session.send(xml('message', { from: asked.from, to: asked.to, id: `r-${asked.id}` }, xml('received', { xmlns: NS.receipts, id: asked.id })));
+      }
+      if (status === 'read') {
+        gatewayStanzas.delete(message.id);
+        // XEP-0333 names the message by the sender's own id (its origin-id when it gave one).
+        if (asked.markable) await session.send(xml('message', { from: asked.from, to: asked.to }, xml('displayed', { xmlns: NS.markers, id: stanzaIds.get(message.id) ?? asked.id })));
+      }
     },
     ownsAddress(address) {
       // Every JID of the component's domain is one of the bridge's (a visitor, another network's user).
