@@ -10,6 +10,7 @@ import type { ConversationRecord, Store } from '../store/store.js';
 import type { PresenceService } from './presence.js';
 import type { Router } from './router.js';
 import type { TeamDirectory } from './teams.js';
+import { oneLine } from '../util/text.js';
 
 /** Shortest ref shown; longer tails name a conversation too. */
 export const REF_LENGTH = 5;
@@ -55,8 +56,6 @@ class CommandError extends Error {}
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
 type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
 
-/** Visitors' details shown on one line: no line break may start a line of its own (IRC, SIP). */
-const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 
 export class AgentCommands {
   constructor(private readonly deps: CommandDeps) {}

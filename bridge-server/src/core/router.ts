@@ -20,6 +20,7 @@ import { refOf } from './commands.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './routing.js';
 import type { TeamDirectory } from './teams.js';
 import { toWireConversation } from './wire.js';
+import { oneLine } from '../util/text.js';
 
 export interface RouterDeps {
   store: Store;
@@ -268,10 +269,9 @@ export class Router {
     if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
-    const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-    const parts = [`#${refOf(conversation.id)}`, clean(visitor?.name ?? 'Visitor')];
-    if (visitor?.email) parts.push(`<${clean(visitor.email)}>`);
-    if (visitor?.pageUrl) parts.push(`on ${clean(visitor.pageUrl)}`);
+    const parts = [`#${refOf(conversation.id)}`, oneLine(visitor?.name ?? 'Visitor')];
+    if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
+    if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${refOf(conversation.id)} for more.`;
     await network

@@ -18,6 +18,7 @@ import { toIrcLines } from './lines.js';
 import { puppetNick } from './nicks.js';
 import { PuppetPool } from './puppets.js';
 import { SupportChannel } from './support-channel.js';
+import { oneLine } from '../../util/text.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
 
@@ -30,7 +31,7 @@ const encoder = new TextEncoder();
 
 /** A name shown inside a relayed line: no control characters (no CR/LF/NUL/CTCP), one short line. */
 function displayName(name: string): string {
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const cleaned = oneLine(name).replace(/\s+/g, ' ').trim();
   return [...(cleaned || 'visitor')].slice(0, 32).join('');
 }
 

@@ -9,6 +9,7 @@ import type { ConversationDetails, InboundSink } from '../network.js';
 import type { ConversationRefs } from '../refs.js';
 import type { IrcConnection } from './connection.js';
 import { toIrcLines } from './lines.js';
+import { oneLine } from '../../util/text.js';
 
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
 /** Conversations announced and not yet closed, remembered to say who took them. */
@@ -50,9 +51,8 @@ export class SupportChannel {
     }
     if (before === undefined && assignee === null) {
       // One line whatever the visitor typed (a line break would start a line of the bot's own).
-      const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-      const who = clean(details.visitorName ?? 'a visitor');
-      const where = details.pageUrl ? ` on ${clean(details.pageUrl)}` : '';
+      const who = oneLine(details.visitorName ?? 'a visitor');
+      const where = details.pageUrl ? ` on ${oneLine(details.pageUrl)}` : '';
       this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
     } else if (before !== undefined && before !== assignee && assignee !== null) {
       this.say(`Conversation #${ref} is now with ${assignee}.`);

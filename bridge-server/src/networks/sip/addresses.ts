@@ -7,6 +7,7 @@
  * compare case-sensitively (section 19.1.4) as ids do.
  */
 import type { Address } from '@switchboard/protocol';
+import { oneLine } from '../../util/text.js';
 
 /**
  * A user part as SIP.js writes it (and so as it travels): %HH-escaped except the unreserved marks
@@ -64,6 +65,6 @@ export function uriOfAddress(address: string): string | null {
  * start a header), `"` and `\` escaped as quoted-pairs; SIP.js adds the quotes.
  */
 export function quotedDisplayName(name: string): string {
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const cleaned = oneLine(name).replace(/\s+/g, ' ').trim();
   return [...cleaned].slice(0, 64).join('').replace(/[\\"]/g, (c) => `\\${c}`);
 }

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { Reconnector } from '../../util/backoff.js';
 import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
 import type { SipNetworkConfig } from './config.js';
+import { bounded } from '../../util/bounded.js';
 
 // SIP.js opens `new WebSocket(url, 'sip')` on the global; Node 20 has none (Node 22 does).
 const globals = globalThis as { WebSocket?: unknown };
@@ -125,10 +126,10 @@ export class SipSession {
     this.stopped = true;
     this.reconnector.stop();
     // Unregistering is a courtesy: a proxy that does not answer must not hold the shutdown up.
-    if (this.current.state === 'online') await Promise.race([this.registerer.unregister().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-    await Promise.race([this.ua.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    if (this.current.state === 'online') await bounded(this.registerer.unregister(), 2_000);
+    await bounded(this.ua.stop(), 2_000);
     // SIP.js may still wait on a subscription the proxy already ended: close the socket regardless.
-    await Promise.race([this.ua.transport.disconnect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await bounded(this.ua.transport.disconnect(), 1_000);
     this.current = { state: 'offline', reason: 'stopped' };
   }
 

@@ -13,6 +13,7 @@ import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, imdnBody, isComposingBody, parseCpim, pidfBody, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
 import { SipSession } from './session.js';
+import { bounded } from '../../util/bounded.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
@@ -20,23 +21,6 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 const IMDN_REQUESTS_KEPT = 10_000;
 /** How long each goodbye to the proxy (unsubscribe, unpublish, unregister) may take at shutdown. */
 const STOP_STEP_MS = 2_000;
-
-/** Waits for `promise`, or `ms`, whichever comes first (it never rejects). */
-function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
-}
 
 /**
  * Withdraws a publication and disposes of it, waiting for the proxy's answer first (bounded): SIP.js

@@ -1,0 +1,8 @@
+/**
+ * A visitor-supplied string shown inside one line of a protocol (an IRC line, a SIP display name,
+ * a command's answer): every control character and line separator becomes a space, so nothing a
+ * visitor typed can start a line of its own.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
