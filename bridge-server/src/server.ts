@@ -105,7 +105,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       this.set(webhooks.pending);
     },
   });
-  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(config.gateway ? { gateway: config.gateway } : {}) });
+  // The gateway's id in hop markers: configured, or random and kept with the data.
+  const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
+  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(gatewayConfig ? { gateway: gatewayConfig } : {}) });
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {

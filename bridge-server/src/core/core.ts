@@ -33,7 +33,8 @@ import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
 import { AgentCommands } from './commands.js';
-import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
+import type { GatewayConfig } from './gateway-policy.js';
+import { GatewayService } from './gateway-service.js';
 import { UsageMeter } from './usage.js';
 import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
 import type { ClientHub, HubRoom } from './hub.js';
@@ -45,8 +46,8 @@ import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
 
 export interface CoreDeps {
-  /** Gateway mode, when configured. */
-  gateway?: GatewayConfig;
+  /** Gateway mode, when configured, with this bridge's id for hop markers. */
+  gateway?: GatewayConfig & { bridgeId: string };
   clock: Clock;
   webhooks: WebhookDispatcher;
   store: Store;
@@ -76,23 +77,35 @@ export class Core {
     receipt: (input) => this.inboundReceipt(input),
     status: (network, status) => this.networkStatus(network, status),
     claim: (input) => this.router.claim(input.conversationId, input.agent),
-    command: (input) => this.commands.run(input.from, input.text),
+    command: (input) => this.command(input.from, input.text),
+    follow: (input) => (this.gateway ? this.gateway.follow(input) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' })),
   };
   readonly commands: AgentCommands;
   readonly usage: UsageMeter;
-  private readonly gateway: GatewayPolicy | undefined;
+  readonly gateway: GatewayService | undefined;
   private readonly sites: Map<string, SiteConfig>;
 
   constructor(private readonly deps: CoreDeps) {
     this.sites = new Map(deps.sites.map((site) => [site.key, site]));
-    this.gateway = deps.gateway ? new GatewayPolicy(deps.gateway, (address) => deps.registry.forAddress(address)?.ownsAddress?.(address) ?? false) : undefined;
     this.presence = new PresenceService(deps.hub, deps.teams);
+    this.gateway = deps.gateway
+      ? new GatewayService({
+          config: deps.gateway,
+          bridgeId: deps.gateway.bridgeId,
+          store: deps.store,
+          registry: deps.registry,
+          presence: this.presence,
+          logger: deps.logger,
+          deliver: (input) => this.inboundMessage(input),
+        })
+      : undefined;
     this.outbox = new OutboxWorker({
       store: deps.store,
       registry: deps.registry,
       logger: deps.logger,
       metrics: deps.metrics,
       onOutcome: (item, status, error, changed) => this.reportOutcome(item, status, error, changed),
+      viaOf: (message) => this.gateway?.viaOf(message),
     });
     this.presence.onChange((presence) => this.sharePresence(presence));
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, (scheme) => deps.registry.get(scheme) !== undefined);
@@ -215,23 +228,27 @@ export class Core {
 
   /** A conversation of two users of other networks, held by the gateway's site. */
   private isGatewayConversation(conversation: ConversationRecord): boolean {
-    return conversation.siteKey === this.gateway?.config.site && conversation.team === undefined && conversation.participants.every((p) => !p.startsWith('web:'));
+    return this.gateway?.isGatewayConversation(conversation) ?? false;
+  }
+
+  /** A command to the bridge's own address: the gateway's `/to` for anyone, the desk's for agents. */
+  private async command(from: Address, text: string): Promise<string> {
+    if (this.gateway && this.deps.teams.teamsOf(from).length === 0) {
+      const answer = await this.gateway.command(from, text);
+      if (answer !== null) return answer;
+    }
+    return this.commands.run(from, text);
   }
 
   /** The conversation between two users of other networks (the first message opens it). */
   private async openGatewayConversation(from: Address, to: Address): Promise<ConversationRecord> {
-    const site = this.gateway!.config.site;
+    const site = this.gateway!.site;
     const existing = await this.deps.store.findOpenConversation({ siteKey: site, openedBy: from, with: to });
     if (existing) return existing;
     const created = await this.deps.store.createConversation({ siteKey: site, openedBy: from, participants: [from, to] });
     this.deps.logger.info({ conversation: created.id, from, to }, 'gateway conversation opened');
     // Each side's network follows its user's presence, which is then shown to the other side.
-    for (const party of [from, to]) {
-      this.deps.registry
-        .forAddress(party)
-        ?.subscribePresence?.([party])
-        .catch((error: unknown) => this.deps.logger.debug({ err: error, party }, 'gateway presence not followed'));
-    }
+    this.gateway!.followPresence([from, to]);
     this.deps.webhooks.emit('conversation.opened', site, { conversation: toWireConversation(created) });
     this.router.announce(created);
     return created;
@@ -486,12 +503,15 @@ export class Core {
     const { store, logger } = this.deps;
     this.checkText(input.text);
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
-    if (this.gateway && input.conversationId === undefined && (!conversation || this.isGatewayConversation(conversation))) {
-      // Two users of other networks talking through the gateway: policy first, then their conversation.
-      const verdict = this.gateway.check(input.from, input.to);
+    const gateway = this.gateway && (conversation ? this.isGatewayConversation(conversation) : input.conversationId === undefined);
+    if (gateway) {
+      // Two users of other networks talking through the gateway: policy first, then their
+      // conversation. A reply through a relay names the conversation, not the other user.
+      const peer = conversation?.participants.find((p) => p !== input.from) ?? input.to;
+      const verdict = this.gateway!.policy.check(input.from, peer, input.via);
       if (!verdict.ok) {
         this.deps.metrics.gatewayRefused.inc({ reason: verdict.reason });
-        logger.info({ from: input.from, to: input.to, reason: verdict.reason }, 'gateway message refused');
+        logger.info({ from: input.from, to: peer, reason: verdict.reason, via: input.via }, 'gateway message refused');
         throw new BridgeError(verdict.reason === 'rate-limited' ? 'rate_limited' : 'forbidden', verdict.message);
       }
       conversation ??= await this.openGatewayConversation(input.from, input.to);
@@ -509,6 +529,7 @@ export class Core {
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
     });
     if (result.kind === 'duplicate') return result.message;
+    if (gateway) this.gateway!.recordHops(result.message.id, input.via);
     this.router.answeredBy(conversation, input.from);
     this.deps.metrics.messages.inc({ network: input.network, direction: 'in' });
     this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
@@ -545,7 +566,9 @@ export class Core {
     void (async () => {
       let conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
       if (!isWeb) conversations = conversations.filter((c) => this.isGatewayConversation(c));
-      const peers = new Set(conversations.flatMap((c) => c.participants).filter((p) => p !== presence.address && !p.startsWith(presence.address.slice(0, presence.address.indexOf(':') + 1))));
+      const followers = !isWeb && this.gateway ? await this.gateway.followPeers(presence.address) : [];
+      const ownNetwork = presence.address.slice(0, presence.address.indexOf(':') + 1);
+      const peers = new Set([...conversations.flatMap((c) => c.participants), ...followers].filter((p) => p !== presence.address && !p.startsWith(ownNetwork)));
       for (const peer of peers) {
         const network = this.deps.registry.forAddress(peer);
         if (!network?.sharePresence || network.status().state !== 'online') continue;
@@ -561,6 +584,7 @@ export class Core {
       const members = this.deps.teams.all().flatMap((team) => team.members as Address[]).filter((member) => this.deps.registry.forAddress(member) === network);
       if (members.length > 0) await network.subscribePresence([...new Set(members)]);
     }
+    await this.gateway?.resume();
   }
 
   private inboundReceipt(input: InboundReceipt): void {

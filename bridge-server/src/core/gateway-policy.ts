@@ -1,61 +1,97 @@
 /**
  * Gateway mode (docs/gateway.md): users of two IM networks message each other through the bridge,
  * an XMPP user writing to a SIP user at the address the bridge gives that user on XMPP, and back.
- * Which networks may reach which is an allow-list; each sender has a rate limit; and a message that
- * comes back from one of the bridge's own identities is a loop, never relayed again.
+ * Which networks (and domains) may reach which is an allow-list; each sender has a rate limit; and
+ * a message that comes back, from one of the bridge's own identities or carrying the bridge's id in
+ * its hop marker, is a loop, never relayed again.
  */
 import type { Address } from '@switchboard/protocol';
 import { z } from 'zod';
+import { BRIDGE_ID } from '../util/hops.js';
 import { TokenBucket } from '../util/token-bucket.js';
 
 const scheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as xmpp, sip or irc');
+/** A domain (`example.com`), or every subdomain of one (`*.example.com`). */
+const domainPattern = z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, 'must be a domain such as example.com or *.example.com');
 
 export const gatewayConfigSchema = z.strictObject({
   /** The site gateway conversations belong to: its agents and integrations can observe them. */
   site: z.string().min(1),
-  /** Directed pairs of networks whose users may reach each other (`{ from: 'xmpp', to: 'sip' }`). */
-  allow: z.array(z.strictObject({ from: scheme, to: scheme })).min(1, 'list at least one { from, to } pair'),
+  /**
+   * Directed pairs of networks whose users may reach each other (`{ from: 'xmpp', to: 'sip' }`),
+   * optionally only for some domains of the sender or of the recipient.
+   */
+  allow: z
+    .array(z.strictObject({ from: scheme, to: scheme, fromDomains: z.array(domainPattern).min(1).optional(), toDomains: z.array(domainPattern).min(1).optional() }))
+    .min(1, 'list at least one { from, to } pair'),
   /** Messages a minute one sender may start or send through the gateway, after a burst. */
   ratePerMinute: z.number().positive().default(30),
   burst: z.number().int().min(1).default(10),
+  /** This bridge's id in hop markers (default: random, kept in the store). */
+  id: z.string().regex(BRIDGE_ID, 'must be 1 to 64 letters, digits, dots, dashes or underscores').optional(),
+  /** Bridges a message may have gone through already (through other gateways) before it is taken for a loop. */
+  maxHops: z.number().int().min(1).max(16).default(4),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
 const networkOf = (address: Address) => address.slice(0, address.indexOf(':'));
+/** The domain part of an address (`sip:bob@example.com` -> `example.com`; an IRC network's id). */
+const domainOf = (address: Address) => {
+  const rest = address.slice(address.indexOf(':') + 1);
+  return rest.slice(rest.lastIndexOf('@') + 1).toLowerCase();
+};
+const matches = (domain: string, patterns: readonly string[] | undefined) =>
+  patterns === undefined || patterns.some((pattern) => (pattern.startsWith('*.') ? domain.endsWith(pattern.slice(1).toLowerCase()) : domain === pattern.toLowerCase()));
 /** Senders whose rate is remembered (the least recently seen is forgotten first). */
 const SENDERS_KEPT = 10_000;
 
 export type GatewayVerdict = { ok: true } | { ok: false; reason: 'not-allowed' | 'loop' | 'rate-limited'; message: string };
 
 export class GatewayPolicy {
-  private readonly allowed: Set<string>;
   private readonly buckets = new Map<Address, TokenBucket>();
 
   constructor(
     readonly config: GatewayConfig,
+    /** This bridge's id, as written in hop markers. */
+    readonly bridgeId: string,
     /** Whether an address is one the bridge itself presents on some network (a puppet, its bot, its domain). */
     private readonly ownedByBridge: (address: Address) => boolean,
-  ) {
-    this.allowed = new Set(config.allow.map((pair) => `${pair.from}>${pair.to}`));
-  }
+  ) {}
 
   /** Whether `from` may reach `to` through the gateway now (counts against `from`'s rate). */
-  check(from: Address, to: Address): GatewayVerdict {
+  check(from: Address, to: Address, via: readonly string[] = []): GatewayVerdict {
+    const verdict = this.reachable(from, to, via);
+    if (!verdict.ok) return verdict;
+    return this.take(from) ? verdict : { ok: false, reason: 'rate-limited', message: `at most ${this.config.ratePerMinute} messages a minute through the gateway` };
+  }
+
+  /** Whether `from` may reach `to` at all (pair, domains, loops), without counting a message. */
+  reachable(from: Address, to: Address, via: readonly string[] = []): GatewayVerdict {
     const fromNetwork = networkOf(from);
     const toNetwork = networkOf(to);
-    if (fromNetwork === 'web' || toNetwork === 'web' || fromNetwork === toNetwork || !this.allowed.has(`${fromNetwork}>${toNetwork}`)) {
+    const pairs = this.config.allow.filter((pair) => pair.from === fromNetwork && pair.to === toNetwork);
+    if (fromNetwork === 'web' || toNetwork === 'web' || fromNetwork === toNetwork || pairs.length === 0) {
       return { ok: false, reason: 'not-allowed', message: `this gateway does not connect ${fromNetwork} to ${toNetwork}` };
     }
-    // A bridge identity on one side means the message already went through a bridge: relaying it
-    // again would bounce it between networks for ever.
-    if (this.ownedByBridge(from) || this.ownedByBridge(to)) return { ok: false, reason: 'loop', message: 'this message came back through the gateway; it is not relayed again' };
+    // A bridge identity on one side, or this bridge's id in the hop marker, means the message already
+    // went through this bridge: relaying it again would bounce it between networks for ever. A long
+    // chain of other bridges is stopped too (a loop through bridges that do not mark their hops).
+    if (this.ownedByBridge(from) || this.ownedByBridge(to) || via.includes(this.bridgeId) || via.length >= this.config.maxHops) {
+      return { ok: false, reason: 'loop', message: 'this message came back through the gateway; it is not relayed again' };
+    }
+    if (!pairs.some((pair) => matches(domainOf(from), pair.fromDomains) && matches(domainOf(to), pair.toDomains))) {
+      return { ok: false, reason: 'not-allowed', message: `this gateway does not connect ${domainOf(from)} on ${fromNetwork} to ${domainOf(to)} on ${toNetwork}` };
+    }
+    return { ok: true };
+  }
+
+  private take(from: Address): boolean {
     let bucket = this.buckets.get(from);
     if (bucket) this.buckets.delete(from);
     else bucket = new TokenBucket(this.config.ratePerMinute / 60, this.config.burst);
     this.buckets.set(from, bucket);
     if (this.buckets.size > SENDERS_KEPT) this.buckets.delete(this.buckets.keys().next().value!);
-    if (!bucket.take()) return { ok: false, reason: 'rate-limited', message: `at most ${this.config.ratePerMinute} messages a minute through the gateway` };
-    return { ok: true };
+    return bucket.take();
   }
 }

@@ -26,6 +26,8 @@ export interface OutboxDeps {
   backoff?: BackoffOptions;
   /** After this many failed attempts a message is failed for good. */
   maxAttempts?: number;
+  /** The gateway hop marker a message carries, when it has one. */
+  viaOf?(message: Message): readonly string[] | undefined;
 }
 
 const BATCH = 50;
@@ -117,11 +119,13 @@ export class OutboxWorker {
         }
         try {
           const sender = await store.getParty(item.message.from);
+          const via = this.deps.viaOf?.(item.message);
           const result = await network.send({
             message: item.message,
             to: item.recipient,
             conversation: toWireConversation(conversation),
             ...(sender?.name ? { fromName: sender.name } : {}),
+            ...(via ? { via } : {}),
           });
           const status = result.status ?? 'sent';
           const changed = await store.completeOutbox(item.id, status);

@@ -33,6 +33,12 @@ export interface OutboundMessage {
   conversation: Conversation;
   /** The sender's display name, when known (for puppets' nicknames or relay prefixes). */
   fromName?: string;
+  /**
+   * Gateway hop marker: the ids of the bridges this message went through, this one last. Networks
+   * that can carry it (an XMPP extension element, a SIP header) write it, so that another bridge
+   * recognises the message if it comes back (docs/gateway.md, "Policy and loops").
+   */
+  via?: readonly string[];
 }
 
 export interface SendResult {
@@ -66,6 +72,8 @@ export interface InboundMessage {
   remoteId?: string;
   /** A conversation the network already knows this belongs to. */
   conversationId?: string;
+  /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */
+  via?: readonly string[];
 }
 
 export interface InboundPresence {
@@ -100,6 +108,15 @@ export interface ConversationDetails {
   teamMembers: readonly Address[];
 }
 
+/** A user of one network asks to see (or stops seeing) the presence of a user of another, through the gateway. */
+export interface InboundFollow {
+  watcher: Address;
+  target: Address;
+  follow: boolean;
+}
+
+export type FollowOutcome = { ok: true } | { ok: false; reason: string };
+
 export type ClaimOutcome = { ok: true; conversation: Conversation } | { ok: false; reason: string };
 
 /** The one way into the core from any network. */
@@ -118,6 +135,12 @@ export interface InboundSink {
    * resolves with the answer, which the network sends back from that address.
    */
   command(input: { from: Address; text: string }): Promise<string>;
+  /**
+   * Gateway presence subscription (an XMPP `subscribe` to another network's user, ...): the core
+   * checks the gateway policy, follows `target`'s presence on its network and shows it to
+   * `watcher` through `sharePresence`, now and on each change, until `follow: false`.
+   */
+  follow(input: InboundFollow): Promise<FollowOutcome>;
 }
 
 export interface Network {
@@ -161,6 +184,11 @@ export interface Network {
    * the component domain, a puppet nick, a URI under the visitor domain): gateway loop protection.
    */
   ownsAddress?(address: Address): boolean;
+  /**
+   * The canonical form of an address a user typed for this network (`irc:Dave` -> `irc:dave@libera`),
+   * or null when it is not one: gateway commands name their recipient this way.
+   */
+  normalizeAddress?(address: string): Address | null;
 }
 
 export interface NetworkContext<TConfig> {

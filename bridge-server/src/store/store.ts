@@ -86,6 +86,12 @@ export interface UsageRow {
   bytes: number;
 }
 
+/** A gateway presence subscription: `watcher` sees `target`'s presence (and `target` the watcher's). */
+export interface GatewayFollow {
+  watcher: Address;
+  target: Address;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
@@ -123,6 +129,10 @@ export interface Store {
   addUsage(rows: readonly UsageRow[]): Promise<void>;
   /** A site's usage between two days (inclusive, `YYYY-MM-DD`), by day then boundary. */
   usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]>;
+  /** Records (`on`) or removes a gateway presence subscription. */
+  setGatewayFollow(follow: GatewayFollow, on: boolean): Promise<void>;
+  /** Gateway subscriptions `address` takes part in, on either side; every one without an address. */
+  gatewayFollows(address?: Address): Promise<GatewayFollow[]>;
   /** How many open conversations each of these addresses is assigned. */
   openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;

@@ -1,10 +1,13 @@
 // Gateway mode against real servers: an XMPP user on Prosody and a SIP user on Kamailio message each
-// other through the bridge, with typing; a loop and a pair the policy does not allow are refused;
-// an address with special characters round-trips; usage counts what crossed.
+// other through the bridge, with typing and presence; an IRC user on ngircd joins the same path; a
+// loop (an identity of the bridge, or its id in a hop marker) and what the policy does not allow are
+// refused; an address with special characters round-trips; usage counts what crossed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
+import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
@@ -13,44 +16,70 @@ const VISITOR_DOMAIN = 'web.example.test';
 /** XEP-0106: the JID node for an address of another network. */
 const escapeNode = (address: string) => address.replace(/[\\ "&'/:<>@]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-describe('gateway: XMPP and SIP users through the bridge', () => {
+describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   let prosody: ProsodyServer;
   let kamailio: KamailioServer;
+  let ngircd: NgircdServer;
   let t: TestBridge;
   let carl: Agent;
   let bob: SipAgent;
   let dArcy: SipAgent;
+  let dave: IrcAgent;
   let BOB: string;
   const CARL_URI = `sip:xmpp:carl%40localhost@${VISITOR_DOMAIN}`;
+  const DAVE = 'irc:dave@test';
+  const DAVE_URI = `sip:irc:dave%40test@${VISITOR_DOMAIN}`;
+  const BOT = 'gw';
 
   before(async () => {
-    [prosody, kamailio] = await Promise.all([
+    [prosody, kamailio, ngircd] = await Promise.all([
       startProsody({ users: [['carl', 'carlpw']] }),
       startKamailio({ users: { bob: 'bobpw', "d.arcy+o'hara": 'darcypw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
+      startNgircd(),
     ]);
     BOB = `sip:bob@${kamailio.domain}`;
-    [carl, bob, dArcy] = await Promise.all([
+    [carl, bob, dArcy, dave] = await Promise.all([
       connectAgent(prosody.c2sPort, 'carl', 'carlpw'),
       connectSipAgent(kamailio.wsUrl, kamailio.domain, 'bob', 'bobpw'),
       connectSipAgent(kamailio.wsUrl, kamailio.domain, "d.arcy+o'hara", 'darcypw'),
+      connectIrcAgent(ngircd.port, 'dave'),
     ]);
     t = await startBridge({
       sites: [{ key: SITE, origins: ['http://shop.test'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
       teams: [],
-      gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'sip' }, { from: 'sip', to: 'xmpp' }] },
+      gateway: {
+        site: SITE,
+        id: 'bridge-a',
+        allow: [
+          { from: 'xmpp', to: 'sip', toDomains: [kamailio.domain] },
+          { from: 'sip', to: 'xmpp', toDomains: ['localhost'] },
+          { from: 'xmpp', to: 'irc' },
+          { from: 'irc', to: 'xmpp' },
+          { from: 'irc', to: 'sip' },
+          { from: 'sip', to: 'irc' },
+        ],
+      },
       networks: [
         { type: 'web' },
         { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
         { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN },
+        { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: BOT, presencePollSeconds: 1 },
       ],
     });
-    await until(() => ['xmpp', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+    await until(() => ['xmpp', 'sip', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
   });
   after(async () => {
-    await Promise.all([carl?.stop(), bob?.stop(), dArcy?.stop()]);
+    await Promise.all([carl?.stop(), bob?.stop(), dArcy?.stop(), dave?.quit()]);
     await t?.stop();
-    await Promise.all([prosody?.destroy(), kamailio?.destroy()]);
+    await Promise.all([prosody?.destroy(), kamailio?.destroy(), ngircd?.destroy()]);
   });
+  /** The next stanza matching, among those Carl receives from now on. */
+  const carlNext = (predicate: (s: ReturnType<typeof xml>) => boolean, timeoutMs?: number) => {
+    const mark = carl.stanzas.length;
+    return carl.next((s) => carl.stanzas.indexOf(s) >= mark && predicate(s), timeoutMs);
+  };
+  /** What WHOIS says of a nick, as Dave's client reads it. */
+  const whois = (nick: string) => new Promise<{ real_name?: string; away?: string }>((resolve) => dave.client.whois(nick, resolve));
 
   const jidOf = (address: string) => `${escapeNode(address)}@${prosody.componentDomain}`;
   const chatFrom = (jid: string) => (s: ReturnType<typeof xml>) => s.is('message') && s.attrs.from === jid && s.getChildText('body') !== null;
@@ -61,6 +90,7 @@ describe('gateway: XMPP and SIP users through the bridge', () => {
     await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'g1' }, xml('body', {}, 'Hello Bob, from XMPP')));
     const got = await bob.next((m) => m.request.body === 'Hello Bob, from XMPP');
     assert.equal(got.request.from.uri.toString(), CARL_URI);
+    assert.equal(got.request.getHeader('Switchboard-Hops'), 'bridge-a', 'the hop marker names this bridge');
 
     assert.equal(await bob.send(CARL_URI, 'Hi Carl, from SIP 👋'), 200);
     const reply = await carl.next(chatFrom(bobJid));
@@ -110,12 +140,69 @@ describe('gateway: XMPP and SIP users through the bridge', () => {
     assert.match(metrics, /switchboard_gateway_refused_total\{reason="loop"\} 1/);
   });
 
-  it('refuses a pair of networks the policy does not allow, with the reason', async () => {
-    await carl.send(xml('message', { type: 'chat', to: jidOf('irc:dave@libera'), id: 'irc1' }, xml('body', {}, 'to IRC?')));
-    const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'irc1');
-    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /does not connect xmpp to irc/);
+  it('refuses what the policy does not allow (a domain outside the pair\'s list), with the reason', async () => {
+    await carl.send(xml('message', { type: 'chat', to: jidOf('sip:eve@elsewhere.test'), id: 'out1' }, xml('body', {}, 'to elsewhere?')));
+    const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'out1');
+    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /does not connect localhost on xmpp to elsewhere\.test on sip/);
     assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
-    assert.equal(await bob.send(`sip:irc:dave%40libera@${VISITOR_DOMAIN}`, 'to IRC?'), 403, 'the same from SIP');
+    assert.equal(await bob.send(`sip:xmpp:eve%40elsewhere.test@${VISITOR_DOMAIN}`, 'to elsewhere?'), 403, 'the same from SIP');
+    assert.equal(await bob.send(`sip:v_nobody@${VISITOR_DOMAIN}`, 'to a visitor?'), 403, 'website visitors are not gateway users');
+  });
+
+  it('lets an IRC user join the same path: /to through the bot, replies from a user of their own, with XMPP and SIP', async () => {
+    dave.say(BOT, '/to xmpp:carl@localhost Hello Carl, from IRC');
+    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Sent to xmpp:carl@localhost\./.test(m.message));
+    const daveJid = jidOf(DAVE);
+    assert.equal((await carl.next(chatFrom(daveJid))).getChildText('body'), 'Hello Carl, from IRC');
+    await carl.send(xml('message', { type: 'chat', to: daveJid }, xml('body', {}, 'Hi Dave, from XMPP')));
+    const fromCarl = await dave.next((m) => m.type === 'privmsg' && m.message === 'Hi Dave, from XMPP');
+    const carlNick = fromCarl.nick;
+    assert.equal(carlNick, 'carl');
+    assert.equal((await whois(carlNick)).real_name, 'xmpp:carl@localhost', 'WHOIS tells who the IRC user stands for');
+    dave.say(carlNick, 'Thanks Carl');
+    await carl.next((s) => chatFrom(daveJid)(s) && s.getChildText('body') === 'Thanks Carl');
+
+    dave.say(BOT, `/to ${BOB} Hello Bob, from IRC`);
+    const atBob = await bob.next((m) => m.request.body === 'Hello Bob, from IRC');
+    assert.equal(atBob.request.from.uri.toString(), DAVE_URI);
+    assert.equal(await bob.send(DAVE_URI, 'Hi Dave, from SIP'), 200);
+    const fromBob = await dave.next((m) => m.type === 'privmsg' && m.message === 'Hi Dave, from SIP');
+    assert.equal(fromBob.nick, 'bob');
+    assert.equal((await whois('bob')).real_name, BOB);
+
+    dave.say(BOT, '/to xmpp:carl@localhost');
+    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Usage: \/to ADDRESS TEXT/.test(m.message));
+    dave.say(BOT, '/to nowhere:x hi');
+    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /not an address of a network this bridge connects/.test(m.message));
+  });
+
+  it('shows IRC presence across: an IRC user away is away on XMPP, an XMPP user busy is an AWAY puppet', async () => {
+    const daveJid = jidOf(DAVE);
+    const away = carlNext((s) => s.is('presence') && s.attrs.from === daveJid && s.getChildText('show') === 'away', 15_000);
+    dave.client.raw('AWAY :lunch');
+    await away;
+    const back = carlNext((s) => s.is('presence') && s.attrs.from === daveJid && s.attrs.type === undefined && s.getChild('show') === undefined, 15_000);
+    dave.client.raw('AWAY');
+    await back;
+
+    await carl.send(xml('presence', {}, xml('show', {}, 'dnd'), xml('status', {}, 'in a meeting')));
+    try {
+      let seen: { away?: string } = {};
+      await until(async () => ((seen = await whois('carl')).away ?? '') !== '', 15_000, 'the puppet away');
+      assert.equal(seen.away, 'Busy: in a meeting');
+    } finally {
+      await carl.send(xml('presence'));
+    }
+    await until(async () => (await whois('carl')).away === undefined, 15_000, 'the puppet back');
+  });
+
+  it('stops a message carrying this bridge\'s id in its hop marker, and carries another bridge\'s on', async () => {
+    assert.equal(await bob.send(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']), 403);
+    assert.equal(await bob.send(CARL_URI, 'through one bridge', undefined, ['Switchboard-Hops: bridge-z']), 200);
+    await carl.next((s) => s.is('message') && s.getChildText('body') === 'through one bridge');
+    dave.say('bob', 'and on to SIP');
+    const atBob = await bob.next((m) => m.request.body === 'and on to SIP');
+    assert.equal(atBob.request.getHeader('Switchboard-Hops'), 'bridge-a', 'IRC carries no marker: this bridge is the first it knows of');
   });
 
   it('counts what crossed each boundary in the usage report', async () => {
@@ -123,7 +210,11 @@ describe('gateway: XMPP and SIP users through the bridge', () => {
     const body = (await response.json()) as { usage: { from: string; to: string; messages: number }[] };
     const count = (from: string, to: string) => body.usage.find((u) => u.from === from && u.to === to)?.messages ?? 0;
     assert.equal(count('xmpp', 'sip'), 2, 'Hello Bob, Hello Mr Darcy');
-    assert.equal(count('sip', 'xmpp'), 2, 'Hi Carl, Good day');
+    assert.equal(count('sip', 'xmpp'), 3, 'Hi Carl, Good day, through one bridge');
+    assert.equal(count('irc', 'xmpp'), 2, 'Hello Carl, Thanks Carl');
+    assert.equal(count('xmpp', 'irc'), 1, 'Hi Dave');
+    assert.equal(count('irc', 'sip'), 2, 'Hello Bob, and on to SIP');
+    assert.equal(count('sip', 'irc'), 1, 'Hi Dave');
   });
 });
 

@@ -158,4 +158,20 @@ describe('SQLite store', () => {
     await store.open();
     assert.equal(await store.secret('token'), secret);
   });
+
+  it('keeps gateway presence subscriptions across reopening, found from either side, once each', async () => {
+    await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, true);
+    await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, true);
+    await store.setGatewayFollow({ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }, true);
+    await store.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    assert.deepEqual(
+      (await store.gatewayFollows('xmpp:carl@x.test')).map((f) => `${f.watcher}>${f.target}`).sort(),
+      ['irc:dave@z>xmpp:carl@x.test', 'xmpp:carl@x.test>sip:bob@y.test'],
+    );
+    assert.deepEqual(await store.gatewayFollows('sip:bob@y.test'), [{ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }]);
+    await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, false);
+    assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
+  });
 });

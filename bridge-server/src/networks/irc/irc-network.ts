@@ -5,6 +5,7 @@
  * or just replies. Agents' presence comes from MONITOR/ISON and away-notify/WHO. Every line goes
  * through flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised).
  */
+import { createHash } from 'node:crypto';
 import type { Address } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
 import type { Network, NetworkCapabilities, NetworkContext, NetworkStatus, OutboundMessage, SendResult } from '../network.js';
@@ -28,6 +29,12 @@ const FAILURE_WINDOW_MS = 30_000;
 /** The longest host part a server may put in the prefix it prepends (RFC 1035 names are at most 63 a label; cloaks are longer). */
 const HOST_BYTES = 63;
 const encoder = new TextEncoder();
+
+/** The user part of an address, as a name when there is no other (`xmpp:carl@example.org` -> `carl`). */
+function userPart(address: Address): string {
+  const rest = address.slice(address.indexOf(':') + 1);
+  return address.startsWith('web:') || !rest.includes('@') ? rest : rest.slice(0, rest.lastIndexOf('@'));
+}
 
 /** A name shown inside a relayed line: no control characters (no CR/LF/NUL/CTCP), one short line. */
 function displayName(name: string): string {
@@ -100,9 +107,13 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     idleMs: config.puppetIdleMinutes * 60_000,
     logger,
     create(visitor, name) {
-      const tag = visitor.slice(visitor.indexOf(':') + 1);
+      // A user of another network (gateway) shows its whole address as its real name (WHOIS), and
+      // its collision suffix comes from that address, as a visitor's comes from its id.
+      const web = visitor.startsWith('web:');
+      const tag = web ? visitor.slice(visitor.indexOf(':') + 1) : createHash('sha256').update(visitor).digest('hex').slice(0, 4);
       const connection: IrcConnection = new IrcConnection({
         ...common,
+        realname: web ? config.realname : [...oneLine(visitor)].slice(0, 100).join(''),
         nick: (rejected, maxLength) =>
           puppetNick(name, tag, {
             nickLen: Math.min(bot.nickLen, maxLength ?? Infinity),
@@ -213,7 +224,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       const target = nickOf(to);
       if (!target) throw new NetworkError(`${to} is not a nick on the IRC network "${config.id}"`, false);
       if (bot.state !== 'online') throw new NetworkError(`irc is ${bot.state}${bot.reason ? ` (${bot.reason})` : ''}`, true);
-      const name = displayName(fromName ?? message.from.slice(message.from.indexOf(':') + 1));
+      const name = displayName(fromName ?? userPart(message.from));
       const puppet = message.from.startsWith('irc:') ? null : await puppets.acquire(message.from, name);
       const connection = puppet ?? bot;
       let text = message.text;
@@ -239,15 +250,23 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       lastSent.set(`${connection.nick.toLowerCase()} ${target.toLowerCase()}`, { messageId: message.id, at: Date.now() });
       return { status: 'sent' };
     },
-    async sharePresence({ from, status: presence }) {
-      // The visitor's puppet shows away while the visitor is away or gone (RFC 2812 section 4.1).
+    async sharePresence({ from, status: presence, text }) {
+      // The puppet shows away while its visitor (or gateway user) is away, busy or gone (RFC 2812
+      // section 4.1): IRC has no other state for a connected user.
       const puppet = puppets.get(from);
       if (!puppet || puppet.state !== 'online') return;
-      const away = presence === 'available' ? 'AWAY' : `AWAY :${presence === 'offline' ? 'Left the page' : 'Away'}`;
-      await puppet.writer.send(away);
+      const gone = presence === 'offline' ? (from.startsWith('web:') ? 'Left the page' : 'Offline') : presence === 'busy' ? 'Busy' : 'Away';
+      const reason = oneLine(text ?? '').trim();
+      await puppet.writer.send(presence === 'available' ? 'AWAY' : `AWAY :${[...(reason ? `${gone}: ${reason}` : gone)].slice(0, 200).join('')}`);
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.map(nickOf).filter((nick): nick is string => nick !== null));
+    },
+    normalizeAddress(address) {
+      // `irc:Dave` names a nick of this network; `irc:dave@id` too, when id is this network's.
+      const rest = address.slice('irc:'.length);
+      const nick = rest.includes('@') ? nickOf(address) : NICK_PATTERN.test(rest) ? rest : null;
+      return address.startsWith('irc:') && nick ? addressOf(nick) : null;
     },
     ownsAddress(address) {
       const nick = nickOf(address)?.toLowerCase();

@@ -14,6 +14,7 @@ import { CONTENT_TYPES, cpimWithImdn, imdnBody, isComposingBody, parseCpim, pidf
 import type { SipNetworkConfig } from './config.js';
 import { SipSession } from './session.js';
 import { bounded } from '../../util/bounded.js';
+import { cleanHops } from '../../util/hops.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
@@ -59,6 +60,8 @@ function failure(statusCode: number, reason: string): NetworkError {
 }
 
 /** The bridge's own URI under the visitor domain, where agents send commands (`/list`, ...). */
+/** The gateway hop marker (docs/gateway.md): an extension header (RFC 3261 section 7.3, no `X-` per RFC 6648). */
+const HOPS_HEADER = 'Switchboard-Hops';
 const BRIDGE = Symbol('bridge');
 const BRIDGE_USER = 'switchboard';
 
@@ -93,14 +96,16 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   const agents = new SipAgentPresence(session.ua, sink, config.presenceExpiresSeconds, logger);
 
   /** Sends one MESSAGE as a party of the bridge's domain (or as the bridge itself); resolves on a 2xx. */
-  function sendMessage(input: { from: Address | typeof BRIDGE; fromName?: string; to: string; body: string; contentType: string }): Promise<void> {
+  function sendMessage(input: { from: Address | typeof BRIDGE; fromName?: string; to: string; body: string; contentType: string; via?: readonly string[] }): Promise<void> {
     session.assertOnline();
     const target = UserAgent.makeURI(input.to);
     const fromUri = UserAgent.makeURI(input.from === BRIDGE ? bridgeUri : partyUri(input.from, visitorDomain));
     if (!target || !fromUri) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
     const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
+    const hops = cleanHops(input.via ?? []);
     return new Promise<void>((resolve, reject) => {
-      new Messager(session.ua, target, input.body, input.contentType, { params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) } })
+      const extraHeaders = hops.length > 0 ? [`${HOPS_HEADER}: ${hops.join(', ')}`] : [];
+      new Messager(session.ua, target, input.body, input.contentType, { extraHeaders, params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) } })
         .message({
           requestDelegate: {
             onAccept: () => resolve(),
@@ -160,7 +165,8 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
     let stored;
     try {
-      stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId });
+      const via = cleanHops((request.getHeaders(HOPS_HEADER) ?? []).flatMap((value) => value.split(',')));
+      stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId, ...(via.length > 0 ? { via } : {}) });
     } catch (error) {
       // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21).
       const answer = REFUSALS[(error as { code?: string }).code ?? ''];
@@ -228,11 +234,11 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       publishers.clear();
       await session.stop();
     },
-    async send({ message, to, fromName }: OutboundMessage): Promise<SendResult> {
+    async send({ message, to, fromName, via }: OutboundMessage): Promise<SendResult> {
       const target = uriOfAddress(to);
       if (!target) throw new NetworkError(`${to} is not a SIP address`, false, 'bad_request');
       const body = config.imdn ? cpimWithImdn({ from: partyUri(message.from, visitorDomain), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) }) : message.text;
-      await sendMessage({ from: message.from, ...(fromName ? { fromName } : {}), to: target, body, contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text });
+      await sendMessage({ from: message.from, ...(fromName ? { fromName } : {}), ...(via ? { via } : {}), to: target, body, contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text });
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ from, to, state }: { from: Address; to: Address; state: TypingState }) {
@@ -263,6 +269,10 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     },
     async subscribePresence(addresses: Address[]) {
       agents.watch(addresses.filter((address) => uriOfAddress(address) !== null));
+    },
+    normalizeAddress(address) {
+      const uri = /^sips?:/i.test(address) ? UserAgent.makeURI(address) : undefined;
+      return uri?.user && uri.host && !/[\s\u0000-\u001f\u007f]/.test(address) ? addressOfUri(uri.user, uri.host) : null;
     },
     ownsAddress: (address) => address.toLowerCase().endsWith(`@${visitorDomain}`) || address.toLowerCase() === `sip:${visitorDomain}`,
     async reportStatus({ message, status }) {

@@ -88,4 +88,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_key, day, from_network, to_network)
   ) WITHOUT ROWID;
   `,
+  /* 6: gateway presence subscriptions: a user of one network follows a user of another */ `
+  CREATE TABLE gateway_follows (
+    watcher TEXT NOT NULL,
+    target TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (watcher, target)
+  ) WITHOUT ROWID;
+  CREATE INDEX gateway_follows_by_target ON gateway_follows (target);
+  `,
 ];

@@ -21,6 +21,7 @@ import type {
   PartyRecord,
   Store,
   UsageRow,
+  GatewayFollow,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -241,6 +242,10 @@ export class SqliteStore implements Store {
       usage: db.prepare<[string, string, string], { day: string; site_key: string; from_network: string; to_network: string; messages: number; bytes: number }>(
         `SELECT * FROM usage WHERE site_key = ? AND day >= ? AND day <= ? ORDER BY day, from_network, to_network`,
       ),
+      addFollow: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO gateway_follows (watcher, target, created_at) VALUES (?, ?, ?)'),
+      deleteFollow: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? AND target = ?'),
+      followsOf: db.prepare<[string, string], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows WHERE watcher = ? UNION SELECT watcher, target FROM gateway_follows WHERE target = ?'),
+      allFollows: db.prepare<[], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows'),
       rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
@@ -469,6 +474,18 @@ export class SqliteStore implements Store {
       messages: row.messages,
       bytes: row.bytes,
     }));
+  }
+
+  async setGatewayFollow(follow: GatewayFollow, on: boolean): Promise<void> {
+    await this.write(() => {
+      if (on) this.statements.addFollow.run(follow.watcher, follow.target, new Date().toISOString());
+      else this.statements.deleteFollow.run(follow.watcher, follow.target);
+    });
+  }
+
+  async gatewayFollows(address?: Address): Promise<GatewayFollow[]> {
+    const rows = address === undefined ? this.statements.allFollows.all() : this.statements.followsOf.all(address, address);
+    return rows.map((row) => ({ watcher: row.watcher as Address, target: row.target as Address }));
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
