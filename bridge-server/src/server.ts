@@ -111,7 +111,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
-      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub });
+      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub, capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities });
       registry.add(network);
       if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
     }

@@ -18,6 +18,8 @@ const HOPS_KEPT = 10_000;
 export const GATEWAY_HELP = [
   'Gateway commands:',
   '/to ADDRESS TEXT  write to a user of another network (xmpp:carl@example.org, sip:bob@example.com, irc:dave); their replies come back to you as from a user of your own network',
+  '/follow ADDRESS  see the presence of a user of another network (and they see yours)',
+  '/unfollow ADDRESS  stop',
   '/help  this list',
 ].join('\n');
 
@@ -105,26 +107,44 @@ export class GatewayService {
     await network.sharePresence({ from, to, status, ...(text !== undefined ? { text } : {}) });
   }
 
-  /** `/to ADDRESS TEXT` (and `/help` for users who are no agents); null for any other command. */
+  /** `/to`, `/follow`, `/unfollow` (and `/help` for users who are no agents); null for any other command. */
   async command(from: Address, text: string): Promise<string | null> {
     const match = /^\s*\/(\S+)\s*([\s\S]*)$/.exec(text);
     const name = match?.[1]?.toLowerCase();
+    const rest = match?.[2] ?? '';
     if (name === 'help') return GATEWAY_HELP;
-    if (name !== 'to' && name !== 'msg') return null;
-    const args = /^(\S+)\s+([\s\S]*\S)\s*$/.exec(match![2]!);
-    if (!args) return 'Usage: /to ADDRESS TEXT (for example /to sip:bob@example.com Hello)';
-    const typed = args[1]!;
+    if (name === 'to' || name === 'msg') {
+      const args = /^(\S+)\s+([\s\S]*\S)\s*$/.exec(rest);
+      if (!args) return 'Usage: /to ADDRESS TEXT (for example /to sip:bob@example.com Hello)';
+      const to = this.parseAddress(args[1]!);
+      if (typeof to !== 'string') return to.error;
+      try {
+        const stored = await this.deps.deliver({ network: from.slice(0, from.indexOf(':')), from, to, text: args[2]! });
+        if (!stored) return `Not delivered to ${to}.`;
+        return `Sent to ${to}. Their replies come to you as from a user of your own network; answer there.`;
+      } catch (error) {
+        return `Not delivered to ${to}: ${(error as Error).message}`;
+      }
+    }
+    if (name === 'follow' || name === 'unfollow') {
+      const typed = rest.trim();
+      if (!typed || /\s/.test(typed)) return `Usage: /${name} ADDRESS (for example /${name} sip:bob@example.com)`;
+      const target = this.parseAddress(typed);
+      if (typeof target !== 'string') return target.error;
+      const outcome = await this.follow({ watcher: from, target, follow: name === 'follow' });
+      if (!outcome.ok) return `Not following ${target}: ${outcome.reason}`;
+      return name === 'follow' ? `Following ${target}'s presence; they see yours.` : `No longer following ${target}.`;
+    }
+    return null;
+  }
+
+  /** An address a user typed, in its network's canonical form, or why it is not one. */
+  private parseAddress(typed: string): Address | { error: string } {
     const scheme = typed.includes(':') ? typed.slice(0, typed.indexOf(':')).toLowerCase() : '';
     const network = scheme ? this.deps.registry.get(scheme) : undefined;
-    if (!network || scheme === 'web') return `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).`;
-    const to = network.normalizeAddress ? network.normalizeAddress(`${scheme}${typed.slice(scheme.length)}`) : (typed as Address);
-    if (!to) return `"${typed}" is not a valid ${scheme} address.`;
-    try {
-      const stored = await this.deps.deliver({ network: from.slice(0, from.indexOf(':')), from, to, text: args[2]! });
-      if (!stored) return `Not delivered to ${to}.`;
-      return `Sent to ${to}. Their replies come to you as from a user of your own network; answer there.`;
-    } catch (error) {
-      return `Not delivered to ${to}: ${(error as Error).message}`;
-    }
+    if (!network || scheme === 'web') return { error: `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).` };
+    const address = `${scheme}${typed.slice(scheme.length)}`;
+    const normalized = network.normalizeAddress ? network.normalizeAddress(address) : (address as Address);
+    return normalized ?? { error: `"${typed}" is not a valid ${scheme} address.` };
   }
 }

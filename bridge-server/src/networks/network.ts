@@ -197,4 +197,9 @@ export interface NetworkContext<TConfig> {
   logger: Logger;
   /** Clients connected through the uniform API (the web network delivers through it). */
   hub: ClientHub;
+  /**
+   * What another network of the bridge supports (by scheme), for a gateway that declares, on one
+   * network, only what the other side really has (typing, receipts).
+   */
+  capabilitiesOf(scheme: string): NetworkCapabilities | undefined;
 }

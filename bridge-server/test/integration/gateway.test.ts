@@ -196,6 +196,31 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     await until(async () => (await whois('carl')).away === undefined, 15_000, 'the puppet back');
   });
 
+  it('lets a SIP user follow an IRC user\'s presence with /follow, before any message', async () => {
+    const erin = await connectIrcAgent(ngircd.port, 'erin');
+    const ERIN_URI = `sip:irc:erin%40test@${VISITOR_DOMAIN}`;
+    const BRIDGE_URI = `sip:switchboard@${VISITOR_DOMAIN}`;
+    try {
+      assert.equal(await dArcy.send(BRIDGE_URI, '/follow irc:Erin'), 200);
+      const answer = await dArcy.next((m) => m.request.from.uri.toString() === BRIDGE_URI && /^Following /.test(m.request.body));
+      assert.equal(answer.request.body, "Following irc:erin@test's presence; they see yours.");
+      const watch = await dArcy.watch(ERIN_URI);
+      try {
+        await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && !/away/.test(body)), 15_000, 'Erin online');
+        erin.client.raw('AWAY :coffee');
+        await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)), 15_000, 'Erin away');
+      } finally {
+        await watch.stop();
+      }
+      assert.equal(await dArcy.send(BRIDGE_URI, '/unfollow irc:erin'), 200);
+      await dArcy.next((m) => m.request.from.uri.toString() === BRIDGE_URI && m.request.body === 'No longer following irc:erin@test.');
+      assert.equal(await dArcy.send(BRIDGE_URI, '/follow sip:bob'), 200);
+      await dArcy.next((m) => m.request.from.uri.toString() === BRIDGE_URI && /^"sip:bob" is not a valid sip address\.$/.test(m.request.body));
+    } finally {
+      await erin.quit();
+    }
+  });
+
   it('stops a message carrying this bridge\'s id in its hop marker, and carries another bridge\'s on', async () => {
     assert.equal(await bob.send(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']), 403);
     assert.equal(await bob.send(CARL_URI, 'through one bridge', undefined, ['Switchboard-Hops: bridge-z']), 200);
