@@ -577,6 +577,24 @@ export class Core {
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
 
+  /** Shows a network's gateway users the current presence of everyone they follow or talk with. */
+  private async reshareGatewayPresence(scheme: string): Promise<void> {
+    const gateway = this.gateway!;
+    const pairs: [from: Address, to: Address][] = [];
+    for (const follow of await this.deps.store.gatewayFollows()) pairs.push([follow.target, follow.watcher], [follow.watcher, follow.target]);
+    const conversations = await this.deps.store.listConversations({ siteKey: gateway.site, state: 'open', limit: 1000 });
+    for (const conversation of conversations.filter((c) => this.isGatewayConversation(c))) {
+      for (const from of conversation.participants) for (const to of conversation.participants) if (from !== to) pairs.push([from, to]);
+    }
+    const seen = new Set<string>();
+    for (const [from, to] of pairs) {
+      if (!to.startsWith(`${scheme}:`) || from.startsWith(`${scheme}:`) || seen.has(`${from} ${to}`)) continue;
+      seen.add(`${from} ${to}`);
+      const known = this.presence.get(from);
+      await gateway.show(from, to, known.status, known.text);
+    }
+  }
+
   /** Asks each network to follow the presence of the team members it carries (agents on XMPP, ...). */
   async followTeams(): Promise<void> {
     for (const network of this.deps.registry.all()) {
@@ -607,6 +625,11 @@ export class Core {
   private networkStatus(network: string, status: NetworkStatus): void {
     this.deps.metrics.networkUp.set({ network }, status.state === 'online' ? 1 : 0);
     this.deps.logger.info({ network, ...status }, 'network status');
-    if (status.state === 'online') this.outbox.kick(network);
+    if (status.state === 'online') {
+      this.outbox.kick(network);
+      // Presence that changed while the network was away is shown now (gateway users only: agents
+      // see visitors' presence on their next message).
+      if (this.gateway) void this.reshareGatewayPresence(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+    }
   }
 }

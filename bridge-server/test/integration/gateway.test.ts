@@ -150,7 +150,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   });
 
   it('lets an IRC user join the same path: /to through the bot, replies from a user of their own, with XMPP and SIP', async () => {
-    dave.say(BOT, '/to xmpp:carl@localhost Hello Carl, from IRC');
+    dave.say(BOT, '/to xmpp:Carl@LocalHost Hello Carl, from IRC');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Sent to xmpp:carl@localhost\./.test(m.message));
     const daveJid = jidOf(DAVE);
     assert.equal((await carl.next(chatFrom(daveJid))).getChildText('body'), 'Hello Carl, from IRC');
@@ -224,7 +224,12 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   it('stops a message carrying this bridge\'s id in its hop marker, and carries another bridge\'s on', async () => {
     assert.equal(await bob.send(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']), 403);
     assert.equal(await bob.send(CARL_URI, 'through one bridge', undefined, ['Switchboard-Hops: bridge-z']), 200);
-    await carl.next((s) => s.is('message') && s.getChildText('body') === 'through one bridge');
+    const relayed = await carl.next((s) => s.is('message') && s.getChildText('body') === 'through one bridge');
+    const hops = relayed.getChild('hops', 'urn:switchboard:hops:0')?.getChildren('hop').map((hop) => hop.attrs.bridge);
+    assert.deepEqual(hops, ['bridge-z', 'bridge-a'], 'the marker goes on with this bridge added');
+    await carl.send(xml('message', { type: 'chat', to: jidOf(BOB), id: 'hop1' }, xml('body', {}, 'back again?'), xml('hops', { xmlns: 'urn:switchboard:hops:0' }, xml('hop', { bridge: 'bridge-z' }), xml('hop', { bridge: 'bridge-a' }))));
+    const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'hop1');
+    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /came back through the gateway/);
     dave.say('bob', 'and on to SIP');
     const atBob = await bob.next((m) => m.request.body === 'and on to SIP');
     assert.equal(atBob.request.getHeader('Switchboard-Hops'), 'bridge-a', 'IRC carries no marker: this bridge is the first it knows of');

@@ -25,8 +25,11 @@ export interface ProsodyServer {
   register(user: string, password: string): void;
 }
 
-/** `offline`: keep messages for users who are offline (XEP-0160), off by default as in the sample. */
-export async function startProsody(options: { users?: [string, string][]; offline?: boolean } = {}): Promise<ProsodyServer> {
+/**
+ * `offline`: keep messages for users who are offline (XEP-0160), off by default as in the sample.
+ * `extraComponents`: more component domains (gateway domains), each with the same secret.
+ */
+export async function startProsody(options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[] } = {}): Promise<ProsodyServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'certs'));
@@ -58,7 +61,7 @@ limits = {}
 VirtualHost "${domain}"
 Component "${componentDomain}"
   component_secret = "${componentSecret}"
-`,
+${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  component_secret = "${componentSecret}"\n`).join('')}`,
   );
 
   // -F: stay in the foreground, so the PID is prosody's own.

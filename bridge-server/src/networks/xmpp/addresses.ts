@@ -2,30 +2,178 @@
  * Address <-> JID mapping for the component (RFC 7622 JIDs, XEP-0106 escaping).
  * A web party `web:v_7f3a` is the puppet `v_7f3a@<component domain>`; any other address
  * (`irc:bob@libera`) is escaped whole into the local part, so the mapping is reversible and no two
- * parties share a JID. A remote XMPP user `alice@example.org` is `xmpp:alice@example.org`.
+ * parties share a JID. With a gateway domain for its scheme (XEP-0100), an address is shown under
+ * that domain without its scheme (`sip:bob@example.com` -> `bob\40example.com@sip.gw.example`).
+ * A remote XMPP user `alice@example.org` is `xmpp:alice@example.org`.
  */
-import type { Address } from '@switchboard/protocol';
+import { type Address, isAddress } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
 
+/** A domain of the component that stands for one other network's users (docs/networks/xmpp.md). */
+export interface GatewayDomain {
+  domain: string;
+  /** The address scheme of the network (`sip`, `irc`, ...). */
+  network: string;
+  /** The host a bare user name gets in jabber:iq:gateway (`bob` -> `bob@defaultHost`). */
+  defaultHost?: string;
+  /** The gateway's name in service discovery. */
+  name?: string;
+}
+
+/** XEP-0106 section 3.1: the characters a localpart cannot hold, and the backslash itself. */
+const ESCAPED: Record<string, string> = { ' ': '20', '"': '22', '&': '26', "'": '27', '/': '2f', ':': '3a', '<': '3c', '>': '3e', '@': '40', '\\': '5c' };
+const UNESCAPED = Object.fromEntries(Object.entries(ESCAPED).map(([char, hex]) => [hex, char]));
+
 /**
- * Servers case-fold localparts (RFC 7622 section 3.3), but ids may be case-sensitive (a website's
- * user ids, SIP users): an uppercase letter is written `^` + its lowercase, and `^` itself `^^`.
+ * Whether a character outside ASCII survives the server's localpart preparation (nodeprep,
+ * RFC 3920 appendix A: case folding and NFKC; RFC 3454 section 6: no right-to-left letters beside
+ * left-to-right ones) unchanged in any context: lowercase letters of the Latin, Greek and Cyrillic
+ * scripts that case-fold and normalize to themselves. Everything else is written as a code point.
  */
-const foldCase = (local: string) => local.replace(/[\^A-Z]/g, (c) => (c === '^' ? '^^' : `^${c.toLowerCase()}`));
-const unfoldCase = (local: string) => local.replace(/\^([\^a-z])/g, (_, c: string) => (c === '^' ? '^' : c.toUpperCase()));
+const literal = (char: string) =>
+  /^\p{Ll}$/u.test(char) && /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]$/u.test(char) && char.normalize('NFKC') === char && char.toUpperCase().toLowerCase() === char;
+
+/**
+ * An address (or its part after the scheme) as a JID localpart. Servers case-fold localparts
+ * (RFC 7622 section 3.3), but ids may be case-sensitive (a website's user ids, SIP users): an ASCII
+ * uppercase letter is written `^` + its lowercase, and `^` itself `^^`. Characters a localpart
+ * cannot hold are escaped as in XEP-0106 (`\40`, `\3a`, ...; the backslash always, `\5c`). Any
+ * other character the server could change (uppercase or decomposed letters, scripts written right
+ * to left, symbols, controls) is `^` + its decimal code point + `;` (`É` -> `^201;`).
+ */
+export function escapeLocal(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (char === '^') out += '^^';
+    else if (char >= 'A' && char <= 'Z') out += `^${char.toLowerCase()}`;
+    else if (ESCAPED[char] !== undefined) out += `\\${ESCAPED[char]}`;
+    else if (code > 0x20 && code < 0x7f) out += char;
+    else if (code >= 0x80 && literal(char)) out += char;
+    else out += `^${code};`;
+  }
+  return out;
+}
+
+/**
+ * The value a localpart written by `escapeLocal` stands for, or null when it is not exactly what
+ * `escapeLocal` writes (so that no two JIDs stand for one value). ASCII case does not matter.
+ */
+export function unescapeLocal(local: string): string | null {
+  const lower = local.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  let out = '';
+  for (let i = 0; i < lower.length; ) {
+    const char = lower[i]!;
+    if (char === '^') {
+      const next = lower[i + 1] ?? '';
+      const code = /^\d{1,7};/.exec(lower.slice(i + 1, i + 9))?.[0];
+      if (next === '^' || (next >= 'a' && next <= 'z')) {
+        out += next === '^' ? '^' : next.toUpperCase();
+        i += 2;
+      } else if (code) {
+        const point = Number(code.slice(0, -1));
+        if (point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return null;
+        out += String.fromCodePoint(point);
+        i += 1 + code.length;
+      } else return null;
+    } else if (char === '\\' && UNESCAPED[lower.slice(i + 1, i + 3)] !== undefined) {
+      out += UNESCAPED[lower.slice(i + 1, i + 3)];
+      i += 3;
+    } else {
+      out += char;
+      i += 1;
+    }
+  }
+  return escapeLocal(out) === lower ? out : null;
+}
+
+/** A JID's local part and domain (the resource dropped), without the library's own escaping rules. */
+function split(full: string): { local: string; domain: string } {
+  const bare = full.includes('/') ? full.slice(0, full.indexOf('/')) : full;
+  const at = bare.indexOf('@');
+  return at < 0 ? { local: '', domain: bare.toLowerCase() } : { local: bare.slice(0, at), domain: bare.slice(at + 1).toLowerCase() };
+}
 
 export function puppetJid(address: Address, domain: string): string {
   // A web id holds no ':' (the short form); anything else keeps its scheme, so both read back.
   const local = address.startsWith('web:') && !address.slice(4).includes(':') ? address.slice(4) : address;
-  return jid(foldCase(local), domain).toString();
+  return `${escapeLocal(local)}@${domain.toLowerCase()}`;
 }
 
 /** The party a puppet JID stands for, or null for a JID outside the component's domain. */
 export function partyOfPuppet(puppet: string, domain: string): Address | null {
-  const parsed = jid(puppet);
-  if (parsed.domain.toLowerCase() !== domain.toLowerCase() || !parsed.local) return null;
-  const local = unfoldCase(parsed.getLocal(true).toLowerCase());
-  return (local.includes(':') ? local : `web:${local}`) as Address;
+  const { local, domain: of } = split(puppet);
+  if (of !== domain.toLowerCase() || !local) return null;
+  const value = unescapeLocal(local);
+  if (value === null) return null;
+  const address = value.includes(':') ? value : `web:${value}`;
+  return isAddress(address) ? address : null;
+}
+
+/** The JID of `address` under its gateway domain: the address without its scheme, escaped. */
+export function gatewayJid(address: Address, gateway: GatewayDomain): string {
+  return `${escapeLocal(address.slice(address.indexOf(':') + 1))}@${gateway.domain.toLowerCase()}`;
+}
+
+/** The party a JID of a gateway domain stands for, or null (another domain, the domain itself, not a JID the bridge writes). */
+export function partyOfGatewayJid(full: string, gateway: GatewayDomain): Address | null {
+  const { local, domain } = split(full);
+  if (domain !== gateway.domain.toLowerCase() || !local) return null;
+  const value = unescapeLocal(local);
+  const address = `${gateway.network}:${value}`;
+  return value !== null && isAddress(address) ? address : null;
+}
+
+/**
+ * All the component's domains together: the main one (web visitors, and other networks' users with
+ * no gateway domain) and one per gateway network. Outbound, a party always has one JID; inbound,
+ * the main domain's older form of a gateway network's user (`sip\3abob\40example.com@web...`)
+ * still reaches that user.
+ */
+export class JidMap {
+  private readonly byScheme = new Map<string, GatewayDomain>();
+  private readonly byDomain = new Map<string, GatewayDomain>();
+  readonly mainDomain: string;
+
+  constructor(mainDomain: string, readonly gateways: readonly GatewayDomain[] = []) {
+    this.mainDomain = mainDomain.toLowerCase();
+    for (const gateway of gateways) {
+      this.byScheme.set(gateway.network, gateway);
+      this.byDomain.set(gateway.domain.toLowerCase(), gateway);
+    }
+  }
+
+  gatewayOf(scheme: string): GatewayDomain | undefined {
+    return this.byScheme.get(scheme);
+  }
+
+  /** The gateway a domain is, if it is one. */
+  gatewayAt(domain: string): GatewayDomain | undefined {
+    return this.byDomain.get(domain.toLowerCase());
+  }
+
+  /** The JID a party is shown from. */
+  jidOf(address: Address): string {
+    const gateway = this.byScheme.get(address.slice(0, address.indexOf(':')));
+    return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain);
+  }
+
+  /** The party a JID of one of the component's domains stands for, or null. */
+  partyOf(full: string): Address | null {
+    const gateway = this.byDomain.get(split(full).domain);
+    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain);
+  }
+
+  /** Whether a JID is one of the component's domains or under one. */
+  owns(full: string): boolean {
+    const { domain } = split(full);
+    return domain === this.mainDomain || this.byDomain.has(domain);
+  }
+
+  /** The domain a JID is on (lowercase). */
+  static domainOf(full: string): string {
+    return split(full).domain;
+  }
 }
 
 /** `xmpp:` + the bare JID, node and domain lowercased (they compare case-insensitively). */
@@ -36,4 +184,16 @@ export function addressOfJid(full: string): Address {
 
 export function jidOfAddress(address: Address): string {
   return address.slice('xmpp:'.length);
+}
+
+/** A bare JID a user typed as `xmpp:user@example.org`, canonical (lowercased), or null when it is no JID. */
+export function normalizeXmppAddress(address: string): Address | null {
+  const typed = address.slice('xmpp:'.length);
+  if (!address.startsWith('xmpp:') || !typed || typed.includes('/') || /[\s\u0000-\u001f\u007f]/.test(typed)) return null;
+  try {
+    const parsed = jid(typed);
+    return parsed.local && parsed.domain ? addressOfJid(typed) : null;
+  } catch {
+    return null;
+  }
 }

@@ -30,6 +30,11 @@ export interface SessionOptions {
   onOnline(): void;
   onOffline(): void;
   onStanza(stanza: Element): void;
+  /**
+   * Where status changes go instead of the sink: a network made of several connections (component
+   * mode with gateway domains) reports one status for all of them.
+   */
+  onStatus?(status: NetworkStatus): void;
 }
 
 export class XmppSession {
@@ -77,7 +82,8 @@ export class XmppSession {
 
   private setStatus(next: NetworkStatus): void {
     this.current = next;
-    this.options.sink.status('xmpp', next);
+    if (this.options.onStatus) this.options.onStatus(next);
+    else this.options.sink.status('xmpp', next);
   }
 
   private connectOnce(): Promise<void> {

@@ -12,7 +12,39 @@ export const NS = {
   hints: 'urn:xmpp:hints', // XEP-0334
   stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas', // RFC 6120 section 8.3
   discoInfo: 'http://jabber.org/protocol/disco#info', // XEP-0030
+  discoItems: 'http://jabber.org/protocol/disco#items', // XEP-0030
+  gateway: 'jabber:iq:gateway', // XEP-0100 section 6.3
+  /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
+  hops: 'urn:switchboard:hops:0',
 } as const;
+
+/** A bridge id as hop markers carry it (the gateway configuration's `id` rule). */
+const BRIDGE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Hops read from one message at most: a longer chain is a loop whatever it holds. */
+const HOPS_KEPT = 16;
+
+/**
+ * The bridges a message went through, from its hop marker (`<hops><hop bridge="ID"/>...</hops>`),
+ * first hop first: ids of the right form only, at most 16; anything else in the element is ignored.
+ */
+export function hopsOf(stanza: Element): string[] {
+  const hops: string[] = [];
+  for (const marker of stanza.children) {
+    if (typeof marker === 'string' || marker.name !== 'hops' || marker.attrs.xmlns !== NS.hops) continue;
+    for (const hop of marker.children) {
+      if (hops.length >= HOPS_KEPT) return hops;
+      const id = typeof hop === 'string' || hop.name !== 'hop' || (hop.attrs.xmlns ?? NS.hops) !== NS.hops ? undefined : hop.attrs.bridge;
+      if (typeof id === 'string' && BRIDGE_ID.test(id)) hops.push(id);
+    }
+  }
+  return hops;
+}
+
+/** The hop marker for a message that went through these bridges (null when none). */
+export function hopsElement(via: readonly string[] | undefined): Element | null {
+  const ids = (via ?? []).filter((id) => BRIDGE_ID.test(id));
+  return ids.length > 0 ? xml('hops', { xmlns: NS.hops }, ...ids.map((bridge) => xml('hop', { bridge }))) : null;
+}
 
 /**
  * Characters XML 1.0 cannot carry at all (section 2.2: C0 controls but tab, LF and CR; U+FFFE,

@@ -23,6 +23,8 @@ declare module '@xmpp/component' {
     toString(unescape?: boolean): string;
   }
 
+  export type IqHandler = (context: { stanza: Element; element: Element; from: JID | null; to: JID | null }) => Element | Promise<Element>;
+
   export interface Component extends EventEmitter {
     status: string;
     options: { service: string; domain: string };
@@ -31,7 +33,14 @@ declare module '@xmpp/component' {
     open(options: { domain: string }): Promise<void>;
     stop(): Promise<void>;
     send(element: Element): Promise<void>;
-    iqCallee: { get(ns: string, name: string, handler: (context: { stanza: Element; from: JID }) => Element | Promise<Element>): void };
+    /**
+     * Answers iq get/set queries; `element` is the query child. A returned `<error/>` element is sent
+     * as the iq error, anything else as the result; a thrown error becomes internal-server-error.
+     */
+    iqCallee: {
+      get(ns: string, name: string, handler: IqHandler): void;
+      set(ns: string, name: string, handler: IqHandler): void;
+    };
   }
 
   export function component(options: { service: string; domain: string; password: string }): Component;
