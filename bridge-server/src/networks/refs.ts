@@ -52,6 +52,7 @@ export class ConversationRefs {
       return conversationId ? { conversationId, text: addressed[2]! } : { error: `No conversation has the ref #${addressed[1]}. ${ADDRESSING_HELP}` };
     }
     const conversationId = this.latest.get(party);
-    return conversationId ? { conversationId, text } : { error: `No visitor has written to you yet. ${ADDRESSING_HELP}` };
+    // Someone with nothing to answer yet may be a user who wants the gateway's /to: point at /help.
+    return conversationId ? { conversationId, text } : { error: `No visitor has written to you yet. ${ADDRESSING_HELP} Send /help for the commands.` };
   }
 }

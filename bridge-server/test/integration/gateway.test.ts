@@ -172,6 +172,10 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
 
     dave.say(BOT, '/to xmpp:carl@localhost');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Usage: \/to ADDRESS TEXT/.test(m.message));
+    dave.say(BOT, 'hello?');
+    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /Send \/help for the commands\.$/.test(m.message));
+    dave.say(BOT, '/help');
+    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^\/to ADDRESS TEXT/.test(m.message));
     dave.say(BOT, '/to nowhere:x hi');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /not an address of a network this bridge connects/.test(m.message));
   });
