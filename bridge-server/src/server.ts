@@ -60,6 +60,9 @@ function buildStore(config: Config): Store {
   }
 }
 
+/** How often stored state that outlived its use is swept (idle anonymous visitors). */
+const HOUSEKEEPING_MS = 3_600_000;
+
 export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.log.level);
   const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
@@ -94,7 +97,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
   const nsp = io.of(NAMESPACE);
   const hub = new SocketHub(nsp);
-  const teams = new TeamDirectory(config.teams);
+  const teams = new TeamDirectory(config.teams, config.sites.map((site) => site.key));
   const registry = new NetworkRegistry();
   const webhooks = new WebhookDispatcher({ hooks: config.webhooks, logger: logger.child({ component: 'webhooks' }) });
   new Gauge({
@@ -140,6 +143,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   let baseUrl = '';
   let stopping: Promise<void> | undefined;
   let draining = false;
+  let housekeeping: NodeJS.Timeout | undefined;
 
   return {
     config,
@@ -156,6 +160,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.sink.status(network.scheme, network.status());
       }
       await core.outbox.resume();
+      await core.expireIdleVisitors();
+      housekeeping = setInterval(() => void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired')), HOUSEKEEPING_MS);
+      housekeeping.unref();
       await core.followTeams();
       core.router.startHours();
       await new Promise<void>((resolve, reject) => {
@@ -180,6 +187,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     stop() {
       stopping ??= (async () => {
         draining = true;
+        clearInterval(housekeeping);
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();

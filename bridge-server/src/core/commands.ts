@@ -9,7 +9,8 @@ import type { AgentConfig, TeamConfig } from '../config.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { PresenceService } from './presence.js';
 import type { Router } from './router.js';
-import type { TeamDirectory } from './teams.js';
+import { type TeamDirectory, addressesOnSite } from './teams.js';
+import { withSite } from './site-scope.js';
 import { oneLine } from '../util/text.js';
 
 /** Shortest ref shown; longer tails name a conversation too. */
@@ -165,10 +166,15 @@ export class AgentCommands {
     }
     // Only agents of teams that serve the conversation's site may receive it (and its history).
     const serving = this.deps.teams.all().filter((t) => t.sites === undefined || t.sites.includes(conversation.siteKey));
-    const agents = [...new Set(serving.flatMap((t) => t.agents))];
-    // By id, by address, or by the short name in an address (`bob` for web:a_bob or xmpp:bob@...) when only one agent has it.
-    const exact = agents.find((a) => a.id === target || a.addresses.includes(target as Address) || a.addresses.includes(target.toLowerCase() as Address));
-    const byName = agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase()));
+    // Each agent with only the addresses that can act on this site (a web agent answers its own site).
+    const agents = [...new Set(serving.flatMap((t) => t.agents))]
+      .map((a) => ({ ...a, addresses: addressesOnSite(a, conversation.siteKey) }))
+      .filter((a) => a.addresses.length > 0);
+    // By id, by address (a web address as the site writes it), or by the short name in an address
+    // (`bob` for web:a_bob or xmpp:bob@...) when only one agent has it.
+    const written = [target, target.toLowerCase(), withSite(target as Address, conversation.siteKey)];
+    const exact = agents.find((a) => a.id === target || written.some((w) => a.addresses.includes(w as Address)));
+    const byName = [...new Map(agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase())).map((a) => [a.id, a])).values()];
     const agent = exact ?? (byName.length === 1 ? byName[0] : undefined);
     if (!agent) throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
     const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;

@@ -44,6 +44,7 @@ import { Router } from './router.js';
 import { TeamDirectory } from './teams.js';
 import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
+import { usableOnSite, withoutSite } from './site-scope.js';
 
 export interface CoreDeps {
   /** Gateway mode, when configured, with this bridge's id for hop markers. */
@@ -156,7 +157,30 @@ export class Core {
 
   private visitorMayReach(siteKey: string, to: Address): boolean {
     const targets = this.sites.get(siteKey)?.visitorTargets ?? [];
-    return targets.some((pattern) => (pattern.endsWith('*') ? to.startsWith(pattern.slice(0, -1)) : pattern === to));
+    // Targets are written as the site writes addresses (web identities without their site).
+    const written = withoutSite(to);
+    return targets.some((pattern) => (pattern.endsWith('*') ? written.startsWith(pattern.slice(0, -1)) : pattern === written));
+  }
+
+  /** Stores a party the first time it does something that needs it (anonymous visitors are not stored at connection). */
+  private async ensureParty(actor: Actor): Promise<void> {
+    if (await this.deps.store.getParty(actor.address)) return;
+    await this.deps.store.upsertParty({ address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' });
+  }
+
+  /**
+   * Whether a web address a party of `siteKey` names is that site's: a web identity carries its
+   * site; an anonymous visitor is the site's when stored for it or connected to it now.
+   */
+  private async isSitesParty(siteKey: string, address: Address): Promise<boolean> {
+    if (!address.startsWith('web:')) return true;
+    if (!usableOnSite(address, siteKey)) return false;
+    if (!address.startsWith('web:v_')) return true;
+    const party = await this.deps.store.getParty(address);
+    if (party) return party.siteKey === siteKey;
+    if (this.deps.hub.siteOf(address) !== siteKey) return false;
+    await this.deps.store.upsertParty({ address, siteKey, role: 'visitor', verified: false });
+    return true;
   }
 
   // --- conversations --------------------------------------------------------------------------
@@ -166,6 +190,7 @@ export class Core {
     if (payload.team !== undefined) {
       const team = this.deps.teams.forSite(payload.team, actor.siteKey);
       if (!team) throw notFound(`team: no team "${payload.team}" serves this site`);
+      await this.ensureParty(actor);
       const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, team: team.id });
       if (existing) return toWireConversation(existing);
       const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address], team: team.id });
@@ -185,6 +210,8 @@ export class Core {
     }
     const scheme = to.slice(0, to.indexOf(':'));
     if (!this.deps.registry.get(scheme)) throw notFound(`to: no network handles "${scheme}:" addresses on this bridge`);
+    if (!(await this.isSitesParty(actor.siteKey, to))) throw notFound(`to: no party "${withoutSite(to)}" on this site`);
+    await this.ensureParty(actor);
     const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, with: to });
     if (existing) return toWireConversation(existing);
     const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address, to] });
@@ -428,19 +455,21 @@ export class Core {
       const hidden = addresses.find((address) => !visible.has(address));
       if (hidden) throw forbidden(`addresses: a visitor may watch only the parties of its conversations and its site's teams, not "${hidden}"`);
     }
-    const presences = addresses.map((address) => this.presence.get(address));
-    for (const address of addresses) rooms.push({ kind: 'presence', address });
+    // Another site's anonymous visitor is nobody to this site: shown offline, and not watched.
+    const own = await Promise.all(addresses.map((address) => this.isSitesParty(actor.siteKey, address)));
+    const presences = addresses.map((address, i) => (own[i] ? this.presence.get(address) : { address, status: 'offline' as const }));
+    addresses.forEach((address, i) => own[i] && rooms.push({ kind: 'presence', address }));
     if (payload.team === undefined) return { presences, rooms };
     if (!this.deps.teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
-    const { available, online } = this.presence.teamAvailability(payload.team);
-    rooms.push({ kind: 'team', team: payload.team });
+    const { available, online } = this.presence.teamAvailability(payload.team, actor.siteKey);
+    rooms.push({ kind: 'team', team: payload.team, siteKey: actor.siteKey });
     return { presences, available, online, rooms };
   }
 
   private async addressesVisibleTo(actor: Actor): Promise<Set<Address>> {
     const visible = new Set<Address>();
     for (const team of this.deps.teams.all()) {
-      if (team.sites === undefined || team.sites.includes(actor.siteKey)) for (const member of team.members as Address[]) visible.add(member);
+      if (team.sites === undefined || team.sites.includes(actor.siteKey)) for (const member of team.members as Address[]) if (usableOnSite(member, actor.siteKey)) visible.add(member);
     }
     const conversations = await this.deps.store.listConversations({ siteKey: actor.siteKey, participant: actor.address, limit: 500 });
     for (const conversation of conversations) for (const address of conversation.participants) visible.add(address);
@@ -474,12 +503,26 @@ export class Core {
 
   /** What the bridge knows of a party: anyone may ask about themselves, agents about their site's parties. */
   async getParty(actor: Actor, address: Address): Promise<PartyInfo> {
-    const party = await this.deps.store.getParty(address);
+    // A party not stored yet (a visitor that has done nothing) still knows itself.
+    const party = (await this.deps.store.getParty(address)) ?? (address === actor.address ? { address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' } : null);
     // A team's own party (its greetings) is public to the sites it serves.
     const isTeam = address.startsWith('team:') && this.deps.teams.forSite(address.slice('team:'.length), actor.siteKey) !== undefined;
     const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
     if (!visible) throw notFound(`address: no party "${address}" known to this site`);
     return toPartyInfo(party);
+  }
+
+  /**
+   * Forgets anonymous visitors that never took part in a conversation once their token could have
+   * expired (each site's `tokenTtlDays` after their last update); returns how many.
+   */
+  async expireIdleVisitors(now = this.deps.clock.now()): Promise<number> {
+    let expired = 0;
+    for (const site of this.sites.values()) {
+      expired += await this.deps.store.expireIdleVisitors(site.key, new Date(now.getTime() - site.tokenTtlDays * 86_400_000).toISOString());
+    }
+    if (expired > 0) this.deps.logger.info({ expired }, 'idle anonymous visitors forgotten');
+    return expired;
   }
 
   // --- statuses -------------------------------------------------------------------------------

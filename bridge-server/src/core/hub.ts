@@ -9,7 +9,7 @@ export type HubRoom =
   | { kind: 'address'; address: Address }
   | { kind: 'agents'; siteKey: string }
   | { kind: 'presence'; address: Address }
-  | { kind: 'team'; team: string };
+  | { kind: 'team'; team: string; siteKey: string };
 
 export interface ClientHub {
   emit<E extends keyof ServerToClientEvents>(
@@ -22,6 +22,8 @@ export interface ClientHub {
   deliverMessage(address: Address, message: Parameters<ServerToClientEvents['message']>[0], onReceived: () => void): void;
   /** Whether the address has at least one live connection. */
   isConnected(address: Address): boolean;
+  /** The site an address is connected to now, if it has a live connection. */
+  siteOf(address: Address): string | undefined;
   /** How many live connections the address has. */
   connectionCount(address: Address): number;
   /** Called when an address gets its first connection (`true`) or loses its last (`false`). */

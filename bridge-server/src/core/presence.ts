@@ -4,14 +4,16 @@
  * to the router (which offers queued conversations to agents who become available).
  */
 import type { Address, Presence, TeamAvailability } from '@switchboard/protocol';
-import type { AgentConfig } from '../config.js';
+import type { TeamConfig } from '../config.js';
 import type { ClientHub } from './hub.js';
-import type { TeamDirectory } from './teams.js';
+import { siteOfAddress } from './site-scope.js';
+import { type TeamDirectory, addressesOnSite } from './teams.js';
 
 export type PresenceListener = (presence: Presence, previous: Presence) => void;
 
 export class PresenceService {
   private readonly current = new Map<Address, Presence>();
+  /** Per team and site (`team site`): a site's visitors count only agents who can answer them. */
   private readonly availability = new Map<string, TeamAvailability>();
   private readonly listeners: PresenceListener[] = [];
 
@@ -19,7 +21,7 @@ export class PresenceService {
     private readonly hub: ClientHub,
     private readonly teams: TeamDirectory,
   ) {
-    for (const team of teams.all()) this.availability.set(team.id, { team: team.id, available: false, online: 0 });
+    for (const team of teams.all()) for (const site of teams.sitesOf(team)) this.availability.set(`${team.id} ${site}`, { team: team.id, available: false, online: 0 });
   }
 
   onChange(listener: PresenceListener): void {
@@ -30,8 +32,9 @@ export class PresenceService {
     return this.current.get(address) ?? { address, status: 'offline' };
   }
 
-  teamAvailability(team: string): TeamAvailability {
-    return this.availability.get(team) ?? { team, available: false, online: 0 };
+  /** A team's availability as the visitors of `siteKey` see it. */
+  teamAvailability(team: string, siteKey: string): TeamAvailability {
+    return this.availability.get(`${team} ${siteKey}`) ?? { team, available: false, online: 0 };
   }
 
   update(presence: Presence): void {
@@ -40,21 +43,25 @@ export class PresenceService {
     if (presence.status === 'offline') this.current.delete(presence.address);
     else this.current.set(presence.address, presence);
     this.hub.emit([{ kind: 'presence', address: presence.address }], 'presence', presence);
-    for (const team of this.teams.teamsOf(presence.address)) this.refreshTeam(team.id, team.agents);
+    const site = siteOfAddress(presence.address);
+    for (const team of this.teams.teamsOf(presence.address)) {
+      for (const siteKey of this.teams.sitesOf(team)) if (site === undefined || site === siteKey) this.refreshTeam(team, siteKey);
+    }
     for (const listener of this.listeners) listener(presence, previous);
   }
 
   /** An agent counts once, however many of its networks it is on: online on any, available on any. */
-  private refreshTeam(team: string, agents: readonly AgentConfig[]): void {
-    const statuses = agents.map((agent) => agent.addresses.map((address) => this.get(address).status));
+  private refreshTeam(team: TeamConfig, siteKey: string): void {
+    const statuses = team.agents.map((agent) => addressesOnSite(agent, siteKey).map((address) => this.get(address).status));
     const next: TeamAvailability = {
-      team,
+      team: team.id,
       available: statuses.some((own) => own.includes('available')),
       online: statuses.filter((own) => own.some((status) => status !== 'offline')).length,
     };
-    const before = this.availability.get(team);
+    const key = `${team.id} ${siteKey}`;
+    const before = this.availability.get(key);
     if (before && before.available === next.available && before.online === next.online) return;
-    this.availability.set(team, next);
-    this.hub.emit([{ kind: 'team', team }], 'team:availability', next);
+    this.availability.set(key, next);
+    this.hub.emit([{ kind: 'team', team: team.id, siteKey }], 'team:availability', next);
   }
 }

@@ -18,7 +18,8 @@ import type { ClientHub, HubRoom } from './hub.js';
 import type { PresenceService } from './presence.js';
 import { refOf } from './commands.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './routing.js';
-import type { TeamDirectory } from './teams.js';
+import { type TeamDirectory, addressesOnSite } from './teams.js';
+import { usableOnSite } from './site-scope.js';
 import { toWireConversation } from './wire.js';
 import { oneLine } from '../util/text.js';
 
@@ -115,14 +116,15 @@ export class Router {
 
   /**
    * The agent who gets the team's next conversation, by the team's strategy, among agents available
-   * on one of their networks and below their capacity; `declined` agents are left out.
+   * on one of their networks and below their capacity; `declined` agents are left out. Only an
+   * address that can act on the conversation's site is assigned (a web agent answers its own site).
    */
-  async pickAgent(teamId: string, declined: ReadonlySet<string> = new Set()): Promise<AgentCandidate | undefined> {
+  async pickAgent(teamId: string, siteKey: string, declined: ReadonlySet<string> = new Set()): Promise<AgentCandidate | undefined> {
     const team = this.deps.teams.get(teamId);
     if (!team || !this.isOpen(teamId)) return undefined;
     const reachable = team.agents.flatMap((agent) => {
       if (declined.has(agent.id)) return [];
-      const address = availableAddress(agent, (a) => this.deps.presence.get(a).status);
+      const address = availableAddress({ ...agent, addresses: addressesOnSite(agent, siteKey) }, (a) => this.deps.presence.get(a).status);
       return address ? [{ agent, address }] : [];
     });
     if (reachable.length === 0) return undefined;
@@ -138,7 +140,7 @@ export class Router {
     const team = conversation.team;
     if (team === undefined || conversation.assignee !== undefined) return Promise.resolve(conversation);
     return this.serial.run(`team:${team}`, async () => {
-      const candidate = await this.pickAgent(team);
+      const candidate = await this.pickAgent(team, conversation.siteKey);
       if (!candidate) {
         await this.tellPositions(team);
         return conversation;
@@ -159,13 +161,21 @@ export class Router {
         for (;;) {
           const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
           if (queued.length === 0) return;
+          // Sites whose conversations nobody can take now (a web agent answers only its own site).
+          const unserved = new Set<string>();
+          let assignedInBatch = false;
           for (const conversation of queued) {
-            const candidate = await this.pickAgent(team);
-            if (!candidate) return;
+            if (unserved.has(conversation.siteKey)) continue;
+            const candidate = await this.pickAgent(team, conversation.siteKey);
+            if (!candidate) {
+              unserved.add(conversation.siteKey);
+              continue;
+            }
             // Someone may have taken it since the list was read (an agent answering, a transfer).
             const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
             if (!assigned) continue;
             assignedAny = true;
+            assignedInBatch = true;
             this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
             this.offer(assigned, candidate.agent.id);
             await this.introduce(assigned, candidate.address);
@@ -173,7 +183,7 @@ export class Router {
             this.announce(assigned);
             this.tellTaken(assigned);
           }
-          if (queued.length < QUEUE_BATCH) return;
+          if (!assignedInBatch || queued.length < QUEUE_BATCH) return;
         }
       } finally {
         if (assignedAny || (await this.deps.store.queuedConversations(team, 1)).length > 0) await this.tellPositions(team);
@@ -234,7 +244,7 @@ export class Router {
       const now = await this.deps.store.getConversation(conversationId);
       if (this.offers.get(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
       offer.declined.add(agentId);
-      const next = await this.pickAgent(team, offer.declined);
+      const next = await this.pickAgent(team, now.siteKey, offer.declined);
       if (!next) {
         this.offers.delete(conversationId); // nobody else: it stays with the agent it was offered to
         return;
@@ -353,7 +363,7 @@ export class Router {
       return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
         const conversation = await this.deps.store.getConversation(conversationId);
         if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.' };
-        if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team)) return { ok: false, reason: `You are not a member of the team "${team}".` };
+        if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey)) return { ok: false, reason: `You are not a member of the team "${team}".` };
         if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
         if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
         const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);

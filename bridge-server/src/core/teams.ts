@@ -1,13 +1,21 @@
 import type { Address } from '@switchboard/protocol';
-import type { TeamConfig } from '../config.js';
+import type { AgentConfig, TeamConfig } from '../config.js';
+import { isSiteScoped, usableOnSite, withSite } from './site-scope.js';
 
-/** Teams from the config, looked up by id and by member address. */
+/**
+ * Teams from the config, looked up by id and by member address. A web agent named in a team
+ * (`web:a_alice`) is that site's alice on each site the team serves (`web:a_alice@shop`, see
+ * site-scope.ts): an agent of another site with the same user id is not a member.
+ */
 export class TeamDirectory {
   private readonly byId = new Map<string, TeamConfig>();
   private readonly byMember = new Map<Address, TeamConfig[]>();
+  private readonly siteKeys: readonly string[];
 
-  constructor(teams: readonly TeamConfig[]) {
-    for (const team of teams) {
+  constructor(teams: readonly TeamConfig[], siteKeys: readonly string[]) {
+    this.siteKeys = siteKeys;
+    for (const configured of teams) {
+      const team = this.scoped(configured);
       this.byId.set(team.id, team);
       for (const member of team.members as Address[]) {
         const list = this.byMember.get(member) ?? [];
@@ -15,6 +23,16 @@ export class TeamDirectory {
         this.byMember.set(member, list);
       }
     }
+  }
+
+  /** The team with each web member address written once per site it serves. */
+  private scoped(team: TeamConfig): TeamConfig {
+    const sites = this.sitesOf(team);
+    const agents: AgentConfig[] = team.agents.map((agent) => ({
+      ...agent,
+      addresses: agent.addresses.flatMap((address) => (isSiteScoped(address) ? sites.map((site) => withSite(address, site)) : [address])),
+    }));
+    return { ...team, agents, members: agents.flatMap((agent) => agent.addresses) };
   }
 
   get(id: string): TeamConfig | undefined {
@@ -27,6 +45,11 @@ export class TeamDirectory {
     return team && (team.sites === undefined || team.sites.includes(siteKey)) ? team : undefined;
   }
 
+  /** The sites a team serves (every configured site when its config names none). */
+  sitesOf(team: TeamConfig): readonly string[] {
+    return team.sites ?? this.siteKeys;
+  }
+
   teamsOf(address: Address): readonly TeamConfig[] {
     return this.byMember.get(address) ?? [];
   }
@@ -34,4 +57,9 @@ export class TeamDirectory {
   all(): TeamConfig[] {
     return [...this.byId.values()];
   }
+}
+
+/** An agent's addresses that can take a conversation of `siteKey` (its other sites' web addresses cannot). */
+export function addressesOnSite(agent: AgentConfig, siteKey: string): Address[] {
+  return agent.addresses.filter((address) => usableOnSite(address, siteKey));
 }

@@ -9,6 +9,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
+import { toClientForm } from './site-scope.js';
 
 export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -128,7 +129,8 @@ export class WebhookDispatcher {
         if (!hook.config.events.includes(event)) continue;
         if (hook.config.sites && !hook.config.sites.includes(siteKey)) continue;
         // One id per hook delivery, kept across its retries so the receiver can dedupe.
-        const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data };
+        // The site's backend knows its parties as its clients do (core/site-scope.ts).
+        const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
         const body = JSON.stringify(delivery);
         if (hook.waiting.length >= MAX_WAITING) {
           const dropped = hook.waiting.shift()!;

@@ -8,6 +8,7 @@ import { describeIssues, handshakeAuthSchema } from '@switchboard/protocol/schem
 import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import { BridgeError } from '../core/errors.js';
+import { withSite, withoutSite } from '../core/site-scope.js';
 import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
@@ -17,8 +18,11 @@ export interface Authenticated {
   actor: Actor;
   /** Token to hand back in `session`; integrations get none. */
   token: string;
-  /** Party details to record. */
-  party: PartyRecord;
+  /**
+   * Party details to record. None for a new anonymous visitor: it is stored when it first does
+   * something that needs it (a profile, a conversation), so handshakes alone never grow the store.
+   */
+  party?: PartyRecord;
 }
 
 export interface ApiKeyEntry {
@@ -67,7 +71,7 @@ export class Authenticator {
   integration(apiKey: string): Actor | null {
     const entry = this.apiKeys.get(apiKey);
     if (!entry) return null;
-    return { address: `web:i_${entry.id}`, role: 'integration', siteKey: entry.site.key };
+    return { address: withSite(`web:i_${entry.id}`, entry.site.key), role: 'integration', siteKey: entry.site.key };
   }
 
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
@@ -95,11 +99,12 @@ export class Authenticator {
       if (!hashesEqual(hash, identityHash(site.identitySecret, role, userId))) {
         throw unauthorized('identity.hash: does not match; compute hex HMAC-SHA256(identity secret, `${role}:${userId}`) on your backend');
       }
-      const address: Address = role === 'agent' ? `web:a_${userId}` : `web:u_${userId}`;
+      const address = withSite(role === 'agent' ? `web:a_${userId}` : `web:u_${userId}`, site.key);
       const actor: Actor = { address, role: role === 'agent' ? 'agent' : 'visitor', siteKey: site.key, ...(name ? { name } : {}) };
       return {
         actor,
-        token: this.signer.sign({ s: site.key, a: address, r: actor.role as 'visitor' | 'agent', e: actor.role === 'agent' ? agentExpiry : expiry }),
+        // Tokens name the party as its site's clients do; the site is the token's own claim.
+        token: this.signer.sign({ s: site.key, a: withoutSite(address), r: actor.role as 'visitor' | 'agent', e: actor.role === 'agent' ? agentExpiry : expiry }),
         party: { address, siteKey: site.key, role: actor.role, verified: true, ...(name ? { name } : {}), ...(email ? { email } : {}) },
       };
     }
@@ -108,17 +113,19 @@ export class Authenticator {
       const claims = this.signer.verify(auth.token, now);
       if (!claims) throw unauthorized('token: invalid or expired; connect without a token to start as a new visitor');
       if (claims.s !== site.key) throw unauthorized('token: was issued for another site');
-      const actor: Actor = { address: claims.a, role: claims.r, siteKey: site.key };
+      const address = withSite(claims.a, site.key);
+      const actor: Actor = { address, role: claims.r, siteKey: site.key };
       // A visitor's token is renewed so an active visitor never loses its conversations; an agent's
       // is not: agents prove their identity again when it expires.
-      return { actor, token: this.signer.sign({ ...claims, e: claims.r === 'agent' ? claims.e : expiry }), party: { address: claims.a, siteKey: site.key, role: claims.r, verified: claims.r === 'agent' || claims.a.startsWith('web:u_') } };
+      const token = this.signer.sign({ ...claims, e: claims.r === 'agent' ? claims.e : expiry });
+      if (claims.a.startsWith('web:v_')) return { actor, token };
+      return { actor, token, party: { address, siteKey: site.key, role: claims.r, verified: true } };
     }
 
     const address: Address = `web:v_${shortId()}`;
     return {
       actor: { address, role: 'visitor', siteKey: site.key },
       token: this.signer.sign({ s: site.key, a: address, r: 'visitor', e: expiry }),
-      party: { address, siteKey: site.key, role: 'visitor', verified: false },
     };
   }
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ErrorBody } from '@switchboard/protocol';
+import type { Address, ErrorBody } from '@switchboard/protocol';
 import { HTTP_STATUS } from '@switchboard/protocol';
 import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -14,6 +14,7 @@ import type { LimitsConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
+import { toClientForm, withSite } from '../core/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { Store } from '../store/store.js';
@@ -106,9 +107,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
-      const conversationId = body.conversationId ?? (await deps.core.openConversation(actor, { to: body.to! })).id;
+      // `to` is written as the key's site knows its parties (core/site-scope.ts).
+      const conversationId = body.conversationId ?? (await deps.core.openConversation(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
       const message = await deps.core.sendMessage(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
-      res.status(201).json({ ok: true, message });
+      res.status(201).json({ ok: true, message: toClientForm(message) });
     } catch (error) {
       next(error);
     }

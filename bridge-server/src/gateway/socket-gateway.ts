@@ -14,6 +14,7 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
+import { textForSite, toClientForm, withSite, withoutSite } from '../core/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { TokenBucket } from '../util/token-bucket.js';
@@ -86,7 +87,7 @@ export class SocketGateway {
   private async authenticate(socket: RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
     const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
-    await this.deps.store.upsertParty(result.party);
+    if (result.party) await this.deps.store.upsertParty(result.party);
     socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
   }
 
@@ -94,11 +95,11 @@ export class SocketGateway {
     const { actor, token } = socket.data;
     const { hub, metrics, logger } = this.deps;
     // The contract: `session` is the first event a client receives.
-    socket.emit('session', { token, self: actor.address, role: actor.role, siteKey: actor.siteKey, ...(actor.name ? { name: actor.name } : {}) });
+    socket.emit('session', { token, self: withoutSite(actor.address), role: actor.role, siteKey: actor.siteKey, ...(actor.name ? { name: actor.name } : {}) });
     const rooms = [roomName({ kind: 'address', address: actor.address })];
     if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
     socket.join(rooms);
-    hub.attach(actor.address);
+    hub.attach(actor.address, actor.siteKey);
     metrics.connections.inc({ role: actor.role });
     logger.debug({ address: actor.address, role: actor.role, connection: socket.id }, 'connected');
 
@@ -118,11 +119,13 @@ export class SocketGateway {
     });
 
     const { core } = this.deps;
-    this.handle(socket, 'conversation:open', async (p, a) => ({ conversation: await core.openConversation(a, p) }));
+    // Addresses a client writes are its site's: web identities get the site (core/site-scope.ts).
+    const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
+    this.handle(socket, 'conversation:open', async (p, a) => ({ conversation: await core.openConversation(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }) }));
     this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await core.listConversations(a, p) }));
     this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await core.closeConversation(a, p.conversationId) }));
     this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await core.rateConversation(a, p) }));
-    this.handle(socket, 'agent:command', async (p, a) => ({ answer: await core.agentCommand(a, p.text) }));
+    this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await core.agentCommand(a, p.text), a.siteKey) }));
     this.handle(socket, 'message:send', async (p, a) => ({ message: await core.sendMessage(a, p) }));
     this.handle(socket, 'history:get', (p, a) => core.history(a, p));
     this.handle(socket, 'sync', async (p, a, s) => {
@@ -132,13 +135,13 @@ export class SocketGateway {
     this.handle(socket, 'typing', (p, a) => core.typing(a, p));
     this.handle(socket, 'read', (p, a) => core.read(a, p));
     this.handle(socket, 'presence:subscribe', async (p, a, s) => {
-      const { rooms: watch, ...result } = await core.subscribePresence(a, p);
+      const { rooms: watch, ...result } = await core.subscribePresence(a, p.addresses === undefined ? p : { ...p, addresses: p.addresses.map((address) => own(address, a)) });
       s.join(watch.map(roomName));
       return result;
     });
     this.handle(socket, 'presence:set', async (p, a) => core.setPresence(a, p));
     this.handle(socket, 'profile:update', async (p, a) => ({ party: await core.updateProfile(a, p) }));
-    this.handle(socket, 'party:get', async (p, a) => ({ party: await core.getParty(a, p.address as Address) }));
+    this.handle(socket, 'party:get', async (p, a) => ({ party: await core.getParty(a, own(p.address, a)) }));
 
     socket.on('disconnect', () => {
       hub.detach(actor.address);
@@ -149,11 +152,12 @@ export class SocketGateway {
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */
   private replay(socket: RawSocket, actor: Actor, message: Message): void {
     const pending = message.from !== actor.address && (message.status === 'accepted' || message.status === 'sent');
+    const wire = toClientForm(message);
     if (!pending) {
-      socket.emit('message', message);
+      socket.emit('message', wire);
       return;
     }
-    socket.emit('message', message, () => this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' }));
+    socket.emit('message', wire, () => this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' }));
   }
 
   private handle<E extends ClientEventName>(socket: RawSocket, event: E, run: Handler<E>): void {
@@ -179,7 +183,7 @@ export class SocketGateway {
       this.inFlight++;
       run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)
         .then(
-          (result) => ack({ ok: true, ...(result ?? {}) }),
+          (result) => ack({ ok: true, ...toClientForm(result ?? {}) }),
           (error: unknown) => {
             const body = toErrorBody(error);
             if (body.code === 'internal') this.deps.logger.error({ err: error, event }, 'handler failed');

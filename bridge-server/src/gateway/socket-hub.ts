@@ -1,11 +1,14 @@
 /**
  * The ClientHub over socket.io rooms: `a:<address>` holds every connection of a party,
- * `agents:<site>` a site's agents and integrations, `p:<address>` presence watchers, `t:<team>`
- * team availability watchers.
+ * `agents:<site>` a site's agents and integrations, `p:<address>` presence watchers, `t:<team>@<site>`
+ * a site's watchers of a team's availability. Rooms are named by the bridge's addresses, which
+ * carry the site of web identities (core/site-scope.ts), so no room spans two sites' parties;
+ * payloads leave in the form the site's clients know.
  */
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
 import type { Namespace } from 'socket.io';
 import type { ClientHub, HubRoom } from '../core/hub.js';
+import { toClientForm } from '../core/site-scope.js';
 
 export function roomName(room: HubRoom): string {
   switch (room.kind) {
@@ -16,14 +19,14 @@ export function roomName(room: HubRoom): string {
     case 'presence':
       return `p:${room.address}`;
     case 'team':
-      return `t:${room.team}`;
+      return `t:${room.team}@${room.siteKey}`;
   }
 }
 
 export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
 
 export class SocketHub implements ClientHub {
-  private readonly connections = new Map<Address, number>();
+  private readonly connections = new Map<Address, { count: number; siteKey: string }>();
   private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
 
   constructor(private readonly nsp: V1Namespace) {}
@@ -36,7 +39,7 @@ export class SocketHub implements ClientHub {
   ): void {
     let target = this.nsp.to(rooms.map(roomName));
     if (options.exceptConnection) target = target.except(options.exceptConnection);
-    (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+    (target.emit as (event: string, payload: unknown) => boolean)(event, toClientForm(payload));
   }
 
   deliverMessage(address: Address, message: Message, onReceived: () => void): void {
@@ -45,12 +48,13 @@ export class SocketHub implements ClientHub {
     const ids = this.nsp.adapter.rooms.get(roomName({ kind: 'address', address }));
     if (!ids) return;
     let received = false;
+    const wire = toClientForm(message);
     for (const id of ids) {
       const socket = this.nsp.sockets.get(id);
       if (!socket) continue;
       // No ack timeout: a timer per message would outlive the connection; an ack that never comes
       // is dropped with the socket.
-      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', message, () => {
+      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', wire, () => {
         if (received) return;
         received = true;
         onReceived();
@@ -63,7 +67,11 @@ export class SocketHub implements ClientHub {
   }
 
   connectionCount(address: Address): number {
-    return this.connections.get(address) ?? 0;
+    return this.connections.get(address)?.count ?? 0;
+  }
+
+  siteOf(address: Address): string | undefined {
+    return this.connections.get(address)?.siteKey;
   }
 
   onConnectivity(listener: (address: Address, connected: boolean) => void): () => void {
@@ -72,17 +80,18 @@ export class SocketHub implements ClientHub {
   }
 
   /** A connection of `address` opened. */
-  attach(address: Address): void {
-    const count = (this.connections.get(address) ?? 0) + 1;
-    this.connections.set(address, count);
+  attach(address: Address, siteKey: string): void {
+    const count = this.connectionCount(address) + 1;
+    this.connections.set(address, { count, siteKey });
     if (count === 1) for (const listener of this.listeners) listener(address, true);
   }
 
   /** A connection of `address` closed. */
   detach(address: Address): void {
-    const count = (this.connections.get(address) ?? 1) - 1;
-    if (count > 0) {
-      this.connections.set(address, count);
+    const entry = this.connections.get(address);
+    const count = (entry?.count ?? 1) - 1;
+    if (entry && count > 0) {
+      entry.count = count;
       return;
     }
     this.connections.delete(address);

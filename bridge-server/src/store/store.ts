@@ -104,6 +104,11 @@ export interface Store {
 
   upsertParty(party: PartyRecord): Promise<void>;
   getParty(address: Address): Promise<PartyRecord | null>;
+  /**
+   * Deletes a site's anonymous visitors last updated before `before` (ISO time) that never took
+   * part in a conversation; returns how many.
+   */
+  expireIdleVisitors(siteKey: string, before: string): Promise<number>;
 
   createConversation(input: NewConversation): Promise<ConversationRecord>;
   getConversation(id: string): Promise<ConversationRecord | null>;

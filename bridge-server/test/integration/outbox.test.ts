@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TypingEvent } from '@switchboard/protocol';
-import { type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { type LoopNetwork, NetworkError, loopDefinition } from '../loop-network.js';
 
 describe('outbox and inbound sink (through a network adapter)', () => {
@@ -114,7 +114,8 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     const { alice, conversationId } = await conversationWithLoopParty();
     await call(alice, 'typing', { conversationId, state: 'composing' });
     await until(() => loop.typing.length === 1, 5000, 'typing at the network');
-    assert.deepEqual(loop.typing[0], { from: 'web:a_alice', to: 'loop:bob', state: 'composing' });
+    // Networks see a web identity with its site (docs/protocol.md, "Addresses").
+    assert.deepEqual(loop.typing[0], { from: `web:a_alice@${SITE}`, to: 'loop:bob', state: 'composing' });
     const atAlice = next<TypingEvent>(alice, 'typing');
     loop.sink.typing({ from: 'loop:bob', conversationId, state: 'composing' });
     assert.deepEqual(await atAlice, { conversationId, from: 'loop:bob', state: 'composing' });

@@ -51,15 +51,16 @@ describe('tokens', () => {
 });
 
 describe('handshake authentication rules', () => {
-  it('derives addresses and roles from each kind of auth', () => {
+  it('derives addresses and roles from each kind of auth (web identities carry their site inside the bridge)', () => {
     const visitor = auth.authenticate({ siteKey: 'shop' }, 'https://shop.test');
     assert.match(visitor.actor.address, /^web:v_[0-9a-f]{12}$/);
     const user = auth.authenticate({ siteKey: 'shop', identity: { userId: 'u-1', hash: identityHash(SECRET, 'visitor', 'u-1'), name: 'Una', email: 'u@x.test' } }, undefined);
-    assert.deepEqual([user.actor.address, user.actor.role, user.party.verified, user.party.email], ['web:u_u-1', 'visitor', true, 'u@x.test']);
+    assert.deepEqual([user.actor.address, user.actor.role, user.party.verified, user.party.email], ['web:u_u-1@shop', 'visitor', true, 'u@x.test']);
     const agent = auth.authenticate({ siteKey: 'shop', identity: { userId: 'al', role: 'agent', hash: identityHash(SECRET, 'agent', 'al') } }, undefined);
-    assert.deepEqual([agent.actor.address, agent.actor.role], ['web:a_al', 'agent']);
-    assert.equal(auth.authenticate({ apiKey: 'crm-key-0123456789abc' }, undefined).actor.address, 'web:i_crm');
-    assert.match(auth.authenticate({ apiKey: 'key-without-id-0123456789' }, undefined).actor.address, /^web:i_[0-9a-f]{12}$/);
+    assert.deepEqual([agent.actor.address, agent.actor.role], ['web:a_al@shop', 'agent']);
+    assert.equal(auth.authenticate({ apiKey: 'crm-key-0123456789abc' }, undefined).actor.address, 'web:i_crm@shop');
+    assert.match(auth.authenticate({ apiKey: 'key-without-id-0123456789' }, undefined).actor.address, /^web:i_[0-9a-f]{12}@shop$/);
+    assert.equal(visitor.party, undefined, 'an anonymous visitor is not stored at its handshake');
   });
 
   it('checks the Origin per site, with * for any', () => {

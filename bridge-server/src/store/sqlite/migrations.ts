@@ -97,4 +97,16 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX gateway_follows_by_target ON gateway_follows (target);
   `,
+  /* 7: web identities a site vouches for carry their site (web:a_alice -> web:a_alice@shop), so two sites' alices are two parties */ `
+  UPDATE participants SET address = address || '@' || (SELECT site_key FROM conversations c WHERE c.id = participants.conversation_id)
+    WHERE address GLOB 'web:[uai]_*';
+  UPDATE messages SET sender = sender || '@' || (SELECT site_key FROM conversations c WHERE c.id = messages.conversation_id)
+    WHERE sender GLOB 'web:[uai]_*';
+  UPDATE outbox SET recipient = recipient || '@' || (SELECT c.site_key FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = outbox.message_id)
+    WHERE recipient GLOB 'web:[uai]_*';
+  UPDATE conversations SET opened_by = opened_by || '@' || site_key WHERE opened_by GLOB 'web:[uai]_*';
+  UPDATE conversations SET assignee = assignee || '@' || site_key WHERE assignee GLOB 'web:[uai]_*';
+  UPDATE parties SET address = address || '@' || site_key WHERE address GLOB 'web:[uai]_*' AND site_key IS NOT NULL;
+  CREATE INDEX parties_idle ON parties (site_key, updated_at) WHERE role = 'visitor' AND verified = 0;
+  `,
 ];

@@ -214,6 +214,10 @@ export class SqliteStore implements Store {
           email = coalesce(excluded.email, parties.email), verified = max(parties.verified, excluded.verified),
           page_url = coalesce(excluded.page_url, parties.page_url), updated_at = excluded.updated_at`),
       getParty: db.prepare<[string], PartyRow>('SELECT * FROM parties WHERE address = ?'),
+      expireIdleVisitors: db.prepare<[string, string]>(`DELETE FROM parties
+        WHERE site_key = ? AND updated_at < ? AND role = 'visitor' AND verified = 0
+          AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
+          AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)`),
       insertConversation: db.prepare(`INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq)
         VALUES (@id, @siteKey, @team, @assignee, 'open', @openedBy, @now, @now, 0)`),
       insertParticipant: db.prepare(`INSERT OR IGNORE INTO participants (conversation_id, address, position)
@@ -309,6 +313,10 @@ export class SqliteStore implements Store {
     if (row.email !== null) party.email = row.email;
     if (row.page_url !== null) party.pageUrl = row.page_url;
     return party;
+  }
+
+  async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
+    return this.write(() => this.statements.expireIdleVisitors.run(siteKey, before).changes);
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
