@@ -1,12 +1,130 @@
-import type { ErrorBody } from '@switchboard/protocol';
+/**
+ * Sends that the bridge has not acknowledged yet, kept across reloads where storage exists and
+ * sent one at a time, in order, while online. Each keeps its clientId, so a resend after a lost
+ * ack can never be stored twice. A refused send stays as `failed` until retried or discarded.
+ */
+import type { Message } from '@switchboard/protocol';
+import { backoffDelay, delay } from './backoff.js';
+import { SwitchboardError } from './errors.js';
+import { newClientId } from './ids.js';
+import type { OutboxEntry } from './outbox-entry.js';
+import type { PersistedState } from './storage.js';
 
-/** A send not yet acknowledged by the bridge (or refused by it, awaiting a retry or discard). */
-export interface OutboxEntry {
-  clientId: string;
-  conversationId: string;
-  text: string;
-  /** ISO-8601, when the app called send(). */
-  createdAt: string;
-  state: 'pending' | 'failed';
-  error?: ErrorBody;
+export type { OutboxEntry };
+
+export interface OutboxDeps {
+  persisted: PersistedState;
+  /** Sends one entry through the connection's request path; rejects with a SwitchboardError. */
+  send(entry: OutboxEntry): Promise<Message>;
+  isOnline(): boolean;
+  /** The bridge stored a message. */
+  stored(message: Message): void;
+  /** The entries changed. */
+  changed(entries: readonly OutboxEntry[]): void;
+}
+
+interface Waiter {
+  resolve: (message: Message) => void;
+  reject: (error: SwitchboardError) => void;
+}
+
+export class Outbox {
+  private entries: OutboxEntry[];
+  private readonly waiters = new Map<string, Waiter>();
+  private flushing = false;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.entries = deps.persisted.outbox;
+  }
+
+  list(conversationId?: string): OutboxEntry[] {
+    return this.entries.filter((entry) => conversationId === undefined || entry.conversationId === conversationId);
+  }
+
+  /** Queues a message; resolves once the bridge stored it. */
+  add(conversationId: string, text: string): Promise<Message> {
+    const entry: OutboxEntry = { clientId: newClientId(), conversationId, text, createdAt: new Date().toISOString(), state: 'pending' };
+    const promise = this.wait(entry.clientId);
+    this.entries.push(entry);
+    this.save();
+    this.flush().catch(() => undefined);
+    return promise;
+  }
+
+  retry(clientId: string): Promise<Message> {
+    const entry = this.entries.find((e) => e.clientId === clientId);
+    if (!entry) return Promise.reject(new SwitchboardError({ code: 'not_found', message: `no queued message with clientId ${clientId}` }));
+    entry.state = 'pending';
+    delete entry.error;
+    const promise = this.wait(clientId);
+    this.save();
+    this.flush().catch(() => undefined);
+    return promise;
+  }
+
+  discard(clientId: string): void {
+    this.entries = this.entries.filter((e) => e.clientId !== clientId);
+    this.settle(clientId, new SwitchboardError({ code: 'bad_request', message: 'discarded by the app' }));
+    this.save();
+  }
+
+  /** Drops every entry; sends still waiting are rejected with `why`, not left hanging. */
+  reset(why: string): void {
+    this.entries = [];
+    for (const waiter of this.waiters.values()) waiter.reject(new SwitchboardError({ code: 'unauthorized', message: why }));
+    this.waiters.clear();
+    this.deps.changed([]);
+  }
+
+  /** Sends pending entries one at a time, in order, while online. Never rejects. */
+  async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    let attempt = 0;
+    try {
+      while (this.deps.isOnline()) {
+        const entry = this.entries.find((e) => e.state === 'pending');
+        if (!entry) break;
+        try {
+          const message = await this.deps.send(entry);
+          attempt = 0;
+          this.entries = this.entries.filter((e) => e.clientId !== entry.clientId);
+          this.save();
+          this.deps.stored(message);
+          this.settle(entry.clientId, message);
+        } catch (error) {
+          const refusal = error instanceof SwitchboardError ? error : new SwitchboardError({ code: 'internal', message: String(error) });
+          if (refusal.retryable) {
+            // No answer, or the bridge is busy: the same clientId goes again later.
+            if (!this.deps.isOnline()) break;
+            await delay(backoffDelay(attempt++));
+            continue;
+          }
+          entry.state = 'failed';
+          entry.error = refusal.toJSON();
+          this.save();
+          this.settle(entry.clientId, refusal);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private wait(clientId: string): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => this.waiters.set(clientId, { resolve, reject }));
+  }
+
+  private settle(clientId: string, outcome: Message | SwitchboardError): void {
+    const waiter = this.waiters.get(clientId);
+    this.waiters.delete(clientId);
+    if (!waiter) return;
+    if (outcome instanceof SwitchboardError) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+
+  private save(): void {
+    this.deps.persisted.outbox = this.entries;
+    this.deps.changed([...this.entries]);
+  }
 }

@@ -2,7 +2,7 @@
  * Where the client keeps what must survive a page reload: the visitor token, the last seq seen of
  * each conversation, and unacknowledged sends. Any Web Storage-like object works.
  */
-import type { OutboxEntry } from './outbox.js';
+import type { OutboxEntry } from './outbox-entry.js';
 
 export interface KeyValueStorage {
   getItem(key: string): string | null;

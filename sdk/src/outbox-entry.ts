@@ -1,0 +1,12 @@
+import type { ErrorBody } from '@switchboard/protocol';
+
+/** A send not yet acknowledged by the bridge (or refused by it, awaiting a retry or discard). */
+export interface OutboxEntry {
+  clientId: string;
+  conversationId: string;
+  text: string;
+  /** ISO-8601, when the app called send(). */
+  createdAt: string;
+  state: 'pending' | 'failed';
+  error?: ErrorBody;
+}

@@ -1,0 +1,102 @@
+// The SDK's timeline and outbox on their own: the ordering and resending rules the client's
+// guarantees rest on (the real-bridge behaviour is in test/integration/client.test.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Message } from '@switchboard/protocol';
+import { SwitchboardError } from '../../src/errors.js';
+import { Outbox, type OutboxEntry } from '../../src/outbox.js';
+import { PersistedState, memoryStorage } from '../../src/storage.js';
+import { Timeline } from '../../src/timeline.js';
+
+const message = (seq: number, conversationId = 'c1'): Message => ({ id: `m${seq}`, conversationId, seq, from: 'web:a_alice', text: `#${seq}`, sentAt: '2026-01-01T00:00:00.000Z' });
+
+describe('SDK timeline', () => {
+  it('delivers each message once, in seq order, holding one past a gap until history fills it', async () => {
+    const delivered: number[] = [];
+    const stored = [1, 2, 3, 4].map((seq) => message(seq));
+    let filled!: () => void;
+    const gapFilled = new Promise<void>((resolve) => (filled = resolve));
+    const timeline = new Timeline({
+      persisted: new PersistedState(memoryStorage(), 't:'),
+      fetchAfter: async (_id, after) => {
+        queueMicrotask(filled);
+        return { messages: stored.filter((m) => m.seq > after), hasMore: false };
+      },
+      deliver: (m) => delivered.push(m.seq),
+    });
+    assert.equal(timeline.accept(message(1)), true);
+    assert.equal(timeline.accept(message(3)), false, 'seq 3 waits for seq 2');
+    assert.deepEqual(delivered, [1]);
+    await gapFilled;
+    assert.deepEqual(delivered, [1, 2, 3, 4]);
+    assert.equal(timeline.accept(message(2)), false, 'a message already delivered is not delivered again');
+    assert.equal(timeline.cursor('c1'), 4);
+    assert.deepEqual(timeline.messages('c1').map((m) => m.seq), [1, 2, 3, 4]);
+  });
+
+  it('keeps a conversation\'s lastSeq from going back, and lists older than an event do not overwrite it', () => {
+    const timeline = new Timeline({ persisted: new PersistedState(memoryStorage(), 't:'), fetchAfter: async () => ({ messages: [], hasMore: false }), deliver: () => undefined });
+    const asked = timeline.mark();
+    assert.equal(timeline.changed({ id: 'c1', participants: [], state: 'open', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 5 }), true);
+    timeline.rememberListed([{ id: 'c1', participants: [], state: 'closed', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 4 }], asked);
+    assert.equal(timeline.conversation('c1')?.state, 'open', 'the list was older than the event');
+    timeline.remember({ id: 'c1', participants: [], state: 'closed', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 3 });
+    assert.equal(timeline.conversation('c1')?.lastSeq, 5);
+  });
+});
+
+describe('SDK outbox', () => {
+  function outbox(send: (entry: OutboxEntry) => Promise<Message>, online = () => true) {
+    const persisted = new PersistedState(memoryStorage(), 'o:');
+    const changes: number[] = [];
+    const box = new Outbox({ persisted, send, isOnline: online, stored: () => undefined, changed: (entries) => changes.push(entries.length) });
+    return { box, persisted, changes };
+  }
+
+  it('sends in order, one at a time, resending the same clientId after a lost answer', async () => {
+    const attempts: string[] = [];
+    let seq = 0;
+    let lose = true;
+    const { box, persisted } = outbox(async (entry) => {
+      attempts.push(`${entry.text}:${entry.clientId}`);
+      if (entry.text === 'b' && lose) {
+        lose = false;
+        throw new SwitchboardError({ code: 'unavailable', message: 'no answer' });
+      }
+      return { ...message(++seq), text: entry.text };
+    });
+    const sent = await Promise.all([box.add('c1', 'a'), box.add('c1', 'b'), box.add('c1', 'c')]);
+    assert.deepEqual(sent.map((m) => [m.text, m.seq]), [['a', 1], ['b', 2], ['c', 3]]);
+    const texts = attempts.map((a) => a.split(':')[0]);
+    assert.deepEqual(texts, ['a', 'b', 'b', 'c']);
+    assert.equal(attempts[1], attempts[2], 'the resend keeps its clientId');
+    assert.deepEqual(persisted.outbox, []);
+  });
+
+  it('keeps a refused send as failed until retried or discarded', async () => {
+    let refuse = true;
+    const { box, persisted } = outbox(async (entry) => {
+      if (refuse) throw new SwitchboardError({ code: 'too_large', message: 'too long' });
+      return { ...message(1), text: entry.text };
+    });
+    await assert.rejects(box.add('c1', 'x'), /too long/);
+    const [failed] = box.list();
+    assert.equal(failed?.state, 'failed');
+    assert.equal(persisted.outbox[0]?.error?.code, 'too_large');
+    refuse = false;
+    assert.equal((await box.retry(failed!.clientId)).text, 'x');
+    assert.deepEqual(box.list(), []);
+    await assert.rejects(box.retry('nope'), (error: SwitchboardError) => error.code === 'not_found');
+  });
+
+  it('waits while offline, then sends what waited', async () => {
+    let online = false;
+    const { box } = outbox(async (entry) => ({ ...message(1), text: entry.text }), () => online);
+    const pending = box.add('c1', 'later');
+    await Promise.resolve();
+    assert.equal(box.list()[0]?.state, 'pending');
+    online = true;
+    await box.flush();
+    assert.equal((await pending).text, 'later');
+  });
+});
