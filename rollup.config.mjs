@@ -1,6 +1,9 @@
-// Bundles for browsers from the compiled ESM (tsc -b runs first): the widget as one file served as
-// /widget.js, and the SDK as an ES module (/sdk.js) and an IIFE exposing window.Switchboard.
-// Type declarations come from tsc.
+// Bundles for browsers from the compiled ESM (tsc -b runs first): the widget as a small loader
+// served as /widget.js and the chat it fetches on intent (/widget/chat-<hash>.js), and the SDK as
+// an ES module (/sdk.js) and an IIFE exposing window.Switchboard. Each bundle is also written
+// precompressed (.br, .gz) for the bridge to serve. Type declarations come from tsc.
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -14,14 +17,55 @@ const withoutWebTransport = () => ({
   load: (id) => (/engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]webtransport\.js$/.test(id) ? 'export class WT {}' : null),
 });
 
-const plugins = () => [withoutWebTransport(), nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } })];
+/** Writes `<file>.br` and `<file>.gz` beside each JavaScript file of the output. */
+const precompressed = () => ({
+  name: 'precompressed',
+  writeBundle(options, bundle) {
+    const dir = options.dir ?? options.file.slice(0, options.file.lastIndexOf('/'));
+    for (const name of Object.keys(bundle).filter((file) => file.endsWith('.js'))) {
+      const code = readFileSync(`${dir}/${name}`);
+      writeFileSync(`${dir}/${name}.br`, brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+      writeFileSync(`${dir}/${name}.gz`, gzipSync(code, { level: 9 }));
+    }
+  },
+});
+
+const plugins = () => [withoutWebTransport(), nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } }), precompressed()];
+
+const CHUNKS = 'widget/dist/chunks';
+
+/** The loader names the chat chunk that the build before it wrote (content-hashed, so cached for good). */
+const chatChunkName = () => ({
+  name: 'chat-chunk-name',
+  transform(code, id) {
+    if (!id.endsWith('loader.js')) return null;
+    const chunk = readdirSync(CHUNKS).find((file) => /^chat-[\w-]+\.js$/.test(file));
+    if (!chunk) throw new Error(`no chat chunk in ${CHUNKS}: it is built first`);
+    return code.replace('__SWITCHBOARD_CHAT_CHUNK__', chunk);
+  },
+});
+
+/** Old chat chunks go before a new one is written. */
+const freshChunks = () => ({
+  name: 'fresh-chunks',
+  buildStart() {
+    rmSync(CHUNKS, { recursive: true, force: true });
+    mkdirSync(CHUNKS, { recursive: true });
+  },
+});
 
 export default [
   {
-    // The drop-in widget: lit, the SDK and socket.io-client in one self-registering file.
+    // The chat: lit, the SDK, socket.io-client and the component, fetched by the loader on intent.
     input: 'widget/dist/embed.js',
+    output: { dir: CHUNKS, entryFileNames: 'chat-[hash].js', format: 'iife', sourcemap: true },
+    plugins: [freshChunks(), ...plugins()],
+  },
+  {
+    // The drop-in widget's first load: the launcher and window.Switchboard, nothing else.
+    input: 'widget/dist/loader.js',
     output: { file: 'widget/dist/widget.js', format: 'iife', sourcemap: true },
-    plugins: plugins(),
+    plugins: [chatChunkName(), ...plugins()],
   },
   {
     input: 'sdk/dist/index.js',

@@ -28,6 +28,9 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   onError(error: SwitchboardError): void;
 }
 
+/** Conversations whose read position the widget keeps on the device. */
+const READ_KEPT = 20;
+
 /** How long a typing indicator stays without a new `composing`. */
 const TYPING_TIMEOUT_MS = 6000;
 const HISTORY_PAGE = 50;
@@ -195,7 +198,7 @@ export class ChatController implements ReactiveController {
     if (isNew && message.from !== this.session?.self) {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
-      else this.unread++;
+      else this.recount();
       this.host.onIncoming(message);
     }
     this.host.requestUpdate();
@@ -221,13 +224,52 @@ export class ChatController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  /** Marks everything shown as read (when the visitor can see it). */
+  /** Marks everything shown as read (when the visitor can see it); else counts what is unread. */
   markRead(): void {
-    this.unread = 0;
     const last = this.messages.at(-1);
-    if (!last || !this.client || !this.conversation || !this.host.reading) return;
+    if (!last || !this.client || !this.conversation || !this.host.reading) return this.recount();
+    this.unread = 0;
+    this.rememberRead(this.conversation.id, last.seq);
     if (!this.messages.some((m) => m.from !== this.session?.self)) return;
     this.client.markRead(this.conversation.id, last.seq).catch(() => undefined);
+  }
+
+  /**
+   * Others' messages past what the visitor read: kept on the device, so an answer that came while
+   * the visitor was on another page (or away) still shows as unread on the next one.
+   */
+  private recount(): void {
+    const self = this.session?.self;
+    const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
+    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo).length;
+  }
+
+  private readKey(): string | null {
+    return this.options?.siteKey ? `switchboard:${this.options.siteKey}:read` : null;
+  }
+
+  private readPositions(): Record<string, number> {
+    const key = this.readKey();
+    try {
+      const value: unknown = key ? JSON.parse(localStorage.getItem(key) ?? '{}') : {};
+      return typeof value === 'object' && value !== null ? (value as Record<string, number>) : {};
+    } catch {
+      return {}; // storage blocked or corrupt: everything counts as read on this page only
+    }
+  }
+
+  private rememberRead(conversationId: string, seq: number): void {
+    const key = this.readKey();
+    if (!key) return;
+    const positions = this.readPositions();
+    delete positions[conversationId];
+    positions[conversationId] = Math.max(seq, positions[conversationId] ?? 0);
+    const kept = Object.entries(positions).slice(-READ_KEPT);
+    try {
+      localStorage.setItem(key, JSON.stringify(Object.fromEntries(kept)));
+    } catch {
+      // Quota or privacy mode: the count is right for this page.
+    }
   }
 
   /** Opens the team conversation when there is none yet. */

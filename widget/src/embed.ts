@@ -1,11 +1,13 @@
 /**
- * The one-file embed served as /widget.js:
- *   <script src="https://BRIDGE/widget.js" data-site-key="..." async></script>
- * registers <switchboard-chat>, adds one to the page (the bridge is the script's own origin), and
- * exposes `window.Switchboard` for script-tag users.
+ * The chat chunk that the loader (/widget.js, loader.ts) fetches: registers <switchboard-chat>,
+ * which upgrades the element the loader put on the page, then completes `window.Switchboard` and
+ * runs the calls the page made meanwhile, in order.
  */
 import type { Message } from '@switchboard/sdk';
-import { SwitchboardChat, type WidgetIdentity } from './switchboard-chat.js';
+import type { LoaderHandoff } from './handoff.js';
+import { HANDOFF_KEY } from './handoff.js';
+import type { SwitchboardChat, WidgetIdentity } from './switchboard-chat.js';
+import './switchboard-chat.js';
 
 type WidgetEvent = 'message' | 'open' | 'close' | 'unread' | 'ready' | 'error';
 
@@ -21,51 +23,38 @@ export interface SwitchboardApi {
   readonly element: SwitchboardChat;
 }
 
-const script = document.currentScript as HTMLScriptElement | null;
-
-function mount(): SwitchboardChat {
-  const existing = document.querySelector('switchboard-chat');
-  if (existing) return existing;
-  const element = document.createElement('switchboard-chat');
-  const data = script?.dataset ?? {};
-  element.siteKey = data.siteKey ?? '';
-  element.server = data.server ?? (script?.src ? new URL(script.src).origin : location.origin);
-  for (const [key, attribute] of [
-    ['team', 'team'],
-    ['lang', 'lang'],
-    ['theme', 'theme'],
-    ['position', 'position'],
-    ['color', 'color'],
-    ['heading', 'heading'],
-    ['prechat', 'prechat'],
-  ] as const) {
-    const value = data[key];
-    if (value) element.setAttribute(attribute, value);
-  }
-  if (data.sound !== undefined) element.sound = true;
-  if (data.notifyTitle !== undefined) element.notifyTitle = true;
-  if (data.rating !== undefined) element.rating = true;
-  document.body.append(element);
-  return element;
+function listen(element: SwitchboardChat, event: string, callback: (detail: unknown) => void): () => void {
+  const listener = (e: Event) => callback((e as CustomEvent).detail);
+  element.addEventListener(`switchboard-${event}`, listener);
+  return () => element.removeEventListener(`switchboard-${event}`, listener);
 }
 
-function start(): void {
-  const element = mount();
+function start(handoff: LoaderHandoff): void {
+  const element = handoff.element as SwitchboardChat;
   const api: SwitchboardApi = {
     open: () => element.show(),
     close: () => element.hide(),
     toggle: () => element.toggle(),
     identify: (identity) => element.identify(identity),
     reset: () => element.reset(),
-    on(event: WidgetEvent, callback: (detail: never) => void) {
-      const listener = (e: Event) => callback((e as CustomEvent).detail as never);
-      element.addEventListener(`switchboard-${event}`, listener);
-      return () => element.removeEventListener(`switchboard-${event}`, listener);
-    },
+    on: (event: string, callback: (detail: never) => void) => listen(element, event, callback as (detail: unknown) => void),
     element,
   };
-  (window as unknown as { Switchboard: SwitchboardApi }).Switchboard = api;
+  for (const record of handoff.listeners) if (!record.removed) record.off = listen(element, record.event, record.callback);
+  const focused = handoff.hasFocus();
+  Object.assign(handoff.api, api);
+  for (const [method, argument] of handoff.queue.splice(0)) {
+    if (method === 'identify') api.identify(argument);
+    else api[method]();
+  }
+  if (handoff.openRequested()) element.show();
+  void element.updateComplete.then(() => {
+    handoff.placeholder.remove();
+    if (focused && !element.open) element.shadowRoot?.querySelector<HTMLElement>('.launcher')?.focus();
+  });
 }
 
-if (document.body) start();
-else document.addEventListener('DOMContentLoaded', start, { once: true });
+const handoff = (window as unknown as Record<string, LoaderHandoff | undefined>)[HANDOFF_KEY];
+// Defining the element (switchboard-chat.ts, or the npm package's copy if the page loaded it
+// first) upgraded the one the loader placed.
+if (handoff) void customElements.whenDefined('switchboard-chat').then(() => start(handoff));

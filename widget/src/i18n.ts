@@ -2,8 +2,10 @@
  * The widget's message catalogue. Every visible string comes from here; dates and times are
  * formatted with Intl in the chosen locale. Add a language by adding a catalogue.
  */
+import { OPEN_CHAT } from './launcher.js';
+
 const en = {
-  openChat: 'Open chat',
+  openChat: OPEN_CHAT.en!,
   closeChat: 'Close chat',
   title: 'Chat with us',
   online: "We're online",
@@ -48,7 +50,7 @@ const en = {
 export type Catalogue = typeof en;
 
 const fr: Catalogue = {
-  openChat: 'Ouvrir la discussion',
+  openChat: OPEN_CHAT.fr!,
   closeChat: 'Fermer la discussion',
   title: 'Discutons',
   online: 'Nous sommes en ligne',
@@ -91,7 +93,7 @@ const fr: Catalogue = {
 };
 
 const ar: Catalogue = {
-  openChat: 'افتح المحادثة',
+  openChat: OPEN_CHAT.ar!,
   closeChat: 'أغلق المحادثة',
   title: 'تحدث معنا',
   online: 'نحن متصلون',

@@ -6,6 +6,10 @@ import { ChatController, type ChatHost } from './chat-controller.js';
 import { type Locale, resolveLocale } from './i18n.js';
 import { linkify } from './linkify.js';
 import { styles } from './styles.js';
+import { readableOn } from './colors.js';
+import { openKey } from './launcher.js';
+
+export { readableOn };
 
 export interface WidgetIdentity {
   userId: string;
@@ -121,6 +125,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   protected override firstUpdated(): void {
     // The launcher paints first; the socket opens after.
     setTimeout(() => this.reconfigure(), 0);
+    // A panel left open on another page of the site (or before a reload) opens again.
+    if (this.siteKey && remembered(() => sessionStorage.getItem(openKey(this.siteKey)))) this.open = true;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -129,6 +135,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('open') && this.siteKey) {
+      const key = openKey(this.siteKey);
+      remembered(() => (this.open ? sessionStorage.setItem(key, '1') : sessionStorage.removeItem(key)));
+    }
     if (changed.has('open')) {
       if (this.open) {
         this.chat.markRead();
@@ -501,21 +511,13 @@ function statusLabel(message: Message, t: Locale['t']): string {
   }
 }
 
-/** Black or white, whichever reads better on the given colour (WCAG relative luminance). */
-export function readableOn(color: string): string {
-  const probe = document.createElement('canvas').getContext('2d');
-  if (!probe) return '#ffffff';
-  probe.fillStyle = '#000000';
-  probe.fillStyle = color;
-  const hex = String(probe.fillStyle);
-  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
-  if (!match) return '#ffffff';
-  const [r, g, b] = match.slice(1).map((h) => {
-    const c = parseInt(h, 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  }) as [number, number, number];
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return (1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05) ? '#ffffff' : '#000000';
+/** Runs a storage access; storage may be blocked (privacy settings, sandboxed frames). */
+function remembered<T>(access: () => T): T | undefined {
+  try {
+    return access();
+  } catch {
+    return undefined;
+  }
 }
 
 let audio: AudioContext | undefined;

@@ -2,9 +2,6 @@
  * HTTP beside the socket API: health, readiness, metrics, `POST /v1/messages` for server-side
  * code, the SDK bundles, and an optional static site. Every error is JSON `{ error: { code, message } }`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { Address, ErrorBody } from '@switchboard/protocol';
 import { HTTP_STATUS } from '@switchboard/protocol';
 import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas';
@@ -21,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { newId } from '../util/ids.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
+import { bundleRoutes } from './bundles.js';
 
 export interface HttpDeps {
   core: Core;
@@ -39,16 +37,6 @@ export interface HttpDeps {
 
 function sendError(res: Response, error: ErrorBody): void {
   res.status(HTTP_STATUS[error.code]).json({ error });
-}
-
-/** Where a package's built bundles are, if it is installed. */
-function distOf(name: string): string | null {
-  try {
-    const pkg = createRequire(import.meta.url).resolve(`${name}/package.json`);
-    return join(dirname(pkg), 'dist');
-  } catch {
-    return null;
-  }
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -76,17 +64,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  const serveBundle = (dist: string | null, file: string) => (_req: Request, res: Response) => {
-    // Public code, loaded by other origins' pages (an ES module import needs CORS).
-    res.set('Access-Control-Allow-Origin', '*');
-    const path = dist ? join(dist, file) : null;
-    if (!path || !existsSync(path)) return sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` });
-    res.type('text/javascript').sendFile(path, { maxAge: '5m' });
-  };
-  const sdk = distOf('@switchboard/sdk');
-  app.get('/sdk.js', serveBundle(sdk, 'switchboard.esm.js'));
-  app.get('/sdk.iife.js', serveBundle(sdk, 'switchboard.iife.js'));
-  app.get('/widget.js', serveBundle(distOf('@switchboard/widget'), 'widget.js'));
+  bundleRoutes(app, (res, file) => sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` }));
 
   const authenticate = (req: Request): Actor => {
     const header = req.get('authorization') ?? '';

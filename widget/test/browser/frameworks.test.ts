@@ -2,18 +2,12 @@
 import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
 import '../../dist/index.js';
+import { info, until } from './page.js';
 
-const info: { url: string; siteKey: string } = await (await fetch('/__bridge')).json();
-
-function until(condition: () => unknown, what: string, timeoutMs = 15000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => (condition() ? resolve() : Date.now() - started > timeoutMs ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(check, 10));
-    check();
-  });
-}
-
-afterEach(() => localStorage.clear());
+afterEach(() => {
+  localStorage.clear();
+  sessionStorage.clear();
+});
 
 describe('the widget inside frameworks', () => {
   it('works in a React 19 app (attributes, properties and events)', async () => {

@@ -1,0 +1,147 @@
+/**
+ * /widget.js, the loader: what a page pays for the one-tag embed
+ *   <script src="https://BRIDGE/widget.js" data-site-key="..." async></script>
+ * It puts a `<switchboard-chat>` on the page (or uses the one there), paints the launcher at once,
+ * and sets `window.Switchboard`, whose calls wait until the chat is there. The chat itself (lit,
+ * the SDK, socket.io-client, the component) is a second script, fetched on intent (hover, focus,
+ * touch or click on the launcher, any API call) or at once for a returning visitor whose
+ * conversation may hold unread messages, or whose panel was open before the page changed.
+ */
+import { readableOn } from './colors.js';
+import type { ListenerRecord, LoaderHandoff, QueuedCall } from './handoff.js';
+import { HANDOFF_KEY } from './handoff.js';
+import { OPEN_CHAT, openKey } from './launcher.js';
+
+/** Replaced at build time by the chat chunk's content-hashed file name. */
+const CHAT_CHUNK = '__SWITCHBOARD_CHAT_CHUNK__';
+
+/** The placeholder looks like the chat's own launcher (styles.ts): same size, place and colours. */
+const STYLE = `:host{position:fixed;z-index:var(--switchboard-z-index,2147483000);bottom:var(--switchboard-offset,20px);right:var(--switchboard-offset,20px)}
+:host([data-left]){right:auto;left:var(--switchboard-offset,20px)}
+button{all:initial;box-sizing:border-box;width:56px;height:56px;border-radius:50%;background:var(--switchboard-accent,#1d4ed8);color:var(--switchboard-on-accent,#fff);cursor:pointer;box-shadow:0 4px 16px rgb(0 0 0/.25);display:grid;place-items:center}
+button:focus-visible{outline:3px solid var(--switchboard-accent,#1d4ed8);outline-offset:2px}
+svg{width:28px;height:28px;fill:currentColor}
+:host([data-dark]) button{background:var(--switchboard-accent,#93c5fd);color:var(--switchboard-on-accent,#0b1220)}
+@media (prefers-color-scheme:dark){:host(:not([data-light])) button{background:var(--switchboard-accent,#93c5fd);color:var(--switchboard-on-accent,#0b1220)}}`;
+
+/** `data-*` options of the script tag -> the element's attributes (widget/README.md). */
+const OPTIONS = ['team', 'lang', 'theme', 'position', 'color', 'heading', 'prechat'] as const;
+const FLAGS = [
+  ['sound', 'sound'],
+  ['notifyTitle', 'notify-title'],
+  ['rating', 'rating'],
+] as const;
+
+const script = document.currentScript as HTMLScriptElement | null;
+
+function element(data: DOMStringMap): HTMLElement {
+  const existing = document.querySelector<HTMLElement>('switchboard-chat');
+  if (existing) return existing;
+  const chat = document.createElement('switchboard-chat');
+  chat.setAttribute('site-key', data.siteKey ?? '');
+  chat.setAttribute('server', data.server ?? (script?.src ? new URL(script.src).origin : location.origin));
+  for (const option of OPTIONS) if (data[option]) chat.setAttribute(option, data[option]!);
+  for (const [flag, attribute] of FLAGS) if (data[flag] !== undefined) chat.setAttribute(attribute, '');
+  document.body.append(chat);
+  return chat;
+}
+
+/** A returning visitor: a conversation seen on this device (it may hold unread messages), or a panel left open. */
+function returning(siteKey: string): boolean {
+  try {
+    if (sessionStorage.getItem(openKey(siteKey))) return true;
+    const prefix = `switchboard:${siteKey}:`;
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key?.startsWith(prefix) && key.endsWith(':cursors')) return true;
+    }
+  } catch {
+    // Storage blocked: wait for intent.
+  }
+  return false;
+}
+
+function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButtonElement } {
+  const host = document.createElement('div');
+  const root = host.attachShadow({ mode: 'open' });
+  const theme = chat.getAttribute('theme');
+  if (theme === 'dark') host.dataset.dark = '';
+  if (theme === 'light') host.dataset.light = '';
+  if (chat.getAttribute('position') === 'bottom-left') host.dataset.left = '';
+  const color = chat.getAttribute('color');
+  if (color) {
+    host.style.setProperty('--switchboard-accent', color);
+    host.style.setProperty('--switchboard-on-accent', readableOn(color));
+  }
+  const language = (chat.getAttribute('lang') || document.documentElement.lang || navigator.language || 'en').toLowerCase().split(/[-_]/)[0]!;
+  root.innerHTML = `<style>${STYLE}</style><button type="button" part="launcher"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>`;
+  const button = root.querySelector('button')!;
+  button.setAttribute('aria-label', OPEN_CHAT[language] ?? OPEN_CHAT.en!);
+  button.setAttribute('aria-expanded', 'false');
+  // Light DOM of the not-yet-defined element: once the chat renders into its own shadow root,
+  // this is no longer shown, with no frame in between.
+  chat.append(host);
+  return { host, button };
+}
+
+function start(): void {
+  const data = script?.dataset ?? {};
+  const chat = element(data);
+  const queue: QueuedCall[] = [];
+  const listeners: ListenerRecord[] = [];
+  let requested = false;
+  let loading = false;
+  const load = () => {
+    if (loading) return;
+    loading = true;
+    const chunk = document.createElement('script');
+    chunk.src = new URL(`widget/${CHAT_CHUNK}`, script?.src || location.href).href;
+    chunk.async = true;
+    document.head.append(chunk);
+  };
+  const call = (entry: QueuedCall) => {
+    queue.push(entry);
+    load();
+  };
+  const api: Record<string, unknown> = {
+    open: () => call(['open']),
+    close: () => call(['close']),
+    toggle: () => call(['toggle']),
+    reset: () => call(['reset']),
+    identify: (identity: QueuedCall[1]) => call(['identify', identity as never]),
+    on(event: string, callback: (detail: unknown) => void) {
+      const record: ListenerRecord = { event, callback, removed: false };
+      listeners.push(record);
+      return () => {
+        record.removed = true;
+        record.off?.();
+      };
+    },
+    element: chat,
+  };
+  const defined = customElements.get('switchboard-chat') !== undefined;
+  const { host, button } = defined ? { host: document.createElement('div'), button: null } : placeholder(chat);
+  const handoff: LoaderHandoff = {
+    element: chat,
+    placeholder: host,
+    queue,
+    listeners,
+    api,
+    openRequested: () => requested,
+    hasFocus: () => host.shadowRoot?.activeElement === button && button !== null,
+  };
+  (window as unknown as Record<string, unknown>)[HANDOFF_KEY] = handoff;
+  (window as unknown as Record<string, unknown>).Switchboard = api;
+  if (button) {
+    for (const intent of ['pointerenter', 'focus', 'touchstart']) button.addEventListener(intent, load, { once: true, passive: true });
+    button.addEventListener('click', () => {
+      requested = true;
+      button.setAttribute('aria-busy', 'true');
+      load();
+    });
+  }
+  if (defined || returning(chat.getAttribute('site-key') ?? '')) load();
+}
+
+if (document.body) start();
+else document.addEventListener('DOMContentLoaded', start, { once: true });
