@@ -111,8 +111,9 @@ export class SocketGateway {
         metrics.errors.inc({ code: error.code });
         ack?.({ ok: false, error });
       };
-      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
+      // Every event takes a token first, known or not, so junk cannot be sent faster than honest work.
       if (!bucket.take()) return refuse({ code: 'rate_limited', message: `Too many events: at most ${this.deps.limits.ratePerSecond} per second on one connection; slow down and retry.` });
+      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
       if (this.draining) return refuse({ code: 'unavailable', message: 'The bridge is shutting down; retry after reconnecting.' });
       next();
     });

@@ -170,6 +170,16 @@ describe('rate limit', () => {
     assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
   });
 
+  it('counts unknown events against the bucket too', async () => {
+    const junk = (await connect(t, { siteKey: SITE })).socket;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(junk, `no-such-event-${i}`, {})));
+    const codes = results.map((r) => r.error?.code);
+    const bad = codes.filter((c) => c === 'bad_request').length;
+    // The burst (5), plus at most a token or two refilled while the 200 events were read.
+    assert.ok(bad >= 5 && bad <= 7, `${bad} unknown events reached validation`);
+    assert.equal(codes.filter((c) => c === 'rate_limited').length, 200 - bad);
+  });
+
   it('answers 429 rate_limited with Retry-After on the REST API', async () => {
     const post = () =>
       fetch(`${t.url}/v1/messages`, {
