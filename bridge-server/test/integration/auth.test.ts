@@ -33,6 +33,13 @@ describe('handshake authentication', () => {
     assert.match(error.message, /siteKey/);
   });
 
+  it('answers bad_request to an identity name with an unpaired surrogate', async () => {
+    const auth = userAuth('ann', { name: 'Ann \uD800' });
+    const error = await connectError(t, auth);
+    assert.equal(error.code, 'bad_request');
+    assert.match(error.message, /identity\.name: contains an unpaired surrogate/);
+  });
+
   it('refuses a missing siteKey and apiKey', async () => {
     assert.equal((await connectError(t, {})).code, 'unauthorized');
   });
