@@ -129,6 +129,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       logger,
       maxBodyBytes: LIMITS.maxPayloadBytes,
       isDraining: () => draining,
+      ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
       ...(options.routes ? { routes: options.routes } : {}),
       ...(config.server.static ? { staticDir: config.server.static } : {}),
   });
