@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 
@@ -204,6 +205,38 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       ),
       { numRuns: 30 },
     );
+  });
+
+  it('sends the hostile corpus as exactly one MESSAGE each, body intact, with the headers of a plain message and no other', async (context) => {
+    const v = await visitor('Fuzz');
+    const headerNames = (m: (typeof alice.inbox)[number]) =>
+      m.request
+        .toString()
+        .split('\r\n\r\n')[0]!
+        .split('\r\n')
+        .slice(1)
+        .map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+        .sort();
+    await send(v, 'plain');
+    const plain = await alice.next((m) => m.request.body === 'plain');
+    const expectedHeaders = headerNames(plain);
+    for (const [i, text] of HOSTILE_TEXTS.entries()) {
+      const body = `#${i}# ${text}`;
+      const before = alice.inbox.length;
+      await send(v, body);
+      const got = await alice.next((m) => m.request.body.startsWith(`#${i}# `));
+      assert.equal(got.request.body, body, `body #${i}`);
+      assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
+      assert.equal(got.request.getHeaders('Via').some((via) => via.includes('evil')), false);
+      assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
+      assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, `one MESSAGE for #${i}`);
+    }
+    const fromVisitor = alice.inbox.filter((m) => m.request.from.uri.toString() === v.uri);
+    const relayed = fromVisitor.filter((m) => m.request.body === 'plain' || /^#\d+# /.test(m.request.body));
+    assert.equal(relayed.length, HOSTILE_TEXTS.length + 1, 'nothing beyond one MESSAGE a text');
+    assert.ok(fromVisitor.length - relayed.length <= 1, 'beside them, only the desk\'s introduction of the visitor');
+    assert.equal(alice.inbox.some((m) => m.request.method !== 'MESSAGE'), false);
+    context.diagnostic(`sip hostile corpus: sent ${HOSTILE_TEXTS.length}, MESSAGEs ${HOSTILE_TEXTS.length}`);
   });
 
   it('counts the messages and bytes that cross between the web and SIP, per day, for the site\'s API key', async () => {

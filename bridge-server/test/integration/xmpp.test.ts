@@ -4,6 +4,7 @@ import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from 
 import fc from 'fast-check';
 import { xmlSafe } from '../../src/networks/xmpp/xmpp-network.js';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -191,6 +192,26 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 8000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
     assert.match(failed.error!.message, /service-unavailable/);
+  });
+
+  it('carries the hostile corpus as exactly one stanza each, the body round-tripping, nothing injected', async (context) => {
+    const v = await visitor();
+    const sent: Message[] = [];
+    for (const [i, text] of HOSTILE_TEXTS.entries()) sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `hostile-${i}`, text })).message);
+    await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.at(-1)!.id, 15_000);
+    const all = alice.stanzas.filter((s) => s.is('message') && s.attrs.from === v.jid && s.getChildText('body') !== null);
+    // Beside the relayed messages, only the desk's one introduction of the visitor (a no-store notice).
+    const fromVisitor = all.filter((s) => !s.getChild('no-store', 'urn:xmpp:hints'));
+    assert.ok(all.length - fromVisitor.length <= 1);
+    for (const [i, message] of sent.entries()) {
+      const stanzas = fromVisitor.filter((s) => s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === message.id);
+      assert.equal(stanzas.length, 1, `one stanza for text #${i}`);
+      assert.equal(stanzas[0]!.getChildText('body'), xmlSafe(HOSTILE_TEXTS[i]!).replace(/\r\n?/g, '\n'), `body #${i}`);
+      assert.equal(stanzas[0]!.getChildren('body').length, 1);
+    }
+    assert.equal(fromVisitor.length, sent.length, 'no stanza beyond one per message');
+    assert.equal(alice.stanzas.some((s) => s.getChildText('body') === 'injected'), false);
+    context.diagnostic(`xmpp hostile corpus: sent ${sent.length}, stanzas ${fromVisitor.length}`);
   });
 
   it('keeps messages while Prosody is down and delivers them after, in order, once', async () => {
