@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
@@ -397,6 +397,30 @@ describe('IRC network reliability against a real ngircd', () => {
     await send(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
     assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
+  });
+
+  it('delivers a stream cut in its middle by an ngircd restart: every message once, in order', async (context) => {
+    const v = jo;
+    const COUNT = 20;
+    const texts = Array.from({ length: COUNT }, (_, i) => `stream ${i}`);
+    let stopping: Promise<void> | undefined;
+    for (const [i, text] of texts.entries()) {
+      await send(v, text);
+      if (i === 7) stopping = ngircd.stop(); // the stream goes on while the server goes down
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await stopping;
+    await ngircd.start();
+    const before = carl.messages; // what the agent's first session received before the server went down
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    const arrived = () => [...before, ...carl.messages].filter((m) => m.message.startsWith('stream ')).map((m) => m.message);
+    await until(() => texts.every((text) => arrived().includes(text)), 30_000, 'every message of the stream').catch(() => undefined);
+    const got = arrived();
+    const { arrived: distinct, lost, doubled } = streamFigures(texts, got);
+    context.diagnostic(`irc stream through an ngircd restart: sent ${COUNT}, arrived ${distinct}, lost ${lost}, doubled ${doubled}`);
+    assert.equal(lost, 0);
+    assert.equal(doubled, 0);
+    assert.deepEqual(got, texts, 'in order');
   });
 
   it('reports a message to an agent who left IRC as failed, with the server\'s reason', async () => {

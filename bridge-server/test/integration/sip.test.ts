@@ -9,8 +9,8 @@ import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, 
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
+import { type SipDesk, VISITOR_DOMAIN, startSipDesk } from '../sip-desk.js';
 
-const VISITOR_DOMAIN = 'web.example.test';
 
 interface Visitor {
   socket: V1Socket;
@@ -287,30 +287,16 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 });
 
 describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
-  let kamailio: KamailioServer;
   let t: TestBridge;
   let alice: SipAgent;
   let ALICE: string;
+  let desk: SipDesk | undefined;
 
   before(async () => {
-    kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
-    ALICE = `sip:alice@${kamailio.domain}`;
-    alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
-    await alice.publish(pidf(ALICE, 'open'));
-    t = await startBridge({
-      teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
-      ],
-    });
-    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+    desk = await startSipDesk({ imdn: true });
+    ({ t, alice, ALICE } = desk);
   });
-  after(async () => {
-    await alice?.stop();
-    await t?.stop();
-    await kamailio?.destroy();
-  });
+  after(() => desk?.stop());
 
   const imdn = (messageId: string, kind: 'delivery' | 'display') =>
     `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id><datetime>2026-11-24T10:00:00Z</datetime>` +
