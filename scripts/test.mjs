@@ -9,7 +9,7 @@ import { provision } from './provision.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = ['protocol', 'sdk', 'bridge-server', 'widget', 'demo'];
-const only = process.argv[2]; // optional: run one tier (unit | integration | browser)
+const only = process.argv[2]; // optional: run one tier (unit | integration | browser), or `soak` (long, never by default)
 
 function testFiles(tier) {
   return packages.flatMap((pkg) => {
@@ -95,6 +95,7 @@ try {
     if (!only || only === 'unit') nodeTier('unit');
     if (!only || only === 'integration') nodeTier('integration');
     if (!only || only === 'browser') browserTier();
+    if (only === 'soak') nodeTier('soak');
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

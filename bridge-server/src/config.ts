@@ -161,6 +161,8 @@ export const configSchema = z.strictObject({
   store: storeSchema,
   limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60 }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  /** `/metrics`: public unless a bearer token is set. */
+  metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -13,6 +13,7 @@ import { Core } from './core/core.js';
 import { TeamDirectory } from './core/teams.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
+import { guardOrigins } from './gateway/origin-guard.js';
 import { SocketGateway } from './gateway/socket-gateway.js';
 import { SocketHub } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
@@ -73,6 +74,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // socket.io claims /socket.io/ requests by wrapping the listeners present when it attaches, so
   // the HTTP app is reached through a listener installed before it (and set just below).
   let httpApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const knownOrigin = (origin: string) => config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
   const http = createServer((req, res) => {
     if (httpApp) httpApp(req, res);
     else res.writeHead(503).end();
@@ -81,20 +83,14 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     // Measured: per-message deflate costs ~9x memory per connection and ~13x relay time.
     perMessageDeflate: false,
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
-    // CORS lets every browser read the handshake's answer, so a page on a wrong origin gets a
-    // readable `forbidden` instead of an opaque CORS failure. The per-site Origin check in the
-    // namespace middleware is what admits or refuses; no cookies are used, so nothing leaks.
-    cors: { origin: true, credentials: false },
-    // A transport upgrade (or any request past the handshake) from an origin no site allows is
-    // refused outright; the handshake itself is checked per site in the namespace middleware, so
-    // the client gets a `forbidden` connect_error it can read.
-    allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      const upgrading = /[?&]sid=/.test(req.url ?? '');
-      const known = origin === undefined || config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
-      callback(upgrading && !known ? 'origin not allowed' : null, !upgrading || known);
-    },
+    // CORS lets a browser on an origin some site allows read the answers; the per-site Origin check
+    // in the namespace middleware is what admits or refuses a handshake. An origin no site allows is
+    // never reflected. No cookies are used, so nothing leaks.
+    cors: { origin: (origin, callback) => callback(null, origin !== undefined && knownOrigin(origin)), credentials: false },
   });
+  // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
+  // engine.io, which asks `allowRequest` only of handshakes.
+  guardOrigins(http, `${io.path()}/`, knownOrigin);
   const nsp = io.of(NAMESPACE);
   const hub = new SocketHub(nsp);
   const teams = new TeamDirectory(config.teams, config.sites.map((site) => site.key));
@@ -136,6 +132,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       logger,
       maxBodyBytes: LIMITS.maxPayloadBytes,
       isDraining: () => draining,
+      ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
       ...(options.routes ? { routes: options.routes } : {}),
       ...(config.server.static ? { staticDir: config.server.static } : {}),
   });

@@ -160,3 +160,9 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Of a stream of distinct texts: how many never arrived, and how many arrived more than once. */
+export function streamFigures(sent: readonly string[], got: readonly string[]): { arrived: number; lost: number; doubled: number } {
+  const distinct = new Set(got);
+  return { arrived: distinct.size, lost: sent.filter((text) => !distinct.has(text)).length, doubled: got.length - distinct.size };
+}

@@ -9,14 +9,21 @@ import { ADDRESS_PATTERN } from './address.js';
 import { LIMITS } from './limits.js';
 import { PRESENCE_STATUSES } from './objects.js';
 
-const id = z.string().min(1, 'must not be empty').max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`);
-const address = z
-  .string()
+/** An unpaired UTF-16 surrogate: not a character, so it could not be stored or sent as written. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Every string of the contract: well-formed Unicode, or `bad_request` (the rule message text has
+ * always had), so what a party reads back is what was sent, never U+FFFD in its place.
+ */
+const str = () => z.string().refine((s) => !LONE_SURROGATE.test(s), 'contains an unpaired surrogate (not valid Unicode)');
+
+const id = str().min(1, 'must not be empty').max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`);
+const address = str()
   .max(LIMITS.maxAddressLength, `must be at most ${LIMITS.maxAddressLength} characters`)
   .regex(ADDRESS_PATTERN, 'must be an address such as web:v_7f3a or xmpp:alice@example.org');
 const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max(Number.MAX_SAFE_INTEGER);
 /** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
-const text = z.string().refine((s) => s.trim().length > 0, 'must not be empty or blank');
+const text = str().refine((s) => s.trim().length > 0, 'must not be empty or blank');
 
 export const conversationOpenSchema = z
   .object({ team: id.optional(), to: address.optional() })
@@ -34,7 +41,7 @@ export const conversationCloseSchema = z.object({ conversationId: id });
 
 export const messageSendSchema = z.object({
   conversationId: id,
-  clientId: z.string().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`),
+  clientId: str().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`),
   text,
 });
 
@@ -68,14 +75,14 @@ export const presenceSubscribeSchema = z.object({
 /** Addition to the contract: a web party sets its own presence. */
 export const presenceSetSchema = z.object({
   status: z.enum(PRESENCE_STATUSES),
-  text: z.string().max(200, 'must be at most 200 characters').optional(),
+  text: str().max(200, 'must be at most 200 characters').optional(),
 });
 
 /** Addition: a party tells its own details (pre-chat form, current page). */
 export const profileUpdateSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-  email: z.string().trim().max(320, 'must be at most 320 characters').regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
-  pageUrl: z.string().max(2048, 'must be at most 2048 characters').url('must be a URL').refine((u) => /^https?:/i.test(u), 'must be an http or https URL').optional(),
+  name: str().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  email: str().trim().max(320, 'must be at most 320 characters').regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
+  pageUrl: str().max(2048, 'must be at most 2048 characters').url('must be a URL').refine((u) => /^https?:/i.test(u), 'must be an http or https URL').optional(),
 });
 
 /** Addition: what the bridge knows of a party. */
@@ -83,16 +90,16 @@ export const partyGetSchema = z.object({ address });
 
 /** The socket.io handshake `auth` object (docs/protocol.md, "Connecting"). */
 export const handshakeAuthSchema = z.object({
-  siteKey: z.string().min(1).max(200).optional(),
-  token: z.string().min(1).max(4096).optional(),
-  apiKey: z.string().min(1).max(500).optional(),
+  siteKey: str().min(1).max(200).optional(),
+  token: str().min(1).max(4096).optional(),
+  apiKey: str().min(1).max(500).optional(),
   identity: z
     .object({
-      userId: z.string().min(1, 'must not be empty').max(128).regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
-      name: z.string().max(200).optional(),
-      email: z.string().max(320).optional(),
+      userId: str().min(1, 'must not be empty').max(128).regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
+      name: str().max(200).optional(),
+      email: str().max(320).optional(),
       role: z.enum(['visitor', 'agent']).optional(),
-      hash: z.string().min(1).max(200),
+      hash: str().min(1).max(200),
     })
     .optional(),
 });
@@ -101,12 +108,12 @@ export const handshakeAuthSchema = z.object({
 export const conversationRateSchema = z.object({
   conversationId: id,
   rating: z.number().int('must be a whole number').min(1, 'must be 1 to 5').max(5, 'must be 1 to 5'),
-  comment: z.string().max(1000, 'must be at most 1000 characters').optional(),
+  comment: str().max(1000, 'must be at most 1000 characters').optional(),
 });
 
 /** Addition: an agent command from the uniform API (`/list`, `/claim ID`, ...: docs/support-desk.md). */
 export const agentCommandSchema = z.object({
-  text: z.string().trim().min(2, 'must be a command such as /list').max(2000, 'must be at most 2000 characters').startsWith('/', 'must start with /'),
+  text: str().trim().min(2, 'must be a command such as /list').max(2000, 'must be at most 2000 characters').startsWith('/', 'must start with /'),
 });
 
 /** `POST /v1/messages` body. */

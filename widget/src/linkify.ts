@@ -8,6 +8,17 @@ const CANDIDATE = /\b(?:https?:\/\/|mailto:)[^\s<>"'`]+/gi;
 /** Punctuation that ends a sentence rather than the URL. */
 const TRAILING = /[.,;:!?)\]}'"»”’]+$/;
 
+/**
+ * Bidi and invisible formatting controls (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI, LRM, RLM,
+ * ALM): in a link's text they can reverse it so that it reads as another site
+ * (`https://evil.example/\u202Emoc.knab.www//:sptth`). A link shows its characters as written.
+ */
+const FORMATTING_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+export function stripFormattingControls(text: string): string {
+  return text.replace(FORMATTING_CONTROLS, '');
+}
+
 function safeHref(candidate: string): string | null {
   try {
     const url = new URL(candidate);
@@ -30,7 +41,7 @@ export function linkify(text: string): TextPart[] {
     const href = safeHref(candidate);
     if (!href) continue;
     if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
-    parts.push({ kind: 'link', text: candidate, href });
+    parts.push({ kind: 'link', text: stripFormattingControls(candidate), href });
     last = start + candidate.length;
   }
   if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });

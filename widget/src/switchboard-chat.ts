@@ -491,10 +491,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 }
 
-/** Text as text: only http(s)/mailto links become anchors; Lit escapes everything else. */
+/**
+ * Text as text: only http(s)/mailto links become anchors; Lit escapes everything else. A link is
+ * isolated left-to-right (`dir="ltr"`), so bidi controls in the text around it cannot reorder it.
+ */
 function renderText(text: string) {
   return linkify(text).map((part) =>
-    part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer">${part.text}</a>` : part.text,
+    part.kind === 'link' ? html`<a href=${part.href} dir="ltr" target="_blank" rel="noopener noreferrer">${part.text}</a>` : part.text,
   );
 }
 

@@ -31,6 +31,8 @@ type NotBuilt = (res: Response, file: string) => void;
 
 function send(req: Request, res: Response, path: string, cache: { maxAge: string; immutable?: boolean }): void {
   res.set('Access-Control-Allow-Origin', '*');
+  // Other sites' pages load these (helmet's default would keep them same-origin).
+  res.set('Cross-Origin-Resource-Policy', 'cross-origin');
   res.vary('Accept-Encoding');
   let file = path;
   if (path.endsWith('.js')) {

@@ -2,10 +2,12 @@
  * HTTP beside the socket API: health, readiness, metrics, `POST /v1/messages` for server-side
  * code, the SDK bundles, and an optional static site. Every error is JSON `{ error: { code, message } }`.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Address, ErrorBody } from '@switchboard/protocol';
 import { HTTP_STATUS } from '@switchboard/protocol';
 import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
@@ -33,6 +35,39 @@ export interface HttpDeps {
   routes?: (app: express.Express) => void;
   /** True once the bridge is shutting down: not ready, and no new writes. */
   isDraining: () => boolean;
+  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
+}
+
+/**
+ * Headers for the bridge's own pages (the demo, the agent console): scripts, styles and
+ * connections from the bridge's origin only (Lit's styles are constructed, some inline), no
+ * framing by other sites, no referrer. Bundles other sites load override the resource policy.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+});
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function sendError(res: Response, error: ErrorBody): void {
@@ -42,10 +77,7 @@ function sendError(res: Response, error: ErrorBody): void {
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
-    res.set('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  app.use(securityHeaders);
   const buckets = new Map<string, TokenBucket>();
 
   app.get('/healthz', (_req, res) => {
@@ -60,7 +92,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (deps.metricsToken !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+      if (!match || !sameSecret(match[1]!, deps.metricsToken)) {
+        res.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        return sendError(res, { code: 'unauthorized', message: 'Authorization: send "Bearer <metrics.token>" (see docs/configuration.md)' });
+      }
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 

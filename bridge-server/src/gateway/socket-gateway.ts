@@ -51,6 +51,24 @@ function describeType(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * The first key of a payload (at any depth) that names an object's prototype machinery. No field
+ * of the contract is called so; such a key only ever comes from an attempt at prototype pollution.
+ * Iterative, so a deeply nested payload cannot exhaust the stack.
+ */
+function pollutingKey(value: unknown): string | undefined {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item)) continue;
+    for (const key of Object.keys(item)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') return key;
+      pending.push((item as Record<string, unknown>)[key]);
+    }
+  }
+  return undefined;
+}
+
 const KNOWN_EVENTS = new Set<string>(CLIENT_EVENTS);
 
 export interface SocketGatewayDeps {
@@ -112,8 +130,9 @@ export class SocketGateway {
         metrics.errors.inc({ code: error.code });
         ack?.({ ok: false, error });
       };
-      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
+      // Every event takes a token first, known or not, so junk cannot be sent faster than honest work.
       if (!bucket.take()) return refuse({ code: 'rate_limited', message: `Too many events: at most ${this.deps.limits.ratePerSecond} per second on one connection; slow down and retry.` });
+      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
       if (this.draining) return refuse({ code: 'unavailable', message: 'The bridge is shutting down; retry after reconnecting.' });
       next();
     });
@@ -178,6 +197,8 @@ export class SocketGateway {
         ack({ ok: false, error });
       };
       if (!isPlainObject(raw)) return fail({ code: 'bad_request', message: `payload: expected an object, received ${describeType(raw)}` });
+      const polluting = pollutingKey(raw);
+      if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
       const parsed = schema.safeParse(raw);
       if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
       this.inFlight++;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/gateway/tokens.js';
-import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, call, connect, connectError, startBridge, userAuth } from '../helpers.js';
+import WebSocket from 'ws';
+import { API_KEY, ORIGIN, OTHER_SITE, SITE, type TestBridge, agentAuth, call, connect, connectError, rawSocket, startBridge, userAuth } from '../helpers.js';
 
 describe('handshake authentication', () => {
   let t: TestBridge;
@@ -30,6 +31,13 @@ describe('handshake authentication', () => {
     const error = await connectError(t, { siteKey: 'no-such-site' });
     assert.equal(error.code, 'unauthorized');
     assert.match(error.message, /siteKey/);
+  });
+
+  it('answers bad_request to an identity name with an unpaired surrogate', async () => {
+    const auth = userAuth('ann', { name: 'Ann \uD800' });
+    const error = await connectError(t, auth);
+    assert.equal(error.code, 'bad_request');
+    assert.match(error.message, /identity\.name: contains an unpaired surrogate/);
   });
 
   it('refuses a missing siteKey and apiKey', async () => {
@@ -77,8 +85,54 @@ describe('handshake authentication', () => {
   });
 
   it('refuses a wrong Origin on the polling transport', async () => {
-    const error = await connectError(t, { siteKey: SITE }, { origin: 'http://evil.test', transports: ['polling'] });
+    // No site allows evil.test: the polling requests after the handshake are refused with 403.
+    const socket = rawSocket(t, { siteKey: SITE }, { origin: 'http://evil.test', transports: ['polling'] });
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('session', () => resolve('connected'));
+      socket.once('connect_error', () => resolve('refused'));
+      socket.connect();
+    });
+    assert.equal(outcome, 'refused');
+    // An origin that some other site allows gets the readable `forbidden` of the namespace.
+    const error = await connectError(t, { siteKey: SITE }, { origin: 'http://other.test', transports: ['polling'] });
     assert.equal(error.code, 'forbidden');
+  });
+
+  it('checks the Origin of every request of a session, not only its handshake (raw HTTP)', async () => {
+    const polling = `${t.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await fetch(polling); // a handshake without Origin, as server-side code makes
+    assert.equal(open.status, 200);
+    const sid = JSON.parse((await open.text()).slice(1)).sid as string;
+    const evil = { origin: 'http://evil.test' };
+    const post = await fetch(`${polling}&sid=${sid}`, { method: 'POST', headers: evil, body: '40/v1,{"siteKey":"test-site"}' });
+    assert.equal(post.status, 403);
+    assert.equal(post.headers.get('access-control-allow-origin'), null);
+    assert.deepEqual(Object.keys((await post.json()).error), ['code', 'message']);
+    const get = await fetch(`${polling}&sid=${sid}`, { headers: evil });
+    assert.equal(get.status, 403);
+    assert.equal((await get.json()).error.code, 'forbidden');
+    const preflight = await fetch(`${polling}&sid=${sid}`, { method: 'OPTIONS', headers: { ...evil, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+
+    const upgrade = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket&sid=${sid}`, { headers: evil });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('upgraded from a forbidden origin')));
+      ws.once('error', () => undefined);
+    });
+    assert.equal(upgrade, 403);
+
+    // The session itself still works from where it started, and an allowed origin is answered.
+    const ok = await fetch(`${polling}&sid=${sid}`, { method: 'POST', headers: { origin: ORIGIN }, body: '40/v1,{"siteKey":"test-site"}' });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('access-control-allow-origin'), ORIGIN);
+  });
+
+  it('never reflects an origin no site allows in CORS headers, even on a handshake', async () => {
+    const response = await fetch(`${t.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'http://evil.test' } });
+    assert.equal(response.headers.get('access-control-allow-origin'), null);
+    await response.text();
   });
 
   it('refuses an origin allowed for another site', async () => {

@@ -90,3 +90,27 @@ describe('HTTP endpoints', () => {
     assert.equal((await response.json()).error.code, 'not_found');
   });
 });
+
+describe('/metrics behind a bearer token (metrics.token)', () => {
+  const TOKEN = 'metrics-token-0123456789abcdef';
+  let t: TestBridge;
+  before(async () => {
+    t = await startBridge({ metrics: { token: TOKEN } });
+  });
+  after(() => t.stop());
+
+  it('answers 401 with a JSON error without the token or with a wrong one, and the metrics with it', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: TOKEN }] as Record<string, string>[]) {
+      const refused = await fetch(`${t.url}/metrics`, { headers });
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get('content-type') ?? '', /application\/json/);
+      assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="metrics"');
+      const body = await refused.json();
+      assert.equal(body.error.code, 'unauthorized');
+      assert.match(body.error.message, /metrics\.token/);
+    }
+    const allowed = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(allowed.status, 200);
+    assert.match(await allowed.text(), /switchboard_network_up/);
+  });
+});

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
+import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type Tap, startTap } from '../servers/tap.js';
 
@@ -14,6 +15,15 @@ const encoder = new TextEncoder();
 
 function ircNetwork(port: number, extra: Record<string, unknown> = {}) {
   return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${port}`, presencePollSeconds: 0.5, connectTimeoutSeconds: 5, ...extra };
+}
+
+/** What the bridge must send: one PRIVMSG per non-empty line, NUL and CTCP made harmless. */
+function expectedLines(body: string): string[] {
+  return body
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.replace(/[ \t]+$/, ''))
+    .filter((line) => line.length > 0)
+    .map((line) => line.replaceAll('\u0000', '\uFFFD').replaceAll('\u0001', '\uFFFD'));
 }
 
 interface Visitor {
@@ -157,12 +167,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
         const seen = alice.messages.length;
         const body = `${marker}${text}`;
         await send(v, body);
-        // What the bridge must send: one PRIVMSG per non-empty line, NUL and CTCP made harmless.
-        const expected = body
-          .split(/\r\n|\r|\n/)
-          .map((line) => line.replace(/[ \t]+$/, ''))
-          .filter((line) => line.length > 0)
-          .map((line) => line.replaceAll('\u0000', '\uFFFD').replaceAll('\u0001', '\uFFFD'));
+        const expected = expectedLines(body);
         const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick && m.type === 'privmsg';
         await until(() => alice.messages.slice(seen).filter(fromPuppet).length >= expected.length, 10_000, 'the lines at the agent');
         const got = alice.messages.slice(seen).filter(fromPuppet);
@@ -173,6 +178,36 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('sends the hostile corpus as PRIVMSG lines only: the documented lines per text, no command injected', async (context) => {
+    const v = await visitor(t, 'Fuzz');
+    await send(v, 'fuzz start');
+    const first = await alice.next((m) => m.message === 'fuzz start');
+    const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
+    let wireTotal = 0;
+    for (const [i, text] of HOSTILE_TEXTS.entries()) {
+      const body = `#${i}# ${text}`;
+      const before = puppetLines.length;
+      const seen = alice.messages.length;
+      await send(v, body);
+      const expected = expectedLines(body); // a line over 512 bytes is split further
+      const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick;
+      await until(() => alice.messages.slice(seen).filter(fromPuppet).map((m) => m.message).join('') === expected.join(''), 10_000, `text #${i} at the agent`);
+      const wire = puppetLines.slice(before).filter((line) => !/^(PING|PONG) /.test(line));
+      wireTotal += wire.length;
+      assert.ok(wire.every((line) => line.startsWith('PRIVMSG alice :')), `only PRIVMSG to alice on the wire for #${i}: ${wire.filter((l) => !l.startsWith('PRIVMSG alice :')).join(' | ')}`);
+      const got = alice.messages.slice(seen).filter(fromPuppet);
+      assert.ok(got.every((m) => m.type === 'privmsg' && m.target === 'alice'), `no action, notice or other target for #${i}`);
+      assert.equal(got.length, wire.length, `each line on the wire reached the agent once (#${i})`);
+      if (encoder.encode(body).length < 400) assert.deepEqual(got.map((m) => m.message), expected, `#${i} line for line`);
+      else {
+        // Split so that each line, as the server relays it, fits 512 bytes (RFC 2812 section 2.3).
+        for (const m of got) assert.ok(encoder.encode(`:${m.nick}!${m.ident}@${m.hostname} PRIVMSG alice :${m.message}\r\n`).length <= 512, `#${i}: a line over 512 bytes`);
+        assert.ok(got.length >= Math.ceil(encoder.encode(expected.join('')).length / 512), `#${i} split into lines`);
+      }
+    }
+    context.diagnostic(`irc hostile corpus: sent ${HOSTILE_TEXTS.length}, PRIVMSG lines on the wire ${wireTotal}`);
   });
 
   it('turns the agent\'s away status into team availability (WHO)', async () => {
@@ -362,6 +397,30 @@ describe('IRC network reliability against a real ngircd', () => {
     await send(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
     assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
+  });
+
+  it('delivers a stream cut in its middle by an ngircd restart: every message once, in order', async (context) => {
+    const v = jo;
+    const COUNT = 20;
+    const texts = Array.from({ length: COUNT }, (_, i) => `stream ${i}`);
+    let stopping: Promise<void> | undefined;
+    for (const [i, text] of texts.entries()) {
+      await send(v, text);
+      if (i === 7) stopping = ngircd.stop(); // the stream goes on while the server goes down
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await stopping;
+    await ngircd.start();
+    const before = carl.messages; // what the agent's first session received before the server went down
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    const arrived = () => [...before, ...carl.messages].filter((m) => m.message.startsWith('stream ')).map((m) => m.message);
+    await until(() => texts.every((text) => arrived().includes(text)), 30_000, 'every message of the stream').catch(() => undefined);
+    const got = arrived();
+    const { arrived: distinct, lost, doubled } = streamFigures(texts, got);
+    context.diagnostic(`irc stream through an ngircd restart: sent ${COUNT}, arrived ${distinct}, lost ${lost}, doubled ${doubled}`);
+    assert.equal(lost, 0);
+    assert.equal(doubled, 0);
+    assert.deepEqual(got, texts, 'in order');
   });
 
   it('reports a message to an agent who left IRC as failed, with the server\'s reason', async () => {

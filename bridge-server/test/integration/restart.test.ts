@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '@switchboard/protocol';
+import { createClient, memoryStorage } from '@switchboard/sdk';
 import { io } from 'socket.io-client';
 import { SITE, baseConfig, call } from '../helpers.js';
 
@@ -66,6 +67,63 @@ describe('restarts', () => {
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);
+    }
+  });
+
+  it('SIGKILL in the middle of an SDK stream: the outbox resends, nothing acked lost, nothing doubled, seq gap-free', async (context) => {
+    const first = await runCli(configPath);
+    const port = new URL(first.url).port;
+    const client = createClient({ url: first.url, siteKey: SITE, storage: memoryStorage(), transports: ['websocket'], ackTimeoutMs: 2000 });
+    let second: { child: ChildProcess; url: string } | undefined;
+    try {
+      await client.ready();
+      const conversationId = (await client.openConversation({ team: 'support' })).id;
+      const COUNT = 300;
+      const ackedBeforeKill = new Map<number, Message>();
+      let killed = false;
+      let restarted: Promise<void> | undefined;
+      const sends = Array.from({ length: COUNT }, (_, i) =>
+        client.send(conversationId, `stream ${i}`).then((message) => {
+          if (!killed) ackedBeforeKill.set(i, message);
+          if (!killed && ackedBeforeKill.size === 100) {
+            killed = true;
+            first.child.kill('SIGKILL');
+            restarted = exited(first.child).then(async () => {
+              second = await runCli(configPath, { PORT: port });
+            });
+          }
+          return message;
+        }),
+      );
+      const all = await Promise.all(sends);
+      await restarted;
+      assert.ok(killed && second, 'the bridge was killed and restarted mid-stream');
+      const history: Message[] = [];
+      const again = io(`${second!.url}/v1`, { auth: { siteKey: SITE, token: client.session!.token }, transports: ['websocket'], reconnection: false });
+      await new Promise((resolve) => again.once('session', resolve));
+      for (let afterSeq = 0; ; ) {
+        const page = (await call(again as never, 'history:get', { conversationId, afterSeq, limit: 100 })).messages as Message[];
+        if (page.length === 0) break;
+        history.push(...page);
+        afterSeq = page.at(-1)!.seq;
+      }
+      again.disconnect();
+      const lost = [...ackedBeforeKill].filter(([, m]) => !history.some((h) => h.id === m.id)).length;
+      const texts = history.map((m) => m.text);
+      const doubled = texts.length - new Set(texts).size;
+      context.diagnostic(`SDK stream through SIGKILL: sent ${COUNT}, acked before the kill ${ackedBeforeKill.size}, acked in all ${all.length}, stored ${history.length}, lost ${lost}, doubled ${doubled}`);
+      assert.equal(lost, 0);
+      assert.equal(doubled, 0);
+      assert.deepEqual(texts, Array.from({ length: COUNT }, (_, i) => `stream ${i}`));
+      assert.deepEqual(history.map((m) => m.seq), Array.from({ length: COUNT }, (_, i) => i + 1));
+      assert.deepEqual(all.map((m) => m.id), history.map((m) => m.id), 'every send resolved with the stored message');
+    } finally {
+      client.disconnect();
+      first.child.kill('SIGKILL');
+      if (second) {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
     }
   });
 

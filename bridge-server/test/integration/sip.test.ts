@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
+import { type SipDesk, VISITOR_DOMAIN, startSipDesk } from '../sip-desk.js';
 
-const VISITOR_DOMAIN = 'web.example.test';
 
 interface Visitor {
   socket: V1Socket;
@@ -206,6 +207,38 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     );
   });
 
+  it('sends the hostile corpus as exactly one MESSAGE each, body intact, with the headers of a plain message and no other', async (context) => {
+    const v = await visitor('Fuzz');
+    const headerNames = (m: (typeof alice.inbox)[number]) =>
+      m.request
+        .toString()
+        .split('\r\n\r\n')[0]!
+        .split('\r\n')
+        .slice(1)
+        .map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+        .sort();
+    await send(v, 'plain');
+    const plain = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body === 'plain');
+    const expectedHeaders = headerNames(plain);
+    for (const [i, text] of HOSTILE_TEXTS.entries()) {
+      const body = `hostile-${i}: ${text}`;
+      const before = alice.inbox.length;
+      await send(v, body);
+      const got = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body.startsWith(`hostile-${i}: `));
+      assert.equal(got.request.body, body, `body #${i}`);
+      assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
+      assert.equal(got.request.getHeaders('Via').some((via) => via.includes('evil')), false);
+      assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
+      assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, `one MESSAGE for #${i}`);
+    }
+    const fromVisitor = alice.inbox.filter((m) => m.request.from.uri.toString() === v.uri);
+    const relayed = fromVisitor.filter((m) => m.request.body === 'plain' || /^hostile-\d+: /.test(m.request.body));
+    assert.equal(relayed.length, HOSTILE_TEXTS.length + 1, 'nothing beyond one MESSAGE a text');
+    assert.ok(fromVisitor.length - relayed.length <= 1, 'beside them, only the desk\'s introduction of the visitor');
+    assert.equal(alice.inbox.some((m) => m.request.method !== 'MESSAGE'), false);
+    context.diagnostic(`sip hostile corpus: sent ${HOSTILE_TEXTS.length}, MESSAGEs ${HOSTILE_TEXTS.length}`);
+  });
+
   it('counts the messages and bytes that cross between the web and SIP, per day, for the site\'s API key', async () => {
     const usage = async () => {
       const response = await fetch(`${t.url}/v1/usage`, { headers: { authorization: `Bearer ${API_KEY}` } });
@@ -254,30 +287,16 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 });
 
 describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
-  let kamailio: KamailioServer;
   let t: TestBridge;
   let alice: SipAgent;
   let ALICE: string;
+  let desk: SipDesk | undefined;
 
   before(async () => {
-    kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
-    ALICE = `sip:alice@${kamailio.domain}`;
-    alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
-    await alice.publish(pidf(ALICE, 'open'));
-    t = await startBridge({
-      teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
-      ],
-    });
-    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+    desk = await startSipDesk({ imdn: true });
+    ({ t, alice, ALICE } = desk);
   });
-  after(async () => {
-    await alice?.stop();
-    await t?.stop();
-    await kamailio?.destroy();
-  });
+  after(() => desk?.stop());
 
   const imdn = (messageId: string, kind: 'delivery' | 'display') =>
     `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id><datetime>2026-11-24T10:00:00Z</datetime>` +

@@ -43,6 +43,14 @@ const BAD_PAYLOADS: [string, unknown, RegExp][] = [
   ['presence:set', { status: 'sleeping' }, /status/],
   ['profile:update', { name: 42 }, /name/],
   ['profile:update', { pageUrl: 'ftp://x.test/' }, /pageUrl/],
+  // Every free-text field refuses an unpaired surrogate, as message text does.
+  ['profile:update', { name: 'Ann \uD800' }, /name: contains an unpaired surrogate/],
+  ['profile:update', { email: 'ann\uDC00@x.test' }, /email: contains an unpaired surrogate/],
+  ['profile:update', { pageUrl: 'https://shop.test/\uD83D' }, /pageUrl: contains an unpaired surrogate/],
+  ['presence:set', { status: 'away', text: 'back \uDFFF soon' }, /text: contains an unpaired surrogate/],
+  ['conversation:rate', { conversationId: 'c', rating: 5, comment: 'great\uD800' }, /comment: contains an unpaired surrogate/],
+  ['conversation:open', { to: 'web:a_\uD800' }, /to: contains an unpaired surrogate/],
+  ['message:send', { conversationId: 'c', clientId: 'id\uDC00', text: 'hi' }, /clientId: contains an unpaired surrogate/],
   ['party:get', {}, /address/],
   ['party:get', { address: 'nobody' }, /address/],
 ];
@@ -100,6 +108,16 @@ describe('payload validation', () => {
     const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const result = await call(socket, 'message:send', { conversationId, clientId: 'lone', text: 'broken \uD800 text' });
     assert.equal(result.error.code, 'bad_request');
+  });
+
+  it('leaves a profile as it was when a field holds an unpaired surrogate', async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    assert.equal((await call(visitor.socket, 'profile:update', { name: 'Ann \u{1F600}' })).ok, true);
+    const refused = await call(visitor.socket, 'profile:update', { name: 'Ann \uD800' });
+    assert.equal(refused.error.code, 'bad_request');
+    const party = await call(visitor.socket, 'party:get', { address: visitor.session.self });
+    assert.equal(party.party.name, 'Ann \u{1F600}');
+    assert.ok(!party.party.name.includes('\uFFFD'));
   });
 
   it('keeps text verbatim: markup, control characters, RTL overrides', async () => {
@@ -168,6 +186,16 @@ describe('rate limit', () => {
     assert.equal(limited.length, 5);
     for (const r of limited) assert.equal(r.error.code, 'rate_limited');
     assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
+  });
+
+  it('counts unknown events against the bucket too', async () => {
+    const junk = (await connect(t, { siteKey: SITE })).socket;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(junk, `no-such-event-${i}`, {})));
+    const codes = results.map((r) => r.error?.code);
+    const bad = codes.filter((c) => c === 'bad_request').length;
+    // The burst (5), plus at most a token or two refilled while the 200 events were read.
+    assert.ok(bad >= 5 && bad <= 7, `${bad} unknown events reached validation`);
+    assert.equal(codes.filter((c) => c === 'rate_limited').length, 200 - bad);
   });
 
   it('answers 429 rate_limited with Retry-After on the REST API', async () => {

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { xmlSafe } from '../../src/networks/xmpp/xmpp-network.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
+import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -193,6 +194,26 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.match(failed.error!.message, /service-unavailable/);
   });
 
+  it('carries the hostile corpus as exactly one stanza each, the body round-tripping, nothing injected', async (context) => {
+    const v = await visitor();
+    const sent: Message[] = [];
+    for (const [i, text] of HOSTILE_TEXTS.entries()) sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `hostile-${i}`, text })).message);
+    await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.at(-1)!.id, 15_000);
+    const all = alice.stanzas.filter((s) => s.is('message') && s.attrs.from === v.jid && s.getChildText('body') !== null);
+    // Beside the relayed messages, only the desk's one introduction of the visitor (a no-store notice).
+    const fromVisitor = all.filter((s) => !s.getChild('no-store', 'urn:xmpp:hints'));
+    assert.ok(all.length - fromVisitor.length <= 1);
+    for (const [i, message] of sent.entries()) {
+      const stanzas = fromVisitor.filter((s) => s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === message.id);
+      assert.equal(stanzas.length, 1, `one stanza for text #${i}`);
+      assert.equal(stanzas[0]!.getChildText('body'), xmlSafe(HOSTILE_TEXTS[i]!).replace(/\r\n?/g, '\n'), `body #${i}`);
+      assert.equal(stanzas[0]!.getChildren('body').length, 1);
+    }
+    assert.equal(fromVisitor.length, sent.length, 'no stanza beyond one per message');
+    assert.equal(alice.stanzas.some((s) => s.getChildText('body') === 'injected'), false);
+    context.diagnostic(`xmpp hostile corpus: sent ${sent.length}, stanzas ${fromVisitor.length}`);
+  });
+
   it('keeps messages while Prosody is down and delivers them after, in order, once', async () => {
     const v = await visitor();
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
@@ -213,6 +234,31 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     const arrived = alice.stanzas.filter((s) => isChat(s) && s.attrs.from === v.jid).map((s) => s.getChildText('body'));
     assert.deepEqual(arrived, ['one', 'two', 'three']);
     await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 5000, 'sent statuses');
+  });
+
+  it('delivers a stream cut in its middle by a Prosody restart: every message once, in order', async (context) => {
+    const v = await visitor();
+    const COUNT = 40;
+    const sent: Message[] = [];
+    let stopping: Promise<void> | undefined;
+    for (let i = 0; i < COUNT; i++) {
+      sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `stream-${i}`, text: `stream ${i}` })).message);
+      if (i === 14) stopping = prosody.stop(); // the stream goes on while the server goes down
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await stopping;
+    await prosody.start();
+    const before = alice.stanzas; // what the agent's first session received before the server went down
+    await alice.stop();
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 30_000, 'the component to reconnect');
+    const arrived = () =>
+      [...before, ...alice.stanzas].filter((s) => isChat(s) && s.attrs.from === v.jid).map((s) => s.getChild('origin-id', 'urn:xmpp:sid:0')!.attrs.id as string);
+    await until(() => sent.every((m) => arrived().includes(m.id)), 15_000, 'every message of the stream').catch(() => undefined);
+    const { arrived: distinct, lost, doubled } = streamFigures(sent.map((m) => m.id), arrived());
+    context.diagnostic(`xmpp stream through a Prosody restart: sent ${COUNT}, arrived ${distinct}, lost ${lost}, doubled ${doubled}`);
+    assert.equal(lost, 0);
+    assert.equal(doubled, 0);
   });
 
   it('answers an over-long message with policy-violation and keeps running', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Message, createClient, memoryStorage } from '@switchboard/sdk';
+import puppeteer from 'puppeteer-core';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,6 +22,7 @@ describe('demo (npm start)', () => {
     const config = JSON.parse(readFileSync(join(demoDir, 'switchboard.config.json'), 'utf8'));
     config.store.path = join(dir, 'demo.db');
     config.server.static = join(demoDir, 'public');
+    config.sites[0].origins = ['*']; // the test's port is picked at run time
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
     child = spawn(process.execPath, [join(demoDir, 'server.mjs')], {
@@ -52,6 +54,49 @@ describe('demo (npm start)', () => {
     assert.equal((await fetch(`${url}/sdk.js`)).status, 200);
     assert.equal((await fetch(`${url}/widget.js`)).status, 200);
     assert.equal((await fetch(`${url}/demo/agent-identity?user=mallory`)).status, 404);
+  });
+
+  it('sends the headers a browser needs: CSP with frame-ancestors, no framing, no referrer; bundles stay loadable from any site', async () => {
+    for (const path of ['/', '/agent']) {
+      const response = await fetch(`${url}${path}`);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.match(csp, /script-src 'self'(;|$)/, path);
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(response.headers.get('referrer-policy'), 'no-referrer', path);
+      await response.text();
+    }
+    for (const path of ['/widget.js', '/sdk.js']) {
+      const response = await fetch(`${url}${path}`, { headers: { origin: 'https://another-site.test' } });
+      assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin', path);
+      await response.text();
+    }
+  });
+
+  it('runs the shop page and the agent console in Chromium under that policy: both connect, no violation', async () => {
+    const browser = await puppeteer.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    try {
+      const page = await browser.newPage();
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+      });
+      await page.goto(`${url}/`);
+      // The loader paints the launcher; a click on it brings the chat (a second script), which connects.
+      await page.waitForFunction(() => document.querySelector('switchboard-chat > div')?.shadowRoot?.querySelector('button') !== null, { timeout: 15_000 });
+      await page.evaluate(() => document.querySelector('switchboard-chat > div')!.shadowRoot!.querySelector('button')!.click());
+      await page.waitForFunction(() => (document.querySelector('switchboard-chat') as unknown as { chat?: { state: string } } | null)?.chat?.state === 'online', { timeout: 15_000 });
+      await page.goto(`${url}/agent?agent=alice`);
+      await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+      assert.deepEqual(refused, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('visitor -> demo team -> ack with seq; a reply sent while away arrives through sync, once', async () => {

@@ -227,6 +227,41 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     }
   });
 
+  it('shows a link\'s real host: no bidi control in its text, and isolated from the text around it', async () => {
+    const support = await agent();
+    const element = await openWidget();
+    await type(element, 'hi');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
+    const conversationId = element.chat.conversation!.id;
+    await support.send(conversationId, 'Log in at https://evil.example/\u202Emoc.knab.www//:sptth now');
+    await support.send(conversationId, '\u202Ehttps://evil.example/login \u2067x');
+    await until(() => bubbles(element).length === 3, 'both replies');
+    const controls = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/;
+    for (const bubble of bubbles(element).slice(1)) {
+      const link = bubble.querySelector('a')!;
+      expect(link.hostname).to.equal('evil.example');
+      expect(controls.test(link.textContent!)).to.equal(false);
+      expect(link.textContent!.startsWith('https://evil.example/')).to.equal(true);
+      expect(getComputedStyle(link).unicodeBidi).to.equal('isolate');
+      expect(getComputedStyle(link).direction).to.equal('ltr');
+    }
+    // What the visitor reads: the characters after the (removed) override stay in their order, left to right
+    const link = bubbles(element)[1]!.querySelector('a')!;
+    const node = [...link.childNodes].find((child): child is Text => child.nodeType === Node.TEXT_NODE && (child as Text).data.length > 0)!;
+    const left = (index: number) => {
+      const range = document.createRange();
+      range.setStart(node, index);
+      range.setEnd(node, index + 1);
+      return range.getBoundingClientRect().left;
+    };
+    const written = node.data;
+    // (letters of one word, so that a line wrap in the bubble cannot change the order)
+    for (const word of ['evil', 'moc', 'knab', 'sptth']) {
+      const at = written.indexOf(word);
+      expect(left(at), word).to.be.below(left(at + word.length - 1));
+    }
+  });
+
   it('asks for name and email first when the pre-chat form is required, with accessible errors', async () => {
     const support = await agent();
     const element = await openWidget('prechat=required');

@@ -1,0 +1,40 @@
+/** A real Kamailio, the agent alice registered on it with her presence open, and a bridge whose support team is alice. */
+import { SITE, type TestBridge, startBridge, until } from './helpers.js';
+import { type KamailioServer, startKamailio } from './servers/kamailio.js';
+import { type SipAgent, connectSipAgent, pidf } from './sip-agent.js';
+
+export const VISITOR_DOMAIN = 'web.example.test';
+
+export interface SipDesk {
+  kamailio: KamailioServer;
+  t: TestBridge;
+  alice: SipAgent;
+  ALICE: string;
+  stop(): Promise<void>;
+}
+
+export async function startSipDesk(network: Record<string, unknown> = {}): Promise<SipDesk> {
+  const kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
+  const ALICE = `sip:alice@${kamailio.domain}`;
+  const alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
+  await alice.publish(pidf(ALICE, 'open'));
+  const t = await startBridge({
+    teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
+    networks: [
+      { type: 'web', presenceGraceMs: 50 },
+      { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, ...network },
+    ],
+  });
+  await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+  return {
+    kamailio,
+    t,
+    alice,
+    ALICE,
+    async stop() {
+      await alice.stop();
+      await t.stop();
+      await kamailio.destroy();
+    },
+  };
+}
