@@ -44,6 +44,7 @@ import { Router } from './router.js';
 import { TeamDirectory } from './teams.js';
 import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
+import { withoutTrailingBreaks } from '../util/text.js';
 
 export interface CoreDeps {
   /** Gateway mode, when configured, with this bridge's id for hop markers. */
@@ -71,7 +72,8 @@ export class Core {
   readonly outbox: OutboxWorker;
   /** The one way into the core for networks. */
   readonly sink: InboundSink = {
-    message: (input) => this.inboundMessage(input),
+    // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
+    message: (input) => this.inboundMessage({ ...input, text: withoutTrailingBreaks(input.text) }),
     presence: (input) => this.presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
     typing: (input) => this.inboundTyping(input),
     receipt: (input) => this.inboundReceipt(input),
