@@ -78,6 +78,7 @@ export class Core {
     typing: (input) => this.inboundTyping(input),
     receipt: (input) => this.inboundReceipt(input),
     status: (network, status) => this.networkStatus(network, status),
+    isAgent: (address) => this.deps.teams.teamsOf(address).length > 0,
     claim: (input) => this.router.claim(input.conversationId, input.agent),
     command: (input) => this.command(input.from, input.text),
     follow: (input) => (this.gateway ? this.gateway.follow(input) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' })),
