@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { partyOfUser, quotedDisplayName, userOfParty } from '../../src/networks/sip/addresses.js';
+import { partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
 import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
 import { SipSession } from '../../src/networks/sip/session.js';
@@ -52,6 +52,22 @@ describe('SIP addresses', () => {
         const quoted = quotedDisplayName(name);
         assert.doesNotMatch(quoted, /[\u0000-\u001f\u007f]/);
         assert.doesNotMatch(quoted.replace(/\\[\\"]/g, ''), /["\\]/, 'every quote and backslash is a quoted-pair');
+      }),
+    );
+  });
+});
+
+describe('SIP Warning header', () => {
+  it('quotes the text: one line, quotes and backslashes escaped, so nothing ends the header (property)', () => {
+    assert.equal(warningHeader('gw.example.org', 'the pair "xmpp -> sip" is not allowed'), 'Warning: 399 gw.example.org "the pair \\"xmpp -> sip\\" is not allowed"');
+    assert.equal(warningHeader('gw.example.org', 'a\r\nVia: evil\\'), 'Warning: 399 gw.example.org "a Via: evil\\\\"');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const header = warningHeader('gw.example.org', text);
+        assert.doesNotMatch(header, /[\u0000-\u001f\u007f]/);
+        const quoted = /^Warning: 399 gw\.example\.org "(.*)"$/.exec(header)?.[1];
+        assert.ok(quoted !== undefined, header);
+        assert.doesNotMatch(quoted.replace(/\\[\\"]/g, ''), /["\\]/, 'every quote and backslash inside is a quoted-pair');
       }),
     );
   });
