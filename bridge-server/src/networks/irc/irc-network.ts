@@ -298,7 +298,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     const again: OutboundMessage[] = [];
     for (const line of refused) {
       const progressKey = `${line.outbound.message.id} ${line.outbound.to}`;
-      if (again.includes(line.outbound)) continue;
+      if (again.some((outbound) => outbound.message.id === line.outbound.message.id && outbound.to === line.outbound.to)) continue;
       again.push(line.outbound);
       progress.set(progressKey, line.index);
     }
