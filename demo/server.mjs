@@ -35,4 +35,12 @@ try {
   await bridge.stop().catch(() => {});
   process.exit(1);
 }
+// The shop and the console are served by the bridge itself, on whatever port it got (PORT=3000,
+// PORT=0): the site allows that origin, in both the localhost and the 127.0.0.1 form, beside the
+// configured ones. The check reads the site's list on each connection.
+const { port } = new URL(url);
+for (const host of ['localhost', '127.0.0.1']) {
+  const own = `http://${host}:${port}`;
+  if (!site.origins.includes(own)) site.origins.push(own);
+}
 bridge.logger.info(`demo shop: ${url.replace('127.0.0.1', 'localhost')}/  agent console: ${url.replace('127.0.0.1', 'localhost')}/agent`);

@@ -130,7 +130,7 @@ export class AgentCommands {
     const who = oneLine(visitor?.name ?? conversation.openedBy);
     const where = visitor?.pageUrl ? ` on ${oneLine(visitor.pageUrl)}` : '';
     const state = conversation.state === 'closed' ? 'closed' : conversation.assignee ? `with ${conversation.assignee}` : 'waiting';
-    return `#${refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} messages)`;
+    return `#${refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} ${conversation.lastSeq === 1 ? 'message' : 'messages'})`;
   }
 
   private async list(from: Address, teams: Scope): Promise<string> {

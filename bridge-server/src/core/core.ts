@@ -45,6 +45,7 @@ import { TeamDirectory } from './teams.js';
 import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
 import { usableOnSite, withoutSite } from './site-scope.js';
+import { withoutTrailingBreaks } from '../util/text.js';
 
 export interface CoreDeps {
   /** Gateway mode, when configured, with this bridge's id for hop markers. */
@@ -72,11 +73,13 @@ export class Core {
   readonly outbox: OutboxWorker;
   /** The one way into the core for networks. */
   readonly sink: InboundSink = {
-    message: (input) => this.inboundMessage(input),
+    // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
+    message: (input) => this.inboundMessage({ ...input, text: withoutTrailingBreaks(input.text) }),
     presence: (input) => this.presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
     typing: (input) => this.inboundTyping(input),
     receipt: (input) => this.inboundReceipt(input),
     status: (network, status) => this.networkStatus(network, status),
+    isAgent: (address) => this.deps.teams.teamsOf(address).length > 0,
     claim: (input) => this.router.claim(input.conversationId, input.agent),
     command: (input) => this.command(input.from, input.text),
     follow: (input) => (this.gateway ? this.gateway.follow(input) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' })),

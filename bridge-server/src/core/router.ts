@@ -285,7 +285,7 @@ export class Router {
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${refOf(conversation.id)} for more.`;
     await network
-      .notice({ to: agent, text, about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy } })
+      .notice({ to: agent, text, about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) } })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
   }
 

@@ -128,6 +128,8 @@ export interface InboundSink {
   receipt(input: InboundReceipt): void;
   /** A network's connection state changed (the core flushes its outbox when it is back online). */
   status(network: string, status: NetworkStatus): void;
+  /** Whether an address is an agent of a team (a bot answers others without agents' instructions). */
+  isAgent(address: Address): boolean;
   /** An agent takes a team conversation that waits for one (or is already theirs). */
   claim(input: { conversationId: string; agent: Address }): Promise<ClaimOutcome>;
   /**
@@ -166,9 +168,10 @@ export interface Network {
   /**
    * Shows an agent a line from the bridge that is not a message of the conversation (who the
    * visitor is, a conversation closed, ...). With `about`, it appears in that conversation's chat
-   * (from the visitor's identity on this network); without, from the bridge's own address.
+   * (from the visitor's identity on this network, under the visitor's name as its messages are);
+   * without, from the bridge's own address.
    */
-  notice?(input: { to: Address; text: string; about?: { conversation: Conversation; visitor: Address } }): Promise<void>;
+  notice?(input: { to: Address; text: string; about?: { conversation: Conversation; visitor: Address; visitorName?: string } }): Promise<void>;
   /** A team conversation was opened or changed (assigned, closed): for networks that announce them. */
   conversationChanged?(conversation: Conversation, details: ConversationDetails): void;
   /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */

@@ -30,6 +30,15 @@ export class ConversationRefs {
     }
   }
 
+  /**
+   * A line about a conversation from the shared identity, tagged `[#ref]` unless it already starts
+   * with the conversation's `#ref` (a context line does): the ref is written once.
+   */
+  tagged(conversationId: string, text: string): string {
+    const ref = this.refOf(conversationId);
+    return new RegExp(`^#${ref}\\b`, 'i').test(text) ? text : `[#${ref}] ${text}`;
+  }
+
   /** The conversation a ref names, if one was relayed here with it. */
   resolve(ref: string): string | undefined {
     return this.conversations.get(ref.replace(/^#/, '').toLowerCase());

@@ -6,3 +6,11 @@
 export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
+
+/**
+ * Inbound text without the line breaks it ends with: SIP bodies (SIPp, some phones) and other
+ * networks' clients may end a message with CR LF, which is no part of what the user wrote.
+ */
+export function withoutTrailingBreaks(text: string): string {
+  return text.replace(/[\r\n]+$/, '');
+}

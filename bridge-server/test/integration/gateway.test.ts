@@ -26,9 +26,9 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   let dArcy: SipAgent;
   let dave: IrcAgent;
   let BOB: string;
-  const CARL_URI = `sip:xmpp:carl%40localhost@${VISITOR_DOMAIN}`;
+  const CARL_URI = `sip:xmpp%3Acarl%40localhost@${VISITOR_DOMAIN}`;
   const DAVE = 'irc:dave@test';
-  const DAVE_URI = `sip:irc:dave%40test@${VISITOR_DOMAIN}`;
+  const DAVE_URI = `sip:irc%3Adave%40test@${VISITOR_DOMAIN}`;
   const BOT = 'gw';
 
   before(async () => {
@@ -90,6 +90,9 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'g1' }, xml('body', {}, 'Hello Bob, from XMPP')));
     const got = await bob.next((m) => m.request.body === 'Hello Bob, from XMPP');
     assert.equal(got.request.from.uri.toString(), CARL_URI);
+    // On the wire the user part has its `:` escaped: a proxy reads `xmpp%3Acarl%40localhost` whole,
+    // not the user `xmpp` with a password (RFC 3261 sections 19.1.1 and 25.1).
+    assert.match(got.request.getHeader('From') ?? '', new RegExp(`<sip:xmpp%3Acarl%40localhost@${VISITOR_DOMAIN.replaceAll('.', '\\.')}>`));
     assert.equal(got.request.getHeader('Switchboard-Hops'), 'bridge-a', 'the hop marker names this bridge');
 
     assert.equal(await bob.send(CARL_URI, 'Hi Carl, from SIP 👋'), 200);
@@ -145,7 +148,10 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'out1');
     assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /does not connect localhost on xmpp to elsewhere\.test on sip/);
     assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
-    assert.equal(await bob.send(`sip:xmpp:eve%40elsewhere.test@${VISITOR_DOMAIN}`, 'to elsewhere?'), 403, 'the same from SIP');
+    // The same from SIP, with the reason in a Warning header (RFC 3261 section 20.43), as XMPP users get it in text.
+    const refused = await bob.request(`sip:xmpp%3Aeve%40elsewhere.test@${VISITOR_DOMAIN}`, 'to elsewhere?');
+    assert.equal(refused.statusCode, 403);
+    assert.match(refused.warning ?? '', new RegExp(`^399 ${VISITOR_DOMAIN.replaceAll('.', '\\.')} "[^"]*does not connect ${kamailio.domain.replaceAll('.', '\\.')} on sip to elsewhere\\.test on xmpp[^"]*"$`));
     assert.equal(await bob.send(`sip:v_nobody@${VISITOR_DOMAIN}`, 'to a visitor?'), 403, 'website visitors are not gateway users');
   });
 
@@ -173,7 +179,10 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     dave.say(BOT, '/to xmpp:carl@localhost');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Usage: \/to ADDRESS TEXT/.test(m.message));
     dave.say(BOT, 'hello?');
-    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /Send \/help for the commands\.$/.test(m.message));
+    // Dave is no agent: told what the bot serves and where /to is, with no instructions meant for agents.
+    const notAgent = await dave.next((m) => m.type === 'notice' && m.nick === BOT && /Send \/help for what you can do here\.$/.test(m.message));
+    assert.match(notAgent.message, /serves the team's agents, and dave is not one of them/);
+    assert.doesNotMatch(notAgent.message, /visitor|#ref/);
     dave.say(BOT, '/help');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^\/to ADDRESS TEXT/.test(m.message));
     dave.say(BOT, '/to nowhere:x hi');
@@ -202,7 +211,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
 
   it('lets a SIP user follow an IRC user\'s presence with /follow, before any message', async () => {
     const erin = await connectIrcAgent(ngircd.port, 'erin');
-    const ERIN_URI = `sip:irc:erin%40test@${VISITOR_DOMAIN}`;
+    const ERIN_URI = `sip:irc%3Aerin%40test@${VISITOR_DOMAIN}`;
     const BRIDGE_URI = `sip:switchboard@${VISITOR_DOMAIN}`;
     try {
       assert.equal(await dArcy.send(BRIDGE_URI, '/follow irc:Erin'), 200);
@@ -226,7 +235,9 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   });
 
   it('stops a message carrying this bridge\'s id in its hop marker, and carries another bridge\'s on', async () => {
-    assert.equal(await bob.send(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']), 403);
+    const loop = await bob.request(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']);
+    assert.equal(loop.statusCode, 403);
+    assert.match(loop.warning ?? '', /^399 \S+ "this message came back through the gateway; it is not relayed again"$/);
     assert.equal(await bob.send(CARL_URI, 'through one bridge', undefined, ['Switchboard-Hops: bridge-z']), 200);
     const relayed = await carl.next((s) => s.is('message') && s.getChildText('body') === 'through one bridge');
     const hops = relayed.getChild('hops', 'urn:switchboard:hops:0')?.getChildren('hop').map((hop) => hop.attrs.bridge);
@@ -259,7 +270,7 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
   let carl: Agent;
   let bob: SipAgent;
   let BOB: string;
-  const CARL_URI = `sip:xmpp:carl%40localhost@${VISITOR_DOMAIN}`;
+  const CARL_URI = `sip:xmpp%3Acarl%40localhost@${VISITOR_DOMAIN}`;
 
   before(async () => {
     [prosody, kamailio] = await Promise.all([

@@ -91,6 +91,21 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     assert.equal((await action).text, '/me checks the order');
   });
 
+  it('gives the context line first, in the private chat with the visitor\'s puppet, with the ref once', async () => {
+    const v = await visitor(t, 'Fox Mulder');
+    // The visitor writes right after opening: its text still comes after the context line.
+    await send(v, 'I want to believe');
+    const got = await alice.next((m) => m.message === 'I want to believe');
+    const ref = v.conversationId.slice(-5).toLowerCase();
+    const fromPuppet = alice.messages.filter((m) => m.nick === got.nick);
+    assert.equal(fromPuppet.length, 2, JSON.stringify(fromPuppet.map((m) => m.message)));
+    const [context] = fromPuppet;
+    assert.equal(context!.type, 'privmsg', 'a private message, shown in the query (a NOTICE goes to the server window in many clients)');
+    assert.equal(context!.target, 'alice');
+    assert.equal(context!.message, `#${ref} Fox Mulder (not verified), team support. Reply here; /whois ${ref} for more.`);
+    assert.equal(alice.messages.filter((m) => m.message.includes(`#${ref}`) && m !== context).length, 0, 'nothing else about it, from the bot or elsewhere');
+  });
+
   it('shows two visitors as two puppets and routes each reply to its own visitor', async () => {
     const one = await visitor(t, 'Ann');
     const two = await visitor(t, 'Ben');
@@ -133,8 +148,10 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const first = await alice.next((m) => text.startsWith(m.message) && m.message.length > 10);
     const from = first.nick;
     const lines = await alice.collect((m) => m.nick === from && m.target === 'alice', 1, 20_000);
-    await until(() => alice.messages.filter((m) => m.nick === from).map((m) => m.message).join('') === text, 60_000, 'the whole text');
-    const received = alice.messages.filter((m) => m.nick === from);
+    // The puppet's first line is the conversation's context line; the text follows it.
+    const ofText = () => alice.messages.filter((m) => m.nick === from).slice(1);
+    await until(() => ofText().map((m) => m.message).join('') === text, 60_000, 'the whole text');
+    const received = ofText();
     assert.ok(received.length >= 40, `${received.length} lines`);
     assert.ok(lines.length > 0);
     // On the wire, as the server relays it: ":nick!~user@host PRIVMSG alice :text\r\n" <= 512 bytes.
@@ -305,6 +322,18 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     assert.match(help.message, /No conversation has the ref/);
   });
 
+  it('tells someone who is not an agent what the bot is, without instructions meant for agents', async () => {
+    const stranger = await connectIrcAgent(ngircd.port, 'stranger');
+    try {
+      stranger.say('desk', 'hello, who are you?');
+      const answer = await stranger.next((m) => m.type === 'notice' && m.nick === 'desk');
+      assert.match(answer.message, /serves the team's agents, and stranger is not one of them/);
+      assert.doesNotMatch(answer.message, /visitor|#ref|reply to/i);
+    } finally {
+      await stranger.quit();
+    }
+  });
+
   it('announces a waiting conversation in the support channel, and the agent claims it there', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
@@ -357,7 +386,7 @@ describe('IRC network reliability against a real ngircd', () => {
     carl = await connectIrcAgent(ngircd.port, 'carl');
     t = await startBridge({
       teams: [{ id: 'support', members: [CARL], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1, holdMinutes: 0.1 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -423,15 +452,38 @@ describe('IRC network reliability against a real ngircd', () => {
     assert.deepEqual(got, texts, 'in order');
   });
 
-  it('reports a message to an agent who left IRC as failed, with the server\'s reason', async () => {
+  it('keeps messages for an agent who left IRC until it is back, and delivers them in order, once', async () => {
     const v = jo;
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
     await carl.quit();
+    // Written at once: the bridge may not have seen carl leave yet (the server answers 401), or has.
+    const away = ['while away 1', 'while away 2\nwith a second line', 'while away 3'];
+    const sent: Message[] = [];
+    for (const text of away) sent.push(await send(v, text));
+    await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 10_000, 'the bridge to take them');
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    const expected = ['while away 1', 'while away 2', 'with a second line', 'while away 3'];
+    const got = await carl.collect((m) => m.nick === 'Jo' && expected.includes(m.message), 4, 15_000);
+    assert.deepEqual(got.map((m) => m.message), expected);
+    await send(v, 'back to normal');
+    await carl.next((m) => m.message === 'back to normal');
+    assert.deepEqual(carl.messages.filter((m) => expected.includes(m.message)).map((m) => m.message), expected, 'each line once');
+    assert.equal(statuses.filter((s) => s.status === 'failed').length, 0);
+  });
+
+  it('fails what waited for an agent who does not come back within holdMinutes, with the reason', async () => {
+    const v = jo;
+    const { socket } = await connect(t, { siteKey: SITE });
+    await call(socket, 'presence:subscribe', { team: 'support' });
+    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    await carl.quit();
+    await gone;
+    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
     const sent = await send(v, 'are you still there?');
-    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 10_000, 'the failed status');
+    await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 15_000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.id && s.status === 'failed')!;
-    assert.equal(failed.error?.code, 'not_found');
-    assert.match(failed.error?.message ?? '', /carl/i);
+    assert.equal(failed.error?.code, 'unavailable');
+    assert.match(failed.error?.message ?? '', /carl was off IRC and it did not come back within 0\.1 minutes/);
     carl = await connectIrcAgent(ngircd.port, 'carl');
   });
 });

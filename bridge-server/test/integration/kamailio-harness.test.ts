@@ -4,7 +4,11 @@
  * mid-conversation, and destroy.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Message, Messager, type Notification, Publisher, Registerer, Subscriber, UserAgent } from 'sip.js';
 import WebSocket from 'ws';
@@ -166,5 +170,26 @@ describe('Kamailio harness (SIP over WebSocket, digest auth, MESSAGE, presence) 
     assert.equal(existsSync(dir), false);
     const probe = new WebSocket(wsUrl, 'sip');
     await new Promise<void>((resolve) => probe.once('error', () => resolve()));
+  });
+});
+
+describe('docs/networks/kamailio.cfg, the configuration the docs ship (and the harness runs)', () => {
+  it('lists every placeholder it has with an example value, and passes `kamailio -c` filled with them, with and without the visitor domain', () => {
+    const text = readFileSync(fileURLToPath(new URL('../../../docs/networks/kamailio.cfg', import.meta.url)), 'utf8');
+    const examples = new Map([...text.matchAll(/^# {3}@([A-Z_]+)@\s.*?e\.g\. (\S+)$/gm)].map(([, name, value]) => [name!, value!]));
+    const used = new Set([...text.matchAll(/@([A-Z_]+)@/g)].map(([, name]) => name!));
+    assert.deepEqual([...used].sort(), [...examples.keys()].sort(), 'each placeholder is explained in the header, with an example');
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-kamailio-doc-'));
+    try {
+      const file = join(dir, 'kamailio.cfg');
+      writeFileSync(file, text.replace(/@([A-Z_]+)@/g, (_, name: string) => examples.get(name)!));
+      for (const defines of [[], ['-A', 'WITH_VISITOR_DOMAIN']]) {
+        const check = spawnSync('kamailio', ['-c', '-f', file, ...defines], { encoding: 'utf8' });
+        assert.equal(check.status, 0, `kamailio -c ${defines.join(' ')}:\n${check.stderr}`);
+        assert.match(check.stderr, /config file ok/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -110,6 +110,17 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     assert.equal(stranger, null);
   });
 
+  it('trims the line breaks an inbound text ends with, once, whatever the network (and keeps inner ones)', async () => {
+    const { alice, conversationId } = await conversationWithLoopParty();
+    const received = collect<Message>(alice, 'message');
+    const crlf = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'line one\r\nline two \r\n', conversationId });
+    assert.equal(crlf?.text, 'line one\r\nline two ');
+    const lf = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'ends with breaks\n\n\r\n', conversationId });
+    assert.equal(lf?.text, 'ends with breaks');
+    await until(() => received.length >= 2, 5000, 'the inbound messages');
+    assert.deepEqual(received.map((m) => m.text), ['line one\r\nline two ', 'ends with breaks']);
+  });
+
   it('relays typing to the network and inbound typing to web parties', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
     await call(alice, 'typing', { conversationId, state: 'composing' });

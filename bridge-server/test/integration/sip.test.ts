@@ -80,6 +80,21 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
   });
 
+  it('sends the context line from the visitor\'s URI under the visitor\'s display name, as its messages', async () => {
+    const v = await visitor('Dana Context');
+    const ref = v.conversationId.slice(-5).toLowerCase();
+    const context = await alice.next((m) => m.request.body.startsWith(`#${ref} Dana Context`));
+    assert.equal(context.request.from.uri.toString(), v.uri);
+    assert.match(context.request.getHeader('From') ?? '', /^"Dana Context" </);
+  });
+
+  it('takes a body that ends with CR LF (SIPp, some phones) without it', async () => {
+    const v = await visitor('Crlf');
+    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    assert.equal(await alice.send(v.uri, 'Thanks, bye\r\n'), 200);
+    assert.equal((await reply).text, 'Thanks, bye');
+  });
+
   it('shows two visitors as two URIs and routes each reply to its own visitor', async () => {
     const one = await visitor('Ann');
     const two = await visitor('Ben');

@@ -124,7 +124,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
       if (network !== 'xmpp') assert.match(await commands.xmpp(`/transfer ${v.ref} ${network === 'irc' ? 'bob' : 'carol'}`), /is now with/);
       assert.match(await run('/help'), /\/list: .*\n.*\/claim ID/);
       assert.match(await run('/frobnicate'), /^Unknown command "\/frobnicate"\.\nCommands/);
-      assert.match(await run('/list'), new RegExp(`#${v.ref} Eve ${network}`));
+      assert.match(await run('/list'), new RegExp(`#${v.ref} Eve ${network} on https://shop.test/boots \\(with [^,]+, 1 message\\)`), 'one message, in the singular');
       assert.match(await run('/claim'), /^Usage: \/claim ID/);
       assert.match(await run('/claim zzzzz'), /No conversation of your teams has the ref #zzzzz/);
       assert.match(await run('/history'), /^Usage: \/history ID/);
@@ -154,8 +154,11 @@ describe('support desk across XMPP, IRC and SIP', () => {
     const toBob = next<Conversation>(v.socket, 'conversation', (c) => c.assignee === BOB);
     assert.match(await commands.xmpp(`/transfer ${v.ref} bob`), new RegExp(`#${v.ref} is now with Bob \\(${BOB}\\)`));
     await toBob;
-    const context = await bob.next((m) => m.nick === 'desk' && m.message.includes(`#${v.ref}] #${v.ref} Finn`));
+    // Relayed by the bot, the context line is a private message that names the conversation once.
+    const context = await bob.next((m) => m.nick === 'desk' && m.message.startsWith(`#${v.ref} Finn`));
+    assert.equal(context.type, 'privmsg');
     assert.match(context.message, /on https:\/\/shop.test\/stoves/);
+    assert.equal(context.message.split(`#${v.ref}`).length, 2, 'the ref written once');
     await bob.next((m) => m.nick === 'desk' && m.message.endsWith('Is the stove in stock?'));
     assert.match(await commands.irc(`/history ${v.ref}`), /Finn: Is the stove in stock\?/);
 

@@ -72,7 +72,10 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
   it('takes agent commands sent to the bot, and never relays them to a visitor', async () => {
     const v = await visitor();
     const ref = v.conversationId.slice(-5).toLowerCase();
-    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').startsWith(`[#${ref}] #${ref} Visitor`));
+    // The context line names its conversation once: it starts with the ref, so no `[#ref]` tag.
+    const context = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').includes('Reply here') && (s.getChildText('body') ?? '').includes(ref));
+    assert.match(context.getChildText('body')!, new RegExp(`^#${ref} Visitor `));
+    assert.equal(context.getChildText('body')!.split(`#${ref}`).length, 2, 'the ref written once');
     const atVisitor = collect<Message>(v.socket, 'message');
     const ask = async (text: string) => {
       const seen = alice.stanzas.length;

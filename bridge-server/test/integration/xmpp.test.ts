@@ -161,7 +161,13 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       await mallory.send(xml('message', { type: 'chat', to: v.jid, id: 'spam-1' }, xml('body', {}, 'buy now')));
       const error = await mallory.next((s) => s.attrs.type === 'error' && s.attrs.id === 'spam-1');
       assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+      assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /not in a conversation with you/);
       assert.equal(received.length, 0);
+      // A JID under the component that stands for nobody is told so, not that it is someone else's visitor.
+      await mallory.send(xml('message', { type: 'chat', to: `someone@${v.jid.split('@')[1]}`, id: 'nobody-1' }, xml('body', {}, 'hello?')));
+      const nobody = await mallory.next((s) => s.attrs.type === 'error' && s.attrs.id === 'nobody-1');
+      assert.ok(nobody.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+      assert.equal(nobody.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'), 'No one has this address; your message was not delivered.');
     } finally {
       await mallory.stop();
     }

@@ -1,8 +1,8 @@
 /**
  * A real Kamailio for the tests (SIP/SIMPLE: registrar, RFC 3428 MESSAGE routing, RFC 3856 presence
- * with PIDF, digest auth), in a temp folder on free loopback ports, stopped by PID. The config
- * mirrors the one verified on these machines (shared/servers/kamailio.cfg), with the users' passwords
- * in a db_text `subscriber` table inside the temp folder instead of the sample's fixed "<user>pw".
+ * with PIDF, digest auth), in a temp folder on free loopback ports, stopped by PID. It runs the
+ * configuration the docs ship (docs/networks/kamailio.cfg), its placeholders filled in, with the
+ * users' passwords in a db_text `subscriber` table inside the temp folder.
  *
  * SIP over UDP and TCP listens on `sipPort`, SIP over WebSocket (RFC 7118) on ws://127.0.0.1:`wsPort`.
  * Every REGISTER, MESSAGE, SUBSCRIBE, PUBLISH and INVITE must carry digest credentials of a user in
@@ -16,6 +16,7 @@ import { createSocket } from 'node:dgram';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 import { serverProcess } from './process.js';
 
@@ -62,127 +63,30 @@ export interface RoutedDomain {
   user: string;
 }
 
+/**
+ * The configuration shipped to users, docs/networks/kamailio.cfg, with its placeholders filled in:
+ * the tests run the documented file itself. Without a routed domain it runs as a plain SIP server.
+ */
+const DOCUMENTED_CONFIG = fileURLToPath(new URL('../../../docs/networks/kamailio.cfg', import.meta.url));
+
 function config(dir: string, domain: string, sipPort: number, wsPort: number, routed: RoutedDomain | undefined): string {
-  const db = `text://${join(dir, 'dbtext')}`;
-  // The routed domain's identities authenticate as its gateway user (realm: the main domain).
-  const auth = routed
-    ? `if ($fd == "${routed.domain}") {
-            if (!auth_check("${domain}", "subscriber", "0")) { auth_challenge("${domain}", "1"); exit; }
-            if ($au != "${routed.user}") { sl_send_reply("403", "Forbidden (not the gateway of ${routed.domain})"); exit; }
-        } else if (!auth_check("$fd", "subscriber", "1")) { auth_challenge("$fd", "1"); exit; }`
-    : `if (!auth_check("$fd", "subscriber", "1")) { auth_challenge("$fd", "1"); exit; }`;
-  // lookup() puts the gateway's contact in the R-URI (a UA answers 404 to an R-URI user not its own);
-  // the To header keeps the routed identity.
-  const route = routed
-    ? `if ($rd == "${routed.domain}") {
-        $ru = "sip:${routed.user}@${domain}";
-        if (!lookup("location")) { sl_send_reply("480", "Temporarily Unavailable"); exit; }
-        route(RELAY);
-    }`
-    : '';
-  return `#!KAMAILIO
-debug=${process.env.KAMAILIO_DEBUG ?? '-1'}
-log_stderror=yes
-children=2
-tcp_children=2
-auto_aliases=no
-listen=udp:127.0.0.1:${sipPort}
-listen=tcp:127.0.0.1:${sipPort}
-listen=tcp:127.0.0.1:${wsPort}
-alias="${domain}"
-tcp_accept_no_cl=yes          # the HTTP GET of the WebSocket handshake has no Content-Length
-tcp_connection_lifetime=3605
-
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "textopsx.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "sanity.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "nathelper.so"
-loadmodule "xhttp.so"
-loadmodule "websocket.so"
-loadmodule "db_text.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "presence.so"
-loadmodule "presence_xml.so"
-
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "received_avp", "$avp(RECEIVED)")
-# No GRUU: JsSIP would then use its pub-gruu (no ;transport=ws) as Contact, and NOTIFYs to it go to UDP.
-modparam("registrar", "gruu_enabled", 0)
-modparam("nathelper", "received_avp", "$avp(RECEIVED)")
-modparam("auth_db", "db_url", "${db}")
-modparam("auth_db", "calculate_ha1", 0)          # use the ha1 column
-modparam("auth_db", "use_domain", 0)
-modparam("auth_db", "load_credentials", "")
-modparam("presence", "db_url", "${db}")
-modparam("presence", "subs_db_mode", 0)
-modparam("presence", "server_address", "sip:127.0.0.1:${sipPort}")
-modparam("presence_xml", "db_url", "${db}")
-modparam("presence_xml", "force_active", 1)     # no XCAP authorization rules
-
-request_route {
-    xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto\\n");
-    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-    if (nat_uac_test("64")) {            # 64 = request came over WebSocket
-        force_rport();
-        if (is_method("REGISTER")) fix_nated_register();
-        else if (is_method("SUBSCRIBE")) { fix_nated_contact(); msg_apply_changes(); }  # NOTIFY must reach the ws client at its real ip:port
-        else if ($hdr(Contact) != $null) add_contact_alias();
-    }
-    if (has_totag()) {
-        if (is_method("SUBSCRIBE") && uri == myself) { route(PRESENCE); }
-        if (loose_route()) { handle_ruri_alias(); route(RELAY); }
-        if (is_method("ACK") && t_check_trans()) t_relay();
-        else if (!is_method("ACK")) { handle_ruri_alias(); route(RELAY); }
-        exit;
-    }
-    if (is_method("CANCEL")) { if (t_check_trans()) route(RELAY); exit; }
-    t_check_trans();
-    if (is_method("REGISTER|MESSAGE|SUBSCRIBE|PUBLISH|INVITE")) {
-        # digest (qop=auth) against the subscriber table; the From (To for REGISTER) user must be the authenticated one
-        ${auth}
-        consume_credentials();
-    }
-    if (is_method("REGISTER")) { if (!save("location")) sl_reply_error(); exit; }
-    if (is_method("PUBLISH|SUBSCRIBE")) route(PRESENCE);
-    if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }
-    if ($rU == $null) { sl_send_reply("484", "Address Incomplete"); exit; }
-    if (is_method("INVITE")) record_route();
-    ${route}
-    if (!lookup("location")) {
-        if (is_subscriber("$ru", "subscriber", "2")) sl_send_reply("480", "Temporarily Unavailable");
-        else sl_send_reply("404", "Not Found");
-        exit;
-    }
-    route(RELAY);
-}
-route[PRESENCE] {
-    if (!t_newtran()) { sl_reply_error(); exit; }
-    if (is_method("PUBLISH")) handle_publish(); else handle_subscribe();
-    t_release();
-    exit;
-}
-route[RELAY] { if (!t_relay()) sl_reply_error(); exit; }
-onreply_route { if (nat_uac_test("64")) add_contact_alias(); }
-
-event_route[xhttp:request] {
-    set_reply_close();
-    set_reply_no_connect();
-    if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
-        if (ws_handle_handshake()) exit;
-    }
-    xhttp_reply("404", "Not Found", "", "");
-}
-`;
+  const values: Record<string, string> = {
+    LISTEN_IP: '127.0.0.1',
+    SIP_PORT: String(sipPort),
+    WS_PORT: String(wsPort),
+    DOMAIN: domain,
+    // Placeholders of the plain set-up are never used (its part of the file is left out).
+    VISITOR_DOMAIN: routed?.domain ?? 'visitors.invalid',
+    BRIDGE_USER: routed?.user ?? 'nobody',
+    DB_URL: `text://${join(dir, 'dbtext')}`,
+    DEBUG: process.env.KAMAILIO_DEBUG ?? '-1',
+  };
+  const text = readFileSync(DOCUMENTED_CONFIG, 'utf8').replace(/@([A-Z_]+)@/g, (placeholder, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`docs/networks/kamailio.cfg has a placeholder the harness does not fill: ${placeholder}`);
+    return value;
+  });
+  return text;
 }
 
 /**
@@ -222,7 +126,8 @@ export async function startKamailio(options: { users?: Record<string, string>; d
   const pidPath = join(dir, 'kamailio.pid');
   let logFd: number | undefined = process.env.KAMAILIO_DEBUG ? undefined : openSync(logPath, 'a');
   const stderr = logFd ?? 'inherit';
-  const daemon = serverProcess('kamailio', ['-f', configPath, '-DD', '-E', '-Y', dir, '-P', pidPath], [sipPort, wsPort], ['ignore', 'ignore', stderr]);
+  const defines = options.routedDomain ? ['-A', 'WITH_VISITOR_DOMAIN'] : [];
+  const daemon = serverProcess('kamailio', ['-f', configPath, ...defines, '-DD', '-E', '-Y', dir, '-P', pidPath], [sipPort, wsPort], ['ignore', 'ignore', stderr]);
   // A test process that dies of an uncaught error runs no after(): don't leave kamailio behind.
   const killOnExit = () => {
     try {

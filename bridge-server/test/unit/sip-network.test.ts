@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { partyOfUser, quotedDisplayName, userOfParty } from '../../src/networks/sip/addresses.js';
+import { partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
 import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
+import { SipSession } from '../../src/networks/sip/session.js';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import type { InboundSink } from '../../src/networks/network.js';
 
 describe('SIP addresses', () => {
   it('maps parties to user parts reversibly and injectively, in the user part\'s alphabet (property)', () => {
@@ -15,7 +19,7 @@ describe('SIP addresses', () => {
       fc.property(party, party, (a, b) => {
         if (!a.slice(a.indexOf(':') + 1).isWellFormed() || !b.slice(b.indexOf(':') + 1).isWellFormed()) return;
         const ua = userOfParty(a);
-        assert.match(ua, /^[A-Za-z0-9\-_.!~*'()%:+?/]+$/);
+        assert.match(ua, /^[A-Za-z0-9\-_.!~*'()%+?/]+$/, 'no `:`, which would start a password (RFC 3261 19.1.1)');
         assert.equal(partyOfUser(ua), a);
         if (a !== b) assert.notEqual(ua, userOfParty(b));
       }),
@@ -26,20 +30,44 @@ describe('SIP addresses', () => {
     assert.equal(userOfParty('web:u_Bob.Smith@shop.example'), 'u_Bob.Smith%40shop.example');
     assert.equal(partyOfUser('u_Bob.Smith%40shop.example'), 'web:u_Bob.Smith@shop.example');
     assert.equal(partyOfUser('u_a:b'), 'web:u_a:b', 'a web id with a colon stays a web id');
-    assert.equal(userOfParty('irc:bob@libera'), 'irc:bob%40libera');
+    assert.equal(userOfParty('web:u_a:b'), 'u_a%3Ab');
+    assert.equal(partyOfUser('u_a%3Ab'), 'web:u_a:b');
+    assert.equal(userOfParty('irc:bob@libera'), 'irc%3Abob%40libera', 'the scheme\'s colon escaped');
+    assert.equal(userOfParty('xmpp:carl@localhost'), 'xmpp%3Acarl%40localhost');
+    assert.equal(partyOfUser('xmpp%3Acarl%40localhost'), 'xmpp:carl@localhost');
+    assert.equal(partyOfUser('xmpp%3acarl%40localhost'), 'xmpp:carl@localhost', 'lowercase hex too');
+    assert.equal(partyOfUser('xmpp:carl%40localhost'), 'xmpp:carl@localhost', 'the older unescaped form is still read');
+    assert.equal(partyOfUser('irc:bob%40libera'), 'irc:bob@libera');
     assert.equal(partyOfUser('v_%41'), 'web:v_A', 'escaped and plain spellings are the same URI (RFC 3261 19.1.4)');
     assert.equal(partyOfUser('web:v_1'), null);
     assert.equal(partyOfUser('switchboard'), null);
     assert.equal(partyOfUser('%zz'), null);
   });
 
-  it('quotes display names with no control character left and quotes escaped', () => {
+  it('quotes display names with no control character left and quotes escaped, cut to 64 characters', () => {
+    assert.equal([...quotedDisplayName('\u00e9'.repeat(100))].length, 64, 'characters, not bytes (docs/networks/sip.md)');
     assert.equal(quotedDisplayName('Dana "D" \\ Scully\r\nVia: x'), 'Dana \\"D\\" \\\\ Scully Via: x');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (name) => {
         const quoted = quotedDisplayName(name);
         assert.doesNotMatch(quoted, /[\u0000-\u001f\u007f]/);
         assert.doesNotMatch(quoted.replace(/\\[\\"]/g, ''), /["\\]/, 'every quote and backslash is a quoted-pair');
+      }),
+    );
+  });
+});
+
+describe('SIP Warning header', () => {
+  it('quotes the text: one line, quotes and backslashes escaped, so nothing ends the header (property)', () => {
+    assert.equal(warningHeader('gw.example.org', 'the pair "xmpp -> sip" is not allowed'), 'Warning: 399 gw.example.org "the pair \\"xmpp -> sip\\" is not allowed"');
+    assert.equal(warningHeader('gw.example.org', 'a\r\nVia: evil\\'), 'Warning: 399 gw.example.org "a Via: evil\\\\"');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const header = warningHeader('gw.example.org', text);
+        assert.doesNotMatch(header, /[\u0000-\u001f\u007f]/);
+        const quoted = /^Warning: 399 gw\.example\.org "(.*)"$/.exec(header)?.[1];
+        assert.ok(quoted !== undefined, header);
+        assert.doesNotMatch(quoted.replace(/\\[\\"]/g, ''), /["\\]/, 'every quote and backslash inside is a quoted-pair');
       }),
     );
   });
@@ -86,5 +114,22 @@ describe('SIMPLE bodies', () => {
     const bad = sipNetworkConfigSchema.safeParse({ type: 'sip', server: 'udp://x', domain: 'example.org', username: 'a b', password: 'x', visitorDomain: 'web example' });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error!.issues.map((issue) => issue.path.join('.')).sort(), ['server', 'username', 'visitorDomain']);
+  });
+});
+
+describe('SIP session set-up', () => {
+  it('configures SIP.js without deprecated options: nothing warns at start-up', () => {
+    const lines: string[] = [];
+    const capture = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const config = sipNetworkConfigSchema.parse({ type: 'sip', server: 'ws://127.0.0.1:1', domain: 'example.org', username: 'switchboard', password: 'x', visitorDomain: 'web.example.org' });
+    const session = new SipSession({ config, sink: { status() {} } as unknown as InboundSink, logger: pino({ level: 'trace' }, capture), onMessage() {}, onOnline() {}, onOffline() {} });
+    assert.ok(session.ua, 'the user agent was made');
+    assert.ok(lines.length > 0, 'SIP.js logged its configuration through the bridge\'s logger');
+    assert.deepEqual(lines.filter((line) => /deprecated/i.test(line)), []);
   });
 });

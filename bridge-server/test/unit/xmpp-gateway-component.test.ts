@@ -104,6 +104,9 @@ class FakeSink implements InboundSink {
   status(_network: string, status: NetworkStatus): void {
     this.statuses.push(status);
   }
+  isAgent(): boolean {
+    return false;
+  }
   async claim(): Promise<never> {
     throw new Error('not used');
   }

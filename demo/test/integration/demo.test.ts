@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Message, createClient, memoryStorage } from '@switchboard/sdk';
 import puppeteer from 'puppeteer-core';
+import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,7 +23,6 @@ describe('demo (npm start)', () => {
     const config = JSON.parse(readFileSync(join(demoDir, 'switchboard.config.json'), 'utf8'));
     config.store.path = join(dir, 'demo.db');
     config.server.static = join(demoDir, 'public');
-    config.sites[0].origins = ['*']; // the test's port is picked at run time
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
     child = spawn(process.execPath, [join(demoDir, 'server.mjs')], {
@@ -97,6 +97,26 @@ describe('demo (npm start)', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('accepts connections from its own origin on the port it runs on (localhost and 127.0.0.1), and no other', async () => {
+    const port = new URL(url).port;
+    assert.notEqual(port, '8080', 'a port other than the configured one');
+    const handshake = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const socket = io(`${url}/v1`, { auth: { siteKey: 'demo-site' }, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin } });
+        socket.once('session', () => {
+          socket.disconnect();
+          resolve('session');
+        });
+        socket.once('connect_error', (error) => {
+          socket.disconnect();
+          resolve(error.message);
+        });
+      });
+    assert.equal(await handshake(`http://localhost:${port}`), 'session');
+    assert.equal(await handshake(`http://127.0.0.1:${port}`), 'session');
+    assert.match(await handshake('http://evil.example'), /Origin http:\/\/evil\.example is not allowed for site "demo-site"/);
   });
 
   it('visitor -> demo team -> ack with seq; a reply sent while away arrives through sync, once', async () => {

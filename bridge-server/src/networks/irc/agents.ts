@@ -30,6 +30,8 @@ export class IrcAgentPresence {
     private readonly sink: InboundSink,
     private readonly addressOf: (nick: string) => Address,
     private readonly pollMs: number,
+    /** Called when an agent is seen online again (messages held for it can go). */
+    private readonly onBack: (nick: string) => void = () => undefined,
   ) {
     const { client } = bot;
     client.on('users online', (event: { nicks: string[] }) => this.onOnlineList(event.nicks));
@@ -76,6 +78,21 @@ export class IrcAgentPresence {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** Whether the bot follows this nick's presence (an agent of a team). */
+  isFollowed(nick: string): boolean {
+    return this.agents.has(nick.toLowerCase());
+  }
+
+  /** Whether the nick is an agent known to be off IRC (a message to it would get 401). */
+  isAbsent(nick: string): boolean {
+    return this.agents.get(nick.toLowerCase())?.online === false;
+  }
+
+  /** The server said the agent is not there (401 to a message): absent until it is seen again. */
+  markAbsent(nick: string): void {
+    this.set(nick, { online: false, away: false });
   }
 
   private follow(nicks: string[]): void {
@@ -130,6 +147,7 @@ export class IrcAgentPresence {
     if (change.away !== undefined) agent.away = change.away;
     const after = this.statusOf(agent);
     if (!known || before !== after) this.sink.presence({ address: this.addressOf(agent.nick), status: after });
+    if (agent.online) this.onBack(agent.nick);
   }
 
   private statusOf(agent: AgentState): PresenceStatus {

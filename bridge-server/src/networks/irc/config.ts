@@ -47,6 +47,11 @@ export const ircNetworkConfigSchema = z.strictObject({
       window: z.number().int().min(1).default(5),
     })
     .default({ burst: 5, linesPerSecond: 3, window: 5 }),
+  /**
+   * How long messages for an agent who is off IRC wait for it to come back (IRC keeps nothing for
+   * absent users); past it they fail, with the reason.
+   */
+  holdMinutes: z.number().positive().default(60),
   /** How often agents' presence is polled (ISON/WHO) where the server cannot push it. */
   presencePollSeconds: z.number().positive().default(30),
   connectTimeoutSeconds: z.number().positive().default(15),

@@ -165,12 +165,17 @@ export class IrcConnection {
     this.reasonValue = 'closed';
   }
 
-  /** Queues lines through flood control; resolves when the last one was written. */
-  async sendLines(lines: readonly string[], onWritten?: (index: number) => void): Promise<void> {
+  /**
+   * Queues lines through flood control, one after another; resolves true when the last one was
+   * written, false when `proceed` said to stop before one (the lines after it are not queued).
+   */
+  async sendLines(lines: readonly string[], onWritten?: (index: number) => void, proceed: () => boolean = () => true): Promise<boolean> {
     for (let index = 0; index < lines.length; index++) {
+      if (!proceed()) return false;
       await this.writer.send(lines[index]!);
       onWritten?.(index);
     }
+    return true;
   }
 
   private write(line: string): Promise<void> {

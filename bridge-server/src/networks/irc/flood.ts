@@ -56,6 +56,14 @@ export class FloodWriter {
     });
   }
 
+  /**
+   * Resolves once the server processed every line queued before this call (a PING through the
+   * queue, and its PONG): the answers those lines caused have all arrived by then.
+   */
+  sync(): Promise<void> {
+    return this.queue.push(() => this.confirm().then(() => undefined));
+  }
+
   /** The server answered a PING: every line written before it has been processed. */
   pong(token: string): void {
     if (!this.pending || this.pending.token !== token) return;

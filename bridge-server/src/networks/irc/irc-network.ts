@@ -26,6 +26,8 @@ export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
 const CAPABILITIES: NetworkCapabilities = { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' };
 /** How long a 401 (no such nick) after a message is taken as that message's failure. */
 const FAILURE_WINDOW_MS = 30_000;
+/** Most messages held for one absent agent; past it, new ones fail (docs/networks/irc.md). */
+const HELD_PER_AGENT = 500;
 /** The longest host part a server may put in the prefix it prepends (RFC 1035 names are at most 63 a label; cloaks are longer). */
 const HOST_BYTES = 63;
 const encoder = new TextEncoder();
@@ -68,6 +70,18 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
   const progress = new Map<string, number>();
   /** The last message each connection sent each target, and when: a 401 that follows fails it. */
   const lastSent = new Map<string, { messageId: string; at: number }>();
+  /**
+   * Lines lately written to each agent (`connection target` -> in order), and the 401s they drew:
+   * an agent who left before the bridge saw it gets these lines again from the first that failed.
+   */
+  const written = new Map<string, { lines: { outbound: OutboundMessage; index: number; at: number }[]; refused: number; fencing: boolean }>();
+  /**
+   * Messages for agents who are off IRC (lowercased nick -> in order): IRC keeps nothing for absent
+   * users, so they wait here until the agent's presence (MONITOR/ISON) says it is back.
+   */
+  const held = new Map<string, { items: OutboundMessage[]; timer: NodeJS.Timeout; flushing: boolean }>();
+  /** Visitors whose context line is on its way: their messages wait for it (it comes first). */
+  const introductions = new Map<Address, Promise<void>>();
   let status: NetworkStatus = { state: 'offline', reason: 'not started' };
 
   function setStatus(next: NetworkStatus): void {
@@ -99,7 +113,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       setStatus({ state: 'offline', reason: error.message });
     },
   });
-  const agents = new IrcAgentPresence(bot, sink, addressOf, config.presencePollSeconds * 1000);
+  const agents = new IrcAgentPresence(bot, sink, addressOf, config.presencePollSeconds * 1000, (nick) => void flushHeld(nick));
   const channel = config.channel ? new SupportChannel({ bot, channel: config.channel, sink, refs, addressOf, logger }) : undefined;
 
   const puppets = new PuppetPool({
@@ -151,6 +165,10 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       const target = event.nick ?? event.channel;
       if (!target || !['no_such_nick', 'cannot_send_to_user', 'cannot_send_to_channel'].includes(event.error)) return;
       const key = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
+      if (event.error === 'no_such_nick' && agents.isFollowed(target) && written.has(key)) {
+        void holdRefused(connection, key, target);
+        return;
+      }
       const sent = lastSent.get(key);
       if (!sent || Date.now() - sent.at > FAILURE_WINDOW_MS) return;
       lastSent.delete(key);
@@ -189,6 +207,11 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       notice(connection, event.nick, await sink.command({ from: agent, text }), 40);
       return;
     }
+    if (!sink.isAgent(agent)) {
+      // Not an agent: no instructions meant for agents, only what this bot is.
+      notice(connection, event.nick, `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${event.nick} is not one of them. Your message was not delivered. Send /help for what you can do here.`);
+      return;
+    }
     if (channel && (await channel.onPrivateCommand(event.nick, text))) return;
     const routed = refs.route(agent, text);
     if ('error' in routed) {
@@ -205,6 +228,142 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     return 1 + connection.nickLen + 2 + config.username.length + 1 + HOST_BYTES + 1;
   }
 
+  /**
+   * Writes a message to its IRC target (from the sender's puppet, or relayed by the bot), resuming
+   * after the lines already written. False when the target, an agent, left midway: the rest waits.
+   */
+  async function deliver(outbound: OutboundMessage, target: string): Promise<boolean> {
+    const { message, to, conversation, fromName } = outbound;
+    // The context line of the sender's conversation goes first (it may still be connecting the puppet).
+    await introductions.get(message.from);
+    const name = displayName(fromName ?? userPart(message.from));
+    const puppet = message.from.startsWith('irc:') ? null : await puppets.acquire(message.from, name);
+    const connection = puppet ?? bot;
+    let text = message.text;
+    let prefix = '';
+    if (!puppet) {
+      prefix = `[${name} #${refs.refOf(conversation.id)}] `;
+      refs.setLatest(to, conversation.id);
+      if (/^\/me (?=\S)/.test(text)) text = `* ${name} ${text.slice(4)}`; // CTCP cannot carry a prefix
+    }
+    const { lines } = toIrcLines(text, {
+      target,
+      prefixBytes: prefixBytes(connection) + encoder.encode(prefix).length,
+      maxLines: config.maxLines,
+      truncatedNotice: '[message cut: {lines} more lines not sent]',
+    });
+    const key = `${message.id} ${to}`;
+    const start = progress.get(key) ?? 0;
+    const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
+    const record = agents.isFollowed(target) ? (written.get(sentKey) ?? written.set(sentKey, { lines: [], refused: 0, fencing: false }).get(sentKey)!) : undefined;
+    const complete = await connection.sendLines(
+      lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
+      (index) => {
+        progress.set(key, start + index + 1);
+        if (!record) return;
+        const now = Date.now();
+        record.lines.push({ outbound, index: start + index, at: now });
+        while (record.lines.length > 0 && (record.lines.length > HELD_PER_AGENT || now - record.lines[0]!.at > FAILURE_WINDOW_MS)) record.lines.shift();
+      },
+      // No line after the server said the agent is gone (a 401): it would be lost too.
+      () => !record || !agents.isAbsent(target),
+    );
+    if (!complete) return false;
+    progress.delete(key);
+    lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
+    return true;
+  }
+
+  /**
+   * The server answered 401 to a line for an agent: the agent left before the bridge saw it. New
+   * messages wait from now on; once a PING's PONG proves every earlier line was answered, the
+   * lines that drew a 401 (the last ones written: the agent stays gone) wait for it too, each
+   * message from its first refused line, ahead of the others. IRC answers a client in order.
+   */
+  async function holdRefused(connection: IrcConnection, key: string, target: string): Promise<void> {
+    const record = written.get(key)!;
+    record.refused += 1;
+    if (record.fencing) return;
+    record.fencing = true;
+    agents.markAbsent(target);
+    try {
+      await connection.writer.sync();
+    } catch {
+      // The connection dropped: its lines are unknown; what was refused so far still counts.
+    }
+    const refused = record.lines.splice(Math.max(0, record.lines.length - record.refused));
+    record.lines.length = 0;
+    record.refused = 0;
+    record.fencing = false;
+    const again: OutboundMessage[] = [];
+    for (const line of refused) {
+      const progressKey = `${line.outbound.message.id} ${line.outbound.to}`;
+      if (again.some((outbound) => outbound.message.id === line.outbound.message.id && outbound.to === line.outbound.to)) continue;
+      again.push(line.outbound);
+      progress.set(progressKey, line.index);
+    }
+    logger.info({ agent: target, lines: refused.length, messages: again.length }, 'irc agent left before its presence showed it; the refused lines wait for it');
+    for (const outbound of again.reverse()) hold(outbound, true);
+    if (!agents.isAbsent(target)) void flushHeld(target);
+  }
+
+  /** Keeps a message for an absent agent (`first`: a message the server refused, so it goes before the others). */
+  function hold(outbound: OutboundMessage, first: boolean): void {
+    const key = nickOf(outbound.to)!.toLowerCase();
+    let queue = held.get(key);
+    if (!queue) {
+      const timer = setTimeout(() => expireHeld(key), config.holdMinutes * 60_000);
+      timer.unref();
+      queue = { items: [], timer, flushing: false };
+      held.set(key, queue);
+    }
+    if (queue.items.length >= HELD_PER_AGENT) {
+      sink.receipt({ messageId: outbound.message.id, status: 'failed', code: 'unavailable', error: `IRC: ${key} is off IRC and ${HELD_PER_AGENT} messages already wait for it` });
+      return;
+    }
+    // Once in the queue: a message cut by the agent's leaving may also be among the refused lines.
+    const queued = queue.items.findIndex((item) => item.message.id === outbound.message.id && item.to === outbound.to);
+    if (queued >= 0 && !first) return;
+    if (queued >= 0) queue.items.splice(queued, 1);
+    if (first) queue.items.unshift(outbound);
+    else queue.items.push(outbound);
+  }
+
+  /** The agent is back: what waited for it goes out, in order, once. */
+  async function flushHeld(nick: string): Promise<void> {
+    const key = nick.toLowerCase();
+    const queue = held.get(key);
+    if (!queue || queue.flushing || [...written].some(([sentKey, record]) => record.fencing && sentKey.endsWith(` ${key}`))) return;
+    queue.flushing = true;
+    try {
+      while (queue.items.length > 0) {
+        const next = queue.items[0]!;
+        try {
+          if (!(await deliver(next, nickOf(next.to)!))) return; // gone again: the rest waits for the next return
+        } catch (error) {
+          if (error instanceof NetworkError && error.retryable) return; // the bot dropped: the next presence change retries
+          sink.receipt({ messageId: next.message.id, status: 'failed', code: 'unavailable', error: `IRC: ${(error as Error).message}` });
+        }
+        queue.items.shift();
+      }
+      clearTimeout(queue.timer);
+      held.delete(key);
+    } finally {
+      queue.flushing = false;
+    }
+  }
+
+  /** The agent did not come back within `holdMinutes`: what waited for it fails, with the reason. */
+  function expireHeld(key: string, why = `it did not come back within ${config.holdMinutes} minutes`): void {
+    const queue = held.get(key);
+    if (!queue) return;
+    clearTimeout(queue.timer);
+    held.delete(key);
+    for (const outbound of queue.items) {
+      sink.receipt({ messageId: outbound.message.id, status: 'failed', code: 'unavailable', error: `IRC: ${key} was off IRC and ${why}` });
+    }
+  }
+
   return {
     scheme: 'irc',
     capabilities: CAPABILITIES,
@@ -216,38 +375,17 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     },
     async stop() {
       agents.stop();
+      for (const key of [...held.keys()]) expireHeld(key, 'the bridge stopped before it came back');
       puppets.closeAll('Bridge shutting down');
       bot.close('Bridge shutting down');
       status = { state: 'offline', reason: 'stopped' };
     },
-    async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-      const target = nickOf(to);
-      if (!target) throw new NetworkError(`${to} is not a nick on the IRC network "${config.id}"`, false);
+    async send(outbound: OutboundMessage): Promise<SendResult> {
+      const target = nickOf(outbound.to);
+      if (!target) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
       if (bot.state !== 'online') throw new NetworkError(`irc is ${bot.state}${bot.reason ? ` (${bot.reason})` : ''}`, true);
-      const name = displayName(fromName ?? userPart(message.from));
-      const puppet = message.from.startsWith('irc:') ? null : await puppets.acquire(message.from, name);
-      const connection = puppet ?? bot;
-      let text = message.text;
-      let prefix = '';
-      if (!puppet) {
-        prefix = `[${name} #${refs.refOf(conversation.id)}] `;
-        refs.setLatest(to, conversation.id);
-        if (/^\/me (?=\S)/.test(text)) text = `* ${name} ${text.slice(4)}`; // CTCP cannot carry a prefix
-      }
-      const { lines } = toIrcLines(text, {
-        target,
-        prefixBytes: prefixBytes(connection) + encoder.encode(prefix).length,
-        maxLines: config.maxLines,
-        truncatedNotice: '[message cut: {lines} more lines not sent]',
-      });
-      const key = `${message.id} ${to}`;
-      const start = progress.get(key) ?? 0;
-      await connection.sendLines(
-        lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
-        (index) => progress.set(key, start + index + 1),
-      );
-      progress.delete(key);
-      lastSent.set(`${connection.nick.toLowerCase()} ${target.toLowerCase()}`, { messageId: message.id, at: Date.now() });
+      // An absent agent's messages (and any behind them) wait for it, in order.
+      if (held.has(target.toLowerCase()) || agents.isAbsent(target) || !(await deliver(outbound, target))) hold(outbound, false);
       return { status: 'sent' };
     },
     async sharePresence({ from, status: presence, text }) {
@@ -275,11 +413,29 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     async notice({ to, text, about }) {
       const target = nickOf(to);
       if (!target) return;
-      // In the visitor's query when it has a puppet; else from the bot, with the conversation's ref.
-      const puppet = about ? puppets.get(about.visitor) : undefined;
-      if (puppet?.state === 'online') return notice(puppet, target, text);
-      if (about) refs.setLatest(to, about.conversation.id);
-      notice(bot, target, about ? `[#${refs.refOf(about.conversation.id)}] ${text}` : text, 40);
+      if (!about) {
+        notice(bot, target, text, 40);
+        return;
+      }
+      // The context line: the first line of the agent's private chat with the visitor's puppet
+      // (connected now if need be), before any of the visitor's messages, which wait for it. A
+      // PRIVMSG, as the visitor's own lines are: clients show NOTICEs elsewhere.
+      const { conversation, visitor } = about;
+      refs.setLatest(to, conversation.id);
+      const introduction = (async () => {
+        const puppet = visitor.startsWith('irc:') ? null : await puppets.acquire(visitor, displayName(about.visitorName ?? userPart(visitor)));
+        const connection = puppet ?? bot;
+        // Relayed by the bot, it names the conversation once (the line may already start with its #ref).
+        const line = puppet ? text : refs.tagged(conversation.id, text);
+        const { lines } = toIrcLines(line, { target, prefixBytes: prefixBytes(connection), maxLines: 4 });
+        await connection.sendLines(lines.map((part) => `PRIVMSG ${target} :${part}`));
+      })();
+      const settled = introduction.catch((error: unknown) => logger.debug({ err: error, visitor }, 'irc context line not sent'));
+      introductions.set(visitor, settled);
+      void settled.finally(() => {
+        if (introductions.get(visitor) === settled) introductions.delete(visitor);
+      });
+      await settled;
     },
     conversationChanged(conversation, details) {
       channel?.conversationChanged(conversation, details, (member) => nickOf(member) !== null);

@@ -38,8 +38,9 @@ export class SipSession {
       uri: UserAgent.makeURI(`sip:${config.username}@${config.domain}`),
       authorizationUsername: config.authorizationUsername ?? config.username,
       authorizationPassword: config.password,
+      // No reconnection options: SIP.js' own reconnection is off by default (its options are
+      // deprecated and warn), and the shared Reconnector drives reconnection.
       transportOptions: { server: config.server, connectionTimeout: config.connectTimeoutSeconds },
-      reconnectionAttempts: 0, // the shared Reconnector drives reconnection
       logLevel: 'error',
       logBuiltinEnabled: false,
       logConnector: (level, category, label, content) => options.logger.debug({ level, category, label }, content),

@@ -8,7 +8,7 @@
 import type { Address, TypingState } from '@switchboard/protocol';
 import { type Message as IncomingMessage, Messager, Publisher, PublisherState, UserAgent } from 'sip.js';
 import { type Network, type NetworkCapabilities, type NetworkContext, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
-import { addressOfUri, partyOfUser, partyUri, quotedDisplayName, uriOfAddress } from './addresses.js';
+import { addressOfUri, partyOfUser, partyUri, quotedDisplayName, uriOfAddress, warningHeader } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, imdnBody, isComposingBody, parseCpim, pidfBody, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
@@ -168,14 +168,16 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       const via = cleanHops((request.getHeaders(HOPS_HEADER) ?? []).flatMap((value) => value.split(',')));
       stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId, ...(via.length > 0 ? { via } : {}) });
     } catch (error) {
-      // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21).
+      // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21), with
+      // the bridge's explanation in a Warning header, as XMPP and IRC users get it in text.
       const answer = REFUSALS[(error as { code?: string }).code ?? ''];
       if (!answer) throw error;
-      await message.reject(answer);
+      await message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), warningHeader(visitorDomain, (error as Error).message)] });
       return;
     }
     if (!stored) {
-      await message.reject({ statusCode: 403, reasonPhrase: 'Not In A Conversation With This Visitor' });
+      const reason = party.startsWith('web:') ? 'This visitor is not in a conversation with you.' : 'No conversation joins you and this user.';
+      await message.reject({ statusCode: 403, reasonPhrase: 'Not In A Conversation With This Visitor', extraHeaders: [warningHeader(visitorDomain, reason)] });
       return;
     }
     await message.accept();
@@ -281,7 +283,9 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it); else from the bridge's.
-      if (target) await sendMessage({ from: about ? about.visitor : BRIDGE, to: target, body: text, contentType: CONTENT_TYPES.text });
+      // With the visitor's display name, as its messages have.
+      const fromName = about ? about.visitorName : 'Switchboard';
+      if (target) await sendMessage({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, body: text, contentType: CONTENT_TYPES.text });
     },
   };
 }

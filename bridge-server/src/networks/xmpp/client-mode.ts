@@ -130,9 +130,9 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     },
     ownsAddress: (address) => address.toLowerCase() === botAddress,
     async notice({ to, text, about }) {
-      const prefix = about ? `[#${refs.refOf(about.conversation.id)}] ` : '';
       if (about) refs.setLatest(to, about.conversation.id);
-      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml('body', {}, xmlSafe(`${prefix}${text}`))));
+      const line = about ? refs.tagged(about.conversation.id, text) : text;
+      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml('body', {}, xmlSafe(line))));
     },
   };
 }

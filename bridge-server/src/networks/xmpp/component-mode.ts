@@ -245,7 +245,12 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
         xml(
           'message',
           { type: 'error', from: to, to: from, ...(id ? { id } : {}) },
-          xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'This visitor is not in a conversation with you; your message was not delivered.')),
+          // Web parties' ids start with their role (`v_`, `u_`, `a_`, `i_`): any other JID here stands for nobody.
+          /^web:[a-z]_/i.test(party)
+            ? xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'This visitor is not in a conversation with you; your message was not delivered.'))
+            : party.startsWith('web:')
+              ? xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'No one has this address; your message was not delivered.'))
+              : xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'No conversation joins you and this user; your message was not delivered.')),
         ),
       );
       return;
