@@ -97,4 +97,29 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX gateway_follows_by_target ON gateway_follows (target);
   `,
+  /* 7: state a crash must not lose: webhook deliveries not yet made, what webhooks last said of each conversation, offers and their deadlines */ `
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    hook TEXT NOT NULL,
+    event TEXT NOT NULL,
+    site_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (hook, seq);
+  CREATE TABLE webhook_marks (
+    conversation_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    assignee TEXT
+  ) WITHOUT ROWID;
+  CREATE TABLE offers (
+    conversation_id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    declined TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
