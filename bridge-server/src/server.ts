@@ -157,6 +157,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await admin.start();
       await webhooks.start();
+      await core.router.resumeWebhookMarks();
       await core.router.resumeOffers();
       for (const network of registry.all()) {
         await network.start();

@@ -38,6 +38,8 @@ export interface RouterDeps {
 }
 
 const QUEUE_BATCH = 100;
+/** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
+const RESUMED_OFFER_WAIT_MS = 60_000;
 /** Parties whose latest conversation is remembered. */
 const LATEST_KEPT = 50_000;
 /** Queued conversations whose visitors are told their position (beyond: told on their turn). */
@@ -225,7 +227,8 @@ export class Router {
   /**
    * Takes up the offers that were running when the bridge last stopped (or died): one still running
    * keeps its deadline; one whose deadline passed meanwhile goes to the next agent at once, or, with
-   * none back yet, to the first of the team's agents who comes back within one more offer time.
+   * none back yet, to the first of the team's agents who comes back within a minute (or one more
+   * offer time, if longer).
    */
   async resumeOffers(): Promise<void> {
     const now = Date.now();
@@ -239,7 +242,7 @@ export class Router {
       this.lastOffered.set(record.agentId, ++this.turns);
       const offer: Offer = { agentId: record.agentId, team: team.id, deadline: record.deadline, declined: new Set(record.declined), timer: undefined };
       this.schedule(record.conversationId, offer);
-      if (record.deadline <= now) offer.waitUntil = now + team.offerTimeoutSeconds * 1000;
+      if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
     }
   }
 
@@ -391,15 +394,31 @@ export class Router {
    * event nor misses one. The store write is queued now, so events keep the order of the changes.
    */
   private webhookFor(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): void {
+    this.markForWebhooks(conversation, wire).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'));
+  }
+
+  private async markForWebhooks(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): Promise<void> {
     const { webhooks } = this.deps;
     const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
-    this.deps.store
-      .swapConversationMark(conversation.id, mark)
-      .then((before) => {
-        if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee) webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
-        if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
-      })
-      .catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'));
+    const before = await this.deps.store.swapConversationMark(conversation.id, mark);
+    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee) webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
+    if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
+  }
+
+  /**
+   * At start-up: webhook events for conversation changes stored just before a crash, whose events
+   * were not queued yet (a conversation never told of is told as opened first).
+   */
+  async resumeWebhookMarks(): Promise<void> {
+    for (;;) {
+      const behind = await this.deps.store.conversationsAheadOfMarks(QUEUE_BATCH);
+      for (const { conversation, mark } of behind) {
+        const wire = toWireConversation(conversation);
+        if (!mark) this.deps.webhooks.emit('conversation.opened', conversation.siteKey, { conversation: wire });
+        await this.markForWebhooks(conversation, wire);
+      }
+      if (behind.length < QUEUE_BATCH) return;
+    }
   }
 
   /**

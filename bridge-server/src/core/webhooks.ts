@@ -9,7 +9,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Store, WebhookDeliveryRecord } from '../store/store.js';
+import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 
 export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
@@ -135,37 +135,73 @@ export class WebhookDispatcher {
     for (const hook of this.hooks) this.kick(hook);
   }
 
+  /** The event's deliveries, one per hook that wants it (event and site). */
+  private deliveriesFor(event: WebhookEvent, siteKey: string, data: unknown): NewWebhookDelivery[] {
+    if (this.stopped) return [];
+    const createdAt = new Date(this.now()).toISOString();
+    return this.hooks.flatMap((hook) => {
+      if (!hook.config.events.includes(event)) return [];
+      if (hook.config.sites && !hook.config.sites.includes(siteKey)) return [];
+      // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
+      const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data };
+      return [{ id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) }];
+    });
+  }
+
+  /** Deliveries now in the store: their hooks woken. */
+  private queued(deliveries: readonly NewWebhookDelivery[]): void {
+    const keys = new Set(deliveries.map((delivery) => delivery.hook));
+    for (const hook of this.hooks) if (keys.has(hook.key)) this.kick(hook);
+  }
+
   /**
    * Queues the event for every hook that wants it (event and site); returns at once. The store
    * write is queued before this returns, so deliveries keep the order of the calls.
    */
   emit(event: WebhookEvent, siteKey: string, data: unknown): void {
-    if (this.stopped) return;
+    let deliveries: NewWebhookDelivery[];
     try {
-      const createdAt = new Date(this.now()).toISOString();
-      const deliveries = this.hooks.flatMap((hook) => {
-        if (!hook.config.events.includes(event)) return [];
-        if (hook.config.sites && !hook.config.sites.includes(siteKey)) return [];
-        // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
-        const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data };
-        return [{ hook, record: { id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) } }];
-      });
-      if (deliveries.length === 0) return;
-      this.backlog += deliveries.length;
-      this.store.enqueueWebhooks(deliveries.map((d) => d.record)).then(
-        () => {
-          for (const { hook } of deliveries) this.kick(hook);
-        },
-        (error: unknown) => {
-          this.backlog -= deliveries.length;
-          this.logger.error({ err: error, event, siteKey }, 'webhook event could not be stored');
-          this.notifyIfIdle();
-        },
-      );
+      deliveries = this.deliveriesFor(event, siteKey, data);
     } catch (error) {
       // Data that cannot be serialised (a cycle, a BigInt) is the caller's bug; it must not break the caller.
       this.logger.error({ err: error, event, siteKey }, 'webhook event could not be queued');
+      return;
     }
+    if (deliveries.length === 0) return;
+    // Counted at once, so a drain() right after waits for them.
+    this.backlog += deliveries.length;
+    this.store.enqueueWebhooks(deliveries).then(
+      () => this.queued(deliveries),
+      (error: unknown) => {
+        this.backlog -= deliveries.length;
+        this.logger.error({ err: error, event, siteKey }, 'webhook event could not be stored');
+        this.notifyIfIdle();
+      },
+    );
+  }
+
+  /**
+   * For a store write that queues an event's deliveries in its own transaction, so the event is
+   * stored with what caused it (a message and its `conversation.message`): `build` runs inside the
+   * write; `committed` once it is done.
+   */
+  withWrite(event: WebhookEvent, siteKey: string): { build: (data: unknown) => NewWebhookDelivery[]; committed: () => void } {
+    const built: NewWebhookDelivery[] = [];
+    return {
+      build: (data) => {
+        try {
+          built.push(...this.deliveriesFor(event, siteKey, data));
+        } catch (error) {
+          this.logger.error({ err: error, event, siteKey }, 'webhook event could not be queued');
+        }
+        return built;
+      },
+      committed: () => {
+        const deliveries = built.splice(0);
+        this.backlog += deliveries.length;
+        this.queued(deliveries);
+      },
+    };
   }
 
   /** Deliveries waiting or being retried (for /metrics). */

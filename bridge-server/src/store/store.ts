@@ -42,6 +42,8 @@ export interface NewMessage {
   outbox: { recipient: Address; network: string }[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
+  /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */
+  webhooks?: (message: Message) => readonly NewWebhookDelivery[];
 }
 
 export type AppendResult =
@@ -226,6 +228,11 @@ export interface Store {
   retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void>;
   /** Records what webhooks now say of a conversation; returns what they said before (null: nothing yet). */
   swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null>;
+  /**
+   * Conversations whose state or assignee is not what webhooks last said of them (or that
+   * webhooks have not told of at all): what a crash interrupted, to tell at start-up.
+   */
+  conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]>;
 
   /** Records (or replaces) a conversation's running offer. */
   saveOffer(offer: OfferRecord): Promise<void>;

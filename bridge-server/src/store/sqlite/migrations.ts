@@ -115,6 +115,8 @@ export const MIGRATIONS: readonly string[] = [
     state TEXT NOT NULL,
     assignee TEXT
   ) WITHOUT ROWID;
+  -- What exists now was told before this version (it kept the marks in memory).
+  INSERT INTO webhook_marks (conversation_id, state, assignee) SELECT id, state, assignee FROM conversations;
   CREATE TABLE offers (
     conversation_id TEXT PRIMARY KEY,
     agent_id TEXT NOT NULL,

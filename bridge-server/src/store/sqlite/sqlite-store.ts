@@ -297,6 +297,11 @@ export class SqliteStore implements Store {
       getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?'),
       setMark: db.prepare(`INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES (?, ?, ?)
         ON CONFLICT (conversation_id) DO UPDATE SET state = excluded.state, assignee = excluded.assignee`),
+      aheadOfMarks: db.prepare<[number], ConversationRow & { mark_state: ConversationState | null; mark_assignee: string | null; marked: number }>(`
+        SELECT c.*, m.state AS mark_state, m.assignee AS mark_assignee, m.conversation_id IS NOT NULL AS marked
+        FROM conversations c LEFT JOIN webhook_marks m ON m.conversation_id = c.id
+        WHERE m.conversation_id IS NULL OR (c.assignee IS NOT NULL AND c.assignee IS NOT m.assignee) OR (c.state = 'closed' AND m.state <> 'closed')
+        LIMIT ?`),
       saveOffer: db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES (@conversationId, @agentId, @deadline, @declined)
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
@@ -575,6 +580,7 @@ export class SqliteStore implements Store {
     this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network);
+    for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
     const cached = this.conversations.get(input.conversationId);
     if (cached) {
       cached.lastSeq = message.seq;
@@ -709,6 +715,13 @@ export class SqliteStore implements Store {
       if (!row) return null;
       return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
     });
+  }
+
+  async conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]> {
+    return this.statements.aheadOfMarks.all(limit).map((row) => ({
+      conversation: this.toConversation(row),
+      mark: row.marked ? { state: row.mark_state!, ...(row.mark_assignee !== null ? { assignee: row.mark_assignee as Address } : {}) } : null,
+    }));
   }
 
   async saveOffer(offer: OfferRecord): Promise<void> {

@@ -1,0 +1,166 @@
+// What a crash must not lose, through the real CLI killed with SIGKILL: webhook deliveries not yet
+// made (sent after the restart with their delivery ids) and running offers (with their deadlines).
+import assert from 'node:assert/strict';
+import { type IncomingHttpHeaders, type ServerResponse, createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { Conversation, Message } from '@switchboard/protocol';
+import { io } from 'socket.io-client';
+import { verifyWebhookSignature } from '../../src/core/webhooks.js';
+import { crash, exited, runCli } from '../cli-process.js';
+import { SITE, type V1Socket, agentAuth, baseConfig, call, until } from '../helpers.js';
+
+const HOOK_SECRET = 'crash-test-webhook-secret-01';
+
+function writeConfig(t: TestContext, overrides: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify({ ...baseConfig(dir, overrides), log: { level: 'info' } }));
+  return path;
+}
+
+/** Connects a client of the uniform API to a bridge run by the CLI. */
+async function client(t: TestContext, url: string, auth: object): Promise<V1Socket> {
+  const socket: V1Socket = io(`${url}/v1`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  t.after(() => socket.disconnect());
+  await new Promise((resolve, reject) => {
+    socket.once('session', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+interface Delivery {
+  headers: IncomingHttpHeaders;
+  body: string;
+  id: string;
+  event: string;
+  data: any;
+}
+
+/** A real webhook receiver that hangs (a slow receiver) until told to answer. */
+async function startReceiver(t: TestContext) {
+  const received: Delivery[] = [];
+  const answered: Delivery[] = [];
+  const hanging: ServerResponse[] = [];
+  let answering = false;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { id: string; event: string; data: unknown };
+      const delivery = { headers: req.headers, body, id: parsed.id, event: parsed.event, data: parsed.data };
+      received.push(delivery);
+      if (!answering) return void hanging.push(res);
+      answered.push(delivery);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => {
+    for (const res of hanging) res.destroy();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    received,
+    answered,
+    answer() {
+      answering = true;
+    },
+  };
+}
+
+describe('crash recovery', () => {
+  it('delivers every webhook event after a kill -9, with the delivery id it had before', async (t) => {
+    const receiver = await startReceiver(t);
+    const config = writeConfig(t, { webhooks: [{ url: receiver.url, secret: HOOK_SECRET, timeoutSeconds: 60 }] });
+    const first = await runCli(config);
+    t.after(() => first.child.kill('SIGKILL'));
+
+    await client(t, first.url, agentAuth('alice'));
+    const visitor = await client(t, first.url, { siteKey: SITE });
+    const opened = await call(visitor, 'conversation:open', { team: 'support' });
+    const conversation = opened.conversation as Conversation;
+    assert.equal(conversation.assignee, 'web:a_alice');
+    const acked: Message[] = [];
+    for (let i = 0; i < 5; i++) acked.push((await call(visitor, 'message:send', { conversationId: conversation.id, clientId: `m${i}`, text: `before the crash ${i}` })).message);
+    assert.equal((await call(visitor, 'conversation:close', { conversationId: conversation.id })).ok, true);
+    // The receiver holds the first delivery without answering; the rest wait behind it.
+    await until(() => receiver.received.length >= 1, 5000, 'the first delivery');
+    const inFlight = receiver.received[0]!;
+    await crash(first.child);
+
+    receiver.answer();
+    const second = await runCli(config);
+    try {
+      await until(() => receiver.answered.length >= 8, 10_000, 'every delivery after the restart');
+      const events = receiver.answered.map((d) => d.event);
+      assert.deepEqual(events, [
+        'conversation.opened',
+        'conversation.assigned',
+        ...acked.map(() => 'conversation.message'),
+        'conversation.closed',
+      ]);
+      // The delivery in flight at the crash comes again with its id: the receiver can drop the repeat.
+      assert.equal(receiver.answered[0]!.id, inFlight.id);
+      assert.equal(receiver.answered[0]!.body, inFlight.body);
+      assert.equal(new Set(receiver.answered.map((d) => d.id)).size, 8);
+      for (const delivery of receiver.answered) {
+        assert.equal(delivery.headers['x-switchboard-delivery'], delivery.id);
+        const timestamp = String(delivery.headers['x-switchboard-timestamp']);
+        assert.ok(verifyWebhookSignature(HOOK_SECRET, String(delivery.headers['x-switchboard-signature']), timestamp, delivery.body));
+      }
+      assert.deepEqual(receiver.answered.slice(2, 7).map((d) => d.data.message.id), acked.map((m) => m.id));
+      assert.equal(receiver.answered[7]!.data.conversation.state, 'closed');
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
+  });
+
+  it('resumes offers after a kill -9: one that ran out moves at once, one still running keeps its deadline', async (t) => {
+    const agents = ['web:a_alice', 'web:a_bob'];
+    const config = writeConfig(t, {
+      teams: [
+        { id: 'fast', members: agents, sites: [SITE], offerTimeoutSeconds: 1 },
+        { id: 'slow', members: agents, sites: [SITE], offerTimeoutSeconds: 4 },
+      ],
+    });
+    const first = await runCli(config);
+    t.after(() => first.child.kill('SIGKILL'));
+    const alice = await client(t, first.url, agentAuth('alice'));
+    const visitor = await client(t, first.url, { siteKey: SITE });
+    const fast = (await call(visitor, 'conversation:open', { team: 'fast' })).conversation as Conversation;
+    const slowOpenedAt = Date.now();
+    const slow = (await call(visitor, 'conversation:open', { team: 'slow' })).conversation as Conversation;
+    assert.equal(fast.assignee, 'web:a_alice');
+    assert.equal(slow.assignee, 'web:a_alice');
+    await crash(first.child);
+    alice.disconnect();
+    visitor.disconnect();
+
+    // The fast offer runs out while the bridge is down; the slow one does not.
+    await until(() => Date.now() > slowOpenedAt + 1200, 3000, 'the fast offer to run out');
+    const second = await runCli(config);
+    try {
+      const bob = await client(t, second.url, agentAuth('bob'));
+      const assigneeOf = async (id: string) => ((await call(bob, 'conversation:list', {})).conversations as Conversation[]).find((c) => c.id === id)?.assignee;
+      await until(async () => (await assigneeOf(fast.id)) === 'web:a_bob', 3000, 'the overdue offer to move to bob');
+      assert.equal(await assigneeOf(slow.id), 'web:a_alice');
+      let movedAt = 0;
+      await until(async () => (await assigneeOf(slow.id)) === 'web:a_bob' && (movedAt = Date.now()) > 0, 6000, 'the running offer to move to bob');
+      // At its original deadline (4 s after it was made), not 4 s after the restart.
+      assert.ok(movedAt >= slowOpenedAt + 4000 - 100, `moved ${movedAt - slowOpenedAt} ms after the offer: too early`);
+      assert.ok(movedAt < slowOpenedAt + 4000 + 1000, `moved ${movedAt - slowOpenedAt} ms after the offer: the deadline was not kept`);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
+  });
+});
