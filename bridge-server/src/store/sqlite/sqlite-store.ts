@@ -321,7 +321,8 @@ export class SqliteStore implements Store {
       deleteSenderOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sender = ?'),
-      deleteRecipientOutbox: db.prepare('DELETE FROM outbox WHERE recipient = ?'),
+      deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ?
+        AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
       deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
       deleteUnreferencedParties: db.prepare<[string, string]>(`DELETE FROM parties WHERE site_key = ? AND updated_at < ?
@@ -784,10 +785,11 @@ export class SqliteStore implements Store {
           statements.deleteParticipant.run(id, address);
           this.conversations.delete(id);
         }
-        statements.deleteRecipientOutbox.run(address);
+        statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteWebhooksMentioning.run(siteKey, address);
-        statements.deleteFollowsOf.run(address, address);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
+        // Gateway subscriptions belong to no site: they go only with a party of this site.
+        if (counts.parties > 0) statements.deleteFollowsOf.run(address, address);
         return counts;
       } finally {
         this.db.pragma('secure_delete = OFF');
