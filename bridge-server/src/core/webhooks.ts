@@ -131,7 +131,11 @@ export class WebhookDispatcher {
 
   /** Sends what waited in the store from before the last exit. */
   async start(): Promise<void> {
-    this.backlog += await this.store.webhookBacklog();
+    let waiting = 0;
+    for (const hook of this.hooks) waiting += await this.store.webhookBacklog(hook.key);
+    this.backlog += waiting;
+    const orphans = (await this.store.webhookBacklog()) - waiting;
+    if (orphans > 0) this.logger.warn({ deliveries: orphans }, 'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent');
     for (const hook of this.hooks) this.kick(hook);
   }
 

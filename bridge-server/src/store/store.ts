@@ -220,8 +220,8 @@ export interface Store {
   enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void>;
   /** A hook's waiting deliveries in the order they were queued. */
   pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]>;
-  /** How many webhook deliveries wait, over every hook. */
-  webhookBacklog(): Promise<number>;
+  /** How many webhook deliveries wait for a hook (for every hook, without one). */
+  webhookBacklog(hook?: string): Promise<number>;
   /** Forgets a delivery (made, refused, or out of attempts). */
   completeWebhook(id: string): Promise<void>;
   /** Records a failed attempt and when to try again. */

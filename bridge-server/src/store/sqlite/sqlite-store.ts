@@ -292,6 +292,7 @@ export class SqliteStore implements Store {
         'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
       ),
       webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
+      hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
       completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
       retryWebhook: db.prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?'),
@@ -697,8 +698,8 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async webhookBacklog(): Promise<number> {
-    return this.statements.webhookBacklog.get()?.n ?? 0;
+  async webhookBacklog(hook?: string): Promise<number> {
+    return (hook === undefined ? this.statements.webhookBacklog.get() : this.statements.hookBacklog.get(hook))?.n ?? 0;
   }
 
   async completeWebhook(id: string): Promise<void> {
