@@ -123,7 +123,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
-  const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }) });
+  const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }), deleted: () => webhooks.recount() });
   const gateway = new SocketGateway({ nsp, hub, core, store, authenticator, limits: config.limits, logger, metrics });
   httpApp = createHttpApp({
       core,
@@ -155,8 +155,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     url: () => baseUrl,
     async start() {
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
-      await admin.start();
       await webhooks.start();
+      await admin.start();
       await core.router.resumeWebhookMarks();
       await core.router.resumeOffers();
       for (const network of registry.all()) {

@@ -33,7 +33,14 @@ export class DataAdmin {
   private sweeping: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: { store: Store; sites: readonly SiteConfig[]; logger: Logger; now?: () => number },
+    private readonly deps: {
+      store: Store;
+      sites: readonly SiteConfig[];
+      logger: Logger;
+      /** Called after data was deleted (waiting webhook deliveries may have gone with it). */
+      deleted?: () => Promise<void>;
+      now?: () => number;
+    },
   ) {
     this.adminKeys = deps.sites.flatMap((site) => site.adminKeys.map((key) => ({ digest: digest(key), siteKey: site.key })));
   }
@@ -79,6 +86,7 @@ export class DataAdmin {
     const data = await this.deps.store.partyData(siteKey, key);
     if (!data.party && data.conversations.length === 0) throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
     const result = await this.deps.store.eraseParty(siteKey, key);
+    await this.deps.deleted?.();
     // The address itself is personal data: the log says which site and how much, not whom.
     this.deps.logger.info({ site: siteKey, ...result }, 'a customer\'s data was erased');
     return result;
@@ -92,6 +100,7 @@ export class DataAdmin {
           if (site.retentionDays === undefined) continue;
           const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
           const result = await this.deps.store.sweepSite(site.key, before);
+          if (result.conversations > 0) await this.deps.deleted?.();
           if (result.conversations > 0 || result.parties > 0) this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');
         }
       } finally {

@@ -241,8 +241,10 @@ export class Router {
       }
       this.lastOffered.set(record.agentId, ++this.turns);
       const offer: Offer = { agentId: record.agentId, team: team.id, deadline: record.deadline, declined: new Set(record.declined), timer: undefined };
-      this.schedule(record.conversationId, offer);
+      // Overdue: no agent is back yet (networks start after this), so it moves when one becomes
+      // available (moveWaitingOffers), or stays where it is at the end of the wait.
       if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
+      this.schedule(record.conversationId, offer);
     }
   }
 

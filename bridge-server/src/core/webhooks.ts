@@ -131,12 +131,23 @@ export class WebhookDispatcher {
 
   /** Sends what waited in the store from before the last exit. */
   async start(): Promise<void> {
-    let waiting = 0;
-    for (const hook of this.hooks) waiting += await this.store.webhookBacklog(hook.key);
+    const waiting = await this.countStored();
     this.backlog += waiting;
     const orphans = (await this.store.webhookBacklog()) - waiting;
     if (orphans > 0) this.logger.warn({ deliveries: orphans }, 'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent');
     for (const hook of this.hooks) this.kick(hook);
+  }
+
+  private async countStored(): Promise<number> {
+    let waiting = 0;
+    for (const hook of this.hooks) waiting += await this.store.webhookBacklog(hook.key);
+    return waiting;
+  }
+
+  /** Counts the waiting deliveries again, after something other than sending removed some (an erasure). */
+  async recount(): Promise<void> {
+    this.backlog = await this.countStored();
+    this.notifyIfIdle();
   }
 
   /** The event's deliveries, one per hook that wants it (event and site). */
@@ -282,12 +293,14 @@ export class WebhookDispatcher {
     const context = { url: hook.logUrl, event: record.event, deliveryId: record.id };
     const finish = async () => {
       await this.store.completeWebhook(record.id);
-      this.backlog -= 1;
+      this.backlog = Math.max(0, this.backlog - 1);
     };
     // A retry planned before a restart keeps its time.
     const wait = record.nextAttemptAt - this.now();
     if (wait > 0) await this.sleep(wait);
     for (let attempt = record.attempts + 1; !this.stopped; attempt += 1) {
+      // Erased while it waited (its customer's data, or by retention): it must not go out.
+      if (!(await this.store.hasWebhook(record.id))) return;
       const outcome = await this.attempt(hook, record);
       // Stopped meanwhile: the store may be closing; at worst the delivery is sent again after a restart.
       if (this.stopped) return;

@@ -222,6 +222,8 @@ export interface Store {
   pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]>;
   /** How many webhook deliveries wait for a hook (for every hook, without one). */
   webhookBacklog(hook?: string): Promise<number>;
+  /** Whether a delivery still waits (an erasure or a retention sweep may have removed it). */
+  hasWebhook(id: string): Promise<boolean>;
   /** Forgets a delivery (made, refused, or out of attempts). */
   completeWebhook(id: string): Promise<void>;
   /** Records a failed attempt and when to try again. */

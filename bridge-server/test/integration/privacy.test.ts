@@ -1,13 +1,15 @@
 // A site's ownership of its customers' data on a real bridge and SQLite file: one customer's
 // export and erasure through the HTTP API with an admin key, and the retention sweep.
 import assert from 'node:assert/strict';
+import { type ServerResponse, createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
-import { API_KEY, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, userAuth } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, until, userAuth } from '../helpers.js';
 
 const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 const OTHER_ADMIN_KEY = 'admin-key-of-the-other-site-0123456789';
@@ -36,12 +38,47 @@ function everyRow(dbPath: string): string[] {
   }
 }
 
+/** A webhook receiver that holds every request until `release()`, then refuses those held (503) and takes the rest. */
+async function holdingReceiver() {
+  const held: ServerResponse[] = [];
+  const taken: string[] = [];
+  let releasing = false;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      if (!releasing) return void held.push(res);
+      taken.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    held,
+    taken,
+    release() {
+      releasing = true;
+      for (const res of held.splice(0)) res.writeHead(503).end();
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 describe('data administration', () => {
   let t: TestBridge;
+  let receiver: Awaited<ReturnType<typeof holdingReceiver>>;
   before(async () => {
-    t = await startBridge({ sites: sites() });
+    receiver = await holdingReceiver();
+    t = await startBridge({ sites: sites(), webhooks: [{ url: receiver.url, secret: 'privacy-test-webhook-secret' }] });
   });
-  after(() => t.stop());
+  after(async () => {
+    await t.stop();
+    await receiver.close();
+  });
 
   it('exports, then erases, everything of one customer, and nothing of anyone else', async () => {
     const { socket: carol, session } = await connect(t, userAuth('carol', { name: 'Carol Privacy', email: 'carol.privacy@example.test' }));
@@ -60,6 +97,8 @@ describe('data administration', () => {
     const today = new Date().toISOString().slice(0, 10);
     const usage = async () => (await (await fetch(`${t.url}/v1/usage?from=${today}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { usage: unknown[] };
     const usageBefore = await usage();
+    // Webhook deliveries about her wait in the store (the receiver holds the first one).
+    await until(() => receiver.held.length === 1, 5000, 'the first webhook delivery');
 
     // Export: the party, its conversation and every message in it.
     const exported = await admin(t, 'GET', `/v1/parties/${encodeURIComponent(address)}/export`);
@@ -109,6 +148,11 @@ describe('data administration', () => {
     const history = await call(dave, 'history:get', { conversationId: theirs.id, limit: 10 });
     assert.deepEqual(history.messages.map((m: Message) => m.id), [kept.id]);
     assert.deepEqual(await usage(), usageBefore);
+    // The deliveries that waited about her are not sent after the erasure; the others are.
+    receiver.release();
+    await until(async () => /switchboard_webhooks_pending 0/.test(await (await fetch(`${t.url}/metrics`)).text()), 5000, 'the webhooks to drain');
+    for (const needle of forbidden) assert.deepEqual(receiver.taken.filter((body) => body.includes(needle)), [], needle);
+    assert.ok(receiver.taken.some((body) => body.includes('dave stays')));
   });
 });
 

@@ -160,6 +160,9 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    // Deleted content is zeroed where that costs no extra I/O, so fewer stale copies of erased data
+    // linger in pages rewritten before an erasure (the erasure itself zeroes everything it deletes).
+    this.db.pragma('secure_delete = FAST');
     this.db.pragma('busy_timeout = 5000');
     // Checkpoints run on a timer instead of inside whichever commit crosses the threshold, so no
     // single message pays for folding the whole WAL back (the p99 spikes).
@@ -294,6 +297,7 @@ export class SqliteStore implements Store {
       webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
       hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
       completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
+      hasWebhook: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM webhook_deliveries WHERE id = ?'),
       retryWebhook: db.prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?'),
       setMark: db.prepare(`INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES (?, ?, ?)
@@ -702,6 +706,10 @@ export class SqliteStore implements Store {
     return (hook === undefined ? this.statements.webhookBacklog.get() : this.statements.hookBacklog.get(hook))?.n ?? 0;
   }
 
+  async hasWebhook(id: string): Promise<boolean> {
+    return this.statements.hasWebhook.get(id) !== undefined;
+  }
+
   async completeWebhook(id: string): Promise<void> {
     await this.write(() => this.statements.completeWebhook.run(id));
   }
@@ -793,7 +801,7 @@ export class SqliteStore implements Store {
         if (counts.parties > 0) statements.deleteFollowsOf.run(address, address);
         return counts;
       } finally {
-        this.db.pragma('secure_delete = OFF');
+        this.db.pragma('secure_delete = FAST');
       }
     });
     // Older copies of the pages are in the WAL until it is folded back: fold it now.
