@@ -1,9 +1,7 @@
 // What a crash must not lose, through the real CLI killed with SIGKILL: webhook deliveries not yet
 // made (sent after the restart with their delivery ids) and running offers (with their deadlines).
 import assert from 'node:assert/strict';
-import { type IncomingHttpHeaders, type ServerResponse, createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -11,6 +9,7 @@ import type { Conversation, Message } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { verifyWebhookSignature } from '../../src/core/webhooks.js';
 import { crash, exited, runCli } from '../cli-process.js';
+import { holdingReceiver } from '../webhook-receiver.js';
 import { SITE, type V1Socket, agentAuth, baseConfig, call, until } from '../helpers.js';
 
 const HOOK_SECRET = 'crash-test-webhook-secret-01';
@@ -34,51 +33,10 @@ async function client(t: TestContext, url: string, auth: object): Promise<V1Sock
   return socket;
 }
 
-interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: string;
-  id: string;
-  event: string;
-  data: any;
-}
-
-/** A real webhook receiver that hangs (a slow receiver) until told to answer. */
-async function startReceiver(t: TestContext) {
-  const received: Delivery[] = [];
-  const answered: Delivery[] = [];
-  const hanging: ServerResponse[] = [];
-  let answering = false;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const parsed = JSON.parse(body) as { id: string; event: string; data: unknown };
-      const delivery = { headers: req.headers, body, id: parsed.id, event: parsed.event, data: parsed.data };
-      received.push(delivery);
-      if (!answering) return void hanging.push(res);
-      answered.push(delivery);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const res of hanging) res.destroy();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    answered,
-    answer() {
-      answering = true;
-    },
-  };
-}
-
 describe('crash recovery', () => {
   it('delivers every webhook event after a kill -9, with the delivery id it had before', async (t) => {
-    const receiver = await startReceiver(t);
+    const receiver = await holdingReceiver();
+    t.after(() => receiver.close());
     const config = writeConfig(t, { webhooks: [{ url: receiver.url, secret: HOOK_SECRET, timeoutSeconds: 60 }] });
     const first = await runCli(config);
     t.after(() => first.child.kill('SIGKILL'));
@@ -96,11 +54,11 @@ describe('crash recovery', () => {
     const inFlight = receiver.received[0]!;
     await crash(first.child);
 
-    receiver.answer();
+    receiver.release();
     const second = await runCli(config);
     try {
-      await until(() => receiver.answered.length >= 8, 10_000, 'every delivery after the restart');
-      const events = receiver.answered.map((d) => d.event);
+      await until(() => receiver.taken.length >= 8, 10_000, 'every delivery after the restart');
+      const events = receiver.taken.map((d) => d.event);
       assert.deepEqual(events, [
         'conversation.opened',
         'conversation.assigned',
@@ -108,16 +66,16 @@ describe('crash recovery', () => {
         'conversation.closed',
       ]);
       // The delivery in flight at the crash comes again with its id: the receiver can drop the repeat.
-      assert.equal(receiver.answered[0]!.id, inFlight.id);
-      assert.equal(receiver.answered[0]!.body, inFlight.body);
-      assert.equal(new Set(receiver.answered.map((d) => d.id)).size, 8);
-      for (const delivery of receiver.answered) {
+      assert.equal(receiver.taken[0]!.id, inFlight.id);
+      assert.equal(receiver.taken[0]!.body, inFlight.body);
+      assert.equal(new Set(receiver.taken.map((d) => d.id)).size, 8);
+      for (const delivery of receiver.taken) {
         assert.equal(delivery.headers['x-switchboard-delivery'], delivery.id);
         const timestamp = String(delivery.headers['x-switchboard-timestamp']);
         assert.ok(verifyWebhookSignature(HOOK_SECRET, String(delivery.headers['x-switchboard-signature']), timestamp, delivery.body));
       }
-      assert.deepEqual(receiver.answered.slice(2, 7).map((d) => d.data.message.id), acked.map((m) => m.id));
-      assert.equal(receiver.answered[7]!.data.conversation.state, 'closed');
+      assert.deepEqual(receiver.taken.slice(2, 7).map((d) => d.data.message.id), acked.map((m) => m.id));
+      assert.equal(receiver.taken[7]!.data.conversation.state, 'closed');
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);

@@ -1,14 +1,13 @@
 // A site's ownership of its customers' data on a real bridge and SQLite file: one customer's
 // export and erasure through the HTTP API with an admin key, and the retention sweep.
 import assert from 'node:assert/strict';
-import { type ServerResponse, createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
+import { holdingReceiver } from '../webhook-receiver.js';
 import { API_KEY, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, until, userAuth } from '../helpers.js';
 
 const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
@@ -36,36 +35,6 @@ function everyRow(dbPath: string): string[] {
   } finally {
     db.close();
   }
-}
-
-/** A webhook receiver that holds every request until `release()`, then refuses those held (503) and takes the rest. */
-async function holdingReceiver() {
-  const held: ServerResponse[] = [];
-  const taken: string[] = [];
-  let releasing = false;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      if (!releasing) return void held.push(res);
-      taken.push(body);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    held,
-    taken,
-    release() {
-      releasing = true;
-      for (const res of held.splice(0)) res.writeHead(503).end();
-    },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 describe('data administration', () => {
@@ -151,8 +120,8 @@ describe('data administration', () => {
     // The deliveries that waited about her are not sent after the erasure; the others are.
     receiver.release();
     await until(async () => /switchboard_webhooks_pending 0/.test(await (await fetch(`${t.url}/metrics`)).text()), 5000, 'the webhooks to drain');
-    for (const needle of forbidden) assert.deepEqual(receiver.taken.filter((body) => body.includes(needle)), [], needle);
-    assert.ok(receiver.taken.some((body) => body.includes('dave stays')));
+    for (const needle of forbidden) assert.deepEqual(receiver.taken.filter((d) => d.body.includes(needle)), [], needle);
+    assert.ok(receiver.taken.some((d) => d.body.includes('dave stays')));
   });
 });
 
