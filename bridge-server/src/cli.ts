@@ -2,22 +2,28 @@
 /**
  * `switchboard-bridge --config FILE` (or SWITCHBOARD_CONFIG=FILE): runs a bridge until SIGTERM or
  * SIGINT, then drains connections and closes the store before exiting.
+ * `switchboard-bridge backup FILE --config FILE`: copies the configured store into FILE, safely
+ * while a bridge runs on it (docs/deploying.md, "Data and backups").
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createBridge } from './server.js';
+import { backupSqlite } from './store/sqlite/backup.js';
 
 const USAGE = `Usage: switchboard-bridge --config FILE
+       switchboard-bridge backup BACKUP_FILE --config FILE
 
 Runs the Switchboard bridge with the given JSON configuration (see docs/configuration.md).
+With "backup", copies the configured store into BACKUP_FILE instead, while the bridge runs or not.
   --config, -c FILE   configuration file (or set SWITCHBOARD_CONFIG)
   --help, -h          show this help
 Environment: PORT overrides server.port, HOST server.host, LOG_LEVEL log.level.`;
 
 async function main(): Promise<void> {
   let values: { config?: string | undefined; help?: boolean | undefined };
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values, positionals } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     process.exit(2);
@@ -26,12 +32,28 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const [command, target, ...extra] = positionals;
+  if ((command !== undefined && command !== 'backup') || (command === 'backup' && (target === undefined || extra.length > 0))) {
+    process.stderr.write(`${command === 'backup' ? 'backup takes one file name.' : `Unknown command "${command}".`}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
   const path = values.config ?? process.env.SWITCHBOARD_CONFIG;
   if (!path) {
     process.stderr.write(`No configuration given.\n\n${USAGE}\n`);
     process.exit(2);
   }
   const config = loadConfig(path);
+  if (command === 'backup') {
+    try {
+      const { pages } = await backupSqlite(config.store.path, target!);
+      process.stdout.write(`Backed up ${config.store.path} to ${target} (${pages} pages).\n`);
+    } catch (error) {
+      // A wrong path or a full disk is the operator's to fix: the reason, not a stack trace.
+      process.stderr.write(`switchboard-bridge backup: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    return;
+  }
   const bridge = await createBridge(config);
   const shutdown = (signal: string) => {
     bridge.logger.info({ signal }, 'shutting down');

@@ -55,6 +55,10 @@ const siteSchema = z.strictObject({
   tokenTtlDays: z.number().positive().default(30),
   /** How long an agent's session token stays valid, in hours (agents re-prove identity after). */
   agentTokenTtlHours: z.number().positive().default(12),
+  /** Conversations (with their messages) whose last activity is older than this many days are deleted; kept forever when left out. */
+  retentionDays: z.number().int().min(1).optional(),
+  /** Keys for the site's data administration API (export and erasure of a customer's data). */
+  adminKeys: z.array(z.string().min(24, 'admin keys must be at least 24 characters')).default([]),
 });
 
 /**
@@ -197,6 +201,11 @@ function checkCrossReferences(config: Config, source: string): void {
     site.apiKeys.forEach((entry, j) => {
       const key = typeof entry === 'string' ? entry : entry.key;
       if (apiKeys.has(key)) problems.push(`sites[${i}].apiKeys[${j}]: this API key is already used`);
+      apiKeys.add(key);
+    });
+    site.adminKeys.forEach((key, j) => {
+      // An admin key names its site: one key for two sites (or also an API key) would be ambiguous.
+      if (apiKeys.has(key)) problems.push(`sites[${i}].adminKeys[${j}]: this key is already used`);
       apiKeys.add(key);
     });
   });

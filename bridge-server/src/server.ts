@@ -26,6 +26,7 @@ import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { WebhookDispatcher } from './core/webhooks.js';
+import { DataAdmin } from './core/privacy.js';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -95,7 +96,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const hub = new SocketHub(nsp);
   const teams = new TeamDirectory(config.teams, config.sites.map((site) => site.key));
   const registry = new NetworkRegistry();
-  const webhooks = new WebhookDispatcher({ hooks: config.webhooks, logger: logger.child({ component: 'webhooks' }) });
+  const webhooks = new WebhookDispatcher({ hooks: config.webhooks, store, logger: logger.child({ component: 'webhooks' }) });
   new Gauge({
     name: 'switchboard_webhooks_pending',
     help: 'Webhook deliveries waiting or being retried',
@@ -121,9 +122,11 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
+  const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }), deleted: () => webhooks.recount() });
   const gateway = new SocketGateway({ nsp, hub, core, store, authenticator, limits: config.limits, logger, metrics });
   httpApp = createHttpApp({
       core,
+      admin,
       store,
       registry,
       authenticator,
@@ -152,6 +155,11 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     http,
     url: () => baseUrl,
     async start() {
+      // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
+      await webhooks.start();
+      await admin.start();
+      await core.router.resumeWebhookMarks();
+      await core.router.resumeOffers();
       for (const network of registry.all()) {
         await network.start();
         core.sink.status(network.scheme, network.status());
@@ -194,6 +202,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await new Promise<void>((resolve) => io.close(() => resolve()));
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         await core.usage.stop();
+        await admin.stop();
         await store.close();
         logger.info('bridge stopped');
       })();

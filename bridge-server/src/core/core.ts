@@ -288,14 +288,16 @@ export class Core {
   private async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string): Promise<void> {
     const from: Address = `team:${team.id}`;
     await this.deps.store.upsertParty({ address: from, siteKey: null, role: 'integration', name: team.name ?? team.id, verified: true });
+    const hook = this.deps.webhooks.withWrite('conversation.message', conversation.siteKey);
     const result = await this.deps.store.appendMessage({
+      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
       conversationId: conversation.id,
       from,
       text,
       status: this.router.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
       outbox: this.router.outboxRecipients(conversation, from),
     });
-    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
+    hook.committed();
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });
   }
 
@@ -369,7 +371,9 @@ export class Core {
         this.router.announce(conversation);
       }
     }
+    const hook = this.deps.webhooks.withWrite('conversation.message', conversation.siteKey);
     const result = await store.appendMessage({
+      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
       conversationId: conversation.id,
       from: actor.address,
       clientId: payload.clientId,
@@ -380,7 +384,7 @@ export class Core {
     if (result.kind === 'duplicate') return this.sameConversation(result.message, conversation.id);
     this.router.answeredBy(conversation, actor.address);
     this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
-    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
+    hook.committed();
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
     return result.message;
   }
@@ -566,7 +570,9 @@ export class Core {
       logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
     }
+    const hook = this.deps.webhooks.withWrite('conversation.message', conversation.siteKey);
     const result = await store.appendMessage({
+      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
       conversationId: conversation.id,
       from: input.from,
       text: input.text,
@@ -578,7 +584,7 @@ export class Core {
     if (gateway) this.gateway!.recordHops(result.message.id, input.via);
     this.router.answeredBy(conversation, input.from);
     this.deps.metrics.messages.inc({ network: input.network, direction: 'in' });
-    this.deps.webhooks.emit('conversation.message', conversation.siteKey, { conversationId: conversation.id, message: result.message });
+    hook.committed();
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq });
     return result.message;
   }

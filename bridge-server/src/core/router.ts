@@ -39,8 +39,8 @@ export interface RouterDeps {
 }
 
 const QUEUE_BATCH = 100;
-/** Conversations whose last webhook state is remembered. */
-const HOOKED_KEPT = 100_000;
+/** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
+const RESUMED_OFFER_WAIT_MS = 60_000;
 /** Parties whose latest conversation is remembered. */
 const LATEST_KEPT = 50_000;
 /** Queued conversations whose visitors are told their position (beyond: told on their turn). */
@@ -48,9 +48,17 @@ const POSITIONS_TOLD = 500;
 
 interface Offer {
   agentId: string;
-  timer: NodeJS.Timeout;
+  team: string;
+  /** Epoch ms when the offer runs out (kept in the store: a restart does not reset it). */
+  deadline: number;
+  timer: NodeJS.Timeout | undefined;
   /** Agents who let this conversation's offer run out. */
   declined: Set<string>;
+  /**
+   * For an offer that ran out while the bridge was down: until when it waits for another agent of
+   * the team to come back (agents reconnect after a restart), instead of staying where it is.
+   */
+  waitUntil?: number;
 }
 
 export class Router {
@@ -69,7 +77,10 @@ export class Router {
     for (const team of deps.teams.all()) if (team.hours) this.hours.set(team.id, new BusinessHours(team.hours, () => deps.clock.now()));
     deps.presence.onChange((presence) => {
       if (presence.status !== 'available') return;
-      for (const team of deps.teams.teamsOf(presence.address)) this.offerQueued(team.id);
+      for (const team of deps.teams.teamsOf(presence.address)) {
+        this.offerQueued(team.id);
+        this.moveWaitingOffers(team.id);
+      }
     });
   }
 
@@ -87,6 +98,7 @@ export class Router {
   stop(): void {
     for (const timer of this.hourTimers.values()) timer.cancel();
     this.hourTimers.clear();
+    // Only the timers: the offers stay in the store and resume at the next start.
     for (const offer of this.offers.values()) clearTimeout(offer.timer);
     this.offers.clear();
   }
@@ -147,7 +159,7 @@ export class Router {
       }
       const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
-      this.offer(assigned, candidate.agent.id);
+      await this.offer(assigned, candidate.agent.id);
       await this.introduce(assigned, candidate.address);
       return assigned;
     });
@@ -177,7 +189,7 @@ export class Router {
             assignedAny = true;
             assignedInBatch = true;
             this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
-            this.offer(assigned, candidate.agent.id);
+            await this.offer(assigned, candidate.agent.id);
             await this.introduce(assigned, candidate.address);
             await this.catchUp(assigned, candidate.address);
             this.announce(assigned);
@@ -193,23 +205,75 @@ export class Router {
 
   /**
    * Starts the offer of a conversation to an agent: unless the agent answers (or claims it) within
-   * the team's `offerTimeoutSeconds`, it moves to the next agent who can take it.
+   * the team's `offerTimeoutSeconds`, it moves to the next agent who can take it. The offer and its
+   * deadline are in the store, so a restart resumes it (resumeOffers).
    */
-  private offer(conversation: ConversationRecord, agentId: string): void {
+  private async offer(conversation: ConversationRecord, agentId: string): Promise<void> {
     this.lastOffered.set(agentId, ++this.turns);
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const previous = this.offers.get(conversation.id);
     if (previous) clearTimeout(previous.timer);
     if (!team || team.offerTimeoutSeconds <= 0) {
-      this.offers.delete(conversation.id);
+      if (this.offers.delete(conversation.id)) await this.deps.store.deleteOffer(conversation.id);
       return;
     }
     const declined = previous?.declined ?? new Set<string>();
-    const timer = setTimeout(() => {
-      this.offerExpired(conversation.id, agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'expired offer not moved'));
-    }, team.offerTimeoutSeconds * 1000);
-    timer.unref();
-    this.offers.set(conversation.id, { agentId, timer, declined });
+    const deadline = Date.now() + team.offerTimeoutSeconds * 1000;
+    this.schedule(conversation.id, { agentId, team: team.id, deadline, declined, timer: undefined });
+    await this.deps.store.saveOffer({ conversationId: conversation.id, agentId, deadline, declined: [...declined] });
+  }
+
+  /** Keeps an offer and sets its timer: at its deadline, or (waiting for agents) at the end of the wait. */
+  private schedule(conversationId: string, offer: Offer): void {
+    clearTimeout(offer.timer);
+    const at = offer.waitUntil ?? offer.deadline;
+    offer.timer = setTimeout(() => {
+      this.offerExpired(conversationId, offer.agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'));
+    }, Math.max(0, at - Date.now()));
+    offer.timer.unref();
+    this.offers.set(conversationId, offer);
+  }
+
+  /**
+   * Takes up the offers that were running when the bridge last stopped (or died): one still running
+   * keeps its deadline; one whose deadline passed meanwhile goes to the next agent at once, or, with
+   * none back yet, to the first of the team's agents who comes back within a minute (or one more
+   * offer time, if longer).
+   */
+  async resumeOffers(): Promise<void> {
+    const now = Date.now();
+    for (const record of await this.deps.store.offers()) {
+      const conversation = await this.deps.store.getConversation(record.conversationId);
+      const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+      if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) {
+        await this.deps.store.deleteOffer(record.conversationId);
+        continue;
+      }
+      this.lastOffered.set(record.agentId, ++this.turns);
+      const offer: Offer = { agentId: record.agentId, team: team.id, deadline: record.deadline, declined: new Set(record.declined), timer: undefined };
+      // Overdue: no agent is back yet (networks start after this), so it moves when one becomes
+      // available (moveWaitingOffers), or stays where it is at the end of the wait.
+      if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
+      this.schedule(record.conversationId, offer);
+    }
+  }
+
+  /** An agent of the team came back: offers waiting for one move now. */
+  private moveWaitingOffers(team: string): void {
+    const now = Date.now();
+    for (const [conversationId, offer] of this.offers) {
+      if (offer.team !== team || offer.waitUntil === undefined || offer.waitUntil <= now) continue;
+      this.offerExpired(conversationId, offer.agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'));
+    }
+  }
+
+  /** Forgets an offer, here and in the store. */
+  private dropOffer(conversationId: string): void {
+    const offer = this.offers.get(conversationId);
+    if (!offer) return;
+    clearTimeout(offer.timer);
+    this.offers.delete(conversationId);
+    this.deps.store.deleteOffer(conversationId).catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
   }
 
   /** A message from `sender` in a conversation: if it is the assignee (on any of its addresses), the offer is accepted. */
@@ -223,10 +287,7 @@ export class Router {
 
   /** The assignee answered (or claimed it): the offer is accepted and no longer expires. */
   accepted(conversationId: string): void {
-    const offer = this.offers.get(conversationId);
-    if (!offer) return;
-    clearTimeout(offer.timer);
-    this.offers.delete(conversationId);
+    this.dropOffer(conversationId);
   }
 
   /** Nobody answered in time: the next agent who can take it gets it; if there is none, it stays. */
@@ -235,7 +296,7 @@ export class Router {
     if (!offer || offer.agentId !== agentId) return;
     const conversation = await this.deps.store.getConversation(conversationId);
     if (!conversation || conversation.state === 'closed' || conversation.team === undefined) {
-      this.offers.delete(conversationId);
+      this.dropOffer(conversationId);
       return;
     }
     const team = conversation.team;
@@ -246,12 +307,14 @@ export class Router {
       offer.declined.add(agentId);
       const next = await this.pickAgent(team, now.siteKey, offer.declined);
       if (!next) {
-        this.offers.delete(conversationId); // nobody else: it stays with the agent it was offered to
+        // Ran out while the bridge was down: wait a little for the team's agents to come back.
+        if (offer.waitUntil !== undefined && offer.waitUntil > Date.now()) return this.schedule(conversationId, offer);
+        this.dropOffer(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
       const moved = await this.deps.store.transferConversation(conversationId, next.address);
       this.deps.logger.info({ conversation: conversationId, from: conversation.assignee, to: next.address }, 'offer expired; conversation moved to the next agent');
-      this.offer(moved, next.agent.id);
+      await this.offer(moved, next.agent.id);
       await this.introduce(moved, next.address);
       await this.catchUp(moved, next.address);
       this.announce(moved);
@@ -337,18 +400,37 @@ export class Router {
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'conversation not announced to networks'));
   }
 
-  /** Last state and assignee sent to webhooks per conversation, to name what changed (`opened` is the core's). */
-  private readonly hooked = new Map<string, { state: string; assignee: string | undefined }>();
-
-  /** Webhook events for a conversation that was opened, assigned (again) or closed. */
+  /**
+   * Webhook events for a conversation that was assigned (again) or closed (`opened` is the core's).
+   * What webhooks last said of each conversation is in the store, so a restart neither repeats an
+   * event nor misses one. The store write is queued now, so events keep the order of the changes.
+   */
   private webhookFor(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): void {
-    const before = this.hooked.get(conversation.id);
+    this.markForWebhooks(conversation, wire).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'));
+  }
+
+  private async markForWebhooks(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): Promise<void> {
     const { webhooks } = this.deps;
+    const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
+    const before = await this.deps.store.swapConversationMark(conversation.id, mark);
     if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee) webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
     if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
-    this.hooked.delete(conversation.id);
-    if (conversation.state !== 'closed' || this.hooked.size < HOOKED_KEPT) this.hooked.set(conversation.id, { state: conversation.state, assignee: conversation.assignee });
-    if (this.hooked.size > HOOKED_KEPT) this.hooked.delete(this.hooked.keys().next().value!);
+  }
+
+  /**
+   * At start-up: webhook events for conversation changes stored just before a crash, whose events
+   * were not queued yet (a conversation never told of is told as opened first).
+   */
+  async resumeWebhookMarks(): Promise<void> {
+    for (;;) {
+      const behind = await this.deps.store.conversationsAheadOfMarks(QUEUE_BATCH);
+      for (const { conversation, mark } of behind) {
+        const wire = toWireConversation(conversation);
+        if (!mark) this.deps.webhooks.emit('conversation.opened', conversation.siteKey, { conversation: wire });
+        await this.markForWebhooks(conversation, wire);
+      }
+      if (behind.length < QUEUE_BATCH) return;
+    }
   }
 
   /**

@@ -2,12 +2,14 @@
  * Outgoing webhooks: conversation events POSTed to configured HTTP endpoints so a CRM can follow
  * along. Each request is signed (HMAC-SHA256 over timestamp and body) so the receiver can verify
  * it, and retried with backoff when the receiver fails. Deliveries of one hook go out one at a
- * time and in order, so a receiver sees `opened` before `message` before `closed`. Queues live in
- * memory: what waits when the process exits is lost.
+ * time and in order, so a receiver sees `opened` before `message` before `closed`. Deliveries wait
+ * in the store, not in memory: what was not delivered when the process died (even by `kill -9`) is
+ * sent after the restart, with the same delivery id, so a receiver that deduplicates sees it once.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import { toClientForm } from './site-scope.js';
 
@@ -43,8 +45,8 @@ export interface WebhookDelivery {
 
 const SIGNATURE_PREFIX = 'sha256=';
 const USER_AGENT = 'Switchboard-Webhooks/1';
-/** Waiting deliveries per hook; beyond this the oldest is dropped, so a dead receiver cannot exhaust memory. */
-const MAX_WAITING = 10_000;
+/** Deliveries read from the store at a time, per hook. */
+const READ_BATCH = 50;
 /** A receiver's Retry-After is honoured up to this, so one header cannot stall a hook for days. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
 const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -71,21 +73,15 @@ export function verifyWebhookSignature(
   return timingSafeEqual(Buffer.from(given.toLowerCase(), 'hex'), Buffer.from(sign(secret, timestamp, rawBody), 'hex'));
 }
 
-interface QueuedDelivery {
-  id: string;
-  event: WebhookEvent;
-  /** Serialised once at emit: every retry sends the same bytes, and later changes to `data` do not leak in. */
-  body: string;
-}
-
 interface HookState {
   config: WebhookConfig;
+  /** The hook's key in the store: stable across restarts for the same URL. */
+  key: string;
   /** The URL without its query (it may hold a token), for logs. */
   logUrl: string;
-  waiting: QueuedDelivery[];
-  /** The delivery being sent or waiting for its retry. */
-  current: QueuedDelivery | undefined;
   running: boolean;
+  /** Set when deliveries were queued while the loop ran, so it reads the store once more. */
+  again: boolean;
 }
 
 type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string; retryAfterMs?: number | undefined } | { kind: 'rejected'; reason: string };
@@ -95,8 +91,20 @@ interface Sleep {
   wake: () => void;
 }
 
+/** A hook's key in the store: from its URL (several hooks with one URL are told apart by their rank). */
+function hookKeys(configs: readonly WebhookConfig[]): string[] {
+  const seen = new Map<string, number>();
+  return configs.map((config) => {
+    const digest = createHash('sha256').update(config.url).digest('hex').slice(0, 16);
+    const rank = seen.get(digest) ?? 0;
+    seen.set(digest, rank + 1);
+    return rank === 0 ? digest : `${digest}#${rank}`;
+  });
+}
+
 export class WebhookDispatcher {
   private readonly hooks: HookState[];
+  private readonly store: Store;
   private readonly logger: Logger;
   private readonly backoff: BackoffOptions;
   private readonly fetch: typeof fetch;
@@ -106,13 +114,15 @@ export class WebhookDispatcher {
   private readonly sleeps = new Set<Sleep>();
   private readonly idleWaiters = new Set<() => void>();
   private stopped = false;
+  /** Deliveries in the store, counted here so /metrics and drain() need no query. */
+  private backlog = 0;
 
-  constructor(options: { hooks: WebhookConfig[]; logger: Logger; backoff?: BackoffOptions; fetch?: typeof fetch; now?: () => number }) {
+  constructor(options: { hooks: WebhookConfig[]; store: Store; logger: Logger; backoff?: BackoffOptions; fetch?: typeof fetch; now?: () => number }) {
     // Parsing again applies the defaults for callers that built the objects by hand.
-    this.hooks = options.hooks.map((hook) => {
-      const config = webhookConfigSchema.parse(hook);
-      return { config, logUrl: describeUrl(config.url), waiting: [], current: undefined, running: false };
-    });
+    const configs = options.hooks.map((hook) => webhookConfigSchema.parse(hook));
+    const keys = hookKeys(configs);
+    this.hooks = configs.map((config, i) => ({ config, key: keys[i]!, logUrl: describeUrl(config.url), running: false, again: false }));
+    this.store = options.store;
     this.logger = options.logger;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     // Called through a wrapper: the global fetch is not meant to run with the dispatcher as `this`.
@@ -120,39 +130,100 @@ export class WebhookDispatcher {
     this.now = options.now ?? Date.now;
   }
 
-  /** Queues the event for every hook that wants it (event and site); returns at once. */
+  /** Sends what waited in the store from before the last exit. */
+  async start(): Promise<void> {
+    const waiting = await this.countStored();
+    this.backlog += waiting;
+    const orphans = (await this.store.webhookBacklog()) - waiting;
+    if (orphans > 0) this.logger.warn({ deliveries: orphans }, 'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent');
+    for (const hook of this.hooks) this.kick(hook);
+  }
+
+  private async countStored(): Promise<number> {
+    let waiting = 0;
+    for (const hook of this.hooks) waiting += await this.store.webhookBacklog(hook.key);
+    return waiting;
+  }
+
+  /** Counts the waiting deliveries again, after something other than sending removed some (an erasure). */
+  async recount(): Promise<void> {
+    this.backlog = await this.countStored();
+    this.notifyIfIdle();
+  }
+
+  /** The event's deliveries, one per hook that wants it (event and site). */
+  private deliveriesFor(event: WebhookEvent, siteKey: string, data: unknown): NewWebhookDelivery[] {
+    if (this.stopped) return [];
+    const createdAt = new Date(this.now()).toISOString();
+    return this.hooks.flatMap((hook) => {
+      if (!hook.config.events.includes(event)) return [];
+      if (hook.config.sites && !hook.config.sites.includes(siteKey)) return [];
+      // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
+      // The site's backend knows its parties as its clients do (core/site-scope.ts).
+      const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
+      return [{ id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) }];
+    });
+  }
+
+  /** Deliveries now in the store: their hooks woken. */
+  private queued(deliveries: readonly NewWebhookDelivery[]): void {
+    const keys = new Set(deliveries.map((delivery) => delivery.hook));
+    for (const hook of this.hooks) if (keys.has(hook.key)) this.kick(hook);
+  }
+
+  /**
+   * Queues the event for every hook that wants it (event and site); returns at once. The store
+   * write is queued before this returns, so deliveries keep the order of the calls.
+   */
   emit(event: WebhookEvent, siteKey: string, data: unknown): void {
-    if (this.stopped) return;
+    let deliveries: NewWebhookDelivery[];
     try {
-      const createdAt = new Date(this.now()).toISOString();
-      for (const hook of this.hooks) {
-        if (!hook.config.events.includes(event)) continue;
-        if (hook.config.sites && !hook.config.sites.includes(siteKey)) continue;
-        // One id per hook delivery, kept across its retries so the receiver can dedupe.
-        // The site's backend knows its parties as its clients do (core/site-scope.ts).
-        const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
-        const body = JSON.stringify(delivery);
-        if (hook.waiting.length >= MAX_WAITING) {
-          const dropped = hook.waiting.shift()!;
-          this.logger.warn(
-            { url: hook.logUrl, event: dropped.event, deliveryId: dropped.id, waiting: MAX_WAITING },
-            'webhook queue full: dropped the oldest waiting delivery',
-          );
-        }
-        hook.waiting.push({ id: delivery.id, event, body });
-        this.kick(hook);
-      }
+      deliveries = this.deliveriesFor(event, siteKey, data);
     } catch (error) {
       // Data that cannot be serialised (a cycle, a BigInt) is the caller's bug; it must not break the caller.
       this.logger.error({ err: error, event, siteKey }, 'webhook event could not be queued');
+      return;
     }
+    if (deliveries.length === 0) return;
+    // Counted at once, so a drain() right after waits for them.
+    this.backlog += deliveries.length;
+    this.store.enqueueWebhooks(deliveries).then(
+      () => this.queued(deliveries),
+      (error: unknown) => {
+        this.backlog -= deliveries.length;
+        this.logger.error({ err: error, event, siteKey }, 'webhook event could not be stored');
+        this.notifyIfIdle();
+      },
+    );
+  }
+
+  /**
+   * For a store write that queues an event's deliveries in its own transaction, so the event is
+   * stored with what caused it (a message and its `conversation.message`): `build` runs inside the
+   * write; `committed` once it is done.
+   */
+  withWrite(event: WebhookEvent, siteKey: string): { build: (data: unknown) => NewWebhookDelivery[]; committed: () => void } {
+    const built: NewWebhookDelivery[] = [];
+    return {
+      build: (data) => {
+        try {
+          built.push(...this.deliveriesFor(event, siteKey, data));
+        } catch (error) {
+          this.logger.error({ err: error, event, siteKey }, 'webhook event could not be queued');
+        }
+        return built;
+      },
+      committed: () => {
+        const deliveries = built.splice(0);
+        this.backlog += deliveries.length;
+        this.queued(deliveries);
+      },
+    };
   }
 
   /** Deliveries waiting or being retried (for /metrics). */
   get pending(): number {
-    let count = 0;
-    for (const hook of this.hooks) count += hook.waiting.length + (hook.current ? 1 : 0);
-    return count;
+    return this.backlog;
   }
 
   /** Resolves when nothing is waiting (for graceful shutdown and tests), or after `timeoutMs`. */
@@ -173,13 +244,11 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Drops everything waiting, aborts requests in flight and sends nothing more. */
+  /** Aborts requests in flight and sends nothing more; what waits stays in the store for the next start. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    const dropped = this.pending;
-    if (dropped > 0) this.logger.warn({ dropped }, 'webhooks stopped with deliveries still waiting');
-    for (const hook of this.hooks) hook.waiting.length = 0;
+    if (this.pending > 0) this.logger.info({ waiting: this.pending }, 'webhooks stopped; deliveries still waiting are sent after the next start');
     this.stopping.abort();
     for (const sleep of this.sleeps) {
       clearTimeout(sleep.timer);
@@ -189,13 +258,16 @@ export class WebhookDispatcher {
     this.notifyIfIdle(true);
   }
 
-  /** Starts the hook's send loop unless it runs already. */
+  /** Starts the hook's send loop unless it runs already (then it reads the store once more). */
   private kick(hook: HookState): void {
-    if (hook.running || this.stopped) return;
+    if (this.stopped) return;
+    if (hook.running) {
+      hook.again = true;
+      return;
+    }
     hook.running = true;
     this.run(hook).catch((error: unknown) => {
       hook.running = false;
-      hook.current = undefined;
       this.logger.error({ err: error, url: hook.logUrl }, 'webhook send loop failed');
       this.notifyIfIdle();
     });
@@ -203,44 +275,57 @@ export class WebhookDispatcher {
 
   private async run(hook: HookState): Promise<void> {
     for (;;) {
-      const next = this.stopped ? undefined : hook.waiting.shift();
-      if (!next) {
-        // Cleared in the same turn as the empty check, so an emit right after starts a new loop.
+      hook.again = false;
+      const batch = this.stopped ? [] : await this.store.pendingWebhooks(hook.key, READ_BATCH);
+      if (batch.length === 0 && hook.again && !this.stopped) continue;
+      if (batch.length === 0) {
+        // Cleared in the same turn as the empty check, so a kick right after starts a new loop.
         hook.running = false;
-        hook.current = undefined;
         this.notifyIfIdle();
         return;
       }
-      hook.current = next;
-      await this.deliver(hook, next);
-      hook.current = undefined;
+      for (const record of batch) {
+        if (this.stopped) break;
+        await this.deliver(hook, record);
+      }
     }
   }
 
-  private async deliver(hook: HookState, queued: QueuedDelivery): Promise<void> {
-    const context = { url: hook.logUrl, event: queued.event, deliveryId: queued.id };
-    for (let attempt = 1; !this.stopped; attempt += 1) {
-      const outcome = await this.attempt(hook, queued);
+  private async deliver(hook: HookState, record: WebhookDeliveryRecord): Promise<void> {
+    const context = { url: hook.logUrl, event: record.event, deliveryId: record.id };
+    const finish = async () => {
+      await this.store.completeWebhook(record.id);
+      this.backlog = Math.max(0, this.backlog - 1);
+    };
+    // A retry planned before a restart keeps its time.
+    const wait = record.nextAttemptAt - this.now();
+    if (wait > 0) await this.sleep(wait);
+    for (let attempt = record.attempts + 1; !this.stopped; attempt += 1) {
+      // Erased while it waited (its customer's data, or by retention): it must not go out.
+      if (!(await this.store.hasWebhook(record.id))) return;
+      const outcome = await this.attempt(hook, record);
+      // Stopped meanwhile: the store may be closing; at worst the delivery is sent again after a restart.
       if (this.stopped) return;
       if (outcome.kind === 'delivered') {
         this.logger.debug({ ...context, attempt }, 'webhook delivered');
-        return;
+        return finish();
       }
       if (outcome.kind === 'rejected') {
         this.logger.warn({ ...context, attempt, reason: outcome.reason }, 'webhook rejected by the receiver; not retried');
-        return;
+        return finish();
       }
       if (attempt >= hook.config.maxAttempts) {
         this.logger.warn({ ...context, attempts: attempt, reason: outcome.reason }, 'webhook dropped after its last attempt');
-        return;
+        return finish();
       }
       const delayMs = Math.max(backoffDelay(attempt, this.backoff), outcome.retryAfterMs ?? 0);
       this.logger.debug({ ...context, attempt, reason: outcome.reason, delayMs }, 'webhook failed; retrying');
+      await this.store.retryWebhook(record.id, this.now() + delayMs, outcome.reason);
       await this.sleep(delayMs);
     }
   }
 
-  private async attempt(hook: HookState, { id, event, body }: QueuedDelivery): Promise<AttemptOutcome> {
+  private async attempt(hook: HookState, { id, event, body }: WebhookDeliveryRecord): Promise<AttemptOutcome> {
     // The timestamp is of this attempt (so retries stay within the receiver's tolerance); the body is not.
     const timestamp = String(Math.floor(this.now() / 1000));
     let response: Response;

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import type { Core } from '../core/core.js';
+import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toClientForm, withSite } from '../core/site-scope.js';
 import type { Metrics } from '../metrics.js';
@@ -24,6 +25,7 @@ import { bundleRoutes } from './bundles.js';
 
 export interface HttpDeps {
   core: Core;
+  admin: DataAdmin;
   store: Store;
   registry: NetworkRegistry;
   authenticator: Authenticator;
@@ -146,6 +148,27 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       if (to < from) throw new BridgeError('bad_request', 'to: must not be before from');
       const rows = await deps.core.usage.report(actor.siteKey, from, to);
       res.json({ ok: true, site: actor.siteKey, from, to, usage: rows.map(({ siteKey: _site, ...row }) => row) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // Data administration (docs/protocol.md): one customer's data, exported or erased, with a site's admin key.
+  app.get('/v1/parties/:address/export', async (req, res, next) => {
+    try {
+      const siteKey = deps.admin.siteOf(req.get('authorization'));
+      res.set('Cache-Control', 'no-store').json(await deps.admin.export(siteKey, req.params.address!));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.delete('/v1/parties/:address', async (req, res, next) => {
+    try {
+      if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
+      const siteKey = deps.admin.siteOf(req.get('authorization'));
+      const erased = await deps.admin.erase(siteKey, req.params.address!);
+      res.json({ ok: true, erased });
     } catch (error) {
       next(error);
     }

@@ -42,6 +42,8 @@ export interface NewMessage {
   outbox: { recipient: Address; network: string }[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
+  /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */
+  webhooks?: (message: Message) => readonly NewWebhookDelivery[];
 }
 
 export type AppendResult =
@@ -90,6 +92,54 @@ export interface UsageRow {
 export interface GatewayFollow {
   watcher: Address;
   target: Address;
+}
+
+/** A webhook delivery to make: kept until the receiver took it (or refused it, or it ran out of attempts). */
+export interface NewWebhookDelivery {
+  /** The delivery id the receiver deduplicates by (`X-Switchboard-Delivery`). */
+  id: string;
+  /** Which configured hook it goes to (a stable key of the hook). */
+  hook: string;
+  event: string;
+  siteKey: string;
+  /** The exact JSON sent on every attempt. */
+  body: string;
+}
+
+export interface WebhookDeliveryRecord extends NewWebhookDelivery {
+  /** Attempts made so far. */
+  attempts: number;
+  /** Epoch ms before which the delivery is not tried again. */
+  nextAttemptAt: number;
+}
+
+/** What webhooks last said of a conversation, so `assigned` and `closed` are sent once per change. */
+export interface ConversationMark {
+  state: ConversationState;
+  assignee?: Address;
+}
+
+/** A conversation offered to an agent who has not answered yet. */
+export interface OfferRecord {
+  conversationId: string;
+  agentId: string;
+  /** Epoch ms when the offer runs out. */
+  deadline: number;
+  /** Agents who let this conversation's offer run out before. */
+  declined: string[];
+}
+
+/** Everything the store holds of one party (an export for the party itself). */
+export interface PartyData {
+  party: PartyRecord | null;
+  /** Conversations the party opened or takes part in, with their messages. */
+  conversations: { conversation: ConversationRecord; messages: Message[] }[];
+}
+
+export interface ErasureResult {
+  conversations: number;
+  messages: number;
+  parties: number;
 }
 
 export interface Store {
@@ -170,4 +220,44 @@ export interface Store {
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */
   outboxNetworks(): Promise<string[]>;
+
+  /** Queues webhook deliveries, in order (each hook sends its own in the order queued). */
+  enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void>;
+  /** A hook's waiting deliveries in the order they were queued. */
+  pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /** How many webhook deliveries wait for a hook (for every hook, without one). */
+  webhookBacklog(hook?: string): Promise<number>;
+  /** Whether a delivery still waits (an erasure or a retention sweep may have removed it). */
+  hasWebhook(id: string): Promise<boolean>;
+  /** Forgets a delivery (made, refused, or out of attempts). */
+  completeWebhook(id: string): Promise<void>;
+  /** Records a failed attempt and when to try again. */
+  retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void>;
+  /** Records what webhooks now say of a conversation; returns what they said before (null: nothing yet). */
+  swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null>;
+  /**
+   * Conversations whose state or assignee is not what webhooks last said of them (or that
+   * webhooks have not told of at all): what a crash interrupted, to tell at start-up.
+   */
+  conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]>;
+
+  /** Records (or replaces) a conversation's running offer. */
+  saveOffer(offer: OfferRecord): Promise<void>;
+  deleteOffer(conversationId: string): Promise<void>;
+  /** Every running offer (to resume them after a restart). */
+  offers(): Promise<OfferRecord[]>;
+
+  /** Everything held of a party of a site: the party, and the site's conversations it opened or takes part in, with their messages. */
+  partyData(siteKey: string, address: Address): Promise<PartyData>;
+  /**
+   * Erases a party of a site: the conversations it opened (with everything in them), its messages
+   * elsewhere, its participations, its outbox items and webhook deliveries about it, and the party.
+   * Usage counts are aggregates and stay.
+   */
+  eraseParty(siteKey: string, address: Address): Promise<ErasureResult>;
+  /**
+   * Deletes a site's conversations whose last activity is before `before` (ISO time), with their
+   * messages, and the site's parties nothing refers to any more.
+   */
+  sweepSite(siteKey: string, before: string): Promise<ErasureResult>;
 }

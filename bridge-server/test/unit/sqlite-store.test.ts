@@ -205,4 +205,77 @@ describe('SQLite store', () => {
     await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, false);
     assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
   });
+
+  it('keeps webhook deliveries per hook in order across reopening, with their attempts', async () => {
+    const c = await conversation();
+    await store.enqueueWebhooks([
+      { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}' },
+      { id: 'd2', hook: 'h2', event: 'conversation.opened', siteKey: 'shop', body: '{"n":2}' },
+    ]);
+    // A message's deliveries are written in the message's own transaction.
+    const stored = await append(c.id, { webhooks: (message) => [{ id: 'd3', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify(message) }] });
+    await append(c.id, { clientId: 'once' });
+    await append(c.id, { clientId: 'once', webhooks: () => [{ id: 'dup', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: '{}' }] });
+    await store.retryWebhook('d1', 12345, 'HTTP 503');
+    await store.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    assert.equal(await store.webhookBacklog(), 3);
+    const pending = await store.pendingWebhooks('h1', 10);
+    assert.deepEqual(pending.map((d) => [d.id, d.attempts, d.nextAttemptAt]), [['d1', 1, 12345], ['d3', 0, 0]]);
+    assert.equal(JSON.parse(pending[1]!.body).id, stored.message.id);
+    await store.completeWebhook('d1');
+    assert.deepEqual((await store.pendingWebhooks('h1', 10)).map((d) => d.id), ['d3']);
+  });
+
+  it('keeps what webhooks last said of a conversation, and finds the conversations ahead of it', async () => {
+    const c = await conversation();
+    assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => [r.conversation.id, r.mark]), [[c.id, null]]);
+    assert.equal(await store.swapConversationMark(c.id, { state: 'open' }), null);
+    assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+    await store.assignConversation(c.id, 'web:a_alice');
+    assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => r.mark), [{ state: 'open' }]);
+    assert.deepEqual(await store.swapConversationMark(c.id, { state: 'open', assignee: 'web:a_alice' }), { state: 'open' });
+    await store.setConversationState(c.id, 'closed');
+    assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => r.conversation.state), ['closed']);
+  });
+
+  it('keeps offers and their deadlines across reopening', async () => {
+    const c = await conversation();
+    await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
+    await store.saveOffer({ conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] });
+    await store.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    assert.deepEqual(await store.offers(), [{ conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] }]);
+    await store.deleteOffer(c.id);
+    assert.deepEqual(await store.offers(), []);
+  });
+
+  it('erases one party of one site, and nothing of another site', async () => {
+    const party = { address: 'web:u_x', role: 'visitor', verified: true, name: 'X' } as const;
+    await store.upsertParty({ ...party, siteKey: 'shop' });
+    const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x', 'xmpp:agent@x.test'] });
+    await store.appendMessage({ conversationId: own.id, from: 'web:u_x', text: 'mine', status: 'accepted', outbox: [{ recipient: 'xmpp:agent@x.test', network: 'xmpp' }] });
+    const elsewhere = await store.createConversation({ siteKey: 'blog', openedBy: 'web:u_y', participants: ['web:u_y', 'web:u_x'] });
+    await store.appendMessage({ conversationId: elsewhere.id, from: 'web:u_x', text: 'on the blog', status: 'accepted', outbox: [] });
+    assert.equal((await store.partyData('shop', 'web:u_x')).conversations.length, 1);
+    assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 1, parties: 1 });
+    assert.equal(await store.getConversation(own.id), null);
+    assert.equal(await store.outboxDepth('xmpp'), 0);
+    assert.deepEqual((await store.history(elsewhere.id, { limit: 10 })).messages.map((m) => m.text), ['on the blog']);
+    assert.deepEqual((await store.getConversation(elsewhere.id))!.participants, ['web:u_y', 'web:u_x']);
+  });
+
+  it('sweeps a site\'s conversations idle since before a time, then its parties nothing refers to', async () => {
+    await store.upsertParty({ address: 'web:v_1', siteKey: 'shop', role: 'visitor', verified: false });
+    const c = await conversation();
+    await append(c.id);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    assert.deepEqual(await store.sweepSite('blog', later), { conversations: 0, messages: 0, parties: 0 });
+    assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
+    assert.deepEqual(await store.sweepSite('shop', later), { conversations: 1, messages: 1, parties: 1 });
+    assert.equal(await store.getConversation(c.id), null);
+    assert.equal(await store.getParty('web:v_1'), null);
+  });
 });

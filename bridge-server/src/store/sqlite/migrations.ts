@@ -109,4 +109,31 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE parties SET address = address || '@' || site_key WHERE address GLOB 'web:[uai]_*' AND site_key IS NOT NULL;
   CREATE INDEX parties_idle ON parties (site_key, updated_at) WHERE role = 'visitor' AND verified = 0;
   `,
+  /* 8: state a crash must not lose: webhook deliveries not yet made, what webhooks last said of each conversation, offers and their deadlines */ `
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    hook TEXT NOT NULL,
+    event TEXT NOT NULL,
+    site_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (hook, seq);
+  CREATE TABLE webhook_marks (
+    conversation_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    assignee TEXT
+  ) WITHOUT ROWID;
+  -- What exists now was told before this version (it kept the marks in memory).
+  INSERT INTO webhook_marks (conversation_id, state, assignee) SELECT id, state, assignee FROM conversations;
+  CREATE TABLE offers (
+    conversation_id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    declined TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

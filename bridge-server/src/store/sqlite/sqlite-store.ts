@@ -22,6 +22,12 @@ import type {
   Store,
   UsageRow,
   GatewayFollow,
+  ConversationMark,
+  ErasureResult,
+  NewWebhookDelivery,
+  OfferRecord,
+  PartyData,
+  WebhookDeliveryRecord,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -91,6 +97,8 @@ interface PendingWrite {
 
 /** How often the WAL is folded back into the database, off the message path. */
 const CHECKPOINT_INTERVAL_MS = 1000;
+/** Conversations deleted per transaction by a retention sweep. */
+const SWEEP_BATCH = 200;
 
 export class SqliteStore implements Store {
   private db!: Database.Database;
@@ -152,6 +160,9 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    // Deleted content is zeroed where that costs no extra I/O, so fewer stale copies of erased data
+    // linger in pages rewritten before an erasure (the erasure itself zeroes everything it deletes).
+    this.db.pragma('secure_delete = FAST');
     this.db.pragma('busy_timeout = 5000');
     // Checkpoints run on a timer instead of inside whichever commit crosses the threshold, so no
     // single message pays for folding the whole WAL back (the p99 spikes).
@@ -283,6 +294,49 @@ export class SqliteStore implements Store {
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
+      insertWebhook: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (@id, @hook, @event, @siteKey, @body)'),
+      pendingWebhooks: db.prepare<[string, number], { id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: number }>(
+        'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
+      ),
+      webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
+      hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
+      completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
+      hasWebhook: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM webhook_deliveries WHERE id = ?'),
+      retryWebhook: db.prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+      getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?'),
+      setMark: db.prepare(`INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES (?, ?, ?)
+        ON CONFLICT (conversation_id) DO UPDATE SET state = excluded.state, assignee = excluded.assignee`),
+      aheadOfMarks: db.prepare<[number], ConversationRow & { mark_state: ConversationState | null; mark_assignee: string | null; marked: number }>(`
+        SELECT c.*, m.state AS mark_state, m.assignee AS mark_assignee, m.conversation_id IS NOT NULL AS marked
+        FROM conversations c LEFT JOIN webhook_marks m ON m.conversation_id = c.id
+        WHERE m.conversation_id IS NULL OR (c.assignee IS NOT NULL AND c.assignee IS NOT m.assignee) OR (c.state = 'closed' AND m.state <> 'closed')
+        LIMIT ?`),
+      saveOffer: db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES (@conversationId, @agentId, @deadline, @declined)
+        ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
+      deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
+      allOffers: db.prepare<[], { conversation_id: string; agent_id: string; deadline: number; declined: string }>('SELECT * FROM offers ORDER BY deadline'),
+      conversationsOpenedBy: db.prepare<[string, string], { id: string }>('SELECT id FROM conversations WHERE site_key = ? AND opened_by = ?'),
+      conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
+        JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
+      allMessagesOf: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq'),
+      staleConversations: db.prepare<[string, string, number], { id: string }>('SELECT id FROM conversations WHERE site_key = ? AND updated_at < ? LIMIT ?'),
+      deleteConversationOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
+      deleteConversationInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
+      deleteConversationMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
+      deleteConversationParticipants: db.prepare('DELETE FROM participants WHERE conversation_id = ?'),
+      deleteMark: db.prepare('DELETE FROM webhook_marks WHERE conversation_id = ?'),
+      deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
+      deleteWebhooksMentioning: db.prepare<[string, string]>('DELETE FROM webhook_deliveries WHERE site_key = ? AND instr(body, ?) > 0'),
+      deleteSenderOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
+      deleteSenderInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
+      deleteSenderMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sender = ?'),
+      deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ?
+        AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = ?)`),
+      deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
+      deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
+      deleteUnreferencedParties: db.prepare<[string, string]>(`DELETE FROM parties WHERE site_key = ? AND updated_at < ?
+        AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
+        AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address OR c.assignee = parties.address)`),
     };
   }
 
@@ -540,6 +594,7 @@ export class SqliteStore implements Store {
     this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network);
+    for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
     const cached = this.conversations.get(input.conversationId);
     if (cached) {
       cached.lastSeq = message.seq;
@@ -634,5 +689,151 @@ export class SqliteStore implements Store {
 
   async outboxNetworks(): Promise<string[]> {
     return this.statements.outboxNetworks.all().map((row) => row.network);
+  }
+
+  async enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.write(() => {
+      for (const delivery of deliveries) this.statements.insertWebhook.run(delivery);
+    });
+  }
+
+  async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return this.statements.pendingWebhooks.all(hook, limit).map((row) => ({
+      id: row.id,
+      hook: row.hook,
+      event: row.event,
+      siteKey: row.site_key,
+      body: row.body,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+    }));
+  }
+
+  async webhookBacklog(hook?: string): Promise<number> {
+    return (hook === undefined ? this.statements.webhookBacklog.get() : this.statements.hookBacklog.get(hook))?.n ?? 0;
+  }
+
+  async hasWebhook(id: string): Promise<boolean> {
+    return this.statements.hasWebhook.get(id) !== undefined;
+  }
+
+  async completeWebhook(id: string): Promise<void> {
+    await this.write(() => this.statements.completeWebhook.run(id));
+  }
+
+  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    await this.write(() => this.statements.retryWebhook.run(nextAttemptAt, error, id));
+  }
+
+  async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
+    return this.write(() => {
+      const row = this.statements.getMark.get(conversationId);
+      this.statements.setMark.run(conversationId, mark.state, mark.assignee ?? null);
+      if (!row) return null;
+      return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
+    });
+  }
+
+  async conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]> {
+    return this.statements.aheadOfMarks.all(limit).map((row) => ({
+      conversation: this.toConversation(row),
+      mark: row.marked ? { state: row.mark_state!, ...(row.mark_assignee !== null ? { assignee: row.mark_assignee as Address } : {}) } : null,
+    }));
+  }
+
+  async saveOffer(offer: OfferRecord): Promise<void> {
+    await this.write(() => this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined) }));
+  }
+
+  async deleteOffer(conversationId: string): Promise<void> {
+    await this.write(() => this.statements.deleteOffer.run(conversationId));
+  }
+
+  async offers(): Promise<OfferRecord[]> {
+    return this.statements.allOffers.all().map((row) => ({
+      conversationId: row.conversation_id,
+      agentId: row.agent_id,
+      deadline: row.deadline,
+      declined: JSON.parse(row.declined) as string[],
+    }));
+  }
+
+  async partyData(siteKey: string, address: Address): Promise<PartyData> {
+    const party = await this.getParty(address);
+    const ids = new Set([...this.statements.conversationsOpenedBy.all(siteKey, address), ...this.statements.conversationsWith.all(address, siteKey)].map((row) => row.id));
+    const conversations = [...ids].flatMap((id) => {
+      const conversation = this.loadConversation(id);
+      return conversation ? [{ conversation: SqliteStore.copy(conversation), messages: this.statements.allMessagesOf.all(id).map(toMessage) }] : [];
+    });
+    return { party: party && party.siteKey === siteKey ? party : null, conversations };
+  }
+
+  /** Deletes a conversation and everything in it, inside the current write. */
+  private deleteConversationData(id: string, siteKey: string): number {
+    const { statements } = this;
+    statements.deleteConversationOutbox.run(id);
+    statements.deleteConversationInbound.run(id);
+    const messages = statements.deleteConversationMessages.run(id).changes;
+    statements.deleteConversationParticipants.run(id);
+    statements.deleteMark.run(id);
+    statements.deleteOffer.run(id);
+    statements.deleteWebhooksMentioning.run(siteKey, id);
+    statements.deleteConversation.run(id);
+    this.conversations.delete(id);
+    return messages;
+  }
+
+  async eraseParty(siteKey: string, address: Address): Promise<ErasureResult> {
+    const result = await this.write((): ErasureResult => {
+      // Deleted cells are overwritten, so the erased text does not linger in free pages of the file.
+      this.db.pragma('secure_delete = ON');
+      try {
+        const { statements } = this;
+        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+        for (const { id } of statements.conversationsOpenedBy.all(siteKey, address)) {
+          counts.messages += this.deleteConversationData(id, siteKey);
+          counts.conversations += 1;
+        }
+        for (const { id } of statements.conversationsWith.all(address, siteKey)) {
+          statements.deleteSenderOutbox.run(id, address);
+          statements.deleteSenderInbound.run(id, address);
+          counts.messages += statements.deleteSenderMessages.run(id, address).changes;
+          statements.deleteParticipant.run(id, address);
+          this.conversations.delete(id);
+        }
+        statements.deleteRecipientOutbox.run(address, siteKey);
+        statements.deleteWebhooksMentioning.run(siteKey, address);
+        counts.parties = statements.deleteParty.run(address, siteKey).changes;
+        // Gateway subscriptions belong to no site: they go only with a party of this site.
+        if (counts.parties > 0) statements.deleteFollowsOf.run(address, address);
+        return counts;
+      } finally {
+        this.db.pragma('secure_delete = FAST');
+      }
+    });
+    // Older copies of the pages are in the WAL until it is folded back: fold it now.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
+    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    // In batches, so a large sweep does not hold the event loop (or the write lock) for long.
+    for (;;) {
+      const batch = await this.write((): ErasureResult => {
+        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+        for (const { id } of this.statements.staleConversations.all(siteKey, before, SWEEP_BATCH)) {
+          counts.messages += this.deleteConversationData(id, siteKey);
+          counts.conversations += 1;
+        }
+        if (counts.conversations < SWEEP_BATCH) counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
+        return counts;
+      });
+      total.conversations += batch.conversations;
+      total.messages += batch.messages;
+      total.parties += batch.parties;
+      if (batch.conversations < SWEEP_BATCH) return total;
+    }
   }
 }

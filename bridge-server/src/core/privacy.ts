@@ -1,0 +1,129 @@
+/**
+ * A site's ownership of its customers' data (docs/protocol.md, "Data administration"): an export
+ * of everything held of one customer, the erasure of it, and the retention sweep that deletes
+ * conversations idle for longer than the site keeps them.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Address, isAddress } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { SiteConfig } from '../config.js';
+import type { ErasureResult, Store } from '../store/store.js';
+import { BridgeError } from './errors.js';
+import { toClientForm, withSite } from './site-scope.js';
+import { toPartyInfo, toWireConversation } from './wire.js';
+
+/** How often the retention sweep runs (it also runs at start-up). */
+export const RETENTION_SWEEP_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+
+/** The store's key of a party named in an admin request of a site: its web identities carry the site (core/site-scope.ts). */
+export function partyKey(siteKey: string, address: string): Address {
+  return withSite(address as Address, siteKey);
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+export class DataAdmin {
+  private readonly adminKeys: { digest: Buffer; siteKey: string }[];
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      sites: readonly SiteConfig[];
+      logger: Logger;
+      /** Called after data was deleted (waiting webhook deliveries may have gone with it). */
+      deleted?: () => Promise<void>;
+      now?: () => number;
+    },
+  ) {
+    this.adminKeys = deps.sites.flatMap((site) => site.adminKeys.map((key) => ({ digest: digest(key), siteKey: site.key })));
+  }
+
+  /** The site an admin key administers; throws `unauthorized` for anything else. */
+  siteOf(authorization: string | undefined): string {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match) throw new BridgeError('unauthorized', 'Authorization: send "Bearer <adminKey>"');
+    // Compared as digests in constant time: the comparison tells nothing about a key's prefix.
+    const given = digest(match[1]!);
+    const entry = this.adminKeys.find((candidate) => timingSafeEqual(candidate.digest, given));
+    if (!entry) throw new BridgeError('unauthorized', 'Authorization: unknown admin key (see sites[].adminKeys)');
+    return entry.siteKey;
+  }
+
+  private address(value: string): string {
+    if (!isAddress(value)) throw new BridgeError('bad_request', `address: "${value}" is not an address such as web:v_123 or xmpp:alice@example.org`);
+    return value;
+  }
+
+  /** Everything the site holds of one customer, as JSON for the customer. */
+  async export(siteKey: string, address: string) {
+    const data = await this.deps.store.partyData(siteKey, partyKey(siteKey, this.address(address)));
+    if (!data.party && data.conversations.length === 0) throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
+    // Written as the site writes its parties (`address` is already as the request gave it).
+    const held = toClientForm({
+      party: data.party ? toPartyInfo(data.party) : null,
+      conversations: data.conversations.map(({ conversation, messages }) => ({
+        ...toWireConversation(conversation),
+        openedBy: conversation.openedBy,
+        updatedAt: conversation.updatedAt,
+        ...(conversation.ratingComment !== undefined ? { ratingComment: conversation.ratingComment } : {}),
+        messages,
+      })),
+    });
+    return { address, site: siteKey, exportedAt: new Date(this.now()).toISOString(), ...held };
+  }
+
+  /** Erases one customer of the site (usage counts, being aggregates, stay). */
+  async erase(siteKey: string, address: string): Promise<ErasureResult> {
+    const key = partyKey(siteKey, this.address(address));
+    const data = await this.deps.store.partyData(siteKey, key);
+    if (!data.party && data.conversations.length === 0) throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
+    const result = await this.deps.store.eraseParty(siteKey, key);
+    await this.deps.deleted?.();
+    // The address itself is personal data: the log says which site and how much, not whom.
+    this.deps.logger.info({ site: siteKey, ...result }, 'a customer\'s data was erased');
+    return result;
+  }
+
+  /** Deletes what each site keeps no longer (sites with `retentionDays`). */
+  sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        for (const site of this.deps.sites) {
+          if (site.retentionDays === undefined) continue;
+          const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
+          const result = await this.deps.store.sweepSite(site.key, before);
+          if (result.conversations > 0) await this.deps.deleted?.();
+          if (result.conversations > 0 || result.parties > 0) this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');
+        }
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  /** Sweeps now, then periodically. */
+  async start(): Promise<void> {
+    if (!this.deps.sites.some((site) => site.retentionDays !== undefined)) return;
+    await this.sweep();
+    this.timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, 'retention sweep failed'));
+    }, RETENTION_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic sweep; resolves once a sweep under way is done. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping?.catch(() => undefined);
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+}
