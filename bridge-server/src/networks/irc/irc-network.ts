@@ -44,7 +44,7 @@ function displayName(name: string): string {
   return [...(cleaned || 'visitor')].slice(0, 32).join('');
 }
 
-export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNetworkConfig>): Network {
+export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkContext<IrcNetworkConfig>): Network {
   const server = { ...serverOf(config), tlsVerify: config.tlsVerify, ...(config.password ? { password: config.password } : {}), ...(config.sasl ? { sasl: config.sasl } : {}) };
   const common: Omit<IrcConnectionOptions, 'nick'> = {
     server,
@@ -64,7 +64,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     return NICK_PATTERN.test(nick) ? nick : null;
   }
 
-  const refs = new ConversationRefs();
+  const refs = new ConversationRefs(book);
   const senders = new SerialQueues();
   /** Lines of a message already written (`message recipient` -> count), so a retry resumes after them. */
   const progress = new Map<string, number>();

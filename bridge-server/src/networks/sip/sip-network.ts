@@ -15,6 +15,7 @@ import type { SipNetworkConfig } from './config.js';
 import { SipSession } from './session.js';
 import { bounded } from '../../util/bounded.js';
 import { cleanHops } from '../../util/hops.js';
+import { LRUCache } from 'lru-cache';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
@@ -69,7 +70,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   const visitorDomain = config.visitorDomain.toLowerCase();
   const bridgeUri = `sip:${BRIDGE_USER}@${visitorDomain}`;
   /** Messages whose SIP sender asked for IMDN: answered when the visitor (or the other network) confirms. */
-  const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>();
+  const imdnRequests = new LRUCache<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>({ max: IMDN_REQUESTS_KEPT });
   const publishers = new Map<Address, { publisher: Publisher; status: string }>();
 
   const session: SipSession = new SipSession({
@@ -189,7 +190,6 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     const deliveredNow = imdn.delivery && party.startsWith('web:');
     if (imdn.display || (imdn.delivery && !deliveredNow)) {
       imdnRequests.set(stored.id, { imdnId: imdn.id, agentUri, visitorUri, party, delivery: imdn.delivery && !deliveredNow, display: imdn.display });
-      if (imdnRequests.size > IMDN_REQUESTS_KEPT) imdnRequests.delete(imdnRequests.keys().next().value!);
     }
     if (deliveredNow) {
       const notice = imdnBody({ messageId: imdn.id, recipient: visitorUri, status: 'delivered', date: new Date() });
