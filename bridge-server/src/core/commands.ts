@@ -61,11 +61,6 @@ type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
 export class AgentCommands {
   constructor(private readonly deps: CommandDeps) {}
 
-  /** Whether a text is a command (else it is a message). */
-  static isCommand(text: string): boolean {
-    return text.trimStart().startsWith('/') && !text.trimStart().startsWith('/me ');
-  }
-
   /**
    * Runs a command from `from`; resolves with the answer to send back. `siteKey`: the site a web
    * agent signed in for (web addresses are per site): only that site's teams and conversations.

@@ -20,6 +20,7 @@ import { puppetNick } from './nicks.js';
 import { PuppetPool } from './puppets.js';
 import { SupportChannel } from './support-channel.js';
 import { oneLine } from '../../util/text.js';
+import { isCommand } from '../kit/inbound.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
 
@@ -203,7 +204,7 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       if (!stored) notice(connection, event.nick, 'This visitor is not in a conversation with you; your message was not delivered.');
       return;
     }
-    if (text.trimStart().startsWith('/') && !action) {
+    if (!action && isCommand(text)) {
       notice(connection, event.nick, await sink.command({ from: agent, text }), 40);
       return;
     }

@@ -16,6 +16,7 @@ import { SipSession } from './session.js';
 import { bounded } from '../../util/bounded.js';
 import { cleanHops } from '../../util/hops.js';
 import { LRUCache } from 'lru-cache';
+import { commandOrHelp } from '../kit/inbound.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
@@ -217,7 +218,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     }
     await message.accept();
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
-    const text = request.body.trim().startsWith('/') ? request.body : '/help';
+    const text = commandOrHelp(request.body);
     const answer = await sink.command({ from, text });
     const agentUri = `sip:${request.from.uri.user ? `${request.from.uri.user}@` : ''}${request.from.uri.host}`;
     await sendMessage({ from: BRIDGE, fromName: 'Switchboard', to: agentUri, body: answer, contentType: CONTENT_TYPES.text });

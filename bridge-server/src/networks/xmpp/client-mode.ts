@@ -16,6 +16,7 @@ import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 import type { XmppClientConfig } from './xmpp-network.js';
 import { LRUCache } from 'lru-cache';
+import { isCommand } from '../kit/inbound.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
 
@@ -72,7 +73,7 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
-    if (body.trim().startsWith('/') && !body.trim().startsWith('/me ')) {
+    if (isCommand(body)) {
       reply(from, await sink.command({ from: agent, text: body }));
       return;
     }

@@ -21,6 +21,7 @@ import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, hopsElement, hopsOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import type { XmppComponentConfig } from './xmpp-network.js';
 import { LRUCache } from 'lru-cache';
+import { commandOrHelp } from '../kit/inbound.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
 /** Bridge message id -> the agent's own stanza id, for XEP-0333 markers (the most recent ones). */
@@ -216,7 +217,7 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
       if (['error', 'groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal')) return;
       const text = stanza.getChildText('body');
       if (text) {
-        const answer = await sink.command({ from: addressOfJid(from), text: text.trim().startsWith('/') ? text : '/help' });
+        const answer = await sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
         trySend(xml('message', { type: 'chat', from: toBare, to: from }, xml('body', {}, xmlSafe(answer))));
       }
       return;
