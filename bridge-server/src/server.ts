@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/teams.js';
+import { RefBook } from './networks/refs.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
@@ -107,11 +108,12 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
   // The gateway's id in hop markers: configured, or random and kept with the data.
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
-  const core = new Core({ store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(gatewayConfig ? { gateway: gatewayConfig } : {}) });
+  const refs = new RefBook();
+  const core = new Core({ refs, store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(gatewayConfig ? { gateway: gatewayConfig } : {}) });
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
-      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub, capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities });
+      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub, refs, capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities });
       registry.add(network);
       if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
     }

@@ -12,14 +12,12 @@ import type { Router } from './router.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
 import { withSite } from './site-scope.js';
 import { oneLine } from '../util/text.js';
+import type { RefBook } from '../networks/refs.js';
 
-/** Shortest ref shown; longer tails name a conversation too. */
-export const REF_LENGTH = 5;
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
 const LIST_MAX = 30;
 
-export const refOf = (conversationId: string) => conversationId.slice(-REF_LENGTH).toLowerCase();
 
 /** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
 const shortName = (address: Address) => address.slice(address.indexOf(':') + 1).replace(/^a_/, '').replace(/@.*$/, '').toLowerCase();
@@ -50,6 +48,8 @@ export interface CommandDeps {
   transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord>;
   /** The conversation the agent dealt with last (for `/canned` without an id). */
   latestOf(agent: Address): string | undefined;
+  /** The bridge's refs, the same an agent reads in context lines and relayed messages. */
+  refs: RefBook;
 }
 
 class CommandError extends Error {}
@@ -60,11 +60,6 @@ type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
 
 export class AgentCommands {
   constructor(private readonly deps: CommandDeps) {}
-
-  /** Whether a text is a command (else it is a message). */
-  static isCommand(text: string): boolean {
-    return text.trimStart().startsWith('/') && !text.trimStart().startsWith('/me ');
-  }
 
   /**
    * Runs a command from `from`; resolves with the answer to send back. `siteKey`: the site a web
@@ -130,7 +125,7 @@ export class AgentCommands {
     const who = oneLine(visitor?.name ?? conversation.openedBy);
     const where = visitor?.pageUrl ? ` on ${oneLine(visitor.pageUrl)}` : '';
     const state = conversation.state === 'closed' ? 'closed' : conversation.assignee ? `with ${conversation.assignee}` : 'waiting';
-    return `#${refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} ${conversation.lastSeq === 1 ? 'message' : 'messages'})`;
+    return `#${this.deps.refs.refOf(conversation.id)} ${who}${where} (${state}, ${conversation.lastSeq} ${conversation.lastSeq === 1 ? 'message' : 'messages'})`;
   }
 
   private async list(from: Address, teams: Scope): Promise<string> {
@@ -151,18 +146,18 @@ export class AgentCommands {
   private async claim(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/claim ID');
     const outcome = await this.deps.router.claim(conversation.id, from);
-    return outcome.ok ? `You have #${refOf(conversation.id)}; what was said so far follows.` : outcome.reason;
+    return outcome.ok ? `You have #${this.deps.refs.refOf(conversation.id)}; what was said so far follows.` : outcome.reason;
   }
 
   private async transfer(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/transfer ID AGENT|TEAM');
     const target = args[1];
     if (!target) throw new CommandError('Usage: /transfer ID AGENT|TEAM');
-    if (conversation.state === 'closed') throw new CommandError(`#${refOf(conversation.id)} is closed.`);
+    if (conversation.state === 'closed') throw new CommandError(`#${this.deps.refs.refOf(conversation.id)} is closed.`);
     const team = this.deps.teams.get(target);
     if (team && (team.sites === undefined || team.sites.includes(conversation.siteKey))) {
       await this.deps.transfer(conversation.id, { team: team.id });
-      return `#${refOf(conversation.id)} is in the queue of team ${team.id}.`;
+      return `#${this.deps.refs.refOf(conversation.id)} is in the queue of team ${team.id}.`;
     }
     // Only agents of teams that serve the conversation's site may receive it (and its history).
     const serving = this.deps.teams.all().filter((t) => t.sites === undefined || t.sites.includes(conversation.siteKey));
@@ -178,16 +173,16 @@ export class AgentCommands {
     const agent = exact ?? (byName.length === 1 ? byName[0] : undefined);
     if (!agent) throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
     const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
-    if (address === conversation.assignee) throw new CommandError(`#${refOf(conversation.id)} is already with ${address}.`);
+    if (address === conversation.assignee) throw new CommandError(`#${this.deps.refs.refOf(conversation.id)} is already with ${address}.`);
     await this.deps.transfer(conversation.id, { agent: address });
-    return `#${refOf(conversation.id)} is now with ${agent.name ?? agent.id} (${address}).`;
+    return `#${this.deps.refs.refOf(conversation.id)} is now with ${agent.name ?? agent.id} (${address}).`;
   }
 
   private async close(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/close ID');
-    if (conversation.state === 'closed') return `#${refOf(conversation.id)} was already closed.`;
+    if (conversation.state === 'closed') return `#${this.deps.refs.refOf(conversation.id)} was already closed.`;
     await this.deps.close(conversation.id);
-    return `#${refOf(conversation.id)} is closed.`;
+    return `#${this.deps.refs.refOf(conversation.id)} is closed.`;
   }
 
   private async history(teams: Scope, args: string[]): Promise<string> {
@@ -195,20 +190,20 @@ export class AgentCommands {
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
     const { messages } = await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) });
-    if (messages.length === 0) return `#${refOf(conversation.id)} has no messages yet.`;
+    if (messages.length === 0) return `#${this.deps.refs.refOf(conversation.id)} has no messages yet.`;
     const names = new Map<Address, string>();
     for (const message of messages) {
       if (!names.has(message.from)) names.set(message.from, oneLine((await this.deps.store.getParty(message.from))?.name ?? message.from));
     }
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
-    return [`Last ${messages.length} of #${refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`)].join('\n');
+    return [`Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`)].join('\n');
   }
 
   private async whois(teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/whois ID');
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     return [
-      `#${refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
+      `#${this.deps.refs.refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
       `email: ${oneLine(visitor?.email ?? 'not given')}`,
       `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
@@ -226,8 +221,8 @@ export class AgentCommands {
     const conversationId = args[1] ? (await this.resolve(teams, args[1], '/canned NAME [ID]')).id : this.deps.latestOf(from);
     if (!conversationId) throw new CommandError('No conversation to send it to: give its ID (/canned NAME ID).');
     const sent = await this.deps.sendAs(from, conversationId, text);
-    if (!sent) throw new CommandError(`You are not in #${refOf(conversationId)}; claim it first.`);
-    return `Sent "${name}" to #${refOf(conversationId)}.`;
+    if (!sent) throw new CommandError(`You are not in #${this.deps.refs.refOf(conversationId)}; claim it first.`);
+    return `Sent "${name}" to #${this.deps.refs.refOf(conversationId)}.`;
   }
 
   private availability(from: Address, away: boolean, text: string): string {

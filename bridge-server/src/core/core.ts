@@ -29,6 +29,7 @@ import type { LimitsConfig, SiteConfig, TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundReceipt, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
+import type { RefBook } from '../networks/refs.js';
 import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
@@ -48,6 +49,8 @@ import { usableOnSite, withoutSite } from './site-scope.js';
 import { withoutTrailingBreaks } from '../util/text.js';
 
 export interface CoreDeps {
+  /** The conversations' short refs, shared with the networks. */
+  refs: RefBook;
   /** Gateway mode, when configured, with this bridge's id for hop markers. */
   gateway?: GatewayConfig & { bridgeId: string };
   clock: Clock;
@@ -125,6 +128,7 @@ export class Core {
       clock: deps.clock,
       webhooks: deps.webhooks,
       usage: this.usage,
+      refs: deps.refs,
     });
     this.commands = new AgentCommands({
       store: deps.store,
@@ -135,6 +139,7 @@ export class Core {
       close: async (conversationId) => void (await this.close(conversationId)),
       transfer: (conversationId, to) => this.transfer(conversationId, to),
       latestOf: (agent) => this.router.latestOf(agent),
+      refs: deps.refs,
     });
   }
 

@@ -9,6 +9,7 @@ import type { Address } from '@switchboard/protocol';
 import { z } from 'zod';
 import { BRIDGE_ID } from '../util/hops.js';
 import { TokenBucket } from '../util/token-bucket.js';
+import { LRUCache } from 'lru-cache';
 
 const scheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as xmpp, sip or irc');
 /** A domain (`example.com`), or every subdomain of one (`*.example.com`). */
@@ -49,7 +50,7 @@ const SENDERS_KEPT = 10_000;
 export type GatewayVerdict = { ok: true } | { ok: false; reason: 'not-allowed' | 'loop' | 'rate-limited'; message: string };
 
 export class GatewayPolicy {
-  private readonly buckets = new Map<Address, TokenBucket>();
+  private readonly buckets = new LRUCache<Address, TokenBucket>({ max: SENDERS_KEPT });
 
   constructor(
     readonly config: GatewayConfig,
@@ -87,11 +88,8 @@ export class GatewayPolicy {
   }
 
   private take(from: Address): boolean {
-    let bucket = this.buckets.get(from);
-    if (bucket) this.buckets.delete(from);
-    else bucket = new TokenBucket(this.config.ratePerMinute / 60, this.config.burst);
-    this.buckets.set(from, bucket);
-    if (this.buckets.size > SENDERS_KEPT) this.buckets.delete(this.buckets.keys().next().value!);
+    let bucket = this.buckets.get(from); // a get keeps an active sender's bucket among the kept
+    if (!bucket) this.buckets.set(from, (bucket = new TokenBucket(this.config.ratePerMinute / 60, this.config.burst)));
     return bucket.take();
   }
 }

@@ -11,6 +11,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
 import type { PresenceService } from './presence.js';
+import { LRUCache } from 'lru-cache';
 
 /** Hop markers kept for messages still on their way out (the oldest are forgotten first). */
 const HOPS_KEPT = 10_000;
@@ -36,7 +37,7 @@ export interface GatewayServiceDeps {
 
 export class GatewayService {
   readonly policy: GatewayPolicy;
-  private readonly hops = new Map<string, readonly string[]>();
+  private readonly hops = new LRUCache<string, readonly string[]>({ max: HOPS_KEPT });
 
   constructor(private readonly deps: GatewayServiceDeps) {
     this.policy = new GatewayPolicy(deps.config, deps.bridgeId, (address) => deps.registry.forAddress(address)?.ownsAddress?.(address) ?? false);
@@ -54,7 +55,6 @@ export class GatewayService {
   /** Remembers the hop marker a stored message carries on: the hops it came with, then this bridge. */
   recordHops(messageId: string, via: readonly string[] = []): void {
     this.hops.set(messageId, [...via, this.deps.bridgeId]);
-    if (this.hops.size > HOPS_KEPT) this.hops.delete(this.hops.keys().next().value!);
   }
 
   /** The hop marker for a message on its way out (a message from before a restart carries this bridge's id alone). */

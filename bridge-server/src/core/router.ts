@@ -16,12 +16,13 @@ import type { ConversationRecord, Store } from '../store/store.js';
 import { SerialQueues } from '../util/serial.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import type { PresenceService } from './presence.js';
-import { refOf } from './commands.js';
+import type { RefBook } from '../networks/refs.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './routing.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
 import { usableOnSite } from './site-scope.js';
 import { toWireConversation } from './wire.js';
 import { oneLine } from '../util/text.js';
+import { LRUCache } from 'lru-cache';
 
 export interface RouterDeps {
   store: Store;
@@ -36,6 +37,8 @@ export interface RouterDeps {
   clock: Clock;
   webhooks: WebhookDispatcher;
   usage: UsageMeter;
+  /** The bridge's refs: a context line names its conversation as the agent's network does. */
+  refs: RefBook;
 }
 
 const QUEUE_BATCH = 100;
@@ -342,11 +345,11 @@ export class Router {
     if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
-    const parts = [`#${refOf(conversation.id)}`, oneLine(visitor?.name ?? 'Visitor')];
+    const parts = [`#${this.deps.refs.refOf(conversation.id)}`, oneLine(visitor?.name ?? 'Visitor')];
     if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
     if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
-    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${refOf(conversation.id)} for more.`;
+    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${this.deps.refs.refOf(conversation.id)} for more.`;
     await network
       .notice({ to: agent, text, about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) } })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
@@ -467,7 +470,7 @@ export class Router {
    * were queued in the outbox in the same transaction as the message and are sent by the worker.
    */
   /** The conversation each party last sent or received a message in (for `/canned` without an id). */
-  private readonly latest = new Map<Address, string>();
+  private readonly latest = new LRUCache<Address, string>({ max: LATEST_KEPT });
 
   latestOf(party: Address): string | undefined {
     return this.latest.get(party);
@@ -476,10 +479,8 @@ export class Router {
   dispatch(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
     this.deps.usage.count(message, conversation.siteKey, conversation.participants);
     for (const party of conversation.participants) {
-      this.latest.delete(party); // re-inserted last: the map stays ordered by recency, and bounded below
       this.latest.set(party, conversation.id);
     }
-    if (this.latest.size > LATEST_KEPT) for (const party of [...this.latest.keys()].slice(0, this.latest.size - LATEST_KEPT)) this.latest.delete(party);
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
     if (senderConnections > (options.exceptConnection ? 1 : 0)) this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);

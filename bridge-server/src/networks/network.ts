@@ -6,6 +6,7 @@
 import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
+import type { RefBook } from './refs.js';
 
 export interface NetworkCapabilities {
   /** Typing notifications both ways. */
@@ -205,4 +206,6 @@ export interface NetworkContext<TConfig> {
    * network, only what the other side really has (typing, receipts).
    */
   capabilitiesOf(scheme: string): NetworkCapabilities | undefined;
+  /** The bridge's conversation refs: a network that shows `#ref`s shows the core's. */
+  refs: RefBook;
 }

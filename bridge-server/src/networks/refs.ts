@@ -1,33 +1,62 @@
 /**
- * Short conversation references for networks where visitors share one bot identity (XMPP client
- * mode, IRC relay mode): each relayed line carries `#ref`, and an agent answers a visitor with
- * `#ref text`, or its latest visitor by writing plainly.
+ * Short conversation references: the `#ref` an agent reads in a context line, in the desk's
+ * commands and answers, and, where visitors share one bot identity (XMPP client mode, IRC relay
+ * mode), on every relayed line, and types back (`#ref text`, or plainly to its latest visitor).
  */
 import type { Address } from '@switchboard/protocol';
+import { LRUCache } from 'lru-cache';
+
+/** Shortest ref shown; longer tails of a conversation's id name it too. */
+export const REF_LENGTH = 5;
+/** Refs remembered for the conversations agents heard of last (older ones are made again on use). */
+const REFS_KEPT = 50_000;
 
 const ADDRESSED = /^#([0-9a-z]{4,12})[:,]?\s+([\s\S]+)$/i;
 
 export const ADDRESSING_HELP =
   'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
 
-export class ConversationRefs {
-  private readonly conversations = new Map<string, string>();
-  private readonly latest = new Map<Address, string>();
+/**
+ * The one book of refs of the bridge, shared by the core (context lines, commands) and every
+ * network, so that a conversation reads with the same ref wherever an agent meets it.
+ */
+export class RefBook {
+  private readonly conversations = new LRUCache<string, string>({ max: REFS_KEPT });
+  private readonly refs = new LRUCache<string, string>({ max: REFS_KEPT });
 
   /**
    * The conversation's ref: the tail of its random id, lengthened until no other conversation
-   * relayed here has it (so a reply never reaches the wrong visitor).
+   * given a ref has it (so a reply never reaches the wrong visitor).
    */
   refOf(conversationId: string): string {
+    const known = this.refs.get(conversationId);
+    if (known !== undefined && this.conversations.get(known) === conversationId) return known;
     const id = conversationId.toLowerCase();
-    for (let length = 5; ; length++) {
+    for (let length = REF_LENGTH; ; length++) {
       const ref = id.slice(-length);
       const holder = this.conversations.get(ref);
       if (holder === undefined || holder === conversationId || length >= id.length) {
         this.conversations.set(ref, conversationId);
+        this.refs.set(conversationId, ref);
         return ref;
       }
     }
+  }
+
+  /** The conversation a ref names, if one was given that ref. */
+  resolve(ref: string): string | undefined {
+    return this.conversations.get(ref.replace(/^#/, '').toLowerCase());
+  }
+}
+
+/** Where visitors share one identity: which conversation an agent's text is for, by ref or recency. */
+export class ConversationRefs {
+  private readonly latest = new LRUCache<Address, string>({ max: REFS_KEPT });
+
+  constructor(private readonly book: RefBook = new RefBook()) {}
+
+  refOf(conversationId: string): string {
+    return this.book.refOf(conversationId);
   }
 
   /**
@@ -39,9 +68,9 @@ export class ConversationRefs {
     return new RegExp(`^#${ref}\\b`, 'i').test(text) ? text : `[#${ref}] ${text}`;
   }
 
-  /** The conversation a ref names, if one was relayed here with it. */
+  /** The conversation a ref names, if one was given that ref. */
   resolve(ref: string): string | undefined {
-    return this.conversations.get(ref.replace(/^#/, '').toLowerCase());
+    return this.book.resolve(ref);
   }
 
   /** The conversation a party last heard from (or wrote to). */

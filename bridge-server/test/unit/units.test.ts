@@ -49,6 +49,47 @@ describe('backoff', () => {
     assert.equal(calls, 3);
     assert.deepEqual(failures, [1, 2]);
   });
+
+  it('reports the delay it then waits, and reconnects again after a stop and a start', async () => {
+    const keepAlive = setTimeout(() => undefined, 5000);
+    const reported: number[] = [];
+    const waited: number[] = [];
+    let last = Date.now();
+    let calls = 0;
+    let succeed: () => void = () => undefined;
+    const reconnector = new Reconnector(
+      async () => {
+        waited.push(Date.now() - last);
+        calls++;
+        if (calls === 2 || calls === 4) return succeed();
+        throw new Error('down');
+      },
+      (_error, _attempt, delayMs) => {
+        reported.push(delayMs);
+        last = Date.now();
+      },
+      { initialMs: 40, maxMs: 400, jitter: 0.5 },
+    );
+    await new Promise<void>((resolve) => {
+      succeed = resolve;
+      reconnector.schedule(true);
+    });
+    // The second attempt came after the delay the report named (not a second random draw).
+    assert.equal(reported.length, 1);
+    assert.ok(waited[1]! >= reported[0]! - 2, `waited ${waited[1]} ms, reported ${reported[0]} ms`);
+    reconnector.stop();
+    reconnector.schedule(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(calls, 2, 'stopped: nothing runs');
+    reconnector.start();
+    await new Promise<void>((resolve) => {
+      succeed = resolve;
+      last = Date.now();
+      reconnector.schedule(true);
+    });
+    assert.equal(calls, 4, 'started again: a drop is followed by a reconnect');
+    clearTimeout(keepAlive);
+  });
 });
 
 describe('ids', () => {

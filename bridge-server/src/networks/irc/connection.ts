@@ -139,6 +139,7 @@ export class IrcConnection {
   /** Connects, registers, and keeps the connection up until `close`. Resolves on the first registration. */
   async open(): Promise<void> {
     this.closed = false;
+    this.reconnector.start();
     try {
       await this.connectOnce();
     } catch (error) {
@@ -151,6 +152,7 @@ export class IrcConnection {
   /** Connects in the background (with backoff) without waiting. */
   openInBackground(): void {
     this.closed = false;
+    this.reconnector.start();
     this.reconnector.schedule(true);
   }
 

@@ -20,6 +20,7 @@ import { puppetNick } from './nicks.js';
 import { PuppetPool } from './puppets.js';
 import { SupportChannel } from './support-channel.js';
 import { oneLine } from '../../util/text.js';
+import { isCommand } from '../kit/inbound.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
 
@@ -44,7 +45,7 @@ function displayName(name: string): string {
   return [...(cleaned || 'visitor')].slice(0, 32).join('');
 }
 
-export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNetworkConfig>): Network {
+export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkContext<IrcNetworkConfig>): Network {
   const server = { ...serverOf(config), tlsVerify: config.tlsVerify, ...(config.password ? { password: config.password } : {}), ...(config.sasl ? { sasl: config.sasl } : {}) };
   const common: Omit<IrcConnectionOptions, 'nick'> = {
     server,
@@ -64,7 +65,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
     return NICK_PATTERN.test(nick) ? nick : null;
   }
 
-  const refs = new ConversationRefs();
+  const refs = new ConversationRefs(book);
   const senders = new SerialQueues();
   /** Lines of a message already written (`message recipient` -> count), so a retry resumes after them. */
   const progress = new Map<string, number>();
@@ -203,7 +204,7 @@ export function createIrcNetwork({ config, sink, logger }: NetworkContext<IrcNet
       if (!stored) notice(connection, event.nick, 'This visitor is not in a conversation with you; your message was not delivered.');
       return;
     }
-    if (text.trimStart().startsWith('/') && !action) {
+    if (!action && isCommand(text)) {
       notice(connection, event.nick, await sink.command({ from: agent, text }), 40);
       return;
     }

@@ -10,6 +10,7 @@ import type { ConversationRefs } from '../refs.js';
 import type { IrcConnection } from './connection.js';
 import { toIrcLines } from './lines.js';
 import { oneLine } from '../../util/text.js';
+import { LRUCache } from 'lru-cache';
 
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
 /** Conversations announced and not yet closed, remembered to say who took them. */
@@ -26,7 +27,7 @@ export interface SupportChannelOptions {
 
 export class SupportChannel {
   /** Conversation id -> its assignee when last announced (null: waiting). */
-  private readonly announced = new Map<string, Address | null>();
+  private readonly announced = new LRUCache<string, { assignee: Address | null }>({ max: ANNOUNCED_KEPT });
 
   constructor(private readonly options: SupportChannelOptions) {}
 
@@ -42,7 +43,7 @@ export class SupportChannel {
   conversationChanged(conversation: Conversation, details: ConversationDetails, carries: (member: Address) => boolean): void {
     if (!details.teamMembers.some(carries)) return;
     const ref = this.options.refs.refOf(conversation.id);
-    const before = this.announced.get(conversation.id);
+    const before = this.announced.get(conversation.id)?.assignee;
     const assignee = (conversation.assignee as Address | undefined) ?? null;
     if (conversation.state === 'closed') {
       if (before !== undefined) this.say(`Conversation #${ref} was closed.`);
@@ -59,8 +60,7 @@ export class SupportChannel {
     } else if (before === undefined) {
       return; // assigned at once by routing: nothing to claim
     }
-    this.announced.set(conversation.id, assignee);
-    if (this.announced.size > ANNOUNCED_KEPT) this.announced.delete(this.announced.keys().next().value!);
+    this.announced.set(conversation.id, { assignee });
   }
 
   /** `!claim ref` said in the channel; anything else there is conversation among agents. */

@@ -114,6 +114,7 @@ export class SipSession {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.reconnector.start();
     try {
       await this.connectOnce();
     } catch (error) {

@@ -15,6 +15,8 @@ import type { SipNetworkConfig } from './config.js';
 import { SipSession } from './session.js';
 import { bounded } from '../../util/bounded.js';
 import { cleanHops } from '../../util/hops.js';
+import { LRUCache } from 'lru-cache';
+import { commandOrHelp } from '../kit/inbound.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
@@ -69,7 +71,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   const visitorDomain = config.visitorDomain.toLowerCase();
   const bridgeUri = `sip:${BRIDGE_USER}@${visitorDomain}`;
   /** Messages whose SIP sender asked for IMDN: answered when the visitor (or the other network) confirms. */
-  const imdnRequests = new Map<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>();
+  const imdnRequests = new LRUCache<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>({ max: IMDN_REQUESTS_KEPT });
   const publishers = new Map<Address, { publisher: Publisher; status: string }>();
 
   const session: SipSession = new SipSession({
@@ -189,7 +191,6 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     const deliveredNow = imdn.delivery && party.startsWith('web:');
     if (imdn.display || (imdn.delivery && !deliveredNow)) {
       imdnRequests.set(stored.id, { imdnId: imdn.id, agentUri, visitorUri, party, delivery: imdn.delivery && !deliveredNow, display: imdn.display });
-      if (imdnRequests.size > IMDN_REQUESTS_KEPT) imdnRequests.delete(imdnRequests.keys().next().value!);
     }
     if (deliveredNow) {
       const notice = imdnBody({ messageId: imdn.id, recipient: visitorUri, status: 'delivered', date: new Date() });
@@ -217,7 +218,7 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     }
     await message.accept();
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
-    const text = request.body.trim().startsWith('/') ? request.body : '/help';
+    const text = commandOrHelp(request.body);
     const answer = await sink.command({ from, text });
     const agentUri = `sip:${request.from.uri.user ? `${request.from.uri.user}@` : ''}${request.from.uri.host}`;
     await sendMessage({ from: BRIDGE, fromName: 'Switchboard', to: agentUri, body: answer, contentType: CONTENT_TYPES.text });

@@ -15,16 +15,18 @@ import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 import type { XmppClientConfig } from './xmpp-network.js';
+import { LRUCache } from 'lru-cache';
+import { isCommand } from '../kit/inbound.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
 
-export function createClientNetwork({ config, sink, logger }: NetworkContext<XmppClientConfig>): Network {
+export function createClientNetwork({ config, sink, logger, refs: book }: NetworkContext<XmppClientConfig>): Network {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
-  const refs = new ConversationRefs();
-  const stanzaIds = new Map<string, string>();
-  const STANZA_IDS_KEPT = 10_000;
+  const refs = new ConversationRefs(book);
+  /** Stanza ids of messages agents sent, for the receipts they asked for (recent ones are enough). */
+  const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
 
   const session: XmppSession = new XmppSession(entity, {
     service: config.service,
@@ -71,7 +73,7 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
-    if (body.trim().startsWith('/') && !body.trim().startsWith('/me ')) {
+    if (isCommand(body)) {
       reply(from, await sink.command({ from: agent, text: body }));
       return;
     }
@@ -90,7 +92,6 @@ export function createClientNetwork({ config, sink, logger }: NetworkContext<Xmp
     refs.setLatest(agent, conversationId);
     if (originId) {
       stanzaIds.set(stored.id, originId);
-      if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
     }
     if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
   }

@@ -20,6 +20,8 @@ import { PresenceMemory, presenceStanza } from './gateway-presence.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, hopsElement, hopsOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import type { XmppComponentConfig } from './xmpp-network.js';
+import { LRUCache } from 'lru-cache';
+import { commandOrHelp } from '../kit/inbound.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
 /** Bridge message id -> the agent's own stanza id, for XEP-0333 markers (the most recent ones). */
@@ -37,12 +39,12 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
   const gateways: readonly GatewayDomain[] = config.gateways ?? [];
   const map = new JidMap(config.domain, gateways);
   const nicknamed = new Set<string>();
-  const stanzaIds = new Map<string, string>();
+  const stanzaIds = new LRUCache<string, string>({ max: STANZA_IDS_KEPT });
   /**
    * Gateway messages from XMPP users to another network's users: what they asked for (XEP-0184
    * receipt, XEP-0333 markable), answered only once the other network confirms (nothing faked).
    */
-  const gatewayStanzas = new Map<string, { id: string; party: Address; to: string; receipt: boolean; markable: boolean }>();
+  const gatewayStanzas = new LRUCache<string, { id: string; party: Address; to: string; receipt: boolean; markable: boolean }>({ max: STANZA_IDS_KEPT });
   /** Visitor -> agent pairs whose directed presence is out (a first message brings it otherwise). */
   const introduced = new Set<string>();
   /** What other networks' users last showed XMPP users (probes, reconnections). */
@@ -215,7 +217,7 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
       if (['error', 'groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal')) return;
       const text = stanza.getChildText('body');
       if (text) {
-        const answer = await sink.command({ from: addressOfJid(from), text: text.trim().startsWith('/') ? text : '/help' });
+        const answer = await sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
         trySend(xml('message', { type: 'chat', from: toBare, to: from }, xml('body', {}, xmlSafe(answer))));
       }
       return;
@@ -257,7 +259,6 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
     }
     if (originId) {
       stanzaIds.set(stored.id, originId);
-      if (stanzaIds.size > STANZA_IDS_KEPT) stanzaIds.delete(stanzaIds.keys().next().value!);
     }
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
     if (party.startsWith('web:')) {
@@ -268,7 +269,6 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
     const markable = stanza.getChild('markable', NS.markers) !== undefined;
     if ((receipt || markable) && originId) {
       gatewayStanzas.set(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
-      if (gatewayStanzas.size > STANZA_IDS_KEPT) gatewayStanzas.delete(gatewayStanzas.keys().next().value!);
     }
   }
 

@@ -6,6 +6,7 @@
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { showOf, xmlSafe } from './stanzas.js';
+import { LRUCache } from 'lru-cache';
 
 export interface SharedPresence {
   /** The other network's user. */
@@ -20,7 +21,7 @@ export interface SharedPresence {
 const PAIRS_KEPT = 10_000;
 
 export class PresenceMemory {
-  private readonly pairs = new Map<string, SharedPresence>();
+  private readonly pairs = new LRUCache<string, SharedPresence>({ max: PAIRS_KEPT });
 
   /** Remembers what was shown; `offline` is what a probe gets anyway, so it is forgotten. */
   remember(shared: SharedPresence): void {
@@ -28,7 +29,6 @@ export class PresenceMemory {
     this.pairs.delete(key);
     if (shared.status === 'offline') return;
     this.pairs.set(key, shared);
-    if (this.pairs.size > PAIRS_KEPT) this.pairs.delete(this.pairs.keys().next().value!);
   }
 
   get(from: Address, to: Address): SharedPresence | undefined {

@@ -124,6 +124,7 @@ export class XmppSession {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.reconnector.start();
     try {
       await this.connectOnce();
     } catch (error) {
