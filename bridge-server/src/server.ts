@@ -125,7 +125,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
   const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }), deleted: () => webhooks.recount() });
-  const gateway = new SocketGateway({ nsp, hub, core, store, authenticator, limits: config.limits, logger, metrics });
+  const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
   httpApp = createHttpApp({
       core,
       admin,

@@ -23,14 +23,14 @@ import type {
   ReadPayload,
   TypingPayload,
 } from '@switchboard/protocol';
-import { LIMITS } from '@switchboard/protocol';
+import { LIMITS, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig, SiteConfig, TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundReceipt, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { RefBook } from '../networks/refs.js';
-import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
+import type { ConversationRecord, OutboxItem, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
 import { AgentCommands } from './commands.js';
@@ -168,6 +168,11 @@ export class Core {
     // Targets are written as the site writes addresses (web identities without their site).
     const written = withoutSite(to);
     return targets.some((pattern) => (pattern.endsWith('*') ? written.startsWith(pattern.slice(0, -1)) : pattern === written));
+  }
+
+  /** A party that proved who it is on connecting (a vouched-for user, an agent, an integration): its details recorded. */
+  async admit(party: PartyRecord): Promise<void> {
+    await this.deps.store.upsertParty(party);
   }
 
   /** Stores a party the first time it does something that needs it (anonymous visitors are not stored at connection). */
@@ -388,7 +393,7 @@ export class Core {
     });
     if (result.kind === 'duplicate') return this.sameConversation(result.message, conversation.id);
     this.router.answeredBy(conversation, actor.address);
-    this.deps.metrics.messages.inc({ network: 'web', direction: 'in' });
+    this.deps.metrics.messages.inc({ network: networkOf(actor.address), direction: 'in' });
     hook.committed();
     this.router.dispatch(result.message, { ...conversation, lastSeq: result.message.seq }, actor.connectionId ? { exceptConnection: actor.connectionId } : {});
     return result.message;

@@ -16,7 +16,6 @@ import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { textForSite, toClientForm, withSite, withoutSite } from '../core/site-scope.js';
 import type { Metrics } from '../metrics.js';
-import type { Store } from '../store/store.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
 import { type SocketHub, type V1Namespace, roomName } from './socket-hub.js';
@@ -75,7 +74,6 @@ export interface SocketGatewayDeps {
   nsp: V1Namespace;
   hub: SocketHub;
   core: Core;
-  store: Store;
   authenticator: Authenticator;
   limits: LimitsConfig;
   logger: Logger;
@@ -105,7 +103,7 @@ export class SocketGateway {
   private async authenticate(socket: RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
     const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
-    if (result.party) await this.deps.store.upsertParty(result.party);
+    if (result.party) await this.deps.core.admit(result.party);
     socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
   }
 
