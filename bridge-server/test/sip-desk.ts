@@ -1,9 +1,9 @@
 /** A real Kamailio, the agent alice registered on it with her presence open, and a bridge whose support team is alice. */
 import { SITE, type TestBridge, startBridge, until } from './helpers.js';
-import { type KamailioServer, startKamailio } from './servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from './servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from './sip-agent.js';
 
-export const VISITOR_DOMAIN = 'web.example.test';
+export { VISITOR_DOMAIN };
 
 export interface SipDesk {
   kamailio: KamailioServer;
@@ -22,7 +22,7 @@ export async function startSipDesk(network: Record<string, unknown> = {}): Promi
     teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
     networks: [
       { type: 'web', presenceGraceMs: 50 },
-      { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, ...network },
+      kamailioNetwork(kamailio, network),
     ],
   });
   await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');

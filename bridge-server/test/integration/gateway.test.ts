@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
-import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
-const VISITOR_DOMAIN = 'web.example.test';
 /** XEP-0106: the JID node for an address of another network. */
 const escapeNode = (address: string) => address.replace(/[\\ "&'/:<>@]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
@@ -61,8 +60,8 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
       },
       networks: [
         { type: 'web' },
-        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN },
+        prosodyNetwork(prosody),
+        kamailioNetwork(kamailio),
         { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: BOT, presencePollSeconds: 1 },
       ],
     });
@@ -284,8 +283,8 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
       gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'sip' }, { from: 'sip', to: 'xmpp' }] },
       networks: [
         { type: 'web' },
-        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, imdn: true },
+        prosodyNetwork(prosody),
+        kamailioNetwork(kamailio, { imdn: true }),
       ],
     });
     await until(() => ['xmpp', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');

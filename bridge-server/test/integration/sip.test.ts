@@ -7,9 +7,9 @@ import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from 
 import fc from 'fast-check';
 import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
-import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
-import { type SipDesk, VISITOR_DOMAIN, startSipDesk } from '../sip-desk.js';
+import { type SipDesk, startSipDesk } from '../sip-desk.js';
 
 
 interface Visitor {
@@ -38,7 +38,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, connectTimeoutSeconds: 5 },
+        kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }),
       ],
     });
     await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');

@@ -6,15 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message, TeamAvailability } from '@switchboard/protocol';
 import { SITE, type TestBridge, type V1Socket, call, connect, next, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
-import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 const ALICE = 'xmpp:alice@localhost';
 const BOB = 'irc:bob@test';
-const VISITOR_DOMAIN = 'web.example.test';
 
 describe('support desk across XMPP, IRC and SIP', () => {
   let prosody: ProsodyServer;
@@ -53,9 +52,9 @@ describe('support desk across XMPP, IRC and SIP', () => {
       ],
       networks: [
         { type: 'web', presenceGraceMs: 50 },
-        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+        prosodyNetwork(prosody),
         { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: 'desk', mode: 'relay', presencePollSeconds: 2 },
-        { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN },
+        kamailioNetwork(kamailio),
       ],
     });
     await until(() => ['xmpp', 'irc', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
