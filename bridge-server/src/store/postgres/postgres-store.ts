@@ -58,6 +58,7 @@ const OUTBOX_LOCK_SPACE = 0x53574f42; // "SWOB"
 /** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** A conversation row with its participants in the order they joined. */
 const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
@@ -116,7 +117,8 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     this.closed = false;
-    this.pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10 });
+    // A server that does not answer fails a query (and readiness) after a while instead of holding it forever.
+    this.pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // Without a listener an idle connection's error (the server restarted) would end the process.
     this.pool.on('error', (error) => this.options.onError?.(error));
     await this.migrate();
