@@ -423,9 +423,10 @@ export class PostgresStore implements Store {
   async gatewayFollows(address?: Address): Promise<GatewayFollow[]> {
     const rows =
       address === undefined
-        ? await this.rows<{ watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows')
+        ? await this.rows<{ watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows ORDER BY watcher, target')
         : await this.rows<{ watcher: string; target: string }>(
-            'SELECT watcher, target FROM gateway_follows WHERE watcher = $1 UNION SELECT watcher, target FROM gateway_follows WHERE target = $1',
+            // In key order, as SQLite answers (its tables are kept in primary-key order).
+            'SELECT watcher, target FROM gateway_follows WHERE watcher = $1 UNION SELECT watcher, target FROM gateway_follows WHERE target = $1 ORDER BY watcher, target',
             [address],
           );
     return rows.map((row) => ({ watcher: row.watcher as Address, target: row.target as Address }));
