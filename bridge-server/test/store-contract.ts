@@ -431,6 +431,27 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.deepEqual(items.map((i) => i.message.seq), Array.from({ length: 20 }, (_, i) => i + 1), 'outbox order is seq order');
       });
 
+      it('lets two readers on two nodes mark overlapping ranges read at once', async () => {
+        const [a, b] = await nodes();
+        const c = await a.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_x', 'web:a_y'] });
+        for (let i = 0; i < 10; i++) await append(c.id, {}, a);
+        const [x, y] = await Promise.all([a.markRead(c.id, 'web:a_x', 10, 100), b.markRead(c.id, 'web:a_y', 10, 100)]);
+        assert.equal(x.length + y.length, 10, 'each message became read once, for one of them');
+        assert.deepEqual([...x, ...y].map((m) => m.seq).sort((p, q) => p - q), Array.from({ length: 10 }, (_, i) => i + 1));
+        assert.ok((await b.history(c.id, { limit: 100 })).messages.every((m) => m.status === 'read'));
+      });
+
+      it('keeps every participant two nodes add at once, each once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const joiners = Array.from({ length: 6 }, (_, i) => `web:a_${i}` as const);
+        await Promise.all(joiners.map((joiner, i) => (i % 2 ? a : b).addParticipant(c.id, joiner)));
+        await Promise.all([a.addParticipant(c.id, 'web:a_0'), b.addParticipant(c.id, 'web:a_0')]);
+        const participants = (await a.getConversation(c.id))!.participants;
+        assert.equal(participants[0], 'web:v_1');
+        assert.deepEqual([...participants].sort(), ['web:v_1', ...joiners].sort());
+      });
+
       it('agrees on one secret when both nodes create it at once', async () => {
         const [a, b] = await nodes();
         const [x, y] = await Promise.all([a.secret('shared'), b.secret('shared')]);
