@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 
 describe('a bridge on Postgres', () => {
@@ -62,5 +62,24 @@ describe('a bridge on Postgres', () => {
     assert.equal(sent.message.seq, 2);
     const history = await call(visitor.socket, 'history:get', { conversationId });
     assert.deepEqual(history.messages.map((m: Message) => m.text), ['on node one', 'on node two']);
+  });
+
+  it('reports the store down while the database is away, and carries on once it is back, without a restart', async () => {
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    const readiness = async () => {
+      const response = await fetch(`${first.url}/readyz`);
+      return { status: response.status, store: ((await response.json()) as { store: string }).store };
+    };
+    await server.stop();
+    assert.deepEqual(await readiness(), { status: 503, store: 'down' });
+    const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
+    assert.equal(refused.ok, false, 'nothing is acked that was not stored');
+    assert.equal(refused.error.code, 'internal', 'an error of the contract, no stack trace');
+    await server.start();
+    await until(async () => (await readiness()).store === 'up', 15_000, 'the store up again');
+    const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
+    assert.equal(sent.ok, true);
+    assert.equal(sent.message.seq, 1);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './ports.js';
-import { serverProcess } from './process.js';
+import { type ServerProcess, serverProcess } from './process.js';
 
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
 const ROLE = 'bridge';
@@ -24,6 +24,9 @@ export interface PostgresServer {
    * deployment connects), or over the folder's Unix socket, where a connection costs less.
    */
   createDatabase(via?: 'tcp' | 'socket'): Promise<string>;
+  /** Stops the server (fast shutdown: clients are cut off); `start` brings it back on the same port and data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -52,24 +55,30 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const port = await freePort();
   // The socket lives in the temp folder too; fsync off: a test cluster need not survive power loss.
-  const server = asPostgres('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
-  // The server's log goes to a file beside the data (kept only while the server runs).
-  const log = openSync(join(dir, 'postgres.log'), 'a');
-  const daemon = serverProcess(server.command, server.args, [port], ['ignore', 'ignore', log], 'SIGINT');
+  const postgres = asPostgres('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+  let daemon: ServerProcess | undefined;
+  const launch = async () => {
+    // The server's log goes to a file beside the data (kept only while the server runs).
+    const log = openSync(join(dir, 'postgres.log'), 'a');
+    daemon = serverProcess(postgres.command, postgres.args, [port], ['ignore', 'ignore', log], 'SIGINT');
+    try {
+      await daemon.start();
+    } finally {
+      closeSync(log); // the child holds its own copy
+    }
+  };
   let admin: pg.Client;
   try {
-    await daemon.start();
+    await launch();
     admin = await connectWhenReady({ host: dir, port, user: 'postgres', database: 'postgres' });
     await admin.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`);
   } catch (error) {
-    await daemon.stop();
+    await daemon?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw error;
-  } finally {
-    closeSync(log); // the child holds its own copy
   }
   let databases = 0;
-  return {
+  const server: PostgresServer = {
     port,
     async createDatabase(via = 'tcp') {
       const name = `switchboard_${++databases}`;
@@ -77,12 +86,20 @@ export async function startPostgres(): Promise<PostgresServer> {
       if (via === 'socket') return `postgres://${ROLE}@localhost:${port}/${name}?host=${encodeURIComponent(dir)}`;
       return `postgres://${ROLE}:${PASSWORD}@127.0.0.1:${port}/${name}`;
     },
-    async destroy() {
+    async stop() {
       await admin.end().catch(() => undefined);
-      await daemon.stop();
+      await daemon?.stop();
+    },
+    async start() {
+      await launch();
+      admin = await connectWhenReady({ host: dir, port, user: 'postgres', database: 'postgres' });
+    },
+    async destroy() {
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 async function userIds(name: string): Promise<{ uid: number; gid: number }> {
@@ -97,6 +114,8 @@ async function connectWhenReady(config: pg.ClientConfig, timeoutMs = 10_000): Pr
     const client = new pg.Client(config);
     try {
       await client.connect();
+      // When the server stops under it (stop(), a failed test), the error must not end the test process.
+      client.on('error', () => undefined);
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
