@@ -123,6 +123,9 @@ const teamSchema = z
 
 const networkEntrySchema = z.looseObject({ type: z.string().min(1) });
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+const POSTGRES_URL_RULE = 'must be a URL such as postgres://user:password@host:5432/database';
+
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sqlite'),
@@ -133,10 +136,7 @@ const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('postgres'),
     /** `postgres://user:password@host:5432/database`; SWITCHBOARD_DATABASE_URL, when set, takes its place. */
-    url: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a URL such as postgres://user:password@host:5432/database')
-      .optional(),
+    url: z.string().regex(POSTGRES_URL, POSTGRES_URL_RULE).optional(),
     /** Connections each node keeps open at most. */
     poolSize: z.number().int().min(1).max(1000).default(10),
   }),
@@ -257,7 +257,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   if (config.store.type === 'postgres') {
     // The URL holds a password: it may stay out of the file.
     if (env.SWITCHBOARD_DATABASE_URL) {
-      if (!/^postgres(ql)?:\/\//.test(env.SWITCHBOARD_DATABASE_URL)) throw new ConfigError('SWITCHBOARD_DATABASE_URL: must be a URL such as postgres://user:password@host:5432/database');
+      // The value is not echoed: it may hold a password.
+      if (!POSTGRES_URL.test(env.SWITCHBOARD_DATABASE_URL)) throw new ConfigError(`SWITCHBOARD_DATABASE_URL: ${POSTGRES_URL_RULE}`);
       config.store.url = env.SWITCHBOARD_DATABASE_URL;
     }
     if (config.store.url === undefined) throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
