@@ -467,20 +467,28 @@ export class PostgresStore implements Store {
         if (existing) return { kind: 'duplicate', message: toMessage(existing) };
       }
       const sentAt = new Date().toISOString();
-      const next = (await this.rows<{ last_seq: number }>('UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq', [sentAt, input.conversationId], client))[0];
-      if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
-
-      const message: Message = { id: newId('m'), conversationId: input.conversationId, seq: next.last_seq, from: input.from, text: input.text, sentAt, status: input.status };
-      if (input.clientId !== undefined) message.clientId = input.clientId;
-      const inserted = await client.query(
-        `INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
-        [message.id, message.conversationId, message.seq, message.from, input.clientId ?? null, message.text, sentAt, message.status],
-      );
-      if (inserted.rowCount === 0) {
+      const id = newId('m');
+      // The next seq and the message in one statement: the conversation's row stays locked for
+      // fewer round trips. `stored` is false when the clientId lost to another writer.
+      const next = (
+        await this.rows<{ seq: number | null; stored: boolean }>(
+          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq),
+           inserted AS (
+             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
+             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7 FROM next
+             ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
+           SELECT (SELECT last_seq FROM next) AS seq, EXISTS (SELECT 1 FROM inserted) AS stored`,
+          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status],
+          client,
+        )
+      )[0]!;
+      if (next.seq === null) throw new Error(`conversation ${input.conversationId} does not exist`);
+      if (!next.stored) {
         // Another node stored this clientId meanwhile (and committed: ON CONFLICT waited for it).
         throw new RollbackWith<AppendResult>({ kind: 'duplicate', message: toMessage((await this.byClientId(input.from, input.clientId!, client))!) });
       }
+      const message: Message = { id, conversationId: input.conversationId, seq: next.seq, from: input.from, text: input.text, sentAt, status: input.status };
+      if (input.clientId !== undefined) message.clientId = input.clientId;
       if (input.remote !== undefined) {
         const recorded = await client.query('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
           input.remote.network,
