@@ -93,4 +93,35 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX gateway_follows_by_target ON gateway_follows (target);
   `,
+  /*
+   * 2: state a crash must not lose (SQLite's step 8): webhook deliveries not yet made, what webhooks
+   * last said of each conversation, offers and their deadlines. Idle visitors are found by
+   * `parties_idle`, which step 1 already made (SQLite's step 7).
+   */ `
+  CREATE TABLE webhook_deliveries (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    hook TEXT COLLATE "C" NOT NULL,
+    event TEXT NOT NULL,
+    site_key TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (hook, seq);
+  CREATE TABLE webhook_marks (
+    conversation_id TEXT COLLATE "C" PRIMARY KEY,
+    state TEXT NOT NULL,
+    assignee TEXT COLLATE "C"
+  );
+  -- What exists now was told before this version (it kept the marks in memory).
+  INSERT INTO webhook_marks (conversation_id, state, assignee) SELECT id, state, assignee FROM conversations;
+  CREATE TABLE offers (
+    conversation_id TEXT COLLATE "C" PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    deadline BIGINT NOT NULL,
+    declined TEXT[] NOT NULL
+  );
+  `,
 ];

@@ -8,8 +8,12 @@
  * - a repeated `clientId` (per sender) or remote id loses on a unique index (`ON CONFLICT DO
  *   NOTHING`, which waits for the other writer's outcome); the loser rolls back, seq included, and
  *   returns the stored message.
- * - outbox rows of one network are queued under a transaction-scoped advisory lock, so their ids
- *   are handed out in commit order: a reader that sees an item sees every one queued before it.
+ * - outbox rows of one network, and webhook deliveries of one hook, are queued under a
+ *   transaction-scoped advisory lock of that network or hook, so their ids (seqs) are handed out in
+ *   commit order: a reader that sees an item sees every one queued before it.
+ * - an erasure or a sweep locks the conversations it deletes from (and queueing a joiner's earlier
+ *   messages holds its conversation), so nothing is written into them meanwhile that would outlive
+ *   them: a message appended at once lands before the deletion (and goes with it) or fails after.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -28,10 +32,15 @@ import type {
   PartyRecord,
   Store,
   UsageRow,
+  ConversationMark,
+  ErasureResult,
+  NewWebhookDelivery,
+  OfferRecord,
+  PartyData,
+  WebhookDeliveryRecord,
 } from '../store.js';
 import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation as fromRow, toMessage, toParty } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
-
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -55,6 +64,10 @@ type Queryable = Pick<PoolClient, 'query'>;
 const MIGRATION_LOCK = 0x53574d49; // "SWMI"
 /** The first key of the per-network outbox locks (the second is the network's hash). */
 const OUTBOX_LOCK_SPACE = 0x53574f42; // "SWOB"
+/** The first key of the per-hook webhook delivery locks (the second is the hook's hash). */
+const WEBHOOK_LOCK_SPACE = 0x53575748; // "SWWH"
+/** Conversations deleted per transaction by a retention sweep. */
+const SWEEP_BATCH = 200;
 /** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
@@ -91,12 +104,12 @@ export class PostgresStore implements Store {
    * Runs `work` in one transaction (read committed). A deadlock or serialization failure rolled
    * everything back, so the whole transaction runs again.
    */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.db.connect();
       let broken = false;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const value = await work(client);
         await client.query('COMMIT');
         return value;
@@ -451,9 +464,31 @@ export class PostgresStore implements Store {
     )[0];
   }
 
-  /** Queues outbox rows of these networks in commit order (see the file's comment); sorted, so locks never cross. */
+  /** Queues outbox rows of these networks in commit order (see the file's comment). */
   private async lockOutboxes(networks: Iterable<string>, on: Queryable): Promise<void> {
-    for (const network of [...new Set(networks)].sort()) await on.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [OUTBOX_LOCK_SPACE, network]);
+    await this.lockQueues(OUTBOX_LOCK_SPACE, networks, on);
+  }
+
+  /** Takes the transaction's advisory locks of these queues; sorted, so locks never cross. */
+  private async lockQueues(space: number, keys: Iterable<string>, on: Queryable): Promise<void> {
+    for (const key of [...new Set(keys)].sort()) await on.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, key]);
+  }
+
+  /** Queues webhook deliveries in order, each hook's under its lock (taken after any outbox lock). */
+  private async insertWebhooks(deliveries: readonly NewWebhookDelivery[], on: Queryable): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.lockQueues(
+      WEBHOOK_LOCK_SPACE,
+      deliveries.map((delivery) => delivery.hook),
+      on,
+    );
+    await on.query(
+      `INSERT INTO webhook_deliveries (id, hook, event, site_key, body)
+       SELECT d.id, d.hook, d.event, d.site_key, d.body
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS d (id, hook, event, site_key, body, n) ORDER BY d.n
+       ON CONFLICT (id) DO NOTHING`,
+      [deliveries.map((d) => d.id), deliveries.map((d) => d.hook), deliveries.map((d) => d.event), deliveries.map((d) => d.siteKey), deliveries.map((d) => d.body)],
+    );
   }
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
@@ -511,6 +546,7 @@ export class PostgresStore implements Store {
           [message.id, input.outbox.map((item) => item.recipient), input.outbox.map((item) => item.network)],
         );
       }
+      await this.insertWebhooks(input.webhooks?.(message) ?? [], client);
       return { kind: 'stored', message };
     });
   }
@@ -606,6 +642,8 @@ export class PostgresStore implements Store {
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.transaction(async (client) => {
+      // Held against an erasure or a sweep, which would leave these items without their messages.
+      await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR KEY SHARE', [conversationId]);
       await this.lockOutboxes([network], client);
       const result = await client.query(
         `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
@@ -623,5 +661,198 @@ export class PostgresStore implements Store {
 
   async outboxNetworks(): Promise<string[]> {
     return (await this.rows<{ network: string }>('SELECT DISTINCT network FROM outbox ORDER BY network')).map((row) => row.network);
+  }
+
+  async enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.transaction((client) => this.insertWebhooks(deliveries, client));
+  }
+
+  async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    const rows = await this.rows<{ id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: string }>(
+      'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = $1 ORDER BY seq LIMIT $2',
+      [hook, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      hook: row.hook,
+      event: row.event,
+      siteKey: row.site_key,
+      body: row.body,
+      attempts: row.attempts,
+      nextAttemptAt: Number(row.next_attempt_at),
+    }));
+  }
+
+  async webhookBacklog(hook?: string): Promise<number> {
+    const rows =
+      hook === undefined
+        ? await this.rows<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries')
+        : await this.rows<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries WHERE hook = $1', [hook]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async hasWebhook(id: string): Promise<boolean> {
+    return (await this.rows('SELECT 1 FROM webhook_deliveries WHERE id = $1', [id])).length > 0;
+  }
+
+  async completeWebhook(id: string): Promise<void> {
+    await this.db.query('DELETE FROM webhook_deliveries WHERE id = $1', [id]);
+  }
+
+  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [nextAttemptAt, error, id]);
+  }
+
+  async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
+    return this.transaction(async (client): Promise<ConversationMark | null> => {
+      for (;;) {
+        // The first mark: nothing was said before. A concurrent first mark makes this wait for it, then do nothing.
+        const inserted = await client.query('INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING', [
+          conversationId,
+          mark.state,
+          mark.assignee ?? null,
+        ]);
+        if (inserted.rowCount === 1) return null;
+        // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
+        const row = (
+          await this.rows<{ state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE', [conversationId], client)
+        )[0];
+        if (!row) continue; // erased meanwhile: this is a first mark again
+        await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [conversationId, mark.state, mark.assignee ?? null]);
+        return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
+      }
+    });
+  }
+
+  async conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]> {
+    const rows = await this.rows<ConversationWithParticipants & { mark_state: ConversationState | null; mark_assignee: string | null; marked: boolean }>(
+      `SELECT ${CONVERSATION}, m.state AS mark_state, m.assignee AS mark_assignee, m.conversation_id IS NOT NULL AS marked
+       FROM conversations c LEFT JOIN webhook_marks m ON m.conversation_id = c.id
+       WHERE m.conversation_id IS NULL OR (c.assignee IS NOT NULL AND c.assignee IS DISTINCT FROM m.assignee) OR (c.state = 'closed' AND m.state <> 'closed')
+       ORDER BY c.created_at, c.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      conversation: toConversation(row),
+      mark: row.marked ? { state: row.mark_state!, ...(row.mark_assignee !== null ? { assignee: row.mark_assignee as Address } : {}) } : null,
+    }));
+  }
+
+  async saveOffer(offer: OfferRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ($1, $2, $3, $4::text[])
+       ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`,
+      [offer.conversationId, offer.agentId, offer.deadline, [...offer.declined]],
+    );
+  }
+
+  async deleteOffer(conversationId: string): Promise<void> {
+    await this.db.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+  }
+
+  async offers(): Promise<OfferRecord[]> {
+    const rows = await this.rows<{ conversation_id: string; agent_id: string; deadline: string; declined: string[] }>('SELECT * FROM offers ORDER BY deadline, conversation_id');
+    return rows.map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id, deadline: Number(row.deadline), declined: row.declined }));
+  }
+
+  async partyData(siteKey: string, address: Address): Promise<PartyData> {
+    // One snapshot: the conversations and their messages as they were at one instant.
+    return this.transaction(async (client): Promise<PartyData> => {
+      const partyRow = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey], client))[0];
+      const conversations = await this.rows<ConversationWithParticipants>(
+        `SELECT ${CONVERSATION} FROM conversations c
+         WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
+         ORDER BY c.opened_by = $2 DESC, c.created_at, c.id`,
+        [siteKey, address],
+        client,
+      );
+      const messages = new Map<string, Message[]>(conversations.map((row) => [row.id, []]));
+      if (conversations.length > 0) {
+        const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, seq', [[...messages.keys()]], client);
+        for (const row of rows) messages.get(row.conversation_id)!.push(toMessage(row));
+      }
+      return {
+        party: partyRow ? toParty(partyRow) : null,
+        conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)! })),
+      };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  /** Deletes these (locked) conversations of a site and everything in them; returns how many messages went. */
+  private async deleteConversations(ids: readonly string[], siteKey: string, client: Queryable): Promise<number> {
+    if (ids.length === 0) return 0;
+    const params = [[...ids]];
+    await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
+    await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
+    const messages = (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[])', params)).rowCount ?? 0;
+    await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM webhook_marks WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)', [siteKey, [...ids]]);
+    await client.query('DELETE FROM conversations WHERE id = ANY($1::text[])', params);
+    return messages;
+  }
+
+  async eraseParty(siteKey: string, address: Address): Promise<ErasureResult> {
+    return this.transaction(async (client): Promise<ErasureResult> => {
+      const found = await this.rows<{ id: string; own: boolean }>(
+        `SELECT c.id, c.opened_by = $2 AS own FROM conversations c
+         WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
+         ORDER BY c.id FOR UPDATE`,
+        [siteKey, address],
+        client,
+      );
+      const own = found.filter((row) => row.own).map((row) => row.id);
+      const joined = found.filter((row) => !row.own).map((row) => row.id);
+      const counts: ErasureResult = { conversations: own.length, messages: await this.deleteConversations(own, siteKey, client), parties: 0 };
+      if (joined.length > 0) {
+        const params = [joined, address];
+        await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
+        await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
+        counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
+        await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
+      }
+      await client.query(
+        `DELETE FROM outbox WHERE recipient = $1
+         AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,
+        [address, siteKey],
+      );
+      await client.query('DELETE FROM webhook_deliveries WHERE site_key = $1 AND strpos(body, $2) > 0', [siteKey, address]);
+      counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
+      // Gateway subscriptions belong to no site: they go only with a party of this site.
+      if (counts.parties > 0) await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
+      return counts;
+    });
+  }
+
+  async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
+    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    // In batches, so a large sweep does not hold many rows locked for long.
+    for (;;) {
+      const batch = await this.transaction(async (client) => {
+        const candidates = await this.rows<{ id: string }>('SELECT id FROM conversations WHERE site_key = $1 AND updated_at < $2 ORDER BY id LIMIT $3', [siteKey, before, SWEEP_BATCH], client);
+        if (candidates.length === 0) return { candidates: 0, conversations: 0, messages: 0 };
+        // Locked and checked again: one that took a message meanwhile is not idle any more.
+        const stale = await this.rows<{ id: string }>(
+          'SELECT id FROM conversations WHERE id = ANY($1::text[]) AND updated_at < $2 ORDER BY id FOR UPDATE',
+          [candidates.map((row) => row.id), before],
+          client,
+        );
+        const ids = stale.map((row) => row.id);
+        return { candidates: candidates.length, conversations: ids.length, messages: await this.deleteConversations(ids, siteKey, client) };
+      });
+      total.conversations += batch.conversations;
+      total.messages += batch.messages;
+      if (batch.candidates < SWEEP_BATCH) break;
+    }
+    const parties = await this.db.query(
+      `DELETE FROM parties WHERE site_key = $1 AND updated_at < $2
+       AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
+       AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address OR c.assignee = parties.address)`,
+      [siteKey, before],
+    );
+    total.parties = parties.rowCount ?? 0;
+    return total;
   }
 }
