@@ -372,6 +372,147 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
     });
 
+    it('keeps webhook deliveries per hook in order across a restart, with their attempts', async () => {
+      const c = await conversation();
+      await store.enqueueWebhooks([
+        { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}' },
+        { id: 'd2', hook: 'h2', event: 'conversation.opened', siteKey: 'shop', body: '{"n":2}' },
+      ]);
+      await store.enqueueWebhooks([]);
+      // A message's deliveries are written in the message's own transaction; a duplicate queues none.
+      const stored = await append(c.id, { webhooks: (message) => [{ id: 'd3', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify(message) }] });
+      await append(c.id, { clientId: 'once' });
+      await append(c.id, { clientId: 'once', webhooks: () => [{ id: 'dup', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: '{}' }] });
+      // Queued again under the same id (a retried request): kept once, where it was first queued.
+      await store.enqueueWebhooks([{ id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}' }]);
+      await store.retryWebhook('d1', 12345, 'HTTP 503');
+      await reopen();
+      assert.equal(await store.webhookBacklog(), 3);
+      assert.equal(await store.webhookBacklog('h1'), 2);
+      assert.equal(await store.webhookBacklog('h9'), 0);
+      const pending = await store.pendingWebhooks('h1', 10);
+      assert.deepEqual(pending.map((d) => [d.id, d.attempts, d.nextAttemptAt]), [['d1', 1, 12345], ['d3', 0, 0]]);
+      assert.deepEqual({ ...pending[0]!, attempts: 0, nextAttemptAt: 0 }, { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}', attempts: 0, nextAttemptAt: 0 });
+      assert.equal(JSON.parse(pending[1]!.body).id, stored.message.id);
+      assert.deepEqual((await store.pendingWebhooks('h1', 1)).map((d) => d.id), ['d1']);
+      assert.equal(await store.hasWebhook('d1'), true);
+      assert.equal(await store.hasWebhook('dup'), false);
+      await store.completeWebhook('d1');
+      assert.equal(await store.hasWebhook('d1'), false);
+      assert.deepEqual((await store.pendingWebhooks('h1', 10)).map((d) => d.id), ['d3']);
+    });
+
+    it('keeps what webhooks last said of a conversation, and finds the conversations ahead of it', async () => {
+      const c = await conversation();
+      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => [r.conversation.id, r.mark]), [[c.id, null]]);
+      assert.equal(await store.swapConversationMark(c.id, { state: 'open' }), null);
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      await store.assignConversation(c.id, 'web:a_alice');
+      const ahead = await store.conversationsAheadOfMarks(10);
+      assert.deepEqual(ahead.map((r) => r.mark), [{ state: 'open' }]);
+      assert.deepEqual(ahead[0]!.conversation, await store.getConversation(c.id));
+      assert.deepEqual(await store.swapConversationMark(c.id, { state: 'open', assignee: 'web:a_alice' }), { state: 'open' });
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      await store.setConversationState(c.id, 'closed');
+      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => r.conversation.state), ['closed']);
+      await reopen();
+      assert.deepEqual(await store.swapConversationMark(c.id, { state: 'closed', assignee: 'web:a_alice' }), { state: 'open', assignee: 'web:a_alice' });
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+    });
+
+    it('keeps offers and their deadlines across a restart', async () => {
+      const c = await conversation();
+      const d = await conversation();
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.saveOffer({ conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] });
+      await store.saveOffer({ conversationId: d.id, agentId: 'carol', deadline: 1_800_000_000_000, declined: [] });
+      await reopen();
+      assert.deepEqual(await store.offers(), [
+        { conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] },
+        { conversationId: d.id, agentId: 'carol', deadline: 1_800_000_000_000, declined: [] },
+      ]);
+      await store.deleteOffer(c.id);
+      await store.deleteOffer('c_missing');
+      assert.deepEqual((await store.offers()).map((o) => o.agentId), ['carol']);
+    });
+
+    it('exports and erases one party of one site, and nothing of another site', async () => {
+      const party = { address: 'web:u_x', role: 'visitor', verified: true, name: 'X' } as const;
+      await store.upsertParty({ ...party, siteKey: 'shop' });
+      const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x', 'xmpp:agent@x.test'] });
+      await store.appendMessage({ conversationId: own.id, from: 'web:u_x', text: 'mine', status: 'accepted', outbox: [{ recipient: 'xmpp:agent@x.test', network: 'xmpp' }] });
+      await store.appendMessage({ conversationId: own.id, from: 'xmpp:agent@x.test', text: 'reply', status: 'accepted', outbox: [], remote: { network: 'xmpp', id: 'r1' } });
+      await store.saveOffer({ conversationId: own.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.swapConversationMark(own.id, { state: 'open' });
+      const joined = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:u_x'] });
+      await store.appendMessage({ conversationId: joined.id, from: 'web:u_x', text: 'joined', status: 'accepted', outbox: [] });
+      await store.appendMessage({ conversationId: joined.id, from: 'web:v_2', text: 'stays', status: 'accepted', outbox: [{ recipient: 'web:u_x', network: 'irc' }] });
+      const elsewhere = await store.createConversation({ siteKey: 'blog', openedBy: 'web:u_y', participants: ['web:u_y', 'web:u_x'] });
+      await store.appendMessage({ conversationId: elsewhere.id, from: 'web:u_x', text: 'on the blog', status: 'accepted', outbox: [] });
+      await store.enqueueWebhooks([
+        { id: 'about-x', hook: 'h', event: 'conversation.message', siteKey: 'shop', body: '{"from":"web:u_x"}' },
+        { id: 'about-own', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) },
+        { id: 'about-x-on-blog', hook: 'h', event: 'conversation.message', siteKey: 'blog', body: '{"from":"web:u_x"}' },
+        { id: 'unrelated', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: '{}' },
+      ]);
+      await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'web:u_x' }, true);
+
+      const data = await store.partyData('shop', 'web:u_x');
+      assert.deepEqual(data.party, { ...party, siteKey: 'shop' });
+      assert.deepEqual(data.conversations.map((c) => [c.conversation.id, c.messages.map((m) => m.text)]).sort(), [
+        [own.id, ['mine', 'reply']],
+        [joined.id, ['joined', 'stays']],
+      ].sort());
+      assert.deepEqual((await store.partyData('blog', 'web:u_x')).party, null, 'the party is of another site');
+      assert.deepEqual((await store.partyData('blog', 'web:u_x')).conversations.map((c) => c.conversation.id), [elsewhere.id]);
+
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 3, parties: 1 });
+      assert.equal(await store.getConversation(own.id), null);
+      assert.equal(await store.outboxDepth('xmpp'), 0);
+      assert.equal(await store.outboxDepth('irc'), 0);
+      assert.deepEqual(await store.offers(), []);
+      assert.deepEqual((await store.pendingWebhooks('h', 10)).map((d) => d.id), ['about-x-on-blog', 'unrelated']);
+      assert.deepEqual((await store.history(joined.id, { limit: 10 })).messages.map((m) => m.text), ['stays']);
+      assert.deepEqual((await store.getConversation(joined.id))!.participants, ['web:v_2']);
+      assert.deepEqual((await store.history(elsewhere.id, { limit: 10 })).messages.map((m) => m.text), ['on the blog']);
+      assert.deepEqual((await store.getConversation(elsewhere.id))!.participants, ['web:u_y', 'web:u_x']);
+      assert.equal(await store.getParty('web:u_x'), null);
+      assert.deepEqual(await store.gatewayFollows(), []);
+      // The remote id of an erased message may come again: it is a new message then.
+      const again = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_3', participants: ['web:v_3'] });
+      assert.equal((await append(again.id, { from: 'xmpp:agent@x.test', remote: { network: 'xmpp', id: 'r1' } })).kind, 'stored');
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 0, messages: 0, parties: 0 });
+      assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
+    });
+
+    it("sweeps a site's conversations idle since before a time, then its parties nothing refers to", async () => {
+      await store.upsertParty({ address: 'web:v_1', siteKey: 'shop', role: 'visitor', verified: false });
+      await store.upsertParty({ address: 'web:a_busy@shop', siteKey: 'shop', role: 'agent', verified: true });
+      await store.upsertParty({ address: 'web:v_blog', siteKey: 'blog', role: 'visitor', verified: false });
+      const c = await conversation();
+      await append(c.id, { outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.enqueueWebhooks([{ id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) }]);
+      const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
+      const later = new Date(Date.now() + 60_000).toISOString();
+      assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
+      // An agent assigned a conversation that stays is still referred to.
+      await nextMillisecond();
+      const kept = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:bob@x.test', participants: ['xmpp:bob@x.test'], assignee: 'web:a_busy@shop' });
+      const beforeKept = kept.updatedAt;
+      assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1 });
+      assert.equal(await store.getConversation(c.id), null);
+      assert.equal(await store.getParty('web:v_1'), null);
+      assert.notEqual(await store.getParty('web:a_busy@shop'), null);
+      assert.notEqual(await store.getConversation(kept.id), null);
+      assert.equal(await store.outboxDepth('xmpp'), 0);
+      assert.deepEqual(await store.offers(), []);
+      assert.equal(await store.webhookBacklog(), 0);
+      assert.notEqual(await store.getConversation(blog.id), null, 'another site is not swept');
+      assert.notEqual(await store.getParty('web:v_blog'), null);
+      assert.deepEqual(await store.sweepSite('blog', later), { conversations: 1, messages: 0, parties: 1 });
+    });
+
     it('answers ping while open', async () => {
       assert.equal(await store.ping(), true);
     });
@@ -450,6 +591,66 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const participants = (await a.getConversation(c.id))!.participants;
         assert.equal(participants[0], 'web:v_1');
         assert.deepEqual([...participants].sort(), ['web:v_1', ...joiners].sort());
+      });
+
+      it("keeps each hook's webhook deliveries in commit order, losing none, while both nodes queue to it", async () => {
+        const [a, b] = await nodes();
+        const reader = setup.multiNode ? await another() : store;
+        const c = await conversation(a);
+        const delivery = (id: string, hook = 'h') => ({ id, hook, event: 'conversation.message', siteKey: 'shop', body: `{"id":"${id}"}` });
+        /** One writer's deliveries, queued one call after another: by enqueueWebhooks and with messages. */
+        const writer = async (on: Store, name: string) => {
+          for (let i = 0; i < 15; i++) {
+            if (i % 3 === 2) await append(c.id, { text: `${name}${i}`, webhooks: () => [delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')] }, on);
+            else await on.enqueueWebhooks([delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')]);
+          }
+        };
+        // What a delivery worker reads while they write: each read must extend the last one, never
+        // show a delivery that an earlier read had passed over.
+        const reads: string[][] = [];
+        let writing = true;
+        const reading = (async () => {
+          while (writing) {
+            reads.push((await reader.pendingWebhooks('h', 1000)).map((d) => d.id));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await Promise.all([writer(a, 'a'), writer(b, 'b'), writer(a, 'x'), writer(b, 'y')]);
+        writing = false;
+        await reading;
+        const final = (await reader.pendingWebhooks('h', 1000)).map((d) => d.id);
+        for (const read of [...reads, final]) assert.deepEqual(final.slice(0, read.length), read, 'a later read kept the earlier order');
+        assert.equal(final.length, 60, 'none lost, none twice');
+        for (const name of ['a', 'b', 'x', 'y']) {
+          assert.deepEqual(final.filter((id) => id.startsWith(`${name}-`)), Array.from({ length: 15 }, (_, i) => `${name}-${i}`), `${name} in the order it queued`);
+        }
+        assert.equal(await reader.webhookBacklog('other'), 60);
+        assert.equal(await reader.webhookBacklog(), 120);
+      });
+
+      it('tells each change of a conversation once when both nodes swap its webhook mark at once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        for (let round = 0; round < 5; round++) {
+          const marks = [{ state: 'open', assignee: `web:a_${round}x` }, { state: 'open', assignee: `web:a_${round}y` }] as const;
+          await a.swapConversationMark(c.id, { state: 'open' });
+          const [x, y] = await Promise.all([a.swapConversationMark(c.id, marks[0]), b.swapConversationMark(c.id, marks[1])]);
+          // One of them swapped first (and saw the plain mark), the other saw what it wrote.
+          assert.ok(
+            (JSON.stringify(x) === JSON.stringify({ state: 'open' }) && JSON.stringify(y) === JSON.stringify(marks[0])) ||
+              (JSON.stringify(y) === JSON.stringify({ state: 'open' }) && JSON.stringify(x) === JSON.stringify(marks[1])),
+            JSON.stringify([x, y]),
+          );
+        }
+      });
+
+      it('gives a first webhook mark to one node only when both swap it at once', async () => {
+        const [a, b] = await nodes();
+        for (let round = 0; round < 5; round++) {
+          const c = await conversation(a);
+          const results = await Promise.all([a.swapConversationMark(c.id, { state: 'open' }), b.swapConversationMark(c.id, { state: 'closed' })]);
+          assert.equal(results.filter((r) => r === null).length, 1, JSON.stringify(results));
+        }
       });
 
       it('agrees on one secret when both nodes create it at once', async () => {

@@ -73,6 +73,33 @@ describe('Postgres store', () => {
     await newer.close();
   });
 
+  it('upgrades a database of the first version: what exists was told to webhooks, and nothing is waiting', async () => {
+    const url = await server.createDatabase();
+    // The schema as the first Postgres bridge left it, with one assigned conversation and one closed.
+    await query(url, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); ${MIGRATIONS[0]}`);
+    await query(url, 'INSERT INTO schema_migrations (version) VALUES (1)');
+    const now = '2026-01-01T00:00:00.000Z';
+    await query(
+      url,
+      `INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq) VALUES
+       ('c1', 'shop', 'support', 'web:a_alice@shop', 'open', 'web:v_1', $1, $1, 0), ('c2', 'shop', 'support', NULL, 'closed', 'web:v_2', $1, $1, 0)`,
+      [now],
+    );
+    const store = new PostgresStore({ url });
+    await store.open();
+    try {
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      assert.deepEqual(await store.swapConversationMark('c1', { state: 'closed', assignee: 'web:a_alice@shop' }), { state: 'open', assignee: 'web:a_alice@shop' });
+      assert.deepEqual(await store.swapConversationMark('c2', { state: 'closed' }), { state: 'closed' });
+      assert.equal(await store.webhookBacklog(), 0);
+      assert.deepEqual(await store.offers(), []);
+      const versions = await query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((_, i) => i + 1));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports a wrong password as the server says it', async () => {
     const url = (await server.createDatabase()).replace(/:[^:@/]+@/, ':wrong@');
     const store = new PostgresStore({ url });
