@@ -653,6 +653,38 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         }
       });
 
+      it("leaves nothing of an erased party's conversation while the other node appends to it", async () => {
+        const [a, b] = await nodes();
+        for (let round = 0; round < 3; round++) {
+          const address = `web:u_gone${round}` as const;
+          const own = await a.createConversation({ siteKey: 'shop', openedBy: address, participants: [address, 'xmpp:agent@x.test'] });
+          await append(own.id, { from: address }, a);
+          let erased = false;
+          // Appends go on until the erasure is done; each lands before it (and goes with it) or fails after.
+          const appending = (async () => {
+            let failed = 0;
+            for (let i = 0; !erased || failed === 0; i++) {
+              const outbox = [{ recipient: 'xmpp:agent@x.test' as const, network: 'xmpp' }];
+              const webhooks = () => [{ id: `w${round}-${i}`, hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) }];
+              try {
+                await append(own.id, { from: address, text: `t${i}`, outbox, webhooks }, a);
+              } catch (error) {
+                assert.match((error as Error).message, /does not exist/);
+                failed += 1;
+              }
+            }
+          })();
+          const counts = await b.eraseParty('shop', address);
+          erased = true;
+          await appending;
+          assert.equal(counts.conversations, 1);
+          assert.ok(counts.messages >= 1);
+          assert.deepEqual((await a.history(own.id, { limit: 1000 })).messages, [], 'no message outlived its conversation');
+          assert.equal(await a.outboxDepth('xmpp'), 0);
+          assert.equal(await a.webhookBacklog(), 0);
+        }
+      });
+
       it('agrees on one secret when both nodes create it at once', async () => {
         const [a, b] = await nodes();
         const [x, y] = await Promise.all([a.secret('shared'), b.secret('shared')]);

@@ -11,9 +11,10 @@
  * - outbox rows of one network, and webhook deliveries of one hook, are queued under a
  *   transaction-scoped advisory lock of that network or hook, so their ids (seqs) are handed out in
  *   commit order: a reader that sees an item sees every one queued before it.
- * - an erasure or a sweep locks the conversations it deletes from (and queueing a joiner's earlier
- *   messages holds its conversation), so nothing is written into them meanwhile that would outlive
- *   them: a message appended at once lands before the deletion (and goes with it) or fails after.
+ * - an erasure or a sweep locks the conversations it deletes or deletes from (and queueing a
+ *   joiner's earlier messages holds its conversation), so nothing written into them at the same
+ *   time outlives it: a message appended at once lands before (and goes with its conversation) or
+ *   after (into a conversation that stays, or not at all: the conversation is gone).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
