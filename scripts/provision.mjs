@@ -12,6 +12,8 @@ export const SYSTEM_PACKAGES = {
   // module packages: their copyright file is the arch-independent proof (modules live under /usr/lib/<triplet>/)
   'kamailio-websocket-modules': '/usr/share/doc/kamailio-websocket-modules/copyright',
   'kamailio-presence-modules': '/usr/share/doc/kamailio-presence-modules/copyright',
+  // the store's Postgres engine; the package's default cluster is not used (test/servers/postgres.ts makes its own)
+  postgresql: '/usr/lib/postgresql/15/bin/initdb',
 };
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {

@@ -2,8 +2,9 @@
 /**
  * `switchboard-bridge --config FILE` (or SWITCHBOARD_CONFIG=FILE): runs a bridge until SIGTERM or
  * SIGINT, then drains connections and closes the store before exiting.
- * `switchboard-bridge backup FILE --config FILE`: copies the configured store into FILE, safely
- * while a bridge runs on it (docs/deploying.md, "Data and backups").
+ * `switchboard-bridge backup FILE --config FILE`: copies the configured SQLite store into FILE,
+ * safely while a bridge runs on it (docs/deploying.md, "Data and backups"); a Postgres store is
+ * backed up with pg_dump instead.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
@@ -14,7 +15,8 @@ const USAGE = `Usage: switchboard-bridge --config FILE
        switchboard-bridge backup BACKUP_FILE --config FILE
 
 Runs the Switchboard bridge with the given JSON configuration (see docs/configuration.md).
-With "backup", copies the configured store into BACKUP_FILE instead, while the bridge runs or not.
+With "backup", copies the configured SQLite store into BACKUP_FILE instead, while the bridge runs
+or not (a Postgres store: use pg_dump).
   --config, -c FILE   configuration file (or set SWITCHBOARD_CONFIG)
   --help, -h          show this help
 Environment: PORT overrides server.port, HOST server.host, LOG_LEVEL log.level.`;
@@ -44,6 +46,13 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(path);
   if (command === 'backup') {
+    if (config.store.type !== 'sqlite') {
+      // A Postgres store is backed up by the database's own tools, which the command does not replace.
+      process.stderr.write(
+        'switchboard-bridge backup: the configured store is Postgres; this command copies a SQLite store only. Back up a Postgres store with pg_dump (docs/deploying.md, "Postgres").\n',
+      );
+      process.exit(1);
+    }
     try {
       const { pages } = await backupSqlite(config.store.path, target!);
       process.stdout.write(`Backed up ${config.store.path} to ${target} (${pages} pages).\n`);

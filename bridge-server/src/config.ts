@@ -127,12 +127,22 @@ const teamSchema = z
 
 const networkEntrySchema = z.looseObject({ type: z.string().min(1) });
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+const POSTGRES_URL_RULE = 'must be a URL such as postgres://user:password@host:5432/database';
+
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sqlite'),
     path: z.string().min(1),
     /** `normal` survives a killed process; `full` also survives power loss, at some speed. */
     synchronous: z.enum(['normal', 'full']).default('normal'),
+  }),
+  z.strictObject({
+    type: z.literal('postgres'),
+    /** `postgres://user:password@host:5432/database`; SWITCHBOARD_DATABASE_URL, when set, takes its place. */
+    url: z.string().regex(POSTGRES_URL, POSTGRES_URL_RULE).optional(),
+    /** Connections each node keeps open at most. */
+    poolSize: z.number().int().min(1).max(1000).default(10),
   }),
 ]);
 
@@ -186,7 +196,7 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   if (!result.success) throw new ConfigError(formatConfigError(result.error, source));
   const config = result.data;
   checkCrossReferences(config, source);
-  if (!isAbsolute(config.store.path) && config.store.path !== ':memory:') config.store.path = resolve(baseDir, config.store.path);
+  if (config.store.type === 'sqlite' && !isAbsolute(config.store.path) && config.store.path !== ':memory:') config.store.path = resolve(baseDir, config.store.path);
   if (config.server.static && !isAbsolute(config.server.static)) config.server.static = resolve(baseDir, config.server.static);
   return config;
 }
@@ -255,6 +265,15 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     config.server.port = port;
   }
   if (env.HOST) config.server.host = env.HOST;
+  if (config.store.type === 'postgres') {
+    // The URL holds a password: it may stay out of the file.
+    if (env.SWITCHBOARD_DATABASE_URL) {
+      // The value is not echoed: it may hold a password.
+      if (!POSTGRES_URL.test(env.SWITCHBOARD_DATABASE_URL)) throw new ConfigError(`SWITCHBOARD_DATABASE_URL: ${POSTGRES_URL_RULE}`);
+      config.store.url = env.SWITCHBOARD_DATABASE_URL;
+    }
+    if (config.store.url === undefined) throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
+  }
   if (env.LOG_LEVEL) {
     const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.LOG_LEVEL);
     if (!level.success) throw new ConfigError(`LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent`);

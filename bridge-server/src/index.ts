@@ -2,6 +2,7 @@ export { type Bridge, type BridgeOptions, createBridge } from './server.js';
 export { type Config, ConfigError, configSchema, loadConfig, parseConfig } from './config.js';
 export type { Store, ConversationRecord, PartyRecord } from './store/store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export {
   type InboundSink,
   type Network,

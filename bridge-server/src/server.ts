@@ -22,6 +22,7 @@ import { type Logger, createLogger } from './logger.js';
 import { Gauge } from 'prom-client';
 import { type Metrics, createMetrics } from './metrics.js';
 import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, validateNetworks } from './networks/registry.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
@@ -56,10 +57,16 @@ export interface Bridge {
   url(): string;
 }
 
-function buildStore(config: Config): Store {
+function buildStore(config: Config, logger: Logger): Store {
   switch (config.store.type) {
     case 'sqlite':
       return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+    case 'postgres': {
+      const url = config.store.url ?? process.env.SWITCHBOARD_DATABASE_URL;
+      if (!url) throw new ConfigError('store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL');
+      const log = logger.child({ component: 'store' });
+      return new PostgresStore({ url, poolSize: config.store.poolSize, onError: (error) => log.warn({ err: error }, 'an idle database connection failed') });
+    }
   }
 }
 
@@ -70,7 +77,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const logger = options.logger ?? createLogger(config.log.level);
   const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
   const metrics = createMetrics();
-  const store = timedStore(options.store ?? buildStore(config), metrics);
+  const store = timedStore(options.store ?? buildStore(config, logger), metrics);
   await store.open();
 
   // socket.io claims /socket.io/ requests by wrapping the listeners present when it attaches, so

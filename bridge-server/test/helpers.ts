@@ -23,6 +23,7 @@ export interface TestBridge {
   bridge: Bridge;
   url: string;
   dir: string;
+  /** The SQLite file (empty for another engine). */
   dbPath: string;
   sockets: V1Socket[];
   stop(): Promise<void>;
@@ -61,7 +62,7 @@ export async function startBridge(
     bridge,
     url,
     dir,
-    dbPath: config.store.path,
+    dbPath: config.store.type === 'sqlite' ? config.store.path : '',
     sockets,
     async stop() {
       for (const socket of sockets) socket.disconnect();

@@ -1,7 +1,8 @@
 /**
  * The one persistence interface of the bridge. SQLite (store/sqlite) is the embedded default;
- * other engines implement the same contract. Every method is async so that a networked engine
- * fits behind it unchanged.
+ * Postgres (store/postgres) lets several processes share one database. Both answer alike
+ * (test/store-contract.ts runs the same cases against each). Every method is async so that a
+ * networked engine fits behind it unchanged.
  */
 import type { Address, Conversation, ConversationState, Message, MessageStatus, Role } from '@switchboard/protocol';
 

@@ -114,4 +114,17 @@ describe('backups', () => {
     const child = spawn(process.execPath, [CLI, 'backup', '--config', config], { stdio: 'ignore' });
     assert.equal(await exited(child), 2);
   });
+
+  it('refuses a Postgres store, pointing to pg_dump, without connecting or writing anything', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-backup-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, 'config.json');
+    // Nothing listens there: the command must answer without trying.
+    writeFileSync(config, JSON.stringify({ ...baseConfig(dir), store: { type: 'postgres', url: 'postgres://bridge:secret@127.0.0.1:1/switchboard' } }));
+    const result = await backup(join(dir, 'out.db'), config);
+    assert.equal(result.code, 1);
+    assert.match(result.out, /^switchboard-bridge backup: the configured store is Postgres; .*Back up a Postgres store with pg_dump/);
+    assert.doesNotMatch(result.out, /\n\s+at /);
+    assert.ok(!existsSync(join(dir, 'out.db')));
+  });
 });

@@ -5,11 +5,18 @@ import { waitForPort } from './ports.js';
 export interface ServerProcess {
   /** Starts the process and resolves once every port accepts connections. */
   start(): Promise<void>;
-  /** SIGTERM, then SIGKILL if it lingers; resolves once it exited. */
+  /** The stop signal (SIGTERM by default), then SIGKILL if it lingers; resolves once it exited. */
   stop(): Promise<void>;
 }
 
-export function serverProcess(command: string, args: string[], ports: number[], stdio: StdioOptions = ['ignore', 'ignore', 'inherit']): ServerProcess {
+export function serverProcess(
+  command: string,
+  args: string[],
+  ports: number[],
+  stdio: StdioOptions = ['ignore', 'ignore', 'inherit'],
+  /** The signal that asks for a quick, clean exit (SIGTERM unless the server reads it otherwise). */
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): ServerProcess {
   let child: ChildProcess | undefined;
   return {
     async start() {
@@ -24,7 +31,7 @@ export function serverProcess(command: string, args: string[], ports: number[], 
       const running = child;
       if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
+      running.kill(stopSignal);
       const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);

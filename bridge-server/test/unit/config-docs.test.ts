@@ -28,6 +28,8 @@ const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?:
   'invalid network entry': { file: JSON.stringify({ ...VALID, networks: [{ type: 'web', presenceGraceMs: -1 }] }), vars: { N: '0' } },
   'bad `PORT`': { file: JSON.stringify(VALID), env: { PORT: 'abc' } },
   'bad `LOG_LEVEL`': { file: JSON.stringify(VALID), env: { LOG_LEVEL: 'loud' } },
+  'Postgres store without a URL': { file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }) },
+  'bad `SWITCHBOARD_DATABASE_URL`': { file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }), env: { SWITCHBOARD_DATABASE_URL: 'mysql://bridge:secret@db.test/switchboard' } },
 };
 /** The file behind the example session at the top of the section. */
 const EXAMPLE = { store: STORE, sites: [{ key: 'x', origins: ['https://shop.example.com/tents'], tokenTTLDays: 30 }], limits: { maxTextLength: 20_000 } };
@@ -39,7 +41,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function runBridge(name: string, file: string | undefined, env: Record<string, string> = {}): { status: number | null; stderr: string } {
   const cwd = mkdtempSync(join(dir, 'run-'));
   if (file !== undefined) writeFileSync(join(cwd, name), file);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG'].includes(key)));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_DATABASE_URL'].includes(key)));
   // A valid configuration would start a bridge: the timeout fails such a run rather than hang.
   const result = spawnSync(process.execPath, ['--import', TSX, CLI, '--config', name], { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 });
   return { status: result.status, stderr: result.stderr };

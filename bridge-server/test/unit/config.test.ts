@@ -87,4 +87,27 @@ describe('configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('takes a Postgres store from the file or from SWITCHBOARD_DATABASE_URL, which wins', () => {
+    const postgres = (store: Record<string, unknown>) => ({ ...minimal(), store: { type: 'postgres', ...store } });
+    const parsed = parseConfig(postgres({ url: 'postgres://bridge:pw@db.internal:5432/switchboard' }), 'test.json', '/base');
+    assert.deepEqual(parsed.store, { type: 'postgres', url: 'postgres://bridge:pw@db.internal:5432/switchboard', poolSize: 10 });
+    rejects(postgres({ url: 'mysql://x' }), /store\.url: must be a URL such as postgres:/);
+    rejects(postgres({ url: 'postgres://x/y', poolSize: 0 }), /store\.poolSize/);
+    rejects(postgres({ url: 'postgres://x/y', path: 'db.sqlite' }), /store: Unrecognized key: "path"/);
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    try {
+      const path = join(dir, 'config.json');
+      writeFileSync(path, JSON.stringify(postgres({ poolSize: 4 })));
+      const fromEnv = loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'postgresql://bridge:secret@127.0.0.1/sb' });
+      assert.deepEqual(fromEnv.store, { type: 'postgres', url: 'postgresql://bridge:secret@127.0.0.1/sb', poolSize: 4 });
+      assert.throws(() => loadConfig(path, {}), (error: unknown) => error instanceof ConfigError && /store\.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL/.test(error.message));
+      assert.throws(() => loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'db.internal' }), /SWITCHBOARD_DATABASE_URL: must be a URL/);
+      writeFileSync(path, JSON.stringify(postgres({ url: 'postgres://from-file/sb' })));
+      assert.equal((loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'postgres://from-env/sb' }).store as { url: string }).url, 'postgres://from-env/sb');
+      assert.equal((loadConfig(path, {}).store as { url: string }).url, 'postgres://from-file/sb');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

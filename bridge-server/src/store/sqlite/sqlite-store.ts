@@ -29,62 +29,12 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
+import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation, toMessage, toParty } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'normal' | 'full';
-}
-
-interface ConversationRow {
-  id: string;
-  site_key: string;
-  team: string | null;
-  assignee: string | null;
-  state: ConversationState;
-  opened_by: string;
-  created_at: string;
-  updated_at: string;
-  last_seq: number;
-  rating: number | null;
-  rating_comment: string | null;
-}
-
-interface MessageRow {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender: string;
-  client_id: string | null;
-  text: string;
-  sent_at: string;
-  status: MessageStatus;
-}
-
-interface PartyRow {
-  address: string;
-  site_key: string | null;
-  role: PartyRecord['role'];
-  name: string | null;
-  email: string | null;
-  verified: number;
-  page_url: string | null;
-}
-
-const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
-
-function toMessage(row: MessageRow): Message {
-  const message: Message = {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    from: row.sender as Address,
-    text: row.text,
-    sentAt: row.sent_at,
-    status: row.status,
-  };
-  if (row.client_id !== null) message.clientId = row.client_id;
-  return message;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -361,12 +311,7 @@ export class SqliteStore implements Store {
 
   async getParty(address: Address): Promise<PartyRecord | null> {
     const row = this.statements.getParty.get(address);
-    if (!row) return null;
-    const party: PartyRecord = { address: row.address as Address, siteKey: row.site_key, role: row.role, verified: row.verified === 1 };
-    if (row.name !== null) party.name = row.name;
-    if (row.email !== null) party.email = row.email;
-    if (row.page_url !== null) party.pageUrl = row.page_url;
-    return party;
+    return row ? toParty(row) : null;
   }
 
   async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
@@ -374,21 +319,7 @@ export class SqliteStore implements Store {
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
-    const conversation: ConversationRecord = {
-      id: row.id,
-      participants: this.statements.participantsOf.all(row.id).map((p) => p.address as Address),
-      state: row.state,
-      createdAt: row.created_at,
-      lastSeq: row.last_seq,
-      siteKey: row.site_key,
-      openedBy: row.opened_by as Address,
-      updatedAt: row.updated_at,
-    };
-    if (row.team !== null) conversation.team = row.team;
-    if (row.assignee !== null) conversation.assignee = row.assignee as Address;
-    if (row.rating !== null) conversation.rating = row.rating;
-    if (row.rating_comment !== null) conversation.ratingComment = row.rating_comment;
-    return conversation;
+    return toConversation(row, this.statements.participantsOf.all(row.id).map((p) => p.address));
   }
 
   /** Reads a conversation from the database and refreshes the cache. */
@@ -636,11 +567,7 @@ export class SqliteStore implements Store {
   private advance(id: string, status: MessageStatus): Message | null {
     const row = this.statements.getMessage.get(id);
     if (!row) return null;
-    const current = row.status;
-    // Failed only before delivery; after a failure, a later success (a retry) still counts.
-    const forward =
-      status === 'failed' ? current === 'accepted' || current === 'sent' : current !== 'failed' ? STATUS_RANK[status] > STATUS_RANK[current] : status !== 'accepted';
-    if (!forward) return null;
+    if (!statusMovesForward(row.status, status)) return null;
     this.statements.setStatus.run(status, id);
     return toMessage({ ...row, status });
   }

@@ -1,0 +1,127 @@
+/**
+ * Postgres schema migrations, versioned in code: each runs once, in order, in its own transaction,
+ * recorded in `schema_migrations`, under an advisory lock so that nodes starting together migrate
+ * once. Append new steps; never edit a released one.
+ *
+ * The schema is the SQLite engine's as it stands today (its migrations 1-7 folded into one step; a
+ * Postgres database never held the older shapes). Times stay ISO-8601 text and identifiers and the
+ * columns sorted on use the "C" collation, so comparisons and orderings are byte-wise, as in SQLite.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: meta, parties, conversations, messages, outbox, inbound dedupe, usage, gateway follows */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE parties (
+    address TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C",
+    role TEXT NOT NULL,
+    name TEXT,
+    email TEXT,
+    verified BOOLEAN NOT NULL DEFAULT false,
+    page_url TEXT,
+    created_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX parties_idle ON parties (site_key, updated_at) WHERE role = 'visitor' AND NOT verified;
+  CREATE TABLE conversations (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    team TEXT COLLATE "C",
+    assignee TEXT COLLATE "C",
+    state TEXT NOT NULL,
+    opened_by TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    rating INTEGER,
+    rating_comment TEXT
+  );
+  CREATE INDEX conversations_by_site ON conversations (site_key, updated_at);
+  CREATE INDEX conversations_queue ON conversations (team, state, created_at) WHERE assignee IS NULL;
+  CREATE INDEX conversations_by_opener ON conversations (opened_by, state);
+  CREATE INDEX conversations_by_assignee ON conversations (assignee, state) WHERE assignee IS NOT NULL;
+  CREATE TABLE participants (
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    position INTEGER NOT NULL,
+    read_seq BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, address)
+  );
+  CREATE INDEX participants_by_address ON participants (address, conversation_id);
+  CREATE TABLE messages (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    seq INTEGER NOT NULL,
+    sender TEXT COLLATE "C" NOT NULL,
+    client_id TEXT COLLATE "C",
+    text TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    UNIQUE (conversation_id, seq)
+  );
+  CREATE UNIQUE INDEX messages_idempotency ON messages (sender, client_id) WHERE client_id IS NOT NULL;
+  CREATE TABLE outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id TEXT COLLATE "C" NOT NULL,
+    recipient TEXT COLLATE "C" NOT NULL,
+    network TEXT COLLATE "C" NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error TEXT,
+    UNIQUE (message_id, recipient)
+  );
+  CREATE INDEX outbox_due ON outbox (network, id);
+  CREATE TABLE inbound_ids (
+    network TEXT COLLATE "C" NOT NULL,
+    remote_id TEXT COLLATE "C" NOT NULL,
+    message_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (network, remote_id)
+  );
+  CREATE TABLE usage (
+    day TEXT COLLATE "C" NOT NULL,
+    site_key TEXT COLLATE "C" NOT NULL,
+    from_network TEXT COLLATE "C" NOT NULL,
+    to_network TEXT COLLATE "C" NOT NULL,
+    messages BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    PRIMARY KEY (site_key, day, from_network, to_network)
+  );
+  CREATE TABLE gateway_follows (
+    watcher TEXT COLLATE "C" NOT NULL,
+    target TEXT COLLATE "C" NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (watcher, target)
+  );
+  CREATE INDEX gateway_follows_by_target ON gateway_follows (target);
+  `,
+  /*
+   * 2: state a crash must not lose (SQLite's step 8): webhook deliveries not yet made, what webhooks
+   * last said of each conversation, offers and their deadlines. Idle visitors are found by
+   * `parties_idle`, which step 1 already made (SQLite's step 7).
+   */ `
+  CREATE TABLE webhook_deliveries (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    hook TEXT COLLATE "C" NOT NULL,
+    event TEXT NOT NULL,
+    site_key TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (hook, seq);
+  CREATE TABLE webhook_marks (
+    conversation_id TEXT COLLATE "C" PRIMARY KEY,
+    state TEXT NOT NULL,
+    assignee TEXT COLLATE "C"
+  );
+  -- What exists now was told before this version (it kept the marks in memory).
+  INSERT INTO webhook_marks (conversation_id, state, assignee) SELECT id, state, assignee FROM conversations;
+  CREATE TABLE offers (
+    conversation_id TEXT COLLATE "C" PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    deadline BIGINT NOT NULL,
+    declined TEXT[] NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,859 @@
+/**
+ * The Postgres store: the same contract as the SQLite engine, for several bridge nodes sharing one
+ * database. Nothing is cached in the process (another node may have written since); every
+ * guarantee rests on the database itself:
+ * - `seq` is taken by `UPDATE conversations SET last_seq = last_seq + 1 ... RETURNING` inside the
+ *   message's transaction: the row lock orders writers of one conversation, and a rolled-back
+ *   message gives its number back, so there is no gap.
+ * - a repeated `clientId` (per sender) or remote id loses on a unique index (`ON CONFLICT DO
+ *   NOTHING`, which waits for the other writer's outcome); the loser rolls back, seq included, and
+ *   returns the stored message.
+ * - outbox rows of one network, and webhook deliveries of one hook, are queued under a
+ *   transaction-scoped advisory lock of that network or hook, so their ids (seqs) are handed out in
+ *   commit order: a reader that sees an item sees every one queued before it.
+ * - an erasure or a sweep locks the conversations it deletes or deletes from (and queueing a
+ *   joiner's earlier messages holds its conversation), so nothing written into them at the same
+ *   time outlives it: a message appended at once lands before (and goes with its conversation) or
+ *   after (into a conversation that stays, or not at all: the conversation is gone).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import { newId } from '../../util/ids.js';
+import type {
+  AppendResult,
+  ConversationQuery,
+  ConversationRecord,
+  GatewayFollow,
+  HistoryQuery,
+  NewConversation,
+  NewMessage,
+  OutboxItem,
+  PartyRecord,
+  Store,
+  UsageRow,
+  ConversationMark,
+  ErasureResult,
+  NewWebhookDelivery,
+  OfferRecord,
+  PartyData,
+  WebhookDeliveryRecord,
+} from '../store.js';
+import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation as fromRow, toMessage, toParty } from '../rows.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  url: string;
+  /** Connections this node keeps at most. */
+  poolSize?: number;
+  /** Errors of idle connections (the server went away); queries report their own errors. */
+  onError?: (error: Error) => void;
+}
+
+/** A conversation row with its participants (aggregated in the query). */
+interface ConversationWithParticipants extends ConversationRow {
+  participants: string[];
+}
+
+const toConversation = (row: ConversationWithParticipants) => fromRow(row, row.participants);
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** The key of the session lock that lets one node at a time migrate. */
+const MIGRATION_LOCK = 0x53574d49; // "SWMI"
+/** The first key of the per-network outbox locks (the second is the network's hash). */
+const OUTBOX_LOCK_SPACE = 0x53574f42; // "SWOB"
+/** The first key of the per-hook webhook delivery locks (the second is the hook's hash). */
+const WEBHOOK_LOCK_SPACE = 0x53575748; // "SWWH"
+/** Conversations deleted per transaction by a retention sweep. */
+const SWEEP_BATCH = 200;
+/** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const ATTEMPTS = 5;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** A conversation row with its participants in the order they joined. */
+const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
+
+/** Thrown inside a transaction to roll it back and still answer `value`. */
+class RollbackWith<T> {
+  constructor(readonly value: T) {}
+}
+
+function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE.has((error as { code?: string }).code ?? '');
+}
+
+export class PostgresStore implements Store {
+  private pool: pg.Pool | undefined;
+  private closed = false;
+
+  constructor(private readonly options: PostgresStoreOptions) {}
+
+  private get db(): pg.Pool {
+    if (!this.pool) throw new Error('the Postgres store is not open');
+    return this.pool;
+  }
+
+  private async rows<R extends QueryResultRow>(sql: string, params: unknown[] = [], on: Queryable = this.db): Promise<R[]> {
+    return (await on.query<R>(sql, params)).rows;
+  }
+
+  /**
+   * Runs `work` in one transaction (read committed). A deadlock or serialization failure rolled
+   * everything back, so the whole transaction runs again.
+   */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.db.connect();
+      let broken = false;
+      try {
+        await client.query(begin);
+        const value = await work(client);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection is gone: the pool must not hand it out again
+        }
+        if (error instanceof RollbackWith) return error.value as T;
+        if (!broken && isRetryable(error) && attempt < ATTEMPTS) continue;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async open(): Promise<void> {
+    this.closed = false;
+    // A server that does not answer fails a query (and readiness) after a while instead of holding it forever.
+    this.pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // Without a listener an idle connection's error (the server restarted) would end the process.
+    this.pool.on('error', (error) => this.options.onError?.(error));
+    await this.migrate();
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool || this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  async ping(): Promise<boolean> {
+    if (!this.pool || this.closed) return false;
+    try {
+      return (await this.rows<{ one: number }>('SELECT 1 AS one'))[0]?.one === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.db.connect();
+    try {
+      // Nodes starting together wait here; the first migrates, the others then find nothing to do.
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+        const current = (await this.rows<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations', [], client))[0]!.version;
+        if (current > MIGRATIONS.length) {
+          throw new Error(`The database has schema version ${current}, newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge.`);
+        }
+        for (let version = current; version < MIGRATIONS.length; version++) {
+          await client.query('BEGIN');
+          try {
+            await client.query(MIGRATIONS[version]!);
+            await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version + 1]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK');
+            throw error;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async secret(name: string): Promise<string> {
+    const key = `secret:${name}`;
+    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, randomBytes(32).toString('base64url')]);
+    // A second statement: it sees the value another node stored meanwhile.
+    return (await this.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))[0]!.value;
+  }
+
+  async upsertParty(party: PartyRecord): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.query(
+      `INSERT INTO parties (address, site_key, role, name, email, verified, page_url, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+       ON CONFLICT (address) DO UPDATE SET role = excluded.role, name = coalesce(excluded.name, parties.name),
+         email = coalesce(excluded.email, parties.email), verified = parties.verified OR excluded.verified,
+         page_url = coalesce(excluded.page_url, parties.page_url), updated_at = excluded.updated_at`,
+      [party.address, party.siteKey, party.role, party.name ?? null, party.email ?? null, party.verified, party.pageUrl ?? null, now],
+    );
+  }
+
+  async getParty(address: Address): Promise<PartyRecord | null> {
+    const row = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1', [address]))[0];
+    return row ? toParty(row) : null;
+  }
+
+  async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
+    const result = await this.db.query(
+      `DELETE FROM parties
+       WHERE site_key = $1 AND updated_at < $2 AND role = 'visitor' AND NOT verified
+         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
+         AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)`,
+      [siteKey, before],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  private async loadConversation(id: string, on: Queryable = this.db): Promise<ConversationRecord | null> {
+    const row = (await this.rows<ConversationWithParticipants>(`SELECT ${CONVERSATION} FROM conversations c WHERE c.id = $1`, [id], on))[0];
+    return row ? toConversation(row) : null;
+  }
+
+  private async requireConversation(id: string, on: Queryable): Promise<ConversationRecord> {
+    const record = await this.loadConversation(id, on);
+    if (!record) throw new Error(`conversation ${id} does not exist`);
+    return record;
+  }
+
+  /** Locks a conversation's row for the rest of the transaction (participants join in order). */
+  private async lockConversation(id: string, on: Queryable): Promise<{ assignee: string | null }> {
+    const row = (await this.rows<{ assignee: string | null }>('SELECT assignee FROM conversations WHERE id = $1 FOR UPDATE', [id], on))[0];
+    if (!row) throw new Error(`conversation ${id} does not exist`);
+    return row;
+  }
+
+  private async insertParticipant(id: string, address: Address, on: Queryable): Promise<void> {
+    await on.query(
+      `INSERT INTO participants (conversation_id, address, position)
+       VALUES ($1, $2, (SELECT count(*) FROM participants WHERE conversation_id = $1)) ON CONFLICT DO NOTHING`,
+      [id, address],
+    );
+  }
+
+  async createConversation(input: NewConversation): Promise<ConversationRecord> {
+    const id = newId('c');
+    return this.transaction(async (client) => {
+      const now = new Date().toISOString();
+      await client.query(
+        `INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $6, 0)`,
+        [id, input.siteKey, input.team ?? null, input.assignee ?? null, input.openedBy, now],
+      );
+      for (const address of input.participants) await this.insertParticipant(id, address, client);
+      return this.requireConversation(id, client);
+    });
+  }
+
+  async getConversation(id: string): Promise<ConversationRecord | null> {
+    return this.loadConversation(id);
+  }
+
+  async findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null> {
+    let rows: ConversationWithParticipants[] = [];
+    if (query.team !== undefined) {
+      rows = await this.rows<ConversationWithParticipants>(
+        `SELECT ${CONVERSATION} FROM conversations c
+         WHERE c.opened_by = $1 AND c.site_key = $2 AND c.team = $3 AND c.state = 'open' ORDER BY c.created_at DESC LIMIT 1`,
+        [query.openedBy, query.siteKey, query.team],
+      );
+    } else if (query.with !== undefined) {
+      rows = await this.rows<ConversationWithParticipants>(
+        `SELECT ${CONVERSATION} FROM conversations c
+         JOIN participants w ON w.conversation_id = c.id AND w.address = $1
+         WHERE c.opened_by = $2 AND c.site_key = $3 AND c.team IS NULL AND c.state = 'open'
+           AND (SELECT count(*) FROM participants WHERE conversation_id = c.id) = 2
+         ORDER BY c.created_at DESC LIMIT 1`,
+        [query.with, query.openedBy, query.siteKey],
+      );
+    }
+    return rows[0] ? toConversation(rows[0]) : null;
+  }
+
+  async listConversations(query: ConversationQuery): Promise<ConversationRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    if (query.participant !== undefined) where.push(`c.id IN (SELECT conversation_id FROM participants WHERE address = ${param(query.participant)})`);
+    if (query.siteKey !== undefined) where.push(`c.site_key = ${param(query.siteKey)}`);
+    if (query.state !== undefined) where.push(`c.state = ${param(query.state)}`);
+    if (query.teams !== undefined) where.push(`c.team = ANY(${param([...query.teams])}::text[])`);
+    if (query.idSuffix !== undefined) {
+      // Letters and digits only: `_` and `%` would be LIKE wildcards. ILIKE: SQLite's LIKE ignores ASCII case.
+      if (!/^[0-9a-z]+$/i.test(query.idSuffix)) return [];
+      where.push(`c.id ILIKE '%' || ${param(query.idSuffix)}`);
+    }
+    const rows = await this.rows<ConversationWithParticipants>(
+      `SELECT ${CONVERSATION} FROM conversations c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY c.updated_at DESC, c.id DESC LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return rows.map(toConversation);
+  }
+
+  async openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null> {
+    const rows = await this.rows<ConversationWithParticipants>(
+      `SELECT ${CONVERSATION} FROM participants pa
+       JOIN participants pb ON pb.conversation_id = pa.conversation_id AND pb.address = $1
+       JOIN conversations c ON c.id = pa.conversation_id
+       WHERE pa.address = $2 AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`,
+      [b, a],
+    );
+    return rows[0] ? toConversation(rows[0]) : null;
+  }
+
+  async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
+    const rows = await this.rows<ConversationWithParticipants>(
+      `SELECT ${CONVERSATION} FROM conversations c
+       WHERE c.team = $1 AND c.state = 'open' AND c.assignee IS NULL ORDER BY c.created_at, c.id LIMIT $2`,
+      [team, limit],
+    );
+    return rows.map(toConversation);
+  }
+
+  /** One UPDATE of a conversation's row, answered with the conversation as it then is. */
+  private async updateConversation(id: string, set: string, params: unknown[]): Promise<ConversationRecord> {
+    const rows = await this.rows<ConversationWithParticipants>(
+      `WITH c AS (UPDATE conversations SET ${set}, updated_at = $2 WHERE id = $1 RETURNING *) SELECT ${CONVERSATION} FROM c`,
+      [id, new Date().toISOString(), ...params],
+    );
+    if (!rows[0]) throw new Error(`conversation ${id} does not exist`);
+    return toConversation(rows[0]);
+  }
+
+  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
+    return this.updateConversation(id, 'state = $3', [state]);
+  }
+
+  async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
+    return this.updateConversation(id, 'rating = $3, rating_comment = $4', [rating, comment ?? null]);
+  }
+
+  async assignConversation(id: string, assignee: Address): Promise<ConversationRecord> {
+    return this.transaction(async (client) => {
+      await client.query('UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3', [assignee, new Date().toISOString(), id]);
+      await this.insertParticipant(id, assignee, client);
+      return this.requireConversation(id, client);
+    });
+  }
+
+  async assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null> {
+    return this.transaction(async (client) => {
+      // Another node's assignment makes this one match nothing: read committed re-checks the row it waited for.
+      const result = await client.query(`UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3 AND assignee IS NULL AND state = 'open'`, [
+        assignee,
+        new Date().toISOString(),
+        id,
+      ]);
+      if (result.rowCount === 0) return null;
+      await this.insertParticipant(id, assignee, client);
+      return this.requireConversation(id, client);
+    });
+  }
+
+  async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
+    return this.transaction(async (client) => {
+      const before = await this.lockConversation(id, client);
+      // The previous assignee leaves: it no longer receives the conversation's messages.
+      if (before.assignee !== null && before.assignee !== to) {
+        await client.query('DELETE FROM participants WHERE conversation_id = $1 AND address = $2', [id, before.assignee]);
+      }
+      await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [to, team ?? null, new Date().toISOString(), id]);
+      if (to !== null) await this.insertParticipant(id, to, client);
+      return this.requireConversation(id, client);
+    });
+  }
+
+  async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
+    return this.transaction(async (client) => {
+      await this.lockConversation(id, client);
+      await this.insertParticipant(id, address, client);
+      return this.requireConversation(id, client);
+    });
+  }
+
+  async addUsage(rows: readonly UsageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // Summed here first (one statement may not update a row twice), and sorted, so that two nodes
+    // adding to the same rows lock them in the same order.
+    const sums = new Map<string, UsageRow>();
+    for (const row of rows) {
+      const key = JSON.stringify([row.siteKey, row.day, row.from, row.to]);
+      const sum = sums.get(key);
+      if (sum) {
+        sum.messages += row.messages;
+        sum.bytes += row.bytes;
+      } else sums.set(key, { ...row });
+    }
+    const sorted = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+    await this.db.query(
+      `INSERT INTO usage (day, site_key, from_network, to_network, messages, bytes)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+       ON CONFLICT (site_key, day, from_network, to_network) DO UPDATE SET messages = usage.messages + excluded.messages, bytes = usage.bytes + excluded.bytes`,
+      [sorted.map((r) => r.day), sorted.map((r) => r.siteKey), sorted.map((r) => r.from), sorted.map((r) => r.to), sorted.map((r) => r.messages), sorted.map((r) => r.bytes)],
+    );
+  }
+
+  async usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]> {
+    const rows = await this.rows<{ day: string; site_key: string; from_network: string; to_network: string; messages: string; bytes: string }>(
+      'SELECT * FROM usage WHERE site_key = $1 AND day >= $2 AND day <= $3 ORDER BY day, from_network, to_network',
+      [siteKey, fromDay, toDay],
+    );
+    return rows.map((row) => ({
+      day: row.day,
+      siteKey: row.site_key,
+      from: row.from_network,
+      to: row.to_network,
+      messages: Number(row.messages),
+      bytes: Number(row.bytes),
+    }));
+  }
+
+  async setGatewayFollow(follow: GatewayFollow, on: boolean): Promise<void> {
+    if (on) {
+      await this.db.query('INSERT INTO gateway_follows (watcher, target, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+        follow.watcher,
+        follow.target,
+        new Date().toISOString(),
+      ]);
+    } else {
+      await this.db.query('DELETE FROM gateway_follows WHERE watcher = $1 AND target = $2', [follow.watcher, follow.target]);
+    }
+  }
+
+  async gatewayFollows(address?: Address): Promise<GatewayFollow[]> {
+    const rows =
+      address === undefined
+        ? await this.rows<{ watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows ORDER BY watcher, target')
+        : await this.rows<{ watcher: string; target: string }>(
+            // In key order, as SQLite answers (its tables are kept in primary-key order).
+            'SELECT watcher, target FROM gateway_follows WHERE watcher = $1 UNION SELECT watcher, target FROM gateway_follows WHERE target = $1 ORDER BY watcher, target',
+            [address],
+          );
+    return rows.map((row) => ({ watcher: row.watcher as Address, target: row.target as Address }));
+  }
+
+  async openCounts(assignees: readonly Address[]): Promise<Map<Address, number>> {
+    const rows = await this.rows<{ assignee: string; n: number }>(
+      `SELECT assignee, count(*)::int AS n FROM conversations WHERE assignee = ANY($1::text[]) AND state = 'open' GROUP BY assignee`,
+      [[...assignees]],
+    );
+    const counts = new Map(rows.map((row) => [row.assignee, row.n]));
+    return new Map(assignees.map((assignee) => [assignee, counts.get(assignee) ?? 0]));
+  }
+
+  private async byClientId(from: Address, clientId: string, on: Queryable = this.db): Promise<MessageRow | undefined> {
+    return (await this.rows<MessageRow>('SELECT * FROM messages WHERE sender = $1 AND client_id = $2', [from, clientId], on))[0];
+  }
+
+  private async byRemoteId(network: string, remoteId: string, on: Queryable = this.db): Promise<MessageRow | undefined> {
+    return (
+      await this.rows<MessageRow>('SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id WHERE i.network = $1 AND i.remote_id = $2', [network, remoteId], on)
+    )[0];
+  }
+
+  /** Queues outbox rows of these networks in commit order (see the file's comment). */
+  private async lockOutboxes(networks: Iterable<string>, on: Queryable): Promise<void> {
+    await this.lockQueues(OUTBOX_LOCK_SPACE, networks, on);
+  }
+
+  /** Takes the transaction's advisory locks of these queues; sorted, so locks never cross. */
+  private async lockQueues(space: number, keys: Iterable<string>, on: Queryable): Promise<void> {
+    for (const key of [...new Set(keys)].sort()) await on.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, key]);
+  }
+
+  /** Queues webhook deliveries in order, each hook's under its lock (taken after any outbox lock). */
+  private async insertWebhooks(deliveries: readonly NewWebhookDelivery[], on: Queryable): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.lockQueues(
+      WEBHOOK_LOCK_SPACE,
+      deliveries.map((delivery) => delivery.hook),
+      on,
+    );
+    await on.query(
+      `INSERT INTO webhook_deliveries (id, hook, event, site_key, body)
+       SELECT d.id, d.hook, d.event, d.site_key, d.body
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS d (id, hook, event, site_key, body, n) ORDER BY d.n
+       ON CONFLICT (id) DO NOTHING`,
+      [deliveries.map((d) => d.id), deliveries.map((d) => d.hook), deliveries.map((d) => d.event), deliveries.map((d) => d.siteKey), deliveries.map((d) => d.body)],
+    );
+  }
+
+  async appendMessage(input: NewMessage): Promise<AppendResult> {
+    return this.transaction(async (client): Promise<AppendResult> => {
+      if (input.clientId !== undefined) {
+        const existing = await this.byClientId(input.from, input.clientId, client);
+        if (existing) return { kind: 'duplicate', message: toMessage(existing) };
+      }
+      if (input.remote !== undefined) {
+        const existing = await this.byRemoteId(input.remote.network, input.remote.id, client);
+        if (existing) return { kind: 'duplicate', message: toMessage(existing) };
+      }
+      const sentAt = new Date().toISOString();
+      const id = newId('m');
+      // The next seq and the message in one statement: the conversation's row stays locked for
+      // fewer round trips. `stored` is false when the clientId lost to another writer.
+      const next = (
+        await this.rows<{ seq: number | null; stored: boolean }>(
+          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq),
+           inserted AS (
+             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
+             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7 FROM next
+             ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
+           SELECT (SELECT last_seq FROM next) AS seq, EXISTS (SELECT 1 FROM inserted) AS stored`,
+          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status],
+          client,
+        )
+      )[0]!;
+      if (next.seq === null) throw new Error(`conversation ${input.conversationId} does not exist`);
+      if (!next.stored) {
+        // Another node stored this clientId meanwhile (and committed: ON CONFLICT waited for it).
+        throw new RollbackWith<AppendResult>({ kind: 'duplicate', message: toMessage((await this.byClientId(input.from, input.clientId!, client))!) });
+      }
+      const message: Message = { id, conversationId: input.conversationId, seq: next.seq, from: input.from, text: input.text, sentAt, status: input.status };
+      if (input.clientId !== undefined) message.clientId = input.clientId;
+      if (input.remote !== undefined) {
+        const recorded = await client.query('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+          input.remote.network,
+          input.remote.id,
+          message.id,
+        ]);
+        if (recorded.rowCount === 0) {
+          throw new RollbackWith<AppendResult>({ kind: 'duplicate', message: toMessage((await this.byRemoteId(input.remote.network, input.remote.id, client))!) });
+        }
+      }
+      if (input.outbox.length > 0) {
+        await this.lockOutboxes(
+          input.outbox.map((item) => item.network),
+          client,
+        );
+        await client.query(
+          `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
+           SELECT $1, r.recipient, r.network, 0 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r (recipient, network, n) ORDER BY r.n
+           ON CONFLICT DO NOTHING`,
+          [message.id, input.outbox.map((item) => item.recipient), input.outbox.map((item) => item.network)],
+        );
+      }
+      await this.insertWebhooks(input.webhooks?.(message) ?? [], client);
+      return { kind: 'stored', message };
+    });
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const row = (await this.rows<MessageRow>('SELECT * FROM messages WHERE id = $1', [id]))[0];
+    return row ? toMessage(row) : null;
+  }
+
+  async messageByClientId(from: Address, clientId: string): Promise<Message | null> {
+    const row = await this.byClientId(from, clientId);
+    return row ? toMessage(row) : null;
+  }
+
+  async history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    // One row more than asked tells whether there is another page in that direction.
+    if (query.afterSeq !== undefined) {
+      const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3', [conversationId, query.afterSeq, query.limit + 1]);
+      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
+    }
+    const before = query.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2::bigint ORDER BY seq DESC LIMIT $3', [conversationId, before, query.limit + 1]);
+    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
+  }
+
+  async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
+    return this.transaction((client) => this.advance(id, status, client));
+  }
+
+  /** Moves a status forward inside the current transaction; the message when it changed. */
+  private async advance(id: string, status: MessageStatus, client: Queryable): Promise<Message | null> {
+    const row = (await this.rows<MessageRow>('SELECT * FROM messages WHERE id = $1 FOR UPDATE', [id], client))[0];
+    if (!row) return null;
+    if (!statusMovesForward(row.status, status)) return null;
+    await client.query('UPDATE messages SET status = $1 WHERE id = $2', [status, id]);
+    return toMessage({ ...row, status });
+  }
+
+  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
+    return this.transaction(async (client): Promise<Message[]> => {
+      const row = (await this.rows<{ read_seq: string }>('SELECT read_seq FROM participants WHERE conversation_id = $1 AND address = $2 FOR UPDATE', [conversationId, reader], client))[0];
+      if (!row || seq <= Number(row.read_seq)) return [];
+      const readSeq = Number(row.read_seq);
+      // Rows locked in seq order (two readers never deadlock), and re-checked once locked, so a
+      // message another node failed meanwhile is neither changed nor reported.
+      const rows = await this.rows<MessageRow>(
+        `UPDATE messages SET status = 'read' WHERE id IN (
+           SELECT id FROM messages WHERE conversation_id = $1 AND seq > $2::bigint AND seq <= $3::bigint AND sender <> $4 AND status IN ('accepted', 'sent', 'delivered')
+           ORDER BY seq FOR UPDATE)
+         RETURNING *`,
+        [conversationId, readSeq, seq, reader],
+        client,
+      );
+      await client.query('UPDATE participants SET read_seq = $1 WHERE conversation_id = $2 AND address = $3', [seq, conversationId, reader]);
+      // The newest `limit` of them, in seq order (as the SQLite engine answers).
+      return rows
+        .sort((a, b) => a.seq - b.seq)
+        .slice(-limit)
+        .map(toMessage);
+    });
+  }
+
+  async pendingOutbox(network: string, limit: number, afterId = 0): Promise<OutboxItem[]> {
+    const rows = await this.rows<MessageRow & { outbox_id: string; recipient: string; network: string; attempts: number; next_attempt_at: string }>(
+      `SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
+       WHERE o.network = $1 AND o.id > $2 ORDER BY o.id LIMIT $3`,
+      [network, afterId, limit],
+    );
+    return rows.map((row) => ({
+      id: Number(row.outbox_id),
+      message: toMessage(row),
+      recipient: row.recipient as Address,
+      network: row.network,
+      attempts: row.attempts,
+      nextAttemptAt: Number(row.next_attempt_at),
+    }));
+  }
+
+  async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
+    if (!status) {
+      await this.db.query('DELETE FROM outbox WHERE id = $1', [id]);
+      return null;
+    }
+    return this.transaction(async (client) => {
+      const removed = (await this.rows<{ message_id: string }>('DELETE FROM outbox WHERE id = $1 RETURNING message_id', [id], client))[0];
+      return removed ? this.advance(removed.message_id, status, client) : null;
+    });
+  }
+
+  async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    await this.db.query('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [nextAttemptAt, error, id]);
+  }
+
+  async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
+    return this.transaction(async (client) => {
+      // Held against an erasure or a sweep, which would leave these items without their messages.
+      await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR KEY SHARE', [conversationId]);
+      await this.lockOutboxes([network], client);
+      const result = await client.query(
+        `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
+         SELECT id, $1, $2, 0 FROM messages WHERE conversation_id = $3 AND sender <> $1 ORDER BY seq
+         ON CONFLICT DO NOTHING`,
+        [recipient, network, conversationId],
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
+  async outboxDepth(network: string): Promise<number> {
+    return (await this.rows<{ depth: number }>('SELECT count(*)::int AS depth FROM outbox WHERE network = $1', [network]))[0]?.depth ?? 0;
+  }
+
+  async outboxNetworks(): Promise<string[]> {
+    return (await this.rows<{ network: string }>('SELECT DISTINCT network FROM outbox ORDER BY network')).map((row) => row.network);
+  }
+
+  async enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.transaction((client) => this.insertWebhooks(deliveries, client));
+  }
+
+  async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    const rows = await this.rows<{ id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: string }>(
+      'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = $1 ORDER BY seq LIMIT $2',
+      [hook, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      hook: row.hook,
+      event: row.event,
+      siteKey: row.site_key,
+      body: row.body,
+      attempts: row.attempts,
+      nextAttemptAt: Number(row.next_attempt_at),
+    }));
+  }
+
+  async webhookBacklog(hook?: string): Promise<number> {
+    const rows =
+      hook === undefined
+        ? await this.rows<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries')
+        : await this.rows<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries WHERE hook = $1', [hook]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async hasWebhook(id: string): Promise<boolean> {
+    return (await this.rows('SELECT 1 FROM webhook_deliveries WHERE id = $1', [id])).length > 0;
+  }
+
+  async completeWebhook(id: string): Promise<void> {
+    await this.db.query('DELETE FROM webhook_deliveries WHERE id = $1', [id]);
+  }
+
+  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [nextAttemptAt, error, id]);
+  }
+
+  async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
+    return this.transaction(async (client): Promise<ConversationMark | null> => {
+      for (;;) {
+        // The first mark: nothing was said before. A concurrent first mark makes this wait for it, then do nothing.
+        const inserted = await client.query('INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING', [
+          conversationId,
+          mark.state,
+          mark.assignee ?? null,
+        ]);
+        if (inserted.rowCount === 1) return null;
+        // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
+        const row = (
+          await this.rows<{ state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE', [conversationId], client)
+        )[0];
+        if (!row) continue; // erased meanwhile: this is a first mark again
+        await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [conversationId, mark.state, mark.assignee ?? null]);
+        return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
+      }
+    });
+  }
+
+  async conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]> {
+    const rows = await this.rows<ConversationWithParticipants & { mark_state: ConversationState | null; mark_assignee: string | null; marked: boolean }>(
+      `SELECT ${CONVERSATION}, m.state AS mark_state, m.assignee AS mark_assignee, m.conversation_id IS NOT NULL AS marked
+       FROM conversations c LEFT JOIN webhook_marks m ON m.conversation_id = c.id
+       WHERE m.conversation_id IS NULL OR (c.assignee IS NOT NULL AND c.assignee IS DISTINCT FROM m.assignee) OR (c.state = 'closed' AND m.state <> 'closed')
+       ORDER BY c.created_at, c.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      conversation: toConversation(row),
+      mark: row.marked ? { state: row.mark_state!, ...(row.mark_assignee !== null ? { assignee: row.mark_assignee as Address } : {}) } : null,
+    }));
+  }
+
+  async saveOffer(offer: OfferRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ($1, $2, $3, $4::text[])
+       ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`,
+      [offer.conversationId, offer.agentId, offer.deadline, [...offer.declined]],
+    );
+  }
+
+  async deleteOffer(conversationId: string): Promise<void> {
+    await this.db.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+  }
+
+  async offers(): Promise<OfferRecord[]> {
+    const rows = await this.rows<{ conversation_id: string; agent_id: string; deadline: string; declined: string[] }>('SELECT * FROM offers ORDER BY deadline, conversation_id');
+    return rows.map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id, deadline: Number(row.deadline), declined: row.declined }));
+  }
+
+  async partyData(siteKey: string, address: Address): Promise<PartyData> {
+    // One snapshot: the conversations and their messages as they were at one instant.
+    return this.transaction(async (client): Promise<PartyData> => {
+      const partyRow = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey], client))[0];
+      const conversations = await this.rows<ConversationWithParticipants>(
+        `SELECT ${CONVERSATION} FROM conversations c
+         WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
+         ORDER BY c.opened_by = $2 DESC, c.created_at, c.id`,
+        [siteKey, address],
+        client,
+      );
+      const messages = new Map<string, Message[]>(conversations.map((row) => [row.id, []]));
+      if (conversations.length > 0) {
+        const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, seq', [[...messages.keys()]], client);
+        for (const row of rows) messages.get(row.conversation_id)!.push(toMessage(row));
+      }
+      return {
+        party: partyRow ? toParty(partyRow) : null,
+        conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)! })),
+      };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  /** Deletes these (locked) conversations of a site and everything in them; returns how many messages went. */
+  private async deleteConversations(ids: readonly string[], siteKey: string, client: Queryable): Promise<number> {
+    if (ids.length === 0) return 0;
+    const params = [[...ids]];
+    await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
+    await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
+    const messages = (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[])', params)).rowCount ?? 0;
+    await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM webhook_marks WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)', [siteKey, [...ids]]);
+    await client.query('DELETE FROM conversations WHERE id = ANY($1::text[])', params);
+    return messages;
+  }
+
+  async eraseParty(siteKey: string, address: Address): Promise<ErasureResult> {
+    return this.transaction(async (client): Promise<ErasureResult> => {
+      const found = await this.rows<{ id: string; own: boolean }>(
+        `SELECT c.id, c.opened_by = $2 AS own FROM conversations c
+         WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
+         ORDER BY c.id FOR UPDATE`,
+        [siteKey, address],
+        client,
+      );
+      const own = found.filter((row) => row.own).map((row) => row.id);
+      const joined = found.filter((row) => !row.own).map((row) => row.id);
+      const counts: ErasureResult = { conversations: own.length, messages: await this.deleteConversations(own, siteKey, client), parties: 0 };
+      if (joined.length > 0) {
+        const params = [joined, address];
+        await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
+        await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
+        counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
+        await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
+      }
+      await client.query(
+        `DELETE FROM outbox WHERE recipient = $1
+         AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,
+        [address, siteKey],
+      );
+      await client.query('DELETE FROM webhook_deliveries WHERE site_key = $1 AND strpos(body, $2) > 0', [siteKey, address]);
+      counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
+      // Gateway subscriptions belong to no site: they go only with a party of this site.
+      if (counts.parties > 0) await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
+      return counts;
+    });
+  }
+
+  async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
+    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    // In batches, so a large sweep does not hold many rows locked for long.
+    for (;;) {
+      const batch = await this.transaction(async (client) => {
+        const candidates = await this.rows<{ id: string }>('SELECT id FROM conversations WHERE site_key = $1 AND updated_at < $2 ORDER BY id LIMIT $3', [siteKey, before, SWEEP_BATCH], client);
+        if (candidates.length === 0) return { candidates: 0, conversations: 0, messages: 0 };
+        // Locked and checked again: one that took a message meanwhile is not idle any more.
+        const stale = await this.rows<{ id: string }>(
+          'SELECT id FROM conversations WHERE id = ANY($1::text[]) AND updated_at < $2 ORDER BY id FOR UPDATE',
+          [candidates.map((row) => row.id), before],
+          client,
+        );
+        const ids = stale.map((row) => row.id);
+        return { candidates: candidates.length, conversations: ids.length, messages: await this.deleteConversations(ids, siteKey, client) };
+      });
+      total.conversations += batch.conversations;
+      total.messages += batch.messages;
+      if (batch.candidates < SWEEP_BATCH) break;
+    }
+    const parties = await this.db.query(
+      `DELETE FROM parties WHERE site_key = $1 AND updated_at < $2
+       AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
+       AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address OR c.assignee = parties.address)`,
+      [siteKey, before],
+    );
+    total.parties = parties.rowCount ?? 0;
+    return total;
+  }
+}

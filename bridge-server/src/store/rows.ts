@@ -1,0 +1,87 @@
+/** Row shapes and rules every SQL engine shares, so the engines answer alike. */
+import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import type { ConversationRecord, PartyRecord } from './store.js';
+
+export interface ConversationRow {
+  id: string;
+  site_key: string;
+  team: string | null;
+  assignee: string | null;
+  state: ConversationState;
+  opened_by: string;
+  created_at: string;
+  updated_at: string;
+  last_seq: number;
+  rating: number | null;
+  rating_comment: string | null;
+}
+
+export interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender: string;
+  client_id: string | null;
+  text: string;
+  sent_at: string;
+  status: MessageStatus;
+}
+
+export interface PartyRow {
+  address: string;
+  site_key: string | null;
+  role: PartyRecord['role'];
+  name: string | null;
+  email: string | null;
+  /** SQLite keeps 0 or 1, Postgres a boolean. */
+  verified: number | boolean;
+  page_url: string | null;
+}
+
+export function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    from: row.sender as Address,
+    text: row.text,
+    sentAt: row.sent_at,
+    status: row.status,
+  };
+  if (row.client_id !== null) message.clientId = row.client_id;
+  return message;
+}
+
+export function toConversation(row: ConversationRow, participants: readonly string[]): ConversationRecord {
+  const conversation: ConversationRecord = {
+    id: row.id,
+    participants: participants as Address[],
+    state: row.state,
+    createdAt: row.created_at,
+    lastSeq: row.last_seq,
+    siteKey: row.site_key,
+    openedBy: row.opened_by as Address,
+    updatedAt: row.updated_at,
+  };
+  if (row.team !== null) conversation.team = row.team;
+  if (row.assignee !== null) conversation.assignee = row.assignee as Address;
+  if (row.rating !== null) conversation.rating = row.rating;
+  if (row.rating_comment !== null) conversation.ratingComment = row.rating_comment;
+  return conversation;
+}
+
+export function toParty(row: PartyRow): PartyRecord {
+  const party: PartyRecord = { address: row.address as Address, siteKey: row.site_key, role: row.role, verified: row.verified === true || row.verified === 1 };
+  if (row.name !== null) party.name = row.name;
+  if (row.email !== null) party.email = row.email;
+  if (row.page_url !== null) party.pageUrl = row.page_url;
+  return party;
+}
+
+const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
+
+/** accepted < sent < delivered < read; failed only before delivery; after a failure, a later success (a retry) still counts. */
+export function statusMovesForward(current: MessageStatus, next: MessageStatus): boolean {
+  if (next === 'failed') return current === 'accepted' || current === 'sent';
+  return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message } from '@switchboard/protocol';
+import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
+import { type PostgresServer, startPostgres } from '../servers/postgres.js';
+
+describe('a bridge on Postgres', () => {
+  let server: PostgresServer;
+  let url: string;
+  let first: TestBridge;
+  let second: TestBridge | undefined;
+  before(async () => {
+    server = await startPostgres();
+    url = await server.createDatabase(); // over TCP with a password, as a deployment connects
+    first = await startBridge({ store: { type: 'postgres', url, poolSize: 4 } });
+  });
+  after(async () => {
+    await first.stop();
+    await second?.stop();
+    await server.destroy();
+  });
+
+  it('relays a visitor/agent exchange with gap-free seq and idempotent resends, the store reported up', async () => {
+    const alice = await connect(first, agentAuth('alice'));
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+
+    const atAgent = next<Message>(alice.socket, 'message', (m) => m.conversationId === conversationId);
+    const ack = await call(visitor.socket, 'message:send', { conversationId, clientId: 'c1', text: 'Hello from a Postgres-backed bridge' });
+    assert.equal(ack.ok, true);
+    assert.equal(ack.message.seq, 1);
+    assert.deepEqual(await atAgent, ack.message);
+
+    const atVisitor = next<Message>(visitor.socket, 'message', (m) => m.conversationId === conversationId);
+    const reply = await call(alice.socket, 'message:send', { conversationId, clientId: 'r1', text: 'Hi! How can I help?' });
+    assert.equal(reply.message.seq, 2);
+    assert.equal((await atVisitor).text, 'Hi! How can I help?');
+
+    const resent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'c1', text: 'Hello from a Postgres-backed bridge' });
+    assert.equal(resent.message.id, ack.message.id);
+    const history = await call(visitor.socket, 'history:get', { conversationId });
+    assert.deepEqual(history.messages.map((m: Message) => [m.seq, m.text]), [
+      [1, 'Hello from a Postgres-backed bridge'],
+      [2, 'Hi! How can I help?'],
+    ]);
+
+    const ready = await fetch(`${first.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { store: string }).store, 'up');
+  });
+
+  it('lets a second node on the same database resume the visitor and continue the conversation', async () => {
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    await call(visitor.socket, 'message:send', { conversationId, clientId: 'n1', text: 'on node one' });
+
+    // The token secret lives in the store, so a token signed by one node is good on the other.
+    second = await startBridge({ store: { type: 'postgres', url, poolSize: 4 } });
+    const again = await connect(second, { siteKey: SITE, token: visitor.session.token });
+    assert.equal(again.session.self, visitor.session.self);
+    const sent = await call(again.socket, 'message:send', { conversationId, clientId: 'n2', text: 'on node two' });
+    assert.equal(sent.message.seq, 2);
+    const history = await call(visitor.socket, 'history:get', { conversationId });
+    assert.deepEqual(history.messages.map((m: Message) => m.text), ['on node one', 'on node two']);
+  });
+
+  it('reports the store down while the database is away, and carries on once it is back, without a restart', async () => {
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    const readiness = async () => {
+      const response = await fetch(`${first.url}/readyz`);
+      return { status: response.status, store: ((await response.json()) as { store: string }).store };
+    };
+    await server.stop();
+    assert.deepEqual(await readiness(), { status: 503, store: 'down' });
+    const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
+    assert.equal(refused.ok, false, 'nothing is acked that was not stored');
+    assert.equal(refused.error.code, 'internal', 'an error of the contract, no stack trace');
+    await server.start();
+    await until(async () => (await readiness()).store === 'up', 15_000, 'the store up again');
+    const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
+    assert.equal(sent.ok, true);
+    assert.equal(sent.message.seq, 1);
+  });
+});

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { type PostgresServer, startPostgres } from '../servers/postgres.js';
+import { describeStoreContract } from '../store-contract.js';
+
+let server: PostgresServer;
+/**
+ * The contract's database: made once and emptied before each case, reached over the Unix socket
+ * (a new database and a TCP login per connection would make the cases slow, not more real).
+ */
+let contractUrl: string;
+let admin: pg.Client;
+before(async () => {
+  server = await startPostgres();
+  contractUrl = await server.createDatabase('socket');
+  admin = new pg.Client({ connectionString: contractUrl });
+  await admin.connect();
+});
+after(async () => {
+  await admin.end();
+  await server.destroy();
+});
+
+describeStoreContract('Postgres', {
+  multiNode: true,
+  async backing() {
+    // Every table the migrations made (whatever they are), emptied; the schema stays migrated.
+    const tables = await admin.query<{ name: string }>("SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'");
+    if (tables.rows.length > 0) await admin.query(tables.rows.map((t) => `DELETE FROM ${t.name};`).join(' '));
+    return {
+      make: () => new PostgresStore({ url: contractUrl, poolSize: 3 }),
+      async destroy() {},
+    };
+  },
+});
+
+describe('Postgres store', () => {
+  const query = async <R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<R>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('migrates once when several nodes start together, recording each version', async () => {
+    const url = await server.createDatabase();
+    const nodes = Array.from({ length: 4 }, () => new PostgresStore({ url, poolSize: 2 }));
+    await Promise.all(nodes.map((node) => node.open()));
+    try {
+      const versions = await query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((_, i) => i + 1));
+      assert.equal(await nodes[3]!.ping(), true);
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+    assert.equal(await nodes[0]!.ping(), false, 'a closed store does not answer');
+  });
+
+  it('refuses a database from a newer bridge', async () => {
+    const url = await server.createDatabase();
+    const first = new PostgresStore({ url });
+    await first.open();
+    await first.close();
+    await query(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+    const newer = new PostgresStore({ url });
+    await assert.rejects(newer.open(), /newer than this bridge knows/);
+    await newer.close();
+  });
+
+  it('upgrades a database of the first version: what exists was told to webhooks, and nothing is waiting', async () => {
+    const url = await server.createDatabase();
+    // The schema as the first Postgres bridge left it, with one assigned conversation and one closed.
+    await query(url, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); ${MIGRATIONS[0]}`);
+    await query(url, 'INSERT INTO schema_migrations (version) VALUES (1)');
+    const now = '2026-01-01T00:00:00.000Z';
+    await query(
+      url,
+      `INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq) VALUES
+       ('c1', 'shop', 'support', 'web:a_alice@shop', 'open', 'web:v_1', $1, $1, 0), ('c2', 'shop', 'support', NULL, 'closed', 'web:v_2', $1, $1, 0)`,
+      [now],
+    );
+    const store = new PostgresStore({ url });
+    await store.open();
+    try {
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      assert.deepEqual(await store.swapConversationMark('c1', { state: 'closed', assignee: 'web:a_alice@shop' }), { state: 'open', assignee: 'web:a_alice@shop' });
+      assert.deepEqual(await store.swapConversationMark('c2', { state: 'closed' }), { state: 'closed' });
+      assert.equal(await store.webhookBacklog(), 0);
+      assert.deepEqual(await store.offers(), []);
+      const versions = await query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((_, i) => i + 1));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a wrong password as the server says it', async () => {
+    const url = (await server.createDatabase()).replace(/:[^:@/]+@/, ':wrong@');
+    const store = new PostgresStore({ url });
+    await assert.rejects(store.open(), (error: { code?: string }) => error.code === '28P01');
+    await store.close();
+  });
+});

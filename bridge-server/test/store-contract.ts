@@ -1,0 +1,695 @@
+/**
+ * The Store contract: what every engine must answer alike, run against each (SQLite in the unit
+ * tier, Postgres in the integration tier on a real server). Engine-specific cases (files, pragmas,
+ * upgrades of old schemas) stay beside their engine's own test.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { NewMessage, Store } from '../src/store/store.js';
+
+export interface StoreBacking {
+  /** A new, unopened Store on this backing; several share it as the bridge's nodes (or restarts) do. */
+  make(): Store;
+  destroy(): Promise<void>;
+}
+
+export interface StoreContractSetup {
+  /** A fresh, empty backing (a new file, a new database) for one test. */
+  backing(): Promise<StoreBacking>;
+  /**
+   * Whether several Store instances may write to one backing at once (Postgres: several nodes).
+   * Where not (SQLite: one process per file), the concurrency cases share one instance.
+   */
+  multiNode: boolean;
+}
+
+/** Waits until the clock has moved on, so the next write's time sorts after the last one's. */
+async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+export function describeStoreContract(name: string, setup: StoreContractSetup): void {
+  describe(`${name} store contract`, () => {
+    let backing: StoreBacking;
+    let store: Store;
+    const opened: Store[] = [];
+
+    /** Another Store on the same backing, open (another node, or the same process after a restart). */
+    const another = async (): Promise<Store> => {
+      const next = backing.make();
+      await next.open();
+      opened.push(next);
+      return next;
+    };
+    const reopen = async (): Promise<void> => {
+      await store.close();
+      store = await another();
+    };
+
+    beforeEach(async () => {
+      backing = await setup.backing();
+      store = await another();
+    });
+    afterEach(async () => {
+      for (const each of opened.splice(0)) await each.close();
+      await backing.destroy();
+    });
+
+    const conversation = (on: Store = store) => on.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+    const append = (conversationId: string, extra: Partial<NewMessage> = {}, on: Store = store) =>
+      on.appendMessage({ conversationId, from: 'web:v_1', text: 'hi', status: 'accepted', outbox: [], ...extra });
+
+    it('assigns gap-free seq per conversation, also when appends are issued together', async () => {
+      const a = await conversation();
+      const b = await conversation();
+      const results = await Promise.all([append(a.id), append(b.id), append(a.id), append(a.id), append(b.id)]);
+      const seqs = (id: string) => results.filter((r) => r.message.conversationId === id).map((r) => r.message.seq).sort((x, y) => x - y);
+      assert.deepEqual(seqs(a.id), [1, 2, 3]);
+      assert.deepEqual(seqs(b.id), [1, 2]);
+      assert.equal((await store.getConversation(a.id))!.lastSeq, 3);
+    });
+
+    it('returns the stored message for a repeated clientId or remote id', async () => {
+      const c = await conversation();
+      const first = await append(c.id, { clientId: 'k' });
+      const again = await append(c.id, { clientId: 'k', text: 'different' });
+      assert.equal(again.kind, 'duplicate');
+      assert.equal(again.message.id, first.message.id);
+      assert.equal(again.message.text, 'hi');
+      const other = await append(c.id, { clientId: 'k', from: 'web:a_x' });
+      assert.equal(other.kind, 'stored');
+      const inbound = await append(c.id, { from: 'xmpp:bob@x.test', remote: { network: 'xmpp', id: 'stanza-1' } });
+      const retransmitted = await append(c.id, { from: 'xmpp:bob@x.test', remote: { network: 'xmpp', id: 'stanza-1' } });
+      assert.equal(retransmitted.kind, 'duplicate');
+      assert.equal(retransmitted.message.id, inbound.message.id);
+      assert.equal((await store.messageByClientId('web:v_1', 'k'))?.id, first.message.id);
+      assert.equal(await store.messageByClientId('web:v_2', 'k'), null);
+      assert.equal((await store.getConversation(c.id))!.lastSeq, 3, 'a duplicate takes no seq');
+    });
+
+    it('isolates a failing write among writes issued together: the others commit', async () => {
+      const c = await conversation();
+      const [ok1, bad, ok2] = await Promise.allSettled([append(c.id), append('c_missing'), append(c.id)]);
+      assert.equal(ok1.status, 'fulfilled');
+      assert.equal(bad.status, 'rejected');
+      assert.equal(ok2.status, 'fulfilled');
+      const history = await store.history(c.id, { limit: 10 });
+      assert.deepEqual(history.messages.map((m) => m.seq), [1, 2]);
+    });
+
+    it('pages history both ways', async () => {
+      const c = await conversation();
+      for (let i = 1; i <= 5; i++) await append(c.id, { text: `m${i}` });
+      const latest = await store.history(c.id, { limit: 2 });
+      assert.deepEqual([latest.messages.map((m) => m.seq), latest.hasMore], [[4, 5], true]);
+      const earlier = await store.history(c.id, { beforeSeq: 4, limit: 2 });
+      assert.deepEqual([earlier.messages.map((m) => m.seq), earlier.hasMore], [[2, 3], true]);
+      const after = await store.history(c.id, { afterSeq: 3, limit: 5 });
+      assert.deepEqual([after.messages.map((m) => m.text), after.hasMore], [['m4', 'm5'], false]);
+      assert.equal((await store.getMessage(after.messages[0]!.id))?.seq, 4);
+      assert.equal(await store.getMessage('m_missing'), null);
+    });
+
+    it('moves statuses only forward, and fails only what was not delivered', async () => {
+      const c = await conversation();
+      const { message } = await append(c.id);
+      assert.equal((await store.advanceStatus(message.id, 'sent'))?.status, 'sent');
+      assert.equal(await store.advanceStatus(message.id, 'sent'), null);
+      assert.equal((await store.advanceStatus(message.id, 'delivered'))?.status, 'delivered');
+      assert.equal(await store.advanceStatus(message.id, 'sent'), null);
+      assert.equal(await store.advanceStatus(message.id, 'failed'), null);
+      assert.equal((await store.advanceStatus(message.id, 'read'))?.status, 'read');
+      const other = (await append(c.id)).message;
+      assert.equal((await store.advanceStatus(other.id, 'failed'))?.status, 'failed');
+      assert.equal(await store.advanceStatus(other.id, 'accepted'), null);
+      assert.equal((await store.advanceStatus(other.id, 'sent'))?.status, 'sent');
+      assert.equal((await store.getMessage(other.id))?.status, 'sent');
+      assert.equal(await store.advanceStatus('m_missing', 'sent'), null);
+    });
+
+    it("marks the others' messages read up to a seq, once, answering the newest within the limit", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_x'] });
+      await append(c.id);
+      await append(c.id, { from: 'web:a_x' });
+      await append(c.id);
+      const failed = (await append(c.id)).message;
+      await store.advanceStatus(failed.id, 'failed');
+      await append(c.id);
+      const read = await store.markRead(c.id, 'web:a_x', 3, 100);
+      assert.deepEqual(read.map((m) => [m.seq, m.status]), [[1, 'read'], [3, 'read']]);
+      assert.deepEqual(await store.markRead(c.id, 'web:a_x', 3, 100), []);
+      assert.deepEqual(await store.markRead(c.id, 'web:a_x', 2, 100), []);
+      assert.deepEqual(await store.markRead(c.id, 'web:nobody', 3, 100), []);
+      const limited = await store.markRead(c.id, 'web:a_x', 5, 1);
+      assert.deepEqual(limited.map((m) => m.seq), [5], 'the failed one stays failed');
+      assert.equal((await store.getMessage(failed.id))?.status, 'failed');
+      assert.equal((await store.history(c.id, { limit: 10 })).messages[1]?.status, 'accepted', 'the reader\'s own message is not read by it');
+    });
+
+    it('keeps the outbox in queue order and counts it', async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+      for (let i = 0; i < 3; i++) await append(c.id, { text: `m${i}`, outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+      assert.equal(await store.outboxDepth('xmpp'), 3);
+      assert.equal(await store.outboxDepth('irc'), 0);
+      assert.deepEqual(await store.outboxNetworks(), ['xmpp']);
+      const items = await store.pendingOutbox('xmpp', 10);
+      assert.deepEqual(items.map((i) => i.message.text), ['m0', 'm1', 'm2']);
+      assert.deepEqual((await store.pendingOutbox('xmpp', 10, items[0]!.id)).map((i) => i.message.text), ['m1', 'm2']);
+      await store.retryOutbox(items[0]!.id, Date.now() + 1000, 'down');
+      const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
+      assert.equal(retried.attempts, 1);
+      assert.ok(retried.nextAttemptAt > Date.now());
+      assert.equal(await store.completeOutbox(items[0]!.id), null);
+      assert.equal(await store.outboxDepth('xmpp'), 2);
+      const sent = await store.completeOutbox(items[1]!.id, 'sent');
+      assert.deepEqual([sent?.id, sent?.status], [items[1]!.message.id, 'sent']);
+      assert.equal(await store.outboxDepth('xmpp'), 1);
+      assert.equal(await store.completeOutbox(items[1]!.id, 'delivered'), null, 'an item already gone changes nothing');
+    });
+
+    it("queues a joiner's earlier messages (not its own) in seq order, once", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await append(c.id, { text: 'one' });
+      await append(c.id, { text: 'mine', from: 'xmpp:a@x.test' });
+      await append(c.id, { text: 'two' });
+      assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:a@x.test', 'xmpp'), 2);
+      assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:a@x.test', 'xmpp'), 0);
+      assert.deepEqual((await store.pendingOutbox('xmpp', 10)).map((i) => [i.message.text, i.recipient]), [
+        ['one', 'xmpp:a@x.test'],
+        ['two', 'xmpp:a@x.test'],
+      ]);
+    });
+
+    it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {
+      const c = await conversation();
+      assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);
+      assert.equal(await store.findOpenConversation({ siteKey: 'other', openedBy: 'web:v_1', team: 'support' }), null);
+      assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1' }), null);
+      assert.deepEqual((await store.queuedConversations('support', 10)).map((q) => q.id), [c.id]);
+      const assigned = await store.assignConversation(c.id, 'web:a_x');
+      assert.deepEqual(assigned.participants, ['web:v_1', 'web:a_x']);
+      assert.deepEqual(await store.queuedConversations('support', 10), []);
+      const copy = (await store.getConversation(c.id))!;
+      copy.participants.push('web:mutated');
+      assert.deepEqual((await store.getConversation(c.id))!.participants, ['web:v_1', 'web:a_x']);
+      await store.setConversationState(c.id, 'closed');
+      assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }), null);
+      await reopen();
+      const reread = (await store.getConversation(c.id))!;
+      assert.deepEqual([reread.state, reread.assignee, reread.participants], ['closed', 'web:a_x', ['web:v_1', 'web:a_x']]);
+      assert.equal(await store.getConversation('c_missing'), null);
+      await assert.rejects(store.setConversationState('c_missing', 'closed'), /does not exist/);
+    });
+
+    it('finds the open two-party conversation opened with someone, newest first', async () => {
+      const older = await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_1'] });
+      const newer = await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_1'] });
+      await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_2', 'web:v_3'] });
+      const found = await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_1' });
+      assert.ok(found?.id === newer.id || (found?.id === older.id && older.createdAt === newer.createdAt));
+      assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_2' }), null, 'three parties are not a two-party conversation');
+      await store.addParticipant(newer.id, 'web:v_9');
+      assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_1' }))?.id, older.id);
+    });
+
+    it('lists conversations by participant, site, state, teams and id suffix, most recently active first', async () => {
+      const a = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      const b = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:a_x'], team: 'sales' });
+      const c = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_3', participants: ['web:v_3', 'web:a_x'] });
+      await store.setConversationState(c.id, 'closed');
+      await nextMillisecond();
+      await append(a.id); // a is now the most recently active
+      const ids = async (query: Parameters<Store['listConversations']>[0]) => (await store.listConversations(query)).map((x) => x.id);
+      assert.deepEqual((await ids({ limit: 10 }))[0], a.id);
+      assert.deepEqual((await ids({ limit: 10 })).sort(), [a.id, b.id, c.id].sort());
+      assert.deepEqual(await ids({ limit: 1 }), [a.id]);
+      assert.deepEqual((await ids({ participant: 'web:a_x', limit: 10 })).sort(), [b.id, c.id].sort());
+      assert.deepEqual(await ids({ siteKey: 'blog', limit: 10 }), [c.id]);
+      assert.deepEqual(await ids({ state: 'closed', limit: 10 }), [c.id]);
+      assert.deepEqual(await ids({ teams: ['sales'], limit: 10 }), [b.id]);
+      assert.deepEqual((await ids({ teams: ['sales', 'support'], siteKey: 'shop', state: 'open', limit: 10 })).sort(), [a.id, b.id].sort());
+      assert.deepEqual(await ids({ teams: [], limit: 10 }), []);
+      const suffix = b.id.slice(-6);
+      assert.deepEqual(await ids({ idSuffix: suffix, limit: 10 }), [b.id]);
+      assert.deepEqual(await ids({ idSuffix: suffix.toUpperCase(), limit: 10 }), [b.id], 'a short reference ignores case');
+      assert.deepEqual(await ids({ idSuffix: '%', limit: 10 }), []);
+      assert.deepEqual(await ids({ idSuffix: `_${suffix.slice(1)}`, limit: 10 }), []);
+      const listed = (await store.listConversations({ participant: 'web:a_x', siteKey: 'shop', limit: 10 }))[0]!;
+      assert.deepEqual([listed.participants, listed.team, listed.openedBy], [['web:v_2', 'web:a_x'], 'sales', 'web:v_2']);
+    });
+
+    it('finds the open conversation two parties share, most recently active first', async () => {
+      const older = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+      const newer = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+      await append(older.id); // the older one is now the more recently active
+      assert.equal((await store.openConversationBetween('web:v_1', 'xmpp:a@x.test'))?.id, older.id);
+      await store.setConversationState(older.id, 'closed');
+      assert.equal((await store.openConversationBetween('xmpp:a@x.test', 'web:v_1'))?.id, newer.id);
+      assert.equal(await store.openConversationBetween('web:v_1', 'xmpp:mallory@x.test'), null);
+    });
+
+    it('transfers: the previous assignee leaves, the team may change, and null returns it to the queue', async () => {
+      const c = await conversation();
+      await store.assignConversation(c.id, 'web:a_x');
+      const moved = await store.transferConversation(c.id, 'web:a_y');
+      assert.deepEqual([moved.assignee, moved.team, moved.participants], ['web:a_y', 'support', ['web:v_1', 'web:a_y']]);
+      const same = await store.transferConversation(c.id, 'web:a_y', 'billing');
+      assert.deepEqual([same.assignee, same.team, same.participants], ['web:a_y', 'billing', ['web:v_1', 'web:a_y']]);
+      const queued = await store.transferConversation(c.id, null);
+      assert.deepEqual([queued.assignee, queued.team, queued.participants], [undefined, 'billing', ['web:v_1']]);
+      assert.deepEqual((await store.queuedConversations('billing', 10)).map((q) => q.id), [c.id]);
+      await assert.rejects(store.transferConversation('c_missing', 'web:a_x'), /does not exist/);
+    });
+
+    it('assigns a queued conversation only once, and never a closed one', async () => {
+      const c = await conversation();
+      const taken = await store.assignIfQueued(c.id, 'web:a_x');
+      assert.deepEqual([taken?.assignee, taken?.participants], ['web:a_x', ['web:v_1', 'web:a_x']]);
+      assert.equal(await store.assignIfQueued(c.id, 'web:a_y'), null);
+      const closed = await conversation();
+      await store.setConversationState(closed.id, 'closed');
+      assert.equal(await store.assignIfQueued(closed.id, 'web:a_x'), null);
+      assert.equal(await store.assignIfQueued('c_missing', 'web:a_x'), null);
+    });
+
+    it('counts open conversations per assignee', async () => {
+      const one = await conversation();
+      const two = await conversation();
+      const three = await conversation();
+      await store.assignConversation(one.id, 'web:a_x');
+      await store.assignConversation(two.id, 'web:a_x');
+      await store.assignConversation(three.id, 'web:a_y');
+      await store.setConversationState(three.id, 'closed');
+      assert.deepEqual([...(await store.openCounts(['web:a_x', 'web:a_y', 'web:a_z']))], [
+        ['web:a_x', 2],
+        ['web:a_y', 0],
+        ['web:a_z', 0],
+      ]);
+      assert.equal((await store.openCounts([])).size, 0);
+    });
+
+    it('keeps the latest rating with its comment', async () => {
+      const c = await conversation();
+      const rated = await store.rateConversation(c.id, 2, 'slow');
+      assert.deepEqual([rated.rating, rated.ratingComment], [2, 'slow']);
+      const again = await store.rateConversation(c.id, 5);
+      assert.deepEqual([again.rating, again.ratingComment], [5, undefined]);
+    });
+
+    it('merges parties: later facts win, missing ones keep the earlier, verified stays verified', async () => {
+      await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', name: 'Dana', email: 'd@x.test', verified: true, pageUrl: 'https://shop.test/a' });
+      await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', verified: false, pageUrl: 'https://shop.test/b' });
+      assert.deepEqual(await store.getParty('web:u_dana@shop'), {
+        address: 'web:u_dana@shop',
+        siteKey: 'shop',
+        role: 'visitor',
+        name: 'Dana',
+        email: 'd@x.test',
+        verified: true,
+        pageUrl: 'https://shop.test/b',
+      });
+      await store.upsertParty({ address: 'xmpp:bob@x.test', siteKey: null, role: 'agent', verified: false });
+      assert.deepEqual(await store.getParty('xmpp:bob@x.test'), { address: 'xmpp:bob@x.test', siteKey: null, role: 'agent', verified: false });
+      assert.equal(await store.getParty('web:v_missing'), null);
+    });
+
+    it("forgets a site's idle anonymous visitors that never took part, and only those", async () => {
+      const visitor = (address: `web:${string}`, siteKey = 'shop', verified = false) => store.upsertParty({ address, siteKey, role: 'visitor', verified });
+      await visitor('web:v_idle');
+      await visitor('web:v_talked');
+      await visitor('web:v_opened');
+      await visitor('web:u_known@shop', 'shop', true);
+      await visitor('web:v_elsewhere', 'blog');
+      await store.upsertParty({ address: 'web:a_agent@shop', siteKey: 'shop', role: 'agent', verified: false });
+      await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_agent@shop', participants: ['web:a_agent@shop', 'web:v_talked'] });
+      await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_opened', participants: [] });
+      assert.equal(await store.expireIdleVisitors('shop', '2000-01-01T00:00:00.000Z'), 0, 'none is idle yet');
+      const later = new Date(Date.now() + 60_000).toISOString();
+      assert.equal(await store.expireIdleVisitors('shop', later), 1);
+      assert.equal(await store.getParty('web:v_idle'), null);
+      for (const kept of ['web:v_talked', 'web:v_opened', 'web:u_known@shop', 'web:v_elsewhere', 'web:a_agent@shop'] as const) {
+        assert.notEqual(await store.getParty(kept), null, kept);
+      }
+    });
+
+    it('sums usage per day, site and boundary, and reads a range in order', async () => {
+      await store.addUsage([
+        { day: '2026-03-02', siteKey: 'shop', from: 'web', to: 'xmpp', messages: 1, bytes: 10 },
+        { day: '2026-03-01', siteKey: 'shop', from: 'xmpp', to: 'web', messages: 2, bytes: 20 },
+        { day: '2026-03-02', siteKey: 'shop', from: 'web', to: 'xmpp', messages: 3, bytes: 30 },
+        { day: '2026-03-01', siteKey: 'blog', from: 'web', to: 'irc', messages: 9, bytes: 90 },
+      ]);
+      await store.addUsage([{ day: '2026-03-01', siteKey: 'shop', from: 'web', to: 'irc', messages: 1, bytes: 5_000_000_000 }]);
+      await store.addUsage([]);
+      assert.deepEqual(await store.usage('shop', '2026-03-01', '2026-03-02'), [
+        { day: '2026-03-01', siteKey: 'shop', from: 'web', to: 'irc', messages: 1, bytes: 5_000_000_000 },
+        { day: '2026-03-01', siteKey: 'shop', from: 'xmpp', to: 'web', messages: 2, bytes: 20 },
+        { day: '2026-03-02', siteKey: 'shop', from: 'web', to: 'xmpp', messages: 4, bytes: 40 },
+      ]);
+      assert.deepEqual((await store.usage('shop', '2026-03-02', '2026-03-31')).map((r) => r.day), ['2026-03-02']);
+    });
+
+    it('keeps secrets across a restart', async () => {
+      const secret = await store.secret('token');
+      assert.equal(await store.secret('token'), secret);
+      assert.notEqual(await store.secret('other'), secret);
+      await reopen();
+      assert.equal(await store.secret('token'), secret);
+    });
+
+    it('keeps gateway presence subscriptions across a restart, found from either side, once each', async () => {
+      await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, true);
+      await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, true);
+      await store.setGatewayFollow({ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }, true);
+      await reopen();
+      assert.deepEqual(
+        (await store.gatewayFollows('xmpp:carl@x.test')).map((f) => `${f.watcher}>${f.target}`).sort(),
+        ['irc:dave@z>xmpp:carl@x.test', 'xmpp:carl@x.test>sip:bob@y.test'],
+      );
+      assert.deepEqual(await store.gatewayFollows('sip:bob@y.test'), [{ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }]);
+      await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, false);
+      assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
+    });
+
+    it('keeps webhook deliveries per hook in order across a restart, with their attempts', async () => {
+      const c = await conversation();
+      await store.enqueueWebhooks([
+        { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}' },
+        { id: 'd2', hook: 'h2', event: 'conversation.opened', siteKey: 'shop', body: '{"n":2}' },
+      ]);
+      await store.enqueueWebhooks([]);
+      // A message's deliveries are written in the message's own transaction; a duplicate queues none.
+      const stored = await append(c.id, { webhooks: (message) => [{ id: 'd3', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify(message) }] });
+      await append(c.id, { clientId: 'once' });
+      await append(c.id, { clientId: 'once', webhooks: () => [{ id: 'dup', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: '{}' }] });
+      // Queued again under the same id (a retried request): kept once, where it was first queued.
+      await store.enqueueWebhooks([{ id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}' }]);
+      await store.retryWebhook('d1', 12345, 'HTTP 503');
+      await reopen();
+      assert.equal(await store.webhookBacklog(), 3);
+      assert.equal(await store.webhookBacklog('h1'), 2);
+      assert.equal(await store.webhookBacklog('h9'), 0);
+      const pending = await store.pendingWebhooks('h1', 10);
+      assert.deepEqual(pending.map((d) => [d.id, d.attempts, d.nextAttemptAt]), [['d1', 1, 12345], ['d3', 0, 0]]);
+      assert.deepEqual({ ...pending[0]!, attempts: 0, nextAttemptAt: 0 }, { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}', attempts: 0, nextAttemptAt: 0 });
+      assert.equal(JSON.parse(pending[1]!.body).id, stored.message.id);
+      assert.deepEqual((await store.pendingWebhooks('h1', 1)).map((d) => d.id), ['d1']);
+      assert.equal(await store.hasWebhook('d1'), true);
+      assert.equal(await store.hasWebhook('dup'), false);
+      await store.completeWebhook('d1');
+      assert.equal(await store.hasWebhook('d1'), false);
+      assert.deepEqual((await store.pendingWebhooks('h1', 10)).map((d) => d.id), ['d3']);
+    });
+
+    it('keeps what webhooks last said of a conversation, and finds the conversations ahead of it', async () => {
+      const c = await conversation();
+      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => [r.conversation.id, r.mark]), [[c.id, null]]);
+      assert.equal(await store.swapConversationMark(c.id, { state: 'open' }), null);
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      await store.assignConversation(c.id, 'web:a_alice');
+      const ahead = await store.conversationsAheadOfMarks(10);
+      assert.deepEqual(ahead.map((r) => r.mark), [{ state: 'open' }]);
+      assert.deepEqual(ahead[0]!.conversation, await store.getConversation(c.id));
+      assert.deepEqual(await store.swapConversationMark(c.id, { state: 'open', assignee: 'web:a_alice' }), { state: 'open' });
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+      await store.setConversationState(c.id, 'closed');
+      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => r.conversation.state), ['closed']);
+      await reopen();
+      assert.deepEqual(await store.swapConversationMark(c.id, { state: 'closed', assignee: 'web:a_alice' }), { state: 'open', assignee: 'web:a_alice' });
+      assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
+    });
+
+    it('keeps offers and their deadlines across a restart', async () => {
+      const c = await conversation();
+      const d = await conversation();
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.saveOffer({ conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] });
+      await store.saveOffer({ conversationId: d.id, agentId: 'carol', deadline: 1_800_000_000_000, declined: [] });
+      await reopen();
+      assert.deepEqual(await store.offers(), [
+        { conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] },
+        { conversationId: d.id, agentId: 'carol', deadline: 1_800_000_000_000, declined: [] },
+      ]);
+      await store.deleteOffer(c.id);
+      await store.deleteOffer('c_missing');
+      assert.deepEqual((await store.offers()).map((o) => o.agentId), ['carol']);
+    });
+
+    it('exports and erases one party of one site, and nothing of another site', async () => {
+      const party = { address: 'web:u_x', role: 'visitor', verified: true, name: 'X' } as const;
+      await store.upsertParty({ ...party, siteKey: 'shop' });
+      const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x', 'xmpp:agent@x.test'] });
+      await store.appendMessage({ conversationId: own.id, from: 'web:u_x', text: 'mine', status: 'accepted', outbox: [{ recipient: 'xmpp:agent@x.test', network: 'xmpp' }] });
+      await store.appendMessage({ conversationId: own.id, from: 'xmpp:agent@x.test', text: 'reply', status: 'accepted', outbox: [], remote: { network: 'xmpp', id: 'r1' } });
+      await store.saveOffer({ conversationId: own.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.swapConversationMark(own.id, { state: 'open' });
+      const joined = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:u_x'] });
+      await store.appendMessage({ conversationId: joined.id, from: 'web:u_x', text: 'joined', status: 'accepted', outbox: [] });
+      await store.appendMessage({ conversationId: joined.id, from: 'web:v_2', text: 'stays', status: 'accepted', outbox: [{ recipient: 'web:u_x', network: 'irc' }] });
+      const elsewhere = await store.createConversation({ siteKey: 'blog', openedBy: 'web:u_y', participants: ['web:u_y', 'web:u_x'] });
+      await store.appendMessage({ conversationId: elsewhere.id, from: 'web:u_x', text: 'on the blog', status: 'accepted', outbox: [] });
+      await store.enqueueWebhooks([
+        { id: 'about-x', hook: 'h', event: 'conversation.message', siteKey: 'shop', body: '{"from":"web:u_x"}' },
+        { id: 'about-own', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) },
+        { id: 'about-x-on-blog', hook: 'h', event: 'conversation.message', siteKey: 'blog', body: '{"from":"web:u_x"}' },
+        { id: 'unrelated', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: '{}' },
+      ]);
+      await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'web:u_x' }, true);
+
+      const data = await store.partyData('shop', 'web:u_x');
+      assert.deepEqual(data.party, { ...party, siteKey: 'shop' });
+      assert.deepEqual(data.conversations.map((c) => [c.conversation.id, c.messages.map((m) => m.text)]).sort(), [
+        [own.id, ['mine', 'reply']],
+        [joined.id, ['joined', 'stays']],
+      ].sort());
+      assert.deepEqual((await store.partyData('blog', 'web:u_x')).party, null, 'the party is of another site');
+      assert.deepEqual((await store.partyData('blog', 'web:u_x')).conversations.map((c) => c.conversation.id), [elsewhere.id]);
+
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 3, parties: 1 });
+      assert.equal(await store.getConversation(own.id), null);
+      assert.equal(await store.outboxDepth('xmpp'), 0);
+      assert.equal(await store.outboxDepth('irc'), 0);
+      assert.deepEqual(await store.offers(), []);
+      assert.deepEqual((await store.pendingWebhooks('h', 10)).map((d) => d.id), ['about-x-on-blog', 'unrelated']);
+      assert.deepEqual((await store.history(joined.id, { limit: 10 })).messages.map((m) => m.text), ['stays']);
+      assert.deepEqual((await store.getConversation(joined.id))!.participants, ['web:v_2']);
+      assert.deepEqual((await store.history(elsewhere.id, { limit: 10 })).messages.map((m) => m.text), ['on the blog']);
+      assert.deepEqual((await store.getConversation(elsewhere.id))!.participants, ['web:u_y', 'web:u_x']);
+      assert.equal(await store.getParty('web:u_x'), null);
+      assert.deepEqual(await store.gatewayFollows(), []);
+      // The remote id of an erased message may come again: it is a new message then.
+      const again = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_3', participants: ['web:v_3'] });
+      assert.equal((await append(again.id, { from: 'xmpp:agent@x.test', remote: { network: 'xmpp', id: 'r1' } })).kind, 'stored');
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 0, messages: 0, parties: 0 });
+      assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
+    });
+
+    it("sweeps a site's conversations idle since before a time, then its parties nothing refers to", async () => {
+      await store.upsertParty({ address: 'web:v_1', siteKey: 'shop', role: 'visitor', verified: false });
+      await store.upsertParty({ address: 'web:a_busy@shop', siteKey: 'shop', role: 'agent', verified: true });
+      await store.upsertParty({ address: 'web:v_blog', siteKey: 'blog', role: 'visitor', verified: false });
+      const c = await conversation();
+      await append(c.id, { outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
+      await store.enqueueWebhooks([{ id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) }]);
+      const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
+      const later = new Date(Date.now() + 60_000).toISOString();
+      assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
+      // An agent assigned a conversation that stays is still referred to.
+      await nextMillisecond();
+      const kept = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:bob@x.test', participants: ['xmpp:bob@x.test'], assignee: 'web:a_busy@shop' });
+      const beforeKept = kept.updatedAt;
+      assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1 });
+      assert.equal(await store.getConversation(c.id), null);
+      assert.equal(await store.getParty('web:v_1'), null);
+      assert.notEqual(await store.getParty('web:a_busy@shop'), null);
+      assert.notEqual(await store.getConversation(kept.id), null);
+      assert.equal(await store.outboxDepth('xmpp'), 0);
+      assert.deepEqual(await store.offers(), []);
+      assert.equal(await store.webhookBacklog(), 0);
+      assert.notEqual(await store.getConversation(blog.id), null, 'another site is not swept');
+      assert.notEqual(await store.getParty('web:v_blog'), null);
+      assert.deepEqual(await store.sweepSite('blog', later), { conversations: 1, messages: 0, parties: 1 });
+    });
+
+    it('answers ping while open', async () => {
+      assert.equal(await store.ping(), true);
+    });
+
+    describe('writers on several nodes at once', () => {
+      /** Two writers: two instances (two pools) where the engine has nodes, else the one instance twice. */
+      const nodes = async (): Promise<[Store, Store]> => [store, setup.multiNode ? await another() : store];
+
+      it('gives seq 1..N with no gap and no duplicate when two nodes append to one conversation', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => append(c.id, { text: `t${i}`, from: i % 2 ? 'web:v_1' : 'web:a_x' }, i % 2 ? a : b)));
+        assert.deepEqual(results.map((r) => r.message.seq).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+        assert.equal((await b.getConversation(c.id))!.lastSeq, 40);
+        const history = await a.history(c.id, { limit: 100 });
+        assert.deepEqual(history.messages.map((m) => m.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+        assert.equal(new Set(history.messages.map((m) => m.text)).size, 40);
+      });
+
+      it('stores one message when both nodes receive the same clientId at once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        for (let round = 0; round < 5; round++) {
+          const results = await Promise.all([append(c.id, { clientId: `k${round}`, text: 'from a' }, a), append(c.id, { clientId: `k${round}`, text: 'from b' }, b)]);
+          assert.deepEqual(results.map((r) => r.kind).sort(), ['duplicate', 'stored']);
+          assert.equal(results[0].message.id, results[1].message.id);
+          assert.equal(results[0].message.seq, round + 1);
+        }
+        assert.equal((await a.getConversation(c.id))!.lastSeq, 5, 'the losing writer gave its seq back');
+      });
+
+      it('stores one message when both nodes receive the same remote id at once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const remote = { network: 'xmpp', id: 'stanza-42' };
+        const results = await Promise.all([append(c.id, { from: 'xmpp:bob@x.test', remote }, a), append(c.id, { from: 'xmpp:bob@x.test', remote }, b)]);
+        assert.deepEqual(results.map((r) => r.kind).sort(), ['duplicate', 'stored']);
+        assert.equal(results[0].message.id, results[1].message.id);
+        assert.equal((await b.history(c.id, { limit: 10 })).messages.length, 1);
+      });
+
+      it('lets exactly one node take a queued conversation', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const [x, y] = await Promise.all([a.assignIfQueued(c.id, 'web:a_x'), b.assignIfQueued(c.id, 'web:a_y')]);
+        assert.equal([x, y].filter((r) => r !== null).length, 1);
+        const winner = (x ?? y)!.assignee;
+        assert.deepEqual((await a.getConversation(c.id))!.participants, ['web:v_1', winner]);
+      });
+
+      it("keeps a network's outbox in queue order while both nodes queue to it", async () => {
+        const [a, b] = await nodes();
+        const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+        const outbox = [{ recipient: 'xmpp:a@x.test' as const, network: 'xmpp' }];
+        await Promise.all(Array.from({ length: 20 }, (_, i) => append(c.id, { text: `t${i}`, outbox }, i % 2 ? a : b)));
+        const items = await b.pendingOutbox('xmpp', 100);
+        assert.deepEqual(items.map((i) => i.message.seq), Array.from({ length: 20 }, (_, i) => i + 1), 'outbox order is seq order');
+      });
+
+      it('lets two readers on two nodes mark overlapping ranges read at once', async () => {
+        const [a, b] = await nodes();
+        const c = await a.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_x', 'web:a_y'] });
+        for (let i = 0; i < 10; i++) await append(c.id, {}, a);
+        const [x, y] = await Promise.all([a.markRead(c.id, 'web:a_x', 10, 100), b.markRead(c.id, 'web:a_y', 10, 100)]);
+        assert.equal(x.length + y.length, 10, 'each message became read once, for one of them');
+        assert.deepEqual([...x, ...y].map((m) => m.seq).sort((p, q) => p - q), Array.from({ length: 10 }, (_, i) => i + 1));
+        assert.ok((await b.history(c.id, { limit: 100 })).messages.every((m) => m.status === 'read'));
+      });
+
+      it('keeps every participant two nodes add at once, each once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const joiners = Array.from({ length: 6 }, (_, i) => `web:a_${i}` as const);
+        await Promise.all(joiners.map((joiner, i) => (i % 2 ? a : b).addParticipant(c.id, joiner)));
+        await Promise.all([a.addParticipant(c.id, 'web:a_0'), b.addParticipant(c.id, 'web:a_0')]);
+        const participants = (await a.getConversation(c.id))!.participants;
+        assert.equal(participants[0], 'web:v_1');
+        assert.deepEqual([...participants].sort(), ['web:v_1', ...joiners].sort());
+      });
+
+      it("keeps each hook's webhook deliveries in commit order, losing none, while both nodes queue to it", async () => {
+        const [a, b] = await nodes();
+        const reader = setup.multiNode ? await another() : store;
+        const c = await conversation(a);
+        const delivery = (id: string, hook = 'h') => ({ id, hook, event: 'conversation.message', siteKey: 'shop', body: `{"id":"${id}"}` });
+        /** One writer's deliveries, queued one call after another: by enqueueWebhooks and with messages. */
+        const writer = async (on: Store, name: string) => {
+          for (let i = 0; i < 15; i++) {
+            if (i % 3 === 2) await append(c.id, { text: `${name}${i}`, webhooks: () => [delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')] }, on);
+            else await on.enqueueWebhooks([delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')]);
+          }
+        };
+        // What a delivery worker reads while they write: each read must extend the last one, never
+        // show a delivery that an earlier read had passed over.
+        const reads: string[][] = [];
+        let writing = true;
+        const reading = (async () => {
+          while (writing) {
+            reads.push((await reader.pendingWebhooks('h', 1000)).map((d) => d.id));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await Promise.all([writer(a, 'a'), writer(b, 'b'), writer(a, 'x'), writer(b, 'y')]);
+        writing = false;
+        await reading;
+        const final = (await reader.pendingWebhooks('h', 1000)).map((d) => d.id);
+        for (const read of [...reads, final]) assert.deepEqual(final.slice(0, read.length), read, 'a later read kept the earlier order');
+        assert.equal(final.length, 60, 'none lost, none twice');
+        for (const name of ['a', 'b', 'x', 'y']) {
+          assert.deepEqual(final.filter((id) => id.startsWith(`${name}-`)), Array.from({ length: 15 }, (_, i) => `${name}-${i}`), `${name} in the order it queued`);
+        }
+        assert.equal(await reader.webhookBacklog('other'), 60);
+        assert.equal(await reader.webhookBacklog(), 120);
+      });
+
+      it('tells each change of a conversation once when both nodes swap its webhook mark at once', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        for (let round = 0; round < 5; round++) {
+          const marks = [{ state: 'open', assignee: `web:a_${round}x` }, { state: 'open', assignee: `web:a_${round}y` }] as const;
+          await a.swapConversationMark(c.id, { state: 'open' });
+          const [x, y] = await Promise.all([a.swapConversationMark(c.id, marks[0]), b.swapConversationMark(c.id, marks[1])]);
+          // One of them swapped first (and saw the plain mark), the other saw what it wrote.
+          assert.ok(
+            (JSON.stringify(x) === JSON.stringify({ state: 'open' }) && JSON.stringify(y) === JSON.stringify(marks[0])) ||
+              (JSON.stringify(y) === JSON.stringify({ state: 'open' }) && JSON.stringify(x) === JSON.stringify(marks[1])),
+            JSON.stringify([x, y]),
+          );
+        }
+      });
+
+      it('gives a first webhook mark to one node only when both swap it at once', async () => {
+        const [a, b] = await nodes();
+        for (let round = 0; round < 5; round++) {
+          const c = await conversation(a);
+          const results = await Promise.all([a.swapConversationMark(c.id, { state: 'open' }), b.swapConversationMark(c.id, { state: 'closed' })]);
+          assert.equal(results.filter((r) => r === null).length, 1, JSON.stringify(results));
+        }
+      });
+
+      it("leaves nothing of an erased party's conversation while the other node appends to it", async () => {
+        const [a, b] = await nodes();
+        for (let round = 0; round < 3; round++) {
+          const address = `web:u_gone${round}` as const;
+          const own = await a.createConversation({ siteKey: 'shop', openedBy: address, participants: [address, 'xmpp:agent@x.test'] });
+          await append(own.id, { from: address }, a);
+          let erased = false;
+          // Appends go on until the erasure is done; each lands before it (and goes with it) or fails after.
+          const appending = (async () => {
+            let failed = 0;
+            for (let i = 0; !erased || failed === 0; i++) {
+              const outbox = [{ recipient: 'xmpp:agent@x.test' as const, network: 'xmpp' }];
+              const webhooks = () => [{ id: `w${round}-${i}`, hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) }];
+              try {
+                await append(own.id, { from: address, text: `t${i}`, outbox, webhooks }, a);
+              } catch (error) {
+                assert.match((error as Error).message, /does not exist/);
+                failed += 1;
+              }
+            }
+          })();
+          const counts = await b.eraseParty('shop', address);
+          erased = true;
+          await appending;
+          assert.equal(counts.conversations, 1);
+          assert.ok(counts.messages >= 1);
+          assert.deepEqual((await a.history(own.id, { limit: 1000 })).messages, [], 'no message outlived its conversation');
+          assert.equal(await a.outboxDepth('xmpp'), 0);
+          assert.equal(await a.webhookBacklog(), 0);
+        }
+      });
+
+      it('agrees on one secret when both nodes create it at once', async () => {
+        const [a, b] = await nodes();
+        const [x, y] = await Promise.all([a.secret('shared'), b.secret('shared')]);
+        assert.equal(x, y);
+      });
+    });
+  });
+}
