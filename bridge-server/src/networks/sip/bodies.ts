@@ -1,9 +1,10 @@
 /**
  * The bodies SIMPLE carries besides text: RFC 3994 isComposing, RFC 3863 PIDF (with RFC 4480 RPID
- * activities) and RFC 5438 IMDN inside RFC 3862 CPIM. Built from fixed templates with every
- * variable part XML-escaped; parsed leniently (any namespace prefix), since clients differ.
+ * activities) and RFC 5438 IMDN inside RFC 3862 CPIM. Built and parsed with ltx (which escapes
+ * every text and attribute); read leniently (any namespace prefix), since clients differ.
  */
 import type { PresenceStatus, TypingState } from '@switchboard/protocol';
+import { Element, parse } from 'ltx';
 
 export const CONTENT_TYPES = {
   text: 'text/plain;charset=UTF-8',
@@ -13,58 +14,85 @@ export const CONTENT_TYPES = {
   cpim: 'message/cpim',
 } as const;
 
-const escapeXml = (text: string) =>
-  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\uFFFD');
-const unescapeXml = (text: string) =>
-  text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, entity: string) => {
-    const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-    if (named[entity.toLowerCase()]) return named[entity.toLowerCase()]!;
-    const point = entity[1] === 'x' || entity[1] === 'X' ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1));
-    // A reference to no character (beyond U+10FFFF, a surrogate) reads as U+FFFD, never an exception.
-    return Number.isInteger(point) && point >= 0 && point <= 0x10ffff && !(point >= 0xd800 && point <= 0xdfff) ? String.fromCodePoint(point) : '\uFFFD';
+/** XML 1.0 cannot carry C0 controls other than tab, LF and CR: they read as U+FFFD. */
+const xmlSafe = (text: string) => text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\uFFFD');
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+const document = (root: Element) => `${DECLARATION}${root.toString()}`;
+
+/** A character reference to no character (beyond U+10FFFF, a surrogate) reads as U+FFFD, as a lenient reader does. */
+const validReferences = (body: string) =>
+  body.replace(/&#(x[0-9a-f]+|[0-9]+);/gi, (reference, value: string) => {
+    const point = value[0] === 'x' || value[0] === 'X' ? Number.parseInt(value.slice(1), 16) : Number(value);
+    return point <= 0x10ffff && !(point >= 0xd800 && point <= 0xdfff) ? reference : '&#xFFFD;';
   });
 
-/** The text of the first element with this local name, whatever its prefix. */
-function elementText(xml: string, name: string): string | undefined {
-  const match = new RegExp(`<(?:[\\w.-]+:)?${name}(?:\\s[^>]*)?>([\\s\\S]*?)</(?:[\\w.-]+:)?${name}\\s*>`, 'i').exec(xml);
-  return match ? unescapeXml(match[1]!.trim()) : undefined;
+/** A body parsed leniently: malformed XML reads as nothing, never an exception (bodies are remote input). */
+function parsed(body: string): Element | undefined {
+  try {
+    return parse(validReferences(body));
+  } catch {
+    return undefined;
+  }
 }
 
-const hasElement = (xml: string, name: string) => new RegExp(`<(?:[\\w.-]+:)?${name}[\\s/>]`, 'i').test(xml);
+/** Elements with this local name, whatever their prefix, the root included. */
+function named(root: Element, name: string): Element[] {
+  const lower = name.toLowerCase();
+  const matches = (node: unknown): node is Element => node instanceof Element && node.getName().toLowerCase() === lower;
+  return [...(matches(root) ? [root] : []), ...(root.getChildrenByFilter(matches, true) as Element[])];
+}
+
+/** The text of the first element with this local name, whatever its prefix. */
+function elementText(root: Element, name: string): string | undefined {
+  const text = named(root, name)[0]?.getText().trim();
+  return text === undefined ? undefined : text;
+}
+
+const hasElement = (root: Element, name: string) => named(root, name).length > 0;
 
 // --- RFC 3994 isComposing ------------------------------------------------------------------------
 
 export function isComposingBody(state: TypingState): string {
   const composing = state === 'composing' ? 'active' : 'idle';
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>${composing}</state><contenttype>text/plain</contenttype>${composing === 'active' ? '<refresh>60</refresh>' : ''}</isComposing>`;
+  const root = new Element('isComposing', { xmlns: 'urn:ietf:params:xml:ns:im-iscomposing' });
+  root.c('state').t(composing).up().c('contenttype').t('text/plain');
+  if (composing === 'active') root.c('refresh').t('60');
+  return document(root);
 }
 
 export function typingOfIsComposing(xml: string): TypingState | undefined {
-  const state = elementText(xml, 'state')?.toLowerCase();
+  const root = parsed(xml);
+  const state = root && elementText(root, 'state')?.toLowerCase();
   return state === 'active' ? 'composing' : state === 'idle' ? 'paused' : undefined;
 }
 
 // --- RFC 3863 PIDF, RFC 4480 RPID ------------------------------------------------------------------
 
 export function pidfBody(entity: string, status: PresenceStatus, note?: string): string {
-  const basic = status === 'offline' ? 'closed' : 'open';
-  const activity = status === 'away' ? '<rpid:away/>' : status === 'busy' ? '<rpid:busy/>' : '';
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${escapeXml(entity)}">` +
-    `<tuple id="switchboard"><status><basic>${basic}</basic></status>${note ? `<note>${escapeXml(note)}</note>` : ''}</tuple>` +
-    (activity ? `<dm:person id="p"><rpid:activities>${activity}</rpid:activities></dm:person>` : '') +
-    '</presence>'
-  );
+  const root = new Element('presence', {
+    xmlns: 'urn:ietf:params:xml:ns:pidf',
+    'xmlns:dm': 'urn:ietf:params:xml:ns:pidf:data-model',
+    'xmlns:rpid': 'urn:ietf:params:xml:ns:pidf:rpid',
+    entity: xmlSafe(entity),
+  });
+  const tuple = root.c('tuple', { id: 'switchboard' });
+  tuple.c('status').c('basic').t(status === 'offline' ? 'closed' : 'open');
+  if (note) tuple.c('note').t(xmlSafe(note));
+  if (status === 'away' || status === 'busy') root.c('dm:person', { id: 'p' }).c('rpid:activities').c(`rpid:${status}`);
+  return document(root);
 }
 
 /** A PIDF document's status: closed (or none open) is offline; RPID away/busy-like activities. */
 export function presenceOfPidf(xml: string): { status: PresenceStatus; text?: string } {
-  const basics = [...xml.matchAll(/<(?:[\w.-]+:)?basic\s*>\s*(open|closed)\s*</gi)].map((m) => m[1]!.toLowerCase());
-  const note = elementText(xml, 'note');
+  const root = parsed(xml);
+  if (!root) return { status: 'offline' };
+  const basics = named(root, 'basic').map((basic) => basic.getText().trim().toLowerCase());
+  const note = elementText(root, 'note');
   const withNote = (status: PresenceStatus) => (note ? { status, text: note } : { status });
   if (!basics.includes('open')) return withNote('offline');
-  if (['busy', 'on-the-phone', 'meeting', 'performance', 'presentation'].some((a) => hasElement(xml, a))) return withNote('busy');
-  if (['away', 'vacation', 'sleeping', 'steering', 'travel'].some((a) => hasElement(xml, a))) return withNote('away');
+  if (['busy', 'on-the-phone', 'meeting', 'performance', 'presentation'].some((a) => hasElement(root, a))) return withNote('busy');
+  if (['away', 'vacation', 'sleeping', 'steering', 'travel'].some((a) => hasElement(root, a))) return withNote('away');
   return withNote('available');
 }
 
@@ -114,22 +142,21 @@ export function parseCpim(raw: string): Cpim | undefined {
 
 /** The IMDN a recipient sends back: which message, and delivered or displayed. */
 export function receiptOfImdn(xml: string): { messageId: string; status: 'delivered' | 'read' | 'failed' } | undefined {
-  const messageId = elementText(xml, 'message-id');
-  if (!messageId) return undefined;
-  if (hasElement(xml, 'display-notification')) return hasElement(xml, 'displayed') ? { messageId, status: 'read' } : undefined;
-  if (hasElement(xml, 'delivery-notification')) {
-    if (hasElement(xml, 'delivered')) return { messageId, status: 'delivered' };
-    if (hasElement(xml, 'failed')) return { messageId, status: 'failed' };
+  const root = parsed(xml);
+  const messageId = root && elementText(root, 'message-id');
+  if (!root || !messageId) return undefined;
+  if (hasElement(root, 'display-notification')) return hasElement(root, 'displayed') ? { messageId, status: 'read' } : undefined;
+  if (hasElement(root, 'delivery-notification')) {
+    if (hasElement(root, 'delivered')) return { messageId, status: 'delivered' };
+    if (hasElement(root, 'failed')) return { messageId, status: 'failed' };
   }
   return undefined;
 }
 
 /** An IMDN from the bridge on a visitor's behalf (display notification when the visitor read it). */
 export function imdnBody(input: { messageId: string; recipient: string; status: 'delivered' | 'displayed'; date: Date }): string {
-  const kind = input.status === 'delivered' ? 'delivery-notification' : 'display-notification';
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${escapeXml(input.messageId)}</message-id>` +
-    `<datetime>${input.date.toISOString()}</datetime><recipient-uri>${escapeXml(input.recipient)}</recipient-uri>` +
-    `<${kind}><status><${input.status}/></status></${kind}></imdn>`
-  );
+  const root = new Element('imdn', { xmlns: 'urn:ietf:params:xml:ns:imdn' });
+  root.c('message-id').t(xmlSafe(input.messageId)).up().c('datetime').t(input.date.toISOString()).up().c('recipient-uri').t(xmlSafe(input.recipient));
+  root.c(input.status === 'delivered' ? 'delivery-notification' : 'display-notification').c('status').c(input.status);
+  return document(root);
 }
