@@ -6,8 +6,8 @@
 import type { Logger } from 'pino';
 import { type Message, Registerer, RegistererState, UserAgent } from 'sip.js';
 import WebSocket from 'ws';
-import { Reconnector } from '../../util/backoff.js';
-import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
+import { Link } from '../kit/link.js';
+import type { InboundSink, NetworkStatus } from '../network.js';
 import type { SipNetworkConfig } from './config.js';
 import { bounded } from '../../util/bounded.js';
 
@@ -28,9 +28,7 @@ export interface SipSessionOptions {
 export class SipSession {
   readonly ua: UserAgent;
   private readonly registerer: Registerer;
-  private current: NetworkStatus = { state: 'offline', reason: 'not started' };
-  private stopped = false;
-  private readonly reconnector: Reconnector;
+  private readonly link: Link;
 
   constructor(private readonly options: SipSessionOptions) {
     const { config } = options;
@@ -39,7 +37,7 @@ export class SipSession {
       authorizationUsername: config.authorizationUsername ?? config.username,
       authorizationPassword: config.password,
       // No reconnection options: SIP.js' own reconnection is off by default (its options are
-      // deprecated and warn), and the shared Reconnector drives reconnection.
+      // deprecated and warn), and the kit's link drives reconnection.
       transportOptions: { server: config.server, connectionTimeout: config.connectTimeoutSeconds },
       logLevel: 'error',
       logBuiltinEnabled: false,
@@ -48,43 +46,28 @@ export class SipSession {
       delegate: {
         onMessage: (message) => options.onMessage(message),
         onDisconnect: (error) => {
-          if (this.stopped) return;
+          if (this.link.stopped) return;
           options.onOffline();
-          this.setStatus({ state: 'offline', reason: `connection to the SIP proxy lost${error ? `: ${error.message}` : ''}` });
-          this.reconnector.schedule();
+          this.link.dropped(`connection to the SIP proxy lost${error ? `: ${error.message}` : ''}`);
         },
       },
     });
     this.registerer = new Registerer(this.ua, { expires: config.registerExpiresSeconds, refreshFrequency: 90 });
     this.registerer.stateChange.addListener((state) => {
       // A refresh that failed (the proxy forgot us): register again through the reconnect path.
-      if (state === RegistererState.Unregistered && this.current.state === 'online' && !this.stopped) {
+      if (state === RegistererState.Unregistered && this.link.status.state === 'online' && !this.link.stopped) {
         options.onOffline();
-        this.setStatus({ state: 'offline', reason: 'registration lost' });
-        this.reconnector.schedule();
+        this.link.dropped('registration lost');
       }
     });
-    this.reconnector = new Reconnector(
-      () => this.connectOnce(),
-      (error, attempt, delayMs) => {
-        options.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'sip connection failed');
-        this.setStatus({ state: 'offline', reason: (error as Error).message });
-      },
-    );
+    this.link = new Link({ name: 'sip', connect: () => this.connectOnce(), report: (status) => options.sink.status('sip', status), logger: options.logger });
   }
 
   get status(): NetworkStatus {
-    return this.current;
-  }
-
-  private setStatus(next: NetworkStatus): void {
-    this.current = next;
-    this.options.sink.status('sip', next);
+    return this.link.status;
   }
 
   private async connectOnce(): Promise<void> {
-    if (this.stopped) return;
-    this.setStatus({ state: 'connecting' });
     if (this.ua.isConnected()) await this.ua.transport.disconnect().catch(() => undefined);
     await (this.ua.state === 'Started' ? this.ua.reconnect() : this.ua.start());
     await new Promise<void>((resolve, reject) => {
@@ -107,36 +90,28 @@ export class SipSession {
           reject(error instanceof Error ? error : new Error(String(error)));
         });
     });
-    this.setStatus({ state: 'online' });
+    this.link.up();
     this.options.logger.info({ aor: `sip:${this.options.config.username}@${this.options.config.domain}` }, 'sip registered');
     this.options.onOnline();
   }
 
-  async start(): Promise<void> {
-    this.stopped = false;
-    this.reconnector.start();
-    try {
-      await this.connectOnce();
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'sip: first connection failed; retrying in the background');
-      this.setStatus({ state: 'offline', reason: (error as Error).message });
-      this.reconnector.schedule();
-    }
+  start(): Promise<void> {
+    return this.link.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.reconnector.stop();
-    // Unregistering is a courtesy: a proxy that does not answer must not hold the shutdown up.
-    if (this.current.state === 'online') await bounded(this.registerer.unregister(), 2_000);
-    await bounded(this.ua.stop(), 2_000);
-    // SIP.js may still wait on a subscription the proxy already ended: close the socket regardless.
-    await bounded(this.ua.transport.disconnect(), 1_000);
-    this.current = { state: 'offline', reason: 'stopped' };
+  stop(): Promise<void> {
+    const registered = this.link.status.state === 'online';
+    return this.link.stop(async () => {
+      // Unregistering is a courtesy: a proxy that does not answer must not hold the shutdown up.
+      if (registered) await bounded(this.registerer.unregister(), 2_000);
+      await bounded(this.ua.stop(), 2_000);
+      // SIP.js may still wait on a subscription the proxy already ended: close the socket regardless.
+      await bounded(this.ua.transport.disconnect(), 1_000);
+    });
   }
 
   /** Fails with a retryable error unless registered, so the outbox keeps the message. */
   assertOnline(): void {
-    if (this.current.state !== 'online') throw new NetworkError(`sip is ${this.current.state}${this.current.reason ? ` (${this.current.reason})` : ''}`, true);
+    this.link.assertOnline();
   }
 }

@@ -1,11 +1,11 @@
 /**
- * One XMPP connection (component or client) kept up by the bridge's shared Reconnector: connect,
- * open the stream, wait for `online` (authentication and, for clients, binding happen in between),
- * and reconnect with backoff after a drop.
+ * One XMPP connection (component or client) on the network kit's link: connect, open the stream,
+ * wait for `online` (authentication and, for clients, binding happen in between), and reconnect
+ * with backoff after a drop.
  */
 import type { Element } from '@xmpp/component';
 import type { Logger } from 'pino';
-import { Reconnector } from '../../util/backoff.js';
+import { Link } from '../kit/link.js';
 import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
 
 export interface XmppEntity {
@@ -38,33 +38,29 @@ export interface SessionOptions {
 }
 
 export class XmppSession {
-  private current: NetworkStatus = { state: 'offline', reason: 'not started' };
-  private stopped = false;
   private connecting = false;
-  private readonly reconnector: Reconnector;
+  private readonly link: Link;
 
   constructor(
     private readonly entity: XmppEntity,
     private readonly options: SessionOptions,
   ) {
-    entity.reconnect.stop(); // the bridge's shared Reconnector drives reconnection, with backoff
-    this.reconnector = new Reconnector(
-      () => this.connectOnce(),
-      (error, attempt, delayMs) => {
-        options.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'xmpp connection failed');
-        this.setStatus({ state: 'offline', reason: (error as Error).message });
-      },
-    );
+    entity.reconnect.stop(); // the kit's link drives reconnection, with the shared backoff
+    this.link = new Link({
+      name: 'xmpp',
+      connect: () => this.connectOnce(),
+      report: (status) => (options.onStatus ? options.onStatus(status) : options.sink.status('xmpp', status)),
+      logger: options.logger,
+    });
     entity.on('online', () => {
-      this.setStatus({ state: 'online' });
+      this.link.up();
       options.onOnline();
     });
     entity.on('disconnect', () => {
       // A failed attempt (refused login, ...) is reported and retried by the reconnect path.
-      if (this.stopped || this.connecting) return;
+      if (this.link.stopped || this.connecting) return;
       options.onOffline();
-      this.setStatus({ state: 'offline', reason: 'connection to the XMPP server lost' });
-      this.reconnector.schedule();
+      this.link.dropped('connection to the XMPP server lost');
     });
     entity.on('error', (error: Error) => options.logger.debug({ err: error }, 'xmpp error'));
     entity.on('stanza', (stanza: Element) => {
@@ -77,18 +73,11 @@ export class XmppSession {
   }
 
   get status(): NetworkStatus {
-    return this.current;
-  }
-
-  private setStatus(next: NetworkStatus): void {
-    this.current = next;
-    if (this.options.onStatus) this.options.onStatus(next);
-    else this.options.sink.status('xmpp', next);
+    return this.link.status;
   }
 
   private connectOnce(): Promise<void> {
     const { entity, options } = this;
-    this.setStatus({ state: 'connecting' });
     this.connecting = true;
     const finished = () => {
       // Let the disconnect that follows a failure pass first, so it is not taken for a drop.
@@ -122,28 +111,17 @@ export class XmppSession {
     });
   }
 
-  async start(): Promise<void> {
-    this.stopped = false;
-    this.reconnector.start();
-    try {
-      await this.connectOnce();
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'xmpp: first connection failed; retrying in the background');
-      this.setStatus({ state: 'offline', reason: (error as Error).message });
-      this.reconnector.schedule();
-    }
+  start(): Promise<void> {
+    return this.link.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.reconnector.stop();
-    await this.entity.stop().catch(() => undefined);
-    this.current = { state: 'offline', reason: 'stopped' };
+  stop(): Promise<void> {
+    return this.link.stop(() => this.entity.stop().then(() => undefined, () => undefined));
   }
 
   /** Sends now, or fails with a retryable error so the outbox keeps the message. */
   async send(element: Element): Promise<void> {
-    if (this.current.state !== 'online') throw new NetworkError(`xmpp is ${this.current.state}`, true);
+    this.link.assertOnline();
     try {
       await this.entity.send(element);
     } catch (error) {
@@ -153,6 +131,6 @@ export class XmppSession {
 
   /** Sends if online; for notices that matter only now (presence, chat states). */
   trySend(element: Element): void {
-    if (this.current.state === 'online') this.entity.send(element).catch(() => undefined);
+    if (this.link.status.state === 'online') this.entity.send(element).catch(() => undefined);
   }
 }
