@@ -16,6 +16,8 @@ export class LoopNetwork implements Network {
   readonly typing: { from: Address; to: Address; state: string }[] = [];
   /** Failures to throw on the next sends, in order. */
   failures: NetworkError[] = [];
+  /** Failures to throw on the next sends to one recipient (an agent who is away), in order. */
+  readonly failuresFor = new Map<Address, NetworkError[]>();
   private current: NetworkStatus = { state: 'offline', reason: 'not started' };
   private readonly waiters: (() => void)[] = [];
 
@@ -39,7 +41,7 @@ export class LoopNetwork implements Network {
   }
 
   async send({ message, to }: OutboundMessage) {
-    const failure = this.failures.shift();
+    const failure = this.failuresFor.get(to)?.shift() ?? this.failures.shift();
     if (failure) throw failure;
     this.sent.push({ message, to });
     for (const waiter of this.waiters.splice(0)) waiter();

@@ -1,8 +1,9 @@
 /**
  * The durable outbox worker: sends messages queued for networks that do not deliver from the
- * store (XMPP, IRC, SIP), one network at a time and strictly in queue order. While a network is
- * offline its items wait; a retryable failure is retried with backoff; a permanent one fails the
- * message. Every outcome is reported as a status.
+ * store (XMPP, IRC, SIP), one at a time per network, in queue order for each recipient. While a
+ * network is offline its items wait; a retryable failure is retried with backoff, and only that
+ * recipient's later messages wait behind it (one unreachable agent holds up no one else); a
+ * permanent failure fails the message. Every outcome is reported as a status.
  */
 import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -35,7 +36,7 @@ const BATCH = 50;
 export class OutboxWorker {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private stopped = false;
   /** Messages whose senders were told they wait (bounded: cleared once sent or failed). */
   private readonly reportedWaiting = new Set<string>();
@@ -66,7 +67,7 @@ export class OutboxWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.all(this.running.values());
   }
@@ -85,21 +86,27 @@ export class OutboxWorker {
     }
   }
 
+  /** Looks at a network's queue again at `at` (the earliest of the times asked for). */
   private wakeAt(network: string, at: number): void {
-    if (this.timers.has(network)) return;
+    const pending = this.timers.get(network);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(network);
       this.kick(network);
     }, Math.max(0, at - Date.now()));
     timer.unref();
-    this.timers.set(network, timer);
+    this.timers.set(network, { timer, at });
   }
 
   private async drain(networkId: string): Promise<void> {
     const { store, registry, logger, metrics } = this.deps;
+    /** Recipients whose earliest item waits for a retry: their later items wait behind it. */
+    const waiting = new Set<string>();
+    let after = 0;
     for (;;) {
       if (this.stopped) return;
-      const items = await store.pendingOutbox(networkId, BATCH);
+      const items = await store.pendingOutbox(networkId, BATCH, after);
       if (items.length === 0) return;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
@@ -108,9 +115,12 @@ export class OutboxWorker {
       }
       for (const item of items) {
         if (this.stopped) return;
+        after = item.id;
+        if (waiting.has(item.recipient)) continue;
         if (item.nextAttemptAt > Date.now()) {
+          waiting.add(item.recipient);
           this.wakeAt(networkId, item.nextAttemptAt);
-          return; // the head waits, and so does everything queued behind it
+          continue;
         }
         const conversation = await store.getConversation(item.message.conversationId);
         if (!conversation) {
@@ -152,9 +162,12 @@ export class OutboxWorker {
             message: `${networkId}: ${reason}; the message is kept and will be retried`,
           });
           this.wakeAt(networkId, next);
-          return;
+          waiting.add(item.recipient);
+          // The network itself went down: the rest waits for its `online` (no attempts spent on it).
+          if (network.status().state !== 'online') return;
         }
       }
+      if (items.length < BATCH) return;
     }
   }
 }

@@ -79,6 +79,20 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     assert.equal(history.messages.find((m: Message) => m.id === doomed.id).status, 'failed');
   });
 
+  it('lets one unreachable recipient hold up no one else, and keeps each recipient\'s order', async () => {
+    const alice = (await connect(t, agentAuth('alice'))).socket;
+    const toBob: string = (await call(alice, 'conversation:open', { to: 'loop:bob' })).conversation.id;
+    const toCarol: string = (await call(alice, 'conversation:open', { to: 'loop:carol' })).conversation.id;
+    loop.failuresFor.set('loop:bob', [new NetworkError('bob is away', true), new NetworkError('bob is away', true)]);
+    await call(alice, 'message:send', { conversationId: toBob, clientId: 'b1', text: 'bob 1' });
+    await call(alice, 'message:send', { conversationId: toBob, clientId: 'b2', text: 'bob 2' });
+    await call(alice, 'message:send', { conversationId: toCarol, clientId: 'c1', text: 'carol 1' });
+    await loop.waitForSent(1);
+    assert.deepEqual(loop.sent.map((s) => s.message.text), ['carol 1'], 'carol\'s message went while bob\'s waited for its retry');
+    await loop.waitForSent(3, 10_000);
+    assert.deepEqual(loop.sent.map((s) => s.message.text), ['carol 1', 'bob 1', 'bob 2'], 'bob\'s messages in order, once each');
+  });
+
   it('resumes the outbox after a restart of the bridge', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
     loop.setOnline(false);
