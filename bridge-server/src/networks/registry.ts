@@ -2,7 +2,6 @@
  * Network type -> factory (the bridge map). Adding a network is its folder plus one line here.
  */
 import type { z } from 'zod';
-import type { Config } from '../config.js';
 import { ConfigError, issuePath } from '../config-error.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
 import type { Network, NetworkContext } from './network.js';
@@ -56,7 +55,7 @@ export interface ValidatedNetwork {
  * user's own index. The web network is added when the config leaves it out: it is how the uniform
  * API's own clients are reached.
  */
-export function validateNetworks(config: Config, definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS, source = 'the configuration'): ValidatedNetwork[] {
+export function validateNetworks(config: { networks: readonly { type: string }[] }, definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS, source = 'the configuration'): ValidatedNetwork[] {
   const problems: string[] = [];
   const seen = new Map<string, number>();
   const entries: ValidatedNetwork[] = [];

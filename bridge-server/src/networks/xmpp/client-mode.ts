@@ -14,7 +14,7 @@ import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
-import type { XmppClientConfig } from './xmpp-network.js';
+import type { XmppClientConfig } from './config.js';
 import { LRUCache } from 'lru-cache';
 import { isCommand } from '../kit/inbound.js';
 

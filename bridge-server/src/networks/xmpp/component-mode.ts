@@ -19,7 +19,7 @@ import { discoInfo, discoItems, gatewayAnswer, gatewayPrompt } from './gateway-d
 import { PresenceMemory, presenceStanza } from './gateway-presence.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, hopsElement, hopsOf, reportConfirmations, xmlSafe } from './stanzas.js';
-import type { XmppComponentConfig } from './xmpp-network.js';
+import type { XmppComponentConfig } from './config.js';
 import { LRUCache } from 'lru-cache';
 import { commandOrHelp } from '../kit/inbound.js';
 
