@@ -2,7 +2,7 @@
 // served as /widget.js and the chat it fetches on intent (/widget/chat-<hash>.js), and the SDK as
 // an ES module (/sdk.js) and an IIFE exposing window.Switchboard. Each bundle is also written
 // precompressed (.br, .gz) for the bridge to serve. Type declarations come from tsc.
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -34,23 +34,31 @@ const plugins = () => [withoutWebTransport(), nodeResolve({ browser: true, expor
 
 const CHUNKS = 'widget/dist/chunks';
 
-/** The loader names the chat chunk that the build before it wrote (content-hashed, so cached for good). */
+/** The chat chunk the build before the loader's wrote (its content-hashed name). */
+let chatChunk;
+
+/** Remembers the chat chunk's name for the loader, and leaves only the previous build's chunk beside it. */
+const chatChunkWritten = () => ({
+  name: 'chat-chunk-written',
+  buildStart() {
+    mkdirSync(CHUNKS, { recursive: true });
+  },
+  writeBundle(_options, bundle) {
+    chatChunk = Object.keys(bundle).find((file) => /^chat-[\w-]+\.js$/.test(file));
+    // A page may still hold the previous loader (cached for five minutes): its chunk stays one more
+    // build; older ones go.
+    const keep = new Set([chatChunk, ...readdirSync(CHUNKS).filter((file) => /^chat-[\w-]+\.js$/.test(file) && file !== chatChunk).sort((a, b) => statSync(`${CHUNKS}/${b}`).mtimeMs - statSync(`${CHUNKS}/${a}`).mtimeMs).slice(0, 1)]);
+    for (const file of readdirSync(CHUNKS)) if (!keep.has(file.replace(/\.(map|br|gz)$/, ''))) rmSync(`${CHUNKS}/${file}`);
+  },
+});
+
+/** The loader names the chat chunk (content-hashed, so cached for good). */
 const chatChunkName = () => ({
   name: 'chat-chunk-name',
   transform(code, id) {
     if (!id.endsWith('loader.js')) return null;
-    const chunk = readdirSync(CHUNKS).find((file) => /^chat-[\w-]+\.js$/.test(file));
-    if (!chunk) throw new Error(`no chat chunk in ${CHUNKS}: it is built first`);
-    return code.replace('__SWITCHBOARD_CHAT_CHUNK__', chunk);
-  },
-});
-
-/** Old chat chunks go before a new one is written. */
-const freshChunks = () => ({
-  name: 'fresh-chunks',
-  buildStart() {
-    rmSync(CHUNKS, { recursive: true, force: true });
-    mkdirSync(CHUNKS, { recursive: true });
+    if (!chatChunk) throw new Error('no chat chunk: it is built before the loader');
+    return code.replace('__SWITCHBOARD_CHAT_CHUNK__', chatChunk);
   },
 });
 
@@ -59,7 +67,7 @@ export default [
     // The chat: lit, the SDK, socket.io-client and the component, fetched by the loader on intent.
     input: 'widget/dist/embed.js',
     output: { dir: CHUNKS, entryFileNames: 'chat-[hash].js', format: 'iife', sourcemap: true },
-    plugins: [freshChunks(), ...plugins()],
+    plugins: [...plugins(), chatChunkWritten()],
   },
   {
     // The drop-in widget's first load: the launcher and window.Switchboard, nothing else.

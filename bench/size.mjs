@@ -1,7 +1,7 @@
 // Size of the drop-in widget, gzip and brotli: the loader (/widget.js, what a page pays before any
 // intent) and the chat chunk it fetches (widget + SDK + lit + socket.io-client), against the floor
 // of lit + socket.io-client bundled alone with the same settings, in one run.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import commonjs from '@rollup/plugin-commonjs';
@@ -48,7 +48,8 @@ async function floor() {
 
 const loader = readFileSync(new URL('../widget/dist/widget.js', import.meta.url));
 const chunkDir = new URL('../widget/dist/chunks/', import.meta.url);
-const chat = readFileSync(new URL(readdirSync(chunkDir).find((file) => /^chat-.*\.js$/.test(file)), chunkDir));
+// The chunk this loader names (the previous build's may still stand beside it).
+const chat = readFileSync(new URL(/chat-[\w-]+\.js/.exec(loader.toString())[0], chunkDir));
 const floorCode = await floor();
 const row = (name, code) => [name, code.length, gzip(code), brotli(code)];
 const rows = [

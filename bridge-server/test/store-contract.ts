@@ -436,6 +436,20 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual((await store.offers()).map((o) => o.agentId), ['carol']);
     });
 
+    it('erases the webhook deliveries that name a party as its site writes it, and only those', async () => {
+      await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', verified: true });
+      await store.upsertParty({ address: 'xmpp:al@x.org', siteKey: 'shop', role: 'visitor', verified: true });
+      await store.enqueueWebhooks([
+        // Webhook bodies carry the site's own form of a web identity (no `@shop`).
+        { id: 'dana', hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ message: { from: 'web:u_dana' } }) },
+        { id: 'al', hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ message: { from: 'xmpp:al@x.org' } }) },
+        { id: 'al-longer', hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ message: { from: 'xmpp:al@x.org.uk' } }) },
+      ]);
+      await store.eraseParty('shop', 'web:u_dana@shop');
+      await store.eraseParty('shop', 'xmpp:al@x.org');
+      assert.deepEqual((await store.pendingWebhooks('h', 10)).map((d) => d.id), ['al-longer']);
+    });
+
     it('exports and erases one party of one site, and nothing of another site', async () => {
       const party = { address: 'web:u_x', role: 'visitor', verified: true, name: 'X' } as const;
       await store.upsertParty({ ...party, siteKey: 'shop' });

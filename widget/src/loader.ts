@@ -97,6 +97,12 @@ function start(): void {
     const chunk = document.createElement('script');
     chunk.src = new URL(`widget/${CHAT_CHUNK}`, script?.src || location.href).href;
     chunk.async = true;
+    // Offline, or the bridge unreachable: the next intent tries again.
+    chunk.onerror = () => {
+      chunk.remove();
+      loading = false;
+      button?.removeAttribute('aria-busy');
+    };
     document.head.append(chunk);
   };
   const call = (entry: QueuedCall) => {

@@ -465,10 +465,6 @@ export class Router {
     })();
   }
 
-  /**
-   * Hands a stored message to every recipient's network. Web recipients get it at once; others
-   * were queued in the outbox in the same transaction as the message and are sent by the worker.
-   */
   /** The conversation each party last sent or received a message in (for `/canned` without an id). */
   private readonly latest = new LRUCache<Address, string>({ max: LATEST_KEPT });
 
@@ -476,6 +472,10 @@ export class Router {
     return this.latest.get(party);
   }
 
+  /**
+   * Hands a stored message to every recipient's network. Web recipients get it at once; others
+   * were queued in the outbox in the same transaction as the message and are sent by the worker.
+   */
   dispatch(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
     this.deps.usage.count(message, conversation.siteKey, conversation.participants);
     for (const party of conversation.participants) {

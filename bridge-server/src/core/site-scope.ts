@@ -9,32 +9,9 @@
  * they keep one form everywhere, and a site reaches one only when it is that site's visitor.
  */
 import type { Address } from '@switchboard/protocol';
+import { isSiteScoped, siteOfAddress, withSite, withoutSite } from '../util/site-address.js';
 
-/** Users, agents and integrations: the forms a site vouches for. */
-const SITE_SCOPED = /^web:[uai]_/;
-
-export function isSiteScoped(address: string): boolean {
-  return SITE_SCOPED.test(address);
-}
-
-/** The bridge's form of an address a client of `siteKey` wrote. */
-export function withSite(address: Address, siteKey: string): Address {
-  return isSiteScoped(address) ? (`${address}@${siteKey}` as Address) : address;
-}
-
-/** The form clients see: the site dropped (the last `@` segment; a user id may hold `@` itself). */
-export function withoutSite(address: Address): Address {
-  if (!isSiteScoped(address)) return address;
-  const at = address.lastIndexOf('@');
-  return at < 0 ? address : (address.slice(0, at) as Address);
-}
-
-/** The site a site-scoped address belongs to; undefined for any other address. */
-export function siteOfAddress(address: Address): string | undefined {
-  if (!isSiteScoped(address)) return undefined;
-  const at = address.lastIndexOf('@');
-  return at < 0 ? undefined : address.slice(at + 1);
-}
+export { isSiteScoped, siteOfAddress, withSite, withoutSite };
 
 /** Whether a party can act in a conversation of `siteKey`: any network's user, or a web party of that site. */
 export function usableOnSite(address: Address, siteKey: string): boolean {

@@ -205,7 +205,9 @@ export class WebhookDispatcher {
   withWrite(event: WebhookEvent, siteKey: string): { build: (data: unknown) => NewWebhookDelivery[]; committed: () => void } {
     const built: NewWebhookDelivery[] = [];
     return {
+      // The store may run a transaction again (a deadlock on Postgres): each run builds afresh.
       build: (data) => {
+        built.length = 0;
         try {
           built.push(...this.deliveriesFor(event, siteKey, data));
         } catch (error) {

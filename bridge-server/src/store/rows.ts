@@ -1,5 +1,6 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import { withoutSite } from '../util/site-address.js';
 import type { ConversationRecord, PartyRecord } from './store.js';
 
 export interface ConversationRow {
@@ -84,4 +85,12 @@ const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, deliv
 export function statusMovesForward(current: MessageStatus, next: MessageStatus): boolean {
   if (next === 'failed') return current === 'accepted' || current === 'sent';
   return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
+}
+
+/**
+ * How a party appears in a stored webhook body: as a JSON string in the form the site's backend
+ * knows (a web identity without its site), so an erasure finds exactly its deliveries.
+ */
+export function webhookNeedles(address: Address): string[] {
+  return [...new Set([JSON.stringify(address), JSON.stringify(withoutSite(address))])];
 }

@@ -14,3 +14,12 @@ export function oneLine(text: string): string {
 export function withoutTrailingBreaks(text: string): string {
   return text.replace(/[\r\n]+$/, '');
 }
+
+/**
+ * Characters XML 1.0 cannot carry at all (section 2.2: C0 controls but tab, LF and CR; U+FFFE,
+ * U+FFFF): a stanza holding one is a stream error that would close the connection. They become
+ * U+FFFD, so the rest of the text still arrives. The XML library escapes everything else.
+ */
+export function xmlSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
+}

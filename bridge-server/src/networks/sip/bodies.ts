@@ -5,6 +5,7 @@
  */
 import type { PresenceStatus, TypingState } from '@switchboard/protocol';
 import { Element, parse } from 'ltx';
+import { xmlSafe } from '../../util/text.js';
 
 export const CONTENT_TYPES = {
   text: 'text/plain;charset=UTF-8',
@@ -14,8 +15,6 @@ export const CONTENT_TYPES = {
   cpim: 'message/cpim',
 } as const;
 
-/** XML 1.0 cannot carry C0 controls other than tab, LF and CR: they read as U+FFFD. */
-const xmlSafe = (text: string) => text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\uFFFD');
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const document = (root: Element) => `${DECLARATION}${root.toString()}`;
@@ -45,8 +44,7 @@ function named(root: Element, name: string): Element[] {
 
 /** The text of the first element with this local name, whatever its prefix. */
 function elementText(root: Element, name: string): string | undefined {
-  const text = named(root, name)[0]?.getText().trim();
-  return text === undefined ? undefined : text;
+  return named(root, name)[0]?.getText().trim();
 }
 
 const hasElement = (root: Element, name: string) => named(root, name).length > 0;

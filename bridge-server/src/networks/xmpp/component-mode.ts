@@ -35,6 +35,11 @@ interface Connection {
 /** Makes one component connection (the library's; tests pass a stand-in). */
 export type ComponentFactory = (options: { service: string; domain: string; password: string }) => Component;
 
+/** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
+function refusal(condition: 'not-allowed' | 'item-not-found', why: string) {
+  return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
+}
+
 export function createComponentNetwork({ config, sink, logger, capabilitiesOf }: NetworkContext<XmppComponentConfig>, createEntity: ComponentFactory = component): Network {
   const gateways: readonly GatewayDomain[] = config.gateways ?? [];
   const map = new JidMap(config.domain, gateways);
@@ -249,10 +254,10 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
           { type: 'error', from: to, to: from, ...(id ? { id } : {}) },
           // Web parties' ids start with their role (`v_`, `u_`, `a_`, `i_`): any other JID here stands for nobody.
           /^web:[a-z]_/i.test(party)
-            ? xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'This visitor is not in a conversation with you; your message was not delivered.'))
+            ? refusal('not-allowed', 'This visitor is not in a conversation with you')
             : party.startsWith('web:')
-              ? xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'No one has this address; your message was not delivered.'))
-              : xml('error', { type: 'cancel' }, xml('not-allowed', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, 'No conversation joins you and this user; your message was not delivered.')),
+              ? refusal('item-not-found', 'No one has this address')
+              : refusal('not-allowed', 'No conversation joins you and this user'),
         ),
       );
       return;

@@ -1,7 +1,10 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
 import type { ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
+import { xmlSafe } from '../../util/text.js';
 import type { InboundSink } from '../network.js';
+
+export { xmlSafe };
 
 export const NS = {
   chatStates: 'http://jabber.org/protocol/chatstates', // XEP-0085
@@ -44,15 +47,6 @@ export function hopsOf(stanza: Element): string[] {
 export function hopsElement(via: readonly string[] | undefined): Element | null {
   const ids = (via ?? []).filter((id) => BRIDGE_ID.test(id));
   return ids.length > 0 ? xml('hops', { xmlns: NS.hops }, ...ids.map((bridge) => xml('hop', { bridge }))) : null;
-}
-
-/**
- * Characters XML 1.0 cannot carry at all (section 2.2: C0 controls but tab, LF and CR; U+FFFE,
- * U+FFFF): a stanza holding one is a stream error that would close the connection. They become
- * U+FFFD, so the rest of the text still arrives. The XML library escapes everything else.
- */
-export function xmlSafe(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 }
 
 /** RFC 6121 section 4.7.2.1 `show` -> the uniform presence. */

@@ -40,7 +40,7 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
-import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation as fromRow, toMessage, toParty } from '../rows.js';
+import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation as fromRow, toMessage, toParty, webhookNeedles } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -819,7 +819,7 @@ export class PostgresStore implements Store {
          AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,
         [address, siteKey],
       );
-      await client.query('DELETE FROM webhook_deliveries WHERE site_key = $1 AND strpos(body, $2) > 0', [siteKey, address]);
+      await client.query('DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)', [siteKey, webhookNeedles(address)]);
       counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
       // Gateway subscriptions belong to no site: they go only with a party of this site.
       if (counts.parties > 0) await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);

@@ -29,7 +29,7 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
-import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation, toMessage, toParty } from '../rows.js';
+import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation, toMessage, toParty, webhookNeedles } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -730,7 +730,7 @@ export class SqliteStore implements Store {
           this.conversations.delete(id);
         }
         statements.deleteRecipientOutbox.run(address, siteKey);
-        statements.deleteWebhooksMentioning.run(siteKey, address);
+        for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
         // Gateway subscriptions belong to no site: they go only with a party of this site.
         if (counts.parties > 0) statements.deleteFollowsOf.run(address, address);
