@@ -304,12 +304,18 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       progress.set(progressKey, line.index);
     }
     logger.info({ agent: target, lines: refused.length, messages: again.length }, 'irc agent left before its presence showed it; the refused lines wait for it');
-    for (const outbound of again.reverse()) hold(outbound, true);
+    for (const outbound of again.reverse()) {
+      // Already reported sent: a message that no longer fits is failed here.
+      if (!hold(outbound, true)) sink.receipt({ messageId: outbound.message.id, status: 'failed', code: 'unavailable', error: queueFull(outbound) });
+    }
     if (!agents.isAbsent(target)) void flushHeld(target);
   }
 
-  /** Keeps a message for an absent agent (`first`: a message the server refused, so it goes before the others). */
-  function hold(outbound: OutboundMessage, first: boolean): void {
+  /**
+   * Keeps a message for an absent agent (`first`: a message the server refused, so it goes before
+   * the others); false when the agent's queue is full (the caller fails the message, once).
+   */
+  function hold(outbound: OutboundMessage, first: boolean): boolean {
     const key = nickOf(outbound.to)!.toLowerCase();
     let queue = held.get(key);
     if (!queue) {
@@ -318,17 +324,17 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       queue = { items: [], timer, flushing: false };
       held.set(key, queue);
     }
-    if (queue.items.length >= HELD_PER_AGENT) {
-      sink.receipt({ messageId: outbound.message.id, status: 'failed', code: 'unavailable', error: `IRC: ${key} is off IRC and ${HELD_PER_AGENT} messages already wait for it` });
-      return;
-    }
     // Once in the queue: a message cut by the agent's leaving may also be among the refused lines.
     const queued = queue.items.findIndex((item) => item.message.id === outbound.message.id && item.to === outbound.to);
-    if (queued >= 0 && !first) return;
+    if (queued >= 0 && !first) return true;
+    if (queued < 0 && queue.items.length >= HELD_PER_AGENT) return false;
     if (queued >= 0) queue.items.splice(queued, 1);
     if (first) queue.items.unshift(outbound);
     else queue.items.push(outbound);
+    return true;
   }
+
+  const queueFull = (outbound: OutboundMessage) => `IRC: ${nickOf(outbound.to)} is off IRC and ${HELD_PER_AGENT} messages already wait for it`;
 
   /** The agent is back: what waited for it goes out, in order, once. */
   async function flushHeld(nick: string): Promise<void> {
@@ -386,7 +392,8 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       if (!target) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
       if (bot.state !== 'online') throw new NetworkError(`irc is ${bot.state}${bot.reason ? ` (${bot.reason})` : ''}`, true);
       // An absent agent's messages (and any behind them) wait for it, in order.
-      if (held.has(target.toLowerCase()) || agents.isAbsent(target) || !(await deliver(outbound, target))) hold(outbound, false);
+      const waits = held.has(target.toLowerCase()) || agents.isAbsent(target) || !(await deliver(outbound, target));
+      if (waits && !hold(outbound, false)) throw new NetworkError(queueFull(outbound), false, 'unavailable');
       return { status: 'sent' };
     },
     async sharePresence({ from, status: presence, text }) {
