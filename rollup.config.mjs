@@ -30,7 +30,13 @@ const precompressed = () => ({
   },
 });
 
-const plugins = () => [withoutWebTransport(), nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), terser({ format: { comments: false } }), precompressed()];
+const plugins = () => [
+  withoutWebTransport(),
+  nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
+  commonjs(),
+  terser({ format: { comments: false } }),
+  precompressed(),
+];
 
 const CHUNKS = 'widget/dist/chunks';
 
@@ -47,7 +53,13 @@ const chatChunkWritten = () => ({
     chatChunk = Object.keys(bundle).find((file) => /^chat-[\w-]+\.js$/.test(file));
     // A page may still hold the previous loader (cached for five minutes): its chunk stays one more
     // build; older ones go.
-    const keep = new Set([chatChunk, ...readdirSync(CHUNKS).filter((file) => /^chat-[\w-]+\.js$/.test(file) && file !== chatChunk).sort((a, b) => statSync(`${CHUNKS}/${b}`).mtimeMs - statSync(`${CHUNKS}/${a}`).mtimeMs).slice(0, 1)]);
+    const keep = new Set([
+      chatChunk,
+      ...readdirSync(CHUNKS)
+        .filter((file) => /^chat-[\w-]+\.js$/.test(file) && file !== chatChunk)
+        .sort((a, b) => statSync(`${CHUNKS}/${b}`).mtimeMs - statSync(`${CHUNKS}/${a}`).mtimeMs)
+        .slice(0, 1),
+    ]);
     for (const file of readdirSync(CHUNKS)) if (!keep.has(file.replace(/\.(map|br|gz)$/, ''))) rmSync(`${CHUNKS}/${file}`);
   },
 });

@@ -64,7 +64,10 @@ function percentile(sorted, p) {
 }
 
 function median(values) {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** Connects a socket.io client (websocket only, its own connection) and resolves once connected. */
@@ -315,9 +318,27 @@ function report(results) {
   const p99Ratio = bridge.p99 / peer.p99;
   const same = { throughput: bridge.throughput / peer5.throughput, p50: bridge.p50 / peer5.p50, p99: bridge.p99 / peer5.p99 };
   const rows = [
-    ['throughput (msg/s)', fmt(peer.throughput, 0), fmt(peer5.throughput, 0), fmt(bridge.throughput, 0), `${fmt(throughputRatio, 2)}x`, `${fmt(same.throughput, 2)}x`, `>= ${GOALS.throughputRatioMin}x`, throughputRatio >= GOALS.throughputRatioMin],
+    [
+      'throughput (msg/s)',
+      fmt(peer.throughput, 0),
+      fmt(peer5.throughput, 0),
+      fmt(bridge.throughput, 0),
+      `${fmt(throughputRatio, 2)}x`,
+      `${fmt(same.throughput, 2)}x`,
+      `>= ${GOALS.throughputRatioMin}x`,
+      throughputRatio >= GOALS.throughputRatioMin,
+    ],
     ['latency p50 (ms)', fmt(peer.p50, 3), fmt(peer5.p50, 3), fmt(bridge.p50, 3), `${fmt(p50Ratio, 2)}x`, `${fmt(same.p50, 2)}x`, '', null],
-    ['latency p99 (ms)', fmt(peer.p99, 3), fmt(peer5.p99, 3), fmt(bridge.p99, 3), `${fmt(p99Ratio, 2)}x`, `${fmt(same.p99, 2)}x`, `<= ${GOALS.p99RatioMax}x`, p99Ratio <= GOALS.p99RatioMax],
+    [
+      'latency p99 (ms)',
+      fmt(peer.p99, 3),
+      fmt(peer5.p99, 3),
+      fmt(bridge.p99, 3),
+      `${fmt(p99Ratio, 2)}x`,
+      `${fmt(same.p99, 2)}x`,
+      `<= ${GOALS.p99RatioMax}x`,
+      p99Ratio <= GOALS.p99RatioMax,
+    ],
   ].map(([metric, p, p5, b, ratio, ratio5, goal, met]) => [metric, p, p5, b, ratio, ratio5, goal, met === null ? '' : met ? 'met' : 'not met']);
   const header = ['metric', 'peer', 'peer5', 'bridge', 'bridge/peer', 'bridge/peer5', 'goal', 'status'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -331,7 +352,7 @@ function report(results) {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
-  console.log('peer: bare relay, 3 packets a message. peer5: bare relay with the contract\'s 5 packets (ack, client receipt, delivered status).');
+  console.log("peer: bare relay, 3 packets a message. peer5: bare relay with the contract's 5 packets (ack, client receipt, delivered status).");
   console.log('Goals are against peer; bridge/peer5 shows the cost of storage, validation and routing alone.');
   console.log('');
   console.log(
@@ -381,7 +402,9 @@ async function main() {
         const samples = await measureLatency(relay, SETTINGS.latencyMessages, `lat-${relay.name}-${round}`);
         latency[relay.name].push(...samples);
         const sorted = [...samples].sort((a, b) => a - b);
-        console.error(`round ${round + 1}/${SETTINGS.rounds}  ${relay.name.padEnd(6)} latency p50 ${percentile(sorted, 50).toFixed(3)} ms, p99 ${percentile(sorted, 99).toFixed(3)} ms`);
+        console.error(
+          `round ${round + 1}/${SETTINGS.rounds}  ${relay.name.padEnd(6)} latency p50 ${percentile(sorted, 50).toFixed(3)} ms, p99 ${percentile(sorted, 99).toFixed(3)} ms`,
+        );
       }
     }
 

@@ -69,4 +69,12 @@ const verdict = (ok) => (ok ? 'met' : 'not met');
 console.log(`ratio of everything to the floor: gzip ${(totalGzip / floorGzip).toFixed(2)}x, brotli ${(totalBrotli / floorBrotli).toFixed(2)}x`);
 console.log(`goal: first load <= ${kb(GOAL_FIRST_LOAD_GZIP)} gzip: ${verdict(firstGzip <= GOAL_FIRST_LOAD_GZIP)} (${kb(firstGzip)})`);
 console.log(`goal: everything <= ${kb(GOAL_GZIP_BYTES)} gzip: ${verdict(totalGzip <= GOAL_GZIP_BYTES)} (${kb(totalGzip)})`);
-console.log(JSON.stringify({ bench: 'size', loader: { raw: rows[0][1], gzip: firstGzip, brotli: rows[0][3] }, chat: { raw: rows[1][1], gzip: rows[1][2], brotli: rows[1][3] }, floor: { raw: rows[3][1], gzip: floorGzip, brotli: floorBrotli }, goals: { firstLoadGzip: GOAL_FIRST_LOAD_GZIP, totalGzip: GOAL_GZIP_BYTES } }));
+console.log(
+  JSON.stringify({
+    bench: 'size',
+    loader: { raw: rows[0][1], gzip: firstGzip, brotli: rows[0][3] },
+    chat: { raw: rows[1][1], gzip: rows[1][2], brotli: rows[1][3] },
+    floor: { raw: rows[3][1], gzip: floorGzip, brotli: floorBrotli },
+    goals: { firstLoadGzip: GOAL_FIRST_LOAD_GZIP, totalGzip: GOAL_GZIP_BYTES },
+  }),
+);

@@ -62,7 +62,13 @@ if (!existsSync('/usr/bin/prosody')) {
   process.exit(0);
 }
 
-const prosody = await startProsody({ users: [['alice', 'alicepw'], ['bob', 'bobpw']], offline: true });
+const prosody = await startProsody({
+  users: [
+    ['alice', 'alicepw'],
+    ['bob', 'bobpw'],
+  ],
+  offline: true,
+});
 const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-xmpp-'));
 let bridge;
 const closers = [];
@@ -99,7 +105,10 @@ try {
       store: { type: 'sqlite', path: join(dir, 'bench.db') },
       sites: [{ key: 'bench-site', origins: ['*'] }],
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'] }],
-      networks: [{ type: 'web' }, { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret }],
+      networks: [
+        { type: 'web' },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret },
+      ],
       limits: { ratePerSecond: 1e9, burst: 1e9 },
       log: { level: 'silent' },
     },
@@ -145,10 +154,26 @@ try {
   const ratio = rate(throughput.bridge) / rate(throughput.direct);
   console.log(`\nAgent round trip on one Prosody, ${ROUND_TRIPS} round trips (latency one at a time; throughput window ${WINDOW})`);
   console.log('metric                    direct    bridge     added / ratio   goal');
-  console.log(`round trip p50 (ms)   ${p(latency.direct, 50).toFixed(3).padStart(10)}${p(latency.bridge, 50).toFixed(3).padStart(10)}   ${`+${addedP50.toFixed(3)} ms`.padStart(14)}   <= 1 ms added: ${addedP50 <= 1 ? 'met' : 'not met'}`);
-  console.log(`round trip p99 (ms)   ${p(latency.direct, 99).toFixed(3).padStart(10)}${p(latency.bridge, 99).toFixed(3).padStart(10)}   ${`+${addedP99.toFixed(3)} ms`.padStart(14)}   <= 3 ms added: ${addedP99 <= 3 ? 'met' : 'not met'}`);
-  console.log(`round trips/s         ${rate(throughput.direct).toFixed(0).padStart(10)}${rate(throughput.bridge).toFixed(0).padStart(10)}   ${`${ratio.toFixed(2)}x`.padStart(14)}`);
-  console.log(JSON.stringify({ bench: 'xmpp', roundTrips: ROUND_TRIPS, direct: { p50: p(latency.direct, 50), p99: p(latency.direct, 99), rate: rate(throughput.direct) }, bridge: { p50: p(latency.bridge, 50), p99: p(latency.bridge, 99), rate: rate(throughput.bridge) }, addedP50, addedP99, throughputRatio: ratio }));
+  console.log(
+    `round trip p50 (ms)   ${p(latency.direct, 50).toFixed(3).padStart(10)}${p(latency.bridge, 50).toFixed(3).padStart(10)}   ${`+${addedP50.toFixed(3)} ms`.padStart(14)}   <= 1 ms added: ${addedP50 <= 1 ? 'met' : 'not met'}`,
+  );
+  console.log(
+    `round trip p99 (ms)   ${p(latency.direct, 99).toFixed(3).padStart(10)}${p(latency.bridge, 99).toFixed(3).padStart(10)}   ${`+${addedP99.toFixed(3)} ms`.padStart(14)}   <= 3 ms added: ${addedP99 <= 3 ? 'met' : 'not met'}`,
+  );
+  console.log(
+    `round trips/s         ${rate(throughput.direct).toFixed(0).padStart(10)}${rate(throughput.bridge).toFixed(0).padStart(10)}   ${`${ratio.toFixed(2)}x`.padStart(14)}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'xmpp',
+      roundTrips: ROUND_TRIPS,
+      direct: { p50: p(latency.direct, 50), p99: p(latency.direct, 99), rate: rate(throughput.direct) },
+      bridge: { p50: p(latency.bridge, 50), p99: p(latency.bridge, 99), rate: rate(throughput.bridge) },
+      addedP50,
+      addedP99,
+      throughputRatio: ratio,
+    }),
+  );
 } finally {
   for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
   await bridge?.stop();

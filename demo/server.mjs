@@ -13,18 +13,30 @@ try {
   process.exit(1);
 }
 const site = config.sites[0];
-const agents = new Set(config.teams.flatMap((team) => team.members).filter((a) => a.startsWith('web:a_')).map((a) => a.slice('web:a_'.length)));
+const agents = new Set(
+  config.teams
+    .flatMap((team) => team.members)
+    .filter((a) => a.startsWith('web:a_'))
+    .map((a) => a.slice('web:a_'.length)),
+);
 
 const bridge = await createBridge(config, {
   routes(app) {
     app.get('/demo/agent-identity', (req, res) => {
       const userId = String(req.query.user ?? '');
       if (!agents.has(userId)) return res.status(404).json({ error: { code: 'not_found', message: `user: not a demo agent (try ${[...agents].join(', ')})` } });
-      res.json({ siteKey: site.key, identity: { userId, name: userId[0].toUpperCase() + userId.slice(1), role: 'agent', hash: identityHash(site.identitySecret, 'agent', userId) } });
+      res.json({
+        siteKey: site.key,
+        identity: { userId, name: userId[0].toUpperCase() + userId.slice(1), role: 'agent', hash: identityHash(site.identitySecret, 'agent', userId) },
+      });
     });
   },
 });
-const stop = () => bridge.stop().then(() => process.exit(0), () => process.exit(1));
+const stop = () =>
+  bridge.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 let url;

@@ -40,11 +40,14 @@ function nodeTier(tier) {
   const result = run(
     process.execPath,
     [
-      '--import', 'tsx',
+      '--import',
+      'tsx',
       '--test',
       '--test-concurrency=2',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      `--test-reporter=${join(root, 'scripts/test-count-reporter.mjs')}`, `--test-reporter-destination=${countsFile}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'scripts/test-count-reporter.mjs')}`,
+      `--test-reporter-destination=${countsFile}`,
       ...files,
     ],
     { timeout: 30 * 60_000 },

@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   let values: { config?: string | undefined; help?: boolean | undefined };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    }));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     process.exit(2);

@@ -72,7 +72,10 @@ const memberSchema = z.union([
   memberAddress,
   z.strictObject({
     /** How commands and the console name the agent; the first address when left out. */
-    id: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits, _ . @ or -').optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits, _ . @ or -')
+      .optional(),
     name: z.string().min(1).max(100).optional(),
     addresses: z.array(memberAddress).min(1, 'an agent needs at least one address'),
     /** Most open conversations at once; the team's `capacity` when left out. */
@@ -105,11 +108,17 @@ const teamSchema = z
     /** Posted by the team in each new conversation it takes while open. */
     greeting: z.string().min(1).max(LIMITS.maxTextLength).optional(),
     /** Posted by the team in a conversation opened outside its hours. */
-    offlineMessage: z.string().min(1).max(LIMITS.maxTextLength).default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
+    offlineMessage: z
+      .string()
+      .min(1)
+      .max(LIMITS.maxTextLength)
+      .default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
     /** What a visitor's message to a closed conversation does: reopen it, or start a new one. */
     afterClose: z.enum(['reopen', 'new']).default('reopen'),
     /** Canned replies agents send with `/canned NAME`. */
-    canned: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'canned reply names are 1-40 letters, digits, _ or -'), z.string().min(1).max(LIMITS.maxTextLength)).default({}),
+    canned: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'canned reply names are 1-40 letters, digits, _ or -'), z.string().min(1).max(LIMITS.maxTextLength))
+      .default({}),
   })
   .transform(({ members, ...team }) => {
     const agents: AgentConfig[] = members.map((member) => {
@@ -196,7 +205,8 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   if (!result.success) throw new ConfigError(formatConfigError(result.error, source));
   const config = result.data;
   checkCrossReferences(config, source);
-  if (config.store.type === 'sqlite' && !isAbsolute(config.store.path) && config.store.path !== ':memory:') config.store.path = resolve(baseDir, config.store.path);
+  if (config.store.type === 'sqlite' && !isAbsolute(config.store.path) && config.store.path !== ':memory:')
+    config.store.path = resolve(baseDir, config.store.path);
   if (config.server.static && !isAbsolute(config.server.static)) config.server.static = resolve(baseDir, config.server.static);
   return config;
 }
@@ -272,7 +282,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
       if (!POSTGRES_URL.test(env.SWITCHBOARD_DATABASE_URL)) throw new ConfigError(`SWITCHBOARD_DATABASE_URL: ${POSTGRES_URL_RULE}`);
       config.store.url = env.SWITCHBOARD_DATABASE_URL;
     }
-    if (config.store.url === undefined) throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
+    if (config.store.url === undefined)
+      throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
   }
   if (env.LOG_LEVEL) {
     const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.LOG_LEVEL);

@@ -8,14 +8,24 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
   return {
     registry,
-    connections: new Gauge({ name: 'switchboard_connections', help: 'Open connections on the uniform API', labelNames: ['role'] as const, registers: [registry] }),
+    connections: new Gauge({
+      name: 'switchboard_connections',
+      help: 'Open connections on the uniform API',
+      labelNames: ['role'] as const,
+      registers: [registry],
+    }),
     messages: new Counter({
       name: 'switchboard_messages_total',
       help: 'Messages through the bridge, by network and direction (in: from that network into the bridge; out: from the bridge to it)',
       labelNames: ['network', 'direction'] as const,
       registers: [registry],
     }),
-    errors: new Counter({ name: 'switchboard_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'] as const, registers: [registry] }),
+    errors: new Counter({
+      name: 'switchboard_errors_total',
+      help: 'Errors answered to clients, by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     storeLatency: new Histogram({
       name: 'switchboard_store_seconds',
       help: 'Latency of store operations',
@@ -23,7 +33,12 @@ export function createMetrics() {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
-    outboxDepth: new Gauge({ name: 'switchboard_outbox_depth', help: 'Messages waiting in the outbox, by network', labelNames: ['network'] as const, registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: 'switchboard_outbox_depth',
+      help: 'Messages waiting in the outbox, by network',
+      labelNames: ['network'] as const,
+      registers: [registry],
+    }),
     sendQueue: new Gauge({
       name: 'switchboard_network_send_queue',
       help: "Lines or messages waiting in a network's own send queue (IRC flood control), by network",
@@ -52,7 +67,12 @@ export function createMetrics() {
       labelNames: ['from', 'to', 'site'] as const,
       registers: [registry],
     }),
-    ratings: new Counter({ name: 'switchboard_ratings_total', help: "Visitors' ratings of conversations, by team and rating (1-5)", labelNames: ['team', 'rating'] as const, registers: [registry] }),
+    ratings: new Counter({
+      name: 'switchboard_ratings_total',
+      help: "Visitors' ratings of conversations, by team and rating (1-5)",
+      labelNames: ['team', 'rating'] as const,
+      registers: [registry],
+    }),
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
   };
 }

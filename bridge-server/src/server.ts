@@ -102,7 +102,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   guardOrigins(http, `${io.path()}/`, knownOrigin);
   const nsp = io.of(NAMESPACE);
   const hub = new SocketHub(nsp);
-  const teams = new TeamDirectory(config.teams, config.sites.map((site) => site.key));
+  const teams = new TeamDirectory(
+    config.teams,
+    config.sites.map((site) => site.key),
+  );
   const registry = new NetworkRegistry();
   const webhooks = new WebhookDispatcher({ hooks: config.webhooks, store, logger: logger.child({ component: 'webhooks' }) });
   new Gauge({
@@ -116,11 +119,31 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // The gateway's id in hop markers: configured, or random and kept with the data.
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
   const refs = new RefBook();
-  const core = new Core({ refs, store, registry, hub, sites: config.sites, teams, limits: config.limits, logger, metrics, clock: options.clock ?? systemClock, webhooks, ...(gatewayConfig ? { gateway: gatewayConfig } : {}) });
+  const core = new Core({
+    refs,
+    store,
+    registry,
+    hub,
+    sites: config.sites,
+    teams,
+    limits: config.limits,
+    logger,
+    metrics,
+    clock: options.clock ?? systemClock,
+    webhooks,
+    ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
+  });
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
-      const network = definition.create({ config: networkConfig, sink: core.sink, logger: logger.child({ network: type }), hub, refs, capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities });
+      const network = definition.create({
+        config: networkConfig,
+        sink: core.sink,
+        logger: logger.child({ network: type }),
+        hub,
+        refs,
+        capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities,
+      });
       registry.add(network);
       if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
     }
@@ -134,19 +157,19 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }), deleted: () => webhooks.recount() });
   const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
   httpApp = createHttpApp({
-      core,
-      admin,
-      store,
-      registry,
-      authenticator,
-      limits: config.limits,
-      metrics,
-      logger,
-      maxBodyBytes: LIMITS.maxPayloadBytes,
-      isDraining: () => draining,
-      ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
-      ...(options.routes ? { routes: options.routes } : {}),
-      ...(config.server.static ? { staticDir: config.server.static } : {}),
+    core,
+    admin,
+    store,
+    registry,
+    authenticator,
+    limits: config.limits,
+    metrics,
+    logger,
+    maxBodyBytes: LIMITS.maxPayloadBytes,
+    isDraining: () => draining,
+    ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(config.server.static ? { staticDir: config.server.static } : {}),
   });
 
   let baseUrl = '';
@@ -175,14 +198,18 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       }
       await core.outbox.resume();
       await core.expireIdleVisitors();
-      housekeeping = setInterval(() => void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired')), HOUSEKEEPING_MS);
+      housekeeping = setInterval(
+        () => void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired')),
+        HOUSEKEEPING_MS,
+      );
       housekeeping.unref();
       await core.followTeams();
       core.router.startHours();
       await new Promise<void>((resolve, reject) => {
         const fail = (error: NodeJS.ErrnoException) => {
           const where = `${config.server.host}:${config.server.port}`;
-          if (error.code === 'EADDRINUSE') reject(new ConfigError(`${where} is already in use: stop what listens there, or set PORT (or server.port) to a free port`));
+          if (error.code === 'EADDRINUSE')
+            reject(new ConfigError(`${where} is already in use: stop what listens there, or set PORT (or server.port) to a free port`));
           else if (error.code === 'EACCES') reject(new ConfigError(`${where} needs more privileges: use a port above 1023, or set HOST/PORT`));
           else reject(error);
         };

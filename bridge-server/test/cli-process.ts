@@ -6,7 +6,10 @@ export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs the real CLI and resolves with its URL once it logs that it listens. */
 export function runCli(configPath: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, '--config', configPath], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--config', configPath], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -20,7 +23,10 @@ export function runCli(configPath: string, env: Record<string, string> = {}): Pr
 }
 
 /** Resolves with the exit code once the child exits. */
-export const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+export const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 /** `kill -9`, and resolves once the process is gone. */
 export async function crash(child: ChildProcess): Promise<void> {

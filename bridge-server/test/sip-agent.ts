@@ -14,7 +14,12 @@ export interface SipAgent {
   /** Sends a MESSAGE; resolves with the final status code. */
   send(to: string, body: string, contentType?: string, extraHeaders?: string[]): Promise<number>;
   /** Sends a MESSAGE; resolves with the final answer: status, reason phrase and Warning header (RFC 3261 section 20.43). */
-  request(to: string, body: string, contentType?: string, extraHeaders?: string[]): Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>;
+  request(
+    to: string,
+    body: string,
+    contentType?: string,
+    extraHeaders?: string[],
+  ): Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>;
   /** PUBLISHes a PIDF presence document for the agent itself. */
   publish(pidf: string): Promise<void>;
   /** SUBSCRIBEs to someone's presence; every NOTIFY body lands in `notifications`. */
@@ -62,10 +67,17 @@ export async function connectSipAgent(wsUrl: string, domain: string, user: strin
     request: (to: string, body: string, contentType = 'text/plain;charset=UTF-8', extraHeaders: string[] = []) =>
       new Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>((resolve, reject) => {
         const done = (response: { message: { statusCode?: number; reasonPhrase?: string; getHeader(name: string): string | undefined } }) =>
-          resolve({ statusCode: response.message.statusCode ?? 0, reasonPhrase: response.message.reasonPhrase ?? '', warning: response.message.getHeader('Warning') });
-        new Messager(ua, UserAgent.makeURI(to)!, body, contentType, { extraHeaders }).message({ requestDelegate: { onAccept: done, onReject: done } }).catch(reject);
+          resolve({
+            statusCode: response.message.statusCode ?? 0,
+            reasonPhrase: response.message.reasonPhrase ?? '',
+            warning: response.message.getHeader('Warning'),
+          });
+        new Messager(ua, UserAgent.makeURI(to)!, body, contentType, { extraHeaders })
+          .message({ requestDelegate: { onAccept: done, onReject: done } })
+          .catch(reject);
       }),
-    send: async (to: string, body: string, contentType?: string, extraHeaders?: string[]) => (await agent.request(to, body, contentType, extraHeaders)).statusCode,
+    send: async (to: string, body: string, contentType?: string, extraHeaders?: string[]) =>
+      (await agent.request(to, body, contentType, extraHeaders)).statusCode,
     publish: (pidf: string) => publisher.publish(pidf),
     async watch(target: string) {
       const notifications: string[] = [];

@@ -20,10 +20,7 @@ export async function startSipDesk(network: Record<string, unknown> = {}): Promi
   await alice.publish(pidf(ALICE, 'open'));
   const t = await startBridge({
     teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
-    networks: [
-      { type: 'web', presenceGraceMs: 50 },
-      kamailioNetwork(kamailio, network),
-    ],
+    networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, network)],
   });
   await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
   return {

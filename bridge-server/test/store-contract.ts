@@ -64,7 +64,11 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       const a = await conversation();
       const b = await conversation();
       const results = await Promise.all([append(a.id), append(b.id), append(a.id), append(a.id), append(b.id)]);
-      const seqs = (id: string) => results.filter((r) => r.message.conversationId === id).map((r) => r.message.seq).sort((x, y) => x - y);
+      const seqs = (id: string) =>
+        results
+          .filter((r) => r.message.conversationId === id)
+          .map((r) => r.message.seq)
+          .sort((x, y) => x - y);
       assert.deepEqual(seqs(a.id), [1, 2, 3]);
       assert.deepEqual(seqs(b.id), [1, 2]);
       assert.equal((await store.getConversation(a.id))!.lastSeq, 3);
@@ -95,7 +99,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(bad.status, 'rejected');
       assert.equal(ok2.status, 'fulfilled');
       const history = await store.history(c.id, { limit: 10 });
-      assert.deepEqual(history.messages.map((m) => m.seq), [1, 2]);
+      assert.deepEqual(
+        history.messages.map((m) => m.seq),
+        [1, 2],
+      );
     });
 
     it('pages history both ways', async () => {
@@ -137,14 +144,24 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.advanceStatus(failed.id, 'failed');
       await append(c.id);
       const read = await store.markRead(c.id, 'web:a_x', 3, 100);
-      assert.deepEqual(read.map((m) => [m.seq, m.status]), [[1, 'read'], [3, 'read']]);
+      assert.deepEqual(
+        read.map((m) => [m.seq, m.status]),
+        [
+          [1, 'read'],
+          [3, 'read'],
+        ],
+      );
       assert.deepEqual(await store.markRead(c.id, 'web:a_x', 3, 100), []);
       assert.deepEqual(await store.markRead(c.id, 'web:a_x', 2, 100), []);
       assert.deepEqual(await store.markRead(c.id, 'web:nobody', 3, 100), []);
       const limited = await store.markRead(c.id, 'web:a_x', 5, 1);
-      assert.deepEqual(limited.map((m) => m.seq), [5], 'the failed one stays failed');
+      assert.deepEqual(
+        limited.map((m) => m.seq),
+        [5],
+        'the failed one stays failed',
+      );
       assert.equal((await store.getMessage(failed.id))?.status, 'failed');
-      assert.equal((await store.history(c.id, { limit: 10 })).messages[1]?.status, 'accepted', 'the reader\'s own message is not read by it');
+      assert.equal((await store.history(c.id, { limit: 10 })).messages[1]?.status, 'accepted', "the reader's own message is not read by it");
     });
 
     it('keeps the outbox in queue order and counts it', async () => {
@@ -154,8 +171,14 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.outboxDepth('irc'), 0);
       assert.deepEqual(await store.outboxNetworks(), ['xmpp']);
       const items = await store.pendingOutbox('xmpp', 10);
-      assert.deepEqual(items.map((i) => i.message.text), ['m0', 'm1', 'm2']);
-      assert.deepEqual((await store.pendingOutbox('xmpp', 10, items[0]!.id)).map((i) => i.message.text), ['m1', 'm2']);
+      assert.deepEqual(
+        items.map((i) => i.message.text),
+        ['m0', 'm1', 'm2'],
+      );
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10, items[0]!.id)).map((i) => i.message.text),
+        ['m1', 'm2'],
+      );
       await store.retryOutbox(items[0]!.id, Date.now() + 1000, 'down');
       const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
       assert.equal(retried.attempts, 1);
@@ -175,10 +198,13 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await append(c.id, { text: 'two' });
       assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:a@x.test', 'xmpp'), 2);
       assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:a@x.test', 'xmpp'), 0);
-      assert.deepEqual((await store.pendingOutbox('xmpp', 10)).map((i) => [i.message.text, i.recipient]), [
-        ['one', 'xmpp:a@x.test'],
-        ['two', 'xmpp:a@x.test'],
-      ]);
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10)).map((i) => [i.message.text, i.recipient]),
+        [
+          ['one', 'xmpp:a@x.test'],
+          ['two', 'xmpp:a@x.test'],
+        ],
+      );
     });
 
     it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {
@@ -186,7 +212,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);
       assert.equal(await store.findOpenConversation({ siteKey: 'other', openedBy: 'web:v_1', team: 'support' }), null);
       assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1' }), null);
-      assert.deepEqual((await store.queuedConversations('support', 10)).map((q) => q.id), [c.id]);
+      assert.deepEqual(
+        (await store.queuedConversations('support', 10)).map((q) => q.id),
+        [c.id],
+      );
       const assigned = await store.assignConversation(c.id, 'web:a_x');
       assert.deepEqual(assigned.participants, ['web:v_1', 'web:a_x']);
       assert.deepEqual(await store.queuedConversations('support', 10), []);
@@ -208,7 +237,11 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_2', 'web:v_3'] });
       const found = await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_1' });
       assert.ok(found?.id === newer.id || (found?.id === older.id && older.createdAt === newer.createdAt));
-      assert.equal(await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_2' }), null, 'three parties are not a two-party conversation');
+      assert.equal(
+        await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_2' }),
+        null,
+        'three parties are not a two-party conversation',
+      );
       await store.addParticipant(newer.id, 'web:v_9');
       assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:a_x', with: 'web:v_1' }))?.id, older.id);
     });
@@ -258,7 +291,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual([same.assignee, same.team, same.participants], ['web:a_y', 'billing', ['web:v_1', 'web:a_y']]);
       const queued = await store.transferConversation(c.id, null);
       assert.deepEqual([queued.assignee, queued.team, queued.participants], [undefined, 'billing', ['web:v_1']]);
-      assert.deepEqual((await store.queuedConversations('billing', 10)).map((q) => q.id), [c.id]);
+      assert.deepEqual(
+        (await store.queuedConversations('billing', 10)).map((q) => q.id),
+        [c.id],
+      );
       await assert.rejects(store.transferConversation('c_missing', 'web:a_x'), /does not exist/);
     });
 
@@ -281,11 +317,14 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.assignConversation(two.id, 'web:a_x');
       await store.assignConversation(three.id, 'web:a_y');
       await store.setConversationState(three.id, 'closed');
-      assert.deepEqual([...(await store.openCounts(['web:a_x', 'web:a_y', 'web:a_z']))], [
-        ['web:a_x', 2],
-        ['web:a_y', 0],
-        ['web:a_z', 0],
-      ]);
+      assert.deepEqual(
+        [...(await store.openCounts(['web:a_x', 'web:a_y', 'web:a_z']))],
+        [
+          ['web:a_x', 2],
+          ['web:a_y', 0],
+          ['web:a_z', 0],
+        ],
+      );
       assert.equal((await store.openCounts([])).size, 0);
     });
 
@@ -298,7 +337,15 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
     });
 
     it('merges parties: later facts win, missing ones keep the earlier, verified stays verified', async () => {
-      await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', name: 'Dana', email: 'd@x.test', verified: true, pageUrl: 'https://shop.test/a' });
+      await store.upsertParty({
+        address: 'web:u_dana@shop',
+        siteKey: 'shop',
+        role: 'visitor',
+        name: 'Dana',
+        email: 'd@x.test',
+        verified: true,
+        pageUrl: 'https://shop.test/a',
+      });
       await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', verified: false, pageUrl: 'https://shop.test/b' });
       assert.deepEqual(await store.getParty('web:u_dana@shop'), {
         address: 'web:u_dana@shop',
@@ -347,7 +394,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         { day: '2026-03-01', siteKey: 'shop', from: 'xmpp', to: 'web', messages: 2, bytes: 20 },
         { day: '2026-03-02', siteKey: 'shop', from: 'web', to: 'xmpp', messages: 4, bytes: 40 },
       ]);
-      assert.deepEqual((await store.usage('shop', '2026-03-02', '2026-03-31')).map((r) => r.day), ['2026-03-02']);
+      assert.deepEqual(
+        (await store.usage('shop', '2026-03-02', '2026-03-31')).map((r) => r.day),
+        ['2026-03-02'],
+      );
     });
 
     it('keeps secrets across a restart', async () => {
@@ -363,10 +413,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, true);
       await store.setGatewayFollow({ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }, true);
       await reopen();
-      assert.deepEqual(
-        (await store.gatewayFollows('xmpp:carl@x.test')).map((f) => `${f.watcher}>${f.target}`).sort(),
-        ['irc:dave@z>xmpp:carl@x.test', 'xmpp:carl@x.test>sip:bob@y.test'],
-      );
+      assert.deepEqual((await store.gatewayFollows('xmpp:carl@x.test')).map((f) => `${f.watcher}>${f.target}`).sort(), [
+        'irc:dave@z>xmpp:carl@x.test',
+        'xmpp:carl@x.test>sip:bob@y.test',
+      ]);
       assert.deepEqual(await store.gatewayFollows('sip:bob@y.test'), [{ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }]);
       await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'sip:bob@y.test' }, false);
       assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
@@ -380,7 +430,9 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       await store.enqueueWebhooks([]);
       // A message's deliveries are written in the message's own transaction; a duplicate queues none.
-      const stored = await append(c.id, { webhooks: (message) => [{ id: 'd3', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify(message) }] });
+      const stored = await append(c.id, {
+        webhooks: (message) => [{ id: 'd3', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify(message) }],
+      });
       await append(c.id, { clientId: 'once' });
       await append(c.id, { clientId: 'once', webhooks: () => [{ id: 'dup', hook: 'h1', event: 'conversation.message', siteKey: 'shop', body: '{}' }] });
       // Queued again under the same id (a retried request): kept once, where it was first queued.
@@ -391,30 +443,54 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.webhookBacklog('h1'), 2);
       assert.equal(await store.webhookBacklog('h9'), 0);
       const pending = await store.pendingWebhooks('h1', 10);
-      assert.deepEqual(pending.map((d) => [d.id, d.attempts, d.nextAttemptAt]), [['d1', 1, 12345], ['d3', 0, 0]]);
-      assert.deepEqual({ ...pending[0]!, attempts: 0, nextAttemptAt: 0 }, { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}', attempts: 0, nextAttemptAt: 0 });
+      assert.deepEqual(
+        pending.map((d) => [d.id, d.attempts, d.nextAttemptAt]),
+        [
+          ['d1', 1, 12345],
+          ['d3', 0, 0],
+        ],
+      );
+      assert.deepEqual(
+        { ...pending[0]!, attempts: 0, nextAttemptAt: 0 },
+        { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}', attempts: 0, nextAttemptAt: 0 },
+      );
       assert.equal(JSON.parse(pending[1]!.body).id, stored.message.id);
-      assert.deepEqual((await store.pendingWebhooks('h1', 1)).map((d) => d.id), ['d1']);
+      assert.deepEqual(
+        (await store.pendingWebhooks('h1', 1)).map((d) => d.id),
+        ['d1'],
+      );
       assert.equal(await store.hasWebhook('d1'), true);
       assert.equal(await store.hasWebhook('dup'), false);
       await store.completeWebhook('d1');
       assert.equal(await store.hasWebhook('d1'), false);
-      assert.deepEqual((await store.pendingWebhooks('h1', 10)).map((d) => d.id), ['d3']);
+      assert.deepEqual(
+        (await store.pendingWebhooks('h1', 10)).map((d) => d.id),
+        ['d3'],
+      );
     });
 
     it('keeps what webhooks last said of a conversation, and finds the conversations ahead of it', async () => {
       const c = await conversation();
-      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => [r.conversation.id, r.mark]), [[c.id, null]]);
+      assert.deepEqual(
+        (await store.conversationsAheadOfMarks(10)).map((r) => [r.conversation.id, r.mark]),
+        [[c.id, null]],
+      );
       assert.equal(await store.swapConversationMark(c.id, { state: 'open' }), null);
       assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
       await store.assignConversation(c.id, 'web:a_alice');
       const ahead = await store.conversationsAheadOfMarks(10);
-      assert.deepEqual(ahead.map((r) => r.mark), [{ state: 'open' }]);
+      assert.deepEqual(
+        ahead.map((r) => r.mark),
+        [{ state: 'open' }],
+      );
       assert.deepEqual(ahead[0]!.conversation, await store.getConversation(c.id));
       assert.deepEqual(await store.swapConversationMark(c.id, { state: 'open', assignee: 'web:a_alice' }), { state: 'open' });
       assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
       await store.setConversationState(c.id, 'closed');
-      assert.deepEqual((await store.conversationsAheadOfMarks(10)).map((r) => r.conversation.state), ['closed']);
+      assert.deepEqual(
+        (await store.conversationsAheadOfMarks(10)).map((r) => r.conversation.state),
+        ['closed'],
+      );
       await reopen();
       assert.deepEqual(await store.swapConversationMark(c.id, { state: 'closed', assignee: 'web:a_alice' }), { state: 'open', assignee: 'web:a_alice' });
       assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
@@ -433,7 +509,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       await store.deleteOffer(c.id);
       await store.deleteOffer('c_missing');
-      assert.deepEqual((await store.offers()).map((o) => o.agentId), ['carol']);
+      assert.deepEqual(
+        (await store.offers()).map((o) => o.agentId),
+        ['carol'],
+      );
     });
 
     it('erases the webhook deliveries that name a party as its site writes it, and only those', async () => {
@@ -447,20 +526,42 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       await store.eraseParty('shop', 'web:u_dana@shop');
       await store.eraseParty('shop', 'xmpp:al@x.org');
-      assert.deepEqual((await store.pendingWebhooks('h', 10)).map((d) => d.id), ['al-longer']);
+      assert.deepEqual(
+        (await store.pendingWebhooks('h', 10)).map((d) => d.id),
+        ['al-longer'],
+      );
     });
 
     it('exports and erases one party of one site, and nothing of another site', async () => {
       const party = { address: 'web:u_x', role: 'visitor', verified: true, name: 'X' } as const;
       await store.upsertParty({ ...party, siteKey: 'shop' });
       const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x', 'xmpp:agent@x.test'] });
-      await store.appendMessage({ conversationId: own.id, from: 'web:u_x', text: 'mine', status: 'accepted', outbox: [{ recipient: 'xmpp:agent@x.test', network: 'xmpp' }] });
-      await store.appendMessage({ conversationId: own.id, from: 'xmpp:agent@x.test', text: 'reply', status: 'accepted', outbox: [], remote: { network: 'xmpp', id: 'r1' } });
+      await store.appendMessage({
+        conversationId: own.id,
+        from: 'web:u_x',
+        text: 'mine',
+        status: 'accepted',
+        outbox: [{ recipient: 'xmpp:agent@x.test', network: 'xmpp' }],
+      });
+      await store.appendMessage({
+        conversationId: own.id,
+        from: 'xmpp:agent@x.test',
+        text: 'reply',
+        status: 'accepted',
+        outbox: [],
+        remote: { network: 'xmpp', id: 'r1' },
+      });
       await store.saveOffer({ conversationId: own.id, agentId: 'alice', deadline: 1000, declined: [] });
       await store.swapConversationMark(own.id, { state: 'open' });
       const joined = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:u_x'] });
       await store.appendMessage({ conversationId: joined.id, from: 'web:u_x', text: 'joined', status: 'accepted', outbox: [] });
-      await store.appendMessage({ conversationId: joined.id, from: 'web:v_2', text: 'stays', status: 'accepted', outbox: [{ recipient: 'web:u_x', network: 'irc' }] });
+      await store.appendMessage({
+        conversationId: joined.id,
+        from: 'web:v_2',
+        text: 'stays',
+        status: 'accepted',
+        outbox: [{ recipient: 'web:u_x', network: 'irc' }],
+      });
       const elsewhere = await store.createConversation({ siteKey: 'blog', openedBy: 'web:u_y', participants: ['web:u_y', 'web:u_x'] });
       await store.appendMessage({ conversationId: elsewhere.id, from: 'web:u_x', text: 'on the blog', status: 'accepted', outbox: [] });
       await store.enqueueWebhooks([
@@ -473,22 +574,37 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
 
       const data = await store.partyData('shop', 'web:u_x');
       assert.deepEqual(data.party, { ...party, siteKey: 'shop' });
-      assert.deepEqual(data.conversations.map((c) => [c.conversation.id, c.messages.map((m) => m.text)]).sort(), [
-        [own.id, ['mine', 'reply']],
-        [joined.id, ['joined', 'stays']],
-      ].sort());
+      assert.deepEqual(
+        data.conversations.map((c) => [c.conversation.id, c.messages.map((m) => m.text)]).sort(),
+        [
+          [own.id, ['mine', 'reply']],
+          [joined.id, ['joined', 'stays']],
+        ].sort(),
+      );
       assert.deepEqual((await store.partyData('blog', 'web:u_x')).party, null, 'the party is of another site');
-      assert.deepEqual((await store.partyData('blog', 'web:u_x')).conversations.map((c) => c.conversation.id), [elsewhere.id]);
+      assert.deepEqual(
+        (await store.partyData('blog', 'web:u_x')).conversations.map((c) => c.conversation.id),
+        [elsewhere.id],
+      );
 
       assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 3, parties: 1 });
       assert.equal(await store.getConversation(own.id), null);
       assert.equal(await store.outboxDepth('xmpp'), 0);
       assert.equal(await store.outboxDepth('irc'), 0);
       assert.deepEqual(await store.offers(), []);
-      assert.deepEqual((await store.pendingWebhooks('h', 10)).map((d) => d.id), ['about-x-on-blog', 'unrelated']);
-      assert.deepEqual((await store.history(joined.id, { limit: 10 })).messages.map((m) => m.text), ['stays']);
+      assert.deepEqual(
+        (await store.pendingWebhooks('h', 10)).map((d) => d.id),
+        ['about-x-on-blog', 'unrelated'],
+      );
+      assert.deepEqual(
+        (await store.history(joined.id, { limit: 10 })).messages.map((m) => m.text),
+        ['stays'],
+      );
       assert.deepEqual((await store.getConversation(joined.id))!.participants, ['web:v_2']);
-      assert.deepEqual((await store.history(elsewhere.id, { limit: 10 })).messages.map((m) => m.text), ['on the blog']);
+      assert.deepEqual(
+        (await store.history(elsewhere.id, { limit: 10 })).messages.map((m) => m.text),
+        ['on the blog'],
+      );
       assert.deepEqual((await store.getConversation(elsewhere.id))!.participants, ['web:u_y', 'web:u_x']);
       assert.equal(await store.getParty('web:u_x'), null);
       assert.deepEqual(await store.gatewayFollows(), []);
@@ -506,13 +622,20 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       const c = await conversation();
       await append(c.id, { outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
       await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
-      await store.enqueueWebhooks([{ id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) }]);
+      await store.enqueueWebhooks([
+        { id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) },
+      ]);
       const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
       const later = new Date(Date.now() + 60_000).toISOString();
       assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
       // An agent assigned a conversation that stays is still referred to.
       await nextMillisecond();
-      const kept = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:bob@x.test', participants: ['xmpp:bob@x.test'], assignee: 'web:a_busy@shop' });
+      const kept = await store.createConversation({
+        siteKey: 'shop',
+        openedBy: 'xmpp:bob@x.test',
+        participants: ['xmpp:bob@x.test'],
+        assignee: 'web:a_busy@shop',
+      });
       const beforeKept = kept.updatedAt;
       assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1 });
       assert.equal(await store.getConversation(c.id), null);
@@ -538,11 +661,19 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       it('gives seq 1..N with no gap and no duplicate when two nodes append to one conversation', async () => {
         const [a, b] = await nodes();
         const c = await conversation(a);
-        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => append(c.id, { text: `t${i}`, from: i % 2 ? 'web:v_1' : 'web:a_x' }, i % 2 ? a : b)));
-        assert.deepEqual(results.map((r) => r.message.seq).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => append(c.id, { text: `t${i}`, from: i % 2 ? 'web:v_1' : 'web:a_x' }, i % 2 ? a : b)),
+        );
+        assert.deepEqual(
+          results.map((r) => r.message.seq).sort((x, y) => x - y),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+        );
         assert.equal((await b.getConversation(c.id))!.lastSeq, 40);
         const history = await a.history(c.id, { limit: 100 });
-        assert.deepEqual(history.messages.map((m) => m.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+        assert.deepEqual(
+          history.messages.map((m) => m.seq),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+        );
         assert.equal(new Set(history.messages.map((m) => m.text)).size, 40);
       });
 
@@ -550,7 +681,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const [a, b] = await nodes();
         const c = await conversation(a);
         for (let round = 0; round < 5; round++) {
-          const results = await Promise.all([append(c.id, { clientId: `k${round}`, text: 'from a' }, a), append(c.id, { clientId: `k${round}`, text: 'from b' }, b)]);
+          const results = await Promise.all([
+            append(c.id, { clientId: `k${round}`, text: 'from a' }, a),
+            append(c.id, { clientId: `k${round}`, text: 'from b' }, b),
+          ]);
           assert.deepEqual(results.map((r) => r.kind).sort(), ['duplicate', 'stored']);
           assert.equal(results[0].message.id, results[1].message.id);
           assert.equal(results[0].message.seq, round + 1);
@@ -583,7 +717,11 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const outbox = [{ recipient: 'xmpp:a@x.test' as const, network: 'xmpp' }];
         await Promise.all(Array.from({ length: 20 }, (_, i) => append(c.id, { text: `t${i}`, outbox }, i % 2 ? a : b)));
         const items = await b.pendingOutbox('xmpp', 100);
-        assert.deepEqual(items.map((i) => i.message.seq), Array.from({ length: 20 }, (_, i) => i + 1), 'outbox order is seq order');
+        assert.deepEqual(
+          items.map((i) => i.message.seq),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+          'outbox order is seq order',
+        );
       });
 
       it('lets two readers on two nodes mark overlapping ranges read at once', async () => {
@@ -592,7 +730,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         for (let i = 0; i < 10; i++) await append(c.id, {}, a);
         const [x, y] = await Promise.all([a.markRead(c.id, 'web:a_x', 10, 100), b.markRead(c.id, 'web:a_y', 10, 100)]);
         assert.equal(x.length + y.length, 10, 'each message became read once, for one of them');
-        assert.deepEqual([...x, ...y].map((m) => m.seq).sort((p, q) => p - q), Array.from({ length: 10 }, (_, i) => i + 1));
+        assert.deepEqual(
+          [...x, ...y].map((m) => m.seq).sort((p, q) => p - q),
+          Array.from({ length: 10 }, (_, i) => i + 1),
+        );
         assert.ok((await b.history(c.id, { limit: 100 })).messages.every((m) => m.status === 'read'));
       });
 
@@ -615,7 +756,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         /** One writer's deliveries, queued one call after another: by enqueueWebhooks and with messages. */
         const writer = async (on: Store, name: string) => {
           for (let i = 0; i < 15; i++) {
-            if (i % 3 === 2) await append(c.id, { text: `${name}${i}`, webhooks: () => [delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')] }, on);
+            if (i % 3 === 2)
+              await append(c.id, { text: `${name}${i}`, webhooks: () => [delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')] }, on);
             else await on.enqueueWebhooks([delivery(`${name}-${i}`), delivery(`${name}-${i}-other`, 'other')]);
           }
         };
@@ -636,7 +778,11 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         for (const read of [...reads, final]) assert.deepEqual(final.slice(0, read.length), read, 'a later read kept the earlier order');
         assert.equal(final.length, 60, 'none lost, none twice');
         for (const name of ['a', 'b', 'x', 'y']) {
-          assert.deepEqual(final.filter((id) => id.startsWith(`${name}-`)), Array.from({ length: 15 }, (_, i) => `${name}-${i}`), `${name} in the order it queued`);
+          assert.deepEqual(
+            final.filter((id) => id.startsWith(`${name}-`)),
+            Array.from({ length: 15 }, (_, i) => `${name}-${i}`),
+            `${name} in the order it queued`,
+          );
         }
         assert.equal(await reader.webhookBacklog('other'), 60);
         assert.equal(await reader.webhookBacklog(), 120);
@@ -646,7 +792,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const [a, b] = await nodes();
         const c = await conversation(a);
         for (let round = 0; round < 5; round++) {
-          const marks = [{ state: 'open', assignee: `web:a_${round}x` }, { state: 'open', assignee: `web:a_${round}y` }] as const;
+          const marks = [
+            { state: 'open', assignee: `web:a_${round}x` },
+            { state: 'open', assignee: `web:a_${round}y` },
+          ] as const;
           await a.swapConversationMark(c.id, { state: 'open' });
           const [x, y] = await Promise.all([a.swapConversationMark(c.id, marks[0]), b.swapConversationMark(c.id, marks[1])]);
           // One of them swapped first (and saw the plain mark), the other saw what it wrote.
@@ -679,7 +828,9 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
             let failed = 0;
             for (let i = 0; !erased || failed === 0; i++) {
               const outbox = [{ recipient: 'xmpp:agent@x.test' as const, network: 'xmpp' }];
-              const webhooks = () => [{ id: `w${round}-${i}`, hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) }];
+              const webhooks = () => [
+                { id: `w${round}-${i}`, hook: 'h', event: 'conversation.message', siteKey: 'shop', body: JSON.stringify({ conversationId: own.id }) },
+              ];
               try {
                 await append(own.id, { from: address, text: `t${i}`, outbox, webhooks }, a);
               } catch (error) {

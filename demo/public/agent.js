@@ -70,13 +70,15 @@ async function renderDetails(conversation) {
     ['Page', party?.pageUrl ?? '—'],
     ['Identity', party?.verified ? 'verified by the site' : 'not verified'],
   ];
-  $('details').replaceChildren(...rows.flatMap(([term, value]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = term;
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    return [dt, dd];
-  }));
+  $('details').replaceChildren(
+    ...rows.flatMap(([term, value]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      return [dt, dd];
+    }),
+  );
   $('details').hidden = false;
 }
 

@@ -1,14 +1,5 @@
 /** Error codes of the v1 contract (docs/protocol.md, "Errors"). */
-export const ERROR_CODES = [
-  'bad_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'too_large',
-  'rate_limited',
-  'unavailable',
-  'internal',
-] as const;
+export const ERROR_CODES = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'too_large', 'rate_limited', 'unavailable', 'internal'] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -3,17 +3,7 @@
  * `Socket<ServerToClientEvents, ClientToServerEvents>` (docs/protocol.md).
  */
 import type { AckCallback } from './errors.js';
-import type {
-  Conversation,
-  Message,
-  MessageStatusEvent,
-  PartyInfo,
-  Presence,
-  QueuePosition,
-  Session,
-  TeamAvailability,
-  TypingEvent,
-} from './objects.js';
+import type { Conversation, Message, MessageStatusEvent, PartyInfo, Presence, QueuePosition, Session, TeamAvailability, TypingEvent } from './objects.js';
 import type {
   AgentCommandPayload,
   ConversationClosePayload,

@@ -25,12 +25,10 @@ const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max
 /** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
 const text = str().refine((s) => s.trim().length > 0, 'must not be empty or blank');
 
-export const conversationOpenSchema = z
-  .object({ team: id.optional(), to: address.optional() })
-  .refine((p) => (p.team === undefined) !== (p.to === undefined), {
-    message: 'give exactly one of team or to',
-    path: ['team'],
-  });
+export const conversationOpenSchema = z.object({ team: id.optional(), to: address.optional() }).refine((p) => (p.team === undefined) !== (p.to === undefined), {
+  message: 'give exactly one of team or to',
+  path: ['team'],
+});
 
 export const conversationListSchema = z.object({
   state: z.enum(['open', 'closed']).optional(),
@@ -50,7 +48,12 @@ export const historyGetSchema = z
     conversationId: id,
     afterSeq: seq.optional(),
     beforeSeq: seq.optional(),
-    limit: z.number().int('must be an integer').min(1, 'must be at least 1').max(LIMITS.maxHistoryLimit, `must be at most ${LIMITS.maxHistoryLimit}`).optional(),
+    limit: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(LIMITS.maxHistoryLimit, `must be at most ${LIMITS.maxHistoryLimit}`)
+      .optional(),
   })
   .refine((p) => p.afterSeq === undefined || p.beforeSeq === undefined, {
     message: 'give afterSeq or beforeSeq, not both',
@@ -81,8 +84,16 @@ export const presenceSetSchema = z.object({
 /** Addition: a party tells its own details (pre-chat form, current page). */
 export const profileUpdateSchema = z.object({
   name: str().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-  email: str().trim().max(320, 'must be at most 320 characters').regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
-  pageUrl: str().max(2048, 'must be at most 2048 characters').url('must be a URL').refine((u) => /^https?:/i.test(u), 'must be an http or https URL').optional(),
+  email: str()
+    .trim()
+    .max(320, 'must be at most 320 characters')
+    .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
+    .optional(),
+  pageUrl: str()
+    .max(2048, 'must be at most 2048 characters')
+    .url('must be a URL')
+    .refine((u) => /^https?:/i.test(u), 'must be an http or https URL')
+    .optional(),
 });
 
 /** Addition: what the bridge knows of a party. */
@@ -95,7 +106,10 @@ export const handshakeAuthSchema = z.object({
   apiKey: str().min(1).max(500).optional(),
   identity: z
     .object({
-      userId: str().min(1, 'must not be empty').max(128).regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
+      userId: str()
+        .min(1, 'must not be empty')
+        .max(128)
+        .regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
       name: str().max(200).optional(),
       email: str().max(320).optional(),
       role: z.enum(['visitor', 'agent']).optional(),

@@ -88,7 +88,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (!options.url) throw new TypeError('createClient: `url` is required');
     if (!options.siteKey && !options.apiKey) throw new TypeError('createClient: give `siteKey` (websites) or `apiKey` (server-side integrations)');
     const storage = options.storage === undefined ? (defaultStorage() ?? memoryStorage()) : (options.storage ?? memoryStorage());
-    const who = options.apiKey ? `key:${options.apiKey.slice(0, 6)}` : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
+    const who = options.apiKey
+      ? `key:${options.apiKey.slice(0, 6)}`
+      : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
     this.persisted = new PersistedState(storage, `switchboard:${who}:`);
     this.explicitToken = options.token;
 
@@ -287,7 +289,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return conversation;
   }
 
-  async history(conversationId: string, page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<{ messages: Message[]; hasMore: boolean }> {
+  async history(
+    conversationId: string,
+    page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
+  ): Promise<{ messages: Message[]; hasMore: boolean }> {
     const result = await this.request('history:get', { conversationId, ...page });
     this.timeline.keep(conversationId, result.messages);
     return { messages: result.messages, hasMore: result.hasMore };

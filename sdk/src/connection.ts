@@ -109,8 +109,13 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** Sends one event and resolves with its successful ack, or rejects with the bridge's error (`unavailable` when no answer came). */
   async request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>): Promise<Success<E>> {
     if (this.currentState !== 'online') {
-      if (!this.socket.active && this.retryTimer === undefined) throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
-      await withTimeout(this.ready(), this.options.ackTimeoutMs, () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }));
+      if (!this.socket.active && this.retryTimer === undefined)
+        throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
+      await withTimeout(
+        this.ready(),
+        this.options.ackTimeoutMs,
+        () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }),
+      );
     }
     let response: Ack;
     try {
@@ -184,10 +189,13 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** Reconnects after a backoff, when socket.io itself would not. */
   private retryLater(): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.socket.connect();
-    }, backoffDelay(this.refusals++, REFUSAL_BACKOFF));
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.socket.connect();
+      },
+      backoffDelay(this.refusals++, REFUSAL_BACKOFF),
+    );
   }
 }
 

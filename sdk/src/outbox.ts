@@ -94,7 +94,8 @@ export class Outbox {
           this.settle(entry.clientId, message);
         } catch (error) {
           // Anything but the bridge's answer (a malformed ack) will not get better by sending again.
-          const refusal = error instanceof SwitchboardError ? error : new SwitchboardError({ code: 'bad_request', message: `unexpected answer: ${String(error)}` });
+          const refusal =
+            error instanceof SwitchboardError ? error : new SwitchboardError({ code: 'bad_request', message: `unexpected answer: ${String(error)}` });
           if (refusal.retryable) {
             // No answer, or the bridge is busy: the same clientId goes again later.
             if (!this.deps.isOnline()) break;

@@ -125,7 +125,8 @@ export class Timeline {
       cache.set(next, m);
       ready.push(m);
     }
-    if (cache.size > MAX_CACHED_PER_CONVERSATION) for (const old of [...cache.keys()].sort((a, b) => a - b).slice(0, cache.size - MAX_CACHED_PER_CONVERSATION)) cache.delete(old);
+    if (cache.size > MAX_CACHED_PER_CONVERSATION)
+      for (const old of [...cache.keys()].sort((a, b) => a - b).slice(0, cache.size - MAX_CACHED_PER_CONVERSATION)) cache.delete(old);
     if (next !== cursor) {
       this.cursors[conversationId] = next;
       this.persistCursors();

@@ -360,9 +360,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           @click=${this.onLauncher}
         >
           <svg viewBox="0 0 24 24" aria-hidden="true">
-            ${this.open
-              ? svg`<path d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />`
-              : svg`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`}
+            ${
+              this.open
+                ? svg`<path d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />`
+                : svg`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`
+            }
           </svg>
           ${unread > 0 && !this.open ? html`<span class="badge" part="badge" aria-label=${t.unread(unread)}>${unread > 99 ? '99+' : unread}</span>` : nothing}
         </button>
@@ -385,8 +387,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           <button class="icon-button" aria-label=${t.closeChat} @click=${this.closePanel}>×</button>
         </header>
         ${chat.state !== 'online' && chat.client ? html`<div class="banner" role="status">${t.offlineBanner}</div>` : nothing}
-        ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing}
-        ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
+        ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing} ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
         ${stage === 'chat' || stage === 'offline-sent' ? this.renderConversation(locale, stage) : nothing}
         <div class="sr-only" aria-live="polite">${this.announcement}</div>
       </section>
@@ -402,9 +403,14 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const disabled = chat.state !== 'online';
     return html`
       <div class="log" part="log" role="log" aria-live="off" aria-label=${this.heading || t.title}>
-        ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing}
-        ${this.renderMessages(messages, locale)} ${pending.map((entry) => this.renderPending(entry, locale))}
-        ${chat.conversation?.state === 'closed' ? html`<p class="notice">${t.closed}</p>${this.renderRating(chat.conversation.rating, locale)}` : nothing}
+        ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing} ${this.renderMessages(messages, locale)}
+        ${pending.map((entry) => this.renderPending(entry, locale))}
+        ${
+          chat.conversation?.state === 'closed'
+            ? html`<p class="notice">${t.closed}</p>
+                ${this.renderRating(chat.conversation.rating, locale)}`
+            : nothing
+        }
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
@@ -458,11 +464,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     return html`
       <div class="bubble mine" part="bubble" data-pending=${entry.clientId}>${renderText(entry.text)}</div>
       <div class="status ${failed ? 'failed' : ''}">
-        ${failed
-          ? html`<span>${t.failed}${entry.error ? `: ${entry.error.message}` : ''}</span>
-              <button class="link-button" @click=${() => this.chat.client?.retry(entry.clientId).catch(() => undefined)}>${t.retry}</button>
-              <button class="link-button" @click=${() => this.chat.client?.discard(entry.clientId)}>${t.discard}</button>`
-          : html`<span>${t.sending}</span>`}
+        ${
+          failed
+            ? html`<span>${t.failed}${entry.error ? `: ${entry.error.message}` : ''}</span>
+                <button class="link-button" @click=${() => this.chat.client?.retry(entry.clientId).catch(() => undefined)}>${t.retry}</button>
+                <button class="link-button" @click=${() => this.chat.client?.discard(entry.clientId)}>${t.discard}</button>`
+            : html`<span>${t.sending}</span>`
+        }
       </div>
     `;
   }

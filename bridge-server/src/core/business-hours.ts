@@ -99,9 +99,7 @@ export const businessHoursSchema = z.strictObject({
     sun: dayRangesSchema.optional(),
   }),
   /** "YYYY-MM-DD" dates, in `timeZone`, closed all day. */
-  holidays: z
-    .array(z.string().refine(isCalendarDate, { error: (issue) => `${JSON.stringify(issue.input)} is not a date such as "2026-12-25"` }))
-    .default([]),
+  holidays: z.array(z.string().refine(isCalendarDate, { error: (issue) => `${JSON.stringify(issue.input)} is not a date such as "2026-12-25"` })).default([]),
 });
 
 export type BusinessHoursConfig = z.infer<typeof businessHoursSchema>;
@@ -137,9 +135,7 @@ export class BusinessHours {
       minute: 'numeric',
       second: 'numeric',
     });
-    this.weekly = WEEKDAYS.map((day) =>
-      (parsed.weekly[day] ?? []).map((text) => parseRange(text)!).sort((a, b) => a.start - b.start),
-    );
+    this.weekly = WEEKDAYS.map((day) => (parsed.weekly[day] ?? []).map((text) => parseRange(text)!).sort((a, b) => a.start - b.start));
     this.holidays = new Set(parsed.holidays);
     this.hasRanges = this.weekly.some((ranges) => ranges.length > 0);
   }

@@ -18,15 +18,19 @@ const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
 const LIST_MAX = 30;
 
-
 /** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
-const shortName = (address: Address) => address.slice(address.indexOf(':') + 1).replace(/^a_/, '').replace(/@.*$/, '').toLowerCase();
+const shortName = (address: Address) =>
+  address
+    .slice(address.indexOf(':') + 1)
+    .replace(/^a_/, '')
+    .replace(/@.*$/, '')
+    .toLowerCase();
 
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',
-  '/list: your open conversations and those waiting in your teams\' queues',
+  "/list: your open conversations and those waiting in your teams' queues",
   '/claim ID: take a waiting conversation',
-  '/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team\'s queue',
+  "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team's queue",
   '/close ID: close a conversation (the visitor is told)',
   '/history ID [N]: the last N messages (default 10)',
   '/whois ID: who the visitor is and where',
@@ -56,7 +60,6 @@ class CommandError extends Error {}
 
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
 type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
-
 
 export class AgentCommands {
   constructor(private readonly deps: CommandDeps) {}
@@ -132,13 +135,14 @@ export class AgentCommands {
     const agent = this.agentsOf(teams, from);
     const mine: ConversationRecord[] = [];
     const site = teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {};
-    for (const address of agent?.addresses ?? [from]) mine.push(...(await this.deps.store.listConversations({ participant: address, state: 'open', limit: LIST_MAX, ...site })));
+    for (const address of agent?.addresses ?? [from])
+      mine.push(...(await this.deps.store.listConversations({ participant: address, state: 'open', limit: LIST_MAX, ...site })));
     const waiting = (await Promise.all(teams.map((team) => this.deps.store.queuedConversations(team.id, LIST_MAX))))
       .flat()
       .filter((c) => teams.siteKey === undefined || c.siteKey === teams.siteKey);
     const lines = ['Your open conversations:'];
     lines.push(...(mine.length ? await Promise.all(mine.filter((c) => c.team !== undefined).map((c) => this.describe(c))) : ['  none']));
-    lines.push('Waiting in your teams\' queues:');
+    lines.push("Waiting in your teams' queues:");
     lines.push(...(waiting.length ? await Promise.all(waiting.map((c) => this.describe(c))) : ['  none']));
     return lines.join('\n');
   }
@@ -169,9 +173,12 @@ export class AgentCommands {
     // (`bob` for web:a_bob or xmpp:bob@...) when only one agent has it.
     const written = [target, target.toLowerCase(), withSite(target as Address, conversation.siteKey)];
     const exact = agents.find((a) => a.id === target || written.some((w) => a.addresses.includes(w as Address)));
-    const byName = [...new Map(agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase())).map((a) => [a.id, a])).values()];
+    const byName = [
+      ...new Map(agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase())).map((a) => [a.id, a])).values(),
+    ];
     const agent = exact ?? (byName.length === 1 ? byName[0] : undefined);
-    if (!agent) throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
+    if (!agent)
+      throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
     const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
     if (address === conversation.assignee) throw new CommandError(`#${this.deps.refs.refOf(conversation.id)} is already with ${address}.`);
     await this.deps.transfer(conversation.id, { agent: address });
@@ -196,7 +203,10 @@ export class AgentCommands {
       if (!names.has(message.from)) names.set(message.from, oneLine((await this.deps.store.getParty(message.from))?.name ?? message.from));
     }
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
-    return [`Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`, ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`)].join('\n');
+    return [
+      `Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`,
+      ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`),
+    ].join('\n');
   }
 
   private async whois(teams: Scope, args: string[]): Promise<string> {

@@ -135,7 +135,8 @@ export class Core {
       router: this.router,
       teams: deps.teams,
       presence: this.presence,
-      sendAs: (agent, conversationId, text) => this.inboundMessage({ network: agent.slice(0, agent.indexOf(':')), from: agent, to: agent, conversationId, text }),
+      sendAs: (agent, conversationId, text) =>
+        this.inboundMessage({ network: agent.slice(0, agent.indexOf(':')), from: agent, to: agent, conversationId, text }),
       close: async (conversationId) => void (await this.close(conversationId)),
       transfer: (conversationId, to) => this.transfer(conversationId, to),
       latestOf: (agent) => this.router.latestOf(agent),
@@ -219,7 +220,9 @@ export class Core {
     const to = payload.to as Address;
     if (to === actor.address) throw badRequest('to: cannot open a conversation with yourself');
     if (!actsForSite(actor) && !this.visitorMayReach(actor.siteKey, to)) {
-      throw forbidden(`to: visitors of this site may open conversations only to teams${this.sites.get(actor.siteKey)?.visitorTargets.length ? ' and the configured addresses' : ''}`);
+      throw forbidden(
+        `to: visitors of this site may open conversations only to teams${this.sites.get(actor.siteKey)?.visitorTargets.length ? ' and the configured addresses' : ''}`,
+      );
     }
     const scheme = to.slice(0, to.indexOf(':'));
     if (!this.deps.registry.get(scheme)) throw notFound(`to: no network handles "${scheme}:" addresses on this bridge`);
@@ -255,7 +258,11 @@ export class Core {
     if (conversation.openedBy !== actor.address) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
     const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
     this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
-    this.deps.webhooks.emit('conversation.rated', rated.siteKey, { conversation: toWireConversation(rated), rating: payload.rating, ...(payload.comment ? { comment: payload.comment } : {}) });
+    this.deps.webhooks.emit('conversation.rated', rated.siteKey, {
+      conversation: toWireConversation(rated),
+      rating: payload.rating,
+      ...(payload.comment ? { comment: payload.comment } : {}),
+    });
     this.router.announce(rated);
     return toWireConversation(rated);
   }
@@ -349,7 +356,13 @@ export class Core {
     // A resend changes nothing: not even the conversation's state or assignee.
     const earlier = await store.messageByClientId(actor.address, payload.clientId);
     // A resend after a closed conversation made way for a new one finds the message there.
-    if (earlier && conversation.state === 'closed' && earlier.conversationId !== conversation.id && (await store.getConversation(earlier.conversationId))?.openedBy === actor.address) return earlier;
+    if (
+      earlier &&
+      conversation.state === 'closed' &&
+      earlier.conversationId !== conversation.id &&
+      (await store.getConversation(earlier.conversationId))?.openedBy === actor.address
+    )
+      return earlier;
     if (earlier) return this.sameConversation(earlier, conversation.id);
     if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open') {
       // An agent answering a queued team conversation takes it (unless someone just did).
@@ -464,7 +477,10 @@ export class Core {
   // --- presence -------------------------------------------------------------------------------
 
   /** Current presences, plus the rooms the caller's connection should join for later changes. */
-  async subscribePresence(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; online?: number; rooms: HubRoom[] }> {
+  async subscribePresence(
+    actor: Actor,
+    payload: PresenceSubscribePayload,
+  ): Promise<{ presences: Presence[]; available?: boolean; online?: number; rooms: HubRoom[] }> {
     const addresses = (payload.addresses ?? []) as Address[];
     const rooms: HubRoom[] = [];
     if (!actsForSite(actor) && addresses.length > 0) {
@@ -486,7 +502,8 @@ export class Core {
   private async addressesVisibleTo(actor: Actor): Promise<Set<Address>> {
     const visible = new Set<Address>();
     for (const team of this.deps.teams.all()) {
-      if (team.sites === undefined || team.sites.includes(actor.siteKey)) for (const member of team.members as Address[]) if (usableOnSite(member, actor.siteKey)) visible.add(member);
+      if (team.sites === undefined || team.sites.includes(actor.siteKey))
+        for (const member of team.members as Address[]) if (usableOnSite(member, actor.siteKey)) visible.add(member);
     }
     const conversations = await this.deps.store.listConversations({ siteKey: actor.siteKey, participant: actor.address, limit: 500 });
     for (const conversation of conversations) for (const address of conversation.participants) visible.add(address);
@@ -495,7 +512,7 @@ export class Core {
 
   setPresence(actor: Actor, payload: PresenceSetPayload): void {
     const network = this.deps.registry.forAddress(actor.address);
-    if (!network?.setOwnPresence) throw badRequest('status: this party\'s network does not take presence from the API');
+    if (!network?.setOwnPresence) throw badRequest("status: this party's network does not take presence from the API");
     network.setOwnPresence(actor.address, payload.status, payload.text);
   }
 
@@ -521,7 +538,9 @@ export class Core {
   /** What the bridge knows of a party: anyone may ask about themselves, agents about their site's parties. */
   async getParty(actor: Actor, address: Address): Promise<PartyInfo> {
     // A party not stored yet (a visitor that has done nothing) still knows itself.
-    const party = (await this.deps.store.getParty(address)) ?? (address === actor.address ? { address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' } : null);
+    const party =
+      (await this.deps.store.getParty(address)) ??
+      (address === actor.address ? { address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' } : null);
     // A team's own party (its greetings) is public to the sites it serves.
     const isTeam = address.startsWith('team:') && this.deps.teams.forSite(address.slice('team:'.length), actor.siteKey) !== undefined;
     const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
@@ -634,7 +653,12 @@ export class Core {
       for (const peer of peers) {
         const network = this.deps.registry.forAddress(peer);
         if (!network?.sharePresence || network.status().state !== 'online') continue;
-        await network.sharePresence({ from: presence.address, to: peer, status: presence.status, ...(presence.text !== undefined ? { text: presence.text } : {}) });
+        await network.sharePresence({
+          from: presence.address,
+          to: peer,
+          status: presence.status,
+          ...(presence.text !== undefined ? { text: presence.text } : {}),
+        });
       }
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
@@ -661,7 +685,10 @@ export class Core {
   async followTeams(): Promise<void> {
     for (const network of this.deps.registry.all()) {
       if (!network.subscribePresence) continue;
-      const members = this.deps.teams.all().flatMap((team) => team.members as Address[]).filter((member) => this.deps.registry.forAddress(member) === network);
+      const members = this.deps.teams
+        .all()
+        .flatMap((team) => team.members as Address[])
+        .filter((member) => this.deps.registry.forAddress(member) === network);
       if (members.length > 0) await network.subscribePresence([...new Set(members)]);
     }
     await this.gateway?.resume();
@@ -672,7 +699,10 @@ export class Core {
       .advanceStatus(input.messageId, input.status)
       .then((message) => {
         if (!message) return;
-        const error = input.status === 'failed' ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? 'the recipient\'s server refused the message' } } : {};
+        const error =
+          input.status === 'failed'
+            ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? "the recipient's server refused the message" } }
+            : {};
         this.emitStatus(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
         // A sender on another network hears of it through its own protocol (gateway receipts).
         const network = this.deps.registry.forAddress(message.from);
@@ -691,7 +721,8 @@ export class Core {
       this.outbox.kick(network);
       // Presence that changed while the network was away is shown now (gateway users only: agents
       // see visitors' presence on their next message).
-      if (this.gateway) void this.reshareGatewayPresence(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+      if (this.gateway)
+        void this.reshareGatewayPresence(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
     }
   }
 }

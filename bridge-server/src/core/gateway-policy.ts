@@ -23,7 +23,9 @@ export const gatewayConfigSchema = z.strictObject({
    * optionally only for some domains of the sender or of the recipient.
    */
   allow: z
-    .array(z.strictObject({ from: scheme, to: scheme, fromDomains: z.array(domainPattern).min(1).optional(), toDomains: z.array(domainPattern).min(1).optional() }))
+    .array(
+      z.strictObject({ from: scheme, to: scheme, fromDomains: z.array(domainPattern).min(1).optional(), toDomains: z.array(domainPattern).min(1).optional() }),
+    )
     .min(1, 'list at least one { from, to } pair'),
   /** Messages a minute one sender may start or send through the gateway, after a burst. */
   ratePerMinute: z.number().positive().default(30),
@@ -43,7 +45,8 @@ const domainOf = (address: Address) => {
   return rest.slice(rest.lastIndexOf('@') + 1).toLowerCase();
 };
 const matches = (domain: string, patterns: readonly string[] | undefined) =>
-  patterns === undefined || patterns.some((pattern) => (pattern.startsWith('*.') ? domain.endsWith(pattern.slice(1).toLowerCase()) : domain === pattern.toLowerCase()));
+  patterns === undefined ||
+  patterns.some((pattern) => (pattern.startsWith('*.') ? domain.endsWith(pattern.slice(1).toLowerCase()) : domain === pattern.toLowerCase()));
 /** Senders whose rate is remembered (the least recently seen is forgotten first). */
 const SENDERS_KEPT = 10_000;
 
@@ -64,7 +67,9 @@ export class GatewayPolicy {
   check(from: Address, to: Address, via: readonly string[] = []): GatewayVerdict {
     const verdict = this.reachable(from, to, via);
     if (!verdict.ok) return verdict;
-    return this.take(from) ? verdict : { ok: false, reason: 'rate-limited', message: `at most ${this.config.ratePerMinute} messages a minute through the gateway` };
+    return this.take(from)
+      ? verdict
+      : { ok: false, reason: 'rate-limited', message: `at most ${this.config.ratePerMinute} messages a minute through the gateway` };
   }
 
   /** Whether `from` may reach `to` at all (pair, domains, loops), without counting a message. */
@@ -82,7 +87,11 @@ export class GatewayPolicy {
       return { ok: false, reason: 'loop', message: 'this message came back through the gateway; it is not relayed again' };
     }
     if (!pairs.some((pair) => matches(domainOf(from), pair.fromDomains) && matches(domainOf(to), pair.toDomains))) {
-      return { ok: false, reason: 'not-allowed', message: `this gateway does not connect ${domainOf(from)} on ${fromNetwork} to ${domainOf(to)} on ${toNetwork}` };
+      return {
+        ok: false,
+        reason: 'not-allowed',
+        message: `this gateway does not connect ${domainOf(from)} on ${fromNetwork} to ${domainOf(to)} on ${toNetwork}`,
+      };
     }
     return { ok: true };
   }

@@ -142,7 +142,8 @@ export class GatewayService {
   private parseAddress(typed: string): Address | { error: string } {
     const scheme = typed.includes(':') ? typed.slice(0, typed.indexOf(':')).toLowerCase() : '';
     const network = scheme ? this.deps.registry.get(scheme) : undefined;
-    if (!network || scheme === 'web') return { error: `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).` };
+    if (!network || scheme === 'web')
+      return { error: `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).` };
     const address = `${scheme}${typed.slice(scheme.length)}`;
     const normalized = network.normalizeAddress ? network.normalizeAddress(address) : (address as Address);
     return normalized ?? { error: `"${typed}" is not a valid ${scheme} address.` };

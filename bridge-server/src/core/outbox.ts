@@ -74,7 +74,7 @@ export class OutboxWorker {
 
   /** Tells each sender once (per process) that its message waits for a network that is down. */
   private async reportWaiting(network: string, why: string): Promise<void> {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const items = await this.deps.store.pendingOutbox(network, BATCH, after);
       for (const item of items) {
         if (item.attempts > 0 || this.reportedWaiting.has(item.message.id)) continue;
@@ -91,10 +91,13 @@ export class OutboxWorker {
     const pending = this.timers.get(network);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(network);
-      this.kick(network);
-    }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(network);
+        this.kick(network);
+      },
+      Math.max(0, at - Date.now()),
+    );
     timer.unref();
     this.timers.set(network, { timer, at });
   }
@@ -110,7 +113,12 @@ export class OutboxWorker {
       if (items.length === 0) return;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
-        await this.reportWaiting(networkId, network ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}` : `no ${networkId} network is configured`);
+        await this.reportWaiting(
+          networkId,
+          network
+            ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}`
+            : `no ${networkId} network is configured`,
+        );
         return; // the network's `online` status kicks us again
       }
       for (const item of items) {

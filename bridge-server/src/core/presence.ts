@@ -21,7 +21,8 @@ export class PresenceService {
     private readonly hub: ClientHub,
     private readonly teams: TeamDirectory,
   ) {
-    for (const team of teams.all()) for (const site of teams.sitesOf(team)) this.availability.set(`${team.id} ${site}`, { team: team.id, available: false, online: 0 });
+    for (const team of teams.all())
+      for (const site of teams.sitesOf(team)) this.availability.set(`${team.id} ${site}`, { team: team.id, available: false, online: 0 });
   }
 
   onChange(listener: PresenceListener): void {

@@ -85,7 +85,7 @@ export class DataAdmin {
     const result = await this.deps.store.eraseParty(siteKey, key);
     await this.deps.deleted?.();
     // The address itself is personal data: the log says which site and how much, not whom.
-    this.deps.logger.info({ site: siteKey, ...result }, 'a customer\'s data was erased');
+    this.deps.logger.info({ site: siteKey, ...result }, "a customer's data was erased");
     return result;
   }
 
@@ -98,7 +98,8 @@ export class DataAdmin {
           const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
           const result = await this.deps.store.sweepSite(site.key, before);
           if (result.conversations > 0) await this.deps.deleted?.();
-          if (result.conversations > 0 || result.parties > 0) this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');
+          if (result.conversations > 0 || result.parties > 0)
+            this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');
         }
       } finally {
         this.sweeping = undefined;

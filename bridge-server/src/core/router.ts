@@ -230,9 +230,14 @@ export class Router {
   private schedule(conversationId: string, offer: Offer): void {
     clearTimeout(offer.timer);
     const at = offer.waitUntil ?? offer.deadline;
-    offer.timer = setTimeout(() => {
-      this.offerExpired(conversationId, offer.agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'));
-    }, Math.max(0, at - Date.now()));
+    offer.timer = setTimeout(
+      () => {
+        this.offerExpired(conversationId, offer.agentId).catch((error: unknown) =>
+          this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'),
+        );
+      },
+      Math.max(0, at - Date.now()),
+    );
     offer.timer.unref();
     this.offers.set(conversationId, offer);
   }
@@ -266,7 +271,9 @@ export class Router {
     const now = Date.now();
     for (const [conversationId, offer] of this.offers) {
       if (offer.team !== team || offer.waitUntil === undefined || offer.waitUntil <= now) continue;
-      this.offerExpired(conversationId, offer.agentId).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'));
+      this.offerExpired(conversationId, offer.agentId).catch((error: unknown) =>
+        this.deps.logger.error({ err: error, conversation: conversationId }, 'expired offer not moved'),
+      );
     }
   }
 
@@ -276,7 +283,9 @@ export class Router {
     if (!offer) return;
     clearTimeout(offer.timer);
     this.offers.delete(conversationId);
-    this.deps.store.deleteOffer(conversationId).catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
+    this.deps.store
+      .deleteOffer(conversationId)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
   }
 
   /** A message from `sender` in a conversation: if it is the assignee (on any of its addresses), the offer is accepted. */
@@ -316,7 +325,10 @@ export class Router {
         return;
       }
       const moved = await this.deps.store.transferConversation(conversationId, next.address);
-      this.deps.logger.info({ conversation: conversationId, from: conversation.assignee, to: next.address }, 'offer expired; conversation moved to the next agent');
+      this.deps.logger.info(
+        { conversation: conversationId, from: conversation.assignee, to: next.address },
+        'offer expired; conversation moved to the next agent',
+      );
       await this.offer(moved, next.agent.id);
       await this.introduce(moved, next.address);
       await this.catchUp(moved, next.address);
@@ -351,7 +363,11 @@ export class Router {
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${this.deps.refs.refOf(conversation.id)} for more.`;
     await network
-      .notice({ to: agent, text, about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) } })
+      .notice({
+        to: agent,
+        text,
+        about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
+      })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
   }
 
@@ -397,7 +413,11 @@ export class Router {
     void this.deps.store
       .getParty(conversation.openedBy)
       .then((visitor) => {
-        const details = { teamMembers: team.members as Address[], ...(visitor?.name ? { visitorName: visitor.name } : {}), ...(visitor?.pageUrl ? { pageUrl: visitor.pageUrl } : {}) };
+        const details = {
+          teamMembers: team.members as Address[],
+          ...(visitor?.name ? { visitorName: visitor.name } : {}),
+          ...(visitor?.pageUrl ? { pageUrl: visitor.pageUrl } : {}),
+        };
         for (const network of announcers) network.conversationChanged!(wire, details);
       })
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'conversation not announced to networks'));
@@ -409,14 +429,17 @@ export class Router {
    * event nor misses one. The store write is queued now, so events keep the order of the changes.
    */
   private webhookFor(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): void {
-    this.markForWebhooks(conversation, wire).catch((error: unknown) => this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'));
+    this.markForWebhooks(conversation, wire).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'),
+    );
   }
 
   private async markForWebhooks(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): Promise<void> {
     const { webhooks } = this.deps;
     const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
     const before = await this.deps.store.swapConversationMark(conversation.id, mark);
-    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee) webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
+    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee)
+      webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
     if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
   }
 
@@ -448,7 +471,8 @@ export class Router {
       return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
         const conversation = await this.deps.store.getConversation(conversationId);
         if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.' };
-        if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey)) return { ok: false, reason: `You are not a member of the team "${team}".` };
+        if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
+          return { ok: false, reason: `You are not a member of the team "${team}".` };
         if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
         if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
         const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);

@@ -28,7 +28,11 @@ export function availableAddress(agent: AgentConfig, statusOf: (address: Address
  * Picks among candidates already filtered for presence and capacity, kept in the team's order.
  * `lastOffered` gives each agent's last offer as an increasing number (0: never).
  */
-export function chooseAgent(strategy: RoutingStrategy, candidates: readonly AgentCandidate[], lastOffered: (agentId: string) => number): AgentCandidate | undefined {
+export function chooseAgent(
+  strategy: RoutingStrategy,
+  candidates: readonly AgentCandidate[],
+  lastOffered: (agentId: string) => number,
+): AgentCandidate | undefined {
   if (candidates.length === 0) return undefined;
   if (strategy === 'first-available') return candidates[0];
   // Array.prototype.sort is stable, so ties keep the team's order.

@@ -135,7 +135,11 @@ export class WebhookDispatcher {
     const waiting = await this.countStored();
     this.backlog += waiting;
     const orphans = (await this.store.webhookBacklog()) - waiting;
-    if (orphans > 0) this.logger.warn({ deliveries: orphans }, 'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent');
+    if (orphans > 0)
+      this.logger.warn(
+        { deliveries: orphans },
+        'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent',
+      );
     for (const hook of this.hooks) this.kick(hook);
   }
 

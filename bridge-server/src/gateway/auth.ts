@@ -88,7 +88,8 @@ export class Authenticator {
     if (auth.siteKey === undefined) throw unauthorized('auth.siteKey: give a siteKey (website visitors and agents) or an apiKey (server-side integrations)');
     const site = this.sites.get(auth.siteKey);
     if (!site) throw unauthorized(`siteKey: unknown site key "${auth.siteKey}"`);
-    if (!originAllowed(site, origin)) throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
+    if (!originAllowed(site, origin))
+      throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
     const expiry = Math.floor(now / 1000 + site.tokenTtlDays * 86_400);
     const agentExpiry = Math.floor(now / 1000 + site.agentTokenTtlHours * 3600);
 
@@ -104,7 +105,12 @@ export class Authenticator {
       return {
         actor,
         // Tokens name the party as its site's clients do; the site is the token's own claim.
-        token: this.signer.sign({ s: site.key, a: withoutSite(address), r: actor.role as 'visitor' | 'agent', e: actor.role === 'agent' ? agentExpiry : expiry }),
+        token: this.signer.sign({
+          s: site.key,
+          a: withoutSite(address),
+          r: actor.role as 'visitor' | 'agent',
+          e: actor.role === 'agent' ? agentExpiry : expiry,
+        }),
         party: { address, siteKey: site.key, role: actor.role, verified: true, ...(name ? { name } : {}), ...(email ? { email } : {}) },
       };
     }

@@ -115,7 +115,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key');
     let bucket = buckets.get(actor.address);
     if (!bucket) buckets.set(actor.address, (bucket = new TokenBucket(deps.limits.ratePerSecond, deps.limits.burst)));
-    if (!bucket.take()) throw Object.assign(new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`), { retryAfterMs: bucket.waitMs() });
+    if (!bucket.take())
+      throw Object.assign(new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`), {
+        retryAfterMs: bucket.waitMs(),
+      });
     return actor;
   };
 

@@ -129,8 +129,13 @@ export class SocketGateway {
         ack?.({ ok: false, error });
       };
       // Every event takes a token first, known or not, so junk cannot be sent faster than honest work.
-      if (!bucket.take()) return refuse({ code: 'rate_limited', message: `Too many events: at most ${this.deps.limits.ratePerSecond} per second on one connection; slow down and retry.` });
-      if (!KNOWN_EVENTS.has(event)) return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
+      if (!bucket.take())
+        return refuse({
+          code: 'rate_limited',
+          message: `Too many events: at most ${this.deps.limits.ratePerSecond} per second on one connection; slow down and retry.`,
+        });
+      if (!KNOWN_EVENTS.has(event))
+        return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
       if (this.draining) return refuse({ code: 'unavailable', message: 'The bridge is shutting down; retry after reconnecting.' });
       next();
     });
@@ -138,7 +143,9 @@ export class SocketGateway {
     const { core } = this.deps;
     // Addresses a client writes are its site's: web identities get the site (core/site-scope.ts).
     const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
-    this.handle(socket, 'conversation:open', async (p, a) => ({ conversation: await core.openConversation(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }) }));
+    this.handle(socket, 'conversation:open', async (p, a) => ({
+      conversation: await core.openConversation(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }),
+    }));
     this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await core.listConversations(a, p) }));
     this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await core.closeConversation(a, p.conversationId) }));
     this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await core.rateConversation(a, p) }));
@@ -152,7 +159,10 @@ export class SocketGateway {
     this.handle(socket, 'typing', (p, a) => core.typing(a, p));
     this.handle(socket, 'read', (p, a) => core.read(a, p));
     this.handle(socket, 'presence:subscribe', async (p, a, s) => {
-      const { rooms: watch, ...result } = await core.subscribePresence(a, p.addresses === undefined ? p : { ...p, addresses: p.addresses.map((address) => own(address, a)) });
+      const { rooms: watch, ...result } = await core.subscribePresence(
+        a,
+        p.addresses === undefined ? p : { ...p, addresses: p.addresses.map((address) => own(address, a)) },
+      );
       s.join(watch.map(roomName));
       return result;
     });

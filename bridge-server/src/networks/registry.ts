@@ -55,7 +55,11 @@ export interface ValidatedNetwork {
  * user's own index. The web network is added when the config leaves it out: it is how the uniform
  * API's own clients are reached.
  */
-export function validateNetworks(config: { networks: readonly { type: string }[] }, definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS, source = 'the configuration'): ValidatedNetwork[] {
+export function validateNetworks(
+  config: { networks: readonly { type: string }[] },
+  definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS,
+  source = 'the configuration',
+): ValidatedNetwork[] {
   const problems: string[] = [];
   const seen = new Map<string, number>();
   const entries: ValidatedNetwork[] = [];

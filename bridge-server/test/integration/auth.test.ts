@@ -64,7 +64,7 @@ describe('handshake authentication', () => {
     assert.equal(error.code, 'unauthorized');
   });
 
-  it('refuses a hash made with another site\'s secret', async () => {
+  it("refuses a hash made with another site's secret", async () => {
     const error = await connectError(t, agentAuth('alice', SITE, 'other-identity-secret-0123456789'));
     assert.equal(error.code, 'unauthorized');
   });

@@ -95,7 +95,10 @@ describe('backups', () => {
       assert.deepEqual(missing, []);
       // A snapshot: what it holds is a prefix of the stream, with no gap.
       const stored = acked.filter((m) => ids.has(m.id));
-      assert.deepEqual(stored.map((m) => m.seq), stored.map((_, i) => i + 1));
+      assert.deepEqual(
+        stored.map((m) => m.seq),
+        stored.map((_, i) => i + 1),
+      );
     } finally {
       restored.child.kill('SIGTERM');
       assert.equal(await exited(restored.child), 0);

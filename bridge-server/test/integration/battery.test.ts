@@ -52,7 +52,11 @@ const POLLUTED = ['{"__proto__":{"polluted":true}}', '{"constructor":{"prototype
 
 function malformed(event: ClientEventName): { label: string; payload: unknown; missing?: boolean }[] {
   const { valid, fields } = EVENTS[event];
-  const cases: { label: string; payload: unknown; missing?: boolean }[] = NOT_PAYLOADS.map((payload, i) => ({ label: `payload #${i}`, payload, missing: payload === undefined }));
+  const cases: { label: string; payload: unknown; missing?: boolean }[] = NOT_PAYLOADS.map((payload, i) => ({
+    label: `payload #${i}`,
+    payload,
+    missing: payload === undefined,
+  }));
   for (const [field, kind] of Object.entries(fields)) {
     for (const [i, bad] of [...ANY_BAD, ...BAD_BY_KIND[kind]].entries()) {
       // `{}` is a wrong type for every field but a map of cursors, where it is simply empty.
@@ -87,8 +91,12 @@ describe('battery: malformed payloads for every event of the contract', () => {
         if (result.ok) {
           figures.accepted++;
           figures.other.push(`${event} ${label}: accepted`);
-        }
-        else if (result.error.code === 'bad_request' || result.error.code === 'rate_limited' || (event === 'message:send' && result.error.code === 'too_large')) figures.refused++;
+        } else if (
+          result.error.code === 'bad_request' ||
+          result.error.code === 'rate_limited' ||
+          (event === 'message:send' && result.error.code === 'too_large')
+        )
+          figures.refused++;
         else figures.other.push(`${event} ${label}: ${result.error.code}`);
       }
     }

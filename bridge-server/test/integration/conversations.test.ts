@@ -46,7 +46,10 @@ describe('conversations and team routing', () => {
       const conversation = await assigned;
       assert.equal(conversation.assignee, 'web:a_bob');
       const history = await call(bob.socket, 'history:get', { conversationId: conversation.id });
-      assert.deepEqual(history.messages.map((m: Message) => m.text), ['anyone there?']);
+      assert.deepEqual(
+        history.messages.map((m: Message) => m.text),
+        ['anyone there?'],
+      );
     } finally {
       await q.stop();
     }
@@ -78,13 +81,16 @@ describe('conversations and team routing', () => {
     alice.socket.disconnect();
   });
 
-  it('lists a visitor\'s own conversations, and all of the site\'s for agents', async () => {
+  it("lists a visitor's own conversations, and all of the site's for agents", async () => {
     const v1 = await connect(t, { siteKey: SITE });
     const v2 = await connect(t, { siteKey: SITE });
     const c1 = (await call(v1.socket, 'conversation:open', { team: 'support' })).conversation;
     const c2 = (await call(v2.socket, 'conversation:open', { team: 'support' })).conversation;
     const mine = await call(v1.socket, 'conversation:list', {});
-    assert.deepEqual(mine.conversations.map((c: Conversation) => c.id), [c1.id]);
+    assert.deepEqual(
+      mine.conversations.map((c: Conversation) => c.id),
+      [c1.id],
+    );
     const noPayload = await call(v1.socket, 'conversation:list');
     assert.equal(noPayload.ok, true);
     const agent = await connect(t, agentAuth('bob'));
@@ -107,7 +113,7 @@ describe('conversations and team routing', () => {
     alice.socket.disconnect();
   });
 
-  it('keeps visitors out of other visitors\' conversations and sites apart', async () => {
+  it("keeps visitors out of other visitors' conversations and sites apart", async () => {
     const owner = await connect(t, { siteKey: SITE });
     const stranger = await connect(t, { siteKey: SITE });
     const conversation = (await call(owner.socket, 'conversation:open', { team: 'support' })).conversation;
@@ -128,7 +134,7 @@ describe('conversations and team routing', () => {
     assert.equal(missing.error.code, 'not_found');
   });
 
-  it('lets an integration observe the site\'s conversations as they open', async () => {
+  it("lets an integration observe the site's conversations as they open", async () => {
     const crm = await connect(t, { apiKey: API_KEY }, { origin: null });
     const seen = collect<Conversation>(crm.socket, 'conversation');
     const visitor = await connect(t, { siteKey: SITE });
@@ -137,13 +143,24 @@ describe('conversations and team routing', () => {
     crm.socket.disconnect();
   });
 
-  it('keeps a visitor\'s own details and shows them to the site\'s agents only', async () => {
+  it("keeps a visitor's own details and shows them to the site's agents only", async () => {
     const visitor = await connect(t, { siteKey: SITE });
     const updated = await call(visitor.socket, 'profile:update', { name: 'Vera', email: 'vera@example.com', pageUrl: 'https://shop.test/cart' });
-    assert.deepEqual(updated.party, { address: visitor.session.self, role: 'visitor', verified: false, name: 'Vera', email: 'vera@example.com', pageUrl: 'https://shop.test/cart' });
+    assert.deepEqual(updated.party, {
+      address: visitor.session.self,
+      role: 'visitor',
+      verified: false,
+      name: 'Vera',
+      email: 'vera@example.com',
+      pageUrl: 'https://shop.test/cart',
+    });
     const page = await call(visitor.socket, 'profile:update', { pageUrl: 'https://shop.test/checkout' });
     assert.equal(page.party.name, 'Vera');
-    for (const [payload, field] of [[{ email: 'not-an-email' }, /email/], [{ pageUrl: 'javascript:alert(1)' }, /pageUrl/], [{ name: '' }, /name/]] as const) {
+    for (const [payload, field] of [
+      [{ email: 'not-an-email' }, /email/],
+      [{ pageUrl: 'javascript:alert(1)' }, /pageUrl/],
+      [{ name: '' }, /name/],
+    ] as const) {
       const bad = await call(visitor.socket, 'profile:update', payload);
       assert.equal(bad.error?.code, 'bad_request');
       assert.match(bad.error.message, field);
@@ -159,7 +176,7 @@ describe('conversations and team routing', () => {
     alice.socket.disconnect();
   });
 
-  it('keeps a vouched user\'s name and email as the website gave them', async () => {
+  it("keeps a vouched user's name and email as the website gave them", async () => {
     const user = await connect(t, { siteKey: SITE, identity: { ...userAuth('u-77', { name: 'Real Name' }).identity } });
     const refused = await call(user.socket, 'profile:update', { name: 'Someone Else' });
     assert.equal(refused.error.code, 'forbidden');

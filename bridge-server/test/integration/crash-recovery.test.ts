@@ -47,7 +47,8 @@ describe('crash recovery', () => {
     const conversation = opened.conversation as Conversation;
     assert.equal(conversation.assignee, 'web:a_alice');
     const acked: Message[] = [];
-    for (let i = 0; i < 5; i++) acked.push((await call(visitor, 'message:send', { conversationId: conversation.id, clientId: `m${i}`, text: `before the crash ${i}` })).message);
+    for (let i = 0; i < 5; i++)
+      acked.push((await call(visitor, 'message:send', { conversationId: conversation.id, clientId: `m${i}`, text: `before the crash ${i}` })).message);
     assert.equal((await call(visitor, 'conversation:close', { conversationId: conversation.id })).ok, true);
     // The receiver holds the first delivery without answering; the rest wait behind it.
     await until(() => receiver.received.length >= 1, 5000, 'the first delivery');
@@ -59,12 +60,7 @@ describe('crash recovery', () => {
     try {
       await until(() => receiver.taken.length >= 8, 10_000, 'every delivery after the restart');
       const events = receiver.taken.map((d) => d.event);
-      assert.deepEqual(events, [
-        'conversation.opened',
-        'conversation.assigned',
-        ...acked.map(() => 'conversation.message'),
-        'conversation.closed',
-      ]);
+      assert.deepEqual(events, ['conversation.opened', 'conversation.assigned', ...acked.map(() => 'conversation.message'), 'conversation.closed']);
       // The delivery in flight at the crash comes again with its id: the receiver can drop the repeat.
       assert.equal(receiver.taken[0]!.id, inFlight.id);
       assert.equal(receiver.taken[0]!.body, inFlight.body);
@@ -74,7 +70,10 @@ describe('crash recovery', () => {
         const timestamp = String(delivery.headers['x-switchboard-timestamp']);
         assert.ok(verifyWebhookSignature(HOOK_SECRET, String(delivery.headers['x-switchboard-signature']), timestamp, delivery.body));
       }
-      assert.deepEqual(receiver.taken.slice(2, 7).map((d) => d.data.message.id), acked.map((m) => m.id));
+      assert.deepEqual(
+        receiver.taken.slice(2, 7).map((d) => d.data.message.id),
+        acked.map((m) => m.id),
+      );
       assert.equal(receiver.taken[7]!.data.conversation.state, 'closed');
     } finally {
       second.child.kill('SIGTERM');
@@ -113,7 +112,11 @@ describe('crash recovery', () => {
       const assigneeOf = async (id: string) => ((await call(bob, 'conversation:list', {})).conversations as Conversation[]).find((c) => c.id === id)?.assignee;
       const bobAt = Date.now();
       let movedAt = 0;
-      const slowMoved = until(async () => (await assigneeOf(slow.id)) === 'web:a_bob' && (movedAt = Date.now()) > 0, 12_000, 'the running offer to move to bob');
+      const slowMoved = until(
+        async () => (await assigneeOf(slow.id)) === 'web:a_bob' && (movedAt = Date.now()) > 0,
+        12_000,
+        'the running offer to move to bob',
+      );
       await until(async () => (await assigneeOf(fast.id)) === 'web:a_bob', 3000, 'the overdue offer to move to bob');
       await slowMoved;
       // At its original deadline (8 s after it was made), not 8 s after the restart.

@@ -11,12 +11,19 @@ import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge,
 const OTHER_SECRET = 'other-identity-secret-0123456789';
 import { ManualClock } from '../manual-clock.js';
 
-const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }, holidays: ['2026-12-25'] };
+const HOURS = {
+  timeZone: 'Europe/Paris',
+  weekly: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] },
+  holidays: ['2026-12-25'],
+};
 
 describe('business hours', () => {
   it('takes a conversation opened on a Saturday as an offline message and offers it when the team opens on Monday', async () => {
     const clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris
-    const t = await startBridge({ teams: [{ id: 'support', name: 'Support', sites: [SITE], members: ['web:a_alice'], hours: HOURS, greeting: 'Hello! How can we help?' }] }, { clock });
+    const t = await startBridge(
+      { teams: [{ id: 'support', name: 'Support', sites: [SITE], members: ['web:a_alice'], hours: HOURS, greeting: 'Hello! How can we help?' }] },
+      { clock },
+    );
     try {
       const alice = await connect(t, agentAuth('alice'));
       const { socket } = await connect(t, { siteKey: SITE });
@@ -93,11 +100,17 @@ describe('webhooks', () => {
       await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'k1', text: 'hook me' });
       await call(alice.socket, 'conversation:close', { conversationId: opened.conversation.id });
       await until(() => received.filter((r) => r.event === 'conversation.closed').length === 1, 10_000, 'the closed event');
-      assert.ok(received.every((r) => r.valid), 'every delivery is signed with the secret');
+      assert.ok(
+        received.every((r) => r.valid),
+        'every delivery is signed with the secret',
+      );
       const first = received[0]!;
       assert.equal(received[1]!.delivery, first.delivery, 'the failed delivery was retried with its id');
       const delivered = received.slice(1);
-      assert.deepEqual(delivered.map((r) => r.event), ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed']);
+      assert.deepEqual(
+        delivered.map((r) => r.event),
+        ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed'],
+      );
       assert.equal(delivered[2]!.body.data.message.text, 'hook me');
       assert.equal(delivered[0]!.body.siteKey, SITE);
       assert.equal(delivered[1]!.body.data.assignee, 'web:a_alice');
@@ -146,7 +159,7 @@ describe('closing and rating', () => {
 });
 
 describe('desk commands and sites', () => {
-  it('keeps a web agent\'s commands to its own site, and transfers only to agents of teams serving the conversation\'s site', async () => {
+  it("keeps a web agent's commands to its own site, and transfers only to agents of teams serving the conversation's site", async () => {
     const t = await startBridge({
       teams: [
         { id: 'support', sites: [SITE], members: ['web:a_alice', 'web:a_bob'] },

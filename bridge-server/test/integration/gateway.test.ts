@@ -33,7 +33,10 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   before(async () => {
     [prosody, kamailio, ngircd] = await Promise.all([
       startProsody({ users: [['carl', 'carlpw']] }),
-      startKamailio({ users: { bob: 'bobpw', "d.arcy+o'hara": 'darcypw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
+      startKamailio({
+        users: { bob: 'bobpw', "d.arcy+o'hara": 'darcypw', switchboard: 'bridgepw' },
+        routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
+      }),
       startNgircd(),
     ]);
     BOB = `sip:bob@${kamailio.domain}`;
@@ -83,7 +86,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   const jidOf = (address: string) => `${escapeNode(address)}@${prosody.componentDomain}`;
   const chatFrom = (jid: string) => (s: ReturnType<typeof xml>) => s.is('message') && s.attrs.from === jid && s.getChildText('body') !== null;
 
-  it('carries an XMPP user\'s message to a SIP user, and the reply back, with typing both ways', async () => {
+  it("carries an XMPP user's message to a SIP user, and the reply back, with typing both ways", async () => {
     const bobJid = jidOf(BOB);
     assert.equal(bobJid, `sip\\3abob\\40${kamailio.domain}@${prosody.componentDomain}`);
     await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'g1' }, xml('body', {}, 'Hello Bob, from XMPP')));
@@ -101,12 +104,13 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     await carl.send(xml('message', { type: 'chat', to: bobJid }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
     const composing = await bob.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
     assert.match(composing.request.body, /<state>active<\/state>/);
-    const isComposing = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state></isComposing>';
+    const isComposing =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state></isComposing>';
     assert.equal(await bob.send(CARL_URI, isComposing, 'application/im-iscomposing+xml'), 200);
     await carl.next((s) => s.is('message') && s.attrs.from === bobJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
   });
 
-  it('shows each side the other\'s presence: SIMPLE to XMPP presence, and XMPP presence to a SIMPLE publication', async () => {
+  it("shows each side the other's presence: SIMPLE to XMPP presence, and XMPP presence to a SIMPLE publication", async () => {
     const bobJid = jidOf(BOB);
     // Bob goes away on SIP: Carl sees the gateway contact away.
     await bob.publish(pidf(BOB, 'open', 'away'));
@@ -132,7 +136,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal((await carl.next(chatFrom(jid))).getChildText('body'), 'Good day');
   });
 
-  it('stops a loop: a message to one of the bridge\'s own identities is refused, not relayed', async () => {
+  it("stops a loop: a message to one of the bridge's own identities is refused, not relayed", async () => {
     // Carl writes to the SIP identity the bridge gives Carl himself: it would come back to XMPP.
     const loopJid = jidOf(CARL_URI);
     await carl.send(xml('message', { type: 'chat', to: loopJid, id: 'loop1' }, xml('body', {}, 'echo?')));
@@ -142,15 +146,23 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.match(metrics, /switchboard_gateway_refused_total\{reason="loop"\} 1/);
   });
 
-  it('refuses what the policy does not allow (a domain outside the pair\'s list), with the reason', async () => {
+  it("refuses what the policy does not allow (a domain outside the pair's list), with the reason", async () => {
     await carl.send(xml('message', { type: 'chat', to: jidOf('sip:eve@elsewhere.test'), id: 'out1' }, xml('body', {}, 'to elsewhere?')));
     const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'out1');
-    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /does not connect localhost on xmpp to elsewhere\.test on sip/);
+    assert.match(
+      error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '',
+      /does not connect localhost on xmpp to elsewhere\.test on sip/,
+    );
     assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
     // The same from SIP, with the reason in a Warning header (RFC 3261 section 20.43), as XMPP users get it in text.
     const refused = await bob.request(`sip:xmpp%3Aeve%40elsewhere.test@${VISITOR_DOMAIN}`, 'to elsewhere?');
     assert.equal(refused.statusCode, 403);
-    assert.match(refused.warning ?? '', new RegExp(`^399 ${VISITOR_DOMAIN.replaceAll('.', '\\.')} "[^"]*does not connect ${kamailio.domain.replaceAll('.', '\\.')} on sip to elsewhere\\.test on xmpp[^"]*"$`));
+    assert.match(
+      refused.warning ?? '',
+      new RegExp(
+        `^399 ${VISITOR_DOMAIN.replaceAll('.', '\\.')} "[^"]*does not connect ${kamailio.domain.replaceAll('.', '\\.')} on sip to elsewhere\\.test on xmpp[^"]*"$`,
+      ),
+    );
     assert.equal(await bob.send(`sip:v_nobody@${VISITOR_DOMAIN}`, 'to a visitor?'), 403, 'website visitors are not gateway users');
   });
 
@@ -208,7 +220,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     await until(async () => (await whois('carl')).away === undefined, 15_000, 'the puppet back');
   });
 
-  it('lets a SIP user follow an IRC user\'s presence with /follow, before any message', async () => {
+  it("lets a SIP user follow an IRC user's presence with /follow, before any message", async () => {
     const erin = await connectIrcAgent(ngircd.port, 'erin');
     const ERIN_URI = `sip:irc%3Aerin%40test@${VISITOR_DOMAIN}`;
     const BRIDGE_URI = `sip:switchboard@${VISITOR_DOMAIN}`;
@@ -233,15 +245,25 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     }
   });
 
-  it('stops a message carrying this bridge\'s id in its hop marker, and carries another bridge\'s on', async () => {
+  it("stops a message carrying this bridge's id in its hop marker, and carries another bridge's on", async () => {
     const loop = await bob.request(CARL_URI, 'round and round', undefined, ['Switchboard-Hops: bridge-z, bridge-a']);
     assert.equal(loop.statusCode, 403);
     assert.match(loop.warning ?? '', /^399 \S+ "this message came back through the gateway; it is not relayed again"$/);
     assert.equal(await bob.send(CARL_URI, 'through one bridge', undefined, ['Switchboard-Hops: bridge-z']), 200);
     const relayed = await carl.next((s) => s.is('message') && s.getChildText('body') === 'through one bridge');
-    const hops = relayed.getChild('hops', 'urn:switchboard:hops:0')?.getChildren('hop').map((hop) => hop.attrs.bridge);
+    const hops = relayed
+      .getChild('hops', 'urn:switchboard:hops:0')
+      ?.getChildren('hop')
+      .map((hop) => hop.attrs.bridge);
     assert.deepEqual(hops, ['bridge-z', 'bridge-a'], 'the marker goes on with this bridge added');
-    await carl.send(xml('message', { type: 'chat', to: jidOf(BOB), id: 'hop1' }, xml('body', {}, 'back again?'), xml('hops', { xmlns: 'urn:switchboard:hops:0' }, xml('hop', { bridge: 'bridge-z' }), xml('hop', { bridge: 'bridge-a' }))));
+    await carl.send(
+      xml(
+        'message',
+        { type: 'chat', to: jidOf(BOB), id: 'hop1' },
+        xml('body', {}, 'back again?'),
+        xml('hops', { xmlns: 'urn:switchboard:hops:0' }, xml('hop', { bridge: 'bridge-z' }), xml('hop', { bridge: 'bridge-a' })),
+      ),
+    );
     const error = await carl.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'hop1');
     assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /came back through the gateway/);
     dave.say('bob', 'and on to SIP');
@@ -280,12 +302,14 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
     [carl, bob] = await Promise.all([connectAgent(prosody.c2sPort, 'carl', 'carlpw'), connectSipAgent(kamailio.wsUrl, kamailio.domain, 'bob', 'bobpw')]);
     t = await startBridge({
       teams: [],
-      gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'sip' }, { from: 'sip', to: 'xmpp' }] },
-      networks: [
-        { type: 'web' },
-        prosodyNetwork(prosody),
-        kamailioNetwork(kamailio, { imdn: true }),
-      ],
+      gateway: {
+        site: SITE,
+        allow: [
+          { from: 'xmpp', to: 'sip' },
+          { from: 'sip', to: 'xmpp' },
+        ],
+      },
+      networks: [{ type: 'web' }, prosodyNetwork(prosody), kamailioNetwork(kamailio, { imdn: true })],
     });
     await until(() => ['xmpp', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
   });
@@ -302,11 +326,21 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
   it('answers an XMPP receipt request only when the SIP side confirms, and the other way round', async () => {
     const bobJid = `sip\\3abob\\40${kamailio.domain}@${prosody.componentDomain}`;
     await carl.send(
-      xml('message', { type: 'chat', to: bobJid, id: 'rc1' }, xml('body', {}, 'Did you get this?'), xml('request', { xmlns: 'urn:xmpp:receipts' }), xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' })),
+      xml(
+        'message',
+        { type: 'chat', to: bobJid, id: 'rc1' },
+        xml('body', {}, 'Did you get this?'),
+        xml('request', { xmlns: 'urn:xmpp:receipts' }),
+        xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' }),
+      ),
     );
     const cpim = await bob.next((m) => m.request.getHeader('Content-Type') === 'message/cpim' && m.request.body.endsWith('Did you get this?'));
     const messageId = /imdn\.Message-ID: (\S+)/.exec(cpim.request.body)![1]!;
-    assert.equal(carl.stanzas.some((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rc1'), false, 'no receipt before the SIP side confirms');
+    assert.equal(
+      carl.stanzas.some((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rc1'),
+      false,
+      'no receipt before the SIP side confirms',
+    );
     assert.equal(await bob.send(CARL_URI, imdn(messageId, 'delivery'), 'message/imdn+xml'), 200);
     const received = await carl.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rc1');
     assert.equal(received.attrs.from, bobJid);
@@ -314,15 +348,35 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
     await carl.next((s) => s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'rc1');
 
     // Bob asks for notifications in CPIM; Carl's client confirms with XEP-0184 and XEP-0333.
-    const body = [`From: <${BOB}>`, `To: <${CARL_URI}>`, 'NS: imdn <urn:ietf:params:imdn>', 'imdn.Message-ID: bob-1', 'imdn.Disposition-Notification: positive-delivery, display', '', 'Content-Type: text/plain;charset=UTF-8', '', 'Yes, got it'].join('\r\n');
+    const body = [
+      `From: <${BOB}>`,
+      `To: <${CARL_URI}>`,
+      'NS: imdn <urn:ietf:params:imdn>',
+      'imdn.Message-ID: bob-1',
+      'imdn.Disposition-Notification: positive-delivery, display',
+      '',
+      'Content-Type: text/plain;charset=UTF-8',
+      '',
+      'Yes, got it',
+    ].join('\r\n');
     assert.equal(await bob.send(CARL_URI, body, 'message/cpim'), 200);
     const atCarl = await carl.next((s) => s.is('message') && s.getChildText('body') === 'Yes, got it');
     assert.ok(atCarl.getChild('request', 'urn:xmpp:receipts'));
-    const delivered = () => bob.inbox.some((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && m.request.body.includes('<message-id>bob-1</message-id>') && m.request.body.includes('<delivered/>'));
-    assert.equal(delivered(), false, 'no IMDN before Carl\'s client confirms');
+    const delivered = () =>
+      bob.inbox.some(
+        (m) =>
+          m.request.getHeader('Content-Type') === 'message/imdn+xml' &&
+          m.request.body.includes('<message-id>bob-1</message-id>') &&
+          m.request.body.includes('<delivered/>'),
+      );
+    assert.equal(delivered(), false, "no IMDN before Carl's client confirms");
     await carl.send(xml('message', { to: bobJid }, xml('received', { xmlns: 'urn:xmpp:receipts', id: atCarl.attrs.id })));
     await until(delivered, 10_000, 'the delivery IMDN');
     await carl.send(xml('message', { to: bobJid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: atCarl.attrs.id })));
-    await until(() => bob.inbox.some((m) => m.request.body.includes('<message-id>bob-1</message-id>') && m.request.body.includes('<displayed/>')), 10_000, 'the display IMDN');
+    await until(
+      () => bob.inbox.some((m) => m.request.body.includes('<message-id>bob-1</message-id>') && m.request.body.includes('<displayed/>')),
+      10_000,
+      'the display IMDN',
+    );
   });
 });

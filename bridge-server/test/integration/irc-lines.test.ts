@@ -65,7 +65,10 @@ describe('IRC lines through a real ngircd', () => {
 
   it('turns line breaks into lines and keeps CR, LF and NUL off the wire', async () => {
     const got = await sendLines('first\r\nsecond\rthird\nwith \u0000 nul');
-    assert.deepEqual(got.map((g) => g.message), ['first', 'second', 'third', 'with \uFFFD nul']);
+    assert.deepEqual(
+      got.map((g) => g.message),
+      ['first', 'second', 'third', 'with \uFFFD nul'],
+    );
   });
 
   it('sends /me as CTCP ACTION, and neutralises any other CTCP', async () => {

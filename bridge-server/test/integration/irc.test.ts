@@ -74,12 +74,12 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     await ngircd?.destroy();
   });
 
-  it('carries a visitor\'s message to the agent from a puppet named after the visitor, and the reply back', async () => {
+  it("carries a visitor's message to the agent from a puppet named after the visitor, and the reply back", async () => {
     const v = await visitor(t, 'Dana Scully');
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
     const sent = await send(v, 'Hello from the shop');
     const got = await alice.next((m) => m.message === 'Hello from the shop');
-    assert.equal(got.nick, 'Dana_Scul', 'the name made a nick, cut to the server\'s NICKLEN (9)');
+    assert.equal(got.nick, 'Dana_Scul', "the name made a nick, cut to the server's NICKLEN (9)");
     assert.equal(got.target, 'alice');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status');
 
@@ -91,7 +91,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     assert.equal((await action).text, '/me checks the order');
   });
 
-  it('gives the context line first, in the private chat with the visitor\'s puppet, with the ref once', async () => {
+  it("gives the context line first, in the private chat with the visitor's puppet, with the ref once", async () => {
     const v = await visitor(t, 'Fox Mulder');
     // The visitor writes right after opening: its text still comes after the context line.
     await send(v, 'I want to believe');
@@ -150,7 +150,14 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const lines = await alice.collect((m) => m.nick === from && m.target === 'alice', 1, 20_000);
     // The puppet's first line is the conversation's context line; the text follows it.
     const ofText = () => alice.messages.filter((m) => m.nick === from).slice(1);
-    await until(() => ofText().map((m) => m.message).join('') === text, 60_000, 'the whole text');
+    await until(
+      () =>
+        ofText()
+          .map((m) => m.message)
+          .join('') === text,
+      60_000,
+      'the whole text',
+    );
     const received = ofText();
     assert.ok(received.length >= 40, `${received.length} lines`);
     assert.ok(lines.length > 0);
@@ -166,7 +173,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     await send(v, 'first');
     const first = await alice.next((m) => m.message === 'first');
     const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
-    assert.ok(puppetLines, 'the puppet\'s connection goes through the tap');
+    assert.ok(puppetLines, "the puppet's connection goes through the tap");
     const piece = fc.oneof(
       fc.string({ maxLength: 12 }),
       fc.constantFrom('\r', '\n', '\r\n', '\u0000', '\u0001', ':', '/', 'QUIT :bye', 'JOIN #evil', 'PRIVMSG bob :x', ' ', '\u{1F600}'),
@@ -190,8 +197,14 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
         const got = alice.messages.slice(seen).filter(fromPuppet);
         await until(() => puppetLines.slice(before).filter((line) => line.startsWith('PRIVMSG')).length >= expected.length, 5000, 'the lines on the wire');
         const wire = puppetLines.slice(before).filter((line) => !/^(PING|PONG) /.test(line));
-        assert.deepEqual(wire, expected.map((line) => `PRIVMSG alice :${line}`));
-        assert.deepEqual(got.map((m) => m.message), expected);
+        assert.deepEqual(
+          wire,
+          expected.map((line) => `PRIVMSG alice :${line}`),
+        );
+        assert.deepEqual(
+          got.map((m) => m.message),
+          expected,
+        );
       }),
       { numRuns: 25 },
     );
@@ -210,24 +223,45 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
       await send(v, body);
       const expected = expectedLines(body); // a line over 512 bytes is split further
       const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick;
-      await until(() => alice.messages.slice(seen).filter(fromPuppet).map((m) => m.message).join('') === expected.join(''), 10_000, `text #${i} at the agent`);
+      await until(
+        () =>
+          alice.messages
+            .slice(seen)
+            .filter(fromPuppet)
+            .map((m) => m.message)
+            .join('') === expected.join(''),
+        10_000,
+        `text #${i} at the agent`,
+      );
       const wire = puppetLines.slice(before).filter((line) => !/^(PING|PONG) /.test(line));
       wireTotal += wire.length;
-      assert.ok(wire.every((line) => line.startsWith('PRIVMSG alice :')), `only PRIVMSG to alice on the wire for #${i}: ${wire.filter((l) => !l.startsWith('PRIVMSG alice :')).join(' | ')}`);
+      assert.ok(
+        wire.every((line) => line.startsWith('PRIVMSG alice :')),
+        `only PRIVMSG to alice on the wire for #${i}: ${wire.filter((l) => !l.startsWith('PRIVMSG alice :')).join(' | ')}`,
+      );
       const got = alice.messages.slice(seen).filter(fromPuppet);
-      assert.ok(got.every((m) => m.type === 'privmsg' && m.target === 'alice'), `no action, notice or other target for #${i}`);
+      assert.ok(
+        got.every((m) => m.type === 'privmsg' && m.target === 'alice'),
+        `no action, notice or other target for #${i}`,
+      );
       assert.equal(got.length, wire.length, `each line on the wire reached the agent once (#${i})`);
-      if (encoder.encode(body).length < 400) assert.deepEqual(got.map((m) => m.message), expected, `#${i} line for line`);
+      if (encoder.encode(body).length < 400)
+        assert.deepEqual(
+          got.map((m) => m.message),
+          expected,
+          `#${i} line for line`,
+        );
       else {
         // Split so that each line, as the server relays it, fits 512 bytes (RFC 2812 section 2.3).
-        for (const m of got) assert.ok(encoder.encode(`:${m.nick}!${m.ident}@${m.hostname} PRIVMSG alice :${m.message}\r\n`).length <= 512, `#${i}: a line over 512 bytes`);
+        for (const m of got)
+          assert.ok(encoder.encode(`:${m.nick}!${m.ident}@${m.hostname} PRIVMSG alice :${m.message}\r\n`).length <= 512, `#${i}: a line over 512 bytes`);
         assert.ok(got.length >= Math.ceil(encoder.encode(expected.join('')).length / 512), `#${i} split into lines`);
       }
     }
     context.diagnostic(`irc hostile corpus: sent ${HOSTILE_TEXTS.length}, PRIVMSG lines on the wire ${wireTotal}`);
   });
 
-  it('turns the agent\'s away status into team availability (WHO)', async () => {
+  it("turns the agent's away status into team availability (WHO)", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
@@ -247,7 +281,9 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     await until(
       async () =>
         new Promise<boolean>((resolve) => {
-          alice.client.once('wholist', (event: { users: { nick: string; away?: boolean }[] }) => resolve(event.users.some((u) => u.nick === got.nick && u.away === true)));
+          alice.client.once('wholist', (event: { users: { nick: string; away?: boolean }[] }) =>
+            resolve(event.users.some((u) => u.nick === got.nick && u.away === true)),
+          );
           alice.client.raw(`WHO ${got.nick}`);
         }),
       10_000,
@@ -421,7 +457,10 @@ describe('IRC network reliability against a real ngircd', () => {
     await ngircd.start();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const got = await carl.collect((m) => m.message.startsWith('during'), 3, 30_000);
-    assert.deepEqual(got.map((m) => m.message), during);
+    assert.deepEqual(
+      got.map((m) => m.message),
+      during,
+    );
     assert.equal(got[0]!.nick, 'Jo', 'the puppet came back with its nick');
     await send(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
@@ -464,10 +503,17 @@ describe('IRC network reliability against a real ngircd', () => {
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const expected = ['while away 1', 'while away 2', 'with a second line', 'while away 3'];
     const got = await carl.collect((m) => m.nick === 'Jo' && expected.includes(m.message), 4, 15_000);
-    assert.deepEqual(got.map((m) => m.message), expected);
+    assert.deepEqual(
+      got.map((m) => m.message),
+      expected,
+    );
     await send(v, 'back to normal');
     await carl.next((m) => m.message === 'back to normal');
-    assert.deepEqual(carl.messages.filter((m) => expected.includes(m.message)).map((m) => m.message), expected, 'each line once');
+    assert.deepEqual(
+      carl.messages.filter((m) => expected.includes(m.message)).map((m) => m.message),
+      expected,
+      'each line once',
+    );
     assert.equal(statuses.filter((s) => s.status === 'failed').length, 0);
   });
 
@@ -489,7 +535,7 @@ describe('IRC network reliability against a real ngircd', () => {
 });
 
 describe('IRC server refusing the bridge', () => {
-  it('keeps the network offline with the server\'s reason in /readyz', async (context) => {
+  it("keeps the network offline with the server's reason in /readyz", async (context) => {
     const ngircd = await startNgircd({ password: 'right-password' });
     const t = await startBridge({ networks: [{ type: 'web' }, ircNetwork(ngircd.port, { password: 'wrong-password' })] });
     try {
@@ -502,7 +548,7 @@ describe('IRC server refusing the bridge', () => {
           return body!.networks.irc?.reason?.includes('password') === true;
         },
         10_000,
-        '/readyz to give the server\'s reason',
+        "/readyz to give the server's reason",
       );
       assert.equal(body!.networks.irc!.state, 'offline');
       context.diagnostic(`irc: ${body!.networks.irc!.reason}`);
@@ -565,7 +611,10 @@ describe('IRC flood control against ngircd with its default limits', () => {
     await send(v, lines.join('\n'));
     const got = await dora.collect((m) => m.message.startsWith('paste line '), 500, 580_000);
     const seconds = (Date.now() - started) / 1000;
-    assert.deepEqual(got.map((m) => m.message), lines);
+    assert.deepEqual(
+      got.map((m) => m.message),
+      lines,
+    );
     assert.equal(new Set(got.map((m) => m.nick)).size, 1, 'one puppet sent everything');
     const puppetConnections = tap.connections.filter((wire) => wire.some((line) => line.startsWith('NICK Paster')));
     assert.equal(puppetConnections.length, 1, 'the puppet never reconnected');

@@ -110,7 +110,8 @@ describe('Kamailio harness (SIP over WebSocket, digest auth, MESSAGE, presence) 
 
   it('relays isComposing (RFC 3994) as a MESSAGE of its own type', async () => {
     const [alice, bob] = agents as [SipAgent, SipAgent];
-    const composing = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
+    const composing =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal((await message(alice, `sip:bob@${kamailio.domain}`, composing, 'application/im-iscomposing+xml')).code, 200);
     const received = await until(() => bob.inbox.shift(), 'the isComposing MESSAGE');
     assert.equal(received.request.getHeader('Content-Type'), 'application/im-iscomposing+xml');
@@ -182,7 +183,10 @@ describe('docs/networks/kamailio.cfg, the configuration the docs ship (and the h
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-kamailio-doc-'));
     try {
       const file = join(dir, 'kamailio.cfg');
-      writeFileSync(file, text.replace(/@([A-Z_]+)@/g, (_, name: string) => examples.get(name)!));
+      writeFileSync(
+        file,
+        text.replace(/@([A-Z_]+)@/g, (_, name: string) => examples.get(name)!),
+      );
       for (const defines of [[], ['-A', 'WITH_VISITOR_DOMAIN']]) {
         const check = spawnSync('kamailio', ['-c', '-f', file, ...defines], { encoding: 'utf8' });
         assert.equal(check.status, 0, `kamailio -c ${defines.join(' ')}:\n${check.stderr}`);

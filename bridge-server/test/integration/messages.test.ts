@@ -7,7 +7,13 @@ async function chat(t: TestBridge, agent = 'alice') {
   const alice = await connect(t, agentAuth(agent));
   const visitor = await connect(t, { siteKey: SITE });
   const conversation = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation;
-  return { alice: alice.socket, visitor: visitor.socket, visitorAddress: visitor.session.self, visitorToken: visitor.session.token, conversationId: conversation.id as string };
+  return {
+    alice: alice.socket,
+    visitor: visitor.socket,
+    visitorAddress: visitor.session.self,
+    visitorToken: visitor.session.token,
+    conversationId: conversation.id as string,
+  };
 }
 
 const send = (socket: V1Socket, conversationId: string, clientId: string, text: string) => call(socket, 'message:send', { conversationId, clientId, text });
@@ -19,7 +25,7 @@ describe('messages', () => {
   });
   after(() => t.stop());
 
-  it('relays a visitor\'s message to the agent and the reply back, acking with gap-free seq', async () => {
+  it("relays a visitor's message to the agent and the reply back, acking with gap-free seq", async () => {
     const { alice, visitor, visitorAddress, conversationId } = await chat(t);
     const atAgent = next<Message>(alice, 'message');
     const ack = await send(visitor, conversationId, 'c1', 'Hello, my order is late');
@@ -63,9 +69,15 @@ describe('messages', () => {
     const next2 = await send(visitor, conversationId, 'other', 'twice');
     assert.equal(next2.message.seq, first.message.seq + 1);
     const history = await call(visitor, 'history:get', { conversationId });
-    assert.deepEqual(history.messages.map((m: Message) => m.text), ['once', 'twice']);
+    assert.deepEqual(
+      history.messages.map((m: Message) => m.text),
+      ['once', 'twice'],
+    );
     await until(() => received.length === 2, 5000, 'two messages at the agent');
-    assert.deepEqual(received.map((m) => m.text), ['once', 'twice']);
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['once', 'twice'],
+    );
   });
 
   it('keeps seq gap-free and unique under concurrent senders', async () => {
@@ -77,13 +89,19 @@ describe('messages', () => {
     }
     const acks = await Promise.all(sends);
     const seqs = acks.map((a) => a.message.seq).sort((a, b) => a - b);
-    assert.deepEqual(seqs, Array.from({ length: 80 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 80 }, (_, i) => i + 1),
+    );
     // Each sender's own messages keep their order.
     const visitorSeqs = acks.filter((a) => a.message.clientId.startsWith('v')).map((a) => a.message.seq);
-    assert.deepEqual(visitorSeqs, [...visitorSeqs].sort((a, b) => a - b));
+    assert.deepEqual(
+      visitorSeqs,
+      [...visitorSeqs].sort((a, b) => a - b),
+    );
   });
 
-  it('reports delivered when the recipient\'s client acknowledges, and read on `read`', async () => {
+  it("reports delivered when the recipient's client acknowledges, and read on `read`", async () => {
     const { alice, visitor, conversationId } = await chat(t);
     const statuses = collect<MessageStatusEvent>(visitor, 'message:status');
     alice.on('message', (_message, received) => received?.());
@@ -112,7 +130,7 @@ describe('messages', () => {
     assert.equal(echoes.filter((e) => e.from === visitorAddress).length, 0);
   });
 
-  it('delivers to the sender\'s other connections (another tab), not back to the sending one', async () => {
+  it("delivers to the sender's other connections (another tab), not back to the sending one", async () => {
     const { visitor, visitorToken, conversationId } = await chat(t);
     const tab2 = await connect(t, { siteKey: SITE, token: visitorToken });
     const inOwnTab = collect<Message>(visitor, 'message');
@@ -126,19 +144,34 @@ describe('messages', () => {
     const { visitor, conversationId } = await chat(t);
     for (let i = 1; i <= 7; i++) await send(visitor, conversationId, `h${i}`, `m${i}`);
     const latest = await call(visitor, 'history:get', { conversationId, limit: 3 });
-    assert.deepEqual(latest.messages.map((m: Message) => m.seq), [5, 6, 7]);
+    assert.deepEqual(
+      latest.messages.map((m: Message) => m.seq),
+      [5, 6, 7],
+    );
     assert.equal(latest.hasMore, true);
     const before = await call(visitor, 'history:get', { conversationId, beforeSeq: 5, limit: 3 });
-    assert.deepEqual(before.messages.map((m: Message) => m.seq), [2, 3, 4]);
+    assert.deepEqual(
+      before.messages.map((m: Message) => m.seq),
+      [2, 3, 4],
+    );
     assert.equal(before.hasMore, true);
     const first = await call(visitor, 'history:get', { conversationId, beforeSeq: 2, limit: 3 });
-    assert.deepEqual(first.messages.map((m: Message) => m.seq), [1]);
+    assert.deepEqual(
+      first.messages.map((m: Message) => m.seq),
+      [1],
+    );
     assert.equal(first.hasMore, false);
     const after = await call(visitor, 'history:get', { conversationId, afterSeq: 4, limit: 2 });
-    assert.deepEqual(after.messages.map((m: Message) => m.seq), [5, 6]);
+    assert.deepEqual(
+      after.messages.map((m: Message) => m.seq),
+      [5, 6],
+    );
     assert.equal(after.hasMore, true);
     const tail = await call(visitor, 'history:get', { conversationId, afterSeq: 6 });
-    assert.deepEqual(tail.messages.map((m: Message) => m.seq), [7]);
+    assert.deepEqual(
+      tail.messages.map((m: Message) => m.seq),
+      [7],
+    );
     assert.equal(tail.hasMore, false);
   });
 
@@ -153,7 +186,10 @@ describe('messages', () => {
     const ack = await call(back.socket, 'sync', { cursors: { [conversationId]: first.message.seq } });
     assert.equal(ack.ok, true);
     // The contract: every later message is emitted before the ack.
-    assert.deepEqual(replayed.map((m) => m.id), replies.map((m) => m.id));
+    assert.deepEqual(
+      replayed.map((m) => m.id),
+      replies.map((m) => m.id),
+    );
     // A stale or foreign cursor does not fail the sync; the ack names it.
     const stale = await call(back.socket, 'sync', { cursors: { c_unknown: 0, [conversationId]: 4 } });
     assert.equal(stale.ok, true);
@@ -167,7 +203,10 @@ describe('messages', () => {
     const back = await connect(t, { siteKey: SITE, token: visitorToken });
     const replayed = collect<Message>(back.socket, 'message');
     await call(back.socket, 'sync', { cursors: { [conversationId]: 0 } });
-    assert.deepEqual(replayed.map((m) => m.seq), Array.from({ length: 450 }, (_, i) => i + 1));
+    assert.deepEqual(
+      replayed.map((m) => m.seq),
+      Array.from({ length: 450 }, (_, i) => i + 1),
+    );
   });
 });
 
@@ -191,7 +230,7 @@ describe('presence', () => {
     assert.deepEqual(await offline, { team: 'support', available: false, online: 0 });
   });
 
-  it('shows a visitor\'s presence to the agent, offline after the grace period', async () => {
+  it("shows a visitor's presence to the agent, offline after the grace period", async () => {
     const alice = await connect(t, agentAuth('alice'));
     const visitor = await connect(t, { siteKey: SITE });
     const current = await call(alice.socket, 'presence:subscribe', { addresses: [visitor.session.self] });

@@ -44,7 +44,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     assert.equal(ready.networks.loop.state, 'offline');
     loop.setOnline(true);
     await loop.waitForSent(5);
-    assert.deepEqual(loop.sent.map((s) => s.message.text), ['queued 1', 'queued 2', 'queued 3', 'queued 4', 'queued 5']);
+    assert.deepEqual(
+      loop.sent.map((s) => s.message.text),
+      ['queued 1', 'queued 2', 'queued 3', 'queued 4', 'queued 5'],
+    );
     await until(() => acks.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 5000, 'sent statuses');
   });
 
@@ -56,7 +59,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     await until(() => new Set(statuses.filter((s) => s.error?.code === 'unavailable').map((s) => s.id)).size === 120, 5000, '120 waiting notices');
     loop.setOnline(true);
     await loop.waitForSent(120);
-    assert.deepEqual(loop.sent.map((s) => s.message.text), Array.from({ length: 120 }, (_, i) => `waiting ${i + 1}`));
+    assert.deepEqual(
+      loop.sent.map((s) => s.message.text),
+      Array.from({ length: 120 }, (_, i) => `waiting ${i + 1}`),
+    );
   });
 
   it('retries a retryable failure in order, and fails a permanent one with the reason', async () => {
@@ -66,7 +72,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     const first = (await call(alice, 'message:send', { conversationId, clientId: 'r1', text: 'first' })).message as Message;
     const second = (await call(alice, 'message:send', { conversationId, clientId: 'r2', text: 'second' })).message as Message;
     await loop.waitForSent(2, 10_000);
-    assert.deepEqual(loop.sent.map((s) => s.message.id), [first.id, second.id]);
+    assert.deepEqual(
+      loop.sent.map((s) => s.message.id),
+      [first.id, second.id],
+    );
     assert.ok(statuses.some((s) => s.id === first.id && s.status === 'accepted' && /503/.test(s.error?.message ?? '')));
 
     loop.failures.push(new NetworkError('404 no such user', false));
@@ -79,7 +88,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     assert.equal(history.messages.find((m: Message) => m.id === doomed.id).status, 'failed');
   });
 
-  it('lets one unreachable recipient hold up no one else, and keeps each recipient\'s order', async () => {
+  it("lets one unreachable recipient hold up no one else, and keeps each recipient's order", async () => {
     const alice = (await connect(t, agentAuth('alice'))).socket;
     const toBob: string = (await call(alice, 'conversation:open', { to: 'loop:bob' })).conversation.id;
     const toCarol: string = (await call(alice, 'conversation:open', { to: 'loop:carol' })).conversation.id;
@@ -88,9 +97,17 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     await call(alice, 'message:send', { conversationId: toBob, clientId: 'b2', text: 'bob 2' });
     await call(alice, 'message:send', { conversationId: toCarol, clientId: 'c1', text: 'carol 1' });
     await loop.waitForSent(1);
-    assert.deepEqual(loop.sent.map((s) => s.message.text), ['carol 1'], 'carol\'s message went while bob\'s waited for its retry');
+    assert.deepEqual(
+      loop.sent.map((s) => s.message.text),
+      ['carol 1'],
+      "carol's message went while bob's waited for its retry",
+    );
     await loop.waitForSent(3, 10_000);
-    assert.deepEqual(loop.sent.map((s) => s.message.text), ['carol 1', 'bob 1', 'bob 2'], 'bob\'s messages in order, once each');
+    assert.deepEqual(
+      loop.sent.map((s) => s.message.text),
+      ['carol 1', 'bob 1', 'bob 2'],
+      "bob's messages in order, once each",
+    );
   });
 
   it('resumes the outbox after a restart of the bridge', async () => {
@@ -119,7 +136,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     const again = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'hi from loop', remoteId: 'r-1', conversationId });
     assert.equal(again?.id, stored?.id);
     await until(() => received.length >= 1, 5000, 'inbound message');
-    assert.deepEqual(received.map((m) => m.text), ['hi from loop']);
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['hi from loop'],
+    );
     const stranger = await loop.sink.message({ network: 'loop', from: 'loop:mallory', to: 'web:a_alice', text: 'spam', conversationId });
     assert.equal(stranger, null);
   });
@@ -132,7 +152,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     const lf = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'ends with breaks\n\n\r\n', conversationId });
     assert.equal(lf?.text, 'ends with breaks');
     await until(() => received.length >= 2, 5000, 'the inbound messages');
-    assert.deepEqual(received.map((m) => m.text), ['line one\r\nline two ', 'ends with breaks']);
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['line one\r\nline two ', 'ends with breaks'],
+    );
   });
 
   it('relays typing to the network and inbound typing to web parties', async () => {

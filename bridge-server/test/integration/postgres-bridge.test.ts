@@ -39,10 +39,13 @@ describe('a bridge on Postgres', () => {
     const resent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'c1', text: 'Hello from a Postgres-backed bridge' });
     assert.equal(resent.message.id, ack.message.id);
     const history = await call(visitor.socket, 'history:get', { conversationId });
-    assert.deepEqual(history.messages.map((m: Message) => [m.seq, m.text]), [
-      [1, 'Hello from a Postgres-backed bridge'],
-      [2, 'Hi! How can I help?'],
-    ]);
+    assert.deepEqual(
+      history.messages.map((m: Message) => [m.seq, m.text]),
+      [
+        [1, 'Hello from a Postgres-backed bridge'],
+        [2, 'Hi! How can I help?'],
+      ],
+    );
 
     const ready = await fetch(`${first.url}/readyz`);
     assert.equal(ready.status, 200);
@@ -61,7 +64,10 @@ describe('a bridge on Postgres', () => {
     const sent = await call(again.socket, 'message:send', { conversationId, clientId: 'n2', text: 'on node two' });
     assert.equal(sent.message.seq, 2);
     const history = await call(visitor.socket, 'history:get', { conversationId });
-    assert.deepEqual(history.messages.map((m: Message) => m.text), ['on node one', 'on node two']);
+    assert.deepEqual(
+      history.messages.map((m: Message) => m.text),
+      ['on node one', 'on node two'],
+    );
   });
 
   it('reports the store down while the database is away, and carries on once it is back, without a restart', async () => {

@@ -28,7 +28,9 @@ describeStoreContract('Postgres', {
   multiNode: true,
   async backing() {
     // Every table the migrations made (whatever they are), emptied; the schema stays migrated.
-    const tables = await admin.query<{ name: string }>("SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'");
+    const tables = await admin.query<{ name: string }>(
+      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'",
+    );
     if (tables.rows.length > 0) await admin.query(tables.rows.map((t) => `DELETE FROM ${t.name};`).join(' '));
     return {
       make: () => new PostgresStore({ url: contractUrl, poolSize: 3 }),
@@ -54,7 +56,10 @@ describe('Postgres store', () => {
     await Promise.all(nodes.map((node) => node.open()));
     try {
       const versions = await query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((_, i) => i + 1));
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        MIGRATIONS.map((_, i) => i + 1),
+      );
       assert.equal(await nodes[3]!.ping(), true);
     } finally {
       await Promise.all(nodes.map((node) => node.close()));
@@ -89,12 +94,18 @@ describe('Postgres store', () => {
     await store.open();
     try {
       assert.deepEqual(await store.conversationsAheadOfMarks(10), []);
-      assert.deepEqual(await store.swapConversationMark('c1', { state: 'closed', assignee: 'web:a_alice@shop' }), { state: 'open', assignee: 'web:a_alice@shop' });
+      assert.deepEqual(await store.swapConversationMark('c1', { state: 'closed', assignee: 'web:a_alice@shop' }), {
+        state: 'open',
+        assignee: 'web:a_alice@shop',
+      });
       assert.deepEqual(await store.swapConversationMark('c2', { state: 'closed' }), { state: 'closed' });
       assert.equal(await store.webhookBacklog(), 0);
       assert.deepEqual(await store.offers(), []);
       const versions = await query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((_, i) => i + 1));
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        MIGRATIONS.map((_, i) => i + 1),
+      );
     } finally {
       await store.close();
     }

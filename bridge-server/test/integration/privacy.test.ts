@@ -31,7 +31,12 @@ function everyRow(dbPath: string): string[] {
   const db = new Database(dbPath, { readonly: true });
   try {
     const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
-    return tables.flatMap(({ name }) => db.prepare(`SELECT * FROM "${name}"`).all().map((row) => `${name}: ${JSON.stringify(row)}`));
+    return tables.flatMap(({ name }) =>
+      db
+        .prepare(`SELECT * FROM "${name}"`)
+        .all()
+        .map((row) => `${name}: ${JSON.stringify(row)}`),
+    );
   } finally {
     db.close();
   }
@@ -64,7 +69,8 @@ describe('data administration', () => {
     const kept = (await call(dave, 'message:send', { conversationId: theirs.id, clientId: 'd0', text: 'dave stays' })).message as Message;
     await t.bridge.core.usage.flush();
     const today = new Date().toISOString().slice(0, 10);
-    const usage = async () => (await (await fetch(`${t.url}/v1/usage?from=${today}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { usage: unknown[] };
+    const usage = async () =>
+      (await (await fetch(`${t.url}/v1/usage?from=${today}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { usage: unknown[] };
     const usageBefore = await usage();
     // Webhook deliveries about her wait in the store (the receiver holds the first one).
     await until(() => receiver.held.length === 1, 5000, 'the first webhook delivery');
@@ -76,8 +82,14 @@ describe('data administration', () => {
     assert.equal(exported.body.site, SITE);
     assert.equal(exported.body.party.email, 'carol.privacy@example.test');
     assert.equal(exported.body.party.pageUrl, 'https://shop.test/carols-page');
-    assert.deepEqual(exported.body.conversations.map((c: Conversation) => c.id), [mine.id]);
-    assert.deepEqual(exported.body.conversations[0].messages.map((m: Message) => m.id), [...sent, reply].map((m) => m.id));
+    assert.deepEqual(
+      exported.body.conversations.map((c: Conversation) => c.id),
+      [mine.id],
+    );
+    assert.deepEqual(
+      exported.body.conversations[0].messages.map((m: Message) => m.id),
+      [...sent, reply].map((m) => m.id),
+    );
 
     // Errors are the contract's, as JSON.
     assert.deepEqual((await admin(t, 'GET', `/v1/parties/${address}/export`, null)).body.error.code, 'unauthorized');
@@ -108,19 +120,32 @@ describe('data administration', () => {
       for (const needle of texts) assert.ok(!bytes.includes(needle), `${needle} is still in ${path}`);
     }
     const rows = everyRow(t.dbPath);
-    for (const needle of forbidden) assert.deepEqual(rows.filter((row) => row.includes(needle)), [], needle);
+    for (const needle of forbidden)
+      assert.deepEqual(
+        rows.filter((row) => row.includes(needle)),
+        [],
+        needle,
+      );
     // ... nor in the metrics; while the others' data and the aggregate usage stay.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     for (const needle of forbidden) assert.ok(!metrics.includes(needle), needle);
     assert.ok(rows.some((row) => row.includes(kept.id)));
     assert.ok(rows.some((row) => row.includes('dave stays')));
     const history = await call(dave, 'history:get', { conversationId: theirs.id, limit: 10 });
-    assert.deepEqual(history.messages.map((m: Message) => m.id), [kept.id]);
+    assert.deepEqual(
+      history.messages.map((m: Message) => m.id),
+      [kept.id],
+    );
     assert.deepEqual(await usage(), usageBefore);
     // The deliveries that waited about her are not sent after the erasure; the others are.
     receiver.release();
     await until(async () => /switchboard_webhooks_pending 0/.test(await (await fetch(`${t.url}/metrics`)).text()), 5000, 'the webhooks to drain');
-    for (const needle of forbidden) assert.deepEqual(receiver.taken.filter((d) => d.body.includes(needle)), [], needle);
+    for (const needle of forbidden)
+      assert.deepEqual(
+        receiver.taken.filter((d) => d.body.includes(needle)),
+        [],
+        needle,
+      );
     assert.ok(receiver.taken.some((d) => d.body.includes('dave stays')));
   });
 });
@@ -153,8 +178,17 @@ describe('retention', () => {
     const second = await startBridge({ sites: sites({ retentionDays: 30 }) }, { dir });
     try {
       const rows = everyRow(second.dbPath);
-      for (const needle of [old.id, 'erin long ago', erinSession.self]) assert.deepEqual(rows.filter((row) => row.includes(needle)), [], needle);
-      for (const needle of [recent.id, 'frank recently', frankSession.self]) assert.ok(rows.some((row) => row.includes(needle)), needle);
+      for (const needle of [old.id, 'erin long ago', erinSession.self])
+        assert.deepEqual(
+          rows.filter((row) => row.includes(needle)),
+          [],
+          needle,
+        );
+      for (const needle of [recent.id, 'frank recently', frankSession.self])
+        assert.ok(
+          rows.some((row) => row.includes(needle)),
+          needle,
+        );
     } finally {
       await second.stop();
     }

@@ -37,8 +37,14 @@ describe('restarts', () => {
       const again = io(`${second.url}/v1`, { auth: { siteKey: SITE, token: session.token }, transports: ['websocket'], reconnection: false });
       await new Promise((resolve) => again.once('session', resolve));
       const history = await call(again as never, 'history:get', { conversationId, limit: 100 });
-      assert.deepEqual(history.messages.map((m: Message) => m.id), acked.map((m) => m.id));
-      assert.deepEqual(history.messages.map((m: Message) => m.seq), acked.map((_, i) => i + 1));
+      assert.deepEqual(
+        history.messages.map((m: Message) => m.id),
+        acked.map((m) => m.id),
+      );
+      assert.deepEqual(
+        history.messages.map((m: Message) => m.seq),
+        acked.map((_, i) => i + 1),
+      );
       // The same clientId after the restart is still recognised: nothing stored twice.
       const resent = await call(again as never, 'message:send', { conversationId, clientId: 'k0', text: 'durable 0' });
       assert.equal(resent.message.id, acked[0]!.id);
@@ -82,7 +88,7 @@ describe('restarts', () => {
       const history: Message[] = [];
       const again = io(`${second!.url}/v1`, { auth: { siteKey: SITE, token: client.session!.token }, transports: ['websocket'], reconnection: false });
       await new Promise((resolve) => again.once('session', resolve));
-      for (let afterSeq = 0; ; ) {
+      for (let afterSeq = 0; ;) {
         const page = (await call(again as never, 'history:get', { conversationId, afterSeq, limit: 100 })).messages as Message[];
         if (page.length === 0) break;
         history.push(...page);
@@ -92,12 +98,24 @@ describe('restarts', () => {
       const lost = [...ackedBeforeKill].filter(([, m]) => !history.some((h) => h.id === m.id)).length;
       const texts = history.map((m) => m.text);
       const doubled = texts.length - new Set(texts).size;
-      context.diagnostic(`SDK stream through SIGKILL: sent ${COUNT}, acked before the kill ${ackedBeforeKill.size}, acked in all ${all.length}, stored ${history.length}, lost ${lost}, doubled ${doubled}`);
+      context.diagnostic(
+        `SDK stream through SIGKILL: sent ${COUNT}, acked before the kill ${ackedBeforeKill.size}, acked in all ${all.length}, stored ${history.length}, lost ${lost}, doubled ${doubled}`,
+      );
       assert.equal(lost, 0);
       assert.equal(doubled, 0);
-      assert.deepEqual(texts, Array.from({ length: COUNT }, (_, i) => `stream ${i}`));
-      assert.deepEqual(history.map((m) => m.seq), Array.from({ length: COUNT }, (_, i) => i + 1));
-      assert.deepEqual(all.map((m) => m.id), history.map((m) => m.id), 'every send resolved with the stored message');
+      assert.deepEqual(
+        texts,
+        Array.from({ length: COUNT }, (_, i) => `stream ${i}`),
+      );
+      assert.deepEqual(
+        history.map((m) => m.seq),
+        Array.from({ length: COUNT }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        all.map((m) => m.id),
+        history.map((m) => m.id),
+        'every send resolved with the stored message',
+      );
     } finally {
       client.disconnect();
       first.child.kill('SIGKILL');
@@ -149,7 +167,10 @@ describe('restarts', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     assert.equal(await exited(child), 1);
     assert.match(stderr, /Cannot read the configuration file/);
-    const viaEnv = spawn(process.execPath, [CLI], { env: { ...process.env, SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const viaEnv = spawn(process.execPath, [CLI], {
+      env: { ...process.env, SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve) => viaEnv.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('bridge listening') && resolve()));
     viaEnv.kill('SIGTERM');
     assert.equal(await exited(viaEnv), 0);

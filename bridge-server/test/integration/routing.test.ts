@@ -110,7 +110,10 @@ describe('team routing', () => {
       const moved = await next<Conversation>(a2!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a2', 5000);
       assert.deepEqual(moved.participants.includes('web:a_a1'), false, 'the first agent left the conversation');
       const history = await call(a2!, 'history:get', { conversationId: moved.id });
-      assert.deepEqual(history.messages.map((m: { text: string }) => m.text), ['hello?']);
+      assert.deepEqual(
+        history.messages.map((m: { text: string }) => m.text),
+        ['hello?'],
+      );
       const a1Sees = collect<Conversation>(a1!, 'conversation');
       const a3Sees = collect<Conversation>(a3!, 'conversation');
       await call(a2!, 'message:send', { conversationId: moved.id, clientId: 'r1', text: 'Here!' });

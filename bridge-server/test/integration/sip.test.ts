@@ -11,7 +11,6 @@ import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } f
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type SipDesk, startSipDesk } from '../sip-desk.js';
 
-
 interface Visitor {
   socket: V1Socket;
   self: string;
@@ -36,10 +35,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     t = await startBridge({
       sites: [{ key: SITE, origins: ['http://shop.test'], visitorTargets: ['sip:*'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
       teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }),
-      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
     });
     await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
   });
@@ -65,7 +61,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     return ack.message as Message;
   }
 
-  it('carries a visitor\'s message to the agent as a MESSAGE from the visitor\'s own URI, and the reply back', async () => {
+  it("carries a visitor's message to the agent as a MESSAGE from the visitor's own URI, and the reply back", async () => {
     const v = await visitor('Dana');
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
     const sent = await send(v, 'Hello from the shop');
@@ -80,7 +76,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
   });
 
-  it('sends the context line from the visitor\'s URI under the visitor\'s display name, as its messages', async () => {
+  it("sends the context line from the visitor's URI under the visitor's display name, as its messages", async () => {
     const v = await visitor('Dana Context');
     const ref = v.conversationId.slice(-5).toLowerCase();
     const context = await alice.next((m) => m.request.body.startsWith(`#${ref} Dana Context`));
@@ -110,7 +106,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
   });
 
-  it('turns the agent\'s published presence into team availability', async () => {
+  it("turns the agent's published presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
@@ -125,14 +121,18 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await back;
   });
 
-  it('publishes the visitor\'s presence for the agent to see', async () => {
+  it("publishes the visitor's presence for the agent to see", async () => {
     const v = await visitor('Eve');
     await send(v, 'hello from Eve');
     await alice.next((m) => m.request.body === 'hello from Eve');
     const watch = await alice.watch(v.uri);
     try {
       await call(v.socket, 'presence:set', { status: 'away' });
-      await until(() => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)), 10_000, 'a NOTIFY with the visitor away').catch((error: Error) => {
+      await until(
+        () => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)),
+        10_000,
+        'a NOTIFY with the visitor away',
+      ).catch((error: Error) => {
         throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(watch.notifications)}`);
       });
     } finally {
@@ -150,7 +150,8 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.equal(composing.request.from.uri.toString(), v.uri);
 
     const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
-    const body = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
     await typing;
   });
@@ -168,7 +169,11 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const away = await call(socket, 'conversation:open', { to: `sip:carol@${kamailio.domain}` });
     const kept = await send({ socket, conversationId: away.conversation.id }, 'for later');
     await until(() => statuses.some((s) => s.id === kept.id && s.error?.message.includes('480')), 10_000, 'the retry notice');
-    assert.equal(statuses.some((s) => s.id === kept.id && s.status === 'failed'), false, '480 is retried, not failed');
+    assert.equal(
+      statuses.some((s) => s.id === kept.id && s.status === 'failed'),
+      false,
+      '480 is retried, not failed',
+    );
     const carol = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'carol', 'carolpw');
     try {
       assert.equal((await carol.next((m) => m.request.body === 'for later', 40_000)).request.body, 'for later');
@@ -202,7 +207,19 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.equal(first.request.getHeader('Via')?.includes('evil'), false);
     const piece = fc.oneof(
       fc.string({ maxLength: 10 }),
-      fc.constantFrom('\r\n', '\r', '\n', '\u0000', 'Content-Length: 0', '\r\n\r\nINVITE sip:x@y SIP/2.0', 'Via: SIP/2.0/WS evil', '\u{1F600}', '\u{10FFFF}', '中文', ' '),
+      fc.constantFrom(
+        '\r\n',
+        '\r',
+        '\n',
+        '\u0000',
+        'Content-Length: 0',
+        '\r\n\r\nINVITE sip:x@y SIP/2.0',
+        'Via: SIP/2.0/WS evil',
+        '\u{1F600}',
+        '\u{10FFFF}',
+        '中文',
+        ' ',
+      ),
     );
     let round = 0;
     await fc.assert(
@@ -242,19 +259,25 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       const got = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body.startsWith(`hostile-${i}: `));
       assert.equal(got.request.body, body, `body #${i}`);
       assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
-      assert.equal(got.request.getHeaders('Via').some((via) => via.includes('evil')), false);
+      assert.equal(
+        got.request.getHeaders('Via').some((via) => via.includes('evil')),
+        false,
+      );
       assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
       assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, `one MESSAGE for #${i}`);
     }
     const fromVisitor = alice.inbox.filter((m) => m.request.from.uri.toString() === v.uri);
     const relayed = fromVisitor.filter((m) => m.request.body === 'plain' || /^hostile-\d+: /.test(m.request.body));
     assert.equal(relayed.length, HOSTILE_TEXTS.length + 1, 'nothing beyond one MESSAGE a text');
-    assert.ok(fromVisitor.length - relayed.length <= 1, 'beside them, only the desk\'s introduction of the visitor');
-    assert.equal(alice.inbox.some((m) => m.request.method !== 'MESSAGE'), false);
+    assert.ok(fromVisitor.length - relayed.length <= 1, "beside them, only the desk's introduction of the visitor");
+    assert.equal(
+      alice.inbox.some((m) => m.request.method !== 'MESSAGE'),
+      false,
+    );
     context.diagnostic(`sip hostile corpus: sent ${HOSTILE_TEXTS.length}, MESSAGEs ${HOSTILE_TEXTS.length}`);
   });
 
-  it('counts the messages and bytes that cross between the web and SIP, per day, for the site\'s API key', async () => {
+  it("counts the messages and bytes that cross between the web and SIP, per day, for the site's API key", async () => {
     const usage = async () => {
       const response = await fetch(`${t.url}/v1/usage`, { headers: { authorization: `Bearer ${API_KEY}` } });
       assert.equal(response.status, 200);
@@ -317,7 +340,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id><datetime>2026-11-24T10:00:00Z</datetime>` +
     `<${kind}-notification><status><${kind === 'delivery' ? 'delivered' : 'displayed'}/></status></${kind}-notification></imdn>`;
 
-  it('asks for notifications in CPIM, and maps the agent\'s IMDNs to delivered and read', async () => {
+  it("asks for notifications in CPIM, and maps the agent's IMDNs to delivered and read", async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
     const availability = await call(socket, 'presence:subscribe', { team: 'support' });
     if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
@@ -336,7 +359,17 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'read'), 5000, 'read');
 
     // The agent's own CPIM message asking for notifications: delivered at once, displayed once read.
-    const cpim = ['From: <' + ALICE + '>', `To: <${visitorUri}>`, 'NS: imdn <urn:ietf:params:imdn>', 'imdn.Message-ID: agent-42', 'imdn.Disposition-Notification: positive-delivery, display', '', 'Content-Type: text/plain;charset=UTF-8', '', 'Reply in CPIM'].join('\r\n');
+    const cpim = [
+      'From: <' + ALICE + '>',
+      `To: <${visitorUri}>`,
+      'NS: imdn <urn:ietf:params:imdn>',
+      'imdn.Message-ID: agent-42',
+      'imdn.Disposition-Notification: positive-delivery, display',
+      '',
+      'Content-Type: text/plain;charset=UTF-8',
+      '',
+      'Reply in CPIM',
+    ].join('\r\n');
     const reply = next<Message>(socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
     const stored = await reply;

@@ -5,7 +5,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { API_KEY, ORIGIN, OTHER_SITE, SECRET, SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import {
+  API_KEY,
+  ORIGIN,
+  OTHER_SITE,
+  SECRET,
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  agentAuth,
+  call,
+  collect,
+  connect,
+  next,
+  startBridge,
+  until,
+} from '../helpers.js';
 import { identityHash } from '../../src/gateway/tokens.js';
 
 const OTHER_SECRET = 'other-identity-secret-0123456789';
@@ -13,7 +28,10 @@ const OTHER_KEY = 'other-api-key-0123456789abcdef';
 const OTHER_ORIGIN = 'http://other.test';
 
 const otherAgent = (userId: string) => agentAuth(userId, OTHER_SITE, OTHER_SECRET);
-const user = (siteKey: string, secret: string, userId: string, name: string) => ({ siteKey, identity: { userId, name, hash: identityHash(secret, 'visitor', userId) } });
+const user = (siteKey: string, secret: string, userId: string, name: string) => ({
+  siteKey,
+  identity: { userId, name, hash: identityHash(secret, 'visitor', userId) },
+});
 
 /** Everything a socket is sent, by event. */
 function record(socket: V1Socket): { messages: Message[]; conversations: Conversation[]; all: unknown[] } {
@@ -55,7 +73,14 @@ describe('two sites sharing every user id', () => {
         // Serves both sites: each site's carol answers that site's visitors only.
         { id: 'shared', members: ['web:a_carol'], capacity: 1000, offerTimeoutSeconds: 0 },
       ],
-      webhooks: [{ url: `http://127.0.0.1:${hookPort}/hook`, secret: 'webhook-secret-0123456789', events: ['conversation.opened', 'conversation.message', 'conversation.assigned'], sites: [OTHER_SITE] }],
+      webhooks: [
+        {
+          url: `http://127.0.0.1:${hookPort}/hook`,
+          secret: 'webhook-secret-0123456789',
+          events: ['conversation.opened', 'conversation.message', 'conversation.assigned'],
+          sites: [OTHER_SITE],
+        },
+      ],
     });
   });
 
@@ -64,12 +89,12 @@ describe('two sites sharing every user id', () => {
     await new Promise((resolve) => hookServer.close(resolve));
   });
 
-  it('keeps one site\'s conversations, messages and assignments from the other site\'s namesakes', async () => {
+  it("keeps one site's conversations, messages and assignments from the other site's namesakes", async () => {
     const alice1 = await connect(t, agentAuth('alice'));
     const alice2 = await connect(t, otherAgent('alice'), { origin: OTHER_ORIGIN });
     const bob2 = await connect(t, otherAgent('bob'), { origin: OTHER_ORIGIN });
     assert.equal(alice1.session.self, 'web:a_alice');
-    assert.equal(alice2.session.self, 'web:a_alice', 'clients see their own site\'s addresses without the site');
+    assert.equal(alice2.session.self, 'web:a_alice', "clients see their own site's addresses without the site");
     const seen2 = record(alice2.socket);
     const seenBob2 = record(bob2.socket);
 
@@ -77,7 +102,7 @@ describe('two sites sharing every user id', () => {
     const opened = await call(visitor.socket, 'conversation:open', { team: 'support' });
     assert.equal(opened.ok, true);
     const conversation = opened.conversation as Conversation;
-    assert.equal(conversation.assignee, 'web:a_alice', 'site one\'s alice takes it, as her site writes her');
+    assert.equal(conversation.assignee, 'web:a_alice', "site one's alice takes it, as her site writes her");
     const got = next<Message>(alice1.socket, 'message', (m) => m.conversationId === conversation.id);
     await call(visitor.socket, 'message:send', { conversationId: conversation.id, text: 'for site one only', clientId: 'c-1' });
     assert.equal((await got).text, 'for site one only');
@@ -93,7 +118,7 @@ describe('two sites sharing every user id', () => {
     // The same clientId from site two's alice is her own message, not site one's alice's.
     const visitor2 = await connect(t, { siteKey: OTHER_SITE }, { origin: OTHER_ORIGIN });
     const opened2 = (await call(visitor2.socket, 'conversation:open', { team: 'help' })).conversation as Conversation;
-    assert.equal(opened2.assignee, 'web:a_alice', 'site two\'s alice takes site two\'s conversation');
+    assert.equal(opened2.assignee, 'web:a_alice', "site two's alice takes site two's conversation");
     const own = await call(alice2.socket, 'message:send', { conversationId: opened2.id, text: 'site two answers', clientId: 'same-key' });
     assert.equal(own.ok, true, JSON.stringify(own));
     assert.equal(own.message.conversationId, opened2.id);
@@ -101,7 +126,7 @@ describe('two sites sharing every user id', () => {
     await settle(alice1.socket);
   });
 
-  it('never offers a site\'s queued conversation to another site\'s agent who becomes available', async () => {
+  it("never offers a site's queued conversation to another site's agent who becomes available", async () => {
     const visitor = await connect(t, { siteKey: SITE });
     // Site one's only connected agent, alice, steps away: its next conversation waits in the queue.
     const away = await connect(t, agentAuth('alice'));
@@ -114,23 +139,23 @@ describe('two sites sharing every user id', () => {
     await call(bob2.socket, 'presence:set', { status: 'available' });
     await settle(bob2.socket);
     const stored = await t.bridge.store.getConversation(opened.id);
-    assert.equal(stored?.assignee, undefined, 'site two\'s bob was given site one\'s conversation');
+    assert.equal(stored?.assignee, undefined, "site two's bob was given site one's conversation");
     assert.ok(!JSON.stringify(seenBob2.all).includes(opened.id));
 
     // Site one's bob becoming available does take it: the test above can tell the difference.
     const bob1 = await connect(t, agentAuth('bob'));
     await call(bob1.socket, 'presence:set', { status: 'available' });
-    await until(async () => (await t.bridge.store.getConversation(opened.id))?.assignee !== undefined, 5000, 'site one\'s bob to get it');
+    await until(async () => (await t.bridge.store.getConversation(opened.id))?.assignee !== undefined, 5000, "site one's bob to get it");
     assert.equal((await t.bridge.store.getConversation(opened.id))?.assignee, `web:a_bob@${SITE}`);
     await call(away.socket, 'presence:set', { status: 'available' });
   });
 
-  it('routes a team that serves both sites to each site\'s own carol, with availability per site', async () => {
+  it("routes a team that serves both sites to each site's own carol, with availability per site", async () => {
     const carol2 = await connect(t, otherAgent('carol'), { origin: OTHER_ORIGIN });
     const seenCarol2 = record(carol2.socket);
     const visitor1 = await connect(t, { siteKey: SITE });
     const watch1 = await call(visitor1.socket, 'presence:subscribe', { team: 'shared' });
-    assert.equal(watch1.available, false, 'site two\'s carol does not make the team available to site one');
+    assert.equal(watch1.available, false, "site two's carol does not make the team available to site one");
     const visitor2 = await connect(t, { siteKey: OTHER_SITE }, { origin: OTHER_ORIGIN });
     const watch2 = await call(visitor2.socket, 'presence:subscribe', { team: 'shared' });
     assert.equal(watch2.available, true);
@@ -138,7 +163,7 @@ describe('two sites sharing every user id', () => {
     const queued = (await call(visitor1.socket, 'conversation:open', { team: 'shared' })).conversation as Conversation;
     assert.equal(queued.assignee, undefined);
     const carol1 = await connect(t, agentAuth('carol'));
-    await until(async () => (await t.bridge.store.getConversation(queued.id))?.assignee === 'web:a_carol@' + SITE, 5000, 'site one\'s carol to get it');
+    await until(async () => (await t.bridge.store.getConversation(queued.id))?.assignee === 'web:a_carol@' + SITE, 5000, "site one's carol to get it");
     const mine = (await call(visitor2.socket, 'conversation:open', { team: 'shared' })).conversation as Conversation;
     assert.equal(mine.assignee, 'web:a_carol');
     assert.equal((await t.bridge.store.getConversation(mine.id))?.assignee, `web:a_carol@${OTHER_SITE}`);
@@ -150,7 +175,7 @@ describe('two sites sharing every user id', () => {
     assert.match(transfer.answer, /No conversation of your teams/);
   });
 
-  it('shows presence and parties of the caller\'s own site only', async () => {
+  it("shows presence and parties of the caller's own site only", async () => {
     const dana1 = await connect(t, user(SITE, SECRET, 'dana', 'Dana One'));
     await connect(t, user(OTHER_SITE, OTHER_SECRET, 'dana', 'Dana Two'), { origin: OTHER_ORIGIN });
     const bob2 = await connect(t, otherAgent('bob'), { origin: OTHER_ORIGIN });
@@ -171,21 +196,25 @@ describe('two sites sharing every user id', () => {
     await dana1.socket.disconnect();
   });
 
-  it('keeps a site\'s API key to its own parties, and webhooks to the site\'s own forms', async () => {
+  it("keeps a site's API key to its own parties, and webhooks to the site's own forms", async () => {
     const carol1 = await connect(t, agentAuth('carol'));
     const carol2 = await connect(t, otherAgent('carol'), { origin: OTHER_ORIGIN });
     const seen2 = record(carol2.socket);
     const post = (key: string, body: object) =>
-      fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${t.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
-    const toCarol = next<Message>(carol1.socket, 'message', (m) => m.text === 'from site one\'s crm');
-    const sent = await post(API_KEY, { to: 'web:a_carol', text: 'from site one\'s crm' });
+    const toCarol = next<Message>(carol1.socket, 'message', (m) => m.text === "from site one's crm");
+    const sent = await post(API_KEY, { to: 'web:a_carol', text: "from site one's crm" });
     assert.equal(sent.status, 201);
     const body = (await sent.json()) as { message: Message };
     assert.equal(body.message.from, 'web:i_crm');
     assert.equal((await toCarol).from, 'web:i_crm');
     await settle(carol2.socket);
-    assert.ok(!JSON.stringify(seen2.all).includes('from site one'), 'site two\'s carol received site one\'s message');
+    assert.ok(!JSON.stringify(seen2.all).includes('from site one'), "site two's carol received site one's message");
 
     // Site two's visitor, by its anonymous address, from site one's key: nobody there.
     const visitor2 = await connect(t, { siteKey: OTHER_SITE }, { origin: OTHER_ORIGIN });
@@ -199,7 +228,10 @@ describe('two sites sharing every user id', () => {
     await until(() => hooks.some((h) => h.event === 'conversation.message' && h.data.message.text === 'hello from your site'), 5000, 'the webhook');
     const hook = hooks.find((h) => h.event === 'conversation.message' && h.data.message.text === 'hello from your site')!;
     assert.equal(hook.data.message.from, 'web:i_crm');
-    assert.ok(hooks.every((h) => h.siteKey === OTHER_SITE && !JSON.stringify(h).includes(`@${OTHER_SITE}`)), 'webhooks carry the site\'s own forms');
+    assert.ok(
+      hooks.every((h) => h.siteKey === OTHER_SITE && !JSON.stringify(h).includes(`@${OTHER_SITE}`)),
+      "webhooks carry the site's own forms",
+    );
   });
 
   it('stores no party for a handshake alone, and forgets idle visitors', async () => {

@@ -75,7 +75,9 @@ describe('support desk across XMPP, IRC and SIP', () => {
     async xmpp(text: string): Promise<string> {
       const seen = alice.stanzas.length;
       await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, text)));
-      const answer = await alice.next((s, i = alice.stanzas.indexOf(s)) => i >= seen && s.is('message') && s.attrs.from === prosody.componentDomain && s.getChildText('body') !== null);
+      const answer = await alice.next(
+        (s, i = alice.stanzas.indexOf(s)) => i >= seen && s.is('message') && s.attrs.from === prosody.componentDomain && s.getChildText('body') !== null,
+      );
       return answer.getChildText('body')!;
     },
     async irc(text: string): Promise<string> {
@@ -86,7 +88,11 @@ describe('support desk across XMPP, IRC and SIP', () => {
       bob.say('desk', text);
       bob.say('desk', `/whois ${marker}`);
       const end = `No conversation of your teams has the ref #${marker}.`;
-      const notices = () => bob.messages.slice(seen).filter((m) => m.type === 'notice' && m.nick === 'desk').map((m) => m.message);
+      const notices = () =>
+        bob.messages
+          .slice(seen)
+          .filter((m) => m.type === 'notice' && m.nick === 'desk')
+          .map((m) => m.message);
       await until(() => notices().includes(end), 15_000, 'an answer on IRC');
       return notices().slice(0, notices().indexOf(end)).join('\n');
     },
@@ -110,8 +116,11 @@ describe('support desk across XMPP, IRC and SIP', () => {
     const v = await visitor({ name: 'Dana', email: 'dana@example.com' }, 'https://shop.test/tents');
     assert.equal(v.conversation.assignee, ALICE);
     const context = await alice.next((s) => s.is('message') && (s.getChildText('body') ?? '').startsWith(`#${v.ref} Dana`));
-    assert.equal(context.getChildText('body'), `#${v.ref} Dana <dana@example.com> on https://shop.test/tents (not verified), team support. Reply here; /whois ${v.ref} for more.`);
-    assert.equal(context.attrs.from?.startsWith('v_'), true, 'in the visitor\'s own chat');
+    assert.equal(
+      context.getChildText('body'),
+      `#${v.ref} Dana <dana@example.com> on https://shop.test/tents (not verified), team support. Reply here; /whois ${v.ref} for more.`,
+    );
+    assert.equal(context.attrs.from?.startsWith('v_'), true, "in the visitor's own chat");
   });
 
   for (const network of ['xmpp', 'irc', 'sip'] as const) {
@@ -123,7 +132,11 @@ describe('support desk across XMPP, IRC and SIP', () => {
       if (network !== 'xmpp') assert.match(await commands.xmpp(`/transfer ${v.ref} ${network === 'irc' ? 'bob' : 'carol'}`), /is now with/);
       assert.match(await run('/help'), /\/list: .*\n.*\/claim ID/);
       assert.match(await run('/frobnicate'), /^Unknown command "\/frobnicate"\.\nCommands/);
-      assert.match(await run('/list'), new RegExp(`#${v.ref} Eve ${network} on https://shop.test/boots \\(with [^,]+, 1 message\\)`), 'one message, in the singular');
+      assert.match(
+        await run('/list'),
+        new RegExp(`#${v.ref} Eve ${network} on https://shop.test/boots \\(with [^,]+, 1 message\\)`),
+        'one message, in the singular',
+      );
       assert.match(await run('/claim'), /^Usage: \/claim ID/);
       assert.match(await run('/claim zzzzz'), /No conversation of your teams has the ref #zzzzz/);
       assert.match(await run('/history'), /^Usage: \/history ID/);
@@ -171,7 +184,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
     assert.match(await commands.sip(`/canned thanks`), /Sent "thanks"/, 'without an id: the latest conversation');
   });
 
-  it('routes by each strategy according to the agents\' live presence on their own networks', async () => {
+  it("routes by each strategy according to the agents' live presence on their own networks", async () => {
     const open = async (team: string) => {
       const { socket } = await connect(t, { siteKey: SITE });
       return (await call(socket, 'conversation:open', { team })).conversation as Conversation;

@@ -76,7 +76,19 @@ describe('payload validation', () => {
   }
 
   it('answers bad_request to a payload that is not an object, for every event', async () => {
-    for (const event of ['conversation:open', 'conversation:close', 'message:send', 'history:get', 'sync', 'typing', 'read', 'presence:subscribe', 'presence:set', 'profile:update', 'party:get']) {
+    for (const event of [
+      'conversation:open',
+      'conversation:close',
+      'message:send',
+      'history:get',
+      'sync',
+      'typing',
+      'read',
+      'presence:subscribe',
+      'presence:set',
+      'profile:update',
+      'party:get',
+    ]) {
       for (const payload of NOT_OBJECTS) {
         const result = await call(socket, event, payload);
         assert.equal(result.error?.code, 'bad_request', `${event} with ${String(payload)}`);
@@ -160,7 +172,7 @@ describe('payload validation', () => {
     assert.equal((await call(bystander, 'conversation:list', {})).ok, true);
   });
 
-  it('does not let one client\'s flood delay another client', async () => {
+  it("does not let one client's flood delay another client", async () => {
     const flooder = (await connect(t, { siteKey: SITE })).socket;
     const calm = (await connect(t, { siteKey: SITE })).socket;
     for (let i = 0; i < 2000; i++) flooder.emit('conversation:list' as never, {} as never, () => undefined);

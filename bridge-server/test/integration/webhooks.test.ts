@@ -181,7 +181,10 @@ describe('webhooks', () => {
 
     assert.equal(receiver.maxInFlight, 1);
     const delivered = receiver.received.filter((_, index) => index % 4 !== 0).map((r) => (r.delivery.data as { n: number }).n);
-    assert.deepEqual(delivered, Array.from({ length: 20 }, (_, n) => n));
+    assert.deepEqual(
+      delivered,
+      Array.from({ length: 20 }, (_, n) => n),
+    );
     assert.equal(webhooks.pending, 0);
   });
 
@@ -192,8 +195,14 @@ describe('webhooks', () => {
     webhooks.emit('conversation.closed', 'shop', {});
     // The second /fine request is only sent once the first was answered.
     await receiver.waitFor(3);
-    assert.deepEqual(receiver.received.filter((r) => r.path === '/fine').map((r) => r.delivery.event), ['conversation.opened', 'conversation.closed']);
-    assert.deepEqual(receiver.received.filter((r) => r.path === '/stuck').map((r) => r.delivery.event), ['conversation.opened']);
+    assert.deepEqual(
+      receiver.received.filter((r) => r.path === '/fine').map((r) => r.delivery.event),
+      ['conversation.opened', 'conversation.closed'],
+    );
+    assert.deepEqual(
+      receiver.received.filter((r) => r.path === '/stuck').map((r) => r.delivery.event),
+      ['conversation.opened'],
+    );
     assert.ok(webhooks.pending >= 2, 'the stuck hook still holds both of its deliveries');
   });
 
@@ -224,7 +233,10 @@ describe('webhooks', () => {
     webhooks.emit('conversation.closed', 'shop', {});
     await webhooks.drain();
 
-    assert.deepEqual(receiver.received.map((r) => r.delivery.event), ['conversation.opened', 'conversation.closed']);
+    assert.deepEqual(
+      receiver.received.map((r) => r.delivery.event),
+      ['conversation.opened', 'conversation.closed'],
+    );
     const [warning, ...others] = logs.warnings();
     assert.deepEqual(others, []);
     assert.equal(warning?.event, 'conversation.opened');
@@ -269,7 +281,10 @@ describe('webhooks', () => {
     const events = receiver.received.map((r) => r.delivery.event);
     assert.deepEqual(events, ['conversation.opened', 'conversation.opened', 'conversation.opened', 'conversation.closed']);
     const droppedId = receiver.received[0]!.delivery.id;
-    assert.deepEqual(logs.warnings().map((w) => [w.url, w.event, w.deliveryId, w.attempts]), [[receiver.url + '/', 'conversation.opened', droppedId, 3]]);
+    assert.deepEqual(
+      logs.warnings().map((w) => [w.url, w.event, w.deliveryId, w.attempts]),
+      [[receiver.url + '/', 'conversation.opened', droppedId, 3]],
+    );
     assert.equal(webhooks.pending, 0);
   });
 

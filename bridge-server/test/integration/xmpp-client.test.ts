@@ -14,7 +14,13 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
   let alice: Agent;
 
   before(async () => {
-    prosody = await startProsody({ users: [['alice', 'alicepw'], ['switchboard', 'botpw']], offline: true });
+    prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['switchboard', 'botpw'],
+      ],
+      offline: true,
+    });
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
       networks: [
@@ -73,7 +79,9 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     const v = await visitor();
     const ref = v.conversationId.slice(-5).toLowerCase();
     // The context line names its conversation once: it starts with the ref, so no `[#ref]` tag.
-    const context = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').includes('Reply here') && (s.getChildText('body') ?? '').includes(ref));
+    const context = await alice.next(
+      (s) => fromBot(s) && (s.getChildText('body') ?? '').includes('Reply here') && (s.getChildText('body') ?? '').includes(ref),
+    );
     assert.match(context.getChildText('body')!, new RegExp(`^#${ref} Visitor `));
     assert.equal(context.getChildText('body')!.split(`#${ref}`).length, 2, 'the ref written once');
     const atVisitor = collect<Message>(v.socket, 'message');
@@ -88,7 +96,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.equal(atVisitor.length, 0);
   });
 
-  it('follows the agent\'s presence, and maps receipts and chat states for the latest visitor', async () => {
+  it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {
     const v = await visitor();
     const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'rc', text: 'receipt please' });

@@ -56,10 +56,13 @@ describe('XMPP gateway domains: discovery, jabber:iq:gateway, subscriptions, hop
     await prosody?.destroy();
   });
 
-  it('lists the gateway domains in the main domain\'s disco#items', async () => {
+  it("lists the gateway domains in the main domain's disco#items", async () => {
     const answer = await iq(carl, 'get', prosody.componentDomain, xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }));
     assert.equal(answer.attrs.type, 'result');
-    const items = answer.getChild('query')!.getChildren('item').map((item) => item.attrs);
+    const items = answer
+      .getChild('query')!
+      .getChildren('item')
+      .map((item) => item.attrs);
     assert.deepEqual(items, [
       { jid: SIP_DOMAIN, name: 'SIP/SIMPLE gateway' },
       { jid: IRC_DOMAIN, name: 'Libera Chat' },
@@ -72,7 +75,8 @@ describe('XMPP gateway domains: discovery, jabber:iq:gateway, subscriptions, hop
     const query = answer.getChild('query')!;
     assert.deepEqual(query.getChild('identity')!.attrs, { category: 'gateway', type: 'simple', name: 'SIP/SIMPLE gateway' });
     const features = query.getChildren('feature').map((f) => f.attrs.var);
-    for (const feature of ['jabber:iq:gateway', 'http://jabber.org/protocol/disco#items', 'urn:xmpp:receipts', 'urn:switchboard:hops:0']) assert.ok(features.includes(feature), feature);
+    for (const feature of ['jabber:iq:gateway', 'http://jabber.org/protocol/disco#items', 'urn:xmpp:receipts', 'urn:switchboard:hops:0'])
+      assert.ok(features.includes(feature), feature);
   });
 
   it('says what to type (jabber:iq:gateway get)', async () => {
@@ -109,7 +113,11 @@ describe('XMPP gateway domains: discovery, jabber:iq:gateway, subscriptions, hop
     );
     // Unsubscribing stops following.
     await carl.send(xml('presence', { type: 'unsubscribe', to: jid }));
-    await until(async () => !(await t.bridge.store.gatewayFollows('xmpp:carl@localhost')).some((follow) => follow.target === "sip:d.arcy+o'hara@example.com"), 5000, 'the follow ended');
+    await until(
+      async () => !(await t.bridge.store.gatewayFollows('xmpp:carl@localhost')).some((follow) => follow.target === "sip:d.arcy+o'hara@example.com"),
+      5000,
+      'the follow ended',
+    );
   });
 
   it('answers what is no address with an iq error saying why, never silence', async () => {

@@ -9,7 +9,8 @@ import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/pro
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
-const isChat = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.getChildText('body') !== null && stanza.getChild('origin-id', 'urn:xmpp:sid:0') !== undefined;
+const isChat = (stanza: ReturnType<typeof xml>) =>
+  stanza.is('message') && stanza.getChildText('body') !== null && stanza.getChild('origin-id', 'urn:xmpp:sid:0') !== undefined;
 
 describe('XMPP network (component mode) against a real Prosody', () => {
   let prosody: ProsodyServer;
@@ -17,13 +18,16 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   let alice: Agent;
 
   before(async () => {
-    prosody = await startProsody({ users: [['alice', 'alicepw'], ['mallory', 'mallorypw']], offline: true });
+    prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['mallory', 'mallorypw'],
+      ],
+      offline: true,
+    });
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        prosodyNetwork(prosody),
-      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
@@ -44,7 +48,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     return { socket, self: session.self, jid: `${session.self.slice(4)}@${prosody.componentDomain}`, conversationId: opened.conversation.id };
   }
 
-  it('carries a visitor\'s message to the agent\'s client and the reply back', async () => {
+  it("carries a visitor's message to the agent's client and the reply back", async () => {
     const v = await visitor();
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'x1', text: 'Hello from the shop' });
     const stanza = await alice.next((s) => isChat(s) && s.attrs.from === v.jid);
@@ -54,7 +58,9 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.ok(stanza.getChild('request', 'urn:xmpp:receipts'));
 
     const reply = next<Message>(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
-    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'agent-1' }, xml('body', {}, 'Hi! How can I help?'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+    await alice.send(
+      xml('message', { type: 'chat', to: v.jid, id: 'agent-1' }, xml('body', {}, 'Hi! How can I help?'), xml('request', { xmlns: 'urn:xmpp:receipts' })),
+    );
     assert.equal((await reply).text, 'Hi! How can I help?');
     const receipt = await alice.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'agent-1');
     assert.equal(receipt.attrs.from, v.jid);
@@ -109,7 +115,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
   });
 
-  it('turns the agent\'s presence into team availability', async () => {
+  it("turns the agent's presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
     const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available);
@@ -145,7 +151,8 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
     const v = await visitor();
     const received = collect<Message>(v.socket, 'message');
-    const stanza = () => xml('message', { type: 'chat', to: v.jid, id: 'dup-1' }, xml('body', {}, 'only once'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-dup-1' }));
+    const stanza = () =>
+      xml('message', { type: 'chat', to: v.jid, id: 'dup-1' }, xml('body', {}, 'only once'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-dup-1' }));
     await alice.send(stanza());
     await alice.send(stanza());
     await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'after')));
@@ -153,7 +160,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal(received.filter((m) => m.text === 'only once').length, 1);
   });
 
-  it('refuses a JID that is not in the visitor\'s conversation, with an XMPP error', async () => {
+  it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {
     const v = await visitor();
     const received = collect<Message>(v.socket, 'message');
     const mallory = await connectAgent(prosody.c2sPort, 'mallory', 'mallorypw');
@@ -167,7 +174,10 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       await mallory.send(xml('message', { type: 'chat', to: `someone@${v.jid.split('@')[1]}`, id: 'nobody-1' }, xml('body', {}, 'hello?')));
       const nobody = await mallory.next((s) => s.attrs.type === 'error' && s.attrs.id === 'nobody-1');
       assert.ok(nobody.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
-      assert.equal(nobody.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'), 'No one has this address; your message was not delivered.');
+      assert.equal(
+        nobody.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'),
+        'No one has this address; your message was not delivered.',
+      );
     } finally {
       await mallory.stop();
     }
@@ -175,16 +185,40 @@ describe('XMPP network (component mode) against a real Prosody', () => {
 
   it('carries any text intact through XML (property test: markup, ]]>, quotes, controls, emoji)', async () => {
     const v = await visitor();
-    const alphabet = fc.constantFrom('<', '>', '&', ']]>', '"', "'", '\u0000', '\u0001', '\u001f', '\t', '\n', '\r', '\u007f', 'a', ' ', '\u{1F600}', 'é', '\u202E', '</body>', '<![CDATA[');
+    const alphabet = fc.constantFrom(
+      '<',
+      '>',
+      '&',
+      ']]>',
+      '"',
+      "'",
+      '\u0000',
+      '\u0001',
+      '\u001f',
+      '\t',
+      '\n',
+      '\r',
+      '\u007f',
+      'a',
+      ' ',
+      '\u{1F600}',
+      'é',
+      '\u202E',
+      '</body>',
+      '<![CDATA[',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(alphabet, { minLength: 1, maxLength: 40 }).map((parts) => `x${parts.join('')}`), async (text) => {
-        const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `p-${Math.random()}`, text });
-        assert.equal(sent.ok, true);
-        const stanza = await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.message.id);
-        // XML 1.0 cannot carry C0 controls: they arrive as U+FFFD; everything else arrives as sent.
-        const expected = xmlSafe(text).replace(/\r\n?/g, '\n');
-        assert.equal(stanza.getChildText('body'), expected);
-      }),
+      fc.asyncProperty(
+        fc.array(alphabet, { minLength: 1, maxLength: 40 }).map((parts) => `x${parts.join('')}`),
+        async (text) => {
+          const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `p-${Math.random()}`, text });
+          assert.equal(sent.ok, true);
+          const stanza = await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.message.id);
+          // XML 1.0 cannot carry C0 controls: they arrive as U+FFFD; everything else arrives as sent.
+          const expected = xmlSafe(text).replace(/\r\n?/g, '\n');
+          assert.equal(stanza.getChildText('body'), expected);
+        },
+      ),
       { numRuns: 40 },
     );
     assert.equal(t.bridge.registry.get('xmpp')?.status().state, 'online');
@@ -203,7 +237,8 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   it('carries the hostile corpus as exactly one stanza each, the body round-tripping, nothing injected', async (context) => {
     const v = await visitor();
     const sent: Message[] = [];
-    for (const [i, text] of HOSTILE_TEXTS.entries()) sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `hostile-${i}`, text })).message);
+    for (const [i, text] of HOSTILE_TEXTS.entries())
+      sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `hostile-${i}`, text })).message);
     await alice.next((s) => isChat(s) && s.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id === sent.at(-1)!.id, 15_000);
     const all = alice.stanzas.filter((s) => s.is('message') && s.attrs.from === v.jid && s.getChildText('body') !== null);
     // Beside the relayed messages, only the desk's one introduction of the visitor (a no-store notice).
@@ -216,7 +251,10 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       assert.equal(stanzas[0]!.getChildren('body').length, 1);
     }
     assert.equal(fromVisitor.length, sent.length, 'no stanza beyond one per message');
-    assert.equal(alice.stanzas.some((s) => s.getChildText('body') === 'injected'), false);
+    assert.equal(
+      alice.stanzas.some((s) => s.getChildText('body') === 'injected'),
+      false,
+    );
     context.diagnostic(`xmpp hostile corpus: sent ${sent.length}, stanzas ${fromVisitor.length}`);
   });
 
@@ -229,7 +267,8 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal(ready.status, 503);
     assert.notEqual((await ready.json()).networks.xmpp.state, 'online');
     const sent: Message[] = [];
-    for (const text of ['one', 'two', 'three']) sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `outage-${text}`, text })).message);
+    for (const text of ['one', 'two', 'three'])
+      sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `outage-${text}`, text })).message);
     await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.error?.code === 'unavailable')), 5000, 'the waiting notices');
 
     await prosody.start();
@@ -266,9 +305,18 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 30_000, 'the component to reconnect');
     const arrived = () =>
-      [...before, ...alice.stanzas].filter((s) => isChat(s) && s.attrs.from === v.jid).map((s) => s.getChild('origin-id', 'urn:xmpp:sid:0')!.attrs.id as string);
+      [...before, ...alice.stanzas]
+        .filter((s) => isChat(s) && s.attrs.from === v.jid)
+        .map((s) => s.getChild('origin-id', 'urn:xmpp:sid:0')!.attrs.id as string);
     await until(() => sent.every((m) => arrived().includes(m.id)), 15_000, 'every message of the stream').catch(() => undefined);
-    const { arrived: distinct, lost, doubled } = streamFigures(sent.map((m) => m.id), arrived());
+    const {
+      arrived: distinct,
+      lost,
+      doubled,
+    } = streamFigures(
+      sent.map((m) => m.id),
+      arrived(),
+    );
     context.diagnostic(`xmpp stream through a Prosody restart: sent ${COUNT}, arrived ${distinct}, lost ${lost}, doubled ${doubled}`);
     assert.equal(lost, 0);
     assert.equal(doubled, 0);
@@ -292,13 +340,20 @@ describe('XMPP component with a wrong secret', () => {
   it('keeps the bridge up, reports why in /readyz, and keeps the web working', async () => {
     const prosody = await startProsody();
     const t = await startBridge({
-      networks: [{ type: 'web' }, { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: 'wrong-secret' }],
+      networks: [
+        { type: 'web' },
+        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: 'wrong-secret' },
+      ],
     });
     try {
-      await until(async () => {
-        const body = await (await fetch(`${t.url}/readyz`)).json();
-        return body.networks.xmpp.state === 'offline' && /not-authorized|authoriz/i.test(body.networks.xmpp.reason ?? '');
-      }, 10_000, 'the refusal in /readyz');
+      await until(
+        async () => {
+          const body = await (await fetch(`${t.url}/readyz`)).json();
+          return body.networks.xmpp.state === 'offline' && /not-authorized|authoriz/i.test(body.networks.xmpp.reason ?? '');
+        },
+        10_000,
+        'the refusal in /readyz',
+      );
       const { socket } = await connect(t, { siteKey: SITE });
       assert.equal((await call(socket, 'conversation:list', {})).ok, true);
     } finally {
@@ -313,10 +368,7 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
     const prosody = await startProsody({ users: [['bob', 'bobpw']], offline: true });
     const t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:Bob@LOCALHOST'], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        prosodyNetwork(prosody),
-      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
     });
     let bob: Agent | undefined;
     try {
@@ -330,7 +382,10 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
       await assigned;
       const jid = `${session.self.slice(4)}@${prosody.componentDomain}`;
       await bob.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === 'second');
-      assert.deepEqual(bob.stanzas.filter((s) => isChat(s) && s.attrs.from === jid).map((s) => s.getChildText('body')), ['first', 'second']);
+      assert.deepEqual(
+        bob.stanzas.filter((s) => isChat(s) && s.attrs.from === jid).map((s) => s.getChildText('body')),
+        ['first', 'second'],
+      );
     } finally {
       await bob?.stop();
       await t.stop();

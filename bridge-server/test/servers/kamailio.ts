@@ -53,7 +53,8 @@ async function freeTcpUdpPort(taken: number[] = []): Promise<number> {
 
 /** One db_text field: ':' separates fields, '\' escapes. */
 function dbTextField(value: string): string {
-  if (value === '' || /[\r\n\0]/.test(value)) throw new Error(`a Kamailio test user or password cannot be empty or hold CR, LF or NUL: ${JSON.stringify(value)}`);
+  if (value === '' || /[\r\n\0]/.test(value))
+    throw new Error(`a Kamailio test user or password cannot be empty or hold CR, LF or NUL: ${JSON.stringify(value)}`);
   return value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
 }
 
@@ -111,9 +112,14 @@ export async function startKamailio(options: { users?: Record<string, string>; d
   // empty field). db_text caches the table: it is read at start only.
   const md5 = (text: string) => createHash('md5').update(text).digest('hex');
   const rows = Object.entries(options.users ?? {}).map(([user, password], i) =>
-    [i + 1, user, domain, password, md5(`${user}:${domain}:${password}`), md5(`${user}@${domain}:${domain}:${password}`)].map((field) => dbTextField(String(field))).join(':'),
+    [i + 1, user, domain, password, md5(`${user}:${domain}:${password}`), md5(`${user}@${domain}:${domain}:${password}`)]
+      .map((field) => dbTextField(String(field)))
+      .join(':'),
   );
-  writeFileSync(join(dbDir, 'subscriber'), `id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n${rows.map((row) => `${row}\n`).join('')}`);
+  writeFileSync(
+    join(dbDir, 'subscriber'),
+    `id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n${rows.map((row) => `${row}\n`).join('')}`,
+  );
   const sipPort = await freeTcpUdpPort();
   const wsPort = await freeTcpUdpPort([sipPort]);
   const configPath = join(dir, 'kamailio.cfg');
@@ -127,7 +133,12 @@ export async function startKamailio(options: { users?: Record<string, string>; d
   let logFd: number | undefined = process.env.KAMAILIO_DEBUG ? undefined : openSync(logPath, 'a');
   const stderr = logFd ?? 'inherit';
   const defines = options.routedDomain ? ['-A', 'WITH_VISITOR_DOMAIN'] : [];
-  const daemon = serverProcess('kamailio', ['-f', configPath, ...defines, '-DD', '-E', '-Y', dir, '-P', pidPath], [sipPort, wsPort], ['ignore', 'ignore', stderr]);
+  const daemon = serverProcess(
+    'kamailio',
+    ['-f', configPath, ...defines, '-DD', '-E', '-Y', dir, '-P', pidPath],
+    [sipPort, wsPort],
+    ['ignore', 'ignore', stderr],
+  );
   // A test process that dies of an uncaught error runs no after(): don't leave kamailio behind.
   const killOnExit = () => {
     try {
@@ -182,5 +193,13 @@ export const VISITOR_DOMAIN = 'web.example.test';
 
 /** The bridge's SIP network entry for this server (the bridge registers as `switchboard`); `extra` overrides or adds fields. */
 export function kamailioNetwork(kamailio: KamailioServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'sip', server: kamailio.wsUrl, domain: kamailio.domain, username: 'switchboard', password: 'bridgepw', visitorDomain: VISITOR_DOMAIN, ...extra };
+  return {
+    type: 'sip',
+    server: kamailio.wsUrl,
+    domain: kamailio.domain,
+    username: 'switchboard',
+    password: 'bridgepw',
+    visitorDomain: VISITOR_DOMAIN,
+    ...extra,
+  };
 }

@@ -8,7 +8,12 @@ const SECRET = 'identity-secret-0123456789abcdef';
 const config = parseConfig(
   {
     sites: [
-      { key: 'shop', origins: ['https://shop.test'], identitySecret: SECRET, apiKeys: ['key-without-id-0123456789', { id: 'crm', key: 'crm-key-0123456789abc' }] },
+      {
+        key: 'shop',
+        origins: ['https://shop.test'],
+        identitySecret: SECRET,
+        apiKeys: ['key-without-id-0123456789', { id: 'crm', key: 'crm-key-0123456789abc' }],
+      },
       { key: 'open', origins: ['*'] },
     ],
     store: { type: 'sqlite', path: ':memory:' },
@@ -54,7 +59,10 @@ describe('handshake authentication rules', () => {
   it('derives addresses and roles from each kind of auth (web identities carry their site inside the bridge)', () => {
     const visitor = auth.authenticate({ siteKey: 'shop' }, 'https://shop.test');
     assert.match(visitor.actor.address, /^web:v_[0-9a-f]{12}$/);
-    const user = auth.authenticate({ siteKey: 'shop', identity: { userId: 'u-1', hash: identityHash(SECRET, 'visitor', 'u-1'), name: 'Una', email: 'u@x.test' } }, undefined);
+    const user = auth.authenticate(
+      { siteKey: 'shop', identity: { userId: 'u-1', hash: identityHash(SECRET, 'visitor', 'u-1'), name: 'Una', email: 'u@x.test' } },
+      undefined,
+    );
     assert.deepEqual([user.actor.address, user.actor.role, user.party.verified, user.party.email], ['web:u_u-1@shop', 'visitor', true, 'u@x.test']);
     const agent = auth.authenticate({ siteKey: 'shop', identity: { userId: 'al', role: 'agent', hash: identityHash(SECRET, 'agent', 'al') } }, undefined);
     assert.deepEqual([agent.actor.address, agent.actor.role], ['web:a_al@shop', 'agent']);
@@ -64,14 +72,29 @@ describe('handshake authentication rules', () => {
   });
 
   it('checks the Origin per site, with * for any', () => {
-    assert.equal(code(() => auth.authenticate({ siteKey: 'shop' }, 'https://evil.test')), 'forbidden');
-    assert.equal(code(() => auth.authenticate({ siteKey: 'open' }, 'https://anything.test')), 'accepted');
+    assert.equal(
+      code(() => auth.authenticate({ siteKey: 'shop' }, 'https://evil.test')),
+      'forbidden',
+    );
+    assert.equal(
+      code(() => auth.authenticate({ siteKey: 'open' }, 'https://anything.test')),
+      'accepted',
+    );
   });
 
   it('refuses identities on a site without a secret, and malformed user ids', () => {
-    assert.equal(code(() => auth.authenticate({ siteKey: 'open', identity: { userId: 'x', hash: 'ab' } }, undefined)), 'unauthorized');
-    assert.equal(code(() => auth.authenticate({ siteKey: 'shop', identity: { userId: 'a b', hash: 'ab' } }, undefined)), 'bad_request');
-    assert.equal(code(() => auth.authenticate('not an object', undefined)), 'bad_request');
+    assert.equal(
+      code(() => auth.authenticate({ siteKey: 'open', identity: { userId: 'x', hash: 'ab' } }, undefined)),
+      'unauthorized',
+    );
+    assert.equal(
+      code(() => auth.authenticate({ siteKey: 'shop', identity: { userId: 'a b', hash: 'ab' } }, undefined)),
+      'bad_request',
+    );
+    assert.equal(
+      code(() => auth.authenticate('not an object', undefined)),
+      'bad_request',
+    );
   });
 
   it('renews a visitor token on resume but not an agent token, which expires sooner', () => {
@@ -88,6 +111,9 @@ describe('handshake authentication rules', () => {
     const resumedAgent = auth.authenticate({ siteKey: 'shop', token: agent.token }, undefined, later);
     assert.equal(resumedAgent.actor.role, 'agent');
     assert.equal(signer.verify(resumedAgent.token, later)!.e, agentExpiry);
-    assert.equal(code(() => auth.authenticate({ siteKey: 'shop', token: agent.token }, undefined, now + 13 * 3_600_000)), 'unauthorized');
+    assert.equal(
+      code(() => auth.authenticate({ siteKey: 'shop', token: agent.token }, undefined, now + 13 * 3_600_000)),
+      'unauthorized',
+    );
   });
 });

@@ -282,8 +282,7 @@ describe('business hours properties', () => {
   const fractions = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 20 });
 
   const holidayDates = (t: number, offsets: number[]) => offsets.map((offset) => new Date(t + offset * DAY_MS).toISOString().slice(0, 10));
-  const build = (timeZone: string, schedule: object, t: number, offsets: number[]) =>
-    hours({ timeZone, weekly: schedule, holidays: holidayDates(t, offsets) });
+  const build = (timeZone: string, schedule: object, t: number, offsets: number[]) => hours({ timeZone, weekly: schedule, holidays: holidayDates(t, offsets) });
 
   it('nextOpening is open, and nothing between the instant and it is', () => {
     fc.assert(
@@ -291,7 +290,10 @@ describe('business hours properties', () => {
         const business = build(timeZone, schedule, t, offsets);
         const next = business.nextOpening(new Date(t));
         if (next === null) {
-          assert.ok(Object.values(schedule).every((ranges) => ranges.length === 0), 'only a schedule without ranges never opens');
+          assert.ok(
+            Object.values(schedule).every((ranges) => ranges.length === 0),
+            'only a schedule without ranges never opens',
+          );
           return;
         }
         const opens = next.getTime();

@@ -29,7 +29,10 @@ const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?:
   'bad `PORT`': { file: JSON.stringify(VALID), env: { PORT: 'abc' } },
   'bad `LOG_LEVEL`': { file: JSON.stringify(VALID), env: { LOG_LEVEL: 'loud' } },
   'Postgres store without a URL': { file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }) },
-  'bad `SWITCHBOARD_DATABASE_URL`': { file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }), env: { SWITCHBOARD_DATABASE_URL: 'mysql://bridge:secret@db.test/switchboard' } },
+  'bad `SWITCHBOARD_DATABASE_URL`': {
+    file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }),
+    env: { SWITCHBOARD_DATABASE_URL: 'mysql://bridge:secret@db.test/switchboard' },
+  },
 };
 /** The file behind the example session at the top of the section. */
 const EXAMPLE = { store: STORE, sites: [{ key: 'x', origins: ['https://shop.example.com/tents'], tokenTTLDays: 30 }], limits: { maxTextLength: 20_000 } };
@@ -41,7 +44,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function runBridge(name: string, file: string | undefined, env: Record<string, string> = {}): { status: number | null; stderr: string } {
   const cwd = mkdtempSync(join(dir, 'run-'));
   if (file !== undefined) writeFileSync(join(cwd, name), file);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_DATABASE_URL'].includes(key)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_DATABASE_URL'].includes(key)),
+  );
   // A valid configuration would start a bridge: the timeout fails such a run rather than hang.
   const result = spawnSync(process.execPath, ['--import', TSX, CLI, '--config', name], { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 });
   return { status: result.status, stderr: result.stderr };
@@ -75,7 +80,9 @@ describe('docs/configuration.md: what the bridge prints for a wrong configuratio
     assert.equal(result.status, Number(code));
   });
 
-  const rows = [...section.matchAll(/^\| (.+?) \| (.+) \|$/gm)].map(([, problem, message]) => ({ problem: problem!, message: message! })).filter((row) => row.problem !== 'problem' && !/^-+$/.test(row.problem));
+  const rows = [...section.matchAll(/^\| (.+?) \| (.+) \|$/gm)]
+    .map(([, problem, message]) => ({ problem: problem!, message: message! }))
+    .filter((row) => row.problem !== 'problem' && !/^-+$/.test(row.problem));
 
   it('documents the rows this test runs, and runs every row documented', () => {
     assert.ok(rows.length >= 9, `${rows.length} rows`);
@@ -93,11 +100,17 @@ describe('docs/configuration.md: what the bridge prints for a wrong configuratio
       const [head, rest] = message.split(/ then\b/);
       const expected = [head, rest].filter((part): part is string => part !== undefined).map((part) => /`([^`]+)`/.exec(part)?.[1]);
       assert.ok(expected.every(Boolean), `every part of "${message}" shows the message in backticks`);
-      const lines = result.stderr.trimEnd().split('\n').map((line) => line.trim());
+      const lines = result.stderr
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.trim());
       assert.match(lines[0]!, linePattern(expected[0]!, name, input.vars ?? {}));
       if (expected[1]) {
         const pattern = linePattern(expected[1], name, input.vars ?? {});
-        assert.ok(lines.slice(1).some((line) => pattern.test(line)), `a line matching ${pattern} in:\n${result.stderr}`);
+        assert.ok(
+          lines.slice(1).some((line) => pattern.test(line)),
+          `a line matching ${pattern} in:\n${result.stderr}`,
+        );
       }
     });
   }

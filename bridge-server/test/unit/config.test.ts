@@ -9,11 +9,14 @@ import { createBridge } from '../../src/server.js';
 const minimal = () => ({ sites: [{ key: 'shop' }], store: { type: 'sqlite', path: 'db.sqlite' } });
 
 function rejects(raw: unknown, field: RegExp): void {
-  assert.throws(() => parseConfig(raw, 'test.json', '/base'), (error: unknown) => error instanceof ConfigError && field.test(error.message));
+  assert.throws(
+    () => parseConfig(raw, 'test.json', '/base'),
+    (error: unknown) => error instanceof ConfigError && field.test(error.message),
+  );
 }
 
 describe('configuration', () => {
-  it('fills defaults and resolves paths from the config file\'s folder', () => {
+  it("fills defaults and resolves paths from the config file's folder", () => {
     const config = parseConfig(minimal(), 'test.json', '/base');
     assert.equal(config.server.port, 8080);
     assert.equal(config.server.host, '127.0.0.1');
@@ -80,7 +83,10 @@ describe('configuration', () => {
       assert.throws(() => loadConfig(path, {}), /not valid JSON/);
       assert.throws(() => loadConfig(join(dir, 'missing.json'), {}), /Cannot read/);
       writeFileSync(path, JSON.stringify({ ...minimal(), networks: [{ type: 'telex' }] }));
-      assert.throws(() => loadConfig(path, {}), (error: unknown) => error instanceof ConfigError && error.message.includes(path) && /networks\[0\]\.type/.test(error.message));
+      assert.throws(
+        () => loadConfig(path, {}),
+        (error: unknown) => error instanceof ConfigError && error.message.includes(path) && /networks\[0\]\.type/.test(error.message),
+      );
       writeFileSync(path, JSON.stringify({ ...minimal(), server: { prot: 80 } }));
       assert.throws(() => loadConfig(path, {}), /server: Unrecognized key: "prot"/);
     } finally {
@@ -101,7 +107,10 @@ describe('configuration', () => {
       writeFileSync(path, JSON.stringify(postgres({ poolSize: 4 })));
       const fromEnv = loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'postgresql://bridge:secret@127.0.0.1/sb' });
       assert.deepEqual(fromEnv.store, { type: 'postgres', url: 'postgresql://bridge:secret@127.0.0.1/sb', poolSize: 4 });
-      assert.throws(() => loadConfig(path, {}), (error: unknown) => error instanceof ConfigError && /store\.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL/.test(error.message));
+      assert.throws(
+        () => loadConfig(path, {}),
+        (error: unknown) => error instanceof ConfigError && /store\.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL/.test(error.message),
+      );
       assert.throws(() => loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'db.internal' }), /SWITCHBOARD_DATABASE_URL: must be a URL/);
       writeFileSync(path, JSON.stringify(postgres({ url: 'postgres://from-file/sb' })));
       assert.equal((loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'postgres://from-env/sb' }).store as { url: string }).url, 'postgres://from-env/sb');

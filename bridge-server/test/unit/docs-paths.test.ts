@@ -7,7 +7,13 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const docs = [join(root, 'README.md'), ...readdirSync(join(root, 'docs'), { recursive: true }).map(String).filter((file) => file.endsWith('.md')).map((file) => join(root, 'docs', file))];
+const docs = [
+  join(root, 'README.md'),
+  ...readdirSync(join(root, 'docs'), { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => join(root, 'docs', file)),
+];
 /** A path in backticks with a folder and a source or config extension. */
 const PATH = /`((?:[\w.-]+\/)+[\w.-]+\.(?:ts|mjs|js|json|md|cfg|lua|conf))`/g;
 /** Where a path in the docs may be rooted: the repository or one of its packages. */

@@ -10,11 +10,16 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Relative imports and re-exports of every .ts file below `dir`: file -> files it imports. */
 function graphOf(dir: string): Map<string, string[]> {
-  const files = readdirSync(dir, { recursive: true }).map(String).filter((file) => file.endsWith('.ts')).map((file) => join(dir, file));
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(dir, file));
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const imports = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.[^']+)'/gms)].map((match) => resolve(dirname(file), match[1]!.replace(/\.js$/, '.ts')));
+    const imports = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.[^']+)'/gms)].map((match) =>
+      resolve(dirname(file), match[1]!.replace(/\.js$/, '.ts')),
+    );
     graph.set(file, imports);
   }
   return graph;

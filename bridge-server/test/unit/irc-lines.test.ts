@@ -11,7 +11,26 @@ const wire = (line: string) => PREFIX + bytes(`PRIVMSG alice :${line}\r\n`);
 const segments = (text: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((s) => s.index);
 
 const texts = fc
-  .array(fc.constantFrom('a', 'word ', ' ', 'é', '\u{1F600}', '\u{1F469}\u200D\u{1F4BB}', 'e\u0301', '中', '\n', '\r\n', '\r', '\u0000', '\u0001', '\t', 'x'.repeat(40)), { maxLength: 200 })
+  .array(
+    fc.constantFrom(
+      'a',
+      'word ',
+      ' ',
+      'é',
+      '\u{1F600}',
+      '\u{1F469}\u200D\u{1F4BB}',
+      'e\u0301',
+      '中',
+      '\n',
+      '\r\n',
+      '\r',
+      '\u0000',
+      '\u0001',
+      '\t',
+      'x'.repeat(40),
+    ),
+    { maxLength: 200 },
+  )
   .map((parts) => parts.join(''));
 
 describe('IRC lines', () => {
@@ -46,15 +65,18 @@ describe('IRC lines', () => {
 
   it('cuts only between graphemes (never inside an emoji sequence or before a combining mark)', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('\u{1F469}\u200D\u{1F4BB}', 'e\u0301', '\u{1F1EB}\u{1F1F7}', 'ab'), { minLength: 100, maxLength: 400 }).map((p) => p.join('')), (text) => {
-        const { lines } = toIrcLines(text, options);
-        let at = 0;
-        const boundaries = new Set(segments(text));
-        for (const line of lines.slice(0, -1)) {
-          at += line.length;
-          assert.ok(boundaries.has(at), `cut at ${at} is inside a grapheme`);
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('\u{1F469}\u200D\u{1F4BB}', 'e\u0301', '\u{1F1EB}\u{1F1F7}', 'ab'), { minLength: 100, maxLength: 400 }).map((p) => p.join('')),
+        (text) => {
+          const { lines } = toIrcLines(text, options);
+          let at = 0;
+          const boundaries = new Set(segments(text));
+          for (const line of lines.slice(0, -1)) {
+            at += line.length;
+            assert.ok(boundaries.has(at), `cut at ${at} is inside a grapheme`);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

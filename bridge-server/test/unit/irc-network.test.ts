@@ -29,12 +29,15 @@ describe('IRC network config', () => {
       },
       'test.json',
     );
-    assert.throws(() => validateNetworks(config), (error: Error) => {
-      for (const field of ['networks[0].id', 'networks[0].server', 'networks[0].nick', 'networks[0].channel', 'networks[0].flood.window']) {
-        assert.ok(error.message.includes(field), `${field} in ${error.message}`);
-      }
-      return true;
-    });
+    assert.throws(
+      () => validateNetworks(config),
+      (error: Error) => {
+        for (const field of ['networks[0].id', 'networks[0].server', 'networks[0].nick', 'networks[0].channel', 'networks[0].flood.window']) {
+          assert.ok(error.message.includes(field), `${field} in ${error.message}`);
+        }
+        return true;
+      },
+    );
   });
 
   it('lowercases IRC team members, as nicks compare case-insensitively', () => {

@@ -41,7 +41,7 @@ describe('IRC puppet nicks', () => {
     assert.ok(nick.length <= 9);
   });
 
-  it('compares nicks with the server\'s casemapping', () => {
+  it("compares nicks with the server's casemapping", () => {
     assert.equal(ircLower('Dana[1]\\~', 'rfc1459'), 'dana{1}|^');
     assert.equal(ircLower('Dana[1]\\~', 'strict-rfc1459'), 'dana{1}|~');
     assert.equal(ircLower('Dana[1]\\~', 'ascii'), 'dana[1]\\~');

@@ -8,7 +8,7 @@ describe('the command rule every network shares', () => {
     for (const text of ['/me waves', '/me', 'hello', 'a /list inside', '']) assert.equal(isCommand(text), false, text);
   });
 
-  it('asks for help for anything to the bridge\'s address that is not a command', () => {
+  it("asks for help for anything to the bridge's address that is not a command", () => {
     assert.equal(commandOrHelp('/list'), '/list');
     assert.equal(commandOrHelp('hello?'), '/help');
     assert.equal(commandOrHelp('/me waves'), '/help');

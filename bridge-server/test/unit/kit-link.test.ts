@@ -18,7 +18,7 @@ const until = async (condition: () => boolean) => {
   assert.ok(condition());
 };
 
-describe('the network kit\'s link', () => {
+describe("the network kit's link", () => {
   it('connects at start, reports each change once, and refuses sends while down', async () => {
     const { link: l, reported } = link(async () => undefined);
     assert.throws(() => l.assertOnline(), /test is offline \(not started\)/);

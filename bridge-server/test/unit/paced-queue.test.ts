@@ -8,7 +8,10 @@ describe('paced queue (flood control)', () => {
     const ran: { i: number; at: number }[] = [];
     const started = performance.now();
     await Promise.all(Array.from({ length: 8 }, (_, i) => queue.push(() => ran.push({ i, at: performance.now() - started }))));
-    assert.deepEqual(ran.map((r) => r.i), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      ran.map((r) => r.i),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     // 3 at once, then 5 more at 200/s: the last cannot run before ~25 ms.
     assert.ok(ran[7]!.at >= 20, `the 8th ran after ${ran[7]!.at} ms`);
     assert.equal(queue.depth, 0);

@@ -10,8 +10,9 @@ import { Writable } from 'node:stream';
 import type { InboundSink } from '../../src/networks/network.js';
 
 describe('SIP addresses', () => {
-  it('maps parties to user parts reversibly and injectively, in the user part\'s alphabet (property)', () => {
-    const party = fc.tuple(fc.constantFrom('web', 'irc', 'xmpp', 'sip'), fc.string({ minLength: 1, maxLength: 30, unit: 'binary' }))
+  it("maps parties to user parts reversibly and injectively, in the user part's alphabet (property)", () => {
+    const party = fc
+      .tuple(fc.constantFrom('web', 'irc', 'xmpp', 'sip'), fc.string({ minLength: 1, maxLength: 30, unit: 'binary' }))
       .filter(([, id]) => !/[\s\u0000-\u001f\u007f]/.test(id))
       // Web ids are the bridge's own: a role prefix (v_, u_, a_, i_) and then anything.
       .map(([scheme, id]) => (scheme === 'web' ? (`web:u_${id}` as const) : (`${scheme}:${id}` as const)));
@@ -32,7 +33,7 @@ describe('SIP addresses', () => {
     assert.equal(partyOfUser('u_a:b'), 'web:u_a:b', 'a web id with a colon stays a web id');
     assert.equal(userOfParty('web:u_a:b'), 'u_a%3Ab');
     assert.equal(partyOfUser('u_a%3Ab'), 'web:u_a:b');
-    assert.equal(userOfParty('irc:bob@libera'), 'irc%3Abob%40libera', 'the scheme\'s colon escaped');
+    assert.equal(userOfParty('irc:bob@libera'), 'irc%3Abob%40libera', "the scheme's colon escaped");
     assert.equal(userOfParty('xmpp:carl@localhost'), 'xmpp%3Acarl%40localhost');
     assert.equal(partyOfUser('xmpp%3Acarl%40localhost'), 'xmpp:carl@localhost');
     assert.equal(partyOfUser('xmpp%3acarl%40localhost'), 'xmpp:carl@localhost', 'lowercase hex too');
@@ -59,7 +60,10 @@ describe('SIP addresses', () => {
 
 describe('SIP Warning header', () => {
   it('quotes the text: one line, quotes and backslashes escaped, so nothing ends the header (property)', () => {
-    assert.equal(warningHeader('gw.example.org', 'the pair "xmpp -> sip" is not allowed'), 'Warning: 399 gw.example.org "the pair \\"xmpp -> sip\\" is not allowed"');
+    assert.equal(
+      warningHeader('gw.example.org', 'the pair "xmpp -> sip" is not allowed'),
+      'Warning: 399 gw.example.org "the pair \\"xmpp -> sip\\" is not allowed"',
+    );
     assert.equal(warningHeader('gw.example.org', 'a\r\nVia: evil\\'), 'Warning: 399 gw.example.org "a Via: evil\\\\"');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
@@ -79,10 +83,18 @@ describe('SIMPLE bodies', () => {
     assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'away', 'lunch <brb>')), { status: 'away', text: 'lunch <brb>' });
     assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'busy')), { status: 'busy' });
     assert.deepEqual(presenceOfPidf(pidfBody('sip:a@b', 'offline')), { status: 'offline' });
-    assert.equal(presenceOfPidf('<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf"><p:tuple id="1"><p:status><p:basic>open</p:basic></p:status></p:tuple><r:activities><r:on-the-phone/></r:activities></p:presence>').status, 'busy');
+    assert.equal(
+      presenceOfPidf(
+        '<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf"><p:tuple id="1"><p:status><p:basic>open</p:basic></p:status></p:tuple><r:activities><r:on-the-phone/></r:activities></p:presence>',
+      ).status,
+      'busy',
+    );
     assert.equal(presenceOfPidf('<presence/>').status, 'offline');
     // A character reference to no character is U+FFFD, never an exception (a NOTIFY is remote input).
-    assert.deepEqual(presenceOfPidf('<presence><tuple><status><basic>open</basic></status><note>&#x110000;&#xD800;&#65;</note></tuple></presence>'), { status: 'available', text: '\uFFFD\uFFFDA' });
+    assert.deepEqual(presenceOfPidf('<presence><tuple><status><basic>open</basic></status><note>&#x110000;&#xD800;&#65;</note></tuple></presence>'), {
+      status: 'available',
+      text: '\uFFFD\uFFFDA',
+    });
   });
 
   it('writes and reads isComposing', () => {
@@ -101,17 +113,34 @@ describe('SIMPLE bodies', () => {
       }),
     );
     const imdn = (inner: string) => `<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>m_1</message-id>${inner}</imdn>`;
-    assert.deepEqual(receiptOfImdn(imdn('<delivery-notification><status><delivered/></status></delivery-notification>')), { messageId: 'm_1', status: 'delivered' });
+    assert.deepEqual(receiptOfImdn(imdn('<delivery-notification><status><delivered/></status></delivery-notification>')), {
+      messageId: 'm_1',
+      status: 'delivered',
+    });
     assert.deepEqual(receiptOfImdn(imdn('<display-notification><status><displayed/></status></display-notification>')), { messageId: 'm_1', status: 'read' });
     assert.deepEqual(receiptOfImdn(imdn('<delivery-notification><status><failed/></status></delivery-notification>')), { messageId: 'm_1', status: 'failed' });
     assert.equal(receiptOfImdn('<imdn/>'), undefined);
   });
 
   it('checks the config and names the wrong field', () => {
-    const ok = sipNetworkConfigSchema.parse({ type: 'sip', server: 'wss://sip.example.org/ws', domain: 'example.org', username: 'switchboard', password: 'x', visitorDomain: 'web.example.org' });
+    const ok = sipNetworkConfigSchema.parse({
+      type: 'sip',
+      server: 'wss://sip.example.org/ws',
+      domain: 'example.org',
+      username: 'switchboard',
+      password: 'x',
+      visitorDomain: 'web.example.org',
+    });
     assert.equal(ok.registerExpiresSeconds, 600);
     assert.equal(ok.imdn, false);
-    const bad = sipNetworkConfigSchema.safeParse({ type: 'sip', server: 'udp://x', domain: 'example.org', username: 'a b', password: 'x', visitorDomain: 'web example' });
+    const bad = sipNetworkConfigSchema.safeParse({
+      type: 'sip',
+      server: 'udp://x',
+      domain: 'example.org',
+      username: 'a b',
+      password: 'x',
+      visitorDomain: 'web example',
+    });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error!.issues.map((issue) => issue.path.join('.')).sort(), ['server', 'username', 'visitorDomain']);
   });
@@ -126,10 +155,27 @@ describe('SIP session set-up', () => {
         done();
       },
     });
-    const config = sipNetworkConfigSchema.parse({ type: 'sip', server: 'ws://127.0.0.1:1', domain: 'example.org', username: 'switchboard', password: 'x', visitorDomain: 'web.example.org' });
-    const session = new SipSession({ config, sink: { status() {} } as unknown as InboundSink, logger: pino({ level: 'trace' }, capture), onMessage() {}, onOnline() {}, onOffline() {} });
+    const config = sipNetworkConfigSchema.parse({
+      type: 'sip',
+      server: 'ws://127.0.0.1:1',
+      domain: 'example.org',
+      username: 'switchboard',
+      password: 'x',
+      visitorDomain: 'web.example.org',
+    });
+    const session = new SipSession({
+      config,
+      sink: { status() {} } as unknown as InboundSink,
+      logger: pino({ level: 'trace' }, capture),
+      onMessage() {},
+      onOnline() {},
+      onOffline() {},
+    });
     assert.ok(session.ua, 'the user agent was made');
-    assert.ok(lines.length > 0, 'SIP.js logged its configuration through the bridge\'s logger');
-    assert.deepEqual(lines.filter((line) => /deprecated/i.test(line)), []);
+    assert.ok(lines.length > 0, "SIP.js logged its configuration through the bridge's logger");
+    assert.deepEqual(
+      lines.filter((line) => /deprecated/i.test(line)),
+      [],
+    );
   });
 });

@@ -63,13 +63,19 @@ describe('SQLite store', () => {
     for (const migration of MIGRATIONS.slice(0, 6)) db.exec(migration);
     db.pragma('user_version = 6');
     const now = '2026-01-01T00:00:00.000Z';
-    const insertParty = db.prepare("INSERT INTO parties (address, site_key, role, verified, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)");
+    const insertParty = db.prepare('INSERT INTO parties (address, site_key, role, verified, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
     insertParty.run('web:a_alice', 'shop', 'agent', now, now);
     insertParty.run('web:u_dana@example.com', 'shop', 'visitor', now, now);
     insertParty.run('web:v_0123456789ab', 'shop', 'visitor', now, now);
-    db.prepare("INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq) VALUES ('c1', 'shop', 'support', 'web:a_alice', 'open', 'web:u_dana@example.com', ?, ?, 1)").run(now, now);
-    db.prepare("INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:u_dana@example.com', 0), ('c1', 'web:a_alice', 1), ('c1', 'xmpp:bob@example.org', 2)").run();
-    db.prepare("INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status) VALUES ('m1', 'c1', 1, 'web:a_alice', 'k1', 'hi', ?, 'sent')").run(now);
+    db.prepare(
+      "INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq) VALUES ('c1', 'shop', 'support', 'web:a_alice', 'open', 'web:u_dana@example.com', ?, ?, 1)",
+    ).run(now, now);
+    db.prepare(
+      "INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:u_dana@example.com', 0), ('c1', 'web:a_alice', 1), ('c1', 'xmpp:bob@example.org', 2)",
+    ).run();
+    db.prepare(
+      "INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status) VALUES ('m1', 'c1', 1, 'web:a_alice', 'k1', 'hi', ?, 'sent')",
+    ).run(now);
     db.prepare("INSERT INTO outbox (message_id, recipient, network, next_attempt_at) VALUES ('m1', 'xmpp:bob@example.org', 'xmpp', 0)").run();
     db.close();
 

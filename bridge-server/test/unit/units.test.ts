@@ -23,9 +23,18 @@ describe('token bucket', () => {
 describe('backoff', () => {
   it('doubles up to the cap, with jitter only ever shortening the wait', () => {
     const options = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
-    assert.deepEqual([1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, options, () => 0)), [100, 200, 400, 800, 1000, 1000]);
-    assert.equal(backoffDelay(3, options, () => 1), 200);
-    assert.equal(backoffDelay(1000, options, () => 0), 1000);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, options, () => 0)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
+    assert.equal(
+      backoffDelay(3, options, () => 1),
+      200,
+    );
+    assert.equal(
+      backoffDelay(1000, options, () => 0),
+      1000,
+    );
   });
 
   it('reconnects until connect succeeds, reporting each failure', async () => {
@@ -108,15 +117,20 @@ describe('serial queues', () => {
   it('runs tasks of one key one at a time, in order, even when one fails', async () => {
     const queues = new SerialQueues();
     const log: string[] = [];
-    const task = (name: string, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await new Promise((resolve) => setImmediate(resolve));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`start ${name}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queues.run('k', task('a')), queues.run('k', task('b', true)), queues.run('k', task('c'))]);
     assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
   });
 });

@@ -25,19 +25,23 @@ describe('XMPP address mapping', () => {
     assert.notEqual(puppetJid('web:u_alice', DOMAIN), puppetJid('web:u_Alice', DOMAIN));
   });
 
-  it('escapes other networks\' addresses (XEP-0106), reversibly and injectively', () => {
+  it("escapes other networks' addresses (XEP-0106), reversibly and injectively", () => {
     assert.equal(puppetJid('sip:bob@example.com', DOMAIN), 'sip\\3abob\\40example.com@web.example.org');
     fc.assert(
-      fc.property(fc.constantFrom('irc', 'sip', 'web', 'xmpp'), fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s\u0000-\u001f\u007f]/.test(s)), (scheme, id) => {
-        const address = `${scheme}:${id}` as Address;
-        const puppet = puppetJid(address, DOMAIN);
-        assert.equal(partyOfPuppet(puppet, DOMAIN), address);
-      }),
+      fc.property(
+        fc.constantFrom('irc', 'sip', 'web', 'xmpp'),
+        fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s\u0000-\u001f\u007f]/.test(s)),
+        (scheme, id) => {
+          const address = `${scheme}:${id}` as Address;
+          const puppet = puppetJid(address, DOMAIN);
+          assert.equal(partyOfPuppet(puppet, DOMAIN), address);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
-  it('normalises agents\' JIDs to bare, lowercase addresses', () => {
+  it("normalises agents' JIDs to bare, lowercase addresses", () => {
     assert.equal(addressOfJid('Alice@Example.ORG/Gajim'), 'xmpp:alice@example.org');
     assert.equal(jidOfAddress('xmpp:alice@example.org'), 'alice@example.org');
   });

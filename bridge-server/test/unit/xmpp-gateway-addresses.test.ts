@@ -18,27 +18,51 @@ const serverFold = (jid: string) => jid.normalize('NFKC').toLowerCase();
 const asciiUpper = (jid: string) => jid.replace(/[a-z]/g, (c) => c.toUpperCase());
 
 /** Characters that need care: XEP-0106's, the case marker, uppercase, and beyond ASCII. */
-const tricky = fc.constantFrom(...'.+\'@:\\^"&/<>AZaz09_-~;', 'É', 'é', 'ß', 'İ', 'ı', 'Σ', 'ς', 'ﬁ', 'Å', 'Å', '\u0301', 'ש', 'ع', '中', '👋', '\u00a0', '\u200e', 'K', 'Ω', '\u0085');
-const id = fc.array(fc.oneof(tricky, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), { minLength: 1, maxLength: 24 }).map((chars) => chars.join(''));
+const tricky = fc.constantFrom(
+  ...'.+\'@:\\^"&/<>AZaz09_-~;',
+  'É',
+  'é',
+  'ß',
+  'İ',
+  'ı',
+  'Σ',
+  'ς',
+  'ﬁ',
+  'Å',
+  'Å',
+  '\u0301',
+  'ש',
+  'ع',
+  '中',
+  '👋',
+  '\u00a0',
+  '\u200e',
+  'K',
+  'Ω',
+  '\u0085',
+);
+const id = fc
+  .array(fc.oneof(tricky, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), { minLength: 1, maxLength: 24 })
+  .map((chars) => chars.join(''));
 /** Addresses as the contract allows them: a scheme, then no whitespace or C0 controls. */
 const address = fc
   .tuple(fc.constantFrom('sip', 'irc', 'web', 'tel', 'xmpp'), id)
   .map(([scheme, rest]) => `${scheme}:${rest}` as Address)
   .filter((value) => isAddress(value));
 
-describe('XMPP gateway domains: JIDs of other networks\' users', () => {
-  it('shows an address under its network\'s gateway domain, without its scheme', () => {
+describe("XMPP gateway domains: JIDs of other networks' users", () => {
+  it("shows an address under its network's gateway domain, without its scheme", () => {
     assert.equal(map.jidOf('sip:bob@example.com'), 'bob\\40example.com@sip.gw.example');
     assert.equal(map.jidOf('irc:dave@libera'), 'dave\\40libera@irc.gw.example');
     assert.equal(map.partyOf('bob\\40example.com@sip.gw.example'), 'sip:bob@example.com');
     assert.equal(map.partyOf('dave\\40libera@irc.gw.example/resource'), 'irc:dave@libera');
-    assert.equal(map.jidOf("sip:d.arcy+o'hara@example.com"), "d.arcy+o\\27hara\\40example.com@sip.gw.example");
+    assert.equal(map.jidOf("sip:d.arcy+o'hara@example.com"), 'd.arcy+o\\27hara\\40example.com@sip.gw.example');
     assert.equal(map.jidOf('sip:Bob@example.com'), '^bob\\40example.com@sip.gw.example');
     // A scheme with no gateway domain keeps the main domain's form.
     assert.equal(map.jidOf('tel:+15551234@example.com'), 'tel\\3a+15551234\\40example.com@web.example.org');
   });
 
-  it('keeps the main domain\'s forms: visitors, and other networks\' users written whole (read only)', () => {
+  it("keeps the main domain's forms: visitors, and other networks' users written whole (read only)", () => {
     assert.equal(map.jidOf('web:v_7f3a9c'), 'v_7f3a9c@web.example.org');
     assert.equal(map.partyOf('v_7f3a9c@web.example.org'), 'web:v_7f3a9c');
     assert.equal(map.partyOf('u_^alice@web.example.org'), 'web:u_Alice');
@@ -47,7 +71,18 @@ describe('XMPP gateway domains: JIDs of other networks\' users', () => {
   });
 
   it('stands for nobody at a domain itself, another domain, or a localpart the bridge does not write', () => {
-    for (const jid of ['sip.gw.example', 'web.example.org', 'bob@example.com', 'bob\\40example.com@elsewhere.example', 'a^@sip.gw.example', '^65;@sip.gw.example', 'a\\zzb@sip.gw.example', '^1114112;@sip.gw.example', '^55296;@sip.gw.example', '^0;@sip.gw.example']) {
+    for (const jid of [
+      'sip.gw.example',
+      'web.example.org',
+      'bob@example.com',
+      'bob\\40example.com@elsewhere.example',
+      'a^@sip.gw.example',
+      '^65;@sip.gw.example',
+      'a\\zzb@sip.gw.example',
+      '^1114112;@sip.gw.example',
+      '^55296;@sip.gw.example',
+      '^0;@sip.gw.example',
+    ]) {
       assert.equal(map.partyOf(jid), null, jid);
     }
   });

@@ -96,7 +96,15 @@ class FakeSink implements InboundSink {
   async message(input: InboundMessage): Promise<Message | null> {
     this.messages.push(input);
     this.seq += 1;
-    return { id: `m${this.seq}`, conversationId: 'c1', seq: this.seq, from: input.from, text: input.text, sentAt: new Date(0).toISOString(), status: 'accepted' } as unknown as Message;
+    return {
+      id: `m${this.seq}`,
+      conversationId: 'c1',
+      seq: this.seq,
+      from: input.from,
+      text: input.text,
+      sentAt: new Date(0).toISOString(),
+      status: 'accepted',
+    } as unknown as Message;
   }
   presence(): void {}
   typing(): void {}
@@ -119,11 +127,17 @@ class FakeSink implements InboundSink {
   }
 }
 
-function setUp(gateways: XmppComponentConfig['gateways'] = [{ domain: SIP_GW, network: 'sip' }, { domain: IRC_GW, network: 'irc' }]) {
+function setUp(
+  gateways: XmppComponentConfig['gateways'] = [
+    { domain: SIP_GW, network: 'sip' },
+    { domain: IRC_GW, network: 'irc' },
+  ],
+) {
   const entities = new Map<string, FakeEntity>();
   const sink = new FakeSink();
   const config = xmppComponentConfigSchema.parse({ type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: MAIN, password: 's', gateways });
-  const capabilitiesOf = (scheme: string) => (scheme === 'irc' ? { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const } : undefined);
+  const capabilitiesOf = (scheme: string) =>
+    scheme === 'irc' ? { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const } : undefined;
   const network = createComponentNetwork({ config, sink, logger: pino({ level: 'silent' }), hub: {} as ClientHub, capabilitiesOf }, ({ domain }) => {
     const entity = new FakeEntity(domain);
     entities.set(domain, entity);
@@ -132,7 +146,8 @@ function setUp(gateways: XmppComponentConfig['gateways'] = [{ domain: SIP_GW, ne
   return { network, sink, entity: (domain: string) => entities.get(domain)! };
 }
 
-const message = (from: Address, text = 'hi', id = 'msg-1') => ({ id, conversationId: 'c1', seq: 1, from, text, sentAt: new Date(0).toISOString(), status: 'accepted' }) as unknown as Message;
+const message = (from: Address, text = 'hi', id = 'msg-1') =>
+  ({ id, conversationId: 'c1', seq: 1, from, text, sentAt: new Date(0).toISOString(), status: 'accepted' }) as unknown as Message;
 const conversation = { id: 'c1' } as never;
 const presence = (type: string, to: string, from = 'carl@example.org/phone') => xml('presence', { type, to, from });
 
@@ -180,14 +195,17 @@ describe('XMPP component with gateway domains', () => {
     assert.deepEqual(network.status(), { state: 'offline', reason: 'connection to the XMPP server lost' });
   });
 
-  it('sends a gateway user\'s message from its gateway JID, through that domain\'s connection, with the hop marker', async () => {
+  it("sends a gateway user's message from its gateway JID, through that domain's connection, with the hop marker", async () => {
     const { network, entity } = await started();
     await network.send({ message: message(BOB, 'Hello Carl'), to: CARL, conversation, via: ['bridge-x', 'bridge-a'] });
     const sent = entity(SIP_GW).sent.find((s) => s.is('message'))!;
     assert.equal(sent.attrs.from, BOB_JID);
     assert.equal(sent.attrs.to, 'carl@example.org');
     assert.deepEqual(
-      sent.getChild('hops', 'urn:switchboard:hops:0')!.getChildren('hop').map((hop) => hop.attrs.bridge),
+      sent
+        .getChild('hops', 'urn:switchboard:hops:0')!
+        .getChildren('hop')
+        .map((hop) => hop.attrs.bridge),
       ['bridge-x', 'bridge-a'],
     );
     assert.equal(entity(MAIN).sent.filter((s) => s.is('message')).length, 0);
@@ -209,9 +227,21 @@ describe('XMPP component with gateway domains', () => {
   it('reads the hop marker of a message from XMPP, and the user it is for from either form of its JID', async () => {
     const { network, sink, entity } = await started();
     entity(SIP_GW).receive(
-      xml('message', { type: 'chat', from: 'carl@example.org/phone', to: BOB_JID, id: 's1' }, xml('body', {}, 'hi'), xml('hops', { xmlns: 'urn:switchboard:hops:0' }, xml('hop', { bridge: 'bridge-b' }), xml('hop', { bridge: 'bad id' }), 'junk')),
+      xml(
+        'message',
+        { type: 'chat', from: 'carl@example.org/phone', to: BOB_JID, id: 's1' },
+        xml('body', {}, 'hi'),
+        xml('hops', { xmlns: 'urn:switchboard:hops:0' }, xml('hop', { bridge: 'bridge-b' }), xml('hop', { bridge: 'bad id' }), 'junk'),
+      ),
     );
-    entity(MAIN).receive(xml('message', { type: 'chat', from: 'carl@example.org/phone', to: `sip\\3abob\\40example.com@${MAIN}`, id: 's2' }, xml('body', {}, 'again'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+    entity(MAIN).receive(
+      xml(
+        'message',
+        { type: 'chat', from: 'carl@example.org/phone', to: `sip\\3abob\\40example.com@${MAIN}`, id: 's2' },
+        xml('body', {}, 'again'),
+        xml('request', { xmlns: 'urn:xmpp:receipts' }),
+      ),
+    );
     await until(() => sink.messages.length === 2);
     assert.deepEqual(sink.messages[0], { network: 'xmpp', from: CARL, to: BOB, text: 'hi', remoteId: `${CARL}/s1`, via: ['bridge-b'] });
     assert.deepEqual(sink.messages[1], { network: 'xmpp', from: CARL, to: BOB, text: 'again', remoteId: `${CARL}/s2` });
@@ -222,7 +252,7 @@ describe('XMPP component with gateway domains', () => {
     assert.equal(receipt.getChild('received', 'urn:xmpp:receipts')!.attrs.id, 's2');
   });
 
-  it('follows a gateway user\'s presence for a subscription, and says so; refuses with the reason', async () => {
+  it("follows a gateway user's presence for a subscription, and says so; refuses with the reason", async () => {
     const { sink, entity } = await started();
     const sip = entity(SIP_GW);
     sip.receive(presence('subscribe', BOB_JID, 'carl@example.org'));
@@ -249,10 +279,13 @@ describe('XMPP component with gateway domains', () => {
     await sip.next((s) => s.attrs.type === 'unsubscribed' && s.attrs.from === BOB_JID);
     sip.receive(presence('unsubscribed', BOB_JID, 'carl@example.org'));
     await until(() => sink.follows.filter((f) => !f.follow).length === 2);
-    assert.deepEqual(sink.follows.filter((f) => !f.follow), [
-      { watcher: CARL, target: BOB, follow: false },
-      { watcher: CARL, target: BOB, follow: false },
-    ]);
+    assert.deepEqual(
+      sink.follows.filter((f) => !f.follow),
+      [
+        { watcher: CARL, target: BOB, follow: false },
+        { watcher: CARL, target: BOB, follow: false },
+      ],
+    );
   });
 
   it('answers a probe with the presence last shown, and unavailable before or after it', async () => {
@@ -281,7 +314,7 @@ describe('XMPP component with gateway domains', () => {
     assert.equal(visitor.attrs.type, undefined);
   });
 
-  it('shows a gateway user\'s presence again after its domain\'s connection comes back', async () => {
+  it("shows a gateway user's presence again after its domain's connection comes back", async () => {
     const { network, entity } = await started();
     await network.sharePresence!({ from: BOB, to: CARL, status: 'busy', text: 'in a call' });
     const sip = entity(SIP_GW);
@@ -294,12 +327,20 @@ describe('XMPP component with gateway domains', () => {
     assert.deepEqual(network.status(), { state: 'online' });
   });
 
-  it('answers discovery and jabber:iq:gateway on each domain\'s own connection', async () => {
+  it("answers discovery and jabber:iq:gateway on each domain's own connection", async () => {
     const { entity } = await started();
     const ask = (domain: string, key: string, query: Element) =>
-      entity(domain).handlers.get(key)!({ stanza: xml('iq', { to: domain, from: 'carl@example.org/phone' }, query), element: query, from: null, to: null }) as Element;
+      entity(domain).handlers.get(key)!({
+        stanza: xml('iq', { to: domain, from: 'carl@example.org/phone' }, query),
+        element: query,
+        from: null,
+        to: null,
+      }) as Element;
     const items = ask(MAIN, 'get http://jabber.org/protocol/disco#items', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }));
-    assert.deepEqual(items.getChildren('item').map((item) => item.attrs.jid), [SIP_GW, IRC_GW]);
+    assert.deepEqual(
+      items.getChildren('item').map((item) => item.attrs.jid),
+      [SIP_GW, IRC_GW],
+    );
     const answer = ask(SIP_GW, 'set jabber:iq:gateway', xml('query', { xmlns: 'jabber:iq:gateway' }, xml('prompt', {}, 'bob@example.com')));
     assert.equal(answer.getChildText('jid'), BOB_JID);
     const info = ask(IRC_GW, 'get http://jabber.org/protocol/disco#info', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
@@ -308,7 +349,8 @@ describe('XMPP component with gateway domains', () => {
 
   it('owns the JIDs of every domain', async () => {
     const { network } = await started();
-    for (const address of [`xmpp:${BOB_JID}`, `xmpp:${SIP_GW}`, `xmpp:v_1@${MAIN}`, `xmpp:x@${IRC_GW}`]) assert.ok(network.ownsAddress!(address as Address), address);
+    for (const address of [`xmpp:${BOB_JID}`, `xmpp:${SIP_GW}`, `xmpp:v_1@${MAIN}`, `xmpp:x@${IRC_GW}`])
+      assert.ok(network.ownsAddress!(address as Address), address);
     assert.ok(!network.ownsAddress!(CARL));
   });
 });

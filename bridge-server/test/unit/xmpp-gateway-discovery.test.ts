@@ -21,7 +21,17 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
   it('describes each gateway domain with its registrar type and name', () => {
     const sip = discoInfo(map, 'sip.gw.example');
     assert.deepEqual(identity(sip), { category: 'gateway', type: 'simple', name: 'SIP/SIMPLE gateway' });
-    for (const feature of ['http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'jabber:iq:gateway', 'http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0', 'urn:xmpp:sid:0', 'http://jabber.org/protocol/nick', 'urn:switchboard:hops:0']) {
+    for (const feature of [
+      'http://jabber.org/protocol/disco#info',
+      'http://jabber.org/protocol/disco#items',
+      'jabber:iq:gateway',
+      'http://jabber.org/protocol/chatstates',
+      'urn:xmpp:receipts',
+      'urn:xmpp:chat-markers:0',
+      'urn:xmpp:sid:0',
+      'http://jabber.org/protocol/nick',
+      'urn:switchboard:hops:0',
+    ]) {
       assert.ok(features(sip).includes(feature), feature);
     }
     assert.deepEqual(identity(discoInfo(map, 'irc.gw.example')), { category: 'gateway', type: 'irc', name: 'Libera Chat' });
@@ -31,7 +41,10 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
   });
 
   it('announces chat states and receipts only where the network behind has them', () => {
-    const capabilities = { sip: { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' as const }, irc: { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const } };
+    const capabilities = {
+      sip: { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' as const },
+      irc: { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const },
+    };
     const of = (scheme: string) => capabilities[scheme as keyof typeof capabilities];
     const irc = features(discoInfo(map, 'irc.gw.example', undefined, of));
     for (const absent of ['http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0']) assert.ok(!irc.includes(absent), absent);
@@ -45,7 +58,9 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
   });
 
   it('lists the gateway domains on the main domain, which also translates addresses', () => {
-    const items = discoItems(map, MAIN).getChildren('item').map((item) => item.attrs);
+    const items = discoItems(map, MAIN)
+      .getChildren('item')
+      .map((item) => item.attrs);
     assert.deepEqual(items, [
       { jid: 'sip.gw.example', name: 'SIP/SIMPLE gateway' },
       { jid: 'irc.gw.example', name: 'Libera Chat' },
@@ -167,7 +182,10 @@ describe('XMPP gateway hop marker', () => {
     assert.deepEqual(hopsOf(message(xml('hops', { xmlns: 'urn:other' }, xml('hop', { bridge: 'a' })))), []);
     const many = xml('hops', { xmlns: NS }, ...Array.from({ length: 40 }, (_, i) => xml('hop', { bridge: `b${i}` })));
     assert.equal(hopsOf(message(many)).length, 16);
-    assert.deepEqual(hopsOf(message(xml('hops', { xmlns: NS }, xml('hop', { bridge: 'a' })), xml('hops', { xmlns: NS }, xml('hop', { bridge: 'b' })))), ['a', 'b']);
+    assert.deepEqual(hopsOf(message(xml('hops', { xmlns: NS }, xml('hop', { bridge: 'a' })), xml('hops', { xmlns: NS }, xml('hop', { bridge: 'b' })))), [
+      'a',
+      'b',
+    ]);
   });
 });
 
@@ -179,16 +197,34 @@ describe('XMPP gateway domains configuration', () => {
   };
 
   it('takes gateway domains, one per network', () => {
-    const parsed = xmppNetworkConfigSchema.parse({ ...base, gateways: [{ domain: 'sip.gw.example', network: 'sip', defaultHost: 'example.com', name: 'SIP' }, { domain: 'irc.gw.example', network: 'irc' }] });
+    const parsed = xmppNetworkConfigSchema.parse({
+      ...base,
+      gateways: [
+        { domain: 'sip.gw.example', network: 'sip', defaultHost: 'example.com', name: 'SIP' },
+        { domain: 'irc.gw.example', network: 'irc' },
+      ],
+    });
     assert.equal(parsed.mode, 'component');
     assert.equal(parsed.mode === 'component' && parsed.gateways?.length, 2);
     assert.deepEqual(issues(undefined), []);
   });
 
   it('names the wrong field', () => {
-    assert.match(issues([{ domain: 'sip.gw.example', network: 'sip' }, { domain: 'sip2.gw.example', network: 'sip' }])[0]!, /^gateways\.1\.network: already has a gateway domain/);
+    assert.match(
+      issues([
+        { domain: 'sip.gw.example', network: 'sip' },
+        { domain: 'sip2.gw.example', network: 'sip' },
+      ])[0]!,
+      /^gateways\.1\.network: already has a gateway domain/,
+    );
     assert.match(issues([{ domain: 'Web.Example.org', network: 'sip' }])[0]!, /^gateways\.0\.domain: must differ from the main domain/);
-    assert.match(issues([{ domain: 'a.example', network: 'sip' }, { domain: 'a.example', network: 'irc' }])[0]!, /^gateways\.1\.domain: is already the domain/);
+    assert.match(
+      issues([
+        { domain: 'a.example', network: 'sip' },
+        { domain: 'a.example', network: 'irc' },
+      ])[0]!,
+      /^gateways\.1\.domain: is already the domain/,
+    );
     assert.match(issues([{ domain: 'bad domain', network: 'sip' }])[0]!, /^gateways\.0\.domain: must be a domain name/);
     assert.match(issues([{ domain: 'x.example', network: 'xmpp' }])[0]!, /^gateways\.0\.network: must be another network/);
     assert.match(issues([{ domain: 'x.example', network: 'SIP' }])[0]!, /^gateways\.0\.network: must be a network type/);

@@ -78,7 +78,16 @@ describe('demo (npm start)', () => {
     const browser = await puppeteer.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -90,7 +99,10 @@ describe('demo (npm start)', () => {
       // The loader paints the launcher; a click on it brings the chat (a second script), which connects.
       await page.waitForFunction(() => document.querySelector('switchboard-chat > div')?.shadowRoot?.querySelector('button') !== null, { timeout: 15_000 });
       await page.evaluate(() => document.querySelector('switchboard-chat > div')!.shadowRoot!.querySelector('button')!.click());
-      await page.waitForFunction(() => (document.querySelector('switchboard-chat') as unknown as { chat?: { state: string } } | null)?.chat?.state === 'online', { timeout: 15_000 });
+      await page.waitForFunction(
+        () => (document.querySelector('switchboard-chat') as unknown as { chat?: { state: string } } | null)?.chat?.state === 'online',
+        { timeout: 15_000 },
+      );
       await page.goto(`${url}/agent?agent=alice`);
       await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
       assert.deepEqual(refused, []);
@@ -104,7 +116,13 @@ describe('demo (npm start)', () => {
     assert.notEqual(port, '8080', 'a port other than the configured one');
     const handshake = (origin: string) =>
       new Promise<string>((resolve) => {
-        const socket = io(`${url}/v1`, { auth: { siteKey: 'demo-site' }, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin } });
+        const socket = io(`${url}/v1`, {
+          auth: { siteKey: 'demo-site' },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          extraHeaders: { origin },
+        });
         socket.once('session', () => {
           socket.disconnect();
           resolve('session');
@@ -129,7 +147,7 @@ describe('demo (npm start)', () => {
     await visitor.ready();
     const conversation = await visitor.openConversation({ team: 'support' });
     const sent = await visitor.send(conversation.id, 'Hi, is my order on its way?');
-    assert.equal(sent.seq, 2, 'after the team\'s greeting');
+    assert.equal(sent.seq, 2, "after the team's greeting");
     assert.match(visitor.messages(conversation.id)[0]?.text ?? '', /Thanks for writing to the demo shop/);
     visitor.disconnect();
 
@@ -140,12 +158,15 @@ describe('demo (npm start)', () => {
     await again.ready();
     const deadline = Date.now() + 5000;
     while (!seen.some((m) => m.id === reply.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual(seen.map((m) => m.text), ['Yes, it ships today.']);
+    assert.deepEqual(
+      seen.map((m) => m.text),
+      ['Yes, it ships today.'],
+    );
     again.disconnect();
     agent.disconnect();
   });
 
-  it('gives the web console the desk commands: list, canned replies, close, and the visitor\'s rating', async () => {
+  it("gives the web console the desk commands: list, canned replies, close, and the visitor's rating", async () => {
     const login = await (await fetch(`${url}/demo/agent-identity?user=bob`)).json();
     const agent = createClient({ url, siteKey: login.siteKey, identity: login.identity, storage: memoryStorage() });
     await agent.ready();

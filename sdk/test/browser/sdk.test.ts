@@ -77,7 +77,7 @@ describe('SDK in Chromium', () => {
     expect(history.messages.map((m) => m.text)).to.deep.equal(['first', 'reply while the page was away', 'written while offline']);
   });
 
-  it('gets a readable forbidden when the page\'s origin is not allowed', async () => {
+  it("gets a readable forbidden when the page's origin is not allowed", async () => {
     const locked = track(createClient({ url: info.url, siteKey: info.lockedSiteKey, storage: null }));
     let error: unknown;
     try {
@@ -90,7 +90,7 @@ describe('SDK in Chromium', () => {
     expect(locked.state).to.equal('offline');
   });
 
-  it('works from the bridge\'s own bundles: /sdk.js (ES module) and /sdk.iife.js (window.Switchboard)', async () => {
+  it("works from the bridge's own bundles: /sdk.js (ES module) and /sdk.iife.js (window.Switchboard)", async () => {
     const esm = await import(/* @vite-ignore */ `${info.url}/sdk.js`);
     const fromEsm = track(esm.createClient({ url: info.url, siteKey: info.siteKey, storage: null }));
     expect((await fromEsm.ready()).role).to.equal('visitor');

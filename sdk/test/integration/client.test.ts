@@ -55,8 +55,14 @@ describe('SDK against a real bridge (Node)', () => {
     await until(() => seen.some((m) => m.id === reply.id), 5000, 'the reply');
     await again.listConversations();
     // Nothing shown twice: the reply once; the visitor's own message (already seen) not replayed.
-    assert.deepEqual(seen.map((m) => m.seq), [2]);
-    assert.deepEqual(again.messages(conversation.id).map((m) => m.seq), [2]);
+    assert.deepEqual(
+      seen.map((m) => m.seq),
+      [2],
+    );
+    assert.deepEqual(
+      again.messages(conversation.id).map((m) => m.seq),
+      [2],
+    );
   });
 
   it('keeps sends made while offline in the outbox and sends them in order on reconnect', async () => {
@@ -70,13 +76,26 @@ describe('SDK against a real bridge (Node)', () => {
     const outboxEvents: number[] = [];
     v.on('outbox', (entries) => outboxEvents.push(entries.length));
     const promises = ['one', 'two', 'three'].map((text) => v.send(conversation.id, text));
-    assert.deepEqual(v.pending(conversation.id).map((e) => [e.text, e.state]), [['one', 'pending'], ['two', 'pending'], ['three', 'pending']]);
+    assert.deepEqual(
+      v.pending(conversation.id).map((e) => [e.text, e.state]),
+      [
+        ['one', 'pending'],
+        ['two', 'pending'],
+        ['three', 'pending'],
+      ],
+    );
     v.connect();
     const acks = await Promise.all(promises);
-    assert.deepEqual(acks.map((m) => m.seq), [1, 2, 3]);
+    assert.deepEqual(
+      acks.map((m) => m.seq),
+      [1, 2, 3],
+    );
     assert.equal(v.pending().length, 0);
     await until(() => atAgent.filter((m) => m.conversationId === conversation.id).length === 3, 5000, 'three at the agent');
-    assert.deepEqual(atAgent.filter((m) => m.conversationId === conversation.id).map((m) => m.text), ['one', 'two', 'three']);
+    assert.deepEqual(
+      atAgent.filter((m) => m.conversationId === conversation.id).map((m) => m.text),
+      ['one', 'two', 'three'],
+    );
     assert.equal(outboxEvents.at(-1), 0);
   });
 
@@ -100,12 +119,15 @@ describe('SDK against a real bridge (Node)', () => {
     assert.equal(reloaded.pending().length, 1);
     await until(() => reloaded.pending().length === 0, 5000, 'the outbox to drain');
     const history = await reloaded.history(conversation.id);
-    assert.deepEqual(history.messages.map((m) => m.text), ['queued before reload']);
+    assert.deepEqual(
+      history.messages.map((m) => m.text),
+      ['queued before reload'],
+    );
     await until(() => atAgent.some((m) => m.conversationId === conversation.id), 5000, 'the message at the agent');
     assert.equal(atAgent.filter((m) => m.conversationId === conversation.id).length, 1);
   });
 
-  it('rejects a refused send with the bridge\'s error, keeps it as failed, and can discard it', async () => {
+  it("rejects a refused send with the bridge's error, keeps it as failed, and can discard it", async () => {
     const v = visitor();
     await v.ready();
     const conversation = await v.openConversation({ team: 'support' });
@@ -129,7 +151,10 @@ describe('SDK against a real bridge (Node)', () => {
       const bob = make({ url: lonely.url, siteKey: SITE, identity: agentAuth('bob').identity, storage: memoryStorage() });
       const seen = events<Message>(bob, 'message');
       await until(() => seen.length === 2, 5000, 'the earlier messages at the agent');
-      assert.deepEqual(seen.map((m) => m.text), ['first', 'second']);
+      assert.deepEqual(
+        seen.map((m) => m.text),
+        ['first', 'second'],
+      );
       assert.equal(bob.conversations.find((c) => c.id === conversation.id)?.assignee, 'web:a_bob');
       v.disconnect();
       bob.disconnect();
@@ -156,7 +181,10 @@ describe('SDK against a real bridge (Node)', () => {
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'read'), 5000, 'read');
     assert.equal(v.messages(conversation.id).find((m) => m.id === sent.id)?.status, 'read');
     const watch = await alice.subscribePresence({ addresses: [v.session!.self] });
-    assert.deepEqual(watch.presences.map((p) => p.status), ['available']);
+    assert.deepEqual(
+      watch.presences.map((p) => p.status),
+      ['available'],
+    );
     const presence = events<{ address: string; status: string }>(alice, 'presence');
     await v.setPresence('away');
     await until(() => presence.some((p) => p.address === v.session!.self && p.status === 'away'), 5000, 'away');
@@ -190,7 +218,10 @@ describe('SDK against a real bridge (Node)', () => {
     const conversation = await v.openConversation({ team: 'support' });
     for (let i = 1; i <= 5; i++) await v.send(conversation.id, `m${i}`);
     const page = await v.history(conversation.id, { beforeSeq: 4, limit: 2 });
-    assert.deepEqual(page.messages.map((m) => m.seq), [2, 3]);
+    assert.deepEqual(
+      page.messages.map((m) => m.seq),
+      [2, 3],
+    );
     assert.equal(page.hasMore, true);
     const listed = await alice.listConversations({ state: 'open' });
     assert.ok(listed.some((c) => c.id === conversation.id));
@@ -213,7 +244,10 @@ describe('SDK against a real bridge (Node)', () => {
       const reply = await carol.send(conversation.id, 'three');
       assert.equal(reply.seq, 3);
       await until(() => seen.length === 3, 5000, 'three messages at the agent');
-      assert.deepEqual(seen.map((m) => m.seq), [1, 2, 3]);
+      assert.deepEqual(
+        seen.map((m) => m.seq),
+        [1, 2, 3],
+      );
       assert.equal(carol.conversations.find((c) => c.id === conversation.id)?.assignee, 'web:a_carol');
     } finally {
       await quiet.stop();

@@ -34,7 +34,17 @@ describe('SDK persisted state', () => {
   });
 
   it('keeps working when storage throws (quota, private mode)', () => {
-    const throwing = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('quota'); }, removeItem: () => { throw new Error('denied'); } };
+    const throwing = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => {
+        throw new Error('quota');
+      },
+      removeItem: () => {
+        throw new Error('denied');
+      },
+    };
     const state = new PersistedState(throwing, 'p:');
     state.token = 'x';
     assert.equal(state.token, undefined);

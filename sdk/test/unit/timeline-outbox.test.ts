@@ -8,7 +8,14 @@ import { Outbox, type OutboxEntry } from '../../src/outbox.js';
 import { PersistedState, memoryStorage } from '../../src/storage.js';
 import { Timeline } from '../../src/timeline.js';
 
-const message = (seq: number, conversationId = 'c1'): Message => ({ id: `m${seq}`, conversationId, seq, from: 'web:a_alice', text: `#${seq}`, sentAt: '2026-01-01T00:00:00.000Z' });
+const message = (seq: number, conversationId = 'c1'): Message => ({
+  id: `m${seq}`,
+  conversationId,
+  seq,
+  from: 'web:a_alice',
+  text: `#${seq}`,
+  sentAt: '2026-01-01T00:00:00.000Z',
+});
 
 describe('SDK timeline', () => {
   it('delivers each message once, in seq order, holding one past a gap until history fills it', async () => {
@@ -31,11 +38,18 @@ describe('SDK timeline', () => {
     assert.deepEqual(delivered, [1, 2, 3, 4]);
     assert.equal(timeline.accept(message(2)), false, 'a message already delivered is not delivered again');
     assert.equal(timeline.cursor('c1'), 4);
-    assert.deepEqual(timeline.messages('c1').map((m) => m.seq), [1, 2, 3, 4]);
+    assert.deepEqual(
+      timeline.messages('c1').map((m) => m.seq),
+      [1, 2, 3, 4],
+    );
   });
 
-  it('keeps a conversation\'s lastSeq from going back, and lists older than an event do not overwrite it', () => {
-    const timeline = new Timeline({ persisted: new PersistedState(memoryStorage(), 't:'), fetchAfter: async () => ({ messages: [], hasMore: false }), deliver: () => undefined });
+  it("keeps a conversation's lastSeq from going back, and lists older than an event do not overwrite it", () => {
+    const timeline = new Timeline({
+      persisted: new PersistedState(memoryStorage(), 't:'),
+      fetchAfter: async () => ({ messages: [], hasMore: false }),
+      deliver: () => undefined,
+    });
     const asked = timeline.mark();
     assert.equal(timeline.changed({ id: 'c1', participants: [], state: 'open', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 5 }), true);
     timeline.rememberListed([{ id: 'c1', participants: [], state: 'closed', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 4 }], asked);
@@ -66,7 +80,14 @@ describe('SDK outbox', () => {
       return { ...message(++seq), text: entry.text };
     });
     const sent = await Promise.all([box.add('c1', 'a'), box.add('c1', 'b'), box.add('c1', 'c')]);
-    assert.deepEqual(sent.map((m) => [m.text, m.seq]), [['a', 1], ['b', 2], ['c', 3]]);
+    assert.deepEqual(
+      sent.map((m) => [m.text, m.seq]),
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ],
+    );
     const texts = attempts.map((a) => a.split(':')[0]);
     assert.deepEqual(texts, ['a', 'b', 'b', 'c']);
     assert.equal(attempts[1], attempts[2], 'the resend keeps its clientId');
@@ -91,7 +112,10 @@ describe('SDK outbox', () => {
 
   it('waits while offline, then sends what waited', async () => {
     let online = false;
-    const { box } = outbox(async (entry) => ({ ...message(1), text: entry.text }), () => online);
+    const { box } = outbox(
+      async (entry) => ({ ...message(1), text: entry.text }),
+      () => online,
+    );
     const pending = box.add('c1', 'later');
     await Promise.resolve();
     assert.equal(box.list()[0]?.state, 'pending');

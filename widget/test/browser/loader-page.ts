@@ -30,7 +30,9 @@ export function embed(data: Record<string, string> = {}): Promise<PageApi> {
 }
 
 /** Whether the page has asked for the chat chunk yet. */
-export const chatRequested = () => performance.getEntriesByType('resource').some((entry) => entry.name.includes('/widget/chat-')) || document.querySelector('script[src*="/widget/chat-"]') !== null;
+export const chatRequested = () =>
+  performance.getEntriesByType('resource').some((entry) => entry.name.includes('/widget/chat-')) ||
+  document.querySelector('script[src*="/widget/chat-"]') !== null;
 
 /** The loader's launcher, before the chat renders its own. */
 export const placeholderButton = () => document.querySelector('switchboard-chat > div')?.shadowRoot?.querySelector('button') ?? null;

@@ -19,4 +19,3 @@ export function until(condition: () => unknown, what: string, timeoutMs = 15000)
     check();
   });
 }
-

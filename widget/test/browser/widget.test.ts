@@ -198,7 +198,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const support = await agent();
     const element = await openWidget();
     await type(element, 'hi');
-    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), "the visitor's first message stored");
     const conversationId = element.chat.conversation!.id;
     for (const payload of corpus) await support.send(conversationId, payload);
     await until(() => bubbles(element).length === corpus.length + 1, 'every payload');
@@ -216,8 +216,11 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const support = await agent();
     const element = await openWidget();
     await type(element, 'hi');
-    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
-    await support.send(element.chat.conversation!.id, 'See https://example.com/track?id=1. Or mail help@example.com via mailto:help@example.com, not javascript:alert(1)');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), "the visitor's first message stored");
+    await support.send(
+      element.chat.conversation!.id,
+      'See https://example.com/track?id=1. Or mail help@example.com via mailto:help@example.com, not javascript:alert(1)',
+    );
     await until(() => bubbles(element).length === 2, 'the reply');
     const links = [...bubbles(element)[1]!.querySelectorAll('a')];
     expect(links.map((a) => a.getAttribute('href'))).to.deep.equal(['https://example.com/track?id=1', 'mailto:help@example.com']);
@@ -227,11 +230,11 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     }
   });
 
-  it('shows a link\'s real host: no bidi control in its text, and isolated from the text around it', async () => {
+  it("shows a link's real host: no bidi control in its text, and isolated from the text around it", async () => {
     const support = await agent();
     const element = await openWidget();
     await type(element, 'hi');
-    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the visitor\'s first message stored');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), "the visitor's first message stored");
     const conversationId = element.chat.conversation!.id;
     await support.send(conversationId, 'Log in at https://evil.example/\u202Emoc.knab.www//:sptth now');
     await support.send(conversationId, '\u202Ehttps://evil.example/login \u2067x');
@@ -322,7 +325,11 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
       const element = await widget();
       element.open = true;
       await element.updateComplete;
-      await Promise.all($(element, '.panel')!.getAnimations().map((animation) => animation.finished));
+      await Promise.all(
+        $(element, '.panel')!
+          .getAnimations()
+          .map((animation) => animation.finished),
+      );
       const panel = $(element, '.panel')!.getBoundingClientRect();
       expect([Math.round(panel.left), Math.round(panel.top), Math.round(panel.width), Math.round(panel.height)]).to.deep.equal([0, 0, 390, 740]);
       await expect(element).to.be.accessible();

@@ -20,8 +20,16 @@ export const ircNetworkConfigSchema = z.strictObject({
   sasl: z.strictObject({ account: z.string().min(1), password: z.string().min(1) }).optional(),
   /** The bot's nick; `_` and digits are appended while it is taken. */
   nick: z.string().regex(NICK_PATTERN, 'must be a valid IRC nick (RFC 2812)').default('switchboard'),
-  username: z.string().regex(/^[A-Za-z0-9_.-]{1,10}$/, 'must be 1-10 letters, digits, dots, dashes or underscores').default('switchboard'),
-  realname: z.string().min(1).max(100).regex(/^[^\r\n\u0000]+$/, 'must be one line').default('Switchboard bridge'),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,10}$/, 'must be 1-10 letters, digits, dots, dashes or underscores')
+    .default('switchboard'),
+  realname: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^\r\n\u0000]+$/, 'must be one line')
+    .default('Switchboard bridge'),
   /**
    * Accept agents' messages and commands only from a nick logged in to the services account of
    * the same name (IRCv3 account-tag). Without it, whoever holds an agent's nick is taken for the

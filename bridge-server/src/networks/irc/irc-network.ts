@@ -46,7 +46,12 @@ function displayName(name: string): string {
 }
 
 export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkContext<IrcNetworkConfig>): Network {
-  const server = { ...serverOf(config), tlsVerify: config.tlsVerify, ...(config.password ? { password: config.password } : {}), ...(config.sasl ? { sasl: config.sasl } : {}) };
+  const server = {
+    ...serverOf(config),
+    tlsVerify: config.tlsVerify,
+    ...(config.password ? { password: config.password } : {}),
+    ...(config.sasl ? { sasl: config.sasl } : {}),
+  };
   const common: Omit<IrcConnectionOptions, 'nick'> = {
     server,
     username: config.username,
@@ -133,7 +138,8 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
           puppetNick(name, tag, {
             nickLen: Math.min(bot.nickLen, maxLength ?? Infinity),
             casemapping: bot.casemapping,
-            taken: (lowered) => rejected.has(lowered) || lowered === bot.nick.toLowerCase() || (puppets.nicks().has(lowered) && puppets.get(visitor) !== connection),
+            taken: (lowered) =>
+              rejected.has(lowered) || lowered === bot.nick.toLowerCase() || (puppets.nicks().has(lowered) && puppets.get(visitor) !== connection),
           }),
         onOnline: () => {
           logger.info({ visitor, nick: connection.nick }, 'irc puppet online');
@@ -173,7 +179,12 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       const sent = lastSent.get(key);
       if (!sent || Date.now() - sent.at > FAILURE_WINDOW_MS) return;
       lastSent.delete(key);
-      sink.receipt({ messageId: sent.messageId, status: 'failed', code: event.error === 'no_such_nick' ? 'not_found' : 'forbidden', error: `IRC: ${target}: ${event.reason ?? event.error}` });
+      sink.receipt({
+        messageId: sent.messageId,
+        status: 'failed',
+        code: event.error === 'no_such_nick' ? 'not_found' : 'forbidden',
+        error: `IRC: ${target}: ${event.reason ?? event.error}`,
+      });
     });
   }
 
@@ -210,7 +221,11 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
     }
     if (!sink.isAgent(agent)) {
       // Not an agent: no instructions meant for agents, only what this bot is.
-      notice(connection, event.nick, `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${event.nick} is not one of them. Your message was not delivered. Send /help for what you can do here.`);
+      notice(
+        connection,
+        event.nick,
+        `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${event.nick} is not one of them. Your message was not delivered. Send /help for what you can do here.`,
+      );
       return;
     }
     if (channel && (await channel.onPrivateCommand(event.nick, text))) return;
@@ -256,7 +271,9 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
     const key = `${message.id} ${to}`;
     const start = progress.get(key) ?? 0;
     const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
-    const record = agents.isFollowed(target) ? (written.get(sentKey) ?? written.set(sentKey, { lines: [], refused: 0, fencing: false }).get(sentKey)!) : undefined;
+    const record = agents.isFollowed(target)
+      ? (written.get(sentKey) ?? written.set(sentKey, { lines: [], refused: 0, fencing: false }).get(sentKey)!)
+      : undefined;
     const complete = await connection.sendLines(
       lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
       (index) => {
@@ -303,7 +320,10 @@ export function createIrcNetwork({ config, sink, logger, refs: book }: NetworkCo
       again.push(line.outbound);
       progress.set(progressKey, line.index);
     }
-    logger.info({ agent: target, lines: refused.length, messages: again.length }, 'irc agent left before its presence showed it; the refused lines wait for it');
+    logger.info(
+      { agent: target, lines: refused.length, messages: again.length },
+      'irc agent left before its presence showed it; the refused lines wait for it',
+    );
     for (const outbound of again.reverse()) {
       // Already reported sent: a message that no longer fits is failed here.
       if (!hold(outbound, true)) sink.receipt({ messageId: outbound.message.id, status: 'failed', code: 'unavailable', error: queueFull(outbound) });

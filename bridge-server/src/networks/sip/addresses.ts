@@ -84,7 +84,10 @@ export function quotedDisplayName(name: string): string {
 /** The content of a quoted-string (RFC 3261 section 25.1): one line, at most `max` characters, `"` and `\` as quoted-pairs. */
 function quotedContent(text: string, max: number): string {
   const cleaned = oneLine(text).replace(/\s+/g, ' ').trim();
-  return [...cleaned].slice(0, max).join('').replace(/[\\"]/g, (c) => `\\${c}`);
+  return [...cleaned]
+    .slice(0, max)
+    .join('')
+    .replace(/[\\"]/g, (c) => `\\${c}`);
 }
 
 /**

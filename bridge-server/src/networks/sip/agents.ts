@@ -83,4 +83,3 @@ export class SipAgentPresence {
     subscriber.subscribe().catch((error: unknown) => this.logger.warn({ err: error, agent }, 'sip presence subscription failed'));
   }
 }
-

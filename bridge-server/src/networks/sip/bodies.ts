@@ -15,7 +15,6 @@ export const CONTENT_TYPES = {
   cpim: 'message/cpim',
 } as const;
 
-
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const document = (root: Element) => `${DECLARATION}${root.toString()}`;
 
@@ -75,7 +74,10 @@ export function pidfBody(entity: string, status: PresenceStatus, note?: string):
     entity: xmlSafe(entity),
   });
   const tuple = root.c('tuple', { id: 'switchboard' });
-  tuple.c('status').c('basic').t(status === 'offline' ? 'closed' : 'open');
+  tuple
+    .c('status')
+    .c('basic')
+    .t(status === 'offline' ? 'closed' : 'open');
   if (note) tuple.c('note').t(xmlSafe(note));
   if (status === 'away' || status === 'busy') root.c('dm:person', { id: 'p' }).c('rpid:activities').c(`rpid:${status}`);
   return document(root);
@@ -155,6 +157,9 @@ export function receiptOfImdn(xml: string): { messageId: string; status: 'delive
 export function imdnBody(input: { messageId: string; recipient: string; status: 'delivered' | 'displayed'; date: Date }): string {
   const root = new Element('imdn', { xmlns: 'urn:ietf:params:xml:ns:imdn' });
   root.c('message-id').t(xmlSafe(input.messageId)).up().c('datetime').t(input.date.toISOString()).up().c('recipient-uri').t(xmlSafe(input.recipient));
-  root.c(input.status === 'delivered' ? 'delivery-notification' : 'display-notification').c('status').c(input.status);
+  root
+    .c(input.status === 'delivered' ? 'delivery-notification' : 'display-notification')
+    .c('status')
+    .c(input.status);
   return document(root);
 }

@@ -1,7 +1,10 @@
 /** The `sip` entry of `networks` (docs/networks/sip.md). */
 import { z } from 'zod';
 
-const domainName = z.string().min(1).regex(/^[a-z0-9.-]+$/i, 'must be a domain name');
+const domainName = z
+  .string()
+  .min(1)
+  .regex(/^[a-z0-9.-]+$/i, 'must be a domain name');
 
 export const sipNetworkConfigSchema = z.strictObject({
   type: z.literal('sip'),
@@ -10,7 +13,10 @@ export const sipNetworkConfigSchema = z.strictObject({
   /** The registrar's domain, which is also the digest realm of the bridge's account. */
   domain: domainName,
   /** The bridge's account (`sip:<username>@<domain>`), registered with digest authentication. */
-  username: z.string().min(1).regex(/^[^\s@:;<>"]+$/, 'must be a SIP user name'),
+  username: z
+    .string()
+    .min(1)
+    .regex(/^[^\s@:;<>"]+$/, 'must be a SIP user name'),
   password: z.string().min(1),
   /** The authorization user, when it differs from `username`. */
   authorizationUsername: z.string().min(1).optional(),

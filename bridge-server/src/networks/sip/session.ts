@@ -71,7 +71,10 @@ export class SipSession {
     if (this.ua.isConnected()) await this.ua.transport.disconnect().catch(() => undefined);
     await (this.ua.state === 'Started' ? this.ua.reconnect() : this.ua.start());
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to REGISTER within ${this.options.config.connectTimeoutSeconds} s`)), this.options.config.connectTimeoutSeconds * 1000);
+      const timer = setTimeout(
+        () => reject(new Error(`no answer to REGISTER within ${this.options.config.connectTimeoutSeconds} s`)),
+        this.options.config.connectTimeoutSeconds * 1000,
+      );
       this.registerer
         .register({
           requestDelegate: {

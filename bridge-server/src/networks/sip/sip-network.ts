@@ -57,7 +57,16 @@ const REFUSALS: Record<string, { statusCode: number; reasonPhrase: string; extra
 const RETRYABLE = new Set([408, 480, 500, 503, 504]);
 
 function failure(statusCode: number, reason: string): NetworkError {
-  const code = statusCode === 404 || statusCode === 604 ? 'not_found' : statusCode === 403 || statusCode === 603 ? 'forbidden' : statusCode === 413 || statusCode === 513 ? 'too_large' : RETRYABLE.has(statusCode) ? 'unavailable' : 'bad_request';
+  const code =
+    statusCode === 404 || statusCode === 604
+      ? 'not_found'
+      : statusCode === 403 || statusCode === 603
+        ? 'forbidden'
+        : statusCode === 413 || statusCode === 513
+          ? 'too_large'
+          : RETRYABLE.has(statusCode)
+            ? 'unavailable'
+            : 'bad_request';
   return new NetworkError(`SIP ${statusCode} ${reason}`, RETRYABLE.has(statusCode), code);
 }
 
@@ -71,7 +80,9 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   const visitorDomain = config.visitorDomain.toLowerCase();
   const bridgeUri = `sip:${BRIDGE_USER}@${visitorDomain}`;
   /** Messages whose SIP sender asked for IMDN: answered when the visitor (or the other network) confirms. */
-  const imdnRequests = new LRUCache<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>({ max: IMDN_REQUESTS_KEPT });
+  const imdnRequests = new LRUCache<string, { imdnId: string; agentUri: string; visitorUri: string; party: Address; delivery: boolean; display: boolean }>({
+    max: IMDN_REQUESTS_KEPT,
+  });
   const publishers = new Map<Address, { publisher: Publisher; status: string }>();
 
   const session: SipSession = new SipSession({
@@ -98,7 +109,14 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
   const agents = new SipAgentPresence(session.ua, sink, config.presenceExpiresSeconds, logger);
 
   /** Sends one MESSAGE as a party of the bridge's domain (or as the bridge itself); resolves on a 2xx. */
-  function sendMessage(input: { from: Address | typeof BRIDGE; fromName?: string; to: string; body: string; contentType: string; via?: readonly string[] }): Promise<void> {
+  function sendMessage(input: {
+    from: Address | typeof BRIDGE;
+    fromName?: string;
+    to: string;
+    body: string;
+    contentType: string;
+    via?: readonly string[];
+  }): Promise<void> {
     session.assertOnline();
     const target = UserAgent.makeURI(input.to);
     const fromUri = UserAgent.makeURI(input.from === BRIDGE ? bridgeUri : partyUri(input.from, visitorDomain));
@@ -107,7 +125,10 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     const hops = cleanHops(input.via ?? []);
     return new Promise<void>((resolve, reject) => {
       const extraHeaders = hops.length > 0 ? [`${HOPS_HEADER}: ${hops.join(', ')}`] : [];
-      new Messager(session.ua, target, input.body, input.contentType, { extraHeaders, params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) } })
+      new Messager(session.ua, target, input.body, input.contentType, {
+        extraHeaders,
+        params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) },
+      })
         .message({
           requestDelegate: {
             onAccept: () => resolve(),
@@ -154,12 +175,21 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     }
     if (contentType === CONTENT_TYPES.imdn) {
       const receipt = receiptOfImdn(body);
-      if (receipt) sink.receipt(receipt.status === 'failed' ? { messageId: receipt.messageId, status: 'failed', error: 'the recipient\'s client could not deliver the message' } : receipt);
+      if (receipt)
+        sink.receipt(
+          receipt.status === 'failed'
+            ? { messageId: receipt.messageId, status: 'failed', error: "the recipient's client could not deliver the message" }
+            : receipt,
+        );
       await message.accept();
       return;
     }
     if (contentType !== 'text/plain') {
-      await message.reject({ statusCode: 415, reasonPhrase: 'Unsupported Media Type', extraHeaders: [`Accept: text/plain, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, ${CONTENT_TYPES.cpim}`] });
+      await message.reject({
+        statusCode: 415,
+        reasonPhrase: 'Unsupported Media Type',
+        extraHeaders: [`Accept: text/plain, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, ${CONTENT_TYPES.cpim}`],
+      });
       return;
     }
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
@@ -194,7 +224,9 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     }
     if (deliveredNow) {
       const notice = imdnBody({ messageId: imdn.id, recipient: visitorUri, status: 'delivered', date: new Date() });
-      sendMessage({ from: party, to: agentUri, body: notice, contentType: CONTENT_TYPES.imdn }).catch((error: unknown) => logger.debug({ err: error }, 'imdn not sent'));
+      sendMessage({ from: party, to: agentUri, body: notice, contentType: CONTENT_TYPES.imdn }).catch((error: unknown) =>
+        logger.debug({ err: error }, 'imdn not sent'),
+      );
     }
   }
 
@@ -240,8 +272,17 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
     async send({ message, to, fromName, via }: OutboundMessage): Promise<SendResult> {
       const target = uriOfAddress(to);
       if (!target) throw new NetworkError(`${to} is not a SIP address`, false, 'bad_request');
-      const body = config.imdn ? cpimWithImdn({ from: partyUri(message.from, visitorDomain), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) }) : message.text;
-      await sendMessage({ from: message.from, ...(fromName ? { fromName } : {}), ...(via ? { via } : {}), to: target, body, contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text });
+      const body = config.imdn
+        ? cpimWithImdn({ from: partyUri(message.from, visitorDomain), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) })
+        : message.text;
+      await sendMessage({
+        from: message.from,
+        ...(fromName ? { fromName } : {}),
+        ...(via ? { via } : {}),
+        to: target,
+        body,
+        contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text,
+      });
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ from, to, state }: { from: Address; to: Address; state: TypingState }) {
@@ -286,7 +327,8 @@ export function createSipNetwork({ config, sink, logger }: NetworkContext<SipNet
       // From the visitor's URI when it is about a conversation (the agent's chat with it); else from the bridge's.
       // With the visitor's display name, as its messages have.
       const fromName = about ? about.visitorName : 'Switchboard';
-      if (target) await sendMessage({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, body: text, contentType: CONTENT_TYPES.text });
+      if (target)
+        await sendMessage({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, body: text, contentType: CONTENT_TYPES.text });
     },
   };
 }

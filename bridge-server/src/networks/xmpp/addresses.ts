@@ -31,7 +31,10 @@ const UNESCAPED = Object.fromEntries(Object.entries(ESCAPED).map(([char, hex]) =
  * scripts that case-fold and normalize to themselves. Everything else is written as a code point.
  */
 const literal = (char: string) =>
-  /^\p{Ll}$/u.test(char) && /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]$/u.test(char) && char.normalize('NFKC') === char && char.toUpperCase().toLowerCase() === char;
+  /^\p{Ll}$/u.test(char) &&
+  /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]$/u.test(char) &&
+  char.normalize('NFKC') === char &&
+  char.toUpperCase().toLowerCase() === char;
 
 /**
  * An address (or its part after the scheme) as a JID localpart. Servers case-fold localparts
@@ -62,7 +65,7 @@ export function escapeLocal(value: string): string {
 export function unescapeLocal(local: string): string | null {
   const lower = local.replace(/[A-Z]/g, (c) => c.toLowerCase());
   let out = '';
-  for (let i = 0; i < lower.length; ) {
+  for (let i = 0; i < lower.length;) {
     const char = lower[i]!;
     if (char === '^') {
       const next = lower[i + 1] ?? '';
@@ -135,7 +138,10 @@ export class JidMap {
   private readonly byDomain = new Map<string, GatewayDomain>();
   readonly mainDomain: string;
 
-  constructor(mainDomain: string, readonly gateways: readonly GatewayDomain[] = []) {
+  constructor(
+    mainDomain: string,
+    readonly gateways: readonly GatewayDomain[] = [],
+  ) {
     this.mainDomain = mainDomain.toLowerCase();
     for (const gateway of gateways) {
       this.byScheme.set(gateway.network, gateway);

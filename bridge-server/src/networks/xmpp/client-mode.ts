@@ -84,7 +84,14 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
     }
     const { conversationId, text } = routed;
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const stored = await sink.message({ network: 'xmpp', from: agent, to: botAddress, conversationId, text, ...(originId ? { remoteId: `${agent}/${originId}` } : {}) });
+    const stored = await sink.message({
+      network: 'xmpp',
+      from: agent,
+      to: botAddress,
+      conversationId,
+      text,
+      ...(originId ? { remoteId: `${agent}/${originId}` } : {}),
+    });
     if (!stored) {
       reply(from, 'This conversation is not yours; your message was not delivered.');
       return;
@@ -93,7 +100,8 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
     if (originId) {
       stanzaIds.set(stored.id, originId);
     }
-    if (stanza.getChild('request', NS.receipts) && id) session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+    if (stanza.getChild('request', NS.receipts) && id)
+      session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
   }
 
   return {

@@ -40,7 +40,10 @@ function refusal(condition: 'not-allowed' | 'item-not-found', why: string) {
   return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
 }
 
-export function createComponentNetwork({ config, sink, logger, capabilitiesOf }: NetworkContext<XmppComponentConfig>, createEntity: ComponentFactory = component): Network {
+export function createComponentNetwork(
+  { config, sink, logger, capabilitiesOf }: NetworkContext<XmppComponentConfig>,
+  createEntity: ComponentFactory = component,
+): Network {
   const gateways: readonly GatewayDomain[] = config.gateways ?? [];
   const map = new JidMap(config.domain, gateways);
   const nicknamed = new Set<string>();
@@ -149,7 +152,8 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
     const onGateway = map.gatewayAt(JidMap.domainOf(to)) !== undefined;
     if (onGateway && toBare.includes('@')) {
       // A JID of a gateway domain that stands for nobody (not written the way the bridge writes them).
-      if (type === 'subscribe') trySend(xml('presence', { type: 'unsubscribed', from: toBare, to: from }, xml('status', {}, 'This is not an address of this gateway.')));
+      if (type === 'subscribe')
+        trySend(xml('presence', { type: 'unsubscribed', from: toBare, to: from }, xml('status', {}, 'This is not an address of this gateway.')));
       else if (type === 'probe') trySend(xml('presence', { type: 'unavailable', from: toBare, to: from }));
       return;
     }
@@ -316,12 +320,20 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ from, to, state }) {
-      await send(xml('message', { type: 'chat', from: map.jidOf(from), to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+      await send(
+        xml(
+          'message',
+          { type: 'chat', from: map.jidOf(from), to: jidOfAddress(to) },
+          xml(state, { xmlns: NS.chatStates }),
+          xml('no-store', { xmlns: NS.hints }),
+        ),
+      );
     },
     async markRead({ reader, message }) {
       // XEP-0333: the visitor displayed the agent's message (named by the agent's own stanza id).
       const stanzaId = stanzaIds.get(message.id);
-      if (stanzaId) await send(xml('message', { from: map.jidOf(reader), to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
+      if (stanzaId)
+        await send(xml('message', { from: map.jidOf(reader), to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
     },
     async sharePresence({ from, to, status: shown, text }) {
       // RFC 6121 section 4.6: directed presence from the party's JID, no subscription needed.
@@ -349,7 +361,8 @@ export function createComponentNetwork({ config, sink, logger, capabilitiesOf }:
       if (reached === 'read') {
         gatewayStanzas.delete(message.id);
         // XEP-0333 names the message by the sender's own id (its origin-id when it gave one).
-        if (asked.markable) await send(xml('message', { from, to: asked.to }, xml('displayed', { xmlns: NS.markers, id: stanzaIds.get(message.id) ?? asked.id })));
+        if (asked.markable)
+          await send(xml('message', { from, to: asked.to }, xml('displayed', { xmlns: NS.markers, id: stanzaIds.get(message.id) ?? asked.id })));
       }
     },
     normalizeAddress: normalizeXmppAddress,

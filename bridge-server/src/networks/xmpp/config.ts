@@ -7,7 +7,10 @@ const common = {
   connectTimeoutSeconds: z.number().positive().default(10),
 };
 
-const domainName = z.string().min(1).regex(/^[a-z0-9.-]+$/i, 'must be a domain name');
+const domainName = z
+  .string()
+  .min(1)
+  .regex(/^[a-z0-9.-]+$/i, 'must be a domain name');
 
 /** One gateway domain (XEP-0100): another network's users as JIDs of a component domain of their own. */
 const gatewayDomainSchema = z.strictObject({
@@ -17,9 +20,16 @@ const gatewayDomainSchema = z.strictObject({
   network: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as sip or irc')
-    .refine((network) => network !== 'xmpp' && network !== 'web', 'must be another network than xmpp or web (XMPP users are themselves; visitors stay on the main domain)'),
+    .refine(
+      (network) => network !== 'xmpp' && network !== 'web',
+      'must be another network than xmpp or web (XMPP users are themselves; visitors stay on the main domain)',
+    ),
   /** The host a bare user name gets in jabber:iq:gateway (`bob` -> `bob@example.com`). */
-  defaultHost: z.string().min(1).regex(/^[a-z0-9.-]+$/i, 'must be a host name').optional(),
+  defaultHost: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
+    .optional(),
   /** The gateway's name in service discovery (default: "SIP/SIMPLE gateway", "IRC gateway", ...). */
   name: z.string().min(1).max(100).optional(),
 });
@@ -46,9 +56,16 @@ export const xmppComponentConfigSchema = z
     const networks = new Map<string, number>();
     (config.gateways ?? []).forEach((gateway, index) => {
       const domain = gateway.domain.toLowerCase();
-      if (domain === config.domain.toLowerCase()) context.addIssue({ code: 'custom', path: ['gateways', index, 'domain'], message: 'must differ from the main domain' });
-      else if (domains.has(domain)) context.addIssue({ code: 'custom', path: ['gateways', index, 'domain'], message: `is already the domain of gateways[${domains.get(domain)}]` });
-      if (networks.has(gateway.network)) context.addIssue({ code: 'custom', path: ['gateways', index, 'network'], message: `already has a gateway domain at gateways[${networks.get(gateway.network)}]` });
+      if (domain === config.domain.toLowerCase())
+        context.addIssue({ code: 'custom', path: ['gateways', index, 'domain'], message: 'must differ from the main domain' });
+      else if (domains.has(domain))
+        context.addIssue({ code: 'custom', path: ['gateways', index, 'domain'], message: `is already the domain of gateways[${domains.get(domain)}]` });
+      if (networks.has(gateway.network))
+        context.addIssue({
+          code: 'custom',
+          path: ['gateways', index, 'network'],
+          message: `already has a gateway domain at gateways[${networks.get(gateway.network)}]`,
+        });
       domains.set(domain, index);
       networks.set(gateway.network, index);
     });

@@ -106,7 +106,8 @@ export function translateAddress(input: string, gateway: GatewayDomain | undefin
   let rest: string;
   if (gateway) {
     scheme = gateway.network;
-    if (prefixed && prefixed[1]!.toLowerCase() !== scheme) return refuse('bad-request', `This gateway takes ${label(scheme)} addresses, not "${prefixed[1]}:" ones.`);
+    if (prefixed && prefixed[1]!.toLowerCase() !== scheme)
+      return refuse('bad-request', `This gateway takes ${label(scheme)} addresses, not "${prefixed[1]}:" ones.`);
     rest = prefixed ? prefixed[2]! : text;
   } else {
     if (!prefixed) return refuse('bad-request', 'Write the address with its network, for example sip:bob@example.com or irc:dave@libera.');
@@ -118,7 +119,8 @@ export function translateAddress(input: string, gateway: GatewayDomain | undefin
   }
   const at = rest.lastIndexOf('@');
   if (at < 0) {
-    if (!gateway?.defaultHost) return refuse('bad-request', `Write the whole address, user@host (for example ${scheme === 'irc' ? 'dave@libera' : 'bob@example.com'}).`);
+    if (!gateway?.defaultHost)
+      return refuse('bad-request', `Write the whole address, user@host (for example ${scheme === 'irc' ? 'dave@libera' : 'bob@example.com'}).`);
     rest = `${rest}@${gateway.defaultHost}`;
   } else if (at === 0 || at === rest.length - 1) {
     return refuse('bad-request', 'Write the whole address, user@host: a part is missing.');
@@ -135,6 +137,7 @@ export function translateAddress(input: string, gateway: GatewayDomain | undefin
 export function gatewayAnswer(query: Element, gateway: GatewayDomain | undefined, map: JidMap): Element {
   const prompt = query.getChildText('prompt');
   const translated = prompt === null ? refuse('bad-request', 'Send the address in <prompt/>.') : translateAddress(prompt, gateway, map);
-  if (!translated.ok) return xml('error', { type: 'modify' }, xml(translated.condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(translated.text)));
+  if (!translated.ok)
+    return xml('error', { type: 'modify' }, xml(translated.condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(translated.text)));
   return xml('query', { xmlns: NS.gateway }, xml('jid', {}, translated.jid));
 }

@@ -84,7 +84,10 @@ export class XmppSession {
       setImmediate(() => (this.connecting = false));
     };
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`no answer from ${options.service} within ${options.connectTimeoutSeconds} s`)), options.connectTimeoutSeconds * 1000);
+      const timer = setTimeout(
+        () => done(new Error(`no answer from ${options.service} within ${options.connectTimeoutSeconds} s`)),
+        options.connectTimeoutSeconds * 1000,
+      );
       const onOnline = () => done();
       const onError = (error: Error) => done(error);
       function done(error?: Error) {
@@ -116,7 +119,12 @@ export class XmppSession {
   }
 
   stop(): Promise<void> {
-    return this.link.stop(() => this.entity.stop().then(() => undefined, () => undefined));
+    return this.link.stop(() =>
+      this.entity.stop().then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
   }
 
   /** Sends now, or fails with a retryable error so the outbox keeps the message. */

@@ -85,7 +85,8 @@ export function confirmationsOf(stanza: Element): { delivered?: string; read?: s
 /** A readable reason from an error stanza (RFC 6120 section 8.3): condition and text. */
 export function errorReasonOf(stanza: Element): string {
   const error = stanza.getChild('error');
-  const condition = error?.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
+  const condition =
+    error?.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
   const text = error?.getChildText('text', NS.stanzas);
   return `${condition}${text ? `: ${text}` : ''}`;
 }
@@ -124,7 +125,11 @@ export function errorReply(stanza: Element, error: unknown, attrs: Record<string
   };
   const [condition, type] = (code && conditions[code]) || ['internal-server-error', 'wait'];
   const text = code && conditions[code] ? (error as Error).message : 'The bridge could not take this message; try again.';
-  return xml('message', { type: 'error', ...attrs }, xml('error', { type }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text))));
+  return xml(
+    'message',
+    { type: 'error', ...attrs },
+    xml('error', { type }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text))),
+  );
 }
 
 /**

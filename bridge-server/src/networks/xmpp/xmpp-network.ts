@@ -17,7 +17,6 @@ export {
   xmppNetworkConfigSchema,
 } from './config.js';
 
-
 export function createXmppNetwork(context: NetworkContext<XmppNetworkConfig>): Network {
   const { config } = context;
   return config.mode === 'client' ? createClientNetwork({ ...context, config }) : createComponentNetwork({ ...context, config });

@@ -40,7 +40,16 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
-import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation as fromRow, toMessage, toParty, webhookNeedles } from '../rows.js';
+import {
+  type ConversationRow,
+  type MessageRow,
+  type PartyRow,
+  statusMovesForward,
+  toConversation as fromRow,
+  toMessage,
+  toParty,
+  webhookNeedles,
+} from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -371,7 +380,12 @@ export class PostgresStore implements Store {
       if (before.assignee !== null && before.assignee !== to) {
         await client.query('DELETE FROM participants WHERE conversation_id = $1 AND address = $2', [id, before.assignee]);
       }
-      await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [to, team ?? null, new Date().toISOString(), id]);
+      await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [
+        to,
+        team ?? null,
+        new Date().toISOString(),
+        id,
+      ]);
       if (to !== null) await this.insertParticipant(id, to, client);
       return this.requireConversation(id, client);
     });
@@ -403,7 +417,14 @@ export class PostgresStore implements Store {
       `INSERT INTO usage (day, site_key, from_network, to_network, messages, bytes)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
        ON CONFLICT (site_key, day, from_network, to_network) DO UPDATE SET messages = usage.messages + excluded.messages, bytes = usage.bytes + excluded.bytes`,
-      [sorted.map((r) => r.day), sorted.map((r) => r.siteKey), sorted.map((r) => r.from), sorted.map((r) => r.to), sorted.map((r) => r.messages), sorted.map((r) => r.bytes)],
+      [
+        sorted.map((r) => r.day),
+        sorted.map((r) => r.siteKey),
+        sorted.map((r) => r.from),
+        sorted.map((r) => r.to),
+        sorted.map((r) => r.messages),
+        sorted.map((r) => r.bytes),
+      ],
     );
   }
 
@@ -461,7 +482,11 @@ export class PostgresStore implements Store {
 
   private async byRemoteId(network: string, remoteId: string, on: Queryable = this.db): Promise<MessageRow | undefined> {
     return (
-      await this.rows<MessageRow>('SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id WHERE i.network = $1 AND i.remote_id = $2', [network, remoteId], on)
+      await this.rows<MessageRow>(
+        'SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id WHERE i.network = $1 AND i.remote_id = $2',
+        [network, remoteId],
+        on,
+      )
     )[0];
   }
 
@@ -488,7 +513,13 @@ export class PostgresStore implements Store {
        SELECT d.id, d.hook, d.event, d.site_key, d.body
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS d (id, hook, event, site_key, body, n) ORDER BY d.n
        ON CONFLICT (id) DO NOTHING`,
-      [deliveries.map((d) => d.id), deliveries.map((d) => d.hook), deliveries.map((d) => d.event), deliveries.map((d) => d.siteKey), deliveries.map((d) => d.body)],
+      [
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.hook),
+        deliveries.map((d) => d.event),
+        deliveries.map((d) => d.siteKey),
+        deliveries.map((d) => d.body),
+      ],
     );
   }
 
@@ -532,7 +563,10 @@ export class PostgresStore implements Store {
           message.id,
         ]);
         if (recorded.rowCount === 0) {
-          throw new RollbackWith<AppendResult>({ kind: 'duplicate', message: toMessage((await this.byRemoteId(input.remote.network, input.remote.id, client))!) });
+          throw new RollbackWith<AppendResult>({
+            kind: 'duplicate',
+            message: toMessage((await this.byRemoteId(input.remote.network, input.remote.id, client))!),
+          });
         }
       }
       if (input.outbox.length > 0) {
@@ -565,11 +599,19 @@ export class PostgresStore implements Store {
   async history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
     // One row more than asked tells whether there is another page in that direction.
     if (query.afterSeq !== undefined) {
-      const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3', [conversationId, query.afterSeq, query.limit + 1]);
+      const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3', [
+        conversationId,
+        query.afterSeq,
+        query.limit + 1,
+      ]);
       return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
     }
     const before = query.beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2::bigint ORDER BY seq DESC LIMIT $3', [conversationId, before, query.limit + 1]);
+    const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2::bigint ORDER BY seq DESC LIMIT $3', [
+      conversationId,
+      before,
+      query.limit + 1,
+    ]);
     return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
   }
 
@@ -588,7 +630,13 @@ export class PostgresStore implements Store {
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
     return this.transaction(async (client): Promise<Message[]> => {
-      const row = (await this.rows<{ read_seq: string }>('SELECT read_seq FROM participants WHERE conversation_id = $1 AND address = $2 FOR UPDATE', [conversationId, reader], client))[0];
+      const row = (
+        await this.rows<{ read_seq: string }>(
+          'SELECT read_seq FROM participants WHERE conversation_id = $1 AND address = $2 FOR UPDATE',
+          [conversationId, reader],
+          client,
+        )
+      )[0];
       if (!row || seq <= Number(row.read_seq)) return [];
       const readSeq = Number(row.read_seq);
       // Rows locked in seq order (two readers never deadlock), and re-checked once locked, so a
@@ -702,25 +750,36 @@ export class PostgresStore implements Store {
   }
 
   async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
-    await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [nextAttemptAt, error, id]);
+    await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [
+      nextAttemptAt,
+      error,
+      id,
+    ]);
   }
 
   async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
     return this.transaction(async (client): Promise<ConversationMark | null> => {
       for (;;) {
         // The first mark: nothing was said before. A concurrent first mark makes this wait for it, then do nothing.
-        const inserted = await client.query('INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING', [
+        const inserted = await client.query(
+          'INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING',
+          [conversationId, mark.state, mark.assignee ?? null],
+        );
+        if (inserted.rowCount === 1) return null;
+        // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
+        const row = (
+          await this.rows<{ state: ConversationState; assignee: string | null }>(
+            'SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE',
+            [conversationId],
+            client,
+          )
+        )[0];
+        if (!row) continue; // erased meanwhile: this is a first mark again
+        await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [
           conversationId,
           mark.state,
           mark.assignee ?? null,
         ]);
-        if (inserted.rowCount === 1) return null;
-        // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
-        const row = (
-          await this.rows<{ state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE', [conversationId], client)
-        )[0];
-        if (!row) continue; // erased meanwhile: this is a first mark again
-        await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [conversationId, mark.state, mark.assignee ?? null]);
         return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
       }
     });
@@ -753,7 +812,9 @@ export class PostgresStore implements Store {
   }
 
   async offers(): Promise<OfferRecord[]> {
-    const rows = await this.rows<{ conversation_id: string; agent_id: string; deadline: string; declined: string[] }>('SELECT * FROM offers ORDER BY deadline, conversation_id');
+    const rows = await this.rows<{ conversation_id: string; agent_id: string; deadline: string; declined: string[] }>(
+      'SELECT * FROM offers ORDER BY deadline, conversation_id',
+    );
     return rows.map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id, deadline: Number(row.deadline), declined: row.declined }));
   }
 
@@ -770,7 +831,11 @@ export class PostgresStore implements Store {
       );
       const messages = new Map<string, Message[]>(conversations.map((row) => [row.id, []]));
       if (conversations.length > 0) {
-        const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, seq', [[...messages.keys()]], client);
+        const rows = await this.rows<MessageRow>(
+          'SELECT * FROM messages WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, seq',
+          [[...messages.keys()]],
+          client,
+        );
         for (const row of rows) messages.get(row.conversation_id)!.push(toMessage(row));
       }
       return {
@@ -790,7 +855,10 @@ export class PostgresStore implements Store {
     await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM webhook_marks WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
-    await client.query('DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)', [siteKey, [...ids]]);
+    await client.query(
+      'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)',
+      [siteKey, [...ids]],
+    );
     await client.query('DELETE FROM conversations WHERE id = ANY($1::text[])', params);
     return messages;
   }
@@ -810,7 +878,10 @@ export class PostgresStore implements Store {
       if (joined.length > 0) {
         const params = [joined, address];
         await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
-        await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
+        await client.query(
+          'DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)',
+          params,
+        );
         counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
         await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
       }
@@ -819,7 +890,10 @@ export class PostgresStore implements Store {
          AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,
         [address, siteKey],
       );
-      await client.query('DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)', [siteKey, webhookNeedles(address)]);
+      await client.query(
+        'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
+        [siteKey, webhookNeedles(address)],
+      );
       counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
       // Gateway subscriptions belong to no site: they go only with a party of this site.
       if (counts.parties > 0) await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
@@ -832,7 +906,11 @@ export class PostgresStore implements Store {
     // In batches, so a large sweep does not hold many rows locked for long.
     for (;;) {
       const batch = await this.transaction(async (client) => {
-        const candidates = await this.rows<{ id: string }>('SELECT id FROM conversations WHERE site_key = $1 AND updated_at < $2 ORDER BY id LIMIT $3', [siteKey, before, SWEEP_BATCH], client);
+        const candidates = await this.rows<{ id: string }>(
+          'SELECT id FROM conversations WHERE site_key = $1 AND updated_at < $2 ORDER BY id LIMIT $3',
+          [siteKey, before, SWEEP_BATCH],
+          client,
+        );
         if (candidates.length === 0) return { candidates: 0, conversations: 0, messages: 0 };
         // Locked and checked again: one that took a message meanwhile is not idle any more.
         const stale = await this.rows<{ id: string }>(

@@ -154,7 +154,9 @@ export class SqliteStore implements Store {
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
-      throw new Error(`The database ${this.options.path} has schema version ${current}, newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge.`);
+      throw new Error(
+        `The database ${this.options.path} has schema version ${current}, newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge.`,
+      );
     }
     for (let version = current; version < MIGRATIONS.length; version++) {
       this.db.transaction(() => {
@@ -209,7 +211,9 @@ export class SqliteStore implements Store {
       ),
       addFollow: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO gateway_follows (watcher, target, created_at) VALUES (?, ?, ?)'),
       deleteFollow: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? AND target = ?'),
-      followsOf: db.prepare<[string, string], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows WHERE watcher = ? UNION SELECT watcher, target FROM gateway_follows WHERE target = ?'),
+      followsOf: db.prepare<[string, string], { watcher: string; target: string }>(
+        'SELECT watcher, target FROM gateway_follows WHERE watcher = ? UNION SELECT watcher, target FROM gateway_follows WHERE target = ?',
+      ),
       allFollows: db.prepare<[], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows'),
       rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
@@ -234,7 +238,10 @@ export class SqliteStore implements Store {
         ORDER BY seq DESC LIMIT ?`),
       markReadRange: db.prepare(`UPDATE messages SET status = 'read'
         WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender <> ? AND status IN ('accepted', 'sent', 'delivered')`),
-      pendingOutbox: db.prepare<[string, number, number], MessageRow & { outbox_id: number; recipient: string; network: string; attempts: number; next_attempt_at: number }>(`
+      pendingOutbox: db.prepare<
+        [string, number, number],
+        MessageRow & { outbox_id: number; recipient: string; network: string; attempts: number; next_attempt_at: number }
+      >(`
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
@@ -245,15 +252,18 @@ export class SqliteStore implements Store {
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
       insertWebhook: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (@id, @hook, @event, @siteKey, @body)'),
-      pendingWebhooks: db.prepare<[string, number], { id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: number }>(
-        'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
-      ),
+      pendingWebhooks: db.prepare<
+        [string, number],
+        { id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: number }
+      >('SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?'),
       webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
       hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
       completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
       hasWebhook: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM webhook_deliveries WHERE id = ?'),
       retryWebhook: db.prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
-      getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>('SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?'),
+      getMark: db.prepare<[string], { state: ConversationState; assignee: string | null }>(
+        'SELECT state, assignee FROM webhook_marks WHERE conversation_id = ?',
+      ),
       setMark: db.prepare(`INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES (?, ?, ?)
         ON CONFLICT (conversation_id) DO UPDATE SET state = excluded.state, assignee = excluded.assignee`),
       aheadOfMarks: db.prepare<[number], ConversationRow & { mark_state: ConversationState | null; mark_assignee: string | null; marked: number }>(`
@@ -297,16 +307,18 @@ export class SqliteStore implements Store {
   }
 
   async upsertParty(party: PartyRecord): Promise<void> {
-    await this.write(() => this.statements.upsertParty.run({
-      address: party.address,
-      siteKey: party.siteKey,
-      role: party.role,
-      name: party.name ?? null,
-      email: party.email ?? null,
-      verified: party.verified ? 1 : 0,
-      pageUrl: party.pageUrl ?? null,
-      now: new Date().toISOString(),
-    }));
+    await this.write(() =>
+      this.statements.upsertParty.run({
+        address: party.address,
+        siteKey: party.siteKey,
+        role: party.role,
+        name: party.name ?? null,
+        email: party.email ?? null,
+        verified: party.verified ? 1 : 0,
+        pageUrl: party.pageUrl ?? null,
+        now: new Date().toISOString(),
+      }),
+    );
   }
 
   async getParty(address: Address): Promise<PartyRecord | null> {
@@ -319,7 +331,10 @@ export class SqliteStore implements Store {
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
-    return toConversation(row, this.statements.participantsOf.all(row.id).map((p) => p.address));
+    return toConversation(
+      row,
+      this.statements.participantsOf.all(row.id).map((p) => p.address),
+    );
   }
 
   /** Reads a conversation from the database and refreshes the cache. */
@@ -688,7 +703,9 @@ export class SqliteStore implements Store {
 
   async partyData(siteKey: string, address: Address): Promise<PartyData> {
     const party = await this.getParty(address);
-    const ids = new Set([...this.statements.conversationsOpenedBy.all(siteKey, address), ...this.statements.conversationsWith.all(address, siteKey)].map((row) => row.id));
+    const ids = new Set(
+      [...this.statements.conversationsOpenedBy.all(siteKey, address), ...this.statements.conversationsWith.all(address, siteKey)].map((row) => row.id),
+    );
     const conversations = [...ids].flatMap((id) => {
       const conversation = this.loadConversation(id);
       return conversation ? [{ conversation: SqliteStore.copy(conversation), messages: this.statements.allMessagesOf.all(id).map(toMessage) }] : [];
