@@ -22,6 +22,7 @@ import { type Logger, createLogger } from './logger.js';
 import { Gauge } from 'prom-client';
 import { type Metrics, createMetrics } from './metrics.js';
 import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, validateNetworks } from './networks/registry.js';
+import { webHostedParties } from './networks/web/hosted.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -142,6 +143,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         logger: logger.child({ network: type }),
         hub,
         refs,
+        hosted: webHostedParties,
         capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities,
       });
       registry.add(network);

@@ -195,6 +195,22 @@ export interface Network {
   normalizeAddress?(address: string): Address | null;
 }
 
+/**
+ * The parties the bridge hosts itself (website visitors, web agents, integrations): they have no
+ * network of their own, so another network shows them as its own users (puppets, a visitor domain).
+ * Networks learn what they need of them here instead of naming the network that carries them.
+ */
+export interface HostedParties {
+  /** Whether the bridge itself hosts this party (its store is the party's delivery queue). */
+  isHosted(address: Address): boolean;
+  /** Whether it is an anonymous website visitor (a party that "leaves the page", not one that goes offline). */
+  isVisitor(address: Address): boolean;
+  /** The hosted party's id, safe as a local part or nick (`v_7f3a`), or null for an address of another network. */
+  idOf(address: Address): string | null;
+  /** The hosted party an id names, or null when the id has not the form of one (ids start with their role, `v_`). */
+  addressOf(id: string): Address | null;
+}
+
 export interface NetworkContext<TConfig> {
   config: TConfig;
   sink: InboundSink;
@@ -208,4 +224,6 @@ export interface NetworkContext<TConfig> {
   capabilitiesOf(scheme: string): NetworkCapabilities | undefined;
   /** The bridge's conversation refs: a network that shows `#ref`s shows the core's. */
   refs: RefBook;
+  /** What a network may know of the parties the bridge hosts itself. */
+  hosted: HostedParties;
 }
