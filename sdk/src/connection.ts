@@ -209,7 +209,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
       },
       (reason: unknown) => {
         clearTimeout(timer);
-        reject(reason);
+        reject(reason instanceof Error ? reason : new Error(String(reason)));
       },
     );
   });

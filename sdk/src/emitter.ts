@@ -13,7 +13,7 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
 
   once<E extends keyof Events>(event: E, listener: Events[E]): () => void {
     const wrapped = ((...args: Parameters<Events[E]>) => {
-      this.off(event, wrapped as Events[E]);
+      this.off(event, wrapped);
       (listener as (...a: Parameters<Events[E]>) => void)(...args);
     }) as Events[E];
     return this.on(event, wrapped);

@@ -85,7 +85,8 @@ export class PersistedState {
     return this.read(
       'outbox',
       (v): v is OutboxEntry[] =>
-        Array.isArray(v) && v.every((e) => typeof e?.clientId === 'string' && typeof e?.conversationId === 'string' && typeof e?.text === 'string'),
+        Array.isArray(v) &&
+        v.every((e: unknown) => isRecord(e) && typeof e.clientId === 'string' && typeof e.conversationId === 'string' && typeof e.text === 'string'),
       [],
     );
   }
@@ -97,4 +98,8 @@ export class PersistedState {
   clear(): void {
     for (const name of ['token', 'cursors', 'outbox']) this.write(name, undefined);
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }

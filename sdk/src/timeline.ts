@@ -114,7 +114,7 @@ export class Timeline {
       return false;
     }
     let held = this.held.get(conversationId);
-    if (!held) this.held.set(conversationId, (held = new Map()));
+    if (!held) this.held.set(conversationId, (held = new Map<number, Message>()));
     if (held.has(seq)) return false;
     held.set(seq, message);
     let next = cursor;
@@ -148,7 +148,7 @@ export class Timeline {
 
   private cacheOf(conversationId: string): Map<number, Message> {
     let cache = this.messageCache.get(conversationId);
-    if (!cache) this.messageCache.set(conversationId, (cache = new Map()));
+    if (!cache) this.messageCache.set(conversationId, (cache = new Map<number, Message>()));
     return cache;
   }
 

@@ -139,7 +139,8 @@ export class ChatController implements ReactiveController {
       }),
       client.on('conversation', (conversation) => {
         if (conversation.id === this.conversation?.id) this.conversation = conversation;
-        else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation)) this.show(conversation);
+        else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation))
+          this.show(conversation).catch((error: unknown) => this.host.onError(error as SwitchboardError));
         update();
       }),
       client.on('error', (error) => this.host.onError(error)),

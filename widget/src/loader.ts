@@ -40,7 +40,7 @@ function element(data: DOMStringMap): HTMLElement {
   const chat = document.createElement('switchboard-chat');
   chat.setAttribute('site-key', data.siteKey ?? '');
   chat.setAttribute('server', data.server ?? (script?.src ? new URL(script.src).origin : location.origin));
-  for (const option of OPTIONS) if (data[option]) chat.setAttribute(option, data[option]!);
+  for (const option of OPTIONS) if (data[option]) chat.setAttribute(option, data[option]);
   for (const [flag, attribute] of FLAGS) if (data[flag] !== undefined) chat.setAttribute(attribute, '');
   document.body.append(chat);
   return chat;

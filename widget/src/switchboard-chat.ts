@@ -306,9 +306,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
-    const name = String(data.get('name') ?? '').trim();
-    const email = String(data.get('email') ?? '').trim();
-    const message = String(data.get('message') ?? '');
+    const field = (key: string) => {
+      const value = data.get(key);
+      return typeof value === 'string' ? value : '';
+    };
+    const name = field('name').trim();
+    const email = field('email').trim();
+    const message = field('message');
     const { t } = this.locale;
     if ((offline || this.prechat === 'required') && !email) return void (this.formError = `${t.email}: ${t.required}`);
     if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) return void (this.formError = t.invalidEmail);

@@ -6,7 +6,7 @@ export function timedStore(store: Store, metrics: Metrics): Store {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       let timed = wrapped.get(property);
       if (!timed) {

@@ -87,8 +87,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
 
 /** Thrown inside a transaction to roll it back and still answer `value`. */
-class RollbackWith<T> {
-  constructor(readonly value: T) {}
+class RollbackWith<T> extends Error {
+  constructor(readonly value: T) {
+    super('rolled back with a result');
+  }
 }
 
 function isRetryable(error: unknown): boolean {

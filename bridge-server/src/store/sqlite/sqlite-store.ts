@@ -76,7 +76,7 @@ export class SqliteStore implements Store {
    */
   private write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: never) => void, reject });
+      this.pending.push({ run, resolve: resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         queueMicrotask(() => this.flush());
