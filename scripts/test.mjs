@@ -9,7 +9,7 @@ import { provision } from './provision.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = ['protocol', 'sdk', 'bridge-server', 'widget', 'demo'];
-const only = process.argv[2]; // optional: run one tier (unit | integration | browser), or `soak` (long, never by default)
+const only = process.argv[2]; // optional: run one tier (static | unit | integration | browser), or `soak` (long, never by default)
 
 function testFiles(tier) {
   return packages.flatMap((pkg) => {
@@ -80,6 +80,27 @@ function browserTier() {
   tally('browser', counts);
 }
 
+/**
+ * Checks that read the code without running it, before the unit tier: each counts as one test.
+ * The formatter and the type-aware linter keep a reviewer's eyes on what matters.
+ */
+const STATIC_CHECKS = [
+  ['format (prettier --check)', [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.']],
+  ['lint (eslint, type-aware)', [join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings=0', '.']],
+];
+
+function staticTier() {
+  process.stdout.write(`\n=== static checks (${STATIC_CHECKS.length}) ===\n`);
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const [name, args] of STATIC_CHECKS) {
+    const result = run(process.execPath, args, { timeout: 10 * 60_000 });
+    const ok = result.status === 0;
+    process.stdout.write(`${ok ? 'ok' : 'FAILED'} - ${name}\n`);
+    counts[ok ? 'passed' : 'failed']++;
+  }
+  tally('static', counts);
+}
+
 function tally(tier, counts) {
   process.stdout.write(`--- ${tier}: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
   totals.passed += counts.passed;
@@ -95,6 +116,7 @@ try {
     totals.failed++;
     process.stdout.write('The build failed; no test ran.\n');
   } else {
+    if (!only || only === 'static') staticTier();
     if (!only || only === 'unit') nodeTier('unit');
     if (!only || only === 'integration') nodeTier('integration');
     if (!only || only === 'browser') browserTier();
