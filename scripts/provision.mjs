@@ -1,9 +1,21 @@
 // Makes sure the system packages the tests need are installed: installs them with apt-get when
 // running as root, otherwise stops with the exact command to run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
-/** Debian package -> a file that proves it is installed. */
+/** The newest installed PostgreSQL's initdb (Debian installs each major version under its own folder), or null. */
+export function postgresInitdb() {
+  let versions = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const newest = versions.sort((a, b) => Number(b) - Number(a)).find((version) => existsSync(`/usr/lib/postgresql/${version}/bin/initdb`));
+  return newest ? `/usr/lib/postgresql/${newest}/bin/initdb` : null;
+}
+
+/** Debian package -> a file that proves it is installed (or a function that finds it). */
 export const SYSTEM_PACKAGES = {
   chromium: '/usr/bin/chromium',
   prosody: '/usr/bin/prosody',
@@ -13,12 +25,12 @@ export const SYSTEM_PACKAGES = {
   'kamailio-websocket-modules': '/usr/share/doc/kamailio-websocket-modules/copyright',
   'kamailio-presence-modules': '/usr/share/doc/kamailio-presence-modules/copyright',
   // the store's Postgres engine; the package's default cluster is not used (test/servers/postgres.ts makes its own)
-  postgresql: '/usr/lib/postgresql/15/bin/initdb',
+  postgresql: postgresInitdb,
 };
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {
   return Object.entries(packages)
-    .filter(([, probe]) => !existsSync(probe))
+    .filter(([, probe]) => (typeof probe === 'function' ? !probe() : !existsSync(probe)))
     .map(([name]) => name);
 }
 

@@ -1,11 +1,11 @@
 /**
- * A real PostgreSQL 15 for the tests: a cluster made by initdb in a temp folder, the server in the
+ * A real PostgreSQL for the tests: a cluster made by initdb in a temp folder, the server in the
  * foreground on a free port of 127.0.0.1 only (so its PID is postgres' own), stopped by PID with
  * SIGINT (a fast shutdown that does not wait for clients). As root, both run as the `postgres` user,
  * which the Debian package creates (postgres refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chownSync, closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,15 @@ import pg from 'pg';
 import { freePort } from './ports.js';
 import { type ServerProcess, serverProcess } from './process.js';
 
-export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
+/** The newest installed major version's programs (Debian installs each under /usr/lib/postgresql/<major>/). */
+export const POSTGRES_BIN = newestPostgresBin();
+
+function newestPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name) && existsSync(join(root, name, 'bin/initdb'))) : [];
+  const newest = majors.sort((a, b) => Number(b) - Number(a))[0];
+  return join(root, newest ?? '15', 'bin');
+}
 const ROLE = 'bridge';
 const PASSWORD = 'bridge-test-password';
 
