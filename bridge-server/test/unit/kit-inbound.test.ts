@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { commandOrHelp, isCommand } from '../../src/networks/kit/inbound.js';
+import { commandOrHelp, isCommand, remoteIdOf } from '../../src/networks/kit/inbound.js';
 
 describe('the command rule every network shares', () => {
   it('takes a leading slash as a command, and /me as an action', () => {
@@ -12,5 +12,11 @@ describe('the command rule every network shares', () => {
     assert.equal(commandOrHelp('/list'), '/list');
     assert.equal(commandOrHelp('hello?'), '/help');
     assert.equal(commandOrHelp('/me waves'), '/help');
+  });
+
+  it("scopes a message's own id by its sender, and gives none without one", () => {
+    assert.equal(remoteIdOf('irc:dave@libera', 'abc'), 'irc:dave@libera/abc');
+    assert.equal(remoteIdOf('xmpp:a@x.test', undefined), undefined);
+    assert.equal(remoteIdOf('xmpp:a@x.test', ''), undefined);
   });
 });

@@ -1,13 +1,13 @@
 /**
- * One IRC connection (the bridge's bot, or a visitor's puppet) through irc-framework: register
- * with a nick chosen by the caller (the next candidate after each 433/432), write every line of
- * ours through the flood writer, and reconnect with the shared backoff after a drop.
- * RFC 1459/2812 registration; IRCv3 CAP and SASL are irc-framework's.
+ * One IRC connection (the bridge's bot, or a visitor's puppet) through irc-framework, on the
+ * network kit's link: register with a nick chosen by the caller (the next candidate after each
+ * 433/432), write every line of ours through the flood writer, and reconnect with the shared
+ * backoff after a drop. RFC 1459/2812 registration; IRCv3 CAP and SASL are irc-framework's.
  */
 import IRC, { type Client } from 'irc-framework';
 import type { Logger } from 'pino';
-import { Reconnector } from '../../util/backoff.js';
-import { NetworkError } from '../network.js';
+import { Link } from '../kit/link.js';
+import { NetworkError, type NetworkState, type NetworkStatus } from '../network.js';
 import { type FloodOptions, FloodWriter } from './flood.js';
 import type { CaseMapping } from './nicks.js';
 
@@ -33,55 +33,48 @@ export interface IrcConnectionOptions {
   flood: FloodOptions;
   connectTimeoutMs: number;
   logger: Logger;
+  /** The link's name in logs (`irc`, `irc puppet`). */
+  name: string;
+  /** Where the link's status changes go (the sink's, for the bot). */
+  report(status: NetworkStatus): void;
   /** Called on each registration (the first and after every reconnection). */
   onOnline?(): void;
   /** Called when a registered connection drops (it reconnects by itself unless closed). */
   onOffline?(reason: string): void;
-  /** A failed attempt; it is retried with backoff. */
-  onConnectError?(error: Error): void;
 }
-
-export type IrcConnectionState = 'offline' | 'connecting' | 'online';
 
 export class IrcConnection {
   readonly client: Client;
   readonly writer: FloodWriter;
-  private stateValue: IrcConnectionState = 'offline';
-  private reasonValue = 'not started';
-  private closed = false;
+  private readonly link: Link;
   private attempt: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private lastError: string | undefined;
   private readonly rejected = new Set<string>();
   private maxNickLength: number | undefined;
-  private readonly reconnector: Reconnector;
 
   constructor(private readonly options: IrcConnectionOptions) {
     this.client = new IRC.Client();
     this.writer = new FloodWriter({ write: (line) => this.write(line) }, options.flood);
-    this.reconnector = new Reconnector(
-      () => this.connectOnce(),
-      (error) => options.onConnectError?.(error as Error),
-    );
+    this.link = new Link({ name: options.name, connect: () => this.connectOnce(), report: (status) => options.report(status), logger: options.logger });
     const { client } = this;
     client.on('registered', () => {
-      if (this.closed) {
+      if (this.link.stopped) {
         // Closed while it was still registering: leave now rather than come online after stop.
         client.quit('Closed');
         return;
       }
-      this.stateValue = 'online';
-      this.reasonValue = '';
       this.rejected.clear();
       const attempt = this.attempt;
       this.attempt = undefined;
-      attempt?.resolve();
+      this.link.up();
       options.onOnline?.();
+      attempt?.resolve();
     });
     client.on('pong', (event: { message?: string }) => {
       if (event.message) this.writer.pong(event.message);
     });
     const refuseNick = (invalid: boolean) => (event: { nick?: string; reason?: string }) => {
-      if (this.stateValue === 'online') return; // a later NICK change: the current nick stays
+      if (this.state === 'online') return; // a later NICK change: the current nick stays
       const refused = event.nick ?? client.user.nick;
       this.rejected.add(refused.toLowerCase());
       if (invalid && refused.length > 9) this.maxNickLength = 9;
@@ -103,16 +96,22 @@ export class IrcConnection {
         this.lastError = event.reason ?? event.error;
       }
     });
-    client.on('socket close', (hadError?: unknown) => this.dropped(this.lastError ?? (hadError ? String(hadError) : 'connection closed by the IRC server')));
+    client.on('socket close', (hadError?: Error | boolean) =>
+      this.dropped(this.lastError ?? (hadError ? String(hadError) : 'connection closed by the IRC server')),
+    );
   }
 
-  get state(): IrcConnectionState {
-    return this.stateValue;
+  get state(): NetworkState {
+    return this.link.status.state;
   }
 
-  /** Why the connection is not online (empty while online). */
-  get reason(): string {
-    return this.reasonValue;
+  get status(): NetworkStatus {
+    return this.link.status;
+  }
+
+  /** Fails with a retryable error unless registered, so the outbox keeps the message. */
+  assertOnline(): void {
+    this.link.assertOnline();
   }
 
   get nick(): string {
@@ -136,35 +135,30 @@ export class IrcConnection {
     return Number(value) || 100;
   }
 
-  /** Connects, registers, and keeps the connection up until `close`. Resolves on the first registration. */
-  async open(): Promise<void> {
-    this.closed = false;
-    this.reconnector.start();
-    try {
-      await this.connectOnce();
-    } catch (error) {
-      this.options.onConnectError?.(error as Error);
-      this.reconnector.schedule();
-      throw error;
-    }
+  /**
+   * Connects, registers, and keeps the connection up until `close`. A first failure is reported
+   * and retried in the background.
+   */
+  start(): Promise<void> {
+    return this.link.start();
   }
 
-  /** Connects in the background (with backoff) without waiting. */
-  openInBackground(): void {
-    this.closed = false;
-    this.reconnector.start();
-    this.reconnector.schedule(true);
+  /** Connects and registers; rejects when the first attempt failed (it is retried until `close`). */
+  async open(): Promise<void> {
+    await this.link.start();
+    const { state, reason } = this.link.status;
+    if (state !== 'online') throw new Error(reason ?? `irc is ${state}`);
   }
 
   /** Sends QUIT and stops reconnecting. */
-  close(message: string): void {
-    this.closed = true;
-    this.reconnector.stop();
-    this.writer.reset('the connection was closed');
-    if (this.stateValue === 'online' && this.client.connected) this.client.quit(message);
-    else this.client.connection.end(); // still connecting: drop the socket
-    this.stateValue = 'offline';
-    this.reasonValue = 'closed';
+  close(message: string): Promise<void> {
+    const registered = this.state === 'online' && this.client.connected;
+    return this.link.stop(() => {
+      this.writer.reset('the connection was closed');
+      if (registered) this.client.quit(message);
+      else this.client.connection.end(); // still connecting: drop the socket
+      return Promise.resolve();
+    });
   }
 
   /**
@@ -181,16 +175,14 @@ export class IrcConnection {
   }
 
   private write(line: string): Promise<void> {
-    if (this.stateValue !== 'online' || !this.client.connected) return Promise.reject(new NetworkError(`irc is ${this.stateValue}`, true));
+    if (this.state !== 'online' || this.link.stopped || !this.client.connected) return Promise.reject(new NetworkError(`irc is ${this.state}`, true));
     return new Promise<void>((resolve, reject) => {
       this.client.connection.write(line, (error) => (error ? reject(new NetworkError(error.message, true)) : resolve()));
     });
   }
 
   private connectOnce(): Promise<void> {
-    if (this.closed) return Promise.resolve();
     const { options, client } = this;
-    this.stateValue = 'connecting';
     this.lastError = undefined;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -217,7 +209,7 @@ export class IrcConnection {
         gecos: options.realname,
         ...(server.password ? { password: server.password } : {}),
         ...(server.sasl ? { account: server.sasl } : {}),
-        auto_reconnect: false, // the shared Reconnector drives reconnection, with backoff
+        auto_reconnect: false, // the kit's link drives reconnection, with the shared backoff
         ping_interval: 30,
         ping_timeout: 120,
         version: null,
@@ -233,18 +225,15 @@ export class IrcConnection {
   }
 
   private dropped(reason: string): void {
-    const wasOnline = this.stateValue === 'online';
-    this.stateValue = 'offline';
-    this.reasonValue = reason;
     this.writer.reset(reason);
     const attempt = this.attempt;
     this.attempt = undefined;
     if (attempt) {
       attempt.reject(new Error(reason));
-      return; // the Reconnector retries a failed attempt
+      return; // the link reports a failed attempt and retries it
     }
-    if (!wasOnline) return;
+    if (this.state !== 'online' || this.link.stopped) return;
     this.options.onOffline?.(reason);
-    if (!this.closed) this.reconnector.schedule();
+    this.link.dropped(`connection to the IRC server lost: ${reason}`);
   }
 }

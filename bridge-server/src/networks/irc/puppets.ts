@@ -75,7 +75,7 @@ export class PuppetPool {
       await connection.open();
       return connection;
     } catch (error) {
-      connection.close('not registered');
+      void connection.close('not registered');
       this.puppets.delete(visitor);
       const reason = (error as Error).message;
       this.refused.set(visitor, reason);
@@ -88,7 +88,7 @@ export class PuppetPool {
   sweep(now = Date.now()): void {
     for (const [visitor, puppet] of this.puppets) {
       if (now - puppet.lastActive < this.options.idleMs) continue;
-      puppet.connection.close('Visitor left');
+      void puppet.connection.close('Visitor left');
       this.puppets.delete(visitor);
       this.options.logger.info({ visitor }, 'irc puppet quit after idle time');
     }
@@ -96,7 +96,7 @@ export class PuppetPool {
 
   closeAll(message: string): void {
     clearInterval(this.sweeper);
-    for (const puppet of this.puppets.values()) puppet.connection.close(message);
+    for (const puppet of this.puppets.values()) void puppet.connection.close(message);
     this.puppets.clear();
   }
 

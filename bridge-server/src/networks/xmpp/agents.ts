@@ -1,9 +1,11 @@
 /**
- * Agents' presence, followed by subscription (RFC 6121 section 3) from the bridge's own JID:
- * each agent's resources aggregate into one presence (the most available wins) for the sink.
+ * Agents' presence, followed by subscription (RFC 6121 section 3) from the bridge's own JID, on
+ * the network kit's watch list: each agent's resources aggregate into one presence (the most
+ * available wins) for the sink.
  */
-import type { Address, PresenceStatus } from '@switchboard/protocol';
+import { type Address, type PresenceStatus, networkOf } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
+import { type FollowedPresence, WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { presenceOf } from './stanzas.js';
@@ -11,25 +13,27 @@ import { presenceOf } from './stanzas.js';
 const RANK: Record<PresenceStatus, number> = { available: 3, busy: 2, away: 1, offline: 0 };
 
 export class AgentPresence {
-  private readonly watched = new Set<Address>();
+  private readonly list: WatchList;
   /** Agents who accepted the subscription (their presence comes to the bridge's JID). */
   private readonly subscribedTo = new Set<Address>();
-  private readonly resources = new Map<Address, Map<string, { status: PresenceStatus; text?: string }>>();
+  private readonly resources = new Map<Address, Map<string, FollowedPresence>>();
 
   /** `from`: the JID that subscribes (the component's domain); a client subscribes as itself. */
   constructor(
-    private readonly sink: InboundSink,
+    sink: InboundSink,
     private readonly send: (stanza: Element) => void,
     private readonly from?: string,
-  ) {}
+  ) {
+    this.list = new WatchList({
+      sink,
+      follow: (agents) => agents.forEach((agent) => this.ask(agent)),
+      accepts: (address) => networkOf(address) === 'xmpp',
+    });
+  }
 
   /** Starts following these agents (once each). */
   watch(addresses: Address[], online: boolean): void {
-    for (const address of addresses) {
-      if (!address.startsWith('xmpp:') || this.watched.has(address)) continue;
-      this.watched.add(address);
-      if (online) this.ask(address);
-    }
+    this.list.watch(addresses, online);
   }
 
   /**
@@ -43,12 +47,13 @@ export class AgentPresence {
   }
 
   onOnline(): void {
-    for (const agent of this.watched) this.ask(agent);
+    this.list.reconnected();
   }
 
   /** The connection dropped: nobody's presence is known any more. */
   onOffline(): void {
-    for (const agent of this.watched) this.update(agent, null);
+    this.resources.clear();
+    this.list.dropped();
   }
 
   /** Handles an agent's presence or subscription answer; false when the stanza is not about one. */
@@ -59,21 +64,20 @@ export class AgentPresence {
     const type = stanza.attrs.type;
     if (type === 'subscribed') this.subscribedTo.add(agent);
     else if (type === 'unsubscribed') this.subscribedTo.delete(agent);
-    else if ((type === undefined || type === 'unavailable') && this.watched.has(agent)) {
+    else if ((type === undefined || type === 'unavailable') && this.list.has(agent)) {
       const resource = from.includes('/') ? from.slice(from.indexOf('/') + 1) : '';
       const text = stanza.getChildText('status') ?? undefined;
-      this.update(agent, { resource, status: presenceOf(stanza), ...(text ? { text } : {}) });
+      this.update(agent, resource, { status: presenceOf(stanza), ...(text ? { text } : {}) });
     } else return false;
     return true;
   }
 
-  private update(agent: Address, change: { resource: string; status: PresenceStatus; text?: string } | null): void {
+  private update(agent: Address, resource: string, change: FollowedPresence): void {
     let map = this.resources.get(agent);
-    if (!map) this.resources.set(agent, (map = new Map()));
-    if (change === null) map.clear();
-    else if (change.status === 'offline') map.delete(change.resource);
-    else map.set(change.resource, change.text === undefined ? { status: change.status } : { status: change.status, text: change.text });
+    if (!map) this.resources.set(agent, (map = new Map<string, FollowedPresence>()));
+    if (change.status === 'offline') map.delete(resource);
+    else map.set(resource, change);
     const best = [...map.values()].sort((a, b) => RANK[b.status] - RANK[a.status])[0];
-    this.sink.presence(best ? { address: agent, ...best } : { address: agent, status: 'offline' });
+    this.list.report(agent, best ?? { status: 'offline' });
   }
 }

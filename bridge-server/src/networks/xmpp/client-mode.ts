@@ -8,23 +8,23 @@
 import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
+import { LRUCache } from 'lru-cache';
+import { isCommand, remoteIdOf } from '../kit/inbound.js';
+import { Relay } from '../kit/relay.js';
 import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, SendResult } from '../network.js';
-import { ConversationRefs } from '../refs.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
+import type { XmppClientConfig } from './config.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
-import type { XmppClientConfig } from './config.js';
-import { LRUCache } from 'lru-cache';
-import { isCommand } from '../kit/inbound.js';
 
 const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
 
-export function createClientNetwork({ config, sink, logger, refs: book }: NetworkContext<XmppClientConfig>): Network {
+export function createClientNetwork({ config, sink, logger, refs, hosted }: NetworkContext<XmppClientConfig>): Network {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
-  const refs = new ConversationRefs(book);
+  const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   /** Stanza ids of messages agents sent, for the receipts they asked for (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
 
@@ -69,7 +69,7 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
     const body = stanza.getChildText('body');
     if (!body) {
       const state = chatStateOf(stanza);
-      const conversationId = refs.latestOf(agent);
+      const conversationId = relay.latestOf(agent);
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
@@ -77,29 +77,13 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
       reply(from, await sink.command({ from: agent, text: body }));
       return;
     }
-    const routed = refs.route(agent, body);
-    if ('error' in routed) {
-      reply(from, routed.error);
-      return;
-    }
-    const { conversationId, text } = routed;
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const stored = await sink.message({
-      network: 'xmpp',
-      from: agent,
-      to: botAddress,
-      conversationId,
-      text,
-      ...(originId ? { remoteId: `${agent}/${originId}` } : {}),
-    });
-    if (!stored) {
-      reply(from, 'This conversation is not yours; your message was not delivered.');
+    const outcome = await relay.receive({ from: agent, text: body, remoteId: remoteIdOf(agent, originId) });
+    if ('refusal' in outcome) {
+      reply(from, outcome.refusal);
       return;
     }
-    refs.setLatest(agent, conversationId);
-    if (originId) {
-      stanzaIds.set(stored.id, originId);
-    }
+    if (originId) stanzaIds.set(outcome.stored.id, originId);
     if (stanza.getChild('request', NS.receipts) && id)
       session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
   }
@@ -112,19 +96,18 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
     start: () => session.start(),
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-      const ref = refs.refOf(conversation.id);
-      const name = fromName ?? message.from.replace(/^web:/, '');
+      const name = fromName ?? hosted.idOf(message.from) ?? message.from;
       await session.send(
         xml(
           'message',
           { type: 'chat', to: jidOfAddress(to), id: message.id },
-          xml('body', {}, xmlSafe(`[${name} #${ref}] ${message.text}`)),
+          xml('body', {}, xmlSafe(`${relay.prefix(conversation.id, name)}${message.text}`)),
           xml('origin-id', { xmlns: NS.sid, id: message.id }),
           xml('request', { xmlns: NS.receipts }),
           xml('markable', { xmlns: NS.markers }),
         ),
       );
-      refs.setLatest(to, conversation.id);
+      relay.heardFrom(to, conversation.id);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ to, state }) {
@@ -134,13 +117,14 @@ export function createClientNetwork({ config, sink, logger, refs: book }: Networ
       const stanzaId = stanzaIds.get(message.id);
       if (stanzaId) await session.send(xml('message', { to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
     },
-    async subscribePresence(addresses: Address[]) {
+    subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
+      return Promise.resolve();
     },
     ownsAddress: (address) => address.toLowerCase() === botAddress,
     async notice({ to, text, about }) {
-      if (about) refs.setLatest(to, about.conversation.id);
-      const line = about ? refs.tagged(about.conversation.id, text) : text;
+      if (about) relay.heardFrom(to, about.conversation.id);
+      const line = about ? relay.tagged(about.conversation.id, text) : text;
       await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml('body', {}, xmlSafe(line))));
     },
   };

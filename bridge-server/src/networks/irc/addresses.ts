@@ -1,0 +1,63 @@
+/**
+ * Addresses of one IRC network (`irc:<nick>@<network id>`, nick lowercased: nicks compare
+ * case-insensitively), and the names the bridge shows for other networks' parties on IRC.
+ */
+import { type Address, parseAddress } from '@switchboard/protocol';
+import type { HostedParties } from '../network.js';
+import { oneLine } from '../../util/text.js';
+import { NICK_PATTERN } from './config.js';
+
+const SCHEME = 'irc';
+
+export class IrcAddresses {
+  constructor(
+    /** The network's id in addresses (`libera`). */
+    private readonly networkId: string,
+    private readonly hosted: HostedParties,
+  ) {}
+
+  /** The address of a nick of this network. */
+  readonly addressOf = (nick: string): Address => `${SCHEME}:${nick.toLowerCase()}@${this.networkId}`;
+
+  /** The nick an address of this network names, or null. */
+  readonly nickOf = (address: string): string | null => {
+    const parsed = parseAddress(address);
+    if (parsed?.network !== SCHEME) return null;
+    const at = parsed.id.lastIndexOf('@');
+    if (at < 0 || parsed.id.slice(at + 1) !== this.networkId) return null;
+    const nick = parsed.id.slice(0, at);
+    return NICK_PATTERN.test(nick) ? nick : null;
+  };
+
+  /** Whether the address is an IRC user's (of this network or another IRC network). */
+  isIrc(address: Address): boolean {
+    return parseAddress(address)?.network === SCHEME;
+  }
+
+  /** `irc:Dave` names a nick of this network; `irc:dave@id` too, when id is this network's. */
+  normalize(address: string): Address | null {
+    const parsed = parseAddress(address);
+    if (parsed?.network !== SCHEME) return null;
+    const nick = parsed.id.includes('@') ? this.nickOf(address) : NICK_PATTERN.test(parsed.id) ? parsed.id : null;
+    return nick ? this.addressOf(nick) : null;
+  }
+
+  /** The name a party shows on IRC: the one it gave, else its address's user part, cleaned. */
+  nameOf(party: Address, given?: string): string {
+    return displayName(given ?? this.userPart(party));
+  }
+
+  /** The user part of an address, as a name when there is no other (`xmpp:carl@example.org` -> `carl`). */
+  private userPart(address: Address): string {
+    const hostedId = this.hosted.idOf(address);
+    if (hostedId !== null) return hostedId;
+    const id = parseAddress(address)?.id ?? address;
+    return id.includes('@') ? id.slice(0, id.lastIndexOf('@')) : id;
+  }
+}
+
+/** A name shown inside a relayed line or made a nick: no control characters (no CR/LF/NUL/CTCP), one short line. */
+function displayName(name: string): string {
+  const cleaned = oneLine(name).replace(/\s+/g, ' ').trim();
+  return [...(cleaned || 'visitor')].slice(0, 32).join('');
+}

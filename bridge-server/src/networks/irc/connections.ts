@@ -1,0 +1,145 @@
+/**
+ * The network's IRC connections: the bridge's bot (the network's link: its status is the
+ * network's) and the visitors' puppets, with what every line written on them needs (the prefix a
+ * server prepends, notices back to a sender, whose nick is ours).
+ */
+import { createHash } from 'node:crypto';
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { HostedParties, InboundSink } from '../network.js';
+import type { IrcAddresses } from './addresses.js';
+import type { IrcNetworkConfig } from './config.js';
+import { serverOf } from './config.js';
+import { IrcConnection, type IrcConnectionOptions } from './connection.js';
+import { toIrcLines } from './lines.js';
+import { puppetNick } from './nicks.js';
+import { PuppetPool } from './puppets.js';
+import { oneLine } from '../../util/text.js';
+
+/** The longest host part a server may put in the prefix it prepends (RFC 1035 names are at most 63 a label; cloaks are longer). */
+const HOST_BYTES = 63;
+
+export interface IrcConnectionsOptions {
+  config: IrcNetworkConfig;
+  sink: InboundSink;
+  logger: Logger;
+  hosted: HostedParties;
+  addresses: IrcAddresses;
+  /** The bot registered (first or again): what it follows and joins is set up again. */
+  onBotOnline: () => void;
+  onBotOffline: () => void;
+  /** Wires a new puppet's incoming traffic. */
+  onPuppet: (connection: IrcConnection, visitor: Address) => void;
+}
+
+export class IrcConnections {
+  readonly bot: IrcConnection;
+  readonly puppets: PuppetPool;
+
+  constructor(private readonly options: IrcConnectionsOptions) {
+    const { config, sink, logger } = options;
+    this.bot = new IrcConnection({
+      ...this.common(),
+      name: 'irc',
+      report: (status) => sink.status('irc', status),
+      nick: (rejected, maxLength = 50) => botNick(config.nick, rejected, maxLength),
+      onOnline: () => {
+        logger.info({ nick: this.bot.nick, server: config.server }, 'irc bot online');
+        options.onBotOnline();
+      },
+      onOffline: () => options.onBotOffline(),
+    });
+    this.puppets = new PuppetPool({
+      max: config.mode === 'puppet' ? config.maxPuppets : 0,
+      idleMs: config.puppetIdleMinutes * 60_000,
+      logger,
+      create: (visitor, name) => this.puppet(visitor, name),
+    });
+  }
+
+  /** Whether a nick is the bot's or a puppet's (they never speak for agents). */
+  isOurs(nick: string): boolean {
+    const lowered = nick.toLowerCase();
+    return lowered === this.bot.nick.toLowerCase() || this.puppets.nicks().has(lowered);
+  }
+
+  /** The sender's puppet (connected if need be), or null when the bot relays it (IRC users, relay mode, overflow). */
+  puppetFor(sender: Address, name: string): Promise<IrcConnection | null> {
+    return this.options.addresses.isIrc(sender) ? Promise.resolve(null) : this.puppets.acquire(sender, name);
+  }
+
+  /** Bytes the server prepends when relaying this connection's lines: `:nick!~user@host `. */
+  prefixBytes(connection: IrcConnection): number {
+    return 1 + connection.nickLen + 2 + this.options.config.username.length + 1 + HOST_BYTES + 1;
+  }
+
+  /** A NOTICE from a connection (an answer, a refusal): best effort. */
+  notice(connection: IrcConnection, nick: string, text: string, maxLines = 3): void {
+    const { lines } = toIrcLines(text, { target: nick, prefixBytes: this.prefixBytes(connection), maxLines, command: 'NOTICE' });
+    for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
+  }
+
+  /** Lines waiting in every connection's flood queue. */
+  queueDepth(): number {
+    return this.bot.writer.depth + this.puppets.all().reduce((sum, puppet) => sum + puppet.writer.depth, 0);
+  }
+
+  closeAll(message: string): Promise<void> {
+    this.puppets.closeAll(message);
+    return this.bot.close(message);
+  }
+
+  private common(): Omit<IrcConnectionOptions, 'nick' | 'name' | 'report'> {
+    const { config, logger } = this.options;
+    return {
+      server: {
+        ...serverOf(config),
+        tlsVerify: config.tlsVerify,
+        ...(config.password ? { password: config.password } : {}),
+        ...(config.sasl ? { sasl: config.sasl } : {}),
+      },
+      username: config.username,
+      realname: config.realname,
+      flood: { ...config.flood, confirmTimeoutMs: 60_000 },
+      connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+      logger,
+    };
+  }
+
+  private puppet(visitor: Address, name: string): IrcConnection {
+    const { config, hosted, logger, sink, onPuppet } = this.options;
+    // A user of another network (gateway) shows its whole address as its real name (WHOIS), and
+    // its collision suffix comes from that address, as a visitor's comes from its id.
+    const hostedId = hosted.idOf(visitor);
+    const tag = hostedId ?? createHash('sha256').update(visitor).digest('hex').slice(0, 4);
+    const connection: IrcConnection = new IrcConnection({
+      ...this.common(),
+      logger: logger.child({ visitor }),
+      name: 'irc puppet',
+      realname: hostedId !== null ? config.realname : [...oneLine(visitor)].slice(0, 100).join(''),
+      // A puppet back after a drop: whatever waited for it can go now.
+      report: (status) => {
+        if (status.state === 'online' && this.bot.state === 'online') sink.status('irc', this.bot.status);
+      },
+      nick: (rejected, maxLength) =>
+        puppetNick(name, tag, {
+          nickLen: Math.min(this.bot.nickLen, maxLength ?? Infinity),
+          casemapping: this.bot.casemapping,
+          taken: (lowered) =>
+            rejected.has(lowered) || lowered === this.bot.nick.toLowerCase() || (this.puppets.nicks().has(lowered) && this.puppets.get(visitor) !== connection),
+        }),
+      onOnline: () => logger.info({ visitor, nick: connection.nick }, 'irc puppet online'),
+    });
+    onPuppet(connection, visitor);
+    return connection;
+  }
+}
+
+/** The bot's nick: the configured one, then with `_`, `__`, 2, 3, ... while the server refuses them. */
+function botNick(nick: string, rejected: ReadonlySet<string>, maxLength: number): string {
+  const fit = (suffix: string) => `${nick.slice(0, Math.max(1, maxLength - suffix.length))}${suffix}`;
+  const candidates = [fit(''), fit('_'), fit('__'), ...Array.from({ length: 98 }, (_, n) => fit(String(n + 2)))];
+  const free = candidates.find((candidate) => !rejected.has(candidate.toLowerCase()));
+  if (!free) throw new Error(`every nick from ${nick} on is taken`);
+  return free;
+}

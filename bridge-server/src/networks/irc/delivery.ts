@@ -1,0 +1,223 @@
+/**
+ * Messages out to IRC: from the sender's puppet, or relayed by the bot as `[name #ref] text`,
+ * each line through flood control. A retry resumes after the lines already written. An agent off
+ * IRC gets its messages later (held.ts); one who left before its presence showed it draws 401s,
+ * and the lines they refused wait for it too. A 401 or 404 soon after a message fails it.
+ */
+import type { Address, Conversation } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Relay } from '../kit/relay.js';
+import { type InboundSink, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import type { IrcAddresses } from './addresses.js';
+import type { IrcAgentPresence } from './agents.js';
+import type { IrcNetworkConfig } from './config.js';
+import type { IrcConnection } from './connection.js';
+import type { IrcConnections } from './connections.js';
+import { HELD_PER_AGENT, HeldMessages } from './held.js';
+import { toIrcLines } from './lines.js';
+
+/** How long a 401 (no such nick) after a message is taken as that message's failure. */
+const FAILURE_WINDOW_MS = 30_000;
+const encoder = new TextEncoder();
+
+export interface IrcDeliveryOptions {
+  config: IrcNetworkConfig;
+  sink: InboundSink;
+  logger: Logger;
+  addresses: IrcAddresses;
+  connections: IrcConnections;
+  agents: IrcAgentPresence;
+  relay: Relay;
+}
+
+/** Lines lately written to one agent from one connection, and the 401s they drew. */
+interface Written {
+  lines: { outbound: OutboundMessage; index: number; at: number }[];
+  refused: number;
+  fencing: boolean;
+}
+
+/** An `irc error` event of irc-framework. */
+export interface IrcErrorEvent {
+  error: string;
+  nick?: string;
+  channel?: string;
+  reason?: string;
+}
+
+export class IrcDelivery {
+  readonly held: HeldMessages;
+  /** Lines of a message already written (`message recipient` -> count), so a retry resumes after them. */
+  private readonly progress = new Map<string, number>();
+  /** The last message each connection sent each target, and when: a 401 that follows fails it. */
+  private readonly lastSent = new Map<string, { messageId: string; at: number }>();
+  /** Lines lately written to each agent (`connection target`): one who left gets them again from the first that failed. */
+  private readonly written = new Map<string, Written>();
+  /** Visitors whose context line is on its way: their messages wait for it (it comes first). */
+  private readonly introductions = new Map<Address, Promise<void>>();
+
+  constructor(private readonly options: IrcDeliveryOptions) {
+    this.held = new HeldMessages({
+      holdMinutes: options.config.holdMinutes,
+      sink: options.sink,
+      nickOf: options.addresses.nickOf,
+      deliver: (outbound) => this.deliver(outbound, options.addresses.nickOf(outbound.to)!),
+      settling: (nick) => [...this.written].some(([key, record]) => record.fencing && key.endsWith(` ${nick}`)),
+    });
+  }
+
+  /** The network's `send`: now, or held while the agent is away (and behind what already waits for it). */
+  async send(outbound: OutboundMessage): Promise<SendResult> {
+    const { addresses, config, connections, agents } = this.options;
+    const target = addresses.nickOf(outbound.to);
+    if (!target) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
+    connections.bot.assertOnline();
+    const waits = this.held.has(target) || agents.isAbsent(target) || !(await this.deliver(outbound, target));
+    if (waits && !this.held.hold(outbound, false)) throw new NetworkError(this.held.queueFull(outbound), false, 'unavailable');
+    return { status: 'sent' };
+  }
+
+  /**
+   * The context line: the first line of the agent's private chat with the visitor's puppet
+   * (connected now if need be), before any of the visitor's messages, which wait for it. A
+   * PRIVMSG, as the visitor's own lines are: clients show NOTICEs elsewhere.
+   */
+  async introduce(target: string, text: string, about: { conversation: Conversation; visitor: Address; visitorName?: string }): Promise<void> {
+    const { connections, addresses, relay, logger } = this.options;
+    const { conversation, visitor } = about;
+    const introduction = (async () => {
+      const puppet = await connections.puppetFor(visitor, addresses.nameOf(visitor, about.visitorName));
+      const connection = puppet ?? connections.bot;
+      // Relayed by the bot, it names the conversation once (the line may already start with its #ref).
+      const line = puppet ? text : relay.tagged(conversation.id, text);
+      const { lines } = toIrcLines(line, { target, prefixBytes: connections.prefixBytes(connection), maxLines: 4 });
+      await connection.sendLines(lines.map((part) => `PRIVMSG ${target} :${part}`));
+    })();
+    const settled = introduction.catch((error: unknown) => logger.debug({ err: error, visitor }, 'irc context line not sent'));
+    this.introductions.set(visitor, settled);
+    void settled.finally(() => {
+      if (this.introductions.get(visitor) === settled) this.introductions.delete(visitor);
+    });
+    await settled;
+  }
+
+  /** The server refused a line of a connection (no such nick, cannot send): the message fails, or waits for its agent. */
+  onRefused(connection: IrcConnection, event: IrcErrorEvent): void {
+    const target = event.nick ?? event.channel;
+    if (!target || !['no_such_nick', 'cannot_send_to_user', 'cannot_send_to_channel'].includes(event.error)) return;
+    const key = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
+    if (event.error === 'no_such_nick' && this.options.agents.isFollowed(target) && this.written.has(key)) {
+      void this.holdRefused(connection, key, target);
+      return;
+    }
+    const sent = this.lastSent.get(key);
+    if (!sent || Date.now() - sent.at > FAILURE_WINDOW_MS) return;
+    this.lastSent.delete(key);
+    this.options.sink.receipt({
+      messageId: sent.messageId,
+      status: 'failed',
+      code: event.error === 'no_such_nick' ? 'not_found' : 'forbidden',
+      error: `IRC: ${target}: ${event.reason ?? event.error}`,
+    });
+  }
+
+  /**
+   * Writes a message to its IRC target (from the sender's puppet, or relayed by the bot), resuming
+   * after the lines already written. False when the target, an agent, left midway: the rest waits.
+   */
+  private async deliver(outbound: OutboundMessage, target: string): Promise<boolean> {
+    const { message, to } = outbound;
+    // The context line of the sender's conversation goes first (it may still be connecting the puppet).
+    await this.introductions.get(message.from);
+    const { connection, prefix, text } = await this.composed(outbound);
+    const { lines } = toIrcLines(text, {
+      target,
+      prefixBytes: this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length,
+      maxLines: this.options.config.maxLines,
+      truncatedNotice: '[message cut: {lines} more lines not sent]',
+    });
+    const key = `${message.id} ${to}`;
+    const start = this.progress.get(key) ?? 0;
+    const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
+    const record = this.options.agents.isFollowed(target) ? this.recordOf(sentKey) : undefined;
+    const complete = await connection.sendLines(
+      lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
+      (index) => {
+        this.progress.set(key, start + index + 1);
+        if (record) remember(record, outbound, start + index);
+      },
+      // No line after the server said the agent is gone (a 401): it would be lost too.
+      () => !record || !this.options.agents.isAbsent(target),
+    );
+    if (!complete) return false;
+    this.progress.delete(key);
+    this.lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
+    return true;
+  }
+
+  /** The connection a message goes out on, and its text: as the sender's puppet, or relayed `[name #ref] text` by the bot. */
+  private async composed(outbound: OutboundMessage): Promise<{ connection: IrcConnection; prefix: string; text: string }> {
+    const { message, to, conversation, fromName } = outbound;
+    const { connections, addresses, relay } = this.options;
+    const name = addresses.nameOf(message.from, fromName);
+    const puppet = await connections.puppetFor(message.from, name);
+    if (puppet) return { connection: puppet, prefix: '', text: message.text };
+    const prefix = relay.prefix(conversation.id, name);
+    relay.heardFrom(to, conversation.id);
+    // CTCP cannot carry a prefix: an action is relayed as a line of its own.
+    const text = /^\/me (?=\S)/.test(message.text) ? `* ${name} ${message.text.slice(4)}` : message.text;
+    return { connection: connections.bot, prefix, text };
+  }
+
+  private recordOf(key: string): Written {
+    let record = this.written.get(key);
+    if (!record) this.written.set(key, (record = { lines: [], refused: 0, fencing: false }));
+    return record;
+  }
+
+  /**
+   * The server answered 401 to a line for an agent: the agent left before the bridge saw it. New
+   * messages wait from now on; once a PING's PONG proves every earlier line was answered, the
+   * lines that drew a 401 (the last ones written: the agent stays gone) wait for it too, each
+   * message from its first refused line, ahead of the others. IRC answers a client in order.
+   */
+  private async holdRefused(connection: IrcConnection, key: string, target: string): Promise<void> {
+    const { agents, logger } = this.options;
+    const record = this.written.get(key)!;
+    record.refused += 1;
+    if (record.fencing) return;
+    record.fencing = true;
+    agents.markAbsent(target);
+    try {
+      await connection.writer.sync();
+    } catch {
+      // The connection dropped: its lines are unknown; what was refused so far still counts.
+    }
+    const refused = record.lines.splice(Math.max(0, record.lines.length - record.refused));
+    record.lines.length = 0;
+    record.refused = 0;
+    record.fencing = false;
+    const again: OutboundMessage[] = [];
+    for (const line of refused) {
+      if (again.some((outbound) => outbound.message.id === line.outbound.message.id && outbound.to === line.outbound.to)) continue;
+      again.push(line.outbound);
+      this.progress.set(`${line.outbound.message.id} ${line.outbound.to}`, line.index);
+    }
+    logger.info(
+      { agent: target, lines: refused.length, messages: again.length },
+      'irc agent left before its presence showed it; the refused lines wait for it',
+    );
+    for (const outbound of again.reverse()) {
+      // Already reported sent: a message that no longer fits is failed here.
+      if (!this.held.hold(outbound, true)) this.held.fail(outbound, this.held.queueFull(outbound));
+    }
+    if (!agents.isAbsent(target)) void this.held.flush(target);
+  }
+}
+
+/** Keeps a written line for a while (the 401 that may follow), within the window and the cap. */
+function remember(record: Written, outbound: OutboundMessage, index: number): void {
+  const now = Date.now();
+  record.lines.push({ outbound, index, at: now });
+  while (record.lines.length > 0 && (record.lines.length > HELD_PER_AGENT || now - record.lines[0]!.at > FAILURE_WINDOW_MS)) record.lines.shift();
+}

@@ -1,0 +1,96 @@
+/**
+ * What agents write on IRC: to a visitor's puppet (a message of that visitor's conversation), to
+ * the bot (a command, a claim, or words relayed to a conversation by `#ref` or to the latest), or
+ * in the support channel (claims). One sender's lines are handled one after another: stored in
+ * the order they were written, and commands answered in the order they were sent.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { IrcMessageEvent } from 'irc-framework';
+import type { Logger } from 'pino';
+import { isCommand, remoteIdOf } from '../kit/inbound.js';
+import type { Relay } from '../kit/relay.js';
+import type { InboundSink } from '../network.js';
+import { SerialQueues } from '../../util/serial.js';
+import type { IrcAddresses } from './addresses.js';
+import type { IrcConnection } from './connection.js';
+import type { IrcConnections } from './connections.js';
+import type { SupportChannel } from './support-channel.js';
+
+export interface IrcInboundOptions {
+  sink: InboundSink;
+  logger: Logger;
+  /** Accept agents only from a nick logged in to the services account of the same name. */
+  requireAccount: boolean;
+  addresses: IrcAddresses;
+  connections: IrcConnections;
+  relay: Relay;
+  channel: SupportChannel | undefined;
+}
+
+export class IrcInbound {
+  private readonly senders = new SerialQueues();
+
+  constructor(private readonly options: IrcInboundOptions) {}
+
+  /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
+  received(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): void {
+    this.senders
+      .run(event.nick.toLowerCase(), () => this.handle(connection, visitor, event, action))
+      .catch((error: unknown) => {
+        this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
+        this.notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
+      });
+  }
+
+  private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): Promise<void> {
+    const { connections, channel, requireAccount } = this.options;
+    if (connections.isOurs(event.nick)) return; // our own puppets and bot never speak for agents
+    if (requireAccount && event.account?.toLowerCase() !== event.nick.toLowerCase()) {
+      this.notice(connection, event.nick, `Log in to the services account "${event.nick}" to talk to visitors or use commands here.`);
+      return;
+    }
+    const text = action ? `/me ${event.message}` : event.message;
+    if (channel && channel.is(event.target)) {
+      await channel.onChannelMessage(event.nick, text);
+      return;
+    }
+    if (event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
+    const agent = this.options.addresses.addressOf(event.nick);
+    const remoteId = remoteIdOf(agent, event.tags?.msgid);
+    if (visitor) await this.toVisitor(connection, event.nick, visitor, { from: agent, text, remoteId });
+    else await this.toBot(connection, event.nick, { from: agent, text, remoteId });
+  }
+
+  /** Words to a visitor's puppet: a message of the conversation the agent has with that visitor. */
+  private async toVisitor(connection: IrcConnection, nick: string, visitor: Address, input: { from: Address; text: string; remoteId?: string | undefined }) {
+    this.options.connections.puppets.touch(visitor);
+    const { from, text, remoteId } = input;
+    const stored = await this.options.sink.message({ network: 'irc', from, to: visitor, text, ...(remoteId ? { remoteId } : {}) });
+    if (!stored) this.notice(connection, nick, 'This visitor is not in a conversation with you; your message was not delivered.');
+  }
+
+  /** Words to the bot: a command, a claim, or a reply relayed to a conversation. */
+  private async toBot(connection: IrcConnection, nick: string, input: { from: Address; text: string; remoteId?: string | undefined }) {
+    const { sink, channel, relay } = this.options;
+    if (isCommand(input.text)) {
+      this.notice(connection, nick, await sink.command({ from: input.from, text: input.text }), 40);
+      return;
+    }
+    if (!sink.isAgent(input.from)) {
+      // Not an agent: no instructions meant for agents, only what this bot is.
+      this.notice(
+        connection,
+        nick,
+        `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${nick} is not one of them. Your message was not delivered. Send /help for what you can do here.`,
+      );
+      return;
+    }
+    if (channel && (await channel.onPrivateCommand(nick, input.text))) return;
+    const outcome = await relay.receive(input);
+    if ('refusal' in outcome) this.notice(connection, nick, outcome.refusal);
+  }
+
+  private notice(connection: IrcConnection, nick: string, text: string, maxLines?: number): void {
+    this.options.connections.notice(connection, nick, text, maxLines);
+  }
+}

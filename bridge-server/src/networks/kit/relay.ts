@@ -1,0 +1,71 @@
+/**
+ * Relay mode, where one bot account carries many conversations (XMPP client mode, IRC relay mode
+ * and overflow): each line to an agent starts `[name #ref] ` with the conversation's ref from the
+ * bridge's one RefBook, and the agent answers `#ref text`, or plainly to the conversation it last
+ * heard from. The agent's words are routed to their conversation and stored from the agent to the
+ * bot; what cannot be is refused with a line the network sends back to the agent.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import type { InboundSink } from '../network.js';
+import { ConversationRefs, type RefBook } from '../refs.js';
+
+export const NOT_YOURS = 'This conversation is not yours; your message was not delivered.';
+
+export interface RelayOptions {
+  /** The network's name for the sink (`xmpp`, `irc`). */
+  network: string;
+  sink: Pick<InboundSink, 'message'>;
+  refs: RefBook;
+  /** The bot's own address: relayed messages are from an agent to it. */
+  bot: Address;
+}
+
+/** What became of an agent's words: stored in the conversation, or refused with a line to say so. */
+export type RelayOutcome = { stored: Message; conversationId: string } | { refusal: string };
+
+export class Relay {
+  /** The refs and each agent's latest conversation (a support channel's claims share them). */
+  readonly refs: ConversationRefs;
+
+  constructor(private readonly options: RelayOptions) {
+    this.refs = new ConversationRefs(options.refs);
+  }
+
+  /** What starts a line relayed from a conversation: `[name #ref] `. */
+  prefix(conversationId: string, name: string): string {
+    return `[${name} #${this.refs.refOf(conversationId)}] `;
+  }
+
+  /** A line about a conversation (a context line): tagged with its ref once. */
+  tagged(conversationId: string, text: string): string {
+    return this.refs.tagged(conversationId, text);
+  }
+
+  /** The agent heard from this conversation last: a plain reply goes to it. */
+  heardFrom(agent: Address, conversationId: string): void {
+    this.refs.setLatest(agent, conversationId);
+  }
+
+  /** The conversation an agent heard from (or wrote to) last, for what carries no ref (typing). */
+  latestOf(agent: Address): string | undefined {
+    return this.refs.latestOf(agent);
+  }
+
+  /** An agent's words to the bot: routed by `#ref` or to its latest conversation, and stored. */
+  async receive(input: { from: Address; text: string; remoteId?: string }): Promise<RelayOutcome> {
+    const routed = this.refs.route(input.from, input.text);
+    if ('error' in routed) return { refusal: routed.error };
+    const { conversationId, text } = routed;
+    const stored = await this.options.sink.message({
+      network: this.options.network,
+      from: input.from,
+      to: this.options.bot,
+      conversationId,
+      text,
+      ...(input.remoteId ? { remoteId: input.remoteId } : {}),
+    });
+    if (!stored) return { refusal: NOT_YOURS };
+    this.refs.setLatest(input.from, conversationId);
+    return { stored, conversationId };
+  }
+}
