@@ -1,13 +1,15 @@
 /**
  * Address <-> JID mapping for the component (RFC 7622 JIDs, XEP-0106 escaping).
- * A web party `web:v_7f3a` is the puppet `v_7f3a@<component domain>`; any other address
+ * A party the bridge hosts (networks/network.ts `HostedParties`: a website visitor, `v_7f3a`) is the
+ * puppet `v_7f3a@<component domain>`, its id as the local part; any other address
  * (`irc:bob@libera`) is escaped whole into the local part, so the mapping is reversible and no two
  * parties share a JID. With a gateway domain for its scheme (XEP-0100), an address is shown under
  * that domain without its scheme (`sip:bob@example.com` -> `bob\40example.com@sip.gw.example`).
  * A remote XMPP user `alice@example.org` is `xmpp:alice@example.org`.
  */
-import { type Address, isAddress } from '@switchboard/protocol';
+import { type Address, isAddress, networkOf } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
+import type { HostedParties } from '../network.js';
 
 /** A domain of the component that stands for one other network's users (docs/networks/xmpp.md). */
 export interface GatewayDomain {
@@ -97,25 +99,33 @@ function split(full: string): { local: string; domain: string } {
   return at < 0 ? { local: '', domain: bare.toLowerCase() } : { local: bare.slice(0, at), domain: bare.slice(at + 1).toLowerCase() };
 }
 
-export function puppetJid(address: Address, domain: string): string {
-  // A web id holds no ':' (the short form); anything else keeps its scheme, so both read back.
-  const local = address.startsWith('web:') && !address.slice(4).includes(':') ? address.slice(4) : address;
+/** The part of an address after its scheme (`sip:bob@example.com` -> `bob@example.com`). */
+const idPart = (address: Address) => address.slice(networkOf(address).length + 1);
+
+/** Characters no address holds (docs/protocol.md, "Addresses"). */
+const NOT_IN_ADDRESSES = /[\s\u0000-\u001f\u007f]/;
+
+export function puppetJid(address: Address, domain: string, hosted: HostedParties): string {
+  // A hosted party's id (one that reads back as that party) is the local part; anything else keeps
+  // its scheme, so both read back.
+  const id = hosted.idOf(address);
+  const local = id !== null && hosted.addressOf(id) === address ? id : address;
   return `${escapeLocal(local)}@${domain.toLowerCase()}`;
 }
 
-/** The party a puppet JID stands for, or null for a JID outside the component's domain. */
-export function partyOfPuppet(puppet: string, domain: string): Address | null {
+/** The party a puppet JID stands for, or null for a JID outside the component's domain or one that stands for nobody. */
+export function partyOfPuppet(puppet: string, domain: string, hosted: HostedParties): Address | null {
   const { local, domain: of } = split(puppet);
   if (of !== domain.toLowerCase() || !local) return null;
   const value = unescapeLocal(local);
   if (value === null) return null;
-  const address = value.includes(':') ? value : `web:${value}`;
+  const address = value.includes(':') ? value : hosted.addressOf(value);
   return isAddress(address) ? address : null;
 }
 
 /** The JID of `address` under its gateway domain: the address without its scheme, escaped. */
 export function gatewayJid(address: Address, gateway: GatewayDomain): string {
-  return `${escapeLocal(address.slice(address.indexOf(':') + 1))}@${gateway.domain.toLowerCase()}`;
+  return `${escapeLocal(idPart(address))}@${gateway.domain.toLowerCase()}`;
 }
 
 /** The party a JID of a gateway domain stands for, or null (another domain, the domain itself, not a JID the bridge writes). */
@@ -128,7 +138,7 @@ export function partyOfGatewayJid(full: string, gateway: GatewayDomain): Address
 }
 
 /**
- * All the component's domains together: the main one (web visitors, and other networks' users with
+ * All the component's domains together: the main one (the parties the bridge hosts, and other networks' users with
  * no gateway domain) and one per gateway network. Outbound, a party always has one JID; inbound,
  * the main domain's older form of a gateway network's user (`sip\3abob\40example.com@web...`)
  * still reaches that user.
@@ -140,7 +150,9 @@ export class JidMap {
 
   constructor(
     mainDomain: string,
-    readonly gateways: readonly GatewayDomain[] = [],
+    readonly gateways: readonly GatewayDomain[],
+    /** The parties the bridge hosts: puppets of the main domain. */
+    readonly hosted: HostedParties,
   ) {
     this.mainDomain = mainDomain.toLowerCase();
     for (const gateway of gateways) {
@@ -160,14 +172,25 @@ export class JidMap {
 
   /** The JID a party is shown from. */
   jidOf(address: Address): string {
-    const gateway = this.byScheme.get(address.slice(0, address.indexOf(':')));
-    return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain);
+    const gateway = this.byScheme.get(networkOf(address));
+    return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain, this.hosted);
   }
 
   /** The party a JID of one of the component's domains stands for, or null. */
   partyOf(full: string): Address | null {
     const gateway = this.byDomain.get(split(full).domain);
-    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain);
+    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
+  }
+
+  /**
+   * Whether a JID of the main domain is written the way the bridge writes them, as an id, but no
+   * party has that id (`someone@web.example.org`): its sender is told that no one has the address.
+   */
+  isVacant(full: string): boolean {
+    const { local, domain } = split(full);
+    if (domain !== this.mainDomain || !local) return false;
+    const value = unescapeLocal(local);
+    return value !== null && !value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null;
   }
 
   /** Whether a JID is one of the component's domains or under one. */
