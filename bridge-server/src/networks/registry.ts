@@ -1,6 +1,7 @@
 /**
  * Network type -> factory (the bridge map). Adding a network is its folder plus one line here.
  */
+import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
@@ -50,8 +51,8 @@ export class NetworkRegistry {
     return this.byScheme.get(scheme);
   }
 
-  forAddress(address: string): Network | undefined {
-    return this.byScheme.get(address.slice(0, address.indexOf(':')));
+  forAddress(address: Address): Network | undefined {
+    return this.byScheme.get(networkOf(address));
   }
 
   all(): Network[] {
