@@ -49,7 +49,7 @@ export class ComponentInbound {
       if (body && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
       return;
     }
-    if (body) return this.store(stanza, party, body);
+    if (body) return this.store(stanza, { from, to, party }, body);
     const state = chatStateOf(stanza);
     if (state) sink.typing({ from: addressOfJid(from), to: party, state });
   }
@@ -66,9 +66,10 @@ export class ComponentInbound {
     this.parts.links.trySend(xml('message', { type: 'chat', from: toBare, to: from }, xml('body', {}, xmlSafe(answer))));
   }
 
-  private async store(stanza: Element, party: Address, body: string): Promise<void> {
+  /** A message from the XMPP user `from` to `party` (whose JID is `to`): stored, or refused saying why. */
+  private async store(stanza: Element, { from, to, party }: { from: string; to: string; party: Address }, body: string): Promise<void> {
     const { hosted, sink, links, receipts } = this.parts;
-    const { from, to, id } = stanza.attrs as { from: string; to: string; id?: string };
+    const { id } = stanza.attrs;
     const sender = addressOfJid(from);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
