@@ -1,25 +1,41 @@
 /**
  * Network type -> factory (the bridge map). Adding a network is its folder plus one line here.
  */
+import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
 import type { Network, NetworkContext } from './network.js';
 import { createSipNetwork, sipNetworkConfigSchema } from './sip/sip-network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
-import { createXmppNetwork, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
+import { createXmppNetwork, gatewayNetworksOf, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
 
 export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
   /** Validates the network's entry of `networks` in the config. */
   schema: S;
   create(context: NetworkContext<z.infer<S>>): Network;
+  /**
+   * Its parties are the bridge's own (networks/network.ts `HostedParties`: website visitors): they
+   * have no addresses of their own that another network could show as a gateway's users.
+   */
+  hostsParties?: boolean;
+  /**
+   * The networks whose users this entry shows under addresses of its own (an XMPP gateway domain per
+   * network), each with the field that names it: the registry checks that each has users with
+   * addresses of their own.
+   */
+  mappedNetworks?(config: z.infer<S>): { path: readonly PropertyKey[]; network: string }[];
 }
 
 export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
-  web: { schema: webNetworkConfigSchema, create: createWebNetwork as NetworkDefinition['create'] },
-  xmpp: { schema: xmppNetworkConfigSchema, create: createXmppNetwork as NetworkDefinition['create'] },
-  irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork as NetworkDefinition['create'] },
-  sip: { schema: sipNetworkConfigSchema, create: createSipNetwork as NetworkDefinition['create'] },
+  web: { schema: webNetworkConfigSchema, create: createWebNetwork, hostsParties: true },
+  xmpp: {
+    schema: xmppNetworkConfigSchema,
+    create: createXmppNetwork,
+    mappedNetworks: gatewayNetworksOf,
+  },
+  irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork },
+  sip: { schema: sipNetworkConfigSchema, create: createSipNetwork },
 };
 
 /** The networks running in one bridge, found by address scheme. */
@@ -35,8 +51,8 @@ export class NetworkRegistry {
     return this.byScheme.get(scheme);
   }
 
-  forAddress(address: string): Network | undefined {
-    return this.byScheme.get(address.slice(0, address.indexOf(':')));
+  forAddress(address: Address): Network | undefined {
+    return this.byScheme.get(networkOf(address));
   }
 
   all(): Network[] {
@@ -78,6 +94,12 @@ export function validateNetworks(
         problems.push(`networks[${index}]${field ? `.${field}` : ''}: ${issue.message.replace(/^Invalid input: /, '')}`);
       }
       return;
+    }
+    for (const mapped of definition.mappedNetworks?.(parsed.data) ?? []) {
+      if (definitions[mapped.network]?.hostsParties)
+        problems.push(
+          `networks[${index}].${issuePath(mapped.path)}: must be a network whose users have addresses of their own, not "${mapped.network}", whose parties the bridge hosts (they stay on the main domain)`,
+        );
     }
     entries.push({ type: entry.type, definition, config: parsed.data });
   });

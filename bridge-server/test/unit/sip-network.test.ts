@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
 import { SipSession } from '../../src/networks/sip/session.js';
@@ -19,30 +20,30 @@ describe('SIP addresses', () => {
     fc.assert(
       fc.property(party, party, (a, b) => {
         if (!a.slice(a.indexOf(':') + 1).isWellFormed() || !b.slice(b.indexOf(':') + 1).isWellFormed()) return;
-        const ua = userOfParty(a);
+        const ua = userOfParty(a, hosted);
         assert.match(ua, /^[A-Za-z0-9\-_.!~*'()%+?/]+$/, 'no `:`, which would start a password (RFC 3261 19.1.1)');
-        assert.equal(partyOfUser(ua), a);
-        if (a !== b) assert.notEqual(ua, userOfParty(b));
+        assert.equal(partyOfUser(ua, hosted), a);
+        if (a !== b) assert.notEqual(ua, userOfParty(b, hosted));
       }),
       { numRuns: 500 },
     );
-    assert.equal(userOfParty('web:v_3fa9c'), 'v_3fa9c');
-    assert.equal(partyOfUser('v_3fa9c'), 'web:v_3fa9c');
-    assert.equal(userOfParty('web:u_Bob.Smith@shop.example'), 'u_Bob.Smith%40shop.example');
-    assert.equal(partyOfUser('u_Bob.Smith%40shop.example'), 'web:u_Bob.Smith@shop.example');
-    assert.equal(partyOfUser('u_a:b'), 'web:u_a:b', 'a web id with a colon stays a web id');
-    assert.equal(userOfParty('web:u_a:b'), 'u_a%3Ab');
-    assert.equal(partyOfUser('u_a%3Ab'), 'web:u_a:b');
-    assert.equal(userOfParty('irc:bob@libera'), 'irc%3Abob%40libera', "the scheme's colon escaped");
-    assert.equal(userOfParty('xmpp:carl@localhost'), 'xmpp%3Acarl%40localhost');
-    assert.equal(partyOfUser('xmpp%3Acarl%40localhost'), 'xmpp:carl@localhost');
-    assert.equal(partyOfUser('xmpp%3acarl%40localhost'), 'xmpp:carl@localhost', 'lowercase hex too');
-    assert.equal(partyOfUser('xmpp:carl%40localhost'), 'xmpp:carl@localhost', 'the older unescaped form is still read');
-    assert.equal(partyOfUser('irc:bob%40libera'), 'irc:bob@libera');
-    assert.equal(partyOfUser('v_%41'), 'web:v_A', 'escaped and plain spellings are the same URI (RFC 3261 19.1.4)');
-    assert.equal(partyOfUser('web:v_1'), null);
-    assert.equal(partyOfUser('switchboard'), null);
-    assert.equal(partyOfUser('%zz'), null);
+    assert.equal(userOfParty('web:v_3fa9c', hosted), 'v_3fa9c');
+    assert.equal(partyOfUser('v_3fa9c', hosted), 'web:v_3fa9c');
+    assert.equal(userOfParty('web:u_Bob.Smith@shop.example', hosted), 'u_Bob.Smith%40shop.example');
+    assert.equal(partyOfUser('u_Bob.Smith%40shop.example', hosted), 'web:u_Bob.Smith@shop.example');
+    assert.equal(partyOfUser('u_a:b', hosted), 'web:u_a:b', 'a web id with a colon stays a web id');
+    assert.equal(userOfParty('web:u_a:b', hosted), 'u_a%3Ab');
+    assert.equal(partyOfUser('u_a%3Ab', hosted), 'web:u_a:b');
+    assert.equal(userOfParty('irc:bob@libera', hosted), 'irc%3Abob%40libera', "the scheme's colon escaped");
+    assert.equal(userOfParty('xmpp:carl@localhost', hosted), 'xmpp%3Acarl%40localhost');
+    assert.equal(partyOfUser('xmpp%3Acarl%40localhost', hosted), 'xmpp:carl@localhost');
+    assert.equal(partyOfUser('xmpp%3acarl%40localhost', hosted), 'xmpp:carl@localhost', 'lowercase hex too');
+    assert.equal(partyOfUser('xmpp:carl%40localhost', hosted), 'xmpp:carl@localhost', 'the older unescaped form is still read');
+    assert.equal(partyOfUser('irc:bob%40libera', hosted), 'irc:bob@libera');
+    assert.equal(partyOfUser('v_%41', hosted), 'web:v_A', 'escaped and plain spellings are the same URI (RFC 3261 19.1.4)');
+    assert.equal(partyOfUser('web:v_1', hosted), null);
+    assert.equal(partyOfUser('switchboard', hosted), null);
+    assert.equal(partyOfUser('%zz', hosted), null);
   });
 
   it('quotes display names with no control character left and quotes escaped, cut to 64 characters', () => {

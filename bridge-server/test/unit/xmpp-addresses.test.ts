@@ -6,35 +6,36 @@ import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from '../../src/
 import { chatStateOf, presenceOf, xmlSafe } from '../../src/networks/xmpp/stanzas.js';
 import { xml } from '@xmpp/component';
 import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 
 const DOMAIN = 'web.example.org';
 
 describe('XMPP address mapping', () => {
   it('maps web parties to puppets under the component domain and back', () => {
-    assert.equal(puppetJid('web:v_7f3a9c', DOMAIN), 'v_7f3a9c@web.example.org');
-    assert.equal(partyOfPuppet('v_7f3a9c@web.example.org/res', DOMAIN), 'web:v_7f3a9c');
-    assert.equal(partyOfPuppet('alice@example.org', DOMAIN), null);
-    assert.equal(partyOfPuppet('web.example.org', DOMAIN), null);
+    assert.equal(puppetJid('web:v_7f3a9c', DOMAIN, hosted), 'v_7f3a9c@web.example.org');
+    assert.equal(partyOfPuppet('v_7f3a9c@web.example.org/res', DOMAIN, hosted), 'web:v_7f3a9c');
+    assert.equal(partyOfPuppet('alice@example.org', DOMAIN, hosted), null);
+    assert.equal(partyOfPuppet('web.example.org', DOMAIN, hosted), null);
   });
 
   it('keeps the case of case-sensitive ids although servers fold localparts', () => {
-    assert.equal(puppetJid('web:u_Alice', DOMAIN), 'u_^alice@web.example.org');
-    assert.equal(partyOfPuppet('u_^alice@web.example.org', DOMAIN), 'web:u_Alice');
+    assert.equal(puppetJid('web:u_Alice', DOMAIN, hosted), 'u_^alice@web.example.org');
+    assert.equal(partyOfPuppet('u_^alice@web.example.org', DOMAIN, hosted), 'web:u_Alice');
     // A server may hand the JID back in any case: the mapping does not depend on it.
-    assert.equal(partyOfPuppet('U_^ALICE@WEB.example.org', DOMAIN), 'web:u_Alice');
-    assert.notEqual(puppetJid('web:u_alice', DOMAIN), puppetJid('web:u_Alice', DOMAIN));
+    assert.equal(partyOfPuppet('U_^ALICE@WEB.example.org', DOMAIN, hosted), 'web:u_Alice');
+    assert.notEqual(puppetJid('web:u_alice', DOMAIN, hosted), puppetJid('web:u_Alice', DOMAIN, hosted));
   });
 
   it("escapes other networks' addresses (XEP-0106), reversibly and injectively", () => {
-    assert.equal(puppetJid('sip:bob@example.com', DOMAIN), 'sip\\3abob\\40example.com@web.example.org');
+    assert.equal(puppetJid('sip:bob@example.com', DOMAIN, hosted), 'sip\\3abob\\40example.com@web.example.org');
     fc.assert(
       fc.property(
         fc.constantFrom('irc', 'sip', 'web', 'xmpp'),
         fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s\u0000-\u001f\u007f]/.test(s)),
         (scheme, id) => {
           const address = `${scheme}:${id}` as Address;
-          const puppet = puppetJid(address, DOMAIN);
-          assert.equal(partyOfPuppet(puppet, DOMAIN), address);
+          const puppet = puppetJid(address, DOMAIN, hosted);
+          assert.equal(partyOfPuppet(puppet, DOMAIN, hosted), address);
         },
       ),
       { numRuns: 300 },

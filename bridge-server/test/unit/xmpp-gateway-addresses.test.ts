@@ -6,12 +6,13 @@ import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { isAddress } from '@switchboard/protocol';
 import fc from 'fast-check';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { JidMap, escapeLocal, gatewayJid, normalizeXmppAddress, partyOfGatewayJid, unescapeLocal } from '../../src/networks/xmpp/addresses.js';
 
 const MAIN = 'web.example.org';
 const SIP = { domain: 'sip.gw.example', network: 'sip' };
 const IRC = { domain: 'irc.gw.example', network: 'irc', defaultHost: 'libera' };
-const map = new JidMap(MAIN, [SIP, IRC]);
+const map = new JidMap(MAIN, [SIP, IRC], hosted);
 
 /** What a server may do to a localpart it routes: ASCII and Unicode lowercasing, NFKC (nodeprep). */
 const serverFold = (jid: string) => jid.normalize('NFKC').toLowerCase();

@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { ClientHub } from '../../src/core/hub.js';
 import type { FollowOutcome, InboundFollow, InboundMessage, InboundSink, Network, NetworkStatus } from '../../src/networks/network.js';
 import { createComponentNetwork } from '../../src/networks/xmpp/component-mode.js';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type XmppComponentConfig, xmppComponentConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
 
 const MAIN = 'web.example.org';
@@ -138,7 +139,7 @@ function setUp(
   const config = xmppComponentConfigSchema.parse({ type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: MAIN, password: 's', gateways });
   const capabilitiesOf = (scheme: string) =>
     scheme === 'irc' ? { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const } : undefined;
-  const network = createComponentNetwork({ config, sink, logger: pino({ level: 'silent' }), hub: {} as ClientHub, capabilitiesOf }, ({ domain }) => {
+  const network = createComponentNetwork({ config, sink, logger: pino({ level: 'silent' }), hub: {} as ClientHub, hosted, capabilitiesOf }, ({ domain }) => {
     const entity = new FakeEntity(domain);
     entities.set(domain, entity);
     return entity as unknown as Component;

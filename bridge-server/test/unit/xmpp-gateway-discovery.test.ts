@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Element, xml } from '@xmpp/component';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { JidMap } from '../../src/networks/xmpp/addresses.js';
 import { discoInfo, discoItems, gatewayAnswer, gatewayName, gatewayPrompt, gatewayType, translateAddress } from '../../src/networks/xmpp/gateway-discovery.js';
 import { hopsElement, hopsOf } from '../../src/networks/xmpp/stanzas.js';
@@ -12,7 +13,7 @@ import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js
 const MAIN = 'web.example.org';
 const SIP = { domain: 'sip.gw.example', network: 'sip' };
 const IRC = { domain: 'irc.gw.example', network: 'irc', defaultHost: 'libera', name: 'Libera Chat' };
-const map = new JidMap(MAIN, [SIP, IRC]);
+const map = new JidMap(MAIN, [SIP, IRC], hosted);
 
 const features = (query: Element) => query.getChildren('feature').map((feature) => feature.attrs.var);
 const identity = (query: Element) => query.getChild('identity')!.attrs;
@@ -51,7 +52,7 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
     for (const present of ['jabber:iq:gateway', 'urn:xmpp:sid:0', 'urn:switchboard:hops:0']) assert.ok(irc.includes(present), present);
     assert.ok(!features(discoInfo(map, 'dave\\40libera@irc.gw.example', undefined, of)).includes('urn:xmpp:receipts'));
     // A user's JID on the main domain: its own network's capabilities (here IRC without a gateway domain).
-    const mainOnly = new JidMap(MAIN, [SIP]);
+    const mainOnly = new JidMap(MAIN, [SIP], hosted);
     assert.ok(!features(discoInfo(mainOnly, 'irc\\3adave\\40libera@web.example.org', undefined, of)).includes('http://jabber.org/protocol/chatstates'));
     assert.ok(features(discoInfo(mainOnly, 'v_1@web.example.org', undefined, of)).includes('http://jabber.org/protocol/chatstates'));
     assert.ok(features(discoInfo(map, 'sip.gw.example', undefined, of)).includes('urn:xmpp:receipts'));

@@ -1,47 +1,31 @@
 /**
  * Switchboard addresses <-> SIP URIs (RFC 3261 section 19.1). An agent's address is its own URI:
  * `sip:alice@example.org`. Every other party writing to SIP is a URI of its own under the domain the
- * proxy routes to the bridge: a web party by its id (`web:v_3fa9c` -> `sip:v_3fa9c@web.example.org`),
- * any other address whole (`irc:bob@libera` -> `sip:irc%3Abob%40libera@web.example.org`). Other
- * characters are %-escaped (UTF-8), so the mapping is reversible and injective, and user parts
- * compare case-sensitively (section 19.1.4) as ids do.
+ * proxy routes to the bridge (the visitor domain): a party the bridge hosts by its id
+ * (`v_3fa9c` -> `sip:v_3fa9c@web.example.org`), any other address whole (`irc:bob@libera` ->
+ * `sip:irc%3Abob%40libera@web.example.org`). Other characters are %-escaped (UTF-8,
+ * uri-escaping.ts), so the mapping is reversible and injective, and user parts compare
+ * case-sensitively (section 19.1.4) as ids do.
  */
-import type { Address } from '@switchboard/protocol';
-import { URI } from 'sip.js';
+import { type Address, networkOf } from '@switchboard/protocol';
+import type { URI } from 'sip.js';
 import { oneLine } from '../../util/text.js';
+import type { HostedParties } from '../network.js';
+import { escapeUser } from './uri-escaping.js';
 
-/**
- * A user part as it travels: %HH-escaped (UTF-8) except the unreserved marks and `+` `?` `/`
- * (RFC 3261 section 25.1 allows them in a user part). `:` is escaped too (`%3A`): in a SIP URI it
- * ends the user part and starts a password (section 19.1.1), so `sip:xmpp:carl%40x@gw` would read
- * as user `xmpp`. Spellings that differ only in escaping name the same URI (section 19.1.4), so
- * reading decodes whatever the sender wrote, the older unescaped `scheme:` form included.
- */
-function escapeUser(text: string): string {
-  return encodeURIComponent(text).replace(/%2B/gi, '+').replace(/%3F/gi, '?').replace(/%2F/gi, '/');
-}
-
-/**
- * SIP.js writes every URI's user part through its own escaping, which leaves `:` as it is (RFC 3261
- * section 25.1's user alphabet has no `:`); it writes them through `escapeUser` above instead. It
- * decodes first, as SIP.js does, so an already escaped user part is not escaped twice.
- */
-(URI.prototype as unknown as { escapeUser(user: string): string }).escapeUser = (user: string) => escapeUser(decodeURIComponent(user));
-
-/** The user part that stands for a party of another network: a web party's id, or a whole address. */
-export function userOfParty(address: Address): string {
-  const colon = address.indexOf(':');
-  const scheme = address.slice(0, colon);
-  const id = address.slice(colon + 1);
-  return scheme === 'web' ? escapeUser(id) : `${scheme}%3A${escapeUser(id)}`;
+/** The user part that stands for a party of another network: a hosted party's id, or a whole address. */
+export function userOfParty(address: Address, hosted: HostedParties): string {
+  const scheme = networkOf(address);
+  const id = address.slice(scheme.length + 1);
+  return hosted.isHosted(address) ? escapeUser(id) : `${scheme}%3A${escapeUser(id)}`;
 }
 
 /**
  * The party a user part under the bridge's domain stands for, or null. `scheme:id` is another
- * network's party; anything else is a web party's id (web ids start `v_`, `u_`, `a_` or `i_`, so
- * their first segment is never a scheme).
+ * network's party; anything else is a hosted party's id (hosted ids start with their role, `v_`,
+ * so their first segment is never a scheme).
  */
-export function partyOfUser(user: string): Address | null {
+export function partyOfUser(user: string, hosted: HostedParties): Address | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(user);
@@ -50,13 +34,52 @@ export function partyOfUser(user: string): Address | null {
   }
   if (!decoded || /[\s\u0000-\u001f\u007f]/.test(decoded)) return null;
   const other = /^([a-z][a-z0-9-]{0,31}):(.+)$/.exec(decoded);
-  if (other) return other[1] === 'web' ? null : `${other[1]}:${other[2]}`;
-  return /^[a-z]_/i.test(decoded) ? `web:${decoded}` : null;
+  if (!other) return hosted.addressOf(decoded);
+  const address: Address = `${other[1]}:${other[2]}`;
+  return hosted.isHosted(address) ? null : address;
 }
 
-/** The URI of a party of another network, under the bridge's domain. */
-export function partyUri(address: Address, visitorDomain: string): string {
-  return `sip:${userOfParty(address)}@${visitorDomain}`;
+/** The user part of the bridge's own URI under the visitor domain, where agents send commands (`/list`, ...). */
+const BRIDGE_USER = 'switchboard';
+
+/**
+ * The domain the proxy routes to the bridge's registration: the URIs under it are the parties of
+ * other networks (and the bridge's own, for commands).
+ */
+export class VisitorDomain {
+  /** The domain, lowercased. */
+  readonly name: string;
+  /** The bridge's own URI (`sip:switchboard@<domain>`). */
+  readonly bridgeUri: string;
+
+  constructor(
+    domain: string,
+    private readonly hosted: HostedParties,
+  ) {
+    this.name = domain.toLowerCase();
+    this.bridgeUri = `sip:${BRIDGE_USER}@${this.name}`;
+  }
+
+  /** The URI of a party of another network, under this domain. */
+  uriOf(party: Address): string {
+    return `sip:${userOfParty(party, this.hosted)}@${this.name}`;
+  }
+
+  /** Whether a request's URI is the bridge's own. */
+  isBridge(uri: URI): boolean {
+    return uri.host.toLowerCase() === this.name && uri.user === BRIDGE_USER;
+  }
+
+  /** The party a URI stands for, or null (another domain, or a user part that is no party's). */
+  partyOf(uri: URI): Address | null {
+    return uri.host.toLowerCase() === this.name ? partyOfUser(uri.user ?? '', this.hosted) : null;
+  }
+
+  /** Whether an address is one the bridge presents under this domain (gateway loop protection). */
+  owns(address: Address): boolean {
+    const lower = address.toLowerCase();
+    return lower.endsWith(`@${this.name}`) || lower === `sip:${this.name}`;
+  }
 }
 
 /** An agent's address from a SIP URI's user and host (the host lowercased; the user as it is). */

@@ -1,13 +1,18 @@
 /**
  * Address <-> JID mapping for the component (RFC 7622 JIDs, XEP-0106 escaping).
- * A web party `web:v_7f3a` is the puppet `v_7f3a@<component domain>`; any other address
+ * A party the bridge hosts (networks/network.ts `HostedParties`: a website visitor, `v_7f3a`) is the
+ * puppet `v_7f3a@<component domain>`, its id as the local part; any other address
  * (`irc:bob@libera`) is escaped whole into the local part, so the mapping is reversible and no two
  * parties share a JID. With a gateway domain for its scheme (XEP-0100), an address is shown under
  * that domain without its scheme (`sip:bob@example.com` -> `bob\40example.com@sip.gw.example`).
  * A remote XMPP user `alice@example.org` is `xmpp:alice@example.org`.
  */
-import { type Address, isAddress } from '@switchboard/protocol';
+import { type Address, isAddress, networkOf } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
+import type { HostedParties } from '../network.js';
+import { escapeLocal, unescapeLocal } from './local-escaping.js';
+
+export { escapeLocal, unescapeLocal } from './local-escaping.js';
 
 /** A domain of the component that stands for one other network's users (docs/networks/xmpp.md). */
 export interface GatewayDomain {
@@ -20,76 +25,6 @@ export interface GatewayDomain {
   name?: string;
 }
 
-/** XEP-0106 section 3.1: the characters a localpart cannot hold, and the backslash itself. */
-const ESCAPED: Record<string, string> = { ' ': '20', '"': '22', '&': '26', "'": '27', '/': '2f', ':': '3a', '<': '3c', '>': '3e', '@': '40', '\\': '5c' };
-const UNESCAPED = Object.fromEntries(Object.entries(ESCAPED).map(([char, hex]) => [hex, char]));
-
-/**
- * Whether a character outside ASCII survives the server's localpart preparation (nodeprep,
- * RFC 3920 appendix A: case folding and NFKC; RFC 3454 section 6: no right-to-left letters beside
- * left-to-right ones) unchanged in any context: lowercase letters of the Latin, Greek and Cyrillic
- * scripts that case-fold and normalize to themselves. Everything else is written as a code point.
- */
-const literal = (char: string) =>
-  /^\p{Ll}$/u.test(char) &&
-  /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]$/u.test(char) &&
-  char.normalize('NFKC') === char &&
-  char.toUpperCase().toLowerCase() === char;
-
-/**
- * An address (or its part after the scheme) as a JID localpart. Servers case-fold localparts
- * (RFC 7622 section 3.3), but ids may be case-sensitive (a website's user ids, SIP users): an ASCII
- * uppercase letter is written `^` + its lowercase, and `^` itself `^^`. Characters a localpart
- * cannot hold are escaped as in XEP-0106 (`\40`, `\3a`, ...; the backslash always, `\5c`). Any
- * other character the server could change (uppercase or decomposed letters, scripts written right
- * to left, symbols, controls) is `^` + its decimal code point + `;` (`É` -> `^201;`).
- */
-export function escapeLocal(value: string): string {
-  let out = '';
-  for (const char of value) {
-    const code = char.codePointAt(0)!;
-    if (char === '^') out += '^^';
-    else if (char >= 'A' && char <= 'Z') out += `^${char.toLowerCase()}`;
-    else if (ESCAPED[char] !== undefined) out += `\\${ESCAPED[char]}`;
-    else if (code > 0x20 && code < 0x7f) out += char;
-    else if (code >= 0x80 && literal(char)) out += char;
-    else out += `^${code};`;
-  }
-  return out;
-}
-
-/**
- * The value a localpart written by `escapeLocal` stands for, or null when it is not exactly what
- * `escapeLocal` writes (so that no two JIDs stand for one value). ASCII case does not matter.
- */
-export function unescapeLocal(local: string): string | null {
-  const lower = local.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  let out = '';
-  for (let i = 0; i < lower.length;) {
-    const char = lower[i]!;
-    if (char === '^') {
-      const next = lower[i + 1] ?? '';
-      const code = /^\d{1,7};/.exec(lower.slice(i + 1, i + 9))?.[0];
-      if (next === '^' || (next >= 'a' && next <= 'z')) {
-        out += next === '^' ? '^' : next.toUpperCase();
-        i += 2;
-      } else if (code) {
-        const point = Number(code.slice(0, -1));
-        if (point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return null;
-        out += String.fromCodePoint(point);
-        i += 1 + code.length;
-      } else return null;
-    } else if (char === '\\' && UNESCAPED[lower.slice(i + 1, i + 3)] !== undefined) {
-      out += UNESCAPED[lower.slice(i + 1, i + 3)];
-      i += 3;
-    } else {
-      out += char;
-      i += 1;
-    }
-  }
-  return escapeLocal(out) === lower ? out : null;
-}
-
 /** A JID's local part and domain (the resource dropped), without the library's own escaping rules. */
 function split(full: string): { local: string; domain: string } {
   const bare = full.includes('/') ? full.slice(0, full.indexOf('/')) : full;
@@ -97,25 +32,33 @@ function split(full: string): { local: string; domain: string } {
   return at < 0 ? { local: '', domain: bare.toLowerCase() } : { local: bare.slice(0, at), domain: bare.slice(at + 1).toLowerCase() };
 }
 
-export function puppetJid(address: Address, domain: string): string {
-  // A web id holds no ':' (the short form); anything else keeps its scheme, so both read back.
-  const local = address.startsWith('web:') && !address.slice(4).includes(':') ? address.slice(4) : address;
+/** The part of an address after its scheme (`sip:bob@example.com` -> `bob@example.com`). */
+const idPart = (address: Address) => address.slice(networkOf(address).length + 1);
+
+/** Characters no address holds (docs/protocol.md, "Addresses"). */
+const NOT_IN_ADDRESSES = /[\s\u0000-\u001f\u007f]/;
+
+export function puppetJid(address: Address, domain: string, hosted: HostedParties): string {
+  // A hosted party's id (one that reads back as that party) is the local part; anything else keeps
+  // its scheme, so both read back.
+  const id = hosted.idOf(address);
+  const local = id !== null && hosted.addressOf(id) === address ? id : address;
   return `${escapeLocal(local)}@${domain.toLowerCase()}`;
 }
 
-/** The party a puppet JID stands for, or null for a JID outside the component's domain. */
-export function partyOfPuppet(puppet: string, domain: string): Address | null {
+/** The party a puppet JID stands for, or null for a JID outside the component's domain or one that stands for nobody. */
+export function partyOfPuppet(puppet: string, domain: string, hosted: HostedParties): Address | null {
   const { local, domain: of } = split(puppet);
   if (of !== domain.toLowerCase() || !local) return null;
   const value = unescapeLocal(local);
   if (value === null) return null;
-  const address = value.includes(':') ? value : `web:${value}`;
+  const address = value.includes(':') ? value : hosted.addressOf(value);
   return isAddress(address) ? address : null;
 }
 
 /** The JID of `address` under its gateway domain: the address without its scheme, escaped. */
 export function gatewayJid(address: Address, gateway: GatewayDomain): string {
-  return `${escapeLocal(address.slice(address.indexOf(':') + 1))}@${gateway.domain.toLowerCase()}`;
+  return `${escapeLocal(idPart(address))}@${gateway.domain.toLowerCase()}`;
 }
 
 /** The party a JID of a gateway domain stands for, or null (another domain, the domain itself, not a JID the bridge writes). */
@@ -128,7 +71,7 @@ export function partyOfGatewayJid(full: string, gateway: GatewayDomain): Address
 }
 
 /**
- * All the component's domains together: the main one (web visitors, and other networks' users with
+ * All the component's domains together: the main one (the parties the bridge hosts, and other networks' users with
  * no gateway domain) and one per gateway network. Outbound, a party always has one JID; inbound,
  * the main domain's older form of a gateway network's user (`sip\3abob\40example.com@web...`)
  * still reaches that user.
@@ -140,7 +83,9 @@ export class JidMap {
 
   constructor(
     mainDomain: string,
-    readonly gateways: readonly GatewayDomain[] = [],
+    readonly gateways: readonly GatewayDomain[],
+    /** The parties the bridge hosts: puppets of the main domain. */
+    readonly hosted: HostedParties,
   ) {
     this.mainDomain = mainDomain.toLowerCase();
     for (const gateway of gateways) {
@@ -160,14 +105,25 @@ export class JidMap {
 
   /** The JID a party is shown from. */
   jidOf(address: Address): string {
-    const gateway = this.byScheme.get(address.slice(0, address.indexOf(':')));
-    return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain);
+    const gateway = this.byScheme.get(networkOf(address));
+    return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain, this.hosted);
   }
 
   /** The party a JID of one of the component's domains stands for, or null. */
   partyOf(full: string): Address | null {
     const gateway = this.byDomain.get(split(full).domain);
-    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain);
+    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
+  }
+
+  /**
+   * Whether a JID of the main domain is written the way the bridge writes them, as an id, but no
+   * party has that id (`someone@web.example.org`): its sender is told that no one has the address.
+   */
+  isVacant(full: string): boolean {
+    const { local, domain } = split(full);
+    if (domain !== this.mainDomain || !local) return false;
+    const value = unescapeLocal(local);
+    return value !== null && !value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null;
   }
 
   /** Whether a JID is one of the component's domains or under one. */

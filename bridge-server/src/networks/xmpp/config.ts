@@ -20,10 +20,9 @@ const gatewayDomainSchema = z.strictObject({
   network: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as sip or irc')
-    .refine(
-      (network) => network !== 'xmpp' && network !== 'web',
-      'must be another network than xmpp or web (XMPP users are themselves; visitors stay on the main domain)',
-    ),
+    // The bridge's own parties (website visitors) are refused by the registry, which knows which
+    // network hosts them (networks/registry.ts, `mappedNetworks`).
+    .refine((network) => network !== 'xmpp', 'must be another network than xmpp (XMPP users are themselves)'),
   /** The host a bare user name gets in jabber:iq:gateway (`bob` -> `bob@example.com`). */
   defaultHost: z
     .string()
@@ -92,3 +91,9 @@ export const xmppNetworkConfigSchema = z.preprocess(
 export type XmppComponentConfig = z.infer<typeof xmppComponentConfigSchema>;
 export type XmppClientConfig = z.infer<typeof xmppClientConfigSchema>;
 export type XmppNetworkConfig = z.infer<typeof xmppNetworkConfigSchema>;
+
+/** The networks whose users a component shows under gateway domains of their own, each with its field (for the registry's check). */
+export function gatewayNetworksOf(config: XmppNetworkConfig): { path: PropertyKey[]; network: string }[] {
+  if (config.mode !== 'component') return [];
+  return (config.gateways ?? []).map((gateway, index) => ({ path: ['gateways', index, 'network'], network: gateway.network }));
+}

@@ -4,7 +4,7 @@
  * the JID to add as a contact. Pure functions of the configuration, so they are tested without a
  * server.
  */
-import { type Address, isAddress } from '@switchboard/protocol';
+import { type Address, isAddress, networkOf } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { NetworkCapabilities } from '../network.js';
 import { type GatewayDomain, JidMap } from './addresses.js';
@@ -14,6 +14,8 @@ import { NS, xmlSafe } from './stanzas.js';
 const REGISTRAR_TYPES: Record<string, string> = { sip: 'simple', irc: 'irc', sms: 'sms', smtp: 'smtp', mailto: 'smtp', tel: 'sms' };
 const LABELS: Record<string, string> = { sip: 'SIP', irc: 'IRC' };
 const DEFAULT_NAMES: Record<string, string> = { sip: 'SIP/SIMPLE gateway', irc: 'IRC gateway' };
+/** The main domain's XEP-0030 identity: a gateway whose own users are on the web (what clients show; docs/networks/xmpp.md). */
+const MAIN_IDENTITY = { category: 'gateway', type: 'web', name: 'Switchboard' };
 
 /** RFC 7622 section 3.3.1: a localpart is at most 1023 bytes. */
 const MAX_LOCAL_BYTES = 1023;
@@ -55,9 +57,9 @@ export function discoInfo(map: JidMap, to: string, node?: string, capabilitiesOf
   const service = localOf(to) === '';
   const identity = gateway
     ? xml('identity', { category: 'gateway', type: gatewayType(gateway.network), name: gatewayName(gateway) })
-    : xml('identity', { category: 'gateway', type: 'web', name: 'Switchboard' });
+    : xml('identity', MAIN_IDENTITY);
   const party = service || gateway ? null : map.partyOf(to);
-  const scheme = gateway?.network ?? (party ? party.slice(0, party.indexOf(':')) : null);
+  const scheme = gateway?.network ?? (party ? networkOf(party) : null);
   const features = [NS.discoInfo, ...(service ? [NS.discoItems, NS.gateway] : []), ...messagingFeatures(scheme ? capabilitiesOf(scheme) : undefined)];
   return xml('query', { xmlns: NS.discoInfo, ...(node ? { node } : {}) }, identity, ...features.map((feature) => xml('feature', { var: feature })));
 }
@@ -114,7 +116,8 @@ export function translateAddress(input: string, gateway: GatewayDomain | undefin
     scheme = prefixed[1]!.toLowerCase();
     rest = prefixed[2]!;
     if (scheme === 'xmpp') return refuse('not-acceptable', 'An XMPP address needs no gateway: add it as it is.');
-    if (scheme === 'web') return refuse('not-acceptable', 'Website visitors cannot be added through the gateway.');
+    // The bridge's own parties are on the main domain already, never a gateway's users.
+    if (map.hosted.isHosted(`${scheme}:${rest}`)) return refuse('not-acceptable', 'Website visitors cannot be added through the gateway.');
     gateway = map.gatewayOf(scheme);
   }
   const at = rest.lastIndexOf('@');

@@ -9,6 +9,7 @@ import type { XmppNetworkConfig } from './config.js';
 
 export { xmlSafe } from './stanzas.js';
 export {
+  gatewayNetworksOf,
   type XmppClientConfig,
   type XmppComponentConfig,
   type XmppNetworkConfig,

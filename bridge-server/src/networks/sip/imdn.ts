@@ -1,0 +1,69 @@
+/**
+ * RFC 5438 disposition notifications the bridge sends for SIP senders' messages, when they asked in
+ * CPIM (`imdn.Disposition-Notification`). For a party the bridge hosts, it stored the message and says
+ * `delivered` on the party's behalf at once; `displayed` waits until the party read it. For a user
+ * of another network (gateway), only that network's own confirmation counts, nothing is faked.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import { LRUCache } from 'lru-cache';
+import type { HostedParties } from '../network.js';
+import type { VisitorDomain } from './addresses.js';
+import { CONTENT_TYPES, imdnBody } from './bodies.js';
+import type { SipMessenger } from './outgoing.js';
+
+/** Messages whose sender asked for notifications, kept to answer later (the most recent ones). */
+const REQUESTS_KEPT = 10_000;
+
+/** What a CPIM message asked for: its `imdn.Message-ID`, and which notifications. */
+export interface ImdnAsk {
+  id: string;
+  delivery: boolean;
+  display: boolean;
+}
+
+interface Pending {
+  imdnId: string;
+  /** Where the notification goes (the sender's URI) and whom it is about (the party's URI). */
+  agentUri: string;
+  visitorUri: string;
+  party: Address;
+  delivery: boolean;
+  display: boolean;
+}
+
+export class ImdnNotifications {
+  private readonly pending = new LRUCache<string, Pending>({ max: REQUESTS_KEPT });
+
+  constructor(
+    private readonly messenger: SipMessenger,
+    private readonly domain: VisitorDomain,
+    private readonly hosted: HostedParties,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A message from `agentUri` to `party` that asked for notifications was stored as `messageId`. */
+  stored(messageId: string, ask: ImdnAsk, agentUri: string, party: Address): void {
+    const visitorUri = this.domain.uriOf(party);
+    const deliveredNow = ask.delivery && this.hosted.isHosted(party);
+    if (ask.display || (ask.delivery && !deliveredNow)) {
+      this.pending.set(messageId, { imdnId: ask.id, agentUri, visitorUri, party, delivery: ask.delivery && !deliveredNow, display: ask.display });
+    }
+    if (deliveredNow) {
+      const body = imdnBody({ messageId: ask.id, recipient: visitorUri, status: 'delivered', date: new Date() });
+      this.messenger
+        .send({ from: party, to: agentUri, body, contentType: CONTENT_TYPES.imdn })
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'imdn not sent'));
+    }
+  }
+
+  /** Sends the notification a SIP sender asked for about one of its messages, once. */
+  async answer(messageId: string, status: 'delivered' | 'displayed'): Promise<void> {
+    const request = this.pending.get(messageId);
+    if (!request || !(status === 'delivered' ? request.delivery : request.display)) return;
+    if (status === 'delivered') request.delivery = false;
+    else this.pending.delete(messageId);
+    const body = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date: new Date() });
+    await this.messenger.send({ from: request.party, to: request.agentUri, body, contentType: CONTENT_TYPES.imdn });
+  }
+}

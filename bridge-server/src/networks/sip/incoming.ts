@@ -1,0 +1,164 @@
+/**
+ * MESSAGE requests to the bridge (RFC 3428), each answered with a final response that says what
+ * became of it (docs/networks/sip.md, "Incoming MESSAGEs are answered"). To the bridge's own URI:
+ * an agent's command. To a party's URI under the visitor domain: text for the core (unwrapped from
+ * CPIM, RFC 3862, when it came so), isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's
+ * own messages. Text travels only in bodies.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Message as IncomingMessage } from 'sip.js';
+import { cleanHops } from '../../util/hops.js';
+import { commandOrHelp } from '../kit/inbound.js';
+import type { HostedParties, InboundSink } from '../network.js';
+import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
+import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
+import type { ImdnAsk, ImdnNotifications } from './imdn.js';
+import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
+
+type IncomingRequestMessage = IncomingMessage['request'];
+
+/** A final response to a request (SIP.js's `reject` options). */
+interface Answer {
+  statusCode: number;
+  reasonPhrase: string;
+  extraHeaders?: string[];
+}
+
+/** The contract's refusal codes as SIP final responses. */
+const REFUSALS: Record<string, Answer> = {
+  forbidden: { statusCode: 403, reasonPhrase: 'Forbidden' },
+  rate_limited: { statusCode: 503, reasonPhrase: 'Rate Limited', extraHeaders: ['Retry-After: 60'] },
+  too_large: { statusCode: 413, reasonPhrase: 'Message Too Large' },
+  bad_request: { statusCode: 400, reasonPhrase: 'Bad Request' },
+};
+
+/** A body's media type, lowercased, without parameters (`text/plain;charset=UTF-8` -> `text/plain`). */
+const mediaType = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
+
+/** What a request carries, unwrapped from CPIM when it came so (with what the sender asked for by IMDN). */
+interface Content {
+  type: string;
+  body: string;
+  imdn?: ImdnAsk;
+}
+
+/** The request's content, or null for a CPIM body that cannot be read. */
+function contentOf(request: IncomingRequestMessage): Content | null {
+  const type = mediaType(request.getHeader('Content-Type') ?? CONTENT_TYPES.text);
+  if (type !== CONTENT_TYPES.cpim) return { type, body: request.body };
+  const cpim = parseCpim(request.body);
+  if (!cpim) return null;
+  const id = cpim.headers.get('imdn.message-id');
+  const wanted = cpim.headers.get('imdn.disposition-notification') ?? '';
+  const imdn = id ? { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted) } : undefined;
+  return { type: mediaType(cpim.contentType), body: cpim.body, ...(imdn ? { imdn } : {}) };
+}
+
+/** The sender's URI, where answers and notifications go. */
+function replyUriOf(request: IncomingRequestMessage): string {
+  const { user, host } = request.from.uri;
+  return `sip:${user ? `${user}@` : ''}${host}`;
+}
+
+export interface IncomingParts {
+  sink: InboundSink;
+  logger: Logger;
+  domain: VisitorDomain;
+  hosted: HostedParties;
+  messenger: SipMessenger;
+  imdn: ImdnNotifications;
+}
+
+export class IncomingMessages {
+  constructor(private readonly parts: IncomingParts) {}
+
+  handle(message: IncomingMessage): void {
+    this.receive(message).catch((error: unknown) => {
+      this.parts.logger.info({ err: error }, 'sip message not handled');
+      // Answer with an error only if no final answer went out yet (reject throws after accept).
+      try {
+        void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+      } catch {
+        /* already answered */
+      }
+    });
+  }
+
+  private async receive(message: IncomingMessage): Promise<void> {
+    const { domain, sink } = this.parts;
+    const { request } = message;
+    if (domain.isBridge(request.to.uri)) return this.command(message);
+    const party = domain.partyOf(request.to.uri);
+    if (!party) return message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
+    const content = contentOf(request);
+    if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
+    const from = addressOfUri(request.from.uri.user, request.from.uri.host);
+    switch (content.type) {
+      case CONTENT_TYPES.isComposing: {
+        const state = typingOfIsComposing(content.body);
+        if (state) sink.typing({ from, to: party, state });
+        return message.accept();
+      }
+      case CONTENT_TYPES.imdn: {
+        const receipt = receiptOfImdn(content.body);
+        if (receipt?.status === 'failed') sink.receipt({ ...receipt, error: "the recipient's client could not deliver the message" });
+        else if (receipt) sink.receipt(receipt);
+        return message.accept();
+      }
+      case 'text/plain':
+        return this.store(message, from, party, content);
+      default:
+        return message.reject({
+          statusCode: 415,
+          reasonPhrase: 'Unsupported Media Type',
+          extraHeaders: [`Accept: text/plain, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, ${CONTENT_TYPES.cpim}`],
+        });
+    }
+  }
+
+  /** Text for `party`: stored (200), or refused with the answer that says why. */
+  private async store(message: IncomingMessage, from: Address, party: Address, { body, imdn }: Content): Promise<void> {
+    const { sink, domain } = this.parts;
+    const { request } = message;
+    // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
+    // keeps its IMDN Message-ID, or else its Call-ID and CSeq.
+    const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
+    let stored;
+    try {
+      const via = cleanHops((request.getHeaders(HOPS_HEADER) ?? []).flatMap((value) => value.split(',')));
+      stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId, ...(via.length > 0 ? { via } : {}) });
+    } catch (error) {
+      // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21), with
+      // the bridge's explanation in a Warning header, as XMPP and IRC users get it in text.
+      const answer = REFUSALS[(error as { code?: string }).code ?? ''];
+      if (!answer) throw error;
+      return message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), warningHeader(domain.name, (error as Error).message)] });
+    }
+    if (!stored) return message.reject(this.notInConversation(party));
+    await message.accept();
+    if (imdn) this.parts.imdn.stored(stored.id, imdn, replyUriOf(request), party);
+  }
+
+  /** 403 for a sender no conversation joins to `party`, worded for a visitor or for anyone else. */
+  private notInConversation(party: Address): Answer {
+    const visitor = this.parts.hosted.isVisitor(party);
+    return {
+      statusCode: 403,
+      reasonPhrase: visitor ? 'Not In A Conversation With This Visitor' : 'Not In A Conversation With This User',
+      extraHeaders: [
+        warningHeader(this.parts.domain.name, visitor ? 'This visitor is not in a conversation with you.' : 'No conversation joins you and this user.'),
+      ],
+    };
+  }
+
+  /** A text to the bridge's URI: an agent command, answered from that URI. */
+  private async command(message: IncomingMessage): Promise<void> {
+    const { request } = message;
+    await message.accept(); // typing or receipts for the bridge itself: nothing to do
+    if (mediaType(request.getHeader('Content-Type') ?? CONTENT_TYPES.text) !== 'text/plain') return;
+    const from = addressOfUri(request.from.uri.user, request.from.uri.host);
+    const answer = await this.parts.sink.command({ from, text: commandOrHelp(request.body) });
+    await this.parts.messenger.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), body: answer, contentType: CONTENT_TYPES.text });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * MESSAGE requests from the bridge (RFC 3428): from a party's URI under the visitor domain (or the
+ * bridge's own), with the sender's display name quoted (RFC 3261 section 25.1) and the gateway hop
+ * marker. A final answer decides the message's fate: a 2xx sends it, a failure is a NetworkError
+ * with the contract's code, retryable when another try may work.
+ */
+import type { Address } from '@switchboard/protocol';
+import { Messager, UserAgent } from 'sip.js';
+import { cleanHops } from '../../util/hops.js';
+import { NetworkError } from '../network.js';
+import { type VisitorDomain, quotedDisplayName } from './addresses.js';
+import type { SipSession } from './session.js';
+
+/** The gateway hop marker (docs/gateway.md): an extension header (RFC 3261 section 7.3, no `X-` per RFC 6648). */
+export const HOPS_HEADER = 'Switchboard-Hops';
+
+/** The bridge itself as a sender (its own URI under the visitor domain). */
+export const BRIDGE = Symbol('bridge');
+
+/** Final responses worth another try (the outbox retries with backoff); anything else fails the message. */
+const RETRYABLE = new Set([408, 480, 500, 503, 504]);
+
+/** A final SIP failure as the error the outbox reads: the contract's code, and whether a retry can help. */
+export function failure(statusCode: number, reason: string): NetworkError {
+  const code =
+    statusCode === 404 || statusCode === 604
+      ? 'not_found'
+      : statusCode === 403 || statusCode === 603
+        ? 'forbidden'
+        : statusCode === 413 || statusCode === 513
+          ? 'too_large'
+          : RETRYABLE.has(statusCode)
+            ? 'unavailable'
+            : 'bad_request';
+  return new NetworkError(`SIP ${statusCode} ${reason}`, RETRYABLE.has(statusCode), code);
+}
+
+export interface OutgoingMessage {
+  from: Address | typeof BRIDGE;
+  fromName?: string;
+  /** The recipient's URI. */
+  to: string;
+  body: string;
+  contentType: string;
+  via?: readonly string[];
+}
+
+export class SipMessenger {
+  constructor(
+    private readonly session: SipSession,
+    private readonly domain: VisitorDomain,
+  ) {}
+
+  /** Sends one MESSAGE; resolves on a 2xx. */
+  send(input: OutgoingMessage): Promise<void> {
+    this.session.assertOnline();
+    const target = UserAgent.makeURI(input.to);
+    const fromUri = UserAgent.makeURI(input.from === BRIDGE ? this.domain.bridgeUri : this.domain.uriOf(input.from));
+    if (!target || !fromUri) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
+    const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
+    const hops = cleanHops(input.via ?? []);
+    return new Promise<void>((resolve, reject) => {
+      const extraHeaders = hops.length > 0 ? [`${HOPS_HEADER}: ${hops.join(', ')}`] : [];
+      new Messager(this.session.ua, target, input.body, input.contentType, {
+        extraHeaders,
+        params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) },
+      })
+        .message({
+          requestDelegate: {
+            onAccept: () => resolve(),
+            onReject: (response) => reject(failure(response.message.statusCode ?? 500, response.message.reasonPhrase ?? 'Error')),
+          },
+        })
+        .catch((error: unknown) => reject(new NetworkError((error as Error).message, true)));
+    });
+  }
+}

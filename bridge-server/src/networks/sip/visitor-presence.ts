@@ -1,0 +1,56 @@
+/**
+ * The presence of the parties the bridge shows on SIP (RFC 3856 through RFC 3903 PUBLISH of their
+ * PIDF, RFC 3863): one publication per party, published once per change whoever it is shown to,
+ * withdrawn when the party goes offline (section 4.5) instead of being refreshed forever.
+ */
+import type { Address, PresenceStatus } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import { UserAgent } from 'sip.js';
+import type { VisitorDomain } from './addresses.js';
+import { CONTENT_TYPES, pidfBody } from './bodies.js';
+import { bounded } from '../../util/bounded.js';
+import { Publication } from './publication.js';
+import type { SipSession } from './session.js';
+
+/** How long a withdrawal waits for the proxy's answer: a goodbye is polite, not required. */
+const WITHDRAW_WAIT_MS = 2_000;
+
+export class VisitorPresence {
+  private readonly published = new Map<Address, { publication: Publication; status: PresenceStatus }>();
+
+  constructor(
+    private readonly session: SipSession,
+    private readonly domain: VisitorDomain,
+    private readonly logger: Logger,
+  ) {}
+
+  async share(party: Address, status: PresenceStatus, text?: string): Promise<void> {
+    const known = this.published.get(party);
+    if (known?.status === status) return;
+    this.session.assertOnline();
+    if (status === 'offline') {
+      if (!known) return;
+      this.published.delete(party);
+      await bounded(known.publication.withdraw(), WITHDRAW_WAIT_MS);
+      return;
+    }
+    const entity = this.domain.uriOf(party);
+    const entry = known ?? { publication: new Publication(this.session.ua, UserAgent.makeURI(entity)!, 'presence', CONTENT_TYPES.pidf, this.logger), status };
+    entry.status = status;
+    this.published.set(party, entry);
+    entry.publication.publish(pidfBody(entity, status, text));
+  }
+
+  /** The connection dropped: the proxy forgot every publication; the next change publishes afresh. */
+  forget(): void {
+    for (const { publication } of this.published.values()) publication.cancel();
+    this.published.clear();
+  }
+
+  /** Withdraws every publication (at shutdown), waiting a little for the proxy's answers. */
+  async withdrawAll(): Promise<void> {
+    const all = [...this.published.values()];
+    this.published.clear();
+    await Promise.all(all.map(({ publication }) => bounded(publication.withdraw(), WITHDRAW_WAIT_MS)));
+  }
+}

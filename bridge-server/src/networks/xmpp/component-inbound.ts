@@ -1,0 +1,126 @@
+/**
+ * Message stanzas that come to the component's domains. To a domain's own JID: an agent's command
+ * (`/list`, ...), answered from it. To a party's JID: a bounce or a confirmation of the bridge's own
+ * messages, a chat state (XEP-0085), or a message for the core, named by its XEP-0359 origin-id so
+ * that a retransmission is stored once. A message the bridge cannot take gets an XMPP error saying
+ * why (RFC 6120 section 8.3), never silence.
+ */
+import { type Address, parseAddress } from '@switchboard/protocol';
+import { type Element, xml } from '@xmpp/component';
+import type { Logger } from 'pino';
+import { commandOrHelp } from '../kit/inbound.js';
+import type { HostedParties, InboundSink } from '../network.js';
+import { type JidMap, addressOfJid } from './addresses.js';
+import type { ComponentLinks } from './component-links.js';
+import type { ComponentReceipts } from './component-receipts.js';
+import { NS, chatStateOf, errorReply, hopsOf, reportConfirmations, xmlSafe } from './stanzas.js';
+
+export interface ComponentInboundParts {
+  map: JidMap;
+  hosted: HostedParties;
+  sink: InboundSink;
+  logger: Logger;
+  links: ComponentLinks;
+  receipts: ComponentReceipts;
+}
+
+/** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
+function refusal(condition: 'not-allowed' | 'item-not-found', why: string): Element {
+  return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
+}
+
+export class ComponentInbound {
+  constructor(private readonly parts: ComponentInboundParts) {}
+
+  handle(stanza: Element): void {
+    this.receive(stanza).catch((error: unknown) => this.refuse(stanza, error));
+  }
+
+  private async receive(stanza: Element): Promise<void> {
+    const { map, sink } = this.parts;
+    const { from, to } = stanza.attrs;
+    if (!from || !to) return;
+    const toBare = to.split('/')[0]!;
+    if (!toBare.includes('@')) return this.command(stanza, from, toBare);
+    const party = map.partyOf(to);
+    if (reportConfirmations(stanza, sink)) return;
+    const body = stanza.getChildText('body');
+    if (!party) {
+      if (body && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
+      return;
+    }
+    if (body) return this.store(stanza, { from, to, party }, body);
+    const state = chatStateOf(stanza);
+    if (state) sink.typing({ from: addressOfJid(from), to: party, state });
+  }
+
+  /**
+   * A domain's own JID is the bridge's address: agent commands (`/list`, ...). Bounces, group chat
+   * and headlines are never commands (answering them could loop).
+   */
+  private async command(stanza: Element, from: string, toBare: string): Promise<void> {
+    if (['error', 'groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal')) return;
+    const text = stanza.getChildText('body');
+    if (!text) return;
+    const answer = await this.parts.sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
+    this.parts.links.trySend(xml('message', { type: 'chat', from: toBare, to: from }, xml('body', {}, xmlSafe(answer))));
+  }
+
+  /** A message from the XMPP user `from` to `party` (whose JID is `to`): stored, or refused saying why. */
+  private async store(stanza: Element, { from, to, party }: { from: string; to: string; party: Address }, body: string): Promise<void> {
+    const { hosted, sink, links, receipts } = this.parts;
+    const { id } = stanza.attrs;
+    const sender = addressOfJid(from);
+    // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
+    const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
+    const via = hopsOf(stanza);
+    const stored = await sink.message({
+      network: 'xmpp',
+      from: sender,
+      to: party,
+      text: body,
+      ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
+      ...(via.length > 0 ? { via } : {}),
+    });
+    if (!stored) {
+      this.reply(stanza, this.refusalFor(party));
+      return;
+    }
+    if (originId) receipts.stored(stored.id, originId);
+    const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
+    if (hosted.isHosted(party)) {
+      // XEP-0184: the bridge stored it for the party it hosts; acknowledge on its behalf.
+      if (receipt) links.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+      return;
+    }
+    const markable = stanza.getChild('markable', NS.markers) !== undefined;
+    if ((receipt || markable) && originId) receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
+  }
+
+  /**
+   * Why no conversation took a message to `party`: a hosted party's JID that is not in one with the
+   * sender, another network's user no conversation joins the sender to, or (null, or a hosted address
+   * whose id has not the form of one) a JID that stands for no one.
+   */
+  private refusalFor(party: Address | null): Element {
+    const { hosted } = this.parts;
+    if (party === null || (hosted.isHosted(party) && hosted.addressOf(parseAddress(party)?.id ?? '') !== party))
+      return refusal('item-not-found', 'No one has this address');
+    return hosted.isHosted(party)
+      ? refusal('not-allowed', 'This visitor is not in a conversation with you')
+      : refusal('not-allowed', 'No conversation joins you and this user');
+  }
+
+  /** An error reply to a message, from the JID it was sent to. */
+  private reply(stanza: Element, error: Element): void {
+    const { from, to, id } = stanza.attrs;
+    this.parts.links.trySend(xml('message', { type: 'error', from: to, to: from, ...(id ? { id } : {}) }, error));
+  }
+
+  /** A message the bridge could not take (too long, ...): the sender gets an XMPP error saying why. */
+  private refuse(stanza: Element, error: unknown): void {
+    this.parts.logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
+    const { from, to, id } = stanza.attrs;
+    if (from && to) this.parts.links.trySend(errorReply(stanza, error, { from: to, to: from, ...(id ? { id } : {}) }));
+  }
+}

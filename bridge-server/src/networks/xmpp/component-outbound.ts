@@ -1,0 +1,69 @@
+/**
+ * What the component sends XMPP users: RFC 6121 `chat` messages from the sender's JID carrying
+ * XEP-0359 origin-id (the bridge's message id), XEP-0184 receipt requests, XEP-0333 markable,
+ * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick; typing notices and the
+ * bridge's own notices. Text reaches XML only through the library's escaping.
+ */
+import { networkOf } from '@switchboard/protocol';
+import { xml } from '@xmpp/component';
+import type { Network, OutboundMessage, SendResult } from '../network.js';
+import { type JidMap, jidOfAddress } from './addresses.js';
+import type { ComponentLinks } from './component-links.js';
+import type { ComponentPresence } from './component-presence.js';
+import type { CapabilitiesOf } from './gateway-discovery.js';
+import { NS, hopsElement, xmlSafe } from './stanzas.js';
+
+type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
+type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
+
+export interface ComponentOutboundParts {
+  map: JidMap;
+  links: ComponentLinks;
+  presence: ComponentPresence;
+  capabilitiesOf: CapabilitiesOf;
+  mainDomain: string;
+}
+
+export class ComponentOutbound {
+  /** Sender -> recipient pairs that were sent the sender's nick. */
+  private readonly nicknamed = new Set<string>();
+
+  constructor(private readonly parts: ComponentOutboundParts) {}
+
+  async send({ message, to, fromName, via }: OutboundMessage): Promise<SendResult> {
+    const { map, links, presence, capabilitiesOf } = this.parts;
+    await presence.introduce(message.from, to);
+    const pair = `${message.from} ${to}`;
+    const introduce = fromName !== undefined && !this.nicknamed.has(pair);
+    await links.send(
+      xml(
+        'message',
+        { type: 'chat', from: map.jidOf(message.from), to: jidOfAddress(to), id: message.id },
+        xml('body', {}, xmlSafe(message.text)),
+        xml('origin-id', { xmlns: NS.sid, id: message.id }),
+        xml('request', { xmlns: NS.receipts }),
+        xml('markable', { xmlns: NS.markers }),
+        // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
+        capabilitiesOf(networkOf(message.from))?.typing === false ? null : xml('active', { xmlns: NS.chatStates }),
+        introduce ? xml('nick', { xmlns: NS.nick }, xmlSafe(fromName)) : null,
+        hopsElement(via),
+      ),
+    );
+    if (introduce) this.nicknamed.add(pair);
+    return { remoteId: message.id, status: 'sent' };
+  }
+
+  async setTyping({ from, to, state }: TypingInput): Promise<void> {
+    const { map, links } = this.parts;
+    await links.send(
+      xml('message', { type: 'chat', from: map.jidOf(from), to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })),
+    );
+  }
+
+  /** In the visitor's own chat when it is about a conversation; else from the bridge's JID. */
+  async notice({ to, text, about }: NoticeInput): Promise<void> {
+    const { map, links, mainDomain } = this.parts;
+    const from = about ? map.jidOf(about.visitor) : mainDomain;
+    await links.send(xml('message', { type: 'chat', from, to: jidOfAddress(to) }, xml('body', {}, xmlSafe(text)), xml('no-store', { xmlns: NS.hints })));
+  }
+}
