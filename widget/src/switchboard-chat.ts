@@ -106,8 +106,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     return this.open && document.visibilityState === 'visible';
   }
 
+  /** A catalogue fetched on demand is there: render in its language. */
+  private readonly localeArrived = () => this.requestUpdate();
+
   private get locale(): Locale {
-    return resolveLocale(this.lang || document.documentElement.lang || navigator.language);
+    return resolveLocale(this.lang || document.documentElement.lang || navigator.language, this.localeArrived);
   }
 
   override connectedCallback(): void {
