@@ -35,7 +35,7 @@ const precompressed = () => ({
 });
 
 /** How every browser bundle is minified (bench/size.mjs measures its floor with the same). */
-export const terserOptions = { format: { comments: false } };
+export const terserOptions = { compress: { passes: 2 }, format: { comments: false } };
 
 /** Resolution and minification shared by every browser bundle (and bench/size.mjs, which may leave minifying out). */
 export const browserPlugins = ({ minify = true } = {}) => [
@@ -47,16 +47,49 @@ export const browserPlugins = ({ minify = true } = {}) => [
 
 /**
  * The chat chunk's own modules in place of others: `catalogues.js` (every language) becomes
- * `catalogues-on-demand.js` (English, the others fetched when needed), and socket.io's packet
- * parser becomes one for text packets only (`socket-io-text-parser.js`: the v1 API never sends
- * binary attachments).
+ * `catalogues-on-demand.js` (English, the others fetched when needed), and socket.io's and
+ * engine.io's packet parsers become ones for text packets only (`socket-io-text-parser.js`,
+ * `engine-io-text-parser.js`: the v1 API never sends binary data).
  */
 export const chatChunkModules = () => ({
   name: 'chat-chunk-modules',
   resolveId(source, importer) {
     if (importer?.startsWith(WIDGET_DIST) && source === './catalogues.js') return `${WIDGET_DIST}catalogues-on-demand.js`;
     if (source === 'socket.io-parser') return `${WIDGET_DIST}socket-io-text-parser.js`;
+    if (source === 'engine.io-parser') return `${WIDGET_DIST}engine-io-text-parser.js`;
     return null;
+  },
+});
+
+/**
+ * The text of the widget's lit templates without the source's indentation (terser leaves template
+ * literals as they are): in `html` and `svg` templates a run of white space that holds a line
+ * break becomes that line break (the same white space to HTML; no template of the widget keeps
+ * white space in a `pre`-like element), and `css` templates also lose the spaces around `{ } ; , :`
+ * (after a colon only: before one it can be a descendant combinator). Lines stay where they were
+ * in html and svg; in css they move within styles.js, which holds nothing else.
+ */
+export const compactTemplates = () => ({
+  name: 'compact-templates',
+  transform(code, id) {
+    if (!id.startsWith(WIDGET_DIST) || !/\b(html|svg|css) ?`/.test(code)) return null;
+    const quasis = [];
+    const visit = (node) => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (!node || typeof node.type !== 'string') return;
+      if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier' && ['html', 'svg', 'css'].includes(node.tag.name)) {
+        for (const quasi of node.quasi.quasis) quasis.push({ start: quasi.start, end: quasi.end, css: node.tag.name === 'css' });
+      }
+      for (const value of Object.values(node)) if (value && typeof value === 'object') visit(value);
+    };
+    visit(this.parse(code));
+    let compacted = code;
+    for (const { start, end, css } of quasis.sort((a, b) => b.start - a.start)) {
+      let text = compacted.slice(start, end).replace(/[ \t]*\n\s*/g, '\n');
+      if (css) text = text.replace(/\s*([{};,])\s*/g, '$1').replace(/:\s+/g, ':');
+      compacted = compacted.slice(0, start) + text + compacted.slice(end);
+    }
+    return { code: compacted, map: null };
   },
 });
 
@@ -138,7 +171,7 @@ export default [
     // The chat: lit, the SDK, socket.io-client and the component, fetched by the loader on intent.
     input: 'widget/dist/embed.js',
     output: { ...hashed, entryFileNames: 'chat-[hash].js' },
-    plugins: [chatChunkModules(), ...browserPlugins(), precompressed(), hashedChunkWritten('chat')],
+    plugins: [chatChunkModules(), compactTemplates(), ...browserPlugins(), precompressed(), hashedChunkWritten('chat')],
   },
   {
     // The drop-in widget's first load: the launcher and window.Switchboard, nothing else.

@@ -11,7 +11,6 @@ import { readableOn } from './colors.js';
 import type { ListenerRecord, LoaderHandoff, QueuedCall } from './handoff.js';
 import { HANDOFF_KEY } from './handoff.js';
 import { OPEN_CHAT, openKey } from './launcher.js';
-import { loadedCatalogues } from './locale-chunks.js';
 
 /** Replaced at build time by the chat chunk's content-hashed file name. */
 const CHAT_CHUNK = '__SWITCHBOARD_CHAT_CHUNK__';
@@ -125,8 +124,7 @@ function start(): void {
     loading = true;
     // The page's language other than English: its catalogue, fetched beside the chat and run
     // before it, so the chat paints in that language at once.
-    const language = languageOf(chat);
-    const locale = Object.hasOwn(loadedCatalogues(), language) ? undefined : localeChunkOf(language);
+    const locale = localeChunkOf(languageOf(chat));
     if (locale) addScript(locale, true);
     // Offline, or the bridge unreachable: the next intent tries again.
     addScript(CHAT_CHUNK, locale !== undefined, () => {
