@@ -1,12 +1,16 @@
 // Bundles for browsers from the compiled ESM (tsc -b runs first): the widget as a small loader
-// served as /widget.js and the chat it fetches on intent (/widget/chat-<hash>.js), and the SDK as
-// an ES module (/sdk.js) and an IIFE exposing window.Switchboard. Each bundle is also written
+// served as /widget.js, the chat it fetches on intent (/widget/chat-<hash>.js) and a catalogue
+// chunk per language other than English (/widget/chat-<language>-<hash>.js), and the SDK as an ES
+// module (/sdk.js) and an IIFE exposing window.Switchboard. Each bundle is also written
 // precompressed (.br, .gz) for the bridge to serve. Type declarations come from tsc.
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+
+const WIDGET_DIST = fileURLToPath(new URL('widget/dist/', import.meta.url));
 
 /**
  * The SDK connects with WebSocket, falling back to long-polling; engine.io's WebTransport transport
@@ -30,71 +34,159 @@ const precompressed = () => ({
   },
 });
 
-const plugins = () => [
+/** How every browser bundle is minified (bench/size.mjs measures its floor with the same). */
+export const terserOptions = { compress: { passes: 2 }, format: { comments: false } };
+
+/** Resolution and minification shared by every browser bundle (and bench/size.mjs, which may leave minifying out). */
+export const browserPlugins = ({ minify = true } = {}) => [
   withoutWebTransport(),
   nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
   commonjs(),
-  terser({ format: { comments: false } }),
-  precompressed(),
+  ...(minify ? [terser(terserOptions)] : []),
 ];
+
+/**
+ * The chat chunk's own modules in place of others: `catalogues.js` (every language) becomes
+ * `catalogues-on-demand.js` (English, the others fetched when needed), and socket.io's and
+ * engine.io's packet parsers become ones for text packets only (`socket-io-text-parser.js`,
+ * `engine-io-text-parser.js`: the v1 API never sends binary data).
+ */
+export const chatChunkModules = () => ({
+  name: 'chat-chunk-modules',
+  resolveId(source, importer) {
+    if (importer?.startsWith(WIDGET_DIST) && source === './catalogues.js') return `${WIDGET_DIST}catalogues-on-demand.js`;
+    if (source === 'socket.io-parser') return `${WIDGET_DIST}socket-io-text-parser.js`;
+    if (source === 'engine.io-parser') return `${WIDGET_DIST}engine-io-text-parser.js`;
+    return null;
+  },
+});
+
+/**
+ * The text of the widget's lit templates without the source's indentation (terser leaves template
+ * literals as they are): in `html` and `svg` templates a run of white space that holds a line
+ * break becomes that line break (the same white space to HTML; no template of the widget keeps
+ * white space in a `pre`-like element), and `css` templates also lose the spaces around `{ } ; , :`
+ * (after a colon only: before one it can be a descendant combinator). Lines stay where they were
+ * in html and svg; in css they move within styles.js, which holds nothing else.
+ */
+export const compactTemplates = () => ({
+  name: 'compact-templates',
+  transform(code, id) {
+    if (!id.startsWith(WIDGET_DIST) || !/\b(html|svg|css) ?`/.test(code)) return null;
+    const quasis = [];
+    const visit = (node) => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (!node || typeof node.type !== 'string') return;
+      if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier' && ['html', 'svg', 'css'].includes(node.tag.name)) {
+        for (const quasi of node.quasi.quasis) quasis.push({ start: quasi.start, end: quasi.end, css: node.tag.name === 'css' });
+      }
+      for (const value of Object.values(node)) if (value && typeof value === 'object') visit(value);
+    };
+    visit(this.parse(code));
+    let compacted = code;
+    for (const { start, end, css } of quasis.sort((a, b) => b.start - a.start)) {
+      let text = compacted.slice(start, end).replace(/[ \t]*\n\s*/g, '\n');
+      if (css) text = text.replace(/\s*([{};,])\s*/g, '$1').replace(/:\s+/g, ':');
+      compacted = compacted.slice(0, start) + text + compacted.slice(end);
+    }
+    return { code: compacted, map: null };
+  },
+});
 
 const CHUNKS = 'widget/dist/chunks';
 
-/** The chat chunk the build before the loader's wrote (its content-hashed name). */
-let chatChunk;
+/** Languages with a catalogue chunk of their own: every catalogue but English, which the chat carries. */
+const LANGUAGES = readdirSync(new URL('widget/src/locales/', import.meta.url))
+  .map((file) => file.replace(/\.ts$/, ''))
+  .filter((language) => language !== 'en')
+  .sort();
 
-/** Remembers the chat chunk's name for the loader, and leaves only the previous build's chunk beside it. */
-const chatChunkWritten = () => ({
-  name: 'chat-chunk-written',
+/** What each build of a hashed chunk wrote: `chat` -> `chat-<hash>.js`, `chat-fr` -> `chat-fr-<hash>.js`. */
+const written = {};
+
+/** A hashed chunk's kind: its name without the hash. */
+const kindOf = (file) => file.replace(/-[\w-]{8}\.js(\.map|\.br|\.gz)?$/, '');
+
+/** Remembers a hashed chunk's name for the loader, and leaves only the previous build's chunk of its kind beside it. */
+const hashedChunkWritten = (kind) => ({
+  name: 'hashed-chunk-written',
   buildStart() {
     mkdirSync(CHUNKS, { recursive: true });
   },
   writeBundle(_options, bundle) {
-    chatChunk = Object.keys(bundle).find((file) => /^chat-[\w-]+\.js$/.test(file));
-    // A page may still hold the previous loader (cached for five minutes): its chunk stays one more
+    const current = Object.values(bundle).find((file) => file.type === 'chunk' && file.isEntry).fileName;
+    written[kind] = current;
+    const sameKind = (file) => file.endsWith('.js') && kindOf(file) === kind;
+    // A page may still hold the previous loader (cached for five minutes): its chunks stay one more
     // build; older ones go.
     const keep = new Set([
-      chatChunk,
+      current,
       ...readdirSync(CHUNKS)
-        .filter((file) => /^chat-[\w-]+\.js$/.test(file) && file !== chatChunk)
+        .filter((file) => sameKind(file) && file !== current)
         .sort((a, b) => statSync(`${CHUNKS}/${b}`).mtimeMs - statSync(`${CHUNKS}/${a}`).mtimeMs)
         .slice(0, 1),
     ]);
-    for (const file of readdirSync(CHUNKS)) if (!keep.has(file.replace(/\.(map|br|gz)$/, ''))) rmSync(`${CHUNKS}/${file}`);
+    for (const file of readdirSync(CHUNKS)) {
+      if (kindOf(file) === kind && !keep.has(file.replace(/\.(map|br|gz)$/, ''))) rmSync(`${CHUNKS}/${file}`);
+    }
   },
 });
 
-/** The loader names the chat chunk (content-hashed, so cached for good). */
-const chatChunkName = () => ({
-  name: 'chat-chunk-name',
+/** The loader names the chat chunk and the catalogue chunks (content-hashed, so cached for good). */
+const chunkNames = () => ({
+  name: 'chunk-names',
   transform(code, id) {
     if (!id.endsWith('loader.js')) return null;
-    if (!chatChunk) throw new Error('no chat chunk: it is built before the loader');
-    return code.replace('__SWITCHBOARD_CHAT_CHUNK__', chatChunk);
+    if (!written.chat) throw new Error('no chat chunk: it is built before the loader');
+    const locales = Object.fromEntries(LANGUAGES.map((language) => [language, written[`chat-${language}`]]));
+    return code.replace('__SWITCHBOARD_CHAT_CHUNK__', written.chat).replace(`'__SWITCHBOARD_LOCALE_CHUNKS__'`, JSON.stringify(locales));
   },
 });
 
+/** A language's catalogue chunk: registers the catalogue on the page (locale-chunks.ts). */
+const localeEntry = (language) => {
+  const entry = `\0locale-${language}`;
+  return {
+    name: 'locale-entry',
+    resolveId: (id) => (id === entry ? entry : null),
+    load: (id) =>
+      id === entry
+        ? `import { registerCatalogue } from '${WIDGET_DIST}locale-chunks.js';
+           import { ${language} } from '${WIDGET_DIST}locales/${language}.js';
+           registerCatalogue('${language}', ${language});`
+        : null,
+  };
+};
+
+const hashed = { dir: CHUNKS, format: 'iife', sourcemap: true, hashCharacters: 'hex' };
+
 export default [
+  // The catalogues of the languages other than English, each fetched only by pages in that language.
+  ...LANGUAGES.map((language) => ({
+    input: `\0locale-${language}`,
+    output: { ...hashed, entryFileNames: `chat-${language}-[hash].js` },
+    plugins: [localeEntry(language), ...browserPlugins(), precompressed(), hashedChunkWritten(`chat-${language}`)],
+  })),
   {
     // The chat: lit, the SDK, socket.io-client and the component, fetched by the loader on intent.
     input: 'widget/dist/embed.js',
-    output: { dir: CHUNKS, entryFileNames: 'chat-[hash].js', format: 'iife', sourcemap: true },
-    plugins: [...plugins(), chatChunkWritten()],
+    output: { ...hashed, entryFileNames: 'chat-[hash].js' },
+    plugins: [chatChunkModules(), compactTemplates(), ...browserPlugins(), precompressed(), hashedChunkWritten('chat')],
   },
   {
     // The drop-in widget's first load: the launcher and window.Switchboard, nothing else.
     input: 'widget/dist/loader.js',
     output: { file: 'widget/dist/widget.js', format: 'iife', sourcemap: true },
-    plugins: [chatChunkName(), ...plugins()],
+    plugins: [chunkNames(), ...browserPlugins(), precompressed()],
   },
   {
     input: 'sdk/dist/index.js',
     output: { file: 'sdk/dist/switchboard.esm.js', format: 'es', sourcemap: true },
-    plugins: plugins(),
+    plugins: [...browserPlugins(), precompressed()],
   },
   {
     input: 'sdk/dist/index.js',
     output: { file: 'sdk/dist/switchboard.iife.js', format: 'iife', name: 'Switchboard', sourcemap: true },
-    plugins: plugins(),
+    plugins: [...browserPlugins(), precompressed()],
   },
 ];

@@ -1,80 +1,164 @@
 // Size of the drop-in widget, gzip and brotli: the loader (/widget.js, what a page pays before any
-// intent) and the chat chunk it fetches (widget + SDK + lit + socket.io-client), against the floor
-// of lit + socket.io-client bundled alone with the same settings, in one run.
-import { readFileSync } from 'node:fs';
+// intent), the chat chunk it fetches (widget + SDK + lit + socket.io-client) and the catalogue
+// chunk of a page's language other than English, against the floor of lit + socket.io-client
+// bundled alone with the same settings, in one run. Then where the chat chunk's bytes go.
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import commonjs from '@rollup/plugin-commonjs';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
-import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
+import { minify } from 'terser';
+import { browserPlugins, chatChunkModules, compactTemplates, terserOptions } from '../rollup.config.mjs';
 
 /** What a page pays before the visitor shows intent. */
 const GOAL_FIRST_LOAD_GZIP = 5 * 1024;
-/** Loader and chat together. */
+/** Loader and chat together (and a page's catalogue, when not English). */
 const GOAL_GZIP_BYTES = 26 * 1024;
+/** Modules listed by name in the breakdown. */
+const TOP_MODULES = 15;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const gzip = (code) => gzipSync(code, { level: 9 }).length;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
-/** lit + socket.io-client, each fully used, as one minified IIFE: the least a Lit widget on socket.io weighs. */
-async function floor() {
-  const entry = '\0floor-entry';
+/** Bundles an in-memory entry (or a file) as one IIFE; `minify: false` keeps each module's code apart for the breakdown. */
+async function bundleOf(input, source, { minify: minified = true, plugins = [] } = {}) {
   const bundle = await rollup({
-    input: entry,
+    input,
     plugins: [
-      {
-        name: 'floor-entry',
-        resolveId: (id) => (id === entry ? entry : null),
-        load: (id) =>
-          id === entry
-            ? `import { LitElement, html, css, svg, nothing } from 'lit';
-               import { property, state, query } from 'lit/decorators.js';
-               import { io } from 'socket.io-client';
-               window.__floor = { LitElement, html, css, svg, nothing, property, state, query, io };`
-            : null,
-      },
-      nodeResolve({ browser: true, rootDir: root, exportConditions: ['browser', 'import', 'default'] }),
-      commonjs(),
-      terser({ format: { comments: false } }),
+      ...(source ? [{ name: 'entry', resolveId: (id) => (id === input ? input : null), load: (id) => (id === input ? source : null) }] : []),
+      ...plugins,
+      ...browserPlugins({ minify: minified }),
     ],
     onwarn: () => {},
   });
   const { output } = await bundle.generate({ format: 'iife' });
   await bundle.close();
-  return output[0].code;
+  return output[0];
+}
+
+/** lit + socket.io-client, each fully used, as one minified IIFE: the least a Lit widget on socket.io weighs. */
+async function floor() {
+  const chunk = await bundleOf(
+    '\0floor-entry',
+    `import { LitElement, html, css, svg, nothing } from 'lit';
+     import { property, state, query } from 'lit/decorators.js';
+     import { io } from 'socket.io-client';
+     window.__floor = { LitElement, html, css, svg, nothing, property, state, query, io };`,
+  );
+  return Buffer.from(chunk.code);
+}
+
+/** Where a module comes from: its package, or its workspace package (`@switchboard/widget`). */
+function packageOf(id) {
+  const inModules = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(id);
+  if (inModules) return inModules[1].replace('\\', '/');
+  const workspace = /[\\/](protocol|sdk|widget)[\\/]dist[\\/]/.exec(id);
+  return workspace ? `@switchboard/${workspace[1]}` : id;
+}
+
+/**
+ * The chat chunk's modules as tree-shaking leaves them, each minified on its own; the chunk's real
+ * gzip size is shared out in proportion to their minified sizes (an estimate: gzip works on the whole).
+ */
+async function breakdown(chatGzip) {
+  const chunk = await bundleOf('widget/dist/embed.js', null, { minify: false, plugins: [chatChunkModules(), compactTemplates()] });
+  const modules = [];
+  for (const [id, module] of Object.entries(chunk.modules)) {
+    if (!module.code) continue;
+    const { code = '' } = await minify(module.code, { ...terserOptions, module: false, toplevel: false });
+    modules.push({
+      name: id.startsWith(root) ? id.slice(root.length).replace(/^node_modules[\\/]/, '') : id,
+      pkg: packageOf(id),
+      rendered: module.renderedLength,
+      minified: code.length,
+    });
+  }
+  const total = modules.reduce((sum, module) => sum + module.minified, 0);
+  const share = (minified) => (minified / total) * chatGzip;
+  const packages = new Map();
+  for (const module of modules) {
+    const entry = packages.get(module.pkg) ?? { rendered: 0, minified: 0, count: 0 };
+    entry.rendered += module.rendered;
+    entry.minified += module.minified;
+    entry.count += 1;
+    packages.set(module.pkg, entry);
+  }
+  const byMinified = (a, b) => b[1].minified - a[1].minified;
+  const line = (name, rendered, minified) =>
+    [
+      name.padEnd(60),
+      kb(rendered).padStart(10),
+      kb(minified).padStart(10),
+      kb(share(minified)).padStart(10),
+      `${((minified / total) * 100).toFixed(1)}%`.padStart(8),
+    ].join('');
+  console.log(`\nWhere the chat chunk's bytes go (${modules.length} modules after tree-shaking)`);
+  console.log(['package'.padEnd(60), 'rendered'.padStart(10), 'minified'.padStart(10), 'gzip est.'.padStart(10), 'share'.padStart(8)].join(''));
+  for (const [name, entry] of [...packages].sort(byMinified)) console.log(line(`${name} (${entry.count})`, entry.rendered, entry.minified));
+  console.log(['module (top ' + TOP_MODULES + ')'].join('').padEnd(60));
+  for (const module of modules.sort((a, b) => b.minified - a.minified).slice(0, TOP_MODULES)) console.log(line(module.name, module.rendered, module.minified));
+  return [...packages].sort(byMinified).map(([name, entry]) => ({ name, minified: entry.minified, gzipEstimate: Math.round(share(entry.minified)) }));
 }
 
 const loader = readFileSync(new URL('../widget/dist/widget.js', import.meta.url));
 const chunkDir = new URL('../widget/dist/chunks/', import.meta.url);
-// The chunk this loader names (the previous build's may still stand beside it).
-const chat = readFileSync(new URL(/chat-[\w-]+\.js/.exec(loader.toString())[0], chunkDir));
+// The chunks this loader names (the previous build's may still stand beside them).
+const named = loader.toString().match(/chat-[\w-]+\.js/g) ?? [];
+const chatName = named.find((name) => /^chat-[0-9a-f]+\.js$/.test(name));
+const chat = readFileSync(new URL(chatName, chunkDir));
+const locales = named
+  .filter((name) => name !== chatName)
+  .map((name) => ({ language: /^chat-(.+)-[0-9a-f]+\.js$/.exec(name)[1], code: readFileSync(new URL(name, chunkDir)) }))
+  .sort((a, b) => a.language.localeCompare(b.language));
+const stray = readdirSync(chunkDir).filter((file) => file.endsWith('.js') && !named.includes(file));
 const floorCode = await floor();
-const row = (name, code) => [name, code.length, gzip(code), brotli(code)];
-const rows = [
-  row('/widget.js (the loader: launcher + API queue)', loader),
-  row('/widget/chat-*.js (widget + SDK + lit + socket.io)', chat),
-  ['everything (loader + chat)', loader.length + chat.length, gzip(loader) + gzip(chat), brotli(loader) + brotli(chat)],
-  row('floor: lit + socket.io-client alone', Buffer.from(floorCode)),
-];
+
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-console.log('Widget bundle size');
-console.log(['bundle'.padEnd(52), 'minified'.padStart(10), 'gzip'.padStart(10), 'brotli'.padStart(10)].join(''));
-for (const [name, raw, gz, br] of rows) console.log([name.padEnd(52), kb(raw).padStart(10), kb(gz).padStart(10), kb(br).padStart(10)].join(''));
-const [, , firstGzip] = rows[0];
-const [, , totalGzip, totalBrotli] = rows[2];
-const [, , floorGzip, floorBrotli] = rows[3];
 const verdict = (ok) => (ok ? 'met' : 'not met');
-console.log(`ratio of everything to the floor: gzip ${(totalGzip / floorGzip).toFixed(2)}x, brotli ${(totalBrotli / floorBrotli).toFixed(2)}x`);
-console.log(`goal: first load <= ${kb(GOAL_FIRST_LOAD_GZIP)} gzip: ${verdict(firstGzip <= GOAL_FIRST_LOAD_GZIP)} (${kb(firstGzip)})`);
-console.log(`goal: everything <= ${kb(GOAL_GZIP_BYTES)} gzip: ${verdict(totalGzip <= GOAL_GZIP_BYTES)} (${kb(totalGzip)})`);
+const sizes = (...codes) => ({
+  raw: codes.reduce((sum, code) => sum + code.length, 0),
+  gzip: codes.reduce((sum, code) => sum + gzip(code), 0),
+  brotli: codes.reduce((sum, code) => sum + brotli(code), 0),
+});
+const rows = [
+  { name: '/widget.js (the loader: launcher + API queue)', ...sizes(loader), goal: GOAL_FIRST_LOAD_GZIP },
+  { name: '/widget/chat-*.js (widget + SDK + lit + socket.io)', ...sizes(chat) },
+  ...locales.map(({ language, code }) => ({ name: `/widget/chat-${language}-*.js (${language} catalogue, on demand)`, ...sizes(code) })),
+  { name: 'everything (loader + chat), English page', ...sizes(loader, chat), goal: GOAL_GZIP_BYTES },
+  ...locales.map(({ language, code }) => ({
+    name: `everything, ${language} page (loader + chat + ${language})`,
+    ...sizes(loader, chat, code),
+    goal: GOAL_GZIP_BYTES,
+  })),
+  { name: 'floor: lit + socket.io-client alone', ...sizes(floorCode) },
+];
+console.log('Widget bundle size');
+console.log(['bundle'.padEnd(60), 'minified'.padStart(10), 'gzip'.padStart(10), 'brotli'.padStart(10), '  goal (gzip)'].join(''));
+for (const { name, raw, gzip: gz, brotli: br, goal } of rows) {
+  const target = goal === undefined ? '  -' : `  <= ${kb(goal)}: ${verdict(gz <= goal)}`;
+  console.log([name.padEnd(60), kb(raw).padStart(10), kb(gz).padStart(10), kb(br).padStart(10), target].join(''));
+}
+const first = rows[0];
+const everything = rows.find((row) => row.name.startsWith('everything (loader + chat)'));
+const floorRow = rows.at(-1);
+console.log(
+  `ratio of everything to the floor: gzip ${(everything.gzip / floorRow.gzip).toFixed(2)}x, brotli ${(everything.brotli / floorRow.brotli).toFixed(2)}x`,
+);
+console.log(`goal: first load <= ${kb(GOAL_FIRST_LOAD_GZIP)} gzip: ${verdict(first.gzip <= GOAL_FIRST_LOAD_GZIP)} (${kb(first.gzip)})`);
+const worst = rows.filter((row) => row.name.startsWith('everything')).reduce((a, b) => (b.gzip > a.gzip ? b : a));
+console.log(
+  `goal: everything <= ${kb(GOAL_GZIP_BYTES)} gzip: ${verdict(worst.gzip <= GOAL_GZIP_BYTES)} (${kb(everything.gzip)} for an English page, ${kb(worst.gzip)} at most)`,
+);
+if (stray.length > 0) console.log(`kept for pages holding the previous loader: ${stray.join(', ')}`);
+const packages = await breakdown(rows[1].gzip);
 console.log(
   JSON.stringify({
     bench: 'size',
-    loader: { raw: rows[0][1], gzip: firstGzip, brotli: rows[0][3] },
-    chat: { raw: rows[1][1], gzip: rows[1][2], brotli: rows[1][3] },
-    floor: { raw: rows[3][1], gzip: floorGzip, brotli: floorBrotli },
+    loader: { raw: first.raw, gzip: first.gzip, brotli: first.brotli },
+    chat: { raw: rows[1].raw, gzip: rows[1].gzip, brotli: rows[1].brotli },
+    locales: Object.fromEntries(locales.map(({ language, code }) => [language, sizes(code)])),
+    floor: { raw: floorRow.raw, gzip: floorRow.gzip, brotli: floorRow.brotli },
     goals: { firstLoadGzip: GOAL_FIRST_LOAD_GZIP, totalGzip: GOAL_GZIP_BYTES },
+    packages,
   }),
 );

@@ -30,4 +30,6 @@ export interface LoaderHandoff {
   openRequested(): boolean;
   /** The placeholder launcher has the keyboard focus: hand it to the real one. */
   hasFocus(): boolean;
+  /** The URL of a language's catalogue chunk (locale-chunks.ts), undefined for English and languages with none. */
+  localeChunk(language: string): string | undefined;
 }

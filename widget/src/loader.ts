@@ -14,6 +14,8 @@ import { OPEN_CHAT, openKey } from './launcher.js';
 
 /** Replaced at build time by the chat chunk's content-hashed file name. */
 const CHAT_CHUNK = '__SWITCHBOARD_CHAT_CHUNK__';
+/** Replaced at build time by each language's catalogue chunk, `{ fr: 'chat-fr-<hash>.js', ... }` (English is in the chat). */
+const LOCALE_CHUNKS = '__SWITCHBOARD_LOCALE_CHUNKS__' as unknown as Record<string, string | undefined>;
 
 /** The placeholder looks like the chat's own launcher (styles.ts): same size, place and colours. */
 const STYLE = `:host{position:fixed;z-index:var(--switchboard-z-index,2147483000);bottom:var(--switchboard-offset,20px);right:var(--switchboard-offset,20px)}
@@ -61,6 +63,33 @@ function returning(siteKey: string): boolean {
   return false;
 }
 
+/** The language the chat will speak (the same choice as its own, i18n.ts): the element's, the page's, the browser's. */
+function languageOf(chat: HTMLElement): string {
+  return (chat.getAttribute('lang') || document.documentElement.lang || navigator.language || 'en').toLowerCase().split(/[-_]/)[0]!;
+}
+
+/** The chunk of a language's catalogue; undefined for English and languages without one. */
+function localeChunkOf(language: string): string | undefined {
+  return Object.hasOwn(LOCALE_CHUNKS, language) ? LOCALE_CHUNKS[language] : undefined;
+}
+
+/** A chunk's URL: beside /widget.js, under /widget/. */
+function chunkUrl(name: string): string {
+  return new URL(`widget/${name}`, script?.src || location.href).href;
+}
+
+/** Appends a chunk's script; `ordered` ones run in the order they were added (after any added before). */
+function addScript(name: string, ordered: boolean, failed?: () => void): void {
+  const chunk = document.createElement('script');
+  chunk.src = chunkUrl(name);
+  chunk.async = !ordered;
+  chunk.onerror = () => {
+    chunk.remove();
+    failed?.();
+  };
+  document.head.append(chunk);
+}
+
 function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButtonElement } {
   const host = document.createElement('div');
   const root = host.attachShadow({ mode: 'open' });
@@ -73,10 +102,9 @@ function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButton
     host.style.setProperty('--switchboard-accent', color);
     host.style.setProperty('--switchboard-on-accent', readableOn(color));
   }
-  const language = (chat.getAttribute('lang') || document.documentElement.lang || navigator.language || 'en').toLowerCase().split(/[-_]/)[0]!;
   root.innerHTML = `<style>${STYLE}</style><button type="button" part="launcher"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>`;
   const button = root.querySelector('button')!;
-  button.setAttribute('aria-label', OPEN_CHAT[language] ?? OPEN_CHAT.en!);
+  button.setAttribute('aria-label', OPEN_CHAT[languageOf(chat)] ?? OPEN_CHAT.en!);
   button.setAttribute('aria-expanded', 'false');
   // Light DOM of the not-yet-defined element: once the chat renders into its own shadow root,
   // this is no longer shown, with no frame in between.
@@ -94,16 +122,15 @@ function start(): void {
   const load = () => {
     if (loading) return;
     loading = true;
-    const chunk = document.createElement('script');
-    chunk.src = new URL(`widget/${CHAT_CHUNK}`, script?.src || location.href).href;
-    chunk.async = true;
+    // The page's language other than English: its catalogue, fetched beside the chat and run
+    // before it, so the chat paints in that language at once.
+    const locale = localeChunkOf(languageOf(chat));
+    if (locale) addScript(locale, true);
     // Offline, or the bridge unreachable: the next intent tries again.
-    chunk.onerror = () => {
-      chunk.remove();
+    addScript(CHAT_CHUNK, locale !== undefined, () => {
       loading = false;
       button?.removeAttribute('aria-busy');
-    };
-    document.head.append(chunk);
+    });
   };
   const call = (entry: QueuedCall) => {
     queue.push(entry);
@@ -135,6 +162,10 @@ function start(): void {
     api,
     openRequested: () => requested,
     hasFocus: () => host.shadowRoot?.activeElement === button && button !== null,
+    localeChunk: (language) => {
+      const name = localeChunkOf(language);
+      return name && chunkUrl(name);
+    },
   };
   (window as unknown as Record<string, unknown>)[HANDOFF_KEY] = handoff;
   (window as unknown as Record<string, unknown>).Switchboard = api;

@@ -1,0 +1,48 @@
+/** English: the widget's own language, built into every bundle, and the fallback for any other. */
+import { OPEN_CHAT } from '../launcher.js';
+
+export const en = {
+  openChat: OPEN_CHAT.en!,
+  closeChat: 'Close chat',
+  title: 'Chat with us',
+  online: "We're online",
+  away: "We'll reply by email",
+  connecting: 'Connecting…',
+  offlineBanner: 'You are offline. Messages will be sent when the connection is back.',
+  placeholder: 'Write a message…',
+  messageLabel: 'Message',
+  send: 'Send',
+  you: 'You',
+  agent: 'Support',
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not sent',
+  retry: 'Retry',
+  discard: 'Discard',
+  typing: 'Support is typing…',
+  charactersLeft: (n: number) => `${n} characters left`,
+  prechatIntro: 'Before we start, how can we reach you?',
+  name: 'Name',
+  email: 'Email',
+  optional: '(optional)',
+  start: 'Start chat',
+  skip: 'Skip',
+  offlineIntro: 'Nobody is here right now. Leave a message and we will reply by email.',
+  leaveMessage: 'Send message',
+  offlineThanks: 'Thanks! We will get back to you by email.',
+  closed: 'This conversation was closed. Write to start again.',
+  ratePrompt: 'How was this conversation?',
+  rateOption: (n: number) => `${n} out of 5`,
+  rateThanks: 'Thanks for your feedback!',
+  unread: (n: number) => (n === 1 ? '1 unread message' : `${n} unread messages`),
+  newMessageTitle: 'New message',
+  errorTitle: 'Chat is unavailable',
+  emptyState: 'Ask us anything. We usually answer within minutes.',
+  invalidEmail: 'Enter a valid email address.',
+  required: 'This field is required.',
+};
+
+/** Every visible string of the widget; each language's catalogue has the same keys. */
+export type Catalogue = typeof en;
