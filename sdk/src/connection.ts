@@ -61,6 +61,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.socket = io(options.url.replace(/\/+$/, '') + NAMESPACE, {
       autoConnect: false,
       transports: options.transports,
+      // Without it, socket.io-client never tries the next transport when the first fails (a proxy
+      // that blocks WebSocket): the fallback to long-polling the options promise.
+      tryAllTransports: true,
       auth: (callback) => callback(this.credentials.auth()),
       reconnectionDelay: 500,
       reconnectionDelayMax: 10_000,
