@@ -10,7 +10,7 @@ import { Server } from 'socket.io';
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
-import { TeamDirectory } from './core/teams.js';
+import { TeamDirectory } from './core/desk/teams.js';
 import { RefBook } from './networks/refs.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';

@@ -33,19 +33,19 @@ import type { RefBook } from '../networks/refs.js';
 import type { ConversationRecord, OutboxItem, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Clock } from '../util/clock.js';
-import { AgentCommands } from './commands.js';
-import type { GatewayConfig } from './gateway-policy.js';
-import { GatewayService } from './gateway-service.js';
+import { AgentCommands } from './desk/commands.js';
+import type { GatewayConfig } from './interop/gateway-policy.js';
+import { GatewayService } from './interop/gateway-service.js';
 import { UsageMeter } from './usage.js';
 import { BridgeError, badRequest, forbidden, notFound } from './errors.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import { OutboxWorker } from './outbox.js';
 import { PresenceService } from './presence.js';
-import { Router } from './router.js';
-import { TeamDirectory } from './teams.js';
+import { Router } from './desk/router.js';
+import { TeamDirectory } from './desk/teams.js';
 import type { WebhookDispatcher } from './webhooks.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
-import { usableOnSite, withoutSite } from './site-scope.js';
+import { usableOnSite, withoutSite } from '../networks/web/site-scope.js';
 import { withoutTrailingBreaks } from '../util/text.js';
 
 export interface CoreDeps {

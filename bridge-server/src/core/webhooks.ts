@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
-import { toClientForm } from './site-scope.js';
+import { toClientForm } from '../networks/web/site-scope.js';
 
 export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -163,7 +163,7 @@ export class WebhookDispatcher {
       if (!hook.config.events.includes(event)) return [];
       if (hook.config.sites && !hook.config.sites.includes(siteKey)) return [];
       // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
-      // The site's backend knows its parties as its clients do (core/site-scope.ts).
+      // The site's backend knows its parties as its clients do (networks/web/site-scope.ts).
       const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
       return [{ id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) }];
     });

@@ -8,7 +8,7 @@ import { describeIssues, handshakeAuthSchema } from '@switchboard/protocol/schem
 import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import { BridgeError } from '../core/errors.js';
-import { withSite, withoutSite } from '../core/site-scope.js';
+import { withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';

@@ -14,7 +14,7 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
-import { textForSite, toClientForm, withSite, withoutSite } from '../core/site-scope.js';
+import { textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
@@ -141,7 +141,7 @@ export class SocketGateway {
     });
 
     const { core } = this.deps;
-    // Addresses a client writes are its site's: web identities get the site (core/site-scope.ts).
+    // Addresses a client writes are its site's: web identities get the site (networks/web/site-scope.ts).
     const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
     this.handle(socket, 'conversation:open', async (p, a) => ({
       conversation: await core.openConversation(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }),

@@ -2,13 +2,13 @@
  * The ClientHub over socket.io rooms: `a:<address>` holds every connection of a party,
  * `agents:<site>` a site's agents and integrations, `p:<address>` presence watchers, `t:<team>@<site>`
  * a site's watchers of a team's availability. Rooms are named by the bridge's addresses, which
- * carry the site of web identities (core/site-scope.ts), so no room spans two sites' parties;
+ * carry the site of web identities (networks/web/site-scope.ts), so no room spans two sites' parties;
  * payloads leave in the form the site's clients know.
  */
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
 import type { Namespace } from 'socket.io';
 import type { ClientHub, HubRoom } from '../core/hub.js';
-import { toClientForm } from '../core/site-scope.js';
+import { toClientForm } from '../networks/web/site-scope.js';
 
 export function roomName(room: HubRoom): string {
   switch (room.kind) {

@@ -7,8 +7,8 @@
  */
 import type { Address } from '@switchboard/protocol';
 import { z } from 'zod';
-import { BRIDGE_ID } from '../util/hops.js';
-import { TokenBucket } from '../util/token-bucket.js';
+import { BRIDGE_ID } from '../../util/hops.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import { LRUCache } from 'lru-cache';
 
 const scheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as xmpp, sip or irc');

@@ -6,11 +6,11 @@
  */
 import type { Address, Message, PresenceStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { FollowOutcome, InboundFollow } from '../networks/network.js';
-import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, Store } from '../store/store.js';
+import type { FollowOutcome, InboundFollow } from '../../networks/network.js';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
 import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
-import type { PresenceService } from './presence.js';
+import type { PresenceService } from '../presence.js';
 import { LRUCache } from 'lru-cache';
 
 /** Hop markers kept for messages still on their way out (the oldest are forgotten first). */

@@ -5,23 +5,23 @@
  */
 import type { Address, Message, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import type { Clock, Timer } from '../util/clock.js';
+import type { Metrics } from '../../metrics.js';
+import type { Clock, Timer } from '../../util/clock.js';
 import { BusinessHours } from './business-hours.js';
-import type { UsageMeter } from './usage.js';
-import type { WebhookDispatcher } from './webhooks.js';
-import type { ClaimOutcome } from '../networks/network.js';
-import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, Store } from '../store/store.js';
-import { SerialQueues } from '../util/serial.js';
-import type { ClientHub, HubRoom } from './hub.js';
-import type { PresenceService } from './presence.js';
-import type { RefBook } from '../networks/refs.js';
+import type { UsageMeter } from '../usage.js';
+import type { WebhookDispatcher } from '../webhooks.js';
+import type { ClaimOutcome } from '../../networks/network.js';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import { SerialQueues } from '../../util/serial.js';
+import type { ClientHub, HubRoom } from '../hub.js';
+import type { PresenceService } from '../presence.js';
+import type { RefBook } from '../../networks/refs.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './routing.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
-import { usableOnSite } from './site-scope.js';
-import { toWireConversation } from './wire.js';
-import { oneLine } from '../util/text.js';
+import { usableOnSite } from '../../networks/web/site-scope.js';
+import { toWireConversation } from '../wire.js';
+import { oneLine } from '../../util/text.js';
 import { LRUCache } from 'lru-cache';
 
 export interface RouterDeps {

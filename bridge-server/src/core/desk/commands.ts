@@ -5,14 +5,14 @@
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
 import type { Address, Message } from '@switchboard/protocol';
-import type { AgentConfig, TeamConfig } from '../config.js';
-import type { ConversationRecord, Store } from '../store/store.js';
-import type { PresenceService } from './presence.js';
+import type { AgentConfig, TeamConfig } from '../../config.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import type { PresenceService } from '../presence.js';
 import type { Router } from './router.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
-import { withSite } from './site-scope.js';
-import { oneLine } from '../util/text.js';
-import type { RefBook } from '../networks/refs.js';
+import { withSite } from '../../networks/web/site-scope.js';
+import { oneLine } from '../../util/text.js';
+import type { RefBook } from '../../networks/refs.js';
 
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
