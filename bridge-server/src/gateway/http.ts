@@ -130,8 +130,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
       // `to` is written as the key's site knows its parties (networks/web/site-scope.ts).
-      const conversationId = body.conversationId ?? (await deps.core.openConversation(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
-      const message = await deps.core.sendMessage(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
+      const { conversations, messages } = deps.core;
+      const conversationId = body.conversationId ?? (await conversations.open(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
+      const message = await messages.send(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
       res.status(201).json({ ok: true, message: toClientForm(message) });
     } catch (error) {
       next(error);
@@ -160,7 +161,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/v1/parties/:address/export', async (req, res, next) => {
     try {
       const siteKey = deps.admin.siteOf(req.get('authorization'));
-      res.set('Cache-Control', 'no-store').json(await deps.admin.export(siteKey, req.params.address!));
+      res.set('Cache-Control', 'no-store').json(await deps.admin.export(siteKey, req.params.address));
     } catch (error) {
       next(error);
     }
@@ -170,7 +171,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const siteKey = deps.admin.siteOf(req.get('authorization'));
-      const erased = await deps.admin.erase(siteKey, req.params.address!);
+      const erased = await deps.admin.erase(siteKey, req.params.address);
       res.json({ ok: true, erased });
     } catch (error) {
       next(error);

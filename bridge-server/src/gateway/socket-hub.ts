@@ -6,7 +6,8 @@
  * payloads leave in the form the site's clients know.
  */
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
-import type { Namespace } from 'socket.io';
+import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
+import type { Actor } from '../core/actor.js';
 import type { ClientHub, HubRoom } from '../core/hub.js';
 import { toClientForm } from '../networks/web/site-scope.js';
 
@@ -23,7 +24,15 @@ export function roomName(room: HubRoom): string {
   }
 }
 
-export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+/** What a connection carries once its handshake is authenticated. */
+export interface SocketData {
+  actor: Actor;
+  token: string;
+}
+
+export type V1Server = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+export type V1Socket = Socket<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
 
 export class SocketHub implements ClientHub {
   private readonly connections = new Map<Address, { count: number; siteKey: string }>();
@@ -54,7 +63,7 @@ export class SocketHub implements ClientHub {
       if (!socket) continue;
       // No ack timeout: a timer per message would outlive the connection; an ack that never comes
       // is dropped with the socket.
-      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', wire, () => {
+      socket.emit('message', wire, () => {
         if (received) return;
         received = true;
         onReceived();
