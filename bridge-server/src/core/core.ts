@@ -75,110 +75,44 @@ export class Core {
   private readonly inbound: Inbound;
 
   constructor(deps: CoreDeps) {
-    const { store, registry, hub, teams, logger, metrics, clock } = deps;
     const kickOutbox = (network: string) => this.outbox.kick(network);
-    const statuses = new MessageStatuses(store, registry, hub, logger);
-    const access = new SiteAccess(store, hub, deps.sites, deps.hosted);
-    this.presence = new PresenceService(hub, teams);
-    this.usage = new UsageMeter(
-      store,
-      metrics,
-      logger,
-      (scheme) => registry.get(scheme) !== undefined,
-      () => clock.now(),
-    );
-    const fanOut = new FanOut({ registry, hub, logger, metrics, kickOutbox });
-    const pipeline = new MessagePipeline({ store, webhooks: deps.webhooks, registry, fanOut, usage: this.usage, metrics });
-    this.announcer = new Announcer({ store, registry, teams, hub, webhooks: deps.webhooks, logger });
-    this.gateway = deps.gateway
-      ? new GatewayService({
-          config: deps.gateway,
-          bridgeId: deps.gateway.bridgeId,
-          store,
-          registry,
-          presence: this.presence,
-          hosted: deps.hosted,
-          announcer: this.announcer,
-          logger,
-          metrics,
-          deliver: (input) => this.inbound.message(input),
-        })
-      : undefined;
+    const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
+    const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
+    const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
+    this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
+    const fanOut = new FanOut({ ...deps, kickOutbox });
+    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage });
+    this.presence = new PresenceService(deps.hub, deps.teams);
+    this.announcer = new Announcer(deps);
+    const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
+    this.gateway =
+      deps.gateway && new GatewayService({ ...parts, config: deps.gateway, bridgeId: deps.gateway.bridgeId, deliver: (m) => this.inbound.message(m) });
     this.outbox = new OutboxWorker({
-      store,
-      registry,
-      logger,
-      metrics,
-      clock,
-      onOutcome: (item, status, error, changed) => {
-        statuses.outboxOutcome(item, status, error, changed);
-        return Promise.resolve();
-      },
+      ...deps,
+      onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
       viaOf: (message) => this.gateway?.viaOf(message),
     });
-    this.presenceSharing = new PresenceSharing({ store, registry, teams, hosted: deps.hosted, gateway: this.gateway, logger });
+    this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
-    const handover = new Handover({ store, registry, logger, refs: deps.refs, kickOutbox });
-    this.router = new Router({ store, presence: this.presence, teams, hub, logger, clock, announcer: this.announcer, handover });
+    this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox }) });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);
       this.router.answeredBy(conversation, message.from);
     });
-    this.conversations = new Conversations({
-      store,
-      registry,
-      teams,
-      access,
-      router: this.router,
-      announcer: this.announcer,
-      pipeline,
-      webhooks: deps.webhooks,
-      logger,
-      metrics,
-    });
+    this.conversations = new Conversations({ ...parts, router: this.router });
     this.commands = new AgentCommands({
-      store,
+      ...parts,
       router: this.router,
-      teams,
-      presence: this.presence,
       sendAs: (agent, conversationId, text) => this.agentSays(agent, conversationId, text),
       close: async (conversationId) => void (await this.conversations.close(conversationId)),
       transfer: (conversationId, to) => this.router.transfer(conversationId, to),
       latestOf: (agent) => recent.latestOf(agent),
-      refs: deps.refs,
     });
-    this.messages = new Messages({
-      store,
-      registry,
-      teams,
-      access,
-      conversations: this.conversations,
-      router: this.router,
-      announcer: this.announcer,
-      pipeline,
-      fanOut,
-      statuses,
-      limits: deps.limits,
-      logger,
-    });
-    this.parties = new Parties({ store, teams, sites: deps.sites, clock, logger });
-    this.presenceWatch = new PresenceWatch({ store, registry, teams, presence: this.presence, access });
-    this.inbound = new Inbound({
-      store,
-      teams,
-      presence: this.presence,
-      router: this.router,
-      commands: this.commands,
-      gateway: this.gateway,
-      pipeline,
-      fanOut,
-      statuses,
-      outbox: this.outbox,
-      maxTextLength: deps.limits.maxTextLength,
-      logger,
-      metrics,
-    });
+    this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
+    this.parties = new Parties(deps);
+    this.presenceWatch = new PresenceWatch(parts);
+    this.inbound = new Inbound({ ...parts, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { LimitsConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
 import type { ConversationRecord, Store } from '../store/store.js';
@@ -26,12 +27,13 @@ export interface InboundDeps {
   presence: PresenceService;
   router: Router;
   commands: AgentCommands;
-  gateway: GatewayService | undefined;
+  /** Gateway mode, when configured. */
+  interop: GatewayService | undefined;
   pipeline: MessagePipeline;
   fanOut: FanOut;
   statuses: MessageStatuses;
   outbox: OutboxWorker;
-  maxTextLength: number;
+  limits: LimitsConfig;
   logger: Logger;
   metrics: Metrics;
 }
@@ -41,7 +43,7 @@ export class Inbound {
   readonly sink: InboundSink;
 
   constructor(private readonly deps: InboundDeps) {
-    const { presence, teams, router, gateway, statuses } = deps;
+    const { presence, teams, router, interop: gateway, statuses } = deps;
     this.sink = {
       // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
       message: (input) => this.message({ ...input, text: withoutTrailingBreaks(input.text) }),
@@ -58,8 +60,8 @@ export class Inbound {
 
   /** Stores a network's message in the conversation it belongs to (opening a gateway conversation when it is one). */
   async message(input: InboundMessage): Promise<Message | null> {
-    checkText(input.text, this.deps.maxTextLength);
-    const { gateway } = this.deps;
+    checkText(input.text, this.deps.limits.maxTextLength);
+    const { interop: gateway } = this.deps;
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
@@ -97,7 +99,7 @@ export class Inbound {
 
   /** A command to the bridge's own address: the gateway's `/to` for anyone, the desk's for agents. */
   private async command(from: Address, text: string): Promise<string> {
-    const { gateway } = this.deps;
+    const { interop: gateway } = this.deps;
     if (gateway && this.deps.teams.teamsOf(from).length === 0) {
       const answer = await gateway.command(from, text);
       if (answer !== null) return answer;
@@ -112,6 +114,6 @@ export class Inbound {
     this.deps.outbox.kick(network);
     // Presence that changed while the network was away is shown now (gateway users only: agents
     // see visitors' presence on their next message).
-    this.deps.gateway?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+    this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
   }
 }

@@ -17,7 +17,8 @@ export interface PresenceSharingDeps {
   registry: NetworkRegistry;
   teams: TeamDirectory;
   hosted: HostedParties;
-  gateway: GatewayService | undefined;
+  /** Gateway mode, when configured. */
+  interop: GatewayService | undefined;
   logger: Logger;
 }
 
@@ -26,14 +27,14 @@ export class PresenceSharing {
 
   /** A party's presence changed: shown to its peers on other networks (in the background). */
   changed(presence: Presence): void {
-    const { gateway, teams } = this.deps;
+    const { interop: gateway, teams } = this.deps;
     const hosted = this.deps.hosted.isHosted(presence.address);
     if (!hosted && (!gateway || teams.teamsOf(presence.address).length > 0)) return;
     this.share(presence, hosted).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
 
   private async share(presence: Presence, hosted: boolean): Promise<void> {
-    const { gateway } = this.deps;
+    const { interop: gateway } = this.deps;
     let conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
     if (!hosted) conversations = conversations.filter((c) => gateway?.isGatewayConversation(c) ?? false);
     const followers = !hosted && gateway ? await gateway.followPeers(presence.address) : [];
@@ -61,6 +62,6 @@ export class PresenceSharing {
         .filter((member) => this.deps.registry.forAddress(member) === network);
       if (members.length > 0) await network.subscribePresence([...new Set(members)]);
     }
-    await this.deps.gateway?.resume();
+    await this.deps.interop?.resume();
   }
 }
