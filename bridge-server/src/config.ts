@@ -9,7 +9,7 @@ import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
-import { webhookConfigSchema } from './core/webhooks.js';
+import { webhookConfigSchema } from './core/webhooks/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 
 export { ConfigError, issuePath };

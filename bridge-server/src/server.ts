@@ -28,7 +28,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
-import { WebhookDispatcher } from './core/webhooks.js';
+import { WebhookDispatcher } from './core/webhooks/dispatcher.js';
 import { DataAdmin } from './core/privacy.js';
 
 export interface BridgeOptions {

@@ -8,7 +8,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { TeamDirectory } from './desk/teams.js';
 import type { ClientHub, HubRoom } from './hub.js';
-import type { WebhookDispatcher } from './webhooks.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { toWireConversation } from './wire.js';
 
 /** Conversations read at a time when catching up on webhook events at start-up. */

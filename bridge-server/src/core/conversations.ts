@@ -23,7 +23,7 @@ import type { TeamDirectory } from './desk/teams.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { SiteAccess } from './site-access.js';
-import type { WebhookDispatcher } from './webhooks.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { toWireConversation } from './wire.js';
 
 export interface ConversationsDeps {

@@ -36,7 +36,7 @@ import { PresenceWatch } from './presence-watch.js';
 import { SiteAccess } from './site-access.js';
 import { MessageStatuses } from './statuses.js';
 import { UsageMeter } from './usage.js';
-import type { WebhookDispatcher } from './webhooks.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface CoreDeps {
   /** The conversations' short refs, shared with the networks. */

@@ -10,7 +10,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { AppendResult, ConversationRecord, Store } from '../store/store.js';
 import type { FanOut } from './fan-out.js';
 import type { UsageMeter } from './usage.js';
-import type { WebhookDispatcher } from './webhooks.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface MessageToPost {
   conversation: ConversationRecord;
