@@ -7,9 +7,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
-import { businessHoursSchema } from './core/business-hours.js';
-import { gatewayConfigSchema } from './core/gateway-policy.js';
-import { webhookConfigSchema } from './core/webhooks.js';
+import { businessHoursSchema } from './core/desk/business-hours.js';
+import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
+import { webhookConfigSchema } from './core/webhooks/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 
 export { ConfigError, issuePath };

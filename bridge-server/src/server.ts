@@ -4,19 +4,19 @@
  */
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ClientToServerEvents, LIMITS, NAMESPACE, type ServerToClientEvents } from '@switchboard/protocol';
+import { LIMITS, NAMESPACE } from '@switchboard/protocol';
 import type { Express } from 'express';
 import { Server } from 'socket.io';
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
-import { TeamDirectory } from './core/teams.js';
+import { TeamDirectory } from './core/desk/teams.js';
 import { RefBook } from './networks/refs.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
 import { SocketGateway } from './gateway/socket-gateway.js';
-import { SocketHub } from './gateway/socket-hub.js';
+import { SocketHub, type V1Server } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
 import { type Logger, createLogger } from './logger.js';
 import { Gauge } from 'prom-client';
@@ -28,7 +28,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
-import { WebhookDispatcher } from './core/webhooks.js';
+import { WebhookDispatcher } from './core/webhooks/dispatcher.js';
 import { DataAdmin } from './core/privacy.js';
 
 export interface BridgeOptions {
@@ -39,7 +39,7 @@ export interface BridgeOptions {
   store?: Store;
   /** Adds HTTP routes of the embedding application (before the static site). */
   routes?: (app: Express) => void;
-  /** The clock business hours follow (the system's by default; tests move their own). */
+  /** The clock business hours, offers, retries and retention follow (the system's by default; tests move their own). */
   clock?: Clock;
 }
 
@@ -83,13 +83,13 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   // socket.io claims /socket.io/ requests by wrapping the listeners present when it attaches, so
   // the HTTP app is reached through a listener installed before it (and set just below).
-  let httpApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const knownOrigin = (origin: string) => config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
   const http = createServer((req, res) => {
-    if (httpApp) httpApp(req, res);
+    if (routed.app) routed.app(req, res);
     else res.writeHead(503).end();
   });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+  const io: V1Server = new Server(http, {
     // Measured: per-message deflate costs ~9x memory per connection and ~13x relay time.
     perMessageDeflate: false,
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
@@ -120,6 +120,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // The gateway's id in hop markers: configured, or random and kept with the data.
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
   const refs = new RefBook();
+  const clock = options.clock ?? systemClock;
   const core = new Core({
     refs,
     store,
@@ -130,8 +131,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     limits: config.limits,
     logger,
     metrics,
-    clock: options.clock ?? systemClock,
+    clock,
     webhooks,
+    hosted: webHostedParties,
     ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
   });
 
@@ -156,9 +158,15 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
-  const admin = new DataAdmin({ store, sites: config.sites, logger: logger.child({ component: 'data' }), deleted: () => webhooks.recount() });
+  const admin = new DataAdmin({
+    store,
+    sites: config.sites,
+    logger: logger.child({ component: 'data' }),
+    deleted: () => webhooks.recount(),
+    now: () => clock.now().getTime(),
+  });
   const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
-  httpApp = createHttpApp({
+  routed.app = createHttpApp({
     core,
     admin,
     store,
@@ -192,7 +200,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await webhooks.start();
       await admin.start();
-      await core.router.resumeWebhookMarks();
+      await core.announcer.resumeWebhookMarks();
       await core.router.resumeOffers();
       for (const network of registry.all()) {
         await network.start();
@@ -237,7 +245,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.router.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
-        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await new Promise<void>((resolve) => void io.close(() => resolve()));
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         await core.usage.stop();
         await admin.stop();

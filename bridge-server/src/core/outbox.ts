@@ -8,10 +8,11 @@
 import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { NetworkError } from '../networks/network.js';
+import { type Network, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
+import type { Clock, Timer } from '../util/clock.js';
 import { toWireConversation } from './wire.js';
 
 export interface OutboxDeps {
@@ -19,6 +20,8 @@ export interface OutboxDeps {
   registry: NetworkRegistry;
   logger: Logger;
   metrics: Metrics;
+  /** Retries wait on this clock. */
+  clock: Clock;
   /**
    * Reports an outcome to the sender; `error` explains a wait or a failure; `changed` is the
    * message when the store moved its status (undefined: nothing was written).
@@ -36,7 +39,7 @@ const BATCH = 50;
 export class OutboxWorker {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
-  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+  private readonly timers = new Map<string, { timer: Timer; at: number }>();
   private stopped = false;
   /** Messages whose senders were told they wait (bounded: cleared once sent or failed). */
   private readonly reportedWaiting = new Set<string>();
@@ -67,7 +70,7 @@ export class OutboxWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) timer.cancel();
     this.timers.clear();
     await Promise.all(this.running.values());
   }
@@ -90,20 +93,19 @@ export class OutboxWorker {
   private wakeAt(network: string, at: number): void {
     const pending = this.timers.get(network);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(
+    pending?.timer.cancel();
+    const timer = this.deps.clock.setTimer(
       () => {
         this.timers.delete(network);
         this.kick(network);
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, at - this.now()),
     );
-    timer.unref();
     this.timers.set(network, { timer, at });
   }
 
   private async drain(networkId: string): Promise<void> {
-    const { store, registry, logger, metrics } = this.deps;
+    const { store, registry } = this.deps;
     /** Recipients whose earliest item waits for a retry: their later items wait behind it. */
     const waiting = new Set<string>();
     let after = 0;
@@ -113,69 +115,86 @@ export class OutboxWorker {
       if (items.length === 0) return;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
-        await this.reportWaiting(
-          networkId,
-          network
-            ? `${networkId} is ${network.status().state}${network.status().reason ? ` (${network.status().reason})` : ''}`
-            : `no ${networkId} network is configured`,
-        );
+        await this.reportWaiting(networkId, whyWaiting(networkId, network));
         return; // the network's `online` status kicks us again
       }
       for (const item of items) {
         if (this.stopped) return;
         after = item.id;
         if (waiting.has(item.recipient)) continue;
-        if (item.nextAttemptAt > Date.now()) {
+        if (item.nextAttemptAt > this.now()) {
           waiting.add(item.recipient);
           this.wakeAt(networkId, item.nextAttemptAt);
           continue;
         }
-        const conversation = await store.getConversation(item.message.conversationId);
-        if (!conversation) {
-          await store.completeOutbox(item.id);
-          continue;
-        }
-        try {
-          const sender = await store.getParty(item.message.from);
-          const via = this.deps.viaOf?.(item.message);
-          const result = await network.send({
-            message: item.message,
-            to: item.recipient,
-            conversation: toWireConversation(conversation),
-            ...(sender?.name ? { fromName: sender.name } : {}),
-            ...(via ? { via } : {}),
-          });
-          const status = result.status ?? 'sent';
-          const changed = await store.completeOutbox(item.id, status);
-          this.reportedWaiting.delete(item.message.id);
-          metrics.messages.inc({ network: networkId, direction: 'out' });
-          await this.deps.onOutcome(item, status, undefined, changed);
-        } catch (error) {
-          const retryable = error instanceof NetworkError ? error.retryable : true;
-          const reason = error instanceof Error ? error.message : String(error);
-          const attempts = item.attempts + 1;
-          if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
-            const changed = await store.completeOutbox(item.id, 'failed');
-            this.reportedWaiting.delete(item.message.id);
-            logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
-            const code = (error instanceof NetworkError ? error.code : undefined) ?? (retryable ? 'unavailable' : 'bad_request');
-            await this.deps.onOutcome(item, 'failed', { code, message: `${networkId}: ${reason}` }, changed);
-            continue;
-          }
-          const next = Date.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);
-          await store.retryOutbox(item.id, next, reason);
-          logger.info({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message will be retried');
-          await this.deps.onOutcome(item, 'accepted', {
-            code: 'unavailable',
-            message: `${networkId}: ${reason}; the message is kept and will be retried`,
-          });
-          this.wakeAt(networkId, next);
-          waiting.add(item.recipient);
-          // The network itself went down: the rest waits for its `online` (no attempts spent on it).
-          if (network.status().state !== 'online') return;
-        }
+        if ((await this.send(network, item)) === 'done') continue;
+        waiting.add(item.recipient);
+        // The network itself went down: the rest waits for its `online` (no attempts spent on it).
+        if (network.status().state !== 'online') return;
       }
       if (items.length < BATCH) return;
     }
   }
+
+  /** Sends one item: `done` when it left the queue (sent, failed, or its conversation gone), `retry` when it waits. */
+  private async send(network: Network, item: OutboxItem): Promise<'done' | 'retry'> {
+    const { store, metrics } = this.deps;
+    const conversation = await store.getConversation(item.message.conversationId);
+    if (!conversation) {
+      await store.completeOutbox(item.id);
+      return 'done';
+    }
+    try {
+      const sender = await store.getParty(item.message.from);
+      const via = this.deps.viaOf?.(item.message);
+      const result = await network.send({
+        message: item.message,
+        to: item.recipient,
+        conversation: toWireConversation(conversation),
+        ...(sender?.name ? { fromName: sender.name } : {}),
+        ...(via ? { via } : {}),
+      });
+      const status = result.status ?? 'sent';
+      const changed = await store.completeOutbox(item.id, status);
+      this.reportedWaiting.delete(item.message.id);
+      metrics.messages.inc({ network: network.scheme, direction: 'out' });
+      await this.deps.onOutcome(item, status, undefined, changed);
+      return 'done';
+    } catch (error) {
+      return this.sendFailed(network.scheme, item, error);
+    }
+  }
+
+  /** A send failed: the message fails for good (not retryable, or too many attempts), or waits for its next attempt. */
+  private async sendFailed(networkId: string, item: OutboxItem, error: unknown): Promise<'done' | 'retry'> {
+    const { store, logger } = this.deps;
+    const retryable = error instanceof NetworkError ? error.retryable : true;
+    const reason = error instanceof Error ? error.message : String(error);
+    const attempts = item.attempts + 1;
+    if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
+      const changed = await store.completeOutbox(item.id, 'failed');
+      this.reportedWaiting.delete(item.message.id);
+      logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
+      const code = (error instanceof NetworkError ? error.code : undefined) ?? (retryable ? 'unavailable' : 'bad_request');
+      await this.deps.onOutcome(item, 'failed', { code, message: `${networkId}: ${reason}` }, changed);
+      return 'done';
+    }
+    const next = this.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);
+    await store.retryOutbox(item.id, next, reason);
+    logger.info({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message will be retried');
+    await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${networkId}: ${reason}; the message is kept and will be retried` });
+    this.wakeAt(networkId, next);
+    return 'retry';
+  }
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+}
+
+/** Why a network's queue waits, as its senders are told. */
+function whyWaiting(networkId: string, network: Network | undefined): string {
+  if (!network) return `no ${networkId} network is configured`;
+  const status = network.status();
+  return `${networkId} is ${status.state}${status.reason ? ` (${status.reason})` : ''}`;
 }

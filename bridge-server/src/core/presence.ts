@@ -6,8 +6,8 @@
 import type { Address, Presence, TeamAvailability } from '@switchboard/protocol';
 import type { TeamConfig } from '../config.js';
 import type { ClientHub } from './hub.js';
-import { siteOfAddress } from './site-scope.js';
-import { type TeamDirectory, addressesOnSite } from './teams.js';
+import { siteOfAddress } from '../networks/web/site-scope.js';
+import { type TeamDirectory, addressesOnSite } from './desk/teams.js';
 
 export type PresenceListener = (presence: Presence, previous: Presence) => void;
 

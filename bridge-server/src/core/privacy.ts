@@ -9,14 +9,14 @@ import type { Logger } from 'pino';
 import type { SiteConfig } from '../config.js';
 import type { ErasureResult, Store } from '../store/store.js';
 import { BridgeError } from './errors.js';
-import { toClientForm, withSite } from './site-scope.js';
+import { toClientForm, withSite } from '../networks/web/site-scope.js';
 import { toPartyInfo, toWireConversation } from './wire.js';
 
 /** How often the retention sweep runs (it also runs at start-up). */
 export const RETENTION_SWEEP_INTERVAL_MS = 60 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 
-/** The store's key of a party named in an admin request of a site: its web identities carry the site (core/site-scope.ts). */
+/** The store's key of a party named in an admin request of a site: its web identities carry the site (networks/web/site-scope.ts). */
 export function partyKey(siteKey: string, address: string): Address {
   return withSite(address as Address, siteKey);
 }

@@ -5,14 +5,13 @@
  * the per-day report (`GET /v1/usage`) comes from the store, which counts are flushed to in
  * batches (and before every report, and at shutdown).
  */
-import type { Address, Message } from '@switchboard/protocol';
+import { type Address, type Message, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { Store, UsageRow } from '../store/store.js';
 
 const FLUSH_MS = 5_000;
 const encoder = new TextEncoder();
-const networkOf = (address: Address) => address.slice(0, address.indexOf(':'));
 
 export class UsageMeter {
   private pending = new Map<string, UsageRow>();

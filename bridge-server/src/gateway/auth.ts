@@ -3,12 +3,12 @@
  * a site-vouched identity (HMAC), or an API key. Returns who the connection is, or throws a
  * BridgeError (`unauthorized`, `forbidden` for a wrong Origin, `bad_request` for a malformed auth).
  */
-import type { Address } from '@switchboard/protocol';
 import { describeIssues, handshakeAuthSchema } from '@switchboard/protocol/schemas';
 import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import { BridgeError } from '../core/errors.js';
-import { withSite, withoutSite } from '../core/site-scope.js';
+import { isVisitorAddress, siteIdentity, visitorAddress } from '../networks/web/identities.js';
+import { withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
@@ -71,7 +71,7 @@ export class Authenticator {
   integration(apiKey: string): Actor | null {
     const entry = this.apiKeys.get(apiKey);
     if (!entry) return null;
-    return { address: withSite(`web:i_${entry.id}`, entry.site.key), role: 'integration', siteKey: entry.site.key };
+    return { address: siteIdentity('integration', entry.id, entry.site.key), role: 'integration', siteKey: entry.site.key };
   }
 
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
@@ -100,7 +100,7 @@ export class Authenticator {
       if (!hashesEqual(hash, identityHash(site.identitySecret, role, userId))) {
         throw unauthorized('identity.hash: does not match; compute hex HMAC-SHA256(identity secret, `${role}:${userId}`) on your backend');
       }
-      const address = withSite(role === 'agent' ? `web:a_${userId}` : `web:u_${userId}`, site.key);
+      const address = siteIdentity(role === 'agent' ? 'agent' : 'user', userId, site.key);
       const actor: Actor = { address, role: role === 'agent' ? 'agent' : 'visitor', siteKey: site.key, ...(name ? { name } : {}) };
       return {
         actor,
@@ -124,11 +124,11 @@ export class Authenticator {
       // A visitor's token is renewed so an active visitor never loses its conversations; an agent's
       // is not: agents prove their identity again when it expires.
       const token = this.signer.sign({ ...claims, e: claims.r === 'agent' ? claims.e : expiry });
-      if (claims.a.startsWith('web:v_')) return { actor, token };
+      if (isVisitorAddress(claims.a)) return { actor, token };
       return { actor, token, party: { address, siteKey: site.key, role: claims.r, verified: true } };
     }
 
-    const address: Address = `web:v_${shortId()}`;
+    const address = visitorAddress(shortId());
     return {
       actor: { address, role: 'visitor', siteKey: site.key },
       token: this.signer.sign({ s: site.key, a: address, r: 'visitor', e: expiry }),

@@ -14,7 +14,7 @@ import type { Actor } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
-import { toClientForm, withSite } from '../core/site-scope.js';
+import { toClientForm, withSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { Store } from '../store/store.js';
@@ -129,9 +129,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
-      // `to` is written as the key's site knows its parties (core/site-scope.ts).
-      const conversationId = body.conversationId ?? (await deps.core.openConversation(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
-      const message = await deps.core.sendMessage(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
+      // `to` is written as the key's site knows its parties (networks/web/site-scope.ts).
+      const { conversations, messages } = deps.core;
+      const conversationId = body.conversationId ?? (await conversations.open(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
+      const message = await messages.send(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
       res.status(201).json({ ok: true, message: toClientForm(message) });
     } catch (error) {
       next(error);
@@ -160,7 +161,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/v1/parties/:address/export', async (req, res, next) => {
     try {
       const siteKey = deps.admin.siteOf(req.get('authorization'));
-      res.set('Cache-Control', 'no-store').json(await deps.admin.export(siteKey, req.params.address!));
+      res.set('Cache-Control', 'no-store').json(await deps.admin.export(siteKey, req.params.address));
     } catch (error) {
       next(error);
     }
@@ -170,7 +171,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const siteKey = deps.admin.siteOf(req.get('authorization'));
-      const erased = await deps.admin.erase(siteKey, req.params.address!);
+      const erased = await deps.admin.erase(siteKey, req.params.address);
       res.json({ ok: true, erased });
     } catch (error) {
       next(error);

@@ -14,32 +14,20 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
-import { textForSite, toClientForm, withSite, withoutSite } from '../core/site-scope.js';
+import { textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
-import { type SocketHub, type V1Namespace, roomName } from './socket-hub.js';
-
-interface SocketData {
-  actor: Actor;
-  token: string;
-}
+import { type SocketHub, type V1Namespace, type V1Socket, roomName } from './socket-hub.js';
 
 type Schemas = typeof clientEventSchemas;
-type Handler<E extends ClientEventName> = (payload: z.infer<Schemas[E]>, actor: Actor, socket: RawSocket) => Promise<object | void>;
-interface RawSocket {
-  id: string;
-  data: SocketData;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  emit(event: string, ...args: unknown[]): boolean;
-  join(room: string | string[]): void;
-  use(fn: (packet: unknown[], next: (error?: Error) => void) => void): void;
-}
+/** Answers an event; what it throws (at once or later) becomes the error the client is acked with. */
+type Handler<E extends ClientEventName> = (payload: z.infer<Schemas[E]>, actor: Actor, socket: V1Socket) => Promise<object | void> | void;
 
 /** JSON objects only: not arrays, not binary attachments, not class instances. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
@@ -87,7 +75,7 @@ export class SocketGateway {
 
   constructor(private readonly deps: SocketGatewayDeps) {
     deps.nsp.use((socket, next) => {
-      this.authenticate(socket as unknown as RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }).then(
+      this.authenticate(socket).then(
         () => next(),
         (error: unknown) => {
           const body = toErrorBody(error);
@@ -97,24 +85,24 @@ export class SocketGateway {
         },
       );
     });
-    deps.nsp.on('connection', (socket) => this.onConnection(socket as unknown as RawSocket));
+    deps.nsp.on('connection', (socket) => this.onConnection(socket));
   }
 
-  private async authenticate(socket: RawSocket & { handshake: { auth: unknown; headers: Record<string, string | undefined> } }): Promise<void> {
+  private async authenticate(socket: V1Socket): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
     const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
-    if (result.party) await this.deps.core.admit(result.party);
+    if (result.party) await this.deps.core.parties.admit(result.party);
     socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
   }
 
-  private onConnection(socket: RawSocket): void {
+  private onConnection(socket: V1Socket): void {
     const { actor, token } = socket.data;
     const { hub, metrics, logger } = this.deps;
     // The contract: `session` is the first event a client receives.
     socket.emit('session', { token, self: withoutSite(actor.address), role: actor.role, siteKey: actor.siteKey, ...(actor.name ? { name: actor.name } : {}) });
     const rooms = [roomName({ kind: 'address', address: actor.address })];
     if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
-    socket.join(rooms);
+    void socket.join(rooms);
     hub.attach(actor.address, actor.siteKey);
     metrics.connections.inc({ role: actor.role });
     logger.debug({ address: actor.address, role: actor.role, connection: socket.id }, 'connected');
@@ -122,7 +110,7 @@ export class SocketGateway {
     const bucket = new TokenBucket(this.deps.limits.ratePerSecond, this.deps.limits.burst);
     socket.use((packet, next) => {
       const event = String(packet[0]);
-      const last = packet.at(-1);
+      const last: unknown = packet.at(-1);
       const ack = typeof last === 'function' ? (last as (response: Ack) => void) : undefined;
       const refuse = (error: ErrorBody) => {
         metrics.errors.inc({ code: error.code });
@@ -140,35 +128,35 @@ export class SocketGateway {
       next();
     });
 
-    const { core } = this.deps;
-    // Addresses a client writes are its site's: web identities get the site (core/site-scope.ts).
+    const { conversations, messages, parties, presenceWatch } = this.deps.core;
+    // Addresses a client writes are its site's: web identities get the site (networks/web/site-scope.ts).
     const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
     this.handle(socket, 'conversation:open', async (p, a) => ({
-      conversation: await core.openConversation(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }),
+      conversation: await conversations.open(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }),
     }));
-    this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await core.listConversations(a, p) }));
-    this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await core.closeConversation(a, p.conversationId) }));
-    this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await core.rateConversation(a, p) }));
-    this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await core.agentCommand(a, p.text), a.siteKey) }));
-    this.handle(socket, 'message:send', async (p, a) => ({ message: await core.sendMessage(a, p) }));
-    this.handle(socket, 'history:get', (p, a) => core.history(a, p));
+    this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await conversations.list(a, p) }));
+    this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await conversations.closeFor(a, p.conversationId) }));
+    this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await conversations.rate(a, p) }));
+    this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
+    this.handle(socket, 'message:send', async (p, a) => ({ message: await messages.send(a, p) }));
+    this.handle(socket, 'history:get', (p, a) => messages.history(a, p));
     this.handle(socket, 'sync', async (p, a, s) => {
-      const { skipped } = await core.sync(a, p.cursors, (message) => this.replay(s, a, message));
+      const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
       return skipped.length > 0 ? { skipped } : {};
     });
-    this.handle(socket, 'typing', (p, a) => core.typing(a, p));
-    this.handle(socket, 'read', (p, a) => core.read(a, p));
+    this.handle(socket, 'typing', (p, a) => messages.typing(a, p));
+    this.handle(socket, 'read', (p, a) => messages.read(a, p));
     this.handle(socket, 'presence:subscribe', async (p, a, s) => {
-      const { rooms: watch, ...result } = await core.subscribePresence(
+      const { rooms: watch, ...result } = await presenceWatch.subscribe(
         a,
         p.addresses === undefined ? p : { ...p, addresses: p.addresses.map((address) => own(address, a)) },
       );
-      s.join(watch.map(roomName));
+      void s.join(watch.map(roomName));
       return result;
     });
-    this.handle(socket, 'presence:set', async (p, a) => core.setPresence(a, p));
-    this.handle(socket, 'profile:update', async (p, a) => ({ party: await core.updateProfile(a, p) }));
-    this.handle(socket, 'party:get', async (p, a) => ({ party: await core.getParty(a, own(p.address, a)) }));
+    this.handle(socket, 'presence:set', (p, a) => presenceWatch.set(a, p));
+    this.handle(socket, 'profile:update', async (p, a) => ({ party: await parties.updateProfile(a, p) }));
+    this.handle(socket, 'party:get', async (p, a) => ({ party: await parties.get(a, own(p.address, a)) }));
 
     socket.on('disconnect', () => {
       hub.detach(actor.address);
@@ -177,19 +165,20 @@ export class SocketGateway {
   }
 
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */
-  private replay(socket: RawSocket, actor: Actor, message: Message): void {
+  private replay(socket: V1Socket, actor: Actor, message: Message): void {
     const pending = message.from !== actor.address && (message.status === 'accepted' || message.status === 'sent');
     const wire = toClientForm(message);
     if (!pending) {
       socket.emit('message', wire);
       return;
     }
-    socket.emit('message', wire, () => this.deps.core.sink.receipt({ messageId: message.id, status: 'delivered' }));
+    socket.emit('message', wire, () => this.deps.core.messages.delivered(message.id));
   }
 
-  private handle<E extends ClientEventName>(socket: RawSocket, event: E, run: Handler<E>): void {
+  private handle<E extends ClientEventName>(socket: V1Socket, event: E, run: Handler<E>): void {
     const schema = clientEventSchemas[event];
-    socket.on(event, (...args: unknown[]) => {
+    // Payloads are read as the unknown values they are until their schema has checked them.
+    socket.on<ClientEventName>(event, (...args: unknown[]) => {
       const last = args.at(-1);
       let acked = false;
       const ack = (response: Ack) => {
@@ -210,7 +199,7 @@ export class SocketGateway {
       const parsed = schema.safeParse(raw);
       if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
       this.inFlight++;
-      run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)
+      new Promise<object | void>((resolve) => resolve(run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)))
         .then(
           (result) => ack({ ok: true, ...toClientForm(result ?? {}) }),
           (error: unknown) => {

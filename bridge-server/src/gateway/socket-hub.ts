@@ -2,13 +2,14 @@
  * The ClientHub over socket.io rooms: `a:<address>` holds every connection of a party,
  * `agents:<site>` a site's agents and integrations, `p:<address>` presence watchers, `t:<team>@<site>`
  * a site's watchers of a team's availability. Rooms are named by the bridge's addresses, which
- * carry the site of web identities (core/site-scope.ts), so no room spans two sites' parties;
+ * carry the site of web identities (networks/web/site-scope.ts), so no room spans two sites' parties;
  * payloads leave in the form the site's clients know.
  */
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
-import type { Namespace } from 'socket.io';
+import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
+import type { Actor } from '../core/actor.js';
 import type { ClientHub, HubRoom } from '../core/hub.js';
-import { toClientForm } from '../core/site-scope.js';
+import { toClientForm } from '../networks/web/site-scope.js';
 
 export function roomName(room: HubRoom): string {
   switch (room.kind) {
@@ -23,7 +24,15 @@ export function roomName(room: HubRoom): string {
   }
 }
 
-export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+/** What a connection carries once its handshake is authenticated. */
+export interface SocketData {
+  actor: Actor;
+  token: string;
+}
+
+export type V1Server = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+export type V1Socket = Socket<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
 
 export class SocketHub implements ClientHub {
   private readonly connections = new Map<Address, { count: number; siteKey: string }>();
@@ -54,7 +63,7 @@ export class SocketHub implements ClientHub {
       if (!socket) continue;
       // No ack timeout: a timer per message would outlive the connection; an ack that never comes
       // is dropped with the socket.
-      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', wire, () => {
+      socket.emit('message', wire, () => {
         if (received) return;
         received = true;
         onReceived();

@@ -1,6 +1,6 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
-import { withoutSite } from '../util/site-address.js';
+import { withoutSite } from '../networks/web/site-scope.js';
 import type { ConversationRecord, PartyRecord } from './store.js';
 
 export interface ConversationRow {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
-import { verifyWebhookSignature } from '../../src/core/webhooks.js';
+import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { crash, exited, runCli } from '../cli-process.js';
 import { holdingReceiver } from '../webhook-receiver.js';
 import { SITE, type V1Socket, agentAuth, baseConfig, call, until } from '../helpers.js';

@@ -5,7 +5,7 @@ import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { verifyWebhookSignature } from '../../src/core/webhooks.js';
+import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 
 const OTHER_SECRET = 'other-identity-secret-0123456789';

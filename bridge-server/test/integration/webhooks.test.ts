@@ -3,14 +3,9 @@ import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
-import {
-  WEBHOOK_EVENTS,
-  type WebhookConfig,
-  type WebhookDelivery,
-  WebhookDispatcher,
-  verifyWebhookSignature,
-  webhookConfigSchema,
-} from '../../src/core/webhooks.js';
+import { WEBHOOK_EVENTS, type WebhookConfig, type WebhookDelivery, webhookConfigSchema } from '../../src/core/webhooks/config.js';
+import { WebhookDispatcher } from '../../src/core/webhooks/dispatcher.js';
+import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const SECRET = 'receiver-shared-secret-0001';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BusinessHours, businessHoursSchema } from '../../src/core/business-hours.js';
+import { BusinessHours, businessHoursSchema } from '../../src/core/desk/business-hours.js';
 import { issuePath } from '../../src/config-error.js';
 
 /** Built the way the bridge builds it: from config text through the schema. */

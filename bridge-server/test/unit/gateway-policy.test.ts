@@ -2,7 +2,7 @@
 // hop marker, too many hops) and the rate per sender; and the hop marker as read from the wire.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gatewayConfigSchema, GatewayPolicy } from '../../src/core/gateway-policy.js';
+import { gatewayConfigSchema, GatewayPolicy } from '../../src/core/interop/gateway-policy.js';
 import { cleanHops } from '../../src/util/hops.js';
 
 const policy = (config: Record<string, unknown>, owned: (a: string) => boolean = () => false) =>

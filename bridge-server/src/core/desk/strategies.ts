@@ -7,7 +7,7 @@
  * - `least-busy`: the one with the fewest open conversations, then as round-robin.
  */
 import type { Address, PresenceStatus } from '@switchboard/protocol';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from '../../config.js';
 
 export type RoutingStrategy = 'first-available' | 'round-robin' | 'least-busy';
 

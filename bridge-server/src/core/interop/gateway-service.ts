@@ -4,13 +4,16 @@
  * and `/to`, the command that lets a user start a conversation with a user of another network from
  * any client (an IRC user has no other way to name one).
  */
-import type { Address, Message, PresenceStatus } from '@switchboard/protocol';
+import { type Address, type Message, type PresenceStatus, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { FollowOutcome, InboundFollow } from '../networks/network.js';
-import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, Store } from '../store/store.js';
+import type { Metrics } from '../../metrics.js';
+import type { FollowOutcome, HostedParties, InboundFollow } from '../../networks/network.js';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import type { Announcer } from '../announcer.js';
+import { BridgeError } from '../errors.js';
 import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
-import type { PresenceService } from './presence.js';
+import type { PresenceService } from '../presence.js';
 import { LRUCache } from 'lru-cache';
 
 /** Hop markers kept for messages still on their way out (the oldest are forgotten first). */
@@ -30,7 +33,11 @@ export interface GatewayServiceDeps {
   store: Store;
   registry: NetworkRegistry;
   presence: PresenceService;
+  /** The parties the bridge hosts itself (website visitors): never on either side of the gateway. */
+  hosted: HostedParties;
+  announcer: Announcer;
   logger: Logger;
+  metrics: Metrics;
   /** Stores a message from a user of one network to a user of another (the core's inbound path). */
   deliver(input: { network: string; from: Address; to: Address; text: string }): Promise<Message | null>;
 }
@@ -40,7 +47,12 @@ export class GatewayService {
   private readonly hops = new LRUCache<string, readonly string[]>({ max: HOPS_KEPT });
 
   constructor(private readonly deps: GatewayServiceDeps) {
-    this.policy = new GatewayPolicy(deps.config, deps.bridgeId, (address) => deps.registry.forAddress(address)?.ownsAddress?.(address) ?? false);
+    this.policy = new GatewayPolicy(
+      deps.config,
+      deps.bridgeId,
+      (address) => deps.registry.forAddress(address)?.ownsAddress?.(address) ?? false,
+      (address) => deps.hosted.isHosted(address),
+    );
   }
 
   get site(): string {
@@ -49,7 +61,39 @@ export class GatewayService {
 
   /** A conversation of two users of other networks, held by the gateway's site. */
   isGatewayConversation(conversation: ConversationRecord): boolean {
-    return conversation.siteKey === this.site && conversation.team === undefined && conversation.participants.every((p) => !p.startsWith('web:'));
+    return conversation.siteKey === this.site && conversation.team === undefined && conversation.participants.every((p) => !this.deps.hosted.isHosted(p));
+  }
+
+  /**
+   * The conversation a message from one user of another network to another one goes in, once the
+   * policy lets it through (else a BridgeError): `conversation` when it exists, else a new one. A
+   * reply through a relay names the conversation, not the other user.
+   */
+  async conversationFor(
+    input: { from: Address; to: Address; via?: readonly string[] | undefined },
+    conversation: ConversationRecord | null,
+  ): Promise<ConversationRecord> {
+    const peer = conversation?.participants.find((p) => p !== input.from) ?? input.to;
+    const verdict = this.policy.check(input.from, peer, input.via);
+    if (!verdict.ok) {
+      this.deps.metrics.gatewayRefused.inc({ reason: verdict.reason });
+      this.deps.logger.info({ from: input.from, to: peer, reason: verdict.reason, via: input.via }, 'gateway message refused');
+      throw new BridgeError(verdict.reason === 'rate-limited' ? 'rate_limited' : 'forbidden', verdict.message);
+    }
+    return conversation ?? this.open(input.from, input.to);
+  }
+
+  /** The conversation between two users of other networks (the first message opens it). */
+  private async open(from: Address, to: Address): Promise<ConversationRecord> {
+    const existing = await this.deps.store.findOpenConversation({ siteKey: this.site, openedBy: from, with: to });
+    if (existing) return existing;
+    const created = await this.deps.store.createConversation({ siteKey: this.site, openedBy: from, participants: [from, to] });
+    this.deps.logger.info({ conversation: created.id, from, to }, 'gateway conversation opened');
+    // Each side's network follows its user's presence, which is then shown to the other side.
+    this.followPresence([from, to]);
+    this.deps.announcer.opened(created);
+    this.deps.announcer.announce(created);
+    return created;
   }
 
   /** Remembers the hop marker a stored message carries on: the hops it came with, then this bridge. */
@@ -100,6 +144,23 @@ export class GatewayService {
     this.followPresence([...new Set(follows.flatMap((follow) => [follow.watcher, follow.target]))]);
   }
 
+  /** Shows a network's gateway users the current presence of everyone they follow or talk with (the network is back). */
+  async reshare(scheme: string): Promise<void> {
+    const pairs: [from: Address, to: Address][] = [];
+    for (const follow of await this.deps.store.gatewayFollows()) pairs.push([follow.target, follow.watcher], [follow.watcher, follow.target]);
+    const conversations = await this.deps.store.listConversations({ siteKey: this.site, state: 'open', limit: 1000 });
+    for (const conversation of conversations.filter((c) => this.isGatewayConversation(c))) {
+      for (const from of conversation.participants) for (const to of conversation.participants) if (from !== to) pairs.push([from, to]);
+    }
+    const seen = new Set<string>();
+    for (const [from, to] of pairs) {
+      if (networkOf(to) !== scheme || networkOf(from) === scheme || seen.has(`${from} ${to}`)) continue;
+      seen.add(`${from} ${to}`);
+      const known = this.deps.presence.get(from);
+      await this.show(from, to, known.status, known.text);
+    }
+  }
+
   /** Shows `from`'s presence to `to` on `to`'s network. */
   async show(from: Address, to: Address, status: PresenceStatus, text?: string): Promise<void> {
     const network = this.deps.registry.forAddress(to);
@@ -119,7 +180,7 @@ export class GatewayService {
       const to = this.parseAddress(args[1]!);
       if (typeof to !== 'string') return to.error;
       try {
-        const stored = await this.deps.deliver({ network: from.slice(0, from.indexOf(':')), from, to, text: args[2]! });
+        const stored = await this.deps.deliver({ network: networkOf(from), from, to, text: args[2]! });
         if (!stored) return `Not delivered to ${to}.`;
         return `Sent to ${to}. Their replies come to you as from a user of your own network; answer there.`;
       } catch (error) {
@@ -140,12 +201,12 @@ export class GatewayService {
 
   /** An address a user typed, in its network's canonical form, or why it is not one. */
   private parseAddress(typed: string): Address | { error: string } {
-    const scheme = typed.includes(':') ? typed.slice(0, typed.indexOf(':')).toLowerCase() : '';
+    const scheme = typed.includes(':') ? networkOf(typed as Address).toLowerCase() : '';
     const network = scheme ? this.deps.registry.get(scheme) : undefined;
-    if (!network || scheme === 'web')
+    const address = `${scheme}${typed.slice(scheme.length)}` as Address;
+    if (!network || this.deps.hosted.isHosted(address))
       return { error: `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).` };
-    const address = `${scheme}${typed.slice(scheme.length)}`;
-    const normalized = network.normalizeAddress ? network.normalizeAddress(address) : (address as Address);
+    const normalized = network.normalizeAddress ? network.normalizeAddress(address) : address;
     return normalized ?? { error: `"${typed}" is not a valid ${scheme} address.` };
   }
 }

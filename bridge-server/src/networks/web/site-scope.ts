@@ -3,15 +3,48 @@
  * two's `web:a_alice` are two people. Inside the bridge (rooms, presence, routing, the store,
  * the networks' puppets) such an address carries its site: `web:a_alice@shop`. Clients of the
  * site see and write it without the site (`web:a_alice`, docs/protocol.md "Addresses"): the
- * gateway adds the site of the connection on the way in and takes it off on the way out.
+ * socket layer adds the site of the connection on the way in and takes it off on the way out.
  *
  * Anonymous visitors (`web:v_<12 hex>`) are made by the bridge and unique across sites already;
  * they keep one form everywhere, and a site reaches one only when it is that site's visitor.
+ *
+ * These are the web network's rules for its identities; the core, the socket layer and the store
+ * use them without naming the network.
  */
 import type { Address } from '@switchboard/protocol';
-import { isSiteScoped, siteOfAddress, withSite, withoutSite } from '../util/site-address.js';
 
-export { isSiteScoped, siteOfAddress, withSite, withoutSite };
+/** Users, agents and integrations: the forms a site vouches for. */
+const SITE_SCOPED = /^web:[uai]_/;
+/** An agent's identity, as a site vouches for it (`web:a_bob@shop`): its user id is `bob`. */
+const AGENT_IDENTITY = /^web:a_([^@]*)/;
+
+export function isSiteScoped(address: string): boolean {
+  return SITE_SCOPED.test(address);
+}
+
+/** The bridge's form of an address a client of `siteKey` wrote. */
+export function withSite(address: Address, siteKey: string): Address {
+  return isSiteScoped(address) ? (`${address}@${siteKey}` as Address) : address;
+}
+
+/** The form clients see: the site dropped (the last `@` segment; a user id may hold `@` itself). */
+export function withoutSite(address: Address): Address {
+  if (!isSiteScoped(address)) return address;
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : (address.slice(0, at) as Address);
+}
+
+/** The site a site-scoped address belongs to; undefined for any other address. */
+export function siteOfAddress(address: Address): string | undefined {
+  if (!isSiteScoped(address)) return undefined;
+  const at = address.lastIndexOf('@');
+  return at < 0 ? undefined : address.slice(at + 1);
+}
+
+/** The user id a site gave one of its agents (`bob` for `web:a_bob@shop`); undefined for any other address. */
+export function agentUserId(address: Address): string | undefined {
+  return AGENT_IDENTITY.exec(address)?.[1];
+}
 
 /** Whether a party can act in a conversation of `siteKey`: any network's user, or a web party of that site. */
 export function usableOnSite(address: Address, siteKey: string): boolean {

@@ -4,27 +4,22 @@
  * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
-import type { Address, Message } from '@switchboard/protocol';
-import type { AgentConfig, TeamConfig } from '../config.js';
-import type { ConversationRecord, Store } from '../store/store.js';
-import type { PresenceService } from './presence.js';
+import { type Address, type Message, networkOf, parseAddress } from '@switchboard/protocol';
+import type { AgentConfig, TeamConfig } from '../../config.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import type { PresenceService } from '../presence.js';
 import type { Router } from './router.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
-import { withSite } from './site-scope.js';
-import { oneLine } from '../util/text.js';
-import type { RefBook } from '../networks/refs.js';
+import { agentUserId, withSite } from '../../networks/web/site-scope.js';
+import { oneLine } from '../../util/text.js';
+import type { RefBook } from '../../networks/refs.js';
 
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
 const LIST_MAX = 30;
 
 /** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
-const shortName = (address: Address) =>
-  address
-    .slice(address.indexOf(':') + 1)
-    .replace(/^a_/, '')
-    .replace(/@.*$/, '')
-    .toLowerCase();
+const shortName = (address: Address) => (agentUserId(address) ?? parseAddress(address)?.id ?? address).replace(/@.*$/, '').toLowerCase();
 
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',
@@ -217,7 +212,7 @@ export class AgentCommands {
       `email: ${oneLine(visitor?.email ?? 'not given')}`,
       `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
-      `network: ${conversation.openedBy.slice(0, conversation.openedBy.indexOf(':'))} (${conversation.openedBy})`,
+      `network: ${networkOf(conversation.openedBy)} (${conversation.openedBy})`,
     ].join('\n');
   }
 

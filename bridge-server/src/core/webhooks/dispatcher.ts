@@ -1,77 +1,23 @@
 /**
  * Outgoing webhooks: conversation events POSTed to configured HTTP endpoints so a CRM can follow
- * along. Each request is signed (HMAC-SHA256 over timestamp and body) so the receiver can verify
- * it, and retried with backoff when the receiver fails. Deliveries of one hook go out one at a
- * time and in order, so a receiver sees `opened` before `message` before `closed`. Deliveries wait
+ * along. Each request is signed (signature.ts) so the receiver can verify it, and retried with
+ * backoff when the receiver fails. Deliveries of one hook go out one at a time and in order, so a receiver sees `opened` before `message` before `closed`. Deliveries wait
  * in the store, not in memory: what was not delivered when the process died (even by `kill -9`) is
  * sent after the restart, with the same delivery id, so a receiver that deduplicates sees it once.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../store/store.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
-import { toClientForm } from './site-scope.js';
+import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../../store/store.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../../util/backoff.js';
+import { toClientForm } from '../../networks/web/site-scope.js';
+import { type WebhookConfig, type WebhookDelivery, type WebhookEvent, webhookConfigSchema } from './config.js';
+import { signatureOf } from './signature.js';
 
-export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
-
-export const webhookConfigSchema = z.strictObject({
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-    // fetch refuses URLs with user:password@; the signature is what authenticates the request.
-    .refine(hasNoCredentials, 'must not contain a user name or password'),
-  /** Signs every request; the receiver holds the same secret. */
-  secret: z.string().min(16, 'webhook secrets must be at least 16 characters'),
-  /** Events to send; all when omitted. */
-  events: z.array(z.enum(WEBHOOK_EVENTS)).default([...WEBHOOK_EVENTS]),
-  /** Site keys whose events to send; all sites when omitted. */
-  sites: z.array(z.string()).optional(),
-  /** Attempts per delivery (the first included) before it is dropped. */
-  maxAttempts: z.number().int().min(1).max(50).default(10),
-  /** How long one attempt may take, response included. */
-  timeoutSeconds: z.number().positive().default(10),
-});
-
-export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
-
-export interface WebhookDelivery {
-  id: string;
-  event: WebhookEvent;
-  siteKey: string;
-  createdAt: string;
-  data: unknown;
-}
-
-const SIGNATURE_PREFIX = 'sha256=';
 const USER_AGENT = 'Switchboard-Webhooks/1';
 /** Deliveries read from the store at a time, per hook. */
 const READ_BATCH = 50;
 /** A receiver's Retry-After is honoured up to this, so one header cannot stall a hook for days. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
-const DEFAULT_TOLERANCE_SECONDS = 300;
-
-function sign(secret: string, timestamp: string, rawBody: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
-}
-
-/** Verifies a signature header for a raw body (for receivers, and the tests): constant-time. */
-export function verifyWebhookSignature(
-  secret: string,
-  header: string,
-  timestamp: string,
-  rawBody: string,
-  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
-  now: () => number = Date.now,
-): boolean {
-  if (!/^\d{1,15}$/.test(timestamp)) return false;
-  // An old (or far-future) timestamp means a replayed or forged request.
-  if (Math.abs(now() / 1000 - Number(timestamp)) > toleranceSeconds) return false;
-  if (!header.startsWith(SIGNATURE_PREFIX)) return false;
-  const given = header.slice(SIGNATURE_PREFIX.length);
-  if (!/^[0-9a-f]{64}$/i.test(given)) return false;
-  return timingSafeEqual(Buffer.from(given.toLowerCase(), 'hex'), Buffer.from(sign(secret, timestamp, rawBody), 'hex'));
-}
 
 interface HookState {
   config: WebhookConfig;
@@ -163,7 +109,7 @@ export class WebhookDispatcher {
       if (!hook.config.events.includes(event)) return [];
       if (hook.config.sites && !hook.config.sites.includes(siteKey)) return [];
       // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
-      // The site's backend knows its parties as its clients do (core/site-scope.ts).
+      // The site's backend knows its parties as its clients do (networks/web/site-scope.ts).
       const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
       return [{ id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) }];
     });
@@ -344,7 +290,7 @@ export class WebhookDispatcher {
           'X-Switchboard-Event': event,
           'X-Switchboard-Delivery': id,
           'X-Switchboard-Timestamp': timestamp,
-          'X-Switchboard-Signature': `${SIGNATURE_PREFIX}${sign(hook.config.secret, timestamp, body)}`,
+          'X-Switchboard-Signature': signatureOf(hook.config.secret, timestamp, body),
         },
         body,
         // A signed request is not re-sent wherever a 3xx points; a redirect counts as a refusal.
@@ -390,16 +336,6 @@ export class WebhookDispatcher {
 function parseRetryAfter(value: string | null): number | undefined {
   if (value === null || !/^\s*\d+\s*$/.test(value)) return undefined;
   return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
-}
-
-/** zod runs this even when the URL check failed, so an unparsable URL must not throw here. */
-function hasNoCredentials(url: string): boolean {
-  try {
-    const { username, password } = new URL(url);
-    return !username && !password;
-  } catch {
-    return true;
-  }
 }
 
 function describeUrl(url: string): string {

@@ -1,11 +1,11 @@
 import type { Address } from '@switchboard/protocol';
-import type { AgentConfig, TeamConfig } from '../config.js';
-import { isSiteScoped, usableOnSite, withSite } from './site-scope.js';
+import type { AgentConfig, TeamConfig } from '../../config.js';
+import { isSiteScoped, usableOnSite, withSite } from '../../networks/web/site-scope.js';
 
 /**
  * Teams from the config, looked up by id and by member address. A web agent named in a team
  * (`web:a_alice`) is that site's alice on each site the team serves (`web:a_alice@shop`, see
- * site-scope.ts): an agent of another site with the same user id is not a member.
+ * networks/web/site-scope.ts): an agent of another site with the same user id is not a member.
  */
 export class TeamDirectory {
   private readonly byId = new Map<string, TeamConfig>();

@@ -5,10 +5,10 @@
  * a message that comes back, from one of the bridge's own identities or carrying the bridge's id in
  * its hop marker, is a loop, never relayed again.
  */
-import type { Address } from '@switchboard/protocol';
+import { type Address, networkOf } from '@switchboard/protocol';
 import { z } from 'zod';
-import { BRIDGE_ID } from '../util/hops.js';
-import { TokenBucket } from '../util/token-bucket.js';
+import { BRIDGE_ID } from '../../util/hops.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import { LRUCache } from 'lru-cache';
 
 const scheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as xmpp, sip or irc');
@@ -38,11 +38,10 @@ export const gatewayConfigSchema = z.strictObject({
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-const networkOf = (address: Address) => address.slice(0, address.indexOf(':'));
 /** The domain part of an address (`sip:bob@example.com` -> `example.com`; an IRC network's id). */
 const domainOf = (address: Address) => {
-  const rest = address.slice(address.indexOf(':') + 1);
-  return rest.slice(rest.lastIndexOf('@') + 1).toLowerCase();
+  const id = address.slice(networkOf(address).length + 1);
+  return id.slice(id.lastIndexOf('@') + 1).toLowerCase();
 };
 const matches = (domain: string, patterns: readonly string[] | undefined) =>
   patterns === undefined ||
@@ -61,6 +60,8 @@ export class GatewayPolicy {
     readonly bridgeId: string,
     /** Whether an address is one the bridge itself presents on some network (a puppet, its bot, its domain). */
     private readonly ownedByBridge: (address: Address) => boolean,
+    /** Whether the bridge hosts a party itself (a website visitor): such parties never use the gateway. */
+    private readonly hostedByBridge: (address: Address) => boolean = () => false,
   ) {}
 
   /** Whether `from` may reach `to` through the gateway now (counts against `from`'s rate). */
@@ -77,7 +78,7 @@ export class GatewayPolicy {
     const fromNetwork = networkOf(from);
     const toNetwork = networkOf(to);
     const pairs = this.config.allow.filter((pair) => pair.from === fromNetwork && pair.to === toNetwork);
-    if (fromNetwork === 'web' || toNetwork === 'web' || fromNetwork === toNetwork || pairs.length === 0) {
+    if (this.hostedByBridge(from) || this.hostedByBridge(to) || fromNetwork === toNetwork || pairs.length === 0) {
       return { ok: false, reason: 'not-allowed', message: `this gateway does not connect ${fromNetwork} to ${toNetwork}` };
     }
     // A bridge identity on one side, or this bridge's id in the hop marker, means the message already

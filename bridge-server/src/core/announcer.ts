@@ -1,0 +1,91 @@
+/**
+ * Tells everyone concerned that a conversation was opened or changed: its parties and the site's
+ * agents (`conversation`), webhooks (`conversation.opened`, `.assigned`, `.closed`), and the
+ * networks that announce team conversations (an IRC support channel).
+ */
+import type { Logger } from 'pino';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import type { TeamDirectory } from './desk/teams.js';
+import type { ClientHub, HubRoom } from './hub.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { toWireConversation } from './wire.js';
+
+/** Conversations read at a time when catching up on webhook events at start-up. */
+const RESUME_BATCH = 100;
+
+export interface AnnouncerDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  teams: TeamDirectory;
+  hub: ClientHub;
+  webhooks: WebhookDispatcher;
+  logger: Logger;
+}
+
+export class Announcer {
+  constructor(private readonly deps: AnnouncerDeps) {}
+
+  /** A conversation was created: webhooks hear of it (its parties hear through `announce`). */
+  opened(conversation: ConversationRecord): void {
+    this.deps.webhooks.emit('conversation.opened', conversation.siteKey, { conversation: toWireConversation(conversation) });
+  }
+
+  announce(conversation: ConversationRecord): void {
+    const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
+    rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
+    const wire = toWireConversation(conversation);
+    this.deps.hub.emit(rooms, 'conversation', wire);
+    this.webhookFor(conversation);
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    const announcers = this.deps.registry.all().filter((network) => network.conversationChanged !== undefined);
+    if (!team || announcers.length === 0) return;
+    void this.deps.store
+      .getParty(conversation.openedBy)
+      .then((visitor) => {
+        const details = {
+          teamMembers: team.members,
+          ...(visitor?.name ? { visitorName: visitor.name } : {}),
+          ...(visitor?.pageUrl ? { pageUrl: visitor.pageUrl } : {}),
+        };
+        for (const network of announcers) network.conversationChanged!(wire, details);
+      })
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'conversation not announced to networks'));
+  }
+
+  /**
+   * At start-up: webhook events for conversation changes stored just before a crash, whose events
+   * were not queued yet (a conversation never told of is told as opened first).
+   */
+  async resumeWebhookMarks(): Promise<void> {
+    for (;;) {
+      const behind = await this.deps.store.conversationsAheadOfMarks(RESUME_BATCH);
+      for (const { conversation, mark } of behind) {
+        if (!mark) this.opened(conversation);
+        await this.markForWebhooks(conversation);
+      }
+      if (behind.length < RESUME_BATCH) return;
+    }
+  }
+
+  /**
+   * Webhook events for a conversation that was assigned (again) or closed. What webhooks last said
+   * of each conversation is in the store, so a restart neither repeats an event nor misses one. The
+   * store write is queued now, so events keep the order of the changes.
+   */
+  private webhookFor(conversation: ConversationRecord): void {
+    this.markForWebhooks(conversation).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'),
+    );
+  }
+
+  private async markForWebhooks(conversation: ConversationRecord): Promise<void> {
+    const { webhooks } = this.deps;
+    const wire = toWireConversation(conversation);
+    const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
+    const before = await this.deps.store.swapConversationMark(conversation.id, mark);
+    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee)
+      webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
+    if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Conversations as the uniform API's clients open, list, close and rate them (docs/protocol.md).
+ * A team conversation is routed by the desk and greeted (or told the team is away) as the team says.
+ */
+import {
+  type Address,
+  type Conversation,
+  type ConversationListPayload,
+  type ConversationOpenPayload,
+  type ConversationRatePayload,
+  networkOf,
+} from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { TeamConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import { withoutSite } from '../networks/web/site-scope.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import { type Actor, actsForSite } from './actor.js';
+import type { Announcer } from './announcer.js';
+import type { Router } from './desk/router.js';
+import type { TeamDirectory } from './desk/teams.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import type { MessagePipeline } from './message-pipeline.js';
+import type { SiteAccess } from './site-access.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { toWireConversation } from './wire.js';
+
+export interface ConversationsDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  teams: TeamDirectory;
+  access: SiteAccess;
+  router: Router;
+  announcer: Announcer;
+  pipeline: MessagePipeline;
+  webhooks: WebhookDispatcher;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export class Conversations {
+  constructor(private readonly deps: ConversationsDeps) {}
+
+  /** Opens (or finds the open) conversation of the actor with a team or with an address. */
+  open(actor: Actor, payload: ConversationOpenPayload): Promise<Conversation> {
+    return payload.team !== undefined ? this.openToTeam(actor, payload.team) : this.openTo(actor, payload.to as Address);
+  }
+
+  private async openToTeam(actor: Actor, teamId: string): Promise<Conversation> {
+    const { store, router } = this.deps;
+    const team = this.deps.teams.forSite(teamId, actor.siteKey);
+    if (!team) throw notFound(`team: no team "${teamId}" serves this site`);
+    await this.deps.access.ensureParty(actor);
+    const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, team: team.id });
+    if (existing) return toWireConversation(existing);
+    const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address], team: team.id });
+    this.deps.announcer.opened(created);
+    const routed = await router.routeNew(created);
+    this.deps.announcer.announce(routed);
+    // Outside business hours the visitor is told its message waits; inside, greeted if the team says so.
+    const note = router.isOpen(team.id) ? team.greeting : team.offlineMessage;
+    if (note) await this.postAsTeam(routed, team, note);
+    this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
+    return toWireConversation(routed);
+  }
+
+  private async openTo(actor: Actor, to: Address): Promise<Conversation> {
+    const { store, access } = this.deps;
+    if (to === actor.address) throw badRequest('to: cannot open a conversation with yourself');
+    if (!actsForSite(actor) && !access.visitorMayReach(actor.siteKey, to)) {
+      throw forbidden(
+        `to: visitors of this site may open conversations only to teams${access.hasVisitorTargets(actor.siteKey) ? ' and the configured addresses' : ''}`,
+      );
+    }
+    const scheme = networkOf(to);
+    if (!this.deps.registry.get(scheme)) throw notFound(`to: no network handles "${scheme}:" addresses on this bridge`);
+    if (!(await access.isSitesParty(actor.siteKey, to))) throw notFound(`to: no party "${withoutSite(to)}" on this site`);
+    await access.ensureParty(actor);
+    const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, with: to });
+    if (existing) return toWireConversation(existing);
+    const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address, to] });
+    this.deps.announcer.opened(created);
+    this.deps.announcer.announce(created);
+    return toWireConversation(created);
+  }
+
+  /** A team's own message in a conversation (its greeting, its offline message), from `team:<id>`. */
+  private async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string): Promise<void> {
+    const from: Address = `team:${team.id}`;
+    await this.deps.store.upsertParty({ address: from, siteKey: null, role: 'integration', name: team.name ?? team.id, verified: true });
+    await this.deps.pipeline.post({ conversation, from, text });
+  }
+
+  async list(actor: Actor, payload: ConversationListPayload): Promise<Conversation[]> {
+    const records = await this.deps.store.listConversations({
+      siteKey: actor.siteKey,
+      ...(actsForSite(actor) ? {} : { participant: actor.address }),
+      ...(payload.state !== undefined ? { state: payload.state } : {}),
+      limit: payload.limit ?? 200,
+    });
+    return records.map(toWireConversation);
+  }
+
+  async closeFor(actor: Actor, conversationId: string): Promise<Conversation> {
+    const conversation = await this.deps.access.conversation(actor, conversationId);
+    if (conversation.state === 'closed') return toWireConversation(conversation);
+    return toWireConversation(await this.close(conversationId));
+  }
+
+  /** Closes a conversation (already checked) and tells everyone concerned. */
+  async close(conversationId: string): Promise<ConversationRecord> {
+    const closed = await this.deps.store.setConversationState(conversationId, 'closed');
+    this.deps.announcer.announce(closed);
+    this.deps.router.conversationClosed(closed);
+    return closed;
+  }
+
+  /** The visitor who opened a conversation rates it (1 to 5, with an optional comment). */
+  async rate(actor: Actor, payload: ConversationRatePayload): Promise<Conversation> {
+    const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    if (conversation.openedBy !== actor.address) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
+    const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
+    this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
+    this.deps.webhooks.emit('conversation.rated', rated.siteKey, {
+      conversation: toWireConversation(rated),
+      rating: payload.rating,
+      ...(payload.comment ? { comment: payload.comment } : {}),
+    });
+    this.deps.announcer.announce(rated);
+    return toWireConversation(rated);
+  }
+}

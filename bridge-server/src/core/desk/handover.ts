@@ -1,0 +1,60 @@
+/**
+ * What an agent gets when a conversation is handed to it on a network that does not deliver from
+ * the store (an agent on XMPP): a context line saying who the visitor is and where, and what was
+ * said before it joined. Parties that read from the store (web agents) see both in their console.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { RefBook } from '../../networks/refs.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import { oneLine } from '../../util/text.js';
+import { toWireConversation } from '../wire.js';
+
+export interface HandoverDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  logger: Logger;
+  /** The bridge's refs: a context line names its conversation as the agent's network does. */
+  refs: RefBook;
+  /** Asks the outbox worker to look at a network's queue. */
+  kickOutbox(network: string): void;
+}
+
+export class Handover {
+  constructor(private readonly deps: HandoverDeps) {}
+
+  /** The context line, then the conversation so far. */
+  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
+    await this.introduce(conversation, agent);
+    await this.catchUp(conversation, agent);
+  }
+
+  /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
+  async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
+    const network = this.deps.registry.forAddress(agent);
+    if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
+    const visitor = await this.deps.store.getParty(conversation.openedBy);
+    const ref = this.deps.refs.refOf(conversation.id);
+    // One line whatever the visitor typed: a line break in a name must not start a line of its own.
+    const parts = [`#${ref}`, oneLine(visitor?.name ?? 'Visitor')];
+    if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
+    if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
+    parts.push(visitor?.verified ? '(verified)' : '(not verified)');
+    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.`;
+    await network
+      .notice({
+        to: agent,
+        text,
+        about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
+      })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
+  }
+
+  /** A party that joins on an outbox network gets what was said before it joined, in order. */
+  async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
+    const network = this.deps.registry.forAddress(party);
+    if (!network || network.deliversFromStore) return;
+    if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
+  }
+}

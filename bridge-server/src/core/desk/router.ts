@@ -1,0 +1,271 @@
+/**
+ * Team routing (docs/support-desk.md, "Routing"): who gets a team's conversation, by live presence,
+ * capacity and the team's strategy; the queue while nobody can take one, offered again as agents
+ * become available, teams open, conversations close; offers that run out moving on; claims and
+ * transfers. Each team's changes run one at a time, so two agents never get the same conversation.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { ClaimOutcome } from '../../networks/network.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import type { Clock } from '../../util/clock.js';
+import { SerialQueues } from '../../util/serial.js';
+import { usableOnSite } from '../../networks/web/site-scope.js';
+import type { Announcer } from '../announcer.js';
+import type { ClientHub } from '../hub.js';
+import type { PresenceService } from '../presence.js';
+import { toWireConversation } from '../wire.js';
+import type { Handover } from './handover.js';
+import { Offers } from './offers.js';
+import { QueuePositions } from './queue-positions.js';
+import { type AgentCandidate, availableAddress, chooseAgent } from './strategies.js';
+import { TeamHours } from './team-hours.js';
+import { type TeamDirectory, addressesOnSite } from './teams.js';
+
+export interface RouterDeps {
+  store: Store;
+  presence: PresenceService;
+  teams: TeamDirectory;
+  hub: ClientHub;
+  logger: Logger;
+  clock: Clock;
+  announcer: Announcer;
+  handover: Handover;
+}
+
+/** Queued conversations read at a time. */
+const QUEUE_BATCH = 100;
+
+export class Router {
+  private readonly serial = new SerialQueues();
+  readonly offers: Offers;
+  private readonly hours: TeamHours;
+  private readonly positions: QueuePositions;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.offers = new Offers({ ...deps, expired: (conversationId, agentId) => this.offerExpired(conversationId, agentId) });
+    this.hours = new TeamHours(deps.teams, deps.clock, deps.logger);
+    this.positions = new QueuePositions(deps.store, deps.hub);
+    deps.presence.onChange((presence) => {
+      if (presence.status !== 'available') return;
+      for (const team of deps.teams.teamsOf(presence.address)) {
+        this.offerQueued(team.id);
+        this.offers.moveWaiting(team.id);
+      }
+    });
+  }
+
+  /** Whether a team works now (always, without business hours). */
+  isOpen(team: string): boolean {
+    return this.hours.isOpen(team);
+  }
+
+  /** Follows every team's business hours: at each opening, what waited is offered. */
+  startHours(): void {
+    this.hours.start((team) => this.offerQueued(team));
+  }
+
+  /** Takes up the offers that were running when the bridge last stopped. */
+  resumeOffers(): Promise<void> {
+    return this.offers.resume();
+  }
+
+  /** Stops every timer: business hours and pending offers (at shutdown). */
+  stop(): void {
+    this.hours.stop();
+    this.offers.stop();
+  }
+
+  /** Offers a team's queued conversations to whoever can take them now (in the background). */
+  offerQueued(team: string): void {
+    this.drainQueue(team).catch((error: unknown) => this.deps.logger.error({ err: error, team }, 'failed to offer queued conversations'));
+  }
+
+  /**
+   * The agent who gets the team's next conversation, by the team's strategy, among agents available
+   * on one of their networks and below their capacity; `declined` agents are left out. Only an
+   * address that can act on the conversation's site is assigned (a web agent answers its own site).
+   */
+  async pickAgent(teamId: string, siteKey: string, declined: ReadonlySet<string> = new Set()): Promise<AgentCandidate | undefined> {
+    const team = this.deps.teams.get(teamId);
+    if (!team || !this.isOpen(teamId)) return undefined;
+    const reachable = team.agents.flatMap((agent) => {
+      if (declined.has(agent.id)) return [];
+      const address = availableAddress({ ...agent, addresses: addressesOnSite(agent, siteKey) }, (a) => this.deps.presence.get(a).status);
+      return address ? [{ agent, address }] : [];
+    });
+    if (reachable.length === 0) return undefined;
+    const counts = await this.deps.store.openCounts(reachable.flatMap(({ agent }) => agent.addresses));
+    const candidates: AgentCandidate[] = reachable
+      .map(({ agent, address }) => ({ agent, address, open: agent.addresses.reduce((sum, a) => sum + (counts.get(a) ?? 0), 0) }))
+      .filter((candidate) => candidate.open < candidate.agent.capacity);
+    return chooseAgent(team.routing, candidates, (agentId) => this.offers.turnOf(agentId));
+  }
+
+  /** Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where). */
+  routeNew(conversation: ConversationRecord): Promise<ConversationRecord> {
+    const team = conversation.team;
+    if (team === undefined || conversation.assignee !== undefined) return Promise.resolve(conversation);
+    return this.serial.run(`team:${team}`, async () => {
+      const candidate = await this.pickAgent(team, conversation.siteKey);
+      if (!candidate) {
+        await this.positions.tell(team);
+        return conversation;
+      }
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+      if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
+      await this.offers.start(assigned, candidate.agent.id);
+      await this.deps.handover.introduce(assigned, candidate.address);
+      return assigned;
+    });
+  }
+
+  /** Offers the team's queued conversations, oldest first, while an agent can take one. */
+  private drainQueue(team: string): Promise<void> {
+    return this.serial.run(`team:${team}`, async () => {
+      let assignedAny = false;
+      try {
+        for (;;) {
+          const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
+          if (queued.length === 0) return;
+          const assigned = await this.assignBatch(team, queued);
+          assignedAny ||= assigned > 0;
+          if (assigned === 0 || queued.length < QUEUE_BATCH) return;
+        }
+      } finally {
+        if (assignedAny || (await this.deps.store.queuedConversations(team, 1)).length > 0) await this.positions.tell(team);
+      }
+    });
+  }
+
+  /** Gives each queued conversation to an agent who can take it now; returns how many were given. */
+  private async assignBatch(team: string, queued: readonly ConversationRecord[]): Promise<number> {
+    // Sites whose conversations nobody can take now (a web agent answers only its own site).
+    const unserved = new Set<string>();
+    let assignedCount = 0;
+    for (const conversation of queued) {
+      if (unserved.has(conversation.siteKey)) continue;
+      const candidate = await this.pickAgent(team, conversation.siteKey);
+      if (!candidate) {
+        unserved.add(conversation.siteKey);
+        continue;
+      }
+      // Someone may have taken it since the list was read (an agent answering, a transfer).
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+      if (!assigned) continue;
+      assignedCount++;
+      this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
+      await this.offers.start(assigned, candidate.agent.id);
+      await this.deps.handover.to(assigned, candidate.address);
+      this.deps.announcer.announce(assigned);
+      this.positions.taken(assigned);
+    }
+    return assignedCount;
+  }
+
+  /** A message from `sender` in a conversation: if it is the assignee (on any of its addresses), the offer is accepted. */
+  answeredBy(conversation: ConversationRecord, sender: Address): void {
+    if (!this.offers.current(conversation.id) || conversation.assignee === undefined) return;
+    if (sender === conversation.assignee) return this.accepted(conversation.id);
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    const agent = team?.agents.find((a) => a.addresses.includes(conversation.assignee!));
+    if (agent?.addresses.includes(sender)) this.accepted(conversation.id);
+  }
+
+  /** The assignee answered (or claimed it, or it was handed over): the offer no longer expires. */
+  accepted(conversationId: string): void {
+    this.offers.drop(conversationId);
+  }
+
+  /** Nobody answered in time: the next agent who can take it gets it; if there is none, it stays. */
+  private async offerExpired(conversationId: string, agentId: string): Promise<void> {
+    const offer = this.offers.current(conversationId);
+    if (!offer || offer.agentId !== agentId) return;
+    const conversation = await this.deps.store.getConversation(conversationId);
+    if (!conversation || conversation.state === 'closed' || conversation.team === undefined) {
+      this.offers.drop(conversationId);
+      return;
+    }
+    const team = conversation.team;
+    await this.serial.run(`team:${team}`, async () => {
+      // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
+      const now = await this.deps.store.getConversation(conversationId);
+      if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
+      offer.declined.add(agentId);
+      const next = await this.pickAgent(team, now.siteKey, offer.declined);
+      if (!next) {
+        // Ran out while the bridge was down: wait a little for the team's agents to come back.
+        if (this.offers.isWaiting(offer)) return this.offers.keepWaiting(conversationId, offer);
+        this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
+        return;
+      }
+      const moved = await this.deps.store.transferConversation(conversationId, next.address);
+      this.deps.logger.info(
+        { conversation: conversationId, from: conversation.assignee, to: next.address },
+        'offer expired; conversation moved to the next agent',
+      );
+      await this.offers.start(moved, next.agent.id);
+      await this.deps.handover.to(moved, next.address);
+      this.deps.announcer.announce(moved);
+    });
+  }
+
+  /** A conversation closed (an agent has room again) or left the queue: offer what waits. */
+  conversationClosed(conversation: ConversationRecord): void {
+    this.accepted(conversation.id);
+    if (conversation.team === undefined) return;
+    if (conversation.assignee === undefined) {
+      this.serial
+        .run(`team:${conversation.team}`, () => this.positions.tell(conversation.team!))
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, team: conversation.team }, 'queue positions not told'));
+    }
+    this.offerQueued(conversation.team);
+  }
+
+  /**
+   * Moves a conversation to another agent (who gets the context and the history) or back into a
+   * team's queue (offered by that team's routing).
+   */
+  async transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord> {
+    const { store, announcer } = this.deps;
+    if ('team' in to) {
+      const queued = await store.transferConversation(conversationId, null, to.team);
+      this.accepted(conversationId);
+      announcer.announce(queued);
+      this.offerQueued(to.team);
+      return queued;
+    }
+    const moved = await store.transferConversation(conversationId, to.agent);
+    this.accepted(conversationId); // handed over on purpose: no offer timer
+    await this.deps.handover.to(moved, to.agent);
+    announcer.announce(moved);
+    return moved;
+  }
+
+  /**
+   * An agent takes a waiting team conversation (a claim from an IRC support channel, ...): only a
+   * member of the conversation's team, only while nobody has it.
+   */
+  async claim(conversationId: string, agent: Address): Promise<ClaimOutcome> {
+    const found = await this.deps.store.getConversation(conversationId);
+    if (!found || found.team === undefined) return { ok: false, reason: 'No such team conversation.' };
+    const team = found.team;
+    return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
+      const conversation = await this.deps.store.getConversation(conversationId);
+      if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.' };
+      if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
+        return { ok: false, reason: `You are not a member of the team "${team}".` };
+      if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
+      if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);
+      if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.' };
+      this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
+      this.accepted(conversation.id);
+      await this.deps.handover.to(assigned, agent);
+      this.deps.announcer.announce(assigned);
+      this.positions.taken(assigned);
+      await this.positions.tell(team);
+      return { ok: true, conversation: toWireConversation(assigned) };
+    });
+  }
+}

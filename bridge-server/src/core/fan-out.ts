@@ -1,0 +1,80 @@
+/**
+ * Fan-out: what happens in a conversation reaches every other party through its own network. The
+ * one place that owns it; networks never know each other (docs/networks.md, "Sending").
+ */
+import { type Address, type Message, type TypingState, networkOf } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { ConversationRecord } from '../store/store.js';
+import type { ClientHub } from './hub.js';
+import { toWireConversation } from './wire.js';
+
+export interface FanOutDeps {
+  registry: NetworkRegistry;
+  hub: ClientHub;
+  logger: Logger;
+  metrics: Metrics;
+  /** Asks the outbox worker to look at a network's queue. */
+  kickOutbox(network: string): void;
+}
+
+export class FanOut {
+  constructor(private readonly deps: FanOutDeps) {}
+
+  /** Which recipients of a conversation go through the outbox (queued with the message). */
+  outboxRecipients(conversation: ConversationRecord, from: Address): { recipient: Address; network: string }[] {
+    return conversation.participants
+      .filter((address) => address !== from)
+      .flatMap((recipient) => {
+        const network = this.deps.registry.forAddress(recipient);
+        if (network?.deliversFromStore) return [];
+        return [{ recipient, network: network?.scheme ?? networkOf(recipient) }];
+      });
+  }
+
+  /** Whether every recipient's network delivers from the store, so the message is `sent` once stored. */
+  allDeliverFromStore(conversation: ConversationRecord, from: Address): boolean {
+    const recipients = conversation.participants.filter((address) => address !== from);
+    return recipients.length > 0 && recipients.every((address) => this.deps.registry.forAddress(address)?.deliversFromStore === true);
+  }
+
+  /**
+   * Hands a stored message to every recipient's network. Parties whose network delivers from the
+   * store get it at once; the others were queued in the outbox with the message: the worker sends it.
+   */
+  message(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
+    // The sender's other connections (another tab) see their own message too.
+    const senderConnections = this.deps.hub.connectionCount(message.from);
+    if (senderConnections > (options.exceptConnection ? 1 : 0)) this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);
+    for (const recipient of conversation.participants) {
+      if (recipient === message.from) continue;
+      const network = this.deps.registry.forAddress(recipient);
+      if (!network) continue; // kept in the outbox until such a network is configured
+      if (!network.deliversFromStore) {
+        this.deps.kickOutbox(network.scheme);
+        continue;
+      }
+      network
+        .send({ message, to: recipient, conversation: toWireConversation(conversation) })
+        .then(() => this.deps.metrics.messages.inc({ network: network.scheme, direction: 'out' }))
+        .catch((error: unknown) => this.deps.logger.error({ err: error, message: message.id }, 'delivery to a connected party failed'));
+    }
+  }
+
+  /** Typing goes to each other party whose network declares it: best effort, never stored. */
+  typing(conversation: ConversationRecord, from: Address, state: TypingState): void {
+    for (const recipient of conversation.participants) {
+      if (recipient === from) continue;
+      const network = this.deps.registry.forAddress(recipient);
+      if (!network?.capabilities.typing) continue;
+      if (network.deliversFromStore) {
+        this.deps.hub.emit([{ kind: 'address', address: recipient }], 'typing', { conversationId: conversation.id, from, state });
+      } else {
+        network
+          .setTyping?.({ conversation: toWireConversation(conversation), from, to: recipient, state })
+          .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered'));
+      }
+    }
+  }
+}

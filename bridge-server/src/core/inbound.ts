@@ -1,0 +1,119 @@
+/**
+ * What networks report, through the one `InboundSink` (docs/networks.md, "The inbound sink"):
+ * messages (into the message pipeline), presence, typing, receipts, their own status, and the
+ * desk's and the gateway's requests.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { LimitsConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { InboundMessage, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import { withoutTrailingBreaks } from '../util/text.js';
+import type { AgentCommands } from './desk/commands.js';
+import type { Router } from './desk/router.js';
+import type { TeamDirectory } from './desk/teams.js';
+import type { FanOut } from './fan-out.js';
+import type { GatewayService } from './interop/gateway-service.js';
+import type { MessagePipeline } from './message-pipeline.js';
+import type { OutboxWorker } from './outbox.js';
+import type { PresenceService } from './presence.js';
+import type { MessageStatuses } from './statuses.js';
+import { checkText } from './text-limit.js';
+
+export interface InboundDeps {
+  store: Store;
+  teams: TeamDirectory;
+  presence: PresenceService;
+  router: Router;
+  commands: AgentCommands;
+  /** Gateway mode, when configured. */
+  interop: GatewayService | undefined;
+  pipeline: MessagePipeline;
+  fanOut: FanOut;
+  statuses: MessageStatuses;
+  outbox: OutboxWorker;
+  limits: LimitsConfig;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export class Inbound {
+  /** The one way into the core for networks. */
+  readonly sink: InboundSink;
+
+  constructor(private readonly deps: InboundDeps) {
+    const { presence, teams, router, interop: gateway, statuses } = deps;
+    this.sink = {
+      // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
+      message: (input) => this.message({ ...input, text: withoutTrailingBreaks(input.text) }),
+      presence: (input) => presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
+      typing: (input) => this.typing(input),
+      receipt: (input) => statuses.receipt(input),
+      status: (network, status) => this.networkStatus(network, status),
+      isAgent: (address) => teams.teamsOf(address).length > 0,
+      claim: (input) => router.claim(input.conversationId, input.agent),
+      command: (input) => this.command(input.from, input.text),
+      follow: (input) => (gateway ? gateway.follow(input) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' })),
+    };
+  }
+
+  /** Stores a network's message in the conversation it belongs to (opening a gateway conversation when it is one). */
+  async message(input: InboundMessage): Promise<Message | null> {
+    checkText(input.text, this.deps.limits.maxTextLength);
+    const { interop: gateway } = this.deps;
+    let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+    // Two users of other networks talking through the gateway: policy first, then their conversation.
+    const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
+    if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
+    if (!conversation || !conversation.participants.includes(input.from)) {
+      this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
+      return null;
+    }
+    const result = await this.deps.pipeline.post({
+      conversation,
+      from: input.from,
+      text: input.text,
+      ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
+      ...(throughGateway ? { onStored: (message: Message) => gateway.recordHops(message.id, input.via) } : {}),
+    });
+    return result.message;
+  }
+
+  private typing(input: InboundTyping): void {
+    void (async () => {
+      const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+      if (conversation?.participants.includes(input.from)) this.deps.fanOut.typing(conversation, input.from, input.state);
+    })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));
+  }
+
+  /**
+   * The conversation a network's traffic belongs to: the one it names, else the most recent open
+   * conversation of the addressed party (a visitor's puppet) that the sender takes part in.
+   */
+  private async conversationOf(from: Address, to: Address | undefined, conversationId?: string): Promise<ConversationRecord | null> {
+    const { store } = this.deps;
+    if (conversationId) return store.getConversation(conversationId);
+    return to ? store.openConversationBetween(to, from) : null;
+  }
+
+  /** A command to the bridge's own address: the gateway's `/to` for anyone, the desk's for agents. */
+  private async command(from: Address, text: string): Promise<string> {
+    const { interop: gateway } = this.deps;
+    if (gateway && this.deps.teams.teamsOf(from).length === 0) {
+      const answer = await gateway.command(from, text);
+      if (answer !== null) return answer;
+    }
+    return this.deps.commands.run(from, text);
+  }
+
+  private networkStatus(network: string, status: NetworkStatus): void {
+    this.deps.metrics.networkUp.set({ network }, status.state === 'online' ? 1 : 0);
+    this.deps.logger.info({ network, ...status }, 'network status');
+    if (status.state !== 'online') return;
+    this.deps.outbox.kick(network);
+    // Presence that changed while the network was away is shown now (gateway users only: agents
+    // see visitors' presence on their next message).
+    this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The one path of every message, whatever brought it (a web client, the HTTP API, a network's
+ * inbound, a team's greeting, an agent's canned reply, a gateway `/to`): stored with its `seq`,
+ * its outbox entries and its `conversation.message` webhook in one write (docs/protocol.md: acked
+ * only once stored), counted, then handed to every recipient.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import type { Metrics } from '../metrics.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { AppendResult, ConversationRecord, Store } from '../store/store.js';
+import type { FanOut } from './fan-out.js';
+import type { UsageMeter } from './usage.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+
+export interface MessageToPost {
+  conversation: ConversationRecord;
+  from: Address;
+  text: string;
+  /** The sender's idempotency key: a resend returns the stored message. */
+  clientId?: string;
+  /** A network's stable id for the message: a retransmission returns the stored message. */
+  remote?: { network: string; id: string };
+  /** The connection the sender wrote from: its other connections get the message, not this one. */
+  exceptConnection?: string;
+  /** Runs once the message is stored, before it goes out. */
+  onStored?(message: Message): void;
+}
+
+/** Told of every new message, with its conversation, before it goes out. */
+export type StoredListener = (message: Message, conversation: ConversationRecord) => void;
+
+export interface MessagePipelineDeps {
+  store: Store;
+  webhooks: WebhookDispatcher;
+  registry: NetworkRegistry;
+  fanOut: FanOut;
+  usage: UsageMeter;
+  metrics: Metrics;
+}
+
+export class MessagePipeline {
+  private readonly listeners: StoredListener[] = [];
+
+  constructor(private readonly deps: MessagePipelineDeps) {}
+
+  onStored(listener: StoredListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stores a message in a conversation its sender takes part in, and delivers it; a duplicate is only returned. */
+  async post(input: MessageToPost): Promise<AppendResult> {
+    const { store, webhooks, fanOut } = this.deps;
+    const { conversation, from } = input;
+    const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
+    const result = await store.appendMessage({
+      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
+      conversationId: conversation.id,
+      from,
+      text: input.text,
+      ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
+      ...(input.remote !== undefined ? { remote: input.remote } : {}),
+      status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
+      outbox: fanOut.outboxRecipients(conversation, from),
+    });
+    if (result.kind === 'duplicate') return result;
+    const { message } = result;
+    const current = { ...conversation, lastSeq: message.seq };
+    input.onStored?.(message);
+    for (const listener of this.listeners) listener(message, current);
+    // Counted by the sender's network (a team's own greeting comes from none).
+    const network = this.deps.registry.forAddress(from);
+    if (network) this.deps.metrics.messages.inc({ network: network.scheme, direction: 'in' });
+    hook.committed();
+    this.deps.usage.count(message, conversation.siteKey, conversation.participants);
+    fanOut.message(message, current, input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {});
+    return result;
+  }
+}

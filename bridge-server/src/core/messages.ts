@@ -1,0 +1,185 @@
+/**
+ * Messages as the uniform API's clients send and read them (docs/protocol.md): a message is acked
+ * only once stored; a resend with the same clientId returns the stored message; `sync` replays
+ * exactly what a client missed; `read` moves statuses and tells the senders.
+ */
+import type { HistoryGetPayload, Message, MessageSendPayload, ReadPayload, TypingPayload } from '@switchboard/protocol';
+import { LIMITS } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { LimitsConfig } from '../config.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+import type { Announcer } from './announcer.js';
+import type { Conversations } from './conversations.js';
+import type { Router } from './desk/router.js';
+import type { TeamDirectory } from './desk/teams.js';
+import { BridgeError, badRequest } from './errors.js';
+import type { FanOut } from './fan-out.js';
+import type { MessagePipeline } from './message-pipeline.js';
+import type { SiteAccess } from './site-access.js';
+import type { MessageStatuses } from './statuses.js';
+import { checkText } from './text-limit.js';
+import { toWireConversation } from './wire.js';
+
+/** Messages replayed per store query during `sync`. */
+const SYNC_PAGE = 200;
+/** Most read statuses one `read` reports (older ones stay read in the store and in history). */
+const READ_REPORT_LIMIT = 200;
+
+export interface MessagesDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  teams: TeamDirectory;
+  access: SiteAccess;
+  conversations: Conversations;
+  router: Router;
+  announcer: Announcer;
+  pipeline: MessagePipeline;
+  fanOut: FanOut;
+  statuses: MessageStatuses;
+  limits: LimitsConfig;
+  logger: Logger;
+}
+
+export class Messages {
+  constructor(private readonly deps: MessagesDeps) {}
+
+  async send(actor: Actor, payload: MessageSendPayload): Promise<Message> {
+    checkText(payload.text, this.deps.limits.maxTextLength);
+    const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    // A resend changes nothing: not even the conversation's state or assignee.
+    const earlier = await this.earlierSend(actor, payload.clientId, conversation);
+    if (earlier) return earlier;
+    const target = await this.reopened(actor, await this.joined(actor, conversation));
+    const result = await this.deps.pipeline.post({
+      conversation: target,
+      from: actor.address,
+      clientId: payload.clientId,
+      text: payload.text,
+      ...(actor.connectionId ? { exceptConnection: actor.connectionId } : {}),
+    });
+    return result.kind === 'duplicate' ? sameConversation(result.message, target.id) : result.message;
+  }
+
+  /** The message the actor already sent with this clientId, if any. */
+  private async earlierSend(actor: Actor, clientId: string, conversation: ConversationRecord): Promise<Message | undefined> {
+    const { store } = this.deps;
+    const earlier = await store.messageByClientId(actor.address, clientId);
+    if (!earlier) return undefined;
+    // A resend after a closed conversation made way for a new one finds the message there.
+    if (
+      conversation.state === 'closed' &&
+      earlier.conversationId !== conversation.id &&
+      (await store.getConversation(earlier.conversationId))?.openedBy === actor.address
+    )
+      return earlier;
+    return sameConversation(earlier, conversation.id);
+  }
+
+  /** The conversation with the actor in it: an agent answering a queued team conversation takes it; others join. */
+  private async joined(actor: Actor, conversation: ConversationRecord): Promise<ConversationRecord> {
+    const { store, announcer } = this.deps;
+    if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open') {
+      // An agent answering a queued team conversation takes it (unless someone just did).
+      const taken = await store.assignIfQueued(conversation.id, actor.address);
+      if (taken) {
+        announcer.announce(taken);
+        this.deps.router.offerQueued(taken.team!); // the others move up: tell them
+        return taken;
+      }
+      const current = (await store.getConversation(conversation.id))!;
+      if (current.participants.includes(actor.address)) return current;
+      const joined = await store.addParticipant(current.id, actor.address);
+      announcer.announce(joined);
+      return joined;
+    }
+    if (conversation.participants.includes(actor.address)) return conversation;
+    // An agent or integration answering a site conversation joins it.
+    const joined = await store.addParticipant(conversation.id, actor.address);
+    announcer.announce(joined);
+    return joined;
+  }
+
+  /** A closed conversation opens again with a new message; or, for a team that starts afresh, a visitor's message opens a new one. */
+  private async reopened(actor: Actor, conversation: ConversationRecord): Promise<ConversationRecord> {
+    if (conversation.state !== 'closed') return conversation;
+    const { store } = this.deps;
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    if (team?.afterClose === 'new' && actor.role !== 'agent' && conversation.openedBy === actor.address) {
+      // Routed as any new conversation.
+      const fresh = await this.deps.conversations.open(actor, { team: team.id });
+      return (await store.getConversation(fresh.id))!;
+    }
+    const reopened = await store.setConversationState(conversation.id, 'open');
+    this.deps.announcer.announce(reopened);
+    return reopened;
+  }
+
+  async history(actor: Actor, payload: HistoryGetPayload): Promise<{ messages: Message[]; hasMore: boolean }> {
+    await this.deps.access.conversation(actor, payload.conversationId);
+    return this.deps.store.history(payload.conversationId, {
+      ...(payload.afterSeq !== undefined ? { afterSeq: payload.afterSeq } : {}),
+      ...(payload.beforeSeq !== undefined ? { beforeSeq: payload.beforeSeq } : {}),
+      limit: payload.limit ?? LIMITS.defaultHistoryLimit,
+    });
+  }
+
+  /**
+   * Emits, through `emit`, every message after each cursor, in seq order per conversation.
+   * Conversations the actor cannot see are skipped, so a stale cursor never fails the whole sync.
+   */
+  async sync(actor: Actor, cursors: Record<string, number>, emit: (message: Message) => void): Promise<{ skipped: string[] }> {
+    const skipped: string[] = [];
+    for (const [conversationId, cursor] of Object.entries(cursors)) {
+      try {
+        await this.deps.access.conversation(actor, conversationId);
+      } catch (error) {
+        if (error instanceof BridgeError) {
+          skipped.push(conversationId);
+          continue;
+        }
+        throw error;
+      }
+      let after = cursor;
+      for (;;) {
+        const page = await this.deps.store.history(conversationId, { afterSeq: after, limit: SYNC_PAGE });
+        for (const message of page.messages) emit(message);
+        const last = page.messages.at(-1);
+        if (!page.hasMore || !last) break;
+        after = last.seq;
+      }
+    }
+    return { skipped };
+  }
+
+  /** A client acknowledged a message it was sent (a replay during `sync`): it counts as `delivered`. */
+  delivered(messageId: string): void {
+    this.deps.statuses.receipt({ messageId, status: 'delivered' });
+  }
+
+  async typing(actor: Actor, payload: TypingPayload): Promise<void> {
+    const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    this.deps.fanOut.typing(conversation, actor.address, payload.state);
+  }
+
+  async read(actor: Actor, payload: ReadPayload): Promise<void> {
+    const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    const upTo = Math.min(payload.seq, conversation.lastSeq);
+    const read = await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT);
+    for (const message of read) this.deps.statuses.tell(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });
+    for (const message of read) {
+      const network = this.deps.registry.forAddress(message.from);
+      if (network && !network.deliversFromStore && network.capabilities.receipts) {
+        network.markRead?.({ conversation: toWireConversation(conversation), reader: actor.address, message }).catch((error: unknown) => {
+          this.deps.logger.debug({ err: error }, 'read marker not delivered');
+        });
+      }
+    }
+  }
+}
+
+function sameConversation(message: Message, conversationId: string): Message {
+  if (message.conversationId !== conversationId) throw badRequest('clientId: already used for a message in another conversation');
+  return message;
+}

@@ -1,0 +1,65 @@
+/** Parties as the uniform API knows them: who connected, a visitor's own details, what a site may learn of a party. */
+import type { Address, PartyInfo, ProfileUpdatePayload } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { SiteConfig } from '../config.js';
+import type { PartyRecord, Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { type Actor, actsForSite } from './actor.js';
+import type { TeamDirectory } from './desk/teams.js';
+import { forbidden, notFound } from './errors.js';
+import { toPartyInfo } from './wire.js';
+
+const DAY_MS = 86_400_000;
+const TEAM_SCHEME = 'team:';
+
+export class Parties {
+  constructor(private readonly deps: { store: Store; teams: TeamDirectory; sites: readonly SiteConfig[]; clock: Clock; logger: Logger }) {}
+
+  /** A party that proved who it is on connecting (a vouched-for user, an agent, an integration): its details recorded. */
+  async admit(party: PartyRecord): Promise<void> {
+    await this.deps.store.upsertParty(party);
+  }
+
+  /** A visitor's own details (pre-chat form, current page); a verified user's name and email stay the site's. */
+  async updateProfile(actor: Actor, payload: ProfileUpdatePayload): Promise<PartyInfo> {
+    const { store } = this.deps;
+    const party = (await store.getParty(actor.address)) ?? { address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: false };
+    if (party.verified && actor.role !== 'integration' && (payload.name !== undefined || payload.email !== undefined)) {
+      throw forbidden('name: the website vouched for this user; its name and email come from the website');
+    }
+    const updated = {
+      ...party,
+      ...(payload.name !== undefined ? { name: payload.name } : {}),
+      ...(payload.email !== undefined ? { email: payload.email } : {}),
+      ...(payload.pageUrl !== undefined ? { pageUrl: payload.pageUrl } : {}),
+    };
+    await store.upsertParty(updated);
+    return toPartyInfo(updated);
+  }
+
+  /** What the bridge knows of a party: anyone may ask about themselves, agents about their site's parties. */
+  async get(actor: Actor, address: Address): Promise<PartyInfo> {
+    // A party not stored yet (a visitor that has done nothing) still knows itself.
+    const party =
+      (await this.deps.store.getParty(address)) ??
+      (address === actor.address ? { address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' } : null);
+    // A team's own party (its greetings) is public to the sites it serves.
+    const isTeam = address.startsWith(TEAM_SCHEME) && this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) !== undefined;
+    const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
+    if (!visible) throw notFound(`address: no party "${address}" known to this site`);
+    return toPartyInfo(party);
+  }
+
+  /**
+   * Forgets anonymous visitors that never took part in a conversation once their token could have
+   * expired (each site's `tokenTtlDays` after their last update); returns how many.
+   */
+  async expireIdleVisitors(now = this.deps.clock.now()): Promise<number> {
+    let expired = 0;
+    for (const site of this.deps.sites) {
+      expired += await this.deps.store.expireIdleVisitors(site.key, new Date(now.getTime() - site.tokenTtlDays * DAY_MS).toISOString());
+    }
+    if (expired > 0) this.deps.logger.info({ expired }, 'idle anonymous visitors forgotten');
+    return expired;
+  }
+}

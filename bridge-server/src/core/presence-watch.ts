@@ -1,0 +1,57 @@
+/**
+ * Presence as the uniform API's clients watch and set it: which parties a client may watch (a
+ * visitor: the parties of its conversations and its site's teams), and the rooms that bring it
+ * their changes.
+ */
+import type { Address, Presence, PresenceSetPayload, PresenceSubscribePayload } from '@switchboard/protocol';
+import type { NetworkRegistry } from '../networks/registry.js';
+import { usableOnSite } from '../networks/web/site-scope.js';
+import type { Store } from '../store/store.js';
+import { type Actor, actsForSite } from './actor.js';
+import type { TeamDirectory } from './desk/teams.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import type { HubRoom } from './hub.js';
+import type { PresenceService } from './presence.js';
+import type { SiteAccess } from './site-access.js';
+
+export class PresenceWatch {
+  constructor(private readonly deps: { store: Store; registry: NetworkRegistry; teams: TeamDirectory; presence: PresenceService; access: SiteAccess }) {}
+
+  /** Current presences, plus the rooms the caller's connection should join for later changes. */
+  async subscribe(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; online?: number; rooms: HubRoom[] }> {
+    const { presence, teams, access } = this.deps;
+    const addresses = (payload.addresses ?? []) as Address[];
+    const rooms: HubRoom[] = [];
+    if (!actsForSite(actor) && addresses.length > 0) {
+      const visible = await this.visibleTo(actor);
+      const hidden = addresses.find((address) => !visible.has(address));
+      if (hidden) throw forbidden(`addresses: a visitor may watch only the parties of its conversations and its site's teams, not "${hidden}"`);
+    }
+    // Another site's anonymous visitor is nobody to this site: shown offline, and not watched.
+    const own = await Promise.all(addresses.map((address) => access.isSitesParty(actor.siteKey, address)));
+    const presences = addresses.map((address, i) => (own[i] ? presence.get(address) : { address, status: 'offline' as const }));
+    addresses.forEach((address, i) => own[i] && rooms.push({ kind: 'presence', address }));
+    if (payload.team === undefined) return { presences, rooms };
+    if (!teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
+    const { available, online } = presence.teamAvailability(payload.team, actor.siteKey);
+    rooms.push({ kind: 'team', team: payload.team, siteKey: actor.siteKey });
+    return { presences, available, online, rooms };
+  }
+
+  private async visibleTo(actor: Actor): Promise<Set<Address>> {
+    const visible = new Set<Address>();
+    for (const team of this.deps.teams.all()) {
+      if (team.sites === undefined || team.sites.includes(actor.siteKey))
+        for (const member of team.members) if (usableOnSite(member, actor.siteKey)) visible.add(member);
+    }
+    const conversations = await this.deps.store.listConversations({ siteKey: actor.siteKey, participant: actor.address, limit: 500 });
+    for (const conversation of conversations) for (const address of conversation.participants) visible.add(address);
+    return visible;
+  }
+
+  set(actor: Actor, payload: PresenceSetPayload): void {
+    const network = this.deps.registry.forAddress(actor.address);
+    if (!network?.setOwnPresence) throw badRequest("status: this party's network does not take presence from the API");
+    network.setOwnPresence(actor.address, payload.status, payload.text);
+  }
+}

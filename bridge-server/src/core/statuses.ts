@@ -1,0 +1,61 @@
+/**
+ * A message's status as its sender hears of it (`message:status`): outcomes of the outbox, receipts
+ * from the recipients' networks, reads. A sender on another network hears through its own protocol.
+ */
+import type { Address, ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { InboundReceipt } from '../networks/network.js';
+import type { NetworkRegistry } from '../networks/registry.js';
+import type { OutboxItem, Store } from '../store/store.js';
+import type { ClientHub } from './hub.js';
+
+export interface StatusEvent {
+  conversationId: string;
+  id: string;
+  status: MessageStatus;
+  error?: ErrorBody;
+}
+
+export class MessageStatuses {
+  constructor(
+    private readonly store: Store,
+    private readonly registry: NetworkRegistry,
+    private readonly hub: ClientHub,
+    private readonly logger: Logger,
+  ) {}
+
+  tell(sender: Address, event: StatusEvent): void {
+    this.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
+  }
+
+  /** What the outbox worker did with a message for one recipient. */
+  outboxOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): void {
+    const { message } = item;
+    // A failure for one recipient does not undo a delivery to another: report only real changes
+    // (and the "kept, will retry" notices, which change nothing stored).
+    if (changed || (status === 'accepted' && error)) {
+      this.tell(message.from, { conversationId: message.conversationId, id: message.id, status, ...(error ? { error } : {}) });
+    }
+  }
+
+  /** A recipient's network reports a message delivered, read, or bounced. */
+  receipt(input: InboundReceipt): void {
+    void this.store
+      .advanceStatus(input.messageId, input.status)
+      .then((message) => {
+        if (!message) return;
+        const error =
+          input.status === 'failed'
+            ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? "the recipient's server refused the message" } }
+            : {};
+        this.tell(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
+        // A sender on another network hears of it through its own protocol (gateway receipts).
+        const network = this.registry.forAddress(message.from);
+        const status = input.status;
+        if (network?.reportStatus && status !== 'failed') {
+          network.reportStatus({ message, status }).catch((failure: unknown) => this.logger.debug({ err: failure }, 'receipt not passed on'));
+        }
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'receipt not recorded'));
+  }
+}

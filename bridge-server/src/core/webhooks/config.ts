@@ -1,0 +1,42 @@
+/** The `webhooks` entries of the configuration, and the events and bodies they receive (docs/support-desk.md, "Webhooks"). */
+import { z } from 'zod';
+
+export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const webhookConfigSchema = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    // fetch refuses URLs with user:password@; the signature is what authenticates the request.
+    .refine(hasNoCredentials, 'must not contain a user name or password'),
+  /** Signs every request; the receiver holds the same secret. */
+  secret: z.string().min(16, 'webhook secrets must be at least 16 characters'),
+  /** Events to send; all when omitted. */
+  events: z.array(z.enum(WEBHOOK_EVENTS)).default([...WEBHOOK_EVENTS]),
+  /** Site keys whose events to send; all sites when omitted. */
+  sites: z.array(z.string()).optional(),
+  /** Attempts per delivery (the first included) before it is dropped. */
+  maxAttempts: z.number().int().min(1).max(50).default(10),
+  /** How long one attempt may take, response included. */
+  timeoutSeconds: z.number().positive().default(10),
+});
+
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+export interface WebhookDelivery {
+  id: string;
+  event: WebhookEvent;
+  siteKey: string;
+  createdAt: string;
+  data: unknown;
+}
+
+/** zod runs this even when the URL check failed, so an unparsable URL must not throw here. */
+function hasNoCredentials(url: string): boolean {
+  try {
+    const { username, password } = new URL(url);
+    return !username && !password;
+  } catch {
+    return true;
+  }
+}
