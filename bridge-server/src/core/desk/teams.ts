@@ -17,7 +17,7 @@ export class TeamDirectory {
     for (const configured of teams) {
       const team = this.scoped(configured);
       this.byId.set(team.id, team);
-      for (const member of team.members as Address[]) {
+      for (const member of team.members) {
         const list = this.byMember.get(member) ?? [];
         list.push(team);
         this.byMember.set(member, list);

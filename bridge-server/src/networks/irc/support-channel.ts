@@ -44,7 +44,7 @@ export class SupportChannel {
     if (!details.teamMembers.some(carries)) return;
     const ref = this.options.refs.refOf(conversation.id);
     const before = this.announced.get(conversation.id)?.assignee;
-    const assignee = (conversation.assignee as Address | undefined) ?? null;
+    const assignee = conversation.assignee ?? null;
     if (conversation.state === 'closed') {
       if (before !== undefined) this.say(`Conversation #${ref} was closed.`);
       this.announced.delete(conversation.id);

@@ -38,7 +38,7 @@ function parsed(body: string): Element | undefined {
 function named(root: Element, name: string): Element[] {
   const lower = name.toLowerCase();
   const matches = (node: unknown): node is Element => node instanceof Element && node.getName().toLowerCase() === lower;
-  return [...(matches(root) ? [root] : []), ...(root.getChildrenByFilter(matches, true) as Element[])];
+  return [...(matches(root) ? [root] : []), ...root.getChildrenByFilter(matches, true)];
 }
 
 /** The text of the first element with this local name, whatever its prefix. */

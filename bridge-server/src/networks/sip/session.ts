@@ -4,7 +4,7 @@
  * the shared backoff after a drop (a proxy restart loses every registration).
  */
 import type { Logger } from 'pino';
-import { type Message, Registerer, RegistererState, UserAgent } from 'sip.js';
+import { type Message, Registerer, RegistererState, UserAgent, UserAgentState } from 'sip.js';
 import WebSocket from 'ws';
 import { Link } from '../kit/link.js';
 import type { InboundSink, NetworkStatus } from '../network.js';
@@ -69,7 +69,7 @@ export class SipSession {
 
   private async connectOnce(): Promise<void> {
     if (this.ua.isConnected()) await this.ua.transport.disconnect().catch(() => undefined);
-    await (this.ua.state === 'Started' ? this.ua.reconnect() : this.ua.start());
+    await (this.ua.state === UserAgentState.Started ? this.ua.reconnect() : this.ua.start());
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no answer to REGISTER within ${this.options.config.connectTimeoutSeconds} s`)),

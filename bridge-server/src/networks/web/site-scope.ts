@@ -69,7 +69,7 @@ function rewrite(value: unknown, isAddress: boolean): unknown {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
       const next = rewrite(item, isAddress);
-      if (next !== item) (copy ??= [...value])[i] = next;
+      if (next !== item) (copy ??= [...(value as unknown[])])[i] = next;
     });
     return copy ?? value;
   }

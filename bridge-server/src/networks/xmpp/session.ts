@@ -15,10 +15,12 @@ export interface XmppEntity {
   open(options: { domain: string }): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: Element): Promise<unknown>;
-  // Listeners take each event's own arguments.
+  // Listeners take each event's own arguments (xmpp.js types them as any[]).
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   on(event: string, listener: (...args: any[]) => void): unknown;
   once(event: string, listener: (...args: any[]) => void): unknown;
   off(event: string, listener: (...args: any[]) => void): unknown;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 export interface SessionOptions {
