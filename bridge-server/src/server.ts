@@ -12,6 +12,7 @@ import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/desk/teams.js';
 import { RefBook } from './networks/refs.js';
+import { capabilitiesOf } from './networks/network.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
@@ -139,15 +140,18 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   try {
     for (const { definition, config: networkConfig, type } of networkEntries) {
-      const network = definition.create({
+      const context = {
         config: networkConfig,
         sink: core.sink,
         logger: logger.child({ network: type }),
-        hub,
         refs,
         hosted: webHostedParties,
-        capabilitiesOf: (scheme) => registry.get(scheme)?.capabilities,
-      });
+        capabilitiesOf: (scheme: string) => {
+          const other = registry.get(scheme);
+          return other && capabilitiesOf(other);
+        },
+      };
+      const network = definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context);
       registry.add(network);
       if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
     }

@@ -62,19 +62,14 @@ export class FanOut {
     }
   }
 
-  /** Typing goes to each other party whose network declares it: best effort, never stored. */
+  /** Typing goes to each other party whose network carries it: best effort, never stored. */
   typing(conversation: ConversationRecord, from: Address, state: TypingState): void {
     for (const recipient of conversation.participants) {
       if (recipient === from) continue;
-      const network = this.deps.registry.forAddress(recipient);
-      if (!network?.capabilities.typing) continue;
-      if (network.deliversFromStore) {
-        this.deps.hub.emit([{ kind: 'address', address: recipient }], 'typing', { conversationId: conversation.id, from, state });
-      } else {
-        network
-          .setTyping?.({ conversation: toWireConversation(conversation), from, to: recipient, state })
-          .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered'));
-      }
+      this.deps.registry
+        .forAddress(recipient)
+        ?.setTyping?.({ conversation: toWireConversation(conversation), from, to: recipient, state })
+        .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered'));
     }
   }
 }

@@ -169,12 +169,11 @@ export class Messages {
     const read = await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT);
     for (const message of read) this.deps.statuses.tell(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });
     for (const message of read) {
-      const network = this.deps.registry.forAddress(message.from);
-      if (network && !network.deliversFromStore && network.capabilities.receipts) {
-        network.markRead?.({ conversation: toWireConversation(conversation), reader: actor.address, message }).catch((error: unknown) => {
-          this.deps.logger.debug({ err: error }, 'read marker not delivered');
-        });
-      }
+      // A network that delivers from the store has no markRead: its parties read the status above.
+      this.deps.registry
+        .forAddress(message.from)
+        ?.markRead?.({ conversation: toWireConversation(conversation), reader: actor.address, message })
+        .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'read marker not delivered'));
     }
   }
 }

@@ -8,6 +8,10 @@ import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 import type { RefBook } from './refs.js';
 
+/**
+ * What a network can do, derived from the features it implements (`capabilitiesOf`): nothing to
+ * declare, so nothing to get out of step with the code.
+ */
 export interface NetworkCapabilities {
   /** Typing notifications both ways. */
   typing: boolean;
@@ -15,9 +19,6 @@ export interface NetworkCapabilities {
   presence: boolean;
   /** Delivery/read receipts from the remote side. */
   receipts: boolean;
-  /** Longest text the network carries in one message, in UTF-8 bytes; null for no limit. */
-  maxTextBytes: number | null;
-  markup: 'plain';
 }
 
 export type NetworkState = 'connecting' | 'online' | 'offline';
@@ -146,12 +147,12 @@ export interface InboundSink {
   follow(input: InboundFollow): Promise<FollowOutcome>;
 }
 
-export interface Network {
-  /** The address scheme this network owns (`web`, `xmpp`, ...). */
+/** What every network implements: its scheme, its connection, and sending one message. */
+export interface NetworkCore {
+  /** The address scheme this network owns (`xmpp`, `irc`, ...). */
   readonly scheme: string;
-  readonly capabilities: NetworkCapabilities;
   /**
-   * True when the bridge's own store is this network's delivery queue (the web: clients catch up
+   * True when the bridge's own store is this network's delivery queue (its clients catch up
    * through `sync`); false when messages go through the durable outbox and `send`.
    */
   readonly deliversFromStore: boolean;
@@ -159,40 +160,80 @@ export interface Network {
   start(): Promise<void>;
   stop(): Promise<void>;
   send(outbound: OutboundMessage): Promise<SendResult>;
-  setTyping?(input: { conversation: Conversation; from: Address; to: Address; state: TypingState }): Promise<void>;
+}
+
+/** Typing notifications to this network's parties (and from them, through `InboundSink.typing`). */
+export interface TypingFeature {
+  setTyping(input: { conversation: Conversation; from: Address; to: Address; state: TypingState }): Promise<void>;
+}
+
+/** Read markers to this network's parties for what they sent (and their receipts, through `InboundSink.receipt`). */
+export interface ReceiptsFeature {
+  markRead(input: { conversation: Conversation; reader: Address; message: Message }): Promise<void>;
+}
+
+/** Presence both ways: any of these a network's protocol supports. */
+export interface PresenceFeature {
+  /** Follows the presence of these parties of the network (reported through `InboundSink.presence`). */
   subscribePresence?(addresses: Address[]): Promise<void>;
-  markRead?(input: { conversation: Conversation; reader: Address; message: Message }): Promise<void>;
   /** Shows `from`'s presence (a visitor's) to `to`, a party of this network it talks with. */
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+}
+
+/** Lines from the desk to agents on this network. */
+export interface DeskFeature {
   /**
    * Shows an agent a line from the bridge that is not a message of the conversation (who the
    * visitor is, a conversation closed, ...). With `about`, it appears in that conversation's chat
    * (from the visitor's identity on this network, under the visitor's name as its messages are);
    * without, from the bridge's own address.
    */
-  notice?(input: { to: Address; text: string; about?: { conversation: Conversation; visitor: Address; visitorName?: string } }): Promise<void>;
+  notice(input: { to: Address; text: string; about?: { conversation: Conversation; visitor: Address; visitorName?: string } }): Promise<void>;
   /** A team conversation was opened or changed (assigned, closed): for networks that announce them. */
   conversationChanged?(conversation: Conversation, details: ConversationDetails): void;
-  /** Lines or messages waiting in the network's own send queue (flood control), for /metrics. */
-  sendQueueDepth?(): number;
-  /**
-   * A message this network's user sent reached its recipient on another network (`delivered`), or
-   * was read there: in gateway mode, the network tells its user the way its protocol does
-   * (XEP-0184 / XEP-0333, IMDN) when the user asked for it.
-   */
-  reportStatus?(input: { message: Message; status: 'delivered' | 'read' }): Promise<void>;
+}
+
+/** Gateway mode: this network's users reach another network's, and the bridge keeps out of loops. */
+export interface GatewayFeature {
   /**
    * Whether an address of this network is one the bridge itself presents there (a visitor's JID on
    * the component domain, a puppet nick, a URI under the visitor domain): gateway loop protection.
    */
-  ownsAddress?(address: Address): boolean;
+  ownsAddress(address: Address): boolean;
   /**
    * The canonical form of an address a user typed for this network (`irc:Dave` -> `irc:dave@libera`),
    * or null when it is not one: gateway commands name their recipient this way.
    */
   normalizeAddress?(address: string): Address | null;
+  /**
+   * A message this network's user sent reached its recipient on another network (`delivered`), or
+   * was read there: the network tells its user the way its protocol does (XEP-0184 / XEP-0333,
+   * IMDN) when the user asked for it.
+   */
+  reportStatus?(input: { message: Message; status: 'delivered' | 'read' }): Promise<void>;
+}
+
+/** A send queue of the network's own (flood control), measured for /metrics. */
+export interface SendQueueFeature {
+  /** Lines or messages waiting in it. */
+  sendQueueDepth(): number;
+}
+
+/** A network as the bridge holds it: the core every network implements, and whichever features it does. */
+export type Network = NetworkCore & Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature> & PresenceFeature;
+
+/**
+ * What a network can do, read from what it implements. A network that delivers from the store
+ * (its clients read their receipts there) has receipts without implementing `markRead`.
+ */
+export function capabilitiesOf(network: Network): NetworkCapabilities {
+  return {
+    typing: network.setTyping !== undefined,
+    presence: network.subscribePresence !== undefined || network.sharePresence !== undefined || network.setOwnPresence !== undefined,
+    receipts: network.deliversFromStore || network.markRead !== undefined,
+  };
 }
 
 /**
@@ -215,8 +256,6 @@ export interface NetworkContext<TConfig> {
   config: TConfig;
   sink: InboundSink;
   logger: Logger;
-  /** Clients connected through the uniform API (the web network delivers through it). */
-  hub: ClientHub;
   /**
    * What another network of the bridge supports (by scheme), for a gateway that declares, on one
    * network, only what the other side really has (typing, receipts).
@@ -226,4 +265,10 @@ export interface NetworkContext<TConfig> {
   refs: RefBook;
   /** What a network may know of the parties the bridge hosts itself. */
   hosted: HostedParties;
+}
+
+/** The context of a network whose parties the bridge hosts: it reaches them through their connections. */
+export interface HostingContext<TConfig> extends NetworkContext<TConfig> {
+  /** Clients connected through the uniform API. */
+  hub: ClientHub;
 }

@@ -5,20 +5,14 @@ import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
-import type { Network, NetworkContext } from './network.js';
+import type { HostingContext, Network, NetworkContext } from './network.js';
 import { createSipNetwork, sipNetworkConfigSchema } from './sip/sip-network.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
 import { createXmppNetwork, gatewayNetworksOf, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
 
-export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
+interface DefinitionBase<S extends z.ZodType> {
   /** Validates the network's entry of `networks` in the config. */
   schema: S;
-  create(context: NetworkContext<z.infer<S>>): Network;
-  /**
-   * Its parties are the bridge's own (networks/network.ts `HostedParties`: website visitors): they
-   * have no addresses of their own that another network could show as a gateway's users.
-   */
-  hostsParties?: boolean;
   /**
    * The networks whose users this entry shows under addresses of its own (an XMPP gateway domain per
    * network), each with the field that names it: the registry checks that each has users with
@@ -26,6 +20,24 @@ export interface NetworkDefinition<S extends z.ZodType = z.ZodType> {
    */
   mappedNetworks?(config: z.infer<S>): { path: readonly PropertyKey[]; network: string }[];
 }
+
+/** A network of remote parties, reached through its protocol. */
+interface RemoteDefinition<S extends z.ZodType> extends DefinitionBase<S> {
+  hostsParties?: false;
+  create(context: NetworkContext<z.infer<S>>): Network;
+}
+
+/**
+ * A network whose parties are the bridge's own (networks/network.ts `HostedParties`: website
+ * visitors): they have no addresses of their own that another network could show as a gateway's
+ * users, and only it is given their connections (the hub).
+ */
+interface HostingDefinition<S extends z.ZodType> extends DefinitionBase<S> {
+  hostsParties: true;
+  create(context: HostingContext<z.infer<S>>): Network;
+}
+
+export type NetworkDefinition<S extends z.ZodType = z.ZodType> = RemoteDefinition<S> | HostingDefinition<S>;
 
 export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   web: { schema: webNetworkConfigSchema, create: createWebNetwork, hostsParties: true },

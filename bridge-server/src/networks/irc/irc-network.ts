@@ -11,9 +11,13 @@ import { Relay } from '../kit/relay.js';
 import type {
   ConversationDetails,
   HostedParties,
+  DeskFeature,
+  GatewayFeature,
   Network,
-  NetworkCapabilities,
   NetworkContext,
+  NetworkCore,
+  PresenceFeature,
+  SendQueueFeature,
   NetworkStatus,
   OutboundMessage,
   SendResult,
@@ -30,16 +34,13 @@ import { SupportChannel } from './support-channel.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
 
-const CAPABILITIES: NetworkCapabilities = { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' };
-
 export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Network {
   return new IrcNetwork(context);
 }
 
 /** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
-export class IrcNetwork implements Network {
+export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature {
   readonly scheme = 'irc';
-  readonly capabilities = CAPABILITIES;
   readonly deliversFromStore = false;
   private readonly addresses: IrcAddresses;
   private readonly hosted: HostedParties;

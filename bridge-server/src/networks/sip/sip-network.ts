@@ -16,7 +16,16 @@
 import type { Address } from '@switchboard/protocol';
 import { UserAgent } from 'sip.js';
 import { bounded } from '../../util/bounded.js';
-import { type Network, type NetworkCapabilities, type NetworkContext, NetworkError } from '../network.js';
+import {
+  type DeskFeature,
+  type GatewayFeature,
+  type NetworkContext,
+  type NetworkCore,
+  NetworkError,
+  type PresenceFeature,
+  type ReceiptsFeature,
+  type TypingFeature,
+} from '../network.js';
 import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, isComposingBody } from './bodies.js';
@@ -32,7 +41,10 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 /** How long the agents' unsubscriptions may take at shutdown. */
 const STOP_STEP_MS = 2_000;
 
-export function createSipNetwork({ config, sink, logger, hosted }: NetworkContext<SipNetworkConfig>): Network {
+/** Read markers travel as IMDN, so only when it is on. */
+type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature;
+
+export function createSipNetwork({ config, sink, logger, hosted }: NetworkContext<SipNetworkConfig>): SipNetwork {
   const domain = new VisitorDomain(config.visitorDomain, hosted);
   const session: SipSession = new SipSession({
     config,
@@ -53,7 +65,6 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
 
   return {
     scheme: 'sip',
-    capabilities: { typing: true, presence: true, receipts: config.imdn, maxTextBytes: null, markup: 'plain' } satisfies NetworkCapabilities,
     deliversFromStore: false,
     status: () => session.status,
     start: () => session.start(),
@@ -83,7 +94,7 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
       const target = uriOfAddress(to);
       if (target) await messenger.send({ from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
     },
-    markRead: ({ message }) => imdn.answer(message.id, 'displayed'),
+    ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),
     reportStatus: ({ message, status }) => imdn.answer(message.id, status === 'read' ? 'displayed' : 'delivered'),
     sharePresence: ({ from, status, text }) => visitors.share(from, status, text),
     subscribePresence(addresses: Address[]) {

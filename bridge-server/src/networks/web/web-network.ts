@@ -7,7 +7,7 @@
  */
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { z } from 'zod';
-import type { Network, NetworkCapabilities, NetworkContext, NetworkStatus, OutboundMessage, SendResult } from '../network.js';
+import type { HostingContext, NetworkCore, NetworkStatus, OutboundMessage, PresenceFeature, SendResult, TypingFeature } from '../network.js';
 
 export const webNetworkConfigSchema = z.strictObject({
   type: z.literal('web'),
@@ -17,9 +17,7 @@ export const webNetworkConfigSchema = z.strictObject({
 
 export type WebNetworkConfig = z.infer<typeof webNetworkConfigSchema>;
 
-const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
-
-export function createWebNetwork({ config, sink, hub, logger }: NetworkContext<WebNetworkConfig>): Network {
+export function createWebNetwork({ config, sink, hub, logger }: HostingContext<WebNetworkConfig>): NetworkCore & TypingFeature & PresenceFeature {
   const graceTimers = new Map<Address, NodeJS.Timeout>();
   /** Statuses parties chose with `presence:set`, kept while they stay connected. */
   const chosen = new Map<Address, { status: PresenceStatus; text?: string }>();
@@ -51,7 +49,6 @@ export function createWebNetwork({ config, sink, hub, logger }: NetworkContext<W
 
   return {
     scheme: 'web',
-    capabilities: CAPABILITIES,
     deliversFromStore: true,
     status: () => status,
     async start() {
@@ -68,6 +65,9 @@ export function createWebNetwork({ config, sink, hub, logger }: NetworkContext<W
     async send({ message, to }: OutboundMessage): Promise<SendResult> {
       hub.deliverMessage(to, message, () => sink.receipt({ messageId: message.id, status: 'delivered' }));
       return { status: 'sent' };
+    },
+    async setTyping({ conversation, from, to, state }) {
+      hub.emit([{ kind: 'address', address: to }], 'typing', { conversationId: conversation.id, from, state });
     },
     setOwnPresence(address, own, text) {
       chosen.set(address, text === undefined ? { status: own } : { status: own, text });

@@ -11,16 +11,26 @@ import { type Element, xml } from '@xmpp/component';
 import { LRUCache } from 'lru-cache';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { Relay } from '../kit/relay.js';
-import type { Network, NetworkCapabilities, NetworkContext, OutboundMessage, SendResult } from '../network.js';
+import type {
+  DeskFeature,
+  GatewayFeature,
+  NetworkContext,
+  NetworkCore,
+  OutboundMessage,
+  PresenceFeature,
+  ReceiptsFeature,
+  SendResult,
+  TypingFeature,
+} from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import type { XmppClientConfig } from './config.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
-const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
+type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'>;
 
-export function createClientNetwork({ config, sink, logger, refs, hosted }: NetworkContext<XmppClientConfig>): Network {
+export function createClientNetwork({ config, sink, logger, refs, hosted }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
@@ -90,7 +100,6 @@ export function createClientNetwork({ config, sink, logger, refs, hosted }: Netw
 
   return {
     scheme: 'xmpp',
-    capabilities: CAPABILITIES,
     deliversFromStore: false,
     status: () => session.status,
     start: () => session.start(),

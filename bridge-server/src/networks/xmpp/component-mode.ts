@@ -17,7 +17,7 @@
  * - ComponentReceipts: the ids that receipts and markers name, both ways.
  */
 import { component } from '@xmpp/component';
-import type { Network, NetworkCapabilities, NetworkContext } from '../network.js';
+import type { DeskFeature, GatewayFeature, NetworkContext, NetworkCore, PresenceFeature, ReceiptsFeature, TypingFeature } from '../network.js';
 import { JidMap, jidOfAddress, normalizeXmppAddress } from './addresses.js';
 import { type ComponentFactory, ComponentLinks } from './component-links.js';
 import { ComponentInbound } from './component-inbound.js';
@@ -30,9 +30,9 @@ import type { CapabilitiesOf } from './gateway-discovery.js';
 
 export type { ComponentFactory } from './component-links.js';
 
-const CAPABILITIES: NetworkCapabilities = { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' };
+type ComponentNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & GatewayFeature;
 
-export function createComponentNetwork(context: NetworkContext<XmppComponentConfig>, createEntity: ComponentFactory = component): Network {
+export function createComponentNetwork(context: NetworkContext<XmppComponentConfig>, createEntity: ComponentFactory = component): ComponentNetwork {
   const { config, sink, logger, hosted } = context;
   // What other networks support is asked when needed: they all exist by then (the bridge creates them first).
   const capabilitiesOf: CapabilitiesOf = (scheme) => context.capabilitiesOf(scheme);
@@ -53,7 +53,6 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
 
   return {
     scheme: 'xmpp',
-    capabilities: CAPABILITIES,
     deliversFromStore: false,
     status: () => links.status(),
     start: () => links.start(),
