@@ -2,20 +2,20 @@
 // splitting and injection seen on the server's side of the socket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
+import { SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, startBridge, streamFigures, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
+import { ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type Tap, startTap } from '../servers/tap.js';
 
 const AGENT = 'irc:alice@test';
 const encoder = new TextEncoder();
 
-function ircNetwork(port: number, extra: Record<string, unknown> = {}) {
-  return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${port}`, presencePollSeconds: 0.5, connectTimeoutSeconds: 5, ...extra };
-}
+/** Quick presence polls and a short connect timeout, for every bridge of these tests. */
+const QUICK = { presencePollSeconds: 0.5, connectTimeoutSeconds: 5 };
 
 /** What the bridge must send: one PRIVMSG per non-empty line, NUL and CTCP made harmless. */
 function expectedLines(body: string): string[] {
@@ -26,29 +26,13 @@ function expectedLines(body: string): string[] {
     .map((line) => line.replaceAll('\u0000', '\uFFFD').replaceAll('\u0001', '\uFFFD'));
 }
 
-interface Visitor {
-  socket: V1Socket;
-  self: string;
-  conversationId: string;
-}
-
 /** A visitor named `name` with an open conversation routed to alice. */
-async function visitor(t: TestBridge, name: string, expectAssignee: string | null = AGENT): Promise<Visitor> {
-  const { socket, session } = await connect(t, { siteKey: SITE });
-  await call(socket, 'profile:update', { name });
-  if (expectAssignee) {
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-  }
-  const opened = await call(socket, 'conversation:open', { team: 'support' });
-  assert.equal(opened.conversation.assignee ?? null, expectAssignee);
-  return { socket, self: session.self, conversationId: opened.conversation.id };
-}
+const visitor = (t: TestBridge, name: string, assignee: string | null = AGENT) => openVisitor(t, { profile: { name }, assignee });
 
-async function send(v: Visitor, text: string, clientId = `c${Math.random()}`): Promise<Message> {
+async function send(v: WebVisitor, text: string, clientId = `c${Math.random()}`): Promise<Message> {
   const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId, text });
   assert.ok(ack.ok, JSON.stringify(ack));
-  return ack.message as Message;
+  return ack.message;
 }
 
 describe('IRC network (puppet mode) against a real ngircd', () => {
@@ -63,7 +47,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     alice = await connectIrcAgent(ngircd.port, 'alice');
     t = await startBridge({
       teams: [{ id: 'support', members: ['irc:Alice@test'], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxPuppets: 20, maxLines: 200 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxPuppets: 20, maxLines: 200 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -76,17 +60,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it("carries a visitor's message to the agent from a puppet named after the visitor, and the reply back", async () => {
     const v = await visitor(t, 'Dana Scully');
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     const sent = await send(v, 'Hello from the shop');
     const got = await alice.next((m) => m.message === 'Hello from the shop');
     assert.equal(got.nick, 'Dana_Scul', "the name made a nick, cut to the server's NICKLEN (9)");
     assert.equal(got.target, 'alice');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status');
 
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === AGENT);
+    const reply = next(v.socket, 'message', (m) => m.from === AGENT);
     alice.say(got.nick, 'Hi Dana! How can I help?');
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
-    const action = next<Message>(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me'));
+    const action = next(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me'));
     alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION checks the order\u0001`);
     assert.equal((await action).text, '/me checks the order');
   });
@@ -114,12 +98,12 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const fromOne = await alice.next((m) => m.message === 'I am one');
     const fromTwo = await alice.next((m) => m.message === 'I am two');
     assert.notEqual(fromOne.nick, fromTwo.nick);
-    const atTwo = collect<Message>(two.socket, 'message');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === AGENT);
+    const atTwo = collect(two.socket, 'message');
+    const atOne = next(one.socket, 'message', (m) => m.from === AGENT);
     alice.say(fromOne.nick, 'for one');
     assert.equal((await atOne).text, 'for one');
     alice.say(fromTwo.nick, 'for two');
-    await next<Message>(two.socket, 'message', (m) => m.text === 'for two');
+    await next(two.socket, 'message', (m) => m.text === 'for two');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
   });
 
@@ -265,10 +249,10 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     alice.client.raw('AWAY :lunch');
     assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     alice.client.raw('AWAY');
     assert.equal((await back).available, true);
   });
@@ -297,7 +281,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const got = await alice.next((m) => m.message === 'only for alice');
     const mallory = await connectIrcAgent(ngircd.port, 'outsider');
     try {
-      const atVisitor = collect<Message>(v.socket, 'message');
+      const atVisitor = collect(v.socket, 'message');
       mallory.say(got.nick, 'let me in');
       const notice = await mallory.next((m) => m.type === 'notice' && m.nick === got.nick);
       assert.match(notice.message, /not in a conversation with you/);
@@ -324,7 +308,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     t = await startBridge({
       teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', channel: '#support' })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', channel: '#support' })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -346,10 +330,10 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     const fromTwo = await bob.next((m) => m.message.endsWith('second visitor here'));
     assert.match(fromTwo.message, /^\[Hal QUIT :x #[0-9a-z]+\] second visitor here$/, 'a name never breaks the line');
 
-    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === BOB);
+    const atTwo = next(two.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', 'answering the latest');
     assert.equal((await atTwo).text, 'answering the latest');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === BOB);
+    const atOne = next(one.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', `#${ref} answering Gina`);
     assert.equal((await atOne).text, 'answering Gina');
 
@@ -373,7 +357,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('announces a waiting conversation in the support channel, and the agent claims it there', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     bob.client.raw('AWAY :busy');
     await away;
     const v = await visitor(t, 'Ivy', null);
@@ -390,7 +374,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     const caughtUp = await bob.next((m) => m.target === 'bob' && m.message.endsWith('anyone there?'));
     assert.match(caughtUp.message, /^\[Ivy #/);
     await bob.next((m) => m.target === '#support' && m.message.includes(`#${ref} is now with ${BOB}`));
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === BOB);
+    const reply = next(v.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', 'I am here, Ivy');
     assert.equal((await reply).text, 'I am here, Ivy');
     bob.client.raw('AWAY');
@@ -399,11 +383,11 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('sees the agent go offline when they quit (ISON)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!first.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    if (!first.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    const gone = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await bob.quit();
     assert.deepEqual(await gone, { team: 'support', available: false, online: 0 });
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     await back;
   });
@@ -415,14 +399,14 @@ describe('IRC network reliability against a real ngircd', () => {
   let carl: IrcAgent;
   const CARL = 'irc:carl@test';
   /** The visitor with the one puppet the cap allows. */
-  let jo: Visitor;
+  let jo: WebVisitor;
 
   before(async () => {
     ngircd = await startNgircd();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     t = await startBridge({
       teams: [{ id: 'support', members: [CARL], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1, holdMinutes: 0.1 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, maxPuppets: 1, holdMinutes: 0.1 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -440,7 +424,7 @@ describe('IRC network reliability against a real ngircd', () => {
     assert.equal((await carl.next((m) => m.message === 'as a puppet')).nick, 'Jo');
     const relayed = await carl.next((m) => m.message.endsWith('through the bot'));
     assert.match(relayed.message, /^\[Kim #[0-9a-z]+\] through the bot$/);
-    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === CARL);
+    const atTwo = next(two.socket, 'message', (m) => m.from === CARL);
     carl.say(relayed.nick, 'reply to Kim');
     assert.equal((await atTwo).text, 'reply to Kim');
   });
@@ -493,7 +477,7 @@ describe('IRC network reliability against a real ngircd', () => {
 
   it('keeps messages for an agent who left IRC until it is back, and delivers them in order, once', async () => {
     const v = jo;
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     await carl.quit();
     // Written at once: the bridge may not have seen carl leave yet (the server answers 401), or has.
     const away = ['while away 1', 'while away 2\nwith a second line', 'while away 3'];
@@ -521,10 +505,10 @@ describe('IRC network reliability against a real ngircd', () => {
     const v = jo;
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
-    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    const gone = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await carl.quit();
     await gone;
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     const sent = await send(v, 'are you still there?');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 15_000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.id && s.status === 'failed')!;
@@ -537,7 +521,7 @@ describe('IRC network reliability against a real ngircd', () => {
 describe('IRC server refusing the bridge', () => {
   it("keeps the network offline with the server's reason in /readyz", async (context) => {
     const ngircd = await startNgircd({ password: 'right-password' });
-    const t = await startBridge({ networks: [{ type: 'web' }, ircNetwork(ngircd.port, { password: 'wrong-password' })] });
+    const t = await startBridge({ networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, password: 'wrong-password' })] });
     try {
       let body: { networks: Record<string, { state: string; reason?: string }> } | undefined;
       await until(
@@ -565,7 +549,7 @@ describe('IRC agents required to be logged in to services', () => {
     const eve = await connectIrcAgent(ngircd.port, 'eve');
     const t = await startBridge({
       teams: [{ id: 'support', members: ['irc:eve@test'], sites: [SITE] }],
-      networks: [{ type: 'web' }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', requireAccount: true })],
+      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', requireAccount: true })],
     });
     try {
       await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -593,7 +577,7 @@ describe('IRC flood control against ngircd with its default limits', () => {
     dora = await connectIrcAgent(ngircd.port, 'dora');
     t = await startBridge({
       teams: [{ id: 'support', members: [DORA], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxLines: 600 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxLines: 600 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });

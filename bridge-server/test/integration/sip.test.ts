@@ -3,20 +3,14 @@
 // that never leak into headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, type V1Socket, type WebVisitor, call, collect, connect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
-import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
+import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type SipDesk, startSipDesk } from '../sip-desk.js';
-
-interface Visitor {
-  socket: V1Socket;
-  self: string;
-  uri: string;
-  conversationId: string;
-}
 
 describe('SIP/SIMPLE network against a real Kamailio', () => {
   let kamailio: KamailioServer;
@@ -45,25 +39,20 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await kamailio?.destroy();
   });
 
-  async function visitor(name: string): Promise<Visitor> {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await call(socket, 'profile:update', { name });
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    assert.equal(opened.conversation.assignee, ALICE);
-    return { socket, self: session.self, uri: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`, conversationId: opened.conversation.id };
+  async function visitor(name: string): Promise<WebVisitor & { uri: string }> {
+    const v = await openVisitor(t, { profile: { name }, assignee: ALICE });
+    return { ...v, uri: `sip:${v.self.slice(4)}@${VISITOR_DOMAIN}` };
   }
 
   async function send(v: { socket: V1Socket; conversationId: string }, text: string): Promise<Message> {
     const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `c${Math.random()}`, text });
     assert.ok(ack.ok, JSON.stringify(ack));
-    return ack.message as Message;
+    return ack.message;
   }
 
   it("carries a visitor's message to the agent as a MESSAGE from the visitor's own URI, and the reply back", async () => {
     const v = await visitor('Dana');
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     const sent = await send(v, 'Hello from the shop');
     const got = await alice.next((m) => m.request.body === 'Hello from the shop');
     assert.equal(got.request.from.uri.toString(), v.uri);
@@ -71,7 +60,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.match(got.request.getHeader('From') ?? '', /^"Dana" </);
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status (the 200 OK)');
 
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'Hi Dana! How can I help?'), 200);
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
   });
@@ -86,7 +75,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('takes a body that ends with CR LF (SIPp, some phones) without it', async () => {
     const v = await visitor('Crlf');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'Thanks, bye\r\n'), 200);
     assert.equal((await reply).text, 'Thanks, bye');
   });
@@ -99,8 +88,8 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await send(two, 'I am two');
     assert.equal((await alice.next((m) => m.request.body === 'I am one')).request.from.uri.toString(), one.uri);
     assert.equal((await alice.next((m) => m.request.body === 'I am two')).request.from.uri.toString(), two.uri);
-    const atTwo = collect<Message>(two.socket, 'message');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === ALICE);
+    const atTwo = collect(two.socket, 'message');
+    const atOne = next(one.socket, 'message', (m) => m.from === ALICE);
     await alice.send(one.uri, 'for one');
     assert.equal((await atOne).text, 'for one');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
@@ -110,13 +99,13 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     await alice.publish(pidf(ALICE, 'open', 'away'));
     assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
-    const offline = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    const offline = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await alice.publish(pidf(ALICE, 'closed'));
     await offline;
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     await alice.publish(pidf(ALICE, 'open'));
     await back;
   });
@@ -149,7 +138,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.match(composing.request.body, /<state>active<\/state>/);
     assert.equal(composing.request.from.uri.toString(), v.uri);
 
-    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
+    const typing = next(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
     const body =
       '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
@@ -158,7 +147,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('fails a message to an unknown user with the SIP reason (404), and keeps one for an unregistered user (480)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
-    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const statuses = collect(socket, 'message:status');
     const ghost = await call(socket, 'conversation:open', { to: `sip:ghost@${kamailio.domain}` });
     const lost = await send({ socket, conversationId: ghost.conversation.id }, 'anyone?');
     await until(() => statuses.some((s) => s.id === lost.id && s.status === 'failed'), 10_000, 'the failed status');
@@ -188,7 +177,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await alice.next((m) => m.request.body === 'only for alice');
     const mallory = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'mallory', 'mallorypw');
     try {
-      const atVisitor = collect<Message>(v.socket, 'message');
+      const atVisitor = collect(v.socket, 'message');
       assert.equal(await mallory.send(v.uri, 'let me in'), 403);
       assert.equal(await mallory.send(`sip:web=v_0@${VISITOR_DOMAIN}`, 'hello?'), 404, 'not the URI of any visitor');
       assert.equal(atVisitor.length, 0);
@@ -289,7 +278,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const v = await visitor('Uma');
     for (const text of ['one', 'twenty-two', 'ünï']) await send(v, text);
     await alice.next((m) => m.request.body === 'ünï');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'ok 👍'), 200);
     await reply;
     const after = await usage();
@@ -318,7 +307,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     for (const text of during) await alice.next((m) => m.request.body === text, 40_000);
     const got = alice.inbox.filter((m) => m.request.body.startsWith('during')).map((m) => m.request.body);
     assert.deepEqual(got, during, 'in order, once');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'back again'), 200);
     assert.equal((await reply).text, 'back again');
   });
@@ -343,10 +332,10 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   it("asks for notifications in CPIM, and maps the agent's IMDNs to delivered and read", async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
     const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
     const opened = await call(socket, 'conversation:open', { team: 'support' });
     const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
-    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const statuses = collect(socket, 'message:status');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'i1', text: 'Hello\r\nwith CPIM' });
     const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type') === 'message/cpim');
     assert.match(got.request.body, new RegExp(`imdn\\.Message-ID: ${ack.message.id}\\r\\n`));
@@ -370,7 +359,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
       '',
       'Reply in CPIM',
     ].join('\r\n');
-    const reply = next<Message>(socket, 'message', (m) => m.from === ALICE);
+    const reply = next(socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
     const stored = await reply;
     assert.equal(stored.text, 'Reply in CPIM');
