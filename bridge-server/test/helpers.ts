@@ -1,10 +1,20 @@
 /** Test harness: a real bridge on a free loopback port with a real SQLite file in a temp folder. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import assert from 'node:assert/strict';
-import type { Ack, ClientToServerEvents, Conversation, ErrorBody, ProfileUpdatePayload, ServerToClientEvents, Session } from '@switchboard/protocol';
+import type {
+  Ack,
+  Address,
+  ClientToServerEvents,
+  Conversation,
+  ErrorBody,
+  Message,
+  ProfileUpdatePayload,
+  ServerToClientEvents,
+  Session,
+} from '@switchboard/protocol';
 import pino from 'pino';
 import { type Socket, io } from 'socket.io-client';
 import { parseConfig } from '../src/config.js';
@@ -139,7 +149,7 @@ export interface Readiness {
   networks: Partial<Record<string, NetworkStatus>>;
 }
 
-/** A JSON answer of the HTTP API, as a test reads it (see `Answer`): the fields of a success, or `error`. */
+/** A JSON answer of the HTTP API, as a test reads it (as `Answer`): the fields of a success, or `error`. */
 export type HttpAnswer<T extends object = object> = T & { ok: boolean; error: ErrorBody };
 
 /** The JSON body of an HTTP answer, typed as the test reads it. */
@@ -160,7 +170,7 @@ type AckOf<E extends ClientEvent> = Parameters<Parameters<ClientToServerEvents[E
  * asserts `ok` or `error` itself, so both sides are readable here without narrowing: the fields of
  * a success (there when `ok` is true) and `error` (there when it is false).
  */
-export type Answer<A extends Ack> = Omit<Extract<A, { ok: true }>, 'ok'> & { ok: boolean; error: ErrorBody };
+export type Answer<A extends Ack> = HttpAnswer<Omit<Extract<A, { ok: true }>, 'ok'>>;
 
 /** The socket as an untyped emitter, for helpers generic over the event name. */
 interface Emitter {
@@ -229,7 +239,7 @@ export interface WebVisitor {
   socket: V1Socket;
   session: Session;
   /** The visitor's address (`web:...`). */
-  self: string;
+  self: Address;
   conversation: Conversation;
   conversationId: string;
 }
@@ -254,6 +264,13 @@ export async function openVisitor(
   assert.ok(opened.ok, JSON.stringify(opened));
   if (options.assignee !== undefined) assert.equal(opened.conversation.assignee ?? null, options.assignee);
   return { socket, session, self: session.self, conversation: opened.conversation, conversationId: opened.conversation.id };
+}
+
+/** Sends `text` in the visitor's conversation; resolves with the message stored (the ack must be ok). */
+export async function sendText(v: Pick<WebVisitor, 'socket' | 'conversationId'>, text: string, clientId = `c${Math.random()}`): Promise<Message> {
+  const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId, text });
+  assert.ok(ack.ok, JSON.stringify(ack));
+  return ack.message;
 }
 
 /** Polls a condition until it holds (for state with no event of its own, e.g. a metric). */

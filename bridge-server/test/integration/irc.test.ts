@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, startBridge, streamFigures, until } from '../helpers.js';
+import { SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, streamFigures, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { ngircdNetwork } from '../servers/networks.js';
@@ -28,12 +28,6 @@ function expectedLines(body: string): string[] {
 
 /** A visitor named `name` with an open conversation routed to alice. */
 const visitor = (t: TestBridge, name: string, assignee: string | null = AGENT) => openVisitor(t, { profile: { name }, assignee });
-
-async function send(v: WebVisitor, text: string, clientId = `c${Math.random()}`): Promise<Message> {
-  const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId, text });
-  assert.ok(ack.ok, JSON.stringify(ack));
-  return ack.message;
-}
 
 describe('IRC network (puppet mode) against a real ngircd', () => {
   let ngircd: NgircdServer;
@@ -61,7 +55,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it("carries a visitor's message to the agent from a puppet named after the visitor, and the reply back", async () => {
     const v = await visitor(t, 'Dana Scully');
     const statuses = collect(v.socket, 'message:status');
-    const sent = await send(v, 'Hello from the shop');
+    const sent = await sendText(v, 'Hello from the shop');
     const got = await alice.next((m) => m.message === 'Hello from the shop');
     assert.equal(got.nick, 'Dana_Scul', "the name made a nick, cut to the server's NICKLEN (9)");
     assert.equal(got.target, 'alice');
@@ -78,7 +72,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it("gives the context line first, in the private chat with the visitor's puppet, with the ref once", async () => {
     const v = await visitor(t, 'Fox Mulder');
     // The visitor writes right after opening: its text still comes after the context line.
-    await send(v, 'I want to believe');
+    await sendText(v, 'I want to believe');
     const got = await alice.next((m) => m.message === 'I want to believe');
     const ref = v.conversationId.slice(-5).toLowerCase();
     const fromPuppet = alice.messages.filter((m) => m.nick === got.nick);
@@ -93,8 +87,8 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it('shows two visitors as two puppets and routes each reply to its own visitor', async () => {
     const one = await visitor(t, 'Ann');
     const two = await visitor(t, 'Ben');
-    await send(one, 'I am one');
-    await send(two, 'I am two');
+    await sendText(one, 'I am one');
+    await sendText(two, 'I am two');
     const fromOne = await alice.next((m) => m.message === 'I am one');
     const fromTwo = await alice.next((m) => m.message === 'I am two');
     assert.notEqual(fromOne.nick, fromTwo.nick);
@@ -111,7 +105,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const squatter = await connectIrcAgent(ngircd.port, 'Carol');
     try {
       const v = await visitor(t, 'Carol');
-      await send(v, 'who am I?');
+      await sendText(v, 'who am I?');
       const got = await alice.next((m) => m.message === 'who am I?');
       // The name cut to fit NICKLEN 9 with a suffix from the visitor's own id.
       const tag = v.self.slice('web:v_'.length, 'web:v_'.length + 3);
@@ -128,7 +122,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     let text = '';
     while (encoder.encode(text).length < 20_000) text += unit;
     text = text.trimEnd();
-    await send(v, text);
+    await sendText(v, text);
     const first = await alice.next((m) => text.startsWith(m.message) && m.message.length > 10);
     const from = first.nick;
     const lines = await alice.collect((m) => m.nick === from && m.target === 'alice', 1, 20_000);
@@ -154,7 +148,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('lets no text inject IRC commands: the server receives exactly the expected PRIVMSGs (property)', async () => {
     const v = await visitor(t, 'Mallory');
-    await send(v, 'first');
+    await sendText(v, 'first');
     const first = await alice.next((m) => m.message === 'first');
     const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
     assert.ok(puppetLines, "the puppet's connection goes through the tap");
@@ -174,7 +168,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
         const before = puppetLines.length;
         const seen = alice.messages.length;
         const body = `${marker}${text}`;
-        await send(v, body);
+        await sendText(v, body);
         const expected = expectedLines(body);
         const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick && m.type === 'privmsg';
         await until(() => alice.messages.slice(seen).filter(fromPuppet).length >= expected.length, 10_000, 'the lines at the agent');
@@ -196,7 +190,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('sends the hostile corpus as PRIVMSG lines only: the documented lines per text, no command injected', async (context) => {
     const v = await visitor(t, 'Fuzz');
-    await send(v, 'fuzz start');
+    await sendText(v, 'fuzz start');
     const first = await alice.next((m) => m.message === 'fuzz start');
     const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
     let wireTotal = 0;
@@ -204,7 +198,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
       const body = `#${i}# ${text}`;
       const before = puppetLines.length;
       const seen = alice.messages.length;
-      await send(v, body);
+      await sendText(v, body);
       const expected = expectedLines(body); // a line over 512 bytes is split further
       const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick;
       await until(
@@ -259,7 +253,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('shows the visitor away on its puppet when the visitor is away', async () => {
     const v = await visitor(t, 'Eve');
-    await send(v, 'hello from Eve');
+    await sendText(v, 'hello from Eve');
     const got = await alice.next((m) => m.message === 'hello from Eve');
     await call(v.socket, 'presence:set', { status: 'away' });
     await until(
@@ -277,7 +271,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('refuses a private message from someone outside the conversation, with a notice', async () => {
     const v = await visitor(t, 'Frank');
-    await send(v, 'only for alice');
+    await sendText(v, 'only for alice');
     const got = await alice.next((m) => m.message === 'only for alice');
     const mallory = await connectIrcAgent(ngircd.port, 'outsider');
     try {
@@ -321,12 +315,12 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('relays each visitor as "[name #ref] text"; the agent answers the latest by replying, any by "#ref text"', async () => {
     const one = await visitor(t, 'Gina', BOB);
     const two = await visitor(t, 'Hal\r\nQUIT :x', BOB);
-    await send(one, 'first visitor here');
+    await sendText(one, 'first visitor here');
     const fromOne = await bob.next((m) => m.message.endsWith('first visitor here'));
     assert.equal(fromOne.nick, 'desk');
     const ref = /^\[Gina #([0-9a-z]+)\] first visitor here$/.exec(fromOne.message)?.[1];
     assert.ok(ref, fromOne.message);
-    await send(two, 'second visitor here');
+    await sendText(two, 'second visitor here');
     const fromTwo = await bob.next((m) => m.message.endsWith('second visitor here'));
     assert.match(fromTwo.message, /^\[Hal QUIT :x #[0-9a-z]+\] second visitor here$/, 'a name never breaks the line');
 
@@ -361,7 +355,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob.client.raw('AWAY :busy');
     await away;
     const v = await visitor(t, 'Ivy', null);
-    await send(v, 'anyone there?');
+    await sendText(v, 'anyone there?');
     const announcement = await bob.next((m) => m.target === '#support' && m.message.includes('from Ivy'));
     const ref = /#([0-9a-z]+)/.exec(announcement.message)![1]!;
     assert.match(announcement.message, new RegExp(`!claim ${ref}`));
@@ -419,8 +413,8 @@ describe('IRC network reliability against a real ngircd', () => {
   it('relays visitors past the puppet cap through the bot', async () => {
     jo = await visitor(t, 'Jo', CARL);
     const two = await visitor(t, 'Kim', CARL);
-    await send(jo, 'as a puppet');
-    await send(two, 'through the bot');
+    await sendText(jo, 'as a puppet');
+    await sendText(two, 'through the bot');
     assert.equal((await carl.next((m) => m.message === 'as a puppet')).nick, 'Jo');
     const relayed = await carl.next((m) => m.message.endsWith('through the bot'));
     assert.match(relayed.message, /^\[Kim #[0-9a-z]+\] through the bot$/);
@@ -431,13 +425,13 @@ describe('IRC network reliability against a real ngircd', () => {
 
   it('keeps messages written while ngircd restarts, and delivers them after, in order and once', async () => {
     const v = jo; // the puppet from the test before
-    await send(v, 'before the restart');
+    await sendText(v, 'before the restart');
     await carl.next((m) => m.message === 'before the restart');
     const offline = until(() => t.bridge.registry.get('irc')?.status().state !== 'online', 10_000, 'the bridge to notice');
     await ngircd.stop();
     await offline;
     const during = ['during 1', 'during 2', 'during 3'];
-    for (const text of during) await send(v, text);
+    for (const text of during) await sendText(v, text);
     await ngircd.start();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const got = await carl.collect((m) => m.message.startsWith('during'), 3, 30_000);
@@ -446,7 +440,7 @@ describe('IRC network reliability against a real ngircd', () => {
       during,
     );
     assert.equal(got[0]!.nick, 'Jo', 'the puppet came back with its nick');
-    await send(v, 'after the restart');
+    await sendText(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
     assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
   });
@@ -457,7 +451,7 @@ describe('IRC network reliability against a real ngircd', () => {
     const texts = Array.from({ length: COUNT }, (_, i) => `stream ${i}`);
     let stopping: Promise<void> | undefined;
     for (const [i, text] of texts.entries()) {
-      await send(v, text);
+      await sendText(v, text);
       if (i === 7) stopping = ngircd.stop(); // the stream goes on while the server goes down
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -482,7 +476,7 @@ describe('IRC network reliability against a real ngircd', () => {
     // Written at once: the bridge may not have seen carl leave yet (the server answers 401), or has.
     const away = ['while away 1', 'while away 2\nwith a second line', 'while away 3'];
     const sent: Message[] = [];
-    for (const text of away) sent.push(await send(v, text));
+    for (const text of away) sent.push(await sendText(v, text));
     await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 10_000, 'the bridge to take them');
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const expected = ['while away 1', 'while away 2', 'with a second line', 'while away 3'];
@@ -491,7 +485,7 @@ describe('IRC network reliability against a real ngircd', () => {
       got.map((m) => m.message),
       expected,
     );
-    await send(v, 'back to normal');
+    await sendText(v, 'back to normal');
     await carl.next((m) => m.message === 'back to normal');
     assert.deepEqual(
       carl.messages.filter((m) => expected.includes(m.message)).map((m) => m.message),
@@ -509,7 +503,7 @@ describe('IRC network reliability against a real ngircd', () => {
     await carl.quit();
     await gone;
     const statuses = collect(v.socket, 'message:status');
-    const sent = await send(v, 'are you still there?');
+    const sent = await sendText(v, 'are you still there?');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 15_000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.id && s.status === 'failed')!;
     assert.equal(failed.error?.code, 'unavailable');
@@ -592,7 +586,7 @@ describe('IRC flood control against ngircd with its default limits', () => {
     const v = await visitor(t, 'Paster', DORA);
     const lines = Array.from({ length: 500 }, (_, n) => `paste line ${n + 1}`);
     const started = Date.now();
-    await send(v, lines.join('\n'));
+    await sendText(v, lines.join('\n'));
     const got = await dora.collect((m) => m.message.startsWith('paste line '), 500, 580_000);
     const seconds = (Date.now() - started) / 1000;
     assert.deepEqual(

@@ -3,9 +3,8 @@
 // that never leak into headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { API_KEY, SITE, type TestBridge, type V1Socket, type WebVisitor, call, collect, connect, next, openVisitor, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
@@ -44,16 +43,10 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     return { ...v, uri: `sip:${v.self.slice(4)}@${VISITOR_DOMAIN}` };
   }
 
-  async function send(v: { socket: V1Socket; conversationId: string }, text: string): Promise<Message> {
-    const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `c${Math.random()}`, text });
-    assert.ok(ack.ok, JSON.stringify(ack));
-    return ack.message;
-  }
-
   it("carries a visitor's message to the agent as a MESSAGE from the visitor's own URI, and the reply back", async () => {
     const v = await visitor('Dana');
     const statuses = collect(v.socket, 'message:status');
-    const sent = await send(v, 'Hello from the shop');
+    const sent = await sendText(v, 'Hello from the shop');
     const got = await alice.next((m) => m.request.body === 'Hello from the shop');
     assert.equal(got.request.from.uri.toString(), v.uri);
     assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
@@ -84,8 +77,8 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const one = await visitor('Ann');
     const two = await visitor('Ben');
     assert.notEqual(one.uri, two.uri);
-    await send(one, 'I am one');
-    await send(two, 'I am two');
+    await sendText(one, 'I am one');
+    await sendText(two, 'I am two');
     assert.equal((await alice.next((m) => m.request.body === 'I am one')).request.from.uri.toString(), one.uri);
     assert.equal((await alice.next((m) => m.request.body === 'I am two')).request.from.uri.toString(), two.uri);
     const atTwo = collect(two.socket, 'message');
@@ -112,7 +105,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it("publishes the visitor's presence for the agent to see", async () => {
     const v = await visitor('Eve');
-    await send(v, 'hello from Eve');
+    await sendText(v, 'hello from Eve');
     await alice.next((m) => m.request.body === 'hello from Eve');
     const watch = await alice.watch(v.uri);
     try {
@@ -131,7 +124,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('maps isComposing (RFC 3994) to typing, both ways', async () => {
     const v = await visitor('Finn');
-    await send(v, 'typing test');
+    await sendText(v, 'typing test');
     await alice.next((m) => m.request.body === 'typing test');
     await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
     const composing = await alice.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
@@ -149,14 +142,14 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const statuses = collect(socket, 'message:status');
     const ghost = await call(socket, 'conversation:open', { to: `sip:ghost@${kamailio.domain}` });
-    const lost = await send({ socket, conversationId: ghost.conversation.id }, 'anyone?');
+    const lost = await sendText({ socket, conversationId: ghost.conversation.id }, 'anyone?');
     await until(() => statuses.some((s) => s.id === lost.id && s.status === 'failed'), 10_000, 'the failed status');
     const failed = statuses.find((s) => s.id === lost.id && s.status === 'failed')!;
     assert.equal(failed.error?.code, 'not_found');
     assert.match(failed.error?.message ?? '', /404 Not Found/);
 
     const away = await call(socket, 'conversation:open', { to: `sip:carol@${kamailio.domain}` });
-    const kept = await send({ socket, conversationId: away.conversation.id }, 'for later');
+    const kept = await sendText({ socket, conversationId: away.conversation.id }, 'for later');
     await until(() => statuses.some((s) => s.id === kept.id && s.error?.message.includes('480')), 10_000, 'the retry notice');
     assert.equal(
       statuses.some((s) => s.id === kept.id && s.status === 'failed'),
@@ -173,7 +166,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('refuses a MESSAGE to a visitor from someone outside the conversation (403)', async () => {
     const v = await visitor('Gus');
-    await send(v, 'only for alice');
+    await sendText(v, 'only for alice');
     await alice.next((m) => m.request.body === 'only for alice');
     const mallory = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'mallory', 'mallorypw');
     try {
@@ -188,7 +181,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('sends any text as exactly one MESSAGE whose body equals it, and a name only as a quoted display name (property)', async () => {
     const v = await visitor('Hal "the\r\nVia: SIP/2.0/UDP evil\\" <sip:x@y>');
-    await send(v, 'first');
+    await sendText(v, 'first');
     const first = await alice.next((m) => m.request.body === 'first');
     const from = first.request.getHeader('From') ?? '';
     assert.match(from, /^"Hal \\"the Via: SIP\/2.0\/UDP evil\\\\\\" <sip:x@y>" <sip:/, from);
@@ -218,7 +211,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
           round += 1;
           const body = `#${round}#${text}`;
           const before = alice.inbox.length;
-          await send(v, body);
+          await sendText(v, body);
           const got = await alice.next((m) => m.request.body.startsWith(`#${round}#`));
           assert.equal(got.request.body, body);
           assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, 'exactly one MESSAGE');
@@ -238,13 +231,13 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
         .slice(1)
         .map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
         .sort();
-    await send(v, 'plain');
+    await sendText(v, 'plain');
     const plain = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body === 'plain');
     const expectedHeaders = headerNames(plain);
     for (const [i, text] of HOSTILE_TEXTS.entries()) {
       const body = `hostile-${i}: ${text}`;
       const before = alice.inbox.length;
-      await send(v, body);
+      await sendText(v, body);
       const got = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body.startsWith(`hostile-${i}: `));
       assert.equal(got.request.body, body, `body #${i}`);
       assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
@@ -276,7 +269,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     };
     const before = await usage();
     const v = await visitor('Uma');
-    for (const text of ['one', 'twenty-two', 'ünï']) await send(v, text);
+    for (const text of ['one', 'twenty-two', 'ünï']) await sendText(v, text);
     await alice.next((m) => m.request.body === 'ünï');
     const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'ok 👍'), 200);
@@ -294,12 +287,12 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('keeps messages while Kamailio restarts, and delivers them after, in order and once', async () => {
     const v = await visitor('Ivy');
-    await send(v, 'before the restart');
+    await sendText(v, 'before the restart');
     await alice.next((m) => m.request.body === 'before the restart');
     await kamailio.stop();
     await until(() => t.bridge.registry.get('sip')?.status().state !== 'online', 10_000, 'the bridge to notice');
     const during = ['during 1', 'during 2', 'during 3'];
-    for (const text of during) await send(v, text);
+    for (const text of during) await sendText(v, text);
     await kamailio.start();
     await alice.ua.reconnect();
     await alice.register();
