@@ -87,6 +87,8 @@ function browserTier() {
 const STATIC_CHECKS = [
   ['format (prettier --check)', [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.']],
   ['lint (eslint, type-aware)', [join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings=0', '.']],
+  // Test files are no package's build: their own program (tsconfig.test.json), after the build.
+  ['types of the tests (tsc -p tsconfig.test.json)', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']],
 ];
 
 function staticTier() {

@@ -1,12 +1,25 @@
 /** Test harness: a real bridge on a free loopback port with a real SQLite file in a temp folder. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Ack, ClientToServerEvents, ServerToClientEvents, Session } from '@switchboard/protocol';
+import type { TestContext } from 'node:test';
+import type {
+  Ack,
+  Address,
+  ClientToServerEvents,
+  Conversation,
+  ErrorBody,
+  Message,
+  ProfileUpdatePayload,
+  ServerToClientEvents,
+  Session,
+} from '@switchboard/protocol';
 import pino from 'pino';
 import { type Socket, io } from 'socket.io-client';
 import { parseConfig } from '../src/config.js';
 import { identityHash } from '../src/gateway/tokens.js';
+import type { NetworkStatus } from '../src/networks/network.js';
 import type { NetworkDefinition } from '../src/networks/registry.js';
 import { type Bridge, createBridge } from '../src/server.js';
 import type { Clock } from '../src/util/clock.js';
@@ -110,6 +123,16 @@ export function connect(t: TestBridge, auth: object, options: ConnectOptions = {
   });
 }
 
+/** Connects to a bridge the test runs as a process (the CLI); the socket is closed when the test ends. */
+export function connectTo(context: TestContext, url: string, auth: object): Promise<{ socket: V1Socket; session: Session }> {
+  const socket: V1Socket = io(`${url}/v1`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  context.after(() => socket.disconnect());
+  return new Promise((resolve, reject) => {
+    socket.once('session', (session) => resolve({ socket, session }));
+    socket.once('connect_error', (error) => reject(error));
+  });
+}
+
 /** Resolves with the connect_error's `data` (the contract's `{ code, message }`). */
 export function connectError(t: TestBridge, auth: unknown, options: ConnectOptions = {}): Promise<{ code: string; message: string }> {
   const socket = rawSocket(t, auth as object, options);
@@ -120,37 +143,134 @@ export function connectError(t: TestBridge, auth: unknown, options: ConnectOptio
   });
 }
 
-/** Emits with an ack and resolves with the response (any event name, any payload). */
-export function call(socket: V1Socket, event: string, ...args: unknown[]): Promise<Ack<Record<string, unknown>> & Record<string, any>> {
-  return (socket.timeout(5000).emitWithAck as (event: string, ...a: unknown[]) => Promise<Ack<Record<string, unknown>>>)(event, ...args);
+/** What GET /readyz answers. */
+export interface Readiness {
+  store: 'up' | 'down';
+  networks: Partial<Record<string, NetworkStatus>>;
 }
 
-/** Waits for the next event on a socket that satisfies `predicate`. */
-export function next<T = any>(socket: V1Socket, event: string, predicate: (payload: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+/** A JSON answer of the HTTP API, as a test reads it (as `Answer`): the fields of a success, or `error`. */
+export type HttpAnswer<T extends object = object> = T & { ok: boolean; error: ErrorBody };
+
+/** The JSON body of an HTTP answer, typed as the test reads it. */
+export async function bodyOf<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+type ClientEvent = keyof ClientToServerEvents;
+type ServerEvent = keyof ServerToClientEvents;
+/** What a client sends with `event`, as the contract types it. */
+export type Payload<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[0];
+/** What the server sends with `event`, as the contract types it. */
+export type EventPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+type AckOf<E extends ClientEvent> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+
+/**
+ * An acknowledgement as a test reads it. The contract's `Ack` is a union narrowed on `ok`; a test
+ * asserts `ok` or `error` itself, so both sides are readable here without narrowing: the fields of
+ * a success (there when `ok` is true) and `error` (there when it is false).
+ */
+export type Answer<A extends Ack> = HttpAnswer<Omit<Extract<A, { ok: true }>, 'ok'>>;
+
+/** The socket as an untyped emitter, for helpers generic over the event name. */
+interface Emitter {
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  off(event: string, listener: (...args: unknown[]) => void): void;
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown>;
+}
+
+/** Emits a contract event with an ack and resolves with the answer. */
+export function call<E extends ClientEvent>(socket: V1Socket, event: E, payload: Payload<E>): Promise<Answer<AckOf<E>>> {
+  return callUnchecked(socket, event, payload) as Promise<Answer<AckOf<E>>>;
+}
+
+/** Emits any event name with any arguments (what a hostile or broken client sends) and resolves with the answer. */
+export async function callUnchecked(socket: V1Socket, event: string, ...args: unknown[]): Promise<Answer<Ack<Record<string, unknown>>>> {
+  const timed = socket.timeout(5000) as unknown as Emitter;
+  return (await timed.emitWithAck(event, ...args)) as Answer<Ack<Record<string, unknown>>>;
+}
+
+/** Emits any event name with any arguments and no ack (what a hostile or broken client sends). */
+export function emitUnchecked(socket: V1Socket, event: string, ...args: unknown[]): void {
+  (socket as unknown as { emit(event: string, ...args: unknown[]): void }).emit(event, ...args);
+}
+
+/** Waits for the next `event` on a socket that satisfies `predicate`, acknowledging messages as the SDK does. */
+export function next<E extends ServerEvent>(
+  socket: V1Socket,
+  event: E,
+  predicate: (payload: EventPayload<E>) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<EventPayload<E>> {
+  const emitter = socket as unknown as Emitter;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      (socket as unknown as { off(e: string, l: unknown): void }).off(event, listener);
+      emitter.off(event, listener);
       reject(new Error(`timed out waiting for ${event}`));
     }, timeoutMs);
-    const listener = (payload: T, ack?: unknown) => {
-      if (typeof ack === 'function') (ack as () => void)();
+    const listener = (...args: unknown[]) => {
+      const payload = args[0] as EventPayload<E>;
+      acknowledge(args[1]);
       if (!predicate(payload)) return;
       clearTimeout(timer);
-      (socket as unknown as { off(e: string, l: unknown): void }).off(event, listener);
+      emitter.off(event, listener);
       resolve(payload);
     };
-    (socket as unknown as { on(e: string, l: unknown): void }).on(event, listener);
+    emitter.on(event, listener);
   });
 }
 
-/** Collects every payload of an event on a socket, acknowledging messages as the SDK does. */
-export function collect<T = any>(socket: V1Socket, event: string): T[] {
-  const seen: T[] = [];
-  (socket as unknown as { on(e: string, l: unknown): void }).on(event, (payload: T, ack?: unknown) => {
-    if (typeof ack === 'function') (ack as () => void)();
-    seen.push(payload);
+/** Collects every payload of `event` on a socket, acknowledging messages as the SDK does. */
+export function collect<E extends ServerEvent>(socket: V1Socket, event: E): EventPayload<E>[] {
+  const seen: EventPayload<E>[] = [];
+  (socket as unknown as Emitter).on(event, (...args: unknown[]) => {
+    acknowledge(args[1]);
+    seen.push(args[0] as EventPayload<E>);
   });
   return seen;
+}
+
+/** Calls a message's `received` acknowledgement, when the event has one. */
+function acknowledge(ack: unknown): void {
+  if (typeof ack === 'function') (ack as () => void)();
+}
+
+export interface WebVisitor {
+  socket: V1Socket;
+  session: Session;
+  /** The visitor's address (`web:...`). */
+  self: Address;
+  conversation: Conversation;
+  conversationId: string;
+}
+
+/**
+ * A web visitor with a conversation open with `team` (default `support`). `profile`: the pre-chat
+ * form, filled in first. `assignee`: who the conversation must go to (null: nobody); an agent is
+ * waited for (its presence counted) before opening.
+ */
+export async function openVisitor(
+  t: TestBridge,
+  options: { profile?: ProfileUpdatePayload; team?: string; assignee?: string | null } = {},
+): Promise<WebVisitor> {
+  const { socket, session } = await connect(t, { siteKey: SITE });
+  const team = options.team ?? 'support';
+  if (options.profile) await call(socket, 'profile:update', options.profile);
+  if (options.assignee) {
+    const availability = await call(socket, 'presence:subscribe', { team });
+    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+  }
+  const opened = await call(socket, 'conversation:open', { team });
+  assert.ok(opened.ok, JSON.stringify(opened));
+  if (options.assignee !== undefined) assert.equal(opened.conversation.assignee ?? null, options.assignee);
+  return { socket, session, self: session.self, conversation: opened.conversation, conversationId: opened.conversation.id };
+}
+
+/** Sends `text` in the visitor's conversation; resolves with the message stored (the ack must be ok). */
+export async function sendText(v: Pick<WebVisitor, 'socket' | 'conversationId'>, text: string, clientId = `c${Math.random()}`): Promise<Message> {
+  const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId, text });
+  assert.ok(ack.ok, JSON.stringify(ack));
+  return ack.message;
 }
 
 /** Polls a condition until it holds (for state with no event of its own, e.g. a metric). */

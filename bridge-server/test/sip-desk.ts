@@ -1,6 +1,7 @@
 /** A real Kamailio, the agent alice registered on it with her presence open, and a bridge whose support team is alice. */
 import { SITE, type TestBridge, startBridge, until } from './helpers.js';
-import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from './servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from './servers/kamailio.js';
+import { kamailioNetwork } from './servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from './sip-agent.js';
 
 export { VISITOR_DOMAIN };

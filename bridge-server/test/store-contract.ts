@@ -454,7 +454,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         { ...pending[0]!, attempts: 0, nextAttemptAt: 0 },
         { id: 'd1', hook: 'h1', event: 'conversation.opened', siteKey: 'shop', body: '{"n":1}', attempts: 0, nextAttemptAt: 0 },
       );
-      assert.equal(JSON.parse(pending[1]!.body).id, stored.message.id);
+      assert.equal((JSON.parse(pending[1]!.body) as { id: string }).id, stored.message.id);
       assert.deepEqual(
         (await store.pendingWebhooks('h1', 1)).map((d) => d.id),
         ['d1'],

@@ -1,13 +1,33 @@
 /** A real webhook receiver on 127.0.0.1 that holds every request (a slow receiver) until released. */
 import { type IncomingHttpHeaders, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Conversation, Message } from '@switchboard/protocol';
+
+/**
+ * The data of a conversation event, as a test reads it: each event carries some of these fields
+ * (`conversation.message` its message, `conversation.assigned` the assignee...).
+ */
+export interface WebhookData {
+  conversation: Conversation;
+  message: Message;
+  assignee: string | null;
+}
+
+/** The body of a webhook request (src/core/webhooks.ts `WebhookDelivery`). */
+export interface DeliveryBody {
+  id: string;
+  event: string;
+  siteKey: string;
+  createdAt: string;
+  data: WebhookData;
+}
 
 export interface ReceivedDelivery {
   headers: IncomingHttpHeaders;
   body: string;
   id: string;
   event: string;
-  data: any;
+  data: WebhookData;
 }
 
 export async function holdingReceiver() {
@@ -20,7 +40,7 @@ export async function holdingReceiver() {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const parsed = JSON.parse(body) as { id: string; event: string; data: unknown };
+      const parsed = JSON.parse(body) as DeliveryBody;
       const delivery = { headers: req.headers, body, id: parsed.id, event: parsed.event, data: parsed.data };
       received.push(delivery);
       if (!releasing) return void held.push(res);

@@ -2,7 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/gateway/tokens.js';
 import WebSocket from 'ws';
-import { API_KEY, ORIGIN, OTHER_SITE, SITE, type TestBridge, agentAuth, call, connect, connectError, rawSocket, startBridge, userAuth } from '../helpers.js';
+import {
+  API_KEY,
+  ORIGIN,
+  OTHER_SITE,
+  SITE,
+  type HttpAnswer,
+  type TestBridge,
+  agentAuth,
+  bodyOf,
+  call,
+  connect,
+  connectError,
+  rawSocket,
+  startBridge,
+  userAuth,
+} from '../helpers.js';
 
 describe('handshake authentication', () => {
   let t: TestBridge;
@@ -102,15 +117,15 @@ describe('handshake authentication', () => {
     const polling = `${t.url}/socket.io/?EIO=4&transport=polling`;
     const open = await fetch(polling); // a handshake without Origin, as server-side code makes
     assert.equal(open.status, 200);
-    const sid = JSON.parse((await open.text()).slice(1)).sid as string;
+    const sid = (JSON.parse((await open.text()).slice(1)) as { sid: string }).sid;
     const evil = { origin: 'http://evil.test' };
     const post = await fetch(`${polling}&sid=${sid}`, { method: 'POST', headers: evil, body: '40/v1,{"siteKey":"test-site"}' });
     assert.equal(post.status, 403);
     assert.equal(post.headers.get('access-control-allow-origin'), null);
-    assert.deepEqual(Object.keys((await post.json()).error), ['code', 'message']);
+    assert.deepEqual(Object.keys((await bodyOf<HttpAnswer>(post)).error), ['code', 'message']);
     const get = await fetch(`${polling}&sid=${sid}`, { headers: evil });
     assert.equal(get.status, 403);
-    assert.equal((await get.json()).error.code, 'forbidden');
+    assert.equal((await bodyOf<HttpAnswer>(get)).error.code, 'forbidden');
     const preflight = await fetch(`${polling}&sid=${sid}`, { method: 'OPTIONS', headers: { ...evil, 'access-control-request-method': 'POST' } });
     assert.equal(preflight.status, 403);
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
@@ -169,7 +184,7 @@ describe('handshake authentication', () => {
     const first = await connect(t, { siteKey: SITE });
     first.socket.disconnect();
     const [body, mac] = first.session.token.split('.');
-    const claims = JSON.parse(Buffer.from(body!, 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>;
     claims.a = 'web:a_alice';
     const forged = `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${mac}`;
     assert.equal((await connectError(t, { siteKey: SITE, token: forged })).code, 'unauthorized');

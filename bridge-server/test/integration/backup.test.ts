@@ -6,26 +6,15 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import type { Conversation, Message } from '@switchboard/protocol';
-import { io } from 'socket.io-client';
+import { describe, it } from 'node:test';
+import type { Message } from '@switchboard/protocol';
 import { CLI, exited, runCli } from '../cli-process.js';
-import { type V1Socket, baseConfig, call, userAuth } from '../helpers.js';
+import { baseConfig, call, connectTo, userAuth } from '../helpers.js';
 
 function writeConfig(dir: string): string {
   const path = join(dir, 'config.json');
   writeFileSync(path, JSON.stringify({ ...baseConfig(dir), store: { type: 'sqlite', path: 'data/switchboard.db' }, log: { level: 'info' } }));
   return path;
-}
-
-async function client(t: TestContext, url: string): Promise<V1Socket> {
-  const socket: V1Socket = io(`${url}/v1`, { auth: userAuth('gina'), transports: ['websocket'], reconnection: false, forceNew: true });
-  t.after(() => socket.disconnect());
-  await new Promise((resolve, reject) => {
-    socket.once('session', resolve);
-    socket.once('connect_error', reject);
-  });
-  return socket;
 }
 
 /** Runs `switchboard-bridge backup FILE --config CONFIG`; resolves with its exit code and output. */
@@ -44,8 +33,8 @@ describe('backups', () => {
     const config = writeConfig(dir);
     const running = await runCli(config);
     t.after(() => running.child.kill('SIGKILL'));
-    const socket = await client(t, running.url);
-    const conversationId = ((await call(socket, 'conversation:open', { team: 'support' })).conversation as Conversation).id;
+    const { socket } = await connectTo(t, running.url, userAuth('gina'));
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
 
     // Messages flow, one after another, for as long as the test says.
     const acked: Message[] = [];
@@ -82,14 +71,14 @@ describe('backups', () => {
     copyFileSync(backupFile, join(fresh, 'data', 'switchboard.db'));
     const restored = await runCli(freshConfig);
     try {
-      const again = await client(t, restored.url);
+      const { socket: again } = await connectTo(t, restored.url, userAuth('gina'));
       const ids = new Set<string>();
       let after = 0;
       for (;;) {
         const page = await call(again, 'history:get', { conversationId, afterSeq: after, limit: 100 });
-        for (const message of page.messages as Message[]) ids.add(message.id);
+        for (const message of page.messages) ids.add(message.id);
         if (!page.hasMore) break;
-        after = (page.messages as Message[]).at(-1)!.seq;
+        after = page.messages.at(-1)!.seq;
       }
       const missing = ackedBefore.filter((id) => !ids.has(id));
       assert.deepEqual(missing, []);

@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import type { Conversation, Message } from '@switchboard/protocol';
-import { io } from 'socket.io-client';
+import type { Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { crash, exited, runCli } from '../cli-process.js';
 import { holdingReceiver } from '../webhook-receiver.js';
-import { SITE, type V1Socket, agentAuth, baseConfig, call, until } from '../helpers.js';
+import { SITE, agentAuth, baseConfig, call, connectTo, until } from '../helpers.js';
 
 const HOOK_SECRET = 'crash-test-webhook-secret-01';
 
@@ -22,17 +21,6 @@ function writeConfig(t: TestContext, overrides: Record<string, unknown>): string
   return path;
 }
 
-/** Connects a client of the uniform API to a bridge run by the CLI. */
-async function client(t: TestContext, url: string, auth: object): Promise<V1Socket> {
-  const socket: V1Socket = io(`${url}/v1`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-  t.after(() => socket.disconnect());
-  await new Promise((resolve, reject) => {
-    socket.once('session', resolve);
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
-
 describe('crash recovery', () => {
   it('delivers every webhook event after a kill -9, with the delivery id it had before', async (t) => {
     const receiver = await holdingReceiver();
@@ -41,10 +29,10 @@ describe('crash recovery', () => {
     const first = await runCli(config);
     t.after(() => first.child.kill('SIGKILL'));
 
-    await client(t, first.url, agentAuth('alice'));
-    const visitor = await client(t, first.url, { siteKey: SITE });
+    await connectTo(t, first.url, agentAuth('alice'));
+    const { socket: visitor } = await connectTo(t, first.url, { siteKey: SITE });
     const opened = await call(visitor, 'conversation:open', { team: 'support' });
-    const conversation = opened.conversation as Conversation;
+    const conversation = opened.conversation;
     assert.equal(conversation.assignee, 'web:a_alice');
     const acked: Message[] = [];
     for (let i = 0; i < 5; i++)
@@ -91,11 +79,11 @@ describe('crash recovery', () => {
     });
     const first = await runCli(config);
     t.after(() => first.child.kill('SIGKILL'));
-    const alice = await client(t, first.url, agentAuth('alice'));
-    const visitor = await client(t, first.url, { siteKey: SITE });
-    const fast = (await call(visitor, 'conversation:open', { team: 'fast' })).conversation as Conversation;
+    const { socket: alice } = await connectTo(t, first.url, agentAuth('alice'));
+    const { socket: visitor } = await connectTo(t, first.url, { siteKey: SITE });
+    const fast = (await call(visitor, 'conversation:open', { team: 'fast' })).conversation;
     const slowOpenedAt = Date.now();
-    const slow = (await call(visitor, 'conversation:open', { team: 'slow' })).conversation as Conversation;
+    const slow = (await call(visitor, 'conversation:open', { team: 'slow' })).conversation;
     assert.equal(fast.assignee, 'web:a_alice');
     assert.equal(slow.assignee, 'web:a_alice');
     await crash(first.child);
@@ -108,8 +96,8 @@ describe('crash recovery', () => {
     await until(() => Date.now() > slowOpenedAt + 2000, 4000, 'the fast offer to run out');
     const second = await runCli(config);
     try {
-      const bob = await client(t, second.url, agentAuth('bob'));
-      const assigneeOf = async (id: string) => ((await call(bob, 'conversation:list', {})).conversations as Conversation[]).find((c) => c.id === id)?.assignee;
+      const { socket: bob } = await connectTo(t, second.url, agentAuth('bob'));
+      const assigneeOf = async (id: string) => (await call(bob, 'conversation:list', {})).conversations.find((c) => c.id === id)?.assignee;
       const bobAt = Date.now();
       let movedAt = 0;
       const slowMoved = until(

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { Conversation, Message } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import type { DeliveryBody } from '../webhook-receiver.js';
 
 const OTHER_SECRET = 'other-identity-secret-0123456789';
 import { ManualClock } from '../manual-clock.js';
@@ -27,7 +28,7 @@ describe('business hours', () => {
     try {
       const alice = await connect(t, agentAuth('alice'));
       const { socket } = await connect(t, { siteKey: SITE });
-      const messages = collect<Message>(socket, 'message');
+      const messages = collect(socket, 'message');
       const opened = await call(socket, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, undefined, 'closed: nobody gets it, although alice is online');
       await until(() => messages.some((m) => m.from === 'team:support'), 5000, 'the offline message');
@@ -36,7 +37,7 @@ describe('business hours', () => {
       assert.equal(party.party.name, 'Support');
       await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'w1', text: 'My order has not arrived' });
 
-      const assigned = next<Conversation>(socket, 'conversation', (c) => c.assignee === 'web:a_alice');
+      const assigned = next(socket, 'conversation', (c) => c.assignee === 'web:a_alice');
       clock.set(new Date('2026-11-30T09:00:00+01:00')); // Monday 09:00: the opening timer runs
       await assigned;
       const history = await call(alice.socket, 'history:get', { conversationId: opened.conversation.id });
@@ -44,7 +45,7 @@ describe('business hours', () => {
 
       // Open now: a new conversation is greeted and routed at once.
       const other = await connect(t, { siteKey: SITE });
-      const greeted = next<Message>(other.socket, 'message', (m) => m.from === 'team:support');
+      const greeted = next(other.socket, 'message', (m) => m.from === 'team:support');
       const second = await call(other.socket, 'conversation:open', { team: 'support' });
       assert.equal(second.conversation.assignee, 'web:a_alice');
       assert.equal((await greeted).text, 'Hello! How can we help?');
@@ -70,7 +71,7 @@ describe('business hours', () => {
 describe('webhooks', () => {
   it('posts signed conversation events in order, and retries a failing receiver with the same delivery id', async () => {
     const secret = 'webhook-secret-0123456789';
-    const received: { event: string; delivery: string; body: any; valid: boolean }[] = [];
+    const received: { event: string; delivery: string; body: DeliveryBody; valid: boolean }[] = [];
     let failuresLeft = 1;
     const receiver = createServer((request: IncomingMessage, response) => {
       let raw = '';
@@ -80,7 +81,7 @@ describe('webhooks', () => {
         const entry = {
           event: header('x-switchboard-event'),
           delivery: header('x-switchboard-delivery'),
-          body: JSON.parse(raw),
+          body: JSON.parse(raw) as DeliveryBody,
           valid: verifyWebhookSignature(secret, header('x-switchboard-signature'), header('x-switchboard-timestamp'), raw),
         };
         received.push(entry);
@@ -129,9 +130,9 @@ describe('closing and rating', () => {
     try {
       const alice = await connect(t, agentAuth('alice'));
       const { socket } = await connect(t, { siteKey: SITE });
-      const first = (await call(socket, 'conversation:open', { team: 'support' })).conversation as Conversation;
+      const first = (await call(socket, 'conversation:open', { team: 'support' })).conversation;
       await call(socket, 'message:send', { conversationId: first.id, clientId: 'a1', text: 'first question' });
-      const closed = next<Conversation>(socket, 'conversation', (c) => c.id === first.id && c.state === 'closed');
+      const closed = next(socket, 'conversation', (c) => c.id === first.id && c.state === 'closed');
       await call(alice.socket, 'conversation:close', { conversationId: first.id });
       await closed;
 
@@ -148,7 +149,7 @@ describe('closing and rating', () => {
       const again = await call(socket, 'message:send', { conversationId: first.id, clientId: 'a2', text: 'another question' });
       assert.equal(again.message.id, sent.message.id, 'a resend finds the message in the new conversation');
       const list = await call(socket, 'conversation:list', {});
-      const byId = new Map((list.conversations as Conversation[]).map((c) => [c.id, c]));
+      const byId = new Map(list.conversations.map((c) => [c.id, c]));
       assert.equal(byId.get(first.id)?.state, 'closed');
       assert.equal(byId.get(sent.message.conversationId)?.state, 'open');
       assert.equal(byId.get(sent.message.conversationId)?.assignee, 'web:a_alice');

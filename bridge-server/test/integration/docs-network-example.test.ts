@@ -94,7 +94,7 @@ describe('docs/networks.md worked example: the talk network', () => {
     const { socket } = await connect(t, agentAuth('alice'));
     const opened = await call(socket, 'conversation:open', { to: 'talk:bob' });
     assert.equal(opened.ok, true, JSON.stringify(opened));
-    const conversationId = opened.conversation.id as string;
+    const conversationId = opened.conversation.id;
 
     await call(socket, 'message:send', { conversationId, clientId: 'c1', text: 'Hello Bob' });
     assert.equal(await talk.line((line) => line.startsWith('TO bob')), 'TO bob Hello Bob');

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
-import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/prosody.js';
+import { kamailioNetwork, ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -61,12 +62,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
           { from: 'sip', to: 'irc' },
         ],
       },
-      networks: [
-        { type: 'web' },
-        prosodyNetwork(prosody),
-        kamailioNetwork(kamailio),
-        { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: BOT, presencePollSeconds: 1 },
-      ],
+      networks: [{ type: 'web' }, prosodyNetwork(prosody), kamailioNetwork(kamailio), ngircdNetwork(ngircd, { nick: BOT, presencePollSeconds: 1 })],
     });
     await until(() => ['xmpp', 'sip', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
   });

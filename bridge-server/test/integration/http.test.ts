@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { API_KEY, SITE, type TestBridge, agentAuth, call, connect, next, startBridge } from '../helpers.js';
+import { API_KEY, type HttpAnswer, type Readiness, SITE, type TestBridge, agentAuth, bodyOf, call, connect, next, startBridge } from '../helpers.js';
 
 describe('HTTP endpoints', () => {
   let t: TestBridge;
@@ -22,7 +22,7 @@ describe('HTTP endpoints', () => {
     assert.equal(health.status, 200);
     const ready = await fetch(`${t.url}/readyz`);
     assert.equal(ready.status, 200);
-    const body = await ready.json();
+    const body = await bodyOf<Readiness>(ready);
     assert.equal(body.store, 'up');
     assert.deepEqual(body.networks.web, { state: 'online' });
   });
@@ -51,18 +51,18 @@ describe('HTTP endpoints', () => {
 
   it('POST /v1/messages sends to an address and reaches the recipient', async () => {
     const alice = await connect(t, agentAuth('alice'));
-    const arrived = next<Message>(alice.socket, 'message');
+    const arrived = next(alice.socket, 'message');
     const response = await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' });
     assert.equal(response.status, 201);
-    const body = await response.json();
+    const body = await bodyOf<HttpAnswer<{ message: Message }>>(response);
     assert.equal(body.ok, true);
     assert.equal(body.message.from, 'web:i_crm');
     assert.equal(body.message.seq, 1);
     assert.equal((await arrived).id, body.message.id);
-    const again = await (await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' })).json();
+    const again = await bodyOf<HttpAnswer<{ message: Message }>>(await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' }));
     assert.equal(again.message.id, body.message.id);
     const inConversation = await post({ conversationId: body.message.conversationId, text: 'follow-up' });
-    assert.equal((await inConversation.json()).message.seq, 2);
+    assert.equal((await bodyOf<HttpAnswer<{ message: Message }>>(inConversation)).message.seq, 2);
   });
 
   it('POST /v1/messages answers JSON errors with fitting statuses', async () => {
@@ -78,7 +78,7 @@ describe('HTTP endpoints', () => {
     ];
     for (const [response, status, code] of cases) {
       assert.equal(response.status, status, code);
-      const body = await response.json();
+      const body = await bodyOf<HttpAnswer>(response);
       assert.equal(body.error.code, code);
       assert.equal(typeof body.error.message, 'string');
     }
@@ -87,7 +87,7 @@ describe('HTTP endpoints', () => {
   it('answers unknown API paths with a JSON 404', async () => {
     const response = await fetch(`${t.url}/v1/nothing-here`);
     assert.equal(response.status, 404);
-    assert.equal((await response.json()).error.code, 'not_found');
+    assert.equal((await bodyOf<HttpAnswer>(response)).error.code, 'not_found');
   });
 });
 
@@ -105,7 +105,7 @@ describe('/metrics behind a bearer token (metrics.token)', () => {
       assert.equal(refused.status, 401);
       assert.match(refused.headers.get('content-type') ?? '', /application\/json/);
       assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="metrics"');
-      const body = await refused.json();
+      const body = await bodyOf<HttpAnswer>(refused);
       assert.equal(body.error.code, 'unauthorized');
       assert.match(body.error.message, /metrics\.token/);
     }

@@ -10,7 +10,8 @@ const require = createRequire(import.meta.url);
 const IRC = require('irc-framework') as { Client: new () => IrcClient };
 interface IrcClient {
   connect(options: { host: string; port: number; nick: string; username?: string; gecos?: string; auto_reconnect?: boolean }): void;
-  on(event: string, listener: (event: any) => void): void;
+  on(event: 'privmsg' | 'action', listener: (event: { message: string }) => void): void;
+  on(event: string, listener: () => void): void;
   raw(line: string): void;
   quit(message?: string): void;
   user: { nick: string; username: string; host: string };

@@ -2,20 +2,20 @@
 // splitting and injection seen on the server's side of the socket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
+import { SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, streamFigures, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
+import { ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type Tap, startTap } from '../servers/tap.js';
 
 const AGENT = 'irc:alice@test';
 const encoder = new TextEncoder();
 
-function ircNetwork(port: number, extra: Record<string, unknown> = {}) {
-  return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${port}`, presencePollSeconds: 0.5, connectTimeoutSeconds: 5, ...extra };
-}
+/** Quick presence polls and a short connect timeout, for every bridge of these tests. */
+const QUICK = { presencePollSeconds: 0.5, connectTimeoutSeconds: 5 };
 
 /** What the bridge must send: one PRIVMSG per non-empty line, NUL and CTCP made harmless. */
 function expectedLines(body: string): string[] {
@@ -26,30 +26,8 @@ function expectedLines(body: string): string[] {
     .map((line) => line.replaceAll('\u0000', '\uFFFD').replaceAll('\u0001', '\uFFFD'));
 }
 
-interface Visitor {
-  socket: V1Socket;
-  self: string;
-  conversationId: string;
-}
-
 /** A visitor named `name` with an open conversation routed to alice. */
-async function visitor(t: TestBridge, name: string, expectAssignee: string | null = AGENT): Promise<Visitor> {
-  const { socket, session } = await connect(t, { siteKey: SITE });
-  await call(socket, 'profile:update', { name });
-  if (expectAssignee) {
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-  }
-  const opened = await call(socket, 'conversation:open', { team: 'support' });
-  assert.equal(opened.conversation.assignee ?? null, expectAssignee);
-  return { socket, self: session.self, conversationId: opened.conversation.id };
-}
-
-async function send(v: Visitor, text: string, clientId = `c${Math.random()}`): Promise<Message> {
-  const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId, text });
-  assert.ok(ack.ok, JSON.stringify(ack));
-  return ack.message as Message;
-}
+const visitor = (t: TestBridge, name: string, assignee: string | null = AGENT) => openVisitor(t, { profile: { name }, assignee });
 
 describe('IRC network (puppet mode) against a real ngircd', () => {
   let ngircd: NgircdServer;
@@ -63,7 +41,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     alice = await connectIrcAgent(ngircd.port, 'alice');
     t = await startBridge({
       teams: [{ id: 'support', members: ['irc:Alice@test'], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxPuppets: 20, maxLines: 200 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxPuppets: 20, maxLines: 200 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -76,17 +54,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it("carries a visitor's message to the agent from a puppet named after the visitor, and the reply back", async () => {
     const v = await visitor(t, 'Dana Scully');
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
-    const sent = await send(v, 'Hello from the shop');
+    const statuses = collect(v.socket, 'message:status');
+    const sent = await sendText(v, 'Hello from the shop');
     const got = await alice.next((m) => m.message === 'Hello from the shop');
     assert.equal(got.nick, 'Dana_Scul', "the name made a nick, cut to the server's NICKLEN (9)");
     assert.equal(got.target, 'alice');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status');
 
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === AGENT);
+    const reply = next(v.socket, 'message', (m) => m.from === AGENT);
     alice.say(got.nick, 'Hi Dana! How can I help?');
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
-    const action = next<Message>(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me'));
+    const action = next(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me'));
     alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION checks the order\u0001`);
     assert.equal((await action).text, '/me checks the order');
   });
@@ -94,7 +72,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it("gives the context line first, in the private chat with the visitor's puppet, with the ref once", async () => {
     const v = await visitor(t, 'Fox Mulder');
     // The visitor writes right after opening: its text still comes after the context line.
-    await send(v, 'I want to believe');
+    await sendText(v, 'I want to believe');
     const got = await alice.next((m) => m.message === 'I want to believe');
     const ref = v.conversationId.slice(-5).toLowerCase();
     const fromPuppet = alice.messages.filter((m) => m.nick === got.nick);
@@ -109,17 +87,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   it('shows two visitors as two puppets and routes each reply to its own visitor', async () => {
     const one = await visitor(t, 'Ann');
     const two = await visitor(t, 'Ben');
-    await send(one, 'I am one');
-    await send(two, 'I am two');
+    await sendText(one, 'I am one');
+    await sendText(two, 'I am two');
     const fromOne = await alice.next((m) => m.message === 'I am one');
     const fromTwo = await alice.next((m) => m.message === 'I am two');
     assert.notEqual(fromOne.nick, fromTwo.nick);
-    const atTwo = collect<Message>(two.socket, 'message');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === AGENT);
+    const atTwo = collect(two.socket, 'message');
+    const atOne = next(one.socket, 'message', (m) => m.from === AGENT);
     alice.say(fromOne.nick, 'for one');
     assert.equal((await atOne).text, 'for one');
     alice.say(fromTwo.nick, 'for two');
-    await next<Message>(two.socket, 'message', (m) => m.text === 'for two');
+    await next(two.socket, 'message', (m) => m.text === 'for two');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
   });
 
@@ -127,7 +105,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const squatter = await connectIrcAgent(ngircd.port, 'Carol');
     try {
       const v = await visitor(t, 'Carol');
-      await send(v, 'who am I?');
+      await sendText(v, 'who am I?');
       const got = await alice.next((m) => m.message === 'who am I?');
       // The name cut to fit NICKLEN 9 with a suffix from the visitor's own id.
       const tag = v.self.slice('web:v_'.length, 'web:v_'.length + 3);
@@ -144,7 +122,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     let text = '';
     while (encoder.encode(text).length < 20_000) text += unit;
     text = text.trimEnd();
-    await send(v, text);
+    await sendText(v, text);
     const first = await alice.next((m) => text.startsWith(m.message) && m.message.length > 10);
     const from = first.nick;
     const lines = await alice.collect((m) => m.nick === from && m.target === 'alice', 1, 20_000);
@@ -170,7 +148,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('lets no text inject IRC commands: the server receives exactly the expected PRIVMSGs (property)', async () => {
     const v = await visitor(t, 'Mallory');
-    await send(v, 'first');
+    await sendText(v, 'first');
     const first = await alice.next((m) => m.message === 'first');
     const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
     assert.ok(puppetLines, "the puppet's connection goes through the tap");
@@ -190,7 +168,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
         const before = puppetLines.length;
         const seen = alice.messages.length;
         const body = `${marker}${text}`;
-        await send(v, body);
+        await sendText(v, body);
         const expected = expectedLines(body);
         const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick && m.type === 'privmsg';
         await until(() => alice.messages.slice(seen).filter(fromPuppet).length >= expected.length, 10_000, 'the lines at the agent');
@@ -212,7 +190,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('sends the hostile corpus as PRIVMSG lines only: the documented lines per text, no command injected', async (context) => {
     const v = await visitor(t, 'Fuzz');
-    await send(v, 'fuzz start');
+    await sendText(v, 'fuzz start');
     const first = await alice.next((m) => m.message === 'fuzz start');
     const puppetLines = tap.connections.find((lines) => lines.some((line) => line.startsWith(`NICK ${first.nick}`)))!;
     let wireTotal = 0;
@@ -220,7 +198,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
       const body = `#${i}# ${text}`;
       const before = puppetLines.length;
       const seen = alice.messages.length;
-      await send(v, body);
+      await sendText(v, body);
       const expected = expectedLines(body); // a line over 512 bytes is split further
       const fromPuppet = (m: { nick: string; type?: string }) => m.nick === first.nick;
       await until(
@@ -265,17 +243,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     alice.client.raw('AWAY :lunch');
     assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     alice.client.raw('AWAY');
     assert.equal((await back).available, true);
   });
 
   it('shows the visitor away on its puppet when the visitor is away', async () => {
     const v = await visitor(t, 'Eve');
-    await send(v, 'hello from Eve');
+    await sendText(v, 'hello from Eve');
     const got = await alice.next((m) => m.message === 'hello from Eve');
     await call(v.socket, 'presence:set', { status: 'away' });
     await until(
@@ -293,11 +271,11 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
 
   it('refuses a private message from someone outside the conversation, with a notice', async () => {
     const v = await visitor(t, 'Frank');
-    await send(v, 'only for alice');
+    await sendText(v, 'only for alice');
     const got = await alice.next((m) => m.message === 'only for alice');
     const mallory = await connectIrcAgent(ngircd.port, 'outsider');
     try {
-      const atVisitor = collect<Message>(v.socket, 'message');
+      const atVisitor = collect(v.socket, 'message');
       mallory.say(got.nick, 'let me in');
       const notice = await mallory.next((m) => m.type === 'notice' && m.nick === got.nick);
       assert.match(notice.message, /not in a conversation with you/);
@@ -324,7 +302,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     t = await startBridge({
       teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', channel: '#support' })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', channel: '#support' })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -337,19 +315,19 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('relays each visitor as "[name #ref] text"; the agent answers the latest by replying, any by "#ref text"', async () => {
     const one = await visitor(t, 'Gina', BOB);
     const two = await visitor(t, 'Hal\r\nQUIT :x', BOB);
-    await send(one, 'first visitor here');
+    await sendText(one, 'first visitor here');
     const fromOne = await bob.next((m) => m.message.endsWith('first visitor here'));
     assert.equal(fromOne.nick, 'desk');
     const ref = /^\[Gina #([0-9a-z]+)\] first visitor here$/.exec(fromOne.message)?.[1];
     assert.ok(ref, fromOne.message);
-    await send(two, 'second visitor here');
+    await sendText(two, 'second visitor here');
     const fromTwo = await bob.next((m) => m.message.endsWith('second visitor here'));
     assert.match(fromTwo.message, /^\[Hal QUIT :x #[0-9a-z]+\] second visitor here$/, 'a name never breaks the line');
 
-    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === BOB);
+    const atTwo = next(two.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', 'answering the latest');
     assert.equal((await atTwo).text, 'answering the latest');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === BOB);
+    const atOne = next(one.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', `#${ref} answering Gina`);
     assert.equal((await atOne).text, 'answering Gina');
 
@@ -373,11 +351,11 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('announces a waiting conversation in the support channel, and the agent claims it there', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     bob.client.raw('AWAY :busy');
     await away;
     const v = await visitor(t, 'Ivy', null);
-    await send(v, 'anyone there?');
+    await sendText(v, 'anyone there?');
     const announcement = await bob.next((m) => m.target === '#support' && m.message.includes('from Ivy'));
     const ref = /#([0-9a-z]+)/.exec(announcement.message)![1]!;
     assert.match(announcement.message, new RegExp(`!claim ${ref}`));
@@ -390,7 +368,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     const caughtUp = await bob.next((m) => m.target === 'bob' && m.message.endsWith('anyone there?'));
     assert.match(caughtUp.message, /^\[Ivy #/);
     await bob.next((m) => m.target === '#support' && m.message.includes(`#${ref} is now with ${BOB}`));
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === BOB);
+    const reply = next(v.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', 'I am here, Ivy');
     assert.equal((await reply).text, 'I am here, Ivy');
     bob.client.raw('AWAY');
@@ -399,11 +377,11 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
   it('sees the agent go offline when they quit (ISON)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!first.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    if (!first.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    const gone = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await bob.quit();
     assert.deepEqual(await gone, { team: 'support', available: false, online: 0 });
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     await back;
   });
@@ -415,14 +393,14 @@ describe('IRC network reliability against a real ngircd', () => {
   let carl: IrcAgent;
   const CARL = 'irc:carl@test';
   /** The visitor with the one puppet the cap allows. */
-  let jo: Visitor;
+  let jo: WebVisitor;
 
   before(async () => {
     ngircd = await startNgircd();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     t = await startBridge({
       teams: [{ id: 'support', members: [CARL], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(ngircd.port, { maxPuppets: 1, holdMinutes: 0.1 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, maxPuppets: 1, holdMinutes: 0.1 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -435,25 +413,25 @@ describe('IRC network reliability against a real ngircd', () => {
   it('relays visitors past the puppet cap through the bot', async () => {
     jo = await visitor(t, 'Jo', CARL);
     const two = await visitor(t, 'Kim', CARL);
-    await send(jo, 'as a puppet');
-    await send(two, 'through the bot');
+    await sendText(jo, 'as a puppet');
+    await sendText(two, 'through the bot');
     assert.equal((await carl.next((m) => m.message === 'as a puppet')).nick, 'Jo');
     const relayed = await carl.next((m) => m.message.endsWith('through the bot'));
     assert.match(relayed.message, /^\[Kim #[0-9a-z]+\] through the bot$/);
-    const atTwo = next<Message>(two.socket, 'message', (m) => m.from === CARL);
+    const atTwo = next(two.socket, 'message', (m) => m.from === CARL);
     carl.say(relayed.nick, 'reply to Kim');
     assert.equal((await atTwo).text, 'reply to Kim');
   });
 
   it('keeps messages written while ngircd restarts, and delivers them after, in order and once', async () => {
     const v = jo; // the puppet from the test before
-    await send(v, 'before the restart');
+    await sendText(v, 'before the restart');
     await carl.next((m) => m.message === 'before the restart');
     const offline = until(() => t.bridge.registry.get('irc')?.status().state !== 'online', 10_000, 'the bridge to notice');
     await ngircd.stop();
     await offline;
     const during = ['during 1', 'during 2', 'during 3'];
-    for (const text of during) await send(v, text);
+    for (const text of during) await sendText(v, text);
     await ngircd.start();
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const got = await carl.collect((m) => m.message.startsWith('during'), 3, 30_000);
@@ -462,7 +440,7 @@ describe('IRC network reliability against a real ngircd', () => {
       during,
     );
     assert.equal(got[0]!.nick, 'Jo', 'the puppet came back with its nick');
-    await send(v, 'after the restart');
+    await sendText(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
     assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
   });
@@ -473,7 +451,7 @@ describe('IRC network reliability against a real ngircd', () => {
     const texts = Array.from({ length: COUNT }, (_, i) => `stream ${i}`);
     let stopping: Promise<void> | undefined;
     for (const [i, text] of texts.entries()) {
-      await send(v, text);
+      await sendText(v, text);
       if (i === 7) stopping = ngircd.stop(); // the stream goes on while the server goes down
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -493,12 +471,12 @@ describe('IRC network reliability against a real ngircd', () => {
 
   it('keeps messages for an agent who left IRC until it is back, and delivers them in order, once', async () => {
     const v = jo;
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     await carl.quit();
     // Written at once: the bridge may not have seen carl leave yet (the server answers 401), or has.
     const away = ['while away 1', 'while away 2\nwith a second line', 'while away 3'];
     const sent: Message[] = [];
-    for (const text of away) sent.push(await send(v, text));
+    for (const text of away) sent.push(await sendText(v, text));
     await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 10_000, 'the bridge to take them');
     carl = await connectIrcAgent(ngircd.port, 'carl');
     const expected = ['while away 1', 'while away 2', 'with a second line', 'while away 3'];
@@ -507,7 +485,7 @@ describe('IRC network reliability against a real ngircd', () => {
       got.map((m) => m.message),
       expected,
     );
-    await send(v, 'back to normal');
+    await sendText(v, 'back to normal');
     await carl.next((m) => m.message === 'back to normal');
     assert.deepEqual(
       carl.messages.filter((m) => expected.includes(m.message)).map((m) => m.message),
@@ -521,11 +499,11 @@ describe('IRC network reliability against a real ngircd', () => {
     const v = jo;
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
-    const gone = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    const gone = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await carl.quit();
     await gone;
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
-    const sent = await send(v, 'are you still there?');
+    const statuses = collect(v.socket, 'message:status');
+    const sent = await sendText(v, 'are you still there?');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'failed'), 15_000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.id && s.status === 'failed')!;
     assert.equal(failed.error?.code, 'unavailable');
@@ -537,7 +515,7 @@ describe('IRC network reliability against a real ngircd', () => {
 describe('IRC server refusing the bridge', () => {
   it("keeps the network offline with the server's reason in /readyz", async (context) => {
     const ngircd = await startNgircd({ password: 'right-password' });
-    const t = await startBridge({ networks: [{ type: 'web' }, ircNetwork(ngircd.port, { password: 'wrong-password' })] });
+    const t = await startBridge({ networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, password: 'wrong-password' })] });
     try {
       let body: { networks: Record<string, { state: string; reason?: string }> } | undefined;
       await until(
@@ -565,7 +543,7 @@ describe('IRC agents required to be logged in to services', () => {
     const eve = await connectIrcAgent(ngircd.port, 'eve');
     const t = await startBridge({
       teams: [{ id: 'support', members: ['irc:eve@test'], sites: [SITE] }],
-      networks: [{ type: 'web' }, ircNetwork(ngircd.port, { mode: 'relay', nick: 'desk', requireAccount: true })],
+      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', requireAccount: true })],
     });
     try {
       await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -593,7 +571,7 @@ describe('IRC flood control against ngircd with its default limits', () => {
     dora = await connectIrcAgent(ngircd.port, 'dora');
     t = await startBridge({
       teams: [{ id: 'support', members: [DORA], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ircNetwork(tap.port, { maxLines: 600 })],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxLines: 600 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
   });
@@ -608,7 +586,7 @@ describe('IRC flood control against ngircd with its default limits', () => {
     const v = await visitor(t, 'Paster', DORA);
     const lines = Array.from({ length: 500 }, (_, n) => `paste line ${n + 1}`);
     const started = Date.now();
-    await send(v, lines.join('\n'));
+    await sendText(v, lines.join('\n'));
     const got = await dora.collect((m) => m.message.startsWith('paste line '), 500, 580_000);
     const seconds = (Date.now() - started) / 1000;
     assert.deepEqual(

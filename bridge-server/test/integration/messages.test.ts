@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, Presence, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 
 async function chat(t: TestBridge, agent = 'alice') {
@@ -12,7 +12,7 @@ async function chat(t: TestBridge, agent = 'alice') {
     visitor: visitor.socket,
     visitorAddress: visitor.session.self,
     visitorToken: visitor.session.token,
-    conversationId: conversation.id as string,
+    conversationId: conversation.id,
   };
 }
 
@@ -27,7 +27,7 @@ describe('messages', () => {
 
   it("relays a visitor's message to the agent and the reply back, acking with gap-free seq", async () => {
     const { alice, visitor, visitorAddress, conversationId } = await chat(t);
-    const atAgent = next<Message>(alice, 'message');
+    const atAgent = next(alice, 'message');
     const ack = await send(visitor, conversationId, 'c1', 'Hello, my order is late');
     assert.equal(ack.ok, true);
     assert.equal(ack.message.seq, 1);
@@ -38,7 +38,7 @@ describe('messages', () => {
     const received = await atAgent;
     assert.deepEqual(received, ack.message);
 
-    const atVisitor = next<Message>(visitor, 'message');
+    const atVisitor = next(visitor, 'message');
     const reply = await send(alice, conversationId, 'r1', 'Sorry! Looking into it.');
     assert.equal(reply.message.seq, 2);
     assert.equal((await atVisitor).text, 'Sorry! Looking into it.');
@@ -46,7 +46,7 @@ describe('messages', () => {
 
   it('is idempotent per sender and clientId: a resend returns the first message and stores nothing', async () => {
     const { alice, visitor, conversationId } = await chat(t);
-    const received = collect<Message>(alice, 'message');
+    const received = collect(alice, 'message');
     const first = await send(visitor, conversationId, 'same', 'once');
     const again = await send(visitor, conversationId, 'same', 'once (resent)');
     assert.deepEqual({ ...again.message, status: undefined }, { ...first.message, status: undefined });
@@ -60,7 +60,7 @@ describe('messages', () => {
     const late = await send(visitor, conversationId, 'same', 'once');
     assert.equal(late.message.id, first.message.id);
     const listed = await call(visitor, 'conversation:list', {});
-    assert.equal(listed.conversations.find((c: { id: string }) => c.id === conversationId).state, 'closed');
+    assert.equal(listed.conversations.find((c: { id: string }) => c.id === conversationId)!.state, 'closed');
     const fresh = (await call(visitor, 'conversation:open', { team: 'support' })).conversation.id;
     assert.notEqual(fresh, conversationId);
     const crossed = await send(visitor, fresh, 'same', 'once');
@@ -94,7 +94,7 @@ describe('messages', () => {
       Array.from({ length: 80 }, (_, i) => i + 1),
     );
     // Each sender's own messages keep their order.
-    const visitorSeqs = acks.filter((a) => a.message.clientId.startsWith('v')).map((a) => a.message.seq);
+    const visitorSeqs = acks.filter((a) => a.message.clientId!.startsWith('v')).map((a) => a.message.seq);
     assert.deepEqual(
       visitorSeqs,
       [...visitorSeqs].sort((a, b) => a - b),
@@ -103,7 +103,7 @@ describe('messages', () => {
 
   it("reports delivered when the recipient's client acknowledges, and read on `read`", async () => {
     const { alice, visitor, conversationId } = await chat(t);
-    const statuses = collect<MessageStatusEvent>(visitor, 'message:status');
+    const statuses = collect(visitor, 'message:status');
     alice.on('message', (_message, received) => received?.());
     const sent = await send(visitor, conversationId, 's1', 'status please');
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'delivered');
@@ -111,7 +111,7 @@ describe('messages', () => {
     assert.equal(read.ok, true);
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'read'), 5000, 'read');
     const history = await call(visitor, 'history:get', { conversationId });
-    assert.equal(history.messages[0].status, 'read');
+    assert.equal(history.messages[0]!.status, 'read');
     // Reading again (or past the end) changes nothing and reports nothing new.
     const count = statuses.length;
     assert.equal((await call(alice, 'read', { conversationId, seq: 999 })).ok, true);
@@ -120,11 +120,11 @@ describe('messages', () => {
 
   it('relays typing both ways, without echo to the typist', async () => {
     const { alice, visitor, visitorAddress, conversationId } = await chat(t);
-    const echoes = collect<TypingEvent>(visitor, 'typing');
-    const atAgent = next<TypingEvent>(alice, 'typing');
+    const echoes = collect(visitor, 'typing');
+    const atAgent = next(alice, 'typing');
     assert.equal((await call(visitor, 'typing', { conversationId, state: 'composing' })).ok, true);
     assert.deepEqual(await atAgent, { conversationId, from: visitorAddress, state: 'composing' });
-    const atVisitor = next<TypingEvent>(visitor, 'typing');
+    const atVisitor = next(visitor, 'typing');
     await call(alice, 'typing', { conversationId, state: 'paused' });
     assert.deepEqual(await atVisitor, { conversationId, from: 'web:a_alice', state: 'paused' });
     assert.equal(echoes.filter((e) => e.from === visitorAddress).length, 0);
@@ -133,8 +133,8 @@ describe('messages', () => {
   it("delivers to the sender's other connections (another tab), not back to the sending one", async () => {
     const { visitor, visitorToken, conversationId } = await chat(t);
     const tab2 = await connect(t, { siteKey: SITE, token: visitorToken });
-    const inOwnTab = collect<Message>(visitor, 'message');
-    const inTab2 = next<Message>(tab2.socket, 'message');
+    const inOwnTab = collect(visitor, 'message');
+    const inTab2 = next(tab2.socket, 'message');
     const ack = await send(visitor, conversationId, 'tab', 'from tab 1');
     assert.equal((await inTab2).id, ack.message.id);
     assert.equal(inOwnTab.length, 0);
@@ -182,7 +182,7 @@ describe('messages', () => {
     const replies = [];
     for (let i = 1; i <= 3; i++) replies.push((await send(alice, conversationId, `while-${i}`, `reply ${i}`)).message);
     const back = await connect(t, { siteKey: SITE, token: visitorToken });
-    const replayed = collect<Message>(back.socket, 'message');
+    const replayed = collect(back.socket, 'message');
     const ack = await call(back.socket, 'sync', { cursors: { [conversationId]: first.message.seq } });
     assert.equal(ack.ok, true);
     // The contract: every later message is emitted before the ack.
@@ -201,7 +201,7 @@ describe('messages', () => {
     visitor.disconnect();
     for (let i = 1; i <= 450; i++) await send(alice, conversationId, `bulk-${i}`, `bulk ${i}`);
     const back = await connect(t, { siteKey: SITE, token: visitorToken });
-    const replayed = collect<Message>(back.socket, 'message');
+    const replayed = collect(back.socket, 'message');
     await call(back.socket, 'sync', { cursors: { [conversationId]: 0 } });
     assert.deepEqual(
       replayed.map((m) => m.seq),
@@ -222,10 +222,10 @@ describe('presence', () => {
     const initial = await call(visitor.socket, 'presence:subscribe', { team: 'support' });
     assert.equal(initial.ok, true);
     assert.equal(initial.available, false);
-    const online = next<TeamAvailability>(visitor.socket, 'team:availability', (a) => a.available);
+    const online = next(visitor.socket, 'team:availability', (a) => a.available);
     const alice = await connect(t, agentAuth('alice'));
     assert.deepEqual(await online, { team: 'support', available: true, online: 1 });
-    const offline = next<TeamAvailability>(visitor.socket, 'team:availability', (a) => !a.available);
+    const offline = next(visitor.socket, 'team:availability', (a) => !a.available);
     alice.socket.disconnect();
     assert.deepEqual(await offline, { team: 'support', available: false, online: 0 });
   });
@@ -235,7 +235,7 @@ describe('presence', () => {
     const visitor = await connect(t, { siteKey: SITE });
     const current = await call(alice.socket, 'presence:subscribe', { addresses: [visitor.session.self] });
     assert.deepEqual(current.presences, [{ address: visitor.session.self, status: 'available' }]);
-    const gone = next<Presence>(alice.socket, 'presence', (p) => p.address === visitor.session.self);
+    const gone = next(alice.socket, 'presence', (p) => p.address === visitor.session.self);
     visitor.socket.disconnect();
     assert.equal((await gone).status, 'offline');
   });
@@ -245,7 +245,7 @@ describe('presence', () => {
     const bob = await connect(t, agentAuth('bob'));
     const watcher = await connect(t, agentAuth('carol'));
     await call(watcher.socket, 'presence:subscribe', { addresses: ['web:a_alice'] });
-    const away = next<Presence>(watcher.socket, 'presence', (p) => p.status === 'away');
+    const away = next(watcher.socket, 'presence', (p) => p.status === 'away');
     assert.equal((await call(alice.socket, 'presence:set', { status: 'away', text: 'lunch' })).ok, true);
     assert.deepEqual(await away, { address: 'web:a_alice', status: 'away', text: 'lunch' });
     const visitor = await connect(t, { siteKey: SITE });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TypingEvent } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import type { Message } from '@switchboard/protocol';
+import { SITE, type TestBridge, agentAuth, type Readiness, bodyOf, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { type LoopNetwork, NetworkError, loopDefinition } from '../loop-network.js';
 
 describe('outbox and inbound sink (through a network adapter)', () => {
@@ -23,7 +23,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('sends through the network and reports sent', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const statuses = collect<MessageStatusEvent>(alice, 'message:status');
+    const statuses = collect(alice, 'message:status');
     const ack = await call(alice, 'message:send', { conversationId, clientId: 'o1', text: 'to the loop' });
     assert.equal(ack.message.status, 'accepted');
     await loop.waitForSent(1);
@@ -34,14 +34,14 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('keeps messages while the network is down, says so, and flushes them in order after', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const statuses = collect<MessageStatusEvent>(alice, 'message:status');
+    const statuses = collect(alice, 'message:status');
     loop.setOnline(false);
-    const acks = [];
-    for (let i = 1; i <= 5; i++) acks.push((await call(alice, 'message:send', { conversationId, clientId: `d${i}`, text: `queued ${i}` })).message as Message);
+    const acks: Message[] = [];
+    for (let i = 1; i <= 5; i++) acks.push((await call(alice, 'message:send', { conversationId, clientId: `d${i}`, text: `queued ${i}` })).message);
     await until(() => statuses.filter((s) => s.status === 'accepted' && s.error?.code === 'unavailable').length === 5, 5000, 'waiting statuses');
     assert.equal(loop.sent.length, 0);
-    const ready = await (await fetch(`${t.url}/readyz`)).json();
-    assert.equal(ready.networks.loop.state, 'offline');
+    const ready = await bodyOf<Readiness>(await fetch(`${t.url}/readyz`));
+    assert.equal(ready.networks.loop!.state, 'offline');
     loop.setOnline(true);
     await loop.waitForSent(5);
     assert.deepEqual(
@@ -53,7 +53,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('tells the sender of every waiting message, however long the queue', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const statuses = collect<MessageStatusEvent>(alice, 'message:status');
+    const statuses = collect(alice, 'message:status');
     loop.setOnline(false);
     for (let i = 1; i <= 120; i++) await call(alice, 'message:send', { conversationId, clientId: `w${i}`, text: `waiting ${i}` });
     await until(() => new Set(statuses.filter((s) => s.error?.code === 'unavailable').map((s) => s.id)).size === 120, 5000, '120 waiting notices');
@@ -67,10 +67,10 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('retries a retryable failure in order, and fails a permanent one with the reason', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const statuses = collect<MessageStatusEvent>(alice, 'message:status');
+    const statuses = collect(alice, 'message:status');
     loop.failures.push(new NetworkError('503 service unavailable', true));
-    const first = (await call(alice, 'message:send', { conversationId, clientId: 'r1', text: 'first' })).message as Message;
-    const second = (await call(alice, 'message:send', { conversationId, clientId: 'r2', text: 'second' })).message as Message;
+    const first = (await call(alice, 'message:send', { conversationId, clientId: 'r1', text: 'first' })).message;
+    const second = (await call(alice, 'message:send', { conversationId, clientId: 'r2', text: 'second' })).message;
     await loop.waitForSent(2, 10_000);
     assert.deepEqual(
       loop.sent.map((s) => s.message.id),
@@ -79,13 +79,13 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     assert.ok(statuses.some((s) => s.id === first.id && s.status === 'accepted' && /503/.test(s.error?.message ?? '')));
 
     loop.failures.push(new NetworkError('404 no such user', false));
-    const doomed = (await call(alice, 'message:send', { conversationId, clientId: 'r3', text: 'doomed' })).message as Message;
+    const doomed = (await call(alice, 'message:send', { conversationId, clientId: 'r3', text: 'doomed' })).message;
     const failed = await until(() => statuses.some((s) => s.id === doomed.id && s.status === 'failed'), 5000, 'failed status').then(() =>
       statuses.find((s) => s.id === doomed.id && s.status === 'failed'),
     );
     assert.match(failed!.error!.message, /404 no such user/);
     const history = await call(alice, 'history:get', { conversationId });
-    assert.equal(history.messages.find((m: Message) => m.id === doomed.id).status, 'failed');
+    assert.equal(history.messages.find((m: Message) => m.id === doomed.id)!.status, 'failed');
   });
 
   it("lets one unreachable recipient hold up no one else, and keeps each recipient's order", async () => {
@@ -130,7 +130,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('routes an inbound reply into the conversation, once even if retransmitted', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const received = collect<Message>(alice, 'message');
+    const received = collect(alice, 'message');
     const stored = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'hi from loop', remoteId: 'r-1', conversationId });
     assert.equal(stored?.seq, 1);
     const again = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'hi from loop', remoteId: 'r-1', conversationId });
@@ -146,7 +146,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
 
   it('trims the line breaks an inbound text ends with, once, whatever the network (and keeps inner ones)', async () => {
     const { alice, conversationId } = await conversationWithLoopParty();
-    const received = collect<Message>(alice, 'message');
+    const received = collect(alice, 'message');
     const crlf = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'line one\r\nline two \r\n', conversationId });
     assert.equal(crlf?.text, 'line one\r\nline two ');
     const lf = await loop.sink.message({ network: 'loop', from: 'loop:bob', to: 'web:a_alice', text: 'ends with breaks\n\n\r\n', conversationId });
@@ -164,7 +164,7 @@ describe('outbox and inbound sink (through a network adapter)', () => {
     await until(() => loop.typing.length === 1, 5000, 'typing at the network');
     // Networks see a web identity with its site (docs/protocol.md, "Addresses").
     assert.deepEqual(loop.typing[0], { from: `web:a_alice@${SITE}`, to: 'loop:bob', state: 'composing' });
-    const atAlice = next<TypingEvent>(alice, 'typing');
+    const atAlice = next(alice, 'typing');
     loop.sink.typing({ from: 'loop:bob', conversationId, state: 'composing' });
     assert.deepEqual(await atAlice, { conversationId, from: 'loop:bob', state: 'composing' });
   });

@@ -23,15 +23,15 @@ describe('a bridge on Postgres', () => {
   it('relays a visitor/agent exchange with gap-free seq and idempotent resends, the store reported up', async () => {
     const alice = await connect(first, agentAuth('alice'));
     const visitor = await connect(first, { siteKey: SITE });
-    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
 
-    const atAgent = next<Message>(alice.socket, 'message', (m) => m.conversationId === conversationId);
+    const atAgent = next(alice.socket, 'message', (m) => m.conversationId === conversationId);
     const ack = await call(visitor.socket, 'message:send', { conversationId, clientId: 'c1', text: 'Hello from a Postgres-backed bridge' });
     assert.equal(ack.ok, true);
     assert.equal(ack.message.seq, 1);
     assert.deepEqual(await atAgent, ack.message);
 
-    const atVisitor = next<Message>(visitor.socket, 'message', (m) => m.conversationId === conversationId);
+    const atVisitor = next(visitor.socket, 'message', (m) => m.conversationId === conversationId);
     const reply = await call(alice.socket, 'message:send', { conversationId, clientId: 'r1', text: 'Hi! How can I help?' });
     assert.equal(reply.message.seq, 2);
     assert.equal((await atVisitor).text, 'Hi! How can I help?');
@@ -54,7 +54,7 @@ describe('a bridge on Postgres', () => {
 
   it('lets a second node on the same database resume the visitor and continue the conversation', async () => {
     const visitor = await connect(first, { siteKey: SITE });
-    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
     await call(visitor.socket, 'message:send', { conversationId, clientId: 'n1', text: 'on node one' });
 
     // The token secret lives in the store, so a token signed by one node is good on the other.
@@ -72,7 +72,7 @@ describe('a bridge on Postgres', () => {
 
   it('reports the store down while the database is away, and carries on once it is back, without a restart', async () => {
     const visitor = await connect(first, { siteKey: SITE });
-    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
     const readiness = async () => {
       const response = await fetch(`${first.url}/readyz`);
       return { status: response.status, store: ((await response.json()) as { store: string }).store };

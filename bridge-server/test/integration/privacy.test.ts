@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Conversation, Message } from '@switchboard/protocol';
+import type { Conversation, ErrorBody, Message, PartyInfo } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
 import { holdingReceiver } from '../webhook-receiver.js';
 import { API_KEY, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, until, userAuth } from '../helpers.js';
@@ -21,9 +21,18 @@ function sites(extra: Record<string, unknown> = {}) {
   ];
 }
 
+/** What the admin API answers, as a test reads it: an export, or `error`. */
+interface AdminAnswer {
+  address: string;
+  site: string;
+  party: PartyInfo;
+  conversations: (Conversation & { messages: Message[] })[];
+  error: ErrorBody;
+}
+
 async function admin(t: TestBridge, method: string, path: string, key: string | null = ADMIN_KEY) {
   const response = await fetch(`${t.url}${path}`, { method, headers: key ? { authorization: `Bearer ${key}` } : {} });
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: (await response.json()) as AdminAnswer };
 }
 
 /** Every row of every table of the SQLite file, as text. */
@@ -59,14 +68,14 @@ describe('data administration', () => {
     const address = session.self;
     const { socket: alice } = await connect(t, agentAuth('alice'));
     const { socket: dave } = await connect(t, userAuth('dave'));
-    const mine = (await call(carol, 'conversation:open', { team: 'support' })).conversation as Conversation;
+    const mine = (await call(carol, 'conversation:open', { team: 'support' })).conversation;
     await call(carol, 'profile:update', { pageUrl: 'https://shop.test/carols-page' });
     const texts = ['carol-secret-one', 'carol-secret-two', 'carol-secret-three'];
     const sent: Message[] = [];
     for (const [i, text] of texts.entries()) sent.push((await call(carol, 'message:send', { conversationId: mine.id, clientId: `c${i}`, text })).message);
-    const reply = (await call(alice, 'message:send', { conversationId: mine.id, clientId: 'a0', text: 'agent reply to carol' })).message as Message;
-    const theirs = (await call(dave, 'conversation:open', { team: 'support' })).conversation as Conversation;
-    const kept = (await call(dave, 'message:send', { conversationId: theirs.id, clientId: 'd0', text: 'dave stays' })).message as Message;
+    const reply = (await call(alice, 'message:send', { conversationId: mine.id, clientId: 'a0', text: 'agent reply to carol' })).message;
+    const theirs = (await call(dave, 'conversation:open', { team: 'support' })).conversation;
+    const kept = (await call(dave, 'message:send', { conversationId: theirs.id, clientId: 'd0', text: 'dave stays' })).message;
     await t.bridge.core.usage.flush();
     const today = new Date().toISOString().slice(0, 10);
     const usage = async () =>
@@ -87,7 +96,7 @@ describe('data administration', () => {
       [mine.id],
     );
     assert.deepEqual(
-      exported.body.conversations[0].messages.map((m: Message) => m.id),
+      exported.body.conversations[0]!.messages.map((m: Message) => m.id),
       [...sent, reply].map((m) => m.id),
     );
 
@@ -161,9 +170,9 @@ describe('retention', () => {
     const first = await startBridge({ sites: sites({ retentionDays: 30 }) }, { dir });
     const { socket: erin, session: erinSession } = await connect(first, userAuth('erin'));
     const { socket: frank, session: frankSession } = await connect(first, userAuth('frank'));
-    const old = (await call(erin, 'conversation:open', { team: 'support' })).conversation as Conversation;
+    const old = (await call(erin, 'conversation:open', { team: 'support' })).conversation;
     await call(erin, 'message:send', { conversationId: old.id, clientId: 'e0', text: 'erin long ago' });
-    const recent = (await call(frank, 'conversation:open', { team: 'support' })).conversation as Conversation;
+    const recent = (await call(frank, 'conversation:open', { team: 'support' })).conversation;
     await call(frank, 'message:send', { conversationId: recent.id, clientId: 'f0', text: 'frank recently' });
     await first.stop();
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import type { Message } from '@switchboard/protocol';
 import { createClient, memoryStorage } from '@switchboard/sdk';
 import { io } from 'socket.io-client';
 import { CLI, exited, runCli } from '../cli-process.js';
-import { SITE, baseConfig, call } from '../helpers.js';
+import { SITE, type V1Socket, baseConfig, call } from '../helpers.js';
 
 describe('restarts', () => {
   let dir: string;
@@ -23,10 +23,10 @@ describe('restarts', () => {
 
   it('loses nothing acked when the process is killed with SIGKILL right after the acks', async () => {
     const first = await runCli(configPath);
-    const socket = io(`${first.url}/v1`, { auth: { siteKey: SITE }, transports: ['websocket'], reconnection: false });
+    const socket: V1Socket = io(`${first.url}/v1`, { auth: { siteKey: SITE }, transports: ['websocket'], reconnection: false });
     const session = await new Promise<{ token: string }>((resolve) => socket.once('session', resolve));
-    const conversationId = (await call(socket as never, 'conversation:open', { team: 'support' })).conversation.id;
-    const sends = Array.from({ length: 50 }, (_, i) => call(socket as never, 'message:send', { conversationId, clientId: `k${i}`, text: `durable ${i}` }));
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+    const sends = Array.from({ length: 50 }, (_, i) => call(socket, 'message:send', { conversationId, clientId: `k${i}`, text: `durable ${i}` }));
     const acked: Message[] = (await Promise.all(sends)).map((r) => r.message);
     first.child.kill('SIGKILL');
     await exited(first.child);
@@ -34,9 +34,9 @@ describe('restarts', () => {
 
     const second = await runCli(configPath);
     try {
-      const again = io(`${second.url}/v1`, { auth: { siteKey: SITE, token: session.token }, transports: ['websocket'], reconnection: false });
+      const again: V1Socket = io(`${second.url}/v1`, { auth: { siteKey: SITE, token: session.token }, transports: ['websocket'], reconnection: false });
       await new Promise((resolve) => again.once('session', resolve));
-      const history = await call(again as never, 'history:get', { conversationId, limit: 100 });
+      const history = await call(again, 'history:get', { conversationId, limit: 100 });
       assert.deepEqual(
         history.messages.map((m: Message) => m.id),
         acked.map((m) => m.id),
@@ -46,9 +46,9 @@ describe('restarts', () => {
         acked.map((_, i) => i + 1),
       );
       // The same clientId after the restart is still recognised: nothing stored twice.
-      const resent = await call(again as never, 'message:send', { conversationId, clientId: 'k0', text: 'durable 0' });
+      const resent = await call(again, 'message:send', { conversationId, clientId: 'k0', text: 'durable 0' });
       assert.equal(resent.message.id, acked[0]!.id);
-      const next = await call(again as never, 'message:send', { conversationId, clientId: 'k-new', text: 'after restart' });
+      const next = await call(again, 'message:send', { conversationId, clientId: 'k-new', text: 'after restart' });
       assert.equal(next.message.seq, 51);
       again.disconnect();
     } finally {
@@ -86,10 +86,10 @@ describe('restarts', () => {
       await restarted;
       assert.ok(killed && second, 'the bridge was killed and restarted mid-stream');
       const history: Message[] = [];
-      const again = io(`${second!.url}/v1`, { auth: { siteKey: SITE, token: client.session!.token }, transports: ['websocket'], reconnection: false });
+      const again: V1Socket = io(`${second.url}/v1`, { auth: { siteKey: SITE, token: client.session!.token }, transports: ['websocket'], reconnection: false });
       await new Promise((resolve) => again.once('session', resolve));
       for (let afterSeq = 0; ;) {
-        const page = (await call(again as never, 'history:get', { conversationId, afterSeq, limit: 100 })).messages as Message[];
+        const page = (await call(again, 'history:get', { conversationId, afterSeq, limit: 100 })).messages;
         if (page.length === 0) break;
         history.push(...page);
         afterSeq = page.at(-1)!.seq;

@@ -2,7 +2,7 @@
 // agents with several addresses, and offers that move on when the agent does not answer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Conversation, QueuePosition, TeamAvailability } from '@switchboard/protocol';
+import type { Conversation } from '@switchboard/protocol';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 
 async function withTeam(team: Record<string, unknown>, run: (t: TestBridge) => Promise<void>): Promise<void> {
@@ -18,7 +18,7 @@ async function withTeam(team: Record<string, unknown>, run: (t: TestBridge) => P
 async function agents(t: TestBridge, ids: string[], online = ids.length): Promise<V1Socket[]> {
   const watcher = await connect(t, { siteKey: SITE });
   const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-  const counted = first.online >= online ? Promise.resolve() : next<TeamAvailability>(watcher.socket, 'team:availability', (a) => a.online >= online, 5000);
+  const counted = (first.online ?? 0) >= online ? Promise.resolve() : next(watcher.socket, 'team:availability', (a) => a.online >= online, 5000);
   const sockets = [];
   for (const id of ids) sockets.push((await connect(t, agentAuth(id))).socket);
   await counted;
@@ -66,16 +66,16 @@ describe('team routing', () => {
       const two = await open(t);
       assert.deepEqual([one.conversation.assignee, two.conversation.assignee], ['web:a_a1', 'web:a_a2']);
       const { socket: third } = await connect(t, { siteKey: SITE });
-      const thirdPositions = collect<QueuePosition>(third, 'queue:position');
+      const thirdPositions = collect(third, 'queue:position');
       const opened = await call(third, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, undefined);
       await until(() => thirdPositions.some((p) => p.position === 1 && p.waiting === 1), 5000, 'position 1 of 1');
       const { socket: fourth } = await connect(t, { siteKey: SITE });
-      const fourthPositions = collect<QueuePosition>(fourth, 'queue:position');
+      const fourthPositions = collect(fourth, 'queue:position');
       await call(fourth, 'conversation:open', { team: 'support' });
       await until(() => fourthPositions.some((p) => p.position === 2 && p.waiting === 2), 5000, 'position 2 of 2');
 
-      const taken = next<Conversation>(third, 'conversation', (c) => c.assignee === 'web:a_a1');
+      const taken = next(third, 'conversation', (c) => c.assignee === 'web:a_a1');
       await call(a1!, 'conversation:close', { conversationId: one.conversation.id });
       await taken;
       await until(() => thirdPositions.some((p) => p.position === 0), 5000, 'the third told it is taken');
@@ -87,7 +87,7 @@ describe('team routing', () => {
     await withTeam({ members: [{ id: 'dave', name: 'Dave', addresses: ['web:a_dave_desk', 'web:a_dave_phone'] }] }, async (t) => {
       const watcher = await connect(t, { siteKey: SITE });
       await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-      const online = next<TeamAvailability>(watcher.socket, 'team:availability', (a) => a.available);
+      const online = next(watcher.socket, 'team:availability', (a) => a.available);
       const phone = await connect(t, agentAuth('dave_phone'));
       assert.deepEqual(await online, { team: 'support', available: true, online: 1 });
       assert.equal((await open(t)).conversation.assignee, 'web:a_dave_phone');
@@ -107,15 +107,15 @@ describe('team routing', () => {
       const opened = await call(visitor, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, 'web:a_a1');
       await call(visitor, 'message:send', { conversationId: opened.conversation.id, clientId: 'm1', text: 'hello?' });
-      const moved = await next<Conversation>(a2!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a2', 5000);
+      const moved = await next(a2!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a2', 5000);
       assert.deepEqual(moved.participants.includes('web:a_a1'), false, 'the first agent left the conversation');
       const history = await call(a2!, 'history:get', { conversationId: moved.id });
       assert.deepEqual(
         history.messages.map((m: { text: string }) => m.text),
         ['hello?'],
       );
-      const a1Sees = collect<Conversation>(a1!, 'conversation');
-      const a3Sees = collect<Conversation>(a3!, 'conversation');
+      const a1Sees = collect(a1!, 'conversation');
+      const a3Sees = collect(a3!, 'conversation');
       await call(a2!, 'message:send', { conversationId: moved.id, clientId: 'r1', text: 'Here!' });
       // Answered: the offer no longer moves. Unanswered, it would go on to a3 after one more timeout;
       // wait two timeouts (a short, bounded wait: what is checked is that nothing happens).

@@ -3,20 +3,13 @@
 // that never leak into headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { API_KEY, SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
-import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
+import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type SipDesk, startSipDesk } from '../sip-desk.js';
-
-interface Visitor {
-  socket: V1Socket;
-  self: string;
-  uri: string;
-  conversationId: string;
-}
 
 describe('SIP/SIMPLE network against a real Kamailio', () => {
   let kamailio: KamailioServer;
@@ -45,33 +38,22 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await kamailio?.destroy();
   });
 
-  async function visitor(name: string): Promise<Visitor> {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await call(socket, 'profile:update', { name });
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    assert.equal(opened.conversation.assignee, ALICE);
-    return { socket, self: session.self, uri: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`, conversationId: opened.conversation.id };
-  }
-
-  async function send(v: { socket: V1Socket; conversationId: string }, text: string): Promise<Message> {
-    const ack = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `c${Math.random()}`, text });
-    assert.ok(ack.ok, JSON.stringify(ack));
-    return ack.message as Message;
+  async function visitor(name: string): Promise<WebVisitor & { uri: string }> {
+    const v = await openVisitor(t, { profile: { name }, assignee: ALICE });
+    return { ...v, uri: `sip:${v.self.slice(4)}@${VISITOR_DOMAIN}` };
   }
 
   it("carries a visitor's message to the agent as a MESSAGE from the visitor's own URI, and the reply back", async () => {
     const v = await visitor('Dana');
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
-    const sent = await send(v, 'Hello from the shop');
+    const statuses = collect(v.socket, 'message:status');
+    const sent = await sendText(v, 'Hello from the shop');
     const got = await alice.next((m) => m.request.body === 'Hello from the shop');
     assert.equal(got.request.from.uri.toString(), v.uri);
     assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
     assert.match(got.request.getHeader('From') ?? '', /^"Dana" </);
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'sent'), 5000, 'the sent status (the 200 OK)');
 
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'Hi Dana! How can I help?'), 200);
     assert.equal((await reply).text, 'Hi Dana! How can I help?');
   });
@@ -86,7 +68,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('takes a body that ends with CR LF (SIPp, some phones) without it', async () => {
     const v = await visitor('Crlf');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'Thanks, bye\r\n'), 200);
     assert.equal((await reply).text, 'Thanks, bye');
   });
@@ -95,12 +77,12 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const one = await visitor('Ann');
     const two = await visitor('Ben');
     assert.notEqual(one.uri, two.uri);
-    await send(one, 'I am one');
-    await send(two, 'I am two');
+    await sendText(one, 'I am one');
+    await sendText(two, 'I am two');
     assert.equal((await alice.next((m) => m.request.body === 'I am one')).request.from.uri.toString(), one.uri);
     assert.equal((await alice.next((m) => m.request.body === 'I am two')).request.from.uri.toString(), two.uri);
-    const atTwo = collect<Message>(two.socket, 'message');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === ALICE);
+    const atTwo = collect(two.socket, 'message');
+    const atOne = next(one.socket, 'message', (m) => m.from === ALICE);
     await alice.send(one.uri, 'for one');
     assert.equal((await atOne).text, 'for one');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
@@ -110,20 +92,20 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const first = await call(socket, 'presence:subscribe', { team: 'support' });
     assert.equal(first.available, true);
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available, 10_000);
+    const away = next(socket, 'team:availability', (a) => !a.available, 10_000);
     await alice.publish(pidf(ALICE, 'open', 'away'));
     assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
-    const offline = next<TeamAvailability>(socket, 'team:availability', (a) => a.online === 0, 10_000);
+    const offline = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await alice.publish(pidf(ALICE, 'closed'));
     await offline;
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    const back = next(socket, 'team:availability', (a) => a.available, 10_000);
     await alice.publish(pidf(ALICE, 'open'));
     await back;
   });
 
   it("publishes the visitor's presence for the agent to see", async () => {
     const v = await visitor('Eve');
-    await send(v, 'hello from Eve');
+    await sendText(v, 'hello from Eve');
     await alice.next((m) => m.request.body === 'hello from Eve');
     const watch = await alice.watch(v.uri);
     try {
@@ -142,14 +124,14 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('maps isComposing (RFC 3994) to typing, both ways', async () => {
     const v = await visitor('Finn');
-    await send(v, 'typing test');
+    await sendText(v, 'typing test');
     await alice.next((m) => m.request.body === 'typing test');
     await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
     const composing = await alice.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
     assert.match(composing.request.body, /<state>active<\/state>/);
     assert.equal(composing.request.from.uri.toString(), v.uri);
 
-    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
+    const typing = next(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
     const body =
       '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
@@ -158,16 +140,16 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('fails a message to an unknown user with the SIP reason (404), and keeps one for an unregistered user (480)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
-    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const statuses = collect(socket, 'message:status');
     const ghost = await call(socket, 'conversation:open', { to: `sip:ghost@${kamailio.domain}` });
-    const lost = await send({ socket, conversationId: ghost.conversation.id }, 'anyone?');
+    const lost = await sendText({ socket, conversationId: ghost.conversation.id }, 'anyone?');
     await until(() => statuses.some((s) => s.id === lost.id && s.status === 'failed'), 10_000, 'the failed status');
     const failed = statuses.find((s) => s.id === lost.id && s.status === 'failed')!;
     assert.equal(failed.error?.code, 'not_found');
     assert.match(failed.error?.message ?? '', /404 Not Found/);
 
     const away = await call(socket, 'conversation:open', { to: `sip:carol@${kamailio.domain}` });
-    const kept = await send({ socket, conversationId: away.conversation.id }, 'for later');
+    const kept = await sendText({ socket, conversationId: away.conversation.id }, 'for later');
     await until(() => statuses.some((s) => s.id === kept.id && s.error?.message.includes('480')), 10_000, 'the retry notice');
     assert.equal(
       statuses.some((s) => s.id === kept.id && s.status === 'failed'),
@@ -184,11 +166,11 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('refuses a MESSAGE to a visitor from someone outside the conversation (403)', async () => {
     const v = await visitor('Gus');
-    await send(v, 'only for alice');
+    await sendText(v, 'only for alice');
     await alice.next((m) => m.request.body === 'only for alice');
     const mallory = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'mallory', 'mallorypw');
     try {
-      const atVisitor = collect<Message>(v.socket, 'message');
+      const atVisitor = collect(v.socket, 'message');
       assert.equal(await mallory.send(v.uri, 'let me in'), 403);
       assert.equal(await mallory.send(`sip:web=v_0@${VISITOR_DOMAIN}`, 'hello?'), 404, 'not the URI of any visitor');
       assert.equal(atVisitor.length, 0);
@@ -199,7 +181,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('sends any text as exactly one MESSAGE whose body equals it, and a name only as a quoted display name (property)', async () => {
     const v = await visitor('Hal "the\r\nVia: SIP/2.0/UDP evil\\" <sip:x@y>');
-    await send(v, 'first');
+    await sendText(v, 'first');
     const first = await alice.next((m) => m.request.body === 'first');
     const from = first.request.getHeader('From') ?? '';
     assert.match(from, /^"Hal \\"the Via: SIP\/2.0\/UDP evil\\\\\\" <sip:x@y>" <sip:/, from);
@@ -229,7 +211,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
           round += 1;
           const body = `#${round}#${text}`;
           const before = alice.inbox.length;
-          await send(v, body);
+          await sendText(v, body);
           const got = await alice.next((m) => m.request.body.startsWith(`#${round}#`));
           assert.equal(got.request.body, body);
           assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, 'exactly one MESSAGE');
@@ -249,13 +231,13 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
         .slice(1)
         .map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
         .sort();
-    await send(v, 'plain');
+    await sendText(v, 'plain');
     const plain = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body === 'plain');
     const expectedHeaders = headerNames(plain);
     for (const [i, text] of HOSTILE_TEXTS.entries()) {
       const body = `hostile-${i}: ${text}`;
       const before = alice.inbox.length;
-      await send(v, body);
+      await sendText(v, body);
       const got = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body.startsWith(`hostile-${i}: `));
       assert.equal(got.request.body, body, `body #${i}`);
       assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
@@ -287,9 +269,9 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     };
     const before = await usage();
     const v = await visitor('Uma');
-    for (const text of ['one', 'twenty-two', 'ünï']) await send(v, text);
+    for (const text of ['one', 'twenty-two', 'ünï']) await sendText(v, text);
     await alice.next((m) => m.request.body === 'ünï');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'ok 👍'), 200);
     await reply;
     const after = await usage();
@@ -305,12 +287,12 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('keeps messages while Kamailio restarts, and delivers them after, in order and once', async () => {
     const v = await visitor('Ivy');
-    await send(v, 'before the restart');
+    await sendText(v, 'before the restart');
     await alice.next((m) => m.request.body === 'before the restart');
     await kamailio.stop();
     await until(() => t.bridge.registry.get('sip')?.status().state !== 'online', 10_000, 'the bridge to notice');
     const during = ['during 1', 'during 2', 'during 3'];
-    for (const text of during) await send(v, text);
+    for (const text of during) await sendText(v, text);
     await kamailio.start();
     await alice.ua.reconnect();
     await alice.register();
@@ -318,7 +300,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     for (const text of during) await alice.next((m) => m.request.body === text, 40_000);
     const got = alice.inbox.filter((m) => m.request.body.startsWith('during')).map((m) => m.request.body);
     assert.deepEqual(got, during, 'in order, once');
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === ALICE);
+    const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(v.uri, 'back again'), 200);
     assert.equal((await reply).text, 'back again');
   });
@@ -343,10 +325,10 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   it("asks for notifications in CPIM, and maps the agent's IMDNs to delivered and read", async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
     const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
+    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
     const opened = await call(socket, 'conversation:open', { team: 'support' });
     const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
-    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const statuses = collect(socket, 'message:status');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'i1', text: 'Hello\r\nwith CPIM' });
     const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type') === 'message/cpim');
     assert.match(got.request.body, new RegExp(`imdn\\.Message-ID: ${ack.message.id}\\r\\n`));
@@ -370,7 +352,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
       '',
       'Reply in CPIM',
     ].join('\r\n');
-    const reply = next<Message>(socket, 'message', (m) => m.from === ALICE);
+    const reply = next(socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
     const stored = await reply;
     assert.equal(stored.text, 'Reply in CPIM');

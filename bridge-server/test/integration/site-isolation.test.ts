@@ -21,6 +21,7 @@ import {
   startBridge,
   until,
 } from '../helpers.js';
+import type { DeliveryBody } from '../webhook-receiver.js';
 import { identityHash } from '../../src/gateway/tokens.js';
 
 const OTHER_SECRET = 'other-identity-secret-0123456789';
@@ -35,8 +36,8 @@ const user = (siteKey: string, secret: string, userId: string, name: string) => 
 
 /** Everything a socket is sent, by event. */
 function record(socket: V1Socket): { messages: Message[]; conversations: Conversation[]; all: unknown[] } {
-  const messages = collect<Message>(socket, 'message');
-  const conversations = collect<Conversation>(socket, 'conversation');
+  const messages = collect(socket, 'message');
+  const conversations = collect(socket, 'conversation');
   const all: unknown[] = [];
   socket.onAny((_event, payload) => all.push(payload));
   return { messages, conversations, all };
@@ -47,7 +48,7 @@ const settle = (socket: V1Socket) => call(socket, 'conversation:list', {});
 
 describe('two sites sharing every user id', () => {
   let t: TestBridge;
-  const hooks: { event: string; siteKey: string; data: Record<string, any> }[] = [];
+  const hooks: DeliveryBody[] = [];
   let hookServer: import('node:http').Server;
 
   before(async () => {
@@ -56,7 +57,7 @@ describe('two sites sharing every user id', () => {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        hooks.push(JSON.parse(body));
+        hooks.push(JSON.parse(body) as DeliveryBody);
         res.writeHead(200).end();
       });
     });
@@ -101,9 +102,9 @@ describe('two sites sharing every user id', () => {
     const visitor = await connect(t, { siteKey: SITE });
     const opened = await call(visitor.socket, 'conversation:open', { team: 'support' });
     assert.equal(opened.ok, true);
-    const conversation = opened.conversation as Conversation;
+    const conversation = opened.conversation;
     assert.equal(conversation.assignee, 'web:a_alice', "site one's alice takes it, as her site writes her");
-    const got = next<Message>(alice1.socket, 'message', (m) => m.conversationId === conversation.id);
+    const got = next(alice1.socket, 'message', (m) => m.conversationId === conversation.id);
     await call(visitor.socket, 'message:send', { conversationId: conversation.id, text: 'for site one only', clientId: 'c-1' });
     assert.equal((await got).text, 'for site one only');
     const reply = await call(alice1.socket, 'message:send', { conversationId: conversation.id, text: 'site one answers', clientId: 'same-key' });
@@ -117,7 +118,7 @@ describe('two sites sharing every user id', () => {
 
     // The same clientId from site two's alice is her own message, not site one's alice's.
     const visitor2 = await connect(t, { siteKey: OTHER_SITE }, { origin: OTHER_ORIGIN });
-    const opened2 = (await call(visitor2.socket, 'conversation:open', { team: 'help' })).conversation as Conversation;
+    const opened2 = (await call(visitor2.socket, 'conversation:open', { team: 'help' })).conversation;
     assert.equal(opened2.assignee, 'web:a_alice', "site two's alice takes site two's conversation");
     const own = await call(alice2.socket, 'message:send', { conversationId: opened2.id, text: 'site two answers', clientId: 'same-key' });
     assert.equal(own.ok, true, JSON.stringify(own));
@@ -131,7 +132,7 @@ describe('two sites sharing every user id', () => {
     // Site one's only connected agent, alice, steps away: its next conversation waits in the queue.
     const away = await connect(t, agentAuth('alice'));
     await call(away.socket, 'presence:set', { status: 'away' });
-    const opened = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation as Conversation;
+    const opened = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation;
     assert.equal(opened.assignee, undefined, 'queued while site one has nobody available');
 
     const bob2 = await connect(t, otherAgent('bob'), { origin: OTHER_ORIGIN });
@@ -160,11 +161,11 @@ describe('two sites sharing every user id', () => {
     const watch2 = await call(visitor2.socket, 'presence:subscribe', { team: 'shared' });
     assert.equal(watch2.available, true);
 
-    const queued = (await call(visitor1.socket, 'conversation:open', { team: 'shared' })).conversation as Conversation;
+    const queued = (await call(visitor1.socket, 'conversation:open', { team: 'shared' })).conversation;
     assert.equal(queued.assignee, undefined);
     const carol1 = await connect(t, agentAuth('carol'));
     await until(async () => (await t.bridge.store.getConversation(queued.id))?.assignee === 'web:a_carol@' + SITE, 5000, "site one's carol to get it");
-    const mine = (await call(visitor2.socket, 'conversation:open', { team: 'shared' })).conversation as Conversation;
+    const mine = (await call(visitor2.socket, 'conversation:open', { team: 'shared' })).conversation;
     assert.equal(mine.assignee, 'web:a_carol');
     assert.equal((await t.bridge.store.getConversation(mine.id))?.assignee, `web:a_carol@${OTHER_SITE}`);
     await Promise.all([settle(carol2.socket), settle(carol1.socket)]);
@@ -193,7 +194,7 @@ describe('two sites sharing every user id', () => {
     const hidden = await call(bob2.socket, 'presence:subscribe', { addresses: [stranger.session.self] });
     assert.deepEqual(hidden.presences, [{ address: stranger.session.self, status: 'offline' }]);
     assert.equal((await call(bob2.socket, 'conversation:open', { to: stranger.session.self })).error?.code, 'not_found');
-    await dana1.socket.disconnect();
+    dana1.socket.disconnect();
   });
 
   it("keeps a site's API key to its own parties, and webhooks to the site's own forms", async () => {
@@ -207,7 +208,7 @@ describe('two sites sharing every user id', () => {
         body: JSON.stringify(body),
       });
 
-    const toCarol = next<Message>(carol1.socket, 'message', (m) => m.text === "from site one's crm");
+    const toCarol = next(carol1.socket, 'message', (m) => m.text === "from site one's crm");
     const sent = await post(API_KEY, { to: 'web:a_carol', text: "from site one's crm" });
     assert.equal(sent.status, 201);
     const body = (await sent.json()) as { message: Message };
@@ -222,7 +223,7 @@ describe('two sites sharing every user id', () => {
     assert.equal(refused.status, 404);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'not_found');
     // From its own site's key it is reached, and the webhook speaks the site's forms.
-    const reached = next<Message>(visitor2.socket, 'message', (m) => m.text === 'hello from your site');
+    const reached = next(visitor2.socket, 'message', (m) => m.text === 'hello from your site');
     assert.equal((await post(OTHER_KEY, { to: visitor2.session.self, text: 'hello from your site' })).status, 201);
     await reached;
     await until(() => hooks.some((h) => h.event === 'conversation.message' && h.data.message.text === 'hello from your site'), 5000, 'the webhook');
@@ -254,7 +255,7 @@ describe('two sites sharing every user id', () => {
     // A month and a day later, the visitor who only filled a profile is forgotten; the one with a conversation stays.
     const later = new Date(Date.now() + 31 * 86_400_000);
     assert.ok((await t.bridge.core.expireIdleVisitors(later)) >= 1);
-    assert.equal(await t.bridge.store.getParty(visitors[0]!.session.self as never), null);
-    assert.notEqual(await t.bridge.store.getParty(visitors[1]!.session.self as never), null);
+    assert.equal(await t.bridge.store.getParty(visitors[0]!.session.self), null);
+    assert.notEqual(await t.bridge.store.getParty(visitors[1]!.session.self), null);
   });
 });

@@ -3,12 +3,13 @@
 // and a conversation handed from the XMPP agent to the IRC agent to the SIP agent.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Conversation, Message, TeamAvailability } from '@switchboard/protocol';
-import { SITE, type TestBridge, type V1Socket, call, connect, next, startBridge, until } from '../helpers.js';
+import type { Address } from '@switchboard/protocol';
+import { SITE, type TestBridge, type WebVisitor, call, connect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
-import { type KamailioServer, VISITOR_DOMAIN, kamailioNetwork, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/prosody.js';
+import { kamailioNetwork, ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -23,7 +24,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
   let alice: Agent;
   let bob: IrcAgent;
   let carol: SipAgent;
-  let CAROL: string;
+  let CAROL: Address;
 
   before(async () => {
     [prosody, ngircd, kamailio] = await Promise.all([
@@ -31,7 +32,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
       startNgircd(),
       startKamailio({ users: { carol: 'carolpw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } }),
     ]);
-    CAROL = `sip:carol@${kamailio.domain}`;
+    CAROL = `sip:carol@${kamailio.domain}` as const;
     [alice, bob, carol] = await Promise.all([
       connectAgent(prosody.c2sPort, 'alice', 'alicepw'),
       connectIrcAgent(ngircd.port, 'bob'),
@@ -53,14 +54,14 @@ describe('support desk across XMPP, IRC and SIP', () => {
       networks: [
         { type: 'web', presenceGraceMs: 50 },
         prosodyNetwork(prosody),
-        { type: 'irc', id: 'test', server: `irc://127.0.0.1:${ngircd.port}`, nick: 'desk', mode: 'relay', presencePollSeconds: 2 },
+        ngircdNetwork(ngircd, { nick: 'desk', mode: 'relay', presencePollSeconds: 2 }),
         kamailioNetwork(kamailio),
       ],
     });
     await until(() => ['xmpp', 'irc', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
     const watcher = await connect(t, { siteKey: SITE });
     const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-    if (first.online < 3) await next<TeamAvailability>(watcher.socket, 'team:availability', (a) => a.online === 3, 15_000);
+    if ((first.online ?? 0) < 3) await next(watcher.socket, 'team:availability', (a) => a.online === 3, 15_000);
     watcher.socket.disconnect();
   });
   after(async () => {
@@ -72,7 +73,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
   let markers = 0;
   /** Sends a command from each agent's own client to the bridge's address on its network; resolves with the answer. */
   const commands = {
-    async xmpp(text: string): Promise<string> {
+    xmpp: async (text: string): Promise<string> => {
       const seen = alice.stanzas.length;
       await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, text)));
       const answer = await alice.next(
@@ -80,7 +81,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
       );
       return answer.getChildText('body')!;
     },
-    async irc(text: string): Promise<string> {
+    irc: async (text: string): Promise<string> => {
       // The answer comes as NOTICE lines from the bot, through its flood queue, in order. A second
       // command with a known one-line answer marks where this answer ends.
       const marker = `zz${++markers}zz`;
@@ -96,7 +97,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
       await until(() => notices().includes(end), 15_000, 'an answer on IRC');
       return notices().slice(0, notices().indexOf(end)).join('\n');
     },
-    async sip(text: string): Promise<string> {
+    sip: async (text: string): Promise<string> => {
       const seen = carol.inbox.length;
       assert.equal(await carol.send(`sip:switchboard@${VISITOR_DOMAIN}`, text), 200);
       const answer = await carol.next((m) => carol.inbox.indexOf(m) >= seen && m.request.from.uri.toString() === `sip:switchboard@${VISITOR_DOMAIN}`);
@@ -104,12 +105,9 @@ describe('support desk across XMPP, IRC and SIP', () => {
     },
   };
 
-  async function visitor(profile: { name: string; email?: string }, page: string): Promise<{ socket: V1Socket; conversation: Conversation; ref: string }> {
-    const { socket } = await connect(t, { siteKey: SITE });
-    await call(socket, 'profile:update', { ...profile, pageUrl: page });
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    assert.ok(opened.ok, JSON.stringify(opened));
-    return { socket, conversation: opened.conversation, ref: opened.conversation.id.slice(-5).toLowerCase() };
+  async function visitor(profile: { name: string; email?: string }, page: string): Promise<WebVisitor & { ref: string }> {
+    const v = await openVisitor(t, { profile: { ...profile, pageUrl: page } });
+    return { ...v, ref: v.conversationId.slice(-5).toLowerCase() };
   }
 
   it('states who the visitor is and where, in one line, before the first message', async () => {
@@ -151,7 +149,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
       assert.match(await run('/canned'), /Canned replies: thanks/);
       assert.match(await run('/canned nope'), /No canned reply "nope"/);
       assert.match(await run('/close'), /^Usage: \/close ID/);
-      const closed = next<Conversation>(v.socket, 'conversation', (c) => c.state === 'closed');
+      const closed = next(v.socket, 'conversation', (c) => c.state === 'closed');
       assert.match(await run(`/close ${v.ref}`), new RegExp(`#${v.ref} is closed`));
       await closed;
       assert.match(await run(`/close ${v.ref}`), /was already closed/);
@@ -163,7 +161,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
     assert.equal(v.conversation.assignee, ALICE);
     await call(v.socket, 'message:send', { conversationId: v.conversation.id, clientId: 'f1', text: 'Is the stove in stock?' });
     await alice.next((s) => s.getChildText('body') === 'Is the stove in stock?');
-    const toBob = next<Conversation>(v.socket, 'conversation', (c) => c.assignee === BOB);
+    const toBob = next(v.socket, 'conversation', (c) => c.assignee === BOB);
     assert.match(await commands.xmpp(`/transfer ${v.ref} bob`), new RegExp(`#${v.ref} is now with Bob \\(${BOB}\\)`));
     await toBob;
     // Relayed by the bot, the context line is a private message that names the conversation once.
@@ -174,11 +172,11 @@ describe('support desk across XMPP, IRC and SIP', () => {
     await bob.next((m) => m.nick === 'desk' && m.message.endsWith('Is the stove in stock?'));
     assert.match(await commands.irc(`/history ${v.ref}`), /Finn: Is the stove in stock\?/);
 
-    const toCarol = next<Conversation>(v.socket, 'conversation', (c) => c.assignee === CAROL);
+    const toCarol = next(v.socket, 'conversation', (c) => c.assignee === CAROL);
     assert.match(await commands.irc(`/transfer ${v.ref} carol`), /is now with Carol/);
     await toCarol;
     await carol.next((m) => m.request.body === 'Is the stove in stock?');
-    const canned = next<Message>(v.socket, 'message', (m) => m.from === CAROL);
+    const canned = next(v.socket, 'message', (m) => m.from === CAROL);
     assert.match(await commands.sip(`/canned thanks ${v.ref}`), new RegExp(`Sent "thanks" to #${v.ref}`));
     assert.equal((await canned).text, 'Thanks for your patience!');
     assert.match(await commands.sip(`/canned thanks`), /Sent "thanks"/, 'without an id: the latest conversation');
@@ -187,7 +185,7 @@ describe('support desk across XMPP, IRC and SIP', () => {
   it("routes by each strategy according to the agents' live presence on their own networks", async () => {
     const open = async (team: string) => {
       const { socket } = await connect(t, { siteKey: SITE });
-      return (await call(socket, 'conversation:open', { team })).conversation as Conversation;
+      return (await call(socket, 'conversation:open', { team })).conversation;
     };
     // round-robin: each agent in turn, whatever its network.
     const turns = [];
@@ -196,19 +194,19 @@ describe('support desk across XMPP, IRC and SIP', () => {
     // Carol publishes "closed" on SIP: she is left out until she is back.
     const watcher = await connect(t, { siteKey: SITE });
     await call(watcher.socket, 'presence:subscribe', { addresses: [CAROL] });
-    const gone = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'offline');
+    const gone = next(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'offline');
     await carol.publish(pidf(CAROL, 'closed'));
     await gone;
     const without = [];
     for (let i = 0; i < 4; i++) without.push((await open('rr')).assignee);
     assert.equal(without.includes(CAROL), false);
     // least-busy: the agent with the fewest open conversations, once Carol is back with none in "lb".
-    const back = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'available');
+    const back = next(watcher.socket, 'presence', (p) => p.address === CAROL && p.status === 'available');
     await carol.publish(pidf(CAROL, 'open'));
     await back;
     const least = await open('lb');
     const loads = new Map<string, number>();
-    for (const agent of [ALICE, BOB, CAROL]) {
+    for (const agent of [ALICE, BOB, CAROL] as const) {
       const listed = await t.bridge.store.openCounts([agent]);
       loads.set(agent, listed.get(agent)! - (agent === least.assignee ? 1 : 0));
     }
@@ -230,10 +228,10 @@ describe('support desk across XMPP, IRC and SIP', () => {
     // holds until the agent's own IRC status changes).
     const watcher = await connect(t, { siteKey: SITE });
     await call(watcher.socket, 'presence:subscribe', { addresses: [BOB] });
-    const away = next<{ address: string; status: string; text?: string }>(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'away');
+    const away = next(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'away');
     assert.match(await commands.irc('/away lunch'), /You are away/);
     assert.equal((await away).text, 'lunch');
-    const back = next<{ address: string; status: string }>(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'available');
+    const back = next(watcher.socket, 'presence', (p) => p.address === BOB && p.status === 'available');
     assert.match(await commands.irc('/back'), /You are back/);
     await back;
   });

@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LIMITS } from '@switchboard/protocol';
 import WebSocket from 'ws';
-import { API_KEY, SITE, type TestBridge, type V1Socket, agentAuth, call, connect, startBridge } from '../helpers.js';
+import {
+  API_KEY,
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  agentAuth,
+  type HttpAnswer,
+  type Readiness,
+  bodyOf,
+  call,
+  callUnchecked,
+  connect,
+  emitUnchecked,
+  startBridge,
+} from '../helpers.js';
 
 /** [event, payload, the field the error must name] */
 const BAD_PAYLOADS: [string, unknown, RegExp][] = [
@@ -68,7 +82,7 @@ describe('payload validation', () => {
 
   for (const [event, payload, field] of BAD_PAYLOADS) {
     it(`${event} ${JSON.stringify(payload).slice(0, 60)} -> bad_request naming the field`, async () => {
-      const result = await call(socket, event, payload);
+      const result = await callUnchecked(socket, event, payload);
       assert.equal(result.ok, false);
       assert.equal(result.error.code, 'bad_request');
       assert.match(result.error.message, field);
@@ -90,17 +104,17 @@ describe('payload validation', () => {
       'party:get',
     ]) {
       for (const payload of NOT_OBJECTS) {
-        const result = await call(socket, event, payload);
+        const result = await callUnchecked(socket, event, payload);
         assert.equal(result.error?.code, 'bad_request', `${event} with ${String(payload)}`);
         assert.match(result.error.message, /payload/);
       }
-      const missing = await call(socket, event);
+      const missing = await callUnchecked(socket, event);
       assert.equal(missing.error?.code, 'bad_request', `${event} with no payload`);
     }
   });
 
   it('answers bad_request to an unknown event', async () => {
-    const result = await call(socket, 'conversation:delete', { conversationId: 'c' });
+    const result = await callUnchecked(socket, 'conversation:delete', { conversationId: 'c' });
     assert.equal(result.error.code, 'bad_request');
     assert.match(result.error.message, /unknown event/);
   });
@@ -144,8 +158,8 @@ describe('payload validation', () => {
   });
 
   it('survives events sent without an ack callback', async () => {
-    socket.emit('message:send' as never, { bad: true } as never);
-    (socket as unknown as { emit(e: string, p: unknown): void }).emit('no-such-event', {});
+    emitUnchecked(socket, 'message:send', { bad: true });
+    emitUnchecked(socket, 'no-such-event', {});
     const still = await call(socket, 'conversation:list', {});
     assert.equal(still.ok, true);
   });
@@ -154,7 +168,7 @@ describe('payload validation', () => {
     const bystander = (await connect(t, agentAuth('alice'))).socket;
     const offender = (await connect(t, { siteKey: SITE })).socket;
     const closed = new Promise<string>((resolve) => offender.once('disconnect', resolve));
-    offender.emit('message:send' as never, { conversationId: 'c', clientId: 'huge', text: 'x'.repeat(LIMITS.maxPayloadBytes + 10) } as never);
+    emitUnchecked(offender, 'message:send', { conversationId: 'c', clientId: 'huge', text: 'x'.repeat(LIMITS.maxPayloadBytes + 10) });
     assert.match(await closed, /transport/);
     assert.equal((await call(bystander, 'conversation:list', {})).ok, true);
   });
@@ -175,7 +189,7 @@ describe('payload validation', () => {
   it("does not let one client's flood delay another client", async () => {
     const flooder = (await connect(t, { siteKey: SITE })).socket;
     const calm = (await connect(t, { siteKey: SITE })).socket;
-    for (let i = 0; i < 2000; i++) flooder.emit('conversation:list' as never, {} as never, () => undefined);
+    for (let i = 0; i < 2000; i++) flooder.emit('conversation:list', {}, () => undefined);
     const started = Date.now();
     assert.equal((await call(calm, 'conversation:list', {})).ok, true);
     assert.ok(Date.now() - started < 5000);
@@ -202,7 +216,7 @@ describe('rate limit', () => {
 
   it('counts unknown events against the bucket too', async () => {
     const junk = (await connect(t, { siteKey: SITE })).socket;
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(junk, `no-such-event-${i}`, {})));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => callUnchecked(junk, `no-such-event-${i}`, {})));
     const codes = results.map((r) => r.error?.code);
     const bad = codes.filter((c) => c === 'bad_request').length;
     // The burst (5), plus at most a token or two refilled while the 200 events were read.
@@ -221,7 +235,7 @@ describe('rate limit', () => {
     const limited = responses.filter((r) => r.status === 429);
     assert.equal(limited.length, 3);
     assert.match(limited[0]!.headers.get('retry-after') ?? '', /^\d+$/);
-    assert.equal((await limited[0]!.json()).error.code, 'rate_limited');
+    assert.equal((await bodyOf<HttpAnswer>(limited[0]!)).error.code, 'rate_limited');
     assert.equal(responses[0]!.headers.get('x-content-type-options'), 'nosniff');
   });
 });
@@ -242,7 +256,7 @@ describe('store failure', () => {
     assert.doesNotMatch(result.error.message, /at |sqlite|\.js/i);
     const ready = await fetch(`${t.url}/readyz`);
     assert.equal(ready.status, 503);
-    assert.equal((await ready.json()).store, 'down');
+    assert.equal((await bodyOf<Readiness>(ready)).store, 'down');
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
   });
 });

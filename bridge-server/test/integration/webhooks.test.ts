@@ -34,15 +34,17 @@ async function startReceiver(t: TestContext, answer: (request: Received, index: 
     res.on('close', () => (inFlight -= 1));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const respond = async () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const request: Received = { path: req.url ?? '', headers: req.headers, body, delivery: JSON.parse(body), at: performance.now() };
+      const request: Received = { path: req.url ?? '', headers: req.headers, body, delivery: JSON.parse(body) as WebhookDelivery, at: performance.now() };
       received.push(request);
       for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
       const reply = await answer(request, received.length - 1);
       if (reply === 'hang') return;
       res.writeHead(reply.status, reply.headers).end();
-    });
+    };
+    // A failing answer is an unhandled rejection: the test run reports it.
+    req.on('end', () => void respond());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
@@ -66,7 +68,7 @@ async function startReceiver(t: TestContext, answer: (request: Received, index: 
 /** A pino logger whose lines the test can read. */
 function captureLogs() {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines, warnings: () => lines.filter((line) => line.level === 40) };
 }
 

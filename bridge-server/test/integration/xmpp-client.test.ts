@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
-import { SITE, type TestBridge, type V1Socket, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
+import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 const BOT = 'switchboard@localhost';
-const fromBot = (stanza: ReturnType<typeof xml>) => stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) && stanza.getChildText('body') !== null;
+const fromBot = (stanza: ReturnType<typeof xml>) =>
+  stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true && stanza.getChildText('body') !== null;
 
 describe('XMPP network (client mode, one bot account) against a real Prosody', () => {
   let prosody: ProsodyServer;
@@ -23,10 +24,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     });
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
-      networks: [
-        { type: 'web', presenceGraceMs: 50 },
-        { type: 'xmpp', mode: 'client', service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: 'localhost', username: 'switchboard', password: 'botpw' },
-      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' })],
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
@@ -37,14 +35,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     await prosody?.destroy();
   });
 
-  async function visitor(): Promise<{ socket: V1Socket; conversationId: string }> {
-    const { socket } = await connect(t, { siteKey: SITE });
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    assert.equal(opened.conversation.assignee, 'xmpp:alice@localhost');
-    return { socket, conversationId: opened.conversation.id };
-  }
+  const visitor = () => openVisitor(t, { assignee: 'xmpp:alice@localhost' });
 
   it('relays a visitor through the bot with a name and ref, and the plain reply goes to the latest visitor', async () => {
     const v = await visitor();
@@ -52,7 +43,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c1', text: 'Is the tent waterproof?' });
     const stanza = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Is the tent waterproof?'));
     assert.match(stanza.getChildText('body')!, /^\[Dana #[0-9a-f]{5}\] Is the tent waterproof\?$/);
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const reply = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
     await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'Yes, 3000 mm.')));
     assert.equal((await reply).text, 'Yes, 3000 mm.');
   });
@@ -65,8 +56,8 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     const ref = /#([0-9a-f]{5})\]/.exec(firstStanza.getChildText('body')!)![1]!;
     await call(second.socket, 'message:send', { conversationId: second.conversationId, clientId: 's', text: 'second visitor here' });
     await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('second visitor here'));
-    const atSecond = collect<Message>(second.socket, 'message');
-    const atFirst = next<Message>(first.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const atSecond = collect(second.socket, 'message');
+    const atFirst = next(first.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
     await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, `#${ref} this is for the first one`)));
     assert.equal((await atFirst).text, 'this is for the first one');
     assert.equal(atSecond.filter((m) => m.from === 'xmpp:alice@localhost').length, 0);
@@ -84,7 +75,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     );
     assert.match(context.getChildText('body')!, new RegExp(`^#${ref} Visitor `));
     assert.equal(context.getChildText('body')!.split(`#${ref}`).length, 2, 'the ref written once');
-    const atVisitor = collect<Message>(v.socket, 'message');
+    const atVisitor = collect(v.socket, 'message');
     const ask = async (text: string) => {
       const seen = alice.stanzas.length;
       await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, text)));
@@ -98,18 +89,18 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
 
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {
     const v = await visitor();
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'rc', text: 'receipt please' });
     await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('receipt please'));
     await alice.send(xml('message', { to: BOT }, xml('received', { xmlns: 'urn:xmpp:receipts', id: sent.message.id })));
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'delivered');
-    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
+    const typing = next(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
     await alice.send(xml('message', { type: 'chat', to: BOT }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
     assert.equal((await typing).state, 'composing');
-    const away = next<TeamAvailability>(v.socket, 'team:availability', (a) => !a.available);
+    const away = next(v.socket, 'team:availability', (a) => !a.available);
     await alice.send(xml('presence', {}, xml('show', {}, 'dnd')));
     assert.equal((await away).available, false);
-    const back = next<TeamAvailability>(v.socket, 'team:availability', (a) => a.available);
+    const back = next(v.socket, 'team:availability', (a) => a.available);
     await alice.send(xml('presence'));
     assert.equal((await back).available, true);
   });

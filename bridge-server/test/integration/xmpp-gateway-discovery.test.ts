@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SITE, type TestBridge, startBridge, until } from '../helpers.js';
+import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
@@ -36,16 +37,12 @@ describe('XMPP gateway domains: discovery, jabber:iq:gateway, subscriptions, hop
       gateway: { site: SITE, id: 'bridge-a', allow: [{ from: 'xmpp', to: 'sip' }] },
       networks: [
         { type: 'web' },
-        {
-          type: 'xmpp',
-          service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-          domain: prosody.componentDomain,
-          password: prosody.componentSecret,
+        prosodyNetwork(prosody, {
           gateways: [
             { domain: SIP_DOMAIN, network: 'sip' },
             { domain: IRC_DOMAIN, network: 'irc', defaultHost: 'libera', name: 'Libera Chat' },
           ],
-        },
+        }),
       ],
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 15_000, 'the XMPP network');
@@ -181,18 +178,14 @@ describe('XMPP gateway domains: one status for all connections', () => {
     t = await startBridge({
       networks: [
         { type: 'web' },
-        {
-          type: 'xmpp',
-          service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-          domain: prosody.componentDomain,
-          password: prosody.componentSecret,
+        prosodyNetwork(prosody, {
           connectTimeoutSeconds: 2,
           gateways: [
             { domain: SIP_DOMAIN, network: 'sip' },
             // Not a component of this server: its connection is refused.
             { domain: 'missing.localhost', network: 'irc' },
           ],
-        },
+        }),
       ],
     });
     const xmpp = t.bridge.registry.get('xmpp')!;

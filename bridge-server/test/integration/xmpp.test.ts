@@ -1,11 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, MessageStatusEvent, TeamAvailability, TypingEvent } from '@switchboard/protocol';
+import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { xmlSafe } from '../../src/networks/xmpp/xmpp-network.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, streamFigures, until } from '../helpers.js';
+import {
+  SITE,
+  type TestBridge,
+  agentAuth,
+  type WebVisitor,
+  type Readiness,
+  bodyOf,
+  call,
+  collect,
+  connect,
+  next,
+  openVisitor,
+  startBridge,
+  streamFigures,
+  until,
+} from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
-import { type ProsodyServer, prosodyNetwork, startProsody } from '../servers/prosody.js';
+import { prosodyNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
@@ -39,13 +55,9 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   });
 
   /** A visitor with an open conversation routed to alice (waits for her presence to count). */
-  async function visitor(): Promise<{ socket: V1Socket; self: string; jid: string; conversationId: string }> {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    assert.equal(opened.conversation.assignee, 'xmpp:alice@localhost');
-    return { socket, self: session.self, jid: `${session.self.slice(4)}@${prosody.componentDomain}`, conversationId: opened.conversation.id };
+  async function visitor(): Promise<WebVisitor & { jid: string }> {
+    const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+    return { ...v, jid: `${v.self.slice(4)}@${prosody.componentDomain}` };
   }
 
   it("carries a visitor's message to the agent's client and the reply back", async () => {
@@ -57,7 +69,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal(stanza.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id, sent.message.id);
     assert.ok(stanza.getChild('request', 'urn:xmpp:receipts'));
 
-    const reply = next<Message>(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const reply = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
     await alice.send(
       xml('message', { type: 'chat', to: v.jid, id: 'agent-1' }, xml('body', {}, 'Hi! How can I help?'), xml('request', { xmlns: 'urn:xmpp:receipts' })),
     );
@@ -96,8 +108,8 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await call(two.socket, 'message:send', { conversationId: two.conversationId, clientId: 'b', text: 'I am two' });
     await alice.next((s) => isChat(s) && s.attrs.from === one.jid);
     await alice.next((s) => isChat(s) && s.attrs.from === two.jid);
-    const atTwo = collect<Message>(two.socket, 'message');
-    const atOne = next<Message>(one.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const atTwo = collect(two.socket, 'message');
+    const atOne = next(one.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
     await alice.send(xml('message', { type: 'chat', to: one.jid }, xml('body', {}, 'for one')));
     assert.equal((await atOne).text, 'for one');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
@@ -118,10 +130,10 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   it("turns the agent's presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });
-    const away = next<TeamAvailability>(socket, 'team:availability', (a) => !a.available);
+    const away = next(socket, 'team:availability', (a) => !a.available);
     await alice.send(xml('presence', {}, xml('show', {}, 'away')));
     assert.deepEqual(await away, { team: 'support', available: false, online: 1 });
-    const back = next<TeamAvailability>(socket, 'team:availability', (a) => a.available);
+    const back = next(socket, 'team:availability', (a) => a.available);
     await alice.send(xml('presence'));
     assert.equal((await back).available, true);
   });
@@ -131,14 +143,14 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
     const composing = await alice.next((s) => s.attrs.from === v.jid && Boolean(s.getChild('composing', 'http://jabber.org/protocol/chatstates')));
     assert.equal(composing.getChildText('body'), null);
-    const typing = next<TypingEvent>(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
+    const typing = next(v.socket, 'typing', (e) => e.from === 'xmpp:alice@localhost');
     await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
     assert.deepEqual(await typing, { conversationId: v.conversationId, from: 'xmpp:alice@localhost', state: 'composing' });
   });
 
   it('maps receipts and displayed markers to delivered and read (XEP-0184, XEP-0333)', async () => {
     const v = await visitor();
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'r', text: 'please confirm' });
     await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'please confirm');
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'sent'), 5000, 'sent');
@@ -150,7 +162,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
 
   it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
     const v = await visitor();
-    const received = collect<Message>(v.socket, 'message');
+    const received = collect(v.socket, 'message');
     const stanza = () =>
       xml('message', { type: 'chat', to: v.jid, id: 'dup-1' }, xml('body', {}, 'only once'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-dup-1' }));
     await alice.send(stanza());
@@ -162,7 +174,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
 
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {
     const v = await visitor();
-    const received = collect<Message>(v.socket, 'message');
+    const received = collect(v.socket, 'message');
     const mallory = await connectAgent(prosody.c2sPort, 'mallory', 'mallorypw');
     try {
       await mallory.send(xml('message', { type: 'chat', to: v.jid, id: 'spam-1' }, xml('body', {}, 'buy now')));
@@ -227,7 +239,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   it('turns a server error into a failed status with the reason (service-unavailable)', async () => {
     const { socket } = await connect(t, agentAuth('carol'));
     const conversationId = (await call(socket, 'conversation:open', { to: 'xmpp:nobody@localhost' })).conversation.id;
-    const statuses = collect<MessageStatusEvent>(socket, 'message:status');
+    const statuses = collect(socket, 'message:status');
     const sent = await call(socket, 'message:send', { conversationId, clientId: 'lost', text: 'anyone?' });
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 8000, 'the failed status');
     const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
@@ -260,12 +272,12 @@ describe('XMPP network (component mode) against a real Prosody', () => {
 
   it('keeps messages while Prosody is down and delivers them after, in order, once', async () => {
     const v = await visitor();
-    const statuses = collect<MessageStatusEvent>(v.socket, 'message:status');
+    const statuses = collect(v.socket, 'message:status');
     await prosody.stop();
     await until(() => t.bridge.registry.get('xmpp')?.status().state !== 'online', 10_000, 'the bridge to notice');
     const ready = await fetch(`${t.url}/readyz`);
     assert.equal(ready.status, 503);
-    assert.notEqual((await ready.json()).networks.xmpp.state, 'online');
+    assert.notEqual((await bodyOf<Readiness>(ready)).networks.xmpp!.state, 'online');
     const sent: Message[] = [];
     for (const text of ['one', 'two', 'three'])
       sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `outage-${text}`, text })).message);
@@ -330,7 +342,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     const error = await alice.next((s) => s.attrs.type === 'error' && s.attrs.id === 'too-long');
     assert.ok(error.getChild('error')?.getChild('policy-violation', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
     assert.match(error.getChild('error')!.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')!, /longer than/);
-    const after = next<Message>(v.socket, 'message', (m) => m.text === 'still here');
+    const after = next(v.socket, 'message', (m) => m.text === 'still here');
     await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'still here')));
     await after;
   });
@@ -340,16 +352,13 @@ describe('XMPP component with a wrong secret', () => {
   it('keeps the bridge up, reports why in /readyz, and keeps the web working', async () => {
     const prosody = await startProsody();
     const t = await startBridge({
-      networks: [
-        { type: 'web' },
-        { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: 'wrong-secret' },
-      ],
+      networks: [{ type: 'web' }, prosodyNetwork(prosody, { password: 'wrong-secret' })],
     });
     try {
       await until(
         async () => {
-          const body = await (await fetch(`${t.url}/readyz`)).json();
-          return body.networks.xmpp.state === 'offline' && /not-authorized|authoriz/i.test(body.networks.xmpp.reason ?? '');
+          const body = await bodyOf<Readiness>(await fetch(`${t.url}/readyz`));
+          return body.networks.xmpp!.state === 'offline' && /not-authorized|authoriz/i.test(body.networks.xmpp!.reason ?? '');
         },
         10_000,
         'the refusal in /readyz',
@@ -377,7 +386,7 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
       const opened = await call(socket, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, undefined);
       for (const text of ['first', 'second']) await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: text, text });
-      const assigned = next<{ assignee?: string }>(socket, 'conversation', (c) => c.assignee === 'xmpp:bob@localhost', 10_000);
+      const assigned = next(socket, 'conversation', (c) => c.assignee === 'xmpp:bob@localhost', 10_000);
       bob = await connectAgent(prosody.c2sPort, 'bob', 'bobpw');
       await assigned;
       const jid = `${session.self.slice(4)}@${prosody.componentDomain}`;

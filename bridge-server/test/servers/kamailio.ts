@@ -190,16 +190,3 @@ export async function startKamailio(options: { users?: Record<string, string>; d
 
 /** The domain the test proxies route to the bridge (its visitors' URIs). */
 export const VISITOR_DOMAIN = 'web.example.test';
-
-/** The bridge's SIP network entry for this server (the bridge registers as `switchboard`); `extra` overrides or adds fields. */
-export function kamailioNetwork(kamailio: KamailioServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'sip',
-    server: kamailio.wsUrl,
-    domain: kamailio.domain,
-    username: 'switchboard',
-    password: 'bridgepw',
-    visitorDomain: VISITOR_DOMAIN,
-    ...extra,
-  };
-}

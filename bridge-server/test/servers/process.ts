@@ -4,9 +4,9 @@ import { waitForPort } from './ports.js';
 
 export interface ServerProcess {
   /** Starts the process and resolves once every port accepts connections. */
-  start(): Promise<void>;
+  start: () => Promise<void>;
   /** The stop signal (SIGTERM by default), then SIGKILL if it lingers; resolves once it exited. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export function serverProcess(

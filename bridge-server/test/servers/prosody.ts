@@ -87,8 +87,3 @@ ${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  compon
   await server.start();
   return server;
 }
-
-/** The bridge's XMPP network entry (component mode) for this server; `extra` overrides or adds fields. */
-export function prosodyNetwork(prosody: ProsodyServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret, ...extra };
-}

@@ -3,7 +3,6 @@
 // to have failed when the transaction times out (Timer F, 32 s), so this takes about a minute.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Message, TeamAvailability } from '@switchboard/protocol';
 import { SITE, call, connect, next, streamFigures, until } from '../helpers.js';
 import { type SipDesk, VISITOR_DOMAIN, startSipDesk } from '../sip-desk.js';
 import { pidf } from '../sip-agent.js';
@@ -19,8 +18,8 @@ describe('soak: SIP stream through a Kamailio restart', () => {
     const { t, kamailio, alice, ALICE } = desk;
     const { socket, session } = await connect(t, { siteKey: SITE });
     const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next<TeamAvailability>(socket, 'team:availability', (a) => a.available, 10_000);
-    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id as string;
+    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const uri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
     const COUNT = 30;
     const texts = Array.from({ length: COUNT }, (_, i) => `stream ${i}`);
@@ -44,7 +43,7 @@ describe('soak: SIP stream through a Kamailio restart', () => {
     assert.equal(lost, 0);
     assert.deepEqual([...new Set(got)], texts, 'in order');
     assert.equal(doubled, 0, `doubled: ${got.filter((text, i) => got.indexOf(text) !== i).join(', ')}`);
-    const reply = next<Message>(socket, 'message', (m) => m.from === ALICE);
+    const reply = next(socket, 'message', (m) => m.from === ALICE);
     assert.equal(await alice.send(uri, 'back again'), 200);
     assert.equal((await reply).text, 'back again');
   });

@@ -63,7 +63,7 @@ describe('handshake authentication rules', () => {
       { siteKey: 'shop', identity: { userId: 'u-1', hash: identityHash(SECRET, 'visitor', 'u-1'), name: 'Una', email: 'u@x.test' } },
       undefined,
     );
-    assert.deepEqual([user.actor.address, user.actor.role, user.party.verified, user.party.email], ['web:u_u-1@shop', 'visitor', true, 'u@x.test']);
+    assert.deepEqual([user.actor.address, user.actor.role, user.party!.verified, user.party!.email], ['web:u_u-1@shop', 'visitor', true, 'u@x.test']);
     const agent = auth.authenticate({ siteKey: 'shop', identity: { userId: 'al', role: 'agent', hash: identityHash(SECRET, 'agent', 'al') } }, undefined);
     assert.deepEqual([agent.actor.address, agent.actor.role], ['web:a_al@shop', 'agent']);
     assert.equal(auth.authenticate({ apiKey: 'crm-key-0123456789abc' }, undefined).actor.address, 'web:i_crm@shop');

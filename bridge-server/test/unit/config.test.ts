@@ -20,6 +20,7 @@ describe('configuration', () => {
     const config = parseConfig(minimal(), 'test.json', '/base');
     assert.equal(config.server.port, 8080);
     assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.store.type, 'sqlite');
     assert.equal(config.store.path, '/base/db.sqlite');
     assert.equal(config.store.synchronous, 'normal');
     assert.deepEqual(config.networks, [{ type: 'web' }]);
@@ -76,6 +77,7 @@ describe('configuration', () => {
       assert.equal(config.server.port, 9999);
       assert.equal(config.server.host, '0.0.0.0');
       assert.equal(config.log.level, 'warn');
+      assert.equal(config.store.type, 'sqlite');
       assert.equal(config.store.path, join(dir, 'db.sqlite'));
       assert.throws(() => loadConfig(path, { PORT: 'eighty' }), /PORT/);
       assert.throws(() => loadConfig(path, { LOG_LEVEL: 'loud' }), /LOG_LEVEL/);

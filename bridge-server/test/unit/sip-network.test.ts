@@ -143,7 +143,7 @@ describe('SIMPLE bodies', () => {
       visitorDomain: 'web example',
     });
     assert.equal(bad.success, false);
-    assert.deepEqual(bad.error!.issues.map((issue) => issue.path.join('.')).sort(), ['server', 'username', 'visitorDomain']);
+    assert.deepEqual(bad.error.issues.map((issue) => issue.path.join('.')).sort(), ['server', 'username', 'visitorDomain']);
   });
 });
 

@@ -77,9 +77,9 @@ describe('XMPP network configuration', () => {
     assert.equal(component.mode, 'component');
     const bad = xmppNetworkConfigSchema.safeParse({ type: 'xmpp', service: 'http://x', domain: 'web.example.org', password: 's' });
     assert.equal(bad.success, false);
-    assert.deepEqual(bad.error!.issues[0]!.path, ['service']);
+    assert.deepEqual(bad.error.issues[0]!.path, ['service']);
     const client = xmppNetworkConfigSchema.safeParse({ type: 'xmpp', mode: 'client', service: 'xmpp://127.0.0.1:5222', domain: 'example.org', password: 's' });
     assert.equal(client.success, false);
-    assert.deepEqual(client.error!.issues[0]!.path, ['username']);
+    assert.deepEqual(client.error.issues[0]!.path, ['username']);
   });
 });

@@ -7,11 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Message, createClient, memoryStorage } from '@switchboard/sdk';
+import { type Identity, type Message, createClient, memoryStorage } from '@switchboard/sdk';
 import puppeteer from 'puppeteer-core';
 import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/** What the demo hands its agent console: the site and a signed identity. */
+interface AgentLogin {
+  siteKey: string;
+  identity: Identity;
+}
 
 describe('demo (npm start)', () => {
   let dir: string;
@@ -20,7 +26,7 @@ describe('demo (npm start)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-demo-'));
-    const config = JSON.parse(readFileSync(join(demoDir, 'switchboard.config.json'), 'utf8'));
+    const config = JSON.parse(readFileSync(join(demoDir, 'switchboard.config.json'), 'utf8')) as { store: { path: string }; server: { static: string } };
     config.store.path = join(dir, 'demo.db');
     config.server.static = join(demoDir, 'public');
     const configPath = join(dir, 'config.json');
@@ -138,7 +144,7 @@ describe('demo (npm start)', () => {
   });
 
   it('visitor -> demo team -> ack with seq; a reply sent while away arrives through sync, once', async () => {
-    const login = await (await fetch(`${url}/demo/agent-identity?user=alice`)).json();
+    const login = (await (await fetch(`${url}/demo/agent-identity?user=alice`)).json()) as AgentLogin;
     const agent = createClient({ url, siteKey: login.siteKey, identity: login.identity, storage: memoryStorage() });
     await agent.ready();
 
@@ -167,7 +173,7 @@ describe('demo (npm start)', () => {
   });
 
   it("gives the web console the desk commands: list, canned replies, close, and the visitor's rating", async () => {
-    const login = await (await fetch(`${url}/demo/agent-identity?user=bob`)).json();
+    const login = (await (await fetch(`${url}/demo/agent-identity?user=bob`)).json()) as AgentLogin;
     const agent = createClient({ url, siteKey: login.siteKey, identity: login.identity, storage: memoryStorage() });
     await agent.ready();
     const visitor = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });

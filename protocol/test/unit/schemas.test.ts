@@ -24,7 +24,7 @@ describe('protocol module', () => {
   it('names the offending field in one sentence', () => {
     const result = messageSendSchema.safeParse({ conversationId: 5, clientId: 'a', text: 'x' });
     assert.equal(result.success, false);
-    assert.equal(describeIssues(result.error!), 'conversationId: expected string, received number');
+    assert.equal(describeIssues(result.error), 'conversationId: expected string, received number');
     const nested = handshakeAuthSchema.safeParse({ identity: { userId: 'a', hash: 5 } });
     assert.match(describeIssues(nested.error!), /^identity\.hash: /);
   });

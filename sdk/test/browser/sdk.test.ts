@@ -9,7 +9,7 @@ interface BridgeInfo {
   agent: { userId: string; name: string; role: 'agent'; hash: string };
 }
 
-const info: BridgeInfo = await (await fetch('/__bridge')).json();
+const info = (await (await fetch('/__bridge')).json()) as BridgeInfo;
 const clients: SwitchboardClient[] = [];
 const track = (client: SwitchboardClient) => (clients.push(client), client);
 const agent = () => track(createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null }));
@@ -91,7 +91,7 @@ describe('SDK in Chromium', () => {
   });
 
   it("works from the bridge's own bundles: /sdk.js (ES module) and /sdk.iife.js (window.Switchboard)", async () => {
-    const esm = await import(/* @vite-ignore */ `${info.url}/sdk.js`);
+    const esm = (await import(/* @vite-ignore */ `${info.url}/sdk.js`)) as typeof import('../../src/index.js');
     const fromEsm = track(esm.createClient({ url: info.url, siteKey: info.siteKey, storage: null }));
     expect((await fromEsm.ready()).role).to.equal('visitor');
     await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Message, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
+import { type ClientEvents, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
 import { type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
 
-function events<T>(client: SwitchboardClient, event: 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation'): T[] {
-  const seen: T[] = [];
-  client.on(event, ((payload: T) => seen.push(payload)) as never);
+type PayloadEvent = 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation';
+
+/** Collects every payload of a client event. */
+function events<E extends PayloadEvent>(client: SwitchboardClient, event: E): Parameters<ClientEvents[E]>[0][] {
+  const seen: Parameters<ClientEvents[E]>[0][] = [];
+  const listener = (payload: Parameters<ClientEvents[E]>[0]) => void seen.push(payload);
+  client.on(event, listener);
   return seen;
 }
 
@@ -49,7 +53,7 @@ describe('SDK against a real bridge (Node)', () => {
 
     // A "reload": a new client on the same storage resumes the same visitor with its token.
     const again = visitor(storage);
-    const seen = events<Message>(again, 'message');
+    const seen = events(again, 'message');
     const resumed = await again.ready();
     assert.equal(resumed.self, session.self);
     await until(() => seen.some((m) => m.id === reply.id), 5000, 'the reply');
@@ -68,7 +72,7 @@ describe('SDK against a real bridge (Node)', () => {
   it('keeps sends made while offline in the outbox and sends them in order on reconnect', async () => {
     const alice = agent();
     await alice.ready();
-    const atAgent = events<Message>(alice, 'message');
+    const atAgent = events(alice, 'message');
     const v = visitor();
     await v.ready();
     const conversation = await v.openConversation({ team: 'support' });
@@ -103,7 +107,7 @@ describe('SDK against a real bridge (Node)', () => {
     const storage = memoryStorage();
     const alice = agent();
     await alice.ready();
-    const atAgent = events<Message>(alice, 'message');
+    const atAgent = events(alice, 'message');
     const first = visitor(storage);
     await first.ready();
     const conversation = await first.openConversation({ team: 'support' });
@@ -149,7 +153,7 @@ describe('SDK against a real bridge (Node)', () => {
       await v.send(conversation.id, 'first');
       await v.send(conversation.id, 'second');
       const bob = make({ url: lonely.url, siteKey: SITE, identity: agentAuth('bob').identity, storage: memoryStorage() });
-      const seen = events<Message>(bob, 'message');
+      const seen = events(bob, 'message');
       await until(() => seen.length === 2, 5000, 'the earlier messages at the agent');
       assert.deepEqual(
         seen.map((m) => m.text),
@@ -171,10 +175,10 @@ describe('SDK against a real bridge (Node)', () => {
     const availability = await v.subscribePresence({ team: 'support' });
     assert.equal(availability.available, true);
     const conversation = await v.openConversation({ team: 'support' });
-    const typing = events<{ from: string; state: string }>(alice, 'typing');
+    const typing = events(alice, 'typing');
     v.typing(conversation.id, 'composing');
     await until(() => typing.some((e) => e.from === v.session!.self && e.state === 'composing'), 5000, 'typing at the agent');
-    const statuses = events<{ id: string; status: string }>(v, 'message:status');
+    const statuses = events(v, 'message:status');
     const sent = await v.send(conversation.id, 'read me');
     await until(() => statuses.some((s) => s.id === sent.id && s.status === 'delivered'), 5000, 'delivered');
     await alice.markRead(conversation.id, sent.seq);
@@ -185,7 +189,7 @@ describe('SDK against a real bridge (Node)', () => {
       watch.presences.map((p) => p.status),
       ['available'],
     );
-    const presence = events<{ address: string; status: string }>(alice, 'presence');
+    const presence = events(alice, 'presence');
     await v.setPresence('away');
     await until(() => presence.some((p) => p.address === v.session!.self && p.status === 'away'), 5000, 'away');
   });
@@ -240,7 +244,7 @@ describe('SDK against a real bridge (Node)', () => {
       // An agent outside the team answers the queued conversation: its own message is seq 3.
       const carol = make({ url: quiet.url, siteKey: SITE, identity: agentAuth('carol').identity, storage: memoryStorage() });
       await carol.ready();
-      const seen = events<Message>(carol, 'message');
+      const seen = events(carol, 'message');
       const reply = await carol.send(conversation.id, 'three');
       assert.equal(reply.seq, 3);
       await until(() => seen.length === 3, 5000, 'three messages at the agent');

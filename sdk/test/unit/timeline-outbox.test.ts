@@ -105,7 +105,7 @@ describe('SDK outbox', () => {
     assert.equal(failed?.state, 'failed');
     assert.equal(persisted.outbox[0]?.error?.code, 'too_large');
     refuse = false;
-    assert.equal((await box.retry(failed!.clientId)).text, 'x');
+    assert.equal((await box.retry(failed.clientId)).text, 'x');
     assert.deepEqual(box.list(), []);
     await assert.rejects(box.retry('nope'), (error: SwitchboardError) => error.code === 'not_found');
   });

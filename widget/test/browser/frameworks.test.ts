@@ -9,10 +9,19 @@ afterEach(() => {
   sessionStorage.clear();
 });
 
+/** React 19 as a React app ships it: bundled (see web-test-runner.config.mjs). */
+const REACT_BUNDLE: string = '/__react.js';
+
+/** What these tests use of React 19, from the bundle at /__react.js (React ships no types). */
+interface ReactBundle {
+  React: { createElement(type: unknown, props?: Record<string, unknown>): unknown };
+  createRoot: (host: Element) => { render(node: unknown): void; unmount(): void };
+  flushSync: (update: () => void) => void;
+}
+
 describe('the widget inside frameworks', () => {
   it('works in a React 19 app (attributes, properties and events)', async () => {
-    // React 19 as a React app ships it: bundled (see web-test-runner.config.mjs).
-    const { React, createRoot, flushSync } = await import(/* @vite-ignore */ '/__react.js' as string);
+    const { React, createRoot, flushSync } = (await import(/* @vite-ignore */ REACT_BUNDLE)) as ReactBundle;
     const host = document.createElement('div');
     document.body.append(host);
     const root = createRoot(host);

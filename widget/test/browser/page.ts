@@ -6,7 +6,7 @@ export interface BridgeInfo {
   user: { userId: string; name: string; email: string; hash: string };
 }
 
-export const info: BridgeInfo = await (await fetch('/__bridge')).json();
+export const info = (await (await fetch('/__bridge')).json()) as BridgeInfo;
 
 export function until(condition: () => unknown, what: string, timeoutMs = 15000): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -205,7 +205,9 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await new Promise((resolve) => requestAnimationFrame(resolve));
     expect((window as unknown as { __xss?: number }).__xss).to.equal(undefined);
     const shown = bubbles(element).slice(1);
-    shown.forEach((bubble, i) => expect(bubble.textContent).to.equal(corpus[i]));
+    shown.forEach((bubble, i) => {
+      expect(bubble.textContent).to.equal(corpus[i]);
+    });
     for (const bubble of shown) {
       expect(bubble.querySelector('script, img, svg, iframe, style, b, div')).to.equal(null);
       for (const link of bubble.querySelectorAll('a')) expect(link.protocol).to.match(/^(https?|mailto):$/);
@@ -243,8 +245,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     for (const bubble of bubbles(element).slice(1)) {
       const link = bubble.querySelector('a')!;
       expect(link.hostname).to.equal('evil.example');
-      expect(controls.test(link.textContent!)).to.equal(false);
-      expect(link.textContent!.startsWith('https://evil.example/')).to.equal(true);
+      expect(controls.test(link.textContent)).to.equal(false);
+      expect(link.textContent.startsWith('https://evil.example/')).to.equal(true);
       expect(getComputedStyle(link).unicodeBidi).to.equal('isolate');
       expect(getComputedStyle(link).direction).to.equal('ltr');
     }
@@ -349,7 +351,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const element = await widget();
     const seen: string[] = [];
     for (const type of ['switchboard-open', 'switchboard-close', 'switchboard-message', 'switchboard-unread']) {
-      document.addEventListener(type, (event) => seen.push(`${type}:${JSON.stringify((event as CustomEvent).detail?.count ?? '')}`));
+      document.addEventListener(type, (event) => seen.push(`${type}:${JSON.stringify((event as CustomEvent<{ count?: number } | null>).detail?.count ?? '')}`));
     }
     await online(element);
     $<HTMLButtonElement>(element, 'button.launcher')!.click();

@@ -41,7 +41,7 @@ describe('engine.io text parser', () => {
 
   it('encodes and decodes long-polling payloads as engine.io-parser does', () => {
     let expected = '';
-    engineIoParser.encodePayload(PACKETS as engineIoParser.Packet[], (text) => (expected = text));
+    engineIoParser.encodePayload(PACKETS, (text) => (expected = text));
     let actual = '';
     encodePayload(PACKETS, (text) => (actual = text));
     assert.equal(actual, expected);

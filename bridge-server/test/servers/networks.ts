@@ -1,0 +1,36 @@
+/**
+ * The bridge's network entries for the test servers of this folder, one place for each: a test
+ * passes `extra` to override or add fields (timeouts, modes, gateways, a wrong password).
+ */
+import { type KamailioServer, VISITOR_DOMAIN } from './kamailio.js';
+import type { ProsodyServer } from './prosody.js';
+
+type NetworkEntry = Record<string, unknown>;
+
+/** XMPP in component mode: the bridge is the component `web.localhost` of this Prosody. */
+export function prosodyNetwork(prosody: ProsodyServer, extra: NetworkEntry = {}): NetworkEntry {
+  return { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret, ...extra };
+}
+
+/** XMPP in client mode: the bridge logs in to this Prosody as one bot account (registered by the test). */
+export function prosodyClientNetwork(prosody: ProsodyServer, account: { username: string; password: string }, extra: NetworkEntry = {}): NetworkEntry {
+  return { type: 'xmpp', mode: 'client', service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, ...account, ...extra };
+}
+
+/** SIP/SIMPLE: the bridge registers on this Kamailio as `switchboard`, its visitors at VISITOR_DOMAIN. */
+export function kamailioNetwork(kamailio: KamailioServer, extra: NetworkEntry = {}): NetworkEntry {
+  return {
+    type: 'sip',
+    server: kamailio.wsUrl,
+    domain: kamailio.domain,
+    username: 'switchboard',
+    password: 'bridgepw',
+    visitorDomain: VISITOR_DOMAIN,
+    ...extra,
+  };
+}
+
+/** IRC network `test` on an ngircd (or on a tap in front of one: anything listening on a loopback port). */
+export function ngircdNetwork(server: { port: number }, extra: NetworkEntry = {}): NetworkEntry {
+  return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${server.port}`, ...extra };
+}
