@@ -116,6 +116,9 @@ export function validateNetworks(
     entries.push({ type: entry.type, definition, config: parsed.data });
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
-  if (!seen.has('web')) entries.unshift({ type: 'web', definition: definitions.web!, config: definitions.web!.schema.parse({ type: 'web' }) });
+  // The network of the bridge's own parties is how the uniform API's clients are reached: always there.
+  for (const [type, definition] of Object.entries(definitions)) {
+    if (definition.hostsParties && !seen.has(type)) entries.unshift({ type, definition, config: definition.schema.parse({ type }) });
+  }
   return entries;
 }

@@ -1,6 +1,7 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
 import type { ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
+import { BRIDGE_ID, cleanHops } from '../../util/hops.js';
 import { xmlSafe } from '../../util/text.js';
 import type { InboundSink } from '../network.js';
 
@@ -21,26 +22,20 @@ export const NS = {
   hops: 'urn:switchboard:hops:0',
 } as const;
 
-/** A bridge id as hop markers carry it (the gateway configuration's `id` rule). */
-const BRIDGE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** Hops read from one message at most: a longer chain is a loop whatever it holds. */
-const HOPS_KEPT = 16;
-
 /**
  * The bridges a message went through, from its hop marker (`<hops><hop bridge="ID"/>...</hops>`),
  * first hop first: ids of the right form only, at most 16; anything else in the element is ignored.
  */
 export function hopsOf(stanza: Element): string[] {
-  const hops: string[] = [];
+  const ids: string[] = [];
   for (const marker of stanza.children) {
     if (typeof marker === 'string' || marker.name !== 'hops' || marker.attrs.xmlns !== NS.hops) continue;
     for (const hop of marker.children) {
-      if (hops.length >= HOPS_KEPT) return hops;
       const id = typeof hop === 'string' || hop.name !== 'hop' || (hop.attrs.xmlns ?? NS.hops) !== NS.hops ? undefined : hop.attrs.bridge;
-      if (typeof id === 'string' && BRIDGE_ID.test(id)) hops.push(id);
+      if (typeof id === 'string') ids.push(id);
     }
   }
-  return hops;
+  return cleanHops(ids);
 }
 
 /** The hop marker for a message that went through these bridges (null when none). */
