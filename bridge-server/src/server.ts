@@ -22,7 +22,7 @@ import { TokenSigner } from './gateway/tokens.js';
 import { type Logger, createLogger } from './logger.js';
 import { Gauge } from 'prom-client';
 import { type Metrics, createMetrics } from './metrics.js';
-import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, validateNetworks } from './networks/registry.js';
+import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, type ValidatedNetwork, validateNetworks } from './networks/registry.js';
 import { webHostedParties } from './networks/web/hosted.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -72,18 +72,12 @@ function buildStore(config: Config, logger: Logger): Store {
   }
 }
 
-/** How often stored state that outlived its use is swept (idle anonymous visitors). */
-const HOUSEKEEPING_MS = 3_600_000;
-
-export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
-  const logger = options.logger ?? createLogger(config.log.level);
-  const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
-  const metrics = createMetrics();
-  const store = timedStore(options.store ?? buildStore(config, logger), metrics);
-  await store.open();
-
-  // socket.io claims /socket.io/ requests by wrapping the listeners present when it attaches, so
-  // the HTTP app is reached through a listener installed before it (and set just below).
+/**
+ * The HTTP server with socket.io on it. socket.io claims /socket.io/ requests by wrapping the
+ * listeners present when it attaches, so the HTTP app is reached through a listener installed
+ * before it (`routed.app`, set once the app exists).
+ */
+function createListener(config: Config): { http: HttpServer; io: V1Server; routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } } {
   const routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const knownOrigin = (origin: string) => config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
   const http = createServer((req, res) => {
@@ -102,6 +96,65 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
   // engine.io, which asks `allowRequest` only of handshakes.
   guardOrigins(http, `${io.path()}/`, knownOrigin);
+  return { http, io, routed };
+}
+
+/** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
+function createNetworks(
+  entries: ValidatedNetwork[],
+  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; logger: Logger; metrics: Metrics },
+): void {
+  const { registry, core, hub, refs, logger, metrics } = deps;
+  for (const { definition, config, type } of entries) {
+    const context = {
+      config,
+      sink: core.sink,
+      logger: logger.child({ network: type }),
+      refs,
+      hosted: webHostedParties,
+      capabilitiesOf: (scheme: string) => {
+        const other = registry.get(scheme);
+        return other && capabilitiesOf(other);
+      },
+    };
+    const network = definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context);
+    registry.add(network);
+    if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
+  }
+}
+
+/** Listens on the configured host and port; resolves to the base URL, or fails with what to change. */
+async function listen(http: HttpServer, config: Config): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException) => {
+      const where = `${config.server.host}:${config.server.port}`;
+      if (error.code === 'EADDRINUSE')
+        reject(new ConfigError(`${where} is already in use: stop what listens there, or set PORT (or server.port) to a free port`));
+      else if (error.code === 'EACCES') reject(new ConfigError(`${where} needs more privileges: use a port above 1023, or set HOST/PORT`));
+      else reject(error);
+    };
+    http.once('error', fail);
+    http.listen(config.server.port, config.server.host, () => {
+      http.off('error', fail);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** How often stored state that outlived its use is swept (idle anonymous visitors). */
+const HOUSEKEEPING_MS = 3_600_000;
+
+export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
+  const metrics = createMetrics();
+  const store = timedStore(options.store ?? buildStore(config, logger), metrics);
+  await store.open();
+
+  const { http, io, routed } = createListener(config);
   const nsp = io.of(NAMESPACE);
   const hub = new SocketHub(nsp);
   const teams = new TeamDirectory(
@@ -139,22 +192,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    for (const { definition, config: networkConfig, type } of networkEntries) {
-      const context = {
-        config: networkConfig,
-        sink: core.sink,
-        logger: logger.child({ network: type }),
-        refs,
-        hosted: webHostedParties,
-        capabilitiesOf: (scheme: string) => {
-          const other = registry.get(scheme);
-          return other && capabilitiesOf(other);
-        },
-      };
-      const network = definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context);
-      registry.add(network);
-      if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
-    }
+    createNetworks(networkEntries, { registry, core, hub, refs, logger, metrics });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;
@@ -219,23 +257,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       housekeeping.unref();
       await core.followTeams();
       core.router.startHours();
-      await new Promise<void>((resolve, reject) => {
-        const fail = (error: NodeJS.ErrnoException) => {
-          const where = `${config.server.host}:${config.server.port}`;
-          if (error.code === 'EADDRINUSE')
-            reject(new ConfigError(`${where} is already in use: stop what listens there, or set PORT (or server.port) to a free port`));
-          else if (error.code === 'EACCES') reject(new ConfigError(`${where} needs more privileges: use a port above 1023, or set HOST/PORT`));
-          else reject(error);
-        };
-        http.once('error', fail);
-        http.listen(config.server.port, config.server.host, () => {
-          http.off('error', fail);
-          resolve();
-        });
-      });
-      const address = http.address() as AddressInfo;
-      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      baseUrl = `http://${host}:${address.port}`;
+      baseUrl = await listen(http, config);
       logger.info({ url: baseUrl }, 'bridge listening');
       return baseUrl;
     },
