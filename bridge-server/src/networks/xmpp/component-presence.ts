@@ -57,6 +57,11 @@ export class ComponentPresence {
     const { from, to, type } = stanza.attrs;
     if (!from || !to) return;
     const toBare = to.split('/')[0]!;
+    // A customer adding a team's JID (RFC 6121 section 3.1): accepted; the team's availability is not shown yet.
+    if (map.teams.at(to)) {
+      if (type === 'subscribe') links.trySend(xml('presence', { type: 'subscribed', from: toBare, to: from }));
+      return;
+    }
     const party = map.partyOf(to);
     if (party && !hosted.isHosted(party)) {
       this.gateway.handle(stanza, party, toBare).catch((error: unknown) => logger.warn({ err: error, from, to }, 'xmpp gateway presence not handled'));

@@ -49,6 +49,15 @@ export const xmppComponentConfigSchema = z
      * `password`, showing one network's users (`sip:bob@example.com` -> `bob\40example.com@<domain>`).
      */
     gateways: z.array(gatewayDomainSchema).optional(),
+    /** Customers writing from their own XMPP accounts to the teams' JIDs (docs/customers.md). */
+    customers: z
+      .strictObject({
+        /** A team's local part on the main domain, by team id (`{ "support": "help" }`); the team id when left out. */
+        teamAddresses: z.record(z.string(), z.string().regex(/^[a-z0-9._-]{1,64}$/i, 'must be 1-64 letters, digits, ., _ or -')).optional(),
+        /** The site of a customer's conversation with a team that serves several sites. */
+        site: z.string().min(1).optional(),
+      })
+      .optional(),
   })
   .superRefine((config, context) => {
     const domains = new Map<string, number>();

@@ -1,0 +1,126 @@
+// Customers on their own XMPP accounts writing to a team's JID of the component (docs/customers.md),
+// against a real Prosody: the customer is a plain @xmpp/client user, the agents web and XMPP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Conversation, Message } from '@switchboard/protocol';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { ManualClock } from '../manual-clock.js';
+import { prosodyNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const CUSTOMER = 'xmpp:carol@localhost';
+const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
+
+type Stanza = ReturnType<typeof xml>;
+const isChatFrom = (from: string) => (stanza: Stanza) =>
+  stanza.is('message') && stanza.attrs.from?.split('/')[0] === from && stanza.getChildText('body') !== null;
+
+describe('customers writing from XMPP to a team (component mode) against a real Prosody', () => {
+  let prosody: ProsodyServer;
+  before(async () => {
+    prosody = await startProsody({
+      users: [
+        ['carol', 'carolpw'],
+        ['dave', 'davepw'],
+      ],
+    });
+  });
+  after(async () => {
+    await prosody?.destroy();
+  });
+
+  /** The customer's message to the team's JID, with an origin-id (XEP-0359) that a retransmission repeats. */
+  const write = (customer: Agent, to: string, text: string, id: string) =>
+    customer.send(xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id })));
+
+  describe('while the team is open', () => {
+    let t: TestBridge;
+    let carol: Agent;
+    let team: string;
+    before(async () => {
+      t = await startBridge({
+        teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+      });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
+      team = `support@${prosody.componentDomain}`;
+    });
+    after(async () => {
+      await carol?.stop();
+      await t?.stop();
+    });
+
+    it('names the team in service discovery', async () => {
+      await carol.send(xml('iq', { type: 'get', to: team, id: 'disco-1' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+      const answer = await carol.next((s) => s.is('iq') && s.attrs.id === 'disco-1');
+      const identity = answer.getChild('query')?.getChild('identity');
+      assert.deepEqual(identity?.attrs, { category: 'client', type: 'web', name: 'Support' });
+    });
+
+    it('opens a team conversation, answered by a web agent from the team JID, and keeps later messages in it', async () => {
+      const alice = await connect(t, agentAuth('alice'));
+      const offered = next(alice.socket, 'conversation', (c) => c.team === 'support' && c.participants.includes(CUSTOMER) && c.assignee !== undefined);
+      const atAgent = collect(alice.socket, 'message');
+      await write(carol, team, 'My order has not arrived', 'c-1');
+      const conversation: Conversation = await offered;
+      assert.equal(conversation.assignee, 'web:a_alice');
+      await until(() => atAgent.some((m) => m.text === 'My order has not arrived'), 5000, 'the customer message at the agent');
+
+      await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Let me look into it' });
+      const answer = await carol.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Let me look into it');
+      assert.equal(answer.getChildText('nick', 'http://jabber.org/protocol/nick'), 'alice');
+
+      // The next message goes to the same conversation; a retransmission (same origin-id) is stored once.
+      await write(carol, team, 'It is order 42', 'c-2');
+      await write(carol, team, 'It is order 42', 'c-2');
+      await until(() => atAgent.some((m) => m.text === 'It is order 42'), 5000, 'the second message');
+      const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+      const texts = history.messages.filter((m: Message) => m.from === CUSTOMER).map((m: Message) => m.text);
+      assert.deepEqual(texts, ['My order has not arrived', 'It is order 42']);
+
+      // Closed: the next message opens a new conversation.
+      await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
+      const reopened = next(alice.socket, 'conversation', (c) => c.participants.includes(CUSTOMER) && c.id !== conversation.id && c.state === 'open');
+      await write(carol, team, 'One more question', 'c-3');
+      const second = await reopened;
+      assert.equal(second.team, 'support');
+      alice.socket.disconnect();
+    });
+
+    it('refuses a JID that is no team and no party, saying so', async () => {
+      await write(carol, `nobody@${prosody.componentDomain}`, 'hello?', 'c-9');
+      const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'c-9');
+      assert.ok(error.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    });
+  });
+
+  describe('outside business hours', () => {
+    let t: TestBridge;
+    let dave: Agent;
+    before(async () => {
+      const clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris
+      t = await startBridge(
+        {
+          teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE], hours: HOURS, offlineMessage: 'We are away; we answer on Monday.' }],
+          networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+        },
+        { clock },
+      );
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      dave = await connectAgent(prosody.c2sPort, 'dave', 'davepw');
+    });
+    after(async () => {
+      await dave?.stop();
+      await t?.stop();
+    });
+
+    it("sends the team's offline message back to the customer on XMPP", async () => {
+      const team = `support@${prosody.componentDomain}`;
+      await write(dave, team, 'Anyone there?', 'd-1');
+      const offline = await dave.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'We are away; we answer on Monday.');
+      assert.equal(offline.attrs.type, 'chat');
+    });
+  });
+});
