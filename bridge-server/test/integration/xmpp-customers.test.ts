@@ -23,6 +23,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       users: [
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
+        ['erin', 'erinpw'],
       ],
     });
   });
@@ -40,7 +41,10 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     let team: string;
     before(async () => {
       t = await startBridge({
-        teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
+        teams: [
+          { id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 },
+          { id: 'sales', members: ['xmpp:erin@localhost'], sites: [SITE], capacity: 100 },
+        ],
         networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
       });
       await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
@@ -87,6 +91,21 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       const second = await reopened;
       assert.equal(second.team, 'support');
       alice.socket.disconnect();
+    });
+
+    it('carries the customer to an XMPP agent of the team and the answer back from the team JID', async () => {
+      const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
+      try {
+        const sales = `sales@${prosody.componentDomain}`;
+        // The customer is shown to the agent as a contact of the component, like a website visitor.
+        const puppet = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
+        await write(carol, sales, 'Do you ship to Norway?', 's-1');
+        await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you ship to Norway?', 15_000);
+        await erin.send(xml('message', { type: 'chat', to: puppet, id: 'e-1' }, xml('body', {}, 'Yes, we do')));
+        await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'Yes, we do');
+      } finally {
+        await erin.stop();
+      }
     });
 
     it('refuses a JID that is no team and no party, saying so', async () => {
