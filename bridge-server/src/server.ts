@@ -146,7 +146,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         logger: logger.child({ network: type }),
         refs,
         hosted: webHostedParties,
-        teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id })),
+        teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
         capabilitiesOf: (scheme: string) => {
           const other = registry.get(scheme);
           return other && capabilitiesOf(other);

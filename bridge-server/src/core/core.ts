@@ -95,6 +95,10 @@ export class Core {
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
+    // Networks that show teams' addresses to customers show the teams' availability there.
+    this.presence.onTeamChange((availability, siteKey) => {
+      for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
+    });
     this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox }) });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {

@@ -3,7 +3,7 @@
  * protocol and back: outbound through `send` (and the optional typing/presence/read calls its
  * capabilities declare), inbound through the one normalized `InboundSink`.
  */
-import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TeamAvailability, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 import type { RefBook } from './refs.js';
@@ -39,6 +39,8 @@ export type NetworkConversation = Conversation & { openedBy?: Address };
 export interface DeskTeam {
   id: string;
   name: string;
+  /** The sites it serves. */
+  sites: readonly string[];
 }
 
 /** What the core hands a network: one message for one recipient on that network. */
@@ -205,6 +207,11 @@ export interface PresenceFeature {
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+  /**
+   * A team's availability changed on a site (every team starts unavailable, with no one online):
+   * for a network that shows teams' addresses to customers (docs/customers.md).
+   */
+  showTeamAvailability?(availability: TeamAvailability & { siteKey: string }): void;
 }
 
 /** Lines from the desk to agents on this network. */

@@ -63,6 +63,17 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       assert.deepEqual(identity?.attrs, { category: 'client', type: 'web', name: 'Support' });
     });
 
+    it("shows a subscribed customer the team's availability as the team JID's presence", async () => {
+      const isPresence = (type: string | undefined) => (s: Stanza) => s.is('presence') && s.attrs.from === team && s.attrs.type === type;
+      await carol.send(xml('presence', { type: 'subscribe', to: team }));
+      // (The `subscribed` answer updates the roster; Prosody hands it only to resources that asked for the roster.)
+      await carol.next(isPresence('unavailable'));
+      const alice = await connect(t, agentAuth('alice'));
+      await carol.next(isPresence(undefined));
+      alice.socket.disconnect();
+      await until(() => carol.stanzas.filter(isPresence('unavailable')).length === 2, 5000, 'the team unavailable again');
+    });
+
     it('opens a team conversation, answered by a web agent from the team JID, and keeps later messages in it', async () => {
       const alice = await connect(t, agentAuth('alice'));
       const offered = next(alice.socket, 'conversation', (c) => c.team === 'support' && c.participants.includes(CUSTOMER) && c.assignee !== undefined);

@@ -49,7 +49,8 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     prepare: (entity) => answerQueries(entity, map, capabilitiesOf),
   });
   const receipts = new ComponentReceipts(map);
-  const presence = new ComponentPresence({ map, hosted, sink, logger, links, mainDomain: config.domain });
+  const customerSite = config.customers?.site;
+  const presence = new ComponentPresence({ map, hosted, sink, logger, links, mainDomain: config.domain, ...(customerSite ? { customerSite } : {}) });
   const inbound = new ComponentInbound({
     map,
     hosted,
@@ -79,6 +80,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
       for (const confirmation of receipts.confirmations(message.id, status)) await links.send(confirmation);
     },
     sharePresence: (input) => presence.share(input),
+    showTeamAvailability: (availability) => presence.teams.changed(availability),
     subscribePresence(addresses) {
       presence.watch(addresses);
       return Promise.resolve();

@@ -10,6 +10,8 @@ import type { DeskTeam, HostedParties, NetworkConversation } from '../network.js
 export interface TeamJid {
   id: string;
   name: string;
+  /** The sites the team serves. */
+  sites: readonly string[];
   /** The team's bare JID. */
   jid: string;
 }
@@ -23,7 +25,7 @@ export class TeamJids {
 
   constructor(domain: string, teams: readonly DeskTeam[], localParts: Readonly<Record<string, string>> = {}) {
     for (const team of teams) {
-      const entry = { id: team.id, name: team.name, jid: `${(localParts[team.id] ?? team.id).toLowerCase()}@${domain.toLowerCase()}` };
+      const entry = { id: team.id, name: team.name, sites: team.sites, jid: `${(localParts[team.id] ?? team.id).toLowerCase()}@${domain.toLowerCase()}` };
       this.byJid.set(entry.jid, entry);
       this.byId.set(team.id, entry);
     }
@@ -32,6 +34,11 @@ export class TeamJids {
   /** The team a JID (bare or full) is the address of. */
   at(full: string): TeamJid | undefined {
     return this.byJid.get(full.split('/')[0]!.toLowerCase());
+  }
+
+  /** The team with this id. */
+  byTeamId(id: string): TeamJid | undefined {
+    return this.byId.get(id);
   }
 
   /** The team an address (`team:support`) stands for. */
