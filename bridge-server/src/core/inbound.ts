@@ -95,7 +95,9 @@ export class Inbound {
 
   private typing(input: InboundTyping): void {
     void (async () => {
-      const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+      const conversation = input.team
+        ? await this.deps.firstContacts.openConversationOf(input.from, input.team)
+        : await this.conversationOf(input.from, input.to, input.conversationId);
       if (conversation?.participants.includes(input.from)) this.deps.fanOut.typing(conversation, input.from, input.state);
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));
   }

@@ -116,6 +116,8 @@ export interface InboundTyping {
   to?: Address;
   conversationId?: string;
   state: TypingState;
+  /** Typing to a team's address: the customer's open conversation with the team (see `InboundMessage.team`). */
+  team?: InboundTeam;
 }
 
 export interface InboundReceipt {

@@ -83,6 +83,12 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       assert.equal(conversation.assignee, 'web:a_alice');
       await until(() => atAgent.some((m) => m.text === 'My order has not arrived'), 5000, 'the customer message at the agent');
 
+      // The customer's chat states (XEP-0085) reach the agent; the agent's come from the team JID.
+      const typing = next(alice.socket, 'typing', (e) => e.from === CUSTOMER && e.state === 'composing');
+      await carol.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+      await typing;
+      await call(alice.socket, 'typing', { conversationId: conversation.id, state: 'composing' });
+      await carol.next((s) => s.is('message') && s.attrs.from === team && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
       await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Let me look into it' });
       const answer = await carol.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Let me look into it');
       assert.equal(answer.getChildText('nick', 'http://jabber.org/protocol/nick'), 'alice');

@@ -23,6 +23,7 @@ const team = (id: string, sites?: string[]): TeamConfig =>
 function firstContacts(teams: TeamConfig[], siteKeys: string[]) {
   const opened: { siteKey: string; openedBy: Address; team: string }[] = [];
   const contacts = new FirstContacts({
+    store: { findOpenConversation: () => Promise.resolve(null) },
     teams: new TeamDirectory(teams, siteKeys),
     logger: pino({ level: 'silent' }),
     conversations: {

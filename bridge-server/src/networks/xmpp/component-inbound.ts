@@ -9,7 +9,7 @@ import { type Address, parseAddress } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { commandOrHelp } from '../kit/inbound.js';
-import type { HostedParties, InboundSink } from '../network.js';
+import type { HostedParties, InboundSink, InboundTeam } from '../network.js';
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
@@ -53,7 +53,8 @@ export class ComponentInbound {
     }
     if (body) return this.store(stanza, { from, to, party }, body);
     const state = chatStateOf(stanza);
-    if (state) sink.typing({ from: addressOfJid(from), to: party, state });
+    const team = this.addressedTeam(party);
+    if (state) sink.typing({ from: addressOfJid(from), to: party, state, ...(team ? { team } : {}) });
   }
 
   /**
@@ -77,7 +78,7 @@ export class ComponentInbound {
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const via = hopsOf(stanza);
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
-    const team = this.parts.map.teams.of(party);
+    const team = this.addressedTeam(party);
     if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
     const stored = await sink.message({
       network: 'xmpp',
@@ -86,7 +87,7 @@ export class ComponentInbound {
       text: body,
       ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
       ...(via.length > 0 ? { via } : {}),
-      ...(team ? { team: { id: team.id, ...(this.parts.customerSite ? { site: this.parts.customerSite } : {}) } } : {}),
+      ...(team ? { team } : {}),
     });
     if (!stored) {
       this.reply(stanza, this.refusalFor(party));
@@ -101,6 +102,12 @@ export class ComponentInbound {
     }
     const markable = stanza.getChild('markable', NS.markers) !== undefined;
     if ((receipt || markable) && originId) receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
+  }
+
+  /** The team `party` is, as the core is told it (with the site of customers' conversations), or undefined. */
+  private addressedTeam(party: Address): InboundTeam | undefined {
+    const team = this.parts.map.teams.of(party);
+    return team && { id: team.id, ...(this.parts.customerSite ? { site: this.parts.customerSite } : {}) };
   }
 
   /**
