@@ -67,6 +67,9 @@ export class Inbound {
     const { interop: gateway } = this.deps;
     // A customer writing to a team's address: their open conversation with the team, or a new one.
     if (input.team) {
+      // A retransmission is the stored message, even when its conversation has closed since (no new one).
+      const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
+      if (stored) return stored;
       const opened = await this.deps.firstContacts.conversationFor(input.from, input.team);
       return opened && this.post(opened, input);
     }

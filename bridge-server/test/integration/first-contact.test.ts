@@ -53,9 +53,13 @@ describe('first contact through the inbound sink', () => {
     const closed = next(alice.socket, 'conversation', (c) => c.id === first.conversationId && c.state === 'closed');
     await call(alice.socket, 'conversation:close', { conversationId: first.conversationId });
     await closed;
+    // A retransmission after the close opens nothing.
+    assert.equal((await write('Order 42', 'r2'))?.id, second?.id);
     const third = await write('Me again', 'r3');
     assert.ok(third);
     assert.notEqual(third.conversationId, first.conversationId);
+    const list = await call(alice.socket, 'conversation:list', {});
+    assert.equal(list.conversations.filter((c) => c.participants.includes(CUSTOMER)).length, 2);
     alice.socket.disconnect();
   });
 
