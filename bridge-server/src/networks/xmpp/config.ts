@@ -60,6 +60,13 @@ export const xmppComponentConfigSchema = z
       .optional(),
   })
   .superRefine((config, context) => {
+    const teamsByLocal = new Map<string, string>();
+    for (const [team, local] of Object.entries(config.customers?.teamAddresses ?? {})) {
+      const taken = teamsByLocal.get(local.toLowerCase());
+      if (taken !== undefined)
+        context.addIssue({ code: 'custom', path: ['customers', 'teamAddresses', team], message: `is already the address of team "${taken}"` });
+      teamsByLocal.set(local.toLowerCase(), team);
+    }
     const domains = new Map<string, number>();
     const networks = new Map<string, number>();
     (config.gateways ?? []).forEach((gateway, index) => {
