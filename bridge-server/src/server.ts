@@ -102,9 +102,9 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
 /** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
 function createNetworks(
   entries: ValidatedNetwork[],
-  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; logger: Logger; metrics: Metrics },
+  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; logger: Logger; metrics: Metrics },
 ): void {
-  const { registry, core, hub, refs, logger, metrics } = deps;
+  const { registry, core, hub, refs, teams, logger, metrics } = deps;
   for (const { definition, config, type } of entries) {
     const context = {
       config,
@@ -112,6 +112,7 @@ function createNetworks(
       logger: logger.child({ network: type }),
       refs,
       hosted: webHostedParties,
+      teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -192,7 +193,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    createNetworks(networkEntries, { registry, core, hub, refs, logger, metrics });
+    createNetworks(networkEntries, { registry, core, hub, refs, teams, logger, metrics });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;

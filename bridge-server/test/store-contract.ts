@@ -87,6 +87,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       const retransmitted = await append(c.id, { from: 'xmpp:bob@x.test', remote: { network: 'xmpp', id: 'stanza-1' } });
       assert.equal(retransmitted.kind, 'duplicate');
       assert.equal(retransmitted.message.id, inbound.message.id);
+      assert.equal((await store.messageByRemoteId('xmpp', 'stanza-1'))?.id, inbound.message.id);
+      assert.equal(await store.messageByRemoteId('xmpp', 'stanza-2'), null);
       assert.equal((await store.messageByClientId('web:v_1', 'k'))?.id, first.message.id);
       assert.equal(await store.messageByClientId('web:v_2', 'k'), null);
       assert.equal((await store.getConversation(c.id))!.lastSeq, 3, 'a duplicate takes no seq');

@@ -48,13 +48,22 @@ export class Conversations {
   }
 
   private async openToTeam(actor: Actor, teamId: string): Promise<Conversation> {
-    const { store, router } = this.deps;
     const team = this.deps.teams.forSite(teamId, actor.siteKey);
     if (!team) throw notFound(`team: no team "${teamId}" serves this site`);
     await this.deps.access.ensureParty(actor);
-    const existing = await store.findOpenConversation({ siteKey: actor.siteKey, openedBy: actor.address, team: team.id });
-    if (existing) return toWireConversation(existing);
-    const created = await store.createConversation({ siteKey: actor.siteKey, openedBy: actor.address, participants: [actor.address], team: team.id });
+    return toWireConversation(await this.openWithTeam({ siteKey: actor.siteKey, openedBy: actor.address, team }));
+  }
+
+  /**
+   * The open conversation of `openedBy` with a team on a site, or a new one: routed by the desk,
+   * then greeted, or told the team is away, as the team says. Whoever opens it (a website visitor,
+   * a customer writing on their own network) goes through this one path.
+   */
+  async openWithTeam({ siteKey, openedBy, team }: { siteKey: string; openedBy: Address; team: TeamConfig }): Promise<ConversationRecord> {
+    const { store, router } = this.deps;
+    const existing = await store.findOpenConversation({ siteKey, openedBy, team: team.id });
+    if (existing) return existing;
+    const created = await store.createConversation({ siteKey, openedBy, participants: [openedBy], team: team.id });
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);
@@ -62,7 +71,7 @@ export class Conversations {
     const note = router.isOpen(team.id) ? team.greeting : team.offlineMessage;
     if (note) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
-    return toWireConversation(routed);
+    return routed;
   }
 
   private async openTo(actor: Actor, to: Address): Promise<Conversation> {

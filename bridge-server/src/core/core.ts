@@ -22,6 +22,7 @@ import { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { forbidden } from './errors.js';
 import { FanOut } from './fan-out.js';
+import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
 import { Inbound } from './inbound.js';
 import type { GatewayConfig } from './interop/gateway-policy.js';
@@ -94,6 +95,10 @@ export class Core {
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
+    // Networks that show teams' addresses to customers show the teams' availability there.
+    this.presence.onTeamChange((availability, siteKey) => {
+      for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
+    });
     this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox }) });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {
@@ -112,7 +117,8 @@ export class Core {
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
-    this.inbound = new Inbound({ ...parts, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
+    const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
+    this.inbound = new Inbound({ ...parts, firstContacts, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }
 

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord } from '../store/store.js';
 import type { ClientHub } from './hub.js';
-import { toWireConversation } from './wire.js';
+import { toNetworkConversation, toWireConversation } from './wire.js';
 
 export interface FanOutDeps {
   registry: NetworkRegistry;
@@ -68,7 +68,7 @@ export class FanOut {
       if (recipient === from) continue;
       this.deps.registry
         .forAddress(recipient)
-        ?.setTyping?.({ conversation: toWireConversation(conversation), from, to: recipient, state })
+        ?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state })
         .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered'));
     }
   }

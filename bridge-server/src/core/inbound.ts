@@ -14,6 +14,7 @@ import type { AgentCommands } from './desk/commands.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import type { FanOut } from './fan-out.js';
+import type { FirstContacts } from './first-contact.js';
 import type { GatewayService } from './interop/gateway-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { OutboxWorker } from './outbox.js';
@@ -30,6 +31,8 @@ export interface InboundDeps {
   /** Gateway mode, when configured. */
   interop: GatewayService | undefined;
   pipeline: MessagePipeline;
+  /** Customers writing to a team's address on their network. */
+  firstContacts: FirstContacts;
   fanOut: FanOut;
   statuses: MessageStatuses;
   outbox: OutboxWorker;
@@ -62,6 +65,14 @@ export class Inbound {
   async message(input: InboundMessage): Promise<Message | null> {
     checkText(input.text, this.deps.limits.maxTextLength);
     const { interop: gateway } = this.deps;
+    // A customer writing to a team's address: their open conversation with the team, or a new one.
+    if (input.team) {
+      // A retransmission is the stored message, even when its conversation has closed since (no new one).
+      const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
+      if (stored) return stored;
+      const opened = await this.deps.firstContacts.conversationFor(input.from, input.team);
+      return opened && this.post(opened, input);
+    }
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
@@ -70,19 +81,26 @@ export class Inbound {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
     }
+    return this.post(conversation, input, throughGateway ? (message) => gateway.recordHops(message.id, input.via) : undefined);
+  }
+
+  /** Stores a network's message (a retransmission, by its remote id, returns the stored one). */
+  private async post(conversation: ConversationRecord, input: InboundMessage, onStored?: (message: Message) => void): Promise<Message> {
     const result = await this.deps.pipeline.post({
       conversation,
       from: input.from,
       text: input.text,
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
-      ...(throughGateway ? { onStored: (message: Message) => gateway.recordHops(message.id, input.via) } : {}),
+      ...(onStored ? { onStored } : {}),
     });
     return result.message;
   }
 
   private typing(input: InboundTyping): void {
     void (async () => {
-      const conversation = await this.conversationOf(input.from, input.to, input.conversationId);
+      const conversation = input.team
+        ? await this.deps.firstContacts.openConversationOf(input.from, input.team)
+        : await this.conversationOf(input.from, input.to, input.conversationId);
       if (conversation?.participants.includes(input.from)) this.deps.fanOut.typing(conversation, input.from, input.state);
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));
   }

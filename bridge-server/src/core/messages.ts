@@ -20,7 +20,7 @@ import type { MessagePipeline } from './message-pipeline.js';
 import type { SiteAccess } from './site-access.js';
 import type { MessageStatuses } from './statuses.js';
 import { checkText } from './text-limit.js';
-import { toWireConversation } from './wire.js';
+import { toNetworkConversation } from './wire.js';
 
 /** Messages replayed per store query during `sync`. */
 const SYNC_PAGE = 200;
@@ -172,7 +172,7 @@ export class Messages {
       // A network that delivers from the store has no markRead: its parties read the status above.
       this.deps.registry
         .forAddress(message.from)
-        ?.markRead?.({ conversation: toWireConversation(conversation), reader: actor.address, message })
+        ?.markRead?.({ conversation: toNetworkConversation(conversation), reader: actor.address, message })
         .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'read marker not delivered'));
     }
   }

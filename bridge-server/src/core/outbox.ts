@@ -13,7 +13,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
-import { toWireConversation } from './wire.js';
+import { toNetworkConversation } from './wire.js';
 
 export interface OutboxDeps {
   store: Store;
@@ -150,7 +150,7 @@ export class OutboxWorker {
       const result = await network.send({
         message: item.message,
         to: item.recipient,
-        conversation: toWireConversation(conversation),
+        conversation: toNetworkConversation(conversation),
         ...(sender?.name ? { fromName: sender.name } : {}),
         ...(via ? { via } : {}),
       });

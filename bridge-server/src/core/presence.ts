@@ -10,12 +10,15 @@ import { siteOfAddress } from '../networks/web/site-scope.js';
 import { type TeamDirectory, addressesOnSite } from './desk/teams.js';
 
 export type PresenceListener = (presence: Presence, previous: Presence) => void;
+/** A team's availability changed on one of its sites. */
+export type TeamAvailabilityListener = (availability: TeamAvailability, siteKey: string) => void;
 
 export class PresenceService {
   private readonly current = new Map<Address, Presence>();
   /** Per team and site (`team site`): a site's visitors count only agents who can answer them. */
   private readonly availability = new Map<string, TeamAvailability>();
   private readonly listeners: PresenceListener[] = [];
+  private readonly teamListeners: TeamAvailabilityListener[] = [];
 
   constructor(
     private readonly hub: ClientHub,
@@ -27,6 +30,10 @@ export class PresenceService {
 
   onChange(listener: PresenceListener): void {
     this.listeners.push(listener);
+  }
+
+  onTeamChange(listener: TeamAvailabilityListener): void {
+    this.teamListeners.push(listener);
   }
 
   get(address: Address): Presence {
@@ -64,5 +71,6 @@ export class PresenceService {
     if (before && before.available === next.available && before.online === next.online) return;
     this.availability.set(key, next);
     this.hub.emit([{ kind: 'team', team: team.id, siteKey }], 'team:availability', next);
+    for (const listener of this.teamListeners) listener(next, siteKey);
   }
 }

@@ -1,4 +1,5 @@
 import type { Conversation, PartyInfo } from '@switchboard/protocol';
+import type { NetworkConversation } from '../networks/network.js';
 import type { ConversationRecord, PartyRecord } from '../store/store.js';
 
 /** The contract's Conversation object, without what only the bridge keeps. */
@@ -14,6 +15,11 @@ export function toWireConversation(record: ConversationRecord): Conversation {
   if (record.assignee !== undefined) conversation.assignee = record.assignee;
   if (record.rating !== undefined) conversation.rating = record.rating;
   return conversation;
+}
+
+/** What a network is told of a conversation: the contract's object and who opened it (a team conversation's customer). */
+export function toNetworkConversation(record: ConversationRecord): NetworkConversation {
+  return { ...toWireConversation(record), openedBy: record.openedBy };
 }
 
 /** The contract's PartyInfo object. */

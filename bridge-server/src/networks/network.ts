@@ -3,7 +3,7 @@
  * protocol and back: outbound through `send` (and the optional typing/presence/read calls its
  * capabilities declare), inbound through the one normalized `InboundSink`.
  */
-import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TeamAvailability, TypingState } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 import type { RefBook } from './refs.js';
@@ -28,11 +28,26 @@ export interface NetworkStatus {
   reason?: string;
 }
 
+/**
+ * A conversation as networks see it: the contract's object and, from the core, who opened it (the
+ * customer of a team conversation opened on the customer's own network, answered from the team's
+ * address there).
+ */
+export type NetworkConversation = Conversation & { openedBy?: Address };
+
+/** A team of the desk as networks may show it: a customer writes to its address on their network. */
+export interface DeskTeam {
+  id: string;
+  name: string;
+  /** The sites it serves. */
+  sites: readonly string[];
+}
+
 /** What the core hands a network: one message for one recipient on that network. */
 export interface OutboundMessage {
   message: Message;
   to: Address;
-  conversation: Conversation;
+  conversation: NetworkConversation;
   /** The sender's display name, when known (for puppets' nicknames or relay prefixes). */
   fromName?: string;
   /**
@@ -76,6 +91,18 @@ export interface InboundMessage {
   conversationId?: string;
   /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */
   via?: readonly string[];
+  /**
+   * The message was written to a team's address on the network (`support@<component domain>`):
+   * the sender is a customer, and the core finds their open conversation with the team or opens one.
+   */
+  team?: InboundTeam;
+}
+
+/** The team a customer wrote to, and the site the network's configuration names for its customers. */
+export interface InboundTeam {
+  id: string;
+  /** Used when the team serves more than one site. */
+  site?: string;
 }
 
 export interface InboundPresence {
@@ -89,6 +116,8 @@ export interface InboundTyping {
   to?: Address;
   conversationId?: string;
   state: TypingState;
+  /** Typing to a team's address: the customer's open conversation with the team (see `InboundMessage.team`). */
+  team?: InboundTeam;
 }
 
 export interface InboundReceipt {
@@ -164,12 +193,12 @@ export interface NetworkCore {
 
 /** Typing notifications to this network's parties (and from them, through `InboundSink.typing`). */
 export interface TypingFeature {
-  setTyping(input: { conversation: Conversation; from: Address; to: Address; state: TypingState }): Promise<void>;
+  setTyping(input: { conversation: NetworkConversation; from: Address; to: Address; state: TypingState }): Promise<void>;
 }
 
 /** Read markers to this network's parties for what they sent (and their receipts, through `InboundSink.receipt`). */
 export interface ReceiptsFeature {
-  markRead(input: { conversation: Conversation; reader: Address; message: Message }): Promise<void>;
+  markRead(input: { conversation: NetworkConversation; reader: Address; message: Message }): Promise<void>;
 }
 
 /** Presence both ways: any of these a network's protocol supports. */
@@ -180,6 +209,11 @@ export interface PresenceFeature {
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */
   setOwnPresence?(address: Address, status: PresenceStatus, text?: string): void;
+  /**
+   * A team's availability changed on a site (every team starts unavailable, with no one online):
+   * for a network that shows teams' addresses to customers (docs/customers.md).
+   */
+  showTeamAvailability?(availability: TeamAvailability & { siteKey: string }): void;
 }
 
 /** Lines from the desk to agents on this network. */
@@ -265,6 +299,8 @@ export interface NetworkContext<TConfig> {
   refs: RefBook;
   /** What a network may know of the parties the bridge hosts itself. */
   hosted: HostedParties;
+  /** The desk's teams, each of which a network may give an address customers write to. */
+  teams?: readonly DeskTeam[];
 }
 
 /** The context of a network whose parties the bridge hosts: it reaches them through their connections. */

@@ -198,6 +198,8 @@ export interface Store {
   getMessage(id: string): Promise<Message | null>;
   /** The message a sender stored under an idempotency key, if any. */
   messageByClientId(from: Address, clientId: string): Promise<Message | null>;
+  /** The message a network's remote id was stored as, if any (a customer's retransmission). */
+  messageByRemoteId(network: string, remoteId: string): Promise<Message | null>;
   history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** Moves a message's status forward (accepted < sent < delivered < read); `failed` only from before delivered. Null when unchanged. */
   advanceStatus(id: string, status: MessageStatus): Promise<Message | null>;

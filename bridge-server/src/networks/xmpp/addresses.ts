@@ -9,7 +9,8 @@
  */
 import { type Address, isAddress, networkOf } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
-import type { HostedParties } from '../network.js';
+import type { HostedParties, NetworkConversation } from '../network.js';
+import { TeamJids, teamAddress } from './component-teams.js';
 import { escapeLocal, unescapeLocal } from './local-escaping.js';
 
 export { escapeLocal, unescapeLocal } from './local-escaping.js';
@@ -86,6 +87,8 @@ export class JidMap {
     readonly gateways: readonly GatewayDomain[],
     /** The parties the bridge hosts: puppets of the main domain. */
     readonly hosted: HostedParties,
+    /** The desk's teams: JIDs of the main domain customers write to. */
+    readonly teams: TeamJids = new TeamJids(mainDomain, []),
   ) {
     this.mainDomain = mainDomain.toLowerCase();
     for (const gateway of gateways) {
@@ -105,12 +108,16 @@ export class JidMap {
 
   /** The JID a party is shown from. */
   jidOf(address: Address): string {
+    const team = this.teams.of(address);
+    if (team) return team.jid;
     const gateway = this.byScheme.get(networkOf(address));
     return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain, this.hosted);
   }
 
   /** The party a JID of one of the component's domains stands for, or null. */
   partyOf(full: string): Address | null {
+    const team = this.teams.at(full);
+    if (team) return teamAddress(team.id);
     const gateway = this.byDomain.get(split(full).domain);
     return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
   }
@@ -121,9 +128,17 @@ export class JidMap {
    */
   isVacant(full: string): boolean {
     const { local, domain } = split(full);
-    if (domain !== this.mainDomain || !local) return false;
+    if (domain !== this.mainDomain || !local || this.teams.at(full)) return false;
     const value = unescapeLocal(local);
     return value !== null && !value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null;
+  }
+
+  /**
+   * The JID `from` is shown from to `to` in a conversation: the team's, to the customer of a team
+   * conversation opened on XMPP (whoever of the team writes); else `from`'s own.
+   */
+  senderJid(from: Address, to: Address, conversation?: NetworkConversation): string {
+    return this.teams.senderFor(conversation, to, this.hosted) ?? this.jidOf(from);
   }
 
   /** Whether a JID is one of the component's domains or under one. */

@@ -9,7 +9,7 @@ import { type Address, parseAddress } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { commandOrHelp } from '../kit/inbound.js';
-import type { HostedParties, InboundSink } from '../network.js';
+import type { HostedParties, InboundSink, InboundTeam } from '../network.js';
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
@@ -22,6 +22,8 @@ export interface ComponentInboundParts {
   logger: Logger;
   links: ComponentLinks;
   receipts: ComponentReceipts;
+  /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
+  customerSite?: string;
 }
 
 /** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
@@ -51,7 +53,8 @@ export class ComponentInbound {
     }
     if (body) return this.store(stanza, { from, to, party }, body);
     const state = chatStateOf(stanza);
-    if (state) sink.typing({ from: addressOfJid(from), to: party, state });
+    const team = this.addressedTeam(party);
+    if (state) sink.typing({ from: addressOfJid(from), to: party, state, ...(team ? { team } : {}) });
   }
 
   /**
@@ -74,6 +77,9 @@ export class ComponentInbound {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const via = hopsOf(stanza);
+    // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
+    const team = this.addressedTeam(party);
+    if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
     const stored = await sink.message({
       network: 'xmpp',
       from: sender,
@@ -81,6 +87,7 @@ export class ComponentInbound {
       text: body,
       ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
       ...(via.length > 0 ? { via } : {}),
+      ...(team ? { team } : {}),
     });
     if (!stored) {
       this.reply(stanza, this.refusalFor(party));
@@ -88,13 +95,19 @@ export class ComponentInbound {
     }
     if (originId) receipts.stored(stored.id, originId);
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
-    if (hosted.isHosted(party)) {
-      // XEP-0184: the bridge stored it for the party it hosts; acknowledge on its behalf.
+    if (hosted.isHosted(party) || team) {
+      // XEP-0184: the bridge stored it for the party it hosts (or the team); acknowledge on its behalf.
       if (receipt) links.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
       return;
     }
     const markable = stanza.getChild('markable', NS.markers) !== undefined;
     if ((receipt || markable) && originId) receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
+  }
+
+  /** The team `party` is, as the core is told it (with the site of customers' conversations), or undefined. */
+  private addressedTeam(party: Address): InboundTeam | undefined {
+    const team = this.parts.map.teams.of(party);
+    return team && { id: team.id, ...(this.parts.customerSite ? { site: this.parts.customerSite } : {}) };
   }
 
   /**
@@ -103,7 +116,8 @@ export class ComponentInbound {
    * whose id has not the form of one) a JID that stands for no one.
    */
   private refusalFor(party: Address | null): Element {
-    const { hosted } = this.parts;
+    const { hosted, map } = this.parts;
+    if (party !== null && map.teams.of(party)) return refusal('not-allowed', 'This team takes no messages from this network');
     if (party === null || (hosted.isHosted(party) && hosted.addressOf(parseAddress(party)?.id ?? '') !== party))
       return refusal('item-not-found', 'No one has this address');
     return hosted.isHosted(party)

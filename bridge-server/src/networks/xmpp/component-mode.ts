@@ -25,6 +25,7 @@ import { ComponentOutbound } from './component-outbound.js';
 import { ComponentPresence } from './component-presence.js';
 import { answerQueries } from './component-queries.js';
 import { ComponentReceipts } from './component-receipts.js';
+import { TeamJids } from './component-teams.js';
 import type { XmppComponentConfig } from './config.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
 
@@ -36,7 +37,8 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   const { config, sink, logger, hosted } = context;
   // What other networks support is asked when needed: they all exist by then (the bridge creates them first).
   const capabilitiesOf: CapabilitiesOf = (scheme) => context.capabilitiesOf(scheme);
-  const map = new JidMap(config.domain, config.gateways ?? [], hosted);
+  const teams = new TeamJids(config.domain, context.teams ?? [], config.customers?.teamAddresses);
+  const map = new JidMap(config.domain, config.gateways ?? [], hosted, teams);
   const links: ComponentLinks = new ComponentLinks(config, createEntity, sink, logger, {
     online: (domain, isMain) => presence.online(domain, isMain),
     mainOffline: () => presence.mainOffline(),
@@ -47,8 +49,17 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     prepare: (entity) => answerQueries(entity, map, capabilitiesOf),
   });
   const receipts = new ComponentReceipts(map);
-  const presence = new ComponentPresence({ map, hosted, sink, logger, links, mainDomain: config.domain });
-  const inbound = new ComponentInbound({ map, hosted, sink, logger, links, receipts });
+  const customerSite = config.customers?.site;
+  const presence = new ComponentPresence({ map, hosted, sink, logger, links, mainDomain: config.domain, ...(customerSite ? { customerSite } : {}) });
+  const inbound = new ComponentInbound({
+    map,
+    hosted,
+    sink,
+    logger,
+    links,
+    receipts,
+    ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
+  });
   const outbound = new ComponentOutbound({ map, links, presence, capabilitiesOf, mainDomain: config.domain });
 
   return {
@@ -60,15 +71,16 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     send: (message) => outbound.send(message),
     setTyping: (input) => outbound.setTyping(input),
     notice: (input) => outbound.notice(input),
-    async markRead({ reader, message }) {
+    async markRead({ conversation, reader, message }) {
       // XEP-0333: the visitor displayed the agent's message (named by the agent's own stanza id).
-      const displayed = receipts.displayed(reader, message);
+      const displayed = receipts.displayed(map.senderJid(reader, message.from, conversation), message);
       if (displayed) await links.send(displayed);
     },
     async reportStatus({ message, status }) {
       for (const confirmation of receipts.confirmations(message.id, status)) await links.send(confirmation);
     },
     sharePresence: (input) => presence.share(input),
+    showTeamAvailability: (availability) => presence.teams.changed(availability),
     subscribePresence(addresses) {
       presence.watch(addresses);
       return Promise.resolve();

@@ -30,15 +30,18 @@ export class ComponentOutbound {
 
   constructor(private readonly parts: ComponentOutboundParts) {}
 
-  async send({ message, to, fromName, via }: OutboundMessage): Promise<SendResult> {
+  async send({ message, to, conversation, fromName, via }: OutboundMessage): Promise<SendResult> {
     const { map, links, presence, capabilitiesOf } = this.parts;
-    await presence.introduce(message.from, to);
+    const from = map.senderJid(message.from, to, conversation);
+    // From a team's JID, each message names who of the team wrote it; a party's own JID, once.
+    const asTeam = from !== map.jidOf(message.from);
+    if (!asTeam) await presence.introduce(message.from, to);
     const pair = `${message.from} ${to}`;
-    const introduce = fromName !== undefined && !this.nicknamed.has(pair);
+    const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
     await links.send(
       xml(
         'message',
-        { type: 'chat', from: map.jidOf(message.from), to: jidOfAddress(to), id: message.id },
+        { type: 'chat', from, to: jidOfAddress(to), id: message.id },
         xml('body', {}, xmlSafe(message.text)),
         xml('origin-id', { xmlns: NS.sid, id: message.id }),
         xml('request', { xmlns: NS.receipts }),
@@ -53,10 +56,15 @@ export class ComponentOutbound {
     return { remoteId: message.id, status: 'sent' };
   }
 
-  async setTyping({ from, to, state }: TypingInput): Promise<void> {
+  async setTyping({ conversation, from, to, state }: TypingInput): Promise<void> {
     const { map, links } = this.parts;
     await links.send(
-      xml('message', { type: 'chat', from: map.jidOf(from), to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })),
+      xml(
+        'message',
+        { type: 'chat', from: map.senderJid(from, to, conversation), to: jidOfAddress(to) },
+        xml(state, { xmlns: NS.chatStates }),
+        xml('no-store', { xmlns: NS.hints }),
+      ),
     );
   }
 

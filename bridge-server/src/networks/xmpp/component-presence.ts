@@ -12,6 +12,7 @@ import type { HostedParties, InboundSink } from '../network.js';
 import { JidMap, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import type { ComponentLinks } from './component-links.js';
+import { TeamPresence } from './component-team-presence.js';
 import { GatewayPresence, presenceStanza } from './gateway-presence.js';
 
 export interface ComponentPresenceParts {
@@ -21,11 +22,15 @@ export interface ComponentPresenceParts {
   logger: Logger;
   links: ComponentLinks;
   mainDomain: string;
+  /** The site of customers' conversations with a team that serves several (docs/customers.md). */
+  customerSite?: string;
 }
 
 export class ComponentPresence {
   private readonly agents: AgentPresence;
   private readonly gateway: GatewayPresence;
+  /** The teams' JIDs, to customers. */
+  readonly teams: TeamPresence;
   /** Hosted party -> XMPP user pairs whose directed presence is out. */
   private readonly introduced = new Set<string>();
 
@@ -33,6 +38,7 @@ export class ComponentPresence {
     const trySend = (stanza: Element) => parts.links.trySend(stanza);
     this.agents = new AgentPresence(parts.sink, (stanza) => parts.links.main.trySend(stanza), parts.mainDomain);
     this.gateway = new GatewayPresence(parts.map, parts.sink, parts.logger, trySend);
+    this.teams = new TeamPresence(parts.customerSite, trySend, (id) => parts.map.teams.byTeamId(id));
   }
 
   /** A domain's connection is up: agents are asked again (main domain), and gateway users shown again. */
@@ -57,6 +63,9 @@ export class ComponentPresence {
     const { from, to, type } = stanza.attrs;
     if (!from || !to) return;
     const toBare = to.split('/')[0]!;
+    // A customer adding a team's JID: the team's availability (component-team-presence.ts).
+    const team = map.teams.at(to);
+    if (team) return this.teams.handle(stanza, team);
     const party = map.partyOf(to);
     if (party && !hosted.isHosted(party)) {
       this.gateway.handle(stanza, party, toBare).catch((error: unknown) => logger.warn({ err: error, from, to }, 'xmpp gateway presence not handled'));

@@ -42,12 +42,10 @@ export class ComponentReceipts {
     this.requests.set(messageId, request);
   }
 
-  /** XEP-0333: `reader` displayed an XMPP user's message; null when its stanza id is not known (any more). */
-  displayed(reader: Address, message: Message): Element | null {
+  /** XEP-0333: the reader (shown as `readerJid`) displayed an XMPP user's message; null when its stanza id is not known (any more). */
+  displayed(readerJid: string, message: Message): Element | null {
     const stanzaId = this.stanzaIds.get(message.id);
-    return stanzaId
-      ? xml('message', { from: this.map.jidOf(reader), to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId }))
-      : null;
+    return stanzaId ? xml('message', { from: readerJid, to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })) : null;
   }
 
   /** What a gateway message's sender gets now that the other network reached this status: each answer once. */

@@ -49,8 +49,24 @@ export const xmppComponentConfigSchema = z
      * `password`, showing one network's users (`sip:bob@example.com` -> `bob\40example.com@<domain>`).
      */
     gateways: z.array(gatewayDomainSchema).optional(),
+    /** Customers writing from their own XMPP accounts to the teams' JIDs (docs/customers.md). */
+    customers: z
+      .strictObject({
+        /** A team's local part on the main domain, by team id (`{ "support": "help" }`); the team id when left out. */
+        teamAddresses: z.record(z.string(), z.string().regex(/^[a-z0-9._-]{1,64}$/i, 'must be 1-64 letters, digits, ., _ or -')).optional(),
+        /** The site of a customer's conversation with a team that serves several sites. */
+        site: z.string().min(1).optional(),
+      })
+      .optional(),
   })
   .superRefine((config, context) => {
+    const teamsByLocal = new Map<string, string>();
+    for (const [team, local] of Object.entries(config.customers?.teamAddresses ?? {})) {
+      const taken = teamsByLocal.get(local.toLowerCase());
+      if (taken !== undefined)
+        context.addIssue({ code: 'custom', path: ['customers', 'teamAddresses', team], message: `is already the address of team "${taken}"` });
+      teamsByLocal.set(local.toLowerCase(), team);
+    }
     const domains = new Map<string, number>();
     const networks = new Map<string, number>();
     (config.gateways ?? []).forEach((gateway, index) => {

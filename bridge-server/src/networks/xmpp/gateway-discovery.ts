@@ -16,6 +16,12 @@ const LABELS: Record<string, string> = { sip: 'SIP', irc: 'IRC' };
 const DEFAULT_NAMES: Record<string, string> = { sip: 'SIP/SIMPLE gateway', irc: 'IRC gateway' };
 /** The main domain's XEP-0030 identity: a gateway whose own users are on the web (what clients show; docs/networks/xmpp.md). */
 const MAIN_IDENTITY = { category: 'gateway', type: 'web', name: 'Switchboard' };
+/**
+ * A team's JID: people answer it from the bridge's console or their own clients, so it is a
+ * `client` (XEP-0030 registry), of type `web` like the console most of them use; not `bot`, which
+ * would tell customers no person reads them.
+ */
+const TEAM_IDENTITY = { category: 'client', type: 'web' };
 
 /** RFC 7622 section 3.3.1: a localpart is at most 1023 bytes. */
 const MAX_LOCAL_BYTES = 1023;
@@ -55,9 +61,12 @@ const localOf = (jid: string) => {
 export function discoInfo(map: JidMap, to: string, node?: string, capabilitiesOf: CapabilitiesOf = () => undefined): Element {
   const gateway = map.gatewayAt(JidMap.domainOf(to));
   const service = localOf(to) === '';
+  const team = map.teams.at(to);
   const identity = gateway
     ? xml('identity', { category: 'gateway', type: gatewayType(gateway.network), name: gatewayName(gateway) })
-    : xml('identity', MAIN_IDENTITY);
+    : team
+      ? xml('identity', { ...TEAM_IDENTITY, name: team.name })
+      : xml('identity', MAIN_IDENTITY);
   const party = service || gateway ? null : map.partyOf(to);
   const scheme = gateway?.network ?? (party ? networkOf(party) : null);
   const features = [NS.discoInfo, ...(service ? [NS.discoItems, NS.gateway] : []), ...messagingFeatures(scheme ? capabilitiesOf(scheme) : undefined)];

@@ -593,6 +593,11 @@ export class PostgresStore implements Store {
     return row ? toMessage(row) : null;
   }
 
+  async messageByRemoteId(network: string, remoteId: string): Promise<Message | null> {
+    const row = await this.byRemoteId(network, remoteId);
+    return row ? toMessage(row) : null;
+  }
+
   async messageByClientId(from: Address, clientId: string): Promise<Message | null> {
     const row = await this.byClientId(from, clientId);
     return row ? toMessage(row) : null;

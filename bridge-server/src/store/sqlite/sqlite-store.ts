@@ -558,6 +558,11 @@ export class SqliteStore implements Store {
     return row ? toMessage(row) : null;
   }
 
+  async messageByRemoteId(network: string, remoteId: string): Promise<Message | null> {
+    const row = this.statements.byRemoteId.get(network, remoteId);
+    return row ? toMessage(row) : null;
+  }
+
   async messageByClientId(from: Address, clientId: string): Promise<Message | null> {
     const row = this.statements.byClientId.get(from, clientId);
     return row ? toMessage(row) : null;

@@ -1,0 +1,108 @@
+// The teams' JIDs of the component (docs/customers.md): addresses both ways, the JID answers come
+// from, service discovery, the configuration's check and the teams' presence to customers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Element, xml } from '@xmpp/component';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
+import { JidMap } from '../../src/networks/xmpp/addresses.js';
+import { TeamPresence } from '../../src/networks/xmpp/component-team-presence.js';
+import { TeamJids } from '../../src/networks/xmpp/component-teams.js';
+import { discoInfo } from '../../src/networks/xmpp/gateway-discovery.js';
+import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
+
+const MAIN = 'web.example.org';
+const TEAMS = [
+  { id: 'support', name: 'Support', sites: ['shop'] },
+  { id: 'Sales', name: 'Sales', sites: ['shop', 'blog'] },
+];
+const teams = new TeamJids(MAIN, TEAMS, { support: 'help' });
+const map = new JidMap(MAIN, [], hosted, teams);
+const conversation = { id: 'c1', participants: ['xmpp:carol@example.com' as const], team: 'support', state: 'open' as const, createdAt: '', lastSeq: 1 };
+
+describe("the teams' JIDs", () => {
+  it('maps a team to its configured (or lowercased id) local part and back', () => {
+    assert.equal(map.jidOf('team:support'), 'help@web.example.org');
+    assert.equal(map.jidOf('team:Sales'), 'sales@web.example.org');
+    assert.equal(map.partyOf('Help@Web.Example.org/phone'), 'team:support');
+    assert.equal(map.partyOf('sales@web.example.org'), 'team:Sales');
+    assert.equal(map.isVacant('help@web.example.org'), false);
+    assert.equal(map.partyOf('support@web.example.org'), null, 'the id is not the address once another is configured');
+  });
+
+  it("shows the team's JID to the customer who opened the conversation, and each party's own to anyone else", () => {
+    const withCustomer = { ...conversation, openedBy: 'xmpp:carol@example.com' as const };
+    assert.equal(map.senderJid('web:a_alice', 'xmpp:carol@example.com', withCustomer), 'help@web.example.org');
+    assert.equal(map.senderJid('team:support', 'xmpp:carol@example.com', withCustomer), 'help@web.example.org');
+    assert.equal(map.senderJid('xmpp:carol@example.com', 'xmpp:erin@example.com', withCustomer), 'xmpp\\3acarol\\40example.com@web.example.org');
+    // A website visitor's conversation: the visitor's puppet, as before.
+    const visitors = { ...conversation, openedBy: 'web:v_1' as const };
+    assert.equal(map.senderJid('web:v_1', 'xmpp:erin@example.com', visitors), 'v_1@web.example.org');
+    assert.equal(map.senderJid('web:a_alice', 'xmpp:carol@example.com', { ...conversation }), 'a_alice@web.example.org');
+  });
+
+  it('names the team in disco#info, as a client', () => {
+    const query = discoInfo(map, 'help@web.example.org');
+    assert.deepEqual(query.getChild('identity')!.attrs, { category: 'client', type: 'web', name: 'Support' });
+  });
+
+  it('refuses one local part for two teams in the configuration', () => {
+    const parsed = xmppNetworkConfigSchema.safeParse({
+      type: 'xmpp',
+      service: 'xmpp://127.0.0.1:5347',
+      domain: MAIN,
+      password: 'secret',
+      customers: { teamAddresses: { support: 'help', sales: 'HELP' } },
+    });
+    assert.equal(parsed.success, false);
+    assert.match(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'),
+      /customers\.teamAddresses\.sales: is already the address of team "support"/,
+    );
+  });
+});
+
+describe("the teams' presence to customers", () => {
+  function presence(customerSite?: string) {
+    const sent: Element[] = [];
+    const shown = new TeamPresence(
+      customerSite,
+      (stanza) => sent.push(stanza),
+      (id) => teams.byTeamId(id),
+    );
+    const last = () => {
+      const stanza = sent.at(-1)!;
+      return { to: stanza.attrs.to, type: stanza.attrs.type, show: stanza.getChildText('show') };
+    };
+    return { sent, shown, last };
+  }
+  const subscribe = (type: string) => xml('presence', { type, from: 'carol@example.com/phone', to: 'help@web.example.org' });
+
+  it('answers a subscription, then follows the team on its site: available, away with agents online, unavailable', () => {
+    const { sent, shown, last } = presence();
+    shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
+    assert.deepEqual(
+      sent.map((stanza) => stanza.attrs.type),
+      ['subscribed', 'unavailable'],
+    );
+    shown.changed({ team: 'support', siteKey: 'shop', available: true, online: 1 });
+    assert.deepEqual(last(), { to: 'carol@example.com', type: undefined, show: null });
+    shown.changed({ team: 'support', siteKey: 'shop', available: false, online: 1 });
+    assert.deepEqual(last(), { to: 'carol@example.com', type: undefined, show: 'away' });
+    shown.changed({ team: 'support', siteKey: 'shop', available: false, online: 0 });
+    assert.equal(last().type, 'unavailable');
+    shown.handle(subscribe('unsubscribe'), teams.at('help@web.example.org')!);
+    const count = sent.length;
+    shown.changed({ team: 'support', siteKey: 'shop', available: true, online: 1 });
+    assert.equal(sent.length, count, 'no presence after unsubscribe');
+  });
+
+  it("shows a team serving several sites as it is on the customers' configured site", () => {
+    const { sent, shown } = presence('blog');
+    shown.handle(xml('presence', { type: 'probe', from: 'carol@example.com', to: 'sales@web.example.org' }), teams.at('sales@web.example.org')!);
+    shown.changed({ team: 'Sales', siteKey: 'shop', available: true, online: 1 });
+    assert.equal(sent.length, 1, 'another site: nothing shown');
+    shown.changed({ team: 'Sales', siteKey: 'blog', available: true, online: 1 });
+    assert.equal(sent.length, 2);
+    assert.equal(sent.at(-1)!.attrs.type, undefined);
+  });
+});
