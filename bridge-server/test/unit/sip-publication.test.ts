@@ -50,6 +50,26 @@ describe('SIP presence publication (RFC 3903)', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
+  it('sends one PUBLISH at a time: a document asked for before the answer follows it, with its entity-tag', async () => {
+    const { sent, publication } = setUp();
+    publication.publish('<open/>');
+    publication.publish('<away/>');
+    publication.publish('<busy/>');
+    assert.equal(sent.length, 1, 'the second waits for the entity-tag of the first');
+    sent[0]!.answer(200, { 'SIP-ETag': 'e1', Expires: '100' });
+    assert.equal(sent.length, 2, 'only the latest document follows');
+    assert.equal(sent[1]!.body, '<busy/>');
+    assert.equal(header(sent[1]!, 'SIP-If-Match'), 'e1');
+    const withdrawn = publication.withdraw();
+    sent[1]!.answer(200, { 'SIP-ETag': 'e2', Expires: '100' });
+    assert.equal(header(sent[2]!, 'Expires'), '0');
+    assert.equal(header(sent[2]!, 'SIP-If-Match'), 'e2');
+    sent[2]!.answer(200, { 'SIP-ETag': 'e2', Expires: '0' });
+    await withdrawn;
+    mock.timers.tick(10 * 3600_000);
+    assert.equal(sent.length, 3, 'nothing after the removal');
+  });
+
   it('publishes, refreshes at 90% of the granted time with the entity-tag, modifies, and removes', async () => {
     const { sent, publication } = setUp();
     publication.publish('<open/>');

@@ -21,6 +21,10 @@ export class Publication {
   private expires = EXPIRES_SECONDS;
   private refresh: NodeJS.Timeout | undefined;
   private ended = false;
+  /** A PUBLISH awaits its answer: the next one needs the entity-tag that answer brings (section 4.4). */
+  private inFlight = false;
+  /** The latest request asked for meanwhile, sent when the answer came (earlier ones it replaces). */
+  private queued: { document: string | undefined; expires: number; answered: (() => void)[] } | undefined;
 
   constructor(
     private readonly ua: UserAgent,
@@ -55,16 +59,37 @@ export class Publication {
   }
 
   private request(document: string | undefined, expires: number, answered?: () => void): void {
+    if (this.inFlight) {
+      const waiting = this.queued?.answered ?? [];
+      if (answered) waiting.push(answered);
+      this.queued = { document, expires, answered: waiting };
+      return;
+    }
+    this.inFlight = true;
     clearTimeout(this.refresh);
     const headers = [`Event: ${this.event}`, `Expires: ${expires}`, ...(this.etag === undefined ? [] : [`SIP-If-Match: ${this.etag}`])];
     const body = document === undefined ? undefined : { contentDisposition: 'render', contentType: this.contentType, content: document };
     const core = this.ua.userAgentCore;
     const request = core.makeOutgoingRequestMessage('PUBLISH', this.entity, this.entity, this.entity, {}, headers, body);
     const final = (response: Core.IncomingResponse) => {
+      this.inFlight = false;
       this.answered(response.message, expires);
       answered?.();
+      this.sendQueued();
     };
     core.publish(request, { onAccept: final, onRedirect: final, onReject: final });
+  }
+
+  private sendQueued(): void {
+    const queued = this.queued;
+    if (this.inFlight || !queued) return;
+    this.queued = undefined;
+    const done = () => queued.answered.forEach((answered) => answered());
+    // A document asked for before a withdrawal, or a removal of what the proxy no longer has: nothing to send.
+    if ((this.ended && queued.expires !== 0) || (queued.expires === 0 && this.etag === undefined)) return done();
+    // A refresh needs the entity-tag; without one (the first PUBLISH was refused) it carries the document again.
+    const document = queued.expires === 0 ? undefined : (queued.document ?? (this.etag === undefined ? this.document : undefined));
+    this.request(document, queued.expires, done);
   }
 
   private answered(response: Core.IncomingResponseMessage, asked: number): void {
