@@ -67,7 +67,10 @@ export class Inbound {
     const { interop: gateway } = this.deps;
     // A customer writing to a team's address: their open conversation with the team, or a new one.
     if (input.team) {
-      // A retransmission is the stored message, even when its conversation has closed since (no new one).
+      // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
+      const open = await this.deps.firstContacts.openConversationOf(input.from, input.team);
+      if (open) return this.post(open, input);
+      // None open: a retransmission of a message whose conversation has closed since opens no new one.
       const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
       if (stored) return stored;
       const opened = await this.deps.firstContacts.conversationFor(input.from, input.team);

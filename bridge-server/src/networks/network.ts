@@ -258,16 +258,24 @@ export interface SendQueueFeature {
 /** A network as the bridge holds it: the core every network implements, and whichever features it does. */
 export type Network = NetworkCore & Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature> & PresenceFeature;
 
+/** Read once per network: what a network implements does not change (outbound XMPP asks per message). */
+const derived = new WeakMap<Network, NetworkCapabilities>();
+
 /**
  * What a network can do, read from what it implements. A network that delivers from the store
  * (its clients read their receipts there) has receipts without implementing `markRead`.
  */
 export function capabilitiesOf(network: Network): NetworkCapabilities {
-  return {
-    typing: network.setTyping !== undefined,
-    presence: network.subscribePresence !== undefined || network.sharePresence !== undefined || network.setOwnPresence !== undefined,
-    receipts: network.deliversFromStore || network.markRead !== undefined,
-  };
+  let capabilities = derived.get(network);
+  if (!capabilities) {
+    capabilities = {
+      typing: network.setTyping !== undefined,
+      presence: network.subscribePresence !== undefined || network.sharePresence !== undefined || network.setOwnPresence !== undefined,
+      receipts: network.deliversFromStore || network.markRead !== undefined,
+    };
+    derived.set(network, capabilities);
+  }
+  return capabilities;
 }
 
 /**
