@@ -23,7 +23,7 @@ import {
   until,
 } from '../helpers.js';
 import { kamailioNetwork, ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
-import { type KamailioServer, startKamailio } from '../servers/kamailio.js';
+import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
@@ -204,5 +204,63 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
       ['ok', 'ok', 'ok', 'rate_limited'],
     );
     bob.socket.disconnect();
+  });
+});
+
+describe('outreach to IRC and SIP customers against a real ngircd and Kamailio', () => {
+  let ngircd: NgircdServer;
+  let kamailio: KamailioServer;
+  let t: TestBridge;
+  let dana: IrcAgent;
+  let sam: SipAgent;
+  let ted: SipAgent;
+
+  before(async () => {
+    ngircd = await startNgircd();
+    kamailio = await startKamailio({
+      users: { sam: 'sampw', ted: 'tedpw', switchboard: 'bridgepw' },
+      routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
+    });
+    dana = await connectIrcAgent(ngircd.port, 'dana');
+    sam = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'sam', 'sampw');
+    ted = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'ted', 'tedpw');
+    t = await startBridge({
+      sites: sites(['irc', 'sip'], ['test', kamailio.domain]),
+      teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        ngircdNetwork(ngircd, { presencePollSeconds: 0.5, connectTimeoutSeconds: 5 }),
+        kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }),
+      ],
+    });
+    await until(() => t.bridge.registry.all().every((network) => network.status().state === 'online'), 15_000, 'the IRC bot and the SIP registration');
+  });
+  after(async () => {
+    await dana?.quit();
+    await sam?.stop();
+    await ted?.stop();
+    await t?.stop();
+    await kamailio?.destroy();
+    await ngircd?.destroy();
+  });
+
+  it("carries an agent's outreach to an IRC customer (a nick of the network, written as typed)", async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const { conversation } = await call(alice.socket, 'conversation:open', { to: 'irc:Dana', team: 'support', text: 'Hello Dana, about your ticket' });
+    assert.equal(conversation.participants[0], 'irc:dana@test');
+    await dana.next((m) => m.message === 'Hello Dana, about your ticket', 10_000);
+    alice.socket.disconnect();
+  });
+
+  it('carries outreach by HTTP and by /to to SIP customers', async () => {
+    const response = await post(t, { to: `sip:sam@${kamailio.domain}`, team: 'support', text: 'Your appointment is confirmed' });
+    assert.equal(response.status, 201);
+    await sam.next((m) => m.request.body === 'Your appointment is confirmed', 10_000);
+
+    const alice = await connect(t, agentAuth('alice'));
+    const { answer } = await call(alice.socket, 'agent:command', { text: `/to sip:ted@${kamailio.domain} Hi Ted, a question about your order` });
+    assert.match(answer, new RegExp(`^Opened #\\w+ with sip:ted@${kamailio.domain.replaceAll('.', '\\.')} for team support`));
+    await ted.next((m) => m.request.body === 'Hi Ted, a question about your order', 10_000);
+    alice.socket.disconnect();
   });
 });
