@@ -7,13 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import {
   API_KEY,
+  OTHER_SECRET,
   OTHER_SITE,
   ORIGIN,
-  SECRET,
   SITE,
   type HttpAnswer,
   type TestBridge,
   agentAuth,
+  baseConfig,
   bodyOf,
   call,
   callUnchecked,
@@ -30,19 +31,12 @@ import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type SipAgent, connectSipAgent } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
-const OTHER_SECRET = 'other-identity-secret-0123456789';
-
-/** The test sites, the first with outreach to `networks` on `domains` at a small burst. */
+/** The test sites, the first with outreach to `networks` on `domains` at a small burst, the other to IRC only. */
 function sites(networks: string[], domains: string[]) {
+  const [site, other] = baseConfig('').sites as Record<string, unknown>[];
   return [
-    {
-      key: SITE,
-      origins: [ORIGIN],
-      identitySecret: SECRET,
-      apiKeys: [{ id: 'crm', key: API_KEY }],
-      outreach: { networks, domains, rate: { perMinute: 1, burst: 3 } },
-    },
-    { key: OTHER_SITE, origins: [ORIGIN], identitySecret: OTHER_SECRET, outreach: { networks: ['irc'], domains: ['test'] } },
+    { ...site, outreach: { networks, domains, rate: { perMinute: 1, burst: 3 } } },
+    { ...other, origins: [ORIGIN], outreach: { networks: ['irc'], domains: ['test'] } },
   ];
 }
 
