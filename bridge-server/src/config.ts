@@ -9,6 +9,7 @@ import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
+import { outreachConfigSchema } from './core/outreach/policy.js';
 import { webhookConfigSchema } from './core/webhooks/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 
@@ -59,6 +60,8 @@ const siteSchema = z.strictObject({
   retentionDays: z.number().int().min(1).optional(),
   /** Keys for the site's data administration API (export and erasure of a customer's data). */
   adminKeys: z.array(z.string().min(24, 'admin keys must be at least 24 characters')).default([]),
+  /** Agents and API keys starting conversations with customers on their networks (docs/customers.md, "Outreach"); off when left out. */
+  outreach: outreachConfigSchema.optional(),
 });
 
 /**

@@ -27,6 +27,7 @@ import type { Clock } from '../src/util/clock.js';
 export const SITE = 'test-site';
 export const OTHER_SITE = 'other-site';
 export const SECRET = 'test-identity-secret-0123456789';
+export const OTHER_SECRET = 'other-identity-secret-0123456789';
 export const API_KEY = 'test-api-key-0123456789abcdef';
 export const ORIGIN = 'http://shop.test';
 
@@ -48,7 +49,7 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
     store: { type: 'sqlite', path: join(dir, 'switchboard.db') },
     sites: [
       { key: SITE, origins: [ORIGIN], identitySecret: SECRET, apiKeys: [{ id: 'crm', key: API_KEY }] },
-      { key: OTHER_SITE, origins: ['http://other.test'], identitySecret: 'other-identity-secret-0123456789' },
+      { key: OTHER_SITE, origins: ['http://other.test'], identitySecret: OTHER_SECRET },
     ],
     teams: [{ id: 'support', members: ['web:a_alice', 'web:a_bob'], sites: [SITE], capacity: 1000 }],
     networks: [{ type: 'web', presenceGraceMs: 50 }],

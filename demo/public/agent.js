@@ -16,7 +16,13 @@ const shown = new Set(); // message ids on screen: history and live events may b
 let current;
 
 const visitorOf = (conversation) => conversation.participants.find((p) => !p.startsWith('web:a_')) ?? conversation.participants[0];
-const nameOf = (address) => details.get(address)?.name ?? address.replace(/^web:/, '');
+const nameOf = (address) => details.get(address)?.name ?? address.replace(/^[a-z][a-z0-9-]*:/, '');
+// The customer's network and address: `XMPP · carol@example.com` for one who wrote (or was written to) there.
+const NETWORKS = { web: 'Web', xmpp: 'XMPP', sip: 'SIP', irc: 'IRC' };
+const whereOf = (address) => {
+  const scheme = address.slice(0, address.indexOf(':'));
+  return `${NETWORKS[scheme] ?? scheme.toUpperCase()} · ${address.slice(scheme.length + 1)}`;
+};
 
 async function loadDetails(address) {
   if (details.has(address)) return details.get(address);
@@ -30,7 +36,8 @@ function renderList() {
     const button = document.createElement('button');
     const visitor = visitorOf(c);
     const count = unread.get(c.id) ?? 0;
-    button.textContent = `${nameOf(visitor)} · ${c.state}${c.assignee ? '' : ' · queued'}`;
+    button.textContent = `${nameOf(visitor)} · ${whereOf(visitor).split(' · ')[0]} · ${c.state}${c.assignee ? '' : ' · queued'}`;
+    button.title = whereOf(visitor);
     if (count > 0) {
       const badge = document.createElement('span');
       badge.className = 'badge';
@@ -66,6 +73,7 @@ async function renderDetails(conversation) {
   const party = await loadDetails(visitorOf(conversation));
   const rows = [
     ['Visitor', party?.name ?? visitorOf(conversation)],
+    ['Network', whereOf(visitorOf(conversation))],
     ['Email', party?.email ?? '—'],
     ['Page', party?.pageUrl ?? '—'],
     ['Identity', party?.verified ? 'verified by the site' : 'not verified'],
@@ -193,3 +201,21 @@ client
     $('canned').append(...names.map((name) => Object.assign(document.createElement('option'), { value: name, textContent: name })));
   })
   .catch(() => {});
+
+// Outreach: start a conversation of a team with a customer on their network (docs/customers.md, "Outreach").
+$('outreach').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const to = $('outreach-to').value.trim();
+  const team = $('outreach-team').value.trim();
+  const text = $('outreach-text').value.trim();
+  if (!to || !team) return;
+  try {
+    const conversation = await client.reachOut({ to, team, ...(text ? { text } : {}) });
+    $('outreach-text').value = '';
+    $('answer').textContent = `Started with ${whereOf(conversation.participants[0])}.`;
+    await loadDetails(conversation.participants[0]);
+    await select(conversation.id);
+  } catch (error) {
+    $('answer').textContent = error.message;
+  }
+});

@@ -25,10 +25,22 @@ const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max
 /** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
 const text = str().refine((s) => s.trim().length > 0, 'must not be empty or blank');
 
-export const conversationOpenSchema = z.object({ team: id.optional(), to: address.optional() }).refine((p) => (p.team === undefined) !== (p.to === undefined), {
-  message: 'give exactly one of team or to',
-  path: ['team'],
-});
+/**
+ * `{ team }`, `{ to }`, or (addition: outreach, agents only) `{ to, team, text? }`: a team
+ * conversation with a customer on the customer's network, opened by the agent.
+ */
+export const conversationOpenSchema = z
+  .object({ team: id.optional(), to: address.optional(), text: text.optional() })
+  .refine((p) => p.team !== undefined || p.to !== undefined, { message: 'give team, to, or both (outreach)', path: ['team'] })
+  .refine((p) => p.text === undefined || (p.team !== undefined && p.to !== undefined), {
+    message: 'text goes only with both to and team (outreach)',
+    path: ['text'],
+  })
+  // The bridge's own web parties are reached by opening `{ to }`; outreach is for other networks' users.
+  .refine((p) => p.team === undefined || p.to === undefined || !p.to.startsWith('web:'), {
+    message: 'outreach (to with team) reaches a customer on their own network (xmpp:, sip:, irc:), not a web address',
+    path: ['team'],
+  });
 
 export const conversationListSchema = z.object({
   state: z.enum(['open', 'closed']).optional(),
@@ -132,11 +144,13 @@ export const agentCommandSchema = z.object({
 
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
-  .object({ conversationId: id.optional(), to: address.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
+  .object({ conversationId: id.optional(), to: address.optional(), team: id.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
   .refine((p) => (p.conversationId === undefined) !== (p.to === undefined), {
     message: 'give exactly one of conversationId or to',
     path: ['conversationId'],
-  });
+  })
+  // Addition: `to` with `team` is outreach, a team conversation with a customer on their network.
+  .refine((p) => p.team === undefined || p.to !== undefined, { message: 'team goes only with to (outreach)', path: ['team'] });
 
 export type ConversationOpenPayload = z.infer<typeof conversationOpenSchema>;
 export type ConversationListPayload = z.infer<typeof conversationListSchema>;

@@ -272,8 +272,23 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   async openConversation(target: { team: string } | { to: Address }): Promise<Conversation> {
     const { conversation } = await this.request('conversation:open', target);
+    return this.opened(conversation);
+  }
+
+  /** An opened conversation is followed; what it already holds is fetched. */
+  private opened(conversation: Conversation): Conversation {
     if (this.timeline.remember(conversation) && this.timeline.behind(conversation)) this.background(this.syncConversations([conversation.id]));
     return conversation;
+  }
+
+  /**
+   * Outreach (agents only): the team's conversation with a customer on the customer's network
+   * (`xmpp:`, `sip:`, `irc:`), opened as the customer's, assigned to the caller, with `text` as its
+   * first message; the team's open conversation with that customer when there is one.
+   */
+  async reachOut(target: { to: Address; team: string; text?: string }): Promise<Conversation> {
+    const { conversation } = await this.request('conversation:open', target);
+    return this.opened(conversation);
   }
 
   async listConversations(filter: { state?: 'open' | 'closed'; limit?: number } = {}): Promise<Conversation[]> {

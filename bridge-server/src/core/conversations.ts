@@ -8,6 +8,7 @@ import {
   type ConversationListPayload,
   type ConversationOpenPayload,
   type ConversationRatePayload,
+  type Message,
   networkOf,
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -94,11 +95,11 @@ export class Conversations {
     return toWireConversation(created);
   }
 
-  /** A team's own message in a conversation (its greeting, its offline message), from `team:<id>`. */
-  private async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string): Promise<void> {
+  /** A team's own message in a conversation (its greeting, its offline message, an API key's outreach), from `team:<id>`. */
+  async postAsTeam(conversation: ConversationRecord, team: TeamConfig, text: string, clientId?: string): Promise<Message> {
     const from: Address = `team:${team.id}`;
     await this.deps.store.upsertParty({ address: from, siteKey: null, role: 'integration', name: team.name ?? team.id, verified: true });
-    await this.deps.pipeline.post({ conversation, from, text });
+    return (await this.deps.pipeline.post({ conversation, from, text, ...(clientId !== undefined ? { clientId } : {}) })).message;
   }
 
   async list(actor: Actor, payload: ConversationListPayload): Promise<Conversation[]> {

@@ -30,6 +30,7 @@ import { GatewayService } from './interop/gateway-service.js';
 import { MessagePipeline } from './message-pipeline.js';
 import { Messages } from './messages.js';
 import { OutboxWorker } from './outbox.js';
+import { Outreach } from './outreach/outreach.js';
 import { Parties } from './parties.js';
 import { PresenceService } from './presence.js';
 import { PresenceSharing } from './presence-sharing.js';
@@ -68,6 +69,8 @@ export class Core {
   readonly commands: AgentCommands;
   readonly conversations: Conversations;
   readonly messages: Messages;
+  /** Agents and API keys starting conversations with customers on their networks. */
+  readonly outreach: Outreach;
   readonly parties: Parties;
   readonly presenceWatch: PresenceWatch;
   readonly presenceSharing: PresenceSharing;
@@ -113,8 +116,16 @@ export class Core {
       close: async (conversationId) => void (await this.conversations.close(conversationId)),
       transfer: (conversationId, to) => this.router.transfer(conversationId, to),
       latestOf: (agent) => recent.latestOf(agent),
+      reachOut: (actor, request) => this.outreach.open(actor, request),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
+    this.outreach = new Outreach({
+      ...parts,
+      router: this.router,
+      conversations: this.conversations,
+      messages: this.messages,
+      now: () => deps.clock.now().getTime(),
+    });
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });

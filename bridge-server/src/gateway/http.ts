@@ -14,6 +14,7 @@ import type { Actor } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
+import { toWireConversation } from '../core/wire.js';
 import { toClientForm, withSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -129,8 +130,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
+      const { conversations, messages, outreach } = deps.core;
+      if (body.team !== undefined) {
+        // Outreach (docs/customers.md): the team's conversation with a customer on their network, the text from the team.
+        const started = await outreach.open(actor, { to: body.to!, team: body.team, text: body.text, clientId: body.clientId ?? newId('rest') });
+        res.status(201).json({ ok: true, ...toClientForm({ message: started.message, conversation: toWireConversation(started.conversation) }) });
+        return;
+      }
       // `to` is written as the key's site knows its parties (networks/web/site-scope.ts).
-      const { conversations, messages } = deps.core;
       const conversationId = body.conversationId ?? (await conversations.open(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
       const message = await messages.send(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
       res.status(201).json({ ok: true, message: toClientForm(message) });

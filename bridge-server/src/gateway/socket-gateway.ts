@@ -14,6 +14,7 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
+import { toWireConversation } from '../core/wire.js';
 import { textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../util/token-bucket.js';
@@ -131,9 +132,12 @@ export class SocketGateway {
     const { conversations, messages, parties, presenceWatch } = this.deps.core;
     // Addresses a client writes are its site's: web identities get the site (networks/web/site-scope.ts).
     const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
-    this.handle(socket, 'conversation:open', async (p, a) => ({
-      conversation: await conversations.open(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }),
-    }));
+    this.handle(socket, 'conversation:open', async (p, a) => {
+      // `to` with `team`: outreach to a customer on their network (docs/customers.md, "Outreach").
+      if (p.to !== undefined && p.team !== undefined)
+        return { conversation: toWireConversation((await this.deps.core.outreach.open(a, { ...p, to: p.to, team: p.team })).conversation) };
+      return { conversation: await conversations.open(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }) };
+    });
     this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await conversations.list(a, p) }));
     this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await conversations.closeFor(a, p.conversationId) }));
     this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await conversations.rate(a, p) }));

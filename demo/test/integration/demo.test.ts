@@ -117,6 +117,44 @@ describe('demo (npm start)', () => {
     }
   });
 
+  it("shows in the agent console each conversation's network and customer address, and starts outreach from its form", async () => {
+    const visitor = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });
+    await visitor.ready();
+    const conversation = await visitor.openConversation({ team: 'support' });
+    const customer = visitor.session!.self;
+    const browser = await puppeteer.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${url}/agent?agent=alice`);
+      await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+      // The list names the network; the details the network and the customer's address there.
+      const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
+      await page.waitForSelector(entry, { timeout: 15_000 });
+      assert.match(await page.$eval(entry, (button) => button.textContent ?? ''), / · Web · open/);
+      await page.click(entry);
+      await page.waitForFunction(() => !document.getElementById('details')?.hidden, { timeout: 15_000 });
+      const details = await page.$eval('#details', (dl) =>
+        [...dl.querySelectorAll('dt')].map((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`),
+      );
+      assert.ok(details.includes(`Network: Web · ${customer.slice('web:'.length)}`), details.join('; '));
+      assert.ok(conversation.id);
+
+      // The demo connects no XMPP network: the form shows the bridge's refusal.
+      await page.type('#outreach-to', 'xmpp:carol@example.com');
+      await page.type('#outreach-text', 'Hello Carol');
+      await page.click('#outreach button[type="submit"]');
+      await page.waitForFunction(() => document.getElementById('answer')?.textContent?.includes('xmpp:carol@example.com'), { timeout: 15_000 });
+      assert.match(await page.$eval('#answer', (pre) => pre.textContent ?? ''), /not an address of a network this bridge connects/);
+    } finally {
+      await browser.close();
+      visitor.disconnect();
+    }
+  });
+
   it('accepts connections from its own origin on the port it runs on (localhost and 127.0.0.1), and no other', async () => {
     const port = new URL(url).port;
     assert.notEqual(port, '8080', 'a port other than the configured one');

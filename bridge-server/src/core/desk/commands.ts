@@ -13,6 +13,9 @@ import { type TeamDirectory, addressesOnSite } from './teams.js';
 import { agentUserId, withSite } from '../../networks/web/site-scope.js';
 import { oneLine } from '../../util/text.js';
 import type { RefBook } from '../../networks/refs.js';
+import type { Actor } from '../actor.js';
+import { BridgeError } from '../errors.js';
+import type { OutreachRequest, OutreachResult } from '../outreach/outreach.js';
 
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
@@ -30,6 +33,7 @@ export const COMMANDS_HELP = [
   '/history ID [N]: the last N messages (default 10)',
   '/whois ID: who the visitor is and where',
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
+  '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
   '/away, /back: your availability, for networks without presence',
   'ID is the #ref shown with each conversation (e.g. 3fa9c).',
 ].join('\n');
@@ -49,6 +53,8 @@ export interface CommandDeps {
   latestOf(agent: Address): string | undefined;
   /** The bridge's refs, the same an agent reads in context lines and relayed messages. */
   refs: RefBook;
+  /** Starts (or finds) a team conversation with a customer on their network (outreach). */
+  reachOut(actor: Actor, request: OutreachRequest): Promise<OutreachResult>;
 }
 
 class CommandError extends Error {}
@@ -86,6 +92,8 @@ export class AgentCommands {
           return await this.whois(teams, args);
         case 'canned':
           return await this.canned(from, teams, args);
+        case 'to':
+          return await this.reachOut(from, teams, text);
         case 'away':
         case 'back':
           return this.availability(from, name.toLowerCase() === 'away', args.join(' '));
@@ -228,6 +236,29 @@ export class AgentCommands {
     const sent = await this.deps.sendAs(from, conversationId, text);
     if (!sent) throw new CommandError(`You are not in #${this.deps.refs.refOf(conversationId)}; claim it first.`);
     return `Sent "${name}" to #${this.deps.refs.refOf(conversationId)}.`;
+  }
+
+  /**
+   * `/to ADDRESS TEXT`: outreach for the agent's first team, on the site the agent signed in for
+   * (a web agent), else the team's first site.
+   */
+  private async reachOut(from: Address, teams: Scope, text: string): Promise<string> {
+    const match = /^\/\S+\s+(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(text.trim());
+    if (!match) throw new CommandError('Usage: /to ADDRESS TEXT (for example /to xmpp:carol@example.com Hello)');
+    const [, to, message] = match as unknown as [string, string, string];
+    const team = teams[0]!;
+    const siteKey = teams.siteKey ?? this.deps.teams.sitesOf(team)[0];
+    if (siteKey === undefined) throw new CommandError(`Team ${team.id} serves no site.`);
+    try {
+      const { conversation, opened } = await this.deps.reachOut({ address: from, role: 'agent', siteKey }, { to, team: team.id, text: message.trim() });
+      const ref = `#${this.deps.refs.refOf(conversation.id)}`;
+      return opened
+        ? `Opened ${ref} with ${conversation.openedBy} for team ${team.id} (id ${conversation.id}); their replies come to it.`
+        : `Sent in ${ref}, the open conversation of team ${team.id} with ${conversation.openedBy} (id ${conversation.id}).`;
+    } catch (error) {
+      if (error instanceof BridgeError) throw new CommandError(`Not sent to ${to}: ${error.message}`);
+      throw error;
+    }
   }
 
   private availability(from: Address, away: boolean, text: string): string {

@@ -13,6 +13,7 @@ import type { ConversationRecord, Store } from '../../store/store.js';
 import type { Announcer } from '../announcer.js';
 import { BridgeError } from '../errors.js';
 import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
+import { readTypedAddress } from '../typed-address.js';
 import type { PresenceService } from '../presence.js';
 import { LRUCache } from 'lru-cache';
 
@@ -201,12 +202,6 @@ export class GatewayService {
 
   /** An address a user typed, in its network's canonical form, or why it is not one. */
   private parseAddress(typed: string): Address | { error: string } {
-    const scheme = typed.includes(':') ? networkOf(typed as Address).toLowerCase() : '';
-    const network = scheme ? this.deps.registry.get(scheme) : undefined;
-    const address = `${scheme}${typed.slice(scheme.length)}` as Address;
-    if (!network || this.deps.hosted.isHosted(address))
-      return { error: `"${typed}" is not an address of a network this bridge connects (write it with its network: xmpp:..., sip:..., irc:...).` };
-    const normalized = network.normalizeAddress ? network.normalizeAddress(address) : address;
-    return normalized ?? { error: `"${typed}" is not a valid ${scheme} address.` };
+    return readTypedAddress(typed, this.deps.registry, this.deps.hosted);
   }
 }

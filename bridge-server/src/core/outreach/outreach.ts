@@ -1,0 +1,130 @@
+/**
+ * Outreach (docs/customers.md, "Outreach"): an agent, or a site's API key, starts a team
+ * conversation with a customer on the customer's own network. The conversation is the one the
+ * customer would have opened by writing to the team's address (`openedBy` the customer), so their
+ * replies land in it through first contact and answers go out from the team's address. An agent's
+ * conversation is assigned to that agent and starts with the agent's message; an API key's is
+ * routed as any team conversation and starts with a message from the team.
+ */
+import { type Address, type Message, networkOf } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { AgentConfig, SiteConfig, TeamConfig } from '../../config.js';
+import type { HostedParties } from '../../networks/network.js';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import { newId } from '../../util/ids.js';
+import { type Actor, actsForSite } from '../actor.js';
+import type { Announcer } from '../announcer.js';
+import type { Conversations } from '../conversations.js';
+import type { Router } from '../desk/router.js';
+import type { TeamDirectory } from '../desk/teams.js';
+import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
+import type { Messages } from '../messages.js';
+import type { SiteAccess } from '../site-access.js';
+import { checkText } from '../text-limit.js';
+import { readTypedAddress } from '../typed-address.js';
+import { OutreachPolicy } from './policy.js';
+
+export interface OutreachRequest {
+  /** The customer's address as written (`xmpp:carol@example.com`, `irc:Dave`). */
+  to: string;
+  team: string;
+  /** The first message; an API key's outreach always has one. */
+  text?: string;
+  /** The sender's idempotency key for the message (an agent's, or the team's for an API key). */
+  clientId?: string;
+}
+
+export interface OutreachResult {
+  conversation: ConversationRecord;
+  /** The message sent, when there was text. */
+  message?: Message;
+  /** False when the team's open conversation with the customer was reused. */
+  opened: boolean;
+}
+
+export interface OutreachDeps {
+  store: Store;
+  registry: NetworkRegistry;
+  hosted: HostedParties;
+  teams: TeamDirectory;
+  sites: readonly SiteConfig[];
+  access: SiteAccess;
+  router: Router;
+  announcer: Announcer;
+  conversations: Pick<Conversations, 'postAsTeam'>;
+  messages: Pick<Messages, 'send'>;
+  limits: { maxTextLength: number };
+  logger: Logger;
+  now?: () => number;
+}
+
+export class Outreach {
+  private readonly policies: Map<string, OutreachPolicy>;
+
+  constructor(private readonly deps: OutreachDeps) {
+    this.policies = new Map(deps.sites.map((site) => [site.key, new OutreachPolicy(site.outreach, deps.now)]));
+  }
+
+  /** Opens (or finds the open) conversation of a team with a customer, and sends the text in it. */
+  async open(actor: Actor, request: OutreachRequest): Promise<OutreachResult> {
+    if (!actsForSite(actor)) throw forbidden('only agents and API keys start conversations with customers');
+    const team = this.deps.teams.forSite(request.team, actor.siteKey);
+    if (!team) throw notFound(`team: no team "${request.team}" serves this site`);
+    const agent = actor.role === 'agent' ? agentOf(team, actor.address) : undefined;
+    if (actor.role === 'agent' && !agent) throw forbidden(`team: you are not an agent of team "${team.id}"`);
+    if (actor.role === 'integration' && request.text === undefined) throw badRequest('text: an API key starts a conversation with a message');
+    if (request.text !== undefined) checkText(request.text, this.deps.limits.maxTextLength);
+    const customer = this.customerAddress(request.to);
+    const policy = this.policies.get(actor.siteKey) ?? new OutreachPolicy(undefined);
+    const verdict = policy.allows(customer);
+    if (!verdict.ok) throw forbidden(`to: ${verdict.message}`);
+    // An agent's addresses share one budget; an API key has its own.
+    const budget = agent ? `agent:${agent.id}` : actor.address;
+    if (!policy.take(budget)) {
+      throw Object.assign(new BridgeError('rate_limited', `Too many conversations started: at most ${policy.perMinute} a minute after a burst; retry later.`), {
+        retryAfterMs: policy.waitMs(budget),
+      });
+    }
+    await this.deps.access.ensureParty(actor);
+    const existing = await this.deps.store.findOpenConversation({ siteKey: actor.siteKey, openedBy: customer, team: team.id });
+    const conversation = existing ?? (await this.start(actor, team, customer));
+    this.deps.logger.info({ conversation: conversation.id, team: team.id, to: customer, by: actor.address, reused: existing !== null }, 'outreach');
+    if (request.text === undefined) return { conversation, opened: existing === null };
+    const message =
+      actor.role === 'agent'
+        ? await this.deps.messages.send(actor, { conversationId: conversation.id, clientId: request.clientId ?? newId('out'), text: request.text })
+        : await this.deps.conversations.postAsTeam(conversation, team, request.text, request.clientId);
+    const current = (await this.deps.store.getConversation(conversation.id)) ?? conversation;
+    return { conversation: current, message, opened: existing === null };
+  }
+
+  /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities. */
+  private customerAddress(typed: string): Address {
+    const read = readTypedAddress(typed, this.deps.registry, this.deps.hosted);
+    if (typeof read !== 'string') throw badRequest(`to: ${read.error}`);
+    if (this.deps.registry.get(networkOf(read))?.ownsAddress?.(read)) throw badRequest(`to: ${read} is one of the bridge's own addresses`);
+    return read;
+  }
+
+  /** A new team conversation opened by the customer: the agent's, or routed when an API key starts it. */
+  private async start(actor: Actor, team: TeamConfig, customer: Address): Promise<ConversationRecord> {
+    const { store, announcer } = this.deps;
+    const byAgent = actor.role === 'agent';
+    const created = await store.createConversation({
+      siteKey: actor.siteKey,
+      openedBy: customer,
+      participants: byAgent ? [customer, actor.address] : [customer],
+      team: team.id,
+      ...(byAgent ? { assignee: actor.address } : {}),
+    });
+    announcer.opened(created);
+    const routed = byAgent ? created : await this.deps.router.routeNew(created);
+    announcer.announce(routed);
+    return routed;
+  }
+}
+
+function agentOf(team: TeamConfig, address: Address): AgentConfig | undefined {
+  return team.agents.find((agent) => agent.addresses.includes(address));
+}

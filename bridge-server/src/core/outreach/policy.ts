@@ -1,0 +1,67 @@
+/**
+ * Which customers a site's agents and API keys may start a conversation with on the customer's
+ * network (docs/customers.md, "Outreach"): the networks and domains the site lists, nobody when it
+ * lists none; and how often one agent may (a token bucket per agent).
+ */
+import { type Address, networkOf } from '@switchboard/protocol';
+import { z } from 'zod';
+import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
+import { domainOf, domainPatternSchema, matchesDomains, schemeSchema } from '../address-rules.js';
+
+export const OUTREACH_DEFAULT_RATE = { perMinute: 1, burst: 10 } as const;
+
+export const outreachConfigSchema = z.strictObject({
+  /** The networks whose users may be contacted (`xmpp`, `sip`, `irc`). */
+  networks: z.array(schemeSchema).min(1, 'list at least one network, or leave outreach out'),
+  /** The domains (IRC: network ids) whose users may be contacted; `*.example.org` is every subdomain. */
+  domains: z.array(domainPatternSchema).min(1, 'list at least one domain, or leave outreach out'),
+  /** Conversations a minute one agent (or API key) may start, after a burst. */
+  rate: z
+    .strictObject({
+      perMinute: z.number().positive().default(OUTREACH_DEFAULT_RATE.perMinute),
+      burst: z.number().int().min(1).default(OUTREACH_DEFAULT_RATE.burst),
+    })
+    .default(OUTREACH_DEFAULT_RATE),
+});
+
+export type OutreachConfig = z.infer<typeof outreachConfigSchema>;
+
+export type OutreachVerdict = { ok: true } | { ok: false; message: string };
+
+/** One site's outreach rules; without a configuration, outreach is off. */
+export class OutreachPolicy {
+  private readonly rates: KeyedRateLimit | undefined;
+
+  constructor(
+    private readonly config: OutreachConfig | undefined,
+    now: () => number = Date.now,
+  ) {
+    this.rates = config && new KeyedRateLimit(config.rate.perMinute, config.rate.burst, now);
+  }
+
+  /** Whether the site lets its agents contact `customer` (a normalized address of a configured network). */
+  allows(customer: Address): OutreachVerdict {
+    const { config } = this;
+    if (!config) return { ok: false, message: 'outreach is off for this site (see "outreach" in its configuration)' };
+    const network = networkOf(customer);
+    if (!config.networks.includes(network)) return { ok: false, message: `this site's outreach does not include the network ${network}` };
+    const domain = domainOf(customer);
+    if (!matchesDomains(domain, config.domains)) return { ok: false, message: `this site's outreach does not include the domain ${domain}` };
+    return { ok: true };
+  }
+
+  /** Counts one outreach of `agent` (an agent's id, an API key's address); false when over the rate. */
+  take(agent: string): boolean {
+    return this.rates?.take(agent) ?? false;
+  }
+
+  /** Milliseconds until `agent` may start another conversation. */
+  waitMs(agent: string): number {
+    return this.rates?.waitMs(agent) ?? 0;
+  }
+
+  /** The configured rate, for messages. */
+  get perMinute(): number {
+    return this.config?.rate.perMinute ?? 0;
+  }
+}
