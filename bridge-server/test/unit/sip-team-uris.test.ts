@@ -9,9 +9,9 @@ import type { InboundMessage, InboundSink, InboundTyping } from '../../src/netwo
 import { VisitorDomain } from '../../src/networks/sip/addresses.js';
 import { isComposingBody } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
-import type { ImdnNotifications } from '../../src/networks/sip/imdn.js';
+import { ImdnNotifications } from '../../src/networks/sip/imdn.js';
 import { IncomingMessages } from '../../src/networks/sip/incoming.js';
-import type { SipMessenger } from '../../src/networks/sip/outgoing.js';
+import type { OutgoingMessage, SipMessenger } from '../../src/networks/sip/outgoing.js';
 import { TeamUris } from '../../src/networks/sip/team-uris.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
@@ -177,5 +177,18 @@ describe("a customer's MESSAGE to a team's URI", () => {
     assert.equal(own.statusCode, 403);
     assert.equal(own.reasonPhrase, 'Customers Only');
     assert.deepEqual(await customerWrites('nobody', never).then((r) => r.answer), { statusCode: 404, reasonPhrase: 'No Such Visitor' });
+  });
+
+  it("answers a customer's request for a delivery notification (RFC 5438) from the team's URI once stored", async () => {
+    const sent: OutgoingMessage[] = [];
+    const messenger = { send: (message: OutgoingMessage) => Promise.resolve(void sent.push(message)) } as unknown as SipMessenger;
+    const imdn = new ImdnNotifications(messenger, domain, hosted, pino({ level: 'silent' }));
+    imdn.stored('m_1', { id: 'imdn-1', delivery: true, display: false }, 'sip:carol@example.com', 'team:support');
+    await Promise.resolve();
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.from, 'team:support');
+    assert.equal(sent[0]!.to, 'sip:carol@example.com');
+    assert.match(sent[0]!.body, /<recipient-uri>sip:help@web\.example\.org<\/recipient-uri>/);
+    assert.match(sent[0]!.body, /<delivered\/>/);
   });
 });
