@@ -3,19 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { type Message as IncomingMessage, UserAgent } from 'sip.js';
 import type { InboundSink } from '../../src/networks/network.js';
 import { VisitorDomain } from '../../src/networks/sip/addresses.js';
 import type { ImdnNotifications } from '../../src/networks/sip/imdn.js';
 import { IncomingMessages } from '../../src/networks/sip/incoming.js';
 import type { SipMessenger } from '../../src/networks/sip/outgoing.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
-
-interface Answer {
-  statusCode: number;
-  reasonPhrase: string;
-  extraHeaders?: string[];
-}
+import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
 
 /** The answer to a MESSAGE to `user` under the visitor domain, with the core's `message` given. */
 function answerTo(user: string, store: InboundSink['message'], contentType = 'text/plain;charset=UTF-8', body = 'hi'): Promise<Answer | 'accepted'> {
@@ -28,22 +22,7 @@ function answerTo(user: string, store: InboundSink['message'], contentType = 'te
     messenger: {} as SipMessenger,
     imdn: {} as ImdnNotifications,
   });
-  return new Promise((resolve) => {
-    const request = {
-      to: { uri: UserAgent.makeURI(`sip:${user}@web.example.org`)! },
-      from: { uri: UserAgent.makeURI('sip:mallory@example.org')! },
-      getHeader: (name: string) => (name === 'Content-Type' ? contentType : undefined),
-      getHeaders: () => [],
-      body,
-      callId: 'call-1',
-      cseq: 1,
-    };
-    incoming.handle({
-      request,
-      accept: () => Promise.resolve(resolve('accepted')),
-      reject: (answer: Answer) => Promise.resolve(resolve(answer)),
-    } as unknown as IncomingMessage);
-  });
+  return answerOf(incoming, { to: `sip:${user}@web.example.org`, from: 'sip:mallory@example.org', contentType, body });
 }
 
 const noConversation = () => Promise.resolve(null);

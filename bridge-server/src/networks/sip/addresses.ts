@@ -11,6 +11,7 @@ import { type Address, networkOf } from '@switchboard/protocol';
 import type { URI } from 'sip.js';
 import { oneLine } from '../../util/text.js';
 import type { HostedParties } from '../network.js';
+import { BRIDGE_USER, TeamUris } from './team-uris.js';
 import { escapeUser } from './uri-escaping.js';
 
 /** The user part that stands for a party of another network: a hosted party's id, or a whole address. */
@@ -39,12 +40,9 @@ export function partyOfUser(user: string, hosted: HostedParties): Address | null
   return hosted.isHosted(address) ? null : address;
 }
 
-/** The user part of the bridge's own URI under the visitor domain, where agents send commands (`/list`, ...). */
-const BRIDGE_USER = 'switchboard';
-
 /**
  * The domain the proxy routes to the bridge's registration: the URIs under it are the parties of
- * other networks (and the bridge's own, for commands).
+ * other networks, the desk's teams (for customers, team-uris.ts) and the bridge's own (for commands).
  */
 export class VisitorDomain {
   /** The domain, lowercased. */
@@ -55,14 +53,16 @@ export class VisitorDomain {
   constructor(
     domain: string,
     private readonly hosted: HostedParties,
+    /** The desk's teams: URIs customers write to. */
+    readonly teams: TeamUris = new TeamUris({ domain, teams: [] }),
   ) {
     this.name = domain.toLowerCase();
     this.bridgeUri = `sip:${BRIDGE_USER}@${this.name}`;
   }
 
-  /** The URI of a party of another network, under this domain. */
+  /** The URI of a party of another network (or of a team), under this domain. */
   uriOf(party: Address): string {
-    return `sip:${userOfParty(party, this.hosted)}@${this.name}`;
+    return this.teams.of(party)?.uri ?? `sip:${userOfParty(party, this.hosted)}@${this.name}`;
   }
 
   /** Whether a request's URI is the bridge's own. */
@@ -70,8 +70,10 @@ export class VisitorDomain {
     return uri.host.toLowerCase() === this.name && uri.user === BRIDGE_USER;
   }
 
-  /** The party a URI stands for, or null (another domain, or a user part that is no party's). */
+  /** The party (or team) a URI stands for, or null (another domain, or a user part that is no one's). */
   partyOf(uri: URI): Address | null {
+    const team = this.teams.at(uri, this.name);
+    if (team) return this.teams.addressOf(team);
     return uri.host.toLowerCase() === this.name ? partyOfUser(uri.user ?? '', this.hosted) : null;
   }
 

@@ -1,6 +1,6 @@
 /**
  * RFC 5438 disposition notifications the bridge sends for SIP senders' messages, when they asked in
- * CPIM (`imdn.Disposition-Notification`). For a party the bridge hosts, it stored the message and says
+ * CPIM (`imdn.Disposition-Notification`). For a party the bridge hosts (or a team), it stored the message and says
  * `delivered` on the party's behalf at once; `displayed` waits until the party read it. For a user
  * of another network (gateway), only that network's own confirmation counts, nothing is faked.
  */
@@ -45,7 +45,7 @@ export class ImdnNotifications {
   /** A message from `agentUri` to `party` that asked for notifications was stored as `messageId`. */
   stored(messageId: string, ask: ImdnAsk, agentUri: string, party: Address): void {
     const visitorUri = this.domain.uriOf(party);
-    const deliveredNow = ask.delivery && this.hosted.isHosted(party);
+    const deliveredNow = ask.delivery && (this.hosted.isHosted(party) || this.domain.teams.of(party) !== undefined);
     if (ask.display || (ask.delivery && !deliveredNow)) {
       this.pending.set(messageId, { imdnId: ask.id, agentUri, visitorUri, party, delivery: ask.delivery && !deliveredNow, display: ask.display });
     }

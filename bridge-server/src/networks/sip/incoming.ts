@@ -3,18 +3,20 @@
  * became of it (docs/networks/sip.md, "Incoming MESSAGEs are answered"). To the bridge's own URI:
  * an agent's command. To a party's URI under the visitor domain: text for the core (unwrapped from
  * CPIM, RFC 3862, when it came so), isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's
- * own messages. Text travels only in bodies.
+ * own messages. To a team's URI: the same from a customer, for their conversation with the team
+ * (docs/customers.md). Text travels only in bodies.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
 import { cleanHops } from '../../util/hops.js';
 import { commandOrHelp } from '../kit/inbound.js';
-import type { HostedParties, InboundSink } from '../network.js';
+import type { HostedParties, InboundSink, InboundTeam } from '../network.js';
 import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
 import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
+import type { TeamUri } from './team-uris.js';
 
 type IncomingRequestMessage = IncomingMessage['request'];
 
@@ -32,6 +34,13 @@ const REFUSALS: Record<string, Answer> = {
   too_large: { statusCode: 413, reasonPhrase: 'Message Too Large' },
   bad_request: { statusCode: 400, reasonPhrase: 'Bad Request' },
 };
+
+/** A 403 with its reason phrase, and the bridge's explanation in a Warning header. */
+const refusal = (reasonPhrase: string, why: string, agentHost: string): Answer => ({
+  statusCode: 403,
+  reasonPhrase,
+  extraHeaders: [warningHeader(agentHost, why)],
+});
 
 /** A body's media type, lowercased, without parameters (`text/plain;charset=UTF-8` -> `text/plain`). */
 const mediaType = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
@@ -68,6 +77,8 @@ export interface IncomingParts {
   hosted: HostedParties;
   messenger: SipMessenger;
   imdn: ImdnNotifications;
+  /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
+  customerSite?: string;
 }
 
 export class IncomingMessages {
@@ -94,10 +105,14 @@ export class IncomingMessages {
     const content = contentOf(request);
     if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
+    // A team's URI: a customer's first contact (or a later message); never one of the bridge's own URIs.
+    const teamUri = domain.teams.of(party);
+    if (teamUri && domain.owns(from)) return message.reject(refusal('Customers Only', 'A team takes messages from customers only.', domain.name));
+    const team = teamUri && this.inboundTeam(teamUri);
     switch (content.type) {
       case CONTENT_TYPES.isComposing: {
         const state = typingOfIsComposing(content.body);
-        if (state) sink.typing({ from, to: party, state });
+        if (state) sink.typing({ from, to: party, state, ...(team ? { team } : {}) });
         return message.accept();
       }
       case CONTENT_TYPES.imdn: {
@@ -107,7 +122,7 @@ export class IncomingMessages {
         return message.accept();
       }
       case 'text/plain':
-        return this.store(message, from, party, content);
+        return this.store(message, from, party, content, teamUri);
       default:
         return message.reject({
           statusCode: 415,
@@ -117,8 +132,13 @@ export class IncomingMessages {
     }
   }
 
-  /** Text for `party`: stored (200), or refused with the answer that says why. */
-  private async store(message: IncomingMessage, from: Address, party: Address, { body, imdn }: Content): Promise<void> {
+  /** The team a customer wrote to, and the site this network files its customers' conversations under. */
+  private inboundTeam(team: TeamUri): InboundTeam {
+    return { id: team.id, ...(this.parts.customerSite ? { site: this.parts.customerSite } : {}) };
+  }
+
+  /** Text for `party` (or a team): stored (200), or refused with the answer that says why. */
+  private async store(message: IncomingMessage, from: Address, party: Address, { body, imdn }: Content, team?: TeamUri): Promise<void> {
     const { sink, domain } = this.parts;
     const { request } = message;
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
@@ -127,7 +147,15 @@ export class IncomingMessages {
     let stored;
     try {
       const via = cleanHops((request.getHeaders(HOPS_HEADER) ?? []).flatMap((value) => value.split(',')));
-      stored = await sink.message({ network: 'sip', from, to: party, text: body, remoteId, ...(via.length > 0 ? { via } : {}) });
+      stored = await sink.message({
+        network: 'sip',
+        from,
+        to: party,
+        text: body,
+        remoteId,
+        ...(via.length > 0 ? { via } : {}),
+        ...(team ? { team: this.inboundTeam(team) } : {}),
+      });
     } catch (error) {
       // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21), with
       // the bridge's explanation in a Warning header, as XMPP and IRC users get it in text.
@@ -135,9 +163,23 @@ export class IncomingMessages {
       if (!answer) throw error;
       return message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), warningHeader(domain.name, (error as Error).message)] });
     }
-    if (!stored) return message.reject(this.notInConversation(party));
+    if (!stored) return message.reject(team ? this.teamRefusal(team) : this.notInConversation(party));
     await message.accept();
     if (imdn) this.parts.imdn.stored(stored.id, imdn, replyUriOf(request), party);
+  }
+
+  /**
+   * 403 for a customer whose message the team takes from no one here: mostly, it serves several
+   * sites and this network names none of them for its customers (`customers.site`).
+   */
+  private teamRefusal(team: TeamUri): Answer {
+    return team.sites.length > 1
+      ? refusal(
+          'Team Takes No Messages From SIP',
+          `${team.name} serves several sites, and none of them is set for customers writing from SIP: this address takes no messages.`,
+          this.parts.domain.name,
+        )
+      : refusal('Team Takes No Messages', `${team.name} takes no messages from this network.`, this.parts.domain.name);
   }
 
   /** 403 for a sender no conversation joins to `party`, worded for a visitor or for anyone else. */

@@ -7,7 +7,7 @@
  *
  * The network is made of parts, each with one job and its own state:
  * - SipSession: the user agent, its registration and reconnection;
- * - VisitorDomain: the URIs the bridge presents (addresses.ts);
+ * - VisitorDomain: the URIs the bridge presents (addresses.ts), the teams' among them (team-uris.ts);
  * - SipMessenger: MESSAGEs out; IncomingMessages: MESSAGEs in;
  * - ImdnNotifications: the disposition notifications SIP senders asked for;
  * - VisitorPresence: PUBLISH of the presence of the parties the bridge shows;
@@ -20,6 +20,7 @@ import {
   type DeskFeature,
   type GatewayFeature,
   type NetworkContext,
+  type NetworkConversation,
   type NetworkCore,
   NetworkError,
   type PresenceFeature,
@@ -34,6 +35,7 @@ import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
 import { BRIDGE, SipMessenger } from './outgoing.js';
 import { SipSession } from './session.js';
+import { TeamUris } from './team-uris.js';
 import { VisitorPresence } from './visitor-presence.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
@@ -44,8 +46,15 @@ const STOP_STEP_MS = 2_000;
 /** Read markers travel as IMDN, so only when it is on. */
 type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature;
 
-export function createSipNetwork({ config, sink, logger, hosted }: NetworkContext<SipNetworkConfig>): SipNetwork {
-  const domain = new VisitorDomain(config.visitorDomain, hosted);
+export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeams = [] }: NetworkContext<SipNetworkConfig>): SipNetwork {
+  const teams = new TeamUris({
+    domain: config.visitorDomain,
+    teams: deskTeams,
+    ...(config.customers?.teamAddresses ? { configured: config.customers.teamAddresses } : {}),
+    bridgeUsername: config.username,
+    logger,
+  });
+  const domain = new VisitorDomain(config.visitorDomain, hosted, teams);
   const session: SipSession = new SipSession({
     config,
     sink,
@@ -61,7 +70,20 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
   const visitors = new VisitorPresence(session, domain, logger);
   const messenger = new SipMessenger(session, domain);
   const imdn = new ImdnNotifications(messenger, domain, hosted, logger);
-  const incoming = new IncomingMessages({ sink, logger, domain, hosted, messenger, imdn });
+  const incoming = new IncomingMessages({
+    sink,
+    logger,
+    domain,
+    hosted,
+    messenger,
+    imdn,
+    ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
+  });
+  /** Who a party of a conversation is shown as to `to`: the team, to the customer who wrote to it (docs/customers.md). */
+  const senderOf = (from: Address, to: Address, conversation: NetworkConversation) => {
+    const team = teams.senderFor(conversation, to, hosted);
+    return team ? { from: teams.addressOf(team), team } : { from };
+  };
 
   return {
     scheme: 'sip',
@@ -74,15 +96,18 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
       await visitors.withdrawAll();
       await session.stop();
     },
-    async send({ message, to, fromName, via }) {
+    async send({ message, to, conversation, fromName, via }) {
       const target = uriOfAddress(to);
       if (!target) throw new NetworkError(`${to} is not a SIP address`, false, 'bad_request');
+      // To a team's customer: from the team's URI, under the name of whoever wrote (else the team's).
+      const { from, team } = senderOf(message.from, to, conversation);
+      const name = fromName ?? team?.name;
       const body = config.imdn
-        ? cpimWithImdn({ from: domain.uriOf(message.from), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) })
+        ? cpimWithImdn({ from: domain.uriOf(from), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) })
         : message.text;
       await messenger.send({
-        from: message.from,
-        ...(fromName ? { fromName } : {}),
+        from,
+        ...(name ? { fromName: name } : {}),
         ...(via ? { via } : {}),
         to: target,
         body,
@@ -90,9 +115,10 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
       });
       return { remoteId: message.id, status: 'sent' };
     },
-    async setTyping({ from, to, state }) {
+    async setTyping({ conversation, from, to, state }) {
       const target = uriOfAddress(to);
-      if (target) await messenger.send({ from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
+      if (target)
+        await messenger.send({ from: senderOf(from, to, conversation).from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
     },
     ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),
     reportStatus: ({ message, status }) => imdn.answer(message.id, status === 'read' ? 'displayed' : 'delivered'),

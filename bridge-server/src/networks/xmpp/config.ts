@@ -1,5 +1,6 @@
 /** The XMPP network's configuration (docs/networks/xmpp.md): component mode, or client mode with one bot account. */
 import { z } from 'zod';
+import { checkTeamAddresses, customersConfigSchema } from '../kit/customers-config.js';
 
 const common = {
   type: z.literal('xmpp'),
@@ -50,23 +51,10 @@ export const xmppComponentConfigSchema = z
      */
     gateways: z.array(gatewayDomainSchema).optional(),
     /** Customers writing from their own XMPP accounts to the teams' JIDs (docs/customers.md). */
-    customers: z
-      .strictObject({
-        /** A team's local part on the main domain, by team id (`{ "support": "help" }`); the team id when left out. */
-        teamAddresses: z.record(z.string(), z.string().regex(/^[a-z0-9._-]{1,64}$/i, 'must be 1-64 letters, digits, ., _ or -')).optional(),
-        /** The site of a customer's conversation with a team that serves several sites. */
-        site: z.string().min(1).optional(),
-      })
-      .optional(),
+    customers: customersConfigSchema.optional(),
   })
   .superRefine((config, context) => {
-    const teamsByLocal = new Map<string, string>();
-    for (const [team, local] of Object.entries(config.customers?.teamAddresses ?? {})) {
-      const taken = teamsByLocal.get(local.toLowerCase());
-      if (taken !== undefined)
-        context.addIssue({ code: 'custom', path: ['customers', 'teamAddresses', team], message: `is already the address of team "${taken}"` });
-      teamsByLocal.set(local.toLowerCase(), team);
-    }
+    checkTeamAddresses(config.customers, context);
     const domains = new Map<string, number>();
     const networks = new Map<string, number>();
     (config.gateways ?? []).forEach((gateway, index) => {
