@@ -7,13 +7,11 @@
  */
 import { type Address, networkOf } from '@switchboard/protocol';
 import { z } from 'zod';
+import { domainMatches, domainOf, domainPattern } from '../../util/domains.js';
 import { BRIDGE_ID } from '../../util/hops.js';
-import { TokenBucket } from '../../util/token-bucket.js';
-import { LRUCache } from 'lru-cache';
+import { KeyedBuckets } from '../../util/keyed-buckets.js';
 
 const scheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network type such as xmpp, sip or irc');
-/** A domain (`example.com`), or every subdomain of one (`*.example.com`). */
-const domainPattern = z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, 'must be a domain such as example.com or *.example.com');
 
 export const gatewayConfigSchema = z.strictObject({
   /** The site gateway conversations belong to: its agents and integrations can observe them. */
@@ -38,21 +36,13 @@ export const gatewayConfigSchema = z.strictObject({
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-/** The domain part of an address (`sip:bob@example.com` -> `example.com`; an IRC network's id). */
-const domainOf = (address: Address) => {
-  const id = address.slice(networkOf(address).length + 1);
-  return id.slice(id.lastIndexOf('@') + 1).toLowerCase();
-};
-const matches = (domain: string, patterns: readonly string[] | undefined) =>
-  patterns === undefined ||
-  patterns.some((pattern) => (pattern.startsWith('*.') ? domain.endsWith(pattern.slice(1).toLowerCase()) : domain === pattern.toLowerCase()));
-/** Senders whose rate is remembered (the least recently seen is forgotten first). */
-const SENDERS_KEPT = 10_000;
+/** No list: any domain. */
+const matches = (domain: string, patterns: readonly string[] | undefined) => patterns === undefined || domainMatches(domain, patterns);
 
 export type GatewayVerdict = { ok: true } | { ok: false; reason: 'not-allowed' | 'loop' | 'rate-limited'; message: string };
 
 export class GatewayPolicy {
-  private readonly buckets = new LRUCache<Address, TokenBucket>({ max: SENDERS_KEPT });
+  private readonly buckets: KeyedBuckets<Address>;
 
   constructor(
     readonly config: GatewayConfig,
@@ -62,13 +52,15 @@ export class GatewayPolicy {
     private readonly ownedByBridge: (address: Address) => boolean,
     /** Whether the bridge hosts a party itself (a website visitor): such parties never use the gateway. */
     private readonly hostedByBridge: (address: Address) => boolean = () => false,
-  ) {}
+  ) {
+    this.buckets = new KeyedBuckets(config.ratePerMinute / 60, config.burst);
+  }
 
   /** Whether `from` may reach `to` through the gateway now (counts against `from`'s rate). */
   check(from: Address, to: Address, via: readonly string[] = []): GatewayVerdict {
     const verdict = this.reachable(from, to, via);
     if (!verdict.ok) return verdict;
-    return this.take(from)
+    return this.buckets.take(from)
       ? verdict
       : { ok: false, reason: 'rate-limited', message: `at most ${this.config.ratePerMinute} messages a minute through the gateway` };
   }
@@ -95,11 +87,5 @@ export class GatewayPolicy {
       };
     }
     return { ok: true };
-  }
-
-  private take(from: Address): boolean {
-    let bucket = this.buckets.get(from); // a get keeps an active sender's bucket among the kept
-    if (!bucket) this.buckets.set(from, (bucket = new TokenBucket(this.config.ratePerMinute / 60, this.config.burst)));
-    return bucket.take();
   }
 }
