@@ -179,7 +179,8 @@ const storeSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-function canonicalMember(address: string): string {
+/** An address as the bridge compares it (agents' in the configuration, customers named in commands). */
+export function canonicalMember(address: string): string {
   if (address.startsWith('xmpp:') || address.startsWith('irc:')) return address.toLowerCase();
   const sip = /^(sips?:)([^@]+@)?(.+)$/.exec(address);
   return sip ? `${sip[1]}${sip[2] ?? ''}${sip[3]!.toLowerCase()}` : address;

@@ -19,6 +19,7 @@ import { bounded } from '../../util/bounded.js';
 import {
   type DeskFeature,
   type GatewayFeature,
+  type IdentityFeature,
   type NetworkContext,
   type NetworkCore,
   NetworkError,
@@ -30,6 +31,7 @@ import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, isComposingBody } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
+import { sipIdentities } from './identity.js';
 import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
 import { BRIDGE, SipMessenger } from './outgoing.js';
@@ -42,7 +44,7 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 const STOP_STEP_MS = 2_000;
 
 /** Read markers travel as IMDN, so only when it is on. */
-type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature;
+type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature & IdentityFeature;
 
 export function createSipNetwork({ config, sink, logger, hosted }: NetworkContext<SipNetworkConfig>): SipNetwork {
   const domain = new VisitorDomain(config.visitorDomain, hosted);
@@ -106,6 +108,7 @@ export function createSipNetwork({ config, sink, logger, hosted }: NetworkContex
       return uri?.user && uri.host && !/[\s\u0000-\u001f\u007f]/.test(address) ? addressOfUri(uri.user, uri.host) : null;
     },
     ownsAddress: (address) => domain.owns(address),
+    identityOf: sipIdentities(config.authenticatedDomains),
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it), under the
