@@ -19,9 +19,7 @@ function controls(limits = { conversationsPerHour: 2, messagesPerMinute: 3 }) {
   const store = {
     blockOf: (siteKey: string, address: Address) =>
       Promise.resolve(
-        blocked.has(`${siteKey} ${address}`)
-          ? { siteKey, address, by: 'xmpp:erin@example.org' as Address, at: '', told: blocked.get(`${siteKey} ${address}`)! }
-          : null,
+        blocked.has(`${siteKey} ${address}`) ? { siteKey, address, by: 'xmpp:erin@example.org', at: '', told: blocked.get(`${siteKey} ${address}`)! } : null,
       ),
     markBlockTold: (siteKey: string, address: Address) => {
       const told = blocked.get(`${siteKey} ${address}`);
