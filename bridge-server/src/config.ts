@@ -12,6 +12,7 @@ import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
 import { webhookConfigSchema } from './core/webhooks/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
+import { domainPattern } from './util/domains.js';
 
 export { ConfigError, issuePath };
 
@@ -35,6 +36,18 @@ const apiKey = z.union([
   }),
 ]);
 
+/**
+ * Each customer's token buckets: as many as the number in a row, then they come back at that rate
+ * (`conversationsPerHour: 10`: ten conversations at once, then one every six minutes).
+ */
+const customerLimitsSchema = z.strictObject({
+  /** New conversations one customer may open with the teams. */
+  conversationsPerHour: z.number().positive().default(10),
+  /** Messages one customer may send to the teams' addresses. */
+  messagesPerMinute: z.number().positive().default(30),
+});
+const CUSTOMER_LIMITS = { conversationsPerHour: 10, messagesPerMinute: 30 };
+
 const limitsSchema = z.strictObject({
   /** Longest message text in code points (at most the contract's limit). */
   maxTextLength: z.number().int().min(1).max(LIMITS.maxTextLength).default(LIMITS.maxTextLength),
@@ -42,6 +55,8 @@ const limitsSchema = z.strictObject({
   ratePerSecond: z.number().positive().default(20),
   /** Events one connection may send in a burst. */
   burst: z.number().int().min(1).default(60),
+  /** Per customer writing to a team's address from their own network (docs/customers.md, "Abuse controls"). */
+  customers: customerLimitsSchema.default(CUSTOMER_LIMITS),
 });
 
 const siteSchema = z.strictObject({
@@ -118,6 +133,15 @@ const teamSchema = z
       .default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
     /** What a visitor's message to a closed conversation does: reopen it, or start a new one. */
     afterClose: z.enum(['reopen', 'new']).default('reopen'),
+    /** Which customers' domains may write to the team from their own networks; deny wins (docs/customers.md, "Abuse controls"). */
+    customers: z
+      .strictObject({
+        /** Only customers of these domains (`example.org`, `*.example.org`); any when left out. */
+        allowDomains: z.array(domainPattern).optional(),
+        /** Never customers of these domains. */
+        denyDomains: z.array(domainPattern).default([]),
+      })
+      .optional(),
     /** Canned replies agents send with `/canned NAME`. */
     canned: z
       .record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'canned reply names are 1-40 letters, digits, _ or -'), z.string().min(1).max(LIMITS.maxTextLength))
@@ -158,7 +182,8 @@ const storeSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-function canonicalMember(address: string): string {
+/** An address as the bridge compares it (agents' in the configuration, customers named in commands). */
+export function canonicalMember(address: string): string {
   if (address.startsWith('xmpp:') || address.startsWith('irc:')) return address.toLowerCase();
   const sip = /^(sips?:)([^@]+@)?(.+)$/.exec(address);
   return sip ? `${sip[1]}${sip[2] ?? ''}${sip[3]!.toLowerCase()}` : address;
@@ -185,7 +210,7 @@ export const configSchema = z.strictObject({
   webhooks: z.array(webhookConfigSchema).default([]),
   networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
   store: storeSchema,
-  limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60 }),
+  limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60, customers: CUSTOMER_LIMITS }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   /** `/metrics`: public unless a bearer token is set. */
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),

@@ -73,6 +73,12 @@ export function createMetrics() {
       labelNames: ['team', 'rating'] as const,
       registers: [registry],
     }),
+    firstContacts: new Counter({
+      name: 'switchboard_first_contacts_total',
+      help: "Customers' messages to a team's address on their own network, by network and outcome (opened, continued, duplicate, refused_no_team, rate_limited, denied_domain, blocked)",
+      labelNames: ['network', 'outcome'] as const,
+      registers: [registry],
+    }),
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),
   };
 }

@@ -517,6 +517,35 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       );
     });
 
+    it("keeps a site's blocks across a restart, each told once, apart from other sites'", async () => {
+      assert.equal(await store.block({ siteKey: 'shop', address: 'xmpp:mallory@evil.example', by: 'xmpp:erin@example.org' }), true);
+      await nextMillisecond();
+      assert.equal(await store.block({ siteKey: 'shop', address: 'sip:trudy@example.com', by: 'web:a_alice@shop' }), true);
+      assert.equal(await store.block({ siteKey: 'shop', address: 'xmpp:mallory@evil.example', by: 'web:a_bob@shop' }), false, 'the first block is kept');
+      await reopen();
+      const mallory = await store.blockOf('shop', 'xmpp:mallory@evil.example');
+      assert.deepEqual(mallory && { ...mallory, at: typeof mallory.at }, {
+        siteKey: 'shop',
+        address: 'xmpp:mallory@evil.example',
+        by: 'xmpp:erin@example.org',
+        at: 'string',
+        told: false,
+      });
+      assert.equal(await store.blockOf('blog', 'xmpp:mallory@evil.example'), null, 'a block is for its site only');
+      assert.deepEqual(
+        (await store.blocks('shop')).map((b) => b.address),
+        ['xmpp:mallory@evil.example', 'sip:trudy@example.com'],
+      );
+      assert.deepEqual(await store.blocks('blog'), []);
+      assert.equal(await store.markBlockTold('shop', 'xmpp:mallory@evil.example'), true);
+      assert.equal(await store.markBlockTold('shop', 'xmpp:mallory@evil.example'), false, 'told once');
+      assert.equal(await store.markBlockTold('shop', 'xmpp:nobody@example.org'), false);
+      assert.equal((await store.blockOf('shop', 'xmpp:mallory@evil.example'))?.told, true);
+      assert.equal(await store.unblock('shop', 'xmpp:mallory@evil.example'), true);
+      assert.equal(await store.unblock('shop', 'xmpp:mallory@evil.example'), false);
+      assert.equal(await store.blockOf('shop', 'xmpp:mallory@evil.example'), null);
+    });
+
     it('erases the webhook deliveries that name a party as its site writes it, and only those', async () => {
       await store.upsertParty({ address: 'web:u_dana@shop', siteKey: 'shop', role: 'visitor', verified: true });
       await store.upsertParty({ address: 'xmpp:al@x.org', siteKey: 'shop', role: 'visitor', verified: true });
@@ -677,6 +706,13 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
           Array.from({ length: 40 }, (_, i) => i + 1),
         );
         assert.equal(new Set(history.messages.map((m) => m.text)).size, 40);
+      });
+
+      it('tells a blocked customer once when both nodes take their messages at once', async () => {
+        const [a, b] = await nodes();
+        await a.block({ siteKey: 'shop', address: 'xmpp:mallory@evil.example', by: 'xmpp:erin@example.org' });
+        const told = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).markBlockTold('shop', 'xmpp:mallory@evil.example')));
+        assert.equal(told.filter(Boolean).length, 1);
       });
 
       it('stores one message when both nodes receive the same clientId at once', async () => {

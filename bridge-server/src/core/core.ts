@@ -13,6 +13,7 @@ import type { RefBook } from '../networks/refs.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Actor } from './actor.js';
+import { CustomerControls } from './abuse/customer-controls.js';
 import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
@@ -21,6 +22,8 @@ import { RecentConversations } from './desk/recent-conversations.js';
 import { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { forbidden } from './errors.js';
+import { identityOf } from './customer-identity.js';
+import { CustomerInbound } from './customer-inbound.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
@@ -117,6 +120,7 @@ export class Core {
       transfer: (conversationId, to) => this.router.transfer(conversationId, to),
       latestOf: (agent) => recent.latestOf(agent),
       reachOut: (actor, request) => this.outreach.open(actor, request),
+      identityOf: (address) => identityOf(deps.registry, address),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     this.outreach = new Outreach({
@@ -129,7 +133,9 @@ export class Core {
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
-    this.inbound = new Inbound({ ...parts, firstContacts, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
+    const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
+    const customers = new CustomerInbound({ ...deps, firstContacts, controls });
+    this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }
 

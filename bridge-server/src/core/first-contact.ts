@@ -23,7 +23,7 @@ export class FirstContacts {
 
   /** The customer's open conversation with the team, else a new one; null when no such team serves the site. */
   async conversationFor(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
-    const found = this.teamOn(addressed);
+    const found = this.servedBy(addressed);
     if (!found) {
       this.deps.logger.info({ from: customer, team: addressed.id, site: addressed.site ?? null }, 'first contact refused: no such team serves the site');
       return null;
@@ -33,11 +33,12 @@ export class FirstContacts {
 
   /** The customer's open conversation with the team, opening none (for their typing). */
   async openConversationOf(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
-    const found = this.teamOn(addressed);
+    const found = this.servedBy(addressed);
     return found ? this.deps.store.findOpenConversation({ siteKey: found.siteKey, openedBy: customer, team: found.team.id }) : null;
   }
 
-  private teamOn(addressed: InboundTeam): { team: TeamConfig; siteKey: string } | undefined {
+  /** The team addressed and the site of its customers' conversations, when it exists and serves that site. */
+  servedBy(addressed: InboundTeam): { team: TeamConfig; siteKey: string } | undefined {
     const team = this.deps.teams.get(addressed.id);
     const siteKey = team && this.siteOf(team, addressed.site);
     return team && siteKey ? { team, siteKey } : undefined;

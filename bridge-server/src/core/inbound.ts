@@ -14,7 +14,7 @@ import type { AgentCommands } from './desk/commands.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import type { FanOut } from './fan-out.js';
-import type { FirstContacts } from './first-contact.js';
+import type { CustomerInbound } from './customer-inbound.js';
 import type { GatewayService } from './interop/gateway-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { OutboxWorker } from './outbox.js';
@@ -32,7 +32,7 @@ export interface InboundDeps {
   interop: GatewayService | undefined;
   pipeline: MessagePipeline;
   /** Customers writing to a team's address on their network. */
-  firstContacts: FirstContacts;
+  customers: CustomerInbound;
   fanOut: FanOut;
   statuses: MessageStatuses;
   outbox: OutboxWorker;
@@ -66,16 +66,7 @@ export class Inbound {
     checkText(input.text, this.deps.limits.maxTextLength);
     const { interop: gateway } = this.deps;
     // A customer writing to a team's address: their open conversation with the team, or a new one.
-    if (input.team) {
-      // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
-      const open = await this.deps.firstContacts.openConversationOf(input.from, input.team);
-      if (open) return this.post(open, input);
-      // None open: a retransmission of a message whose conversation has closed since opens no new one.
-      const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
-      if (stored) return stored;
-      const opened = await this.deps.firstContacts.conversationFor(input.from, input.team);
-      return opened && this.post(opened, input);
-    }
+    if (input.team) return this.deps.customers.message({ ...input, team: input.team }, (conversation) => this.post(conversation, input));
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
@@ -102,7 +93,7 @@ export class Inbound {
   private typing(input: InboundTyping): void {
     void (async () => {
       const conversation = input.team
-        ? await this.deps.firstContacts.openConversationOf(input.from, input.team)
+        ? await this.deps.customers.typingConversation(input.from, input.team)
         : await this.conversationOf(input.from, input.to, input.conversationId);
       if (conversation?.participants.includes(input.from)) this.deps.fanOut.typing(conversation, input.from, input.state);
     })().catch((error: unknown) => this.deps.logger.debug({ err: error }, 'inbound typing dropped'));

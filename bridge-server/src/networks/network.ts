@@ -152,7 +152,11 @@ export type ClaimOutcome = { ok: true; conversation: Conversation } | { ok: fals
 
 /** The one way into the core from any network. */
 export interface InboundSink {
-  /** Stores and routes a message; resolves to the stored message, or null when it was refused. */
+  /**
+   * Stores and routes a message; resolves to the stored message, or null when it was refused. A
+   * refusal with a reason throws an error with the contract's `code` (`forbidden`, `rate_limited`,
+   * ...) and the reason as its message, for the sender; a quiet one (`isQuietRefusal`) is not told.
+   */
   message(input: InboundMessage): Promise<Message | null>;
   presence(input: InboundPresence): void;
   typing(input: InboundTyping): void;
@@ -255,8 +259,30 @@ export interface SendQueueFeature {
   sendQueueDepth(): number;
 }
 
+/** Whether the network vouches for a customer's address: who checked that the sender holds it, or why no one did. */
+export interface CustomerIdentity {
+  vouched: boolean;
+  /** In words, for agents (`/whois`): `the XMPP server authenticated the account`, `not logged in to a services account`. */
+  how: string;
+}
+
+/** What a network can tell of a customer's address (docs/customers.md, "Abuse controls"): `/whois` shows it. */
+export interface IdentityFeature {
+  identityOf(address: Address): Promise<CustomerIdentity>;
+}
+
+/**
+ * A refusal the sender was told of already (a blocked customer's messages after the one notice):
+ * `InboundSink.message` throws it with `quiet: true`, and the network answers it with nothing
+ * more than its protocol requires (no XMPP error, no IRC notice; a SIP request still gets its
+ * final response, without the explanation).
+ */
+export const isQuietRefusal = (error: unknown): boolean => (error as { quiet?: unknown } | null)?.quiet === true;
+
 /** A network as the bridge holds it: the core every network implements, and whichever features it does. */
-export type Network = NetworkCore & Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature> & PresenceFeature;
+export type Network = NetworkCore &
+  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature> &
+  PresenceFeature;
 
 /** Read once per network: what a network implements does not change (outbound XMPP asks per message). */
 const derived = new WeakMap<Network, NetworkCapabilities>();

@@ -1,7 +1,7 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
-import type { ConversationRecord, PartyRecord } from './store.js';
+import type { BlockRecord, ConversationRecord, PartyRecord } from './store.js';
 
 export interface ConversationRow {
   id: string;
@@ -77,6 +77,24 @@ export function toParty(row: PartyRow): PartyRecord {
   if (row.email !== null) party.email = row.email;
   if (row.page_url !== null) party.pageUrl = row.page_url;
   return party;
+}
+
+export interface BlockRow {
+  site_key: string;
+  address: string;
+  blocked_by: string;
+  blocked_at: string;
+  told: number | boolean;
+}
+
+export function toBlock(row: BlockRow): BlockRecord {
+  return {
+    siteKey: row.site_key,
+    address: row.address as Address,
+    by: row.blocked_by as Address,
+    at: row.blocked_at,
+    told: row.told === true || row.told === 1,
+  };
 }
 
 const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };

@@ -130,6 +130,18 @@ export interface OfferRecord {
   declined: string[];
 }
 
+/** A customer an agent blocked on a site: their messages to the site's teams are dropped (docs/customers.md, "Abuse controls"). */
+export interface BlockRecord {
+  siteKey: string;
+  address: Address;
+  /** The agent who blocked them. */
+  by: Address;
+  /** When (ISO time). */
+  at: string;
+  /** Whether the customer was told, once, that their messages are dropped. */
+  told: boolean;
+}
+
 /** Everything the store holds of one party (an export for the party itself). */
 export interface PartyData {
   party: PartyRecord | null;
@@ -249,6 +261,16 @@ export interface Store {
   deleteOffer(conversationId: string): Promise<void>;
   /** Every running offer (to resume them after a restart). */
   offers(): Promise<OfferRecord[]>;
+
+  /** Blocks a customer on a site; false (and the first block kept) when they already were. */
+  block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean>;
+  /** Lifts a block; false when there was none. */
+  unblock(siteKey: string, address: Address): Promise<boolean>;
+  blockOf(siteKey: string, address: Address): Promise<BlockRecord | null>;
+  /** A site's blocks, oldest first. */
+  blocks(siteKey: string): Promise<BlockRecord[]>;
+  /** Records that a blocked customer was told; true only for the one call that recorded it (the one to tell them). */
+  markBlockTold(siteKey: string, address: Address): Promise<boolean>;
 
   /** Everything held of a party of a site: the party, and the site's conversations it opened or takes part in, with their messages. */
   partyData(siteKey: string, address: Address): Promise<PartyData>;

@@ -25,6 +25,11 @@ export class KeyedRateLimit {
     return this.bucketOf(key).take();
   }
 
+  /** Whether `key` has a token now, without taking it. */
+  has(key: string): boolean {
+    return (this.buckets.get(key)?.waitMs() ?? 0) === 0;
+  }
+
   /** Milliseconds until `key` may act again. */
   waitMs(key: string): number {
     return this.bucketOf(key).waitMs();

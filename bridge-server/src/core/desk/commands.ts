@@ -5,9 +5,12 @@
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
 import { type Address, type Message, networkOf, parseAddress } from '@switchboard/protocol';
-import type { AgentConfig, TeamConfig } from '../../config.js';
+import type { AgentConfig } from '../../config.js';
+import type { CustomerIdentity, HostedParties } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import type { PresenceService } from '../presence.js';
+import { BlockCommands, type BlockScope } from './block-commands.js';
+import { CommandError } from './command-error.js';
 import type { Router } from './router.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
 import { agentUserId, withSite } from '../../networks/web/site-scope.js';
@@ -35,6 +38,7 @@ export const COMMANDS_HELP = [
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
   '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
   '/away, /back: your availability, for networks without presence',
+  '/block ID|ADDRESS, /unblock ID|ADDRESS: drop (or take again) the messages of a customer on their own network; /blocked lists them',
   'ID is the #ref shown with each conversation (e.g. 3fa9c).',
 ].join('\n');
 
@@ -55,15 +59,21 @@ export interface CommandDeps {
   refs: RefBook;
   /** Starts (or finds) a team conversation with a customer on their network (outreach). */
   reachOut(actor: Actor, request: OutreachRequest): Promise<OutreachResult>;
+  /** The parties the bridge hosts itself (website visitors are not blocked by `/block`). */
+  hosted: Pick<HostedParties, 'isHosted'>;
+  /** What the customer's network says of their address (`/whois`), when it can say. */
+  identityOf(address: Address): Promise<CustomerIdentity | undefined>;
 }
 
-class CommandError extends Error {}
-
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
-type Scope = readonly TeamConfig[] & { siteKey?: string | undefined };
+type Scope = BlockScope;
 
 export class AgentCommands {
-  constructor(private readonly deps: CommandDeps) {}
+  private readonly blocks: BlockCommands;
+
+  constructor(private readonly deps: CommandDeps) {
+    this.blocks = new BlockCommands({ ...deps, resolve: (teams, ref, usage) => this.resolve(teams, ref, usage) });
+  }
 
   /**
    * Runs a command from `from`; resolves with the answer to send back. `siteKey`: the site a web
@@ -94,6 +104,12 @@ export class AgentCommands {
           return await this.canned(from, teams, args);
         case 'to':
           return await this.reachOut(from, teams, text);
+        case 'block':
+          return await this.blocks.block(from, teams, args);
+        case 'unblock':
+          return await this.blocks.unblock(teams, args);
+        case 'blocked':
+          return await this.blocks.list(teams);
         case 'away':
         case 'back':
           return this.availability(from, name.toLowerCase() === 'away', args.join(' '));
@@ -215,12 +231,14 @@ export class AgentCommands {
   private async whois(teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/whois ID');
     const visitor = await this.deps.store.getParty(conversation.openedBy);
+    const identity = await this.deps.identityOf(conversation.openedBy);
     return [
       `#${this.deps.refs.refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
       `email: ${oneLine(visitor?.email ?? 'not given')}`,
       `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
       `network: ${networkOf(conversation.openedBy)} (${conversation.openedBy})`,
+      ...(identity ? [`vouched: ${identity.vouched ? 'yes' : 'no'}, ${identity.how}`] : []),
     ].join('\n');
   }
 

@@ -5,10 +5,12 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { HostedParties } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import { oneLine } from '../../util/text.js';
+import { identityOf } from '../customer-identity.js';
 import { toWireConversation } from '../wire.js';
 
 export interface HandoverDeps {
@@ -19,6 +21,8 @@ export interface HandoverDeps {
   refs: RefBook;
   /** Asks the outbox worker to look at a network's queue. */
   kickOutbox(network: string): void;
+  /** Website visitors are introduced by what the site tells; customers on their own networks by their address. */
+  hosted: Pick<HostedParties, 'isHosted'>;
 }
 
 export class Handover {
@@ -37,10 +41,17 @@ export class Handover {
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
-    const parts = [`#${ref}`, oneLine(visitor?.name ?? 'Visitor')];
-    if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
-    if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
-    parts.push(visitor?.verified ? '(verified)' : '(not verified)');
+    const parts = [`#${ref}`];
+    if (this.deps.hosted.isHosted(conversation.openedBy)) {
+      parts.push(oneLine(visitor?.name ?? 'Visitor'));
+      if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
+      if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
+      parts.push(visitor?.verified ? '(verified)' : '(not verified)');
+    } else {
+      // A customer on their own network: their address, and whether that network vouches for it.
+      const identity = await identityOf(this.deps.registry, conversation.openedBy);
+      parts.push(conversation.openedBy, identity ? `(${identity.vouched ? 'vouched' : 'not vouched'}: ${identity.how})` : '(not vouched)');
+    }
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.`;
     await network
       .notice({

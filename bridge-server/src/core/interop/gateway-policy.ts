@@ -7,9 +7,9 @@
  */
 import { type Address, networkOf } from '@switchboard/protocol';
 import { z } from 'zod';
+import { domainMatches, domainOf, domainPattern, schemeSchema as scheme } from '../../util/domains.js';
 import { BRIDGE_ID } from '../../util/hops.js';
 import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
-import { domainOf, domainPatternSchema as domainPattern, matchesDomains as matches, schemeSchema as scheme } from '../address-rules.js';
 
 export const gatewayConfigSchema = z.strictObject({
   /** The site gateway conversations belong to: its agents and integrations can observe them. */
@@ -33,6 +33,9 @@ export const gatewayConfigSchema = z.strictObject({
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** No list: any domain. */
+const matches = (domain: string, patterns: readonly string[] | undefined) => patterns === undefined || domainMatches(domain, patterns);
 
 export type GatewayVerdict = { ok: true } | { ok: false; reason: 'not-allowed' | 'loop' | 'rate-limited'; message: string };
 

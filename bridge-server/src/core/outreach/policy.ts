@@ -6,7 +6,7 @@
 import { type Address, networkOf } from '@switchboard/protocol';
 import { z } from 'zod';
 import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
-import { domainOf, domainPatternSchema, matchesDomains, schemeSchema } from '../address-rules.js';
+import { domainMatches, domainOf, domainPattern, schemeSchema } from '../../util/domains.js';
 
 export const OUTREACH_DEFAULT_RATE = { perMinute: 1, burst: 10 } as const;
 
@@ -14,7 +14,7 @@ export const outreachConfigSchema = z.strictObject({
   /** The networks whose users may be contacted (`xmpp`, `sip`, `irc`). */
   networks: z.array(schemeSchema).min(1, 'list at least one network, or leave outreach out'),
   /** The domains (IRC: network ids) whose users may be contacted; `*.example.org` is every subdomain. */
-  domains: z.array(domainPatternSchema).min(1, 'list at least one domain, or leave outreach out'),
+  domains: z.array(domainPattern).min(1, 'list at least one domain, or leave outreach out'),
   /** Conversations a minute one agent (or API key) may start, after a burst. */
   rate: z
     .strictObject({
@@ -46,7 +46,7 @@ export class OutreachPolicy {
     const network = networkOf(customer);
     if (!config.networks.includes(network)) return { ok: false, message: `this site's outreach does not include the network ${network}` };
     const domain = domainOf(customer);
-    if (!matchesDomains(domain, config.domains)) return { ok: false, message: `this site's outreach does not include the domain ${domain}` };
+    if (!domainMatches(domain, config.domains)) return { ok: false, message: `this site's outreach does not include the domain ${domain}` };
     return { ok: true };
   }
 

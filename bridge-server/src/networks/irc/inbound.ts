@@ -9,7 +9,7 @@ import type { IrcMessageEvent } from 'irc-framework';
 import type { Logger } from 'pino';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import type { Relay } from '../kit/relay.js';
-import type { InboundSink } from '../network.js';
+import { type InboundSink, isQuietRefusal } from '../network.js';
 import { SerialQueues } from '../../util/serial.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcConnection } from './connection.js';
@@ -38,7 +38,7 @@ export class IrcInbound {
       .run(event.nick.toLowerCase(), () => this.handle(connection, visitor, event, action))
       .catch((error: unknown) => {
         this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
-        this.notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
+        if (!isQuietRefusal(error)) this.notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
       });
   }
 

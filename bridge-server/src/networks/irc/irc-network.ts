@@ -10,7 +10,9 @@ import type { IrcMessageEvent } from 'irc-framework';
 import { Relay } from '../kit/relay.js';
 import type {
   ConversationDetails,
+  CustomerIdentity,
   HostedParties,
+  IdentityFeature,
   DeskFeature,
   GatewayFeature,
   Network,
@@ -29,6 +31,7 @@ import type { IrcNetworkConfig } from './config.js';
 import type { IrcConnection } from './connection.js';
 import { IrcConnections } from './connections.js';
 import { IrcDelivery, type IrcErrorEvent } from './delivery.js';
+import { IrcIdentities } from './identity.js';
 import { IrcInbound } from './inbound.js';
 import { SupportChannel } from './support-channel.js';
 
@@ -39,7 +42,7 @@ export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Net
 }
 
 /** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
-export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature {
+export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature {
   readonly scheme = 'irc';
   readonly deliversFromStore = false;
   private readonly addresses: IrcAddresses;
@@ -50,6 +53,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly channel: SupportChannel | undefined;
   private readonly delivery: IrcDelivery;
   private readonly inbound: IrcInbound;
+  private readonly identities: IrcIdentities;
 
   constructor({ config, sink, logger, refs, hosted }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
@@ -77,6 +81,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       : undefined;
     this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay });
     this.inbound = new IrcInbound({ sink, logger, requireAccount: config.requireAccount, addresses, connections, relay, channel: this.channel });
+    this.identities = new IrcIdentities({ bot, nickOf: addresses.nickOf });
     this.listen(bot, undefined);
   }
 
@@ -145,6 +150,10 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
 
   conversationChanged(conversation: Conversation, details: ConversationDetails): void {
     this.channel?.conversationChanged(conversation, details, (member) => this.addresses.nickOf(member) !== null);
+  }
+
+  identityOf(address: Address): Promise<CustomerIdentity> {
+    return this.identities.identityOf(address);
   }
 
   sendQueueDepth(): number {

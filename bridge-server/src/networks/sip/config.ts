@@ -1,5 +1,6 @@
 /** The `sip` entry of `networks` (docs/networks/sip.md). */
 import { z } from 'zod';
+import { domainPattern } from '../../util/domains.js';
 import { checkTeamAddresses, customersConfigSchema } from '../kit/customers-config.js';
 import { reservedUserReason } from './team-uris.js';
 
@@ -25,6 +26,11 @@ export const sipNetworkConfigSchema = z
     authorizationUsername: z.string().min(1).optional(),
     /** The domain the proxy routes to the bridge's registration: each visitor is `sip:v_xxx@<visitorDomain>`. */
     visitorDomain: domainName,
+    /**
+     * Domains whose senders the proxy authenticates (it challenges their MESSAGE requests): `/whois`
+     * shows those customers as vouched for (docs/customers.md, "Abuse controls").
+     */
+    authenticatedDomains: z.array(domainPattern).default([]),
     /** REGISTER expiry; the bridge registers again before it runs out. */
     registerExpiresSeconds: z.number().int().min(60).max(86_400).default(600),
     /** Ask agents' clients for RFC 5438 delivery/display notifications (wraps text in CPIM); for clients that support it. */

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
 import { cleanHops } from '../../util/hops.js';
 import { commandOrHelp } from '../kit/inbound.js';
-import type { HostedParties, InboundSink, InboundTeam } from '../network.js';
+import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
@@ -161,7 +161,9 @@ export class IncomingMessages {
       // the bridge's explanation in a Warning header, as XMPP and IRC users get it in text.
       const answer = REFUSALS[(error as { code?: string }).code ?? ''];
       if (!answer) throw error;
-      return message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), warningHeader(domain.name, (error as Error).message)] });
+      // A quiet refusal (told once already) still needs its final response, without the explanation.
+      const warning = isQuietRefusal(error) ? [] : [warningHeader(domain.name, (error as Error).message)];
+      return message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), ...warning] });
     }
     if (!stored) return message.reject(team ? this.teamRefusal(team) : this.notInConversation(party));
     await message.accept();

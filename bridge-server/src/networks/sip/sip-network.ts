@@ -19,6 +19,7 @@ import { bounded } from '../../util/bounded.js';
 import {
   type DeskFeature,
   type GatewayFeature,
+  type IdentityFeature,
   type NetworkContext,
   type NetworkConversation,
   type NetworkCore,
@@ -31,6 +32,7 @@ import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, isComposingBody } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
+import { sipIdentities } from './identity.js';
 import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
 import { BRIDGE, SipMessenger } from './outgoing.js';
@@ -44,7 +46,7 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 const STOP_STEP_MS = 2_000;
 
 /** Read markers travel as IMDN, so only when it is on. */
-type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature;
+type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature & IdentityFeature;
 
 export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeams = [] }: NetworkContext<SipNetworkConfig>): SipNetwork {
   const teams = new TeamUris({
@@ -132,6 +134,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       return uri?.user && uri.host && !/[\s\u0000-\u001f\u007f]/.test(address) ? addressOfUri(uri.user, uri.host) : null;
     },
     ownsAddress: (address) => domain.owns(address),
+    identityOf: sipIdentities(config.authenticatedDomains),
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it), under the

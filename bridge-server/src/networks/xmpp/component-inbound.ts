@@ -9,7 +9,7 @@ import { type Address, parseAddress } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { commandOrHelp } from '../kit/inbound.js';
-import type { HostedParties, InboundSink, InboundTeam } from '../network.js';
+import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
@@ -134,6 +134,7 @@ export class ComponentInbound {
   /** A message the bridge could not take (too long, ...): the sender gets an XMPP error saying why. */
   private refuse(stanza: Element, error: unknown): void {
     this.parts.logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
+    if (isQuietRefusal(error)) return; // told once already (a blocked customer)
     const { from, to, id } = stanza.attrs;
     if (from && to) this.parts.links.trySend(errorReply(stanza, error, { from: to, to: from, ...(id ? { id } : {}) }));
   }

@@ -6,6 +6,7 @@ import type { Network, NetworkContext } from '../network.js';
 import { createClientNetwork } from './client-mode.js';
 import { createComponentNetwork } from './component-mode.js';
 import type { XmppNetworkConfig } from './config.js';
+import { xmppIdentityOf } from './identity.js';
 
 export { xmlSafe } from './stanzas.js';
 export {
@@ -20,5 +21,7 @@ export {
 
 export function createXmppNetwork(context: NetworkContext<XmppNetworkConfig>): Network {
   const { config } = context;
-  return config.mode === 'client' ? createClientNetwork({ ...context, config }) : createComponentNetwork({ ...context, config });
+  const network = config.mode === 'client' ? createClientNetwork({ ...context, config }) : createComponentNetwork({ ...context, config });
+  // In either mode the server vouches for a customer's JID (xmpp/identity.ts).
+  return Object.assign(network, { identityOf: xmppIdentityOf });
 }

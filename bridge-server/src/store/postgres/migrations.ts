@@ -124,4 +124,14 @@ export const MIGRATIONS: readonly string[] = [
     declined TEXT[] NOT NULL
   );
   `,
+  /* 3: customers an agent blocked, per site, and whether they were told (SQLite's step 9) */ `
+  CREATE TABLE blocks (
+    site_key TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    blocked_by TEXT NOT NULL,
+    blocked_at TEXT COLLATE "C" NOT NULL,
+    told BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (site_key, address)
+  );
+  `,
 ];

@@ -23,6 +23,7 @@ import type { Address, ConversationState, Message, MessageStatus } from '@switch
 import { newId } from '../../util/ids.js';
 import type {
   AppendResult,
+  BlockRecord,
   ConversationQuery,
   ConversationRecord,
   GatewayFollow,
@@ -41,10 +42,12 @@ import type {
   WebhookDeliveryRecord,
 } from '../store.js';
 import {
+  type BlockRow,
   type ConversationRow,
   type MessageRow,
   type PartyRow,
   statusMovesForward,
+  toBlock,
   toConversation as fromRow,
   toMessage,
   toParty,
@@ -823,6 +826,34 @@ export class PostgresStore implements Store {
       'SELECT * FROM offers ORDER BY deadline, conversation_id',
     );
     return rows.map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id, deadline: Number(row.deadline), declined: row.declined }));
+  }
+
+  async block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean> {
+    const result = await this.db.query('INSERT INTO blocks (site_key, address, blocked_by, blocked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+      input.siteKey,
+      input.address,
+      input.by,
+      new Date().toISOString(),
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async unblock(siteKey: string, address: Address): Promise<boolean> {
+    return (await this.db.query('DELETE FROM blocks WHERE site_key = $1 AND address = $2', [siteKey, address])).rowCount === 1;
+  }
+
+  async blockOf(siteKey: string, address: Address): Promise<BlockRecord | null> {
+    const row = (await this.rows<BlockRow>('SELECT * FROM blocks WHERE site_key = $1 AND address = $2', [siteKey, address]))[0];
+    return row ? toBlock(row) : null;
+  }
+
+  async blocks(siteKey: string): Promise<BlockRecord[]> {
+    return (await this.rows<BlockRow>('SELECT * FROM blocks WHERE site_key = $1 ORDER BY blocked_at, address', [siteKey])).map(toBlock);
+  }
+
+  async markBlockTold(siteKey: string, address: Address): Promise<boolean> {
+    // One node's update wins the row: the customer is told once, whichever node takes their messages.
+    return (await this.db.query('UPDATE blocks SET told = true WHERE site_key = $1 AND address = $2 AND NOT told', [siteKey, address])).rowCount === 1;
   }
 
   async partyData(siteKey: string, address: Address): Promise<PartyData> {

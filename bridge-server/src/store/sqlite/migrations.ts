@@ -136,4 +136,14 @@ export const MIGRATIONS: readonly string[] = [
     declined TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 9: customers an agent blocked, per site (whether they were told, so that they are told once) */ `
+  CREATE TABLE blocks (
+    site_key TEXT NOT NULL,
+    address TEXT NOT NULL,
+    blocked_by TEXT NOT NULL,
+    blocked_at TEXT NOT NULL,
+    told INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_key, address)
+  ) WITHOUT ROWID;
+  `,
 ];

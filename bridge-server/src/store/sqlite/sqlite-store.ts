@@ -12,6 +12,7 @@ import type { Address, ConversationState, Message, MessageStatus } from '@switch
 import { newId } from '../../util/ids.js';
 import type {
   AppendResult,
+  BlockRecord,
   ConversationQuery,
   ConversationRecord,
   HistoryQuery,
@@ -29,7 +30,18 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
-import { type ConversationRow, type MessageRow, type PartyRow, statusMovesForward, toConversation, toMessage, toParty, webhookNeedles } from '../rows.js';
+import {
+  type BlockRow,
+  type ConversationRow,
+  type MessageRow,
+  type PartyRow,
+  statusMovesForward,
+  toBlock,
+  toConversation,
+  toMessage,
+  toParty,
+  webhookNeedles,
+} from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -275,6 +287,11 @@ export class SqliteStore implements Store {
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
       allOffers: db.prepare<[], { conversation_id: string; agent_id: string; deadline: number; declined: string }>('SELECT * FROM offers ORDER BY deadline'),
+      block: db.prepare(`INSERT INTO blocks (site_key, address, blocked_by, blocked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      unblock: db.prepare('DELETE FROM blocks WHERE site_key = ? AND address = ?'),
+      blockOf: db.prepare<[string, string], BlockRow>('SELECT * FROM blocks WHERE site_key = ? AND address = ?'),
+      blocks: db.prepare<[string], BlockRow>('SELECT * FROM blocks WHERE site_key = ? ORDER BY blocked_at, address'),
+      markBlockTold: db.prepare('UPDATE blocks SET told = 1 WHERE site_key = ? AND address = ? AND told = 0'),
       conversationsOpenedBy: db.prepare<[string, string], { id: string }>('SELECT id FROM conversations WHERE site_key = ? AND opened_by = ?'),
       conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
         JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
@@ -704,6 +721,28 @@ export class SqliteStore implements Store {
       deadline: row.deadline,
       declined: JSON.parse(row.declined) as string[],
     }));
+  }
+
+  async block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean> {
+    const at = new Date().toISOString();
+    return this.write(() => this.statements.block.run(input.siteKey, input.address, input.by, at).changes === 1);
+  }
+
+  async unblock(siteKey: string, address: Address): Promise<boolean> {
+    return this.write(() => this.statements.unblock.run(siteKey, address).changes === 1);
+  }
+
+  async blockOf(siteKey: string, address: Address): Promise<BlockRecord | null> {
+    const row = this.statements.blockOf.get(siteKey, address);
+    return row ? toBlock(row) : null;
+  }
+
+  async blocks(siteKey: string): Promise<BlockRecord[]> {
+    return this.statements.blocks.all(siteKey).map(toBlock);
+  }
+
+  async markBlockTold(siteKey: string, address: Address): Promise<boolean> {
+    return this.write(() => this.statements.markBlockTold.run(siteKey, address).changes === 1);
   }
 
   async partyData(siteKey: string, address: Address): Promise<PartyData> {

@@ -1,0 +1,70 @@
+/**
+ * A customer's message to a team's address on their own network (docs/customers.md): past the
+ * abuse controls, into their open conversation with the team, or a new one; each outcome counted
+ * in /metrics by network.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { InboundMessage, InboundTeam } from '../networks/network.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import type { CustomerControls } from './abuse/customer-controls.js';
+import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
+import type { FirstContacts } from './first-contact.js';
+
+export interface CustomerInboundDeps {
+  store: Pick<Store, 'messageByRemoteId'>;
+  firstContacts: FirstContacts;
+  controls: CustomerControls;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export class CustomerInbound {
+  constructor(private readonly deps: CustomerInboundDeps) {}
+
+  /** Stores the message with `post` in the conversation it belongs to; null when no such team serves the site. */
+  async message(input: InboundMessage & { team: InboundTeam }, post: (conversation: ConversationRecord) => Promise<Message>): Promise<Message | null> {
+    const { firstContacts, controls } = this.deps;
+    const count = (outcome: FirstContactOutcome) => this.deps.metrics.firstContacts.inc({ network: input.network, outcome });
+    const served = firstContacts.servedBy(input.team);
+    if (!served) {
+      count('refused_no_team');
+      this.deps.logger.info({ from: input.from, team: input.team.id, site: input.team.site ?? null }, 'first contact refused: no such team serves the site');
+      return null;
+    }
+    try {
+      await controls.admit(input.from, served.team, served.siteKey);
+      // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
+      const open = await firstContacts.openConversationOf(input.from, input.team);
+      if (open) {
+        count('continued');
+        return await post(open);
+      }
+      // None open: a retransmission of a message whose conversation has closed since opens no new one.
+      const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
+      if (stored) {
+        count('duplicate');
+        return stored;
+      }
+      controls.mayOpen(input.from);
+      const opened = await firstContacts.conversationFor(input.from, input.team);
+      if (!opened) return null;
+      count('opened');
+      return await post(opened);
+    } catch (error) {
+      if (error instanceof CustomerRefusal) {
+        count(error.outcome);
+        this.deps.logger.info({ network: input.network, from: input.from, team: input.team.id, outcome: error.outcome }, 'customer message refused');
+      }
+      throw error;
+    }
+  }
+
+  /** The customer's open conversation with the team, for their typing (none for a blocked customer). */
+  async typingConversation(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
+    const served = this.deps.firstContacts.servedBy(addressed);
+    if (!served || (await this.deps.controls.isBlocked(customer, served.siteKey))) return null;
+    return this.deps.firstContacts.openConversationOf(customer, addressed);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `/block ID`, `/unblock ID` and `/blocked` (docs/customers.md, "Abuse controls"): an agent blocks
+ * a customer writing from their own network, on the sites of the agent's teams, so that their
+ * messages to the teams' addresses are dropped (they are told once). ID is a conversation's ref
+ * (its customer, on its site) or the customer's address.
+ */
+import { type Address, parseAddress } from '@switchboard/protocol';
+import { canonicalMember, type TeamConfig } from '../../config.js';
+import type { HostedParties } from '../../networks/network.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import { CommandError } from './command-error.js';
+import type { TeamDirectory } from './teams.js';
+
+/** The agent's teams, and for a web agent the one site it signed in for. */
+export type BlockScope = readonly TeamConfig[] & { siteKey?: string | undefined };
+
+export interface BlockCommandDeps {
+  store: Pick<Store, 'block' | 'unblock' | 'blocks'>;
+  teams: TeamDirectory;
+  hosted: Pick<HostedParties, 'isHosted'>;
+  /** The conversation a ref names among the agent's teams' (an answer for the agent when none). */
+  resolve(teams: BlockScope, ref: string | undefined, usage: string): Promise<ConversationRecord>;
+}
+
+export class BlockCommands {
+  constructor(private readonly deps: BlockCommandDeps) {}
+
+  async block(from: Address, teams: BlockScope, args: string[]): Promise<string> {
+    const { customer, sites } = await this.target(teams, args[0], '/block ID|ADDRESS');
+    const added: string[] = [];
+    for (const siteKey of sites) if (await this.deps.store.block({ siteKey, address: customer, by: from })) added.push(siteKey);
+    if (added.length === 0) return `${customer} was already blocked on ${sites.join(', ')}.`;
+    return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (they are told once). /unblock ${customer} undoes it.`;
+  }
+
+  async unblock(teams: BlockScope, args: string[]): Promise<string> {
+    const { customer, sites } = await this.target(teams, args[0], '/unblock ID|ADDRESS');
+    const lifted: string[] = [];
+    for (const siteKey of sites) if (await this.deps.store.unblock(siteKey, customer)) lifted.push(siteKey);
+    return lifted.length > 0 ? `Unblocked ${customer} on ${lifted.join(', ')}.` : `${customer} is not blocked on ${sites.join(', ')}.`;
+  }
+
+  async list(teams: BlockScope): Promise<string> {
+    const lines: string[] = [];
+    for (const siteKey of this.sitesOf(teams))
+      for (const block of await this.deps.store.blocks(siteKey))
+        lines.push(`  ${block.address} on ${siteKey}, by ${block.by} since ${block.at.slice(0, 16).replace('T', ' ')}`);
+    return lines.length > 0 ? ['Blocked customers:', ...lines].join('\n') : 'No one is blocked.';
+  }
+
+  /** The customer an argument names, and the sites the block is for: the conversation's, or the agent's teams'. */
+  private async target(teams: BlockScope, arg: string | undefined, usage: string): Promise<{ customer: Address; sites: readonly string[] }> {
+    const named = arg?.includes(':') ? parseAddress(canonicalMember(arg)) : null;
+    if (arg?.includes(':') && !named) throw new CommandError(`Usage: ${usage} (${arg} is not an address)`);
+    const conversation = named ? undefined : await this.deps.resolve(teams, arg, usage);
+    const customer = named ? (canonicalMember(arg!) as Address) : conversation!.openedBy;
+    if (this.deps.hosted.isHosted(customer))
+      throw new CommandError(`${customer} is not writing from a network of their own: only customers on XMPP, SIP or IRC can be blocked.`);
+    if (this.deps.teams.teamsOf(customer).length > 0) throw new CommandError(`${customer} is an agent: agents cannot be blocked.`);
+    return { customer, sites: conversation ? [conversation.siteKey] : this.sitesOf(teams) };
+  }
+
+  /** The sites the agent acts on: the one a web agent signed in for, else those its teams serve. */
+  private sitesOf(teams: BlockScope): readonly string[] {
+    if (teams.siteKey !== undefined) return [teams.siteKey];
+    return [...new Set(teams.flatMap((team) => this.deps.teams.sitesOf(team)))];
+  }
+}

@@ -1,0 +1,102 @@
+// `/block`, `/unblock`, `/blocked` and `/whois` as agents type them, over a real SQLite store: a
+// customer named by a conversation's ref or by address, blocked on the sites of the agent's teams.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
+import { configSchema } from '../../src/config.js';
+import { AgentCommands, type CommandDeps } from '../../src/core/desk/commands.js';
+import { TeamDirectory } from '../../src/core/desk/teams.js';
+import type { CustomerIdentity } from '../../src/networks/network.js';
+import { RefBook } from '../../src/networks/refs.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const ERIN = 'xmpp:erin@example.org';
+const MALLORY = 'xmpp:mallory@evil.example';
+
+describe('block commands and /whois', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let commands: AgentCommands;
+  const refs = new RefBook();
+  const identities = new Map<Address, CustomerIdentity>([[MALLORY, { vouched: true, how: 'the XMPP servers authenticated it' }]]);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-blocks-'));
+    store = new SqliteStore({ path: join(dir, 'store.db') });
+    await store.open();
+    const config = configSchema.parse({
+      sites: [{ key: 'shop' }, { key: 'blog' }, { key: 'other' }],
+      store: { type: 'sqlite', path: ':memory:' },
+      teams: [
+        { id: 'support', sites: ['shop', 'blog'], members: [ERIN, 'web:a_alice'] },
+        { id: 'elsewhere', sites: ['other'], members: ['xmpp:zed@example.org'] },
+      ],
+    });
+    const deps = {
+      store,
+      teams: new TeamDirectory(config.teams, ['shop', 'blog', 'other']),
+      refs,
+      hosted: { isHosted: (address: Address) => address.startsWith('web:') },
+      identityOf: (address: Address) => Promise.resolve(identities.get(address)),
+    } satisfies Partial<CommandDeps>;
+    commands = new AgentCommands(deps as unknown as CommandDeps);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const conversationOf = (openedBy: Address, siteKey = 'shop') => store.createConversation({ siteKey, openedBy, participants: [openedBy], team: 'support' });
+
+  it("blocks a conversation's customer on its site, once, and lists and lifts the block", async () => {
+    const c = await conversationOf(MALLORY);
+    const ref = refs.refOf(c.id);
+    assert.equal(
+      await commands.run(ERIN, `/block #${ref}`),
+      `Blocked ${MALLORY} on shop: their messages to the teams are dropped (they are told once). /unblock ${MALLORY} undoes it.`,
+    );
+    assert.equal(await commands.run(ERIN, `/block ${ref}`), `${MALLORY} was already blocked on shop.`);
+    assert.equal((await store.blockOf('shop', MALLORY))?.by, ERIN);
+    assert.equal(await store.blockOf('blog', MALLORY), null, "only the conversation's site");
+    assert.match(
+      await commands.run(ERIN, '/blocked'),
+      new RegExp(`^Blocked customers:\\n  ${MALLORY} on shop, by ${ERIN} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$`),
+    );
+    assert.equal(await commands.run(ERIN, `/unblock ${ref}`), `Unblocked ${MALLORY} on shop.`);
+    assert.equal(await commands.run(ERIN, `/unblock ${ref}`), `${MALLORY} is not blocked on shop.`);
+    assert.equal(await commands.run(ERIN, '/blocked'), 'No one is blocked.');
+  });
+
+  it("blocks an address on every site of the agent's teams (a web agent: its own site), written in any case", async () => {
+    assert.match(await commands.run(ERIN, '/block xmpp:Mallory@Evil.Example'), new RegExp(`^Blocked ${MALLORY} on shop, blog:`));
+    assert.ok(await store.blockOf('blog', MALLORY));
+    assert.equal(await store.blockOf('other', MALLORY), null, "not on the sites of other agents' teams");
+    assert.equal(await commands.run(ERIN, `/unblock ${MALLORY}`), `Unblocked ${MALLORY} on shop, blog.`);
+    assert.match(await commands.run('web:a_alice@blog', `/block ${MALLORY}`, 'blog'), new RegExp(`^Blocked ${MALLORY} on blog:`));
+    assert.equal(await store.blockOf('shop', MALLORY), null);
+  });
+
+  it('blocks neither website visitors nor agents, and says how to write an ID', async () => {
+    const visitor = await conversationOf('web:v_1');
+    assert.equal(
+      await commands.run(ERIN, `/block ${refs.refOf(visitor.id)}`),
+      'web:v_1 is not writing from a network of their own: only customers on XMPP, SIP or IRC can be blocked.',
+    );
+    assert.equal(await commands.run(ERIN, '/block xmpp:zed@example.org'), 'xmpp:zed@example.org is an agent: agents cannot be blocked.');
+    assert.equal(await commands.run(ERIN, '/block'), 'Usage: /block ID|ADDRESS');
+    assert.equal(await commands.run(ERIN, '/block xmpp:'), 'Usage: /block ID|ADDRESS (xmpp: is not an address)');
+    assert.equal(await commands.run(ERIN, '/block 99999'), 'No conversation of your teams has the ref #99999.');
+    assert.deepEqual(await store.blocks('shop'), []);
+  });
+
+  it("tells in /whois the customer's network, address and whether the network vouches for it", async () => {
+    const c = await conversationOf(MALLORY);
+    const whois = await commands.run(ERIN, `/whois ${refs.refOf(c.id)}`);
+    assert.match(whois, new RegExp(`network: xmpp \\(${MALLORY}\\)\\nvouched: yes, the XMPP servers authenticated it$`));
+    const visitor = await conversationOf('web:v_2');
+    assert.doesNotMatch(await commands.run(ERIN, `/whois ${refs.refOf(visitor.id)}`), /vouched/, 'a website visitor is verified by the site, or not');
+  });
+});
