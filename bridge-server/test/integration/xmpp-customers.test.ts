@@ -7,14 +7,12 @@ import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBr
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 
 type Stanza = ReturnType<typeof xml>;
-const isChatFrom = (from: string) => (stanza: Stanza) =>
-  stanza.is('message') && stanza.attrs.from?.split('/')[0] === from && stanza.getChildText('body') !== null;
 
 describe('customers writing from XMPP to a team (component mode) against a real Prosody', () => {
   let prosody: ProsodyServer;
@@ -32,8 +30,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
   });
 
   /** The customer's message to the team's JID, with an origin-id (XEP-0359) that a retransmission repeats. */
-  const write = (customer: Agent, to: string, text: string, id: string) =>
-    customer.send(xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id })));
+  const write = (customer: Agent, to: string, text: string, id: string) => customer.send(chatWithOriginId(to, text, id));
 
   describe('while the team is open', () => {
     let t: TestBridge;

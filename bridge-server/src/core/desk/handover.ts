@@ -37,7 +37,7 @@ export class Handover {
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
-    const parts = [`#${ref}`, oneLine(visitor?.name ?? 'Visitor')];
+    const parts = [`#${ref}`, oneLine(visitor?.name ?? this.unnamed(conversation.openedBy))];
     if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
     if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
     parts.push(visitor?.verified ? '(verified)' : '(not verified)');
@@ -49,6 +49,14 @@ export class Handover {
         about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
       })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
+  }
+
+  /**
+   * Who opened a conversation, when they gave no name: a website visitor is "Visitor"; a customer
+   * on a network of their own is their address there (`xmpp:carol@example.com`).
+   */
+  private unnamed(openedBy: Address): string {
+    return this.deps.registry.forAddress(openedBy)?.deliversFromStore === false ? openedBy : 'Visitor';
   }
 
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
