@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { crash, exited, runCli, writeCliConfig } from '../cli-process.js';
+import { crash, exited } from '../cli-process.js';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { askingReceipt, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { customerBeforeCrash, runXmppCli, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const RECEIPTS = 'urn:xmpp:receipts';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
@@ -16,10 +17,6 @@ const NICK = 'http://jabber.org/protocol/nick';
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 
 type Stanza = ReturnType<typeof xml>;
-
-/** A customer's message with an origin-id, asking for a XEP-0184 receipt. */
-const askingReceipt = (to: string, text: string, id: string) =>
-  xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }), xml('request', { xmlns: RECEIPTS }));
 
 /** The bot's client-mode network entry with its customers going to team `support`. */
 const botNetwork = (prosody: ProsodyServer, username: string) =>
@@ -167,14 +164,8 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
           'closed: nobody gets it, although alice is online',
         );
 
-        const assigned = next(alice.socket, 'conversation', (c) => c.participants.includes('xmpp:frank@localhost') && c.assignee === 'web:a_alice');
-        clock.set(new Date('2026-11-30T09:00:00+01:00')); // Monday 09:00: the opening timer runs
-        const conversation = await assigned;
-        const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
-        assert.deepEqual(
-          history.messages.map((m: Message) => m.text),
-          ['We are away; we answer on Monday.', 'Anyone there?'],
-        );
+        const { texts } = await whenTeamOpens(alice.socket, clock, 'xmpp:frank@localhost');
+        assert.deepEqual(texts, ['We are away; we answer on Monday.', 'Anyone there?']);
       } finally {
         await frank.stop();
       }
@@ -184,34 +175,26 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
   it('loses nothing when the bridge is killed (kill -9) in the middle of a conversation', async (t) => {
     const BOT = 'crashbot@localhost';
     const GINA = 'xmpp:gina@localhost';
-    const config = writeCliConfig(t, {
-      teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, botNetwork(prosody, 'crashbot')],
-    });
-    const gina = await connectAgent(prosody.c2sPort, 'gina', 'ginapw');
-    t.after(() => gina.stop());
-    const first = await runCli(config);
-    t.after(() => first.child.kill('SIGKILL'));
-    const { socket: alice } = await connectTo(t, first.url, agentAuth('alice'));
-    const offered = next(alice, 'conversation', (c) => c.participants.includes(GINA) && c.assignee === 'web:a_alice', 15_000);
-    await gina.send(askingReceipt(BOT, 'Before the crash', 'g-1'));
-    const conversation = await offered;
-    await gina.next((s) => isFromBot(BOT)(s) && s.getChild('received', RECEIPTS)?.attrs.id === 'g-1');
-    await call(alice, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Answer before the crash' });
-    await gina.next((s) => isChatFrom(BOT)(s) && s.getChildText('body') === 'Answer before the crash');
+    const {
+      config,
+      first,
+      alice,
+      customer: gina,
+      conversation,
+    } = await customerBeforeCrash(t, prosody, botNetwork(prosody, 'crashbot'), { user: 'gina', door: BOT });
     await crash(first.child);
     alice.disconnect();
 
     // While the bridge is down, the server keeps the customer's message for the bot; a retransmission of the first too.
-    await gina.send(chatWithOriginId(BOT, 'While it was down', 'g-2'));
-    await gina.send(chatWithOriginId(BOT, 'Before the crash', 'g-1'));
-    const second = await runCli(config);
+    await gina.send(chatWithOriginId(BOT, 'While it was down', 'gina-2'));
+    await gina.send(chatWithOriginId(BOT, 'Before the crash', 'gina-1'));
+    const second = await runXmppCli(config);
     try {
       const { socket: again } = await connectTo(t, second.url, agentAuth('alice'));
       const customerTexts = async () =>
         (await call(again, 'history:get', { conversationId: conversation.id })).messages.filter((m: Message) => m.from === GINA).map((m: Message) => m.text);
       await until(async () => (await customerTexts()).includes('While it was down'), 15_000, 'the message kept by the server');
-      await gina.send(chatWithOriginId(BOT, 'After the restart', 'g-3'));
+      await gina.send(chatWithOriginId(BOT, 'After the restart', 'gina-3'));
       await until(async () => (await customerTexts()).includes('After the restart'), 10_000, 'the message after the restart');
       assert.deepEqual(await customerTexts(), ['Before the crash', 'While it was down', 'After the restart']);
       await call(again, 'message:send', { conversationId: conversation.id, clientId: 'a-2', text: 'Answer after the restart' });
