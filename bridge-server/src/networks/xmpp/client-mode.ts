@@ -39,7 +39,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
-  /** Stanza ids of messages agents sent, for the receipts they asked for (recent ones are enough). */
+  /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
   const customers =
     config.customers &&
