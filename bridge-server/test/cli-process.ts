@@ -1,6 +1,11 @@
 /** The real bridge CLI (bridge-server/dist/cli.js, built by `npm run build`) as a child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { baseConfig } from './helpers.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -32,4 +37,13 @@ export const exited = (child: ChildProcess) =>
 export async function crash(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited(child);
+}
+
+/** A configuration file for the CLI in a directory of its own (removed when the test ends), logging what `runCli` reads. */
+export function writeCliConfig(t: TestContext, overrides: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify({ ...baseConfig(dir, overrides), log: { level: 'info' } }));
+  return path;
 }

@@ -63,4 +63,24 @@ export async function connectAgent(port: number, username: string, password: str
   };
 }
 
+/** A chat message with an XEP-0359 origin-id, as a client writes it (a retransmission repeats the id). */
+export const chatWithOriginId = (to: string, text: string, id: string): Stanza =>
+  xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }));
+
+/** The same, asking for a XEP-0184 receipt. */
+export const askingReceipt = (to: string, text: string, id: string): Stanza =>
+  xml(
+    'message',
+    { type: 'chat', to, id },
+    xml('body', {}, text),
+    xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }),
+    xml('request', { xmlns: 'urn:xmpp:receipts' }),
+  );
+
+/** Whether a stanza is a message with a body from this bare JID (any resource). */
+export const isChatFrom =
+  (from: string) =>
+  (stanza: Stanza): boolean =>
+    stanza.is('message') && stanza.attrs.from?.split('/')[0] === from && stanza.getChildText('body') !== null;
+
 export { xml };

@@ -1,31 +1,20 @@
 // What a crash must not lose, through the real CLI killed with SIGKILL: webhook deliveries not yet
 // made (sent after the restart with their delivery ids) and running offers (with their deadlines).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
-import { crash, exited, runCli } from '../cli-process.js';
+import { crash, exited, runCli, writeCliConfig } from '../cli-process.js';
 import { holdingReceiver } from '../webhook-receiver.js';
-import { SITE, agentAuth, baseConfig, call, connectTo, until } from '../helpers.js';
+import { SITE, agentAuth, call, connectTo, until } from '../helpers.js';
 
 const HOOK_SECRET = 'crash-test-webhook-secret-01';
-
-function writeConfig(t: TestContext, overrides: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'config.json');
-  writeFileSync(path, JSON.stringify({ ...baseConfig(dir, overrides), log: { level: 'info' } }));
-  return path;
-}
 
 describe('crash recovery', () => {
   it('delivers every webhook event after a kill -9, with the delivery id it had before', async (t) => {
     const receiver = await holdingReceiver();
     t.after(() => receiver.close());
-    const config = writeConfig(t, { webhooks: [{ url: receiver.url, secret: HOOK_SECRET, timeoutSeconds: 60 }] });
+    const config = writeCliConfig(t, { webhooks: [{ url: receiver.url, secret: HOOK_SECRET, timeoutSeconds: 60 }] });
     const first = await runCli(config);
     t.after(() => first.child.kill('SIGKILL'));
 
@@ -71,7 +60,7 @@ describe('crash recovery', () => {
 
   it('resumes offers after a kill -9: one that ran out moves at once, one still running keeps its deadline', async (t) => {
     const agents = ['web:a_alice', 'web:a_bob'];
-    const config = writeConfig(t, {
+    const config = writeCliConfig(t, {
       teams: [
         { id: 'fast', members: agents, sites: [SITE], offerTimeoutSeconds: 1 },
         { id: 'slow', members: agents, sites: [SITE], offerTimeoutSeconds: 8 },

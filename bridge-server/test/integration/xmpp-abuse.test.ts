@@ -111,10 +111,10 @@ describe('abuse controls on XMPP customers (component mode) against a real Proso
     const { text, ref } = await contextLine('carol');
     assert.equal(
       text,
-      `#${ref} xmpp:carol@localhost (vouched: the XMPP servers authenticated it (localhost its account, the servers each other's domains)), team support. Reply here; /whois ${ref} for more.`,
+      `#${ref} xmpp:carol@localhost (vouched: its server localhost authenticated it), team support. Reply here; /whois ${ref} for more.`,
     );
     await erin.next((s) => s.attrs.from?.split('/')[0] === puppetOf('carol') && s.getChildText('body') === 'Hello, I need help');
-    assert.match(await ask(`/whois ${ref}`), /\nnetwork: xmpp \(xmpp:carol@localhost\)\nvouched: yes, the XMPP servers authenticated it/);
+    assert.match(await ask(`/whois ${ref}`), /\nnetwork: xmpp \(xmpp:carol@localhost\)\nvouched: yes, its server localhost authenticated it/);
 
     assert.match(await ask(`/block ${ref}`), new RegExp(`^Blocked xmpp:carol@localhost on ${SITE}: `));
     for (const id of ['c-2', 'c-3', 'c-4']) await write(carol, teamJid('support'), `Are you there? (${id})`, id);

@@ -3,18 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { crash, exited } from '../cli-process.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, askingReceipt, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { customerBeforeCrash, runXmppCli, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
+const RECEIPTS = 'urn:xmpp:receipts';
+const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
+const NICK = 'http://jabber.org/protocol/nick';
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 
 type Stanza = ReturnType<typeof xml>;
-const isChatFrom = (from: string) => (stanza: Stanza) =>
-  stanza.is('message') && stanza.attrs.from?.split('/')[0] === from && stanza.getChildText('body') !== null;
 
 describe('customers writing from XMPP to a team (component mode) against a real Prosody', () => {
   let prosody: ProsodyServer;
@@ -24,6 +27,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
+        ...['frank', 'gina', 'hank', 'ivy', 'judy'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -32,8 +36,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
   });
 
   /** The customer's message to the team's JID, with an origin-id (XEP-0359) that a retransmission repeats. */
-  const write = (customer: Agent, to: string, text: string, id: string) =>
-    customer.send(xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id })));
+  const write = (customer: Agent, to: string, text: string, id: string) => customer.send(chatWithOriginId(to, text, id));
 
   describe('while the team is open', () => {
     let t: TestBridge;
@@ -132,11 +135,172 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     });
   });
 
+  describe('queued, then answered by a web agent and by an XMPP agent after a transfer', () => {
+    const GINA = 'xmpp:gina@localhost';
+    const HANK = 'xmpp:hank@localhost';
+    const FRANK = 'xmpp:frank@localhost';
+    /** The web agent as the core knows it: web addresses are per site. */
+    const ALICE = `web:a_alice@${SITE}` as const;
+    let t: TestBridge;
+    let team: string;
+    /** A customer's JID under the component, as XMPP agents see it. */
+    let puppetOf: (user: string) => string;
+    before(async () => {
+      t = await startBridge({
+        teams: [
+          {
+            id: 'support',
+            name: 'Support',
+            members: ['web:a_alice', FRANK],
+            sites: [SITE],
+            capacity: 100,
+            canned: { thanks: 'Thank you for writing to us!' },
+          },
+        ],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+      });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      team = `support@${prosody.componentDomain}`;
+      puppetOf = (user) => `xmpp\\3a${user}\\40localhost@${prosody.componentDomain}`;
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    const presenceOf = (address: `xmpp:${string}` | `web:${string}`) => t.bridge.core.presence.get(address).status;
+
+    it('queues the customer while no agent is available, then carries typing and receipts both ways to a web agent and, after /transfer, to an XMPP agent', async () => {
+      const gina = await connectAgent(prosody.c2sPort, 'gina', 'ginapw');
+      const frank = await connectAgent(prosody.c2sPort, 'frank', 'frankpw', { presence: false });
+      try {
+        const alice = await connect(t, agentAuth('alice'));
+        await call(alice.socket, 'presence:set', { status: 'away' });
+        await until(() => presenceOf(ALICE) === 'away', 5000, 'alice away');
+
+        // No agent available: the conversation waits in the team's queue. (The core tells a queued
+        // party its place only through `queue:position` to the bridge's own clients: the customer
+        // is told nothing until an agent answers.)
+        const queued = next(alice.socket, 'conversation', (c) => c.participants.includes(GINA) && c.state === 'open');
+        await gina.send(askingReceipt(team, 'I need help with my bill', 'g-1'));
+        const conversation: Conversation = await queued;
+        assert.equal(conversation.assignee, undefined);
+        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-1');
+        const ref = conversation.id.slice(-5).toLowerCase();
+        const list = await call(alice.socket, 'agent:command', { text: '/list' });
+        assert.match(list.answer, new RegExp(`Waiting in your teams' queues:\\n#${ref} ${GINA} \\(waiting, 1 message\\)`));
+
+        // Alice becomes available: the queue gives her the conversation.
+        const assigned = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_alice');
+        await call(alice.socket, 'presence:set', { status: 'available' });
+        await assigned;
+
+        // Chat states both ways, and the answer's receipt back to the agent.
+        const typing = next(alice.socket, 'typing', (e) => e.from === GINA && e.state === 'composing');
+        await gina.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
+        await typing;
+        await call(alice.socket, 'typing', { conversationId: conversation.id, state: 'composing' });
+        await gina.next((s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null);
+        const statuses = collect(alice.socket, 'message:status');
+        const sent = await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Which invoice is it?' });
+        const answer = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Which invoice is it?');
+        assert.equal(answer.getChildText('nick', NICK), 'alice');
+        await gina.send(xml('message', { to: team }, xml('received', { xmlns: RECEIPTS, id: answer.attrs.id })));
+        await until(() => statuses.some((st) => st.id === sent.message.id && st.status === 'delivered'), 5000, "alice's answer delivered");
+
+        // An XMPP agent comes online, and alice hands the conversation over.
+        await frank.send(xml('presence'));
+        await until(() => presenceOf(FRANK) === 'available', 10_000, 'frank available');
+        const moved = await call(alice.socket, 'agent:command', { text: `/transfer ${ref} frank` });
+        assert.match(moved.answer, new RegExp(`#${ref} is now with .*\\(${FRANK}\\)`));
+        const fromGina = isChatFrom(puppetOf('gina'));
+        const context = await frank.next((s) => fromGina(s) && (s.getChildText('body') ?? '').startsWith(`#${ref} `), 10_000);
+        assert.match(context.getChildText('body')!, new RegExp(`^#${ref} ${GINA} \\(vouched: .*\\), team support\\.`));
+        await frank.next((s) => fromGina(s) && s.getChildText('body') === 'I need help with my bill');
+
+        // The XMPP agent's answer reaches the customer from the team's JID; the customer's receipt reaches the agent.
+        await frank.send(askingReceipt(puppetOf('gina'), 'It is invoice 7, corrected now', 'f-1'));
+        const second = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It is invoice 7, corrected now');
+        await gina.send(xml('message', { to: team }, xml('received', { xmlns: RECEIPTS, id: second.attrs.id })));
+        await frank.next((s) => s.attrs.from === puppetOf('gina') && s.getChild('received', RECEIPTS)?.attrs.id === 'f-1');
+        // And the customer's message, with a receipt on the team's behalf once stored.
+        await gina.send(askingReceipt(team, 'Thank you', 'g-2'));
+        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-2');
+        await frank.next((s) => fromGina(s) && s.getChildText('body') === 'Thank you');
+
+        // Chat states between them.
+        await gina.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
+        await frank.next((s) => s.attrs.from === puppetOf('gina') && s.getChild('composing', CHAT_STATES) !== undefined);
+        await frank.send(xml('message', { type: 'chat', to: puppetOf('gina') }, xml('composing', { xmlns: CHAT_STATES })));
+        await gina.next(
+          (s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && gina.stanzas.indexOf(s) > gina.stanzas.indexOf(second),
+        );
+        alice.socket.disconnect();
+      } finally {
+        await gina.stop();
+        await frank.stop();
+      }
+    });
+
+    it("runs an XMPP agent's /list, /claim, /history, /canned, /transfer and /close on a customer's conversation", async () => {
+      const hank = await connectAgent(prosody.c2sPort, 'hank', 'hankpw');
+      const frank = await connectAgent(prosody.c2sPort, 'frank', 'frankpw', { presence: false });
+      try {
+        await frank.send(xml('presence', {}, xml('show', {}, 'dnd')));
+        await until(() => presenceOf(FRANK) === 'busy' && presenceOf(ALICE) === 'offline', 10_000, 'no agent available');
+        const bridgeJid = prosody.componentDomain;
+        const ask = async (text: string) => {
+          const seen = frank.stanzas.length;
+          await frank.send(xml('message', { type: 'chat', to: bridgeJid }, xml('body', {}, text)));
+          const answer = await frank.next((s) => frank.stanzas.indexOf(s) >= seen && isChatFrom(bridgeJid)(s));
+          return answer.getChildText('body')!;
+        };
+
+        await write(hank, team, 'Where is my parcel?', 'h-1');
+        let ref = '';
+        await until(
+          async () => {
+            ref = /#([0-9a-z]{5}) xmpp:hank@localhost \(waiting, 1 message\)/.exec(await ask('/list'))?.[1] ?? '';
+            return ref !== '';
+          },
+          5000,
+          "hank's conversation in the queue",
+        );
+        assert.match(await ask(`/claim ${ref}`), new RegExp(`^You have #${ref}`));
+        await frank.next((s) => isChatFrom(puppetOf('hank'))(s) && s.getChildText('body') === 'Where is my parcel?');
+        assert.match(await ask('/list'), new RegExp(`Your open conversations:\\n#${ref} ${HANK} \\(with ${FRANK}, 1 message\\)`));
+        assert.match(await ask(`/history ${ref}`), new RegExp(`^Last 1 of #${ref}:\\n\\[\\d\\d:\\d\\d\\] ${HANK}: Where is my parcel\\?$`));
+        assert.equal(await ask(`/canned thanks ${ref}`), `Sent "thanks" to #${ref}.`);
+        await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Thank you for writing to us!');
+
+        const alice = await connect(t, agentAuth('alice'));
+        const toAlice = next(alice.socket, 'conversation', (c) => c.participants.includes(HANK) && c.assignee === 'web:a_alice');
+        assert.match(await ask(`/transfer ${ref} alice`), new RegExp(`^#${ref} is now with .*\\(${ALICE}\\)`));
+        await toAlice;
+        await call(alice.socket, 'message:send', { conversationId: (await toAlice).id, clientId: 'a-9', text: 'It left our store today' });
+        await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It left our store today');
+        assert.match(
+          await ask(`/history ${ref} 3`),
+          new RegExp(`: Where is my parcel\\?\\n.*: Thank you for writing to us!\\n\\[\\d\\d:\\d\\d\\] alice: It left our store today$`),
+        );
+        assert.equal(await ask(`/close ${ref}`), `#${ref} is closed.`);
+        // Closed: the customer's next message opens a new conversation.
+        const reopened = next(alice.socket, 'conversation', (c) => c.participants.includes(HANK) && c.state === 'open' && !c.id.endsWith(ref));
+        await write(hank, team, 'One more thing', 'h-2');
+        await reopened;
+        alice.socket.disconnect();
+      } finally {
+        await hank.stop();
+        await frank.stop();
+      }
+    });
+  });
+
   describe('outside business hours', () => {
     let t: TestBridge;
     let dave: Agent;
+    let clock: ManualClock;
     before(async () => {
-      const clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris
+      clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris
       t = await startBridge(
         {
           teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE], hours: HOURS, offlineMessage: 'We are away; we answer on Monday.' }],
@@ -158,5 +322,66 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       const offline = await dave.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'We are away; we answer on Monday.');
       assert.equal(offline.attrs.type, 'chat');
     });
+
+    it("gives an agent the customer's message when the team opens", async () => {
+      const IVY = 'xmpp:ivy@localhost';
+      const team = `support@${prosody.componentDomain}`;
+      const ivy = await connectAgent(prosody.c2sPort, 'ivy', 'ivypw');
+      try {
+        const alice = await connect(t, agentAuth('alice'));
+        const conversations = collect(alice.socket, 'conversation');
+        await write(ivy, team, 'My parcel is damaged', 'i-1');
+        const offline = await ivy.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'We are away; we answer on Monday.');
+        assert.equal(offline.getChildText('nick', NICK), 'support', "the team's name (its id when it has none)");
+        assert.equal(
+          conversations.some((c) => c.participants.includes(IVY) && c.assignee !== undefined),
+          false,
+          'closed: nobody gets it, although alice is online',
+        );
+
+        const { conversation, texts } = await whenTeamOpens(alice.socket, clock, IVY);
+        assert.deepEqual(texts, ['We are away; we answer on Monday.', 'My parcel is damaged']);
+        await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Good morning, sorry about that' });
+        await ivy.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Good morning, sorry about that');
+      } finally {
+        await ivy.stop();
+      }
+    });
+  });
+  it('loses nothing when the bridge is killed (kill -9) in the middle of a conversation', async (t) => {
+    const team = `support@${prosody.componentDomain}`;
+    const { config, first, alice, customer: judy, conversation } = await customerBeforeCrash(t, prosody, prosodyNetwork(prosody), { user: 'judy', door: team });
+    // An answer acknowledged to the agent, then the crash before or while it goes out: the outbox sends it after the restart.
+    await call(alice, 'message:send', { conversationId: conversation.id, clientId: 'a-2', text: 'Answer at the crash' });
+    await crash(first.child);
+    alice.disconnect();
+
+    // While the component is away, the server tells the customer their message was not taken (nothing vanishes silently).
+    await judy.send(chatWithOriginId(team, 'While it was down', 'judy-2'));
+    await judy.next((s) => s.attrs.type === 'error' && s.attrs.id === 'judy-2', 10_000);
+    const second = await runXmppCli(config);
+    try {
+      await judy.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Answer at the crash', 15_000);
+      const { socket: again } = await connectTo(t, second.url, agentAuth('alice'));
+      // The retransmission of the first message (same origin-id) and the one the server refused, sent again.
+      await judy.send(chatWithOriginId(team, 'Before the crash', 'judy-1'));
+      await judy.send(chatWithOriginId(team, 'While it was down', 'judy-2'));
+      await judy.send(chatWithOriginId(team, 'After the restart', 'judy-3'));
+      const texts = async () => (await call(again, 'history:get', { conversationId: conversation.id })).messages.map((m: Message) => m.text);
+      await until(async () => (await texts()).includes('After the restart'), 10_000, 'the messages after the restart');
+      await call(again, 'message:send', { conversationId: conversation.id, clientId: 'a-3', text: 'Answer after the restart' });
+      await judy.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Answer after the restart', 10_000);
+      assert.deepEqual(await texts(), [
+        'Before the crash',
+        'Answer before the crash',
+        'Answer at the crash',
+        'While it was down',
+        'After the restart',
+        'Answer after the restart',
+      ]);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
   });
 });

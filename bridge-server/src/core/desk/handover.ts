@@ -61,7 +61,6 @@ export class Handover {
       })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
   }
-
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);

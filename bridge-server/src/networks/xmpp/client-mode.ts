@@ -4,6 +4,9 @@
  * `[name #ref]`. The agent answers the latest visitor by simply replying, or any visitor with
  * `#ref text`. Fewer features than component mode: visitors are not contacts of their own and have
  * no presence; typing and receipts apply to the agent's latest conversation.
+ *
+ * With `customers` configured, whoever else writes to the bot is a customer of the network's
+ * default team (ClientCustomers, docs/customers.md).
  */
 import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
@@ -24,19 +27,31 @@ import type {
 } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
+import { ClientCustomers } from './client-customers.js';
 import type { XmppClientConfig } from './config.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
 type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'>;
 
-export function createClientNetwork({ config, sink, logger, refs, hosted }: NetworkContext<XmppClientConfig>): ClientNetwork {
+export function createClientNetwork({ config, sink, logger, refs, hosted, teams }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
-  /** Stanza ids of messages agents sent, for the receipts they asked for (recent ones are enough). */
+  /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
+  const customers =
+    config.customers &&
+    new ClientCustomers({
+      config: config.customers,
+      teams: teams ?? [],
+      sink,
+      hosted,
+      botJid,
+      send: (stanza) => session.trySend(stanza),
+      stored: (messageId, stanzaId) => stanzaIds.set(messageId, stanzaId),
+    });
 
   const session: XmppSession = new XmppSession(entity, {
     service: config.service,
@@ -75,6 +90,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted }: Netw
   async function onMessage(stanza: Element): Promise<void> {
     const { from, id } = stanza.attrs;
     if (!from || reportConfirmations(stanza, sink)) return;
+    if (customers?.takes(stanza)) return customers.receive(stanza);
     const agent = addressOfJid(from);
     const body = stanza.getChildText('body');
     if (!body) {
@@ -105,6 +121,10 @@ export function createClientNetwork({ config, sink, logger, refs, hosted }: Netw
     start: () => session.start(),
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+      if (customers?.isCustomerOf(conversation, to)) {
+        await session.send(customers.messageTo(message, to, fromName));
+        return { remoteId: message.id, status: 'sent' };
+      }
       const name = fromName ?? hosted.idOf(message.from) ?? message.from;
       await session.send(
         xml(

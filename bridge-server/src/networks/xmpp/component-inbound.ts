@@ -13,7 +13,7 @@ import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal 
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
-import { NS, chatStateOf, errorReply, hopsOf, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -24,11 +24,6 @@ export interface ComponentInboundParts {
   receipts: ComponentReceipts;
   /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
   customerSite?: string;
-}
-
-/** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
-function refusal(condition: 'not-allowed' | 'item-not-found', why: string): Element {
-  return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
 }
 
 export class ComponentInbound {

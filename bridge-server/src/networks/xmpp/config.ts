@@ -84,6 +84,18 @@ export const xmppClientConfigSchema = z.strictObject({
   username: z.string().min(1),
   password: z.string().min(1),
   resource: z.string().min(1).default('switchboard'),
+  /**
+   * Customers writing to the bot's JID (docs/customers.md, "XMPP, client mode"): whoever is not an
+   * agent of a team is a customer of this team. Without it, the bot takes messages from agents only.
+   */
+  customers: z
+    .strictObject({
+      /** The team customers' conversations go to. */
+      team: z.string().min(1),
+      /** The site of a customer's conversation when the team serves several sites. */
+      site: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 /** `mode` picks the schema (component when left out), so a mistake is named by its own field. */

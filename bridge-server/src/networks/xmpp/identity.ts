@@ -10,5 +10,5 @@ import type { CustomerIdentity } from '../network.js';
 
 export function xmppIdentityOf(address: Address): Promise<CustomerIdentity> {
   const domain = address.slice(address.lastIndexOf('@') + 1);
-  return Promise.resolve({ vouched: true, how: `the XMPP servers authenticated it (${domain} its account, the servers each other's domains)` });
+  return Promise.resolve({ vouched: true, how: `its server ${domain} authenticated it` });
 }

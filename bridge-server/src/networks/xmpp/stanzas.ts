@@ -22,6 +22,11 @@ export const NS = {
   hops: 'urn:switchboard:hops:0',
 } as const;
 
+/** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
+export function refusal(condition: 'not-allowed' | 'item-not-found', why: string): Element {
+  return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
+}
+
 /**
  * The bridges a message went through, from its hop marker (`<hops><hop bridge="ID"/>...</hops>`),
  * first hop first: ids of the right form only, at most 16; anything else in the element is ignored.

@@ -1,0 +1,114 @@
+/**
+ * Customers in client mode (docs/customers.md, "XMPP, client mode"): whoever writes to the bot's
+ * JID and is not an agent of a team is a customer of the network's default team. Their message
+ * opens or continues their conversation with the team (stored once, by its XEP-0359 origin-id, and
+ * acknowledged with a XEP-0184 receipt once stored); their chat states reach its agents. What the
+ * desk writes them comes from the bot's JID as plain `chat` messages, each naming who of the team
+ * wrote it (XEP-0172 nick), never the `[name #ref]` lines agents read.
+ *
+ * `/help` is the one command a customer has (it tells them where their words go); any other text,
+ * `/` or not, is a message for the team.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import { type Element, xml } from '@xmpp/component';
+import { ConfigError } from '../../config-error.js';
+import { remoteIdOf } from '../kit/inbound.js';
+import type { DeskTeam, HostedParties, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
+import { addressOfJid, jidOfAddress } from './addresses.js';
+import { teamAddress } from './component-teams.js';
+import { NS, chatStateOf, refusal, xmlSafe } from './stanzas.js';
+
+export interface ClientCustomersParts {
+  /** The configuration's `customers`: the team and, for a team of several sites, the site. */
+  config: { team: string; site?: string | undefined };
+  /** The desk's teams (the configured one must be among them). */
+  teams: readonly DeskTeam[];
+  sink: InboundSink;
+  hosted: HostedParties;
+  /** The bot's bare JID: its own messages (carbons, echoes) are no customer's. */
+  botJid: string;
+  send(stanza: Element): void;
+  /** A customer's message was stored under this id, sent with this stanza id (for read markers). */
+  stored(messageId: string, stanzaId: string): void;
+}
+
+/** A customer's only command: anything else they write goes to the team. */
+const isHelp = (text: string) => /^\s*\/help\s*$/i.test(text);
+
+export class ClientCustomers {
+  private readonly team: DeskTeam;
+
+  constructor(private readonly parts: ClientCustomersParts) {
+    const team = parts.teams.find((candidate) => candidate.id === parts.config.team);
+    if (!team) throw new ConfigError(`XMPP client mode: customers.team "${parts.config.team}" is no team of the configuration`);
+    this.team = team;
+  }
+
+  /**
+   * Whether a message stanza is a customer's: from a user's JID (not a server's, not the bot's
+   * own) who is not an agent, of a type a person writes (RFC 6121 section 5.2.2: not groupchat or
+   * headline; errors are confirmations, read before).
+   */
+  takes(stanza: Element): boolean {
+    const { from, type = 'normal' } = stanza.attrs;
+    if (!from?.includes('@') || !['chat', 'normal'].includes(type)) return false;
+    const bare = from.split('/')[0]!.toLowerCase();
+    return bare !== this.parts.botJid.toLowerCase() && !this.parts.sink.isAgent(addressOfJid(from));
+  }
+
+  async receive(stanza: Element): Promise<void> {
+    const { sink } = this.parts;
+    const { from = '', id } = stanza.attrs;
+    const customer = addressOfJid(from);
+    const team = this.addressed();
+    const body = stanza.getChildText('body');
+    if (!body) {
+      const state = chatStateOf(stanza);
+      if (state) sink.typing({ from: customer, to: teamAddress(team.id), state, team });
+      return;
+    }
+    if (isHelp(body)) return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
+    // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
+    const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
+    const remoteId = remoteIdOf(customer, originId);
+    const stored = await sink.message({ network: 'xmpp', from: customer, to: teamAddress(team.id), text: body, team, ...(remoteId ? { remoteId } : {}) });
+    if (!stored) {
+      this.parts.send(
+        xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, refusal('not-allowed', 'This team takes no messages from this network')),
+      );
+      return;
+    }
+    if (originId) this.parts.stored(stored.id, originId);
+    // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
+    if (stanza.getChild('request', NS.receipts) && id)
+      this.parts.send(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+  }
+
+  /** Whether `to` is the customer who opened this team conversation on XMPP (not a hosted party). */
+  isCustomerOf(conversation: NetworkConversation, to: Address): boolean {
+    return conversation.team !== undefined && conversation.openedBy === to && !this.parts.hosted.isHosted(to);
+  }
+
+  /** A message of the conversation for its customer: the text alone, with who wrote it as the nick. */
+  messageTo(message: Message, to: Address, fromName: string | undefined): Element {
+    return xml(
+      'message',
+      { type: 'chat', to: jidOfAddress(to), id: message.id },
+      xml('body', {}, xmlSafe(message.text)),
+      xml('origin-id', { xmlns: NS.sid, id: message.id }),
+      xml('request', { xmlns: NS.receipts }),
+      xml('markable', { xmlns: NS.markers }),
+      xml('active', { xmlns: NS.chatStates }), // XEP-0085 section 5.1: chat states are supported
+      fromName !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(fromName)) : null,
+    );
+  }
+
+  private addressed(): InboundTeam {
+    const { team, site } = this.parts.config;
+    return { id: team, ...(site !== undefined ? { site } : {}) };
+  }
+
+  private reply(to: string, text: string): void {
+    this.parts.send(xml('message', { type: 'chat', to }, xml('body', {}, xmlSafe(text))));
+  }
+}
