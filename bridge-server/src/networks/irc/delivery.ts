@@ -168,7 +168,7 @@ export class IrcDelivery {
     if (puppet) return { connection: puppet, prefix: '', text: message.text };
     const prefix = relay.prefix(conversation.id, name);
     relay.heardFrom(to, conversation.id);
-    return { connection: connections.bot, prefix, text: asLine(name, message.text) ?? message.text };
+    return { connection: connections.bot, prefix, text: actionLine(name, message.text) ?? message.text };
   }
 
   private recordOf(key: string): Written {
@@ -218,13 +218,13 @@ export class IrcDelivery {
 }
 
 /** CTCP cannot carry a prefix: an action is relayed as a line of its own, `* name does`. */
-function asLine(name: string, text: string): string | undefined {
+function actionLine(name: string, text: string): string | undefined {
   return /^\/me (?=\S)/.test(text) ? `* ${name} ${text.slice(4)}` : undefined;
 }
 
 /** What a customer reads from the bot: `[name] text`, an action as `* name does`. */
 function customerLine(name: string, text: string): { prefix: string; text: string } {
-  const action = asLine(name, text);
+  const action = actionLine(name, text);
   return action ? { prefix: '', text: action } : { prefix: `[${name}] `, text };
 }
 
