@@ -41,35 +41,40 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
     let t: TestBridge;
     let alice: SipAgent;
     let carol: IrcAgent;
+    let erin: IrcAgent;
     let customerUri: string;
     before(async () => {
       kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
       const ALICE = `sip:alice@${kamailio.domain}`;
       alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
       await alice.publish(pidf(ALICE, 'open'));
+      erin = await connectIrcAgent(ngircd.port, 'erin');
       t = await startBridge({
         teams: [
           { id: 'support', name: 'Support', sites: [SITE], members: [{ id: 'alice', name: 'Alice', addresses: [ALICE] }], capacity: 100 },
           { id: 'sales', name: 'Sales', sites: [SITE], members: ['web:a_bob'], capacity: 100, greeting: 'Hello from Sales!' },
+          { id: 'tech', name: 'Tech', sites: [SITE], members: ['irc:erin@test'], capacity: 100 },
           { id: 'billing', sites: [SITE], members: ['web:a_bob'] },
         ],
         networks: [
           { type: 'web', presenceGraceMs: 50 },
-          ngircdNetwork(ngircd, { ...QUICK, nick: 'support', customers: { team: 'support', teams: ['sales'] } }),
+          ngircdNetwork(ngircd, { ...QUICK, nick: 'support', customers: { team: 'support', teams: ['sales', 'tech'] } }),
           kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }),
         ],
       });
       await until(() => ['irc', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
       const watcher = await connect(t, { siteKey: SITE });
-      const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-      if ((first.online ?? 0) < 1) await next(watcher.socket, 'team:availability', (a) => a.online === 1, 15_000);
+      for (const team of ['support', 'tech']) {
+        const first = await call(watcher.socket, 'presence:subscribe', { team });
+        if ((first.online ?? 0) < 1) await next(watcher.socket, 'team:availability', (a) => a.team === team && a.online === 1, 15_000);
+      }
       watcher.socket.disconnect();
       carol = await connectIrcAgent(ngircd.port, 'carol');
       // The customer is shown to the SIP agent under the bridge's visitor domain, whole.
       customerUri = `sip:irc%3Acarol%40test@${VISITOR_DOMAIN}`;
     });
     after(async () => {
-      await Promise.all([carol?.quit(), alice?.stop()]);
+      await Promise.all([carol?.quit(), erin?.quit(), alice?.stop()]);
       await t?.stop();
       await kamailio?.destroy();
     });
@@ -101,10 +106,12 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       const listed = await carol.next(fromBot('support', 'notice', /Teams you can write to/));
       assert.equal(
         listed.message,
-        'You write to Support (support), or to the team whose conversation you are in. Teams you can write to: Support (support), Sales (sales). Send /team ID to pick one.',
+        'You write to Support (support), or to the team whose conversation you are in. Teams you can write to: Support (support), Sales (sales), Tech (tech). Send /team ID to pick one.',
       );
       carol.say('support', '/team billing');
-      await carol.next(fromBot('support', 'notice', /^There is no team "billing" here\. Teams you can write to: Support \(support\), Sales \(sales\)\./));
+      await carol.next(
+        fromBot('support', 'notice', /^There is no team "billing" here\. Teams you can write to: Support \(support\), Sales \(sales\), Tech \(tech\)\./),
+      );
 
       const bob = await connect(t, agentAuth('bob'));
       const offered = next(bob.socket, 'conversation', (c) => c.team === 'sales' && c.participants.includes(CUSTOMER) && c.assignee === 'web:a_bob');
@@ -134,6 +141,16 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
         ['Do you ship to Norway?', 'And to Iceland?'],
       );
       bob.socket.disconnect();
+    });
+
+    it("carries the customer to an IRC agent, relayed by the bot with the conversation's ref, and the answer back", async () => {
+      carol.say('support', '/team tech');
+      await carol.next(fromBot('support', 'notice', 'Your messages now go to Tech (tech).'));
+      carol.say('support', 'Is my router broken?');
+      const relayed = await erin.next((m) => m.nick === 'support' && /^\[carol #(\w+)\] Is my router broken\?$/.test(m.message), 15_000);
+      const ref = /#(\w+)/.exec(relayed.message)![1]!;
+      erin.say('support', `#${ref} Try turning it off and on`);
+      await carol.next(fromBot('support', 'privmsg', '[erin] Try turning it off and on'));
     });
 
     it('answers /help with what a customer can do', async () => {
@@ -188,13 +205,13 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
 
   describe('a kill -9 of the bridge in the middle of the conversation', () => {
     let dir: string;
-    let erin: IrcAgent;
+    let frank: IrcAgent;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'switchboard-irc-customers-'));
-      erin = await connectIrcAgent(ngircd.port, 'erin');
+      frank = await connectIrcAgent(ngircd.port, 'frank');
     });
     after(async () => {
-      await erin?.quit();
+      await frank?.quit();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -215,43 +232,43 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       context.after(() => first.child.kill('SIGKILL'));
       const bob = await connectTo(context, first.url, agentAuth('bob'));
       const offered = next(bob.socket, 'conversation', (c) => c.team === 'sales' && c.assignee === 'web:a_bob', 15_000);
-      await until(() => erin.client.connected, 5000, 'the customer');
+      await until(() => frank.client.connected, 5000, 'the customer');
       // The bot comes online a moment after the CLI listens: ask until it answers.
       await until(
         async () => {
-          erin.say('shopdesk', '/team sales');
-          return (await erin.next(fromBot('shopdesk', 'notice', 'Your messages now go to Sales (sales).'), 1000).catch(() => null)) !== null;
+          frank.say('shopdesk', '/team sales');
+          return (await frank.next(fromBot('shopdesk', 'notice', 'Your messages now go to Sales (sales).'), 1000).catch(() => null)) !== null;
         },
         15_000,
         'the bot to take the pick',
       );
-      erin.say('shopdesk', 'Before the crash');
+      frank.say('shopdesk', 'Before the crash');
       const conversation = await offered;
 
       // More answers than the flood control lets out at once: the bridge dies with some not yet written.
       const answers = Array.from({ length: 12 }, (_, i) => `answer ${i + 1}`);
       for (const [i, text] of answers.entries()) await call(bob.socket, 'message:send', { conversationId: conversation.id, clientId: `b-${i}`, text });
-      await erin.next(fromBot('shopdesk', 'privmsg', '[bob] answer 3'));
+      await frank.next(fromBot('shopdesk', 'privmsg', '[bob] answer 3'));
       await crash(first.child);
-      const before = erin.messages.filter(fromBot('shopdesk', 'privmsg', /^\[bob\] answer/)).length;
+      const before = frank.messages.filter(fromBot('shopdesk', 'privmsg', /^\[bob\] answer/)).length;
       assert.ok(before < answers.length, `some answers still waiting at the crash (${before} written)`);
 
       const second = await runCli(path);
       try {
         await until(
-          () => answers.every((text) => erin.messages.some(fromBot('shopdesk', 'privmsg', `[bob] ${text}`))),
+          () => answers.every((text) => frank.messages.some(fromBot('shopdesk', 'privmsg', `[bob] ${text}`))),
           20_000,
           'every answer after the restart',
         );
         // The pick is not remembered across the restart; the conversation the customer is in is.
         const bobAgain = await connectTo(context, second.url, agentAuth('bob'));
         const atAgent = collect(bobAgain.socket, 'message');
-        erin.say('shopdesk', 'After the restart');
+        frank.say('shopdesk', 'After the restart');
         await until(() => atAgent.some((m) => m.text === 'After the restart'), 10_000, 'the message after the restart');
         assert.equal(atAgent.find((m) => m.text === 'After the restart')!.conversationId, conversation.id);
         const history = await call(bobAgain.socket, 'history:get', { conversationId: conversation.id });
         assert.deepEqual(
-          history.messages.filter((m: Message) => m.from === 'irc:erin@test').map((m: Message) => m.text),
+          history.messages.filter((m: Message) => m.from === 'irc:frank@test').map((m: Message) => m.text),
           ['Before the crash', 'After the restart'],
         );
       } finally {
