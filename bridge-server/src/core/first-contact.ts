@@ -31,9 +31,21 @@ export class FirstContacts {
     return this.deps.conversations.openWithTeam({ ...found, openedBy: customer });
   }
 
-  /** The customer's open conversation with the team, opening none (for their typing). */
+  /**
+   * The customer's open conversation with the team (the most recently active of theirs with it and
+   * with the teams the network names besides), opening none (for their typing).
+   */
   async openConversationOf(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
-    const found = this.servedBy(addressed);
+    let latest: ConversationRecord | null = null;
+    for (const id of new Set([addressed.id, ...(addressed.orOpenWith ?? [])])) {
+      const open = await this.openWith(customer, id, addressed.site);
+      if (open && (!latest || open.updatedAt > latest.updatedAt)) latest = open;
+    }
+    return latest;
+  }
+
+  private async openWith(customer: Address, teamId: string, site: string | undefined): Promise<ConversationRecord | null> {
+    const found = this.servedBy({ id: teamId, ...(site !== undefined ? { site } : {}) });
     return found ? this.deps.store.findOpenConversation({ siteKey: found.siteKey, openedBy: customer, team: found.team.id }) : null;
   }
 

@@ -103,6 +103,13 @@ export interface InboundTeam {
   id: string;
   /** Used when the team serves more than one site. */
   site?: string;
+  /**
+   * Other teams whose open conversation with the customer may take the message: of theirs and the
+   * addressed team's, the most recently active does; a new one is opened with `id` only when none
+   * is. One address for several teams (the IRC bot, where a customer picks one with `/team`) keeps
+   * each customer in the conversation they are in, across a restart.
+   */
+  orOpenWith?: readonly string[];
 }
 
 export interface InboundPresence {

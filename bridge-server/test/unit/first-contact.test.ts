@@ -59,4 +59,22 @@ describe('first contact: a customer writing to a team on their own network', () 
     assert.equal(await contacts.conversationFor('xmpp:carol@example.org', { id: 'billing' }), null);
     assert.equal(opened.length, 0);
   });
+
+  it('continues the most recently active open conversation of the addressed team and the others named, else none', async () => {
+    const open: Record<string, string> = { support: '2026-12-01T10:00:00.000Z', sales: '2026-12-01T11:00:00.000Z' };
+    const contacts = new FirstContacts({
+      store: {
+        findOpenConversation: ({ team: id }) =>
+          Promise.resolve(id && open[id] ? ({ id: `c-${id}`, team: id, updatedAt: open[id] } as ConversationRecord) : null),
+      },
+      teams: new TeamDirectory([team('support'), team('sales'), team('billing')], ['shop']),
+      logger: pino({ level: 'silent' }),
+      conversations: { openWithTeam: () => Promise.reject(new Error('not here')) },
+    });
+    const customer = 'irc:carol@libera';
+    assert.equal((await contacts.openConversationOf(customer, { id: 'support' }))?.id, 'c-support');
+    assert.equal((await contacts.openConversationOf(customer, { id: 'support', orOpenWith: ['sales', 'billing', 'nosuch'] }))?.id, 'c-sales');
+    assert.equal((await contacts.openConversationOf(customer, { id: 'billing', orOpenWith: ['support'] }))?.id, 'c-support');
+    assert.equal(await contacts.openConversationOf(customer, { id: 'billing' }), null);
+  });
 });

@@ -63,6 +63,21 @@ export const ircNetworkConfigSchema = z.strictObject({
   /** How often agents' presence is polled (ISON/WHO) where the server cannot push it. */
   presencePollSeconds: z.number().positive().default(30),
   connectTimeoutSeconds: z.number().positive().default(15),
+  /**
+   * Customers writing to the bot in private (docs/customers.md): whoever is not an agent reaches
+   * `team`, or another of `teams` they pick with `/team ID`. Without it, the bot answers them only
+   * with what it is (and the gateway's commands).
+   */
+  customers: z
+    .strictObject({
+      /** The team a customer's private message reaches unless they pick another. */
+      team: z.string().min(1),
+      /** The other teams a customer may pick with `/team ID`. */
+      teams: z.array(z.string().min(1)).optional(),
+      /** The site of a customer's conversation with a team that serves several sites. */
+      site: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 export type IrcNetworkConfig = z.infer<typeof ircNetworkConfigSchema>;

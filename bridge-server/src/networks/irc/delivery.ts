@@ -7,12 +7,13 @@
 import type { Address, Conversation } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Relay } from '../kit/relay.js';
-import { type InboundSink, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import { type HostedParties, type InboundSink, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
+import { isTeamCustomer } from './customers.js';
 import { HELD_PER_AGENT, HeldMessages } from './held.js';
 import { toIrcLines } from './lines.js';
 
@@ -28,6 +29,7 @@ export interface IrcDeliveryOptions {
   connections: IrcConnections;
   agents: IrcAgentPresence;
   relay: Relay;
+  hosted: HostedParties;
 }
 
 /** Lines lately written to one agent from one connection, and the 401s they drew. */
@@ -160,13 +162,13 @@ export class IrcDelivery {
     const { message, to, conversation, fromName } = outbound;
     const { connections, addresses, relay } = this.options;
     const name = addresses.nameOf(message.from, fromName);
+    // The customer of a team conversation hears the whole team from the bot, each line naming its writer.
+    if (isTeamCustomer(conversation, to, this.options.hosted)) return { connection: connections.bot, ...customerLine(name, message.text) };
     const puppet = await connections.puppetFor(message.from, name);
     if (puppet) return { connection: puppet, prefix: '', text: message.text };
     const prefix = relay.prefix(conversation.id, name);
     relay.heardFrom(to, conversation.id);
-    // CTCP cannot carry a prefix: an action is relayed as a line of its own.
-    const text = /^\/me (?=\S)/.test(message.text) ? `* ${name} ${message.text.slice(4)}` : message.text;
-    return { connection: connections.bot, prefix, text };
+    return { connection: connections.bot, prefix, text: actionLine(name, message.text) ?? message.text };
   }
 
   private recordOf(key: string): Written {
@@ -213,6 +215,17 @@ export class IrcDelivery {
     }
     if (!agents.isAbsent(target)) void this.held.flush(target);
   }
+}
+
+/** CTCP cannot carry a prefix: an action is relayed as a line of its own, `* name does`. */
+function actionLine(name: string, text: string): string | undefined {
+  return /^\/me (?=\S)/.test(text) ? `* ${name} ${text.slice(4)}` : undefined;
+}
+
+/** What a customer reads from the bot: `[name] text`, an action as `* name does`. */
+function customerLine(name: string, text: string): { prefix: string; text: string } {
+  const action = actionLine(name, text);
+  return action ? { prefix: '', text: action } : { prefix: `[${name}] `, text };
 }
 
 /** Keeps a written line for a while (the 401 that may follow), within the window and the cap. */

@@ -14,6 +14,7 @@ import { SerialQueues } from '../../util/serial.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
+import type { IrcCustomers } from './customers.js';
 import type { SupportChannel } from './support-channel.js';
 
 export interface IrcInboundOptions {
@@ -25,6 +26,15 @@ export interface IrcInboundOptions {
   connections: IrcConnections;
   relay: Relay;
   channel: SupportChannel | undefined;
+  /** Customers writing to the bot in private, when the configuration lets them. */
+  customers: IrcCustomers | undefined;
+}
+
+/** What a user wrote, from their address, with the id that drops a retransmission. */
+interface Written {
+  from: Address;
+  text: string;
+  remoteId?: string | undefined;
 }
 
 export class IrcInbound {
@@ -43,26 +53,49 @@ export class IrcInbound {
   }
 
   private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): Promise<void> {
-    const { connections, channel, requireAccount } = this.options;
+    const { connections, channel, requireAccount, customers, addresses, sink } = this.options;
     if (connections.isOurs(event.nick)) return; // our own puppets and bot never speak for agents
+    const from = addresses.addressOf(event.nick);
+    const remoteId = remoteIdOf(from, event.tags?.msgid);
+    const text = action ? `/me ${event.message}` : event.message;
+    // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
+    const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
+    if (customers && toBot && !sink.isAgent(from)) {
+      await this.fromCustomer(connection, customers, event.nick, { from, text, remoteId });
+      return;
+    }
     if (requireAccount && event.account?.toLowerCase() !== event.nick.toLowerCase()) {
       this.notice(connection, event.nick, `Log in to the services account "${event.nick}" to talk to visitors or use commands here.`);
       return;
     }
-    const text = action ? `/me ${event.message}` : event.message;
     if (channel && channel.is(event.target)) {
       await channel.onChannelMessage(event.nick, text);
       return;
     }
     if (event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
-    const agent = this.options.addresses.addressOf(event.nick);
-    const remoteId = remoteIdOf(agent, event.tags?.msgid);
-    if (visitor) await this.toVisitor(connection, event.nick, visitor, { from: agent, text, remoteId });
-    else await this.toBot(connection, event.nick, { from: agent, text, remoteId });
+    if (visitor) await this.toVisitor(connection, event.nick, visitor, { from, text, remoteId });
+    else await this.toBot(connection, event.nick, { from, text, remoteId });
+  }
+
+  /**
+   * A customer's words to the bot: a command (`/team`, `/help`, else the bridge's: the gateway's
+   * `/to`), or a message to their team, in the conversation they are in or a new one.
+   */
+  private async fromCustomer(connection: IrcConnection, customers: IrcCustomers, nick: string, input: Written) {
+    const { sink } = this.options;
+    if (isCommand(input.text)) {
+      this.notice(connection, nick, customers.command(nick, input.text) ?? (await sink.command({ from: input.from, text: input.text })), 40);
+      return;
+    }
+    const team = customers.teamFor(nick);
+    const { from, text, remoteId } = input;
+    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, ...(remoteId ? { remoteId } : {}) });
+    if (stored) customers.tookUp(nick);
+    else this.notice(connection, nick, 'The team takes no messages here now; your message was not delivered.');
   }
 
   /** Words to a visitor's puppet: a message of the conversation the agent has with that visitor. */
-  private async toVisitor(connection: IrcConnection, nick: string, visitor: Address, input: { from: Address; text: string; remoteId?: string | undefined }) {
+  private async toVisitor(connection: IrcConnection, nick: string, visitor: Address, input: Written) {
     this.options.connections.puppets.touch(visitor);
     const { from, text, remoteId } = input;
     const stored = await this.options.sink.message({ network: 'irc', from, to: visitor, text, ...(remoteId ? { remoteId } : {}) });
@@ -70,7 +103,7 @@ export class IrcInbound {
   }
 
   /** Words to the bot: a command, a claim, or a reply relayed to a conversation. */
-  private async toBot(connection: IrcConnection, nick: string, input: { from: Address; text: string; remoteId?: string | undefined }) {
+  private async toBot(connection: IrcConnection, nick: string, input: Written) {
     const { sink, channel, relay } = this.options;
     if (isCommand(input.text)) {
       this.notice(connection, nick, await sink.command({ from: input.from, text: input.text }), 40);

@@ -2,8 +2,9 @@
  * The IRC network (docs/networks/irc.md). Puppet mode (the default): each visitor is an IRC user
  * of its own, so an agent in WeeChat or irssi answers with a private message. Relay mode (and the
  * overflow past `maxPuppets`): the bot relays `[name #ref] text` and the agent answers `#ref text`
- * or just replies. Agents' presence comes from MONITOR/ISON and away-notify/WHO. Every line goes
- * through flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised).
+ * or just replies. Agents' presence comes from MONITOR/ISON and away-notify/WHO. Customers who are
+ * not agents write to the bot in private, when configured (customers.ts). Every line goes through
+ * flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised).
  */
 import type { Address, Conversation, PresenceStatus } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
@@ -30,6 +31,7 @@ import { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
 import type { IrcConnection } from './connection.js';
 import { IrcConnections } from './connections.js';
+import { IrcCustomers } from './customers.js';
 import { IrcDelivery, type IrcErrorEvent } from './delivery.js';
 import { IrcIdentities } from './identity.js';
 import { IrcInbound } from './inbound.js';
@@ -55,7 +57,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly inbound: IrcInbound;
   private readonly identities: IrcIdentities;
 
-  constructor({ config, sink, logger, refs, hosted }: NetworkContext<IrcNetworkConfig>) {
+  constructor({ config, sink, logger, refs, hosted, teams }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
     const relay = (this.relay = new Relay({ network: 'irc', sink, refs, bot: addresses.addressOf(config.nick) }));
@@ -79,8 +81,18 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.channel = config.channel
       ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, addressOf: addresses.addressOf, logger })
       : undefined;
-    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay });
-    this.inbound = new IrcInbound({ sink, logger, requireAccount: config.requireAccount, addresses, connections, relay, channel: this.channel });
+    const customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined;
+    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted });
+    this.inbound = new IrcInbound({
+      sink,
+      logger,
+      requireAccount: config.requireAccount,
+      addresses,
+      connections,
+      relay,
+      channel: this.channel,
+      customers,
+    });
     this.identities = new IrcIdentities({ bot, nickOf: addresses.nickOf });
     this.listen(bot, undefined);
   }
