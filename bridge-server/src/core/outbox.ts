@@ -13,11 +13,14 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
+import type { TeamDirectory } from './desk/teams.js';
 import { toNetworkConversation } from './wire.js';
 
 export interface OutboxDeps {
   store: Store;
   registry: NetworkRegistry;
+  /** Names agents whose party record has none (agents on XMPP, SIP, IRC). */
+  teams: Pick<TeamDirectory, 'agentNameOf'>;
   logger: Logger;
   metrics: Metrics;
   /** Retries wait on this clock. */
@@ -146,12 +149,13 @@ export class OutboxWorker {
     }
     try {
       const sender = await store.getParty(item.message.from);
+      const fromName = sender?.name ?? this.deps.teams.agentNameOf(item.message.from);
       const via = this.deps.viaOf?.(item.message);
       const result = await network.send({
         message: item.message,
         to: item.recipient,
         conversation: toNetworkConversation(conversation),
-        ...(sender?.name ? { fromName: sender.name } : {}),
+        ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
       });
       const status = result.status ?? 'sent';

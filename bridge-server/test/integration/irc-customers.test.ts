@@ -85,18 +85,18 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       assert.equal(got.request.from.uri.toString(), customerUri);
       assert.equal(await alice.send(customerUri, 'Let me look into it'), 200);
       const answer = await carol.next(fromBot('support', 'privmsg', /Let me look into it$/));
-      // A SIP agent is named by its URI's user part (the bridge keeps no name for it).
-      assert.equal(answer.message, '[alice] Let me look into it');
+      // A SIP agent is named as the team's configuration names it.
+      assert.equal(answer.message, '[Alice] Let me look into it');
       assert.equal(answer.target, 'carol');
 
       // The next message goes to the same conversation.
       carol.say('support', 'It is order 42');
       await alice.next((m) => m.request.body === 'It is order 42');
       assert.equal(await alice.send(customerUri, 'Found it:\nit ships today\r\nPRIVMSG alice :not a command'), 200);
-      const lines = await carol.collect(fromBot('support', 'privmsg', /^\[alice\] (it ships today|PRIVMSG alice :not a command|Found it:)$/), 3);
+      const lines = await carol.collect(fromBot('support', 'privmsg', /^\[Alice\] (it ships today|PRIVMSG alice :not a command|Found it:)$/), 3);
       assert.deepEqual(
         lines.map((m) => m.message),
-        ['[alice] Found it:', '[alice] it ships today', '[alice] PRIVMSG alice :not a command'],
+        ['[Alice] Found it:', '[Alice] it ships today', '[Alice] PRIVMSG alice :not a command'],
         'each line of the text a PRIVMSG of its own, prefixed; no line of it read as a command',
       );
     });

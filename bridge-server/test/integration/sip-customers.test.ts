@@ -73,7 +73,7 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     before(async () => {
       t = await startBridge({
         teams: [
-          { id: 'support', name: 'Support', members: [IRC_AGENT], sites: [SITE], capacity: 100 },
+          { id: 'support', name: 'Support', members: [{ id: 'alice', name: 'Alice Irc', addresses: [IRC_AGENT] }], sites: [SITE], capacity: 100 },
           { id: 'sales', name: 'Sales', members: ['web:a_bob'], sites: [SITE], capacity: 100 },
         ],
         networks: bridgeNetworks(),
@@ -92,8 +92,8 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
       const first = await alice.next((m) => m.message === 'My order has not arrived', 15_000);
       alice.say(first.nick, 'Let me look into it');
       const answer = await carol.next(fromTeam('Let me look into it'), 15_000);
-      // The IRC agent has no name the bridge knows (a nick only): the team's name shows instead.
-      assert.match(answer.request.getHeader('From') ?? '', /^"Support" <sip:support@/);
+      // The IRC agent is named as the team's configuration names it (an IRC nick has no other name).
+      assert.match(answer.request.getHeader('From') ?? '', /^"Alice Irc" <sip:support@/);
 
       // The next message, and a client's resend of one (same Call-ID and CSeq), go to the same conversation, once.
       assert.equal(await sendWithCallId(carol, TEAM, 'It is order 42', 'carol-resend-1'), 200);

@@ -109,10 +109,7 @@ describe('abuse controls on XMPP customers (component mode) against a real Proso
   it('introduces the customer as vouched for, tells it in /whois, and after /block drops their messages with one error', async () => {
     await write(carol, teamJid('support'), 'Hello, I need help', 'c-1');
     const { text, ref } = await contextLine('carol');
-    assert.equal(
-      text,
-      `#${ref} xmpp:carol@localhost (vouched: its server localhost authenticated it), team support. Reply here; /whois ${ref} for more.`,
-    );
+    assert.equal(text, `#${ref} xmpp:carol@localhost (vouched: its server localhost authenticated it), team support. Reply here; /whois ${ref} for more.`);
     await erin.next((s) => s.attrs.from?.split('/')[0] === puppetOf('carol') && s.getChildText('body') === 'Hello, I need help');
     assert.match(await ask(`/whois ${ref}`), /\nnetwork: xmpp \(xmpp:carol@localhost\)\nvouched: yes, its server localhost authenticated it/);
 

@@ -151,7 +151,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
           {
             id: 'support',
             name: 'Support',
-            members: ['web:a_alice', FRANK],
+            members: ['web:a_alice', { id: 'frank', name: 'Frank', addresses: [FRANK] }],
             sites: [SITE],
             capacity: 100,
             canned: { thanks: 'Thank you for writing to us!' },
@@ -220,6 +220,8 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         // The XMPP agent's answer reaches the customer from the team's JID; the customer's receipt reaches the agent.
         await frank.send(askingReceipt(puppetOf('gina'), 'It is invoice 7, corrected now', 'f-1'));
         const second = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It is invoice 7, corrected now');
+        // Named as the team's configuration names the XMPP agent (it has no profile of its own).
+        assert.equal(second.getChildText('nick', NICK), 'Frank');
         await gina.send(xml('message', { to: team }, xml('received', { xmlns: RECEIPTS, id: second.attrs.id })));
         await frank.next((s) => s.attrs.from === puppetOf('gina') && s.getChild('received', RECEIPTS)?.attrs.id === 'f-1');
         // And the customer's message, with a receipt on the team's behalf once stored.

@@ -10,6 +10,7 @@ import { isSiteScoped, usableOnSite, withSite } from '../../networks/web/site-sc
 export class TeamDirectory {
   private readonly byId = new Map<string, TeamConfig>();
   private readonly byMember = new Map<Address, TeamConfig[]>();
+  private readonly agentNames = new Map<Address, string>();
   private readonly siteKeys: readonly string[];
 
   constructor(teams: readonly TeamConfig[], siteKeys: readonly string[]) {
@@ -17,6 +18,7 @@ export class TeamDirectory {
     for (const configured of teams) {
       const team = this.scoped(configured);
       this.byId.set(team.id, team);
+      for (const agent of team.agents) for (const address of agent.addresses) if (agent.name !== undefined) this.agentNames.set(address, agent.name);
       for (const member of team.members) {
         const list = this.byMember.get(member) ?? [];
         list.push(team);
@@ -52,6 +54,11 @@ export class TeamDirectory {
 
   teamsOf(address: Address): readonly TeamConfig[] {
     return this.byMember.get(address) ?? [];
+  }
+
+  /** The name the configuration gives the agent of this address (an XMPP, SIP or IRC agent has no other). */
+  agentNameOf(address: Address): string | undefined {
+    return this.agentNames.get(address);
   }
 
   all(): TeamConfig[] {
