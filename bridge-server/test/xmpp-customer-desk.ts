@@ -9,7 +9,7 @@ import { runCli, writeCliConfig } from './cli-process.js';
 import { type Readiness, SITE, type V1Socket, agentAuth, bodyOf, call, connectTo, next, until } from './helpers.js';
 import type { ManualClock } from './manual-clock.js';
 import type { ProsodyServer } from './servers/prosody.js';
-import { type Agent, askingReceipt, connectAgent, isChatFrom } from './xmpp-agent.js';
+import { type Agent, askingReceipt, connectAgent, isChatFrom, xml } from './xmpp-agent.js';
 
 export interface CustomerBeforeCrash {
   config: string;
@@ -63,4 +63,22 @@ export async function whenTeamOpens(alice: V1Socket, clock: ManualClock, custome
   const conversation = await assigned;
   const history = await call(alice, 'history:get', { conversationId: conversation.id });
   return { conversation, texts: history.messages.map((m: Message) => m.text) };
+}
+
+/**
+ * Waits until the server answers for a component that is gone (a disco#info to its domain comes
+ * back as an error): after a kill -9 the server learns of it when it reads the closed socket.
+ */
+export async function untilComponentGone(customer: Agent, domain: string): Promise<void> {
+  let probe = 0;
+  await until(
+    async () => {
+      const id = `gone-${++probe}`;
+      await customer.send(xml('iq', { type: 'get', to: domain, id }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+      const answer = await customer.next((s) => s.attrs.id === id, 2000).catch(() => undefined);
+      return answer?.attrs.type === 'error';
+    },
+    15_000,
+    'the server to see the component gone',
+  );
 }

@@ -242,7 +242,8 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
     const alice = await connect(t, agentAuth('alice'));
     const { conversation } = await call(alice.socket, 'conversation:open', { to: 'irc:Dana', team: 'support', text: 'Hello Dana, about your ticket' });
     assert.equal(conversation.participants[0], 'irc:dana@test');
-    await dana.next((m) => m.message === 'Hello Dana, about your ticket', 10_000);
+    // From the bot, as every answer to a customer who is in a team conversation, prefixed with the agent's name.
+    await dana.next((m) => /^\[[^\]]+\] Hello Dana, about your ticket$/.test(m.message), 10_000);
     alice.socket.disconnect();
   });
 

@@ -231,9 +231,11 @@ describe('rate limit', () => {
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify({ to: 'web:a_alice', text: 'hi' }),
       });
-    const responses = await Promise.all(Array.from({ length: 8 }, post));
+    const responses = await Promise.all(Array.from({ length: 20 }, post));
     const limited = responses.filter((r) => r.status === 429);
-    assert.equal(limited.length, 3);
+    // The burst (5), plus at most a few tokens refilled (one each 200 ms) while the 20 requests were read.
+    const taken = responses.length - limited.length;
+    assert.ok(taken >= 5 && taken <= 8, `${taken} requests taken`);
     assert.match(limited[0]!.headers.get('retry-after') ?? '', /^\d+$/);
     assert.equal((await bodyOf<HttpAnswer>(limited[0]!)).error.code, 'rate_limited');
     assert.equal(responses[0]!.headers.get('x-content-type-options'), 'nosniff');
