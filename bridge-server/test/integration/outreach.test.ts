@@ -406,7 +406,8 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
     before(async () => {
       t = await startBridge({
         sites: policy(),
-        teams,
+        // Team `both` serves two sites, and the IRC network names none for its customers.
+        teams: [...teams, { id: 'both', members: ['web:a_alice'], sites: [SITE, OTHER_SITE] }],
         networks: [
           { type: 'web', presenceGraceMs: 50 },
           ngircdNetwork(ngircd, { presencePollSeconds: 0.5, connectTimeoutSeconds: 5, nick: 'desk', customers: { team: 'support' } }),
@@ -427,6 +428,16 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
       const reply = next(alice.socket, 'message', (m) => m.from === 'irc:dana@test');
       dana.say('desk', 'Which ticket?');
       assert.equal((await reply).conversationId, conversation.id);
+      alice.socket.disconnect();
+    });
+
+    it("refuses outreach to a team whose customers' replies on that network would go to no site", async () => {
+      const alice = await connect(t, agentAuth('alice'));
+      const refused = await callUnchecked(alice.socket, 'conversation:open', { to: 'irc:dana', team: 'both', text: 'Hello' });
+      assert.deepEqual(
+        [refused.error.code, refused.error.message],
+        ['forbidden', 'to: irc customers\' replies to team "both" go to no site (set "customers.site" in the irc network\'s configuration)'],
+      );
       alice.socket.disconnect();
     });
 
