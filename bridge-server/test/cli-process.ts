@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { baseConfig } from './helpers.js';
+import { type Readiness, baseConfig, bodyOf, until } from './helpers.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -25,6 +25,14 @@ export function runCli(configPath: string, env: Record<string, string> = {}): Pr
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`bridge exited with ${code}: ${out}`)));
   });
+}
+
+/** Runs the CLI and resolves once its network `scheme` is online (/readyz): the HTTP side listens first. */
+export async function runCliOnline(configPath: string, scheme: string): ReturnType<typeof runCli> {
+  const run = await runCli(configPath);
+  const state = async () => (await bodyOf<Readiness>(await fetch(`${run.url}/readyz`))).networks[scheme]?.state;
+  await until(async () => (await state()) === 'online', 20_000, `the ${scheme} network online`);
+  return run;
 }
 
 /** Resolves with the exit code once the child exits. */

@@ -5,8 +5,8 @@
  */
 import type { TestContext } from 'node:test';
 import type { Address, Conversation, Message } from '@switchboard/protocol';
-import { runCli, writeCliConfig } from './cli-process.js';
-import { type Readiness, SITE, type V1Socket, agentAuth, bodyOf, call, connectTo, next, until } from './helpers.js';
+import { type runCli, runCliOnline, writeCliConfig } from './cli-process.js';
+import { SITE, type V1Socket, agentAuth, call, connectTo, next, until } from './helpers.js';
 import type { ManualClock } from './manual-clock.js';
 import type { ProsodyServer } from './servers/prosody.js';
 import { type Agent, askingReceipt, connectAgent, isChatFrom, xml } from './xmpp-agent.js';
@@ -20,12 +20,7 @@ export interface CustomerBeforeCrash {
 }
 
 /** Runs the CLI and resolves once its XMPP network is online (/readyz): the HTTP side listens first. */
-export async function runXmppCli(config: string): ReturnType<typeof runCli> {
-  const run = await runCli(config);
-  const xmppState = async () => (await bodyOf<Readiness>(await fetch(`${run.url}/readyz`))).networks.xmpp?.state;
-  await until(async () => (await xmppState()) === 'online', 15_000, 'the XMPP network online');
-  return run;
-}
+export const runXmppCli = (config: string): ReturnType<typeof runCli> => runCliOnline(config, 'xmpp');
 
 /**
  * Runs the CLI, has `user` write "Before the crash" to `door` (its receipt awaited) and alice answer

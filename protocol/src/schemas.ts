@@ -25,17 +25,21 @@ const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max
 /** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
 const text = str().refine((s) => s.trim().length > 0, 'must not be empty or blank');
 
+/** The sender's idempotency key for a message. */
+const clientId = str().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`);
+
 /**
- * `{ team }`, `{ to }`, or (addition: outreach, agents only) `{ to, team, text? }`: a team
+ * `{ team }`, `{ to }`, or (addition: outreach, agents only) `{ to, team, text?, clientId? }`: a team
  * conversation with a customer on the customer's network, opened by the agent.
  */
 export const conversationOpenSchema = z
-  .object({ team: id.optional(), to: address.optional(), text: text.optional() })
+  .object({ team: id.optional(), to: address.optional(), text: text.optional(), clientId: clientId.optional() })
   .refine((p) => p.team !== undefined || p.to !== undefined, { message: 'give team, to, or both (outreach)', path: ['team'] })
   .refine((p) => p.text === undefined || (p.team !== undefined && p.to !== undefined), {
     message: 'text goes only with both to and team (outreach)',
     path: ['text'],
   })
+  .refine((p) => p.clientId === undefined || p.text !== undefined, { message: 'clientId goes only with text (outreach)', path: ['clientId'] })
   // The bridge's own web parties are reached by opening `{ to }`; outreach is for other networks' users.
   .refine((p) => p.team === undefined || p.to === undefined || !p.to.startsWith('web:'), {
     message: 'outreach (to with team) reaches a customer on their own network (xmpp:, sip:, irc:), not a web address',
@@ -51,7 +55,7 @@ export const conversationCloseSchema = z.object({ conversationId: id });
 
 export const messageSendSchema = z.object({
   conversationId: id,
-  clientId: str().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`),
+  clientId,
   text,
 });
 

@@ -286,7 +286,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * (`xmpp:`, `sip:`, `irc:`), opened as the customer's, assigned to the caller, with `text` as its
    * first message; the team's open conversation with that customer when there is one.
    */
-  async reachOut(target: { to: Address; team: string; text?: string }): Promise<Conversation> {
+  /** Outreach; with `text`, a `clientId` lets a retry after a lost answer open nothing and send nothing twice. */
+  async reachOut(target: { to: Address; team: string; text?: string; clientId?: string }): Promise<Conversation> {
     const { conversation } = await this.request('conversation:open', target);
     return this.opened(conversation);
   }

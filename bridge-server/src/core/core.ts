@@ -123,16 +123,17 @@ export class Core {
       identityOf: (address) => identityOf(deps.registry, address),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
+    const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     this.outreach = new Outreach({
       ...parts,
       router: this.router,
       conversations: this.conversations,
       messages: this.messages,
+      firstContacts,
       now: () => deps.clock.now().getTime(),
     });
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
-    const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
     const customers = new CustomerInbound({ ...deps, firstContacts, controls });
     this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });

@@ -286,9 +286,21 @@ export interface IdentityFeature {
  */
 export const isQuietRefusal = (error: unknown): boolean => (error as { quiet?: unknown } | null)?.quiet === true;
 
+/**
+ * Where a customer of this network writes back to a team (docs/customers.md, "Outreach"): a
+ * conversation an agent starts with them is only answered if their reply reaches the team.
+ */
+export interface CustomerDoorFeature {
+  /**
+   * The team as the network files a customer's message to it (with the site its configuration
+   * names for customers), or null when no address of the network takes customers' messages for it.
+   */
+  customerDoor(team: string): InboundTeam | null;
+}
+
 /** A network as the bridge holds it: the core every network implements, and whichever features it does. */
 export type Network = NetworkCore &
-  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature> &
+  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature> &
   PresenceFeature;
 
 /** Read once per network: what a network implements does not change (outbound XMPP asks per message). */

@@ -12,7 +12,8 @@ export interface Tap {
   close(): Promise<void>;
 }
 
-export function startTap(targetPort: number): Promise<Tap> {
+/** `listenPort`: a port chosen before (a bridge configured with it could not reach the server until now); any free one by default. */
+export function startTap(targetPort: number, listenPort = 0): Promise<Tap> {
   const connections: string[][] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -39,7 +40,7 @@ export function startTap(targetPort: number): Promise<Tap> {
     upstream.on('close', end).on('error', end);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(listenPort, '127.0.0.1', () => {
       const address = server.address();
       resolve({
         port: typeof address === 'object' && address ? address.port : 0,

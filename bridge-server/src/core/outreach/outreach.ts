@@ -16,6 +16,7 @@ import { newId } from '../../util/ids.js';
 import { type Actor, actsForSite } from '../actor.js';
 import type { Announcer } from '../announcer.js';
 import type { Conversations } from '../conversations.js';
+import type { FirstContacts } from '../first-contact.js';
 import type { Router } from '../desk/router.js';
 import type { TeamDirectory } from '../desk/teams.js';
 import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
@@ -54,6 +55,8 @@ export interface OutreachDeps {
   announcer: Announcer;
   conversations: Pick<Conversations, 'postAsTeam'>;
   messages: Pick<Messages, 'send'>;
+  /** Where a customer's reply to a team lands, to start the conversation it will find. */
+  firstContacts: Pick<FirstContacts, 'servedBy'>;
   limits: { maxTextLength: number };
   logger: Logger;
   now?: () => number;
@@ -79,6 +82,9 @@ export class Outreach {
     const policy = this.policies.get(actor.siteKey) ?? new OutreachPolicy(undefined);
     const verdict = policy.allows(customer);
     if (!verdict.ok) throw forbidden(`to: ${verdict.message}`);
+    this.checkReplies(customer, team, actor.siteKey);
+    const earlier = await this.earlierOutreach(actor, team, customer, request.clientId);
+    if (earlier) return earlier;
     // An agent's addresses share one budget; an API key has its own.
     const budget = agent ? `agent:${agent.id}` : actor.address;
     if (!policy.take(budget)) {
@@ -105,6 +111,41 @@ export class Outreach {
     if (typeof read !== 'string') throw badRequest(`to: ${read.error}`);
     if (this.deps.registry.get(networkOf(read))?.ownsAddress?.(read)) throw badRequest(`to: ${read} is one of the bridge's own addresses`);
     return read;
+  }
+
+  /**
+   * The outreach this one repeats (same sender and clientId: a retry after a lost answer): its
+   * conversation and message again, with nothing opened, sent or counted, even when that
+   * conversation has been closed since.
+   */
+  private async earlierOutreach(actor: Actor, team: TeamConfig, customer: Address, clientId: string | undefined): Promise<OutreachResult | null> {
+    if (clientId === undefined) return null;
+    const { store } = this.deps;
+    const message = await store.messageByClientId(actor.role === 'agent' ? actor.address : `team:${team.id}`, clientId);
+    if (!message) return null;
+    const conversation = await store.getConversation(message.conversationId);
+    if (conversation?.team !== team.id || conversation.openedBy !== customer) throw badRequest('clientId: already used for a message in another conversation');
+    return { conversation, message, opened: false };
+  }
+
+  /**
+   * The customer's reply must land in the conversation started with them: their network takes
+   * customers' messages to the team (its door is open), and files them under the actor's site.
+   */
+  private checkReplies(customer: Address, team: TeamConfig, siteKey: string): void {
+    const scheme = networkOf(customer);
+    const door = this.deps.registry.get(scheme)?.customerDoor?.(team.id);
+    if (!door)
+      throw forbidden(
+        `to: customers on ${scheme} cannot write to team "${team.id}" (see "customers" in the ${scheme} network's configuration), so they could not answer`,
+      );
+    const replies = this.deps.firstContacts.servedBy(door)?.siteKey;
+    if (replies !== siteKey)
+      throw forbidden(
+        replies
+          ? `to: ${scheme} customers' replies to team "${team.id}" are filed under site "${replies}"; start the conversation from that site`
+          : `to: ${scheme} customers' replies to team "${team.id}" go to no site (set "customers.site" in the ${scheme} network's configuration)`,
+      );
   }
 
   /** A new team conversation opened by the customer: the agent's, or routed when an API key starts it. */

@@ -40,6 +40,15 @@ export class IrcCustomers {
     return { id: this.config.team, ...site, ...(this.deskTeams.length > 0 ? { orOpenWith: this.deskTeams } : {}) };
   }
 
+  /**
+   * The team as a customer's reply reaches it: any team of the desk, since the customer's open
+   * conversation with any of them takes their messages (`orOpenWith`); null for no team of the desk.
+   */
+  doorFor(team: string): InboundTeam | null {
+    if (team !== this.config.team && !this.deskTeams.includes(team)) return null;
+    return { id: team, ...(this.config.site !== undefined ? { site: this.config.site } : {}) };
+  }
+
   /** A customer's message reached the team they picked: the conversation it went to is now the one they are in. */
   tookUp(nick: string): void {
     this.picks.delete(nick.toLowerCase());

@@ -11,9 +11,11 @@ import type { IrcMessageEvent } from 'irc-framework';
 import { Relay } from '../kit/relay.js';
 import type {
   ConversationDetails,
+  CustomerDoorFeature,
   CustomerIdentity,
   HostedParties,
   IdentityFeature,
+  InboundTeam,
   DeskFeature,
   GatewayFeature,
   Network,
@@ -44,7 +46,7 @@ export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Net
 }
 
 /** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
-export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature {
+export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature, CustomerDoorFeature {
   readonly scheme = 'irc';
   readonly deliversFromStore = false;
   private readonly addresses: IrcAddresses;
@@ -56,6 +58,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly delivery: IrcDelivery;
   private readonly inbound: IrcInbound;
   private readonly identities: IrcIdentities;
+  private readonly customers: IrcCustomers | undefined;
 
   constructor({ config, sink, logger, refs, hosted, teams }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
@@ -81,7 +84,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.channel = config.channel
       ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, addressOf: addresses.addressOf, logger })
       : undefined;
-    const customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined;
+    const customers = (this.customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined);
     this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted });
     this.inbound = new IrcInbound({
       sink,
@@ -162,6 +165,11 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
 
   conversationChanged(conversation: Conversation, details: ConversationDetails): void {
     this.channel?.conversationChanged(conversation, details, (member) => this.addresses.nickOf(member) !== null);
+  }
+
+  /** The bot takes customers' messages only with `customers` configured (docs/customers.md, "IRC"). */
+  customerDoor(team: string): InboundTeam | null {
+    return this.customers?.doorFor(team) ?? null;
   }
 
   identityOf(address: Address): Promise<CustomerIdentity> {

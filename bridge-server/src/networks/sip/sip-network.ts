@@ -17,6 +17,7 @@ import type { Address } from '@switchboard/protocol';
 import { UserAgent } from 'sip.js';
 import { bounded } from '../../util/bounded.js';
 import {
+  type CustomerDoorFeature,
   type DeskFeature,
   type GatewayFeature,
   type IdentityFeature,
@@ -46,7 +47,14 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 const STOP_STEP_MS = 2_000;
 
 /** Read markers travel as IMDN, so only when it is on. */
-type SipNetwork = NetworkCore & TypingFeature & Partial<ReceiptsFeature> & PresenceFeature & DeskFeature & GatewayFeature & IdentityFeature;
+type SipNetwork = NetworkCore &
+  TypingFeature &
+  Partial<ReceiptsFeature> &
+  PresenceFeature &
+  DeskFeature &
+  GatewayFeature &
+  IdentityFeature &
+  CustomerDoorFeature;
 
 export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeams = [] }: NetworkContext<SipNetworkConfig>): SipNetwork {
   const teams = new TeamUris({
@@ -135,6 +143,8 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     },
     ownsAddress: (address) => domain.owns(address),
     identityOf: sipIdentities(config.authenticatedDomains),
+    // Every team with a URI under the visitor domain takes customers' messages.
+    customerDoor: (id) => (teams.of(`team:${id}`) ? { id, ...(config.customers?.site ? { site: config.customers.site } : {}) } : null),
     async notice({ to, text, about }) {
       const target = uriOfAddress(to);
       // From the visitor's URI when it is about a conversation (the agent's chat with it), under the

@@ -103,6 +103,11 @@ export class ClientCustomers {
     );
   }
 
+  /** The team as a customer's message to the bot reaches it, when `team` is the configured one. */
+  doorFor(team: string): InboundTeam | null {
+    return team === this.team.id ? this.addressed() : null;
+  }
+
   private addressed(): InboundTeam {
     const { team, site } = this.parts.config;
     return { id: team, ...(site !== undefined ? { site } : {}) };

@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { Relay } from '../kit/relay.js';
 import type {
+  CustomerDoorFeature,
   DeskFeature,
   GatewayFeature,
   NetworkContext,
@@ -32,7 +33,7 @@ import type { XmppClientConfig } from './config.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
-type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'>;
+type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
 
 export function createClientNetwork({ config, sink, logger, refs, hosted, teams }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
@@ -151,6 +152,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
       return Promise.resolve();
     },
     ownsAddress: (address) => address.toLowerCase() === botAddress,
+    // The bot's JID takes customers' messages for the configured team only.
+    customerDoor: (team) => customers?.doorFor(team) ?? null,
     async notice({ to, text, about }) {
       if (about) relay.heardFrom(to, about.conversation.id);
       const line = about ? relay.tagged(about.conversation.id, text) : text;

@@ -17,7 +17,16 @@
  * - ComponentReceipts: the ids that receipts and markers name, both ways.
  */
 import { component } from '@xmpp/component';
-import type { DeskFeature, GatewayFeature, NetworkContext, NetworkCore, PresenceFeature, ReceiptsFeature, TypingFeature } from '../network.js';
+import type {
+  CustomerDoorFeature,
+  DeskFeature,
+  GatewayFeature,
+  NetworkContext,
+  NetworkCore,
+  PresenceFeature,
+  ReceiptsFeature,
+  TypingFeature,
+} from '../network.js';
 import { JidMap, jidOfAddress, normalizeXmppAddress } from './addresses.js';
 import { type ComponentFactory, ComponentLinks } from './component-links.js';
 import { ComponentInbound } from './component-inbound.js';
@@ -31,7 +40,7 @@ import type { CapabilitiesOf } from './gateway-discovery.js';
 
 export type { ComponentFactory } from './component-links.js';
 
-type ComponentNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & GatewayFeature;
+type ComponentNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & GatewayFeature & CustomerDoorFeature;
 
 export function createComponentNetwork(context: NetworkContext<XmppComponentConfig>, createEntity: ComponentFactory = component): ComponentNetwork {
   const { config, sink, logger, hosted } = context;
@@ -86,6 +95,8 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
       return Promise.resolve();
     },
     normalizeAddress: normalizeXmppAddress,
+    // A customer answers any team with a JID of the main domain.
+    customerDoor: (id) => (teams.byTeamId(id) ? { id, ...(customerSite ? { site: customerSite } : {}) } : null),
     // Every JID of the component's domains is one of the bridge's (a visitor, another network's user).
     ownsAddress: (address) => map.owns(jidOfAddress(address)),
   };
