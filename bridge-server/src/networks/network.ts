@@ -92,6 +92,11 @@ export interface InboundMessage {
   /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */
   via?: readonly string[];
   /**
+   * The name the sender's client gave with it (an XMPP nick, a SIP display name, an IRC nick), as
+   * typed: for a customer writing to a team, the core keeps it as the customer's name, unverified.
+   */
+  fromName?: string;
+  /**
    * The message was written to a team's address on the network (`support@<component domain>`):
    * the sender is a customer, and the core finds their open conversation with the team or opens one.
    */

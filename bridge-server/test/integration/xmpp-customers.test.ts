@@ -113,6 +113,32 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       alice.socket.disconnect();
     });
 
+    it("keeps the nick the customer's client gives as their name, for the console and /whois, updated when it changes", async () => {
+      const alice = await connect(t, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      const named = (text: string, nick: string, id: string) =>
+        xml(
+          'message',
+          { type: 'chat', to: team, id },
+          xml('body', {}, text),
+          xml('nick', { xmlns: NICK }, nick),
+          xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }),
+        );
+      await carol.send(named('Hello, it is me again', 'Carol\nSmith', 'n-1'));
+      await until(() => atAgent.some((m) => m.text === 'Hello, it is me again'), 5000, 'the named message at the agent');
+      const { party } = await call(alice.socket, 'party:get', { address: CUSTOMER });
+      assert.equal(party.name, 'Carol Smith', 'one line, as typed');
+      assert.equal(party.verified, false);
+      const conversationId = atAgent.find((m) => m.text === 'Hello, it is me again')!.conversationId;
+      const ref = conversationId.slice(-5).toLowerCase();
+      assert.match((await call(alice.socket, 'agent:command', { text: `/whois ${ref}` })).answer, new RegExp(`^#${ref}: Carol Smith\n`));
+
+      await carol.send(named('Call me Caro', 'Caro', 'n-2'));
+      await until(() => atAgent.some((m) => m.text === 'Call me Caro'), 5000, 'the renamed message at the agent');
+      assert.equal((await call(alice.socket, 'party:get', { address: CUSTOMER })).party.name, 'Caro');
+      alice.socket.disconnect();
+    });
+
     it('carries the customer to an XMPP agent of the team and the answer back from the team JID', async () => {
       const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
       try {
