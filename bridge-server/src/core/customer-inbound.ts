@@ -11,12 +11,14 @@ import type { ConversationRecord, Store } from '../store/store.js';
 import type { CustomerControls } from './abuse/customer-controls.js';
 import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
 import { CustomerNames } from './customer-names.js';
+import type { QueueNotice } from './desk/queue-notice.js';
 import type { FirstContacts } from './first-contact.js';
 
 export interface CustomerInboundDeps {
   store: Pick<Store, 'messageByRemoteId' | 'getParty' | 'upsertParty'>;
   firstContacts: FirstContacts;
   controls: CustomerControls;
+  queueNotice: Pick<QueueNotice, 'tell'>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -58,7 +60,10 @@ export class CustomerInbound {
       const opened = await firstContacts.conversationFor(input.from, input.team);
       if (!opened) return null;
       count('opened');
-      return await post(opened);
+      const posted = await post(opened);
+      // Once per conversation: on its opening, after the customer's first message is stored.
+      await this.deps.queueNotice.tell(opened, served.team);
+      return posted;
     } catch (error) {
       if (error instanceof CustomerRefusal) {
         count(error.outcome);

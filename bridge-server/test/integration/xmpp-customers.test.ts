@@ -203,9 +203,8 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await call(alice.socket, 'presence:set', { status: 'away' });
         await until(() => presenceOf(ALICE) === 'away', 5000, 'alice away');
 
-        // No agent available: the conversation waits in the team's queue. (The core tells a queued
-        // party its place only through `queue:position` to the bridge's own clients: the customer
-        // is told nothing until an agent answers.)
+        // No agent available: the conversation waits in the team's queue, and the customer is told
+        // their place once, from the team's JID (a website visitor sees it as `queue:position`).
         const queued = next(alice.socket, 'conversation', (c) => c.participants.includes(GINA) && c.state === 'open');
         await gina.send(askingReceipt(team, 'I need help with my bill', 'g-1'));
         const conversation: Conversation = await queued;
@@ -214,6 +213,11 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         const ref = conversation.id.slice(-5).toLowerCase();
         const list = await call(alice.socket, 'agent:command', { text: '/list' });
         assert.match(list.answer, new RegExp(`Waiting in your teams' queues:\\n#${ref} ${GINA} \\(waiting, 1 message\\)`));
+        const QUEUED = 'All our agents are busy; you are number 1 in line. We will answer here.';
+        const queueNotice = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === QUEUED);
+        assert.equal(queueNotice.getChildText('nick', NICK), 'Support');
+        await gina.send(askingReceipt(team, 'It is the one from November', 'g-0'));
+        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-0');
 
         // Alice becomes available: the queue gives her the conversation.
         const assigned = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_alice');
@@ -261,6 +265,13 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await frank.send(xml('message', { type: 'chat', to: puppetOf('gina') }, xml('composing', { xmlns: CHAT_STATES })));
         await gina.next(
           (s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && gina.stanzas.indexOf(s) > gina.stanzas.indexOf(second),
+        );
+        assert.equal(gina.stanzas.filter((s) => s.getChildText('body') === QUEUED).length, 1, 'told their place once, not on each message');
+        const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+        assert.equal(
+          history.messages.some((m: Message) => m.text === QUEUED),
+          false,
+          'no message of the conversation',
         );
         alice.socket.disconnect();
       } finally {
