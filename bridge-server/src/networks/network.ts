@@ -347,6 +347,21 @@ export interface NetworkContext<TConfig> {
   hosted: HostedParties;
   /** The desk's teams, each of which a network may give an address customers write to. */
   teams?: readonly DeskTeam[];
+  /** Customers' subscriptions to teams' addresses, kept in the bridge's store across restarts. */
+  teamSubscriptions?: TeamSubscriptions;
+}
+
+/** A customer subscribed to a team's address on their network, to see the team's availability there. */
+export interface TeamSubscription {
+  team: string;
+  subscriber: Address;
+}
+
+/** The store's record of customers' subscriptions to teams' addresses (docs/customers.md). */
+export interface TeamSubscriptions {
+  set(subscription: TeamSubscription, on: boolean): Promise<void>;
+  /** The subscriptions of customers whose addresses are of this scheme (`xmpp`). */
+  of(scheme: string): Promise<TeamSubscription[]>;
 }
 
 /** The context of a network whose parties the bridge hosts: it reaches them through their connections. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { crash, exited } from '../cli-process.js';
+import { crash, exited, writeCliConfig } from '../cli-process.js';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
@@ -27,7 +27,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
-        ...['frank', 'gina', 'hank', 'ivy', 'judy'].map((user): [string, string] => [user, `${user}pw`]),
+        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -418,6 +418,37 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         'After the restart',
         'Answer after the restart',
       ]);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
+  });
+
+  it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again", async (t) => {
+    const team = `support@${prosody.componentDomain}`;
+    const config = writeCliConfig(t, {
+      teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    });
+    const kim = await connectAgent(prosody.c2sPort, 'kim', 'kimpw');
+    t.after(() => kim.stop());
+    const first = await runXmppCli(config);
+    t.after(() => first.child.kill('SIGKILL'));
+    await kim.send(xml('presence', { type: 'subscribe', to: team }));
+    await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable');
+    await crash(first.child);
+
+    const second = await runXmppCli(config);
+    try {
+      const seen = kim.stanzas.length;
+      const { socket: alice } = await connectTo(t, second.url, agentAuth('alice'));
+      const available = await kim.next(
+        (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === team && s.attrs.type === undefined,
+        10_000,
+      );
+      alice.disconnect();
+      const after = kim.stanzas.indexOf(available);
+      await kim.next((s) => kim.stanzas.indexOf(s) > after && s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable', 10_000);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);
