@@ -12,7 +12,7 @@ import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/desk/teams.js';
 import { RefBook } from './networks/refs.js';
-import { capabilitiesOf } from './networks/network.js';
+import { type TeamSubscriptions, capabilitiesOf } from './networks/network.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
@@ -102,9 +102,13 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
 /** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
 function createNetworks(
   entries: ValidatedNetwork[],
-  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; logger: Logger; metrics: Metrics },
+  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; store: Store; logger: Logger; metrics: Metrics },
 ): void {
-  const { registry, core, hub, refs, teams, logger, metrics } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics } = deps;
+  const teamSubscriptions: TeamSubscriptions = {
+    set: (subscription, on) => store.setTeamSubscriber(subscription, on),
+    of: (scheme) => store.teamSubscribers(scheme),
+  };
   for (const { definition, config, type } of entries) {
     const context = {
       config,
@@ -113,6 +117,7 @@ function createNetworks(
       refs,
       hosted: webHostedParties,
       teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
+      teamSubscriptions,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -193,7 +198,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    createNetworks(networkEntries, { registry, core, hub, refs, teams, logger, metrics });
+    createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;

@@ -38,7 +38,13 @@ async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs: num
   }
 }
 
-export async function connectSipAgent(wsUrl: string, domain: string, user: string, password: string): Promise<SipAgent> {
+export async function connectSipAgent(
+  wsUrl: string,
+  domain: string,
+  user: string,
+  password: string,
+  options: { displayName?: string } = {},
+): Promise<SipAgent> {
   const inbox: Message[] = [];
   const uri = `sip:${user}@${domain}`;
   const agent = {} as SipAgent;
@@ -46,6 +52,7 @@ export async function connectSipAgent(wsUrl: string, domain: string, user: strin
     uri: UserAgent.makeURI(uri),
     authorizationUsername: user,
     authorizationPassword: password,
+    ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
     transportOptions: { server: wsUrl },
     logLevel: 'error',
     delegate: {

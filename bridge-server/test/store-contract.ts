@@ -424,6 +424,28 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.gatewayFollows(), [{ watcher: 'irc:dave@z', target: 'xmpp:carl@x.test' }]);
     });
 
+    it("keeps customers' subscriptions to teams' addresses across a restart, per network, once each, until removed", async () => {
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:carl@x.test' }, true);
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:carl@x.test' }, true);
+      await store.setTeamSubscriber({ team: 'sales', subscriber: 'xmpp:carl@x.test' }, true);
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:ann@x.test' }, true);
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'sip:bob@y.test' }, true);
+      await reopen();
+      assert.deepEqual(await store.teamSubscribers('xmpp'), [
+        { team: 'sales', subscriber: 'xmpp:carl@x.test' },
+        { team: 'support', subscriber: 'xmpp:ann@x.test' },
+        { team: 'support', subscriber: 'xmpp:carl@x.test' },
+      ]);
+      assert.deepEqual(await store.teamSubscribers('sip'), [{ team: 'support', subscriber: 'sip:bob@y.test' }]);
+      assert.deepEqual(await store.teamSubscribers('xmp'), [], 'a network by its whole scheme');
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:carl@x.test' }, false);
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:nobody@x.test' }, false);
+      assert.deepEqual(await store.teamSubscribers('xmpp'), [
+        { team: 'sales', subscriber: 'xmpp:carl@x.test' },
+        { team: 'support', subscriber: 'xmpp:ann@x.test' },
+      ]);
+    });
+
     it('keeps webhook deliveries per hook in order across a restart, with their attempts', async () => {
       const c = await conversation();
       await store.enqueueWebhooks([
@@ -602,6 +624,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         { id: 'unrelated', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: '{}' },
       ]);
       await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'web:u_x' }, true);
+      await store.setTeamSubscriber({ team: 'support', subscriber: 'web:u_x' }, true);
 
       const data = await store.partyData('shop', 'web:u_x');
       assert.deepEqual(data.party, { ...party, siteKey: 'shop' });
@@ -639,6 +662,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual((await store.getConversation(elsewhere.id))!.participants, ['web:u_y', 'web:u_x']);
       assert.equal(await store.getParty('web:u_x'), null);
       assert.deepEqual(await store.gatewayFollows(), []);
+      assert.deepEqual(await store.teamSubscribers('web'), []);
       // The remote id of an erased message may come again: it is a new message then.
       const again = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_3', participants: ['web:v_3'] });
       assert.equal((await append(again.id, { from: 'xmpp:agent@x.test', remote: { network: 'xmpp', id: 'r1' } })).kind, 'stored');

@@ -24,6 +24,7 @@ import type { TeamDirectory } from './desk/teams.js';
 import { forbidden } from './errors.js';
 import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
+import { QueueNotice } from './desk/queue-notice.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
@@ -135,7 +136,8 @@ export class Core {
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
-    const customers = new CustomerInbound({ ...deps, firstContacts, controls });
+    const queueNotice = new QueueNotice({ ...deps, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
+    const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice });
     this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }

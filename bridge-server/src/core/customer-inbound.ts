@@ -10,18 +10,25 @@ import type { InboundMessage, InboundTeam } from '../networks/network.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { CustomerControls } from './abuse/customer-controls.js';
 import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
+import { CustomerNames } from './customer-names.js';
+import type { QueueNotice } from './desk/queue-notice.js';
 import type { FirstContacts } from './first-contact.js';
 
 export interface CustomerInboundDeps {
-  store: Pick<Store, 'messageByRemoteId'>;
+  store: Pick<Store, 'messageByRemoteId' | 'getParty' | 'upsertParty'>;
   firstContacts: FirstContacts;
   controls: CustomerControls;
+  queueNotice: Pick<QueueNotice, 'tell'>;
   metrics: Metrics;
   logger: Logger;
 }
 
 export class CustomerInbound {
-  constructor(private readonly deps: CustomerInboundDeps) {}
+  private readonly names: CustomerNames;
+
+  constructor(private readonly deps: CustomerInboundDeps) {
+    this.names = new CustomerNames(deps.store);
+  }
 
   /** Stores the message with `post` in the conversation it belongs to; null when no such team serves the site. */
   async message(input: InboundMessage & { team: InboundTeam }, post: (conversation: ConversationRecord) => Promise<Message>): Promise<Message | null> {
@@ -35,6 +42,8 @@ export class CustomerInbound {
     }
     try {
       await controls.admit(input.from, served.team, served.siteKey);
+      // Before the conversation opens: its announcements and the agent's context line name the customer.
+      await this.names.record(input.from, served.siteKey, input.fromName);
       // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
       const open = await firstContacts.openConversationOf(input.from, input.team);
       if (open) {
@@ -51,7 +60,10 @@ export class CustomerInbound {
       const opened = await firstContacts.conversationFor(input.from, input.team);
       if (!opened) return null;
       count('opened');
-      return await post(opened);
+      const posted = await post(opened);
+      // Once per conversation: on its opening, after the customer's first message is stored.
+      await this.deps.queueNotice.tell(opened, served.team);
+      return posted;
     } catch (error) {
       if (error instanceof CustomerRefusal) {
         count(error.outcome);

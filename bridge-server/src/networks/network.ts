@@ -92,6 +92,11 @@ export interface InboundMessage {
   /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */
   via?: readonly string[];
   /**
+   * The name the sender's client gave with it (an XMPP nick, a SIP display name, an IRC nick), as
+   * typed: for a customer writing to a team, the core keeps it as the customer's name, unverified.
+   */
+  fromName?: string;
+  /**
    * The message was written to a team's address on the network (`support@<component domain>`):
    * the sender is a customer, and the core finds their open conversation with the team or opens one.
    */
@@ -354,6 +359,21 @@ export interface NetworkContext<TConfig> {
   hosted: HostedParties;
   /** The desk's teams, each of which a network may give an address customers write to. */
   teams?: readonly DeskTeam[];
+  /** Customers' subscriptions to teams' addresses, kept in the bridge's store across restarts. */
+  teamSubscriptions?: TeamSubscriptions;
+}
+
+/** A customer subscribed to a team's address on their network, to see the team's availability there. */
+export interface TeamSubscription {
+  team: string;
+  subscriber: Address;
+}
+
+/** The store's record of customers' subscriptions to teams' addresses (docs/customers.md). */
+export interface TeamSubscriptions {
+  set(subscription: TeamSubscription, on: boolean): Promise<void>;
+  /** The subscriptions of customers whose addresses are of this scheme (`xmpp`). */
+  of(scheme: string): Promise<TeamSubscription[]>;
 }
 
 /** The context of a network whose parties the bridge hosts: it reaches them through their connections. */

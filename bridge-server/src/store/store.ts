@@ -95,6 +95,12 @@ export interface GatewayFollow {
   target: Address;
 }
 
+/** A customer on their own network who subscribed to a team's address there, to see the team's availability. */
+export interface TeamSubscriber {
+  team: string;
+  subscriber: Address;
+}
+
 /** A webhook delivery to make: kept until the receiver took it (or refused it, or it ran out of attempts). */
 export interface NewWebhookDelivery {
   /** The delivery id the receiver deduplicates by (`X-Switchboard-Delivery`). */
@@ -201,6 +207,10 @@ export interface Store {
   setGatewayFollow(follow: GatewayFollow, on: boolean): Promise<void>;
   /** Gateway subscriptions `address` takes part in, on either side; every one without an address. */
   gatewayFollows(address?: Address): Promise<GatewayFollow[]>;
+  /** Records (`on`) or removes a customer's subscription to a team's address (kept across restarts). */
+  setTeamSubscriber(subscription: TeamSubscriber, on: boolean): Promise<void>;
+  /** Every customer subscribed to a team's address on a network (`xmpp:` addresses for XMPP), by team then subscriber. */
+  teamSubscribers(network: string): Promise<TeamSubscriber[]>;
   /** How many open conversations each of these addresses is assigned. */
   openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;

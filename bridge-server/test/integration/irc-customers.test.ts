@@ -83,6 +83,9 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       carol.say('support', 'My order has not arrived');
       const got = await alice.next((m) => m.request.body === 'My order has not arrived', 15_000);
       assert.equal(got.request.from.uri.toString(), customerUri);
+      // The agent's context line names the customer by their nick, the only name IRC has.
+      const context = await alice.next((m) => m.request.body.endsWith('for more.') && m.request.body.includes(CUSTOMER), 15_000);
+      assert.match(context.request.body, /^#\w+ "carol" irc:carol@test \(not vouched: /);
       assert.equal(await alice.send(customerUri, 'Let me look into it'), 200);
       const answer = await carol.next(fromBot('support', 'privmsg', /Let me look into it$/));
       // A SIP agent is named as the team's configuration names it.

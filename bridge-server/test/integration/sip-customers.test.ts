@@ -50,7 +50,7 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
   let alice: IrcAgent;
   before(async () => {
     kamailio = await startKamailio({
-      users: { carol: 'carolpw', dave: 'davepw', erin: 'erinpw', frank: 'frankpw', switchboard: 'bridgepw' },
+      users: { carol: 'carolpw', dave: 'davepw', erin: 'erinpw', frank: 'frankpw', gina: 'ginapw', switchboard: 'bridgepw' },
       routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
     });
     ngircd = await startNgircd();
@@ -113,6 +113,18 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
         messages.filter((m) => m.from === IRC_AGENT).map((m) => m.text),
         ['Let me look into it'],
       );
+    });
+
+    it("names the customer by their From display name in the IRC agent's context line", async () => {
+      const gina = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'gina', 'ginapw', { displayName: 'Gina Sip' });
+      try {
+        assert.equal(await gina.send(TEAM, 'Is my invoice ready?'), 200);
+        const context = await alice.next((m) => m.message.endsWith('for more.') && m.message.includes(`sip:gina@${kamailio.domain}`), 15_000);
+        assert.match(context.message, new RegExp(`^#\\w+ "Gina Sip" sip:gina@${kamailio.domain} \\(not vouched: `));
+        await alice.next((m) => m.message === 'Is my invoice ready?' && m.nick === context.nick, 15_000);
+      } finally {
+        await gina.stop();
+      }
     });
 
     it("carries typing both ways, from the team URI under the agent's quoted name, and a hostile name stays one display name", async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { crash, exited } from '../cli-process.js';
+import { crash, exited, writeCliConfig } from '../cli-process.js';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
@@ -27,7 +27,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
-        ...['frank', 'gina', 'hank', 'ivy', 'judy'].map((user): [string, string] => [user, `${user}pw`]),
+        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -113,6 +113,32 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       alice.socket.disconnect();
     });
 
+    it("keeps the nick the customer's client gives as their name, for the console and /whois, updated when it changes", async () => {
+      const alice = await connect(t, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      const named = (text: string, nick: string, id: string) =>
+        xml(
+          'message',
+          { type: 'chat', to: team, id },
+          xml('body', {}, text),
+          xml('nick', { xmlns: NICK }, nick),
+          xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }),
+        );
+      await carol.send(named('Hello, it is me again', 'Carol\nSmith', 'n-1'));
+      await until(() => atAgent.some((m) => m.text === 'Hello, it is me again'), 5000, 'the named message at the agent');
+      const { party } = await call(alice.socket, 'party:get', { address: CUSTOMER });
+      assert.equal(party.name, 'Carol Smith', 'one line, as typed');
+      assert.equal(party.verified, false);
+      const conversationId = atAgent.find((m) => m.text === 'Hello, it is me again')!.conversationId;
+      const ref = conversationId.slice(-5).toLowerCase();
+      assert.match((await call(alice.socket, 'agent:command', { text: `/whois ${ref}` })).answer, new RegExp(`^#${ref}: Carol Smith\n`));
+
+      await carol.send(named('Call me Caro', 'Caro', 'n-2'));
+      await until(() => atAgent.some((m) => m.text === 'Call me Caro'), 5000, 'the renamed message at the agent');
+      assert.equal((await call(alice.socket, 'party:get', { address: CUSTOMER })).party.name, 'Caro');
+      alice.socket.disconnect();
+    });
+
     it('carries the customer to an XMPP agent of the team and the answer back from the team JID', async () => {
       const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
       try {
@@ -177,9 +203,8 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await call(alice.socket, 'presence:set', { status: 'away' });
         await until(() => presenceOf(ALICE) === 'away', 5000, 'alice away');
 
-        // No agent available: the conversation waits in the team's queue. (The core tells a queued
-        // party its place only through `queue:position` to the bridge's own clients: the customer
-        // is told nothing until an agent answers.)
+        // No agent available: the conversation waits in the team's queue, and the customer is told
+        // their place once, from the team's JID (a website visitor sees it as `queue:position`).
         const queued = next(alice.socket, 'conversation', (c) => c.participants.includes(GINA) && c.state === 'open');
         await gina.send(askingReceipt(team, 'I need help with my bill', 'g-1'));
         const conversation: Conversation = await queued;
@@ -188,6 +213,11 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         const ref = conversation.id.slice(-5).toLowerCase();
         const list = await call(alice.socket, 'agent:command', { text: '/list' });
         assert.match(list.answer, new RegExp(`Waiting in your teams' queues:\\n#${ref} ${GINA} \\(waiting, 1 message\\)`));
+        const QUEUED = 'All our agents are busy; you are number 1 in line. We will answer here.';
+        const queueNotice = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === QUEUED);
+        assert.equal(queueNotice.getChildText('nick', NICK), 'Support');
+        await gina.send(askingReceipt(team, 'It is the one from November', 'g-0'));
+        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-0');
 
         // Alice becomes available: the queue gives her the conversation.
         const assigned = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_alice');
@@ -235,6 +265,13 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await frank.send(xml('message', { type: 'chat', to: puppetOf('gina') }, xml('composing', { xmlns: CHAT_STATES })));
         await gina.next(
           (s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && gina.stanzas.indexOf(s) > gina.stanzas.indexOf(second),
+        );
+        assert.equal(gina.stanzas.filter((s) => s.getChildText('body') === QUEUED).length, 1, 'told their place once, not on each message');
+        const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+        assert.equal(
+          history.messages.some((m: Message) => m.text === QUEUED),
+          false,
+          'no message of the conversation',
         );
         alice.socket.disconnect();
       } finally {
@@ -382,6 +419,37 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         'After the restart',
         'Answer after the restart',
       ]);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
+  });
+
+  it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again", async (t) => {
+    const team = `support@${prosody.componentDomain}`;
+    const config = writeCliConfig(t, {
+      teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    });
+    const kim = await connectAgent(prosody.c2sPort, 'kim', 'kimpw');
+    t.after(() => kim.stop());
+    const first = await runXmppCli(config);
+    t.after(() => first.child.kill('SIGKILL'));
+    await kim.send(xml('presence', { type: 'subscribe', to: team }));
+    await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable');
+    await crash(first.child);
+
+    const second = await runXmppCli(config);
+    try {
+      const seen = kim.stanzas.length;
+      const { socket: alice } = await connectTo(t, second.url, agentAuth('alice'));
+      const available = await kim.next(
+        (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === team && s.attrs.type === undefined,
+        10_000,
+      );
+      alice.disconnect();
+      const after = kim.stanzas.indexOf(available);
+      await kim.next((s) => kim.stanzas.indexOf(s) > after && s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable', 10_000);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);

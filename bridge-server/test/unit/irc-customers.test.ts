@@ -160,6 +160,7 @@ describe('IRC customers: who is a customer, and what is a command', () => {
         text: 'My order has not arrived',
         team: { id: 'support', site: 'shop', orOpenWith: ['sales', 'billing'] },
         remoteId: 'irc:carol@libera/x1',
+        fromName: 'Carol',
       },
     ]);
     assert.deepEqual(notices, []);

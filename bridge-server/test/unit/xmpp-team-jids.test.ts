@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Element, xml } from '@xmpp/component';
+import pino from 'pino';
+import type { TeamSubscription, TeamSubscriptions } from '../../src/networks/network.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { JidMap } from '../../src/networks/xmpp/addresses.js';
 import { TeamPresence } from '../../src/networks/xmpp/component-team-presence.js';
@@ -62,13 +64,15 @@ describe("the teams' JIDs", () => {
 });
 
 describe("the teams' presence to customers", () => {
-  function presence(customerSite?: string) {
+  function presence(customerSite?: string, stored?: TeamSubscriptions) {
     const sent: Element[] = [];
-    const shown = new TeamPresence(
+    const shown = new TeamPresence({
       customerSite,
-      (stanza) => sent.push(stanza),
-      (id) => teams.byTeamId(id),
-    );
+      send: (stanza) => sent.push(stanza),
+      teamById: (id) => teams.byTeamId(id),
+      stored,
+      logger: pino({ level: 'silent' }),
+    });
     const last = () => {
       const stanza = sent.at(-1)!;
       return { to: stanza.attrs.to, type: stanza.attrs.type, show: stanza.getChildText('show') };
@@ -104,5 +108,52 @@ describe("the teams' presence to customers", () => {
     shown.changed({ team: 'Sales', siteKey: 'blog', available: true, online: 1 });
     assert.equal(sent.length, 2);
     assert.equal(sent.at(-1)!.attrs.type, undefined);
+  });
+
+  /** Subscriptions kept as a store keeps them. */
+  function storedSubscriptions(rows: TeamSubscription[] = []) {
+    const key = (row: TeamSubscription) => `${row.team} ${row.subscriber}`;
+    const kept = new Map(rows.map((row) => [key(row), row]));
+    const stored: TeamSubscriptions = {
+      set: (row, on) => {
+        if (on) kept.set(key(row), row);
+        else kept.delete(key(row));
+        return Promise.resolve();
+      },
+      of: (scheme) => Promise.resolve([...kept.values()].filter((row) => row.subscriber.startsWith(`${scheme}:`))),
+    };
+    return { stored, kept };
+  }
+
+  it('keeps a subscriber in the store until they unsubscribe (or cancel with unsubscribed)', () => {
+    const { stored, kept } = storedSubscriptions();
+    const { shown } = presence(undefined, stored);
+    shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
+    shown.handle(subscribe('probe'), teams.at('help@web.example.org')!);
+    assert.deepEqual([...kept.values()], [{ team: 'support', subscriber: 'xmpp:carol@example.com' }]);
+    shown.handle(subscribe('unsubscribe'), teams.at('help@web.example.org')!);
+    assert.equal(kept.size, 0);
+    shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
+    shown.handle(subscribe('unsubscribed'), teams.at('help@web.example.org')!);
+    assert.equal(kept.size, 0);
+  });
+
+  it("after a restart, shows the stored subscribers the team's presence once connected, and each change", async () => {
+    const { stored } = storedSubscriptions([
+      { team: 'support', subscriber: 'xmpp:carol@example.com' },
+      { team: 'gone', subscriber: 'xmpp:carol@example.com' },
+      { team: 'support', subscriber: 'sip:bob@example.com' },
+    ]);
+    const { sent, shown, last } = presence(undefined, stored);
+    await shown.online();
+    assert.deepEqual(
+      sent.map((stanza) => [stanza.attrs.from, stanza.attrs.to, stanza.attrs.type]),
+      [['help@web.example.org', 'carol@example.com', 'unavailable']],
+      'a team no longer configured and other networks’ subscribers are left out',
+    );
+    shown.changed({ team: 'support', siteKey: 'shop', available: true, online: 1 });
+    assert.deepEqual(last(), { to: 'carol@example.com', type: undefined, show: null });
+    await shown.online();
+    assert.equal(sent.length, 3, 'shown again on each reconnection, read once');
   });
 });

@@ -48,8 +48,10 @@ export class Handover {
       if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
       parts.push(visitor?.verified ? '(verified)' : '(not verified)');
     } else {
-      // A customer on their own network: their address, and whether that network vouches for it.
+      // A customer on their own network: the name their client gave (quoted: they typed it), their
+      // address, and whether that network vouches for it.
       const identity = await identityOf(this.deps.registry, conversation.openedBy);
+      if (visitor?.name) parts.push(`"${oneLine(visitor.name)}"`);
       parts.push(conversation.openedBy, identity ? `(${identity.vouched ? 'vouched' : 'not vouched'}: ${identity.how})` : '(not vouched)');
     }
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.`;

@@ -3,7 +3,7 @@ import type { ClientHub, HubRoom } from '../hub.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 
 /** Queued conversations whose visitors are told their position (beyond: told on their turn). */
-const POSITIONS_TOLD = 500;
+export const POSITIONS_TOLD = 500;
 
 const roomsOf = (conversation: ConversationRecord): HubRoom[] => conversation.participants.map((address) => ({ kind: 'address', address }));
 

@@ -89,7 +89,8 @@ export class IrcInbound {
     }
     const team = customers.teamFor(nick);
     const { from, text, remoteId } = input;
-    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, ...(remoteId ? { remoteId } : {}) });
+    // An IRC user has no name but their nick (as they spell it: the address is its lower case).
+    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, fromName: nick, ...(remoteId ? { remoteId } : {}) });
     if (stored) customers.tookUp(nick);
     else this.notice(connection, nick, 'The team takes no messages here now; your message was not delivered.');
   }

@@ -155,6 +155,8 @@ export class IncomingMessages {
         remoteId,
         ...(via.length > 0 ? { via } : {}),
         ...(team ? { team: this.inboundTeam(team) } : {}),
+        // RFC 3261 section 20.20: the From display name, as the customer's client set it.
+        ...(team && request.from.displayName ? { fromName: request.from.displayName } : {}),
       });
     } catch (error) {
       // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21), with

@@ -16,7 +16,7 @@ import { remoteIdOf } from '../kit/inbound.js';
 import type { DeskTeam, HostedParties, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
-import { NS, chatStateOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -71,7 +71,16 @@ export class ClientCustomers {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = remoteIdOf(customer, originId);
-    const stored = await sink.message({ network: 'xmpp', from: customer, to: teamAddress(team.id), text: body, team, ...(remoteId ? { remoteId } : {}) });
+    const nick = nickOf(stanza);
+    const stored = await sink.message({
+      network: 'xmpp',
+      from: customer,
+      to: teamAddress(team.id),
+      text: body,
+      team,
+      ...(remoteId ? { remoteId } : {}),
+      ...(nick !== undefined ? { fromName: nick } : {}),
+    });
     if (!stored) {
       this.parts.send(
         xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, refusal('not-allowed', 'This team takes no messages from this network')),

@@ -13,7 +13,7 @@ import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal 
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
-import { NS, chatStateOf, errorReply, hopsOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -75,6 +75,7 @@ export class ComponentInbound {
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
     const team = this.addressedTeam(party);
     if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
+    const nick = team ? nickOf(stanza) : undefined;
     const stored = await sink.message({
       network: 'xmpp',
       from: sender,
@@ -83,6 +84,7 @@ export class ComponentInbound {
       ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
       ...(via.length > 0 ? { via } : {}),
       ...(team ? { team } : {}),
+      ...(nick !== undefined ? { fromName: nick } : {}),
     });
     if (!stored) {
       this.reply(stanza, this.refusalFor(party));

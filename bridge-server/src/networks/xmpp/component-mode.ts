@@ -59,7 +59,16 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   });
   const receipts = new ComponentReceipts(map);
   const customerSite = config.customers?.site;
-  const presence = new ComponentPresence({ map, hosted, sink, logger, links, mainDomain: config.domain, ...(customerSite ? { customerSite } : {}) });
+  const presence = new ComponentPresence({
+    map,
+    hosted,
+    sink,
+    logger,
+    links,
+    mainDomain: config.domain,
+    teamSubscriptions: context.teamSubscriptions,
+    ...(customerSite ? { customerSite } : {}),
+  });
   const inbound = new ComponentInbound({
     map,
     hosted,

@@ -8,7 +8,7 @@
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
-import type { HostedParties, InboundSink } from '../network.js';
+import type { HostedParties, InboundSink, TeamSubscriptions } from '../network.js';
 import { JidMap, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import type { ComponentLinks } from './component-links.js';
@@ -24,6 +24,8 @@ export interface ComponentPresenceParts {
   mainDomain: string;
   /** The site of customers' conversations with a team that serves several (docs/customers.md). */
   customerSite?: string;
+  /** Where customers' subscriptions to teams' JIDs are kept across restarts. */
+  teamSubscriptions?: TeamSubscriptions | undefined;
 }
 
 export class ComponentPresence {
@@ -38,12 +40,21 @@ export class ComponentPresence {
     const trySend = (stanza: Element) => parts.links.trySend(stanza);
     this.agents = new AgentPresence(parts.sink, (stanza) => parts.links.main.trySend(stanza), parts.mainDomain);
     this.gateway = new GatewayPresence(parts.map, parts.sink, parts.logger, trySend);
-    this.teams = new TeamPresence(parts.customerSite, trySend, (id) => parts.map.teams.byTeamId(id));
+    this.teams = new TeamPresence({
+      customerSite: parts.customerSite,
+      send: trySend,
+      teamById: (id) => parts.map.teams.byTeamId(id),
+      stored: parts.teamSubscriptions,
+      logger: parts.logger,
+    });
   }
 
   /** A domain's connection is up: agents are asked again (main domain), and gateway users shown again. */
   online(domain: string, isMain: boolean): void {
-    if (isMain) this.agents.onOnline();
+    if (isMain) {
+      this.agents.onOnline();
+      void this.teams.online();
+    }
     this.gateway.reshow(domain);
   }
 

@@ -2,48 +2,93 @@
  * The teams' JIDs' presence, shown to the customers who subscribed to them (RFC 6121 sections 3
  * and 4): available while an agent of the team is, `away` while agents are online but none is
  * available, unavailable otherwise. The availability is the team's on the site its customers'
- * conversations are filed under (docs/customers.md).
+ * conversations are filed under (docs/customers.md). The subscribers are kept in the bridge's
+ * store, so that after a restart they see the team's availability without asking again.
  */
 import type { TeamAvailability } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
+import type { Logger } from 'pino';
+import type { TeamSubscriptions } from '../network.js';
+import { addressOfJid, jidOfAddress } from './addresses.js';
 import type { TeamJid } from './component-teams.js';
+
+export interface TeamPresenceParts {
+  /** The site of customers' conversations with a team that serves several. */
+  customerSite: string | undefined;
+  send: (stanza: Element) => void;
+  teamById: (id: string) => TeamJid | undefined;
+  /** Where subscribers are kept across restarts (in memory only without it). */
+  stored?: TeamSubscriptions | undefined;
+  logger: Logger;
+}
 
 export class TeamPresence {
   /** Team id -> its availability on its customers' site (every team starts unavailable). */
   private readonly availability = new Map<string, TeamAvailability>();
-  /** Team JID -> the bare JIDs of the customers who subscribed to it (or probed it: they did). */
+  /** Team id -> the bare JIDs of the customers who subscribed to its JID (or probed it: they did). */
   private readonly subscribers = new Map<string, Set<string>>();
+  /** The stored subscribers, read once (again after a failed read). */
+  private loaded: Promise<void> | undefined;
 
-  constructor(
-    /** The site of customers' conversations with a team that serves several. */
-    private readonly customerSite: string | undefined,
-    private readonly send: (stanza: Element) => void,
-    private readonly teamById: (id: string) => TeamJid | undefined,
-  ) {}
+  constructor(private readonly parts: TeamPresenceParts) {}
 
   /** A presence stanza from a customer to a team's JID. */
   handle(stanza: Element, team: TeamJid): void {
     const { from, type } = stanza.attrs;
     if (!from) return;
     const customer = from.split('/')[0]!.toLowerCase();
-    const subscribers = this.subscribers.get(team.jid) ?? new Set<string>();
-    this.subscribers.set(team.jid, subscribers);
+    const subscribers = this.subscribersOf(team.id);
     if (type === 'subscribe' || type === 'probe') {
+      if (!subscribers.has(customer)) this.keep(team, customer, true);
       subscribers.add(customer);
-      if (type === 'subscribe') this.send(xml('presence', { type: 'subscribed', from: team.jid, to: customer }));
-      this.send(this.presenceOf(team, customer));
-    } else if (type === 'unsubscribe') {
+      if (type === 'subscribe') this.parts.send(xml('presence', { type: 'subscribed', from: team.jid, to: customer }));
+      this.parts.send(this.presenceOf(team, customer));
+    } else if (type === 'unsubscribe' || type === 'unsubscribed') {
+      // The customer removed the team (their server sends both when a contact is deleted).
       subscribers.delete(customer);
-      this.send(xml('presence', { type: 'unsubscribed', from: team.jid, to: customer }));
+      this.keep(team, customer, false);
+      if (type === 'unsubscribe') this.parts.send(xml('presence', { type: 'unsubscribed', from: team.jid, to: customer }));
+    }
+  }
+
+  /** The component is connected: the stored subscribers (read the first time) are shown each team's presence. */
+  async online(): Promise<void> {
+    this.loaded ??= this.load().catch((error: unknown) => {
+      this.loaded = undefined;
+      this.parts.logger.warn({ err: error }, "customers subscribed to teams' JIDs not read; shown once they send presence");
+    });
+    await this.loaded;
+    for (const [teamId, subscribers] of this.subscribers) {
+      const team = this.parts.teamById(teamId);
+      if (team) for (const customer of subscribers) this.parts.send(this.presenceOf(team, customer));
     }
   }
 
   /** A team's availability changed on a site: its subscribers see it when it is their site. */
   changed(availability: TeamAvailability & { siteKey: string }): void {
-    const team = this.teamById(availability.team);
+    const team = this.parts.teamById(availability.team);
     if (!team || availability.siteKey !== this.siteOf(team)) return;
     this.availability.set(team.id, { team: team.id, available: availability.available, online: availability.online });
-    for (const customer of this.subscribers.get(team.jid) ?? []) this.send(this.presenceOf(team, customer));
+    for (const customer of this.subscribers.get(team.id) ?? []) this.parts.send(this.presenceOf(team, customer));
+  }
+
+  private async load(): Promise<void> {
+    for (const { team, subscriber } of (await this.parts.stored?.of('xmpp')) ?? []) {
+      // A team no longer configured keeps its subscribers stored, for when it is back.
+      if (this.parts.teamById(team)) this.subscribersOf(team).add(jidOfAddress(subscriber));
+    }
+  }
+
+  private keep(team: TeamJid, customer: string, on: boolean): void {
+    this.parts.stored
+      ?.set({ team: team.id, subscriber: addressOfJid(customer) }, on)
+      .catch((error: unknown) => this.parts.logger.warn({ err: error, team: team.id, customer }, 'team subscription not stored'));
+  }
+
+  private subscribersOf(teamId: string): Set<string> {
+    let subscribers = this.subscribers.get(teamId);
+    if (!subscribers) this.subscribers.set(teamId, (subscribers = new Set<string>()));
+    return subscribers;
   }
 
   private presenceOf(team: TeamJid, to: string): Element {
@@ -55,6 +100,6 @@ export class TeamPresence {
 
   /** A team serving one site: that one; else the configured site of customers' conversations. */
   private siteOf(team: TeamJid): string | undefined {
-    return team.sites.length === 1 ? team.sites[0] : this.customerSite;
+    return team.sites.length === 1 ? team.sites[0] : this.parts.customerSite;
   }
 }

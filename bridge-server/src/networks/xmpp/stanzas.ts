@@ -68,6 +68,11 @@ export function showOf(status: PresenceStatus): string | null {
   return status === 'away' ? 'away' : status === 'busy' ? 'dnd' : null;
 }
 
+/** XEP-0172: the nickname the sender's client put on a message, if any (as typed: the core cleans it). */
+export function nickOf(stanza: Element): string | undefined {
+  return stanza.getChildText('nick', NS.nick) ?? undefined;
+}
+
 /** XEP-0085: composing -> composing; active, paused, inactive, gone -> paused. */
 export function chatStateOf(stanza: Element): TypingState | null {
   const state = stanza.children.find((child): child is Element => typeof child !== 'string' && child.attrs.xmlns === NS.chatStates);

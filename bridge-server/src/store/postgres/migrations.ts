@@ -134,4 +134,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_key, address)
   );
   `,
+  /* 4: customers subscribed to a team's address on their network (SQLite's step 10) */ `
+  CREATE TABLE team_subscribers (
+    team TEXT COLLATE "C" NOT NULL,
+    subscriber TEXT COLLATE "C" NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (team, subscriber)
+  );
+  CREATE INDEX team_subscribers_by_subscriber ON team_subscribers (subscriber);
+  `,
 ];

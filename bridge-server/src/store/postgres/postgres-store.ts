@@ -27,6 +27,7 @@ import type {
   ConversationQuery,
   ConversationRecord,
   GatewayFollow,
+  TeamSubscriber,
   HistoryQuery,
   NewConversation,
   NewMessage,
@@ -470,6 +471,26 @@ export class PostgresStore implements Store {
             [address],
           );
     return rows.map((row) => ({ watcher: row.watcher as Address, target: row.target as Address }));
+  }
+
+  async setTeamSubscriber(subscription: TeamSubscriber, on: boolean): Promise<void> {
+    if (on) {
+      await this.db.query('INSERT INTO team_subscribers (team, subscriber, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+        subscription.team,
+        subscription.subscriber,
+        new Date().toISOString(),
+      ]);
+    } else {
+      await this.db.query('DELETE FROM team_subscribers WHERE team = $1 AND subscriber = $2', [subscription.team, subscription.subscriber]);
+    }
+  }
+
+  async teamSubscribers(network: string): Promise<TeamSubscriber[]> {
+    const rows = await this.rows<{ team: string; subscriber: string }>(
+      "SELECT team, subscriber FROM team_subscribers WHERE starts_with(subscriber, $1 || ':') ORDER BY team, subscriber",
+      [network],
+    );
+    return rows.map((row) => ({ team: row.team, subscriber: row.subscriber as Address }));
   }
 
   async openCounts(assignees: readonly Address[]): Promise<Map<Address, number>> {
@@ -934,7 +955,10 @@ export class PostgresStore implements Store {
       );
       counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
       // Gateway subscriptions belong to no site: they go only with a party of this site.
-      if (counts.parties > 0) await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
+      if (counts.parties > 0) {
+        await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
+        await client.query('DELETE FROM team_subscribers WHERE subscriber = $1', [address]);
+      }
       return counts;
     });
   }

@@ -146,4 +146,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_key, address)
   ) WITHOUT ROWID;
   `,
+  /* 10: customers subscribed to a team's address on their network (its availability pushed to them after a restart too) */ `
+  CREATE TABLE team_subscribers (
+    team TEXT NOT NULL,
+    subscriber TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (team, subscriber)
+  ) WITHOUT ROWID;
+  CREATE INDEX team_subscribers_by_subscriber ON team_subscribers (subscriber);
+  `,
 ];

@@ -23,6 +23,7 @@ import type {
   Store,
   UsageRow,
   GatewayFollow,
+  TeamSubscriber,
   ConversationMark,
   ErasureResult,
   NewWebhookDelivery,
@@ -227,6 +228,11 @@ export class SqliteStore implements Store {
         'SELECT watcher, target FROM gateway_follows WHERE watcher = ? UNION SELECT watcher, target FROM gateway_follows WHERE target = ?',
       ),
       allFollows: db.prepare<[], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows'),
+      addTeamSubscriber: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO team_subscribers (team, subscriber, created_at) VALUES (?, ?, ?)'),
+      deleteTeamSubscriber: db.prepare<[string, string]>('DELETE FROM team_subscribers WHERE team = ? AND subscriber = ?'),
+      teamSubscribers: db.prepare<[string], { team: string; subscriber: string }>(
+        "SELECT team, subscriber FROM team_subscribers WHERE subscriber GLOB ? || ':*' ORDER BY team, subscriber",
+      ),
       rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
@@ -310,6 +316,7 @@ export class SqliteStore implements Store {
       deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ?
         AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
+      deleteTeamSubscriptionsOf: db.prepare<[string]>('DELETE FROM team_subscribers WHERE subscriber = ?'),
       deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
       deleteUnreferencedParties: db.prepare<[string, string]>(`DELETE FROM parties WHERE site_key = ? AND updated_at < ?
         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
@@ -511,6 +518,17 @@ export class SqliteStore implements Store {
   async gatewayFollows(address?: Address): Promise<GatewayFollow[]> {
     const rows = address === undefined ? this.statements.allFollows.all() : this.statements.followsOf.all(address, address);
     return rows.map((row) => ({ watcher: row.watcher as Address, target: row.target as Address }));
+  }
+
+  async setTeamSubscriber(subscription: TeamSubscriber, on: boolean): Promise<void> {
+    await this.write(() => {
+      if (on) this.statements.addTeamSubscriber.run(subscription.team, subscription.subscriber, new Date().toISOString());
+      else this.statements.deleteTeamSubscriber.run(subscription.team, subscription.subscriber);
+    });
+  }
+
+  async teamSubscribers(network: string): Promise<TeamSubscriber[]> {
+    return this.statements.teamSubscribers.all(network).map((row) => ({ team: row.team, subscriber: row.subscriber as Address }));
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
@@ -794,7 +812,10 @@ export class SqliteStore implements Store {
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
         // Gateway subscriptions belong to no site: they go only with a party of this site.
-        if (counts.parties > 0) statements.deleteFollowsOf.run(address, address);
+        if (counts.parties > 0) {
+          statements.deleteFollowsOf.run(address, address);
+          statements.deleteTeamSubscriptionsOf.run(address);
+        }
         return counts;
       } finally {
         this.db.pragma('secure_delete = FAST');

@@ -1,0 +1,56 @@
+/**
+ * What a customer on their own network is told when their new conversation waits in the team's
+ * queue (docs/customers.md, "Queued customers"): one message from the team's address with their
+ * place in line, as a website visitor sees it in the widget (`queue:position`). Like that position,
+ * it is no message of the conversation: not stored, not in the history, sent once.
+ */
+import type { Message } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { TeamConfig } from '../../config.js';
+import type { NetworkRegistry } from '../../networks/registry.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
+import { toNetworkConversation } from '../wire.js';
+import { POSITIONS_TOLD } from './queue-positions.js';
+
+export interface QueueNoticeDeps {
+  store: Pick<Store, 'queuedConversations'>;
+  registry: Pick<NetworkRegistry, 'forAddress'>;
+  /** Whether the team is within its hours (outside, its offline message says it all). */
+  isOpen(team: string): boolean;
+  now(): Date;
+  logger: Logger;
+}
+
+/** The team's queue message with the customer's place in line. */
+export function queueText(template: string, position: number): string {
+  return template.replaceAll('{position}', String(position));
+}
+
+export class QueueNotice {
+  constructor(private readonly deps: QueueNoticeDeps) {}
+
+  /** Tells the customer who just opened `conversation` their place in the team's queue, when it waits there. */
+  async tell(conversation: ConversationRecord, team: TeamConfig): Promise<void> {
+    const { store, registry, logger } = this.deps;
+    if (team.queueMessage === false || conversation.assignee !== undefined || conversation.state !== 'open' || !this.deps.isOpen(team.id)) return;
+    const network = registry.forAddress(conversation.openedBy);
+    if (!network) return;
+    const queued = await store.queuedConversations(team.id, POSITIONS_TOLD);
+    const index = queued.findIndex((waiting) => waiting.id === conversation.id);
+    // Taken meanwhile (or far down a very long queue): nothing to tell.
+    if (index < 0) return;
+    const message: Message = {
+      id: `queue-${conversation.id}`,
+      conversationId: conversation.id,
+      seq: 0,
+      from: `team:${team.id}`,
+      text: queueText(team.queueMessage, index + 1),
+      sentAt: this.deps.now().toISOString(),
+    };
+    try {
+      await network.send({ message, to: conversation.openedBy, conversation: toNetworkConversation(conversation), fromName: team.name ?? team.id });
+    } catch (error) {
+      logger.info({ err: error, conversation: conversation.id }, 'queue message not sent');
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// The name a customer's network gives with their message, kept on their party record over a real
+// SQLite store: cleaned to one short line, updated when it changes, never over a known party's own.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CUSTOMER_NAME_MAX, CustomerNames, customerName } from '../../src/core/customer-names.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const CAROL = 'xmpp:carol@example.org';
+
+async function namesOverStore() {
+  const store = new SqliteStore({ path: ':memory:' });
+  await store.open();
+  return { store, names: new CustomerNames(store) };
+}
+
+describe("customers' names", () => {
+  it('cleans what the sender typed to one short line, and drops an empty one', () => {
+    assert.equal(customerName('  Carol\r\n/close 42\u0000 Smith '), 'Carol /close 42 Smith');
+    assert.equal(customerName('x'.repeat(200))?.length, CUSTOMER_NAME_MAX);
+    assert.equal(customerName('👍'.repeat(100)), '👍'.repeat(CUSTOMER_NAME_MAX), 'cut by characters, not halfway through one');
+    assert.equal(customerName(' \n '), undefined);
+    assert.equal(customerName(undefined), undefined);
+  });
+
+  it('records an unverified visitor of the site with the name, and follows a change', async () => {
+    const { store, names } = await namesOverStore();
+    await names.record(CAROL, 'shop', 'Carol');
+    assert.deepEqual(await store.getParty(CAROL), { address: CAROL, siteKey: 'shop', role: 'visitor', name: 'Carol', verified: false });
+    await names.record(CAROL, 'shop', 'Carol Smith');
+    assert.equal((await store.getParty(CAROL))?.name, 'Carol Smith');
+    await names.record(CAROL, 'shop', undefined);
+    assert.equal((await store.getParty(CAROL))?.name, 'Carol Smith', 'a message without a name keeps the last one');
+    await store.close();
+  });
+
+  it("leaves an agent's or a verified party's own name alone", async () => {
+    const { store, names } = await namesOverStore();
+    await store.upsertParty({ address: 'xmpp:erin@example.org', siteKey: 'shop', role: 'agent', name: 'Erin', verified: true });
+    await names.record('xmpp:erin@example.org', 'shop', 'The boss');
+    assert.equal((await store.getParty('xmpp:erin@example.org'))?.name, 'Erin');
+    await store.close();
+  });
+});
