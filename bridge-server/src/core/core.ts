@@ -24,6 +24,7 @@ import type { TeamDirectory } from './desk/teams.js';
 import { forbidden } from './errors.js';
 import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
+import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
@@ -123,8 +124,10 @@ export class Core {
       identityOf: (address) => identityOf(deps.registry, address),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
+    const turns = new CustomerTurns();
     this.outreach = new Outreach({
       ...parts,
+      turns,
       router: this.router,
       conversations: this.conversations,
       messages: this.messages,
@@ -134,7 +137,7 @@ export class Core {
     this.presenceWatch = new PresenceWatch(parts);
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
-    const customers = new CustomerInbound({ ...deps, firstContacts, controls });
+    const customers = new CustomerInbound({ ...deps, firstContacts, controls, turns });
     this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }

@@ -16,6 +16,7 @@ import { newId } from '../../util/ids.js';
 import { type Actor, actsForSite } from '../actor.js';
 import type { Announcer } from '../announcer.js';
 import type { Conversations } from '../conversations.js';
+import type { CustomerTurns } from '../customer-turns.js';
 import type { Router } from '../desk/router.js';
 import type { TeamDirectory } from '../desk/teams.js';
 import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
@@ -55,6 +56,8 @@ export interface OutreachDeps {
   conversations: Pick<Conversations, 'postAsTeam'>;
   messages: Pick<Messages, 'send'>;
   limits: { maxTextLength: number };
+  /** Shared with the customer's own first messages: one conversation however they interleave. */
+  turns: CustomerTurns;
   logger: Logger;
   now?: () => number;
 }
@@ -87,8 +90,10 @@ export class Outreach {
       });
     }
     await this.deps.access.ensureParty(actor);
-    const existing = await this.deps.store.findOpenConversation({ siteKey: actor.siteKey, openedBy: customer, team: team.id });
-    const conversation = existing ?? (await this.start(actor, team, customer));
+    const { existing, conversation } = await this.deps.turns.run(actor.siteKey, customer, async () => {
+      const open = await this.deps.store.findOpenConversation({ siteKey: actor.siteKey, openedBy: customer, team: team.id });
+      return { existing: open, conversation: open ?? (await this.start(actor, team, customer)) };
+    });
     this.deps.logger.info({ conversation: conversation.id, team: team.id, to: customer, by: actor.address, reused: existing !== null }, 'outreach');
     if (request.text === undefined) return { conversation, opened: existing === null };
     const message =
