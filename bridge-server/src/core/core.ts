@@ -35,6 +35,7 @@ import { MessagePipeline } from './message-pipeline.js';
 import { Messages } from './messages.js';
 import { OutboxWorker } from './outbox.js';
 import { Outreach } from './outreach/outreach.js';
+import { readTypedAddress } from './typed-address.js';
 import { Parties } from './parties.js';
 import { PresenceService } from './presence.js';
 import { PresenceSharing } from './presence-sharing.js';
@@ -122,6 +123,7 @@ export class Core {
       latestOf: (agent) => recent.latestOf(agent),
       reachOut: (actor, request) => this.outreach.open(actor, request),
       identityOf: (address) => identityOf(deps.registry, address),
+      readAddress: (typed) => readTypedAddress(typed, deps.registry, deps.hosted),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const turns = new CustomerTurns();
