@@ -1,13 +1,13 @@
-// A customer's conversation with a team is one, however their first messages and an agent's
-// outreach interleave: through the core's real sink (a test network, no protocol server) and the
-// agents' socket API.
+// Customers writing to a team's address, through the core's real sink (a test network, no protocol
+// server): their conversation with a team is one however their first messages and an agent's
+// outreach interleave, and a sender whose address is no address is refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
 import { type LoopNetwork, loopDefinition } from '../loop-network.js';
 
-describe("a customer's first contacts racing each other and outreach", () => {
+describe("customers writing to a team's address through the inbound sink", () => {
   let t: TestBridge;
   let loop: LoopNetwork;
   before(async () => {
@@ -50,5 +50,15 @@ describe("a customer's first contacts racing each other and outreach", () => {
     const open = await call(socket, 'conversation:list', { state: 'open' });
     assert.equal(open.conversations.filter((c) => c.participants.includes(customer)).length, 1);
     socket.disconnect();
+  });
+
+  it('refuses a sender whose address holds a line break, a space or a control character (a SIP From unescapes %0D%0A)', async () => {
+    for (const from of ['loop:eve\r\nPRIVMSG #ops :hi@ok.example', 'loop:eve smith@ok.example', 'loop:eve\u0000@ok.example']) {
+      await assert.rejects(
+        loop.sink.message({ network: 'loop', from: from as Address, to: 'team:support', team: { id: 'support' }, text: 'hello' }),
+        (error: { code?: string; message?: string }) => error.code === 'bad_request' && /^from: .* is not an address/.test(error.message ?? ''),
+        JSON.stringify(from),
+      );
+    }
   });
 });
