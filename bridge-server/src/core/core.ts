@@ -113,7 +113,9 @@ export class Core {
       recent.messageIn(conversation);
       this.router.answeredBy(conversation, message.from);
     });
-    this.conversations = new Conversations({ ...parts, router: this.router });
+    // One customer's conversation decisions in turn: first messages, outreach, closes.
+    const turns = new CustomerTurns();
+    this.conversations = new Conversations({ ...parts, router: this.router, turns });
     this.commands = new AgentCommands({
       ...parts,
       router: this.router,
@@ -126,7 +128,6 @@ export class Core {
       readAddress: (typed) => readTypedAddress(typed, deps.registry, deps.hosted),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
-    const turns = new CustomerTurns();
     this.outreach = new Outreach({
       ...parts,
       turns,

@@ -52,6 +52,21 @@ describe("customers writing to a team's address through the inbound sink", () =>
     socket.disconnect();
   });
 
+  it("never stores a customer's message in their conversation after it closed: it goes before the close, or into a new one", async () => {
+    for (let i = 0; i < 30; i++) {
+      const customer: Address = `loop:cal${i}@ok.example`;
+      const first = await write(customer, 'hello');
+      // The close starts a few microtasks after the customer's message, as far as into its storing.
+      const later = async <T>(turns: number, task: () => Promise<T>) => {
+        for (let n = 0; n < turns; n++) await Promise.resolve();
+        return task();
+      };
+      const [closed, written] = await Promise.all([later(i, () => t.bridge.core.conversations.close(first)), write(customer, 'one more thing')]);
+      const after = await t.bridge.store.getConversation(first);
+      assert.equal(after?.lastSeq, closed.lastSeq, `nothing stored in ${first} once closed (message ${i} went to ${written})`);
+    }
+  });
+
   it('refuses a sender whose address holds a line break, a space or a control character (a SIP From unescapes %0D%0A)', async () => {
     for (const from of ['loop:eve\r\nPRIVMSG #ops :hi@ok.example', 'loop:eve smith@ok.example', 'loop:eve\u0000@ok.example']) {
       await assert.rejects(
