@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
+import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
 import { type LoopNetwork, loopDefinition } from '../loop-network.js';
 
 describe("customers writing to a team's address through the inbound sink", () => {
@@ -75,5 +75,57 @@ describe("customers writing to a team's address through the inbound sink", () =>
         JSON.stringify(from),
       );
     }
+  });
+});
+
+describe("an API key's outreach and its clientId", () => {
+  const OTHER_KEY = 'other-api-key-0123456789abcdef';
+  let t: TestBridge;
+  before(async () => {
+    const { definition } = loopDefinition();
+    const [site, other] = baseConfig('').sites as Record<string, unknown>[];
+    const outreach = { networks: ['loop'], domains: ['ok.example'], rate: { perMinute: 60, burst: 60 } };
+    t = await startBridge(
+      {
+        sites: [
+          { ...site, outreach },
+          { ...other, apiKeys: [{ id: 'crm', key: OTHER_KEY }], outreach },
+        ],
+        teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE, OTHER_SITE], capacity: 100 }],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
+      },
+      { networkDefinitions: { loop: definition } },
+    );
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  const post = async (key: string, body: object) => {
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { message?: { text: string; conversationId: string }; error?: { code: string; message: string } },
+    };
+  };
+
+  it("is idempotent for the same customer, and never answers with a message of another customer or another site's", async () => {
+    const first = await post(API_KEY, { to: 'loop:ida@ok.example', team: 'support', text: 'Your invoice is ready', clientId: 'invoice-1' });
+    assert.equal(first.status, 201);
+    const again = await post(API_KEY, { to: 'loop:ida@ok.example', team: 'support', text: 'Your invoice is ready', clientId: 'invoice-1' });
+    assert.equal(again.status, 201);
+    assert.equal(again.body.message?.conversationId, first.body.message?.conversationId, 'a retry finds the same message');
+    const otherSite = await post(OTHER_KEY, { to: 'loop:jon@ok.example', team: 'support', text: 'Your order shipped', clientId: 'invoice-1' });
+    assert.equal(otherSite.status, 400, JSON.stringify(otherSite.body));
+    assert.deepEqual(otherSite.body.error, { code: 'bad_request', message: 'clientId: already used for a message in another conversation' });
+    assert.doesNotMatch(JSON.stringify(otherSite.body), /invoice is ready/);
+    const otherCustomer = await post(API_KEY, { to: 'loop:kim@ok.example', team: 'support', text: 'Your order shipped', clientId: 'invoice-1' });
+    assert.equal(otherCustomer.status, 400, JSON.stringify(otherCustomer.body));
+    const conversations = await t.bridge.store.listConversations({ siteKey: OTHER_SITE, limit: 10 });
+    assert.deepEqual(conversations, [], 'no conversation was started for the refused call');
   });
 });

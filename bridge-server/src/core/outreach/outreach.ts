@@ -82,6 +82,8 @@ export class Outreach {
     const policy = this.policies.get(actor.siteKey) ?? new OutreachPolicy(undefined);
     const verdict = policy.allows(customer);
     if (!verdict.ok) throw forbidden(`to: ${verdict.message}`);
+    const retried = actor.role === 'integration' ? await this.retried(actor.siteKey, team, customer, request.clientId) : undefined;
+    if (retried) return retried;
     // An agent's addresses share one budget; an API key has its own.
     const budget = agent ? `agent:${agent.id}` : actor.address;
     if (!policy.take(budget)) {
@@ -102,6 +104,20 @@ export class Outreach {
         : await this.deps.conversations.postAsTeam(conversation, team, request.text, request.clientId);
     const current = (await this.deps.store.getConversation(conversation.id)) ?? conversation;
     return { conversation: current, message, opened: existing === null };
+  }
+
+  /**
+   * An API key's call again with a clientId already used: the message it sent, when that went to
+   * this customer on this site. The team's clientIds are one set across sites and customers, so any
+   * other is refused: the answer must never be another customer's message, or another site's.
+   */
+  private async retried(siteKey: string, team: TeamConfig, customer: Address, clientId: string | undefined): Promise<OutreachResult | undefined> {
+    const earlier = clientId === undefined ? null : await this.deps.store.messageByClientId(`team:${team.id}`, clientId);
+    if (!earlier) return undefined;
+    const conversation = await this.deps.store.getConversation(earlier.conversationId);
+    if (conversation?.siteKey !== siteKey || conversation.openedBy !== customer)
+      throw badRequest('clientId: already used for a message in another conversation');
+    return { conversation, message: earlier, opened: false };
   }
 
   /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities. */
