@@ -78,7 +78,7 @@ describe("customers writing to a team's address through the inbound sink", () =>
   });
 });
 
-describe("an API key's outreach and its clientId", () => {
+describe("an API key's outreach: its clientId and the customer it names", () => {
   const OTHER_KEY = 'other-api-key-0123456789abcdef';
   let t: TestBridge;
   before(async () => {
@@ -91,7 +91,7 @@ describe("an API key's outreach and its clientId", () => {
           { ...site, outreach },
           { ...other, apiKeys: [{ id: 'crm', key: OTHER_KEY }], outreach },
         ],
-        teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE, OTHER_SITE], capacity: 100 }],
+        teams: [{ id: 'support', members: ['web:a_alice', 'loop:zoe@ok.example'], sites: [SITE, OTHER_SITE], capacity: 100 }],
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
       { networkDefinitions: { loop: definition } },
@@ -127,5 +127,11 @@ describe("an API key's outreach and its clientId", () => {
     assert.equal(otherCustomer.status, 400, JSON.stringify(otherCustomer.body));
     const conversations = await t.bridge.store.listConversations({ siteKey: OTHER_SITE, limit: 10 });
     assert.deepEqual(conversations, [], 'no conversation was started for the refused call');
+  });
+
+  it("refuses an agent's address as the customer, as /block does", async () => {
+    const refused = await post(API_KEY, { to: 'loop:zoe@ok.example', team: 'support', text: 'Hello' });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body.error, { code: 'bad_request', message: "to: loop:zoe@ok.example is an agent's address: agents are no customers" });
   });
 });

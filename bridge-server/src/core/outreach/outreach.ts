@@ -120,11 +120,13 @@ export class Outreach {
     return { conversation, message: earlier, opened: false };
   }
 
-  /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities. */
+  /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities, nor an agent's. */
   private customerAddress(typed: string): Address {
     const read = readTypedAddress(typed, this.deps.registry, this.deps.hosted);
     if (typeof read !== 'string') throw badRequest(`to: ${read.error}`);
     if (this.deps.registry.get(networkOf(read))?.ownsAddress?.(read)) throw badRequest(`to: ${read} is one of the bridge's own addresses`);
+    // An agent's replies are answers in the team's conversations, never a customer's first contact.
+    if (this.deps.teams.teamsOf(read).length > 0) throw badRequest(`to: ${read} is an agent's address: agents are no customers`);
     return read;
   }
 
