@@ -284,7 +284,29 @@ function checkCrossReferences(config: Config, source: string): void {
     });
   });
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
+  config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * The sites and teams a network's `customers` names (docs/customers.md): a misspelt one would
+ * otherwise leave customers refused, or a team without its address, and nothing said.
+ */
+function customersReferences(entry: Record<string, unknown>, at: string, siteKeys: ReadonlySet<string>, teamIds: ReadonlySet<string>): string[] {
+  if (typeof entry.customers !== 'object' || entry.customers === null) return [];
+  const { site, team, teams, teamAddresses } = entry.customers as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof site === 'string' && !siteKeys.has(site)) problems.push(`${at}.site: no site has the key "${site}"`);
+  const named: [string, unknown][] = [
+    ['team', team],
+    ...(Array.isArray(teams) ? teams.map((id, j): [string, unknown] => [`teams[${j}]`, id]) : []),
+    ...Object.keys(typeof teamAddresses === 'object' && teamAddresses !== null ? teamAddresses : {}).map((id): [string, unknown] => [
+      `teamAddresses.${id}`,
+      id,
+    ]),
+  ];
+  for (const [field, id] of named) if (typeof id === 'string' && !teamIds.has(id)) problems.push(`${at}.${field}: no team has the id "${id}"`);
+  return problems;
 }
 
 /** Reads and validates a config file; PORT overrides `server.port`. */

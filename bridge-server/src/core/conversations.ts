@@ -19,6 +19,7 @@ import { withoutSite } from '../networks/web/site-scope.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Announcer } from './announcer.js';
+import type { CustomerTurns } from './customer-turns.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -38,6 +39,8 @@ export interface ConversationsDeps {
   webhooks: WebhookDispatcher;
   logger: Logger;
   metrics: Metrics;
+  /** A customer's message being stored and a close of their conversation happen one after the other. */
+  turns: CustomerTurns;
 }
 
 export class Conversations {
@@ -120,7 +123,11 @@ export class Conversations {
 
   /** Closes a conversation (already checked) and tells everyone concerned. */
   async close(conversationId: string): Promise<ConversationRecord> {
-    const closed = await this.deps.store.setConversationState(conversationId, 'closed');
+    const { store, turns } = this.deps;
+    const closing = () => store.setConversationState(conversationId, 'closed');
+    // In the customer's turn: their message being stored goes in before the close, or into a new conversation after it.
+    const current = await store.getConversation(conversationId);
+    const closed = current ? await turns.run(current.siteKey, current.openedBy, closing) : await closing();
     this.deps.announcer.announce(closed);
     this.deps.router.conversationClosed(closed);
     return closed;

@@ -25,6 +25,7 @@ import { forbidden } from './errors.js';
 import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
+import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
@@ -35,6 +36,7 @@ import { MessagePipeline } from './message-pipeline.js';
 import { Messages } from './messages.js';
 import { OutboxWorker } from './outbox.js';
 import { Outreach } from './outreach/outreach.js';
+import { readTypedAddress } from './typed-address.js';
 import { Parties } from './parties.js';
 import { PresenceService } from './presence.js';
 import { PresenceSharing } from './presence-sharing.js';
@@ -112,7 +114,9 @@ export class Core {
       recent.messageIn(conversation);
       this.router.answeredBy(conversation, message.from);
     });
-    this.conversations = new Conversations({ ...parts, router: this.router });
+    // One customer's conversation decisions in turn: first messages, outreach, closes.
+    const turns = new CustomerTurns();
+    this.conversations = new Conversations({ ...parts, router: this.router, turns });
     this.commands = new AgentCommands({
       ...parts,
       router: this.router,
@@ -122,11 +126,13 @@ export class Core {
       latestOf: (agent) => recent.latestOf(agent),
       reachOut: (actor, request) => this.outreach.open(actor, request),
       identityOf: (address) => identityOf(deps.registry, address),
+      readAddress: (typed) => readTypedAddress(typed, deps.registry, deps.hosted),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     this.outreach = new Outreach({
       ...parts,
+      turns,
       router: this.router,
       conversations: this.conversations,
       messages: this.messages,
@@ -137,7 +143,7 @@ export class Core {
     this.presenceWatch = new PresenceWatch(parts);
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
     const queueNotice = new QueueNotice({ ...deps, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
-    const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice });
+    const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice, turns });
     this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
     this.sink = this.inbound.sink;
   }

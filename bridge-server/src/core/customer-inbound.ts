@@ -5,6 +5,7 @@
  */
 import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundTeam } from '../networks/network.js';
 import type { ConversationRecord, Store } from '../store/store.js';
@@ -12,6 +13,7 @@ import type { CustomerControls } from './abuse/customer-controls.js';
 import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
 import { CustomerNames } from './customer-names.js';
 import type { QueueNotice } from './desk/queue-notice.js';
+import type { CustomerTurns } from './customer-turns.js';
 import type { FirstContacts } from './first-contact.js';
 
 export interface CustomerInboundDeps {
@@ -19,6 +21,8 @@ export interface CustomerInboundDeps {
   firstContacts: FirstContacts;
   controls: CustomerControls;
   queueNotice: Pick<QueueNotice, 'tell'>;
+  /** One decision at a time per customer: two first messages open one conversation. */
+  turns: CustomerTurns;
   metrics: Metrics;
   logger: Logger;
 }
@@ -32,38 +36,15 @@ export class CustomerInbound {
 
   /** Stores the message with `post` in the conversation it belongs to; null when no such team serves the site. */
   async message(input: InboundMessage & { team: InboundTeam }, post: (conversation: ConversationRecord) => Promise<Message>): Promise<Message | null> {
-    const { firstContacts, controls } = this.deps;
     const count = (outcome: FirstContactOutcome) => this.deps.metrics.firstContacts.inc({ network: input.network, outcome });
-    const served = firstContacts.servedBy(input.team);
+    const served = this.deps.firstContacts.servedBy(input.team);
     if (!served) {
       count('refused_no_team');
       this.deps.logger.info({ from: input.from, team: input.team.id, site: input.team.site ?? null }, 'first contact refused: no such team serves the site');
       return null;
     }
     try {
-      await controls.admit(input.from, served.team, served.siteKey);
-      // Before the conversation opens: its announcements and the agent's context line name the customer.
-      await this.names.record(input.from, served.siteKey, input.fromName);
-      // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
-      const open = await firstContacts.openConversationOf(input.from, input.team);
-      if (open) {
-        count('continued');
-        return await post(open);
-      }
-      // None open: a retransmission of a message whose conversation has closed since opens no new one.
-      const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
-      if (stored) {
-        count('duplicate');
-        return stored;
-      }
-      controls.mayOpen(input.from);
-      const opened = await firstContacts.conversationFor(input.from, input.team);
-      if (!opened) return null;
-      count('opened');
-      const posted = await post(opened);
-      // Once per conversation: on its opening, after the customer's first message is stored.
-      await this.deps.queueNotice.tell(opened, served.team);
-      return posted;
+      return await this.deps.turns.run(served.siteKey, input.from, () => this.decide(input, served, post, count));
     } catch (error) {
       if (error instanceof CustomerRefusal) {
         count(error.outcome);
@@ -71,6 +52,39 @@ export class CustomerInbound {
       }
       throw error;
     }
+  }
+
+  /** Past the controls, into the open conversation or a new one (one customer's decisions in turn). */
+  private async decide(
+    input: InboundMessage & { team: InboundTeam },
+    served: { team: TeamConfig; siteKey: string },
+    post: (conversation: ConversationRecord) => Promise<Message>,
+    count: (outcome: FirstContactOutcome) => void,
+  ): Promise<Message | null> {
+    const { firstContacts, controls } = this.deps;
+    await controls.admit(input.from, served.team, served.siteKey);
+    // Before the conversation opens: its announcements and the agent's context line name the customer.
+    await this.names.record(input.from, served.siteKey, input.fromName);
+    // The usual case: their open conversation takes it (the pipeline drops a retransmission by its remote id).
+    const open = await firstContacts.openConversationOf(input.from, input.team);
+    if (open) {
+      count('continued');
+      return await post(open);
+    }
+    // None open: a retransmission of a message whose conversation has closed since opens no new one.
+    const stored = input.remoteId !== undefined ? await this.deps.store.messageByRemoteId(input.network, input.remoteId) : null;
+    if (stored) {
+      count('duplicate');
+      return stored;
+    }
+    controls.mayOpen(input.from);
+    const opened = await firstContacts.conversationFor(input.from, input.team);
+    if (!opened) return null;
+    count('opened');
+    const posted = await post(opened);
+    // Once per conversation: on its opening, after the customer's first message is stored.
+    await this.deps.queueNotice.tell(opened, served.team);
+    return posted;
   }
 
   /** The customer's open conversation with the team, for their typing (none for a blocked customer). */

@@ -3,7 +3,7 @@
  * messages (into the message pipeline), presence, typing, receipts, their own status, and the
  * desk's and the gateway's requests.
  */
-import type { Address, Message } from '@switchboard/protocol';
+import { type Address, type Message, isAddress } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -20,6 +20,7 @@ import type { MessagePipeline } from './message-pipeline.js';
 import type { OutboxWorker } from './outbox.js';
 import type { PresenceService } from './presence.js';
 import type { MessageStatuses } from './statuses.js';
+import { badRequest } from './errors.js';
 import { checkText } from './text-limit.js';
 
 export interface InboundDeps {
@@ -64,6 +65,9 @@ export class Inbound {
   /** Stores a network's message in the conversation it belongs to (opening a gateway conversation when it is one). */
   async message(input: InboundMessage): Promise<Message | null> {
     checkText(input.text, this.deps.limits.maxTextLength);
+    // A sender's address comes from the network (a SIP From URI unescapes %0D%0A): one with a space or
+    // a control character would be stored and shown to agents as it is, one line made several.
+    if (!isAddress(input.from)) throw badRequest(`from: ${JSON.stringify(input.from)} is not an address this bridge takes messages from`);
     const { interop: gateway } = this.deps;
     // A customer writing to a team's address: their open conversation with the team, or a new one.
     if (input.team) return this.deps.customers.message({ ...input, team: input.team }, (conversation) => this.post(conversation, input));

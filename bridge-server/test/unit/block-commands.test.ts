@@ -10,11 +10,23 @@ import { configSchema } from '../../src/config.js';
 import { AgentCommands, type CommandDeps } from '../../src/core/desk/commands.js';
 import { TeamDirectory } from '../../src/core/desk/teams.js';
 import type { CustomerIdentity } from '../../src/networks/network.js';
+import { readTypedAddress } from '../../src/core/typed-address.js';
+import { IrcAddresses } from '../../src/networks/irc/addresses.js';
+import type { Network } from '../../src/networks/network.js';
 import { RefBook } from '../../src/networks/refs.js';
+import { NetworkRegistry } from '../../src/networks/registry.js';
+import { webHostedParties } from '../../src/networks/web/hosted.js';
+import { normalizeXmppAddress } from '../../src/networks/xmpp/addresses.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const ERIN = 'xmpp:erin@example.org';
 const MALLORY = 'xmpp:mallory@evil.example';
+
+/** The networks an agent types customers' addresses for: XMPP, and IRC on the network `libera`. */
+const registry = new NetworkRegistry();
+const irc = new IrcAddresses('libera', webHostedParties);
+registry.add({ scheme: 'xmpp', normalizeAddress: normalizeXmppAddress } as unknown as Network);
+registry.add({ scheme: 'irc', normalizeAddress: (typed: string) => irc.normalize(typed) } as unknown as Network);
 
 describe('block commands and /whois', () => {
   let dir: string;
@@ -41,6 +53,7 @@ describe('block commands and /whois', () => {
       refs,
       hosted: { isHosted: (address: Address) => address.startsWith('web:') },
       identityOf: (address: Address) => Promise.resolve(identities.get(address)),
+      readAddress: (typed: string) => readTypedAddress(typed, registry, webHostedParties),
     } satisfies Partial<CommandDeps>;
     commands = new AgentCommands(deps as unknown as CommandDeps);
   });
@@ -77,6 +90,17 @@ describe('block commands and /whois', () => {
     assert.equal(await commands.run(ERIN, `/unblock ${MALLORY}`), `Unblocked ${MALLORY} on shop, blog.`);
     assert.match(await commands.run('web:a_alice@blog', `/block ${MALLORY}`, 'blog'), new RegExp(`^Blocked ${MALLORY} on blog:`));
     assert.equal(await store.blockOf('shop', MALLORY), null);
+  });
+
+  it("blocks an address as the customer's messages carry it, whatever spelling the agent types", async () => {
+    assert.match(await commands.run(ERIN, '/block irc:Dave'), /^Blocked irc:dave@libera on shop, blog:/);
+    assert.ok(await store.blockOf('shop', 'irc:dave@libera'));
+    assert.equal(await commands.run(ERIN, '/unblock IRC:dave'), 'Unblocked irc:dave@libera on shop, blog.');
+    assert.equal(
+      await commands.run(ERIN, '/block xmpp:mallory@evil.example/phone'),
+      'Usage: /block ID|ADDRESS ("xmpp:mallory@evil.example/phone" is not a valid xmpp address.)',
+    );
+    assert.deepEqual(await store.blocks('shop'), []);
   });
 
   it('blocks neither website visitors nor agents, and says how to write an ID', async () => {

@@ -16,6 +16,25 @@ function rejects(raw: unknown, field: RegExp): void {
 }
 
 describe('configuration', () => {
+  it("names a network's customers.site, customers.team(s) or teamAddresses key that no site or team has", () => {
+    const withNetwork = (network: Record<string, unknown>) => ({
+      ...minimal(),
+      teams: [{ id: 'support', members: ['xmpp:a@example.org'] }],
+      networks: [network],
+    });
+    const xmpp = { type: 'xmpp', service: 'xmpp://localhost:5347', domain: 'bridge.example.org', password: 'secret' };
+    rejects(withNetwork({ ...xmpp, customers: { site: 'shoop' } }), /networks\[0\]\.customers\.site: no site has the key "shoop"/);
+    rejects(
+      withNetwork({ ...xmpp, customers: { teamAddresses: { suport: 'help' } } }),
+      /networks\[0\]\.customers\.teamAddresses\.suport: no team has the id "suport"/,
+    );
+    const irc = { type: 'irc', server: 'localhost', nick: 'bot', customers: { team: 'support', teams: ['sales'] } };
+    rejects(withNetwork(irc), /networks\[0\]\.customers\.teams\[0\]: no team has the id "sales"/);
+    const client = { ...xmpp, mode: 'client', domain: 'example.org', username: 'bot', customers: { team: 'helpdesk' } };
+    rejects(withNetwork(client), /networks\[0\]\.customers\.team: no team has the id "helpdesk"/);
+    assert.ok(parseConfig(withNetwork({ ...xmpp, customers: { site: 'shop', teamAddresses: { support: 'help' } } }), 'test.json', '/base'));
+  });
+
   it("fills defaults and resolves paths from the config file's folder", () => {
     const config = parseConfig(minimal(), 'test.json', '/base');
     assert.equal(config.server.port, 8080);

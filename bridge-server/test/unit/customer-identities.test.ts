@@ -72,6 +72,16 @@ describe("customers' identities", () => {
     assert.equal((await identities.identityOf('sip:x@example.test')).vouched, false);
   });
 
+  it('IRC vouches for a nick only when its services account is that nick (any account may take a nick no one registered)', async () => {
+    const { bot } = ircBot({ carol: { account: 'mallory' }, dana: { account: 'DANA' } });
+    const identities = new IrcIdentities({ bot, nickOf });
+    assert.deepEqual(await identities.identityOf('irc:carol@libera'), {
+      vouched: false,
+      how: 'logged in to the services account "mallory", not to one named carol: the nick is not vouched for',
+    });
+    assert.equal((await identities.identityOf('irc:dana@libera')).vouched, true, 'compared without case');
+  });
+
   it('IRC says it could not ask when the bot is offline', async () => {
     const { bot, sent } = ircBot({}, 'offline');
     assert.deepEqual(await new IrcIdentities({ bot, nickOf }).identityOf('irc:dana@libera'), {

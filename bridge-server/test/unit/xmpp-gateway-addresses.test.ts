@@ -183,4 +183,18 @@ describe('addresses typed for gateway commands', () => {
       assert.equal(normalizeXmppAddress(bad), null, bad);
     }
   });
+
+  it('refuses a JID with a character its local part or domain cannot hold (a second @ would hide the real domain from domain lists)', () => {
+    // RFC 7622 section 3.3.1: a localpart holds none of " & ' / : < > @; a domainpart no @.
+    for (const bad of [
+      'xmpp:carol@evil.example@example.com',
+      'xmpp:ca"rol@example.com',
+      "xmpp:ca'rol@example.com",
+      'xmpp:carol@exa<mple.com',
+      'xmpp:a&b@example.com',
+    ]) {
+      assert.equal(normalizeXmppAddress(bad), null, bad);
+    }
+    assert.equal(normalizeXmppAddress('xmpp:Zoë@Exämple.com'), 'xmpp:zoë@exämple.com');
+  });
 });

@@ -18,6 +18,8 @@ export interface BlockCommandDeps {
   store: Pick<Store, 'block' | 'unblock' | 'blocks'>;
   teams: TeamDirectory;
   hosted: Pick<HostedParties, 'isHosted'>;
+  /** A customer's address as the agent typed it, in its network's canonical form (`irc:Dave` -> `irc:dave@libera`), or why it is none. */
+  readAddress(typed: string): Address | { error: string };
   /** The conversation a ref names among the agent's teams' (an answer for the agent when none). */
   resolve(teams: BlockScope, ref: string | undefined, usage: string): Promise<ConversationRecord>;
 }
@@ -50,14 +52,26 @@ export class BlockCommands {
 
   /** The customer an argument names, and the sites the block is for: the conversation's, or the agent's teams'. */
   private async target(teams: BlockScope, arg: string | undefined, usage: string): Promise<{ customer: Address; sites: readonly string[] }> {
-    const named = arg?.includes(':') ? parseAddress(canonicalMember(arg)) : null;
-    if (arg?.includes(':') && !named) throw new CommandError(`Usage: ${usage} (${arg} is not an address)`);
+    const named = arg?.includes(':') ? this.addressOf(arg, usage) : undefined;
     const conversation = named ? undefined : await this.deps.resolve(teams, arg, usage);
-    const customer = named ? (canonicalMember(arg!) as Address) : conversation!.openedBy;
+    const customer = named ?? conversation!.openedBy;
     if (this.deps.hosted.isHosted(customer))
       throw new CommandError(`${customer} is not writing from a network of their own: only customers on XMPP, SIP or IRC can be blocked.`);
     if (this.deps.teams.teamsOf(customer).length > 0) throw new CommandError(`${customer} is an agent: agents cannot be blocked.`);
     return { customer, sites: conversation ? [conversation.siteKey] : this.sitesOf(teams) };
+  }
+
+  /**
+   * The address an agent typed, as the customer's messages carry it: a block on another spelling
+   * (`irc:Dave` for `irc:dave@libera`, a full JID) would never match them.
+   */
+  private addressOf(typed: string, usage: string): Address {
+    const canonical = canonicalMember(typed) as Address;
+    const parsed = parseAddress(canonical) !== null;
+    if (parsed && this.deps.hosted.isHosted(canonical)) return canonical; // refused by the caller, saying why
+    const read = this.deps.readAddress(typed);
+    if (typeof read === 'string') return read;
+    throw new CommandError(`Usage: ${usage} (${parsed ? read.error : `${typed} is not an address`})`);
   }
 
   /** The sites the agent acts on: the one a web agent signed in for, else those its teams serve. */

@@ -61,6 +61,8 @@ export interface CommandDeps {
   reachOut(actor: Actor, request: OutreachRequest): Promise<OutreachResult>;
   /** The parties the bridge hosts itself (website visitors are not blocked by `/block`). */
   hosted: Pick<HostedParties, 'isHosted'>;
+  /** A customer's address as an agent typed it, in its network's canonical form (`/block ADDRESS`). */
+  readAddress(typed: string): Address | { error: string };
   /** What the customer's network says of their address (`/whois`), when it can say. */
   identityOf(address: Address): Promise<CustomerIdentity | undefined>;
 }

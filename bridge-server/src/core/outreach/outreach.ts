@@ -17,6 +17,7 @@ import { type Actor, actsForSite } from '../actor.js';
 import type { Announcer } from '../announcer.js';
 import type { Conversations } from '../conversations.js';
 import type { FirstContacts } from '../first-contact.js';
+import type { CustomerTurns } from '../customer-turns.js';
 import type { Router } from '../desk/router.js';
 import type { TeamDirectory } from '../desk/teams.js';
 import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
@@ -58,6 +59,8 @@ export interface OutreachDeps {
   /** Where a customer's reply to a team lands, to start the conversation it will find. */
   firstContacts: Pick<FirstContacts, 'servedBy'>;
   limits: { maxTextLength: number };
+  /** Shared with the customer's own first messages: one conversation however they interleave. */
+  turns: CustomerTurns;
   logger: Logger;
   now?: () => number;
 }
@@ -93,8 +96,10 @@ export class Outreach {
       });
     }
     await this.deps.access.ensureParty(actor);
-    const existing = await this.deps.store.findOpenConversation({ siteKey: actor.siteKey, openedBy: customer, team: team.id });
-    const conversation = existing ?? (await this.start(actor, team, customer));
+    const { existing, conversation } = await this.deps.turns.run(actor.siteKey, customer, async () => {
+      const open = await this.deps.store.findOpenConversation({ siteKey: actor.siteKey, openedBy: customer, team: team.id });
+      return { existing: open, conversation: open ?? (await this.start(actor, team, customer)) };
+    });
     this.deps.logger.info({ conversation: conversation.id, team: team.id, to: customer, by: actor.address, reused: existing !== null }, 'outreach');
     if (request.text === undefined) return { conversation, opened: existing === null };
     const message =
@@ -105,11 +110,13 @@ export class Outreach {
     return { conversation: current, message, opened: existing === null };
   }
 
-  /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities. */
+  /** The customer's address in its network's canonical form; not one of the bridge's own parties or identities, nor an agent's. */
   private customerAddress(typed: string): Address {
     const read = readTypedAddress(typed, this.deps.registry, this.deps.hosted);
     if (typeof read !== 'string') throw badRequest(`to: ${read.error}`);
     if (this.deps.registry.get(networkOf(read))?.ownsAddress?.(read)) throw badRequest(`to: ${read} is one of the bridge's own addresses`);
+    // An agent's replies are answers in the team's conversations, never a customer's first contact.
+    if (this.deps.teams.teamsOf(read).length > 0) throw badRequest(`to: ${read} is an agent's address: agents are no customers`);
     return read;
   }
 
@@ -124,7 +131,9 @@ export class Outreach {
     const message = await store.messageByClientId(actor.role === 'agent' ? actor.address : `team:${team.id}`, clientId);
     if (!message) return null;
     const conversation = await store.getConversation(message.conversationId);
-    if (conversation?.team !== team.id || conversation.openedBy !== customer) throw badRequest('clientId: already used for a message in another conversation');
+    // Never another customer's message, nor another site's: an API key's clientIds are the team's, one set across sites.
+    if (conversation?.team !== team.id || conversation.siteKey !== actor.siteKey || conversation.openedBy !== customer)
+      throw badRequest('clientId: already used for a message in another conversation');
     return { conversation, message, opened: false };
   }
 

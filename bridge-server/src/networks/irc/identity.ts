@@ -1,7 +1,7 @@
 /**
- * Whether IRC vouches for a customer's nick (`/whois`): only when they are logged in to a services
- * account, which the server tells in its WHOIS answer (RPL_WHOISACCOUNT, 330). Without services (or
- * logged out), anyone may take a nick. Asked when an agent asks, so it is true at that moment.
+ * Whether IRC vouches for a customer's nick (`/whois`): only when they are logged in to the services
+ * account of that name, which the server tells in its WHOIS answer (RPL_WHOISACCOUNT, 330). Without
+ * services (or logged out), anyone may take a nick. Asked when an agent asks, so it is true then.
  */
 import type { Address } from '@switchboard/protocol';
 import type { CustomerIdentity } from '../network.js';
@@ -33,7 +33,10 @@ export class IrcIdentities {
       };
       const onWhois = (answer: WhoisAnswer) => {
         if (answer.nick.toLowerCase() !== nick.toLowerCase()) return;
-        if (answer.account) done({ vouched: true, how: `logged in to the services account "${answer.account}"` });
+        // As `requireAccount` for agents: the account must be the nick's, else whoever holds any account could take an unregistered nick.
+        if (answer.account?.toLowerCase() === nick.toLowerCase()) done({ vouched: true, how: `logged in to the services account "${answer.account}"` });
+        else if (answer.account)
+          done({ vouched: false, how: `logged in to the services account "${answer.account}", not to one named ${nick}: the nick is not vouched for` });
         else if (answer.error) done({ vouched: false, how: `no one uses the nick ${nick} now` });
         else done({ vouched: false, how: 'not logged in to a services account: anyone may take a nick' });
       };

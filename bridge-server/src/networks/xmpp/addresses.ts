@@ -167,6 +167,10 @@ export function jidOfAddress(address: Address): string {
 export function normalizeXmppAddress(address: string): Address | null {
   const typed = address.slice('xmpp:'.length);
   if (!address.startsWith('xmpp:') || !typed || typed.includes('/') || /[\s\u0000-\u001f\u007f]/.test(typed)) return null;
+  // RFC 7622 section 3.3.1: a localpart holds none of " & ' / : < > @, and a domainpart no @ either
+  // (`carol@evil.example@example.com` is no JID, and its last @ would name the wrong domain).
+  const at = typed.indexOf('@');
+  if (/["&'/:<>@]/.test(typed.slice(0, Math.max(at, 0))) || /["&'<>@]/.test(typed.slice(at + 1))) return null;
   try {
     const parsed = jid(typed);
     return parsed.local && parsed.domain ? addressOfJid(typed) : null;

@@ -1,0 +1,137 @@
+// Customers writing to a team's address, through the core's real sink (a test network, no protocol
+// server): their conversation with a team is one however their first messages and an agent's
+// outreach interleave, and a sender whose address is no address is refused.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
+import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
+import { type LoopNetwork, loopDefinition } from '../loop-network.js';
+
+describe("customers writing to a team's address through the inbound sink", () => {
+  let t: TestBridge;
+  let loop: LoopNetwork;
+  before(async () => {
+    const { definition, network } = loopDefinition();
+    const [site, other] = baseConfig('').sites as Record<string, unknown>[];
+    t = await startBridge(
+      {
+        sites: [{ ...site, outreach: { networks: ['loop'], domains: ['ok.example'], rate: { perMinute: 60, burst: 60 } } }, other],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
+      },
+      { networkDefinitions: { loop: definition } },
+    );
+    loop = network();
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  const write = async (from: Address, text: string) => {
+    const stored = await loop.sink.message({ network: 'loop', from, to: 'team:support', team: { id: 'support' }, text });
+    assert.ok(stored, `${text} stored`);
+    return stored.conversationId;
+  };
+
+  it('puts two first messages written at the same time in one conversation', async () => {
+    const customer = 'loop:ann@ok.example';
+    const ids = await Promise.all([write(customer, 'hello'), write(customer, 'anyone there?'), write(customer, 'hello?')]);
+    assert.equal(new Set(ids).size, 1, `one conversation, not ${ids.join(', ')}`);
+  });
+
+  it("puts an agent's outreach and the customer's first message written at the same time in one conversation", async () => {
+    const customer = 'loop:bea@ok.example';
+    const alice = { address: `web:a_alice@${SITE}`, role: 'agent', siteKey: SITE } as const;
+    const [reached, written] = await Promise.all([
+      t.bridge.core.outreach.open(alice, { to: customer, team: 'support', text: 'We have news for you' }),
+      write(customer, 'Hello, I have a question'),
+    ]);
+    assert.equal(reached.conversation.id, written);
+    const { socket } = await connect(t, agentAuth('alice'));
+    const open = await call(socket, 'conversation:list', { state: 'open' });
+    assert.equal(open.conversations.filter((c) => c.participants.includes(customer)).length, 1);
+    socket.disconnect();
+  });
+
+  it("never stores a customer's message in their conversation after it closed: it goes before the close, or into a new one", async () => {
+    for (let i = 0; i < 30; i++) {
+      const customer: Address = `loop:cal${i}@ok.example`;
+      const first = await write(customer, 'hello');
+      // The close starts a few microtasks after the customer's message, as far as into its storing.
+      const later = async <T>(turns: number, task: () => Promise<T>) => {
+        for (let n = 0; n < turns; n++) await Promise.resolve();
+        return task();
+      };
+      const [closed, written] = await Promise.all([later(i, () => t.bridge.core.conversations.close(first)), write(customer, 'one more thing')]);
+      const after = await t.bridge.store.getConversation(first);
+      assert.equal(after?.lastSeq, closed.lastSeq, `nothing stored in ${first} once closed (message ${i} went to ${written})`);
+    }
+  });
+
+  it('refuses a sender whose address holds a line break, a space or a control character (a SIP From unescapes %0D%0A)', async () => {
+    for (const from of ['loop:eve\r\nPRIVMSG #ops :hi@ok.example', 'loop:eve smith@ok.example', 'loop:eve\u0000@ok.example']) {
+      await assert.rejects(
+        loop.sink.message({ network: 'loop', from: from as Address, to: 'team:support', team: { id: 'support' }, text: 'hello' }),
+        (error: { code?: string; message?: string }) => error.code === 'bad_request' && /^from: .* is not an address/.test(error.message ?? ''),
+        JSON.stringify(from),
+      );
+    }
+  });
+});
+
+describe("an API key's outreach: its clientId and the customer it names", () => {
+  const OTHER_KEY = 'other-api-key-0123456789abcdef';
+  let t: TestBridge;
+  before(async () => {
+    const { definition } = loopDefinition();
+    const [site, other] = baseConfig('').sites as Record<string, unknown>[];
+    const outreach = { networks: ['loop'], domains: ['ok.example'], rate: { perMinute: 60, burst: 60 } };
+    t = await startBridge(
+      {
+        sites: [
+          { ...site, outreach },
+          { ...other, apiKeys: [{ id: 'crm', key: OTHER_KEY }], outreach },
+        ],
+        teams: [{ id: 'support', members: ['web:a_alice', 'loop:zoe@ok.example'], sites: [SITE, OTHER_SITE], capacity: 100 }],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
+      },
+      { networkDefinitions: { loop: definition } },
+    );
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  const post = async (key: string, body: object) => {
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { message?: { text: string; conversationId: string }; error?: { code: string; message: string } },
+    };
+  };
+
+  it("is idempotent for the same customer, and never answers with a message of another customer or another site's", async () => {
+    const first = await post(API_KEY, { to: 'loop:ida@ok.example', team: 'support', text: 'Your invoice is ready', clientId: 'invoice-1' });
+    assert.equal(first.status, 201);
+    const again = await post(API_KEY, { to: 'loop:ida@ok.example', team: 'support', text: 'Your invoice is ready', clientId: 'invoice-1' });
+    assert.equal(again.status, 201);
+    assert.equal(again.body.message?.conversationId, first.body.message?.conversationId, 'a retry finds the same message');
+    const otherSite = await post(OTHER_KEY, { to: 'loop:jon@ok.example', team: 'support', text: 'Your order shipped', clientId: 'invoice-1' });
+    assert.equal(otherSite.status, 400, JSON.stringify(otherSite.body));
+    assert.deepEqual(otherSite.body.error, { code: 'bad_request', message: 'clientId: already used for a message in another conversation' });
+    assert.doesNotMatch(JSON.stringify(otherSite.body), /invoice is ready/);
+    const otherCustomer = await post(API_KEY, { to: 'loop:kim@ok.example', team: 'support', text: 'Your order shipped', clientId: 'invoice-1' });
+    assert.equal(otherCustomer.status, 400, JSON.stringify(otherCustomer.body));
+    const conversations = await t.bridge.store.listConversations({ siteKey: OTHER_SITE, limit: 10 });
+    assert.deepEqual(conversations, [], 'no conversation was started for the refused call');
+  });
+
+  it("refuses an agent's address as the customer, as /block does", async () => {
+    const refused = await post(API_KEY, { to: 'loop:zoe@ok.example', team: 'support', text: 'Hello' });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body.error, { code: 'bad_request', message: "to: loop:zoe@ok.example is an agent's address: agents are no customers" });
+  });
+});
