@@ -5,7 +5,7 @@
  */
 import type { Address, Message } from '@switchboard/protocol';
 import { z } from 'zod';
-import { type InboundSink, type Network, NetworkError, type NetworkStatus, type OutboundMessage } from '../src/networks/network.js';
+import { type InboundSink, type InboundTeam, type Network, NetworkError, type NetworkStatus, type OutboundMessage } from '../src/networks/network.js';
 import type { NetworkDefinition } from '../src/networks/registry.js';
 
 export class LoopNetwork implements Network {
@@ -21,7 +21,11 @@ export class LoopNetwork implements Network {
   private current: NetworkStatus = { state: 'offline', reason: 'not started' };
   private readonly waiters: (() => void)[] = [];
 
-  constructor(readonly sink: InboundSink) {}
+  constructor(
+    readonly sink: InboundSink,
+    /** The site customers' conversations are filed under, for a team serving several. */
+    private readonly customersSite?: string,
+  ) {}
 
   status(): NetworkStatus {
     return this.current;
@@ -48,6 +52,11 @@ export class LoopNetwork implements Network {
     return { remoteId: `loop-${message.id}` };
   }
 
+  /** Every team takes customers' messages here (as SIP's team URIs do). */
+  customerDoor(team: string): InboundTeam {
+    return this.customersSite === undefined ? { id: team } : { id: team, site: this.customersSite };
+  }
+
   async setTyping(input: { from: Address; to: Address; state: string }) {
     this.typing.push({ from: input.from, to: input.to, state: input.state });
   }
@@ -69,8 +78,8 @@ export function loopDefinition(): { definition: NetworkDefinition; network: () =
   let instance: LoopNetwork | undefined;
   return {
     definition: {
-      schema: z.object({ type: z.literal('loop') }),
-      create: ({ sink }) => (instance = new LoopNetwork(sink)),
+      schema: z.object({ type: z.literal('loop'), customersSite: z.string().optional() }),
+      create: ({ sink, config }) => (instance = new LoopNetwork(sink, (config as { customersSite?: string }).customersSite)),
     },
     network: () => instance!,
   };

@@ -92,7 +92,11 @@ describe("an API key's outreach: its clientId and the customer it names", () => 
           { ...other, apiKeys: [{ id: 'crm', key: OTHER_KEY }], outreach },
         ],
         teams: [{ id: 'support', members: ['web:a_alice', 'loop:zoe@ok.example'], sites: [SITE, OTHER_SITE], capacity: 100 }],
-        networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
+        // Customers' replies on the loop network are filed under SITE: an outreach from SITE passes, one from OTHER_SITE would not.
+        networks: [
+          { type: 'web', presenceGraceMs: 50 },
+          { type: 'loop', customersSite: SITE },
+        ],
       },
       { networkDefinitions: { loop: definition } },
     );

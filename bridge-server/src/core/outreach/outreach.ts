@@ -85,9 +85,10 @@ export class Outreach {
     const policy = this.policies.get(actor.siteKey) ?? new OutreachPolicy(undefined);
     const verdict = policy.allows(customer);
     if (!verdict.ok) throw forbidden(`to: ${verdict.message}`);
-    this.checkReplies(customer, team, actor.siteKey);
+    // A retry first: its answer is the earlier call's, or a refusal naming the clientId's misuse.
     const earlier = await this.earlierOutreach(actor, team, customer, request.clientId);
     if (earlier) return earlier;
+    this.checkReplies(customer, team, actor.siteKey);
     // An agent's addresses share one budget; an API key has its own.
     const budget = agent ? `agent:${agent.id}` : actor.address;
     if (!policy.take(budget)) {
