@@ -386,7 +386,7 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
   before(async () => {
     ngircd = await startNgircd();
     kamailio = await startKamailio({
-      users: { sam: 'sampw', ted: 'tedpw', uma: 'umapw', vic: 'vicpw', switchboard: 'bridgepw' },
+      users: { sam: 'sampw', ted: 'tedpw', uma: 'umapw', vic: 'vicpw', wes: 'wespw', switchboard: 'bridgepw' },
       routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
     });
     dana = await connectIrcAgent(ngircd.port, 'dana');
@@ -459,6 +459,41 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
       assert.equal(await ted.send(TEAM_URI, 'Ask away'), 200);
       assert.equal((await tedReply).conversationId, byTo);
       alice.socket.disconnect();
+    });
+    it('carries outreach by HTTP and by /to to IRC customers, and through the SDK to a SIP customer, each reply landing in its conversation', async () => {
+      const [erin, finn] = await Promise.all([connectIrcAgent(ngircd.port, 'erin'), connectIrcAgent(ngircd.port, 'finn')]);
+      const wes = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'wes', 'wespw');
+      const alice = await connect(t, agentAuth('alice'));
+      try {
+        // By HTTP: the text comes from the team, named by the team's name.
+        const response = await post(t, { to: 'irc:Erin', team: 'support', text: 'Your refund is on its way' });
+        assert.equal(response.status, 201);
+        const byHttp = (await bodyOf<HttpAnswer<{ conversation: Conversation }>>(response)).conversation.id;
+        const toErin = await erin.next((m) => m.type === 'privmsg' && m.message === '[Support] Your refund is on its way', 10_000);
+        assert.equal(toErin.nick, 'desk', 'from the bot');
+        const erinReply = next(alice.socket, 'message', (m) => m.from === 'irc:erin@test');
+        erin.say('desk', 'Thank you!');
+        assert.equal((await erinReply).conversationId, byHttp);
+
+        // By /to, as an IM client's agent types it.
+        const { answer } = await call(alice.socket, 'agent:command', { text: '/to irc:finn Hi Finn, about your order' });
+        assert.match(answer, /^Opened #\w+ with irc:finn@test for team support/);
+        const byTo = /\(id (\S+)\)/.exec(answer)?.[1];
+        await finn.next((m) => m.type === 'privmsg' && m.nick === 'desk' && m.message === '[alice] Hi Finn, about your order', 10_000);
+        const finnReply = next(alice.socket, 'message', (m) => m.from === 'irc:finn@test');
+        finn.say('desk', 'Go ahead');
+        assert.equal((await finnReply).conversationId, byTo);
+
+        // Through the SDK, to a SIP customer: from the team URI under the agent's name.
+        const { conversation } = await call(alice.socket, 'conversation:open', { to: `sip:wes@${kamailio.domain}`, team: 'support', text: 'Hello Wes' });
+        await wes.next(sipFrom(TEAM_URI, 'Hello Wes', 'alice'), 10_000);
+        const wesReply = next(alice.socket, 'message', (m) => m.from === `sip:wes@${kamailio.domain}`);
+        assert.equal(await wes.send(TEAM_URI, 'Hello back'), 200);
+        assert.equal((await wesReply).conversationId, conversation.id);
+      } finally {
+        alice.socket.disconnect();
+        await Promise.all([erin.quit(), finn.quit(), wes.stop()]);
+      }
     });
   });
 
