@@ -381,7 +381,8 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
   let ted: SipAgent;
   const TEAM_URI = `sip:support@${VISITOR_DOMAIN}`;
   const policy = () => sites(['irc', 'sip'], ['test', kamailio.domain]);
-  const teams = [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }];
+  // bob writes first too where alice's outreach budget (a burst of 3) is spent.
+  const teams = [{ id: 'support', name: 'Support', members: ['web:a_alice', 'web:a_bob'], sites: [SITE], capacity: 100 }];
 
   before(async () => {
     ngircd = await startNgircd();
@@ -464,8 +465,9 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
       const [erin, finn] = await Promise.all([connectIrcAgent(ngircd.port, 'erin'), connectIrcAgent(ngircd.port, 'finn')]);
       const wes = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'wes', 'wespw');
       const alice = await connect(t, agentAuth('alice'));
+      const sockets = [alice.socket];
       try {
-        // By HTTP: the text comes from the team, named by the team's name.
+        // By HTTP: the text comes from the team, named by the team's name (given to alice, the only agent online).
         const response = await post(t, { to: 'irc:Erin', team: 'support', text: 'Your refund is on its way' });
         assert.equal(response.status, 201);
         const byHttp = (await bodyOf<HttpAnswer<{ conversation: Conversation }>>(response)).conversation.id;
@@ -475,23 +477,26 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
         erin.say('desk', 'Thank you!');
         assert.equal((await erinReply).conversationId, byHttp);
 
-        // By /to, as an IM client's agent types it.
-        const { answer } = await call(alice.socket, 'agent:command', { text: '/to irc:finn Hi Finn, about your order' });
+        // By /to, as an IM client's agent types it (bob: alice's burst is spent by the tests before).
+        const bob = await connect(t, agentAuth('bob'));
+        sockets.push(bob.socket);
+        const { answer } = await call(bob.socket, 'agent:command', { text: '/to irc:finn Hi Finn, about your order' });
         assert.match(answer, /^Opened #\w+ with irc:finn@test for team support/);
         const byTo = /\(id (\S+)\)/.exec(answer)?.[1];
-        await finn.next((m) => m.type === 'privmsg' && m.nick === 'desk' && m.message === '[alice] Hi Finn, about your order', 10_000);
-        const finnReply = next(alice.socket, 'message', (m) => m.from === 'irc:finn@test');
+        await finn.next((m) => m.type === 'privmsg' && m.nick === 'desk' && m.message === '[bob] Hi Finn, about your order', 10_000);
+        const finnReply = next(bob.socket, 'message', (m) => m.from === 'irc:finn@test');
         finn.say('desk', 'Go ahead');
         assert.equal((await finnReply).conversationId, byTo);
 
         // Through the SDK, to a SIP customer: from the team URI under the agent's name.
-        const { conversation } = await call(alice.socket, 'conversation:open', { to: `sip:wes@${kamailio.domain}`, team: 'support', text: 'Hello Wes' });
-        await wes.next(sipFrom(TEAM_URI, 'Hello Wes', 'alice'), 10_000);
-        const wesReply = next(alice.socket, 'message', (m) => m.from === `sip:wes@${kamailio.domain}`);
+        const { conversation } = await call(bob.socket, 'conversation:open', { to: `sip:wes@${kamailio.domain}`, team: 'support', text: 'Hello Wes' });
+        assert.ok(conversation, 'opened');
+        await wes.next(sipFrom(TEAM_URI, 'Hello Wes', 'bob'), 10_000);
+        const wesReply = next(bob.socket, 'message', (m) => m.from === `sip:wes@${kamailio.domain}`);
         assert.equal(await wes.send(TEAM_URI, 'Hello back'), 200);
         assert.equal((await wesReply).conversationId, conversation.id);
       } finally {
-        alice.socket.disconnect();
+        for (const socket of sockets) socket.disconnect();
         await Promise.all([erin.quit(), finn.quit(), wes.stop()]);
       }
     });
