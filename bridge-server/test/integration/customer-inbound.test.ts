@@ -133,6 +133,19 @@ describe("an API key's outreach: its clientId and the customer it names", () => 
     assert.deepEqual(conversations, [], 'no conversation was started for the refused call');
   });
 
+  it('refuses a customer blocked on the site, whose replies would be dropped, until they are unblocked', async () => {
+    const customer = 'loop:lea@ok.example';
+    await t.bridge.store.block({ siteKey: SITE, address: customer, by: `web:a_alice@${SITE}` });
+    const refused = await post(API_KEY, { to: customer, team: 'support', text: 'Hello Lea' });
+    assert.equal(refused.status, 403);
+    assert.deepEqual(refused.body.error, {
+      code: 'forbidden',
+      message: `to: ${customer} is blocked on this site, so their replies would be dropped (/unblock ${customer} first)`,
+    });
+    await t.bridge.store.unblock(SITE, customer);
+    assert.equal((await post(API_KEY, { to: customer, team: 'support', text: 'Hello Lea' })).status, 201);
+  });
+
   it("refuses an agent's address as the customer, as /block does", async () => {
     const refused = await post(API_KEY, { to: 'loop:zoe@ok.example', team: 'support', text: 'Hello' });
     assert.equal(refused.status, 400);

@@ -89,6 +89,9 @@ export class Outreach {
     const earlier = await this.earlierOutreach(actor, team, customer, request.clientId);
     if (earlier) return earlier;
     this.checkReplies(customer, team, actor.siteKey);
+    // A blocked customer's replies would be dropped: writing to them first is refused until an agent unblocks them.
+    if (await this.deps.store.blockOf(actor.siteKey, customer))
+      throw forbidden(`to: ${customer} is blocked on this site, so their replies would be dropped (/unblock ${customer} first)`);
     // An agent's addresses share one budget; an API key has its own.
     const budget = agent ? `agent:${agent.id}` : actor.address;
     if (!policy.take(budget)) {
