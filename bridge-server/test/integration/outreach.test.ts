@@ -76,8 +76,11 @@ function xmppCustomers(prosody: () => ProsodyServer) {
     },
   };
 }
-/** Lets anything that would come twice come, then counts. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
+/**
+ * A later text to the same customer, by HTTP: the outbox sends one recipient's messages in order,
+ * so once it arrived anything sent twice before it has arrived too (no fixed wait before counting).
+ */
+const LATER = 'A later note, after which nothing earlier arrives';
 /** The texts of a conversation, as an agent of the site reads them from a bridge. */
 async function textsAt(url: string, context: Parameters<typeof connectTo>[0], conversationId: string): Promise<string[]> {
   const { socket } = await connectTo(context, url, agentAuth('alice'));
@@ -253,10 +256,11 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
     await call(alice.socket, 'conversation:close', { conversationId: first.conversation.id });
     const afterClose = await bodyOf<HttpAnswer<{ message: Message; conversation: Conversation }>>(await post(t, request));
     assert.deepEqual([afterClose.conversation.id, afterClose.message.id], [first.conversation.id, first.message.id]);
-    await settle();
+    assert.equal(new Set(opened.filter((c) => c.participants.includes('xmpp:hank@localhost')).map((c) => c.id)).size, 1, 'one conversation');
+    assert.equal((await post(t, { to: 'xmpp:hank@localhost', team: 'support', text: LATER })).status, 201);
+    await hank.next(chatFrom(team, LATER));
     assert.equal(hank.stanzas.filter(chatFrom(team, 'Your refund is on its way')).length, 1, 'the customer got the text once');
     assert.deepEqual(await texts(first.conversation.id), ['team:support: Your refund is on its way']);
-    assert.equal(new Set(opened.filter((c) => c.participants.includes('xmpp:hank@localhost')).map((c) => c.id)).size, 1, 'one conversation');
 
     // The same clientId for another customer names another message: refused, not silently the first.
     const reused = await post(t, { ...request, to: 'xmpp:ivy@localhost' });
@@ -272,9 +276,10 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
       const retried = await sdk.reachOut(request);
       assert.equal(retried.id, conversation.id);
       await ivy.next(chatFrom(team, 'Hello Ivy, your parcel left today'));
-      await settle();
+      assert.equal((await sdk.reachOut({ to: request.to, team: 'support', text: LATER })).id, conversation.id);
+      await ivy.next(chatFrom(team, LATER));
       assert.equal(ivy.stanzas.filter(chatFrom(team, 'Hello Ivy, your parcel left today')).length, 1);
-      assert.deepEqual(await texts(conversation.id), ['web:a_hugo: Hello Ivy, your parcel left today']);
+      assert.deepEqual(await texts(conversation.id), ['web:a_hugo: Hello Ivy, your parcel left today', `web:a_hugo: ${LATER}`]);
     });
   });
 });
@@ -361,11 +366,20 @@ describe('outreach to XMPP customers against a real Prosody: client mode, and a 
       await lou.send(xml('message', { type: 'chat', to: team, id: 'l-1' }, xml('body', {}, 'Thank you')));
       await max.send(xml('message', { type: 'chat', to: team, id: 'm-1' }, xml('body', {}, 'Yes?')));
       await until(async () => (await textsAt(second.url, context, byTo)).length === 2, 10_000, "the customers' replies");
-      await settle();
+      for (const to of ['xmpp:lou@localhost', 'xmpp:max@localhost']) assert.equal((await post(second, { to, team: 'support', text: LATER })).status, 201);
+      await Promise.all([lou.next(chatFrom(team, LATER)), max.next(chatFrom(team, LATER))]);
       assert.equal(lou.stanzas.filter(chatFrom(team, 'Your invoice is ready')).length, 1, 'delivered once');
       assert.equal(max.stanzas.filter(chatFrom(team, 'Hi Max, about your ticket')).length, 1, 'delivered once');
-      assert.deepEqual(await textsAt(second.url, context, byHttp), ['team:support: Your invoice is ready', 'xmpp:lou@localhost: Thank you']);
-      assert.deepEqual(await textsAt(second.url, context, byTo), ['web:a_alice: Hi Max, about your ticket', 'xmpp:max@localhost: Yes?']);
+      assert.deepEqual(await textsAt(second.url, context, byHttp), [
+        'team:support: Your invoice is ready',
+        'xmpp:lou@localhost: Thank you',
+        `team:support: ${LATER}`,
+      ]);
+      assert.deepEqual(await textsAt(second.url, context, byTo), [
+        'web:a_alice: Hi Max, about your ticket',
+        'xmpp:max@localhost: Yes?',
+        `team:support: ${LATER}`,
+      ]);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);
@@ -555,14 +569,21 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
       await vic.next(sipFrom(TEAM_URI, 'Hi Vic, your parcel is here', 'alice'), 30_000);
       assert.equal(await uma.send(TEAM_URI, 'Friday is fine'), 200);
       assert.equal(await vic.send(TEAM_URI, 'On my way'), 200);
-      await settle();
+      for (const phone of ['uma', 'vic'])
+        assert.equal((await post(second, { to: `sip:${phone}@${kamailio.domain}`, team: 'support', text: LATER })).status, 201);
+      await Promise.all([uma.next(sipFrom(TEAM_URI, LATER)), vic.next(sipFrom(TEAM_URI, LATER))]);
       assert.equal(uma.inbox.filter(sipFrom(TEAM_URI, 'Your appointment moved to Friday')).length, 1, 'delivered once');
       assert.equal(vic.inbox.filter(sipFrom(TEAM_URI, 'Hi Vic, your parcel is here')).length, 1, 'delivered once');
       assert.deepEqual(await textsAt(second.url, context, byHttp), [
         'team:support: Your appointment moved to Friday',
         `sip:uma@${kamailio.domain}: Friday is fine`,
+        `team:support: ${LATER}`,
       ]);
-      assert.deepEqual(await textsAt(second.url, context, byTo), ['web:a_alice: Hi Vic, your parcel is here', `sip:vic@${kamailio.domain}: On my way`]);
+      assert.deepEqual(await textsAt(second.url, context, byTo), [
+        'web:a_alice: Hi Vic, your parcel is here',
+        `sip:vic@${kamailio.domain}: On my way`,
+        `team:support: ${LATER}`,
+      ]);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);
