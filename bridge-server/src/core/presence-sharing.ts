@@ -1,10 +1,12 @@
 /**
  * Presence that crosses networks: a hosted party's (a website visitor's) to the parties it talks
- * with on other networks (its puppet's presence), and in gateway mode a user's to the other side
- * of its gateway conversations and follows (XMPP presence <-> SIMPLE PUBLISH). An agent's own
+ * with on other networks (its puppet's presence); a customer's, from their own network, to the
+ * agents of their team conversations, whatever network the agents are on (an agent on the
+ * customer's network sees them through the bridge too); and in gateway mode a user's to the other
+ * side of its gateway conversations and follows (XMPP presence <-> SIMPLE PUBLISH). An agent's own
  * presence is its team's business. Also asks networks to follow their team members' presence.
  */
-import { type Presence, networkOf } from '@switchboard/protocol';
+import { type Address, type Presence, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { HostedParties } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -25,26 +27,38 @@ export interface PresenceSharingDeps {
 export class PresenceSharing {
   constructor(private readonly deps: PresenceSharingDeps) {}
 
-  /** A party's presence changed: shown to its peers on other networks (in the background). */
+  /** A party's presence changed: shown to its peers (in the background). */
   changed(presence: Presence): void {
-    const { interop: gateway, teams } = this.deps;
-    const hosted = this.deps.hosted.isHosted(presence.address);
-    if (!hosted && (!gateway || teams.teamsOf(presence.address).length > 0)) return;
-    this.share(presence, hosted).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
+    if (this.deps.teams.teamsOf(presence.address).length > 0 && !this.deps.hosted.isHosted(presence.address)) return;
+    this.share(presence).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
 
-  private async share(presence: Presence, hosted: boolean): Promise<void> {
+  private async share(presence: Presence): Promise<void> {
     const { interop: gateway } = this.deps;
-    let conversations = await this.deps.store.listConversations({ participant: presence.address, state: 'open', limit: 50 });
-    if (!hosted) conversations = conversations.filter((c) => gateway?.isGatewayConversation(c) ?? false);
-    const followers = !hosted && gateway ? await gateway.followPeers(presence.address) : [];
-    const ownNetwork = networkOf(presence.address);
-    const peers = new Set([...conversations.flatMap((c) => c.participants), ...followers].filter((p) => p !== presence.address && networkOf(p) !== ownNetwork));
+    const { address } = presence;
+    const hosted = this.deps.hosted.isHosted(address);
+    const ownNetwork = networkOf(address);
+    // A customer sees their team's availability on the team's address, not an agent's own presence.
+    const isCustomer = (party: Address) => !this.deps.hosted.isHosted(party) && this.deps.teams.teamsOf(party).length === 0;
+    const agent = this.deps.teams.teamsOf(address).length > 0;
+    const conversations = await this.deps.store.listConversations({ participant: address, state: 'open', limit: 50 });
+    const peers = new Set<Address>();
+    for (const conversation of conversations) {
+      // A customer's agents see them through the bridge even on the customer's own network;
+      // elsewhere a network shows its own users' presence itself.
+      const customersOwn = !hosted && conversation.team !== undefined;
+      if (!hosted && !customersOwn && !(gateway?.isGatewayConversation(conversation) ?? false)) continue;
+      for (const peer of conversation.participants) {
+        if (peer === address || (!customersOwn && networkOf(peer) === ownNetwork)) continue;
+        if (!(agent && conversation.team !== undefined && isCustomer(peer))) peers.add(peer);
+      }
+    }
+    if (!hosted && gateway) for (const follower of await gateway.followPeers(address)) if (networkOf(follower) !== ownNetwork) peers.add(follower);
     for (const peer of peers) {
       const network = this.deps.registry.forAddress(peer);
       if (!network?.sharePresence || network.status().state !== 'online') continue;
       await network.sharePresence({
-        from: presence.address,
+        from: address,
         to: peer,
         status: presence.status,
         ...(presence.text !== undefined ? { text: presence.text } : {}),

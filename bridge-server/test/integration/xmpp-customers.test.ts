@@ -27,7 +27,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
-        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim'].map((user): [string, string] => [user, `${user}pw`]),
+        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim', 'lena', 'mike'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -334,6 +334,67 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     });
   });
 
+  describe("the customer's own presence, shared with the team's JID", () => {
+    const LENA = 'xmpp:lena@localhost';
+    const MIKE = 'xmpp:mike@localhost';
+    let t: TestBridge;
+    before(async () => {
+      t = await startBridge({
+        teams: [{ id: 'support', name: 'Support', members: ['web:a_alice', { id: 'mike', addresses: [MIKE] }], sites: [SITE], capacity: 100 }],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+      });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    it('is asked for in return of a subscription, and reaches the web agent and, after a transfer, the XMPP agent of the conversation', async () => {
+      const team = `support@${prosody.componentDomain}`;
+      const puppet = `xmpp\\3alena\\40localhost@${prosody.componentDomain}`;
+      const lena = await connectAgent(prosody.c2sPort, 'lena', 'lenapw');
+      const mike = await connectAgent(prosody.c2sPort, 'mike', 'mikepw', { presence: false });
+      try {
+        const alice = await connect(t, agentAuth('alice'));
+        const changes = collect(alice.socket, 'presence');
+        // The team's JID asks to see hers in return (RFC 6121 section 3.1); her client approves, and her server sends it.
+        await lena.send(xml('presence', { type: 'subscribe', to: team }));
+        await lena.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+        await until(() => t.bridge.core.presence.get(LENA).status === 'available', 10_000, "lena's presence known to the desk");
+
+        const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(LENA));
+        await lena.send(chatWithOriginId(team, 'Is my order on its way?', 'l-1'));
+        const conversation: Conversation = await opened;
+        const watched = await call(alice.socket, 'presence:subscribe', { addresses: [LENA] });
+        assert.deepEqual(
+          watched.presences.map((p: { address: string; status: string }) => [p.address, p.status]),
+          [[LENA, 'available']],
+        );
+        await lena.send(xml('presence', {}, xml('show', {}, 'away'), xml('status', {}, 'In a meeting')));
+        await until(() => changes.some((p) => p.address === LENA && p.status === 'away' && p.text === 'In a meeting'), 5000, 'lena away, to alice');
+
+        // An XMPP agent of the conversation sees her through the bridge: presence from her JID under the component.
+        await mike.send(xml('presence'));
+        await until(() => t.bridge.core.presence.get(MIKE).status === 'available', 10_000, 'mike available');
+        const ref = conversation.id.slice(-5).toLowerCase();
+        await call(alice.socket, 'agent:command', { text: `/transfer ${ref} mike` });
+        await mike.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Is my order on its way?', 10_000);
+        await lena.send(xml('presence', {}, xml('show', {}, 'dnd')));
+        await mike.next((s) => s.is('presence') && s.attrs.from === puppet && s.getChildText('show') === 'dnd', 10_000);
+        await lena.stop();
+        await mike.next((s) => s.is('presence') && s.attrs.from === puppet && s.attrs.type === 'unavailable', 10_000);
+        await until(() => changes.some((p) => p.address === LENA && p.status === 'offline'), 5000, 'lena offline, to alice');
+        // She sees the team's availability on its JID, never an agent's own presence.
+        const presenceFrom = new Set(lena.stanzas.filter((s) => s.is('presence') && !s.attrs.from?.startsWith(lena.jid)).map((s) => s.attrs.from));
+        assert.deepEqual([...presenceFrom], [team]);
+        alice.socket.disconnect();
+      } finally {
+        await lena.stop();
+        await mike.stop();
+      }
+    });
+  });
+
   describe('outside business hours', () => {
     let t: TestBridge;
     let dave: Agent;
@@ -425,7 +486,15 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     }
   });
 
-  it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again", async (t) => {
+  /** Watches a party's presence as a web agent does, until it is `status`. */
+  async function untilWatched(socket: Parameters<typeof call>[0], address: string, status: string, what: string): Promise<void> {
+    const changes = collect(socket, 'presence');
+    const watched = await call(socket, 'presence:subscribe', { addresses: [address] });
+    const now = () => [...watched.presences, ...changes].filter((p: { address: string }) => p.address === address).at(-1)?.status;
+    await until(() => now() === status, 10_000, what);
+  }
+
+  it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again, and knows theirs again", async (t) => {
     const team = `support@${prosody.componentDomain}`;
     const config = writeCliConfig(t, {
       teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
@@ -437,12 +506,18 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     t.after(() => first.child.kill('SIGKILL'));
     await kim.send(xml('presence', { type: 'subscribe', to: team }));
     await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable');
+    // Her client approves the team's request to see her presence in return.
+    await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+    const { socket: early } = await connectTo(t, first.url, agentAuth('alice'));
+    await untilWatched(early, 'xmpp:kim@localhost', 'available', "kim's presence known before the crash");
     await crash(first.child);
 
     const second = await runXmppCli(config);
     try {
       const seen = kim.stanzas.length;
       const { socket: alice } = await connectTo(t, second.url, agentAuth('alice'));
+      // Probed from the team's JID once connected: her presence is known without her changing it.
+      await untilWatched(alice, 'xmpp:kim@localhost', 'available', "kim's presence known again");
       const available = await kim.next(
         (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === team && s.attrs.type === undefined,
         10_000,

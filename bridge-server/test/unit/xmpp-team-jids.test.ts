@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Element, xml } from '@xmpp/component';
 import pino from 'pino';
-import type { TeamSubscription, TeamSubscriptions } from '../../src/networks/network.js';
+import type { InboundPresence, TeamSubscription, TeamSubscriptions } from '../../src/networks/network.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { JidMap } from '../../src/networks/xmpp/addresses.js';
 import { TeamPresence } from '../../src/networks/xmpp/component-team-presence.js';
@@ -66,9 +66,11 @@ describe("the teams' JIDs", () => {
 describe("the teams' presence to customers", () => {
   function presence(customerSite?: string, stored?: TeamSubscriptions) {
     const sent: Element[] = [];
+    const reported: InboundPresence[] = [];
     const shown = new TeamPresence({
       customerSite,
       send: (stanza) => sent.push(stanza),
+      sink: { presence: (input) => reported.push(input) },
       teamById: (id) => teams.byTeamId(id),
       stored,
       logger: pino({ level: 'silent' }),
@@ -77,16 +79,20 @@ describe("the teams' presence to customers", () => {
       const stanza = sent.at(-1)!;
       return { to: stanza.attrs.to, type: stanza.attrs.type, show: stanza.getChildText('show') };
     };
-    return { sent, shown, last };
+    return { sent, shown, last, reported };
   }
   const subscribe = (type: string) => xml('presence', { type, from: 'carol@example.com/phone', to: 'help@web.example.org' });
 
-  it('answers a subscription, then follows the team on its site: available, away with agents online, unavailable', () => {
+  it('answers a subscription, asks for one in return, then follows the team on its site: available, away with agents online, unavailable', () => {
     const { sent, shown, last } = presence();
     shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
     assert.deepEqual(
-      sent.map((stanza) => stanza.attrs.type),
-      ['subscribed', 'unavailable'],
+      sent.map((stanza) => [stanza.attrs.type, stanza.attrs.from, stanza.attrs.to]),
+      [
+        ['subscribed', 'help@web.example.org', 'carol@example.com'],
+        ['unavailable', 'help@web.example.org', 'carol@example.com'],
+        ['subscribe', 'help@web.example.org', 'carol@example.com'],
+      ],
     );
     shown.changed({ team: 'support', siteKey: 'shop', available: true, online: 1 });
     assert.deepEqual(last(), { to: 'carol@example.com', type: undefined, show: null });
@@ -125,7 +131,7 @@ describe("the teams' presence to customers", () => {
     return { stored, kept };
   }
 
-  it('keeps a subscriber in the store until they unsubscribe (or cancel with unsubscribed)', () => {
+  it('keeps a subscriber in the store until they unsubscribe (declining to share their own presence is not that)', () => {
     const { stored, kept } = storedSubscriptions();
     const { shown } = presence(undefined, stored);
     shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
@@ -135,7 +141,7 @@ describe("the teams' presence to customers", () => {
     assert.equal(kept.size, 0);
     shown.handle(subscribe('subscribe'), teams.at('help@web.example.org')!);
     shown.handle(subscribe('unsubscribed'), teams.at('help@web.example.org')!);
-    assert.equal(kept.size, 0);
+    assert.equal(kept.size, 1);
   });
 
   it("after a restart, shows the stored subscribers the team's presence once connected, and each change", async () => {
@@ -146,14 +152,50 @@ describe("the teams' presence to customers", () => {
     ]);
     const { sent, shown, last } = presence(undefined, stored);
     await shown.online();
+    const shownToCustomers = () => sent.filter((stanza) => stanza.attrs.type !== 'probe');
     assert.deepEqual(
-      sent.map((stanza) => [stanza.attrs.from, stanza.attrs.to, stanza.attrs.type]),
+      shownToCustomers().map((stanza) => [stanza.attrs.from, stanza.attrs.to, stanza.attrs.type]),
       [['help@web.example.org', 'carol@example.com', 'unavailable']],
       'a team no longer configured and other networks’ subscribers are left out',
     );
     shown.changed({ team: 'support', siteKey: 'shop', available: true, online: 1 });
     assert.deepEqual(last(), { to: 'carol@example.com', type: undefined, show: null });
     await shown.online();
-    assert.equal(sent.length, 3, 'shown again on each reconnection, read once');
+    assert.equal(shownToCustomers().length, 3, 'shown again on each reconnection, read once');
+  });
+
+  const from = (resource: string, type?: string, show?: string) =>
+    xml('presence', { from: `Carol@example.com/${resource}`, to: 'help@web.example.org', ...(type ? { type } : {}) }, show ? xml('show', {}, show) : null);
+  const statuses = (reported: InboundPresence[]) => reported.map(({ address, status }) => `${address} ${status}`);
+
+  it("takes the customer's own presence sent to the team's JID, the most available resource winning", () => {
+    const { shown, reported } = presence();
+    const help = teams.at('help@web.example.org')!;
+    shown.handle(from('phone', undefined, 'away'), help);
+    shown.handle(from('laptop'), help);
+    shown.handle(from('laptop', 'unavailable'), help);
+    shown.handle(from('phone', 'unavailable'), help);
+    assert.deepEqual(statuses(reported), [
+      'xmpp:carol@example.com away',
+      'xmpp:carol@example.com available',
+      'xmpp:carol@example.com away',
+      'xmpp:carol@example.com offline',
+    ]);
+    shown.handle(from('phone', undefined, 'dnd'), help);
+    shown.handle(subscribe('unsubscribed'), help);
+    assert.deepEqual(statuses(reported).slice(-2), ['xmpp:carol@example.com busy', 'xmpp:carol@example.com offline'], 'stopped sharing: not known any more');
+  });
+
+  it("probes the stored subscribers from their teams' JIDs on each connection, and forgets everyone's presence when it drops", async () => {
+    const { stored } = storedSubscriptions([{ team: 'support', subscriber: 'xmpp:carol@example.com' }]);
+    const { sent, shown, reported } = presence(undefined, stored);
+    await shown.online();
+    const probes = () => sent.filter((stanza) => stanza.attrs.type === 'probe').map((stanza) => `${stanza.attrs.from} ${stanza.attrs.to}`);
+    assert.deepEqual(probes(), ['help@web.example.org carol@example.com']);
+    shown.handle(from('phone'), teams.at('help@web.example.org')!);
+    shown.offline();
+    assert.deepEqual(statuses(reported), ['xmpp:carol@example.com available', 'xmpp:carol@example.com offline']);
+    await shown.online();
+    assert.equal(probes().length, 2, 'asked again after the reconnection');
   });
 });

@@ -3,20 +3,18 @@
  * the network kit's watch list: each agent's resources aggregate into one presence (the most
  * available wins) for the sink.
  */
-import { type Address, type PresenceStatus, networkOf } from '@switchboard/protocol';
+import { type Address, networkOf } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
-import { type FollowedPresence, WatchList } from '../kit/watch-list.js';
+import { WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
-import { presenceOf } from './stanzas.js';
-
-const RANK: Record<PresenceStatus, number> = { available: 3, busy: 2, away: 1, offline: 0 };
+import { ResourcePresence } from './resource-presence.js';
 
 export class AgentPresence {
   private readonly list: WatchList;
   /** Agents who accepted the subscription (their presence comes to the bridge's JID). */
   private readonly subscribedTo = new Set<Address>();
-  private readonly resources = new Map<Address, Map<string, FollowedPresence>>();
+  private readonly resources = new ResourcePresence();
 
   /** `from`: the JID that subscribes (the component's domain); a client subscribes as itself. */
   constructor(
@@ -64,20 +62,8 @@ export class AgentPresence {
     const type = stanza.attrs.type;
     if (type === 'subscribed') this.subscribedTo.add(agent);
     else if (type === 'unsubscribed') this.subscribedTo.delete(agent);
-    else if ((type === undefined || type === 'unavailable') && this.list.has(agent)) {
-      const resource = from.includes('/') ? from.slice(from.indexOf('/') + 1) : '';
-      const text = stanza.getChildText('status') ?? undefined;
-      this.update(agent, resource, { status: presenceOf(stanza), ...(text ? { text } : {}) });
-    } else return false;
+    else if ((type === undefined || type === 'unavailable') && this.list.has(agent)) this.list.report(agent, this.resources.update(agent, stanza));
+    else return false;
     return true;
-  }
-
-  private update(agent: Address, resource: string, change: FollowedPresence): void {
-    let map = this.resources.get(agent);
-    if (!map) this.resources.set(agent, (map = new Map<string, FollowedPresence>()));
-    if (change.status === 'offline') map.delete(resource);
-    else map.set(resource, change);
-    const best = [...map.values()].sort((a, b) => RANK[b.status] - RANK[a.status])[0];
-    this.list.report(agent, best ?? { status: 'offline' });
   }
 }

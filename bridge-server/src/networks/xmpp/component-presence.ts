@@ -43,6 +43,7 @@ export class ComponentPresence {
     this.teams = new TeamPresence({
       customerSite: parts.customerSite,
       send: trySend,
+      sink: parts.sink,
       teamById: (id) => parts.map.teams.byTeamId(id),
       stored: parts.teamSubscriptions,
       logger: parts.logger,
@@ -58,10 +59,11 @@ export class ComponentPresence {
     this.gateway.reshow(domain);
   }
 
-  /** The main connection dropped: no agent's presence is known, and no hosted party is shown any more. */
+  /** The main connection dropped: no agent's or customer's presence is known, and no hosted party is shown any more. */
   mainOffline(): void {
     this.introduced.clear();
     this.agents.onOffline();
+    this.teams.offline();
   }
 
   /** Starts following these agents' presence. */

@@ -3,19 +3,23 @@
  * and 4): available while an agent of the team is, `away` while agents are online but none is
  * available, unavailable otherwise. The availability is the team's on the site its customers'
  * conversations are filed under (docs/customers.md). The subscribers are kept in the bridge's
- * store, so that after a restart they see the team's availability without asking again.
+ * store, so that after a restart they see the team's availability without asking again. What
+ * customers show of their own presence to a team's JID is the desk's (component-customer-presence.ts).
  */
 import type { TeamAvailability } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
-import type { TeamSubscriptions } from '../network.js';
+import type { InboundSink, TeamSubscriptions } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
+import { CustomerPresence } from './component-customer-presence.js';
 import type { TeamJid } from './component-teams.js';
 
 export interface TeamPresenceParts {
   /** The site of customers' conversations with a team that serves several. */
   customerSite: string | undefined;
   send: (stanza: Element) => void;
+  /** Where customers' own presence goes. */
+  sink: Pick<InboundSink, 'presence'>;
   teamById: (id: string) => TeamJid | undefined;
   /** Where subscribers are kept across restarts (in memory only without it). */
   stored?: TeamSubscriptions | undefined;
@@ -29,8 +33,17 @@ export class TeamPresence {
   private readonly subscribers = new Map<string, Set<string>>();
   /** The stored subscribers, read once (again after a failed read). */
   private loaded: Promise<void> | undefined;
+  /** The customers' own presence, as they share it with the teams' JIDs. */
+  private readonly customers: CustomerPresence;
 
-  constructor(private readonly parts: TeamPresenceParts) {}
+  constructor(private readonly parts: TeamPresenceParts) {
+    this.customers = new CustomerPresence({
+      sink: parts.sink,
+      send: parts.send,
+      teamJidsOf: (customer) =>
+        [...this.subscribers].filter(([, subscribers]) => subscribers.has(customer)).flatMap(([id]) => this.parts.teamById(id)?.jid ?? []),
+    });
+  }
 
   /** A presence stanza from a customer to a team's JID. */
   handle(stanza: Element, team: TeamJid): void {
@@ -43,12 +56,13 @@ export class TeamPresence {
       subscribers.add(customer);
       if (type === 'subscribe') this.parts.send(xml('presence', { type: 'subscribed', from: team.jid, to: customer }));
       this.parts.send(this.presenceOf(team, customer));
-    } else if (type === 'unsubscribe' || type === 'unsubscribed') {
-      // The customer removed the team (their server sends both when a contact is deleted).
+      if (type === 'subscribe') this.customers.subscribed(customer, team.jid);
+    } else if (type === 'unsubscribe') {
+      // The customer removed the team (RFC 6121 section 3.3).
       subscribers.delete(customer);
       this.keep(team, customer, false);
-      if (type === 'unsubscribe') this.parts.send(xml('presence', { type: 'unsubscribed', from: team.jid, to: customer }));
-    }
+      this.parts.send(xml('presence', { type: 'unsubscribed', from: team.jid, to: customer }));
+    } else this.customers.handle(stanza);
   }
 
   /** The component is connected: the stored subscribers (read the first time) are shown each team's presence. */
@@ -62,6 +76,12 @@ export class TeamPresence {
       const team = this.parts.teamById(teamId);
       if (team) for (const customer of subscribers) this.parts.send(this.presenceOf(team, customer));
     }
+    this.customers.online();
+  }
+
+  /** The component's connection dropped: no customer's own presence is known any more. */
+  offline(): void {
+    this.customers.offline();
   }
 
   /** A team's availability changed on a site: its subscribers see it when it is their site. */
@@ -75,7 +95,9 @@ export class TeamPresence {
   private async load(): Promise<void> {
     for (const { team, subscriber } of (await this.parts.stored?.of('xmpp')) ?? []) {
       // A team no longer configured keeps its subscribers stored, for when it is back.
-      if (this.parts.teamById(team)) this.subscribersOf(team).add(jidOfAddress(subscriber));
+      if (!this.parts.teamById(team)) continue;
+      this.subscribersOf(team).add(jidOfAddress(subscriber));
+      this.customers.known(jidOfAddress(subscriber));
     }
   }
 
