@@ -26,7 +26,7 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
   let prosody: ProsodyServer;
   before(async () => {
     prosody = await startProsody({
-      users: ['carol', 'dave', 'frank', 'gina', 'erin', 'deskbot', 'hoursbot', 'crashbot'].map((user): [string, string] => [user, `${user}pw`]),
+      users: ['carol', 'dave', 'frank', 'gina', 'erin', 'ivy', 'deskbot', 'hoursbot', 'crashbot'].map((user): [string, string] => [user, `${user}pw`]),
       offline: true, // the bot's messages wait for it while it is down (XEP-0160), as on a usual server
     });
   });
@@ -94,6 +94,31 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
         alice.socket.disconnect();
       } finally {
         await carol.stop();
+      }
+    });
+
+    it('asks a customer who subscribes to the bot for their presence in return, and shows it to the web agent of their conversation', async () => {
+      const IVY = 'xmpp:ivy@localhost';
+      const ivy = await connectAgent(prosody.c2sPort, 'ivy', 'ivypw');
+      try {
+        await ivy.send(xml('presence', { type: 'subscribe', to: BOT }));
+        // Her client approves the bot's request (RFC 6121 section 3.1), and her server sends her presence.
+        await ivy.next((s) => s.is('presence') && s.attrs.from === BOT && s.attrs.type === 'subscribe');
+        await until(() => t.bridge.core.presence.get(IVY).status === 'available', 10_000, "ivy's presence known to the desk");
+        const alice = await connect(t, agentAuth('alice'));
+        const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(IVY));
+        await ivy.send(chatWithOriginId(BOT, 'Do you ship to Norway?', 'i-1'));
+        await opened;
+        const changes = collect(alice.socket, 'presence');
+        const watched = await call(alice.socket, 'presence:subscribe', { addresses: [IVY] });
+        assert.deepEqual(watched.presences, [{ address: IVY, status: 'available' }]);
+        await ivy.send(xml('presence', {}, xml('show', {}, 'xa'), xml('status', {}, 'Back tomorrow')));
+        await until(() => changes.some((p) => p.address === IVY && p.status === 'away' && p.text === 'Back tomorrow'), 5000, 'ivy away, to alice');
+        await ivy.stop();
+        await until(() => changes.some((p) => p.address === IVY && p.status === 'offline'), 5000, 'ivy offline, to alice');
+        alice.socket.disconnect();
+      } finally {
+        await ivy.stop();
       }
     });
 

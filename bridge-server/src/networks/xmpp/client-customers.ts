@@ -51,7 +51,12 @@ export class ClientCustomers {
    */
   takes(stanza: Element): boolean {
     const { from, type = 'normal' } = stanza.attrs;
-    if (!from?.includes('@') || !['chat', 'normal'].includes(type)) return false;
+    return ['chat', 'normal'].includes(type) && this.isCustomer(from);
+  }
+
+  /** Whether a JID is a customer's: a user's (not a server's, not the bot's own) who is not an agent. */
+  isCustomer(from: string | undefined): from is string {
+    if (!from?.includes('@')) return false;
     const bare = from.split('/')[0]!.toLowerCase();
     return bare !== this.parts.botJid.toLowerCase() && !this.parts.sink.isAgent(addressOfJid(from));
   }

@@ -6,7 +6,8 @@
  * no presence; typing and receipts apply to the agent's latest conversation.
  *
  * With `customers` configured, whoever else writes to the bot is a customer of the network's
- * default team (ClientCustomers, docs/customers.md).
+ * default team (ClientCustomers, docs/customers.md), and the presence customers share with the bot
+ * is the desk's (CustomerPresence).
  */
 import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
@@ -30,6 +31,7 @@ import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { ClientCustomers } from './client-customers.js';
 import type { XmppClientConfig } from './config.js';
+import { CustomerPresence } from './customer-presence.js';
 import { XmppSession } from './session.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
@@ -64,8 +66,12 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
       logger.info({ jid: botJid }, 'xmpp bot online');
       session.trySend(xml('presence')); // RFC 6121 section 4.2: initial presence, so the bot gets presence
       agents.onOnline();
+      customersPresence?.online();
     },
-    onOffline: () => agents.onOffline(),
+    onOffline: () => {
+      agents.onOffline();
+      customersPresence?.offline();
+    },
     onStanza: (stanza) => {
       if (stanza.is('message')) {
         onMessage(stanza).catch((error: unknown) => {
@@ -77,13 +83,17 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
     },
   });
   const agents = new AgentPresence(sink, (stanza) => session.trySend(stanza));
+  /** Customers' own presence, shared with the bot in return of their subscription to it. */
+  const customersPresence = customers && new CustomerPresence({ sink, send: (stanza) => session.trySend(stanza), teamJidsOf: () => [] });
 
   function onPresence(stanza: Element): void {
-    if (stanza.attrs.type === 'subscribe' && stanza.attrs.from) {
-      session.trySend(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
+    const { from, type } = stanza.attrs;
+    if (type === 'subscribe' && from) {
+      session.trySend(xml('presence', { type: 'subscribed', to: from }));
+      if (customers?.isCustomer(from)) customersPresence?.subscribed(from.split('/')[0]!);
       return;
     }
-    agents.handle(stanza);
+    if (!agents.handle(stanza) && customers?.isCustomer(from)) customersPresence?.handle(stanza);
   }
 
   const reply = (to: string, text: string) => session.trySend(xml('message', { type: 'chat', to }, xml('body', {}, xmlSafe(text))));

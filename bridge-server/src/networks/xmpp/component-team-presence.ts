@@ -4,14 +4,14 @@
  * available, unavailable otherwise. The availability is the team's on the site its customers'
  * conversations are filed under (docs/customers.md). The subscribers are kept in the bridge's
  * store, so that after a restart they see the team's availability without asking again. What
- * customers show of their own presence to a team's JID is the desk's (component-customer-presence.ts).
+ * customers show of their own presence to a team's JID is the desk's (customer-presence.ts).
  */
 import type { TeamAvailability } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { InboundSink, TeamSubscriptions } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
-import { CustomerPresence } from './component-customer-presence.js';
+import { CustomerPresence } from './customer-presence.js';
 import type { TeamJid } from './component-teams.js';
 
 export interface TeamPresenceParts {

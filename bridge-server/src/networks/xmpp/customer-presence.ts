@@ -1,10 +1,11 @@
 /**
- * Customers' own presence, as they share it with a team's JID, for the desk (docs/customers.md).
+ * Customers' own presence, as they share it with a team's address, for the desk (docs/customers.md).
  * A customer who subscribes to a team is asked to share theirs in return (a mutual subscription,
- * RFC 6121 section 3.1); whatever presence they send a team's JID afterwards, subscribed or
- * directed (section 4.6), is theirs, resources aggregated. After each (re)connection the customers
- * subscribed to a team are probed from its JID (section 4.3): one who shares answers with their
- * presence, one who does not with `unsubscribed`, which changes nothing but what the desk knows.
+ * RFC 6121 section 3.1); whatever presence they send the team's address afterwards, subscribed or
+ * directed (section 4.6), is theirs, resources aggregated. In component mode, after each
+ * (re)connection the customers subscribed to a team are probed from its JID (section 4.3): one who
+ * shares answers with their presence, one who does not with `unsubscribed`, which changes nothing
+ * but what the desk knows. In client mode the bot's server does that itself at each login.
  */
 import type { Address } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
@@ -16,7 +17,7 @@ import { ResourcePresence } from './resource-presence.js';
 export interface CustomerPresenceParts {
   sink: Pick<InboundSink, 'presence'>;
   send: (stanza: Element) => void;
-  /** The JIDs of the teams a customer (bare JID) is subscribed to: the JIDs that may ask for their presence. */
+  /** The JIDs of the teams a customer (bare JID) is subscribed to, that probe them (none in client mode: the server probes). */
   teamJidsOf: (customer: string) => string[];
 }
 
@@ -28,9 +29,9 @@ export class CustomerPresence {
     this.list = new WatchList({ sink: parts.sink, follow: (customers) => customers.forEach((customer) => this.probe(customer)) });
   }
 
-  /** A customer subscribed to a team: they are asked to share their presence with its JID. */
-  subscribed(customer: string, teamJid: string): void {
-    this.parts.send(xml('presence', { type: 'subscribe', from: teamJid, to: customer }));
+  /** A customer subscribed to a team: they are asked to share their presence with its JID (the bot's own in client mode). */
+  subscribed(customer: string, teamJid?: string): void {
+    this.parts.send(xml('presence', { type: 'subscribe', ...(teamJid ? { from: teamJid } : {}), to: customer }));
     // Their approval brings their presence by itself (section 3.1.5): no probe now.
     this.list.watch([addressOfJid(customer)], false);
   }
