@@ -22,6 +22,8 @@ export interface SipAgent {
   ): Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>;
   /** PUBLISHes a PIDF presence document for the agent itself. */
   publish(pidf: string): Promise<void>;
+  /** Withdraws that publication (PUBLISH with Expires: 0, RFC 3903 section 4.5). */
+  unpublish(): Promise<void>;
   /** SUBSCRIBEs to someone's presence; every NOTIFY body lands in `notifications`. */
   watch(uri: string): Promise<{ notifications: string[]; stop(): Promise<void> }>;
   register(): Promise<void>;
@@ -86,6 +88,7 @@ export async function connectSipAgent(
     send: async (to: string, body: string, contentType?: string, extraHeaders?: string[]) =>
       (await agent.request(to, body, contentType, extraHeaders)).statusCode,
     publish: (pidf: string) => publisher.publish(pidf),
+    unpublish: () => publisher.unpublish(),
     async watch(target: string) {
       const notifications: string[] = [];
       const subscriber = new Subscriber(ua, UserAgent.makeURI(target)!, 'presence', { expires: 600 });

@@ -72,4 +72,21 @@ describe("the network kit's watch list", () => {
     );
     assert.equal(list.statusOf('irc:dave@libera'), 'away');
   });
+
+  it('forgets an address it stops following: not asked again on a reconnection, its reports ignored', () => {
+    const { list, followed, reported } = watchList();
+    list.watch(['sip:a@x.test', 'sip:b@x.test'], true);
+    list.report('sip:a@x.test', { status: 'available' });
+    list.unwatch('sip:a@x.test');
+    assert.equal(list.has('sip:a@x.test'), false);
+    assert.equal(list.statusOf('sip:a@x.test'), undefined);
+    list.report('sip:a@x.test', { status: 'away' });
+    list.dropped();
+    list.reconnected();
+    assert.deepEqual(followed.at(-1), ['sip:b@x.test']);
+    assert.deepEqual(reported, [
+      { address: 'sip:a@x.test', status: 'available' },
+      { address: 'sip:b@x.test', status: 'offline' },
+    ]);
+  });
 });

@@ -56,6 +56,12 @@ export class WatchList {
     return added;
   }
 
+  /** Stops following an address: it is not asked for again, and what was reported of it is forgotten. */
+  unwatch(address: Address): void {
+    this.followed.delete(address);
+    this.reported.delete(address);
+  }
+
   /** The link is up again: the server has forgotten what it followed for us, so everything is asked again. */
   reconnected(): void {
     this.connected = true;

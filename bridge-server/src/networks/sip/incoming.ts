@@ -77,6 +77,8 @@ export interface IncomingParts {
   hosted: HostedParties;
   messenger: SipMessenger;
   imdn: ImdnNotifications;
+  /** A customer's message to a team was taken (their presence is followed from then on). */
+  onCustomerMessage?(customer: Address): void;
   /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
   customerSite?: string;
 }
@@ -169,6 +171,7 @@ export class IncomingMessages {
     }
     if (!stored) return message.reject(team ? this.teamRefusal(team) : this.notInConversation(party));
     await message.accept();
+    if (team) this.parts.onCustomerMessage?.(from);
     if (imdn) this.parts.imdn.stored(stored.id, imdn, replyUriOf(request), party);
   }
 

@@ -2,8 +2,9 @@
  * The SIP/SIMPLE network (docs/networks/sip.md): agents on any SIP account (Linphone, Jitsi, Zoiper,
  * enterprise UC) talk with visitors, each visitor a SIP URI of its own under a domain the proxy
  * routes to the bridge's registration. RFC 3428 MESSAGE both ways, RFC 3994 isComposing, RFC 3856
- * presence (SUBSCRIBE to agents, PUBLISH for visitors), RFC 5438 IMDN where enabled. Text travels
- * only in bodies; nothing a visitor writes reaches a header but its display name, quoted.
+ * presence (SUBSCRIBE to agents and to customers who write to a team, PUBLISH for visitors), RFC
+ * 5438 IMDN where enabled. Text travels only in bodies; nothing a visitor writes reaches a header
+ * but its display name, quoted.
  *
  * The network is made of parts, each with one job and its own state:
  * - SipSession: the user agent, its registration and reconnection;
@@ -11,7 +12,8 @@
  * - SipMessenger: MESSAGEs out; IncomingMessages: MESSAGEs in;
  * - ImdnNotifications: the disposition notifications SIP senders asked for;
  * - VisitorPresence: PUBLISH of the presence of the parties the bridge shows;
- * - SipAgentPresence: SUBSCRIBE to agents' presence (agents.ts).
+ * - SipAgentPresence: SUBSCRIBE to agents' presence (agents.ts);
+ * - SipCustomerPresence: SUBSCRIBE to the presence of customers who write to a team (customer-presence.ts).
  */
 import type { Address } from '@switchboard/protocol';
 import { UserAgent } from 'sip.js';
@@ -33,17 +35,19 @@ import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
 import { CONTENT_TYPES, cpimWithImdn, isComposingBody } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
+import { SipCustomerPresence } from './customer-presence.js';
 import { sipIdentities } from './identity.js';
 import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
 import { BRIDGE, SipMessenger } from './outgoing.js';
+import { PresenceSubscriptions } from './presence-subscription.js';
 import { SipSession } from './session.js';
 import { TeamUris } from './team-uris.js';
 import { VisitorPresence } from './visitor-presence.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
-/** How long the agents' unsubscriptions may take at shutdown. */
+/** How long the agents' and customers' unsubscriptions may take at shutdown. */
 const STOP_STEP_MS = 2_000;
 
 /** Read markers travel as IMDN, so only when it is on. */
@@ -70,13 +74,23 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     sink,
     logger,
     onMessage: (message) => incoming.handle(message),
-    onOnline: () => agents.onOnline(),
+    onOnline: () => {
+      agents.onOnline();
+      customers.onOnline();
+    },
     onOffline: () => {
       agents.onOffline();
+      customers.onOffline();
       visitors.forget();
     },
   });
   const agents = new SipAgentPresence(session.ua, sink, config.presenceExpiresSeconds, logger);
+  const customers = new SipCustomerPresence({
+    subscriptions: new PresenceSubscriptions({ ua: session.ua, expires: config.presenceExpiresSeconds, logger }),
+    sink,
+    logger,
+    followedElsewhere: (address) => agents.follows(address),
+  });
   const visitors = new VisitorPresence(session, domain, logger);
   const messenger = new SipMessenger(session, domain);
   const imdn = new ImdnNotifications(messenger, domain, hosted, logger);
@@ -87,6 +101,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     hosted,
     messenger,
     imdn,
+    onCustomerMessage: (customer) => customers.wrote(customer),
     ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
   });
   /** Who a party of a conversation is shown as to `to`: the team, to the customer who wrote to it (docs/customers.md). */
@@ -102,7 +117,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     start: () => session.start(),
     async stop() {
       // Goodbyes to the proxy are polite, not required: none may hold the shutdown up.
-      await bounded(agents.stop(), STOP_STEP_MS);
+      await bounded(Promise.all([agents.stop(), customers.stop()]), STOP_STEP_MS);
       await visitors.withdrawAll();
       await session.stop();
     },
