@@ -35,7 +35,7 @@ export const sipNetworkConfigSchema = z
     registerExpiresSeconds: z.number().int().min(60).max(86_400).default(600),
     /** Ask agents' clients for RFC 5438 delivery/display notifications (wraps text in CPIM); for clients that support it. */
     imdn: z.boolean().default(false),
-    /** SUBSCRIBE expiry for agents' presence. */
+    /** SUBSCRIBE expiry for agents' and customers' presence. */
     presenceExpiresSeconds: z.number().int().min(60).max(86_400).default(600),
     connectTimeoutSeconds: z.number().positive().default(10),
     /** Customers writing from their own SIP accounts to the teams' URIs under the visitor domain (docs/customers.md). */
