@@ -163,6 +163,87 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
     });
   });
 
+  describe("queued behind the agent's capacity", () => {
+    const BOT = 'queuedesk';
+    /** The bot shares its lines with quick presence polls: a faster pace keeps the test short (ngircd's limits are relaxed here). */
+    const FAST = { burst: 20, linesPerSecond: 20 };
+    /** Two lines: each goes out as a PRIVMSG of its own, never as a raw line of the protocol. */
+    const QUEUED = 'Returns are busy.\nYou are number {position} in line.';
+    let t: TestBridge;
+    let oscar: IrcAgent;
+    before(async () => {
+      oscar = await connectIrcAgent(ngircd.port, 'oscar');
+      t = await startBridge({
+        teams: [
+          {
+            id: 'returns',
+            name: 'Returns',
+            members: [{ id: 'oscar', name: 'Oscar', addresses: ['irc:oscar@test'] }],
+            sites: [SITE],
+            capacity: 1,
+            queueMessage: QUEUED,
+          },
+        ],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, nick: BOT, customers: { team: 'returns' }, flood: FAST })],
+      });
+      await until(() => t.bridge.core.presence.get('irc:oscar@test').status === 'available', 15_000, 'the agent available');
+    });
+    after(async () => {
+      await oscar?.quit();
+      await t?.stop();
+    });
+
+    it('tells a queued customer their place from the bot, once, and the agent gets their messages once when room frees', async () => {
+      const customers = await Promise.all(['kim', 'leo', 'mia'].map((nick) => connectIrcAgent(ngircd.port, nick)));
+      const [kim, leo, mia] = customers as [IrcAgent, IrcAgent, IrcAgent];
+      try {
+        const relayedFrom = (nick: string, text: string) => (m: IrcMessageEvent) =>
+          m.nick === BOT && m.type === 'privmsg' && new RegExp(`^\\[${nick} #\\w+\\] `).test(m.message) && m.message.endsWith(`] ${text}`);
+        const refOf = (m: IrcMessageEvent) => /#(\w+)\]/.exec(m.message)![1]!;
+        const told = (position: number) => [`[Returns] Returns are busy.`, `[Returns] You are number ${position} in line.`];
+        const notices = (customer: IrcAgent) => customer.messages.filter(fromBot(BOT, 'privmsg', /^\[Returns\] /)).map((m) => m.message);
+
+        // The first customer takes the agent's only room.
+        kim.say(BOT, 'My parcel came broken');
+        const kims = await oscar.next(relayedFrom('kim', 'My parcel came broken'), 15_000);
+
+        // The next two wait in the queue, each told their place once by the bot, line by line.
+        leo.say(BOT, 'I want a refund');
+        await leo.collect(fromBot(BOT, 'privmsg', /^\[Returns\] /), 2, 15_000);
+        assert.deepEqual(notices(leo), told(1));
+        mia.say(BOT, 'Can I swap a size?');
+        await mia.collect(fromBot(BOT, 'privmsg', /^\[Returns\] /), 2, 15_000);
+        assert.deepEqual(notices(mia), told(2));
+        // Writing again while waiting tells nothing more.
+        leo.say(BOT, 'It is order 55');
+
+        // The agent closes the first conversation: the first in line gets the room, with what they wrote.
+        oscar.say(BOT, `/close ${refOf(kims)}`);
+        await oscar.next((m) => m.type === 'notice' && m.nick === BOT && m.message === `#${refOf(kims)} is closed.`, 15_000);
+        const leos = await oscar.next(relayedFrom('leo', 'It is order 55'), 15_000);
+        oscar.say(BOT, `#${refOf(leos)} Your refund is on its way`);
+        await leo.next(fromBot(BOT, 'privmsg', '[Oscar] Your refund is on its way'));
+        leo.say(BOT, 'Thank you');
+        // The customer's messages reach the agent in order: what came before this one came once.
+        await oscar.next(relayedFrom('leo', 'Thank you'), 15_000);
+        assert.deepEqual(
+          oscar.messages.filter((m) => m.nick === BOT && m.type === 'privmsg' && m.message.startsWith(`[leo #${refOf(leos)}] `)).map((m) => m.message),
+          ['I want a refund', 'It is order 55', 'Thank you'].map((text) => `[leo #${refOf(leos)}] ${text}`),
+        );
+        assert.deepEqual(notices(leo), told(1), 'told their place once');
+        assert.deepEqual(notices(mia), told(2), 'told once, not again when their place changes');
+        assert.deepEqual(notices(kim), [], 'the agent took the first at once: no queue message');
+        assert.equal(
+          oscar.messages.some((m) => m.message.endsWith('Can I swap a size?')),
+          false,
+          'the second in line still waits',
+        );
+      } finally {
+        await Promise.all(customers.map((customer) => customer.quit()));
+      }
+    });
+  });
+
   describe('outside business hours', () => {
     let t: TestBridge;
     let clock: ManualClock;

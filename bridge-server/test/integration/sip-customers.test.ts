@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
+import type { IrcMessageEvent } from 'irc-framework';
 import type { Message as SipMessage } from 'sip.js';
 import { UserAgent } from 'sip.js';
 import { identityHash } from '../../src/gateway/tokens.js';
@@ -21,6 +22,11 @@ import { type SipAgent, connectSipAgent } from '../sip-agent.js';
 
 const TEAM = `sip:support@${VISITOR_DOMAIN}`;
 const IRC_AGENT = 'irc:alice@test';
+/** The billing team's only agent, who takes one conversation at a time. */
+const IVAN = 'irc:ivan@test';
+const BILLING = `sip:billing@${VISITOR_DOMAIN}`;
+const BOT = 'desk';
+const BILLING_QUEUED = 'Billing is busy: you are number {position} in line.';
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 /** Quick presence polls and short connect timeouts. */
 const QUICK = { presencePollSeconds: 0.5, connectTimeoutSeconds: 5 };
@@ -42,7 +48,8 @@ function sendWithCallId(customer: SipAgent, to: string, body: string, callId: st
   });
 }
 
-const fromTeam = (text: string) => (m: SipMessage) => m.request.body === text && m.request.from.uri.toString() === TEAM;
+const fromTeamUri = (team: string, text: string) => (m: SipMessage) => m.request.body === text && m.request.from.uri.toString() === team;
+const fromTeam = (text: string) => fromTeamUri(TEAM, text);
 
 describe('customers writing from SIP to a team against a real Kamailio, answered on a real ngircd', () => {
   let kamailio: KamailioServer;
@@ -50,7 +57,17 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
   let alice: IrcAgent;
   before(async () => {
     kamailio = await startKamailio({
-      users: { carol: 'carolpw', dave: 'davepw', erin: 'erinpw', frank: 'frankpw', gina: 'ginapw', switchboard: 'bridgepw' },
+      users: {
+        carol: 'carolpw',
+        dave: 'davepw',
+        erin: 'erinpw',
+        frank: 'frankpw',
+        gina: 'ginapw',
+        hank: 'hankpw',
+        ivy: 'ivypw',
+        judy: 'judypw',
+        switchboard: 'bridgepw',
+      },
       routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
     });
     ngircd = await startNgircd();
@@ -62,7 +79,11 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     await kamailio?.destroy();
   });
 
-  const bridgeNetworks = () => [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }), ngircdNetwork(ngircd, QUICK)];
+  const bridgeNetworks = (irc: { nick?: string; flood?: { burst: number; linesPerSecond: number } } = {}) => [
+    { type: 'web', presenceGraceMs: 50 },
+    kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 }),
+    ngircdNetwork(ngircd, { ...QUICK, ...irc }),
+  ];
   const online = (t: TestBridge) =>
     until(() => ['sip', 'irc'].every((scheme) => t.bridge.registry.get(scheme)?.status().state === 'online'), 15_000, 'SIP and IRC online');
 
@@ -70,20 +91,33 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     let t: TestBridge;
     let carol: SipAgent;
     let CAROL: Address;
+    let ivan: IrcAgent;
     before(async () => {
       t = await startBridge({
         teams: [
           { id: 'support', name: 'Support', members: [{ id: 'alice', name: 'Alice Irc', addresses: [IRC_AGENT] }], sites: [SITE], capacity: 100 },
           { id: 'sales', name: 'Sales', members: ['web:a_bob'], sites: [SITE], capacity: 100 },
+          {
+            id: 'billing',
+            name: 'Billing',
+            members: [{ id: 'ivan', name: 'Ivan', addresses: [IVAN] }],
+            sites: [SITE],
+            capacity: 1,
+            queueMessage: BILLING_QUEUED,
+          },
         ],
-        networks: bridgeNetworks(),
+        // A bot nick within ngircd's nick length, for the IRC agent's commands; a pace that leaves
+        // room beside the quick presence polls (ngircd's limits are relaxed here).
+        networks: bridgeNetworks({ nick: BOT, flood: { burst: 20, linesPerSecond: 20 } }),
       });
+      ivan = await connectIrcAgent(ngircd.port, 'ivan');
       await online(t);
       carol = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'carol', 'carolpw');
       CAROL = `sip:carol@${kamailio.domain}`;
     });
     after(async () => {
       await carol?.stop();
+      await ivan?.quit();
       await t?.stop();
     });
 
@@ -157,6 +191,67 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
         bob.socket.disconnect();
       } finally {
         await dave.stop();
+      }
+    });
+
+    it("tells a customer queued behind the agent's capacity their place from the team URI, once, and the agent gets the message once when room frees", async () => {
+      const users = await Promise.all(['hank', 'ivy', 'judy'].map((user) => connectSipAgent(kamailio.wsUrl, kamailio.domain, user, `${user}pw`)));
+      const [hank, ivy, judy] = users as [SipAgent, SipAgent, SipAgent];
+      try {
+        await until(() => t.bridge.core.presence.get(IVAN).status === 'available', 15_000, 'ivan available');
+        const contextOf = (user: string) => (m: { message: string }) =>
+          m.message.endsWith('for more.') && m.message.includes(`sip:${user}@${kamailio.domain} `);
+        // The first customer takes the agent's only room.
+        assert.equal(await hank.send(BILLING, 'Was I charged twice?'), 200);
+        const hankContext = await ivan.next(contextOf('hank'), 15_000);
+        await ivan.next((m) => m.message === 'Was I charged twice?' && m.nick === hankContext.nick, 15_000);
+
+        // The next two wait in the queue, each told their place once, from the team's URI under its name.
+        const told = (position: number) => (m: SipMessage) => m.request.body === BILLING_QUEUED.replace('{position}', String(position));
+        assert.equal(await ivy.send(BILLING, 'Where is my refund?'), 200);
+        const ivyTold = await ivy.next(told(1), 15_000);
+        assert.equal(ivyTold.request.from.uri.toString(), BILLING);
+        assert.match(ivyTold.request.getHeader('From') ?? '', /^"Billing" </);
+        assert.equal(await judy.send(BILLING, 'Can I pay by card?'), 200);
+        const judyTold = await judy.next(told(2), 15_000);
+        assert.equal(judyTold.request.from.uri.toString(), BILLING);
+        // Writing again while waiting tells nothing more.
+        assert.equal(await ivy.send(BILLING, 'It was order 77'), 200);
+
+        // The agent closes the first conversation: the first in line gets the room, with what they wrote.
+        const ref = /^#(\w+) /.exec(hankContext.message)![1]!;
+        ivan.say(BOT, `/close ${ref}`);
+        await ivan.next((m) => m.type === 'notice' && m.nick === BOT && m.message === `#${ref} is closed.`, 15_000);
+        const ivyContext = await ivan.next(contextOf('ivy'), 15_000);
+        // From the customer's puppet, or relayed by the bot as `[ivy #ref] text` while every puppet is in use.
+        const ivyRef = /^#(\w+) /.exec(ivyContext.message)![1]!;
+        const relayed = ivyContext.nick === BOT;
+        const line = (text: string) => (relayed ? `[ivy #${ivyRef}] ${text}` : text);
+        const fromIvy = (text: string) => (m: IrcMessageEvent) => m.nick === ivyContext.nick && m.message === line(text);
+        await ivan.next(fromIvy('It was order 77'), 15_000);
+        ivan.say(ivyContext.nick, relayed ? `#${ivyRef} Your refund left today` : 'Your refund left today');
+        await ivy.next(fromTeamUri(BILLING, 'Your refund left today'), 15_000);
+        assert.equal(await ivy.send(BILLING, 'Thank you'), 200);
+        // The customer's messages reach the agent in order: what came before this one came once.
+        await ivan.next(fromIvy('Thank you'), 15_000);
+        assert.deepEqual(
+          ivan.messages.filter((m) => m.type === 'privmsg' && m.nick === ivyContext.nick && m !== ivyContext).map((m) => m.message),
+          ['Where is my refund?', 'It was order 77', 'Thank you'].map(line),
+        );
+        assert.equal(ivy.inbox.filter(told(1)).length, 1, 'told their place once');
+        assert.equal(
+          hank.inbox.some((m) => m.request.from.uri.toString() === BILLING && m.request.body.includes('in line')),
+          false,
+          'the agent took the first at once: no queue message',
+        );
+        assert.equal(judy.inbox.filter((m) => m.request.from.uri.toString() === BILLING).length, 1, 'told once, not again when their place changes');
+        assert.equal(
+          ivan.messages.some((m) => m.message.endsWith('Can I pay by card?')),
+          false,
+          'the second in line still waits',
+        );
+      } finally {
+        await Promise.all(users.map((user) => user.stop()));
       }
     });
 
