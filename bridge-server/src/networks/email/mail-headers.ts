@@ -12,6 +12,16 @@ const MAX_MESSAGE_ID_LENGTH = 250;
 /** RFC 5322 section 3.6.4 msg-id, leniently: `<...>` with no space, control or angle bracket inside. */
 const MESSAGE_ID = /<([^<>\s\u0000-\u001f\u007f]+)>/g;
 
+/**
+ * A bare mail address as the bridge takes and writes one: one `@`, no space, control character,
+ * angle bracket, quote or list separator (quoted local parts are refused), within RFC 5321's lengths.
+ */
+const MAIL_ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]{1,64}@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+\.[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/u;
+
+export function isMailAddress(address: string): boolean {
+  return address.length <= 254 && MAIL_ADDRESS.test(address);
+}
+
 /** Unfolds a field's value (RFC 5322 section 2.2.3: CRLF before white space is folding) and trims it. */
 function unfold(value: string): string {
   return value.replace(/\r?\n(?=[ \t])/g, '').trim();

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { type Address, LIMITS } from '@switchboard/protocol';
 import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
 import { oneLine } from '../../util/text.js';
-import { headersOfLines, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { headersOfLines, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
 import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
 import { htmlToText, visibleText } from './mail-text.js';
 
@@ -65,8 +65,6 @@ const MAX_NAME_LENGTH = 200;
 const MAX_SUBJECT_LENGTH = 500;
 /** Attachments listed at most; the rest are counted. */
 const MAX_ATTACHMENT_LINES = 20;
-/** A bare address: no space, control, angle bracket or list separator; one `@`. */
-const BARE_ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]{1,64}@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+\.[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/u;
 const ADDRESSES_IN_TEXT = /[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+/g;
 
 /**
@@ -177,7 +175,7 @@ function senderOf(mailbox: EmailAddress): MailSender | null {
 
 function bareAddress(address: string | undefined): string | null {
   const trimmed = address?.trim().toLowerCase();
-  return trimmed && trimmed.length <= 254 && BARE_ADDRESS.test(trimmed) ? trimmed : null;
+  return trimmed && isMailAddress(trimmed) ? trimmed : null;
 }
 
 function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
