@@ -124,8 +124,13 @@ describe('Composing a mail', () => {
     assert.throws(() => composeMail({ ...REPLY, messageId: '<a@x>\r\nBcc: evil@example.net' }), InvalidMailError);
     assert.throws(() => composeMail({ ...REPLY, messageId: 'a@x' }), InvalidMailError);
     const message = composeMail({ ...REPLY, thread: { inReplyTo: '<a@x>\r\nBcc: evil@example.net', references: ['<first@x>', 'junk', '<b@x> <c@x>'] } });
-    assert.equal(message.inReplyTo, '<first@x>');
+    assert.equal(message.inReplyTo, undefined);
     assert.deepEqual(message.references, ['<first@x>']);
-    assert.equal(composeMail({ ...REPLY, thread: {} }).inReplyTo, undefined);
+    const answering = composeMail({ ...REPLY, thread: { inReplyTo: '<first@x>', references: ['<first@x>', '<second@x>'] } });
+    assert.equal(answering.inReplyTo, '<first@x>', 'the mail answered, wherever it is in the thread');
+    assert.deepEqual(answering.references, ['<first@x>', '<second@x>']);
+    const fresh = composeMail({ ...REPLY, thread: {} });
+    assert.equal(fresh.inReplyTo, undefined);
+    assert.equal(fresh.references, undefined);
   });
 });

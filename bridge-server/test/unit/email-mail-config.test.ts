@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mailSettingsSchema, plusAddressSecretOf, teamOfAddress } from '../../src/networks/email/mail-config.js';
+import { mailSettingsSchema, plusAddressSecretOf, teamMailboxOf } from '../../src/networks/email/mail-config.js';
 
 const SECRET = 's3cret-s3cret-s3cret-s3cret-s3cret';
 
@@ -19,9 +19,26 @@ describe('Email settings', () => {
     assert.equal(settings.subaddressSeparator, '+');
     assert.equal(settings.html, true);
     assert.equal(settings.subject, 'Your conversation with us');
-    assert.equal(teamOfAddress(settings, 'sales@example.org'), 'sales');
-    assert.equal(teamOfAddress(settings, 'SUPPORT@example.com'), 'support');
-    assert.equal(teamOfAddress(settings, 'other@example.com'), null);
+  });
+
+  it('finds the team mailbox an address reaches, a subaddress of it included, without regard to case', () => {
+    const settings = mailSettingsSchema.parse({
+      messageIdDomain: 'bridge.example.com',
+      teams: { 'support@example.com': 'support', 'Sales@Example.org': 'sales' },
+    });
+    assert.deepEqual(teamMailboxOf(settings, 'sales@example.org'), { address: 'Sales@Example.org', team: 'sales' });
+    assert.deepEqual(teamMailboxOf(settings, 'SUPPORT@example.com'), { address: 'support@example.com', team: 'support' });
+    assert.deepEqual(teamMailboxOf(settings, 'support+c_0mj1-k3j5h7g9f1d3s5a7@example.com'), { address: 'support@example.com', team: 'support' });
+    assert.equal(teamMailboxOf(settings, 'support+x@example.org'), null, 'another domain');
+    assert.equal(teamMailboxOf(settings, 'other@example.com'), null);
+    assert.equal(teamMailboxOf(settings, 'support-x@example.com'), null, 'not the separator');
+    assert.equal(teamMailboxOf(settings, 'no-at'), null);
+    const dashed = mailSettingsSchema.parse({
+      messageIdDomain: 'bridge.example.com',
+      teams: { 'customer-care@example.com': 'care' },
+      subaddressSeparator: '-',
+    });
+    assert.deepEqual(teamMailboxOf(dashed, 'customer-care-c_0mj1-k3j5@example.com'), { address: 'customer-care@example.com', team: 'care' });
   });
 
   it('refuses team addresses that are not plain mailboxes, or the same one twice', () => {

@@ -124,6 +124,22 @@ describe('Reading a mail', () => {
     assert.equal(mail.date, null);
   });
 
+  it('reads thread headers however a client writes them: ids run together, folded, or after words', async () => {
+    const mail = await readMail(
+      plainMail(
+        [
+          'Message-ID: <t@example.org>',
+          'In-Reply-To: Your message of Tue, 1 Dec 2026 <m.1@bridge.example.com>',
+          'References: <m.0@bridge.example.com><x@example.org>',
+          ' <m.1@bridge.example.com>',
+        ],
+        'Hi',
+      ),
+    );
+    assert.equal(mail.inReplyTo, '<m.1@bridge.example.com>');
+    assert.deepEqual(mail.references, ['<m.0@bridge.example.com>', '<x@example.org>', '<m.1@bridge.example.com>']);
+  });
+
   it('keeps a forwarded mail sent without a comment rather than reading it as empty', async () => {
     const body = [
       '---------- Forwarded message ---------',

@@ -6,6 +6,7 @@ import {
   MAX_REFERENCES,
   PlusAddresses,
   isMessageId,
+  isOwnMessageId,
   matchConversation,
   messageIdFor,
   newMessageId,
@@ -28,6 +29,9 @@ describe('Email threading', () => {
       assert.ok(isMessageId(id));
     }
     assert.throws(() => newMessageId('bad domain>\r\nBcc: x@y'), /not a domain/);
+    assert.ok(isOwnMessageId(newMessageId('bridge.example.com'), 'Bridge.Example.com'));
+    assert.ok(!isOwnMessageId('<x@mail.gmail.com>', 'bridge.example.com'));
+    assert.ok(!isOwnMessageId('<x@evil-bridge.example.com>', 'bridge.example.com'));
   });
 
   it('gives a message mailed to a recipient the same Message-ID on every attempt, another per recipient and per secret', () => {

@@ -101,8 +101,9 @@ export function textToHtml(text: string): string {
 /** The nodemailer message of an outgoing mail. Throws `InvalidMailError` for an address or Message-ID that cannot be written. */
 export function composeMail(mail: OutgoingMail): SendMailOptions {
   if (!isMessageId(mail.messageId)) throw new InvalidMailError(`messageId: not a Message-ID: ${JSON.stringify(mail.messageId)}`);
-  // Filtered again: a Message-ID of the thread that is not one must not reach a header.
-  const thread = threadHeaders([...(mail.thread?.references ?? []), ...(mail.thread?.inReplyTo ? [mail.thread.inReplyTo] : [])]);
+  // Checked again: a value of the thread that is not a Message-ID must not reach a header.
+  const inReplyTo = mail.thread?.inReplyTo !== undefined && isMessageId(mail.thread.inReplyTo) ? mail.thread.inReplyTo : undefined;
+  const { references } = threadHeaders(mail.thread?.references ?? []);
   const text = bodyText(mail.text);
   const headers: Record<string, string> = mail.automatic
     ? // Exchange honours only its own header: no out-of-office answer to the bridge's automatic mail.
@@ -114,7 +115,8 @@ export function composeMail(mail: OutgoingMail): SendMailOptions {
     ...(mail.replyTo !== undefined && { replyTo: checkedAddress(mail.replyTo, 'replyTo') }),
     subject: headerText(mail.subject, MAX_SUBJECT_LENGTH),
     messageId: mail.messageId,
-    ...(thread.inReplyTo !== undefined && { inReplyTo: thread.inReplyTo, references: thread.references }),
+    ...(inReplyTo !== undefined && { inReplyTo }),
+    ...(references !== undefined && { references }),
     ...(mail.date !== undefined && { date: mail.date }),
     headers,
     text,

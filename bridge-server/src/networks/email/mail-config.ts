@@ -90,9 +90,28 @@ export function plusAddressSecretOf(settings: Pick<MailSettings, 'plusAddressSec
   throw new Error(`plusAddressSecret: set it (at least ${MIN_SECRET_LENGTH} characters), or the environment variable ${PLUS_ADDRESS_SECRET_ENV}`);
 }
 
-/** The team a (lowercased) team address serves, found without regard to case. */
-export function teamOfAddress(settings: Pick<MailSettings, 'teams'>, address: string): string | null {
-  const wanted = address.toLowerCase();
-  for (const [teamAddress, team] of Object.entries(settings.teams)) if (teamAddress.toLowerCase() === wanted) return team;
+/** A team's mailbox as the configuration writes it, and the team it serves. */
+export interface TeamMailbox {
+  address: string;
+  team: string;
+}
+
+/**
+ * The team mailbox an address reaches, compared without regard to case: the mailbox itself, or a
+ * subaddress of it (`support+anything@example.com`, RFC 5233), as the mail server delivers both to it.
+ */
+export function teamMailboxOf(settings: Pick<MailSettings, 'teams' | 'subaddressSeparator'>, address: string): TeamMailbox | null {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return null;
+  const local = address.slice(0, at).toLowerCase();
+  const domain = address.slice(at + 1).toLowerCase();
+  const teams = new Map(Object.entries(settings.teams).map(([teamAddress, team]) => [teamAddress.toLowerCase(), { address: teamAddress, team }]));
+  const exact = teams.get(`${local}@${domain}`);
+  if (exact) return exact;
+  // The mailbox's own name may hold the separator (`customer-care` with `-`): each place it appears may start the tag.
+  for (let cut = local.indexOf(settings.subaddressSeparator); cut > 0; cut = local.indexOf(settings.subaddressSeparator, cut + 1)) {
+    const mailbox = teams.get(`${local.slice(0, cut)}@${domain}`);
+    if (mailbox) return mailbox;
+  }
   return null;
 }

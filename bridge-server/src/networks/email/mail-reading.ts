@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { type Address, LIMITS } from '@switchboard/protocol';
 import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
 import { oneLine } from '../../util/text.js';
-import { headersOfLines, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { firstHeader, headersOfLines, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
 import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
 import { htmlToText, visibleText } from './mail-text.js';
 
@@ -138,8 +138,9 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
     cc: addressesOf(parsed.cc),
     replyTo: addressesOf(parsed.replyTo),
     deliveredTo: unique(envelope.flatMap((value) => (value.match(ADDRESSES_IN_TEXT) ?? []).map((address) => address.toLowerCase()))),
-    inReplyTo: messageIdOf(parsed.inReplyTo),
-    references: messageIdsIn([parsed.references ?? []].flat().join(' ')),
+    // From the raw fields: ids written without a space between them (`<a@x><b@x>`) are read all the same.
+    inReplyTo: messageIdOf(firstHeader(headers, 'in-reply-to')),
+    references: messageIdsIn(firstHeader(headers, 'references')),
     subject: oneLine(parsed.subject ?? '')
       .trim()
       .slice(0, MAX_SUBJECT_LENGTH),

@@ -25,6 +25,11 @@ export function isMessageId(value: string): boolean {
   return value.length <= 250 && MESSAGE_ID.test(value);
 }
 
+/** Whether a Message-ID is one the bridge wrote under its domain: such a mail coming in is the bridge's own, come back. */
+export function isOwnMessageId(messageId: string, domain: string): boolean {
+  return messageId.toLowerCase().endsWith(`@${domain.toLowerCase()}>`);
+}
+
 function checkDomain(domain: string): void {
   if (!DOMAIN.test(domain)) throw new Error(`not a domain for Message-IDs: ${JSON.stringify(domain)}`);
 }
