@@ -189,6 +189,16 @@ describe('Reading a mail', () => {
     assert.deepEqual(mail.replyTo, ['other@example.org']);
   });
 
+  it('reads HTML nested beyond reason, or longer than it converts, without a word on the console', async (context) => {
+    const warn = context.mock.method(console, 'warn');
+    const html = (body: string) => Buffer.from(`From: dana@example.org\r\nMessage-ID: <h@example.org>\r\nContent-Type: text/html\r\n\r\n${body}`);
+    const nested = await readMail(html(`<p>Hello</p>${'<div>'.repeat(20_000)}deep${'</div>'.repeat(20_000)}`));
+    assert.match(nested.text, /^Hello/);
+    const long = await readMail(html(`<p>Start</p>${'<b>x</b>'.repeat(60_000)}`));
+    assert.match(long.text, /^Start\n\nx+\n\[message cut: \d+ characters in all\]$/);
+    assert.equal(warn.mock.callCount(), 0);
+  });
+
   it('never rejects, whatever the bytes', async () => {
     for (const raw of [Buffer.alloc(0), Buffer.from('\r\n\r\n'), Buffer.from('no header at all'), Buffer.alloc(4096, 0xff)]) {
       const mail = await readMail(raw);

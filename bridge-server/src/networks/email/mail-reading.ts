@@ -137,7 +137,7 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
     to: addressesOf(parsed.to),
     cc: addressesOf(parsed.cc),
     replyTo: addressesOf(parsed.replyTo),
-    deliveredTo: unique(envelope.flatMap((value) => (value.match(ADDRESSES_IN_TEXT) ?? []).map((address) => address.toLowerCase()))),
+    deliveredTo: unique(envelope.flatMap((value) => (value.match(ADDRESSES_IN_TEXT) ?? []).map(bareAddress).filter((address) => address !== null))),
     // From the raw fields: ids written without a space between them (`<a@x><b@x>`) are read all the same.
     inReplyTo: messageIdOf(firstHeader(headers, 'in-reply-to')),
     references: messageIdsIn(firstHeader(headers, 'references')),

@@ -16,9 +16,17 @@ const MAX_PARSED_LINE = 900;
 /** Marks a break made for the parser (U+2063 INVISIBLE SEPARATOR, taken out of the text first). */
 const BREAK_MARK = '\u2063';
 
+/**
+ * Characters of HTML converted at most: a person's mail holds far less, and conversion takes about
+ * a second for this much of the tiniest elements. Cut here rather than by html-to-text, which would
+ * warn on the console.
+ */
+const MAX_HTML_LENGTH = 300_000;
+
 const convertHtml = compile({
   wordwrap: false,
-  limits: { maxInputLength: 2_000_000 },
+  // Nesting deeper than this (no mail writes it) is left out rather than risk the stack.
+  limits: { maxInputLength: MAX_HTML_LENGTH, maxDepth: 100 },
   selectors: [
     // Tracking pixels, logos and inline images say nothing in text; attachments are listed apart.
     { selector: 'img', format: 'skip' },
@@ -29,7 +37,7 @@ const convertHtml = compile({
 
 /** An HTML body as plain text: blocks as lines, quotes (`<blockquote>`) as `>` lines, links with their address. */
 export function htmlToText(html: string): string {
-  return convertHtml(html);
+  return convertHtml(html.slice(0, MAX_HTML_LENGTH));
 }
 
 /**
