@@ -4,7 +4,7 @@
  * status notification) naming the bridge's mail that failed, to whom and why.
  */
 import type { ParsedMail, StructuredHeader } from 'mailparser';
-import { type MailHeaders, firstHeader, headersOfLines, headersOfText, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { type MailHeaders, firstHeader, headersOfLines, headersOfText, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
 
 export type MailKind = 'normal' | 'auto-reply' | 'bounce';
 
@@ -112,7 +112,7 @@ function recipientOf(fields: MailHeaders): string | null {
     ?.replace(/^[^;]*;/, '')
     .trim()
     .replace(/^<(.*)>$/, '$1');
-  return address && /^[^\s@<>]+@[^\s@<>]+$/.test(address) ? address.toLowerCase() : null;
+  return address && isMailAddress(address) ? address.toLowerCase() : null;
 }
 
 /** The diagnostic (RFC 3464 section 2.3.6, its type dropped), with the status code (section 2.3.4) when it does not hold it. */
