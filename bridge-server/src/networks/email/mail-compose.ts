@@ -1,0 +1,134 @@
+/**
+ * The bridge's outgoing mail as a nodemailer message: from the team's address under the agent's
+ * name, with its own Message-ID, the thread headers, the conversation's plus address as Reply-To,
+ * and `Auto-Submitted` on what a machine wrote (RFC 3834 section 5). Nothing given can start a
+ * header line: names and subjects are made one line, addresses and Message-IDs are checked, and
+ * nodemailer encodes the rest (RFC 2047).
+ */
+import type { SendMailOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { oneLine } from '../../util/text.js';
+import { isMailAddress } from './mail-headers.js';
+import { type ThreadHeaders, isMessageId, threadHeaders } from './mail-threading.js';
+
+/**
+ * RFC 3834 section 5: `auto-replied` for mail written in answer to a mail (a greeting, an
+ * offline message, a queue notice), `auto-generated` for mail a machine writes on its own.
+ */
+export type AutomaticKind = 'auto-replied' | 'auto-generated';
+
+export interface OutgoingMail {
+  /** The team's address the mail leaves from. */
+  from: string;
+  /** The name shown with it: the agent's, or the team's. */
+  fromName?: string;
+  /** The recipient's bare address. */
+  to: string;
+  toName?: string;
+  /** The whole subject (see `replySubject`). */
+  subject: string;
+  /** The mail's Message-ID (`<...@bridge domain>`). */
+  messageId: string;
+  thread?: ThreadHeaders;
+  /** Where replies go: the conversation's plus address. */
+  replyTo?: string;
+  /** Set on mail no person wrote. */
+  automatic?: AutomaticKind;
+  text: string;
+  /** Add a minimal HTML alternative (the text, escaped, its paragraphs and line breaks kept). */
+  html?: boolean;
+  /** The Date header; now when left out. */
+  date?: Date;
+}
+
+/** Thrown for an address or Message-ID no header may carry: the mail cannot be sent as it is. */
+export class InvalidMailError extends Error {}
+
+const MAX_NAME_LENGTH = 100;
+const MAX_SUBJECT_LENGTH = 250;
+/** Prefixes that already mark an answer (English, German, Scandinavian, Dutch, Finnish). */
+const REPLY_PREFIX = /^(re|aw|sv|antw|vs)(\[\d+\])?\s*:/i;
+/** Bidirectional controls: in a name, they could make an address read as another. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** One line (C1 controls too), no bidirectional control, spaces collapsed, within `max` characters. */
+function headerText(text: string, max: number): string {
+  return oneLine(text.replace(/[\u0080-\u009f]/g, ' ').replace(BIDI_CONTROLS, ''))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, max)
+    .toWellFormed();
+}
+
+/** The subject of a mail in a conversation: `Re: <its subject>` (once), or `fallback` when it has none. */
+export function replySubject(subject: string | undefined, fallback: string): string {
+  const line = headerText(subject ?? '', MAX_SUBJECT_LENGTH);
+  if (line === '') return headerText(fallback, MAX_SUBJECT_LENGTH);
+  return REPLY_PREFIX.test(line) ? line : headerText(`Re: ${line}`, MAX_SUBJECT_LENGTH);
+}
+
+function checkedAddress(address: string, field: string): string {
+  if (!isMailAddress(address)) throw new InvalidMailError(`${field}: not a mail address the bridge writes: ${JSON.stringify(address)}`);
+  return address;
+}
+
+function mailbox(address: string, name: string | undefined, field: string): { name: string; address: string } | string {
+  const checked = checkedAddress(address, field);
+  // No angle brackets: a name such as `Bank <help@bank.example>` would read as another address.
+  const shown = headerText((name ?? '').replace(/[<>]/g, ''), MAX_NAME_LENGTH);
+  return shown ? { name: shown, address: checked } : checked;
+}
+
+/** The text body: LF line ends, no control character but tab and line feed, valid Unicode. */
+function bodyText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .toWellFormed();
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** The text as minimal HTML: every character escaped, paragraphs and line breaks kept, no link made. */
+export function textToHtml(text: string): string {
+  const paragraphs = bodyText(text)
+    .split(/\n{2,}/)
+    .filter((paragraph) => paragraph.trim() !== '')
+    .map((paragraph) => `<p>${paragraph.replace(/[&<>"']/g, (char) => ESCAPES[char]!).replace(/\n/g, '<br>\n')}</p>`);
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n${paragraphs.join('\n')}\n</body></html>\n`;
+}
+
+/** The nodemailer message of an outgoing mail. Throws `InvalidMailError` for an address or Message-ID that cannot be written. */
+export function composeMail(mail: OutgoingMail): SendMailOptions {
+  if (!isMessageId(mail.messageId)) throw new InvalidMailError(`messageId: not a Message-ID: ${JSON.stringify(mail.messageId)}`);
+  // Checked again: a value of the thread that is not a Message-ID must not reach a header.
+  const inReplyTo = mail.thread?.inReplyTo !== undefined && isMessageId(mail.thread.inReplyTo) ? mail.thread.inReplyTo : undefined;
+  const { references } = threadHeaders(mail.thread?.references ?? []);
+  const text = bodyText(mail.text);
+  const headers: Record<string, string> = mail.automatic
+    ? // Exchange honours only its own header: no out-of-office answer to the bridge's automatic mail.
+      { 'Auto-Submitted': mail.automatic, 'X-Auto-Response-Suppress': 'All' }
+    : {};
+  return {
+    from: mailbox(mail.from, mail.fromName, 'from'),
+    to: mailbox(mail.to, mail.toName, 'to'),
+    ...(mail.replyTo !== undefined && { replyTo: checkedAddress(mail.replyTo, 'replyTo') }),
+    subject: headerText(mail.subject, MAX_SUBJECT_LENGTH),
+    messageId: mail.messageId,
+    ...(inReplyTo !== undefined && { inReplyTo }),
+    ...(references !== undefined && { references }),
+    ...(mail.date !== undefined && { date: mail.date }),
+    headers,
+    text,
+    ...(mail.html && { html: textToHtml(text) }),
+    // The message is built from these values only: no file, no URL, no X-Mailer telling the version.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    xMailer: false,
+  };
+}
+
+/** The mail's MIME source (RFC 5322, CRLF line ends), as sent: for an IMAP APPEND to a Sent folder, or to read it back. */
+export async function composeRaw(mail: OutgoingMail): Promise<Buffer> {
+  return new MailComposer({ ...composeMail(mail), newline: 'windows' }).compile().build();
+}

@@ -1,0 +1,242 @@
+/**
+ * Reading a mail as a person does: from its raw source to what the bridge stores. The sender, the
+ * thread headers, the subject and the visible reply only (quoted history and signature stripped,
+ * HTML-only mail turned into text), with its attachments listed by name, type and size until the
+ * bridge carries files. Malformed mail never throws: what can be read is, and a mail without a
+ * Message-ID gets one derived from its source, the same on every fetch.
+ */
+import { createHash } from 'node:crypto';
+import { type Address, LIMITS } from '@switchboard/protocol';
+import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
+import { oneLine } from '../../util/text.js';
+import { firstHeader, headersOfLines, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
+import { htmlToText, visibleText } from './mail-text.js';
+
+/** A mail's sender: its `mailto:` address (lowercased) and the display name it gave. */
+export interface MailSender {
+  address: Address;
+  name?: string;
+}
+
+/** A file a mail carries, listed in the message text. */
+export interface MailAttachment {
+  name: string;
+  mediaType: string;
+  /** Decoded size in bytes. */
+  size: number;
+}
+
+/** What the bridge keeps of a mail. */
+export interface ReadMail {
+  /** The Message-ID (`<...>`, as written): the message's remote id. */
+  messageId: string;
+  /** The mail had none: `messageId` is derived from a hash of its source. */
+  messageIdDerived: boolean;
+  /** Null when the mail names no usable sender address. */
+  from: MailSender | null;
+  /** Bare, lowercased addresses of To, Cc and Reply-To. */
+  to: string[];
+  cc: string[];
+  replyTo: string[];
+  /** Bare, lowercased envelope recipients the delivering server wrote (Delivered-To, X-Original-To). */
+  deliveredTo: string[];
+  /** The mail it answers (`<...>`), from In-Reply-To. */
+  inReplyTo: string | null;
+  /** The thread's Message-IDs, oldest first, from References. */
+  references: string[];
+  /** One line, empty when the mail has none. */
+  subject: string;
+  date: Date | null;
+  /** The visible text, then one line per attachment; empty only when the mail has neither. */
+  text: string;
+  attachments: MailAttachment[];
+  classification: MailClassification;
+}
+
+export interface ReadOptions {
+  /** The stored text's limit in characters (the bridge's `limits.maxTextLength`); longer text is cut with a note. */
+  maxTextLength?: number;
+}
+
+/** The domain of derived Message-IDs: `.invalid` (RFC 2606) can never be a real sender's. */
+const DERIVED_ID_DOMAIN = 'message-id.invalid';
+const MAX_NAME_LENGTH = 200;
+const MAX_SUBJECT_LENGTH = 500;
+/** Attachments listed at most; the rest are counted. */
+const MAX_ATTACHMENT_LINES = 20;
+const ADDRESSES_IN_TEXT = /[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+/g;
+
+/**
+ * mailparser's options: report parts kept as parts (to classify them), no HTML made from text nor
+ * text from HTML (the bridge converts HTML itself), no links made.
+ */
+const PARSE_OPTIONS = {
+  keepDeliveryStatus: true,
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipImageLinks: true,
+  skipTextLinks: true,
+} as const;
+
+/** Parses a mail's source; null when mailparser cannot. */
+export async function parseMail(raw: Buffer): Promise<ParsedMail | null> {
+  try {
+    return await simpleParser(raw, PARSE_OPTIONS);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a mail's source into what the bridge stores. Never rejects. */
+export async function readMail(raw: Buffer, options: ReadOptions = {}): Promise<ReadMail> {
+  const parsed = await parseMail(raw);
+  try {
+    if (parsed) return readParsed(raw, parsed, options);
+  } catch {
+    // a part mailparser let through that the reading cannot take: the mail is unreadable, below
+  }
+  return unreadable(raw);
+}
+
+/**
+ * A mail that could not be parsed at all: kept by its derived id, with no sender, and taken for
+ * automatic so that nothing ever answers it.
+ */
+function unreadable(raw: Buffer): ReadMail {
+  return {
+    messageId: derivedMessageId(raw),
+    messageIdDerived: true,
+    from: null,
+    to: [],
+    cc: [],
+    replyTo: [],
+    deliveredTo: [],
+    inReplyTo: null,
+    references: [],
+    subject: '',
+    date: null,
+    text: '',
+    attachments: [],
+    classification: { kind: 'auto-reply', signal: 'unreadable mail' },
+  };
+}
+
+function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): ReadMail {
+  const headers = headersOfLines(parsed.headerLines);
+  const classification = classifyMail(parsed);
+  const messageId = messageIdOf(parsed.messageId);
+  // A report's parts are the report, not files the sender attached.
+  const attachments = isReport(parsed) ? [] : attachmentsOf(parsed);
+  const sender = parsed.from?.value.flatMap(mailboxesOf)[0];
+  const envelope = [...(headers.get('delivered-to') ?? []), ...(headers.get('x-original-to') ?? [])];
+  return {
+    messageId: messageId ?? derivedMessageId(raw),
+    messageIdDerived: messageId === null,
+    from: sender ? senderOf(sender) : null,
+    to: addressesOf(parsed.to),
+    cc: addressesOf(parsed.cc),
+    replyTo: addressesOf(parsed.replyTo),
+    deliveredTo: unique(envelope.flatMap((value) => (value.match(ADDRESSES_IN_TEXT) ?? []).map(bareAddress).filter((address) => address !== null))),
+    // From the raw fields: ids written without a space between them (`<a@x><b@x>`) are read all the same.
+    inReplyTo: messageIdOf(firstHeader(headers, 'in-reply-to')),
+    references: messageIdsIn(firstHeader(headers, 'references')),
+    subject: oneLine(parsed.subject ?? '')
+      .trim()
+      .slice(0, MAX_SUBJECT_LENGTH),
+    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+    text: messageText(bodyOf(parsed), attachments, Math.min(options.maxTextLength ?? LIMITS.maxTextLength, LIMITS.maxTextLength)),
+    attachments,
+    classification,
+  };
+}
+
+function isReport(parsed: ParsedMail): boolean {
+  return contentTypeOf(parsed).value === 'multipart/report';
+}
+
+/** `<sha256 of the source@message-id.invalid>`: the same on every fetch of the same mail. */
+export function derivedMessageId(raw: Buffer): string {
+  return `<${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@${DERIVED_ID_DOMAIN}>`;
+}
+
+/** A group's mailboxes, or the mailbox itself. */
+function mailboxesOf(entry: EmailAddress): EmailAddress[] {
+  return entry.group ? entry.group.flatMap(mailboxesOf) : [entry];
+}
+
+function senderOf(mailbox: EmailAddress): MailSender | null {
+  const address = bareAddress(mailbox.address);
+  if (!address) return null;
+  const name = oneLine(mailbox.name ?? '')
+    .trim()
+    .slice(0, MAX_NAME_LENGTH);
+  return name && name.toLowerCase() !== address ? { address: `mailto:${address}`, name } : { address: `mailto:${address}` };
+}
+
+function bareAddress(address: string | undefined): string | null {
+  const trimmed = address?.trim().toLowerCase();
+  return trimmed && isMailAddress(trimmed) ? trimmed : null;
+}
+
+function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
+  const mailboxes = [field ?? []].flat().flatMap((object) => object.value.flatMap(mailboxesOf));
+  return unique(mailboxes.map((mailbox) => bareAddress(mailbox.address)).filter((address) => address !== null));
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The text part when it says something, else the HTML part as text. */
+function bodyOf(parsed: ParsedMail): string {
+  if (parsed.text && parsed.text.trim() !== '') return parsed.text;
+  return typeof parsed.html === 'string' ? htmlToText(parsed.html) : '';
+}
+
+function attachmentsOf(parsed: ParsedMail): MailAttachment[] {
+  return parsed.attachments.map((attachment) => ({
+    name:
+      oneLine(attachment.filename ?? '')
+        .trim()
+        .slice(0, MAX_NAME_LENGTH) || 'unnamed',
+    mediaType: /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(attachment.contentType) ? attachment.contentType.toLowerCase() : 'application/octet-stream',
+    size: attachment.size,
+  }));
+}
+
+/** `[attachment: screenshot.png, image/png, 48 KB]` */
+export function attachmentLine(attachment: MailAttachment): string {
+  return `[attachment: ${attachment.name}, ${attachment.mediaType}, ${sizeText(attachment.size)}]`;
+}
+
+/** Bytes as a person reads them: `512 bytes`, `48 KB`, `3.2 MB`. */
+export function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The visible text, then the attachments' lines, within `max` characters (code points). */
+function messageText(body: string, attachments: readonly MailAttachment[], max: number): string {
+  const lines = attachments.slice(0, MAX_ATTACHMENT_LINES).map(attachmentLine);
+  if (attachments.length > MAX_ATTACHMENT_LINES) lines.push(`[${attachments.length - MAX_ATTACHMENT_LINES} more attachments]`);
+  const listing = cut(lines.join('\n'), max);
+  const room = max - [...listing].length - (listing ? 2 : 0);
+  const text = room > 0 ? cut(visibleText(body), room) : '';
+  return [text, listing].filter((part) => part !== '').join('\n\n');
+}
+
+/** `text` within `max` code points, the end replaced by a note of how much was left out. */
+function cut(text: string, max: number): string {
+  const points = [...text];
+  if (points.length <= max) return text;
+  const note = `\n[message cut: ${points.length} characters in all]`;
+  if (note.length >= max) return points.slice(0, max).join('');
+  return (
+    points
+      .slice(0, max - note.length)
+      .join('')
+      .trimEnd() + note
+  );
+}

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { LIMITS } from '@switchboard/protocol';
+import { attachmentLine, readMail, sizeText } from '../../src/networks/email/mail-reading.js';
+import { visibleText } from '../../src/networks/email/mail-text.js';
+
+/** A mail of test/fixtures/mail/ as the IMAP server hands it over. */
+function fixture(name: string): Buffer {
+  return readFileSync(new URL(`../fixtures/mail/${name}`, import.meta.url));
+}
+
+/** A plain mail from Dana with the given extra header lines and body. */
+function plainMail(headers: string[], body: string): Buffer {
+  return Buffer.from(
+    [
+      'From: Dana Smith <dana@example.org>',
+      'To: support@example.com',
+      'Subject: Question',
+      'Date: Tue, 1 Dec 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      ...headers,
+      '',
+      body,
+    ].join('\r\n'),
+  );
+}
+
+describe('Reading a mail', () => {
+  it('keeps of a Thunderbird reply written below the quote only the new text, without the quote or the signature', async () => {
+    const mail = await readMail(fixture('thunderbird-reply.eml'));
+    assert.equal(mail.text, 'Thanks Sam, the replacement arrived and works. Can I recycle the damaged one at a shop near me, or does it go back to you?');
+    assert.deepEqual(mail.from, { address: 'mailto:dana.smith@example.org', name: 'Dana Smith' });
+    assert.equal(mail.messageId, '<6b1f2c3e-8d4a-4f0e-9c1b-2a7d5e3f4a10@example.org>');
+    assert.equal(mail.messageIdDerived, false);
+    assert.equal(mail.inReplyTo, '<m.5f4e3d2c1b0a@bridge.example.com>');
+    assert.deepEqual(mail.references, ['<m.0a1b2c3d4e5f@bridge.example.com>', '<m.5f4e3d2c1b0a@bridge.example.com>']);
+    assert.equal(mail.subject, 'Re: Order #1234 arrived damaged');
+    assert.equal(mail.date?.toISOString(), '2026-12-01T10:42:07.000Z');
+    assert.deepEqual(mail.to, ['support+c-7hq2kz4m9x@example.com']);
+    assert.deepEqual(mail.deliveredTo, ['support+c-7hq2kz4m9x@example.com']);
+    assert.deepEqual(mail.classification, { kind: 'normal' });
+  });
+
+  it('keeps of a Gmail reply its text part above "On ... wrote:" (split over two lines) and the quote', async () => {
+    const mail = await readMail(fixture('gmail-reply.eml'));
+    assert.equal(mail.text, 'Perfect, thank you! I\u2019ll watch for the tracking number.\n\nDana');
+    assert.equal(mail.messageId, '<CAJx3Lq9f0vQ2mZ8b4Hn1YkQy7xW5s+Ktp6rXo=1DfGhJ-0aB9w@mail.gmail.com>');
+    assert.deepEqual(mail.from, { address: 'mailto:dana.smith.1987@gmail.com', name: 'Dana Smith' });
+  });
+
+  it("keeps of an Outlook reply (Windows-1252, quoted-printable) the text before the closing and the original's From: block", async () => {
+    const mail = await readMail(fixture('outlook-reply.eml'));
+    assert.equal(mail.text, 'Hi Sam,\n\nI\u2019m in the office all week, please send the replacement to Contoso Ltd, 10 Market Street, Leeds.');
+    assert.equal(mail.subject, 'RE: Order #1234 arrived damaged');
+    assert.deepEqual(mail.cc, ['robin.lee@contoso.com']);
+    assert.equal(mail.messageId, '<DB9PR08MB6588C1D2E3F4A5B6C7D8E9F0A1B2C3D4E5F6A@DB9PR08MB6588.eurprd08.prod.outlook.com>');
+  });
+
+  it('turns an HTML-only mail into text: no style, script or tracking pixel; links keep their address; lists stay lists', async () => {
+    const mail = await readMail(fixture('html-only.eml'));
+    assert.equal(
+      mail.text,
+      [
+        'Bonjour,',
+        '',
+        'I cannot log in since this morning: the page says "invalid token" & then reloads.',
+        'I tried the reset link [https://shop.example.com/reset] twice.',
+        '',
+        ' * Browser: Firefox 133',
+        ' * Account: jmoreau',
+        '',
+        'Merci\u00a0!',
+      ].join('\n'),
+    );
+    assert.deepEqual(mail.from, { address: 'mailto:j.moreau@example.fr', name: 'J\u00e9r\u00f4me Moreau' });
+    assert.equal(mail.subject, 'Probl\u00e8me de connexion');
+  });
+
+  it('strips the quoted history of an HTML-only reply (<blockquote type="cite">)', async () => {
+    const mail = await readMail(fixture('html-reply-quoted.eml'));
+    assert.equal(mail.text, 'Thanks, Tuesday works for me.\n\nNoor');
+  });
+
+  it('lists attachments by name (RFC 2231 names decoded), media type and size after the text', async () => {
+    const mail = await readMail(fixture('attachment.eml'));
+    assert.equal(
+      mail.text,
+      [
+        'Hello,',
+        '',
+        'the payment page shows an error, screenshot and the invoice attached.',
+        '',
+        'Dana',
+        '',
+        '[attachment: screenshot.png, image/png, 12 KB]',
+        '[attachment: Rechnung M\u00fcller.pdf, application/pdf, 2 KB]',
+      ].join('\n'),
+    );
+    assert.deepEqual(mail.attachments, [
+      { name: 'screenshot.png', mediaType: 'image/png', size: 12345 },
+      { name: 'Rechnung M\u00fcller.pdf', mediaType: 'application/pdf', size: 2048 },
+    ]);
+  });
+
+  it('still yields a message for a photo sent with nothing but "Sent from my iPhone"', async () => {
+    const mail = await readMail(fixture('attachment-only.eml'));
+    assert.equal(mail.text, '[attachment: IMG_0412.jpeg, image/jpeg, 700 bytes]');
+    assert.equal(mail.classification.kind, 'normal');
+  });
+
+  it('reads malformed MIME without throwing, and gives a mail without Message-ID the same derived id on every fetch', async () => {
+    const raw = fixture('malformed.eml');
+    const mail = await readMail(raw);
+    const derived = `<${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@message-id.invalid>`;
+    assert.equal(mail.messageId, derived);
+    assert.equal(mail.messageIdDerived, true);
+    assert.equal((await readMail(raw)).messageId, derived);
+    assert.equal(mail.from, null, 'a From with no usable address names no sender');
+    assert.match(mail.text, /^Hello, my order/);
+    assert.equal(mail.date, null);
+  });
+
+  it('reads thread headers however a client writes them: ids run together, folded, or after words', async () => {
+    const mail = await readMail(
+      plainMail(
+        [
+          'Message-ID: <t@example.org>',
+          'In-Reply-To: Your message of Tue, 1 Dec 2026 <m.1@bridge.example.com>',
+          'References: <m.0@bridge.example.com><x@example.org>',
+          ' <m.1@bridge.example.com>',
+        ],
+        'Hi',
+      ),
+    );
+    assert.equal(mail.inReplyTo, '<m.1@bridge.example.com>');
+    assert.deepEqual(mail.references, ['<m.0@bridge.example.com>', '<x@example.org>', '<m.1@bridge.example.com>']);
+  });
+
+  it('keeps a forwarded mail sent without a comment rather than reading it as empty', async () => {
+    const body = [
+      '---------- Forwarded message ---------',
+      'From: Shop <orders@shop.example.net>',
+      'Date: Mon, 30 Nov 2026',
+      'Subject: Your order',
+      '',
+      'Your order 1234 has shipped.',
+    ].join('\n');
+    const mail = await readMail(plainMail(['Message-ID: <fwd-1@example.org>'], body));
+    assert.match(mail.text, /Your order 1234 has shipped\./);
+  });
+
+  it('cuts a text longer than the limit with a note, and keeps the attachment lines whole', async () => {
+    const long = await readMail(plainMail(['Message-ID: <long@example.org>'], 'x'.repeat(500)), { maxTextLength: 100 });
+    assert.equal([...long.text].length, 100);
+    assert.match(long.text, /\n\[message cut: 500 characters in all\]$/);
+    const withFiles = await readMail(fixture('attachment.eml'), { maxTextLength: 120 });
+    assert.ok([...withFiles.text].length <= 120);
+    assert.match(withFiles.text, /\[attachment: screenshot\.png, image\/png, 12 KB\]\n\[attachment: Rechnung M\u00fcller\.pdf, application\/pdf, 2 KB\]$/);
+    const noLimit = await readMail(plainMail(['Message-ID: <limit@example.org>'], 'y'.repeat(LIMITS.maxTextLength + 10)), {
+      maxTextLength: 10 * LIMITS.maxTextLength,
+    });
+    assert.equal([...noLimit.text].length, LIMITS.maxTextLength, "never above the contract's limit");
+  });
+
+  it('reads a very long line whole and quickly (the reply parser sees it in pieces)', async () => {
+    const line = `2026-12-01 10:10 ${'0123456789'.repeat(6000)}`;
+    const started = Date.now();
+    assert.ok(visibleText(`${line}\n${line}`) === `${line}\n${line}`, 'the pieces are joined again');
+    const mail = await readMail(plainMail(['Message-ID: <line@example.org>'], line));
+    const [kept, note] = mail.text.split('\n');
+    assert.ok(line.startsWith(kept!) && kept!.length > 9000);
+    assert.equal(note, `[message cut: ${line.length} characters in all]`);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
+  it('drops control characters and keeps one line for names and subjects', async () => {
+    const source = plainMail(['Message-ID: <ctl@example.org>', 'Reply-To: Other <Other@Example.org>'], 'line one\u0000\u0007\r\nline two')
+      .toString()
+      .replace('Subject: Question', 'Subject: =?UTF-8?Q?a=0D=0ABcc:_x@y?=')
+      .replace('Dana Smith', '=?UTF-8?Q?Dana=0ASmith?=');
+    const mail = await readMail(Buffer.from(source));
+    assert.equal(mail.text, 'line one\nline two');
+    assert.equal(mail.subject, 'a Bcc: x@y');
+    assert.deepEqual(mail.from, { address: 'mailto:dana@example.org', name: 'Dana Smith' });
+    assert.deepEqual(mail.replyTo, ['other@example.org']);
+  });
+
+  it('reads HTML nested beyond reason, or longer than it converts, without a word on the console', async (context) => {
+    const warn = context.mock.method(console, 'warn');
+    const html = (body: string) => Buffer.from(`From: dana@example.org\r\nMessage-ID: <h@example.org>\r\nContent-Type: text/html\r\n\r\n${body}`);
+    const nested = await readMail(html(`<p>Hello</p>${'<div>'.repeat(20_000)}deep${'</div>'.repeat(20_000)}`));
+    assert.match(nested.text, /^Hello/);
+    const long = await readMail(html(`<p>Start</p>${'<b>x</b>'.repeat(60_000)}`));
+    assert.match(long.text, /^Start\n\nx+\n\[message cut: \d+ characters in all\]$/);
+    assert.equal(warn.mock.callCount(), 0);
+  });
+
+  it('never rejects, whatever the bytes', async () => {
+    for (const raw of [Buffer.alloc(0), Buffer.from('\r\n\r\n'), Buffer.from('no header at all'), Buffer.alloc(4096, 0xff)]) {
+      const mail = await readMail(raw);
+      assert.match(mail.messageId, /^<[0-9a-f]{40}@message-id\.invalid>$/);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), async (bytes) => {
+        const mail = await readMail(Buffer.from(bytes));
+        assert.ok([...mail.text].length <= LIMITS.maxTextLength);
+        assert.ok(mail.text.isWellFormed());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes sizes as a person reads them', () => {
+    assert.equal(sizeText(1), '1 byte');
+    assert.equal(sizeText(700), '700 bytes');
+    assert.equal(sizeText(49_152), '48 KB');
+    assert.equal(sizeText(3_355_443), '3.2 MB');
+    assert.equal(attachmentLine({ name: 'screenshot.png', mediaType: 'image/png', size: 49_152 }), '[attachment: screenshot.png, image/png, 48 KB]');
+  });
+});

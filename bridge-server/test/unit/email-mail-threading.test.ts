@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { readMail } from '../../src/networks/email/mail-reading.js';
+import {
+  MAX_REFERENCES,
+  PlusAddresses,
+  isMessageId,
+  isOwnMessageId,
+  matchConversation,
+  messageIdFor,
+  newMessageId,
+  threadHeaders,
+} from '../../src/networks/email/mail-threading.js';
+
+const SECRET = 'a-secret-of-at-least-thirty-two-characters';
+const CONVERSATION = 'c_0mj1x9k2pa1b2c3d4e5f60718293a';
+
+function fixture(name: string): Buffer {
+  return readFileSync(new URL(`../fixtures/mail/${name}`, import.meta.url));
+}
+
+describe('Email threading', () => {
+  it("writes unique Message-IDs under the bridge's domain", () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newMessageId('Bridge.Example.com')));
+    assert.equal(ids.size, 1000);
+    for (const id of ids) {
+      assert.match(id, /^<[0-9a-z]+\.[0-9a-f]{32}@bridge\.example\.com>$/);
+      assert.ok(isMessageId(id));
+    }
+    assert.throws(() => newMessageId('bad domain>\r\nBcc: x@y'), /not a domain/);
+    assert.ok(isOwnMessageId(newMessageId('bridge.example.com'), 'Bridge.Example.com'));
+    assert.ok(!isOwnMessageId('<x@mail.gmail.com>', 'bridge.example.com'));
+    assert.ok(!isOwnMessageId('<x@evil-bridge.example.com>', 'bridge.example.com'));
+  });
+
+  it('gives a message mailed to a recipient the same Message-ID on every attempt, another per recipient and per secret', () => {
+    const first = messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org');
+    assert.equal(messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'Dana@Example.org'), first);
+    assert.match(first, /^<m\.[a-z2-7]{26}@bridge\.example\.com>$/);
+    assert.notEqual(messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'sam@example.org'), first);
+    assert.notEqual(messageIdFor(`${SECRET}!`, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org'), first);
+  });
+
+  it("answers the thread's latest mail and references the chain, trimmed to the first and the latest", () => {
+    assert.deepEqual(threadHeaders([]), {});
+    assert.deepEqual(threadHeaders(['<a@x>']), { inReplyTo: '<a@x>', references: ['<a@x>'] });
+    assert.deepEqual(threadHeaders(['<a@x>', '<b@y>', '<a@x>', '<c@x>']), { inReplyTo: '<c@x>', references: ['<a@x>', '<b@y>', '<c@x>'] });
+    const chain = Array.from({ length: 50 }, (_, index) => `<m${index}@x>`);
+    const { inReplyTo, references } = threadHeaders(chain);
+    assert.equal(inReplyTo, '<m49@x>');
+    assert.equal(references?.length, MAX_REFERENCES);
+    assert.deepEqual(references?.slice(0, 3), ['<m0@x>', '<m31@x>', '<m32@x>']);
+    assert.equal(references?.at(-1), '<m49@x>');
+  });
+
+  it('writes no value that is not a Message-ID into thread headers', () => {
+    const hostile = ['<a@x>\r\nBcc: evil@example.net', '<b@x> <c@x>', 'plain@x', '<no-at>', '<d@x\u0000>', `<${'l'.repeat(300)}@x>`, '<ok@x>'];
+    assert.deepEqual(threadHeaders(hostile), { inReplyTo: '<ok@x>', references: ['<ok@x>'] });
+  });
+
+  it('makes a plus address only the bridge can make, and reads the conversation back from it whatever its case', () => {
+    const plus = new PlusAddresses(SECRET);
+    const address = plus.addressOf('Support@Example.com', CONVERSATION);
+    assert.match(address ?? '', /^support\+c_0mj1x9k2pa1b2c3d4e5f60718293a-[a-z2-7]{16}@example\.com$/);
+    assert.ok(address!.split('@')[0]!.length <= 64, 'a local part of at most 64 characters (RFC 5321 section 4.5.3.1.1)');
+    assert.equal(plus.conversationOf(address!), CONVERSATION);
+    assert.equal(plus.conversationOf(address!.toUpperCase()), CONVERSATION);
+    assert.equal(new PlusAddresses(`${SECRET}!`).conversationOf(address!), null, 'another secret');
+    const forged = address!.replace(/-[a-z2-7]{16}@/, '-aaaaaaaaaaaaaaaa@');
+    assert.equal(plus.conversationOf(forged), null, 'a guessed MAC');
+    assert.equal(plus.conversationOf(address!.replace(CONVERSATION, 'c_0mj1x9k2pa1b2c3d4e5f60718293b')), null, "another conversation's id with this MAC");
+    assert.equal(plus.conversationOf('support@example.com'), null);
+    assert.equal(plus.conversationOf('support+@example.com'), null);
+    assert.equal(plus.conversationOf('nonsense'), null);
+    assert.equal(plus.addressOf('support@example.com', 'C_Upper'), null, 'an id a local part cannot carry as it is');
+    assert.equal(plus.addressOf('support@example.com', 'c-1'), null);
+  });
+
+  it('reads a dash separator even when the mailbox name holds dashes', () => {
+    const plus = new PlusAddresses(SECRET, '-');
+    const address = plus.addressOf('customer-care@example.com', CONVERSATION)!;
+    assert.match(address, /^customer-care-c_0mj1x9k2pa1b2c3d4e5f60718293a-[a-z2-7]{16}@example\.com$/);
+    assert.equal(plus.conversationOf(address), CONVERSATION);
+  });
+
+  describe('matching an inbound mail to its conversation', () => {
+    const plusAddresses = new PlusAddresses(SECRET);
+    const known = new Map([
+      ['<m.5f4e3d2c1b0a@bridge.example.com>', 'c_latest'],
+      ['<m.0a1b2c3d4e5f@bridge.example.com>', 'c_first'],
+    ]);
+    const lookups: string[] = [];
+    const lookup = {
+      plusAddresses,
+      conversationOfMessageId: async (id: string) => {
+        lookups.push(id);
+        return known.get(id) ?? null;
+      },
+    };
+
+    it("joins a reply to the conversation of the mail it answers (In-Reply-To), then of its References' latest known", async () => {
+      assert.deepEqual(await matchConversation(await readMail(fixture('thunderbird-reply.eml')), lookup), { conversationId: 'c_latest', by: 'in-reply-to' });
+      const reply = {
+        inReplyTo: '<unknown@example.org>',
+        references: ['<m.0a1b2c3d4e5f@bridge.example.com>', '<other@example.org>'],
+        to: [],
+        cc: [],
+        deliveredTo: [],
+      };
+      assert.deepEqual(await matchConversation(reply, lookup), { conversationId: 'c_first', by: 'references' });
+    });
+
+    it('falls back to the plus address (envelope recipient first), and never to the subject', async () => {
+      const address = plusAddresses.addressOf('support@example.com', CONVERSATION)!;
+      const unthreaded = { inReplyTo: null, references: [], to: ['support@example.com'], cc: [address], deliveredTo: [] };
+      assert.deepEqual(await matchConversation(unthreaded, lookup), { conversationId: CONVERSATION, by: 'plus-address' });
+      const html = await readMail(fixture('html-only.eml'));
+      assert.equal(await matchConversation(html, lookup), null, 'a first mail');
+      const sameSubject = {
+        inReplyTo: null,
+        references: [],
+        to: ['support@example.com'],
+        cc: [],
+        deliveredTo: ['support+c_latest-aaaaaaaaaaaaaaaa@example.com'],
+      };
+      assert.equal(await matchConversation(sameSubject, lookup), null, 'a forged token');
+    });
+
+    it('looks up a bounded number of thread headers, each once', async () => {
+      lookups.length = 0;
+      const flood = { inReplyTo: '<r0@x>', references: Array.from({ length: 500 }, (_, index) => `<r${index % 250}@x>`), to: [], cc: [], deliveredTo: [] };
+      assert.equal(await matchConversation(flood, lookup), null);
+      assert.equal(lookups.length, 20);
+      assert.equal(new Set(lookups).size, 20);
+    });
+
+    it('lets a failing lookup reach the caller, so that the mail is not taken for a new one', async () => {
+      const failing = { plusAddresses, conversationOfMessageId: async () => Promise.reject(new Error('store down')) };
+      await assert.rejects(matchConversation({ inReplyTo: '<a@x>', references: [], to: [], cc: [], deliveredTo: [] }, failing), /store down/);
+    });
+  });
+});
