@@ -338,6 +338,80 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual([again.rating, again.ratingComment], [5, undefined]);
     });
 
+    it('keeps a subject on one line, trimmed and cut to 300 code points, and answers it on every read', async () => {
+      const c = await conversation();
+      assert.equal(c.subject, undefined);
+      const set = await store.setConversationSubject(c.id, '  Re:\tmy order\r\n  \r\n is late\u0007\u0000 ');
+      assert.equal(set.subject, 'Re: my order is late');
+      await store.swapConversationMark(c.id, { state: 'closed' });
+      await store.assignConversation(c.id, 'xmpp:bob@x.test');
+      await reopen();
+      const reads = [
+        await store.getConversation(c.id),
+        await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }),
+        (await store.listConversations({ siteKey: 'shop', limit: 10 }))[0],
+        await store.openConversationBetween('web:v_1', 'xmpp:bob@x.test'),
+        (await store.conversationsAheadOfMarks(10))[0]?.conversation,
+        (await store.partyData('shop', 'web:v_1')).conversations[0]?.conversation,
+      ];
+      assert.deepEqual(
+        reads.map((read) => read?.subject),
+        reads.map(() => 'Re: my order is late'),
+      );
+      const transferred = await store.transferConversation(c.id, null);
+      assert.equal((await store.queuedConversations('support', 10))[0]?.subject, 'Re: my order is late');
+      assert.equal(transferred.subject, 'Re: my order is late', 'other changes keep it');
+      // 😀 is two UTF-16 units: the cut counts code points and never splits one.
+      const long = await store.setConversationSubject(c.id, `${'😀'.repeat(299)}ab`);
+      assert.equal(long.subject, `${'😀'.repeat(299)}a`);
+      assert.equal(Array.from(long.subject).length, 300);
+      const cut = await store.setConversationSubject(c.id, `${'x'.repeat(299)} tail`);
+      assert.equal(cut.subject, 'x'.repeat(299), 'no blank is left at the end of a cut');
+      const cleared = await store.setConversationSubject(c.id, ' \r\n\u0001 ');
+      assert.equal(cleared.subject, undefined, 'nothing left: no subject');
+      assert.equal((await store.getConversation(c.id))!.subject, undefined);
+      await assert.rejects(store.setConversationSubject('c_missing', 'Hello'), /does not exist/);
+    });
+
+    it("keeps a conversation's thread per network until replaced or removed, only for a conversation that exists", async () => {
+      const a = await conversation();
+      const b = await conversation();
+      await store.setConversationThread(a.id, 'email', '["<1@x.test>"]');
+      await store.setConversationThread(a.id, 'email', '["<1@x.test>","<2@x.test>"]');
+      await store.setConversationThread(a.id, 'other', 'o');
+      await store.setConversationThread(b.id, 'email', '["<3@x.test>"]');
+      await reopen();
+      assert.equal(await store.conversationThread(a.id, 'email'), '["<1@x.test>","<2@x.test>"]');
+      assert.equal(await store.conversationThread(a.id, 'other'), 'o');
+      assert.equal(await store.conversationThread(b.id, 'email'), '["<3@x.test>"]');
+      assert.equal(await store.conversationThread(b.id, 'other'), null);
+      await store.setConversationThread(a.id, 'email', null);
+      await store.setConversationThread(a.id, 'none', null);
+      assert.equal(await store.conversationThread(a.id, 'email'), null);
+      assert.equal(await store.conversationThread(a.id, 'other'), 'o');
+      await assert.rejects(store.setConversationThread('c_missing', 'email', '[]'), /does not exist/);
+      assert.equal(await store.conversationThread('c_missing', 'email'), null);
+    });
+
+    it("keeps a network's state across a restart, per network and key, until removed", async () => {
+      await store.setNetworkState('email', 'INBOX:uidvalidity', '1700000000');
+      await store.setNetworkState('email', 'INBOX:uid', '41');
+      await store.setNetworkState('email', 'INBOX:uid', '42');
+      await store.setNetworkState('other', 'INBOX:uid', '7');
+      await reopen();
+      assert.equal(await store.networkState('email', 'INBOX:uidvalidity'), '1700000000');
+      assert.equal(await store.networkState('email', 'INBOX:uid'), '42');
+      assert.equal(await store.networkState('other', 'INBOX:uid'), '7');
+      assert.equal(await store.networkState('email', 'Archive:uid'), null);
+      await store.setNetworkState('email', 'INBOX:uid', null);
+      await store.setNetworkState('email', 'never-set', null);
+      assert.equal(await store.networkState('email', 'INBOX:uid'), null);
+      assert.equal(await store.networkState('other', 'INBOX:uid'), '7');
+      // Durable once resolved: another instance (a restart, another node) sees it at once.
+      await store.setNetworkState('email', 'INBOX:uid', '43');
+      assert.equal(await (await another()).networkState('email', 'INBOX:uid'), '43');
+    });
+
     it('merges parties: later facts win, missing ones keep the earlier, verified stays verified', async () => {
       await store.upsertParty({
         address: 'web:u_dana@shop',
@@ -625,8 +699,12 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       await store.setGatewayFollow({ watcher: 'xmpp:carl@x.test', target: 'web:u_x' }, true);
       await store.setTeamSubscriber({ team: 'support', subscriber: 'web:u_x' }, true);
+      await store.setConversationSubject(own.id, 'My order');
+      await store.setConversationThread(own.id, 'email', '["<own@x.test>"]');
+      await store.setConversationThread(joined.id, 'email', '["<joined@x.test>"]');
 
       const data = await store.partyData('shop', 'web:u_x');
+      assert.equal(data.conversations.find((c) => c.conversation.id === own.id)?.conversation.subject, 'My order');
       assert.deepEqual(data.party, { ...party, siteKey: 'shop' });
       assert.deepEqual(
         data.conversations.map((c) => [c.conversation.id, c.messages.map((m) => m.text)]).sort(),
@@ -663,6 +741,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.getParty('web:u_x'), null);
       assert.deepEqual(await store.gatewayFollows(), []);
       assert.deepEqual(await store.teamSubscribers('web'), []);
+      assert.equal(await store.conversationThread(own.id, 'email'), null);
+      assert.equal(await store.conversationThread(joined.id, 'email'), '["<joined@x.test>"]', 'a conversation that stays keeps its thread');
       // The remote id of an erased message may come again: it is a new message then.
       const again = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_3', participants: ['web:v_3'] });
       assert.equal((await append(again.id, { from: 'xmpp:agent@x.test', remote: { network: 'xmpp', id: 'r1' } })).kind, 'stored');
@@ -680,7 +760,9 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.enqueueWebhooks([
         { id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) },
       ]);
+      await store.setConversationThread(c.id, 'email', '["<c@x.test>"]');
       const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
+      await store.setConversationThread(blog.id, 'email', '["<blog@x.test>"]');
       const later = new Date(Date.now() + 60_000).toISOString();
       assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
       // An agent assigned a conversation that stays is still referred to.
@@ -700,9 +782,12 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.outboxDepth('xmpp'), 0);
       assert.deepEqual(await store.offers(), []);
       assert.equal(await store.webhookBacklog(), 0);
+      assert.equal(await store.conversationThread(c.id, 'email'), null);
       assert.notEqual(await store.getConversation(blog.id), null, 'another site is not swept');
+      assert.equal(await store.conversationThread(blog.id, 'email'), '["<blog@x.test>"]');
       assert.notEqual(await store.getParty('web:v_blog'), null);
       assert.deepEqual(await store.sweepSite('blog', later), { conversations: 1, messages: 0, parties: 1 });
+      assert.equal(await store.conversationThread(blog.id, 'email'), null);
     });
 
     it('answers ping while open', async () => {
@@ -909,6 +994,31 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
           assert.deepEqual((await a.history(own.id, { limit: 1000 })).messages, [], 'no message outlived its conversation');
           assert.equal(await a.outboxDepth('xmpp'), 0);
           assert.equal(await a.webhookBacklog(), 0);
+        }
+      });
+
+      it("leaves no thread of an erased party's conversation while the other node records it", async () => {
+        const [a, b] = await nodes();
+        for (let round = 0; round < 3; round++) {
+          const address = `web:u_thread${round}` as const;
+          const own = await a.createConversation({ siteKey: 'shop', openedBy: address, participants: [address] });
+          let erased = false;
+          // Records go on until the erasure is done; each lands before it (and goes with it) or fails after.
+          const recording = (async () => {
+            let failed = 0;
+            for (let i = 0; !erased || failed === 0; i++) {
+              try {
+                await a.setConversationThread(own.id, 'email', `["<${i}@x.test>"]`);
+              } catch (error) {
+                assert.match((error as Error).message, /does not exist/);
+                failed += 1;
+              }
+            }
+          })();
+          assert.equal((await b.eraseParty('shop', address)).conversations, 1);
+          erased = true;
+          await recording;
+          assert.equal(await a.conversationThread(own.id, 'email'), null, 'no thread outlived its conversation');
         }
       });
 

@@ -18,4 +18,6 @@ export const LIMITS = {
   maxIdLength: 128,
   /** Longest address accepted in a payload. */
   maxAddressLength: 512,
+  /** Longest conversation `subject`, in Unicode code points (the bridge cuts longer ones). */
+  maxSubjectLength: 300,
 } as const;

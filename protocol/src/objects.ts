@@ -33,6 +33,8 @@ export interface Conversation {
   lastSeq: number;
   /** Addition: the visitor's rating, 1 to 5, once given. */
   rating?: number;
+  /** Addition: set by networks whose messages have one (email); at most `LIMITS.maxSubjectLength` code points. */
+  subject?: string;
 }
 
 export const PRESENCE_STATUSES = ['available', 'away', 'busy', 'offline'] as const;

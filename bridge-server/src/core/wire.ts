@@ -14,6 +14,7 @@ export function toWireConversation(record: ConversationRecord): Conversation {
   if (record.team !== undefined) conversation.team = record.team;
   if (record.assignee !== undefined) conversation.assignee = record.assignee;
   if (record.rating !== undefined) conversation.rating = record.rating;
+  if (record.subject !== undefined) conversation.subject = record.subject;
   return conversation;
 }
 

@@ -1,5 +1,5 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
-import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import { LIMITS, type Address, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
 import type { BlockRecord, ConversationRecord, PartyRecord } from './store.js';
 
@@ -15,6 +15,7 @@ export interface ConversationRow {
   last_seq: number;
   rating: number | null;
   rating_comment: string | null;
+  subject: string | null;
 }
 
 export interface MessageRow {
@@ -68,6 +69,7 @@ export function toConversation(row: ConversationRow, participants: readonly stri
   if (row.assignee !== null) conversation.assignee = row.assignee as Address;
   if (row.rating !== null) conversation.rating = row.rating;
   if (row.rating_comment !== null) conversation.ratingComment = row.rating_comment;
+  if (row.subject !== null) conversation.subject = row.subject;
   return conversation;
 }
 
@@ -95,6 +97,25 @@ export function toBlock(row: BlockRow): BlockRecord {
     at: row.blocked_at,
     told: row.told === true || row.told === 1,
   };
+}
+
+/** Line breaks and tabs: they separate words (a folded header's lines), so each run becomes one space. */
+const SUBJECT_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/;
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+
+/**
+ * A conversation's subject as stored: one line (breaks become one space, other control characters
+ * go), trimmed, cut to `LIMITS.maxSubjectLength` code points; null when nothing is left.
+ */
+export function cleanSubject(subject: string): string | null {
+  const line = subject
+    .split(SUBJECT_BREAKS)
+    .map((part) => part.replace(CONTROL_CHARACTERS, '').trim())
+    .filter((part) => part !== '')
+    .join(' ');
+  // By code points, so a cut never splits a surrogate pair.
+  const cut = Array.from(line).slice(0, LIMITS.maxSubjectLength).join('').trimEnd();
+  return cut === '' ? null : cut;
 }
 
 const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };

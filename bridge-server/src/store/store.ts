@@ -199,6 +199,18 @@ export interface Store {
   transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
+  /**
+   * Records a conversation's subject (the latest wins), as `cleanSubject` makes it: one line, trimmed,
+   * at most `LIMITS.maxSubjectLength` code points; nothing left of it removes the subject.
+   */
+  setConversationSubject(id: string, subject: string): Promise<ConversationRecord>;
+  /** A network's record of a conversation's thread there (its own opaque value), if any. */
+  conversationThread(conversationId: string, network: string): Promise<string | null>;
+  /**
+   * Records (null: forgets) a conversation's thread on a network; it goes with its conversation
+   * (erasure, retention). Recording one for a conversation that does not exist fails.
+   */
+  setConversationThread(conversationId: string, network: string, value: string | null): Promise<void>;
   /** Adds counts to the usage table (rows with the same day, site and boundary are summed). */
   addUsage(rows: readonly UsageRow[]): Promise<void>;
   /** A site's usage between two days (inclusive, `YYYY-MM-DD`), by day then boundary. */
@@ -211,6 +223,10 @@ export interface Store {
   setTeamSubscriber(subscription: TeamSubscriber, on: boolean): Promise<void>;
   /** Every customer subscribed to a team's address on a network (`xmpp:` addresses for XMPP), by team then subscriber. */
   teamSubscribers(network: string): Promise<TeamSubscriber[]>;
+  /** A value a network keeps across restarts (a mailbox's UIDVALIDITY and last UID), if any. */
+  networkState(network: string, key: string): Promise<string | null>;
+  /** Records (null: forgets) a network's value; it is durable once the promise resolves. */
+  setNetworkState(network: string, key: string, value: string | null): Promise<void>;
   /** How many open conversations each of these addresses is assigned. */
   openCounts(assignees: readonly Address[]): Promise<Map<Address, number>>;
   addParticipant(id: string, address: Address): Promise<ConversationRecord>;

@@ -143,4 +143,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX team_subscribers_by_subscriber ON team_subscribers (subscriber);
   `,
+  /* 5: what networks keep across restarts, a conversation's thread on a network, its subject (SQLite's step 11) */ `
+  CREATE TABLE network_state (
+    network TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (network, key)
+  );
+  CREATE TABLE conversation_threads (
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    network TEXT COLLATE "C" NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, network)
+  );
+  ALTER TABLE conversations ADD COLUMN subject TEXT;
+  `,
 ];

@@ -47,6 +47,7 @@ import {
   type ConversationRow,
   type MessageRow,
   type PartyRow,
+  cleanSubject,
   statusMovesForward,
   toBlock,
   toConversation as fromRow,
@@ -357,6 +358,35 @@ export class PostgresStore implements Store {
     return this.updateConversation(id, 'rating = $3, rating_comment = $4', [rating, comment ?? null]);
   }
 
+  async setConversationSubject(id: string, subject: string): Promise<ConversationRecord> {
+    return this.updateConversation(id, 'subject = $3', [cleanSubject(subject)]);
+  }
+
+  async conversationThread(conversationId: string, network: string): Promise<string | null> {
+    const rows = await this.rows<{ value: string }>('SELECT value FROM conversation_threads WHERE conversation_id = $1 AND network = $2', [
+      conversationId,
+      network,
+    ]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setConversationThread(conversationId: string, network: string, value: string | null): Promise<void> {
+    if (value === null) {
+      await this.db.query('DELETE FROM conversation_threads WHERE conversation_id = $1 AND network = $2', [conversationId, network]);
+      return;
+    }
+    await this.transaction(async (client) => {
+      // Held against an erasure or a sweep: a thread outliving its conversation would never be erased.
+      const found = await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR KEY SHARE', [conversationId]);
+      if (found.rowCount === 0) throw new Error(`conversation ${conversationId} does not exist`);
+      await client.query(
+        `INSERT INTO conversation_threads (conversation_id, network, value) VALUES ($1, $2, $3)
+         ON CONFLICT (conversation_id, network) DO UPDATE SET value = excluded.value`,
+        [conversationId, network, value],
+      );
+    });
+  }
+
   async assignConversation(id: string, assignee: Address): Promise<ConversationRecord> {
     return this.transaction(async (client) => {
       await client.query('UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3', [assignee, new Date().toISOString(), id]);
@@ -459,6 +489,22 @@ export class PostgresStore implements Store {
     } else {
       await this.db.query('DELETE FROM gateway_follows WHERE watcher = $1 AND target = $2', [follow.watcher, follow.target]);
     }
+  }
+
+  async networkState(network: string, key: string): Promise<string | null> {
+    return (await this.rows<{ value: string }>('SELECT value FROM network_state WHERE network = $1 AND key = $2', [network, key]))[0]?.value ?? null;
+  }
+
+  async setNetworkState(network: string, key: string, value: string | null): Promise<void> {
+    if (value === null) {
+      await this.db.query('DELETE FROM network_state WHERE network = $1 AND key = $2', [network, key]);
+      return;
+    }
+    await this.db.query(
+      `INSERT INTO network_state (network, key, value, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (network, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [network, key, value, new Date().toISOString()],
+    );
   }
 
   async gatewayFollows(address?: Address): Promise<GatewayFollow[]> {
@@ -913,6 +959,7 @@ export class PostgresStore implements Store {
     const messages = (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[])', params)).rowCount ?? 0;
     await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM webhook_marks WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM conversation_threads WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
     await client.query(
       'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)',

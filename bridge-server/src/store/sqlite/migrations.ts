@@ -155,4 +155,20 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX team_subscribers_by_subscriber ON team_subscribers (subscriber);
   `,
+  /* 11: what networks keep across restarts (a mailbox's UIDVALIDITY and last UID), a conversation's thread on a network, its subject */ `
+  CREATE TABLE network_state (
+    network TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (network, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE conversation_threads (
+    conversation_id TEXT NOT NULL,
+    network TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, network)
+  ) WITHOUT ROWID;
+  ALTER TABLE conversations ADD COLUMN subject TEXT;
+  `,
 ];

@@ -36,6 +36,7 @@ import {
   type ConversationRow,
   type MessageRow,
   type PartyRow,
+  cleanSubject,
   statusMovesForward,
   toBlock,
   toConversation,
@@ -234,6 +235,15 @@ export class SqliteStore implements Store {
         "SELECT team, subscriber FROM team_subscribers WHERE subscriber GLOB ? || ':*' ORDER BY team, subscriber",
       ),
       rate: db.prepare(`UPDATE conversations SET rating = ?, rating_comment = ?, updated_at = ? WHERE id = ?`),
+      setSubject: db.prepare<[string | null, string, string]>('UPDATE conversations SET subject = ?, updated_at = ? WHERE id = ?'),
+      networkState: db.prepare<[string, string], { value: string }>('SELECT value FROM network_state WHERE network = ? AND key = ?'),
+      setNetworkState: db.prepare<[string, string, string, string]>(`INSERT INTO network_state (network, key, value, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (network, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+      deleteNetworkState: db.prepare<[string, string]>('DELETE FROM network_state WHERE network = ? AND key = ?'),
+      conversationThread: db.prepare<[string, string], { value: string }>('SELECT value FROM conversation_threads WHERE conversation_id = ? AND network = ?'),
+      setThread: db.prepare<[string, string, string]>(`INSERT INTO conversation_threads (conversation_id, network, value) VALUES (?, ?, ?)
+        ON CONFLICT (conversation_id, network) DO UPDATE SET value = excluded.value`),
+      deleteThread: db.prepare<[string, string]>('DELETE FROM conversation_threads WHERE conversation_id = ? AND network = ?'),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
@@ -308,6 +318,7 @@ export class SqliteStore implements Store {
       deleteConversationMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
       deleteConversationParticipants: db.prepare('DELETE FROM participants WHERE conversation_id = ?'),
       deleteMark: db.prepare('DELETE FROM webhook_marks WHERE conversation_id = ?'),
+      deleteConversationThreads: db.prepare('DELETE FROM conversation_threads WHERE conversation_id = ?'),
       deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
       deleteWebhooksMentioning: db.prepare<[string, string]>('DELETE FROM webhook_deliveries WHERE site_key = ? AND instr(body, ?) > 0'),
       deleteSenderOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
@@ -531,10 +542,45 @@ export class SqliteStore implements Store {
     return this.statements.teamSubscribers.all(network).map((row) => ({ team: row.team, subscriber: row.subscriber as Address }));
   }
 
+  async networkState(network: string, key: string): Promise<string | null> {
+    return this.statements.networkState.get(network, key)?.value ?? null;
+  }
+
+  async setNetworkState(network: string, key: string, value: string | null): Promise<void> {
+    await this.write(() => {
+      if (value === null) this.statements.deleteNetworkState.run(network, key);
+      else this.statements.setNetworkState.run(network, key, value, new Date().toISOString());
+    });
+  }
+
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
     return this.write(() => {
       this.statements.rate.run(rating, comment ?? null, new Date().toISOString(), id);
       return SqliteStore.copy(this.requireConversation(id));
+    });
+  }
+
+  async setConversationSubject(id: string, subject: string): Promise<ConversationRecord> {
+    const clean = cleanSubject(subject);
+    return this.write(() => {
+      this.statements.setSubject.run(clean, new Date().toISOString(), id);
+      return SqliteStore.copy(this.requireConversation(id));
+    });
+  }
+
+  async conversationThread(conversationId: string, network: string): Promise<string | null> {
+    return this.statements.conversationThread.get(conversationId, network)?.value ?? null;
+  }
+
+  async setConversationThread(conversationId: string, network: string, value: string | null): Promise<void> {
+    await this.write(() => {
+      if (value === null) {
+        this.statements.deleteThread.run(conversationId, network);
+        return;
+      }
+      // A thread outliving its conversation would never be erased.
+      if (!this.statements.getConversation.get(conversationId)) throw new Error(`conversation ${conversationId} does not exist`);
+      this.statements.setThread.run(conversationId, network, value);
     });
   }
 
@@ -783,6 +829,7 @@ export class SqliteStore implements Store {
     const messages = statements.deleteConversationMessages.run(id).changes;
     statements.deleteConversationParticipants.run(id);
     statements.deleteMark.run(id);
+    statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteWebhooksMentioning.run(siteKey, id);
     statements.deleteConversation.run(id);
