@@ -13,7 +13,7 @@
  * runs as the `postfix` user, both from the Debian packages (scripts/provision.mjs installs them).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,22 @@ function pidFrom(path: string): number | undefined {
   if (!existsSync(path)) return undefined;
   const pid = Number(readFileSync(path, 'utf8').trim().split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** The processes whose parent is `parent` (from /proc: field 4 of each stat). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
 }
 
 async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> {
@@ -262,8 +278,14 @@ export async function startMail(options: { users?: MailUsers; tls?: boolean } = 
     },
     async stopDovecot() {
       if (!dovecotRunning) return;
+      // The master's processes (imap sessions, log, stats) may outlive it for a while: an outage
+      // must cut the clients off at once, so whatever of them is left is killed.
+      const master = pidFrom(dovecotPid);
+      const children = master === undefined ? [] : childrenOf(master);
       await dovecot.stop();
       dovecotRunning = false;
+      for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
+      await Promise.all(children.map((pid) => waitForExit(pid)));
     },
     async startPostfix() {
       const running = pidFrom(postfixPid);
