@@ -7,10 +7,18 @@
  * has come through.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import pino from 'pino';
-import type { ImapEndpoint, SmtpEndpoint } from '../../src/networks/email/endpoints-config.js';
+import {
+  type ImapEndpoint,
+  type SmtpEndpoint,
+  imapEndpointSchema,
+  resolveImapEndpoint,
+  resolveSmtpEndpoint,
+  smtpEndpointSchema,
+} from '../../src/networks/email/endpoints-config.js';
 import { ImapInbox, type InboxMail, type MailboxState } from '../../src/networks/email/imap-inbox.js';
 import { createSmtpSender } from '../../src/networks/email/smtp-sender.js';
 import { NetworkError, type NetworkStatus } from '../../src/networks/network.js';
@@ -98,17 +106,26 @@ describe('email transport against Postfix and Dovecot', () => {
   let smtp: SmtpEndpoint;
   const probes: InboxProbe[] = [];
 
-  const imap = (user: string): ImapEndpoint => ({
-    host: mail.host,
-    port: mail.imapPort,
-    secure: false,
-    starttls: 'never',
-    tls: {},
-    user,
-    password: PASSWORD,
-    folder: 'INBOX',
-    connectTimeoutMs: 5000,
-  });
+  // Every connection is made as a deployment makes it: from a configuration entry, with TLS
+  // required (STARTTLS) and the test server's self-signed certificate as the trusted CA.
+  const imap = (user: string, entry: Record<string, unknown> = {}): ImapEndpoint =>
+    resolveImapEndpoint(
+      imapEndpointSchema.parse({
+        host: mail.host,
+        port: mail.imapPort,
+        secure: false,
+        tls: { caFile: mail.certPath },
+        user,
+        passwordEnv: 'MAIL_TRANSPORT_TEST_PASSWORD',
+        connectTimeoutSeconds: 5,
+        ...entry,
+      }),
+      { MAIL_TRANSPORT_TEST_PASSWORD: PASSWORD },
+    );
+  const smtpEndpoint = (entry: Record<string, unknown> = {}): SmtpEndpoint =>
+    resolveSmtpEndpoint(
+      smtpEndpointSchema.parse({ host: mail.host, port: mail.smtpPort, secure: false, tls: { caFile: mail.certPath }, connectTimeoutSeconds: 5, ...entry }),
+    );
   const probe = (...args: ConstructorParameters<typeof InboxProbe>) => {
     const made = new InboxProbe(...args);
     probes.push(made);
@@ -127,7 +144,8 @@ describe('email transport against Postfix and Dovecot', () => {
     return error;
   };
   const uidValidityOf = async (user: string): Promise<string> => {
-    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user, pass: PASSWORD }, logger: false });
+    const tls = { ca: readFileSync(mail.certPath!) };
+    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, tls, auth: { user, pass: PASSWORD }, logger: false });
     await client.connect();
     try {
       const status = await client.status('INBOX', { uidValidity: true });
@@ -139,8 +157,8 @@ describe('email transport against Postfix and Dovecot', () => {
   };
 
   before(async () => {
-    mail = await startMail({ users: Object.fromEntries(MAILBOXES.map((address) => [address, PASSWORD])) });
-    smtp = { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never', tls: {}, connectTimeoutMs: 5000 };
+    mail = await startMail({ tls: true, users: Object.fromEntries(MAILBOXES.map((address) => [address, PASSWORD])) });
+    smtp = smtpEndpoint();
   });
   after(async () => {
     await Promise.all(probes.map((made) => made.inbox.stop()));
@@ -265,10 +283,32 @@ describe('email transport against Postfix and Dovecot', () => {
     );
   });
 
+  it('connects over implicit TLS, and not to a server whose certificate it does not trust', async () => {
+    const implicit = probe(imap('dana@example.test', { secure: true, port: mail.imapsPort! }), undefined);
+    await implicit.inbox.start();
+    assert.equal(implicit.inbox.status.state, 'online');
+    await createSmtpSender(smtpEndpoint({ secure: true, port: mail.smtpsPort! })).send({
+      from: 'support@example.test',
+      to: ['dana@example.test'],
+      raw: mailText('over implicit TLS', 'dana@example.test'),
+    });
+    await implicit.untilSubject('over implicit TLS');
+
+    const untrusting = probe(imap('dana@example.test', { tls: {} }), undefined);
+    await untrusting.inbox.start(); // the first failure is retried in the background
+    assert.equal(untrusting.inbox.status.state, 'offline');
+    assert.match(untrusting.inbox.status.reason ?? '', /certificate/);
+    await untrusting.inbox.stop();
+    const untrusted = await failureOf(smtpEndpoint({ tls: {} }), 'dana@example.test', 'untrusted');
+    assert.equal(untrusted.retryable, true);
+    assert.match(untrusted.message, /certificate/);
+  });
+
   it('sends with the null sender, refuses for good what the server refuses for good', async () => {
     const bounceLike = await createSmtpSender(smtp).send({ from: null, to: ['dana@example.test'], raw: mailText('null sender', 'dana@example.test') });
     assert.deepEqual(bounceLike.accepted, ['dana@example.test']);
-    const [delivered] = await mail.waitForMessages('dana@example.test', 1);
+    const messages = await mail.waitForMessages('dana@example.test', (all) => all.some((message) => subjectOf(message.source) === 'null sender'));
+    const delivered = messages.find((message) => subjectOf(message.source) === 'null sender');
     assert.match(delivered!.source.toString(), /^Return-Path: <>/m);
 
     const refused = await failureOf(smtp, 'someone@elsewhere.example', 'outside');
