@@ -28,7 +28,7 @@ import { type MailServer, startMail } from '../servers/mail.js';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const QUICK_BACKOFF = { initialMs: 50, maxMs: 300, jitter: 0 };
 const PASSWORD = 'mailpw';
-const MAILBOXES = ['support', 'waiting', 'failing', 'outage', 'dana'].map((user) => `${user}@example.test`);
+const MAILBOXES = ['support', 'waiting', 'failing', 'moving', 'outage', 'dana'].map((user) => `${user}@example.test`);
 
 const subjectOf = (source: Buffer) => /^Subject: (.*)$/m.exec(source.toString())?.[1];
 
@@ -251,6 +251,20 @@ describe('email transport against Postfix and Dovecot', () => {
     await send(address, 'stored on the third try');
     await flaky.untilSubject('stored on the third try');
     assert.equal(failures, 3);
+  });
+
+  it('moves each stored message to the folder named for it, which it creates', async () => {
+    const address = 'moving@example.test';
+    const mover = probe(imap(address, { moveTo: 'Handled' }), undefined);
+    await mover.inbox.start();
+    await send(address, 'to be moved');
+    await mover.untilSubject('to be moved');
+    const [moved] = await mail.waitForMessages(address, 1, { folder: 'Handled' });
+    assert.equal(subjectOf(moved!.source), 'to be moved');
+    assert.deepEqual(await mail.messages(address), []);
+    await send(address, 'moved too');
+    await mover.untilSubject('moved too');
+    assert.deepEqual(mover.subjects(), ['to be moved', 'moved too']);
   });
 
   it('fetches the mail delivered while Dovecot was down once it reconnects, exactly once', async () => {

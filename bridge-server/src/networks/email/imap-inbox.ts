@@ -131,6 +131,7 @@ export class ImapInbox {
     });
     try {
       await client.connect();
+      if (endpoint.moveTo) await this.ensureFolder(client, endpoint.moveTo);
       await client.mailboxOpen(endpoint.folder);
     } catch (error) {
       client.close();
@@ -167,9 +168,11 @@ export class ImapInbox {
         }
         this.failedSweeps = 0;
       } catch (error) {
-        // A command failed: the connection is going away (its close reconnects and sweeps again).
+        // A command failed: mostly the connection going away (its close reconnects and sweeps
+        // again); if it stays, the retry looks again.
         this.options.logger.warn({ err: error }, 'email: reading the IMAP folder failed');
-        return;
+        this.sweepAgain = false;
+        return this.retryLater();
       }
     } while (this.sweepAgain);
     const client = this.client;
@@ -225,6 +228,13 @@ export class ImapInbox {
     // `N:*` matches the highest UID even when it is below N (RFC 9051 section 6.4.8): filter it out.
     const uids = uidsOf(await client.search({ uid: `${from}:*` }, { uid: true })).filter((uid) => uid >= from);
     return uids.map((uid) => ({ uid, lastUid: uid }));
+  }
+
+  /** Creates the folder handled mail moves to, unless it exists (RFC 9051 section 6.3.4). */
+  private async ensureFolder(client: ImapFlow, path: string): Promise<void> {
+    const folders = await client.list();
+    if (folders.some((folder) => folder.path === path)) return;
+    await client.mailboxCreate(path);
   }
 
   /** Flags a stored message \Seen, or moves it to `moveTo`; a failure here loses nothing (the state went on). */
