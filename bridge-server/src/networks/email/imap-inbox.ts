@@ -137,6 +137,11 @@ export class ImapInbox {
       client.close();
       throw error;
     }
+    if (this.link.stopped) {
+      // Stopped while connecting: stop() found no connection to close.
+      await client.logout().catch(() => client.close());
+      return;
+    }
     this.client = client;
     this.sweep();
   }
@@ -153,7 +158,15 @@ export class ImapInbox {
       this.sweeping = undefined;
       // Asked while the last look was already over (new mail, a new connection).
       if (this.sweepAgain) this.sweep();
+      else this.idle();
     });
+  }
+
+  /** IDLE (RFC 2177): the server tells of new mail at once; the next command (a sweep's) ends it. */
+  private idle(): void {
+    const client = this.client;
+    if (!client || this.link.stopped) return;
+    void client.idle().catch((error: unknown) => this.options.logger.debug({ err: error }, 'email: IDLE ended with an error'));
   }
 
   private async sweepUntilQuiet(): Promise<void> {
@@ -175,10 +188,6 @@ export class ImapInbox {
         return this.retryLater();
       }
     } while (this.sweepAgain);
-    const client = this.client;
-    if (client && !this.link.stopped) {
-      void client.idle().catch((error: unknown) => this.options.logger.debug({ err: error }, 'email: IDLE ended with an error'));
-    }
   }
 
   /** Hands over what is new in UID order; false when a hand-over failed (the rest waits for the retry). */
