@@ -26,7 +26,26 @@ export const SYSTEM_PACKAGES = {
   'kamailio-presence-modules': '/usr/share/doc/kamailio-presence-modules/copyright',
   // the store's Postgres engine; the package's default cluster is not used (test/servers/postgres.ts makes its own)
   postgresql: postgresInitdb,
+  // the email network's mail server: Postfix (SMTP) delivering to Dovecot (IMAP, LMTP); test/servers/mail.ts
+  // runs its own instances, the packages' system-wide set-up is not used
+  postfix: '/usr/sbin/postfix',
+  'dovecot-imapd': '/usr/lib/dovecot/imap',
+  'dovecot-lmtpd': '/usr/lib/dovecot/lmtp',
 };
+
+/**
+ * Answers to the questions a package's install script would ask (debconf-set-selections lines),
+ * given before apt-get runs: DEBIAN_FRONTEND=noninteractive alone takes the defaults, and Postfix's
+ * default ("Internet Site") writes a system-wide main.cf the tests do not want.
+ */
+export const DEBCONF_SELECTIONS = {
+  postfix: ['postfix postfix/main_mailer_type select No configuration'],
+};
+
+/** The debconf lines for the packages about to be installed. */
+export function debconfSelections(packages, selections = DEBCONF_SELECTIONS) {
+  return packages.flatMap((name) => selections[name] ?? []);
+}
 
 export function missingPackages(packages = SYSTEM_PACKAGES) {
   return Object.entries(packages)
@@ -37,13 +56,18 @@ export function missingPackages(packages = SYSTEM_PACKAGES) {
 export function provision(packages = SYSTEM_PACKAGES) {
   const missing = missingPackages(packages);
   if (missing.length === 0) return;
-  const line = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  const selections = debconfSelections(missing);
+  const preseed = selections.map((selection) => `echo '${selection}' | debconf-set-selections && `).join('');
+  const line = `${preseed}apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    process.stderr.write(`The tests need these system packages: ${missing.join(', ')}. Install them with:\n  sudo ${line}\n`);
+    process.stderr.write(`The tests need these system packages: ${missing.join(', ')}. Install them with:\n  sudo sh -c "${line}"\n`);
     process.exit(1);
   }
   process.stdout.write(`Installing system packages for the tests: ${missing.join(', ')}\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (selections.length > 0) {
+    execFileSync('debconf-set-selections', [], { input: selections.map((selection) => `${selection}\n`).join(''), stdio: ['pipe', 'inherit', 'inherit'], env });
+  }
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   if (result.status !== 0 || missingPackages(packages).length > 0) {
