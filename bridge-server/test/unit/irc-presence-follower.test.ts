@@ -149,12 +149,14 @@ describe("the IRC bot's presence follower", () => {
     agents.watch([addressOf('alice')]);
     const many = Array.from({ length: 30 }, (_, i) => `c${i}`);
     for (const nick of many) customers.wrote(addressOf(nick));
-    // Every customer online: one ISON for each 20, then a WHO each.
-    for (const batch of [many.slice(0, 20), many.slice(20)]) server('users online', { nicks: batch });
-    server('users online', { nicks: ['alice'] });
+    // Everyone online: the server answers each ISON asked (one for each nick followed so far).
+    const answerIson = (count: number) => {
+      for (let i = 0; i < count; i++) server('raw', { line: `:irc.test 303 desk :alice ${many.join(' ')}\r\n`, from_server: true });
+      server('users online', { nicks: ['alice', ...many] });
+    };
+    answerIson(31);
 
     written.length = 0;
-    (follower as unknown as { isonPending: unknown[] }).isonPending = [];
     await poll();
     assert.deepEqual(written.slice(0, 2), ['ISON alice', 'WHO alice']);
     const first = written.slice(2);
@@ -166,7 +168,7 @@ describe("the IRC bot's presence follower", () => {
     ]);
 
     written.length = 0;
-    (follower as unknown as { isonPending: unknown[] }).isonPending = [];
+    answerIson(3);
     await poll();
     assert.deepEqual(written.slice(2, 4), ['WHO c8', 'WHO c9'], 'the next round goes on where the last one stopped');
   });
