@@ -28,6 +28,8 @@ export interface IrcInboundOptions {
   channel: SupportChannel | undefined;
   /** Customers writing to the bot in private, when the configuration lets them. */
   customers: IrcCustomers | undefined;
+  /** A customer's message to a team was taken (their presence is followed from then on). */
+  onCustomerMessage?(customer: Address): void;
 }
 
 /** What a user wrote, from their address, with the id that drops a retransmission. */
@@ -91,8 +93,10 @@ export class IrcInbound {
     const { from, text, remoteId } = input;
     // An IRC user has no name but their nick (as they spell it: the address is its lower case).
     const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, fromName: nick, ...(remoteId ? { remoteId } : {}) });
-    if (stored) customers.tookUp(nick);
-    else this.notice(connection, nick, 'The team takes no messages here now; your message was not delivered.');
+    if (stored) {
+      customers.tookUp(nick);
+      this.options.onCustomerMessage?.(from);
+    } else this.notice(connection, nick, 'The team takes no messages here now; your message was not delivered.');
   }
 
   /** Words to a visitor's puppet: a message of the conversation the agent has with that visitor. */

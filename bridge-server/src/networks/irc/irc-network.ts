@@ -3,7 +3,8 @@
  * of its own, so an agent in WeeChat or irssi answers with a private message. Relay mode (and the
  * overflow past `maxPuppets`): the bot relays `[name #ref] text` and the agent answers `#ref text`
  * or just replies. Agents' presence comes from MONITOR/ISON and away-notify/WHO. Customers who are
- * not agents write to the bot in private, when configured (customers.ts). Every line goes through
+ * not agents write to the bot in private, when configured (customers.ts), and their presence is
+ * followed the same way while they keep writing (customer-presence.ts). Every line goes through
  * flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised).
  */
 import type { Address, Conversation, PresenceStatus } from '@switchboard/protocol';
@@ -33,10 +34,12 @@ import { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
 import type { IrcConnection } from './connection.js';
 import { IrcConnections } from './connections.js';
+import { IrcCustomerPresence } from './customer-presence.js';
 import { IrcCustomers } from './customers.js';
 import { IrcDelivery, type IrcErrorEvent } from './delivery.js';
 import { IrcIdentities } from './identity.js';
 import { IrcInbound } from './inbound.js';
+import { IrcPresenceFollower } from './presence-follower.js';
 import { SupportChannel } from './support-channel.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
@@ -53,7 +56,9 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly hosted: HostedParties;
   private readonly relay: Relay;
   private readonly connections: IrcConnections;
+  private readonly presence: IrcPresenceFollower;
   private readonly agents: IrcAgentPresence;
+  private readonly customerPresence: IrcCustomerPresence | undefined;
   private readonly channel: SupportChannel | undefined;
   private readonly delivery: IrcDelivery;
   private readonly inbound: IrcInbound;
@@ -71,20 +76,24 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       hosted,
       addresses,
       onBotOnline: () => {
-        this.agents.onOnline();
+        this.presence.onOnline();
         this.channel?.onOnline();
       },
-      onBotOffline: () => this.agents.onOffline(),
+      onBotOffline: () => this.presence.onOffline(),
       onPuppet: (connection, visitor) => this.listen(connection, visitor),
     }));
     const { bot } = connections;
     const pollMs = config.presencePollSeconds * 1000;
     const onBack = (nick: string) => void this.delivery.held.flush(nick);
-    const agents = (this.agents = new IrcAgentPresence({ bot, sink, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs, onBack }));
+    const follower = (this.presence = new IrcPresenceFollower({ bot, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs }));
+    const agents = (this.agents = new IrcAgentPresence({ follower, sink, addressOf: addresses.addressOf, nickOf: addresses.nickOf, onBack }));
     this.channel = config.channel
       ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, addressOf: addresses.addressOf, logger })
       : undefined;
     const customers = (this.customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined);
+    const customerPresence = (this.customerPresence = customers
+      ? new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address) })
+      : undefined);
     this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted });
     this.inbound = new IrcInbound({
       sink,
@@ -95,6 +104,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       relay,
       channel: this.channel,
       customers,
+      onCustomerMessage: (customer) => customerPresence?.wrote(customer),
     });
     this.identities = new IrcIdentities({ bot, nickOf: addresses.nickOf });
     this.listen(bot, undefined);
@@ -109,7 +119,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   }
 
   async stop(): Promise<void> {
-    this.agents.stop();
+    this.presence.stop();
+    this.customerPresence?.stop();
     this.delivery.held.expireAll('the bridge stopped before it came back');
     await this.connections.closeAll('Bridge shutting down');
   }

@@ -84,6 +84,11 @@ export class WatchList {
     return this.reported.get(address)?.status;
   }
 
+  /** The presence last reported for an address (status and text), or undefined before the first report. */
+  presenceOf(address: Address): FollowedPresence | undefined {
+    return this.reported.get(address);
+  }
+
   /** Reports a followed address's presence, as the protocol said it (addresses not followed are ignored). */
   report(address: Address, presence: FollowedPresence): void {
     if (!this.followed.has(address)) return;

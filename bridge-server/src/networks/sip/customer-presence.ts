@@ -9,15 +9,12 @@
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../../util/clock.js';
-import { RecentSenders } from '../kit/recent-senders.js';
+import { FollowedCustomers } from '../kit/followed-customers.js';
 import { WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import type { PresenceSubscriptions } from './presence-subscription.js';
 
-/** How long a silent customer's presence is still followed. */
-export const CUSTOMER_IDLE_MS = 60 * 60_000;
-/** How many customers' presence is followed at once. */
-export const MAX_FOLLOWED = 1_000;
+export { CUSTOMER_IDLE_MS, MAX_FOLLOWED } from '../kit/followed-customers.js';
 
 export interface SipCustomerPresenceOptions {
   /** The customers' own subscriptions (not the agents'). */
@@ -31,22 +28,21 @@ export interface SipCustomerPresenceOptions {
 
 export class SipCustomerPresence {
   private readonly list: WatchList;
-  private readonly recent: RecentSenders;
+  private readonly customers: FollowedCustomers;
 
   constructor(private readonly options: SipCustomerPresenceOptions) {
     this.list = new WatchList({ sink: options.sink, follow: (customers) => customers.forEach((customer) => this.subscribe(customer)) });
-    this.recent = new RecentSenders({
-      idleMs: CUSTOMER_IDLE_MS,
-      max: MAX_FOLLOWED,
-      onLetGo: (customer) => this.letGo(customer),
+    this.customers = new FollowedCustomers({
+      list: this.list,
+      followedElsewhere: (address) => options.followedElsewhere(address),
+      stopFollowing: (customer) => options.subscriptions.end(customer),
       ...(options.clock ? { clock: options.clock } : {}),
     });
   }
 
   /** A customer's message to a team was taken: their presence is followed (from now, if they are new). */
   wrote(customer: Address): void {
-    if (this.options.followedElsewhere(customer)) return;
-    if (this.recent.wrote(customer)) this.list.watch([customer]);
+    this.customers.wrote(customer);
   }
 
   onOnline(): void {
@@ -61,16 +57,8 @@ export class SipCustomerPresence {
 
   async stop(): Promise<void> {
     this.list.stopped();
-    this.recent.clear();
+    this.customers.clear();
     await this.options.subscriptions.endAll();
-  }
-
-  private letGo(customer: Address): void {
-    this.options.subscriptions.end(customer);
-    // Their presence is no longer known, unless the network follows them otherwise (as an agent now).
-    const shown = this.list.statusOf(customer);
-    if (shown !== undefined && shown !== 'offline' && !this.options.followedElsewhere(customer)) this.list.report(customer, { status: 'offline' });
-    this.list.unwatch(customer);
   }
 
   private subscribe(customer: Address): void {
