@@ -135,7 +135,8 @@ describe('demo (npm start)', () => {
       const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
       await page.waitForSelector(entry, { timeout: 15_000 });
       assert.match(await page.$eval(entry, (button) => button.textContent ?? ''), / · Web · open/);
-      await page.click(entry);
+      // Found and clicked in one step: the list renders again as the conversation is offered to alice.
+      await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
       await page.waitForFunction(() => !document.getElementById('details')?.hidden, { timeout: 15_000 });
       const details = await page.$eval('#details', (dl) =>
         [...dl.querySelectorAll('dt')].map((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`),
