@@ -44,6 +44,8 @@ export class EmailOutbound {
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
     const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
+    // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
+    const automatic = message.from.startsWith('team:');
     let raw: Buffer;
     try {
       raw = await composeRaw({
@@ -54,8 +56,7 @@ export class EmailOutbound {
         messageId: mailId,
         thread: this.threadHeadersOf(chain),
         ...(replyTo ? { replyTo } : {}),
-        // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
-        ...(message.from.startsWith('team:') ? { automatic: 'auto-replied' as const } : {}),
+        ...(automatic ? { automatic: 'auto-replied' as const } : {}),
         text: message.text,
         html: settings.html,
       });
@@ -64,8 +65,9 @@ export class EmailOutbound {
       throw error;
     }
     await threads.recordSent(mailId, { conversationId: conversation.id, messageId: message.id });
-    // Bounces go to the team's mailbox, where the bridge reads them.
-    await smtp.send({ from: mailbox, to: [recipient], raw });
+    // Bounces go to the team's mailbox, where the bridge reads them; an automatic answer's to none
+    // (the null reverse-path, RFC 3834 section 3.3): no bounce answers an automatic mail.
+    await smtp.send({ from: automatic ? null : mailbox, to: [recipient], raw });
     // Sent: a failure to record it in the thread must not send it again.
     await threads
       .add(conversation.id, mailId)
