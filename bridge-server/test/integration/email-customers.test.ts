@@ -10,13 +10,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crash, exited, runCliOnline, writeCliConfig } from '../cli-process.js';
 import type { Conversation, Message } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 
 const SUPPORT = 'support@example.test';
@@ -71,7 +72,15 @@ describe('customers writing to a team mailbox by email against a real Postfix an
   };
 
   before(async () => {
-    mail = await startMail({ users: { [SUPPORT]: 'supportpw', 'dana@example.test': 'danapw', 'erin@example.test': 'erinpw', 'fay@example.test': 'faypw' } });
+    mail = await startMail({
+      users: {
+        [SUPPORT]: 'supportpw',
+        'dana@example.test': 'danapw',
+        'erin@example.test': 'erinpw',
+        'fay@example.test': 'faypw',
+        'gina@example.test': 'ginapw',
+      },
+    });
     t = await startBridge(bridgeConfig(mail), { dir });
     await online();
   });
@@ -219,5 +228,45 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     const again = await connect(t, agentAuth('alice'));
     assert.equal(await storedMessages(again.socket), stored);
     again.socket.disconnect();
+  });
+
+  it('stores each mail exactly once when the bridge is killed (kill -9) while it fetches them', async (context) => {
+    const GINA = 'mailto:gina@example.test';
+    await t.stop(); // the CLI reads the same mailbox: one reader at a time
+    try {
+      const config = writeCliConfig(context, bridgeConfig(mail));
+      const first = await runCliOnline(config, 'mailto');
+      const alice = await connectTo(context, first.url, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      const texts = ['one', 'two', 'three', 'four', 'five', 'six'].map((word) => `Crash mail ${word}`);
+      const client = nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true, pool: true });
+      await Promise.all(
+        texts.map((text, i) => client.sendMail({ from: 'gina@example.test', to: SUPPORT, subject: text, messageId: `<crash.${i}@client.example.test>`, text })),
+      );
+      client.close();
+      // Killed once the first is stored, while the others are being fetched and stored.
+      await until(() => atAgent.some((m) => m.from === GINA), 15_000, 'the first mail stored');
+      await crash(first.child);
+
+      const second = await runCliOnline(config, 'mailto');
+      try {
+        const handled = async () => {
+          const crashMail = (await mail.messages(SUPPORT)).filter((m) => m.source.includes('Crash mail'));
+          return crashMail.length === texts.length && crashMail.every((m) => m.flags.has('\\Seen'));
+        };
+        await until(handled, 15_000, 'every mail handled');
+        const again = await connectTo(context, second.url, agentAuth('alice'));
+        const { conversations } = await call(again.socket, 'conversation:list', {});
+        const ginas = conversations.filter((c) => c.participants.includes(GINA));
+        const histories = await Promise.all(ginas.map((c) => call(again.socket, 'history:get', { conversationId: c.id })));
+        const stored = histories.flatMap((history) => history.messages.filter((m: Message) => m.from === GINA).map((m: Message) => m.text));
+        assert.deepEqual(stored.sort(), [...texts].sort());
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    } finally {
+      t = await startBridge(bridgeConfig(mail), { dir });
+    }
   });
 });
