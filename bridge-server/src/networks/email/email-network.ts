@@ -6,6 +6,7 @@
  * lowercased mail address; no typing, no presence, no receipts: delivery is the SMTP server's
  * acceptance, and a bounce fails the message.
  */
+import { ConfigError } from '../../config-error.js';
 import type { CustomerDoorFeature, GatewayFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
 import { EmailInbound } from './email-inbound.js';
@@ -21,10 +22,25 @@ export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
 type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature;
 
+/** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
 function readState(value: string | null): MailboxState | undefined {
-  if (value === null) return undefined;
-  const state = JSON.parse(value) as Partial<MailboxState>;
+  let state: Partial<MailboxState> | null;
+  try {
+    state = value === null ? null : (JSON.parse(value) as Partial<MailboxState> | null);
+  } catch {
+    return undefined;
+  }
+  if (!state) return undefined;
   return typeof state.uidValidity === 'string' && typeof state.lastUid === 'number' ? { uidValidity: state.uidValidity, lastUid: state.lastUid } : undefined;
+}
+
+/** The plus-address secret, or a configuration error saying where to set it. */
+function secretOf(config: EmailNetworkConfig): string {
+  try {
+    return plusAddressSecretOf(config);
+  } catch (error) {
+    throw new ConfigError(`networks (email).${(error as Error).message}`);
+  }
 }
 
 export function createEmailNetwork({ config, sink, logger, records, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
@@ -32,7 +48,7 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
   const store: NetworkRecords = records;
   const imap = resolveImapEndpoint(config.imap, process.env, 'email.imap');
   const smtp = createSmtpSender(resolveSmtpEndpoint(config.smtp, process.env, 'email.smtp'));
-  const secret = plusAddressSecretOf(config);
+  const secret = secretOf(config);
   const plusAddresses = new PlusAddresses(secret, config.subaddressSeparator);
   const threads = new MailThreads(store);
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
