@@ -7,7 +7,7 @@
  * acceptance, and a bounce fails the message.
  */
 import { ConfigError } from '../../config-error.js';
-import type { CustomerDoorFeature, GatewayFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
+import type { CustomerDoorFeature, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
 import { EmailInbound } from './email-inbound.js';
 import { EmailOutbound, mailAddressOf } from './email-outbound.js';
@@ -20,7 +20,7 @@ import { createSmtpSender } from './smtp-sender.js';
 
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
-type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature;
+type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature;
 
 /** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
 function readState(value: string | null): MailboxState | undefined {
@@ -98,6 +98,8 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
       const bare = mailAddressOf(address);
       return bare !== null && teamMailboxOf(config, bare) !== null;
     },
+    // The bridge checks no signature (DKIM) nor sending host (SPF): a From address is what the sender wrote.
+    identityOf: () => Promise.resolve({ vouched: false, how: "the bridge does not check mail senders' signatures: the From address is what the sender wrote" }),
     customerDoor: (team) => (teamIds.has(team) ? { id: team, ...(config.site !== undefined ? { site: config.site } : {}) } : null),
   };
 }
