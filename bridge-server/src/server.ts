@@ -11,8 +11,9 @@ import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { Core } from './core/core.js';
 import { TeamDirectory } from './core/desk/teams.js';
+import { toNetworkConversation } from './core/wire.js';
 import { RefBook } from './networks/refs.js';
-import { type TeamSubscriptions, capabilitiesOf } from './networks/network.js';
+import { type NetworkRecords, type TeamSubscriptions, capabilitiesOf } from './networks/network.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
@@ -110,6 +111,21 @@ function createNetworks(
     of: (scheme) => store.teamSubscribers(scheme),
   };
   for (const { definition, config, type } of entries) {
+    const records: NetworkRecords = {
+      state: (key) => store.networkState(type, key),
+      setState: (key, value) => store.setNetworkState(type, key, value),
+      thread: (conversationId) => store.conversationThread(conversationId, type),
+      setThread: (conversationId, value) => store.setConversationThread(conversationId, type, value),
+      setSubject: async (conversationId, subject) => {
+        await store.setConversationSubject(conversationId, subject);
+      },
+      conversation: async (id) => {
+        const record = await store.getConversation(id);
+        return record && toNetworkConversation(record);
+      },
+      // Remote ids are stored under the network's scheme (`InboundMessage.network`), known once it is made.
+      messageByRemoteId: (remoteId) => store.messageByRemoteId(network.scheme, remoteId),
+    };
     const context = {
       config,
       sink: core.sink,
@@ -118,6 +134,7 @@ function createNetworks(
       hosted: webHostedParties,
       teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
       teamSubscriptions,
+      records,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);

@@ -61,9 +61,20 @@ export class Conversations {
   /**
    * The open conversation of `openedBy` with a team on a site, or a new one: routed by the desk,
    * then greeted, or told the team is away, as the team says. Whoever opens it (a website visitor,
-   * a customer writing on their own network) goes through this one path.
+   * a customer writing on their own network) goes through this one path. `quiet`: neither greeted
+   * nor told (opened by an automatic message, which nothing answers).
    */
-  async openWithTeam({ siteKey, openedBy, team }: { siteKey: string; openedBy: Address; team: TeamConfig }): Promise<ConversationRecord> {
+  async openWithTeam({
+    siteKey,
+    openedBy,
+    team,
+    quiet = false,
+  }: {
+    siteKey: string;
+    openedBy: Address;
+    team: TeamConfig;
+    quiet?: boolean;
+  }): Promise<ConversationRecord> {
     const { store, router } = this.deps;
     const existing = await store.findOpenConversation({ siteKey, openedBy, team: team.id });
     if (existing) return existing;
@@ -73,7 +84,7 @@ export class Conversations {
     this.deps.announcer.announce(routed);
     // Outside business hours the visitor is told its message waits; inside, greeted if the team says so.
     const note = router.isOpen(team.id) ? team.greeting : team.offlineMessage;
-    if (note) await this.postAsTeam(routed, team, note);
+    if (note && !quiet) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
     return routed;
   }

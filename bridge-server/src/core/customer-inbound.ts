@@ -78,12 +78,14 @@ export class CustomerInbound {
       return stored;
     }
     controls.mayOpen(input.from);
-    const opened = await firstContacts.conversationFor(input.from, input.team);
+    // An automatic message (an out-of-office answer) is stored, and answered by nothing automatic.
+    const quiet = input.automatic === true;
+    const opened = await firstContacts.conversationFor(input.from, input.team, { quiet });
     if (!opened) return null;
     count('opened');
     const posted = await post(opened);
     // Once per conversation: on its opening, after the customer's first message is stored.
-    await this.deps.queueNotice.tell(opened, served.team);
+    if (!quiet) await this.deps.queueNotice.tell(opened, served.team);
     return posted;
   }
 

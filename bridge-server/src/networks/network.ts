@@ -101,6 +101,12 @@ export interface InboundMessage {
    * the sender is a customer, and the core finds their open conversation with the team or opens one.
    */
   team?: InboundTeam;
+  /**
+   * A machine wrote it (an out-of-office answer, RFC 3834): stored like any message, but nothing
+   * answers it automatically (no greeting, offline message or queue notice), so that two
+   * responders never answer each other.
+   */
+  automatic?: boolean;
 }
 
 /** The team a customer wrote to, and the site the network's configuration names for its customers. */
@@ -361,6 +367,25 @@ export interface NetworkContext<TConfig> {
   teams?: readonly DeskTeam[];
   /** Customers' subscriptions to teams' addresses, kept in the bridge's store across restarts. */
   teamSubscriptions?: TeamSubscriptions;
+  /** What a network keeps in the bridge's store beside the messages (a mailbox's state, mail threads). */
+  records?: NetworkRecords;
+}
+
+/**
+ * The store as one network sees it: its own values across restarts, its record of a
+ * conversation's thread there (which goes with the conversation), the conversations' subjects,
+ * and what it stored. Everything is the network's own: the network's name is bound.
+ */
+export interface NetworkRecords {
+  state(key: string): Promise<string | null>;
+  /** Durable once the promise resolves; null forgets the value. */
+  setState(key: string, value: string | null): Promise<void>;
+  thread(conversationId: string): Promise<string | null>;
+  setThread(conversationId: string, value: string | null): Promise<void>;
+  setSubject(conversationId: string, subject: string): Promise<void>;
+  conversation(id: string): Promise<NetworkConversation | null>;
+  /** The message stored for an inbound message with this remote id (`InboundMessage.remoteId`). */
+  messageByRemoteId(remoteId: string): Promise<Message | null>;
 }
 
 /** A customer subscribed to a team's address on their network, to see the team's availability there. */

@@ -4,6 +4,7 @@
 import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
+import { createEmailNetwork, emailNetworkConfigSchema } from './email/email-network.js';
 import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
 import type { HostingContext, Network, NetworkContext } from './network.js';
 import { createSipNetwork, sipNetworkConfigSchema } from './sip/sip-network.js';
@@ -48,6 +49,7 @@ export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   },
   irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork },
   sip: { schema: sipNetworkConfigSchema, create: createSipNetwork },
+  email: { schema: emailNetworkConfigSchema, create: createEmailNetwork },
 };
 
 /** The networks running in one bridge, found by address scheme. */

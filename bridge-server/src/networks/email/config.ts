@@ -1,0 +1,19 @@
+/**
+ * The `email` entry of `networks` (docs/networks/email.md): the IMAP mailbox the bridge reads, the
+ * SMTP submission server it sends through, and the mail settings (the teams' addresses, the
+ * Message-ID domain, the plus-address secret).
+ */
+import { z } from 'zod';
+import { imapEndpointSchema, smtpEndpointSchema } from './endpoints-config.js';
+import { checkMailSettings, mailSettingsShape } from './mail-config.js';
+
+export const emailNetworkConfigSchema = z
+  .strictObject({
+    type: z.literal('email'),
+    imap: imapEndpointSchema,
+    smtp: smtpEndpointSchema,
+    ...mailSettingsShape,
+  })
+  .superRefine((config, context) => checkMailSettings(config, context));
+
+export type EmailNetworkConfig = z.infer<typeof emailNetworkConfigSchema>;

@@ -1,0 +1,105 @@
+/**
+ * The email network (docs/networks/email.md): customers write to a team's mailbox and agents answer
+ * by mail. Mail in through one IMAP connection to the mailbox (imap-inbox.ts, read by
+ * email-inbound.ts), mail out through SMTP submission (smtp-sender.ts, written by
+ * email-outbound.ts), threads kept in the store (email-thread.ts). Addresses are `mailto:` and a
+ * lowercased mail address; no typing, no presence, no receipts: delivery is the SMTP server's
+ * acceptance, and a bounce fails the message.
+ */
+import { ConfigError } from '../../config-error.js';
+import type { CustomerDoorFeature, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
+import type { EmailNetworkConfig } from './config.js';
+import { EmailInbound } from './email-inbound.js';
+import { EmailOutbound, mailAddressOf } from './email-outbound.js';
+import { MailThreads } from './email-thread.js';
+import { resolveImapEndpoint, resolveSmtpEndpoint } from './endpoints-config.js';
+import { ImapInbox, type MailboxState } from './imap-inbox.js';
+import { plusAddressSecretOf, teamMailboxOf } from './mail-config.js';
+import { PlusAddresses } from './mail-threading.js';
+import { createSmtpSender } from './smtp-sender.js';
+
+export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
+
+type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature;
+
+/** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
+function readState(value: string | null): MailboxState | undefined {
+  let state: Partial<MailboxState> | null;
+  try {
+    state = value === null ? null : (JSON.parse(value) as Partial<MailboxState> | null);
+  } catch {
+    return undefined;
+  }
+  if (!state) return undefined;
+  return typeof state.uidValidity === 'string' && typeof state.lastUid === 'number' ? { uidValidity: state.uidValidity, lastUid: state.lastUid } : undefined;
+}
+
+/** The plus-address secret, or a configuration error saying where to set it. */
+function secretOf(config: EmailNetworkConfig): string {
+  try {
+    return plusAddressSecretOf(config);
+  } catch (error) {
+    throw new ConfigError(`networks (email).${(error as Error).message}`);
+  }
+}
+
+export function createEmailNetwork({ config, sink, logger, records, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
+  if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
+  const store: NetworkRecords = records;
+  const imap = resolveImapEndpoint(config.imap, process.env, 'email.imap');
+  const smtp = createSmtpSender(resolveSmtpEndpoint(config.smtp, process.env, 'email.smtp'));
+  const secret = secretOf(config);
+  const plusAddresses = new PlusAddresses(secret, config.subaddressSeparator);
+  const threads = new MailThreads(store);
+  const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
+  const inbound = new EmailInbound({ sink, records: store, threads, plusAddresses, settings: config, logger });
+  const outbound = new EmailOutbound({
+    smtp,
+    threads,
+    plusAddresses,
+    secret,
+    settings: config,
+    teamName: (id) => teams.find((team) => team.id === id)?.name,
+    logger,
+  });
+  let inbox: ImapInbox | undefined;
+  const teamIds = new Set(Object.values(config.teams));
+
+  return {
+    scheme: 'mailto',
+    deliversFromStore: false,
+    status: () => inbox?.status ?? { state: 'offline', reason: 'not started' },
+    async start() {
+      const state = readState(await store.state(stateKey));
+      inbox = new ImapInbox({
+        endpoint: imap,
+        ...(state ? { state } : {}),
+        // The mail and where the inbox got to are committed before the inbox marks it handled.
+        deliver: async (mail) => {
+          await inbound.handle(mail);
+          await store.setState(stateKey, JSON.stringify(mail.state));
+        },
+        report: (status) => sink.status('mailto', status),
+        logger,
+      });
+      await inbox.start();
+    },
+    async stop() {
+      await inbox?.stop();
+      smtp.close();
+    },
+    send: (outboundMessage) => outbound.send(outboundMessage),
+    normalizeAddress(address) {
+      const bare = mailAddressOf(address);
+      return bare ? `mailto:${bare}` : null;
+    },
+    // The teams' mailboxes and their plus addresses are the bridge's own.
+    ownsAddress(address) {
+      const bare = mailAddressOf(address);
+      return bare !== null && teamMailboxOf(config, bare) !== null;
+    },
+    // The bridge checks no signature (DKIM) nor sending host (SPF): a From address is what the sender wrote.
+    identityOf: () => Promise.resolve({ vouched: false, how: "the bridge does not check mail senders' signatures: the From address is what the sender wrote" }),
+    customerDoor: (team) => (teamIds.has(team) ? { id: team, ...(config.site !== undefined ? { site: config.site } : {}) } : null),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Mail out: one stored message to one customer, from the mailbox of the conversation's team under
+ * the sender's name, in the conversation's thread (In-Reply-To and References, RFC 5322 section
+ * 3.6.4), with the conversation's plus address as Reply-To and `Auto-Submitted: auto-replied` on
+ * what the team's desk wrote itself (RFC 3834). Its Message-ID is derived from the stored message
+ * and the recipient: an outbox retry after a crash sends the same mail again, never another.
+ */
+import type { Logger } from 'pino';
+import { type NetworkConversation, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import { InvalidMailError, composeRaw, replySubject } from './mail-compose.js';
+import type { MailSettings } from './mail-config.js';
+import { isMailAddress } from './mail-headers.js';
+import { type PlusAddresses, type ThreadHeaders, isOwnMessageId, messageIdFor, threadHeaders } from './mail-threading.js';
+import type { MailThreads } from './email-thread.js';
+import type { SmtpSender } from './smtp-sender.js';
+
+export interface EmailOutboundParts {
+  smtp: Pick<SmtpSender, 'send'>;
+  threads: MailThreads;
+  plusAddresses: PlusAddresses;
+  secret: string;
+  settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'subject' | 'html'>;
+  /** A team's name, for mail that names no sender. */
+  teamName(team: string): string | undefined;
+  logger: Logger;
+}
+
+/** A `mailto:` address's bare, lowercased mail address, or null when it is not one. */
+export function mailAddressOf(address: string): string | null {
+  const match = /^mailto:(.+)$/i.exec(address);
+  const bare = match?.[1]?.toLowerCase();
+  return bare && isMailAddress(bare) ? bare : null;
+}
+
+export class EmailOutbound {
+  constructor(private readonly parts: EmailOutboundParts) {}
+
+  async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+    const { smtp, threads, plusAddresses, secret, settings, logger } = this.parts;
+    const recipient = mailAddressOf(to);
+    if (!recipient) throw new NetworkError(`${to} is not a mail address`, false, 'bad_request');
+    const mailbox = this.mailboxOf(conversation);
+    const { subject, chain } = await this.threadOf(conversation);
+    const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
+    const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
+    const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
+    // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
+    const automatic = message.from.startsWith('team:');
+    let raw: Buffer;
+    try {
+      raw = await composeRaw({
+        from: mailbox,
+        ...(name ? { fromName: name } : {}),
+        to: recipient,
+        subject: replySubject(subject, settings.subject),
+        messageId: mailId,
+        thread: this.threadHeadersOf(chain),
+        ...(replyTo ? { replyTo } : {}),
+        ...(automatic ? { automatic: 'auto-replied' as const } : {}),
+        text: message.text,
+        html: settings.html,
+      });
+    } catch (error) {
+      if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
+      throw error;
+    }
+    await threads.recordSent(mailId, { conversationId: conversation.id, messageId: message.id });
+    // Bounces go to the team's mailbox, where the bridge reads them; an automatic answer's to none
+    // (the null reverse-path, RFC 3834 section 3.3): no bounce answers an automatic mail.
+    await smtp.send({ from: automatic ? null : mailbox, to: [recipient], raw });
+    // Sent: a failure to record it in the thread must not send it again.
+    await threads
+      .add(conversation.id, mailId)
+      .catch((error: unknown) => logger.warn({ err: error, conversation: conversation.id }, 'email: thread not recorded'));
+    return { remoteId: mailId, status: 'sent' };
+  }
+
+  /**
+   * References: the thread; In-Reply-To: the customer's latest mail, which the answer answers
+   * (a greeting sent before it does not make the agent's answer a reply to the greeting).
+   */
+  private threadHeadersOf(chain: readonly string[]): ThreadHeaders {
+    const headers = threadHeaders(chain);
+    const answered = chain.findLast((id) => !isOwnMessageId(id, this.parts.settings.messageIdDomain));
+    return answered !== undefined && headers.inReplyTo !== undefined ? { ...headers, inReplyTo: answered } : headers;
+  }
+
+  /** The mailbox of the conversation's team, else the first configured. */
+  private mailboxOf(conversation: NetworkConversation): string {
+    const entries = Object.entries(this.parts.settings.teams);
+    return (entries.find(([, team]) => team === conversation.team) ?? entries[0]!)[0].toLowerCase();
+  }
+
+  /** The subject and Message-IDs to answer in, with the customer's mail being stored now (a greeting answers it). */
+  private async threadOf(conversation: NetworkConversation): Promise<{ subject: string | undefined; chain: string[] }> {
+    const thread = await this.parts.threads.of(conversation.id);
+    const arriving = conversation.openedBy ? this.parts.threads.arrivingFrom(conversation.openedBy) : undefined;
+    const chain = arriving && !thread.chain.includes(arriving.messageId) ? [...thread.chain, arriving.messageId] : thread.chain;
+    return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain };
+  }
+}

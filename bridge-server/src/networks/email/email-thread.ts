@@ -1,0 +1,107 @@
+/**
+ * The threads of the email network's conversations: the Message-IDs of a conversation's mail, the
+ * customer's and the bridge's (kept as the conversation's thread, which goes with it), and for each
+ * mail the bridge sent, the stored message it carried (kept as network state): a reply is matched
+ * to its conversation by them, a bounce to the message that failed.
+ */
+import type { Address } from '@switchboard/protocol';
+import { remoteIdOf } from '../kit/inbound.js';
+import type { NetworkRecords } from '../network.js';
+
+/** Message-IDs kept per conversation: more than the References the bridge writes (mail-threading.ts). */
+const MAX_CHAIN = 50;
+
+/** A conversation's thread on the email network. */
+export interface MailThread {
+  /** The subject of the customer's first mail, until the conversation has one. */
+  subject?: string;
+  /** Message-IDs of the conversation's mail, oldest first. */
+  chain: string[];
+}
+
+/** The stored message a mail the bridge sent carried. */
+export interface SentMail {
+  conversationId: string;
+  messageId: string;
+}
+
+/** A customer's mail being stored now: its conversation's answers (a greeting) reply to it already. */
+export interface ArrivingMail {
+  messageId: string;
+  subject: string;
+}
+
+const sentKey = (messageId: string) => `sent:${messageId.toLowerCase()}`;
+
+function parsed<T>(value: string | null): T | null {
+  if (value === null) return null;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return null;
+  }
+}
+
+export class MailThreads {
+  /** One change at a time per conversation (inbound and outbound mail both add to a thread). */
+  private readonly changes = new Map<string, Promise<void>>();
+  private readonly arriving = new Map<Address, ArrivingMail>();
+
+  constructor(private readonly records: NetworkRecords) {}
+
+  async of(conversationId: string): Promise<MailThread> {
+    const thread = parsed<Partial<MailThread>>(await this.records.thread(conversationId));
+    return {
+      chain: Array.isArray(thread?.chain) ? thread.chain.filter((id) => typeof id === 'string') : [],
+      ...(typeof thread?.subject === 'string' ? { subject: thread.subject } : {}),
+    };
+  }
+
+  /** Adds a mail's Message-ID (and the subject, when the thread has none yet) to a conversation's thread. */
+  add(conversationId: string, messageId: string, subject?: string): Promise<void> {
+    const previous = this.changes.get(conversationId) ?? Promise.resolve();
+    const change = previous.then(async () => {
+      const thread = await this.of(conversationId);
+      if (!thread.chain.includes(messageId)) thread.chain = [...thread.chain, messageId].slice(-MAX_CHAIN);
+      if (thread.subject === undefined && subject) thread.subject = subject;
+      await this.records.setThread(conversationId, JSON.stringify(thread));
+    });
+    const settled = change.catch(() => undefined);
+    this.changes.set(conversationId, settled);
+    void settled.then(() => {
+      if (this.changes.get(conversationId) === settled) this.changes.delete(conversationId);
+    });
+    return change;
+  }
+
+  /** Records which stored message a mail the bridge sends carries (before it is sent: its bounce may come at once). */
+  recordSent(mailId: string, sent: SentMail): Promise<void> {
+    return this.records.setState(sentKey(mailId), JSON.stringify(sent));
+  }
+
+  async sentAs(mailId: string): Promise<SentMail | null> {
+    return parsed<SentMail>(await this.records.state(sentKey(mailId)));
+  }
+
+  /** The conversation of a mail the bridge sent, or of one this sender wrote before. */
+  async conversationOf(mailId: string, sender: Address): Promise<string | null> {
+    const sent = await this.sentAs(mailId);
+    if (sent) return sent.conversationId;
+    const remoteId = remoteIdOf(sender, mailId);
+    return remoteId ? ((await this.records.messageByRemoteId(remoteId))?.conversationId ?? null) : null;
+  }
+
+  /** Marks a customer's mail as being stored until `done` settles. */
+  async arrive<T>(customer: Address, mail: ArrivingMail, done: () => Promise<T>): Promise<T> {
+    this.arriving.set(customer, mail);
+    try {
+      return await done();
+    } finally {
+      if (this.arriving.get(customer) === mail) this.arriving.delete(customer);
+    }
+  }
+
+  arrivingFrom(customer: Address): ArrivingMail | undefined {
+    return this.arriving.get(customer);
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Customers writing to a team's mailbox (docs/networks/email.md) against a real Postfix and
+ * Dovecot (test/servers/mail.ts): a customer's mail opens a team conversation, a web agent answers
+ * by mail in the thread, the customer's reply from a typical client lands in the same conversation
+ * with only its new text, an auto-reply is stored and not answered, a bounce fails the message,
+ * mail that came while Dovecot was down is fetched once, and a re-fetch stores nothing twice.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { crash, exited, runCliOnline, writeCliConfig } from '../cli-process.js';
+import type { Conversation, Message } from '@switchboard/protocol';
+import Database from 'better-sqlite3';
+import { ImapFlow } from 'imapflow';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
+import { type MailServer, startMail } from '../servers/mail.js';
+
+const SUPPORT = 'support@example.test';
+const BRIDGE_DOMAIN = 'bridge.example.test';
+const GREETING = 'Thanks for writing to us: an agent answers shortly.';
+
+const emailNetwork = (mail: MailServer) => ({
+  type: 'email',
+  imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
+  smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
+  messageIdDomain: BRIDGE_DOMAIN,
+  teams: { [SUPPORT]: 'support' },
+  plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
+  html: true,
+});
+
+const bridgeConfig = (mail: MailServer) => ({
+  teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100, greeting: GREETING }],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail)],
+});
+
+/** A customer's mail client: nodemailer over the harness's SMTP, as a real client submits. */
+function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
+  return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
+}
+
+async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
+  const stored = await mail.waitForMessages(address, count, { timeoutMs: 15_000 });
+  return Promise.all(stored.map((message) => simpleParser(message.source)));
+}
+
+/** Every message of every conversation the agent sees. */
+async function storedMessages(socket: V1Socket): Promise<number> {
+  const { conversations } = await call(socket, 'conversation:list', {});
+  const histories = await Promise.all(conversations.map((c) => call(socket, 'history:get', { conversationId: c.id })));
+  return histories.reduce((sum, history) => sum + history.messages.length, 0);
+}
+
+const header = (parsed: ParsedMail, name: string) => parsed.headers.get(name) as string | undefined;
+const addressOf = (field: ParsedMail['from']) => field?.value[0]?.address;
+
+describe('customers writing to a team mailbox by email against a real Postfix and Dovecot', () => {
+  let mail: MailServer;
+  let t: TestBridge;
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-email-'));
+  const online = () => until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online');
+
+  /** The web agent, waiting for the customer's conversation and collecting the messages it sees. */
+  const agentAwaiting = async (customer: `mailto:${string}`) => {
+    const alice = await connect(t, agentAuth('alice'));
+    return { alice, opened: next(alice.socket, 'conversation', (c) => c.participants.includes(customer)), atAgent: collect(alice.socket, 'message') };
+  };
+
+  before(async () => {
+    mail = await startMail({
+      users: {
+        [SUPPORT]: 'supportpw',
+        'dana@example.test': 'danapw',
+        'erin@example.test': 'erinpw',
+        'fay@example.test': 'faypw',
+        'gina@example.test': 'ginapw',
+      },
+    });
+    t = await startBridge(bridgeConfig(mail), { dir });
+    await online();
+  });
+  after(async () => {
+    await t?.stop();
+    await mail?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens a team conversation for a mail, answered by mail in its thread; the reply lands in it with only its new text', async () => {
+    const DANA = 'mailto:dana@example.test';
+    const { alice, opened: offered, atAgent } = await agentAwaiting(DANA);
+    await send(mail, {
+      from: 'Dana Scully <dana@example.test>',
+      to: SUPPORT,
+      subject: 'My order has not arrived',
+      messageId: '<first.4711@client.example.test>',
+      text: 'Hello, my order 4711 has not arrived yet.',
+    });
+    const conversation: Conversation = await offered;
+    assert.equal(conversation.team, 'support');
+    await until(() => atAgent.some((m) => m.from === DANA && m.text === 'Hello, my order 4711 has not arrived yet.'), 10_000, 'the mail at the agent');
+    const subjectOf = async () => (await call(alice.socket, 'conversation:list', {})).conversations.find((c) => c.id === conversation.id)?.subject;
+    await until(async () => (await subjectOf()) !== undefined, 5000, 'the subject kept');
+    assert.equal(await subjectOf(), 'My order has not arrived');
+
+    // The greeting, by mail: an automatic answer in the thread.
+    const [greeting] = await mailsOf(mail, 'dana@example.test', 1);
+    assert.equal(greeting!.text?.trim(), GREETING);
+    assert.equal(header(greeting!, 'auto-submitted'), 'auto-replied');
+    assert.equal(greeting!.inReplyTo, '<first.4711@client.example.test>');
+    assert.equal(greeting!.subject, 'Re: My order has not arrived');
+
+    // The agent's answer: from the team's mailbox under the agent's name, replying to the customer's mail.
+    const statuses = collect(alice.socket, 'message:status');
+    const sent = await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Let me look into it.' });
+    const [, answer] = await mailsOf(mail, 'dana@example.test', 2);
+    assert.equal(addressOf(answer!.from), SUPPORT);
+    assert.equal(answer!.from?.value[0]?.name, 'alice');
+    assert.equal(answer!.subject, 'Re: My order has not arrived');
+    assert.equal(answer!.inReplyTo, '<first.4711@client.example.test>');
+    assert.equal(header(answer!, 'auto-submitted'), undefined);
+    assert.match(answer!.messageId!, new RegExp(`@${BRIDGE_DOMAIN.replace(/\./g, '\\.')}>$`));
+    const replyTo = addressOf(answer!.replyTo)!;
+    assert.match(replyTo, /^support\+[a-z0-9_]+-[a-z2-7]{16}@example\.test$/);
+    assert.ok([answer!.references].flat().includes('<first.4711@client.example.test>'));
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'sent'), 10_000, 'the answer sent');
+    assert.ok(!statuses.some((s) => s.id === sent.message.id && (s.status === 'delivered' || s.status === 'read')));
+
+    // The customer's reply from a typical client: to the plus address, quoted history, signature, HTML, an attachment.
+    await send(mail, {
+      from: 'Dana Scully <dana@example.test>',
+      to: replyTo,
+      subject: `Re: ${answer!.subject}`,
+      messageId: '<second.4711@client.example.test>',
+      inReplyTo: answer!.messageId!,
+      references: [...[answer!.references ?? []].flat(), answer!.messageId!],
+      text: 'It was order 4711, the receipt is attached.\n\nOn Tue, 1 Dec 2026 at 10:00, alice <support@example.test> wrote:\n> Let me look into it.\n\n-- \nDana Scully\nScully Imports',
+      html: '<p>It was order 4711, the receipt is attached.</p><blockquote>Let me look into it.</blockquote><p>-- <br>Dana Scully</p>',
+      attachments: [{ filename: 'receipt.pdf', content: Buffer.alloc(2048, 1), contentType: 'application/pdf' }],
+    });
+    await until(() => atAgent.some((m) => m.from === DANA && m.text.startsWith('It was order 4711')), 10_000, 'the reply at the agent');
+    const reply = atAgent.find((m) => m.from === DANA && m.text.startsWith('It was order 4711'))!;
+    assert.equal(reply.conversationId, conversation.id);
+    assert.equal(reply.text, 'It was order 4711, the receipt is attached.\n\n[attachment: receipt.pdf, application/pdf, 2 KB]');
+    alice.socket.disconnect();
+  });
+
+  it('stores an auto-reply without answering it, and fails a message whose mail bounced', async () => {
+    const ERIN = 'mailto:erin@example.test';
+    const { alice, opened, atAgent } = await agentAwaiting(ERIN);
+    await send(mail, {
+      from: 'erin@example.test',
+      to: SUPPORT,
+      subject: 'Out of office',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      text: 'I am away until Monday.',
+    });
+    const conversation = await opened;
+    await until(() => atAgent.some((m) => m.from === ERIN && m.text === 'I am away until Monday.'), 10_000, 'the auto-reply stored');
+    // A later mail comes through Postfix after anything the bridge would have sent to erin.
+    await send(mail, { from: 'dana@example.test', to: 'erin@example.test', subject: 'marker', text: 'marker' });
+    const erinMail = await mailsOf(mail, 'erin@example.test', 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual((await mail.messages('erin@example.test')).length, 1, `nothing but the marker reached erin: ${erinMail.map((m) => m.subject).join(', ')}`);
+    const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+    assert.deepEqual(
+      history.messages.map((m: Message) => m.from),
+      [ERIN],
+    );
+
+    // A customer at an address the mail server does not have: the answer bounces back to the team's mailbox.
+    const GHOST = 'mailto:ghost@example.test';
+    const ghostOpened = next(alice.socket, 'conversation', (c) => c.participants.includes(GHOST));
+    await send(mail, { from: 'ghost@example.test', to: SUPPORT, subject: 'Hello', text: 'Are you there?' });
+    const ghostConversation = await ghostOpened;
+    const statuses = collect(alice.socket, 'message:status');
+    const sent = await call(alice.socket, 'message:send', { conversationId: ghostConversation.id, clientId: 'g-1', text: 'We are.' });
+    await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 20_000, 'the bounced answer failed');
+    const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
+    assert.match(failed.error!.message, /ghost@example\.test/);
+    alice.socket.disconnect();
+  });
+
+  it('fetches mail that came while Dovecot was down once, and a re-fetch after a restart stores nothing twice', async () => {
+    const FAY = 'mailto:fay@example.test';
+    await mail.stopDovecot();
+    await send(mail, {
+      from: 'Fay <fay@example.test>',
+      to: SUPPORT,
+      subject: 'While you were down',
+      messageId: '<down.1@client.example.test>',
+      text: 'Hello?',
+    });
+    await mail.startDovecot();
+    await mail.flushQueue();
+    const alice = await connect(t, agentAuth('alice'));
+    await until(
+      async () => (await call(alice.socket, 'conversation:list', {})).conversations.some((c: Conversation) => c.participants.includes(FAY)),
+      20_000,
+      "fay's conversation",
+    );
+    const fays = (await call(alice.socket, 'conversation:list', {})).conversations.find((c: Conversation) => c.participants.includes(FAY))!;
+    const before = (await call(alice.socket, 'history:get', { conversationId: fays.id })).messages;
+    assert.deepEqual(
+      before.filter((m: Message) => m.from === FAY).map((m: Message) => m.text),
+      ['Hello?'],
+    );
+    const stored = await storedMessages(alice.socket);
+    alice.socket.disconnect();
+
+    // Every mail of the mailbox handed over again: unflagged, and the bridge's place in it forgotten.
+    await t.stop();
+    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user: SUPPORT, pass: 'supportpw' }, logger: false });
+    await client.connect();
+    await client.mailboxOpen('INBOX');
+    await client.messageFlagsRemove('1:*', ['\\Seen']);
+    await client.logout();
+    const db = new Database(t.dbPath);
+    db.prepare("DELETE FROM network_state WHERE key LIKE 'mailbox:%'").run();
+    db.close();
+    t = await startBridge(bridgeConfig(mail), { dir });
+    await online();
+    await until(async () => (await mail.messages(SUPPORT)).every((m) => m.flags.has('\\Seen')), 15_000, 'every mail handled again');
+    const again = await connect(t, agentAuth('alice'));
+    assert.equal(await storedMessages(again.socket), stored);
+    again.socket.disconnect();
+  });
+
+  it('stores each mail exactly once when the bridge is killed (kill -9) while it fetches them', async (context) => {
+    const GINA = 'mailto:gina@example.test';
+    await t.stop(); // the CLI reads the same mailbox: one reader at a time
+    try {
+      const config = writeCliConfig(context, bridgeConfig(mail));
+      const first = await runCliOnline(config, 'mailto');
+      const alice = await connectTo(context, first.url, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      const texts = ['one', 'two', 'three', 'four', 'five', 'six'].map((word) => `Crash mail ${word}`);
+      const client = nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true, pool: true });
+      await Promise.all(
+        texts.map((text, i) => client.sendMail({ from: 'gina@example.test', to: SUPPORT, subject: text, messageId: `<crash.${i}@client.example.test>`, text })),
+      );
+      client.close();
+      // Killed once the first is stored, while the others are being fetched and stored.
+      await until(() => atAgent.some((m) => m.from === GINA), 15_000, 'the first mail stored');
+      await crash(first.child);
+
+      const second = await runCliOnline(config, 'mailto');
+      try {
+        const handled = async () => {
+          const crashMail = (await mail.messages(SUPPORT)).filter((m) => m.source.includes('Crash mail'));
+          return crashMail.length === texts.length && crashMail.every((m) => m.flags.has('\\Seen'));
+        };
+        await until(handled, 15_000, 'every mail handled');
+        const again = await connectTo(context, second.url, agentAuth('alice'));
+        const { conversations } = await call(again.socket, 'conversation:list', {});
+        const ginas = conversations.filter((c) => c.participants.includes(GINA));
+        const histories = await Promise.all(ginas.map((c) => call(again.socket, 'history:get', { conversationId: c.id })));
+        const stored = histories.flatMap((history) => history.messages.filter((m: Message) => m.from === GINA).map((m: Message) => m.text));
+        assert.deepEqual(stored.sort(), [...texts].sort());
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    } finally {
+      t = await startBridge(bridgeConfig(mail), { dir });
+    }
+  });
+});
