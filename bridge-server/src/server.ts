@@ -101,10 +101,10 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
 }
 
 /** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
-function createNetworks(
+async function createNetworks(
   entries: ValidatedNetwork[],
   deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; store: Store; logger: Logger; metrics: Metrics },
-): void {
+): Promise<void> {
   const { registry, core, hub, refs, teams, store, logger, metrics } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
@@ -140,7 +140,7 @@ function createNetworks(
         return other && capabilitiesOf(other);
       },
     };
-    const network = definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context);
+    const network = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
     registry.add(network);
     if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
   }
@@ -215,7 +215,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics });
+    await createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;

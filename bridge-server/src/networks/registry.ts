@@ -1,15 +1,18 @@
 /**
  * Network type -> factory (the bridge map). Adding a network is its folder plus one line here.
+ * A network's code (and its protocol library) is loaded only when the configuration has it: the
+ * schemas are small, the libraries are not, and a bridge that runs one network should not start
+ * slower for the others.
  */
 import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
-import { createEmailNetwork, emailNetworkConfigSchema } from './email/email-network.js';
-import { createIrcNetwork, ircNetworkConfigSchema } from './irc/irc-network.js';
+import { type EmailNetworkConfig, emailNetworkConfigSchema } from './email/config.js';
+import { type IrcNetworkConfig, ircNetworkConfigSchema } from './irc/config.js';
 import type { HostingContext, Network, NetworkContext } from './network.js';
-import { createSipNetwork, sipNetworkConfigSchema } from './sip/sip-network.js';
+import { type SipNetworkConfig, sipNetworkConfigSchema } from './sip/config.js';
 import { createWebNetwork, webNetworkConfigSchema } from './web/web-network.js';
-import { createXmppNetwork, gatewayNetworksOf, xmppNetworkConfigSchema } from './xmpp/xmpp-network.js';
+import { type XmppNetworkConfig, gatewayNetworksOf, xmppNetworkConfigSchema } from './xmpp/config.js';
 
 interface DefinitionBase<S extends z.ZodType> {
   /** Validates the network's entry of `networks` in the config. */
@@ -25,7 +28,7 @@ interface DefinitionBase<S extends z.ZodType> {
 /** A network of remote parties, reached through its protocol. */
 interface RemoteDefinition<S extends z.ZodType> extends DefinitionBase<S> {
   hostsParties?: false;
-  create(context: NetworkContext<z.infer<S>>): Network;
+  create(context: NetworkContext<z.infer<S>>): Network | Promise<Network>;
 }
 
 /**
@@ -35,21 +38,22 @@ interface RemoteDefinition<S extends z.ZodType> extends DefinitionBase<S> {
  */
 interface HostingDefinition<S extends z.ZodType> extends DefinitionBase<S> {
   hostsParties: true;
-  create(context: HostingContext<z.infer<S>>): Network;
+  create(context: HostingContext<z.infer<S>>): Network | Promise<Network>;
 }
 
 export type NetworkDefinition<S extends z.ZodType = z.ZodType> = RemoteDefinition<S> | HostingDefinition<S>;
 
+const createXmpp = async (context: NetworkContext<XmppNetworkConfig>) => (await import('./xmpp/xmpp-network.js')).createXmppNetwork(context);
+const createIrc = async (context: NetworkContext<IrcNetworkConfig>) => (await import('./irc/irc-network.js')).createIrcNetwork(context);
+const createSip = async (context: NetworkContext<SipNetworkConfig>) => (await import('./sip/sip-network.js')).createSipNetwork(context);
+const createEmail = async (context: NetworkContext<EmailNetworkConfig>) => (await import('./email/email-network.js')).createEmailNetwork(context);
+
 export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   web: { schema: webNetworkConfigSchema, create: createWebNetwork, hostsParties: true },
-  xmpp: {
-    schema: xmppNetworkConfigSchema,
-    create: createXmppNetwork,
-    mappedNetworks: gatewayNetworksOf,
-  },
-  irc: { schema: ircNetworkConfigSchema, create: createIrcNetwork },
-  sip: { schema: sipNetworkConfigSchema, create: createSipNetwork },
-  email: { schema: emailNetworkConfigSchema, create: createEmailNetwork },
+  xmpp: { schema: xmppNetworkConfigSchema, create: createXmpp, mappedNetworks: gatewayNetworksOf },
+  irc: { schema: ircNetworkConfigSchema, create: createIrc },
+  sip: { schema: sipNetworkConfigSchema, create: createSip },
+  email: { schema: emailNetworkConfigSchema, create: createEmail },
 };
 
 /** The networks running in one bridge, found by address scheme. */
