@@ -3,7 +3,7 @@
  * (test/servers/mail.ts): a web visitor's conversation goes to an agent whose address is
  * `mailto:`; the agent's mailbox gets the context line and each message in one thread per
  * conversation; the agent's reply from a typical client (quoted history, signature) reaches the
- * visitor with only its new text; `/list` mailed to the team's mailbox is answered by mail.
+ * visitor with only its new text (her out-of-office answer not at all); `/list` mailed to the team's mailbox is answered by mail.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,8 +85,19 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     assert.equal(message!.inReplyTo, context!.inReplyTo);
     assert.deepEqual(referencesOf(message!), referencesOf(context!));
 
-    // Erin's reply, as a mail client writes it: quoted history and a signature; the visitor gets the new text only.
+    // Her out-of-office answer to it comes first: not her answer (mail is read in order, so the
+    // visitor's next message from her is the real reply below).
     const answered = next(visitor.socket, 'message', (m) => m.from === ERIN, 15_000);
+    await send(mail, {
+      from: 'erin@example.test',
+      to: replyTo,
+      subject: `Out of office: ${message!.subject}`,
+      inReplyTo: message!.messageId!,
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      text: 'I am away until Monday.',
+    });
+
+    // Erin's reply, as a mail client writes it: quoted history and a signature; the visitor gets the new text only.
     await send(mail, {
       from: 'Erin <erin@example.test>',
       to: replyTo,
