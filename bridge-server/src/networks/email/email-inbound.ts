@@ -25,6 +25,8 @@ export interface EmailInboundParts {
   plusAddresses: PlusAddresses;
   settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain'>;
   logger: Logger;
+  /** Agents by mail: a mail from one is their answer or command (email-agents.ts), never a customer's. */
+  agents?: { receive(read: ReadMail, from: Address): Promise<boolean> };
 }
 
 const bare = (address: Address) => address.slice('mailto:'.length);
@@ -42,6 +44,7 @@ export class EmailInbound {
     if (isOwnMessageId(read.messageId, settings.messageIdDomain) || teamMailboxOf(settings, bare(read.from.address))) {
       return logger.info(log, "email: the bridge's own mail came back; left unstored");
     }
+    if (await this.parts.agents?.receive(read, read.from.address)) return;
     const mailbox = this.mailboxOf(read);
     const team = await this.teamOf(read, read.from.address, mailbox);
     if (!team || !mailbox) return logger.info({ ...log, to: read.to }, 'email: a mail to no team mailbox was left unstored');

@@ -7,8 +7,18 @@
  * acceptance, and a bounce fails the message.
  */
 import { ConfigError } from '../../config-error.js';
-import type { CustomerDoorFeature, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
+import type {
+  CustomerDoorFeature,
+  DeskFeature,
+  GatewayFeature,
+  IdentityFeature,
+  PresenceFeature,
+  NetworkContext,
+  NetworkCore,
+  NetworkRecords,
+} from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
+import { EmailAgents } from './email-agents.js';
 import { EmailInbound } from './email-inbound.js';
 import { EmailOutbound, mailAddressOf } from './email-outbound.js';
 import { MailThreads } from './email-thread.js';
@@ -20,7 +30,7 @@ import { createSmtpSender } from './smtp-sender.js';
 
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
-type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature;
+type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature & DeskFeature & Required<Pick<PresenceFeature, 'subscribePresence'>>;
 
 /** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
 function readState(value: string | null): MailboxState | undefined {
@@ -43,7 +53,7 @@ function secretOf(config: EmailNetworkConfig): string {
   }
 }
 
-export function createEmailNetwork({ config, sink, logger, records, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
+export function createEmailNetwork({ config, sink, logger, records, refs, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
   if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
   const store: NetworkRecords = records;
   const imap = resolveImapEndpoint(config.imap, process.env, 'email.imap');
@@ -52,16 +62,10 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
   const plusAddresses = new PlusAddresses(secret, config.subaddressSeparator);
   const threads = new MailThreads(store);
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
-  const inbound = new EmailInbound({ sink, records: store, threads, plusAddresses, settings: config, logger });
-  const outbound = new EmailOutbound({
-    smtp,
-    threads,
-    plusAddresses,
-    secret,
-    settings: config,
-    teamName: (id) => teams.find((team) => team.id === id)?.name,
-    logger,
-  });
+  const teamName = (id: string) => teams.find((team) => team.id === id)?.name;
+  const agents = new EmailAgents({ sink, smtp, records: store, threads, plusAddresses, secret, refs, settings: config, teamName, logger });
+  const inbound = new EmailInbound({ sink, records: store, threads, plusAddresses, settings: config, logger, agents });
+  const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
 
@@ -79,7 +83,10 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
           await inbound.handle(mail);
           await store.setState(stateKey, JSON.stringify(mail.state));
         },
-        report: (status) => sink.status('mailto', status),
+        report: (status) => {
+          agents.connected(status.state === 'online');
+          sink.status('mailto', status);
+        },
         logger,
       });
       await inbox.start();
@@ -88,7 +95,12 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
       await inbox?.stop();
       smtp.close();
     },
-    send: (outboundMessage) => outbound.send(outboundMessage),
+    send: (outboundMessage) => (agents.isAgent(outboundMessage.to) ? agents.send(outboundMessage) : outbound.send(outboundMessage)),
+    notice: (notice) => agents.notice(notice),
+    subscribePresence(addresses) {
+      agents.watch(addresses);
+      return Promise.resolve();
+    },
     normalizeAddress(address) {
       const bare = mailAddressOf(address);
       return bare ? `mailto:${bare}` : null;

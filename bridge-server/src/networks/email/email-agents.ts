@@ -1,0 +1,196 @@
+/**
+ * Agents by mail (docs/networks/email.md, "Agents by email"): a team member whose address is
+ * `mailto:` gets each conversation given to them as a thread of mail from the team's mailbox (the
+ * context line first, then every message), with the conversation's plus address as Reply-To; their
+ * reply is stored as their answer (its visible text only), and a mail of theirs that answers no
+ * conversation and starts with `/` is a desk command, answered by mail. Mail has no presence: an
+ * agent by mail is available while the bridge reads the mailbox, up to their capacity.
+ */
+import type { Address } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import { isCommand, remoteIdOf } from '../kit/inbound.js';
+import { NOT_YOURS } from '../kit/relay.js';
+import {
+  type DeskFeature,
+  type InboundSink,
+  type NetworkConversation,
+  NetworkError,
+  type NetworkRecords,
+  type OutboundMessage,
+  type SendResult,
+} from '../network.js';
+import type { RefBook } from '../refs.js';
+import type { MailThreads } from './email-thread.js';
+import { type AutomaticKind, InvalidMailError, composeRaw, replySubject } from './mail-compose.js';
+import type { MailSettings } from './mail-config.js';
+import type { ReadMail } from './mail-reading.js';
+import { type PlusAddresses, type ThreadHeaders, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
+import type { SmtpSender } from './smtp-sender.js';
+
+/** The subject of the desk's lines that belong to no conversation, and of answers to commands without one. */
+const DESK_SUBJECT = 'Support desk';
+const UNMATCHED =
+  "Your mail answers no conversation of yours, so it was not delivered. Reply to a conversation's mail to answer in it; a mail starting with a command (/list, /help) runs it.";
+
+export interface EmailAgentsParts {
+  sink: Pick<InboundSink, 'message' | 'command' | 'isAgent' | 'presence'>;
+  smtp: Pick<SmtpSender, 'send'>;
+  records: Pick<NetworkRecords, 'conversation'>;
+  threads: MailThreads;
+  plusAddresses: PlusAddresses;
+  secret: string;
+  refs: RefBook;
+  settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'html'>;
+  teamName(team: string): string | undefined;
+  logger: Logger;
+}
+
+interface AgentMail {
+  to: string;
+  fromName?: string;
+  subject: string;
+  messageId: string;
+  thread: ThreadHeaders;
+  replyTo?: string;
+  automatic?: AutomaticKind;
+  text: string;
+}
+
+const bareOf = (address: Address) => address.slice('mailto:'.length).toLowerCase();
+
+export class EmailAgents {
+  private readonly watched = new Set<Address>();
+  private online = false;
+
+  constructor(private readonly parts: EmailAgentsParts) {}
+
+  /** Whether a mail to this address goes to an agent (a conversation's thread of its own), not to a customer. */
+  isAgent(address: Address): boolean {
+    return this.parts.sink.isAgent(address);
+  }
+
+  /** The team members the network carries: available while the mailbox is read. */
+  watch(addresses: readonly Address[]): void {
+    for (const address of addresses) {
+      this.watched.add(address);
+      if (this.online) this.parts.sink.presence({ address, status: 'available' });
+    }
+  }
+
+  /** The mailbox was reached or lost: agents by mail can take conversations only while their replies are read. */
+  connected(online: boolean): void {
+    if (online === this.online) return;
+    this.online = online;
+    for (const address of this.watched) this.parts.sink.presence({ address, status: online ? 'available' : 'offline' });
+  }
+
+  /** A message of the conversation to its agent: in the conversation's thread, their reply going back into it. */
+  async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+    const { secret, settings, threads } = this.parts;
+    const recipient = bareOf(to);
+    const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
+    const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
+    await threads.recordSent(mailId, { conversationId: conversation.id, messageId: message.id });
+    await this.mail(this.mailboxOf(conversation), {
+      ...this.inThread(conversation, recipient),
+      ...(name ? { fromName: name } : {}),
+      messageId: mailId,
+      text: message.text,
+    });
+    return { remoteId: mailId, status: 'sent' };
+  }
+
+  /** A line from the desk: in the conversation's thread when it is about one (the context line), else on its own. */
+  async notice({ to, text, about }: Parameters<DeskFeature['notice']>[0]): Promise<void> {
+    const recipient = bareOf(to);
+    const messageId = newMessageId(this.parts.settings.messageIdDomain);
+    if (!about) {
+      await this.mail(this.mailboxOf(), { to: recipient, subject: DESK_SUBJECT, messageId, thread: {}, automatic: 'auto-generated', text });
+      return;
+    }
+    const conversation: NetworkConversation = about.conversation;
+    const fromName = about.visitorName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
+    await this.mail(this.mailboxOf(conversation), { ...this.inThread(conversation, recipient), ...(fromName ? { fromName } : {}), messageId, text });
+  }
+
+  /**
+   * An agent's mail: their answer in the conversation it replies to, or a command; true when the
+   * sender is an agent (the mail is theirs to handle here, never a customer's).
+   */
+  async receive(read: ReadMail, from: Address): Promise<boolean> {
+    const { sink, records, threads, plusAddresses, logger } = this.parts;
+    if (!this.isAgent(from)) return false;
+    const log = { from, messageId: read.messageId };
+    // An agent's out-of-office answer is not their answer to the customer.
+    if (read.classification.kind !== 'normal') {
+      logger.info(log, "email: an agent's automatic mail was left unstored");
+      return true;
+    }
+    const match = await matchConversation(read, { conversationOfMessageId: (id) => threads.conversationOf(id, from), plusAddresses });
+    const conversation = match ? await records.conversation(match.conversationId) : null;
+    if (conversation) {
+      const stored = await sink.message({
+        network: 'mailto',
+        from,
+        to: `mailto:${this.mailboxOf(conversation)}`,
+        conversationId: conversation.id,
+        text: read.text || read.subject || '(empty mail)',
+        remoteId: remoteIdOf(from, read.messageId)!,
+      });
+      if (stored) return true;
+      logger.info({ ...log, conversation: conversation.id }, 'email: an agent answered a conversation not theirs');
+      await this.answer(read, from, NOT_YOURS);
+      return true;
+    }
+    const command = read.text.trim().split('\n')[0] ?? '';
+    await this.answer(read, from, isCommand(command) ? await sink.command({ from, text: command.trim() }) : UNMATCHED);
+    return true;
+  }
+
+  /** The desk's answer to an agent's mail, in reply to it. */
+  private answer(read: ReadMail, from: Address, text: string): Promise<void> {
+    return this.mail(this.mailboxOf(), {
+      to: bareOf(from),
+      subject: replySubject(read.subject, DESK_SUBJECT),
+      messageId: newMessageId(this.parts.settings.messageIdDomain),
+      thread: { inReplyTo: read.messageId, references: [...read.references, read.messageId] },
+      automatic: 'auto-replied',
+      text,
+    });
+  }
+
+  /**
+   * Where an agent's mail of a conversation goes: one thread per conversation and agent, all of it
+   * referring to one Message-ID derived from both (no mail carries it: clients thread by it all the
+   * same), under a subject naming the conversation's ref; replies to the conversation's plus address.
+   */
+  private inThread(conversation: NetworkConversation, recipient: string): Pick<AgentMail, 'to' | 'subject' | 'thread' | 'replyTo'> {
+    const { secret, settings, refs, plusAddresses } = this.parts;
+    const root = messageIdFor(secret, settings.messageIdDomain, `thread:${conversation.id}`, recipient);
+    const replyTo = plusAddresses.addressOf(this.mailboxOf(conversation), conversation.id);
+    return {
+      to: recipient,
+      subject: `[#${refs.refOf(conversation.id)}] ${conversation.subject ?? 'Conversation'}`,
+      thread: { inReplyTo: root, references: [root] },
+      ...(replyTo ? { replyTo } : {}),
+    };
+  }
+
+  /** The mailbox of the conversation's team, else the first configured. */
+  private mailboxOf(conversation?: NetworkConversation): string {
+    const entries = Object.entries(this.parts.settings.teams);
+    return (entries.find(([, team]) => team === conversation?.team) ?? entries[0]!)[0].toLowerCase();
+  }
+
+  private async mail(from: string, mail: AgentMail): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = await composeRaw({ ...mail, from, html: this.parts.settings.html });
+    } catch (error) {
+      if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
+      throw error;
+    }
+    // Bounces of what a person reads go to the mailbox; the desk's automatic answers to none (RFC 3834 section 3.3).
+    await this.parts.smtp.send({ from: mail.automatic ? null : from, to: [mail.to], raw });
+  }
+}
