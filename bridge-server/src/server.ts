@@ -123,6 +123,7 @@ function createNetworks(
         const record = await store.getConversation(id);
         return record && toNetworkConversation(record);
       },
+      message: (id) => store.getMessage(id),
       // Remote ids are stored under the network's scheme (`InboundMessage.network`), known once it is made.
       messageByRemoteId: (remoteId) => store.messageByRemoteId(network.scheme, remoteId),
     };

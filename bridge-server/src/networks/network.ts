@@ -384,6 +384,8 @@ export interface NetworkRecords {
   setThread(conversationId: string, value: string | null): Promise<void>;
   setSubject(conversationId: string, subject: string): Promise<void>;
   conversation(id: string): Promise<NetworkConversation | null>;
+  /** A stored message by its id. */
+  message(id: string): Promise<Message | null>;
   /** The message stored for an inbound message with this remote id (`InboundMessage.remoteId`). */
   messageByRemoteId(remoteId: string): Promise<Message | null>;
 }

@@ -7,7 +7,7 @@ import { EmailOutbound } from '../../src/networks/email/email-outbound.js';
 import { MailThreads } from '../../src/networks/email/email-thread.js';
 import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
 import type { OutgoingMail } from '../../src/networks/email/smtp-sender.js';
-import type { InboundMessage, InboundReceipt, InboundSink, NetworkConversation, NetworkRecords } from '../../src/networks/network.js';
+import type { InboundMessage, InboundReceipt, InboundSink, NetworkConversation, NetworkRecords, OutboundMessage } from '../../src/networks/network.js';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'a-test-secret-of-at-least-32-characters';
@@ -37,6 +37,7 @@ function parts(conversations: NetworkConversation[] = []) {
     setThread: (id, value) => Promise.resolve(void (value === null ? threadsOf.delete(id) : threadsOf.set(id, value))),
     setSubject: (id, subject) => Promise.resolve(void subjects.set(id, subject)),
     conversation: (id) => Promise.resolve(conversations.find((c) => c.id === id) ?? null),
+    message: (id) => Promise.resolve(stored.find((m) => m.id === id) ?? null),
     messageByRemoteId: (remoteId) => Promise.resolve(stored.find((m) => m.clientId === remoteId) ?? null),
   };
   const sink = {
@@ -58,10 +59,10 @@ function parts(conversations: NetworkConversation[] = []) {
     },
     receipt: (input: InboundReceipt) => void receipts.push(input),
   } as unknown as InboundSink;
-  const threads = new MailThreads(records);
+  const threads = new MailThreads(records, { secret: SECRET, domain: DOMAIN });
   const plusAddresses = new PlusAddresses(SECRET);
   const inbound = new EmailInbound({ sink, records, threads, plusAddresses, settings: SETTINGS, logger });
-  const outbound = new EmailOutbound({
+  const mailer = new EmailOutbound({
     smtp: { send: (mail) => Promise.resolve(void sent.push(mail)).then(() => ({ accepted: mail.to, response: '250 ok' })) },
     threads,
     plusAddresses,
@@ -71,6 +72,8 @@ function parts(conversations: NetworkConversation[] = []) {
     logger,
   });
   const deliver = (raw: string, uid = 1) => inbound.handle({ uid, source: Buffer.from(raw.replace(/\n/g, '\r\n')), state: { uidValidity: '1', lastUid: uid } });
+  // What the outbox sends is a stored message.
+  const outbound = { send: (message: OutboundMessage) => (stored.push(message.message), mailer.send(message)) };
   return {
     inbound,
     outbound,

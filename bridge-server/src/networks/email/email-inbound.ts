@@ -112,11 +112,12 @@ export class EmailInbound {
   private async bounced(read: ReadMail): Promise<void> {
     const { threads, sink, logger } = this.parts;
     const bounce = read.classification.bounce;
-    const sent = bounce?.originalMessageId ? await threads.sentAs(bounce.originalMessageId) : null;
+    // The report's recipient is the one the failed mail was sent to: its Message-ID's MAC is bound to it.
+    const sent = bounce?.originalMessageId && bounce.recipient ? threads.sentMessageOf(bounce.originalMessageId, bounce.recipient) : null;
     if (!bounce || !sent) return logger.info({ messageId: read.messageId, original: bounce?.originalMessageId }, 'email: a bounce of no mail the bridge sent');
-    logger.info({ message: sent.messageId, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
+    logger.info({ message: sent, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
     sink.receipt({
-      messageId: sent.messageId,
+      messageId: sent,
       status: 'failed',
       error: `the mail${bounce.recipient ? ` to ${bounce.recipient}` : ''} bounced: ${bounce.reason}`,
       code: 'not_found',

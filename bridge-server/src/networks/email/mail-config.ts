@@ -43,8 +43,8 @@ export const mailSettingsShape = {
     .default({ perMinute: 2, burst: 10 }),
   /**
    * The key of the conversations' plus-address tokens (`support+<token>@example.com`), at least 32
-   * characters; else the environment variable SWITCHBOARD_EMAIL_SECRET. Changing it orphans the
-   * plus addresses already sent (replies still match by their headers).
+   * characters; else the environment variable SWITCHBOARD_EMAIL_SECRET. The key of the bridge's
+   * Message-IDs too: changing it orphans the plus addresses and Message-IDs already sent.
    */
   plusAddressSecret: z.string().min(MIN_SECRET_LENGTH).optional(),
   /** What separates a mailbox from its tag in the mail server (Postfix `recipient_delimiter`, Dovecot's the same). */
