@@ -103,9 +103,19 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
 /** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
 function createNetworks(
   entries: ValidatedNetwork[],
-  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; store: Store; logger: Logger; metrics: Metrics },
+  deps: {
+    registry: NetworkRegistry;
+    core: Core;
+    hub: SocketHub;
+    refs: RefBook;
+    teams: TeamDirectory;
+    store: Store;
+    logger: Logger;
+    metrics: Metrics;
+    maxTextLength: number;
+  },
 ): void {
-  const { registry, core, hub, refs, teams, store, logger, metrics } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -136,6 +146,7 @@ function createNetworks(
       teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
       teamSubscriptions,
       records,
+      maxTextLength,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -216,7 +227,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics });
+    createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength: config.limits.maxTextLength });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;

@@ -369,6 +369,8 @@ export interface NetworkContext<TConfig> {
   teamSubscriptions?: TeamSubscriptions;
   /** What a network keeps in the bridge's store beside the messages (a mailbox's state, mail threads). */
   records?: NetworkRecords;
+  /** The longest text the bridge stores (`limits.maxTextLength`), for a network that cuts longer text rather than have it refused. */
+  maxTextLength?: number;
 }
 
 /**

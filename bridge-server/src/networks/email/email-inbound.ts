@@ -24,6 +24,8 @@ export interface EmailInboundParts {
   threads: MailThreads;
   plusAddresses: PlusAddresses;
   settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain'>;
+  /** The bridge's `limits.maxTextLength`: a longer mail is cut with a note, not refused. */
+  maxTextLength?: number;
   logger: Logger;
 }
 
@@ -35,7 +37,7 @@ export class EmailInbound {
   /** Handles one mail; rejects only when it could not be stored (the inbox hands it over again). */
   async handle(mail: InboxMail): Promise<void> {
     const { logger, settings } = this.parts;
-    const read = await readMail(mail.source);
+    const read = await readMail(mail.source, this.parts.maxTextLength !== undefined ? { maxTextLength: this.parts.maxTextLength } : {});
     const log = { uid: mail.uid, messageId: read.messageId };
     if (read.classification.kind === 'bounce') return this.bounced(read);
     if (!read.from) return logger.info(log, 'email: a mail without a sender address was left unstored');

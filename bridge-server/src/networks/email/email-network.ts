@@ -7,7 +7,7 @@
  * acceptance, and a bounce fails the message.
  */
 import { ConfigError } from '../../config-error.js';
-import type { CustomerDoorFeature, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
+import type { CustomerDoorFeature, DeskTeam, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
 import { EmailInbound } from './email-inbound.js';
 import { EmailOutbound, mailAddressOf } from './email-outbound.js';
@@ -43,8 +43,17 @@ function secretOf(config: EmailNetworkConfig): string {
   }
 }
 
-export function createEmailNetwork({ config, sink, logger, records, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
+/** Each team mailbox's team is one of the desk's: else its mail would open conversations with no team. */
+function checkTeams(config: EmailNetworkConfig, teams: readonly DeskTeam[]): void {
+  for (const [address, team] of Object.entries(config.teams)) {
+    if (!teams.some((candidate) => candidate.id === team))
+      throw new ConfigError(`networks (email).teams.${address}: "${team}" is no team of the configuration`);
+  }
+}
+
+export function createEmailNetwork({ config, sink, logger, records, teams = [], maxTextLength }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
   if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
+  checkTeams(config, teams);
   const store: NetworkRecords = records;
   const imap = resolveImapEndpoint(config.imap, process.env, 'email.imap');
   const smtp = createSmtpSender(resolveSmtpEndpoint(config.smtp, process.env, 'email.smtp'));
@@ -52,7 +61,15 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
   const plusAddresses = new PlusAddresses(secret, config.subaddressSeparator);
   const threads = new MailThreads(store, { secret, domain: config.messageIdDomain });
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
-  const inbound = new EmailInbound({ sink, records: store, threads, plusAddresses, settings: config, logger });
+  const inbound = new EmailInbound({
+    sink,
+    records: store,
+    threads,
+    plusAddresses,
+    settings: config,
+    logger,
+    ...(maxTextLength !== undefined ? { maxTextLength } : {}),
+  });
   const outbound = new EmailOutbound({
     smtp,
     threads,
