@@ -103,9 +103,19 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
 /** Makes each configured network from its context; only the hosting network is given the clients (the hub). */
 async function createNetworks(
   entries: ValidatedNetwork[],
-  deps: { registry: NetworkRegistry; core: Core; hub: SocketHub; refs: RefBook; teams: TeamDirectory; store: Store; logger: Logger; metrics: Metrics },
+  deps: {
+    registry: NetworkRegistry;
+    core: Core;
+    hub: SocketHub;
+    refs: RefBook;
+    teams: TeamDirectory;
+    store: Store;
+    logger: Logger;
+    metrics: Metrics;
+    maxTextLength: number;
+  },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -123,6 +133,7 @@ async function createNetworks(
         const record = await store.getConversation(id);
         return record && toNetworkConversation(record);
       },
+      message: (id) => store.getMessage(id),
       // Remote ids are stored under the network's scheme (`InboundMessage.network`), known once it is made.
       messageByRemoteId: (remoteId) => store.messageByRemoteId(network.scheme, remoteId),
     };
@@ -135,6 +146,7 @@ async function createNetworks(
       teams: teams.all().map((team) => ({ id: team.id, name: team.name ?? team.id, sites: teams.sitesOf(team) })),
       teamSubscriptions,
       records,
+      maxTextLength,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -215,7 +227,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   });
 
   try {
-    await createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics });
+    await createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength: config.limits.maxTextLength });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;

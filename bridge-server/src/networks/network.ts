@@ -369,6 +369,8 @@ export interface NetworkContext<TConfig> {
   teamSubscriptions?: TeamSubscriptions;
   /** What a network keeps in the bridge's store beside the messages (a mailbox's state, mail threads). */
   records?: NetworkRecords;
+  /** The longest text the bridge stores (`limits.maxTextLength`), for a network that cuts longer text rather than have it refused. */
+  maxTextLength?: number;
 }
 
 /**
@@ -384,6 +386,8 @@ export interface NetworkRecords {
   setThread(conversationId: string, value: string | null): Promise<void>;
   setSubject(conversationId: string, subject: string): Promise<void>;
   conversation(id: string): Promise<NetworkConversation | null>;
+  /** A stored message by its id. */
+  message(id: string): Promise<Message | null>;
   /** The message stored for an inbound message with this remote id (`InboundMessage.remoteId`). */
   messageByRemoteId(remoteId: string): Promise<Message | null>;
 }

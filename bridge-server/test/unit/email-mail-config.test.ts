@@ -15,7 +15,6 @@ describe('Email settings', () => {
       messageIdDomain: 'bridge.example.com',
       teams: { 'support@example.com': 'support', 'Sales@Example.org': 'sales' },
     });
-    assert.deepEqual(settings.rateLimit, { perMinute: 2, burst: 10 });
     assert.equal(settings.subaddressSeparator, '+');
     assert.equal(settings.html, true);
     assert.equal(settings.subject, 'Your conversation with us');

@@ -9,6 +9,7 @@ import {
   isOwnMessageId,
   matchConversation,
   messageIdFor,
+  messageOfMessageId,
   newMessageId,
   threadHeaders,
 } from '../../src/networks/email/mail-threading.js';
@@ -37,9 +38,27 @@ describe('Email threading', () => {
   it('gives a message mailed to a recipient the same Message-ID on every attempt, another per recipient and per secret', () => {
     const first = messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org');
     assert.equal(messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'Dana@Example.org'), first);
-    assert.match(first, /^<m\.[a-z2-7]{26}@bridge\.example\.com>$/);
+    assert.match(first, /^<m\.m_0mj1abc\.[a-z2-7]{26}@bridge\.example\.com>$/);
     assert.notEqual(messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'sam@example.org'), first);
     assert.notEqual(messageIdFor(`${SECRET}!`, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org'), first);
+  });
+
+  it('reads the stored message back from its Message-ID only for the recipient it was made for, and refuses a forged MAC', () => {
+    const id = messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org');
+    assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', id, 'dana@example.org'), 'm_0mj1abc');
+    assert.equal(messageOfMessageId(SECRET, 'Bridge.Example.com', id.toUpperCase(), 'Dana@Example.org'), 'm_0mj1abc');
+    assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', id, 'sam@example.org'), null);
+    assert.equal(messageOfMessageId(`${SECRET}!`, 'bridge.example.com', id, 'dana@example.org'), null);
+    assert.equal(messageOfMessageId(SECRET, 'other.example.com', id, 'dana@example.org'), null);
+    const mac = /\.([a-z2-7]{26})@/.exec(id)![1]!;
+    const forged = mac.slice(0, -1) + (mac.endsWith('a') ? 'b' : 'a');
+    assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', id.replace(mac, forged), 'dana@example.org'), null);
+    // Another message under this message's MAC, or a MAC cut short, is not the bridge's.
+    assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', id.replace('m_0mj1abc', 'm_0mj1abd'), 'dana@example.org'), null);
+    assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', id.replace(mac, mac.slice(0, 16)), 'dana@example.org'), null);
+    for (const other of ['<d1@example.org>', '<m.abc@bridge.example.com>', '', '<m..@bridge.example.com>'])
+      assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', other, 'dana@example.org'), null);
+    assert.throws(() => messageIdFor(SECRET, 'bridge.example.com', 'm.1>\r\nBcc: x@y', 'dana@example.org'), /not a message id/);
   });
 
   it("answers the thread's latest mail and references the chain, trimmed to the first and the latest", () => {

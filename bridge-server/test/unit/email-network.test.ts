@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address, Message } from '@switchboard/protocol';
 import pino from 'pino';
+import { ConfigError } from '../../src/config-error.js';
+import { createEmailNetwork, emailNetworkConfigSchema } from '../../src/networks/email/email-network.js';
 import { EmailInbound } from '../../src/networks/email/email-inbound.js';
 import { EmailOutbound } from '../../src/networks/email/email-outbound.js';
 import { MailThreads } from '../../src/networks/email/email-thread.js';
 import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
 import type { OutgoingMail } from '../../src/networks/email/smtp-sender.js';
-import type { InboundMessage, InboundReceipt, InboundSink, NetworkConversation, NetworkRecords } from '../../src/networks/network.js';
+import type { InboundMessage, InboundReceipt, InboundSink, NetworkConversation, NetworkRecords, OutboundMessage } from '../../src/networks/network.js';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'a-test-secret-of-at-least-32-characters';
@@ -21,7 +23,7 @@ const SETTINGS = {
 };
 
 /** The email network's parts over an in-memory store and a sink that records what it is given. */
-function parts(conversations: NetworkConversation[] = []) {
+function parts(conversations: NetworkConversation[] = [], maxTextLength?: number) {
   const state = new Map<string, string>();
   const threadsOf = new Map<string, string>();
   const subjects = new Map<string, string>();
@@ -37,6 +39,7 @@ function parts(conversations: NetworkConversation[] = []) {
     setThread: (id, value) => Promise.resolve(void (value === null ? threadsOf.delete(id) : threadsOf.set(id, value))),
     setSubject: (id, subject) => Promise.resolve(void subjects.set(id, subject)),
     conversation: (id) => Promise.resolve(conversations.find((c) => c.id === id) ?? null),
+    message: (id) => Promise.resolve(stored.find((m) => m.id === id) ?? null),
     messageByRemoteId: (remoteId) => Promise.resolve(stored.find((m) => m.clientId === remoteId) ?? null),
   };
   const sink = {
@@ -58,10 +61,18 @@ function parts(conversations: NetworkConversation[] = []) {
     },
     receipt: (input: InboundReceipt) => void receipts.push(input),
   } as unknown as InboundSink;
-  const threads = new MailThreads(records);
+  const threads = new MailThreads(records, { secret: SECRET, domain: DOMAIN });
   const plusAddresses = new PlusAddresses(SECRET);
-  const inbound = new EmailInbound({ sink, records, threads, plusAddresses, settings: SETTINGS, logger });
-  const outbound = new EmailOutbound({
+  const inbound = new EmailInbound({
+    sink,
+    records,
+    threads,
+    plusAddresses,
+    settings: SETTINGS,
+    logger,
+    ...(maxTextLength !== undefined ? { maxTextLength } : {}),
+  });
+  const mailer = new EmailOutbound({
     smtp: { send: (mail) => Promise.resolve(void sent.push(mail)).then(() => ({ accepted: mail.to, response: '250 ok' })) },
     threads,
     plusAddresses,
@@ -71,6 +82,8 @@ function parts(conversations: NetworkConversation[] = []) {
     logger,
   });
   const deliver = (raw: string, uid = 1) => inbound.handle({ uid, source: Buffer.from(raw.replace(/\n/g, '\r\n')), state: { uidValidity: '1', lastUid: uid } });
+  // What the outbox sends is a stored message.
+  const outbound = { send: (message: OutboundMessage) => (stored.push(message.message), mailer.send(message)) };
   return {
     inbound,
     outbound,
@@ -119,6 +132,14 @@ describe('email network: mail in', () => {
       },
     ]);
     assert.equal(p.subjects.get('c1'), 'My order');
+  });
+
+  it("cuts a mail longer than the bridge's text limit, with a note, rather than have it refused", async () => {
+    const p = parts([conversation('c1', 'mailto:dana@example.org')], 100);
+    await p.deliver(mail({}, 'word '.repeat(200)));
+    const text = p.received[0]!.text;
+    assert.equal([...text].length <= 100, true);
+    assert.match(text, /^word word .*\n\[message cut: \d+ characters in all\]$/s);
   });
 
   it("marks an auto-reply automatic, and leaves the bridge's own mail and mail from a team mailbox unstored", async () => {
@@ -238,5 +259,33 @@ describe('email network: mail out', () => {
       p.outbound.send({ message: agentMessage('m-4', 'c1'), to: 'xmpp:dana@example.org', conversation: conversation('c1', 'mailto:dana@example.org') }),
       (error: { retryable?: boolean }) => error.retryable === false,
     );
+  });
+});
+
+describe('email network: configuration', () => {
+  const entry = emailNetworkConfigSchema.parse({
+    type: 'email',
+    imap: { host: '127.0.0.1', user: 'support@example.com', password: 'pw' },
+    smtp: { host: '127.0.0.1' },
+    messageIdDomain: DOMAIN,
+    teams: SETTINGS.teams,
+    plusAddressSecret: SECRET,
+  });
+  const context = (teams: { id: string; name: string }[]) =>
+    ({ config: entry, sink: {} as InboundSink, logger, records: {} as NetworkRecords, teams }) as unknown as Parameters<typeof createEmailNetwork>[0];
+
+  it('refuses to start with a mailbox for a team the desk does not have, naming the entry and the team', async () => {
+    assert.throws(
+      () => createEmailNetwork(context([{ id: 'support', name: 'Support' }])),
+      (error: Error) => error instanceof ConfigError && error.message === 'networks (email).teams.sales@example.com: "sales" is no team of the configuration',
+    );
+    const network = createEmailNetwork(
+      context([
+        { id: 'support', name: 'Support' },
+        { id: 'sales', name: 'Sales' },
+      ]),
+    );
+    assert.equal(network.scheme, 'mailto');
+    await network.stop();
   });
 });

@@ -86,11 +86,10 @@ export class EmailAgents {
 
   /** A message of the conversation to its agent: in the conversation's thread, their reply going back into it. */
   async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-    const { secret, settings, threads } = this.parts;
+    const { secret, settings } = this.parts;
     const recipient = bareOf(to);
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
-    await threads.recordSent(mailId, { conversationId: conversation.id, messageId: message.id });
     await this.mail(this.mailboxOf(conversation), {
       ...this.inThread(conversation, recipient),
       ...(name ? { fromName: name } : {}),
@@ -166,7 +165,8 @@ export class EmailAgents {
    */
   private inThread(conversation: NetworkConversation, recipient: string): Pick<AgentMail, 'to' | 'subject' | 'thread' | 'replyTo'> {
     const { secret, settings, refs, plusAddresses } = this.parts;
-    const root = messageIdFor(secret, settings.messageIdDomain, `thread:${conversation.id}`, recipient);
+    // Named after the conversation (no message has its id): a reply to it is matched by the plus address.
+    const root = messageIdFor(secret, settings.messageIdDomain, conversation.id, recipient);
     const replyTo = plusAddresses.addressOf(this.mailboxOf(conversation), conversation.id);
     return {
       to: recipient,

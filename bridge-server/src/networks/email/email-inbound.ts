@@ -24,6 +24,8 @@ export interface EmailInboundParts {
   threads: MailThreads;
   plusAddresses: PlusAddresses;
   settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain'>;
+  /** The bridge's `limits.maxTextLength`: a longer mail is cut with a note, not refused. */
+  maxTextLength?: number;
   logger: Logger;
   /** Agents by mail: a mail from one is their answer or command (email-agents.ts), never a customer's. */
   agents?: { receive(read: ReadMail, from: Address): Promise<boolean> };
@@ -37,7 +39,7 @@ export class EmailInbound {
   /** Handles one mail; rejects only when it could not be stored (the inbox hands it over again). */
   async handle(mail: InboxMail): Promise<void> {
     const { logger, settings } = this.parts;
-    const read = await readMail(mail.source);
+    const read = await readMail(mail.source, this.parts.maxTextLength !== undefined ? { maxTextLength: this.parts.maxTextLength } : {});
     const log = { uid: mail.uid, messageId: read.messageId };
     if (read.classification.kind === 'bounce') return this.bounced(read);
     if (!read.from) return logger.info(log, 'email: a mail without a sender address was left unstored');
@@ -115,11 +117,12 @@ export class EmailInbound {
   private async bounced(read: ReadMail): Promise<void> {
     const { threads, sink, logger } = this.parts;
     const bounce = read.classification.bounce;
-    const sent = bounce?.originalMessageId ? await threads.sentAs(bounce.originalMessageId) : null;
+    // The report's recipient is the one the failed mail was sent to: its Message-ID's MAC is bound to it.
+    const sent = bounce?.originalMessageId && bounce.recipient ? threads.sentMessageOf(bounce.originalMessageId, bounce.recipient) : null;
     if (!bounce || !sent) return logger.info({ messageId: read.messageId, original: bounce?.originalMessageId }, 'email: a bounce of no mail the bridge sent');
-    logger.info({ message: sent.messageId, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
+    logger.info({ message: sent, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
     sink.receipt({
-      messageId: sent.messageId,
+      messageId: sent,
       status: 'failed',
       error: `the mail${bounce.recipient ? ` to ${bounce.recipient}` : ''} bounced: ${bounce.reason}`,
       code: 'not_found',

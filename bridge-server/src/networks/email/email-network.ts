@@ -10,6 +10,7 @@ import { ConfigError } from '../../config-error.js';
 import type {
   CustomerDoorFeature,
   DeskFeature,
+  DeskTeam,
   GatewayFeature,
   IdentityFeature,
   PresenceFeature,
@@ -53,18 +54,36 @@ function secretOf(config: EmailNetworkConfig): string {
   }
 }
 
-export function createEmailNetwork({ config, sink, logger, records, refs, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
+/** Each team mailbox's team is one of the desk's: else its mail would open conversations with no team. */
+function checkTeams(config: EmailNetworkConfig, teams: readonly DeskTeam[]): void {
+  for (const [address, team] of Object.entries(config.teams)) {
+    if (!teams.some((candidate) => candidate.id === team))
+      throw new ConfigError(`networks (email).teams.${address}: "${team}" is no team of the configuration`);
+  }
+}
+
+export function createEmailNetwork({ config, sink, logger, records, refs, teams = [], maxTextLength }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
   if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
+  checkTeams(config, teams);
   const store: NetworkRecords = records;
   const imap = resolveImapEndpoint(config.imap, process.env, 'email.imap');
   const smtp = createSmtpSender(resolveSmtpEndpoint(config.smtp, process.env, 'email.smtp'));
   const secret = secretOf(config);
   const plusAddresses = new PlusAddresses(secret, config.subaddressSeparator);
-  const threads = new MailThreads(store);
+  const threads = new MailThreads(store, { secret, domain: config.messageIdDomain });
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
   const teamName = (id: string) => teams.find((team) => team.id === id)?.name;
   const agents = new EmailAgents({ sink, smtp, records: store, threads, plusAddresses, secret, refs, settings: config, teamName, logger });
-  const inbound = new EmailInbound({ sink, records: store, threads, plusAddresses, settings: config, logger, agents });
+  const inbound = new EmailInbound({
+    sink,
+    records: store,
+    threads,
+    plusAddresses,
+    settings: config,
+    logger,
+    agents,
+    ...(maxTextLength !== undefined ? { maxTextLength } : {}),
+  });
   const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));

@@ -64,7 +64,6 @@ export class EmailOutbound {
       if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
       throw error;
     }
-    await threads.recordSent(mailId, { conversationId: conversation.id, messageId: message.id });
     // Bounces go to the team's mailbox, where the bridge reads them; an automatic answer's to none
     // (the null reverse-path, RFC 3834 section 3.3): no bounce answers an automatic mail.
     await smtp.send({ from: automatic ? null : mailbox, to: [recipient], raw });

@@ -1,12 +1,13 @@
 /**
  * The threads of the email network's conversations: the Message-IDs of a conversation's mail, the
- * customer's and the bridge's (kept as the conversation's thread, which goes with it), and for each
- * mail the bridge sent, the stored message it carried (kept as network state): a reply is matched
- * to its conversation by them, a bounce to the message that failed.
+ * customer's and the bridge's (kept as the conversation's thread, which goes with it): a reply is
+ * matched to its conversation by them. A mail the bridge sent names its stored message in its
+ * Message-ID (mail-threading.ts), so nothing is recorded per mail sent.
  */
 import type { Address } from '@switchboard/protocol';
 import { remoteIdOf } from '../kit/inbound.js';
 import type { NetworkRecords } from '../network.js';
+import { messageOfMessageId } from './mail-threading.js';
 
 /** Message-IDs kept per conversation: more than the References the bridge writes (mail-threading.ts). */
 const MAX_CHAIN = 50;
@@ -19,10 +20,10 @@ export interface MailThread {
   chain: string[];
 }
 
-/** The stored message a mail the bridge sent carried. */
-export interface SentMail {
-  conversationId: string;
-  messageId: string;
+/** What makes and checks the Message-IDs of the bridge's mail (`messageIdFor`). */
+export interface OwnMessageIds {
+  secret: string;
+  domain: string;
 }
 
 /** A customer's mail being stored now: its conversation's answers (a greeting) reply to it already. */
@@ -30,8 +31,6 @@ export interface ArrivingMail {
   messageId: string;
   subject: string;
 }
-
-const sentKey = (messageId: string) => `sent:${messageId.toLowerCase()}`;
 
 function parsed<T>(value: string | null): T | null {
   if (value === null) return null;
@@ -47,7 +46,10 @@ export class MailThreads {
   private readonly changes = new Map<string, Promise<void>>();
   private readonly arriving = new Map<Address, ArrivingMail>();
 
-  constructor(private readonly records: NetworkRecords) {}
+  constructor(
+    private readonly records: NetworkRecords,
+    private readonly ownIds: OwnMessageIds,
+  ) {}
 
   async of(conversationId: string): Promise<MailThread> {
     const thread = parsed<Partial<MailThread>>(await this.records.thread(conversationId));
@@ -74,19 +76,15 @@ export class MailThreads {
     return change;
   }
 
-  /** Records which stored message a mail the bridge sends carries (before it is sent: its bounce may come at once). */
-  recordSent(mailId: string, sent: SentMail): Promise<void> {
-    return this.records.setState(sentKey(mailId), JSON.stringify(sent));
+  /** The stored message a mail the bridge sent to this recipient carried, by its Message-ID. */
+  sentMessageOf(mailId: string, recipient: string): string | null {
+    return messageOfMessageId(this.ownIds.secret, this.ownIds.domain, mailId, recipient);
   }
 
-  async sentAs(mailId: string): Promise<SentMail | null> {
-    return parsed<SentMail>(await this.records.state(sentKey(mailId)));
-  }
-
-  /** The conversation of a mail the bridge sent, or of one this sender wrote before. */
+  /** The conversation of a mail the bridge sent to this sender, or of one this sender wrote before. */
   async conversationOf(mailId: string, sender: Address): Promise<string | null> {
-    const sent = await this.sentAs(mailId);
-    if (sent) return sent.conversationId;
+    const sent = this.sentMessageOf(mailId, sender.slice('mailto:'.length));
+    if (sent) return (await this.records.message(sent))?.conversationId ?? null;
     const remoteId = remoteIdOf(sender, mailId);
     return remoteId ? ((await this.records.messageByRemoteId(remoteId))?.conversationId ?? null) : null;
   }

@@ -1,8 +1,8 @@
 /**
  * The email network's own settings, apart from its IMAP and SMTP endpoints: the domain of the
- * Message-IDs it writes, the teams' addresses, the per-sender rate and the secret of its
- * plus-address tokens. The network's full entry of `networks` spreads `mailSettingsShape` and runs
- * `checkMailSettings` in its own refinement.
+ * Message-IDs it writes, the teams' addresses and the secret of its plus-address tokens (a
+ * sender's rate is the core's `limits.customers`, as on every network). The network's full entry
+ * of `networks` spreads `mailSettingsShape` and runs `checkMailSettings` in its own refinement.
  */
 import { z } from 'zod';
 
@@ -34,17 +34,10 @@ export const mailSettingsShape = {
   teams: z.record(z.string(), z.string().min(1)).refine((teams) => Object.keys(teams).length > 0, 'must name at least one address'),
   /** The site of a customer's conversation with a team that serves several sites. */
   site: z.string().min(1).optional(),
-  /** Mails a minute one sender may write, after a burst; beyond it their mail is not taken. */
-  rateLimit: z
-    .strictObject({
-      perMinute: z.number().positive().default(2),
-      burst: z.number().int().min(1).default(10),
-    })
-    .default({ perMinute: 2, burst: 10 }),
   /**
    * The key of the conversations' plus-address tokens (`support+<token>@example.com`), at least 32
-   * characters; else the environment variable SWITCHBOARD_EMAIL_SECRET. Changing it orphans the
-   * plus addresses already sent (replies still match by their headers).
+   * characters; else the environment variable SWITCHBOARD_EMAIL_SECRET. The key of the bridge's
+   * Message-IDs too: changing it orphans the plus addresses and Message-IDs already sent.
    */
   plusAddressSecret: z.string().min(MIN_SECRET_LENGTH).optional(),
   /** What separates a mailbox from its tag in the mail server (Postfix `recipient_delimiter`, Dovecot's the same). */

@@ -40,15 +40,40 @@ export function newMessageId(domain: string): string {
   return `<${Date.now().toString(36)}.${randomBytes(16).toString('hex')}@${domain.toLowerCase()}>`;
 }
 
+/** Stored message ids a Message-ID of the bridge carries as they are: local-part characters, no dot. */
+const STORED_MESSAGE_ID = /^[a-z0-9_-]{1,64}$/;
+/** Characters of a Message-ID's MAC: 130 bits in RFC 4648 base32, lowercase. */
+const MESSAGE_ID_MAC_LENGTH = 26;
+
+function messageIdMac(secret: string, messageId: string, recipient: string): string {
+  const mac = createHmac('sha256', secret).update(`switchboard-email-message-id\u0000${messageId}\u0000${recipient.toLowerCase()}`).digest();
+  return base32(mac).slice(0, MESSAGE_ID_MAC_LENGTH);
+}
+
 /**
- * The Message-ID of one stored message mailed to one recipient: the same on every attempt, so a
- * mail sent again after a crash between the server's acceptance and the outbox's record is the
- * same mail to the recipient's client, and unguessable without the secret.
+ * The Message-ID of one stored message mailed to one recipient, `<m.<message id>.<mac>@domain>`:
+ * the same on every attempt, so a mail sent again after a crash between the server's acceptance
+ * and the outbox's record is the same mail to the recipient's client; it names its message, so a
+ * reply or a bounce finds it without a record, and the MAC (under the secret, bound to the
+ * recipient) makes it one only the bridge can write, for that recipient only.
  */
 export function messageIdFor(secret: string, domain: string, messageId: string, recipient: string): string {
   checkDomain(domain);
-  const mac = createHmac('sha256', secret).update(`switchboard-email-message-id\u0000${messageId}\u0000${recipient.toLowerCase()}`).digest();
-  return `<m.${base32(mac).slice(0, 26)}@${domain.toLowerCase()}>`;
+  if (!STORED_MESSAGE_ID.test(messageId)) throw new Error(`not a message id a Message-ID can carry: ${JSON.stringify(messageId)}`);
+  return `<m.${messageId}.${messageIdMac(secret, messageId, recipient)}@${domain.toLowerCase()}>`;
+}
+
+/**
+ * The stored message a Message-ID of the bridge names, when its MAC is the one the bridge wrote for
+ * this recipient (compared in constant time); null for any other Message-ID, forged or not.
+ */
+export function messageOfMessageId(secret: string, domain: string, mailId: string, recipient: string): string | null {
+  const match = /^<m\.([^.@<>]+)\.([a-z2-7]+)@([^@<>]+)>$/.exec(mailId.trim().toLowerCase());
+  if (!match || match[3] !== domain.toLowerCase()) return null;
+  const [, messageId = '', macText = ''] = match;
+  const mac = Buffer.from(macText);
+  if (!STORED_MESSAGE_ID.test(messageId) || mac.length !== MESSAGE_ID_MAC_LENGTH) return null;
+  return timingSafeEqual(mac, Buffer.from(messageIdMac(secret, messageId, recipient))) ? messageId : null;
 }
 
 export interface ThreadHeaders {
