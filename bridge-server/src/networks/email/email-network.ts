@@ -6,8 +6,17 @@
  * lowercased mail address; no typing, no presence, no receipts: delivery is the SMTP server's
  * acceptance, and a bounce fails the message.
  */
+import type { Address } from '@switchboard/protocol';
 import { ConfigError } from '../../config-error.js';
-import type { CustomerDoorFeature, GatewayFeature, IdentityFeature, NetworkContext, NetworkCore, NetworkRecords } from '../network.js';
+import type {
+  CustomerDoorFeature,
+  GatewayFeature,
+  IdentityFeature,
+  NetworkContext,
+  NetworkCore,
+  NetworkRecords,
+  VisitorFallbackFeature,
+} from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
 import { EmailInbound } from './email-inbound.js';
 import { EmailOutbound, mailAddressOf } from './email-outbound.js';
@@ -20,7 +29,7 @@ import { createSmtpSender } from './smtp-sender.js';
 
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
-type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature;
+type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature & Partial<VisitorFallbackFeature>;
 
 /** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
 function readState(value: string | null): MailboxState | undefined {
@@ -41,6 +50,12 @@ function secretOf(config: EmailNetworkConfig): string {
   } catch (error) {
     throw new ConfigError(`networks (email).${(error as Error).message}`);
   }
+}
+
+/** The network's form of a `mailto:` address (lowercased), or null when it is none. */
+function mailtoOf(address: string): Address | null {
+  const bare = mailAddressOf(address);
+  return bare ? `mailto:${bare}` : null;
 }
 
 export function createEmailNetwork({ config, sink, logger, records, teams = [] }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
@@ -64,8 +79,12 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
   });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
+  const visitorFallback: Partial<VisitorFallbackFeature> = config.visitorFallback
+    ? { visitorFallbackAfterSeconds: config.visitorFallback.afterSeconds, visitorAddressOf: (email) => mailtoOf(`mailto:${email}`) }
+    : {};
 
   return {
+    ...visitorFallback,
     scheme: 'mailto',
     deliversFromStore: false,
     status: () => inbox?.status ?? { state: 'offline', reason: 'not started' },
@@ -89,10 +108,7 @@ export function createEmailNetwork({ config, sink, logger, records, teams = [] }
       smtp.close();
     },
     send: (outboundMessage) => outbound.send(outboundMessage),
-    normalizeAddress(address) {
-      const bare = mailAddressOf(address);
-      return bare ? `mailto:${bare}` : null;
-    },
+    normalizeAddress: mailtoOf,
     // The teams' mailboxes and their plus addresses are the bridge's own.
     ownsAddress(address) {
       const bare = mailAddressOf(address);
