@@ -193,6 +193,14 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.completeOutbox(items[1]!.id, 'delivered'), null, 'an item already gone changes nothing');
     });
 
+    it('holds an outbox item queued with a time back until then', async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_x'] });
+      const notBefore = Date.now() + 300_000;
+      await append(c.id, { text: 'later', from: 'web:a_x', outbox: [{ recipient: 'mailto:v@x.test', network: 'mailto', notBefore }] });
+      const [item] = await store.pendingOutbox('mailto', 10);
+      assert.deepEqual([item?.message.text, item?.recipient, item?.nextAttemptAt, item?.attempts], ['later', 'mailto:v@x.test', notBefore, 0]);
+    });
+
     it("queues a joiner's earlier messages (not its own) in seq order, once", async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
       await append(c.id, { text: 'one' });

@@ -44,6 +44,7 @@ import { PresenceWatch } from './presence-watch.js';
 import { SiteAccess } from './site-access.js';
 import { MessageStatuses } from './statuses.js';
 import { UsageMeter } from './usage.js';
+import { VisitorMail } from './visitor-mail.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface CoreDeps {
@@ -91,7 +92,8 @@ export class Core {
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const fanOut = new FanOut({ ...deps, kickOutbox });
-    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage });
+    const visitorMail = new VisitorMail(deps);
+    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
     this.announcer = new Announcer(deps);
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
@@ -101,6 +103,7 @@ export class Core {
       ...deps,
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
       viaOf: (message) => this.gateway?.viaOf(message),
+      stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
@@ -144,7 +147,15 @@ export class Core {
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
     const queueNotice = new QueueNotice({ ...deps, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
     const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice, turns });
-    this.inbound = new Inbound({ ...parts, customers, router: this.router, commands: this.commands, interop: this.gateway, outbox: this.outbox });
+    this.inbound = new Inbound({
+      ...parts,
+      customers,
+      router: this.router,
+      commands: this.commands,
+      interop: this.gateway,
+      outbox: this.outbox,
+      visitorMail,
+    });
     this.sink = this.inbound.sink;
   }
 

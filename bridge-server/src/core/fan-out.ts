@@ -62,6 +62,11 @@ export class FanOut {
     }
   }
 
+  /** Items queued for no participant (a reply held back for a visitor who left): the outbox looks at their network. */
+  queued(items: readonly { network: string }[]): void {
+    for (const network of new Set(items.map((item) => item.network))) this.deps.kickOutbox(network);
+  }
+
   /** Typing goes to each other party whose network carries it: best effort, never stored. */
   typing(conversation: ConversationRecord, from: Address, state: TypingState): void {
     for (const recipient of conversation.participants) {

@@ -20,6 +20,7 @@ import type { MessagePipeline } from './message-pipeline.js';
 import type { OutboxWorker } from './outbox.js';
 import type { PresenceService } from './presence.js';
 import type { MessageStatuses } from './statuses.js';
+import type { VisitorMail } from './visitor-mail.js';
 import { badRequest } from './errors.js';
 import { checkText } from './text-limit.js';
 
@@ -40,6 +41,8 @@ export interface InboundDeps {
   limits: LimitsConfig;
   logger: Logger;
   metrics: Metrics;
+  /** Whose a mail from the address a visitor gave is (their answer to a reply sent to them there). */
+  visitorMail?: Pick<VisitorMail, 'visitorWriting'>;
 }
 
 export class Inbound {
@@ -75,6 +78,9 @@ export class Inbound {
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
+    // A visitor who left answering by mail, at the address they gave, writes as themselves.
+    const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
+    if (conversation && visitor) return this.post(conversation, { ...input, from: visitor });
     if (!conversation || !conversation.participants.includes(input.from)) {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;

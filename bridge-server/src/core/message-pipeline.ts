@@ -10,6 +10,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { AppendResult, ConversationRecord, Store } from '../store/store.js';
 import type { FanOut } from './fan-out.js';
 import type { UsageMeter } from './usage.js';
+import type { VisitorMail } from './visitor-mail.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface MessageToPost {
@@ -36,6 +37,8 @@ export interface MessagePipelineDeps {
   fanOut: FanOut;
   usage: UsageMeter;
   metrics: Metrics;
+  /** Replies held back for visitors who left (none: no network reaches them). */
+  visitorMail?: Pick<VisitorMail, 'heldBack'>;
 }
 
 export class MessagePipeline {
@@ -51,6 +54,7 @@ export class MessagePipeline {
   async post(input: MessageToPost): Promise<AppendResult> {
     const { store, webhooks, fanOut } = this.deps;
     const { conversation, from } = input;
+    const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
     const result = await store.appendMessage({
       webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
@@ -60,7 +64,7 @@ export class MessagePipeline {
       ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
       ...(input.remote !== undefined ? { remote: input.remote } : {}),
       status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
-      outbox: fanOut.outboxRecipients(conversation, from),
+      outbox: [...fanOut.outboxRecipients(conversation, from), ...heldBack],
     });
     if (result.kind === 'duplicate') return result;
     const { message } = result;
@@ -73,6 +77,7 @@ export class MessagePipeline {
     hook.committed();
     this.deps.usage.count(message, conversation.siteKey, conversation.participants);
     fanOut.message(message, current, input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {});
+    fanOut.queued(heldBack);
     return result;
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { OutboxItem, Store } from '../store/store.js';
+import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -35,6 +35,8 @@ export interface OutboxDeps {
   maxAttempts?: number;
   /** The gateway hop marker a message carries, when it has one. */
   viaOf?(message: Message): readonly string[] | undefined;
+  /** Whether an item is still to be sent when its time comes (a reply held back for a visitor who may have read it); default yes. */
+  stillWanted?(item: OutboxItem, conversation: ConversationRecord): Promise<boolean>;
 }
 
 const BATCH = 50;
@@ -143,7 +145,7 @@ export class OutboxWorker {
   private async send(network: Network, item: OutboxItem): Promise<'done' | 'retry'> {
     const { store, metrics } = this.deps;
     const conversation = await store.getConversation(item.message.conversationId);
-    if (!conversation) {
+    if (!conversation || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
       await store.completeOutbox(item.id);
       return 'done';
     }

@@ -310,8 +310,21 @@ export interface CustomerDoorFeature {
 }
 
 /** A network as the bridge holds it: the core every network implements, and whichever features it does. */
+/**
+ * A network that reaches website visitors who left, at the address they gave the website (the
+ * email network, docs/networks/email.md "Visitors who left").
+ */
+export interface VisitorFallbackFeature {
+  /** Seconds an agent's reply waits to be read by its visitor before it is sent to them on this network. */
+  readonly visitorFallbackAfterSeconds: number;
+  /** The visitor's address on this network from the email address they gave; null when it is none. */
+  visitorAddressOf(email: string): Address | null;
+}
+
 export type Network = NetworkCore &
-  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature> &
+  Partial<
+    TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature & VisitorFallbackFeature
+  > &
   PresenceFeature;
 
 /** Read once per network: what a network implements does not change (outbound XMPP asks per message). */

@@ -39,8 +39,11 @@ export interface NewMessage {
   clientId?: string;
   text: string;
   status: MessageStatus;
-  /** Recipients on networks that deliver through the outbox, queued in the same transaction. */
-  outbox: { recipient: Address; network: string }[];
+  /**
+   * Recipients on networks that deliver through the outbox, queued in the same transaction;
+   * `notBefore` (epoch ms) holds an item back until then (a reply mailed to a visitor who left).
+   */
+  outbox: { recipient: Address; network: string; notBefore?: number }[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
   /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */

@@ -13,6 +13,11 @@ export const emailNetworkConfigSchema = z
     imap: imapEndpointSchema,
     smtp: smtpEndpointSchema,
     ...mailSettingsShape,
+    /**
+     * Mail an agent's reply to a website visitor who gave an email address and left, once it
+     * waited `afterSeconds` unread (docs/networks/email.md, "Visitors who left"); off when left out.
+     */
+    visitorFallback: z.strictObject({ afterSeconds: z.number().positive().default(300) }).optional(),
   })
   .superRefine((config, context) => checkMailSettings(config, context));
 

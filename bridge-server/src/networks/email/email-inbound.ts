@@ -5,10 +5,10 @@
  * in the conversation its thread headers or plus address name when the sender takes part in it.
  * Its Message-ID is its remote id, so a mail fetched again is stored once.
  */
-import type { Address, ErrorCode } from '@switchboard/protocol';
+import type { Address, ErrorCode, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { remoteIdOf } from '../kit/inbound.js';
-import type { InboundSink, InboundTeam, NetworkRecords } from '../network.js';
+import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, NetworkRecords } from '../network.js';
 import type { InboxMail } from './imap-inbox.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
 import { type ReadMail, readMail } from './mail-reading.js';
@@ -33,6 +33,15 @@ export interface EmailInboundParts {
 
 const bare = (address: Address) => address.slice('mailto:'.length);
 
+/** A mail with neither text nor attachment says what its subject says. */
+const textOf = (read: ReadMail) => read.text || read.subject || '(empty mail)';
+
+/** The contract code of the bridge's refusal of a message, or null when the error is something else. */
+function refusalOf(error: unknown): ErrorCode | null {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && REFUSALS.has(code as ErrorCode) ? (code as ErrorCode) : null;
+}
+
 export class EmailInbound {
   constructor(private readonly parts: EmailInboundParts) {}
 
@@ -48,7 +57,9 @@ export class EmailInbound {
     }
     if (await this.parts.agents?.receive(read, read.from.address)) return;
     const mailbox = this.mailboxOf(read);
-    const team = await this.teamOf(read, read.from.address, mailbox);
+    const answered = await this.answeredConversation(read, read.from.address);
+    if (answered && mailbox && (await this.visitorAnswered(read, read.from.address, answered, mailbox))) return;
+    const team = this.teamOf(read.from.address, answered, mailbox);
     if (!team || !mailbox) return logger.info({ ...log, to: read.to }, 'email: a mail to no team mailbox was left unstored');
     await this.store(read, read.from.address, mailbox, team);
   }
@@ -67,10 +78,8 @@ export class EmailInbound {
    * in it (a stranger's mail with someone's thread headers opens a conversation of its own), else
    * the team of the mailbox it reached.
    */
-  private async teamOf(read: ReadMail, sender: Address, mailbox: TeamMailbox | null): Promise<InboundTeam | null> {
-    const { records, threads, plusAddresses, settings } = this.parts;
-    const match = await matchConversation(read, { conversationOfMessageId: (id) => threads.conversationOf(id, sender), plusAddresses });
-    const conversation = match ? await records.conversation(match.conversationId) : null;
+  private teamOf(sender: Address, conversation: NetworkConversation | null, mailbox: TeamMailbox | null): InboundTeam | null {
+    const { settings } = this.parts;
     const answered = conversation && (conversation.openedBy === sender || conversation.participants.includes(sender)) ? conversation.team : undefined;
     const id = answered ?? mailbox?.team;
     if (id === undefined) return null;
@@ -81,29 +90,60 @@ export class EmailInbound {
     };
   }
 
+  /** The conversation a mail's thread headers or plus address name, if any. */
+  private async answeredConversation(read: ReadMail, sender: Address): Promise<NetworkConversation | null> {
+    const { records, threads, plusAddresses } = this.parts;
+    const match = await matchConversation(read, { conversationOfMessageId: (id) => threads.conversationOf(id, sender), plusAddresses });
+    return match ? records.conversation(match.conversationId) : null;
+  }
+
+  /**
+   * A website visitor who left answering the reply mailed to them: the core stores it as theirs
+   * when the sender is the address they gave (else it stores nothing, and the mail is a first one).
+   * Only for a conversation opened on another network: a mail customer's conversation is theirs alone.
+   */
+  private async visitorAnswered(read: ReadMail, from: Address, conversation: NetworkConversation, mailbox: TeamMailbox): Promise<boolean> {
+    if (!conversation.openedBy || conversation.openedBy.startsWith('mailto:') || conversation.participants.includes(from)) return false;
+    const outcome = await this.submit(read, from, mailbox, { conversationId: conversation.id });
+    if (outcome === 'refused') return true;
+    if (outcome) await this.parts.threads.add(conversation.id, read.messageId);
+    return outcome !== null;
+  }
+
+  /** Hands a mail to the core: the message stored, null when nothing took it, `refused` when the bridge refused it. */
+  private async submit(
+    read: ReadMail,
+    from: Address,
+    mailbox: TeamMailbox,
+    where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic'>,
+  ): Promise<Message | null | 'refused'> {
+    try {
+      return await this.parts.sink.message({
+        network: 'mailto',
+        from,
+        to: `mailto:${mailbox.address.toLowerCase()}`,
+        text: textOf(read),
+        remoteId: remoteIdOf(from, read.messageId)!,
+        ...where,
+      });
+    } catch (error) {
+      const code = refusalOf(error);
+      if (!code) throw error;
+      this.parts.logger.info({ from, messageId: read.messageId, code, reason: (error as Error).message }, 'email: a mail was refused');
+      return 'refused';
+    }
+  }
+
   private async store(read: ReadMail, from: Address, mailbox: TeamMailbox, team: InboundTeam): Promise<void> {
-    const { sink, threads, records, logger } = this.parts;
+    const { threads, records, logger } = this.parts;
     const automatic = read.classification.kind === 'auto-reply';
     const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject }, async () => {
-      let message;
-      try {
-        message = await sink.message({
-          network: 'mailto',
-          from,
-          to: `mailto:${mailbox.address.toLowerCase()}`,
-          // A mail with neither text nor attachment says what its subject says.
-          text: read.text || read.subject || '(empty mail)',
-          remoteId: remoteIdOf(from, read.messageId)!,
-          team,
-          ...(read.from?.name ? { fromName: read.from.name } : {}),
-          ...(automatic ? { automatic } : {}),
-        });
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code !== 'string' || !REFUSALS.has(code as ErrorCode)) throw error;
-        logger.info({ from, messageId: read.messageId, code, reason: (error as Error).message }, 'email: a mail was refused');
-        return null;
-      }
+      const message = await this.submit(read, from, mailbox, {
+        team,
+        ...(read.from?.name ? { fromName: read.from.name } : {}),
+        ...(automatic ? { automatic } : {}),
+      });
+      if (message === 'refused') return null;
       if (!message) return null;
       await threads.add(message.conversationId, read.messageId, read.subject);
       return message;

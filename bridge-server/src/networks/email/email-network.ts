@@ -6,6 +6,7 @@
  * lowercased mail address; no typing, no presence, no receipts: delivery is the SMTP server's
  * acceptance, and a bounce fails the message.
  */
+import type { Address } from '@switchboard/protocol';
 import { ConfigError } from '../../config-error.js';
 import type {
   CustomerDoorFeature,
@@ -17,6 +18,7 @@ import type {
   NetworkContext,
   NetworkCore,
   NetworkRecords,
+  VisitorFallbackFeature,
 } from '../network.js';
 import type { EmailNetworkConfig } from './config.js';
 import { EmailAgents } from './email-agents.js';
@@ -31,7 +33,13 @@ import { createSmtpSender } from './smtp-sender.js';
 
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
-type EmailNetwork = NetworkCore & GatewayFeature & CustomerDoorFeature & IdentityFeature & DeskFeature & Required<Pick<PresenceFeature, 'subscribePresence'>>;
+type EmailNetwork = NetworkCore &
+  GatewayFeature &
+  CustomerDoorFeature &
+  IdentityFeature &
+  DeskFeature &
+  Required<Pick<PresenceFeature, 'subscribePresence'>> &
+  Partial<VisitorFallbackFeature>;
 
 /** The mailbox state kept in the store; none (a first start: unseen mail only) when it cannot be read. */
 function readState(value: string | null): MailboxState | undefined {
@@ -62,6 +70,12 @@ function checkTeams(config: EmailNetworkConfig, teams: readonly DeskTeam[]): voi
   }
 }
 
+/** The network's form of a `mailto:` address (lowercased), or null when it is none. */
+function mailtoOf(address: string): Address | null {
+  const bare = mailAddressOf(address);
+  return bare ? `mailto:${bare}` : null;
+}
+
 export function createEmailNetwork({ config, sink, logger, records, refs, teams = [], maxTextLength }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
   if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
   checkTeams(config, teams);
@@ -87,8 +101,12 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
   const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
+  const visitorFallback: Partial<VisitorFallbackFeature> = config.visitorFallback
+    ? { visitorFallbackAfterSeconds: config.visitorFallback.afterSeconds, visitorAddressOf: (email) => mailtoOf(`mailto:${email}`) }
+    : {};
 
   return {
+    ...visitorFallback,
     scheme: 'mailto',
     deliversFromStore: false,
     status: () => inbox?.status ?? { state: 'offline', reason: 'not started' },
@@ -120,10 +138,7 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
       agents.watch(addresses);
       return Promise.resolve();
     },
-    normalizeAddress(address) {
-      const bare = mailAddressOf(address);
-      return bare ? `mailto:${bare}` : null;
-    },
+    normalizeAddress: mailtoOf,
     // The teams' mailboxes and their plus addresses are the bridge's own.
     ownsAddress(address) {
       const bare = mailAddressOf(address);

@@ -648,9 +648,9 @@ export class PostgresStore implements Store {
         );
         await client.query(
           `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
-           SELECT $1, r.recipient, r.network, 0 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r (recipient, network, n) ORDER BY r.n
+           SELECT $1, r.recipient, r.network, r.not_before FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS r (recipient, network, not_before, n) ORDER BY r.n
            ON CONFLICT DO NOTHING`,
-          [message.id, input.outbox.map((item) => item.recipient), input.outbox.map((item) => item.network)],
+          [message.id, input.outbox.map((item) => item.recipient), input.outbox.map((item) => item.network), input.outbox.map((item) => item.notBefore ?? 0)],
         );
       }
       await this.insertWebhooks(input.webhooks?.(message) ?? [], client);

@@ -254,7 +254,7 @@ export class SqliteStore implements Store {
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
       insertRemoteId: db.prepare('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES (?, ?, ?)'),
-      insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at) VALUES (?, ?, ?, 0)`),
+      insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at) VALUES (?, ?, ?, ?)`),
       getMessage: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       historyAfter: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
       historyBefore: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
@@ -620,7 +620,7 @@ export class SqliteStore implements Store {
     if (input.clientId !== undefined) message.clientId = input.clientId;
     this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
-    for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network);
+    for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network, item.notBefore ?? 0);
     for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
     const cached = this.conversations.get(input.conversationId);
     if (cached) {
