@@ -322,9 +322,7 @@ export interface VisitorFallbackFeature {
 }
 
 export type Network = NetworkCore &
-  Partial<
-    TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature & VisitorFallbackFeature
-  > &
+  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature & VisitorFallbackFeature> &
   PresenceFeature;
 
 /** Read once per network: what a network implements does not change (outbound XMPP asks per message). */

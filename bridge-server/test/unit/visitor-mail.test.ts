@@ -60,9 +60,7 @@ describe('replies held back for visitors who left', () => {
   it("holds an agent's reply back for the visitor's mail address until the network's delay has passed on the clock", async () => {
     const { clock, visitorMail } = setUp();
     clock.set(new Date(START.getTime() + 5000));
-    assert.deepEqual(await visitorMail.heldBack(conversation, AGENT), [
-      { recipient: MAILTO, network: 'mailto', notBefore: START.getTime() + 5000 + 300_000 },
-    ]);
+    assert.deepEqual(await visitorMail.heldBack(conversation, AGENT), [{ recipient: MAILTO, network: 'mailto', notBefore: START.getTime() + 5000 + 300_000 }]);
   });
 
   it("holds back nothing of the visitor's own messages, the desk's automatic ones, or without an email, a visitor, or a network that reaches them", async () => {
