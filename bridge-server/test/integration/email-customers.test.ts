@@ -160,10 +160,12 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     });
     const conversation = await opened;
     await until(() => atAgent.some((m) => m.from === ERIN && m.text === 'I am away until Monday.'), 10_000, 'the auto-reply stored');
-    // A later mail comes through Postfix after anything the bridge would have sent to erin.
+    // Anything the bridge would answer is queued while the conversation opens, before the mail is
+    // stored: once its outbox is empty it has reached Postfix, and a later mail arrives after it.
+    await until(async () => (await t.bridge.store.outboxDepth('mailto')) === 0, 10_000, 'the outbox empty');
     await send(mail, { from: 'dana@example.test', to: 'erin@example.test', subject: 'marker', text: 'marker' });
-    const erinMail = await mailsOf(mail, 'erin@example.test', 1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const marked = await mail.waitForMessages('erin@example.test', (all) => all.some((m) => m.source.includes('Subject: marker')), { timeoutMs: 15_000 });
+    const erinMail = await Promise.all(marked.map((message) => simpleParser(message.source)));
     assert.deepEqual((await mail.messages('erin@example.test')).length, 1, `nothing but the marker reached erin: ${erinMail.map((m) => m.subject).join(', ')}`);
     const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
     assert.deepEqual(
