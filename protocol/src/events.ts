@@ -3,9 +3,29 @@
  * `Socket<ServerToClientEvents, ClientToServerEvents>` (docs/protocol.md).
  */
 import type { AckCallback } from './errors.js';
-import type { Conversation, Message, MessageStatusEvent, PartyInfo, Presence, QueuePosition, Session, TeamAvailability, TypingEvent } from './objects.js';
+import type {
+  Contact,
+  Continuation,
+  ContinuationOffer,
+  Conversation,
+  Message,
+  MessageStatusEvent,
+  PartyInfo,
+  Presence,
+  QueuePosition,
+  Session,
+  TeamAvailability,
+  TypingEvent,
+} from './objects.js';
 import type {
   AgentCommandPayload,
+  ContactGetPayload,
+  ContactMergePayload,
+  ContactUnmergePayload,
+  ContinuationInvitePayload,
+  ContinuationStartPayload,
+  ContinuationStopPayload,
+  ContinuationVerifyPayload,
   ConversationClosePayload,
   ConversationListPayload,
   ConversationOpenPayload,
@@ -46,6 +66,20 @@ export interface ClientToServerEvents {
   'conversation:rate': (payload: ConversationRatePayload, ack: AckCallback<{ conversation: Conversation }>) => void;
   /** Addition: an agent runs a desk command (the same as on XMPP, IRC and SIP); the answer is text. */
   'agent:command': (payload: AgentCommandPayload, ack: AckCallback<{ answer: string }>) => void;
+  /** Addition: the visitor of a conversation asks to continue it at an address of theirs on another network. */
+  'continuation:start': (payload: ContinuationStartPayload, ack: AckCallback<{ continuation: Continuation }>) => void;
+  /** Addition: the visitor types the code sent to that address. */
+  'continuation:verify': (payload: ContinuationVerifyPayload, ack: AckCallback<{ continuation: Continuation }>) => void;
+  /** Addition: the visitor (or an agent of the conversation) stops it. */
+  'continuation:stop': (payload: ContinuationStopPayload, ack: AckCallback<{ continuation: Continuation }>) => void;
+  /** Addition: an agent of the conversation invites its visitor to continue on a network. */
+  'continuation:invite': (payload: ContinuationInvitePayload, ack: AckCallback<{ offer: ContinuationOffer }>) => void;
+  /** Addition (agents, integrations): a contact, by address or id. */
+  'contact:get': (payload: ContactGetPayload, ack: AckCallback<{ contact: Contact }>) => void;
+  /** Addition (agents, integrations): merge two contacts of the site; `mergeId` undoes it. */
+  'contact:merge': (payload: ContactMergePayload, ack: AckCallback<{ contact: Contact; mergeId: string }>) => void;
+  /** Addition (agents, integrations): undo a merge; both contacts as they are again. */
+  'contact:unmerge': (payload: ContactUnmergePayload, ack: AckCallback<{ contacts: Contact[] }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -59,6 +93,10 @@ export interface ServerToClientEvents {
   conversation: (conversation: Conversation) => void;
   /** Addition: the visitor's place in its team's queue, each time it changes (0: an agent took it). */
   'queue:position': (position: QueuePosition) => void;
+  /** Addition: a continuation of the conversation changed (to its visitor, and to the conversation's agents). */
+  continuation: (continuation: Continuation) => void;
+  /** Addition: an agent invites the visitor to continue on a network. */
+  'continuation:offer': (offer: ContinuationOffer) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -79,6 +117,13 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'party:get',
   'conversation:rate',
   'agent:command',
+  'continuation:start',
+  'continuation:verify',
+  'continuation:stop',
+  'continuation:invite',
+  'contact:get',
+  'contact:merge',
+  'contact:unmerge',
 ];
 
 /** The socket.io namespace of this contract version. */

@@ -20,4 +20,8 @@ export const LIMITS = {
   maxAddressLength: 512,
   /** Longest conversation `subject`, in Unicode code points (the bridge cuts longer ones). */
   maxSubjectLength: 300,
+  /** Most past conversations a `Contact` lists. */
+  maxContactConversations: 50,
+  /** Length of a continuation proof code (digits). */
+  continuationCodeLength: 6,
 } as const;

@@ -18,6 +18,11 @@ export interface Message {
   /** ISO-8601 UTC. */
   sentAt: string;
   status?: MessageStatus;
+  /**
+   * Addition: the sender's address on another network this came through (a visitor writing from
+   * the IM client they continue on, or answering by mail); the message is theirs all the same.
+   */
+  sentFrom?: Address;
 }
 
 export type ConversationState = 'open' | 'closed';
@@ -69,6 +74,8 @@ export interface Session {
   siteKey?: string;
   /** Addition: display name, when known. */
   name?: string;
+  /** Addition (visitors): the networks this site lets a visitor continue on (`xmpp`, `sip`, `mailto`), when any. */
+  continueOn?: string[];
 }
 
 export interface MessageStatusEvent {
@@ -100,4 +107,94 @@ export interface QueuePosition {
   position: number;
   /** Conversations waiting in the team's queue. */
   waiting: number;
+}
+
+/**
+ * Addition: how an address was proven to be a contact's (docs/customers.md, "Contacts"): `session`
+ * the widget session itself, `identity` the site's signed identity (every device of a signed-in
+ * user), `code` a code sent to the address and typed in the widget, `reply` a reply from the
+ * address, `network` the network authenticated the sender (an XMPP server, an IRC services
+ * account), `wrote` a sender the network does not vouch for (SIP without authentication, email),
+ * `merge` an agent merged two contacts.
+ */
+export const PROOFS = ['session', 'identity', 'code', 'reply', 'network', 'wrote', 'merge'] as const;
+export type Proof = (typeof PROOFS)[number];
+
+/** Addition: where a "continue on my IM" stands (docs/protocol.md, "Continuing on another network"). */
+export const CONTINUATION_STATES = ['pending', 'active', 'stopped'] as const;
+export type ContinuationState = (typeof CONTINUATION_STATES)[number];
+
+/** Addition: why a continuation stopped. */
+export const CONTINUATION_STOP_REASONS = ['visitor', 'remote', 'agent', 'expired', 'attempts', 'replaced', 'closed'] as const;
+export type ContinuationStopReason = (typeof CONTINUATION_STOP_REASONS)[number];
+
+/**
+ * Addition: a visitor's conversation continued at an address of theirs on another network: once
+ * `active`, agents' replies reach that address too and what it sends lands in the conversation as
+ * the visitor's.
+ */
+export interface Continuation {
+  conversationId: string;
+  /** The visitor's address there (`xmpp:dana@example.org`, `sip:dana@example.com`, `mailto:dana@example.com`). */
+  address: Address;
+  state: ContinuationState;
+  /** How the address is being (or was) proven: a code typed in the widget, or a reply from the address. */
+  proof: Extract<Proof, 'code' | 'reply'>;
+  /** pending: when the code (or the wait for a reply) expires, ISO-8601 UTC. */
+  expiresAt?: string;
+  /** pending with `code`: wrong codes that may still be typed before it stops. */
+  attemptsLeft?: number;
+  /** active: when the address was proven, ISO-8601 UTC. */
+  provenAt?: string;
+  /** stopped: why. */
+  reason?: ContinuationStopReason;
+}
+
+/** Addition: an agent invites the visitor to continue on a network (shown by the widget). */
+export interface ContinuationOffer {
+  conversationId: string;
+  /** The network's scheme (`xmpp`, `sip`, `mailto`). */
+  network: string;
+  /** The agent who invited. */
+  from: Address;
+}
+
+/** Addition: one address of a contact and how it was proven. */
+export interface ContactAddress {
+  address: Address;
+  proof: Proof;
+  /** ISO-8601 UTC. */
+  provenAt: string;
+}
+
+/** Addition: one conversation of a contact, from any of their addresses. */
+export interface ContactConversation {
+  id: string;
+  /** The contact's address that opened it (its network tells where it happened). */
+  address: Address;
+  team?: string;
+  state: ConversationState;
+  createdAt: string;
+  lastSeq: number;
+  subject?: string;
+}
+
+/** Addition: a merge an agent made, which `contact:unmerge` undoes. */
+export interface ContactMerge {
+  id: string;
+  /** The addresses the merge brought into this contact. */
+  addresses: Address[];
+  /** Who merged, and when (ISO-8601 UTC). */
+  by: Address;
+  at: string;
+}
+
+/** Addition: one customer across networks (agents and integrations of the site only). */
+export interface Contact {
+  id: string;
+  name?: string;
+  addresses: ContactAddress[];
+  /** Newest first, at most `LIMITS.maxContactConversations`. */
+  conversations: ContactConversation[];
+  merges: ContactMerge[];
 }

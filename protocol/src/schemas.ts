@@ -146,6 +146,39 @@ export const agentCommandSchema = z.object({
   text: str().trim().min(2, 'must be a command such as /list').max(2000, 'must be at most 2000 characters').startsWith('/', 'must start with /'),
 });
 
+/** Addition: a visitor asks to continue a conversation at an address of theirs on another network. */
+export const continuationStartSchema = z.object({ conversationId: id, address });
+
+/** Addition: the visitor types the code the bridge sent to that address. */
+export const continuationVerifySchema = z.object({
+  conversationId: id,
+  code: str()
+    .trim()
+    .regex(new RegExp(`^[0-9]{${LIMITS.continuationCodeLength}}$`), `must be the ${LIMITS.continuationCodeLength}-digit code that was sent`),
+});
+
+/** Addition: the visitor (or an agent of the conversation) stops continuing on the other network. */
+export const continuationStopSchema = z.object({ conversationId: id });
+
+/** Addition: an agent invites the visitor to continue on a network (`xmpp`, `sip`, `mailto`). */
+export const continuationInviteSchema = z.object({
+  conversationId: id,
+  network: str().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network scheme such as xmpp'),
+});
+
+/** Addition: a contact, by one of its addresses or by its id. */
+export const contactGetSchema = z
+  .object({ address: address.optional(), contactId: id.optional() })
+  .refine((p) => (p.address === undefined) !== (p.contactId === undefined), { message: 'give exactly one of address or contactId', path: ['address'] });
+
+/** Addition: an agent merges contact `contactId` into contact `into`. */
+export const contactMergeSchema = z
+  .object({ contactId: id, into: id })
+  .refine((p) => p.contactId !== p.into, { message: 'must name two different contacts', path: ['into'] });
+
+/** Addition: an agent undoes a merge. */
+export const contactUnmergeSchema = z.object({ mergeId: id });
+
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
   .object({ conversationId: id.optional(), to: address.optional(), team: id.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
@@ -172,6 +205,13 @@ export type PartyGetPayload = z.infer<typeof partyGetSchema>;
 export type RestMessageBody = z.infer<typeof restMessageSchema>;
 export type ConversationRatePayload = z.infer<typeof conversationRateSchema>;
 export type AgentCommandPayload = z.infer<typeof agentCommandSchema>;
+export type ContinuationStartPayload = z.infer<typeof continuationStartSchema>;
+export type ContinuationVerifyPayload = z.infer<typeof continuationVerifySchema>;
+export type ContinuationStopPayload = z.infer<typeof continuationStopSchema>;
+export type ContinuationInvitePayload = z.infer<typeof continuationInviteSchema>;
+export type ContactGetPayload = z.infer<typeof contactGetSchema>;
+export type ContactMergePayload = z.infer<typeof contactMergeSchema>;
+export type ContactUnmergePayload = z.infer<typeof contactUnmergeSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
 export const clientEventSchemas = {
@@ -189,6 +229,13 @@ export const clientEventSchemas = {
   'party:get': partyGetSchema,
   'conversation:rate': conversationRateSchema,
   'agent:command': agentCommandSchema,
+  'continuation:start': continuationStartSchema,
+  'continuation:verify': continuationVerifySchema,
+  'continuation:stop': continuationStopSchema,
+  'continuation:invite': continuationInviteSchema,
+  'contact:get': contactGetSchema,
+  'contact:merge': contactMergeSchema,
+  'contact:unmerge': contactUnmergeSchema,
 } as const;
 
 /** One sentence naming the first offending field, e.g. `conversationId: expected string, received number`. */
