@@ -3,6 +3,9 @@
 // loop (an identity of the bridge, or its id in a hop marker) and what the policy does not allow are
 // refused; an address with special characters round-trips; usage counts what crossed.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
@@ -30,6 +33,26 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
   const DAVE = 'irc:dave@test';
   const DAVE_URI = `sip:irc%3Adave%40test@${VISITOR_DOMAIN}`;
   const BOT = 'gw';
+  // The store outlives a restart of the bridge.
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-gateway-'));
+  const bridgeConfig = () => ({
+    sites: [{ key: SITE, origins: ['http://shop.test'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
+    teams: [],
+    gateway: {
+      site: SITE,
+      id: 'bridge-a',
+      allow: [
+        { from: 'xmpp', to: 'sip', toDomains: [kamailio.domain] },
+        { from: 'sip', to: 'xmpp', toDomains: ['localhost'] },
+        { from: 'xmpp', to: 'irc' },
+        { from: 'irc', to: 'xmpp' },
+        { from: 'irc', to: 'sip' },
+        { from: 'sip', to: 'irc' },
+      ],
+    },
+    networks: [{ type: 'web' }, prosodyNetwork(prosody), kamailioNetwork(kamailio), ngircdNetwork(ngircd, { nick: BOT, presencePollSeconds: 1 })],
+  });
+  const networksOnline = () => until(() => ['xmpp', 'sip', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
 
   before(async () => {
     [prosody, kamailio, ngircd] = await Promise.all([
@@ -47,29 +70,14 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
       connectSipAgent(kamailio.wsUrl, kamailio.domain, "d.arcy+o'hara", 'darcypw'),
       connectIrcAgent(ngircd.port, 'dave'),
     ]);
-    t = await startBridge({
-      sites: [{ key: SITE, origins: ['http://shop.test'], apiKeys: [{ id: 'crm', key: API_KEY }] }],
-      teams: [],
-      gateway: {
-        site: SITE,
-        id: 'bridge-a',
-        allow: [
-          { from: 'xmpp', to: 'sip', toDomains: [kamailio.domain] },
-          { from: 'sip', to: 'xmpp', toDomains: ['localhost'] },
-          { from: 'xmpp', to: 'irc' },
-          { from: 'irc', to: 'xmpp' },
-          { from: 'irc', to: 'sip' },
-          { from: 'sip', to: 'irc' },
-        ],
-      },
-      networks: [{ type: 'web' }, prosodyNetwork(prosody), kamailioNetwork(kamailio), ngircdNetwork(ngircd, { nick: BOT, presencePollSeconds: 1 })],
-    });
-    await until(() => ['xmpp', 'sip', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+    t = await startBridge(bridgeConfig(), { dir });
+    await networksOnline();
   });
   after(async () => {
     await Promise.all([carl?.stop(), bob?.stop(), dArcy?.stop(), dave?.quit()]);
     await t?.stop();
     await Promise.all([prosody?.destroy(), kamailio?.destroy(), ngircd?.destroy()]);
+    rmSync(dir, { recursive: true, force: true });
   });
   /** The next stanza matching, among those Carl receives from now on. */
   const carlNext = (predicate: (s: ReturnType<typeof xml>) => boolean, timeoutMs?: number) => {
@@ -277,6 +285,25 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('xmpp', 'irc'), 1, 'Hi Dave');
     assert.equal(count('irc', 'sip'), 2, 'Hello Bob, and on to SIP');
     assert.equal(count('sip', 'irc'), 1, 'Hi Dave');
+  });
+
+  // Last: after the restart, IRC puppets of the other networks' users come back only when those users write.
+  it('follows the users of open gateway conversations again after a restart: an XMPP user busy is still an AWAY puppet on IRC', async () => {
+    await carl.send(xml('presence', {}, xml('show', {}, 'dnd'), xml('status', {}, 'in a meeting')));
+    try {
+      await until(async () => (await whois('carl')).away === 'Busy: in a meeting', 15_000, 'the puppet away');
+      await t.stop();
+      t = await startBridge(bridgeConfig(), { dir });
+      await networksOnline();
+      // Carl, busy all along, writes in the conversation with Dave that was open before the restart.
+      await carl.send(xml('message', { type: 'chat', to: jidOf(DAVE) }, xml('body', {}, 'Still there, Dave?')));
+      await dave.next((m) => m.type === 'privmsg' && m.nick === 'carl' && m.message === 'Still there, Dave?');
+      // The bridge knows it only by following his presence again (a probe): no change of his tells it.
+      await until(async () => (await whois('carl')).away === 'Busy: in a meeting', 15_000, 'the puppet away after the restart');
+    } finally {
+      await carl.send(xml('presence'));
+    }
+    await until(async () => (await whois('carl')).away === undefined, 15_000, 'the puppet back');
   });
 });
 

@@ -142,15 +142,22 @@ export class GatewayService {
   /** After a start: follow again the presence of everyone in a subscription. */
   async resume(): Promise<void> {
     const follows = await this.deps.store.gatewayFollows();
-    this.followPresence([...new Set(follows.flatMap((follow) => [follow.watcher, follow.target]))]);
+    // And everyone in an open gateway conversation: else, after a restart, a user online on one
+    // side shows offline (an IRC puppet `AWAY :Offline`) on the other until they change presence.
+    const talking = (await this.openGatewayConversations()).flatMap((conversation) => conversation.participants);
+    this.followPresence([...new Set([...follows.flatMap((follow) => [follow.watcher, follow.target]), ...talking])]);
+  }
+
+  private async openGatewayConversations(): Promise<ConversationRecord[]> {
+    const open = await this.deps.store.listConversations({ siteKey: this.site, state: 'open', limit: 1000 });
+    return open.filter((conversation) => this.isGatewayConversation(conversation));
   }
 
   /** Shows a network's gateway users the current presence of everyone they follow or talk with (the network is back). */
   async reshare(scheme: string): Promise<void> {
     const pairs: [from: Address, to: Address][] = [];
     for (const follow of await this.deps.store.gatewayFollows()) pairs.push([follow.target, follow.watcher], [follow.watcher, follow.target]);
-    const conversations = await this.deps.store.listConversations({ siteKey: this.site, state: 'open', limit: 1000 });
-    for (const conversation of conversations.filter((c) => this.isGatewayConversation(c))) {
+    for (const conversation of await this.openGatewayConversations()) {
       for (const from of conversation.participants) for (const to of conversation.participants) if (from !== to) pairs.push([from, to]);
     }
     const seen = new Set<string>();
