@@ -116,14 +116,19 @@ export class EmailAgents {
     const match = await matchConversation(read, { conversationOfMessageId: (id) => threads.conversationOf(id, from), plusAddresses });
     const conversation = match ? await records.conversation(match.conversationId) : null;
     if (conversation) {
-      const stored = await sink.message({
-        network: 'mailto',
-        from,
-        to: `mailto:${this.mailer.mailboxOf(conversation)}`,
-        conversationId: conversation.id,
-        text: read.text || read.subject || '(empty mail)',
-        remoteId: remoteIdOf(from, read.messageId)!,
-      });
+      // A plus address names its conversation to whoever holds it: only a party of the conversation
+      // answers in it (an agent it was never given to, or who handed it on, does not), whatever else
+      // the core would make of the sender (the address a visitor gave, say).
+      const stored =
+        conversation.participants.includes(from) &&
+        (await sink.message({
+          network: 'mailto',
+          from,
+          to: `mailto:${this.mailer.mailboxOf(conversation)}`,
+          conversationId: conversation.id,
+          text: read.text || read.subject || '(empty mail)',
+          remoteId: remoteIdOf(from, read.messageId)!,
+        }));
       if (stored) return true;
       logger.info({ ...log, conversation: conversation.id }, 'email: an agent answered a conversation not theirs');
       await this.answer(read, from, NOT_YOURS);
