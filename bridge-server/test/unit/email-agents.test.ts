@@ -10,6 +10,7 @@ import type { OutgoingMail } from '../../src/networks/email/smtp-sender.js';
 import type { InboundMessage, InboundPresence, NetworkConversation, NetworkRecords, OutboundMessage } from '../../src/networks/network.js';
 import { NOT_YOURS } from '../../src/networks/kit/relay.js';
 import { RefBook } from '../../src/networks/refs.js';
+import { ManualClock } from '../manual-clock.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 const DOMAIN = 'bridge.example.com';
@@ -38,7 +39,11 @@ const message = (id: string, conversationId: string, text = 'Where is my parcel?
 });
 
 /** Agents by mail over an in-memory store, a sink that stores what a party of its conversation writes, and an SMTP server that keeps what it takes. */
-function agents(conversations: NetworkConversation[], visitorsGave = new Map<string, Address>()) {
+function agents(
+  conversations: NetworkConversation[],
+  visitorsGave = new Map<string, Address>(),
+  availability: { graceSeconds: number; clock?: ManualClock } = { graceSeconds: 0 },
+) {
   const threadsOf = new Map<string, string>();
   const messages = new Map<string, Message>();
   const stored: InboundMessage[] = [];
@@ -87,6 +92,7 @@ function agents(conversations: NetworkConversation[], visitorsGave = new Map<str
     settings: SETTINGS,
     teamName: (id) => (id === 'support' ? 'Support' : undefined),
     logger: pino({ level: 'silent' }),
+    ...availability,
   });
   /** An agent's mail, as the inbox hands it over. */
   const receive = async (from: Address, headers: Record<string, string>, body: string) => {
@@ -107,6 +113,7 @@ function agents(conversations: NetworkConversation[], visitorsGave = new Map<str
     notice: agentsByMail.notice.bind(agentsByMail),
     watch: agentsByMail.watch.bind(agentsByMail),
     connected: agentsByMail.connected.bind(agentsByMail),
+    stop: agentsByMail.stop.bind(agentsByMail),
   };
   return { network, stored, commands, presences, sent, refs, plusAddresses, receive, headersOf };
 }
@@ -255,21 +262,58 @@ describe('email agents: mail from agents', () => {
 });
 
 describe('email agents: availability', () => {
-  it('shows the team members it carries available while the mailbox is reached, offline when it is lost', () => {
+  const both = (status: 'available' | 'offline') => [ERIN, FRED].map((address) => ({ address, status }));
+
+  it('shows the team members it carries available while the mailbox is reached, offline when it is lost (no grace period)', () => {
     const a = agents([]);
     a.network.watch([ERIN]);
     assert.deepEqual(a.presences, [], 'nothing known before the mailbox is reached');
     a.network.connected(true);
     a.network.watch([FRED]);
     a.network.connected(true);
-    assert.deepEqual(a.presences, [
-      { address: ERIN, status: 'available' },
-      { address: FRED, status: 'available' },
-    ]);
+    assert.deepEqual(a.presences, both('available'));
     a.network.connected(false);
-    assert.deepEqual(a.presences.slice(2), [
-      { address: ERIN, status: 'offline' },
-      { address: FRED, status: 'offline' },
-    ]);
+    assert.deepEqual(a.presences.slice(2), both('offline'));
+  });
+
+  it('keeps them available while the mailbox reconnects within the grace period, offline once it was lost for all of it', () => {
+    const clock = new ManualClock(new Date('2026-12-02T10:00:00Z'));
+    const at = (seconds: number) => clock.set(new Date(Date.parse('2026-12-02T10:00:00Z') + seconds * 1000));
+    const a = agents([], undefined, { graceSeconds: 60, clock });
+    a.network.watch([ERIN, FRED]);
+    a.network.connected(true);
+    assert.equal(a.presences.length, 2);
+
+    // A drop of 40 s, in two reports (lost, then connecting again): nobody sees a change.
+    a.network.connected(false);
+    at(30);
+    a.network.connected(false);
+    at(40);
+    a.network.connected(true);
+    at(200);
+    assert.equal(a.presences.length, 2, 'a reconnection within the grace period changes nothing');
+
+    // Lost for good: offline 60 s after it was lost, not from a later report.
+    a.network.connected(false);
+    at(250);
+    a.network.connected(false);
+    at(259);
+    assert.equal(a.presences.length, 2);
+    at(260);
+    assert.deepEqual(a.presences.slice(2), both('offline'));
+    a.network.connected(true);
+    assert.deepEqual(a.presences.slice(4), both('available'));
+  });
+
+  it('shows a member watched during the grace period available, and leaves nothing pending once stopped', () => {
+    const clock = new ManualClock(new Date('2026-12-02T10:00:00Z'));
+    const a = agents([], undefined, { graceSeconds: 60, clock });
+    a.network.connected(true);
+    a.network.connected(false);
+    a.network.watch([ERIN]);
+    assert.deepEqual(a.presences, [{ address: ERIN, status: 'available' }]);
+    a.network.stop();
+    clock.set(new Date('2026-12-02T11:00:00Z'));
+    assert.equal(a.presences.length, 1);
   });
 });

@@ -4,10 +4,12 @@
  * context line first, then every message), with the conversation's plus address as Reply-To; their
  * reply is stored as their answer (its visible text only), and a mail of theirs that answers no
  * conversation and starts with `/` is a desk command, answered by mail. Mail has no presence: an
- * agent by mail is available while the bridge reads the mailbox, up to their capacity.
+ * agent by mail is available while the bridge reads the mailbox (and for a grace period once it
+ * lost it), up to their capacity.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import { type Clock, type Timer, systemClock } from '../../util/clock.js';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { NOT_YOURS } from '../kit/relay.js';
 import { type DeskFeature, type InboundSink, type NetworkConversation, type NetworkRecords, type OutboundMessage, type SendResult } from '../network.js';
@@ -36,6 +38,10 @@ export interface EmailAgentsParts {
   settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'html'>;
   teamName(team: string): string | undefined;
   logger: Logger;
+  /** How long agents stay available once the mailbox is lost: a reconnection does not take them off routing. */
+  graceSeconds: number;
+  /** The system clock, unless a test moves one by hand. */
+  clock?: Clock;
 }
 
 const bareOf = (address: Address) => address.slice('mailto:'.length).toLowerCase();
@@ -43,7 +49,9 @@ const bareOf = (address: Address) => address.slice('mailto:'.length).toLowerCase
 export class EmailAgents {
   private readonly watched = new Set<Address>();
   private readonly mailer: TeamMailer;
+  /** Whether agents are shown available: from the mailbox reached until it was lost for the grace period. */
   private online = false;
+  private goingOffline: Timer | undefined;
 
   constructor(private readonly parts: EmailAgentsParts) {
     this.mailer = new TeamMailer(parts);
@@ -62,8 +70,33 @@ export class EmailAgents {
     }
   }
 
-  /** The mailbox was reached or lost: agents by mail can take conversations only while their replies are read. */
-  connected(online: boolean): void {
+  /**
+   * The mailbox was reached or lost: agents by mail take conversations only while their replies are
+   * read. Lost, they stay available for the grace period: the mailbox reconnecting within it (a
+   * server restart, a dropped connection) changes nothing anybody sees.
+   */
+  connected(reached: boolean): void {
+    if (reached) {
+      this.stop();
+      this.show(true);
+      return;
+    }
+    if (!this.online || this.goingOffline) return;
+    const { graceSeconds, clock = systemClock } = this.parts;
+    if (graceSeconds <= 0) return this.show(false);
+    this.goingOffline = clock.setTimer(() => {
+      this.goingOffline = undefined;
+      this.show(false);
+    }, graceSeconds * 1000);
+  }
+
+  /** Forgets a loss under way (the network stops). */
+  stop(): void {
+    this.goingOffline?.cancel();
+    this.goingOffline = undefined;
+  }
+
+  private show(online: boolean): void {
     if (online === this.online) return;
     this.online = online;
     for (const address of this.watched) this.parts.sink.presence({ address, status: online ? 'available' : 'offline' });
