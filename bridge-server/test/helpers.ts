@@ -11,6 +11,8 @@ import type {
   Conversation,
   ErrorBody,
   Message,
+  Presence,
+  PresenceStatus,
   ProfileUpdatePayload,
   ServerToClientEvents,
   Session,
@@ -281,6 +283,23 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A web agent's watch of a party's presence (`presence:subscribe`). */
+export interface PresenceWatch {
+  socket: V1Socket;
+  /** What the bridge knew when the watch began (the subscription's ack). */
+  now: Presence;
+  /** Waits until the party's latest known presence (the ack's, then each change) is `status`. */
+  until(status: PresenceStatus, what: string, timeoutMs?: number): Promise<void>;
+}
+
+/** Watches a party's presence as a web agent does, on an agent's socket. */
+export async function watchPresence(socket: V1Socket, address: Address): Promise<PresenceWatch> {
+  const changes = collect(socket, 'presence');
+  const { presences } = await call(socket, 'presence:subscribe', { addresses: [address] });
+  const latest = () => [...presences, ...changes].filter((presence) => presence.address === address).at(-1)?.status;
+  return { socket, now: presences[0]!, until: (status, what, timeoutMs = 10_000) => until(() => latest() === status, timeoutMs, what) };
 }
 
 /** Of a stream of distinct texts: how many never arrived, and how many arrived more than once. */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, connect, next, startBridge, until, watchPresence } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
@@ -40,12 +40,8 @@ describe("an IRC customer's presence, followed by the bridge on a real ngircd", 
     await ngircd?.destroy();
   });
 
-  /** A web agent of the team, watching `customer`'s presence: the ack says what the bridge knows now. */
-  async function watching(customer: Address) {
-    const { socket } = await connect(t, agentAuth('bob'));
-    const { presences } = await call(socket, 'presence:subscribe', { addresses: [customer] });
-    return { socket, now: presences[0]! };
-  }
+  /** A web agent of the team, watching `customer`'s presence: `now` says what the bridge knows now. */
+  const watching = async (customer: Address) => watchPresence((await connect(t, agentAuth('bob'))).socket, customer);
 
   it('shows the customer available once they write to the team, then away with their message, back, and offline when they quit', async () => {
     carol = await connectIrcAgent(ngircd.port, 'carol');

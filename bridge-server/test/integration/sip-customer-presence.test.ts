@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, connect, next, startBridge, until, watchPresence } from '../helpers.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
@@ -40,12 +40,8 @@ describe("a SIP customer's presence, followed by the bridge through a real Kamai
     await kamailio?.destroy();
   });
 
-  /** A web agent of the team, watching `customer`'s presence: the ack says what the bridge knows now. */
-  async function watching(customer: Address) {
-    const { socket } = await connect(t, agentAuth('bob'));
-    const { presences } = await call(socket, 'presence:subscribe', { addresses: [customer] });
-    return { socket, now: presences[0]! };
-  }
+  /** A web agent of the team, watching `customer`'s presence: `now` says what the bridge knows now. */
+  const watching = async (customer: Address) => watchPresence((await connect(t, agentAuth('bob'))).socket, customer);
 
   it('shows the customer available once they write to the team, then away with their note, then offline', async () => {
     await carol.publish(pidf(CAROL, 'open'));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import { crash, exited, writeCliConfig } from '../cli-process.js';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until, watchPresence } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
@@ -486,14 +486,6 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     }
   });
 
-  /** Watches a party's presence as a web agent does, until it is `status`. */
-  async function untilWatched(socket: Parameters<typeof call>[0], address: string, status: string, what: string): Promise<void> {
-    const changes = collect(socket, 'presence');
-    const watched = await call(socket, 'presence:subscribe', { addresses: [address] });
-    const now = () => [...watched.presences, ...changes].filter((p: { address: string }) => p.address === address).at(-1)?.status;
-    await until(() => now() === status, 10_000, what);
-  }
-
   it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again, and knows theirs again", async (t) => {
     const team = `support@${prosody.componentDomain}`;
     const config = writeCliConfig(t, {
@@ -509,7 +501,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     // Her client approves the team's request to see her presence in return.
     await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
     const { socket: early } = await connectTo(t, first.url, agentAuth('alice'));
-    await untilWatched(early, 'xmpp:kim@localhost', 'available', "kim's presence known before the crash");
+    await (await watchPresence(early, 'xmpp:kim@localhost')).until('available', "kim's presence known before the crash");
     await crash(first.child);
 
     const second = await runXmppCli(config);
@@ -517,7 +509,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       const seen = kim.stanzas.length;
       const { socket: alice } = await connectTo(t, second.url, agentAuth('alice'));
       // Probed from the team's JID once connected: her presence is known without her changing it.
-      await untilWatched(alice, 'xmpp:kim@localhost', 'available', "kim's presence known again");
+      await (await watchPresence(alice, 'xmpp:kim@localhost')).until('available', "kim's presence known again");
       const available = await kim.next(
         (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === team && s.attrs.type === undefined,
         10_000,

@@ -110,6 +110,14 @@ describe('Loops and bounces', () => {
     });
   });
 
+  it('reads the bounce of a forwarding server, which names only the address the mail was forwarded to', async () => {
+    assert.deepEqual((await classified(fixture('postfix-dsn-forwarded.eml'))).bounce, {
+      originalMessageId: '<m.m-1.e2cvrdmxqrlecq24mny3avgip6@bridge.example.com>',
+      recipient: 'dana.scully@elsewhere.example',
+      reason: '550 5.1.1 <dana.scully@elsewhere.example>: Recipient address rejected: User unknown',
+    });
+  });
+
   it('takes a delay warning, or a report of success, for automatic mail, not a bounce', async () => {
     assert.deepEqual(await classified(fixture('postfix-delayed.eml')), { kind: 'auto-reply', signal: 'delivery status: delayed' });
     assert.deepEqual(await classified(report(['Final-Recipient: rfc822; dana@example.org', 'Action: delivered', 'Status: 2.0.0'], null)), {

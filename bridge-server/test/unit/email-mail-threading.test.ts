@@ -9,6 +9,7 @@ import {
   isOwnMessageId,
   matchConversation,
   messageIdFor,
+  messageNamedBy,
   messageOfMessageId,
   newMessageId,
   threadHeaders,
@@ -59,6 +60,14 @@ describe('Email threading', () => {
     for (const other of ['<d1@example.org>', '<m.abc@bridge.example.com>', '', '<m..@bridge.example.com>'])
       assert.equal(messageOfMessageId(SECRET, 'bridge.example.com', other, 'dana@example.org'), null);
     assert.throws(() => messageIdFor(SECRET, 'bridge.example.com', 'm.1>\r\nBcc: x@y', 'dana@example.org'), /not a message id/);
+  });
+
+  it("names the message of a Message-ID in the bridge's form without checking its MAC, for a check per candidate recipient", () => {
+    const id = messageIdFor(SECRET, 'bridge.example.com', 'm_0mj1abc', 'dana@example.org');
+    assert.equal(messageNamedBy('bridge.example.com', id), 'm_0mj1abc');
+    assert.equal(messageNamedBy('bridge.example.com', id.replace(/\.[a-z2-7]{26}@/, `.${'a'.repeat(26)}@`)), 'm_0mj1abc');
+    for (const other of ['<d1@example.org>', '<m.abc@bridge.example.com>', id.replace('bridge.', 'other.'), '<m.m_0mj1abc.short@bridge.example.com>'])
+      assert.equal(messageNamedBy('bridge.example.com', other), null);
   });
 
   it("answers the thread's latest mail and references the chain, trimmed to the first and the latest", () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Address, Message } from '@switchboard/protocol';
 import pino from 'pino';
@@ -7,7 +8,7 @@ import { createEmailNetwork, emailNetworkConfigSchema } from '../../src/networks
 import { EmailInbound } from '../../src/networks/email/email-inbound.js';
 import { EmailOutbound } from '../../src/networks/email/email-outbound.js';
 import { MailThreads } from '../../src/networks/email/email-thread.js';
-import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
+import { PlusAddresses, messageIdFor } from '../../src/networks/email/mail-threading.js';
 import type { OutgoingMail } from '../../src/networks/email/smtp-sender.js';
 import type { InboundMessage, InboundReceipt, InboundSink, NetworkConversation, NetworkRecords, OutboundMessage } from '../../src/networks/network.js';
 
@@ -218,6 +219,38 @@ describe('email network: mail in', () => {
     await p.deliver(mail({ 'Message-ID': '<d3@example.org>' }));
     p.refuse(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }));
     await assert.rejects(p.deliver(mail({ 'Message-ID': '<d4@example.org>' })), /database is locked/);
+  });
+});
+
+describe('email network: bounces from where a mail was forwarded', () => {
+  /** A forwarding server's bounce (test/fixtures/mail): it names the address dana@example.org forwards to, not hers. */
+  const forwarded = (mailId: string) =>
+    readFileSync(new URL('../fixtures/mail/postfix-dsn-forwarded.eml', import.meta.url), 'utf8').replace(/<m\.m-1\.[a-z2-7]+@bridge\.example\.com>/, mailId);
+  const sendToDana = async (p: ReturnType<typeof parts>, customer: Address = 'mailto:dana@example.org') => {
+    await p.outbound.send({ message: agentMessage('m-1', 'c1'), to: customer, conversation: conversation('c1', customer) });
+    return /^Message-ID: (.*)$/im.exec(p.sent[0]!.raw.toString())![1]!;
+  };
+
+  it("fails the message when the bounce names only the forwarded address: the MAC holds for one of the conversation's mail parties", async () => {
+    const p = parts([conversation('c1', 'mailto:dana@example.org')]);
+    const ours = await sendToDana(p);
+    assert.equal(ours, messageIdFor(SECRET, DOMAIN, 'm-1', 'dana@example.org'));
+    await p.deliver(forwarded(ours));
+    assert.equal(p.receipts.length, 1);
+    assert.deepEqual({ ...p.receipts[0], error: undefined }, { messageId: 'm-1', status: 'failed', error: undefined, code: 'not_found' });
+    assert.match(p.receipts[0]!.error!, /dana\.scully@elsewhere\.example.*User unknown/);
+    assert.equal(p.received.length, 0);
+  });
+
+  it('never takes an id whose MAC holds for none of them: forged, or made for someone outside the conversation', async () => {
+    const p = parts([conversation('c1', 'mailto:dana@example.org')]);
+    const ours = await sendToDana(p);
+    const forged = ours.replace(/\.([a-z2-7])([a-z2-7]+)@/, (_all, first: string, rest: string) => `.${first === 'a' ? 'b' : 'a'}${rest}@`);
+    await p.deliver(forwarded(forged), 2);
+    await p.deliver(forwarded(messageIdFor(SECRET, DOMAIN, 'm-1', 'eve@example.org')), 3);
+    await p.deliver(forwarded(messageIdFor(SECRET, DOMAIN, 'm-unknown', 'dana@example.org')), 4);
+    assert.deepEqual(p.receipts, []);
+    assert.equal(p.received.length, 0);
   });
 });
 

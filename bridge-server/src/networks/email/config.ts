@@ -18,6 +18,11 @@ export const emailNetworkConfigSchema = z
      * waited `afterSeconds` unread (docs/networks/email.md, "Visitors who left"); off when left out.
      */
     visitorFallback: z.strictObject({ afterSeconds: z.number().positive().default(300) }).optional(),
+    /**
+     * How long agents by mail stay available once the mailbox is lost (docs/networks/email.md,
+     * "Agents by email"): a short drop of the IMAP connection does not take them all off routing.
+     */
+    agentGraceSeconds: z.number().min(0).default(60),
   })
   .superRefine((config, context) => checkMailSettings(config, context));
 

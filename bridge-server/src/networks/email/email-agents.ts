@@ -4,28 +4,23 @@
  * context line first, then every message), with the conversation's plus address as Reply-To; their
  * reply is stored as their answer (its visible text only), and a mail of theirs that answers no
  * conversation and starts with `/` is a desk command, answered by mail. Mail has no presence: an
- * agent by mail is available while the bridge reads the mailbox, up to their capacity.
+ * agent by mail is available while the bridge reads the mailbox (and for a grace period once it
+ * lost it), up to their capacity.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import { type Clock, type Timer, systemClock } from '../../util/clock.js';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { NOT_YOURS } from '../kit/relay.js';
-import {
-  type DeskFeature,
-  type InboundSink,
-  type NetworkConversation,
-  NetworkError,
-  type NetworkRecords,
-  type OutboundMessage,
-  type SendResult,
-} from '../network.js';
+import { type DeskFeature, type InboundSink, type NetworkConversation, type NetworkRecords, type OutboundMessage, type SendResult } from '../network.js';
 import type { RefBook } from '../refs.js';
 import type { MailThreads } from './email-thread.js';
-import { type AutomaticKind, InvalidMailError, composeRaw, replySubject } from './mail-compose.js';
+import { replySubject } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
 import type { ReadMail } from './mail-reading.js';
-import { type PlusAddresses, type ThreadHeaders, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
+import { type PlusAddresses, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
 import type { SmtpSender } from './smtp-sender.js';
+import { type TeamMail, TeamMailer } from './team-mailer.js';
 
 /** The subject of the desk's lines that belong to no conversation, and of answers to commands without one. */
 const DESK_SUBJECT = 'Support desk';
@@ -43,26 +38,24 @@ export interface EmailAgentsParts {
   settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'html'>;
   teamName(team: string): string | undefined;
   logger: Logger;
-}
-
-interface AgentMail {
-  to: string;
-  fromName?: string;
-  subject: string;
-  messageId: string;
-  thread: ThreadHeaders;
-  replyTo?: string;
-  automatic?: AutomaticKind;
-  text: string;
+  /** How long agents stay available once the mailbox is lost: a reconnection does not take them off routing. */
+  graceSeconds: number;
+  /** The system clock, unless a test moves one by hand. */
+  clock?: Clock;
 }
 
 const bareOf = (address: Address) => address.slice('mailto:'.length).toLowerCase();
 
 export class EmailAgents {
   private readonly watched = new Set<Address>();
+  private readonly mailer: TeamMailer;
+  /** Whether agents are shown available: from the mailbox reached until it was lost for the grace period. */
   private online = false;
+  private goingOffline: Timer | undefined;
 
-  constructor(private readonly parts: EmailAgentsParts) {}
+  constructor(private readonly parts: EmailAgentsParts) {
+    this.mailer = new TeamMailer(parts);
+  }
 
   /** Whether a mail to this address goes to an agent (a conversation's thread of its own), not to a customer. */
   isAgent(address: Address): boolean {
@@ -77,8 +70,33 @@ export class EmailAgents {
     }
   }
 
-  /** The mailbox was reached or lost: agents by mail can take conversations only while their replies are read. */
-  connected(online: boolean): void {
+  /**
+   * The mailbox was reached or lost: agents by mail take conversations only while their replies are
+   * read. Lost, they stay available for the grace period: the mailbox reconnecting within it (a
+   * server restart, a dropped connection) changes nothing anybody sees.
+   */
+  connected(reached: boolean): void {
+    if (reached) {
+      this.stop();
+      this.show(true);
+      return;
+    }
+    if (!this.online || this.goingOffline) return;
+    const { graceSeconds, clock = systemClock } = this.parts;
+    if (graceSeconds <= 0) return this.show(false);
+    this.goingOffline = clock.setTimer(() => {
+      this.goingOffline = undefined;
+      this.show(false);
+    }, graceSeconds * 1000);
+  }
+
+  /** Forgets a loss under way (the network stops). */
+  stop(): void {
+    this.goingOffline?.cancel();
+    this.goingOffline = undefined;
+  }
+
+  private show(online: boolean): void {
     if (online === this.online) return;
     this.online = online;
     for (const address of this.watched) this.parts.sink.presence({ address, status: online ? 'available' : 'offline' });
@@ -89,10 +107,9 @@ export class EmailAgents {
     const { secret, settings } = this.parts;
     const recipient = bareOf(to);
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
-    const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
-    await this.mail(this.mailboxOf(conversation), {
+    await this.mailer.send(this.mailer.mailboxOf(conversation), {
       ...this.inThread(conversation, recipient),
-      ...(name ? { fromName: name } : {}),
+      ...this.mailer.nameOf(conversation, fromName),
       messageId: mailId,
       text: message.text,
     });
@@ -104,12 +121,16 @@ export class EmailAgents {
     const recipient = bareOf(to);
     const messageId = newMessageId(this.parts.settings.messageIdDomain);
     if (!about) {
-      await this.mail(this.mailboxOf(), { to: recipient, subject: DESK_SUBJECT, messageId, thread: {}, automatic: 'auto-generated', text });
+      await this.mailer.send(this.mailer.mailboxOf(), { to: recipient, subject: DESK_SUBJECT, messageId, thread: {}, automatic: 'auto-generated', text });
       return;
     }
     const conversation: NetworkConversation = about.conversation;
-    const fromName = about.visitorName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
-    await this.mail(this.mailboxOf(conversation), { ...this.inThread(conversation, recipient), ...(fromName ? { fromName } : {}), messageId, text });
+    await this.mailer.send(this.mailer.mailboxOf(conversation), {
+      ...this.inThread(conversation, recipient),
+      ...this.mailer.nameOf(conversation, about.visitorName),
+      messageId,
+      text,
+    });
   }
 
   /**
@@ -128,14 +149,19 @@ export class EmailAgents {
     const match = await matchConversation(read, { conversationOfMessageId: (id) => threads.conversationOf(id, from), plusAddresses });
     const conversation = match ? await records.conversation(match.conversationId) : null;
     if (conversation) {
-      const stored = await sink.message({
-        network: 'mailto',
-        from,
-        to: `mailto:${this.mailboxOf(conversation)}`,
-        conversationId: conversation.id,
-        text: read.text || read.subject || '(empty mail)',
-        remoteId: remoteIdOf(from, read.messageId)!,
-      });
+      // A plus address names its conversation to whoever holds it: only a party of the conversation
+      // answers in it (an agent it was never given to, or who handed it on, does not), whatever else
+      // the core would make of the sender (the address a visitor gave, say).
+      const stored =
+        conversation.participants.includes(from) &&
+        (await sink.message({
+          network: 'mailto',
+          from,
+          to: `mailto:${this.mailer.mailboxOf(conversation)}`,
+          conversationId: conversation.id,
+          text: read.text || read.subject || '(empty mail)',
+          remoteId: remoteIdOf(from, read.messageId)!,
+        }));
       if (stored) return true;
       logger.info({ ...log, conversation: conversation.id }, 'email: an agent answered a conversation not theirs');
       await this.answer(read, from, NOT_YOURS);
@@ -148,7 +174,7 @@ export class EmailAgents {
 
   /** The desk's answer to an agent's mail, in reply to it. */
   private answer(read: ReadMail, from: Address, text: string): Promise<void> {
-    return this.mail(this.mailboxOf(), {
+    return this.mailer.send(this.mailer.mailboxOf(), {
       to: bareOf(from),
       subject: replySubject(read.subject, DESK_SUBJECT),
       messageId: newMessageId(this.parts.settings.messageIdDomain),
@@ -163,34 +189,16 @@ export class EmailAgents {
    * referring to one Message-ID derived from both (no mail carries it: clients thread by it all the
    * same), under a subject naming the conversation's ref; replies to the conversation's plus address.
    */
-  private inThread(conversation: NetworkConversation, recipient: string): Pick<AgentMail, 'to' | 'subject' | 'thread' | 'replyTo'> {
+  private inThread(conversation: NetworkConversation, recipient: string): Pick<TeamMail, 'to' | 'subject' | 'thread' | 'replyTo'> {
     const { secret, settings, refs, plusAddresses } = this.parts;
     // Named after the conversation (no message has its id): a reply to it is matched by the plus address.
     const root = messageIdFor(secret, settings.messageIdDomain, conversation.id, recipient);
-    const replyTo = plusAddresses.addressOf(this.mailboxOf(conversation), conversation.id);
+    const replyTo = plusAddresses.addressOf(this.mailer.mailboxOf(conversation), conversation.id);
     return {
       to: recipient,
       subject: `[#${refs.refOf(conversation.id)}] ${conversation.subject ?? 'Conversation'}`,
       thread: { inReplyTo: root, references: [root] },
       ...(replyTo ? { replyTo } : {}),
     };
-  }
-
-  /** The mailbox of the conversation's team, else the first configured. */
-  private mailboxOf(conversation?: NetworkConversation): string {
-    const entries = Object.entries(this.parts.settings.teams);
-    return (entries.find(([, team]) => team === conversation?.team) ?? entries[0]!)[0].toLowerCase();
-  }
-
-  private async mail(from: string, mail: AgentMail): Promise<void> {
-    let raw: Buffer;
-    try {
-      raw = await composeRaw({ ...mail, from, html: this.parts.settings.html });
-    } catch (error) {
-      if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
-      throw error;
-    }
-    // Bounces of what a person reads go to the mailbox; the desk's automatic answers to none (RFC 3834 section 3.3).
-    await this.parts.smtp.send({ from: mail.automatic ? null : from, to: [mail.to], raw });
   }
 }

@@ -9,6 +9,7 @@ import type { Address, ErrorCode, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { remoteIdOf } from '../kit/inbound.js';
 import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, NetworkRecords } from '../network.js';
+import { bouncedMailOf } from './email-bounces.js';
 import type { InboxMail } from './imap-inbox.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
 import { type ReadMail, readMail } from './mail-reading.js';
@@ -155,10 +156,9 @@ export class EmailInbound {
 
   /** A bounce of a mail the bridge sent: its message failed, for the reason the report gives. */
   private async bounced(read: ReadMail): Promise<void> {
-    const { threads, sink, logger } = this.parts;
+    const { threads, records, settings, sink, logger } = this.parts;
     const bounce = read.classification.bounce;
-    // The report's recipient is the one the failed mail was sent to: its Message-ID's MAC is bound to it.
-    const sent = bounce?.originalMessageId && bounce.recipient ? threads.sentMessageOf(bounce.originalMessageId, bounce.recipient) : null;
+    const sent = bounce ? (await bouncedMailOf(bounce, { threads, records, domain: settings.messageIdDomain }))?.messageId : null;
     if (!bounce || !sent) return logger.info({ messageId: read.messageId, original: bounce?.originalMessageId }, 'email: a bounce of no mail the bridge sent');
     logger.info({ message: sent, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
     sink.receipt({

@@ -87,7 +87,19 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
   const threads = new MailThreads(store, { secret, domain: config.messageIdDomain });
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
   const teamName = (id: string) => teams.find((team) => team.id === id)?.name;
-  const agents = new EmailAgents({ sink, smtp, records: store, threads, plusAddresses, secret, refs, settings: config, teamName, logger });
+  const agents = new EmailAgents({
+    sink,
+    smtp,
+    records: store,
+    threads,
+    plusAddresses,
+    secret,
+    refs,
+    settings: config,
+    teamName,
+    logger,
+    graceSeconds: config.agentGraceSeconds,
+  });
   const inbound = new EmailInbound({
     sink,
     records: store,
@@ -130,6 +142,7 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
     },
     async stop() {
       await inbox?.stop();
+      agents.stop();
       smtp.close();
     },
     send: (outboundMessage) => (agents.isAgent(outboundMessage.to) ? agents.send(outboundMessage) : outbound.send(outboundMessage)),

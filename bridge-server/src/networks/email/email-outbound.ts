@@ -7,12 +7,13 @@
  */
 import type { Logger } from 'pino';
 import { type NetworkConversation, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
-import { InvalidMailError, composeRaw, replySubject } from './mail-compose.js';
+import { replySubject } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
 import { isMailAddress } from './mail-headers.js';
 import { type PlusAddresses, type ThreadHeaders, isOwnMessageId, messageIdFor, threadHeaders } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
 import type { SmtpSender } from './smtp-sender.js';
+import { TeamMailer } from './team-mailer.js';
 
 export interface EmailOutboundParts {
   smtp: Pick<SmtpSender, 'send'>;
@@ -33,40 +34,32 @@ export function mailAddressOf(address: string): string | null {
 }
 
 export class EmailOutbound {
-  constructor(private readonly parts: EmailOutboundParts) {}
+  private readonly mailer: TeamMailer;
+
+  constructor(private readonly parts: EmailOutboundParts) {
+    this.mailer = new TeamMailer(parts);
+  }
 
   async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-    const { smtp, threads, plusAddresses, secret, settings, logger } = this.parts;
+    const { threads, plusAddresses, secret, settings, logger } = this.parts;
     const recipient = mailAddressOf(to);
     if (!recipient) throw new NetworkError(`${to} is not a mail address`, false, 'bad_request');
-    const mailbox = this.mailboxOf(conversation);
+    const mailbox = this.mailer.mailboxOf(conversation);
     const { subject, chain } = await this.threadOf(conversation);
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
-    const name = fromName ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
     const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
     // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
     const automatic = message.from.startsWith('team:');
-    let raw: Buffer;
-    try {
-      raw = await composeRaw({
-        from: mailbox,
-        ...(name ? { fromName: name } : {}),
-        to: recipient,
-        subject: replySubject(subject, settings.subject),
-        messageId: mailId,
-        thread: this.threadHeadersOf(chain),
-        ...(replyTo ? { replyTo } : {}),
-        ...(automatic ? { automatic: 'auto-replied' as const } : {}),
-        text: message.text,
-        html: settings.html,
-      });
-    } catch (error) {
-      if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
-      throw error;
-    }
-    // Bounces go to the team's mailbox, where the bridge reads them; an automatic answer's to none
-    // (the null reverse-path, RFC 3834 section 3.3): no bounce answers an automatic mail.
-    await smtp.send({ from: automatic ? null : mailbox, to: [recipient], raw });
+    await this.mailer.send(mailbox, {
+      ...this.mailer.nameOf(conversation, fromName),
+      to: recipient,
+      subject: replySubject(subject, settings.subject),
+      messageId: mailId,
+      thread: this.threadHeadersOf(chain),
+      ...(replyTo ? { replyTo } : {}),
+      ...(automatic ? { automatic: 'auto-replied' as const } : {}),
+      text: message.text,
+    });
     // Sent: a failure to record it in the thread must not send it again.
     await threads
       .add(conversation.id, mailId)
@@ -82,12 +75,6 @@ export class EmailOutbound {
     const headers = threadHeaders(chain);
     const answered = chain.findLast((id) => !isOwnMessageId(id, this.parts.settings.messageIdDomain));
     return answered !== undefined && headers.inReplyTo !== undefined ? { ...headers, inReplyTo: answered } : headers;
-  }
-
-  /** The mailbox of the conversation's team, else the first configured. */
-  private mailboxOf(conversation: NetworkConversation): string {
-    const entries = Object.entries(this.parts.settings.teams);
-    return (entries.find(([, team]) => team === conversation.team) ?? entries[0]!)[0].toLowerCase();
   }
 
   /** The subject and Message-IDs to answer in, with the customer's mail being stored now (a greeting answers it). */

@@ -68,12 +68,25 @@ export function messageIdFor(secret: string, domain: string, messageId: string, 
  * this recipient (compared in constant time); null for any other Message-ID, forged or not.
  */
 export function messageOfMessageId(secret: string, domain: string, mailId: string, recipient: string): string | null {
+  const named = parseMessageId(domain, mailId);
+  if (!named) return null;
+  return timingSafeEqual(named.mac, Buffer.from(messageIdMac(secret, named.messageId, recipient))) ? named.messageId : null;
+}
+
+/**
+ * The stored message a Message-ID in the bridge's form names, its MAC unchecked: only to find
+ * whom it may have been sent to, each of whom `messageOfMessageId` then checks. Never trust it alone.
+ */
+export function messageNamedBy(domain: string, mailId: string): string | null {
+  return parseMessageId(domain, mailId)?.messageId ?? null;
+}
+
+function parseMessageId(domain: string, mailId: string): { messageId: string; mac: Buffer } | null {
   const match = /^<m\.([^.@<>]+)\.([a-z2-7]+)@([^@<>]+)>$/.exec(mailId.trim().toLowerCase());
   if (!match || match[3] !== domain.toLowerCase()) return null;
   const [, messageId = '', macText = ''] = match;
   const mac = Buffer.from(macText);
-  if (!STORED_MESSAGE_ID.test(messageId) || mac.length !== MESSAGE_ID_MAC_LENGTH) return null;
-  return timingSafeEqual(mac, Buffer.from(messageIdMac(secret, messageId, recipient))) ? messageId : null;
+  return STORED_MESSAGE_ID.test(messageId) && mac.length === MESSAGE_ID_MAC_LENGTH ? { messageId, mac } : null;
 }
 
 export interface ThreadHeaders {
