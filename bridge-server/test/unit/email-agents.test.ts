@@ -43,6 +43,8 @@ function agents(
   conversations: NetworkConversation[],
   visitorsGave = new Map<string, Address>(),
   availability: { graceSeconds: number; clock?: ManualClock } = { graceSeconds: 0 },
+  /** What the core throws instead of storing (a refusal), when given. */
+  refusal?: () => Error,
 ) {
   const threadsOf = new Map<string, string>();
   const messages = new Map<string, Message>();
@@ -64,6 +66,7 @@ function agents(
     // The core's rule: a network's message is stored only from a party of its conversation, or
     // from the address its website visitor gave (as theirs).
     message: (input: InboundMessage) => {
+      if (refusal) return Promise.reject(refusal());
       const into = conversations.find((c) => c.id === input.conversationId);
       if (!into || (!into.participants.includes(input.from) && visitorsGave.get(into.id) !== input.from)) return Promise.resolve(null);
       stored.push(input);
@@ -258,6 +261,19 @@ describe('email agents: mail from agents', () => {
       assert.equal(a.headersOf(a.sent[0]!)('In-Reply-To'), `<not-${id}@example.org>`);
     }
     assert.deepEqual(a.stored, []);
+  });
+
+  it('tells an agent why the bridge refused their answer (rate limited), and takes the mail as handled so the mailbox moves on', async () => {
+    const refused = () => Object.assign(new Error('Too many messages: wait a minute.'), { code: 'rate_limited' });
+    const a = agents([conversation('c1', 'support', ['mailto:dana@example.org', ERIN])], undefined, undefined, refused);
+    const plus = a.plusAddresses.addressOf('support@example.com', 'c1')!;
+    assert.equal(await a.receive(ERIN, { To: plus, 'Message-ID': '<busy@example.org>' }, 'On it.'), true);
+    assert.equal(a.sent[0]!.text, 'Your message was not delivered: Too many messages: wait a minute.');
+    assert.equal(a.headersOf(a.sent[0]!)('In-Reply-To'), '<busy@example.org>');
+    // Not a refusal (the store failed): the mailbox hands the mail over again later.
+    const failing = agents([conversation('c1', 'support', ['mailto:dana@example.org', ERIN])], undefined, undefined, () => new Error('disk I/O error'));
+    await assert.rejects(failing.receive(ERIN, { To: plus }, 'On it.'), /disk I\/O error/);
+    assert.deepEqual(failing.sent, []);
   });
 });
 

@@ -12,7 +12,15 @@ import type { Logger } from 'pino';
 import { type Clock, type Timer, systemClock } from '../../util/clock.js';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { NOT_YOURS } from '../kit/relay.js';
-import { type DeskFeature, type InboundSink, type NetworkConversation, type NetworkRecords, type OutboundMessage, type SendResult } from '../network.js';
+import {
+  type DeskFeature,
+  type InboundSink,
+  isQuietRefusal,
+  type NetworkConversation,
+  type NetworkRecords,
+  type OutboundMessage,
+  type SendResult,
+} from '../network.js';
 import type { RefBook } from '../refs.js';
 import type { MailThreads } from './email-thread.js';
 import { replySubject } from './mail-compose.js';
@@ -20,6 +28,7 @@ import type { MailSettings } from './mail-config.js';
 import type { ReadMail } from './mail-reading.js';
 import { type PlusAddresses, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
 import type { SmtpSender } from './smtp-sender.js';
+import { refusalOf } from './refusals.js';
 import { type TeamMail, TeamMailer } from './team-mailer.js';
 
 /** The subject of the desk's lines that belong to no conversation, and of answers to commands without one. */
@@ -152,17 +161,28 @@ export class EmailAgents {
       // A plus address names its conversation to whoever holds it: only a party of the conversation
       // answers in it (an agent it was never given to, or who handed it on, does not), whatever else
       // the core would make of the sender (the address a visitor gave, say).
-      const stored =
-        conversation.participants.includes(from) &&
-        (await sink.message({
+      if (!conversation.participants.includes(from)) {
+        logger.info({ ...log, conversation: conversation.id }, 'email: an agent answered a conversation not theirs');
+        await this.answer(read, from, NOT_YOURS);
+        return true;
+      }
+      try {
+        const stored = await sink.message({
           network: 'mailto',
           from,
           to: `mailto:${this.mailer.mailboxOf(conversation)}`,
           conversationId: conversation.id,
           text: read.text || read.subject || '(empty mail)',
           remoteId: remoteIdOf(from, read.messageId)!,
-        }));
-      if (stored) return true;
+        });
+        if (stored) return true;
+      } catch (error) {
+        // Refused (rate limited, too long, ...): the agent is told why, and the mailbox moves on.
+        if (!refusalOf(error)) throw error;
+        logger.info({ ...log, conversation: conversation.id, reason: (error as Error).message }, "email: an agent's answer was refused");
+        if (!isQuietRefusal(error)) await this.answer(read, from, `Your message was not delivered: ${(error as Error).message}`);
+        return true;
+      }
       logger.info({ ...log, conversation: conversation.id }, 'email: an agent answered a conversation not theirs');
       await this.answer(read, from, NOT_YOURS);
       return true;

@@ -5,7 +5,7 @@
  * in the conversation its thread headers or plus address name when the sender takes part in it.
  * Its Message-ID is its remote id, so a mail fetched again is stored once.
  */
-import type { Address, ErrorCode, Message } from '@switchboard/protocol';
+import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { remoteIdOf } from '../kit/inbound.js';
 import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, NetworkRecords } from '../network.js';
@@ -15,10 +15,9 @@ import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-confi
 import { type ReadMail, readMail } from './mail-reading.js';
 import { type PlusAddresses, isOwnMessageId, matchConversation } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
+import { refusalOf } from './refusals.js';
 
 /** The bridge's refusals of a customer's message (blocked, rate limited, too long): the mail is handled, not stored. */
-const REFUSALS = new Set<ErrorCode>(['bad_request', 'forbidden', 'not_found', 'rate_limited', 'too_large']);
-
 export interface EmailInboundParts {
   sink: InboundSink;
   records: NetworkRecords;
@@ -36,12 +35,6 @@ const bare = (address: Address) => address.slice('mailto:'.length);
 
 /** A mail with neither text nor attachment says what its subject says. */
 const textOf = (read: ReadMail) => read.text || read.subject || '(empty mail)';
-
-/** The contract code of the bridge's refusal of a message, or null when the error is something else. */
-function refusalOf(error: unknown): ErrorCode | null {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && REFUSALS.has(code as ErrorCode) ? (code as ErrorCode) : null;
-}
 
 export class EmailInbound {
   constructor(private readonly parts: EmailInboundParts) {}
