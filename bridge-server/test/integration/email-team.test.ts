@@ -58,7 +58,7 @@ describe('a mail customer answered by an IRC agent and a web agent, against a re
     await Promise.all([mail?.destroy(), ngircd?.destroy()]);
   });
 
-  it('mails both answers in the thread under each agent’s name, and the reply reaches the IRC agent in the same conversation', async () => {
+  it("mails both answers in the thread under each agent's name, and the reply reaches the IRC agent in the same conversation", async () => {
     await send(mail, {
       from: 'Dana Scully <dana@example.test>',
       to: SUPPORT,
