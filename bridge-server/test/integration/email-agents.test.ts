@@ -4,6 +4,9 @@
  * `mailto:`; the agent's mailbox gets the context line and each message in one thread per
  * conversation; the agent's reply from a typical client (quoted history, signature) reaches the
  * visitor with only its new text (her out-of-office answer not at all); `/list` mailed to the team's mailbox is answered by mail.
+ * Their reply to a conversation that is not theirs (transferred to another team, or another team's
+ * that reached them) reaches no one, and they are told so. An XMPP customer (a real Prosody) is
+ * answered by an agent by mail the same way.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,25 +15,24 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { SITE, type TestBridge, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
+import type { Message } from '@switchboard/protocol';
+import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
+import { NOT_YOURS } from '../../src/networks/kit/relay.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { emailNetwork, prosodyNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type Agent, chatWithOriginId, connectAgent, isChatFrom } from '../xmpp-agent.js';
 
 const SUPPORT = 'support@example.test';
 const ERIN = 'mailto:erin@example.test';
 
 const bridgeConfig = (mail: MailServer) => ({
-  teams: [{ id: 'support', name: 'Support', members: [ERIN], sites: [SITE], capacity: 10 }],
-  networks: [
-    { type: 'web', presenceGraceMs: 50 },
-    {
-      type: 'email',
-      imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-      smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-      messageIdDomain: 'bridge.example.test',
-      teams: { [SUPPORT]: 'support' },
-      plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-    },
+  teams: [
+    { id: 'support', name: 'Support', members: [ERIN], sites: [SITE], capacity: 10 },
+    { id: 'sales', name: 'Sales', members: ['web:a_bob'], sites: [SITE], capacity: 10 },
   ],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail)],
 });
 
 /** The agent's mail client: nodemailer over the harness's SMTP. */
@@ -38,6 +40,7 @@ function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
   return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
 }
 
+/** Every mail in erin's mailbox once it holds `count` of them, oldest first. */
 async function erinsMail(mail: MailServer, count: number): Promise<ParsedMail[]> {
   const stored = await mail.waitForMessages('erin@example.test', count, { timeoutMs: 15_000 });
   return Promise.all(stored.map((message) => simpleParser(message.source)));
@@ -124,5 +127,134 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     assert.equal(listed!.inReplyTo, '<list.1@erin.example.test>');
     assert.match(listed!.text ?? '', /^Your open conversations:/);
     assert.match(listed!.text ?? '', new RegExp(`#${ref}`));
+  });
+
+  it('tells an agent whose reply answers a conversation not theirs that it was not delivered, and delivers nothing', async () => {
+    const earlier = (await mail.messages('erin@example.test')).length;
+    const bob = await connect(t, agentAuth('bob'));
+
+    // Erin's conversation, which she hands to team sales by mail; her reply to its thread afterwards is not hers to give.
+    const visitor = await openVisitor(t, { profile: { name: 'Wes' }, assignee: ERIN });
+    const atVisitor = collect(visitor.socket, 'message');
+    await sendText(visitor, 'Can I change my delivery address?');
+    const [context, message] = (await erinsMail(mail, earlier + 2)).slice(earlier);
+    assert.equal(message!.text?.trim(), 'Can I change my delivery address?');
+    const ref = /^\[#(\w+)\] /.exec(context!.subject ?? '')?.[1];
+    const atSales = next(bob.socket, 'conversation', (c) => c.id === visitor.conversationId && c.assignee === 'web:a_bob', 15_000);
+    await send(mail, {
+      from: 'erin@example.test',
+      to: SUPPORT,
+      subject: 'transfer',
+      messageId: '<transfer.1@erin.example.test>',
+      text: `/transfer ${ref} sales`,
+    });
+    const [transferred] = (await erinsMail(mail, earlier + 3)).slice(earlier + 2);
+    assert.equal(transferred!.text?.trim(), `#${ref} is in the queue of team sales.`);
+    assert.ok(!(await atSales).participants.includes(ERIN));
+
+    await send(mail, {
+      from: 'Erin <erin@example.test>',
+      to: addressOf(message!.replyTo)!,
+      subject: `Re: ${message!.subject}`,
+      messageId: '<late.1@erin.example.test>',
+      inReplyTo: message!.messageId!,
+      references: [...referencesOf(message!), message!.messageId!],
+      text: 'Yes, I changed it.',
+    });
+    const [refused] = (await erinsMail(mail, earlier + 4)).slice(earlier + 3);
+    assert.equal(refused!.text?.trim(), NOT_YOURS);
+    assert.equal(addressOf(refused!.from), SUPPORT);
+    assert.equal(refused!.inReplyTo, '<late.1@erin.example.test>');
+    assert.equal(refused!.subject, `Re: ${message!.subject}`);
+
+    // A conversation of another team she never had, reached through its plus address (a colleague forwarded its mail).
+    const other = await openVisitor(t, { profile: { name: 'Xena' }, team: 'sales', assignee: 'web:a_bob' });
+    const atOther = collect(other.socket, 'message');
+    const plusAddress = new PlusAddresses('a-test-secret-of-at-least-32-characters').addressOf(SUPPORT, other.conversationId)!;
+    await send(mail, {
+      from: 'erin@example.test',
+      to: plusAddress,
+      subject: 'About your order',
+      messageId: '<stray.1@erin.example.test>',
+      text: 'I can help.',
+    });
+    const [refusedAgain] = (await erinsMail(mail, earlier + 5)).slice(earlier + 4);
+    assert.equal(refusedAgain!.text?.trim(), NOT_YOURS);
+    assert.equal(refusedAgain!.inReplyTo, '<stray.1@erin.example.test>');
+
+    // Each refusal was mailed after the core refused the mail: nothing of hers was stored or sent on.
+    for (const [who, conversationId, seen] of [
+      [visitor, visitor.conversationId, atVisitor],
+      [other, other.conversationId, atOther],
+    ] as const) {
+      const history = await call(who.socket, 'history:get', { conversationId });
+      assert.deepEqual(
+        history.messages.filter((m: Message) => m.from === ERIN),
+        [],
+      );
+      assert.deepEqual(
+        seen.filter((m) => m.from === ERIN),
+        [],
+      );
+    }
+    assert.equal((await erinsMail(mail, earlier + 5)).length, earlier + 5, 'no mail of the other conversation reached her');
+    bob.socket.disconnect();
+  });
+});
+
+describe('an XMPP customer answered by an agent by email, against a real Prosody, Postfix and Dovecot', () => {
+  const CAROL = 'xmpp:carol@localhost';
+  let mail: MailServer;
+  let prosody: ProsodyServer;
+  let carol: Agent;
+  let t: TestBridge;
+
+  before(async () => {
+    [mail, prosody] = await Promise.all([
+      startMail({ users: { [SUPPORT]: 'supportpw', 'erin@example.test': 'erinpw' } }),
+      startProsody({ users: [['carol', 'carolpw']] }),
+    ]);
+    t = await startBridge({
+      teams: [{ id: 'support', name: 'Support', members: [{ id: 'erin', name: 'Erin', addresses: [ERIN] }], sites: [SITE], capacity: 10 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody), emailNetwork(mail)],
+    });
+    await until(() => ['xmpp', 'mailto'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks online');
+    // The agent by mail counts as available once the mailbox is read: the customer's conversation goes to them.
+    const watcher = await connect(t, { siteKey: SITE });
+    const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
+    if (!first.available) await next(watcher.socket, 'team:availability', (a) => a.team === 'support' && a.available, 15_000);
+    watcher.socket.disconnect();
+    carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
+  });
+  after(async () => {
+    await carol?.stop();
+    await t?.stop();
+    await Promise.all([mail?.destroy(), prosody?.destroy()]);
+  });
+
+  it("mails the agent the customer's conversation with its context line, and their reply reaches the customer over XMPP", async () => {
+    const team = `support@${prosody.componentDomain}`;
+    await carol.send(chatWithOriginId(team, 'Are you open on Sunday?', 'c-1'));
+    const [context, message] = await erinsMail(mail, 2);
+    const ref = /^\[#(\w+)\] /.exec(context!.subject ?? '')?.[1];
+    assert.ok(ref, `a subject naming the conversation's ref: ${context!.subject}`);
+    assert.match(context!.text ?? '', new RegExp(`^#${ref} .*${CAROL.replace(/\./g, '\\.')}.*, team support\\.`));
+    assert.equal(message!.text?.trim(), 'Are you open on Sunday?');
+    assert.equal(message!.subject, context!.subject);
+    const replyTo = addressOf(message!.replyTo)!;
+    assert.equal(addressOf(context!.replyTo), replyTo);
+
+    await send(mail, {
+      from: 'Erin <erin@example.test>',
+      to: replyTo,
+      subject: `Re: ${message!.subject}`,
+      messageId: '<sunday.1@erin.example.test>',
+      inReplyTo: message!.messageId!,
+      references: [...referencesOf(message!), message!.messageId!],
+      text: 'Yes, from 10 to 16.\n\nOn Wed, 2 Dec 2026 at 11:00, carol <support@example.test> wrote:\n> Are you open on Sunday?\n\n-- \nErin',
+    });
+    const answer = await carol.next((s) => isChatFrom(team)(s), 15_000);
+    assert.equal(answer.getChildText('body'), 'Yes, from 10 to 16.');
+    assert.equal(answer.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Erin');
   });
 });

@@ -18,24 +18,15 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const BRIDGE_DOMAIN = 'bridge.example.test';
 const GREETING = 'Thanks for writing to us: an agent answers shortly.';
 
-const emailNetwork = (mail: MailServer) => ({
-  type: 'email',
-  imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-  smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-  messageIdDomain: BRIDGE_DOMAIN,
-  teams: { [SUPPORT]: 'support' },
-  plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-  html: true,
-});
-
 const bridgeConfig = (mail: MailServer) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100, greeting: GREETING }],
-  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail)],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { html: true })],
 });
 
 /** A customer's mail client: nodemailer over the harness's SMTP, as a real client submits. */

@@ -2,32 +2,42 @@
  * Website visitors who left (docs/networks/email.md, "Visitors who left") against a real Postfix and
  * Dovecot (test/servers/mail.ts): a visitor who gave an email address and left gets the agent's
  * reply by mail once it waited unread, answers by mail, and finds both in the widget's history when
- * they come back; a visitor who read the reply in time gets no mail.
+ * they come back; a visitor who read the reply in time gets no mail. A bridge stopped (or killed)
+ * while a reply waits sends it once, when its time comes.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, startBridge, until, userAuth } from '../helpers.js';
+import Database from 'better-sqlite3';
+import { crash, exited, runCliOnline, writeCliConfig } from '../cli-process.js';
+import {
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  agentAuth,
+  call,
+  collect,
+  connect,
+  connectTo,
+  next,
+  openVisitor,
+  startBridge,
+  until,
+  userAuth,
+} from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 
-const bridgeConfig = (mail: MailServer) => ({
+const bridgeConfig = (mail: MailServer, afterSeconds = 1) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
-  networks: [
-    { type: 'web', presenceGraceMs: 50 },
-    {
-      type: 'email',
-      imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-      smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-      messageIdDomain: 'bridge.example.test',
-      teams: { [SUPPORT]: 'support' },
-      plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-      visitorFallback: { afterSeconds: 1 },
-    },
-  ],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { visitorFallback: { afterSeconds } })],
 });
 
 async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
@@ -108,5 +118,100 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     await until(async () => (await t.bridge.store.outboxDepth('mailto')) === 0, 15_000, 'the held-back reply dropped');
     assert.equal((await mail.messages('wes@example.test')).length, 0);
     alice.socket.disconnect();
+  });
+});
+
+describe('a reply held back for a visitor who left, across a restart of the bridge, against a real Postfix and Dovecot', () => {
+  /** Each long enough for the bridge to stop and start again inside it (the CLI takes seconds to start). */
+  const IN_PROCESS_DELAY = 5;
+  const CLI_DELAY = 12;
+  let mail: MailServer;
+
+  before(async () => {
+    mail = await startMail({ users: { [SUPPORT]: 'supportpw', 'yan@example.test': 'yanpw', 'zoe@example.test': 'zoepw' } });
+  });
+  after(async () => {
+    await mail?.destroy();
+  });
+
+  /** A verified visitor who gave their email writes and leaves; the agent's reply is stored; `sentAt`: just before it was sent. */
+  async function replyToLeftVisitor(agent: V1Socket, visitor: V1Socket, text: string): Promise<{ sentAt: number }> {
+    const opened = await call(visitor, 'conversation:open', { team: 'support' });
+    const conversationId = opened.conversation.id;
+    await call(visitor, 'message:send', { conversationId, clientId: 'v-1', text: 'Is my order on its way?' });
+    visitor.disconnect();
+    const sentAt = Date.now();
+    const reply = await call(agent, 'message:send', { conversationId, clientId: 'a-1', text });
+    assert.ok(reply.ok);
+    return { sentAt };
+  }
+
+  /** The bridge's held-back items for the email network, read from its SQLite file. */
+  function outboxDepth(dbPath: string): number {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      return (db.prepare("SELECT count(*) AS depth FROM outbox WHERE network = 'mailto'").get() as { depth: number }).depth;
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * The reply reaches the visitor's mailbox once its time came, and once only: when the outbox is
+   * empty, a marker mail sent afterwards arrives after anything the bridge sent.
+   */
+  async function mailedOnceWhenDue(address: string, text: string, due: { sentAt: number; afterSeconds: number }, dbPath: string): Promise<void> {
+    assert.equal((await mail.messages(address)).length, 0, 'nothing mailed while the reply waits');
+    const [mailed] = await mailsOf(mail, address, 1);
+    const waited = Date.now() - due.sentAt;
+    assert.ok(waited >= due.afterSeconds * 1000, `mailed after ${waited} ms, not before its ${due.afterSeconds} s`);
+    assert.equal(mailed!.text?.trim(), text);
+    await until(() => outboxDepth(dbPath) === 0, 10_000, 'the outbox empty');
+    await nodemailer
+      .createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: 'dana@example.test', to: address, subject: 'marker', text: 'marker' });
+    const all = await mail.waitForMessages(address, (stored) => stored.some((m) => m.source.includes('Subject: marker')), { timeoutMs: 15_000 });
+    assert.equal(all.length, 2, 'the reply once, then the marker');
+  }
+
+  it('mails the reply once when its time comes after the bridge was stopped and started again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-email-restart-'));
+    let t = await startBridge(bridgeConfig(mail, IN_PROCESS_DELAY), { dir });
+    try {
+      await until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online');
+      const alice = await connect(t, agentAuth('alice'));
+      const visitor = await connect(t, userAuth('yan', { name: 'Yan', email: 'yan@example.test' }));
+      const { sentAt } = await replyToLeftVisitor(alice.socket, visitor.socket, 'Yes, it arrives on Friday.');
+      assert.equal(await t.bridge.store.outboxDepth('mailto'), 1, 'the reply held back');
+
+      await t.stop();
+      t = await startBridge(bridgeConfig(mail, IN_PROCESS_DELAY), { dir });
+      await until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online again');
+      assert.ok(Date.now() - sentAt < IN_PROCESS_DELAY * 1000, 'started again before the reply was due');
+      await mailedOnceWhenDue('yan@example.test', 'Yes, it arrives on Friday.', { sentAt, afterSeconds: IN_PROCESS_DELAY }, t.dbPath);
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mails the reply once when its time comes after the bridge was killed (kill -9) and started again', async (context) => {
+    const config = writeCliConfig(context, bridgeConfig(mail, CLI_DELAY));
+    const first = await runCliOnline(config, 'mailto');
+    const alice = await connectTo(context, first.url, agentAuth('alice'));
+    const visitor = await connectTo(context, first.url, userAuth('zoe', { name: 'Zoe', email: 'zoe@example.test' }));
+    const { sentAt } = await replyToLeftVisitor(alice.socket, visitor.socket, 'Yes, it arrives on Monday.');
+    const dbPath = join(dirname(config), 'switchboard.db');
+    assert.equal(outboxDepth(dbPath), 1, 'the reply held back');
+    await crash(first.child);
+
+    const second = await runCliOnline(config, 'mailto');
+    try {
+      assert.ok(Date.now() - sentAt < CLI_DELAY * 1000, 'started again before the reply was due');
+      await mailedOnceWhenDue('zoe@example.test', 'Yes, it arrives on Monday.', { sentAt, afterSeconds: CLI_DELAY }, dbPath);
+    } finally {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    }
   });
 });

@@ -3,6 +3,7 @@
  * passes `extra` to override or add fields (timeouts, modes, gateways, a wrong password).
  */
 import { type KamailioServer, VISITOR_DOMAIN } from './kamailio.js';
+import type { MailServer } from './mail.js';
 import type { ProsodyServer } from './prosody.js';
 
 type NetworkEntry = Record<string, unknown>;
@@ -33,4 +34,23 @@ export function kamailioNetwork(kamailio: KamailioServer, extra: NetworkEntry = 
 /** IRC network `test` on an ngircd (or on a tap in front of one: anything listening on a loopback port). */
 export function ngircdNetwork(server: { port: number }, extra: NetworkEntry = {}): NetworkEntry {
   return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${server.port}`, ...extra };
+}
+
+/** The team mailbox the email network reads on the mail server, and its password there. */
+export const SUPPORT_MAILBOX = { address: 'support@example.test', password: 'supportpw' };
+
+/**
+ * Email: the bridge reads SUPPORT_MAILBOX (team `support`) over this Postfix + Dovecot's IMAP and
+ * sends through its SMTP, both in plain text on loopback.
+ */
+export function emailNetwork(mail: MailServer, extra: NetworkEntry = {}): NetworkEntry {
+  return {
+    type: 'email',
+    imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT_MAILBOX.address, password: SUPPORT_MAILBOX.password },
+    smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
+    messageIdDomain: 'bridge.example.test',
+    teams: { [SUPPORT_MAILBOX.address]: 'support' },
+    plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
+    ...extra,
+  };
 }
