@@ -451,7 +451,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const length = [...this.draft].length;
     const disabled = chat.state !== 'online';
     return html`
-      <div class="log" part="log" role="log" aria-live="off" aria-label=${this.heading || t.title}>
+      <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing} ${this.renderMessages(messages, locale)}
         ${pending.map((entry) => this.renderPending(entry, locale))}
         ${
