@@ -2,10 +2,10 @@
 // run started; the bridge's answers to the continuation events (and what it pushes: a stop from
 // the IM client, an agent's offer, a message written there) stand in for the bridge's side, with
 // the contract's payloads and error texts, so the UI is checked step by step.
-import { expect, fixture, html } from '@open-wc/testing';
-import { type Continuation, type Message, type Session, type SwitchboardClient, SwitchboardError, createClient } from '@switchboard/sdk';
+import { expect } from '@open-wc/testing';
+import { type Continuation, type Message, type Session, SwitchboardError } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
-import '../../dist/index.js';
+import { $, agents, button, freshVisitorEachTest, shadow, submit, text, visitorWithConversation } from './continue-on-page.js';
 import { info, until } from './page.js';
 
 type Answer = (payload: Record<string, unknown>) => Record<string, unknown>;
@@ -20,32 +20,9 @@ const pending = (attemptsLeft: number): Continuation => ({
   attemptsLeft,
 });
 
-const shadow = (element: SwitchboardChat) => element.shadowRoot!;
-const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
-/** Visible text, without the isolates that keep an address apart from the sentence around it. */
-const text = (node: Element | null | undefined) =>
-  (node?.textContent ?? '')
-    .replace(/[\u2068\u2069]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-
-const agents: SwitchboardClient[] = [];
-
-/** A visitor with an open conversation (an agent is online), on a site that lets visitors continue on `networks`. */
+/** A visitor with an open conversation, on a site that lets visitors continue on `networks`. */
 async function visitor(networks?: string[]): Promise<SwitchboardChat> {
-  const agent = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
-  agents.push(agent);
-  await agent.ready();
-  const element = await fixture<SwitchboardChat>(html`<switchboard-chat site-key=${info.siteKey} server=${info.url}></switchboard-chat>`);
-  await until(() => element.chat.state === 'online' && element.chat.availability, 'the widget to connect');
-  element.open = true;
-  await element.updateComplete;
-  const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
-  input.value = 'Hello';
-  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
-  await element.updateComplete;
-  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
-  await until(() => element.chat.conversation && element.chat.messages.length === 1, 'the conversation to open');
+  const { element } = await visitorWithConversation(info);
   if (networks) element.chat.session = { ...element.chat.session, continueOn: networks } as Session;
   element.requestUpdate();
   await element.updateComplete;
@@ -74,29 +51,12 @@ function bridgeSide(element: SwitchboardChat, answers: Record<string, Answer>) {
   };
 }
 
-async function submit(element: SwitchboardChat, value: string): Promise<void> {
-  const field = $<HTMLInputElement>(element, 'form.continue input')!;
-  field.value = value;
-  $<HTMLFormElement>(element, 'form.continue')!.requestSubmit();
-  await element.updateComplete;
-}
-
 const settled = async (element: SwitchboardChat) => {
   await new Promise((resolve) => setTimeout(resolve, 0));
   await element.updateComplete;
 };
 
-beforeEach(() => {
-  localStorage.clear();
-  sessionStorage.clear();
-});
-afterEach(async () => {
-  for (const agent of agents.splice(0)) agent.disconnect();
-  for (const element of document.querySelectorAll('switchboard-chat')) element.remove();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  localStorage.clear();
-  sessionStorage.clear();
-});
+freshVisitorEachTest(agents);
 
 describe('<switchboard-chat> continue on my IM', () => {
   it('offers nothing where the site enables no network', async () => {
@@ -158,8 +118,7 @@ describe('<switchboard-chat> continue on my IM', () => {
     expect(text($(element, '#continue-hint'))).to.match(/^4 attempts left/);
     expect($(element, '#continue-error')!.getAttribute('role')).to.equal('alert');
 
-    const resend = [...shadow(element).querySelectorAll<HTMLButtonElement>('form.continue button')].find((b) => text(b) === 'Send a new code')!;
-    resend.click();
+    button(element, 'Send a new code').click();
     await until(() => bridge.asked.length === 3, 'a new code asked for');
     expect(bridge.asked[2]).to.deep.equal(['continuation:start', { conversationId: id, address: ADDRESS }]);
     await until(() => text($(element, '#continue-hint')).startsWith('5 attempts left'), 'the new code');
