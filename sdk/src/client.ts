@@ -413,11 +413,15 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return (await this.request('contact:unmerge', { mergeId })).contacts;
   }
 
-  /** Keeps a continuation's latest state and emits it when it changed (an ack and its event say the same once). */
+  /**
+   * Keeps a continuation's latest state and emits it when it changed (an ack and its event say the
+   * same once). One stopped as `replaced` is emitted but not kept: the one that replaced it is the
+   * conversation's, whichever of the two arrived first.
+   */
   private continuationChanged(continuation: Continuation): Continuation {
     const known = this.continuations.get(continuation.conversationId);
     if (known && sameContinuation(known, continuation)) return continuation;
-    this.continuations.set(continuation.conversationId, continuation);
+    if (continuation.reason !== 'replaced') this.continuations.set(continuation.conversationId, continuation);
     this.emit('continuation', continuation);
     return continuation;
   }

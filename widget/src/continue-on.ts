@@ -35,7 +35,7 @@ export class ContinueOn {
     if (continuation.state === 'active') {
       this.error = '';
       this.host.announce(t.continuingOn(where));
-    } else if (continuation.state === 'stopped') {
+    } else if (continuation.state === 'stopped' && continuation.reason !== 'replaced') {
       this.network = '';
       this.host.announce(t.stoppedOn(where));
     }

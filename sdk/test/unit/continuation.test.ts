@@ -128,6 +128,16 @@ describe('SDK continuing on another network, and contacts', () => {
     assert.equal(client.continuation('c1')?.reason, 'remote');
   });
 
+  it('keeps the continuation that replaced another, whichever the bridge said first', async () => {
+    const started = new Promise<Continuation>((resolve) => client.once('continuation', resolve));
+    await client.continueOn('c1', 'xmpp:dana@example.org');
+    assert.equal((await started).state, 'pending');
+    bridge.push('continuation', { ...pending(), address: 'xmpp:old@example.org', state: 'stopped', reason: 'replaced' });
+    const stopped = new Promise<Continuation>((resolve) => client.once('continuation', resolve));
+    assert.equal((await stopped).reason, 'replaced', 'the replaced one is surfaced');
+    assert.deepEqual(client.continuation('c1'), pending(), "the new one stays the conversation's");
+  });
+
   it("surfaces an agent's offer to continue on a network", async () => {
     const offered = new Promise<ContinuationOffer>((resolve) => client.once('continuation:offer', resolve));
     bridge.push('continuation:offer', { conversationId: 'c1', network: 'xmpp', from: 'web:a_agent' });
