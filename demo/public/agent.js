@@ -61,7 +61,9 @@ function renderMessage(message) {
   node.className = mine ? 'msg mine' : 'msg';
   node.textContent = message.text; // text is text: never innerHTML
   const meta = document.createElement('small');
-  meta.textContent = `${mine ? 'You' : nameOf(message.from)} · ${new Date(message.sentAt).toLocaleTimeString()}`;
+  // A visitor writing from the IM client they continue on: still theirs, and where it came from.
+  const via = message.sentFrom ? ` · sent from ${message.sentFrom}` : '';
+  meta.textContent = `${mine ? 'You' : nameOf(message.from)} · ${new Date(message.sentAt).toLocaleTimeString()}${via}`;
   node.append(meta);
   node.dataset.seq = String(message.seq);
   const after = [...$('log').children].find((child) => Number(child.dataset.seq) > message.seq);
@@ -103,6 +105,9 @@ async function select(id) {
   unread.set(id, 0);
   renderList();
   await renderDetails(conversation);
+  renderContinuation(client.continuation(id));
+  $('invite').disabled = conversation.state === 'closed' || !visitorOf(conversation).startsWith('web:');
+  void loadContact(conversation);
   $('title').textContent = nameOf(visitorOf(conversation));
   const { messages } = await client.history(id, { limit: 100 });
   messages.forEach(renderMessage);
@@ -130,6 +135,9 @@ client.on('message', (message) => {
     unread.set(message.conversationId, (unread.get(message.conversationId) ?? 0) + 1);
   }
   renderList();
+});
+client.on('continuation', (continuation) => {
+  if (continuation.conversationId === current) renderContinuation(continuation);
 });
 client.on('typing', (t) => {
   if (t.conversationId === current) $('typing').textContent = t.state === 'composing' ? `${nameOf(t.from)} is typing…` : '';
@@ -215,6 +223,105 @@ $('outreach').addEventListener('submit', async (event) => {
     $('answer').textContent = `Started with ${whereOf(conversation.participants[0])}.`;
     await loadDetails(conversation.participants[0]);
     await select(conversation.id);
+  } catch (error) {
+    $('answer').textContent = error.message;
+  }
+});
+
+// The customer across networks (docs/customers.md, "Contacts"): the visitor's proven addresses,
+// their past conversations from any of them, merges and their undo; and where the visitor continues.
+let contact;
+const item = (text, ...children) => {
+  const li = document.createElement('li');
+  li.append(text, ...children);
+  return li;
+};
+const when = (iso) => new Date(iso).toLocaleString();
+const PROOFS = {
+  session: 'this widget session',
+  identity: "the site's signed identity",
+  code: 'a code sent there',
+  reply: 'a reply from there',
+  network: 'the network vouches for it',
+  wrote: 'wrote from it (unverified)',
+  merge: 'merged by an agent',
+};
+
+function renderContact(shownContact) {
+  contact = shownContact;
+  $('contact-title').textContent = contact.name ? `Contact ${contact.name} (${contact.id})` : `Contact ${contact.id}`;
+  $('contact-addresses').replaceChildren(...contact.addresses.map((a) => item(`${whereOf(a.address)} · ${PROOFS[a.proof] ?? a.proof} · ${when(a.provenAt)}`)));
+  $('contact-conversations').replaceChildren(
+    ...contact.conversations.map((c) => {
+      const label = `${refOf(c.id)} · ${whereOf(c.address).split(' · ')[0]} · ${c.state} · ${when(c.createdAt)}${c.subject ? ` · ${c.subject}` : ''}`;
+      if (c.id === current || !client.conversations.some((known) => known.id === c.id)) return item(label);
+      const open = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Open' });
+      open.addEventListener('click', () => select(c.id));
+      return item(`${label} `, open);
+    }),
+  );
+  $('contact-merges').replaceChildren(
+    ...contact.merges.map((merge) => {
+      const undo = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Undo merge' });
+      undo.addEventListener('click', () => unmerge(merge.id));
+      return item(`Merged ${merge.addresses.join(', ')} (${nameOf(merge.by)}, ${when(merge.at)}) `, undo);
+    }),
+  );
+  $('contact').hidden = false;
+}
+
+async function loadContact(conversation) {
+  contact = undefined;
+  for (const list of ['contact-addresses', 'contact-conversations', 'contact-merges']) $(list).replaceChildren();
+  $('contact-title').textContent = 'Contact';
+  $('contact').hidden = false;
+  try {
+    const shownContact = await client.getContact({ address: visitorOf(conversation) });
+    if (conversation.id === current) renderContact(shownContact);
+  } catch (error) {
+    if (conversation.id === current) $('contact-title').textContent = `Contact: ${error.message}`;
+  }
+}
+
+function renderContinuation(continuation) {
+  const text = {
+    pending: (c) => `Visitor asked to continue on ${c.address}: waiting for the ${c.proof === 'code' ? 'code' : 'reply'}.`,
+    active: (c) => `Visitor continues on ${c.address} (proven ${when(c.provenAt)}): your replies reach it too.`,
+    stopped: (c) => `Visitor no longer continues on ${c.address} (${c.reason ?? 'stopped'}).`,
+  };
+  $('continuation').textContent = continuation ? text[continuation.state](continuation) : '';
+}
+
+$('merge').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const other = $('merge-from').value.trim();
+  if (!contact || !other) return;
+  try {
+    const from = other.includes(':') ? (await client.getContact({ address: other })).id : other;
+    const { contact: merged, mergeId } = await client.mergeContacts(from, contact.id);
+    $('merge-from').value = '';
+    renderContact(merged);
+    $('answer').textContent = `Merged (merge ${mergeId}): Undo merge puts it back.`;
+  } catch (error) {
+    $('answer').textContent = error.message;
+  }
+});
+
+async function unmerge(mergeId) {
+  try {
+    const contacts = await client.unmergeContacts(mergeId);
+    renderContact(contacts.find((c) => c.id === contact.id) ?? contacts[0]);
+    $('answer').textContent = `Merge undone: ${contacts.map((c) => c.id).join(' and ')} are apart again.`;
+  } catch (error) {
+    $('answer').textContent = error.message;
+  }
+}
+
+$('invite').addEventListener('click', async () => {
+  if (!current) return;
+  try {
+    const offer = await client.inviteToContinue(current, $('invite-network').value);
+    $('answer').textContent = `Invited the visitor to continue on ${offer.network}.`;
   } catch (error) {
     $('answer').textContent = error.message;
   }

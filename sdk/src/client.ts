@@ -7,6 +7,9 @@
  */
 import type {
   Address,
+  Contact,
+  Continuation,
+  ContinuationOffer,
   Conversation,
   ErrorBody,
   Message,
@@ -69,6 +72,10 @@ export interface ClientEvents {
   presence: (presence: Presence) => void;
   'team:availability': (availability: TeamAvailability) => void;
   conversation: (conversation: Conversation) => void;
+  /** A continuation of a conversation (the visitor's, or one an agent takes part in) changed. */
+  continuation: (continuation: Continuation) => void;
+  /** An agent invites the visitor to continue a conversation on a network. */
+  'continuation:offer': (offer: ContinuationOffer) => void;
   /** The outbox changed (a send queued, acknowledged, failed, retried or discarded). */
   outbox: (entries: readonly OutboxEntry[]) => void;
   /** A connection-level error (handshake refused, ...). */
@@ -81,6 +88,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private readonly timeline: Timeline;
   private readonly outbox: Outbox;
   private readonly watch: PresenceWatch;
+  /** The latest state of each conversation's continuation, from events and acks. */
+  private readonly continuations = new Map<string, Continuation>();
   private explicitToken: string | undefined;
 
   constructor(private readonly options: ClientOptions) {
@@ -147,6 +156,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this.timeline.messages(conversationId);
   }
 
+  /** The latest known continuation of a conversation on another network, if any. */
+  continuation(conversationId: string): Continuation | undefined {
+    return this.continuations.get(conversationId);
+  }
+
   /** Sends not yet acknowledged (pending) or refused (failed), oldest first. */
   pending(conversationId?: string): OutboxEntry[] {
     return this.outbox.list(conversationId);
@@ -176,6 +190,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Drops cursors, caches and the outbox; sends still waiting are rejected, not left hanging. */
   private resetLocalState(why: string): void {
     this.timeline.reset();
+    this.continuations.clear();
     this.outbox.reset(why);
   }
 
@@ -225,6 +240,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('presence', (presence) => this.emit('presence', presence));
     socket.on('team:availability', (availability) => this.emit('team:availability', availability));
+    socket.on('continuation', (continuation) => this.continuationChanged(continuation));
+    socket.on('continuation:offer', (offer) => this.emit('continuation:offer', offer));
     socket.on('conversation', (conversation) => {
       const isNew = this.timeline.changed(conversation);
       this.emit('conversation', conversation);
@@ -355,6 +372,60 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return (await this.request('agent:command', { text })).answer;
   }
 
+  // --- continuing on another network and contacts -------------------------------------------
+
+  /**
+   * The visitor asks to continue a conversation at an address of theirs on a network the site
+   * enables (`session.continueOn`): the bridge sends a code there (or waits for a reply from it).
+   */
+  async continueOn(conversationId: string, address: Address): Promise<Continuation> {
+    return this.continuationChanged((await this.request('continuation:start', { conversationId, address })).continuation);
+  }
+
+  /** The visitor types the code sent to the address; resolves with the continuation, `active` once proven. */
+  async verifyContinuation(conversationId: string, code: string): Promise<Continuation> {
+    return this.continuationChanged((await this.request('continuation:verify', { conversationId, code })).continuation);
+  }
+
+  /** Stops continuing the conversation on the other network (the visitor, or an agent of the conversation). */
+  async stopContinuation(conversationId: string): Promise<Continuation> {
+    return this.continuationChanged((await this.request('continuation:stop', { conversationId })).continuation);
+  }
+
+  /** Agents: invites the conversation's visitor to continue on a network (`xmpp`, `sip`, `mailto`). */
+  async inviteToContinue(conversationId: string, network: string): Promise<ContinuationOffer> {
+    return (await this.request('continuation:invite', { conversationId, network })).offer;
+  }
+
+  /** Agents and integrations: a contact of the site, by one of its addresses or by its id. */
+  async getContact(target: { address: Address } | { contactId: string }): Promise<Contact> {
+    return (await this.request('contact:get', target)).contact;
+  }
+
+  /** Agents and integrations: moves every address of `contactId` into `into`; `mergeId` undoes it. */
+  async mergeContacts(contactId: string, into: string): Promise<{ contact: Contact; mergeId: string }> {
+    const { contact, mergeId } = await this.request('contact:merge', { contactId, into });
+    return { contact, mergeId };
+  }
+
+  /** Agents and integrations: undoes a merge; resolves with both contacts as they are again. */
+  async unmergeContacts(mergeId: string): Promise<Contact[]> {
+    return (await this.request('contact:unmerge', { mergeId })).contacts;
+  }
+
+  /**
+   * Keeps a continuation's latest state and emits it when it changed (an ack and its event say the
+   * same once). One stopped as `replaced` is emitted but not kept: the one that replaced it is the
+   * conversation's, whichever of the two arrived first.
+   */
+  private continuationChanged(continuation: Continuation): Continuation {
+    const known = this.continuations.get(continuation.conversationId);
+    if (known && sameContinuation(known, continuation)) return continuation;
+    if (continuation.reason !== 'replaced') this.continuations.set(continuation.conversationId, continuation);
+    this.emit('continuation', continuation);
+    return continuation;
+  }
+
   // --- sending --------------------------------------------------------------------------------
 
   /**
@@ -376,6 +447,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   discard(clientId: string): void {
     this.outbox.discard(clientId);
   }
+}
+
+function sameContinuation(a: Continuation, b: Continuation): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof Continuation)[]);
+  return [...keys].every((key) => a[key] === b[key]);
 }
 
 /** Creates a client and (unless `autoConnect: false`) connects it. */

@@ -4,6 +4,14 @@ export type { OutboxEntry } from './outbox.js';
 export { type KeyValueStorage, memoryStorage } from './storage.js';
 export type {
   Address,
+  Contact,
+  ContactAddress,
+  ContactConversation,
+  ContactMerge,
+  Continuation,
+  ContinuationOffer,
+  ContinuationState,
+  ContinuationStopReason,
   Conversation,
   ErrorBody,
   ErrorCode,
@@ -13,6 +21,7 @@ export type {
   PartyInfo,
   Presence,
   PresenceStatus,
+  Proof,
   Role,
   Session,
   TeamAvailability,

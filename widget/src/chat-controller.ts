@@ -7,6 +7,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   type ClientOptions,
   type ConnectionState,
+  type Continuation,
+  type ContinuationOffer,
   type Conversation,
   type Message,
   type MessageStatusEvent,
@@ -26,6 +28,8 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   onIncoming(message: Message): void;
   onSession(session: Session): void;
   onError(error: SwitchboardError): void;
+  /** The shown conversation's continuation on another network changed (from this page or not). */
+  onContinuation(continuation: Continuation): void;
 }
 
 /** Conversations whose read position the widget keeps on the device. */
@@ -44,6 +48,8 @@ export class ChatController implements ReactiveController {
   availability: TeamAvailability | null = null;
   othersTyping = false;
   unread = 0;
+  /** An agent's latest invitation to continue on a network, until taken up or dismissed. */
+  offer: ContinuationOffer | null = null;
   /** Messages of the shown conversation, by seq. */
   private readonly byId = new Map<string, Message>();
   private unsubscribe: (() => void)[] = [];
@@ -61,6 +67,11 @@ export class ChatController implements ReactiveController {
   /** Messages of the shown conversation in seq order. */
   get messages(): Message[] {
     return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The shown conversation's continuation on another network, as last known. */
+  get continuation(): Continuation | null {
+    return (this.conversation && this.client?.continuation(this.conversation.id)) || null;
   }
 
   /** Sends not yet acknowledged, or refused, for the shown conversation. */
@@ -82,6 +93,7 @@ export class ChatController implements ReactiveController {
     this.byId.clear();
     this.conversation = null;
     this.session = null;
+    this.offer = null;
     this.unread = 0;
     if (options && this.host.isConnected) this.attach();
     this.host.requestUpdate();
@@ -141,6 +153,14 @@ export class ChatController implements ReactiveController {
         if (conversation.id === this.conversation?.id) this.conversation = conversation;
         else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation))
           this.show(conversation).catch((error: unknown) => this.host.onError(error as SwitchboardError));
+        update();
+      }),
+      client.on('continuation', (continuation) => {
+        if (continuation.conversationId === this.conversation?.id) this.host.onContinuation(continuation);
+        update();
+      }),
+      client.on('continuation:offer', (offer) => {
+        this.offer = offer;
         update();
       }),
       client.on('error', (error) => this.host.onError(error)),

@@ -297,6 +297,7 @@ export const styles = css`
     font-size: 14px;
   }
   form.details input,
+  form.details select,
   form.details textarea {
     padding: 8px 10px;
     border: 1px solid var(--sb-border);
@@ -314,6 +315,24 @@ export const styles = css`
     padding: 10px 14px;
     background: transparent;
     cursor: pointer;
+  }
+  div.continue {
+    padding: 8px 16px;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 8px;
+    align-items: center;
+    font-size: 13px;
+  }
+  .continue p {
+    margin: 0;
+  }
+  div.continue p {
+    flex-basis: 100%;
+  }
+  .hint {
+    font-size: 12px;
+    color: var(--sb-muted);
   }
   .field-error {
     color: var(--sb-danger);

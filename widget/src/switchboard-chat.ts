@@ -1,7 +1,9 @@
 // The element's documentation (attributes, events, parts, custom properties) is on the class.
-import { LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
+import { type Continuation, LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
 import { LitElement, type PropertyDeclarations, type PropertyValues, html, nothing, svg } from 'lit';
 import { ChatController, type ChatHost } from './chat-controller.js';
+import { ContinueOn } from './continue-on.js';
+import { isolate } from './continuation-address.js';
 import { type Locale, resolveLocale } from './i18n.js';
 import { linkify } from './linkify.js';
 import { styles } from './styles.js';
@@ -41,6 +43,7 @@ const COUNTER_FROM = LIMITS.maxTextLength - 500;
  * @csspart log - the message list
  * @csspart bubble - one message
  * @csspart composer - the message form
+ * @csspart continue - "Continue on my IM": the action, its address and code forms, the banner while it continues
  * @cssprop --switchboard-accent - brand colour (launcher, header, own messages)
  * @cssprop --switchboard-on-accent - text on the brand colour
  * @cssprop --switchboard-background - panel background
@@ -125,6 +128,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   readonly chat = new ChatController(this, () => this.team);
+  private readonly continueOn = new ContinueOn(this);
   private previouslyFocused: Element | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private composing = false;
@@ -259,6 +263,14 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       }
     }
     void this.updateComplete.then(() => this.scrollToEnd());
+  }
+
+  onContinuation(continuation: Continuation): void {
+    this.continueOn.changed(continuation, this.locale);
+  }
+
+  announce(text: string): void {
+    this.announcement = text;
   }
 
   onError(error: SwitchboardError): void {
@@ -439,7 +451,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const length = [...this.draft].length;
     const disabled = chat.state !== 'online';
     return html`
-      <div class="log" part="log" role="log" aria-live="off" aria-label=${this.heading || t.title}>
+      <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing} ${this.renderMessages(messages, locale)}
         ${pending.map((entry) => this.renderPending(entry, locale))}
         ${
@@ -451,6 +463,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
+      ${this.continueOn.render(locale)}
       ${length >= COUNTER_FROM ? html`<div class="counter" aria-live="polite">${t.charactersLeft(LIMITS.maxTextLength - length)}</div>` : nothing}
       <form class="composer" part="composer" @submit=${this.submit}>
         <textarea
@@ -480,7 +493,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : t.agent} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
         <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${renderText(message.text)}</div>
-        ${mine ? html`<div class="status">${statusLabel(message, t)}</div>` : nothing}
+        ${mine ? html`<div class="status">${statusLabel(message, t)}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</div>` : nothing}
       `;
     });
   }

@@ -19,3 +19,22 @@ export function until(condition: () => unknown, what: string, timeoutMs = 15000)
     check();
   });
 }
+
+/**
+ * Every test starts as a new visitor: a removed widget's client may still persist its cursors in
+ * a microtask after removal, so storage is cleared before each test as well as after; `clients`
+ * the test connected are disconnected after it.
+ */
+export function freshVisitorEachTest(clients: { disconnect(): void }[]): void {
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.disconnect();
+    for (const element of document.querySelectorAll('switchboard-chat')) element.remove();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    localStorage.clear();
+    sessionStorage.clear();
+  });
+}

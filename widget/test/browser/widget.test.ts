@@ -3,7 +3,7 @@ import { setViewport } from '@web/test-runner-commands';
 import { createClient, type Message, type SwitchboardClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import '../../dist/index.js';
-import { info, until } from './page.js';
+import { freshVisitorEachTest, info, until } from './page.js';
 
 const clients: SwitchboardClient[] = [];
 
@@ -53,19 +53,7 @@ async function type(element: SwitchboardChat, text: string): Promise<void> {
   await element.updateComplete;
 }
 
-// Every test starts as a new visitor: a removed widget's client may still persist its cursors in
-// a microtask after removal, so storage is cleared before each test as well as after.
-beforeEach(() => {
-  localStorage.clear();
-  sessionStorage.clear();
-});
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.disconnect();
-  for (const element of document.querySelectorAll('switchboard-chat')) element.remove();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  localStorage.clear();
-  sessionStorage.clear();
-});
+freshVisitorEachTest(clients);
 
 describe('<switchboard-chat> in Chromium against a real bridge', () => {
   it('paints a labelled launcher before the socket is up, and is accessible closed', async () => {
