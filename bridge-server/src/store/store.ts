@@ -4,6 +4,7 @@
  * (test/store-contract.ts runs the same cases against each). Every method is async so that a
  * networked engine fits behind it unchanged.
  */
+import type { ContactStore } from './contact-store.js';
 import type { Address, Conversation, ConversationState, Message, MessageStatus, Role } from '@switchboard/protocol';
 
 /** A conversation as stored: the wire object plus what only the bridge needs. */
@@ -164,7 +165,7 @@ export interface ErasureResult {
   parties: number;
 }
 
-export interface Store {
+export interface Store extends ContactStore {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
   close(): Promise<void>;
