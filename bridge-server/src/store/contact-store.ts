@@ -5,7 +5,6 @@
  * undone. Nothing here crosses sites: every call names its site.
  */
 import type { Address, Proof } from '@switchboard/protocol';
-import type { ConversationRecord } from './store.js';
 
 export interface ContactAddressRecord {
   address: Address;
@@ -75,8 +74,6 @@ export interface ContactStore {
    * (recreated when it went). Null when the site has no such merge standing.
    */
   unmergeContacts(siteKey: string, mergeId: string, at: string): Promise<ContactMergeRecord | null>;
-  /** The site's conversations opened by or with any of these addresses, most recently created first. */
-  contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]>;
   /** Deletes a contact of the site, its addresses, and the merges into or out of it; false when there was none. */
   eraseContact(siteKey: string, id: string): Promise<boolean>;
 }

@@ -188,6 +188,8 @@ export interface Store extends ContactStore {
   /** The most recent open conversation of `openedBy` with `team`, or with exactly these participants. */
   findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null>;
   listConversations(query: ConversationQuery): Promise<ConversationRecord[]>;
+  /** The site's conversations opened by or with any of these addresses (a contact's), most recently created first. */
+  contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]>;
   /** The most recently active open conversation both parties take part in (inbound traffic's home). */
   openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null>;
   /** Open conversations of a team that no one is assigned to, oldest first. */

@@ -43,7 +43,7 @@ async function lockContacts(on: Queryable, siteKey: string, ids: readonly string
   return new Set(found.map((row) => row.id));
 }
 
-export class PostgresContacts implements Omit<ContactStore, 'contactConversations'> {
+export class PostgresContacts implements ContactStore {
   constructor(private readonly transaction: Transaction) {}
 
   private async load(on: Queryable, siteKey: string, id: string | undefined): Promise<ContactRecord | null> {

@@ -17,7 +17,7 @@ import {
 /** Runs `run` in the store's next group commit. */
 type Write = <T>(run: () => T) => Promise<T>;
 
-export class SqliteContacts implements Omit<ContactStore, 'contactConversations'> {
+export class SqliteContacts implements ContactStore {
   private readonly statements: ReturnType<typeof prepare>;
 
   constructor(
