@@ -911,6 +911,18 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.deepEqual(await store.contactConversations('shop', [], 50), []);
       });
 
+      it('sweeps the contacts none of whose addresses is in a conversation of the site any more', async () => {
+        const kept = await link('web:v_1', 'xmpp:dana@example.org', 0);
+        const gone = await link('web:v_2', 'sip:erin@example.com', 0);
+        await link('web:v_3', undefined, 0, 'k_blog', 'blog');
+        await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_bob@shop', participants: ['web:a_bob@shop', 'xmpp:dana@example.org'] });
+        await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+        assert.equal(await store.sweepContacts('shop'), 1);
+        assert.equal((await store.contactById('shop', kept))?.addresses.length, 2);
+        assert.equal(await store.contactById('shop', gone), null, "another site's conversation keeps nothing here");
+        assert.notEqual(await store.contactById('blog', 'k_blog'), null, 'other sites are not swept');
+      });
+
       it('erases a contact with its addresses and the merges into or out of it', async () => {
         const a = await link('web:v_1', 'xmpp:dana@example.org', 0);
         const b = await link('sip:dana@example.com', undefined, 1);

@@ -131,6 +131,8 @@ export class DataAdmin {
           if (site.retentionDays === undefined) continue;
           const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
           const result = await this.deps.store.sweepSite(site.key, before);
+          // Contacts left with no conversation on the site go with the last of them.
+          await this.deps.store.sweepContacts(site.key);
           if (result.conversations > 0) await this.deps.deleted?.();
           if (result.conversations > 0 || result.parties > 0)
             this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');

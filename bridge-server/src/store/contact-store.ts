@@ -74,6 +74,11 @@ export interface ContactStore {
    * (recreated when it went). Null when the site has no such merge standing.
    */
   unmergeContacts(siteKey: string, mergeId: string, at: string): Promise<ContactMergeRecord | null>;
+  /**
+   * Retention: deletes the site's contacts none of whose addresses is in a conversation of the
+   * site any more (their conversations were swept or erased), with their addresses and merges.
+   */
+  sweepContacts(siteKey: string): Promise<number>;
   /** Deletes a contact of the site, its addresses, and the merges into or out of it; false when there was none. */
   eraseContact(siteKey: string, id: string): Promise<boolean>;
 }

@@ -16,6 +16,7 @@ import {
   toContact,
   toContactAddress,
   toContactMerge,
+  unusedContactsSql,
 } from '../contact-rows.js';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -168,11 +169,23 @@ export class PostgresContacts implements ContactStore {
   }
 
   async eraseContact(siteKey: string, id: string): Promise<boolean> {
+    return this.transaction((client) => erase(client, siteKey, id));
+  }
+
+  async sweepContacts(siteKey: string): Promise<number> {
     return this.transaction(async (client) => {
-      const addresses = (await client.query('DELETE FROM contact_addresses WHERE site_key = $1 AND contact_id = $2', [siteKey, id])).rowCount ?? 0;
-      await client.query('DELETE FROM contact_merges WHERE site_key = $1 AND (into_contact = $2 OR from_contact = $2)', [siteKey, id]);
-      const contacts = (await client.query('DELETE FROM contacts WHERE id = $1 AND site_key = $2', [id, siteKey])).rowCount ?? 0;
-      return contacts + addresses > 0;
+      let erased = 0;
+      for (const { id } of await rows<{ id: string }>(client, `${unusedContactsSql('$1')} ORDER BY k.id FOR UPDATE`, [siteKey]))
+        if (await erase(client, siteKey, id)) erased++;
+      return erased;
     });
   }
+}
+
+/** Deletes a contact with its addresses and merges, inside a transaction. */
+async function erase(client: Queryable, siteKey: string, id: string): Promise<boolean> {
+  const addresses = (await client.query('DELETE FROM contact_addresses WHERE site_key = $1 AND contact_id = $2', [siteKey, id])).rowCount ?? 0;
+  await client.query('DELETE FROM contact_merges WHERE site_key = $1 AND (into_contact = $2 OR from_contact = $2)', [siteKey, id]);
+  const contacts = (await client.query('DELETE FROM contacts WHERE id = $1 AND site_key = $2', [id, siteKey])).rowCount ?? 0;
+  return contacts + addresses > 0;
 }

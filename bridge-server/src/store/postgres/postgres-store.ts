@@ -1071,6 +1071,10 @@ export class PostgresStore implements Store {
     return this.contacts.eraseContact(siteKey, id);
   }
 
+  sweepContacts(siteKey: string): Promise<number> {
+    return this.contacts.sweepContacts(siteKey);
+  }
+
   async contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]> {
     const rows = await this.rows<ConversationWithParticipants>(
       `SELECT ${CONVERSATION} FROM conversations c WHERE c.site_key = $1

@@ -12,6 +12,7 @@ import {
   toContact,
   toContactAddress,
   toContactMerge,
+  unusedContactsSql,
 } from '../contact-rows.js';
 
 /** Runs `run` in the store's next group commit. */
@@ -105,12 +106,19 @@ export class SqliteContacts implements ContactStore {
   }
 
   async eraseContact(siteKey: string, id: string): Promise<boolean> {
+    return this.write(() => this.erase(siteKey, id));
+  }
+
+  async sweepContacts(siteKey: string): Promise<number> {
+    return this.write(() => this.statements.unused.all(siteKey).filter(({ id }) => this.erase(siteKey, id)).length);
+  }
+
+  /** Deletes a contact inside the current write. */
+  private erase(siteKey: string, id: string): boolean {
     const s = this.statements;
-    return this.write(() => {
-      const addresses = s.deleteAddressesOf.run(siteKey, id).changes;
-      s.deleteMergesOf.run(siteKey, id, id);
-      return s.deleteContact.run(id, siteKey).changes + addresses > 0;
-    });
+    const addresses = s.deleteAddressesOf.run(siteKey, id).changes;
+    s.deleteMergesOf.run(siteKey, id, id);
+    return s.deleteContact.run(id, siteKey).changes + addresses > 0;
   }
 }
 
@@ -142,6 +150,7 @@ function prepare(db: Database.Database) {
     standingMerge: db.prepare<[string, string], ContactMergeRow>('SELECT * FROM contact_merges WHERE id = ? AND site_key = ? AND undone_at IS NULL'),
     undoMerge: db.prepare<[string, string]>('UPDATE contact_merges SET undone_at = ? WHERE id = ?'),
     deleteAddressesOf: db.prepare<[string, string]>('DELETE FROM contact_addresses WHERE site_key = ? AND contact_id = ?'),
+    unused: db.prepare<[string], { id: string }>(unusedContactsSql('?')),
     deleteMergesOf: db.prepare<[string, string, string]>('DELETE FROM contact_merges WHERE site_key = ? AND (into_contact = ? OR from_contact = ?)'),
   };
 }

@@ -921,6 +921,10 @@ export class SqliteStore implements Store {
     return this.contacts.eraseContact(siteKey, id);
   }
 
+  sweepContacts(siteKey: string): Promise<number> {
+    return this.contacts.sweepContacts(siteKey);
+  }
+
   async contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]> {
     const sql = `SELECT c.* FROM conversations c WHERE c.site_key = ?
         AND (c.opened_by IN (SELECT value FROM json_each(?)) OR c.id IN (SELECT conversation_id FROM participants WHERE address IN (SELECT value FROM json_each(?))))
