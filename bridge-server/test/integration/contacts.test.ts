@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Contact, Conversation } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
-import { OTHER_SITE, SITE, type TestBridge, type V1Socket, agentAuth, baseConfig, call, connect, next, startBridge, until, userAuth } from '../helpers.js';
+import { OTHER_SITE, SITE, type TestBridge, type V1Socket, agentAuth, baseConfig, call, connect, startBridge, until, userAuth } from '../helpers.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
@@ -197,7 +197,7 @@ describe('contacts against a real Prosody', () => {
 
     const undone = await call(alice, 'contact:unmerge', { mergeId: merged.mergeId });
     assert.equal(undone.ok, true, JSON.stringify(undone));
-    const [back, dana] = undone.contacts as Contact[];
+    const [back, dana] = undone.contacts;
     assert.equal(back!.id, carolsContact.id);
     assert.deepEqual(back!.addresses, carolsContact.addresses, 'back with the proof it had');
     assert.deepEqual(
@@ -238,7 +238,13 @@ describe('contacts against a real Prosody', () => {
     assert.equal((await call(alice, 'contact:unmerge', { mergeId: merge.mergeId })).ok, true);
   });
 
-  it('erases a whole contact through the admin API: every address, conversation and message', async () => {
+  it('exports, then erases, a whole contact through the admin API: every address, conversation and message', async () => {
+    const exported = await fetch(`${t.url}/v1/parties/${anonymous.self}/export`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(exported.status, 200);
+    const held = (await exported.json()) as { contact: { id: string; addresses: { address: string }[] }; conversations: { id: string }[] };
+    assert.equal(held.contact.id, danasContact.id);
+    assert.deepEqual(held.contact.addresses.map((a) => a.address).sort(), [anonymous.self, 'web:u_dana'].sort());
+    assert.deepEqual(held.conversations.map((c) => c.id).sort(), [anonymous.conversation.id, fromPhone.id].sort());
     const response = await fetch(`${t.url}/v1/parties/web:u_dana`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(response.status, 200, await response.clone().text());
     const { erased } = (await response.json()) as { erased: { conversations: number } };
