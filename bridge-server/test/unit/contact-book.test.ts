@@ -18,6 +18,12 @@ const visitor: Actor = { address: 'web:v_1', role: 'visitor', siteKey: 'shop' };
 const proofOf = (address: Address): Promise<Proof> =>
   Promise.resolve(address.startsWith('web:v_') ? 'session' : address.startsWith('web:u_') ? 'identity' : address.startsWith('xmpp:') ? 'network' : 'wrote');
 
+/** Conversations are ordered by when they were made: the next one is made a millisecond later at least. */
+async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 async function refused(promise: Promise<unknown>, code: string): Promise<string> {
   try {
     await promise;
@@ -80,6 +86,7 @@ describe('contact book', () => {
     const first = await open('web:v_1');
     await book.link({ siteKey: 'shop', party: 'web:v_1', address: 'xmpp:dana@example.org', proof: 'code' });
     await book.link({ siteKey: 'shop', party: 'web:v_1', address: 'xmpp:dana@example.org', proof: 'code' });
+    await nextMillisecond();
     const later = await open('xmpp:dana@example.org');
     const contact = await book.get(bob, { address: 'xmpp:dana@example.org' });
     assert.deepEqual(
