@@ -2,7 +2,7 @@
  * What the desk says of a contact in text (docs/support-desk.md): a short note at the end of the
  * context line for a returning customer, and the contact's part of `/whois`.
  */
-import { type Address, networkOf } from '@switchboard/protocol';
+import { type Address, type Proof, networkOf } from '@switchboard/protocol';
 import type { ContactRecord } from '../../store/contact-store.js';
 import type { ConversationRecord } from '../../store/store.js';
 
@@ -46,7 +46,7 @@ export function returningNote(about: ContactAbout | null, address: Address, refO
   return ` Returning: ${parts.join('; ')}.`;
 }
 
-const PROOF_WORDS: Record<string, string> = {
+const PROOF_WORDS: Record<Proof, string> = {
   session: 'widget session',
   identity: "the site's signed identity",
   code: 'code typed in the widget',
@@ -61,7 +61,7 @@ export function whoisLines(about: ContactAbout, refOf: (id: string) => string): 
   const { contact, others } = about;
   return [
     `contact: ${contact.id}, ${plural(contact.addresses.length, 'address', 'addresses')}`,
-    ...contact.addresses.map((a) => `  ${a.address}: ${PROOF_WORDS[a.proof] ?? a.proof} (${a.proof}), ${when(a.provenAt)}`),
+    ...contact.addresses.map((a) => `  ${a.address}: ${PROOF_WORDS[a.proof]} (${a.proof}), ${when(a.provenAt)}`),
     `other conversations: ${others.length === 0 ? 'none' : others.length}`,
     ...others.map((c) => `  #${refOf(c.id)} ${networkOf(c.openedBy)} ${c.state} ${when(c.createdAt)}`),
   ];
