@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
 import type { NewMessage, Store } from '../src/store/store.js';
 
 export interface StoreBacking {
@@ -800,6 +801,138 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
 
     it('answers ping while open', async () => {
       assert.equal(await store.ping(), true);
+    });
+
+    describe('contacts', () => {
+      const at = (minute: number) => `2026-12-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      const link = (party: string, address?: string, minute = 0, newId = `k_${party}`, siteKey = 'shop') =>
+        store.linkContact({
+          siteKey,
+          newId,
+          at: at(minute),
+          party: { address: party as Address, proof: 'session' },
+          ...(address !== undefined ? { address: { address: address as Address, proof: 'code' } } : {}),
+        });
+
+      it('records an address as a contact of its own, then links proven addresses into it, once', async () => {
+        const id = await link('web:v_1');
+        assert.equal(await link('web:v_1', undefined, 5, 'k_other'), id, 'an address keeps its contact');
+        assert.equal(await link('web:v_1', 'xmpp:dana@example.org', 1), id);
+        assert.equal(await link('web:v_1', 'xmpp:dana@example.org', 2), id, 'linking again changes nothing');
+        await reopen();
+        const contact = await store.contactOf('shop', 'xmpp:dana@example.org');
+        assert.equal(contact?.id, id);
+        assert.deepEqual(contact.addresses, [
+          { address: 'web:v_1', proof: 'session', provenAt: at(0) },
+          { address: 'xmpp:dana@example.org', proof: 'code', provenAt: at(1) },
+        ]);
+        assert.deepEqual(contact.merges, []);
+        assert.deepEqual(await store.contactById('shop', id), contact);
+      });
+
+      it("folds a proven address's own contact into the party's, with every address of it", async () => {
+        const visitor = await link('web:v_1', 'sip:dana@example.com', 0);
+        const user = await link('web:u_dana@shop', undefined, 1);
+        assert.equal(await link('web:u_dana@shop', 'web:v_1', 2), user);
+        const contact = await store.contactOf('shop', 'sip:dana@example.com');
+        assert.equal(contact?.id, user);
+        assert.deepEqual(
+          contact.addresses.map((a) => [a.address, a.proof]),
+          [
+            ['sip:dana@example.com', 'code'],
+            ['web:u_dana@shop', 'session'],
+            ['web:v_1', 'code'],
+          ],
+        );
+        assert.equal(await store.contactById('shop', visitor), null, 'the folded contact is gone');
+      });
+
+      it('keeps each site apart: the same address is two contacts, and no site reaches another one', async () => {
+        const shop = await link('xmpp:carol@example.com');
+        const blog = await link('xmpp:carol@example.com', 'sip:carol@example.com', 0, 'k_blog', 'blog');
+        assert.notEqual(shop, blog);
+        assert.equal(await store.contactOf('shop', 'sip:carol@example.com'), null);
+        assert.equal(await store.contactById('shop', blog), null);
+        assert.equal(await store.mergeContacts({ siteKey: 'shop', id: 'm_x', from: blog, into: shop, by: 'web:a_bob@shop', at: at(3) }), null);
+        assert.equal(await store.eraseContact('shop', blog), false);
+        assert.equal((await store.contactById('blog', blog))?.addresses.length, 2);
+      });
+
+      it('merges two contacts and undoes it, the addresses back with their proofs, across a restart', async () => {
+        const a = await link('web:v_1', 'xmpp:dana@example.org', 0);
+        const b = await link('sip:dana@example.com', undefined, 1);
+        const merge = await store.mergeContacts({ siteKey: 'shop', id: 'm_1', from: b, into: a, by: 'web:a_bob@shop', at: at(2) });
+        assert.deepEqual(merge, { id: 'm_1', siteKey: 'shop', into: a, from: b, addresses: ['sip:dana@example.com'], by: 'web:a_bob@shop', at: at(2) });
+        await reopen();
+        const merged = await store.contactOf('shop', 'sip:dana@example.com');
+        assert.equal(merged?.id, a);
+        assert.deepEqual(
+          merged.addresses.find((x) => x.address === 'sip:dana@example.com'),
+          { address: 'sip:dana@example.com', proof: 'merge', provenAt: at(2) },
+        );
+        assert.deepEqual(
+          merged.merges.map((m) => m.id),
+          ['m_1'],
+        );
+        assert.equal(await store.contactById('shop', b), null);
+        assert.equal(await store.unmergeContacts('blog', 'm_1', at(3)), null, "another site's merge is not found");
+        const undone = await store.unmergeContacts('shop', 'm_1', at(3));
+        assert.equal(undone?.undoneAt, at(3));
+        assert.equal(await store.unmergeContacts('shop', 'm_1', at(4)), null, 'a merge is undone once');
+        assert.deepEqual((await store.contactById('shop', b))?.addresses, [{ address: 'sip:dana@example.com', proof: 'session', provenAt: at(1) }]);
+        const back = await store.contactById('shop', a);
+        assert.deepEqual(
+          back?.addresses.map((x) => x.address),
+          ['web:v_1', 'xmpp:dana@example.org'],
+        );
+        assert.deepEqual(back.merges, []);
+      });
+
+      it("lists a site's conversations opened by or with any of the addresses, newest first, capped", async () => {
+        const first = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+        await nextMillisecond();
+        const second = await store.createConversation({
+          siteKey: 'shop',
+          openedBy: 'web:a_bob@shop',
+          participants: ['web:a_bob@shop', 'xmpp:dana@example.org'],
+        });
+        await nextMillisecond();
+        await store.createConversation({ siteKey: 'blog', openedBy: 'xmpp:dana@example.org', participants: ['xmpp:dana@example.org'], team: 'support' });
+        await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+        const found = await store.contactConversations('shop', ['web:v_1', 'xmpp:dana@example.org'], 50);
+        assert.deepEqual(
+          found.map((c) => c.id),
+          [second.id, first.id],
+        );
+        assert.deepEqual(
+          (await store.contactConversations('shop', ['web:v_1', 'xmpp:dana@example.org'], 1)).map((c) => c.id),
+          [second.id],
+        );
+        assert.deepEqual(await store.contactConversations('shop', [], 50), []);
+      });
+
+      it('sweeps the contacts none of whose addresses is in a conversation of the site any more', async () => {
+        const kept = await link('web:v_1', 'xmpp:dana@example.org', 0);
+        const gone = await link('web:v_2', 'sip:erin@example.com', 0);
+        await link('web:v_3', undefined, 0, 'k_blog', 'blog');
+        await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_bob@shop', participants: ['web:a_bob@shop', 'xmpp:dana@example.org'] });
+        await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+        assert.equal(await store.sweepContacts('shop'), 1);
+        assert.equal((await store.contactById('shop', kept))?.addresses.length, 2);
+        assert.equal(await store.contactById('shop', gone), null, "another site's conversation keeps nothing here");
+        assert.notEqual(await store.contactById('blog', 'k_blog'), null, 'other sites are not swept');
+      });
+
+      it('erases a contact with its addresses and the merges into or out of it', async () => {
+        const a = await link('web:v_1', 'xmpp:dana@example.org', 0);
+        const b = await link('sip:dana@example.com', undefined, 1);
+        await store.mergeContacts({ siteKey: 'shop', id: 'm_1', from: b, into: a, by: 'web:a_bob@shop', at: at(2) });
+        assert.equal(await store.eraseContact('shop', a), true);
+        assert.equal(await store.contactOf('shop', 'sip:dana@example.com'), null);
+        assert.equal(await store.contactById('shop', a), null);
+        assert.equal(await store.unmergeContacts('shop', 'm_1', at(3)), null, 'its merges went with it');
+        assert.equal(await store.eraseContact('shop', a), false);
+      });
     });
 
     describe('writers on several nodes at once', () => {

@@ -21,6 +21,8 @@ export interface AnnouncerDeps {
   hub: ClientHub;
   webhooks: WebhookDispatcher;
   logger: Logger;
+  /** Told of each new conversation (the contact book records who opened it). */
+  met?(conversation: ConversationRecord): void;
 }
 
 export class Announcer {
@@ -28,6 +30,7 @@ export class Announcer {
 
   /** A conversation was created: webhooks hear of it (its parties hear through `announce`). */
   opened(conversation: ConversationRecord): void {
+    this.deps.met?.(conversation);
     this.deps.webhooks.emit('conversation.opened', conversation.siteKey, { conversation: toWireConversation(conversation) });
   }
 

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import type { HostedParties, InboundSink } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { RefBook } from '../networks/refs.js';
-import type { Store } from '../store/store.js';
+import type { ConversationRecord, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Actor } from './actor.js';
 import { CustomerControls } from './abuse/customer-controls.js';
@@ -45,6 +45,9 @@ import { SiteAccess } from './site-access.js';
 import { MessageStatuses } from './statuses.js';
 import { UsageMeter } from './usage.js';
 import { VisitorMail } from './visitor-mail.js';
+import { ContactBook } from './contacts/contact-book.js';
+import { returningNote, whoisLines } from './contacts/contact-text.js';
+import { proofOf } from './contacts/proofs.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface CoreDeps {
@@ -81,6 +84,8 @@ export class Core {
   readonly parties: Parties;
   readonly presenceWatch: PresenceWatch;
   readonly presenceSharing: PresenceSharing;
+  /** One customer of a site across networks (docs/customers.md, "Contacts"). */
+  readonly contacts: ContactBook;
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
   private readonly inbound: Inbound;
@@ -95,7 +100,10 @@ export class Core {
     const visitorMail = new VisitorMail(deps);
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
-    this.announcer = new Announcer(deps);
+    const contacts = new ContactBook({ ...deps, proofOf: (address) => proofOf(address, deps.hosted, deps.registry), now: () => deps.clock.now() });
+    this.contacts = contacts;
+    const refOf = (id: string) => deps.refs.refOf(id);
+    this.announcer = new Announcer({ ...deps, met: (conversation) => void contacts.met(conversation) });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
     this.gateway =
       deps.gateway && new GatewayService({ ...parts, config: deps.gateway, bridgeId: deps.gateway.bridgeId, deliver: (m) => this.inbound.message(m) });
@@ -111,7 +119,8 @@ export class Core {
     this.presence.onTeamChange((availability, siteKey) => {
       for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
     });
-    this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox }) });
+    const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
+    this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox, returning }) });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);
@@ -130,6 +139,10 @@ export class Core {
       reachOut: (actor, request) => this.outreach.open(actor, request),
       identityOf: (address) => identityOf(deps.registry, address),
       readAddress: (typed) => readTypedAddress(typed, deps.registry, deps.hosted),
+      aboutContact: async (conversation) => {
+        const about = await contacts.about(conversation);
+        return about ? whoisLines(about, refOf) : [];
+      },
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });

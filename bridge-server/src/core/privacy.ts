@@ -59,33 +59,67 @@ export class DataAdmin {
     return value;
   }
 
-  /** Everything the site holds of one customer, as JSON for the customer. */
+  /**
+   * The addresses one customer is on the site: every address of their contact (docs/customers.md,
+   * "Contacts"), or the address alone when it has none.
+   */
+  private async customer(siteKey: string, address: string) {
+    const key = partyKey(siteKey, this.address(address));
+    const contact = await this.deps.store.contactOf(siteKey, key);
+    const keys = contact ? [key, ...contact.addresses.map((a) => a.address).filter((a) => a !== key)] : [key];
+    const data = await Promise.all(keys.map((each) => this.deps.store.partyData(siteKey, each)));
+    if (!contact && !data[0]!.party && data[0]!.conversations.length === 0)
+      throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
+    return { keys, contact, data };
+  }
+
+  /** Everything the site holds of one customer (with every address of their contact), as JSON for the customer. */
   async export(siteKey: string, address: string) {
-    const data = await this.deps.store.partyData(siteKey, partyKey(siteKey, this.address(address)));
-    if (!data.party && data.conversations.length === 0) throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
-    // Written as the site writes its parties (`address` is already as the request gave it).
-    const held = toClientForm({
-      party: data.party ? toPartyInfo(data.party) : null,
-      conversations: data.conversations.map(({ conversation, messages }) => ({
+    const { contact, data } = await this.customer(siteKey, address);
+    const seen = new Set<string>();
+    const conversations = data
+      .flatMap((each) => each.conversations)
+      .filter(({ conversation }) => !seen.has(conversation.id) && seen.add(conversation.id))
+      .map(({ conversation, messages }) => ({
         ...toWireConversation(conversation),
         openedBy: conversation.openedBy,
         updatedAt: conversation.updatedAt,
         ...(conversation.ratingComment !== undefined ? { ratingComment: conversation.ratingComment } : {}),
         messages,
-      })),
+      }));
+    // Written as the site writes its parties (`address` is already as the request gave it).
+    const held = toClientForm({
+      party: data[0]!.party ? toPartyInfo(data[0]!.party) : null,
+      ...(contact
+        ? {
+            contact: {
+              id: contact.id,
+              createdAt: contact.createdAt,
+              addresses: contact.addresses,
+              parties: data.flatMap((each) => (each.party ? [toPartyInfo(each.party)] : [])),
+              merges: contact.merges.map(({ id, addresses, by, at }) => ({ id, addresses, by, at })),
+            },
+          }
+        : {}),
+      conversations,
     });
     return { address, site: siteKey, exportedAt: new Date(this.now()).toISOString(), ...held };
   }
 
-  /** Erases one customer of the site (usage counts, being aggregates, stay). */
+  /** Erases one customer of the site: every address of their contact and the contact (usage counts, being aggregates, stay). */
   async erase(siteKey: string, address: string): Promise<ErasureResult> {
-    const key = partyKey(siteKey, this.address(address));
-    const data = await this.deps.store.partyData(siteKey, key);
-    if (!data.party && data.conversations.length === 0) throw new BridgeError('not_found', `address: this site holds nothing of "${address}"`);
-    const result = await this.deps.store.eraseParty(siteKey, key);
+    const { keys, contact } = await this.customer(siteKey, address);
+    const result: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    for (const key of keys) {
+      const erased = await this.deps.store.eraseParty(siteKey, key);
+      result.conversations += erased.conversations;
+      result.messages += erased.messages;
+      result.parties += erased.parties;
+    }
+    if (contact) await this.deps.store.eraseContact(siteKey, contact.id);
     await this.deps.deleted?.();
     // The address itself is personal data: the log says which site and how much, not whom.
-    this.deps.logger.info({ site: siteKey, ...result }, "a customer's data was erased");
+    this.deps.logger.info({ site: siteKey, ...result, addresses: keys.length }, "a customer's data was erased");
     return result;
   }
 
@@ -97,6 +131,8 @@ export class DataAdmin {
           if (site.retentionDays === undefined) continue;
           const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
           const result = await this.deps.store.sweepSite(site.key, before);
+          // Contacts left with no conversation on the site go with the last of them.
+          await this.deps.store.sweepContacts(site.key);
           if (result.conversations > 0) await this.deps.deleted?.();
           if (result.conversations > 0 || result.parties > 0)
             this.deps.logger.info({ site: site.key, before, ...result }, 'retention sweep deleted old conversations');

@@ -3,6 +3,7 @@
  * a site-vouched identity (HMAC), or an API key. Returns who the connection is, or throws a
  * BridgeError (`unauthorized`, `forbidden` for a wrong Origin, `bad_request` for a malformed auth).
  */
+import type { Address } from '@switchboard/protocol';
 import { describeIssues, handshakeAuthSchema } from '@switchboard/protocol/schemas';
 import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
@@ -23,6 +24,11 @@ export interface Authenticated {
    * something that needs it (a profile, a conversation), so handshakes alone never grow the store.
    */
   party?: PartyRecord;
+  /**
+   * A signed-in user's anonymous visitor address on this device (the handshake's `token` beside
+   * its `identity`): the same person, linked into the user's contact.
+   */
+  signedInFrom?: Address;
 }
 
 export interface ApiKeyEntry {
@@ -74,6 +80,17 @@ export class Authenticator {
     return { address: siteIdentity('integration', entry.id, entry.site.key), role: 'integration', siteKey: entry.site.key };
   }
 
+  /**
+   * The anonymous visitor a signed-in visitor was on this device, from the token it held: only a
+   * valid visitor token of the same site. Anything else is ignored (the identity alone signs in).
+   */
+  private anonymousBefore(token: string | undefined, site: SiteConfig, actor: Actor, now: number): { signedInFrom?: Address } {
+    if (token === undefined || actor.role !== 'visitor') return {};
+    const claims = this.signer.verify(token, now);
+    if (!claims || claims.s !== site.key || claims.r !== 'visitor' || !isVisitorAddress(claims.a)) return {};
+    return { signedInFrom: claims.a };
+  }
+
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
     const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
@@ -112,6 +129,7 @@ export class Authenticator {
           e: actor.role === 'agent' ? agentExpiry : expiry,
         }),
         party: { address, siteKey: site.key, role: actor.role, verified: true, ...(name ? { name } : {}), ...(email ? { email } : {}) },
+        ...this.anonymousBefore(auth.token, site, actor, now),
       };
     }
 

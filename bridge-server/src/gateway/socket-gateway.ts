@@ -93,6 +93,11 @@ export class SocketGateway {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
     const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
     if (result.party) await this.deps.core.parties.admit(result.party);
+    // A visitor who signs in on a device where they were anonymous: that visitor is them too.
+    if (result.signedInFrom) {
+      const { address, siteKey } = result.actor;
+      await this.deps.core.contacts.link({ siteKey, party: address, address: result.signedInFrom, proof: 'identity' });
+    }
     socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
   }
 
@@ -161,6 +166,14 @@ export class SocketGateway {
     this.handle(socket, 'presence:set', (p, a) => presenceWatch.set(a, p));
     this.handle(socket, 'profile:update', async (p, a) => ({ party: await parties.updateProfile(a, p) }));
     this.handle(socket, 'party:get', async (p, a) => ({ party: await parties.get(a, own(p.address, a)) }));
+
+    // Contacts (docs/protocol.md, "Contacts"): the site's agents and integrations only.
+    const { contacts } = this.deps.core;
+    this.handle(socket, 'contact:get', async (p, a) => ({
+      contact: await contacts.get(a, p.address !== undefined ? { address: own(p.address, a) } : { contactId: p.contactId! }),
+    }));
+    this.handle(socket, 'contact:merge', (p, a) => contacts.merge(a, p.contactId, p.into));
+    this.handle(socket, 'contact:unmerge', async (p, a) => ({ contacts: await contacts.unmerge(a, p.mergeId) }));
 
     socket.on('disconnect', () => {
       hub.detach(actor.address);

@@ -4,6 +4,7 @@
  * (test/store-contract.ts runs the same cases against each). Every method is async so that a
  * networked engine fits behind it unchanged.
  */
+import type { ContactStore } from './contact-store.js';
 import type { Address, Conversation, ConversationState, Message, MessageStatus, Role } from '@switchboard/protocol';
 
 /** A conversation as stored: the wire object plus what only the bridge needs. */
@@ -164,7 +165,7 @@ export interface ErasureResult {
   parties: number;
 }
 
-export interface Store {
+export interface Store extends ContactStore {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -187,6 +188,8 @@ export interface Store {
   /** The most recent open conversation of `openedBy` with `team`, or with exactly these participants. */
   findOpenConversation(query: { siteKey: string; openedBy: Address; team?: string; with?: Address }): Promise<ConversationRecord | null>;
   listConversations(query: ConversationQuery): Promise<ConversationRecord[]>;
+  /** The site's conversations opened by or with any of these addresses (a contact's), most recently created first. */
+  contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]>;
   /** The most recently active open conversation both parties take part in (inbound traffic's home). */
   openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null>;
   /** Open conversations of a team that no one is assigned to, oldest first. */

@@ -116,4 +116,24 @@ describe('handshake authentication rules', () => {
       'unauthorized',
     );
   });
+
+  it('names the anonymous visitor a signed-in user was on the device (its token beside the identity), and only a valid one of the same site', () => {
+    const identity = { userId: 'dana', hash: identityHash(SECRET, 'visitor', 'dana') };
+    const anonymous = auth.authenticate({ siteKey: 'shop' }, undefined);
+    const signedIn = auth.authenticate({ siteKey: 'shop', identity, token: anonymous.token }, undefined);
+    assert.equal(signedIn.actor.address, 'web:u_dana@shop');
+    assert.equal(signedIn.signedInFrom, anonymous.actor.address);
+    assert.equal(auth.authenticate({ siteKey: 'shop', identity }, undefined).signedInFrom, undefined, 'no token, nothing to link');
+    const elsewhere = auth.authenticate({ siteKey: 'open' }, undefined);
+    const ignored = [
+      elsewhere.token, // another site's visitor
+      signedIn.token, // a signed-in user's own token
+      `${anonymous.token}x`, // not a token
+    ];
+    for (const token of ignored) assert.equal(auth.authenticate({ siteKey: 'shop', identity, token }, undefined).signedInFrom, undefined, token);
+    const agent = { userId: 'al', role: 'agent' as const, hash: identityHash(SECRET, 'agent', 'al') };
+    assert.equal(auth.authenticate({ siteKey: 'shop', identity: agent, token: anonymous.token }, undefined).signedInFrom, undefined, 'agents link nothing');
+    const later = Date.now() + 31 * 86_400_000;
+    assert.equal(auth.authenticate({ siteKey: 'shop', identity, token: anonymous.token }, undefined, later).signedInFrom, undefined, 'an expired token');
+  });
 });

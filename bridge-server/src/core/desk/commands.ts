@@ -34,7 +34,7 @@ export const COMMANDS_HELP = [
   "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team's queue",
   '/close ID: close a conversation (the visitor is told)',
   '/history ID [N]: the last N messages (default 10)',
-  '/whois ID: who the visitor is and where',
+  '/whois ID: who the visitor is and where, their addresses on other networks and their other conversations',
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
   '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
   '/away, /back: your availability, for networks without presence',
@@ -65,6 +65,8 @@ export interface CommandDeps {
   readAddress(typed: string): Address | { error: string };
   /** What the customer's network says of their address (`/whois`), when it can say. */
   identityOf(address: Address): Promise<CustomerIdentity | undefined>;
+  /** `/whois`: the lines about the customer's contact (its addresses, its other conversations). */
+  aboutContact?(conversation: ConversationRecord): Promise<string[]>;
 }
 
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
@@ -241,6 +243,7 @@ export class AgentCommands {
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
       `network: ${networkOf(conversation.openedBy)} (${conversation.openedBy})`,
       ...(identity ? [`vouched: ${identity.vouched ? 'yes' : 'no'}, ${identity.how}`] : []),
+      ...((await this.deps.aboutContact?.(conversation)) ?? []),
     ].join('\n');
   }
 

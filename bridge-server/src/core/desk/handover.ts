@@ -23,6 +23,8 @@ export interface HandoverDeps {
   kickOutbox(network: string): void;
   /** Website visitors are introduced by what the site tells; customers on their own networks by their address. */
   hosted: Pick<HostedParties, 'isHosted'>;
+  /** The end of the line for a returning customer (their other addresses and conversations); empty for someone new. */
+  returning?(conversation: ConversationRecord): Promise<string>;
 }
 
 export class Handover {
@@ -54,7 +56,11 @@ export class Handover {
       if (visitor?.name) parts.push(`"${oneLine(visitor.name)}"`);
       parts.push(conversation.openedBy, identity ? `(${identity.vouched ? 'vouched' : 'not vouched'}: ${identity.how})` : '(not vouched)');
     }
-    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.`;
+    const returning = await this.deps.returning?.(conversation).catch((error: unknown) => {
+      this.deps.logger.debug({ err: error, conversation: conversation.id }, 'contact not read for the context line');
+      return '';
+    });
+    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.${returning ?? ''}`;
     await network
       .notice({
         to: agent,

@@ -159,4 +159,33 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE conversations ADD COLUMN subject TEXT;
   `,
+  /* 6: contacts, their addresses with proofs, and the merges agents made (SQLite's step 12) */ `
+  CREATE TABLE contacts (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    name TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE contact_addresses (
+    site_key TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    contact_id TEXT COLLATE "C" NOT NULL,
+    proof TEXT NOT NULL,
+    proven_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (site_key, address)
+  );
+  CREATE INDEX contact_addresses_by_contact ON contact_addresses (contact_id);
+  CREATE TABLE contact_merges (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    into_contact TEXT COLLATE "C" NOT NULL,
+    from_contact TEXT COLLATE "C" NOT NULL,
+    addresses TEXT NOT NULL,
+    merged_by TEXT NOT NULL,
+    merged_at TEXT COLLATE "C" NOT NULL,
+    undone_at TEXT
+  );
+  CREATE INDEX contact_merges_by_into ON contact_merges (into_contact);
+  CREATE INDEX contact_merges_by_from ON contact_merges (from_contact);
+  `,
 ];

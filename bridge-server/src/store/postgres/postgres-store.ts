@@ -56,6 +56,8 @@ import {
   webhookNeedles,
 } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
+import { PostgresContacts } from './postgres-contacts.js';
+import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -105,6 +107,7 @@ function isRetryable(error: unknown): boolean {
 export class PostgresStore implements Store {
   private pool: pg.Pool | undefined;
   private closed = false;
+  private readonly contacts = new PostgresContacts((work, begin) => this.transaction(work, begin));
 
   constructor(private readonly options: PostgresStoreOptions) {}
 
@@ -1042,5 +1045,43 @@ export class PostgresStore implements Store {
     );
     total.parties = parties.rowCount ?? 0;
     return total;
+  }
+
+  contactOf(siteKey: string, address: Address): Promise<ContactRecord | null> {
+    return this.contacts.contactOf(siteKey, address);
+  }
+
+  contactById(siteKey: string, id: string): Promise<ContactRecord | null> {
+    return this.contacts.contactById(siteKey, id);
+  }
+
+  linkContact(link: NewContactLink): Promise<string> {
+    return this.contacts.linkContact(link);
+  }
+
+  mergeContacts(merge: NewContactMerge): Promise<ContactMergeRecord | null> {
+    return this.contacts.mergeContacts(merge);
+  }
+
+  unmergeContacts(siteKey: string, mergeId: string, at: string): Promise<ContactMergeRecord | null> {
+    return this.contacts.unmergeContacts(siteKey, mergeId, at);
+  }
+
+  eraseContact(siteKey: string, id: string): Promise<boolean> {
+    return this.contacts.eraseContact(siteKey, id);
+  }
+
+  sweepContacts(siteKey: string): Promise<number> {
+    return this.contacts.sweepContacts(siteKey);
+  }
+
+  async contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]> {
+    const rows = await this.rows<ConversationWithParticipants>(
+      `SELECT ${CONVERSATION} FROM conversations c WHERE c.site_key = $1
+         AND (c.opened_by = ANY($2::text[]) OR c.id IN (SELECT conversation_id FROM participants WHERE address = ANY($2::text[])))
+       ORDER BY c.created_at DESC, c.id DESC LIMIT $3`,
+      [siteKey, [...addresses], limit],
+    );
+    return rows.map(toConversation);
   }
 }

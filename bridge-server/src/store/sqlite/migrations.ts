@@ -171,4 +171,33 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE conversations ADD COLUMN subject TEXT;
   `,
+  /* 12: contacts: one customer of a site across networks, each address with how and when it was proven, and the merges agents made (to undo them) */ `
+  CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    name TEXT,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE contact_addresses (
+    site_key TEXT NOT NULL,
+    address TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    proof TEXT NOT NULL,
+    proven_at TEXT NOT NULL,
+    PRIMARY KEY (site_key, address)
+  ) WITHOUT ROWID;
+  CREATE INDEX contact_addresses_by_contact ON contact_addresses (contact_id);
+  CREATE TABLE contact_merges (
+    id TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    into_contact TEXT NOT NULL,
+    from_contact TEXT NOT NULL,
+    addresses TEXT NOT NULL,
+    merged_by TEXT NOT NULL,
+    merged_at TEXT NOT NULL,
+    undone_at TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX contact_merges_by_into ON contact_merges (into_contact);
+  CREATE INDEX contact_merges_by_from ON contact_merges (from_contact);
+  `,
 ];

@@ -45,6 +45,8 @@ import {
   webhookNeedles,
 } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteContacts } from './sqlite-contacts.js';
+import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -67,6 +69,7 @@ const SWEEP_BATCH = 200;
 export class SqliteStore implements Store {
   private db!: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
+  private contacts!: SqliteContacts;
   /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
@@ -77,7 +80,7 @@ export class SqliteStore implements Store {
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
    */
   private readonly conversations = new Map<string, ConversationRecord>();
-  /** listConversations' statements, one per combination of filters (at most 8). */
+  /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
   constructor(private readonly options: SqliteStoreOptions) {}
@@ -133,6 +136,7 @@ export class SqliteStore implements Store {
     this.db.pragma('wal_autocheckpoint = 0');
     this.migrate();
     this.statements = this.prepare();
+    this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
     this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] => {
@@ -891,5 +895,43 @@ export class SqliteStore implements Store {
       total.parties += batch.parties;
       if (batch.conversations < SWEEP_BATCH) return total;
     }
+  }
+
+  contactOf(siteKey: string, address: Address): Promise<ContactRecord | null> {
+    return this.contacts.contactOf(siteKey, address);
+  }
+
+  contactById(siteKey: string, id: string): Promise<ContactRecord | null> {
+    return this.contacts.contactById(siteKey, id);
+  }
+
+  linkContact(link: NewContactLink): Promise<string> {
+    return this.contacts.linkContact(link);
+  }
+
+  mergeContacts(merge: NewContactMerge): Promise<ContactMergeRecord | null> {
+    return this.contacts.mergeContacts(merge);
+  }
+
+  unmergeContacts(siteKey: string, mergeId: string, at: string): Promise<ContactMergeRecord | null> {
+    return this.contacts.unmergeContacts(siteKey, mergeId, at);
+  }
+
+  eraseContact(siteKey: string, id: string): Promise<boolean> {
+    return this.contacts.eraseContact(siteKey, id);
+  }
+
+  sweepContacts(siteKey: string): Promise<number> {
+    return this.contacts.sweepContacts(siteKey);
+  }
+
+  async contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]> {
+    const sql = `SELECT c.* FROM conversations c WHERE c.site_key = ?
+        AND (c.opened_by IN (SELECT value FROM json_each(?)) OR c.id IN (SELECT conversation_id FROM participants WHERE address IN (SELECT value FROM json_each(?))))
+      ORDER BY c.created_at DESC, c.id DESC LIMIT ?`;
+    let statement = this.listStatements.get(sql);
+    if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));
+    const list = JSON.stringify(addresses);
+    return statement.all(siteKey, list, list, limit).map((row) => this.toConversation(row));
   }
 }
