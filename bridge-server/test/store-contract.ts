@@ -844,6 +844,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await reopen();
       assert.deepEqual(await store.continuationOf(c.id), active, 'replaced, not added; durable');
       assert.equal(await store.continuationOf('c_missing'), null);
+      await store.deleteContinuation(c.id);
+      assert.equal(await store.continuationOf(c.id), null);
       assert.deepEqual(await store.continuationsAt('xmpp:nobody@x.test'), []);
     });
 

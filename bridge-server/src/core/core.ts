@@ -14,6 +14,8 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Actor } from './actor.js';
 import { CustomerControls } from './abuse/customer-controls.js';
+import { type ContactLinks, UNRECORDED_LINKS } from './contacts/contact-links.js';
+import { Continuations } from './continuations/continuations.js';
 import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
@@ -64,6 +66,8 @@ export interface CoreDeps {
   limits: LimitsConfig;
   logger: Logger;
   metrics: Metrics;
+  /** Where proven addresses of a customer are recorded (none kept when left out). */
+  contactLinks?: ContactLinks;
 }
 
 export class Core {
@@ -81,6 +85,8 @@ export class Core {
   readonly parties: Parties;
   readonly presenceWatch: PresenceWatch;
   readonly presenceSharing: PresenceSharing;
+  /** Visitors continuing their conversations on another network. */
+  readonly continuations: Continuations;
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
   private readonly inbound: Inbound;
@@ -93,6 +99,7 @@ export class Core {
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const fanOut = new FanOut({ ...deps, kickOutbox });
     const visitorMail = new VisitorMail(deps);
+    this.continuations = new Continuations({ ...deps, access, contactLinks: deps.contactLinks ?? UNRECORDED_LINKS });
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
     this.announcer = new Announcer(deps);
@@ -104,6 +111,7 @@ export class Core {
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
       viaOf: (message) => this.gateway?.viaOf(message),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
+      seenBy: (item, conversation) => visitorMail.seenBy(item, conversation),
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
@@ -119,7 +127,7 @@ export class Core {
     });
     // One customer's conversation decisions in turn: first messages, outreach, closes.
     const turns = new CustomerTurns();
-    this.conversations = new Conversations({ ...parts, router: this.router, turns });
+    this.conversations = new Conversations({ ...parts, router: this.router, turns, continuations: this.continuations });
     this.commands = new AgentCommands({
       ...parts,
       router: this.router,
@@ -130,6 +138,7 @@ export class Core {
       reachOut: (actor, request) => this.outreach.open(actor, request),
       identityOf: (address) => identityOf(deps.registry, address),
       readAddress: (typed) => readTypedAddress(typed, deps.registry, deps.hosted),
+      invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
@@ -155,6 +164,7 @@ export class Core {
       interop: this.gateway,
       outbox: this.outbox,
       visitorMail,
+      continuations: this.continuations,
     });
     this.sink = this.inbound.sink;
   }

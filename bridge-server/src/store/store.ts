@@ -332,6 +332,8 @@ export interface Store {
 
   /** Records a conversation's continuation, replacing the one it had (durable once the promise resolves). */
   saveContinuation(continuation: ContinuationRecord): Promise<void>;
+  /** Forgets a conversation's continuation (a start whose proof message could not be sent, with none before it). */
+  deleteContinuation(conversationId: string): Promise<void>;
   /** A conversation's continuation (in any state), if it has had one. */
   continuationOf(conversationId: string): Promise<ContinuationRecord | null>;
   /** The pending and active continuations at an address, on any site, most recently changed first. */

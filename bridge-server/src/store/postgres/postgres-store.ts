@@ -925,6 +925,10 @@ export class PostgresStore implements Store {
     );
   }
 
+  async deleteContinuation(conversationId: string): Promise<void> {
+    await this.db.query('DELETE FROM continuations WHERE conversation_id = $1', [conversationId]);
+  }
+
   async continuationOf(conversationId: string): Promise<ContinuationRecord | null> {
     const row = (await this.rows<ContinuationRow>('SELECT * FROM continuations WHERE conversation_id = $1', [conversationId]))[0];
     return row ? toContinuation(row) : null;

@@ -804,6 +804,10 @@ export class SqliteStore implements Store {
     await this.write(() => this.statements.saveContinuation.run(...continuationColumns(continuation)));
   }
 
+  async deleteContinuation(conversationId: string): Promise<void> {
+    await this.write(() => this.statements.deleteContinuation.run(conversationId));
+  }
+
   async continuationOf(conversationId: string): Promise<ContinuationRecord | null> {
     const row = this.statements.continuationOf.get(conversationId);
     return row ? toContinuation(row) : null;
