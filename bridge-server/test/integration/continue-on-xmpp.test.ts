@@ -4,12 +4,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Continuation, Message } from '@switchboard/protocol';
-import { SITE, type TestBridge, type V1Socket, type WebVisitor, agentAuth, call, collect, connect, next, openVisitor, sendText, until } from '../helpers.js';
+import {
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  type WebVisitor,
+  agentAuth,
+  call,
+  collect,
+  connect,
+  connectTo,
+  next,
+  openVisitor,
+  sendText,
+  until,
+} from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, chatWithOriginId, connectAgent, isChatFrom } from '../xmpp-agent.js';
-import { continuationBridge, quietFor } from '../continuation-desk.js';
+import { crash, exited, writeCliConfig } from '../cli-process.js';
+import { continuationBridge, continuationConfig, quietFor } from '../continuation-desk.js';
+import { runXmppCli } from '../xmpp-customer-desk.js';
 
 const CODE_TEXT =
   /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/;
@@ -257,6 +273,59 @@ describe('continuing a website conversation on XMPP (component mode) against a r
         'active',
       );
     });
+  });
+
+  it('keeps the pending and the active state across kill -9, loses nothing and sends nothing to an unproven address', async (context) => {
+    const kay = await xmppUser('kay');
+    const config = writeCliConfig(context, continuationConfig({ networks: ['xmpp'] }, [prosodyNetwork(prosody)]));
+    const run = async () => {
+      const started = await runXmppCli(config);
+      context.after(() => started.child.kill('SIGKILL'));
+      const alice = (await connectTo(context, started.url, agentAuth('alice'))).socket;
+      return { ...started, alice };
+    };
+    const first = await run();
+    const visitor = await connectTo(context, first.url, { siteKey: SITE });
+    const { conversation } = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    const conversationId = conversation.id;
+    assert.ok((await call(visitor.socket, 'continuation:start', { conversationId, address: 'xmpp:kay@localhost' })).ok);
+    const code = CODE_TEXT.exec((await kay.next(isChatFrom(team))).getChildText('body') ?? '')?.[1];
+    assert.ok(code);
+    // Acked to the agent while the address is pending, then the crash.
+    await call(first.alice, 'message:send', { conversationId, clientId: 'k-1', text: 'Pending at the first crash' });
+    await crash(first.child);
+
+    const second = await run();
+    const back = await connectTo(context, second.url, { siteKey: SITE, token: visitor.session.token });
+    await call(second.alice, 'message:send', { conversationId, clientId: 'k-2', text: 'Pending after the restart' });
+    await quietFor(500);
+    assert.deepEqual(bodiesFrom(kay, team), [
+      `${code} is your code to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: nothing more will be sent.`,
+    ]);
+    const verified = await call(back.socket, 'continuation:verify', { conversationId, code: code });
+    assert.equal(verified.continuation.state, 'active', 'the pending code survived the crash');
+    await kay.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
+    // Acked to the agent, then the crash before or while it goes out: the outbox sends it after the restart.
+    await call(second.alice, 'message:send', { conversationId, clientId: 'k-3', text: 'Active at the second crash' });
+    await crash(second.child);
+
+    const third = await run();
+    try {
+      await kay.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Active at the second crash', 15_000);
+      const again = await connectTo(context, third.url, { siteKey: SITE, token: visitor.session.token });
+      const fromPhone = next(again.socket, 'message', (m) => m.text === 'From my phone after the crashes', 10_000);
+      await kay.send(chatWithOriginId(team, 'From my phone after the crashes', 'kay-1'));
+      assert.equal((await fromPhone).sentFrom, 'xmpp:kay@localhost', 'still active after the restart');
+      const { messages } = await call(again.socket, 'history:get', { conversationId });
+      assert.deepEqual(
+        messages.map((m: Message) => m.text),
+        ['Pending at the first crash', 'Pending after the restart', 'Active at the second crash', 'From my phone after the crashes'],
+      );
+      assert.ok(!bodiesFrom(kay, team).some((body) => body?.startsWith('Pending')), 'nothing sent while the address was unproven');
+    } finally {
+      third.child.kill('SIGTERM');
+      assert.equal(await exited(third.child), 0);
+    }
   });
 
   describe('proof by reply', () => {
