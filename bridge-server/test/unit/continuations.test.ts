@@ -23,8 +23,8 @@ import type { ConversationRecord, OutboxItem } from '../../src/store/store.js';
 import { ManualClock } from '../manual-clock.js';
 
 const START = new Date('2026-12-01T10:00:00Z');
-const VISITOR: Actor = { address: 'web:v_1' as Address, role: 'visitor', siteKey: 'shop' };
-const AGENT: Actor = { address: 'web:a_alice@shop' as Address, role: 'agent', siteKey: 'shop' };
+const VISITOR: Actor = { address: 'web:v_1', role: 'visitor', siteKey: 'shop' };
+const AGENT: Actor = { address: 'web:a_alice@shop', role: 'agent', siteKey: 'shop' };
 const DANA = 'xmpp:dana@example.org' as Address;
 
 describe('continuation codes', () => {
