@@ -25,6 +25,13 @@ const EVENTS: Record<ClientEventName, { valid: Record<string, unknown>; fields: 
   'party:get': { valid: { address: 'web:a_alice' }, fields: { address: 'address' } },
   'conversation:rate': { valid: { conversationId: 'c_1', rating: 4, comment: 'ok' }, fields: { conversationId: 'id', rating: 'int', comment: 'text' } },
   'agent:command': { valid: { text: '/list' }, fields: { text: 'text' } },
+  'continuation:start': { valid: { conversationId: 'c_1', address: 'xmpp:dana@example.org' }, fields: { conversationId: 'id', address: 'address' } },
+  'continuation:verify': { valid: { conversationId: 'c_1', code: '123456' }, fields: { conversationId: 'id', code: 'text' } },
+  'continuation:stop': { valid: { conversationId: 'c_1' }, fields: { conversationId: 'id' } },
+  'continuation:invite': { valid: { conversationId: 'c_1', network: 'xmpp' }, fields: { conversationId: 'id', network: 'text' } },
+  'contact:get': { valid: { address: 'xmpp:dana@example.org' }, fields: { address: 'address', contactId: 'id' } },
+  'contact:merge': { valid: { contactId: 'k_1', into: 'k_2' }, fields: { contactId: 'id', into: 'id' } },
+  'contact:unmerge': { valid: { mergeId: 'g_1' }, fields: { mergeId: 'id' } },
 };
 
 /** Nested arrays `depth` deep, as JSON would carry them. */
