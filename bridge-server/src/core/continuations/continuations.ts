@@ -16,7 +16,7 @@ import {
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../config.js';
-import { type InboundMessage, type InboundTeam, type Network, NetworkError } from '../../networks/network.js';
+import { type HostedParties, type InboundMessage, type InboundTeam, type Network, NetworkError } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { ContinuationRecord, ConversationRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
@@ -41,7 +41,7 @@ export interface ContinuationsDeps {
   hub: ClientHub;
   teams: Pick<TeamDirectory, 'teamsOf'>;
   access: Pick<SiteAccess, 'conversation'>;
-  hosted: Parameters<typeof readTypedAddress>[2];
+  hosted: HostedParties;
   sites: readonly SiteConfig[];
   clock: Clock;
   /** Told of every address proven to be a visitor's. */
@@ -165,6 +165,10 @@ export class Continuations {
       throw badRequest(
         `network: visitors of this site may not continue on "${network}"${enabled.length ? ` (they may on: ${enabled.join(', ')})` : ' (the site enables no network in continueOn)'}`,
       );
+    if (!this.deps.hosted.isHosted(conversation.openedBy))
+      throw badRequest("conversationId: not a website visitor's conversation; its customer is on their network already");
+    if (conversation.team === undefined || !this.deps.registry.get(network)?.customerDoor?.(conversation.team))
+      throw badRequest(`network: this conversation's team has no address on ${network} to write to the visitor from`);
     const offer: ContinuationOffer = { conversationId: conversation.id, network, from };
     this.deps.hub.emit([{ kind: 'address', address: conversation.openedBy }], 'continuation:offer', offer);
     return offer;
@@ -282,7 +286,8 @@ export class Continuations {
   /** The conversation, when the actor is its visitor and it is open. */
   private async visitorsOpenConversation(actor: Actor, conversationId: string): Promise<ConversationRecord> {
     const conversation = await this.deps.access.conversation(actor, conversationId);
-    if (conversation.openedBy !== actor.address) throw forbidden("conversationId: only the conversation's visitor may continue it on another network");
+    if (actor.role !== 'visitor' || conversation.openedBy !== actor.address)
+      throw forbidden("conversationId: only the conversation's visitor may continue it on another network");
     if (conversation.state === 'closed') throw forbidden('conversationId: the conversation is closed; open a new one to continue');
     return conversation;
   }
