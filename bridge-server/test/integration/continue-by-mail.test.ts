@@ -10,26 +10,18 @@ import nodemailer from 'nodemailer';
 import { type TestBridge, agentAuth, call, collect, connect, next, openVisitor, until } from '../helpers.js';
 import { continuationBridge } from '../continuation-desk.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { mailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const CODE_TEXT =
   /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/;
-
-const emailNetwork = (mail: MailServer) => ({
-  type: 'email',
-  imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-  smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-  messageIdDomain: 'bridge.example.test',
-  teams: { [SUPPORT]: 'support' },
-  plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-});
 
 describe('continuing a website conversation by mail, against a real Postfix and Dovecot', () => {
   let mail: MailServer;
   let t: TestBridge;
   before(async () => {
     mail = await startMail({ users: { [SUPPORT]: 'supportpw', 'wes@example.test': 'wespw' } });
-    t = await continuationBridge({ networks: ['mailto'] }, [emailNetwork(mail)]);
+    t = await continuationBridge({ networks: ['mailto'] }, [mailNetwork(mail)]);
     await until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online');
   });
   after(async () => {

@@ -14,23 +14,14 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SITE, type TestBridge, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { mailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const ERIN = 'mailto:erin@example.test';
 
 const bridgeConfig = (mail: MailServer) => ({
   teams: [{ id: 'support', name: 'Support', members: [ERIN], sites: [SITE], capacity: 10 }],
-  networks: [
-    { type: 'web', presenceGraceMs: 50 },
-    {
-      type: 'email',
-      imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-      smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-      messageIdDomain: 'bridge.example.test',
-      teams: { [SUPPORT]: 'support' },
-      plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-    },
-  ],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, mailNetwork(mail)],
 });
 
 /** The agent's mail client: nodemailer over the harness's SMTP. */

@@ -11,23 +11,13 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, startBridge, until, userAuth } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
+import { mailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 
 const bridgeConfig = (mail: MailServer) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
-  networks: [
-    { type: 'web', presenceGraceMs: 50 },
-    {
-      type: 'email',
-      imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: SUPPORT, password: 'supportpw' },
-      smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
-      messageIdDomain: 'bridge.example.test',
-      teams: { [SUPPORT]: 'support' },
-      plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
-      visitorFallback: { afterSeconds: 1 },
-    },
-  ],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, mailNetwork(mail, { visitorFallback: { afterSeconds: 1 } })],
 });
 
 async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {

@@ -3,6 +3,7 @@
  * passes `extra` to override or add fields (timeouts, modes, gateways, a wrong password).
  */
 import { type KamailioServer, VISITOR_DOMAIN } from './kamailio.js';
+import type { MailServer } from './mail.js';
 import type { ProsodyServer } from './prosody.js';
 
 type NetworkEntry = Record<string, unknown>;
@@ -33,4 +34,18 @@ export function kamailioNetwork(kamailio: KamailioServer, extra: NetworkEntry = 
 /** IRC network `test` on an ngircd (or on a tap in front of one: anything listening on a loopback port). */
 export function ngircdNetwork(server: { port: number }, extra: NetworkEntry = {}): NetworkEntry {
   return { type: 'irc', id: 'test', server: `irc://127.0.0.1:${server.port}`, ...extra };
+}
+
+/** Email with one team mailbox (`support@example.test` for team `support`) on this Postfix and Dovecot, plain text on loopback. */
+export function mailNetwork(mail: MailServer, extra: NetworkEntry = {}): NetworkEntry {
+  const mailbox = 'support@example.test';
+  return {
+    type: 'email',
+    imap: { host: mail.host, port: mail.imapPort, secure: false, starttls: 'never', user: mailbox, password: 'supportpw' },
+    smtp: { host: mail.host, port: mail.smtpPort, secure: false, starttls: 'never' },
+    messageIdDomain: 'bridge.example.test',
+    teams: { [mailbox]: 'support' },
+    plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
+    ...extra,
+  };
 }
