@@ -96,6 +96,8 @@ describe('continuations', () => {
   let conversation: ConversationRecord;
   let emitted: { event: string; payload: unknown }[];
   let links: ProvenAddress[];
+  /** Builds `continuations` for a site with this `continueOn`. */
+  let make: (continueOn: Record<string, unknown>) => void;
 
   beforeEach(async () => {
     store = new SqliteStore({ path: ':memory:' });
@@ -109,24 +111,27 @@ describe('continuations', () => {
     const hub = {
       emit: (_rooms: unknown, event: keyof ServerToClientEvents, payload: unknown) => emitted.push({ event, payload }),
     } as unknown as ClientHub;
-    const config = parseConfig({
-      sites: [{ key: 'shop', name: 'Acme Shop', continueOn: { networks: ['xmpp'], maxAttempts: 2 } }],
-      teams: [{ id: 'support', members: ['web:a_alice', 'xmpp:agent@example.org'] }],
-      networks: [{ type: 'web' }, { type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: 'web.example.org', password: 'pw' }],
-      store: { type: 'sqlite', path: ':memory:' },
-    });
-    continuations = new Continuations({
-      store,
-      registry,
-      hub,
-      teams: { teamsOf: (address) => (address === 'xmpp:agent@example.org' ? config.teams : []) },
-      access: { conversation: async (_actor, id) => (await store.getConversation(id))! },
-      hosted: webHostedParties,
-      sites: config.sites,
-      clock,
-      contactLinks: { link: (proven) => Promise.resolve(void links.push(proven)) },
-      logger: pino({ level: 'silent' }),
-    });
+    make = (continueOn) => {
+      const config = parseConfig({
+        sites: [{ key: 'shop', name: 'Acme Shop', continueOn }],
+        teams: [{ id: 'support', members: ['web:a_alice', 'xmpp:agent@example.org'] }],
+        networks: [{ type: 'web' }, { type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: 'web.example.org', password: 'pw' }],
+        store: { type: 'sqlite', path: ':memory:' },
+      });
+      continuations = new Continuations({
+        store,
+        registry,
+        hub,
+        teams: { teamsOf: (address) => (address === 'xmpp:agent@example.org' ? config.teams : []) },
+        access: { conversation: async (_actor, id) => (await store.getConversation(id))! },
+        hosted: webHostedParties,
+        sites: config.sites,
+        clock,
+        contactLinks: { link: (proven) => Promise.resolve(void links.push(proven)) },
+        logger: pino({ level: 'silent' }),
+      });
+    };
+    make({ networks: ['xmpp'], maxAttempts: 2 });
     conversation = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR.address, participants: [VISITOR.address], team: 'support' });
   });
   afterEach(() => store.close());
@@ -243,6 +248,37 @@ describe('continuations', () => {
     const byAgent = await continuations.stop(AGENT, { conversationId: conversation.id });
     assert.equal(byAgent.reason, 'agent');
     assert.match(xmpp.sent.at(-1)!.message.text, /stopped continuing your chat here/);
+  });
+
+  it('activates on the first message from the pending address in reply mode, until it expires', async () => {
+    make({ networks: ['xmpp'], proof: 'reply', codeTtlSeconds: 60 });
+    const posted: Address[] = [];
+    const post = (_conversation: ConversationRecord, visitor: Address) => {
+      posted.push(visitor);
+      return Promise.resolve({
+        id: 'm1',
+        conversationId: conversation.id,
+        seq: 1,
+        from: visitor,
+        text: 'me',
+        sentAt: START.toISOString(),
+        status: 'sent' as const,
+      });
+    };
+    const inbound = (from: Address) => continuations.inbound({ network: 'xmpp', from, to: 'team:support', text: 'me', team: { id: 'support' } }, post);
+    const pending = await start();
+    assert.deepEqual([pending.proof, pending.attemptsLeft], ['reply', undefined]);
+    assert.match(xmpp.sent[0]!.message.text, /^Reply to this message to continue your chat with Acme Shop here\./);
+    assert.equal(await inbound('xmpp:stranger@example.org'), undefined, 'another address is an ordinary customer');
+    assert.equal((await inbound(DANA))?.from, VISITOR.address);
+    assert.deepEqual(posted, [VISITOR.address]);
+    assert.deepEqual([(await store.continuationOf(conversation.id))?.state, links[0]?.proof], ['active', 'reply']);
+
+    await start();
+    clock.set(new Date(START.getTime() + 60_000));
+    assert.equal(await inbound(DANA), undefined, 'too late: an ordinary customer');
+    assert.equal((await store.continuationOf(conversation.id))?.reason, 'expired');
+    assert.equal(posted.length, 1);
   });
 
   it('reaches the proven address through the outbox only while active, from the team address', async () => {

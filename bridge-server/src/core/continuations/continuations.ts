@@ -194,7 +194,9 @@ export class Continuations {
       const taken = await this.inTurn(conversation.id, async () => {
         const current = await this.deps.store.continuationOf(conversation.id);
         if (current?.address !== input.from) return undefined;
-        if (current.state === 'pending' && current.proof === 'reply' && !this.expired(current)) {
+        if (current.state === 'pending' && current.proof === 'reply') {
+          // Too late: it stops, and the message is an ordinary customer's.
+          if (this.expired(current)) return void (await this.stopRecord(conversation, current, 'expired'));
           await this.activate(conversation, current, 'reply');
           return post(conversation, current.visitor, input);
         }
