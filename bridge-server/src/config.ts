@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
+import { continueOnConfigSchema, missingContinuationNetworks } from './core/continuations/config.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
@@ -77,6 +78,8 @@ const siteSchema = z.strictObject({
   adminKeys: z.array(z.string().min(24, 'admin keys must be at least 24 characters')).default([]),
   /** Agents and API keys starting conversations with customers on their networks (docs/customers.md, "Outreach"); off when left out. */
   outreach: outreachConfigSchema.optional(),
+  /** The networks its visitors may continue a conversation on, and how their address is proven (docs/customers.md, "Continue on my IM"); off when left out. */
+  continueOn: continueOnConfigSchema.optional(),
 });
 
 /**
@@ -285,6 +288,12 @@ function checkCrossReferences(config: Config, source: string): void {
   });
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
+  const networkTypes = new Set(config.networks.map((entry) => entry.type));
+  config.sites.forEach((site, i) => {
+    if (!site.continueOn) return;
+    for (const { index, problem } of missingContinuationNetworks(site.continueOn, networkTypes))
+      problems.push(`sites[${i}].continueOn.networks[${index}]: ${problem}`);
+  });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
 }
 

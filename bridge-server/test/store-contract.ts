@@ -799,6 +799,71 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.conversationThread(blog.id, 'email'), null);
     });
 
+    it('keeps the address a message came through, in history and the outbox', async () => {
+      const c = await conversation();
+      const through = await append(c.id, { text: 'from my phone', sentFrom: 'xmpp:dana@x.test', outbox: [{ recipient: 'xmpp:al@x.org', network: 'xmpp' }] });
+      const plain = await append(c.id);
+      assert.equal(through.message.sentFrom, 'xmpp:dana@x.test');
+      assert.equal(plain.message.sentFrom, undefined);
+      assert.equal((await store.getMessage(through.message.id))?.sentFrom, 'xmpp:dana@x.test');
+      const history = await store.history(c.id, { limit: 10 });
+      assert.deepEqual(
+        history.messages.map((m) => m.sentFrom),
+        ['xmpp:dana@x.test', undefined],
+      );
+      assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.sentFrom, 'xmpp:dana@x.test');
+    });
+
+    it('keeps one continuation per conversation across a restart, and finds the live ones by address', async () => {
+      const c = await conversation();
+      const other = await conversation();
+      const pending = {
+        conversationId: c.id,
+        siteKey: 'shop',
+        visitor: 'web:v_1' as const,
+        address: 'xmpp:dana@x.test' as const,
+        state: 'pending' as const,
+        proof: 'code' as const,
+        codeHash: 'h1',
+        expiresAt: 1_900_000_000_000,
+        attemptsLeft: 5,
+        updatedAt: '2026-01-01T00:00:00.000Z',
+      };
+      await store.saveContinuation(pending);
+      await store.saveContinuation({ ...pending, conversationId: other.id, state: 'stopped', reason: 'visitor', updatedAt: '2026-01-01T00:00:01.000Z' });
+      assert.deepEqual(await store.continuationOf(c.id), pending);
+      assert.deepEqual(
+        (await store.continuationsAt('xmpp:dana@x.test')).map((r) => r.conversationId),
+        [c.id],
+        'a stopped one is not live',
+      );
+      const active = { ...pending, state: 'active' as const, provenAt: '2026-01-01T00:00:02.000Z', updatedAt: '2026-01-01T00:00:02.000Z' };
+      delete (active as Partial<typeof active>).codeHash;
+      delete (active as Partial<typeof active>).expiresAt;
+      delete (active as Partial<typeof active>).attemptsLeft;
+      await store.saveContinuation(active);
+      await reopen();
+      assert.deepEqual(await store.continuationOf(c.id), active, 'replaced, not added; durable');
+      assert.equal(await store.continuationOf('c_missing'), null);
+      await store.deleteContinuation(c.id);
+      assert.equal(await store.continuationOf(c.id), null);
+      assert.deepEqual(await store.continuationsAt('xmpp:nobody@x.test'), []);
+    });
+
+    it('erases continuations with their conversation, and those at an erased address', async () => {
+      const c = await conversation();
+      const base = { siteKey: 'shop', visitor: 'web:v_1' as const, state: 'active' as const, proof: 'code' as const, updatedAt: '2026-01-01T00:00:00.000Z' };
+      await store.saveContinuation({ ...base, conversationId: c.id, address: 'xmpp:dana@x.test' });
+      const elsewhere = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+      await store.saveContinuation({ ...base, conversationId: elsewhere.id, visitor: 'web:v_2', address: 'sip:al@x.org' });
+      await store.eraseParty('shop', 'web:v_1');
+      assert.equal(await store.continuationOf(c.id), null);
+      await store.eraseParty('other-site', 'sip:al@x.org');
+      assert.notEqual(await store.continuationOf(elsewhere.id), null, "another site's erasure leaves it");
+      await store.eraseParty('shop', 'sip:al@x.org');
+      assert.equal(await store.continuationOf(elsewhere.id), null);
+    });
+
     it('answers ping while open', async () => {
       assert.equal(await store.ping(), true);
     });

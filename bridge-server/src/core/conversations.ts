@@ -19,6 +19,7 @@ import { withoutSite } from '../networks/web/site-scope.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Announcer } from './announcer.js';
+import type { Continuations } from './continuations/continuations.js';
 import type { CustomerTurns } from './customer-turns.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -41,6 +42,8 @@ export interface ConversationsDeps {
   metrics: Metrics;
   /** A customer's message being stored and a close of their conversation happen one after the other. */
   turns: CustomerTurns;
+  /** A closed conversation stops continuing on another network. */
+  continuations?: Pick<Continuations, 'closed'>;
 }
 
 export class Conversations {
@@ -141,6 +144,7 @@ export class Conversations {
     const closed = current ? await turns.run(current.siteKey, current.openedBy, closing) : await closing();
     this.deps.announcer.announce(closed);
     this.deps.router.conversationClosed(closed);
+    await this.deps.continuations?.closed(closed);
     return closed;
   }
 

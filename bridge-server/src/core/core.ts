@@ -14,6 +14,7 @@ import type { ConversationRecord, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Actor } from './actor.js';
 import { CustomerControls } from './abuse/customer-controls.js';
+import { Continuations } from './continuations/continuations.js';
 import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
@@ -86,6 +87,8 @@ export class Core {
   readonly presenceSharing: PresenceSharing;
   /** One customer of a site across networks (docs/customers.md, "Contacts"). */
   readonly contacts: ContactBook;
+  /** Visitors continuing their conversations on another network. */
+  readonly continuations: Continuations;
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
   private readonly inbound: Inbound;
@@ -98,10 +101,12 @@ export class Core {
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const fanOut = new FanOut({ ...deps, kickOutbox });
     const visitorMail = new VisitorMail(deps);
-    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
-    this.presence = new PresenceService(deps.hub, deps.teams);
     const contacts = new ContactBook({ ...deps, proofOf: (address) => proofOf(address, deps.hosted, deps.registry), now: () => deps.clock.now() });
     this.contacts = contacts;
+    // An address proven by a code or a reply joins the visitor's contact.
+    this.continuations = new Continuations({ ...deps, access, contactLinks: contacts });
+    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
+    this.presence = new PresenceService(deps.hub, deps.teams);
     const refOf = (id: string) => deps.refs.refOf(id);
     this.announcer = new Announcer({ ...deps, met: (conversation) => void contacts.met(conversation) });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
@@ -112,6 +117,7 @@ export class Core {
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
       viaOf: (message) => this.gateway?.viaOf(message),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
+      seenBy: (item, conversation) => visitorMail.seenBy(item, conversation),
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
@@ -128,7 +134,7 @@ export class Core {
     });
     // One customer's conversation decisions in turn: first messages, outreach, closes.
     const turns = new CustomerTurns();
-    this.conversations = new Conversations({ ...parts, router: this.router, turns });
+    this.conversations = new Conversations({ ...parts, router: this.router, turns, continuations: this.continuations });
     this.commands = new AgentCommands({
       ...parts,
       router: this.router,
@@ -143,6 +149,7 @@ export class Core {
         const about = await contacts.about(conversation);
         return about ? whoisLines(about, refOf) : [];
       },
+      invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
@@ -168,6 +175,7 @@ export class Core {
       interop: this.gateway,
       outbox: this.outbox,
       visitorMail,
+      continuations: this.continuations,
     });
     this.sink = this.inbound.sink;
   }

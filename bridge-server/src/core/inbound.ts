@@ -21,6 +21,7 @@ import type { OutboxWorker } from './outbox.js';
 import type { PresenceService } from './presence.js';
 import type { MessageStatuses } from './statuses.js';
 import type { VisitorMail } from './visitor-mail.js';
+import type { Continuations } from './continuations/continuations.js';
 import { badRequest } from './errors.js';
 import { checkText } from './text-limit.js';
 
@@ -43,6 +44,8 @@ export interface InboundDeps {
   metrics: Metrics;
   /** Whose a mail from the address a visitor gave is (their answer to a reply sent to them there). */
   visitorMail?: Pick<VisitorMail, 'visitorWriting'>;
+  /** Messages to a team's address from an address a visitor continues their conversation at. */
+  continuations?: Pick<Continuations, 'inbound'>;
 }
 
 export class Inbound {
@@ -72,15 +75,23 @@ export class Inbound {
     // a control character would be stored and shown to agents as it is, one line made several.
     if (!isAddress(input.from)) throw badRequest(`from: ${JSON.stringify(input.from)} is not an address this bridge takes messages from`);
     const { interop: gateway } = this.deps;
-    // A customer writing to a team's address: their open conversation with the team, or a new one.
-    if (input.team) return this.deps.customers.message({ ...input, team: input.team }, (conversation) => this.post(conversation, input));
+    if (input.team) {
+      // A visitor writing from the address they continue their conversation at: theirs, in it.
+      const team = input.team;
+      const continued = await this.deps.continuations?.inbound({ ...input, team }, (conversation, visitor) =>
+        this.post(conversation, { ...input, from: visitor }, undefined, input.from),
+      );
+      if (continued) return continued;
+      // A customer writing to a team's address: their open conversation with the team, or a new one.
+      return this.deps.customers.message({ ...input, team }, (conversation) => this.post(conversation, input));
+    }
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
     // A visitor who left answering by mail, at the address they gave, writes as themselves.
     const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
-    if (conversation && visitor) return this.post(conversation, { ...input, from: visitor });
+    if (conversation && visitor) return this.post(conversation, { ...input, from: visitor }, undefined, input.from);
     if (!conversation || !conversation.participants.includes(input.from)) {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
@@ -88,12 +99,16 @@ export class Inbound {
     return this.post(conversation, input, throughGateway ? (message) => gateway.recordHops(message.id, input.via) : undefined);
   }
 
-  /** Stores a network's message (a retransmission, by its remote id, returns the stored one). */
-  private async post(conversation: ConversationRecord, input: InboundMessage, onStored?: (message: Message) => void): Promise<Message> {
+  /**
+   * Stores a network's message (a retransmission, by its remote id, returns the stored one);
+   * `sentFrom`: the address a visitor's message came through.
+   */
+  private async post(conversation: ConversationRecord, input: InboundMessage, onStored?: (message: Message) => void, sentFrom?: Address): Promise<Message> {
     const result = await this.deps.pipeline.post({
       conversation,
       from: input.from,
       text: input.text,
+      ...(sentFrom !== undefined ? { sentFrom } : {}),
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
       ...(onStored ? { onStored } : {}),
     });

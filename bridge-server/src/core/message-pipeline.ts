@@ -21,6 +21,8 @@ export interface MessageToPost {
   clientId?: string;
   /** A network's stable id for the message: a retransmission returns the stored message. */
   remote?: { network: string; id: string };
+  /** The sender's address on another network it came through (a visitor writing from their IM client). */
+  sentFrom?: Address;
   /** The connection the sender wrote from: its other connections get the message, not this one. */
   exceptConnection?: string;
   /** Runs once the message is stored, before it goes out. */
@@ -63,6 +65,7 @@ export class MessagePipeline {
       text: input.text,
       ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
       ...(input.remote !== undefined ? { remote: input.remote } : {}),
+      ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
       status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
       outbox: [...fanOut.outboxRecipients(conversation, from), ...heldBack],
     });

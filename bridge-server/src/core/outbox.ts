@@ -8,7 +8,7 @@
 import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { type Network, NetworkError } from '../networks/network.js';
+import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
@@ -37,6 +37,8 @@ export interface OutboxDeps {
   viaOf?(message: Message): readonly string[] | undefined;
   /** Whether an item is still to be sent when its time comes (a reply held back for a visitor who may have read it); default yes. */
   stillWanted?(item: OutboxItem, conversation: ConversationRecord): Promise<boolean>;
+  /** The conversation as the recipient's network is to see it (opened by the address a visitor continues at); default as stored. */
+  seenBy?(item: OutboxItem, conversation: ConversationRecord): Promise<NetworkConversation>;
 }
 
 const BATCH = 50;
@@ -156,7 +158,7 @@ export class OutboxWorker {
       const result = await network.send({
         message: item.message,
         to: item.recipient,
-        conversation: toNetworkConversation(conversation),
+        conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
       });

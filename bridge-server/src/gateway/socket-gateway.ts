@@ -105,7 +105,15 @@ export class SocketGateway {
     const { actor, token } = socket.data;
     const { hub, metrics, logger } = this.deps;
     // The contract: `session` is the first event a client receives.
-    socket.emit('session', { token, self: withoutSite(actor.address), role: actor.role, siteKey: actor.siteKey, ...(actor.name ? { name: actor.name } : {}) });
+    const continueOn = actor.role === 'visitor' ? this.deps.core.continuations.networksOf(actor.siteKey) : undefined;
+    socket.emit('session', {
+      token,
+      self: withoutSite(actor.address),
+      role: actor.role,
+      siteKey: actor.siteKey,
+      ...(actor.name ? { name: actor.name } : {}),
+      ...(continueOn ? { continueOn } : {}),
+    });
     const rooms = [roomName({ kind: 'address', address: actor.address })];
     if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
     void socket.join(rooms);
@@ -166,6 +174,11 @@ export class SocketGateway {
     this.handle(socket, 'presence:set', (p, a) => presenceWatch.set(a, p));
     this.handle(socket, 'profile:update', async (p, a) => ({ party: await parties.updateProfile(a, p) }));
     this.handle(socket, 'party:get', async (p, a) => ({ party: await parties.get(a, own(p.address, a)) }));
+    const { continuations } = this.deps.core;
+    this.handle(socket, 'continuation:start', async (p, a) => ({ continuation: await continuations.start(a, p) }));
+    this.handle(socket, 'continuation:verify', async (p, a) => ({ continuation: await continuations.verify(a, p) }));
+    this.handle(socket, 'continuation:stop', async (p, a) => ({ continuation: await continuations.stop(a, p) }));
+    this.handle(socket, 'continuation:invite', async (p, a) => ({ offer: await continuations.invite(a, p) }));
 
     // Contacts (docs/protocol.md, "Contacts"): the site's agents and integrations only.
     const { contacts } = this.deps.core;

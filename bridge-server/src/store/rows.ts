@@ -1,7 +1,7 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import { LIMITS, type Address, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
-import type { BlockRecord, ConversationRecord, PartyRecord } from './store.js';
+import type { BlockRecord, ContinuationRecord, ConversationRecord, PartyRecord } from './store.js';
 
 export interface ConversationRow {
   id: string;
@@ -27,6 +27,7 @@ export interface MessageRow {
   text: string;
   sent_at: string;
   status: MessageStatus;
+  sent_from: string | null;
 }
 
 export interface PartyRow {
@@ -51,7 +52,60 @@ export function toMessage(row: MessageRow): Message {
     status: row.status,
   };
   if (row.client_id !== null) message.clientId = row.client_id;
+  if (row.sent_from !== null) message.sentFrom = row.sent_from as Address;
   return message;
+}
+
+export interface ContinuationRow {
+  conversation_id: string;
+  site_key: string;
+  visitor: string;
+  address: string;
+  state: ContinuationRecord['state'];
+  proof: ContinuationRecord['proof'];
+  code_hash: string | null;
+  /** Postgres returns a BIGINT as a string. */
+  expires_at: number | string | null;
+  attempts_left: number | null;
+  proven_at: string | null;
+  reason: ContinuationRecord['reason'] | null;
+  updated_at: string;
+}
+
+export function toContinuation(row: ContinuationRow): ContinuationRecord {
+  const record: ContinuationRecord = {
+    conversationId: row.conversation_id,
+    siteKey: row.site_key,
+    visitor: row.visitor as Address,
+    address: row.address as Address,
+    state: row.state,
+    proof: row.proof,
+    updatedAt: row.updated_at,
+  };
+  if (row.code_hash !== null) record.codeHash = row.code_hash;
+  if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
+  if (row.attempts_left !== null) record.attemptsLeft = row.attempts_left;
+  if (row.proven_at !== null) record.provenAt = row.proven_at;
+  if (row.reason !== null) record.reason = row.reason;
+  return record;
+}
+
+/** A continuation's columns in table order, for an upsert. */
+export function continuationColumns(record: ContinuationRecord): (string | number | null)[] {
+  return [
+    record.conversationId,
+    record.siteKey,
+    record.visitor,
+    record.address,
+    record.state,
+    record.proof,
+    record.codeHash ?? null,
+    record.expiresAt ?? null,
+    record.attemptsLeft ?? null,
+    record.provenAt ?? null,
+    record.reason ?? null,
+    record.updatedAt,
+  ];
 }
 
 export function toConversation(row: ConversationRow, participants: readonly string[]): ConversationRecord {

@@ -5,7 +5,17 @@
  * networked engine fits behind it unchanged.
  */
 import type { ContactStore } from './contact-store.js';
-import type { Address, Conversation, ConversationState, Message, MessageStatus, Role } from '@switchboard/protocol';
+import type {
+  Address,
+  Continuation,
+  ContinuationState,
+  ContinuationStopReason,
+  Conversation,
+  ConversationState,
+  Message,
+  MessageStatus,
+  Role,
+} from '@switchboard/protocol';
 
 /** A conversation as stored: the wire object plus what only the bridge needs. */
 export interface ConversationRecord extends Conversation {
@@ -47,6 +57,8 @@ export interface NewMessage {
   outbox: { recipient: Address; network: string; notBefore?: number }[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
+  /** The sender's address on another network the message came through (`Message.sentFrom`). */
+  sentFrom?: Address;
   /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */
   webhooks?: (message: Message) => readonly NewWebhookDelivery[];
 }
@@ -150,6 +162,33 @@ export interface BlockRecord {
   at: string;
   /** Whether the customer was told, once, that their messages are dropped. */
   told: boolean;
+}
+
+/**
+ * A conversation continued at an address of its visitor on another network (docs/customers.md,
+ * "Continue on my IM"): one per conversation, replaced by the next start. The code itself is
+ * never kept: only its keyed hash.
+ */
+export interface ContinuationRecord {
+  conversationId: string;
+  siteKey: string;
+  /** The visitor whose conversation it is (their web address). */
+  visitor: Address;
+  address: Address;
+  state: ContinuationState;
+  proof: Continuation['proof'];
+  /** pending with `code`: the code's keyed hash. */
+  codeHash?: string;
+  /** pending: epoch ms when the code (or the wait for a reply) runs out. */
+  expiresAt?: number;
+  /** pending with `code`: wrong codes that may still be typed. */
+  attemptsLeft?: number;
+  /** active: when the address was proven (ISO time). */
+  provenAt?: string;
+  /** stopped: why. */
+  reason?: ContinuationStopReason;
+  /** When it last changed (ISO time). */
+  updatedAt: string;
 }
 
 /** Everything the store holds of one party (an export for the party itself). */
@@ -294,6 +333,15 @@ export interface Store extends ContactStore {
   /** Every running offer (to resume them after a restart). */
   offers(): Promise<OfferRecord[]>;
 
+  /** Records a conversation's continuation, replacing the one it had (durable once the promise resolves). */
+  saveContinuation(continuation: ContinuationRecord): Promise<void>;
+  /** Forgets a conversation's continuation (a start whose proof message could not be sent, with none before it). */
+  deleteContinuation(conversationId: string): Promise<void>;
+  /** A conversation's continuation (in any state), if it has had one. */
+  continuationOf(conversationId: string): Promise<ContinuationRecord | null>;
+  /** The pending and active continuations at an address, on any site, most recently changed first. */
+  continuationsAt(address: Address): Promise<ContinuationRecord[]>;
+
   /** Blocks a customer on a site; false (and the first block kept) when they already were. */
   block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean>;
   /** Lifts a block; false when there was none. */
@@ -307,8 +355,9 @@ export interface Store extends ContactStore {
   /** Everything held of a party of a site: the party, and the site's conversations it opened or takes part in, with their messages. */
   partyData(siteKey: string, address: Address): Promise<PartyData>;
   /**
-   * Erases a party of a site: the conversations it opened (with everything in them), its messages
-   * elsewhere, its participations, its outbox items and webhook deliveries about it, and the party.
+   * Erases a party of a site: the conversations it opened (with everything in them, their
+   * continuations too), its messages elsewhere, its participations, its outbox items and webhook
+   * deliveries about it, the site's continuations at its address, and the party.
    * Usage counts are aggregates and stay.
    */
   eraseParty(siteKey: string, address: Address): Promise<ErasureResult>;

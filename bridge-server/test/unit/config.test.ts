@@ -35,6 +35,22 @@ describe('configuration', () => {
     assert.ok(parseConfig(withNetwork({ ...xmpp, customers: { site: 'shop', teamAddresses: { support: 'help' } } }), 'test.json', '/base'));
   });
 
+  it("names a site's continueOn network that no networks entry brings, and fills its defaults", () => {
+    const xmpp = { type: 'xmpp', service: 'xmpp://localhost:5347', domain: 'bridge.example.org', password: 'secret' };
+    const site = (continueOn: unknown) => ({ ...minimal(), sites: [{ key: 'shop', continueOn }], networks: [xmpp] });
+    rejects(site({ networks: ['xmpp', 'mailto'] }), /sites\[0\]\.continueOn\.networks\[1\]: no email network is configured/);
+    rejects(site({ networks: ['irc'] }), /sites\[0\]\.continueOn\.networks\[0\]/);
+    rejects(site({ networks: [] }), /sites\[0\]\.continueOn\.networks: list at least one network/);
+    rejects(site({ networks: ['xmpp'], codeTtlSeconds: 5 }), /sites\[0\]\.continueOn\.codeTtlSeconds/);
+    assert.deepEqual(parseConfig(site({ networks: ['xmpp'] }), 'test.json', '/base').sites[0]!.continueOn, {
+      networks: ['xmpp'],
+      proof: 'code',
+      codeTtlSeconds: 600,
+      maxAttempts: 5,
+    });
+    assert.equal(parseConfig(minimal(), 'test.json', '/base').sites[0]!.continueOn, undefined, 'off when left out');
+  });
+
   it("fills defaults and resolves paths from the config file's folder", () => {
     const config = parseConfig(minimal(), 'test.json', '/base');
     assert.equal(config.server.port, 8080);

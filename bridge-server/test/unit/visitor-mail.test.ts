@@ -28,7 +28,7 @@ const conversation: ConversationRecord = {
   updatedAt: START.toISOString(),
 };
 
-const mailNetwork = {
+const emailNetwork = {
   scheme: 'mailto',
   visitorFallbackAfterSeconds: 300,
   visitorAddressOf: (email: string) => `mailto:${email.toLowerCase()}` as Address,
@@ -40,7 +40,7 @@ function setUp(options: { party?: Partial<PartyRecord> | null; networks?: Networ
     options.party === null ? null : { address: VISITOR, siteKey: 'site', role: 'visitor', verified: false, email: 'Vic@example.test', ...options.party };
   const visitorMail = new VisitorMail({
     store: { getParty: (address) => Promise.resolve(address === VISITOR ? party : null) },
-    registry: { all: () => options.networks ?? [mailNetwork] },
+    registry: { all: () => options.networks ?? [emailNetwork] },
     hub: { connectionCount: () => options.connected ?? 0 },
     clock,
   });

@@ -18,6 +18,3 @@ export interface ContactLinks {
   /** Records that `address` belongs to `party`'s contact (creating the contact when there is none). */
   link(proven: ProvenAddress): Promise<void>;
 }
-
-/** Until a contact book is wired in: proofs are not recorded. */
-export const UNRECORDED_LINKS: ContactLinks = { link: () => Promise.resolve() };

@@ -37,6 +37,7 @@ export const COMMANDS_HELP = [
   '/whois ID: who the visitor is and where, their addresses on other networks and their other conversations',
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
   '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
+  '/invite ID NETWORK: offer the visitor to continue the conversation on their xmpp, sip or mailto address (shown in the widget)',
   '/away, /back: your availability, for networks without presence',
   '/block ID|ADDRESS, /unblock ID|ADDRESS: drop (or take again) the messages of a customer on their own network; /blocked lists them',
   'ID is the #ref shown with each conversation (e.g. 3fa9c).',
@@ -67,6 +68,8 @@ export interface CommandDeps {
   identityOf(address: Address): Promise<CustomerIdentity | undefined>;
   /** `/whois`: the lines about the customer's contact (its addresses, its other conversations). */
   aboutContact?(conversation: ConversationRecord): Promise<string[]>;
+  /** Shows the conversation's visitor an offer to continue on a network (`/invite`); throws why not. */
+  invite(agent: Address, conversation: ConversationRecord, network: string): unknown;
 }
 
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
@@ -108,6 +111,8 @@ export class AgentCommands {
           return await this.canned(from, teams, args);
         case 'to':
           return await this.reachOut(from, teams, text);
+        case 'invite':
+          return await this.invite(from, teams, args);
         case 'block':
           return await this.blocks.block(from, teams, args);
         case 'unblock':
@@ -213,6 +218,21 @@ export class AgentCommands {
     if (conversation.state === 'closed') return `#${this.deps.refs.refOf(conversation.id)} was already closed.`;
     await this.deps.close(conversation.id);
     return `#${this.deps.refs.refOf(conversation.id)} is closed.`;
+  }
+
+  private async invite(from: Address, teams: Scope, args: string[]): Promise<string> {
+    const conversation = await this.resolve(teams, args[0], '/invite ID NETWORK');
+    const network = args[1]?.toLowerCase().replace(/:$/, '');
+    if (!network) throw new CommandError('Usage: /invite ID NETWORK (xmpp, sip or mailto)');
+    const ref = `#${this.deps.refs.refOf(conversation.id)}`;
+    if (!this.deps.hosted.isHosted(conversation.openedBy)) throw new CommandError(`${ref} is not a website visitor's conversation.`);
+    try {
+      this.deps.invite(from, conversation, network);
+    } catch (error) {
+      if (error instanceof BridgeError) throw new CommandError(`${ref}: ${error.message.replace(/^(network|conversationId): /, '')}.`);
+      throw error;
+    }
+    return `${ref}: the visitor is offered to continue on ${network} (in the widget, if it is open).`;
   }
 
   private async history(teams: Scope, args: string[]): Promise<string> {

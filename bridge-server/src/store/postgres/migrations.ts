@@ -188,4 +188,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX contact_merges_by_into ON contact_merges (into_contact);
   CREATE INDEX contact_merges_by_from ON contact_merges (from_contact);
   `,
+  /* 7: conversations continued at a visitor's address on another network; the address a message came through (SQLite's step 13) */ `
+  CREATE TABLE continuations (
+    conversation_id TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    visitor TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    state TEXT NOT NULL,
+    proof TEXT NOT NULL,
+    code_hash TEXT,
+    expires_at BIGINT,
+    attempts_left INTEGER,
+    proven_at TEXT,
+    reason TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX continuations_by_address ON continuations (address, state);
+  ALTER TABLE messages ADD COLUMN sent_from TEXT COLLATE "C";
+  `,
 ];

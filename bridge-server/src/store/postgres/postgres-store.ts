@@ -24,6 +24,7 @@ import { newId } from '../../util/ids.js';
 import type {
   AppendResult,
   BlockRecord,
+  ContinuationRecord,
   ConversationQuery,
   ConversationRecord,
   GatewayFollow,
@@ -44,12 +45,15 @@ import type {
 } from '../store.js';
 import {
   type BlockRow,
+  type ContinuationRow,
   type ConversationRow,
   type MessageRow,
   type PartyRow,
   cleanSubject,
+  continuationColumns,
   statusMovesForward,
   toBlock,
+  toContinuation,
   toConversation as fromRow,
   toMessage,
   toParty,
@@ -616,11 +620,11 @@ export class PostgresStore implements Store {
         await this.rows<{ seq: number | null; stored: boolean }>(
           `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq),
            inserted AS (
-             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
-             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7 FROM next
+             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from)
+             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8 FROM next
              ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
            SELECT (SELECT last_seq FROM next) AS seq, EXISTS (SELECT 1 FROM inserted) AS stored`,
-          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status],
+          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status, input.sentFrom ?? null],
           client,
         )
       )[0]!;
@@ -631,6 +635,7 @@ export class PostgresStore implements Store {
       }
       const message: Message = { id, conversationId: input.conversationId, seq: next.seq, from: input.from, text: input.text, sentAt, status: input.status };
       if (input.clientId !== undefined) message.clientId = input.clientId;
+      if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
       if (input.remote !== undefined) {
         const recorded = await client.query('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
           input.remote.network,
@@ -912,6 +917,34 @@ export class PostgresStore implements Store {
     return (await this.db.query('DELETE FROM blocks WHERE site_key = $1 AND address = $2', [siteKey, address])).rowCount === 1;
   }
 
+  async saveContinuation(continuation: ContinuationRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash, expires_at, attempts_left, proven_at, reason, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (conversation_id) DO UPDATE SET site_key = excluded.site_key, visitor = excluded.visitor, address = excluded.address,
+         state = excluded.state, proof = excluded.proof, code_hash = excluded.code_hash, expires_at = excluded.expires_at,
+         attempts_left = excluded.attempts_left, proven_at = excluded.proven_at, reason = excluded.reason, updated_at = excluded.updated_at`,
+      continuationColumns(continuation),
+    );
+  }
+
+  async deleteContinuation(conversationId: string): Promise<void> {
+    await this.db.query('DELETE FROM continuations WHERE conversation_id = $1', [conversationId]);
+  }
+
+  async continuationOf(conversationId: string): Promise<ContinuationRecord | null> {
+    const row = (await this.rows<ContinuationRow>('SELECT * FROM continuations WHERE conversation_id = $1', [conversationId]))[0];
+    return row ? toContinuation(row) : null;
+  }
+
+  async continuationsAt(address: Address): Promise<ContinuationRecord[]> {
+    const rows = await this.rows<ContinuationRow>(
+      "SELECT * FROM continuations WHERE address = $1 AND state IN ('pending', 'active') ORDER BY updated_at DESC, conversation_id",
+      [address],
+    );
+    return rows.map(toContinuation);
+  }
+
   async blockOf(siteKey: string, address: Address): Promise<BlockRecord | null> {
     const row = (await this.rows<BlockRow>('SELECT * FROM blocks WHERE site_key = $1 AND address = $2', [siteKey, address]))[0];
     return row ? toBlock(row) : null;
@@ -964,6 +997,7 @@ export class PostgresStore implements Store {
     await client.query('DELETE FROM webhook_marks WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM conversation_threads WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
+    await client.query('DELETE FROM continuations WHERE conversation_id = ANY($1::text[])', params);
     await client.query(
       'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)',
       [siteKey, [...ids]],
@@ -999,6 +1033,7 @@ export class PostgresStore implements Store {
          AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,
         [address, siteKey],
       );
+      await client.query('DELETE FROM continuations WHERE address = $1 AND site_key = $2', [address, siteKey]);
       await client.query(
         'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
         [siteKey, webhookNeedles(address)],

@@ -200,4 +200,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX contact_merges_by_into ON contact_merges (into_contact);
   CREATE INDEX contact_merges_by_from ON contact_merges (from_contact);
   `,
+  /* 13: conversations continued at a visitor's address on another network; the address a message came through */ `
+  CREATE TABLE continuations (
+    conversation_id TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    visitor TEXT NOT NULL,
+    address TEXT NOT NULL,
+    state TEXT NOT NULL,
+    proof TEXT NOT NULL,
+    code_hash TEXT,
+    expires_at INTEGER,
+    attempts_left INTEGER,
+    proven_at TEXT,
+    reason TEXT,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX continuations_by_address ON continuations (address, state);
+  ALTER TABLE messages ADD COLUMN sent_from TEXT;
+  `,
 ];

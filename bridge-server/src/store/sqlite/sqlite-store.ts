@@ -14,6 +14,7 @@ import type {
   AppendResult,
   BlockRecord,
   ConversationQuery,
+  ContinuationRecord,
   ConversationRecord,
   HistoryQuery,
   NewConversation,
@@ -33,12 +34,15 @@ import type {
 } from '../store.js';
 import {
   type BlockRow,
+  type ContinuationRow,
   type ConversationRow,
   type MessageRow,
   type PartyRow,
   cleanSubject,
+  continuationColumns,
   statusMovesForward,
   toBlock,
+  toContinuation,
   toConversation,
   toMessage,
   toParty,
@@ -252,8 +256,8 @@ export class SqliteStore implements Store {
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
         WHERE id = ? RETURNING last_seq`),
-      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status)
-        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status)`),
+      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from)
+        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom)`),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -306,6 +310,14 @@ export class SqliteStore implements Store {
       saveOffer: db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES (@conversationId, @agentId, @deadline, @declined)
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
+      saveContinuation: db.prepare(`INSERT OR REPLACE INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash,
+        expires_at, attempts_left, proven_at, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      continuationOf: db.prepare<[string], ContinuationRow>('SELECT * FROM continuations WHERE conversation_id = ?'),
+      continuationsAt: db.prepare<[string], ContinuationRow>(
+        "SELECT * FROM continuations WHERE address = ? AND state IN ('pending', 'active') ORDER BY updated_at DESC, conversation_id",
+      ),
+      deleteContinuation: db.prepare('DELETE FROM continuations WHERE conversation_id = ?'),
+      deleteContinuationsAt: db.prepare('DELETE FROM continuations WHERE address = ? AND site_key = ?'),
       allOffers: db.prepare<[], { conversation_id: string; agent_id: string; deadline: number; declined: string }>('SELECT * FROM offers ORDER BY deadline'),
       block: db.prepare(`INSERT INTO blocks (site_key, address, blocked_by, blocked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       unblock: db.prepare('DELETE FROM blocks WHERE site_key = ? AND address = ?'),
@@ -622,7 +634,8 @@ export class SqliteStore implements Store {
       status: input.status,
     };
     if (input.clientId !== undefined) message.clientId = input.clientId;
-    this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null });
+    if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
+    this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null, sentFrom: input.sentFrom ?? null });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network, item.notBefore ?? 0);
     for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
@@ -791,6 +804,23 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async saveContinuation(continuation: ContinuationRecord): Promise<void> {
+    await this.write(() => this.statements.saveContinuation.run(...continuationColumns(continuation)));
+  }
+
+  async deleteContinuation(conversationId: string): Promise<void> {
+    await this.write(() => this.statements.deleteContinuation.run(conversationId));
+  }
+
+  async continuationOf(conversationId: string): Promise<ContinuationRecord | null> {
+    const row = this.statements.continuationOf.get(conversationId);
+    return row ? toContinuation(row) : null;
+  }
+
+  async continuationsAt(address: Address): Promise<ContinuationRecord[]> {
+    return this.statements.continuationsAt.all(address).map(toContinuation);
+  }
+
   async block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean> {
     const at = new Date().toISOString();
     return this.write(() => this.statements.block.run(input.siteKey, input.address, input.by, at).changes === 1);
@@ -835,6 +865,7 @@ export class SqliteStore implements Store {
     statements.deleteMark.run(id);
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
+    statements.deleteContinuation.run(id);
     statements.deleteWebhooksMentioning.run(siteKey, id);
     statements.deleteConversation.run(id);
     this.conversations.delete(id);
@@ -860,6 +891,7 @@ export class SqliteStore implements Store {
           this.conversations.delete(id);
         }
         statements.deleteRecipientOutbox.run(address, siteKey);
+        statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
         // Gateway subscriptions belong to no site: they go only with a party of this site.
