@@ -114,6 +114,12 @@ export class SocketGateway {
       ...(actor.name ? { name: actor.name } : {}),
       ...(continueOn ? { continueOn } : {}),
     });
+    // Then where the party's conversations continue on other networks, if anywhere (after a reload).
+    if (actor.role !== 'integration')
+      this.deps.core.continuations
+        .current(actor)
+        .then((continuations) => continuations.forEach((continuation) => socket.emit('continuation', continuation)))
+        .catch((error: unknown) => logger.warn({ err: error }, 'continuations not shown on connection'));
     const rooms = [roomName({ kind: 'address', address: actor.address })];
     if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
     void socket.join(rooms);

@@ -16,6 +16,7 @@ import {
   connectTo,
   next,
   openVisitor,
+  rawSocket,
   sendText,
   until,
 } from '../helpers.js';
@@ -115,6 +116,12 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       assert.equal(verified.continuation.attemptsLeft, undefined);
       await dana.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
       await until(() => eventsAtVisitor.some((c) => c.state === 'active') && eventsAtAgent.some((c) => c.state === 'active'), 5000, 'active at both');
+      // The widget reloaded (the same visitor connecting again) is told where the conversation continues.
+      const reloaded = rawSocket(t, { siteKey: SITE, token: visitor.session.token });
+      const shown = next(reloaded, 'continuation');
+      reloaded.connect();
+      assert.deepEqual(await shown, verified.continuation);
+      reloaded.disconnect();
 
       await call(alice, 'message:send', { conversationId: visitor.conversationId, clientId: 'a-active', text: 'Your parcel left today' });
       await until(() => atVisitor.some((m) => m.text === 'Your parcel left today'), 5000, 'the reply in the widget');

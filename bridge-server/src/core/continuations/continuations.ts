@@ -71,6 +71,17 @@ export class Continuations {
     return networks && [...networks];
   }
 
+  /**
+   * Where the party's open conversations stand (pending and active continuations), for a client
+   * that connects: a reloaded widget shows its code field or its banner again, a console its state.
+   */
+  async current(actor: Actor): Promise<Continuation[]> {
+    const open = await this.deps.store.listConversations({ participant: actor.address, siteKey: actor.siteKey, state: 'open', limit: 100 });
+    const records = await Promise.all(open.map((conversation) => this.deps.store.continuationOf(conversation.id)));
+    const standing = records.filter((record): record is ContinuationRecord => record !== null && record.state !== 'stopped' && !this.expired(record));
+    return standing.map(toContinuation);
+  }
+
   /** The visitor asks to continue at `address`: a code (or a request to reply) goes there; the continuation is pending. */
   start(actor: Actor, payload: { conversationId: string; address: string }): Promise<Continuation> {
     return this.inTurn(payload.conversationId, async () => {
