@@ -11,6 +11,7 @@ import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { createBridge, identityHash, parseConfig } from '@switchboard/bridge-server';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
+import { continuationBridgePlugin } from './widget/test/browser/continuation-bridge.mjs';
 
 const SECRET = 'browser-identity-secret-0123456789';
 
@@ -102,7 +103,7 @@ export default {
   files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin(), continuationBridgePlugin()],
   concurrency: 1,
   testFramework: { config: { timeout: 30000 } },
   reporters: [defaultReporter(), countReporter()],

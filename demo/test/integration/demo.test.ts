@@ -233,4 +233,56 @@ describe('demo (npm start)', () => {
     visitor.disconnect();
     agent.disconnect();
   });
+
+  it("shows in the agent console the visitor's contact, merges another visitor into it and undoes it, and shows a refused invitation", async () => {
+    const visitor = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });
+    const other = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });
+    await Promise.all([visitor.ready(), other.ready()]);
+    await visitor.openConversation({ team: 'support' });
+    await other.openConversation({ team: 'support' });
+    const customer = visitor.session!.self;
+    const otherAddress = other.session!.self;
+    const browser = await puppeteer.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${url}/agent?agent=alice`);
+      await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+      const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
+      await page.waitForSelector(entry, { timeout: 15_000 });
+      await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
+      // The contact: the visitor's web address, proven by the widget session, and this conversation.
+      await page.waitForFunction(() => /^Contact \S+/.test(document.getElementById('contact-title')?.textContent ?? ''), { timeout: 15_000 });
+      const addresses = () => page.$$eval('#contact-addresses li', (items) => items.map((li) => li.textContent ?? ''));
+      assert.deepEqual(
+        (await addresses()).map((line) => line.split(' · ').slice(0, 3).join(' · ')),
+        [`Web · ${customer.slice('web:'.length)} · this widget session`],
+      );
+      assert.equal((await page.$$('#contact-conversations li')).length, 1);
+
+      // Merge the other visitor (by address), then undo it.
+      await page.type('#merge-from', otherAddress);
+      await page.click('#merge button[type="submit"]');
+      await page.waitForFunction(() => document.querySelectorAll('#contact-addresses li').length === 2, { timeout: 15_000 });
+      assert.match(await page.$eval('#answer', (pre) => pre.textContent ?? ''), /^Merged \(merge \S+\): Undo merge puts it back\.$/);
+      assert.equal((await page.$$('#contact-conversations li')).length, 2, "the other visitor's conversation is the contact's too");
+      await page.click('#contact-merges button');
+      await page.waitForFunction(() => document.querySelectorAll('#contact-addresses li').length === 1, { timeout: 15_000 });
+      assert.match(await page.$eval('#answer', (pre) => pre.textContent ?? ''), /^Merge undone: /);
+      assert.equal((await page.$$('#contact-merges li')).length, 0);
+
+      // The demo site lets visitors continue on no network: the bridge's refusal is shown.
+      await page.select('#invite-network', 'xmpp');
+      await page.click('#invite');
+      await page.waitForFunction(() => document.getElementById('answer')?.textContent?.startsWith('Merge undone') === false, { timeout: 15_000 });
+      assert.doesNotMatch(await page.$eval('#answer', (pre) => pre.textContent ?? ''), /^Invited/);
+    } finally {
+      await browser.close();
+      visitor.disconnect();
+      other.disconnect();
+    }
+  });
 });
