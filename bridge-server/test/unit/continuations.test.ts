@@ -281,6 +281,25 @@ describe('continuations', () => {
     assert.equal(posted.length, 1);
   });
 
+  it('drops what was queued for an active address when a start moves the conversation to another one', async () => {
+    await start();
+    await verify(lastCode());
+    const queue = (clientId: string) =>
+      store.appendMessage({
+        conversationId: conversation.id,
+        from: AGENT.address,
+        clientId,
+        text: clientId,
+        status: 'sent',
+        outbox: [{ recipient: DANA, network: 'xmpp' }],
+      });
+    await queue('queued-1');
+    await queue('queued-2');
+    assert.equal(await store.outboxDepth('xmpp'), 2);
+    await start('xmpp:dana@elsewhere.example.org');
+    assert.equal(await store.outboxDepth('xmpp'), 0, 'nothing queued reaches the replaced address');
+  });
+
   it('reaches the proven address through the outbox only while active, from the team address', async () => {
     const mail = new VisitorMail({ store, registry: new NetworkRegistry(), hub: { connectionCount: () => 0 }, clock });
     const agentMessage = AGENT.address;

@@ -115,6 +115,8 @@ export class Continuations {
         throw sendRefusal(network.scheme, error);
       }
       if (live(previous)) this.emit(conversation, { ...previous, state: 'stopped', reason: 'replaced' });
+      // What was queued for an address replaced while active never reaches it (one at the same address waits for the new proof).
+      if (previous?.state === 'active' && previous.address !== address) await this.dropQueued(conversation.id, previous.address);
       this.emit(conversation, pending);
       this.deps.logger.info({ conversation: conversation.id, network: network.scheme, proof: pending.proof }, 'continuation started');
       return toContinuation(pending);
@@ -263,6 +265,19 @@ export class Continuations {
     const last = reason === 'remote' || reason === 'visitor' || reason === 'agent' || reason === 'closed' ? stoppedText[reason](site) : undefined;
     if (current.state === 'active' && last) await this.tell(conversation, current.address, last);
     return stopped;
+  }
+
+  /** Removes the outbox items of the conversation still queued for `address`. */
+  private async dropQueued(conversationId: string, address: Address): Promise<void> {
+    const { store, registry } = this.deps;
+    const scheme = registry.forAddress(address)?.scheme ?? networkOf(address);
+    let afterId = 0;
+    for (;;) {
+      const page = await store.pendingOutbox(scheme, 500, afterId);
+      for (const item of page) if (item.recipient === address && item.message.conversationId === conversationId) await store.completeOutbox(item.id);
+      if (page.length < 500) return;
+      afterId = page.at(-1)!.id;
+    }
   }
 
   /** Best effort: a line to an address the visitor proved (a failure is logged, the state stands). */
