@@ -11,6 +11,7 @@ import type { Actor } from '../../src/core/actor.js';
 import type { ProvenAddress } from '../../src/core/contacts/contact-links.js';
 import { codeMatches, hashCode, newCode } from '../../src/core/continuations/codes.js';
 import { Continuations } from '../../src/core/continuations/continuations.js';
+import { RefBook } from '../../src/networks/refs.js';
 import { StartLimits } from '../../src/core/continuations/start-limits.js';
 import { BridgeError } from '../../src/core/errors.js';
 import type { ClientHub } from '../../src/core/hub.js';
@@ -68,11 +69,14 @@ describe('continuation start limits', () => {
 });
 
 /** A network of the test's: records what it is asked to send, or refuses. */
-function recordingNetwork(scheme: string): Network & { sent: OutboundMessage[]; refuse?: Error; state: 'online' | 'offline' } {
+function recordingNetwork(
+  scheme: string,
+): Network & { sent: OutboundMessage[]; notices: { to: Address; text: string }[]; refuse?: Error; state: 'online' | 'offline' } {
   const network = {
     scheme,
     deliversFromStore: false,
     sent: [] as OutboundMessage[],
+    notices: [] as { to: Address; text: string }[],
     refuse: undefined as Error | undefined,
     state: 'online' as 'online' | 'offline',
     status: () => ({ state: network.state }),
@@ -84,6 +88,10 @@ function recordingNetwork(scheme: string): Network & { sent: OutboundMessage[]; 
       return Promise.resolve({});
     },
     customerDoor: (team: string) => (team === 'support' ? { id: team } : null),
+    notice(input: { to: Address; text: string }) {
+      network.notices.push({ to: input.to, text: input.text });
+      return Promise.resolve();
+    },
   };
   return network;
 }
@@ -96,6 +104,7 @@ describe('continuations', () => {
   let conversation: ConversationRecord;
   let emitted: { event: string; payload: unknown }[];
   let links: ProvenAddress[];
+  let refs: RefBook;
   /** Builds `continuations` for a site with this `continueOn`. */
   let make: (continueOn: Record<string, unknown>) => void;
 
@@ -108,6 +117,7 @@ describe('continuations', () => {
     registry.add(xmpp);
     emitted = [];
     links = [];
+    refs = new RefBook();
     const hub = {
       emit: (_rooms: unknown, event: keyof ServerToClientEvents, payload: unknown) => emitted.push({ event, payload }),
     } as unknown as ClientHub;
@@ -128,6 +138,7 @@ describe('continuations', () => {
         sites: config.sites,
         clock,
         contactLinks: { link: (proven) => Promise.resolve(void links.push(proven)) },
+        refs,
         logger: pino({ level: 'silent' }),
       });
     };
@@ -279,6 +290,19 @@ describe('continuations', () => {
     assert.equal(await inbound(DANA), undefined, 'too late: an ordinary customer');
     assert.equal((await store.continuationOf(conversation.id))?.reason, 'expired');
     assert.equal(posted.length, 1);
+  });
+
+  it('tells the agents of the conversation on IM networks once the address is proven and when it stops, never while pending', async () => {
+    conversation = await store.addParticipant(conversation.id, 'xmpp:agent@example.org');
+    await start();
+    assert.deepEqual(xmpp.notices, [], 'an unproven address is never shown to agents');
+    await verify(lastCode());
+    const ref = refs.refOf(conversation.id);
+    await continuations.stop(VISITOR, { conversationId: conversation.id });
+    assert.deepEqual(xmpp.notices, [
+      { to: 'xmpp:agent@example.org', text: `#${ref}: the visitor continues on ${DANA} (proven by code); your replies reach them there too.` },
+      { to: 'xmpp:agent@example.org', text: `#${ref}: the visitor no longer continues on another network (the visitor stopped it from the web page).` },
+    ]);
   });
 
   it('drops what was queued for an active address when a start moves the conversation to another one', async () => {

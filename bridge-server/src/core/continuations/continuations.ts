@@ -33,7 +33,8 @@ import { toNetworkConversation } from '../wire.js';
 import { codeMatches, hashCode, newCode } from './codes.js';
 import type { ContinueOnConfig } from './config.js';
 import { StartLimits } from './start-limits.js';
-import { activeText, isStopCommand, proofText, stoppedText } from './texts.js';
+import type { RefBook } from '../../networks/refs.js';
+import { activeText, agentNotice, isStopCommand, proofText, stoppedText } from './texts.js';
 
 export interface ContinuationsDeps {
   store: Store;
@@ -46,6 +47,8 @@ export interface ContinuationsDeps {
   clock: Clock;
   /** Told of every address proven to be a visitor's. */
   contactLinks: ContactLinks;
+  /** The conversations' short refs, for the lines agents on IM networks get. */
+  refs: Pick<RefBook, 'refOf'>;
   logger: Logger;
 }
 
@@ -355,6 +358,18 @@ export class Continuations {
     const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
     this.deps.hub.emit(rooms, 'continuation', toContinuation(record));
+    this.tellAgents(conversation, record);
+  }
+
+  /** The conversation's agents on IM networks get a line where web agents get the event (best effort). */
+  private tellAgents(conversation: ConversationRecord, record: ContinuationRecord): void {
+    const text = agentNotice(this.deps.refs.refOf(conversation.id), record);
+    if (!text) return;
+    for (const agent of conversation.participants) {
+      const network = this.deps.registry.forAddress(agent);
+      if (!network?.notice || network.deliversFromStore || this.deps.teams.teamsOf(agent).length === 0) continue;
+      network.notice({ to: agent, text }).catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'continuation line to an agent not sent'));
+    }
   }
 
   private expired(record: ContinuationRecord): boolean {

@@ -3,6 +3,9 @@
  * on my IM"): the proof message is the only thing an unproven address ever gets, and it says which
  * site asked and how to ignore it.
  */
+import type { ContinuationStopReason } from '@switchboard/protocol';
+import type { ContinuationRecord } from '../../store/store.js';
+
 export const proofText = {
   code: (code: string, site: string) =>
     `${code} is your code to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
@@ -23,3 +26,26 @@ export const stoppedText = {
 
 /** What an IM user types to stop. */
 export const isStopCommand = (text: string): boolean => text.trim().toLowerCase() === '/stop';
+
+/** Why a continuation stopped, as an agent reads it. */
+const STOP_REASONS: Record<ContinuationStopReason, string> = {
+  visitor: 'the visitor stopped it from the web page',
+  remote: 'the visitor sent /stop from there',
+  agent: 'an agent stopped it',
+  expired: 'the code expired',
+  attempts: 'too many wrong codes',
+  replaced: 'the visitor gave another address',
+  closed: 'the conversation closed',
+};
+
+/**
+ * What an agent on an IM network is told (web agents get the `continuation` event): the address
+ * only once proven, so that an agent never reads an address the visitor has not shown is theirs.
+ */
+export function agentNotice(ref: string, continuation: Pick<ContinuationRecord, 'address' | 'state' | 'proof' | 'reason'>): string | null {
+  if (continuation.state === 'active')
+    return `#${ref}: the visitor continues on ${continuation.address} (proven by ${continuation.proof}); your replies reach them there too.`;
+  if (continuation.state === 'stopped' && continuation.reason !== undefined && continuation.reason !== 'replaced')
+    return `#${ref}: the visitor no longer continues on another network (${STOP_REASONS[continuation.reason]}).`;
+  return null;
+}
