@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { withoutTrailingBreaks } from '../util/text.js';
+import type { Announcer } from './announcer.js';
 import type { AgentCommands } from './desk/commands.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -34,6 +35,7 @@ export interface InboundDeps {
   /** Gateway mode, when configured. */
   interop: GatewayService | undefined;
   pipeline: MessagePipeline;
+  announcer: Pick<Announcer, 'announce'>;
   /** Customers writing to a team's address on their network. */
   customers: CustomerInbound;
   fanOut: FanOut;
@@ -91,7 +93,7 @@ export class Inbound {
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
     // A visitor who left answering by mail, at the address they gave, writes as themselves.
     const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
-    if (conversation && visitor) return this.post(conversation, { ...input, from: visitor }, undefined, input.from);
+    if (conversation && visitor) return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
     if (!conversation || !conversation.participants.includes(input.from)) {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
@@ -113,6 +115,17 @@ export class Inbound {
       ...(onStored ? { onStored } : {}),
     });
     return result.message;
+  }
+
+  /**
+   * A visitor's answer by mail to a conversation closed meanwhile opens it again, as their message
+   * from the widget would (its agent gets it back), rather than lying unread in a closed one.
+   */
+  private async reopened(conversation: ConversationRecord): Promise<ConversationRecord> {
+    if (conversation.state !== 'closed') return conversation;
+    const reopened = await this.deps.store.setConversationState(conversation.id, 'open');
+    this.deps.announcer.announce(reopened);
+    return reopened;
   }
 
   private typing(input: InboundTyping): void {

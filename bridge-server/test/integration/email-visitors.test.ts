@@ -59,7 +59,7 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     await mail?.destroy();
   });
 
-  it('mails the reply to a verified visitor who left; their answer by mail shows in the widget when they come back', async () => {
+  it('mails the reply to a verified visitor who left; their answer by mail reopens the conversation and shows in the widget when they come back', async () => {
     const alice = await connect(t, agentAuth('alice'));
     const visitorAuth = userAuth('vic', { name: 'Vic', email: 'vic@example.test' });
     const visitor = await connect(t, visitorAuth);
@@ -76,6 +76,9 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     assert.equal(mailed!.from?.value[0]?.address, SUPPORT);
     const replyTo = mailed!.replyTo?.value[0]?.address;
     assert.match(replyTo!, /^support\+[a-z0-9_]+-[a-z2-7]{16}@example\.test$/);
+    // The agent closes the conversation meanwhile: the visitor's answer opens it again.
+    await call(alice.socket, 'conversation:close', { conversationId });
+    const reopened = next(alice.socket, 'conversation', (c) => c.id === conversationId && c.state === 'open', 15_000);
 
     await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
       from: 'Vic <vic@example.test>',
@@ -89,6 +92,7 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     const answer = atAgent.find((m) => m.text === 'Thanks, I will be home tomorrow.')!;
     assert.equal(answer.conversationId, conversationId);
     assert.equal(answer.from, self);
+    await reopened;
 
     const back = await connect(t, visitorAuth);
     const history = await call(back.socket, 'history:get', { conversationId });
