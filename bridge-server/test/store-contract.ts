@@ -998,6 +998,17 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.equal(await store.unmergeContacts('shop', 'm_1', at(3)), null, 'its merges went with it');
         assert.equal(await store.eraseContact('shop', a), false);
       });
+
+      it('keeps a merge into a contact that is merged in turn with the contact it went to: listed there, erased with it', async () => {
+        const a = await link('web:v_1', undefined, 0);
+        const b = await link('sip:dana@example.com', undefined, 1);
+        const c = await link('xmpp:dana@example.org', undefined, 2);
+        await store.mergeContacts({ siteKey: 'shop', id: 'm_1', from: b, into: a, by: 'web:a_bob@shop', at: at(3) });
+        await store.mergeContacts({ siteKey: 'shop', id: 'm_2', from: a, into: c, by: 'web:a_bob@shop', at: at(4) });
+        assert.deepEqual((await store.contactById('shop', c))?.merges.map((m) => m.id).sort(), ['m_1', 'm_2']);
+        assert.equal(await store.eraseContact('shop', c), true);
+        assert.equal(await store.unmergeContacts('shop', 'm_1', at(5)), null, 'no merge outlives the erasure, with the addresses it names');
+      });
     });
 
     describe('writers on several nodes at once', () => {

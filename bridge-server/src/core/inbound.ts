@@ -24,6 +24,7 @@ import type { MessageStatuses } from './statuses.js';
 import type { VisitorMail } from './visitor-mail.js';
 import type { Continuations } from './continuations/continuations.js';
 import { badRequest } from './errors.js';
+import { reopen } from './reopen.js';
 import { checkText } from './text-limit.js';
 
 export interface InboundDeps {
@@ -47,7 +48,7 @@ export interface InboundDeps {
   /** Whose a mail from the address a visitor gave is (their answer to a reply sent to them there). */
   visitorMail?: Pick<VisitorMail, 'visitorWriting'>;
   /** Messages to a team's address from an address a visitor continues their conversation at. */
-  continuations?: Pick<Continuations, 'inbound'>;
+  continuations?: Pick<Continuations, 'inbound' | 'inThread'>;
 }
 
 export class Inbound {
@@ -91,6 +92,13 @@ export class Inbound {
     // Two users of other networks talking through the gateway: policy first, then their conversation.
     const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
+    // A message in a conversation's thread from the address it continues at: the visitor's, or `/stop`.
+    if (conversation && !throughGateway && input.conversationId) {
+      const continued = await this.deps.continuations?.inThread(conversation, input, (into, visitor) =>
+        this.post(into, { ...input, from: visitor }, undefined, input.from),
+      );
+      if (continued) return continued;
+    }
     // A visitor who left answering by mail, at the address they gave, writes as themselves.
     const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
     if (conversation && visitor) return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
@@ -121,11 +129,8 @@ export class Inbound {
    * A visitor's answer by mail to a conversation closed meanwhile opens it again, as their message
    * from the widget would (its agent gets it back), rather than lying unread in a closed one.
    */
-  private async reopened(conversation: ConversationRecord): Promise<ConversationRecord> {
-    if (conversation.state !== 'closed') return conversation;
-    const reopened = await this.deps.store.setConversationState(conversation.id, 'open');
-    this.deps.announcer.announce(reopened);
-    return reopened;
+  private reopened(conversation: ConversationRecord): Promise<ConversationRecord> {
+    return conversation.state === 'closed' ? reopen(this.deps, conversation) : Promise.resolve(conversation);
   }
 
   private typing(input: InboundTyping): void {

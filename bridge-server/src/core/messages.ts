@@ -20,6 +20,7 @@ import type { MessagePipeline } from './message-pipeline.js';
 import type { SiteAccess } from './site-access.js';
 import type { MessageStatuses } from './statuses.js';
 import { checkText } from './text-limit.js';
+import { reopen } from './reopen.js';
 import { toNetworkConversation } from './wire.js';
 
 /** Messages replayed per store query during `sync`. */
@@ -111,9 +112,7 @@ export class Messages {
       const fresh = await this.deps.conversations.open(actor, { team: team.id });
       return (await store.getConversation(fresh.id))!;
     }
-    const reopened = await store.setConversationState(conversation.id, 'open');
-    this.deps.announcer.announce(reopened);
-    return reopened;
+    return reopen(this.deps, conversation);
   }
 
   async history(actor: Actor, payload: HistoryGetPayload): Promise<{ messages: Message[]; hasMore: boolean }> {

@@ -62,5 +62,28 @@ describe('continuing a website conversation by mail, against a real Postfix and 
     });
     const stored = await answered;
     assert.deepEqual([stored.from, stored.sentFrom, stored.conversationId], [visitor.self, 'mailto:wes@example.test', visitor.conversationId]);
+
+    // `/stop` in a reply in the thread stops it: answered by mail, not stored.
+    const stopped = next(visitor.socket, 'continuation', (c) => c.state === 'stopped', 15_000);
+    await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+      from: 'Wes <wes@example.test>',
+      to: replied.replyTo?.value[0]?.address ?? SUPPORT,
+      subject: `Re: ${replied.subject}`,
+      inReplyTo: replied.messageId!,
+      references: [replied.messageId!],
+      text: '/stop',
+    });
+    assert.equal((await stopped).reason, 'remote');
+    const last = (await mailsTo(4)).map((m) => m.text?.trim() ?? '');
+    assert.ok(
+      last.some((text) => text.startsWith('Stopped: your chat with Acme Shop continues on the web page only')),
+      last.join(' | '),
+    );
+    const { messages } = await call(alice, 'history:get', { conversationId: visitor.conversationId });
+    assert.equal(
+      messages.some((m) => m.text === '/stop'),
+      false,
+      '/stop is not a message of the conversation',
+    );
   });
 });

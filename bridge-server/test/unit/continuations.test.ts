@@ -71,9 +71,12 @@ describe('continuation start limits', () => {
 /** A network of the test's: records what it is asked to send, or refuses. */
 function recordingNetwork(
   scheme: string,
-): Network & { sent: OutboundMessage[]; notices: { to: Address; text: string }[]; refuse?: Error; state: 'online' | 'offline' } {
+): Network & { sent: OutboundMessage[]; notices: { to: Address; text: string }[]; refuse?: Error; state: 'online' | 'offline'; vouches: boolean } {
   const network = {
     scheme,
+    /** Whether the network vouches for its senders (an XMPP server authenticates them; a mail's From is anyone's). */
+    vouches: true,
+    identityOf: () => Promise.resolve({ vouched: network.vouches, how: network.vouches ? 'its server authenticated it' : 'anyone may write it' }),
     deliversFromStore: false,
     sent: [] as OutboundMessage[],
     notices: [] as { to: Address; text: string }[],
@@ -290,12 +293,20 @@ describe('continuations', () => {
     assert.equal(await inbound(DANA), undefined, 'too late: an ordinary customer');
     assert.equal((await store.continuationOf(conversation.id))?.reason, 'expired');
     assert.equal(posted.length, 1);
+
+    // Where the network does not vouch for its senders (a mail's From), a reply proves nothing: a code it is.
+    xmpp.vouches = false;
+    assert.equal((await start()).proof, 'code');
+    assert.match(xmpp.sent.at(-1)!.message.text, /^\d{6} is your code/);
+    assert.equal(await inbound(DANA), undefined, 'a reply does not prove it');
   });
 
   it('tells the agents of the conversation on IM networks once the address is proven and when it stops, never while pending', async () => {
     conversation = await store.addParticipant(conversation.id, 'xmpp:agent@example.org');
     await start();
-    assert.deepEqual(xmpp.notices, [], 'an unproven address is never shown to agents');
+    await continuations.stop(VISITOR, { conversationId: conversation.id });
+    await start();
+    assert.deepEqual(xmpp.notices, [], 'an unproven address is never shown to agents, started or stopped');
     await verify(lastCode());
     const ref = refs.refOf(conversation.id);
     await continuations.stop(VISITOR, { conversationId: conversation.id });
@@ -322,6 +333,21 @@ describe('continuations', () => {
     assert.equal(await store.outboxDepth('xmpp'), 2);
     await start('xmpp:dana@elsewhere.example.org');
     assert.equal(await store.outboxDepth('xmpp'), 0, 'nothing queued reaches the replaced address');
+  });
+
+  it('drops what was queued for the address when it stops', async () => {
+    await start();
+    await verify(lastCode());
+    await store.appendMessage({
+      conversationId: conversation.id,
+      from: AGENT.address,
+      clientId: 'q',
+      text: 'q',
+      status: 'sent',
+      outbox: [{ recipient: DANA, network: 'xmpp' }],
+    });
+    await continuations.stop(VISITOR, { conversationId: conversation.id });
+    assert.equal(await store.outboxDepth('xmpp'), 0);
   });
 
   it('reaches the proven address through the outbox only while active, from the team address', async () => {

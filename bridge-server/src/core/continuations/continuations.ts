@@ -34,6 +34,7 @@ import { codeMatches, hashCode, newCode } from './codes.js';
 import type { ContinueOnConfig } from './config.js';
 import { StartLimits } from './start-limits.js';
 import type { RefBook } from '../../networks/refs.js';
+import { identityOf } from '../customer-identity.js';
 import { activeText, agentNotice, isStopCommand, proofText, stoppedText } from './texts.js';
 
 export interface ContinuationsDeps {
@@ -75,14 +76,14 @@ export class Continuations {
   }
 
   /**
-   * Where the party's open conversations stand (pending and active continuations), for a client
-   * that connects: a reloaded widget shows its code field or its banner again, a console its state.
+   * Where the party's open conversations stand on other networks (each one's latest continuation,
+   * stopped ones too), for a client that connects: a reloaded widget shows its code field or its
+   * banner again, and one that missed a stop while disconnected learns of it.
    */
   async current(actor: Actor): Promise<Continuation[]> {
     const open = await this.deps.store.listConversations({ participant: actor.address, siteKey: actor.siteKey, state: 'open', limit: 100 });
     const records = await Promise.all(open.map((conversation) => this.deps.store.continuationOf(conversation.id)));
-    const standing = records.filter((record): record is ContinuationRecord => record !== null && record.state !== 'stopped' && !this.expired(record));
-    return standing.map(toContinuation);
+    return records.filter((record): record is ContinuationRecord => record !== null).map(toContinuation);
   }
 
   /** The visitor asks to continue at `address`: a code (or a request to reply) goes there; the continuation is pending. */
@@ -96,14 +97,17 @@ export class Continuations {
       const refusal = this.limits.take(conversation.id, address);
       if (refusal) throw rateLimited(`address: ${refusal}`);
       const previous = await this.deps.store.continuationOf(conversation.id);
-      const code = config.proof === 'code' ? newCode() : undefined;
+      // A reply proves an address only where its network vouches for the sender (XMPP, SIP from an
+      // authenticated domain): a mail's From, or a SIP From elsewhere, is whatever the sender wrote.
+      const proof = config.proof === 'reply' && (await identityOf(this.deps.registry, address))?.vouched !== true ? 'code' : config.proof;
+      const code = proof === 'code' ? newCode() : undefined;
       const pending: ContinuationRecord = {
         conversationId: conversation.id,
         siteKey: conversation.siteKey,
         visitor: conversation.openedBy,
         address,
         state: 'pending',
-        proof: config.proof,
+        proof,
         ...(code !== undefined ? { codeHash: hashCode(await this.secretKey(), conversation.id, code), attemptsLeft: config.maxAttempts } : {}),
         expiresAt: this.now() + config.codeTtlSeconds * 1000,
         updatedAt: this.isoNow(),
@@ -118,8 +122,9 @@ export class Continuations {
         throw sendRefusal(network.scheme, error);
       }
       if (live(previous)) this.emit(conversation, { ...previous, state: 'stopped', reason: 'replaced' });
-      // What was queued for an address replaced while active never reaches it (one at the same address waits for the new proof).
-      if (previous?.state === 'active' && previous.address !== address) await this.dropQueued(conversation.id, previous.address);
+      // Nothing queued for the address it replaces reaches it (a crash may have left some of a stopped one's); what was
+      // queued for the same address is not sent while it is pending again (the outbox drops it).
+      if (previous && previous.address !== address) await this.dropQueued(conversation.id, previous.address);
       this.emit(conversation, pending);
       this.deps.logger.info({ conversation: conversation.id, network: network.scheme, proof: pending.proof }, 'continuation started');
       return toContinuation(pending);
@@ -219,11 +224,26 @@ export class Continuations {
         if (current.state !== 'active') return undefined;
         if (!isStopCommand(input.text)) return post(conversation, current.visitor, input);
         await this.stopRecord(conversation, current, 'remote');
-        return takenNotStored(conversation, input);
+        return takenNotStored(conversation, input, this.isoNow());
       });
       if (taken) return taken;
     }
     return undefined;
+  }
+
+  /**
+   * A message that names its conversation (an email reply in its thread) from the address the
+   * conversation continues at: `/stop` stops it, anything else is the visitor's; `undefined` when
+   * the address is not the conversation's active continuation.
+   */
+  inThread(conversation: ConversationRecord, input: InboundMessage, post: PostAsVisitor): Promise<Message | undefined> {
+    return this.inTurn(conversation.id, async () => {
+      const current = await this.deps.store.continuationOf(conversation.id);
+      if (current?.address !== input.from || current.state !== 'active') return undefined;
+      if (!isStopCommand(input.text)) return post(conversation, current.visitor, input);
+      await this.stopRecord(conversation, current, 'remote');
+      return takenNotStored(conversation, input, this.isoNow());
+    });
   }
 
   /** The address is proven: active, recorded for the contact book, told what comes next. */
@@ -240,6 +260,7 @@ export class Continuations {
     };
     await this.deps.store.saveContinuation(active);
     this.emit(conversation, active);
+    this.tellAgents(conversation, active);
     this.deps.logger.info({ conversation: conversation.id, network: networkOf(active.address), proof }, 'continuation active');
     await this.deps.contactLinks
       .link({ siteKey: conversation.siteKey, party: conversation.openedBy, address: active.address, proof })
@@ -263,6 +284,9 @@ export class Continuations {
     };
     await this.deps.store.saveContinuation(stopped);
     this.emit(conversation, stopped);
+    // Nothing still queued reaches the address; agents on IM networks were told of an active one only.
+    await this.dropQueued(conversation.id, current.address);
+    if (current.state === 'active') this.tellAgents(conversation, stopped);
     this.deps.logger.info({ conversation: conversation.id, reason }, 'continuation stopped');
     const site = this.siteName(conversation.siteKey);
     const last = reason === 'remote' || reason === 'visitor' || reason === 'agent' || reason === 'closed' ? stoppedText[reason](site) : undefined;
@@ -358,7 +382,6 @@ export class Continuations {
     const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
     this.deps.hub.emit(rooms, 'continuation', toContinuation(record));
-    this.tellAgents(conversation, record);
   }
 
   /** The conversation's agents on IM networks get a line where web agents get the event (best effort). */
@@ -382,7 +405,11 @@ export class Continuations {
   }
 
   private secretKey(): Promise<string> {
-    this.secret ??= this.deps.store.secret('continuation-codes');
+    // A failed read is not kept: the next start or verify asks the store again.
+    this.secret ??= this.deps.store.secret('continuation-codes').catch((error: unknown) => {
+      this.secret = undefined;
+      throw error;
+    });
     return this.secret;
   }
 
@@ -419,8 +446,8 @@ function answersTeam(conversation: ConversationRecord, team: InboundTeam): boole
 }
 
 /** A request the bridge acted on without storing it (`/stop`): the network acknowledges it as taken. */
-function takenNotStored(conversation: ConversationRecord, input: InboundMessage): Message {
-  return { id: newId('m'), conversationId: conversation.id, seq: 0, from: input.from, text: input.text, sentAt: new Date().toISOString(), status: 'accepted' };
+function takenNotStored(conversation: ConversationRecord, input: InboundMessage, at: string): Message {
+  return { id: newId('m'), conversationId: conversation.id, seq: 0, from: input.from, text: input.text, sentAt: at, status: 'accepted' };
 }
 
 /** The start's refusal when the network would not send the proof message. */

@@ -123,6 +123,8 @@ export class PostgresContacts implements ContactStore {
         merge.siteKey,
         merge.from,
       ]);
+      // Merges into the contact that goes are the other's now: listed there, erased with it.
+      await client.query('UPDATE contact_merges SET into_contact = $1 WHERE site_key = $2 AND into_contact = $3', [merge.into, merge.siteKey, merge.from]);
       await client.query('DELETE FROM contacts WHERE id = $1 AND site_key = $2', [merge.from, merge.siteKey]);
       const row: ContactMergeRow = {
         id: merge.id,

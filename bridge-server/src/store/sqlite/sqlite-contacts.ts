@@ -76,6 +76,8 @@ export class SqliteContacts implements ContactStore {
       const moved = s.addressesOf.all(merge.from).map(toContactAddress);
       s.moveAddresses.run(merge.into, merge.siteKey, merge.from);
       s.markMerged.run(merge.at, merge.siteKey, merge.into, JSON.stringify(moved.map((a) => a.address)));
+      // Merges into the contact that goes are the other's now: listed there, erased with it.
+      s.repointMerges.run(merge.into, merge.siteKey, merge.from);
       s.deleteContact.run(merge.from, merge.siteKey);
       const row: ContactMergeRow = {
         id: merge.id,
