@@ -50,29 +50,25 @@ describe('continuing a website conversation by mail, against a real Postfix and 
     const replied = mails.find((m) => m.text?.trim() === 'Your refund is on its way.');
     assert.ok(replied, `the reply by mail: ${mails.map((m) => m.text).join(' | ')}`);
     await until(() => atVisitor.some((m) => m.text === 'Your refund is on its way.'));
+    /** Wes answers the reply from his mail client, in its thread. */
+    const answer = (text: string) =>
+      nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+        from: 'Wes <wes@example.test>',
+        to: replied.replyTo?.value[0]?.address ?? SUPPORT,
+        subject: `Re: ${replied.subject}`,
+        inReplyTo: replied.messageId!,
+        references: [replied.messageId!],
+        text,
+      });
 
     const answered = next(visitor.socket, 'message', (m) => m.text === 'Thank you!', 15_000);
-    await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
-      from: 'Wes <wes@example.test>',
-      to: replied.replyTo?.value[0]?.address ?? SUPPORT,
-      subject: `Re: ${replied.subject}`,
-      inReplyTo: replied.messageId!,
-      references: [replied.messageId!],
-      text: 'Thank you!\n\nOn Tue, 1 Dec 2026, Support <support@example.test> wrote:\n> Your refund is on its way.',
-    });
+    await answer('Thank you!\n\nOn Tue, 1 Dec 2026, Support <support@example.test> wrote:\n> Your refund is on its way.');
     const stored = await answered;
     assert.deepEqual([stored.from, stored.sentFrom, stored.conversationId], [visitor.self, 'mailto:wes@example.test', visitor.conversationId]);
 
     // `/stop` in a reply in the thread stops it: answered by mail, not stored.
     const stopped = next(visitor.socket, 'continuation', (c) => c.state === 'stopped', 15_000);
-    await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
-      from: 'Wes <wes@example.test>',
-      to: replied.replyTo?.value[0]?.address ?? SUPPORT,
-      subject: `Re: ${replied.subject}`,
-      inReplyTo: replied.messageId!,
-      references: [replied.messageId!],
-      text: '/stop',
-    });
+    await answer('/stop');
     assert.equal((await stopped).reason, 'remote');
     const last = (await mailsTo(4)).map((m) => m.text?.trim() ?? '');
     assert.ok(
