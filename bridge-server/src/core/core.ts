@@ -101,7 +101,12 @@ export class Core {
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const fanOut = new FanOut({ ...deps, kickOutbox });
     const visitorMail = new VisitorMail(deps);
-    const contacts = new ContactBook({ ...deps, proofOf: (address) => proofOf(address, deps.hosted, deps.registry), now: () => deps.clock.now() });
+    const contacts = new ContactBook({
+      ...deps,
+      proofOf: (address) => proofOf(address, deps.hosted, deps.registry),
+      isDesk: (address) => deps.teams.teamsOf(address).length > 0 || /^web:[ai]_/.test(address),
+      now: () => deps.clock.now(),
+    });
     this.contacts = contacts;
     // An address proven by a code or a reply joins the visitor's contact.
     this.continuations = new Continuations({ ...deps, access, contactLinks: contacts });

@@ -96,7 +96,10 @@ export class SocketGateway {
     // A visitor who signs in on a device where they were anonymous: that visitor is them too.
     if (result.signedInFrom) {
       const { address, siteKey } = result.actor;
-      await this.deps.core.contacts.link({ siteKey, party: address, address: result.signedInFrom, proof: 'identity' });
+      // Best effort, as every proof: a store that fails here does not refuse the sign-in.
+      await this.deps.core.contacts
+        .link({ siteKey, party: address, address: result.signedInFrom, proof: 'identity' })
+        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'signed-in visitor not linked to their anonymous session'));
     }
     socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
   }

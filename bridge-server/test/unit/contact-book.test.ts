@@ -44,7 +44,13 @@ describe('contact book', () => {
     store = new SqliteStore({ path: ':memory:' });
     await store.open();
     minute = 0;
-    book = new ContactBook({ store, proofOf, now: () => new Date(Date.UTC(2026, 11, 1, 10, minute++)), logger: pino({ level: 'silent' }) });
+    book = new ContactBook({
+      store,
+      proofOf,
+      isDesk: (address) => address.startsWith('web:a_') || address === 'xmpp:agent@example.com',
+      now: () => new Date(Date.UTC(2026, 11, 1, 10, minute++)),
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterEach(() => store.close());
 
@@ -62,6 +68,11 @@ describe('contact book', () => {
     assert.equal((await book.get(bob, { contactId: contact.id })).id, contact.id);
     assert.equal((await book.get(bob, { address: 'xmpp:carol@example.com' })).id, contact.id, 'made once');
     await refused(book.get(bob, { address: 'sip:nobody@example.com' }), 'not_found');
+    // The desk's own addresses are met in every conversation, and are no customer's.
+    const answered = await store.addParticipant(conversation.id, 'xmpp:agent@example.com');
+    await store.addParticipant(answered.id, bob.address);
+    await refused(book.get(bob, { address: 'xmpp:agent@example.com' }), 'not_found');
+    await refused(book.get(bob, { address: bob.address }), 'not_found');
   });
 
   it("never finds another site's customer, contact or merge", async () => {

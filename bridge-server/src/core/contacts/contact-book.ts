@@ -17,6 +17,8 @@ export interface ContactBookDeps {
   store: Store;
   /** How an address is proven when it first becomes known (contacts/proofs.ts). */
   proofOf(address: Address): Promise<Proof>;
+  /** Whether an address is the desk's own (an agent's, an integration's): never a customer's contact. */
+  isDesk(address: Address): boolean;
   now(): Date;
   logger: Logger;
 }
@@ -69,7 +71,8 @@ export class ContactBook implements ContactLinks {
     const { store } = this.deps;
     const known = await store.contactOf(siteKey, address);
     if (known) return known;
-    if (!(await this.siteKnows(siteKey, address))) return null;
+    // An agent is no customer: their address never joins a contact (whose erasure would take theirs).
+    if (this.deps.isDesk(address) || !(await this.siteKnows(siteKey, address))) return null;
     const id = await store.linkContact({ siteKey, newId: newId('k'), at: this.at(), party: { address, proof: await this.deps.proofOf(address) } });
     return store.contactById(siteKey, id);
   }
