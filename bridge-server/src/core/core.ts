@@ -99,8 +99,8 @@ export class Core {
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
-    const fanOut = new FanOut({ ...deps, kickOutbox });
     const visitorMail = new VisitorMail(deps);
+    const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
     const contacts = new ContactBook({
       ...deps,
       proofOf: (address) => proofOf(address, deps.hosted, deps.registry),

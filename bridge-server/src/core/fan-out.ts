@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord } from '../store/store.js';
 import type { ClientHub } from './hub.js';
+import type { NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
 
 export interface FanOutDeps {
@@ -17,6 +18,8 @@ export interface FanOutDeps {
   metrics: Metrics;
   /** Asks the outbox worker to look at a network's queue. */
   kickOutbox(network: string): void;
+  /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
+  continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
 }
 
 export class FanOut {
@@ -67,14 +70,16 @@ export class FanOut {
     for (const network of new Set(items.map((item) => item.network))) this.deps.kickOutbox(network);
   }
 
-  /** Typing goes to each other party whose network carries it: best effort, never stored. */
+  /** Typing goes to each other party whose network carries it (and where the visitor continues): best effort, never stored. */
   typing(conversation: ConversationRecord, from: Address, state: TypingState): void {
+    const dropped = (error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered');
     for (const recipient of conversation.participants) {
       if (recipient === from) continue;
-      this.deps.registry
-        .forAddress(recipient)
-        ?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state })
-        .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered'));
+      this.deps.registry.forAddress(recipient)?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state }).catch(dropped);
     }
+    this.deps
+      .continuedAt?.(conversation, from)
+      .then((linked) => linked && this.deps.registry.forAddress(linked.to)?.setTyping?.({ conversation: linked.conversation, from, to: linked.to, state }))
+      .catch(dropped);
   }
 }

@@ -48,7 +48,7 @@ export interface InboundDeps {
   /** Whose a mail from the address a visitor gave is (their answer to a reply sent to them there). */
   visitorMail?: Pick<VisitorMail, 'visitorWriting'>;
   /** Messages to a team's address from an address a visitor continues their conversation at. */
-  continuations?: Pick<Continuations, 'inbound' | 'inThread'>;
+  continuations?: Pick<Continuations, 'inbound' | 'inThread' | 'typingIn'>;
 }
 
 export class Inbound {
@@ -135,6 +135,9 @@ export class Inbound {
 
   private typing(input: InboundTyping): void {
     void (async () => {
+      // Typing from the address a visitor continues at: the visitor's, in their conversation.
+      const continued = input.team ? await this.deps.continuations?.typingIn(input.from, input.team) : undefined;
+      if (continued) return this.deps.fanOut.typing(continued.conversation, continued.visitor, input.state);
       const conversation = input.team
         ? await this.deps.customers.typingConversation(input.from, input.team)
         : await this.conversationOf(input.from, input.to, input.conversationId);

@@ -91,6 +91,16 @@ export class VisitorMail {
     return (await this.linkedOf(conversation))?.recipient === item.recipient ? { ...seen, openedBy: item.recipient } : seen;
   }
 
+  /**
+   * Where `from`'s typing in the conversation goes besides its parties: the address the visitor
+   * continues at (as the network sees the conversation there), unless the visitor is the one typing.
+   */
+  async typingTo(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null> {
+    if (from === conversation.openedBy) return null;
+    const linked = await this.linkedOf(conversation);
+    return linked && { to: linked.recipient, conversation: { ...toNetworkConversation(conversation), openedBy: linked.recipient } };
+  }
+
   /** The address the conversation continues at now, and its network. */
   private async linkedOf(conversation: ConversationRecord): Promise<{ recipient: Address; network: string } | null> {
     const continuation = await this.deps.store.continuationOf?.(conversation.id);

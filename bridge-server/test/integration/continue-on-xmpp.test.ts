@@ -23,7 +23,7 @@ import {
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, chatWithOriginId, connectAgent, isChatFrom } from '../xmpp-agent.js';
+import { type Agent, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
 import { crash, exited, writeCliConfig } from '../cli-process.js';
 import { continuationBridge, continuationConfig, quietFor } from '../continuation-desk.js';
 import { runXmppCli } from '../xmpp-customer-desk.js';
@@ -33,6 +33,7 @@ const CODE_TEXT =
 const REPLY_TEXT =
   'Reply to this message to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: nothing more will be sent.';
 const ACTIVE_TEXT = 'Your chat with Acme Shop continues here: replies come here too. Send /stop to stop.';
+const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
 const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay'];
 
 /** The bodies an XMPP client received from the team's JID, in order. */
@@ -122,6 +123,14 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       reloaded.connect();
       assert.deepEqual(await shown, verified.continuation);
       reloaded.disconnect();
+
+      // Typing both ways (XEP-0085): the IM client's is the visitor's; the agent's reaches it from the team's JID.
+      const typingAtAgent = next(alice, 'typing', (e) => e.from === visitor.self && e.state === 'composing');
+      await dana.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
+      await typingAtAgent;
+      const typingAtDana = dana.next((s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null);
+      await call(alice, 'typing', { conversationId: visitor.conversationId, state: 'composing' });
+      await typingAtDana;
 
       await call(alice, 'message:send', { conversationId: visitor.conversationId, clientId: 'a-active', text: 'Your parcel left today' });
       await until(() => atVisitor.some((m) => m.text === 'Your parcel left today'), 5000, 'the reply in the widget');

@@ -231,6 +231,16 @@ export class Continuations {
     return undefined;
   }
 
+  /** The conversation an address's typing to a team's address belongs to, as its visitor's: where it continues, if it does. */
+  async typingIn(from: Address, team: InboundTeam): Promise<{ conversation: ConversationRecord; visitor: Address } | undefined> {
+    for (const candidate of await this.deps.store.continuationsAt(from)) {
+      if (candidate.state !== 'active') continue;
+      const conversation = await this.deps.store.getConversation(candidate.conversationId);
+      if (conversation?.state === 'open' && answersTeam(conversation, team)) return { conversation, visitor: candidate.visitor };
+    }
+    return undefined;
+  }
+
   /**
    * A message that names its conversation (an email reply in its thread) from the address the
    * conversation continues at: `/stop` stops it, anything else is the visitor's; `undefined` when
