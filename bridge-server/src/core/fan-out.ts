@@ -75,7 +75,10 @@ export class FanOut {
     const dropped = (error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered');
     for (const recipient of conversation.participants) {
       if (recipient === from) continue;
-      this.deps.registry.forAddress(recipient)?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state }).catch(dropped);
+      this.deps.registry
+        .forAddress(recipient)
+        ?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state })
+        .catch(dropped);
     }
     this.deps
       .continuedAt?.(conversation, from)
