@@ -15,6 +15,7 @@ import { type Address, type Message, networkOf } from '@switchboard/protocol';
 import type { Network, NetworkConversation, VisitorFallbackFeature } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, NewMessage, OutboxItem, Store } from '../store/store.js';
+import type { SiteConfig } from '../config.js';
 import type { Clock } from '../util/clock.js';
 import type { ClientHub } from './hub.js';
 import { toNetworkConversation } from './wire.js';
@@ -25,6 +26,11 @@ export interface VisitorMailDeps {
   registry: Pick<NetworkRegistry, 'all'> & Partial<Pick<NetworkRegistry, 'forAddress'>>;
   hub: Pick<ClientHub, 'connectionCount'>;
   clock: Clock;
+  /**
+   * The sites, to look a conversation's continuation up only where its site lets visitors continue
+   * (a store read spared on every message elsewhere); every site may when left out.
+   */
+  sites?: readonly Pick<SiteConfig, 'key' | 'continueOn'>[];
 }
 
 type FallbackNetwork = Network & VisitorFallbackFeature;
@@ -43,7 +49,12 @@ export function stillToMail(message: Pick<Message, 'status'>, visitorConnected: 
 }
 
 export class VisitorMail {
-  constructor(private readonly deps: VisitorMailDeps) {}
+  /** Sites whose visitors may continue elsewhere; null: any site. */
+  private readonly continuing: ReadonlySet<string> | null;
+
+  constructor(private readonly deps: VisitorMailDeps) {
+    this.continuing = deps.sites ? new Set(deps.sites.filter((site) => site.continueOn).map((site) => site.key)) : null;
+  }
 
   /**
    * The outbox entries that send `from`'s message to the conversation's visitor elsewhere: at once
@@ -103,6 +114,7 @@ export class VisitorMail {
 
   /** The address the conversation continues at now, and its network. */
   private async linkedOf(conversation: ConversationRecord): Promise<{ recipient: Address; network: string } | null> {
+    if (this.continuing && !this.continuing.has(conversation.siteKey)) return null;
     const continuation = await this.deps.store.continuationOf?.(conversation.id);
     if (continuation?.state !== 'active') return null;
     const network = this.deps.registry.forAddress?.(continuation.address);

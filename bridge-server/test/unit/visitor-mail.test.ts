@@ -72,6 +72,22 @@ describe('replies held back for visitors who left', () => {
     assert.deepEqual(await setUp({ networks: [] }).visitorMail.heldBack(conversation, AGENT), []);
   });
 
+  it('reads no continuation for a site that lets no visitor continue elsewhere (nothing more on the message path)', async () => {
+    let reads = 0;
+    const make = (sites: { key: string; continueOn?: { networks: string[] } }[]) =>
+      new VisitorMail({
+        store: { getParty: () => Promise.resolve(null), continuationOf: () => Promise.resolve((reads++, null)) },
+        registry: { all: () => [] },
+        hub: { connectionCount: () => 0 },
+        clock: new ManualClock(START),
+        sites: sites as never,
+      });
+    await make([{ key: 'site' }]).heldBack(conversation, AGENT);
+    assert.equal(reads, 0);
+    await make([{ key: 'site', continueOn: { networks: ['xmpp'] } }]).heldBack(conversation, AGENT);
+    assert.equal(reads, 1);
+  });
+
   it('mails a held-back reply only when the visitor neither read it nor is connected', async () => {
     assert.equal(stillToMail({ status: 'sent' }, false), true);
     assert.equal(stillToMail({ status: 'delivered' }, false), true);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Identity, type Message, createClient, memoryStorage } from '@switchboard/sdk';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,6 +80,18 @@ describe('demo (npm start)', () => {
     }
   });
 
+  /** Headless Chromium, as the console tests run it. */
+  const launchChromium = () =>
+    puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+
+  /** The web agent console as alice, once it is online. */
+  const agentConsole = async (browser: Browser) => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/agent?agent=alice`);
+    await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+    return page;
+  };
+
   it('runs the shop page and the agent console in Chromium under that policy: both connect, no violation', async () => {
     const browser = await puppeteer.launch({
       executablePath: '/usr/bin/chromium',
@@ -122,15 +134,9 @@ describe('demo (npm start)', () => {
     await visitor.ready();
     const conversation = await visitor.openConversation({ team: 'support' });
     const customer = visitor.session!.self;
-    const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(`${url}/agent?agent=alice`);
-      await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+      const page = await agentConsole(browser);
       // The list names the network; the details the network and the customer's address there.
       const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
       await page.waitForSelector(entry, { timeout: 15_000 });
@@ -242,15 +248,9 @@ describe('demo (npm start)', () => {
     await other.openConversation({ team: 'support' });
     const customer = visitor.session!.self;
     const otherAddress = other.session!.self;
-    const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(`${url}/agent?agent=alice`);
-      await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
+      const page = await agentConsole(browser);
       const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
       await page.waitForSelector(entry, { timeout: 15_000 });
       await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
