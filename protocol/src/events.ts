@@ -31,6 +31,7 @@ import type {
   ConversationOpenPayload,
   ConversationRatePayload,
   HistoryGetPayload,
+  FileLinkPayload,
   MessageSendPayload,
   PartyGetPayload,
   PresenceSetPayload,
@@ -80,6 +81,8 @@ export interface ClientToServerEvents {
   'contact:merge': (payload: ContactMergePayload, ack: AckCallback<{ contact: Contact; mergeId: string }>) => void;
   /** Addition (agents, integrations): undo a merge; both contacts as they are again. */
   'contact:unmerge': (payload: ContactUnmergePayload, ack: AckCallback<{ contacts: Contact[] }>) => void;
+  /** Addition: a short-lived signed link to a file of a conversation the caller may read (for `<img src>`, a download). */
+  'file:link': (payload: FileLinkPayload, ack: AckCallback<{ url: string; expiresAt: string }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -124,6 +127,7 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'contact:get',
   'contact:merge',
   'contact:unmerge',
+  'file:link',
 ];
 
 /** The socket.io namespace of this contract version. */

@@ -24,4 +24,12 @@ export const LIMITS = {
   maxContactConversations: 50,
   /** Length of a continuation proof code (digits). */
   continuationCodeLength: 6,
+  /** Largest file one upload may carry, in bytes (25 MiB). */
+  maxFileBytes: 25 * 1024 * 1024,
+  /** Most files one message may carry. */
+  maxMessageAttachments: 10,
+  /** Largest total of the files of one message, in bytes (25 MiB). */
+  maxMessageFileBytes: 25 * 1024 * 1024,
+  /** Longest file name, in Unicode code points (the bridge cuts longer ones, keeping the extension). */
+  maxFileNameLength: 255,
 } as const;

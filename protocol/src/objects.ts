@@ -23,6 +23,28 @@ export interface Message {
    * the IM client they continue on, or answering by mail); the message is theirs all the same.
    */
   sentFrom?: Address;
+  /** Addition: files sent with the message (uploaded first with `POST /v1/files`), in the order given. */
+  attachments?: Attachment[];
+}
+
+/**
+ * Addition: a file of a message (docs/protocol.md, "Files"). Its bytes are read through a signed
+ * link (`file:link`) or `GET /v1/files/:id` with the party's session.
+ */
+export interface Attachment {
+  /** The bridge's id for the file (`f_...`). */
+  id: string;
+  /** The file's name as given at upload, cleaned (no path, no control characters), at most `LIMITS.maxFileNameLength` code points. */
+  name: string;
+  /** The media type the bridge found in the content (never the name's or the uploader's word). */
+  type: string;
+  /** Bytes. */
+  size: number;
+  /** Hex SHA-256 of the content. */
+  sha256: string;
+  /** Pixels, for images the bridge could read. */
+  width?: number;
+  height?: number;
 }
 
 export type ConversationState = 'open' | 'closed';

@@ -53,11 +53,24 @@ export const conversationListSchema = z.object({
 
 export const conversationCloseSchema = z.object({ conversationId: id });
 
-export const messageSendSchema = z.object({
-  conversationId: id,
-  clientId,
-  text,
-});
+/** Addition: the ids of files uploaded with `POST /v1/files`; with at least one, `text` may be empty. */
+const attachmentIds = z
+  .array(id)
+  .min(1, 'give at least one file id, or leave attachments out')
+  .max(LIMITS.maxMessageAttachments, `at most ${LIMITS.maxMessageAttachments} files per message`)
+  .refine((ids) => new Set(ids).size === ids.length, 'names the same file twice');
+
+export const messageSendSchema = z
+  .object({
+    conversationId: id,
+    clientId,
+    text: str(),
+    attachments: attachmentIds.optional(),
+  })
+  .refine((p) => p.text.trim().length > 0 || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] });
+
+/** Addition: a signed link to a file of a conversation the caller may read (`thumbnail`: the image's small preview). */
+export const fileLinkSchema = z.object({ fileId: id, variant: z.enum(['original', 'thumbnail']).optional() });
 
 export const historyGetSchema = z
   .object({
@@ -181,7 +194,15 @@ export const contactUnmergeSchema = z.object({ mergeId: id });
 
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
-  .object({ conversationId: id.optional(), to: address.optional(), team: id.optional(), text, clientId: messageSendSchema.shape.clientId.optional() })
+  .object({
+    conversationId: id.optional(),
+    to: address.optional(),
+    team: id.optional(),
+    text: str(),
+    clientId: clientId.optional(),
+    attachments: attachmentIds.optional(),
+  })
+  .refine((p) => p.text.trim().length > 0 || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] })
   .refine((p) => (p.conversationId === undefined) !== (p.to === undefined), {
     message: 'give exactly one of conversationId or to',
     path: ['conversationId'],
@@ -193,6 +214,7 @@ export type ConversationOpenPayload = z.infer<typeof conversationOpenSchema>;
 export type ConversationListPayload = z.infer<typeof conversationListSchema>;
 export type ConversationClosePayload = z.infer<typeof conversationCloseSchema>;
 export type MessageSendPayload = z.infer<typeof messageSendSchema>;
+export type FileLinkPayload = z.infer<typeof fileLinkSchema>;
 export type HistoryGetPayload = z.infer<typeof historyGetSchema>;
 export type SyncPayload = z.infer<typeof syncSchema>;
 export type TypingPayload = z.infer<typeof typingSchema>;
@@ -219,6 +241,7 @@ export const clientEventSchemas = {
   'conversation:list': conversationListSchema,
   'conversation:close': conversationCloseSchema,
   'message:send': messageSendSchema,
+  'file:link': fileLinkSchema,
   'history:get': historyGetSchema,
   sync: syncSchema,
   typing: typingSchema,

@@ -3,7 +3,17 @@
  * protocol and back: outbound through `send` (and the optional typing/presence/read calls its
  * capabilities declare), inbound through the one normalized `InboundSink`.
  */
-import type { Address, Conversation, ErrorCode, Message, MessageStatus, PresenceStatus, TeamAvailability, TypingState } from '@switchboard/protocol';
+import type {
+  Address,
+  Attachment,
+  Conversation,
+  ErrorCode,
+  Message,
+  MessageStatus,
+  PresenceStatus,
+  TeamAvailability,
+  TypingState,
+} from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 import type { RefBook } from './refs.js';
@@ -80,11 +90,46 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * A file a party of a network sent with a message, its bytes already in hand (a mail's attachment,
+ * an XMPP out-of-band link the network fetched). The core checks it as an upload (size, the
+ * site's types, sniffed from the content) before the message is stored.
+ */
+export interface InboundFile {
+  /** The name the sender's side gave; the bridge cleans it. */
+  name: string;
+  /** The type the sender's side declared: a hint, never trusted. */
+  declaredType?: string;
+  content: Buffer;
+}
+
+/**
+ * Files as networks reach them (context `files`): links a recipient's client can open, the bytes
+ * for a network that carries files itself (mail), and the bound on what the bridge takes in.
+ */
+export interface NetworkFiles {
+  /**
+   * A signed link to the file for `recipient` (under `server.publicUrl`), valid
+   * `files.linkTtlSeconds`; opening it checks again that the recipient may read the file.
+   */
+  link(file: Attachment, recipient: Address): string;
+  /** The file's bytes; null when it is gone (erased, expired). */
+  read(file: Attachment): Promise<Buffer | null>;
+  /** The largest file the bridge takes in (a network fetching a link stops reading beyond it). */
+  readonly maxFileBytes: number;
+}
+
 export interface InboundMessage {
   network: string;
   from: Address;
   to: Address;
+  /** May be empty when `files` has some. */
   text: string;
+  /**
+   * Files that came with the message. One the core refuses (too large, a type the site does not
+   * take) is left out and said in the stored text, never dropped silently.
+   */
+  files?: readonly InboundFile[];
   /** The network's stable id (XEP-0359 stanza-id, ...), used to drop retransmissions. */
   remoteId?: string;
   /** A conversation the network already knows this belongs to. */
@@ -382,6 +427,8 @@ export interface NetworkContext<TConfig> {
   records?: NetworkRecords;
   /** The longest text the bridge stores (`limits.maxTextLength`), for a network that cuts longer text rather than have it refused. */
   maxTextLength?: number;
+  /** Files of messages: links for recipients, bytes, the inbound bound (docs/protocol.md, "Files"). */
+  files?: NetworkFiles;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { ContactStore } from './contact-store.js';
 import type {
   Address,
+  Attachment,
   Continuation,
   ContinuationState,
   ContinuationStopReason,
@@ -61,6 +62,41 @@ export interface NewMessage {
   sentFrom?: Address;
   /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */
   webhooks?: (message: Message) => readonly NewWebhookDelivery[];
+  /**
+   * Files the message carries, in this order: each must be a file of this conversation uploaded by
+   * `from` and not yet sent (`FileRecord.messageId` unset); the same transaction binds each to the
+   * new message and keeps their `Attachment`s on it. A file that does not qualify fails the whole
+   * append with `FileClaimError` and stores nothing. Not checked for a duplicate (its files are
+   * already the first message's).
+   */
+  attachments?: readonly string[];
+}
+
+/** A file as the store keeps it: the contract's `Attachment`, where it belongs, and the blob holding its bytes. */
+export interface FileRecord extends Attachment {
+  siteKey: string;
+  /** The conversation it was uploaded to (or received in): its parties and the site's agents may read it. */
+  conversationId: string;
+  uploadedBy: Address;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** The message it was sent with; unset until then. */
+  messageId?: string;
+  /** The blob store's key of the content (its SHA-256: equal contents share one blob). */
+  blob: string;
+  /** The blob store's key of the image's preview, when one was made. */
+  thumbnailBlob?: string;
+}
+
+/** `appendMessage` refused a file of `attachments` (unknown, of another conversation or sender, or sent already). */
+export class FileClaimError extends Error {
+  constructor(
+    readonly fileId: string,
+    reason: string,
+  ) {
+    super(`attachments: file "${fileId}" ${reason}`);
+    this.name = 'FileClaimError';
+  }
 }
 
 export type AppendResult =
@@ -202,6 +238,11 @@ export interface ErasureResult {
   conversations: number;
   messages: number;
   parties: number;
+  /**
+   * Blob keys (contents and previews) of the files deleted with them that no remaining file
+   * refers to: the caller deletes those blobs once the store committed.
+   */
+  blobs: string[];
 }
 
 export interface Store extends ContactStore {
@@ -352,18 +393,33 @@ export interface Store extends ContactStore {
   /** Records that a blocked customer was told; true only for the one call that recorded it (the one to tell them). */
   markBlockTold(siteKey: string, address: Address): Promise<boolean>;
 
+  /** Records an uploaded (or received) file; it is not yet sent with any message. */
+  createFile(file: FileRecord): Promise<void>;
+  getFile(id: string): Promise<FileRecord | null>;
+  /** Records the blob key of a file's preview (made after the upload, or again when it was lost). */
+  setFileThumbnail(id: string, thumbnailBlob: string): Promise<void>;
+  /** Of these blob keys, those some file still refers to (as content or preview). */
+  blobsInUse(blobs: readonly string[]): Promise<Set<string>>;
+  /**
+   * Deletes files never sent with a message and created before `before` (ISO time); returns the
+   * blob keys no remaining file refers to.
+   */
+  deleteUnsentFiles(before: string): Promise<string[]>;
+  /** Total bytes of a site's files (each file counted, even when contents are shared). */
+  siteFileBytes(siteKey: string): Promise<number>;
+
   /** Everything held of a party of a site: the party, and the site's conversations it opened or takes part in, with their messages. */
   partyData(siteKey: string, address: Address): Promise<PartyData>;
   /**
    * Erases a party of a site: the conversations it opened (with everything in them, their
    * continuations too), its messages elsewhere, its participations, its outbox items and webhook
-   * deliveries about it, the site's continuations at its address, and the party.
-   * Usage counts are aggregates and stay.
+   * deliveries about it, the site's continuations at its address, the files of everything erased
+   * (and those it uploaded anywhere on the site), and the party. Usage counts are aggregates and stay.
    */
   eraseParty(siteKey: string, address: Address): Promise<ErasureResult>;
   /**
    * Deletes a site's conversations whose last activity is before `before` (ISO time), with their
-   * messages, and the site's parties nothing refers to any more.
+   * messages and files, and the site's parties nothing refers to any more.
    */
   sweepSite(siteKey: string, before: string): Promise<ErasureResult>;
 }

@@ -1,0 +1,38 @@
+/**
+ * Where files' bytes live, by key (docs/protocol.md, "Files"). The local-disk engine
+ * (local-blob-store.ts) is the default; an S3-compatible engine fits behind the same interface.
+ * Keys are the bridge's own (a content's SHA-256, a preview's derived key), never a client's name.
+ */
+import type { Readable } from 'node:stream';
+
+export interface BlobWrite {
+  /** The key the content was stored under: its hex SHA-256. */
+  key: string;
+  size: number;
+}
+
+export interface BlobStore {
+  /**
+   * Stores a stream's bytes under their SHA-256, whole or not at all (written aside, then moved in
+   * place once complete and flushed to disk). Stops with `BlobTooLarge` past `maxBytes`, keeping nothing.
+   */
+  put(content: Readable | Buffer, maxBytes: number): Promise<BlobWrite>;
+  /** Stores bytes under a key the bridge derived (a preview), atomically as `put`. */
+  putAs(key: string, content: Buffer): Promise<void>;
+  /** The bytes under a key, as a stream; null when there are none. */
+  open(key: string): Promise<Readable | null>;
+  /** A local path to the bytes when the engine keeps them on this machine (for readers that need a file), else null. */
+  localPath(key: string): Promise<string | null>;
+  has(key: string): Promise<boolean>;
+  /** Deletes a blob; nothing when there is none. */
+  delete(key: string): Promise<void>;
+  /** Bytes stored (for `/metrics`). */
+  bytesStored(): Promise<number>;
+}
+
+export class BlobTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`larger than ${maxBytes} bytes`);
+    this.name = 'BlobTooLarge';
+  }
+}
