@@ -2,7 +2,8 @@
  * Files on IRC (docs/networks/irc.md, "Files"). IRC carries text only: a message's files go out as
  * one line each, with a link signed for the recipient (kit/file-lines.ts), through the line encoder
  * like any text. A DCC SEND offer (CTCP DCC, the clients' direct file transfer) is never taken: the
- * bridge opens no connection to an IRC client, and the sender is told so, once a minute at most.
+ * bridge opens no connection to an IRC client, and the sender is told so, once a minute at most by each
+ * of the bridge's nicks.
  */
 import type { Address, Message } from '@switchboard/protocol';
 import { textWithFileLinks } from '../kit/file-lines.js';
@@ -36,7 +37,7 @@ export function dccRefusal(name: string): string {
   return `${file}: files are not carried over IRC here (DCC SEND is not accepted). Put the file where it can be downloaded and paste the link instead.`;
 }
 
-/** Senders told lately (lowercased nick -> when), so that a flood of offers draws one notice a minute. */
+/** Senders told lately (`<our nick> <their nick>`, lowercased -> when): a flood of offers to one nick draws one notice a minute. */
 export class DccRefusals {
   private readonly told = new Map<string, number>();
 
@@ -45,9 +46,9 @@ export class DccRefusals {
     private readonly max = 1000,
   ) {}
 
-  /** Whether `nick` is to be told now (and is then not told again within the minute). */
-  tell(nick: string, now = Date.now()): boolean {
-    const key = nick.toLowerCase();
+  /** Whether the sender of an offer (`pair`: which of our nicks and theirs) is to be told now, and then not again within the minute. */
+  tell(pair: string, now = Date.now()): boolean {
+    const key = pair.toLowerCase();
     const last = this.told.get(key);
     if (last !== undefined && now - last < this.everyMs) return false;
     this.told.delete(key);

@@ -56,7 +56,7 @@ export class IrcInbound {
     if (file === null || !request.nick || connections.isOurs(request.nick)) return;
     if (request.target.toLowerCase() !== connection.nick.toLowerCase()) return; // offers go to one user, never a channel
     logger.info({ from: request.nick, to: connection.nick }, 'irc DCC offer refused');
-    if (this.dccRefusals.tell(request.nick)) this.notice(connection, request.nick, dccRefusal(file));
+    if (this.dccRefusals.tell(`${connection.nick} ${request.nick}`)) this.notice(connection, request.nick, dccRefusal(file));
   }
 
   /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
