@@ -27,7 +27,7 @@ export async function upload(t: TestBridge, token: string, conversationId: strin
   const response = await fetch(`${t.url}/v1/files?${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-    body: content,
+    body: new Uint8Array(content),
   });
   const body = (await response.json()) as { ok: boolean; file: Attachment };
   assert.equal(response.status, 201, JSON.stringify(body));

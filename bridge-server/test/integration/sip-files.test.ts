@@ -70,7 +70,7 @@ describe('files on SIP against a real Kamailio', () => {
   it('takes a picture of some 45 KB as a body: the shipped Kamailio configuration reads requests up to 64 KB', async () => {
     const v = await visitor('Gus');
     // Noise does not compress: a PNG of about 45 KB, past Kamailio's default 16 KB read buffer.
-    const picture = await sharp({ create: { width: 130, height: 130, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+    const picture = await sharp({ create: { width: 130, height: 130, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
       .png()
       .toBuffer();
     assert.ok(picture.length > 40_000 && picture.length < 60_000, `${picture.length} bytes`);
