@@ -1,7 +1,7 @@
 /** Files as the networks' tests handle them: real content the bridge recognises, uploads, and reading them back. */
 import assert from 'node:assert/strict';
-import type { Attachment } from '@switchboard/protocol';
-import type { TestBridge } from './helpers.js';
+import type { Attachment, Message } from '@switchboard/protocol';
+import { type TestBridge, type V1Socket, call } from './helpers.js';
 
 /** A 1x1 PNG (its first byte, 0x89, is no UTF-8: a SIP body of it travels in a binary WebSocket frame). */
 export const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -50,3 +50,10 @@ export async function fetchLink(url: string): Promise<Buffer> {
 
 /** The links in a text. */
 export const linksIn = (text: string): string[] => text.match(/https?:\/\/\S+/g) ?? [];
+
+/** Sends a message with files (`message:send` with `attachments`) and checks it was taken. */
+export async function sendFiles(socket: V1Socket, conversationId: string, text: string, files: readonly Attachment[]): Promise<Message> {
+  const sent = await call(socket, 'message:send', { conversationId, clientId: `files-${Math.random()}`, text, attachments: files.map((file) => file.id) });
+  assert.ok(sent.ok, JSON.stringify(sent));
+  return sent.message;
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SITE, type TestBridge, call, openVisitor, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
-import { PDF, PNG, fetchLink, linksIn, upload } from '../network-files.js';
+import { PDF, PNG, fetchLink, linksIn, sendFiles, upload } from '../network-files.js';
 import { ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type Tap, startTap } from '../servers/tap.js';
@@ -38,13 +38,7 @@ describe('files on IRC against a real ngircd', () => {
     const v = await openVisitor(t, { profile: { name: 'Dana' }, assignee: AGENT });
     const shot = await upload(t, v.session.token, v.conversationId, 'screen shot.png', PNG);
     const invoice = await upload(t, v.session.token, v.conversationId, 'invoice.pdf', PDF);
-    const sent = await call(v.socket, 'message:send', {
-      conversationId: v.conversationId,
-      clientId: 'f-1',
-      text: 'Here are both',
-      attachments: [shot.id, invoice.id],
-    });
-    assert.ok(sent.ok, JSON.stringify(sent));
+    await sendFiles(v.socket, v.conversationId, 'Here are both', [shot, invoice]);
 
     const text = await alice.next((m) => m.message === 'Here are both');
     const [first, second] = await alice.collect((m) => m.nick === text.nick && m.message.startsWith('[file] '), 2);
@@ -58,7 +52,7 @@ describe('files on IRC against a real ngircd', () => {
 
     // A file alone: its line only.
     const only = await upload(t, v.session.token, v.conversationId, 'only.png', PNG);
-    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'f-2', text: '', attachments: [only.id] });
+    await sendFiles(v.socket, v.conversationId, '', [only]);
     const line = await alice.next((m) => m.nick === text.nick && m.message.startsWith('[file] only.png'));
     assert.deepEqual(await fetchLink(linksIn(line.message)[0]!), PNG);
   });

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { type WebVisitor, call, next, openVisitor } from '../helpers.js';
-import { PDF, PNG, download, fetchLink, linksIn, upload } from '../network-files.js';
+import { type WebVisitor, next, openVisitor } from '../helpers.js';
+import { PDF, PNG, download, fetchLink, linksIn, sendFiles, upload } from '../network-files.js';
 import { type SipDesk, VISITOR_DOMAIN, startSipDesk } from '../sip-desk.js';
 import { type RawSipMessage, sendRawSipMessage } from '../sip-raw-client.js';
 
@@ -42,8 +42,7 @@ describe('files on SIP against a real Kamailio', () => {
   it("gives the agent the visitor's text and a line per file whose link fetches the same bytes", async () => {
     const v = await visitor('Dana');
     const invoice = await upload(desk.t, v.session.token, v.conversationId, 'invoice.pdf', PDF);
-    const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'f-1', text: 'The invoice', attachments: [invoice.id] });
-    assert.ok(sent.ok, JSON.stringify(sent));
+    await sendFiles(v.socket, v.conversationId, 'The invoice', [invoice]);
     const got = await desk.alice.next((m) => m.request.body.startsWith('The invoice'));
     assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
     const [text, line] = got.request.body.split('\n');
