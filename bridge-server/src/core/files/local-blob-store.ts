@@ -5,7 +5,6 @@
  * process killed mid-write leaves only a temporary file, removed at the next start.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -86,7 +85,8 @@ export class LocalBlobStore implements BlobStore {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
-    return handle ? createReadStream(path, { fd: handle.fd, autoClose: true }) : null;
+    // The handle's own stream closes it once read (or destroyed).
+    return handle ? handle.createReadStream() : null;
   }
 
   async localPath(key: string): Promise<string | null> {
