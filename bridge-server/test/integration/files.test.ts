@@ -53,7 +53,7 @@ async function upload(
   const response = await fetch(`${t.url}/v1/files?${query.toString()}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', ...headers },
-    body: content,
+    body: typeof content === 'string' ? content : new Uint8Array(content),
   });
   return { status: response.status, body: (await response.json()) as UploadAnswer, headers: response.headers };
 }
@@ -113,7 +113,10 @@ describe('files', () => {
     const [site, other] = baseConfig('.').sites as Record<string, unknown>[];
     t = await startBridge(
       {
-        sites: [{ ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } }, other],
+        sites: [
+          { ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } },
+          { ...other, files: false },
+        ],
         files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
@@ -463,6 +466,22 @@ describe('files', () => {
     assert.equal(erased.status, 200);
     assert.equal(existsSync(path), false, 'the bytes are gone');
     assert.equal((await get(`${t.url}/v1/files/${file.id}`, API_KEY)).status, 404);
+  });
+
+  it('refuses uploads on a site that takes no files with 403 forbidden', async () => {
+    const { session } = await connect(t, { siteKey: OTHER_SITE }, { origin: 'http://other.test' });
+    const answer = await upload(t, session.token, 'c_any', 'a.txt', 'x');
+    assert.equal(answer.status, 403);
+    assert.deepEqual(answer.body.error, { code: 'forbidden', message: `files: site "${OTHER_SITE}" takes no files` });
+  });
+
+  it('counts files in /metrics', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(text, /^switchboard_files_uploaded_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="type"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="too_large"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_served_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_stored [1-9]\d*$/m);
   });
 });
 
