@@ -71,6 +71,8 @@ const png = (width: number, height: number) =>
 
 const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 const TYPES = ['image/*', 'text/*', 'application/pdf'];
+/** A site whose files may take 100 bytes together. */
+const QUOTA_SITE = 'small-site';
 
 /** A GET of a file, as a browser or a network's client opens it. */
 async function get(url: string, token?: string): Promise<{ status: number; bytes: Buffer; headers: Headers; error?: ErrorBody }> {
@@ -116,7 +118,9 @@ describe('files', () => {
         sites: [
           { ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } },
           { ...other, files: false },
+          { key: QUOTA_SITE, files: { quotaBytes: 100 } },
         ],
+        teams: [...(baseConfig('.').teams as object[]), { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] }],
         files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
@@ -473,6 +477,17 @@ describe('files', () => {
     const answer = await upload(t, session.token, 'c_any', 'a.txt', 'x');
     assert.equal(answer.status, 403);
     assert.deepEqual(answer.body.error, { code: 'forbidden', message: `files: site "${OTHER_SITE}" takes no files` });
+  });
+
+  it("refuses a file past the site's quota with 413 too_large", async () => {
+    const { socket, session } = await connect(t, { siteKey: QUOTA_SITE }, { origin: null });
+    const opened = await call(socket, 'conversation:open', { team: 'small' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'a.txt', 'a'.repeat(60))).status, 201);
+    const refused = await upload(t, session.token, opened.conversation.id, 'b.txt', 'b'.repeat(60));
+    assert.equal(refused.status, 413);
+    assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'c.txt', 'c'.repeat(40))).status, 201, 'what still fits is taken');
   });
 
   it('counts files in /metrics', async () => {
