@@ -232,6 +232,14 @@ describe('files', () => {
     assert.equal(none.error?.code, 'not_found');
   });
 
+  it('takes an image it cannot read as a file, without dimensions or thumbnail', async () => {
+    const broken = Buffer.concat([(await png(20, 20)).subarray(0, 40), Buffer.alloc(100, 1)]);
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'broken.png', broken);
+    assert.deepEqual([file.type, file.size, file.width, file.height], ['image/png', broken.length, undefined, undefined]);
+    assert.equal((await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' })).error?.code, 'not_found');
+    assert.deepEqual((await get((await call(visitor.socket, 'file:link', { fileId: file.id })).url)).bytes, broken);
+  });
+
   it('serves SVG and HTML, scripts and all, as attachments that run nothing', async () => {
     const svg = await uploaded(
       t,
