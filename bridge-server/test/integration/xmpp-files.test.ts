@@ -118,14 +118,20 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
     );
   });
 
-  it('leaves a link to a host the bridge does not trust as the agent wrote it, never fetched', async () => {
+  it('leaves a link to a host the bridge does not trust as the agent wrote it, never fetched, and writes an out-of-band one the body did not show', async () => {
     const v = await visitor();
     const url = `${foreign.origin}/cat.png`;
-    const got = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const atVisitor = collect(v.socket, 'message');
     await alice.send(fileMessage(v.jid, url, 'f-4'));
-    const message = await got;
-    assert.equal(message.text, url);
-    assert.equal(message.attachments?.length ?? 0, 0);
+    await alice.send(fileMessage(v.jid, url, 'f-5', 'Here is the picture'));
+    await until(() => atVisitor.length >= 2, 10_000, 'both messages at the visitor');
+    assert.deepEqual(
+      atVisitor.map((m) => [m.text, m.attachments?.length ?? 0]),
+      [
+        [url, 0],
+        [`Here is the picture\n${url}`, 0],
+      ],
+    );
     assert.deepEqual(foreign.hits, []);
   });
 
@@ -182,6 +188,8 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
   let prosody: ProsodyServer;
   let t: TestBridge;
   let alice: Agent;
+  /** Another web server, listed in `files.fetchFrom`. */
+  let listed: Awaited<ReturnType<typeof foreignServer>>;
 
   before(async () => {
     prosody = await startProsody({
@@ -191,9 +199,13 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
       ],
       fileShare: {},
     });
+    listed = await foreignServer();
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: ['test-site'], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' })],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' }, { files: { fetchFrom: [listed.origin] } }),
+      ],
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
@@ -202,6 +214,7 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
     await alice?.stop();
     await t?.stop();
     await prosody?.destroy();
+    listed?.server.close();
   });
 
   it("relays a visitor's file to the agent after a line naming it, and the agent's uploaded file back to the visitor", async () => {
@@ -228,5 +241,20 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
       [{ name: 'answer.pdf', size: PDF.length, sha256: sha256(PDF) }],
     );
     assert.deepEqual(await bytesAtVisitor(v, message.attachments[0]!), PDF);
+  });
+
+  it('fetches from an origin of files.fetchFrom too', async () => {
+    const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c-2', text: 'Hello' });
+    await alice.next((s) => s.is('message') && (s.getChildText('body') ?? '').endsWith('] Hello'));
+    const got = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(fileMessage(BOT, `${listed.origin}/files/cat.png`, 'a-2'));
+    const message = await got;
+    assert.equal(message.text, '');
+    assert.deepEqual(
+      message.attachments?.map(({ name, type, sha256: hash }) => ({ name, type, sha256: hash })),
+      [{ name: 'cat.png', type: 'image/png', sha256: sha256(PNG) }],
+    );
+    assert.deepEqual(listed.hits, ['/files/cat.png']);
   });
 });
