@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import type { NewMessage, Store } from '../src/store/store.js';
+import { FileClaimError, type FileRecord, type NewMessage, type Store } from '../src/store/store.js';
 
 export interface StoreBacking {
   /** A new, unopened Store on this backing; several share it as the bridge's nodes (or restarts) do. */
@@ -728,7 +728,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         [elsewhere.id],
       );
 
-      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 3, parties: 1 });
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 1, messages: 3, parties: 1, blobs: [] });
       assert.equal(await store.getConversation(own.id), null);
       assert.equal(await store.outboxDepth('xmpp'), 0);
       assert.equal(await store.outboxDepth('irc'), 0);
@@ -755,8 +755,124 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       // The remote id of an erased message may come again: it is a new message then.
       const again = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_3', participants: ['web:v_3'] });
       assert.equal((await append(again.id, { from: 'xmpp:agent@x.test', remote: { network: 'xmpp', id: 'r1' } })).kind, 'stored');
-      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 0, messages: 0, parties: 0 });
+      assert.deepEqual(await store.eraseParty('shop', 'web:u_x'), { conversations: 0, messages: 0, parties: 0, blobs: [] });
       assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
+    });
+
+    describe('files', () => {
+      let serial = 0;
+      const file = (conversationId: string, extra: Partial<FileRecord> = {}): FileRecord => {
+        serial += 1;
+        return {
+          id: `f_${serial}`,
+          name: `shot-${serial}.png`,
+          type: 'image/png',
+          size: 100 + serial,
+          sha256: `${serial}`.padStart(64, 'a'),
+          siteKey: 'shop',
+          conversationId,
+          uploadedBy: 'web:v_1',
+          createdAt: new Date().toISOString(),
+          blob: `${serial}`.padStart(64, 'a'),
+          ...extra,
+        };
+      };
+
+      it('keeps a file, and binds it to the message that carries it, in the order given', async () => {
+        const c = await conversation();
+        const png = file(c.id, { width: 640, height: 480 });
+        const pdf = file(c.id, { name: 'report.pdf', type: 'application/pdf' });
+        await store.createFile(png);
+        await store.createFile(pdf);
+        assert.deepEqual(await store.getFile(png.id), png);
+        assert.equal(await store.getFile('f_none'), null);
+        const sent = await append(c.id, { clientId: 'with-files', text: '', attachments: [pdf.id, png.id] });
+        assert.equal(sent.kind, 'stored');
+        const expected = [
+          { id: pdf.id, name: 'report.pdf', type: 'application/pdf', size: pdf.size, sha256: pdf.sha256 },
+          { id: png.id, name: png.name, type: 'image/png', size: png.size, sha256: png.sha256, width: 640, height: 480 },
+        ];
+        assert.deepEqual(sent.message.attachments, expected);
+        assert.deepEqual((await store.getMessage(sent.message.id))!.attachments, expected);
+        assert.deepEqual((await store.history(c.id, { limit: 10 })).messages[0]!.attachments, expected);
+        assert.equal((await store.getFile(png.id))!.messageId, sent.message.id);
+        const again = await append(c.id, { clientId: 'with-files', text: '', attachments: [pdf.id, png.id] });
+        assert.equal(again.kind, 'duplicate', 'a resend is the first message, its files already bound');
+        assert.equal((await append(c.id)).message.attachments, undefined, 'a message without files has none');
+        await reopen();
+        assert.deepEqual((await store.getMessage(sent.message.id))!.attachments, expected);
+      });
+
+      it('refuses, storing nothing, a file that is unknown, of another conversation or sender, or sent already', async () => {
+        const c = await conversation();
+        const other = await conversation();
+        const theirs = file(c.id, { uploadedBy: 'web:v_2' });
+        const elsewhere = file(other.id);
+        const mine = file(c.id);
+        for (const each of [theirs, elsewhere, mine]) await store.createFile(each);
+        const refusals: [string[], RegExp][] = [
+          [['f_none'], /attachments: file "f_none" does not exist/],
+          [[mine.id, theirs.id], /was uploaded by someone else/],
+          [[elsewhere.id], /was uploaded to another conversation/],
+        ];
+        for (const [ids, reason] of refusals) {
+          await assert.rejects(append(c.id, { attachments: ids }), (error: Error) => error instanceof FileClaimError && reason.test(error.message));
+        }
+        assert.equal((await store.getConversation(c.id))!.lastSeq, 0, 'no message, no seq used');
+        assert.equal((await store.getFile(mine.id))!.messageId, undefined, 'a refused message binds none of its files');
+        await append(c.id, { attachments: [mine.id] });
+        await assert.rejects(append(c.id, { attachments: [mine.id] }), /was sent with another message already/);
+        assert.equal((await store.getConversation(c.id))!.lastSeq, 1);
+      });
+
+      it("records a preview, counts a site's bytes, and tells which blobs are still used", async () => {
+        const c = await conversation();
+        const png = file(c.id);
+        await store.createFile(png);
+        await store.setFileThumbnail(png.id, `${png.blob}-t320`);
+        assert.equal((await store.getFile(png.id))!.thumbnailBlob, `${png.blob}-t320`);
+        await store.createFile(file(c.id, { blob: png.blob, sha256: png.sha256, size: 1000 }));
+        assert.equal(await store.siteFileBytes('shop'), png.size + 1000);
+        assert.equal(await store.siteFileBytes('blog'), 0);
+        assert.deepEqual([...(await store.blobsInUse([png.blob, `${png.blob}-t320`, 'unknown'].sort()))].sort(), [png.blob, `${png.blob}-t320`].sort());
+      });
+
+      it('deletes files never sent that are older than a time, releasing only blobs no file uses', async () => {
+        const c = await conversation();
+        const old = file(c.id, { createdAt: '2026-01-01T00:00:00.000Z' });
+        const twin = file(c.id, { createdAt: '2026-01-01T00:00:00.000Z', blob: 'shared', sha256: 'shared' });
+        const sentTwin = file(c.id, { createdAt: '2026-01-01T00:00:00.000Z', blob: 'shared', sha256: 'shared' });
+        const recent = file(c.id);
+        for (const each of [old, twin, sentTwin, recent]) await store.createFile(each);
+        await append(c.id, { attachments: [sentTwin.id] });
+        assert.deepEqual(await store.deleteUnsentFiles('2026-06-01T00:00:00.000Z'), [old.blob]);
+        assert.equal(await store.getFile(old.id), null);
+        assert.equal(await store.getFile(twin.id), null);
+        assert.notEqual(await store.getFile(sentTwin.id), null, 'a sent file stays');
+        assert.notEqual(await store.getFile(recent.id), null, 'a recent upload stays');
+      });
+
+      it("goes with its conversation and its uploader's erasure, and with the retention sweep", async () => {
+        const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x'] });
+        const joined = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:u_x'] });
+        const inOwn = file(own.id, { uploadedBy: 'web:u_x', thumbnailBlob: 'own-thumb' });
+        const agentsInOwn = file(own.id, { uploadedBy: 'web:a_1@shop', blob: 'kept-elsewhere', sha256: 'kept-elsewhere' });
+        const sameContent = file(joined.id, { uploadedBy: 'web:v_2', blob: 'kept-elsewhere', sha256: 'kept-elsewhere' });
+        const unsentInJoined = file(joined.id, { uploadedBy: 'web:u_x' });
+        const staysInJoined = file(joined.id, { uploadedBy: 'web:v_2' });
+        for (const each of [inOwn, agentsInOwn, sameContent, unsentInJoined, staysInJoined]) await store.createFile(each);
+        await append(own.id, { from: 'web:u_x', attachments: [inOwn.id] });
+        const erased = await store.eraseParty('shop', 'web:u_x');
+        assert.deepEqual(erased.blobs.sort(), [inOwn.blob, 'own-thumb', unsentInJoined.blob].sort(), 'the shared content stays: another file uses it');
+        for (const gone of [inOwn, agentsInOwn, unsentInJoined]) assert.equal(await store.getFile(gone.id), null);
+        assert.notEqual(await store.getFile(sameContent.id), null);
+        assert.notEqual(await store.getFile(staysInJoined.id), null);
+
+        await nextMillisecond();
+        const swept = await store.sweepSite('shop', new Date(Date.now() + 60_000).toISOString());
+        assert.deepEqual(swept.blobs.sort(), ['kept-elsewhere', staysInJoined.blob].sort());
+        assert.equal(await store.getFile(staysInJoined.id), null);
+      });
     });
 
     it("sweeps a site's conversations idle since before a time, then its parties nothing refers to", async () => {
@@ -773,7 +889,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
       await store.setConversationThread(blog.id, 'email', '["<blog@x.test>"]');
       const later = new Date(Date.now() + 60_000).toISOString();
-      assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0 });
+      assert.deepEqual(await store.sweepSite('shop', new Date(0).toISOString()), { conversations: 0, messages: 0, parties: 0, blobs: [] });
       // An agent assigned a conversation that stays is still referred to.
       await nextMillisecond();
       const kept = await store.createConversation({
@@ -783,7 +899,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assignee: 'web:a_busy@shop',
       });
       const beforeKept = kept.updatedAt;
-      assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1 });
+      assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1, blobs: [] });
       assert.equal(await store.getConversation(c.id), null);
       assert.equal(await store.getParty('web:v_1'), null);
       assert.notEqual(await store.getParty('web:a_busy@shop'), null);
@@ -795,7 +911,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.notEqual(await store.getConversation(blog.id), null, 'another site is not swept');
       assert.equal(await store.conversationThread(blog.id, 'email'), '["<blog@x.test>"]');
       assert.notEqual(await store.getParty('web:v_blog'), null);
-      assert.deepEqual(await store.sweepSite('blog', later), { conversations: 1, messages: 0, parties: 1 });
+      assert.deepEqual(await store.sweepSite('blog', later), { conversations: 1, messages: 0, parties: 1, blobs: [] });
       assert.equal(await store.conversationThread(blog.id, 'email'), null);
     });
 

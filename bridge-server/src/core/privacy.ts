@@ -37,6 +37,8 @@ export class DataAdmin {
       logger: Logger;
       /** Called after data was deleted (waiting webhook deliveries may have gone with it). */
       deleted?: () => Promise<void>;
+      /** Deletes the blobs of deleted files that no file refers to any more (after the store committed). */
+      releaseBlobs?: (blobs: readonly string[]) => Promise<void>;
       now?: () => number;
     },
   ) {
@@ -107,20 +109,23 @@ export class DataAdmin {
   }
 
   /** Erases one customer of the site: every address of their contact and the contact (usage counts, being aggregates, stay). */
-  async erase(siteKey: string, address: string): Promise<ErasureResult> {
+  async erase(siteKey: string, address: string): Promise<Omit<ErasureResult, 'blobs'>> {
     const { keys, contact } = await this.customer(siteKey, address);
-    const result: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    const result: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
     for (const key of keys) {
       const erased = await this.deps.store.eraseParty(siteKey, key);
       result.conversations += erased.conversations;
       result.messages += erased.messages;
       result.parties += erased.parties;
+      result.blobs.push(...erased.blobs);
     }
     if (contact) await this.deps.store.eraseContact(siteKey, contact.id);
+    const { blobs, ...counts } = result;
+    await this.deps.releaseBlobs?.(blobs);
     await this.deps.deleted?.();
     // The address itself is personal data: the log says which site and how much, not whom.
-    this.deps.logger.info({ site: siteKey, ...result, addresses: keys.length }, "a customer's data was erased");
-    return result;
+    this.deps.logger.info({ site: siteKey, ...counts, addresses: keys.length }, "a customer's data was erased");
+    return counts;
   }
 
   /** Deletes what each site keeps no longer (sites with `retentionDays`). */
@@ -130,7 +135,8 @@ export class DataAdmin {
         for (const site of this.deps.sites) {
           if (site.retentionDays === undefined) continue;
           const before = new Date(this.now() - site.retentionDays * DAY_MS).toISOString();
-          const result = await this.deps.store.sweepSite(site.key, before);
+          const { blobs, ...result } = await this.deps.store.sweepSite(site.key, before);
+          await this.deps.releaseBlobs?.(blobs);
           // Contacts left with no conversation on the site go with the last of them.
           await this.deps.store.sweepContacts(site.key);
           if (result.conversations > 0) await this.deps.deleted?.();

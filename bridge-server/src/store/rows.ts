@@ -1,5 +1,5 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
-import { LIMITS, type Address, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
+import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
 import type { BlockRecord, ContinuationRecord, ConversationRecord, PartyRecord } from './store.js';
 
@@ -28,6 +28,8 @@ export interface MessageRow {
   sent_at: string;
   status: MessageStatus;
   sent_from: string | null;
+  /** JSON of the message's attachments (store/file-rows.ts); null without any. */
+  attachments: string | null;
 }
 
 export interface PartyRow {
@@ -53,6 +55,7 @@ export function toMessage(row: MessageRow): Message {
   };
   if (row.client_id !== null) message.clientId = row.client_id;
   if (row.sent_from !== null) message.sentFrom = row.sent_from as Address;
+  if (row.attachments !== null) message.attachments = JSON.parse(row.attachments) as Attachment[];
   return message;
 }
 

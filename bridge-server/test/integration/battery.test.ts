@@ -32,6 +32,7 @@ const EVENTS: Record<ClientEventName, { valid: Record<string, unknown>; fields: 
   'contact:get': { valid: { address: 'xmpp:dana@example.org' }, fields: { address: 'address', contactId: 'id' } },
   'contact:merge': { valid: { contactId: 'k_1', into: 'k_2' }, fields: { contactId: 'id', into: 'id' } },
   'contact:unmerge': { valid: { mergeId: 'm_1' }, fields: { mergeId: 'id' } },
+  'file:link': { valid: { fileId: 'f_1', variant: 'thumbnail' }, fields: { fileId: 'id', variant: 'enum' } },
 };
 
 /** Nested arrays `depth` deep, as JSON would carry them. */

@@ -206,4 +206,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX continuations_by_address ON continuations (address, state);
   ALTER TABLE messages ADD COLUMN sent_from TEXT COLLATE "C";
   `,
+  /* 8: files uploaded to conversations (their bytes in the blob store); the files a message carries (SQLite's step 14) */ `
+  CREATE TABLE files (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    uploaded_by TEXT COLLATE "C" NOT NULL,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT COLLATE "C" NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    created_at TEXT COLLATE "C" NOT NULL,
+    message_id TEXT COLLATE "C",
+    blob TEXT COLLATE "C" NOT NULL,
+    thumbnail_blob TEXT COLLATE "C"
+  );
+  CREATE INDEX files_by_conversation ON files (conversation_id);
+  CREATE INDEX files_by_uploader ON files (site_key, uploaded_by);
+  CREATE INDEX files_by_blob ON files (blob);
+  CREATE INDEX files_by_thumbnail ON files (thumbnail_blob) WHERE thumbnail_blob IS NOT NULL;
+  CREATE INDEX files_unsent ON files (created_at) WHERE message_id IS NULL;
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  `,
 ];

@@ -38,6 +38,7 @@ import type {
   UsageRow,
   ConversationMark,
   ErasureResult,
+  FileRecord,
   NewWebhookDelivery,
   OfferRecord,
   PartyData,
@@ -61,6 +62,8 @@ import {
 } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresContacts } from './postgres-contacts.js';
+import { PostgresFiles } from './postgres-files.js';
+import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface PostgresStoreOptions {
@@ -112,6 +115,10 @@ export class PostgresStore implements Store {
   private pool: pg.Pool | undefined;
   private closed = false;
   private readonly contacts = new PostgresContacts((work, begin) => this.transaction(work, begin));
+  private readonly files = new PostgresFiles(
+    () => this.db,
+    (work, begin) => this.transaction(work, begin),
+  );
 
   constructor(private readonly options: PostgresStoreOptions) {}
 
@@ -636,6 +643,10 @@ export class PostgresStore implements Store {
       const message: Message = { id, conversationId: input.conversationId, seq: next.seq, from: input.from, text: input.text, sentAt, status: input.status };
       if (input.clientId !== undefined) message.clientId = input.clientId;
       if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
+      if (input.attachments !== undefined && input.attachments.length > 0) {
+        message.attachments = await this.files.claim(client, message.id, input.conversationId, input.from, input.attachments);
+        await client.query('UPDATE messages SET attachments = $1 WHERE id = $2', [attachmentsColumn(message.attachments), message.id]);
+      }
       if (input.remote !== undefined) {
         const recorded = await client.query('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
           input.remote.network,
@@ -986,10 +997,11 @@ export class PostgresStore implements Store {
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
-  /** Deletes these (locked) conversations of a site and everything in them; returns how many messages went. */
-  private async deleteConversations(ids: readonly string[], siteKey: string, client: Queryable): Promise<number> {
-    if (ids.length === 0) return 0;
+  /** Deletes these (locked) conversations of a site and everything in them; returns how many messages went, and their files' blob keys. */
+  private async deleteConversations(ids: readonly string[], siteKey: string, client: Queryable): Promise<{ messages: number; blobs: string[] }> {
+    if (ids.length === 0) return { messages: 0, blobs: [] };
     const params = [[...ids]];
+    const blobs = await this.files.deleteOfConversations(client, ids);
     await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
     await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
     const messages = (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[])', params)).rowCount ?? 0;
@@ -1003,7 +1015,7 @@ export class PostgresStore implements Store {
       [siteKey, [...ids]],
     );
     await client.query('DELETE FROM conversations WHERE id = ANY($1::text[])', params);
-    return messages;
+    return { messages, blobs };
   }
 
   async eraseParty(siteKey: string, address: Address): Promise<ErasureResult> {
@@ -1017,7 +1029,8 @@ export class PostgresStore implements Store {
       );
       const own = found.filter((row) => row.own).map((row) => row.id);
       const joined = found.filter((row) => !row.own).map((row) => row.id);
-      const counts: ErasureResult = { conversations: own.length, messages: await this.deleteConversations(own, siteKey, client), parties: 0 };
+      const deleted = await this.deleteConversations(own, siteKey, client);
+      const counts: ErasureResult = { conversations: own.length, messages: deleted.messages, parties: 0, blobs: [] };
       if (joined.length > 0) {
         const params = [joined, address];
         await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2)', params);
@@ -1034,6 +1047,8 @@ export class PostgresStore implements Store {
         [address, siteKey],
       );
       await client.query('DELETE FROM continuations WHERE address = $1 AND site_key = $2', [address, siteKey]);
+      const uploads = await this.files.deleteUploadsOf(client, siteKey, address);
+      counts.blobs = await this.files.unused([...deleted.blobs, ...uploads], client);
       await client.query(
         'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
         [siteKey, webhookNeedles(address)],
@@ -1049,7 +1064,7 @@ export class PostgresStore implements Store {
   }
 
   async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
-    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
     // In batches, so a large sweep does not hold many rows locked for long.
     for (;;) {
       const batch = await this.transaction(async (client) => {
@@ -1058,7 +1073,7 @@ export class PostgresStore implements Store {
           [siteKey, before, SWEEP_BATCH],
           client,
         );
-        if (candidates.length === 0) return { candidates: 0, conversations: 0, messages: 0 };
+        if (candidates.length === 0) return { candidates: 0, conversations: 0, messages: 0, blobs: [] };
         // Locked and checked again: one that took a message meanwhile is not idle any more.
         const stale = await this.rows<{ id: string }>(
           'SELECT id FROM conversations WHERE id = ANY($1::text[]) AND updated_at < $2 ORDER BY id FOR UPDATE',
@@ -1066,10 +1081,12 @@ export class PostgresStore implements Store {
           client,
         );
         const ids = stale.map((row) => row.id);
-        return { candidates: candidates.length, conversations: ids.length, messages: await this.deleteConversations(ids, siteKey, client) };
+        const deleted = await this.deleteConversations(ids, siteKey, client);
+        return { candidates: candidates.length, conversations: ids.length, messages: deleted.messages, blobs: await this.files.unused(deleted.blobs, client) };
       });
       total.conversations += batch.conversations;
       total.messages += batch.messages;
+      total.blobs.push(...batch.blobs);
       if (batch.candidates < SWEEP_BATCH) break;
     }
     const parties = await this.db.query(
@@ -1080,6 +1097,30 @@ export class PostgresStore implements Store {
     );
     total.parties = parties.rowCount ?? 0;
     return total;
+  }
+
+  createFile(file: FileRecord): Promise<void> {
+    return this.files.createFile(file);
+  }
+
+  getFile(id: string): Promise<FileRecord | null> {
+    return this.files.getFile(id);
+  }
+
+  setFileThumbnail(id: string, thumbnailBlob: string): Promise<void> {
+    return this.files.setFileThumbnail(id, thumbnailBlob);
+  }
+
+  blobsInUse(blobs: readonly string[]): Promise<Set<string>> {
+    return this.files.blobsInUse(blobs);
+  }
+
+  deleteUnsentFiles(before: string): Promise<string[]> {
+    return this.files.deleteUnsentFiles(before);
+  }
+
+  siteFileBytes(siteKey: string): Promise<number> {
+    return this.files.siteFileBytes(siteKey);
   }
 
   contactOf(siteKey: string, address: Address): Promise<ContactRecord | null> {

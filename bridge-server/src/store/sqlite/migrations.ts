@@ -218,4 +218,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX continuations_by_address ON continuations (address, state);
   ALTER TABLE messages ADD COLUMN sent_from TEXT;
   `,
+  /* 14: files uploaded to conversations (their bytes in the blob store); the files a message carries */ `
+  CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    created_at TEXT NOT NULL,
+    message_id TEXT,
+    blob TEXT NOT NULL,
+    thumbnail_blob TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX files_by_conversation ON files (conversation_id);
+  CREATE INDEX files_by_uploader ON files (site_key, uploaded_by);
+  CREATE INDEX files_by_blob ON files (blob);
+  CREATE INDEX files_by_thumbnail ON files (thumbnail_blob) WHERE thumbnail_blob IS NOT NULL;
+  CREATE INDEX files_unsent ON files (created_at) WHERE message_id IS NULL;
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  `,
 ];

@@ -27,6 +27,7 @@ import type {
   TeamSubscriber,
   ConversationMark,
   ErasureResult,
+  FileRecord,
   NewWebhookDelivery,
   OfferRecord,
   PartyData,
@@ -50,6 +51,8 @@ import {
 } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
+import { SqliteFiles } from './sqlite-files.js';
+import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface SqliteStoreOptions {
@@ -74,6 +77,7 @@ export class SqliteStore implements Store {
   private db!: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
   private contacts!: SqliteContacts;
+  private files!: SqliteFiles;
   /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
@@ -141,6 +145,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.statements = this.prepare();
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
+    this.files = new SqliteFiles(this.db, (run) => this.write(run));
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
     this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] => {
@@ -256,8 +261,8 @@ export class SqliteStore implements Store {
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
         WHERE id = ? RETURNING last_seq`),
-      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from)
-        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom)`),
+      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments)
+        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom, @attachments)`),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -635,7 +640,14 @@ export class SqliteStore implements Store {
     };
     if (input.clientId !== undefined) message.clientId = input.clientId;
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
-    this.statements.insertMessage.run({ ...message, clientId: input.clientId ?? null, sentFrom: input.sentFrom ?? null });
+    if (input.attachments !== undefined && input.attachments.length > 0)
+      message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
+    this.statements.insertMessage.run({
+      ...message,
+      clientId: input.clientId ?? null,
+      sentFrom: input.sentFrom ?? null,
+      attachments: attachmentsColumn(message.attachments),
+    });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network, item.notBefore ?? 0);
     for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
@@ -856,8 +868,9 @@ export class SqliteStore implements Store {
   }
 
   /** Deletes a conversation and everything in it, inside the current write. */
-  private deleteConversationData(id: string, siteKey: string): number {
+  private deleteConversationData(id: string, siteKey: string, blobs: Set<string>): number {
     const { statements } = this;
+    this.files.deleteOfConversation(id, blobs);
     statements.deleteConversationOutbox.run(id);
     statements.deleteConversationInbound.run(id);
     const messages = statements.deleteConversationMessages.run(id).changes;
@@ -878,9 +891,10 @@ export class SqliteStore implements Store {
       this.db.pragma('secure_delete = ON');
       try {
         const { statements } = this;
-        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
+        const blobs = new Set<string>();
         for (const { id } of statements.conversationsOpenedBy.all(siteKey, address)) {
-          counts.messages += this.deleteConversationData(id, siteKey);
+          counts.messages += this.deleteConversationData(id, siteKey, blobs);
           counts.conversations += 1;
         }
         for (const { id } of statements.conversationsWith.all(address, siteKey)) {
@@ -890,6 +904,8 @@ export class SqliteStore implements Store {
           statements.deleteParticipant.run(id, address);
           this.conversations.delete(id);
         }
+        this.files.deleteUploadsOf(siteKey, address, blobs);
+        counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
@@ -910,23 +926,50 @@ export class SqliteStore implements Store {
   }
 
   async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
-    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+    const total: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
     // In batches, so a large sweep does not hold the event loop (or the write lock) for long.
     for (;;) {
       const batch = await this.write((): ErasureResult => {
-        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0 };
+        const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
+        const blobs = new Set<string>();
         for (const { id } of this.statements.staleConversations.all(siteKey, before, SWEEP_BATCH)) {
-          counts.messages += this.deleteConversationData(id, siteKey);
+          counts.messages += this.deleteConversationData(id, siteKey, blobs);
           counts.conversations += 1;
         }
+        counts.blobs = this.files.unused(blobs);
         if (counts.conversations < SWEEP_BATCH) counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
         return counts;
       });
       total.conversations += batch.conversations;
       total.messages += batch.messages;
       total.parties += batch.parties;
+      total.blobs.push(...batch.blobs);
       if (batch.conversations < SWEEP_BATCH) return total;
     }
+  }
+
+  createFile(file: FileRecord): Promise<void> {
+    return this.files.createFile(file);
+  }
+
+  getFile(id: string): Promise<FileRecord | null> {
+    return this.files.getFile(id);
+  }
+
+  setFileThumbnail(id: string, thumbnailBlob: string): Promise<void> {
+    return this.files.setFileThumbnail(id, thumbnailBlob);
+  }
+
+  blobsInUse(blobs: readonly string[]): Promise<Set<string>> {
+    return this.files.blobsInUse(blobs);
+  }
+
+  deleteUnsentFiles(before: string): Promise<string[]> {
+    return this.files.deleteUnsentFiles(before);
+  }
+
+  siteFileBytes(siteKey: string): Promise<number> {
+    return this.files.siteFileBytes(siteKey);
   }
 
   contactOf(siteKey: string, address: Address): Promise<ContactRecord | null> {
