@@ -573,16 +573,15 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       const time = locale.time(new Date(message.sentAt));
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : t.agent} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>
-          ${renderText(message.text)}${this.renderFiles(message.attachments, locale)}
-        </div>
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale)}</div>
         ${mine ? html`<div class="status">${statusLabel(message, t)}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</div>` : nothing}
       `;
     });
   }
 
-  private renderFiles(files: Attachment[] | undefined, locale: Locale) {
-    return files && files.length > 0 ? this.fileView.render(files, locale) : nothing;
+  /** A message's text, then its files (in one line of the template: the bubble keeps white space). */
+  private renderBody({ text, attachments }: Message, locale: Locale) {
+    return [renderText(text), attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing];
   }
 
   /** A queued message's files, by name when this page sent them. */
