@@ -358,10 +358,14 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     input.value = '';
   }
 
-  /** An image (or any file) pasted into the composer is attached; pasted text stays text. */
+  /**
+   * An image (or any file) pasted into the composer is attached. Pasted text stays text, also when
+   * the clipboard holds a picture of it too (as word processors put there).
+   */
   private onPaste(event: ClipboardEvent): void {
-    const files = event.clipboardData?.files;
-    if (!files || files.length === 0) return;
+    const data = event.clipboardData;
+    const files = data?.files;
+    if (!files || files.length === 0 || data.types.includes('text/plain')) return;
     event.preventDefault();
     this.attach(files);
   }
