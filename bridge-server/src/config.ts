@@ -3,11 +3,12 @@
  * A wrong file stops the process with a message naming the field.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Address, ADDRESS_PATTERN, LIMITS } from '@switchboard/protocol';
 import { ConfigError, issuePath } from './config-error.js';
 import { continueOnConfigSchema, missingContinuationNetworks } from './core/continuations/config.js';
+import { FILES_DEFAULTS, filesConfigSchema, siteFilesSchema } from './core/files/config.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
@@ -28,6 +29,19 @@ const origin = z.union([
     }
   }, 'must be an origin such as https://shop.example.com (scheme, host and port only, no path or trailing slash)'),
 ]);
+
+const publicUrlSchema = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL such as https://chat.example.com')
+  // Links are made by appending `/v1/files/...`.
+  .transform((value) => value.replace(/\/+$/, ''));
 
 const apiKey = z.union([
   z.string().min(16, 'API keys must be at least 16 characters'),
@@ -80,6 +94,8 @@ const siteSchema = z.strictObject({
   outreach: outreachConfigSchema.optional(),
   /** The networks its visitors may continue a conversation on, and how their address is proven (docs/customers.md, "Continue on my IM"); off when left out. */
   continueOn: continueOnConfigSchema.optional(),
+  /** The files its parties may send (docs/protocol.md, "Files"): `false` for none; the bridge's defaults when left out. */
+  files: siteFilesSchema.optional(),
 });
 
 /**
@@ -210,6 +226,8 @@ export const configSchema = z.strictObject({
       tokenSecret: z.string().min(32, 'must be at least 32 characters').optional(),
       /** Seconds SIGTERM waits for in-flight requests before closing. */
       drainSeconds: z.number().min(0).default(10),
+      /** The bridge's public base URL (`https://chat.example.com`), for links to files; `http://host:port` when left out. */
+      publicUrl: publicUrlSchema.optional(),
     })
     .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
   sites: z.array(siteSchema).min(1, 'configure at least one site'),
@@ -222,6 +240,8 @@ export const configSchema = z.strictObject({
   store: storeSchema,
   limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60, customers: CUSTOMER_LIMITS }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  /** Files sent with messages: where their bytes are kept, and the bridge's limits (docs/protocol.md, "Files"). */
+  files: filesConfigSchema.default(FILES_DEFAULTS),
   /** `/metrics`: public unless a bearer token is set. */
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
 });
@@ -246,7 +266,19 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   if (config.store.type === 'sqlite' && !isAbsolute(config.store.path) && config.store.path !== ':memory:')
     config.store.path = resolve(baseDir, config.store.path);
   if (config.server.static && !isAbsolute(config.server.static)) config.server.static = resolve(baseDir, config.server.static);
+  config.files.folder = filesFolder(config, baseDir);
   return config;
+}
+
+/**
+ * Where files' bytes are kept: the configured folder (relative to the configuration file), else
+ * `files` beside the SQLite file, else `switchboard-files` beside the configuration file (Postgres).
+ * None for an in-memory store: the bridge then keeps them in a temporary folder of its own.
+ */
+function filesFolder(config: Config, baseDir: string): string | undefined {
+  if (config.files.folder !== undefined) return resolve(baseDir, config.files.folder);
+  if (config.store.type === 'postgres') return resolve(baseDir, 'switchboard-files');
+  return config.store.path === ':memory:' ? undefined : join(dirname(config.store.path), 'files');
 }
 
 function checkCrossReferences(config: Config, source: string): void {

@@ -5,6 +5,8 @@ export function createMetrics() {
   const registry = new Registry();
   /** Networks whose send queue depth is read at each scrape. */
   const sendQueueSources = new Map<string, () => number>();
+  /** Reads the bytes the file store keeps, at each scrape (set once files are set up). */
+  const fileBytesSource: { read?: () => Promise<number> } = {};
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
   return {
     registry,
@@ -77,6 +79,33 @@ export function createMetrics() {
       name: 'switchboard_first_contacts_total',
       help: "Customers' messages to a team's address on their own network, by network and outcome (opened, continued, duplicate, refused_no_team, rate_limited, denied_domain, blocked)",
       labelNames: ['network', 'outcome'] as const,
+      registers: [registry],
+    }),
+    fileBytesStored: new Gauge({
+      name: 'switchboard_file_bytes_stored',
+      help: "Bytes of files kept in the bridge's file store (equal contents kept once)",
+      registers: [registry],
+      async collect() {
+        if (fileBytesSource.read) this.set(await fileBytesSource.read());
+      },
+    }),
+    fileBytesSource,
+    fileBytesServed: new Counter({
+      name: 'switchboard_file_bytes_served_total',
+      help: 'Bytes of files answered to readers (links and sessions), by site',
+      labelNames: ['site'] as const,
+      registers: [registry],
+    }),
+    filesUploaded: new Counter({
+      name: 'switchboard_files_uploaded_total',
+      help: 'Files stored, uploaded or brought by a network with a message, by site',
+      labelNames: ['site'] as const,
+      registers: [registry],
+    }),
+    fileUploadsRefused: new Counter({
+      name: 'switchboard_file_uploads_refused_total',
+      help: 'Files refused, by reason (disabled, too_large, quota, type, empty, rate_limited)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     networkUp: new Gauge({ name: 'switchboard_network_up', help: '1 while a network is online', labelNames: ['network'] as const, registers: [registry] }),

@@ -2,8 +2,11 @@
  * Assembles one bridge: store, core, networks, the socket.io gateway and the HTTP routes, on one
  * HTTP server. `start()` listens; `stop()` drains connections and closes the store cleanly.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LIMITS, NAMESPACE } from '@switchboard/protocol';
 import type { Express } from 'express';
 import { Server } from 'socket.io';
@@ -32,6 +35,12 @@ import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { WebhookDispatcher } from './core/webhooks/dispatcher.js';
 import { DataAdmin } from './core/privacy.js';
+import { FileAccess } from './core/files/file-access.js';
+import { FileService } from './core/files/file-service.js';
+import { FileLinks } from './core/files/links.js';
+import { LocalBlobStore } from './core/files/local-blob-store.js';
+import { SiteAccess } from './core/site-access.js';
+import type { NetworkFiles } from './networks/network.js';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -113,9 +122,10 @@ async function createNetworks(
     logger: Logger;
     metrics: Metrics;
     maxTextLength: number;
+    files: NetworkFiles;
   },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -147,6 +157,7 @@ async function createNetworks(
       teamSubscriptions,
       records,
       maxTextLength,
+      files,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -177,6 +188,39 @@ async function listen(http: HttpServer, config: Config): Promise<string> {
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${host}:${address.port}`;
+}
+
+/**
+ * The files of messages: their bytes in the configured folder (a temporary one for an in-memory
+ * store, removed when the bridge stops), links signed with a secret kept in the store.
+ */
+async function createFiles(
+  config: Config,
+  deps: { store: Store; hub: SocketHub; teams: TeamDirectory; metrics: Metrics; logger: Logger; clock: Clock; publicUrl: () => string },
+): Promise<{ service: FileService; cleanUp: () => void }> {
+  const temporary = config.files.folder === undefined ? mkdtempSync(join(tmpdir(), 'switchboard-files-')) : undefined;
+  const blobs = new LocalBlobStore(config.files.folder ?? temporary!);
+  await blobs.start();
+  deps.metrics.fileBytesSource.read = () => blobs.bytesStored();
+  const access = new FileAccess({
+    store: deps.store,
+    access: new SiteAccess(deps.store, deps.hub, config.sites, webHostedParties),
+    teams: deps.teams,
+    hosted: webHostedParties,
+  });
+  const service = new FileService({
+    store: deps.store,
+    blobs,
+    access,
+    links: new FileLinks(await deps.store.secret('files')),
+    sites: config.sites,
+    config: config.files,
+    publicUrl: deps.publicUrl,
+    metrics: deps.metrics,
+    logger: deps.logger.child({ component: 'files' }),
+    now: () => deps.clock.now().getTime(),
+  });
+  return { service, cleanUp: () => temporary !== undefined && rmSync(temporary, { recursive: true, force: true }) };
 }
 
 /** How often stored state that outlived its use is swept (idle anonymous visitors). */
@@ -210,6 +254,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
   const refs = new RefBook();
   const clock = options.clock ?? systemClock;
+  const files = await createFiles(config, { store, hub, teams, metrics, logger, clock, publicUrl: () => config.server.publicUrl ?? baseUrl });
   const core = new Core({
     refs,
     store,
@@ -223,11 +268,23 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     clock,
     webhooks,
     hosted: webHostedParties,
+    files: files.service,
     ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
   });
 
   try {
-    await createNetworks(networkEntries, { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength: config.limits.maxTextLength });
+    await createNetworks(networkEntries, {
+      registry,
+      core,
+      hub,
+      refs,
+      teams,
+      store,
+      logger,
+      metrics,
+      maxTextLength: config.limits.maxTextLength,
+      files: files.service.networkView(),
+    });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;
@@ -240,6 +297,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     sites: config.sites,
     logger: logger.child({ component: 'data' }),
     deleted: () => webhooks.recount(),
+    releaseBlobs: (blobs) => files.service.release(blobs),
     now: () => clock.now().getTime(),
   });
   const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
@@ -250,6 +308,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     registry,
     authenticator,
     limits: config.limits,
+    sites: config.sites,
     metrics,
     logger,
     maxBodyBytes: LIMITS.maxPayloadBytes,
@@ -277,6 +336,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await webhooks.start();
       await admin.start();
+      await files.service.start();
       await core.announcer.resumeWebhookMarks();
       await core.router.resumeOffers();
       for (const network of registry.all()) {
@@ -310,7 +370,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         await core.usage.stop();
         await admin.stop();
+        files.service.stop();
         await store.close();
+        files.cleanUp();
         logger.info('bridge stopped');
       })();
       return stopping;

@@ -50,6 +50,7 @@ import { ContactBook } from './contacts/contact-book.js';
 import { returningNote, whoisLines } from './contacts/contact-text.js';
 import { proofOf } from './contacts/proofs.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { FileService } from './files/file-service.js';
 
 export interface CoreDeps {
   /** The conversations' short refs, shared with the networks. */
@@ -68,6 +69,8 @@ export interface CoreDeps {
   limits: LimitsConfig;
   logger: Logger;
   metrics: Metrics;
+  /** Files of messages: uploads, links, files networks bring. */
+  files: FileService;
 }
 
 export class Core {
@@ -91,9 +94,12 @@ export class Core {
   readonly continuations: Continuations;
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
+  /** Files of messages (docs/protocol.md, "Files"). */
+  readonly files: FileService;
   private readonly inbound: Inbound;
 
   constructor(deps: CoreDeps) {
+    this.files = deps.files;
     const kickOutbox = (network: string) => this.outbox.kick(network);
     const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);

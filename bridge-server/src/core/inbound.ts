@@ -118,6 +118,7 @@ export class Inbound {
       conversation,
       from: input.from,
       text: input.text,
+      ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
       ...(sentFrom !== undefined ? { sentFrom } : {}),
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
       ...(onStored ? { onStored } : {}),

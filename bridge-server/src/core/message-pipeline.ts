@@ -5,9 +5,12 @@
  * only once stored), counted, then handed to every recipient.
  */
 import type { Address, Message } from '@switchboard/protocol';
+import type { InboundFile } from '../networks/network.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { AppendResult, ConversationRecord, Store } from '../store/store.js';
+import { type AppendResult, type ConversationRecord, FileClaimError, type Store } from '../store/store.js';
+import { badRequest } from './errors.js';
+import type { FileService } from './files/file-service.js';
 import type { FanOut } from './fan-out.js';
 import type { UsageMeter } from './usage.js';
 import type { VisitorMail } from './visitor-mail.js';
@@ -25,6 +28,10 @@ export interface MessageToPost {
   sentFrom?: Address;
   /** The connection the sender wrote from: its other connections get the message, not this one. */
   exceptConnection?: string;
+  /** Ids of files the sender uploaded to the conversation (docs/protocol.md, "Files"), claimed by the message as it is stored. */
+  attachments?: readonly string[];
+  /** Files a network brought: stored first, then claimed by the message; a refused one is said in the text. */
+  files?: readonly InboundFile[];
   /** Runs once the message is stored, before it goes out. */
   onStored?(message: Message): void;
 }
@@ -39,6 +46,7 @@ export interface MessagePipelineDeps {
   fanOut: FanOut;
   usage: UsageMeter;
   metrics: Metrics;
+  files: Pick<FileService, 'receiveInbound'>;
   /** Replies held back for visitors who left (none: no network reaches them). */
   visitorMail?: Pick<VisitorMail, 'heldBack'>;
 }
@@ -56,19 +64,26 @@ export class MessagePipeline {
   async post(input: MessageToPost): Promise<AppendResult> {
     const { store, webhooks, fanOut } = this.deps;
     const { conversation, from } = input;
+    const { text, attachments } = await this.withInboundFiles(input);
     const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
-    const result = await store.appendMessage({
-      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
-      conversationId: conversation.id,
-      from,
-      text: input.text,
-      ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
-      ...(input.remote !== undefined ? { remote: input.remote } : {}),
-      ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
-      status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
-      outbox: [...fanOut.outboxRecipients(conversation, from), ...heldBack],
-    });
+    const result = await store
+      .appendMessage({
+        webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
+        conversationId: conversation.id,
+        from,
+        text,
+        ...(attachments && attachments.length > 0 ? { attachments } : {}),
+        ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
+        ...(input.remote !== undefined ? { remote: input.remote } : {}),
+        ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
+        status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
+        outbox: [...fanOut.outboxRecipients(conversation, from), ...heldBack],
+      })
+      .catch((error: unknown) => {
+        // A file that is not the sender's to send in this conversation: the client's mistake, named.
+        throw error instanceof FileClaimError ? badRequest(error.message) : error;
+      });
     if (result.kind === 'duplicate') return result;
     const { message } = result;
     const current = { ...conversation, lastSeq: message.seq };
@@ -82,5 +97,18 @@ export class MessagePipeline {
     fanOut.message(message, current, input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {});
     fanOut.queued(heldBack);
     return result;
+  }
+
+  /**
+   * The text and file ids to store: a network's files are kept first (not for a retransmission,
+   * whose files the stored message has), those refused said as lines of the text.
+   */
+  private async withInboundFiles(input: MessageToPost): Promise<{ text: string; attachments?: readonly string[] }> {
+    const base = input.attachments ? { text: input.text, attachments: input.attachments } : { text: input.text };
+    if (!input.files || input.files.length === 0) return base;
+    if (input.remote && (await this.deps.store.messageByRemoteId(input.remote.network, input.remote.id))) return base;
+    const { ids, refused } = await this.deps.files.receiveInbound(input.conversation, input.from, input.files);
+    const text = [input.text, ...refused].filter((line) => line.trim().length > 0).join('\n');
+    return { text, attachments: [...(input.attachments ?? []), ...ids] };
   }
 }

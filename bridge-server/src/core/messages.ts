@@ -16,6 +16,7 @@ import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { BridgeError, badRequest } from './errors.js';
 import type { FanOut } from './fan-out.js';
+import type { FileService } from './files/file-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { SiteAccess } from './site-access.js';
 import type { MessageStatuses } from './statuses.js';
@@ -41,6 +42,7 @@ export interface MessagesDeps {
   statuses: MessageStatuses;
   limits: LimitsConfig;
   logger: Logger;
+  files: Pick<FileService, 'checkMessageBytes'>;
 }
 
 export class Messages {
@@ -52,12 +54,14 @@ export class Messages {
     // A resend changes nothing: not even the conversation's state or assignee.
     const earlier = await this.earlierSend(actor, payload.clientId, conversation);
     if (earlier) return earlier;
+    if (payload.attachments) await this.deps.files.checkMessageBytes(payload.attachments);
     const target = await this.reopened(actor, await this.joined(actor, conversation));
     const result = await this.deps.pipeline.post({
       conversation: target,
       from: actor.address,
       clientId: payload.clientId,
       text: payload.text,
+      ...(payload.attachments ? { attachments: payload.attachments } : {}),
       ...(actor.connectionId ? { exceptConnection: actor.connectionId } : {}),
     });
     return result.kind === 'duplicate' ? sameConversation(result.message, target.id) : result.message;

@@ -81,6 +81,19 @@ export class Authenticator {
   }
 
   /**
+   * Who a bearer credential of the HTTP API names (docs/protocol.md, "Files"): an API key's
+   * integration, or the party of a session token (the `token` of its `session` event); null for
+   * anything else, an expired token, or a token of a site no longer configured.
+   */
+  bearer(credential: string, now = Date.now()): Actor | null {
+    const integration = this.integration(credential);
+    if (integration) return integration;
+    const claims = this.signer.verify(credential, now);
+    if (!claims || !this.sites.has(claims.s)) return null;
+    return { address: withSite(claims.a, claims.s), role: claims.r, siteKey: claims.s };
+  }
+
+  /**
    * The anonymous visitor a signed-in visitor was on this device, from the token it held: only a
    * valid visitor token of the same site. Anything else is ignored (the identity alone signs in).
    */

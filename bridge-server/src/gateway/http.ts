@@ -9,7 +9,7 @@ import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { LimitsConfig } from '../config.js';
+import type { LimitsConfig, SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import type { DataAdmin } from '../core/privacy.js';
@@ -23,6 +23,7 @@ import { newId } from '../util/ids.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
 import { bundleRoutes } from './bundles.js';
+import { fileRoutes } from './http-files.js';
 
 export interface HttpDeps {
   core: Core;
@@ -31,6 +32,7 @@ export interface HttpDeps {
   registry: NetworkRegistry;
   authenticator: Authenticator;
   limits: LimitsConfig;
+  sites: readonly SiteConfig[];
   metrics: Metrics;
   logger: Logger;
   staticDir?: string;
@@ -139,7 +141,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       }
       // `to` is written as the key's site knows its parties (networks/web/site-scope.ts).
       const conversationId = body.conversationId ?? (await conversations.open(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
-      const message = await messages.send(actor, { conversationId, text: body.text, clientId: body.clientId ?? newId('rest') });
+      const message = await messages.send(actor, {
+        conversationId,
+        text: body.text,
+        clientId: body.clientId ?? newId('rest'),
+        ...(body.attachments ? { attachments: body.attachments } : {}),
+      });
       res.status(201).json({ ok: true, message: toClientForm(message) });
     } catch (error) {
       next(error);
@@ -184,6 +191,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       next(error);
     }
   });
+
+  fileRoutes(app, { files: deps.core.files, authenticator: deps.authenticator, sites: deps.sites, logger: deps.logger, isDraining: deps.isDraining });
 
   deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));

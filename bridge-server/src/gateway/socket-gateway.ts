@@ -166,6 +166,7 @@ export class SocketGateway {
     this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
     this.handle(socket, 'message:send', async (p, a) => ({ message: await messages.send(a, p) }));
     this.handle(socket, 'history:get', (p, a) => messages.history(a, p));
+    this.handle(socket, 'file:link', (p, a) => this.deps.core.files.linkFor(a, p.fileId, p.variant));
     this.handle(socket, 'sync', async (p, a, s) => {
       const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
       return skipped.length > 0 ? { skipped } : {};

@@ -1,0 +1,379 @@
+/**
+ * Files of messages (docs/protocol.md, "Files"): uploads checked and stored (the site's types and
+ * limits, the type sniffed from the content, images measured and previewed), files received from
+ * networks, reading them (signed links, the party's session), and deleting the bytes no file
+ * refers to any more (after retention, an erasure, or an upload never sent).
+ */
+import { Readable } from 'node:stream';
+import type { Address, Attachment } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { SiteConfig } from '../../config.js';
+import type { Metrics } from '../../metrics.js';
+import type { InboundFile, NetworkFiles } from '../../networks/network.js';
+import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';
+import { newId } from '../../util/ids.js';
+import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
+import type { Actor } from '../actor.js';
+import { BridgeError, forbidden, notFound } from '../errors.js';
+import { type BlobStore, BlobTooLarge } from './blob-store.js';
+import type { FilesConfig } from './config.js';
+import type { FileAccess } from './file-access.js';
+import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
+import type { FileLinks, FileVariant, LinkQuery } from './links.js';
+import { cleanName } from './names.js';
+import { SNIFF_BYTES, sniffType } from './sniff.js';
+import { DEFAULT_FILE_TYPES, typeAllowed } from './types-policy.js';
+
+/** How long a `file:link` link stays valid. */
+export const CLIENT_LINK_SECONDS = 3600;
+/** How often files never sent are looked for. */
+const UNSENT_SWEEP_MS = 60 * 60_000;
+
+/** Why an upload was refused, as counted in /metrics and said in an inbound message's text. */
+type RefusalReason = 'disabled' | 'too_large' | 'quota' | 'type' | 'empty' | 'rate_limited';
+
+class FileRefusal extends BridgeError {
+  constructor(
+    code: BridgeError['code'],
+    message: string,
+    readonly reason: RefusalReason,
+    /** How an inbound message's text says it: `[file not accepted: name: <said>]`. */
+    readonly said: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export interface FileServiceDeps {
+  store: Store;
+  blobs: BlobStore;
+  access: FileAccess;
+  links: FileLinks;
+  sites: readonly SiteConfig[];
+  config: FilesConfig;
+  /** The bridge's public base URL, links' prefix. */
+  publicUrl: () => string;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** A file's bytes as answered: the stream, its length and type, and how long a cache may keep it. */
+export interface ServedFile {
+  file: FileRecord;
+  variant: FileVariant;
+  content: Readable;
+  size: number;
+  type: string;
+  /** Seconds a private cache may keep it. */
+  maxAge: number;
+}
+
+interface SitePolicy {
+  types: readonly string[];
+  maxFileBytes: number;
+  quotaBytes?: number;
+}
+
+export class FileService {
+  private readonly uploads: KeyedRateLimit;
+  /** Blobs an upload is writing or recording: not deleted by a release meanwhile. */
+  private readonly writing = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: FileServiceDeps) {
+    this.uploads = new KeyedRateLimit(deps.config.uploadsPerMinute, Math.max(1, Math.floor(deps.config.uploadsPerMinute)), () => this.now());
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  /** The site's rules for files; null when it takes none. */
+  private policyOf(siteKey: string): SitePolicy | null {
+    const site = this.deps.sites.find((each) => each.key === siteKey);
+    if (site?.files === false) return null;
+    const files = site?.files;
+    return {
+      types: files?.types ?? DEFAULT_FILE_TYPES,
+      maxFileBytes: Math.min(this.deps.config.maxFileBytes, files?.maxFileBytes ?? Infinity),
+      ...(files?.quotaBytes !== undefined ? { quotaBytes: files.quotaBytes } : {}),
+    };
+  }
+
+  /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
+  async upload(actor: Actor, input: { conversationId: string; name: string; content: Readable | Buffer }): Promise<Attachment> {
+    try {
+      const conversation = await this.deps.access.conversationFor(actor, input.conversationId);
+      if (!this.uploads.take(actor.address))
+        throw Object.assign(
+          new FileRefusal('rate_limited', `Too many uploads: at most ${this.deps.config.uploadsPerMinute} per minute.`, 'rate_limited', 'too many files'),
+          { retryAfterMs: this.uploads.waitMs(actor.address) },
+        );
+      const file = await this.keep(conversation, actor.address, input.name, input.content);
+      return toAttachment(file);
+    } catch (error) {
+      if (error instanceof FileRefusal) this.deps.metrics.fileUploadsRefused.inc({ reason: error.reason });
+      throw error;
+    }
+  }
+
+  /**
+   * Files a network brought with a message, stored before the message (which then names them);
+   * each refused one is said as a line of the text instead: `[file not accepted: name: reason]`.
+   */
+  async receiveInbound(conversation: ConversationRecord, from: Address, files: readonly InboundFile[]): Promise<{ ids: string[]; refused: string[] }> {
+    const ids: string[] = [];
+    const refused: string[] = [];
+    for (const inbound of files) {
+      try {
+        ids.push((await this.keep(conversation, from, inbound.name, inbound.content)).id);
+      } catch (error) {
+        if (!(error instanceof FileRefusal)) throw error;
+        this.deps.metrics.fileUploadsRefused.inc({ reason: error.reason });
+        refused.push(`[file not accepted: ${cleanName(inbound.name)}: ${error.said}]`);
+      }
+    }
+    return { ids, refused };
+  }
+
+  /** Checks and stores one file of a conversation: whole, sniffed, measured, recorded; or refused, keeping nothing. */
+  private async keep(conversation: ConversationRecord, from: Address, rawName: string, content: Readable | Buffer): Promise<FileRecord> {
+    const { store, blobs } = this.deps;
+    const siteKey = conversation.siteKey;
+    const policy = this.policyOf(siteKey);
+    if (!policy) throw new FileRefusal('forbidden', `files: site "${siteKey}" takes no files`, 'disabled', 'this site takes no files');
+    const quotaLeft = policy.quotaBytes === undefined ? Infinity : policy.quotaBytes - (await store.siteFileBytes(siteKey));
+    const quotaFull = () =>
+      new FileRefusal('too_large', `file: the site's files would exceed its quota of ${policy.quotaBytes} bytes`, 'quota', "the site's file space is full");
+    if (quotaLeft <= 0) throw quotaFull();
+    let written;
+    try {
+      written = await blobs.put(content, Math.min(policy.maxFileBytes, quotaLeft));
+    } catch (error) {
+      if (!(error instanceof BlobTooLarge)) throw error;
+      if (error.maxBytes < policy.maxFileBytes) throw quotaFull();
+      throw new FileRefusal(
+        'too_large',
+        `file: larger than ${policy.maxFileBytes} bytes, the most a file may have here`,
+        'too_large',
+        `larger than ${policy.maxFileBytes} bytes`,
+      );
+    }
+    const keys = [written.key];
+    this.hold(keys);
+    try {
+      if (written.size === 0) throw new FileRefusal('bad_request', "body: empty; send the file's bytes", 'empty', 'empty');
+      const type = await sniffType(await this.head(written.key), written.size <= SNIFF_BYTES);
+      if (!typeAllowed(type, policy.types))
+        throw new FileRefusal(
+          'bad_request',
+          `file: its content is ${type}, which this site does not take; it takes ${policy.types.join(', ')}`,
+          'type',
+          `${type} is not taken here`,
+        );
+      const file: FileRecord = {
+        id: newId('f'),
+        name: cleanName(rawName),
+        type,
+        size: written.size,
+        sha256: written.key,
+        siteKey,
+        conversationId: conversation.id,
+        uploadedBy: from,
+        createdAt: new Date(this.now()).toISOString(),
+        blob: written.key,
+      };
+      if (READABLE_IMAGES.has(type)) {
+        const input = await this.imageInput(written.key);
+        const facts = input && (await imageFacts(input));
+        if (facts) {
+          Object.assign(file, facts);
+          const preview = await this.makeThumbnail(file.blob, input);
+          if (preview) {
+            keys.push(preview);
+            this.hold([preview]);
+            file.thumbnailBlob = preview;
+          }
+        }
+      }
+      await store.createFile(file);
+      this.unhold(keys);
+      this.deps.metrics.filesUploaded.inc({ site: siteKey });
+      return file;
+    } catch (error) {
+      this.unhold(keys);
+      await this.release(keys);
+      throw error;
+    }
+  }
+
+  /** The first bytes of a blob, for sniffing. */
+  private async head(key: string): Promise<Buffer> {
+    const stream = await this.deps.blobs.open(key);
+    if (!stream) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= SNIFF_BYTES) break;
+    }
+    stream.destroy();
+    return Buffer.concat(chunks).subarray(0, SNIFF_BYTES);
+  }
+
+  /** What the image reader reads: the blob's path, or its bytes for an engine that keeps none locally. */
+  private async imageInput(key: string): Promise<string | Buffer | null> {
+    const path = await this.deps.blobs.localPath(key);
+    if (path) return path;
+    return this.bytes(key);
+  }
+
+  private async bytes(key: string): Promise<Buffer | null> {
+    const stream = await this.deps.blobs.open(key);
+    if (!stream) return null;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** Makes and stores an image's preview; its key, or null when the image cannot be read. */
+  private async makeThumbnail(blob: string, input: string | Buffer): Promise<string | null> {
+    const preview = await thumbnail(input);
+    if (!preview) return null;
+    const key = `${blob}.thumb`;
+    await this.deps.blobs.putAs(key, preview);
+    return key;
+  }
+
+  /** The sizes of a message's files together, within `files.maxMessageBytes` (unknown files are the store's to refuse). */
+  async checkMessageBytes(fileIds: readonly string[]): Promise<void> {
+    let total = 0;
+    for (const id of fileIds) total += (await this.deps.store.getFile(id))?.size ?? 0;
+    if (total > this.deps.config.maxMessageBytes)
+      throw new BridgeError('too_large', `attachments: ${total} bytes together, more than the ${this.deps.config.maxMessageBytes} a message may carry`);
+  }
+
+  /** `file:link`: a signed link for the actor, valid one hour. */
+  async linkFor(actor: Actor, fileId: string, variant: FileVariant = 'original'): Promise<{ url: string; expiresAt: string }> {
+    const file = await this.deps.access.forActor(actor, fileId);
+    if (variant === 'thumbnail' && !hasThumbnail(file)) throw notFound(`fileId: file "${fileId}" has no thumbnail (only images the bridge reads have one)`);
+    const expires = Math.floor(this.now() / 1000) + CLIENT_LINK_SECONDS;
+    return { url: this.url(file, variant, actor.address, expires), expiresAt: new Date(expires * 1000).toISOString() };
+  }
+
+  private url(file: Attachment, variant: FileVariant, party: Address, expires: number): string {
+    return this.deps.publicUrl() + this.deps.links.path({ fileId: file.id, variant, party, expires }, file.name);
+  }
+
+  /** `GET /v1/files/:id` with a party's session. */
+  async openFor(actor: Actor, fileId: string, variant: FileVariant): Promise<ServedFile> {
+    return this.serve(await this.deps.access.forActor(actor, fileId), variant, 0);
+  }
+
+  /** `GET /v1/files/:id/:name?p&e&s`: the signature, the expiry, then that the party may still read the file. */
+  async openSigned(fileId: string, query: Partial<LinkQuery>): Promise<ServedFile> {
+    const now = this.now();
+    const checked = this.deps.links.verify(fileId, query, now);
+    if (!checked.ok)
+      throw new BridgeError('unauthorized', checked.reason === 'expired' ? 'link: expired; ask for a new one' : 'link: not a valid link of this bridge');
+    const file = await this.deps.store.getFile(fileId);
+    if (!file) throw notFound(`file "${fileId}" is gone`);
+    if (!(await this.deps.access.partyMayRead(checked.claims.party, file))) throw forbidden('link: its party may no longer read this file');
+    return this.serve(file, checked.claims.variant, Math.min(CLIENT_LINK_SECONDS, checked.claims.expires - Math.floor(now / 1000)));
+  }
+
+  private async serve(file: FileRecord, variant: FileVariant, maxAge: number): Promise<ServedFile> {
+    if (variant === 'thumbnail') {
+      if (!hasThumbnail(file)) throw notFound(`file "${file.id}" has no thumbnail`);
+      const preview = await this.thumbnailOf(file);
+      if (!preview) throw notFound(`file "${file.id}" has no thumbnail`);
+      this.deps.metrics.fileBytesServed.inc({ site: file.siteKey }, preview.length);
+      return { file, variant, content: Readable.from([preview]), size: preview.length, type: 'image/webp', maxAge };
+    }
+    const content = await this.deps.blobs.open(file.blob);
+    if (!content) throw notFound(`file "${file.id}" is gone`);
+    this.deps.metrics.fileBytesServed.inc({ site: file.siteKey }, file.size);
+    return { file, variant, content, size: file.size, type: file.type, maxAge };
+  }
+
+  /** The preview's bytes, made again when its blob was lost. */
+  private async thumbnailOf(file: FileRecord): Promise<Buffer | null> {
+    if (file.thumbnailBlob) {
+      const kept = await this.bytes(file.thumbnailBlob);
+      if (kept) return kept;
+    }
+    const input = await this.imageInput(file.blob);
+    const preview = input && (await thumbnail(input));
+    if (!preview) return null;
+    const key = `${file.blob}.thumb`;
+    await this.deps.blobs.putAs(key, preview);
+    await this.deps.store.setFileThumbnail(file.id, key);
+    return preview;
+  }
+
+  /** Files as networks reach them: links for their recipients, bytes, the inbound bound. */
+  networkView(): NetworkFiles {
+    return {
+      link: (file, recipient) => this.url(file, 'original', recipient, Math.floor(this.now() / 1000) + this.deps.config.linkTtlSeconds),
+      read: async (file) => {
+        const record = await this.deps.store.getFile(file.id);
+        return record ? this.bytes(record.blob) : null;
+      },
+      maxFileBytes: this.deps.config.maxFileBytes,
+    };
+  }
+
+  /** Deletes the blobs of these keys that no file refers to (after the store deleted files). */
+  async release(keys: readonly string[]): Promise<void> {
+    const candidates = keys.filter((key) => !this.writing.has(key));
+    if (candidates.length === 0) return;
+    const inUse = await this.deps.store.blobsInUse(candidates);
+    for (const key of candidates) {
+      if (inUse.has(key) || this.writing.has(key)) continue;
+      await this.deps.blobs.delete(key).catch((error: unknown) => this.deps.logger.warn({ err: error, blob: key }, 'file bytes not deleted'));
+    }
+  }
+
+  private hold(keys: readonly string[]): void {
+    for (const key of keys) this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+  }
+
+  private unhold(keys: readonly string[]): void {
+    for (const key of keys) {
+      const count = (this.writing.get(key) ?? 0) - 1;
+      if (count > 0) this.writing.set(key, count);
+      else this.writing.delete(key);
+    }
+  }
+
+  /** Deletes files never sent and older than `files.unsentHours`, and their bytes. */
+  async sweepUnsent(): Promise<void> {
+    const before = new Date(this.now() - this.deps.config.unsentHours * 3_600_000).toISOString();
+    await this.release(await this.deps.store.deleteUnsentFiles(before));
+  }
+
+  /** Sweeps unsent files now, then every hour. */
+  async start(): Promise<void> {
+    await this.sweepUnsent();
+    this.timer = setInterval(() => {
+      this.sweepUnsent().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'unsent files not swept'));
+    }, UNSENT_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function hasThumbnail(file: FileRecord): boolean {
+  return READABLE_IMAGES.has(file.type) && file.width !== undefined;
+}
+
+/** The contract's view of a stored file. */
+export function toAttachment(file: FileRecord): Attachment {
+  const { id, name, type, size, sha256, width, height } = file;
+  return { id, name, type, size, sha256, ...(width !== undefined && height !== undefined ? { width, height } : {}) };
+}

@@ -1,0 +1,58 @@
+/**
+ * Signed links to files (docs/protocol.md, "Files", "Reading"): `GET /v1/files/:id/:name?p&e&s`
+ * opens the file for the party `p` until `e` (epoch seconds), under an HMAC of the bridge's that
+ * binds the file, its variant, the party and the expiry. The signature is checked in constant time.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Address } from '@switchboard/protocol';
+
+export type FileVariant = 'original' | 'thumbnail';
+
+export interface LinkClaims {
+  fileId: string;
+  variant: FileVariant;
+  party: Address;
+  /** Epoch seconds. */
+  expires: number;
+}
+
+/** The query of a signed link. */
+export interface LinkQuery {
+  p: string;
+  e: string;
+  s: string;
+  variant?: string;
+}
+
+export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
+
+export class FileLinks {
+  constructor(private readonly secret: string) {}
+
+  private mac(claims: LinkClaims): Buffer {
+    return createHmac('sha256', this.secret)
+      .update(['switchboard-file-link', claims.fileId, claims.variant, claims.party, String(claims.expires)].join('\n'))
+      .digest();
+  }
+
+  /** The path and query of a link (to put under the bridge's public URL). */
+  path(claims: LinkClaims, name: string): string {
+    const query = new URLSearchParams({ p: claims.party, e: String(claims.expires), s: this.mac(claims).toString('base64url') });
+    if (claims.variant === 'thumbnail') query.set('variant', 'thumbnail');
+    return `/v1/files/${encodeURIComponent(claims.fileId)}/${encodeURIComponent(name)}?${query.toString()}`;
+  }
+
+  /** Checks a link's signature, then its expiry. */
+  verify(fileId: string, query: Partial<LinkQuery>, now: number): LinkCheck {
+    const { p, e, s } = query;
+    const variant = query.variant === undefined ? 'original' : query.variant;
+    if (typeof p !== 'string' || typeof e !== 'string' || typeof s !== 'string' || !/^\d{1,12}$/.test(e)) return { ok: false, reason: 'malformed' };
+    if (variant !== 'original' && variant !== 'thumbnail') return { ok: false, reason: 'malformed' };
+    const claims: LinkClaims = { fileId, variant, party: p as Address, expires: Number(e) };
+    const given = Buffer.from(s, 'base64url');
+    const expected = this.mac(claims);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+    if (claims.expires * 1000 <= now) return { ok: false, reason: 'expired' };
+    return { ok: true, claims };
+  }
+}

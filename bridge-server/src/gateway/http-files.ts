@@ -1,0 +1,194 @@
+/**
+ * Files over HTTP (docs/protocol.md, "Files"): `POST /v1/files` (the body the file's bytes,
+ * streamed), `GET /v1/files/:id` with a party's session or an API key, and the signed links
+ * `GET /v1/files/:id/:name?p&e&s`. Browsers on the sites' origins reach them by CORS. Every file
+ * is answered so that nothing in it runs: its found type, `nosniff`, a sandboxing CSP, and
+ * `attachment` for all but the images browsers show.
+ */
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LIMITS } from '@switchboard/protocol';
+import type express from 'express';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { SiteConfig } from '../config.js';
+import type { Actor } from '../core/actor.js';
+import { BridgeError, badRequest } from '../core/errors.js';
+import type { FileService, ServedFile } from '../core/files/file-service.js';
+import type { FileVariant } from '../core/files/links.js';
+import { type Authenticator, originAllowed } from './auth.js';
+
+export interface FileRoutesDeps {
+  files: FileService;
+  authenticator: Authenticator;
+  sites: readonly SiteConfig[];
+  logger: Logger;
+  isDraining: () => boolean;
+}
+
+/** Images browsers show rather than run: answered `inline`; everything else is saved. */
+const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+/** Bytes of a refused upload still read before the connection is cut (so the client reads the refusal). */
+const DRAIN_LIMIT = 2 * LIMITS.maxFileBytes;
+
+export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
+  const knownOrigin = (origin: string) => deps.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
+
+  /** CORS: an origin some site lists may read the answer; the token's site decides once it is known. */
+  const allowOrigin = (req: Request, res: Response) => {
+    const origin = req.get('origin');
+    if (origin === undefined || !knownOrigin(origin)) return;
+    res.vary('Origin');
+    res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Content-Disposition, ETag, Retry-After' });
+  };
+
+  const authenticate = (req: Request): Actor => {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    if (!match) throw new BridgeError('unauthorized', 'Authorization: send "Bearer <token>": the token of your session, or an API key');
+    const actor = deps.authenticator.bearer(match[1]!);
+    if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key, or a session token that is invalid or expired');
+    const origin = req.get('origin');
+    const site = deps.authenticator.site(actor.siteKey);
+    if (origin !== undefined && site && !originAllowed(site, origin))
+      throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
+    return actor;
+  };
+
+  app.options(['/v1/files', '/v1/files/:id'], (req, res) => {
+    const origin = req.get('origin');
+    if (origin === undefined || !knownOrigin(origin)) {
+      res.status(403).json({ error: { code: 'forbidden', message: `Origin ${origin ?? '(none)'} is not allowed by any site` } });
+      return;
+    }
+    allowOrigin(req, res);
+    res
+      .set({
+        'Access-Control-Allow-Methods': 'GET, POST',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
+  });
+
+  app.post('/v1/files', async (req, res, next) => {
+    const body = requestBody(req);
+    try {
+      allowOrigin(req, res);
+      if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
+      const actor = authenticate(req);
+      const conversationId = queryString(req, 'conversationId');
+      const name = queryString(req, 'name');
+      const file = await deps.files.upload(actor, { conversationId, name, content: body });
+      res.status(201).json({ ok: true, file });
+    } catch (error) {
+      body.destroy();
+      await drained(req);
+      next(error);
+    }
+  });
+
+  app.get('/v1/files/:id', async (req, res, next) => {
+    try {
+      allowOrigin(req, res);
+      const actor = authenticate(req);
+      await send(req, res, await deps.files.openFor(actor, req.params.id, variantOf(req)), deps.logger);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/v1/files/:id/:name', async (req, res, next) => {
+    try {
+      // Anyone holding the link may read it (as with `<img src>`): the signature is the credential.
+      res.set('Access-Control-Allow-Origin', '*');
+      const query = req.query as Record<string, unknown>;
+      const text = (key: string) => (typeof query[key] === 'string' ? query[key] : undefined);
+      const link = { p: text('p'), e: text('e'), s: text('s'), variant: text('variant') };
+      await send(req, res, await deps.files.openSigned(req.params.id, link), deps.logger);
+    } catch (error) {
+      next(error);
+    }
+  });
+}
+
+function queryString(req: Request, key: string): string {
+  const value = (req.query as Record<string, unknown>)[key];
+  if (typeof value !== 'string' || value === '') throw badRequest(`${key}: give it in the query (POST /v1/files?conversationId=...&name=...)`);
+  return value;
+}
+
+function variantOf(req: Request): FileVariant {
+  const variant = (req.query as Record<string, unknown>).variant;
+  if (variant === undefined || variant === 'original') return 'original';
+  if (variant === 'thumbnail') return 'thumbnail';
+  throw badRequest('variant: original or thumbnail');
+}
+
+/**
+ * The request's bytes as a stream of their own: the store may stop reading (too large) without
+ * cutting the connection, so the refusal still reaches the client. A client that goes away
+ * mid-upload fails the stream.
+ */
+function requestBody(req: Request): PassThrough {
+  const body = new PassThrough();
+  req.on('data', (chunk: Buffer) => {
+    if (!body.destroyed && !body.write(chunk)) req.pause();
+  });
+  body.on('drain', () => req.resume());
+  req.on('end', () => body.end());
+  req.on('close', () => {
+    if (!req.complete) body.destroy(new Error('the upload was cut off'));
+  });
+  return body;
+}
+
+/** Reads what is left of a refused upload (within DRAIN_LIMIT; beyond, the connection is cut). */
+function drained(req: Request): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let read = 0;
+    req.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > DRAIN_LIMIT) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.once('end', () => resolve());
+    req.once('close', () => resolve());
+    req.resume();
+  });
+}
+
+/** `attachment; filename="..."; filename*=UTF-8''...` (RFC 6266): an ASCII fallback, then the exact name. */
+function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${fallback}"; filename*=UTF-8''${exact}`;
+}
+
+async function send(req: Request, res: Response, served: ServedFile, logger: Logger): Promise<void> {
+  const { file, variant } = served;
+  const thumbnail = variant === 'thumbnail';
+  const etag = `"${file.sha256}${thumbnail ? '.thumb' : ''}"`;
+  const name = thumbnail ? `${file.name.replace(/\.[^.]*$/, '')}.webp` : file.name;
+  res.set({
+    'Content-Type': served.type.startsWith('text/') ? `${served.type}; charset=utf-8` : served.type,
+    'X-Content-Type-Options': 'nosniff',
+    // Nothing in a file runs, even opened directly (replacing the pages' policy of the app).
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': `private, max-age=${Math.max(0, served.maxAge)}`,
+    ETag: etag,
+    'Content-Disposition': contentDisposition(thumbnail || INLINE_TYPES.has(served.type) ? 'inline' : 'attachment', name),
+  });
+  if (req.get('if-none-match') === etag) {
+    served.content.destroy();
+    res.status(304).end();
+    return;
+  }
+  res.status(200).set('Content-Length', String(served.size));
+  await pipeline(served.content, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
+}

@@ -1,0 +1,41 @@
+// File names as kept and shown (docs/protocol.md, "Files"): no folders, no control characters,
+// at most 255 code points cut before the extension, `file` when nothing is left.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cleanName } from '../../src/core/files/names.js';
+
+describe('cleanName', () => {
+  it('keeps a plain name as it is', () => {
+    assert.equal(cleanName('report 2026.pdf'), 'report 2026.pdf');
+    assert.equal(cleanName('Übersicht – März.xlsx'), 'Übersicht – März.xlsx');
+  });
+
+  it('drops folders, of either kind of slash', () => {
+    assert.equal(cleanName('../a/b.png'), 'b.png');
+    assert.equal(cleanName('..\\..\\windows\\system32\\evil.dll'), 'evil.dll');
+    assert.equal(cleanName('/etc/passwd'), 'passwd');
+  });
+
+  it('removes control characters and direction overrides', () => {
+    assert.equal(cleanName('a\u0000b\r\nc\u007f.txt'), 'abc.txt');
+    assert.equal(cleanName('invoice\u202Egpj.exe'), 'invoicegpj.exe');
+  });
+
+  it('says `file` when nothing is left', () => {
+    for (const name of ['', '..', '.', '../', '\u0000\u0001', '   ', 'a/']) assert.equal(cleanName(name), 'file', JSON.stringify(name));
+  });
+
+  it('drops leading dots', () => {
+    assert.equal(cleanName('.htaccess'), 'htaccess');
+  });
+
+  it('cuts a long name to 255 code points before its extension', () => {
+    const long = `${'é'.repeat(300)}.pdf`;
+    const cleaned = cleanName(long);
+    assert.equal([...cleaned].length, 255);
+    assert.ok(cleaned.endsWith('.pdf'));
+    const emoji = `${'🎉'.repeat(300)}`;
+    assert.equal([...cleanName(emoji)].length, 255);
+    assert.ok(cleanName(emoji).isWellFormed(), 'no surrogate pair split');
+  });
+});
