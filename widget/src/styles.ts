@@ -419,8 +419,8 @@ export const styles = css`
     display: block;
     max-width: 100%;
     max-height: 240px;
-    width: auto;
     height: auto;
+    object-fit: contain;
   }
   .file-placeholder {
     display: block;
