@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Identity, type Message, createClient, memoryStorage } from '@switchboard/sdk';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,6 +92,13 @@ describe('demo (npm start)', () => {
     await page.goto(`${url}/agent?agent=alice`);
     await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
     return page;
+  };
+
+  /** Opens a web visitor's conversation in the console (found and clicked in one step: the list renders again as conversations are offered). */
+  const selectVisitor = async (page: Page, visitor: string) => {
+    const entry = `#list button[title="Web · ${visitor.slice('web:'.length)}"]`;
+    await page.waitForSelector(entry, { timeout: 15_000 });
+    await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
   };
 
   it('runs the shop page and the agent console in Chromium under that policy: both connect, no violation', async () => {
@@ -253,9 +260,7 @@ describe('demo (npm start)', () => {
     const browser = await launchChromium();
     try {
       const page = await agentConsole(browser);
-      const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
-      await page.waitForSelector(entry, { timeout: 15_000 });
-      await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
+      await selectVisitor(page, customer);
       // The contact: the visitor's web address, proven by the widget session, and this conversation.
       await page.waitForFunction(() => /^Contact \S+/.test(document.getElementById('contact-title')?.textContent ?? ''), { timeout: 15_000 });
       const addresses = () => page.$$eval('#contact-addresses li', (items) => items.map((li) => li.textContent ?? ''));
@@ -301,9 +306,7 @@ describe('demo (npm start)', () => {
     const browser = await launchChromium();
     try {
       const page = await agentConsole(browser);
-      const entry = `#list button[title="Web · ${visitor.session!.self.slice('web:'.length)}"]`;
-      await page.waitForSelector(entry, { timeout: 15_000 });
-      await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
+      await selectVisitor(page, visitor.session!.self);
       // The visitor's image: a preview whose bytes came from the bridge, named by the file.
       await page.waitForFunction(
         () => {
