@@ -13,6 +13,8 @@ import type { Locale } from './i18n.js';
 export interface AttachmentsHost {
   readonly chat: ChatController;
   requestUpdate(): void;
+  /** Puts focus back in the message field (a removed chip took it with it). */
+  focusComposer(): void;
 }
 
 /** One chosen file: uploading (with its progress), or uploaded. */
@@ -67,6 +69,7 @@ export class Attachments {
     entry.abort.abort();
     this.chosen = this.chosen.filter((other) => other !== entry);
     this.host.requestUpdate();
+    this.host.focusComposer();
   }
 
   private async upload(entry: Chosen, t: Locale['t']): Promise<void> {

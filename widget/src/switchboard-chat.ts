@@ -348,6 +348,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   /** Files sent from this page, by id: a queued message shows their names. */
   private readonly sentFiles = new Map<string, Attachment>();
 
+  focusComposer(): void {
+    void this.updateComplete.then(() => this.input?.focus());
+  }
+
   private attach(files: FileList | null | undefined): void {
     if (files && files.length > 0 && this.chat.state === 'online') this.attachments.add(files, this.locale);
   }

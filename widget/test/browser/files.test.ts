@@ -189,5 +189,14 @@ describe('<switchboard-chat> files against a real bridge', () => {
     expect(chips(element)).to.deep.equal([]);
     expect($<HTMLButtonElement>(element, 'button.send')!.disabled).to.equal(true);
     await expect(element).to.be.accessible();
+
+    // A chip removed before sending: gone, and focus back in the message field.
+    picker.files = transfer(new File(['a note'], 'note.txt')).files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => uploadsDone(element), 'the upload');
+    expect(fileErrors(element)).to.equal('', 'choosing again clears the refusals');
+    $<HTMLButtonElement>(element, '.chip-remove')!.click();
+    await until(() => shadow(element).activeElement === $(element, 'textarea.input'), 'focus in the message field');
+    expect(chips(element)).to.deep.equal([]);
   });
 });
