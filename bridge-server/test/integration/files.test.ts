@@ -3,12 +3,36 @@
 // and sessions, with the headers that keep their content from running; the limits and refusals;
 // who may read what; erasure and retention deleting the bytes; and uploads across a killed bridge.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Attachment, ErrorBody, Message } from '@switchboard/protocol';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
-import { ORIGIN, type TestBridge, type V1Socket, type WebVisitor, agentAuth, baseConfig, call, connect, openVisitor, startBridge, until } from '../helpers.js';
+import { crash, exited, runCli, writeCliConfig } from '../cli-process.js';
+import { type LoopNetwork, loopDefinition } from '../loop-network.js';
+import { ManualClock } from '../manual-clock.js';
+import {
+  API_KEY,
+  OTHER_SECRET,
+  OTHER_SITE,
+  ORIGIN,
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  type WebVisitor,
+  agentAuth,
+  baseConfig,
+  call,
+  connect,
+  connectTo,
+  openVisitor,
+  startBridge,
+  until,
+} from '../helpers.js';
 
 interface UploadAnswer {
   ok?: boolean;
@@ -29,7 +53,7 @@ async function upload(
   const response = await fetch(`${t.url}/v1/files?${query.toString()}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', ...headers },
-    body: content,
+    body: typeof content === 'string' ? content : new Uint8Array(content),
   });
   return { status: response.status, body: (await response.json()) as UploadAnswer, headers: response.headers };
 }
@@ -45,20 +69,64 @@ const png = (width: number, height: number) =>
     .png()
     .toBuffer();
 
+const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
+const TYPES = ['image/*', 'text/*', 'application/pdf'];
+/** A site whose files may take 100 bytes together. */
+const QUOTA_SITE = 'small-site';
+
+/** A GET of a file, as a browser or a network's client opens it. */
+async function get(url: string, token?: string): Promise<{ status: number; bytes: Buffer; headers: Headers; error?: ErrorBody }> {
+  const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const error = response.ok ? undefined : (JSON.parse(bytes.toString()) as { error: ErrorBody }).error;
+  return { status: response.status, bytes, headers: response.headers, ...(error ? { error } : {}) };
+}
+
+/** The SQLite file's rows of files. */
+function fileRows(dbPath: string): { id: string }[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare<[], { id: string }>('SELECT id FROM files').all();
+  } finally {
+    db.close();
+  }
+}
+
+/** Where the local file store keeps a content. */
+const blobPath = (folder: string, sha256: string) => join(folder, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+
+/** The files under a folder, temporary ones included. */
+function filesUnder(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
+}
+
 describe('files', () => {
   let t: TestBridge;
   let visitor: WebVisitor;
   let agent: V1Socket;
   let agentMessages: Message[];
+  let loop: LoopNetwork;
 
   before(async () => {
-    t = await startBridge({
-      sites: [
-        ...(baseConfig('.').sites as Record<string, unknown>[]).map((site, i) =>
-          i === 0 ? { ...site, files: { maxFileBytes: 64 * 1024, types: ['image/*', 'text/*', 'application/pdf'] } } : site,
-        ),
-      ],
-    });
+    const { definition, network } = loopDefinition();
+    const [site, other] = baseConfig('.').sites as Record<string, unknown>[];
+    t = await startBridge(
+      {
+        sites: [
+          { ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } },
+          { ...other, files: false },
+          { key: QUOTA_SITE, files: { quotaBytes: 100 } },
+        ],
+        teams: [...(baseConfig('.').teams as object[]), { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] }],
+        files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
+        networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
+      },
+      { networkDefinitions: { loop: definition } },
+    );
+    loop = network();
     agent = (await connect(t, agentAuth('alice'))).socket;
     agentMessages = [];
     agent.on('message', (message: Message, ack?: () => void) => {
@@ -83,7 +151,7 @@ describe('files', () => {
         name: 'holiday photo.png',
         type: 'image/png',
         size: image.length,
-        sha256: (await import('node:crypto')).createHash('sha256').update(image).digest('hex'),
+        sha256: createHash('sha256').update(image).digest('hex'),
         width: 640,
         height: 480,
       },
@@ -155,7 +223,6 @@ describe('files', () => {
     await fetchThumbnail();
     const folder = t.bridge.config.files.folder!;
     const thumbnailPath = join(folder, file.sha256.slice(0, 2), file.sha256.slice(2, 4), `${file.sha256}.thumb`);
-    const { rmSync } = await import('node:fs');
     rmSync(thumbnailPath);
     await fetchThumbnail();
     assert.ok(existsSync(thumbnailPath), 'the thumbnail is kept again');
@@ -163,5 +230,395 @@ describe('files', () => {
     const text = await uploaded(t, visitor.session.token, visitor.conversationId, 'notes.txt', 'just some notes');
     const none = await call(visitor.socket, 'file:link', { fileId: text.id, variant: 'thumbnail' });
     assert.equal(none.error?.code, 'not_found');
+  });
+
+  it('takes an image it cannot read as a file, without dimensions or thumbnail', async () => {
+    const broken = Buffer.concat([(await png(20, 20)).subarray(0, 40), Buffer.alloc(100, 1)]);
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'broken.png', broken);
+    assert.deepEqual([file.type, file.size, file.width, file.height], ['image/png', broken.length, undefined, undefined]);
+    assert.equal((await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' })).error?.code, 'not_found');
+    assert.deepEqual((await get((await call(visitor.socket, 'file:link', { fileId: file.id })).url)).bytes, broken);
+  });
+
+  it('serves SVG and HTML, scripts and all, as attachments that run nothing', async () => {
+    const svg = await uploaded(
+      t,
+      visitor.session.token,
+      visitor.conversationId,
+      'logo.svg',
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    );
+    const html = await uploaded(
+      t,
+      visitor.session.token,
+      visitor.conversationId,
+      'page.png',
+      '<!doctype html><html><script>alert(document.cookie)</script></html>',
+    );
+    assert.equal(svg.type, 'image/svg+xml');
+    assert.equal(html.type, 'text/html', 'the content decides, not the name');
+    for (const [file, type] of [
+      [svg, 'image/svg+xml'],
+      [html, 'text/html; charset=utf-8'],
+    ] as const) {
+      const link = await call(agent, 'file:link', { fileId: file.id });
+      const answer = await get(link.url);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('content-type'), type);
+      assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(answer.headers.get('content-security-policy'), "sandbox; default-src 'none'");
+      assert.match(answer.headers.get('content-disposition') ?? '', new RegExp(`^attachment; filename="${file.name}"`));
+    }
+  });
+
+  it('refuses a file over the limit with 413 too_large, and keeps nothing of it', async () => {
+    const before = filesUnder(t.bridge.config.files.folder!).length;
+    const answer = await upload(t, visitor.session.token, visitor.conversationId, 'big.txt', 'x'.repeat(64 * 1024 + 1));
+    assert.equal(answer.status, 413);
+    assert.equal(answer.body.error.code, 'too_large');
+    assert.match(answer.body.error.message, /larger than 65536 bytes/);
+    assert.equal(filesUnder(t.bridge.config.files.folder!).length, before);
+  });
+
+  it('refuses a type the site does not take with 400 bad_request naming the type found and those taken', async () => {
+    const program = Buffer.alloc(512);
+    program.write('MZ');
+    program.writeUInt32LE(128, 0x3c);
+    program.write('PE\0\0', 128, 'latin1');
+    const answer = await upload(t, visitor.session.token, visitor.conversationId, 'invoice.pdf', program);
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.body.error, {
+      code: 'bad_request',
+      message: `file: its content is application/x-msdownload, which this site does not take; it takes ${TYPES.join(', ')}`,
+    });
+  });
+
+  it('refuses uploads without a session, a conversation or a name, or an empty body', async () => {
+    const noToken = await fetch(`${t.url}/v1/files?conversationId=${visitor.conversationId}&name=a.txt`, { method: 'POST', body: 'x' });
+    assert.equal(noToken.status, 401);
+    assert.equal((await upload(t, 'not-a-token', visitor.conversationId, 'a.txt', 'x')).status, 401);
+    const noName = await fetch(`${t.url}/v1/files?conversationId=${visitor.conversationId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${visitor.session.token}` },
+      body: 'x',
+    });
+    assert.equal(noName.status, 400);
+    const empty = await upload(t, visitor.session.token, visitor.conversationId, 'a.txt', '');
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.error.code, 'bad_request');
+    assert.equal((await upload(t, visitor.session.token, 'c_nope', 'a.txt', 'x')).status, 404);
+  });
+
+  it('lets only those who may read the conversation read its files', async () => {
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'private.txt', 'for the agents only');
+    // Another visitor of the site: 403, by session, by link and for an upload.
+    const stranger = await openVisitor(t);
+    assert.equal((await get(`${t.url}/v1/files/${file.id}`, stranger.session.token)).status, 403);
+    assert.equal((await call(stranger.socket, 'file:link', { fileId: file.id })).error?.code, 'forbidden');
+    assert.equal((await upload(t, stranger.session.token, visitor.conversationId, 'x.txt', 'x')).status, 403);
+    // Another site's agent: 404.
+    const outsider = await connect(t, agentAuth('zed', OTHER_SITE, OTHER_SECRET), { origin: 'http://other.test' });
+    assert.equal((await call(outsider.socket, 'file:link', { fileId: file.id })).error?.code, 'not_found');
+    const foreign = await get(`${t.url}/v1/files/${file.id}`, outsider.session.token);
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.error?.code, 'not_found');
+    // The site's agents and integrations may.
+    assert.equal((await get(`${t.url}/v1/files/${file.id}`, API_KEY)).status, 200);
+    // A changed link: 401.
+    const link = new URL((await call(visitor.socket, 'file:link', { fileId: file.id })).url);
+    const tampered = new URL(link);
+    tampered.searchParams.set('p', stranger.self);
+    assert.equal((await get(tampered.href)).status, 401);
+    const resigned = new URL(link);
+    resigned.searchParams.set('s', `${link.searchParams.get('s')!.slice(0, -2)}AA`);
+    const refused = await get(resigned.href);
+    assert.deepEqual([refused.status, refused.error?.code], [401, 'unauthorized']);
+    assert.equal((await get(link.href)).status, 200);
+  });
+
+  it('refuses in message:send a file of another conversation, of another sender, or sent already', async () => {
+    // An integration may write in any conversation of the site, but a file goes only where it was uploaded.
+    const other = await openVisitor(t);
+    const elsewhere = await uploaded(t, API_KEY, visitor.conversationId, 'a.txt', 'uploaded to the first conversation');
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: other.conversationId, text: 'x', attachments: [elsewhere.id] }),
+    });
+    const answer = (await response.json()) as { error: ErrorBody };
+    assert.equal(response.status, 400);
+    assert.equal(answer.error.code, 'bad_request');
+    assert.match(answer.error.message, new RegExp(`^attachments: file "${elsewhere.id}"`));
+
+    const agentToken = (await connect(t, agentAuth('bob'))).session.token;
+    const agents = await uploaded(t, agentToken, visitor.conversationId, 'b.txt', "the agent's file");
+    const notYours = await call(visitor.socket, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'not-yours',
+      text: 'x',
+      attachments: [agents.id],
+    });
+    assert.equal(notYours.error?.code, 'bad_request');
+    assert.match(notYours.error.message, new RegExp(agents.id));
+
+    const mine = await uploaded(t, visitor.session.token, visitor.conversationId, 'c.txt', 'sent once');
+    const first = await call(visitor.socket, 'message:send', { conversationId: visitor.conversationId, clientId: 'once', text: '', attachments: [mine.id] });
+    assert.ok(first.ok, JSON.stringify(first));
+    const resend = await call(visitor.socket, 'message:send', { conversationId: visitor.conversationId, clientId: 'once', text: '', attachments: [mine.id] });
+    assert.equal(resend.message.id, first.message.id, 'a resend returns the first message');
+    const again = await call(visitor.socket, 'message:send', { conversationId: visitor.conversationId, clientId: 'twice', text: 'x', attachments: [mine.id] });
+    assert.equal(again.error?.code, 'bad_request');
+    const unknown = await call(visitor.socket, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'unknown',
+      text: 'x',
+      attachments: ['f_nope'],
+    });
+    assert.equal(unknown.error?.code, 'bad_request');
+  });
+
+  it('refuses a message whose files together pass files.maxMessageBytes with too_large', async () => {
+    const a = await uploaded(t, visitor.session.token, visitor.conversationId, 'a.txt', 'a'.repeat(60_000));
+    const b = await uploaded(t, visitor.session.token, visitor.conversationId, 'b.txt', 'b'.repeat(60_000));
+    const answer = await call(visitor.socket, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'too-much',
+      text: '',
+      attachments: [a.id, b.id],
+    });
+    assert.equal(answer.error?.code, 'too_large');
+  });
+
+  it('takes attachments in POST /v1/messages from an integration', async () => {
+    const file = await uploaded(t, API_KEY, visitor.conversationId, 'receipt.pdf', '%PDF-1.4\n%%EOF\n');
+    assert.equal(file.type, 'application/pdf');
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: visitor.conversationId, text: '', attachments: [file.id] }),
+    });
+    const body = (await response.json()) as { message: Message };
+    assert.equal(response.status, 201, JSON.stringify(body));
+    assert.deepEqual(body.message.attachments, [file]);
+  });
+
+  it("answers preflights for the origins sites list, and refuses an origin the token's site does not allow", async () => {
+    const preflight = await fetch(`${t.url}/v1/files`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    const unknown = await fetch(`${t.url}/v1/files`, { method: 'OPTIONS', headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' } });
+    assert.equal(unknown.status, 403);
+    assert.equal(unknown.headers.get('access-control-allow-origin'), null);
+    // The other site's origin is known, but not this token's site's.
+    const answer = await upload(t, visitor.session.token, visitor.conversationId, 'a.txt', 'x', { origin: 'http://other.test' });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body.error.code, 'forbidden');
+  });
+
+  it('limits uploads per party with 429 rate_limited and Retry-After', async () => {
+    const eager = await openVisitor(t);
+    for (let i = 0; i < 20; i++) assert.equal((await upload(t, eager.session.token, eager.conversationId, 'n.txt', `note ${i}`)).status, 201);
+    const refused = await upload(t, eager.session.token, eager.conversationId, 'n.txt', 'one too many');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.code, 'rate_limited');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  });
+
+  it("stores the files a network brings with a customer's message, and says in the text those it refuses", async () => {
+    const program = Buffer.alloc(512);
+    program.write('MZ');
+    program.writeUInt32LE(128, 0x3c);
+    program.write('PE\0\0', 128, 'latin1');
+    const image = await png(30, 20);
+    const stored = await loop.sink.message({
+      network: 'loop',
+      from: 'loop:dora@example.org',
+      to: 'team:support',
+      team: { id: 'support' },
+      text: '',
+      files: [
+        { name: 'screenshot.png', content: image, declaredType: 'image/png' },
+        { name: 'setup.exe', content: program },
+      ],
+    });
+    assert.ok(stored);
+    assert.equal(stored.text, '[file not accepted: setup.exe: application/x-msdownload is not taken here]');
+    assert.equal(stored.attachments?.length, 1);
+    assert.deepEqual(
+      { ...stored.attachments[0], id: '' },
+      {
+        id: '',
+        name: 'screenshot.png',
+        type: 'image/png',
+        size: image.length,
+        sha256: createHash('sha256').update(image).digest('hex'),
+        width: 30,
+        height: 20,
+      },
+    );
+    const link = await call(agent, 'file:link', { fileId: stored.attachments[0]!.id });
+    assert.deepEqual((await get(link.url)).bytes, image);
+  });
+
+  it("deletes a file's bytes from disk when the party who sent it is erased", async () => {
+    const leaving = await openVisitor(t);
+    const content = `erase me ${Math.random()}`;
+    const file = await uploaded(t, leaving.session.token, leaving.conversationId, 'mine.txt', content);
+    await call(leaving.socket, 'message:send', { conversationId: leaving.conversationId, clientId: 'e', text: '', attachments: [file.id] });
+    const path = blobPath(t.bridge.config.files.folder!, file.sha256);
+    assert.ok(existsSync(path));
+    const erased = await fetch(`${t.url}/v1/parties/${encodeURIComponent(leaving.self)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    assert.equal(erased.status, 200);
+    assert.equal(existsSync(path), false, 'the bytes are gone');
+    assert.equal((await get(`${t.url}/v1/files/${file.id}`, API_KEY)).status, 404);
+  });
+
+  it('refuses uploads on a site that takes no files with 403 forbidden', async () => {
+    const { session } = await connect(t, { siteKey: OTHER_SITE }, { origin: 'http://other.test' });
+    const answer = await upload(t, session.token, 'c_any', 'a.txt', 'x');
+    assert.equal(answer.status, 403);
+    assert.deepEqual(answer.body.error, { code: 'forbidden', message: `files: site "${OTHER_SITE}" takes no files` });
+  });
+
+  it("refuses a file past the site's quota with 413 too_large", async () => {
+    const { socket, session } = await connect(t, { siteKey: QUOTA_SITE }, { origin: null });
+    const opened = await call(socket, 'conversation:open', { team: 'small' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'a.txt', 'a'.repeat(60))).status, 201);
+    const refused = await upload(t, session.token, opened.conversation.id, 'b.txt', 'b'.repeat(60));
+    assert.equal(refused.status, 413);
+    assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'c.txt', 'c'.repeat(40))).status, 201, 'what still fits is taken');
+  });
+
+  it('counts files in /metrics', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(text, /^switchboard_files_uploaded_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="type"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="too_large"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_served_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_stored [1-9]\d*$/m);
+  });
+});
+
+describe('files over time', () => {
+  const HOUR = 3_600_000;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-files-time-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('expires links, deletes files never sent after files.unsentHours, and the bytes of conversations retention deletes', async () => {
+    const start = new Date();
+    const clock = new ManualClock(start);
+    const first = await startBridge({}, { dir, clock });
+    const folder = first.bridge.config.files.folder!;
+    let sent: Attachment;
+    let unsent: Attachment;
+    try {
+      const visitor = await openVisitor(first);
+      sent = await uploaded(first, visitor.session.token, visitor.conversationId, 'sent.txt', 'sent with a message');
+      unsent = await uploaded(first, visitor.session.token, visitor.conversationId, 'unsent.txt', 'never sent');
+      const ack = await call(visitor.socket, 'message:send', { conversationId: visitor.conversationId, clientId: 's', text: '', attachments: [sent.id] });
+      assert.ok(ack.ok, JSON.stringify(ack));
+      const link = await call(visitor.socket, 'file:link', { fileId: sent.id });
+      assert.equal((await get(link.url)).status, 200);
+      clock.set(new Date(start.getTime() + HOUR + 1000));
+      const expired = await get(link.url);
+      assert.deepEqual([expired.status, expired.error?.code], [401, 'unauthorized']);
+      assert.match(expired.error!.message, /expired/);
+    } finally {
+      await first.stop();
+    }
+
+    // A day later: the file never sent is gone; the one sent stays.
+    const second = await startBridge({}, { dir, clock: new ManualClock(new Date(start.getTime() + 25 * HOUR)) });
+    await second.stop();
+    assert.equal(existsSync(blobPath(folder, unsent.sha256)), false, 'the unsent file is deleted');
+    assert.ok(existsSync(blobPath(folder, sent.sha256)), 'the sent file stays');
+    assert.deepEqual(
+      fileRows(second.dbPath).map((row) => row.id),
+      [sent.id],
+    );
+
+    // Three days later, with a site that keeps conversations one day: the conversation and its file go.
+    const [site, other] = baseConfig(dir).sites as Record<string, unknown>[];
+    const third = await startBridge({ sites: [{ ...site, retentionDays: 1 }, other] }, { dir, clock: new ManualClock(new Date(start.getTime() + 72 * HOUR)) });
+    await third.stop();
+    assert.equal(existsSync(blobPath(folder, sent.sha256)), false, "retention deleted the sent file's bytes");
+    assert.deepEqual(fileRows(third.dbPath), []);
+  });
+});
+
+describe('files across a killed bridge', () => {
+  it('keeps a file uploaded before a kill -9, which can be sent after the restart', async (t) => {
+    const config = writeCliConfig(t, {});
+    const folder = join(dirname(config), 'files');
+    const first = await runCli(config);
+    let token: string;
+    let conversationId: string;
+    let file: Attachment;
+    const content = await png(50, 40);
+    try {
+      const { socket, session } = await connectTo(t, first.url, { siteKey: SITE });
+      token = session.token;
+      conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+      file = await uploaded(first, token, conversationId, 'before the crash.png', content);
+    } finally {
+      await crash(first.child);
+    }
+    const second = await runCli(config);
+    try {
+      const { socket } = await connectTo(t, second.url, { siteKey: SITE, token });
+      const ack = await call(socket, 'message:send', { conversationId, clientId: 'after-crash', text: '', attachments: [file.id] });
+      assert.ok(ack.ok, JSON.stringify(ack));
+      assert.deepEqual(ack.message.attachments, [file]);
+      const link = await call(socket, 'file:link', { fileId: file.id });
+      assert.deepEqual((await get(link.url)).bytes, content);
+      assert.ok(existsSync(blobPath(folder, file.sha256)));
+    } finally {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    }
+  });
+
+  it('keeps nothing of an upload a kill -9 interrupts: no bytes, no file, and the temporary file goes at the next start', async (t) => {
+    const config = writeCliConfig(t, {});
+    const folder = join(dirname(config), 'files');
+    const dbPath = join(dirname(config), 'switchboard.db');
+    const first = await runCli(config);
+    try {
+      const { socket, session } = await connectTo(t, first.url, { siteKey: SITE });
+      const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
+      // Half an upload: the first bytes sent, the rest never.
+      const url = new URL(`${first.url}/v1/files?conversationId=${conversationId}&name=half.txt`);
+      const request = httpRequest(url, { method: 'POST', headers: { authorization: `Bearer ${session.token}`, 'content-length': '100000' } });
+      request.on('error', () => undefined); // the bridge dies under it
+      request.write('a'.repeat(20_000));
+      await until(() => filesUnder(folder).some((name) => name.startsWith('.incoming-')), 5000, 'the upload being written');
+    } finally {
+      await crash(first.child);
+    }
+    assert.deepEqual(
+      filesUnder(folder).filter((name) => !name.startsWith('.incoming-')),
+      [],
+      'no bytes kept under a key',
+    );
+    assert.deepEqual(fileRows(dbPath), [], 'no file recorded');
+    const second = await runCli(config);
+    try {
+      assert.deepEqual(filesUnder(folder), [], 'the temporary file is removed at start');
+    } finally {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    }
   });
 });

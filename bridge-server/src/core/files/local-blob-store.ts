@@ -5,7 +5,6 @@
  * process killed mid-write leaves only a temporary file, removed at the next start.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -86,7 +85,9 @@ export class LocalBlobStore implements BlobStore {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
-    return handle ? createReadStream(path, { fd: handle.fd, autoClose: true }) : null;
+    // The handle's own stream closes the handle; a stream on its bare fd would leave the handle to
+    // close that fd again when collected (an EBADF that ends the process).
+    return handle ? handle.createReadStream() : null;
   }
 
   async localPath(key: string): Promise<string | null> {
