@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Address, Attachment } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import pino from 'pino';
-import type { NetworkFiles } from '../../src/networks/network.js';
+import type { InboundMessage, InboundSink, NetworkFiles } from '../../src/networks/network.js';
+import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
+import { ClientCustomers } from '../../src/networks/xmpp/client-customers.js';
 import { InboundFiles } from '../../src/networks/xmpp/inbound-files.js';
 import { fetchLink } from '../../src/networks/xmpp/link-fetch.js';
 import { chatStanza, outboundParts } from '../../src/networks/xmpp/outbound-files.js';
@@ -144,6 +146,38 @@ describe("a message's links as text and files (inbound-files.ts)", () => {
     const before = upload.hits.length;
     assert.deepEqual(await reader('no files').read(message(url, url)), { text: url, files: [] });
     assert.equal(upload.hits.length, before);
+  });
+});
+
+describe("a customer's file in client mode (client-customers.ts)", () => {
+  it('reaches the core with the message, and a message that is only a link is one', async () => {
+    const messages: InboundMessage[] = [];
+    const sink = {
+      isAgent: () => false,
+      message: (input: InboundMessage) => {
+        messages.push(input);
+        return Promise.resolve({ id: 'm1' });
+      },
+    } as unknown as InboundSink;
+    const file = { name: 'cat.png', content: Buffer.from('png') };
+    const files = { read: () => Promise.resolve({ text: '', files: [file] }) } as unknown as InboundFiles;
+    const teams = [{ id: 'support', name: 'Support', sites: ['shop'] }];
+    const door = new ClientCustomers({
+      config: { team: 'support' },
+      teams,
+      sink,
+      hosted,
+      botJid: 'bot@example.org',
+      files,
+      send: () => undefined,
+      stored: () => undefined,
+    });
+    const url = 'https://upload.example.org/f/cat.png';
+    await door.receive(xml('message', { from: 'carol@example.com/phone', to: 'bot@example.org', type: 'chat' }, xml('x', { xmlns: OOB }, xml('url', {}, url))));
+    assert.deepEqual(
+      messages.map((m) => [m.text, m.files]),
+      [['', [file]]],
+    );
   });
 });
 
