@@ -30,7 +30,13 @@ function bridgePlugin() {
           server: { host: '127.0.0.1', port: 0, drainSeconds: 1 },
           store: { type: 'sqlite', path: join(dir, 'bridge.db') },
           sites: [
-            { key: 'browser-site', origins: pageOrigins, identitySecret: SECRET },
+            // Files as a site may limit them (widget/test/browser/files.test.ts): images, plain text and PDF, 256 KiB each.
+            {
+              key: 'browser-site',
+              origins: pageOrigins,
+              identitySecret: SECRET,
+              files: { types: ['image/*', 'text/plain', 'application/pdf'], maxFileBytes: 256 * 1024 },
+            },
             { key: 'locked-site', origins: ['https://elsewhere.test'] },
           ],
           teams: [{ id: 'support', members: ['web:a_agent'], capacity: 1000 }],

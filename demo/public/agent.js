@@ -60,6 +60,7 @@ function renderMessage(message) {
   const mine = message.from === client.session?.self;
   node.className = mine ? 'msg mine' : 'msg';
   node.textContent = message.text; // text is text: never innerHTML
+  if (message.attachments?.length) node.append(renderFiles(message.attachments));
   const meta = document.createElement('small');
   // A visitor writing from the IM client they continue on: still theirs, and where it came from.
   const via = message.sentFrom ? ` · sent from ${message.sentFrom}` : '';
@@ -97,6 +98,8 @@ async function select(id) {
   const conversation = client.conversations.find((c) => c.id === id);
   $('title').textContent = nameOf(visitorOf(conversation));
   $('text').disabled = false;
+  $('attach').disabled = false;
+  clearFiles();
   $('close').disabled = conversation.state === 'closed';
   updateDesk(conversation);
   $('log').replaceChildren();
@@ -164,11 +167,91 @@ $('text').addEventListener('keydown', (event) => {
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = $('text').value;
-  if (!current || !text.trim()) return;
+  const files = chosen.flatMap((entry) => (entry.uploaded ? [entry.uploaded] : []));
+  if (!current || (!text.trim() && files.length === 0) || chosen.some((entry) => !entry.uploaded)) return;
   $('text').value = '';
+  clearFiles();
   clearTimeout(typingTimer);
   client.typing(current, 'paused');
-  client.send(current, text).catch((error) => alert(error.message));
+  client.send(current, text, { attachments: files }).catch((error) => alert(error.message));
+});
+
+// Files (docs/protocol.md, "Files"): what visitors send shows as an image preview or a file to
+// download; the agent answers with files uploaded into the conversation, then sent with the reply.
+const sizeOf = (bytes) => (bytes < 1000 ? `${bytes} B` : bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+/** Opens a file through a fresh signed link (links last an hour). */
+const openFile = (file) =>
+  client.fileLink(file.id).then(
+    ({ url }) => window.open(url, '_blank', 'noopener,noreferrer'),
+    (error) => ($('answer').textContent = error.message),
+  );
+
+function renderFiles(files) {
+  const list = document.createElement('div');
+  list.className = 'files';
+  for (const file of files) {
+    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'file' });
+    button.addEventListener('click', () => openFile(file));
+    if (file.width) {
+      const img = Object.assign(document.createElement('img'), { alt: file.name });
+      button.setAttribute('aria-label', `Open image ${file.name}`);
+      button.append(img);
+      client.fileLink(file.id, 'thumbnail').then(
+        ({ url }) => (img.src = url),
+        () => button.replaceChildren(`${file.name} (${sizeOf(file.size)})`),
+      );
+    } else {
+      button.textContent = `${file.name} (${sizeOf(file.size)})`;
+      button.setAttribute('aria-label', `Download ${file.name} (${sizeOf(file.size)})`);
+    }
+    list.append(button);
+  }
+  return list;
+}
+
+let chosen = []; // { file, uploaded?, progress }
+function clearFiles() {
+  chosen = [];
+  $('files').replaceChildren();
+  $('file-error').textContent = '';
+}
+function renderChosen() {
+  $('files').replaceChildren(
+    ...chosen.map((entry) => {
+      const li = item(`${entry.file.name} (${sizeOf(entry.file.size)}) `);
+      if (!entry.uploaded) {
+        entry.progress.setAttribute('aria-label', `Uploading ${entry.file.name}`);
+        li.append(entry.progress);
+      }
+      const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: '×' });
+      remove.setAttribute('aria-label', `Remove ${entry.file.name}`);
+      remove.addEventListener('click', () => {
+        chosen = chosen.filter((other) => other !== entry);
+        renderChosen();
+      });
+      li.append(remove);
+      return li;
+    }),
+  );
+}
+$('attach').addEventListener('click', () => $('file-input').click());
+$('file-input').addEventListener('change', () => {
+  const conversationId = current;
+  $('file-error').textContent = '';
+  for (const file of $('file-input').files ?? []) {
+    const entry = { file, progress: Object.assign(document.createElement('progress'), { max: 100, value: 0 }) };
+    chosen.push(entry);
+    client
+      .uploadFile(conversationId, file, { onProgress: (sent, total) => (entry.progress.value = total ? (sent / total) * 100 : 0) })
+      .then((uploaded) => (entry.uploaded = uploaded))
+      .catch((error) => {
+        chosen = chosen.filter((other) => other !== entry);
+        $('file-error').textContent = `Could not attach ${file.name}: ${error.message}`;
+      })
+      .finally(renderChosen);
+  }
+  $('file-input').value = '';
+  renderChosen();
 });
 $('close').addEventListener('click', () => current && client.closeConversation(current).then(renderList));
 

@@ -7,6 +7,7 @@
  */
 import type {
   Address,
+  Attachment,
   Contact,
   Continuation,
   ContinuationOffer,
@@ -30,8 +31,14 @@ import { Outbox, type OutboxEntry } from './outbox.js';
 import { PresenceWatch } from './presence-watch.js';
 import { type KeyValueStorage, PersistedState, defaultStorage, memoryStorage } from './storage.js';
 import { Timeline } from './timeline.js';
+import { type UploadOptions, upload } from './upload.js';
 
-export type { ConnectionState };
+export type { ConnectionState, UploadOptions };
+
+export interface SendOptions {
+  /** Files uploaded with `uploadFile()` (or their ids) for this message, at most `LIMITS.maxMessageAttachments`; `text` may then be `''`. */
+  attachments?: (Attachment | string)[];
+}
 
 export interface Identity {
   userId: string;
@@ -118,7 +125,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     this.outbox = new Outbox({
       persisted: this.persisted,
-      send: async (entry) => (await this.request('message:send', { conversationId: entry.conversationId, clientId: entry.clientId, text: entry.text })).message,
+      send: async ({ conversationId, clientId, text, attachments }) =>
+        (await this.request('message:send', { conversationId, clientId, text, ...(attachments ? { attachments } : {}) })).message,
       isOnline: () => this.connection.online,
       stored: (message) => this.timeline.accept(message),
       changed: (entries) => this.emit('outbox', entries),
@@ -434,8 +442,30 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * sent, in order, after reconnecting. A refused message stays in the outbox as `failed` until
    * `retry()` or `discard()`.
    */
-  send(conversationId: string, text: string): Promise<Message> {
-    return this.outbox.add(conversationId, text);
+  send(conversationId: string, text: string, options: SendOptions = {}): Promise<Message> {
+    const ids = (options.attachments ?? []).map((file) => (typeof file === 'string' ? file : file.id));
+    return this.outbox.add(conversationId, text, ids);
+  }
+
+  // --- files ----------------------------------------------------------------------------------
+
+  /**
+   * Uploads a file into a conversation (`POST /v1/files` with this party's session); resolves with
+   * the `Attachment` to pass to `send()`. Rejects with a SwitchboardError carrying the bridge's
+   * code and message (`too_large`, `bad_request` for a type the site refuses, `forbidden`, ...).
+   */
+  async uploadFile(conversationId: string, file: Blob, options: UploadOptions = {}): Promise<Attachment> {
+    const bearer = this.options.apiKey ?? (await this.connection.whenOnline()).token;
+    return upload({ url: this.options.url, bearer, conversationId, file, options });
+  }
+
+  /**
+   * A signed link to a file of a conversation this party may read, valid for an hour: `original`
+   * (default) for a download, `thumbnail` for an image's small WebP preview.
+   */
+  async fileLink(fileId: string, variant?: 'original' | 'thumbnail'): Promise<{ url: string; expiresAt: string }> {
+    const { url, expiresAt } = await this.request('file:link', variant ? { fileId, variant } : { fileId });
+    return { url, expiresAt };
   }
 
   /** Sends a failed message again (same clientId, so it can never be stored twice). */

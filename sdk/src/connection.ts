@@ -111,15 +111,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** Sends one event and resolves with its successful ack, or rejects with the bridge's error (`unavailable` when no answer came). */
   async request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>): Promise<Success<E>> {
-    if (this.currentState !== 'online') {
-      if (!this.socket.active && this.retryTimer === undefined)
-        throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
-      await withTimeout(
-        this.ready(),
-        this.options.ackTimeoutMs,
-        () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }),
-      );
-    }
+    if (this.currentState !== 'online') await this.whenOnline();
     let response: Ack;
     try {
       response = await (this.socket.timeout(this.options.ackTimeoutMs).emitWithAck as (e: string, p: unknown) => Promise<Ack>)(event, payload);
@@ -128,6 +120,21 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
     if (!response.ok) throw new SwitchboardError(response.error);
     return response as Success<E>;
+  }
+
+  /**
+   * The session once online: at once when online, else within the ack timeout while connecting;
+   * rejects with `unavailable` (or the refusal) when it is not coming.
+   */
+  async whenOnline(): Promise<Session> {
+    if (this.currentState === 'online' && this.currentSession) return this.currentSession;
+    if (!this.socket.active && this.retryTimer === undefined)
+      throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
+    return withTimeout(
+      this.ready(),
+      this.options.ackTimeoutMs,
+      () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }),
+    );
   }
 
   /** Sends an event whose answer nobody waits for (best effort; dropped while offline). */

@@ -1,9 +1,19 @@
-export { type ClientEvents, type ClientOptions, type ConnectionState, type Identity, SwitchboardClient, createClient } from './client.js';
+export {
+  type ClientEvents,
+  type ClientOptions,
+  type ConnectionState,
+  type Identity,
+  type SendOptions,
+  SwitchboardClient,
+  type UploadOptions,
+  createClient,
+} from './client.js';
 export { SwitchboardError } from './errors.js';
 export type { OutboxEntry } from './outbox.js';
 export { type KeyValueStorage, memoryStorage } from './storage.js';
 export type {
   Address,
+  Attachment,
   Contact,
   ContactAddress,
   ContactConversation,

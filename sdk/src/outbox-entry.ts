@@ -5,6 +5,8 @@ export interface OutboxEntry {
   clientId: string;
   conversationId: string;
   text: string;
+  /** Ids of files uploaded with `uploadFile()`, sent with the text (docs/protocol.md, "Files"). */
+  attachments?: string[];
   /** ISO-8601, when the app called send(). */
   createdAt: string;
   state: 'pending' | 'failed';

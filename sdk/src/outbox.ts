@@ -41,9 +41,16 @@ export class Outbox {
     return this.entries.filter((entry) => conversationId === undefined || entry.conversationId === conversationId);
   }
 
-  /** Queues a message; resolves once the bridge stored it. */
-  add(conversationId: string, text: string): Promise<Message> {
-    const entry: OutboxEntry = { clientId: newClientId(), conversationId, text, createdAt: new Date().toISOString(), state: 'pending' };
+  /** Queues a message (with the ids of files uploaded for it, if any); resolves once the bridge stored it. */
+  add(conversationId: string, text: string, attachments: string[] = []): Promise<Message> {
+    const entry: OutboxEntry = {
+      clientId: newClientId(),
+      conversationId,
+      text,
+      ...(attachments.length > 0 ? { attachments } : {}),
+      createdAt: new Date().toISOString(),
+      state: 'pending',
+    };
     const promise = this.wait(entry.clientId);
     this.entries.push(entry);
     this.save();

@@ -5,6 +5,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
+  type Attachment,
   type ClientOptions,
   type ConnectionState,
   type Continuation,
@@ -301,9 +302,10 @@ export class ChatController implements ReactiveController {
     return conversation;
   }
 
-  async send(text: string): Promise<void> {
+  /** Sends text, with files uploaded into the conversation (`text` may then be empty). */
+  async send(text: string, attachments: Attachment[] = []): Promise<void> {
     const conversation = await this.ensureConversation();
-    const sent = await this.client!.send(conversation.id, text);
+    const sent = await this.client!.send(conversation.id, text, attachments.length > 0 ? { attachments } : {});
     // A team that starts afresh after closing puts the message in a new conversation: follow it.
     if (sent.conversationId !== this.conversation?.id) {
       const next = this.client!.conversations.find((c) => c.id === sent.conversationId);

@@ -338,6 +338,125 @@ export const styles = css`
     color: var(--sb-danger);
     font-size: 13px;
   }
+  .attach {
+    flex: none;
+    display: grid;
+    place-items: center;
+    align-self: center;
+  }
+  .attach svg,
+  .file-chip svg {
+    width: 22px;
+    height: 22px;
+    fill: currentColor;
+  }
+  .attach:disabled {
+    opacity: 0.5;
+  }
+  ul.chips {
+    list-style: none;
+    margin: 0;
+    padding: 8px 12px 0;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px;
+  }
+  .chip {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+    max-width: 100%;
+    padding: 2px 2px 2px 10px;
+    border: 1px solid var(--sb-border);
+    border-radius: 10px;
+    font-size: 13px;
+  }
+  .chip-name {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+    max-width: 160px;
+  }
+  .chip .chip-size {
+    color: var(--sb-muted);
+  }
+  .chip-remove {
+    width: 28px;
+    height: 28px;
+    font-size: 18px;
+  }
+  .progress {
+    width: 56px;
+    height: 6px;
+    border-radius: 3px;
+    background:
+      linear-gradient(var(--sb-accent), var(--sb-accent)) 0 / var(--sb-progress, 0%) 100% no-repeat,
+      var(--sb-border);
+  }
+  .file-errors p {
+    margin: 6px 16px 0;
+  }
+  .files {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px;
+    white-space: normal;
+  }
+  .bubble > .files:not(:first-child) {
+    margin-top: 6px;
+  }
+  .file-image {
+    display: block;
+    max-width: 100%;
+    padding: 0;
+    border: none;
+    border-radius: 8px;
+    overflow: hidden;
+    background: none;
+    cursor: zoom-in;
+  }
+  .file-image img {
+    display: block;
+    max-width: 100%;
+    max-height: 240px;
+    height: auto;
+    object-fit: contain;
+  }
+  .file-placeholder {
+    display: block;
+    padding: 8px;
+    font-size: 13px;
+  }
+  .file-chip {
+    display: inline-flex;
+    align-items: center;
+    gap: 6px;
+    max-width: 100%;
+    padding: 6px 10px;
+    border: 1px solid currentColor;
+    border-radius: 10px;
+    background: transparent;
+    font-size: 13px;
+    cursor: pointer;
+  }
+  .file-chip svg {
+    width: 16px;
+    height: 16px;
+    flex: none;
+  }
+  .drop-zone {
+    position: absolute;
+    inset: 0;
+    z-index: 1;
+    display: grid;
+    place-items: center;
+    padding: 24px;
+    text-align: center;
+    font-weight: 600;
+    background: var(--sb-bg);
+    border: 3px dashed var(--sb-accent);
+    border-radius: var(--sb-radius);
+  }
   .sr-only {
     position: absolute;
     width: 1px;

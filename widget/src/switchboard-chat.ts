@@ -1,9 +1,11 @@
 // The element's documentation (attributes, events, parts, custom properties) is on the class.
-import { type Continuation, LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
+import { type Attachment, type Continuation, LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
 import { LitElement, type PropertyDeclarations, type PropertyValues, html, nothing, svg } from 'lit';
+import { Attachments } from './attachments.js';
 import { ChatController, type ChatHost } from './chat-controller.js';
 import { ContinueOn } from './continue-on.js';
 import { isolate } from './continuation-address.js';
+import { FileView } from './file-view.js';
 import { type Locale, resolveLocale } from './i18n.js';
 import { linkify } from './linkify.js';
 import { styles } from './styles.js';
@@ -43,6 +45,8 @@ const COUNTER_FROM = LIMITS.maxTextLength - 500;
  * @csspart log - the message list
  * @csspart bubble - one message
  * @csspart composer - the message form
+ * @csspart attach - the button that attaches files
+ * @csspart files - the files of a message (image previews, file chips)
  * @csspart continue - "Continue on my IM": the action, its address and code forms, the banner while it continues
  * @cssprop --switchboard-accent - brand colour (launcher, header, own messages)
  * @cssprop --switchboard-on-accent - text on the brand colour
@@ -80,6 +84,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     announcement: { state: true },
     formError: { state: true },
     profileGiven: { state: true },
+    dropping: { state: true },
   };
 
   /** The site's public key, from the bridge's configuration. */
@@ -114,6 +119,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private announcement = '';
   private formError = '';
   private profileGiven = false;
+  /** Files are dragged over the panel. */
+  private dropping = false;
 
   private get input(): HTMLTextAreaElement | null {
     return this.renderRoot?.querySelector('textarea.input') ?? null;
@@ -129,6 +136,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   readonly chat = new ChatController(this, () => this.team);
   private readonly continueOn = new ContinueOn(this);
+  private readonly attachments = new Attachments(this);
+  private readonly fileView = new FileView(this);
   private previouslyFocused: Element | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private composing = false;
@@ -253,7 +262,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   onIncoming(message: Message): void {
-    this.announcement = `${this.locale.t.agent}: ${message.text.slice(0, 300)}`;
+    const files = (message.attachments ?? []).map((file) => file.name);
+    this.announcement = `${this.locale.t.agent}: ${[message.text.slice(0, 300), ...files].filter(Boolean).join(' · ')}`;
     this.fire('switchboard-message', message);
     if (!this.reading) {
       if (this.sound) beep();
@@ -318,10 +328,64 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private submit(event?: Event): void {
     event?.preventDefault();
     const text = this.draft;
-    if (!text.trim() || this.chat.state !== 'online' || [...text].length > LIMITS.maxTextLength) return;
+    const files = this.attachments.ready;
+    if (!this.canSend()) return;
     this.draft = '';
+    this.attachments.clear();
+    for (const file of files) this.sentFiles.set(file.id, file);
     this.stopTyping();
-    this.chat.send(text).catch((error: SwitchboardError) => this.onError(error));
+    this.chat.send(text, files).catch((error: SwitchboardError) => this.onError(error));
+  }
+
+  /** Text or uploaded files (no upload still running), within the length limit, while online. */
+  private canSend(): boolean {
+    const hasContent = this.draft.trim() !== '' || this.attachments.ready.length > 0;
+    return hasContent && this.attachments.settled && this.chat.state === 'online' && [...this.draft].length <= LIMITS.maxTextLength;
+  }
+
+  // --- files ----------------------------------------------------------------------------------
+
+  /** Files sent from this page, by id: a queued message shows their names. */
+  private readonly sentFiles = new Map<string, Attachment>();
+
+  focusComposer(): void {
+    void this.updateComplete.then(() => this.input?.focus());
+  }
+
+  private attach(files: FileList | null | undefined): void {
+    if (files && files.length > 0 && this.chat.state === 'online') this.attachments.add(files, this.locale);
+  }
+
+  private onFileChosen(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.attach(input.files);
+    input.value = '';
+  }
+
+  /**
+   * An image (or any file) pasted into the composer is attached. Pasted text stays text, also when
+   * the clipboard holds a picture of it too (as word processors put there).
+   */
+  private onPaste(event: ClipboardEvent): void {
+    const data = event.clipboardData;
+    const files = data?.files;
+    if (!files || files.length === 0 || data.types.includes('text/plain')) return;
+    event.preventDefault();
+    this.attach(files);
+  }
+
+  private onDragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files') || this.chat.state !== 'online') return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    this.dropping = true;
+  }
+
+  private onDrop(event: DragEvent): void {
+    if (!this.dropping) return;
+    event.preventDefault();
+    this.dropping = false;
+    this.attach(event.dataTransfer?.files);
   }
 
   private onKeydown(event: KeyboardEvent): void {
@@ -427,7 +491,16 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const availability = chat.state !== 'online' ? t.connecting : chat.availability?.available === false ? t.away : t.online;
     const stage = this.currentStage();
     return html`
-      <section id="panel" class="panel" part="panel" role="dialog" aria-modal="false" aria-labelledby="title">
+      <section
+        id="panel"
+        class="panel"
+        part="panel"
+        role="dialog"
+        aria-modal="false"
+        aria-labelledby="title"
+        @dragover=${stage === 'chat' ? this.onDragOver : nothing}
+        @drop=${this.onDrop}
+      >
         <header part="header">
           <div class="titles">
             <h2 id="title">${this.heading || t.title}</h2>
@@ -439,6 +512,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing} ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
         ${stage === 'chat' || stage === 'offline-sent' ? this.renderConversation(locale, stage) : nothing}
         <div class="sr-only" aria-live="polite">${this.announcement}</div>
+        ${this.dropping ? html`<div class="drop-zone" @dragleave=${() => (this.dropping = false)}>${t.dropFiles}</div>` : nothing}
       </section>
     `;
   }
@@ -465,7 +539,20 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}
       ${length >= COUNTER_FROM ? html`<div class="counter" aria-live="polite">${t.charactersLeft(LIMITS.maxTextLength - length)}</div>` : nothing}
+      ${this.attachments.render(locale)}
       <form class="composer" part="composer" @submit=${this.submit}>
+        <button
+          type="button"
+          class="icon-button attach"
+          part="attach"
+          aria-label=${t.attach}
+          ?disabled=${disabled}
+          @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input.file-input')?.click()}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z" />
+          </svg>
+        </button>
         <textarea
           class="input"
           rows="1"
@@ -475,8 +562,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           ?disabled=${disabled}
           @input=${this.onInput}
           @keydown=${this.onKeydown}
+          @paste=${this.onPaste}
         ></textarea>
-        <button class="send" type="submit" ?disabled=${disabled || !this.draft.trim() || length > LIMITS.maxTextLength}>${t.send}</button>
+        <button class="send" type="submit" ?disabled=${!this.canSend()}>${t.send}</button>
+        <input class="file-input" type="file" multiple hidden tabindex="-1" @change=${this.onFileChosen} />
       </form>
     `;
   }
@@ -492,10 +581,21 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       const time = locale.time(new Date(message.sentAt));
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : t.agent} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${renderText(message.text)}</div>
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale)}</div>
         ${mine ? html`<div class="status">${statusLabel(message, t)}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</div>` : nothing}
       `;
     });
+  }
+
+  /** A message's text, then its files (in one line of the template: the bubble keeps white space). */
+  private renderBody({ text, attachments }: Message, locale: Locale) {
+    return [renderText(text), attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing];
+  }
+
+  /** A queued message's files, by name when this page sent them. */
+  private renderQueuedFiles(ids: string[] | undefined) {
+    const names = (ids ?? []).map((id) => this.sentFiles.get(id)?.name).filter(Boolean);
+    return names.length > 0 ? html`<div class="files queued">${names.map((name) => html`<span class="file-chip">${name}</span>`)}</div>` : nothing;
   }
 
   /** One question after closing: how was it, 1 to 5 (buttons in a labelled group). */
@@ -512,7 +612,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const { t } = locale;
     const failed = entry.state === 'failed';
     return html`
-      <div class="bubble mine" part="bubble" data-pending=${entry.clientId}>${renderText(entry.text)}</div>
+      <div class="bubble mine" part="bubble" data-pending=${entry.clientId}>${renderText(entry.text)}${this.renderQueuedFiles(entry.attachments)}</div>
       <div class="status ${failed ? 'failed' : ''}">
         ${
           failed

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Identity, type Message, createClient, memoryStorage } from '@switchboard/sdk';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
+/** A 1x1 PNG. */
+const ONE_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 /** What the demo hands its agent console: the site and a signed identity. */
 interface AgentLogin {
@@ -90,6 +92,13 @@ describe('demo (npm start)', () => {
     await page.goto(`${url}/agent?agent=alice`);
     await page.waitForFunction(() => document.getElementById('state')?.textContent?.includes('online'), { timeout: 15_000 });
     return page;
+  };
+
+  /** Opens a web visitor's conversation in the console (found and clicked in one step: the list renders again as conversations are offered). */
+  const selectVisitor = async (page: Page, visitor: string) => {
+    const entry = `#list button[title="Web · ${visitor.slice('web:'.length)}"]`;
+    await page.waitForSelector(entry, { timeout: 15_000 });
+    await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
   };
 
   it('runs the shop page and the agent console in Chromium under that policy: both connect, no violation', async () => {
@@ -251,9 +260,7 @@ describe('demo (npm start)', () => {
     const browser = await launchChromium();
     try {
       const page = await agentConsole(browser);
-      const entry = `#list button[title="Web · ${customer.slice('web:'.length)}"]`;
-      await page.waitForSelector(entry, { timeout: 15_000 });
-      await page.$eval(entry, (button) => (button as HTMLButtonElement).click());
+      await selectVisitor(page, customer);
       // The contact: the visitor's web address, proven by the widget session, and this conversation.
       await page.waitForFunction(() => /^Contact \S+/.test(document.getElementById('contact-title')?.textContent ?? ''), { timeout: 15_000 });
       const addresses = () => page.$$eval('#contact-addresses li', (items) => items.map((li) => li.textContent ?? ''));
@@ -283,6 +290,53 @@ describe('demo (npm start)', () => {
       await browser.close();
       visitor.disconnect();
       other.disconnect();
+    }
+  });
+
+  it("shows a visitor's image in the agent console, loaded from the bridge, and the agent answers with a file the visitor receives", async () => {
+    const visitor = createClient({ url, siteKey: 'demo-site', storage: memoryStorage() });
+    await visitor.ready();
+    const conversation = await visitor.openConversation({ team: 'support' });
+    const receipt = await visitor.uploadFile(conversation.id, new Blob([Buffer.from(ONE_PIXEL_PNG, 'base64')]), { name: 'receipt.png' });
+    assert.deepEqual([receipt.type, receipt.width, receipt.height], ['image/png', 1, 1]);
+    await visitor.send(conversation.id, 'My receipt', { attachments: [receipt] });
+    const answered = new Promise<Message>((resolve) => visitor.on('message', (m) => m.attachments?.length && m.from !== visitor.session?.self && resolve(m)));
+    const invoice = join(dir, 'invoice.txt');
+    writeFileSync(invoice, 'Invoice 42: paid.\n');
+    const browser = await launchChromium();
+    try {
+      const page = await agentConsole(browser);
+      await selectVisitor(page, visitor.session!.self);
+      // The visitor's image: a preview whose bytes came from the bridge, named by the file.
+      await page.waitForFunction(
+        () => {
+          const img = document.querySelector<HTMLImageElement>('#log .files img');
+          return img !== null && img.complete && img.naturalWidth > 0;
+        },
+        { timeout: 15_000 },
+      );
+      assert.equal(await page.$eval('#log .files img', (img) => img.alt), 'receipt.png');
+      assert.equal(await page.$eval('#log .files button', (button) => button.getAttribute('aria-label')), 'Open image receipt.png');
+
+      // The agent attaches a file (uploaded at once), then sends it with a reply.
+      await page.waitForFunction(() => !(document.getElementById('attach') as HTMLButtonElement).disabled, { timeout: 15_000 });
+      const picker = await page.$('input#file-input');
+      await picker!.uploadFile(invoice);
+      await page.waitForFunction(() => document.querySelector('#files li') !== null && document.querySelector('#files progress') === null, { timeout: 15_000 });
+      assert.match(await page.$eval('#files li', (li) => li.textContent ?? ''), /^invoice\.txt \(18 B\)/);
+      await page.type('#text', 'Here is your invoice');
+      await page.click('#composer button[type="submit"]');
+      const reply = await answered;
+      assert.equal(reply.text, 'Here is your invoice');
+      assert.deepEqual(
+        reply.attachments?.map(({ name, type, size }) => ({ name, type, size })),
+        [{ name: 'invoice.txt', type: 'text/plain', size: 18 }],
+      );
+      const { url: link } = await visitor.fileLink(reply.attachments[0]!.id);
+      assert.equal(await (await fetch(link)).text(), 'Invoice 42: paid.\n');
+    } finally {
+      await browser.close();
+      visitor.disconnect();
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type ClientEvents, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
-import { type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
+import { API_KEY, type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
 
 type PayloadEvent = 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation';
 
@@ -256,6 +256,35 @@ describe('SDK against a real bridge (Node)', () => {
     } finally {
       await quiet.stop();
     }
+  });
+
+  it("uploads files from Node (a visitor's session, an integration's key), sends them, reads them by link, and maps refusals", async () => {
+    const v = visitor();
+    await v.ready();
+    const conversation = await v.openConversation({ team: 'support' });
+    const notes = await v.uploadFile(conversation.id, new Blob(['Order 7: two mugs.\n']), { name: '../notes.txt' });
+    assert.deepEqual([notes.name, notes.type, notes.size], ['notes.txt', 'text/plain', 19]);
+    const crm = make({ url: t.url, apiKey: API_KEY, storage: memoryStorage() });
+    await crm.ready();
+    const invoice = await crm.uploadFile(conversation.id, new Blob(['Invoice 7\n']), { name: 'invoice.txt' });
+    const sent = await v.send(conversation.id, '', { attachments: [notes] });
+    assert.deepEqual(sent.attachments, [notes]);
+    const answer = await crm.send(conversation.id, 'Your invoice', { attachments: [invoice.id] });
+    assert.deepEqual(
+      answer.attachments?.map((file) => file.name),
+      ['invoice.txt'],
+    );
+    const { url, expiresAt } = await v.fileLink(invoice.id);
+    assert.ok(Date.parse(expiresAt) > Date.now());
+    assert.equal(await (await fetch(url)).text(), 'Invoice 7\n');
+    await assert.rejects(v.fileLink(invoice.id, 'thumbnail'), (error: SwitchboardError) => error.code === 'not_found');
+
+    // Refusals, with the bridge's code and message: a type the site does not take, a file too large, a file sent twice.
+    const refused = (promise: Promise<unknown>, code: string) =>
+      assert.rejects(promise, (error: unknown) => error instanceof SwitchboardError && error.code === code && error.message.length > 0);
+    await refused(v.uploadFile(conversation.id, new Blob([new Uint8Array([0, 1, 2, 255, 254, 0, 7])]), { name: 'data.bin' }), 'bad_request');
+    await refused(v.uploadFile(conversation.id, new Blob([new Uint8Array(10 * 1024 * 1024 + 1).fill(65)]), { name: 'big.txt' }), 'too_large');
+    await refused(v.send(conversation.id, 'again', { attachments: [notes] }), 'bad_request');
   });
 
   it('reconnects by itself after the bridge restarts, and flushes what was written meanwhile', async () => {

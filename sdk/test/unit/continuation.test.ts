@@ -1,14 +1,11 @@
 // The client's continuation and contact calls against a bridge stand-in that answers with the
 // contract's payloads: what each method sends, what it resolves with, and the events it surfaces.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Contact, type Continuation, type ContinuationOffer, type Message, NAMESPACE, type Session } from '@switchboard/protocol';
-import { Server, type Socket } from 'socket.io';
+import type { Contact, Continuation, ContinuationOffer, Message, Session } from '@switchboard/protocol';
 import { type SwitchboardClient, createClient } from '../../src/client.js';
 import { SwitchboardError } from '../../src/errors.js';
+import { standIn } from './bridge-stand-in.js';
 
 const SESSION: Session = { token: 't', self: 'web:v_dana', role: 'visitor', siteKey: 'shop', continueOn: ['xmpp', 'sip'] };
 const CONTACT: Contact = {
@@ -27,45 +24,9 @@ const pending = (attemptsLeft = 5): Continuation => ({
 });
 const active: Continuation = { conversationId: 'c1', address: 'xmpp:dana@example.org', state: 'active', proof: 'code', provenAt: '2026-01-01T00:01:00.000Z' };
 
-type Handler = (payload: Record<string, unknown>) => Record<string, unknown>;
-
-/** Answers every event as the contract says; `handlers` name the answers of the ones under test. */
-function standIn(handlers: Record<string, Handler>) {
-  const http = createServer();
-  const io = new Server(http);
-  const received: [string, unknown][] = [];
-  let socket: Socket | undefined;
-  io.of(NAMESPACE).on('connection', (s) => {
-    socket = s;
-    s.onAny((event: string, payload: Record<string, unknown>, ack?: (response: unknown) => void) => {
-      received.push([event, payload]);
-      const handler = handlers[event];
-      if (event === 'conversation:list') ack?.({ ok: true, conversations: [] });
-      else if (handler) {
-        try {
-          ack?.({ ok: true, ...handler(payload) });
-        } catch (error) {
-          ack?.({ ok: false, error: (error as SwitchboardError).toJSON() });
-        }
-      } else ack?.({ ok: true });
-    });
-    s.emit('session', SESSION);
-  });
-  return {
-    received,
-    push: (event: string, payload: unknown) => socket!.emit(event, payload),
-    async listen(): Promise<string> {
-      http.listen(0, '127.0.0.1');
-      await once(http, 'listening');
-      return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    },
-    close: () => io.close(),
-  };
-}
-
 describe('SDK continuing on another network, and contacts', () => {
   let attempts = 5;
-  const bridge = standIn({
+  const bridge = standIn(SESSION, {
     'continuation:start': () => ({ continuation: pending() }),
     'continuation:verify': (payload) => {
       if (payload.code === '123456') return { continuation: active };

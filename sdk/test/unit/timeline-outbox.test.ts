@@ -123,4 +123,31 @@ describe('SDK outbox', () => {
     await box.flush();
     assert.equal((await pending).text, 'later');
   });
+
+  it("keeps a message's file ids with it across a reload, and leaves them out of a message without files", async () => {
+    const sends: OutboxEntry[] = [];
+    let online = false;
+    const { box, persisted } = outbox(
+      async (entry) => {
+        sends.push(entry);
+        return message(sends.length);
+      },
+      () => online,
+    );
+    void box.add('c1', '', ['f_1', 'f_2']);
+    void box.add('c1', 'plain');
+    assert.deepEqual(
+      persisted.outbox.map((e) => e.attachments),
+      [['f_1', 'f_2'], undefined],
+    );
+    online = true;
+    await box.flush();
+    assert.deepEqual(
+      sends.map((e) => [e.text, e.attachments]),
+      [
+        ['', ['f_1', 'f_2']],
+        ['plain', undefined],
+      ],
+    );
+  });
 });

@@ -66,4 +66,13 @@ export const ar: Catalogue = {
   invited: (network) => `يدعوك الدعم إلى متابعة هذه المحادثة على ${network}.`,
   notNow: 'ليس الآن',
   sentFrom: (address) => `أُرسلت من ${address}`,
+  attach: 'أرفق ملفات',
+  filesToSend: 'الملفات المراد إرسالها',
+  uploading: (name) => `جارٍ رفع ${name}`,
+  removeFile: (name) => `أزل ${name}`,
+  tooManyFiles: (n) => `يمكنك إرسال ${n} ملفات على الأكثر في المرة الواحدة.`,
+  fileRefused: (name, reason) => `تعذّر إرفاق ${name}: ${reason}`,
+  dropFiles: 'أفلت الملفات هنا لإرفاقها',
+  openFile: (name) => `افتح الصورة ${name}`,
+  downloadFile: (name, size) => `نزّل ${name} (${size})`,
 };

@@ -65,6 +65,15 @@ export const en = {
   invited: (network: string) => `Support invites you to continue this chat on ${network}.`,
   notNow: 'Not now',
   sentFrom: (address: string) => `sent from ${address}`,
+  attach: 'Attach files',
+  filesToSend: 'Files to send',
+  uploading: (name: string) => `Uploading ${name}`,
+  removeFile: (name: string) => `Remove ${name}`,
+  tooManyFiles: (n: number) => `You can send at most ${n} files at once.`,
+  fileRefused: (name: string, reason: string) => `Could not attach ${name}: ${reason}`,
+  dropFiles: 'Drop files here to attach them',
+  openFile: (name: string) => `Open image ${name}`,
+  downloadFile: (name: string, size: string) => `Download ${name} (${size})`,
 };
 
 /** Every visible string of the widget; each language's catalogue has the same keys. */

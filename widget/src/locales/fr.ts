@@ -67,4 +67,13 @@ export const fr: Catalogue = {
   invited: (network) => `Le support vous propose de continuer cette discussion sur ${network}.`,
   notNow: 'Pas maintenant',
   sentFrom: (address) => `envoyé depuis ${address}`,
+  attach: 'Joindre des fichiers',
+  filesToSend: 'Fichiers à envoyer',
+  uploading: (name) => `Envoi de ${name}`,
+  removeFile: (name) => `Retirer ${name}`,
+  tooManyFiles: (n) => `Vous pouvez envoyer au plus ${n} fichiers à la fois.`,
+  fileRefused: (name, reason) => `Impossible de joindre ${name} : ${reason}`,
+  dropFiles: 'Déposez les fichiers ici pour les joindre',
+  openFile: (name) => `Ouvrir l’image ${name}`,
+  downloadFile: (name, size) => `Télécharger ${name} (${size})`,
 };

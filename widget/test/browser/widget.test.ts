@@ -1,57 +1,8 @@
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
-import { createClient, type Message, type SwitchboardClient } from '@switchboard/sdk';
-import type { SwitchboardChat } from '../../dist/index.js';
-import '../../dist/index.js';
+import type { Message } from '@switchboard/sdk';
 import { freshVisitorEachTest, info, until } from './page.js';
-
-const clients: SwitchboardClient[] = [];
-
-async function agent(): Promise<SwitchboardClient> {
-  const client = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
-  clients.push(client);
-  await client.ready();
-  return client;
-}
-
-async function widget(attributes = ''): Promise<SwitchboardChat> {
-  const element = await fixture<SwitchboardChat>(
-    html`<switchboard-chat site-key=${info.siteKey} server=${info.url} ${attributes ? '' : ''}></switchboard-chat>`,
-  );
-  for (const pair of attributes.split(/\s+/).filter(Boolean)) {
-    const [name, value = ''] = pair.split('=');
-    element.setAttribute(name!, value);
-  }
-  await element.updateComplete;
-  return element;
-}
-
-const shadow = (element: SwitchboardChat) => element.shadowRoot!;
-const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
-const bubbles = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLElement>('.bubble:not([data-pending])')];
-
-async function online(element: SwitchboardChat): Promise<void> {
-  await until(() => element.chat.state === 'online' && element.chat.availability, 'the widget to connect');
-  await element.updateComplete;
-}
-
-/** A connected widget with its panel open. */
-async function openWidget(attributes = ''): Promise<SwitchboardChat> {
-  const element = await widget(attributes);
-  await online(element);
-  element.open = true;
-  await element.updateComplete;
-  return element;
-}
-
-async function type(element: SwitchboardChat, text: string): Promise<void> {
-  const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
-  input.value = text;
-  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
-  await element.updateComplete;
-  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
-  await element.updateComplete;
-}
+import { $, agent, bubbles, clients, online, openWidget, shadow, type, widget } from './widget-page.js';
 
 freshVisitorEachTest(clients);
 

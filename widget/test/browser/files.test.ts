@@ -1,0 +1,202 @@
+// Files in the widget, in Chromium against a real bridge (the run's site takes images, plain text
+// and PDF up to 256 KiB, web-test-runner.config.mjs): attached by drag and drop and by paste, with
+// upload progress, received by the agent as attachments, the agent's files shown (an image preview
+// from the bridge, a file to download through a fresh link), and the bridge's refusals.
+import { expect } from '@open-wc/testing';
+import { type Message, SwitchboardError } from '@switchboard/sdk';
+import type { SwitchboardChat } from '../../dist/index.js';
+import { freshVisitorEachTest, until } from './page.js';
+import { $, agent, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+
+freshVisitorEachTest(clients);
+
+/** A PNG drawn on a canvas: `width` x `height`, one colour. */
+async function png(name: string, width: number, height: number, colour: string): Promise<File> {
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = colour;
+  context.fillRect(0, 0, width, height);
+  const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
+  return new File([blob], name, { type: 'image/png' });
+}
+
+const transfer = (...files: File[]) => {
+  const data = new DataTransfer();
+  for (const file of files) data.items.add(file);
+  return data;
+};
+
+/** Every progress bar the widget shows while the test runs, as `label: value`. */
+function watchProgress(element: SwitchboardChat): { seen: string[]; stop: () => void } {
+  const seen: string[] = [];
+  const record = () => {
+    for (const bar of shadow(element).querySelectorAll('[role="progressbar"]'))
+      seen.push(`${bar.getAttribute('aria-label')}: ${bar.getAttribute('aria-valuenow')}`);
+  };
+  const observer = new MutationObserver(record);
+  observer.observe(shadow(element), { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+  return { seen, stop: () => observer.disconnect() };
+}
+
+const chips = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('ul.chips li')].map((li) => li.querySelector('.chip-name')?.textContent);
+const uploadsDone = (element: SwitchboardChat) =>
+  chips(element).length > 0 && !$(element, '[role="progressbar"]') && !$<HTMLButtonElement>(element, 'button.send')!.disabled;
+const fileErrors = (element: SwitchboardChat) => $(element, '.file-errors')?.textContent ?? '';
+
+/** window.open's calls while `work` runs (a fresh signed link each time). */
+async function opened(work: () => void, count = 1): Promise<string[]> {
+  const urls: string[] = [];
+  const original = Object.getOwnPropertyDescriptor(window, 'open')!;
+  Object.defineProperty(window, 'open', {
+    configurable: true,
+    value: (url?: string | URL) => {
+      urls.push(String(url));
+      return null;
+    },
+  });
+  try {
+    work();
+    await until(() => urls.length >= count, 'a link opened');
+  } finally {
+    Object.defineProperty(window, 'open', original);
+  }
+  return urls;
+}
+
+describe('<switchboard-chat> files against a real bridge', () => {
+  it('attaches images by drag and drop and by paste with progress; the agent gets them and answers with files the widget shows', async () => {
+    const support = await agent();
+    const atAgent: Message[] = [];
+    support.on('message', (m) => atAgent.push(m));
+    const element = await openWidget();
+    const progress = watchProgress(element);
+
+    // Drag and drop onto the panel: a drop zone says where, the file becomes a chip.
+    const panel = $(element, '.panel')!;
+    const dropped = transfer(await png('dropped.png', 400, 300, '#c026d3'));
+    panel.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, composed: true, cancelable: true }));
+    await element.updateComplete;
+    expect($(element, '.drop-zone')?.textContent).to.equal('Drop files here to attach them');
+    $(element, '.drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, composed: true, cancelable: true }));
+    await element.updateComplete;
+    expect($(element, '.drop-zone')).to.equal(null);
+
+    // An image pasted into the composer.
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    const paste = new ClipboardEvent('paste', {
+      clipboardData: transfer(await png('pasted.png', 120, 90, '#0891b2')),
+      bubbles: true,
+      composed: true,
+      cancelable: true,
+    });
+    input.dispatchEvent(paste);
+    expect(paste.defaultPrevented).to.equal(true);
+    await element.updateComplete;
+    expect(chips(element)).to.deep.equal(['dropped.png', 'pasted.png']);
+
+    await until(() => uploadsDone(element), 'both uploads');
+    progress.stop();
+    expect(
+      progress.seen.some((line) => /^Uploading dropped\.png: \d+$/.test(line)),
+      progress.seen.join('; '),
+    ).to.equal(true);
+    expect(
+      progress.seen.some((line) => /^Uploading pasted\.png: \d+$/.test(line)),
+      progress.seen.join('; '),
+    ).to.equal(true);
+    expect($(element, 'ul.chips')!.getAttribute('aria-label')).to.equal('Files to send');
+    expect([...shadow(element).querySelectorAll('.chip-remove')].map((b) => b.getAttribute('aria-label'))).to.deep.equal([
+      'Remove dropped.png',
+      'Remove pasted.png',
+    ]);
+    await expect(element).to.be.accessible();
+
+    await type(element, 'Two screenshots');
+    expect(chips(element)).to.deep.equal([]);
+    const fromVisitor = () => atAgent.find((m) => m.from === element.chat.session?.self);
+    await until(() => fromVisitor(), 'the message at the agent');
+    const received = fromVisitor()!;
+    expect(received.text).to.equal('Two screenshots');
+    expect(received.attachments?.map(({ name, type, width, height }) => ({ name, type, width, height }))).to.deep.equal([
+      { name: 'dropped.png', type: 'image/png', width: 400, height: 300 },
+      { name: 'pasted.png', type: 'image/png', width: 120, height: 90 },
+    ]);
+
+    // The agent answers with an image and a text file.
+    const conversationId = received.conversationId;
+    const image = await support.uploadFile(conversationId, await png('answer.png', 640, 480, '#16a34a'));
+    const notes = await support.uploadFile(conversationId, new File(['Opening hours: 9 to 5.\n'], 'notes.txt'));
+    await support.send(conversationId, 'Here you go', { attachments: [image, notes] });
+    await until(() => bubbles(element).length === 2, 'the answer');
+    const answer = bubbles(element)[1]!;
+    const preview = () => answer.querySelector<HTMLImageElement>('.file-image img');
+    await until(() => preview()?.complete && preview()!.naturalWidth > 0, 'the preview loaded from the bridge');
+    expect(preview()!.alt).to.equal('answer.png');
+    expect(preview()!.naturalWidth).to.be.at.most(320, 'the thumbnail, not the original');
+    const chip = answer.querySelector<HTMLButtonElement>('.file-chip')!;
+    expect(chip.getAttribute('aria-label')).to.match(/^Download notes\.txt \(\d+ byte\)$/);
+    expect(chip.querySelector('.chip-name')!.textContent).to.equal('notes.txt');
+    // The visitor's own message shows its images too.
+    await until(() => [...bubbles(element)[0]!.querySelectorAll('img')].every((img) => img.naturalWidth > 0), "the visitor's previews");
+    expect([...bubbles(element)[0]!.querySelectorAll('img')].map((img) => img.alt)).to.deep.equal(['dropped.png', 'pasted.png']);
+    await expect(element).to.be.accessible();
+
+    // Opening asks a fresh link: the original image, the text file's bytes.
+    const [imageUrl] = await opened(() => answer.querySelector<HTMLButtonElement>('.file-image')!.click());
+    const original = await fetch(imageUrl!);
+    expect(original.status).to.equal(200);
+    expect(original.headers.get('content-type')).to.equal('image/png');
+    const [notesUrl] = await opened(() => chip.click());
+    expect(await (await fetch(notesUrl!)).text()).to.equal('Opening hours: 9 to 5.\n');
+  });
+
+  it("shows the bridge's refusals: a file too large, a type the site does not take; the attach button opens the file picker", async () => {
+    const element = await openWidget();
+    const button = $<HTMLButtonElement>(element, 'button.attach')!;
+    expect(button.getAttribute('aria-label')).to.equal('Attach files');
+    const picker = $<HTMLInputElement>(element, 'input.file-input')!;
+    let picked = false;
+    picker.click = () => void (picked = true);
+    button.click();
+    expect(picked).to.equal(true);
+
+    // What the bridge answers these files, asked directly.
+    const conversation = await element.chat.ensureConversation();
+    const big = new File([new Uint8Array(300 * 1024).fill(65)], 'big.txt');
+    const markup = new File(['<!doctype html><html><body><script>alert(1)</script></body></html>'], 'notes.txt');
+    const refusal = async (file: File) => {
+      try {
+        await element.chat.client!.uploadFile(conversation.id, file);
+      } catch (error) {
+        return error as SwitchboardError;
+      }
+      throw new Error(`${file.name} was taken`);
+    };
+    const tooLarge = await refusal(big);
+    const refusedType = await refusal(markup);
+    expect(tooLarge).to.be.instanceOf(SwitchboardError);
+    expect(tooLarge.code).to.equal('too_large');
+    expect(refusedType.code).to.equal('bad_request');
+    expect(refusedType.message).to.include('text/html');
+
+    // Chosen in the file picker: no chip stays, the bridge's words are said in the alert region.
+    picker.files = transfer(big, markup).files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => fileErrors(element).includes('notes.txt') && fileErrors(element).includes('big.txt'), 'both refusals');
+    expect($(element, '.file-errors')!.getAttribute('role')).to.equal('alert');
+    expect(fileErrors(element)).to.include(`Could not attach big.txt: ${tooLarge.message}`);
+    expect(fileErrors(element)).to.include(`Could not attach notes.txt: ${refusedType.message}`);
+    expect(chips(element)).to.deep.equal([]);
+    expect($<HTMLButtonElement>(element, 'button.send')!.disabled).to.equal(true);
+    await expect(element).to.be.accessible();
+
+    // A chip removed before sending: gone, and focus back in the message field.
+    picker.files = transfer(new File(['a note'], 'note.txt')).files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => uploadsDone(element), 'the upload');
+    expect(fileErrors(element)).to.equal('', 'choosing again clears the refusals');
+    $<HTMLButtonElement>(element, '.chip-remove')!.click();
+    await until(() => shadow(element).activeElement === $(element, 'textarea.input'), 'focus in the message field');
+    expect(chips(element)).to.deep.equal([]);
+  });
+});

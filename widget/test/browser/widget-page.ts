@@ -1,0 +1,55 @@
+/** A widget test page's helpers: the widget against the run's bridge, its parts, and the team's agent. */
+import { fixture, html } from '@open-wc/testing';
+import { createClient, type SwitchboardClient } from '@switchboard/sdk';
+import type { SwitchboardChat } from '../../dist/index.js';
+import '../../dist/index.js';
+import { info, until } from './page.js';
+
+/** The clients a test connected, disconnected after it (freshVisitorEachTest). */
+export const clients: SwitchboardClient[] = [];
+
+export async function agent(): Promise<SwitchboardClient> {
+  const client = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
+  clients.push(client);
+  await client.ready();
+  return client;
+}
+
+export async function widget(attributes = ''): Promise<SwitchboardChat> {
+  const element = await fixture<SwitchboardChat>(
+    html`<switchboard-chat site-key=${info.siteKey} server=${info.url} ${attributes ? '' : ''}></switchboard-chat>`,
+  );
+  for (const pair of attributes.split(/\s+/).filter(Boolean)) {
+    const [name, value = ''] = pair.split('=');
+    element.setAttribute(name!, value);
+  }
+  await element.updateComplete;
+  return element;
+}
+
+export const shadow = (element: SwitchboardChat) => element.shadowRoot!;
+export const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
+export const bubbles = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLElement>('.bubble:not([data-pending])')];
+
+export async function online(element: SwitchboardChat): Promise<void> {
+  await until(() => element.chat.state === 'online' && element.chat.availability, 'the widget to connect');
+  await element.updateComplete;
+}
+
+/** A connected widget with its panel open. */
+export async function openWidget(attributes = ''): Promise<SwitchboardChat> {
+  const element = await widget(attributes);
+  await online(element);
+  element.open = true;
+  await element.updateComplete;
+  return element;
+}
+
+export async function type(element: SwitchboardChat, text: string): Promise<void> {
+  const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+  input.value = text;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+  await element.updateComplete;
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+  await element.updateComplete;
+}
