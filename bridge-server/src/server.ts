@@ -169,6 +169,15 @@ async function createNetworks(
   }
 }
 
+/**
+ * The bridge's URL as its configuration names it, before it listens (networks may send links to
+ * files as soon as they start); with port 0 the port is known only once it listens.
+ */
+function configuredUrl(config: Config): string {
+  const { host, port } = config.server;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Listens on the configured host and port; resolves to the base URL, or fails with what to change. */
 async function listen(http: HttpServer, config: Config): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -254,7 +263,15 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
   const refs = new RefBook();
   const clock = options.clock ?? systemClock;
-  const files = await createFiles(config, { store, hub, teams, metrics, logger, clock, publicUrl: () => config.server.publicUrl ?? baseUrl });
+  const files = await createFiles(config, {
+    store,
+    hub,
+    teams,
+    metrics,
+    logger,
+    clock,
+    publicUrl: () => config.server.publicUrl ?? (baseUrl || configuredUrl(config)),
+  });
   const core = new Core({
     refs,
     store,
@@ -354,6 +371,12 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       core.router.startHours();
       baseUrl = await listen(http, config);
       logger.info({ url: baseUrl }, 'bridge listening');
+      const linking = registry.all().filter((network) => network.scheme !== 'web' && network.scheme !== 'mailto');
+      if (config.server.publicUrl === undefined && linking.length > 0)
+        logger.warn(
+          { url: baseUrl, networks: linking.map((network) => network.scheme) },
+          'server.publicUrl is not set: links to files sent to these networks start with the address the bridge listens on, which their users may not reach',
+        );
       return baseUrl;
     },
     stop() {

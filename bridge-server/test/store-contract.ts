@@ -825,6 +825,21 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.equal((await store.getConversation(c.id))!.lastSeq, 1);
       });
 
+      it("moves a sender's files not sent yet to another conversation, and no one else's", async () => {
+        const closed = await conversation();
+        const fresh = await conversation();
+        const mine = file(closed.id);
+        const theirs = file(closed.id, { uploadedBy: 'web:v_2' });
+        const sent = file(closed.id);
+        for (const each of [mine, theirs, sent]) await store.createFile(each);
+        await append(closed.id, { attachments: [sent.id] });
+        assert.equal(await store.moveUnsentFiles([mine.id, theirs.id, sent.id, 'f_none'], closed.id, fresh.id, 'web:v_1'), 1);
+        assert.equal((await store.getFile(mine.id))!.conversationId, fresh.id);
+        assert.equal((await store.getFile(theirs.id))!.conversationId, closed.id);
+        assert.equal((await store.getFile(sent.id))!.conversationId, closed.id);
+        assert.equal((await append(fresh.id, { attachments: [mine.id] })).kind, 'stored');
+      });
+
       it("records a preview, counts a site's bytes, and tells which blobs are still used", async () => {
         const c = await conversation();
         const png = file(c.id);

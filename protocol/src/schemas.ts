@@ -208,7 +208,12 @@ export const restMessageSchema = z
     path: ['conversationId'],
   })
   // Addition: `to` with `team` is outreach, a team conversation with a customer on their network.
-  .refine((p) => p.team === undefined || p.to !== undefined, { message: 'team goes only with to (outreach)', path: ['team'] });
+  .refine((p) => p.team === undefined || p.to !== undefined, { message: 'team goes only with to (outreach)', path: ['team'] })
+  // Files are uploaded into a conversation: the message names it.
+  .refine((p) => p.attachments === undefined || p.conversationId !== undefined, {
+    message: 'go with conversationId: upload each file into that conversation first (POST /v1/files)',
+    path: ['attachments'],
+  });
 
 export type ConversationOpenPayload = z.infer<typeof conversationOpenSchema>;
 export type ConversationListPayload = z.infer<typeof conversationListSchema>;

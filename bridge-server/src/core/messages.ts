@@ -56,6 +56,9 @@ export class Messages {
     if (earlier) return earlier;
     if (payload.attachments) await this.deps.files.checkMessageBytes(payload.attachments);
     const target = await this.reopened(actor, await this.joined(actor, conversation));
+    // A new conversation in place of the closed one the files were uploaded to takes them along.
+    if (payload.attachments && target.id !== conversation.id)
+      await this.deps.store.moveUnsentFiles(payload.attachments, conversation.id, target.id, actor.address);
     const result = await this.deps.pipeline.post({
       conversation: target,
       from: actor.address,

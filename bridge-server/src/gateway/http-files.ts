@@ -138,7 +138,7 @@ function requestBody(req: Request): PassThrough {
   body.on('drain', () => req.resume());
   req.on('end', () => body.end());
   req.on('close', () => {
-    if (!req.complete) body.destroy(new Error('the upload was cut off'));
+    if (!req.complete) body.destroy(new BridgeError('bad_request', 'body: the upload was cut off before its end'));
   });
   return body;
 }

@@ -396,6 +396,12 @@ export interface Store extends ContactStore {
   /** Records an uploaded (or received) file; it is not yet sent with any message. */
   createFile(file: FileRecord): Promise<void>;
   getFile(id: string): Promise<FileRecord | null>;
+  /**
+   * Moves files not sent yet from one conversation to another, those of `uploadedBy` only (a
+   * visitor's message that opened a new conversation in place of a closed one takes them along);
+   * returns how many moved.
+   */
+  moveUnsentFiles(ids: readonly string[], from: string, to: string, uploadedBy: Address): Promise<number>;
   /** Records the blob key of a file's preview (made after the upload, or again when it was lost). */
   setFileThumbnail(id: string, thumbnailBlob: string): Promise<void>;
   /** Of these blob keys, those some file still refers to (as content or preview). */

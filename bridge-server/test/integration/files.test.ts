@@ -4,7 +4,7 @@
 // who may read what; erasure and retention deleting the bytes; and uploads across a killed bridge.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -120,7 +120,11 @@ describe('files', () => {
           { ...other, files: false },
           { key: QUOTA_SITE, files: { quotaBytes: 100 } },
         ],
-        teams: [...(baseConfig('.').teams as object[]), { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] }],
+        teams: [
+          ...(baseConfig('.').teams as object[]),
+          { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] },
+          { id: 'fresh', members: ['web:a_alice'], sites: [SITE], afterClose: 'new' },
+        ],
         files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
@@ -238,6 +242,51 @@ describe('files', () => {
     assert.deepEqual([file.type, file.size, file.width, file.height], ['image/png', broken.length, undefined, undefined]);
     assert.equal((await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' })).error?.code, 'not_found');
     assert.deepEqual((await get((await call(visitor.socket, 'file:link', { fileId: file.id })).url)).bytes, broken);
+  });
+
+  it('measures an image only when its pixels read too: one cut short after its header is a plain file', async () => {
+    const image = await png(40, 30);
+    const cut = image.subarray(0, image.length - 20);
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'cut.png', cut);
+    assert.deepEqual([file.type, file.width, file.height], ['image/png', undefined, undefined]);
+    assert.equal((await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' })).error?.code, 'not_found');
+  });
+
+  it('gives a name that claims another type the extension of the type found, so the download never runs', async () => {
+    const text = await uploaded(t, visitor.session.token, visitor.conversationId, 'Invoice.pdf.hta', 'plain words, which mshta would run all the same');
+    assert.deepEqual([text.type, text.name], ['text/plain', 'Invoice.pdf.hta.txt']);
+    const image = await uploaded(t, visitor.session.token, visitor.conversationId, 'photo.JPG', await png(4, 4));
+    assert.deepEqual([image.type, image.name], ['image/png', 'photo.JPG.png']);
+    const link = await call(visitor.socket, 'file:link', { fileId: text.id });
+    assert.match((await get(link.url)).headers.get('content-disposition')!, /^attachment; filename="Invoice\.pdf\.hta\.txt"/);
+  });
+
+  it('takes the files along when a message opens a new conversation in place of the closed one they were uploaded to', async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    const opened = await call(socket, 'conversation:open', { team: 'fresh' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    assert.ok((await call(socket, 'conversation:close', { conversationId: opened.conversation.id })).ok);
+    const file = await uploaded(t, session.token, opened.conversation.id, 'after.txt', 'written after the close');
+    const sent = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'after-close', text: '', attachments: [file.id] });
+    assert.ok(sent.ok, JSON.stringify(sent));
+    assert.notEqual(sent.message.conversationId, opened.conversation.id, 'a new conversation');
+    assert.deepEqual(
+      sent.message.attachments?.map((each: Attachment) => each.id),
+      [file.id],
+    );
+    assert.ok((await call(socket, 'file:link', { fileId: file.id })).ok);
+    socket.disconnect();
+  });
+
+  it('refuses attachments with to in POST /v1/messages: files are uploaded into a conversation first', async () => {
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: 'web:a_alice', text: 'x', attachments: ['f_1'] }),
+    });
+    const body = (await response.json()) as { error: ErrorBody };
+    assert.deepEqual([response.status, body.error.code], [400, 'bad_request']);
+    assert.match(body.error.message, /^attachments: go with conversationId/);
   });
 
   it('serves SVG and HTML, scripts and all, as attachments that run nothing', async () => {
@@ -464,6 +513,31 @@ describe('files', () => {
     assert.deepEqual((await get(link.url)).bytes, image);
   });
 
+  it('takes at most ten files of one message from a network, saying the others in the text', async () => {
+    const files = Array.from({ length: 12 }, (_, i) => ({ name: `note-${i + 1}.txt`, content: Buffer.from(`note ${i + 1}`) }));
+    const stored = await loop.sink.message({
+      network: 'loop',
+      from: 'loop:ezra@example.org',
+      to: 'team:support',
+      team: { id: 'support' },
+      text: 'notes',
+      files,
+    });
+    assert.ok(stored);
+    assert.deepEqual(
+      stored.attachments?.map((each) => each.name),
+      files.slice(0, 10).map((each) => each.name),
+    );
+    assert.equal(
+      stored.text,
+      [
+        'notes',
+        '[file not accepted: note-11.txt: more than 10 files in one message]',
+        '[file not accepted: note-12.txt: more than 10 files in one message]',
+      ].join('\n'),
+    );
+  });
+
   it("deletes a file's bytes from disk when the party who sent it is erased", async () => {
     const leaving = await openVisitor(t);
     const content = `erase me ${Math.random()}`;
@@ -548,6 +622,15 @@ describe('files over time', () => {
       fileRows(second.dbPath).map((row) => row.id),
       [sent.id],
     );
+
+    // Bytes no file refers to (what a crash between an erasure's commit and the deletion leaves) go too.
+    const stray = blobPath(folder, 'f'.repeat(64));
+    mkdirSync(dirname(stray), { recursive: true });
+    writeFileSync(stray, 'left behind');
+    const third0 = await startBridge({}, { dir, clock: new ManualClock(new Date(Date.now() + 2 * HOUR)) });
+    await third0.stop();
+    assert.equal(existsSync(stray), false, 'stray bytes are deleted');
+    assert.ok(existsSync(blobPath(folder, sent.sha256)), 'bytes a file refers to stay');
 
     // Three days later, with a site that keeps conversations one day: the conversation and its file go.
     const [site, other] = baseConfig(dir).sites as Record<string, unknown>[];

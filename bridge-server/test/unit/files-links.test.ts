@@ -2,7 +2,7 @@
 // party and the expiry; any change, or time past the expiry, and the link opens nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FileLinks, type LinkClaims } from '../../src/core/files/links.js';
+import { FileLinks, type LinkClaims, linkName } from '../../src/core/files/links.js';
 
 const links = new FileLinks('a-secret-for-the-links-of-these-tests');
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -15,7 +15,7 @@ function queryOf(path: string): Record<string, string> {
 describe('FileLinks', () => {
   it('makes a link that verifies, naming its party and expiry', () => {
     const path = links.path(claims, 'a report.pdf');
-    assert.match(path, /^\/v1\/files\/f_1\/a%20report\.pdf\?p=xmpp%3Aalice%40example\.org&e=\d+&s=[\w-]+$/);
+    assert.match(path, /^\/v1\/files\/f_1\/a_report\.pdf\?p=xmpp%3Aalice%40example\.org&e=\d+&s=[\w-]+$/);
     assert.deepEqual(links.verify('f_1', queryOf(path), NOW), { ok: true, claims });
   });
 
@@ -55,5 +55,17 @@ describe('FileLinks', () => {
     assert.deepEqual(links.verify('f_1', {}, NOW), { ok: false, reason: 'malformed' });
     assert.deepEqual(links.verify('f_1', { p: 'x', e: 'soon', s: 'y' }, NOW), { ok: false, reason: 'malformed' });
     assert.deepEqual(links.verify('f_1', { p: 'x', e: '1', s: 'y', variant: 'big' }, NOW), { ok: false, reason: 'malformed' });
+  });
+
+  it('names a link in short ASCII, so it stays whole on an IRC line, keeping the extension', () => {
+    assert.equal(linkName('a report.pdf'), 'a_report.pdf');
+    assert.equal(linkName('Café déjà vu.png'), 'Cafe_deja_vu.png');
+    assert.equal(linkName('请看这个截图.png'), 'file.png');
+    assert.equal(linkName(`${'скриншот'.repeat(20)}.jpeg`), 'file.jpeg');
+    const long = linkName(`${'x'.repeat(100)}.jpeg`);
+    assert.equal(long.length, 40);
+    assert.ok(long.endsWith('.jpeg'));
+    assert.equal(linkName('...'), 'file');
+    assert.equal(linkName('../../etc/passwd'), 'etc_passwd');
   });
 });

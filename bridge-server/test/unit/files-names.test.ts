@@ -2,7 +2,7 @@
 // at most 255 code points cut before the extension, `file` when nothing is left.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cleanName } from '../../src/core/files/names.js';
+import { cleanName, nameForType } from '../../src/core/files/names.js';
 
 describe('cleanName', () => {
   it('keeps a plain name as it is', () => {
@@ -38,5 +38,30 @@ describe('cleanName', () => {
     const emoji = `${'🎉'.repeat(300)}`;
     assert.equal([...cleanName(emoji)].length, 255);
     assert.ok(cleanName(emoji).isWellFormed(), 'no surrogate pair split');
+  });
+});
+
+describe('nameForType', () => {
+  it('keeps a name whose extension names the type found, in any case or spelling', () => {
+    assert.equal(nameForType('shot.PNG', 'png'), 'shot.PNG');
+    assert.equal(nameForType('photo.jpeg', 'jpg'), 'photo.jpeg');
+    assert.equal(nameForType('notes.md', 'txt'), 'notes.md');
+    assert.equal(nameForType('data.csv', 'txt'), 'data.csv');
+    assert.equal(nameForType('page.htm', 'html'), 'page.htm');
+  });
+
+  it('adds the extension of the type found to a name that claims another, so a download never runs', () => {
+    assert.equal(nameForType('Invoice.pdf.hta', 'txt'), 'Invoice.pdf.hta.txt');
+    assert.equal(nameForType('run.js', 'txt'), 'run.js.txt');
+    assert.equal(nameForType('setup.bat', 'txt'), 'setup.bat.txt');
+    assert.equal(nameForType('cat.png', 'html'), 'cat.png.html');
+    assert.equal(nameForType('report', 'pdf'), 'report.pdf');
+    assert.equal(nameForType('blob.exe', 'bin'), 'blob.exe.bin');
+  });
+
+  it('stays within the length limit, keeping the added extension', () => {
+    const name = nameForType(`${'a'.repeat(255)}.exe`, 'txt');
+    assert.equal([...name].length, 255);
+    assert.ok(name.endsWith('.txt'));
   });
 });

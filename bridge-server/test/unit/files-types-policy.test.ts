@@ -15,7 +15,17 @@ describe('typeAllowed', () => {
   it('takes media, documents and archives by default, never programs', () => {
     for (const type of ['image/png', 'image/svg+xml', 'text/plain', 'text/html', 'application/pdf', 'application/zip', 'audio/mpeg', 'video/mp4'])
       assert.equal(typeAllowed(type, DEFAULT_FILE_TYPES), true, type);
-    for (const type of ['application/x-msdownload', 'application/octet-stream', 'application/x-elf', 'application/x-sh'])
+    for (const type of [
+      'application/x-msdownload',
+      'application/octet-stream',
+      'application/x-elf',
+      'application/x-sh',
+      'application/vnd.android.package-archive',
+      'application/vnd.ms-htmlhelp',
+      'application/vnd.ms-cab-compressed',
+      'application/vnd.ms-word.document.macroenabled.12',
+      'application/vnd.ms-excel.sheet.macroenabled.12',
+    ])
       assert.equal(typeAllowed(type, DEFAULT_FILE_TYPES), false, type);
   });
 

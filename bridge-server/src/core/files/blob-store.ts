@@ -16,7 +16,7 @@ export interface BlobStore {
    * Stores a stream's bytes under their SHA-256, whole or not at all (written aside, then moved in
    * place once complete and flushed to disk). Stops with `BlobTooLarge` past `maxBytes`, keeping nothing.
    */
-  put(content: Readable | Buffer, maxBytes: number): Promise<BlobWrite>;
+  put(content: Readable | Buffer, maxBytes: number, place?: BlobPlacement): Promise<BlobWrite>;
   /** Stores bytes under a key the bridge derived (a preview), atomically as `put`. */
   putAs(key: string, content: Buffer): Promise<void>;
   /** The bytes under a key, as a stream; null when there are none. */
@@ -26,9 +26,17 @@ export interface BlobStore {
   has(key: string): Promise<boolean>;
   /** Deletes a blob; nothing when there is none. */
   delete(key: string): Promise<void>;
+  /** Every blob with when it was last written (for the sweep of bytes no file refers to). */
+  list(): AsyncIterable<{ key: string; modifiedAt: number }>;
   /** Bytes stored (for `/metrics`). */
   bytesStored(): Promise<number>;
 }
+
+/**
+ * Runs the step that puts complete bytes in place (`move`), once their key is known: the caller
+ * serialises it with deletions of the same key, and marks the bytes as in use as it ends.
+ */
+export type BlobPlacement = (key: string, move: () => Promise<void>) => Promise<void>;
 
 export class BlobTooLarge extends Error {
   constructor(readonly maxBytes: number) {

@@ -20,12 +20,16 @@ import type { FilesConfig } from './config.js';
 import type { FileAccess } from './file-access.js';
 import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
 import type { FileLinks, FileVariant, LinkQuery } from './links.js';
-import { cleanName } from './names.js';
-import { SNIFF_BYTES, sniffType } from './sniff.js';
+import { cleanName, nameForType } from './names.js';
+import { SNIFF_BYTES, sniff } from './sniff.js';
+import { SerialQueues } from '../../util/serial.js';
+import { LIMITS } from '@switchboard/protocol';
 import { DEFAULT_FILE_TYPES, typeAllowed } from './types-policy.js';
 
 /** How long a `file:link` link stays valid. */
 export const CLIENT_LINK_SECONDS = 3600;
+/** How old bytes no file refers to must be before the stray sweep deletes them (an upload in progress is younger). */
+const STRAY_AFTER_MS = 60 * 60_000;
 /** How often files never sent are looked for. */
 const UNSENT_SWEEP_MS = 60 * 60_000;
 
@@ -81,6 +85,11 @@ export class FileService {
   private readonly uploads: KeyedRateLimit;
   /** Blobs an upload is writing or recording: not deleted by a release meanwhile. */
   private readonly writing = new Map<string, number>();
+  /**
+   * One step at a time per blob key: an upload moving its bytes in place (and holding them) and a
+   * release checking that nothing uses them and deleting them never interleave.
+   */
+  private readonly blobSteps = new SerialQueues();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: FileServiceDeps) {
@@ -128,9 +137,20 @@ export class FileService {
   async receiveInbound(conversation: ConversationRecord, from: Address, files: readonly InboundFile[]): Promise<{ ids: string[]; refused: string[] }> {
     const ids: string[] = [];
     const refused: string[] = [];
+    let bytes = 0;
     for (const inbound of files) {
+      // A message carries what the contract lets one carry, wherever it came from.
+      if (ids.length >= LIMITS.maxMessageAttachments) {
+        refused.push(`[file not accepted: ${cleanName(inbound.name)}: more than ${LIMITS.maxMessageAttachments} files in one message]`);
+        continue;
+      }
+      if (bytes + inbound.content.length > this.deps.config.maxMessageBytes) {
+        refused.push(`[file not accepted: ${cleanName(inbound.name)}: the message's files would pass ${this.deps.config.maxMessageBytes} bytes]`);
+        continue;
+      }
       try {
         ids.push((await this.keep(conversation, from, inbound.name, inbound.content)).id);
+        bytes += inbound.content.length;
       } catch (error) {
         if (!(error instanceof FileRefusal)) throw error;
         this.deps.metrics.fileUploadsRefused.inc({ reason: error.reason });
@@ -152,7 +172,12 @@ export class FileService {
     if (quotaLeft <= 0) throw quotaFull();
     let written;
     try {
-      written = await blobs.put(content, Math.min(policy.maxFileBytes, quotaLeft));
+      written = await blobs.put(content, Math.min(policy.maxFileBytes, quotaLeft), (key, move) =>
+        this.blobSteps.run(key, async () => {
+          await move();
+          this.hold([key]);
+        }),
+      );
     } catch (error) {
       if (!(error instanceof BlobTooLarge)) throw error;
       if (error.maxBytes < policy.maxFileBytes) throw quotaFull();
@@ -164,10 +189,9 @@ export class FileService {
       );
     }
     const keys = [written.key];
-    this.hold(keys);
     try {
       if (written.size === 0) throw new FileRefusal('bad_request', "body: empty; send the file's bytes", 'empty', 'empty');
-      const type = await sniffType(await this.head(written.key), written.size <= SNIFF_BYTES);
+      const { type, extension } = await sniff(await this.head(written.key), written.size <= SNIFF_BYTES);
       if (!typeAllowed(type, policy.types))
         throw new FileRefusal(
           'bad_request',
@@ -177,7 +201,7 @@ export class FileService {
         );
       const file: FileRecord = {
         id: newId('f'),
-        name: cleanName(rawName),
+        name: nameForType(cleanName(rawName), extension),
         type,
         size: written.size,
         sha256: written.key,
@@ -190,14 +214,13 @@ export class FileService {
       if (READABLE_IMAGES.has(type)) {
         const input = await this.imageInput(written.key);
         const facts = input && (await imageFacts(input));
-        if (facts) {
+        // Measured only when a preview can be made too: an image whose header reads but whose
+        // pixels do not (cut short, corrupt) is a plain file, shown as such.
+        const preview = facts ? await this.makeThumbnail(file.blob, input) : null;
+        if (facts && preview) {
           Object.assign(file, facts);
-          const preview = await this.makeThumbnail(file.blob, input);
-          if (preview) {
-            keys.push(preview);
-            this.hold([preview]);
-            file.thumbnailBlob = preview;
-          }
+          keys.push(preview);
+          file.thumbnailBlob = preview;
         }
       }
       await store.createFile(file);
@@ -241,12 +264,15 @@ export class FileService {
     return Buffer.concat(chunks);
   }
 
-  /** Makes and stores an image's preview; its key, or null when the image cannot be read. */
+  /** Makes and stores an image's preview, held like the upload's bytes; its key, or null when the image cannot be read. */
   private async makeThumbnail(blob: string, input: string | Buffer): Promise<string | null> {
     const preview = await thumbnail(input);
     if (!preview) return null;
     const key = `${blob}.thumb`;
-    await this.deps.blobs.putAs(key, preview);
+    await this.blobSteps.run(key, async () => {
+      await this.deps.blobs.putAs(key, preview);
+      this.hold([key]);
+    });
     return key;
   }
 
@@ -311,8 +337,15 @@ export class FileService {
     const preview = input && (await thumbnail(input));
     if (!preview) return null;
     const key = `${file.blob}.thumb`;
-    await this.deps.blobs.putAs(key, preview);
-    await this.deps.store.setFileThumbnail(file.id, key);
+    await this.blobSteps.run(key, async () => {
+      await this.deps.blobs.putAs(key, preview);
+      this.hold([key]);
+    });
+    try {
+      await this.deps.store.setFileThumbnail(file.id, key);
+    } finally {
+      this.unhold([key]);
+    }
     return preview;
   }
 
@@ -330,12 +363,13 @@ export class FileService {
 
   /** Deletes the blobs of these keys that no file refers to (after the store deleted files). */
   async release(keys: readonly string[]): Promise<void> {
-    const candidates = keys.filter((key) => !this.writing.has(key));
-    if (candidates.length === 0) return;
-    const inUse = await this.deps.store.blobsInUse(candidates);
-    for (const key of candidates) {
-      if (inUse.has(key) || this.writing.has(key)) continue;
-      await this.deps.blobs.delete(key).catch((error: unknown) => this.deps.logger.warn({ err: error, blob: key }, 'file bytes not deleted'));
+    for (const key of new Set(keys)) {
+      await this.blobSteps.run(key, async () => {
+        // Checked inside the key's step: an upload of the same bytes either placed and holds them
+        // already, or places them after they are gone.
+        if (this.writing.has(key) || (await this.deps.store.blobsInUse([key])).size > 0) return;
+        await this.deps.blobs.delete(key).catch((error: unknown) => this.deps.logger.warn({ err: error, blob: key }, 'file bytes not deleted'));
+      });
     }
   }
 
@@ -355,6 +389,23 @@ export class FileService {
   async sweepUnsent(): Promise<void> {
     const before = new Date(this.now() - this.deps.config.unsentHours * 3_600_000).toISOString();
     await this.release(await this.deps.store.deleteUnsentFiles(before));
+    await this.sweepStray();
+  }
+
+  /**
+   * Deletes bytes no file refers to that are older than an hour: what a crash between the store's
+   * commit and the release (an erasure, a retention sweep) or between the bytes and their record
+   * (an upload) left behind.
+   */
+  async sweepStray(): Promise<void> {
+    const before = this.now() - STRAY_AFTER_MS;
+    const batch: string[] = [];
+    for await (const blob of this.deps.blobs.list()) {
+      if (blob.modifiedAt >= before) continue;
+      batch.push(blob.key);
+      if (batch.length >= 500) await this.release(batch.splice(0));
+    }
+    await this.release(batch);
   }
 
   /** Sweeps unsent files now, then every hour. */

@@ -26,6 +26,23 @@ export interface LinkQuery {
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
+/** Longest name part of a link: IRC lines and SIP messages keep a link whole on one line. */
+const LINK_NAME_LENGTH = 40;
+
+/**
+ * The name part of a link, which only looks nice (the download's name comes with the file): ASCII
+ * letters, digits, `.`, `-` and `_`, at most 40 characters, the extension kept; `file` when nothing is left.
+ */
+export function linkName(name: string): string {
+  const ascii = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_');
+  const extension = /\.[A-Za-z0-9]{1,10}$/.exec(ascii)?.[0] ?? '';
+  const base = ascii.slice(0, ascii.length - extension.length).replace(/^[._-]+|[._-]+$/g, '') || 'file';
+  return base.slice(0, LINK_NAME_LENGTH - extension.length) + extension;
+}
+
 export class FileLinks {
   constructor(private readonly secret: string) {}
 
@@ -39,7 +56,7 @@ export class FileLinks {
   path(claims: LinkClaims, name: string): string {
     const query = new URLSearchParams({ p: claims.party, e: String(claims.expires), s: this.mac(claims).toString('base64url') });
     if (claims.variant === 'thumbnail') query.set('variant', 'thumbnail');
-    return `/v1/files/${encodeURIComponent(claims.fileId)}/${encodeURIComponent(name)}?${query.toString()}`;
+    return `/v1/files/${encodeURIComponent(claims.fileId)}/${linkName(name)}?${query.toString()}`;
   }
 
   /** Checks a link's signature, then its expiry. */

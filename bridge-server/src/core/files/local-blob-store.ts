@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type BlobStore, BlobTooLarge, type BlobWrite } from './blob-store.js';
+import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from './blob-store.js';
 
 /** A content's SHA-256 in hex, optionally with a derived suffix (`<sha256>.thumb`). */
 const KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,16})?$/;
@@ -31,7 +31,7 @@ export class LocalBlobStore implements BlobStore {
     return join(this.folder, key.slice(0, 2), key.slice(2, 4), key);
   }
 
-  async put(content: Readable | Buffer, maxBytes: number): Promise<BlobWrite> {
+  async put(content: Readable | Buffer, maxBytes: number, place?: BlobPlacement): Promise<BlobWrite> {
     const temp = join(this.folder, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
     const handle = await open(temp, 'wx', 0o600);
     const hash = createHash('sha256');
@@ -52,7 +52,13 @@ export class LocalBlobStore implements BlobStore {
     }
     await handle.close();
     const key = hash.digest('hex');
-    await this.moveInPlace(temp, key, size);
+    const move = () => this.moveInPlace(temp, key, size);
+    try {
+      await (place ? place(key, move) : move());
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
     return { key, size };
   }
 
@@ -108,6 +114,14 @@ export class LocalBlobStore implements BlobStore {
     if (size === null) return;
     await rm(path, { force: true });
     this.stored -= size;
+  }
+
+  async *list(): AsyncIterable<{ key: string; modifiedAt: number }> {
+    for (const entry of await readdir(this.folder, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !KEY.test(entry.name)) continue;
+      const stats = await stat(join(entry.parentPath, entry.name)).catch(() => null);
+      if (stats) yield { key: entry.name, modifiedAt: stats.mtimeMs };
+    }
   }
 
   bytesStored(): Promise<number> {

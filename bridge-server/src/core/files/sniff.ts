@@ -17,14 +17,25 @@ const SVG_OPENING = /^(<\?xml[^>]*>\s*)?(<!--(?:(?!-->)[\s\S])*-->\s*)*(<!doctyp
 
 /** The type of a file from its first bytes (at most `SNIFF_BYTES`); `complete` when `head` is the whole file. */
 export async function sniffType(head: Buffer, complete: boolean): Promise<string> {
+  return (await sniff(head, complete)).type;
+}
+
+/** The type found, and the extension a file of that type has (`png`, `txt`, `bin`). */
+export interface Sniffed {
+  type: string;
+  extension: string;
+}
+
+/** As `sniffType`, with the type's usual extension. */
+export async function sniff(head: Buffer, complete: boolean): Promise<Sniffed> {
   const markup = markupType(head);
-  if (markup) return markup;
+  if (markup) return { type: markup, extension: markup === 'text/html' ? 'html' : 'svg' };
   // Loaded with the first file rather than at start-up.
   const { fileTypeFromBuffer } = await import('file-type');
   const found = await fileTypeFromBuffer(head);
   // file-type names any XML `application/xml`: XML that is not markup a browser runs is text.
-  if (found && found.mime !== 'application/xml') return found.mime;
-  return isUtf8Text(head, complete) ? 'text/plain' : 'application/octet-stream';
+  if (found && found.mime !== 'application/xml') return { type: found.mime, extension: found.ext };
+  return isUtf8Text(head, complete) ? { type: 'text/plain', extension: 'txt' } : { type: 'application/octet-stream', extension: 'bin' };
 }
 
 /** `text/html` or `image/svg+xml` when the content opens as such markup (after a BOM and blank space). */

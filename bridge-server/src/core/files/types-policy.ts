@@ -18,7 +18,16 @@ export const DEFAULT_FILE_TYPES: readonly string[] = [
   'application/json',
   'application/rtf',
   'application/msword',
-  'application/vnd.*',
+  // Office and OpenDocument documents by name: macro-enabled ones, installers (APK, CAB) and
+  // compiled help (CHM) are `application/vnd.*` too, and run code.
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
 ];
 
 /** A media type, or one ending in `*` (`image/*`, `application/vnd.*`). */

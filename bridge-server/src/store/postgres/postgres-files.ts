@@ -36,6 +36,14 @@ export class PostgresFiles {
     return row ? toFileRecord(row) : null;
   }
 
+  async moveUnsentFiles(ids: readonly string[], from: string, to: string, uploadedBy: Address): Promise<number> {
+    const moved = await this.pool().query(
+      'UPDATE files SET conversation_id = $1 WHERE id = ANY($2::text[]) AND conversation_id = $3 AND uploaded_by = $4 AND message_id IS NULL',
+      [to, [...ids], from, uploadedBy],
+    );
+    return moved.rowCount ?? 0;
+  }
+
   async setFileThumbnail(id: string, thumbnailBlob: string): Promise<void> {
     await this.pool().query('UPDATE files SET thumbnail_blob = $1 WHERE id = $2', [thumbnailBlob, id]);
   }

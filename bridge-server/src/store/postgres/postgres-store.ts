@@ -1107,6 +1107,10 @@ export class PostgresStore implements Store {
     return this.files.getFile(id);
   }
 
+  moveUnsentFiles(ids: readonly string[], from: string, to: string, uploadedBy: Address): Promise<number> {
+    return this.files.moveUnsentFiles(ids, from, to, uploadedBy);
+  }
+
   setFileThumbnail(id: string, thumbnailBlob: string): Promise<void> {
     return this.files.setFileThumbnail(id, thumbnailBlob);
   }

@@ -18,6 +18,9 @@ function prepare(db: Database.Database) {
     get: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
     setThumbnail: db.prepare<[string, string]>('UPDATE files SET thumbnail_blob = ? WHERE id = ?'),
     claim: db.prepare<[string, string]>('UPDATE files SET message_id = ? WHERE id = ?'),
+    move: db.prepare<[string, string, string, string]>(
+      'UPDATE files SET conversation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND conversation_id = ? AND uploaded_by = ? AND message_id IS NULL',
+    ),
     inUse: db.prepare<[string, string], { n: number }>(
       'SELECT EXISTS (SELECT 1 FROM files WHERE blob = ?) OR EXISTS (SELECT 1 FROM files WHERE thumbnail_blob = ?) AS n',
     ),
@@ -48,6 +51,10 @@ export class SqliteFiles {
   async getFile(id: string): Promise<FileRecord | null> {
     const row = this.statements.get.get(id);
     return row ? toFileRecord(row) : null;
+  }
+
+  async moveUnsentFiles(ids: readonly string[], from: string, to: string, uploadedBy: Address): Promise<number> {
+    return this.write(() => this.statements.move.run(to, JSON.stringify(ids), from, uploadedBy).changes);
   }
 
   async setFileThumbnail(id: string, thumbnailBlob: string): Promise<void> {
