@@ -3,8 +3,9 @@
  * became of it (docs/networks/sip.md, "Incoming MESSAGEs are answered"). To the bridge's own URI:
  * an agent's command. To a party's URI under the visitor domain: text for the core (unwrapped from
  * CPIM, RFC 3862, when it came so), a file or a multipart body of text and files (body-files.ts),
- * isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's own messages. To a team's URI: the same from a customer, for their conversation with the team
- * (docs/customers.md). Text travels only in bodies.
+ * isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's own messages. To a team's URI:
+ * the same from a customer, for their conversation with the team (docs/customers.md). Text
+ * travels only in bodies.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
