@@ -12,6 +12,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { createBridge, identityHash, parseConfig } from '@switchboard/bridge-server';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
 import { continuationBridgePlugin } from './widget/test/browser/continuation-bridge.mjs';
+import { xmppFilesBridgePlugin } from './widget/test/browser/xmpp-files-bridge.mjs';
 
 const SECRET = 'browser-identity-secret-0123456789';
 
@@ -109,7 +110,7 @@ export default {
   files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin(), continuationBridgePlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin(), continuationBridgePlugin(), xmppFilesBridgePlugin()],
   concurrency: 1,
   testFramework: { config: { timeout: 30000 } },
   reporters: [defaultReporter(), countReporter()],

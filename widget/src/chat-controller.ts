@@ -57,6 +57,8 @@ export class ChatController implements ReactiveController {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private options: ClientOptions | null = null;
   private fresh = false;
+  /** The team conversation being opened, while it is. */
+  private opening: Promise<Conversation> | undefined;
 
   constructor(
     private readonly host: ChatHost,
@@ -297,6 +299,12 @@ export class ChatController implements ReactiveController {
   /** Opens the team conversation when there is none yet. */
   async ensureConversation(): Promise<Conversation> {
     if (this.conversation) return this.conversation;
+    // Files attached at once (a drop, then a paste) wait for the same opening: one conversation, not one each.
+    this.opening ??= this.openConversation().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async openConversation(): Promise<Conversation> {
     const conversation = await this.client!.openConversation({ team: this.team() });
     await this.show(conversation);
     return conversation;

@@ -6,25 +6,10 @@ import { expect } from '@open-wc/testing';
 import { type Message, SwitchboardError } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
+import { chips, dragOver, drop, opened, paste, png, transfer, uploadsDone } from './file-page.js';
 import { $, agent, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
 
 freshVisitorEachTest(clients);
-
-/** A PNG drawn on a canvas: `width` x `height`, one colour. */
-async function png(name: string, width: number, height: number, colour: string): Promise<File> {
-  const canvas = Object.assign(document.createElement('canvas'), { width, height });
-  const context = canvas.getContext('2d')!;
-  context.fillStyle = colour;
-  context.fillRect(0, 0, width, height);
-  const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
-  return new File([blob], name, { type: 'image/png' });
-}
-
-const transfer = (...files: File[]) => {
-  const data = new DataTransfer();
-  for (const file of files) data.items.add(file);
-  return data;
-};
 
 /** Every progress bar the widget shows while the test runs, as `label: value`. */
 function watchProgress(element: SwitchboardChat): { seen: string[]; stop: () => void } {
@@ -38,30 +23,7 @@ function watchProgress(element: SwitchboardChat): { seen: string[]; stop: () => 
   return { seen, stop: () => observer.disconnect() };
 }
 
-const chips = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('ul.chips li')].map((li) => li.querySelector('.chip-name')?.textContent);
-const uploadsDone = (element: SwitchboardChat) =>
-  chips(element).length > 0 && !$(element, '[role="progressbar"]') && !$<HTMLButtonElement>(element, 'button.send')!.disabled;
 const fileErrors = (element: SwitchboardChat) => $(element, '.file-errors')?.textContent ?? '';
-
-/** window.open's calls while `work` runs (a fresh signed link each time). */
-async function opened(work: () => void, count = 1): Promise<string[]> {
-  const urls: string[] = [];
-  const original = Object.getOwnPropertyDescriptor(window, 'open')!;
-  Object.defineProperty(window, 'open', {
-    configurable: true,
-    value: (url?: string | URL) => {
-      urls.push(String(url));
-      return null;
-    },
-  });
-  try {
-    work();
-    await until(() => urls.length >= count, 'a link opened');
-  } finally {
-    Object.defineProperty(window, 'open', original);
-  }
-  return urls;
-}
 
 describe('<switchboard-chat> files against a real bridge', () => {
   it('attaches images by drag and drop and by paste with progress; the agent gets them and answers with files the widget shows', async () => {
@@ -72,26 +34,15 @@ describe('<switchboard-chat> files against a real bridge', () => {
     const progress = watchProgress(element);
 
     // Drag and drop onto the panel: a drop zone says where, the file becomes a chip.
-    const panel = $(element, '.panel')!;
     const dropped = transfer(await png('dropped.png', 400, 300, '#c026d3'));
-    panel.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, composed: true, cancelable: true }));
-    await element.updateComplete;
+    await dragOver(element, dropped);
     expect($(element, '.drop-zone')?.textContent).to.equal('Drop files here to attach them');
-    $(element, '.drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, composed: true, cancelable: true }));
-    await element.updateComplete;
+    await drop(element, dropped);
     expect($(element, '.drop-zone')).to.equal(null);
 
     // An image pasted into the composer.
-    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
-    const paste = new ClipboardEvent('paste', {
-      clipboardData: transfer(await png('pasted.png', 120, 90, '#0891b2')),
-      bubbles: true,
-      composed: true,
-      cancelable: true,
-    });
-    input.dispatchEvent(paste);
-    expect(paste.defaultPrevented).to.equal(true);
-    await element.updateComplete;
+    const pasted = await paste(element, await png('pasted.png', 120, 90, '#0891b2'));
+    expect(pasted.defaultPrevented).to.equal(true);
     expect(chips(element)).to.deep.equal(['dropped.png', 'pasted.png']);
 
     await until(() => uploadsDone(element), 'both uploads');

@@ -3,7 +3,7 @@ import { fixture, html } from '@open-wc/testing';
 import { createClient, type SwitchboardClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import '../../dist/index.js';
-import { info, until } from './page.js';
+import { type BridgeInfo, info, until } from './page.js';
 
 /** The clients a test connected, disconnected after it (freshVisitorEachTest). */
 export const clients: SwitchboardClient[] = [];
@@ -15,9 +15,12 @@ export async function agent(): Promise<SwitchboardClient> {
   return client;
 }
 
-export async function widget(attributes = ''): Promise<SwitchboardChat> {
+/** The widget on the run's bridge, or on another one a test's plugin started. */
+type WidgetBridge = Pick<BridgeInfo, 'url' | 'siteKey'>;
+
+export async function widget(attributes = '', bridge: WidgetBridge = info): Promise<SwitchboardChat> {
   const element = await fixture<SwitchboardChat>(
-    html`<switchboard-chat site-key=${info.siteKey} server=${info.url} ${attributes ? '' : ''}></switchboard-chat>`,
+    html`<switchboard-chat site-key=${bridge.siteKey} server=${bridge.url} ${attributes ? '' : ''}></switchboard-chat>`,
   );
   for (const pair of attributes.split(/\s+/).filter(Boolean)) {
     const [name, value = ''] = pair.split('=');
@@ -37,8 +40,8 @@ export async function online(element: SwitchboardChat): Promise<void> {
 }
 
 /** A connected widget with its panel open. */
-export async function openWidget(attributes = ''): Promise<SwitchboardChat> {
-  const element = await widget(attributes);
+export async function openWidget(attributes = '', bridge: WidgetBridge = info): Promise<SwitchboardChat> {
+  const element = await widget(attributes, bridge);
   await online(element);
   element.open = true;
   await element.updateComplete;
