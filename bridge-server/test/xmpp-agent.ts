@@ -84,3 +84,37 @@ export const isChatFrom =
     stanza.is('message') && stanza.attrs.from?.split('/')[0] === from && stanza.getChildText('body') !== null;
 
 export { xml };
+
+const UPLOAD = 'urn:xmpp:http:upload:0';
+
+/**
+ * What a client does before sending a file (XEP-0363): asks `service` for a slot, PUTs the bytes
+ * with the headers the slot names, and resolves with the URL others fetch the file from.
+ */
+export async function uploadFile(agent: Agent, service: string, file: { name: string; type: string; content: Buffer }): Promise<string> {
+  const answer = await agent.xmpp.iqCaller.request(
+    xml(
+      'iq',
+      { type: 'get', to: service },
+      xml('request', { xmlns: UPLOAD, filename: file.name, size: String(file.content.length), 'content-type': file.type }),
+    ),
+  );
+  const slot = answer.getChild('slot', UPLOAD);
+  const put = slot?.getChild('put');
+  const get = slot?.getChild('get')?.attrs.url;
+  if (!put?.attrs.url || !get) throw new Error(`no slot in ${answer.toString()}`);
+  const headers = Object.fromEntries(put.getChildren('header').map((header) => [header.attrs.name ?? '', header.getText()]));
+  const response = await fetch(put.attrs.url, { method: 'PUT', body: new Uint8Array(file.content), headers: { ...headers, 'content-type': file.type } });
+  if (response.status !== 201) throw new Error(`upload refused: HTTP ${response.status}`);
+  return get;
+}
+
+/** A message carrying a file's link (XEP-0066), its body the link alone, as Conversations and Gajim send it. */
+export const fileMessage = (to: string, url: string, id: string, body = url): Stanza =>
+  xml(
+    'message',
+    { type: 'chat', to, id },
+    xml('body', {}, body),
+    xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, url)),
+    xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }),
+  );

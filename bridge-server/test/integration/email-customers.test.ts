@@ -17,6 +17,7 @@ import { ImapFlow } from 'imapflow';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
+import { PDF } from '../network-files.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
@@ -130,12 +131,16 @@ describe('customers writing to a team mailbox by email against a real Postfix an
       references: [...[answer!.references ?? []].flat(), answer!.messageId!],
       text: 'It was order 4711, the receipt is attached.\n\nOn Tue, 1 Dec 2026 at 10:00, alice <support@example.test> wrote:\n> Let me look into it.\n\n-- \nDana Scully\nScully Imports',
       html: '<p>It was order 4711, the receipt is attached.</p><blockquote>Let me look into it.</blockquote><p>-- <br>Dana Scully</p>',
-      attachments: [{ filename: 'receipt.pdf', content: Buffer.alloc(2048, 1), contentType: 'application/pdf' }],
+      attachments: [{ filename: 'receipt.pdf', content: PDF, contentType: 'application/pdf' }],
     });
     await until(() => atAgent.some((m) => m.from === DANA && m.text.startsWith('It was order 4711')), 10_000, 'the reply at the agent');
     const reply = atAgent.find((m) => m.from === DANA && m.text.startsWith('It was order 4711'))!;
     assert.equal(reply.conversationId, conversation.id);
-    assert.equal(reply.text, 'It was order 4711, the receipt is attached.\n\n[attachment: receipt.pdf, application/pdf, 2 KB]');
+    assert.equal(reply.text, 'It was order 4711, the receipt is attached.');
+    assert.deepEqual(
+      reply.attachments?.map((file) => [file.name, file.type, file.size]),
+      [['receipt.pdf', 'application/pdf', PDF.length]],
+    );
     alice.socket.disconnect();
   });
 

@@ -53,7 +53,7 @@ async function upload(
   const response = await fetch(`${t.url}/v1/files?${query.toString()}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', ...headers },
-    body: content,
+    body: typeof content === 'string' ? content : new Uint8Array(content),
   });
   return { status: response.status, body: (await response.json()) as UploadAnswer, headers: response.headers };
 }
@@ -71,6 +71,8 @@ const png = (width: number, height: number) =>
 
 const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 const TYPES = ['image/*', 'text/*', 'application/pdf'];
+/** A site whose files may take 100 bytes together. */
+const QUOTA_SITE = 'small-site';
 
 /** A GET of a file, as a browser or a network's client opens it. */
 async function get(url: string, token?: string): Promise<{ status: number; bytes: Buffer; headers: Headers; error?: ErrorBody }> {
@@ -113,7 +115,12 @@ describe('files', () => {
     const [site, other] = baseConfig('.').sites as Record<string, unknown>[];
     t = await startBridge(
       {
-        sites: [{ ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } }, other],
+        sites: [
+          { ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } },
+          { ...other, files: false },
+          { key: QUOTA_SITE, files: { quotaBytes: 100 } },
+        ],
+        teams: [...(baseConfig('.').teams as object[]), { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] }],
         files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
@@ -223,6 +230,14 @@ describe('files', () => {
     const text = await uploaded(t, visitor.session.token, visitor.conversationId, 'notes.txt', 'just some notes');
     const none = await call(visitor.socket, 'file:link', { fileId: text.id, variant: 'thumbnail' });
     assert.equal(none.error?.code, 'not_found');
+  });
+
+  it('takes an image it cannot read as a file, without dimensions or thumbnail', async () => {
+    const broken = Buffer.concat([(await png(20, 20)).subarray(0, 40), Buffer.alloc(100, 1)]);
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'broken.png', broken);
+    assert.deepEqual([file.type, file.size, file.width, file.height], ['image/png', broken.length, undefined, undefined]);
+    assert.equal((await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' })).error?.code, 'not_found');
+    assert.deepEqual((await get((await call(visitor.socket, 'file:link', { fileId: file.id })).url)).bytes, broken);
   });
 
   it('serves SVG and HTML, scripts and all, as attachments that run nothing', async () => {
@@ -463,6 +478,33 @@ describe('files', () => {
     assert.equal(erased.status, 200);
     assert.equal(existsSync(path), false, 'the bytes are gone');
     assert.equal((await get(`${t.url}/v1/files/${file.id}`, API_KEY)).status, 404);
+  });
+
+  it('refuses uploads on a site that takes no files with 403 forbidden', async () => {
+    const { session } = await connect(t, { siteKey: OTHER_SITE }, { origin: 'http://other.test' });
+    const answer = await upload(t, session.token, 'c_any', 'a.txt', 'x');
+    assert.equal(answer.status, 403);
+    assert.deepEqual(answer.body.error, { code: 'forbidden', message: `files: site "${OTHER_SITE}" takes no files` });
+  });
+
+  it("refuses a file past the site's quota with 413 too_large", async () => {
+    const { socket, session } = await connect(t, { siteKey: QUOTA_SITE }, { origin: null });
+    const opened = await call(socket, 'conversation:open', { team: 'small' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'a.txt', 'a'.repeat(60))).status, 201);
+    const refused = await upload(t, session.token, opened.conversation.id, 'b.txt', 'b'.repeat(60));
+    assert.equal(refused.status, 413);
+    assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
+    assert.equal((await upload(t, session.token, opened.conversation.id, 'c.txt', 'c'.repeat(40))).status, 201, 'what still fits is taken');
+  });
+
+  it('counts files in /metrics', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(text, /^switchboard_files_uploaded_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="type"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_uploads_refused_total\{reason="too_large"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_served_total\{site="test-site"\} [1-9]\d*$/m);
+    assert.match(text, /^switchboard_file_bytes_stored [1-9]\d*$/m);
   });
 });
 

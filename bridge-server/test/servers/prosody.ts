@@ -15,6 +15,8 @@ export interface ProsodyServer {
   componentSecret: string;
   c2sPort: number;
   componentPort: number;
+  /** With `fileShare`: the HTTP File Upload component (XEP-0363) and the origin its files are served from. */
+  upload?: { domain: string; origin: string; sizeLimit: number };
   dir: string;
   /** Stops the server (SIGTERM, then SIGKILL if it lingers). */
   stop(): Promise<void>;
@@ -28,15 +30,24 @@ export interface ProsodyServer {
 /**
  * `offline`: keep messages for users who are offline (XEP-0160), off by default as in the sample.
  * `extraComponents`: more component domains (gateway domains), each with the same secret.
+ * `fileShare`: Prosody's HTTP File Upload (mod_http_file_share, XEP-0363) as `upload.localhost`,
+ * a subdomain of the host (so its disco#items lists it), its files served over plain HTTP on a free
+ * loopback port, at most `sizeLimit` bytes each (default 1 MiB).
  */
-export async function startProsody(options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[] } = {}): Promise<ProsodyServer> {
+export async function startProsody(
+  options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[]; fileShare?: { sizeLimit?: number } } = {},
+): Promise<ProsodyServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'certs'));
   const [c2sPort, componentPort] = [await freePort(), await freePort()];
+  const httpPort = options.fileShare ? await freePort() : undefined;
   const domain = 'localhost';
   const componentDomain = 'web.localhost';
   const componentSecret = 'component-secret-for-tests';
+  const upload = httpPort
+    ? { domain: 'upload.localhost', origin: `http://127.0.0.1:${httpPort}`, sizeLimit: options.fileShare?.sizeLimit ?? 1024 * 1024 }
+    : undefined;
   const configPath = join(dir, 'prosody.cfg.lua');
   writeFileSync(
     configPath,
@@ -58,20 +69,22 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 allow_registration = true
 limits = {}
-VirtualHost "${domain}"
+${httpPort ? `http_ports = { ${httpPort} }\nhttp_interfaces = { "127.0.0.1" }\nhttps_ports = {}\nhttps_interfaces = {}\n` : ''}VirtualHost "${domain}"
 Component "${componentDomain}"
   component_secret = "${componentSecret}"
-${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  component_secret = "${componentSecret}"\n`).join('')}`,
+${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  component_secret = "${componentSecret}"\n`).join('')}${upload ? fileShareComponent(upload) : ''}`,
   );
 
   // -F: stay in the foreground, so the PID is prosody's own.
-  const daemon = serverProcess('prosody', ['-F', '--config', configPath], [c2sPort, componentPort], ['ignore', 'inherit', 'inherit']);
+  const ports = [c2sPort, componentPort, ...(httpPort ? [httpPort] : [])];
+  const daemon = serverProcess('prosody', ['-F', '--config', configPath], ports, ['ignore', 'inherit', 'inherit']);
   const server: ProsodyServer = {
     domain,
     componentDomain,
     componentSecret,
     c2sPort,
     componentPort,
+    ...(upload ? { upload } : {}),
     dir,
     register(user, password) {
       execFileSync('prosodyctl', ['--config', configPath, 'register', user, domain, password], { stdio: 'ignore' });
@@ -86,4 +99,16 @@ ${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  compon
   for (const [user, password] of options.users ?? []) server.register(user, password);
   await server.start();
   return server;
+}
+
+/**
+ * mod_http_file_share on its own component (HTTP on loopback only, no HTTPS port: the globals
+ * above): its slot URLs are `http://127.0.0.1:<port>/file_share/...`, the Host it answers `127.0.0.1`.
+ */
+function fileShareComponent(upload: { domain: string; sizeLimit: number }): string {
+  return `Component "${upload.domain}" "http_file_share"
+  http_host = "127.0.0.1"
+  http_file_share_size_limit = ${upload.sizeLimit}
+  http_file_share_daily_quota = ${upload.sizeLimit * 100}
+`;
 }

@@ -5,6 +5,8 @@ import pino from 'pino';
 import { EmailAgents } from '../../src/networks/email/email-agents.js';
 import { MailThreads } from '../../src/networks/email/email-thread.js';
 import { readMail } from '../../src/networks/email/mail-reading.js';
+import type Mail from 'nodemailer/lib/mailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { PlusAddresses, messageIdFor } from '../../src/networks/email/mail-threading.js';
 import type { OutgoingMail } from '../../src/networks/email/smtp-sender.js';
 import type { InboundMessage, InboundPresence, NetworkConversation, NetworkRecords, OutboundMessage } from '../../src/networks/network.js';
@@ -118,7 +120,13 @@ function agents(
     connected: agentsByMail.connected.bind(agentsByMail),
     stop: agentsByMail.stop.bind(agentsByMail),
   };
-  return { network, stored, commands, presences, sent, refs, plusAddresses, receive, headersOf };
+  /** An agent's mail as its client composed it (files attached). */
+  const receiveComposed = async (from: Address, mail: Mail.Options) =>
+    agentsByMail.receive(
+      await readMail(await new MailComposer({ from: from.slice('mailto:'.length), to: 'support@example.com', ...mail }).compile().build()),
+      from,
+    );
+  return { network, stored, commands, presences, sent, refs, plusAddresses, receive, receiveComposed, headersOf };
 }
 
 describe('email agents: mail to agents', () => {
@@ -196,6 +204,27 @@ describe('email agents: mail from agents', () => {
       },
     ]);
     assert.equal(a.sent.length, 1, 'a stored answer is not answered');
+  });
+
+  it("stores the files of an agent's reply as the answer's files", async () => {
+    const one = conversation('c1', 'support', ['mailto:dana@example.org', ERIN], 'My order');
+    const a = agents([one]);
+    await a.network.send({ message: message('m1', 'c1'), to: ERIN, conversation: one });
+    const sentId = messageIdFor(SECRET, DOMAIN, 'm1', 'erin@example.org');
+    const label = Buffer.from('%PDF-1.4 return label');
+    await a.receiveComposed(ERIN, {
+      subject: 'Re: [#x] My order',
+      messageId: '<r2@example.org>',
+      inReplyTo: sentId,
+      text: 'Here is the return label.',
+      attachments: [{ filename: 'label.pdf', content: label, contentType: 'application/pdf' }],
+    });
+    assert.equal(a.stored.length, 1);
+    assert.equal(a.stored[0]!.text, 'Here is the return label.');
+    assert.deepEqual(
+      a.stored[0]!.files?.map((file) => [file.name, file.declaredType, file.content.equals(label)]),
+      [['label.pdf', 'application/pdf', true]],
+    );
   });
 
   it('takes a reply to the plus address alone (no thread headers) as an answer in that conversation', async () => {

@@ -133,4 +133,25 @@ describe('Composing a mail', () => {
     assert.equal(fresh.inReplyTo, undefined);
     assert.equal(fresh.references, undefined);
   });
+
+  it('attaches files as MIME attachments with their bytes, names and types, and no hostile name or type reaches a header of its own', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n\u00ff\u00fe binary \r\n\r\n--boundary\r\n', 'latin1');
+    const raw = await composeRaw({
+      ...REPLY,
+      attachments: [
+        { name: 'Rechnung M\u00fcller.pdf', type: 'application/pdf', content: pdf },
+        { name: 'x.png\r\nBcc: eve@evil.example', type: 'image/png\r\nX-Evil: 1', content: Buffer.from('png') },
+      ],
+    });
+    const mail = await readMail(raw);
+    assert.equal(mail.text, REPLY.text);
+    assert.deepEqual(
+      mail.files.map((file) => [file.name, file.declaredType, file.content.toString('latin1')]),
+      [
+        ['Rechnung M\u00fcller.pdf', 'application/pdf', pdf.toString('latin1')],
+        ['x.png Bcc: eve@evil.example', 'application/octet-stream', 'png'],
+      ],
+    );
+    assert.doesNotMatch(raw.toString('latin1'), /^(Bcc|X-Evil):/im, 'no header of its own');
+  });
 });

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LIMITS } from '@switchboard/protocol';
-import { attachmentLine, readMail, sizeText } from '../../src/networks/email/mail-reading.js';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { attachmentLine, mailContent, readMail, sizeText } from '../../src/networks/email/mail-reading.js';
 import { visibleText } from '../../src/networks/email/mail-text.js';
 
 /** A mail of test/fixtures/mail/ as the IMAP server hands it over. */
@@ -85,31 +86,64 @@ describe('Reading a mail', () => {
     assert.equal(mail.text, 'Thanks, Tuesday works for me.\n\nNoor');
   });
 
-  it('lists attachments by name (RFC 2231 names decoded), media type and size after the text', async () => {
+  it('carries attachments as files (RFC 2231 names decoded), their bytes whole, and no listing in the text', async () => {
     const mail = await readMail(fixture('attachment.eml'));
+    assert.equal(mail.text, ['Hello,', '', 'the payment page shows an error, screenshot and the invoice attached.', '', 'Dana'].join('\n'));
+    assert.deepEqual(
+      mail.files.map((file) => [file.name, file.declaredType, file.content.length]),
+      [
+        ['screenshot.png', 'image/png', 12345],
+        ['Rechnung M\u00fcller.pdf', 'application/pdf', 2048],
+      ],
+    );
+    assert.deepEqual(mail.attachments, [], 'nothing skipped');
+  });
+
+  it('still yields a message for a photo sent with nothing but "Sent from my iPhone": the photo, no text', async () => {
+    const mail = await readMail(fixture('attachment-only.eml'));
+    assert.equal(mail.text, '');
+    assert.deepEqual(
+      mail.files.map((file) => [file.name, file.declaredType, file.content.length]),
+      [['IMG_0412.jpeg', 'image/jpeg', 700]],
+    );
+    assert.deepEqual(mailContent(mail), { text: '', files: mail.files });
+    assert.equal(mail.classification.kind, 'normal');
+  });
+
+  it("skips a signature's small inline images and files past the most a message carries, listing them after the text", async () => {
+    const logo = { filename: 'logo.png', content: Buffer.alloc(3000, 7), contentType: 'image/png', cid: 'logo@sig' };
+    const pasted = { filename: 'pasted.png', content: Buffer.alloc(40_000, 8), contentType: 'image/png', cid: 'shot@body' };
+    const many = Array.from({ length: LIMITS.maxMessageAttachments + 1 }, (_, index) => ({
+      filename: `f${index}.txt`,
+      content: Buffer.from(`file ${index}`),
+      contentType: 'text/plain',
+    }));
+    const raw = await new MailComposer({
+      from: 'Dana <dana@example.org>',
+      to: 'support@example.com',
+      subject: 'Files',
+      messageId: '<files@example.org>',
+      text: 'See the files.',
+      html: '<p>See the files.</p><img src="cid:shot@body"><p>-- <img src="cid:logo@sig"></p>',
+      attachments: [logo, pasted, ...many],
+    })
+      .compile()
+      .build();
+    const mail = await readMail(raw);
+    assert.deepEqual(
+      mail.files.map((file) => file.name),
+      ['pasted.png', ...many.slice(0, LIMITS.maxMessageAttachments - 1).map((file) => file.filename)],
+    );
     assert.equal(
       mail.text,
       [
-        'Hello,',
+        'See the files.',
         '',
-        'the payment page shows an error, screenshot and the invoice attached.',
-        '',
-        'Dana',
-        '',
-        '[attachment: screenshot.png, image/png, 12 KB]',
-        '[attachment: Rechnung M\u00fcller.pdf, application/pdf, 2 KB]',
+        '[attachment not kept: logo.png, image/png, 3 KB]',
+        `[attachment not kept: f${LIMITS.maxMessageAttachments - 1}.txt, text/plain, 6 bytes]`,
+        `[attachment not kept: f${LIMITS.maxMessageAttachments}.txt, text/plain, 7 bytes]`,
       ].join('\n'),
     );
-    assert.deepEqual(mail.attachments, [
-      { name: 'screenshot.png', mediaType: 'image/png', size: 12345 },
-      { name: 'Rechnung M\u00fcller.pdf', mediaType: 'application/pdf', size: 2048 },
-    ]);
-  });
-
-  it('still yields a message for a photo sent with nothing but "Sent from my iPhone"', async () => {
-    const mail = await readMail(fixture('attachment-only.eml'));
-    assert.equal(mail.text, '[attachment: IMG_0412.jpeg, image/jpeg, 700 bytes]');
-    assert.equal(mail.classification.kind, 'normal');
   });
 
   it('reads malformed MIME without throwing, and gives a mail without Message-ID the same derived id on every fetch', async () => {
@@ -153,13 +187,10 @@ describe('Reading a mail', () => {
     assert.match(mail.text, /Your order 1234 has shipped\./);
   });
 
-  it('cuts a text longer than the limit with a note, and keeps the attachment lines whole', async () => {
+  it('cuts a text longer than the limit with a note', async () => {
     const long = await readMail(plainMail(['Message-ID: <long@example.org>'], 'x'.repeat(500)), { maxTextLength: 100 });
     assert.equal([...long.text].length, 100);
     assert.match(long.text, /\n\[message cut: 500 characters in all\]$/);
-    const withFiles = await readMail(fixture('attachment.eml'), { maxTextLength: 120 });
-    assert.ok([...withFiles.text].length <= 120);
-    assert.match(withFiles.text, /\[attachment: screenshot\.png, image\/png, 12 KB\]\n\[attachment: Rechnung M\u00fcller\.pdf, application\/pdf, 2 KB\]$/);
     const noLimit = await readMail(plainMail(['Message-ID: <limit@example.org>'], 'y'.repeat(LIMITS.maxTextLength + 10)), {
       maxTextLength: 10 * LIMITS.maxTextLength,
     });
@@ -219,6 +250,6 @@ describe('Reading a mail', () => {
     assert.equal(sizeText(700), '700 bytes');
     assert.equal(sizeText(49_152), '48 KB');
     assert.equal(sizeText(3_355_443), '3.2 MB');
-    assert.equal(attachmentLine({ name: 'screenshot.png', mediaType: 'image/png', size: 49_152 }), '[attachment: screenshot.png, image/png, 48 KB]');
+    assert.equal(attachmentLine({ name: 'screenshot.png', mediaType: 'image/png', size: 49_152 }), '[attachment not kept: screenshot.png, image/png, 48 KB]');
   });
 });

@@ -25,8 +25,9 @@ describe('cleanName', () => {
     for (const name of ['', '..', '.', '../', '\u0000\u0001', '   ', 'a/']) assert.equal(cleanName(name), 'file', JSON.stringify(name));
   });
 
-  it('drops leading dots', () => {
-    assert.equal(cleanName('.htaccess'), 'htaccess');
+  it('keeps a name that starts with a dot, but not one of dots only', () => {
+    assert.equal(cleanName('.htaccess'), '.htaccess');
+    assert.equal(cleanName('...'), 'file');
   });
 
   it('cuts a long name to 255 code points before its extension', () => {

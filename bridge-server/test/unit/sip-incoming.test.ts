@@ -50,6 +50,6 @@ describe('SIP incoming MESSAGE answers', () => {
       reasonPhrase: 'Bad Request',
       extraHeaders: ['Warning: 399 web.example.org "the text has an unpaired surrogate"'],
     });
-    assert.equal(((await answerTo('v_1', noConversation, 'image/png')) as Answer).statusCode, 415);
+    assert.equal(((await answerTo('v_1', noConversation, 'application/sdp')) as Answer).statusCode, 415);
   });
 });

@@ -44,6 +44,8 @@ class FileRefusal extends BridgeError {
   }
 }
 
+const noFiles = (siteKey: string) => new FileRefusal('forbidden', `files: site "${siteKey}" takes no files`, 'disabled', 'this site takes no files');
+
 export interface FileServiceDeps {
   store: Store;
   blobs: BlobStore;
@@ -104,6 +106,7 @@ export class FileService {
   /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
   async upload(actor: Actor, input: { conversationId: string; name: string; content: Readable | Buffer }): Promise<Attachment> {
     try {
+      if (!this.policyOf(actor.siteKey)) throw noFiles(actor.siteKey);
       const conversation = await this.deps.access.conversationFor(actor, input.conversationId);
       if (!this.uploads.take(actor.address))
         throw Object.assign(
@@ -142,7 +145,7 @@ export class FileService {
     const { store, blobs } = this.deps;
     const siteKey = conversation.siteKey;
     const policy = this.policyOf(siteKey);
-    if (!policy) throw new FileRefusal('forbidden', `files: site "${siteKey}" takes no files`, 'disabled', 'this site takes no files');
+    if (!policy) throw noFiles(siteKey);
     const quotaLeft = policy.quotaBytes === undefined ? Infinity : policy.quotaBytes - (await store.siteFileBytes(siteKey));
     const quotaFull = () =>
       new FileRefusal('too_large', `file: the site's files would exceed its quota of ${policy.quotaBytes} bytes`, 'quota', "the site's file space is full");

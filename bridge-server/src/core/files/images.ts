@@ -4,7 +4,13 @@
  * image claiming billions of pixels is not decoded. An image that cannot be read is still a file,
  * only without dimensions or preview.
  */
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
+
+/** sharp (a native library) is loaded when the first image comes, not at start-up. */
+async function decode(input: string | Buffer, options: SharpOptions): Promise<Sharp> {
+  const { default: sharp } = await import('sharp');
+  return sharp(input, options);
+}
 
 /** Types whose pixels the bridge reads (and browsers show inline). */
 export const READABLE_IMAGES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -21,7 +27,7 @@ export interface ImageFacts {
 /** An image's size in pixels (as shown, EXIF rotation applied); null when it cannot be read. */
 export async function imageFacts(input: string | Buffer): Promise<ImageFacts | null> {
   try {
-    const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    const meta = await (await decode(input, { limitInputPixels: MAX_INPUT_PIXELS })).metadata();
     if (!meta.width || !meta.height) return null;
     // Orientations 5-8 turn the image a quarter.
     const turned = (meta.orientation ?? 1) >= 5;
@@ -34,7 +40,9 @@ export async function imageFacts(input: string | Buffer): Promise<ImageFacts | n
 /** The preview: WebP, at most THUMBNAIL_PIXELS on its longer side, never enlarged; null when the image cannot be read. */
 export async function thumbnail(input: string | Buffer): Promise<Buffer | null> {
   try {
-    return await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, animated: false })
+    return await (
+      await decode(input, { limitInputPixels: MAX_INPUT_PIXELS, animated: false })
+    )
       .rotate()
       .resize(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 75 })

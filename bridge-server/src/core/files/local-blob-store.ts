@@ -85,7 +85,8 @@ export class LocalBlobStore implements BlobStore {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
-    // The handle's own stream closes it once read (or destroyed).
+    // The handle's own stream closes the handle; a stream on its bare fd would leave the handle to
+    // close that fd again when collected (an EBADF that ends the process).
     return handle ? handle.createReadStream() : null;
   }
 

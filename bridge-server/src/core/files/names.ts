@@ -12,13 +12,9 @@ const EXTENSION = /\.[\p{L}\p{N}]{1,16}$/u;
 
 export function cleanName(raw: string, max: number = LIMITS.maxFileNameLength): string {
   const base = raw.normalize('NFC').split(/[/\\]/).pop() ?? '';
-  const name = base
-    .replace(UNSAFE, '')
-    .trim()
-    // `.`, `..` and leading dots (hidden files) say nothing of the file.
-    .replace(/^\.+/, '')
-    .trim();
-  if (name === '') return 'file';
+  const name = base.replace(UNSAFE, '').trim();
+  // `.` and `..` name folders, not the file.
+  if (/^\.*$/.test(name)) return 'file';
   return cut(name, max);
 }
 

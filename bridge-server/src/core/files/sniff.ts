@@ -4,7 +4,6 @@
  * text as `text/plain`, anything else `application/octet-stream`. Neither the name's extension
  * nor the uploader's `Content-Type` is ever consulted.
  */
-import { fileTypeFromBuffer } from 'file-type';
 
 /** Bytes of a file's beginning that decide its type. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -20,6 +19,8 @@ const SVG_OPENING = /^(<\?xml[^>]*>\s*)?(<!--(?:(?!-->)[\s\S])*-->\s*)*(<!doctyp
 export async function sniffType(head: Buffer, complete: boolean): Promise<string> {
   const markup = markupType(head);
   if (markup) return markup;
+  // Loaded with the first file rather than at start-up.
+  const { fileTypeFromBuffer } = await import('file-type');
   const found = await fileTypeFromBuffer(head);
   // file-type names any XML `application/xml`: XML that is not markup a browser runs is text.
   if (found && found.mime !== 'application/xml') return found.mime;

@@ -17,6 +17,7 @@ import {
   type InboundSink,
   isQuietRefusal,
   type NetworkConversation,
+  type NetworkFiles,
   type NetworkRecords,
   type OutboundMessage,
   type SendResult,
@@ -25,7 +26,7 @@ import type { RefBook } from '../refs.js';
 import type { MailThreads } from './email-thread.js';
 import { replySubject } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
-import type { ReadMail } from './mail-reading.js';
+import { type ReadMail, mailContent } from './mail-reading.js';
 import { type PlusAddresses, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
 import type { SmtpSender } from './smtp-sender.js';
 import { refusalOf } from './refusals.js';
@@ -46,6 +47,8 @@ export interface EmailAgentsParts {
   refs: RefBook;
   settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'html'>;
   teamName(team: string): string | undefined;
+  /** The bytes of messages' files, sent as attachments. */
+  files?: NetworkFiles | undefined;
   logger: Logger;
   /** How long agents stay available once the mailbox is lost: a reconnection does not take them off routing. */
   graceSeconds: number;
@@ -120,7 +123,7 @@ export class EmailAgents {
       ...this.inThread(conversation, recipient),
       ...this.mailer.nameOf(conversation, fromName),
       messageId: mailId,
-      text: message.text,
+      ...(await this.mailer.contentOf(message)),
     });
     return { remoteId: mailId, status: 'sent' };
   }
@@ -172,7 +175,7 @@ export class EmailAgents {
           from,
           to: `mailto:${this.mailer.mailboxOf(conversation)}`,
           conversationId: conversation.id,
-          text: read.text || read.subject || '(empty mail)',
+          ...mailContent(read),
           remoteId: remoteIdOf(from, read.messageId)!,
         });
         if (stored) return true;

@@ -12,7 +12,7 @@ import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, Net
 import { bouncedMailOf } from './email-bounces.js';
 import type { InboxMail } from './imap-inbox.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
-import { type ReadMail, readMail } from './mail-reading.js';
+import { type ReadMail, mailContent, readMail } from './mail-reading.js';
 import { type PlusAddresses, isOwnMessageId, matchConversation } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
 import { refusalOf } from './refusals.js';
@@ -32,9 +32,6 @@ export interface EmailInboundParts {
 }
 
 const bare = (address: Address) => address.slice('mailto:'.length);
-
-/** A mail with neither text nor attachment says what its subject says. */
-const textOf = (read: ReadMail) => read.text || read.subject || '(empty mail)';
 
 export class EmailInbound {
   constructor(private readonly parts: EmailInboundParts) {}
@@ -116,7 +113,7 @@ export class EmailInbound {
         network: 'mailto',
         from,
         to: `mailto:${mailbox.address.toLowerCase()}`,
-        text: textOf(read),
+        ...mailContent(read),
         remoteId: remoteIdOf(from, read.messageId)!,
         ...where,
       });

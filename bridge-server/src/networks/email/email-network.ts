@@ -4,7 +4,7 @@
  * email-inbound.ts), mail out through SMTP submission (smtp-sender.ts, written by
  * email-outbound.ts), threads kept in the store (email-thread.ts). Addresses are `mailto:` and a
  * lowercased mail address; no typing, no presence, no receipts: delivery is the SMTP server's
- * acceptance, and a bounce fails the message.
+ * acceptance, and a bounce fails the message. Files are MIME attachments both ways.
  */
 import type { Address } from '@switchboard/protocol';
 import { ConfigError } from '../../config-error.js';
@@ -76,7 +76,16 @@ function mailtoOf(address: string): Address | null {
   return bare ? `mailto:${bare}` : null;
 }
 
-export function createEmailNetwork({ config, sink, logger, records, refs, teams = [], maxTextLength }: NetworkContext<EmailNetworkConfig>): EmailNetwork {
+export function createEmailNetwork({
+  config,
+  sink,
+  logger,
+  records,
+  refs,
+  teams = [],
+  maxTextLength,
+  files,
+}: NetworkContext<EmailNetworkConfig>): EmailNetwork {
   if (!records) throw new Error('the email network needs the bridge store (NetworkContext.records)');
   checkTeams(config, teams);
   const store: NetworkRecords = records;
@@ -97,6 +106,7 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
     refs,
     settings: config,
     teamName,
+    files,
     logger,
     graceSeconds: config.agentGraceSeconds,
   });
@@ -110,7 +120,7 @@ export function createEmailNetwork({ config, sink, logger, records, refs, teams 
     agents,
     ...(maxTextLength !== undefined ? { maxTextLength } : {}),
   });
-  const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, logger });
+  const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, files, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
   const visitorFallback: Partial<VisitorFallbackFeature> = config.visitorFallback

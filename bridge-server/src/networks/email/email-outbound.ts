@@ -6,7 +6,7 @@
  * and the recipient: an outbox retry after a crash sends the same mail again, never another.
  */
 import type { Logger } from 'pino';
-import { type NetworkConversation, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import { type NetworkConversation, NetworkError, type NetworkFiles, type OutboundMessage, type SendResult } from '../network.js';
 import { replySubject } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
 import { isMailAddress } from './mail-headers.js';
@@ -23,6 +23,8 @@ export interface EmailOutboundParts {
   settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'subject' | 'html'>;
   /** A team's name, for mail that names no sender. */
   teamName(team: string): string | undefined;
+  /** The bytes of messages' files, sent as attachments. */
+  files?: NetworkFiles | undefined;
   logger: Logger;
 }
 
@@ -58,7 +60,7 @@ export class EmailOutbound {
       thread: this.threadHeadersOf(chain),
       ...(replyTo ? { replyTo } : {}),
       ...(automatic ? { automatic: 'auto-replied' as const } : {}),
-      text: message.text,
+      ...(await this.mailer.contentOf(message)),
     });
     // Sent: a failure to record it in the thread must not send it again.
     await threads

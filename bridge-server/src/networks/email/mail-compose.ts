@@ -3,12 +3,13 @@
  * name, with its own Message-ID, the thread headers, the conversation's plus address as Reply-To,
  * and `Auto-Submitted` on what a machine wrote (RFC 3834 section 5). Nothing given can start a
  * header line: names and subjects are made one line, addresses and Message-IDs are checked, and
- * nodemailer encodes the rest (RFC 2047).
+ * nodemailer encodes the rest (RFC 2047). A message's files go as MIME attachments (RFC 2183),
+ * their names one line and their types bare media types.
  */
 import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { oneLine } from '../../util/text.js';
-import { isMailAddress } from './mail-headers.js';
+import { isMailAddress, isMediaType } from './mail-headers.js';
 import { type ThreadHeaders, isMessageId, threadHeaders } from './mail-threading.js';
 
 /**
@@ -39,6 +40,16 @@ export interface OutgoingMail {
   html?: boolean;
   /** The Date header; now when left out. */
   date?: Date;
+  /** Files, as MIME attachments (RFC 2183), their names encoded by nodemailer (RFC 2231). */
+  attachments?: readonly MailFile[];
+}
+
+/** A file of an outgoing mail. */
+export interface MailFile {
+  name: string;
+  /** The media type the bridge found in the content. */
+  type: string;
+  content: Buffer;
 }
 
 /** Thrown for an address or Message-ID no header may carry: the mail cannot be sent as it is. */
@@ -46,6 +57,7 @@ export class InvalidMailError extends Error {}
 
 const MAX_NAME_LENGTH = 100;
 const MAX_SUBJECT_LENGTH = 250;
+const MAX_FILE_NAME_LENGTH = 255;
 /** Prefixes that already mark an answer (English, German, Scandinavian, Dutch, Finnish). */
 const REPLY_PREFIX = /^(re|aw|sv|antw|vs)(\[\d+\])?\s*:/i;
 /** Bidirectional controls: in a name, they could make an address read as another. */
@@ -121,6 +133,14 @@ export function composeMail(mail: OutgoingMail): SendMailOptions {
     headers,
     text,
     ...(mail.html && { html: textToHtml(text) }),
+    ...(mail.attachments?.length && {
+      attachments: mail.attachments.map((file) => ({
+        filename: headerText(file.name, MAX_FILE_NAME_LENGTH) || 'file',
+        content: file.content,
+        contentType: isMediaType(file.type) ? file.type : 'application/octet-stream',
+        contentDisposition: 'attachment' as const,
+      })),
+    }),
     // The message is built from these values only: no file, no URL, no X-Mailer telling the version.
     disableFileAccess: true,
     disableUrlAccess: true,

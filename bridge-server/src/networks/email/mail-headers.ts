@@ -22,6 +22,13 @@ export function isMailAddress(address: string): boolean {
   return address.length <= 254 && MAIL_ADDRESS.test(address);
 }
 
+/** A bare media type, `type/subtype` (RFC 2045 section 5.1), no parameter. */
+const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
+
+export function isMediaType(value: string): boolean {
+  return MEDIA_TYPE.test(value);
+}
+
 /** Unfolds a field's value (RFC 5322 section 2.2.3: CRLF before white space is folding) and trims it. */
 function unfold(value: string): string {
   return value.replace(/\r?\n(?=[ \t])/g, '').trim();

@@ -1,15 +1,18 @@
 /**
  * Reading a mail as a person does: from its raw source to what the bridge stores. The sender, the
  * thread headers, the subject and the visible reply only (quoted history and signature stripped,
- * HTML-only mail turned into text), with its attachments listed by name, type and size until the
- * bridge carries files. Malformed mail never throws: what can be read is, and a mail without a
- * Message-ID gets one derived from its source, the same on every fetch.
+ * HTML-only mail turned into text), and its attachments as the message's files (docs/networks/email.md,
+ * "Files"); the parts it skips (a signature's small inline images, files past the most a message
+ * carries) are listed by name, type and size after the text instead. Malformed mail never throws:
+ * what can be read is, and a mail without a Message-ID gets one derived from its source, the same
+ * on every fetch.
  */
 import { createHash } from 'node:crypto';
 import { type Address, LIMITS } from '@switchboard/protocol';
-import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
+import { type AddressObject, type Attachment as MailPart, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
+import type { InboundFile, InboundMessage } from '../network.js';
 import { oneLine } from '../../util/text.js';
-import { firstHeader, headersOfLines, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { firstHeader, headersOfLines, isMailAddress, isMediaType, messageIdOf, messageIdsIn } from './mail-headers.js';
 import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
 import { htmlToText, visibleText } from './mail-text.js';
 
@@ -19,7 +22,7 @@ export interface MailSender {
   name?: string;
 }
 
-/** A file a mail carries, listed in the message text. */
+/** A part of a mail the bridge skips, listed in the message text. */
 export interface MailAttachment {
   name: string;
   mediaType: string;
@@ -48,8 +51,11 @@ export interface ReadMail {
   /** One line, empty when the mail has none. */
   subject: string;
   date: Date | null;
-  /** The visible text, then one line per attachment; empty only when the mail has neither. */
+  /** The visible text, then one line per skipped part; empty only when the mail has neither (or only files). */
   text: string;
+  /** The mail's attachments, for the message's files. */
+  files: InboundFile[];
+  /** The parts skipped, listed in `text`. */
   attachments: MailAttachment[];
   classification: MailClassification;
 }
@@ -63,7 +69,7 @@ export interface ReadOptions {
 const DERIVED_ID_DOMAIN = 'message-id.invalid';
 const MAX_NAME_LENGTH = 200;
 const MAX_SUBJECT_LENGTH = 500;
-/** Attachments listed at most; the rest are counted. */
+/** Skipped parts listed at most; the rest are counted. */
 const MAX_ATTACHMENT_LINES = 20;
 const ADDRESSES_IN_TEXT = /[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+/g;
 
@@ -117,6 +123,7 @@ function unreadable(raw: Buffer): ReadMail {
     subject: '',
     date: null,
     text: '',
+    files: [],
     attachments: [],
     classification: { kind: 'auto-reply', signal: 'unreadable mail' },
   };
@@ -127,7 +134,7 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
   const classification = classifyMail(parsed);
   const messageId = messageIdOf(parsed.messageId);
   // A report's parts are the report, not files the sender attached.
-  const attachments = isReport(parsed) ? [] : attachmentsOf(parsed);
+  const { files, skipped: attachments } = isReport(parsed) ? { files: [], skipped: [] } : partsOf(parsed);
   const sender = parsed.from?.value.flatMap(mailboxesOf)[0];
   const envelope = [...(headers.get('delivered-to') ?? []), ...(headers.get('x-original-to') ?? [])];
   return {
@@ -146,9 +153,19 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
       .slice(0, MAX_SUBJECT_LENGTH),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     text: messageText(bodyOf(parsed), attachments, Math.min(options.maxTextLength ?? LIMITS.maxTextLength, LIMITS.maxTextLength)),
+    files,
     attachments,
     classification,
   };
+}
+
+/**
+ * What a mail gives the message: its text and files. A mail with neither says what its subject
+ * says; one with files only has no text.
+ */
+export function mailContent(read: Pick<ReadMail, 'text' | 'subject' | 'files'>): Pick<InboundMessage, 'text' | 'files'> {
+  if (read.files.length > 0) return { text: read.text, files: read.files };
+  return { text: read.text || read.subject || '(empty mail)' };
 }
 
 function isReport(parsed: ParsedMail): boolean {
@@ -194,20 +211,42 @@ function bodyOf(parsed: ParsedMail): string {
   return typeof parsed.html === 'string' ? htmlToText(parsed.html) : '';
 }
 
-function attachmentsOf(parsed: ParsedMail): MailAttachment[] {
-  return parsed.attachments.map((attachment) => ({
-    name:
-      oneLine(attachment.filename ?? '')
-        .trim()
-        .slice(0, MAX_NAME_LENGTH) || 'unnamed',
-    mediaType: /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(attachment.contentType) ? attachment.contentType.toLowerCase() : 'application/octet-stream',
-    size: attachment.size,
-  }));
+/**
+ * Inline images of the HTML (multipart/related, RFC 2387) smaller than this are a signature's logo
+ * or a tracking pixel, not a file the sender means to send: skipped, and listed. A screenshot
+ * pasted into the text is larger, and carried.
+ */
+const SMALL_INLINE_IMAGE_BYTES = 16 * 1024;
+
+/** The mail's attachments as files, and the parts skipped (listed in the text). */
+function partsOf(parsed: ParsedMail): { files: InboundFile[]; skipped: MailAttachment[] } {
+  const files: InboundFile[] = [];
+  const skipped: MailAttachment[] = [];
+  for (const part of parsed.attachments) {
+    const decorative = part.related && part.contentType.toLowerCase().startsWith('image/') && part.size < SMALL_INLINE_IMAGE_BYTES;
+    if (decorative || files.length >= LIMITS.maxMessageAttachments) skipped.push(listed(part));
+    else files.push({ name: nameOf(part) ?? 'file', declaredType: mediaTypeOf(part), content: part.content });
+  }
+  return { files, skipped };
 }
 
-/** `[attachment: screenshot.png, image/png, 48 KB]` */
+function nameOf(part: MailPart): string | undefined {
+  return (
+    oneLine(part.filename ?? '')
+      .trim()
+      .slice(0, MAX_NAME_LENGTH) || undefined
+  );
+}
+
+const mediaTypeOf = (part: MailPart) => (isMediaType(part.contentType) ? part.contentType.toLowerCase() : 'application/octet-stream');
+
+function listed(part: MailPart): MailAttachment {
+  return { name: nameOf(part) ?? 'unnamed', mediaType: mediaTypeOf(part), size: part.size };
+}
+
+/** `[attachment not kept: logo.png, image/png, 3 KB]` */
 export function attachmentLine(attachment: MailAttachment): string {
-  return `[attachment: ${attachment.name}, ${attachment.mediaType}, ${sizeText(attachment.size)}]`;
+  return `[attachment not kept: ${attachment.name}, ${attachment.mediaType}, ${sizeText(attachment.size)}]`;
 }
 
 /** Bytes as a person reads them: `512 bytes`, `48 KB`, `3.2 MB`. */
@@ -220,7 +259,7 @@ export function sizeText(bytes: number): string {
 /** The visible text, then the attachments' lines, within `max` characters (code points). */
 function messageText(body: string, attachments: readonly MailAttachment[], max: number): string {
   const lines = attachments.slice(0, MAX_ATTACHMENT_LINES).map(attachmentLine);
-  if (attachments.length > MAX_ATTACHMENT_LINES) lines.push(`[${attachments.length - MAX_ATTACHMENT_LINES} more attachments]`);
+  if (attachments.length > MAX_ATTACHMENT_LINES) lines.push(`[${attachments.length - MAX_ATTACHMENT_LINES} more attachments not kept]`);
   const listing = cut(lines.join('\n'), max);
   const room = max - [...listing].length - (listing ? 2 : 0);
   const text = room > 0 ? cut(visibleText(body), room) : '';

@@ -4,9 +4,11 @@
  * header injection (mail-compose.ts), and handed to SMTP with its envelope sender: the mailbox for
  * what a person wrote, so its bounces come back where the bridge reads them; the null reverse-path
  * for what the desk wrote itself, so that no bounce answers an automatic mail (RFC 3834 section 3.3).
+ * A message's files travel as attachments, their bytes read from the bridge's store.
  */
-import { NetworkError } from '../network.js';
-import { InvalidMailError, type OutgoingMail, composeRaw } from './mail-compose.js';
+import type { Message } from '@switchboard/protocol';
+import { type NetworkFiles, NetworkError } from '../network.js';
+import { InvalidMailError, type MailFile, type OutgoingMail, composeRaw } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
 import type { SmtpSender } from './smtp-sender.js';
 
@@ -15,6 +17,8 @@ export interface TeamMailerParts {
   settings: Pick<MailSettings, 'teams' | 'html'>;
   /** A team's name, for mail that names no writer. */
   teamName(team: string): string | undefined;
+  /** The bytes of messages' files, for their attachments. */
+  files?: NetworkFiles | undefined;
 }
 
 /** A mail from a team's mailbox: everything but the mailbox itself and the settings' HTML choice. */
@@ -33,6 +37,22 @@ export class TeamMailer {
   nameOf(conversation: { team?: string | undefined }, writer?: string): Pick<TeamMail, 'fromName'> {
     const name = writer ?? (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined);
     return name ? { fromName: name } : {};
+  }
+
+  /**
+   * A message's text and its files as the mail's attachments. A file the bridge no longer has
+   * (erased, expired) cannot go: the text says so instead.
+   */
+  async contentOf(message: Pick<Message, 'text' | 'attachments'>): Promise<Pick<TeamMail, 'text' | 'attachments'>> {
+    const attachments: MailFile[] = [];
+    const gone: string[] = [];
+    for (const file of message.attachments ?? []) {
+      const content = (await this.parts.files?.read(file)) ?? null;
+      if (content) attachments.push({ name: file.name, type: file.type, content });
+      else gone.push(`[file no longer available: ${file.name}]`);
+    }
+    const text = [message.text, ...gone].filter((part) => part.trim() !== '').join('\n\n');
+    return { text, ...(attachments.length > 0 ? { attachments } : {}) };
   }
 
   /** Composes the mail and sends it from `mailbox`; a mail no header may carry fails for good. */

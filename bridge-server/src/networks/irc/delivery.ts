@@ -7,13 +7,14 @@
 import type { Address, Conversation } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Relay } from '../kit/relay.js';
-import { type HostedParties, type InboundSink, NetworkError, type OutboundMessage, type SendResult } from '../network.js';
+import { type HostedParties, type InboundSink, NetworkError, type NetworkFiles, type OutboundMessage, type SendResult } from '../network.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
 import { isTeamCustomer } from './customers.js';
+import { fileLinesText } from './files.js';
 import { HELD_PER_AGENT, HeldMessages } from './held.js';
 import { toIrcLines } from './lines.js';
 
@@ -30,6 +31,8 @@ export interface IrcDeliveryOptions {
   agents: IrcAgentPresence;
   relay: Relay;
   hosted: HostedParties;
+  /** Links to messages' files, signed for each recipient. */
+  files?: NetworkFiles | undefined;
 }
 
 /** Lines lately written to one agent from one connection, and the 401s they drew. */
@@ -132,12 +135,16 @@ export class IrcDelivery {
     // The context line of the sender's conversation goes first (it may still be connecting the puppet).
     await this.introductions.get(message.from);
     const { connection, prefix, text } = await this.composed(outbound);
-    const { lines } = toIrcLines(text, {
+    const prefixBytes = this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length;
+    const written = toIrcLines(text, {
       target,
-      prefixBytes: this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length,
+      prefixBytes,
       maxLines: this.options.config.maxLines,
       truncatedNotice: '[message cut: {lines} more lines not sent]',
     });
+    // A line per file after the text, never cut with it (a message has a bounded number of files).
+    const files = toIrcLines(fileLinesText(message, this.options.files, to), { target, prefixBytes, maxLines: Number.POSITIVE_INFINITY });
+    const lines = [...written.lines, ...files.lines];
     const key = `${message.id} ${to}`;
     const start = this.progress.get(key) ?? 0;
     const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;

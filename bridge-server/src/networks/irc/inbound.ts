@@ -15,6 +15,7 @@ import type { IrcAddresses } from './addresses.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
 import type { IrcCustomers } from './customers.js';
+import { type CtcpRequest, DccRefusals, dccOfferedFile, dccRefusal } from './files.js';
 import type { SupportChannel } from './support-channel.js';
 
 export interface IrcInboundOptions {
@@ -41,8 +42,22 @@ interface Written {
 
 export class IrcInbound {
   private readonly senders = new SerialQueues();
+  private readonly dccRefusals = new DccRefusals();
 
   constructor(private readonly options: IrcInboundOptions) {}
+
+  /**
+   * A CTCP request to the bot or a puppet: a DCC file offer is not taken (the bridge connects to no
+   * IRC client); its sender is told to paste a link instead. Other CTCP requests go unanswered.
+   */
+  ctcp(connection: IrcConnection, request: CtcpRequest): void {
+    const { connections, logger } = this.options;
+    const file = dccOfferedFile(request);
+    if (file === null || !request.nick || connections.isOurs(request.nick)) return;
+    if (request.target.toLowerCase() !== connection.nick.toLowerCase()) return; // offers go to one user, never a channel
+    logger.info({ from: request.nick, to: connection.nick }, 'irc DCC offer refused');
+    if (this.dccRefusals.tell(`${connection.nick} ${request.nick}`)) this.notice(connection, request.nick, dccRefusal(file));
+  }
 
   /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
   received(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): void {

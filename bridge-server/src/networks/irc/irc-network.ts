@@ -5,7 +5,8 @@
  * or just replies. Agents' presence comes from MONITOR/ISON and away-notify/WHO. Customers who are
  * not agents write to the bot in private, when configured (customers.ts), and their presence is
  * followed the same way while they keep writing (customer-presence.ts). Every line goes through
- * flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised).
+ * flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised). Files go out as
+ * link lines; DCC offers are answered with a notice, never taken (files.ts).
  */
 import type { Address, Conversation, PresenceStatus } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
@@ -37,6 +38,7 @@ import { IrcConnections } from './connections.js';
 import { IrcCustomerPresence } from './customer-presence.js';
 import { IrcCustomers } from './customers.js';
 import { IrcDelivery, type IrcErrorEvent } from './delivery.js';
+import type { CtcpRequest } from './files.js';
 import { IrcIdentities } from './identity.js';
 import { IrcInbound } from './inbound.js';
 import { IrcPresenceFollower } from './presence-follower.js';
@@ -65,7 +67,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly identities: IrcIdentities;
   private readonly customers: IrcCustomers | undefined;
 
-  constructor({ config, sink, logger, refs, hosted, teams }: NetworkContext<IrcNetworkConfig>) {
+  constructor({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
     const relay = (this.relay = new Relay({ network: 'irc', sink, refs, bot: addresses.addressOf(config.nick) }));
@@ -94,7 +96,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     const customerPresence = (this.customerPresence = customers
       ? new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address) })
       : undefined);
-    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted });
+    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted, files });
     this.inbound = new IrcInbound({
       sink,
       logger,
@@ -196,6 +198,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     const received = (action: boolean) => (event: IrcMessageEvent) => this.inbound.received(connection, visitor, event, action);
     connection.client.on('privmsg', received(false));
     connection.client.on('action', received(true));
+    connection.client.on('ctcp request', (request: CtcpRequest) => this.inbound.ctcp(connection, request));
     connection.client.on('irc error', (event: IrcErrorEvent) => this.delivery.onRefused(connection, event));
   }
 }

@@ -6,7 +6,7 @@
  * bot; what cannot be is refused with a line the network sends back to the agent.
  */
 import type { Address, Message } from '@switchboard/protocol';
-import type { InboundSink } from '../network.js';
+import type { InboundFile, InboundSink } from '../network.js';
 import { ConversationRefs, type RefBook } from '../refs.js';
 
 export const NOT_YOURS = 'This conversation is not yours; your message was not delivered.';
@@ -52,7 +52,7 @@ export class Relay {
   }
 
   /** An agent's words to the bot: routed by `#ref` or to its latest conversation, and stored. */
-  async receive(input: { from: Address; text: string; remoteId?: string }): Promise<RelayOutcome> {
+  async receive(input: { from: Address; text: string; files?: readonly InboundFile[]; remoteId?: string | undefined }): Promise<RelayOutcome> {
     const routed = this.refs.route(input.from, input.text);
     if ('error' in routed) return { refusal: routed.error };
     const { conversationId, text } = routed;
@@ -62,6 +62,7 @@ export class Relay {
       to: this.options.bot,
       conversationId,
       text,
+      ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
       ...(input.remoteId ? { remoteId: input.remoteId } : {}),
     });
     if (!stored) return { refusal: NOT_YOURS };

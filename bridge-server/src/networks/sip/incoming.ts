@@ -2,8 +2,8 @@
  * MESSAGE requests to the bridge (RFC 3428), each answered with a final response that says what
  * became of it (docs/networks/sip.md, "Incoming MESSAGEs are answered"). To the bridge's own URI:
  * an agent's command. To a party's URI under the visitor domain: text for the core (unwrapped from
- * CPIM, RFC 3862, when it came so), isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's
- * own messages. To a team's URI: the same from a customer, for their conversation with the team
+ * CPIM, RFC 3862, when it came so), a file or a multipart body of text and files (body-files.ts),
+ * isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's own messages. To a team's URI: the same from a customer, for their conversation with the team
  * (docs/customers.md). Text travels only in bodies.
  */
 import type { Address } from '@switchboard/protocol';
@@ -11,11 +11,13 @@ import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
 import { cleanHops } from '../../util/hops.js';
 import { commandOrHelp } from '../kit/inbound.js';
-import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
+import { type HostedParties, type InboundFile, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
+import { carriesFiles, readFileBody } from './body-files.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
 import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
+import type { RawBodies } from './raw-bodies.js';
 import type { TeamUri } from './team-uris.js';
 
 type IncomingRequestMessage = IncomingMessage['request'];
@@ -42,26 +44,64 @@ const refusal = (reasonPhrase: string, why: string, agentHost: string): Answer =
   extraHeaders: [warningHeader(agentHost, why)],
 });
 
+/** The bodies a MESSAGE to a party may have (RFC 3261 section 20.1, in a 415). */
+const ACCEPTED = `text/plain, ${CONTENT_TYPES.cpim}, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, multipart/mixed, image/*, audio/*, video/*, application/pdf, application/octet-stream`;
+
 /** A body's media type, lowercased, without parameters (`text/plain;charset=UTF-8` -> `text/plain`). */
 const mediaType = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
 
 /** What a request carries, unwrapped from CPIM when it came so (with what the sender asked for by IMDN). */
 interface Content {
+  /** The media type, lowercased, without parameters. */
   type: string;
+  /** The whole Content-Type, parameters included. */
+  contentType: string;
+  disposition?: string | undefined;
+  /** The body's bytes, and the same read as UTF-8 text. */
+  bytes: Buffer;
   body: string;
   imdn?: ImdnAsk;
 }
 
-/** The request's content, or null for a CPIM body that cannot be read. */
-function contentOf(request: IncomingRequestMessage): Content | null {
-  const type = mediaType(request.getHeader('Content-Type') ?? CONTENT_TYPES.text);
-  if (type !== CONTENT_TYPES.cpim) return { type, body: request.body };
-  const cpim = parseCpim(request.body);
+/**
+ * The request's content, or null for a CPIM body that cannot be read. `raw` is the body's bytes
+ * when it came in a binary frame (raw-bodies.ts); else SIP.js' text is the body.
+ */
+function contentOf(request: IncomingRequestMessage, raw: Buffer | undefined): Content | null {
+  const contentType = request.getHeader('Content-Type') ?? CONTENT_TYPES.text;
+  const bytes = raw ?? Buffer.from(request.body, 'utf8');
+  const type = mediaType(contentType);
+  if (type !== CONTENT_TYPES.cpim) {
+    const disposition = request.getHeader('Content-Disposition');
+    return { type, contentType, disposition, bytes, body: bytes.toString('utf8') };
+  }
+  // Read byte for byte (latin1), so that a binary body inside comes out whole; the headers are UTF-8.
+  const cpim = parseCpim(bytes.toString('latin1'));
   if (!cpim) return null;
-  const id = cpim.headers.get('imdn.message-id');
-  const wanted = cpim.headers.get('imdn.disposition-notification') ?? '';
+  const header = (name: string) => {
+    const value = cpim.headers.get(name);
+    return value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8');
+  };
+  const inner = Buffer.from(cpim.body, 'latin1');
+  const id = header('imdn.message-id');
+  const wanted = header('imdn.disposition-notification') ?? '';
   const imdn = id ? { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted) } : undefined;
-  return { type: mediaType(cpim.contentType), body: cpim.body, ...(imdn ? { imdn } : {}) };
+  const innerType = header('content-type') ?? CONTENT_TYPES.text;
+  return {
+    type: mediaType(innerType),
+    contentType: innerType,
+    disposition: header('content-disposition'),
+    bytes: inner,
+    body: inner.toString('utf8'),
+    ...(imdn ? { imdn } : {}),
+  };
+}
+
+/** What the bridge stores of a MESSAGE: its text and, when its body is one or more files, those. */
+interface Received {
+  text: string;
+  files?: InboundFile[];
+  imdn?: ImdnAsk | undefined;
 }
 
 /** The sender's URI, where answers and notifications go. */
@@ -81,6 +121,8 @@ export interface IncomingParts {
   onCustomerMessage?(customer: Address): void;
   /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
   customerSite?: string;
+  /** The bytes of bodies that came in binary frames, which SIP.js reads as text. */
+  rawBodies?: Pick<RawBodies, 'take'>;
 }
 
 export class IncomingMessages {
@@ -104,7 +146,8 @@ export class IncomingMessages {
     if (domain.isBridge(request.to.uri)) return this.command(message);
     const party = domain.partyOf(request.to.uri);
     if (!party) return message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
-    const content = contentOf(request);
+    // Taken now, before anything waits: the bytes of this request's body, if it came in a binary frame.
+    const content = contentOf(request, this.parts.rawBodies?.take(request.callId, request.cseq));
     if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
     // A team's URI: a customer's first contact (or a later message); never one of the bridge's own URIs.
@@ -124,14 +167,40 @@ export class IncomingMessages {
         return message.accept();
       }
       case 'text/plain':
-        return this.store(message, from, party, content, teamUri);
+        return this.store(message, from, party, { text: content.body, imdn: content.imdn }, teamUri);
       default:
-        return message.reject({
-          statusCode: 415,
-          reasonPhrase: 'Unsupported Media Type',
-          extraHeaders: [`Accept: text/plain, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, ${CONTENT_TYPES.cpim}`],
-        });
+        return this.storeFiles(message, from, party, content, teamUri);
     }
+  }
+
+  /**
+   * A body that is a file (a picture, a PDF) or a multipart body of text and files: stored as the
+   * message's files (the core checks each as an upload). Any other body is refused, saying why.
+   */
+  private async storeFiles(message: IncomingMessage, from: Address, party: Address, content: Content, team?: TeamUri): Promise<void> {
+    const { domain } = this.parts;
+    if (!carriesFiles(content.type)) {
+      return message.reject({
+        statusCode: 415,
+        reasonPhrase: 'Unsupported Media Type',
+        extraHeaders: [
+          `Accept: ${ACCEPTED}`,
+          warningHeader(domain.name, `A body of type ${content.type} is not taken here: send text, or a file (a picture, a document) as the body.`),
+        ],
+      });
+    }
+    if (content.bytes.length === 0) {
+      return message.reject({ statusCode: 400, reasonPhrase: 'Empty Body', extraHeaders: [warningHeader(domain.name, 'The message has no content.')] });
+    }
+    const { text, files } = await readFileBody({ contentType: content.contentType, disposition: content.disposition, body: content.bytes });
+    if (files.length === 0 && text === '') {
+      return message.reject({
+        statusCode: 400,
+        reasonPhrase: 'No Content',
+        extraHeaders: [warningHeader(domain.name, 'The body holds neither text nor a file.')],
+      });
+    }
+    return this.store(message, from, party, { text, files, imdn: content.imdn }, team);
   }
 
   /** The team a customer wrote to, and the site this network files its customers' conversations under. */
@@ -139,8 +208,8 @@ export class IncomingMessages {
     return { id: team.id, ...(this.parts.customerSite ? { site: this.parts.customerSite } : {}) };
   }
 
-  /** Text for `party` (or a team): stored (200), or refused with the answer that says why. */
-  private async store(message: IncomingMessage, from: Address, party: Address, { body, imdn }: Content, team?: TeamUri): Promise<void> {
+  /** Text (and files) for `party` (or a team): stored (200), or refused with the answer that says why. */
+  private async store(message: IncomingMessage, from: Address, party: Address, { text, files, imdn }: Received, team?: TeamUri): Promise<void> {
     const { sink, domain } = this.parts;
     const { request } = message;
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
@@ -153,7 +222,8 @@ export class IncomingMessages {
         network: 'sip',
         from,
         to: party,
-        text: body,
+        text,
+        ...(files && files.length > 0 ? { files } : {}),
         remoteId,
         ...(via.length > 0 ? { via } : {}),
         ...(team ? { team: this.inboundTeam(team) } : {}),
@@ -170,7 +240,16 @@ export class IncomingMessages {
       return message.reject({ ...answer, extraHeaders: [...(answer.extraHeaders ?? []), ...warning] });
     }
     if (!stored) return message.reject(team ? this.teamRefusal(team) : this.notInConversation(party));
-    await message.accept();
+    // A file the core did not take is said in the stored text; the sender hears of it here.
+    const refused = (files?.length ?? 0) - (stored.attachments?.length ?? 0);
+    await message.accept(
+      refused > 0
+        ? {
+            statusCode: 200,
+            extraHeaders: [warningHeader(domain.name, `${refused === 1 ? 'A file' : `${refused} files`} of the message not accepted: the message says why.`)],
+          }
+        : undefined,
+    );
     if (team) this.parts.onCustomerMessage?.(from);
     if (imdn) this.parts.imdn.stored(stored.id, imdn, replyUriOf(request), party);
   }

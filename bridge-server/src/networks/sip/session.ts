@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { Link } from '../kit/link.js';
 import type { InboundSink, NetworkStatus } from '../network.js';
 import type { SipNetworkConfig } from './config.js';
+import { type RawBodies, rawBodyTransport } from './raw-bodies.js';
 import { bounded } from '../../util/bounded.js';
 
 // SIP.js opens `new WebSocket(url, 'sip')` on the global; Node 20 has none (Node 22 does).
@@ -20,6 +21,8 @@ export interface SipSessionOptions {
   sink: InboundSink;
   logger: Logger;
   onMessage(message: Message): void;
+  /** Where the bodies of MESSAGEs that came in binary frames are kept (raw-bodies.ts). */
+  rawBodies?: RawBodies;
   /** Registered (at start and after every reconnection). */
   onOnline(): void;
   onOffline(): void;
@@ -39,6 +42,7 @@ export class SipSession {
       // No reconnection options: SIP.js' own reconnection is off by default (its options are
       // deprecated and warn), and the kit's link drives reconnection.
       transportOptions: { server: config.server, connectionTimeout: config.connectTimeoutSeconds },
+      ...(options.rawBodies ? { transportConstructor: rawBodyTransport(options.rawBodies) } : {}),
       logLevel: 'error',
       logBuiltinEnabled: false,
       logConnector: (level, category, label, content) => options.logger.debug({ level, category, label }, content),

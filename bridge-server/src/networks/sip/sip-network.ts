@@ -3,8 +3,9 @@
  * enterprise UC) talk with visitors, each visitor a SIP URI of its own under a domain the proxy
  * routes to the bridge's registration. RFC 3428 MESSAGE both ways, RFC 3994 isComposing, RFC 3856
  * presence (SUBSCRIBE to agents and to customers who write to a team, PUBLISH for visitors), RFC
- * 5438 IMDN where enabled. Text travels only in bodies; nothing a visitor writes reaches a header
- * but its display name, quoted.
+ * 5438 IMDN where enabled. Files go out as link lines in the text and come in as MESSAGE bodies
+ * of their own type (body-files.ts, raw-bodies.ts). Text travels only in bodies; nothing a visitor
+ * writes reaches a header but its display name, quoted.
  *
  * The network is made of parts, each with one job and its own state:
  * - SipSession: the user agent, its registration and reconnection;
@@ -18,6 +19,7 @@
 import type { Address } from '@switchboard/protocol';
 import { UserAgent } from 'sip.js';
 import { bounded } from '../../util/bounded.js';
+import { textWithFileLinks } from '../kit/file-lines.js';
 import {
   type CustomerDoorFeature,
   type DeskFeature,
@@ -41,6 +43,7 @@ import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
 import { BRIDGE, SipMessenger } from './outgoing.js';
 import { PresenceSubscriptions } from './presence-subscription.js';
+import { RawBodies } from './raw-bodies.js';
 import { SipSession } from './session.js';
 import { TeamUris } from './team-uris.js';
 import { VisitorPresence } from './visitor-presence.js';
@@ -60,7 +63,7 @@ type SipNetwork = NetworkCore &
   IdentityFeature &
   CustomerDoorFeature;
 
-export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeams = [] }: NetworkContext<SipNetworkConfig>): SipNetwork {
+export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeams = [], files }: NetworkContext<SipNetworkConfig>): SipNetwork {
   const teams = new TeamUris({
     domain: config.visitorDomain,
     teams: deskTeams,
@@ -69,10 +72,12 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     logger,
   });
   const domain = new VisitorDomain(config.visitorDomain, hosted, teams);
+  const rawBodies = new RawBodies();
   const session: SipSession = new SipSession({
     config,
     sink,
     logger,
+    rawBodies,
     onMessage: (message) => incoming.handle(message),
     onOnline: () => {
       agents.onOnline();
@@ -102,6 +107,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     messenger,
     imdn,
     onCustomerMessage: (customer) => customers.wrote(customer),
+    rawBodies,
     ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
   });
   /** Who a party of a conversation is shown as to `to`: the team, to the customer who wrote to it (docs/customers.md). */
@@ -127,9 +133,9 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       // To a team's customer: from the team's URI, under the name of whoever wrote (else the team's).
       const { from, team } = senderOf(message.from, to, conversation);
       const name = fromName ?? team?.name;
-      const body = config.imdn
-        ? cpimWithImdn({ from: domain.uriOf(from), to: target, messageId: message.id, text: message.text, date: new Date(message.sentAt) })
-        : message.text;
+      // Files as link lines after the text, each link signed for the recipient (text/plain carries no file).
+      const text = textWithFileLinks(message.text, message.attachments, files, to);
+      const body = config.imdn ? cpimWithImdn({ from: domain.uriOf(from), to: target, messageId: message.id, text, date: new Date(message.sentAt) }) : text;
       await messenger.send({
         from,
         ...(name ? { fromName: name } : {}),

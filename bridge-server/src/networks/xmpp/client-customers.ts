@@ -16,6 +16,8 @@ import { remoteIdOf } from '../kit/inbound.js';
 import type { DeskTeam, HostedParties, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
+import { type InboundFiles, hasContent } from './inbound-files.js';
+import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
@@ -27,6 +29,8 @@ export interface ClientCustomersParts {
   hosted: HostedParties;
   /** The bot's bare JID: its own messages (carbons, echoes) are no customer's. */
   botJid: string;
+  /** The files customers' messages link to (without it, links stay text). */
+  files?: InboundFiles;
   send(stanza: Element): void;
   /** A customer's message was stored under this id, sent with this stanza id (for read markers). */
   stored(messageId: string, stanzaId: string): void;
@@ -66,22 +70,24 @@ export class ClientCustomers {
     const { from = '', id } = stanza.attrs;
     const customer = addressOfJid(from);
     const team = this.addressed();
-    const body = stanza.getChildText('body');
-    if (!body) {
+    if (!hasContent(stanza)) {
       const state = chatStateOf(stanza);
       if (state) sink.typing({ from: customer, to: teamAddress(team.id), state, team });
       return;
     }
+    const body = stanza.getChildText('body') ?? '';
     if (isHelp(body)) return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = remoteIdOf(customer, originId);
     const nick = nickOf(stanza);
+    const { text, files } = this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
     const stored = await sink.message({
       network: 'xmpp',
       from: customer,
       to: teamAddress(team.id),
-      text: body,
+      text,
+      ...(files.length > 0 ? { files } : {}),
       team,
       ...(remoteId ? { remoteId } : {}),
       ...(nick !== undefined ? { fromName: nick } : {}),
@@ -103,18 +109,12 @@ export class ClientCustomers {
     return conversation.team !== undefined && conversation.openedBy === to && !this.parts.hosted.isHosted(to);
   }
 
-  /** A message of the conversation for its customer: the text alone, with who wrote it as the nick. */
-  messageTo(message: Message, to: Address, fromName: string | undefined): Element {
-    return xml(
-      'message',
-      { type: 'chat', to: jidOfAddress(to), id: message.id },
-      xml('body', {}, xmlSafe(message.text)),
-      xml('origin-id', { xmlns: NS.sid, id: message.id }),
-      xml('request', { xmlns: NS.receipts }),
-      xml('markable', { xmlns: NS.markers }),
-      xml('active', { xmlns: NS.chatStates }), // XEP-0085 section 5.1: chat states are supported
-      fromName !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(fromName)) : null,
-    );
+  /**
+   * A message of the conversation for its customer: the text alone (or one `part` of it, the
+   * `index`th stanza: outbound-files.ts), with who wrote it as the nick.
+   */
+  messageTo(message: Message, to: Address, fromName: string | undefined, part: OutboundPart = { body: message.text }, index = 0): Element {
+    return chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part, active: true, nick: fromName });
   }
 
   /** The team as a customer's message to the bot reaches it, when `team` is the configured one. */

@@ -13,6 +13,7 @@ import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
 import { LRUCache } from 'lru-cache';
+import { SerialQueues } from '../../util/serial.js';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { Relay } from '../kit/relay.js';
 import type {
@@ -32,18 +33,26 @@ import { AgentPresence } from './agents.js';
 import { ClientCustomers } from './client-customers.js';
 import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
+import { InboundFiles, hasContent } from './inbound-files.js';
+import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
+import { TrustedOrigins, discoverUploadOrigins } from './upload-services.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
 type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
 
-export function createClientNetwork({ config, sink, logger, refs, hosted, teams }: NetworkContext<XmppClientConfig>): ClientNetwork {
+export function createClientNetwork({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
+  /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */
+  const trusted = new TrustedOrigins(config.files?.fetchFrom ?? [], logger);
+  const inboundFiles = new InboundFiles({ trusted, files, logger });
+  /** Each sender's messages are handled in the order they came, however long fetching a file takes. */
+  const senders = new SerialQueues();
   const customers =
     config.customers &&
     new ClientCustomers({
@@ -52,6 +61,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
       sink,
       hosted,
       botJid,
+      files: inboundFiles,
       send: (stanza) => session.trySend(stanza),
       stored: (messageId, stanzaId) => stanzaIds.set(messageId, stanzaId),
     });
@@ -65,6 +75,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
     onOnline: () => {
       logger.info({ jid: botJid }, 'xmpp bot online');
       session.trySend(xml('presence')); // RFC 6121 section 4.2: initial presence, so the bot gets presence
+      trusted.refresh(() => discoverUploadOrigins((iq) => session.request(iq), { server: config.domain }, logger));
       agents.onOnline();
       customersPresence?.online();
     },
@@ -74,11 +85,14 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
     },
     onStanza: (stanza) => {
       if (stanza.is('message')) {
-        onMessage(stanza).catch((error: unknown) => {
-          logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
-          const { from, id } = stanza.attrs;
-          if (from) session.trySend(errorReply(stanza, error, { to: from, ...(id ? { id } : {}) }));
-        });
+        const sender = (stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();
+        senders
+          .run(sender, () => onMessage(stanza))
+          .catch((error: unknown) => {
+            logger.info({ err: error, from: stanza.attrs.from }, 'xmpp message refused');
+            const { from, id } = stanza.attrs;
+            if (from) session.trySend(errorReply(stanza, error, { to: from, ...(id ? { id } : {}) }));
+          });
       } else if (stanza.is('presence')) onPresence(stanza);
     },
   });
@@ -103,19 +117,20 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
     if (!from || reportConfirmations(stanza, sink)) return;
     if (customers?.takes(stanza)) return customers.receive(stanza);
     const agent = addressOfJid(from);
-    const body = stanza.getChildText('body');
-    if (!body) {
+    if (!hasContent(stanza)) {
       const state = chatStateOf(stanza);
       const conversationId = relay.latestOf(agent);
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
+    const body = stanza.getChildText('body') ?? '';
     if (isCommand(body)) {
       reply(from, await sink.command({ from: agent, text: body }));
       return;
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const outcome = await relay.receive({ from: agent, text: body, remoteId: remoteIdOf(agent, originId) });
+    const { text, files: linked } = await inboundFiles.read(stanza);
+    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: remoteIdOf(agent, originId) });
     if ('refusal' in outcome) {
       reply(from, outcome.refusal);
       return;
@@ -132,21 +147,20 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams 
     start: () => session.start(),
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+      // The text, then each file (outbound-files.ts): one result for all.
       if (customers?.isCustomerOf(conversation, to)) {
-        await session.send(customers.messageTo(message, to, fromName));
+        for (const [index, part] of outboundParts(message.text, message.attachments, files, to).entries())
+          await session.send(customers.messageTo(message, to, fromName, part, index));
         return { remoteId: message.id, status: 'sent' };
       }
       const name = fromName ?? hosted.idOf(message.from) ?? message.from;
-      await session.send(
-        xml(
-          'message',
-          { type: 'chat', to: jidOfAddress(to), id: message.id },
-          xml('body', {}, xmlSafe(`${relay.prefix(conversation.id, name)}${message.text}`)),
-          xml('origin-id', { xmlns: NS.sid, id: message.id }),
-          xml('request', { xmlns: NS.receipts }),
-          xml('markable', { xmlns: NS.markers }),
-        ),
-      );
+      // An agent reads which conversation a file is of in the line before it: the text, or the files' names.
+      const heading = message.text.trim().length > 0 || !message.attachments?.length ? message.text : fileNames(message.attachments);
+      const parts = outboundParts(heading, message.attachments, files, to);
+      for (const [index, part] of parts.entries()) {
+        const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
+        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body } }));
+      }
       relay.heardFrom(to, conversation.id);
       return { remoteId: message.id, status: 'sent' };
     },

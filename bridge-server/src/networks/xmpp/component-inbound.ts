@@ -2,17 +2,19 @@
  * Message stanzas that come to the component's domains. To a domain's own JID: an agent's command
  * (`/list`, ...), answered from it. To a party's JID: a bounce or a confirmation of the bridge's own
  * messages, a chat state (XEP-0085), or a message for the core, named by its XEP-0359 origin-id so
- * that a retransmission is stored once. A message the bridge cannot take gets an XMPP error saying
+ * that a retransmission is stored once, with the files its out-of-band links bring (inbound-files.ts). A message the bridge cannot take gets an XMPP error saying
  * why (RFC 6120 section 8.3), never silence.
  */
 import { type Address, parseAddress } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
+import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type JidMap, addressOfJid } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
+import { type InboundFiles, hasContent } from './inbound-files.js';
 import { NS, chatStateOf, errorReply, hopsOf, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 
 export interface ComponentInboundParts {
@@ -24,13 +26,19 @@ export interface ComponentInboundParts {
   receipts: ComponentReceipts;
   /** The site of a customer's conversation with a team that serves several (docs/customers.md). */
   customerSite?: string;
+  /** The files messages link to (out-of-band URLs), fetched from trusted origins. */
+  files: InboundFiles;
 }
 
 export class ComponentInbound {
+  /** Each sender's messages are handled in the order they came, however long fetching a file takes. */
+  private readonly senders = new SerialQueues();
+
   constructor(private readonly parts: ComponentInboundParts) {}
 
   handle(stanza: Element): void {
-    this.receive(stanza).catch((error: unknown) => this.refuse(stanza, error));
+    const sender = (stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();
+    this.senders.run(sender, () => this.receive(stanza)).catch((error: unknown) => this.refuse(stanza, error));
   }
 
   private async receive(stanza: Element): Promise<void> {
@@ -41,12 +49,12 @@ export class ComponentInbound {
     if (!toBare.includes('@')) return this.command(stanza, from, toBare);
     const party = map.partyOf(to);
     if (reportConfirmations(stanza, sink)) return;
-    const body = stanza.getChildText('body');
+    const content = hasContent(stanza);
     if (!party) {
-      if (body && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
+      if (content && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
       return;
     }
-    if (body) return this.store(stanza, { from, to, party }, body);
+    if (content) return this.store(stanza, { from, to, party });
     const state = chatStateOf(stanza);
     const team = this.addressedTeam(party);
     if (state) sink.typing({ from: addressOfJid(from), to: party, state, ...(team ? { team } : {}) });
@@ -65,7 +73,7 @@ export class ComponentInbound {
   }
 
   /** A message from the XMPP user `from` to `party` (whose JID is `to`): stored, or refused saying why. */
-  private async store(stanza: Element, { from, to, party }: { from: string; to: string; party: Address }, body: string): Promise<void> {
+  private async store(stanza: Element, { from, to, party }: { from: string; to: string; party: Address }): Promise<void> {
     const { hosted, sink, links, receipts } = this.parts;
     const { id } = stanza.attrs;
     const sender = addressOfJid(from);
@@ -76,11 +84,13 @@ export class ComponentInbound {
     const team = this.addressedTeam(party);
     if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
     const nick = team ? nickOf(stanza) : undefined;
+    const { text, files } = await this.parts.files.read(stanza);
     const stored = await sink.message({
       network: 'xmpp',
       from: sender,
       to: party,
-      text: body,
+      text,
+      ...(files.length > 0 ? { files } : {}),
       ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
       ...(via.length > 0 ? { via } : {}),
       ...(team ? { team } : {}),

@@ -14,7 +14,8 @@
  * - ComponentInbound: message stanzas that come in (commands, confirmations, chat states, messages);
  * - ComponentOutbound: messages, typing and notices that go out;
  * - ComponentPresence: presence both ways (agents, hosted parties, the gateway's users);
- * - ComponentReceipts: the ids that receipts and markers name, both ways.
+ * - ComponentReceipts: the ids that receipts and markers name, both ways;
+ * - InboundFiles: the files XMPP users link to, fetched from the upload services the server has.
  */
 import { component } from '@xmpp/component';
 import type {
@@ -37,8 +38,23 @@ import { ComponentReceipts } from './component-receipts.js';
 import { TeamJids } from './component-teams.js';
 import type { XmppComponentConfig } from './config.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
+import { InboundFiles } from './inbound-files.js';
+import { type DiscoveryTarget, TrustedOrigins, discoverUploadOrigins } from './upload-services.js';
 
 export type { ComponentFactory } from './component-links.js';
+
+/**
+ * Where the component looks for upload services: the server it is a component of, named by its
+ * domain's parent (`web.example.org` -> `example.org`), asked from the component's own domain.
+ */
+function uploadTarget(config: XmppComponentConfig): DiscoveryTarget {
+  const domain = config.domain.toLowerCase();
+  return {
+    server: domain.includes('.') ? domain.slice(domain.indexOf('.') + 1) : domain,
+    from: domain,
+    own: [domain, ...(config.gateways ?? []).map((gateway) => gateway.domain)],
+  };
+}
 
 type ComponentNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & GatewayFeature & CustomerDoorFeature;
 
@@ -48,8 +64,12 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   const capabilitiesOf: CapabilitiesOf = (scheme) => context.capabilitiesOf(scheme);
   const teams = new TeamJids(config.domain, context.teams ?? [], config.customers?.teamAddresses);
   const map = new JidMap(config.domain, config.gateways ?? [], hosted, teams);
+  const trusted = new TrustedOrigins(config.files?.fetchFrom ?? [], logger);
   const links: ComponentLinks = new ComponentLinks(config, createEntity, sink, logger, {
-    online: (domain, isMain) => presence.online(domain, isMain),
+    online: (domain, isMain) => {
+      if (isMain) trusted.refresh(() => discoverUploadOrigins((iq) => links.main.request(iq), uploadTarget(config), logger));
+      presence.online(domain, isMain);
+    },
     mainOffline: () => presence.mainOffline(),
     stanza: (stanza) => {
       if (stanza.is('message')) inbound.handle(stanza);
@@ -77,8 +97,9 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     links,
     receipts,
     ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
+    files: new InboundFiles({ trusted, files: context.files, logger }),
   });
-  const outbound = new ComponentOutbound({ map, links, presence, capabilitiesOf, mainDomain: config.domain });
+  const outbound = new ComponentOutbound({ map, links, presence, capabilitiesOf, mainDomain: config.domain, files: context.files });
 
   return {
     scheme: 'xmpp',

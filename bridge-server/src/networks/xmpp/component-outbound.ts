@@ -1,17 +1,18 @@
 /**
  * What the component sends XMPP users: RFC 6121 `chat` messages from the sender's JID carrying
  * XEP-0359 origin-id (the bridge's message id), XEP-0184 receipt requests, XEP-0333 markable,
- * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick; typing notices and the
- * bridge's own notices. Text reaches XML only through the library's escaping.
+ * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick, then each file of the message
+ * as its link with an XEP-0066 out-of-band element; typing notices and the bridge's own notices. Text reaches XML only through the library's escaping.
  */
 import { networkOf } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
-import type { Network, OutboundMessage, SendResult } from '../network.js';
+import type { Network, NetworkFiles, OutboundMessage, SendResult } from '../network.js';
 import { type JidMap, jidOfAddress } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentPresence } from './component-presence.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
-import { NS, hopsElement, xmlSafe } from './stanzas.js';
+import { chatStanza, outboundParts } from './outbound-files.js';
+import { NS, xmlSafe } from './stanzas.js';
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
 type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
@@ -22,6 +23,8 @@ export interface ComponentOutboundParts {
   presence: ComponentPresence;
   capabilitiesOf: CapabilitiesOf;
   mainDomain: string;
+  /** The bridge's files: links signed for each recipient. */
+  files?: NetworkFiles | undefined;
 }
 
 export class ComponentOutbound {
@@ -38,20 +41,12 @@ export class ComponentOutbound {
     if (!asTeam) await presence.introduce(message.from, to);
     const pair = `${message.from} ${to}`;
     const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
-    await links.send(
-      xml(
-        'message',
-        { type: 'chat', from, to: jidOfAddress(to), id: message.id },
-        xml('body', {}, xmlSafe(message.text)),
-        xml('origin-id', { xmlns: NS.sid, id: message.id }),
-        xml('request', { xmlns: NS.receipts }),
-        xml('markable', { xmlns: NS.markers }),
-        // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
-        capabilitiesOf(networkOf(message.from))?.typing === false ? null : xml('active', { xmlns: NS.chatStates }),
-        introduce ? xml('nick', { xmlns: NS.nick }, xmlSafe(fromName)) : null,
-        hopsElement(via),
-      ),
-    );
+    // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
+    const active = capabilitiesOf(networkOf(message.from))?.typing !== false;
+    const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via };
+    // The text, then each file (outbound-files.ts): one result for all.
+    for (const [index, part] of outboundParts(message.text, message.attachments, this.parts.files, to).entries())
+      await links.send(chatStanza({ ...common, index, part }));
     if (introduce) this.nicknamed.add(pair);
     return { remoteId: message.id, status: 'sent' };
   }

@@ -2,10 +2,27 @@
 import { z } from 'zod';
 import { checkTeamAddresses, customersConfigSchema } from '../kit/customers-config.js';
 
+/** An http(s) origin (`https://upload.example.org`, `http://127.0.0.1:5280`): scheme, host and port, no path. */
+const origin = z
+  .string()
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http or https origin')
+  .refine((value) => !URL.canParse(value) || `${new URL(value).origin}/` === new URL(value).href, 'must be an origin only (scheme, host, port; no path)')
+  .transform((value) => new URL(value).origin);
+
 const common = {
   type: z.literal('xmpp'),
   /** Seconds to wait for the server before a connection attempt counts as failed. */
   connectTimeoutSeconds: z.number().positive().default(10),
+  /** Files XMPP parties send (docs/networks/xmpp.md, "Files"). */
+  files: z
+    .strictObject({
+      /**
+       * Origins whose links the bridge fetches, beside the HTTP File Upload services (XEP-0363) it
+       * discovers on its server: links elsewhere stay text, never fetched.
+       */
+      fetchFrom: z.array(origin).default([]),
+    })
+    .optional(),
 };
 
 const domainName = z

@@ -15,6 +15,8 @@ export interface XmppEntity {
   open(options: { domain: string }): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: Element): Promise<unknown>;
+  /** The library's iq caller (absent on stand-ins): resolves with the result, rejects on an error. */
+  iqCaller?: { request(element: Element, timeoutMs?: number): Promise<Element> };
   // Listeners take each event's own arguments (xmpp.js types them as any[]).
   /* eslint-disable @typescript-eslint/no-explicit-any */
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -137,6 +139,13 @@ export class XmppSession {
     } catch (error) {
       throw new NetworkError((error as Error).message, true);
     }
+  }
+
+  /** An iq query and its result (rejects on an error answer, a timeout, or no connection). */
+  async request(iq: Element, timeoutMs = 10_000): Promise<Element> {
+    this.link.assertOnline();
+    if (!this.entity.iqCaller) throw new NetworkError('this connection makes no queries', false);
+    return this.entity.iqCaller.request(iq, timeoutMs);
   }
 
   /** Sends if online; for notices that matter only now (presence, chat states). */

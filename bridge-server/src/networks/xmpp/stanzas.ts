@@ -18,6 +18,8 @@ export const NS = {
   discoInfo: 'http://jabber.org/protocol/disco#info', // XEP-0030
   discoItems: 'http://jabber.org/protocol/disco#items', // XEP-0030
   gateway: 'jabber:iq:gateway', // XEP-0100 section 6.3
+  oob: 'jabber:x:oob', // XEP-0066 section 4
+  upload: 'urn:xmpp:http:upload:0', // XEP-0363
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;

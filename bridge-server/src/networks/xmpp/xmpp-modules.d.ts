@@ -33,6 +33,8 @@ declare module '@xmpp/component' {
     open(options: { domain: string }): Promise<void>;
     stop(): Promise<void>;
     send(element: Element): Promise<void>;
+    /** Sends an iq and resolves with the result; rejects with the error answer or after `timeout` ms. */
+    iqCaller: { request(element: Element, timeout?: number): Promise<Element> };
     /**
      * Answers iq get/set queries; `element` is the query child. A returned `<error/>` element is sent
      * as the iq error, anything else as the result; a thrown error becomes internal-server-error.

@@ -1,0 +1,60 @@
+/**
+ * Files on IRC (docs/networks/irc.md, "Files"). IRC carries text only: a message's files go out as
+ * one line each, with a link signed for the recipient (kit/file-lines.ts), through the line encoder
+ * like any text. A DCC SEND offer (CTCP DCC, the clients' direct file transfer) is never taken: the
+ * bridge opens no connection to an IRC client, and the sender is told so, once a minute at most by each
+ * of the bridge's nicks.
+ */
+import type { Address, Message } from '@switchboard/protocol';
+import { textWithFileLinks } from '../kit/file-lines.js';
+import type { NetworkFiles } from '../network.js';
+import { oneLine } from '../../util/text.js';
+
+/** The lines of a message's files for `recipient` (empty without files). */
+export function fileLinesText(message: Pick<Message, 'attachments'>, files: NetworkFiles | undefined, recipient: Address): string {
+  return textWithFileLinks('', message.attachments, files, recipient);
+}
+
+/** A CTCP request as irc-framework reports it (`ctcp request`): its command and its whole text. */
+export interface CtcpRequest {
+  nick: string;
+  target: string;
+  type: string | null;
+  message: string;
+}
+
+/** The offered file's name when the request is a DCC file offer (SEND, and the SSEND/TSEND of some clients), else null. */
+export function dccOfferedFile(request: Pick<CtcpRequest, 'type' | 'message'>): string | null {
+  if (request.type?.toUpperCase() !== 'DCC') return null;
+  const offer = /^DCC\s+[ST]?SEND\s+(?:"([^"]*)"|(\S+))/i.exec(request.message);
+  if (!offer) return null;
+  return oneLine(offer[1] ?? offer[2] ?? '').slice(0, 100);
+}
+
+/** What the sender of a DCC offer is told. */
+export function dccRefusal(name: string): string {
+  const file = name ? `"${name}" was not received` : 'Your file was not received';
+  return `${file}: files are not carried over IRC here (DCC SEND is not accepted). Put the file where it can be downloaded and paste the link instead.`;
+}
+
+/** Senders told lately (`<our nick> <their nick>`, lowercased -> when): a flood of offers to one nick draws one notice a minute. */
+export class DccRefusals {
+  private readonly told = new Map<string, number>();
+
+  constructor(
+    private readonly everyMs = 60_000,
+    private readonly max = 1000,
+  ) {}
+
+  /** Whether the sender of an offer (`pair`: which of our nicks and theirs) is to be told now, and then not again within the minute. */
+  tell(pair: string, now = Date.now()): boolean {
+    const key = pair.toLowerCase();
+    const last = this.told.get(key);
+    if (last !== undefined && now - last < this.everyMs) return false;
+    this.told.delete(key);
+    this.told.set(key, now);
+    // Oldest first: past `max` senders the longest told are forgotten (they may be told again).
+    while (this.told.size > this.max) this.told.delete(this.told.keys().next().value!);
+    return true;
+  }
+}

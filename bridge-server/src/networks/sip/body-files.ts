@@ -1,0 +1,66 @@
+/**
+ * MESSAGE bodies that are files (RFC 3428 section 9: a MESSAGE body may be any MIME type): a
+ * picture, a PDF, or a multipart body (RFC 2046) of text and files. Read with mailparser, which
+ * decodes each part's transfer encoding and its file name (RFC 2231, RFC 2047), as the bridge's
+ * mail is. The names and declared types are the sender's word: the core cleans the one and sniffs
+ * the content instead of trusting the other.
+ */
+import { simpleParser } from 'mailparser';
+import type { InboundFile } from '../network.js';
+import { oneLine } from '../../util/text.js';
+
+/** A body and the headers that describe it (of the MESSAGE, or of its CPIM wrapper). */
+export interface FileBody {
+  /** The whole Content-Type, parameters included (a multipart body's boundary). */
+  contentType: string;
+  /** Content-Disposition, when given (`render; filename="photo.jpg"`). */
+  disposition?: string | undefined;
+  body: Buffer;
+}
+
+export interface BodyContent {
+  /** The text parts of a multipart body; empty for a single file. */
+  text: string;
+  files: InboundFile[];
+}
+
+/** A name when the sender gave none. */
+const UNNAMED = 'file';
+
+/**
+ * Whether a body of this media type (lowercased, no parameters) is files for the conversation:
+ * pictures, sound, video, documents, or a multipart body. Not the documents of SIP itself (a
+ * session description, XML bodies such as presence or RCS file-transfer descriptors, message/*).
+ */
+export function carriesFiles(type: string): boolean {
+  if (/^(image|audio|video|font|model)\//.test(type) || type.startsWith('multipart/')) return true;
+  if (type.startsWith('text/')) return type !== 'text/plain';
+  return type.startsWith('application/') && type !== 'application/sdp' && !type.endsWith('+xml');
+}
+
+/**
+ * The text and files of a body that `carriesFiles`. A single part is one file, named by its
+ * Content-Disposition `filename` (or the Content-Type's `name`), else `file`; a multipart body
+ * gives its text parts as text and its other parts as files.
+ */
+export async function readFileBody({ contentType, disposition, body }: FileBody): Promise<BodyContent> {
+  const type = oneLine(contentType).trim();
+  const multipart = /^multipart\//i.test(type);
+  // A single body is a file whatever its type: an attachment, keeping the sender's parameters (its name).
+  const params = oneLine(disposition ?? '').replace(/^[^;]*/, '');
+  const head = [`Content-Type: ${type}`, ...(multipart ? [] : [`Content-Disposition: attachment${params}`]), 'Content-Transfer-Encoding: binary', '', ''];
+  const parsed = await simpleParser(Buffer.concat([Buffer.from(head.join('\r\n'), 'utf8'), body]), {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+  });
+  return {
+    text: multipart ? (parsed.text ?? '').trim() : '',
+    files: parsed.attachments.map((attachment) => ({
+      name: attachment.filename?.trim() || UNNAMED,
+      ...(attachment.contentType ? { declaredType: attachment.contentType } : {}),
+      content: attachment.content,
+    })),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * A message with files as XMPP clients show it best (docs/networks/xmpp.md, "Files"): its text,
+ * then one stanza per file whose body is the file's link and nothing else, with the same link in
+ * an out-of-band element (XEP-0066 section 4). Conversations, Gajim, Dino and Monal preview a file
+ * inline only when the body is exactly the out-of-band URL. Links are signed for the recipient.
+ * Without the bridge's files (no links to give), one body says what was sent.
+ */
+import type { Address, Attachment } from '@switchboard/protocol';
+import { type Element, xml } from '@xmpp/component';
+import { readableSize, textWithFileLinks } from '../kit/file-lines.js';
+import type { NetworkFiles } from '../network.js';
+import { NS, hopsElement, xmlSafe } from './stanzas.js';
+
+/** One stanza's content: a body, and the out-of-band link when it is a file's. */
+export interface OutboundPart {
+  body: string;
+  oob?: { url: string; desc: string };
+}
+
+/** The stanzas' contents for a message to `recipient`: the text (when there is some), then each file. */
+export function outboundParts(
+  text: string,
+  attachments: readonly Attachment[] | undefined,
+  files: NetworkFiles | undefined,
+  recipient: Address,
+): OutboundPart[] {
+  if (!attachments || attachments.length === 0) return [{ body: text }];
+  if (!files) return [{ body: textWithFileLinks(text, attachments, files, recipient) }];
+  const parts: OutboundPart[] = text.trim().length > 0 ? [{ body: text }] : [];
+  for (const file of attachments) {
+    const url = files.link(file, recipient);
+    parts.push({ body: url, oob: { url, desc: file.name } });
+  }
+  return parts;
+}
+
+/**
+ * The id of a message's `index`th stanza: the message's own for the first (receipts and markers
+ * name it), derived for the others, the same at every retry of the send.
+ */
+export const partId = (messageId: string, index: number): string => (index === 0 ? messageId : `${messageId}-${index + 1}`);
+
+/** What one stanza of a message carries beside its part. */
+export interface ChatStanza {
+  /** The component's sender JID; a client's stanzas leave it out. */
+  from?: string;
+  to: string;
+  messageId: string;
+  /** Which of the message's stanzas: the first asks for receipts (XEP-0184) and is markable (XEP-0333). */
+  index: number;
+  part: OutboundPart;
+  /** XEP-0085 section 5.1: an `active` says chat states are supported. */
+  active?: boolean;
+  /** XEP-0172: who wrote it. */
+  nick?: string | undefined;
+  /** The bridges the message went through (its hop marker). */
+  via?: readonly string[] | undefined;
+}
+
+/**
+ * An RFC 6121 `chat` message: the part's body and out-of-band link, the XEP-0359 origin-id (its
+ * stanza id, the bridge's message id for the first), and what `ChatStanza` asks for.
+ */
+export function chatStanza({ from, to, messageId, index, part, active = false, nick, via }: ChatStanza): Element {
+  const id = partId(messageId, index);
+  return xml(
+    'message',
+    { type: 'chat', ...(from ? { from } : {}), to, id },
+    xml('body', {}, xmlSafe(part.body)),
+    oobElement(part),
+    xml('origin-id', { xmlns: NS.sid, id }),
+    index === 0 ? xml('request', { xmlns: NS.receipts }) : null,
+    index === 0 ? xml('markable', { xmlns: NS.markers }) : null,
+    active ? xml('active', { xmlns: NS.chatStates }) : null,
+    nick !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(nick)) : null,
+    hopsElement(via),
+  );
+}
+
+/** XEP-0066 section 4: `<x xmlns='jabber:x:oob'><url/><desc/></x>`, or null for a text part. */
+export function oobElement(part: OutboundPart): Element | null {
+  return part.oob ? xml('x', { xmlns: NS.oob }, xml('url', {}, xmlSafe(part.oob.url)), xml('desc', {}, xmlSafe(part.oob.desc))) : null;
+}
+
+/** The files of a message as a line each without their links (`[file] a.png (12 KB)`), for a heading. */
+export function fileNames(attachments: readonly Attachment[]): string {
+  return attachments.map((file) => `[file] ${file.name} (${readableSize(file.size)})`).join('\n');
+}
