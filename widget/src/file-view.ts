@@ -31,7 +31,7 @@ export class FileView {
   constructor(private readonly host: FileViewHost) {}
 
   render(files: Attachment[], locale: Locale) {
-    return html`<div class="files">
+    return html`<div class="files" part="files">
       ${files.map((file) => (file.width && this.preview(file) !== 'none' ? this.image(file, locale) : this.chip(file, locale)))}
     </div>`;
   }

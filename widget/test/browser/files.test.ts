@@ -102,6 +102,7 @@ describe('<switchboard-chat> files against a real bridge', () => {
   });
 
   it("shows the bridge's refusals: a file too large, a type the site does not take; the attach button opens the file picker", async () => {
+    await agent(); // the team is available: the chat, not the offline form
     const element = await openWidget();
     const button = $<HTMLButtonElement>(element, 'button.attach')!;
     expect(button.getAttribute('aria-label')).to.equal('Attach files');
