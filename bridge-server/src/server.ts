@@ -225,6 +225,7 @@ async function createFiles(
     sites: config.sites,
     config: config.files,
     publicUrl: deps.publicUrl,
+    publicUrlConfigured: config.server.publicUrl !== undefined,
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'files' }),
     now: () => deps.clock.now().getTime(),

@@ -26,6 +26,16 @@ type Schemas = typeof clientEventSchemas;
 type Handler<E extends ClientEventName> = (payload: z.infer<Schemas[E]>, actor: Actor, socket: V1Socket) => Promise<object | void> | void;
 
 /** JSON objects only: not arrays, not binary attachments, not class instances. */
+/** A host as a `Host` header names one: a name or an address, and a port. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The address the client reached the bridge at (its handshake's `Host`), for links it opens; none when unusable. */
+function reachedAt(socket: V1Socket): string | undefined {
+  const host = socket.handshake.headers.host;
+  if (typeof host !== 'string' || !HOST.test(host)) return undefined;
+  return `${socket.handshake.secure ? 'https' : 'http'}://${host}`;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -166,7 +176,7 @@ export class SocketGateway {
     this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
     this.handle(socket, 'message:send', async (p, a) => ({ message: await messages.send(a, p) }));
     this.handle(socket, 'history:get', (p, a) => messages.history(a, p));
-    this.handle(socket, 'file:link', (p, a) => this.deps.core.files.linkFor(a, p.fileId, p.variant));
+    this.handle(socket, 'file:link', (p, a) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(socket)));
     this.handle(socket, 'sync', async (p, a, s) => {
       const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
       return skipped.length > 0 ? { skipped } : {};

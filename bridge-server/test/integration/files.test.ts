@@ -212,6 +212,15 @@ describe('files', () => {
     assert.deepEqual(Buffer.from(await direct.arrayBuffer()), image);
   });
 
+  it('gives links under the address the client reached the bridge at, when no server.publicUrl is set', async (context) => {
+    const port = new URL(t.url).port;
+    const { socket } = await connectTo(context, `http://localhost:${port}`, agentAuth('alice'));
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'where.txt', 'reached at localhost');
+    const link = await call(socket, 'file:link', { fileId: file.id });
+    assert.ok(link.url.startsWith(`http://localhost:${port}/v1/files/`), link.url);
+    assert.equal((await get(link.url)).status, 200);
+  });
+
   it('makes a 320-pixel WebP thumbnail of an image, made again when its bytes were lost', async () => {
     const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'wide.png', await png(1000, 250));
     const link = await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' });

@@ -59,6 +59,8 @@ export interface FileServiceDeps {
   config: FilesConfig;
   /** The bridge's public base URL, links' prefix. */
   publicUrl: () => string;
+  /** Whether `publicUrl` was configured (`server.publicUrl`): then it prefixes clients' links too. */
+  publicUrlConfigured?: boolean;
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
@@ -284,16 +286,21 @@ export class FileService {
       throw new BridgeError('too_large', `attachments: ${total} bytes together, more than the ${this.deps.config.maxMessageBytes} a message may carry`);
   }
 
-  /** `file:link`: a signed link for the actor, valid one hour. */
-  async linkFor(actor: Actor, fileId: string, variant: FileVariant = 'original'): Promise<{ url: string; expiresAt: string }> {
+  /**
+   * `file:link`: a signed link for the actor, valid one hour, under `server.publicUrl`, or else
+   * under the address the client reached the bridge at (`reachedAt`, its connection's), so that a
+   * page on `localhost` gets links on `localhost`.
+   */
+  async linkFor(actor: Actor, fileId: string, variant: FileVariant = 'original', reachedAt?: string): Promise<{ url: string; expiresAt: string }> {
     const file = await this.deps.access.forActor(actor, fileId);
     if (variant === 'thumbnail' && !hasThumbnail(file)) throw notFound(`fileId: file "${fileId}" has no thumbnail (only images the bridge reads have one)`);
     const expires = Math.floor(this.now() / 1000) + CLIENT_LINK_SECONDS;
-    return { url: this.url(file, variant, actor.address, expires), expiresAt: new Date(expires * 1000).toISOString() };
+    const base = this.deps.publicUrlConfigured || reachedAt === undefined ? this.deps.publicUrl() : reachedAt;
+    return { url: this.url(file, variant, actor.address, expires, base), expiresAt: new Date(expires * 1000).toISOString() };
   }
 
-  private url(file: Attachment, variant: FileVariant, party: Address, expires: number): string {
-    return this.deps.publicUrl() + this.deps.links.path({ fileId: file.id, variant, party, expires }, file.name);
+  private url(file: Attachment, variant: FileVariant, party: Address, expires: number, base = this.deps.publicUrl()): string {
+    return base + this.deps.links.path({ fileId: file.id, variant, party, expires }, file.name);
   }
 
   /** `GET /v1/files/:id` with a party's session. */
