@@ -9,6 +9,7 @@ import type { Address, Attachment } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
+import { readableSize } from '../../networks/kit/file-lines.js';
 import type { InboundFile, NetworkFiles } from '../../networks/network.js';
 import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';
 import { newId } from '../../util/ids.js';
@@ -187,7 +188,7 @@ export class FileService {
         'too_large',
         `file: larger than ${policy.maxFileBytes} bytes, the most a file may have here`,
         'too_large',
-        `larger than ${policy.maxFileBytes} bytes`,
+        `larger than ${readableSize(policy.maxFileBytes)}`,
       );
     }
     const keys = [written.key];
