@@ -1,6 +1,6 @@
 // The demo's web agent console, on the headless SDK with the agent role. The demo server vouches
 // for the demo agents (a real site signs its agents' identity after its own login).
-import { createClient } from '/sdk.js';
+import { LIMITS, createClient } from '/sdk.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -179,38 +179,73 @@ $('composer').addEventListener('submit', (event) => {
 // Files (docs/protocol.md, "Files"): what visitors send shows as an image preview or a file to
 // download; the agent answers with files uploaded into the conversation, then sent with the reply.
 const sizeOf = (bytes) => (bytes < 1000 ? `${bytes} B` : bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
-/** Opens a file through a fresh signed link (links last an hour). */
-const openFile = (file) =>
-  client.fileLink(file.id).then(
-    ({ url }) => window.open(url, '_blank', 'noopener,noreferrer'),
-    (error) => ($('answer').textContent = error.message),
-  );
+/** A link is asked again when it has less than this left (links last an hour): one opened now still works. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+/**
+ * A real link to the file in a new tab: its signed link is asked ahead and renewed when a pointer
+ * or the focus reaches it near its expiry. A `window.open` after an awaited round trip would be
+ * taken for a popup and blocked (Safari, iOS).
+ */
+function fileLink(file, label) {
+  const anchor = Object.assign(document.createElement('a'), { className: 'file', target: '_blank', rel: 'noopener noreferrer', tabIndex: 0 });
+  anchor.setAttribute('aria-label', label);
+  let expires = 0;
+  let asking = false;
+  const renew = () => {
+    if (asking || expires - RENEW_BEFORE_MS > Date.now()) return;
+    asking = true;
+    client
+      .fileLink(file.id)
+      .then(
+        ({ url, expiresAt }) => {
+          anchor.href = url;
+          expires = Date.parse(expiresAt);
+        },
+        (error) => ($('answer').textContent = error.message),
+      )
+      .finally(() => (asking = false));
+  };
+  renew();
+  anchor.addEventListener('pointerdown', renew);
+  anchor.addEventListener('focus', renew);
+  // Not there yet, or expired (a console left open for hours): ask a new one rather than open a dead link.
+  anchor.addEventListener('click', (event) => {
+    if (expires > Date.now()) return;
+    event.preventDefault();
+    renew();
+  });
+  return anchor;
+}
 
 function renderFiles(files) {
   const list = document.createElement('div');
   list.className = 'files';
   for (const file of files) {
-    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'file' });
-    button.addEventListener('click', () => openFile(file));
+    const size = sizeOf(file.size);
     if (file.width) {
+      const link = fileLink(file, `Open image ${file.name} (${size})`);
       const img = Object.assign(document.createElement('img'), { alt: file.name });
-      button.setAttribute('aria-label', `Open image ${file.name}`);
-      button.append(img);
+      link.append(img);
       client.fileLink(file.id, 'thumbnail').then(
         ({ url }) => (img.src = url),
-        () => button.replaceChildren(`${file.name} (${sizeOf(file.size)})`),
+        () => link.replaceChildren(`${file.name} (${size})`),
       );
+      list.append(link);
     } else {
-      button.textContent = `${file.name} (${sizeOf(file.size)})`;
-      button.setAttribute('aria-label', `Download ${file.name} (${sizeOf(file.size)})`);
+      const link = fileLink(file, `Download ${file.name} (${size})`);
+      link.textContent = `${file.name} (${size})`;
+      list.append(link);
     }
-    list.append(button);
   }
   return list;
 }
 
-let chosen = []; // { file, uploaded?, progress }
+// Files chosen for the reply: each uploads at once into the conversation shown; leaving it (or
+// removing the file) stops the upload, and only the conversation still shown hears of a refusal.
+let chosen = []; // { file, conversationId, abort, uploaded?, progress }
 function clearFiles() {
+  for (const entry of chosen) entry.abort.abort();
   chosen = [];
   $('files').replaceChildren();
   $('file-error').textContent = '';
@@ -226,29 +261,46 @@ function renderChosen() {
       const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: '×' });
       remove.setAttribute('aria-label', `Remove ${entry.file.name}`);
       remove.addEventListener('click', () => {
+        entry.abort.abort();
         chosen = chosen.filter((other) => other !== entry);
         renderChosen();
+        $('text').focus();
       });
       li.append(remove);
       return li;
     }),
   );
 }
+function upload(entry) {
+  client
+    .uploadFile(entry.conversationId, entry.file, {
+      signal: entry.abort.signal,
+      onProgress: (sent, total) => (entry.progress.value = total ? (sent / total) * 100 : 0),
+    })
+    .then((uploaded) => (entry.uploaded = uploaded))
+    .catch((error) => {
+      if (!chosen.includes(entry)) return; // removed, sent or left meanwhile
+      chosen = chosen.filter((other) => other !== entry);
+      $('file-error').textContent = `Could not attach ${entry.file.name}: ${error.message}`;
+    })
+    .finally(() => chosen.includes(entry) && renderChosen());
+}
 $('attach').addEventListener('click', () => $('file-input').click());
 $('file-input').addEventListener('change', () => {
-  const conversationId = current;
   $('file-error').textContent = '';
   for (const file of $('file-input').files ?? []) {
-    const entry = { file, progress: Object.assign(document.createElement('progress'), { max: 100, value: 0 }) };
+    if (chosen.length >= LIMITS.maxMessageAttachments) {
+      $('file-error').textContent = `You can send at most ${LIMITS.maxMessageAttachments} files at once.`;
+      break;
+    }
+    const entry = {
+      file,
+      conversationId: current,
+      abort: new AbortController(),
+      progress: Object.assign(document.createElement('progress'), { max: 100, value: 0 }),
+    };
     chosen.push(entry);
-    client
-      .uploadFile(conversationId, file, { onProgress: (sent, total) => (entry.progress.value = total ? (sent / total) * 100 : 0) })
-      .then((uploaded) => (entry.uploaded = uploaded))
-      .catch((error) => {
-        chosen = chosen.filter((other) => other !== entry);
-        $('file-error').textContent = `Could not attach ${file.name}: ${error.message}`;
-      })
-      .finally(renderChosen);
+    upload(entry);
   }
   $('file-input').value = '';
   renderChosen();

@@ -66,8 +66,9 @@ export function uploadOutcome(status: number, body: string): Attachment {
   throw new SwitchboardError({ code, message: status === 0 ? 'the upload did not reach the bridge' : `the bridge answered the upload with HTTP ${status}` });
 }
 
-function aborted(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The upload was aborted', 'AbortError');
+/** The signal's reason when it aborted, else (an abort from elsewhere: the browser, a page leaving) an `AbortError`. */
+function aborted(signal?: AbortSignal): Error {
+  return signal?.aborted && signal.reason instanceof Error ? signal.reason : new DOMException('The upload was aborted', 'AbortError');
 }
 
 /** Uploads with XMLHttpRequest where there is one (progress events), else with fetch. */
@@ -98,7 +99,7 @@ function uploadWithXhr({ url, bearer, conversationId, file, options }: UploadReq
         }
       });
     xhr.onerror = () => done(() => reject(new SwitchboardError({ code: 'unavailable', message: 'the upload did not reach the bridge' })));
-    xhr.onabort = () => done(() => reject(aborted(signal!)));
+    xhr.onabort = () => done(() => reject(aborted(signal)));
     signal?.addEventListener('abort', onAbort);
     xhr.send(file);
   });

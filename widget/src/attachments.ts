@@ -58,8 +58,12 @@ export class Attachments {
     this.host.requestUpdate();
   }
 
-  /** The message went: the chips go (their files are in it). */
+  /**
+   * The message went (the chips go, their files are in it), or the chat starts afresh (another
+   * visitor, site or team): uploads still running stop, and their outcome is said nowhere.
+   */
   clear(): void {
+    for (const entry of this.chosen) entry.abort.abort();
     this.chosen = [];
     this.errors = [];
     this.host.requestUpdate();
@@ -84,7 +88,8 @@ export class Attachments {
         },
       });
     } catch (error) {
-      if (entry.abort.signal.aborted) return;
+      // Removed or cleared meanwhile: its refusal belongs to no chip the visitor still sees.
+      if (entry.abort.signal.aborted || !this.chosen.includes(entry)) return;
       this.chosen = this.chosen.filter((other) => other !== entry);
       this.errors.push(t.fileRefused(entry.file.name || 'file', (error as SwitchboardError).message));
     }

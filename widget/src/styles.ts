@@ -407,6 +407,7 @@ export const styles = css`
   }
   .file-image {
     display: block;
+    color: inherit;
     max-width: 100%;
     padding: 0;
     border: none;
@@ -436,6 +437,8 @@ export const styles = css`
     border: 1px solid currentColor;
     border-radius: 10px;
     background: transparent;
+    color: inherit;
+    text-decoration: none;
     font-size: 13px;
     cursor: pointer;
   }

@@ -207,6 +207,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   private reconfigure(fresh = false): void {
+    this.attachments.clear(); // uploads into the previous session's conversation
     if (!this.siteKey) {
       this.chat.configure(null);
       return;

@@ -316,7 +316,11 @@ describe('demo (npm start)', () => {
         { timeout: 15_000 },
       );
       assert.equal(await page.$eval('#log .files img', (img) => img.alt), 'receipt.png');
-      assert.equal(await page.$eval('#log .files button', (button) => button.getAttribute('aria-label')), 'Open image receipt.png');
+      // A real link to a new tab, its signed link fetched ahead: no popup a blocker could stop.
+      await page.waitForFunction(() => document.querySelector<HTMLAnchorElement>('#log .files a')?.href, { timeout: 15_000 });
+      const link = await page.$eval('#log .files a', (a) => ({ label: a.getAttribute('aria-label'), target: a.target, rel: a.rel, href: a.href }));
+      assert.deepEqual([link.label, link.target, link.rel], [`Open image receipt.png (${receipt.size} B)`, '_blank', 'noopener noreferrer']);
+      assert.equal((await fetch(link.href)).headers.get('content-type'), 'image/png');
 
       // The agent attaches a file (uploaded at once), then sends it with a reply.
       await page.waitForFunction(() => !(document.getElementById('attach') as HTMLButtonElement).disabled, { timeout: 15_000 });
@@ -332,8 +336,16 @@ describe('demo (npm start)', () => {
         reply.attachments?.map(({ name, type, size }) => ({ name, type, size })),
         [{ name: 'invoice.txt', type: 'text/plain', size: 18 }],
       );
-      const { url: link } = await visitor.fileLink(reply.attachments[0]!.id);
-      assert.equal(await (await fetch(link)).text(), 'Invoice 42: paid.\n');
+      const { url: invoiceLink } = await visitor.fileLink(reply.attachments[0]!.id);
+      assert.equal(await (await fetch(invoiceLink)).text(), 'Invoice 42: paid.\n');
+
+      // At most ten files wait at once: the eleventh is refused with a clear message.
+      const notes = Array.from({ length: 11 }, (_, i) => join(dir, `note-${i}.txt`));
+      notes.forEach((path, i) => writeFileSync(path, `Note ${i}\n`));
+      await picker!.uploadFile(...notes);
+      await page.waitForFunction(() => document.querySelectorAll('#files li').length > 0, { timeout: 15_000 });
+      assert.equal(await page.$$eval('#files li', (items) => items.length), 10);
+      assert.equal(await page.$eval('#file-error', (p) => p.textContent), 'You can send at most 10 files at once.');
     } finally {
       await browser.close();
       visitor.disconnect();

@@ -149,6 +149,17 @@ describe('SDK uploads through XMLHttpRequest', () => {
     );
     assert.equal(sent.length, count, 'nothing sent once aborted');
   });
+
+  it('rejects with an AbortError when the request is aborted from elsewhere, with or without a signal', async () => {
+    const withoutSignal = withXhr(() => upload({ url: 'http://b', bearer: 't', conversationId: 'c', file: new Blob(['x']), options: {} }));
+    sent.at(-1)!.xhr.abort();
+    await assert.rejects(withoutSignal, { name: 'AbortError' });
+    const withSignal = withXhr(() =>
+      upload({ url: 'http://b', bearer: 't', conversationId: 'c', file: new Blob(['x']), options: { signal: new AbortController().signal } }),
+    );
+    sent.at(-1)!.xhr.abort();
+    await assert.rejects(withSignal, { name: 'AbortError' });
+  });
 });
 
 describe('SDK uploads through fetch (Node)', () => {

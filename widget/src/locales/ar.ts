@@ -73,6 +73,6 @@ export const ar: Catalogue = {
   tooManyFiles: (n) => `يمكنك إرسال ${n} ملفات على الأكثر في المرة الواحدة.`,
   fileRefused: (name, reason) => `تعذّر إرفاق ${name}: ${reason}`,
   dropFiles: 'أفلت الملفات هنا لإرفاقها',
-  openFile: (name) => `افتح الصورة ${name}`,
+  openFile: (name, size) => `افتح الصورة ${name} (${size})`,
   downloadFile: (name, size) => `نزّل ${name} (${size})`,
 };

@@ -72,7 +72,7 @@ export const en = {
   tooManyFiles: (n: number) => `You can send at most ${n} files at once.`,
   fileRefused: (name: string, reason: string) => `Could not attach ${name}: ${reason}`,
   dropFiles: 'Drop files here to attach them',
-  openFile: (name: string) => `Open image ${name}`,
+  openFile: (name: string, size: string) => `Open image ${name} (${size})`,
   downloadFile: (name: string, size: string) => `Download ${name} (${size})`,
 };
 

@@ -74,6 +74,6 @@ export const fr: Catalogue = {
   tooManyFiles: (n) => `Vous pouvez envoyer au plus ${n} fichiers à la fois.`,
   fileRefused: (name, reason) => `Impossible de joindre ${name} : ${reason}`,
   dropFiles: 'Déposez les fichiers ici pour les joindre',
-  openFile: (name) => `Ouvrir l’image ${name}`,
+  openFile: (name, size) => `Ouvrir l’image ${name} (${size})`,
   downloadFile: (name, size) => `Télécharger ${name} (${size})`,
 };

@@ -1,6 +1,5 @@
 /** What the widget's files tests share: images to attach, attaching them as a visitor does, and the links the widget opens. */
 import type { SwitchboardChat } from '../../dist/index.js';
-import { until } from './page.js';
 import { $, shadow } from './widget-page.js';
 
 /** A PNG drawn on a canvas: `width` x `height`, one colour. */
@@ -46,23 +45,3 @@ export const chips = (element: SwitchboardChat) =>
 /** Every chosen file uploaded: the message may go. */
 export const uploadsDone = (element: SwitchboardChat) =>
   chips(element).length > 0 && !$(element, '[role="progressbar"]') && !$<HTMLButtonElement>(element, 'button.send')!.disabled;
-
-/** window.open's calls while `work` runs (a fresh signed link each time). */
-export async function opened(work: () => void, count = 1): Promise<string[]> {
-  const urls: string[] = [];
-  const original = Object.getOwnPropertyDescriptor(window, 'open')!;
-  Object.defineProperty(window, 'open', {
-    configurable: true,
-    value: (url?: string | URL) => {
-      urls.push(String(url));
-      return null;
-    },
-  });
-  try {
-    work();
-    await until(() => urls.length >= count, 'a link opened');
-  } finally {
-    Object.defineProperty(window, 'open', original);
-  }
-  return urls;
-}

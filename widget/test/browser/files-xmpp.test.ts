@@ -5,7 +5,7 @@
 // bridge and shows in the widget as a preview that opens the same bytes.
 import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
-import { chips, dragOver, drop, opened, paste, png, transfer, uploadsDone } from './file-page.js';
+import { chips, dragOver, drop, paste, png, transfer, uploadsDone } from './file-page.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { bubbles, clients, openWidget, type } from './widget-page.js';
 
@@ -112,13 +112,15 @@ describe('<switchboard-chat> files with an XMPP agent on a real Prosody with HTT
     const preview = () => bubble.querySelector<HTMLImageElement>('.file-image img');
     await until(() => preview()?.complete && preview()!.naturalWidth > 0, 'the preview loaded from the bridge');
     expect(preview()!.alt).to.equal('answer.png');
-    expect(bubble.querySelector('.file-image')!.getAttribute('aria-label')).to.equal('Open image answer.png');
+    expect(bubble.querySelector('.file-image')!.getAttribute('aria-label')).to.match(/^Open image answer\.png \(.+\)$/);
     await until(() => [...bubbles(element)[0]!.querySelectorAll('img')].every((img) => img.naturalWidth > 0), "the visitor's previews");
     await expect(element).to.be.accessible();
 
-    // Opening it: the bytes the agent uploaded.
-    const [url] = await opened(() => bubble.querySelector<HTMLButtonElement>('.file-image')!.click());
-    const original = await fetch(url!);
+    // Opening it (a real link to a new tab): the bytes the agent uploaded.
+    const link = bubble.querySelector<HTMLAnchorElement>('a.file-image')!;
+    await until(() => link.href.includes('/v1/files/'), 'the link to the original');
+    expect([link.target, link.rel]).to.deep.equal(['_blank', 'noopener noreferrer']);
+    const original = await fetch(link.href);
     expect(original.status).to.equal(200);
     expect(new Uint8Array(await original.arrayBuffer())).to.deep.equal(new Uint8Array(await answer.arrayBuffer()));
   });

@@ -6,7 +6,7 @@ import { expect } from '@open-wc/testing';
 import { type Message, SwitchboardError } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
-import { chips, dragOver, drop, opened, paste, png, transfer, uploadsDone } from './file-page.js';
+import { chips, dragOver, drop, paste, png, transfer, uploadsDone } from './file-page.js';
 import { $, agent, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
 
 freshVisitorEachTest(clients);
@@ -24,6 +24,11 @@ function watchProgress(element: SwitchboardChat): { seen: string[]; stop: () => 
 }
 
 const fileErrors = (element: SwitchboardChat) => $(element, '.file-errors')?.textContent ?? '';
+
+/** A file's link as rendered: a real link to a new tab (no popup a blocker could stop), with its signed URL. */
+function fileAnchor(anchor: HTMLAnchorElement): { href: string; target: string; rel: string } {
+  return { href: anchor.href, target: anchor.target, rel: anchor.rel };
+}
 
 describe('<switchboard-chat> files against a real bridge', () => {
   it('attaches images by drag and drop and by paste with progress; the agent gets them and answers with files the widget shows', async () => {
@@ -84,21 +89,44 @@ describe('<switchboard-chat> files against a real bridge', () => {
     await until(() => preview()?.complete && preview()!.naturalWidth > 0, 'the preview loaded from the bridge');
     expect(preview()!.alt).to.equal('answer.png');
     expect(preview()!.naturalWidth).to.be.at.most(320, 'the thumbnail, not the original');
-    const chip = answer.querySelector<HTMLButtonElement>('.file-chip')!;
+    const chip = answer.querySelector<HTMLAnchorElement>('a.file-chip')!;
     expect(chip.getAttribute('aria-label')).to.match(/^Download notes\.txt \(\d+ byte\)$/);
     expect(chip.querySelector('.chip-name')!.textContent).to.equal('notes.txt');
+    expect(answer.querySelector('a.file-image')!.getAttribute('aria-label')).to.match(/^Open image answer\.png \(.+\)$/);
     // The visitor's own message shows its images too.
     await until(() => [...bubbles(element)[0]!.querySelectorAll('img')].every((img) => img.naturalWidth > 0), "the visitor's previews");
     expect([...bubbles(element)[0]!.querySelectorAll('img')].map((img) => img.alt)).to.deep.equal(['dropped.png', 'pasted.png']);
     await expect(element).to.be.accessible();
 
-    // Opening asks a fresh link: the original image, the text file's bytes.
-    const [imageUrl] = await opened(() => answer.querySelector<HTMLButtonElement>('.file-image')!.click());
-    const original = await fetch(imageUrl!);
+    // Each opens from a link fetched ahead: the original image, the text file's bytes.
+    const imageLink = answer.querySelector<HTMLAnchorElement>('a.file-image')!;
+    await until(() => imageLink.href !== '' && chip.href !== '', 'the links fetched ahead');
+    for (const anchor of [imageLink, chip]) expect(fileAnchor(anchor)).to.include({ target: '_blank', rel: 'noopener noreferrer' });
+    const original = await fetch(imageLink.href);
     expect(original.status).to.equal(200);
     expect(original.headers.get('content-type')).to.equal('image/png');
-    const [notesUrl] = await opened(() => chip.click());
-    expect(await (await fetch(notesUrl!)).text()).to.equal('Opening hours: 9 to 5.\n');
+    expect(await (await fetch(chip.href)).text()).to.equal('Opening hours: 9 to 5.\n');
+
+    // A link about to expire (links last an hour) is asked again when a pointer or the focus reaches it.
+    const client = element.chat.client!;
+    const asked: string[] = [];
+    const fileLink = client.fileLink.bind(client);
+    client.fileLink = (fileId, variant) => {
+      asked.push(`${fileId}:${variant ?? 'original'}`);
+      return fileLink(fileId, variant);
+    };
+    const now = Date.now;
+    try {
+      chip.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, composed: true }));
+      expect(asked).to.deep.equal([], 'a fresh link is kept');
+      Date.now = () => now() + 59 * 60_000;
+      chip.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, composed: true }));
+      imageLink.focus();
+      expect(asked).to.deep.equal([`${notes.id}:original`, `${image.id}:original`]);
+    } finally {
+      Date.now = now;
+      delete (client as { fileLink?: unknown }).fileLink;
+    }
   });
 
   it("shows the bridge's refusals: a file too large, a type the site does not take; the attach button opens the file picker", async () => {
@@ -150,5 +178,13 @@ describe('<switchboard-chat> files against a real bridge', () => {
     $<HTMLButtonElement>(element, '.chip-remove')!.click();
     await until(() => shadow(element).activeElement === $(element, 'textarea.input'), 'focus in the message field');
     expect(chips(element)).to.deep.equal([]);
+
+    // At most ten files wait at once: the eleventh is refused with a clear message.
+    picker.files = transfer(...Array.from({ length: 11 }, (_, i) => new File([`note ${i}`], `note-${i}.txt`))).files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+    await element.updateComplete;
+    expect(chips(element)).to.have.length(10);
+    expect(fileErrors(element)).to.equal('You can send at most 10 files at once.');
+    await until(() => uploadsDone(element), 'the ten uploads');
   });
 });
