@@ -210,6 +210,12 @@ async function createFiles(
   const temporary = config.files.folder === undefined ? mkdtempSync(join(tmpdir(), 'switchboard-files-')) : undefined;
   const blobs = new LocalBlobStore(config.files.folder ?? temporary!);
   await blobs.start();
+  const ownsFolder = await blobs.claim(await deps.store.secret('file-folder'));
+  if (!ownsFolder)
+    deps.logger.warn(
+      { folder: config.files.folder },
+      "files.folder holds another store's files: give each bridge its own folder; bytes no file refers to are not deleted here meanwhile",
+    );
   deps.metrics.fileBytesSource.read = () => blobs.bytesStored();
   const access = new FileAccess({
     store: deps.store,
@@ -226,6 +232,7 @@ async function createFiles(
     config: config.files,
     publicUrl: deps.publicUrl,
     publicUrlConfigured: config.server.publicUrl !== undefined,
+    ownsFolder,
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'files' }),
     now: () => deps.clock.now().getTime(),

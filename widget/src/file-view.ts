@@ -16,11 +16,12 @@ import type { Locale } from './i18n.js';
 export interface FileViewHost {
   readonly chat: ChatController;
   requestUpdate(): void;
-  onError(error: SwitchboardError): void;
 }
 
 /** A link is asked again when it has less than this left: one opened now still works. */
 const RENEW_BEFORE_MS = 5 * 60_000;
+/** A link that failed for a passing reason is asked again no sooner than this. */
+const RETRY_AFTER_MS = 15_000;
 /** The longer side of the bridge's thumbnails, in pixels. */
 const THUMBNAIL_SIDE = 320;
 
@@ -33,6 +34,8 @@ export class FileView {
   private readonly links = new Map<string, Exclude<Link, undefined>>();
   /** Links being asked, by the same keys. */
   private readonly asking = new Set<string>();
+  /** When a link that failed for a passing reason may be asked again. */
+  private readonly retryAt = new Map<string, number>();
 
   constructor(private readonly host: FileViewHost) {}
 
@@ -102,17 +105,20 @@ export class FileView {
     const key = `${variant}:${file.id}`;
     const known = this.links.get(key);
     const fresh = known === 'none' || (known !== undefined && known.expires - RENEW_BEFORE_MS > Date.now());
+    // After a failure, not before a while: a render loop must never become a request loop.
+    const resting = (this.retryAt.get(key) ?? 0) > Date.now();
     const client = this.host.chat.client;
-    if (!fresh && client && this.host.chat.state === 'online' && !this.asking.has(key)) {
+    if (!fresh && !resting && client && this.host.chat.state === 'online' && !this.asking.has(key)) {
       this.asking.add(key);
       client
         .fileLink(file.id, variant === 'thumbnail' ? 'thumbnail' : undefined)
         .then(
           ({ url, expiresAt }) => this.links.set(key, { url, expires: Date.parse(expiresAt) }),
           (error: SwitchboardError) => {
-            // No thumbnail for it (not_found, ...): a chip. A retryable failure asks again on a later render.
-            if (variant === 'thumbnail') return error.retryable || this.links.set(key, 'none');
-            if (!error.retryable) this.host.onError(error);
+            // No thumbnail for it, or the file is gone (not_found, forbidden): a chip without a
+            // link. A retryable failure asks again on a render after a pause.
+            if (error.retryable) this.retryAt.set(key, Date.now() + RETRY_AFTER_MS);
+            else this.links.set(key, 'none');
           },
         )
         .finally(() => {

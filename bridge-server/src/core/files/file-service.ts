@@ -60,6 +60,11 @@ export interface FileServiceDeps {
   config: FilesConfig;
   /** The bridge's public base URL, links' prefix. */
   publicUrl: () => string;
+  /**
+   * Whether the folder is this store's (`LocalBlobStore.claim`): only then are bytes no file refers
+   * to deleted by the stray sweep.
+   */
+  ownsFolder?: boolean;
   /** Whether `publicUrl` was configured (`server.publicUrl`): then it prefixes clients' links too. */
   publicUrlConfigured?: boolean;
   metrics: Metrics;
@@ -406,14 +411,21 @@ export class FileService {
    * (an upload) left behind.
    */
   async sweepStray(): Promise<void> {
+    // Only in a folder this store owns: another store's files are not this one's to judge.
+    if (!this.deps.ownsFolder) return;
     const before = this.now() - STRAY_AFTER_MS;
     const batch: string[] = [];
+    const flush = async () => {
+      const keys = batch.splice(0);
+      const used = await this.deps.store.blobsInUse(keys);
+      await this.release(keys.filter((key) => !used.has(key)));
+    };
     for await (const blob of this.deps.blobs.list()) {
       if (blob.modifiedAt >= before) continue;
       batch.push(blob.key);
-      if (batch.length >= 500) await this.release(batch.splice(0));
+      if (batch.length >= 500) await flush();
     }
-    await this.release(batch);
+    await flush();
   }
 
   /** Sweeps unsent files now, then every hour. */

@@ -5,7 +5,7 @@
  * process killed mid-write leaves only a temporary file, removed at the next start.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from './blob-store.js';
@@ -13,6 +13,8 @@ import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from
 /** A content's SHA-256 in hex, optionally with a derived suffix (`<sha256>.thumb`). */
 const KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,16})?$/;
 const TEMP_PREFIX = '.incoming-';
+/** Names the store whose files the folder holds. */
+const OWNER_FILE = '.store';
 
 export class LocalBlobStore implements BlobStore {
   private stored = 0;
@@ -24,6 +26,23 @@ export class LocalBlobStore implements BlobStore {
     await mkdir(this.folder, { recursive: true, mode: 0o700 });
     for (const entry of await readdir(this.folder)) if (entry.startsWith(TEMP_PREFIX)) await rm(join(this.folder, entry), { force: true });
     this.stored = await folderBytes(this.folder);
+  }
+
+  /**
+   * Marks the folder as the files of the store `owner` names (a secret of that store), or tells
+   * whether it already is: false when another store's files are there.
+   */
+  async claim(owner: string): Promise<boolean> {
+    const marker = join(this.folder, OWNER_FILE);
+    const found = await readFile(marker, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (found !== null) return found.trim() === owner;
+    await writeFile(marker, `${owner}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    return (await readFile(marker, 'utf8')).trim() === owner;
   }
 
   private pathOf(key: string): string {
@@ -119,7 +138,7 @@ export class LocalBlobStore implements BlobStore {
   async *list(): AsyncIterable<{ key: string; modifiedAt: number }> {
     for (const entry of await readdir(this.folder, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || !KEY.test(entry.name)) continue;
-      const stats = await stat(join(entry.parentPath, entry.name)).catch(() => null);
+      const stats = await stat(join(entry.parentPath ?? entry.path, entry.name)).catch(() => null);
       if (stats) yield { key: entry.name, modifiedAt: stats.mtimeMs };
     }
   }
@@ -154,7 +173,7 @@ async function folderBytes(folder: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !KEY.test(entry.name)) continue;
-    total += (await stat(join(entry.parentPath, entry.name))).size;
+    total += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
   }
   return total;
 }
