@@ -1,7 +1,8 @@
 // Files between web visitors and XMPP agents (docs/networks/xmpp.md, "Files"), against a real
 // Prosody with its HTTP File Upload (mod_http_file_share, XEP-0363): an agent's upload reaches the
 // visitor as an attachment, a visitor's file reaches the agent as its link with an out-of-band
-// element (XEP-0066), and a link elsewhere stays text, never fetched. Component and client modes.
+// element (XEP-0066), and a link elsewhere (another host, or another path of the upload host) stays
+// text, never fetched. Component and client modes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
@@ -133,6 +134,32 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
       ],
     );
     assert.deepEqual(foreign.hits, []);
+  });
+
+  it("leaves a link to the upload service's host outside its upload path as text, never fetched", async () => {
+    const beside = prosody.upload!.beside;
+    // It is there to fetch: another HTTP module of the same Prosody serves it.
+    assert.equal(await (await fetch(beside.url)).text(), beside.content);
+    const fetched: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      fetched.push(input instanceof Request ? input.url : String(input));
+      return realFetch(input, init);
+    };
+    try {
+      const v = await visitor();
+      const got = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+      await alice.send(fileMessage(v.jid, beside.url, 'f-6'));
+      const message = await got;
+      assert.deepEqual([message.text, message.attachments?.length ?? 0], [beside.url, 0]);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.deepEqual(
+      fetched.filter((url) => url.startsWith(prosody.upload!.origin)),
+      [],
+      'never fetched',
+    );
   });
 
   it("shows the agent a visitor's image as its link alone with an out-of-band element, the link giving the same bytes", async () => {

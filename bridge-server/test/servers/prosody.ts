@@ -15,8 +15,12 @@ export interface ProsodyServer {
   componentSecret: string;
   c2sPort: number;
   componentPort: number;
-  /** With `fileShare`: the HTTP File Upload component (XEP-0363) and the origin its files are served from. */
-  upload?: { domain: string; origin: string; sizeLimit: number };
+  /**
+   * With `fileShare`: the HTTP File Upload component (XEP-0363), the origin its files are served
+   * from, and `beside`: a file another HTTP module (mod_http_files) serves on the same origin, outside
+   * the upload path.
+   */
+  upload?: { domain: string; origin: string; sizeLimit: number; beside: { url: string; content: string } };
   dir: string;
   /** Stops the server (SIGTERM, then SIGKILL if it lingers). */
   stop(): Promise<void>;
@@ -46,8 +50,17 @@ export async function startProsody(
   const componentDomain = 'web.localhost';
   const componentSecret = 'component-secret-for-tests';
   const upload = httpPort
-    ? { domain: 'upload.localhost', origin: `http://127.0.0.1:${httpPort}`, sizeLimit: options.fileShare?.sizeLimit ?? 1024 * 1024 }
+    ? {
+        domain: 'upload.localhost',
+        origin: `http://127.0.0.1:${httpPort}`,
+        sizeLimit: options.fileShare?.sizeLimit ?? 1024 * 1024,
+        beside: { url: `http://127.0.0.1:${httpPort}/files/internal.txt`, content: 'not for the bridge to fetch\n' },
+      }
     : undefined;
+  if (upload) {
+    mkdirSync(join(dir, 'www'));
+    writeFileSync(join(dir, 'www', 'internal.txt'), upload.beside.content);
+  }
   const configPath = join(dir, 'prosody.cfg.lua');
   writeFileSync(
     configPath,
@@ -72,7 +85,7 @@ limits = {}
 ${httpPort ? `http_ports = { ${httpPort} }\nhttp_interfaces = { "127.0.0.1" }\nhttps_ports = {}\nhttps_interfaces = {}\n` : ''}VirtualHost "${domain}"
 Component "${componentDomain}"
   component_secret = "${componentSecret}"
-${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  component_secret = "${componentSecret}"\n`).join('')}${upload ? fileShareComponent(upload) : ''}`,
+${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  component_secret = "${componentSecret}"\n`).join('')}${upload ? fileShareComponent(upload, join(dir, 'www')) : ''}`,
   );
 
   // -F: stay in the foreground, so the PID is prosody's own.
@@ -104,11 +117,14 @@ ${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  compon
 /**
  * mod_http_file_share on its own component (HTTP on loopback only, no HTTPS port: the globals
  * above): its slot URLs are `http://127.0.0.1:<port>/file_share/...`, the Host it answers `127.0.0.1`.
+ * Beside it mod_http_files serves `www` at `/files/`: another endpoint of the same origin.
  */
-function fileShareComponent(upload: { domain: string; sizeLimit: number }): string {
+function fileShareComponent(upload: { domain: string; sizeLimit: number }, www: string): string {
   return `Component "${upload.domain}" "http_file_share"
   http_host = "127.0.0.1"
   http_file_share_size_limit = ${upload.sizeLimit}
   http_file_share_daily_quota = ${upload.sizeLimit * 100}
+  modules_enabled = { "http_files" }
+  http_files_dir = "${www}"
 `;
 }

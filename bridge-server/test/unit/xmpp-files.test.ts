@@ -14,7 +14,7 @@ import { ClientCustomers } from '../../src/networks/xmpp/client-customers.js';
 import { InboundFiles } from '../../src/networks/xmpp/inbound-files.js';
 import { fetchLink } from '../../src/networks/xmpp/link-fetch.js';
 import { chatStanza, outboundParts } from '../../src/networks/xmpp/outbound-files.js';
-import { TrustedOrigins, discoverUploadOrigins } from '../../src/networks/xmpp/upload-services.js';
+import { TrustedLinks, discoverUploadPrefixes } from '../../src/networks/xmpp/upload-services.js';
 import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
 
 const logger = pino({ level: 'silent' });
@@ -102,7 +102,7 @@ describe("a message's links as text and files (inbound-files.ts)", () => {
 
   const files = { maxFileBytes: 1000, link: () => '', read: () => Promise.resolve(null) } as NetworkFiles;
   const reader = (keeping: 'files' | 'no files' = 'files') => {
-    const trusted = new TrustedOrigins([upload.origin], logger);
+    const trusted = new TrustedLinks([upload.origin], logger);
     return new InboundFiles({ trusted, files: keeping === 'files' ? files : undefined, logger });
   };
   const message = (body: string | null, ...urls: string[]): Element =>
@@ -182,7 +182,7 @@ describe("a customer's file in client mode (client-customers.ts)", () => {
 });
 
 describe('upload services (upload-services.ts, XEP-0363 section 2)', () => {
-  it("trusts the origin of the slots of the server's upload services, skipping the bridge's own domains", async () => {
+  it("trusts the upload path of the slots of the server's upload services, skipping the bridge's own domains", async () => {
     const asked: string[] = [];
     const request = (iq: Element): Promise<Element> => {
       const to = iq.attrs.to ?? '';
@@ -214,17 +214,19 @@ describe('upload services (upload-services.ts, XEP-0363 section 2)', () => {
         );
       return Promise.reject(new Error('item-not-found'));
     };
-    const origins = await discoverUploadOrigins(request, { server: 'example.org', from: 'web.example.org', own: ['web.example.org'] }, logger);
-    assert.deepEqual(origins, ['https://files.example.org:8443']);
+    const prefixes = await discoverUploadPrefixes(request, { server: 'example.org', from: 'web.example.org', own: ['web.example.org'] }, logger);
+    assert.deepEqual(prefixes, ['https://files.example.org:8443/u/']);
     assert.ok(!asked.some((line) => line.startsWith('web.example.org')), 'its own domain is not asked');
     assert.ok(asked.every((line) => line.endsWith('from=web.example.org')));
 
-    const trusted = new TrustedOrigins(['http://127.0.0.1:5280'], logger);
-    trusted.refresh(() => Promise.resolve(origins));
+    const trusted = new TrustedLinks(['http://127.0.0.1:5280'], logger);
+    trusted.refresh(() => Promise.resolve(prefixes));
     const trusts = await trusted.trusts();
     assert.equal(trusts(new URL('https://files.example.org:8443/u/y/cat.png')), true);
     assert.equal(trusts(new URL('http://127.0.0.1:5280/x')), true);
     assert.equal(trusts(new URL('https://files.example.org/u/y/cat.png')), false, 'another port is another origin');
+    assert.equal(trusts(new URL('https://files.example.org:8443/admin/status')), false, 'another path of the upload host');
+    assert.equal(trusts(new URL('https://files.example.org:8443/u/../admin')), false, 'a path that leaves the prefix');
   });
 });
 
@@ -273,10 +275,24 @@ describe('a message with files as stanzas (outbound-files.ts)', () => {
 
 describe('files in the XMPP configuration', () => {
   const base = { type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: 'web.example.org', password: 'x' };
-  it('takes origins in fetchFrom, normalized, and refuses paths and other schemes', () => {
-    const parsed = xmppNetworkConfigSchema.parse({ ...base, files: { fetchFrom: ['HTTPS://Files.Example.org:443/', 'http://127.0.0.1:5280'] } });
-    assert.deepEqual(parsed.files?.fetchFrom, ['https://files.example.org', 'http://127.0.0.1:5280']);
-    for (const bad of ['https://files.example.org/uploads', 'ftp://files.example.org', 'files.example.org'])
+  it('takes origins in fetchFrom, with an optional path prefix, normalized, and refuses queries and other schemes', () => {
+    const parsed = xmppNetworkConfigSchema.parse({
+      ...base,
+      files: { fetchFrom: ['HTTPS://Files.Example.org:443/', 'http://127.0.0.1:5280', 'https://upload.example.org/share/', 'https://upload.example.org/x/up'] },
+    });
+    assert.deepEqual(parsed.files?.fetchFrom, [
+      'https://files.example.org',
+      'http://127.0.0.1:5280',
+      'https://upload.example.org/share/',
+      'https://upload.example.org/x/up/',
+    ]);
+    for (const bad of [
+      'https://files.example.org/uploads?x=1',
+      'https://files.example.org/#x',
+      'https://u:p@files.example.org/',
+      'ftp://files.example.org',
+      'files.example.org',
+    ])
       assert.equal(xmppNetworkConfigSchema.safeParse({ ...base, files: { fetchFrom: [bad] } }).success, false, bad);
   });
 });

@@ -36,7 +36,7 @@ import { CustomerPresence } from './customer-presence.js';
 import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
-import { TrustedOrigins, discoverUploadOrigins } from './upload-services.js';
+import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
 
 type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
@@ -49,7 +49,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
   /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */
-  const trusted = new TrustedOrigins(config.files?.fetchFrom ?? [], logger);
+  const trusted = new TrustedLinks(config.files?.fetchFrom ?? [], logger);
   const inboundFiles = new InboundFiles({ trusted, files, logger });
   /** Each sender's messages are handled in the order they came, however long fetching a file takes. */
   const senders = new SerialQueues();
@@ -75,7 +75,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     onOnline: () => {
       logger.info({ jid: botJid }, 'xmpp bot online');
       session.trySend(xml('presence')); // RFC 6121 section 4.2: initial presence, so the bot gets presence
-      trusted.refresh(() => discoverUploadOrigins((iq) => session.request(iq), { server: config.domain }, logger));
+      trusted.refresh(() => discoverUploadPrefixes((iq) => session.request(iq), { server: config.domain }, logger));
       agents.onOnline();
       customersPresence?.online();
     },

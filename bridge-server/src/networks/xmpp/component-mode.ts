@@ -39,7 +39,7 @@ import { TeamJids } from './component-teams.js';
 import type { XmppComponentConfig } from './config.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
 import { InboundFiles } from './inbound-files.js';
-import { type DiscoveryTarget, TrustedOrigins, discoverUploadOrigins } from './upload-services.js';
+import { type DiscoveryTarget, TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 
 export type { ComponentFactory } from './component-links.js';
 
@@ -64,10 +64,10 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   const capabilitiesOf: CapabilitiesOf = (scheme) => context.capabilitiesOf(scheme);
   const teams = new TeamJids(config.domain, context.teams ?? [], config.customers?.teamAddresses);
   const map = new JidMap(config.domain, config.gateways ?? [], hosted, teams);
-  const trusted = new TrustedOrigins(config.files?.fetchFrom ?? [], logger);
+  const trusted = new TrustedLinks(config.files?.fetchFrom ?? [], logger);
   const links: ComponentLinks = new ComponentLinks(config, createEntity, sink, logger, {
     online: (domain, isMain) => {
-      if (isMain) trusted.refresh(() => discoverUploadOrigins((iq) => links.main.request(iq), uploadTarget(config), logger));
+      if (isMain) trusted.refresh(() => discoverUploadPrefixes((iq) => links.main.request(iq), uploadTarget(config), logger));
       presence.online(domain, isMain);
     },
     mainOffline: () => presence.mainOffline(),

@@ -2,12 +2,24 @@
 import { z } from 'zod';
 import { checkTeamAddresses, customersConfigSchema } from '../kit/customers-config.js';
 
-/** An http(s) origin (`https://upload.example.org`, `http://127.0.0.1:5280`): scheme, host and port, no path. */
-const origin = z
+/**
+ * An http(s) origin with an optional path prefix (`https://upload.example.org`,
+ * `https://upload.example.org/share/`): the origin alone, or the origin and a path ending in `/`
+ * (`/share` is `/share/`). No query, no fragment, no credentials.
+ */
+const fetchPrefix = z
   .string()
-  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http or https origin')
-  .refine((value) => !URL.canParse(value) || `${new URL(value).origin}/` === new URL(value).href, 'must be an origin only (scheme, host, port; no path)')
-  .transform((value) => new URL(value).origin);
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http or https URL')
+  .refine((value) => {
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return !url.search && !url.hash && !url.username && !url.password && !value.includes('?') && !value.includes('#');
+  }, 'must be an origin and an optional path prefix (no query, fragment or credentials)')
+  .transform((value) => {
+    const url = new URL(value);
+    if (url.pathname === '/') return url.origin;
+    return `${url.origin}${url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`}`;
+  });
 
 const common = {
   type: z.literal('xmpp'),
@@ -17,10 +29,11 @@ const common = {
   files: z
     .strictObject({
       /**
-       * Origins whose links the bridge fetches, beside the HTTP File Upload services (XEP-0363) it
-       * discovers on its server: links elsewhere stay text, never fetched.
+       * Where the bridge fetches links from (an origin and an optional path prefix), beside the
+       * HTTP File Upload services (XEP-0363) it discovers on its server: links elsewhere stay text,
+       * never fetched.
        */
-      fetchFrom: z.array(origin).default([]),
+      fetchFrom: z.array(fetchPrefix).default([]),
     })
     .optional(),
 };

@@ -10,18 +10,25 @@ import { LIMITS } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { InboundFile, NetworkFiles } from '../network.js';
-import { fetchLink } from './link-fetch.js';
+import { FetchBudget, type FetchBounds, type FetchTicket } from './fetch-budget.js';
+import { type LinkFetchOutcome, fetchLink } from './link-fetch.js';
 import { NS } from './stanzas.js';
-import type { TrustedOrigins } from './upload-services.js';
+import type { TrustedLinks } from './upload-services.js';
 
 /** A fetch of one file, body included. */
 const FETCH_TIMEOUT_MS = 30_000;
+/** Fetches under way at once, all senders together; they hold at most this many largest files. */
+const CONCURRENT_FETCHES = 4;
+/** Links one sender's messages have fetched in a minute (the core takes 30 uploads a minute from a party). */
+const FETCHES_PER_SENDER_PER_MINUTE = 30;
 
 export interface InboundFilesParts {
-  trusted: TrustedOrigins;
+  trusted: TrustedLinks;
   /** The bridge's files (absent: nothing is fetched, links stay text). */
   files?: NetworkFiles | undefined;
   logger: Logger;
+  /** Other bounds than the defaults (fetch-budget.ts). */
+  bounds?: Partial<FetchBounds>;
 }
 
 export interface TextAndFiles {
@@ -44,7 +51,17 @@ export function hasContent(stanza: Element): boolean {
 }
 
 export class InboundFiles {
-  constructor(private readonly parts: InboundFilesParts) {}
+  private readonly budget: FetchBudget;
+
+  constructor(private readonly parts: InboundFilesParts) {
+    const fileBytes = parts.files?.maxFileBytes ?? 0;
+    this.budget = new FetchBudget({
+      concurrent: CONCURRENT_FETCHES,
+      bytes: CONCURRENT_FETCHES * fileBytes,
+      perSenderPerMinute: FETCHES_PER_SENDER_PER_MINUTE,
+      ...parts.bounds,
+    });
+  }
 
   /** The message's text and the files its links brought. */
   async read(stanza: Element): Promise<TextAndFiles> {
@@ -56,14 +73,21 @@ export class InboundFiles {
     if (links.length === 0) return { text: body, files: [] };
     if (!files) return { text: withLinks(body, links), files: [] };
     const trusts = await this.parts.trusted.trusts();
+    const sender = (stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();
     const fetched = new Map<string, InboundFile>();
-    await Promise.all(
-      links.slice(0, LIMITS.maxMessageAttachments).map(async (link) => {
-        const outcome = await fetchLink(link, { trusts, maxBytes: files.maxFileBytes, timeoutMs: FETCH_TIMEOUT_MS });
+    const tickets: FetchTicket[] = [];
+    try {
+      // One after another: a message takes one of the bridge's concurrent fetches at a time. Links
+      // past the message's bound are not fetched: they stay text.
+      for (const link of links.slice(0, LIMITS.maxMessageAttachments)) {
+        const outcome = await this.fetch(link, sender, trusts, files.maxFileBytes, tickets);
         if (outcome.ok) fetched.set(link, outcome.file);
         else logger.info({ link, reason: outcome.reason }, 'xmpp file link not fetched');
-      }),
-    );
+      }
+    } finally {
+      // The files are the caller's from here; the bytes count until all of the message's fetches end.
+      for (const ticket of tickets) ticket.release();
+    }
     if (fetched.size === 0) return { text: withLinks(body, links), files: [] };
     const kept = body
       .split('\n')
@@ -77,6 +101,20 @@ export class InboundFiles {
       ),
       files: links.flatMap((link) => fetched.get(link) ?? []),
     };
+  }
+
+  /** One link, fetched if the trust and the budget allow; its ticket is added to `tickets`. */
+  private async fetch(link: string, sender: string, trusts: (url: URL) => boolean, maxBytes: number, tickets: FetchTicket[]): Promise<LinkFetchOutcome> {
+    // Only a link the bridge would fetch takes a share of the budget.
+    if (!URL.canParse(link) || !trusts(new URL(link))) return fetchLink(link, { trusts, maxBytes, timeoutMs: FETCH_TIMEOUT_MS });
+    const ticket = this.budget.start(sender);
+    if ('refused' in ticket) return { ok: false, reason: ticket.refused };
+    tickets.push(ticket);
+    try {
+      return await fetchLink(link, { trusts, maxBytes, timeoutMs: FETCH_TIMEOUT_MS, hold: (bytes) => ticket.hold(bytes) });
+    } finally {
+      ticket.end();
+    }
   }
 }
 

@@ -1,18 +1,20 @@
 /**
  * Fetching a file an XMPP party linked (an XEP-0066 out-of-band URL, most often an XEP-0363 upload
- * slot's GET URL) from an origin the bridge trusts, and from no other: never a redirect elsewhere,
+ * slot's GET URL) from a place the bridge trusts (an origin and a path prefix), and from no other: never a redirect elsewhere,
  * never more than the bridge takes in, never longer than a timeout. Anything else is a reason the
  * link stays text.
  */
 import type { InboundFile } from '../network.js';
 
 export interface LinkFetchLimits {
-  /** Whether the bridge fetches from this URL's origin (redirects included). */
+  /** Whether the bridge fetches this URL (redirects included): under a trusted prefix. */
   trusts(url: URL): boolean;
   /** Stop reading beyond this many bytes: the file is refused, not cut. */
   maxBytes: number;
   /** The whole fetch, body included. */
   timeoutMs: number;
+  /** Counts bytes read as held in memory; false when the bridge holds too much already (fetch-budget.ts). */
+  hold?: (bytes: number) => boolean;
 }
 
 export type LinkFetchOutcome = { ok: true; file: InboundFile } | { ok: false; reason: string };
@@ -40,8 +42,8 @@ export async function fetchLink(link: string, limits: LinkFetchLimits, fetchImpl
         await response.body?.cancel();
         return { ok: false, reason: `HTTP ${response.status}` };
       }
-      const content = await readAtMost(response, limits.maxBytes);
-      if (!content) return { ok: false, reason: `larger than ${limits.maxBytes} bytes` };
+      const content = await readAtMost(response, limits);
+      if (typeof content === 'string') return { ok: false, reason: content };
       const declaredType = response.headers.get('content-type')?.split(';')[0]?.trim();
       return { ok: true, file: { name: nameOf(url), content, ...(declaredType ? { declaredType } : {}) } };
     }
@@ -50,12 +52,16 @@ export async function fetchLink(link: string, limits: LinkFetchLimits, fetchImpl
   }
 }
 
-/** The body, or null as soon as it is known to exceed `maxBytes` (the declared length, or what came). */
-async function readAtMost(response: Response, maxBytes: number): Promise<Buffer | null> {
+/**
+ * The body, or why not as soon as it is known: larger than `maxBytes` (the declared length, or what
+ * came), or more than the bridge may hold in memory now.
+ */
+async function readAtMost(response: Response, { maxBytes, hold = () => true }: LinkFetchLimits): Promise<Buffer | string> {
+  const tooLarge = `larger than ${maxBytes} bytes`;
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > maxBytes || !response.body) {
     await response.body?.cancel();
-    return declared > maxBytes ? null : Buffer.alloc(0);
+    return declared > maxBytes ? tooLarge : Buffer.alloc(0);
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -64,9 +70,9 @@ async function readAtMost(response: Response, maxBytes: number): Promise<Buffer 
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > maxBytes) {
+    if (total > maxBytes || !hold(value.byteLength)) {
       await reader.cancel();
-      return null;
+      return total > maxBytes ? tooLarge : 'the bridge holds too many fetched bytes at once';
     }
     chunks.push(Buffer.from(value));
   }
