@@ -649,6 +649,19 @@ describe('files over time', () => {
     await third0.stop();
     assert.equal(existsSync(stray), false, 'stray bytes are deleted');
     assert.ok(existsSync(blobPath(folder, sent.sha256)), 'bytes a file refers to stay');
+    // A bridge on another store, pointed at this folder by mistake, deletes nothing of it.
+    const strayAgain = blobPath(folder, 'e'.repeat(64));
+    mkdirSync(dirname(strayAgain), { recursive: true });
+    writeFileSync(strayAgain, 'also left behind');
+    const otherDir = mkdtempSync(join(tmpdir(), 'switchboard-files-other-'));
+    try {
+      const stranger = await startBridge({ files: { folder } }, { dir: otherDir, clock: new ManualClock(new Date(Date.now() + 2 * HOUR)) });
+      await stranger.stop();
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    assert.ok(existsSync(strayAgain), "another store's bridge leaves a folder not its own alone");
+    assert.ok(existsSync(blobPath(folder, sent.sha256)));
 
     // Three days later, with a site that keeps conversations one day: the conversation and its file go.
     const [site, other] = baseConfig(dir).sites as Record<string, unknown>[];
@@ -709,14 +722,14 @@ describe('files across a killed bridge', () => {
       await crash(first.child);
     }
     assert.deepEqual(
-      filesUnder(folder).filter((name) => !name.startsWith('.incoming-')),
+      filesUnder(folder).filter((name) => !name.startsWith('.incoming-') && name !== '.store'),
       [],
       'no bytes kept under a key',
     );
     assert.deepEqual(fileRows(dbPath), [], 'no file recorded');
     const second = await runCli(config);
     try {
-      assert.deepEqual(filesUnder(folder), [], 'the temporary file is removed at start');
+      assert.deepEqual(filesUnder(folder), ['.store'], 'the temporary file is removed at start; the mark of the store whose files these are stays');
     } finally {
       second.child.kill('SIGTERM');
       await exited(second.child);

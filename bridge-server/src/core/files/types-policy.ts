@@ -26,8 +26,6 @@ export const DEFAULT_FILE_TYPES: readonly string[] = [
   'application/vnd.oasis.opendocument.text',
   'application/vnd.oasis.opendocument.spreadsheet',
   'application/vnd.oasis.opendocument.presentation',
-  'application/vnd.ms-excel',
-  'application/vnd.ms-powerpoint',
 ];
 
 /** A media type, or one ending in `*` (`image/*`, `application/vnd.*`). */
