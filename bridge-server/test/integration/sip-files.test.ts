@@ -77,7 +77,7 @@ describe('files on SIP against a real Kamailio', () => {
     const answer = await fromAlicesPhone(v.uri, 'image/png', picture);
     assert.equal(answer.statusCode, 200);
     const [file] = (await arrived).attachments ?? [];
-    assert.equal(file?.name, 'file', 'no name given: "file"');
+    assert.equal(file?.name, 'file.png', 'no name given: "file", with the extension of the type found');
     assert.deepEqual(await download(desk.t, v.session.token, file.id), picture);
   });
 

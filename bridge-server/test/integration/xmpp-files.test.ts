@@ -224,6 +224,8 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
         ['alice', 'alicepw'],
         ['switchboard', 'botpw'],
       ],
+      // As the client mode's own tests: what the bot sends an agent not yet online waits for them.
+      offline: true,
       fileShare: {},
     });
     listed = await foreignServer();
