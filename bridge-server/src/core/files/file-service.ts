@@ -11,6 +11,7 @@ import type { SiteConfig } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
 import { readableSize } from '../../networks/kit/file-lines.js';
 import type { InboundFile, NetworkFiles } from '../../networks/network.js';
+import { toAttachment } from '../../store/file-rows.js';
 import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';
 import { newId } from '../../util/ids.js';
 import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
@@ -444,10 +445,4 @@ export class FileService {
 
 function hasThumbnail(file: FileRecord): boolean {
   return READABLE_IMAGES.has(file.type) && file.width !== undefined;
-}
-
-/** The contract's view of a stored file. */
-export function toAttachment(file: FileRecord): Attachment {
-  const { id, name, type, size, sha256, width, height } = file;
-  return { id, name, type, size, sha256, ...(width !== undefined && height !== undefined ? { width, height } : {}) };
 }
