@@ -8,6 +8,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 import { minify } from 'terser';
 import { browserPlugins, chatChunkModules, compactTemplates, terserOptions } from '../rollup.config.mjs';
+import { recordGoals } from './lib/goals.mjs';
 
 /** What a page pays before the visitor shows intent. */
 const GOAL_FIRST_LOAD_GZIP = 5 * 1024;
@@ -149,6 +150,22 @@ const worst = rows.filter((row) => row.name.startsWith('everything')).reduce((a,
 console.log(
   `goal: everything <= ${kb(GOAL_GZIP_BYTES)} gzip: ${verdict(worst.gzip <= GOAL_GZIP_BYTES)} (${kb(everything.gzip)} for an English page, ${kb(worst.gzip)} at most)`,
 );
+recordGoals('size', [
+  {
+    figure: '/widget.js, gzip: first load (the loader)',
+    now: kb(first.gzip),
+    peer: `lit + socket.io-client alone: ${kb(floorRow.gzip)}`,
+    goal: `<= ${kb(GOAL_FIRST_LOAD_GZIP)}`,
+    met: first.gzip <= GOAL_FIRST_LOAD_GZIP,
+  },
+  {
+    figure: 'widget, gzip: everything (loader + chat + catalogue)',
+    now: `${kb(worst.gzip)} (${(worst.gzip / floorRow.gzip).toFixed(2)}x floor)`,
+    peer: `lit + socket.io-client alone: ${kb(floorRow.gzip)}`,
+    goal: `<= ${kb(GOAL_GZIP_BYTES)}`,
+    met: worst.gzip <= GOAL_GZIP_BYTES,
+  },
+]);
 if (stray.length > 0) console.log(`kept for pages holding the previous loader: ${stray.join(', ')}`);
 const packages = await breakdown(rows[1].gzip);
 console.log(

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client, xml } from '@xmpp/client';
 import { io } from 'socket.io-client';
+import { recordGoals } from './lib/goals.mjs';
 import { startProsody } from '../bridge-server/test/servers/prosody.ts';
 import { createBridge, parseConfig } from '../bridge-server/src/index.ts';
 
@@ -163,6 +164,22 @@ try {
   console.log(
     `round trips/s         ${rate(throughput.direct).toFixed(0).padStart(10)}${rate(throughput.bridge).toFixed(0).padStart(10)}   ${`${ratio.toFixed(2)}x`.padStart(14)}`,
   );
+  recordGoals('xmpp', [
+    {
+      figure: 'XMPP agent round trips/s, window ' + WINDOW,
+      now: `${rate(throughput.bridge).toFixed(0)}/s (${ratio.toFixed(2)}x)`,
+      peer: `direct client-to-client, same Prosody: ${rate(throughput.direct).toFixed(0)}/s`,
+      goal: '>= 0.8x',
+      met: ratio >= 0.8,
+    },
+    {
+      figure: 'XMPP added latency p50 / p99',
+      now: `+${addedP50.toFixed(2)} / +${addedP99.toFixed(2)} ms`,
+      peer: `direct: ${p(latency.direct, 50).toFixed(2)} / ${p(latency.direct, 99).toFixed(2)} ms`,
+      goal: '<= +1 / +3 ms',
+      met: addedP50 <= 1 && addedP99 <= 3,
+    },
+  ]);
   console.log(
     JSON.stringify({
       bench: 'xmpp',
