@@ -34,15 +34,64 @@ const precompressed = () => ({
   },
 });
 
-/** How every browser bundle is minified (bench/size.mjs measures its floor with the same). */
-export const terserOptions = { compress: { passes: 2 }, format: { comments: false } };
+/**
+ * How every browser bundle is minified (bench/size.mjs measures its floor with the same): ES2022
+ * output (the compiled code's own target), and the members socket.io-client and engine.io-client
+ * mark private with a leading underscore renamed (lit's `_$` names are left as they are).
+ */
+export const terserOptions = {
+  ecma: 2022,
+  compress: { passes: 3, unsafe_arrows: true },
+  mangle: { properties: { regex: /^_[A-Za-z]/ } },
+  format: { comments: false },
+};
+
+/** The declaration files (tsc's output) of a folder. */
+const declarations = (folder) =>
+  readdirSync(new URL(folder, import.meta.url))
+    .filter((file) => file.endsWith('.d.ts'))
+    .map((file) => readFileSync(new URL(`${folder}${file}`, import.meta.url), 'utf8'));
+
+const PRIVATE_MEMBER = /^\s*private (?:readonly )?([A-Za-z_$][\w$]*)/;
+
+/**
+ * The private members of the classes in the chat chunk (the widget's, the SDK's, socket.io-client's
+ * and engine.io-client's), as their declarations list them: the chunk holds every use of them, so
+ * they can be renamed. A name also declared anywhere else (a public member, a field of the
+ * protocol's payloads, socket.io's and engine.io's options and handshake) keeps its name, and
+ * terser keeps the DOM's own.
+ */
+export function privateMembers() {
+  const texts = [
+    ...declarations('widget/dist/'),
+    ...declarations('sdk/dist/'),
+    ...declarations('protocol/dist/'),
+    ...declarations('node_modules/socket.io-client/build/esm/'),
+    ...declarations('node_modules/engine.io-client/build/esm/'),
+    ...declarations('node_modules/engine.io-client/build/esm/transports/'),
+  ];
+  const names = new Set();
+  const elsewhere = new Set();
+  for (const line of texts.join('\n').split('\n')) {
+    const member = PRIVATE_MEMBER.exec(line);
+    if (member) names.add(member[1]);
+    else for (const word of line.match(/[A-Za-z_$][\w$]*/g) ?? []) elsewhere.add(word);
+  }
+  return [...names].filter((name) => !elsewhere.has(name)).sort();
+}
+
+/** The chat chunk's minification: its classes' private members renamed too. */
+const chatTerserOptions = () => ({
+  ...terserOptions,
+  mangle: { properties: { regex: new RegExp(`^(?:_[A-Za-z].*|${privateMembers().join('|')})$`) } },
+});
 
 /** Resolution and minification shared by every browser bundle (and bench/size.mjs, which may leave minifying out). */
-export const browserPlugins = ({ minify = true } = {}) => [
+export const browserPlugins = ({ minify = true, minifyWith = terserOptions } = {}) => [
   withoutWebTransport(),
   nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
   commonjs(),
-  ...(minify ? [terser(terserOptions)] : []),
+  ...(minify ? [terser(minifyWith)] : []),
 ];
 
 /**
@@ -171,7 +220,7 @@ export default [
     // The chat: lit, the SDK, socket.io-client and the component, fetched by the loader on intent.
     input: 'widget/dist/embed.js',
     output: { ...hashed, entryFileNames: 'chat-[hash].js' },
-    plugins: [chatChunkModules(), compactTemplates(), ...browserPlugins(), precompressed(), hashedChunkWritten('chat')],
+    plugins: [chatChunkModules(), compactTemplates(), ...browserPlugins({ minifyWith: chatTerserOptions() }), precompressed(), hashedChunkWritten('chat')],
   },
   {
     // The drop-in widget's first load: the launcher and window.Switchboard, nothing else.
