@@ -24,6 +24,16 @@ const ENCODINGS = [
   ['gzip', '.gz'],
 ] as const;
 
+/** Each bundle's path and its file in its package's dist. */
+const SDK_BUNDLES = { '/sdk.js': 'switchboard.esm.js', '/sdk.iife.js': 'switchboard.iife.js' } as const;
+const LOADER = '/widget.js';
+const CHUNKS = '/widget/';
+
+/** Whether a request is for a bundle (sent precompressed, never compressed again). */
+export function isBundlePath(path: string): boolean {
+  return Object.hasOwn(SDK_BUNDLES, path) || path === LOADER || path.startsWith(CHUNKS);
+}
+
 /** A chat chunk's name as the build writes it: nothing else under /widget/ is served. */
 const CHUNK = /^chat-[A-Za-z0-9_-]+\.js(\.map)?$/;
 
@@ -57,10 +67,9 @@ export function bundleRoutes(app: Express, notBuilt: NotBuilt): void {
     if (!path || !existsSync(path)) return notBuilt(res, file);
     send(req, res, path, fiveMinutes);
   };
-  app.get('/sdk.js', bundle(sdk, 'switchboard.esm.js'));
-  app.get('/sdk.iife.js', bundle(sdk, 'switchboard.iife.js'));
-  app.get('/widget.js', bundle(widget, 'widget.js'));
-  app.get('/widget/:file', (req, res, next) => {
+  for (const [path, file] of Object.entries(SDK_BUNDLES)) app.get(path, bundle(sdk, file));
+  app.get(LOADER, bundle(widget, 'widget.js'));
+  app.get(`${CHUNKS}:file`, (req, res, next) => {
     const file = String(req.params.file);
     const path = widget && CHUNK.test(file) ? join(widget, 'chunks', file) : null;
     if (!path || !existsSync(path)) return next();

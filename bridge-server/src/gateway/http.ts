@@ -1,6 +1,6 @@
 /**
  * HTTP beside the socket API: health, readiness, metrics, `POST /v1/messages` for server-side
- * code, the SDK bundles, and an optional static site. Every error is JSON `{ error: { code, message } }`.
+ * code, the SDK bundles, and an optional static site, compressed where it pays. Every error is JSON `{ error: { code, message } }`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Address, ErrorBody } from '@switchboard/protocol';
@@ -23,6 +23,7 @@ import { newId } from '../util/ids.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
 import { bundleRoutes } from './bundles.js';
+import { compressedResponses } from './compressed-responses.js';
 import { fileRoutes } from './http-files.js';
 
 export interface HttpDeps {
@@ -83,6 +84,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
+  app.use(compressedResponses());
   const buckets = new Map<string, TokenBucket>();
 
   app.get('/healthz', (_req, res) => {

@@ -70,6 +70,22 @@ describe('browser bundles over HTTP', () => {
     }
   });
 
+  it('compresses what the bridge answers over 1 KB, never a bundle again', async () => {
+    const metrics = await raw(`${t.url}/metrics`, { 'accept-encoding': 'gzip, br' });
+    assert.equal(metrics.status, 200);
+    assert.equal(metrics.headers['content-encoding'], 'br');
+    assert.match(String(metrics.headers.vary), /Accept-Encoding/i);
+    assert.match(brotliDecompressSync(metrics.body).toString(), /# TYPE /);
+
+    const health = await raw(`${t.url}/healthz`, { 'accept-encoding': 'gzip, br' });
+    assert.equal(health.headers['content-encoding'], undefined, 'too small to pay');
+    assert.deepEqual(JSON.parse(health.body.toString()), { status: 'ok' });
+
+    const deflate = await raw(`${t.url}/widget.js`, { 'accept-encoding': 'deflate' });
+    assert.equal(deflate.headers['content-encoding'], undefined, 'a bundle is sent as built');
+    assert.deepEqual(deflate.body, readFileSync(`${widgetDist}widget.js`));
+  });
+
   it('sends the SDK bundles compressed too', async () => {
     const esm = await raw(`${t.url}/sdk.js`, { 'accept-encoding': 'gzip' });
     assert.equal(esm.headers['content-encoding'], 'gzip');
