@@ -1,8 +1,12 @@
 // Size of the drop-in widget, gzip and brotli: the loader (/widget.js, what a page pays before any
 // intent), the chat chunk it fetches (widget + SDK + lit + socket.io-client) and the catalogue
 // chunk of a page's language other than English, against the floor of lit + socket.io-client
-// bundled alone with the same settings, in one run. Then where the chat chunk's bytes go.
-import { readFileSync, readdirSync } from 'node:fs';
+// bundled alone with the same settings, in one run. Then where the chat chunk's bytes go, and how
+// a real bridge serves the loader and the chat: the bytes it sends for each Accept-Encoding.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
@@ -101,6 +105,61 @@ async function breakdown(chatGzip) {
   return [...packages].sort(byMinified).map(([name, entry]) => ({ name, minified: entry.minified, gzipEstimate: Math.round(share(entry.minified)) }));
 }
 
+/** A GET with exactly these headers (fetch would undo the encoding): status, headers and the bytes sent. */
+function fetchRaw(url, headers) {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes: Buffer.concat(chunks).length }));
+    }).on('error', reject);
+  });
+}
+
+/**
+ * The loader and the chat chunk from a real bridge (its dist, on 127.0.0.1), asked as a browser
+ * asks (`br`), as an older one (`gzip`) and with no encoding: the bytes sent for both, and whether
+ * each compressed answer says its encoding, varies on Accept-Encoding and has an ETag.
+ */
+async function served(paths) {
+  const { createBridge, parseConfig } = await import('../bridge-server/dist/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-size-'));
+  const bridge = await createBridge(
+    parseConfig(
+      {
+        server: { host: '127.0.0.1', port: 0 },
+        store: { type: 'sqlite', path: join(dir, 'bench.db') },
+        sites: [{ key: 'bench-site', origins: ['*'] }],
+        log: { level: 'silent' },
+      },
+      'bench',
+      dir,
+    ),
+  );
+  try {
+    const url = await bridge.start();
+    const ask = async (acceptEncoding) => {
+      const answers = await Promise.all(paths.map((path) => fetchRaw(`${url}${path}`, { 'accept-encoding': acceptEncoding })));
+      const expected = acceptEncoding === 'identity' ? undefined : acceptEncoding.split(',')[0];
+      return {
+        bytes: answers.reduce((sum, answer) => sum + answer.bytes, 0),
+        encodings: [...new Set(answers.map((answer) => answer.headers['content-encoding'] ?? 'none'))].join('/'),
+        right: answers.every(
+          (answer) =>
+            answer.status === 200 &&
+            answer.headers['content-encoding'] === expected &&
+            /accept-encoding/i.test(String(answer.headers.vary)) &&
+            Boolean(answer.headers.etag),
+        ),
+      };
+    };
+    return { br: await ask('br'), gzip: await ask('gzip'), identity: await ask('identity') };
+  } finally {
+    await bridge.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const loader = readFileSync(new URL('../widget/dist/widget.js', import.meta.url));
 const chunkDir = new URL('../widget/dist/chunks/', import.meta.url);
 // The chunks this loader names (the previous build's may still stand beside them).
@@ -167,6 +226,22 @@ recordGoals('size', [
   },
 ]);
 if (stray.length > 0) console.log(`kept for pages holding the previous loader: ${stray.join(', ')}`);
+const encoding = await served(['/widget.js', `/widget/${chatName}`]);
+const servedWell = encoding.br.right && encoding.gzip.right;
+console.log(`\nServed by a bridge: /widget.js + /widget/${chatName}`);
+for (const [name, { bytes, encodings }] of Object.entries(encoding)) {
+  console.log(`  Accept-Encoding ${name.padEnd(8)} ${String(bytes).padStart(7)} bytes sent (Content-Encoding ${encodings})`);
+}
+console.log(`goal: brotli/gzip served with Content-Encoding, Vary: Accept-Encoding and an ETag: ${verdict(servedWell)}`);
+recordGoals('size', [
+  {
+    figure: 'served encoding: bytes sent for /widget.js + chat chunk',
+    now: `br: ${encoding.br.bytes} B, gzip: ${encoding.gzip.bytes} B (of ${encoding.identity.bytes})`,
+    peer: `uncompressed: ${encoding.identity.bytes} B`,
+    goal: 'brotli/gzip served (Content-Encoding, Vary, ETag)',
+    met: servedWell,
+  },
+]);
 const packages = await breakdown(rows[1].gzip);
 console.log(
   JSON.stringify({
@@ -176,6 +251,7 @@ console.log(
     locales: Object.fromEntries(locales.map(({ language, code }) => [language, sizes(code)])),
     floor: { raw: floorRow.raw, gzip: floorRow.gzip, brotli: floorRow.brotli },
     goals: { firstLoadGzip: GOAL_FIRST_LOAD_GZIP, totalGzip: GOAL_GZIP_BYTES },
+    served: encoding,
     packages,
   }),
 );
