@@ -94,20 +94,26 @@ export const browserPlugins = ({ minify = true, minifyWith = terserOptions } = {
   ...(minify ? [terser(minifyWith)] : []),
 ];
 
+const SDK_DIST = fileURLToPath(new URL('sdk/dist/', import.meta.url));
+const WITHOUT_FETCH_UPLOAD = '\0upload-without-fetch';
+
 /**
  * The chat chunk's own modules in place of others: `catalogues.js` (every language) becomes
- * `catalogues-on-demand.js` (English, the others fetched when needed), and socket.io's and
+ * `catalogues-on-demand.js` (English, the others fetched when needed), socket.io's and
  * engine.io's packet parsers become ones for text packets only (`socket-io-text-parser.js`,
- * `engine-io-text-parser.js`: the v1 API never sends binary data).
+ * `engine-io-text-parser.js`: the v1 API never sends binary data), and the SDK's upload through
+ * fetch, for where there is no XMLHttpRequest (Node), is left out: the chat runs in pages.
  */
 export const chatChunkModules = () => ({
   name: 'chat-chunk-modules',
   resolveId(source, importer) {
     if (importer?.startsWith(WIDGET_DIST) && source === './catalogues.js') return `${WIDGET_DIST}catalogues-on-demand.js`;
+    if (importer?.startsWith(SDK_DIST) && source === './upload-fetch.js') return WITHOUT_FETCH_UPLOAD;
     if (source === 'socket.io-parser') return `${WIDGET_DIST}socket-io-text-parser.js`;
     if (source === 'engine.io-parser') return `${WIDGET_DIST}engine-io-text-parser.js`;
     return null;
   },
+  load: (id) => (id === WITHOUT_FETCH_UPLOAD ? `export const uploadWithFetch = () => Promise.reject(new Error('no XMLHttpRequest to upload with'));` : null),
 });
 
 /**

@@ -72,7 +72,7 @@ async function breakdown(chatGzip) {
     if (!module.code) continue;
     const { code = '' } = await minify(module.code, { ...terserOptions, module: false, toplevel: false });
     modules.push({
-      name: id.startsWith(root) ? id.slice(root.length).replace(/^node_modules[\\/]/, '') : id,
+      name: id.startsWith(root) ? id.slice(root.length).replace(/^node_modules[\\/]/, '') : id.replace('\0', ''),
       pkg: packageOf(id),
       rendered: module.renderedLength,
       minified: code.length,
