@@ -52,7 +52,12 @@ const declarations = (folder) =>
     .filter((file) => file.endsWith('.d.ts'))
     .map((file) => readFileSync(new URL(`${folder}${file}`, import.meta.url), 'utf8'));
 
-const PRIVATE_MEMBER = /^\s*private (?:readonly )?([A-Za-z_$][\w$]*)/;
+const PRIVATE_MEMBER = /^\s*private (?:(?:readonly|static|get|set)\s+)*([A-Za-z_$][\w$]*)/;
+/**
+ * Any other member a declaration names: one starting a line (a class's or an interface's), or
+ * following `{` or `;` (a type literal on one line), a property or a method; not a parameter.
+ */
+const DECLARED_MEMBER = /(?:^|[{;])\s*(?:(?:public|protected|static|readonly|abstract|get|set|declare)\s+)*["']?([A-Za-z_$][\w$]*)["']?\??\s*[:(<]/g;
 
 /**
  * The private members of the classes in the chat chunk (the widget's, the SDK's, socket.io-client's
@@ -75,7 +80,7 @@ export function privateMembers() {
   for (const line of texts.join('\n').split('\n')) {
     const member = PRIVATE_MEMBER.exec(line);
     if (member) names.add(member[1]);
-    else for (const word of line.match(/[A-Za-z_$][\w$]*/g) ?? []) elsewhere.add(word);
+    else for (const [, name] of line.matchAll(DECLARED_MEMBER)) elsewhere.add(name);
   }
   return [...names].filter((name) => !elsewhere.has(name)).sort();
 }
