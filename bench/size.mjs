@@ -58,7 +58,7 @@ function packageOf(id) {
   const inModules = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(id);
   if (inModules) return inModules[1].replace('\\', '/');
   const workspace = /[\\/](protocol|sdk|widget)[\\/]dist[\\/]/.exec(id);
-  return workspace ? `@switchboard/${workspace[1]}` : id;
+  return workspace ? `@switchboard/${workspace[1]}` : id.replace('\0', '');
 }
 
 /**
