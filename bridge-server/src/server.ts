@@ -395,6 +395,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();
         core.router.stop();
+        core.presence.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
