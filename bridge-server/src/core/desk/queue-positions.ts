@@ -40,6 +40,10 @@ class TeamQueue {
   seeded = false;
   seeding: Promise<void> | undefined;
   pending: ConversationRecord[] = [];
+  /** The first place that changed since visitors were last told: those before it stay where they were. */
+  movedFrom = 0;
+  /** The number waiting that every visitor told was told (after a full update). */
+  everyoneKnows: number | undefined;
 
   /** Where `entry` is or would go. */
   indexOf(entry: Waiting): number {
@@ -62,14 +66,18 @@ class TeamQueue {
     }
     if (!known && !queued) return false;
     if (known) {
-      this.entries.splice(this.indexOf(known), 1);
+      const index = this.indexOf(known);
+      this.entries.splice(index, 1);
       this.byId.delete(known.id);
       this.told.delete(known.id);
+      this.movedFrom = Math.min(this.movedFrom, index);
       return true;
     }
     const entry = { id: conversation.id, createdAt: conversation.createdAt, rooms: roomsOf(conversation) };
-    this.entries.splice(this.indexOf(entry), 0, entry);
+    const index = this.indexOf(entry);
+    this.entries.splice(index, 0, entry);
     this.byId.set(entry.id, entry);
+    this.movedFrom = Math.min(this.movedFrom, index);
     return true;
   }
 }
@@ -177,24 +185,26 @@ export class QueuePositions {
     this.perTick.request(team, () => this.flush(team, false));
   }
 
-  /** Tells each visitor among the first POSITIONS_TOLD whose place changed (or, with `waiting`, whose number waiting did). */
+  /**
+   * Tells each visitor among the first POSITIONS_TOLD whose place changed (looking only from the
+   * first place that changed, so a conversation joining at the end costs one look); with
+   * `withWaiting`, every visitor whose number waiting changed too.
+   */
   private flush(team: string, withWaiting: boolean): void {
     const queue = this.teams.get(team);
     if (!queue?.seeded) return;
     const waiting = queue.entries.length;
-    let waitingBehind = false;
     const told = Math.min(waiting, POSITIONS_TOLD);
-    for (let index = 0; index < told; index++) {
+    for (let index = withWaiting ? 0 : queue.movedFrom; index < told; index++) {
       const entry = queue.entries[index]!;
       const position = index + 1;
       const last = queue.told.get(entry.id);
-      if (last && last.position === position && (last.waiting === waiting || !withWaiting)) {
-        waitingBehind ||= last.waiting !== waiting;
-        continue;
-      }
+      if (last && last.position === position && (last.waiting === waiting || !withWaiting)) continue;
       queue.told.set(entry.id, { position, waiting });
       this.hub.emit(entry.rooms, 'queue:position', { conversationId: entry.id, team, position, waiting });
     }
-    if (waitingBehind) this.waitingThrottle.request(team, () => this.flush(team, true));
+    queue.movedFrom = Infinity;
+    if (withWaiting) queue.everyoneKnows = waiting;
+    else if (queue.everyoneKnows !== waiting) this.waitingThrottle.request(team, () => this.flush(team, true));
   }
 }
