@@ -178,6 +178,14 @@ function configuredUrl(config: Config): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/**
+ * Connections the kernel holds for the bridge to accept. After a restart every client comes back
+ * within seconds; with Node's default (511) a busy event loop lets the queue overflow, and each
+ * connection dropped there waits for its SYN to be sent again (1 s, then 3 s). The kernel caps it
+ * at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 8192;
+
 /** Listens on the configured host and port; resolves to the base URL, or fails with what to change. */
 async function listen(http: HttpServer, config: Config): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -189,7 +197,7 @@ async function listen(http: HttpServer, config: Config): Promise<string> {
       else reject(error);
     };
     http.once('error', fail);
-    http.listen(config.server.port, config.server.host, () => {
+    http.listen({ port: config.server.port, host: config.server.host, backlog: LISTEN_BACKLOG }, () => {
       http.off('error', fail);
       resolve();
     });
@@ -395,6 +403,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop();
         core.router.stop();
+        core.presence.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));

@@ -23,6 +23,8 @@ export interface AnnouncerDeps {
   logger: Logger;
   /** Told of each new conversation (the contact book records who opened it). */
   met?(conversation: ConversationRecord): void;
+  /** Told of every change announced (the team queues follow them). */
+  changed?(conversation: ConversationRecord): void;
 }
 
 export class Announcer {
@@ -35,6 +37,7 @@ export class Announcer {
   }
 
   announce(conversation: ConversationRecord): void {
+    this.deps.changed?.(conversation);
     const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
     const wire = toWireConversation(conversation);

@@ -26,6 +26,7 @@ import { forbidden } from './errors.js';
 import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
+import { QueuePositions } from './desk/queue-positions.js';
 import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
@@ -119,7 +120,12 @@ export class Core {
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
     const refOf = (id: string) => deps.refs.refOf(id);
-    this.announcer = new Announcer({ ...deps, met: (conversation) => void contacts.met(conversation) });
+    const positions = new QueuePositions(deps.store, deps.hub);
+    this.announcer = new Announcer({
+      ...deps,
+      met: (conversation) => void contacts.met(conversation),
+      changed: (conversation) => positions.changed(conversation),
+    });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
     this.gateway =
       deps.gateway && new GatewayService({ ...parts, config: deps.gateway, bridgeId: deps.gateway.bridgeId, deliver: (m) => this.inbound.message(m) });
@@ -137,7 +143,7 @@ export class Core {
       for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
-    this.router = new Router({ ...parts, handover: new Handover({ ...deps, kickOutbox, returning }) });
+    this.router = new Router({ ...parts, positions, handover: new Handover({ ...deps, kickOutbox, returning }) });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);
@@ -176,7 +182,7 @@ export class Core {
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
-    const queueNotice = new QueueNotice({ ...deps, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
+    const queueNotice = new QueueNotice({ ...deps, positions, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
     const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice, turns });
     this.inbound = new Inbound({
       ...parts,

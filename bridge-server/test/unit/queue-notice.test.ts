@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { TeamConfig } from '../../src/config.js';
 import { QueueNotice, queueText } from '../../src/core/desk/queue-notice.js';
+import { QueuePositions } from '../../src/core/desk/queue-positions.js';
+import type { ClientHub } from '../../src/core/hub.js';
 import type { Network, OutboundMessage } from '../../src/networks/network.js';
 import type { ConversationRecord } from '../../src/store/store.js';
 
@@ -23,7 +25,7 @@ function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false } = {}
     },
   } as unknown as Network;
   const queue = new QueueNotice({
-    store: { queuedConversations: () => Promise.resolve(queued.map((id) => conversation(id))) },
+    positions: new QueuePositions({ queuedConversations: () => Promise.resolve(queued.map((id) => conversation(id))) }, {} as ClientHub),
     registry: { forAddress: (address) => (address === CAROL ? network : undefined) },
     isOpen: () => open,
     now: () => new Date('2026-12-01T10:00:00.000Z'),

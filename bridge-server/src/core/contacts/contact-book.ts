@@ -67,12 +67,12 @@ export class ContactBook implements ContactLinks {
   }
 
   /** The contact of an address the site knows, made when it has none yet; null for an address the site does not know. */
-  private async ensure(siteKey: string, address: Address): Promise<ContactRecord | null> {
+  private async ensure(siteKey: string, address: Address, met = false): Promise<ContactRecord | null> {
     const { store } = this.deps;
     const known = await store.contactOf(siteKey, address);
     if (known) return known;
     // An agent is no customer: their address never joins a contact (whose erasure would take theirs).
-    if (this.deps.isDesk(address) || !(await this.siteKnows(siteKey, address))) return null;
+    if (this.deps.isDesk(address) || (!met && !(await this.siteKnows(siteKey, address)))) return null;
     const id = await store.linkContact({ siteKey, newId: newId('k'), at: this.at(), party: { address, proof: await this.deps.proofOf(address) } });
     return store.contactById(siteKey, id);
   }
@@ -88,7 +88,8 @@ export class ContactBook implements ContactLinks {
   async met(conversation: ConversationRecord): Promise<void> {
     if (conversation.team === undefined) return;
     try {
-      await this.ensure(conversation.siteKey, conversation.openedBy);
+      // The site knows who opened one of its conversations: no need to look.
+      await this.ensure(conversation.siteKey, conversation.openedBy, true);
     } catch (error) {
       this.deps.logger.warn({ err: error, conversation: conversation.id }, 'contact not recorded');
     }

@@ -8,12 +8,12 @@ import type { Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { TeamConfig } from '../../config.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
-import type { ConversationRecord, Store } from '../../store/store.js';
+import type { ConversationRecord } from '../../store/store.js';
 import { toNetworkConversation } from '../wire.js';
-import { POSITIONS_TOLD } from './queue-positions.js';
+import type { QueuePositions } from './queue-positions.js';
 
 export interface QueueNoticeDeps {
-  store: Pick<Store, 'queuedConversations'>;
+  positions: Pick<QueuePositions, 'positionOf'>;
   registry: Pick<NetworkRegistry, 'forAddress'>;
   /** Whether the team is within its hours (outside, its offline message says it all). */
   isOpen(team: string): boolean;
@@ -31,20 +31,19 @@ export class QueueNotice {
 
   /** Tells the customer who just opened `conversation` their place in the team's queue, when it waits there. */
   async tell(conversation: ConversationRecord, team: TeamConfig): Promise<void> {
-    const { store, registry, logger } = this.deps;
+    const { positions, registry, logger } = this.deps;
     if (team.queueMessage === false || conversation.assignee !== undefined || conversation.state !== 'open' || !this.deps.isOpen(team.id)) return;
     const network = registry.forAddress(conversation.openedBy);
     if (!network) return;
-    const queued = await store.queuedConversations(team.id, POSITIONS_TOLD);
-    const index = queued.findIndex((waiting) => waiting.id === conversation.id);
+    const position = await positions.positionOf(team.id, conversation.id);
     // Taken meanwhile (or far down a very long queue): nothing to tell.
-    if (index < 0) return;
+    if (position === undefined) return;
     const message: Message = {
       id: `queue-${conversation.id}`,
       conversationId: conversation.id,
       seq: 0,
       from: `team:${team.id}`,
-      text: queueText(team.queueMessage, index + 1),
+      text: queueText(team.queueMessage, position),
       sentAt: this.deps.now().toISOString(),
     };
     try {

@@ -17,7 +17,7 @@ import type { PresenceService } from '../presence.js';
 import { toWireConversation } from '../wire.js';
 import type { Handover } from './handover.js';
 import { Offers } from './offers.js';
-import { QueuePositions } from './queue-positions.js';
+import type { QueuePositions } from './queue-positions.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './strategies.js';
 import { TeamHours } from './team-hours.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
@@ -31,6 +31,8 @@ export interface RouterDeps {
   clock: Clock;
   announcer: Announcer;
   handover: Handover;
+  /** The team queues, in memory, and what their visitors are told. */
+  positions: QueuePositions;
 }
 
 /** Queued conversations read at a time. */
@@ -45,7 +47,7 @@ export class Router {
   constructor(private readonly deps: RouterDeps) {
     this.offers = new Offers({ ...deps, expired: (conversationId, agentId) => this.offerExpired(conversationId, agentId) });
     this.hours = new TeamHours(deps.teams, deps.clock, deps.logger);
-    this.positions = new QueuePositions(deps.store, deps.hub);
+    this.positions = deps.positions;
     deps.presence.onChange((presence) => {
       if (presence.status !== 'available') return;
       for (const team of deps.teams.teamsOf(presence.address)) {
@@ -74,6 +76,7 @@ export class Router {
   stop(): void {
     this.hours.stop();
     this.offers.stop();
+    this.positions.stop();
   }
 
   /** Offers a team's queued conversations to whoever can take them now (in the background). */
@@ -109,7 +112,7 @@ export class Router {
     return this.serial.run(`team:${team}`, async () => {
       const candidate = await this.pickAgent(team, conversation.siteKey);
       if (!candidate) {
-        await this.positions.tell(team);
+        await this.positions.enqueued(conversation);
         return conversation;
       }
       const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
@@ -123,17 +126,16 @@ export class Router {
   /** Offers the team's queued conversations, oldest first, while an agent can take one. */
   private drainQueue(team: string): Promise<void> {
     return this.serial.run(`team:${team}`, async () => {
-      let assignedAny = false;
       try {
         for (;;) {
           const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
           if (queued.length === 0) return;
           const assigned = await this.assignBatch(team, queued);
-          assignedAny ||= assigned > 0;
           if (assigned === 0 || queued.length < QUEUE_BATCH) return;
         }
       } finally {
-        if (assignedAny || (await this.deps.store.queuedConversations(team, 1)).length > 0) await this.positions.tell(team);
+        // Only visitors whose place changed (or who were never told, as after a restart) hear of it.
+        await this.positions.tell(team);
       }
     });
   }

@@ -451,7 +451,7 @@ export class SqliteStore implements Store {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.participant !== undefined) {
-      where.push('c.id IN (SELECT conversation_id FROM participants WHERE address = ?)');
+      where.push('p.address = ?');
       params.push(query.participant);
     }
     if (query.siteKey !== undefined) {
@@ -472,7 +472,11 @@ export class SqliteStore implements Store {
       where.push("c.id LIKE '%' || ?");
       params.push(query.idSuffix);
     }
-    const sql = `SELECT c.* FROM conversations c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    // A participant's conversations are read from the participants' index first (CROSS JOIN keeps
+    // that order): left to itself, SQLite walks every conversation of the site for the ORDER BY,
+    // which made each connection's handshake cost grow with the site's conversations.
+    const from = query.participant !== undefined ? 'participants p CROSS JOIN conversations c ON c.id = p.conversation_id' : 'conversations c';
+    const sql = `SELECT c.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));

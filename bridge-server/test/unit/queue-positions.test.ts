@@ -1,0 +1,205 @@
+// The team queues kept in memory: positions follow enqueues, takes, closes and transfers without
+// re-reading the store, per team; a fresh instance (a restart) reads the store again; and updates
+// are coalesced, so a burst of opens tells each waiting visitor once.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as nextTick } from 'node:timers/promises';
+import type { QueuePosition } from '@switchboard/protocol';
+import { POSITIONS_TOLD, QueuePositions } from '../../src/core/desk/queue-positions.js';
+import type { ClientHub, HubRoom } from '../../src/core/hub.js';
+import type { ConversationRecord } from '../../src/store/store.js';
+
+const WINDOW_MS = 40;
+
+let created = 0;
+function conversation(id: string, team: string, extra: Partial<ConversationRecord> = {}): ConversationRecord {
+  created++;
+  return {
+    id,
+    siteKey: 'shop',
+    openedBy: `web:shop/v_${id}`,
+    participants: [`web:shop/v_${id}`],
+    team,
+    state: 'open',
+    createdAt: new Date(Date.UTC(2026, 11, 1, 10, 0, created)).toISOString(),
+    updatedAt: '',
+    lastSeq: 0,
+    ...extra,
+  };
+}
+
+/** A store holding `stored` (the conversations as they are now) and a hub that records what is told. */
+function setUp(stored: ConversationRecord[] = []) {
+  const told: QueuePosition[] = [];
+  const reads: string[] = [];
+  const hub = {
+    emit: (_rooms: HubRoom[], event: string, payload: QueuePosition) => {
+      if (event === 'queue:position') told.push(payload);
+    },
+  } as unknown as ClientHub;
+  const store = {
+    queuedConversations: (team: string, limit: number) => {
+      reads.push(team);
+      return Promise.resolve(stored.filter((c) => c.team === team && c.state === 'open' && c.assignee === undefined).slice(0, limit));
+    },
+  };
+  const make = () => new QueuePositions(store, hub, WINDOW_MS);
+  return { positions: make(), make, told, reads, stored };
+}
+
+/** Lets the per-tick updates go out. */
+const tick = () => nextTick();
+const afterWindow = () => new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 2));
+const lastFor = (told: QueuePosition[], id: string) => told.filter((p) => p.conversationId === id).at(-1);
+
+describe('queue positions kept in memory', () => {
+  it('tells a new conversation its place once, and nobody else their unchanged place, reading the store once', async () => {
+    const { positions, told, reads, stored } = setUp();
+    const queued = ['a', 'b', 'c'].map((id) => conversation(id, 'support'));
+    for (const c of queued) {
+      stored.push(c);
+      await positions.enqueued(c);
+      await tick();
+    }
+    const placeTold = told.filter((p) => p.conversationId === 'c');
+    assert.deepEqual(placeTold, [{ conversationId: 'c', team: 'support', position: 3, waiting: 3 }]);
+    assert.deepEqual(reads, ['support'], 'the store is read at first use only');
+    await afterWindow();
+    assert.deepEqual(lastFor(told, 'a'), { conversationId: 'a', team: 'support', position: 1, waiting: 3 }, 'the number waiting follows');
+    positions.stop();
+  });
+
+  it('moves everyone up when the first is taken or closed, and tells the one taken position 0', async () => {
+    const { positions, told, stored } = setUp();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => conversation(id, 'support'));
+    stored.push(a!, b!, c!);
+    await positions.tell('support');
+    await tick();
+    told.length = 0;
+    positions.taken({ ...a!, assignee: 'web:shop/a_alice' });
+    await tick();
+    assert.deepEqual(told, [
+      { conversationId: 'a', team: 'support', position: 0, waiting: 0 },
+      { conversationId: 'b', team: 'support', position: 1, waiting: 2 },
+      { conversationId: 'c', team: 'support', position: 2, waiting: 2 },
+    ]);
+    told.length = 0;
+    positions.changed({ ...b!, state: 'closed' });
+    await tick();
+    assert.deepEqual(told, [{ conversationId: 'c', team: 'support', position: 1, waiting: 1 }]);
+    assert.equal(await positions.positionOf('support', 'c'), 1);
+    assert.equal(await positions.positionOf('support', 'b'), undefined);
+    positions.stop();
+  });
+
+  it('keeps teams apart and follows a transfer from one team to the other, in the store order', async () => {
+    const { positions, told, stored } = setUp();
+    const early = conversation('early', 'sales');
+    const s1 = conversation('s1', 'support');
+    const b1 = conversation('b1', 'billing');
+    stored.push(early, s1, b1);
+    await positions.tell('support');
+    await positions.tell('billing');
+    await tick();
+    assert.deepEqual(lastFor(told, 's1'), { conversationId: 's1', team: 'support', position: 1, waiting: 1 });
+    assert.deepEqual(lastFor(told, 'b1'), { conversationId: 'b1', team: 'billing', position: 1, waiting: 1 });
+    // Opened before b1: transferred to billing, it goes before it.
+    positions.changed({ ...early, team: 'billing' });
+    await tick();
+    assert.deepEqual(lastFor(told, 'early'), { conversationId: 'early', team: 'billing', position: 1, waiting: 2 });
+    assert.deepEqual(lastFor(told, 'b1'), { conversationId: 'b1', team: 'billing', position: 2, waiting: 2 });
+    // s1 transferred to billing: it leaves support.
+    positions.changed({ ...s1, team: 'billing' });
+    assert.equal(await positions.positionOf('support', 's1'), undefined);
+    assert.equal(await positions.positionOf('billing', 's1'), 2);
+    assert.equal(await positions.positionOf('billing', 'b1'), 3);
+    positions.stop();
+  });
+
+  it('reads the store again after a restart and tells every waiting visitor its place', async () => {
+    const { positions, make, told, stored, reads } = setUp();
+    const queued = ['a', 'b'].map((id) => conversation(id, 'support'));
+    stored.push(...queued);
+    await positions.tell('support');
+    await tick();
+    positions.stop();
+    told.length = 0;
+    const restarted = make();
+    stored.push(conversation('c', 'support'));
+    await restarted.tell('support');
+    await tick();
+    assert.deepEqual(
+      told.map((p) => [p.conversationId, p.position, p.waiting]),
+      [
+        ['a', 1, 3],
+        ['b', 2, 3],
+        ['c', 3, 3],
+      ],
+    );
+    assert.deepEqual(reads, ['support', 'support']);
+    restarted.stop();
+  });
+
+  it('applies changes seen while the store is read', async () => {
+    const { positions, stored } = setUp();
+    const [a, b] = ['a', 'b'].map((id) => conversation(id, 'support'));
+    stored.push(a!, b!);
+    const reading = positions.tell('support');
+    positions.changed({ ...a!, assignee: 'web:shop/a_alice' }); // taken while the store is read
+    await reading;
+    assert.equal(await positions.positionOf('support', 'a'), undefined);
+    assert.equal(await positions.positionOf('support', 'b'), 1);
+    positions.stop();
+  });
+
+  it('tells each waiting visitor once per tick in a burst of opens, and the number waiting once per window', async () => {
+    const { positions, told, stored } = setUp();
+    const waiting = Array.from({ length: 20 }, (_, i) => conversation(`w${i}`, 'support'));
+    stored.push(...waiting);
+    await positions.tell('support');
+    await tick();
+    await afterWindow();
+    told.length = 0;
+    // A burst: 50 opens within one tick.
+    const burst = Array.from({ length: 50 }, (_, i) => conversation(`n${i}`, 'support'));
+    for (const c of burst) positions.changed(c);
+    await tick();
+    await tick();
+    await afterWindow();
+    for (const c of waiting) assert.ok(told.filter((p) => p.conversationId === c.id).length <= 1, `${c.id} told at most once`);
+    for (const c of [...waiting, ...burst]) assert.equal(lastFor(told, c.id)?.waiting, 70, `${c.id} knows the number waiting`);
+    assert.equal(told.length, 70, 'one packet per visitor');
+    // More opens one after another, each in its own tick: the first 20 hear of the number waiting at most once per window.
+    told.length = 0;
+    for (let i = 0; i < 5; i++) {
+      positions.changed(conversation(`m${i}`, 'support'));
+      await tick();
+    }
+    assert.ok(told.filter((p) => p.conversationId === 'w0').length <= 1, 'w0 told at most once within the window');
+    await afterWindow();
+    assert.equal(lastFor(told, 'w0')?.waiting, 75);
+    assert.equal(lastFor(told, 'w0')?.position, 1);
+    positions.stop();
+  });
+
+  it('tells only the first POSITIONS_TOLD, and the others on their turn', async () => {
+    const { positions, told, stored } = setUp();
+    const many = Array.from({ length: POSITIONS_TOLD + 2 }, (_, i) => conversation(`q${i}`, 'support'));
+    stored.push(...many);
+    await positions.tell('support');
+    await tick();
+    assert.equal(told.length, POSITIONS_TOLD);
+    assert.equal(lastFor(told, `q${POSITIONS_TOLD}`), undefined);
+    told.length = 0;
+    positions.taken({ ...many[0]!, assignee: 'web:shop/a_alice' });
+    await tick();
+    assert.deepEqual(lastFor(told, `q${POSITIONS_TOLD}`), {
+      conversationId: `q${POSITIONS_TOLD}`,
+      team: 'support',
+      position: POSITIONS_TOLD,
+      waiting: POSITIONS_TOLD + 1,
+    });
+    assert.equal(lastFor(told, `q${POSITIONS_TOLD + 1}`), undefined);
+    positions.stop();
+  });
+});
