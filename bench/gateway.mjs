@@ -32,11 +32,11 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** User + system CPU time of a process so far, in microseconds (/proc/<pid>/stat fields 14 and 15). */
+/** User and system CPU time of a process so far, in microseconds (/proc/<pid>/stat fields 14 and 15). */
 function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  return { user: (Number(fields[11]) / CLOCK_TICKS) * 1e6, system: (Number(fields[12]) / CLOCK_TICKS) * 1e6 };
 }
 
 /** Resident memory of a process, in MiB (VmRSS). */
@@ -91,8 +91,9 @@ async function measure(pid, send) {
   const cpuBefore = cpuMicros(pid);
   const latency = await run(send, ROUND_TRIPS, 1);
   const throughput = await run(send, ROUND_TRIPS, WINDOW);
-  const cpuPerRoundTrip = (cpuMicros(pid) - cpuBefore) / (2 * ROUND_TRIPS);
-  return { latency, throughput, cpuPerRoundTrip, rss: rssMiB(pid) };
+  const cpuAfter = cpuMicros(pid);
+  const [user, system] = [cpuAfter.user - cpuBefore.user, cpuAfter.system - cpuBefore.system].map((micros) => micros / (2 * ROUND_TRIPS));
+  return { latency, throughput, cpuPerRoundTrip: user + system, cpuSplit: { user, system }, rss: rssMiB(pid) };
 }
 
 /** XEP-0050: runs biboumi's `configure` command on the IRC server, with `changes` to the form it offers. */
@@ -281,7 +282,7 @@ try {
   const line = (name, r) =>
     console.log(
       `  ${name.padEnd(10)} p50 ${ms(p(r.latency, 50))}  p99 ${ms(p(r.latency, 99))}  ${rate(r.throughput).toFixed(0)} round trips/s  ` +
-        `CPU ${r.cpuPerRoundTrip.toFixed(0)} us/round trip  RSS ${r.rss.toFixed(1)} MiB`,
+        `CPU ${r.cpuPerRoundTrip.toFixed(0)} us/round trip (user ${r.cpuSplit.user.toFixed(0)}, system ${r.cpuSplit.system.toFixed(0)})  RSS ${r.rss.toFixed(1)} MiB`,
     );
   if (theirs) line('biboumi', theirs);
   line('switchboard', mine);

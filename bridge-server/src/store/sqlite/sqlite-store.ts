@@ -52,6 +52,7 @@ import {
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
+import { OpenPairs } from './open-pairs.js';
 import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
@@ -68,8 +69,16 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** How often the WAL is folded back into the database, off the message path. */
+/** How often the WAL is looked at, off the message path, to be folded back into the database. */
 const CHECKPOINT_INTERVAL_MS = 1000;
+/**
+ * Commits after which a look folds the WAL back; fewer wait for a look this many intervals later.
+ * Each checkpoint syncs the database file, and a page changed by many commits is copied once: so
+ * under steady traffic one checkpoint every few seconds, not every second (a message costs less),
+ * and the WAL stays some megabytes at most.
+ */
+const CHECKPOINT_COMMITS = 1000;
+const CHECKPOINT_IDLE_INTERVALS = 5;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -83,11 +92,16 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  /** Commits since the last checkpoint, and timer ticks since then. */
+  private commitsSinceCheckpoint = 0;
+  private ticksSinceCheckpoint = 0;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
    */
   private readonly conversations = new Map<string, ConversationRecord>();
+  /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
+  private readonly openPairs = new OpenPairs();
   /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
@@ -98,10 +112,13 @@ export class SqliteStore implements Store {
    * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
    * in its own savepoint, so one failing write does not undo the others). Each caller's promise
    * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
+   * `conversations: 'kept'` for a write that changes no conversation's state or parties (a message
+   * appended tells `openPairs` itself); any other write forgets openConversationBetween's answers.
    */
-  private write<T>(run: () => T): Promise<T> {
+  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed'): Promise<T> {
+    const item = conversations === 'kept' ? run : () => (this.openPairs.forget(), run());
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve, reject });
+      this.pending.push({ run: item, resolve: resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         queueMicrotask(() => this.flush());
@@ -116,9 +133,11 @@ export class SqliteStore implements Store {
     let outcomes: Outcome[];
     try {
       outcomes = this.runBatch.immediate(batch);
+      this.commitsSinceCheckpoint += 1;
     } catch (error) {
       // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
+      this.openPairs.forget();
       for (const item of batch) item.reject(error);
       return;
     }
@@ -159,10 +178,18 @@ export class SqliteStore implements Store {
         }
       });
     });
-    this.checkpointTimer = setInterval(() => {
-      if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
-    }, CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer = setInterval(() => this.checkpointIfDue(), CHECKPOINT_INTERVAL_MS);
     this.checkpointTimer.unref();
+  }
+
+  private checkpointIfDue(): void {
+    this.ticksSinceCheckpoint += 1;
+    const due =
+      this.commitsSinceCheckpoint >= CHECKPOINT_COMMITS || (this.commitsSinceCheckpoint > 0 && this.ticksSinceCheckpoint >= CHECKPOINT_IDLE_INTERVALS);
+    if (!due || !this.db.open) return;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    this.commitsSinceCheckpoint = 0;
+    this.ticksSinceCheckpoint = 0;
   }
 
   async close(): Promise<void> {
@@ -285,10 +312,9 @@ export class SqliteStore implements Store {
       >(`
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
-      completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      completeOutbox: db.prepare<[number], { message_id: string }>('DELETE FROM outbox WHERE id = ? RETURNING message_id'),
       queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
         SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient ORDER BY seq`),
-      outboxMessage: db.prepare<[number], { message_id: string }>('SELECT message_id FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
@@ -480,8 +506,12 @@ export class SqliteStore implements Store {
   }
 
   async openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null> {
+    const known = this.openPairs.get(a, b, (id) => this.conversations.get(id));
+    if (known) return SqliteStore.copy(known);
     const row = this.statements.openBetween.get(b, a);
-    return row ? this.getConversation(row.id) : null;
+    const record = row ? await this.getConversation(row.id) : null;
+    if (record) this.openPairs.remember(a, b, record.id);
+    return record;
   }
 
   async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
@@ -526,7 +556,7 @@ export class SqliteStore implements Store {
     if (rows.length === 0) return;
     await this.write(() => {
       for (const row of rows) this.statements.addUsage.run(row);
-    });
+    }, 'kept');
   }
 
   async usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]> {
@@ -656,11 +686,12 @@ export class SqliteStore implements Store {
       cached.lastSeq = message.seq;
       cached.updatedAt = sentAt;
     }
+    this.openPairs.appended(input.conversationId, cached);
     return { kind: 'stored', message };
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
-    return this.write(() => this.appendTransaction(input));
+    return this.write(() => this.appendTransaction(input), 'kept');
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -690,7 +721,7 @@ export class SqliteStore implements Store {
   }
 
   async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
-    return this.write(() => this.advance(id, status));
+    return this.write(() => this.advance(id, status), 'kept');
   }
 
   /** Moves a status forward inside the current write; the message when it changed. */
@@ -710,7 +741,7 @@ export class SqliteStore implements Store {
       this.statements.markReadRange.run(conversationId, current.read_seq, seq, reader);
       this.statements.setReadSeq.run(seq, conversationId, reader);
       return rows.reverse().map((row) => toMessage({ ...row, status: 'read' }));
-    });
+    }, 'kept');
   }
 
   async pendingOutbox(network: string, limit: number, afterId = 0): Promise<OutboxItem[]> {
@@ -726,14 +757,13 @@ export class SqliteStore implements Store {
 
   async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
     return this.write(() => {
-      const messageId = status ? this.statements.outboxMessage.get(id)?.message_id : undefined;
-      this.statements.completeOutbox.run(id);
+      const messageId = this.statements.completeOutbox.get(id)?.message_id;
       return messageId && status ? this.advance(messageId, status) : null;
-    });
+    }, 'kept');
   }
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id));
+    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
   }
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
