@@ -41,7 +41,7 @@ import {
   type PartyRow,
   cleanSubject,
   continuationColumns,
-  statusMovesForward,
+  statusesBefore,
   toBlock,
   toContinuation,
   toConversation,
@@ -79,6 +79,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
  */
 const CHECKPOINT_COMMITS = 1000;
 const CHECKPOINT_IDLE_INTERVALS = 5;
+/** Parties whose record is remembered, at most (the oldest answer goes first). */
+const PARTIES_KEPT = 10_000;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -102,6 +104,10 @@ export class SqliteStore implements Store {
   private readonly conversations = new Map<string, ConversationRecord>();
   /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
   private readonly openPairs = new OpenPairs();
+  /** advance's UPDATE for each status a message moves to. */
+  private readonly advanceStatements = new Map<MessageStatus, Database.Statement<[MessageStatus, string], MessageRow>>();
+  /** getParty's answers (null: no such party), kept until a write that may change parties. */
+  private readonly parties = new Map<string, PartyRecord | null>();
   /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
@@ -112,11 +118,12 @@ export class SqliteStore implements Store {
    * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
    * in its own savepoint, so one failing write does not undo the others). Each caller's promise
    * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
-   * `conversations: 'kept'` for a write that changes no conversation's state or parties (a message
-   * appended tells `openPairs` itself); any other write forgets openConversationBetween's answers.
+   * `conversations: 'kept'` for a write that changes no party and no conversation's state or
+   * participants (a message appended tells `openPairs` itself); any other write forgets the answers
+   * remembered for openConversationBetween and getParty.
    */
   private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed'): Promise<T> {
-    const item = conversations === 'kept' ? run : () => (this.openPairs.forget(), run());
+    const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
       if (!this.flushScheduled) {
@@ -137,7 +144,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
-      this.openPairs.forget();
+      this.forgetAnswers();
       for (const item of batch) item.reject(error);
       return;
     }
@@ -146,6 +153,11 @@ export class SqliteStore implements Store {
       if (outcome.ok) item.resolve(outcome.value as never);
       else item.reject(outcome.error);
     });
+  }
+
+  private forgetAnswers(): void {
+    this.openPairs.forget();
+    this.parties.clear();
   }
 
   async open(): Promise<void> {
@@ -298,7 +310,6 @@ export class SqliteStore implements Store {
       getMessage: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       historyAfter: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
       historyBefore: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-      setStatus: db.prepare(`UPDATE messages SET status = ? WHERE id = ?`),
       readSeq: db.prepare<[string, string], { read_seq: number }>('SELECT read_seq FROM participants WHERE conversation_id = ? AND address = ?'),
       setReadSeq: db.prepare('UPDATE participants SET read_seq = ? WHERE conversation_id = ? AND address = ?'),
       newlyRead: db.prepare<[string, number, number, string, number], MessageRow>(`SELECT * FROM messages
@@ -404,8 +415,14 @@ export class SqliteStore implements Store {
   }
 
   async getParty(address: Address): Promise<PartyRecord | null> {
-    const row = this.statements.getParty.get(address);
-    return row ? toParty(row) : null;
+    let party = this.parties.get(address);
+    if (party === undefined) {
+      const row = this.statements.getParty.get(address);
+      party = row ? toParty(row) : null;
+      if (this.parties.size >= PARTIES_KEPT) this.parties.delete(this.parties.keys().next().value!);
+      this.parties.set(address, party);
+    }
+    return party && { ...party };
   }
 
   async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
@@ -726,11 +743,17 @@ export class SqliteStore implements Store {
 
   /** Moves a status forward inside the current write; the message when it changed. */
   private advance(id: string, status: MessageStatus): Message | null {
-    const row = this.statements.getMessage.get(id);
-    if (!row) return null;
-    if (!statusMovesForward(row.status, status)) return null;
-    this.statements.setStatus.run(status, id);
-    return toMessage({ ...row, status });
+    // One statement: the UPDATE takes only a message whose status moves forward to this one.
+    let statement = this.advanceStatements.get(status);
+    if (!statement) {
+      const from = statusesBefore(status).map((before) => `'${before}'`);
+      statement = this.db.prepare<[MessageStatus, string], MessageRow>(
+        `UPDATE messages SET status = ? WHERE id = ? AND status IN (${from.join(', ')}) RETURNING *`,
+      );
+      this.advanceStatements.set(status, statement);
+    }
+    const row = statement.get(status, id);
+    return row ? toMessage(row) : null;
   }
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
