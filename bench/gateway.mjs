@@ -86,6 +86,7 @@ function pathThrough(user, echoJid) {
 
 /** Runs a gateway process and measures it: latency one at a time, then throughput with WINDOW in flight. */
 async function measure(pid, send) {
+  const rssBefore = rssMiB(pid);
   await run(send, WARMUP, 1);
   await run(send, WARMUP, WINDOW);
   const cpuBefore = cpuMicros(pid);
@@ -93,7 +94,7 @@ async function measure(pid, send) {
   const throughput = await run(send, ROUND_TRIPS, WINDOW);
   const cpuAfter = cpuMicros(pid);
   const [user, system] = [cpuAfter.user - cpuBefore.user, cpuAfter.system - cpuBefore.system].map((micros) => micros / (2 * ROUND_TRIPS));
-  return { latency, throughput, cpuPerRoundTrip: user + system, cpuSplit: { user, system }, rss: rssMiB(pid) };
+  return { latency, throughput, cpuPerRoundTrip: user + system, cpuSplit: { user, system }, rss: rssMiB(pid), rssBefore };
 }
 
 /** XEP-0050: runs biboumi's `configure` command on the IRC server, with `changes` to the form it offers. */
@@ -282,7 +283,7 @@ try {
   const line = (name, r) =>
     console.log(
       `  ${name.padEnd(10)} p50 ${ms(p(r.latency, 50))}  p99 ${ms(p(r.latency, 99))}  ${rate(r.throughput).toFixed(0)} round trips/s  ` +
-        `CPU ${r.cpuPerRoundTrip.toFixed(0)} us/round trip (user ${r.cpuSplit.user.toFixed(0)}, system ${r.cpuSplit.system.toFixed(0)})  RSS ${r.rss.toFixed(1)} MiB`,
+        `CPU ${r.cpuPerRoundTrip.toFixed(0)} us/round trip (user ${r.cpuSplit.user.toFixed(0)}, system ${r.cpuSplit.system.toFixed(0)})  RSS ${r.rss.toFixed(1)} MiB (${r.rssBefore.toFixed(1)} before)`,
     );
   if (theirs) line('biboumi', theirs);
   line('switchboard', mine);
