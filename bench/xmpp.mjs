@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { client, xml } from '@xmpp/client';
+import { xml } from '@xmpp/client';
 import { io } from 'socket.io-client';
 import { recordGoals } from './lib/goals.mjs';
+import { percentile, run, xmppClient } from './lib/round-trips.mjs';
 import { startProsody } from '../bridge-server/test/servers/prosody.ts';
 import { createBridge, parseConfig } from '../bridge-server/src/index.ts';
 
@@ -15,48 +16,6 @@ const ROUND_TRIPS = Number(process.env.BENCH_XMPP_MESSAGES ?? 1000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 50);
 const WARMUP = 100;
 const TEXT = 'Where is my order #48213? It shipped last week but the tracking page has not moved since.';
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-async function xmppClient(port, username) {
-  const c = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password: `${username}pw`, resource: 'bench' });
-  c.reconnect.stop();
-  c.on('error', () => {});
-  c.on('stanza', (stanza) => {
-    if (stanza.is('presence') && stanza.attrs.type === 'subscribe') c.send(xml('presence', { type: 'subscribed', to: stanza.attrs.from }));
-  });
-  await c.start();
-  await c.send(xml('presence'));
-  return c;
-}
-
-/** Sends `count` messages, at most `window` in flight, each resolved by its echo; latencies in ms. */
-async function run(send, count, window) {
-  const latencies = [];
-  let next = 0;
-  let done = 0;
-  const started = now();
-  await new Promise((resolve, reject) => {
-    const pending = new Map();
-    const launch = () => {
-      while (next < count && pending.size < window) {
-        const id = `m${next++}`;
-        pending.set(id, now());
-        send(id, (echoed) => {
-          const at = pending.get(echoed);
-          if (at === undefined) return;
-          pending.delete(echoed);
-          latencies.push(now() - at);
-          if (++done === count) resolve();
-          else launch();
-        }).catch(reject);
-      }
-    };
-    launch();
-  });
-  return { latencies: latencies.sort((a, b) => a - b), seconds: (now() - started) / 1000 };
-}
 
 if (!existsSync('/usr/bin/prosody')) {
   console.log('xmpp bench skipped: Prosody is not installed (apt-get install -y prosody; npm test installs it when run as root)');

@@ -293,6 +293,32 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.openConversationBetween('web:v_1', 'xmpp:mallory@x.test'), null);
     });
 
+    it('answers the same question again as the conversations change: messages, a new one, a party gone, closed and open again', async () => {
+      const between = async () => (await store.openConversationBetween('xmpp:c@x.test', 'irc:d@test'))?.id;
+      // Each change a few milliseconds after the last: the latest is told by its time.
+      const later = () => new Promise((resolve) => setTimeout(resolve, 5));
+      const first = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:c@x.test', participants: ['xmpp:c@x.test', 'irc:d@test'] });
+      assert.equal(await between(), first.id);
+      await later();
+      const second = await store.createConversation({ siteKey: 'shop', openedBy: 'irc:d@test', participants: ['irc:d@test', 'xmpp:c@x.test'] });
+      assert.equal(await between(), second.id, 'a new conversation is the latest');
+      await later();
+      await append(first.id);
+      assert.equal(await between(), first.id, 'a message makes its conversation the latest');
+      assert.equal(await between(), first.id, 'asked again');
+      await later();
+      await append(second.id);
+      assert.equal(await between(), second.id);
+      await later();
+      await store.setConversationState(second.id, 'closed');
+      assert.equal(await between(), first.id);
+      await later();
+      await store.setConversationState(second.id, 'open');
+      assert.equal(await between(), second.id, 'open again, and changed last');
+      await store.eraseParty('shop', 'irc:d@test');
+      assert.equal(await between(), undefined, 'a party erased is in neither');
+    });
+
     it('transfers: the previous assignee leaves, the team may change, and null returns it to the queue', async () => {
       const c = await conversation();
       await store.assignConversation(c.id, 'web:a_x');

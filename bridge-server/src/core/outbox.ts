@@ -61,7 +61,7 @@ export class OutboxWorker {
       return;
     }
     const pass = this.drain(network)
-      .then(async () => this.deps.metrics.outboxDepth.set({ network }, await this.deps.store.outboxDepth(network)))
+      .then(async (left) => this.deps.metrics.outboxDepth.set({ network }, left ?? (await this.deps.store.outboxDepth(network))))
       .catch((error: unknown) => this.deps.logger.error({ err: error, network }, 'outbox pass failed'))
       .finally(() => {
         this.running.delete(network);
@@ -111,35 +111,45 @@ export class OutboxWorker {
     this.timers.set(network, { timer, at });
   }
 
-  private async drain(networkId: string): Promise<void> {
+  /**
+   * Sends what is due in a network's queue. Resolves with how many items it left there when it read
+   * the queue to its end (the outbox depth, with no count query), else undefined.
+   */
+  private async drain(networkId: string): Promise<number | undefined> {
     const { store, registry } = this.deps;
     /** Recipients whose earliest item waits for a retry: their later items wait behind it. */
     const waiting = new Set<string>();
+    let left = 0;
     let after = 0;
     for (;;) {
-      if (this.stopped) return;
+      if (this.stopped) return undefined;
       const items = await store.pendingOutbox(networkId, BATCH, after);
-      if (items.length === 0) return;
+      if (items.length === 0) return left;
       const network = registry.get(networkId);
       if (!network || network.status().state !== 'online') {
         await this.reportWaiting(networkId, whyWaiting(networkId, network));
-        return; // the network's `online` status kicks us again
+        return undefined; // the network's `online` status kicks us again
       }
       for (const item of items) {
-        if (this.stopped) return;
+        if (this.stopped) return undefined;
         after = item.id;
-        if (waiting.has(item.recipient)) continue;
+        if (waiting.has(item.recipient)) {
+          left += 1;
+          continue;
+        }
         if (item.nextAttemptAt > this.now()) {
           waiting.add(item.recipient);
           this.wakeAt(networkId, item.nextAttemptAt);
+          left += 1;
           continue;
         }
         if ((await this.send(network, item)) === 'done') continue;
         waiting.add(item.recipient);
+        left += 1;
         // The network itself went down: the rest waits for its `online` (no attempts spent on it).
-        if (network.status().state !== 'online') return;
+        if (network.status().state !== 'online') return undefined;
       }
-      if (items.length < BATCH) return;
+      if (items.length < BATCH) return left;
     }
   }
 

@@ -314,6 +314,13 @@ export interface GatewayFeature {
    * IMDN) when the user asked for it.
    */
   reportStatus?(input: { message: Message; status: 'delivered' | 'read' }): Promise<void>;
+  /**
+   * After a start (or the network's return): `from`, a user of another network, talks with this
+   * network's user `to` in a gateway conversation still open, last active at `lastActive` (ISO
+   * time). A network that shows such users as users of its own while they talk (IRC puppets)
+   * brings that user back as before, if they would still be there; true when it did so now.
+   */
+  restoreParty?(input: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean>;
 }
 
 /** A send queue of the network's own (flood control), measured for /metrics. */

@@ -183,6 +183,11 @@ export function statusMovesForward(current: MessageStatus, next: MessageStatus):
   return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
 }
 
+/** The statuses a message may move to `next` from (statusMovesForward), for a conditional UPDATE. */
+export function statusesBefore(next: MessageStatus): MessageStatus[] {
+  return (Object.keys(STATUS_RANK) as MessageStatus[]).filter((current) => statusMovesForward(current, next));
+}
+
 /**
  * How a party appears in a stored webhook body: as a JSON string in the form the site's backend
  * knows (a web identity without its site), so an erasure finds exactly its deliveries.

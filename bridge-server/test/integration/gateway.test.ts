@@ -287,7 +287,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('sip', 'irc'), 1, 'Hi Dave');
   });
 
-  // Last: after the restart, IRC puppets of the other networks' users come back only when those users write.
+  // Last: it restarts the bridge.
   it('follows the users of open gateway conversations again after a restart: an XMPP user busy is still an AWAY puppet on IRC', async () => {
     await carl.send(xml('presence', {}, xml('show', {}, 'dnd'), xml('status', {}, 'in a meeting')));
     try {

@@ -153,11 +153,17 @@ export class GatewayService {
     return open.filter((conversation) => this.isGatewayConversation(conversation));
   }
 
-  /** Shows a network's gateway users the current presence of everyone they follow or talk with (the network is back). */
+  /**
+   * The network is back (or the bridge started): the users of other networks its users talk with
+   * come back where the network shows them as its own (IRC puppets), and its gateway users are
+   * shown the current presence of everyone they follow or talk with.
+   */
   async reshare(scheme: string): Promise<void> {
+    const conversations = await this.openGatewayConversations();
+    const restored = await this.restoreParties(scheme, conversations);
     const pairs: [from: Address, to: Address][] = [];
     for (const follow of await this.deps.store.gatewayFollows()) pairs.push([follow.target, follow.watcher], [follow.watcher, follow.target]);
-    for (const conversation of await this.openGatewayConversations()) {
+    for (const conversation of conversations) {
       for (const from of conversation.participants) for (const to of conversation.participants) if (from !== to) pairs.push([from, to]);
     }
     const seen = new Set<string>();
@@ -165,8 +171,31 @@ export class GatewayService {
       if (networkOf(to) !== scheme || networkOf(from) === scheme || seen.has(`${from} ${to}`)) continue;
       seen.add(`${from} ${to}`);
       const known = this.deps.presence.get(from);
+      // Just after a start `offline` may only mean not known yet: a party brought back shows as
+      // one that writes does, until its presence comes (its change is shown then).
+      if (known.status === 'offline' && restored.has(from)) continue;
       await this.show(from, to, known.status, known.text);
     }
+  }
+
+  /** Parties of other networks brought back on `scheme` for its users in open conversations, the most recently active first. */
+  private async restoreParties(scheme: string, conversations: readonly ConversationRecord[]): Promise<Set<Address>> {
+    const restored = new Set<Address>();
+    const network = this.deps.registry.get(scheme);
+    if (!network?.restoreParty || network.status().state !== 'online') return restored;
+    for (const conversation of conversations) {
+      const to = conversation.participants.find((party) => networkOf(party) === scheme);
+      if (to === undefined) continue;
+      for (const from of conversation.participants) {
+        if (networkOf(from) === scheme || restored.has(from)) continue;
+        const fromName = (await this.deps.store.getParty(from))?.name;
+        const back = await network
+          .restoreParty({ from, to, lastActive: conversation.updatedAt, ...(fromName ? { fromName } : {}) })
+          .catch((error: unknown) => (this.deps.logger.debug({ err: error, party: from }, 'gateway party not restored'), false));
+        if (back) restored.add(from);
+      }
+    }
+    return restored;
   }
 
   /** Shows `from`'s presence to `to` on `to`'s network. */

@@ -66,9 +66,11 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly inbound: IrcInbound;
   private readonly identities: IrcIdentities;
   private readonly customers: IrcCustomers | undefined;
+  private readonly puppetIdleMs: number;
 
   constructor({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
+    this.puppetIdleMs = config.puppetIdleMinutes * 60_000;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
     const relay = (this.relay = new Relay({ network: 'irc', sink, refs, bot: addresses.addressOf(config.nick) }));
     const connections = (this.connections = new IrcConnections({
@@ -141,6 +143,21 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     const gone = status === 'offline' ? (this.hosted.isHosted(from) ? 'Left the page' : 'Offline') : status === 'busy' ? 'Busy' : 'Away';
     const reason = oneLine(text ?? '').trim();
     await puppet.writer.send(status === 'available' ? 'AWAY' : `AWAY :${[...(reason ? `${gone}: ${reason}` : gone)].slice(0, 200).join('')}`);
+  }
+
+  /**
+   * A gateway user's puppet comes back after a restart while its conversation is open and was
+   * active within the idle time (else it would have quit): the IRC user can answer at once.
+   */
+  async restoreParty({ from, fromName, lastActive }: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean> {
+    const { puppets } = this.connections;
+    if (puppets.get(from)) return false; // there all along
+    const at = Date.parse(lastActive);
+    if (!(Date.now() - at < this.puppetIdleMs)) return false;
+    const puppet = await this.connections.puppetFor(from, this.addresses.nameOf(from, fromName));
+    if (!puppet) return false;
+    puppets.touch(from, at);
+    return true;
   }
 
   subscribePresence(addresses: Address[]): Promise<void> {

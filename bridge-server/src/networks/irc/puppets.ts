@@ -53,9 +53,10 @@ export class PuppetPool {
     return new Set([...this.puppets.values()].map((puppet) => puppet.connection.nick.toLowerCase()));
   }
 
-  touch(visitor: Address): void {
+  /** The visitor was active at `at` (now by default): the idle time counts from then. */
+  touch(visitor: Address, at = Date.now()): void {
     const puppet = this.puppets.get(visitor);
-    if (puppet) puppet.lastActive = Date.now();
+    if (puppet) puppet.lastActive = at;
   }
 
   /**

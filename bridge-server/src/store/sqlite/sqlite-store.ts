@@ -41,7 +41,7 @@ import {
   type PartyRow,
   cleanSubject,
   continuationColumns,
-  statusMovesForward,
+  statusesBefore,
   toBlock,
   toContinuation,
   toConversation,
@@ -52,6 +52,7 @@ import {
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
+import { OpenPairs } from './open-pairs.js';
 import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
@@ -68,8 +69,18 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** How often the WAL is folded back into the database, off the message path. */
+/** How often the WAL is looked at, off the message path, to be folded back into the database. */
 const CHECKPOINT_INTERVAL_MS = 1000;
+/**
+ * Commits after which a look folds the WAL back; fewer wait for a look this many intervals later.
+ * Each checkpoint syncs the database file, and a page changed by many commits is copied once: so
+ * under steady traffic one checkpoint every few seconds, not every second (a message costs less),
+ * and the WAL stays some megabytes at most.
+ */
+const CHECKPOINT_COMMITS = 1000;
+const CHECKPOINT_IDLE_INTERVALS = 5;
+/** Parties whose record is remembered, at most (the oldest answer goes first). */
+const PARTIES_KEPT = 10_000;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -83,11 +94,20 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  /** Commits since the last checkpoint, and timer ticks since then. */
+  private commitsSinceCheckpoint = 0;
+  private ticksSinceCheckpoint = 0;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
    */
   private readonly conversations = new Map<string, ConversationRecord>();
+  /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
+  private readonly openPairs = new OpenPairs();
+  /** advance's UPDATE for each status a message moves to. */
+  private readonly advanceStatements = new Map<MessageStatus, Database.Statement<[MessageStatus, string], MessageRow>>();
+  /** getParty's answers (null: no such party), kept until a write that may change parties. */
+  private readonly parties = new Map<string, PartyRecord | null>();
   /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
@@ -98,10 +118,14 @@ export class SqliteStore implements Store {
    * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
    * in its own savepoint, so one failing write does not undo the others). Each caller's promise
    * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
+   * `conversations: 'kept'` for a write that changes no party and no conversation's state or
+   * participants (a message appended tells `openPairs` itself); any other write forgets the answers
+   * remembered for openConversationBetween and getParty.
    */
-  private write<T>(run: () => T): Promise<T> {
+  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed'): Promise<T> {
+    const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve, reject });
+      this.pending.push({ run: item, resolve: resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         queueMicrotask(() => this.flush());
@@ -116,9 +140,11 @@ export class SqliteStore implements Store {
     let outcomes: Outcome[];
     try {
       outcomes = this.runBatch.immediate(batch);
+      this.commitsSinceCheckpoint += 1;
     } catch (error) {
       // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
+      this.forgetAnswers();
       for (const item of batch) item.reject(error);
       return;
     }
@@ -127,6 +153,11 @@ export class SqliteStore implements Store {
       if (outcome.ok) item.resolve(outcome.value as never);
       else item.reject(outcome.error);
     });
+  }
+
+  private forgetAnswers(): void {
+    this.openPairs.forget();
+    this.parties.clear();
   }
 
   async open(): Promise<void> {
@@ -159,10 +190,18 @@ export class SqliteStore implements Store {
         }
       });
     });
-    this.checkpointTimer = setInterval(() => {
-      if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
-    }, CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer = setInterval(() => this.checkpointIfDue(), CHECKPOINT_INTERVAL_MS);
     this.checkpointTimer.unref();
+  }
+
+  private checkpointIfDue(): void {
+    this.ticksSinceCheckpoint += 1;
+    const due =
+      this.commitsSinceCheckpoint >= CHECKPOINT_COMMITS || (this.commitsSinceCheckpoint > 0 && this.ticksSinceCheckpoint >= CHECKPOINT_IDLE_INTERVALS);
+    if (!due || !this.db.open) return;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    this.commitsSinceCheckpoint = 0;
+    this.ticksSinceCheckpoint = 0;
   }
 
   async close(): Promise<void> {
@@ -271,7 +310,6 @@ export class SqliteStore implements Store {
       getMessage: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       historyAfter: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
       historyBefore: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-      setStatus: db.prepare(`UPDATE messages SET status = ? WHERE id = ?`),
       readSeq: db.prepare<[string, string], { read_seq: number }>('SELECT read_seq FROM participants WHERE conversation_id = ? AND address = ?'),
       setReadSeq: db.prepare('UPDATE participants SET read_seq = ? WHERE conversation_id = ? AND address = ?'),
       newlyRead: db.prepare<[string, number, number, string, number], MessageRow>(`SELECT * FROM messages
@@ -285,10 +323,9 @@ export class SqliteStore implements Store {
       >(`
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
-      completeOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      completeOutbox: db.prepare<[number], { message_id: string }>('DELETE FROM outbox WHERE id = ? RETURNING message_id'),
       queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
         SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient ORDER BY seq`),
-      outboxMessage: db.prepare<[number], { message_id: string }>('SELECT message_id FROM outbox WHERE id = ?'),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
@@ -378,8 +415,14 @@ export class SqliteStore implements Store {
   }
 
   async getParty(address: Address): Promise<PartyRecord | null> {
-    const row = this.statements.getParty.get(address);
-    return row ? toParty(row) : null;
+    let party = this.parties.get(address);
+    if (party === undefined) {
+      const row = this.statements.getParty.get(address);
+      party = row ? toParty(row) : null;
+      if (this.parties.size >= PARTIES_KEPT) this.parties.delete(this.parties.keys().next().value!);
+      this.parties.set(address, party);
+    }
+    return party && { ...party };
   }
 
   async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
@@ -484,8 +527,12 @@ export class SqliteStore implements Store {
   }
 
   async openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null> {
+    const known = this.openPairs.get(a, b, (id) => this.conversations.get(id));
+    if (known) return SqliteStore.copy(known);
     const row = this.statements.openBetween.get(b, a);
-    return row ? this.getConversation(row.id) : null;
+    const record = row ? await this.getConversation(row.id) : null;
+    if (record) this.openPairs.remember(a, b, record.id);
+    return record;
   }
 
   async queuedConversations(team: string, limit: number): Promise<ConversationRecord[]> {
@@ -530,7 +577,7 @@ export class SqliteStore implements Store {
     if (rows.length === 0) return;
     await this.write(() => {
       for (const row of rows) this.statements.addUsage.run(row);
-    });
+    }, 'kept');
   }
 
   async usage(siteKey: string, fromDay: string, toDay: string): Promise<UsageRow[]> {
@@ -660,11 +707,12 @@ export class SqliteStore implements Store {
       cached.lastSeq = message.seq;
       cached.updatedAt = sentAt;
     }
+    this.openPairs.appended(input.conversationId, cached);
     return { kind: 'stored', message };
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
-    return this.write(() => this.appendTransaction(input));
+    return this.write(() => this.appendTransaction(input), 'kept');
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -694,16 +742,22 @@ export class SqliteStore implements Store {
   }
 
   async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
-    return this.write(() => this.advance(id, status));
+    return this.write(() => this.advance(id, status), 'kept');
   }
 
   /** Moves a status forward inside the current write; the message when it changed. */
   private advance(id: string, status: MessageStatus): Message | null {
-    const row = this.statements.getMessage.get(id);
-    if (!row) return null;
-    if (!statusMovesForward(row.status, status)) return null;
-    this.statements.setStatus.run(status, id);
-    return toMessage({ ...row, status });
+    // One statement: the UPDATE takes only a message whose status moves forward to this one.
+    let statement = this.advanceStatements.get(status);
+    if (!statement) {
+      const from = statusesBefore(status).map((before) => `'${before}'`);
+      statement = this.db.prepare<[MessageStatus, string], MessageRow>(
+        `UPDATE messages SET status = ? WHERE id = ? AND status IN (${from.join(', ')}) RETURNING *`,
+      );
+      this.advanceStatements.set(status, statement);
+    }
+    const row = statement.get(status, id);
+    return row ? toMessage(row) : null;
   }
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
@@ -714,7 +768,7 @@ export class SqliteStore implements Store {
       this.statements.markReadRange.run(conversationId, current.read_seq, seq, reader);
       this.statements.setReadSeq.run(seq, conversationId, reader);
       return rows.reverse().map((row) => toMessage({ ...row, status: 'read' }));
-    });
+    }, 'kept');
   }
 
   async pendingOutbox(network: string, limit: number, afterId = 0): Promise<OutboxItem[]> {
@@ -730,14 +784,13 @@ export class SqliteStore implements Store {
 
   async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
     return this.write(() => {
-      const messageId = status ? this.statements.outboxMessage.get(id)?.message_id : undefined;
-      this.statements.completeOutbox.run(id);
+      const messageId = this.statements.completeOutbox.get(id)?.message_id;
       return messageId && status ? this.advance(messageId, status) : null;
-    });
+    }, 'kept');
   }
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id));
+    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
   }
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
