@@ -94,17 +94,18 @@ export class SqliteStore implements Store {
   constructor(private readonly options: SqliteStoreOptions) {}
 
   /**
-   * Group commit: writes requested before the current task's microtasks run out share one
-   * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
-   * in its own savepoint, so one failing write does not undo the others). Each caller's promise
-   * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
+   * Group commit: writes requested during one turn of the event loop share one transaction, run
+   * in the check phase right after the I/O callbacks (`setImmediate`): every message and receipt
+   * read from the sockets in that turn, not only those of one task, for one commit. Each write runs
+   * in its own savepoint, so one failing write does not undo the others. Each caller's promise
+   * resolves only after the commit, so "acked only once stored" holds, with one WAL append for many.
    */
   private write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, resolve: resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
@@ -112,6 +113,7 @@ export class SqliteStore implements Store {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
+    if (batch.length === 0) return; // flushed already by close()
     this.pending = [];
     let outcomes: Outcome[];
     try {
