@@ -49,6 +49,7 @@ import {
   toParty,
   webhookNeedles,
 } from '../rows.js';
+import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
@@ -68,7 +69,7 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** How often the WAL is folded back into the database, off the message path. */
+/** How often the WAL is folded back into the database, off the event loop (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
@@ -82,6 +83,8 @@ export class SqliteStore implements Store {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
+  private checkpointer: Checkpointer | undefined;
+  /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
@@ -161,6 +164,19 @@ export class SqliteStore implements Store {
         }
       });
     });
+    // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
+    // first checkpoint is due, so a store open for less (a command, a test) never starts one.
+    if (this.options.path !== ':memory:') {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointer = new Checkpointer(this.options.path, CHECKPOINT_INTERVAL_MS, () => this.checkpointHere());
+      }, CHECKPOINT_INTERVAL_MS);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  /** Checkpoints on the event loop, should the checkpointer's thread fail. */
+  private checkpointHere(): void {
+    this.checkpointer = undefined;
     this.checkpointTimer = setInterval(() => {
       if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
     }, CHECKPOINT_INTERVAL_MS);
@@ -169,6 +185,9 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.checkpointTimer);
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
+    clearInterval(this.checkpointTimer); // started meanwhile, had the thread failed
     if (this.pending.length > 0) this.flush();
     if (this.db?.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
