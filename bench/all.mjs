@@ -10,7 +10,7 @@ import { verdictOf } from './lib/goals.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** In the order of the summary's rows; `tsx` where the benchmark imports the test harness. */
-const BENCHES = [{ file: 'size.mjs' }, { file: 'relay.mjs' }, { file: 'xmpp.mjs', tsx: true }];
+const BENCHES = [{ file: 'size.mjs' }, { file: 'relay.mjs' }, { file: 'idle.mjs' }, { file: 'xmpp.mjs', tsx: true }];
 
 const folder = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
 const goalsFile = join(folder, 'goals.jsonl');
