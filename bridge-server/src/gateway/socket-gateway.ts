@@ -6,7 +6,7 @@
  */
 import type { Ack, Address, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
 import { CLIENT_EVENTS } from '@switchboard/protocol';
-import { clientEventSchemas, describeIssues } from '@switchboard/protocol/schemas';
+import { clientEventSchemas, commonForms, describeIssues } from '@switchboard/protocol/schemas';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { LimitsConfig } from '../config.js';
@@ -240,6 +240,7 @@ export class SocketGateway {
 
   private handle<E extends ClientEventName>(event: E, run: Handler<E>): void {
     const schema = clientEventSchemas[event];
+    const commonForm = commonForms[event];
     // Payloads are read as the unknown values they are until their schema has checked them.
     this.handlers.set(event, (socket, args) => {
       const last = args.at(-1);
@@ -257,12 +258,18 @@ export class SocketGateway {
         ack({ ok: false, error });
       };
       if (!isPlainObject(raw)) return fail({ code: 'bad_request', message: `payload: expected an object, received ${describeType(raw)}` });
-      const polluting = pollutingKey(raw);
-      if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
+      // The common form of a hot event holds only its own keys: none can be a polluting one.
+      let payload = commonForm?.(raw);
+      if (payload === undefined) {
+        const polluting = pollutingKey(raw);
+        if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
+        payload = parsed.data as z.infer<Schemas[E]>;
+      }
+      const checked = payload;
       this.inFlight++;
-      new Promise<object | void>((resolve) => resolve(run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)))
+      new Promise<object | void>((resolve) => resolve(run(checked, socket.data.actor, socket)))
         .then(
           (result) => ack({ ok: true, ...toClientForm(result ?? {}) }),
           (error: unknown) => {
