@@ -14,6 +14,7 @@ const BENCHES = [
   { file: 'size.mjs' },
   { file: 'loader.mjs' },
   { file: 'relay.mjs' },
+  { file: 'idle.mjs' },
   { file: 'xmpp.mjs', tsx: true },
   { file: 'gateway.mjs', tsx: true },
   { file: 'surge.mjs' },

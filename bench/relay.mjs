@@ -14,20 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server } from 'socket.io';
 import { io as connect } from 'socket.io-client';
+import { importBridge, intFromEnv } from './lib/env.mjs';
 import { recordGoals } from './lib/goals.mjs';
 
 // --- settings -------------------------------------------------------------------------------------
-
-function intFromEnv(name, fallback, min = 1) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`${name}: must be an integer >= ${min}, got "${raw}"`);
-    process.exit(1);
-  }
-  return value;
-}
 
 const SETTINGS = {
   /** Messages per throughput run. */
@@ -161,14 +151,6 @@ async function startPeer({ receipts = false } = {}) {
 }
 
 // --- bridge: visitor -> Switchboard -> agent ----------------------------------------------------------
-
-async function importBridge() {
-  try {
-    return await import('@switchboard/bridge-server');
-  } catch {
-    return import('../bridge-server/dist/index.js');
-  }
-}
 
 async function startBridge() {
   const { createBridge, parseConfig, identityHash } = await importBridge();

@@ -1,6 +1,6 @@
-// Benchmark settings from the environment.
+// Settings of the benchmarks, read from the environment.
 
-/** An integer setting from `name`, `fallback` when unset; exits with a message when it is not one >= `min`. */
+/** An integer from the environment variable `name` (at least `min`), or `fallback` when unset; exits on anything else. */
 export function intFromEnv(name, fallback, min = 1) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -10,4 +10,13 @@ export function intFromEnv(name, fallback, min = 1) {
     process.exit(1);
   }
   return value;
+}
+
+/** The bridge's package: installed, or this repository's build. */
+export async function importBridge() {
+  try {
+    return await import('@switchboard/bridge-server');
+  } catch {
+    return import('../../bridge-server/dist/index.js');
+  }
 }

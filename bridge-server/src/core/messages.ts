@@ -51,14 +51,19 @@ export class Messages {
   async send(actor: Actor, payload: MessageSendPayload): Promise<Message> {
     checkText(payload.text, this.deps.limits.maxTextLength);
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
-    // A resend changes nothing: not even the conversation's state or assignee.
-    const earlier = await this.earlierSend(actor, payload.clientId, conversation);
-    if (earlier) return earlier;
-    if (payload.attachments) await this.deps.files.checkMessageBytes(payload.attachments);
-    const target = await this.reopened(actor, await this.joined(actor, conversation));
-    // A new conversation in place of the closed one the files were uploaded to takes them along.
-    if (payload.attachments && target.id !== conversation.id)
-      await this.deps.store.moveUnsentFiles(payload.attachments, conversation.id, target.id, actor.address);
+    let target = conversation;
+    // A message that changes nothing before it is stored (most of them) leaves a resend to the
+    // store, which finds it inside the write: no lookup of its own first.
+    if (!this.goesInAsIs(actor, conversation, payload)) {
+      // A resend changes nothing: not even the conversation's state or assignee.
+      const earlier = await this.earlierSend(actor, payload.clientId, conversation);
+      if (earlier) return earlier;
+      if (payload.attachments) await this.deps.files.checkMessageBytes(payload.attachments);
+      target = await this.reopened(actor, await this.joined(actor, conversation));
+      // A new conversation in place of the closed one the files were uploaded to takes them along.
+      if (payload.attachments && target.id !== conversation.id)
+        await this.deps.store.moveUnsentFiles(payload.attachments, conversation.id, target.id, actor.address);
+    }
     const result = await this.deps.pipeline.post({
       conversation: target,
       from: actor.address,
@@ -68,6 +73,16 @@ export class Messages {
       ...(actor.connectionId ? { exceptConnection: actor.connectionId } : {}),
     });
     return result.kind === 'duplicate' ? sameConversation(result.message, target.id) : result.message;
+  }
+
+  /** Whether the message goes into the conversation as it is: no files, no join, no reopening, no taking it from the queue. */
+  private goesInAsIs(actor: Actor, conversation: ConversationRecord, payload: MessageSendPayload): boolean {
+    return (
+      payload.attachments === undefined &&
+      conversation.state !== 'closed' &&
+      conversation.participants.includes(actor.address) &&
+      !takesFromQueue(actor, conversation)
+    );
   }
 
   /** The message the actor already sent with this clientId, if any. */
@@ -88,7 +103,7 @@ export class Messages {
   /** The conversation with the actor in it: an agent answering a queued team conversation takes it; others join. */
   private async joined(actor: Actor, conversation: ConversationRecord): Promise<ConversationRecord> {
     const { store, announcer } = this.deps;
-    if (actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open') {
+    if (takesFromQueue(actor, conversation)) {
       // An agent answering a queued team conversation takes it (unless someone just did).
       const taken = await store.assignIfQueued(conversation.id, actor.address);
       if (taken) {
@@ -182,6 +197,11 @@ export class Messages {
         .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'read marker not delivered'));
     }
   }
+}
+
+/** An agent answering a queued team conversation takes it. */
+function takesFromQueue(actor: Actor, conversation: ConversationRecord): boolean {
+  return actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open';
 }
 
 function sameConversation(message: Message, conversationId: string): Message {

@@ -34,11 +34,16 @@ export class UsageMeter {
   count(message: Message, siteKey: string, recipients: readonly Address[]): void {
     const from = networkOf(message.from);
     if (!this.isNetwork(from)) return;
-    const targets = new Set(recipients.filter((r) => r !== message.from).map(networkOf));
+    let targets: Set<string> | undefined;
+    for (const recipient of recipients) {
+      const to = networkOf(recipient);
+      if (recipient !== message.from && to !== from && this.isNetwork(to)) (targets ??= new Set()).add(to);
+    }
+    // Most messages cross no boundary (web to web): nothing to measure, nothing to allocate.
+    if (!targets) return;
     const bytes = encoder.encode(message.text).length;
     const day = this.now().toISOString().slice(0, 10);
     for (const to of targets) {
-      if (to === from || !this.isNetwork(to)) continue;
       this.metrics.interconnectMessages.inc({ from, to, site: siteKey });
       this.metrics.interconnectBytes.inc({ from, to, site: siteKey }, bytes);
       const key = `${day}\u0000${siteKey}\u0000${from}\u0000${to}`;

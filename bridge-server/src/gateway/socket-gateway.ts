@@ -6,7 +6,7 @@
  */
 import type { Ack, Address, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
 import { CLIENT_EVENTS } from '@switchboard/protocol';
-import { clientEventSchemas, describeIssues } from '@switchboard/protocol/schemas';
+import { clientEventSchemas, commonForms, describeIssues } from '@switchboard/protocol/schemas';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { LimitsConfig } from '../config.js';
@@ -24,6 +24,8 @@ import { type SocketHub, type V1Namespace, type V1Socket, roomName } from './soc
 type Schemas = typeof clientEventSchemas;
 /** Answers an event; what it throws (at once or later) becomes the error the client is acked with. */
 type Handler<E extends ClientEventName> = (payload: z.infer<Schemas[E]>, actor: Actor, socket: V1Socket) => Promise<object | void> | void;
+/** An event's handler as the connection's middleware calls it: the packet's arguments, its ack last if any. */
+type Dispatch = (socket: V1Socket, args: unknown[]) => void;
 
 /** JSON objects only: not arrays, not binary attachments, not class instances. */
 /** A host as a `Host` header names one: a name or an address, and a port. */
@@ -83,8 +85,14 @@ export class SocketGateway {
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /**
+   * Every event's handler, made once for all connections: a connection holds one middleware, not
+   * a listener per event (two dozen closures per idle connection otherwise).
+   */
+  private readonly handlers = new Map<string, Dispatch>();
 
   constructor(private readonly deps: SocketGatewayDeps) {
+    this.registerHandlers();
     deps.nsp.use((socket, next) => {
       this.authenticate(socket).then(
         () => next(),
@@ -158,32 +166,42 @@ export class SocketGateway {
       if (!KNOWN_EVENTS.has(event))
         return refuse({ code: 'bad_request', message: `event: unknown event "${event.slice(0, 64)}"; see docs/protocol.md for the events of /v1` });
       if (this.draining) return refuse({ code: 'unavailable', message: 'The bridge is shutting down; retry after reconnecting.' });
-      next();
+      const dispatch = this.handlers.get(event);
+      if (!dispatch) return next();
+      dispatch(socket, packet.slice(1));
     });
 
+    socket.on('disconnect', () => {
+      hub.detach(actor.address);
+      metrics.connections.dec({ role: actor.role });
+    });
+  }
+
+  /** The handlers of every event of /v1 (docs/protocol.md). */
+  private registerHandlers(): void {
     const { conversations, messages, parties, presenceWatch } = this.deps.core;
     // Addresses a client writes are its site's: web identities get the site (networks/web/site-scope.ts).
     const own = (address: string, a: Actor) => withSite(address as Address, a.siteKey);
-    this.handle(socket, 'conversation:open', async (p, a) => {
+    this.handle('conversation:open', async (p, a) => {
       // `to` with `team`: outreach to a customer on their network (docs/customers.md, "Outreach").
       if (p.to !== undefined && p.team !== undefined)
         return { conversation: toWireConversation((await this.deps.core.outreach.open(a, { ...p, to: p.to, team: p.team })).conversation) };
       return { conversation: await conversations.open(a, p.to === undefined ? p : { ...p, to: own(p.to, a) }) };
     });
-    this.handle(socket, 'conversation:list', async (p, a) => ({ conversations: await conversations.list(a, p) }));
-    this.handle(socket, 'conversation:close', async (p, a) => ({ conversation: await conversations.closeFor(a, p.conversationId) }));
-    this.handle(socket, 'conversation:rate', async (p, a) => ({ conversation: await conversations.rate(a, p) }));
-    this.handle(socket, 'agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
-    this.handle(socket, 'message:send', async (p, a) => ({ message: await messages.send(a, p) }));
-    this.handle(socket, 'history:get', (p, a) => messages.history(a, p));
-    this.handle(socket, 'file:link', (p, a) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(socket)));
-    this.handle(socket, 'sync', async (p, a, s) => {
+    this.handle('conversation:list', async (p, a) => ({ conversations: await conversations.list(a, p) }));
+    this.handle('conversation:close', async (p, a) => ({ conversation: await conversations.closeFor(a, p.conversationId) }));
+    this.handle('conversation:rate', async (p, a) => ({ conversation: await conversations.rate(a, p) }));
+    this.handle('agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
+    this.handle('message:send', async (p, a) => ({ message: await messages.send(a, p) }));
+    this.handle('history:get', (p, a) => messages.history(a, p));
+    this.handle('file:link', (p, a, s) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(s)));
+    this.handle('sync', async (p, a, s) => {
       const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
       return skipped.length > 0 ? { skipped } : {};
     });
-    this.handle(socket, 'typing', (p, a) => messages.typing(a, p));
-    this.handle(socket, 'read', (p, a) => messages.read(a, p));
-    this.handle(socket, 'presence:subscribe', async (p, a, s) => {
+    this.handle('typing', (p, a) => messages.typing(a, p));
+    this.handle('read', (p, a) => messages.read(a, p));
+    this.handle('presence:subscribe', async (p, a, s) => {
       const { rooms: watch, ...result } = await presenceWatch.subscribe(
         a,
         p.addresses === undefined ? p : { ...p, addresses: p.addresses.map((address) => own(address, a)) },
@@ -191,27 +209,22 @@ export class SocketGateway {
       void s.join(watch.map(roomName));
       return result;
     });
-    this.handle(socket, 'presence:set', (p, a) => presenceWatch.set(a, p));
-    this.handle(socket, 'profile:update', async (p, a) => ({ party: await parties.updateProfile(a, p) }));
-    this.handle(socket, 'party:get', async (p, a) => ({ party: await parties.get(a, own(p.address, a)) }));
+    this.handle('presence:set', (p, a) => presenceWatch.set(a, p));
+    this.handle('profile:update', async (p, a) => ({ party: await parties.updateProfile(a, p) }));
+    this.handle('party:get', async (p, a) => ({ party: await parties.get(a, own(p.address, a)) }));
     const { continuations } = this.deps.core;
-    this.handle(socket, 'continuation:start', async (p, a) => ({ continuation: await continuations.start(a, p) }));
-    this.handle(socket, 'continuation:verify', async (p, a) => ({ continuation: await continuations.verify(a, p) }));
-    this.handle(socket, 'continuation:stop', async (p, a) => ({ continuation: await continuations.stop(a, p) }));
-    this.handle(socket, 'continuation:invite', async (p, a) => ({ offer: await continuations.invite(a, p) }));
+    this.handle('continuation:start', async (p, a) => ({ continuation: await continuations.start(a, p) }));
+    this.handle('continuation:verify', async (p, a) => ({ continuation: await continuations.verify(a, p) }));
+    this.handle('continuation:stop', async (p, a) => ({ continuation: await continuations.stop(a, p) }));
+    this.handle('continuation:invite', async (p, a) => ({ offer: await continuations.invite(a, p) }));
 
     // Contacts (docs/protocol.md, "Contacts"): the site's agents and integrations only.
     const { contacts } = this.deps.core;
-    this.handle(socket, 'contact:get', async (p, a) => ({
+    this.handle('contact:get', async (p, a) => ({
       contact: await contacts.get(a, p.address !== undefined ? { address: own(p.address, a) } : { contactId: p.contactId! }),
     }));
-    this.handle(socket, 'contact:merge', (p, a) => contacts.merge(a, p.contactId, p.into));
-    this.handle(socket, 'contact:unmerge', async (p, a) => ({ contacts: await contacts.unmerge(a, p.mergeId) }));
-
-    socket.on('disconnect', () => {
-      hub.detach(actor.address);
-      metrics.connections.dec({ role: actor.role });
-    });
+    this.handle('contact:merge', (p, a) => contacts.merge(a, p.contactId, p.into));
+    this.handle('contact:unmerge', async (p, a) => ({ contacts: await contacts.unmerge(a, p.mergeId) }));
   }
 
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */
@@ -225,10 +238,11 @@ export class SocketGateway {
     socket.emit('message', wire, () => this.deps.core.messages.delivered(message.id));
   }
 
-  private handle<E extends ClientEventName>(socket: V1Socket, event: E, run: Handler<E>): void {
+  private handle<E extends ClientEventName>(event: E, run: Handler<E>): void {
     const schema = clientEventSchemas[event];
+    const commonForm = commonForms[event];
     // Payloads are read as the unknown values they are until their schema has checked them.
-    socket.on<ClientEventName>(event, (...args: unknown[]) => {
+    this.handlers.set(event, (socket, args) => {
       const last = args.at(-1);
       let acked = false;
       const ack = (response: Ack) => {
@@ -244,12 +258,18 @@ export class SocketGateway {
         ack({ ok: false, error });
       };
       if (!isPlainObject(raw)) return fail({ code: 'bad_request', message: `payload: expected an object, received ${describeType(raw)}` });
-      const polluting = pollutingKey(raw);
-      if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
+      // The common form of a hot event holds only its own keys: none can be a polluting one.
+      let payload = commonForm?.(raw);
+      if (payload === undefined) {
+        const polluting = pollutingKey(raw);
+        if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
+        payload = parsed.data as z.infer<Schemas[E]>;
+      }
+      const checked = payload;
       this.inFlight++;
-      new Promise<object | void>((resolve) => resolve(run(parsed.data as z.infer<Schemas[E]>, socket.data.actor, socket)))
+      new Promise<object | void>((resolve) => resolve(run(checked, socket.data.actor, socket)))
         .then(
           (result) => ack({ ok: true, ...toClientForm(result ?? {}) }),
           (error: unknown) => {

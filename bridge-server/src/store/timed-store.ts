@@ -15,8 +15,10 @@ export function timedStore(store: Store, metrics: Metrics): Store {
           const started = performance.now();
           const result = (value as (...a: unknown[]) => unknown).apply(target, args);
           const end = () => histogram.observe((performance.now() - started) / 1000);
-          if (result instanceof Promise) return result.finally(end);
-          end();
+          // Observed beside the caller's chain, not in it: the caller awaits the store's own promise
+          // (one promise fewer per call than `finally`, and no extra turn before it resumes).
+          if (result instanceof Promise) void result.then(end, end);
+          else end();
           return result;
         };
         wrapped.set(property, timed);

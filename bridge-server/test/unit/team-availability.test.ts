@@ -46,7 +46,7 @@ describe('team availability to its watchers, coalesced', () => {
 
   it('tells a change at once when the team was quiet, and at most one more per window', async () => {
     const { presence, told } = setUp();
-    presence.update({ address: AGENTS[0], status: 'available' });
+    presence.update({ address: AGENTS[0]!, status: 'available' });
     await nextTick();
     assert.deepEqual(
       told.map((t) => t.availability.online),
@@ -69,12 +69,12 @@ describe('team availability to its watchers, coalesced', () => {
 
   it('tells nothing when the value watchers see ends up unchanged', async () => {
     const { presence, told, heard } = setUp();
-    presence.update({ address: AGENTS[0], status: 'available' });
+    presence.update({ address: AGENTS[0]!, status: 'available' });
     await nextTick();
     await afterWindow();
     told.length = 0;
-    presence.update({ address: AGENTS[0], status: 'offline' });
-    presence.update({ address: AGENTS[0], status: 'available' });
+    presence.update({ address: AGENTS[0]!, status: 'offline' });
+    presence.update({ address: AGENTS[0]!, status: 'available' });
     await nextTick();
     await afterWindow();
     assert.deepEqual(told, []);

@@ -49,6 +49,7 @@ import {
   toParty,
   webhookNeedles,
 } from '../rows.js';
+import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
@@ -69,16 +70,8 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** How often the WAL is looked at, off the message path, to be folded back into the database. */
+/** How often the WAL is folded back into the database, off the event loop (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 1000;
-/**
- * Commits after which a look folds the WAL back; fewer wait for a look this many intervals later.
- * Each checkpoint syncs the database file, and a page changed by many commits is copied once: so
- * under steady traffic one checkpoint every few seconds, not every second (a message costs less),
- * and the WAL stays some megabytes at most.
- */
-const CHECKPOINT_COMMITS = 1000;
-const CHECKPOINT_IDLE_INTERVALS = 5;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
 const PARTIES_KEPT = 10_000;
 /** Conversations deleted per transaction by a retention sweep. */
@@ -93,10 +86,9 @@ export class SqliteStore implements Store {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
+  private checkpointer: Checkpointer | undefined;
+  /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
-  /** Commits since the last checkpoint, and timer ticks since then. */
-  private commitsSinceCheckpoint = 0;
-  private ticksSinceCheckpoint = 0;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
@@ -114,10 +106,11 @@ export class SqliteStore implements Store {
   constructor(private readonly options: SqliteStoreOptions) {}
 
   /**
-   * Group commit: writes requested before the current task's microtasks run out share one
-   * transaction (a microtask, not a later event-loop phase, so a lone write waits for nothing; each
-   * in its own savepoint, so one failing write does not undo the others). Each caller's promise
-   * resolves only after the commit, so "acked only once stored" holds, with one fsync for many.
+   * Group commit: writes requested during one turn of the event loop share one transaction, run
+   * in the check phase right after the I/O callbacks (`setImmediate`): every message and receipt
+   * read from the sockets in that turn, not only those of one task, for one commit. Each write runs
+   * in its own savepoint, so one failing write does not undo the others. Each caller's promise
+   * resolves only after the commit, so "acked only once stored" holds, with one WAL append for many.
    * `conversations: 'kept'` for a write that changes no party and no conversation's state or
    * participants (a message appended tells `openPairs` itself); any other write forgets the answers
    * remembered for openConversationBetween and getParty.
@@ -128,7 +121,7 @@ export class SqliteStore implements Store {
       this.pending.push({ run: item, resolve: resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
@@ -136,11 +129,11 @@ export class SqliteStore implements Store {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
+    if (batch.length === 0) return; // flushed already by close()
     this.pending = [];
     let outcomes: Outcome[];
     try {
       outcomes = this.runBatch.immediate(batch);
-      this.commitsSinceCheckpoint += 1;
     } catch (error) {
       // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
@@ -190,22 +183,30 @@ export class SqliteStore implements Store {
         }
       });
     });
-    this.checkpointTimer = setInterval(() => this.checkpointIfDue(), CHECKPOINT_INTERVAL_MS);
-    this.checkpointTimer.unref();
+    // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
+    // first checkpoint is due, so a store open for less (a command, a test) never starts one.
+    if (this.options.path !== ':memory:') {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointer = new Checkpointer(this.options.path, CHECKPOINT_INTERVAL_MS, () => this.checkpointHere());
+      }, CHECKPOINT_INTERVAL_MS);
+      this.checkpointTimer.unref();
+    }
   }
 
-  private checkpointIfDue(): void {
-    this.ticksSinceCheckpoint += 1;
-    const due =
-      this.commitsSinceCheckpoint >= CHECKPOINT_COMMITS || (this.commitsSinceCheckpoint > 0 && this.ticksSinceCheckpoint >= CHECKPOINT_IDLE_INTERVALS);
-    if (!due || !this.db.open) return;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-    this.commitsSinceCheckpoint = 0;
-    this.ticksSinceCheckpoint = 0;
+  /** Checkpoints on the event loop, should the checkpointer's thread fail. */
+  private checkpointHere(): void {
+    this.checkpointer = undefined;
+    this.checkpointTimer = setInterval(() => {
+      if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+    }, CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer.unref();
   }
 
   async close(): Promise<void> {
     clearInterval(this.checkpointTimer);
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
+    clearInterval(this.checkpointTimer); // started meanwhile, had the thread failed
     if (this.pending.length > 0) this.flush();
     if (this.db?.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
