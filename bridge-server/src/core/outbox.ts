@@ -110,9 +110,15 @@ export class OutboxWorker {
     const lanes: OutboxLanes = new OutboxLanes({
       concurrency: this.deps.concurrency ?? DEFAULT_OUTBOX_CONCURRENCY,
       canSend: () => !this.stopped && this.deps.registry.get(networkId)?.status().state === 'online',
-      send: (item) => {
-        const network = this.deps.registry.get(networkId);
-        return network ? this.send(network, item) : Promise.resolve('retry');
+      send: async (item) => {
+        try {
+          return await this.send(this.deps.registry.get(networkId)!, item);
+        } catch (error) {
+          // The store failed (the network's own failures are outcomes): the next pass reads it all again.
+          this.deps.logger.error({ err: error, network: networkId, message: item.message.id }, 'outbox send failed');
+          queue!.rescan = true;
+          return 'retry';
+        }
       },
       finished: (item, outcome) => {
         queue!.finishedDuringRead?.add(item.id);

@@ -69,6 +69,8 @@ class HandNetwork {
 class MemoryOutbox {
   readonly items: OutboxItem[] = [];
   readonly completed: { id: number; status: string | undefined }[] = [];
+  /** Failures the next conversation lookups throw (the store failing). */
+  readonly lookupFailures: Error[] = [];
   private nextId = 1;
   private seq = 0;
 
@@ -100,7 +102,11 @@ class MemoryOutbox {
           .filter((item) => item.network === network && item.id > after)
           .slice(0, limit)
           .map((item) => ({ ...item })),
-      getConversation: async (id) => conversation(id),
+      getConversation: async (id) => {
+        const failure = this.lookupFailures.shift();
+        if (failure) throw failure;
+        return conversation(id);
+      },
       getParty: async () => null,
       completeOutbox: async (id, status) => {
         this.remove(id);
@@ -291,6 +297,24 @@ describe('outbox worker', () => {
     network.take('c1').resolve();
     await settle();
     await worker.stop();
+  });
+
+  it('tries an item again on the next kick when the store failed while sending it', async () => {
+    const { network, outbox, worker } = setup();
+    outbox.lookupFailures.push(new Error('database is locked'));
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    worker.kick('hand');
+    await settle();
+    assert.deepEqual(network.started, []);
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a1').resolve();
+    await network.inFlightCount(1);
+    network.take('a2').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'a2']);
   });
 
   it('stop() resolves only once the sends in flight settled, and starts no more', async () => {
