@@ -70,6 +70,8 @@ interface PendingWrite {
 
 /** How often the WAL is folded back into the database, off the message path. */
 const CHECKPOINT_INTERVAL_MS = 1000;
+/** Parties remembered by getParty at most (all forgotten at once past it). */
+const PARTIES_KEPT = 10_000;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -88,6 +90,11 @@ export class SqliteStore implements Store {
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
    */
   private readonly conversations = new Map<string, ConversationRecord>();
+  /**
+   * Parties as last read by this process (null: none), dropped by every write to theirs: the outbox
+   * reads its sender's name for each message it sends. Single-process, as `conversations`.
+   */
+  private readonly parties = new Map<string, PartyRecord | null>();
   /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], ConversationRow>>();
 
@@ -363,8 +370,9 @@ export class SqliteStore implements Store {
   }
 
   async upsertParty(party: PartyRecord): Promise<void> {
-    await this.write(() =>
-      this.statements.upsertParty.run({
+    await this.write(() => {
+      this.parties.delete(party.address);
+      return this.statements.upsertParty.run({
         address: party.address,
         siteKey: party.siteKey,
         role: party.role,
@@ -373,17 +381,26 @@ export class SqliteStore implements Store {
         verified: party.verified ? 1 : 0,
         pageUrl: party.pageUrl ?? null,
         now: new Date().toISOString(),
-      }),
-    );
+      });
+    });
   }
 
   async getParty(address: Address): Promise<PartyRecord | null> {
-    const row = this.statements.getParty.get(address);
-    return row ? toParty(row) : null;
+    let party = this.parties.get(address);
+    if (party === undefined) {
+      const row = this.statements.getParty.get(address);
+      party = row ? toParty(row) : null;
+      if (this.parties.size >= PARTIES_KEPT) this.parties.clear();
+      this.parties.set(address, party);
+    }
+    return party && { ...party };
   }
 
   async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
-    return this.write(() => this.statements.expireIdleVisitors.run(siteKey, before).changes);
+    return this.write(() => {
+      this.parties.clear();
+      return this.statements.expireIdleVisitors.run(siteKey, before).changes;
+    });
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
@@ -910,6 +927,7 @@ export class SqliteStore implements Store {
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
+        this.parties.delete(address);
         // Gateway subscriptions belong to no site: they go only with a party of this site.
         if (counts.parties > 0) {
           statements.deleteFollowsOf.run(address, address);
@@ -937,7 +955,10 @@ export class SqliteStore implements Store {
           counts.conversations += 1;
         }
         counts.blobs = this.files.unused(blobs);
-        if (counts.conversations < SWEEP_BATCH) counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
+        if (counts.conversations < SWEEP_BATCH) {
+          counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
+          this.parties.clear();
+        }
         return counts;
       });
       total.conversations += batch.conversations;
