@@ -123,6 +123,11 @@ try {
   console.log(
     `round trips/s         ${rate(throughput.direct).toFixed(0).padStart(10)}${rate(throughput.bridge).toFixed(0).padStart(10)}   ${`${ratio.toFixed(2)}x`.padStart(14)}`,
   );
+  const cpu = (r) => r.cpuMicros.toFixed(0);
+  console.log(
+    `CPU us / round trip   ${cpu(latency.direct).padStart(10)}${cpu(latency.bridge).padStart(10)}   (one at a time; this process: clients and bridge)`,
+  );
+  console.log(`CPU us / round trip   ${cpu(throughput.direct).padStart(10)}${cpu(throughput.bridge).padStart(10)}   (window ${WINDOW})`);
   recordGoals('xmpp', [
     {
       figure: 'XMPP agent round trips/s, window ' + WINDOW,
@@ -138,13 +143,30 @@ try {
       goal: '<= +1 / +3 ms',
       met: addedP50 <= 1 && addedP99 <= 3,
     },
+    {
+      figure: 'XMPP CPU per round trip (bench process), one at a time / window ' + WINDOW,
+      now: `${cpu(latency.bridge)} / ${cpu(throughput.bridge)} us`,
+      peer: `direct: ${cpu(latency.direct)} / ${cpu(throughput.direct)} us`,
+      goal: '-',
+      met: null,
+    },
   ]);
   console.log(
     JSON.stringify({
       bench: 'xmpp',
       roundTrips: ROUND_TRIPS,
-      direct: { p50: p(latency.direct, 50), p99: p(latency.direct, 99), rate: rate(throughput.direct) },
-      bridge: { p50: p(latency.bridge, 50), p99: p(latency.bridge, 99), rate: rate(throughput.bridge) },
+      direct: {
+        p50: p(latency.direct, 50),
+        p99: p(latency.direct, 99),
+        rate: rate(throughput.direct),
+        cpuMicros: [latency.direct.cpuMicros, throughput.direct.cpuMicros],
+      },
+      bridge: {
+        p50: p(latency.bridge, 50),
+        p99: p(latency.bridge, 99),
+        rate: rate(throughput.bridge),
+        cpuMicros: [latency.bridge.cpuMicros, throughput.bridge.cpuMicros],
+      },
       addedP50,
       addedP99,
       throughputRatio: ratio,

@@ -11,6 +11,7 @@ import { continueOnConfigSchema, missingContinuationNetworks } from './core/cont
 import { FILES_DEFAULTS, filesConfigSchema, siteFilesSchema } from './core/files/config.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
+import { DEFAULT_OUTBOX_CONCURRENCY } from './core/outbox-lanes.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
 import { webhookConfigSchema } from './core/webhooks/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
@@ -72,6 +73,8 @@ const limitsSchema = z.strictObject({
   burst: z.number().int().min(1).default(60),
   /** Per customer writing to a team's address from their own network (docs/customers.md, "Abuse controls"). */
   customers: customerLimitsSchema.default(CUSTOMER_LIMITS),
+  /** Recipients of one network the outbox sends to at once (each recipient's messages one at a time, in order). */
+  outboxConcurrency: z.number().int().min(1).max(256).default(DEFAULT_OUTBOX_CONCURRENCY),
 });
 
 const siteSchema = z.strictObject({
@@ -238,7 +241,13 @@ export const configSchema = z.strictObject({
   webhooks: z.array(webhookConfigSchema).default([]),
   networks: z.array(networkEntrySchema).default([{ type: 'web' }]),
   store: storeSchema,
-  limits: limitsSchema.default({ maxTextLength: LIMITS.maxTextLength, ratePerSecond: 20, burst: 60, customers: CUSTOMER_LIMITS }),
+  limits: limitsSchema.default({
+    maxTextLength: LIMITS.maxTextLength,
+    ratePerSecond: 20,
+    burst: 60,
+    customers: CUSTOMER_LIMITS,
+    outboxConcurrency: DEFAULT_OUTBOX_CONCURRENCY,
+  }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   /** Files sent with messages: where their bytes are kept, and the bridge's limits (docs/protocol.md, "Files"). */
   files: filesConfigSchema.default(FILES_DEFAULTS),

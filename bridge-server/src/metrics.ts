@@ -7,6 +7,8 @@ export function createMetrics() {
   const sendQueueSources = new Map<string, () => number>();
   /** Reads the bytes the file store keeps, at each scrape (set once files are set up). */
   const fileBytesSource: { read?: () => Promise<number> } = {};
+  /** Reads each network's outbox depth, at each scrape (set by the outbox worker): off the message path. */
+  const outboxDepthSource: { read?: () => Promise<[network: string, depth: number][]> } = {};
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
   return {
     registry,
@@ -40,7 +42,11 @@ export function createMetrics() {
       help: 'Messages waiting in the outbox, by network',
       labelNames: ['network'] as const,
       registers: [registry],
+      async collect() {
+        for (const [network, depth] of (await outboxDepthSource.read?.()) ?? []) this.set({ network }, depth);
+      },
     }),
+    outboxDepthSource,
     sendQueue: new Gauge({
       name: 'switchboard_network_send_queue',
       help: "Lines or messages waiting in a network's own send queue (IRC flood control), by network",

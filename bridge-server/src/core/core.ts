@@ -131,6 +131,7 @@ export class Core {
       deps.gateway && new GatewayService({ ...parts, config: deps.gateway, bridgeId: deps.gateway.bridgeId, deliver: (m) => this.inbound.message(m) });
     this.outbox = new OutboxWorker({
       ...deps,
+      concurrency: deps.limits.outboxConcurrency,
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
       viaOf: (message) => this.gateway?.viaOf(message),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),

@@ -1,9 +1,10 @@
 /**
  * The durable outbox worker: sends messages queued for networks that do not deliver from the
- * store (XMPP, IRC, SIP), one at a time per network, in queue order for each recipient. While a
- * network is offline its items wait; a retryable failure is retried with backoff, and only that
- * recipient's later messages wait behind it (one unreachable agent holds up no one else); a
- * permanent failure fails the message. Every outcome is reported as a status.
+ * store (XMPP, IRC, SIP), in queue order for each recipient: one item of a recipient in flight at a
+ * time, several recipients of a network at once (outbox-lanes.ts). While a network is offline its
+ * items wait; a retryable failure is retried with backoff, and only that recipient's later messages
+ * wait behind it (one unreachable agent holds up no one else); a permanent failure fails the
+ * message. Every outcome is reported as a status.
  */
 import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { TeamDirectory } from './desk/teams.js';
+import { DEFAULT_OUTBOX_CONCURRENCY, OutboxLanes } from './outbox-lanes.js';
 import { toNetworkConversation } from './wire.js';
 
 export interface OutboxDeps {
@@ -31,6 +33,8 @@ export interface OutboxDeps {
    */
   onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): Promise<void>;
   backoff?: BackoffOptions;
+  /** Recipients of one network sent to at once (each recipient's items one at a time, in order). */
+  concurrency?: number;
   /** After this many failed attempts a message is failed for good. */
   maxAttempts?: number;
   /** The gateway hop marker a message carries, when it has one. */
@@ -43,15 +47,32 @@ export interface OutboxDeps {
 
 const BATCH = 50;
 
+/** One network's queue as the worker knows it between passes. */
+interface NetworkQueue {
+  lanes: OutboxLanes;
+  /** The last id a pass handed out or passed over: the next pass reads after it, unless `rescan`. */
+  cursor: number;
+  /** Items before the cursor may wait unsent (a retry's recipient, the network went down): the next pass reads from the start. */
+  rescan: boolean;
+  /** Recipients whose earliest item waits for a retry: their later items wait behind it (until a pass from the start). */
+  held: Set<string>;
+  /** Ids whose sends finished while a page was being read: the page may still show them. */
+  finishedDuringRead: Set<number> | undefined;
+}
+
 export class OutboxWorker {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, { timer: Timer; at: number }>();
+  private readonly queues = new Map<string, NetworkQueue>();
   private stopped = false;
   /** Messages whose senders were told they wait (bounded: cleared once sent or failed). */
   private readonly reportedWaiting = new Set<string>();
 
-  constructor(private readonly deps: OutboxDeps) {}
+  constructor(private readonly deps: OutboxDeps) {
+    // The depth is counted when /metrics is read, not after every pass.
+    deps.metrics.outboxDepthSource.read = () => Promise.all([...this.queues.keys()].map(async (network) => [network, await deps.store.outboxDepth(network)]));
+  }
 
   /** Looks at a network's queue now (coalesces with a pass already running). */
   kick(network: string): void {
@@ -60,8 +81,7 @@ export class OutboxWorker {
       this.again.add(network);
       return;
     }
-    const pass = this.drain(network)
-      .then(async (left) => this.deps.metrics.outboxDepth.set({ network }, left ?? (await this.deps.store.outboxDepth(network))))
+    const pass = this.drain(network, this.queueOf(network))
       .catch((error: unknown) => this.deps.logger.error({ err: error, network }, 'outbox pass failed'))
       .finally(() => {
         this.running.delete(network);
@@ -75,11 +95,40 @@ export class OutboxWorker {
     for (const network of await this.deps.store.outboxNetworks()) this.kick(network);
   }
 
+  /** Stops taking items; resolves once the passes and the sends in flight are over. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const { timer } of this.timers.values()) timer.cancel();
     this.timers.clear();
     await Promise.all(this.running.values());
+    await Promise.all([...this.queues.values()].map(({ lanes }) => lanes.settled()));
+  }
+
+  private queueOf(networkId: string): NetworkQueue {
+    let queue = this.queues.get(networkId);
+    if (queue) return queue;
+    const lanes: OutboxLanes = new OutboxLanes({
+      concurrency: this.deps.concurrency ?? DEFAULT_OUTBOX_CONCURRENCY,
+      canSend: () => !this.stopped && this.deps.registry.get(networkId)?.status().state === 'online',
+      send: async (item) => {
+        try {
+          return await this.send(this.deps.registry.get(networkId)!, item);
+        } catch (error) {
+          // The store failed (the network's own failures are outcomes): the next pass reads it all again.
+          this.deps.logger.error({ err: error, network: networkId, message: item.message.id }, 'outbox send failed');
+          queue!.rescan = true;
+          return 'retry';
+        }
+      },
+      finished: (item, outcome) => {
+        queue!.finishedDuringRead?.add(item.id);
+        if (outcome === 'retry') queue!.held.add(item.recipient);
+      },
+      dropped: () => (queue!.rescan = true),
+    });
+    queue = { lanes, cursor: 0, rescan: true, held: new Set(), finishedDuringRead: undefined };
+    this.queues.set(networkId, queue);
+    return queue;
   }
 
   /** Tells each sender once (per process) that its message waits for a network that is down. */
@@ -96,7 +145,7 @@ export class OutboxWorker {
     }
   }
 
-  /** Looks at a network's queue again at `at` (the earliest of the times asked for). */
+  /** Looks at a network's whole queue again at `at` (the earliest of the times asked for). */
   private wakeAt(network: string, at: number): void {
     const pending = this.timers.get(network);
     if (pending && pending.at <= at) return;
@@ -104,6 +153,7 @@ export class OutboxWorker {
     const timer = this.deps.clock.setTimer(
       () => {
         this.timers.delete(network);
+        this.queueOf(network).rescan = true;
         this.kick(network);
       },
       Math.max(0, at - this.now()),
@@ -112,44 +162,55 @@ export class OutboxWorker {
   }
 
   /**
-   * Sends what is due in a network's queue. Resolves with how many items it left there when it read
-   * the queue to its end (the outbox depth, with no count query), else undefined.
+   * Hands a network's due items to its lanes in queue order: from the start when items before the
+   * cursor may wait, else only the items queued since the last pass. Reading waits while the lanes
+   * hold a page's worth not yet started (memory stays bounded however long the queue).
    */
-  private async drain(networkId: string): Promise<number | undefined> {
+  private async drain(networkId: string, queue: NetworkQueue): Promise<void> {
     const { store, registry } = this.deps;
-    /** Recipients whose earliest item waits for a retry: their later items wait behind it. */
-    const waiting = new Set<string>();
-    let left = 0;
-    let after = 0;
+    if (queue.rescan) {
+      queue.rescan = false;
+      queue.cursor = 0;
+      queue.held.clear();
+    }
     for (;;) {
-      if (this.stopped) return undefined;
-      const items = await store.pendingOutbox(networkId, BATCH, after);
-      if (items.length === 0) return left;
-      const network = registry.get(networkId);
+      if (this.stopped) return;
+      // Sends that finish before the page is handed out are noted: the page may show them still.
+      const finished = new Set<number>();
+      queue.finishedDuringRead = finished;
+      let items: OutboxItem[];
+      let network: Network | undefined;
+      try {
+        items = await store.pendingOutbox(networkId, BATCH, queue.cursor);
+        network = registry.get(networkId);
+        if (network?.status().state === 'online') this.handOut(networkId, queue, items, finished);
+      } finally {
+        queue.finishedDuringRead = undefined;
+      }
+      if (items.length === 0) return;
       if (!network || network.status().state !== 'online') {
+        queue.rescan = true;
         await this.reportWaiting(networkId, whyWaiting(networkId, network));
-        return undefined; // the network's `online` status kicks us again
+        return; // the network's `online` status kicks us again
       }
-      for (const item of items) {
-        if (this.stopped) return undefined;
-        after = item.id;
-        if (waiting.has(item.recipient)) {
-          left += 1;
-          continue;
-        }
-        if (item.nextAttemptAt > this.now()) {
-          waiting.add(item.recipient);
-          this.wakeAt(networkId, item.nextAttemptAt);
-          left += 1;
-          continue;
-        }
-        if ((await this.send(network, item)) === 'done') continue;
-        waiting.add(item.recipient);
-        left += 1;
-        // The network itself went down: the rest waits for its `online` (no attempts spent on it).
-        if (network.status().state !== 'online') return undefined;
+      if (items.length < BATCH) return;
+      await queue.lanes.room(BATCH);
+    }
+  }
+
+  /** Gives a page's due items to the lanes, in queue order; a recipient waiting for a retry keeps its later items back. */
+  private handOut(networkId: string, queue: NetworkQueue, items: readonly OutboxItem[], finished: ReadonlySet<number>): void {
+    const now = this.now();
+    for (const item of items) {
+      queue.cursor = item.id;
+      // Already in hand, or sent while the page was read: never sent twice.
+      if (queue.lanes.has(item.id) || finished.has(item.id) || queue.held.has(item.recipient)) continue;
+      if (item.nextAttemptAt > now) {
+        queue.held.add(item.recipient);
+        this.wakeAt(networkId, item.nextAttemptAt);
+        continue;
       }
-      if (items.length < BATCH) return left;
+      queue.lanes.add(item);
     }
   }
 

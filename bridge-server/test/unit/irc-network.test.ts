@@ -135,4 +135,34 @@ describe('IRC puppet pool', () => {
       pool.closeAll('test over');
     }
   });
+
+  it("gives sends that come while a visitor's puppet registers the puppet once it is registered (or null when refused)", async () => {
+    const opening: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const pool = new PuppetPool({
+      max: 5,
+      idleMs: 60_000,
+      logger: pino({ level: 'silent' }),
+      create: (_visitor, name) =>
+        ({
+          nick: name,
+          open: () => new Promise<void>((resolve, reject) => opening.push({ resolve, reject })),
+          close: () => undefined,
+        }) as unknown as IrcConnection,
+    });
+    try {
+      const first = pool.acquire('web:v_1', 'Ann');
+      const second = pool.acquire('web:v_1', 'Ann');
+      assert.equal(opening.length, 1, 'one connection for both');
+      opening[0]!.resolve();
+      assert.equal(await second, await first);
+      assert.ok(await first);
+      const refusedFirst = pool.acquire('web:v_2', 'Bob');
+      const refusedSecond = pool.acquire('web:v_2', 'Bob');
+      opening[1]!.reject(new Error('Closing Link: banned'));
+      assert.equal(await refusedFirst, null);
+      assert.equal(await refusedSecond, null);
+    } finally {
+      pool.closeAll('test over');
+    }
+  });
 });

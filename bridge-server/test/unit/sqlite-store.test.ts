@@ -37,6 +37,23 @@ describe('SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reads a party again after every write to it, however it was read before', async () => {
+    assert.equal(await store.getParty('web:v_ann'), null, 'none yet (remembered as none)');
+    await store.upsertParty({ address: 'web:v_ann', siteKey: 'shop', role: 'visitor', verified: false });
+    assert.equal((await store.getParty('web:v_ann'))?.name, undefined);
+    await store.upsertParty({ address: 'web:v_ann', siteKey: 'shop', role: 'visitor', name: 'Ann', verified: false });
+    const read = await store.getParty('web:v_ann');
+    assert.equal(read?.name, 'Ann');
+    read.name = 'changed by a caller';
+    assert.equal((await store.getParty('web:v_ann'))?.name, 'Ann', "a caller's copy is its own");
+    assert.equal(await store.expireIdleVisitors('shop', new Date(Date.now() + 60_000).toISOString()), 1);
+    assert.equal(await store.getParty('web:v_ann'), null, 'expired');
+    await store.upsertParty({ address: 'web:u_bo@shop', siteKey: 'shop', role: 'visitor', name: 'Bo', verified: true });
+    assert.equal((await store.getParty('web:u_bo@shop'))?.name, 'Bo');
+    await store.eraseParty('shop', 'web:u_bo@shop');
+    assert.equal(await store.getParty('web:u_bo@shop'), null, 'erased');
+  });
+
   it('creates the schema at the current version, in WAL mode', () => {
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);

@@ -20,6 +20,8 @@ export interface PuppetPoolOptions {
 interface Puppet {
   connection: IrcConnection;
   lastActive: number;
+  /** Its first registration, which the sends of the visitor that come meanwhile wait for too. */
+  opened: Promise<IrcConnection | null>;
 }
 
 export class PuppetPool {
@@ -67,11 +69,16 @@ export class PuppetPool {
     const existing = this.puppets.get(visitor);
     if (existing) {
       existing.lastActive = Date.now();
-      return existing.connection;
+      return existing.opened;
     }
     if (this.refused.has(visitor) || this.puppets.size >= this.options.max) return null;
     const connection = this.options.create(visitor, name);
-    this.puppets.set(visitor, { connection, lastActive: Date.now() });
+    const opened = this.open(visitor, connection);
+    this.puppets.set(visitor, { connection, lastActive: Date.now(), opened });
+    return opened;
+  }
+
+  private async open(visitor: Address, connection: IrcConnection): Promise<IrcConnection | null> {
     try {
       await connection.open();
       return connection;

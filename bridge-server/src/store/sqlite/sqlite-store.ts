@@ -401,8 +401,9 @@ export class SqliteStore implements Store {
   }
 
   async upsertParty(party: PartyRecord): Promise<void> {
-    await this.write(() =>
-      this.statements.upsertParty.run({
+    await this.write(() => {
+      this.parties.delete(party.address);
+      return this.statements.upsertParty.run({
         address: party.address,
         siteKey: party.siteKey,
         role: party.role,
@@ -411,8 +412,8 @@ export class SqliteStore implements Store {
         verified: party.verified ? 1 : 0,
         pageUrl: party.pageUrl ?? null,
         now: new Date().toISOString(),
-      }),
-    );
+      });
+    });
   }
 
   async getParty(address: Address): Promise<PartyRecord | null> {
@@ -427,7 +428,10 @@ export class SqliteStore implements Store {
   }
 
   async expireIdleVisitors(siteKey: string, before: string): Promise<number> {
-    return this.write(() => this.statements.expireIdleVisitors.run(siteKey, before).changes);
+    return this.write(() => {
+      this.parties.clear();
+      return this.statements.expireIdleVisitors.run(siteKey, before).changes;
+    });
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
@@ -968,6 +972,7 @@ export class SqliteStore implements Store {
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
+        this.parties.delete(address);
         // Gateway subscriptions belong to no site: they go only with a party of this site.
         if (counts.parties > 0) {
           statements.deleteFollowsOf.run(address, address);
@@ -995,7 +1000,10 @@ export class SqliteStore implements Store {
           counts.conversations += 1;
         }
         counts.blobs = this.files.unused(blobs);
-        if (counts.conversations < SWEEP_BATCH) counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
+        if (counts.conversations < SWEEP_BATCH) {
+          counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
+          this.parties.clear();
+        }
         return counts;
       });
       total.conversations += batch.conversations;

@@ -1,0 +1,363 @@
+// The outbox worker against a network whose sends settle when the test says, in any order: each
+// recipient's items one at a time and in order, recipients at once up to the limit, a retry
+// holding up only its recipient, nothing sent twice, and stop() waiting for the sends in flight.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Address, Message } from '@switchboard/protocol';
+import { pino } from 'pino';
+import { OutboxWorker } from '../../src/core/outbox.js';
+import { createMetrics } from '../../src/metrics.js';
+import { type Network, NetworkError, type NetworkStatus, type OutboundMessage, type SendResult } from '../../src/networks/network.js';
+import type { NetworkRegistry } from '../../src/networks/registry.js';
+import type { ConversationRecord, OutboxItem, Store } from '../../src/store/store.js';
+import { ManualClock } from '../manual-clock.js';
+
+const START = new Date('2030-01-07T10:00:00Z');
+
+/** A send the test settles by hand. */
+interface PendingSend {
+  text: string;
+  to: Address;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+class HandNetwork {
+  readonly scheme = 'hand';
+  readonly deliversFromStore = false;
+  state: NetworkStatus = { state: 'online' };
+  readonly pending: PendingSend[] = [];
+  /** Texts in the order their sends started. */
+  readonly started: string[] = [];
+  private readonly waiters: (() => void)[] = [];
+
+  status(): NetworkStatus {
+    return this.state;
+  }
+
+  send({ message, to }: OutboundMessage): Promise<SendResult> {
+    this.started.push(message.text);
+    return new Promise<SendResult>((resolve, reject) => {
+      this.pending.push({
+        text: message.text,
+        to,
+        resolve: () => resolve({ remoteId: message.id }),
+        reject,
+      });
+      for (const waiter of this.waiters.splice(0)) waiter();
+    });
+  }
+
+  /** The send of `text` in flight, taken out of `pending`. */
+  take(text: string): PendingSend {
+    const index = this.pending.findIndex((send) => send.text === text);
+    assert.ok(index >= 0, `${text} is not in flight (in flight: ${this.inFlight().join(', ')})`);
+    return this.pending.splice(index, 1)[0]!;
+  }
+
+  inFlight(): string[] {
+    return this.pending.map((send) => send.text).sort();
+  }
+
+  /** Resolves once `count` sends are in flight. */
+  async inFlightCount(count: number): Promise<void> {
+    while (this.pending.length < count) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** The store's outbox, in memory: what the worker reads and writes. */
+class MemoryOutbox {
+  readonly items: OutboxItem[] = [];
+  readonly completed: { id: number; status: string | undefined }[] = [];
+  /** Failures the next conversation lookups throw (the store failing). */
+  readonly lookupFailures: Error[] = [];
+  private nextId = 1;
+  private seq = 0;
+
+  queue(recipient: Address, text: string): void {
+    const message: Message = {
+      id: `m${++this.seq}`,
+      conversationId: `c-${recipient}`,
+      seq: this.seq,
+      from: 'web:a_agent@shop',
+      text,
+      sentAt: START.toISOString(),
+    };
+    this.items.push({ id: this.nextId++, message, recipient, network: 'hand', attempts: 0, nextAttemptAt: 0 });
+  }
+
+  store(): Store {
+    const conversation = (id: string): ConversationRecord =>
+      ({
+        id,
+        siteKey: 'shop',
+        openedBy: 'web:a_agent@shop',
+        participants: ['web:a_agent@shop'],
+        state: 'open',
+        updatedAt: START.toISOString(),
+      }) as unknown as ConversationRecord;
+    const store: Partial<Store> = {
+      pendingOutbox: async (network, limit, after = 0) =>
+        this.items
+          .filter((item) => item.network === network && item.id > after)
+          .slice(0, limit)
+          .map((item) => ({ ...item })),
+      getConversation: async (id) => {
+        const failure = this.lookupFailures.shift();
+        if (failure) throw failure;
+        return conversation(id);
+      },
+      getParty: async () => null,
+      completeOutbox: async (id, status) => {
+        this.remove(id);
+        this.completed.push({ id, status });
+        return null;
+      },
+      retryOutbox: async (id, nextAttemptAt) => {
+        const item = this.items.find((candidate) => candidate.id === id)!;
+        item.attempts += 1;
+        item.nextAttemptAt = nextAttemptAt;
+      },
+      outboxDepth: async () => this.items.length,
+      outboxNetworks: async () => [...new Set(this.items.map((item) => item.network))],
+    };
+    return store as Store;
+  }
+
+  private remove(id: number): void {
+    const index = this.items.findIndex((item) => item.id === id);
+    if (index >= 0) this.items.splice(index, 1);
+  }
+}
+
+function setup(concurrency = 8) {
+  const network = new HandNetwork();
+  const outbox = new MemoryOutbox();
+  const clock = new ManualClock(START);
+  const outcomes: { text: string; status: string; error?: string }[] = [];
+  const registry = { get: (id: string) => (id === 'hand' ? (network as unknown as Network) : undefined) } as unknown as NetworkRegistry;
+  const worker = new OutboxWorker({
+    store: outbox.store(),
+    registry,
+    teams: { agentNameOf: () => undefined },
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    clock,
+    concurrency,
+    backoff: { initialMs: 1000, maxMs: 1000, jitter: 0 },
+    onOutcome: async (item, status, error) => void outcomes.push({ text: item.message.text, status, ...(error ? { error: error.message } : {}) }),
+  });
+  return { network, outbox, clock, worker, outcomes };
+}
+
+/** Lets the worker's promise chains run to the end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+describe('outbox worker', () => {
+  it("sends several recipients at once, each recipient's items one at a time and in order, whatever order the sends settle in", async () => {
+    const { network, outbox, worker } = setup();
+    for (const [to, text] of [
+      ['hand:a', 'a1'],
+      ['hand:b', 'b1'],
+      ['hand:a', 'a2'],
+      ['hand:c', 'c1'],
+      ['hand:b', 'b2'],
+      ['hand:a', 'a3'],
+    ] as const)
+      outbox.queue(to, text);
+    worker.kick('hand');
+    await network.inFlightCount(3);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a1', 'b1', 'c1'], 'one item of each recipient at once');
+    network.take('c1').resolve();
+    network.take('b1').resolve();
+    await network.inFlightCount(2);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a1', 'b2'], "b's next item went; a still waits for a1");
+    network.take('b2').resolve();
+    network.take('a1').resolve();
+    await network.inFlightCount(1);
+    assert.deepEqual(network.inFlight(), ['a2']);
+    network.take('a2').resolve();
+    await network.inFlightCount(1);
+    network.take('a3').resolve();
+    await settle();
+    assert.deepEqual(
+      network.started.filter((text) => text.startsWith('a')),
+      ['a1', 'a2', 'a3'],
+    );
+    assert.equal(network.started.length, 6, 'each item sent once');
+    assert.equal(outbox.items.length, 0);
+    await worker.stop();
+  });
+
+  it('keeps at most the configured number of recipients in flight', async () => {
+    const { network, outbox, worker } = setup(2);
+    for (const to of ['a', 'b', 'c', 'd']) outbox.queue(`hand:${to}`, to);
+    worker.kick('hand');
+    await network.inFlightCount(2);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a', 'b']);
+    network.take('b').resolve();
+    await network.inFlightCount(2);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a', 'c']);
+    network.take('a').resolve();
+    network.take('c').resolve();
+    await network.inFlightCount(1);
+    network.take('d').resolve();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a', 'b', 'c', 'd']);
+  });
+
+  it('never sends an item again while it is in flight, however often the queue is kicked', async () => {
+    const { network, outbox, worker } = setup();
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:b', 'b1');
+    worker.kick('hand');
+    await network.inFlightCount(2);
+    for (let i = 0; i < 5; i++) {
+      worker.kick('hand');
+      await settle();
+    }
+    outbox.queue('hand:a', 'a2');
+    worker.kick('hand');
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a1', 'b1']);
+    // Settled while a pass reads the queue: the page it reads may still hold them.
+    worker.kick('hand');
+    network.take('a1').resolve();
+    network.take('b1').resolve();
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a2').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'b1', 'a2']);
+  });
+
+  it('holds up only the recipient of a retryable failure, and sends its items in order once it is due', async () => {
+    const { network, outbox, worker, clock, outcomes } = setup();
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    outbox.queue('hand:b', 'b1');
+    outbox.queue('hand:b', 'b2');
+    worker.kick('hand');
+    await network.inFlightCount(2);
+    network.take('a1').reject(new NetworkError('a is away', true));
+    network.take('b1').resolve();
+    await network.inFlightCount(1);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['b2'], "a2 waits behind a1's retry; b goes on");
+    network.take('b2').resolve();
+    outbox.queue('hand:a', 'a3');
+    worker.kick('hand');
+    await settle();
+    assert.deepEqual(network.inFlight(), [], "a's later items wait too");
+    assert.ok(outcomes.some((o) => o.text === 'a1' && o.status === 'accepted' && /a is away/.test(o.error ?? '')));
+    clock.set(new Date(START.getTime() + 1000));
+    await network.inFlightCount(1);
+    network.take('a1').resolve();
+    await network.inFlightCount(1);
+    network.take('a2').resolve();
+    await network.inFlightCount(1);
+    network.take('a3').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'b1', 'b2', 'a1', 'a2', 'a3']);
+  });
+
+  it('starts nothing more once the network goes down, and spends no attempt on what did not start', async () => {
+    const { network, outbox, worker } = setup(1);
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:b', 'b1');
+    outbox.queue('hand:c', 'c1');
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.state = { state: 'offline', reason: 'connection lost' };
+    network.take('a1').reject(new NetworkError('connection lost', true));
+    await settle();
+    assert.deepEqual(network.started, ['a1']);
+    assert.deepEqual(
+      outbox.items.map((item) => [item.message.text, item.attempts]),
+      [
+        ['a1', 1],
+        ['b1', 0],
+        ['c1', 0],
+      ],
+    );
+    network.state = { state: 'online' };
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    assert.deepEqual(network.inFlight(), ['b1'], 'the others go once it is back; a1 waits for its retry');
+    network.take('b1').resolve();
+    await network.inFlightCount(1);
+    network.take('c1').resolve();
+    await settle();
+    await worker.stop();
+  });
+
+  it('tries an item again on the next kick when the store failed while sending it', async () => {
+    const { network, outbox, worker } = setup();
+    outbox.lookupFailures.push(new Error('database is locked'));
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    worker.kick('hand');
+    await settle();
+    assert.deepEqual(network.started, []);
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a1').resolve();
+    await network.inFlightCount(1);
+    network.take('a2').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'a2']);
+  });
+
+  it('stop() resolves only once the sends in flight settled, and starts no more', async () => {
+    const { network, outbox, worker } = setup();
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    outbox.queue('hand:b', 'b1');
+    worker.kick('hand');
+    await network.inFlightCount(2);
+    let stopped = false;
+    const stopping = worker.stop().then(() => (stopped = true));
+    await settle();
+    assert.equal(stopped, false);
+    network.take('a1').resolve();
+    await settle();
+    assert.equal(stopped, false, 'b1 is still in flight');
+    network.take('b1').resolve();
+    await stopping;
+    assert.deepEqual(network.started, ['a1', 'b1'], 'a2 was not started after stop()');
+    assert.deepEqual(
+      outbox.items.map((item) => item.message.text),
+      ['a2'],
+    );
+  });
+
+  it('reads a long queue a page at a time and still sends every item once, in order', async () => {
+    const { network, outbox, worker } = setup(3);
+    for (let i = 1; i <= 130; i++) outbox.queue(`hand:r${i % 3}`, `m${i}`);
+    worker.kick('hand');
+    for (let sent = 0; sent < 130; sent++) {
+      await network.inFlightCount(1);
+      network.pending.shift()!.resolve();
+    }
+    await settle();
+    await worker.stop();
+    assert.equal(network.started.length, 130);
+    assert.equal(new Set(network.started).size, 130);
+    for (const r of [0, 1, 2]) {
+      const texts = network.started.filter((text) => Number(text.slice(1)) % 3 === r).map((text) => Number(text.slice(1)));
+      assert.deepEqual(
+        texts,
+        [...texts].sort((x, y) => x - y),
+      );
+    }
+  });
+});
