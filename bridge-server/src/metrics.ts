@@ -43,7 +43,9 @@ export function createMetrics() {
       labelNames: ['network'] as const,
       registers: [registry],
       async collect() {
-        for (const [network, depth] of (await outboxDepthSource.read?.()) ?? []) this.set({ network }, depth);
+        // The store failing keeps the last figures: the rest of the scrape still answers.
+        const depths = await outboxDepthSource.read?.().catch(() => undefined);
+        for (const [network, depth] of depths ?? []) this.set({ network }, depth);
       },
     }),
     outboxDepthSource,
@@ -92,7 +94,8 @@ export function createMetrics() {
       help: "Bytes of files kept in the bridge's file store (equal contents kept once)",
       registers: [registry],
       async collect() {
-        if (fileBytesSource.read) this.set(await fileBytesSource.read());
+        const bytes = await fileBytesSource.read?.().catch(() => undefined);
+        if (bytes !== undefined) this.set(bytes);
       },
     }),
     fileBytesSource,

@@ -329,7 +329,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     store,
     sites: config.sites,
     logger: logger.child({ component: 'data' }),
-    deleted: () => webhooks.recount(),
+    deleted: async () => {
+      await webhooks.recount();
+      await core.storeLostConversations();
+    },
     releaseBlobs: (blobs) => files.service.release(blobs),
     now: () => clock.now().getTime(),
   });

@@ -98,6 +98,7 @@ export class Core {
   /** Files of messages (docs/protocol.md, "Files"). */
   readonly files: FileService;
   private readonly inbound: Inbound;
+  private readonly positions: QueuePositions;
 
   constructor(deps: CoreDeps) {
     this.files = deps.files;
@@ -120,7 +121,7 @@ export class Core {
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
     const refOf = (id: string) => deps.refs.refOf(id);
-    const positions = new QueuePositions(deps.store, deps.hub);
+    const positions = (this.positions = new QueuePositions(deps.store, deps.hub));
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),
@@ -207,6 +208,11 @@ export class Core {
   /** A message from an agent in a conversation (a canned reply), as if it came from the agent's network. */
   private agentSays(agent: Address, conversationId: string, text: string): Promise<Message | null> {
     return this.inbound.message({ network: networkOf(agent), from: agent, to: agent, conversationId, text });
+  }
+
+  /** Conversations were deleted behind the announcer's back (an erasure, a retention sweep): the queues are read again. */
+  storeLostConversations(): Promise<void> {
+    return this.positions.reread();
   }
 
   /** Forgets anonymous visitors whose token could have expired; returns how many. */

@@ -114,9 +114,10 @@ export class OutboxWorker {
         try {
           return await this.send(this.deps.registry.get(networkId)!, item);
         } catch (error) {
-          // The store failed (the network's own failures are outcomes): the next pass reads it all again.
+          // The store failed (the network's own failures are outcomes): a pass soon reads it all again.
           this.deps.logger.error({ err: error, network: networkId, message: item.message.id }, 'outbox send failed');
           queue!.rescan = true;
+          this.wakeAt(networkId, this.now() + backoffDelay(1, this.deps.backoff ?? DEFAULT_BACKOFF));
           return 'retry';
         }
       },
@@ -147,6 +148,7 @@ export class OutboxWorker {
 
   /** Looks at a network's whole queue again at `at` (the earliest of the times asked for). */
   private wakeAt(network: string, at: number): void {
+    if (this.stopped) return;
     const pending = this.timers.get(network);
     if (pending && pending.at <= at) return;
     pending?.timer.cancel();

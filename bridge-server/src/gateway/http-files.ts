@@ -180,7 +180,7 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
     'Content-Security-Policy': "sandbox; default-src 'none'",
     'Cross-Origin-Resource-Policy': 'cross-origin',
     'Referrer-Policy': 'no-referrer',
-    'Cache-Control': `private, max-age=${Math.max(0, served.maxAge)}`,
+    'Cache-Control': `private, max-age=${Math.max(0, served.maxAge)}, no-transform`,
     ETag: etag,
     'Content-Disposition': contentDisposition(thumbnail || INLINE_TYPES.has(served.type) ? 'inline' : 'attachment', name),
   });

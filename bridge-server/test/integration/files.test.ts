@@ -204,12 +204,24 @@ describe('files', () => {
         disposition: `inline; filename="holiday photo.png"; filename*=UTF-8''holiday%20photo.png`,
       },
     );
-    assert.match(response.headers.get('cache-control') ?? '', /^private, max-age=\d+$/);
+    assert.match(response.headers.get('cache-control') ?? '', /^private, max-age=\d+, no-transform$/);
 
     // With the session instead of a link.
     const direct = await fetch(`${t.url}/v1/files/${file.id}`, { headers: { authorization: `Bearer ${visitor.session.token}` } });
     assert.equal(direct.status, 200);
     assert.deepEqual(Buffer.from(await direct.arrayBuffer()), image);
+  });
+
+  it('answers a file as stored, never compressed, however the path is cased', async () => {
+    const text = 'the same line again and again, which would compress well\n'.repeat(200);
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'notes.txt', text);
+    for (const path of [`/v1/files/${file.id}`, `/V1/FILES/${file.id}`]) {
+      const response = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${visitor.session.token}`, 'accept-encoding': 'gzip, br' } });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('content-encoding'), null, path);
+      assert.equal(response.headers.get('content-length'), String(Buffer.byteLength(text)), path);
+      assert.equal(await response.text(), text, path);
+    }
   });
 
   it('gives links under the address the client reached the bridge at, when no server.publicUrl is set', async (context) => {

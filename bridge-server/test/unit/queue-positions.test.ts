@@ -202,4 +202,22 @@ describe('queue positions kept in memory', () => {
     assert.equal(lastFor(told, `q${POSITIONS_TOLD + 1}`), undefined);
     positions.stop();
   });
+  it('reads the queue again after conversations were deleted without a change (an erasure), telling only those who moved', async () => {
+    const { positions, told, stored, reads } = setUp();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => conversation(id, 'support'));
+    stored.push(a!, b!, c!);
+    await positions.tell('support');
+    await tick();
+    await afterWindow();
+    told.length = 0;
+    stored.splice(stored.indexOf(b!), 1); // erased in the store; nothing announced
+    await positions.reread();
+    await tick();
+    assert.deepEqual(reads, ['support', 'support']);
+    assert.deepEqual(told, [{ conversationId: 'c', team: 'support', position: 2, waiting: 2 }], 'c moves up; a, still first, is not told its place again');
+    assert.equal(await positions.positionOf('support', 'b'), undefined, 'the erased conversation is gone from the queue');
+    await afterWindow();
+    assert.deepEqual(lastFor(told, 'a'), { conversationId: 'a', team: 'support', position: 1, waiting: 2 }, 'the number waiting follows');
+    positions.stop();
+  });
 });

@@ -132,6 +132,23 @@ export class QueuePositions {
     this.hub.emit(roomsOf(conversation), 'queue:position', { conversationId: conversation.id, team: conversation.team, position: 0, waiting: 0 });
   }
 
+  /**
+   * Conversations were deleted without a change the announcer tells of (an erasure, a retention
+   * sweep): each team's queue is read from the store again, and the visitors whose place changed
+   * are told. What each was last told is kept, so the others get nothing.
+   */
+  async reread(): Promise<void> {
+    const known = [...this.teams];
+    this.teams.clear();
+    for (const [team, queue] of known) {
+      for (const id of queue.byId.keys()) if (this.teamOf.get(id) === team) this.teamOf.delete(id);
+      const fresh = await this.ready(team);
+      for (const [id, last] of queue.told) if (fresh.byId.has(id)) fresh.told.set(id, last);
+      fresh.everyoneKnows = queue.everyoneKnows;
+      this.schedule(team);
+    }
+  }
+
   /** Drops pending updates (at shutdown). */
   stop(): void {
     this.perTick.stop();

@@ -3,7 +3,8 @@
  * user of its own and answers with an ordinary private message. A puppet connects on the visitor's
  * first message, reconnects by itself after a drop (netsplit, server restart), and quits after an
  * idle time. Servers cap connections per IP, so past `max` puppets new visitors are relayed by
- * the bot instead; so are visitors whose puppet the server refused (a ban, a full server).
+ * the bot instead; so are visitors whose puppet the server refused (a ban, a full server, a
+ * connection throttle), for REFUSAL_MS: then a puppet is tried again.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -17,6 +18,9 @@ export interface PuppetPoolOptions {
   create(visitor: Address, name: string): IrcConnection;
 }
 
+/** How long a visitor whose puppet the server refused is relayed by the bot before a puppet is tried again. */
+export const REFUSAL_MS = 10 * 60_000;
+
 interface Puppet {
   connection: IrcConnection;
   lastActive: number;
@@ -26,8 +30,8 @@ interface Puppet {
 
 export class PuppetPool {
   private readonly puppets = new Map<Address, Puppet>();
-  /** Visitors the server would not take as puppets: relayed by the bot from then on. */
-  private readonly refused = new Map<Address, string>();
+  /** Visitors the server would not take as puppets, and when: relayed by the bot for REFUSAL_MS. */
+  private readonly refused = new Map<Address, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: PuppetPoolOptions) {
@@ -71,7 +75,10 @@ export class PuppetPool {
       existing.lastActive = Date.now();
       return existing.opened;
     }
-    if (this.refused.has(visitor) || this.puppets.size >= this.options.max) return null;
+    const refusedAt = this.refused.get(visitor);
+    if (refusedAt !== undefined && Date.now() - refusedAt < REFUSAL_MS) return null;
+    this.refused.delete(visitor);
+    if (this.puppets.size >= this.options.max) return null;
     const connection = this.options.create(visitor, name);
     const opened = this.open(visitor, connection);
     this.puppets.set(visitor, { connection, lastActive: Date.now(), opened });
@@ -86,7 +93,7 @@ export class PuppetPool {
       void connection.close('not registered');
       this.puppets.delete(visitor);
       const reason = (error as Error).message;
-      this.refused.set(visitor, reason);
+      this.refused.set(visitor, Date.now());
       this.options.logger.warn({ visitor, reason }, 'irc server refused a puppet; the bot relays this visitor');
       return null;
     }

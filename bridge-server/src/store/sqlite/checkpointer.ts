@@ -15,9 +15,11 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 const timer = setInterval(() => {
   try {
+    // Busy (another connection's checkpoint at that moment) comes back as a row, not an error:
+    // the next tick folds the rest.
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
-    // Another checkpoint ran at that moment (the store closing): the next tick folds the rest.
+    // The file went away under us (the store closing): stop asks us to end.
   }
 }, workerData.intervalMs);
 parentPort.once('message', () => {

@@ -74,6 +74,9 @@ interface PendingWrite {
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
 const PARTIES_KEPT = 10_000;
+/** An erasure's fold of the WAL, asked again while another checkpoint runs: 5 s at most. */
+const WAL_FOLD_ATTEMPTS = 500;
+const WAL_FOLD_WAIT_MS = 10;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -984,8 +987,22 @@ export class SqliteStore implements Store {
       }
     });
     // Older copies of the pages are in the WAL until it is folded back: fold it now.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    await this.foldWalNow();
     return result;
+  }
+
+  /**
+   * Folds the whole WAL back into the file and empties it. SQLite answers "busy" at once, without
+   * waiting, while the checkpointer's own pass holds the checkpoint lock (tens of milliseconds):
+   * asked again until it is done. https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
+   */
+  private async foldWalNow(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const [outcome] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (outcome?.busy === 0) return;
+      if (attempt >= WAL_FOLD_ATTEMPTS) throw new Error('the write-ahead log could not be folded back into the database file (busy); ask again');
+      await new Promise((resolve) => setTimeout(resolve, WAL_FOLD_WAIT_MS));
+    }
   }
 
   async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {
