@@ -9,7 +9,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createBridge } from './server.js';
-import { backupSqlite } from './store/sqlite/backup.js';
 
 const USAGE = `Usage: switchboard-bridge --config FILE
        switchboard-bridge backup BACKUP_FILE --config FILE
@@ -57,6 +56,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     try {
+      const { backupSqlite } = await import('./store/sqlite/backup.js');
       const { pages } = await backupSqlite(config.store.path, target!);
       process.stdout.write(`Backed up ${config.store.path} to ${target} (${pages} pages).\n`);
     } catch (error) {

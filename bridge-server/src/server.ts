@@ -28,8 +28,7 @@ import { Gauge } from 'prom-client';
 import { type Metrics, createMetrics } from './metrics.js';
 import { BUILTIN_NETWORKS, type NetworkDefinition, NetworkRegistry, type ValidatedNetwork, validateNetworks } from './networks/registry.js';
 import { webHostedParties } from './networks/web/hosted.js';
-import { PostgresStore } from './store/postgres/postgres-store.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { buildStore } from './store/configured-store.js';
 import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
@@ -67,19 +66,6 @@ export interface Bridge {
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
   url(): string;
-}
-
-function buildStore(config: Config, logger: Logger): Store {
-  switch (config.store.type) {
-    case 'sqlite':
-      return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
-    case 'postgres': {
-      const url = config.store.url ?? process.env.SWITCHBOARD_DATABASE_URL;
-      if (!url) throw new ConfigError('store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL');
-      const log = logger.child({ component: 'store' });
-      return new PostgresStore({ url, poolSize: config.store.poolSize, onError: (error) => log.warn({ err: error }, 'an idle database connection failed') });
-    }
-  }
 }
 
 /**
@@ -255,7 +241,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const logger = options.logger ?? createLogger(config.log.level);
   const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
   const metrics = createMetrics();
-  const store = timedStore(options.store ?? buildStore(config, logger), metrics);
+  const store = timedStore(options.store ?? (await buildStore(config, logger)), metrics);
   await store.open();
 
   const { http, io, routed } = createListener(config);
