@@ -16,7 +16,7 @@ import type { TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import { withoutSite } from '../networks/web/site-scope.js';
-import type { ConversationRecord, Store } from '../store/store.js';
+import type { ConversationRecord, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Announcer } from './announcer.js';
 import type { Continuations } from './continuations/continuations.js';
@@ -57,8 +57,8 @@ export class Conversations {
   private async openToTeam(actor: Actor, teamId: string): Promise<Conversation> {
     const team = this.deps.teams.forSite(teamId, actor.siteKey);
     if (!team) throw notFound(`team: no team "${teamId}" serves this site`);
-    await this.deps.access.ensureParty(actor);
-    return toWireConversation(await this.openWithTeam({ siteKey: actor.siteKey, openedBy: actor.address, team }));
+    const party = await this.deps.access.partyToStore(actor);
+    return toWireConversation(await this.openWithTeam({ siteKey: actor.siteKey, openedBy: actor.address, team, party }));
   }
 
   /**
@@ -72,16 +72,26 @@ export class Conversations {
     openedBy,
     team,
     quiet = false,
+    party,
   }: {
     siteKey: string;
     openedBy: Address;
     team: TeamConfig;
     quiet?: boolean;
+    /** The opener's party, not stored yet: stored with the conversation, in the same commit. */
+    party?: PartyRecord;
   }): Promise<ConversationRecord> {
     const { store, router } = this.deps;
     const existing = await store.findOpenConversation({ siteKey, openedBy, team: team.id });
-    if (existing) return existing;
-    const created = await store.createConversation({ siteKey, openedBy, participants: [openedBy], team: team.id });
+    if (existing) {
+      if (party) await store.upsertParty(party);
+      return existing;
+    }
+    // Both writes requested at once: a store that groups its commits (SQLite) makes them one.
+    const [, created] = await Promise.all([
+      party && store.upsertParty(party),
+      store.createConversation({ siteKey, openedBy, participants: [openedBy], team: team.id }),
+    ]);
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);

@@ -6,7 +6,7 @@ import type { Address } from '@switchboard/protocol';
 import type { SiteConfig } from '../config.js';
 import type { HostedParties } from '../networks/network.js';
 import { usableOnSite, withoutSite } from '../networks/web/site-scope.js';
-import type { ConversationRecord, Store } from '../store/store.js';
+import type { ConversationRecord, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import { forbidden, notFound } from './errors.js';
 import type { ClientHub } from './hub.js';
@@ -48,8 +48,14 @@ export class SiteAccess {
 
   /** Stores a party the first time it does something that needs it (anonymous visitors are not stored at connection). */
   async ensureParty(actor: Actor): Promise<void> {
-    if (await this.store.getParty(actor.address)) return;
-    await this.store.upsertParty({ address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' });
+    const party = await this.partyToStore(actor);
+    if (party) await this.store.upsertParty(party);
+  }
+
+  /** The actor's party record when it is not stored yet, for a caller that stores it beside its own write. */
+  async partyToStore(actor: Actor): Promise<PartyRecord | undefined> {
+    if (await this.store.getParty(actor.address)) return undefined;
+    return { address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' };
   }
 
   /**

@@ -46,7 +46,11 @@ export class SocketHub implements ClientHub {
     payload: Parameters<ServerToClientEvents[E]>[0],
     options: { exceptConnection?: string } = {},
   ): void {
-    let target = this.nsp.to(rooms.map(roomName));
+    const names = rooms.map(roomName);
+    // socket.io encodes a broadcast before it looks at its rooms: a party coming online tells its
+    // presence room, which nobody watches most of the time.
+    if (!names.some((name) => this.nsp.adapter.rooms.has(name))) return;
+    let target = this.nsp.to(names);
     if (options.exceptConnection) target = target.except(options.exceptConnection);
     (target.emit as (event: string, payload: unknown) => boolean)(event, toClientForm(payload));
   }

@@ -4,7 +4,7 @@
  * expires: a visitor's after the site's `tokenTtlDays` (renewed on each connection), an agent's
  * after `agentTokenTtlHours` (not renewed).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { Address, Role } from '@switchboard/protocol';
 
 export interface TokenClaims {
@@ -18,10 +18,15 @@ export interface TokenClaims {
 }
 
 export class TokenSigner {
-  constructor(private readonly secret: string) {}
+  /** Imported once: every handshake signs a token and most verify one. */
+  private readonly key: KeyObject;
+
+  constructor(secret: string) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
 
   private mac(body: string): Buffer {
-    return createHmac('sha256', this.secret).update(body).digest();
+    return createHmac('sha256', this.key).update(body).digest();
   }
 
   sign(claims: TokenClaims): string {

@@ -266,6 +266,7 @@ export class SqliteStore implements Store {
         ORDER BY c.created_at DESC LIMIT 1`),
       queued: db.prepare<[string, number], ConversationRow>(`SELECT * FROM conversations
         WHERE team = ? AND state = 'open' AND assignee IS NULL ORDER BY created_at, id LIMIT ?`),
+      inAnyConversation: db.prepare<[string], 1>(`SELECT 1 FROM participants WHERE address = ? LIMIT 1`).pluck(),
       openBetween: db.prepare<[string, string], { id: string }>(`SELECT c.id FROM participants a
         JOIN participants b ON b.conversation_id = a.conversation_id AND b.address = ?
         JOIN conversations c ON c.id = a.conversation_id
@@ -499,6 +500,9 @@ export class SqliteStore implements Store {
   }
 
   async listConversations(query: ConversationQuery): Promise<ConversationRecord[]> {
+    // Most parties that connect take part in no conversation at all: the participants' index says
+    // so for a fraction of what the full query costs even when it finds nothing.
+    if (query.participant !== undefined && this.statements.inAnyConversation.get(query.participant) === undefined) return [];
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.participant !== undefined) {
