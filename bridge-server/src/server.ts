@@ -315,9 +315,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     store,
     sites: config.sites,
     logger: logger.child({ component: 'data' }),
+    // What follows a deletion never fails it: it is committed already.
     deleted: async () => {
-      await webhooks.recount();
-      await core.storeLostConversations();
+      await webhooks.recount().catch((error: unknown) => logger.warn({ err: error }, 'webhook deliveries not recounted after a deletion'));
+      await core.storeLostConversations().catch((error: unknown) => logger.warn({ err: error }, 'team queues not read again after a deletion'));
     },
     releaseBlobs: (blobs) => files.service.release(blobs),
     now: () => clock.now().getTime(),

@@ -88,10 +88,14 @@ export class Conversations {
       return existing;
     }
     // Both writes requested at once: a store that groups its commits (SQLite) makes them one.
-    const [, created] = await Promise.all([
+    const [stored, creating] = await Promise.allSettled([
       party && store.upsertParty(party),
       store.createConversation({ siteKey, openedBy, participants: [openedBy], team: team.id }),
     ]);
+    if (creating.status === 'rejected') throw creating.reason;
+    // The conversation exists: it is routed whatever became of the party (stored again below).
+    if (stored.status === 'rejected' && party) await store.upsertParty(party);
+    const created = creating.value;
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);

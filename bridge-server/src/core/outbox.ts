@@ -75,6 +75,9 @@ export class OutboxWorker {
   }
 
   /** Looks at a network's queue now (coalesces with a pass already running). */
+  /** Passes that failed in a row, per network (the store failing): their backoff. */
+  private readonly failedPasses = new Map<string, number>();
+
   kick(network: string): void {
     if (this.stopped) return;
     if (this.running.has(network)) {
@@ -82,7 +85,14 @@ export class OutboxWorker {
       return;
     }
     const pass = this.drain(network, this.queueOf(network))
-      .catch((error: unknown) => this.deps.logger.error({ err: error, network }, 'outbox pass failed'))
+      .then(() => void this.failedPasses.delete(network))
+      .catch((error: unknown) => {
+        // The store failed (a failover): looked at again after a backoff, not only on the next kick.
+        const failures = (this.failedPasses.get(network) ?? 0) + 1;
+        this.failedPasses.set(network, failures);
+        this.deps.logger.error({ err: error, network, failures }, 'outbox pass failed');
+        this.wakeAt(network, this.now() + backoffDelay(failures, this.deps.backoff ?? DEFAULT_BACKOFF));
+      })
       .finally(() => {
         this.running.delete(network);
         if (this.again.delete(network)) this.kick(network);

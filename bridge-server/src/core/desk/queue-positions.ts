@@ -139,14 +139,21 @@ export class QueuePositions {
    */
   async reread(): Promise<void> {
     const known = [...this.teams];
+    // All at once, before any read: a team read again meanwhile (a visitor asking) keeps its own.
+    for (const [team, queue] of known) for (const id of queue.byId.keys()) if (this.teamOf.get(id) === team) this.teamOf.delete(id);
     this.teams.clear();
+    const failed: unknown[] = [];
     for (const [team, queue] of known) {
-      for (const id of queue.byId.keys()) if (this.teamOf.get(id) === team) this.teamOf.delete(id);
-      const fresh = await this.ready(team);
-      for (const [id, last] of queue.told) if (fresh.byId.has(id)) fresh.told.set(id, last);
-      fresh.everyoneKnows = queue.everyoneKnows;
-      this.schedule(team);
+      try {
+        const fresh = await this.ready(team);
+        for (const [id, last] of queue.told) if (fresh.byId.has(id) && !fresh.told.has(id)) fresh.told.set(id, last);
+        fresh.everyoneKnows ??= queue.everyoneKnows;
+        this.schedule(team);
+      } catch (error) {
+        failed.push(error); // read at the team's next use
+      }
     }
+    if (failed.length > 0) throw failed[0];
   }
 
   /** Drops pending updates (at shutdown). */

@@ -151,8 +151,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
    */
   async restoreParty({ from, fromName, lastActive }: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean> {
     const { puppets } = this.connections;
-    // There all along (the bot came back, or a second pass): back as much as a restored one.
-    if (puppets.get(from)) return true;
+    // There all along (a reconnect): its presence is known and shown as usual.
+    if (puppets.get(from)) return false;
     const at = Date.parse(lastActive);
     if (!(Date.now() - at < this.puppetIdleMs)) return false;
     const puppet = await this.connections.puppetFor(from, this.addresses.nameOf(from, fromName));

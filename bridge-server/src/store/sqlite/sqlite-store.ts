@@ -74,9 +74,12 @@ interface PendingWrite {
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
 const PARTIES_KEPT = 10_000;
-/** An erasure's fold of the WAL, asked again while another checkpoint runs: 5 s at most. */
-const WAL_FOLD_ATTEMPTS = 500;
+/** How long a statement waits for a lock another connection holds. */
+const BUSY_TIMEOUT_MS = 5000;
+/** An erasure's fold of the WAL, asked again while another checkpoint or a reader holds it: 2 s at most, then again later. */
+const WAL_FOLD_ATTEMPTS = 200;
 const WAL_FOLD_WAIT_MS = 10;
+const WAL_FOLD_LATER_MS = 30_000;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -90,6 +93,8 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
   private checkpointer: Checkpointer | undefined;
+  /** An erasure's fold of the WAL that found it busy, tried again then. */
+  private walFoldLater: NodeJS.Timeout | undefined;
   /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
   /**
@@ -165,7 +170,7 @@ export class SqliteStore implements Store {
     // Deleted content is zeroed where that costs no extra I/O, so fewer stale copies of erased data
     // linger in pages rewritten before an erasure (the erasure itself zeroes everything it deletes).
     this.db.pragma('secure_delete = FAST');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Checkpoints run on a timer instead of inside whichever commit crosses the threshold, so no
     // single message pays for folding the whole WAL back (the p99 spikes).
     this.db.pragma('wal_autocheckpoint = 0');
@@ -206,6 +211,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.walFoldLater);
     clearInterval(this.checkpointTimer);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
@@ -996,15 +1002,29 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Folds the whole WAL back into the file and empties it. SQLite answers "busy" at once, without
-   * waiting, while the checkpointer's own pass holds the checkpoint lock (tens of milliseconds):
-   * asked again until it is done. https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
+   * Folds the whole WAL back into the file and empties it. SQLite answers "busy" while the
+   * checkpointer's own pass holds the checkpoint lock (tens of milliseconds), or while a reader
+   * (a backup, a shell) still uses older pages: asked again without blocking the event loop (no
+   * busy wait), and if it is still busy, again later. The erasure itself is committed already.
+   * https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
    */
   private async foldWalNow(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const [outcome] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    for (let attempt = 1; this.db.open; attempt++) {
+      this.db.pragma('busy_timeout = 0');
+      let outcome: { busy: number } | undefined;
+      try {
+        [outcome] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      } finally {
+        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
       if (outcome?.busy === 0) return;
-      if (attempt >= WAL_FOLD_ATTEMPTS) throw new Error('the write-ahead log could not be folded back into the database file (busy); ask again');
+      if (attempt >= WAL_FOLD_ATTEMPTS) {
+        this.walFoldLater ??= setTimeout(() => {
+          this.walFoldLater = undefined;
+          this.foldWalNow().catch(() => undefined);
+        }, WAL_FOLD_LATER_MS).unref();
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, WAL_FOLD_WAIT_MS));
     }
   }
