@@ -195,12 +195,20 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     await mail.startDovecot();
     await mail.flushQueue();
     const alice = await connect(t, agentAuth('alice'));
+    // The conversation is listed once opened, its first message stored just after: wait for that.
+    const faysConversation = async (): Promise<Conversation | undefined> =>
+      (await call(alice.socket, 'conversation:list', {})).conversations.find((c: Conversation) => c.participants.includes(FAY));
     await until(
-      async () => (await call(alice.socket, 'conversation:list', {})).conversations.some((c: Conversation) => c.participants.includes(FAY)),
+      async () => {
+        const conversation = await faysConversation();
+        if (!conversation) return false;
+        const { messages } = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+        return messages.some((m: Message) => m.from === FAY);
+      },
       20_000,
-      "fay's conversation",
+      "fay's conversation and her mail",
     );
-    const fays = (await call(alice.socket, 'conversation:list', {})).conversations.find((c: Conversation) => c.participants.includes(FAY))!;
+    const fays = (await faysConversation())!;
     const before = (await call(alice.socket, 'history:get', { conversationId: fays.id })).messages;
     assert.deepEqual(
       before.filter((m: Message) => m.from === FAY).map((m: Message) => m.text),
