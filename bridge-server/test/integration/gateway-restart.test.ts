@@ -78,8 +78,10 @@ describe('gateway: open conversations after a restart of the bridge', () => {
     await start();
     // Back without Erin writing: the conversation is open, so Fred can answer her at once.
     await until(() => online('erin'), 15_000, 'the puppet back');
-    // Her presence is followed again: the puppet is not away, now or after the first polls.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Her presence is followed again: the bridge learns she is available without her changing it,
+    // and her puppet is not away.
+    const bridge = t!.bridge;
+    await until(() => bridge.core.presence.get(`xmpp:erin@${prosody.domain}`).status === 'available', 15_000, "Erin's presence followed again");
     assert.equal((await whois('erin')).away, undefined, 'not away after the restart');
     awayReplies.length = 0;
     fred.say('erin', 'Still there, Erin?');
