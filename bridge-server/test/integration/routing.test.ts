@@ -117,9 +117,8 @@ describe('team routing', () => {
       const a1Sees = collect(a1!, 'conversation');
       const a3Sees = collect(a3!, 'conversation');
       await call(a2!, 'message:send', { conversationId: moved.id, clientId: 'r1', text: 'Here!' });
-      // Answered: the offer no longer moves. Unanswered, it would go on to a3 after one more timeout;
-      // wait two timeouts (a short, bounded wait: what is checked is that nothing happens).
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // Answered: the offer is over (no running offer is left to move it on to a3).
+      await until(async () => !(await t.bridge.store.offers()).some((offer) => offer.conversationId === moved.id), 5000, 'the offer settled');
       assert.equal(a3Sees.filter((c) => c.id === moved.id).length, 0, 'a3 was never offered it');
       const latest = await call(a2!, 'conversation:list', {});
       assert.equal(latest.conversations.find((c: Conversation) => c.id === moved.id)?.assignee, 'web:a_a2');
