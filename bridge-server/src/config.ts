@@ -285,6 +285,7 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
  * None for an in-memory store: the bridge then keeps them in a temporary folder of its own.
  */
 function filesFolder(config: Config, baseDir: string): string | undefined {
+  if (config.files.storage === 'database') return undefined;
   if (config.files.folder !== undefined) return resolve(baseDir, config.files.folder);
   if (config.store.type === 'postgres') return resolve(baseDir, 'switchboard-files');
   return config.store.path === ':memory:' ? undefined : join(dirname(config.store.path), 'files');
@@ -292,6 +293,10 @@ function filesFolder(config: Config, baseDir: string): string | undefined {
 
 function checkCrossReferences(config: Config, source: string): void {
   const problems: string[] = [];
+  if (config.files.storage === 'database' && config.store.type !== 'postgres')
+    problems.push('files.storage: "database" keeps files in the Postgres store\'s database; set store.type to "postgres", or use "folder"');
+  if (config.files.storage === 'database' && config.files.folder !== undefined)
+    problems.push('files.folder: not used with files.storage "database" (the bytes are in the database); remove it');
   const siteKeys = new Set<string>();
   const apiKeys = new Set<string>();
   config.sites.forEach((site, i) => {

@@ -201,8 +201,11 @@ async function createFiles(
   config: Config,
   deps: { store: Store; hub: SocketHub; teams: TeamDirectory; metrics: Metrics; logger: Logger; clock: Clock; publicUrl: () => string },
 ): Promise<{ service: FileService; cleanUp: () => void }> {
-  const temporary = config.files.folder === undefined ? mkdtempSync(join(tmpdir(), 'switchboard-files-')) : undefined;
-  const blobs = new LocalBlobStore(config.files.folder ?? temporary!);
+  const inDatabase = config.files.storage === 'database' ? deps.store.blobs?.() : undefined;
+  if (config.files.storage === 'database' && !inDatabase)
+    throw new ConfigError('files.storage: "database" needs a store that keeps files (store.type "postgres")');
+  const temporary = !inDatabase && config.files.folder === undefined ? mkdtempSync(join(tmpdir(), 'switchboard-files-')) : undefined;
+  const blobs = inDatabase ?? new LocalBlobStore(config.files.folder ?? temporary!);
   await blobs.start();
   const ownsFolder = await blobs.claim(await deps.store.secret('file-folder'));
   if (!ownsFolder)

@@ -4,6 +4,7 @@
  * (test/store-contract.ts runs the same cases against each). Every method is async so that a
  * networked engine fits behind it unchanged.
  */
+import type { BlobStore } from '../core/files/blob-store.js';
 import type { ContactStore } from './contact-store.js';
 import type {
   Address,
@@ -254,6 +255,8 @@ export interface Store extends ContactStore {
 
   /** A secret kept across restarts, created on first use. */
   secret(name: string): Promise<string>;
+  /** Files' bytes in the store's own database, for engines that can keep them (`files.storage: "database"`). */
+  blobs?(): BlobStore;
 
   upsertParty(party: PartyRecord): Promise<void>;
   getParty(address: Address): Promise<PartyRecord | null>;

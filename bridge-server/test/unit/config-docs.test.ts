@@ -33,6 +33,7 @@ const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?:
     file: JSON.stringify({ store: { type: 'postgres' }, sites: SITES }),
     env: { SWITCHBOARD_DATABASE_URL: 'mysql://bridge:secret@db.test/switchboard' },
   },
+  'files in the database of a SQLite store': { file: JSON.stringify({ ...VALID, files: { storage: 'database' } }) },
 };
 /** The file behind the example session at the top of the section. */
 const EXAMPLE = { store: STORE, sites: [{ key: 'x', origins: ['https://shop.example.com/tents'], tokenTTLDays: 30 }], limits: { maxTextLength: 20_000 } };

@@ -131,6 +131,20 @@ describe('configuration', () => {
     }
   });
 
+  it("keeps files in a folder by default, in the Postgres store's database when asked, and names what does not fit", () => {
+    assert.equal(parseConfig(minimal(), 'test.json', '/base').files.storage, 'folder');
+    const postgres = { ...minimal(), store: { type: 'postgres', url: 'postgres://bridge:pw@db.internal:5432/switchboard' } };
+    const inDatabase = parseConfig({ ...postgres, files: { storage: 'database' } }, 'test.json', '/base');
+    assert.equal(inDatabase.files.storage, 'database');
+    assert.equal(inDatabase.files.folder, undefined, 'no folder is made');
+    rejects(
+      { ...minimal(), files: { storage: 'database' } },
+      /files\.storage: "database" keeps files in the Postgres store's database; set store\.type to "postgres"/,
+    );
+    rejects({ ...postgres, files: { storage: 'database', folder: 'files' } }, /files\.folder: not used with files\.storage "database"/);
+    rejects({ ...postgres, files: { storage: 'disk' } }, /files\.storage/);
+  });
+
   it('takes a Postgres store from the file or from SWITCHBOARD_DATABASE_URL, which wins', () => {
     const postgres = (store: Record<string, unknown>) => ({ ...minimal(), store: { type: 'postgres', ...store } });
     const parsed = parseConfig(postgres({ url: 'postgres://bridge:pw@db.internal:5432/switchboard' }), 'test.json', '/base');

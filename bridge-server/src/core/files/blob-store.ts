@@ -1,6 +1,7 @@
 /**
  * Where files' bytes live, by key (docs/protocol.md, "Files"). The local-disk engine
- * (local-blob-store.ts) is the default; an S3-compatible engine fits behind the same interface.
+ * (local-blob-store.ts) is the default; the Postgres store's database (store/postgres/postgres-blobs.ts)
+ * keeps them where several bridge nodes share them; an S3-compatible engine fits behind the same interface.
  * Keys are the bridge's own (a content's SHA-256, a preview's derived key), never a client's name.
  */
 import type { Readable } from 'node:stream';
@@ -12,6 +13,13 @@ export interface BlobWrite {
 }
 
 export interface BlobStore {
+  /** Prepares the engine (what interrupted writes left goes). */
+  start(): Promise<void>;
+  /**
+   * Marks the place as holding the files of the store `owner` names (a secret of that store), or
+   * tells whether it already does: false when another store's files are there.
+   */
+  claim(owner: string): Promise<boolean>;
   /**
    * Stores a stream's bytes under their SHA-256, whole or not at all (written aside, then moved in
    * place once complete and flushed to disk). Stops with `BlobTooLarge` past `maxBytes`, keeping nothing.
@@ -19,6 +27,11 @@ export interface BlobStore {
   put(content: Readable | Buffer, maxBytes: number, place?: BlobPlacement): Promise<BlobWrite>;
   /** Stores bytes under a key the bridge derived (a preview), atomically as `put`. */
   putAs(key: string, content: Buffer): Promise<void>;
+  /**
+   * The uploads that placed these keys recorded their files, or gave up. An engine that several
+   * processes share holds placed bytes until then, so a deletion elsewhere never takes them.
+   */
+  settle(keys: readonly string[]): Promise<void>;
   /** The bytes under a key, as a stream; null when there are none. */
   open(key: string): Promise<Readable | null>;
   /** A local path to the bytes when the engine keeps them on this machine (for readers that need a file), else null. */

@@ -234,10 +234,12 @@ export class FileService {
       }
       await store.createFile(file);
       this.unhold(keys);
+      await blobs.settle(keys).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'file bytes not settled (held until the hold lapses)'));
       this.deps.metrics.filesUploaded.inc({ site: siteKey });
       return file;
     } catch (error) {
       this.unhold(keys);
+      await blobs.settle(keys).catch(() => undefined);
       await this.release(keys);
       throw error;
     }
@@ -359,6 +361,7 @@ export class FileService {
       await this.deps.store.setFileThumbnail(file.id, key);
     } finally {
       this.unhold([key]);
+      await this.deps.blobs.settle([key]).catch(() => undefined); // a hold left lapses within the hour
     }
     return preview;
   }

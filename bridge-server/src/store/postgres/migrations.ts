@@ -230,4 +230,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX files_unsent ON files (created_at) WHERE message_id IS NULL;
   ALTER TABLE messages ADD COLUMN attachments TEXT;
   `,
+  /* 9: files' bytes in the database (files.storage "database"): one row per blob, its bytes in pieces (postgres-blobs.ts) */ `
+  CREATE TABLE blobs (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    size BIGINT NOT NULL,
+    written_at TIMESTAMPTZ NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0,
+    pending_at TIMESTAMPTZ
+  );
+  CREATE TABLE blob_chunks (
+    key TEXT COLLATE "C" NOT NULL,
+    n INTEGER NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (key, n)
+  );
+  `,
 ];

@@ -21,6 +21,8 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
+import type { BlobStore } from '../../core/files/blob-store.js';
+import { PostgresBlobStore } from './postgres-blobs.js';
 import type {
   AppendResult,
   BlockRecord,
@@ -172,6 +174,10 @@ export class PostgresStore implements Store {
     if (!this.pool || this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  blobs(): BlobStore {
+    return new PostgresBlobStore(() => this.db);
   }
 
   async ping(): Promise<boolean> {
