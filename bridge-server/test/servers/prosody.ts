@@ -3,7 +3,7 @@
  * The config mirrors the one verified on these machines (component port, plain c2s on loopback).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -29,6 +29,8 @@ export interface ProsodyServer {
   /** Stops it and removes its folder. */
   destroy(): Promise<void>;
   register(user: string, password: string): void;
+  /** What the server logged at level info and above (its log file), so a test can read the server's own view. */
+  log(): string;
 }
 
 /**
@@ -69,7 +71,7 @@ pidfile = "${dir}/prosody.pid"
 data_path = "${dir}/data"
 certificates = "${dir}/certs"
 plugin_paths = {}
-log = { { levels = { min = "${process.env.PROSODY_LOG ?? 'error'}" }, to = "console" } }
+log = { { levels = { min = "${process.env.PROSODY_LOG ?? 'error'}" }, to = "console" }; { levels = { min = "info" }, to = "file", filename = "${dir}/prosody.log" } }
 interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2sPort} }
 c2s_direct_tls_ports = {}
@@ -99,6 +101,9 @@ ${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  compon
     componentPort,
     ...(upload ? { upload } : {}),
     dir,
+    log() {
+      return existsSync(join(dir, 'prosody.log')) ? readFileSync(join(dir, 'prosody.log'), 'utf8') : '';
+    },
     register(user, password) {
       execFileSync('prosodyctl', ['--config', configPath, 'register', user, domain, password], { stdio: 'ignore' });
     },
