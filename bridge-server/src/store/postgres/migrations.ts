@@ -230,4 +230,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX files_unsent ON files (created_at) WHERE message_id IS NULL;
   ALTER TABLE messages ADD COLUMN attachments TEXT;
   `,
+  /*
+   * 9: named leases of a cluster's nodes (cluster/leases.ts): who runs each network, the fencing token
+   * that grows at every change of holder, and when it runs out on the database's clock.
+   */ `
+  CREATE TABLE leases (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+  );
+  `,
 ];
