@@ -33,5 +33,7 @@ export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
 
 /** A node id no other process has: the host, the process, and random bytes (a restarted process is a new holder). */
 export function defaultNodeId(): string {
-  return `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${hostname()
+    .replace(/[^A-Za-z0-9_.:-]/g, '-')
+    .slice(0, 60)}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }

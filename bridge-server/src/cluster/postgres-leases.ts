@@ -53,11 +53,7 @@ export class PostgresLeaseEngine implements LeaseEngine {
 
   async release(name: string, holder: string, token: number): Promise<void> {
     // Expired rather than deleted: the token keeps growing across holders.
-    await this.pool.query(`UPDATE leases SET expires_at = now() WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at > now()`, [
-      name,
-      holder,
-      token,
-    ]);
+    await this.pool.query(`UPDATE leases SET expires_at = now() WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at > now()`, [name, holder, token]);
   }
 
   async close(): Promise<void> {

@@ -100,9 +100,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     // A network another node runs (`standby`) leaves this node ready: it serves its clients all the same.
     const ready = !draining && store && Object.values(networks).every((status) => status.state === 'online' || status.state === 'standby');
     const cluster = deps.cluster && { node: deps.cluster.nodeId, leases: deps.cluster.held() };
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks, ...cluster });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks, ...cluster });
   });
 
   app.get('/metrics', async (req, res) => {
