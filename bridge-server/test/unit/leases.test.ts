@@ -70,7 +70,7 @@ async function flush(): Promise<void> {
 function setup() {
   const clock = new ManualClock(new Date(0));
   const ticker: LeaseTicker = { now: () => clock.now().getTime(), setTimer: (run, ms) => clock.setTimer(run, ms) };
-  const engine = new HandEngine(ticker.now);
+  const engine = new HandEngine(() => ticker.now());
   const changes: string[] = [];
   const manager = new LeaseManager('node-a', engine, {
     ttlMs: TTL,
@@ -258,7 +258,7 @@ describe('a network under a lease', () => {
       acquired: (scheme) => outbox.push(`acquired ${scheme}`),
       released: (scheme) => outbox.push(`released ${scheme}`),
     });
-    assert.equal(typeof (leased as Network & { setTyping?: unknown }).setTyping, 'function', 'features stay visible');
+    assert.equal(typeof (leased as { setTyping?: unknown }).setTyping, 'function', 'features stay visible');
     await leased.start();
     assert.deepEqual(log, []);
     assert.deepEqual(leased.status(), { state: 'standby', reason: 'another node holds network:xmpp' });
