@@ -92,6 +92,7 @@ export class OutboxWorker {
   private readonly reportedWaiting = new Set<string>();
   private readonly leases: OutboxLeases;
   private poll: Timer | undefined;
+  private kickedElsewhere: ((network: string) => void) | undefined;
 
   constructor(private readonly deps: OutboxDeps) {
     this.leases = deps.leases ?? ALWAYS_HELD;
@@ -104,8 +105,12 @@ export class OutboxWorker {
   private readonly failedPasses = new Map<string, number>();
 
   kick(network: string): void {
-    // A network another node holds is sent by that node (a kick for it here does nothing).
-    if (this.stopped || !this.leases.holds(network)) return;
+    if (this.stopped) return;
+    if (!this.leases.holds(network)) {
+      // Another node sends it: only told, when something listens (a cluster's bus), to kick it there.
+      this.kickedElsewhere?.(network);
+      return;
+    }
     if (this.running.has(network)) {
       this.again.add(network);
       return;
@@ -124,6 +129,14 @@ export class OutboxWorker {
         if (this.again.delete(network)) this.kick(network);
       });
     this.running.set(network, pass);
+  }
+
+  /**
+   * Listens to kicks for networks this node does not hold (items queued here for a network another
+   * node runs): a cluster's bus passes them on to that node, whose `kick` then sends them at once.
+   */
+  onKickElsewhere(listener: (network: string) => void): void {
+    this.kickedElsewhere = listener;
   }
 
   /** Kicks every network that has queued items (at start-up). */

@@ -119,6 +119,10 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     const after = (await readiness(standby.url)).leases[0]!.token;
     assert.equal(after, before + 1, 'a new fencing token');
     await reachesAlice(standby, 'after the handover');
+    // The new holder follows the agent's presence: a new conversation is routed to her there.
+    const fresh = await openVisitor(standby, { assignee: 'xmpp:alice@localhost' });
+    await call(fresh.socket, 'message:send', { conversationId: fresh.conversationId, clientId: 'fresh', text: 'new after the handover' });
+    await alice.next((s) => s.is('message') && s.getChildText('body') === 'new after the handover', 10_000);
   });
 
   it('takes over from a holder killed with kill -9 within the ttl and a second or two, and sends what was queued meanwhile', async (t) => {

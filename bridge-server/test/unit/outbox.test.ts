@@ -401,10 +401,13 @@ describe('outbox worker in a cluster', () => {
     const { network, outbox, worker } = setup(8, { leases: lease });
     outbox.queue('hand:a', 'a1');
     outbox.queue('hand:b', 'b1');
+    const elsewhere: string[] = [];
+    worker.onKickElsewhere((name) => elsewhere.push(name));
     worker.kick('hand');
     await worker.resume();
     await settle();
     assert.deepEqual(network.started, []);
+    assert.deepEqual(elsewhere, ['hand', 'hand'], 'the kicks are passed on, for the node that holds it');
     lease.token = 2;
     outbox.currentToken = 2;
     worker.acquired('hand');
