@@ -10,6 +10,7 @@ import { ConfigError, issuePath } from './config-error.js';
 import { continueOnConfigSchema, missingContinuationNetworks } from './core/continuations/config.js';
 import { FILES_DEFAULTS, filesConfigSchema, siteFilesSchema } from './core/files/config.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
+import { clusterConfigSchema } from './cluster/config.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { DEFAULT_OUTBOX_CONCURRENCY } from './core/outbox-lanes.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
@@ -253,6 +254,8 @@ export const configSchema = z.strictObject({
   files: filesConfigSchema.default(FILES_DEFAULTS),
   /** `/metrics`: public unless a bearer token is set. */
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
+  /** Several nodes sharing one Postgres store (docs/deploying.md, "Leases"); a single node when left out. */
+  cluster: clusterConfigSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -332,6 +335,8 @@ function checkCrossReferences(config: Config, source: string): void {
       }
     });
   });
+  // Leases and the fencing of the outbox live in the shared database.
+  if (config.cluster && config.store.type !== 'postgres') problems.push('cluster: needs store.type "postgres" (the nodes share its database)');
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));

@@ -49,6 +49,18 @@ export function createMetrics() {
       },
     }),
     outboxDepthSource,
+    outboxClaims: new Counter({
+      name: 'switchboard_outbox_claims_total',
+      help: "Outbox items this node ended the turn of (sent, failed for good, or no longer wanted), by network: in a cluster, under the network's lease",
+      labelNames: ['network'] as const,
+      registers: [registry],
+    }),
+    leaseChanges: new Counter({
+      name: 'switchboard_lease_changes_total',
+      help: 'Leases this node acquired, lost, or released, by lease (network:<type>) and change (acquired, lost, released)',
+      labelNames: ['lease', 'change'] as const,
+      registers: [registry],
+    }),
     sendQueue: new Gauge({
       name: 'switchboard_network_send_queue',
       help: "Lines or messages waiting in a network's own send queue (IRC flood control), by network",

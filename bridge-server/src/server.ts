@@ -40,6 +40,13 @@ import { FileLinks } from './core/files/links.js';
 import { LocalBlobStore } from './core/files/local-blob-store.js';
 import { SiteAccess } from './core/site-access.js';
 import type { NetworkFiles } from './networks/network.js';
+import { type Leases, networkLease } from './cluster/leases.js';
+import { leasedNetwork } from './cluster/leased-network.js';
+import { buildLeases } from './cluster/node-leases.js';
+import { NetworkLeases } from './cluster/outbox-leases.js';
+
+/** In a cluster, how often a node reads the queues of the networks it holds without a kick (items other nodes queued). */
+const OUTBOX_POLL_MS = 3000;
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -60,6 +67,8 @@ export interface Bridge {
   readonly store: Store;
   readonly core: Core;
   readonly registry: NetworkRegistry;
+  /** This node's leases (always held on a single node). */
+  readonly leases: Leases;
   readonly http: HttpServer;
   /** Listens on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
@@ -109,9 +118,11 @@ async function createNetworks(
     metrics: Metrics;
     maxTextLength: number;
     files: NetworkFiles;
+    leases: Leases;
+    networkLeases: NetworkLeases;
   },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, leases, networkLeases } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -149,7 +160,19 @@ async function createNetworks(
         return other && capabilitiesOf(other);
       },
     };
-    const network = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
+    const made = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
+    // Every node hosts its own parties' connections; any other network is run by its lease's holder only.
+    let network = made;
+    if (!definition.hostsParties) {
+      const lease = leases.lease(networkLease(type));
+      networkLeases.add(made.scheme, lease);
+      network = leasedNetwork(made, lease, {
+        sink: core.sink,
+        logger,
+        acquired: (scheme) => core.outbox.acquired(scheme),
+        released: (scheme) => core.outbox.released(scheme),
+      });
+    }
     registry.add(network);
     if (network.sendQueueDepth) metrics.sendQueueSources.set(network.scheme, () => network.sendQueueDepth!());
   }
@@ -246,6 +269,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const metrics = createMetrics();
   const store = timedStore(options.store ?? (await buildStore(config, logger)), metrics);
   await store.open();
+  // After the store opened: its migrations made the leases table.
+  const leases = await buildLeases(config, logger, (lease, change) => metrics.leaseChanges.inc({ lease, change }));
+  const networkLeases = new NetworkLeases();
 
   const { http, io, routed } = createListener(config);
   const nsp = io.of(NAMESPACE);
@@ -292,6 +318,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     hosted: webHostedParties,
     files: files.service,
     ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
+    outboxLeases: networkLeases,
+    ...(config.cluster ? { outboxPollMs: OUTBOX_POLL_MS } : {}),
   });
 
   try {
@@ -306,8 +334,11 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       metrics,
       maxTextLength: config.limits.maxTextLength,
       files: files.service.networkView(),
+      leases,
+      networkLeases,
     });
   } catch (error) {
+    await leases.stop(); // none is held yet: nothing started
     await store.close(); // nothing listens yet; leave no open database behind
     throw error;
   }
@@ -339,6 +370,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     logger,
     maxBodyBytes: LIMITS.maxPayloadBytes,
     isDraining: () => draining,
+    ...(config.cluster ? { cluster: { nodeId: leases.nodeId, held: () => leases.held() } } : {}),
     ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(config.server.static ? { staticDir: config.server.static } : {}),
@@ -356,6 +388,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     store,
     core,
     registry,
+    leases,
     http,
     url: () => baseUrl,
     async start() {
@@ -401,6 +434,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         webhooks.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
+        // Once its networks are stopped: another node takes them over at once, never while they run here.
+        await leases.stop().catch((error: unknown) => logger.error({ err: error }, 'leases not released'));
         await core.usage.stop();
         await admin.stop();
         files.service.stop();

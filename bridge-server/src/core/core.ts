@@ -36,7 +36,7 @@ import type { GatewayConfig } from './interop/gateway-policy.js';
 import { GatewayService } from './interop/gateway-service.js';
 import { MessagePipeline } from './message-pipeline.js';
 import { Messages } from './messages.js';
-import { OutboxWorker } from './outbox.js';
+import { type OutboxLeases, OutboxWorker } from './outbox.js';
 import { Outreach } from './outreach/outreach.js';
 import { readTypedAddress } from './typed-address.js';
 import { Parties } from './parties.js';
@@ -72,6 +72,9 @@ export interface CoreDeps {
   metrics: Metrics;
   /** Files of messages: uploads, links, files networks bring. */
   files: FileService;
+  /** In a cluster: the networks whose outbox this node sends (their leases), and how often it reads their queues unkicked. */
+  outboxLeases?: OutboxLeases;
+  outboxPollMs?: number;
 }
 
 export class Core {
@@ -137,6 +140,8 @@ export class Core {
       viaOf: (message) => this.gateway?.viaOf(message),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
       seenBy: (item, conversation) => visitorMail.seenBy(item, conversation),
+      ...(deps.outboxLeases ? { leases: deps.outboxLeases } : {}),
+      ...(deps.outboxPollMs !== undefined ? { pollMs: deps.outboxPollMs } : {}),
     });
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));

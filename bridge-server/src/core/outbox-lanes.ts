@@ -129,6 +129,11 @@ export class OutboxLanes {
     this.options.dropped();
   }
 
+  /** Lets go of every item not yet started (they are still in the store). */
+  dropQueued(): void {
+    this.dropAll();
+  }
+
   private dropAll(): void {
     for (const recipient of [...this.queued.keys()]) this.drop(recipient);
   }

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
+import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -43,7 +43,29 @@ export interface OutboxDeps {
   stillWanted?(item: OutboxItem, conversation: ConversationRecord): Promise<boolean>;
   /** The conversation as the recipient's network is to see it (opened by the address a visitor continues at); default as stored. */
   seenBy?(item: OutboxItem, conversation: ConversationRecord): Promise<NetworkConversation>;
+  /** Which networks' queues this node sends (a cluster's network leases); every one, unfenced, by default (a single node). */
+  leases?: OutboxLeases;
+  /**
+   * How often the queues of the networks held are read even without a kick (a cluster: items
+   * another node queued, whose kick did not arrive); never by default (a single node kicks itself).
+   */
+  pollMs?: number;
 }
+
+/** The networks whose outbox this node may send, and the fence its writes to their items carry. */
+export interface OutboxLeases {
+  /** Whether this node sends `network`'s queue now. */
+  holds(network: string): boolean;
+  /** The fence of the writes that end an item's turn, while `holds` (undefined: nothing to fence). */
+  fence(network: string): Fence | undefined;
+  /** A fenced write was refused: the node does not hold `network` any more. */
+  fenced(network: string): void;
+  /** The networks held now (polled with `pollMs`). */
+  held(): string[];
+}
+
+/** A single node sends every network's queue, and nothing needs fencing. */
+const ALWAYS_HELD: OutboxLeases = { holds: () => true, fence: () => undefined, fenced: () => undefined, held: () => [] };
 
 const BATCH = 50;
 
@@ -68,8 +90,12 @@ export class OutboxWorker {
   private stopped = false;
   /** Messages whose senders were told they wait (bounded: cleared once sent or failed). */
   private readonly reportedWaiting = new Set<string>();
+  private readonly leases: OutboxLeases;
+  private poll: Timer | undefined;
+  private kickedElsewhere: ((network: string) => void) | undefined;
 
   constructor(private readonly deps: OutboxDeps) {
+    this.leases = deps.leases ?? ALWAYS_HELD;
     // The depth is counted when /metrics is read, not after every pass.
     deps.metrics.outboxDepthSource.read = () => Promise.all([...this.queues.keys()].map(async (network) => [network, await deps.store.outboxDepth(network)]));
   }
@@ -80,6 +106,11 @@ export class OutboxWorker {
 
   kick(network: string): void {
     if (this.stopped) return;
+    if (!this.leases.holds(network)) {
+      // Another node sends it: only told, when something listens (a cluster's bus), to kick it there.
+      this.kickedElsewhere?.(network);
+      return;
+    }
     if (this.running.has(network)) {
       this.again.add(network);
       return;
@@ -100,14 +131,46 @@ export class OutboxWorker {
     this.running.set(network, pass);
   }
 
+  /**
+   * Listens to kicks for networks this node does not hold (items queued here for a network another
+   * node runs): a cluster's bus passes them on to that node, whose `kick` then sends them at once.
+   */
+  onKickElsewhere(listener: (network: string) => void): void {
+    this.kickedElsewhere = listener;
+  }
+
   /** Kicks every network that has queued items (at start-up). */
   async resume(): Promise<void> {
     for (const network of await this.deps.store.outboxNetworks()) this.kick(network);
+    if (this.deps.pollMs !== undefined) this.pollHeld(this.deps.pollMs);
+  }
+
+  /** This node now holds `network` (a lease acquired): its whole queue is read at once, what others queued meanwhile included. */
+  acquired(network: string): void {
+    this.queueOf(network).rescan = true;
+    this.kick(network);
+  }
+
+  /** This node no longer holds `network`: items not yet started are let go (sends in flight end, and their writes are fenced). */
+  released(network: string): void {
+    const queue = this.queues.get(network);
+    if (!queue) return;
+    queue.rescan = true;
+    queue.lanes.dropQueued();
+  }
+
+  /** The safety net of a cluster: held networks' queues read every `everyMs`, for items queued on other nodes. */
+  private pollHeld(everyMs: number): void {
+    this.poll = this.deps.clock.setTimer(() => {
+      for (const network of this.leases.held()) this.kick(network);
+      if (!this.stopped) this.pollHeld(everyMs);
+    }, everyMs);
   }
 
   /** Stops taking items; resolves once the passes and the sends in flight are over. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.poll?.cancel();
     for (const { timer } of this.timers.values()) timer.cancel();
     this.timers.clear();
     await Promise.all(this.running.values());
@@ -119,11 +182,21 @@ export class OutboxWorker {
     if (queue) return queue;
     const lanes: OutboxLanes = new OutboxLanes({
       concurrency: this.deps.concurrency ?? DEFAULT_OUTBOX_CONCURRENCY,
-      canSend: () => !this.stopped && this.deps.registry.get(networkId)?.status().state === 'online',
+      canSend: () => !this.stopped && this.leases.holds(networkId) && this.deps.registry.get(networkId)?.status().state === 'online',
       send: async (item) => {
+        // The token this send is made under: the item's turn ends only while it is still current.
+        const fence = this.leases.fence(networkId);
         try {
-          return await this.send(this.deps.registry.get(networkId)!, item);
+          return await this.send(this.deps.registry.get(networkId)!, item, fence);
         } catch (error) {
+          if (error instanceof FencedError) {
+            // Another node holds the network now and sends the item (again, if this send reached it:
+            // at-least-once towards the network; see `send`).
+            this.deps.logger.info({ network: networkId, message: item.message.id }, 'outbox item left to the node that holds the network now');
+            this.leases.fenced(networkId);
+            queue!.rescan = true;
+            return 'retry';
+          }
           // The store failed (the network's own failures are outcomes): a pass soon reads it all again.
           this.deps.logger.error({ err: error, network: networkId, message: item.message.id }, 'outbox send failed');
           queue!.rescan = true;
@@ -187,6 +260,10 @@ export class OutboxWorker {
     }
     for (;;) {
       if (this.stopped) return;
+      if (!this.leases.holds(networkId)) {
+        queue.rescan = true;
+        return; // the next holder reads it all
+      }
       // Sends that finish before the page is handed out are noted: the page may show them still.
       const finished = new Set<number>();
       queue.finishedDuringRead = finished;
@@ -226,12 +303,21 @@ export class OutboxWorker {
     }
   }
 
-  /** Sends one item: `done` when it left the queue (sent, failed, or its conversation gone), `retry` when it waits. */
-  private async send(network: Network, item: OutboxItem): Promise<'done' | 'retry'> {
+  /**
+   * Sends one item: `done` when it left the queue (sent, failed, or its conversation gone), `retry`
+   * when it waits. In a cluster the writes that end its turn carry `fence` and are refused
+   * (FencedError) once another node holds the network: the item stays for that node. If this send
+   * reached the network before the refusal, the new holder sends it again: at-least-once towards
+   * the network. The conversation still gets no double: a message is stored once (its sender's
+   * clientId, a network's remote id are unique in the store), and a retransmission is recognised
+   * by them.
+   */
+  private async send(network: Network, item: OutboxItem, fence: Fence | undefined): Promise<'done' | 'retry'> {
     const { store, metrics } = this.deps;
     const conversation = await store.getConversation(item.message.conversationId);
     if (!conversation || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
-      await store.completeOutbox(item.id);
+      await store.completeOutbox(item.id, undefined, fence);
+      this.claimed(network.scheme);
       return 'done';
     }
     try {
@@ -246,24 +332,31 @@ export class OutboxWorker {
         ...(via ? { via } : {}),
       });
       const status = result.status ?? 'sent';
-      const changed = await store.completeOutbox(item.id, status);
+      const changed = await store.completeOutbox(item.id, status, fence);
+      this.claimed(network.scheme);
       this.reportedWaiting.delete(item.message.id);
       metrics.messages.inc({ network: network.scheme, direction: 'out' });
       await this.deps.onOutcome(item, status, undefined, changed);
       return 'done';
     } catch (error) {
-      return this.sendFailed(network.scheme, item, error);
+      if (error instanceof FencedError) throw error;
+      return this.sendFailed(network.scheme, item, error, fence);
     }
   }
 
+  private claimed(network: string): void {
+    this.deps.metrics.outboxClaims.inc({ network });
+  }
+
   /** A send failed: the message fails for good (not retryable, or too many attempts), or waits for its next attempt. */
-  private async sendFailed(networkId: string, item: OutboxItem, error: unknown): Promise<'done' | 'retry'> {
+  private async sendFailed(networkId: string, item: OutboxItem, error: unknown, fence: Fence | undefined): Promise<'done' | 'retry'> {
     const { store, logger } = this.deps;
     const retryable = error instanceof NetworkError ? error.retryable : true;
     const reason = error instanceof Error ? error.message : String(error);
     const attempts = item.attempts + 1;
     if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
-      const changed = await store.completeOutbox(item.id, 'failed');
+      const changed = await store.completeOutbox(item.id, 'failed', fence);
+      this.claimed(networkId);
       this.reportedWaiting.delete(item.message.id);
       logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
       const code = (error instanceof NetworkError ? error.code : undefined) ?? (retryable ? 'unavailable' : 'bad_request');
@@ -271,7 +364,7 @@ export class OutboxWorker {
       return 'done';
     }
     const next = this.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);
-    await store.retryOutbox(item.id, next, reason);
+    await store.retryOutbox(item.id, next, reason, fence);
     logger.info({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message will be retried');
     await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${networkId}: ${reason}; the message is kept and will be retried` });
     this.wakeAt(networkId, next);

@@ -43,6 +43,8 @@ export interface HttpDeps {
   isDraining: () => boolean;
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** In a cluster: this node's id and the leases it holds, for /readyz. */
+  cluster?: { nodeId: string; held(): { name: string; token: number }[] };
 }
 
 /**
@@ -95,8 +97,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const store = await deps.store.ping().catch(() => false);
     const networks = Object.fromEntries(deps.registry.all().map((network) => [network.scheme, network.status()]));
     const draining = deps.isDraining();
-    const ready = !draining && store && Object.values(networks).every((status) => status.state === 'online');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks });
+    // A network another node runs (`standby`) leaves this node ready: it serves its clients all the same.
+    const ready = !draining && store && Object.values(networks).every((status) => status.state === 'online' || status.state === 'standby');
+    const cluster = deps.cluster && { node: deps.cluster.nodeId, leases: deps.cluster.held() };
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks, ...cluster });
   });
 
   app.get('/metrics', async (req, res) => {

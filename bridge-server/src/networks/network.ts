@@ -31,7 +31,8 @@ export interface NetworkCapabilities {
   receipts: boolean;
 }
 
-export type NetworkState = 'connecting' | 'online' | 'offline';
+/** `standby`: in a cluster, another node holds the network's lease and runs it (cluster/leased-network.ts). */
+export type NetworkState = 'connecting' | 'online' | 'offline' | 'standby';
 
 export interface NetworkStatus {
   state: NetworkState;

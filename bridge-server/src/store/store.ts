@@ -132,6 +132,25 @@ export interface OutboxItem {
   nextAttemptAt: number;
 }
 
+/**
+ * The lease a write may only be made under (cluster/leases.ts): the write checks, in the same
+ * statement, that `holder` still holds `lease` with this token and that it has not run out on the
+ * database's clock. A single node's writes carry none.
+ */
+export interface Fence {
+  lease: string;
+  holder: string;
+  token: number;
+}
+
+/** A write under a `Fence` was refused: another node holds the lease now (or it ran out); nothing was written. */
+export class FencedError extends Error {
+  constructor(readonly fence: Fence) {
+    super(`${fence.lease}: token ${fence.token} of ${fence.holder} is no longer current`);
+    this.name = 'FencedError';
+  }
+}
+
 /** Messages and bytes that crossed one boundary (from network -> to network) for a site, in a day (UTC). */
 export interface UsageRow {
   day: string;
@@ -337,10 +356,13 @@ export interface Store extends ContactStore {
   pendingOutbox(network: string, limit: number, afterId?: number): Promise<OutboxItem[]>;
   /**
    * Removes an outbox item; with `status`, also moves the message's status forward in the same
-   * write (as advanceStatus), returning the message when its status changed.
+   * write (as advanceStatus), returning the message when its status changed. With `fence`, only
+   * while the fence holds (else `FencedError`, nothing written); engines a single node runs alone
+   * on (SQLite) ignore it.
    */
-  completeOutbox(id: number, status?: MessageStatus): Promise<Message | null>;
-  retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<Message | null>;
+  /** Records a failed attempt and when to try again; `fence` as for completeOutbox. */
+  retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void>;
   /**
    * Queues a conversation's earlier messages (not the recipient's own) for a recipient that joined
    * it on an outbox network, in seq order; returns how many.

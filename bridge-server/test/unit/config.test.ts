@@ -170,4 +170,21 @@ describe('configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('takes a cluster with lease timings (defaults 6 s and 2 s) only on a Postgres store, renewed at least twice per ttl', () => {
+    const clustered = (cluster: Record<string, unknown>, store: Record<string, unknown> = { type: 'postgres', url: 'postgres://x/y' }) => ({
+      ...minimal(),
+      store,
+      cluster,
+    });
+    assert.deepEqual(parseConfig(clustered({}), 'test.json', '/base').cluster, { lease: { ttlSeconds: 6, renewSeconds: 2 } });
+    assert.deepEqual(parseConfig(clustered({ nodeId: 'node-1', lease: { ttlSeconds: 10 } }), 'test.json', '/base').cluster, {
+      nodeId: 'node-1',
+      lease: { ttlSeconds: 10, renewSeconds: 2 },
+    });
+    assert.equal(parseConfig(minimal(), 'test.json', '/base').cluster, undefined, 'a single node without it');
+    rejects(clustered({}, { type: 'sqlite', path: 'db.sqlite' }), /cluster: needs store\.type "postgres"/);
+    rejects(clustered({ lease: { ttlSeconds: 3, renewSeconds: 2 } }), /cluster\.lease\.renewSeconds: renewSeconds must be at most half of ttlSeconds/);
+    rejects(clustered({ nodeId: 'a node' }), /cluster\.nodeId: must be 1-100 letters/);
+  });
 });

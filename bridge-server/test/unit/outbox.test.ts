@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address, Message } from '@switchboard/protocol';
 import { pino } from 'pino';
-import { OutboxWorker } from '../../src/core/outbox.js';
+import { type OutboxLeases, OutboxWorker } from '../../src/core/outbox.js';
 import { createMetrics } from '../../src/metrics.js';
 import { type Network, NetworkError, type NetworkStatus, type OutboundMessage, type SendResult } from '../../src/networks/network.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
-import type { ConversationRecord, OutboxItem, Store } from '../../src/store/store.js';
+import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type Store } from '../../src/store/store.js';
 import { ManualClock } from '../manual-clock.js';
 
 const START = new Date('2030-01-07T10:00:00Z');
@@ -71,6 +71,8 @@ class MemoryOutbox {
   readonly completed: { id: number; status: string | undefined }[] = [];
   /** Failures the next conversation lookups throw (the store failing). */
   readonly lookupFailures: Error[] = [];
+  /** The lease token current in the "database": a fenced write with another is refused. */
+  currentToken = 1;
   private nextId = 1;
   private seq = 0;
 
@@ -108,12 +110,14 @@ class MemoryOutbox {
         return conversation(id);
       },
       getParty: async () => null,
-      completeOutbox: async (id, status) => {
+      completeOutbox: async (id, status, fence) => {
+        this.checkFence(fence);
         this.remove(id);
         this.completed.push({ id, status });
         return null;
       },
-      retryOutbox: async (id, nextAttemptAt) => {
+      retryOutbox: async (id, nextAttemptAt, _error, fence) => {
+        this.checkFence(fence);
         const item = this.items.find((candidate) => candidate.id === id)!;
         item.attempts += 1;
         item.nextAttemptAt = nextAttemptAt;
@@ -124,13 +128,40 @@ class MemoryOutbox {
     return store as Store;
   }
 
+  private checkFence(fence: Fence | undefined): void {
+    if (fence && fence.token !== this.currentToken) throw new FencedError(fence);
+  }
+
   private remove(id: number): void {
     const index = this.items.findIndex((item) => item.id === id);
     if (index >= 0) this.items.splice(index, 1);
   }
 }
 
-function setup(concurrency = 8) {
+/** A network lease the test takes and loses by hand, with the token it was granted. */
+class HandLease implements OutboxLeases {
+  token: number | undefined = 1;
+  readonly fencedCalls: string[] = [];
+
+  holds(): boolean {
+    return this.token !== undefined;
+  }
+
+  fence(network: string): Fence | undefined {
+    return this.token === undefined ? undefined : { lease: `network:${network}`, holder: 'node-a', token: this.token };
+  }
+
+  fenced(network: string): void {
+    this.fencedCalls.push(network);
+    this.token = undefined;
+  }
+
+  held(): string[] {
+    return this.token === undefined ? [] : ['hand'];
+  }
+}
+
+function setup(concurrency = 8, cluster?: { leases: OutboxLeases; pollMs?: number }) {
   const network = new HandNetwork();
   const outbox = new MemoryOutbox();
   const clock = new ManualClock(START);
@@ -146,6 +177,7 @@ function setup(concurrency = 8) {
     concurrency,
     backoff: { initialMs: 1000, maxMs: 1000, jitter: 0 },
     onOutcome: async (item, status, error) => void outcomes.push({ text: item.message.text, status, ...(error ? { error: error.message } : {}) }),
+    ...cluster,
   });
   return { network, outbox, clock, worker, outcomes };
 }
@@ -359,5 +391,99 @@ describe('outbox worker', () => {
         [...texts].sort((x, y) => x - y),
       );
     }
+  });
+});
+
+describe('outbox worker in a cluster', () => {
+  it('sends nothing of a network this node does not hold (a kick does nothing), and reads its whole queue at once when it acquires it', async () => {
+    const lease = new HandLease();
+    lease.token = undefined;
+    const { network, outbox, worker } = setup(8, { leases: lease });
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:b', 'b1');
+    const elsewhere: string[] = [];
+    worker.onKickElsewhere((name) => elsewhere.push(name));
+    worker.kick('hand');
+    await worker.resume();
+    await settle();
+    assert.deepEqual(network.started, []);
+    assert.deepEqual(elsewhere, ['hand', 'hand'], 'the kicks are passed on, for the node that holds it');
+    lease.token = 2;
+    outbox.currentToken = 2;
+    worker.acquired('hand');
+    await network.inFlightCount(2);
+    assert.deepEqual(network.inFlight(), ['a1', 'b1']);
+    network.take('a1').resolve();
+    network.take('b1').resolve();
+    await settle();
+    assert.equal(outbox.items.length, 0);
+    await worker.stop();
+  });
+
+  it('leaves an item in the store when its lease was lost during the send: the completion is refused by the fence, the next holder sends it', async () => {
+    const lease = new HandLease();
+    const { network, outbox, worker, outcomes } = setup(8, { leases: lease });
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    // Another node took the network over (its token is 2) while a1 was being sent.
+    outbox.currentToken = 2;
+    network.take('a1').resolve();
+    await settle();
+    assert.deepEqual(lease.fencedCalls, ['hand'], 'the refusal lost the lease at once');
+    assert.deepEqual(
+      outbox.items.map((item) => [item.message.text, item.attempts]),
+      [
+        ['a1', 0],
+        ['a2', 0],
+      ],
+      'both items stay, no attempt counted',
+    );
+    assert.deepEqual(outcomes, [], 'nothing reported: the holder reports it');
+    assert.deepEqual(network.started, ['a1'], 'a2 was not started');
+    await worker.stop();
+
+    // The new holder (token 2) sends both: a1 a second time towards the network (at-least-once).
+    const next = setup(8, { leases: Object.assign(new HandLease(), { token: 2 }) });
+    next.outbox.items.push(...outbox.items);
+    next.outbox.currentToken = 2;
+    next.worker.acquired('hand');
+    await next.network.inFlightCount(1);
+    next.network.take('a1').resolve();
+    await next.network.inFlightCount(1);
+    next.network.take('a2').resolve();
+    await settle();
+    assert.equal(next.outbox.items.length, 0);
+    await next.worker.stop();
+  });
+
+  it("refuses a failed send's retry record once the lease is gone (no attempt counted by a stale node)", async () => {
+    const lease = new HandLease();
+    const { network, outbox, worker } = setup(8, { leases: lease });
+    outbox.queue('hand:a', 'a1');
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    outbox.currentToken = 2;
+    network.take('a1').reject(new NetworkError('hand is offline', true));
+    await settle();
+    assert.deepEqual(lease.fencedCalls, ['hand']);
+    assert.equal(outbox.items[0]!.attempts, 0);
+    await worker.stop();
+  });
+
+  it('reads the queues of the networks it holds every pollMs without a kick (items another node queued)', async () => {
+    const lease = new HandLease();
+    const { network, outbox, worker, clock } = setup(8, { leases: lease, pollMs: 3000 });
+    await worker.resume();
+    outbox.queue('hand:a', 'queued elsewhere');
+    await settle();
+    assert.deepEqual(network.started, []);
+    clock.set(new Date(START.getTime() + 3000));
+    await network.inFlightCount(1);
+    assert.deepEqual(network.started, ['queued elsewhere']);
+    network.take('queued elsewhere').resolve();
+    await settle();
+    await worker.stop();
   });
 });

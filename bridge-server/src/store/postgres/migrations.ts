@@ -245,4 +245,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (key, n)
   );
   `,
+  /*
+   * 10: named leases of a cluster's nodes (cluster/leases.ts): who runs each network, the fencing token
+   * that grows at every change of holder, and when it runs out on the database's clock.
+   */ `
+  CREATE TABLE leases (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+  );
+  `,
 ];

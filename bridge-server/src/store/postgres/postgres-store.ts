@@ -38,6 +38,7 @@ import type {
   PartyRecord,
   Store,
   UsageRow,
+  Fence,
   ConversationMark,
   ErasureResult,
   FileRecord,
@@ -62,6 +63,7 @@ import {
   toParty,
   webhookNeedles,
 } from '../rows.js';
+import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresContacts } from './postgres-contacts.js';
 import { PostgresFiles } from './postgres-files.js';
@@ -776,19 +778,43 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
-    if (!status) {
+  async completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<Message | null> {
+    if (!status && !fence) {
       await this.db.query('DELETE FROM outbox WHERE id = $1', [id]);
       return null;
     }
     return this.transaction(async (client) => {
+      if (fence) await this.holdFence(fence, client);
       const removed = (await this.rows<{ message_id: string }>('DELETE FROM outbox WHERE id = $1 RETURNING message_id', [id], client))[0];
-      return removed ? this.advance(removed.message_id, status, client) : null;
+      return removed && status ? this.advance(removed.message_id, status, client) : null;
     });
   }
 
-  async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.db.query('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [nextAttemptAt, error, id]);
+  async retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void> {
+    const update = 'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3';
+    if (!fence) {
+      await this.db.query(update, [nextAttemptAt, error, id]);
+      return;
+    }
+    await this.transaction(async (client) => {
+      await this.holdFence(fence, client);
+      await client.query(update, [nextAttemptAt, error, id]);
+    });
+  }
+
+  /**
+   * Checks, at the head of a transaction, that the fence's holder still holds its lease with its
+   * token and that the lease has not run out (the database's clock); throws FencedError else. The
+   * row stays share-locked until the transaction ends: a takeover (which updates it) waits for the
+   * write to commit, so the write either comes before the new holder's tenure or is refused.
+   */
+  private async holdFence(fence: Fence, client: Queryable): Promise<void> {
+    const held = await this.rows(
+      'SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at > now() FOR SHARE',
+      [fence.lease, fence.holder, fence.token],
+      client,
+    );
+    if (held.length === 0) throw new FencedError(fence);
   }
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {

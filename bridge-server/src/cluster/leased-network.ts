@@ -1,0 +1,94 @@
+/**
+ * A network run only by the holder of its lease (`network:<type>`): the other nodes never start it
+ * (a server that takes one connection per account or component domain never sees two), and report
+ * it `standby`. When the lease is lost the network refuses sends at once and is stopped; when it is
+ * acquired the network starts and its outbox is read at once. On a single node (LocalLeases) the
+ * lease is always held: the network runs as if unwrapped.
+ */
+import type { Logger } from 'pino';
+import { type InboundSink, type Network, NetworkError, type NetworkStatus } from '../networks/network.js';
+import type { Lease } from './leases.js';
+
+export interface LeasedNetworkDeps {
+  sink: Pick<InboundSink, 'status'>;
+  logger: Logger;
+  /** The network runs here now (its outbox is to be read at once). */
+  acquired(scheme: string): void;
+  /** It no longer does (its outbox is let go, synchronously). */
+  released(scheme: string): void;
+}
+
+export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkDeps): Network {
+  const { scheme } = inner;
+  const logger = deps.logger.child({ network: scheme, lease: lease.name });
+  /** Whether `inner` is started (or starting) here. */
+  let running = false;
+  let stopped = false;
+  /** Starts and stops of `inner`, one after the other. */
+  let transitions: Promise<void> = Promise.resolve();
+  const then = (step: () => Promise<void>, what: string) => {
+    transitions = transitions.then(step).catch((error: unknown) => logger.error({ err: error }, `${what} failed`));
+    return transitions;
+  };
+  const standby = (): NetworkStatus => ({ state: 'standby', reason: `another node holds ${lease.name}` });
+  const status = (): NetworkStatus => (stopped || lease.token() !== undefined ? inner.status() : standby());
+
+  const begin = () => {
+    if (running || stopped) return;
+    running = true;
+    void then(async () => {
+      await inner.start();
+      deps.sink.status(scheme, inner.status());
+      deps.acquired(scheme);
+    }, 'network start');
+  };
+  const end = (reason: string) => {
+    if (!running) return;
+    running = false;
+    // Synchronously: no send of this network starts here from now on.
+    deps.released(scheme);
+    logger.warn({ reason }, 'network stopped: this node no longer holds its lease');
+    void then(async () => {
+      await inner.stop();
+      if (!stopped) deps.sink.status(scheme, standby());
+    }, 'network stop');
+  };
+  const unlisten = lease.listen({ acquired: begin, lost: end });
+
+  const overrides: Partial<Network> = {
+    status,
+    async start() {
+      await lease.start();
+      if (lease.token() !== undefined) begin();
+      await transitions;
+    },
+    async stop() {
+      stopped = true;
+      unlisten();
+      if (running) {
+        running = false;
+        void then(() => inner.stop(), 'network stop');
+      }
+      await transitions;
+    },
+    send(outbound) {
+      if (lease.token() === undefined) return Promise.reject(new NetworkError(`${scheme} is standby: ${standby().reason}`, true));
+      return inner.send(outbound);
+    },
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(inner, {
+    get(target, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof Network];
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      // Features (typing, presence, ...) go to the network itself, bound to it.
+      let method = bound.get(property);
+      if (!method) {
+        method = (value as (...args: unknown[]) => unknown).bind(target);
+        bound.set(property, method);
+      }
+      return method;
+    },
+  });
+}
