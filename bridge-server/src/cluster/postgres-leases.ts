@@ -1,5 +1,5 @@
 /**
- * The leases table (store/postgres/migrations.ts, step 9) as the lease engine. Postgres' own clock
+ * The leases table (store/postgres/migrations.ts, step 10) as the lease engine. Postgres' own clock
  * (`now()`) alone decides when a lease ran out: the nodes' clocks are never compared. Its own small
  * pool, so that renewals never queue behind the store's work, and a timeout on every statement, so
  * that one the server does not answer fails (and the holder lets go) instead of waiting.
