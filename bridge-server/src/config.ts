@@ -211,6 +211,28 @@ const storeSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+const REDIS_URL = /^rediss?:\/\//;
+const REDIS_URL_RULE = 'must be a URL such as redis://:password@host:6379/0 (rediss:// for TLS)';
+
+/**
+ * Several bridge nodes behind a load balancer (docs/deploying.md, "Several nodes"): they share the
+ * Postgres store and reach each other's clients through Redis. An object of its own so each part
+ * of the cluster adds its settings beside `redis`.
+ */
+export const clusterSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      /** `redis://:password@host:6379/0`; SWITCHBOARD_REDIS_URL, when set, takes its place. */
+      url: z.string().regex(REDIS_URL, REDIS_URL_RULE).optional(),
+    })
+    .default({}),
+  /** This node's name among the others (logs, /readyz); `<hostname>-<pid>-<random>` when left out. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _ . or -')
+    .optional(),
+});
+
 /** An address as the bridge compares it (agents' in the configuration, customers named in commands). */
 export function canonicalMember(address: string): string {
   if (address.startsWith('xmpp:') || address.startsWith('irc:')) return address.toLowerCase();
@@ -253,6 +275,8 @@ export const configSchema = z.strictObject({
   files: filesConfigSchema.default(FILES_DEFAULTS),
   /** `/metrics`: public unless a bearer token is set. */
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
+  /** Several nodes sharing the store (needs the Postgres store); one node on its own when left out. */
+  cluster: clusterSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -260,6 +284,7 @@ export type SiteConfig = Config['sites'][number];
 export type TeamConfig = Config['teams'][number];
 export type NetworkEntry = Config['networks'][number];
 export type LimitsConfig = Config['limits'];
+export type ClusterConfig = NonNullable<Config['cluster']>;
 
 export function formatConfigError(error: z.ZodError, source: string): string {
   const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
@@ -327,6 +352,8 @@ function checkCrossReferences(config: Config, source: string): void {
       }
     });
   });
+  // Each node keeps its own SQLite file: nodes would not see each other's conversations.
+  if (config.cluster && config.store.type !== 'postgres') problems.push(`cluster: needs store.type "postgres" (nodes share one database)`);
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));
@@ -391,6 +418,15 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     }
     if (config.store.url === undefined)
       throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
+  }
+  if (config.cluster) {
+    // Like the database's, the URL may hold a password.
+    if (env.SWITCHBOARD_REDIS_URL) {
+      if (!REDIS_URL.test(env.SWITCHBOARD_REDIS_URL)) throw new ConfigError(`SWITCHBOARD_REDIS_URL: ${REDIS_URL_RULE}`);
+      config.cluster.redis.url = env.SWITCHBOARD_REDIS_URL;
+    }
+    if (config.cluster.redis.url === undefined)
+      throw new ConfigError(`Invalid configuration in ${path}:\n  cluster.redis.url: set it, or the environment variable SWITCHBOARD_REDIS_URL`);
   }
   if (env.LOG_LEVEL) {
     const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.LOG_LEVEL);

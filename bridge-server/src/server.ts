@@ -40,6 +40,9 @@ import { FileLinks } from './core/files/links.js';
 import { LocalBlobStore } from './core/files/local-blob-store.js';
 import { SiteAccess } from './core/site-access.js';
 import type { NetworkFiles } from './networks/network.js';
+import type { ClusterBus } from './cluster/bus.js';
+import { type Fabric, localFabric, redisFabric } from './cluster/fabric.js';
+import { BusOutboxKicks } from './cluster/outbox-kicks.js';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -60,6 +63,8 @@ export interface Bridge {
   readonly store: Store;
   readonly core: Core;
   readonly registry: NetworkRegistry;
+  /** The other bridge nodes (a single node's bus publishes to no one). */
+  readonly bus: ClusterBus;
   readonly http: HttpServer;
   /** Listens on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
@@ -245,8 +250,17 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   await store.open();
 
   const { http, io, routed } = createListener(config);
+  let fabric: Fabric;
+  try {
+    // Several nodes: the adapter carries broadcasts and the cluster bus to the others.
+    fabric = config.cluster ? await redisFabric(io, () => io.of(NAMESPACE), config.cluster, logger) : localFabric();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const { bus } = fabric;
   const nsp = io.of(NAMESPACE);
-  const hub = new SocketHub(nsp);
+  const hub = new SocketHub(nsp, bus);
   const teams = new TeamDirectory(
     config.teams,
     config.sites.map((site) => site.key),
@@ -289,6 +303,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     hosted: webHostedParties,
     files: files.service,
     ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
+    // The node sending for a network: for now each node that has it (its lease will say which).
+    cluster: { bus, outboxKicks: new BusOutboxKicks(bus, (network) => registry.get(network) !== undefined) },
   });
 
   try {
@@ -306,6 +322,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     });
   } catch (error) {
     await store.close(); // nothing listens yet; leave no open database behind
+    await fabric.close();
     throw error;
   }
 
@@ -353,9 +370,11 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     store,
     core,
     registry,
+    bus,
     http,
     url: () => baseUrl,
     async start() {
+      bus.start();
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await webhooks.start();
       await admin.start();
@@ -396,7 +415,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.presence.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
+        // The other nodes let go of this one's connections and reports at once.
+        bus.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        await fabric.close();
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         await core.usage.stop();
         await admin.stop();

@@ -52,6 +52,15 @@ import { returningNote, whoisLines } from './contacts/contact-text.js';
 import { proofOf } from './contacts/proofs.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { FileService } from './files/file-service.js';
+import { type ClusterBus, LocalBus } from '../cluster/bus.js';
+import { BusOutboxKicks, type OutboxKicks } from '../cluster/outbox-kicks.js';
+
+/** What the core needs of the other bridge nodes (a single node's: nobody else). */
+export interface CoreCluster {
+  bus: ClusterBus;
+  /** Tells the node sending for a network that this one queued items for it. */
+  outboxKicks: OutboxKicks;
+}
 
 export interface CoreDeps {
   /** The conversations' short refs, shared with the networks. */
@@ -72,6 +81,8 @@ export interface CoreDeps {
   metrics: Metrics;
   /** Files of messages: uploads, links, files networks bring. */
   files: FileService;
+  /** The other bridge nodes, when there are several; a single node when left out. */
+  cluster?: CoreCluster;
 }
 
 export class Core {
@@ -102,7 +113,14 @@ export class Core {
 
   constructor(deps: CoreDeps) {
     this.files = deps.files;
-    const kickOutbox = (network: string) => this.outbox.kick(network);
+    const bus = deps.cluster?.bus ?? new LocalBus();
+    // A single node's kicks go nowhere else (the local bus publishes to no one).
+    const outboxKicks = deps.cluster?.outboxKicks ?? new BusOutboxKicks(bus, () => false);
+    outboxKicks.onKick((network) => this.outbox.kick(network));
+    const kickOutbox = (network: string) => {
+      this.outbox.kick(network);
+      outboxKicks.queued(network);
+    };
     const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
@@ -119,7 +137,7 @@ export class Core {
     // An address proven by a code or a reply joins the visitor's contact.
     this.continuations = new Continuations({ ...deps, access, contactLinks: contacts });
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
-    this.presence = new PresenceService(deps.hub, deps.teams);
+    this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
     const positions = (this.positions = new QueuePositions(deps.store, deps.hub));
     this.announcer = new Announcer({
