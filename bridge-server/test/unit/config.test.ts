@@ -156,4 +156,35 @@ describe('configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('takes cluster settings with a Postgres store only, the Redis URL from the file or from SWITCHBOARD_REDIS_URL, which wins', () => {
+    const clustered = (cluster: Record<string, unknown>, store: Record<string, unknown> = { type: 'postgres', url: 'postgres://x/y' }) => ({
+      ...minimal(),
+      store,
+      cluster,
+    });
+    const parsed = parseConfig(clustered({ redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1' }), 'test.json', '/base');
+    assert.deepEqual(parsed.cluster, { redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1' });
+    assert.equal(parseConfig(minimal(), 'test.json', '/base').cluster, undefined, 'a single node when left out');
+    rejects(clustered({ redis: { url: 'redis://r' } }, { type: 'sqlite', path: 'x.db' }), /cluster: needs store\.type "postgres"/);
+    rejects(clustered({ redis: { url: 'http://r' } }), /cluster\.redis\.url: must be a URL such as redis:/);
+    rejects(clustered({ nodeId: 'a b' }), /cluster\.nodeId/);
+    rejects(clustered({ redis: { url: 'redis://r' }, lease: 1 }), /cluster: Unrecognized key: "lease"/);
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    try {
+      const path = join(dir, 'config.json');
+      writeFileSync(path, JSON.stringify(clustered({})));
+      assert.equal(loadConfig(path, { SWITCHBOARD_REDIS_URL: 'rediss://:pw@redis.internal:6380/1' }).cluster?.redis.url, 'rediss://:pw@redis.internal:6380/1');
+      assert.throws(
+        () => loadConfig(path, {}),
+        (error: unknown) =>
+          error instanceof ConfigError && /cluster\.redis\.url: set it, or the environment variable SWITCHBOARD_REDIS_URL/.test(error.message),
+      );
+      assert.throws(() => loadConfig(path, { SWITCHBOARD_REDIS_URL: 'redis.internal' }), /SWITCHBOARD_REDIS_URL: must be a URL/);
+      writeFileSync(path, JSON.stringify(clustered({ redis: { url: 'redis://from-file' } })));
+      assert.equal(loadConfig(path, { SWITCHBOARD_REDIS_URL: 'redis://from-env' }).cluster?.redis.url, 'redis://from-env');
+      assert.equal(loadConfig(path, {}).cluster?.redis.url, 'redis://from-file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
