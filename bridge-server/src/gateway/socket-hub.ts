@@ -120,9 +120,11 @@ export class SocketHub implements ClientHub {
       onReceived();
     };
     this.deliverHere(address, wire, once);
-    if (!this.bus.spansNodes) return;
+    if (![...this.remote.values()].some((counts) => counts.has(address))) return;
     // The party's connections on other nodes: each node sends to its own (so no connection gets
-    // it twice) and answers with its first acknowledgement; the first of all counts.
+    // it twice) and answers with its first acknowledgement; the first of all counts. A node's
+    // counts come before its party's presence (in order, from that node), so a party routed to
+    // is known here by then.
     const id = randomUUID();
     this.awaitingReceipt.set(id, once);
     this.bus.publish<RemoteDelivery>('hub:deliver', { id, address, message: wire });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, Presence, TeamAvailability } from '@switchboard/protocol';
 import type { ClusterBus } from '../../src/cluster/bus.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, openVisitor, startBridge, until } from '../helpers.js';
+import { type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { type RedisServer, startRedis } from '../servers/redis.js';
 
