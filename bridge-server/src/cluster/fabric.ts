@@ -45,7 +45,10 @@ export function localFabric(): Fabric {
   return { bus: new LocalBus(), close: async () => undefined };
 }
 
-/** Connects to Redis and puts the adapter on `io`; resolves once the client is connected. */
+/**
+ * Connects to Redis and puts the adapter on `io`; resolves once the client is connected (a node
+ * starting while Redis is away waits for it: it could not reach the other nodes' clients).
+ */
 export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: ClusterConfig, logger: Logger): Promise<Fabric> {
   const url = config.redis.url ?? process.env.SWITCHBOARD_REDIS_URL;
   if (!url) throw new ConfigError('cluster.redis.url: set it, or the environment variable SWITCHBOARD_REDIS_URL');
@@ -65,7 +68,7 @@ export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: 
     log.info('Redis is back');
   });
   await client.connect();
-  io.adapter(createAdapter(client, { streamName: 'switchboard', maxLen: STREAM_MAX_LEN, blockTimeInMs: STREAM_BLOCK_MS }));
+  io.adapter(createAdapter(client, { streamName: 'switchboard', channelPrefix: 'switchboard', maxLen: STREAM_MAX_LEN, blockTimeInMs: STREAM_BLOCK_MS }));
   const namespace = nsp();
   const transport = {
     send: (envelope: BusEnvelope) => void namespace.serverSideEmit(BUS_EVENT, envelope),
