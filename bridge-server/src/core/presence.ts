@@ -14,7 +14,7 @@
  * until both say it left, and the parties of a node that left go with its reports. Each node tells
  * its own clients what it derived (`local` emits), so no client hears it twice.
  */
-import type { Address, Presence, TeamAvailability } from '@switchboard/protocol';
+import { type Address, type Presence, type TeamAvailability, networkOf } from '@switchboard/protocol';
 import type { TeamConfig } from '../config.js';
 import { type ClusterBus, LocalBus } from '../cluster/bus.js';
 import type { ClientHub } from './hub.js';
@@ -116,6 +116,14 @@ export class PresenceService {
     const report = { presence, stamp };
     this.bus.publish<Report>('presence:report', report);
     this.setReport(this.bus.nodeId, report, true);
+  }
+
+  /**
+   * This node no longer knows a network's parties first-hand (another node runs the network now):
+   * its reports of them go, here and on the other nodes.
+   */
+  withdraw(scheme: string): void {
+    for (const { presence } of this.ownReports()) if (networkOf(presence.address) === scheme) this.update({ address: presence.address, status: 'offline' });
   }
 
   /** This node's reports not offline, for the nodes that need all of them. */

@@ -119,6 +119,18 @@ describe('presence across nodes', () => {
     assert.equal(status(a.presence, ALICE), 'available');
   });
 
+  it("withdraws this node's reports of a network's parties when another node runs the network", () => {
+    const { made } = nodes('a', 'b');
+    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    a.presence.update({ address: BOB, status: 'available' });
+    a.presence.update({ address: ALICE, status: 'available' });
+    a.presence.withdraw('xmpp');
+    assert.equal(status(b.presence, BOB), 'offline');
+    assert.equal(status(b.presence, ALICE), 'available', 'another network: kept');
+    b.presence.update({ address: BOB, status: 'away' });
+    assert.equal(status(a.presence, BOB), 'away', 'the new holder reports');
+  });
+
   it('publishes an outbox kick to the nodes that send for the network only', () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
     const transport = wire();
