@@ -30,6 +30,9 @@ const STREAM_BLOCK_MS = 1000;
 /** Most entries kept in the stream (about: trimmed with `~`); a node behind by more loses the oldest broadcasts. */
 const STREAM_MAX_LEN = 10_000;
 
+/** How long a stopping node waits for its last commands (its leaving notice) to reach Redis. */
+const CLOSE_WAIT_MS = 2000;
+
 export interface Fabric {
   bus: ClusterBus;
   /** Closes the Redis client once the io server is closed. */
@@ -68,6 +71,22 @@ export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: 
     log.info('Redis is back');
   });
   await client.connect();
+  // The adapter reads and subscribes on copies of the client it makes itself; they are kept to be
+  // closed with it (its reader lets go only once a read returns, which it never does while Redis
+  // is away). Its reader disconnects its copy after the last read: made safe on a copy closed here.
+  const copies: { isOpen: boolean; destroy(): void }[] = [];
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = ((...args: Parameters<typeof duplicate>) => {
+    const copy = duplicate(...args);
+    copy.disconnect = () => Promise.resolve(copy.isOpen ? copy.destroy() : undefined);
+    copies.push(copy);
+    return copy;
+  }) as typeof client.duplicate;
+  // The adapter does not wait for its Pub/Sub publishes (the bus, broadcasts with acks): one that
+  // fails (Redis went away with it in flight) must not become an unhandled rejection. It is lost,
+  // as Pub/Sub loses what a node misses; the bus asks for a sync when it sees a gap.
+  const publish = client.publish.bind(client);
+  Object.assign(client, { publish: (...args: Parameters<typeof publish>) => publish(...args).catch(() => 0) });
   io.adapter(createAdapter(client, { streamName: 'switchboard', channelPrefix: 'switchboard', maxLen: STREAM_MAX_LEN, blockTimeInMs: STREAM_BLOCK_MS }));
   const namespace = nsp();
   const transport = {
@@ -80,7 +99,14 @@ export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: 
   return {
     bus,
     async close() {
-      await client.close().catch(() => client.destroy());
+      // Commands wait for Redis while it is away: a stopping node waits a moment for them, not longer.
+      if (client.isReady) {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+        await Promise.race([client.close().catch(() => undefined), waited]);
+        clearTimeout(timer);
+      }
+      for (const open of [client, ...copies]) if (open.isOpen) open.destroy();
     },
   };
 }

@@ -1,7 +1,7 @@
 // Two bridge nodes sharing one Postgres database and one Redis: a visitor on node A, agents on
 // node B. Routing, messages both ways with `delivered`, typing, presence and team availability
 // cross the nodes (each packet once); a Redis restart interrupts nothing for long; a node that
-// stops takes its agents' presence with it.
+// stops takes its agents' presence with it; a node stops even while Redis is away.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message, MessageStatusEvent, Presence, TeamAvailability } from '@switchboard/protocol';
@@ -150,5 +150,14 @@ describe('two bridge nodes on one database and one Redis', () => {
     await b.stop();
     await Promise.all([gone, empty]);
     assert.deepEqual(a.bridge.bus.nodes(), ['node-a']);
+  });
+
+  it('stops while Redis is away, at once and without an error left behind', { timeout: 20_000 }, async () => {
+    await redis.stop();
+    // Something to publish while Redis is away: the visitor leaves (its connection count).
+    visitor.socket.disconnect();
+    const started = Date.now();
+    await a.stop();
+    assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
   });
 });
