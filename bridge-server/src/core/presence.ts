@@ -110,8 +110,11 @@ export class PresenceService {
   update(presence: Presence): void {
     const known = this.reports.get(presence.address);
     const own = known?.get(this.bus.nodeId);
-    // A repeat changes nothing, for this node or the others.
-    if (own ? own.presence.status === presence.status && own.presence.text === presence.text : presence.status === 'offline') return;
+    // A repeat changes nothing, for this node or the others (an offline party going offline with a text is told, as ever).
+    const repeat = own
+      ? own.presence.status === presence.status && own.presence.text === presence.text
+      : presence.status === 'offline' && presence.text === undefined;
+    if (repeat) return;
     const stamp = Math.max(0, ...[...(known?.values() ?? [])].map((report) => report.stamp)) + 1;
     const report = { presence, stamp };
     this.bus.publish<Report>('presence:report', report);
