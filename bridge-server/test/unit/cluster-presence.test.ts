@@ -16,6 +16,14 @@ const ALICE = 'web:a_alice' as const;
 const BOB = 'xmpp:bob@example.org' as const;
 
 /** Carries envelopes at once between the nodes not cut off. */
+interface Node {
+  name: string;
+  bus: RemoteBus;
+  presence: PresenceService;
+  emitted: { event: string; payload: unknown; local: boolean }[];
+  changes: { status: string; here: boolean }[];
+}
+
 function wire(cut: ReadonlySet<string> = new Set()): (node: string) => BusTransport {
   const ends = new Map<string, (envelope: BusEnvelope) => void>();
   return (node) => ({
@@ -27,7 +35,7 @@ function wire(cut: ReadonlySet<string> = new Set()): (node: string) => BusTransp
   });
 }
 
-function nodes(...names: string[]) {
+function nodes<const Names extends string[]>(...names: Names) {
   const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
   const cut = new Set<string>();
   const transport = wire(cut);
@@ -43,7 +51,7 @@ function nodes(...names: string[]) {
     const changes: { status: string; here: boolean }[] = [];
     presence.onChange((p, _previous, change) => changes.push({ status: p.status, here: change.here }));
     return { name, bus, presence, emitted, changes };
-  });
+  }) as { [K in keyof Names]: Node };
   for (const node of made) node.bus.start();
   clock.set(clock.now()); // the first syncs
   return { clock, made, cut, advance: (ms: number) => clock.set(new Date(clock.now().getTime() + ms)) };
@@ -54,7 +62,7 @@ const status = (presence: PresenceService, address: Presence['address']) => pres
 describe('presence across nodes', () => {
   it('derives the same presence on every node from the reports of each', () => {
     const { made } = nodes('a', 'b');
-    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b] = made;
     a.presence.update({ address: ALICE, status: 'available' });
     assert.equal(status(b.presence, ALICE), 'available');
     assert.deepEqual(a.changes, [{ status: 'available', here: true }]);
@@ -71,7 +79,7 @@ describe('presence across nodes', () => {
 
   it('takes the latest report: a status set on one node wins over an older one of another', () => {
     const { made } = nodes('a', 'b');
-    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b] = made;
     a.presence.update({ address: ALICE, status: 'available' });
     b.presence.update({ address: ALICE, status: 'available' });
     b.presence.update({ address: ALICE, status: 'away', text: 'lunch' });
@@ -81,7 +89,7 @@ describe('presence across nodes', () => {
 
   it('tells each node its own clients only, once per change', () => {
     const { made } = nodes('a', 'b');
-    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b] = made;
     a.presence.update({ address: BOB, status: 'available' });
     for (const node of [a, b]) {
       const presences = node.emitted.filter((e) => e.event === 'presence');
@@ -92,7 +100,7 @@ describe('presence across nodes', () => {
 
   it('lets the parties of a node that left go offline, unless another node has them', () => {
     const { made } = nodes('a', 'b', 'c');
-    const [a, b, c] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b, c] = made;
     b.presence.update({ address: BOB, status: 'available' });
     b.presence.update({ address: ALICE, status: 'available' });
     c.presence.update({ address: ALICE, status: 'available' });
@@ -107,7 +115,7 @@ describe('presence across nodes', () => {
 
   it('drops the reports of a node unheard too long, and takes them back with its sync when it is heard again', () => {
     const { made, cut, advance } = nodes('a', 'b');
-    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b] = made;
     b.presence.update({ address: BOB, status: 'away' });
     cut.add('b');
     advance((MISSED_HEARTBEATS + 1) * HEARTBEAT_MS);
@@ -121,7 +129,7 @@ describe('presence across nodes', () => {
 
   it("withdraws this node's reports of a network's parties when another node runs the network", () => {
     const { made } = nodes('a', 'b');
-    const [a, b] = made as [ReturnType<typeof nodes>['made'][0], ReturnType<typeof nodes>['made'][0]];
+    const [a, b] = made;
     a.presence.update({ address: BOB, status: 'available' });
     a.presence.update({ address: ALICE, status: 'available' });
     a.presence.withdraw('xmpp');
