@@ -31,6 +31,8 @@ export const SYSTEM_PACKAGES = {
   postfix: '/usr/sbin/postfix',
   'dovecot-imapd': '/usr/lib/dovecot/imap',
   'dovecot-lmtpd': '/usr/lib/dovecot/lmtp',
+  // several bridge nodes reach each other's clients through Redis; test/servers/redis.ts runs its own instance
+  'redis-server': '/usr/bin/redis-server',
 };
 
 /**

@@ -10,7 +10,7 @@ import { ConfigError, issuePath } from './config-error.js';
 import { continueOnConfigSchema, missingContinuationNetworks } from './core/continuations/config.js';
 import { FILES_DEFAULTS, filesConfigSchema, siteFilesSchema } from './core/files/config.js';
 import { businessHoursSchema } from './core/desk/business-hours.js';
-import { clusterConfigSchema } from './cluster/config.js';
+import { REDIS_URL, REDIS_URL_RULE, clusterConfigSchema, defaultNodeId } from './cluster/config.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { DEFAULT_OUTBOX_CONCURRENCY } from './core/outbox-lanes.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
@@ -254,7 +254,7 @@ export const configSchema = z.strictObject({
   files: filesConfigSchema.default(FILES_DEFAULTS),
   /** `/metrics`: public unless a bearer token is set. */
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
-  /** Several nodes sharing one Postgres store (docs/deploying.md, "Leases"); a single node when left out. */
+  /** Several nodes sharing the Postgres store and a Redis (docs/deploying.md, "Several nodes"); one node on its own when left out. */
   cluster: clusterConfigSchema.optional(),
 });
 
@@ -263,6 +263,7 @@ export type SiteConfig = Config['sites'][number];
 export type TeamConfig = Config['teams'][number];
 export type NetworkEntry = Config['networks'][number];
 export type LimitsConfig = Config['limits'];
+export type ClusterConfig = NonNullable<Config['cluster']>;
 
 export function formatConfigError(error: z.ZodError, source: string): string {
   const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
@@ -279,6 +280,8 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
     config.store.path = resolve(baseDir, config.store.path);
   if (config.server.static && !isAbsolute(config.server.static)) config.server.static = resolve(baseDir, config.server.static);
   config.files.folder = filesFolder(config, baseDir);
+  // One name for this node, in the leases and on the cluster bus alike.
+  if (config.cluster) config.cluster.nodeId ??= defaultNodeId();
   return config;
 }
 
@@ -335,8 +338,8 @@ function checkCrossReferences(config: Config, source: string): void {
       }
     });
   });
-  // Leases and the fencing of the outbox live in the shared database.
-  if (config.cluster && config.store.type !== 'postgres') problems.push('cluster: needs store.type "postgres" (the nodes share its database)');
+  // Nodes share one database: their conversations, leases and the fencing of the outbox live there.
+  if (config.cluster && config.store.type !== 'postgres') problems.push(`cluster: needs store.type "postgres" (nodes share one database)`);
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));
@@ -401,6 +404,15 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     }
     if (config.store.url === undefined)
       throw new ConfigError(`Invalid configuration in ${path}:\n  store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL`);
+  }
+  if (config.cluster) {
+    // Like the database's, the URL may hold a password.
+    if (env.SWITCHBOARD_REDIS_URL) {
+      if (!REDIS_URL.test(env.SWITCHBOARD_REDIS_URL)) throw new ConfigError(`SWITCHBOARD_REDIS_URL: ${REDIS_URL_RULE}`);
+      config.cluster.redis.url = env.SWITCHBOARD_REDIS_URL;
+    }
+    if (config.cluster.redis.url === undefined)
+      throw new ConfigError(`Invalid configuration in ${path}:\n  cluster.redis.url: set it, or the environment variable SWITCHBOARD_REDIS_URL`);
   }
   if (env.LOG_LEVEL) {
     const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.LOG_LEVEL);

@@ -44,8 +44,11 @@ import { type Leases, networkLease } from './cluster/leases.js';
 import { leasedNetwork } from './cluster/leased-network.js';
 import { buildLeases } from './cluster/node-leases.js';
 import { NetworkLeases } from './cluster/outbox-leases.js';
+import type { ClusterBus } from './cluster/bus.js';
+import { type Fabric, localFabric, redisFabric } from './cluster/fabric.js';
+import { BusOutboxKicks } from './cluster/outbox-kicks.js';
 
-/** In a cluster, how often a node reads the queues of the networks it holds without a kick (items other nodes queued). */
+/** In a cluster, how often a node reads the queues of the networks it holds without a kick (a kick lost with Redis). */
 const OUTBOX_POLL_MS = 3000;
 
 export interface BridgeOptions {
@@ -69,6 +72,8 @@ export interface Bridge {
   readonly registry: NetworkRegistry;
   /** This node's leases (always held on a single node). */
   readonly leases: Leases;
+  /** The other bridge nodes (a single node's bus publishes to no one). */
+  readonly bus: ClusterBus;
   readonly http: HttpServer;
   /** Listens on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
@@ -170,7 +175,11 @@ async function createNetworks(
         sink: core.sink,
         logger,
         acquired: (scheme) => core.outbox.acquired(scheme),
-        released: (scheme) => core.outbox.released(scheme),
+        released: (scheme) => {
+          core.outbox.released(scheme);
+          // What this node said of the network's users goes: the new holder reports them.
+          core.presence.withdraw(scheme);
+        },
       });
     }
     registry.add(network);
@@ -274,8 +283,17 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const networkLeases = new NetworkLeases();
 
   const { http, io, routed } = createListener(config);
+  let fabric: Fabric;
+  try {
+    // Several nodes: the adapter carries broadcasts and the cluster bus to the others.
+    fabric = config.cluster ? await redisFabric(io, () => io.of(NAMESPACE), config.cluster, logger) : localFabric();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const { bus } = fabric;
   const nsp = io.of(NAMESPACE);
-  const hub = new SocketHub(nsp);
+  const hub = new SocketHub(nsp, bus);
   const teams = new TeamDirectory(
     config.teams,
     config.sites.map((site) => site.key),
@@ -320,6 +338,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     ...(gatewayConfig ? { gateway: gatewayConfig } : {}),
     outboxLeases: networkLeases,
     ...(config.cluster ? { outboxPollMs: OUTBOX_POLL_MS } : {}),
+    // The node sending for a network is the holder of its lease.
+    cluster: { bus, outboxKicks: new BusOutboxKicks(bus, (network) => networkLeases.holds(network)) },
   });
 
   try {
@@ -340,6 +360,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   } catch (error) {
     await leases.stop(); // none is held yet: nothing started
     await store.close(); // nothing listens yet; leave no open database behind
+    await fabric.close();
     throw error;
   }
 
@@ -389,9 +410,11 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     core,
     registry,
     leases,
+    bus,
     http,
     url: () => baseUrl,
     async start() {
+      bus.start();
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await webhooks.start();
       await admin.start();
@@ -432,7 +455,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.presence.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
         webhooks.stop();
+        // The other nodes let go of this one's connections and reports at once.
+        bus.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        await fabric.close();
         for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         // Once its networks are stopped: another node takes them over at once, never while they run here.
         await leases.stop().catch((error: unknown) => logger.error({ err: error }, 'leases not released'));

@@ -1,6 +1,7 @@
 /**
- * `cluster` in the configuration: several bridge nodes sharing one Postgres store. Network leases
- * (cluster/leases.ts) decide which node runs each network.
+ * `cluster` in the configuration: several bridge nodes sharing one Postgres store and a Redis.
+ * Network leases (cluster/leases.ts) decide which node runs each network; Redis carries the rooms
+ * and the cluster bus between nodes (cluster/fabric.ts).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,17 @@ export const leaseConfigSchema = z
     path: ['renewSeconds'],
   });
 
+export const REDIS_URL = /^rediss?:\/\//;
+export const REDIS_URL_RULE = 'must be a URL such as redis://:password@host:6379/0 (rediss:// for TLS)';
+
 export const clusterConfigSchema = z.strictObject({
+  /** The Redis the nodes reach each other's clients through (socket.io's Redis Streams adapter, the cluster bus). */
+  redis: z
+    .strictObject({
+      /** `redis://:password@host:6379/0`; SWITCHBOARD_REDIS_URL, when set, takes its place. */
+      url: z.string().regex(REDIS_URL, REDIS_URL_RULE).optional(),
+    })
+    .default({}),
   /** This node's name in leases, /readyz and logs; `<hostname>-<pid>-<random>` when left out. Unique per running process. */
   nodeId: z
     .string()

@@ -52,6 +52,15 @@ import { returningNote, whoisLines } from './contacts/contact-text.js';
 import { proofOf } from './contacts/proofs.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { FileService } from './files/file-service.js';
+import { type ClusterBus, LocalBus } from '../cluster/bus.js';
+import { BusOutboxKicks, type OutboxKicks } from '../cluster/outbox-kicks.js';
+
+/** What the core needs of the other bridge nodes (a single node's: nobody else). */
+export interface CoreCluster {
+  bus: ClusterBus;
+  /** Tells the node sending for a network that this one queued items for it. */
+  outboxKicks: OutboxKicks;
+}
 
 export interface CoreDeps {
   /** The conversations' short refs, shared with the networks. */
@@ -75,6 +84,8 @@ export interface CoreDeps {
   /** In a cluster: the networks whose outbox this node sends (their leases), and how often it reads their queues unkicked. */
   outboxLeases?: OutboxLeases;
   outboxPollMs?: number;
+  /** The other bridge nodes, when there are several; a single node when left out. */
+  cluster?: CoreCluster;
 }
 
 export class Core {
@@ -105,6 +116,11 @@ export class Core {
 
   constructor(deps: CoreDeps) {
     this.files = deps.files;
+    const bus = deps.cluster?.bus ?? new LocalBus();
+    // A single node's kicks go nowhere else (the local bus publishes to no one).
+    const outboxKicks = deps.cluster?.outboxKicks ?? new BusOutboxKicks(bus, () => false);
+    // Items queued here for a network another node holds are kicked there; kicks for one held here run here.
+    outboxKicks.onKick((network) => this.outbox.kick(network));
     const kickOutbox = (network: string) => this.outbox.kick(network);
     const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
@@ -122,7 +138,7 @@ export class Core {
     // An address proven by a code or a reply joins the visitor's contact.
     this.continuations = new Continuations({ ...deps, access, contactLinks: contacts });
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
-    this.presence = new PresenceService(deps.hub, deps.teams);
+    this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
     const positions = (this.positions = new QueuePositions(deps.store, deps.hub));
     this.announcer = new Announcer({
@@ -143,6 +159,7 @@ export class Core {
       ...(deps.outboxLeases ? { leases: deps.outboxLeases } : {}),
       ...(deps.outboxPollMs !== undefined ? { pollMs: deps.outboxPollMs } : {}),
     });
+    this.outbox.onKickElsewhere((network) => outboxKicks.queued(network));
     this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
     // Networks that show teams' addresses to customers show the teams' availability there.

@@ -4,9 +4,17 @@
  * a site's watchers of a team's availability. Rooms are named by the bridge's addresses, which
  * carry the site of web identities (networks/web/site-scope.ts), so no room spans two sites' parties;
  * payloads leave in the form the site's clients know.
+ *
+ * On several nodes (cluster/fabric.ts) the rooms span the nodes through the adapter, and what the
+ * hub counts does too: each node publishes its connection counts on the bus, and the hub adds up
+ * every node alive. `onConnectivity` stays about this node's own connections (each node reports
+ * the presence of the parties connected to it; core/presence.ts merges the nodes' reports).
  */
+import { randomUUID } from 'node:crypto';
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
+import { LRUCache } from 'lru-cache';
 import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
+import { type ClusterBus, LocalBus } from '../cluster/bus.js';
 import type { Actor } from '../core/actor.js';
 import type { ClientHub, HubRoom } from '../core/hub.js';
 import { toClientForm } from '../networks/web/site-scope.js';
@@ -34,40 +42,109 @@ export type V1Server = Server<ClientToServerEvents, ServerToClientEvents, Defaul
 export type V1Namespace = Namespace<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
 export type V1Socket = Socket<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
 
-export class SocketHub implements ClientHub {
-  private readonly connections = new Map<Address, { count: number; siteKey: string }>();
-  private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
+/** What one node tells the others about its connections: an address's count there (0: none left). */
+interface ConnectionCount {
+  address: Address;
+  siteKey: string;
+  count: number;
+}
 
-  constructor(private readonly nsp: V1Namespace) {}
+/** A message for a party's connections on the other nodes; `id` names it in their receipt. */
+interface RemoteDelivery {
+  id: string;
+  address: Address;
+  message: unknown;
+}
+
+/**
+ * Deliveries to other nodes waiting for their first receipt. Bounded: an acknowledgement that
+ * never comes (the connection closed) is forgotten after a while, without a timer per message.
+ */
+const PENDING_REMOTE = { max: 50_000, ttl: 10 * 60_000 };
+
+export class SocketHub implements ClientHub {
+  /** This node's connections. */
+  private readonly connections = new Map<Address, { count: number; siteKey: string }>();
+  /** The other nodes' connections, per node (gone with the node). */
+  private readonly remote = new Map<string, Map<Address, { count: number; siteKey: string }>>();
+  private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
+  private readonly awaitingReceipt = new LRUCache<string, () => void>(PENDING_REMOTE);
+
+  constructor(
+    private readonly nsp: V1Namespace,
+    private readonly bus: ClusterBus = new LocalBus(),
+  ) {
+    bus.on<ConnectionCount>('hub:count', (entry, node) => this.setRemote(node, entry));
+    bus.on<ConnectionCount[]>('hub:counts', (entries, node) => {
+      this.remote.delete(node);
+      for (const entry of entries) this.setRemote(node, entry);
+    });
+    bus.onSync(() =>
+      bus.publish<ConnectionCount[]>(
+        'hub:counts',
+        [...this.connections].map(([address, { count, siteKey }]) => ({ address, siteKey, count })),
+      ),
+    );
+    bus.onNodeLeft((node) => this.remote.delete(node));
+    bus.on<RemoteDelivery>('hub:deliver', ({ id, address, message }, node) => this.deliverHere(address, message, () => bus.publish('hub:received', id, node)));
+    bus.on<string>('hub:received', (id) => {
+      const onReceived = this.awaitingReceipt.get(id);
+      if (!onReceived) return;
+      this.awaitingReceipt.delete(id);
+      onReceived();
+    });
+  }
 
   emit<E extends keyof ServerToClientEvents>(
     rooms: HubRoom[],
     event: E,
     payload: Parameters<ServerToClientEvents[E]>[0],
-    options: { exceptConnection?: string } = {},
+    options: { exceptConnection?: string; local?: boolean } = {},
   ): void {
     const names = rooms.map(roomName);
     // socket.io encodes a broadcast before it looks at its rooms: a party coming online tells its
-    // presence room, which nobody watches most of the time.
-    if (!names.some((name) => this.nsp.adapter.rooms.has(name))) return;
-    let target = this.nsp.to(names);
+    // presence room, which nobody watches most of the time. Only this node's rooms are known here.
+    const localOnly = options.local === true || !this.bus.spansNodes;
+    if (localOnly && !names.some((name) => this.nsp.adapter.rooms.has(name))) return;
+    let target = (options.local ? this.nsp.local : this.nsp).to(names);
     if (options.exceptConnection) target = target.except(options.exceptConnection);
     (target.emit as (event: string, payload: unknown) => boolean)(event, toClientForm(payload));
   }
 
   deliverMessage(address: Address, message: Message, onReceived: () => void): void {
-    // Each connection acknowledges on its own: the first acknowledgement counts, so one stale tab
-    // does not hold back `delivered` (a broadcast ack would wait for every connection).
+    const wire = toClientForm(message);
+    let received = false;
+    const once = () => {
+      if (received) return;
+      received = true;
+      onReceived();
+    };
+    this.deliverHere(address, wire, once);
+    if (![...this.remote.values()].some((counts) => counts.has(address))) return;
+    // The party's connections on other nodes: each node sends to its own (so no connection gets
+    // it twice) and answers with its first acknowledgement; the first of all counts. A node's
+    // counts come before its party's presence (in order, from that node), so a party routed to
+    // is known here by then.
+    const id = randomUUID();
+    this.awaitingReceipt.set(id, once);
+    this.bus.publish<RemoteDelivery>('hub:deliver', { id, address, message: wire });
+  }
+
+  /**
+   * Sends a message to each of this node's connections of `address`. Each connection acknowledges
+   * on its own: the first acknowledgement counts, so one stale tab does not hold back `delivered`
+   * (a broadcast ack would wait for every connection).
+   */
+  private deliverHere(address: Address, wire: unknown, onReceived: () => void): void {
     const ids = this.nsp.adapter.rooms.get(roomName({ kind: 'address', address }));
     if (!ids) return;
     let received = false;
-    const wire = toClientForm(message);
     for (const id of ids) {
       const socket = this.nsp.sockets.get(id);
       if (!socket) continue;
       // No ack timeout: a timer per message would outlive the connection; an ack that never comes
       // is dropped with the socket.
-      socket.emit('message', wire, () => {
+      (socket.emit as (event: string, payload: unknown, ack: () => void) => boolean)('message', wire, () => {
         if (received) return;
         received = true;
         onReceived();
@@ -80,13 +157,22 @@ export class SocketHub implements ClientHub {
   }
 
   connectionCount(address: Address): number {
-    return this.connections.get(address)?.count ?? 0;
+    let count = this.connections.get(address)?.count ?? 0;
+    for (const node of this.remote.values()) count += node.get(address)?.count ?? 0;
+    return count;
   }
 
   siteOf(address: Address): string | undefined {
-    return this.connections.get(address)?.siteKey;
+    const here = this.connections.get(address)?.siteKey;
+    if (here !== undefined) return here;
+    for (const node of this.remote.values()) {
+      const there = node.get(address)?.siteKey;
+      if (there !== undefined) return there;
+    }
+    return undefined;
   }
 
+  /** Called when an address gets its first connection on this node (`true`) or loses its last one here (`false`). */
   onConnectivity(listener: (address: Address, connected: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -94,8 +180,9 @@ export class SocketHub implements ClientHub {
 
   /** A connection of `address` opened. */
   attach(address: Address, siteKey: string): void {
-    const count = this.connectionCount(address) + 1;
+    const count = (this.connections.get(address)?.count ?? 0) + 1;
     this.connections.set(address, { count, siteKey });
+    this.bus.publish<ConnectionCount>('hub:count', { address, siteKey, count });
     if (count === 1) for (const listener of this.listeners) listener(address, true);
   }
 
@@ -103,11 +190,19 @@ export class SocketHub implements ClientHub {
   detach(address: Address): void {
     const entry = this.connections.get(address);
     const count = (entry?.count ?? 1) - 1;
+    if (entry) this.bus.publish<ConnectionCount>('hub:count', { address, siteKey: entry.siteKey, count: Math.max(0, count) });
     if (entry && count > 0) {
       entry.count = count;
       return;
     }
     this.connections.delete(address);
     for (const listener of this.listeners) listener(address, false);
+  }
+
+  private setRemote(node: string, { address, siteKey, count }: ConnectionCount): void {
+    let counts = this.remote.get(node);
+    if (!counts) this.remote.set(node, (counts = new Map<Address, { count: number; siteKey: string }>()));
+    if (count > 0) counts.set(address, { count, siteKey });
+    else counts.delete(address);
   }
 }

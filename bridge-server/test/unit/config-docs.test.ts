@@ -16,6 +16,7 @@ const TSX = import.meta.resolve('tsx');
 const STORE = { type: 'sqlite', path: 'x.db' };
 const SITES = [{ key: 'shop', origins: ['https://shop.example.com'] }];
 const VALID = { store: STORE, sites: SITES };
+const POSTGRES_URL = 'postgres://bridge:secret@db.test/switchboard';
 
 /** What each row of the table is run with: the file's content (none: no file), the environment, and the indices N and M stand for. */
 const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?: Record<string, string> }> = {
@@ -34,6 +35,12 @@ const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?:
     env: { SWITCHBOARD_DATABASE_URL: 'mysql://bridge:secret@db.test/switchboard' },
   },
   'files in the database of a SQLite store': { file: JSON.stringify({ ...VALID, files: { storage: 'database' } }) },
+  'cluster on SQLite': { file: JSON.stringify({ ...VALID, cluster: { redis: { url: 'redis://redis.test:6379' } } }) },
+  'cluster without a Redis URL': { file: JSON.stringify({ store: { type: 'postgres', url: POSTGRES_URL }, sites: SITES, cluster: {} }) },
+  'bad `SWITCHBOARD_REDIS_URL`': {
+    file: JSON.stringify({ store: { type: 'postgres', url: POSTGRES_URL }, sites: SITES, cluster: {} }),
+    env: { SWITCHBOARD_REDIS_URL: 'http://redis.test:6379' },
+  },
 };
 /** The file behind the example session at the top of the section. */
 const EXAMPLE = { store: STORE, sites: [{ key: 'x', origins: ['https://shop.example.com/tents'], tokenTTLDays: 30 }], limits: { maxTextLength: 20_000 } };
@@ -46,7 +53,9 @@ function runBridge(name: string, file: string | undefined, env: Record<string, s
   const cwd = mkdtempSync(join(dir, 'run-'));
   if (file !== undefined) writeFileSync(join(cwd, name), file);
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_DATABASE_URL'].includes(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !['PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_DATABASE_URL', 'SWITCHBOARD_REDIS_URL'].includes(key),
+    ),
   );
   // A valid configuration would start a bridge: the timeout fails such a run rather than hang.
   const result = spawnSync(process.execPath, ['--import', TSX, CLI, '--config', name], { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 });

@@ -171,20 +171,44 @@ describe('configuration', () => {
     }
   });
 
-  it('takes a cluster with lease timings (defaults 6 s and 2 s) only on a Postgres store, renewed at least twice per ttl', () => {
+  it('takes cluster settings with a Postgres store only: lease timings (defaults 6 s and 2 s, renewed at least twice per ttl), the Redis URL from the file or from SWITCHBOARD_REDIS_URL, which wins', () => {
     const clustered = (cluster: Record<string, unknown>, store: Record<string, unknown> = { type: 'postgres', url: 'postgres://x/y' }) => ({
       ...minimal(),
       store,
       cluster,
     });
-    assert.deepEqual(parseConfig(clustered({}), 'test.json', '/base').cluster, { lease: { ttlSeconds: 6, renewSeconds: 2 } });
+    const defaults = parseConfig(clustered({}), 'test.json', '/base').cluster!;
+    assert.deepEqual(defaults.lease, { ttlSeconds: 6, renewSeconds: 2 });
+    assert.match(defaults.nodeId!, /^[A-Za-z0-9_.:-]+-\d+-[0-9a-f]{8}$/, 'a node id of its own');
     assert.deepEqual(parseConfig(clustered({ nodeId: 'node-1', lease: { ttlSeconds: 10 } }), 'test.json', '/base').cluster, {
+      redis: {},
       nodeId: 'node-1',
       lease: { ttlSeconds: 10, renewSeconds: 2 },
     });
-    assert.equal(parseConfig(minimal(), 'test.json', '/base').cluster, undefined, 'a single node without it');
-    rejects(clustered({}, { type: 'sqlite', path: 'db.sqlite' }), /cluster: needs store\.type "postgres"/);
+    const parsed = parseConfig(clustered({ redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1' }), 'test.json', '/base');
+    assert.deepEqual(parsed.cluster, { redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1', lease: { ttlSeconds: 6, renewSeconds: 2 } });
+    assert.equal(parseConfig(minimal(), 'test.json', '/base').cluster, undefined, 'a single node when left out');
+    rejects(clustered({ redis: { url: 'redis://r' } }, { type: 'sqlite', path: 'x.db' }), /cluster: needs store\.type "postgres"/);
     rejects(clustered({ lease: { ttlSeconds: 3, renewSeconds: 2 } }), /cluster\.lease\.renewSeconds: renewSeconds must be at most half of ttlSeconds/);
     rejects(clustered({ nodeId: 'a node' }), /cluster\.nodeId: must be 1-100 letters/);
+    rejects(clustered({ redis: { url: 'http://r' } }), /cluster\.redis\.url: must be a URL such as redis:/);
+    rejects(clustered({ redis: { url: 'redis://r' }, leases: 1 }), /cluster: Unrecognized key: "leases"/);
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    try {
+      const path = join(dir, 'config.json');
+      writeFileSync(path, JSON.stringify(clustered({})));
+      assert.equal(loadConfig(path, { SWITCHBOARD_REDIS_URL: 'rediss://:pw@redis.internal:6380/1' }).cluster?.redis.url, 'rediss://:pw@redis.internal:6380/1');
+      assert.throws(
+        () => loadConfig(path, {}),
+        (error: unknown) =>
+          error instanceof ConfigError && /cluster\.redis\.url: set it, or the environment variable SWITCHBOARD_REDIS_URL/.test(error.message),
+      );
+      assert.throws(() => loadConfig(path, { SWITCHBOARD_REDIS_URL: 'redis.internal' }), /SWITCHBOARD_REDIS_URL: must be a URL/);
+      writeFileSync(path, JSON.stringify(clustered({ redis: { url: 'redis://from-file' } })));
+      assert.equal(loadConfig(path, { SWITCHBOARD_REDIS_URL: 'redis://from-env' }).cluster?.redis.url, 'redis://from-env');
+      assert.equal(loadConfig(path, {}).cluster?.redis.url, 'redis://from-file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Every JSON example in docs/ is what the bridge accepts: a network entry passes its network's
 // schema, a configuration (or a part of one: a team, the gateway, a store) passes the
-// configuration's, so that a newcomer who copies one gets a working file.
+// configuration's (the cluster's with a Postgres store), so that a newcomer who copies one gets a working file.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +46,8 @@ function check(example: unknown): string {
   }
   if ('members' in example) return check({ teams: [example] });
   if ('type' in example && 'url' in example) return check({ store: example });
+  // The cluster settings need the Postgres store.
+  if ('redis' in example) return check({ cluster: example, store: { type: 'postgres', url: 'postgres://switchboard@db.internal/switchboard' } });
   const config = { sites: [SITE], store: { type: 'sqlite', path: 'switchboard.db' }, ...example };
   parseConfig(config, 'docs example', root);
   return `configuration (${Object.keys(example).join(', ')})`;

@@ -48,8 +48,9 @@ export class Router {
     this.offers = new Offers({ ...deps, expired: (conversationId, agentId) => this.offerExpired(conversationId, agentId) });
     this.hours = new TeamHours(deps.teams, deps.clock, deps.logger);
     this.positions = deps.positions;
-    deps.presence.onChange((presence) => {
-      if (presence.status !== 'available') return;
+    // On several nodes, the node whose report made the agent available offers (every node derives the change).
+    deps.presence.onChange((presence, _previous, change) => {
+      if (presence.status !== 'available' || !change.here) return;
       for (const team of deps.teams.teamsOf(presence.address)) {
         this.offerQueued(team.id);
         this.offers.moveWaiting(team.id);

@@ -21,11 +21,18 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
   const graceTimers = new Map<Address, NodeJS.Timeout>();
   /** Statuses parties chose with `presence:set`, kept while they stay connected. */
   const chosen = new Map<Address, { status: PresenceStatus; text?: string }>();
+  /**
+   * Parties with a connection to this node. Each node reports the presence of its own parties
+   * (core/presence.ts merges the nodes' reports), so the grace period asks about this node only.
+   */
+  const here = new Set<Address>();
   let unsubscribe: (() => void) | undefined;
   let status: NetworkStatus = { state: 'offline', reason: 'not started' };
 
   function onConnectivity(address: Address, connected: boolean): void {
     const pending = graceTimers.get(address);
+    if (connected) here.add(address);
+    else here.delete(address);
     if (connected) {
       if (pending) {
         clearTimeout(pending);
@@ -39,7 +46,7 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
     if (pending) return;
     const timer = setTimeout(() => {
       graceTimers.delete(address);
-      if (hub.isConnected(address)) return;
+      if (here.has(address)) return;
       chosen.delete(address);
       sink.presence({ address, status: 'offline' });
     }, config.presenceGraceMs);
@@ -60,6 +67,7 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
       unsubscribe?.();
       for (const timer of graceTimers.values()) clearTimeout(timer);
       graceTimers.clear();
+      here.clear();
       status = { state: 'offline', reason: 'stopped' };
     },
     async send({ message, to }: OutboundMessage): Promise<SendResult> {

@@ -1,0 +1,108 @@
+// The client hub on several nodes: connection counts add up across the nodes alive, a message
+// reaches a party's connections on every node once, and the first acknowledgement counts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Address, Message } from '@switchboard/protocol';
+import { type BusEnvelope, type BusTransport, RemoteBus } from '../../src/cluster/bus.js';
+import { SocketHub, type V1Namespace } from '../../src/gateway/socket-hub.js';
+import { ManualClock } from '../manual-clock.js';
+
+const ALICE = 'web:a_alice' as Address;
+const MESSAGE = { id: 'm1', conversationId: 'c1', seq: 1, from: 'web:v_x', text: 'hi' } as unknown as Message;
+
+/** A namespace with the rooms and sockets a hub reads: each socket records what it got, and acknowledges if told to. */
+function namespace() {
+  const rooms = new Map<string, Set<string>>();
+  const sockets = new Map<string, { got: unknown[]; ack: boolean; emit: (event: string, payload: unknown, ack: () => void) => void }>();
+  const connect = (id: string, address: Address, ack = true) => {
+    const socket = {
+      got: [] as unknown[],
+      ack,
+      emit(_event: string, payload: unknown, done: () => void) {
+        this.got.push(payload);
+        if (this.ack) done();
+      },
+    };
+    sockets.set(id, socket);
+    const room = `a:${address}`;
+    rooms.set(room, (rooms.get(room) ?? new Set()).add(id));
+    return socket;
+  };
+  return { nsp: { adapter: { rooms }, sockets } as unknown as V1Namespace, connect };
+}
+
+function twoNodes() {
+  const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+  const ends = new Map<string, (envelope: BusEnvelope) => void>();
+  const transport = (node: string): BusTransport => ({
+    send: (envelope) => {
+      for (const [other, receive] of ends) if (other !== node) receive(envelope);
+    },
+    onReceive: (handler) => void ends.set(node, handler),
+  });
+  const make = (name: string) => {
+    const bus = new RemoteBus(name, transport(name), clock);
+    const space = namespace();
+    return { bus, hub: new SocketHub(space.nsp, bus), connect: space.connect };
+  };
+  const a = make('a');
+  const b = make('b');
+  a.bus.start();
+  b.bus.start();
+  clock.set(clock.now());
+  return { a, b, clock };
+}
+
+describe('the client hub on several nodes', () => {
+  it("counts a party's connections on every node alive, and its site", () => {
+    const { a, b } = twoNodes();
+    b.hub.attach(ALICE, 'shop');
+    b.hub.attach(ALICE, 'shop');
+    a.hub.attach(ALICE, 'shop');
+    assert.equal(a.hub.connectionCount(ALICE), 3);
+    assert.equal(b.hub.connectionCount(ALICE), 3);
+    assert.equal(a.hub.siteOf(ALICE), 'shop');
+    a.hub.detach(ALICE);
+    assert.equal(a.hub.connectionCount(ALICE), 2);
+    assert.equal(a.hub.siteOf(ALICE), 'shop', 'from the other node');
+    b.bus.stop();
+    assert.equal(a.hub.connectionCount(ALICE), 0, 'a node that left has no connections');
+    assert.equal(a.hub.isConnected(ALICE), false);
+  });
+
+  it("tells only this node's connectivity to its listeners", () => {
+    const { a, b } = twoNodes();
+    const heard: string[] = [];
+    a.hub.onConnectivity((address, connected) => heard.push(`${address} ${connected}`));
+    b.hub.attach(ALICE, 'shop');
+    a.hub.attach(ALICE, 'shop');
+    a.hub.detach(ALICE);
+    assert.deepEqual(heard, [`${ALICE} true`, `${ALICE} false`]);
+  });
+
+  it("delivers to the party's connections on each node once, the first acknowledgement counting", () => {
+    const { a, b } = twoNodes();
+    const here = a.connect('s1', ALICE, false); // a stale tab: never acknowledges
+    const there = [b.connect('s2', ALICE), b.connect('s3', ALICE)];
+    a.hub.attach(ALICE, 'shop');
+    b.hub.attach(ALICE, 'shop');
+    b.hub.attach(ALICE, 'shop');
+    let received = 0;
+    a.hub.deliverMessage(ALICE, MESSAGE, () => received++);
+    assert.equal(here.got.length, 1);
+    assert.deepEqual(
+      there.map((socket) => socket.got.length),
+      [1, 1],
+    );
+    assert.equal(received, 1);
+  });
+
+  it('sends nothing to the other nodes for a party with no connection there', () => {
+    const { a, b } = twoNodes();
+    const there = b.connect('s2', ALICE); // in the room, but not counted yet
+    let received = 0;
+    a.hub.deliverMessage(ALICE, MESSAGE, () => received++);
+    assert.equal(there.got.length, 0);
+    assert.equal(received, 0);
+  });
+});
