@@ -12,6 +12,7 @@ import { SITE, type TestBridge, type WebVisitor, bodyOf, call, connect, connectT
 import { prosodyNetwork } from '../servers/networks.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type RedisServer, startRedis } from '../servers/redis.js';
 import { type Agent, connectAgent } from '../xmpp-agent.js';
 
 const LEASE = 'network:xmpp';
@@ -33,13 +34,14 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
   let postgres: PostgresServer;
   let databaseUrl: string;
   let prosody: ProsodyServer;
+  let redis: RedisServer;
   let alice: Agent;
   const nodes: TestBridge[] = [];
   let visitor: WebVisitor;
 
   const nodeConfig = (nodeId: string) => ({
     store: { type: 'postgres', url: databaseUrl, poolSize: 4 },
-    cluster: { nodeId },
+    cluster: { nodeId, redis: { url: redis.url } },
     teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
     networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
   });
@@ -63,13 +65,14 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
   before(async () => {
     postgres = await startPostgres();
     databaseUrl = await postgres.createDatabase();
-    prosody = await startProsody({ users: [['alice', 'alicepw']] });
+    [prosody, redis] = await Promise.all([startProsody({ users: [['alice', 'alicepw']] }), startRedis()]);
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
   });
   after(async () => {
     await alice?.stop();
     for (const node of nodes) await node.stop();
     await prosody?.destroy();
+    await redis?.destroy();
     await postgres?.destroy();
   });
 
