@@ -30,6 +30,18 @@ export interface MessageRow {
   sent_from: string | null;
   /** JSON of the message's attachments (store/file-rows.ts); null without any. */
   attachments: string | null;
+  /** JSON of the hop marker a gateway message came with (`NewMessage.via`); null without one. */
+  via?: string | null;
+}
+
+/** The `via` column of a message: JSON of its hop marker, null without one. */
+export function viaColumn(via: readonly string[] | undefined): string | null {
+  return via === undefined ? null : JSON.stringify(via);
+}
+
+/** An outbox item's `via` from its message's row, when the message came with a hop marker. */
+export function viaOfRow(row: MessageRow): { via?: readonly string[] } {
+  return row.via === null || row.via === undefined ? {} : { via: JSON.parse(row.via) as string[] };
 }
 
 export interface PartyRow {
