@@ -27,6 +27,7 @@ import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
 import { QueuePositions } from './desk/queue-positions.js';
+import type { StateBus } from '../cluster/state-bus.js';
 import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
@@ -72,6 +73,11 @@ export interface CoreDeps {
   metrics: Metrics;
   /** Files of messages: uploads, links, files networks bring. */
   files: FileService;
+  /**
+   * The other bridge nodes sharing the store, if any (cluster/state-bus.ts): offers and
+   * conversation changes of the team queues are told to them. None: a single node.
+   */
+  bus?: StateBus;
 }
 
 export class Core {
@@ -134,7 +140,7 @@ export class Core {
       ...deps,
       concurrency: deps.limits.outboxConcurrency,
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
-      viaOf: (message) => this.gateway?.viaOf(message),
+      viaOf: (item) => this.gateway?.viaOf(item),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
       seenBy: (item, conversation) => visitorMail.seenBy(item, conversation),
     });
