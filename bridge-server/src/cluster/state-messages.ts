@@ -20,14 +20,21 @@ export type OfferStarted = z.infer<typeof offerStartedSchema>;
 export const OFFER_ENDED = 'desk:offer-ended';
 export const offerEndedSchema = z.strictObject({ conversationId: z.string().min(1) });
 
-/** A conversation changed on a node: what the team queues need of it (queue-positions.ts). */
+/**
+ * A conversation changed on a node: the nodes that keep its team's queue (or the one it left) read
+ * it from the store and follow it (queue-positions.ts).
+ */
 export const CONVERSATION_CHANGED = 'desk:conversation';
 export const conversationChangedSchema = z.strictObject({
   id: z.string().min(1),
+  /** Its team now, if any. */
   team: z.string().min(1).optional(),
-  state: z.enum(['open', 'closed']),
-  assignee: z.string().min(1).optional(),
-  createdAt: z.string(),
+});
+
+/** An agent took a queued conversation on a node: each node tells its own connections of the conversation's parties. */
+export const QUEUE_TAKEN = 'desk:queue-taken';
+export const queueTakenSchema = z.strictObject({
+  conversationId: z.string().min(1),
+  team: z.string().min(1),
   participants: z.array(z.string().min(1)),
 });
-export type ConversationChanged = z.infer<typeof conversationChangedSchema>;

@@ -78,6 +78,11 @@ export interface CoreDeps {
    * conversation changes of the team queues are told to them. None: a single node.
    */
   bus?: StateBus;
+  /**
+   * Emits to this node's own connections only, for what each node tells its own visitors (queue
+   * positions) when several nodes share the clients; by default the hub's emit.
+   */
+  emitLocal?: ClientHub['emit'];
 }
 
 export class Core {
@@ -127,7 +132,10 @@ export class Core {
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams);
     const refOf = (id: string) => deps.refs.refOf(id);
-    const positions = (this.positions = new QueuePositions(deps.store, deps.hub));
+    const positions = (this.positions = new QueuePositions(deps.store, deps.hub, undefined, {
+      ...(deps.bus ? { bus: deps.bus } : {}),
+      ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
+    }));
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),
