@@ -28,6 +28,7 @@ import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
 import { QueuePositions } from './desk/queue-positions.js';
 import type { StateBus } from '../cluster/state-bus.js';
+import type { RateLimits } from '../cluster/rate-limits.js';
 import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
@@ -83,6 +84,8 @@ export interface CoreDeps {
    * positions) when several nodes share the clients; by default the hub's emit.
    */
   emitLocal?: ClientHub['emit'];
+  /** Rate limits for the whole bridge (Redis with several nodes); this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 export class Core {

@@ -279,9 +279,12 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Aborts requests in flight and sends nothing more; what waits stays in the store for the next start. */
-  stop(): void {
-    if (this.stopped) return;
+  /**
+   * Aborts requests in flight and sends nothing more; what waits stays in the store for the next
+   * start (or another node). Resolves once this node's claims are let go.
+   */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.stopped = true;
     if (this.pending > 0) this.logger.info({ waiting: this.pending }, 'webhooks stopped; deliveries still waiting are sent after the next start');
     this.stopping.abort();
@@ -291,14 +294,16 @@ export class WebhookDispatcher {
       hook.recheck = undefined;
     }
     // What this node claimed but did not send goes to another node at once, not after its claim.
-    if (this.clustered)
-      this.store.releaseWebhookClaims(this.holder).catch((error: unknown) => this.logger.debug({ err: error }, 'webhook claims not released'));
+    const released = this.clustered
+      ? this.store.releaseWebhookClaims(this.holder).catch((error: unknown) => this.logger.debug({ err: error }, 'webhook claims not released'))
+      : Promise.resolve();
     for (const sleep of this.sleeps) {
       clearTimeout(sleep.timer);
       sleep.wake();
     }
     this.sleeps.clear();
     this.notifyIfIdle(true);
+    return released;
   }
 
   /** Starts the hook's send loop unless it runs already (then it reads the store once more). */
