@@ -8,7 +8,7 @@ import pino from 'pino';
 import { configSchema } from '../../src/config.js';
 import { Offers } from '../../src/core/desk/offers.js';
 import { TeamDirectory } from '../../src/core/desk/teams.js';
-import type { StateBus } from '../../src/cluster/state-bus.js';
+import { loopBus } from '../loop-state-bus.js';
 import type { ConversationRecord, OfferRecord } from '../../src/store/store.js';
 import { ManualClock } from '../manual-clock.js';
 
@@ -51,19 +51,6 @@ function offerStore(stored: OfferRecord[] = []) {
   };
 }
 
-/** Bus ends of nodes in one process: what one publishes, the others hear (never itself). */
-function busOf(nodes: { handlers: Map<string, ((payload: unknown) => void)[]> }[]) {
-  const node = { handlers: new Map<string, ((payload: unknown) => void)[]>() };
-  nodes.push(node);
-  const bus: StateBus = {
-    publish: (type, payload) => {
-      for (const other of nodes) if (other !== node) for (const handler of other.handlers.get(type) ?? []) handler(JSON.parse(JSON.stringify(payload)));
-    },
-    on: (type, handler) => void node.handlers.set(type, [...(node.handlers.get(type) ?? []), handler]),
-  };
-  return bus;
-}
-
 const teamsConfig = () =>
   new TeamDirectory(configSchema.shape.teams.parse([{ id: 'support', members: ['xmpp:bob@example.org', 'xmpp:carl@example.org'], offerTimeoutSeconds: 30 }]), [
     'shop',
@@ -87,7 +74,7 @@ function setUp(stored: OfferRecord[] = []) {
 function setUpNodes(count: number) {
   const clock = new ManualClock(START);
   const shared = offerStore();
-  const links: Parameters<typeof busOf>[0] = [];
+  const bus = loopBus();
   const acted: { node: number; agentId: string }[] = [];
   const nodes: Offers[] = [];
   for (let i = 0; i < count; i++) {
@@ -96,7 +83,7 @@ function setUpNodes(count: number) {
       teams: teamsConfig(),
       clock,
       logger: pino({ level: 'silent' }),
-      bus: busOf(links),
+      bus: bus.node(),
       expired: async (conversationId, agentId) => {
         const offer = node.current(conversationId);
         if (offer && (await node.claimExpiry(conversationId, offer))) acted.push({ node: i, agentId });

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { QueuePosition } from '@switchboard/protocol';
 import { POSITIONS_TOLD, QueuePositions } from '../../src/core/desk/queue-positions.js';
-import type { StateBus } from '../../src/cluster/state-bus.js';
+import { loopBus } from '../loop-state-bus.js';
 import type { ClientHub, HubRoom } from '../../src/core/hub.js';
 import type { ConversationRecord } from '../../src/store/store.js';
 
@@ -230,21 +230,14 @@ describe('queue positions on several nodes', () => {
   function setUpNodes(count: number, connectedTo: Record<string, number>) {
     const stored: ConversationRecord[] = [];
     const told: (QueuePosition & { node: number })[] = [];
-    const handlers: Map<string, ((payload: unknown) => void)[]>[] = [];
     const store = {
       queuedConversations: (team: string, limit: number) =>
         Promise.resolve(stored.filter((c) => c.team === team && c.state === 'open' && c.assignee === undefined).slice(0, limit)),
       getConversation: (id: string) => Promise.resolve(stored.find((c) => c.id === id) ?? null),
     };
+    const buses = loopBus();
     const nodes = Array.from({ length: count }, (_, node) => {
-      const mine = new Map<string, ((payload: unknown) => void)[]>();
-      handlers.push(mine);
-      const bus: StateBus = {
-        publish: (type, payload) => {
-          for (const other of handlers) if (other !== mine) for (const handler of other.get(type) ?? []) handler(JSON.parse(JSON.stringify(payload)));
-        },
-        on: (type, handler) => void mine.set(type, [...(mine.get(type) ?? []), handler]),
-      };
+      const bus = buses.node();
       const emit = (rooms: HubRoom[], event: string, payload: QueuePosition) => {
         const here = rooms.some((room) => room.kind === 'address' && connectedTo[room.address] === node);
         if (event === 'queue:position' && here) told.push({ ...payload, node });
