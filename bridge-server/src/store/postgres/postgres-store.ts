@@ -59,6 +59,8 @@ import {
   toConversation as fromRow,
   toMessage,
   toParty,
+  type WebhookRow,
+  toWebhookDelivery,
   viaColumn,
   viaOfRow,
   webhookNeedles,
@@ -112,28 +114,6 @@ class RollbackWith<T> extends Error {
 
 function isRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RETRYABLE.has((error as { code?: string }).code ?? '');
-}
-
-interface WebhookRow {
-  id: string;
-  hook: string;
-  event: string;
-  site_key: string;
-  body: string;
-  attempts: number;
-  next_attempt_at: string;
-}
-
-function toWebhookDelivery(row: WebhookRow): WebhookDeliveryRecord {
-  return {
-    id: row.id,
-    hook: row.hook,
-    event: row.event,
-    siteKey: row.site_key,
-    body: row.body,
-    attempts: row.attempts,
-    nextAttemptAt: Number(row.next_attempt_at),
-  };
 }
 
 export class PostgresStore implements Store {

@@ -48,6 +48,8 @@ import {
   toConversation,
   toMessage,
   toParty,
+  type WebhookRow,
+  toWebhookDelivery,
   viaColumn,
   viaOfRow,
   webhookNeedles,
@@ -344,10 +346,9 @@ export class SqliteStore implements Store {
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
       insertWebhook: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (@id, @hook, @event, @siteKey, @body)'),
-      pendingWebhooks: db.prepare<
-        [string, number],
-        { id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: number }
-      >('SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?'),
+      pendingWebhooks: db.prepare<[string, number], WebhookRow>(
+        'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
+      ),
       webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
       hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
       completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
@@ -841,15 +842,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
-    return this.statements.pendingWebhooks.all(hook, limit).map((row) => ({
-      id: row.id,
-      hook: row.hook,
-      event: row.event,
-      siteKey: row.site_key,
-      body: row.body,
-      attempts: row.attempts,
-      nextAttemptAt: row.next_attempt_at,
-    }));
+    return this.statements.pendingWebhooks.all(hook, limit).map(toWebhookDelivery);
   }
 
   /** One process per database file: nobody else sends, so no claim is recorded (and none outlives a crash). */
