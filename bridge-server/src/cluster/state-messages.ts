@@ -38,3 +38,6 @@ export const queueTakenSchema = z.strictObject({
   team: z.string().min(1),
   participants: z.array(z.string().min(1)),
 });
+
+/** Conversations were deleted on a node without a change told (an erasure, a retention sweep): every node reads its queues again. */
+export const QUEUES_REREAD = 'desk:queues-reread';

@@ -309,4 +309,20 @@ describe('queue positions on several nodes', () => {
     assert.deepEqual(told, [], 'never told a place it no longer has');
     for (const node of nodes) node.stop();
   });
+
+  it('reads its queues again when another node deleted conversations without a change (an erasure)', async () => {
+    const { nodes, told, stored, change } = setUpNodes(2, { 'web:shop/v_b': 1 });
+    const [a, b] = ['a', 'b'].map((id) => conversation(id, 'support'));
+    change(0, a!);
+    change(0, b!);
+    await nodes[1]!.tell('support');
+    await settle();
+    assert.equal(await nodes[1]!.positionOf('support', 'b'), 2);
+    stored.splice(0, 1); // a erased on node 0; nothing announced
+    await nodes[0]!.reread();
+    await settle();
+    assert.equal(await nodes[1]!.positionOf('support', 'b'), 1);
+    assert.deepEqual(lastFor(told, 'b'), { conversationId: 'b', team: 'support', position: 1, waiting: 1, node: 1 });
+    for (const node of nodes) node.stop();
+  });
 });

@@ -17,7 +17,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import { LOCAL_STATE_BUS, type StateBus } from '../../cluster/state-bus.js';
-import { CONVERSATION_CHANGED, QUEUE_TAKEN, conversationChangedSchema, queueTakenSchema } from '../../cluster/state-messages.js';
+import { CONVERSATION_CHANGED, QUEUES_REREAD, QUEUE_TAKEN, conversationChangedSchema, queueTakenSchema } from '../../cluster/state-messages.js';
 import { KeyedThrottle } from '../../util/keyed-throttle.js';
 import type { ClientHub, HubRoom } from '../hub.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -126,6 +126,9 @@ export class QueuePositions {
       const parsed = conversationChangedSchema.safeParse(payload);
       if (parsed.success) this.heardChange(parsed.data.id, parsed.data.team);
     });
+    this.bus.on(QUEUES_REREAD, () => {
+      this.heard = this.heard.then(() => (this.stopped ? undefined : this.rereadHere())).catch(() => undefined);
+    });
     this.bus.on(QUEUE_TAKEN, (payload) => {
       const parsed = queueTakenSchema.safeParse(payload);
       if (parsed.success) this.tellTaken(parsed.data.conversationId, parsed.data.team, parsed.data.participants as Address[]);
@@ -204,9 +207,15 @@ export class QueuePositions {
   /**
    * Conversations were deleted without a change the announcer tells of (an erasure, a retention
    * sweep): each team's queue is read from the store again, and the visitors whose place changed
-   * are told. What each was last told is kept, so the others get nothing.
+   * are told. What each was last told is kept, so the others get nothing. The other nodes do the
+   * same for theirs.
    */
   async reread(): Promise<void> {
+    this.bus.publish(QUEUES_REREAD, {});
+    await this.rereadHere();
+  }
+
+  private async rereadHere(): Promise<void> {
     const known = [...this.teams];
     // All at once, before any read: a team read again meanwhile (a visitor asking) keeps its own.
     for (const [team, queue] of known) for (const id of queue.byId.keys()) if (this.teamOf.get(id) === team) this.teamOf.delete(id);
