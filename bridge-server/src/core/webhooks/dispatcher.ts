@@ -325,9 +325,7 @@ export class WebhookDispatcher {
     for (;;) {
       hook.again = false;
       const now = this.now();
-      const claimed = this.stopped
-        ? { deliveries: [] }
-        : await this.store.claimWebhooks(hook.key, { holder: this.holder, now, until: now + this.claimMs }, READ_BATCH);
+      const claimed: { deliveries: WebhookDeliveryRecord[]; busyUntil?: number } = this.stopped ? { deliveries: [] } : await this.read(hook, now);
       const batch = claimed.deliveries;
       if (batch.length === 0 && hook.again && !this.stopped) continue;
       if (batch.length === 0) {
@@ -359,6 +357,16 @@ export class WebhookDispatcher {
         await this.deliver(hook, record);
       }
     }
+  }
+
+  /**
+   * The hook's next deliveries: claimed for this node when several share the store; a single node
+   * reads them as they wait (nobody else sends them, and no claim of a process that died holds
+   * them back after a restart).
+   */
+  private async read(hook: HookState, now: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }> {
+    if (!this.clustered) return { deliveries: await this.store.pendingWebhooks(hook.key, READ_BATCH) };
+    return this.store.claimWebhooks(hook.key, { holder: this.holder, now, until: now + this.claimMs }, READ_BATCH);
   }
 
   private async deliver(hook: HookState, record: WebhookDeliveryRecord): Promise<void> {
