@@ -33,6 +33,8 @@ import type { Store } from './store/store.js';
 import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { WebhookDispatcher } from './core/webhooks/dispatcher.js';
+import type { SharedStateOptions } from './cluster/shared-state.js';
+import { type RateLimits, redisRateLimits } from './cluster/rate-limits.js';
 import { DataAdmin } from './core/privacy.js';
 import { FileAccess } from './core/files/file-access.js';
 import { FileService } from './core/files/file-service.js';
@@ -61,6 +63,8 @@ export interface BridgeOptions {
   routes?: (app: Express) => void;
   /** The clock business hours, offers, retries and retention follow (the system's by default; tests move their own). */
   clock?: Clock;
+  /** State shared with other nodes on the same store (cluster/shared-state.ts); none: a single node. */
+  shared?: SharedStateOptions;
 }
 
 export interface Bridge {
@@ -231,7 +235,16 @@ async function listen(http: HttpServer, config: Config): Promise<string> {
  */
 async function createFiles(
   config: Config,
-  deps: { store: Store; hub: SocketHub; teams: TeamDirectory; metrics: Metrics; logger: Logger; clock: Clock; publicUrl: () => string },
+  deps: {
+    store: Store;
+    hub: SocketHub;
+    teams: TeamDirectory;
+    metrics: Metrics;
+    logger: Logger;
+    clock: Clock;
+    publicUrl: () => string;
+    rateLimits?: RateLimits;
+  },
 ): Promise<{ service: FileService; cleanUp: () => void }> {
   const inDatabase = config.files.storage === 'database' ? deps.store.blobs?.() : undefined;
   if (config.files.storage === 'database' && !inDatabase)
@@ -265,6 +278,7 @@ async function createFiles(
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'files' }),
     now: () => deps.clock.now().getTime(),
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
   });
   return { service, cleanUp: () => temporary !== undefined && rmSync(temporary, { recursive: true, force: true }) };
 }
@@ -299,7 +313,23 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     config.sites.map((site) => site.key),
   );
   const registry = new NetworkRegistry();
-  const webhooks = new WebhookDispatcher({ hooks: config.webhooks, store, logger: logger.child({ component: 'webhooks' }) });
+  // With `cluster`: the bus, this node's id, its own connections and the shared Redis (a test may bring its own).
+  const shared: SharedStateOptions =
+    options.shared ??
+    (config.cluster
+      ? {
+          bus,
+          ...(config.cluster.nodeId !== undefined ? { nodeId: config.cluster.nodeId } : {}),
+          ...(config.cluster.redis.url !== undefined ? { redisUrl: config.cluster.redis.url } : {}),
+          emitLocal: (rooms, event, payload, emitOptions = {}) => hub.emit(rooms, event, payload, { ...emitOptions, local: true }),
+        }
+      : {});
+  const webhooks = new WebhookDispatcher({
+    hooks: config.webhooks,
+    store,
+    logger: logger.child({ component: 'webhooks' }),
+    ...(shared.nodeId !== undefined ? { node: { id: shared.nodeId } } : {}),
+  });
   new Gauge({
     name: 'switchboard_webhooks_pending',
     help: 'Webhook deliveries waiting or being retried',
@@ -312,6 +342,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const gatewayConfig = config.gateway ? { ...config.gateway, bridgeId: config.gateway.id ?? (await store.secret('bridge-id')).slice(0, 16) } : undefined;
   const refs = new RefBook();
   const clock = options.clock ?? systemClock;
+  // Counted for the whole bridge in Redis when nodes share one; in memory otherwise.
+  const rateLimits = shared.redisUrl !== undefined ? await redisRateLimits({ url: shared.redisUrl, logger }) : undefined;
   const files = await createFiles(config, {
     store,
     hub,
@@ -320,6 +352,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     logger,
     clock,
     publicUrl: () => config.server.publicUrl ?? (baseUrl || configuredUrl(config)),
+    ...(rateLimits ? { rateLimits } : {}),
   });
   const core = new Core({
     refs,
@@ -340,6 +373,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     ...(config.cluster ? { outboxPollMs: OUTBOX_POLL_MS } : {}),
     // The node sending for a network is the holder of its lease.
     cluster: { bus, outboxKicks: new BusOutboxKicks(bus, (network) => networkLeases.holds(network)) },
+    ...(shared.bus ? { bus: shared.bus } : {}),
+    ...(shared.emitLocal ? { emitLocal: shared.emitLocal } : {}),
+    ...(rateLimits ? { rateLimits } : {}),
   });
 
   try {
@@ -395,6 +431,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(config.server.static ? { staticDir: config.server.static } : {}),
+    ...(rateLimits ? { rateLimits } : {}),
   });
 
   let baseUrl = '';
@@ -454,7 +491,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.router.stop();
         core.presence.stop();
         await webhooks.drain(config.server.drainSeconds * 1000);
-        webhooks.stop();
+        await webhooks.stop();
         // The other nodes let go of this one's connections and reports at once.
         bus.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
@@ -466,6 +503,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await admin.stop();
         files.service.stop();
         await store.close();
+        await rateLimits?.close().catch((error: unknown) => logger.warn({ err: error }, 'rate limits: Redis connection not closed'));
         files.cleanUp();
         logger.info('bridge stopped');
       })();

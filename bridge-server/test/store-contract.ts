@@ -640,12 +640,42 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         { conversationId: c.id, agentId: 'bob', deadline: 2000, declined: ['alice'] },
         { conversationId: d.id, agentId: 'carol', deadline: 1_800_000_000_000, declined: [] },
       ]);
-      await store.deleteOffer(c.id);
-      await store.deleteOffer('c_missing');
+      assert.equal(await store.deleteOffer(c.id, 1000), false, 'an offer replaced since is not the one that ran out');
+      assert.equal(await store.deleteOffer(c.id, 2000), true);
+      assert.equal(await store.deleteOffer(c.id, 2000), false, 'removed once');
+      assert.equal(await store.deleteOffer(d.id), true);
+      assert.equal(await store.deleteOffer('c_missing'), false);
+      assert.deepEqual(await store.offers(), []);
+    });
+
+    it("keeps each team's round-robin turns across a restart", async () => {
+      assert.deepEqual(await store.offerTurns('support'), new Map());
+      await store.takeOfferTurn('support', 'alice');
+      await store.takeOfferTurn('support', 'bob');
+      await store.takeOfferTurn('sales', 'alice');
+      await store.takeOfferTurn('support', 'alice');
+      await reopen();
+      const turns = await store.offerTurns('support');
+      assert.deepEqual([...turns.keys()].sort(), ['alice', 'bob']);
+      assert.ok(turns.get('bob')! < turns.get('alice')!, 'alice was offered one after bob');
+      assert.ok(turns.get('bob')! > 0);
+      assert.deepEqual([...(await store.offerTurns('sales')).keys()], ['alice']);
+      assert.deepEqual(await store.offerTurns('billing'), new Map());
+    });
+
+    it('keeps the hop marker a gateway message came with, for its outbox items', async () => {
+      const c = await conversation();
+      const outbox = [{ recipient: 'xmpp:al@x.org' as const, network: 'xmpp' }];
+      await append(c.id, { text: 'through two bridges', via: ['bridge-a', 'bridge-b'], outbox });
+      await append(c.id, { text: 'came with none', via: [], outbox });
+      await append(c.id, { text: 'not through the gateway', outbox });
+      await reopen();
+      const items = await store.pendingOutbox('xmpp', 10);
       assert.deepEqual(
-        (await store.offers()).map((o) => o.agentId),
-        ['carol'],
+        items.map((item) => item.via),
+        [['bridge-a', 'bridge-b'], [], undefined],
       );
+      assert.equal('via' in items[0]!.message, false, 'not part of the message clients see');
     });
 
     it("keeps a site's blocks across a restart, each told once, apart from other sites'", async () => {
@@ -1307,6 +1337,74 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         }
         assert.equal(await reader.webhookBacklog('other'), 60);
         assert.equal(await reader.webhookBacklog(), 120);
+      });
+
+      // One process per database (SQLite): nobody to claim against, a claim is a read.
+      if (!setup.multiNode)
+        it("answers a claim of a hook's deliveries with those waiting, whatever claimed them before", async () => {
+          await store.enqueueWebhooks(['d1', 'd2'].map((id) => ({ id, hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: '{}' })));
+          await store.claimWebhooks('h', { holder: 'before-a-crash', now: 1000, until: 31_000 }, 10);
+          await reopen();
+          assert.deepEqual(
+            (await store.claimWebhooks('h', { holder: 'after-it', now: 2000, until: 32_000 }, 10)).deliveries.map((d) => d.id),
+            ['d1', 'd2'],
+          );
+        });
+      else
+        it("lets one node at a time claim a hook's deliveries, in order, until its claim runs out or it lets go", async () => {
+          const [a, b] = await nodes();
+          await a.enqueueWebhooks(['d1', 'd2', 'd3'].map((id) => ({ id, hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: '{}' })));
+          await a.enqueueWebhooks([{ id: 'o1', hook: 'other', event: 'conversation.opened', siteKey: 'shop', body: '{}' }]);
+          const [first, second] = await Promise.all([
+            a.claimWebhooks('h', { holder: 'node-a', now: 1000, until: 31_000 }, 2),
+            b.claimWebhooks('h', { holder: 'node-b', now: 1000, until: 31_000 }, 2),
+          ]);
+          const winner = first.deliveries.length > 0 ? first : second;
+          const loser = winner === first ? second : first;
+          assert.deepEqual(
+            winner.deliveries.map((d) => d.id),
+            ['d1', 'd2'],
+          );
+          assert.deepEqual(loser, { deliveries: [], busyUntil: 31_000 });
+          const [holder, other] = winner === first ? ['node-a', 'node-b'] : ['node-b', 'node-a'];
+          // Another hook is not held by this claim; the holder itself reads on (its own claim).
+          assert.deepEqual(
+            (await b.claimWebhooks('other', { holder: other, now: 2000, until: 32_000 }, 10)).deliveries.map((d) => d.id),
+            ['o1'],
+          );
+          await a.completeWebhook('d1');
+          assert.deepEqual(
+            (await a.claimWebhooks('h', { holder, now: 2000, until: 32_000 }, 10)).deliveries.map((d) => d.id),
+            ['d2', 'd3'],
+          );
+          await b.renewWebhookClaims(holder, 60_000);
+          assert.deepEqual(await b.claimWebhooks('h', { holder: other, now: 40_000, until: 70_000 }, 10), { deliveries: [], busyUntil: 60_000 });
+          // Its node died: once the claim ran out, another takes the deliveries over, still in order.
+          assert.deepEqual(
+            (await b.claimWebhooks('h', { holder: other, now: 60_001, until: 90_000 }, 10)).deliveries.map((d) => [d.id, d.attempts]),
+            [
+              ['d2', 0],
+              ['d3', 0],
+            ],
+          );
+          await a.releaseWebhookClaims(other);
+          assert.equal((await a.claimWebhooks('h', { holder, now: 61_000, until: 91_000 }, 10)).deliveries.length, 2, 'let go: claimed at once');
+          assert.equal(await a.webhookBacklog('h'), 2, 'a claim removes nothing');
+        });
+
+      it('acts once on an offer that ran out when both nodes see it run out', async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        await a.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 5000, declined: [] });
+        const removed = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).deleteOffer(c.id, 5000)));
+        assert.equal(removed.filter(Boolean).length, 1);
+      });
+
+      it('gives different round-robin turns to offers taken at once on both nodes', async () => {
+        const [a, b] = await nodes();
+        await Promise.all(['alice', 'bob', 'carol', 'dave'].map((agent, i) => (i % 2 ? a : b).takeOfferTurn('support', agent)));
+        const turns = [...(await a.offerTurns('support')).values()];
+        assert.equal(new Set(turns).size, 4);
       });
 
       it('tells each change of a conversation once when both nodes swap its webhook mark at once', async () => {

@@ -27,6 +27,8 @@ import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
 import { QueuePositions } from './desk/queue-positions.js';
+import type { StateBus } from '../cluster/state-bus.js';
+import type { RateLimits } from '../cluster/rate-limits.js';
 import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
@@ -86,6 +88,18 @@ export interface CoreDeps {
   outboxPollMs?: number;
   /** The other bridge nodes, when there are several; a single node when left out. */
   cluster?: CoreCluster;
+  /**
+   * The other bridge nodes sharing the store, if any (cluster/state-bus.ts): offers and
+   * conversation changes of the team queues are told to them. None: a single node.
+   */
+  bus?: StateBus;
+  /**
+   * Emits to this node's own connections only, for what each node tells its own visitors (queue
+   * positions) when several nodes share the clients; by default the hub's emit.
+   */
+  emitLocal?: ClientHub['emit'];
+  /** Rate limits for the whole bridge (Redis with several nodes); this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 export class Core {
@@ -140,7 +154,10 @@ export class Core {
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
-    const positions = (this.positions = new QueuePositions(deps.store, deps.hub));
+    const positions = (this.positions = new QueuePositions(deps.store, deps.hub, undefined, {
+      ...(deps.bus ? { bus: deps.bus } : {}),
+      ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
+    }));
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),
@@ -153,7 +170,7 @@ export class Core {
       ...deps,
       concurrency: deps.limits.outboxConcurrency,
       onOutcome: (item, status, error, changed) => Promise.resolve(statuses.outboxOutcome(item, status, error, changed)),
-      viaOf: (message) => this.gateway?.viaOf(message),
+      viaOf: (item) => this.gateway?.viaOf(item),
       stillWanted: (item, conversation) => visitorMail.stillWanted(item, conversation),
       seenBy: (item, conversation) => visitorMail.seenBy(item, conversation),
       ...(deps.outboxLeases ? { leases: deps.outboxLeases } : {}),

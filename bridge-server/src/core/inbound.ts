@@ -106,14 +106,16 @@ export class Inbound {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
     }
-    return this.post(conversation, input, throughGateway ? (message) => gateway.recordHops(message.id, input.via) : undefined);
+    // A gateway message keeps the hops it came with, stored with it: whichever node sends it on (even
+    // after a restart) adds this bridge to them (docs/gateway.md).
+    return this.post(conversation, input, throughGateway ? (input.via ?? []) : undefined);
   }
 
   /**
    * Stores a network's message (a retransmission, by its remote id, returns the stored one);
    * `sentFrom`: the address a visitor's message came through.
    */
-  private async post(conversation: ConversationRecord, input: InboundMessage, onStored?: (message: Message) => void, sentFrom?: Address): Promise<Message> {
+  private async post(conversation: ConversationRecord, input: InboundMessage, via?: readonly string[], sentFrom?: Address): Promise<Message> {
     const result = await this.deps.pipeline.post({
       conversation,
       from: input.from,
@@ -121,7 +123,7 @@ export class Inbound {
       ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
       ...(sentFrom !== undefined ? { sentFrom } : {}),
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
-      ...(onStored ? { onStored } : {}),
+      ...(via ? { via } : {}),
     });
     return result.message;
   }

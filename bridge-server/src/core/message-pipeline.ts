@@ -34,6 +34,8 @@ export interface MessageToPost {
   files?: readonly InboundFile[];
   /** Runs once the message is stored, before it goes out. */
   onStored?(message: Message): void;
+  /** A gateway message's hop marker as it came: stored with it, for whichever node sends it on. */
+  via?: readonly string[];
 }
 
 /** Told of every new message, with its conversation, before it goes out. */
@@ -77,6 +79,7 @@ export class MessagePipeline {
         ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
         ...(input.remote !== undefined ? { remote: input.remote } : {}),
         ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
+        ...(input.via !== undefined ? { via: input.via } : {}),
         status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
         outbox: [...fanOut.outboxRecipients(conversation, from), ...heldBack],
       })

@@ -38,7 +38,7 @@ export interface OutboxDeps {
   /** After this many failed attempts a message is failed for good. */
   maxAttempts?: number;
   /** The gateway hop marker a message carries, when it has one. */
-  viaOf?(message: Message): readonly string[] | undefined;
+  viaOf?(item: OutboxItem): readonly string[] | undefined;
   /** Whether an item is still to be sent when its time comes (a reply held back for a visitor who may have read it); default yes. */
   stillWanted?(item: OutboxItem, conversation: ConversationRecord): Promise<boolean>;
   /** The conversation as the recipient's network is to see it (opened by the address a visitor continues at); default as stored. */
@@ -323,7 +323,7 @@ export class OutboxWorker {
     try {
       const sender = await store.getParty(item.message.from);
       const fromName = sender?.name ?? this.deps.teams.agentNameOf(item.message.from);
-      const via = this.deps.viaOf?.(item.message);
+      const via = this.deps.viaOf?.(item);
       const result = await network.send({
         message: item.message,
         to: item.recipient,

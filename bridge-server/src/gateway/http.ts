@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../util/ids.js';
-import { TokenBucket } from '../util/token-bucket.js';
+import { type RateLimits, memoryRateLimits } from '../cluster/rate-limits.js';
 import type { Authenticator } from './auth.js';
 import { bundleRoutes } from './bundles.js';
 import { compressedResponses } from './compressed-responses.js';
@@ -45,6 +45,8 @@ export interface HttpDeps {
   metricsToken?: string;
   /** In a cluster: this node's id and the leases it holds, for /readyz. */
   cluster?: { nodeId: string; held(): { name: string; token: number }[] };
+  /** Where API requests per key are counted: shared by every node (Redis), or this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 /**
@@ -87,7 +89,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.use(compressedResponses());
-  const buckets = new Map<string, TokenBucket>();
+  // Per API key for the whole bridge: with several nodes, in Redis (cluster/rate-limits.ts).
+  const apiRequests = (deps.rateLimits ?? memoryRateLimits()).bucket({ name: 'api', perSecond: deps.limits.ratePerSecond, burst: deps.limits.burst });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -116,17 +119,16 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   bundleRoutes(app, (res, file) => sendError(res, { code: 'unavailable', message: `${file} is not built; run npm run build` }));
 
-  const authenticate = (req: Request): Actor => {
+  const authenticate = async (req: Request): Promise<Actor> => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new BridgeError('unauthorized', 'Authorization: send "Bearer <apiKey>"');
     const actor = deps.authenticator.integration(match[1]!);
     if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key');
-    let bucket = buckets.get(actor.address);
-    if (!bucket) buckets.set(actor.address, (bucket = new TokenBucket(deps.limits.ratePerSecond, deps.limits.burst)));
-    if (!bucket.take())
+    const verdict = await apiRequests.take(actor.address);
+    if (!verdict.ok)
       throw Object.assign(new BridgeError('rate_limited', `Too many requests: at most ${deps.limits.ratePerSecond} per second per API key.`), {
-        retryAfterMs: bucket.waitMs(),
+        retryAfterMs: verdict.retryAfterMs,
       });
     return actor;
   };
@@ -134,7 +136,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.post('/v1/messages', express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req, res, next) => {
     try {
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
-      const actor = authenticate(req);
+      const actor = await authenticate(req);
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
@@ -162,7 +164,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // Interconnect usage per day and boundary (docs/protocol.md, "Usage"), for the site's own API keys.
   app.get('/v1/usage', async (req, res, next) => {
     try {
-      const actor = authenticate(req);
+      const actor = await authenticate(req);
       const day = /^\d{4}-\d{2}-\d{2}$/;
       const today = new Date().toISOString().slice(0, 10);
       const from = typeof req.query.from === 'string' ? req.query.from : today;

@@ -1,7 +1,7 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
-import type { BlockRecord, ContinuationRecord, ConversationRecord, PartyRecord } from './store.js';
+import type { BlockRecord, ContinuationRecord, ConversationRecord, PartyRecord, WebhookDeliveryRecord } from './store.js';
 
 export interface ConversationRow {
   id: string;
@@ -30,6 +30,42 @@ export interface MessageRow {
   sent_from: string | null;
   /** JSON of the message's attachments (store/file-rows.ts); null without any. */
   attachments: string | null;
+  /** JSON of the hop marker a gateway message came with (`NewMessage.via`); null without one. */
+  via?: string | null;
+}
+
+/** A waiting webhook delivery's row. */
+export interface WebhookRow {
+  id: string;
+  hook: string;
+  event: string;
+  site_key: string;
+  body: string;
+  attempts: number;
+  /** Postgres returns a BIGINT as a string. */
+  next_attempt_at: number | string;
+}
+
+export function toWebhookDelivery(row: WebhookRow): WebhookDeliveryRecord {
+  return {
+    id: row.id,
+    hook: row.hook,
+    event: row.event,
+    siteKey: row.site_key,
+    body: row.body,
+    attempts: row.attempts,
+    nextAttemptAt: Number(row.next_attempt_at),
+  };
+}
+
+/** The `via` column of a message: JSON of its hop marker, null without one. */
+export function viaColumn(via: readonly string[] | undefined): string | null {
+  return via === undefined ? null : JSON.stringify(via);
+}
+
+/** An outbox item's `via` from its message's row, when the message came with a hop marker. */
+export function viaOfRow(row: MessageRow): { via?: readonly string[] } {
+  return row.via === null || row.via === undefined ? {} : { via: JSON.parse(row.via) as string[] };
 }
 
 export interface PartyRow {

@@ -61,6 +61,12 @@ export interface NewMessage {
   remote?: { network: string; id: string };
   /** The sender's address on another network the message came through (`Message.sentFrom`). */
   sentFrom?: Address;
+  /**
+   * A gateway message's hop marker as it came (the bridges it went through before this one), kept
+   * with the message so that whichever node sends its outbox items, even after a restart, carries
+   * it on (docs/gateway.md, loops).
+   */
+  via?: readonly string[];
   /** Webhook deliveries about the new message, queued in the same transaction (not for a duplicate). */
   webhooks?: (message: Message) => readonly NewWebhookDelivery[];
   /**
@@ -130,6 +136,8 @@ export interface OutboxItem {
   attempts: number;
   /** Epoch ms before which the item is not tried again. */
   nextAttemptAt: number;
+  /** The hop marker the message came with through the gateway (`NewMessage.via`), if any. */
+  via?: readonly string[];
 }
 
 /**
@@ -190,6 +198,16 @@ export interface WebhookDeliveryRecord extends NewWebhookDelivery {
   attempts: number;
   /** Epoch ms before which the delivery is not tried again. */
   nextAttemptAt: number;
+}
+
+/**
+ * Who sends a hook's deliveries now (a bridge node), until when (epoch ms): while a node's claim
+ * runs, no other node sends that hook's deliveries, so each goes out once and in order.
+ */
+export interface WebhookClaim {
+  holder: string;
+  now: number;
+  until: number;
 }
 
 /** What webhooks last said of a conversation, so `assigned` and `closed` are sent once per change. */
@@ -377,6 +395,17 @@ export interface Store extends ContactStore {
   enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void>;
   /** A hook's waiting deliveries in the order they were queued. */
   pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /**
+   * Claims a hook's first waiting deliveries, in order, for `claim.holder` until `claim.until`:
+   * none (with `busyUntil`, when the other claim runs out) while another holder's claim of the hook
+   * still runs, so one node at a time sends a hook's deliveries. A single-node engine (SQLite)
+   * records no claim and answers as `pendingWebhooks`.
+   */
+  claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }>;
+  /** Extends every running claim of `holder` until `until` (it is still sending). */
+  renewWebhookClaims(holder: string, until: number): Promise<void>;
+  /** Ends every claim of `holder` (it stops): another node may send those deliveries at once. */
+  releaseWebhookClaims(holder: string): Promise<void>;
   /** How many webhook deliveries wait for a hook (for every hook, without one). */
   webhookBacklog(hook?: string): Promise<number>;
   /** Whether a delivery still waits (an erasure or a retention sweep may have removed it). */
@@ -395,7 +424,15 @@ export interface Store extends ContactStore {
 
   /** Records (or replaces) a conversation's running offer. */
   saveOffer(offer: OfferRecord): Promise<void>;
-  deleteOffer(conversationId: string): Promise<void>;
+  /**
+   * Ends a conversation's offer; with `deadline`, only the offer with that deadline (an offer whose
+   * time ran out is acted on by the one caller that removed it: true). Whether one was removed.
+   */
+  deleteOffer(conversationId: string, deadline?: number): Promise<boolean>;
+  /** Records that a team's agent was offered a conversation now: its turn comes after every earlier one. */
+  takeOfferTurn(team: string, agentId: string): Promise<void>;
+  /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */
+  offerTurns(team: string): Promise<Map<string, number>>;
   /** Every running offer (to resume them after a restart). */
   offers(): Promise<OfferRecord[]>;
 

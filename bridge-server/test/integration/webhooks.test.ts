@@ -83,7 +83,7 @@ async function dispatcher(t: TestContext, hooks: WebhookConfig[], logs = capture
   const webhooks = new WebhookDispatcher({ hooks, store, logger: logs.logger, backoff: FAST_BACKOFF });
   await webhooks.start();
   t.after(async () => {
-    webhooks.stop();
+    await webhooks.stop();
     await store.close();
   });
   return webhooks;
@@ -343,7 +343,7 @@ describe('webhooks', () => {
     assert.equal(webhooks.pending, 0);
     assert.equal(logs.lines.filter((line) => line.level === 50).length, 2);
 
-    webhooks.stop();
+    void webhooks.stop();
     webhooks.emit('conversation.closed', 'shop', {});
     assert.equal(webhooks.pending, 0);
     await webhooks.drain();

@@ -13,6 +13,7 @@ import { codeMatches, hashCode, newCode } from '../../src/core/continuations/cod
 import { Continuations } from '../../src/core/continuations/continuations.js';
 import { RefBook } from '../../src/networks/refs.js';
 import { StartLimits } from '../../src/core/continuations/start-limits.js';
+import { memoryRateLimits } from '../../src/cluster/rate-limits.js';
 import { BridgeError } from '../../src/core/errors.js';
 import type { ClientHub } from '../../src/core/hub.js';
 import { VisitorMail } from '../../src/core/visitor-mail.js';
@@ -47,24 +48,24 @@ describe('continuation codes', () => {
 });
 
 describe('continuation start limits', () => {
-  it('allows 5 codes per conversation an hour, then again as the hour passes', () => {
+  it('allows 5 codes per conversation an hour, then again as the hour passes', async () => {
     let now = START.getTime();
-    const limits = new StartLimits(() => now);
-    for (let i = 0; i < 5; i++) assert.equal(limits.take('c_1', `xmpp:u${i}@x.org`), null);
-    assert.match(limits.take('c_1', 'xmpp:u9@x.org') ?? '', /at most 5 codes per conversation an hour\); try again in 60 minutes$/);
-    assert.equal(limits.take('c_2', 'xmpp:u9@x.org'), null, 'another conversation has its own');
+    const limits = new StartLimits(memoryRateLimits(() => now).windows('codes'));
+    for (let i = 0; i < 5; i++) assert.equal(await limits.take('c_1', `xmpp:u${i}@x.org`), null);
+    assert.match((await limits.take('c_1', 'xmpp:u9@x.org')) ?? '', /at most 5 codes per conversation an hour\); try again in 60 minutes$/);
+    assert.equal(await limits.take('c_2', 'xmpp:u9@x.org'), null, 'another conversation has its own');
     now += 3_600_000;
-    assert.equal(limits.take('c_1', 'xmpp:u9@x.org'), null);
+    assert.equal(await limits.take('c_1', 'xmpp:u9@x.org'), null);
   });
 
-  it('allows 10 codes per address a day, whichever conversations ask', () => {
+  it('allows 10 codes per address a day, whichever conversations ask', async () => {
     let now = START.getTime();
-    const limits = new StartLimits(() => now);
-    for (let i = 0; i < 10; i++) assert.equal(limits.take(`c_${i}`, DANA), null);
-    assert.match(limits.take('c_x', DANA) ?? '', /at most 10 codes per address a day/);
-    assert.equal(limits.take('c_x', 'xmpp:other@example.org'), null);
+    const limits = new StartLimits(memoryRateLimits(() => now).windows('codes'));
+    for (let i = 0; i < 10; i++) assert.equal(await limits.take(`c_${i}`, DANA), null);
+    assert.match((await limits.take('c_x', DANA)) ?? '', /at most 10 codes per address a day/);
+    assert.equal(await limits.take('c_x', 'xmpp:other@example.org'), null);
     now += 86_400_000;
-    assert.equal(limits.take('c_x', DANA), null);
+    assert.equal(await limits.take('c_x', DANA), null);
   });
 });
 

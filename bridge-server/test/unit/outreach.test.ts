@@ -20,10 +20,10 @@ const verdict = (p: OutreachPolicy, address: string) => {
 };
 
 describe('outreach policy', () => {
-  it('is off for a site that configures none', () => {
+  it('is off for a site that configures none', async () => {
     const off = new OutreachPolicy(undefined);
     assert.match(verdict(off, 'xmpp:carol@example.com'), /outreach is off for this site/);
-    assert.equal(off.take('agent:alice'), false);
+    assert.equal((await off.take('agent:alice')).ok, false);
     const config = parseConfig({ sites: [{ key: 'shop' }], store: { type: 'sqlite', path: ':memory:' } });
     assert.equal(config.sites[0]!.outreach, undefined);
   });
@@ -51,17 +51,16 @@ describe('outreach policy', () => {
     assert.deepEqual(outreachConfigSchema.parse({ networks: ['xmpp'], domains: ['example.com'] }).rate, { perMinute: 1, burst: 10 });
   });
 
-  it("gives each agent a burst, then its rate a minute, apart from the others'", () => {
+  it("gives each agent a burst, then its rate a minute, apart from the others'", async () => {
     let now = 0;
     const p = policy({ networks: ['xmpp'], domains: ['example.com'], rate: { perMinute: 2, burst: 3 } }, () => now);
-    assert.deepEqual(
-      [1, 2, 3, 4].map(() => p.take('agent:alice')),
-      [true, true, true, false],
-    );
-    assert.equal(p.take('agent:bob'), true, "another agent's budget is its own");
-    assert.equal(p.waitMs('agent:alice'), 30_000);
+    const takes = [];
+    for (let i = 0; i < 4; i++) takes.push((await p.take('agent:alice')).ok);
+    assert.deepEqual(takes, [true, true, true, false]);
+    assert.equal((await p.take('agent:bob')).ok, true, "another agent's budget is its own");
+    assert.deepEqual(await p.take('agent:alice'), { ok: false, retryAfterMs: 30_000 });
     now += 30_000;
-    assert.deepEqual([p.take('agent:alice'), p.take('agent:alice')], [true, false]);
+    assert.deepEqual([(await p.take('agent:alice')).ok, (await p.take('agent:alice')).ok], [true, false]);
   });
 });
 

@@ -25,7 +25,10 @@ function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false } = {}
     },
   } as unknown as Network;
   const queue = new QueueNotice({
-    positions: new QueuePositions({ queuedConversations: () => Promise.resolve(queued.map((id) => conversation(id))) }, {} as ClientHub),
+    positions: new QueuePositions(
+      { queuedConversations: () => Promise.resolve(queued.map((id) => conversation(id))), getConversation: () => Promise.resolve(null) },
+      {} as ClientHub,
+    ),
     registry: { forAddress: (address) => (address === CAROL ? network : undefined) },
     isOpen: () => open,
     now: () => new Date('2026-12-01T10:00:00.000Z'),

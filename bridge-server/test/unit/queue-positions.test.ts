@@ -1,11 +1,13 @@
 // The team queues kept in memory: positions follow enqueues, takes, closes and transfers without
 // re-reading the store, per team; a fresh instance (a restart) reads the store again; and updates
-// are coalesced, so a burst of opens tells each waiting visitor once.
+// are coalesced, so a burst of opens tells each waiting visitor once. Several nodes: each follows
+// the others' changes and tells only its own visitors, so nobody hears a position twice.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { QueuePosition } from '@switchboard/protocol';
 import { POSITIONS_TOLD, QueuePositions } from '../../src/core/desk/queue-positions.js';
+import { loopBus } from '../loop-state-bus.js';
 import type { ClientHub, HubRoom } from '../../src/core/hub.js';
 import type { ConversationRecord } from '../../src/store/store.js';
 
@@ -42,6 +44,7 @@ function setUp(stored: ConversationRecord[] = []) {
       reads.push(team);
       return Promise.resolve(stored.filter((c) => c.team === team && c.state === 'open' && c.assignee === undefined).slice(0, limit));
     },
+    getConversation: (id: string) => Promise.resolve(stored.find((c) => c.id === id) ?? null),
   };
   const make = () => new QueuePositions(store, hub, WINDOW_MS);
   return { positions: make(), make, told, reads, stored };
@@ -219,5 +222,107 @@ describe('queue positions kept in memory', () => {
     await afterWindow();
     assert.deepEqual(lastFor(told, 'a'), { conversationId: 'a', team: 'support', position: 1, waiting: 2 }, 'the number waiting follows');
     positions.stop();
+  });
+});
+
+describe('queue positions on several nodes', () => {
+  /** Nodes on one store and bus; each visitor is connected to one node, and each node emits to its own connections only. */
+  function setUpNodes(count: number, connectedTo: Record<string, number>) {
+    const stored: ConversationRecord[] = [];
+    const told: (QueuePosition & { node: number })[] = [];
+    const store = {
+      queuedConversations: (team: string, limit: number) =>
+        Promise.resolve(stored.filter((c) => c.team === team && c.state === 'open' && c.assignee === undefined).slice(0, limit)),
+      getConversation: (id: string) => Promise.resolve(stored.find((c) => c.id === id) ?? null),
+    };
+    const buses = loopBus();
+    const nodes = Array.from({ length: count }, (_, node) => {
+      const bus = buses.node();
+      const emit = (rooms: HubRoom[], event: string, payload: QueuePosition) => {
+        const here = rooms.some((room) => room.kind === 'address' && connectedTo[room.address] === node);
+        if (event === 'queue:position' && here) told.push({ ...payload, node });
+      };
+      return new QueuePositions(store, {} as ClientHub, WINDOW_MS, { bus, emit: emit as unknown as ClientHub['emit'] });
+    });
+    /** Stores a change (as the node's store write would) and lets the node that made it announce it. */
+    const change = (node: number, conversation: ConversationRecord) => {
+      const at = stored.findIndex((c) => c.id === conversation.id);
+      if (at >= 0) stored[at] = conversation;
+      else stored.push(conversation);
+      nodes[node]!.changed(conversation);
+    };
+    return { nodes, told, stored, change };
+  }
+  /** Lets the other nodes read the change and tell their visitors. */
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) await tick();
+  };
+
+  it('tells each visitor, from its own node, of changes made on any node, once', async () => {
+    const { nodes, told, change } = setUpNodes(2, { 'web:shop/v_a': 0, 'web:shop/v_b': 1, 'web:shop/v_c': 0 });
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => conversation(id, 'support'));
+    for (const node of nodes) await node.tell('support'); // both keep the team's queue (visitors of it are on both)
+    change(0, a!);
+    await nodes[0]!.enqueued(a!);
+    change(1, b!);
+    await nodes[1]!.enqueued(b!);
+    change(0, c!);
+    await nodes[0]!.enqueued(c!);
+    await settle();
+    await afterWindow();
+    const place = (id: string) => told.filter((p) => p.conversationId === id).map(({ node, position }) => ({ node, position }));
+    assert.deepEqual(place('a').at(0), { node: 0, position: 1 });
+    assert.deepEqual(place('b').at(0), { node: 1, position: 2 }, 'b, on node 1, learned its place though a was queued on node 0');
+    assert.deepEqual(place('c').at(0), { node: 0, position: 3 });
+    assert.ok(
+      told.every((p) => (p.conversationId === 'b' ? p.node === 1 : p.node === 0)),
+      'each visitor hears only from its own node',
+    );
+    const before = told.length;
+    // An agent on node 1 takes a: a hears it from node 0; b and c move up, each told once.
+    const taken = { ...a!, assignee: 'xmpp:alice@example.org' as const, participants: [...a!.participants, 'xmpp:alice@example.org' as const] };
+    change(1, taken);
+    nodes[1]!.taken(taken);
+    await settle();
+    const after = told
+      .slice(before)
+      .map(({ node, conversationId, position }) => ({ node, conversationId, position }))
+      .sort((x, y) => x.conversationId.localeCompare(y.conversationId));
+    assert.deepEqual(after, [
+      { node: 0, conversationId: 'a', position: 0 },
+      { node: 1, conversationId: 'b', position: 1 },
+      { node: 0, conversationId: 'c', position: 2 },
+    ]);
+    for (const node of nodes) node.stop();
+  });
+
+  it('follows the store, not the order events arrive in', async () => {
+    const { nodes, told, stored, change } = setUpNodes(2, { 'web:shop/v_a': 1 });
+    const a = conversation('a', 'support');
+    await nodes[1]!.tell('support');
+    change(0, a);
+    // Taken at once on node 0: by the time node 1 reads the first event, the store says taken.
+    stored[0] = { ...a, assignee: 'xmpp:alice@example.org' };
+    await settle();
+    await afterWindow();
+    assert.equal(await nodes[1]!.positionOf('support', 'a'), undefined);
+    assert.deepEqual(told, [], 'never told a place it no longer has');
+    for (const node of nodes) node.stop();
+  });
+
+  it('reads its queues again when another node deleted conversations without a change (an erasure)', async () => {
+    const { nodes, told, stored, change } = setUpNodes(2, { 'web:shop/v_b': 1 });
+    const [a, b] = ['a', 'b'].map((id) => conversation(id, 'support'));
+    change(0, a!);
+    change(0, b!);
+    await nodes[1]!.tell('support');
+    await settle();
+    assert.equal(await nodes[1]!.positionOf('support', 'b'), 2);
+    stored.splice(0, 1); // a erased on node 0; nothing announced
+    await nodes[0]!.reread();
+    await settle();
+    assert.equal(await nodes[1]!.positionOf('support', 'b'), 1);
+    assert.deepEqual(lastFor(told, 'b'), { conversationId: 'b', team: 'support', position: 1, waiting: 1, node: 1 });
+    for (const node of nodes) node.stop();
   });
 });

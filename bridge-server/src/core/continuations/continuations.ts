@@ -33,6 +33,7 @@ import { toNetworkConversation } from '../wire.js';
 import { codeMatches, hashCode, newCode } from './codes.js';
 import type { ContinueOnConfig } from './config.js';
 import { StartLimits } from './start-limits.js';
+import { type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { RefBook } from '../../networks/refs.js';
 import { identityOf } from '../customer-identity.js';
 import { activeText, agentNotice, isStopCommand, proofText, stoppedText } from './texts.js';
@@ -51,6 +52,8 @@ export interface ContinuationsDeps {
   /** The conversations' short refs, for the lines agents on IM networks get. */
   refs: Pick<RefBook, 'refOf'>;
   logger: Logger;
+  /** Where codes asked for are counted: shared by every node (Redis), or this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 /** Stores a message of a linked address in its conversation, as the visitor's, with the address it came through. */
@@ -66,7 +69,7 @@ export class Continuations {
 
   constructor(private readonly deps: ContinuationsDeps) {
     this.sites = new Map(deps.sites.map((site) => [site.key, site]));
-    this.limits = new StartLimits(() => this.now());
+    this.limits = new StartLimits((deps.rateLimits ?? memoryRateLimits(() => this.now())).windows('continuation-codes'));
   }
 
   /** The networks a site's visitors may continue on (`Session.continueOn`), when it enables any. */
@@ -94,7 +97,7 @@ export class Continuations {
       const { address, network } = this.continuable(conversation, config, payload.address);
       if (network.status().state !== 'online')
         throw new BridgeError('unavailable', `address: ${network.scheme} is ${network.status().state} at the moment; try again in a few minutes`);
-      const refusal = this.limits.take(conversation.id, address);
+      const refusal = await this.limits.take(conversation.id, address);
       if (refusal) throw rateLimited(`address: ${refusal}`);
       const previous = await this.deps.store.continuationOf(conversation.id);
       // A reply proves an address only where its network vouches for the sender (XMPP, SIP from an

@@ -3,8 +3,17 @@
  * a conversation has the team's `offerTimeoutSeconds` to answer it (or claim it); when it runs out,
  * `expired` is called so the desk moves the conversation on. Offers and their deadlines are kept in
  * the store, so a restart resumes them; their timers run on the injected clock.
+ *
+ * Several nodes: the store's row is the truth. Every node watches every offer (loaded at start,
+ * learned from the others on the bus), so an offer outlives the node that made it; when a deadline
+ * passes, whichever nodes see it race to remove the row with that deadline (`claimExpiry`) and
+ * only the one that removed it moves the conversation on. An offer accepted on any node is gone
+ * from the store, so the others' timers find nothing to claim (and the bus stops them sooner).
+ * Round-robin turns are kept in the store too, so every node picks the same next agent.
  */
 import type { Logger } from 'pino';
+import { LOCAL_STATE_BUS, type StateBus } from '../../cluster/state-bus.js';
+import { OFFER_ENDED, OFFER_STARTED, type OfferStarted, offerEndedSchema, offerStartedSchema } from '../../cluster/state-messages.js';
 import type { OfferRecord, ConversationRecord, Store } from '../../store/store.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { TeamDirectory } from './teams.js';
@@ -28,26 +37,37 @@ export interface Offer {
 }
 
 export interface OfferDeps {
-  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'offers' | 'getConversation'>;
+  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
   teams: TeamDirectory;
   clock: Clock;
   logger: Logger;
+  /** The other nodes (none by default): offers started and ended are told to them, and theirs heard. */
+  bus?: StateBus;
   /** Nobody answered `agentId`'s offer in time (or, waiting, an agent came back): the desk moves the conversation on. */
   expired(conversationId: string, agentId: string): Promise<void>;
 }
 
 export class Offers {
-  /** Round-robin turns: agent id -> when it was last offered a conversation (an increasing count). */
-  private readonly lastOffered = new Map<string, number>();
-  private turns = 0;
   /** Conversations offered to an agent who has not answered yet. */
   private readonly running = new Map<string, Offer>();
+  private readonly bus: StateBus;
 
-  constructor(private readonly deps: OfferDeps) {}
+  constructor(private readonly deps: OfferDeps) {
+    this.bus = deps.bus ?? LOCAL_STATE_BUS;
+    this.bus.on(OFFER_STARTED, (payload) => {
+      const parsed = offerStartedSchema.safeParse(payload);
+      if (parsed.success) this.heardStarted(parsed.data);
+      else deps.logger.warn({ issues: parsed.error.issues }, 'offer from another node dropped: not understood');
+    });
+    this.bus.on(OFFER_ENDED, (payload) => {
+      const parsed = offerEndedSchema.safeParse(payload);
+      if (parsed.success) this.forget(parsed.data.conversationId);
+    });
+  }
 
-  /** When the agent was last offered a conversation, as an increasing number (0: never). */
-  turnOf(agentId: string): number {
-    return this.lastOffered.get(agentId) ?? 0;
+  /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */
+  turnsOf(team: string): Promise<Map<string, number>> {
+    return this.deps.store.offerTurns(team);
   }
 
   /** The offer of a conversation that waits for its agent's answer, if any. */
@@ -60,18 +80,32 @@ export class Offers {
    * `offerTimeoutSeconds`, `expired` is called. An earlier offer of it ends; its declines stay.
    */
   async start(conversation: ConversationRecord, agentId: string): Promise<void> {
-    this.lastOffered.set(agentId, ++this.turns);
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const previous = this.running.get(conversation.id);
     previous?.timer?.cancel();
     if (!team || team.offerTimeoutSeconds <= 0) {
       if (this.running.delete(conversation.id)) await this.deps.store.deleteOffer(conversation.id);
+      if (conversation.team !== undefined) await this.deps.store.takeOfferTurn(conversation.team, agentId);
       return;
     }
     const declined = previous?.declined ?? new Set<string>();
     const deadline = this.now() + team.offerTimeoutSeconds * 1000;
     this.schedule(conversation.id, { agentId, team: team.id, deadline, declined, timer: undefined });
+    await this.deps.store.takeOfferTurn(team.id, agentId);
     await this.deps.store.saveOffer({ conversationId: conversation.id, agentId, deadline, declined: [...declined] });
+    const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline, declined: [...declined] };
+    this.bus.publish(OFFER_STARTED, started);
+  }
+
+  /**
+   * An offer's time ran out (or its wait ended): true for the one caller, on whichever node, that
+   * gets to act on it (it removed the stored offer with this deadline). False: another node acted,
+   * or the offer was accepted or replaced meanwhile; it is forgotten here.
+   */
+  async claimExpiry(conversationId: string, offer: Offer): Promise<boolean> {
+    if (await this.deps.store.deleteOffer(conversationId, offer.deadline)) return true;
+    if (this.running.get(conversationId) === offer) this.forget(conversationId);
+    return false;
   }
 
   /**
@@ -89,7 +123,6 @@ export class Offers {
         await this.deps.store.deleteOffer(record.conversationId);
         continue;
       }
-      this.lastOffered.set(record.agentId, ++this.turns);
       const offer = this.fromRecord(record, team.id);
       // Overdue: no agent is back yet (networks start after this), so it moves when one becomes
       // available (moveWaiting), or stays where it is at the end of the wait.
@@ -103,9 +136,10 @@ export class Offers {
     return offer.waitUntil !== undefined && offer.waitUntil > this.now();
   }
 
-  /** Keeps an offer waiting for an agent to come back, until the end of its wait. */
-  keepWaiting(conversationId: string, offer: Offer): void {
+  /** Keeps an offer waiting for an agent to come back, until the end of its wait (stored again: `claimExpiry` removed it). */
+  async keepWaiting(conversationId: string, offer: Offer): Promise<void> {
     this.schedule(conversationId, offer);
+    await this.deps.store.saveOffer({ conversationId, agentId: offer.agentId, deadline: offer.deadline, declined: [...offer.declined] });
   }
 
   /** An agent of the team came back: offers waiting for one move now. */
@@ -125,6 +159,26 @@ export class Offers {
     this.deps.store
       .deleteOffer(conversationId)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
+    this.bus.publish(OFFER_ENDED, { conversationId });
+  }
+
+  /** Stops watching an offer here (another node ended it, or acted on it); the store is left as it is. */
+  private forget(conversationId: string): void {
+    this.running.get(conversationId)?.timer?.cancel();
+    this.running.delete(conversationId);
+  }
+
+  /** Another node started an offer: this node watches its deadline too, in case that node dies. */
+  private heardStarted(started: OfferStarted): void {
+    const previous = this.running.get(started.conversationId);
+    previous?.timer?.cancel();
+    this.schedule(started.conversationId, {
+      agentId: started.agentId,
+      team: started.team,
+      deadline: started.deadline,
+      declined: new Set(started.declined),
+      timer: undefined,
+    });
   }
 
   /** Stops every timer (at shutdown): the offers stay in the store and resume at the next start. */

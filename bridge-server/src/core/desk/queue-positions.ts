@@ -5,7 +5,19 @@
  * a new conversation costs no re-reading of the queue. Updates are coalesced: a visitor is told
  * once per tick when its place changed; a change of `waiting` alone (someone joining behind) at
  * most once per WAITING_TOLD_EVERY_MS per team.
+ *
+ * Several nodes: each node keeps the same queues, fed by its own changes and by those the others
+ * publish on the bus (an event names the conversation; the node reads it from the store, one at a
+ * time, so events arriving out of order still leave the store's latest state). Each node tells
+ * only the visitors connected to it (`emit` reaches this node's connections alone), and remembers
+ * what it told them: a connection lives on one node, so no visitor hears a position twice, and a
+ * visitor hears of a change made on any node from the node it is connected to. Telling everyone
+ * from the node that made the change instead would tell twice whenever two nodes change one queue
+ * in the same tick, each not yet knowing what the other told.
  */
+import type { Address } from '@switchboard/protocol';
+import { LOCAL_STATE_BUS, type StateBus } from '../../cluster/state-bus.js';
+import { CONVERSATION_CHANGED, QUEUES_REREAD, QUEUE_TAKEN, conversationChangedSchema, queueTakenSchema } from '../../cluster/state-messages.js';
 import { KeyedThrottle } from '../../util/keyed-throttle.js';
 import type { ClientHub, HubRoom } from '../hub.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -82,26 +94,79 @@ class TeamQueue {
   }
 }
 
+export interface SharedQueues {
+  /** The other nodes (none by default): changes are told to them, and theirs followed. */
+  bus?: StateBus;
+  /** Emits to this node's own connections only (by default the hub's emit: one node has them all). */
+  emit?: ClientHub['emit'];
+}
+
 export class QueuePositions {
   private readonly teams = new Map<string, TeamQueue>();
   /** The team each queued conversation waits in, to notice it leaving for another. */
   private readonly teamOf = new Map<string, string>();
   private readonly perTick = new KeyedThrottle(0);
   private readonly waitingThrottle: KeyedThrottle;
+  private readonly bus: StateBus;
+  private readonly emit: ClientHub['emit'];
+  /** Other nodes' changes, read from the store one after another. */
+  private heard: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
-    private readonly store: Pick<Store, 'queuedConversations'>,
-    private readonly hub: ClientHub,
+    private readonly store: Pick<Store, 'queuedConversations' | 'getConversation'>,
+    hub: ClientHub,
     waitingEveryMs = WAITING_TOLD_EVERY_MS,
+    shared: SharedQueues = {},
   ) {
     this.waitingThrottle = new KeyedThrottle(waitingEveryMs);
+    this.bus = shared.bus ?? LOCAL_STATE_BUS;
+    this.emit = shared.emit ?? ((rooms, event, payload, options) => hub.emit(rooms, event, payload, options));
+    this.bus.on(CONVERSATION_CHANGED, (payload) => {
+      const parsed = conversationChangedSchema.safeParse(payload);
+      if (parsed.success) this.heardChange(parsed.data.id, parsed.data.team);
+    });
+    this.bus.on(QUEUES_REREAD, () => {
+      this.heard = this.heard.then(() => (this.stopped ? undefined : this.rereadHere())).catch(() => undefined);
+    });
+    this.bus.on(QUEUE_TAKEN, (payload) => {
+      const parsed = queueTakenSchema.safeParse(payload);
+      if (parsed.success) this.tellTaken(parsed.data.conversationId, parsed.data.team, parsed.data.participants as Address[]);
+    });
   }
 
   /** Follows a conversation change (every one the announcer tells of): it joins, stays in or leaves a queue. */
   changed(conversation: ConversationRecord): void {
     const previous = this.teamOf.get(conversation.id);
-    if (previous !== undefined && previous !== conversation.team) this.follow(previous, conversation, false);
-    if (conversation.team !== undefined) this.follow(conversation.team, conversation, isQueued(conversation));
+    if (previous !== undefined || conversation.team !== undefined) {
+      this.bus.publish(CONVERSATION_CHANGED, { id: conversation.id, ...(conversation.team !== undefined ? { team: conversation.team } : {}) });
+    }
+    this.follow(conversation, previous);
+  }
+
+  private follow(conversation: ConversationRecord, previous: string | undefined): void {
+    if (previous !== undefined && previous !== conversation.team) this.followIn(previous, conversation, false);
+    if (conversation.team !== undefined) this.followIn(conversation.team, conversation, isQueued(conversation));
+  }
+
+  /**
+   * Another node changed a conversation: if it concerns a queue this node keeps, the conversation
+   * is read from the store (the truth, whatever order events arrive in) and followed.
+   */
+  private heardChange(id: string, team: string | undefined): void {
+    const previous = this.teamOf.get(id);
+    const kept = (name: string | undefined) => name !== undefined && this.teams.get(name)?.seeding !== undefined;
+    if (!kept(previous) && !kept(team)) return;
+    this.heard = this.heard
+      .then(async () => {
+        if (this.stopped) return;
+        const now = await this.store.getConversation(id);
+        const before = this.teamOf.get(id);
+        if (now) this.follow(now, before);
+        // Deleted (an erasure on that node): it leaves whatever queue it was in.
+        else if (before !== undefined) this.followIn(before, { id } as ConversationRecord, false);
+      })
+      .catch(() => undefined); // a store error: the queue is read again at the next re-read (`reread`)
   }
 
   /** A conversation just queued: in the team's view at once, its visitor told its place. */
@@ -129,15 +194,28 @@ export class QueuePositions {
   taken(conversation: ConversationRecord): void {
     if (conversation.team === undefined) return;
     this.changed(conversation);
-    this.hub.emit(roomsOf(conversation), 'queue:position', { conversationId: conversation.id, team: conversation.team, position: 0, waiting: 0 });
+    this.bus.publish(QUEUE_TAKEN, { conversationId: conversation.id, team: conversation.team, participants: conversation.participants });
+    this.tellTaken(conversation.id, conversation.team, conversation.participants);
+  }
+
+  /** Tells this node's connections of the conversation's parties that it left the queue for an agent. */
+  private tellTaken(conversationId: string, team: string, participants: readonly Address[]): void {
+    const rooms = participants.map((address): HubRoom => ({ kind: 'address', address }));
+    this.emit(rooms, 'queue:position', { conversationId, team, position: 0, waiting: 0 });
   }
 
   /**
    * Conversations were deleted without a change the announcer tells of (an erasure, a retention
    * sweep): each team's queue is read from the store again, and the visitors whose place changed
-   * are told. What each was last told is kept, so the others get nothing.
+   * are told. What each was last told is kept, so the others get nothing. The other nodes do the
+   * same for theirs.
    */
   async reread(): Promise<void> {
+    this.bus.publish(QUEUES_REREAD, {});
+    await this.rereadHere();
+  }
+
+  private async rereadHere(): Promise<void> {
     const known = [...this.teams];
     // All at once, before any read: a team read again meanwhile (a visitor asking) keeps its own.
     for (const [team, queue] of known) for (const id of queue.byId.keys()) if (this.teamOf.get(id) === team) this.teamOf.delete(id);
@@ -158,11 +236,12 @@ export class QueuePositions {
 
   /** Drops pending updates (at shutdown). */
   stop(): void {
+    this.stopped = true;
     this.perTick.stop();
     this.waitingThrottle.stop();
   }
 
-  private follow(team: string, conversation: ConversationRecord, queued: boolean): void {
+  private followIn(team: string, conversation: ConversationRecord, queued: boolean): void {
     const queue = this.teams.get(team);
     if (queued) this.teamOf.set(conversation.id, team);
     else if (this.teamOf.get(conversation.id) === team) this.teamOf.delete(conversation.id);
@@ -225,7 +304,7 @@ export class QueuePositions {
       const last = queue.told.get(entry.id);
       if (last && last.position === position && (last.waiting === waiting || !withWaiting)) continue;
       queue.told.set(entry.id, { position, waiting });
-      this.hub.emit(entry.rooms, 'queue:position', { conversationId: entry.id, team, position, waiting });
+      this.emit(entry.rooms, 'queue:position', { conversationId: entry.id, team, position, waiting });
     }
     queue.movedFrom = Infinity;
     if (withWaiting) queue.everyoneKnows = waiting;

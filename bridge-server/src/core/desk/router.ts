@@ -6,6 +6,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { StateBus } from '../../cluster/state-bus.js';
 import type { ClaimOutcome } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
@@ -33,6 +34,8 @@ export interface RouterDeps {
   handover: Handover;
   /** The team queues, in memory, and what their visitors are told. */
   positions: QueuePositions;
+  /** The other bridge nodes, if any: offers are watched by all of them (offers.ts). */
+  bus?: StateBus;
 }
 
 /** Queued conversations read at a time. */
@@ -103,7 +106,9 @@ export class Router {
     const candidates: AgentCandidate[] = reachable
       .map(({ agent, address }) => ({ agent, address, open: agent.addresses.reduce((sum, a) => sum + (counts.get(a) ?? 0), 0) }))
       .filter((candidate) => candidate.open < candidate.agent.capacity);
-    return chooseAgent(team.routing, candidates, (agentId) => this.offers.turnOf(agentId));
+    // Turns are in the store, so every node (and the next start) picks the same next agent.
+    const turns = team.routing === 'first-available' ? new Map<string, number>() : await this.offers.turnsOf(teamId);
+    return chooseAgent(team.routing, candidates, (agentId) => turns.get(agentId) ?? 0);
   }
 
   /** Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where). */
@@ -194,6 +199,8 @@ export class Router {
       // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
       const now = await this.deps.store.getConversation(conversationId);
       if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
+      // Several nodes may see this deadline pass: only the one that removes the stored offer acts.
+      if (!(await this.offers.claimExpiry(conversationId, offer))) return;
       offer.declined.add(agentId);
       const next = await this.pickAgent(team, now.siteKey, offer.declined);
       if (!next) {

@@ -14,7 +14,7 @@ import type { InboundFile, NetworkFiles } from '../../networks/network.js';
 import { toAttachment } from '../../store/file-rows.js';
 import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';
 import { newId } from '../../util/ids.js';
-import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
+import { type RateLimiter, type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { Actor } from '../actor.js';
 import { BridgeError, forbidden, notFound } from '../errors.js';
 import { type BlobStore, BlobTooLarge } from './blob-store.js';
@@ -71,6 +71,8 @@ export interface FileServiceDeps {
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
+  /** Where uploads per party are counted: shared by every node (Redis), or this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 /** A file's bytes as answered: the stream, its length and type, and how long a cache may keep it. */
@@ -91,7 +93,7 @@ interface SitePolicy {
 }
 
 export class FileService {
-  private readonly uploads: KeyedRateLimit;
+  private readonly uploads: RateLimiter;
   /** Blobs an upload is writing or recording: not deleted by a release meanwhile. */
   private readonly writing = new Map<string, number>();
   /**
@@ -102,7 +104,11 @@ export class FileService {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: FileServiceDeps) {
-    this.uploads = new KeyedRateLimit(deps.config.uploadsPerMinute, Math.max(1, Math.floor(deps.config.uploadsPerMinute)), () => this.now());
+    this.uploads = (deps.rateLimits ?? memoryRateLimits(() => this.now())).bucket({
+      name: 'uploads',
+      perSecond: deps.config.uploadsPerMinute / 60,
+      burst: Math.max(1, Math.floor(deps.config.uploadsPerMinute)),
+    });
   }
 
   private now(): number {
@@ -126,10 +132,11 @@ export class FileService {
     try {
       if (!this.policyOf(actor.siteKey)) throw noFiles(actor.siteKey);
       const conversation = await this.deps.access.conversationFor(actor, input.conversationId);
-      if (!this.uploads.take(actor.address))
+      const verdict = await this.uploads.take(actor.address);
+      if (!verdict.ok)
         throw Object.assign(
           new FileRefusal('rate_limited', `Too many uploads: at most ${this.deps.config.uploadsPerMinute} per minute.`, 'rate_limited', 'too many files'),
-          { retryAfterMs: this.uploads.waitMs(actor.address) },
+          { retryAfterMs: verdict.retryAfterMs },
         );
       const file = await this.keep(conversation, actor.address, input.name, input.content);
       return toAttachment(file);

@@ -9,16 +9,12 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.js';
 import type { FollowOutcome, HostedParties, InboundFollow } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
-import type { ConversationRecord, Store } from '../../store/store.js';
+import type { ConversationRecord, OutboxItem, Store } from '../../store/store.js';
 import type { Announcer } from '../announcer.js';
 import { BridgeError } from '../errors.js';
 import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
 import { readTypedAddress } from '../typed-address.js';
 import type { PresenceService } from '../presence.js';
-import { LRUCache } from 'lru-cache';
-
-/** Hop markers kept for messages still on their way out (the oldest are forgotten first). */
-const HOPS_KEPT = 10_000;
 
 export const GATEWAY_HELP = [
   'Gateway commands:',
@@ -45,7 +41,6 @@ export interface GatewayServiceDeps {
 
 export class GatewayService {
   readonly policy: GatewayPolicy;
-  private readonly hops = new LRUCache<string, readonly string[]>({ max: HOPS_KEPT });
 
   constructor(private readonly deps: GatewayServiceDeps) {
     this.policy = new GatewayPolicy(
@@ -97,14 +92,12 @@ export class GatewayService {
     return created;
   }
 
-  /** Remembers the hop marker a stored message carries on: the hops it came with, then this bridge. */
-  recordHops(messageId: string, via: readonly string[] = []): void {
-    this.hops.set(messageId, [...via, this.deps.bridgeId]);
-  }
-
-  /** The hop marker for a message on its way out (a message from before a restart carries this bridge's id alone). */
-  viaOf(message: Message): readonly string[] {
-    return this.hops.get(message.id) ?? [this.deps.bridgeId];
+  /**
+   * The hop marker an outbox item carries on: the hops its message came with (stored with it, so
+   * any node, and a restarted bridge, knows them), then this bridge.
+   */
+  viaOf(item: Pick<OutboxItem, 'via'>): readonly string[] {
+    return [...(item.via ?? []), this.deps.bridgeId];
   }
 
   /** Asks each party's own network to follow its presence, so the other side can be shown it. */

@@ -6,6 +6,7 @@
  * conversation is assigned to that agent and starts with the agent's message; an API key's is
  * routed as any team conversation and starts with a message from the team.
  */
+import type { RateLimits } from '../../cluster/rate-limits.js';
 import { type Address, type Message, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { AgentConfig, SiteConfig, TeamConfig } from '../../config.js';
@@ -63,13 +64,20 @@ export interface OutreachDeps {
   turns: CustomerTurns;
   logger: Logger;
   now?: () => number;
+  /** Where outreach budgets are counted: for the whole bridge with several nodes (Redis); this process's memory by default. */
+  rateLimits?: RateLimits;
 }
 
 export class Outreach {
   private readonly policies: Map<string, OutreachPolicy>;
 
   constructor(private readonly deps: OutreachDeps) {
-    this.policies = new Map(deps.sites.map((site) => [site.key, new OutreachPolicy(site.outreach, deps.now)]));
+    this.policies = new Map(
+      deps.sites.map((site) => [
+        site.key,
+        new OutreachPolicy(site.outreach, deps.now, { siteKey: site.key, ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}) }),
+      ]),
+    );
   }
 
   /** Opens (or finds the open) conversation of a team with a customer, and sends the text in it. */
@@ -94,9 +102,10 @@ export class Outreach {
       throw forbidden(`to: ${customer} is blocked on this site, so their replies would be dropped (/unblock ${customer} first)`);
     // An agent's addresses share one budget; an API key has its own.
     const budget = agent ? `agent:${agent.id}` : actor.address;
-    if (!policy.take(budget)) {
+    const allowed = await policy.take(budget);
+    if (!allowed.ok) {
       throw Object.assign(new BridgeError('rate_limited', `Too many conversations started: at most ${policy.perMinute} a minute after a burst; retry later.`), {
-        retryAfterMs: policy.waitMs(budget),
+        retryAfterMs: allowed.retryAfterMs,
       });
     }
     await this.deps.access.ensureParty(actor);

@@ -5,7 +5,7 @@
  */
 import { type Address, networkOf } from '@switchboard/protocol';
 import { z } from 'zod';
-import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
+import { type RateLimiter, type RateLimits, type RateVerdict, memoryRateLimits } from '../../cluster/rate-limits.js';
 import { domainMatches, domainOf, domainPattern, schemeSchema } from '../../util/domains.js';
 
 export const OUTREACH_DEFAULT_RATE = { perMinute: 1, burst: 10 } as const;
@@ -30,13 +30,21 @@ export type OutreachVerdict = { ok: true } | { ok: false; message: string };
 
 /** One site's outreach rules; without a configuration, outreach is off. */
 export class OutreachPolicy {
-  private readonly rates: KeyedRateLimit | undefined;
+  private readonly rates: RateLimiter | undefined;
 
+  /** `rateLimits`: where the budgets are counted (for the whole bridge with several nodes); this process's memory by default. */
   constructor(
     private readonly config: OutreachConfig | undefined,
     now: () => number = Date.now,
+    options: { siteKey?: string; rateLimits?: RateLimits } = {},
   ) {
-    this.rates = config && new KeyedRateLimit(config.rate.perMinute, config.rate.burst, now);
+    this.rates =
+      config &&
+      (options.rateLimits ?? memoryRateLimits(now)).bucket({
+        name: `outreach:${options.siteKey ?? ''}`,
+        perSecond: config.rate.perMinute / 60,
+        burst: config.rate.burst,
+      });
   }
 
   /** Whether the site lets its agents contact `customer` (a normalized address of a configured network). */
@@ -50,14 +58,9 @@ export class OutreachPolicy {
     return { ok: true };
   }
 
-  /** Counts one outreach of `agent` (an agent's id, an API key's address); false when over the rate. */
-  take(agent: string): boolean {
-    return this.rates?.take(agent) ?? false;
-  }
-
-  /** Milliseconds until `agent` may start another conversation. */
-  waitMs(agent: string): number {
-    return this.rates?.waitMs(agent) ?? 0;
+  /** Counts one outreach of `agent` (an agent's id, an API key's address); refused when over the rate, with how long until it may again. */
+  take(agent: string): Promise<RateVerdict> {
+    return this.rates?.take(agent) ?? Promise.resolve({ ok: false, retryAfterMs: 0 });
   }
 
   /** The configured rate, for messages. */

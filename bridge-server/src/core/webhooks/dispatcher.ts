@@ -4,6 +4,11 @@
  * backoff when the receiver fails. Deliveries of one hook go out one at a time and in order, so a receiver sees `opened` before `message` before `closed`. Deliveries wait
  * in the store, not in memory: what was not delivered when the process died (even by `kill -9`) is
  * sent after the restart, with the same delivery id, so a receiver that deduplicates sees it once.
+ *
+ * Several nodes on one store: a node claims a hook's first deliveries in the store before it sends
+ * them (store.claimWebhooks), and while its claim runs (renewed as it works) no other node sends
+ * that hook's deliveries, so each goes out once and the hook's order holds. A node that dies leaves
+ * its claim to run out; the others look again then (and every so often), and take over.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -18,6 +23,12 @@ const USER_AGENT = 'Switchboard-Webhooks/1';
 const READ_BATCH = 50;
 /** A receiver's Retry-After is honoured up to this, so one header cannot stall a hook for days. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** How long a node's claim of a hook's deliveries lasts unless renewed: after it, another node takes over. */
+const CLAIM_MS = 30_000;
+/** A claim's end is looked at this long after it, so the other node's last renewal has surely lapsed. */
+const CLAIM_SLACK_MS = 100;
+/** While draining with several nodes, how often the hooks another node sends are looked at again. */
+const DRAIN_LOOK_MS = 250;
 
 interface HookState {
   config: WebhookConfig;
@@ -28,6 +39,12 @@ interface HookState {
   running: boolean;
   /** Set when deliveries were queued while the loop ran, so it reads the store once more. */
   again: boolean;
+  /** Deliveries of this hook in the store (as far as this node knows), for /metrics and drain(). */
+  backlog: number;
+  /** This node's deliveries of the hook being written to the store. */
+  writing: number;
+  /** Another node sends this hook's deliveries: when to look again (its claim may run out). */
+  recheck: NodeJS.Timeout | undefined;
 }
 
 type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string; retryAfterMs?: number | undefined } | { kind: 'rejected'; reason: string };
@@ -60,14 +77,39 @@ export class WebhookDispatcher {
   private readonly sleeps = new Set<Sleep>();
   private readonly idleWaiters = new Set<() => void>();
   private stopped = false;
-  /** Deliveries in the store, counted here so /metrics and drain() need no query. */
-  private backlog = 0;
+  /** Who claims deliveries in the store: this node. */
+  private readonly holder: string;
+  private readonly claimMs: number;
+  /** With several nodes: renews this node's claims and looks for deliveries a dead node left. */
+  private readonly clustered: boolean;
+  private watch: NodeJS.Timeout | undefined;
 
-  constructor(options: { hooks: WebhookConfig[]; store: Store; logger: Logger; backoff?: BackoffOptions; fetch?: typeof fetch; now?: () => number }) {
+  constructor(options: {
+    hooks: WebhookConfig[];
+    store: Store;
+    logger: Logger;
+    backoff?: BackoffOptions;
+    fetch?: typeof fetch;
+    now?: () => number;
+    /** This node, when several share the store: its id holds its claims (`claimMs`: how long one lasts unrenewed). */
+    node?: { id: string; claimMs?: number };
+  }) {
     // Parsing again applies the defaults for callers that built the objects by hand.
     const configs = options.hooks.map((hook) => webhookConfigSchema.parse(hook));
     const keys = hookKeys(configs);
-    this.hooks = configs.map((config, i) => ({ config, key: keys[i]!, logUrl: describeUrl(config.url), running: false, again: false }));
+    this.hooks = configs.map((config, i) => ({
+      config,
+      key: keys[i]!,
+      logUrl: describeUrl(config.url),
+      running: false,
+      again: false,
+      backlog: 0,
+      writing: 0,
+      recheck: undefined,
+    }));
+    this.holder = options.node?.id ?? randomUUID();
+    this.claimMs = options.node?.claimMs ?? CLAIM_MS;
+    this.clustered = options.node !== undefined;
     this.store = options.store;
     this.logger = options.logger;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -78,8 +120,12 @@ export class WebhookDispatcher {
 
   /** Sends what waited in the store from before the last exit. */
   async start(): Promise<void> {
-    const waiting = await this.countStored();
-    this.backlog += waiting;
+    let waiting = 0;
+    for (const hook of this.hooks) {
+      const stored = await this.store.webhookBacklog(hook.key);
+      hook.backlog += stored;
+      waiting += stored;
+    }
     const orphans = (await this.store.webhookBacklog()) - waiting;
     if (orphans > 0)
       this.logger.warn(
@@ -87,18 +133,47 @@ export class WebhookDispatcher {
         'webhook deliveries wait in the store for endpoints no longer configured (same URL: same endpoint); they are not sent',
       );
     for (const hook of this.hooks) this.kick(hook);
+    if (this.clustered && !this.stopped && this.hooks.length > 0) {
+      this.watch = setInterval(() => this.watchClaims(), this.claimMs / 3);
+      this.watch.unref();
+    }
   }
 
-  private async countStored(): Promise<number> {
-    let waiting = 0;
-    for (const hook of this.hooks) waiting += await this.store.webhookBacklog(hook.key);
-    return waiting;
+  /**
+   * Several nodes: keeps this node's claims alive while it sends, and looks at every hook it is not
+   * sending, so deliveries a dead node claimed are taken over within a claim's time.
+   */
+  private watchClaims(): void {
+    if (this.stopped) return;
+    if (this.hooks.some((hook) => hook.running)) {
+      this.store
+        .renewWebhookClaims(this.holder, this.now() + this.claimMs)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'webhook claims not renewed'));
+    }
+    this.watchIdle();
+  }
+
+  /** Looks again at the hooks this node is not sending (another node may be, or may have died). */
+  private watchIdle(): void {
+    for (const hook of this.hooks) if (!hook.running) this.kick(hook);
   }
 
   /** Counts the waiting deliveries again, after something other than sending removed some (an erasure). */
   async recount(): Promise<void> {
-    this.backlog = await this.countStored();
+    for (const hook of this.hooks) hook.backlog = await this.store.webhookBacklog(hook.key);
     this.notifyIfIdle();
+  }
+
+  private hookOf(key: string): HookState | undefined {
+    return this.hooks.find((hook) => hook.key === key);
+  }
+
+  /** Counts deliveries of their hooks (negative: uncounts them). */
+  private count(deliveries: readonly NewWebhookDelivery[], by: 1 | -1, field: 'backlog' | 'writing' = 'backlog'): void {
+    for (const delivery of deliveries) {
+      const hook = this.hookOf(delivery.hook);
+      if (hook) hook[field] += by;
+    }
   }
 
   /** The event's deliveries, one per hook that wants it (event and site). */
@@ -136,11 +211,16 @@ export class WebhookDispatcher {
     }
     if (deliveries.length === 0) return;
     // Counted at once, so a drain() right after waits for them.
-    this.backlog += deliveries.length;
+    this.count(deliveries, 1);
+    this.count(deliveries, 1, 'writing');
     this.store.enqueueWebhooks(deliveries).then(
-      () => this.queued(deliveries),
+      () => {
+        this.count(deliveries, -1, 'writing');
+        this.queued(deliveries);
+      },
       (error: unknown) => {
-        this.backlog -= deliveries.length;
+        this.count(deliveries, -1, 'writing');
+        this.count(deliveries, -1);
         this.logger.error({ err: error, event, siteKey }, 'webhook event could not be stored');
         this.notifyIfIdle();
       },
@@ -167,7 +247,7 @@ export class WebhookDispatcher {
       },
       committed: () => {
         const deliveries = built.splice(0);
-        this.backlog += deliveries.length;
+        this.count(deliveries, 1);
         this.queued(deliveries);
       },
     };
@@ -175,7 +255,7 @@ export class WebhookDispatcher {
 
   /** Deliveries waiting or being retried (for /metrics). */
   get pending(): number {
-    return this.backlog;
+    return this.hooks.reduce((sum, hook) => sum + hook.backlog, 0);
   }
 
   /** Resolves when nothing is waiting (for graceful shutdown and tests), or after `timeoutMs`. */
@@ -185,8 +265,11 @@ export class WebhookDispatcher {
     for (const sleep of this.sleeps) sleep.timer.ref();
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
+      // Several nodes: what another node sends is seen gone only by looking at the store again.
+      const look = this.clustered ? setInterval(() => this.watchIdle(), DRAIN_LOOK_MS) : undefined;
       const done = () => {
         if (timer) clearTimeout(timer);
+        clearInterval(look);
         this.idleWaiters.delete(done);
         if (this.idleWaiters.size === 0) for (const sleep of this.sleeps) sleep.timer.unref();
         resolve();
@@ -196,18 +279,31 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Aborts requests in flight and sends nothing more; what waits stays in the store for the next start. */
-  stop(): void {
-    if (this.stopped) return;
+  /**
+   * Aborts requests in flight and sends nothing more; what waits stays in the store for the next
+   * start (or another node). Resolves once this node's claims are let go.
+   */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.stopped = true;
     if (this.pending > 0) this.logger.info({ waiting: this.pending }, 'webhooks stopped; deliveries still waiting are sent after the next start');
     this.stopping.abort();
+    clearInterval(this.watch);
+    for (const hook of this.hooks) {
+      clearTimeout(hook.recheck);
+      hook.recheck = undefined;
+    }
+    // What this node claimed but did not send goes to another node at once, not after its claim.
+    const released = this.clustered
+      ? this.store.releaseWebhookClaims(this.holder).catch((error: unknown) => this.logger.debug({ err: error }, 'webhook claims not released'))
+      : Promise.resolve();
     for (const sleep of this.sleeps) {
       clearTimeout(sleep.timer);
       sleep.wake();
     }
     this.sleeps.clear();
     this.notifyIfIdle(true);
+    return released;
   }
 
   /** Starts the hook's send loop unless it runs already (then it reads the store once more). */
@@ -228,9 +324,29 @@ export class WebhookDispatcher {
   private async run(hook: HookState): Promise<void> {
     for (;;) {
       hook.again = false;
-      const batch = this.stopped ? [] : await this.store.pendingWebhooks(hook.key, READ_BATCH);
+      const now = this.now();
+      const claimed: { deliveries: WebhookDeliveryRecord[]; busyUntil?: number } = this.stopped ? { deliveries: [] } : await this.read(hook, now);
+      const batch = claimed.deliveries;
       if (batch.length === 0 && hook.again && !this.stopped) continue;
       if (batch.length === 0) {
+        if (claimed.busyUntil !== undefined && !this.stopped) {
+          // Another node sends this hook's deliveries (ours too): what waits is as the store says,
+          // and this node looks again when that node's claim would run out, in case it died.
+          hook.backlog = (await this.store.webhookBacklog(hook.key)) + hook.writing;
+          if (hook.again) continue;
+          clearTimeout(hook.recheck);
+          hook.recheck = setTimeout(
+            () => {
+              hook.recheck = undefined;
+              this.kick(hook);
+            },
+            Math.max(0, claimed.busyUntil - this.now()) + CLAIM_SLACK_MS,
+          );
+          hook.recheck.unref();
+        } else if (this.clustered && !this.stopped) {
+          // Nothing waits in the store: another node may have sent what this one counted.
+          hook.backlog = hook.writing;
+        }
         // Cleared in the same turn as the empty check, so a kick right after starts a new loop.
         hook.running = false;
         this.notifyIfIdle();
@@ -243,11 +359,21 @@ export class WebhookDispatcher {
     }
   }
 
+  /**
+   * The hook's next deliveries: claimed for this node when several share the store; a single node
+   * reads them as they wait (nobody else sends them, and no claim of a process that died holds
+   * them back after a restart).
+   */
+  private async read(hook: HookState, now: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }> {
+    if (!this.clustered) return { deliveries: await this.store.pendingWebhooks(hook.key, READ_BATCH) };
+    return this.store.claimWebhooks(hook.key, { holder: this.holder, now, until: now + this.claimMs }, READ_BATCH);
+  }
+
   private async deliver(hook: HookState, record: WebhookDeliveryRecord): Promise<void> {
     const context = { url: hook.logUrl, event: record.event, deliveryId: record.id };
     const finish = async () => {
       await this.store.completeWebhook(record.id);
-      this.backlog = Math.max(0, this.backlog - 1);
+      hook.backlog = Math.max(0, hook.backlog - 1);
     };
     // A retry planned before a restart keeps its time.
     const wait = record.nextAttemptAt - this.now();

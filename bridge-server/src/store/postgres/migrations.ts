@@ -256,4 +256,20 @@ export const MIGRATIONS: readonly string[] = [
     expires_at TIMESTAMPTZ NOT NULL
   );
   `,
+  /*
+   * 11: state several nodes share (SQLite's step 15): round-robin turns of each team's agents (a
+   * sequence, so turns taken at once on two nodes still differ); a webhook delivery's claim (the
+   * node sending it, and until when), so two nodes never send one delivery; the hop marker an
+   * inbound gateway message came with, for whichever node sends it on.
+   */ `
+  CREATE SEQUENCE offer_turn_seq;
+  CREATE TABLE offer_turns (
+    team TEXT COLLATE "C" NOT NULL,
+    agent_id TEXT COLLATE "C" NOT NULL,
+    turn BIGINT NOT NULL,
+    PRIMARY KEY (team, agent_id)
+  );
+  ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
+  ALTER TABLE messages ADD COLUMN via TEXT;
+  `,
 ];

@@ -45,6 +45,7 @@ import type {
   NewWebhookDelivery,
   OfferRecord,
   PartyData,
+  WebhookClaim,
   WebhookDeliveryRecord,
 } from '../store.js';
 import {
@@ -61,6 +62,10 @@ import {
   toConversation as fromRow,
   toMessage,
   toParty,
+  type WebhookRow,
+  toWebhookDelivery,
+  viaColumn,
+  viaOfRow,
   webhookNeedles,
 } from '../rows.js';
 import { FencedError } from '../store.js';
@@ -635,11 +640,11 @@ export class PostgresStore implements Store {
         await this.rows<{ seq: number | null; stored: boolean }>(
           `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq),
            inserted AS (
-             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from)
-             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8 FROM next
+             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, via)
+             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8, $9 FROM next
              ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
            SELECT (SELECT last_seq FROM next) AS seq, EXISTS (SELECT 1 FROM inserted) AS stored`,
-          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status, input.sentFrom ?? null],
+          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status, input.sentFrom ?? null, viaColumn(input.via)],
           client,
         )
       )[0]!;
@@ -775,6 +780,7 @@ export class PostgresStore implements Store {
       network: row.network,
       attempts: row.attempts,
       nextAttemptAt: Number(row.next_attempt_at),
+      ...viaOfRow(row),
     }));
   }
 
@@ -846,19 +852,46 @@ export class PostgresStore implements Store {
   }
 
   async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
-    const rows = await this.rows<{ id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: string }>(
+    const rows = await this.rows<WebhookRow>(
       'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = $1 ORDER BY seq LIMIT $2',
       [hook, limit],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      hook: row.hook,
-      event: row.event,
-      siteKey: row.site_key,
-      body: row.body,
-      attempts: row.attempts,
-      nextAttemptAt: Number(row.next_attempt_at),
-    }));
+    return rows.map(toWebhookDelivery);
+  }
+
+  /**
+   * Under the hook's queue lock (which queueing takes too), so two nodes claiming at once take
+   * turns and the second sees the first's claim: each statement of a transaction reads what was
+   * committed before it began.
+   */
+  async claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }> {
+    return this.transaction(async (client) => {
+      await this.lockQueues(WEBHOOK_LOCK_SPACE, [hook], client);
+      const busy = (
+        await this.rows<{ until: string | null }>(
+          'SELECT max(claimed_until) AS until FROM webhook_deliveries WHERE hook = $1 AND claimed_by <> $2 AND claimed_until > $3',
+          [hook, claim.holder, claim.now],
+          client,
+        )
+      )[0]?.until;
+      if (busy !== null && busy !== undefined) return { deliveries: [], busyUntil: Number(busy) };
+      const rows = await this.rows<WebhookRow & { seq: string }>(
+        `UPDATE webhook_deliveries SET claimed_by = $2, claimed_until = $3
+         WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE hook = $1 ORDER BY seq LIMIT $4)
+         RETURNING seq, id, hook, event, site_key, body, attempts, next_attempt_at`,
+        [hook, claim.holder, claim.until, limit],
+        client,
+      );
+      return { deliveries: rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toWebhookDelivery) };
+    });
+  }
+
+  async renewWebhookClaims(holder: string, until: number): Promise<void> {
+    await this.db.query('UPDATE webhook_deliveries SET claimed_until = $2 WHERE claimed_by = $1', [holder, until]);
+  }
+
+  async releaseWebhookClaims(holder: string): Promise<void> {
+    await this.db.query('UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1', [holder]);
   }
 
   async webhookBacklog(hook?: string): Promise<number> {
@@ -935,8 +968,25 @@ export class PostgresStore implements Store {
     );
   }
 
-  async deleteOffer(conversationId: string): Promise<void> {
-    await this.db.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+  async deleteOffer(conversationId: string, deadline?: number): Promise<boolean> {
+    const result =
+      deadline === undefined
+        ? await this.db.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId])
+        : await this.db.query('DELETE FROM offers WHERE conversation_id = $1 AND deadline = $2', [conversationId, deadline]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async takeOfferTurn(team: string, agentId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO offer_turns (team, agent_id, turn) VALUES ($1, $2, nextval('offer_turn_seq'))
+       ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`,
+      [team, agentId],
+    );
+  }
+
+  async offerTurns(team: string): Promise<Map<string, number>> {
+    const rows = await this.rows<{ agent_id: string; turn: string }>('SELECT agent_id, turn FROM offer_turns WHERE team = $1', [team]);
+    return new Map(rows.map((row) => [row.agent_id, Number(row.turn)]));
   }
 
   async offers(): Promise<OfferRecord[]> {

@@ -242,4 +242,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX files_unsent ON files (created_at) WHERE message_id IS NULL;
   ALTER TABLE messages ADD COLUMN attachments TEXT;
   `,
+  /*
+   * 15: round-robin turns of each team's agents (kept across restarts); a webhook delivery's claim
+   * (unused by this single-node engine, kept alike with Postgres); the hop marker an inbound gateway
+   * message came with
+   */ `
+  CREATE TABLE offer_turns (
+    team TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    PRIMARY KEY (team, agent_id)
+  ) WITHOUT ROWID;
+  ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT;
+  ALTER TABLE webhook_deliveries ADD COLUMN claimed_until INTEGER;
+  ALTER TABLE messages ADD COLUMN via TEXT;
+  `,
 ];

@@ -30,6 +30,7 @@ import type {
   FileRecord,
   NewWebhookDelivery,
   OfferRecord,
+  WebhookClaim,
   PartyData,
   WebhookDeliveryRecord,
 } from '../store.js';
@@ -47,6 +48,10 @@ import {
   toConversation,
   toMessage,
   toParty,
+  type WebhookRow,
+  toWebhookDelivery,
+  viaColumn,
+  viaOfRow,
   webhookNeedles,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
@@ -311,8 +316,8 @@ export class SqliteStore implements Store {
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
         WHERE id = ? RETURNING last_seq`),
-      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments)
-        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom, @attachments)`),
+      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via)
+        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom, @attachments, @via)`),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -341,10 +346,9 @@ export class SqliteStore implements Store {
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
       insertWebhook: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (@id, @hook, @event, @siteKey, @body)'),
-      pendingWebhooks: db.prepare<
-        [string, number],
-        { id: string; hook: string; event: string; site_key: string; body: string; attempts: number; next_attempt_at: number }
-      >('SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?'),
+      pendingWebhooks: db.prepare<[string, number], WebhookRow>(
+        'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
+      ),
       webhookBacklog: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries'),
       hookBacklog: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE hook = ?'),
       completeWebhook: db.prepare('DELETE FROM webhook_deliveries WHERE id = ?'),
@@ -363,6 +367,11 @@ export class SqliteStore implements Store {
       saveOffer: db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES (@conversationId, @agentId, @deadline, @declined)
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
+      deleteOfferAt: db.prepare<[string, number]>('DELETE FROM offers WHERE conversation_id = ? AND deadline = ?'),
+      takeOfferTurn: db.prepare<[string, string, string]>(`INSERT INTO offer_turns (team, agent_id, turn)
+        VALUES (?, ?, (SELECT coalesce(max(turn), 0) + 1 FROM offer_turns WHERE team = ?))
+        ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`),
+      offerTurns: db.prepare<[string], { agent_id: string; turn: number }>('SELECT agent_id, turn FROM offer_turns WHERE team = ?'),
       saveContinuation: db.prepare(`INSERT OR REPLACE INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash,
         expires_at, attempts_left, proven_at, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       continuationOf: db.prepare<[string], ContinuationRow>('SELECT * FROM continuations WHERE conversation_id = ?'),
@@ -716,6 +725,7 @@ export class SqliteStore implements Store {
       clientId: input.clientId ?? null,
       sentFrom: input.sentFrom ?? null,
       attachments: attachmentsColumn(message.attachments),
+      via: viaColumn(input.via),
     });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network, item.notBefore ?? 0);
@@ -797,6 +807,7 @@ export class SqliteStore implements Store {
       network: row.network,
       attempts: row.attempts,
       nextAttemptAt: row.next_attempt_at,
+      ...viaOfRow(row),
     }));
   }
 
@@ -831,16 +842,17 @@ export class SqliteStore implements Store {
   }
 
   async pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]> {
-    return this.statements.pendingWebhooks.all(hook, limit).map((row) => ({
-      id: row.id,
-      hook: row.hook,
-      event: row.event,
-      siteKey: row.site_key,
-      body: row.body,
-      attempts: row.attempts,
-      nextAttemptAt: row.next_attempt_at,
-    }));
+    return this.statements.pendingWebhooks.all(hook, limit).map(toWebhookDelivery);
   }
+
+  /** One process per database file: nobody else sends, so no claim is recorded (and none outlives a crash). */
+  async claimWebhooks(hook: string, _claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[] }> {
+    return { deliveries: await this.pendingWebhooks(hook, limit) };
+  }
+
+  async renewWebhookClaims(): Promise<void> {}
+
+  async releaseWebhookClaims(): Promise<void> {}
 
   async webhookBacklog(hook?: string): Promise<number> {
     return (hook === undefined ? this.statements.webhookBacklog.get() : this.statements.hookBacklog.get(hook))?.n ?? 0;
@@ -878,8 +890,19 @@ export class SqliteStore implements Store {
     await this.write(() => this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined) }));
   }
 
-  async deleteOffer(conversationId: string): Promise<void> {
-    await this.write(() => this.statements.deleteOffer.run(conversationId));
+  async deleteOffer(conversationId: string, deadline?: number): Promise<boolean> {
+    const result = await this.write(() =>
+      deadline === undefined ? this.statements.deleteOffer.run(conversationId) : this.statements.deleteOfferAt.run(conversationId, deadline),
+    );
+    return result.changes > 0;
+  }
+
+  async takeOfferTurn(team: string, agentId: string): Promise<void> {
+    await this.write(() => this.statements.takeOfferTurn.run(team, agentId, team), 'kept');
+  }
+
+  async offerTurns(team: string): Promise<Map<string, number>> {
+    return new Map(this.statements.offerTurns.all(team).map((row) => [row.agent_id, row.turn]));
   }
 
   async offers(): Promise<OfferRecord[]> {
