@@ -275,6 +275,8 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatConfigError(result.error, source));
   const config = result.data;
+  // Several nodes read each other's files: in the database they share, not on one node's disk.
+  config.files.storage ??= config.cluster ? 'database' : 'folder';
   checkCrossReferences(config, source);
   if (config.store.type === 'sqlite' && !isAbsolute(config.store.path) && config.store.path !== ':memory:')
     config.store.path = resolve(baseDir, config.store.path);
@@ -301,6 +303,8 @@ function checkCrossReferences(config: Config, source: string): void {
   const problems: string[] = [];
   if (config.files.storage === 'database' && config.store.type !== 'postgres')
     problems.push('files.storage: "database" keeps files in the Postgres store\'s database; set store.type to "postgres", or use "folder"');
+  if (config.cluster && config.files.storage === 'folder')
+    problems.push('files.storage: "folder" keeps files on one node\'s disk, where the other nodes cannot read them; with cluster, use "database" (the default)');
   if (config.files.storage === 'database' && config.files.folder !== undefined)
     problems.push('files.folder: not used with files.storage "database" (the bytes are in the database); remove it');
   const siteKeys = new Set<string>();

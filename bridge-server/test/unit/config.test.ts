@@ -143,6 +143,9 @@ describe('configuration', () => {
     );
     rejects({ ...postgres, files: { storage: 'database', folder: 'files' } }, /files\.folder: not used with files\.storage "database"/);
     rejects({ ...postgres, files: { storage: 'disk' } }, /files\.storage/);
+    const cluster = { ...postgres, cluster: { redis: { url: 'redis://redis.internal:6379' } } };
+    assert.equal(parseConfig(cluster, 'test.json', '/base').files.storage, 'database', 'several nodes keep files where each reads them');
+    rejects({ ...cluster, files: { storage: 'folder' } }, /files\.storage: "folder" keeps files on one node's disk/);
   });
 
   it('takes a Postgres store from the file or from SWITCHBOARD_DATABASE_URL, which wins', () => {

@@ -6,7 +6,6 @@ import { TYPE_PATTERN } from './types-policy.js';
 const MIB = 1024 * 1024;
 
 export const FILES_DEFAULTS = {
-  storage: 'folder' as const,
   maxFileBytes: 10 * MIB,
   maxMessageBytes: 25 * MIB,
   linkTtlSeconds: 86_400,
@@ -17,9 +16,10 @@ export const FILES_DEFAULTS = {
 export const filesConfigSchema = z.strictObject({
   /**
    * Where the files' bytes are kept: a folder on this machine, or the Postgres store's database
-   * (where every bridge node on that database finds them).
+   * (where every bridge node on that database finds them). Filled at parse time: `database` with
+   * `cluster`, else `folder`.
    */
-  storage: z.enum(['folder', 'database']).default(FILES_DEFAULTS.storage),
+  storage: z.enum(['folder', 'database']).optional(),
   /** The folder, with `storage: "folder"`; see `filesFolder` in config.ts for the default. */
   folder: z.string().min(1).optional(),
   /** Largest file, in bytes (a site may lower it). */
