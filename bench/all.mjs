@@ -18,6 +18,7 @@ const BENCHES = [
   { file: 'xmpp.mjs', tsx: true },
   { file: 'gateway.mjs', tsx: true },
   { file: 'surge.mjs' },
+  { file: 'cluster.mjs', tsx: true },
 ];
 
 const folder = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));

@@ -33,6 +33,8 @@ export const SYSTEM_PACKAGES = {
   'dovecot-lmtpd': '/usr/lib/dovecot/lmtp',
   // several bridge nodes reach each other's clients through Redis; test/servers/redis.ts runs its own instance
   'redis-server': '/usr/bin/redis-server',
+  // the load balancer of docs/deploying.md's several-nodes example; test/servers/haproxy.ts runs it with that configuration
+  haproxy: '/usr/sbin/haproxy',
 };
 
 /**
