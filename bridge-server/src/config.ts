@@ -304,7 +304,9 @@ function checkCrossReferences(config: Config, source: string): void {
   if (config.files.storage === 'database' && config.store.type !== 'postgres')
     problems.push('files.storage: "database" keeps files in the Postgres store\'s database; set store.type to "postgres", or use "folder"');
   if (config.cluster && config.files.storage === 'folder')
-    problems.push('files.storage: "folder" keeps files on one node\'s disk, where the other nodes cannot read them; with cluster, use "database" (the default)');
+    problems.push(
+      'files.storage: "folder" keeps files on one node\'s disk, where the other nodes cannot read them; with cluster, use "database" (the default)',
+    );
   if (config.files.storage === 'database' && config.files.folder !== undefined)
     problems.push('files.folder: not used with files.storage "database" (the bytes are in the database); remove it');
   const siteKeys = new Set<string>();

@@ -178,7 +178,7 @@ describe('three nodes through a kill -9 of the lease holder (twice) and a Redis 
     // Xena's XMPP client: every chat message by its origin-id (the bridge's message id).
     const atXena = new Map<string, number>();
     xena.xmpp.on('stanza', (stanza: Stanza) => {
-      const id = stanza.is('message') ? (stanza.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id) : undefined;
+      const id = stanza.is('message') ? stanza.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id : undefined;
       if (id) atXena.set(id, (atXena.get(id) ?? 0) + 1);
     });
 
