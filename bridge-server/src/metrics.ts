@@ -9,6 +9,7 @@ export function createMetrics() {
   const fileBytesSource: { read?: () => Promise<number> } = {};
   /** Reads each network's outbox depth, at each scrape (set by the outbox worker): off the message path. */
   const outboxDepthSource: { read?: () => Promise<[network: string, depth: number][]> } = {};
+  const clusterNodesSource: { read?: () => number } = {};
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
   return {
     registry,
@@ -61,6 +62,21 @@ export function createMetrics() {
       labelNames: ['lease', 'change'] as const,
       registers: [registry],
     }),
+    clusterBusDelay: new Histogram({
+      name: 'switchboard_cluster_bus_delay_seconds',
+      help: "Time a message between nodes took through Redis, from the sender's clock to this node's (a skew between their clocks adds to it)",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    clusterNodes: new Gauge({
+      name: 'switchboard_cluster_nodes',
+      help: 'Bridge nodes this node hears from, itself included (1 on a single node)',
+      registers: [registry],
+      collect() {
+        this.set(clusterNodesSource.read?.() ?? 1);
+      },
+    }),
+    clusterNodesSource,
     sendQueue: new Gauge({
       name: 'switchboard_network_send_queue',
       help: "Lines or messages waiting in a network's own send queue (IRC flood control), by network",

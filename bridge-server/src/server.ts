@@ -300,12 +300,21 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   let fabric: Fabric;
   try {
     // Several nodes: the adapter carries broadcasts and the cluster bus to the others.
-    fabric = config.cluster ? await redisFabric(io, () => io.of(NAMESPACE), config.cluster, logger) : localFabric();
+    fabric = config.cluster
+      ? await redisFabric(
+          io,
+          () => io.of(NAMESPACE),
+          config.cluster,
+          logger,
+          (ms) => metrics.clusterBusDelay.observe(ms / 1000),
+        )
+      : localFabric();
   } catch (error) {
     await store.close();
     throw error;
   }
   const { bus } = fabric;
+  metrics.clusterNodesSource.read = () => bus.nodes().length;
   const nsp = io.of(NAMESPACE);
   const hub = new SocketHub(nsp, bus);
   const teams = new TeamDirectory(
@@ -427,7 +436,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     logger,
     maxBodyBytes: LIMITS.maxPayloadBytes,
     isDraining: () => draining,
-    ...(config.cluster ? { cluster: { nodeId: leases.nodeId, held: () => leases.held() } } : {}),
+    ...(config.cluster ? { cluster: { nodeId: leases.nodeId, held: () => leases.held(), redisUp: () => fabric.redisUp() } } : {}),
     ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(config.server.static ? { staticDir: config.server.static } : {}),

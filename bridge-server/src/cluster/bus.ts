@@ -60,6 +60,8 @@ export interface BusEnvelope {
   type: string;
   payload: unknown;
   to?: string;
+  /** When the sender sent it (its clock, epoch ms): the delay through Redis is measured from it. */
+  sentAt?: number;
 }
 
 /** Carries envelopes to every other node (never back to the sender). */
@@ -92,6 +94,8 @@ export class RemoteBus implements ClusterBus {
     private readonly transport: BusTransport,
     private readonly clock: Clock,
     private readonly heartbeatMs = HEARTBEAT_MS,
+    /** Told, for each message from another node, how long it took (ms, as the two clocks tell). */
+    private readonly delayed?: (ms: number) => void,
   ) {
     transport.onReceive((envelope) => this.receive(envelope));
   }
@@ -136,7 +140,7 @@ export class RemoteBus implements ClusterBus {
   }
 
   private send(type: string, payload: unknown, to?: string): void {
-    this.transport.send({ from: this.nodeId, seq: ++this.seq, type, payload, ...(to !== undefined ? { to } : {}) });
+    this.transport.send({ from: this.nodeId, seq: ++this.seq, type, payload, sentAt: this.clock.now().getTime(), ...(to !== undefined ? { to } : {}) });
   }
 
   /** Publishes a heartbeat and lets go of the nodes unheard for too long. */
@@ -157,6 +161,7 @@ export class RemoteBus implements ClusterBus {
     }
     const peer = this.peers.get(from);
     const now = this.clock.now().getTime();
+    if (typeof envelope.sentAt === 'number') this.delayed?.(Math.max(0, now - envelope.sentAt));
     this.peers.set(from, { heardAt: now, seq: envelope.seq });
     if (!peer) {
       // A node new to us: it needs our state, and we need all of its own, not only what follows.

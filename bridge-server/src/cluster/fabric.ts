@@ -22,20 +22,29 @@ const STREAM_MAX_LEN = 10_000;
 
 export interface Fabric {
   bus: ClusterBus;
+  /** Whether Redis answers now (always, on a single node: there is none). */
+  redisUp(): boolean;
   /** Closes the Redis client once the io server is closed. */
   close(): Promise<void>;
 }
 
 /** A single node: nothing to attach. */
 export function localFabric(): Fabric {
-  return { bus: new LocalBus(), close: async () => undefined };
+  return { bus: new LocalBus(), redisUp: () => true, close: async () => undefined };
 }
 
 /**
  * Connects to Redis and puts the adapter on `io`; resolves once the client is connected (a node
  * starting while Redis is away waits for it: it could not reach the other nodes' clients).
  */
-export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: ClusterConfig, logger: Logger): Promise<Fabric> {
+export async function redisFabric(
+  io: V1Server,
+  nsp: () => V1Namespace,
+  config: ClusterConfig,
+  logger: Logger,
+  /** Each message from another node, with how long it took (ms). */
+  delayed?: (ms: number) => void,
+): Promise<Fabric> {
   const url = config.redis.url ?? process.env.SWITCHBOARD_REDIS_URL;
   if (!url) throw new ConfigError('cluster.redis.url: set it, or the environment variable SWITCHBOARD_REDIS_URL');
   // Filled at parse time when left out, so the bus and the leases name this node alike.
@@ -49,10 +58,11 @@ export async function redisFabric(io: V1Server, nsp: () => V1Namespace, config: 
     onReceive: (handler: (envelope: BusEnvelope) => void) => void namespace.on(BUS_EVENT, handler),
   };
   // Heartbeats follow real time, whatever clock the rest of the bridge is given (tests move theirs).
-  const bus = new RemoteBus(nodeId, transport, systemClock);
+  const bus = new RemoteBus(nodeId, transport, systemClock, undefined, delayed);
   bus.onNodeLeft((node) => log.info({ left: node }, 'a node left the cluster'));
   return {
     bus,
+    redisUp: () => redis.client.isReady,
     close: () => redis.close(),
   };
 }

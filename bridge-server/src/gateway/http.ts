@@ -44,7 +44,7 @@ export interface HttpDeps {
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
   /** In a cluster: this node's id and the leases it holds, for /readyz. */
-  cluster?: { nodeId: string; held(): { name: string; token: number }[] };
+  cluster?: { nodeId: string; held(): { name: string; token: number }[]; redisUp(): boolean };
   /** Where API requests per key are counted: shared by every node (Redis), or this process's memory by default. */
   rateLimits?: RateLimits;
 }
@@ -102,7 +102,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const draining = deps.isDraining();
     // A network another node runs (`standby`) leaves this node ready: it serves its clients all the same.
     const ready = !draining && store && Object.values(networks).every((status) => status.state === 'online' || status.state === 'standby');
-    const cluster = deps.cluster && { node: deps.cluster.nodeId, leases: deps.cluster.held() };
+    // Redis being away leaves a node ready: it serves its own clients (what other nodes' clients miss, `sync` brings).
+    const cluster = deps.cluster && { node: deps.cluster.nodeId, redis: deps.cluster.redisUp() ? 'up' : 'down', leases: deps.cluster.held() };
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store: store ? 'up' : 'down', networks, ...cluster });
   });
 

@@ -125,8 +125,21 @@ describe('two bridge nodes on one database and one Redis', () => {
     );
   });
 
+  it('reports the nodes it hears, the delay between them, and Redis in /readyz', async () => {
+    const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { status: string; redis: string; node: string };
+    assert.equal(ready.status, 'ready');
+    assert.equal(ready.redis, 'up');
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    assert.match(metrics, /^switchboard_cluster_nodes 2$/m);
+    const delays = /^switchboard_cluster_bus_delay_seconds_count (\d+)$/m.exec(metrics);
+    assert.ok(delays && Number(delays[1]) > 0, 'messages from the other node timed');
+  });
+
   it('carries on after Redis restarts: messages, receipts and typing both ways', async () => {
     await redis.stop();
+    // Still ready while Redis is away (it serves its own clients), and says so.
+    await until(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'down', 10_000, 'Redis reported down');
+    assert.equal((await fetch(`${a.url}/readyz`)).status, 200);
     await redis.start();
     // Each node's Redis subscription is back once it hears the other's heartbeat.
     await Promise.all([heardFromOthers(a.bridge.bus), heardFromOthers(b.bridge.bus)]);
