@@ -111,7 +111,9 @@ export class RemoteBus implements ClusterBus {
     this.timer?.cancel();
     this.syncTimer?.cancel();
     this.send(LEAVING, null);
-    for (const node of [...this.peers.keys()]) this.left(node);
+    // Forgotten quietly: this node is stopping, the others did not leave. Telling its own presence
+    // and hub they did would show their parties offline to the networks it still runs.
+    this.peers.clear();
   }
 
   publish<T>(type: string, payload: T, to?: string): void {

@@ -33,14 +33,27 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
   const standby = (): NetworkStatus => ({ state: 'standby', reason: `another node holds ${lease.name}` });
   const status = (): NetworkStatus => (stopped || lease.token() !== undefined ? inner.status() : standby());
 
+  /** Why the network failed to start, for `start()` to throw as an unwrapped network does. */
+  let startError: unknown;
   const begin = () => {
     if (running || stopped) return;
     running = true;
-    void then(async () => {
-      await inner.start();
-      deps.sink.status(scheme, inner.status());
-      deps.acquired(scheme);
-    }, 'network start');
+    transitions = transitions
+      .then(async () => {
+        try {
+          await inner.start();
+        } catch (error) {
+          running = false;
+          startError = error;
+          logger.error({ err: error }, 'network start failed');
+          // Not held with a network that does not run: another node may start it (this one tries again later).
+          lease.fenced();
+          return;
+        }
+        deps.sink.status(scheme, inner.status());
+        deps.acquired(scheme);
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'network start failed'));
   };
   const end = (reason: string) => {
     if (!running) return;
@@ -61,6 +74,10 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
       await lease.start();
       if (lease.token() !== undefined) begin();
       await transitions;
+      // A network that cannot start fails the bridge's start, as it does unwrapped.
+      const error = startError;
+      startError = undefined;
+      if (error !== undefined) throw error instanceof Error ? error : new Error(`${scheme} did not start`, { cause: error });
     },
     async stop() {
       stopped = true;

@@ -17,6 +17,9 @@ import { createClient } from 'redis';
 import { LRUCache } from 'lru-cache';
 import { TokenBucket } from '../util/token-bucket.js';
 
+/** How long a stopping node waits for Redis to answer what is in flight before it cuts the connection. */
+const CLOSE_WAIT_MS = 2000;
+
 /** Keys remembered in memory (the least recently seen are forgotten first). */
 const KEYS_KEPT = 20_000;
 /** Where the bridge's limits live in Redis. */
@@ -217,7 +220,14 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
       };
     },
     async close() {
-      if (client.isOpen) await client.close();
+      // A command Redis never answered (it went away) would hold close() forever: wait a moment, then cut.
+      if (client.isReady) {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+        await Promise.race([client.close().catch(() => undefined), waited]);
+        clearTimeout(timer);
+      }
+      if (client.isOpen) client.destroy();
     },
   };
 }

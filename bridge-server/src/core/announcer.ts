@@ -89,9 +89,21 @@ export class Announcer {
     const { webhooks } = this.deps;
     const wire = toWireConversation(conversation);
     const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
-    const before = await this.deps.store.swapConversationMark(conversation.id, mark);
-    if (conversation.assignee !== undefined && conversation.assignee !== before?.assignee)
-      webhooks.emit('conversation.assigned', conversation.siteKey, { conversation: wire, assignee: conversation.assignee });
-    if (conversation.state === 'closed' && before?.state !== 'closed') webhooks.emit('conversation.closed', conversation.siteKey, { conversation: wire });
+    const assigned = webhooks.withWrite('conversation.assigned', conversation.siteKey);
+    const closed = webhooks.withWrite('conversation.closed', conversation.siteKey);
+    // The mark and the events it makes are stored together: a crash between them would lose an event for good.
+    // (The store may run the transaction again: what the last run built is what was stored.)
+    let assignedNow = false;
+    let closedNow = false;
+    await this.deps.store.swapConversationMark(conversation.id, mark, (before) => {
+      assignedNow = conversation.assignee !== undefined && conversation.assignee !== before?.assignee;
+      closedNow = conversation.state === 'closed' && before?.state !== 'closed';
+      return [
+        ...(assignedNow ? assigned.build({ conversation: wire, assignee: conversation.assignee }) : []),
+        ...(closedNow ? closed.build({ conversation: wire }) : []),
+      ];
+    });
+    if (assignedNow) assigned.committed();
+    if (closedNow) closed.committed();
   }
 }

@@ -354,6 +354,9 @@ export class OutboxWorker {
     const retryable = error instanceof NetworkError ? error.retryable : true;
     const reason = error instanceof Error ? error.message : String(error);
     const attempts = item.attempts + 1;
+    // The lease went while it was being sent (the network refused as standby): the item is the new
+    // holder's, untouched, and no attempt is counted against it.
+    if (!this.leases.holds(networkId)) return 'retry';
     if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
       const changed = await store.completeOutbox(item.id, 'failed', fence);
       this.claimed(networkId);

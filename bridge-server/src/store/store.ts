@@ -415,7 +415,12 @@ export interface Store extends ContactStore {
   /** Records a failed attempt and when to try again. */
   retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void>;
   /** Records what webhooks now say of a conversation; returns what they said before (null: nothing yet). */
-  swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null>;
+  swapConversationMark(
+    conversationId: string,
+    mark: ConversationMark,
+    /** Webhook deliveries the change makes, given what was said before: queued in the same transaction, so a crash loses neither or both. */
+    events?: (before: ConversationMark | null) => readonly NewWebhookDelivery[],
+  ): Promise<ConversationMark | null>;
   /**
    * Conversations whose state or assignee is not what webhooks last said of them (or that
    * webhooks have not told of at all): what a crash interrupted, to tell at start-up.

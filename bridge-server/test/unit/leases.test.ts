@@ -297,4 +297,16 @@ describe('a network under a lease', () => {
     await leased.stop();
     assert.deepEqual(log, ['start', 'send hi', 'stop']);
   });
+
+  it("fails the bridge's start when the network cannot start, as unwrapped; in a cluster it lets the lease go", async () => {
+    const broken = { ...recordingNetwork().network, start: () => Promise.reject(new Error('no account')) };
+    const deps = { sink: { status: () => undefined }, logger: pino({ level: 'silent' }), acquired: () => undefined, released: () => undefined };
+    await assert.rejects(leasedNetwork(broken, new LocalLeases().lease('network:xmpp'), deps).start(), /no account/);
+
+    const { engine, manager } = setup();
+    engine.auto = { acquire: 3, renew: true };
+    const lease = manager.lease('network:xmpp');
+    await assert.rejects(leasedNetwork(broken, lease, deps).start(), /no account/);
+    assert.equal(lease.token(), undefined, 'not held with a network that does not run');
+  });
 });

@@ -41,6 +41,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every blob with when it was last written (for the sweep of bytes no file refers to). */
   list(): AsyncIterable<{ key: string; modifiedAt: number }>;
+  /** Removes what interrupted writes left long ago, for engines several processes share (done at start otherwise). */
+  sweepTemporary?(): Promise<void>;
   /** Bytes stored (for `/metrics`). */
   bytesStored(): Promise<number>;
 }

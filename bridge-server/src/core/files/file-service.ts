@@ -424,6 +424,7 @@ export class FileService {
   async sweepStray(): Promise<void> {
     // Only in a folder this store owns: another store's files are not this one's to judge.
     if (!this.deps.ownsFolder) return;
+    await this.deps.blobs.sweepTemporary?.();
     const before = this.now() - STRAY_AFTER_MS;
     const batch: string[] = [];
     const flush = async () => {

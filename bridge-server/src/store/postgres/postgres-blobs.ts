@@ -34,6 +34,11 @@ export class PostgresBlobStore implements BlobStore {
 
   /** Removes the pieces writes killed more than an hour ago left behind (younger ones may be another node's, under way). */
   async start(): Promise<void> {
+    await this.sweepTemporary();
+  }
+
+  /** What interrupted writes left, an hour or more ago (the stray sweep calls it every hour too). */
+  async sweepTemporary(): Promise<void> {
     await this.pool().query(`DELETE FROM blob_chunks WHERE key LIKE '~%' AND split_part(substr(key, 2), '.', 1)::bigint < $1`, [Date.now() - TEMP_LAPSE_MS]);
   }
 
@@ -159,11 +164,17 @@ export class PostgresBlobStore implements BlobStore {
     return (await this.pool().query('SELECT 1 FROM blobs WHERE key = $1', [key])).rows.length > 0;
   }
 
-  /** Deletes a blob and its pieces, unless an upload holds it (its file is being recorded). */
+  /**
+   * Deletes a blob and its pieces, unless an upload holds it (its file is being recorded) or a file
+   * refers to it: checked in the one statement, so a file recorded on another node meanwhile keeps them.
+   */
   async delete(key: string): Promise<void> {
     checkKey(key);
     await this.pool().query(
-      `WITH gone AS (DELETE FROM blobs WHERE key = $1 AND (pending = 0 OR pending_at < now() - make_interval(secs => $2)) RETURNING key)
+      `WITH gone AS (
+         DELETE FROM blobs WHERE key = $1 AND (pending = 0 OR pending_at < now() - make_interval(secs => $2))
+           AND NOT EXISTS (SELECT 1 FROM files WHERE blob = $1 OR thumbnail_blob = $1)
+         RETURNING key)
        DELETE FROM blob_chunks WHERE key IN (SELECT key FROM gone)`,
       [key, HOLD_LAPSE_MS / 1000],
     );

@@ -918,32 +918,39 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
+  async swapConversationMark(
+    conversationId: string,
+    mark: ConversationMark,
+    events?: (before: ConversationMark | null) => readonly NewWebhookDelivery[],
+  ): Promise<ConversationMark | null> {
     return this.transaction(async (client): Promise<ConversationMark | null> => {
-      for (;;) {
-        // The first mark: nothing was said before. A concurrent first mark makes this wait for it, then do nothing.
-        const inserted = await client.query(
-          'INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING',
-          [conversationId, mark.state, mark.assignee ?? null],
-        );
-        if (inserted.rowCount === 1) return null;
-        // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
-        const row = (
-          await this.rows<{ state: ConversationState; assignee: string | null }>(
-            'SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE',
-            [conversationId],
-            client,
-          )
-        )[0];
-        if (!row) continue; // erased meanwhile: this is a first mark again
-        await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [
-          conversationId,
-          mark.state,
-          mark.assignee ?? null,
-        ]);
-        return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
-      }
+      const before = await this.swapMark(conversationId, mark, client);
+      const deliveries = events?.(before) ?? [];
+      if (deliveries.length > 0) await this.insertWebhooks(deliveries, client);
+      return before;
     });
+  }
+
+  private async swapMark(conversationId: string, mark: ConversationMark, client: PoolClient): Promise<ConversationMark | null> {
+    for (;;) {
+      // The first mark: nothing was said before. A concurrent first mark makes this wait for it, then do nothing.
+      const inserted = await client.query(
+        'INSERT INTO webhook_marks (conversation_id, state, assignee) VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO NOTHING',
+        [conversationId, mark.state, mark.assignee ?? null],
+      );
+      if (inserted.rowCount === 1) return null;
+      // Locked, so two nodes swapping at once each get what the other (or nobody) said: never both the same.
+      const row = (
+        await this.rows<{ state: ConversationState; assignee: string | null }>(
+          'SELECT state, assignee FROM webhook_marks WHERE conversation_id = $1 FOR UPDATE',
+          [conversationId],
+          client,
+        )
+      )[0];
+      if (!row) continue; // erased meanwhile: this is a first mark again
+      await client.query('UPDATE webhook_marks SET state = $2, assignee = $3 WHERE conversation_id = $1', [conversationId, mark.state, mark.assignee ?? null]);
+      return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
+    }
   }
 
   async conversationsAheadOfMarks(limit: number): Promise<{ conversation: ConversationRecord; mark: ConversationMark | null }[]> {

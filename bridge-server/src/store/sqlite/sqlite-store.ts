@@ -870,12 +870,17 @@ export class SqliteStore implements Store {
     await this.write(() => this.statements.retryWebhook.run(nextAttemptAt, error, id));
   }
 
-  async swapConversationMark(conversationId: string, mark: ConversationMark): Promise<ConversationMark | null> {
+  async swapConversationMark(
+    conversationId: string,
+    mark: ConversationMark,
+    events?: (before: ConversationMark | null) => readonly NewWebhookDelivery[],
+  ): Promise<ConversationMark | null> {
     return this.write(() => {
       const row = this.statements.getMark.get(conversationId);
       this.statements.setMark.run(conversationId, mark.state, mark.assignee ?? null);
-      if (!row) return null;
-      return { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) };
+      const before: ConversationMark | null = row ? { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) } : null;
+      for (const delivery of events?.(before) ?? []) this.statements.insertWebhook.run(delivery);
+      return before;
     });
   }
 
