@@ -16,9 +16,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import { LRUCache } from 'lru-cache';
 import { TokenBucket } from '../util/token-bucket.js';
-
-/** How long a stopping node waits for Redis to answer what is in flight before it cuts the connection. */
-const CLOSE_WAIT_MS = 2000;
+import { closeWithin } from './redis-client.js';
 
 /** Keys remembered in memory (the least recently seen are forgotten first). */
 const KEYS_KEPT = 20_000;
@@ -219,15 +217,6 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
         },
       };
     },
-    async close() {
-      // A command Redis never answered (it went away) would hold close() forever: wait a moment, then cut.
-      if (client.isReady) {
-        let timer: NodeJS.Timeout | undefined;
-        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-        await Promise.race([client.close().catch(() => undefined), waited]);
-        clearTimeout(timer);
-      }
-      if (client.isOpen) client.destroy();
-    },
+    close: () => closeWithin(client),
   };
 }

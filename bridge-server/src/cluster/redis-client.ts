@@ -53,14 +53,25 @@ export async function connectRedis(url: string, log: Logger): Promise<RedisConne
   return {
     client,
     async close() {
-      // Commands wait for Redis while it is away: a stopping node waits a moment for them, not longer.
-      if (client.isReady) {
-        let timer: NodeJS.Timeout | undefined;
-        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-        await Promise.race([client.close().catch(() => undefined), waited]);
-        clearTimeout(timer);
-      }
-      for (const open of [client, ...copies]) if (open.isOpen) open.destroy();
+      await closeWithin(client);
+      for (const open of copies) if (open.isOpen) open.destroy();
     },
   };
+}
+
+/**
+ * Closes a client, waiting a moment for the commands in flight, then cuts the connection: a command
+ * Redis never answers (it went away) would hold `close()` forever.
+ */
+export async function closeWithin(
+  client: { isReady: boolean; isOpen: boolean; close(): Promise<unknown>; destroy(): void },
+  ms = CLOSE_WAIT_MS,
+): Promise<void> {
+  if (client.isReady) {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([client.close().catch(() => undefined), waited]);
+    clearTimeout(timer);
+  }
+  if (client.isOpen) client.destroy();
 }
