@@ -49,6 +49,7 @@ import { NetworkLeases } from './cluster/outbox-leases.js';
 import type { ClusterBus } from './cluster/bus.js';
 import { type Fabric, localFabric, redisFabric } from './cluster/fabric.js';
 import { BusOutboxKicks } from './cluster/outbox-kicks.js';
+import { BusNetworkCalls, type NetworkCalls } from './cluster/network-calls.js';
 
 /** In a cluster, how often a node reads the queues of the networks it holds without a kick (a kick lost with Redis). */
 const OUTBOX_POLL_MS = 3000;
@@ -129,9 +130,11 @@ async function createNetworks(
     files: NetworkFiles;
     leases: Leases;
     networkLeases: NetworkLeases;
+    /** Calls to a network made on a node without its lease go to the holder (several nodes only). */
+    networkCalls?: NetworkCalls;
   },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, leases, networkLeases } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, leases, networkLeases, networkCalls } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -184,6 +187,7 @@ async function createNetworks(
           // What this node said of the network's users goes: the new holder reports them.
           core.presence.withdraw(scheme);
         },
+        ...(networkCalls ? { calls: networkCalls } : {}),
       });
     }
     registry.add(network);
@@ -401,6 +405,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       files: files.service.networkView(),
       leases,
       networkLeases,
+      ...(bus.spansNodes ? { networkCalls: new BusNetworkCalls(bus, logger.child({ component: 'network-calls' })) } : {}),
     });
   } catch (error) {
     await leases.stop(); // none is held yet: nothing started

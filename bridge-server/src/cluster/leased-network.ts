@@ -2,12 +2,15 @@
  * A network run only by the holder of its lease (`network:<type>`): the other nodes never start it
  * (a server that takes one connection per account or component domain never sees two), and report
  * it `standby`. When the lease is lost the network refuses sends at once and is stopped; when it is
- * acquired the network starts and its outbox is read at once. On a single node (LocalLeases) the
- * lease is always held: the network runs as if unwrapped.
+ * acquired the network starts and its outbox is read at once. The calls that do not go through the
+ * outbox (typing, read markers, desk lines) made on a node without the lease are passed on to the
+ * holder (cluster/network-calls.ts), which makes them. On a single node (LocalLeases) the lease is
+ * always held: the network runs as if unwrapped.
  */
 import type { Logger } from 'pino';
 import { type InboundSink, type Network, NetworkError, type NetworkStatus } from '../networks/network.js';
 import type { Lease } from './leases.js';
+import { FORWARDED_CALLS, type ForwardedCall, type NetworkCalls } from './network-calls.js';
 
 export interface LeasedNetworkDeps {
   sink: Pick<InboundSink, 'status'>;
@@ -16,7 +19,11 @@ export interface LeasedNetworkDeps {
   acquired(scheme: string): void;
   /** It no longer does (its outbox is let go, synchronously). */
   released(scheme: string): void;
+  /** Where calls made on a node without the lease go (absent: a single node, which always holds it). */
+  calls?: NetworkCalls;
 }
+
+const forwarded = new Set<PropertyKey>(FORWARDED_CALLS);
 
 export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkDeps): Network {
   const { scheme } = inner;
@@ -67,6 +74,16 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
     }, 'network stop');
   };
   const unlisten = lease.listen({ acquired: begin, lost: end });
+  /** Calls other nodes pass on: made here only while this node runs the network. */
+  const unserve = deps.calls?.serve(scheme, (method, args) => {
+    if (!running || lease.token() === undefined) return;
+    const call = inner[method] as ((...args: unknown[]) => unknown) | undefined;
+    try {
+      Promise.resolve(call?.apply(inner, args)).catch((error: unknown) => logger.debug({ err: error, method }, 'a call passed on from another node failed'));
+    } catch (error) {
+      logger.debug({ err: error, method }, 'a call passed on from another node failed');
+    }
+  });
 
   const overrides: Partial<Network> = {
     status,
@@ -82,6 +99,7 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
     async stop() {
       stopped = true;
       unlisten();
+      unserve?.();
       if (running) {
         running = false;
         void then(() => inner.stop(), 'network stop');
@@ -99,10 +117,19 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof Network];
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      // Features (typing, presence, ...) go to the network itself, bound to it.
       let method = bound.get(property);
       if (!method) {
-        method = (value as (...args: unknown[]) => unknown).bind(target);
+        const own = (value as (...args: unknown[]) => unknown).bind(target);
+        const { calls } = deps;
+        // Typing, read markers, desk lines: to the network here when it runs here, else to the holder.
+        method =
+          forwarded.has(property) && calls
+            ? (...args: unknown[]) => {
+                if (lease.token() !== undefined) return own(...args);
+                calls.forward(scheme, property as ForwardedCall, args);
+                return property === 'conversationChanged' ? undefined : Promise.resolve();
+              }
+            : own; // the other features go to the network itself, bound to it
         bound.set(property, method);
       }
       return method;

@@ -11,6 +11,8 @@ export interface StateBus {
   publish(type: string, payload: unknown): void;
   /** Hears what other nodes publish under `type`. */
   on(type: string, handler: (payload: unknown) => void): void;
+  /** Hears that a node stopped or was unheard too long (what it watched must be watched by others). */
+  onNodeLeft?(handler: (nodeId: string) => void): void;
 }
 
 /** One node: nobody else to tell, nothing to hear. */

@@ -13,7 +13,7 @@ import { prosodyNetwork } from '../servers/networks.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type RedisServer, startRedis } from '../servers/redis.js';
-import { type Agent, connectAgent } from '../xmpp-agent.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 const LEASE = 'network:xmpp';
 const TTL_SECONDS = 6; // the default
@@ -105,6 +105,32 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     // Counted once the item's turn ended, just after the send.
     const claims = async () => /switchboard_outbox_claims_total\{network="xmpp"\} [1-9]/.test(await (await fetch(`${holder.url}/metrics`)).text());
     await until(claims, 5000, 'the claim counted on the holder');
+  });
+
+  it('passes typing and read markers made on the standby node to the holder, which sends them', async () => {
+    const [holder, standby] = holds(nodes[0]!) ? [nodes[0]!, nodes[1]!] : [nodes[1]!, nodes[0]!];
+    const visitorJid = `${visitor.self.slice(4)}@${prosody.componentDomain}`;
+    const { socket } = await connect(standby, { siteKey: SITE, token: visitor.session.token });
+    assert.equal((await call(socket, 'typing', { conversationId: visitor.conversationId, state: 'composing' })).ok, true);
+    await alice.next(
+      (s) => s.is('message') && s.attrs.from === visitorJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined,
+      10_000,
+    );
+    // Alice asks for chat markers (XEP-0333); the holder took her message, so only it knows her stanza id.
+    const arrived = new Promise<{ seq: number }>((resolve) => socket.once('message', (message: { seq: number }) => resolve(message)));
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: visitorJid, id: 'marked-1' },
+        xml('body', {}, 'please read this'),
+        xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' }),
+      ),
+    );
+    const { seq } = await arrived;
+    assert.equal((await call(socket, 'read', { conversationId: visitor.conversationId, seq })).ok, true);
+    await alice.next((s) => s.attrs.from === visitorJid && s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'marked-1', 10_000);
+    assert.equal(holds(standby), false, 'the standby node still does not run the component');
+    assert.equal(online(holder), true);
   });
 
   it('hands the component over at once when its holder stops (SIGTERM: networks stopped, then the lease released)', async (t) => {

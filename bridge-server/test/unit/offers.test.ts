@@ -91,7 +91,7 @@ function setUpNodes(count: number) {
     });
     nodes.push(node);
   }
-  return { clock, nodes, acted, saved: shared.saved };
+  return { clock, nodes, acted, saved: shared.saved, bus };
 }
 
 /** Lets the expiry handlers (async, on the store) finish. */
@@ -157,6 +157,20 @@ describe('offers on several nodes', () => {
     const { clock, nodes, acted } = setUpNodes(2);
     await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
     nodes[0]!.stop(); // its timers die with it; the offer stays in the store
+    clock.set(at(30));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);
+  });
+
+  it('reads the stored offers again when a node leaves: one whose start the bus lost is watched then', async () => {
+    const { clock, nodes, acted, bus } = setUpNodes(2);
+    bus.missing('desk:offer');
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
+    assert.equal(nodes[1]!.current(conversation.id), undefined, 'the other node never heard of it');
+    nodes[0]!.stop(); // then its node dies
+    bus.nodeLeft(0);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(nodes[1]!.current(conversation.id)?.deadline, at(30).getTime());
     clock.set(at(30));
     for (let i = 0; i < 5; i++) await settle();
     assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);

@@ -8,7 +8,9 @@
  * learned from the others on the bus), so an offer outlives the node that made it; when a deadline
  * passes, whichever nodes see it race to remove the row with that deadline (`claimExpiry`) and
  * only the one that removed it moves the conversation on. An offer accepted on any node is gone
- * from the store, so the others' timers find nothing to claim (and the bus stops them sooner).
+ * from the store, so the others' timers find nothing to claim (and the bus stops them sooner). When
+ * a node leaves, the others read the stored offers again: one whose start they missed on the bus
+ * would otherwise be watched by nobody.
  * Round-robin turns are kept in the store too, so every node picks the same next agent.
  */
 import type { Logger } from 'pino';
@@ -63,6 +65,24 @@ export class Offers {
       const parsed = offerEndedSchema.safeParse(payload);
       if (parsed.success) this.forget(parsed.data.conversationId);
     });
+    this.bus.onNodeLeft?.(() => {
+      this.rewatch().catch((error: unknown) => deps.logger.warn({ err: error }, 'offers not read again after a node left'));
+    });
+  }
+
+  /**
+   * Watches every stored offer this node does not watch yet (another node made it and the bus
+   * lost its message): its deadline as stored; one passed already expires now, and the race in
+   * `claimExpiry` lets one node act on it.
+   */
+  async rewatch(): Promise<void> {
+    for (const record of await this.deps.store.offers()) {
+      if (this.running.has(record.conversationId)) continue;
+      const conversation = await this.deps.store.getConversation(record.conversationId);
+      const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+      if (!conversation || conversation.state === 'closed' || !team || this.running.has(record.conversationId)) continue;
+      this.schedule(record.conversationId, this.fromRecord(record, team.id));
+    }
   }
 
   /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */
