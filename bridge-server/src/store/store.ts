@@ -201,13 +201,13 @@ export interface WebhookDeliveryRecord extends NewWebhookDelivery {
 }
 
 /**
- * Who sends a hook's deliveries now (a bridge node), until when (epoch ms): while a node's claim
- * runs, no other node sends that hook's deliveries, so each goes out once and in order.
+ * Who sends a hook's deliveries now (a bridge node), for how long from now: while a node's claim
+ * runs, no other node sends that hook's deliveries, so each goes out once and in order. The time
+ * is the database's (every node reads the same clock), as the leases' is.
  */
 export interface WebhookClaim {
   holder: string;
-  now: number;
-  until: number;
+  forMs: number;
 }
 
 /** What webhooks last said of a conversation, so `assigned` and `closed` are sent once per change. */
@@ -396,14 +396,14 @@ export interface Store extends ContactStore {
   /** A hook's waiting deliveries in the order they were queued. */
   pendingWebhooks(hook: string, limit: number): Promise<WebhookDeliveryRecord[]>;
   /**
-   * Claims a hook's first waiting deliveries, in order, for `claim.holder` until `claim.until`:
-   * none (with `busyUntil`, when the other claim runs out) while another holder's claim of the hook
-   * still runs, so one node at a time sends a hook's deliveries. A single-node engine (SQLite)
-   * records no claim and answers as `pendingWebhooks`.
+   * Claims a hook's first waiting deliveries, in order, for `claim.holder` for `claim.forMs`:
+   * none (with `busyForMs`, how long until the other claim runs out) while another holder's claim
+   * of the hook still runs, so one node at a time sends a hook's deliveries. A single-node engine
+   * (SQLite) records no claim and answers as `pendingWebhooks`.
    */
-  claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }>;
-  /** Extends every running claim of `holder` until `until` (it is still sending). */
-  renewWebhookClaims(holder: string, until: number): Promise<void>;
+  claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyForMs?: number }>;
+  /** Extends every running claim of `holder` to `forMs` from now (it is still sending). */
+  renewWebhookClaims(holder: string, forMs: number): Promise<void>;
   /** Ends every claim of `holder` (it stops): another node may send those deliveries at once. */
   releaseWebhookClaims(holder: string): Promise<void>;
   /** How many webhook deliveries wait for a hook (for every hook, without one). */

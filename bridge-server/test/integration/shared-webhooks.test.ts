@@ -102,13 +102,33 @@ describe('webhooks on several nodes', () => {
     );
   });
 
+  it("drains, when one node stops, what that node sends, not what another node's claim holds", async () => {
+    const url = await server.createDatabase('socket');
+    const store = await storeOn(url);
+    await queue(store, 3);
+    // Another node is sending these (its claim runs for a minute): the stopping node leaves them to it.
+    for (const key of await keysOf(store)) await store.claimWebhooks(key, { holder: 'busy-node', forMs: 60_000 }, 50);
+    const { received, fetchOf } = receiver();
+    const stopping = node(await storeOn(url), 'stopping', fetchOf('stopping'));
+    await stopping.start();
+    await until(() => stopping.pending === 6, 5000, 'the backlog counted from the store');
+    let whole = false;
+    void stopping.drain(60_000).then(() => (whole = true));
+    await stopping.drain(60_000, 'own');
+    assert.equal(received.length, 0, 'it sent none of them');
+    assert.equal(whole, false, 'the whole backlog is still waiting');
+    assert.equal(await store.webhookBacklog(), 6);
+    await stopping.stop();
+    assert.equal(whole, true, 'stopping ends every drain');
+  });
+
   it('takes over, once their claim ran out, the deliveries a node that died had claimed', async () => {
     const url = await server.createDatabase('socket');
     const store = await storeOn(url);
     await queue(store, 5);
     // A node claimed them (and perhaps sent the first) and died: nobody renews its claim.
     const claimedUntil = Date.now() + 1500;
-    for (const key of await keysOf(store)) await store.claimWebhooks(key, { holder: 'dead-node', now: Date.now(), until: claimedUntil }, 50);
+    for (const key of await keysOf(store)) await store.claimWebhooks(key, { holder: 'dead-node', forMs: 1500 }, 50);
     const { received, fetchOf } = receiver();
     const survivor = node(await storeOn(url), 'survivor', fetchOf('survivor'), 1500);
     await survivor.start();

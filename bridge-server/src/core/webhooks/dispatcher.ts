@@ -23,6 +23,9 @@ const USER_AGENT = 'Switchboard-Webhooks/1';
 const READ_BATCH = 50;
 /** A receiver's Retry-After is honoured up to this, so one header cannot stall a hook for days. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** What `drain()` waits for: every delivery waiting, or only this node's sending. */
+export type DrainScope = 'all' | 'own';
+
 /** How long a node's claim of a hook's deliveries lasts unless renewed: after it, another node takes over. */
 const CLAIM_MS = 30_000;
 /** A claim's end is looked at this long after it, so the other node's last renewal has surely lapsed. */
@@ -75,7 +78,8 @@ export class WebhookDispatcher {
   /** Aborts requests in flight on `stop()`. */
   private readonly stopping = new AbortController();
   private readonly sleeps = new Set<Sleep>();
-  private readonly idleWaiters = new Set<() => void>();
+  /** Who waits in `drain()`, and for what: nothing waiting at all, or nothing this node sends. */
+  private readonly idleWaiters = new Map<() => void, DrainScope>();
   private stopped = false;
   /** Who claims deliveries in the store: this node. */
   private readonly holder: string;
@@ -146,9 +150,7 @@ export class WebhookDispatcher {
   private watchClaims(): void {
     if (this.stopped) return;
     if (this.hooks.some((hook) => hook.running)) {
-      this.store
-        .renewWebhookClaims(this.holder, this.now() + this.claimMs)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'webhook claims not renewed'));
+      this.store.renewWebhookClaims(this.holder, this.claimMs).catch((error: unknown) => this.logger.warn({ err: error }, 'webhook claims not renewed'));
     }
     this.watchIdle();
   }
@@ -258,9 +260,14 @@ export class WebhookDispatcher {
     return this.hooks.reduce((sum, hook) => sum + hook.backlog, 0);
   }
 
-  /** Resolves when nothing is waiting (for graceful shutdown and tests), or after `timeoutMs`. */
-  drain(timeoutMs?: number): Promise<void> {
-    if (this.pending === 0 || this.stopped) return Promise.resolve();
+  /**
+   * Resolves when nothing is waiting (for graceful shutdown and tests), or after `timeoutMs`. With
+   * `own` (a node of several shutting down): when this node sends nothing, none of its deliveries
+   * is being written, and none of its sends waits for a retry; what waits for the other nodes'
+   * sending is theirs, and what waits unclaimed is taken by them once this node is gone.
+   */
+  drain(timeoutMs?: number, scope: DrainScope = 'all'): Promise<void> {
+    if (this.idle(scope) || this.stopped) return Promise.resolve();
     // A retry's timer does not hold the process open; while someone drains, it must.
     for (const sleep of this.sleeps) sleep.timer.ref();
     return new Promise<void>((resolve) => {
@@ -274,7 +281,7 @@ export class WebhookDispatcher {
         if (this.idleWaiters.size === 0) for (const sleep of this.sleeps) sleep.timer.unref();
         resolve();
       };
-      this.idleWaiters.add(done);
+      this.idleWaiters.set(done, scope);
       if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
     });
   }
@@ -324,12 +331,12 @@ export class WebhookDispatcher {
   private async run(hook: HookState): Promise<void> {
     for (;;) {
       hook.again = false;
-      const now = this.now();
-      const claimed: { deliveries: WebhookDeliveryRecord[]; busyUntil?: number } = this.stopped ? { deliveries: [] } : await this.read(hook, now);
+      const asked = this.now();
+      const claimed: { deliveries: WebhookDeliveryRecord[]; busyForMs?: number } = this.stopped ? { deliveries: [] } : await this.read(hook);
       const batch = claimed.deliveries;
       if (batch.length === 0 && hook.again && !this.stopped) continue;
       if (batch.length === 0) {
-        if (claimed.busyUntil !== undefined && !this.stopped) {
+        if (claimed.busyForMs !== undefined && !this.stopped) {
           // Another node sends this hook's deliveries (ours too): what waits is as the store says,
           // and this node looks again when that node's claim would run out, in case it died.
           hook.backlog = (await this.store.webhookBacklog(hook.key)) + hook.writing;
@@ -340,7 +347,7 @@ export class WebhookDispatcher {
               hook.recheck = undefined;
               this.kick(hook);
             },
-            Math.max(0, claimed.busyUntil - this.now()) + CLAIM_SLACK_MS,
+            Math.max(0, claimed.busyForMs - (this.now() - asked)) + CLAIM_SLACK_MS,
           );
           hook.recheck.unref();
         } else if (this.clustered && !this.stopped) {
@@ -364,9 +371,9 @@ export class WebhookDispatcher {
    * reads them as they wait (nobody else sends them, and no claim of a process that died holds
    * them back after a restart).
    */
-  private async read(hook: HookState, now: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }> {
+  private async read(hook: HookState): Promise<{ deliveries: WebhookDeliveryRecord[]; busyForMs?: number }> {
     if (!this.clustered) return { deliveries: await this.store.pendingWebhooks(hook.key, READ_BATCH) };
-    return this.store.claimWebhooks(hook.key, { holder: this.holder, now, until: now + this.claimMs }, READ_BATCH);
+    return this.store.claimWebhooks(hook.key, { holder: this.holder, forMs: this.claimMs }, READ_BATCH);
   }
 
   private async deliver(hook: HookState, record: WebhookDeliveryRecord): Promise<void> {
@@ -453,8 +460,12 @@ export class WebhookDispatcher {
   }
 
   private notifyIfIdle(force = false): void {
-    if (!force && this.pending > 0) return;
-    for (const done of [...this.idleWaiters]) done();
+    for (const [done, scope] of [...this.idleWaiters]) if (force || this.idle(scope)) done();
+  }
+
+  private idle(scope: DrainScope): boolean {
+    if (scope === 'own' && this.clustered) return this.hooks.every((hook) => !hook.running && hook.writing === 0);
+    return this.pending === 0;
   }
 }
 

@@ -89,6 +89,8 @@ interface ConversationWithParticipants extends ConversationRow {
   participants: string[];
 }
 
+/** The database's clock in epoch ms (webhook claims): every node reads the same one, whatever its own says. */
+const DATABASE_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const toConversation = (row: ConversationWithParticipants) => fromRow(row, row.participants);
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -864,30 +866,31 @@ export class PostgresStore implements Store {
    * turns and the second sees the first's claim: each statement of a transaction reads what was
    * committed before it began.
    */
-  async claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyUntil?: number }> {
+  async claimWebhooks(hook: string, claim: WebhookClaim, limit: number): Promise<{ deliveries: WebhookDeliveryRecord[]; busyForMs?: number }> {
     return this.transaction(async (client) => {
       await this.lockQueues(WEBHOOK_LOCK_SPACE, [hook], client);
       const busy = (
-        await this.rows<{ until: string | null }>(
-          'SELECT max(claimed_until) AS until FROM webhook_deliveries WHERE hook = $1 AND claimed_by <> $2 AND claimed_until > $3',
-          [hook, claim.holder, claim.now],
+        await this.rows<{ left: string | null }>(
+          `SELECT max(claimed_until) - ${DATABASE_NOW_MS} AS left FROM webhook_deliveries
+           WHERE hook = $1 AND claimed_by <> $2 AND claimed_until > ${DATABASE_NOW_MS}`,
+          [hook, claim.holder],
           client,
         )
-      )[0]?.until;
-      if (busy !== null && busy !== undefined) return { deliveries: [], busyUntil: Number(busy) };
+      )[0]?.left;
+      if (busy !== null && busy !== undefined) return { deliveries: [], busyForMs: Number(busy) };
       const rows = await this.rows<WebhookRow & { seq: string }>(
-        `UPDATE webhook_deliveries SET claimed_by = $2, claimed_until = $3
+        `UPDATE webhook_deliveries SET claimed_by = $2, claimed_until = ${DATABASE_NOW_MS} + $3
          WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE hook = $1 ORDER BY seq LIMIT $4)
          RETURNING seq, id, hook, event, site_key, body, attempts, next_attempt_at`,
-        [hook, claim.holder, claim.until, limit],
+        [hook, claim.holder, Math.round(claim.forMs), limit],
         client,
       );
       return { deliveries: rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toWebhookDelivery) };
     });
   }
 
-  async renewWebhookClaims(holder: string, until: number): Promise<void> {
-    await this.db.query('UPDATE webhook_deliveries SET claimed_until = $2 WHERE claimed_by = $1', [holder, until]);
+  async renewWebhookClaims(holder: string, forMs: number): Promise<void> {
+    await this.db.query(`UPDATE webhook_deliveries SET claimed_until = ${DATABASE_NOW_MS} + $2 WHERE claimed_by = $1`, [holder, Math.round(forMs)]);
   }
 
   async releaseWebhookClaims(holder: string): Promise<void> {
