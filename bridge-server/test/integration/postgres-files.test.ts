@@ -14,16 +14,10 @@ import { BlobTooLarge } from '../../src/core/files/blob-store.js';
 import { CHUNK_BYTES, PostgresBlobStore } from '../../src/store/postgres/postgres-blobs.js';
 import { SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
+import { readAll } from '../read-stream.js';
 
 const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function readAll(stream: Readable | null): Promise<Buffer | null> {
-  if (!stream) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('files in the Postgres database', () => {
   let server: PostgresServer;

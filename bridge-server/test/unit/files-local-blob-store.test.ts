@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { BlobTooLarge } from '../../src/core/files/blob-store.js';
 import { LocalBlobStore } from '../../src/core/files/local-blob-store.js';
+import { readAll } from '../read-stream.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchboard-blobs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -25,13 +26,6 @@ const filesUnder = (folder: string) =>
   readdirSync(folder, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1));
-
-async function readAll(stream: Readable | null): Promise<Buffer | null> {
-  if (!stream) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('LocalBlobStore', () => {
   it('stores a stream under its SHA-256, in <aa>/<bb>/<sha256>, and reads it back', async () => {
