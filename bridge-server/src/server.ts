@@ -504,11 +504,12 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await core.outbox.stop();
         core.router.stop();
         core.presence.stop();
+        // While the bus still runs, so what a network brings in until it stops reaches the other
+        // nodes' clients live; and before the webhooks stop, so its events are queued.
+        for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         // A node of several sends what it claimed; what waits for the others is theirs to send.
         await webhooks.drain(config.server.drainSeconds * 1000, 'own');
         await webhooks.stop();
-        // While the bus still runs: what a network brings in until it stops reaches the other nodes' clients live.
-        for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
         // The other nodes let go of this one's connections and reports at once.
         bus.stop();
         await new Promise<void>((resolve) => void io.close(() => resolve()));

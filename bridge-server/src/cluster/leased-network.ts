@@ -8,7 +8,7 @@
  * always held: the network runs as if unwrapped.
  */
 import type { Logger } from 'pino';
-import { type InboundSink, type Network, NetworkError, type NetworkStatus } from '../networks/network.js';
+import { type CustomerIdentity, type InboundSink, type Network, NetworkError, type NetworkStatus, type SendResult } from '../networks/network.js';
 import type { Lease } from './leases.js';
 import { FORWARDED_CALLS, type ForwardedCall, type NetworkCalls } from './network-calls.js';
 
@@ -74,15 +74,12 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
     }, 'network stop');
   };
   const unlisten = lease.listen({ acquired: begin, lost: end });
-  /** Calls other nodes pass on: made here only while this node runs the network. */
+  /** Calls other nodes pass on: made here only while this node runs the network (else undefined: not ours to answer). */
   const unserve = deps.calls?.serve(scheme, (method, args) => {
-    if (!running || lease.token() === undefined) return;
-    const call = inner[method] as ((...args: unknown[]) => unknown) | undefined;
-    try {
-      Promise.resolve(call?.apply(inner, args)).catch((error: unknown) => logger.debug({ err: error, method }, 'a call passed on from another node failed'));
-    } catch (error) {
-      logger.debug({ err: error, method }, 'a call passed on from another node failed');
-    }
+    if (!running || lease.token() === undefined) return undefined;
+    const call: unknown = Reflect.get(inner, method, inner);
+    if (typeof call !== 'function') return Promise.reject(new NetworkError(`${scheme} has no ${method}`, false));
+    return Promise.resolve((call as (...args: unknown[]) => unknown).apply(inner, args));
   });
 
   const overrides: Partial<Network> = {
@@ -107,8 +104,10 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
       await transitions;
     },
     send(outbound) {
-      if (lease.token() === undefined) return Promise.reject(new NetworkError(`${scheme} is standby: ${standby().reason}`, true));
-      return inner.send(outbound);
+      if (lease.token() !== undefined) return inner.send(outbound);
+      // A send made at once (not the outbox's, which sends only where the lease is held) is made by the holder.
+      if (outbound.direct && deps.calls) return deps.calls.ask(scheme, 'send', [outbound]) as Promise<SendResult>;
+      return Promise.reject(new NetworkError(`${scheme} is standby: ${standby().reason}`, true));
     },
   };
   const bound = new Map<PropertyKey, unknown>();
@@ -121,15 +120,17 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
       if (!method) {
         const own = (value as (...args: unknown[]) => unknown).bind(target);
         const { calls } = deps;
-        // Typing, read markers, desk lines: to the network here when it runs here, else to the holder.
-        method =
-          forwarded.has(property) && calls
-            ? (...args: unknown[]) => {
-                if (lease.token() !== undefined) return own(...args);
-                calls.forward(scheme, property as ForwardedCall, args);
-                return property === 'conversationChanged' ? undefined : Promise.resolve();
-              }
-            : own; // the other features go to the network itself, bound to it
+        // Typing, read markers, desk lines, what it says of an address: to the network here when it runs here, else to the holder.
+        if (forwarded.has(property) && calls)
+          method = (...args: unknown[]) => {
+            if (lease.token() !== undefined) return own(...args);
+            calls.forward(scheme, property as ForwardedCall, args);
+            return property === 'conversationChanged' ? undefined : Promise.resolve();
+          };
+        else if (property === 'identityOf' && calls)
+          method = (address: unknown) =>
+            lease.token() !== undefined ? own(address) : (calls.ask(scheme, 'identityOf', [address]) as Promise<CustomerIdentity>);
+        else method = own; // the other features go to the network itself, bound to it
         bound.set(property, method);
       }
       return method;

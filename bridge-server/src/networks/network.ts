@@ -34,6 +34,15 @@ export interface NetworkCapabilities {
 /** `standby`: in a cluster, another node holds the network's lease and runs it (cluster/leased-network.ts). */
 export type NetworkState = 'connecting' | 'online' | 'offline' | 'standby';
 
+/**
+ * Whether what is handed to the network now gets there: it is online here, or (`standby`) the node
+ * holding its lease runs it, and the call travels there (cluster/network-calls.ts, the outbox).
+ */
+export const runsSomewhere = (network: Pick<NetworkCore, 'status'>): boolean => {
+  const { state } = network.status();
+  return state === 'online' || state === 'standby';
+};
+
 export interface NetworkStatus {
   state: NetworkState;
   reason?: string;
@@ -67,6 +76,11 @@ export interface OutboundMessage {
    * recognises the message if it comes back (docs/gateway.md, "Policy and loops").
    */
   via?: readonly string[];
+  /**
+   * Sent at once, not from the outbox (a continuation's code): in a cluster, a node that does not
+   * run the network has the holder of its lease send it (cluster/leased-network.ts).
+   */
+  direct?: boolean;
 }
 
 export interface SendResult {

@@ -13,7 +13,8 @@ import { prosodyNetwork } from '../servers/networks.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type RedisServer, startRedis } from '../servers/redis.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { continuationSites } from '../continuation-desk.js';
 
 const LEASE = 'network:xmpp';
 const TTL_SECONDS = 6; // the default
@@ -42,6 +43,7 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
   const nodeConfig = (nodeId: string) => ({
     store: { type: 'postgres', url: databaseUrl, poolSize: 4 },
     cluster: { nodeId, redis: { url: redis.url } },
+    sites: continuationSites({ networks: ['xmpp'] }),
     teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
     networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
   });
@@ -65,7 +67,15 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
   before(async () => {
     postgres = await startPostgres();
     databaseUrl = await postgres.createDatabase();
-    [prosody, redis] = await Promise.all([startProsody({ users: [['alice', 'alicepw']] }), startRedis()]);
+    [prosody, redis] = await Promise.all([
+      startProsody({
+        users: [
+          ['alice', 'alicepw'],
+          ['dana', 'danapw'],
+        ],
+      }),
+      startRedis(),
+    ]);
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
   });
   after(async () => {
@@ -131,6 +141,17 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     await alice.next((s) => s.attrs.from === visitorJid && s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'marked-1', 10_000);
     assert.equal(holds(standby), false, 'the standby node still does not run the component');
     assert.equal(online(holder), true);
+  });
+
+  it("sends a continuation's code asked for on the standby node through the holder, and tells the asker what it answered", async (t) => {
+    const [, standby] = holds(nodes[0]!) ? [nodes[0]!, nodes[1]!] : [nodes[1]!, nodes[0]!];
+    const dana = await connectAgent(prosody.c2sPort, 'dana', 'danapw');
+    t.after(() => dana.stop());
+    const { socket } = await connect(standby, { siteKey: SITE, token: visitor.session.token });
+    const started = await call(socket, 'continuation:start', { conversationId: visitor.conversationId, address: 'xmpp:dana@localhost' });
+    assert.equal(started.ok, true, JSON.stringify(started));
+    const proof = await dana.next(isChatFrom(`support@${prosody.componentDomain}`), 10_000);
+    assert.match(proof.getChildText('body') ?? '', /^\d{6} is your code/);
   });
 
   it('hands the component over at once when its holder stops (SIGTERM: networks stopped, then the lease released)', async (t) => {

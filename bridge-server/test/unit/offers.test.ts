@@ -176,6 +176,20 @@ describe('offers on several nodes', () => {
     assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);
   });
 
+  it('watches nothing more once stopped, even when another node leaves (the whole cluster shutting down)', async () => {
+    const { clock, nodes, acted, bus } = setUpNodes(2);
+    bus.missing('desk:offer');
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
+    nodes[0]!.stop();
+    nodes[1]!.stop();
+    bus.nodeLeft(0);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(nodes[1]!.current(conversation.id), undefined);
+    clock.set(at(31));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(acted, []);
+  });
+
   it('takes up, at start, offers another node made before it', async () => {
     const { clock, nodes, acted } = setUpNodes(2);
     await nodes[0]!.start(conversation, 'xmpp:bob@example.org');

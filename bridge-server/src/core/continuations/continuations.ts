@@ -16,7 +16,7 @@ import {
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../config.js';
-import { type HostedParties, type InboundMessage, type InboundTeam, type Network, NetworkError } from '../../networks/network.js';
+import { type HostedParties, type InboundMessage, type InboundTeam, type Network, NetworkError, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { ContinuationRecord, ConversationRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
@@ -95,7 +95,7 @@ export class Continuations {
       const conversation = await this.visitorsOpenConversation(actor, payload.conversationId);
       const config = this.configOf(conversation.siteKey);
       const { address, network } = this.continuable(conversation, config, payload.address);
-      if (network.status().state !== 'online')
+      if (!runsSomewhere(network))
         throw new BridgeError('unavailable', `address: ${network.scheme} is ${network.status().state} at the moment; try again in a few minutes`);
       const refusal = await this.limits.take(conversation.id, address);
       if (refusal) throw rateLimited(`address: ${refusal}`);
@@ -345,6 +345,7 @@ export class Continuations {
     };
     await network.send({
       message,
+      direct: true,
       to: address,
       conversation: { ...toNetworkConversation(conversation), openedBy: address },
       fromName: this.siteName(conversation.siteKey),

@@ -5,7 +5,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { HostedParties } from '../../networks/network.js';
+import { type HostedParties, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -39,7 +39,7 @@ export class Handover {
   /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
   async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
     const network = this.deps.registry.forAddress(agent);
-    if (!network?.notice || network.deliversFromStore || network.status().state !== 'online') return;
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.

@@ -53,6 +53,8 @@ export class Offers {
   /** Conversations offered to an agent who has not answered yet. */
   private readonly running = new Map<string, Offer>();
   private readonly bus: StateBus;
+  /** Stopped (the bridge shuts down): nothing is watched or acted on here any more, whatever the bus says. */
+  private stopped = false;
 
   constructor(private readonly deps: OfferDeps) {
     this.bus = deps.bus ?? LOCAL_STATE_BUS;
@@ -76,12 +78,20 @@ export class Offers {
    * `claimExpiry` lets one node act on it.
    */
   async rewatch(): Promise<void> {
+    if (this.stopped) return;
     for (const record of await this.deps.store.offers()) {
       if (this.running.has(record.conversationId)) continue;
       const conversation = await this.deps.store.getConversation(record.conversationId);
       const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
-      if (!conversation || conversation.state === 'closed' || !team || this.running.has(record.conversationId)) continue;
-      this.schedule(record.conversationId, this.fromRecord(record, team.id));
+      // Left alone: a stale row (its conversation closed or queued again meanwhile) is not an offer to act on.
+      if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) continue;
+      if (this.stopped || this.running.has(record.conversationId)) continue;
+      const offer = this.fromRecord(record, team.id);
+      // Overdue already: its node died after the deadline, or it waits for an agent to come back
+      // (after a restart; the store does not say which). Either way it waits as a resumed one does.
+      const now = this.now();
+      if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
+      this.schedule(record.conversationId, offer);
     }
   }
 
@@ -135,6 +145,7 @@ export class Offers {
    * offer time, if longer).
    */
   async resume(): Promise<void> {
+    this.stopped = false;
     const now = this.now();
     for (const record of await this.deps.store.offers()) {
       const conversation = await this.deps.store.getConversation(record.conversationId);
@@ -203,6 +214,7 @@ export class Offers {
 
   /** Stops every timer (at shutdown): the offers stay in the store and resume at the next start. */
   stop(): void {
+    this.stopped = true;
     for (const offer of this.running.values()) offer.timer?.cancel();
     this.running.clear();
   }
@@ -214,6 +226,7 @@ export class Offers {
   /** Keeps an offer and sets its timer: at its deadline, or (waiting for agents) at the end of the wait. */
   private schedule(conversationId: string, offer: Offer): void {
     offer.timer?.cancel();
+    if (this.stopped) return;
     const at = offer.waitUntil ?? offer.deadline;
     offer.timer = this.deps.clock.setTimer(() => this.expire(conversationId, offer.agentId), Math.max(0, at - this.now()));
     this.running.set(conversationId, offer);

@@ -80,6 +80,8 @@ export class WebhookDispatcher {
   private readonly sleeps = new Set<Sleep>();
   /** Who waits in `drain()`, and for what: nothing waiting at all, or nothing this node sends. */
   private readonly idleWaiters = new Map<() => void, DrainScope>();
+  /** A node of several drains its own for shutdown: it finishes the deliveries it claimed and claims no more. */
+  private finishing = false;
   private stopped = false;
   /** Who claims deliveries in the store: this node. */
   private readonly holder: string;
@@ -273,7 +275,9 @@ export class WebhookDispatcher {
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       // Several nodes: what another node sends is seen gone only by looking at the store again.
-      const look = this.clustered ? setInterval(() => this.watchIdle(), DRAIN_LOOK_MS) : undefined;
+      // Draining its own (a node that stops) it takes nothing new: it finishes what it claimed.
+      if (scope === 'own' && this.clustered) this.finishing = true;
+      const look = this.clustered && scope === 'all' ? setInterval(() => this.watchIdle(), DRAIN_LOOK_MS) : undefined;
       const done = () => {
         if (timer) clearTimeout(timer);
         clearInterval(look);
@@ -315,7 +319,7 @@ export class WebhookDispatcher {
 
   /** Starts the hook's send loop unless it runs already (then it reads the store once more). */
   private kick(hook: HookState): void {
-    if (this.stopped) return;
+    if (this.stopped || this.finishing) return;
     if (hook.running) {
       hook.again = true;
       return;
@@ -330,6 +334,12 @@ export class WebhookDispatcher {
 
   private async run(hook: HookState): Promise<void> {
     for (;;) {
+      if (this.finishing) {
+        // A stopping node of several: what it claimed is sent; the rest is for the other nodes.
+        hook.running = false;
+        this.notifyIfIdle();
+        return;
+      }
       hook.again = false;
       const asked = this.now();
       const claimed: { deliveries: WebhookDeliveryRecord[]; busyForMs?: number } = this.stopped ? { deliveries: [] } : await this.read(hook);
