@@ -6,9 +6,24 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { describeInboxStoreContract } from '../inbox-store-contract.js';
 import { describeStoreContract } from '../store-contract.js';
 
 describeStoreContract('SQLite', {
+  multiNode: false,
+  async backing() {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+    const path = join(dir, 'store.db');
+    return {
+      make: () => new SqliteStore({ path }),
+      async destroy() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+describeInboxStoreContract('SQLite', {
   multiNode: false,
   async backing() {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
