@@ -5,7 +5,7 @@ import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { describeInboxStoreContract } from '../inbox-store-contract.js';
-import { describeStoreContract } from '../store-contract.js';
+import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 let server: PostgresServer;
 /**
@@ -25,7 +25,8 @@ after(async () => {
   await server.destroy();
 });
 
-describeStoreContract('Postgres', {
+/** A fresh backing for each case of the store's contracts. */
+const setup: StoreContractSetup = {
   multiNode: true,
   async backing() {
     // Every table the migrations made (whatever they are), emptied; the schema stays migrated.
@@ -38,22 +39,10 @@ describeStoreContract('Postgres', {
       async destroy() {},
     };
   },
-});
+};
 
-describeInboxStoreContract('Postgres', {
-  multiNode: true,
-  async backing() {
-    // Every table the migrations made (whatever they are), emptied; the schema stays migrated.
-    const tables = await admin.query<{ name: string }>(
-      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'",
-    );
-    if (tables.rows.length > 0) await admin.query(tables.rows.map((t) => `DELETE FROM ${t.name};`).join(' '));
-    return {
-      make: () => new PostgresStore({ url: contractUrl, poolSize: 3 }),
-      async destroy() {},
-    };
-  },
-});
+describeStoreContract('Postgres', setup);
+describeInboxStoreContract('Postgres', setup);
 
 describe('Postgres store', () => {
   const query = async <R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> => {

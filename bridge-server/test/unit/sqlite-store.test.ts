@@ -7,9 +7,10 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeInboxStoreContract } from '../inbox-store-contract.js';
-import { describeStoreContract } from '../store-contract.js';
+import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
-describeStoreContract('SQLite', {
+/** A fresh backing for each case of the store's contracts. */
+const setup: StoreContractSetup = {
   multiNode: false,
   async backing() {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
@@ -21,21 +22,10 @@ describeStoreContract('SQLite', {
       },
     };
   },
-});
+};
 
-describeInboxStoreContract('SQLite', {
-  multiNode: false,
-  async backing() {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
-    const path = join(dir, 'store.db');
-    return {
-      make: () => new SqliteStore({ path }),
-      async destroy() {
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-});
+describeStoreContract('SQLite', setup);
+describeInboxStoreContract('SQLite', setup);
 
 describe('SQLite store', () => {
   let dir: string;
