@@ -4,12 +4,18 @@
  */
 import type { AckCallback } from './errors.js';
 import type {
+  CannedReply,
   Contact,
   Continuation,
   ContinuationOffer,
   Conversation,
+  DirectoryTeam,
+  InboxCounts,
+  InboxItem,
+  InboxSearchResult,
   Message,
   MessageStatusEvent,
+  Note,
   PartyInfo,
   Presence,
   QueuePosition,
@@ -19,6 +25,7 @@ import type {
 } from './objects.js';
 import type {
   AgentCommandPayload,
+  CannedListPayload,
   ContactGetPayload,
   ContactMergePayload,
   ContactUnmergePayload,
@@ -26,13 +33,21 @@ import type {
   ContinuationStartPayload,
   ContinuationStopPayload,
   ContinuationVerifyPayload,
+  ConversationClaimPayload,
   ConversationClosePayload,
   ConversationListPayload,
   ConversationOpenPayload,
   ConversationRatePayload,
+  ConversationTransferPayload,
+  DeskDirectoryPayload,
   HistoryGetPayload,
+  InboxCountsPayload,
+  InboxListPayload,
+  InboxSearchPayload,
   FileLinkPayload,
   MessageSendPayload,
+  NoteAddPayload,
+  NoteListPayload,
   PartyGetPayload,
   PresenceSetPayload,
   PresenceSubscribePayload,
@@ -83,6 +98,24 @@ export interface ClientToServerEvents {
   'contact:unmerge': (payload: ContactUnmergePayload, ack: AckCallback<{ contacts: Contact[] }>) => void;
   /** Addition: a short-lived signed link to a file of a conversation the caller may read (for `<img src>`, a download). */
   'file:link': (payload: FileLinkPayload, ack: AckCallback<{ url: string; expiresAt: string }>) => void;
+  /** Addition (agent inbox, agents and integrations): a view of the site's conversations. */
+  'inbox:list': (payload: InboxListPayload, ack: AckCallback<{ items: InboxItem[] }>) => void;
+  /** Addition (agent inbox): how many conversations each view lists. */
+  'inbox:counts': (payload: InboxCountsPayload, ack: AckCallback<{ counts: InboxCounts }>) => void;
+  /** Addition (agent inbox): messages, notes and customers of the site matching a text. */
+  'inbox:search': (payload: InboxSearchPayload, ack: AckCallback<{ results: InboxSearchResult[] }>) => void;
+  /** Addition (agent inbox, agents): take a conversation of one's team (as `/claim ID`). */
+  'conversation:claim': (payload: ConversationClaimPayload, ack: AckCallback<{ conversation: Conversation }>) => void;
+  /** Addition (agent inbox, agents): hand a conversation to an agent or a team's queue (as `/transfer`). */
+  'conversation:transfer': (payload: ConversationTransferPayload, ack: AckCallback<{ conversation: Conversation }>) => void;
+  /** Addition (agent inbox): the site's teams, their members and their presence. */
+  'desk:directory': (payload: DeskDirectoryPayload, ack: AckCallback<{ teams: DirectoryTeam[] }>) => void;
+  /** Addition (agent inbox): canned replies of the caller's teams (or of one team). */
+  'canned:list': (payload: CannedListPayload, ack: AckCallback<{ canned: CannedReply[] }>) => void;
+  /** Addition (agent inbox, agents): a private note on a conversation (never leaves the bridge). */
+  'note:add': (payload: NoteAddPayload, ack: AckCallback<{ note: Note }>) => void;
+  /** Addition (agent inbox): a conversation's notes, oldest first (at most 500). */
+  'note:list': (payload: NoteListPayload, ack: AckCallback<{ notes: Note[] }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -100,6 +133,10 @@ export interface ServerToClientEvents {
   continuation: (continuation: Continuation) => void;
   /** Addition: an agent invites the visitor to continue on a network. */
   'continuation:offer': (offer: ContinuationOffer) => void;
+  /** Addition (agent inbox): a conversation of the site changed, as the receiving agent's inbox lists it. */
+  'inbox:item': (item: InboxItem) => void;
+  /** Addition (agent inbox): a private note was written (to the site's agents only). */
+  note: (note: Note) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -128,6 +165,15 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'contact:merge',
   'contact:unmerge',
   'file:link',
+  'inbox:list',
+  'inbox:counts',
+  'inbox:search',
+  'conversation:claim',
+  'conversation:transfer',
+  'desk:directory',
+  'canned:list',
+  'note:add',
+  'note:list',
 ];
 
 /** The socket.io namespace of this contract version. */

@@ -220,3 +220,95 @@ export interface Contact {
   conversations: ContactConversation[];
   merges: ContactMerge[];
 }
+
+/** Addition (agent inbox): the customer of an inbox item, the conversation's opener (`participants[0]`). */
+export interface InboxCustomer {
+  address: Address;
+  name?: string;
+  /** The network of the address's scheme: `web`, `xmpp`, `irc`, `sip`, `mailto`. */
+  network: string;
+}
+
+/** Addition (agent inbox): the last message of an inbox item (never a note). */
+export interface InboxLastMessage {
+  seq: number;
+  from: Address;
+  text: string;
+  sentAt: string;
+  /** How many files it carries, when any. */
+  attachments?: number;
+}
+
+/** Addition (agent inbox): a conversation as the agents' inbox lists it, computed for the agent who reads it. */
+export interface InboxItem extends Conversation {
+  customer: InboxCustomer;
+  lastMessage?: InboxLastMessage;
+  /** ISO time of the customer's oldest message the desk has not answered yet (absent: the desk had the last word, or closed). */
+  waitingSince?: string;
+  /** Messages from others than the reader (notes excluded) above the reader's read cursor. */
+  unread: number;
+  /** ISO time of the conversation's last change or message. */
+  updatedAt: string;
+}
+
+export type InboxView = 'mine' | 'unassigned' | 'open' | 'closed';
+
+/** Addition (agent inbox): how many conversations each view lists (`closed`: closed in the last 7 days). */
+export interface InboxCounts {
+  mine: number;
+  unassigned: number;
+  open: number;
+  closed: number;
+}
+
+/** Addition (agent inbox): a private note of the desk on a conversation; never leaves the bridge. */
+export interface Note {
+  id: string;
+  conversationId: string;
+  /** The conversation's lastSeq when the note was written: it is shown after that message. */
+  afterSeq: number;
+  from: Address;
+  text: string;
+  createdAt: string;
+}
+
+/** Addition (agent inbox): one hit of `inbox:search`. */
+export interface InboxSearchResult {
+  conversationId: string;
+  kind: 'message' | 'note' | 'customer';
+  /** For a message. */
+  seq?: number;
+  /** For a message or a note: its author. */
+  from?: Address;
+  /** A short piece of the text around the match. */
+  snippet: string;
+  /** For a message or a note: when it was written. */
+  sentAt?: string;
+}
+
+/** Addition (agent inbox): a member of a team in `desk:directory`. */
+export interface DirectoryMember {
+  id: string;
+  name?: string;
+  addresses: Address[];
+  /** The best presence of the member's addresses. */
+  status: PresenceStatus;
+}
+
+/** Addition (agent inbox): a team of the site in `desk:directory`. */
+export interface DirectoryTeam {
+  id: string;
+  name: string;
+  /** Whether the team takes conversations now (an agent available, within its hours). */
+  available: boolean;
+  /** How many of its members are online. */
+  online: number;
+  members: DirectoryMember[];
+}
+
+/** Addition (agent inbox): a canned reply of a team. */
+export interface CannedReply {
+  team: string;
+  name: string;
+  text: string;
+}

@@ -192,6 +192,44 @@ export const contactMergeSchema = z
 /** Addition: an agent undoes a merge. */
 export const contactUnmergeSchema = z.object({ mergeId: id });
 
+/** Addition (agent inbox): a view of the site's conversations (docs/protocol.md, "Addition: the agent inbox"). */
+export const inboxListSchema = z.object({
+  view: z.enum(['mine', 'unassigned', 'open', 'closed']),
+  team: id.optional(),
+  limit: z.number().int('must be a whole number').min(1, 'must be 1 to 200').max(200, 'must be 1 to 200').optional(),
+  sort: z.enum(['waiting', 'updated']).optional(),
+});
+
+/** Addition (agent inbox): the counts of the views, of one team or of the whole site. */
+export const inboxCountsSchema = z.object({ team: id.optional() });
+
+/** Addition (agent inbox): search messages, notes and customers of the site. */
+export const inboxSearchSchema = z.object({
+  query: str().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  limit: z.number().int('must be a whole number').min(1, 'must be 1 to 50').max(50, 'must be 1 to 50').optional(),
+});
+
+/** Addition (agent inbox): the caller takes a conversation of their team (as `/claim ID`). */
+export const conversationClaimSchema = z.object({ conversationId: id });
+
+/** Addition (agent inbox): hand a conversation to an agent (id, address or name) or to a team's queue (as `/transfer`). */
+export const conversationTransferSchema = z.object({
+  conversationId: id,
+  to: z.union([z.object({ agent: id }).strict(), z.object({ team: id }).strict()], { message: 'must be { agent } or { team }' }),
+});
+
+/** Addition (agent inbox): the site's teams and their members. */
+export const deskDirectorySchema = z.object({});
+
+/** Addition (agent inbox): canned replies of the caller's teams, or of one team. */
+export const cannedListSchema = z.object({ team: id.optional() });
+
+/** Addition (agent inbox): a private note on a conversation; `clientId` makes it idempotent (per author). */
+export const noteAddSchema = z.object({ conversationId: id, text, clientId: clientId.optional() });
+
+/** Addition (agent inbox): a conversation's notes. */
+export const noteListSchema = z.object({ conversationId: id });
+
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
   .object({
@@ -239,6 +277,15 @@ export type ContinuationInvitePayload = z.infer<typeof continuationInviteSchema>
 export type ContactGetPayload = z.infer<typeof contactGetSchema>;
 export type ContactMergePayload = z.infer<typeof contactMergeSchema>;
 export type ContactUnmergePayload = z.infer<typeof contactUnmergeSchema>;
+export type InboxListPayload = z.infer<typeof inboxListSchema>;
+export type InboxCountsPayload = z.infer<typeof inboxCountsSchema>;
+export type InboxSearchPayload = z.infer<typeof inboxSearchSchema>;
+export type ConversationClaimPayload = z.infer<typeof conversationClaimSchema>;
+export type ConversationTransferPayload = z.infer<typeof conversationTransferSchema>;
+export type DeskDirectoryPayload = z.infer<typeof deskDirectorySchema>;
+export type CannedListPayload = z.infer<typeof cannedListSchema>;
+export type NoteAddPayload = z.infer<typeof noteAddSchema>;
+export type NoteListPayload = z.infer<typeof noteListSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
 export const clientEventSchemas = {
@@ -264,6 +311,15 @@ export const clientEventSchemas = {
   'contact:get': contactGetSchema,
   'contact:merge': contactMergeSchema,
   'contact:unmerge': contactUnmergeSchema,
+  'inbox:list': inboxListSchema,
+  'inbox:counts': inboxCountsSchema,
+  'inbox:search': inboxSearchSchema,
+  'conversation:claim': conversationClaimSchema,
+  'conversation:transfer': conversationTransferSchema,
+  'desk:directory': deskDirectorySchema,
+  'canned:list': cannedListSchema,
+  'note:add': noteAddSchema,
+  'note:list': noteListSchema,
 } as const;
 
 /**

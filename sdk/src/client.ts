@@ -8,13 +8,20 @@
 import type {
   Address,
   Attachment,
+  CannedReply,
   Contact,
   Continuation,
   ContinuationOffer,
   Conversation,
+  DirectoryTeam,
   ErrorBody,
+  InboxCounts,
+  InboxItem,
+  InboxSearchResult,
+  InboxView,
   Message,
   MessageStatusEvent,
+  Note,
   PartyInfo,
   Presence,
   PresenceStatus,
@@ -83,6 +90,10 @@ export interface ClientEvents {
   continuation: (continuation: Continuation) => void;
   /** An agent invites the visitor to continue a conversation on a network. */
   'continuation:offer': (offer: ContinuationOffer) => void;
+  /** Agents: a conversation of the site changed, as this agent's inbox lists it (`inbox:item`). */
+  inboxItem: (item: InboxItem) => void;
+  /** Agents: a private note was written on a conversation of the site (`note`). */
+  note: (note: Note) => void;
   /** The outbox changed (a send queued, acknowledged, failed, retried or discarded). */
   outbox: (entries: readonly OutboxEntry[]) => void;
   /** A connection-level error (handshake refused, ...). */
@@ -250,6 +261,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('team:availability', (availability) => this.emit('team:availability', availability));
     socket.on('continuation', (continuation) => this.continuationChanged(continuation));
     socket.on('continuation:offer', (offer) => this.emit('continuation:offer', offer));
+    socket.on('inbox:item', (item) => this.emit('inboxItem', item));
+    socket.on('note', (note) => this.emit('note', note));
     socket.on('conversation', (conversation) => {
       const isNew = this.timeline.changed(conversation);
       this.emit('conversation', conversation);
@@ -419,6 +432,51 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Agents and integrations: undoes a merge; resolves with both contacts as they are again. */
   async unmergeContacts(mergeId: string): Promise<Contact[]> {
     return (await this.request('contact:unmerge', { mergeId })).contacts;
+  }
+
+  /** Agents and integrations: a view of the site's inbox, computed for this agent (docs/protocol.md, "Addition: the agent inbox"). */
+  async inbox(view: InboxView, options: { team?: string; limit?: number; sort?: 'waiting' | 'updated' } = {}): Promise<InboxItem[]> {
+    return (await this.request('inbox:list', { view, ...options })).items;
+  }
+
+  /** Agents and integrations: how many conversations each view lists (of one team, or of the site). */
+  async inboxCounts(team?: string): Promise<InboxCounts> {
+    return (await this.request('inbox:counts', team === undefined ? {} : { team })).counts;
+  }
+
+  /** Agents and integrations: messages, notes and customers of the site matching every word of `query`. */
+  async searchInbox(query: string, limit?: number): Promise<InboxSearchResult[]> {
+    return (await this.request('inbox:search', limit === undefined ? { query } : { query, limit })).results;
+  }
+
+  /** Agents: take a conversation of one of your teams (as `/claim`). */
+  async claim(conversationId: string): Promise<Conversation> {
+    return (await this.request('conversation:claim', { conversationId })).conversation;
+  }
+
+  /** Agents: hand a conversation to an agent (id, address or name) or to a team's queue (as `/transfer`). */
+  async transfer(conversationId: string, to: { agent: string } | { team: string }): Promise<Conversation> {
+    return (await this.request('conversation:transfer', { conversationId, to })).conversation;
+  }
+
+  /** Agents and integrations: the site's teams, their members and their presence. */
+  async directory(): Promise<DirectoryTeam[]> {
+    return (await this.request('desk:directory', {})).teams;
+  }
+
+  /** Agents and integrations: canned replies of your teams (or of `team`). */
+  async cannedReplies(team?: string): Promise<CannedReply[]> {
+    return (await this.request('canned:list', team === undefined ? {} : { team })).canned;
+  }
+
+  /** Agents: a private note on a conversation, seen only by the site's agents; `clientId` makes a retry safe. */
+  async addNote(conversationId: string, text: string, clientId?: string): Promise<Note> {
+    return (await this.request('note:add', clientId === undefined ? { conversationId, text } : { conversationId, text, clientId })).note;
+  }
+
+  /** Agents and integrations: a conversation's notes, oldest first. */
+  async notes(conversationId: string): Promise<Note[]> {
+    return (await this.request('note:list', { conversationId })).notes;
   }
 
   /**

@@ -33,6 +33,10 @@ import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
 import { FirstContacts } from './first-contact.js';
 import type { ClientHub } from './hub.js';
+import { InboxFeed } from './inbox/inbox-feed.js';
+import { InboxViews } from './inbox/inbox-views.js';
+import { Notes } from './inbox/notes.js';
+import { DeskActions } from './desk/desk-actions.js';
 import { Inbound } from './inbound.js';
 import type { GatewayConfig } from './interop/gateway-policy.js';
 import { GatewayService } from './interop/gateway-service.js';
@@ -125,6 +129,12 @@ export class Core {
   readonly sink: InboundSink;
   /** Files of messages (docs/protocol.md, "Files"). */
   readonly files: FileService;
+  /** The agents' inbox: views, counts, search (docs/protocol.md, "Addition: the agent inbox"). */
+  readonly inbox: InboxViews;
+  /** The desk's private notes on conversations. */
+  readonly notes: Notes;
+  /** Claim, transfer, the team directory and canned replies from the uniform API. */
+  readonly desk: DeskActions;
   private readonly inbound: Inbound;
   private readonly positions: QueuePositions;
 
@@ -158,10 +168,15 @@ export class Core {
       ...(deps.bus ? { bus: deps.bus } : {}),
       ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
     }));
+    const inbox = (this.inbox = new InboxViews({ ...deps, now: () => deps.clock.now() }));
+    const inboxFeed = new InboxFeed({ ...deps, itemFor: (siteKey, id, reader) => inbox.itemFor(siteKey, id, reader) });
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),
-      changed: (conversation) => positions.changed(conversation),
+      changed: (conversation) => {
+        positions.changed(conversation);
+        inboxFeed.changed(conversation);
+      },
     });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
     this.gateway =
@@ -185,9 +200,12 @@ export class Core {
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
     this.router = new Router({ ...parts, positions, handover: new Handover({ ...deps, kickOutbox, returning }) });
+    this.notes = new Notes({ ...deps, access });
+    this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
     const recent = new RecentConversations();
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);
+      inboxFeed.changed(conversation);
       this.router.answeredBy(conversation, message.from);
     });
     // One customer's conversation decisions in turn: first messages, outreach, closes.
@@ -208,6 +226,7 @@ export class Core {
         return about ? whoisLines(about, refOf) : [];
       },
       invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
+      note: (agent, conversation, text) => this.notes.write(agent, conversation, text),
     });
     this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });

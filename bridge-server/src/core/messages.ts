@@ -187,6 +187,9 @@ export class Messages {
   async read(actor: Actor, payload: ReadPayload): Promise<void> {
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
     const upTo = Math.min(payload.seq, conversation.lastSeq);
+    // Every reader's own cursor (an agent who does not take part too: their inbox's unread count);
+    // statuses move only for the participants' reads.
+    await this.deps.store.setReadCursor(conversation.id, actor.address, upTo);
     const read = await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT);
     for (const message of read) this.deps.statuses.tell(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });
     for (const message of read) {

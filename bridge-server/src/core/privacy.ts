@@ -82,12 +82,14 @@ export class DataAdmin {
     const conversations = data
       .flatMap((each) => each.conversations)
       .filter(({ conversation }) => !seen.has(conversation.id) && seen.add(conversation.id))
-      .map(({ conversation, messages }) => ({
+      .map(({ conversation, messages, notes }) => ({
         ...toWireConversation(conversation),
         openedBy: conversation.openedBy,
         updatedAt: conversation.updatedAt,
         ...(conversation.ratingComment !== undefined ? { ratingComment: conversation.ratingComment } : {}),
         messages,
+        // The desk's private notes on the conversation: data the site holds about the customer too.
+        notes,
       }));
     // Written as the site writes its parties (`address` is already as the request gave it).
     const held = toClientForm({

@@ -225,6 +225,18 @@ export class SocketGateway {
     }));
     this.handle('contact:merge', (p, a) => contacts.merge(a, p.contactId, p.into));
     this.handle('contact:unmerge', async (p, a) => ({ contacts: await contacts.unmerge(a, p.mergeId) }));
+
+    // The agents' inbox (docs/protocol.md, "Addition: the agent inbox"): the site's agents only.
+    const { inbox, desk, notes } = this.deps.core;
+    this.handle('inbox:list', async (p, a) => ({ items: await inbox.list(a, p) }));
+    this.handle('inbox:counts', async (p, a) => ({ counts: await inbox.counts(a, p.team) }));
+    this.handle('inbox:search', async (p, a) => ({ results: await inbox.search(a, p) }));
+    this.handle('conversation:claim', async (p, a) => ({ conversation: await desk.claim(a, p.conversationId) }));
+    this.handle('conversation:transfer', async (p, a) => ({ conversation: await desk.transfer(a, p.conversationId, p.to) }));
+    this.handle('desk:directory', async (_p, a) => ({ teams: desk.directory(a) }));
+    this.handle('canned:list', async (p, a) => ({ canned: desk.canned(a, p.team) }));
+    this.handle('note:add', async (p, a) => ({ note: await notes.add(a, p) }));
+    this.handle('note:list', async (p, a) => ({ notes: await notes.list(a, p.conversationId) }));
   }
 
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */
@@ -251,8 +263,8 @@ export class SocketGateway {
         if (typeof last === 'function') (last as (r: Ack) => void)(response);
       };
       if (typeof last === 'function') args.pop();
-      // `conversation:list` may be sent with no payload at all.
-      const raw = args.length === 0 && event === 'conversation:list' ? {} : args[0];
+      // `conversation:list` and `desk:directory` may be sent with no payload at all.
+      const raw = args.length === 0 && (event === 'conversation:list' || event === 'desk:directory') ? {} : args[0];
       const fail = (error: ErrorBody) => {
         this.deps.metrics.errors.inc({ code: error.code });
         ack({ ok: false, error });

@@ -172,6 +172,13 @@ export class SocketHub implements ClientHub {
     return undefined;
   }
 
+  connectedOn(siteKey: string): Address[] {
+    const found = new Set<Address>();
+    for (const counts of [this.connections, ...this.remote.values()])
+      for (const [address, entry] of counts) if (entry.siteKey === siteKey && entry.count > 0) found.add(address);
+    return [...found];
+  }
+
   /** Called when an address gets its first connection on this node (`true`) or loses its last one here (`false`). */
   onConnectivity(listener: (address: Address, connected: boolean) => void): () => void {
     this.listeners.add(listener);

@@ -6,6 +6,7 @@
  */
 import type { BlobStore } from '../core/files/blob-store.js';
 import type { ContactStore } from './contact-store.js';
+import type { InboxStore } from './inbox-store.js';
 import type {
   Address,
   Attachment,
@@ -16,6 +17,7 @@ import type {
   ConversationState,
   Message,
   MessageStatus,
+  Note,
   Role,
 } from '@switchboard/protocol';
 
@@ -268,8 +270,8 @@ export interface ContinuationRecord {
 /** Everything the store holds of one party (an export for the party itself). */
 export interface PartyData {
   party: PartyRecord | null;
-  /** Conversations the party opened or takes part in, with their messages. */
-  conversations: { conversation: ConversationRecord; messages: Message[] }[];
+  /** Conversations the party opened or takes part in, with their messages and the desk's notes on them. */
+  conversations: { conversation: ConversationRecord; messages: Message[]; notes: Note[] }[];
 }
 
 export interface ErasureResult {
@@ -283,7 +285,7 @@ export interface ErasureResult {
   blobs: string[];
 }
 
-export interface Store extends ContactStore {
+export interface Store extends ContactStore, InboxStore<ConversationRecord> {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -487,7 +489,8 @@ export interface Store extends ContactStore {
    * Erases a party of a site: the conversations it opened (with everything in them, their
    * continuations too), its messages elsewhere, its participations, its outbox items and webhook
    * deliveries about it, the site's continuations at its address, the files of everything erased
-   * (and those it uploaded anywhere on the site), and the party. Usage counts are aggregates and stay.
+   * (and those it uploaded anywhere on the site), the notes and read cursors of the conversations
+   * erased (and its own), its entries in the search index, and the party. Usage counts are aggregates and stay.
    */
   eraseParty(siteKey: string, address: Address): Promise<ErasureResult>;
   /**

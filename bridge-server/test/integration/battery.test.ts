@@ -33,6 +33,15 @@ const EVENTS: Record<ClientEventName, { valid: Record<string, unknown>; fields: 
   'contact:merge': { valid: { contactId: 'k_1', into: 'k_2' }, fields: { contactId: 'id', into: 'id' } },
   'contact:unmerge': { valid: { mergeId: 'm_1' }, fields: { mergeId: 'id' } },
   'file:link': { valid: { fileId: 'f_1', variant: 'thumbnail' }, fields: { fileId: 'id', variant: 'enum' } },
+  'inbox:list': { valid: { view: 'open', team: 'support', limit: 10, sort: 'updated' }, fields: { view: 'enum', team: 'id', limit: 'int', sort: 'enum' } },
+  'inbox:counts': { valid: { team: 'support' }, fields: { team: 'id' } },
+  'inbox:search': { valid: { query: 'parcel', limit: 5 }, fields: { query: 'text', limit: 'int' } },
+  'conversation:claim': { valid: { conversationId: 'c_1' }, fields: { conversationId: 'id' } },
+  'conversation:transfer': { valid: { conversationId: 'c_1', to: { team: 'support' } }, fields: { conversationId: 'id' } },
+  'desk:directory': { valid: {}, fields: {} },
+  'canned:list': { valid: { team: 'support' }, fields: { team: 'id' } },
+  'note:add': { valid: { conversationId: 'c_1', text: 'a note', clientId: 'n1' }, fields: { conversationId: 'id', text: 'text', clientId: 'id' } },
+  'note:list': { valid: { conversationId: 'c_1' }, fields: { conversationId: 'id' } },
 };
 
 /** Nested arrays `depth` deep, as JSON would carry them. */
@@ -76,8 +85,8 @@ function malformed(event: ClientEventName): { label: string; payload: unknown; m
   return cases;
 }
 
-/** `conversation:list` takes a missing payload as `{}`; every other event needs one. */
-const MISSING_PAYLOAD_OK = new Set<string>(['conversation:list']);
+/** `conversation:list` and `desk:directory` take a missing payload as `{}`; every other event needs one. */
+const MISSING_PAYLOAD_OK = new Set<string>(['conversation:list', 'desk:directory']);
 
 describe('battery: malformed payloads for every event of the contract', () => {
   let t: TestBridge;

@@ -96,6 +96,29 @@ describe('two bridge nodes on one database and one Redis', () => {
     await atAlice;
   });
 
+  it("pushes inbox items and notes to the agents of both nodes, and keeps a non-participant agent's read cursor in the shared store", async () => {
+    const bob = (await connect(a, agentAuth('bob'))).socket;
+    const id = visitor.conversationId;
+    const atAlice = next(alice, 'inbox:item', (item) => item.id === id && item.lastMessage?.text === 'for the inbox', 15_000);
+    const atBob = next(bob, 'inbox:item', (item) => item.id === id && item.lastMessage?.text === 'for the inbox', 15_000);
+    const sent = await call(visitor.socket, 'message:send', { conversationId: id, clientId: 'c-inbox', text: 'for the inbox' });
+    assert.ok(sent.ok);
+    const [forAlice, forBob] = await Promise.all([atAlice, atBob]);
+    assert.equal(forBob.unread, sent.message.seq, 'bob has read nothing');
+    assert.ok(forAlice.unread < forBob.unread, "alice's own count");
+    // Bob, on node A, takes no part in the conversation: his read is his cursor only, read back on node B.
+    assert.equal((await call(bob, 'read', { conversationId: id, seq: sent.message.seq })).ok, true);
+    const onB = await call(alice, 'inbox:list', { view: 'mine' });
+    assert.equal(onB.items.find((item) => item.id === id)?.unread, forAlice.unread);
+    const bobOnA = await call(bob, 'inbox:list', { view: 'open' });
+    assert.equal(bobOnA.items.find((item) => item.id === id)?.unread, 0);
+    const noteAtBob = next(bob, 'note', (note) => note.conversationId === id, 15_000);
+    const added = await call(alice, 'note:add', { conversationId: id, text: 'noted on node B' });
+    assert.ok(added.ok, JSON.stringify(added));
+    assert.deepEqual(await noteAtBob, added.note);
+    bob.disconnect();
+  });
+
   it("shows the agent's presence and the team's availability to the visitor on the other node, each change once", async () => {
     await call(alice, 'presence:set', { status: 'away', text: 'lunch' });
     await until(() => aliceSeen.some((p) => p.status === 'away'), 10_000, 'alice away at the visitor');
@@ -150,9 +173,10 @@ describe('two bridge nodes on one database and one Redis', () => {
     await atVisitor;
     assert.equal(aliceSeen.at(-1)?.status, 'available', 'alice stayed available');
     const history = await call(visitor.socket, 'history:get', { conversationId: visitor.conversationId });
+    // Ten relayed, one for the inbox, two after the restart: no gap, none twice.
     assert.deepEqual(
       history.messages.map((m: Message) => m.seq),
-      Array.from({ length: 12 }, (_, i) => i + 1),
+      Array.from({ length: 13 }, (_, i) => i + 1),
     );
   });
 

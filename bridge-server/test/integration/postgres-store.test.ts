@@ -4,7 +4,8 @@ import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
-import { describeStoreContract } from '../store-contract.js';
+import { describeInboxStoreContract } from '../inbox-store-contract.js';
+import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 let server: PostgresServer;
 /**
@@ -24,7 +25,8 @@ after(async () => {
   await server.destroy();
 });
 
-describeStoreContract('Postgres', {
+/** A fresh backing for each case of the store's contracts. */
+const setup: StoreContractSetup = {
   multiNode: true,
   async backing() {
     // Every table the migrations made (whatever they are), emptied; the schema stays migrated.
@@ -37,7 +39,10 @@ describeStoreContract('Postgres', {
       async destroy() {},
     };
   },
-});
+};
+
+describeStoreContract('Postgres', setup);
+describeInboxStoreContract('Postgres', setup);
 
 describe('Postgres store', () => {
   const query = async <R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> => {

@@ -6,9 +6,11 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { describeStoreContract } from '../store-contract.js';
+import { describeInboxStoreContract } from '../inbox-store-contract.js';
+import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
-describeStoreContract('SQLite', {
+/** A fresh backing for each case of the store's contracts. */
+const setup: StoreContractSetup = {
   multiNode: false,
   async backing() {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
@@ -20,7 +22,10 @@ describeStoreContract('SQLite', {
       },
     };
   },
-});
+};
+
+describeStoreContract('SQLite', setup);
+describeInboxStoreContract('SQLite', setup);
 
 describe('SQLite store', () => {
   let dir: string;

@@ -4,16 +4,17 @@
  * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
-import { type Address, type Message, networkOf, parseAddress } from '@switchboard/protocol';
+import { type Address, type Message, networkOf } from '@switchboard/protocol';
 import type { AgentConfig } from '../../config.js';
 import type { CustomerIdentity, HostedParties } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
+import { MAX_NOTES } from '../../store/inbox-store.js';
 import type { PresenceService } from '../presence.js';
 import { BlockCommands, type BlockScope } from './block-commands.js';
 import { CommandError } from './command-error.js';
 import type { Router } from './router.js';
-import { type TeamDirectory, addressesOnSite } from './teams.js';
-import { agentUserId, withSite } from '../../networks/web/site-scope.js';
+import type { TeamDirectory } from './teams.js';
+import { agentTarget, checkTransfer, teamTarget } from './transfer-target.js';
 import { oneLine } from '../../util/text.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { Actor } from '../actor.js';
@@ -24,16 +25,14 @@ const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
 const LIST_MAX = 30;
 
-/** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
-const shortName = (address: Address) => (agentUserId(address) ?? parseAddress(address)?.id ?? address).replace(/@.*$/, '').toLowerCase();
-
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',
   "/list: your open conversations and those waiting in your teams' queues",
   '/claim ID: take a waiting conversation',
   "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team's queue",
   '/close ID: close a conversation (the visitor is told)',
-  '/history ID [N]: the last N messages (default 10)',
+  "/history ID [N]: the last N messages (default 10), with the desk's notes among them marked [note]",
+  '/note ID TEXT: a private note on a conversation: only the desk sees it, never the customer',
   '/whois ID: who the visitor is and where, their addresses on other networks and their other conversations',
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
   '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
@@ -70,6 +69,8 @@ export interface CommandDeps {
   aboutContact?(conversation: ConversationRecord): Promise<string[]>;
   /** Shows the conversation's visitor an offer to continue on a network (`/invite`); throws why not. */
   invite(agent: Address, conversation: ConversationRecord, network: string): unknown;
+  /** Stores a private note by the agent on the conversation (`/note`); throws a BridgeError why not. */
+  note?(agent: Address, conversation: ConversationRecord, text: string): Promise<unknown>;
 }
 
 /** The agent's teams, and for a web agent the one site it signed in for (web addresses are per site). */
@@ -105,6 +106,8 @@ export class AgentCommands {
           return await this.close(from, teams, args);
         case 'history':
           return await this.history(teams, args);
+        case 'note':
+          return await this.note(from, teams, text);
         case 'whois':
           return await this.whois(teams, args);
         case 'canned':
@@ -185,32 +188,16 @@ export class AgentCommands {
     const conversation = await this.resolve(teams, args[0], '/transfer ID AGENT|TEAM');
     const target = args[1];
     if (!target) throw new CommandError('Usage: /transfer ID AGENT|TEAM');
-    if (conversation.state === 'closed') throw new CommandError(`#${this.deps.refs.refOf(conversation.id)} is closed.`);
-    const team = this.deps.teams.get(target);
-    if (team && (team.sites === undefined || team.sites.includes(conversation.siteKey))) {
-      await this.deps.transfer(conversation.id, { team: team.id });
-      return `#${this.deps.refs.refOf(conversation.id)} is in the queue of team ${team.id}.`;
+    const ref = this.deps.refs.refOf(conversation.id);
+    if (conversation.state === 'closed') throw new CommandError(`#${ref} is closed.`);
+    const to = teamTarget(this.deps, conversation, target) ?? agentTarget(this.deps, conversation, target);
+    checkTransfer(conversation, to, ref);
+    if ('team' in to) {
+      await this.deps.transfer(conversation.id, to);
+      return `#${ref} is in the queue of team ${to.team}.`;
     }
-    // Only agents of teams that serve the conversation's site may receive it (and its history).
-    const serving = this.deps.teams.all().filter((t) => t.sites === undefined || t.sites.includes(conversation.siteKey));
-    // Each agent with only the addresses that can act on this site (a web agent answers its own site).
-    const agents = [...new Set(serving.flatMap((t) => t.agents))]
-      .map((a) => ({ ...a, addresses: addressesOnSite(a, conversation.siteKey) }))
-      .filter((a) => a.addresses.length > 0);
-    // By id, by address (a web address as the site writes it), or by the short name in an address
-    // (`bob` for web:a_bob or xmpp:bob@...) when only one agent has it.
-    const written = [target, target.toLowerCase(), withSite(target as Address, conversation.siteKey)];
-    const exact = agents.find((a) => a.id === target || written.some((w) => a.addresses.includes(w as Address)));
-    const byName = [
-      ...new Map(agents.filter((a) => a.addresses.some((address) => shortName(address) === target.toLowerCase())).map((a) => [a.id, a])).values(),
-    ];
-    const agent = exact ?? (byName.length === 1 ? byName[0] : undefined);
-    if (!agent)
-      throw new CommandError(byName.length > 1 ? `Several agents are called "${target}": give the id or the address.` : `No agent or team "${target}".`);
-    const address = agent.addresses.find((a) => this.deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
-    if (address === conversation.assignee) throw new CommandError(`#${this.deps.refs.refOf(conversation.id)} is already with ${address}.`);
-    await this.deps.transfer(conversation.id, { agent: address });
-    return `#${this.deps.refs.refOf(conversation.id)} is now with ${agent.name ?? agent.id} (${address}).`;
+    await this.deps.transfer(conversation.id, { agent: to.agent });
+    return `#${ref} is now with ${to.name} (${to.agent}).`;
   }
 
   private async close(from: Address, teams: Scope, args: string[]): Promise<string> {
@@ -240,16 +227,39 @@ export class AgentCommands {
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
     const { messages } = await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) });
-    if (messages.length === 0) return `#${this.deps.refs.refOf(conversation.id)} has no messages yet.`;
+    // The desk's notes written after the first message shown, each after the message it followed.
+    const since = messages[0]?.seq ?? 0;
+    const notes = (await this.deps.store.notes(conversation.id, MAX_NOTES)).filter((note) => note.afterSeq >= since);
+    if (messages.length === 0 && notes.length === 0) return `#${this.deps.refs.refOf(conversation.id)} has no messages yet.`;
     const names = new Map<Address, string>();
-    for (const message of messages) {
-      if (!names.has(message.from)) names.set(message.from, oneLine((await this.deps.store.getParty(message.from))?.name ?? message.from));
+    for (const from of [...messages, ...notes].map((each) => each.from)) {
+      if (!names.has(from)) names.set(from, oneLine((await this.deps.store.getParty(from))?.name ?? this.deps.teams.agentNameOf(from) ?? from));
     }
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
+    const line = (at: string, from: Address, text: string, mark = '') =>
+      `[${at.slice(11, 16)}] ${mark}${names.get(from)}: ${text.replace(/\r\n|\r|\n/g, '\n    ')}`;
+    const noteLines = (afterSeq: (seq: number) => boolean) =>
+      notes.filter((note) => afterSeq(note.afterSeq)).map((note) => line(note.createdAt, note.from, note.text, '[note] '));
     return [
       `Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`,
-      ...messages.map((m) => `[${m.sentAt.slice(11, 16)}] ${names.get(m.from)}: ${m.text.replace(/\r\n|\r|\n/g, '\n    ')}`),
+      ...noteLines((seq) => messages.length === 0 || seq < since),
+      ...messages.flatMap((m) => [line(m.sentAt, m.from, m.text), ...noteLines((seq) => seq === m.seq)]),
     ].join('\n');
+  }
+
+  /** `/note ID TEXT`: a private note, kept for the desk; it never reaches the customer. */
+  private async note(from: Address, teams: Scope, text: string): Promise<string> {
+    const match = /^\/\S+\s+(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(text.trim());
+    if (!match || !this.deps.note) throw new CommandError('Usage: /note ID TEXT');
+    const conversation = await this.resolve(teams, match[1], '/note ID TEXT');
+    const ref = `#${this.deps.refs.refOf(conversation.id)}`;
+    try {
+      await this.deps.note(from, conversation, match[2]!.trim());
+    } catch (error) {
+      if (error instanceof BridgeError) throw new CommandError(`Not noted on ${ref}: ${error.message}`);
+      throw error;
+    }
+    return `Noted on ${ref} (only the desk sees it).`;
   }
 
   private async whois(teams: Scope, args: string[]): Promise<string> {

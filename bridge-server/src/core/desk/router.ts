@@ -258,17 +258,17 @@ export class Router {
    */
   async claim(conversationId: string, agent: Address): Promise<ClaimOutcome> {
     const found = await this.deps.store.getConversation(conversationId);
-    if (!found || found.team === undefined) return { ok: false, reason: 'No such team conversation.' };
+    if (!found || found.team === undefined) return { ok: false, reason: 'No such team conversation.', code: 'not_found' };
     const team = found.team;
     return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
       const conversation = await this.deps.store.getConversation(conversationId);
-      if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.' };
+      if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.', code: 'bad_request' };
       if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
-        return { ok: false, reason: `You are not a member of the team "${team}".` };
+        return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
       if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
-      if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.` };
+      if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
       const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);
-      if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.' };
+      if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
       this.accepted(conversation.id);
       await this.deps.handover.to(assigned, agent);

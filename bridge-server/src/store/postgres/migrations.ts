@@ -272,4 +272,30 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
   ALTER TABLE messages ADD COLUMN via TEXT;
   `,
+  /*
+   * 12: the agent inbox (SQLite's step 16): every agent's read cursor of a conversation (participant
+   * or not); the desk's private notes (never a seq, never an outbox item). Search reads the tables
+   * themselves (ILIKE), so there is no index to keep or to erase from.
+   */ `
+  CREATE TABLE read_cursors (
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    reader TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, reader)
+  );
+  CREATE INDEX read_cursors_by_reader ON read_cursors (reader);
+  CREATE TABLE notes (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    after_seq BIGINT NOT NULL,
+    author TEXT COLLATE "C" NOT NULL,
+    client_id TEXT COLLATE "C",
+    text TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX notes_by_conversation ON notes (conversation_id, created_at);
+  CREATE INDEX notes_by_author ON notes (author);
+  CREATE UNIQUE INDEX notes_idempotency ON notes (author, client_id) WHERE client_id IS NOT NULL;
+  INSERT INTO read_cursors (conversation_id, reader, seq) SELECT conversation_id, address, read_seq FROM participants WHERE read_seq > 0;
+  `,
 ];

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
@@ -72,6 +72,8 @@ import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresContacts } from './postgres-contacts.js';
 import { PostgresFiles } from './postgres-files.js';
+import { PostgresInbox } from './postgres-inbox.js';
+import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxRow, NewNote } from '../inbox-store.js';
 import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
@@ -129,6 +131,11 @@ export class PostgresStore implements Store {
   private readonly files = new PostgresFiles(
     () => this.db,
     (work, begin) => this.transaction(work, begin),
+  );
+
+  private readonly inboxes = new PostgresInbox(
+    () => this.db,
+    (work) => this.transaction(work),
   );
 
   constructor(private readonly options: PostgresStoreOptions) {}
@@ -1082,9 +1089,10 @@ export class PostgresStore implements Store {
         );
         for (const row of rows) messages.get(row.conversation_id)!.push(toMessage(row));
       }
+      const notes = await this.inboxes.notesOf(client, [...messages.keys()]);
       return {
         party: partyRow ? toParty(partyRow) : null,
-        conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)! })),
+        conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)!, notes: notes.get(row.id) ?? [] })),
       };
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
@@ -1094,6 +1102,7 @@ export class PostgresStore implements Store {
     if (ids.length === 0) return { messages: 0, blobs: [] };
     const params = [[...ids]];
     const blobs = await this.files.deleteOfConversations(client, ids);
+    await this.inboxes.deleteOfConversations(client, ids);
     await client.query('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
     await client.query('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ANY($1::text[]))', params);
     const messages = (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[])', params)).rowCount ?? 0;
@@ -1140,6 +1149,7 @@ export class PostgresStore implements Store {
       );
       await client.query('DELETE FROM continuations WHERE address = $1 AND site_key = $2', [address, siteKey]);
       const uploads = await this.files.deleteUploadsOf(client, siteKey, address);
+      await this.inboxes.deleteOfParty(client, siteKey, address);
       counts.blobs = await this.files.unused([...deleted.blobs, ...uploads], client);
       await client.query(
         'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
@@ -1153,6 +1163,30 @@ export class PostgresStore implements Store {
       }
       return counts;
     });
+  }
+
+  setReadCursor(conversationId: string, reader: Address, seq: number): Promise<void> {
+    return this.inboxes.setReadCursor(conversationId, reader, seq);
+  }
+
+  addNote(note: NewNote): Promise<AddNoteResult> {
+    return this.inboxes.addNote(note);
+  }
+
+  notes(conversationId: string, limit: number): Promise<Note[]> {
+    return this.inboxes.notes(conversationId, limit);
+  }
+
+  inbox(query: InboxQuery): Promise<InboxRow<ConversationRecord>[]> {
+    return this.inboxes.inbox(query);
+  }
+
+  inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {
+    return this.inboxes.inboxCounts(query);
+  }
+
+  searchInbox(siteKey: string, query: string, limit: number): Promise<InboxSearchResult[]> {
+    return this.inboxes.searchInbox(siteKey, query, limit);
   }
 
   async sweepSite(siteKey: string, before: string): Promise<ErasureResult> {

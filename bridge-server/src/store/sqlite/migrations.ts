@@ -257,4 +257,80 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhook_deliveries ADD COLUMN claimed_until INTEGER;
   ALTER TABLE messages ADD COLUMN via TEXT;
   `,
+  /*
+   * 16: the agent inbox: every agent's read cursor of a conversation (participant or not); the desk's
+   * private notes (never a seq, never an outbox item); the search index of messages, notes and
+   * customers, kept by triggers (FTS5 over search_docs, with secure-delete so an erased text does
+   * not linger in the index). https://www.sqlite.org/fts5.html#external_content_tables
+   */ `
+  CREATE TABLE read_cursors (
+    conversation_id TEXT NOT NULL,
+    reader TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, reader)
+  ) WITHOUT ROWID;
+  CREATE INDEX read_cursors_by_reader ON read_cursors (reader);
+  CREATE TABLE notes (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    after_seq INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    client_id TEXT,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX notes_by_conversation ON notes (conversation_id, created_at);
+  CREATE INDEX notes_by_author ON notes (author);
+  CREATE UNIQUE INDEX notes_idempotency ON notes (author, client_id) WHERE client_id IS NOT NULL;
+  CREATE TABLE search_docs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    site_key TEXT NOT NULL,
+    conversation_id TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (kind, ref)
+  );
+  CREATE VIRTUAL TABLE search_fts USING fts5(body, content = 'search_docs', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+  INSERT INTO search_fts (search_fts, rank) VALUES ('secure-delete', 1);
+  CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+    INSERT INTO search_fts (rowid, body) VALUES (new.id, new.body);
+  END;
+  CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+    INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', old.id, old.body);
+  END;
+  CREATE TRIGGER messages_search_ai AFTER INSERT ON messages WHEN new.text <> '' BEGIN
+    INSERT INTO search_docs (kind, ref, site_key, conversation_id, body)
+      SELECT 'message', new.id, c.site_key, new.conversation_id, new.text FROM conversations c WHERE c.id = new.conversation_id;
+  END;
+  CREATE TRIGGER messages_search_ad AFTER DELETE ON messages BEGIN
+    DELETE FROM search_docs WHERE kind = 'message' AND ref = old.id;
+  END;
+  CREATE TRIGGER notes_search_ai AFTER INSERT ON notes BEGIN
+    INSERT INTO search_docs (kind, ref, site_key, conversation_id, body)
+      SELECT 'note', new.id, c.site_key, new.conversation_id, new.text FROM conversations c WHERE c.id = new.conversation_id;
+  END;
+  CREATE TRIGGER notes_search_ad AFTER DELETE ON notes BEGIN
+    DELETE FROM search_docs WHERE kind = 'note' AND ref = old.id;
+  END;
+  CREATE TRIGGER parties_search_ai AFTER INSERT ON parties WHEN new.role = 'visitor' AND new.site_key IS NOT NULL BEGIN
+    INSERT INTO search_docs (kind, ref, site_key, body)
+      VALUES ('customer', new.address, new.site_key, trim(coalesce(new.name, '') || ' ' || coalesce(new.email, '') || ' ' || new.address));
+  END;
+  CREATE TRIGGER parties_search_au AFTER UPDATE OF name, email, role, site_key ON parties BEGIN
+    DELETE FROM search_docs WHERE kind = 'customer' AND ref = old.address;
+    INSERT INTO search_docs (kind, ref, site_key, body)
+      SELECT 'customer', new.address, new.site_key, trim(coalesce(new.name, '') || ' ' || coalesce(new.email, '') || ' ' || new.address)
+      WHERE new.role = 'visitor' AND new.site_key IS NOT NULL;
+  END;
+  CREATE TRIGGER parties_search_ad AFTER DELETE ON parties BEGIN
+    DELETE FROM search_docs WHERE kind = 'customer' AND ref = old.address;
+  END;
+  INSERT INTO search_docs (kind, ref, site_key, conversation_id, body)
+    SELECT 'message', m.id, c.site_key, m.conversation_id, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.text <> '';
+  INSERT INTO search_docs (kind, ref, site_key, body)
+    SELECT 'customer', address, site_key, trim(coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || address) FROM parties
+    WHERE role = 'visitor' AND site_key IS NOT NULL;
+  INSERT INTO read_cursors (conversation_id, reader, seq) SELECT conversation_id, address, read_seq FROM participants WHERE read_seq > 0;
+  `,
 ];

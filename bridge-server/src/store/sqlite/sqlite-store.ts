@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Address, ConversationState, Message, MessageStatus } from '@switchboard/protocol';
+import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
+import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxRow, NewNote } from '../inbox-store.js';
 import { newId } from '../../util/ids.js';
 import type {
   AppendResult,
@@ -58,6 +59,7 @@ import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
+import { SqliteInbox } from './sqlite-inbox.js';
 import { OpenPairs } from './open-pairs.js';
 import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
@@ -93,6 +95,7 @@ export class SqliteStore implements Store {
   private statements!: ReturnType<SqliteStore['prepare']>;
   private contacts!: SqliteContacts;
   private files!: SqliteFiles;
+  private inboxes!: SqliteInbox;
   /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
@@ -183,6 +186,11 @@ export class SqliteStore implements Store {
     this.statements = this.prepare();
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
+    this.inboxes = new SqliteInbox(
+      this.db,
+      (run) => this.write(run, 'kept'),
+      (row) => this.toConversation(row),
+    );
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
     this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] => {
@@ -965,7 +973,9 @@ export class SqliteStore implements Store {
     );
     const conversations = [...ids].flatMap((id) => {
       const conversation = this.loadConversation(id);
-      return conversation ? [{ conversation: SqliteStore.copy(conversation), messages: this.statements.allMessagesOf.all(id).map(toMessage) }] : [];
+      if (!conversation) return [];
+      const messages = this.statements.allMessagesOf.all(id).map(toMessage);
+      return [{ conversation: SqliteStore.copy(conversation), messages, notes: this.inboxes.notesNow(id) }];
     });
     return { party: party && party.siteKey === siteKey ? party : null, conversations };
   }
@@ -974,6 +984,7 @@ export class SqliteStore implements Store {
   private deleteConversationData(id: string, siteKey: string, blobs: Set<string>): number {
     const { statements } = this;
     this.files.deleteOfConversation(id, blobs);
+    this.inboxes.deleteOfConversation(id);
     statements.deleteConversationOutbox.run(id);
     statements.deleteConversationInbound.run(id);
     const messages = statements.deleteConversationMessages.run(id).changes;
@@ -1008,6 +1019,7 @@ export class SqliteStore implements Store {
           this.conversations.delete(id);
         }
         this.files.deleteUploadsOf(siteKey, address, blobs);
+        this.inboxes.deleteOfParty(siteKey, address);
         counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
@@ -1109,6 +1121,30 @@ export class SqliteStore implements Store {
 
   siteFileBytes(siteKey: string): Promise<number> {
     return this.files.siteFileBytes(siteKey);
+  }
+
+  setReadCursor(conversationId: string, reader: Address, seq: number): Promise<void> {
+    return this.inboxes.setReadCursor(conversationId, reader, seq);
+  }
+
+  addNote(note: NewNote): Promise<AddNoteResult> {
+    return this.inboxes.addNote(note);
+  }
+
+  notes(conversationId: string, limit: number): Promise<Note[]> {
+    return this.inboxes.notes(conversationId, limit);
+  }
+
+  inbox(query: InboxQuery): Promise<InboxRow<ConversationRecord>[]> {
+    return this.inboxes.inbox(query);
+  }
+
+  inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {
+    return this.inboxes.inboxCounts(query);
+  }
+
+  searchInbox(siteKey: string, query: string, limit: number): Promise<InboxSearchResult[]> {
+    return this.inboxes.searchInbox(siteKey, query, limit);
   }
 
   contactOf(siteKey: string, address: Address): Promise<ContactRecord | null> {

@@ -1,0 +1,51 @@
+/**
+ * Pushes `inbox:item` to the site's agents whenever one of its conversations is opened, assigned,
+ * transferred, closed, reopened or gets a message: at most one per conversation per window (the
+ * first change starts the window; the item sent at its end is the conversation as it is then),
+ * each computed for the agent who receives it (their own unread count). Sent from the node where
+ * the change happened, to each connected agent's address room, which spans the nodes of a cluster.
+ */
+import type { Address, InboxItem } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { ClientHub } from '../hub.js';
+
+export const INBOX_ITEM_WINDOW_MS = 250;
+
+/** Agents and integrations of a site have these web identities (networks/web/identities.ts). */
+const DESK_IDENTITY = /^web:[ai]_/;
+
+export interface InboxFeedDeps {
+  hub: Pick<ClientHub, 'emit' | 'connectedOn'>;
+  logger: Logger;
+  /** The conversation as `reader` lists it; none when it is gone. */
+  itemFor(siteKey: string, conversationId: string, reader: Address): Promise<InboxItem | undefined>;
+  windowMs?: number;
+}
+
+export class InboxFeed {
+  /** Conversations with a push pending, by id: their site. */
+  private readonly pending = new Map<string, string>();
+
+  constructor(private readonly deps: InboxFeedDeps) {}
+
+  /** A conversation of `siteKey` changed. */
+  changed(conversation: { id: string; siteKey: string }): void {
+    if (this.pending.has(conversation.id)) return;
+    this.pending.set(conversation.id, conversation.siteKey);
+    setTimeout(() => {
+      this.pending.delete(conversation.id);
+      this.push(conversation.siteKey, conversation.id).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, conversation: conversation.id }, 'inbox item not pushed'),
+      );
+    }, this.deps.windowMs ?? INBOX_ITEM_WINDOW_MS).unref();
+  }
+
+  private async push(siteKey: string, conversationId: string): Promise<void> {
+    const readers = this.deps.hub.connectedOn(siteKey).filter((address) => DESK_IDENTITY.test(address));
+    for (const reader of readers) {
+      const item = await this.deps.itemFor(siteKey, conversationId, reader);
+      if (!item) return;
+      this.deps.hub.emit([{ kind: 'address', address: reader }], 'inbox:item', item);
+    }
+  }
+}

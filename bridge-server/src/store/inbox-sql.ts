@@ -1,0 +1,156 @@
+/**
+ * The inbox's SQL, the same for both engines but for how parameters and lists are written
+ * (SQLite `@p1` and JSON arrays, Postgres `$1` and arrays), and the rows it answers.
+ */
+import type { Address, InboxCounts, InboxLastMessage, Note } from '@switchboard/protocol';
+import type { InboxCountQuery, InboxQuery, InboxRow } from './inbox-store.js';
+import type { ConversationRecord } from './store.js';
+import type { ConversationRow } from './rows.js';
+
+/** How an engine writes parameter `n` and "is in the list parameter `n`". */
+export interface Dialect {
+  param(n: number): string;
+  inList(n: number): string;
+  /** The value of a list parameter. */
+  list(values: readonly string[]): unknown;
+}
+
+export interface InboxSqlRow extends ConversationRow {
+  waiting_since: string | null;
+  customer_name: string | null;
+  last_seq_n: number | string | null;
+  last_from: string | null;
+  last_text: string | null;
+  last_sent_at: string | null;
+  last_attachments: string | null;
+  unread: number | string;
+}
+
+export interface NoteRow {
+  id: string;
+  conversation_id: string;
+  after_seq: number | string;
+  author: string;
+  client_id: string | null;
+  text: string;
+  created_at: string;
+}
+
+export function toNote(row: NoteRow): Note {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    afterSeq: Number(row.after_seq),
+    from: row.author as Address,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * When the customer started waiting: their oldest message after the desk's last one (anyone but the
+ * opener is the desk), for open conversations only.
+ */
+const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT min(m.sent_at) FROM messages m
+  WHERE m.conversation_id = c.id AND m.sender = c.opened_by
+    AND m.seq > coalesce((SELECT max(d.seq) FROM messages d WHERE d.conversation_id = c.id AND d.sender <> c.opened_by), 0)) END`;
+
+const ORDER = {
+  // Longest waiting first; those not waiting after them, most recently changed first.
+  waiting: (t: string) => `(${t}.waiting_since IS NULL), ${t}.waiting_since, ${t}.updated_at DESC, ${t}.id DESC`,
+  updated: (t: string) => `${t}.updated_at DESC, ${t}.id DESC`,
+};
+
+/** The inbox query and its parameters; `extraSelect` adds engine columns (Postgres: the participants). */
+export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql: string; params: unknown[] } {
+  const params: unknown[] = [query.siteKey, query.reader.address, d.list(query.reader.addresses), query.limit];
+  const where = ['c.site_key = ' + d.param(1)];
+  const { view } = query;
+  if (typeof view === 'object') {
+    params.push(d.list(view.ids));
+    where.push(`c.id ${d.inList(params.length)}`);
+  } else if (view === 'mine') where.push(`c.state = 'open' AND c.assignee ${d.inList(3)}`);
+  else if (view === 'unassigned') where.push("c.state = 'open' AND c.team IS NOT NULL AND c.assignee IS NULL");
+  else if (view === 'open') where.push("c.state = 'open'");
+  else where.push("c.state = 'closed'");
+  if (query.team !== undefined) {
+    params.push(query.team);
+    where.push(`c.team = ${d.param(params.length)}`);
+  }
+  const sql = `WITH picked AS (
+      SELECT w.* FROM (SELECT c.id, c.updated_at, ${WAITING_SINCE} AS waiting_since FROM conversations c WHERE ${where.join(' AND ')}) w
+      ORDER BY ${ORDER[query.sort]('w')} LIMIT ${d.param(4)}
+    )
+    SELECT c.*, picked.waiting_since, p.name AS customer_name, lm.seq AS last_seq_n, lm.sender AS last_from, lm.text AS last_text,
+      lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
+      (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)})
+        AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)) AS unread
+      ${extraSelect}
+    FROM picked JOIN conversations c ON c.id = picked.id
+    LEFT JOIN parties p ON p.address = c.opened_by
+    LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+    ORDER BY ${ORDER[query.sort]('picked')}`;
+  return { sql, params };
+}
+
+/** An inbox row as the store answers it, given the conversation record the engine made of it. */
+export function toInboxRow(row: InboxSqlRow, conversation: ConversationRecord): InboxRow<ConversationRecord> {
+  const result: InboxRow<ConversationRecord> = { conversation, unread: Number(row.unread) };
+  if (row.customer_name !== null) result.customerName = row.customer_name;
+  if (row.waiting_since !== null) result.waitingSince = row.waiting_since;
+  if (row.last_seq_n !== null && row.last_from !== null && row.last_text !== null && row.last_sent_at !== null) {
+    const last: InboxLastMessage = { seq: Number(row.last_seq_n), from: row.last_from as Address, text: row.last_text, sentAt: row.last_sent_at };
+    const files = row.last_attachments ? (JSON.parse(row.last_attachments) as unknown[]).length : 0;
+    if (files > 0) last.attachments = files;
+    result.lastMessage = last;
+  }
+  return result;
+}
+
+export interface CountsRow {
+  mine: number | string | null;
+  unassigned: number | string | null;
+  open: number | string | null;
+  closed: number | string | null;
+}
+
+export function countsSql(d: Dialect, query: InboxCountQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [query.siteKey, d.list(query.assignees), query.closedSince];
+  let team = '';
+  if (query.team !== undefined) {
+    params.push(query.team);
+    team = ` AND team = ${d.param(4)}`;
+  }
+  const sql = `SELECT
+      sum(CASE WHEN state = 'open' AND assignee ${d.inList(2)} THEN 1 ELSE 0 END) AS mine,
+      sum(CASE WHEN state = 'open' AND team IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS unassigned,
+      sum(CASE WHEN state = 'open' THEN 1 ELSE 0 END) AS open,
+      sum(CASE WHEN state = 'closed' AND updated_at >= ${d.param(3)} THEN 1 ELSE 0 END) AS closed
+    FROM conversations WHERE site_key = ${d.param(1)}${team}`;
+  return { sql, params };
+}
+
+export function toCounts(row: CountsRow | undefined): InboxCounts {
+  return { mine: Number(row?.mine ?? 0), unassigned: Number(row?.unassigned ?? 0), open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0) };
+}
+
+/** The words of a search, as typed (at most 10), without characters either engine reads as syntax. */
+export function searchWords(query: string): string[] {
+  return query
+    .split(/\s+/)
+    .map((word) => word.replace(/["*^:()%_\\]/g, ''))
+    .filter((word) => word.length > 0)
+    .slice(0, 10);
+}
+
+const SNIPPET_AROUND = 40;
+
+/** A piece of `text` around the first of `words` found (case-insensitive), on one line. */
+export function snippetOf(text: string, words: readonly string[]): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const lower = flat.toLowerCase();
+  const at = Math.max(0, Math.min(...words.map((word) => lower.indexOf(word.toLowerCase())).filter((i) => i >= 0), flat.length));
+  const start = Math.max(0, at - SNIPPET_AROUND);
+  const end = Math.min(flat.length, at + SNIPPET_AROUND * 2);
+  return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
+}

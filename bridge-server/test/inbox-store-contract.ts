@@ -1,0 +1,173 @@
+/**
+ * The inbox part of the Store contract (store/inbox-store.ts), run against each engine beside the
+ * rest of the contract (test/store-contract.ts): read cursors, notes, views, counts, search, and
+ * that erasure takes notes and the search index along.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
+import type { InboxQuery } from '../src/store/inbox-store.js';
+import type { Store } from '../src/store/store.js';
+import type { StoreContractSetup } from './store-contract.js';
+
+const AGENT = 'web:a_ann@shop' as Address;
+const OTHER = 'xmpp:bob@desk.test' as Address;
+
+export function describeInboxStoreContract(name: string, setup: StoreContractSetup): void {
+  describe(`${name} store contract: the agent inbox`, () => {
+    let store: Store;
+    let destroy: () => Promise<void>;
+    beforeEach(async () => {
+      const backing = await setup.backing();
+      store = backing.make();
+      await store.open();
+      destroy = async () => {
+        await store.close();
+        await backing.destroy();
+      };
+    });
+    afterEach(() => destroy());
+
+    const open = (customer: Address, team = 'support', siteKey = 'shop') =>
+      store.createConversation({ siteKey, openedBy: customer, participants: [customer], team });
+    const say = (conversationId: string, from: Address, text: string) =>
+      store.appendMessage({ conversationId, from, text, status: 'accepted', outbox: [] }).then((r) => r.message);
+    const view = (v: InboxQuery['view'], extra: Partial<InboxQuery> = {}) =>
+      store.inbox({ siteKey: 'shop', reader: { address: AGENT, addresses: [AGENT] }, view: v, sort: 'waiting', limit: 100, ...extra });
+
+    it('lists views with the last message, since when the customer waits, and the reader unread count', async () => {
+      await store.upsertParty({ address: 'web:v_1', siteKey: 'shop', role: 'visitor', verified: false, name: 'Vera' });
+      const first = await open('web:v_1');
+      const second = await open('xmpp:carl@x.test');
+      const third = await open('web:v_3', 'sales');
+      const m1 = await say(first.id, 'web:v_1', 'hello');
+      await say(first.id, 'web:v_1', 'anyone?');
+      await say(second.id, 'xmpp:carl@x.test', 'hi there');
+      await store.assignConversation(second.id, AGENT);
+      await say(second.id, AGENT, 'how can I help');
+      await store.setConversationState(third.id, 'closed');
+      await open('web:v_9', 'support', 'blog');
+
+      const unassigned = await view('unassigned');
+      assert.deepEqual(
+        unassigned.map((row) => row.conversation.id),
+        [first.id],
+      );
+      const [row] = unassigned;
+      assert.equal(row!.customerName, 'Vera');
+      assert.equal(row!.waitingSince, m1.sentAt, 'the oldest unanswered customer message');
+      assert.deepEqual(row!.lastMessage, { seq: 2, from: 'web:v_1', text: 'anyone?', sentAt: row!.lastMessage!.sentAt });
+      assert.equal(row!.unread, 2);
+
+      const mine = await view('mine');
+      assert.deepEqual(
+        mine.map((r) => r.conversation.id),
+        [second.id],
+      );
+      assert.equal(mine[0]!.waitingSince, undefined, 'the desk had the last word');
+      assert.equal(mine[0]!.unread, 1, "the reader's own messages are not unread");
+      assert.deepEqual((await view('open')).map((r) => r.conversation.id).sort(), [first.id, second.id].sort());
+      assert.deepEqual(
+        (await view('closed')).map((r) => r.conversation.id),
+        [third.id],
+      );
+      assert.deepEqual(
+        (await view('open', { team: 'sales' })).map((r) => r.conversation.id),
+        [],
+      );
+      assert.deepEqual((await view({ ids: [third.id, first.id] }, { sort: 'updated' })).map((r) => r.conversation.id).sort(), [first.id, third.id].sort());
+
+      // Waiting first: the longest waiting conversation leads, one not waiting comes last.
+      await say(second.id, 'xmpp:carl@x.test', 'still there?');
+      const waiting = await view('open');
+      assert.deepEqual(
+        waiting.map((r) => r.conversation.id),
+        [first.id, second.id],
+      );
+
+      assert.deepEqual(await store.inboxCounts({ siteKey: 'shop', assignees: [AGENT], closedSince: new Date(Date.now() - 86_400_000).toISOString() }), {
+        mine: 1,
+        unassigned: 1,
+        open: 2,
+        closed: 1,
+      });
+      assert.deepEqual(
+        await store.inboxCounts({ siteKey: 'shop', assignees: [AGENT], team: 'sales', closedSince: new Date(Date.now() + 1000).toISOString() }),
+        {
+          mine: 0,
+          unassigned: 0,
+          open: 0,
+          closed: 0,
+        },
+      );
+    });
+
+    it('keeps read cursors per reader, moving only forward, participant or not', async () => {
+      const c = await open('web:v_1');
+      for (const text of ['a', 'b', 'c']) await say(c.id, 'web:v_1', text);
+      await store.setReadCursor(c.id, AGENT, 2);
+      await store.setReadCursor(c.id, AGENT, 1);
+      assert.equal((await view('open'))[0]!.unread, 1);
+      const forOther = await store.inbox({ siteKey: 'shop', reader: { address: OTHER, addresses: [OTHER] }, view: 'open', sort: 'updated', limit: 10 });
+      assert.equal(forOther[0]!.unread, 3, "another agent's cursor is theirs");
+    });
+
+    it('stores notes after the last seq, idempotent by author and clientId, never as messages', async () => {
+      const c = await open('web:v_1');
+      await say(c.id, 'web:v_1', 'hello');
+      const first = await store.addNote({ conversationId: c.id, from: AGENT, text: 'VIP customer', clientId: 'n1' });
+      assert.equal(first.kind, 'stored');
+      assert.equal(first.note.afterSeq, 1);
+      const again = await store.addNote({ conversationId: c.id, from: AGENT, text: 'VIP customer', clientId: 'n1' });
+      assert.deepEqual(again, { kind: 'duplicate', note: first.note });
+      await store.addNote({ conversationId: c.id, from: OTHER, text: 'second' });
+      assert.deepEqual(
+        (await store.notes(c.id, 500)).map((n) => n.text),
+        ['VIP customer', 'second'],
+      );
+      assert.equal((await store.getConversation(c.id))!.lastSeq, 1, 'a note takes no seq');
+      assert.equal((await store.history(c.id, { limit: 10 })).messages.length, 1);
+      assert.equal((await view('open'))[0]!.unread, 1, 'notes are not unread');
+      await assert.rejects(store.addNote({ conversationId: 'c_missing', from: AGENT, text: 'x' }));
+    });
+
+    it("searches a site's messages, notes and customers, and forgets what an erasure removes", async () => {
+      await store.upsertParty({ address: 'web:v_1', siteKey: 'shop', role: 'visitor', verified: false, name: 'Zoltan Kovacs', email: 'zk@example.com' });
+      const c = await open('web:v_1');
+      await say(c.id, 'web:v_1', 'My parcel never arrived');
+      await store.addNote({ conversationId: c.id, from: AGENT, text: 'parcel lost by the carrier' });
+      const blog = await open('web:v_2', 'support', 'blog');
+      await say(blog.id, 'web:v_2', 'parcel on the blog');
+
+      const hits = await store.searchInbox('shop', 'parcel', 20);
+      assert.deepEqual(hits.map((h) => h.kind).sort(), ['message', 'note']);
+      assert.ok(
+        hits.every((h) => h.conversationId === c.id),
+        'of the site only',
+      );
+      const message = hits.find((h) => h.kind === 'message')!;
+      assert.equal(message.seq, 1);
+      assert.equal(message.from, 'web:v_1');
+      assert.match(message.snippet, /parcel/i);
+      assert.equal(hits.find((h) => h.kind === 'note')!.from, AGENT);
+      assert.deepEqual(
+        (await store.searchInbox('shop', 'zolt', 20)).map((h) => [h.kind, h.conversationId]),
+        [['customer', c.id]],
+      );
+      assert.equal((await store.searchInbox('shop', 'zk@example.com', 20)).length, 1);
+      assert.deepEqual(await store.searchInbox('shop', '"*()', 20), [], 'nothing to search for');
+      assert.equal((await store.searchInbox('shop', 'parcel never', 20)).length, 1, 'every word must match');
+
+      const data = await store.partyData('shop', 'web:v_1');
+      assert.deepEqual(
+        data.conversations[0]!.notes.map((n) => n.text),
+        ['parcel lost by the carrier'],
+      );
+      await store.eraseParty('shop', 'web:v_1');
+      assert.deepEqual(await store.searchInbox('shop', 'parcel', 20), []);
+      assert.deepEqual(await store.searchInbox('shop', 'zoltan', 20), []);
+      assert.deepEqual(await store.notes(c.id, 500), []);
+      assert.equal((await store.searchInbox('blog', 'parcel', 20)).length, 1, 'another site keeps its own');
+    });
+  });
+}
