@@ -31,8 +31,8 @@ type Pane = 'list' | 'conversation' | 'reports';
 export class ConsoleApp extends ConsoleElement {
   /** The bridge (default: this page's origin, where the bridge serves the console). */
   @property() server = location.origin;
-  /** The console's HTTP API root (default: `api/` beside the page, e.g. `/agent/api/`). */
-  @property({ attribute: 'api-base' }) apiBase = new URL('api/', new URL(location.pathname.replace(/\/?$/, '/'), location.origin)).href;
+  /** The console's HTTP API root (default: `api/` against the page's base, `/agent/api/`). */
+  @property({ attribute: 'api-base' }) apiBase = new URL('api/', document.baseURI).href;
   /** A connected agent client to use instead of signing in (embedding, tests). */
   @property({ attribute: false }) client: SwitchboardClient | undefined;
   @property() override lang = '';
@@ -45,8 +45,8 @@ export class ConsoleApp extends ConsoleElement {
   @state() private pane: Pane = 'list';
   @state() private theme: Theme = savedTheme();
   @state() private loadError = '';
-  @query('sb-inbox') private inbox: InboxList | null = null;
-  @query('sb-conversation') private conversation: ConversationView | null = null;
+  @query('sb-inbox') private inbox!: InboxList | null;
+  @query('sb-conversation') private conversation!: ConversationView | null;
   @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
   private desk: DeskApi | undefined;
   private api!: SessionApi;
@@ -101,6 +101,7 @@ export class ConsoleApp extends ConsoleElement {
   }
 
   private use(client: SwitchboardClient): void {
+    if (this.desk?.client === client) return;
     for (const stop of this.stops.splice(0)) stop();
     this.client = client;
     this.desk = new DeskApi(client);
@@ -123,6 +124,7 @@ export class ConsoleApp extends ConsoleElement {
     this.client?.disconnect();
     for (const stop of this.stops.splice(0)) stop();
     this.client = undefined;
+    this.desk = undefined;
     this.selected = '';
     this.phase = 'loading';
     await this.start();
@@ -209,9 +211,7 @@ export class ConsoleApp extends ConsoleElement {
         ? html`<button type="button" class="notifications" @click=${() => this.notifier.ask().then(() => this.requestUpdate())}>${t.notificationsOn}</button>`
         : nothing}
       <button type="button" class="help" aria-label=${t.shortcuts} @click=${() => this.shortcuts.show()}>?</button>
-      ${this.client && !this.session?.signedIn && !this.signedInWithSession && !this.session
-        ? nothing
-        : html`<button type="button" class="sign-out" @click=${() => this.signOut()}>${t.signOut}</button>`}
+      ${this.session ? html`<button type="button" class="sign-out" @click=${() => this.signOut()}>${t.signOut}</button>` : nothing}
     </header>`;
   }
 

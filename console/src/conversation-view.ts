@@ -46,6 +46,8 @@ export class ConversationView extends ConsoleElement {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private loaded = '';
   private readUpTo = 0;
+  /** Live messages that came while the first page was being fetched. */
+  private early: Message[] | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -79,15 +81,18 @@ export class ConversationView extends ConsoleElement {
     this.hasMore = false;
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
     this.pending = this.client.pending(id);
+    this.early = [];
     try {
       if (!this.conversation) this.conversation = (await this.client.listConversations({ limit: 500 })).find((c) => c.id === id);
       const page = await this.client.history(id, { limit: PAGE });
       if (id !== this.conversationId) return;
       this.keep(page.messages);
       this.hasMore = page.hasMore;
+      this.keep(this.early.filter((message) => this.shows(message)));
     } catch (error) {
       if (id === this.conversationId) this.error = (error as Error).message;
     }
+    if (id === this.conversationId) this.early = undefined;
     // Notes and canned replies are desk extras: without them the conversation still works.
     this.desk.notes(id).then(
       (notes) => id === this.conversationId && (this.notes = notes),
@@ -104,7 +109,7 @@ export class ConversationView extends ConsoleElement {
     const { client } = this;
     const mine = (conversationId: string) => conversationId === this.conversationId;
     this.stops.push(
-      client.on('message', (message) => mine(message.conversationId) && this.keep([message])),
+      client.on('message', (message) => mine(message.conversationId) && this.live(message)),
       client.on('message:status', (status) => {
         if (!mine(status.conversationId)) return;
         const message = [...this.messages.values()].find((m) => m.id === status.id);
@@ -122,6 +127,19 @@ export class ConversationView extends ConsoleElement {
         if (item.lastSeq > this.lastSeq()) void this.catchUp();
       }),
     );
+  }
+
+  /**
+   * A message from an event: kept when it falls within or after the pages shown, so replays of
+   * older ones (a reconnect's sync) leave the paging as it is.
+   */
+  private live(message: Message): void {
+    if (this.early) this.early.push(message);
+    else if (this.shows(message)) this.keep([message]);
+  }
+
+  private shows(message: Message): boolean {
+    return this.messages.size === 0 || message.seq >= Math.min(...this.messages.keys());
   }
 
   private lastSeq(): number {

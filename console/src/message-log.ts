@@ -34,7 +34,7 @@ export class MessageLog extends ConsoleElement {
     const status = desk && message.status ? message.status : undefined;
     const reason = this.failures.get(message.id);
     return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
-      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span>${message.text}${message
+      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span><span class="text">${message.text}</span>${message
         .attachments?.length
         ? html`<span class="meta">${t.attachments(message.attachments.length)}</span>`
         : nothing}
@@ -59,11 +59,11 @@ export class MessageLog extends ConsoleElement {
         return html`<div class="entry note" data-note=${entry.note.id} data-after-seq=${entry.note.afterSeq}>
           <span class="meta"><strong>${t.note}</strong> · ${t.noteLabel} · ${this.who(entry.note.from)} ·
             <time datetime=${entry.note.createdAt}>${this.locale.time(new Date(entry.note.createdAt))}</time></span
-          >${entry.note.text}
+          ><span class="text">${entry.note.text}</span>
         </div>`;
       case 'pending':
         return html`<div class="entry mine pending" data-client-id=${entry.entry.clientId}>
-          <span class="meta">${t.you}</span>${entry.entry.text}
+          <span class="meta">${t.you}</span><span class="text">${entry.entry.text}</span>
           ${entry.entry.state === 'failed'
             ? html`<span class="meta error" role="status"
                 >${t.failedBecause(entry.entry.error?.message ?? t.unknown)}

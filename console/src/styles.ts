@@ -204,8 +204,10 @@ const sheet = css`
     padding: 0.4rem 0.6rem;
     border-radius: 8px;
     background: var(--panel);
-    white-space: pre-wrap;
     overflow-wrap: anywhere;
+  }
+  .entry .text {
+    white-space: pre-wrap;
   }
   .entry.mine {
     margin-inline-start: auto;
