@@ -42,6 +42,8 @@ export class ConsoleApp extends ConsoleElement {
   @state() private connectionReason = '';
   @state() private selected = '';
   @state() private item: InboxItem | undefined;
+  /** The open conversation's customer, as its view found out. */
+  @state() private customer = '';
   @state() private pane: Pane = 'list';
   @state() private theme: Theme = savedTheme();
   @state() private loadError = '';
@@ -136,6 +138,7 @@ export class ConsoleApp extends ConsoleElement {
   async open(conversationId: string): Promise<void> {
     this.selected = conversationId;
     this.item = this.inbox?.items.find((item) => item.id === conversationId);
+    this.customer = this.item?.customer.address ?? '';
     this.pane = 'conversation';
     await this.updateComplete;
     // On a phone the list is gone: the focus goes to the conversation's heading.
@@ -224,7 +227,6 @@ export class ConsoleApp extends ConsoleElement {
         : html`<p class="error" role="alert">${t.loadFailed(this.loadError)}</p>`;
     }
     const self = this.client.session?.self;
-    const customer = this.item?.customer.address ?? this.client.conversations.find((c) => c.id === this.selected)?.participants[0] ?? '';
     return html`${this.renderTopbar()}
       <div
         class="workspace"
@@ -236,6 +238,7 @@ export class ConsoleApp extends ConsoleElement {
           this.inbox?.markRead(e.detail.conversationId);
         }}
         @back=${() => this.back()}
+        @customer=${(e: CustomEvent<string>) => (this.customer = e.detail)}
       >
         <sb-inbox .locale=${this.locale} .desk=${this.desk} .self=${self ? [self] : []} .selected=${this.selected}></sb-inbox>
         <main aria-label=${this.pane === 'reports' ? t.reports : t.messages}>
@@ -244,7 +247,7 @@ export class ConsoleApp extends ConsoleElement {
             : html`<sb-conversation .locale=${this.locale} .client=${this.client} .desk=${this.desk} .conversationId=${this.selected} .item=${this.item}></sb-conversation>`}
         </main>
         <aside aria-label=${t.customer}>
-          ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${customer}></sb-customer-panel>` : nothing}
+          ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${this.customer}></sb-customer-panel>` : nothing}
         </aside>
       </div>
       <sb-shortcuts .locale=${this.locale}></sb-shortcuts>`;

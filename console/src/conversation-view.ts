@@ -69,6 +69,17 @@ export class ConversationView extends ConsoleElement {
     }
   }
 
+  private told = '';
+
+  /** Tells the shell whose conversation this is, once known (the customer panel shows them). */
+  protected override updated(): void {
+    const { address } = this.customer();
+    if (address && address !== this.told) {
+      this.told = address;
+      this.announce('customer', address);
+    }
+  }
+
   // --- loading and live updates ---------------------------------------------------------------
 
   private async load(id: string): Promise<void> {

@@ -82,15 +82,15 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     try {
       const { conversationId } = await visitor('From my phone');
       const element = await consoleFor();
-      expect(getComputedStyle($(element, 'sb-inbox')!).display).to.equal('block');
+      const shown = (selector: string) => $(element, selector)!.checkVisibility();
+      expect(shown('sb-inbox')).to.equal(true);
       await openConversation(element, conversationId, 'From my phone');
-      expect(getComputedStyle($(element, 'sb-inbox')!).display).to.equal('none');
-      expect(getComputedStyle($(element, 'sb-conversation')!).display).to.not.equal('none');
+      expect([shown('sb-inbox'), shown('sb-conversation')]).to.deep.equal([false, true]);
       expect(document.activeElement).to.equal($(element, '#conversation-title'));
       await expect(element).to.be.accessible();
       $<HTMLButtonElement>(element, 'sb-conversation button.back')!.click();
-      await until(() => getComputedStyle($(element, 'sb-inbox')!).display === 'block', 'the list again');
-      expect(getComputedStyle($(element, 'sb-conversation')!).display).to.equal('none');
+      await until(() => shown('sb-inbox'), 'the list again');
+      expect(shown('sb-conversation')).to.equal(false);
     } finally {
       await setViewport({ width: 800, height: 600 });
     }
