@@ -41,7 +41,14 @@ function bridgePlugin() {
             { key: 'locked-site', origins: ['https://elsewhere.test'] },
           ],
           // Canned replies for the console's `/` completion (console/test/browser).
-          teams: [{ id: 'support', members: ['web:a_agent'], capacity: 1000, canned: { thanks: 'Thanks for your patience!', shipping: 'Orders ship within 2 days.' } }],
+          teams: [
+            {
+              id: 'support',
+              members: ['web:a_agent'],
+              capacity: 1000,
+              canned: { thanks: 'Thanks for your patience!', shipping: 'Orders ship within 2 days.' },
+            },
+          ],
           networks: [{ type: 'web', presenceGraceMs: 100 }],
           limits: { ratePerSecond: 1000, burst: 1000 },
           log: { level: 'silent' },
@@ -62,7 +69,10 @@ function bridgePlugin() {
       // console session offering that way only (console/test/browser/sign-in.test.ts).
       if (context.path === '/__console/identity') return { body: JSON.stringify({ siteKey: 'browser-site', identity: agent }), type: 'application/json' };
       if (context.path === '/__console/api/session')
-        return { body: JSON.stringify({ signedIn: false, csrfToken: 'unused', methods: ['identity'], identityUrl: '/__console/identity' }), type: 'application/json' };
+        return {
+          body: JSON.stringify({ signedIn: false, csrfToken: 'unused', methods: ['identity'], identityUrl: '/__console/identity' }),
+          type: 'application/json',
+        };
       if (context.path !== '/__bridge') return undefined;
       // What a website's backend hands its logged-in user for the widget's identify().
       const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };
@@ -113,7 +123,9 @@ function reactBundlePlugin() {
 }
 
 export default {
-  files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts', 'console/test/browser/**/*.test.ts'],
+  files: process.env.WTR_FILES
+    ? [process.env.WTR_FILES]
+    : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts', 'console/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin(), continuationBridgePlugin(), xmppFilesBridgePlugin()],

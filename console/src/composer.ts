@@ -111,19 +111,26 @@ export class Composer extends ConsoleElement {
     const { t } = this.locale;
     const matches = this.completions;
     this.classList.toggle('note-mode', this.note);
-    return html`${matches.length > 0
-        ? html`<ul class="completions" id="canned-list" role="listbox" aria-label=${t.cannedReplies}>
-            ${matches.map(
-              (reply, i) =>
-                html`<li id="canned-${i}" role="option" aria-selected=${i === this.choice ? 'true' : 'false'} @mousedown=${(e: Event) => {
-                  e.preventDefault();
-                  this.take(reply);
-                }}>
-                  <strong>/${reply.name}</strong> <span>${reply.text}</span>
-                </li>`,
-            )}
-          </ul>`
-        : nothing}
+    return html`${
+        matches.length > 0
+          ? html`<ul class="completions" id="canned-list" role="listbox" aria-label=${t.cannedReplies}>
+              ${matches.map(
+                (reply, i) =>
+                  html`<li
+                    id="canned-${i}"
+                    role="option"
+                    aria-selected=${i === this.choice ? 'true' : 'false'}
+                    @mousedown=${(e: Event) => {
+                      e.preventDefault();
+                      this.take(reply);
+                    }}
+                  >
+                    <strong>/${reply.name}</strong> <span>${reply.text}</span>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
       <label class="visually-hidden" for="composer-text">${this.note ? t.writeNote : t.reply}</label>
       <textarea
         id="composer-text"
@@ -139,7 +146,8 @@ export class Composer extends ConsoleElement {
         @blur=${() => this.paused()}
       ></textarea>
       <div class="composer-actions">
-        <label><input type="checkbox" class="note-toggle" .checked=${this.note} @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)} />
+        <label
+          ><input type="checkbox" class="note-toggle" .checked=${this.note} @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)} />
           ${t.writeNote}</label
         >
         <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>${this.note ? t.addNote : t.send}</button>

@@ -210,9 +210,11 @@ export class ConsoleApp extends ConsoleElement {
           ${THEMES.map((theme) => html`<option value=${theme} ?selected=${theme === this.theme}>${t.themeName(theme)}</option>`)}
         </select></label
       >
-      ${this.notifier.askable
-        ? html`<button type="button" class="notifications" @click=${() => this.notifier.ask().then(() => this.requestUpdate())}>${t.notificationsOn}</button>`
-        : nothing}
+      ${
+        this.notifier.askable
+          ? html`<button type="button" class="notifications" @click=${() => this.notifier.ask().then(() => this.requestUpdate())}>${t.notificationsOn}</button>`
+          : nothing
+      }
       <button type="button" class="help" aria-label=${t.shortcuts} @click=${() => this.shortcuts.show()}>?</button>
       ${this.session ? html`<button type="button" class="sign-out" @click=${() => this.signOut()}>${t.signOut}</button>` : nothing}
     </header>`;
@@ -223,7 +225,12 @@ export class ConsoleApp extends ConsoleElement {
     if (this.phase === 'loading') return html`<p class="muted" role="status">${t.connecting}</p>`;
     if (this.phase === 'sign-in' || !this.client || !this.desk) {
       return this.session
-        ? html`<sb-sign-in .locale=${this.locale} .api=${this.api} .session=${this.session} @signed-in=${(e: CustomEvent<Credentials>) => this.connect(e.detail)}></sb-sign-in>`
+        ? html`<sb-sign-in
+            .locale=${this.locale}
+            .api=${this.api}
+            .session=${this.session}
+            @signed-in=${(e: CustomEvent<Credentials>) => this.connect(e.detail)}
+          ></sb-sign-in>`
         : html`<p class="error" role="alert">${t.loadFailed(this.loadError)}</p>`;
     }
     const self = this.client.session?.self;
@@ -242,9 +249,21 @@ export class ConsoleApp extends ConsoleElement {
       >
         <sb-inbox .locale=${this.locale} .desk=${this.desk} .self=${self ? [self] : []} .selected=${this.selected}></sb-inbox>
         <main aria-label=${this.pane === 'reports' ? t.reports : t.messages}>
-          ${this.pane === 'reports'
-            ? html`<sb-reports .locale=${this.locale} .desk=${this.desk} .csvUrl=${(from: string, to: string, by: string) => this.api.reportCsvUrl(from, to, by)}></sb-reports>`
-            : html`<sb-conversation .locale=${this.locale} .client=${this.client} .desk=${this.desk} .conversationId=${this.selected} .item=${this.item}></sb-conversation>`}
+          ${
+            this.pane === 'reports'
+              ? html`<sb-reports
+                  .locale=${this.locale}
+                  .desk=${this.desk}
+                  .csvUrl=${(from: string, to: string, by: string) => this.api.reportCsvUrl(from, to, by)}
+                ></sb-reports>`
+              : html`<sb-conversation
+                  .locale=${this.locale}
+                  .client=${this.client}
+                  .desk=${this.desk}
+                  .conversationId=${this.selected}
+                  .item=${this.item}
+                ></sb-conversation>`
+          }
         </main>
         <aside aria-label=${t.customer}>
           ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${this.customer}></sb-customer-panel>` : nothing}

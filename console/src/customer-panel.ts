@@ -53,34 +53,36 @@ export class CustomerPanel extends ConsoleElement {
         <dd class="email">${party?.email ?? t.unknown}</dd>
         <dt class="visually-hidden">${t.verified}</dt>
         <dd class="verified">${party?.verified ? t.verified : t.notVerified}</dd>
-        ${party?.pageUrl
-          ? html`<dt>${t.page}</dt>
-              <dd class="page"><a href=${party.pageUrl} target="_blank" rel="noopener noreferrer">${party.pageUrl}</a></dd>`
-          : nothing}
+        ${
+          party?.pageUrl
+            ? html`<dt>${t.page}</dt>
+                <dd class="page"><a href=${party.pageUrl} target="_blank" rel="noopener noreferrer">${party.pageUrl}</a></dd>`
+            : nothing
+        }
       </dl>
       <h3>${t.addresses}</h3>
       <ul class="addresses">
         ${[...byNetwork].map(
           ([network, addresses]) =>
-            html`<li>
-              <span aria-hidden="true">${networkIcon(network)}</span> ${t.networkName(network)}: ${addresses.map(withoutScheme).join(', ')}
-            </li>`,
+            html`<li><span aria-hidden="true">${networkIcon(network)}</span> ${t.networkName(network)}: ${addresses.map(withoutScheme).join(', ')}</li>`,
         )}
       </ul>
-      ${contact && contact.conversations.length > 0
-        ? html`<h3>${t.pastConversations}</h3>
-            <ul class="past items">
-              ${contact.conversations.map(
-                (past) =>
-                  html`<li>
-                    <button type="button" data-conversation=${past.id} @click=${() => this.announce('open-conversation', past.id)}>
-                      <span>${past.subject ?? t.networkName(networkOf(past.address))}</span>
-                      <span class="muted">${t.conversationState(past.state)} · ${this.locale.day(new Date(past.createdAt))}</span>
-                    </button>
-                  </li>`,
-              )}
-            </ul>`
-        : nothing}
+      ${
+        contact && contact.conversations.length > 0
+          ? html`<h3>${t.pastConversations}</h3>
+              <ul class="past items">
+                ${contact.conversations.map(
+                  (past) =>
+                    html`<li>
+                      <button type="button" data-conversation=${past.id} @click=${() => this.announce('open-conversation', past.id)}>
+                        <span>${past.subject ?? t.networkName(networkOf(past.address))}</span>
+                        <span class="muted">${t.conversationState(past.state)} · ${this.locale.day(new Date(past.createdAt))}</span>
+                      </button>
+                    </li>`,
+                )}
+              </ul>`
+          : nothing
+      }
     </section>`;
   }
 }

@@ -150,20 +150,23 @@ export class InboxList extends ConsoleElement {
           </button>`;
         })}
       </div>
-      ${this.teams.length > 1
-        ? html`<label>${t.team}
-            <select
-              class="team-filter"
-              @change=${(e: Event) => {
-                this.team = (e.target as HTMLSelectElement).value;
-                void this.refresh();
-              }}
-            >
-              <option value="">${t.allTeams}</option>
-              ${this.teams.map((team) => html`<option value=${team.id} ?selected=${team.id === this.team}>${team.name}</option>`)}
-            </select></label
-          >`
-        : nothing}
+      ${
+        this.teams.length > 1
+          ? html`<label
+              >${t.team}
+              <select
+                class="team-filter"
+                @change=${(e: Event) => {
+                  this.team = (e.target as HTMLSelectElement).value;
+                  void this.refresh();
+                }}
+              >
+                <option value="">${t.allTeams}</option>
+                ${this.teams.map((team) => html`<option value=${team.id} ?selected=${team.id === this.team}>${team.name}</option>`)}
+              </select></label
+            >`
+          : nothing
+      }
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <ul class="items inbox-items" aria-label=${t.conversations}>
         ${repeat(

@@ -19,7 +19,9 @@ const dayOf = (date: Date) => `${date.getFullYear()}-${date.getMonth() + 1}-${da
  * before it wait until the messages around them are loaded.
  */
 export function logEntries(messages: readonly Message[], notes: readonly Note[], pending: readonly OutboxEntry[], firstSeq: number): LogEntry[] {
-  const sortedNotes = [...notes].filter((note) => note.afterSeq >= firstSeq - 1).sort((a, b) => a.afterSeq - b.afterSeq || a.createdAt.localeCompare(b.createdAt));
+  const sortedNotes = [...notes]
+    .filter((note) => note.afterSeq >= firstSeq - 1)
+    .sort((a, b) => a.afterSeq - b.afterSeq || a.createdAt.localeCompare(b.createdAt));
   const sortedMessages = [...messages].sort((a, b) => a.seq - b.seq);
   const ordered: { at: Date; entry: LogEntry }[] = [];
   let n = 0;

@@ -34,17 +34,20 @@ export class MessageLog extends ConsoleElement {
     const status = desk && message.status ? message.status : undefined;
     const reason = this.failures.get(message.id);
     return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
-      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span><span class="text">${message.text}</span>${message
-        .attachments?.length
-        ? html`<span class="meta">${t.attachments(message.attachments.length)}</span>`
-        : nothing}
-      ${status === 'failed'
-        ? html`<span class="meta error" role="status">${t.failedBecause(reason ?? t.unknown)}
-            <button type="button" class="retry" @click=${() => this.announce('retry-message', message)}>${t.retry}</button></span
-          >`
-        : status
-          ? html`<span class="meta status">${t.status(status)}</span>`
-          : nothing}
+      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span
+      ><span class="text">${message.text}</span>${
+        message.attachments?.length ? html`<span class="meta">${t.attachments(message.attachments.length)}</span>` : nothing
+      }
+      ${
+        status === 'failed'
+          ? html`<span class="meta error" role="status"
+              >${t.failedBecause(reason ?? t.unknown)}
+              <button type="button" class="retry" @click=${() => this.announce('retry-message', message)}>${t.retry}</button></span
+            >`
+          : status
+            ? html`<span class="meta status">${t.status(status)}</span>`
+            : nothing
+      }
     </div>`;
   }
 
@@ -57,20 +60,23 @@ export class MessageLog extends ConsoleElement {
         return this.renderMessage(entry.message);
       case 'note':
         return html`<div class="entry note" data-note=${entry.note.id} data-after-seq=${entry.note.afterSeq}>
-          <span class="meta"><strong>${t.note}</strong> · ${t.noteLabel} · ${this.who(entry.note.from)} ·
+          <span class="meta"
+            ><strong>${t.note}</strong> · ${t.noteLabel} · ${this.who(entry.note.from)} ·
             <time datetime=${entry.note.createdAt}>${this.locale.time(new Date(entry.note.createdAt))}</time></span
           ><span class="text">${entry.note.text}</span>
         </div>`;
       case 'pending':
         return html`<div class="entry mine pending" data-client-id=${entry.entry.clientId}>
           <span class="meta">${t.you}</span><span class="text">${entry.entry.text}</span>
-          ${entry.entry.state === 'failed'
-            ? html`<span class="meta error" role="status"
-                >${t.failedBecause(entry.entry.error?.message ?? t.unknown)}
-                <button type="button" class="retry" @click=${() => this.announce('retry-pending', entry.entry.clientId)}>${t.retry}</button>
-                <button type="button" class="discard" @click=${() => this.announce('discard-pending', entry.entry.clientId)}>${t.discard}</button></span
-              >`
-            : html`<span class="meta status">${t.status('sending')}</span>`}
+          ${
+            entry.entry.state === 'failed'
+              ? html`<span class="meta error" role="status"
+                  >${t.failedBecause(entry.entry.error?.message ?? t.unknown)}
+                  <button type="button" class="retry" @click=${() => this.announce('retry-pending', entry.entry.clientId)}>${t.retry}</button>
+                  <button type="button" class="discard" @click=${() => this.announce('discard-pending', entry.entry.clientId)}>${t.discard}</button></span
+                >`
+              : html`<span class="meta status">${t.status('sending')}</span>`
+          }
         </div>`;
       default:
         return nothing;
@@ -79,9 +85,9 @@ export class MessageLog extends ConsoleElement {
 
   protected override render() {
     const { t } = this.locale;
-    return html`${this.hasMore
-        ? html`<button type="button" class="load-earlier" @click=${() => this.announce('load-earlier')}>${t.loadEarlier}</button>`
-        : nothing}
+    return html`${
+        this.hasMore ? html`<button type="button" class="load-earlier" @click=${() => this.announce('load-earlier')}>${t.loadEarlier}</button>` : nothing
+      }
       <div role="log" aria-label=${t.messages} aria-live="polite">
         ${repeat(
           this.entries,

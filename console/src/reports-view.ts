@@ -41,7 +41,9 @@ export class ReportsView extends ConsoleElement {
     const columns = t.reportColumns;
     return html`<h2>${t.reports}</h2>
       <form class="report-form" @submit=${this.show}>
-        <label>${t.from} <input type="date" name="from" .value=${this.from} @change=${(e: Event) => (this.from = (e.target as HTMLInputElement).value)} /></label>
+        <label
+          >${t.from} <input type="date" name="from" .value=${this.from} @change=${(e: Event) => (this.from = (e.target as HTMLInputElement).value)}
+        /></label>
         <label>${t.to} <input type="date" name="to" .value=${this.to} @change=${(e: Event) => (this.to = (e.target as HTMLInputElement).value)} /></label>
         <label
           >${t.by}
@@ -53,35 +55,37 @@ export class ReportsView extends ConsoleElement {
         <a class="csv" href=${this.csvUrl(this.from, this.to, this.by)} download>${t.downloadCsv}</a>
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      ${this.rows
-        ? this.rows.length === 0
-          ? html`<p class="muted">${t.noRows}</p>`
-          : html`<table>
-              <caption class="visually-hidden">
-                ${t.reports}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">${t.reportBy(this.by)}</th>
-                  <th scope="col">${columns.conversations}</th>
-                  <th scope="col">${columns.firstResponse}</th>
-                  <th scope="col">${columns.resolution}</th>
-                  <th scope="col">${columns.csat}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${this.rows.map(
-                  (row) =>
-                    html`<tr>
-                      <th scope="row">${row.key}</th>
-                      <td>${row.conversations}</td>
-                      <td>${this.duration(row.firstResponse.medianSeconds, row.firstResponse.count)}</td>
-                      <td>${this.duration(row.resolution.medianSeconds, row.resolution.count)}</td>
-                      <td>${row.csat.count === 0 ? '–' : `${row.csat.average.toFixed(1)} (${Math.round(row.csat.satisfied * 100)}%)`}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-        : nothing}`;
+      ${
+        this.rows
+          ? this.rows.length === 0
+            ? html`<p class="muted">${t.noRows}</p>`
+            : html`<table>
+                <caption class="visually-hidden">
+                  ${t.reports}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.reportBy(this.by)}</th>
+                    <th scope="col">${columns.conversations}</th>
+                    <th scope="col">${columns.firstResponse}</th>
+                    <th scope="col">${columns.resolution}</th>
+                    <th scope="col">${columns.csat}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${this.rows.map(
+                    (row) =>
+                      html`<tr>
+                        <th scope="row">${row.key}</th>
+                        <td>${row.conversations}</td>
+                        <td>${this.duration(row.firstResponse.medianSeconds, row.firstResponse.count)}</td>
+                        <td>${this.duration(row.resolution.medianSeconds, row.resolution.count)}</td>
+                        <td>${row.csat.count === 0 ? '–' : `${row.csat.average.toFixed(1)} (${Math.round(row.csat.satisfied * 100)}%)`}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+          : nothing
+      }`;
   }
 }

@@ -33,18 +33,20 @@ export class SearchBox extends ConsoleElement {
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div role="status" class="search-status">${this.results ? (this.results.length ? t.searchResults(this.results.length) : t.noResults) : ''}</div>
-      ${this.results?.length
-        ? html`<ul class="items search-results">
-            ${this.results.map(
-              (result) =>
-                html`<li>
-                  <button type="button" data-conversation=${result.conversationId} @click=${() => this.announce('open-conversation', result.conversationId)}>
-                    <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.locale.time(new Date(result.sentAt)) : ''}</span>
-                    <span class="last">${result.snippet}</span>
-                  </button>
-                </li>`,
-            )}
-          </ul>`
-        : nothing}`;
+      ${
+        this.results?.length
+          ? html`<ul class="items search-results">
+              ${this.results.map(
+                (result) =>
+                  html`<li>
+                    <button type="button" data-conversation=${result.conversationId} @click=${() => this.announce('open-conversation', result.conversationId)}>
+                      <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.locale.time(new Date(result.sentAt)) : ''}</span>
+                      <span class="last">${result.snippet}</span>
+                    </button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }`;
   }
 }

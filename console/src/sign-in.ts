@@ -33,8 +33,9 @@ export class SignIn extends ConsoleElement {
 
   private password(event: SubmitEvent): void {
     event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
-    void this.attempt(() => this.api.login(String(form.get('username') ?? ''), String(form.get('password') ?? ''), this.session.csrfToken));
+    const form = event.target as HTMLFormElement;
+    const field = (name: string) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)?.value ?? '';
+    void this.attempt(() => this.api.login(field('username'), field('password'), this.session.csrfToken));
   }
 
   protected override render() {
@@ -42,39 +43,45 @@ export class SignIn extends ConsoleElement {
     const { methods, identityUrl } = this.session;
     return html`<main class="sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">${t.signInTitle}</h1>
-      ${methods.includes('password')
-        ? html`<form class="password" @submit=${this.password}>
-            <label for="username">${t.username}</label>
-            <input id="username" name="username" autocomplete="username" required />
-            <label for="password">${t.password}</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" required />
-            <p><button type="submit" class="primary" ?disabled=${this.busy}>${t.signIn}</button></p>
-          </form>`
-        : nothing}
-      ${methods.includes('identity') && identityUrl
-        ? html`<p>
-            <button type="button" class="identity" ?disabled=${this.busy} @click=${() => this.attempt(() => this.api.identity(identityUrl))}>
-              ${t.signInWithSite}
-            </button>
-          </p>`
-        : nothing}
-      ${methods.includes('demo')
-        ? html`<section class="demo" aria-labelledby="demo-title">
-            <p id="demo-title"><strong>${t.demoOnly}</strong></p>
-            ${(this.session.demoAgents ?? DEMO_AGENTS).map(
-              (agent) =>
-                html`<button
-                  type="button"
-                  class="demo-agent"
-                  data-agent=${agent}
-                  ?disabled=${this.busy}
-                  @click=${() => this.attempt(() => this.api.identity(`${DEMO_IDENTITY}${encodeURIComponent(agent)}`))}
-                >
-                  ${t.demoSignInAs(agent)}
-                </button> `,
-            )}
-          </section>`
-        : nothing}
+      ${
+        methods.includes('password')
+          ? html`<form class="password" @submit=${this.password}>
+              <label for="username">${t.username}</label>
+              <input id="username" name="username" autocomplete="username" required />
+              <label for="password">${t.password}</label>
+              <input id="password" name="password" type="password" autocomplete="current-password" required />
+              <p><button type="submit" class="primary" ?disabled=${this.busy}>${t.signIn}</button></p>
+            </form>`
+          : nothing
+      }
+      ${
+        methods.includes('identity') && identityUrl
+          ? html`<p>
+              <button type="button" class="identity" ?disabled=${this.busy} @click=${() => this.attempt(() => this.api.identity(identityUrl))}>
+                ${t.signInWithSite}
+              </button>
+            </p>`
+          : nothing
+      }
+      ${
+        methods.includes('demo')
+          ? html`<section class="demo" aria-labelledby="demo-title">
+              <p id="demo-title"><strong>${t.demoOnly}</strong></p>
+              ${(this.session.demoAgents ?? DEMO_AGENTS).map(
+                (agent) =>
+                  html`<button
+                    type="button"
+                    class="demo-agent"
+                    data-agent=${agent}
+                    ?disabled=${this.busy}
+                    @click=${() => this.attempt(() => this.api.identity(`${DEMO_IDENTITY}${encodeURIComponent(agent)}`))}
+                  >
+                    ${t.demoSignInAs(agent)}
+                  </button> `,
+              )}
+            </section>`
+          : nothing
+      }
       ${methods.length === 0 ? html`<p>${t.noSignInMethod}</p>` : nothing}
       <p class="error" role="alert">${this.error}</p>
     </main>`;

@@ -308,8 +308,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * successful ack (its fields untyped), rejects with the bridge's error as the typed calls do.
    */
   requestEvent(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> {
-    const request = this.connection.request as unknown as (event: string, payload: object) => Promise<{ ok: true } & Record<string, unknown>>;
-    return request.call(this.connection, event, payload);
+    const connection = this.connection as unknown as { request(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> };
+    return connection.request(event, payload);
   }
 
   /** Listens to a server event of `/v1` by name (one this SDK has no typed event for yet); returns the way to stop. */

@@ -48,8 +48,7 @@ export const ar: Catalogue = {
   you: 'أنت',
   note: 'ملاحظة',
   noteLabel: 'ملاحظة خاصة لا يراها إلا الوكلاء',
-  status: (status) =>
-    ({ sending: 'جارٍ الإرسال', accepted: 'أُرسلت', sent: 'أُرسلت', delivered: 'وصلت', read: 'قُرئت', failed: 'لم تُرسل' })[status] ?? status,
+  status: (status) => ({ sending: 'جارٍ الإرسال', accepted: 'أُرسلت', sent: 'أُرسلت', delivered: 'وصلت', read: 'قُرئت', failed: 'لم تُرسل' })[status] ?? status,
   failedBecause: (reason) => `لم تُرسل: ${reason}`,
   retry: 'أعد المحاولة',
   discard: 'احذف',

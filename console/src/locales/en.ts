@@ -31,7 +31,13 @@ export const en = {
   unread: (n: number) => (n === 1 ? '1 unread' : `${n} unread`),
   waiting: (duration: string) => `waiting ${duration}`,
   duration: (seconds: number) =>
-    seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.floor(seconds / 60)}m` : seconds < 86400 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 86400)}d`,
+    seconds < 60
+      ? `${seconds}s`
+      : seconds < 3600
+        ? `${Math.floor(seconds / 60)}m`
+        : seconds < 86400
+          ? `${Math.floor(seconds / 3600)}h`
+          : `${Math.floor(seconds / 86400)}d`,
   attachments: (n: number) => (n === 1 ? '1 file' : `${n} files`),
   pickConversation: 'Pick a conversation.',
   back: 'Back to the inbox',
@@ -40,7 +46,8 @@ export const en = {
   you: 'You',
   note: 'Note',
   noteLabel: 'Private note, only agents see it',
-  status: (status: string) => ({ sending: 'Sending', accepted: 'Sent', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' })[status] ?? status,
+  status: (status: string) =>
+    ({ sending: 'Sending', accepted: 'Sent', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' })[status] ?? status,
   failedBecause: (reason: string) => `Not sent: ${reason}`,
   retry: 'Retry',
   discard: 'Discard',

@@ -48,8 +48,7 @@ export const fr: Catalogue = {
   you: 'Vous',
   note: 'Note',
   noteLabel: 'Note privée, visible des agents seulement',
-  status: (status) =>
-    ({ sending: 'Envoi', accepted: 'Envoyé', sent: 'Envoyé', delivered: 'Remis', read: 'Lu', failed: 'Non envoyé' })[status] ?? status,
+  status: (status) => ({ sending: 'Envoi', accepted: 'Envoyé', sent: 'Envoyé', delivered: 'Remis', read: 'Lu', failed: 'Non envoyé' })[status] ?? status,
   failedBecause: (reason) => `Non envoyé : ${reason}`,
   retry: 'Réessayer',
   discard: 'Supprimer',

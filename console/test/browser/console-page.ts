@@ -42,7 +42,7 @@ export async function visitor(text: string, identified = false): Promise<{ clien
 /** The console with an agent's client (the team's agent unless given), in a language. */
 export async function consoleFor(client?: SwitchboardClient, lang = 'en'): Promise<ConsoleApp> {
   const agent = client ?? (await agentClient());
-  const element = await fixture<ConsoleApp>(html`<sb-console lang=${lang} .client=${agent}></sb-console>`);
+  const element = await fixture<ConsoleApp>(html`<sb-console lang=${lang} api-base=${`${location.origin}/agent/api/`} .client=${agent}></sb-console>`);
   await element.updateComplete;
   return element;
 }

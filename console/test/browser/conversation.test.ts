@@ -3,7 +3,7 @@
 // axe on what it shows.
 import { expect } from '@open-wc/testing';
 import { LIMITS, type TypingEvent } from '@switchboard/sdk';
-import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
+import { $, agentClient, cleanUpEachTest, consoleFor, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -29,7 +29,7 @@ describe('the console: a conversation', () => {
     const element = await consoleFor();
     await openConversation(element, conversationId, 'Typing test');
     customer.typing(conversationId, 'composing');
-    await until(() => $(element, '.typing-line')!.textContent!.includes('typing'), 'the typing line');
+    await until(() => $(element, '.typing-line')!.textContent.includes('typing'), 'the typing line');
     const seen: TypingEvent[] = [];
     customer.on('typing', (event) => seen.push(event));
     const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;

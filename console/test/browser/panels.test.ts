@@ -38,9 +38,7 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
   });
 
   it("signs in with the site's identity when that is the way offered, and connects as that agent", async () => {
-    const element = await fixture<ConsoleApp>(
-      html`<sb-console lang="en" server=${info.url} api-base=${`${location.origin}/__console/api/`}></sb-console>`,
-    );
+    const element = await fixture<ConsoleApp>(html`<sb-console lang="en" server=${info.url} api-base=${`${location.origin}/__console/api/`}></sb-console>`);
     await until(() => $(element, 'sb-sign-in button.identity'), 'the sign-in');
     expect($(element, 'sb-sign-in form.password')).to.equal(null);
     expect($(element, 'sb-sign-in .demo')).to.equal(null);

@@ -37,8 +37,14 @@ describe('inbox views', () => {
       item('recent', { waitingSince: '2026-03-01T11:00:00Z', updatedAt: '2026-03-01T11:00:00Z' }),
       item('long', { waitingSince: '2026-03-01T09:00:00Z', updatedAt: '2026-03-01T09:00:00Z' }),
     ];
-    assert.deepEqual(sortItems(items, 'open').map((i) => i.id), ['long', 'recent', 'quiet']);
-    assert.deepEqual(sortItems(items, 'closed').map((i) => i.id), ['quiet', 'recent', 'long']);
+    assert.deepEqual(
+      sortItems(items, 'open').map((i) => i.id),
+      ['long', 'recent', 'quiet'],
+    );
+    assert.deepEqual(
+      sortItems(items, 'closed').map((i) => i.id),
+      ['quiet', 'recent', 'long'],
+    );
   });
 });
 
@@ -52,7 +58,10 @@ describe('canned completion', () => {
       { team: 'support', name: 'thanks', text: 'Thanks!' },
       { team: 'support', name: 'bigthanks', text: 'Many thanks!' },
     ];
-    assert.deepEqual(cannedMatches(replies, 'than').map((r) => r.name), ['thanks', 'bigthanks']);
+    assert.deepEqual(
+      cannedMatches(replies, 'than').map((r) => r.name),
+      ['thanks', 'bigthanks'],
+    );
     assert.equal(cannedMatches(replies, '').length, 3);
   });
 });

@@ -13,7 +13,12 @@ const keys = (entries: ReturnType<typeof logEntries>) => entries.filter((e) => e
 describe('logEntries', () => {
   it('puts each note right after the message it was written after, oldest first among equals', () => {
     const messages = [message(2, '2026-03-01T10:02:00Z'), message(1, '2026-03-01T10:01:00Z'), message(3, '2026-03-01T10:03:00Z')];
-    const notes = [note('late', 1, '2026-03-01T10:01:50Z'), note('early', 1, '2026-03-01T10:01:30Z'), note('end', 3, '2026-03-01T10:04:00Z'), note('start', 0, '2026-03-01T10:00:00Z')];
+    const notes = [
+      note('late', 1, '2026-03-01T10:01:50Z'),
+      note('early', 1, '2026-03-01T10:01:30Z'),
+      note('end', 3, '2026-03-01T10:04:00Z'),
+      note('start', 0, '2026-03-01T10:00:00Z'),
+    ];
     assert.deepEqual(keys(logEntries(messages, notes, [], 0)), ['n:start', 'm:m1', 'n:early', 'n:late', 'm:m2', 'm:m3', 'n:end']);
   });
 
