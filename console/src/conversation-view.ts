@@ -3,7 +3,7 @@
  * and statuses as they come, private notes in place, who is typing, the composer, and the
  * claim / transfer / close actions. Marks what it shows as read by this agent.
  */
-import type { Conversation, Message, OutboxEntry, SwitchboardClient, TypingEvent } from '@switchboard/sdk';
+import type { Address, Conversation, Message, OutboxEntry, SwitchboardClient, TypingEvent } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { networkOf, withoutScheme } from './addresses.js';
@@ -40,6 +40,8 @@ export class ConversationView extends ConsoleElement {
   @state() private error = '';
   @state() private transferError = '';
   @state() private directory: DirectoryTeam[] = [];
+  /** The customer's name as the bridge knows their party, when the inbox did not say. */
+  @state() private partyName = '';
   @query('sb-composer') private composer!: Composer;
   @query('sb-transfer') private transferDialog!: TransferDialog;
   private stops: (() => void)[] = [];
@@ -90,6 +92,7 @@ export class ConversationView extends ConsoleElement {
     this.error = '';
     this.readUpTo = 0;
     this.hasMore = false;
+    this.partyName = '';
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
     this.pending = this.client.pending(id);
     this.early = [];
@@ -104,6 +107,12 @@ export class ConversationView extends ConsoleElement {
       if (id === this.conversationId) this.error = (error as Error).message;
     }
     if (id === this.conversationId) this.early = undefined;
+    const { address } = this.customer();
+    if (address && !this.item?.customer.name)
+      this.client.getParty(address as Address).then(
+        (party) => id === this.conversationId && (this.partyName = party.name ?? ''),
+        () => undefined,
+      );
     // Notes and canned replies are desk extras: without them the conversation still works.
     this.desk.notes(id).then(
       (notes) => id === this.conversationId && (this.notes = notes),
@@ -259,7 +268,7 @@ export class ConversationView extends ConsoleElement {
 
   private customer(): { address: string; name: string } {
     const address = this.item?.customer.address ?? this.conversation?.participants[0] ?? '';
-    return { address, name: this.item?.customer.name ?? withoutScheme(address) };
+    return { address, name: this.item?.customer.name ?? (this.partyName || withoutScheme(address)) };
   }
 
   protected override render() {

@@ -28,6 +28,15 @@ export class MessageLog extends ConsoleElement {
     return from.replace(/^web:a_/, '');
   }
 
+  /** Today, Yesterday, or the date. */
+  private dayName(date: Date): string {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    if (date >= midnight) return this.locale.t.today;
+    if (date.getTime() >= midnight.getTime() - 86_400_000) return this.locale.t.yesterday;
+    return this.locale.day(date);
+  }
+
   private renderMessage(message: Message) {
     const { t } = this.locale;
     const desk = message.from !== this.customer;
@@ -35,7 +44,7 @@ export class MessageLog extends ConsoleElement {
     const reason = this.failures.get(message.id);
     return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
       <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span
-      ><span class="text">${message.text}</span>${
+      ><span class="text" dir="auto">${message.text}</span>${
         message.attachments?.length ? html`<span class="meta">${t.attachments(message.attachments.length)}</span>` : nothing
       }
       ${
@@ -54,8 +63,10 @@ export class MessageLog extends ConsoleElement {
   private renderEntry(entry: LogEntry) {
     const { t } = this.locale;
     switch (entry.kind) {
-      case 'day':
-        return html`<div class="day" role="separator" aria-label=${this.locale.day(entry.date)}>${this.locale.day(entry.date)}</div>`;
+      case 'day': {
+        const day = this.dayName(entry.date);
+        return html`<div class="day" role="separator" aria-label=${day}>${day}</div>`;
+      }
       case 'message':
         return this.renderMessage(entry.message);
       case 'note':
@@ -63,11 +74,11 @@ export class MessageLog extends ConsoleElement {
           <span class="meta"
             ><strong>${t.note}</strong> · ${t.noteLabel} · ${this.who(entry.note.from)} ·
             <time datetime=${entry.note.createdAt}>${this.locale.time(new Date(entry.note.createdAt))}</time></span
-          ><span class="text">${entry.note.text}</span>
+          ><span class="text" dir="auto">${entry.note.text}</span>
         </div>`;
       case 'pending':
         return html`<div class="entry mine pending" data-client-id=${entry.entry.clientId}>
-          <span class="meta">${t.you}</span><span class="text">${entry.entry.text}</span>
+          <span class="meta">${t.you}</span><span class="text" dir="auto">${entry.entry.text}</span>
           ${
             entry.entry.state === 'failed'
               ? html`<span class="meta error" role="status"

@@ -175,10 +175,27 @@ const sheet = css`
     font-size: 0.8rem;
     font-weight: 600;
   }
+  .workspace > main {
+    display: flex;
+    flex-direction: column;
+  }
   sb-conversation {
     display: flex;
     flex-direction: column;
+    flex: 1;
     min-height: 0;
+  }
+  sb-conversation .back {
+    display: none;
+  }
+  .party {
+    display: grid;
+    grid-template-columns: auto 1fr;
+    gap: 0.2rem 0.6rem;
+  }
+  .party dd {
+    margin: 0;
+    overflow-wrap: anywhere;
   }
   .conversation-head {
     display: flex;
@@ -306,6 +323,9 @@ const sheet = css`
     border-radius: 10px;
     background: var(--panel);
   }
+  .sign-in h1 {
+    font-size: 1.4rem;
+  }
   .sign-in label {
     display: block;
     margin: 0.6rem 0 0.2rem;
@@ -333,7 +353,10 @@ const sheet = css`
       display: none;
     }
     sb-conversation {
-      min-height: calc(100vh - 3.2rem);
+      min-height: 75vh;
+    }
+    sb-conversation .back {
+      display: inline-block;
     }
     .entry {
       max-width: 90%;
