@@ -40,6 +40,7 @@ export class SignIn extends ConsoleElement {
 
   protected override render() {
     const { t } = this.locale;
+    if (!this.session) return nothing;
     const { methods, identityUrl } = this.session;
     return html`<main class="sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">${t.signInTitle}</h1>

@@ -4,6 +4,8 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import type { Presence } from '@switchboard/sdk';
 import type { ConsoleApp } from '../../lib/console-app.js';
+import { SessionApi } from '../../lib/session-api.js';
+import type { SignIn } from '../../lib/sign-in.js';
 import { $, agentClient, cleanUpEachTest, clients, consoleFor, info, openConversation, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
@@ -47,6 +49,17 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await until(() => element.client?.session?.self === 'web:a_agent', 'the agent connected');
     clients.push(element.client!);
     await until(() => $(element, 'sb-inbox'), 'the workspace');
+  });
+
+  it('offers every way the bridge names: the password form, the site, and demo agents marked demo-only; accessible', async () => {
+    const api = new SessionApi(new URL('/agent/api/', location.origin));
+    const session = { signedIn: false, csrfToken: 't', methods: ['password', 'identity', 'demo'], identityUrl: '/id', demoAgents: ['alice'] };
+    const element = await fixture<SignIn>(html`<sb-sign-in .api=${api} .session=${session}></sb-sign-in>`);
+    expect($<HTMLInputElement>(element, 'input#password')!.type).to.equal('password');
+    expect($(element, 'label[for="username"]')!.textContent).to.equal('Username');
+    expect($(element, '.demo')!.textContent).to.include('Demo only');
+    expect([...element.querySelectorAll('button.demo-agent')].map((b) => b.textContent.trim())).to.deep.equal(['Sign in as alice (demo)']);
+    await expect(element).to.be.accessible();
   });
 
   it('speaks French, and Arabic right to left; accessible in both', async () => {
