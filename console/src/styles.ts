@@ -5,6 +5,23 @@
  */
 import { css } from 'lit';
 
+/** The dark theme's colours: chosen by the agent, or by the system unless the agent chose light. */
+const dark = css`
+  color-scheme: dark;
+  --bg: #16181c;
+  --panel: #1f2228;
+  --text: #eceef1;
+  --muted: #b2b8c1;
+  --line: #3b4048;
+  --accent: #8cb4ff;
+  --accent-text: #0b1220;
+  --mine: #223453;
+  --note: #3d3410;
+  --note-line: #f2d56b;
+  --danger: #ff8a80;
+  --focus: #8cb4ff;
+`;
+
 const sheet = css`
   :root {
     color-scheme: light;
@@ -24,35 +41,11 @@ const sheet = css`
     font-size: 15px;
   }
   :root[data-theme='dark'] {
-    color-scheme: dark;
-    --bg: #16181c;
-    --panel: #1f2228;
-    --text: #eceef1;
-    --muted: #b2b8c1;
-    --line: #3b4048;
-    --accent: #8cb4ff;
-    --accent-text: #0b1220;
-    --mine: #223453;
-    --note: #3d3410;
-    --note-line: #f2d56b;
-    --danger: #ff8a80;
-    --focus: #8cb4ff;
+    ${dark}
   }
   @media (prefers-color-scheme: dark) {
     :root:not([data-theme='light']) {
-      color-scheme: dark;
-      --bg: #16181c;
-      --panel: #1f2228;
-      --text: #eceef1;
-      --muted: #b2b8c1;
-      --line: #3b4048;
-      --accent: #8cb4ff;
-      --accent-text: #0b1220;
-      --mine: #223453;
-      --note: #3d3410;
-      --note-line: #f2d56b;
-      --danger: #ff8a80;
-      --focus: #8cb4ff;
+      ${dark}
     }
   }
   body {
