@@ -16,6 +16,8 @@ const PAUSED_AFTER_MS = 5000;
 export interface ComposedText {
   text: string;
   note: boolean;
+  /** Files to upload and send with the text (never with a note). */
+  files: File[];
 }
 
 @customElement('sb-composer')
@@ -26,6 +28,7 @@ export class Composer extends ConsoleElement {
   @state() private note = false;
   @state() private choice = 0;
   @state() private dismissed = false;
+  @state() private files: File[] = [];
   @query('textarea') private input!: HTMLTextAreaElement;
   private lastComposing = 0;
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
@@ -100,11 +103,19 @@ export class Composer extends ConsoleElement {
 
   private submit(): void {
     const text = this.text.trim();
-    if (!text || this.disabled) return;
-    this.announce<ComposedText>('compose', { text, note: this.note });
+    const files = this.note ? [] : this.files;
+    if ((!text && files.length === 0) || this.disabled) return;
+    this.announce<ComposedText>('compose', { text, note: this.note, files });
     this.text = '';
     this.input.value = '';
+    if (!this.note) this.files = [];
     this.paused();
+  }
+
+  private picked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.files = [...this.files, ...(input.files ?? [])];
+    input.value = '';
   }
 
   protected override render() {
@@ -145,7 +156,33 @@ export class Composer extends ConsoleElement {
         @keydown=${this.onKeydown}
         @blur=${() => this.paused()}
       ></textarea>
+      ${
+        this.files.length > 0 && !this.note
+          ? html`<ul class="files" aria-label=${t.filesToSend}>
+              ${this.files.map(
+                (file) =>
+                  html`<li>
+                    ${file.name}
+                    <button type="button" aria-label=${t.removeFile(file.name)} @click=${() => (this.files = this.files.filter((f) => f !== file))}>×</button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
       <div class="composer-actions">
+        ${
+          this.note
+            ? nothing
+            : html`<button
+                  type="button"
+                  class="attach"
+                  ?disabled=${this.disabled}
+                  @click=${() => this.querySelector<HTMLInputElement>('input[type="file"]')?.click()}
+                >
+                  ${t.attach}
+                </button>
+                <input type="file" multiple hidden @change=${this.picked} />`
+        }
         <label
           ><input type="checkbox" class="note-toggle" .checked=${this.note} @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)} />
           ${t.writeNote}</label

@@ -217,17 +217,29 @@ export class ConversationView extends ConsoleElement {
   }
 
   private async compose(event: CustomEvent<ComposedText>): Promise<void> {
-    const { text, note } = event.detail;
+    const { text, note, files } = event.detail;
     const id = this.conversationId;
     await this.act(async () => {
       if (note) {
         const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
         if (!this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
       } else {
-        const sent = this.client.send(id, text);
+        // Each file is uploaded first; the message then names them (docs/protocol.md, "Files").
+        const attachments = await Promise.all(files.map((file) => this.client.uploadFile(id, file)));
+        const sent = this.client.send(id, text, attachments.length > 0 ? { attachments } : {});
         this.pending = this.client.pending(id);
         this.keep([await sent]);
       }
+    });
+  }
+
+  /** Opens a file of the conversation through a signed link, in a new tab. */
+  private async openFile(fileId: string): Promise<void> {
+    // The tab is opened at once (within the click) so no popup blocker stops it; the link follows.
+    const tab = window.open('', '_blank');
+    await this.act(async () => {
+      const { url } = await this.client.fileLink(fileId);
+      if (tab) tab.location.href = url;
     });
   }
 
@@ -300,6 +312,7 @@ export class ConversationView extends ConsoleElement {
         @load-earlier=${() => this.loadEarlier()}
         @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
         @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}
+        @open-file=${(e: CustomEvent<string>) => this.openFile(e.detail)}
         @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.client.send(this.conversationId, e.detail.text))}
       ></sb-message-log>
       <div class="typing-line" aria-live="polite">${this.typingFrom ? t.typing(this.typingFrom === address ? name : withoutScheme(this.typingFrom)) : ''}</div>

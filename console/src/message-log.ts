@@ -10,6 +10,10 @@ import { repeat } from 'lit/directives/repeat.js';
 import { ConsoleElement } from './console-element.js';
 import type { LogEntry } from './log-entries.js';
 
+/** A file's size for people: B, KB or MB. */
+const fileSize = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
 @customElement('sb-message-log')
 export class MessageLog extends ConsoleElement {
   @property({ attribute: false }) entries: LogEntry[] = [];
@@ -45,7 +49,18 @@ export class MessageLog extends ConsoleElement {
     return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
       <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span
       ><span class="text" dir="auto">${message.text}</span>${
-        message.attachments?.length ? html`<span class="meta">${t.attachments(message.attachments.length)}</span>` : nothing
+        message.attachments?.length
+          ? html`<ul class="attachments">
+              ${message.attachments.map(
+                (file) =>
+                  html`<li>
+                    <button type="button" class="file" data-file=${file.id} @click=${() => this.announce('open-file', file.id)}>
+                      ${t.openFile(file.name, fileSize(file.size))}
+                    </button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
       }
       ${
         status === 'failed'

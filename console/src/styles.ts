@@ -233,6 +233,12 @@ const sheet = css`
     font-size: 0.8rem;
     color: var(--muted);
   }
+  .attachments,
+  sb-composer .files {
+    list-style: none;
+    margin: 0.2rem 0;
+    padding: 0;
+  }
   .day {
     text-align: center;
     color: var(--muted);

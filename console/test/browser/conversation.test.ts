@@ -64,6 +64,28 @@ describe('the console: a conversation', () => {
     await until(() => !$(element, '.entry.pending'), 'the reply discarded');
   });
 
+  it("sends files the visitor gets, and lists the visitor's files to open", async () => {
+    const { client: customer, conversationId } = await visitor('Here is my receipt');
+    const receipt = await customer.uploadFile(conversationId, new File(['total: 42'], 'receipt.txt', { type: 'text/plain' }));
+    await customer.send(conversationId, '', { attachments: [receipt] });
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Here is my receipt');
+    await until(() => $(element, `button.file[data-file="${receipt.id}"]`), "the visitor's file");
+    expect($(element, `button.file[data-file="${receipt.id}"]`)!.textContent.trim()).to.equal('Open receipt.txt (9 B)');
+    const received: string[] = [];
+    customer.on('message', (m) => received.push(...(m.attachments ?? []).map((a) => a.name)));
+    const files = new DataTransfer();
+    files.items.add(new File(['see attached'], 'answer.txt', { type: 'text/plain' }));
+    const input = $<HTMLInputElement>(element, 'sb-composer input[type="file"]')!;
+    input.files = files.files;
+    input.dispatchEvent(new Event('change'));
+    await until(() => $(element, 'sb-composer .files')?.textContent?.includes('answer.txt'), 'the file to send');
+    await expect(element).to.be.accessible();
+    await reply(element, '');
+    await until(() => received.includes('answer.txt'), 'the file at the visitor');
+    await until(() => !$(element, 'sb-composer .files'), 'the list emptied');
+  });
+
   it('r focuses the reply box, x closes the conversation, ? lists the shortcuts and Escape closes the list', async () => {
     const { client: customer, conversationId } = await visitor('Shortcut test');
     const element = await consoleFor();
