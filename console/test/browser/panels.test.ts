@@ -4,6 +4,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import type { Presence } from '@switchboard/sdk';
 import type { ConsoleApp } from '../../lib/console-app.js';
+import { Notifier } from '../../lib/notifier.js';
 import { SessionApi } from '../../lib/session-api.js';
 import type { SignIn } from '../../lib/sign-in.js';
 import { $, agentClient, cleanUpEachTest, clients, consoleFor, info, openConversation, until, visitor } from './console-page.js';
@@ -60,6 +61,28 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     expect($(element, '.demo')!.textContent).to.include('Demo only');
     expect([...element.querySelectorAll('button.demo-agent')].map((b) => b.textContent.trim())).to.deep.equal(['Sign in as alice (demo)']);
     await expect(element).to.be.accessible();
+  });
+
+  it('puts the unread count in the page title, and takes it away once read', async () => {
+    const notifier = new Notifier('Console', (who) => `New message from ${who}`);
+    const item = (id: string, unread: number) => ({
+      id,
+      participants: [`web:v_${id}` as const],
+      team: 'support',
+      state: 'open' as const,
+      createdAt: new Date().toISOString(),
+      lastSeq: unread,
+      customer: { address: `web:v_${id}` as const, network: 'web' },
+      unread,
+      updatedAt: new Date().toISOString(),
+    });
+    notifier.listed([item('a', 2), item('b', 0)]);
+    expect(document.title).to.equal('(2) Console');
+    notifier.changed(item('b', 1), 'a');
+    expect(document.title).to.equal('(3) Console');
+    notifier.read('a');
+    notifier.changed({ ...item('b', 1), state: 'closed' }, 'a');
+    expect(document.title).to.equal('Console');
   });
 
   it('speaks French, and Arabic right to left; accessible in both', async () => {
