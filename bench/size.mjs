@@ -194,7 +194,7 @@ const rows = [
     ...sizes(loader, chat, code),
     goal: GOAL_GZIP_BYTES,
   })),
-  { name: '/agent/console-*.js (console + SDK + lit + socket.io, en/fr/ar)', ...sizes(consoleCode) },
+  { name: '/agent/console-*.js (console+SDK+lit+socket.io, en/fr/ar)', ...sizes(consoleCode) },
   { name: 'floor: lit + socket.io-client alone', ...sizes(floorCode) },
 ];
 console.log('Widget bundle size');

@@ -113,6 +113,10 @@ export class ConsoleApp extends ConsoleElement {
         this.connection = state;
         this.connectionReason = reason ?? '';
       }),
+      // The session cookie expired or was revoked: sign in again.
+      client.on('error', (error) => {
+        if (error.code === 'unauthorized' && this.signedInWithSession) void this.signOut();
+      }),
       this.desk.onInboxItem((item) => {
         this.notifier.changed(item, this.selected);
         if (item.id === this.selected) this.item = item;
