@@ -11,9 +11,9 @@ const defects = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tmp/**'] },
+  { ignores: ['**/dist/**', 'console/lib/**', '**/node_modules/**', '**/coverage/**', '**/.tmp/**'] },
   {
-    files: ['{protocol,sdk,widget,bridge-server}/src/**/*.ts'],
+    files: ['{protocol,sdk,widget,console,bridge-server}/src/**/*.ts'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -24,13 +24,13 @@ export default tseslint.config(
   },
   {
     // lit calls event listeners bound in templates (`@click=${this.onLauncher}`) with the element as `this`.
-    files: ['widget/src/**/*.ts'],
+    files: ['{widget,console}/src/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   // Tests, with their own program (tsconfig.test.json: every package's test/ folder, DOM and Node).
   // A floating promise in a test is an assertion that may never run.
   {
-    files: ['{protocol,sdk,widget,bridge-server,demo}/test/**/*.ts', 'web-test-runner.d.ts'],
+    files: ['{protocol,sdk,widget,console,bridge-server,demo}/test/**/*.ts', 'web-test-runner.d.ts'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   // chai's property assertions (`expect(x).to.exist`) are expressions that assert.
   {
-    files: ['{sdk,widget}/test/browser/**/*.ts'],
+    files: ['{sdk,widget,console}/test/{browser,after-merge}/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
 );

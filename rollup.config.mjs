@@ -122,17 +122,18 @@ export const chatChunkModules = () => ({
 });
 
 /**
- * The text of the widget's lit templates without the source's indentation (terser leaves template
- * literals as they are): in `html` and `svg` templates a run of white space that holds a line
- * break becomes that line break (the same white space to HTML; no template of the widget keeps
- * white space in a `pre`-like element), and `css` templates also lose the spaces around `{ } ; , :`
+ * The text of the widget's lit templates (or the console's: `dist` is the compiled folder) without
+ * the source's indentation (terser leaves template literals as they are): in `html` and `svg`
+ * templates a run of white space that holds a line break becomes that line break (the same white
+ * space to HTML; no template of either keeps white space in a `pre`-like element: the console's
+ * message text is a value in one, never template text), and `css` templates also lose the spaces around `{ } ; , :`
  * (after a colon only: before one it can be a descendant combinator). Lines stay where they were
  * in html and svg; in css they move within styles.js, which holds nothing else.
  */
-export const compactTemplates = () => ({
+export const compactTemplates = (dist = WIDGET_DIST) => ({
   name: 'compact-templates',
   transform(code, id) {
-    if (!id.startsWith(WIDGET_DIST) || !/\b(html|svg|css) ?`/.test(code)) return null;
+    if (!id.startsWith(dist) || !/\b(html|svg|css) ?`/.test(code)) return null;
     const quasis = [];
     const visit = (node) => {
       if (Array.isArray(node)) return node.forEach(visit);
@@ -218,6 +219,27 @@ const localeEntry = (language) => {
   };
 };
 
+const CONSOLE_DIST = 'console/dist';
+const CONSOLE_LIB = fileURLToPath(new URL('console/lib/', import.meta.url));
+
+/**
+ * The agent console's page: console/src/index.html naming the module just written
+ * (`console-<hash>.js`, cached for good). Its `<base href="/agent/">` is where the bridge serves
+ * the console; the module resolves its API (`api/`) against it. Each build starts from an empty
+ * console/dist.
+ */
+const consolePage = () => ({
+  name: 'console-page',
+  buildStart() {
+    rmSync(CONSOLE_DIST, { recursive: true, force: true });
+  },
+  writeBundle(_options, bundle) {
+    const module = Object.values(bundle).find((file) => file.type === 'chunk' && file.isEntry).fileName;
+    const page = readFileSync(new URL('console/src/index.html', import.meta.url), 'utf8').replace('__CONSOLE_MODULE__', module);
+    writeFileSync(`${CONSOLE_DIST}/index.html`, page);
+  },
+});
+
 const hashed = { dir: CHUNKS, format: 'iife', sourcemap: true, hashCharacters: 'hex' };
 
 export default [
@@ -238,6 +260,12 @@ export default [
     input: 'widget/dist/loader.js',
     output: { file: 'widget/dist/widget.js', format: 'iife', sourcemap: true },
     plugins: [chunkNames(), ...browserPlugins(), precompressed()],
+  },
+  {
+    // The agent console, served at /agent: one ES module (lit, the SDK, socket.io-client, the console) and its page.
+    input: 'console/lib/main.js',
+    output: { dir: CONSOLE_DIST, format: 'es', entryFileNames: 'console-[hash].js', sourcemap: true, hashCharacters: 'hex' },
+    plugins: [consolePage(), chatChunkModules(), compactTemplates(CONSOLE_LIB), ...browserPlugins(), precompressed()],
   },
   {
     input: 'sdk/dist/index.js',

@@ -1,4 +1,4 @@
-// Browser tier: the SDK (and later the widget) in real Chromium, against a real bridge that this
+// Browser tier: the SDK, the widget and the agent console in real Chromium, against a real bridge that this
 // config starts for the run (its URL and a demo agent identity are served at /__bridge).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,15 @@ function bridgePlugin() {
             },
             { key: 'locked-site', origins: ['https://elsewhere.test'] },
           ],
-          teams: [{ id: 'support', members: ['web:a_agent'], capacity: 1000 }],
+          // Canned replies for the console's `/` completion (console/test/browser).
+          teams: [
+            {
+              id: 'support',
+              members: ['web:a_agent'],
+              capacity: 1000,
+              canned: { thanks: 'Thanks for your patience!', shipping: 'Orders ship within 2 days.' },
+            },
+          ],
           networks: [{ type: 'web', presenceGraceMs: 100 }],
           limits: { ratePerSecond: 1000, burst: 1000 },
           log: { level: 'silent' },
@@ -56,8 +64,16 @@ function bridgePlugin() {
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
     serve(context) {
-      if (context.path !== '/__bridge') return undefined;
       const agent = { userId: 'agent', name: 'Agent', role: 'agent', hash: identityHash(SECRET, 'agent', 'agent') };
+      // The console's identity sign-in: what a site's backend answers its signed-in agent, and a
+      // console session offering that way only (console/test/browser/sign-in.test.ts).
+      if (context.path === '/__console/identity') return { body: JSON.stringify({ siteKey: 'browser-site', identity: agent }), type: 'application/json' };
+      if (context.path === '/__console/api/session')
+        return {
+          body: JSON.stringify({ signedIn: false, csrfToken: 'unused', methods: ['identity'], identityUrl: '/__console/identity' }),
+          type: 'application/json',
+        };
+      if (context.path !== '/__bridge') return undefined;
       // What a website's backend hands its logged-in user for the widget's identify().
       const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };
       return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent, user }), type: 'application/json' };
@@ -107,7 +123,9 @@ function reactBundlePlugin() {
 }
 
 export default {
-  files: process.env.WTR_FILES ? [process.env.WTR_FILES] : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts'],
+  files: process.env.WTR_FILES
+    ? [process.env.WTR_FILES]
+    : ['sdk/test/browser/**/*.test.ts', 'widget/test/browser/**/*.test.ts', 'console/test/browser/**/*.test.ts'],
   hostname: '127.0.0.1',
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), reactBundlePlugin(), bridgePlugin(), continuationBridgePlugin(), xmppFilesBridgePlugin()],

@@ -1,7 +1,8 @@
 // Size of the drop-in widget, gzip and brotli: the loader (/widget.js, what a page pays before any
 // intent), the chat chunk it fetches (widget + SDK + lit + socket.io-client) and the catalogue
 // chunk of a page's language other than English, against the floor of lit + socket.io-client
-// bundled alone with the same settings, in one run. Then where the chat chunk's bytes go, and how
+// bundled alone with the same settings, in one run; beside them the agent console's module (served at
+// /agent, fetched by agents only). Then where the chat chunk's bytes go, and how
 // a real bridge serves the loader and the chat: the bytes it sends for each Accept-Encoding.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
@@ -170,6 +171,9 @@ const locales = named
   .filter((name) => name !== chatName)
   .map((name) => ({ language: /^chat-(.+)-[0-9a-f]+\.js$/.exec(name)[1], code: readFileSync(new URL(name, chunkDir)) }))
   .sort((a, b) => a.language.localeCompare(b.language));
+const consoleDir = new URL('../console/dist/', import.meta.url);
+const consoleName = readdirSync(consoleDir).find((file) => /^console-[0-9a-f]+\.js$/.test(file));
+const consoleCode = readFileSync(new URL(consoleName, consoleDir));
 const stray = readdirSync(chunkDir).filter((file) => file.endsWith('.js') && !named.includes(file));
 const floorCode = await floor();
 
@@ -190,6 +194,7 @@ const rows = [
     ...sizes(loader, chat, code),
     goal: GOAL_GZIP_BYTES,
   })),
+  { name: '/agent/console-*.js (console+SDK+lit+socket.io, en/fr/ar)', ...sizes(consoleCode) },
   { name: 'floor: lit + socket.io-client alone', ...sizes(floorCode) },
 ];
 console.log('Widget bundle size');
@@ -203,6 +208,10 @@ const everything = rows.find((row) => row.name.startsWith('everything (loader + 
 const floorRow = rows.at(-1);
 console.log(
   `ratio of everything to the floor: gzip ${(everything.gzip / floorRow.gzip).toFixed(2)}x, brotli ${(everything.brotli / floorRow.brotli).toFixed(2)}x`,
+);
+const consoleRow = rows.at(-2);
+console.log(
+  `console against the widget's chat chunk: gzip ${(consoleRow.gzip / rows[1].gzip).toFixed(2)}x; against the floor: gzip ${(consoleRow.gzip / floorRow.gzip).toFixed(2)}x, brotli ${(consoleRow.brotli / floorRow.brotli).toFixed(2)}x`,
 );
 console.log(`goal: first load <= ${kb(GOAL_FIRST_LOAD_GZIP)} gzip: ${verdict(first.gzip <= GOAL_FIRST_LOAD_GZIP)} (${kb(first.gzip)})`);
 const worst = rows.filter((row) => row.name.startsWith('everything')).reduce((a, b) => (b.gzip > a.gzip ? b : a));
@@ -249,6 +258,7 @@ console.log(
     loader: { raw: first.raw, gzip: first.gzip, brotli: first.brotli },
     chat: { raw: rows[1].raw, gzip: rows[1].gzip, brotli: rows[1].brotli },
     locales: Object.fromEntries(locales.map(({ language, code }) => [language, sizes(code)])),
+    console: { raw: consoleRow.raw, gzip: consoleRow.gzip, brotli: consoleRow.brotli },
     floor: { raw: floorRow.raw, gzip: floorRow.gzip, brotli: floorRow.brotli },
     goals: { firstLoadGzip: GOAL_FIRST_LOAD_GZIP, totalGzip: GOAL_GZIP_BYTES },
     served: encoding,

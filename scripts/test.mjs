@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { provision } from './provision.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const packages = ['protocol', 'sdk', 'bridge-server', 'widget', 'demo'];
+const packages = ['protocol', 'sdk', 'bridge-server', 'widget', 'console', 'demo'];
 const only = process.argv[2]; // optional: run one tier (static | unit | integration | browser), or `soak` (long, never by default)
 
 function testFiles(tier) {

@@ -63,6 +63,11 @@ export interface ClientOptions {
   /** Resume a visitor; by default the token kept in storage is used. */
   token?: string;
   identity?: Identity;
+  /**
+   * Agents signed in on the bridge's own console page (`POST /agent/api/login`): the handshake
+   * carries the `sb_agent` cookie, and the bridge checks the page's origin (docs/protocol.md).
+   */
+  agentSession?: boolean;
   /** Server-side integrations only: never ship an API key to a browser. */
   apiKey?: string;
   /** Where token, cursors and outbox persist; default localStorage when present, else memory. `null` keeps nothing. */
@@ -117,7 +122,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const storage = options.storage === undefined ? (defaultStorage() ?? memoryStorage()) : (options.storage ?? memoryStorage());
     const who = options.apiKey
       ? `key:${options.apiKey.slice(0, 6)}`
-      : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
+      : options.agentSession
+        ? `${options.siteKey}:agent:session`
+        : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
     this.persisted = new PersistedState(storage, `switchboard:${who}:`);
     this.explicitToken = options.token;
 
@@ -216,15 +223,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   // --- credentials ----------------------------------------------------------------------------
 
   private authPayload(): Record<string, unknown> {
-    const { siteKey, identity, apiKey } = this.options;
+    const { siteKey, identity, apiKey, agentSession } = this.options;
     if (apiKey) return { apiKey };
+    if (agentSession) return { siteKey, agentSession: true };
     if (identity) return { siteKey, identity };
     const token = this.explicitToken ?? this.persisted.token;
     return token ? { siteKey, token } : { siteKey };
   }
 
   private keepToken(session: Session): void {
-    if (this.options.identity || this.options.apiKey || !session.token) return;
+    if (this.options.identity || this.options.apiKey || this.options.agentSession || !session.token) return;
     this.persisted.token = session.token;
     if (this.explicitToken) this.explicitToken = session.token;
   }
@@ -306,6 +314,22 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Sends one event and resolves with its successful ack, or rejects with the bridge's error. */
   request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>): Promise<Success<E>> {
     return this.connection.request(event, payload);
+  }
+
+  /**
+   * Any event of `/v1` by name, for one newer than this SDK's typed methods: resolves with the
+   * successful ack (its fields untyped), rejects with the bridge's error as the typed calls do.
+   */
+  requestEvent(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> {
+    const connection = this.connection as unknown as { request(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> };
+    return connection.request(event, payload);
+  }
+
+  /** Listens to a server event of `/v1` by name (one this SDK has no typed event for yet); returns the way to stop. */
+  onServerEvent(event: string, listener: (payload: unknown) => void): () => void {
+    const socket = this.connection.socket as unknown as { on(e: string, l: (p: unknown) => void): void; off(e: string, l: (p: unknown) => void): void };
+    socket.on(event, listener);
+    return () => socket.off(event, listener);
   }
 
   async openConversation(target: { team: string } | { to: Address }): Promise<Conversation> {

@@ -1,0 +1,193 @@
+/**
+ * The reply box: Enter sends, Shift+Enter breaks the line; `/` and a name offers the canned
+ * replies (arrows choose, Enter or Tab takes one, Escape closes the list); the note toggle turns
+ * the text into a private note. Tells the other side it is typing (not while writing a note).
+ */
+import { html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { cannedMatches, cannedQuery } from './canned-match.js';
+import { ConsoleElement } from './console-element.js';
+import type { CannedReply } from './desk-api.js';
+
+/** `composing` again at most this often while typing; `paused` after this long without a key. */
+const TYPING_EVERY_MS = 3000;
+const PAUSED_AFTER_MS = 5000;
+
+export interface ComposedText {
+  text: string;
+  note: boolean;
+  /** Files to upload and send with the text (never with a note). */
+  files: File[];
+}
+
+@customElement('sb-composer')
+export class Composer extends ConsoleElement {
+  @property({ attribute: false }) canned: CannedReply[] = [];
+  @property({ type: Boolean }) disabled = false;
+  @state() private text = '';
+  @state() private note = false;
+  @state() private choice = 0;
+  @state() private dismissed = false;
+  @state() private files: File[] = [];
+  @query('textarea') private input!: HTMLTextAreaElement;
+  private lastComposing = 0;
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.pauseTimer);
+  }
+
+  override focus(): void {
+    this.input?.focus();
+  }
+
+  private get completions(): CannedReply[] {
+    const wanted = this.dismissed ? undefined : cannedQuery(this.text);
+    return wanted === undefined ? [] : cannedMatches(this.canned, wanted);
+  }
+
+  private onInput(event: Event): void {
+    this.text = (event.target as HTMLTextAreaElement).value;
+    this.choice = 0;
+    this.dismissed = false;
+    if (this.note) return;
+    const now = Date.now();
+    if (now - this.lastComposing > TYPING_EVERY_MS) {
+      this.lastComposing = now;
+      this.announce('typing', 'composing');
+    }
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.paused(), PAUSED_AFTER_MS);
+  }
+
+  private paused(): void {
+    clearTimeout(this.pauseTimer);
+    if (this.lastComposing === 0) return;
+    this.lastComposing = 0;
+    this.announce('typing', 'paused');
+  }
+
+  private take(reply: CannedReply): void {
+    this.text = reply.text;
+    this.input.value = reply.text;
+    this.dismissed = true;
+    this.input.focus();
+  }
+
+  private onKeydown(event: KeyboardEvent): void {
+    const matches = this.completions;
+    if (matches.length > 0) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        this.choice = (this.choice + (event.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length;
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        this.take(matches[this.choice] ?? matches[0]!);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        event.stopPropagation();
+        this.dismissed = true;
+        return;
+      }
+    }
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submit();
+    }
+  }
+
+  private submit(): void {
+    const text = this.text.trim();
+    const files = this.note ? [] : this.files;
+    if ((!text && files.length === 0) || this.disabled) return;
+    this.announce<ComposedText>('compose', { text, note: this.note, files });
+    this.text = '';
+    this.input.value = '';
+    if (!this.note) this.files = [];
+    this.paused();
+  }
+
+  private picked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.files = [...this.files, ...(input.files ?? [])];
+    input.value = '';
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    const matches = this.completions;
+    this.classList.toggle('note-mode', this.note);
+    return html`${
+        matches.length > 0
+          ? html`<ul class="completions" id="canned-list" role="listbox" aria-label=${t.cannedReplies}>
+              ${matches.map(
+                (reply, i) =>
+                  html`<li
+                    id="canned-${i}"
+                    role="option"
+                    aria-selected=${i === this.choice ? 'true' : 'false'}
+                    @mousedown=${(e: Event) => {
+                      e.preventDefault();
+                      this.take(reply);
+                    }}
+                  >
+                    <strong>/${reply.name}</strong> <span>${reply.text}</span>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+      <label class="visually-hidden" for="composer-text">${this.note ? t.writeNote : t.reply}</label>
+      <textarea
+        id="composer-text"
+        rows="3"
+        .value=${this.text}
+        ?disabled=${this.disabled}
+        placeholder=${this.note ? t.notePlaceholder : t.replyPlaceholder}
+        aria-autocomplete="list"
+        aria-controls=${matches.length > 0 ? 'canned-list' : nothing}
+        aria-activedescendant=${matches.length > 0 ? `canned-${this.choice}` : nothing}
+        @input=${this.onInput}
+        @keydown=${this.onKeydown}
+        @blur=${() => this.paused()}
+      ></textarea>
+      ${
+        this.files.length > 0 && !this.note
+          ? html`<ul class="files" aria-label=${t.filesToSend}>
+              ${this.files.map(
+                (file) =>
+                  html`<li>
+                    ${file.name}
+                    <button type="button" aria-label=${t.removeFile(file.name)} @click=${() => (this.files = this.files.filter((f) => f !== file))}>×</button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+      <div class="composer-actions">
+        ${
+          this.note
+            ? nothing
+            : html`<button
+                  type="button"
+                  class="attach"
+                  ?disabled=${this.disabled}
+                  @click=${() => this.querySelector<HTMLInputElement>('input[type="file"]')?.click()}
+                >
+                  ${t.attach}
+                </button>
+                <input type="file" multiple hidden @change=${this.picked} />`
+        }
+        <label
+          ><input type="checkbox" class="note-toggle" .checked=${this.note} @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)} />
+          ${t.writeNote}</label
+        >
+        <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>${this.note ? t.addNote : t.send}</button>
+      </div>`;
+  }
+}

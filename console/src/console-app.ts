@@ -1,0 +1,278 @@
+/**
+ * The console's shell: signs the agent in (or takes a client it is given), connects, and lays out
+ * the inbox, the open conversation (or the reports) and the customer panel, one column at a time
+ * on a phone. It owns what spans them: the keyboard shortcuts, the title badge and desktop
+ * notifications, the theme, the locale and the connection state.
+ */
+import { type ConnectionState, type SwitchboardClient, createClient } from '@switchboard/sdk';
+import { html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { ConsoleElement } from './console-element.js';
+import './conversation-view.js';
+import type { ConversationView } from './conversation-view.js';
+import './customer-panel.js';
+import { DeskApi, type InboxItem } from './desk-api.js';
+import { consoleLocale } from './i18n.js';
+import './inbox-list.js';
+import type { InboxList } from './inbox-list.js';
+import { Notifier } from './notifier.js';
+import './presence-toggle.js';
+import './reports-view.js';
+import { type ConsoleSession, type Credentials, SessionApi } from './session-api.js';
+import { shortcutOf } from './shortcuts.js';
+import './shortcuts-overlay.js';
+import type { ShortcutsOverlay } from './shortcuts-overlay.js';
+import './sign-in.js';
+import { THEMES, type Theme, applyTheme, savedTheme } from './theme.js';
+
+type Pane = 'list' | 'conversation' | 'reports';
+
+@customElement('sb-console')
+export class ConsoleApp extends ConsoleElement {
+  /** The bridge (default: this page's origin, where the bridge serves the console). */
+  @property() server = location.origin;
+  /** The console's HTTP API root (default: `api/` against the page's base, `/agent/api/`). */
+  @property({ attribute: 'api-base' }) apiBase = new URL('api/', document.baseURI).href;
+  /** A connected agent client to use instead of signing in (embedding, tests). */
+  @property({ attribute: false }) client: SwitchboardClient | undefined;
+  @property() override lang = '';
+  @state() private phase: 'loading' | 'sign-in' | 'ready' = 'loading';
+  @state() private session: ConsoleSession | undefined;
+  @state() private connection: ConnectionState = 'offline';
+  @state() private connectionReason = '';
+  @state() private selected = '';
+  @state() private item: InboxItem | undefined;
+  /** The open conversation's customer, as its view found out. */
+  @state() private customer = '';
+  @state() private pane: Pane = 'list';
+  @state() private theme: Theme = savedTheme();
+  @state() private loadError = '';
+  @query('sb-inbox') private inbox!: InboxList | null;
+  @query('sb-conversation') private conversation!: ConversationView | null;
+  @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
+  private desk: DeskApi | undefined;
+  private api!: SessionApi;
+  private notifier!: Notifier;
+  private stops: (() => void)[] = [];
+  private signedInWithSession = false;
+
+  private readonly onKeydown = (event: KeyboardEvent) => this.shortcut(event);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    applyTheme(this.theme);
+    this.api = new SessionApi(new URL(this.apiBase));
+    document.addEventListener('keydown', this.onKeydown);
+    if (this.client) this.use(this.client);
+    else void this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('keydown', this.onKeydown);
+    for (const stop of this.stops.splice(0)) stop();
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('lang')) {
+      this.locale = consoleLocale(this.lang || navigator.language);
+      this.notifier = new Notifier(this.locale.t.appTitle, this.locale.t.newMessageFrom);
+      this.setAttribute('dir', this.locale.dir);
+      document.title = this.locale.t.appTitle;
+    }
+    if (changed.has('client') && this.client && this.client !== changed.get('client') && this.isConnected) this.use(this.client);
+  }
+
+  // --- signing in and connecting ------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    try {
+      this.session = await this.api.session();
+    } catch (error) {
+      this.loadError = (error as Error).message;
+      this.phase = 'sign-in';
+      return;
+    }
+    if (this.session.signedIn && this.session.siteKey) this.connect({ siteKey: this.session.siteKey, agentSession: true });
+    else this.phase = 'sign-in';
+  }
+
+  private connect(credentials: Credentials): void {
+    this.signedInWithSession = 'agentSession' in credentials;
+    this.use(createClient({ url: this.server, ...credentials }));
+  }
+
+  private use(client: SwitchboardClient): void {
+    if (this.desk?.client === client) return;
+    for (const stop of this.stops.splice(0)) stop();
+    this.client = client;
+    this.desk = new DeskApi(client);
+    this.connection = client.state;
+    this.stops.push(
+      client.on('state', (state, reason) => {
+        this.connection = state;
+        this.connectionReason = reason ?? '';
+      }),
+      // The session cookie expired or was revoked: sign in again.
+      client.on('error', (error) => {
+        if (error.code === 'unauthorized' && this.signedInWithSession) void this.signOut();
+      }),
+      this.desk.onInboxItem((item) => {
+        this.notifier.changed(item, this.selected);
+        if (item.id === this.selected) this.item = item;
+      }),
+    );
+    this.phase = 'ready';
+  }
+
+  private async signOut(): Promise<void> {
+    if (this.signedInWithSession && this.session) await this.api.logout(this.session.csrfToken).catch(() => undefined);
+    this.client?.disconnect();
+    for (const stop of this.stops.splice(0)) stop();
+    this.client = undefined;
+    this.desk = undefined;
+    this.selected = '';
+    this.phase = 'loading';
+    await this.start();
+  }
+
+  // --- navigation -----------------------------------------------------------------------------
+
+  /** Opens a conversation (from the inbox, a search result, a past conversation). */
+  async open(conversationId: string): Promise<void> {
+    this.selected = conversationId;
+    this.item = this.inbox?.items.find((item) => item.id === conversationId);
+    this.customer = this.item?.customer.address ?? '';
+    this.pane = 'conversation';
+    await this.updateComplete;
+    // On a phone the list is gone: the focus goes to the conversation's heading.
+    this.querySelector<HTMLElement>('#conversation-title')?.setAttribute('tabindex', '-1');
+    if (matchMedia('(max-width: 699px)').matches) this.querySelector<HTMLElement>('#conversation-title')?.focus();
+  }
+
+  private async back(): Promise<void> {
+    this.pane = 'list';
+    await this.updateComplete;
+    this.querySelector<HTMLElement>(`sb-inbox [data-conversation="${CSS.escape(this.selected)}"]`)?.focus();
+  }
+
+  private shortcut(event: KeyboardEvent): void {
+    if (this.phase !== 'ready') return;
+    const command = shortcutOf(event);
+    if (!command) return;
+    if (command === 'escape') {
+      this.shortcuts?.close();
+      return;
+    }
+    if (this.shortcuts?.open || this.conversation?.transferOpen) return;
+    event.preventDefault();
+    switch (command) {
+      case 'next':
+      case 'previous':
+        return this.inbox?.step(command === 'next' ? 1 : -1);
+      case 'next-unread':
+        return this.inbox?.step(1, true);
+      case 'reply':
+        return this.conversation?.focusComposer();
+      case 'claim':
+        return void this.conversation?.claim();
+      case 'close':
+        return void this.conversation?.close();
+      case 'help':
+        return void this.shortcuts.show();
+      default:
+        return;
+    }
+  }
+
+  // --- rendering --------------------------------------------------------------------------------
+
+  private renderTopbar() {
+    const { t } = this.locale;
+    const status = this.connection === 'online' ? '' : this.connection === 'connecting' ? t.connecting : t.offline(this.connectionReason);
+    return html`<header class="topbar">
+      <h1>${t.appTitle}</h1>
+      <span class="connection muted" role="status">${status}</span>
+      <sb-presence .locale=${this.locale} .client=${this.client}></sb-presence>
+      <button
+        type="button"
+        class="reports-toggle"
+        aria-pressed=${this.pane === 'reports' ? 'true' : 'false'}
+        @click=${() => (this.pane = this.pane === 'reports' ? (this.selected ? 'conversation' : 'list') : 'reports')}
+      >
+        ${t.reports}
+      </button>
+      <label
+        >${t.theme}
+        <select
+          class="theme"
+          @change=${(e: Event) => {
+            this.theme = (e.target as HTMLSelectElement).value as Theme;
+            applyTheme(this.theme);
+          }}
+        >
+          ${THEMES.map((theme) => html`<option value=${theme} ?selected=${theme === this.theme}>${t.themeName(theme)}</option>`)}
+        </select></label
+      >
+      ${
+        this.notifier.askable
+          ? html`<button type="button" class="notifications" @click=${() => this.notifier.ask().then(() => this.requestUpdate())}>${t.notificationsOn}</button>`
+          : nothing
+      }
+      <button type="button" class="help" aria-label=${t.shortcuts} @click=${() => this.shortcuts.show()}>?</button>
+      ${this.session ? html`<button type="button" class="sign-out" @click=${() => this.signOut()}>${t.signOut}</button>` : nothing}
+    </header>`;
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    if (this.phase === 'loading') return html`<p class="muted" role="status">${t.connecting}</p>`;
+    if (this.phase === 'sign-in' || !this.client || !this.desk) {
+      return this.session
+        ? html`<sb-sign-in
+            .locale=${this.locale}
+            .api=${this.api}
+            .session=${this.session}
+            @signed-in=${(e: CustomEvent<Credentials>) => this.connect(e.detail)}
+          ></sb-sign-in>`
+        : html`<p class="error" role="alert">${t.loadFailed(this.loadError)}</p>`;
+    }
+    const self = this.client.session?.self;
+    return html`${this.renderTopbar()}
+      <div
+        class="workspace"
+        data-pane=${this.pane}
+        @open-conversation=${(e: CustomEvent<string>) => this.open(e.detail)}
+        @inbox-items=${(e: CustomEvent<InboxItem[]>) => this.notifier.listed(e.detail)}
+        @conversation-read=${(e: CustomEvent<{ conversationId: string }>) => {
+          this.notifier.read(e.detail.conversationId);
+          this.inbox?.markRead(e.detail.conversationId);
+        }}
+        @back=${() => this.back()}
+        @customer=${(e: CustomEvent<string>) => (this.customer = e.detail)}
+      >
+        <sb-inbox .locale=${this.locale} .desk=${this.desk} .self=${self ? [self] : []} .selected=${this.selected}></sb-inbox>
+        <main aria-label=${this.pane === 'reports' ? t.reports : t.messages}>
+          ${
+            this.pane === 'reports'
+              ? html`<sb-reports
+                  .locale=${this.locale}
+                  .desk=${this.desk}
+                  .csvUrl=${(from: string, to: string, by: string) => this.api.reportCsvUrl(from, to, by)}
+                ></sb-reports>`
+              : html`<sb-conversation
+                  .locale=${this.locale}
+                  .client=${this.client}
+                  .desk=${this.desk}
+                  .conversationId=${this.selected}
+                  .item=${this.item}
+                ></sb-conversation>`
+          }
+        </main>
+        <aside aria-label=${t.customer}>
+          ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${this.customer}></sb-customer-panel>` : nothing}
+        </aside>
+      </div>
+      <sb-shortcuts .locale=${this.locale}></sb-shortcuts>`;
+  }
+}

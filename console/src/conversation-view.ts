@@ -1,0 +1,329 @@
+/**
+ * One conversation as the desk works it: its history (paged back with history:get), new messages
+ * and statuses as they come, private notes in place, who is typing, the composer, and the
+ * claim / transfer / close actions. Marks what it shows as read by this agent.
+ */
+import type { Address, Conversation, Message, OutboxEntry, SwitchboardClient, TypingEvent } from '@switchboard/sdk';
+import { html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { networkOf, withoutScheme } from './addresses.js';
+import type { ComposedText } from './composer.js';
+import './composer.js';
+import type { Composer } from './composer.js';
+import { ConsoleElement } from './console-element.js';
+import type { CannedReply, DeskApi, DirectoryTeam, InboxItem, Note, TransferTarget } from './desk-api.js';
+import { logEntries } from './log-entries.js';
+import './message-log.js';
+import './transfer-dialog.js';
+import type { TransferDialog } from './transfer-dialog.js';
+
+/** Messages per history page (the bridge's default). */
+const PAGE = 50;
+/** A typing indicator whose `paused` never came goes away after this long. */
+const TYPING_STALE_MS = 10_000;
+
+@customElement('sb-conversation')
+export class ConversationView extends ConsoleElement {
+  @property({ attribute: false }) client!: SwitchboardClient;
+  @property({ attribute: false }) desk!: DeskApi;
+  @property({ attribute: false }) conversationId = '';
+  /** The inbox's view of it, when it came from the inbox (the customer's name, ...). */
+  @property({ attribute: false }) item: InboxItem | undefined;
+  @state() private conversation: Conversation | undefined;
+  @state() private messages = new Map<number, Message>();
+  @state() private notes: Note[] = [];
+  @state() private pending: OutboxEntry[] = [];
+  @state() private hasMore = false;
+  @state() private typingFrom = '';
+  @state() private failures = new Map<string, string>();
+  @state() private canned: CannedReply[] = [];
+  @state() private error = '';
+  @state() private transferError = '';
+  @state() private directory: DirectoryTeam[] = [];
+  /** The customer's name as the bridge knows their party, when the inbox did not say. */
+  @state() private partyName = '';
+  @query('sb-composer') private composer!: Composer;
+  @query('sb-transfer') private transferDialog!: TransferDialog;
+  private stops: (() => void)[] = [];
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private loaded = '';
+  private readUpTo = 0;
+  /** Live messages that came while the first page was being fetched. */
+  private early: Message[] | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.client) this.listen();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const stop of this.stops.splice(0)) stop();
+    clearTimeout(this.typingTimer);
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('client') && this.client && this.isConnected) this.listen();
+    if (changed.has('item') && this.item?.id === this.conversationId) this.conversation = this.item;
+    if ((changed.has('conversationId') || changed.has('client')) && this.client && this.conversationId && this.loaded !== this.conversationId) {
+      this.loaded = this.conversationId;
+      void this.load(this.conversationId);
+    }
+  }
+
+  private told = '';
+
+  /** Tells the shell whose conversation this is, once known (the customer panel shows them). */
+  protected override updated(): void {
+    const { address } = this.customer();
+    if (address && address !== this.told) {
+      this.told = address;
+      this.announce('customer', address);
+    }
+  }
+
+  // --- loading and live updates ---------------------------------------------------------------
+
+  private async load(id: string): Promise<void> {
+    this.messages = new Map();
+    this.notes = [];
+    this.failures = new Map();
+    this.typingFrom = '';
+    this.error = '';
+    this.readUpTo = 0;
+    this.hasMore = false;
+    this.partyName = '';
+    this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
+    this.pending = this.client.pending(id);
+    this.early = [];
+    try {
+      if (!this.conversation) this.conversation = (await this.client.listConversations({ limit: 500 })).find((c) => c.id === id);
+      const page = await this.client.history(id, { limit: PAGE });
+      if (id !== this.conversationId) return;
+      this.keep(page.messages);
+      this.hasMore = page.hasMore;
+      this.keep(this.early.filter((message) => this.shows(message)));
+    } catch (error) {
+      if (id === this.conversationId) this.error = (error as Error).message;
+    }
+    if (id === this.conversationId) this.early = undefined;
+    const { address } = this.customer();
+    if (address && !this.item?.customer.name)
+      this.client.getParty(address as Address).then(
+        (party) => id === this.conversationId && (this.partyName = party.name ?? ''),
+        () => undefined,
+      );
+    // Notes and canned replies are desk extras: without them the conversation still works.
+    this.desk.notes(id).then(
+      (notes) => id === this.conversationId && (this.notes = notes),
+      () => undefined,
+    );
+    this.desk.cannedReplies(this.conversation?.team).then(
+      (canned) => (this.canned = canned),
+      () => undefined,
+    );
+  }
+
+  private listen(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    const { client } = this;
+    const mine = (conversationId: string) => conversationId === this.conversationId;
+    this.stops.push(
+      client.on('message', (message) => mine(message.conversationId) && this.live(message)),
+      client.on('message:status', (status) => {
+        if (!mine(status.conversationId)) return;
+        const message = [...this.messages.values()].find((m) => m.id === status.id);
+        if (status.error) this.failures = new Map(this.failures).set(status.id, status.error.message);
+        if (message) this.keep([{ ...message, status: status.status }], true);
+      }),
+      client.on('typing', (event) => mine(event.conversationId) && this.typed(event)),
+      client.on('outbox', () => (this.pending = client.pending(this.conversationId))),
+      client.on('conversation', (conversation) => mine(conversation.id) && (this.conversation = { ...this.conversation, ...conversation })),
+      this.desk.onNote((note) => mine(note.conversationId) && !this.notes.some((n) => n.id === note.id) && (this.notes = [...this.notes, note])),
+      // Conversations this agent is no participant of send it no `message`: the inbox says what changed.
+      this.desk.onInboxItem((item) => {
+        if (!mine(item.id)) return;
+        this.conversation = { ...this.conversation, ...item };
+        if (item.lastSeq > this.lastSeq()) void this.catchUp();
+      }),
+    );
+  }
+
+  /**
+   * A message from an event: kept when it falls within or after the pages shown, so replays of
+   * older ones (a reconnect's sync) leave the paging as it is.
+   */
+  private live(message: Message): void {
+    if (this.early) this.early.push(message);
+    else if (this.shows(message)) this.keep([message]);
+  }
+
+  private shows(message: Message): boolean {
+    return this.messages.size === 0 || message.seq >= Math.min(...this.messages.keys());
+  }
+
+  private lastSeq(): number {
+    return Math.max(0, ...this.messages.keys());
+  }
+
+  private async catchUp(): Promise<void> {
+    const id = this.conversationId;
+    const page = await this.client.history(id, { afterSeq: this.lastSeq(), limit: 100 }).catch(() => undefined);
+    if (page && id === this.conversationId) this.keep(page.messages);
+  }
+
+  private keep(messages: readonly Message[], replace = false): void {
+    if (messages.length === 0) return;
+    const next = new Map(this.messages);
+    for (const message of messages) if (replace || !next.has(message.seq) || message.status) next.set(message.seq, message);
+    this.messages = next;
+    this.markRead();
+  }
+
+  /** What this agent has on screen is read (the page visible, newest message shown). */
+  private markRead(): void {
+    const last = this.lastSeq();
+    if (last <= this.readUpTo || document.visibilityState === 'hidden') return;
+    this.readUpTo = last;
+    this.client.markRead(this.conversationId, last).catch(() => undefined);
+    this.announce('conversation-read', { conversationId: this.conversationId, seq: last });
+  }
+
+  private typed(event: TypingEvent): void {
+    if (event.from === this.client.session?.self) return;
+    clearTimeout(this.typingTimer);
+    this.typingFrom = event.state === 'composing' ? event.from : '';
+    if (this.typingFrom) this.typingTimer = setTimeout(() => (this.typingFrom = ''), TYPING_STALE_MS);
+  }
+
+  private async loadEarlier(): Promise<void> {
+    const first = Math.min(...this.messages.keys());
+    const id = this.conversationId;
+    const page = await this.client.history(id, { beforeSeq: first, limit: PAGE });
+    if (id !== this.conversationId) return;
+    this.keep(page.messages);
+    this.hasMore = page.hasMore;
+  }
+
+  // --- actions ---------------------------------------------------------------------------------
+
+  private async act(work: () => Promise<unknown>): Promise<void> {
+    this.error = '';
+    try {
+      await work();
+    } catch (error) {
+      this.error = this.locale.t.actionFailed((error as Error).message);
+    }
+  }
+
+  private async compose(event: CustomEvent<ComposedText>): Promise<void> {
+    const { text, note, files } = event.detail;
+    const id = this.conversationId;
+    await this.act(async () => {
+      if (note) {
+        const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
+        if (!this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
+      } else {
+        // Each file is uploaded first; the message then names them (docs/protocol.md, "Files").
+        const attachments = await Promise.all(files.map((file) => this.client.uploadFile(id, file)));
+        const sent = this.client.send(id, text, attachments.length > 0 ? { attachments } : {});
+        this.pending = this.client.pending(id);
+        this.keep([await sent]);
+      }
+    });
+  }
+
+  /** Opens a file of the conversation through a signed link, in a new tab. */
+  private async openFile(fileId: string): Promise<void> {
+    // The tab is opened at once (within the click) so no popup blocker stops it; the link follows.
+    const tab = window.open('', '_blank');
+    await this.act(async () => {
+      const { url } = await this.client.fileLink(fileId);
+      if (tab) tab.location.href = url;
+    });
+  }
+
+  /** Claims the conversation for this agent (c). */
+  claim(): Promise<void> {
+    return this.act(async () => (this.conversation = await this.desk.claim(this.conversationId)));
+  }
+
+  /** Closes the conversation (x). */
+  close(): Promise<void> {
+    return this.act(async () => (this.conversation = await this.client.closeConversation(this.conversationId)));
+  }
+
+  /** Puts the cursor in the reply box (r). */
+  focusComposer(): void {
+    this.composer?.focus();
+  }
+
+  get transferOpen(): boolean {
+    return this.transferDialog?.open ?? false;
+  }
+
+  private async openTransfer(): Promise<void> {
+    this.transferError = '';
+    await this.transferDialog.show();
+    try {
+      this.directory = await this.desk.directory();
+    } catch (error) {
+      this.transferError = (error as Error).message;
+    }
+  }
+
+  private async transfer(event: CustomEvent<TransferTarget>): Promise<void> {
+    await this.act(async () => (this.conversation = await this.desk.transfer(this.conversationId, event.detail)));
+  }
+
+  // --- rendering -------------------------------------------------------------------------------
+
+  private customer(): { address: string; name: string } {
+    const address = this.item?.customer.address ?? this.conversation?.participants[0] ?? '';
+    return { address, name: this.item?.customer.name ?? (this.partyName || withoutScheme(address)) };
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    if (!this.conversationId) return html`<p class="muted placeholder">${t.pickConversation}</p>`;
+    const { address, name } = this.customer();
+    const closed = this.conversation?.state === 'closed';
+    const self = this.client.session?.self ?? '';
+    const assignee = this.conversation?.assignee;
+    const messages = [...this.messages.values()];
+    const firstSeq = this.hasMore ? Math.min(...this.messages.keys()) : 0;
+    return html`<div class="conversation-head">
+        <button type="button" class="back" @click=${() => this.announce('back')}>${t.back}</button>
+        <h2 id="conversation-title">${name} <span class="muted">· ${t.networkName(networkOf(address))}</span></h2>
+        <span class="muted assignee">${assignee ? t.assignedTo(assignee === self ? t.you : withoutScheme(assignee).replace(/^a_/, '')) : t.unassigned}</span>
+        <button type="button" class="claim" ?disabled=${closed || assignee === self} @click=${() => this.claim()}>${t.claim}</button>
+        <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
+        <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
+      </div>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <sb-message-log
+        .locale=${this.locale}
+        .entries=${logEntries(messages, this.notes, this.pending, firstSeq)}
+        .self=${self}
+        .customer=${address}
+        .customerName=${name}
+        .hasMore=${this.hasMore}
+        .failures=${this.failures}
+        @load-earlier=${() => this.loadEarlier()}
+        @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
+        @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}
+        @open-file=${(e: CustomEvent<string>) => this.openFile(e.detail)}
+        @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.client.send(this.conversationId, e.detail.text))}
+      ></sb-message-log>
+      <div class="typing-line" aria-live="polite">${this.typingFrom ? t.typing(this.typingFrom === address ? name : withoutScheme(this.typingFrom)) : ''}</div>
+      ${closed ? html`<p class="muted closed-note">${t.closed}</p>` : nothing}
+      <sb-composer
+        .locale=${this.locale}
+        .canned=${this.canned}
+        ?disabled=${closed}
+        @compose=${this.compose}
+        @typing=${(e: CustomEvent<'composing' | 'paused'>) => this.client.typing(this.conversationId, e.detail)}
+      ></sb-composer>
+      <sb-transfer .locale=${this.locale} .teams=${this.directory} .error=${this.transferError} @transfer-to=${this.transfer}></sb-transfer>`;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The inbox: the four views (Mine, Unassigned, All open, Closed) with their live counts, the team
+ * filter, the search, and the view's conversations, each with the customer, their network and
+ * address, the last line, how long they have waited (ticking) and the unread count. Kept current
+ * by `inbox:item` events; counts are asked again after them.
+ */
+import { html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { networkIcon, withoutScheme } from './addresses.js';
+import { ConsoleElement } from './console-element.js';
+import { type DeskApi, type DirectoryTeam, INBOX_VIEWS, type InboxCounts, type InboxItem, type InboxView } from './desk-api.js';
+import { belongsIn, sortItems } from './inbox-filter.js';
+import './search-box.js';
+import { Ticker } from './ticker.js';
+
+/** Counts asked again at most this often while events keep coming. */
+const COUNTS_AFTER_MS = 300;
+
+@customElement('sb-inbox')
+export class InboxList extends ConsoleElement {
+  @property({ attribute: false }) desk!: DeskApi;
+  /** This agent's addresses: what `mine` means. */
+  @property({ attribute: false }) self: string[] = [];
+  @property({ attribute: false }) selected = '';
+  @state() view: InboxView = 'unassigned';
+  @state() team = '';
+  @state() items: InboxItem[] = [];
+  @state() private counts: InboxCounts | undefined;
+  @state() private teams: DirectoryTeam[] = [];
+  @state() private error = '';
+  private readonly ticker = new Ticker(this);
+  private stopListening: (() => void) | undefined;
+  private countsTimer: ReturnType<typeof setTimeout> | undefined;
+  private started = false;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.desk) this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopListening?.();
+    this.started = false;
+    clearTimeout(this.countsTimer);
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('desk') && this.desk && this.isConnected) this.start();
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopListening?.();
+    this.stopListening = this.desk.onInboxItem((item) => this.changed(item));
+    this.desk.directory().then(
+      (teams) => (this.teams = teams),
+      () => undefined,
+    );
+    void this.refresh();
+  }
+
+  /** Lists the view again, and its counts. */
+  async refresh(): Promise<void> {
+    const { view, team } = this;
+    this.error = '';
+    try {
+      const [items, counts] = await Promise.all([this.desk.inbox(view, team ? { team } : {}), this.desk.inboxCounts(team || undefined)]);
+      if (view !== this.view || team !== this.team) return;
+      this.items = items;
+      this.counts = counts;
+      this.announce('inbox-items', items);
+    } catch (error) {
+      this.error = this.locale.t.loadFailed((error as Error).message);
+    }
+  }
+
+  private changed(item: InboxItem): void {
+    const others = this.items.filter((known) => known.id !== item.id);
+    this.items = belongsIn(item, this.view, this.self, this.team || undefined) ? sortItems([...others, item], this.view) : others;
+    clearTimeout(this.countsTimer);
+    this.countsTimer = setTimeout(() => {
+      this.desk.inboxCounts(this.team || undefined).then(
+        (counts) => (this.counts = counts),
+        () => undefined,
+      );
+    }, COUNTS_AFTER_MS);
+  }
+
+  /** The agent read a conversation: its badge goes at once (the bridge's cursor moved too). */
+  markRead(conversationId: string): void {
+    if (this.items.some((item) => item.id === conversationId && item.unread > 0))
+      this.items = this.items.map((item) => (item.id === conversationId ? { ...item, unread: 0 } : item));
+  }
+
+  /** The conversation after (or before) the open one, or the next with unread messages; opened. */
+  step(direction: 1 | -1, unreadOnly = false): void {
+    const at = this.items.findIndex((item) => item.id === this.selected);
+    const count = this.items.length;
+    for (let i = 1; i <= count; i++) {
+      const item = this.items[(((at + direction * i) % count) + count) % count]!;
+      if (!unreadOnly || item.unread > 0) return this.open(item);
+    }
+  }
+
+  private open(item: InboxItem): void {
+    this.announce('open-conversation', item.id);
+  }
+
+  private choose(view: InboxView): void {
+    this.view = view;
+    this.items = [];
+    void this.refresh();
+  }
+
+  private waited(since: string | undefined): string {
+    if (!since) return '';
+    const seconds = Math.max(0, Math.floor((this.ticker.now - Date.parse(since)) / 1000));
+    return this.locale.t.waiting(this.locale.t.duration(seconds));
+  }
+
+  private renderItem(item: InboxItem) {
+    const { t } = this.locale;
+    const { customer, lastMessage } = item;
+    const name = customer.name ?? withoutScheme(customer.address);
+    return html`<li>
+      <button type="button" data-conversation=${item.id} aria-current=${item.id === this.selected ? 'true' : 'false'} @click=${() => this.open(item)}>
+        <span class="who"><strong>${name}</strong></span>
+        ${item.unread > 0 ? html`<span class="badge unread" aria-label=${t.unread(item.unread)}>${item.unread}</span>` : html`<span></span>`}
+        <span class="where muted"
+          ><span aria-hidden="true">${networkIcon(customer.network)}</span> ${t.networkName(customer.network)} · ${withoutScheme(customer.address)}</span
+        >
+        <span class="waiting muted">${this.waited(item.waitingSince)}</span>
+        <span class="last">${lastMessage ? lastMessage.text || t.attachments(lastMessage.attachments ?? 0) : ''}</span>
+      </button>
+    </li>`;
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    return html`<h2 class="visually-hidden">${t.inbox}</h2>
+      <sb-search .locale=${this.locale} .desk=${this.desk}></sb-search>
+      <div class="tabs" role="group" aria-label=${t.views}>
+        ${INBOX_VIEWS.map((view) => {
+          const count = this.counts?.[view];
+          return html`<button type="button" data-view=${view} aria-pressed=${view === this.view ? 'true' : 'false'} @click=${() => this.choose(view)}>
+            ${t.view(view)}${count === undefined ? nothing : html` <span class="count">${count}</span>`}
+          </button>`;
+        })}
+      </div>
+      ${
+        this.teams.length > 1
+          ? html`<label
+              >${t.team}
+              <select
+                class="team-filter"
+                @change=${(e: Event) => {
+                  this.team = (e.target as HTMLSelectElement).value;
+                  void this.refresh();
+                }}
+              >
+                <option value="">${t.allTeams}</option>
+                ${this.teams.map((team) => html`<option value=${team.id} ?selected=${team.id === this.team}>${team.name}</option>`)}
+              </select></label
+            >`
+          : nothing
+      }
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <ul class="items inbox-items" aria-label=${t.conversations}>
+        ${repeat(
+          this.items,
+          (item) => item.id,
+          (item) => this.renderItem(item),
+        )}
+      </ul>
+      ${this.items.length === 0 && !this.error ? html`<p class="muted empty">${t.emptyView}</p>` : nothing}`;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A conversation's log: day separators, messages with who sent them and (for the desk's own) their
+ * status, a failed one with its reason and a retry, notes visibly marked as private. A `log` role,
+ * so screen readers announce new lines.
+ */
+import type { Message } from '@switchboard/sdk';
+import { html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { ConsoleElement } from './console-element.js';
+import type { LogEntry } from './log-entries.js';
+
+/** A file's size for people: B, KB or MB. */
+const fileSize = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+@customElement('sb-message-log')
+export class MessageLog extends ConsoleElement {
+  @property({ attribute: false }) entries: LogEntry[] = [];
+  /** This agent's address: its messages are "You". */
+  @property({ attribute: false }) self = '';
+  /** The customer's address: everyone else is the desk. */
+  @property({ attribute: false }) customer = '';
+  @property({ attribute: false }) customerName = '';
+  @property({ attribute: false }) hasMore = false;
+  /** Why a stored message failed to reach the customer's network, by message id. */
+  @property({ attribute: false }) failures = new Map<string, string>();
+
+  private who(from: string): string {
+    if (from === this.self) return this.locale.t.you;
+    if (from === this.customer) return this.customerName || from;
+    return from.replace(/^web:a_/, '');
+  }
+
+  /** Today, Yesterday, or the date. */
+  private dayName(date: Date): string {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    if (date >= midnight) return this.locale.t.today;
+    if (date.getTime() >= midnight.getTime() - 86_400_000) return this.locale.t.yesterday;
+    return this.locale.day(date);
+  }
+
+  private renderMessage(message: Message) {
+    const { t } = this.locale;
+    const desk = message.from !== this.customer;
+    const status = desk && message.status ? message.status : undefined;
+    const reason = this.failures.get(message.id);
+    return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
+      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span
+      ><span class="text" dir="auto">${message.text}</span>${
+        message.attachments?.length
+          ? html`<ul class="attachments">
+              ${message.attachments.map(
+                (file) =>
+                  html`<li>
+                    <button type="button" class="file" data-file=${file.id} @click=${() => this.announce('open-file', file.id)}>
+                      ${t.openFile(file.name, fileSize(file.size))}
+                    </button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+      ${
+        status === 'failed'
+          ? html`<span class="meta error" role="status"
+              >${t.failedBecause(reason ?? t.unknown)}
+              <button type="button" class="retry" @click=${() => this.announce('retry-message', message)}>${t.retry}</button></span
+            >`
+          : status
+            ? html`<span class="meta status">${t.status(status)}</span>`
+            : nothing
+      }
+    </div>`;
+  }
+
+  private renderEntry(entry: LogEntry) {
+    const { t } = this.locale;
+    switch (entry.kind) {
+      case 'day': {
+        const day = this.dayName(entry.date);
+        return html`<div class="day" role="separator" aria-label=${day}>${day}</div>`;
+      }
+      case 'message':
+        return this.renderMessage(entry.message);
+      case 'note':
+        return html`<div class="entry note" data-note=${entry.note.id} data-after-seq=${entry.note.afterSeq}>
+          <span class="meta"
+            ><strong>${t.note}</strong> · ${t.noteLabel} · ${this.who(entry.note.from)} ·
+            <time datetime=${entry.note.createdAt}>${this.locale.time(new Date(entry.note.createdAt))}</time></span
+          ><span class="text" dir="auto">${entry.note.text}</span>
+        </div>`;
+      case 'pending':
+        return html`<div class="entry mine pending" data-client-id=${entry.entry.clientId}>
+          <span class="meta">${t.you}</span><span class="text" dir="auto">${entry.entry.text}</span>
+          ${
+            entry.entry.state === 'failed'
+              ? html`<span class="meta error" role="status"
+                  >${t.failedBecause(entry.entry.error?.message ?? t.unknown)}
+                  <button type="button" class="retry" @click=${() => this.announce('retry-pending', entry.entry.clientId)}>${t.retry}</button>
+                  <button type="button" class="discard" @click=${() => this.announce('discard-pending', entry.entry.clientId)}>${t.discard}</button></span
+                >`
+              : html`<span class="meta status">${t.status('sending')}</span>`
+          }
+        </div>`;
+      default:
+        return nothing;
+    }
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    return html`${
+        this.hasMore ? html`<button type="button" class="load-earlier" @click=${() => this.announce('load-earlier')}>${t.loadEarlier}</button>` : nothing
+      }
+      <div role="log" aria-label=${t.messages} aria-live="polite">
+        ${repeat(
+          this.entries,
+          (entry) => entry.key,
+          (entry) => this.renderEntry(entry),
+        )}
+      </div>`;
+  }
+}

@@ -1,0 +1,52 @@
+/** The inbox's search (inbox:search): messages, notes and customers of the site, each result opening its conversation. */
+import { html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { ConsoleElement } from './console-element.js';
+import type { DeskApi, SearchResult } from './desk-api.js';
+
+@customElement('sb-search')
+export class SearchBox extends ConsoleElement {
+  @property({ attribute: false }) desk!: DeskApi;
+  @state() private results: SearchResult[] | undefined;
+  @state() private error = '';
+  private query = '';
+
+  private async search(event: Event): Promise<void> {
+    event.preventDefault();
+    const query = this.query.trim();
+    if (!query) return void (this.results = undefined);
+    this.error = '';
+    try {
+      this.results = await this.desk.search(query);
+    } catch (error) {
+      this.results = undefined;
+      this.error = this.locale.t.loadFailed((error as Error).message);
+    }
+  }
+
+  protected override render() {
+    const { t } = this.locale;
+    return html`<form role="search" @submit=${this.search}>
+        <label class="visually-hidden" for="search-query">${t.search}</label>
+        <input id="search-query" type="search" placeholder=${t.searchPlaceholder} @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)} />
+        <button type="submit">${t.search}</button>
+      </form>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <div role="status" class="search-status">${this.results ? (this.results.length ? t.searchResults(this.results.length) : t.noResults) : ''}</div>
+      ${
+        this.results?.length
+          ? html`<ul class="items search-results">
+              ${this.results.map(
+                (result) =>
+                  html`<li>
+                    <button type="button" data-conversation=${result.conversationId} @click=${() => this.announce('open-conversation', result.conversationId)}>
+                      <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.locale.time(new Date(result.sentAt)) : ''}</span>
+                      <span class="last">${result.snippet}</span>
+                    </button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }`;
+  }
+}

@@ -1,0 +1,139 @@
+// The console's inbox and desk actions in Chromium against a real bridge: they need the desk events
+// (`inbox:list`, `inbox:counts`, `inbox:item`, `conversation:claim`, `conversation:transfer`,
+// `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get`, so this file joins
+// the browser tier (web-test-runner.config.mjs) once the bridge has them.
+import { expect } from '@open-wc/testing';
+import type { Message } from '@switchboard/sdk';
+import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from '../browser/console-page.js';
+
+cleanUpEachTest();
+
+const itemOf = (element: Element, conversationId: string) => $(element, `sb-inbox [data-conversation="${conversationId}"]`);
+const view = (element: Element, name: string) => $<HTMLButtonElement>(element, `sb-inbox [data-view="${name}"]`)!;
+
+describe('the console: inbox and desk actions', () => {
+  it("lists the agent's conversations with customer, network, last line, waiting time and unread count, live; accessible", async () => {
+    const { client: customer, conversationId } = await visitor('First question');
+    const element = await consoleFor();
+    view(element, 'mine').click();
+    await until(() => itemOf(element, conversationId), 'the conversation in Mine');
+    const item = itemOf(element, conversationId)!;
+    expect(item.textContent).to.include('Web');
+    expect(item.querySelector('.last')!.textContent).to.equal('First question');
+    expect(item.querySelector('.waiting')!.textContent).to.match(/^waiting \d+s$/);
+    expect(item.querySelector('.unread')!.textContent).to.equal('1');
+    expect(view(element, 'mine').getAttribute('aria-pressed')).to.equal('true');
+    expect(view(element, 'mine').querySelector('.count')!.textContent).to.match(/^\d+$/);
+    await customer.send(conversationId, 'Second question');
+    await until(() => itemOf(element, conversationId)?.querySelector('.unread')?.textContent === '2', 'the unread count from inbox:item');
+    expect(document.title).to.match(/^\(\d+\) /);
+    await expect(element).to.be.accessible();
+    itemOf(element, conversationId)!.click();
+    await until(() => logText(element).includes('Second question'), 'the conversation open');
+    await until(() => !itemOf(element, conversationId)?.querySelector('.unread'), 'the unread badge gone once read');
+  });
+
+  it('claims a queued conversation with c, and transfers it to the team from the directory', async () => {
+    const agent = await agentClient();
+    await agent.setPresence('away');
+    const { conversationId } = await visitor('Anyone there?');
+    const element = await consoleFor(agent);
+    await until(() => itemOf(element, conversationId), 'the conversation in Unassigned');
+    itemOf(element, conversationId)!.click();
+    await until(() => logText(element).includes('Anyone there?'), 'the conversation open');
+    press('c');
+    await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to You', 'the conversation claimed');
+    $<HTMLButtonElement>(element, 'sb-conversation button.transfer')!.click();
+    await until(() => $(element, 'sb-transfer [data-team="support"]'), 'the directory');
+    expect($(element, 'sb-transfer [data-agent="agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
+    await expect(element).to.be.accessible();
+    const filter = $<HTMLInputElement>(element, 'sb-transfer input')!;
+    filter.value = 'supp';
+    filter.dispatchEvent(new InputEvent('input'));
+    await until(() => !$(element, 'sb-transfer [data-agent="agent"]'), 'the list narrowed');
+    $<HTMLButtonElement>(element, 'sb-transfer [data-team="support"]')!.click();
+    await until(() => !$<HTMLDialogElement>(element, 'sb-transfer dialog')!.open, 'the dialog closed');
+    await until(() => (agent.conversations.find((c) => c.id === conversationId)?.assignee ?? '') !== 'web:a_agent', 'the conversation transferred');
+    expect($(element, 'sb-conversation [role="alert"]')).to.equal(null);
+  });
+
+  it('writes a private note shown in place and marked, which the visitor never gets', async () => {
+    const { client: customer, conversationId } = await visitor('Note test');
+    const atVisitor: Message[] = [];
+    customer.on('message', (m) => atVisitor.push(m));
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Note test');
+    const toggle = $<HTMLInputElement>(element, 'sb-composer .note-toggle')!;
+    toggle.click();
+    await reply(element, 'Customer is a VIP');
+    await until(() => $(element, '.entry.note'), 'the note');
+    const note = $(element, '.entry.note')!;
+    expect(note.textContent).to.include('Customer is a VIP');
+    expect(note.textContent).to.include('Private note');
+    expect(note.previousElementSibling!.textContent).to.include('Note test');
+    toggle.click();
+    await reply(element, 'A real reply');
+    await until(() => atVisitor.some((m) => m.text === 'A real reply'), 'the reply at the visitor');
+    expect(atVisitor.map((m) => m.text)).to.not.include('Customer is a VIP');
+    await expect(element).to.be.accessible();
+  });
+
+  it('completes / with the canned replies', async () => {
+    const { conversationId } = await visitor('Canned test');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Canned test');
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    box.value = '/tha';
+    box.dispatchEvent(new InputEvent('input', { bubbles: true }));
+    await until(() => $(element, 'sb-composer [role="option"]'), 'the completion list');
+    expect($(element, 'sb-composer [role="option"][aria-selected="true"]')!.textContent).to.include('/thanks');
+    expect(box.getAttribute('aria-activedescendant')).to.equal('canned-0');
+    await expect(element).to.be.accessible();
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await until(() => box.value === 'Thanks for your patience!', 'the canned text in the box');
+  });
+
+  it('finds a conversation by a word of its messages and opens it', async () => {
+    const word = `zebra${Date.now()}`;
+    const { conversationId } = await visitor(`Looking for a ${word} costume`);
+    const element = await consoleFor();
+    const input = $<HTMLInputElement>(element, 'sb-search input')!;
+    input.value = word;
+    input.dispatchEvent(new InputEvent('input'));
+    $<HTMLFormElement>(element, 'sb-search form')!.requestSubmit();
+    await until(() => $(element, `sb-search [data-conversation="${conversationId}"]`), 'the search result');
+    expect($(element, 'sb-search [role="status"]')!.textContent).to.match(/\d+ results?/);
+    $<HTMLButtonElement>(element, `sb-search [data-conversation="${conversationId}"]`)!.click();
+    await until(() => logText(element).includes(word), 'the conversation open');
+  });
+
+  it('moves between conversations with j, k and n', async () => {
+    const first = await visitor('Keyboard one');
+    const second = await visitor('Keyboard two');
+    const element = await consoleFor();
+    view(element, 'mine').click();
+    await until(() => itemOf(element, first.conversationId) && itemOf(element, second.conversationId), 'both in Mine');
+    press('j');
+    await until(() => element.querySelector('sb-inbox [aria-current="true"]'), 'a conversation open');
+    const opened = element.querySelector('sb-inbox [aria-current="true"]')!.getAttribute('data-conversation');
+    press('j');
+    await until(() => element.querySelector('sb-inbox [aria-current="true"]')!.getAttribute('data-conversation') !== opened, 'the next one');
+    press('k');
+    await until(() => element.querySelector('sb-inbox [aria-current="true"]')!.getAttribute('data-conversation') === opened, 'the previous one');
+    press('n');
+    await until(() => element.querySelector('sb-inbox [aria-current="true"]')!.getAttribute('data-conversation') !== opened, 'the next unread');
+  });
+
+  it('shows reports by team with a CSV link; accessible', async () => {
+    const element = await consoleFor();
+    $<HTMLButtonElement>(element, 'button.reports-toggle')!.click();
+    await until(() => $(element, 'sb-reports form'), 'the reports view');
+    $<HTMLFormElement>(element, 'sb-reports form')!.requestSubmit();
+    await until(() => $(element, 'sb-reports table, sb-reports p.muted'), 'the report');
+    const csv = new URL($<HTMLAnchorElement>(element, 'sb-reports a.csv')!.href);
+    expect(csv.pathname).to.match(/\/agent\/api\/report\.csv$/);
+    expect(csv.searchParams.get('by')).to.equal('team');
+    expect(csv.searchParams.get('from')).to.match(/^\d{4}-\d{2}-\d{2}$/);
+    await expect(element).to.be.accessible();
+  });
+});

@@ -1,0 +1,109 @@
+// The console's conversation view in Chromium against a real bridge: history, replies and their
+// statuses, typing both ways, paging back, a refused send, the shortcuts that need no inbox, and
+// axe on what it shows.
+import { expect } from '@open-wc/testing';
+import { LIMITS, type TypingEvent } from '@switchboard/sdk';
+import { $, agentClient, cleanUpEachTest, consoleFor, openConversation, press, reply, until, visitor } from './console-page.js';
+
+cleanUpEachTest();
+
+describe('the console: a conversation', () => {
+  it('shows the history, sends a reply the visitor gets, with its status; accessible', async () => {
+    const { client: customer, conversationId } = await visitor('Hello from the shop');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Hello from the shop');
+    const received: string[] = [];
+    customer.on('message', (m) => received.push(m.text));
+    await reply(element, 'Hi! How can I help?');
+    await until(() => received.includes('Hi! How can I help?'), 'the reply at the visitor');
+    const last = customer.messages(conversationId).at(-1)!;
+    await customer.markRead(conversationId, last.seq);
+    await until(() => [...element.querySelectorAll('.entry.mine .status')].some((s) => s.textContent === 'Read'), 'the Read status');
+    expect($(element, 'sb-message-log [role="log"]')!.getAttribute('aria-live')).to.equal('polite');
+    expect($(element, '.day[role="separator"]')).to.exist;
+    await expect(element).to.be.accessible();
+  });
+
+  it('shows the visitor typing, and tells the visitor when the agent types', async () => {
+    const { client: customer, conversationId } = await visitor('Typing test');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Typing test');
+    customer.typing(conversationId, 'composing');
+    await until(() => $(element, '.typing-line')!.textContent.includes('typing'), 'the typing line');
+    const seen: TypingEvent[] = [];
+    customer.on('typing', (event) => seen.push(event));
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    box.value = 'Let me check';
+    box.dispatchEvent(new InputEvent('input', { bubbles: true }));
+    await until(() => seen.some((event) => event.state === 'composing'), 'the agent typing at the visitor');
+  });
+
+  it('pages back through a long history', async () => {
+    const { client: customer, conversationId } = await visitor('message 0');
+    for (let i = 1; i <= 54; i++) await customer.send(conversationId, `message ${i}`);
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'message 54');
+    expect(element.querySelectorAll('.entry[data-seq]').length).to.equal(50);
+    $<HTMLButtonElement>(element, 'button.load-earlier')!.click();
+    await until(() => element.querySelectorAll('.entry[data-seq]').length === 55, 'the earlier page');
+    expect($(element, 'button.load-earlier')).to.equal(null);
+    expect($(element, '.entry[data-seq="1"]')!.textContent).to.include('message 0');
+  });
+
+  it('shows a refused reply with its reason, and lets the agent discard it', async () => {
+    const { conversationId } = await visitor('Refusal test');
+    const agent = await agentClient();
+    const element = await consoleFor(agent);
+    await openConversation(element, conversationId, 'Refusal test');
+    agent.send(conversationId, 'x'.repeat(LIMITS.maxTextLength + 1)).catch(() => undefined);
+    await until(() => $(element, '.entry.pending .error'), 'the refused reply');
+    expect($(element, '.entry.pending .error')!.textContent).to.match(/Not sent: .+/);
+    expect($(element, '.entry.pending button.retry')).to.exist;
+    await expect(element).to.be.accessible();
+    $<HTMLButtonElement>(element, '.entry.pending button.discard')!.click();
+    await until(() => !$(element, '.entry.pending'), 'the reply discarded');
+  });
+
+  it("sends files the visitor gets, and lists the visitor's files to open", async () => {
+    const { client: customer, conversationId } = await visitor('Here is my receipt');
+    const receipt = await customer.uploadFile(conversationId, new File(['total: 42'], 'receipt.txt', { type: 'text/plain' }));
+    await customer.send(conversationId, '', { attachments: [receipt] });
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Here is my receipt');
+    await until(() => $(element, `button.file[data-file="${receipt.id}"]`), "the visitor's file");
+    expect($(element, `button.file[data-file="${receipt.id}"]`)!.textContent.trim()).to.equal('Open receipt.txt (9 B)');
+    const received: string[] = [];
+    customer.on('message', (m) => received.push(...(m.attachments ?? []).map((a) => a.name)));
+    const files = new DataTransfer();
+    files.items.add(new File(['see attached'], 'answer.txt', { type: 'text/plain' }));
+    const input = $<HTMLInputElement>(element, 'sb-composer input[type="file"]')!;
+    input.files = files.files;
+    input.dispatchEvent(new Event('change'));
+    await until(() => $(element, 'sb-composer .files')?.textContent?.includes('answer.txt'), 'the file to send');
+    await expect(element).to.be.accessible();
+    await reply(element, '');
+    await until(() => received.includes('answer.txt'), 'the file at the visitor');
+    await until(() => !$(element, 'sb-composer .files'), 'the list emptied');
+  });
+
+  it('r focuses the reply box, x closes the conversation, ? lists the shortcuts and Escape closes the list', async () => {
+    const { client: customer, conversationId } = await visitor('Shortcut test');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Shortcut test');
+    press('r');
+    expect(document.activeElement).to.equal($(element, 'sb-composer textarea'));
+    press('x', document.activeElement!);
+    expect($(element, 'sb-conversation .close')!.hasAttribute('disabled')).to.equal(false, 'an x typed in the reply box stays text');
+    (document.activeElement as HTMLElement).blur();
+    press('?');
+    await until(() => $<HTMLDialogElement>(element, 'sb-shortcuts dialog')?.open, 'the shortcuts overlay');
+    expect($(element, 'sb-shortcuts dialog')!.textContent).to.include('Next unread conversation');
+    await expect(element).to.be.accessible();
+    press('Escape');
+    await until(() => !$<HTMLDialogElement>(element, 'sb-shortcuts dialog')!.open, 'the overlay closed');
+    press('x');
+    await until(() => customer.conversations.find((c) => c.id === conversationId)?.state === 'closed', 'the conversation closed at the visitor');
+    await until(() => $(element, '.closed-note'), 'the closed notice');
+    expect($<HTMLTextAreaElement>(element, 'sb-composer textarea')!.disabled).to.equal(true);
+  });
+});

@@ -1,0 +1,67 @@
+// Which view an `inbox:item` belongs in, and the views' order (docs/protocol.md, `inbox:list`).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { InboxItem } from '../../src/desk-api.js';
+import { belongsIn, sortItems } from '../../src/inbox-filter.js';
+import { cannedMatches, cannedQuery } from '../../src/canned-match.js';
+
+const item = (id: string, fields: Partial<InboxItem>): InboxItem => ({
+  id,
+  participants: ['web:v_1'],
+  team: 'support',
+  state: 'open',
+  createdAt: '2026-03-01T10:00:00Z',
+  lastSeq: 1,
+  customer: { address: 'web:v_1', network: 'web' },
+  unread: 0,
+  updatedAt: '2026-03-01T10:00:00Z',
+  ...fields,
+});
+
+describe('inbox views', () => {
+  it('puts an item in the views its state, assignee and team say', () => {
+    const self = ['web:a_alice'];
+    const mine = item('a', { assignee: 'web:a_alice' });
+    const queued = item('b', {});
+    const closed = item('c', { state: 'closed', assignee: 'web:a_alice' });
+    assert.deepEqual(
+      [mine, queued, closed].map((i) => ['mine', 'unassigned', 'open', 'closed'].filter((view) => belongsIn(i, view as 'mine', self))),
+      [['mine', 'open'], ['unassigned', 'open'], ['closed']],
+    );
+    assert.equal(belongsIn(queued, 'unassigned', self, 'sales'), false);
+  });
+
+  it('orders by waiting time (longest first, those not waiting last), closed ones newest first', () => {
+    const items = [
+      item('quiet', { updatedAt: '2026-03-01T12:00:00Z' }),
+      item('recent', { waitingSince: '2026-03-01T11:00:00Z', updatedAt: '2026-03-01T11:00:00Z' }),
+      item('long', { waitingSince: '2026-03-01T09:00:00Z', updatedAt: '2026-03-01T09:00:00Z' }),
+    ];
+    assert.deepEqual(
+      sortItems(items, 'open').map((i) => i.id),
+      ['long', 'recent', 'quiet'],
+    );
+    assert.deepEqual(
+      sortItems(items, 'closed').map((i) => i.id),
+      ['quiet', 'recent', 'long'],
+    );
+  });
+});
+
+describe('canned completion', () => {
+  it('completes a leading `/name` only, names starting with it first', () => {
+    assert.equal(cannedQuery('/thx'), 'thx');
+    assert.equal(cannedQuery('/'), '');
+    assert.equal(cannedQuery('see /thx'), undefined);
+    const replies = [
+      { team: 'support', name: 'shipping', text: 'Ships in 2 days' },
+      { team: 'support', name: 'thanks', text: 'Thanks!' },
+      { team: 'support', name: 'bigthanks', text: 'Many thanks!' },
+    ];
+    assert.deepEqual(
+      cannedMatches(replies, 'than').map((r) => r.name),
+      ['thanks', 'bigthanks'],
+    );
+    assert.equal(cannedMatches(replies, '').length, 3);
+  });
+});
