@@ -233,6 +233,8 @@ export const configSchema = z.strictObject({
       drainSeconds: z.number().min(0).default(10),
       /** The bridge's public base URL (`https://chat.example.com`), for links to files; `http://host:port` when left out. */
       publicUrl: publicUrlSchema.optional(),
+      /** Express's `trust proxy`: which proxies' X-Forwarded-For and X-Forwarded-Proto to believe (client IPs, https). */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
     })
     .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
   sites: z.array(siteSchema).min(1, 'configure at least one site'),

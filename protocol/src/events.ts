@@ -13,6 +13,7 @@ import type {
   PartyInfo,
   Presence,
   QueuePosition,
+  ReportResult,
   Session,
   TeamAvailability,
   TypingEvent,
@@ -36,6 +37,7 @@ import type {
   PartyGetPayload,
   PresenceSetPayload,
   PresenceSubscribePayload,
+  ReportGetPayload,
   ProfileUpdatePayload,
   ReadPayload,
   SyncPayload,
@@ -83,6 +85,8 @@ export interface ClientToServerEvents {
   'contact:unmerge': (payload: ContactUnmergePayload, ack: AckCallback<{ contacts: Contact[] }>) => void;
   /** Addition: a short-lived signed link to a file of a conversation the caller may read (for `<img src>`, a download). */
   'file:link': (payload: FileLinkPayload, ack: AckCallback<{ url: string; expiresAt: string }>) => void;
+  /** Addition (agents, integrations): a report of the site's conversations (docs/support-desk.md, "Reports"). */
+  'report:get': (payload: ReportGetPayload, ack: AckCallback<ReportResult>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -128,6 +132,7 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'contact:merge',
   'contact:unmerge',
   'file:link',
+  'report:get',
 ];
 
 /** The socket.io namespace of this contract version. */

@@ -145,6 +145,8 @@ export const handshakeAuthSchema = z.object({
       hash: str().min(1).max(200),
     })
     .optional(),
+  /** Addition: an agent signed in at the console: the bridge reads its session cookie (same origin only). */
+  agentSession: z.literal(true, 'must be true (the console session cookie signs the agent in)').optional(),
 });
 
 /** Addition: a visitor rates a conversation (one question: how was it, 1 to 5). */
@@ -191,6 +193,26 @@ export const contactMergeSchema = z
 
 /** Addition: an agent undoes a merge. */
 export const contactUnmergeSchema = z.object({ mergeId: id });
+
+/** A UTC day `YYYY-MM-DD` that exists. */
+const day = str()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2026-11-24')
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00.000Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, 'must be a day such as 2026-11-24');
+
+/** Most days one report covers. */
+export const REPORT_MAX_DAYS = 366;
+
+/** Addition: a report of the caller's site (agents, integrations): conversations created from `from` to `to`, both included. */
+export const reportGetSchema = z
+  .object({ from: day, to: day, by: z.enum(['team', 'agent', 'network'], 'must be team, agent or network') })
+  .refine((p) => p.to >= p.from, { message: 'must not be before from', path: ['to'] })
+  .refine((p) => (Date.parse(p.to) - Date.parse(p.from)) / 86_400_000 < REPORT_MAX_DAYS, {
+    message: `must be at most ${REPORT_MAX_DAYS} days after from`,
+    path: ['to'],
+  });
 
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
@@ -239,6 +261,7 @@ export type ContinuationInvitePayload = z.infer<typeof continuationInviteSchema>
 export type ContactGetPayload = z.infer<typeof contactGetSchema>;
 export type ContactMergePayload = z.infer<typeof contactMergeSchema>;
 export type ContactUnmergePayload = z.infer<typeof contactUnmergeSchema>;
+export type ReportGetPayload = z.infer<typeof reportGetSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
 export const clientEventSchemas = {
@@ -264,6 +287,7 @@ export const clientEventSchemas = {
   'contact:get': contactGetSchema,
   'contact:merge': contactMergeSchema,
   'contact:unmerge': contactUnmergeSchema,
+  'report:get': reportGetSchema,
 } as const;
 
 /**

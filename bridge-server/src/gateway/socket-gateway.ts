@@ -109,7 +109,7 @@ export class SocketGateway {
 
   private async authenticate(socket: V1Socket): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
-    const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
+    const result = await this.deps.authenticator.authenticateHandshake(socket.handshake.auth, socket.handshake.headers);
     if (result.party) await this.deps.core.parties.admit(result.party);
     // A visitor who signs in on a device where they were anonymous: that visitor is them too.
     if (result.signedInFrom) {
@@ -225,6 +225,12 @@ export class SocketGateway {
     }));
     this.handle('contact:merge', (p, a) => contacts.merge(a, p.contactId, p.into));
     this.handle('contact:unmerge', async (p, a) => ({ contacts: await contacts.unmerge(a, p.mergeId) }));
+
+    // Reports (docs/support-desk.md, "Reports"): of the caller's site, for its agents and integrations.
+    this.handle('report:get', (p, a) => {
+      if (!actsForSite(a)) throw new BridgeError('forbidden', 'report:get is for agents and integrations');
+      return this.deps.core.reports.report(a.siteKey, p);
+    });
   }
 
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */

@@ -5,6 +5,7 @@
  * networked engine fits behind it unchanged.
  */
 import type { BlobStore } from '../core/files/blob-store.js';
+import type { ConsoleStore } from './console-store.js';
 import type { ContactStore } from './contact-store.js';
 import type {
   Address,
@@ -283,7 +284,7 @@ export interface ErasureResult {
   blobs: string[];
 }
 
-export interface Store extends ContactStore {
+export interface Store extends ContactStore, ConsoleStore {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -314,6 +315,7 @@ export interface Store extends ContactStore {
   openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null>;
   /** Open conversations of a team that no one is assigned to, oldest first. */
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
+  /** Also records when it closed (the close time of reports; cleared when it opens again). */
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
   /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */

@@ -33,6 +33,7 @@ const EVENTS: Record<ClientEventName, { valid: Record<string, unknown>; fields: 
   'contact:merge': { valid: { contactId: 'k_1', into: 'k_2' }, fields: { contactId: 'id', into: 'id' } },
   'contact:unmerge': { valid: { mergeId: 'm_1' }, fields: { mergeId: 'id' } },
   'file:link': { valid: { fileId: 'f_1', variant: 'thumbnail' }, fields: { fileId: 'id', variant: 'enum' } },
+  'report:get': { valid: { from: '2026-01-01', to: '2026-01-31', by: 'team' }, fields: { from: 'text', to: 'text', by: 'enum' } },
 };
 
 /** Nested arrays `depth` deep, as JSON would carry them. */

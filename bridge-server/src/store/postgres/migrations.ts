@@ -272,4 +272,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
   ALTER TABLE messages ADD COLUMN via TEXT;
   `,
+  /*
+   * 12: the agent console (SQLite's step 16): its sign-in sessions, shared by every node (only a
+   * hash of each id), and per conversation when it closed, its customer's first message and the
+   * first agent response (reports)
+   */ `
+  CREATE TABLE agent_sessions (
+    id_hash TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    agent TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX agent_sessions_by_expiry ON agent_sessions (expires_at);
+  ALTER TABLE conversations ADD COLUMN closed_at TEXT COLLATE "C", ADD COLUMN first_customer_at TEXT COLLATE "C", ADD COLUMN first_response_at TEXT COLLATE "C";
+  CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
+  `,
 ];

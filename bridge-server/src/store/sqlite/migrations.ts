@@ -257,4 +257,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhook_deliveries ADD COLUMN claimed_until INTEGER;
   ALTER TABLE messages ADD COLUMN via TEXT;
   `,
+  /*
+   * 16: the agent console: its sign-in sessions (only a hash of each id), and per conversation when
+   * it closed, its customer's first message and the first agent response (reports)
+   */ `
+  CREATE TABLE agent_sessions (
+    id_hash TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX agent_sessions_by_expiry ON agent_sessions (expires_at);
+  ALTER TABLE conversations ADD COLUMN closed_at TEXT;
+  ALTER TABLE conversations ADD COLUMN first_customer_at TEXT;
+  ALTER TABLE conversations ADD COLUMN first_response_at TEXT;
+  CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
+  `,
 ];
