@@ -9,6 +9,10 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import type { TeamDirectory } from '../desk/teams.js';
+import { LRUCache } from 'lru-cache';
+
+/** Conversations remembered as recorded already, so later messages write nothing (the writes are idempotent: forgetting costs one). */
+const REMEMBERED = 10_000;
 
 export interface ResponseTimesDeps {
   store: Pick<Store, 'markCustomerMessage' | 'markAgentResponse'>;
@@ -20,6 +24,11 @@ export interface ResponseTimesDeps {
 const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 
 export class ResponseTimes {
+  /** Conversations whose first customer message is recorded. */
+  private readonly asked = new LRUCache<string, true>({ max: REMEMBERED });
+  /** Conversations whose first response is recorded. */
+  private readonly answered = new LRUCache<string, true>({ max: REMEMBERED });
+
   constructor(private readonly deps: ResponseTimesDeps) {}
 
   /** An agent: a team member (any network), or a web agent a site vouches for. */
@@ -41,12 +50,16 @@ export class ResponseTimes {
   private async record(message: Message, conversation: ConversationRecord): Promise<void> {
     const customer = conversation.openedBy;
     if (message.from === customer && !this.isAgent(customer)) {
+      if (this.asked.has(conversation.id)) return;
       await this.deps.store.markCustomerMessage(conversation.id, message.sentAt);
+      this.asked.set(conversation.id, true);
       return;
     }
-    if (!this.isAgent(message.from)) return;
+    if (!this.isAgent(message.from) || this.answered.has(conversation.id)) return;
     const askedAt = await this.deps.store.markAgentResponse(conversation.id, message.sentAt);
-    if (askedAt !== null) this.deps.metrics.firstResponseSeconds.observe(this.labels(conversation), seconds(askedAt, message.sentAt));
+    if (askedAt === null) return;
+    this.answered.set(conversation.id, true);
+    this.deps.metrics.firstResponseSeconds.observe(this.labels(conversation), seconds(askedAt, message.sentAt));
   }
 
   /** A conversation was closed (`updatedAt` is its close). */
