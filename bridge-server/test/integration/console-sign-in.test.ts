@@ -163,6 +163,18 @@ describe('console sign-in', () => {
     assert.equal(session.siteKey, SITE);
   });
 
+  it('marks the cookies Secure when the client used https (as the trusted proxy says)', async () => {
+    const browser = new Browser(t.url, '192.0.2.2');
+    const { csrfToken } = await browser.session();
+    const login = await browser.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken, 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    assert.match(login.headers.getSetCookie().join('\n'), /^sb_agent=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/m);
+  });
+
   it('refuses a wrong password, an unknown username, and a request without the CSRF token or with another one', async () => {
     const browser = new Browser(t.url, '203.0.113.1');
     const wrong = await browser.login('alice', 'not-the-password');
