@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Session } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { hashPassword } from '../../src/console/passwords.js';
-import { SITE, type TestBridge, type V1Socket, bodyOf, startBridge } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, bodyOf, call, startBridge } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
 const PASSWORD = 'alice-correct-password';
@@ -74,10 +74,14 @@ class Browser {
   }
 
   /** A handshake with the session cookie, from `origin` (the bridge's own by default). */
-  connect(origin = this.url, auth: object = { siteKey: SITE, agentSession: true }): Promise<{ socket: V1Socket; session: Session }> {
+  connect(
+    origin = this.url,
+    auth: object = { siteKey: SITE, agentSession: true },
+    transports: ('websocket' | 'polling')[] = ['websocket'],
+  ): Promise<{ socket: V1Socket; session: Session }> {
     const socket: V1Socket = io(`${this.url}/v1`, {
       auth,
-      transports: ['websocket'],
+      transports,
       reconnection: false,
       forceNew: true,
       extraHeaders: { origin, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}) },
@@ -161,6 +165,11 @@ describe('console sign-in', () => {
     assert.equal(session.self, 'web:a_alice');
     assert.equal(session.name, 'Alice Liddell');
     assert.equal(session.siteKey, SITE);
+    // On long-polling too: the requests after the handshake come from the bridge's own origin, which no site lists.
+    const polling = await browser.connect(t.url, undefined, ['polling']);
+    assert.equal(polling.session.self, 'web:a_alice');
+    const listed = await call(polling.socket, 'conversation:list', {});
+    assert.ok(listed.ok, JSON.stringify(listed));
   });
 
   it('marks the cookies Secure when the client used https (as the trusted proxy says)', async () => {
