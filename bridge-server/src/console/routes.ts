@@ -3,10 +3,8 @@
  * `<path>` serves the console's built page, `<path>/api/` its sign-in (session, login, logout,
  * double-submit CSRF, failed-login limits) and the site's report as CSV.
  */
-import { randomBytes } from 'node:crypto';
-import { timingSafeEqual } from 'node:crypto';
-import { reportGetSchema } from '@switchboard/protocol/schemas';
-import { describeIssues } from '@switchboard/protocol/schemas';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { BridgeError } from '../core/errors.js';
 import type { Reports } from '../core/reports/reports.js';
@@ -27,6 +25,7 @@ export interface ConsoleRoutesDeps {
   isDraining: () => boolean;
 }
 
+/** The login body, checked by hand (two bounded strings): a wrong one is `bad_request` naming the field. */
 const loginSchema = {
   parse(body: unknown): { username: string; password: string } {
     const { username, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
