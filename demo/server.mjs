@@ -22,6 +22,9 @@ const agents = new Set(
 
 const bridge = await createBridge(config, {
   routes(app) {
+    // DEMO ONLY (the console's one-click sign-in, `console.demoSignIn`): vouches for any demo agent
+    // to whoever asks. A real site answers its identityUrl for its own signed-in agent only
+    // (docs/support-desk.md, "Signing agents in").
     app.get('/demo/agent-identity', (req, res) => {
       const userId = String(req.query.user ?? '');
       if (!agents.has(userId)) return res.status(404).json({ error: { code: 'not_found', message: `user: not a demo agent (try ${[...agents].join(', ')})` } });

@@ -5,17 +5,23 @@
  * `switchboard-bridge backup FILE --config FILE`: copies the configured SQLite store into FILE,
  * safely while a bridge runs on it (docs/deploying.md, "Data and backups"); a Postgres store is
  * backed up with pg_dump instead.
+ * `switchboard-bridge hash-password`: reads a password on stdin and prints its hash for a console
+ * account's `passwordHash` (docs/configuration.md, "console").
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createBridge } from './server.js';
+import { hashPassword } from './console/passwords.js';
 
 const USAGE = `Usage: switchboard-bridge --config FILE
        switchboard-bridge backup BACKUP_FILE --config FILE
+       switchboard-bridge hash-password < PASSWORD_FILE
 
 Runs the Switchboard bridge with the given JSON configuration (see docs/configuration.md).
 With "backup", copies the configured SQLite store into BACKUP_FILE instead, while the bridge runs
 or not (a Postgres store: use pg_dump).
+With "hash-password", reads a password on stdin (up to the first line end) and prints its hash for
+a console account's passwordHash.
   --config, -c FILE   configuration file (or set SWITCHBOARD_CONFIG)
   --help, -h          show this help
 Environment: PORT overrides server.port, HOST server.host, LOG_LEVEL log.level.`;
@@ -37,6 +43,14 @@ async function main(): Promise<void> {
     return;
   }
   const [command, target, ...extra] = positionals;
+  if (command === 'hash-password') {
+    if (target !== undefined) {
+      process.stderr.write(`hash-password takes no argument: it reads the password on stdin.\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    await printPasswordHash();
+    return;
+  }
   if ((command !== undefined && command !== 'backup') || (command === 'backup' && (target === undefined || extra.length > 0))) {
     process.stderr.write(`${command === 'backup' ? 'backup takes one file name.' : `Unknown command "${command}".`}\n\n${USAGE}\n`);
     process.exit(2);
@@ -82,6 +96,24 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   await bridge.start();
+}
+
+/** The password is read from stdin (never an argument: arguments show in `ps` and shell history). */
+async function printPasswordHash(): Promise<void> {
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter; it is shown as typed): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    // A terminal ends the password with Enter: no need to wait for end of input.
+    if (process.stdin.isTTY && (chunk as Buffer).includes(10)) break;
+  }
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (password.length < 8) {
+    process.stderr.write('switchboard-bridge hash-password: the password must be at least 8 characters.\n');
+    process.exit(1);
+  }
+  process.stdout.write(`${await hashPassword(password)}\n`);
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

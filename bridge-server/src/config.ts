@@ -15,6 +15,7 @@ import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { DEFAULT_OUTBOX_CONCURRENCY } from './core/outbox-lanes.js';
 import { outreachConfigSchema } from './core/outreach/policy.js';
 import { webhookConfigSchema } from './core/webhooks/config.js';
+import { CONSOLE_DEFAULTS, consoleConfigSchema, consoleProblems } from './console/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 import { domainPattern } from './util/domains.js';
 
@@ -232,6 +233,8 @@ export const configSchema = z.strictObject({
       drainSeconds: z.number().min(0).default(10),
       /** The bridge's public base URL (`https://chat.example.com`), for links to files; `http://host:port` when left out. */
       publicUrl: publicUrlSchema.optional(),
+      /** Express's `trust proxy`: which proxies' X-Forwarded-For and X-Forwarded-Proto to believe (client IPs, https). */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
     })
     .default({ host: '127.0.0.1', port: 8080, drainSeconds: 10 }),
   sites: z.array(siteSchema).min(1, 'configure at least one site'),
@@ -256,6 +259,8 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({ token: z.string().min(16, 'must be at least 16 characters').optional() }).default({}),
   /** Several nodes sharing the Postgres store and a Redis (docs/deploying.md, "Several nodes"); one node on its own when left out. */
   cluster: clusterConfigSchema.optional(),
+  /** The agent console at `/agent` and its sign-in (docs/configuration.md, "console"). */
+  console: consoleConfigSchema.default(CONSOLE_DEFAULTS),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -264,6 +269,7 @@ export type TeamConfig = Config['teams'][number];
 export type NetworkEntry = Config['networks'][number];
 export type LimitsConfig = Config['limits'];
 export type ClusterConfig = NonNullable<Config['cluster']>;
+export type { ConsoleConfig } from './console/config.js';
 
 export function formatConfigError(error: z.ZodError, source: string): string {
   const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
@@ -346,6 +352,7 @@ function checkCrossReferences(config: Config, source: string): void {
   });
   // Nodes share one database: their conversations, leases and the fencing of the outbox live there.
   if (config.cluster && config.store.type !== 'postgres') problems.push(`cluster: needs store.type "postgres" (nodes share one database)`);
+  problems.push(...consoleProblems(config.console, config));
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));

@@ -111,6 +111,26 @@ export function createMetrics() {
       labelNames: ['team', 'rating'] as const,
       registers: [registry],
     }),
+    firstResponseSeconds: new Histogram({
+      name: 'switchboard_first_response_seconds',
+      help: "Time from a conversation's first customer message to the first agent message (not the team's greeting, not a note), by team and the customer's network",
+      labelNames: ['team', 'network'] as const,
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14_400, 86_400],
+      registers: [registry],
+    }),
+    resolutionSeconds: new Histogram({
+      name: 'switchboard_resolution_seconds',
+      help: "Time from a conversation being opened to its close, by team and the customer's network",
+      labelNames: ['team', 'network'] as const,
+      buckets: [60, 300, 900, 1800, 3600, 14_400, 28_800, 86_400, 259_200, 604_800],
+      registers: [registry],
+    }),
+    csatRatings: new Counter({
+      name: 'switchboard_csat_ratings_total',
+      help: "Customers' satisfaction ratings of conversations (1-5), by team and rating",
+      labelNames: ['team', 'rating'] as const,
+      registers: [registry],
+    }),
     firstContacts: new Counter({
       name: 'switchboard_first_contacts_total',
       help: "Customers' messages to a team's address on their own network, by network and outcome (opened, continued, duplicate, refused_no_team, rate_limited, denied_domain, blocked)",

@@ -34,7 +34,10 @@ import { timedStore } from './store/timed-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { WebhookDispatcher } from './core/webhooks/dispatcher.js';
 import type { SharedStateOptions } from './cluster/shared-state.js';
-import { type RateLimits, redisRateLimits } from './cluster/rate-limits.js';
+import { type RateLimits, memoryRateLimits, redisRateLimits } from './cluster/rate-limits.js';
+import { AgentSessions } from './console/sessions.js';
+import { LoginLimits } from './console/login-limits.js';
+import { distOf } from './gateway/bundles.js';
 import { DataAdmin } from './core/privacy.js';
 import { FileAccess } from './core/files/file-access.js';
 import { FileService } from './core/files/file-service.js';
@@ -66,6 +69,8 @@ export interface BridgeOptions {
   clock?: Clock;
   /** State shared with other nodes on the same store (cluster/shared-state.ts); none: a single node. */
   shared?: SharedStateOptions;
+  /** The agent console's built files, in place of the installed `@switchboard/console`'s `dist` (tests). */
+  consoleDist?: string;
 }
 
 export interface Bridge {
@@ -415,7 +420,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   }
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
-  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret));
+  const sessions = new AgentSessions({ store, console: config.console, sites: config.sites, teams: config.teams, now: () => clock.now().getTime() });
+  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions);
+  // Failed console sign-ins, counted for the whole bridge like the other shared limits.
+  const loginLimits = new LoginLimits((rateLimits ?? memoryRateLimits(() => clock.now().getTime())).windows('console-login'));
   const admin = new DataAdmin({
     store,
     sites: config.sites,
@@ -446,6 +454,19 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     ...(options.routes ? { routes: options.routes } : {}),
     ...(config.server.static ? { staticDir: config.server.static } : {}),
     ...(rateLimits ? { rateLimits } : {}),
+    ...(config.server.trustProxy !== undefined ? { trustProxy: config.server.trustProxy } : {}),
+    ...(config.console.enabled !== false
+      ? {
+          console: {
+            config: config.console,
+            sessions,
+            limits: loginLimits,
+            reports: core.reports,
+            dist: options.consoleDist ?? distOf('@switchboard/console'),
+            isDraining: () => draining,
+          },
+        }
+      : {}),
   });
 
   let baseUrl = '';
@@ -478,10 +499,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       }
       await core.outbox.resume();
       await core.expireIdleVisitors();
-      housekeeping = setInterval(
-        () => void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired')),
-        HOUSEKEEPING_MS,
-      );
+      housekeeping = setInterval(() => {
+        void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired'));
+        void sessions.sweep().catch((error: unknown) => logger.warn({ err: error }, 'expired console sessions not deleted'));
+      }, HOUSEKEEPING_MS);
       housekeeping.unref();
       await core.followTeams();
       core.router.startHours();

@@ -63,7 +63,7 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
 
 export async function startBridge(
   overrides: Record<string, unknown> = {},
-  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock } = {},
+  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock; consoleDist?: string } = {},
 ): Promise<TestBridge> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-it-'));
   const config = parseConfig(baseConfig(dir, overrides), 'test', dir);
@@ -71,6 +71,7 @@ export async function startBridge(
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.networkDefinitions ? { networkDefinitions: options.networkDefinitions } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.consoleDist !== undefined ? { consoleDist: options.consoleDist } : {}),
   });
   const url = await bridge.start();
   const sockets: V1Socket[] = [];

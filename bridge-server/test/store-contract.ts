@@ -815,6 +815,70 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
     });
 
+    describe('agent console', () => {
+      it('keeps sign-in sessions across restarts and nodes until they expire or are deleted', async () => {
+        const now = Date.now();
+        await store.createAgentSession({ idHash: 'a'.repeat(64), siteKey: 'shop', agent: 'alice', createdAt: now, expiresAt: now + 60_000 });
+        await store.createAgentSession({ idHash: 'b'.repeat(64), siteKey: 'shop', agent: 'bob', createdAt: now - 120_000, expiresAt: now - 60_000 });
+        await reopen();
+        const other = await another();
+        assert.deepEqual(await other.agentSession('a'.repeat(64), now), {
+          idHash: 'a'.repeat(64),
+          siteKey: 'shop',
+          agent: 'alice',
+          createdAt: now,
+          expiresAt: now + 60_000,
+        });
+        assert.equal(await store.agentSession('b'.repeat(64), now), null, 'an expired session signs no one in');
+        assert.equal(await store.agentSession('a'.repeat(64), now + 60_000), null, 'expired at its expiry');
+        assert.equal(await store.agentSession('c'.repeat(64), now), null);
+        assert.equal(await store.deleteExpiredAgentSessions(now), 1);
+        assert.equal(await store.deleteAgentSession('a'.repeat(64)), true);
+        assert.equal(await store.deleteAgentSession('a'.repeat(64)), false);
+        assert.equal(await other.agentSession('a'.repeat(64), now), null, 'a sign-out holds on every node');
+      });
+
+      it('records the first customer message and the first response once, and when a conversation closed', async () => {
+        const c = await conversation();
+        assert.equal(await store.markAgentResponse(c.id, '2026-01-01T10:00:00.000Z'), null, 'no response before a customer message');
+        await store.markCustomerMessage(c.id, '2026-01-01T10:01:00.000Z');
+        await store.markCustomerMessage(c.id, '2026-01-01T10:02:00.000Z');
+        const [first, second] = await Promise.all([
+          store.markAgentResponse(c.id, '2026-01-01T10:03:00.000Z'),
+          store.markAgentResponse(c.id, '2026-01-01T10:04:00.000Z'),
+        ]);
+        assert.deepEqual(
+          [first, second].filter((x) => x !== null),
+          ['2026-01-01T10:01:00.000Z'],
+          'one response is the first',
+        );
+        await store.rateConversation(c.id, 4);
+        const closed = await store.setConversationState(c.id, 'closed');
+        const other = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_2', participants: ['web:v_2'] });
+        const rows = await store.reportConversations('shop', '2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z');
+        assert.equal(rows.length, 1);
+        const row = rows[0]!;
+        assert.equal(row.id, c.id);
+        assert.equal(row.team, 'support');
+        assert.equal(row.openedBy, 'web:v_1');
+        assert.equal(row.state, 'closed');
+        assert.equal(row.createdAt, c.createdAt);
+        assert.equal(row.closedAt, closed.updatedAt);
+        assert.equal(row.firstCustomerAt, '2026-01-01T10:01:00.000Z');
+        assert.equal(row.firstResponseAt, first ? '2026-01-01T10:03:00.000Z' : '2026-01-01T10:04:00.000Z');
+        assert.equal(row.rating, 4);
+        assert.equal(row.assignee, undefined);
+        await store.setConversationState(c.id, 'open');
+        assert.equal(
+          (await store.reportConversations('shop', '2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z'))[0]!.closedAt,
+          undefined,
+          'reopened: open',
+        );
+        assert.deepEqual(await store.reportConversations('shop', c.createdAt, c.createdAt), [], 'the end is exclusive');
+        assert.equal((await store.reportConversations('blog', other.createdAt, '2100-01-01T00:00:00.000Z')).length, 1);
+      });
+    });
+
     describe('files', () => {
       let serial = 0;
       const file = (conversationId: string, extra: Partial<FileRecord> = {}): FileRecord => {

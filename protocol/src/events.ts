@@ -19,6 +19,7 @@ import type {
   PartyInfo,
   Presence,
   QueuePosition,
+  ReportResult,
   Session,
   TeamAvailability,
   TypingEvent,
@@ -51,6 +52,7 @@ import type {
   PartyGetPayload,
   PresenceSetPayload,
   PresenceSubscribePayload,
+  ReportGetPayload,
   ProfileUpdatePayload,
   ReadPayload,
   SyncPayload,
@@ -116,6 +118,8 @@ export interface ClientToServerEvents {
   'note:add': (payload: NoteAddPayload, ack: AckCallback<{ note: Note }>) => void;
   /** Addition (agent inbox): a conversation's notes, oldest first (at most 500). */
   'note:list': (payload: NoteListPayload, ack: AckCallback<{ notes: Note[] }>) => void;
+  /** Addition (agents, integrations): a report of the site's conversations (docs/support-desk.md, "Reports"). */
+  'report:get': (payload: ReportGetPayload, ack: AckCallback<ReportResult>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -174,6 +178,7 @@ export const CLIENT_EVENTS: readonly ClientEventName[] = [
   'canned:list',
   'note:add',
   'note:list',
+  'report:get',
 ];
 
 /** The socket.io namespace of this contract version. */

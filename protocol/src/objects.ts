@@ -312,3 +312,32 @@ export interface CannedReply {
   name: string;
   text: string;
 }
+
+/** Addition: count, average and median of a set of durations, in seconds (0 when count is 0). */
+export interface ReportDurations {
+  count: number;
+  averageSeconds: number;
+  medianSeconds: number;
+}
+
+/** Addition: one group of a report (`report:get`): a team, an agent or a customer network. */
+export interface ReportRowFigures {
+  /** The team id, the agent's id, or the network (`web`, `xmpp`, ...); `(none)` for no team or no assignee. */
+  key: string;
+  /** Conversations created in the period. */
+  conversations: number;
+  /** From the first customer message to the first agent message (not the team's greeting, not a note). */
+  firstResponse: ReportDurations;
+  /** From the conversation's creation to its close (closed conversations only). */
+  resolution: ReportDurations;
+  /** Ratings 1 to 5: how many, their average, and the share of 4 and 5 (0 to 1). */
+  csat: { count: number; average: number; satisfied: number };
+}
+
+/** Addition: a report of a site's conversations created from `from` to `to` (UTC days, both included). */
+export interface ReportResult {
+  from: string;
+  to: string;
+  by: 'team' | 'agent' | 'network';
+  rows: ReportRowFigures[];
+}

@@ -145,6 +145,8 @@ export const handshakeAuthSchema = z.object({
       hash: str().min(1).max(200),
     })
     .optional(),
+  /** Addition: an agent signed in at the console: the bridge reads its session cookie (same origin only). */
+  agentSession: z.literal(true, 'must be true (the console session cookie signs the agent in)').optional(),
 });
 
 /** Addition: a visitor rates a conversation (one question: how was it, 1 to 5). */
@@ -229,6 +231,25 @@ export const noteAddSchema = z.object({ conversationId: id, text, clientId: clie
 
 /** Addition (agent inbox): a conversation's notes. */
 export const noteListSchema = z.object({ conversationId: id });
+/** A UTC day `YYYY-MM-DD` that exists. */
+const day = str()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2026-11-24')
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00.000Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, 'must be a day such as 2026-11-24');
+
+/** Most days one report covers. */
+export const REPORT_MAX_DAYS = 366;
+
+/** Addition: a report of the caller's site (agents, integrations): conversations created from `from` to `to`, both included. */
+export const reportGetSchema = z
+  .object({ from: day, to: day, by: z.enum(['team', 'agent', 'network'], 'must be team, agent or network') })
+  .refine((p) => p.to >= p.from, { message: 'must not be before from', path: ['to'] })
+  .refine((p) => (Date.parse(p.to) - Date.parse(p.from)) / 86_400_000 < REPORT_MAX_DAYS, {
+    message: `must be at most ${REPORT_MAX_DAYS} days after from`,
+    path: ['to'],
+  });
 
 /** `POST /v1/messages` body. */
 export const restMessageSchema = z
@@ -286,6 +307,7 @@ export type DeskDirectoryPayload = z.infer<typeof deskDirectorySchema>;
 export type CannedListPayload = z.infer<typeof cannedListSchema>;
 export type NoteAddPayload = z.infer<typeof noteAddSchema>;
 export type NoteListPayload = z.infer<typeof noteListSchema>;
+export type ReportGetPayload = z.infer<typeof reportGetSchema>;
 
 /** Every client-to-server event and the schema of its payload. */
 export const clientEventSchemas = {
@@ -320,6 +342,7 @@ export const clientEventSchemas = {
   'canned:list': cannedListSchema,
   'note:add': noteAddSchema,
   'note:list': noteListSchema,
+  'report:get': reportGetSchema,
 } as const;
 
 /**

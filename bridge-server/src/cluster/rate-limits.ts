@@ -50,8 +50,12 @@ export interface WindowLimiter {
    * Counts a take in every window if each has room; else counts nothing and names the first full
    * window (its index) and how long until it has room.
    */
-  take(windows: readonly Window[]): Promise<{ ok: true } | { ok: false; index: number; retryAfterMs: number }>;
+  take(windows: readonly Window[]): Promise<WindowVerdict>;
+  /** What `take` would answer now, counting nothing (a login checks its failures before trying). */
+  peek(windows: readonly Window[]): Promise<WindowVerdict>;
 }
+
+export type WindowVerdict = { ok: true } | { ok: false; index: number; retryAfterMs: number };
 
 export interface RateLimits {
   bucket(limit: BucketLimit): RateLimiter;
@@ -76,16 +80,21 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
     windows() {
       const times = new LRUCache<string, number[]>({ max: KEYS_KEPT });
       const recent = (window: Window, at: number) => (times.get(window.key) ?? []).filter((time) => time > at - window.spanMs);
+      const full = (windows: readonly Window[], at: number): WindowVerdict => {
+        for (const [index, window] of windows.entries()) {
+          const kept = recent(window, at);
+          if (kept.length >= window.limit) return { ok: false, index, retryAfterMs: kept[0]! + window.spanMs - at };
+        }
+        return { ok: true };
+      };
       return {
         take(windows) {
           const at = now();
-          for (const [index, window] of windows.entries()) {
-            const kept = recent(window, at);
-            if (kept.length >= window.limit) return Promise.resolve({ ok: false, index, retryAfterMs: kept[0]! + window.spanMs - at });
-          }
-          for (const window of windows) times.set(window.key, [...recent(window, at), at]);
-          return Promise.resolve({ ok: true });
+          const verdict = full(windows, at);
+          if (verdict.ok) for (const window of windows) times.set(window.key, [...recent(window, at), at]);
+          return Promise.resolve(verdict);
         },
+        peek: (windows) => Promise.resolve(full(windows, now())),
       };
     },
     close: () => Promise.resolve(),
@@ -128,7 +137,7 @@ return {taken, wait}
 /**
  * KEYS: one sorted set of take times per window; ARGV: limit and span (ms) of each window, then a
  * unique id for this take. Returns {0, 0} when counted in every window, else {i, ms until window i
- * (1-based) has room}, counting nothing.
+ * (1-based) has room}, counting nothing. An empty id only looks (a peek): nothing is counted.
  */
 const WINDOWS_SCRIPT = `
 local t = redis.call('TIME')
@@ -141,6 +150,9 @@ for i, key in ipairs(KEYS) do
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     return {i, tonumber(oldest[2]) + span - now}
   end
+end
+if ARGV[#ARGV] == '' then
+  return {0, 0}
 end
 for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[#ARGV] .. ':' .. i)
@@ -198,24 +210,24 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
     },
     windows(name) {
       const local = fallback.windows(name);
-      return {
-        async take(windows) {
-          if (!client.isReady) return local.take(windows);
-          try {
-            const [full, wait] = await withTimeout(
-              run(
-                WINDOWS_SCRIPT,
-                windows.map((window) => `${PREFIX}${name}:${window.key}`),
-                [...windows.flatMap((window) => [String(window.limit), String(window.spanMs)]), randomUUID()],
-              ),
-            );
-            return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
-          } catch (error) {
-            failed(error);
-            return local.take(windows);
-          }
-        },
+      const check = async (windows: readonly Window[], count: boolean): Promise<WindowVerdict> => {
+        const inMemory = () => (count ? local.take(windows) : local.peek(windows));
+        if (!client.isReady) return inMemory();
+        try {
+          const [full, wait] = await withTimeout(
+            run(
+              WINDOWS_SCRIPT,
+              windows.map((window) => `${PREFIX}${name}:${window.key}`),
+              [...windows.flatMap((window) => [String(window.limit), String(window.spanMs)]), count ? randomUUID() : ''],
+            ),
+          );
+          return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
+        } catch (error) {
+          failed(error);
+          return inMemory();
+        }
       };
+      return { take: (windows) => check(windows, true), peek: (windows) => check(windows, false) };
     },
     close: () => closeWithin(client),
   };

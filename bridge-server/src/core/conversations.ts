@@ -22,6 +22,7 @@ import type { Announcer } from './announcer.js';
 import type { Continuations } from './continuations/continuations.js';
 import type { CustomerTurns } from './customer-turns.js';
 import type { Router } from './desk/router.js';
+import type { ResponseTimes } from './reports/response-times.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { MessagePipeline } from './message-pipeline.js';
@@ -44,6 +45,8 @@ export interface ConversationsDeps {
   turns: CustomerTurns;
   /** A closed conversation stops continuing on another network. */
   continuations?: Pick<Continuations, 'closed'>;
+  /** Reports' figures: resolution times and ratings. */
+  responseTimes?: Pick<ResponseTimes, 'closed' | 'rated'>;
 }
 
 export class Conversations {
@@ -157,6 +160,7 @@ export class Conversations {
     const current = await store.getConversation(conversationId);
     const closed = current ? await turns.run(current.siteKey, current.openedBy, closing) : await closing();
     this.deps.announcer.announce(closed);
+    this.deps.responseTimes?.closed(closed);
     this.deps.router.conversationClosed(closed);
     await this.deps.continuations?.closed(closed);
     return closed;
@@ -168,6 +172,7 @@ export class Conversations {
     if (conversation.openedBy !== actor.address) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
     const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
     this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
+    this.deps.responseTimes?.rated(rated, payload.rating);
     this.deps.webhooks.emit('conversation.rated', rated.siteKey, {
       conversation: toWireConversation(rated),
       rating: payload.rating,

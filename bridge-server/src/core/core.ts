@@ -3,6 +3,8 @@
  * and gateway mode, put together. The socket layer and the HTTP API call the services below for
  * clients of the uniform API; networks come in through `sink`. Each service has its own module.
  */
+import { ResponseTimes } from './reports/response-times.js';
+import { Reports } from './reports/reports.js';
 import { type Address, type Message, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig, SiteConfig } from '../config.js';
@@ -135,11 +137,14 @@ export class Core {
   readonly notes: Notes;
   /** Claim, transfer, the team directory and canned replies from the uniform API. */
   readonly desk: DeskActions;
+  /** Reports of a site's conversations (docs/support-desk.md, "Reports"). */
+  readonly reports: Reports;
   private readonly inbound: Inbound;
   private readonly positions: QueuePositions;
 
   constructor(deps: CoreDeps) {
     this.files = deps.files;
+    this.reports = new Reports(deps);
     const bus = deps.cluster?.bus ?? new LocalBus();
     // A single node's kicks go nowhere else (the local bus publishes to no one).
     const outboxKicks = deps.cluster?.outboxKicks ?? new BusOutboxKicks(bus, () => false);
@@ -203,14 +208,16 @@ export class Core {
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
     const recent = new RecentConversations();
+    const responseTimes = new ResponseTimes(deps);
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);
       inboxFeed.changed(conversation);
+      responseTimes.stored(message, conversation);
       this.router.answeredBy(conversation, message.from);
     });
     // One customer's conversation decisions in turn: first messages, outreach, closes.
     const turns = new CustomerTurns();
-    this.conversations = new Conversations({ ...parts, router: this.router, turns, continuations: this.continuations });
+    this.conversations = new Conversations({ ...parts, router: this.router, turns, continuations: this.continuations, responseTimes });
     this.commands = new AgentCommands({
       ...parts,
       router: this.router,

@@ -1,6 +1,6 @@
 /**
  * Handshake authentication (docs/protocol.md, "Connecting"): site key with or without a token,
- * a site-vouched identity (HMAC), or an API key. Returns who the connection is, or throws a
+ * a site-vouched identity (HMAC), an API key, or the agent console's session cookie. Returns who the connection is, or throws a
  * BridgeError (`unauthorized`, `forbidden` for a wrong Origin, `bad_request` for a malformed auth).
  */
 import type { Address } from '@switchboard/protocol';
@@ -14,6 +14,10 @@ import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { sameOrigin } from './same-origin.js';
+import { SESSION_COOKIE, readCookie } from '../console/cookies.js';
+import type { AgentSessions } from '../console/sessions.js';
 
 export interface Authenticated {
   actor: Actor;
@@ -65,6 +69,8 @@ export class Authenticator {
   constructor(
     sites: readonly SiteConfig[],
     private readonly signer: TokenSigner,
+    /** The console's sign-in sessions, for `agentSession` handshakes. */
+    private readonly sessions?: AgentSessions,
   ) {
     this.sites = new Map(sites.map((site) => [site.key, site]));
     this.apiKeys = indexApiKeys(sites);
@@ -104,10 +110,35 @@ export class Authenticator {
     return { signedInFrom: claims.a };
   }
 
+  /** A handshake with its request's headers: the console's session cookie, or what `authenticate` reads. */
+  async authenticateHandshake(rawAuth: unknown, headers: IncomingHttpHeaders, now = Date.now()): Promise<Authenticated> {
+    const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
+    if (!isSession) return this.authenticate(rawAuth, headers.origin, now);
+    const parsed = handshakeAuthSchema.safeParse(rawAuth);
+    if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
+    const { siteKey, token, identity, apiKey } = parsed.data;
+    if (token !== undefined || identity !== undefined || apiKey !== undefined)
+      throw new BridgeError('bad_request', 'auth.agentSession: goes with siteKey alone (the session cookie is the credential)');
+    // The cookie is SameSite=Strict, and the console is the bridge's own page: a handshake from any
+    // other page (cross-site WebSocket hijacking) is refused even when a browser sends the cookie.
+    if (!sameOrigin(headers))
+      throw new BridgeError('forbidden', "auth.agentSession: only the bridge's own pages (the console, same origin) connect with the session cookie");
+    const agent = await this.sessions?.resolve(readCookie(headers.cookie, SESSION_COOKIE));
+    if (!agent) throw unauthorized('auth.agentSession: not signed in, or the session ended; sign in again at the console');
+    if (siteKey !== undefined && siteKey !== agent.siteKey) throw unauthorized(`siteKey: the session is of site "${agent.siteKey}"`);
+    const actor: Actor = { address: agent.address, role: 'agent', siteKey: agent.siteKey, name: agent.name };
+    return {
+      actor,
+      token: this.signer.sign({ s: agent.siteKey, a: withoutSite(agent.address), r: 'agent', e: Math.floor(agent.expiresAt / 1000) }),
+      party: { address: agent.address, siteKey: agent.siteKey, role: 'agent', verified: true, name: agent.name },
+    };
+  }
+
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
     const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const auth = parsed.data;
+    if (auth.agentSession !== undefined) throw new BridgeError('bad_request', 'auth.agentSession: not accepted here');
 
     if (auth.apiKey !== undefined) {
       const actor = this.integration(auth.apiKey);

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { Express, Request, Response } from 'express';
 
 /** Where a package's built bundles are, if it is installed. */
-function distOf(name: string): string | null {
+export function distOf(name: string): string | null {
   try {
     return join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), 'dist');
   } catch {

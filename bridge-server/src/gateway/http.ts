@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Address, ErrorBody } from '@switchboard/protocol';
 import { HTTP_STATUS } from '@switchboard/protocol';
-import { describeIssues, restMessageSchema } from '@switchboard/protocol/schemas';
+import { describeIssues, reportGetSchema, restMessageSchema } from '@switchboard/protocol/schemas';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -25,6 +25,8 @@ import type { Authenticator } from './auth.js';
 import { bundleRoutes } from './bundles.js';
 import { compressedResponses } from './compressed-responses.js';
 import { fileRoutes } from './http-files.js';
+import { type ConsoleRoutesDeps, consoleRoutes } from '../console/routes.js';
+import { reportCsv } from '../core/reports/csv.js';
 
 export interface HttpDeps {
   core: Core;
@@ -47,6 +49,10 @@ export interface HttpDeps {
   cluster?: { nodeId: string; held(): { name: string; token: number }[]; redisUp(): boolean };
   /** Where API requests per key are counted: shared by every node (Redis), or this process's memory by default. */
   rateLimits?: RateLimits;
+  /** Express's `trust proxy` (`server.trustProxy`): client IPs and https as the proxy says them. */
+  trustProxy?: boolean | number | string;
+  /** The agent console's page and sign-in API; none when `console.enabled` is false. */
+  console?: ConsoleRoutesDeps;
 }
 
 /**
@@ -87,6 +93,7 @@ function sendError(res: Response, error: ErrorBody): void {
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders);
   app.use(compressedResponses());
   // Per API key for the whole bridge: with several nodes, in Redis (cluster/rate-limits.ts).
@@ -180,6 +187,23 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
   });
 
+  // Reports of the key's site (docs/support-desk.md, "Reports"), as JSON or CSV.
+  app.get('/v1/reports', async (req, res, next) => {
+    try {
+      const actor = await authenticate(req);
+      const { format = 'json', ...query } = req.query as Record<string, unknown>;
+      if (format !== 'json' && format !== 'csv') throw new BridgeError('bad_request', 'format: must be json or csv');
+      const parsed = reportGetSchema.safeParse(query);
+      if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
+      const report = await deps.core.reports.report(actor.siteKey, parsed.data);
+      res.set('Cache-Control', 'no-store');
+      if (format === 'csv') res.type('text/csv; charset=utf-8').attachment(`report-${report.by}-${report.from}-${report.to}.csv`).send(reportCsv(report));
+      else res.json({ ok: true, ...report });
+    } catch (error) {
+      next(error);
+    }
+  });
+
   // Data administration (docs/protocol.md): one customer's data, exported or erased, with a site's admin key.
   app.get('/v1/parties/:address/export', async (req, res, next) => {
     try {
@@ -203,6 +227,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   fileRoutes(app, { files: deps.core.files, authenticator: deps.authenticator, sites: deps.sites, logger: deps.logger, isDraining: deps.isDraining });
 
+  if (deps.console) consoleRoutes(app, deps.console);
   deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
 

@@ -7,6 +7,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorBody } from '@switchboard/protocol';
+import { sameOrigin } from './same-origin.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -16,7 +17,8 @@ function refusedOrigin(req: IncomingMessage, path: string, known: (origin: strin
   const url = req.url ?? '';
   if (!url.startsWith(path)) return undefined;
   const origin = req.headers.origin;
-  if (origin === undefined || known(origin)) return undefined;
+  // The bridge's own pages (the agent console) connect from its own origin, which no site need list.
+  if (origin === undefined || known(origin) || sameOrigin(req.headers)) return undefined;
   return /[?&]sid=/.test(url) ? origin : undefined;
 }
 

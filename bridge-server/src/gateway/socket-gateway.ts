@@ -109,7 +109,7 @@ export class SocketGateway {
 
   private async authenticate(socket: V1Socket): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
-    const result = this.deps.authenticator.authenticate(socket.handshake.auth, socket.handshake.headers.origin);
+    const result = await this.deps.authenticator.authenticateHandshake(socket.handshake.auth, socket.handshake.headers);
     if (result.party) await this.deps.core.parties.admit(result.party);
     // A visitor who signs in on a device where they were anonymous: that visitor is them too.
     if (result.signedInFrom) {
@@ -237,6 +237,11 @@ export class SocketGateway {
     this.handle('canned:list', async (p, a) => ({ canned: desk.canned(a, p.team) }));
     this.handle('note:add', async (p, a) => ({ note: await notes.add(a, p) }));
     this.handle('note:list', async (p, a) => ({ notes: await notes.list(a, p.conversationId) }));
+    // Reports (docs/support-desk.md, "Reports"): of the caller's site, for its agents and integrations.
+    this.handle('report:get', (p, a) => {
+      if (!actsForSite(a)) throw new BridgeError('forbidden', 'report:get is for agents and integrations');
+      return this.deps.core.reports.report(a.siteKey, p);
+    });
   }
 
   /** A replayed message asks for the client's acknowledgement, which counts as `delivered`. */

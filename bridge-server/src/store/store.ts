@@ -5,6 +5,7 @@
  * networked engine fits behind it unchanged.
  */
 import type { BlobStore } from '../core/files/blob-store.js';
+import type { ConsoleStore } from './console-store.js';
 import type { ContactStore } from './contact-store.js';
 import type { InboxStore } from './inbox-store.js';
 import type {
@@ -285,7 +286,7 @@ export interface ErasureResult {
   blobs: string[];
 }
 
-export interface Store extends ContactStore, InboxStore<ConversationRecord> {
+export interface Store extends ContactStore, InboxStore<ConversationRecord>, ConsoleStore {
   /** Creates or upgrades the schema. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -316,6 +317,7 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord> {
   openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null>;
   /** Open conversations of a team that no one is assigned to, oldest first. */
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
+  /** Also records when it closed (the close time of reports; cleared when it opens again). */
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
   /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */

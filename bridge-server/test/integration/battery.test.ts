@@ -42,6 +42,7 @@ const EVENTS: Record<ClientEventName, { valid: Record<string, unknown>; fields: 
   'canned:list': { valid: { team: 'support' }, fields: { team: 'id' } },
   'note:add': { valid: { conversationId: 'c_1', text: 'a note', clientId: 'n1' }, fields: { conversationId: 'id', text: 'text', clientId: 'id' } },
   'note:list': { valid: { conversationId: 'c_1' }, fields: { conversationId: 'id' } },
+  'report:get': { valid: { from: '2026-01-01', to: '2026-01-31', by: 'team' }, fields: { from: 'text', to: 'text', by: 'enum' } },
 };
 
 /** Nested arrays `depth` deep, as JSON would carry them. */

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../src/config.js';
+import { verifyPassword } from '../../src/console/passwords.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url));
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -17,6 +19,8 @@ const STORE = { type: 'sqlite', path: 'x.db' };
 const SITES = [{ key: 'shop', origins: ['https://shop.example.com'] }];
 const VALID = { store: STORE, sites: SITES };
 const POSTGRES_URL = 'postgres://bridge:secret@db.test/switchboard';
+/** A well-formed password hash (the one the "console" section shows). */
+const DOC_HASH = 'scrypt$16384$8$1$Sg8kxbv1xbrAoVO42NVXqg==$O88LLbtTbm+T2IdwwK+gLvyqLBYVemsobWwbFOUdkpE=';
 
 /** What each row of the table is run with: the file's content (none: no file), the environment, and the indices N and M stand for. */
 const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?: Record<string, string> }> = {
@@ -40,6 +44,14 @@ const ROWS: Record<string, { file?: string; env?: Record<string, string>; vars?:
   'bad `SWITCHBOARD_REDIS_URL`': {
     file: JSON.stringify({ store: { type: 'postgres', url: POSTGRES_URL }, sites: SITES, cluster: {} }),
     env: { SWITCHBOARD_REDIS_URL: 'http://redis.test:6379' },
+  },
+  'console account of no web agent': {
+    file: JSON.stringify({
+      ...VALID,
+      teams: [{ id: 'support', members: ['web:a_alice'] }],
+      console: { accounts: [{ site: 'shop', agent: 'carol', passwordHash: DOC_HASH }] },
+    }),
+    vars: { N: '0' },
   },
 };
 /** The file behind the example session at the top of the section. */
@@ -124,4 +136,42 @@ describe('docs/configuration.md: what the bridge prints for a wrong configuratio
       }
     });
   }
+});
+
+describe('docs/configuration.md: the "console" section', () => {
+  const text = readFileSync(DOC, 'utf8');
+  const start = text.indexOf('### `console`');
+  const console_ = text.slice(start, text.indexOf('\n### ', start + 1));
+
+  it('prints a hash as the example shows, and the documented hash verifies the documented password', async () => {
+    const example = /```\n\$ printf '%s\\n' '([^']+)' \| switchboard-bridge hash-password\n(\S+)\n```/.exec(console_);
+    assert.ok(example, 'the hash-password example is in the section');
+    const [, password, documented] = example;
+    const result = spawnSync(process.execPath, ['--import', TSX, CLI, 'hash-password'], { input: `${password}\n`, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const printed = result.stdout.trim();
+    assert.match(printed, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    assert.notEqual(printed, documented, 'a new salt each run');
+    assert.equal(await verifyPassword(password!, printed), true);
+    assert.equal(await verifyPassword(password!, documented!), true);
+    assert.equal(await verifyPassword(`${password}x`, documented!), false);
+  });
+
+  it('refuses a short password, and an argument', () => {
+    const short = spawnSync(process.execPath, ['--import', TSX, CLI, 'hash-password'], { input: 'short\n', encoding: 'utf8', timeout: 20_000 });
+    assert.equal(short.status, 1);
+    assert.match(short.stderr, /at least 8 characters/);
+    const argument = spawnSync(process.execPath, ['--import', TSX, CLI, 'hash-password', 'secret-password'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(argument.status, 2);
+    assert.match(argument.stderr, /reads the password on stdin/);
+  });
+
+  it('accepts the example configuration with that hash', () => {
+    const json = /```json\n([\s\S]*?)\n```/.exec(console_);
+    assert.ok(json, 'the JSON example is in the section');
+    const example = JSON.parse(json[1]!) as Record<string, unknown>;
+    const config = parseConfig({ store: STORE, sites: SITES, ...example }, 'docs', dir);
+    assert.equal(config.console.accounts[0]!.agent, 'alice');
+    assert.equal(config.console.accounts[0]!.passwordHash, DOC_HASH);
+  });
 });

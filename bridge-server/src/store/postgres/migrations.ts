@@ -298,4 +298,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX notes_idempotency ON notes (author, client_id) WHERE client_id IS NOT NULL;
   INSERT INTO read_cursors (conversation_id, reader, seq) SELECT conversation_id, address, read_seq FROM participants WHERE read_seq > 0;
   `,
+  /*
+   * 13: the agent console (SQLite's step 17): its sign-in sessions, shared by every node (only a
+   * hash of each id), and per conversation when it closed, its customer's first message and the
+   * first agent response (reports)
+   */ `
+  CREATE TABLE agent_sessions (
+    id_hash TEXT COLLATE "C" PRIMARY KEY,
+    site_key TEXT COLLATE "C" NOT NULL,
+    agent TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX agent_sessions_by_expiry ON agent_sessions (expires_at);
+  ALTER TABLE conversations ADD COLUMN closed_at TEXT COLLATE "C", ADD COLUMN first_customer_at TEXT COLLATE "C", ADD COLUMN first_response_at TEXT COLLATE "C";
+  CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
+  `,
 ];

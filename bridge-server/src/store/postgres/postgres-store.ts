@@ -16,6 +16,7 @@
  *   time outlives it: a message appended at once lands before (and goes with its conversation) or
  *   after (into a conversation that stays, or not at all: the conversation is gone).
  */
+import type { AgentSessionRecord, ReportConversation } from '../console-store.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
@@ -70,6 +71,7 @@ import {
 } from '../rows.js';
 import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { PostgresConsole } from './postgres-console.js';
 import { PostgresContacts } from './postgres-contacts.js';
 import { PostgresFiles } from './postgres-files.js';
 import { PostgresInbox } from './postgres-inbox.js';
@@ -127,6 +129,7 @@ function isRetryable(error: unknown): boolean {
 export class PostgresStore implements Store {
   private pool: pg.Pool | undefined;
   private closed = false;
+  private readonly console = new PostgresConsole(() => this.db);
   private readonly contacts = new PostgresContacts((work, begin) => this.transaction(work, begin));
   private readonly files = new PostgresFiles(
     () => this.db,
@@ -387,7 +390,8 @@ export class PostgresStore implements Store {
   }
 
   async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
-    return this.updateConversation(id, 'state = $3', [state]);
+    // The close time: `updated_at` ($2) of the change that closed it.
+    return this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state]);
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {
@@ -1289,5 +1293,33 @@ export class PostgresStore implements Store {
       [siteKey, [...addresses], limit],
     );
     return rows.map(toConversation);
+  }
+
+  createAgentSession(session: AgentSessionRecord): Promise<void> {
+    return this.console.createAgentSession(session);
+  }
+
+  agentSession(idHash: string, now: number): Promise<AgentSessionRecord | null> {
+    return this.console.agentSession(idHash, now);
+  }
+
+  deleteAgentSession(idHash: string): Promise<boolean> {
+    return this.console.deleteAgentSession(idHash);
+  }
+
+  deleteExpiredAgentSessions(now: number): Promise<number> {
+    return this.console.deleteExpiredAgentSessions(now);
+  }
+
+  markCustomerMessage(conversationId: string, at: string): Promise<void> {
+    return this.console.markCustomerMessage(conversationId, at);
+  }
+
+  markAgentResponse(conversationId: string, at: string): Promise<string | null> {
+    return this.console.markAgentResponse(conversationId, at);
+  }
+
+  reportConversations(siteKey: string, from: string, to: string): Promise<ReportConversation[]> {
+    return this.console.reportConversations(siteKey, from, to);
   }
 }

@@ -333,4 +333,21 @@ export const MIGRATIONS: readonly string[] = [
     WHERE role = 'visitor' AND site_key IS NOT NULL;
   INSERT INTO read_cursors (conversation_id, reader, seq) SELECT conversation_id, address, read_seq FROM participants WHERE read_seq > 0;
   `,
+  /*
+   * 17: the agent console: its sign-in sessions (only a hash of each id), and per conversation when
+   * it closed, its customer's first message and the first agent response (reports)
+   */ `
+  CREATE TABLE agent_sessions (
+    id_hash TEXT PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX agent_sessions_by_expiry ON agent_sessions (expires_at);
+  ALTER TABLE conversations ADD COLUMN closed_at TEXT;
+  ALTER TABLE conversations ADD COLUMN first_customer_at TEXT;
+  ALTER TABLE conversations ADD COLUMN first_response_at TEXT;
+  CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
+  `,
 ];

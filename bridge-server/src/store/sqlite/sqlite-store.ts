@@ -4,6 +4,7 @@
  * event loop is held for microseconds. A committed transaction is in the WAL file before the call
  * returns, so an acked message survives `kill -9` (and power loss with `synchronous: full`).
  */
+import type { AgentSessionRecord, ReportConversation } from '../console-store.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -57,6 +58,7 @@ import {
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteConsole } from './sqlite-console.js';
 import { SqliteContacts } from './sqlite-contacts.js';
 import { SqliteFiles } from './sqlite-files.js';
 import { SqliteInbox } from './sqlite-inbox.js';
@@ -94,6 +96,7 @@ export class SqliteStore implements Store {
   private db!: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
   private contacts!: SqliteContacts;
+  private console!: SqliteConsole;
   private files!: SqliteFiles;
   private inboxes!: SqliteInbox;
   /** Writes waiting for the next group commit. */
@@ -185,6 +188,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.statements = this.prepare();
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
+    this.console = new SqliteConsole(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
     this.inboxes = new SqliteInbox(
       this.db,
@@ -290,7 +294,7 @@ export class SqliteStore implements Store {
         JOIN participants b ON b.conversation_id = a.conversation_id AND b.address = ?
         JOIN conversations c ON c.id = a.conversation_id
         WHERE a.address = ? AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
-      setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`),
+      setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ?, closed_at = CASE WHEN ? = 'closed' THEN ? END WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
       assignIfQueued: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ? AND assignee IS NULL AND state = 'open'`),
       transfer: db.prepare(`UPDATE conversations SET assignee = ?, team = coalesce(?, team), updated_at = ? WHERE id = ?`),
@@ -576,7 +580,8 @@ export class SqliteStore implements Store {
 
   async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
     return this.write(() => {
-      this.statements.setState.run(state, new Date().toISOString(), id);
+      const now = new Date().toISOString();
+      this.statements.setState.run(state, now, state, now, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -1183,5 +1188,33 @@ export class SqliteStore implements Store {
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));
     const list = JSON.stringify(addresses);
     return statement.all(siteKey, list, list, limit).map((row) => this.toConversation(row));
+  }
+
+  createAgentSession(session: AgentSessionRecord): Promise<void> {
+    return this.console.createAgentSession(session);
+  }
+
+  agentSession(idHash: string, now: number): Promise<AgentSessionRecord | null> {
+    return this.console.agentSession(idHash, now);
+  }
+
+  deleteAgentSession(idHash: string): Promise<boolean> {
+    return this.console.deleteAgentSession(idHash);
+  }
+
+  deleteExpiredAgentSessions(now: number): Promise<number> {
+    return this.console.deleteExpiredAgentSessions(now);
+  }
+
+  markCustomerMessage(conversationId: string, at: string): Promise<void> {
+    return this.console.markCustomerMessage(conversationId, at);
+  }
+
+  markAgentResponse(conversationId: string, at: string): Promise<string | null> {
+    return this.console.markAgentResponse(conversationId, at);
+  }
+
+  reportConversations(siteKey: string, from: string, to: string): Promise<ReportConversation[]> {
+    return this.console.reportConversations(siteKey, from, to);
   }
 }

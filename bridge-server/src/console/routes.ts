@@ -1,0 +1,141 @@
+/**
+ * The agent console over HTTP (docs/protocol.md, "HTTP"; docs/security.md, "Agent sign-in"):
+ * `<path>` serves the console's built page, `<path>/api/` its sign-in (session, login, logout,
+ * double-submit CSRF, failed-login limits) and the site's report as CSV.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { BridgeError } from '../core/errors.js';
+import type { Reports } from '../core/reports/reports.js';
+import { reportCsv } from '../core/reports/csv.js';
+import type { ConsoleConfig } from './config.js';
+import { CSRF_COOKIE, SESSION_COOKIE, cookie, readCookie } from './cookies.js';
+import type { LoginLimits } from './login-limits.js';
+import type { AgentSessions, SignedInAgent } from './sessions.js';
+import { consolePage } from './page.js';
+
+export interface ConsoleRoutesDeps {
+  config: ConsoleConfig;
+  sessions: AgentSessions;
+  limits: LoginLimits;
+  reports: Reports;
+  /** The console's built files (`index.html` and its hashed modules); null when not built. */
+  dist: string | null;
+  isDraining: () => boolean;
+}
+
+/** The login body, checked by hand (two bounded strings): a wrong one is `bad_request` naming the field. */
+const loginSchema = {
+  parse(body: unknown): { username: string; password: string } {
+    const { username, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    if (typeof username !== 'string' || username.length < 1 || username.length > 128)
+      throw new BridgeError('bad_request', 'username: must be 1-128 characters');
+    if (typeof password !== 'string' || password.length < 1 || password.length > 1024)
+      throw new BridgeError('bad_request', 'password: must be 1-1024 characters');
+    return { username, password };
+  },
+};
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
+  const { config, sessions } = deps;
+  const base = config.path;
+  const api = `${base}/api`;
+  // `req.secure` is true for https, or behind a proxy `trust proxy` believes.
+  const cookieOptions = (req: Request, httpOnly: boolean, maxAge?: number) => ({
+    path: '/',
+    httpOnly,
+    secure: req.secure,
+    ...(maxAge !== undefined ? { maxAge } : {}),
+  });
+  const session = (req: Request) => readCookie(req.get('cookie'), SESSION_COOKIE);
+  /** The double-submit check: the CSRF cookie and the `X-CSRF-Token` header agree (constant time). */
+  const checkCsrf = (req: Request) => {
+    const cookieToken = readCookie(req.get('cookie'), CSRF_COOKIE);
+    const header = req.get('x-csrf-token');
+    if (cookieToken === undefined || header === undefined || !sameToken(header, cookieToken))
+      throw new BridgeError('forbidden', 'X-CSRF-Token: missing or not the sb_csrf cookie; GET /agent/api/session first');
+  };
+  const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
+  const agentOf = (agent: SignedInAgent) => ({ userId: agent.userId, name: agent.name });
+  const methods = () => [...(sessions.hasAccounts ? ['password'] : []), ...(config.identityUrl ? ['identity'] : []), ...(config.demoSignIn ? ['demo'] : [])];
+
+  app.get(`${api}/session`, async (req, res, next) => {
+    try {
+      let csrfToken = readCookie(req.get('cookie'), CSRF_COOKIE);
+      if (csrfToken === undefined) {
+        csrfToken = randomBytes(24).toString('base64url');
+        // Readable by the console's script is not needed (the token is in the body), so HttpOnly too.
+        res.append('Set-Cookie', cookie(CSRF_COOKIE, csrfToken, cookieOptions(req, true)));
+      }
+      const agent = await sessions.resolve(session(req));
+      noStore(res).json({
+        signedIn: agent !== null,
+        ...(agent ? { siteKey: agent.siteKey, agent: agentOf(agent) } : {}),
+        csrfToken,
+        methods: methods(),
+        ...(config.identityUrl ? { identityUrl: config.identityUrl } : {}),
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.post(`${api}/login`, express.json({ limit: 8192, type: () => true }), async (req, res, next) => {
+    try {
+      if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
+      checkCsrf(req);
+      const { username, password } = loginSchema.parse(req.body);
+      const ip = req.ip ?? 'unknown';
+      const waitMs = await deps.limits.waitMs(username, ip);
+      if (waitMs > 0) throw Object.assign(new BridgeError('rate_limited', 'Too many failed sign-ins: wait before trying again.'), { retryAfterMs: waitMs });
+      const signedIn = await sessions.signIn(username, password);
+      if (!signedIn) {
+        await deps.limits.failed(username, ip);
+        throw new BridgeError('unauthorized', 'username or password is wrong');
+      }
+      const { id, agent } = signedIn;
+      res.append('Set-Cookie', cookie(SESSION_COOKIE, id, cookieOptions(req, true, (agent.expiresAt - Date.now()) / 1000)));
+      noStore(res).json({ ok: true, siteKey: agent.siteKey, agent: agentOf(agent) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.post(`${api}/logout`, async (req, res, next) => {
+    try {
+      checkCsrf(req);
+      await sessions.revoke(session(req));
+      res.append('Set-Cookie', cookie(SESSION_COOKIE, '', cookieOptions(req, true, 0)));
+      noStore(res).json({ ok: true });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get(`${api}/report.csv`, async (req, res, next) => {
+    try {
+      const agent = await sessions.resolve(session(req));
+      if (!agent) throw new BridgeError('unauthorized', 'not signed in: sign in at the console first');
+      const parsed = reportGetSchema.safeParse(req.query);
+      if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
+      const report = await deps.reports.report(agent.siteKey, parsed.data);
+      const name = `report-${report.by}-${report.from}-${report.to}.csv`;
+      noStore(res).type('text/csv; charset=utf-8').attachment(name).send(reportCsv(report));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.use(`${api}`, (_req: Request, _res: Response, next: NextFunction) =>
+    next(new BridgeError('not_found', 'No such endpoint; see docs/protocol.md, "HTTP"')),
+  );
+
+  consolePage(app, base, deps.dist, config.identityUrl);
+}

@@ -1,0 +1,98 @@
+/**
+ * Console sign-in sessions (docs/security.md, "Agent sign-in"): a password checked against the
+ * account's scrypt hash makes a random session id, kept in the store as its SHA-256 only, with the
+ * agent, the site and an expiry (the site's agentTokenTtlHours), so it holds on every node and
+ * across restarts. A session whose account is no longer configured signs no one in.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Address } from '@switchboard/protocol';
+import type { SiteConfig, TeamConfig } from '../config.js';
+import { siteIdentity } from '../networks/web/identities.js';
+import type { Store } from '../store/store.js';
+import type { ConsoleConfig } from './config.js';
+import { DECOY_HASH, verifyPassword } from './passwords.js';
+
+export interface SignedInAgent {
+  siteKey: string;
+  /** The agent's user id. */
+  userId: string;
+  name: string;
+  address: Address;
+  /** Epoch ms when the session ends. */
+  expiresAt: number;
+}
+
+const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
+
+export class AgentSessions {
+  private readonly sites: Map<string, SiteConfig>;
+
+  constructor(
+    private readonly deps: {
+      store: Pick<Store, 'createAgentSession' | 'agentSession' | 'deleteAgentSession' | 'deleteExpiredAgentSessions'>;
+      console: ConsoleConfig;
+      sites: readonly SiteConfig[];
+      teams: readonly TeamConfig[];
+      now: () => number;
+    },
+  ) {
+    this.sites = new Map(deps.sites.map((site) => [site.key, site]));
+  }
+
+  /** The account of a username (the agent's id), if any. */
+  private account(username: string) {
+    return this.deps.console.accounts.find((account) => account.agent === username);
+  }
+
+  /** The configured name of a web agent (`web:a_<userId>` of a team), else its user id. */
+  private nameOf(userId: string): string {
+    const address: Address = `web:a_${userId}`;
+    for (const team of this.deps.teams) for (const agent of team.agents) if (agent.name && agent.addresses.includes(address)) return agent.name;
+    return userId;
+  }
+
+  private agent(siteKey: string, userId: string, expiresAt: number): SignedInAgent {
+    return { siteKey, userId, name: this.nameOf(userId), address: siteIdentity('agent', userId, siteKey), expiresAt };
+  }
+
+  /** Whether anyone can sign in with a password. */
+  get hasAccounts(): boolean {
+    return this.deps.console.accounts.length > 0;
+  }
+
+  /**
+   * Checks a username and password; on success stores a new session and returns its id (for the
+   * cookie) with the agent. An unknown username costs as long as a wrong password.
+   */
+  async signIn(username: string, password: string): Promise<{ id: string; agent: SignedInAgent } | null> {
+    const account = this.account(username);
+    const matches = await verifyPassword(password, account?.passwordHash ?? DECOY_HASH);
+    if (!account || !matches) return null;
+    const site = this.sites.get(account.site)!;
+    const now = this.deps.now();
+    const id = randomBytes(32).toString('base64url');
+    const expiresAt = now + site.agentTokenTtlHours * 3_600_000;
+    await this.deps.store.createAgentSession({ idHash: hashOf(id), siteKey: site.key, agent: account.agent, createdAt: now, expiresAt });
+    return { id, agent: this.agent(site.key, account.agent, expiresAt) };
+  }
+
+  /** The agent a session id signs in, while it runs and its account is still configured. */
+  async resolve(id: string | undefined): Promise<SignedInAgent | null> {
+    if (id === undefined) return null;
+    const session = await this.deps.store.agentSession(hashOf(id), this.deps.now());
+    if (!session) return null;
+    const account = this.account(session.agent);
+    if (!account || account.site !== session.siteKey || !this.sites.has(session.siteKey)) return null;
+    return this.agent(session.siteKey, session.agent, session.expiresAt);
+  }
+
+  /** Ends a session (sign-out): no node accepts its id any more. */
+  async revoke(id: string | undefined): Promise<void> {
+    if (id !== undefined) await this.deps.store.deleteAgentSession(hashOf(id));
+  }
+
+  /** Forgets expired sessions (housekeeping). */
+  sweep(): Promise<number> {
+    return this.deps.store.deleteExpiredAgentSessions(this.deps.now());
+  }
+}

@@ -1,0 +1,335 @@
+// The agent console's sign-in (docs/security.md, "Agent sign-in"; docs/protocol.md, "HTTP"):
+// password accounts, the session cookie, CSRF, failed-login limits, the cookie handshake, the page.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { Session } from '@switchboard/protocol';
+import { io } from 'socket.io-client';
+import { hashPassword } from '../../src/console/passwords.js';
+import { SITE, type TestBridge, type V1Socket, bodyOf, call, startBridge } from '../helpers.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
+const PASSWORD = 'alice-correct-password';
+
+interface SessionAnswer {
+  signedIn: boolean;
+  siteKey?: string;
+  agent?: { userId: string; name: string };
+  csrfToken: string;
+  methods: string[];
+  identityUrl?: string;
+}
+interface ErrorAnswer {
+  error: { code: string; message: string };
+}
+
+/** A browser's cookie jar for one bridge, enough for the console's cookies. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly setCookies: string[] = [];
+  constructor(
+    private readonly url: string,
+    /** Another client IP, as a proxy `trust proxy` believes would say (X-Forwarded-For). */
+    private readonly ip?: string,
+  ) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) headers.set('cookie', this.cookieHeader);
+    if (this.ip) headers.set('x-forwarded-for', this.ip);
+    const response = await fetch(`${this.url}${path}`, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      this.setCookies.push(line);
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const [name, value] = [pair!.slice(0, eq), pair!.slice(eq + 1)];
+      if (/Max-Age=0\b/.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  async session(): Promise<SessionAnswer> {
+    return bodyOf<SessionAnswer>(await this.fetch('/agent/api/session'));
+  }
+
+  async login(username: string, password: string, csrf?: string | null): Promise<Response> {
+    const token = csrf === undefined ? (await this.session()).csrfToken : csrf;
+    return this.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token !== null ? { 'x-csrf-token': token } : {}) },
+      body: JSON.stringify({ username, password }),
+    });
+  }
+
+  async logout(csrf?: string): Promise<Response> {
+    return this.fetch('/agent/api/logout', { method: 'POST', headers: csrf === undefined ? {} : { 'x-csrf-token': csrf } });
+  }
+
+  /** A handshake with the session cookie, from `origin` (the bridge's own by default). */
+  connect(
+    origin = this.url,
+    auth: object = { siteKey: SITE, agentSession: true },
+    transports: ('websocket' | 'polling')[] = ['websocket'],
+  ): Promise<{ socket: V1Socket; session: Session }> {
+    const socket: V1Socket = io(`${this.url}/v1`, {
+      auth,
+      transports,
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { origin, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}) },
+    });
+    sockets.push(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('session', (session) => resolve({ socket, session }));
+      socket.once('connect_error', (error) => reject(error));
+    });
+  }
+
+  async refused(origin?: string, auth?: object): Promise<{ code: string; message: string }> {
+    const error = await this.connect(origin, auth).then(
+      () => assert.fail('connected, but a refusal was expected'),
+      (failure: Error & { data: { code: string; message: string } }) => failure.data,
+    );
+    return error;
+  }
+}
+
+const sockets: V1Socket[] = [];
+after(() => sockets.forEach((socket) => socket.disconnect()));
+
+async function consoleConfig() {
+  return {
+    // Client IPs as the test says them (X-Forwarded-For), so each case has its own failed-login budget.
+    server: { host: '127.0.0.1', port: 0, drainSeconds: 2, trustProxy: 'loopback' },
+    teams: [
+      {
+        id: 'support',
+        sites: [SITE],
+        capacity: 1000,
+        members: [{ id: 'alice', name: 'Alice Liddell', addresses: ['web:a_alice'] }, 'web:a_bob'],
+      },
+    ],
+    console: {
+      identityUrl: '/sso/agent-identity',
+      accounts: [
+        { site: SITE, agent: 'alice', passwordHash: await hashPassword(PASSWORD) },
+        { site: SITE, agent: 'bob', passwordHash: await hashPassword('bob-correct-password') },
+      ],
+    },
+  };
+}
+
+describe('console sign-in', () => {
+  let t: TestBridge;
+  let overrides: Record<string, unknown>;
+  before(async () => {
+    overrides = await consoleConfig();
+    t = await startBridge(overrides, { consoleDist: FIXTURE });
+  });
+  after(() => t.stop());
+
+  it('answers the session with a CSRF cookie and the sign-in methods; signs in with the right password, with a safe cookie', async () => {
+    const browser = new Browser(t.url, '192.0.2.1');
+    const before = await browser.session();
+    assert.equal(before.signedIn, false);
+    assert.deepEqual(before.methods, ['password', 'identity']);
+    assert.equal(before.identityUrl, '/sso/agent-identity');
+    assert.match(before.csrfToken, /^[A-Za-z0-9_-]{32}$/);
+    const csrfCookie = browser.setCookies.find((line) => line.startsWith('sb_csrf='))!;
+    assert.match(csrfCookie, /SameSite=Strict/);
+    assert.equal(browser.cookies.get('sb_csrf'), before.csrfToken);
+    assert.equal((await browser.session()).csrfToken, before.csrfToken, 'the cookie is kept, not replaced');
+
+    const login = await browser.login('alice', PASSWORD);
+    assert.equal(login.status, 200);
+    assert.deepEqual(await login.json(), { ok: true, siteKey: SITE, agent: { userId: 'alice', name: 'Alice Liddell' } });
+    const sessionCookie = browser.setCookies.find((line) => line.startsWith('sb_agent='))!;
+    assert.match(sessionCookie, /^sb_agent=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43\d{3}; HttpOnly; SameSite=Strict$/, 'no Secure over plain http');
+    assert.equal(login.headers.get('cache-control'), 'no-store');
+    const after = await browser.session();
+    assert.equal(after.signedIn, true);
+    assert.equal(after.siteKey, SITE);
+    assert.deepEqual(after.agent, { userId: 'alice', name: 'Alice Liddell' });
+
+    // The cookie handshake: an agent connection, as with an identity.
+    const { session } = await browser.connect();
+    assert.equal(session.role, 'agent');
+    assert.equal(session.self, 'web:a_alice');
+    assert.equal(session.name, 'Alice Liddell');
+    assert.equal(session.siteKey, SITE);
+    // On long-polling too: the requests after the handshake come from the bridge's own origin, which no site lists.
+    const polling = await browser.connect(t.url, undefined, ['polling']);
+    assert.equal(polling.session.self, 'web:a_alice');
+    const listed = await call(polling.socket, 'conversation:list', {});
+    assert.ok(listed.ok, JSON.stringify(listed));
+  });
+
+  it('marks the cookies Secure when the client used https (as the trusted proxy says)', async () => {
+    const browser = new Browser(t.url, '192.0.2.2');
+    const { csrfToken } = await browser.session();
+    const login = await browser.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken, 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    assert.match(login.headers.getSetCookie().join('\n'), /^sb_agent=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/m);
+  });
+
+  it('refuses a wrong password, an unknown username, and a request without the CSRF token or with another one', async () => {
+    const browser = new Browser(t.url, '203.0.113.1');
+    const wrong = await browser.login('alice', 'not-the-password');
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(await wrong.json(), { error: { code: 'unauthorized', message: 'username or password is wrong' } });
+    const unknown = await browser.login('mallory', 'whatever-password');
+    assert.equal(unknown.status, 401);
+    assert.equal((await bodyOf<ErrorAnswer>(unknown)).error.message, 'username or password is wrong', 'an unknown name is told as a wrong password');
+    const noToken = await browser.login('bob', 'bob-correct-password', null);
+    assert.equal(noToken.status, 403);
+    assert.equal((await bodyOf<ErrorAnswer>(noToken)).error.code, 'forbidden');
+    const otherToken = await browser.login('bob', 'bob-correct-password', 'x'.repeat(32));
+    assert.equal(otherToken.status, 403);
+    // A page of another site can send the header but not read or set the cookie: without the cookie, refused.
+    const noCookie = new Browser(t.url, '203.0.113.1');
+    const forged = await noCookie.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': (await browser.session()).csrfToken },
+      body: JSON.stringify({ username: 'bob', password: 'bob-correct-password' }),
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(browser.cookies.has('sb_agent'), false);
+    const bad = await browser.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': (await browser.session()).csrfToken },
+      body: '{"username": 5}',
+    });
+    assert.equal(bad.status, 400);
+  });
+
+  it('refuses the cookie handshake from another origin, without a cookie, and with a made-up one', async () => {
+    const browser = new Browser(t.url);
+    assert.equal((await browser.login('alice', PASSWORD)).status, 200);
+    const crossSite = await browser.refused('http://evil.test');
+    assert.equal(crossSite.code, 'forbidden');
+    // The shop's origin is allowed for the site's widget, but it is not the bridge's own page.
+    assert.equal((await browser.refused('http://shop.test')).code, 'forbidden');
+    assert.equal((await new Browser(t.url).refused()).code, 'unauthorized');
+    const forger = new Browser(t.url);
+    forger.cookies.set('sb_agent', 'A'.repeat(43));
+    assert.equal((await forger.refused()).code, 'unauthorized');
+    assert.equal((await browser.refused(undefined, { siteKey: 'other-site', agentSession: true })).code, 'unauthorized');
+    assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: true, token: 'x' })).code, 'bad_request');
+    assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: 'yes' })).code, 'bad_request');
+  });
+
+  it('signs out: the session id is revoked, on this connection and any other copy of the cookie', async () => {
+    const browser = new Browser(t.url);
+    assert.equal((await browser.login('alice', PASSWORD)).status, 200);
+    const copy = new Browser(t.url);
+    copy.cookies.set('sb_agent', browser.cookies.get('sb_agent')!);
+    const { csrfToken } = await browser.session();
+    assert.equal((await browser.logout()).status, 403, 'sign-out needs the CSRF token too');
+    const out = await browser.logout(csrfToken);
+    assert.equal(out.status, 200);
+    assert.ok(browser.setCookies.some((line) => /^sb_agent=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/.test(line)));
+    assert.equal(browser.cookies.has('sb_agent'), false);
+    assert.equal((await copy.session()).signedIn, false);
+    assert.equal((await copy.refused()).code, 'unauthorized');
+  });
+
+  it('limits failed sign-ins: 5 per username, then 429 with Retry-After, even for the right password', async () => {
+    const browser = new Browser(t.url, '198.51.100.7');
+    for (let i = 0; i < 5; i++) assert.equal((await browser.login('bob', `wrong-${i}`)).status, 401);
+    const limited = await browser.login('bob', 'bob-correct-password');
+    assert.equal(limited.status, 429);
+    assert.equal((await bodyOf<ErrorAnswer>(limited)).error.code, 'rate_limited');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+    // From another address the username is still limited; another username from there is not.
+    const elsewhere = new Browser(t.url, '198.51.100.8');
+    assert.equal((await elsewhere.login('bob', 'bob-correct-password')).status, 429);
+    assert.equal((await elsewhere.login('alice', PASSWORD)).status, 200);
+  });
+
+  it('limits failed sign-ins per client IP, whatever the usernames', async () => {
+    const browser = new Browser(t.url, '198.51.100.9');
+    for (let i = 0; i < 5; i++) assert.equal((await browser.login(`nobody${i}`, 'wrong-password')).status, 401);
+    assert.equal((await browser.login('alice', PASSWORD)).status, 429);
+  });
+
+  it('serves the console page with a strict Content-Security-Policy, for every client route', async () => {
+    for (const path of ['/agent', '/agent/', '/agent/conversations/c_1']) {
+      const page = await fetch(`${t.url}${path}`);
+      assert.equal(page.status, 200, path);
+      assert.match(page.headers.get('content-type')!, /text\/html/);
+      assert.match(await page.text(), /Switchboard console \(test fixture\)/);
+      const policy = page.headers.get('content-security-policy')!;
+      assert.match(policy, /default-src 'none'/);
+      assert.match(policy, /script-src 'self'(;|$)/);
+      assert.match(policy, /frame-ancestors 'none'/);
+      assert.match(policy, new RegExp(`connect-src 'self' ws://${new URL(t.url).host}`));
+      assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    }
+    const module = await fetch(`${t.url}/agent/console-test.js`);
+    assert.equal(module.status, 200);
+    assert.match(module.headers.get('content-type')!, /javascript/);
+    assert.equal((await fetch(`${t.url}/agent/missing-chunk.js`)).status, 404);
+    const unknown = await fetch(`${t.url}/agent/api/nothing`);
+    assert.equal(unknown.status, 404);
+    assert.equal((await bodyOf<ErrorAnswer>(unknown)).error.code, 'not_found');
+  });
+
+  it('keeps a session across a restart of the bridge (the store holds it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-console-'));
+    try {
+      const first = await startBridge(overrides, { dir, consoleDist: FIXTURE });
+      const browser = new Browser(first.url);
+      assert.equal((await browser.login('alice', PASSWORD)).status, 200);
+      const cookie = browser.cookies.get('sb_agent')!;
+      await first.stop();
+      const second = await startBridge(overrides, { dir, consoleDist: FIXTURE });
+      try {
+        const again = new Browser(second.url);
+        again.cookies.set('sb_agent', cookie);
+        assert.equal((await again.session()).signedIn, true);
+        const { session } = await again.connect();
+        assert.equal(session.self, 'web:a_alice');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('console page and sign-in, off or not built', () => {
+  it('answers 503 unavailable while the console is not built, and 404 when it is off', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'switchboard-console-empty-'));
+    const built = await startBridge(await consoleConfig(), { consoleDist: empty });
+    try {
+      const page = await fetch(`${built.url}/agent`);
+      assert.equal(page.status, 503);
+      assert.equal((await bodyOf<ErrorAnswer>(page)).error.code, 'unavailable');
+      assert.equal((await fetch(`${built.url}/agent/api/session`)).status, 200, 'the sign-in API answers all the same');
+    } finally {
+      await built.stop();
+      rmSync(empty, { recursive: true, force: true });
+    }
+    const off = await startBridge({ ...(await consoleConfig()), console: { enabled: false } }, { consoleDist: FIXTURE });
+    try {
+      assert.equal((await fetch(`${off.url}/agent/api/session`)).status, 404);
+      assert.equal((await fetch(`${off.url}/agent`)).status, 404);
+    } finally {
+      await off.stop();
+    }
+  });
+});
