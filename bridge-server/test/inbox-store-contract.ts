@@ -41,6 +41,7 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       const second = await open('xmpp:carl@x.test');
       const third = await open('web:v_3', 'sales');
       const m1 = await say(first.id, 'web:v_1', 'hello');
+      await say(first.id, 'team:support', 'Welcome! An agent will be with you shortly.');
       await say(first.id, 'web:v_1', 'anyone?');
       await say(second.id, 'xmpp:carl@x.test', 'hi there');
       await store.assignConversation(second.id, AGENT);
@@ -55,9 +56,9 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       );
       const [row] = unassigned;
       assert.equal(row!.customerName, 'Vera');
-      assert.equal(row!.waitingSince, m1.sentAt, 'the oldest unanswered customer message');
-      assert.deepEqual(row!.lastMessage, { seq: 2, from: 'web:v_1', text: 'anyone?', sentAt: row!.lastMessage!.sentAt });
-      assert.equal(row!.unread, 2);
+      assert.equal(row!.waitingSince, m1.sentAt, "the oldest unanswered customer message (the team's greeting answers nothing)");
+      assert.deepEqual(row!.lastMessage, { seq: 3, from: 'web:v_1', text: 'anyone?', sentAt: row!.lastMessage!.sentAt });
+      assert.equal(row!.unread, 3);
 
       const mine = await view('mine');
       assert.deepEqual(
@@ -155,6 +156,12 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
         [['customer', c.id]],
       );
       assert.equal((await store.searchInbox('shop', 'zk@example.com', 20)).length, 1);
+      assert.deepEqual(
+        (await store.searchInbox('shop', 'web:v_1', 20)).map((h) => h.kind),
+        ['customer'],
+        'an address as written',
+      );
+      assert.deepEqual(await store.searchInbox('shop', '100%', 20), [], '% is no wildcard');
       assert.deepEqual(await store.searchInbox('shop', '"*()', 20), [], 'nothing to search for');
       assert.equal((await store.searchInbox('shop', 'parcel never', 20)).length, 1, 'every word must match');
 

@@ -48,12 +48,14 @@ export function toNote(row: NoteRow): Note {
 }
 
 /**
- * When the customer started waiting: their oldest message after the desk's last one (anyone but the
- * opener is the desk), for open conversations only.
+ * When the customer started waiting: their oldest message after the desk's last answer, for open
+ * conversations only. An answer is a message of anyone but the opener, except the team's own
+ * automatic ones (`team:<id>`: a greeting, an offline or queue message answer nobody).
  */
 const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT min(m.sent_at) FROM messages m
   WHERE m.conversation_id = c.id AND m.sender = c.opened_by
-    AND m.seq > coalesce((SELECT max(d.seq) FROM messages d WHERE d.conversation_id = c.id AND d.sender <> c.opened_by), 0)) END`;
+    AND m.seq > coalesce((SELECT max(d.seq) FROM messages d
+      WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%'), 0)) END`;
 
 const ORDER = {
   // Longest waiting first; those not waiting after them, most recently changed first.
@@ -134,13 +136,21 @@ export function toCounts(row: CountsRow | undefined): InboxCounts {
   return { mine: Number(row?.mine ?? 0), unassigned: Number(row?.unassigned ?? 0), open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0) };
 }
 
-/** The words of a search, as typed (at most 10), without characters either engine reads as syntax. */
+/**
+ * The words of a search as typed (at most 10), without `"` (each engine quotes them itself); a word
+ * without a letter or a digit finds nothing and is left out.
+ */
 export function searchWords(query: string): string[] {
   return query
     .split(/\s+/)
-    .map((word) => word.replace(/["*^:()%_\\]/g, ''))
-    .filter((word) => word.length > 0)
+    .map((word) => word.replaceAll('"', ''))
+    .filter((word) => /[\p{L}\p{N}]/u.test(word))
     .slice(0, 10);
+}
+
+/** A word as an `ILIKE` pattern matching it anywhere, its `%`, `_` and `\` taken literally. */
+export function containsPattern(word: string): string {
+  return `%${word.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
 const SNIPPET_AROUND = 40;

@@ -287,6 +287,40 @@ describe('SDK against a real bridge (Node)', () => {
     await refused(v.send(conversation.id, 'again', { attachments: [notes] }), 'bad_request');
   });
 
+  it('works the agent inbox: views, counts, search, claim and transfer, the directory, canned replies, and notes with their event', async () => {
+    const alice = agent('alice');
+    const bob = agent('bob');
+    const carl = agent('carl');
+    await Promise.all([alice.ready(), bob.ready(), carl.ready()]);
+    // The team's agents away: the visitor's conversation waits in the queue.
+    await Promise.all([alice.setPresence('away'), bob.setPresence('away')]);
+    const v = visitor();
+    await v.ready();
+    const conversation = await v.openConversation({ team: 'support' });
+    const pushed = new Promise((resolve) => bob.on('inboxItem', (item) => item.id === conversation.id && item.lastMessage !== undefined && resolve(item)));
+    await v.send(conversation.id, 'Where is my inbox parcel?');
+    await pushed;
+    const queued = await bob.inbox('unassigned');
+    assert.ok(queued.some((item) => item.id === conversation.id && item.unread === 1));
+    assert.ok((await bob.inboxCounts()).unassigned >= 1);
+    assert.deepEqual(
+      (await bob.searchInbox('inbox parcel')).map((hit) => [hit.kind, hit.conversationId]),
+      [['message', conversation.id]],
+    );
+    assert.equal((await bob.claim(conversation.id)).assignee, 'web:a_bob');
+    const noted = new Promise((resolve) => carl.on('note', (note) => note.conversationId === conversation.id && resolve(note)));
+    const note = await bob.addNote(conversation.id, 'a private word', 'note-1');
+    assert.deepEqual(await noted, note);
+    assert.deepEqual(await carl.notes(conversation.id), [note]);
+    assert.equal((await bob.transfer(conversation.id, { team: 'support' })).assignee, undefined);
+    assert.deepEqual(
+      (await bob.directory()).map((team) => team.id),
+      ['support'],
+    );
+    assert.deepEqual(await bob.cannedReplies(), []);
+    await assert.rejects(v.inbox('open'), (error: SwitchboardError) => error.code === 'forbidden');
+  });
+
   it('reconnects by itself after the bridge restarts, and flushes what was written meanwhile', async () => {
     const own = await startBridge();
     const { dir } = own;

@@ -20,7 +20,11 @@ export interface InboxFeedDeps {
   /** The conversation as `reader` lists it; none when it is gone. */
   itemFor(siteKey: string, conversationId: string, reader: Address): Promise<InboxItem | undefined>;
   windowMs?: number;
+  /** Runs `run` after `ms`; by default a timer that does not keep the process alive. */
+  later?(run: () => void, ms: number): void;
 }
+
+const unrefTimer = (run: () => void, ms: number) => void setTimeout(run, ms).unref();
 
 export class InboxFeed {
   /** Conversations with a push pending, by id: their site. */
@@ -32,12 +36,12 @@ export class InboxFeed {
   changed(conversation: { id: string; siteKey: string }): void {
     if (this.pending.has(conversation.id)) return;
     this.pending.set(conversation.id, conversation.siteKey);
-    setTimeout(() => {
+    (this.deps.later ?? unrefTimer)(() => {
       this.pending.delete(conversation.id);
       this.push(conversation.siteKey, conversation.id).catch((error: unknown) =>
         this.deps.logger.warn({ err: error, conversation: conversation.id }, 'inbox item not pushed'),
       );
-    }, this.deps.windowMs ?? INBOX_ITEM_WINDOW_MS).unref();
+    }, this.deps.windowMs ?? INBOX_ITEM_WINDOW_MS);
   }
 
   private async push(siteKey: string, conversationId: string): Promise<void> {

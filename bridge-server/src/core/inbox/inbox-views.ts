@@ -11,6 +11,7 @@ import { type Actor, actsForSite } from '../actor.js';
 import { forbidden, notFound } from '../errors.js';
 import { type TeamDirectory, addressesOnSite } from '../desk/teams.js';
 import { toWireConversation } from '../wire.js';
+import { textForSite } from '../../networks/web/site-scope.js';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_SEARCH_LIMIT = 20;
@@ -78,7 +79,9 @@ export class InboxViews {
 
   async search(actor: Actor, payload: InboxSearchPayload): Promise<InboxSearchResult[]> {
     this.check(actor, 'inbox:search', undefined);
-    return this.deps.store.searchInbox(actor.siteKey, payload.query, payload.limit ?? DEFAULT_SEARCH_LIMIT);
+    const results = await this.deps.store.searchInbox(actor.siteKey, payload.query, payload.limit ?? DEFAULT_SEARCH_LIMIT);
+    // A customer's snippet may quote their address: written as the site writes it.
+    return results.map((result) => ({ ...result, snippet: textForSite(result.snippet, actor.siteKey) }));
   }
 
   /** A conversation of the site as `reader` (an agent's address) lists it; none when it is gone. */

@@ -11,6 +11,7 @@ import {
   type Dialect,
   type InboxSqlRow,
   type NoteRow,
+  containsPattern,
   countsSql,
   inboxSql,
   searchWords,
@@ -131,7 +132,7 @@ export class PostgresInbox implements InboxStore<ConversationRecord> {
   async searchInbox(siteKey: string, query: string, limit: number): Promise<InboxSearchResult[]> {
     const words = searchWords(query);
     if (words.length === 0) return [];
-    const rows = await this.rows<SearchRow>(SEARCH_SQL, [siteKey, words.map((word) => `%${word}%`), limit]);
+    const rows = await this.rows<SearchRow>(SEARCH_SQL, [siteKey, words.map(containsPattern), limit]);
     return rows.flatMap((row): InboxSearchResult[] => {
       if (row.conversation_id === null) return [];
       const snippet = snippetOf(row.body, words);
