@@ -9,7 +9,7 @@ import { connectClients, lazyBridgePlugin, startXmppBridge } from './xmpp-bridge
 
 const SECRET = 'browser-continuation-secret-0123456789';
 /** The visitors' XMPP accounts on the test's Prosody. */
-const USERS = ['dana', 'erin', 'fay'];
+const USERS = ['dana', 'erin', 'fay', 'gus'];
 
 async function start(origins) {
   const { chatWithOriginId } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);

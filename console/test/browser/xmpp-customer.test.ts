@@ -1,0 +1,51 @@
+// A customer who writes from their own XMPP client (a real Prosody, widget/test/browser/continuation-bridge.mjs)
+// lands in the console like a visitor of the website, shown with their network and address; the
+// agent's reply from the console reaches that client, and a private note never does.
+import { expect } from '@open-wc/testing';
+import { createClient } from '@switchboard/sdk';
+import { $, clients, cleanUpEachTest, consoleFor, logText, reply, until } from './console-page.js';
+
+interface XmppBridge {
+  url: string;
+  siteKey: string;
+  /** The team's JID, which the desk's replies come from. */
+  team: string;
+  agent: { userId: string; name: string; role: 'agent'; hash: string };
+}
+
+const bridge = (await (await fetch('/__continuation')).json()) as XmppBridge;
+const received = async (user: string) => (await (await fetch(`/__continuation/xmpp/messages?user=${user}`)).json()) as { from: string; body: string }[];
+const writeFromXmpp = (user: string, text: string) => fetch(`/__continuation/xmpp/send?user=${user}&text=${encodeURIComponent(text)}`);
+
+cleanUpEachTest();
+
+describe('the console: a customer on their own XMPP client', () => {
+  it('shows the conversation with its network and address; the reply reaches the XMPP client, the note never does; accessible', async () => {
+    const agent = createClient({ url: bridge.url, siteKey: bridge.siteKey, identity: bridge.agent, storage: null });
+    clients.push(agent);
+    await agent.ready();
+    const element = await consoleFor(agent);
+    await writeFromXmpp('gus', 'Hello from my XMPP client');
+    $<HTMLButtonElement>(element, 'sb-inbox [data-view="open"]')!.click();
+    const item = () => [...element.querySelectorAll<HTMLElement>('sb-inbox [data-conversation]')].find((each) => each.textContent.includes('gus@localhost'));
+    await until(item, "gus's conversation in All open");
+    expect(item()!.textContent).to.include('XMPP');
+    expect(item()!.textContent).to.include('Hello from my XMPP client');
+    await expect(element).to.be.accessible();
+
+    item()!.click();
+    await until(() => logText(element).includes('Hello from my XMPP client'), 'the conversation open');
+    const toggle = $<HTMLInputElement>(element, 'sb-composer .note-toggle')!;
+    toggle.click();
+    await reply(element, 'Gus asked about a refund before');
+    await until(() => $(element, '.entry.note'), 'the note in the log');
+    toggle.click();
+    await reply(element, 'Answered from the inbox');
+    await until(
+      async () => (await received('gus')).some((m) => m.from === bridge.team && m.body === 'Answered from the inbox'),
+      'the reply at the XMPP client',
+    );
+    // The reply went after the note, on the same way out: had the note gone anywhere, it would be there first.
+    expect((await received('gus')).map((m) => m.body)).to.not.include('Gus asked about a refund before');
+  });
+});
