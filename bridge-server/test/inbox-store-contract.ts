@@ -164,6 +164,7 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.deepEqual(await store.searchInbox('shop', '100%', 20), [], '% is no wildcard');
       assert.deepEqual(await store.searchInbox('shop', '"*()', 20), [], 'nothing to search for');
       assert.equal((await store.searchInbox('shop', 'parcel never', 20)).length, 1, 'every word must match');
+      assert.deepEqual(await store.searchInbox('shop', 'par\u0000cel', 20), await store.searchInbox('shop', 'parcel', 20), 'a control character is left out');
 
       const data = await store.partyData('shop', 'web:v_1');
       assert.deepEqual(

@@ -14,6 +14,7 @@ import { CSRF_COOKIE, SESSION_COOKIE, cookie, readCookie } from './cookies.js';
 import type { LoginLimits } from './login-limits.js';
 import type { AgentSessions, SignedInAgent } from './sessions.js';
 import { consolePage } from './page.js';
+import { SerialQueues } from '../util/serial.js';
 
 export interface ConsoleRoutesDeps {
   config: ConsoleConfig;
@@ -45,6 +46,8 @@ function sameToken(given: string, expected: string): boolean {
 
 export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
   const { config, sessions } = deps;
+  /** Sign-in attempts, one at a time per client IP and per username. */
+  const attempts = new SerialQueues();
   const base = config.path;
   const api = `${base}/api`;
   // `req.secure` is true for https, or behind a proxy `trust proxy` believes.
@@ -93,13 +96,18 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
       checkCsrf(req);
       const { username, password } = loginSchema.parse(req.body);
       const ip = req.ip ?? 'unknown';
-      const waitMs = await deps.limits.waitMs(username, ip);
-      if (waitMs > 0) throw Object.assign(new BridgeError('rate_limited', 'Too many failed sign-ins: wait before trying again.'), { retryAfterMs: waitMs });
-      const signedIn = await sessions.signIn(username, password);
-      if (!signedIn) {
-        await deps.limits.failed(username, ip);
-        throw new BridgeError('unauthorized', 'username or password is wrong');
-      }
+      // One attempt at a time per client IP, then per username: a burst of guesses in parallel
+      // cannot all pass the check before the first failures are counted.
+      const signedIn = await attempts.run(`ip:${ip}`, () =>
+        attempts.run(`user:${username.toLowerCase()}`, async () => {
+          const waitMs = await deps.limits.waitMs(username, ip);
+          if (waitMs > 0) throw Object.assign(new BridgeError('rate_limited', 'Too many failed sign-ins: wait before trying again.'), { retryAfterMs: waitMs });
+          const verified = await sessions.signIn(username, password);
+          if (!verified) await deps.limits.failed(username, ip);
+          return verified;
+        }),
+      );
+      if (!signedIn) throw new BridgeError('unauthorized', 'username or password is wrong');
       const { id, agent } = signedIn;
       res.append('Set-Cookie', cookie(SESSION_COOKIE, id, cookieOptions(req, true, (agent.expiresAt - Date.now()) / 1000)));
       noStore(res).json({ ok: true, siteKey: agent.siteKey, agent: agentOf(agent) });

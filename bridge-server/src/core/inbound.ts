@@ -27,6 +27,9 @@ import { badRequest } from './errors.js';
 import { reopen } from './reopen.js';
 import { checkText } from './text-limit.js';
 
+/** A desk note an agent typed in the customer's chat rather than to the bridge (`/note ID TEXT`). */
+const PRIVATE_NOTE = /^\s*\/note(\s|$)/i;
+
 export interface InboundDeps {
   store: Store;
   teams: TeamDirectory;
@@ -106,6 +109,9 @@ export class Inbound {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
     }
+    // A private note typed in the customer's chat would reach the customer: it goes to the bridge's own address.
+    if (!throughGateway && PRIVATE_NOTE.test(input.text) && this.deps.teams.teamsOf(input.from).length > 0)
+      throw badRequest("/note is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent");
     // A gateway message keeps the hops it came with, stored with it: whichever node sends it on (even
     // after a restart) adds this bridge to them (docs/gateway.md).
     return this.post(conversation, input, throughGateway ? (input.via ?? []) : undefined);

@@ -127,7 +127,7 @@ export function countsSql(d: Dialect, query: InboxCountQuery): { sql: string; pa
       sum(CASE WHEN state = 'open' AND assignee ${d.inList(2)} THEN 1 ELSE 0 END) AS mine,
       sum(CASE WHEN state = 'open' AND team IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS unassigned,
       sum(CASE WHEN state = 'open' THEN 1 ELSE 0 END) AS open,
-      sum(CASE WHEN state = 'closed' AND updated_at >= ${d.param(3)} THEN 1 ELSE 0 END) AS closed
+      sum(CASE WHEN state = 'closed' AND coalesce(closed_at, updated_at) >= ${d.param(3)} THEN 1 ELSE 0 END) AS closed
     FROM conversations WHERE site_key = ${d.param(1)}${team}`;
   return { sql, params };
 }
@@ -141,11 +141,14 @@ export function toCounts(row: CountsRow | undefined): InboxCounts {
  * without a letter or a digit finds nothing and is left out.
  */
 export function searchWords(query: string): string[] {
-  return query
-    .split(/\s+/)
-    .map((word) => word.replaceAll('"', ''))
-    .filter((word) => /[\p{L}\p{N}]/u.test(word))
-    .slice(0, 10);
+  return (
+    query
+      .split(/\s+/)
+      // Quotes would end an FTS5 string; control characters (NUL) no engine takes in a query.
+      .map((word) => word.replaceAll('"', '').replace(/\p{Cc}/gu, ''))
+      .filter((word) => /[\p{L}\p{N}]/u.test(word))
+      .slice(0, 10)
+  );
 }
 
 /** A word as an `ILIKE` pattern matching it anywhere, its `%`, `_` and `\` taken literally. */

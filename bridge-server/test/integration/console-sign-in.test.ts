@@ -265,6 +265,13 @@ describe('console sign-in', () => {
     assert.equal((await browser.login('alice', PASSWORD)).status, 429);
   });
 
+  it('counts failed sign-ins sent all at once: only 5 are tried, the others get 429', async () => {
+    const browser = new Browser(t.url, '198.51.100.10');
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => browser.login('dora', `guess-${i}`).then((answer) => answer.status)));
+    assert.deepEqual(statuses.filter((status) => status === 401).length, 5, `statuses: ${statuses.join(' ')}`);
+    assert.equal(statuses.filter((status) => status === 429).length, 7);
+  });
+
   it('serves the console page with a strict Content-Security-Policy, for every client route', async () => {
     for (const path of ['/agent', '/agent/', '/agent/conversations/c_1']) {
       const page = await fetch(`${t.url}${path}`);

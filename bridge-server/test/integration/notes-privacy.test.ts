@@ -87,6 +87,11 @@ describe('private notes stay in the bridge', () => {
       ['secret-note-one: a VIP, be kind', 'secret-note-two: refund approved'],
     );
 
+    // A note typed in the visitor's own chat by mistake is refused, not relayed (XMPP error with the bridge's words).
+    await alice.send(xml('message', { type: 'chat', to: visitorJid, id: 'mistyped' }, xml('body', {}, '/note secret-note-three: typed in the wrong window')));
+    const refused = await alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'mistyped');
+    assert.match(refused.toString(), /\/note is a desk command/);
+
     // Barriers: a message from the visitor after the notes reaches alice and the webhook receiver;
     // alice's reply after them reaches the visitor. Whatever came before has arrived by then.
     await call(visitor.socket, 'message:send', { conversationId: id, clientId: 'v2', text: 'visitor barrier' });

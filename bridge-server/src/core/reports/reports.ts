@@ -48,7 +48,9 @@ export class Reports {
     const groups = new Map<string, ReportConversation[]>();
     for (const conversation of conversations) {
       const key = this.keyOf(conversation, by);
-      groups.set(key, [...(groups.get(key) ?? []), conversation]);
+      const group = groups.get(key);
+      if (group) group.push(conversation);
+      else groups.set(key, [conversation]);
     }
     const rows = [...groups.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
