@@ -1,10 +1,9 @@
-// The console's inbox and desk actions in Chromium against a real bridge: they need the desk events
+// The console's inbox and desk actions in Chromium against a real bridge: the desk events
 // (`inbox:list`, `inbox:counts`, `inbox:item`, `conversation:claim`, `conversation:transfer`,
-// `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get`, so this file joins
-// the browser tier (web-test-runner.config.mjs) once the bridge has them.
+// `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get` (docs/protocol.md).
 import { expect } from '@open-wc/testing';
 import type { Message } from '@switchboard/sdk';
-import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from '../browser/console-page.js';
+import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -45,12 +44,13 @@ describe('the console: inbox and desk actions', () => {
     await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to You', 'the conversation claimed');
     $<HTMLButtonElement>(element, 'sb-conversation button.transfer')!.click();
     await until(() => $(element, 'sb-transfer [data-team="support"]'), 'the directory');
-    expect($(element, 'sb-transfer [data-agent="agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
+    // The team lists its agent as an address: the member's id is that address (docs/configuration.md).
+    expect($(element, 'sb-transfer [data-agent="web:a_agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
     await expect(element).to.be.accessible();
     const filter = $<HTMLInputElement>(element, 'sb-transfer input')!;
     filter.value = 'supp';
     filter.dispatchEvent(new InputEvent('input'));
-    await until(() => !$(element, 'sb-transfer [data-agent="agent"]'), 'the list narrowed');
+    await until(() => !$(element, 'sb-transfer [data-agent="web:a_agent"]'), 'the list narrowed');
     $<HTMLButtonElement>(element, 'sb-transfer [data-team="support"]')!.click();
     await until(() => !$<HTMLDialogElement>(element, 'sb-transfer dialog')!.open, 'the dialog closed');
     await until(() => (agent.conversations.find((c) => c.id === conversationId)?.assignee ?? '') !== 'web:a_agent', 'the conversation transferred');
