@@ -12,8 +12,11 @@ const view = (element: Element, name: string) => $<HTMLButtonElement>(element, `
 
 describe('the console: inbox and desk actions', () => {
   it("lists the agent's conversations with customer, network, last line, waiting time and unread count, live; accessible", async () => {
+    // The agent available first (an earlier test may have left it away): the conversation is routed to it.
+    const agent = await agentClient();
+    await agent.setPresence('available');
     const { client: customer, conversationId } = await visitor('First question');
-    const element = await consoleFor();
+    const element = await consoleFor(agent);
     view(element, 'mine').click();
     await until(() => itemOf(element, conversationId), 'the conversation in Mine');
     const item = itemOf(element, conversationId)!;
@@ -108,9 +111,11 @@ describe('the console: inbox and desk actions', () => {
   });
 
   it('moves between conversations with j, k and n', async () => {
+    const agent = await agentClient();
+    await agent.setPresence('available');
     const first = await visitor('Keyboard one');
     const second = await visitor('Keyboard two');
-    const element = await consoleFor();
+    const element = await consoleFor(agent);
     view(element, 'mine').click();
     await until(() => itemOf(element, first.conversationId) && itemOf(element, second.conversationId), 'both in Mine');
     press('j');
