@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   // chai's property assertions (`expect(x).to.exist`) are expressions that assert.
   {
-    files: ['{sdk,widget,console}/test/{browser,after-merge}/**/*.ts'],
+    files: ['{sdk,widget,console}/test/browser/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
 );

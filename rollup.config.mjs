@@ -224,9 +224,10 @@ const CONSOLE_LIB = fileURLToPath(new URL('console/lib/', import.meta.url));
 
 /**
  * The agent console's page: console/src/index.html naming the module just written
- * (`console-<hash>.js`, cached for good). Its `<base href="/agent/">` is where the bridge serves
- * the console; the module resolves its API (`api/`) against it. Each build starts from an empty
- * console/dist.
+ * (`console-<hash>.js`, cached for good) by its absolute path under `/agent/`, where the bridge
+ * serves the console: the page's policy has `base-uri 'none'` (no `<base>`), and client routes
+ * (`/agent/conversations/...`) would resolve a relative name elsewhere. The module resolves its API
+ * (`api/`) against its own URL. Each build starts from an empty console/dist.
  */
 const consolePage = () => ({
   name: 'console-page',

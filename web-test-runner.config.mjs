@@ -66,7 +66,7 @@ function bridgePlugin() {
     serve(context) {
       const agent = { userId: 'agent', name: 'Agent', role: 'agent', hash: identityHash(SECRET, 'agent', 'agent') };
       // The console's identity sign-in: what a site's backend answers its signed-in agent, and a
-      // console session offering that way only (console/test/browser/sign-in.test.ts).
+      // console session offering that way only (console/test/browser/panels.test.ts).
       if (context.path === '/__console/identity') return { body: JSON.stringify({ siteKey: 'browser-site', identity: agent }), type: 'application/json' };
       if (context.path === '/__console/api/session')
         return {

@@ -31,8 +31,8 @@ type Pane = 'list' | 'conversation' | 'reports';
 export class ConsoleApp extends ConsoleElement {
   /** The bridge (default: this page's origin, where the bridge serves the console). */
   @property() server = location.origin;
-  /** The console's HTTP API root (default: `api/` against the page's base, `/agent/api/`). */
-  @property({ attribute: 'api-base' }) apiBase = new URL('api/', document.baseURI).href;
+  /** The console's HTTP API root (default: `api/` beside this module, `/agent/api/` as the bridge serves it). */
+  @property({ attribute: 'api-base' }) apiBase = new URL('api/', import.meta.url).href;
   /** A connected agent client to use instead of signing in (embedding, tests). */
   @property({ attribute: false }) client: SwitchboardClient | undefined;
   @property() override lang = '';

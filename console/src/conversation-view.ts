@@ -301,7 +301,9 @@ export class ConversationView extends ConsoleElement {
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <!-- Focusable: the log scrolls, and a keyboard alone must be able to scroll it (WCAG 2.1.1). -->
       <sb-message-log
+        tabindex="0"
         .locale=${this.locale}
         .entries=${logEntries(messages, this.notes, this.pending, firstSeq)}
         .self=${self}

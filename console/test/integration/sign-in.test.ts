@@ -1,8 +1,7 @@
 // The console as the bridge serves it at /agent, in Chromium: a password sign-in (CSRF token from
 // /agent/api/session, the `sb_agent` cookie on the socket handshake), a wrong password, signing
-// out, and no Content-Security-Policy violation. Needs the bridge's console serving and sign-in
-// (`console` config, /agent, /agent/api/*, `switchboard hash-password`); it joins the integration
-// tier once the bridge has them.
+// out, and no Content-Security-Policy violation (docs/protocol.md, HTTP `/agent`;
+// `console` config, `switchboard hash-password`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -72,7 +71,7 @@ describe('console sign-in at /agent', () => {
   };
 
   it('serves the page for /agent and its client routes, with the hashed module beside it', async () => {
-    const module = /src="(console-[0-9a-f]+\.js)"/.exec(readFileSync(join(root, 'console/dist/index.html'), 'utf8'))![1]!;
+    const module = /src="\/agent\/(console-[0-9a-f]+\.js)"/.exec(readFileSync(join(root, 'console/dist/index.html'), 'utf8'))![1]!;
     for (const path of ['/agent', '/agent/', '/agent/conversations/c_1']) {
       const page = await fetch(`${url}${path}`);
       assert.equal(page.status, 200, path);

@@ -1,10 +1,9 @@
-// The console's inbox and desk actions in Chromium against a real bridge: they need the desk events
+// The console's inbox and desk actions in Chromium against a real bridge: the desk events
 // (`inbox:list`, `inbox:counts`, `inbox:item`, `conversation:claim`, `conversation:transfer`,
-// `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get`, so this file joins
-// the browser tier (web-test-runner.config.mjs) once the bridge has them.
+// `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get` (docs/protocol.md).
 import { expect } from '@open-wc/testing';
 import type { Message } from '@switchboard/sdk';
-import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from '../browser/console-page.js';
+import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -13,8 +12,11 @@ const view = (element: Element, name: string) => $<HTMLButtonElement>(element, `
 
 describe('the console: inbox and desk actions', () => {
   it("lists the agent's conversations with customer, network, last line, waiting time and unread count, live; accessible", async () => {
+    // The agent available first (an earlier test may have left it away): the conversation is routed to it.
+    const agent = await agentClient();
+    await agent.setPresence('available');
     const { client: customer, conversationId } = await visitor('First question');
-    const element = await consoleFor();
+    const element = await consoleFor(agent);
     view(element, 'mine').click();
     await until(() => itemOf(element, conversationId), 'the conversation in Mine');
     const item = itemOf(element, conversationId)!;
@@ -45,12 +47,13 @@ describe('the console: inbox and desk actions', () => {
     await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to You', 'the conversation claimed');
     $<HTMLButtonElement>(element, 'sb-conversation button.transfer')!.click();
     await until(() => $(element, 'sb-transfer [data-team="support"]'), 'the directory');
-    expect($(element, 'sb-transfer [data-agent="agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
+    // The team lists its agent as an address: the member's id is that address (docs/configuration.md).
+    expect($(element, 'sb-transfer [data-agent="web:a_agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
     await expect(element).to.be.accessible();
     const filter = $<HTMLInputElement>(element, 'sb-transfer input')!;
     filter.value = 'supp';
     filter.dispatchEvent(new InputEvent('input'));
-    await until(() => !$(element, 'sb-transfer [data-agent="agent"]'), 'the list narrowed');
+    await until(() => !$(element, 'sb-transfer [data-agent="web:a_agent"]'), 'the list narrowed');
     $<HTMLButtonElement>(element, 'sb-transfer [data-team="support"]')!.click();
     await until(() => !$<HTMLDialogElement>(element, 'sb-transfer dialog')!.open, 'the dialog closed');
     await until(() => (agent.conversations.find((c) => c.id === conversationId)?.assignee ?? '') !== 'web:a_agent', 'the conversation transferred');
@@ -108,9 +111,11 @@ describe('the console: inbox and desk actions', () => {
   });
 
   it('moves between conversations with j, k and n', async () => {
+    const agent = await agentClient();
+    await agent.setPresence('available');
     const first = await visitor('Keyboard one');
     const second = await visitor('Keyboard two');
-    const element = await consoleFor();
+    const element = await consoleFor(agent);
     view(element, 'mine').click();
     await until(() => itemOf(element, first.conversationId) && itemOf(element, second.conversationId), 'both in Mine');
     press('j');
