@@ -6,6 +6,7 @@
  * twice. No DOM rendering: the widget and any app render its state.
  */
 import type {
+  ReportResult,
   Address,
   Attachment,
   CannedReply,
@@ -316,22 +317,6 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this.connection.request(event, payload);
   }
 
-  /**
-   * Any event of `/v1` by name, for one newer than this SDK's typed methods: resolves with the
-   * successful ack (its fields untyped), rejects with the bridge's error as the typed calls do.
-   */
-  requestEvent(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> {
-    const connection = this.connection as unknown as { request(event: string, payload: object): Promise<{ ok: true } & Record<string, unknown>> };
-    return connection.request(event, payload);
-  }
-
-  /** Listens to a server event of `/v1` by name (one this SDK has no typed event for yet); returns the way to stop. */
-  onServerEvent(event: string, listener: (payload: unknown) => void): () => void {
-    const socket = this.connection.socket as unknown as { on(e: string, l: (p: unknown) => void): void; off(e: string, l: (p: unknown) => void): void };
-    socket.on(event, listener);
-    return () => socket.off(event, listener);
-  }
-
   async openConversation(target: { team: string } | { to: Address }): Promise<Conversation> {
     const { conversation } = await this.request('conversation:open', target);
     return this.opened(conversation);
@@ -501,6 +486,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Agents and integrations: a conversation's notes, oldest first. */
   async notes(conversationId: string): Promise<Note[]> {
     return (await this.request('note:list', { conversationId })).notes;
+  }
+
+  /** Agents and integrations: first response, resolution and CSAT of the site's conversations created from `from` to `to` (UTC days). */
+  async report(from: string, to: string, by: ReportResult['by']): Promise<ReportResult> {
+    return this.request('report:get', { from, to, by });
   }
 
   /**

@@ -42,6 +42,8 @@ export type {
   Presence,
   PresenceStatus,
   Proof,
+  ReportResult,
+  ReportRowFigures,
   Role,
   Session,
   TeamAvailability,
