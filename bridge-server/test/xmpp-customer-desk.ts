@@ -61,19 +61,20 @@ export async function whenTeamOpens(alice: V1Socket, clock: ManualClock, custome
 }
 
 /**
- * Waits until the server answers for a component that is gone (a disco#info to its domain comes
- * back as an error): after a kill -9 the server learns of it when it reads the closed socket.
+ * Waits until the server answers for a component or client session that is gone (a disco#info to
+ * its domain or full JID comes back as an error): after a kill -9 the server learns of it only when
+ * it reads the closed socket, and what it routes there before then is written to a dead connection.
  */
-export async function untilComponentGone(customer: Agent, domain: string): Promise<void> {
+export async function untilGone(customer: Agent, jid: string): Promise<void> {
   let probe = 0;
   await until(
     async () => {
       const id = `gone-${++probe}`;
-      await customer.send(xml('iq', { type: 'get', to: domain, id }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+      await customer.send(xml('iq', { type: 'get', to: jid, id }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
       const answer = await customer.next((s) => s.attrs.id === id, 2000).catch(() => undefined);
       return answer?.attrs.type === 'error';
     },
     15_000,
-    'the server to see the component gone',
+    `the server to see ${jid} gone`,
   );
 }

@@ -9,7 +9,7 @@ import { ManualClock } from '../manual-clock.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { askingReceipt, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
-import { customerBeforeCrash, runXmppCli, whenTeamOpens } from '../xmpp-customer-desk.js';
+import { customerBeforeCrash, runXmppCli, untilGone, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const RECEIPTS = 'urn:xmpp:receipts';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
@@ -209,6 +209,7 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
     } = await customerBeforeCrash(t, prosody, botNetwork(prosody, 'crashbot'), { user: 'gina', door: BOT });
     await crash(first.child);
     alice.disconnect();
+    await untilGone(gina, `${BOT}/switchboard`);
 
     // While the bridge is down, the server keeps the customer's message for the bot; a retransmission of the first too.
     await gina.send(chatWithOriginId(BOT, 'While it was down', 'gina-2'));

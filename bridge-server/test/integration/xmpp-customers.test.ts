@@ -9,7 +9,7 @@ import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, askingReceipt, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
-import { customerBeforeCrash, runXmppCli, untilComponentGone, whenTeamOpens } from '../xmpp-customer-desk.js';
+import { customerBeforeCrash, runXmppCli, untilGone, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
 const RECEIPTS = 'urn:xmpp:receipts';
@@ -457,7 +457,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     alice.disconnect();
 
     // While the component is away, the server tells the customer their message was not taken (nothing vanishes silently).
-    await untilComponentGone(judy, prosody.componentDomain);
+    await untilGone(judy, prosody.componentDomain);
     await judy.send(chatWithOriginId(team, 'While it was down', 'judy-2'));
     await judy.next((s) => s.attrs.type === 'error' && s.attrs.id === 'judy-2', 10_000);
     const second = await runXmppCli(config);
