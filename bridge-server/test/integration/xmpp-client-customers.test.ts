@@ -209,7 +209,7 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
     } = await customerBeforeCrash(t, prosody, botNetwork(prosody, 'crashbot'), { user: 'gina', door: BOT });
     await crash(first.child);
     alice.disconnect();
-    await untilGone(gina, `${BOT}/switchboard`);
+    await untilGone(gina, `${BOT}/switchboard`); // the bot's resource: the config's default
 
     // While the bridge is down, the server keeps the customer's message for the bot; a retransmission of the first too.
     await gina.send(chatWithOriginId(BOT, 'While it was down', 'gina-2'));
