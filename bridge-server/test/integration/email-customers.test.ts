@@ -70,6 +70,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
         'erin@example.test': 'erinpw',
         'fay@example.test': 'faypw',
         'gina@example.test': 'ginapw',
+        'hana@example.test': 'hanapw',
       },
     });
     t = await startBridge(bridgeConfig(mail), { dir });
@@ -230,6 +231,41 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     t = await startBridge(bridgeConfig(mail), { dir });
     await online();
     await until(async () => (await mail.messages(SUPPORT)).every((m) => m.flags.has('\\Seen')), 15_000, 'every mail handled again');
+    const again = await connect(t, agentAuth('alice'));
+    assert.equal(await storedMessages(again.socket), stored);
+    again.socket.disconnect();
+  });
+
+  it('flags at its next start the mail it stored just before it stopped, without storing it again', async () => {
+    const HANA = 'mailto:hana@example.test';
+    const { alice, opened, atAgent } = await agentAwaiting(HANA);
+    await send(mail, {
+      from: 'hana@example.test',
+      to: SUPPORT,
+      subject: 'Stored, not flagged',
+      messageId: '<unflagged.1@client.example.test>',
+      text: 'Hello from Hana',
+    });
+    await opened;
+    await until(() => atAgent.some((m) => m.from === HANA), 10_000, "hana's mail at the agent");
+    const hanas = async () => (await mail.messages(SUPPORT)).filter((m) => m.source.includes('<unflagged.1@client.example.test>'));
+    await until(async () => (await hanas()).every((m) => m.flags.has('\\Seen')), 10_000, "hana's mail flagged");
+    const stored = await storedMessages(alice.socket);
+    alice.socket.disconnect();
+
+    // As if the bridge had stopped between committing the mail and flagging it.
+    await t.stop();
+    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user: SUPPORT, pass: 'supportpw' }, logger: false });
+    await client.connect();
+    await client.mailboxOpen('INBOX');
+    const [unflagged] = await hanas();
+    await client.messageFlagsRemove(String(unflagged!.uid), ['\\Seen'], { uid: true });
+    await client.logout();
+    assert.equal((await hanas())[0]!.flags.has('\\Seen'), false);
+
+    t = await startBridge(bridgeConfig(mail), { dir });
+    await online();
+    await until(async () => (await hanas()).every((m) => m.flags.has('\\Seen')), 15_000, "hana's mail flagged again");
     const again = await connect(t, agentAuth('alice'));
     assert.equal(await storedMessages(again.socket), stored);
     again.socket.disconnect();

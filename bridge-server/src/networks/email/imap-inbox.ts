@@ -6,6 +6,9 @@
  * message \Seen (or moves it) and goes on only once the caller's promise resolved. A rejected
  * promise leaves the message as it is, to be handed over again on the next sweep.
  *
+ * The last message handed over is flagged again at each connect, in case the bridge stopped
+ * between storing it and flagging it.
+ *
  * A sweep runs at connect (which is how mail that came while the bridge or the server was down is
  * fetched), whenever the server announces new mail during IDLE (RFC 2177), and after a failed
  * hand-over with backoff. The link (networks/kit/link.ts) reconnects with backoff after a drop.
@@ -62,6 +65,8 @@ export class ImapInbox {
   private sweeping: Promise<void> | undefined;
   private sweepAgain = false;
   private failedSweeps = 0;
+  /** Set at each connect: the last message handed over may still lack its flag. */
+  private lastToSettle = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ImapInboxOptions) {
@@ -143,6 +148,7 @@ export class ImapInbox {
       return;
     }
     this.client = client;
+    this.lastToSettle = true;
     this.sweep();
   }
 
@@ -195,6 +201,10 @@ export class ImapInbox {
     const mailbox = client.mailbox;
     if (!mailbox) throw new Error(`the folder ${this.options.endpoint.folder} is not open`);
     const uidValidity = mailbox.uidValidity.toString();
+    if (this.lastToSettle) {
+      this.lastToSettle = false;
+      await this.settleLast(client, uidValidity);
+    }
     for (const { uid, lastUid } of await this.plan(client, uidValidity)) {
       if (this.link.stopped || this.client !== client) return true;
       const message = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
@@ -237,6 +247,21 @@ export class ImapInbox {
     // `N:*` matches the highest UID even when it is below N (RFC 9051 section 6.4.8): filter it out.
     const uids = uidsOf(await client.search({ uid: `${from}:*` }, { uid: true })).filter((uid) => uid >= from);
     return uids.map((uid) => ({ uid, lastUid: uid }));
+  }
+
+  /**
+   * The state is committed with the message and the flag (or move) comes after, so a crash or a
+   * dropped connection in between leaves the last message stored but unread in the folder, where a
+   * person would take it for unhandled. Only that one can be left so: each later message is handed
+   * over after the flag of the one before.
+   */
+  private async settleLast(client: ImapFlow, uidValidity: string): Promise<void> {
+    const last = this.current;
+    if (!last || last.uidValidity !== uidValidity || last.lastUid === 0) return;
+    const uid = String(last.lastUid);
+    const query = this.options.endpoint.moveTo ? { uid } : { uid, seen: false };
+    const found = await client.search(query, { uid: true });
+    if (found && found.includes(last.lastUid)) await this.markHandled(client, last.lastUid);
   }
 
   /** Creates the folder handled mail moves to, unless it exists (RFC 9051 section 6.3.4). */
