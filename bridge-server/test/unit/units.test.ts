@@ -111,6 +111,11 @@ describe('ids', () => {
     assert.ok(early < later);
     assert.match(shortId(), /^[0-9a-f]{12}$/);
   });
+
+  it('sort in the order they were made, many in one millisecond', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => newId(i % 2 ? 'm' : 'n').slice(2));
+    for (let i = 1; i < ids.length; i += 1) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} before ${ids[i]}`);
+  });
 });
 
 describe('serial queues', () => {
