@@ -37,6 +37,7 @@ import type { SharedStateOptions } from './cluster/shared-state.js';
 import { type RateLimits, memoryRateLimits, redisRateLimits } from './cluster/rate-limits.js';
 import { AgentSessions } from './console/sessions.js';
 import { LoginLimits } from './console/login-limits.js';
+import { SessionEnds } from './console/session-ends.js';
 import { distOf } from './gateway/bundles.js';
 import { DataAdmin } from './core/privacy.js';
 import { FileAccess } from './core/files/file-access.js';
@@ -422,6 +423,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const sessions = new AgentSessions({ store, console: config.console, sites: config.sites, teams: config.teams, now: () => clock.now().getTime() });
   const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions);
+  // The connections of a console session close when it ends, on whichever node they are.
+  const sessionEnds = new SessionEnds({ bus, connections: () => nsp.sockets.values(), live: (key) => sessions.live(key) });
   // Failed console sign-ins, counted for the whole bridge like the other shared limits.
   const loginLimits = new LoginLimits((rateLimits ?? memoryRateLimits(() => clock.now().getTime())).windows('console-login'));
   const admin = new DataAdmin({
@@ -461,6 +464,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
             config: config.console,
             sessions,
             limits: loginLimits,
+            sessionEnds,
             reports: core.reports,
             dist: options.consoleDist ?? distOf('@switchboard/console'),
             isDraining: () => draining,
@@ -502,6 +506,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       housekeeping = setInterval(() => {
         void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired'));
         void sessions.sweep().catch((error: unknown) => logger.warn({ err: error }, 'expired console sessions not deleted'));
+        void sessionEnds.sweep().catch((error: unknown) => logger.warn({ err: error }, 'connections of ended console sessions not closed'));
       }, HOUSEKEEPING_MS);
       housekeeping.unref();
       await core.followTeams();

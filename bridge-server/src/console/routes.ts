@@ -13,6 +13,7 @@ import type { ConsoleConfig } from './config.js';
 import { CSRF_COOKIE, SESSION_COOKIE, cookie, readCookie } from './cookies.js';
 import type { LoginLimits } from './login-limits.js';
 import type { AgentSessions, SignedInAgent } from './sessions.js';
+import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
 import { SerialQueues } from '../util/serial.js';
 
@@ -20,6 +21,8 @@ export interface ConsoleRoutesDeps {
   config: ConsoleConfig;
   sessions: AgentSessions;
   limits: LoginLimits;
+  /** Closes, on every node, the connections of a session that was signed out. */
+  sessionEnds: Pick<SessionEnds, 'ended'>;
   reports: Reports;
   /** The console's built files (`index.html` and its hashed modules); null when not built. */
   dist: string | null;
@@ -119,7 +122,9 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
   app.post(`${api}/logout`, async (req, res, next) => {
     try {
       checkCsrf(req);
-      await sessions.revoke(session(req));
+      const ended = await sessions.revoke(session(req));
+      // The tokens issued for it stop working with it; the connections opened with them close now.
+      if (ended !== undefined) deps.sessionEnds.ended(ended);
       res.append('Set-Cookie', cookie(SESSION_COOKIE, '', cookieOptions(req, true, 0)));
       noStore(res).json({ ok: true });
     } catch (error) {

@@ -20,9 +20,12 @@ export interface SignedInAgent {
   address: Address;
   /** Epoch ms when the session ends. */
   expiresAt: number;
+  /** The session's key in the store (SHA-256 of its id, hex): the `c` claim of the tokens issued for it. */
+  session: string;
 }
 
-const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
+/** A session id's key in the store; also the claim (`c`) of the agent tokens issued for it. */
+export const sessionKey = (id: string) => createHash('sha256').update(id).digest('hex');
 
 export class AgentSessions {
   private readonly sites: Map<string, SiteConfig>;
@@ -51,8 +54,8 @@ export class AgentSessions {
     return userId;
   }
 
-  private agent(siteKey: string, userId: string, expiresAt: number): SignedInAgent {
-    return { siteKey, userId, name: this.nameOf(userId), address: siteIdentity('agent', userId, siteKey), expiresAt };
+  private agent(siteKey: string, userId: string, expiresAt: number, session: string): SignedInAgent {
+    return { siteKey, userId, name: this.nameOf(userId), address: siteIdentity('agent', userId, siteKey), expiresAt, session };
   }
 
   /** Whether anyone can sign in with a password. */
@@ -72,23 +75,36 @@ export class AgentSessions {
     const now = this.deps.now();
     const id = randomBytes(32).toString('base64url');
     const expiresAt = now + site.agentTokenTtlHours * 3_600_000;
-    await this.deps.store.createAgentSession({ idHash: hashOf(id), siteKey: site.key, agent: account.agent, createdAt: now, expiresAt });
-    return { id, agent: this.agent(site.key, account.agent, expiresAt) };
+    const key = sessionKey(id);
+    await this.deps.store.createAgentSession({ idHash: key, siteKey: site.key, agent: account.agent, createdAt: now, expiresAt });
+    return { id, agent: this.agent(site.key, account.agent, expiresAt, key) };
   }
 
   /** The agent a session id signs in, while it runs and its account is still configured. */
-  async resolve(id: string | undefined): Promise<SignedInAgent | null> {
-    if (id === undefined) return null;
-    const session = await this.deps.store.agentSession(hashOf(id), this.deps.now());
+  resolve(id: string | undefined): Promise<SignedInAgent | null> {
+    return id === undefined ? Promise.resolve(null) : this.byKey(sessionKey(id));
+  }
+
+  /** The agent of the session stored under `key` (a token's `c` claim), on the same terms as `resolve`. */
+  async byKey(key: string): Promise<SignedInAgent | null> {
+    const session = await this.deps.store.agentSession(key, this.deps.now());
     if (!session) return null;
     const account = this.account(session.agent);
     if (!account || account.site !== session.siteKey || !this.sites.has(session.siteKey)) return null;
-    return this.agent(session.siteKey, session.agent, session.expiresAt);
+    return this.agent(session.siteKey, session.agent, session.expiresAt, key);
   }
 
-  /** Ends a session (sign-out): no node accepts its id any more. */
-  async revoke(id: string | undefined): Promise<void> {
-    if (id !== undefined) await this.deps.store.deleteAgentSession(hashOf(id));
+  /** Whether the session stored under `key` still signs its agent in. */
+  async live(key: string): Promise<boolean> {
+    return (await this.byKey(key)) !== null;
+  }
+
+  /** Ends a session (sign-out): no node accepts its id any more. Returns its key, to end what was issued for it. */
+  async revoke(id: string | undefined): Promise<string | undefined> {
+    if (id === undefined) return undefined;
+    const key = sessionKey(id);
+    await this.deps.store.deleteAgentSession(key);
+    return key;
   }
 
   /** Forgets expired sessions (housekeeping). */

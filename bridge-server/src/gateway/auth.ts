@@ -33,6 +33,8 @@ export interface Authenticated {
    * its `identity`): the same person, linked into the user's contact.
    */
   signedInFrom?: Address;
+  /** The console session the token is tied to (its `c` claim), if any: checked at the handshake, and it ends the connection when it ends. */
+  consoleSession?: string;
 }
 
 export interface ApiKeyEntry {
@@ -89,14 +91,21 @@ export class Authenticator {
   /**
    * Who a bearer credential of the HTTP API names (docs/protocol.md, "Files"): an API key's
    * integration, or the party of a session token (the `token` of its `session` event); null for
-   * anything else, an expired token, or a token of a site no longer configured.
+   * anything else, an expired token, a token of a site no longer configured, or one of a console
+   * session that ended (signed out, expired, or its account's password changed).
    */
-  bearer(credential: string, now = Date.now()): Actor | null {
+  async bearer(credential: string, now = Date.now()): Promise<Actor | null> {
     const integration = this.integration(credential);
     if (integration) return integration;
     const claims = this.signer.verify(credential, now);
     if (!claims || !this.sites.has(claims.s)) return null;
+    if (claims.c !== undefined && !(await this.sessionLive(claims.c))) return null;
     return { address: withSite(claims.a, claims.s), role: claims.r, siteKey: claims.s };
+  }
+
+  /** Whether the console session a token names still runs (none without the console's sessions). */
+  sessionLive(key: string): Promise<boolean> {
+    return this.sessions?.live(key) ?? Promise.resolve(false);
   }
 
   /**
@@ -113,7 +122,12 @@ export class Authenticator {
   /** A handshake with its request's headers: the console's session cookie, or what `authenticate` reads. */
   async authenticateHandshake(rawAuth: unknown, headers: IncomingHttpHeaders, now = Date.now()): Promise<Authenticated> {
     const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
-    if (!isSession) return this.authenticate(rawAuth, headers.origin, now);
+    if (!isSession) {
+      const result = this.authenticate(rawAuth, headers.origin, now);
+      if (result.consoleSession !== undefined && !(await this.sessionLive(result.consoleSession)))
+        throw unauthorized('token: its console session ended (signed out, expired, or the password changed); sign in again at the console');
+      return result;
+    }
     const parsed = handshakeAuthSchema.safeParse(rawAuth);
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const { siteKey, token, identity, apiKey } = parsed.data;
@@ -129,8 +143,9 @@ export class Authenticator {
     const actor: Actor = { address: agent.address, role: 'agent', siteKey: agent.siteKey, name: agent.name };
     return {
       actor,
-      token: this.signer.sign({ s: agent.siteKey, a: withoutSite(agent.address), r: 'agent', e: Math.floor(agent.expiresAt / 1000) }),
+      token: this.signer.sign({ s: agent.siteKey, a: withoutSite(agent.address), r: 'agent', e: Math.floor(agent.expiresAt / 1000), c: agent.session }),
       party: { address: agent.address, siteKey: agent.siteKey, role: 'agent', verified: true, name: agent.name },
+      consoleSession: agent.session,
     };
   }
 
@@ -186,8 +201,10 @@ export class Authenticator {
       // A visitor's token is renewed so an active visitor never loses its conversations; an agent's
       // is not: agents prove their identity again when it expires.
       const token = this.signer.sign({ ...claims, e: claims.r === 'agent' ? claims.e : expiry });
-      if (isVisitorAddress(claims.a)) return { actor, token };
-      return { actor, token, party: { address, siteKey: site.key, role: claims.r, verified: true } };
+      // A console session's token lives by that session: the handshake checks it (authenticateHandshake).
+      const session = claims.c !== undefined ? { consoleSession: claims.c } : {};
+      if (isVisitorAddress(claims.a)) return { actor, token, ...session };
+      return { actor, token, party: { address, siteKey: site.key, role: claims.r, verified: true }, ...session };
     }
 
     const address = visitorAddress(shortId());

@@ -42,11 +42,15 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Content-Disposition, ETag, Retry-After' });
   };
 
-  const authenticate = (req: Request): Actor => {
+  const authenticate = async (req: Request): Promise<Actor> => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (!match) throw new BridgeError('unauthorized', 'Authorization: send "Bearer <token>": the token of your session, or an API key');
-    const actor = deps.authenticator.bearer(match[1]!);
-    if (!actor) throw new BridgeError('unauthorized', 'Authorization: unknown API key, or a session token that is invalid or expired');
+    const actor = await deps.authenticator.bearer(match[1]!);
+    if (!actor)
+      throw new BridgeError(
+        'unauthorized',
+        'Authorization: unknown API key, or a session token that is invalid or expired (or of a console session that ended)',
+      );
     const origin = req.get('origin');
     const site = deps.authenticator.site(actor.siteKey);
     if (origin !== undefined && site && !originAllowed(site, origin))
@@ -76,7 +80,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     try {
       allowOrigin(req, res);
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
-      const actor = authenticate(req);
+      const actor = await authenticate(req);
       const conversationId = queryString(req, 'conversationId');
       const name = queryString(req, 'name');
       const file = await deps.files.upload(actor, { conversationId, name, content: body });
@@ -91,7 +95,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
   app.get('/v1/files/:id', async (req, res, next) => {
     try {
       allowOrigin(req, res);
-      const actor = authenticate(req);
+      const actor = await authenticate(req);
       await send(req, res, await deps.files.openFor(actor, req.params.id, variantOf(req)), deps.logger);
     } catch (error) {
       next(error);

@@ -119,7 +119,11 @@ export class SocketGateway {
         .link({ siteKey, party: address, address: result.signedInFrom, proof: 'identity' })
         .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'signed-in visitor not linked to their anonymous session'));
     }
-    socket.data = { actor: { ...result.actor, connectionId: socket.id }, token: result.token };
+    socket.data = {
+      actor: { ...result.actor, connectionId: socket.id },
+      token: result.token,
+      ...(result.consoleSession !== undefined ? { consoleSession: result.consoleSession } : {}),
+    };
   }
 
   private onConnection(socket: V1Socket): void {

@@ -36,6 +36,8 @@ export function roomName(room: HubRoom): string {
 export interface SocketData {
   actor: Actor;
   token: string;
+  /** The console session (`c` of the token) the connection lives by: it is closed when that session ends. */
+  consoleSession?: string;
 }
 
 export type V1Server = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;

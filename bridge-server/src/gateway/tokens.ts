@@ -15,6 +15,12 @@ export interface TokenClaims {
   r: Exclude<Role, 'integration'>;
   /** Expiry, epoch seconds. */
   e: number;
+  /**
+   * The console session the token was issued for (an agent signed in with a password): the hex
+   * SHA-256 of its id, the key the store keeps it under. The token works while that session does
+   * (docs/security.md, "Agent sign-in"); tokens without it are not tied to a session.
+   */
+  c?: string;
 }
 
 export class TokenSigner {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Session } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { hashPassword } from '../../src/console/passwords.js';
-import { SITE, type TestBridge, type V1Socket, bodyOf, call, startBridge } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
 const PASSWORD = 'alice-correct-password';
@@ -243,6 +243,30 @@ describe('console sign-in', () => {
     assert.equal(browser.cookies.has('sb_agent'), false);
     assert.equal((await copy.session()).signedIn, false);
     assert.equal((await copy.refused()).code, 'unauthorized');
+  });
+
+  it('signs out: the tokens issued for the session stop working at once, and its open connections close', async () => {
+    const browser = new Browser(t.url);
+    assert.equal((await browser.login('alice', PASSWORD)).status, 200);
+    const { socket: bySession, session } = await browser.connect();
+    // The console reconnects with its token; an identity-vouched agent's token is not tied to any session.
+    const byToken = await browser.connect('http://shop.test', { siteKey: SITE, token: session.token });
+    const other = await browser.connect('http://shop.test', agentAuth('bob'));
+    const fileAnswer = (token: string) => fetch(`${t.url}/v1/files/f_missing`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await fileAnswer(session.token)).status, 404, 'the token reads files while the session runs');
+    const closed = [bySession, byToken.socket].map((socket) => new Promise<string>((resolve) => socket.once('disconnect', resolve)));
+
+    assert.equal((await browser.logout((await browser.session()).csrfToken)).status, 200);
+    assert.deepEqual(await Promise.all(closed), ['io server disconnect', 'io server disconnect']);
+    const refused = await browser.refused('http://shop.test', { siteKey: SITE, token: session.token });
+    assert.equal(refused.code, 'unauthorized');
+    assert.match(refused.message, /console session ended/);
+    const file = await fileAnswer(session.token);
+    assert.equal(file.status, 401);
+    assert.equal((await bodyOf<ErrorAnswer>(file)).error.code, 'unauthorized');
+    // Bob's connection and token are untouched.
+    assert.equal(other.socket.connected, true);
+    assert.equal((await fileAnswer(other.session.token)).status, 404);
   });
 
   it('limits failed sign-ins: 5 per username, then 429 with Retry-After, even for the right password', async () => {
