@@ -219,6 +219,15 @@ describe('agent inbox', () => {
     assert.ok(!seen.messages.some((m) => m.text.includes('refund')), 'the visitor never reads a note');
   });
 
+  it("refuses a note's clientId its author already used on another conversation", async () => {
+    const other = await openVisitor(t, { assignee: null });
+    const reused = await call(alice, 'note:add', { conversationId: other.conversationId, text: 'another note', clientId: 'n-1' });
+    assert.deepEqual(reused.error, { code: 'bad_request', message: 'clientId: already used for a note in another conversation' });
+    assert.deepEqual((await call(alice, 'note:list', { conversationId: other.conversationId })).notes, []);
+    // Another author's clientId is its own.
+    assert.equal((await call(bob, 'note:add', { conversationId: other.conversationId, text: 'by bob', clientId: 'n-1' })).ok, true);
+  });
+
   it("exports a customer's notes with their conversations, and erases them from the store and the search", async () => {
     const exported = await fetch(`${t.url}/v1/parties/${encodeURIComponent(vera.self)}/export`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(exported.status, 200);

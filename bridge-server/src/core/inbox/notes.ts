@@ -8,7 +8,7 @@ import type { NoteAddPayload } from '@switchboard/protocol/schemas';
 import { MAX_NOTES } from '../../store/inbox-store.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import { type Actor, actsForSite } from '../actor.js';
-import { forbidden } from '../errors.js';
+import { badRequest, forbidden } from '../errors.js';
 import type { ClientHub } from '../hub.js';
 import type { SiteAccess } from '../site-access.js';
 import { checkText } from '../text-limit.js';
@@ -34,6 +34,9 @@ export class Notes {
   async write(from: Address, conversation: ConversationRecord, text: string, clientId?: string): Promise<Note> {
     checkText(text, this.deps.limits.maxTextLength);
     const result = await this.deps.store.addNote({ conversationId: conversation.id, from, text, ...(clientId !== undefined ? { clientId } : {}) });
+    // The clientId names one note of its author: reused on another conversation it is a client's
+    // mistake, and answering the other conversation's note would show it where it does not belong.
+    if (result.note.conversationId !== conversation.id) throw badRequest('clientId: already used for a note in another conversation');
     if (result.kind === 'stored') this.deps.hub.emit([{ kind: 'agents', siteKey: conversation.siteKey }], 'note', result.note);
     return result.note;
   }
