@@ -30,14 +30,29 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     const seen: Presence[] = [];
     watcher.on('presence', (presence) => seen.push(presence));
     await watcher.subscribePresence({ addresses: ['web:a_agent'] });
+    await watcher.setPresence('available');
     const element = await consoleFor();
     const toggle = $<HTMLButtonElement>(element, 'sb-presence button')!;
-    expect(toggle.getAttribute('aria-pressed')).to.equal('false');
+    await until(() => toggle.getAttribute('aria-pressed') === 'false', 'the status the bridge has: available');
     toggle.click();
     await until(() => seen.some((p) => p.status === 'away'), 'the agent away');
     await until(() => toggle.getAttribute('aria-pressed') === 'true', 'the toggle pressed');
     toggle.click();
     await until(() => seen.at(-1)?.status === 'available', 'the agent available again');
+  });
+
+  it('shows the status the bridge has for the agent from the start, and follows changes made elsewhere', async () => {
+    // The same agent, set away in another tab before the console starts.
+    const otherTab = await agentClient();
+    await otherTab.setPresence('away');
+    const element = await consoleFor();
+    const toggle = () => $<HTMLButtonElement>(element, 'sb-presence button')!;
+    await until(() => toggle().getAttribute('aria-pressed') === 'true', 'the toggle pressed: away');
+    expect(toggle().textContent).to.include('My status: Away');
+    await expect(element).to.be.accessible();
+    await otherTab.setPresence('available');
+    await until(() => toggle().getAttribute('aria-pressed') === 'false', 'available, as set in the other tab');
+    expect(toggle().textContent).to.include('My status: Available');
   });
 
   it("signs in with the site's identity when that is the way offered, and connects as that agent", async () => {
