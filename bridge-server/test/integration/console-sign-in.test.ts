@@ -340,6 +340,48 @@ describe('console sign-in', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("ends an agent's sessions when its password changes (a new hash in the configuration, then a restart)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-console-'));
+    try {
+      const first = await startBridge(overrides, { dir, consoleDist: FIXTURE });
+      const alice = new Browser(first.url);
+      const bob = new Browser(first.url);
+      assert.equal((await alice.login('alice', PASSWORD)).status, 200);
+      assert.equal((await bob.login('bob', 'bob-correct-password')).status, 200);
+      const { session } = await alice.connect();
+      await first.stop();
+      const accounts = (overrides.console as { accounts: { agent: string; passwordHash: string }[] }).accounts;
+      const changed = {
+        ...overrides,
+        console: {
+          ...(overrides.console as object),
+          accounts: await Promise.all(
+            accounts.map(async (account) => (account.agent === 'alice' ? { ...account, passwordHash: await hashPassword('alice-new-password') } : account)),
+          ),
+        },
+      };
+      const second = await startBridge(changed, { dir, consoleDist: FIXTURE });
+      try {
+        const again = new Browser(second.url);
+        again.cookies.set('sb_agent', alice.cookies.get('sb_agent')!);
+        assert.equal((await again.session()).signedIn, false, "the old password's session is signed out");
+        assert.equal((await again.refused()).code, 'unauthorized');
+        const byToken = await again.refused('http://shop.test', { siteKey: SITE, token: session.token });
+        assert.match(byToken.message, /console session ended/);
+        // Bob's password did not change: his session runs on.
+        const bobAgain = new Browser(second.url);
+        bobAgain.cookies.set('sb_agent', bob.cookies.get('sb_agent')!);
+        assert.equal((await bobAgain.session()).signedIn, true);
+        assert.equal((await again.login('alice', PASSWORD)).status, 401);
+        assert.equal((await again.login('alice', 'alice-new-password')).status, 200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('console page and sign-in, off or not built', () => {
