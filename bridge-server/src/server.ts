@@ -20,6 +20,7 @@ import { type NetworkRecords, type TeamSubscriptions, capabilitiesOf } from './n
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
+import { compileTrust } from './gateway/request-origin.js';
 import { SocketGateway } from './gateway/socket-gateway.js';
 import { SocketHub, type V1Server } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
@@ -422,7 +423,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const sessions = new AgentSessions({ store, console: config.console, sites: config.sites, teams: config.teams, now: () => clock.now().getTime() });
-  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions);
+  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions, compileTrust(config.server.trustProxy));
   // The connections of a console session close when it ends, on whichever node they are.
   const sessionEnds = new SessionEnds({ bus, connections: () => nsp.sockets.values(), live: (key) => sessions.live(key) });
   // Failed console sign-ins, counted for the whole bridge like the other shared limits.

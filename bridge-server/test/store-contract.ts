@@ -818,17 +818,19 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
     describe('agent console', () => {
       it('keeps sign-in sessions across restarts and nodes until they expire or are deleted', async () => {
         const now = Date.now();
-        await store.createAgentSession({ idHash: 'a'.repeat(64), siteKey: 'shop', agent: 'alice', createdAt: now, expiresAt: now + 60_000 });
-        await store.createAgentSession({ idHash: 'b'.repeat(64), siteKey: 'shop', agent: 'bob', createdAt: now - 120_000, expiresAt: now - 60_000 });
-        await reopen();
-        const other = await another();
-        assert.deepEqual(await other.agentSession('a'.repeat(64), now), {
+        const alice = {
           idHash: 'a'.repeat(64),
           siteKey: 'shop',
           agent: 'alice',
           createdAt: now,
           expiresAt: now + 60_000,
-        });
+          passwordFingerprint: '0123456789abcdef',
+        };
+        await store.createAgentSession(alice);
+        await store.createAgentSession({ idHash: 'b'.repeat(64), siteKey: 'shop', agent: 'bob', createdAt: now - 120_000, expiresAt: now - 60_000 });
+        await reopen();
+        const other = await another();
+        assert.deepEqual(await other.agentSession('a'.repeat(64), now), alice);
         assert.equal(await store.agentSession('b'.repeat(64), now), null, 'an expired session signs no one in');
         assert.equal(await store.agentSession('a'.repeat(64), now + 60_000), null, 'expired at its expiry');
         assert.equal(await store.agentSession('c'.repeat(64), now), null);

@@ -5,6 +5,21 @@ export const SESSION_COOKIE = 'sb_agent';
 /** The CSRF token, sent back in `X-CSRF-Token` (double submit). */
 export const CSRF_COOKIE = 'sb_csrf';
 
+export interface CookieNames {
+  session: string;
+  csrf: string;
+}
+
+/**
+ * The cookies' names for a console served over https or plain http. Over https the `__Host-`
+ * prefix (RFC 6265bis, "Cookie Name Prefixes"): browsers keep such a cookie only when it is Secure,
+ * has `Path=/` and no `Domain`, so no other host (a sibling subdomain) and no plain-http page can
+ * set or shadow it. Over plain http (local development) browsers refuse the prefix: the bare names.
+ */
+export function cookieNames(secure: boolean): CookieNames {
+  return secure ? { session: `__Host-${SESSION_COOKIE}`, csrf: `__Host-${CSRF_COOKIE}` } : { session: SESSION_COOKIE, csrf: CSRF_COOKIE };
+}
+
 /** A cookie of a `Cookie` header (the first of that name); undefined when absent or malformed. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -26,7 +41,7 @@ export interface CookieOptions {
   secure: boolean;
 }
 
-/** A `Set-Cookie` value: always SameSite=Strict, so no other site's page sends it along. */
+/** A `Set-Cookie` value: always SameSite=Strict, so no other site's page sends it along; never a `Domain`. */
 export function cookie(name: string, value: string, options: CookieOptions): string {
   return [
     `${name}=${value}`,

@@ -10,7 +10,7 @@ import { BridgeError } from '../core/errors.js';
 import type { Reports } from '../core/reports/reports.js';
 import { reportCsv } from '../core/reports/csv.js';
 import type { ConsoleConfig } from './config.js';
-import { CSRF_COOKIE, SESSION_COOKIE, cookie, readCookie } from './cookies.js';
+import { cookie, cookieNames, readCookie } from './cookies.js';
 import type { LoginLimits } from './login-limits.js';
 import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
@@ -60,13 +60,16 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
     secure: req.secure,
     ...(maxAge !== undefined ? { maxAge } : {}),
   });
-  const session = (req: Request) => readCookie(req.get('cookie'), SESSION_COOKIE);
+  // `__Host-` names over https, the bare ones over plain http (console/cookies.ts).
+  const names = (req: Request) => cookieNames(req.secure);
+  const session = (req: Request) => readCookie(req.get('cookie'), names(req).session);
   /** The double-submit check: the CSRF cookie and the `X-CSRF-Token` header agree (constant time). */
   const checkCsrf = (req: Request) => {
-    const cookieToken = readCookie(req.get('cookie'), CSRF_COOKIE);
+    const name = names(req).csrf;
+    const cookieToken = readCookie(req.get('cookie'), name);
     const header = req.get('x-csrf-token');
     if (cookieToken === undefined || header === undefined || !sameToken(header, cookieToken))
-      throw new BridgeError('forbidden', 'X-CSRF-Token: missing or not the sb_csrf cookie; GET /agent/api/session first');
+      throw new BridgeError('forbidden', `X-CSRF-Token: missing or not the ${name} cookie; GET ${api}/session first`);
   };
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
   const agentOf = (agent: SignedInAgent) => ({ userId: agent.userId, name: agent.name });
@@ -74,11 +77,11 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
 
   app.get(`${api}/session`, async (req, res, next) => {
     try {
-      let csrfToken = readCookie(req.get('cookie'), CSRF_COOKIE);
+      let csrfToken = readCookie(req.get('cookie'), names(req).csrf);
       if (csrfToken === undefined) {
         csrfToken = randomBytes(24).toString('base64url');
         // Readable by the console's script is not needed (the token is in the body), so HttpOnly too.
-        res.append('Set-Cookie', cookie(CSRF_COOKIE, csrfToken, cookieOptions(req, true)));
+        res.append('Set-Cookie', cookie(names(req).csrf, csrfToken, cookieOptions(req, true)));
       }
       const agent = await sessions.resolve(session(req));
       noStore(res).json({
@@ -112,7 +115,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
       );
       if (!signedIn) throw new BridgeError('unauthorized', 'username or password is wrong');
       const { id, agent } = signedIn;
-      res.append('Set-Cookie', cookie(SESSION_COOKIE, id, cookieOptions(req, true, (agent.expiresAt - Date.now()) / 1000)));
+      res.append('Set-Cookie', cookie(names(req).session, id, cookieOptions(req, true, (agent.expiresAt - Date.now()) / 1000)));
       noStore(res).json({ ok: true, siteKey: agent.siteKey, agent: agentOf(agent) });
     } catch (error) {
       next(error);
@@ -125,7 +128,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
       const ended = await sessions.revoke(session(req));
       // The tokens issued for it stop working with it; the connections opened with them close now.
       if (ended !== undefined) deps.sessionEnds.ended(ended);
-      res.append('Set-Cookie', cookie(SESSION_COOKIE, '', cookieOptions(req, true, 0)));
+      res.append('Set-Cookie', cookie(names(req).session, '', cookieOptions(req, true, 0)));
       noStore(res).json({ ok: true });
     } catch (error) {
       next(error);

@@ -2,7 +2,8 @@
  * Console sign-in sessions (docs/security.md, "Agent sign-in"): a password checked against the
  * account's scrypt hash makes a random session id, kept in the store as its SHA-256 only, with the
  * agent, the site and an expiry (the site's agentTokenTtlHours), so it holds on every node and
- * across restarts. A session whose account is no longer configured signs no one in.
+ * across restarts. A session whose account is no longer configured, or whose password changed since
+ * (a fingerprint of the hash is kept with it), signs no one in.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Address } from '@switchboard/protocol';
@@ -26,6 +27,12 @@ export interface SignedInAgent {
 
 /** A session id's key in the store; also the claim (`c`) of the agent tokens issued for it. */
 export const sessionKey = (id: string) => createHash('sha256').update(id).digest('hex');
+
+/**
+ * A short fingerprint of an account's password hash, kept with each session: a changed password
+ * (a new hash in the configuration) no longer matches, and the sessions made before sign no one in.
+ */
+export const passwordFingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('hex').slice(0, 16);
 
 export class AgentSessions {
   private readonly sites: Map<string, SiteConfig>;
@@ -76,7 +83,14 @@ export class AgentSessions {
     const id = randomBytes(32).toString('base64url');
     const expiresAt = now + site.agentTokenTtlHours * 3_600_000;
     const key = sessionKey(id);
-    await this.deps.store.createAgentSession({ idHash: key, siteKey: site.key, agent: account.agent, createdAt: now, expiresAt });
+    await this.deps.store.createAgentSession({
+      idHash: key,
+      siteKey: site.key,
+      agent: account.agent,
+      createdAt: now,
+      expiresAt,
+      passwordFingerprint: passwordFingerprint(account.passwordHash),
+    });
     return { id, agent: this.agent(site.key, account.agent, expiresAt, key) };
   }
 
@@ -91,6 +105,8 @@ export class AgentSessions {
     if (!session) return null;
     const account = this.account(session.agent);
     if (!account || account.site !== session.siteKey || !this.sites.has(session.siteKey)) return null;
+    // The password changed since (or the session predates fingerprints): signed out.
+    if (session.passwordFingerprint !== passwordFingerprint(account.passwordHash)) return null;
     return this.agent(session.siteKey, session.agent, session.expiresAt, key);
   }
 

@@ -14,9 +14,9 @@ import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { sameOrigin } from './same-origin.js';
-import { SESSION_COOKIE, readCookie } from '../console/cookies.js';
+import { cookieNames, readCookie } from '../console/cookies.js';
+import { type RequestLike, type TrustProxy, compileTrust, requestScheme } from './request-origin.js';
 import type { AgentSessions } from '../console/sessions.js';
 
 export interface Authenticated {
@@ -73,6 +73,8 @@ export class Authenticator {
     private readonly signer: TokenSigner,
     /** The console's sign-in sessions, for `agentSession` handshakes. */
     private readonly sessions?: AgentSessions,
+    /** `server.trustProxy`: whether a handshake came over https (which names the cookies). */
+    private readonly trust: TrustProxy = compileTrust(undefined),
   ) {
     this.sites = new Map(sites.map((site) => [site.key, site]));
     this.apiKeys = indexApiKeys(sites);
@@ -119,8 +121,9 @@ export class Authenticator {
     return { signedInFrom: claims.a };
   }
 
-  /** A handshake with its request's headers: the console's session cookie, or what `authenticate` reads. */
-  async authenticateHandshake(rawAuth: unknown, headers: IncomingHttpHeaders, now = Date.now()): Promise<Authenticated> {
+  /** A handshake with its HTTP request: the console's session cookie, or what `authenticate` reads. */
+  async authenticateHandshake(rawAuth: unknown, request: RequestLike, now = Date.now()): Promise<Authenticated> {
+    const { headers } = request;
     const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
     if (!isSession) {
       const result = this.authenticate(rawAuth, headers.origin, now);
@@ -137,7 +140,7 @@ export class Authenticator {
     // other page (cross-site WebSocket hijacking) is refused even when a browser sends the cookie.
     if (!sameOrigin(headers))
       throw new BridgeError('forbidden', "auth.agentSession: only the bridge's own pages (the console, same origin) connect with the session cookie");
-    const agent = await this.sessions?.resolve(readCookie(headers.cookie, SESSION_COOKIE));
+    const agent = await this.sessions?.resolve(readCookie(headers.cookie, cookieNames(requestScheme(request, this.trust) === 'https').session));
     if (!agent) throw unauthorized('auth.agentSession: not signed in, or the session ended; sign in again at the console');
     if (siteKey !== undefined && siteKey !== agent.siteKey) throw unauthorized(`siteKey: the session is of site "${agent.siteKey}"`);
     const actor: Actor = { address: agent.address, role: 'agent', siteKey: agent.siteKey, name: agent.name };

@@ -109,7 +109,7 @@ export class SocketGateway {
 
   private async authenticate(socket: V1Socket): Promise<void> {
     if (this.draining) throw new BridgeError('unavailable', 'The bridge is shutting down; reconnect in a moment.');
-    const result = await this.deps.authenticator.authenticateHandshake(socket.handshake.auth, socket.handshake.headers);
+    const result = await this.deps.authenticator.authenticateHandshake(socket.handshake.auth, socket.request);
     if (result.party) await this.deps.core.parties.admit(result.party);
     // A visitor who signs in on a device where they were anonymous: that visitor is them too.
     if (result.signedInFrom) {

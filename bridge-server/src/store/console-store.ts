@@ -15,6 +15,11 @@ export interface AgentSessionRecord {
   createdAt: number;
   /** Epoch ms, after which the session signs no one in. */
   expiresAt: number;
+  /**
+   * A short fingerprint of the account's password hash when the session was made: a session whose
+   * account's password changed since signs no one in. None for sessions stored before it was kept.
+   */
+  passwordFingerprint?: string;
 }
 
 /** One conversation as reports read it (times are ISO-8601 UTC). */
@@ -72,10 +77,23 @@ export interface AgentSessionRow {
   agent: string;
   created_at: number | string;
   expires_at: number | string;
+  password_fingerprint: string | null;
+}
+
+/** A session's columns in the order of the engines' INSERT (id_hash, site_key, agent, created_at, expires_at, password_fingerprint). */
+export function agentSessionValues(session: AgentSessionRecord): [string, string, string, number, number, string | null] {
+  return [session.idHash, session.siteKey, session.agent, session.createdAt, session.expiresAt, session.passwordFingerprint ?? null];
 }
 
 export function toAgentSession(row: AgentSessionRow): AgentSessionRecord {
-  return { idHash: row.id_hash, siteKey: row.site_key, agent: row.agent, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+  return {
+    idHash: row.id_hash,
+    siteKey: row.site_key,
+    agent: row.agent,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    ...(row.password_fingerprint !== null ? { passwordFingerprint: row.password_fingerprint } : {}),
+  };
 }
 
 export function toReportConversation(row: ReportRow): ReportConversation {

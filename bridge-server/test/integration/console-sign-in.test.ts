@@ -34,7 +34,23 @@ class Browser {
     private readonly url: string,
     /** Another client IP, as a proxy `trust proxy` believes would say (X-Forwarded-For). */
     private readonly ip?: string,
+    /** The page is served over https, as that proxy says (X-Forwarded-Proto). */
+    private readonly https = false,
   ) {}
+
+  /** The console page's origin, as the browser sends it. */
+  get origin(): string {
+    return this.https ? this.url.replace(/^http:/, 'https:') : this.url;
+  }
+
+  /** The cookies' names the bridge uses for this page. */
+  get names(): { session: string; csrf: string } {
+    return this.https ? { session: '__Host-sb_agent', csrf: '__Host-sb_csrf' } : { session: 'sb_agent', csrf: 'sb_csrf' };
+  }
+
+  private get proxied(): Record<string, string> {
+    return { ...(this.ip ? { 'x-forwarded-for': this.ip } : {}), ...(this.https ? { 'x-forwarded-proto': 'https' } : {}) };
+  }
 
   get cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -43,7 +59,7 @@ class Browser {
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0) headers.set('cookie', this.cookieHeader);
-    if (this.ip) headers.set('x-forwarded-for', this.ip);
+    for (const [name, value] of Object.entries(this.proxied)) headers.set(name, value);
     const response = await fetch(`${this.url}${path}`, { ...init, headers });
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
@@ -75,7 +91,7 @@ class Browser {
 
   /** A handshake with the session cookie, from `origin` (the bridge's own by default). */
   connect(
-    origin = this.url,
+    origin = this.origin,
     auth: object = { siteKey: SITE, agentSession: true },
     transports: ('websocket' | 'polling')[] = ['websocket'],
   ): Promise<{ socket: V1Socket; session: Session }> {
@@ -84,7 +100,7 @@ class Browser {
       transports,
       reconnection: false,
       forceNew: true,
-      extraHeaders: { origin, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}) },
+      extraHeaders: { origin, ...this.proxied, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}) },
     });
     sockets.push(socket);
     return new Promise((resolve, reject) => {
@@ -172,16 +188,34 @@ describe('console sign-in', () => {
     assert.ok(listed.ok, JSON.stringify(listed));
   });
 
-  it('marks the cookies Secure when the client used https (as the trusted proxy says)', async () => {
-    const browser = new Browser(t.url, '192.0.2.2');
+  it('names the cookies __Host-sb_agent and __Host-sb_csrf, Secure, when the client used https (as the trusted proxy says)', async () => {
+    const browser = new Browser(t.url, '192.0.2.2', true);
     const { csrfToken } = await browser.session();
-    const login = await browser.fetch('/agent/api/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken, 'x-forwarded-proto': 'https' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD }),
-    });
+    assert.match(browser.setCookies.join('\n'), /^__Host-sb_csrf=[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; Secure; SameSite=Strict$/m);
+    const login = await browser.login('alice', PASSWORD, csrfToken);
     assert.equal(login.status, 200);
-    assert.match(login.headers.getSetCookie().join('\n'), /^sb_agent=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/m);
+    const set = login.headers.getSetCookie().join('\n');
+    assert.match(set, /^__Host-sb_agent=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/m);
+    assert.doesNotMatch(set, /Domain=/i);
+    assert.deepEqual([...browser.cookies.keys()].sort(), ['__Host-sb_agent', '__Host-sb_csrf']);
+    assert.equal((await browser.session()).signedIn, true);
+    const { session } = await browser.connect();
+    assert.equal(session.self, 'web:a_alice');
+
+    // Over https the bare names are not read: a cookie a plain-http page (or a sibling host) set does not count.
+    const bare = new Browser(t.url, '192.0.2.2', true);
+    bare.cookies.set('sb_agent', browser.cookies.get('__Host-sb_agent')!);
+    bare.cookies.set('sb_csrf', csrfToken);
+    assert.equal((await bare.fetch('/agent/api/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken } })).status, 403);
+    assert.equal((await bare.refused()).code, 'unauthorized');
+    // And the __Host- ones are not read over plain http.
+    const plain = new Browser(t.url, '192.0.2.2');
+    plain.cookies.set('__Host-sb_agent', browser.cookies.get('__Host-sb_agent')!);
+    assert.equal((await plain.session()).signedIn, false);
+
+    const { csrfToken: again } = await browser.session();
+    assert.equal((await browser.logout(again)).status, 200);
+    assert.ok(browser.setCookies.some((line) => /^__Host-sb_agent=; Path=\/; Max-Age=0; HttpOnly; Secure; SameSite=Strict$/.test(line)));
   });
 
   it('refuses a wrong password, an unknown username, and a request without the CSRF token or with another one', async () => {
@@ -333,6 +367,48 @@ describe('console sign-in', () => {
         assert.equal((await again.session()).signedIn, true);
         const { session } = await again.connect();
         assert.equal(session.self, 'web:a_alice');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ends an agent's sessions when its password changes (a new hash in the configuration, then a restart)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-console-'));
+    try {
+      const first = await startBridge(overrides, { dir, consoleDist: FIXTURE });
+      const alice = new Browser(first.url);
+      const bob = new Browser(first.url);
+      assert.equal((await alice.login('alice', PASSWORD)).status, 200);
+      assert.equal((await bob.login('bob', 'bob-correct-password')).status, 200);
+      const { session } = await alice.connect();
+      await first.stop();
+      const accounts = (overrides.console as { accounts: { agent: string; passwordHash: string }[] }).accounts;
+      const changed = {
+        ...overrides,
+        console: {
+          ...(overrides.console as object),
+          accounts: await Promise.all(
+            accounts.map(async (account) => (account.agent === 'alice' ? { ...account, passwordHash: await hashPassword('alice-new-password') } : account)),
+          ),
+        },
+      };
+      const second = await startBridge(changed, { dir, consoleDist: FIXTURE });
+      try {
+        const again = new Browser(second.url);
+        again.cookies.set('sb_agent', alice.cookies.get('sb_agent')!);
+        assert.equal((await again.session()).signedIn, false, "the old password's session is signed out");
+        assert.equal((await again.refused()).code, 'unauthorized');
+        const byToken = await again.refused('http://shop.test', { siteKey: SITE, token: session.token });
+        assert.match(byToken.message, /console session ended/);
+        // Bob's password did not change: his session runs on.
+        const bobAgain = new Browser(second.url);
+        bobAgain.cookies.set('sb_agent', bob.cookies.get('sb_agent')!);
+        assert.equal((await bobAgain.session()).signedIn, true);
+        assert.equal((await again.login('alice', PASSWORD)).status, 401);
+        assert.equal((await again.login('alice', 'alice-new-password')).status, 200);
       } finally {
         await second.stop();
       }

@@ -314,4 +314,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE conversations ADD COLUMN closed_at TEXT COLLATE "C", ADD COLUMN first_customer_at TEXT COLLATE "C", ADD COLUMN first_response_at TEXT COLLATE "C";
   CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
   `,
+  /*
+   * 14 (SQLite's step 18): a console session keeps a fingerprint of its account's password hash: a
+   * changed password ends the sessions made with the old one
+   */ `
+  ALTER TABLE agent_sessions ADD COLUMN password_fingerprint TEXT COLLATE "C";
+  `,
 ];

@@ -7,6 +7,7 @@ import {
   type ReportConversation,
   type ReportRow,
   REPORT_COLUMNS,
+  agentSessionValues,
   toAgentSession,
   toReportConversation,
 } from '../console-store.js';
@@ -19,13 +20,10 @@ export class PostgresConsole implements ConsoleStore {
   }
 
   async createAgentSession(session: AgentSessionRecord): Promise<void> {
-    await this.db.query('INSERT INTO agent_sessions (id_hash, site_key, agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      session.idHash,
-      session.siteKey,
-      session.agent,
-      session.createdAt,
-      session.expiresAt,
-    ]);
+    await this.db.query(
+      'INSERT INTO agent_sessions (id_hash, site_key, agent, created_at, expires_at, password_fingerprint) VALUES ($1, $2, $3, $4, $5, $6)',
+      agentSessionValues(session),
+    );
   }
 
   async agentSession(idHash: string, now: number): Promise<AgentSessionRecord | null> {

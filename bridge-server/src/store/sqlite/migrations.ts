@@ -350,4 +350,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE conversations ADD COLUMN first_response_at TEXT;
   CREATE INDEX conversations_by_site_created ON conversations (site_key, created_at);
   `,
+  /*
+   * 18: a console session keeps a fingerprint of its account's password hash: a changed password
+   * ends the sessions made with the old one
+   */ `
+  ALTER TABLE agent_sessions ADD COLUMN password_fingerprint TEXT;
+  `,
 ];

@@ -7,6 +7,7 @@ import {
   type ReportConversation,
   type ReportRow,
   REPORT_COLUMNS,
+  agentSessionValues,
   toAgentSession,
   toReportConversation,
 } from '../console-store.js';
@@ -16,7 +17,7 @@ type Write = <T>(run: () => T) => Promise<T>;
 
 function prepare(db: Database.Database) {
   return {
-    createSession: db.prepare('INSERT INTO agent_sessions (id_hash, site_key, agent, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    createSession: db.prepare('INSERT INTO agent_sessions (id_hash, site_key, agent, created_at, expires_at, password_fingerprint) VALUES (?, ?, ?, ?, ?, ?)'),
     session: db.prepare<[string, number], AgentSessionRow>('SELECT * FROM agent_sessions WHERE id_hash = ? AND expires_at > ?'),
     deleteSession: db.prepare('DELETE FROM agent_sessions WHERE id_hash = ?'),
     deleteExpired: db.prepare('DELETE FROM agent_sessions WHERE expires_at <= ?'),
@@ -41,7 +42,7 @@ export class SqliteConsole implements ConsoleStore {
   }
 
   async createAgentSession(session: AgentSessionRecord): Promise<void> {
-    await this.write(() => this.statements.createSession.run(session.idHash, session.siteKey, session.agent, session.createdAt, session.expiresAt));
+    await this.write(() => this.statements.createSession.run(...agentSessionValues(session)));
   }
 
   async agentSession(idHash: string, now: number): Promise<AgentSessionRecord | null> {
