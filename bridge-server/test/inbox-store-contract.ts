@@ -113,6 +113,35 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.equal(forOther[0]!.unread, 3, "another agent's cursor is theirs");
     });
 
+    it("counts every reader's unread of a conversation in one call, as the views count it", async () => {
+      const c = await open('web:v_1');
+      await say(c.id, 'web:v_1', 'a');
+      await say(c.id, 'web:v_1', 'b');
+      await say(c.id, OTHER, 'from bob on xmpp');
+      await say(c.id, 'web:v_1', 'c');
+      await say(c.id, 'web:a_bob@shop', 'from bob on the web');
+      await store.setReadCursor(c.id, AGENT, 2);
+      const readers = [
+        { address: AGENT, addresses: [AGENT] },
+        { address: OTHER, addresses: [OTHER, 'web:a_bob@shop' as Address] },
+        { address: 'web:i_crm@shop' as Address, addresses: ['web:i_crm@shop' as Address] },
+      ];
+      const counts = await store.unreadCounts(c.id, readers);
+      assert.deepEqual(
+        counts,
+        new Map([
+          [AGENT, 3],
+          [OTHER, 3],
+          ['web:i_crm@shop', 5],
+        ]),
+      );
+      for (const reader of readers) {
+        const [row] = await store.inbox({ siteKey: 'shop', reader, view: { ids: [c.id] }, sort: 'updated', limit: 1 });
+        assert.equal(row!.unread, counts.get(reader.address), reader.address);
+      }
+      assert.deepEqual(await store.unreadCounts(c.id, []), new Map());
+    });
+
     it('stores notes after the last seq, idempotent by author and clientId, never as messages', async () => {
       const c = await open('web:v_1');
       await say(c.id, 'web:v_1', 'hello');

@@ -174,7 +174,7 @@ export class Core {
       ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
     }));
     const inbox = (this.inbox = new InboxViews({ ...deps, now: () => deps.clock.now() }));
-    const inboxFeed = new InboxFeed({ ...deps, itemFor: (siteKey, id, reader) => inbox.itemFor(siteKey, id, reader) });
+    const inboxFeed = new InboxFeed({ ...deps, itemsFor: (siteKey, id, readers) => inbox.itemsFor(siteKey, id, readers) });
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),

@@ -3,7 +3,7 @@
  * (SQLite `@p1` and JSON arrays, Postgres `$1` and arrays), and the rows it answers.
  */
 import type { Address, InboxCounts, InboxLastMessage, Note } from '@switchboard/protocol';
-import type { InboxCountQuery, InboxQuery, InboxRow } from './inbox-store.js';
+import type { InboxCountQuery, InboxQuery, InboxReader, InboxRow } from './inbox-store.js';
 import type { ConversationRecord } from './store.js';
 import type { ConversationRow } from './rows.js';
 
@@ -13,7 +13,12 @@ export interface Dialect {
   inList(n: number): string;
   /** The value of a list parameter. */
   list(values: readonly string[]): unknown;
+  /** A table of parameter `n` (`tuples` as JSON text), the tuple's items as `columns`. */
+  tuples(n: number, columns: readonly string[]): string;
 }
+
+/** The value of a `tuples` parameter. */
+export const tuples = (rows: readonly (readonly string[])[]): string => JSON.stringify(rows);
 
 export interface InboxSqlRow extends ConversationRow {
   waiting_since: string | null;
@@ -94,6 +99,24 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
     ORDER BY ${ORDER[query.sort]('picked')}`;
   return { sql, params };
 }
+
+/**
+ * Each reader's unread count of one conversation: what `inboxSql` counts for one reader, for many
+ * at once (the item pushed to every agent of a site costs one query, not one per agent).
+ */
+export function unreadCountsSql(d: Dialect, conversationId: string, readers: readonly InboxReader[]): { sql: string; params: unknown[] } {
+  const own = readers.flatMap((reader) => reader.addresses.map((address) => [reader.address, address]));
+  const params: unknown[] = [conversationId, tuples(readers.map((reader) => [reader.address])), tuples(own)];
+  const sql = `SELECT rd.reader, (SELECT count(*) FROM messages u WHERE u.conversation_id = ${d.param(1)}
+      AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
+      AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)) AS unread
+    FROM ${d.tuples(2, ['reader'])} rd`;
+  return { sql, params };
+}
+
+/** The rows of `unreadCountsSql`, by reader. */
+export const toUnreadCounts = (rows: readonly { reader: string; unread: number | string }[]): Map<Address, number> =>
+  new Map(rows.map((row) => [row.reader as Address, Number(row.unread)]));
 
 /** An inbox row as the store answers it, given the conversation record the engine made of it. */
 export function toInboxRow(row: InboxSqlRow, conversation: ConversationRecord): InboxRow<ConversationRecord> {

@@ -64,6 +64,8 @@ export interface InboxStore<C> {
   /** A conversation's notes, oldest first, at most `limit`. */
   notes(conversationId: string, limit: number): Promise<Note[]>;
   inbox(query: InboxQuery): Promise<InboxRow<C>[]>;
+  /** Each reader's `unread` of one conversation (as `inbox` counts it), by reader address, in one query. */
+  unreadCounts(conversationId: string, readers: readonly InboxReader[]): Promise<Map<Address, number>>;
   inboxCounts(query: InboxCountQuery): Promise<InboxCounts>;
   /** Messages, notes and customers of a site whose text (name, email, address) contains the query's words. */
   searchInbox(siteKey: string, query: string, limit: number): Promise<InboxSearchResult[]>;

@@ -16,9 +16,13 @@ const conversation: ConversationRecord = {
   createdAt: '2026-01-01T10:00:00.000Z',
   updatedAt: '2026-01-01T10:00:00.000Z',
 };
-const message = (from: string, sentAt: string) => ({ from: from as Address, sentAt }) as Message;
+let seq = 0;
+/** A message stored on this node, in seq order unless `at` says otherwise. */
+const message = (from: string, sentAt: string, at = ++seq) => ({ from: from as Address, sentAt, seq: (seq = at) }) as Message;
 
-function setup() {
+/** `slowCustomer`: the customer's message lands in the store only when `land` is called. */
+function setup({ slowCustomer = false } = {}) {
+  let land = () => {};
   const writes: string[] = [];
   const observed: unknown[][] = [];
   let customerAt: string | null = null;
@@ -27,8 +31,8 @@ function setup() {
     store: {
       markCustomerMessage: (_id, at) => {
         writes.push(`customer ${at}`);
-        customerAt ??= at;
-        return Promise.resolve();
+        if (!slowCustomer) return Promise.resolve(void (customerAt ??= at));
+        return new Promise<void>((resolve) => (land = () => resolve(void (customerAt ??= at))));
       },
       markAgentResponse: (_id, at) => {
         writes.push(`agent ${at}`);
@@ -46,7 +50,9 @@ function setup() {
     logger: pino({ level: 'silent' }),
   });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
-  return { times, writes, observed, settle };
+  /** The customer's first message, stored by another node. */
+  const customerElsewhere = (at: string) => (customerAt ??= at);
+  return { times, writes, observed, settle, customerElsewhere, land: () => land() };
 }
 
 describe('response times', () => {
@@ -63,6 +69,49 @@ describe('response times', () => {
     await settle();
     assert.deepEqual(writes, ['customer 2026-01-01T10:00:10.000Z', 'agent 2026-01-01T10:01:10.000Z'], 'later messages write nothing');
     assert.deepEqual(observed, [['first', { team: 'support', network: 'xmpp' }, 60]]);
+  });
+
+  it('asks the store once while no customer message exists, again once the customer writes', async () => {
+    const { times, writes, observed, settle } = setup();
+    for (const second of ['00', '01', '02']) {
+      times.stored(message('xmpp:alice@example.org', `2026-01-01T10:00:${second}.000Z`), conversation);
+      await settle();
+    }
+    times.stored(message('team:support', '2026-01-01T10:00:03.000Z'), conversation);
+    times.stored(message('web:a_bob@shop', '2026-01-01T10:00:04.000Z'), conversation);
+    await settle();
+    assert.deepEqual(writes, ['agent 2026-01-01T10:00:00.000Z'], 'outreach before any customer message asks once');
+
+    times.stored(message('xmpp:dana@example.org', '2026-01-01T10:00:10.000Z'), conversation);
+    await settle();
+    times.stored(message('xmpp:alice@example.org', '2026-01-01T10:00:40.000Z'), conversation);
+    await settle();
+    assert.deepEqual(writes.slice(1), ['customer 2026-01-01T10:00:10.000Z', 'agent 2026-01-01T10:00:40.000Z']);
+    assert.deepEqual(observed, [['first', { team: 'support', network: 'xmpp' }, 30]]);
+  });
+
+  it('asks the store again after a message this node did not store (the customer may have written on another node)', async () => {
+    const { times, writes, observed, settle, customerElsewhere } = setup();
+    times.stored(message('xmpp:alice@example.org', '2026-01-01T10:00:00.000Z', 1), conversation);
+    await settle();
+    customerElsewhere('2026-01-01T10:00:10.000Z');
+    times.stored(message('xmpp:alice@example.org', '2026-01-01T10:00:20.000Z', 3), conversation);
+    await settle();
+    assert.deepEqual(writes, ['agent 2026-01-01T10:00:00.000Z', 'agent 2026-01-01T10:00:20.000Z']);
+    assert.deepEqual(observed, [['first', { team: 'support', network: 'xmpp' }, 10]]);
+  });
+
+  it("does not take an answer for one before any question while the customer's message is being recorded", async () => {
+    const { times, writes, observed, settle, land } = setup({ slowCustomer: true });
+    times.stored(message('xmpp:dana@example.org', '2026-01-01T10:00:10.000Z'), conversation);
+    times.stored(message('xmpp:alice@example.org', '2026-01-01T10:00:20.000Z'), conversation);
+    await settle();
+    land();
+    await settle();
+    times.stored(message('xmpp:alice@example.org', '2026-01-01T10:00:30.000Z'), conversation);
+    await settle();
+    assert.deepEqual(writes, ['customer 2026-01-01T10:00:10.000Z', 'agent 2026-01-01T10:00:20.000Z', 'agent 2026-01-01T10:00:30.000Z']);
+    assert.deepEqual(observed, [['first', { team: 'support', network: 'xmpp' }, 20]]);
   });
 
   it('observes the resolution at a close and counts ratings', () => {

@@ -17,8 +17,8 @@ const DESK_IDENTITY = /^web:[ai]_/;
 export interface InboxFeedDeps {
   hub: Pick<ClientHub, 'emit' | 'connectedOn'>;
   logger: Logger;
-  /** The conversation as `reader` lists it; none when it is gone. */
-  itemFor(siteKey: string, conversationId: string, reader: Address): Promise<InboxItem | undefined>;
+  /** The conversation as each of `readers` lists it, by reader; empty when it is gone. */
+  itemsFor(siteKey: string, conversationId: string, readers: readonly Address[]): Promise<Map<Address, InboxItem>>;
   windowMs?: number;
   /** Runs `run` after `ms`; by default a timer that does not keep the process alive. */
   later?(run: () => void, ms: number): void;
@@ -46,10 +46,8 @@ export class InboxFeed {
 
   private async push(siteKey: string, conversationId: string): Promise<void> {
     const readers = this.deps.hub.connectedOn(siteKey).filter((address) => DESK_IDENTITY.test(address));
-    for (const reader of readers) {
-      const item = await this.deps.itemFor(siteKey, conversationId, reader);
-      if (!item) return;
-      this.deps.hub.emit([{ kind: 'address', address: reader }], 'inbox:item', item);
-    }
+    if (readers.length === 0) return;
+    const items = await this.deps.itemsFor(siteKey, conversationId, readers);
+    for (const [reader, item] of items) this.deps.hub.emit([{ kind: 'address', address: reader }], 'inbox:item', item);
   }
 }

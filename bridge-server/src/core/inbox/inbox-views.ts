@@ -84,9 +84,20 @@ export class InboxViews {
     return results.map((result) => ({ ...result, snippet: textForSite(result.snippet, actor.siteKey) }));
   }
 
-  /** A conversation of the site as `reader` (an agent's address) lists it; none when it is gone. */
-  async itemFor(siteKey: string, conversationId: string, reader: Address): Promise<InboxItem | undefined> {
-    const [row] = await this.deps.store.inbox({ siteKey, reader: this.readerOf(reader, siteKey), view: { ids: [conversationId] }, sort: 'updated', limit: 1 });
-    return row && toInboxItem(row);
+  /**
+   * A conversation of the site as each of `readers` (agents' and integrations' addresses) lists it,
+   * by reader; empty when it is gone. Two store queries however many read: the item once, then
+   * every reader's own `unread`.
+   */
+  async itemsFor(siteKey: string, conversationId: string, readers: readonly Address[]): Promise<Map<Address, InboxItem>> {
+    const items = new Map<Address, InboxItem>();
+    const all = readers.map((address) => this.readerOf(address, siteKey));
+    if (!all[0]) return items;
+    const [row] = await this.deps.store.inbox({ siteKey, reader: all[0], view: { ids: [conversationId] }, sort: 'updated', limit: 1 });
+    if (!row) return items;
+    const unread = await this.deps.store.unreadCounts(conversationId, all);
+    const item = toInboxItem(row);
+    for (const reader of all) items.set(reader.address, { ...item, unread: unread.get(reader.address) ?? 0 });
+    return items;
   }
 }

@@ -28,6 +28,13 @@ export class ResponseTimes {
   private readonly asked = new LRUCache<string, true>({ max: REMEMBERED });
   /** Conversations whose first response is recorded. */
   private readonly answered = new LRUCache<string, true>({ max: REMEMBERED });
+  /**
+   * Conversations known to have no customer message yet, with the seq of the last message this node
+   * stored in them: an agent's message there records nothing, so the store is not asked again. A
+   * customer message forgets the entry; a gap in seq (a message stored by another node, maybe the
+   * customer's) too.
+   */
+  private readonly unasked = new LRUCache<string, number>({ max: REMEMBERED });
 
   constructor(private readonly deps: ResponseTimesDeps) {}
 
@@ -50,16 +57,38 @@ export class ResponseTimes {
   private async record(message: Message, conversation: ConversationRecord): Promise<void> {
     const customer = conversation.openedBy;
     if (message.from === customer && !this.isAgent(customer)) {
+      this.unasked.delete(conversation.id);
       if (this.asked.has(conversation.id)) return;
-      await this.deps.store.markCustomerMessage(conversation.id, message.sentAt);
+      // Marked before the write, so an agent's answer awaiting the store meanwhile is not taken for one before any question.
       this.asked.set(conversation.id, true);
+      await this.deps.store.markCustomerMessage(conversation.id, message.sentAt).catch((error: unknown) => {
+        this.asked.delete(conversation.id);
+        throw error;
+      });
       return;
     }
+    if (this.stillUnasked(conversation.id, message.seq)) return;
     if (!this.isAgent(message.from) || this.answered.has(conversation.id)) return;
     const askedAt = await this.deps.store.markAgentResponse(conversation.id, message.sentAt);
-    if (askedAt === null) return;
+    if (askedAt === null) {
+      // Nothing to answer yet, unless the customer wrote while the store was asked.
+      if (!this.asked.has(conversation.id)) this.unasked.set(conversation.id, message.seq);
+      return;
+    }
     this.answered.set(conversation.id, true);
     this.deps.metrics.firstResponseSeconds.observe(this.labels(conversation), seconds(askedAt, message.sentAt));
+  }
+
+  /** Whether a conversation is still known to have no customer message, `seq` being the next message this node stored. */
+  private stillUnasked(conversationId: string, seq: number): boolean {
+    const last = this.unasked.get(conversationId);
+    if (last === undefined) return false;
+    if (seq !== last + 1) {
+      this.unasked.delete(conversationId);
+      return false;
+    }
+    this.unasked.set(conversationId, seq);
+    return true;
   }
 
   /** A conversation was closed (`updatedAt` is its close). */

@@ -5,7 +5,7 @@
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Address, InboxCounts, InboxSearchResult, Note } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
-import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxRow, InboxStore, NewNote } from '../inbox-store.js';
+import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, InboxStore, NewNote } from '../inbox-store.js';
 import {
   type CountsRow,
   type Dialect,
@@ -18,6 +18,8 @@ import {
   snippetOf,
   toCounts,
   toInboxRow,
+  toUnreadCounts,
+  unreadCountsSql,
   toNote,
 } from '../inbox-sql.js';
 import { toConversation } from '../rows.js';
@@ -29,6 +31,8 @@ const POSTGRES: Dialect = {
   param: (n) => `$${n}`,
   inList: (n) => `= ANY($${n}::text[])`,
   list: (values) => [...values],
+  tuples: (n, columns) =>
+    `(SELECT ${columns.map((column, i) => `t.value ->> ${i} AS ${column}`).join(', ')} FROM jsonb_array_elements($${n}::jsonb) AS t(value))`,
 };
 
 const PARTICIPANTS = `coalesce((SELECT array_agg(pa.address ORDER BY pa.position) FROM participants pa WHERE pa.conversation_id = c.id), '{}') AS participants`;
@@ -122,6 +126,11 @@ export class PostgresInbox implements InboxStore<ConversationRecord> {
     const { sql, params } = inboxSql(POSTGRES, query, `, ${PARTICIPANTS}`);
     const rows = await this.rows<InboxSqlRow & { participants: string[] }>(sql, params);
     return rows.map((row) => toInboxRow(row, toConversation(row, row.participants)));
+  }
+
+  async unreadCounts(conversationId: string, readers: readonly InboxReader[]): Promise<Map<Address, number>> {
+    const { sql, params } = unreadCountsSql(POSTGRES, conversationId, readers);
+    return toUnreadCounts(await this.rows<{ reader: string; unread: string }>(sql, params));
   }
 
   async inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {

@@ -75,7 +75,7 @@ import { PostgresConsole } from './postgres-console.js';
 import { PostgresContacts } from './postgres-contacts.js';
 import { PostgresFiles } from './postgres-files.js';
 import { PostgresInbox } from './postgres-inbox.js';
-import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxRow, NewNote } from '../inbox-store.js';
+import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { attachmentsColumn } from '../file-rows.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
@@ -1183,6 +1183,10 @@ export class PostgresStore implements Store {
 
   inbox(query: InboxQuery): Promise<InboxRow<ConversationRecord>[]> {
     return this.inboxes.inbox(query);
+  }
+
+  unreadCounts(conversationId: string, readers: readonly InboxReader[]): Promise<Map<Address, number>> {
+    return this.inboxes.unreadCounts(conversationId, readers);
   }
 
   inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {

@@ -5,8 +5,30 @@
 import type Database from 'better-sqlite3';
 import type { Address, InboxCounts, InboxSearchResult, Note } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
-import { type AddNoteResult, type InboxCountQuery, type InboxQuery, type InboxRow, type InboxStore, MAX_NOTES, type NewNote } from '../inbox-store.js';
-import { type CountsRow, type Dialect, type InboxSqlRow, type NoteRow, countsSql, inboxSql, searchWords, toCounts, toInboxRow, toNote } from '../inbox-sql.js';
+import {
+  type AddNoteResult,
+  type InboxCountQuery,
+  type InboxQuery,
+  type InboxReader,
+  type InboxRow,
+  type InboxStore,
+  MAX_NOTES,
+  type NewNote,
+} from '../inbox-store.js';
+import {
+  type CountsRow,
+  type Dialect,
+  type InboxSqlRow,
+  type NoteRow,
+  countsSql,
+  inboxSql,
+  searchWords,
+  toCounts,
+  toInboxRow,
+  toNote,
+  toUnreadCounts,
+  unreadCountsSql,
+} from '../inbox-sql.js';
 import type { ConversationRow } from '../rows.js';
 import type { ConversationRecord } from '../store.js';
 
@@ -20,6 +42,7 @@ const SQLITE: Dialect = {
   param: (n) => `@p${n}`,
   inList: (n) => `IN (SELECT value FROM json_each(@p${n}))`,
   list: (values) => JSON.stringify(values),
+  tuples: (n, columns) => `(SELECT ${columns.map((column, i) => `json_extract(value, '$[${i}]') AS ${column}`).join(', ')} FROM json_each(@p${n}))`,
 };
 
 interface SearchRow {
@@ -127,6 +150,11 @@ export class SqliteInbox implements InboxStore<ConversationRecord> {
     return this.statement<InboxSqlRow>(sql)
       .all(named(params))
       .map((row) => toInboxRow(row, this.toConversation(row)));
+  }
+
+  async unreadCounts(conversationId: string, readers: readonly InboxReader[]): Promise<Map<Address, number>> {
+    const { sql, params } = unreadCountsSql(SQLITE, conversationId, readers);
+    return toUnreadCounts(this.statement<{ reader: string; unread: number }>(sql).all(named(params)));
   }
 
   async inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {

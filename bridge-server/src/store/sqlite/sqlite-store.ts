@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
-import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxRow, NewNote } from '../inbox-store.js';
+import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { newId } from '../../util/ids.js';
 import type {
   AppendResult,
@@ -1142,6 +1142,10 @@ export class SqliteStore implements Store {
 
   inbox(query: InboxQuery): Promise<InboxRow<ConversationRecord>[]> {
     return this.inboxes.inbox(query);
+  }
+
+  unreadCounts(conversationId: string, readers: readonly InboxReader[]): Promise<Map<Address, number>> {
+    return this.inboxes.unreadCounts(conversationId, readers);
   }
 
   inboxCounts(query: InboxCountQuery): Promise<InboxCounts> {
