@@ -2,6 +2,7 @@
  * The reply box: Enter sends, Shift+Enter breaks the line; `/` and a name offers the canned
  * replies (arrows choose, Enter or Tab takes one, Escape closes the list); the note toggle turns
  * the text into a private note. Tells the other side it is typing (not while writing a note).
+ * On a closed conversation it writes notes only: replies are off, the desk may still write notes.
  */
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
@@ -24,6 +25,8 @@ export interface ComposedText {
 export class Composer extends ConsoleElement {
   @property({ attribute: false }) canned: CannedReply[] = [];
   @property({ type: Boolean }) disabled = false;
+  /** Notes only (a closed conversation): no reply, no files. */
+  @property({ type: Boolean, attribute: 'notes-only' }) notesOnly = false;
   @state() private text = '';
   @state() private note = false;
   @state() private choice = 0;
@@ -36,6 +39,11 @@ export class Composer extends ConsoleElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.pauseTimer);
+  }
+
+  /** Writing a note: chosen with the toggle, or the only thing there is to write. */
+  private get writingNote(): boolean {
+    return this.note || this.notesOnly;
   }
 
   override focus(): void {
@@ -51,7 +59,7 @@ export class Composer extends ConsoleElement {
     this.text = (event.target as HTMLTextAreaElement).value;
     this.choice = 0;
     this.dismissed = false;
-    if (this.note) return;
+    if (this.writingNote) return;
     const now = Date.now();
     if (now - this.lastComposing > TYPING_EVERY_MS) {
       this.lastComposing = now;
@@ -103,12 +111,13 @@ export class Composer extends ConsoleElement {
 
   private submit(): void {
     const text = this.text.trim();
-    const files = this.note ? [] : this.files;
+    const note = this.writingNote;
+    const files = note ? [] : this.files;
     if ((!text && files.length === 0) || this.disabled) return;
-    this.announce<ComposedText>('compose', { text, note: this.note, files });
+    this.announce<ComposedText>('compose', { text, note, files });
     this.text = '';
     this.input.value = '';
-    if (!this.note) this.files = [];
+    if (!note) this.files = [];
     this.paused();
   }
 
@@ -121,7 +130,8 @@ export class Composer extends ConsoleElement {
   protected override render() {
     const { t } = this.locale;
     const matches = this.completions;
-    this.classList.toggle('note-mode', this.note);
+    const note = this.writingNote;
+    this.classList.toggle('note-mode', note);
     return html`${
         matches.length > 0
           ? html`<ul class="completions" id="canned-list" role="listbox" aria-label=${t.cannedReplies}>
@@ -142,13 +152,13 @@ export class Composer extends ConsoleElement {
             </ul>`
           : nothing
       }
-      <label class="visually-hidden" for="composer-text">${this.note ? t.writeNote : t.reply}</label>
+      <label class="visually-hidden" for="composer-text">${note ? t.writeNote : t.reply}</label>
       <textarea
         id="composer-text"
         rows="3"
         .value=${this.text}
         ?disabled=${this.disabled}
-        placeholder=${this.note ? t.notePlaceholder : t.replyPlaceholder}
+        placeholder=${note ? t.notePlaceholder : t.replyPlaceholder}
         aria-autocomplete="list"
         aria-controls=${matches.length > 0 ? 'canned-list' : nothing}
         aria-activedescendant=${matches.length > 0 ? `canned-${this.choice}` : nothing}
@@ -157,7 +167,7 @@ export class Composer extends ConsoleElement {
         @blur=${() => this.paused()}
       ></textarea>
       ${
-        this.files.length > 0 && !this.note
+        this.files.length > 0 && !note
           ? html`<ul class="files" aria-label=${t.filesToSend}>
               ${this.files.map(
                 (file) =>
@@ -171,7 +181,7 @@ export class Composer extends ConsoleElement {
       }
       <div class="composer-actions">
         ${
-          this.note
+          note
             ? nothing
             : html`<button
                   type="button"
@@ -184,10 +194,16 @@ export class Composer extends ConsoleElement {
                 <input type="file" multiple hidden @change=${this.picked} />`
         }
         <label
-          ><input type="checkbox" class="note-toggle" .checked=${this.note} @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)} />
+          ><input
+            type="checkbox"
+            class="note-toggle"
+            .checked=${note}
+            ?disabled=${this.disabled || this.notesOnly}
+            @change=${(e: Event) => (this.note = (e.target as HTMLInputElement).checked)}
+          />
           ${t.writeNote}</label
         >
-        <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>${this.note ? t.addNote : t.send}</button>
+        <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>${note ? t.addNote : t.send}</button>
       </div>`;
   }
 }

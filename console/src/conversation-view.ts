@@ -318,11 +318,11 @@ export class ConversationView extends ConsoleElement {
         @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.client.send(this.conversationId, e.detail.text))}
       ></sb-message-log>
       <div class="typing-line" aria-live="polite">${this.typingFrom ? t.typing(this.typingFrom === address ? name : withoutScheme(this.typingFrom)) : ''}</div>
-      ${closed ? html`<p class="muted closed-note">${t.closed}</p>` : nothing}
+      ${closed ? html`<p class="muted closed-note">${t.closed} ${t.closedNotesOnly}</p>` : nothing}
       <sb-composer
         .locale=${this.locale}
         .canned=${this.canned}
-        ?disabled=${closed}
+        ?notes-only=${closed}
         @compose=${this.compose}
         @typing=${(e: CustomEvent<'composing' | 'paused'>) => this.client.typing(this.conversationId, e.detail)}
       ></sb-composer>

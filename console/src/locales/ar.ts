@@ -68,6 +68,7 @@ export const ar: Catalogue = {
   transfer: 'حوّل',
   close: 'أغلق',
   closed: 'هذه المحادثة مغلقة.',
+  closedNotesOnly: 'الردود معطلة؛ لا يزال بالإمكان كتابة ملاحظات خاصة.',
   assignedTo: (who) => `مسندة إلى ${who}`,
   unassigned: 'غير مسندة',
   transferTitle: 'حوّل المحادثة',

@@ -67,6 +67,7 @@ export const en = {
   transfer: 'Transfer',
   close: 'Close',
   closed: 'This conversation is closed.',
+  closedNotesOnly: 'Replies are off; private notes can still be written.',
   assignedTo: (who: string) => `Assigned to ${who}`,
   unassigned: 'Unassigned',
   transferTitle: 'Transfer the conversation',

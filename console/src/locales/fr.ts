@@ -68,6 +68,7 @@ export const fr: Catalogue = {
   transfer: 'Transférer',
   close: 'Fermer',
   closed: 'Cette conversation est fermée.',
+  closedNotesOnly: 'Les réponses sont désactivées ; les notes privées restent possibles.',
   assignedTo: (who) => `Attribuée à ${who}`,
   unassigned: 'Non attribuée',
   transferTitle: 'Transférer la conversation',

@@ -104,6 +104,31 @@ describe('the console: a conversation', () => {
     press('x');
     await until(() => customer.conversations.find((c) => c.id === conversationId)?.state === 'closed', 'the conversation closed at the visitor');
     await until(() => $(element, '.closed-note'), 'the closed notice');
-    expect($<HTMLTextAreaElement>(element, 'sb-composer textarea')!.disabled).to.equal(true);
+  });
+
+  it('writes private notes on a closed conversation, where replies are off; the visitor gets nothing', async () => {
+    const { client: customer, conversationId } = await visitor('Closing soon');
+    const atVisitor: string[] = [];
+    customer.on('message', (m) => atVisitor.push(m.text));
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Closing soon');
+    $<HTMLButtonElement>(element, 'sb-conversation button.close')!.click();
+    await until(() => $(element, '.closed-note'), 'the closed notice');
+    expect($(element, '.closed-note')!.textContent).to.include('private notes can still be written');
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    expect(box.disabled).to.equal(false);
+    expect(box.placeholder).to.include('Private note');
+    const toggle = $<HTMLInputElement>(element, 'sb-composer .note-toggle')!;
+    expect([toggle.checked, toggle.disabled]).to.deep.equal([true, true]);
+    expect($(element, 'sb-composer .attach')).to.equal(null);
+    expect($(element, 'sb-composer .send')!.textContent.trim()).to.equal('Add note');
+    await expect(element).to.be.accessible();
+    await reply(element, 'Closed after a refund');
+    await until(() => $(element, '.entry.note')?.textContent?.includes('Closed after a refund'), 'the note in the log');
+    expect(element.querySelector('sb-conversation [role="alert"]')).to.equal(null);
+    expect((await element.client!.notes(conversationId)).map((n) => n.text)).to.deep.equal(['Closed after a refund']);
+    // Still closed: a note does not reopen it, and reaches no one outside the desk.
+    expect(customer.conversations.find((c) => c.id === conversationId)?.state).to.equal('closed');
+    expect(atVisitor).to.not.include('Closed after a refund');
   });
 });
