@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InboxItem } from '@switchboard/protocol';
 import {
+  API_KEY,
   OTHER_SECRET,
   OTHER_SITE,
   SITE,
@@ -219,6 +220,28 @@ describe('agent inbox', () => {
     assert.ok(!seen.messages.some((m) => m.text.includes('refund')), 'the visitor never reads a note');
   });
 
+  it("lets an integration read the site's notes and hear new ones, never write one", async () => {
+    const id = vera.conversationId;
+    const crm = (await connect(t, { apiKey: API_KEY }, { origin: null })).socket;
+    const heard = next(crm, 'note', (note) => note.text === 'for the CRM too');
+    const added = await call(bob, 'note:add', { conversationId: id, text: 'for the CRM too' });
+    assert.ok(added.ok, JSON.stringify(added));
+    assert.deepEqual(await heard, added.note);
+    const listed = await call(crm, 'note:list', { conversationId: id });
+    assert.ok(listed.ok, JSON.stringify(listed));
+    assert.deepEqual(
+      listed.notes.map((note) => [note.from, note.text]),
+      [
+        ['web:a_alice', 'parcel lost by the carrier, refund'],
+        ['web:a_bob', 'for the CRM too'],
+      ],
+    );
+    const refused = await call(crm, 'note:add', { conversationId: id, text: 'written by the CRM' });
+    assert.equal(refused.error.code, 'forbidden');
+    assert.deepEqual((await call(crm, 'note:list', { conversationId: id })).notes.length, 2, 'nothing stored');
+    crm.disconnect();
+  });
+
   it("refuses a note's clientId its author already used on another conversation", async () => {
     const other = await openVisitor(t, { assignee: null });
     const reused = await call(alice, 'note:add', { conversationId: other.conversationId, text: 'another note', clientId: 'n-1' });
@@ -234,7 +257,7 @@ describe('agent inbox', () => {
     const body = (await exported.json()) as { conversations: { id: string; notes: { text: string }[] }[] };
     assert.deepEqual(
       body.conversations.find((c) => c.id === vera.conversationId)?.notes.map((n) => n.text),
-      ['parcel lost by the carrier, refund'],
+      ['parcel lost by the carrier, refund', 'for the CRM too'],
     );
     const erased = await fetch(`${t.url}/v1/parties/${encodeURIComponent(vera.self)}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(erased.status, 200);
