@@ -27,3 +27,28 @@ export function sortItems(items: InboxItem[], view: InboxView): InboxItem[] {
     return byUpdated(a, b);
   });
 }
+
+/** Where a view is listed: its items are of this view and team, for this agent. */
+export interface ViewKey {
+  view: InboxView;
+  self: readonly string[];
+  team?: string;
+}
+
+/**
+ * The list with a pushed `inbox:item` taken in: replacing the conversation's item, or leaving it out
+ * once it no longer belongs. An item older than the one listed changes nothing: a page answered
+ * after the event may hold the newer state.
+ */
+export function withItem(items: readonly InboxItem[], item: InboxItem, key: ViewKey): InboxItem[] {
+  const listed = items.find((known) => known.id === item.id);
+  if (listed && listed.updatedAt > item.updatedAt) return [...items];
+  const others = items.filter((known) => known.id !== item.id);
+  return belongsIn(item, key.view, key.self, key.team) ? sortItems([...others, item], key.view) : others;
+}
+
+/** A page as the bridge answered it, each conversation once (the first, in the answer's order). */
+export function uniqueItems(items: readonly InboxItem[]): InboxItem[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
+}

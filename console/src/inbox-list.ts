@@ -1,8 +1,13 @@
 /**
  * The inbox: the four views (Mine, Unassigned, All open, Closed) with their live counts, the team
  * filter, the search, and the view's conversations, each with the customer, their network and
- * address, the last line, how long they have waited (ticking) and the unread count. Kept current
- * by `inbox:item` events; counts are asked again after them.
+ * address, the last line, how long they have waited (ticking) and the unread count, a page at a
+ * time. Kept current by `inbox:item` events; counts are asked again after them.
+ *
+ * Each list request has a generation: only the latest one's answer is shown (a page of a view left
+ * meanwhile, or one a newer request superseded, is dropped), and what changed while it was on its
+ * way (pushed items, conversations read) is applied again on top of it, so a page never undoes a
+ * newer change nor lists a conversation twice.
  */
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
@@ -10,12 +15,17 @@ import { repeat } from 'lit/directives/repeat.js';
 import { networkIcon, withoutScheme } from './addresses.js';
 import { ConsoleElement } from './console-element.js';
 import { type DeskApi, type DirectoryTeam, INBOX_VIEWS, type InboxCounts, type InboxItem, type InboxView } from './desk-api.js';
-import { belongsIn, sortItems } from './inbox-filter.js';
+import { type ViewKey, uniqueItems, withItem } from './inbox-filter.js';
 import './search-box.js';
 import { Ticker } from './ticker.js';
 
 /** Counts asked again at most this often while events keep coming. */
 const COUNTS_AFTER_MS = 300;
+/** `inbox:list` lists at most this many (docs/protocol.md): the last page ends there. */
+const MOST_LISTED = 200;
+
+/** A change to the list, made now and made again on the answer of a request still on its way. */
+type Edit = (items: InboxItem[]) => InboxItem[];
 
 @customElement('sb-inbox')
 export class InboxList extends ConsoleElement {
@@ -23,12 +33,21 @@ export class InboxList extends ConsoleElement {
   /** This agent's addresses: what `mine` means. */
   @property({ attribute: false }) self: string[] = [];
   @property({ attribute: false }) selected = '';
+  /** Conversations per page: `inbox:list`'s limit grows by this much for each further page. */
+  @property({ attribute: false }) pageSize = 50;
   @state() view: InboxView = 'unassigned';
   @state() team = '';
   @state() items: InboxItem[] = [];
   @state() private counts: InboxCounts | undefined;
   @state() private teams: DirectoryTeam[] = [];
   @state() private error = '';
+  /** How many the view lists now (the pages shown), and whether the bridge may have more. */
+  @state() private limit = 0;
+  @state() private hasMore = false;
+  @state() private loading = false;
+  private generation = 0;
+  /** The changes made since the latest request was sent; none while no request is on its way. */
+  private edits: Edit[] | undefined;
   private readonly ticker = new Ticker(this);
   private stopListening: (() => void) | undefined;
   private countsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -62,24 +81,53 @@ export class InboxList extends ConsoleElement {
     void this.refresh();
   }
 
-  /** Lists the view again, and its counts. */
-  async refresh(): Promise<void> {
+  private get key(): ViewKey {
+    return { view: this.view, self: this.self, ...(this.team ? { team: this.team } : {}) };
+  }
+
+  /** Lists the view again (as many as shown, at least a page), and its counts. */
+  refresh(): Promise<void> {
+    return this.list(Math.max(this.limit, this.pageSize));
+  }
+
+  /** The next page: the view listed again with a limit one page larger. */
+  more(): Promise<void> {
+    return this.list(Math.min(this.limit + this.pageSize, MOST_LISTED));
+  }
+
+  private async list(limit: number): Promise<void> {
+    const generation = ++this.generation;
+    const edits: Edit[] = [];
+    this.edits = edits;
     const { view, team } = this;
     this.error = '';
+    this.loading = true;
     try {
-      const [items, counts] = await Promise.all([this.desk.inbox(view, team ? { team } : {}), this.desk.inboxCounts(team || undefined)]);
-      if (view !== this.view || team !== this.team) return;
-      this.items = items;
+      const [items, counts] = await Promise.all([this.desk.inbox(view, { limit, ...(team ? { team } : {}) }), this.desk.inboxCounts(team || undefined)]);
+      if (generation !== this.generation) return;
+      this.items = edits.reduce((list, edit) => edit(list), uniqueItems(items));
       this.counts = counts;
-      this.announce('inbox-items', items);
+      this.limit = limit;
+      this.hasMore = items.length >= limit && limit < MOST_LISTED;
+      this.announce('inbox-items', this.items);
     } catch (error) {
-      this.error = this.locale.t.loadFailed((error as Error).message);
+      if (generation === this.generation) this.error = this.locale.t.loadFailed((error as Error).message);
+    } finally {
+      if (generation === this.generation) {
+        this.edits = undefined;
+        this.loading = false;
+      }
     }
   }
 
+  private edit(edit: Edit): void {
+    this.items = edit(this.items);
+    this.edits?.push(edit);
+  }
+
   private changed(item: InboxItem): void {
-    const others = this.items.filter((known) => known.id !== item.id);
-    this.items = belongsIn(item, this.view, this.self, this.team || undefined) ? sortItems([...others, item], this.view) : others;
+    const { key } = this;
+    this.edit((items) => withItem(items, item, key));
     clearTimeout(this.countsTimer);
     this.countsTimer = setTimeout(() => {
       this.desk.inboxCounts(this.team || undefined).then(
@@ -91,8 +139,11 @@ export class InboxList extends ConsoleElement {
 
   /** The agent read a conversation: its badge goes at once (the bridge's cursor moved too). */
   markRead(conversationId: string): void {
-    if (this.items.some((item) => item.id === conversationId && item.unread > 0))
-      this.items = this.items.map((item) => (item.id === conversationId ? { ...item, unread: 0 } : item));
+    this.edit((items) =>
+      items.some((item) => item.id === conversationId && item.unread > 0)
+        ? items.map((item) => (item.id === conversationId ? { ...item, unread: 0 } : item))
+        : items,
+    );
   }
 
   /** The conversation after (or before) the open one, or the next with unread messages; opened. */
@@ -109,9 +160,13 @@ export class InboxList extends ConsoleElement {
     this.announce('open-conversation', item.id);
   }
 
-  private choose(view: InboxView): void {
+  /** Another view, or another team: listed from its first page. */
+  private choose(view: InboxView, team = this.team): void {
     this.view = view;
+    this.team = team;
     this.items = [];
+    this.limit = 0;
+    this.hasMore = false;
     void this.refresh();
   }
 
@@ -154,13 +209,7 @@ export class InboxList extends ConsoleElement {
         this.teams.length > 1
           ? html`<label
               >${t.team}
-              <select
-                class="team-filter"
-                @change=${(e: Event) => {
-                  this.team = (e.target as HTMLSelectElement).value;
-                  void this.refresh();
-                }}
-              >
+              <select class="team-filter" @change=${(e: Event) => this.choose(this.view, (e.target as HTMLSelectElement).value)}>
                 <option value="">${t.allTeams}</option>
                 ${this.teams.map((team) => html`<option value=${team.id} ?selected=${team.id === this.team}>${team.name}</option>`)}
               </select></label
@@ -175,6 +224,7 @@ export class InboxList extends ConsoleElement {
           (item) => this.renderItem(item),
         )}
       </ul>
-      ${this.items.length === 0 && !this.error ? html`<p class="muted empty">${t.emptyView}</p>` : nothing}`;
+      ${this.hasMore ? html`<button type="button" class="more" ?disabled=${this.loading} @click=${() => this.more()}>${t.moreConversations}</button>` : nothing}
+      ${this.items.length === 0 && !this.error && !this.loading ? html`<p class="muted empty">${t.emptyView}</p>` : nothing}`;
   }
 }

@@ -23,6 +23,7 @@ export const ar: Catalogue = {
   allTeams: 'كل الفرق',
   conversations: 'المحادثات',
   emptyView: 'لا شيء هنا.',
+  moreConversations: 'عرض مزيد من المحادثات',
   loadFailed: (message) => `تعذّر التحميل: ${message}`,
   search: 'بحث',
   searchPlaceholder: 'ابحث في الرسائل والعملاء',

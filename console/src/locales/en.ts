@@ -21,6 +21,7 @@ export const en = {
   allTeams: 'All teams',
   conversations: 'Conversations',
   emptyView: 'Nothing here.',
+  moreConversations: 'Show more conversations',
   loadFailed: (message: string) => `Could not load: ${message}`,
   search: 'Search',
   searchPlaceholder: 'Search messages and customers',

@@ -23,6 +23,7 @@ export const fr: Catalogue = {
   allTeams: 'Toutes les équipes',
   conversations: 'Conversations',
   emptyView: 'Rien ici.',
+  moreConversations: 'Afficher plus de conversations',
   loadFailed: (message) => `Chargement impossible : ${message}`,
   search: 'Rechercher',
   searchPlaceholder: 'Rechercher messages et clients',

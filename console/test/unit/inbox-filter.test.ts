@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InboxItem } from '../../src/desk-api.js';
-import { belongsIn, sortItems } from '../../src/inbox-filter.js';
+import { belongsIn, sortItems, uniqueItems, withItem } from '../../src/inbox-filter.js';
 import { cannedMatches, cannedQuery } from '../../src/canned-match.js';
 
 const item = (id: string, fields: Partial<InboxItem>): InboxItem => ({
@@ -44,6 +44,47 @@ describe('inbox views', () => {
     assert.deepEqual(
       sortItems(items, 'closed').map((i) => i.id),
       ['quiet', 'recent', 'long'],
+    );
+  });
+});
+
+describe('pushed items on a listed page', () => {
+  const key = { view: 'unassigned' as const, self: ['web:a_alice'] };
+
+  it('replaces the listed item, or leaves it out once it belongs elsewhere', () => {
+    const page = [item('a', { waitingSince: '2026-03-01T09:00:00Z' }), item('b', { waitingSince: '2026-03-01T10:00:00Z' })];
+    const newer = item('b', { waitingSince: '2026-03-01T08:00:00Z', updatedAt: '2026-03-01T11:00:00Z', unread: 2 });
+    assert.deepEqual(
+      withItem(page, newer, key).map((i) => [i.id, i.unread]),
+      [
+        ['b', 2],
+        ['a', 0],
+      ],
+    );
+    const claimed = item('a', { assignee: 'web:a_alice', updatedAt: '2026-03-01T11:00:00Z' });
+    assert.deepEqual(
+      withItem(page, claimed, key).map((i) => i.id),
+      ['b'],
+    );
+    assert.deepEqual(
+      withItem(page, item('c', {}), key).map((i) => i.id),
+      ['a', 'b', 'c'],
+    );
+  });
+
+  it('keeps a listed item newer than the pushed one (a page answered after the event)', () => {
+    const listed = item('a', { state: 'closed', updatedAt: '2026-03-01T12:00:00Z' });
+    const older = item('a', { updatedAt: '2026-03-01T11:00:00Z' });
+    assert.deepEqual(withItem([listed], older, { view: 'closed', self: [] }), [listed]);
+  });
+
+  it('lists each conversation once, where the page first has it', () => {
+    assert.deepEqual(
+      uniqueItems([item('a', { unread: 1 }), item('b', {}), item('a', { unread: 2 })]).map((i) => [i.id, i.unread]),
+      [
+        ['a', 1],
+        ['b', 0],
+      ],
     );
   });
 });
