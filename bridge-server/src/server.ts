@@ -117,7 +117,7 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
   });
   // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
   // engine.io, which asks `allowRequest` only of handshakes.
-  guardOrigins(http, `${io.path()}/`, knownOrigin);
+  guardOrigins(http, `${io.path()}/`, knownOrigin, compileTrust(config.server.trustProxy));
   return { http, io, routed };
 }
 
@@ -466,6 +466,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
             sessions,
             limits: loginLimits,
             sessionEnds,
+            trust: compileTrust(config.server.trustProxy),
             reports: core.reports,
             dist: options.consoleDist ?? distOf('@switchboard/console'),
             isDraining: () => draining,

@@ -36,11 +36,14 @@ class Browser {
     private readonly ip?: string,
     /** The page is served over https, as that proxy says (X-Forwarded-Proto). */
     private readonly https = false,
+    /** The host the proxy was asked for (X-Forwarded-Host), when not the bridge's own. */
+    private readonly forwardedHost?: string,
   ) {}
 
   /** The console page's origin, as the browser sends it. */
   get origin(): string {
-    return this.https ? this.url.replace(/^http:/, 'https:') : this.url;
+    const own = this.forwardedHost ? `http://${this.forwardedHost}` : this.url;
+    return this.https ? own.replace(/^http:/, 'https:') : own;
   }
 
   /** The cookies' names the bridge uses for this page. */
@@ -49,7 +52,11 @@ class Browser {
   }
 
   private get proxied(): Record<string, string> {
-    return { ...(this.ip ? { 'x-forwarded-for': this.ip } : {}), ...(this.https ? { 'x-forwarded-proto': 'https' } : {}) };
+    return {
+      ...(this.ip ? { 'x-forwarded-for': this.ip } : {}),
+      ...(this.https ? { 'x-forwarded-proto': 'https' } : {}),
+      ...(this.forwardedHost ? { 'x-forwarded-host': this.forwardedHost } : {}),
+    };
   }
 
   get cookieHeader(): string {
@@ -60,6 +67,8 @@ class Browser {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0) headers.set('cookie', this.cookieHeader);
     for (const [name, value] of Object.entries(this.proxied)) headers.set(name, value);
+    // A browser sends its page's Origin with every POST.
+    if (init.method === 'POST' && !headers.has('origin')) headers.set('origin', this.origin);
     const response = await fetch(`${this.url}${path}`, { ...init, headers });
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
@@ -255,6 +264,10 @@ describe('console sign-in', () => {
     assert.equal(crossSite.code, 'forbidden');
     // The shop's origin is allowed for the site's widget, but it is not the bridge's own page.
     assert.equal((await browser.refused('http://shop.test')).code, 'forbidden');
+    // The same host on another port, or with another scheme, is another origin.
+    const own = new URL(t.url);
+    assert.equal((await browser.refused(`http://${own.hostname}:${Number(own.port) + 1}`)).code, 'forbidden');
+    assert.equal((await browser.refused(`https://${own.host}`)).code, 'forbidden');
     assert.equal((await new Browser(t.url).refused()).code, 'unauthorized');
     const forger = new Browser(t.url);
     forger.cookies.set('sb_agent', 'A'.repeat(43));
@@ -262,6 +275,46 @@ describe('console sign-in', () => {
     assert.equal((await browser.refused(undefined, { siteKey: 'other-site', agentSession: true })).code, 'unauthorized');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: true, token: 'x' })).code, 'bad_request');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: 'yes' })).code, 'bad_request');
+  });
+
+  it("accepts the console's posts and polling requests only from its own origin: scheme, host and port", async () => {
+    const own = new URL(t.url);
+    const otherPort = `http://${own.hostname}:${Number(own.port) + 1}`;
+    for (const origin of ['http://evil.test', otherPort, `https://${own.host}`]) {
+      const browser = new Browser(t.url, '192.0.2.20');
+      const { csrfToken } = await browser.session();
+      const login = await browser.login('alice', PASSWORD, csrfToken);
+      assert.equal(login.status, 200, 'from its own origin');
+      for (const [path, body] of [
+        ['/agent/api/login', JSON.stringify({ username: 'alice', password: PASSWORD })],
+        ['/agent/api/logout', ''],
+      ] as const) {
+        const posted = await browser.fetch(path, { method: 'POST', headers: { origin, 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body });
+        assert.equal(posted.status, 403, `${path} from ${origin}`);
+        assert.equal((await bodyOf<ErrorAnswer>(posted)).error.code, 'forbidden');
+      }
+      assert.equal((await browser.session()).signedIn, true, 'the refused sign-out changed nothing');
+      // socket.io's requests of an open session (the origin guard): another origin is refused before engine.io reads them.
+      const polling = await fetch(`${t.url}/socket.io/?EIO=4&transport=polling&sid=abc`, { headers: { origin } });
+      assert.equal(polling.status, 403, `polling from ${origin}`);
+      assert.equal((await bodyOf<ErrorAnswer>(polling)).error.code, 'forbidden');
+    }
+    assert.notEqual((await fetch(`${t.url}/socket.io/?EIO=4&transport=polling&sid=abc`, { headers: { origin: t.url } })).status, 403);
+  });
+
+  it('reads the own origin as the trusted proxy says it (X-Forwarded-Proto and X-Forwarded-Host)', async () => {
+    const proxied = new Browser(t.url, '192.0.2.21', true, 'chat.example.test');
+    assert.equal(proxied.origin, 'https://chat.example.test');
+    assert.equal((await proxied.login('alice', PASSWORD)).status, 200);
+    const { session } = await proxied.connect();
+    assert.equal(session.self, 'web:a_alice');
+    // The bridge's own address is not the page's origin when the proxy says otherwise.
+    assert.equal((await proxied.refused(t.url.replace(/^http:/, 'https:'))).code, 'forbidden');
+    const csrf = (await proxied.session()).csrfToken;
+    assert.equal(
+      (await proxied.fetch('/agent/api/logout', { method: 'POST', headers: { origin: 'https://other.example.test', 'x-csrf-token': csrf } })).status,
+      403,
+    );
   });
 
   it('signs out: the session id is revoked, on this connection and any other copy of the cookie', async () => {
