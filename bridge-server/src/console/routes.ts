@@ -122,6 +122,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
           if (waitMs > 0) throw Object.assign(new BridgeError('rate_limited', 'Too many failed sign-ins: wait before trying again.'), { retryAfterMs: waitMs });
           const verified = await sessions.signIn(username, password);
           if (!verified) await deps.limits.failed(username, ip);
+          else await deps.limits.succeeded(username, ip);
           return verified;
         }),
       );

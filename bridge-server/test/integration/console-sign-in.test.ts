@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Session } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { hashPassword } from '../../src/console/passwords.js';
+import { ManualClock } from '../manual-clock.js';
 import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
@@ -356,17 +357,19 @@ describe('console sign-in', () => {
     assert.equal((await fileAnswer(other.session.token)).status, 404);
   });
 
-  it('limits failed sign-ins: 5 per username, then 429 with Retry-After, even for the right password', async () => {
+  it('limits failed sign-ins: 5 per username and IP, then 429 with Retry-After, even for the right password', async () => {
     const browser = new Browser(t.url, '198.51.100.7');
     for (let i = 0; i < 5; i++) assert.equal((await browser.login('bob', `wrong-${i}`)).status, 401);
     const limited = await browser.login('bob', 'bob-correct-password');
     assert.equal(limited.status, 429);
-    assert.equal((await bodyOf<ErrorAnswer>(limited)).error.code, 'rate_limited');
+    assert.deepEqual(await limited.json(), { error: { code: 'rate_limited', message: 'Too many failed sign-ins: wait before trying again.' } });
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
-    // From another address the username is still limited; another username from there is not.
+    // From another address the username waits a second (its failures from any IP); another username from there does not.
     const elsewhere = new Browser(t.url, '198.51.100.8');
-    assert.equal((await elsewhere.login('bob', 'bob-correct-password')).status, 429);
+    const waiting = await elsewhere.login('bob', 'bob-correct-password');
+    assert.equal(waiting.status, 429);
+    assert.equal(waiting.headers.get('retry-after'), '1');
     assert.equal((await elsewhere.login('alice', PASSWORD)).status, 200);
   });
 
@@ -374,6 +377,34 @@ describe('console sign-in', () => {
     const browser = new Browser(t.url, '198.51.100.9');
     for (let i = 0; i < 5; i++) assert.equal((await browser.login(`nobody${i}`, 'wrong-password')).status, 401);
     assert.equal((await browser.login('alice', PASSWORD)).status, 429);
+  });
+
+  it('makes a username wait after 5 failures from any IPs: 1 s, doubling with each failure, at most 60 s', async () => {
+    const clock = new ManualClock(new Date());
+    const timed = await startBridge(overrides, { clock, consoleDist: FIXTURE });
+    try {
+      let address = 0;
+      // Each attempt from a new address: neither the per-IP nor the per-(username, IP) limit is reached.
+      const fromAnywhere = (password: string) => new Browser(timed.url, `203.0.113.${++address}`).login('bob', password);
+      for (let i = 0; i < 5; i++) assert.equal((await fromAnywhere(`wrong-${i}`)).status, 401);
+      const waits: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const refused = await fromAnywhere('bob-correct-password');
+        assert.equal(refused.status, 429, 'even the right password waits');
+        assert.equal((await bodyOf<ErrorAnswer>(refused)).error.code, 'rate_limited');
+        const wait = refused.headers.get('retry-after')!;
+        waits.push(wait);
+        clock.set(new Date(clock.now().getTime() + Number(wait) * 1000 - 1));
+        assert.equal((await fromAnywhere('bob-correct-password')).status, 429, 'not a millisecond early');
+        clock.set(new Date(clock.now().getTime() + 1));
+        assert.equal((await fromAnywhere(`wrong-again-${i}`)).status, 401, 'tried once the wait is over');
+      }
+      assert.deepEqual(waits, ['1', '2', '4', '8', '16', '32', '60', '60']);
+      clock.set(new Date(clock.now().getTime() + 60_000));
+      assert.equal((await fromAnywhere('bob-correct-password')).status, 200);
+    } finally {
+      await timed.stop();
+    }
   });
 
   it('counts failed sign-ins sent all at once: only 5 are tried, the others get 429', async () => {
