@@ -10,7 +10,9 @@ import type { Session } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { hashPassword } from '../../src/console/passwords.js';
 import { ManualClock } from '../manual-clock.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge, until } from '../helpers.js';
+import { type PostgresServer, startPostgres } from '../servers/postgres.js';
+import { type RedisServer, startRedis } from '../servers/redis.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
 const PASSWORD = 'alice-correct-password';
@@ -522,5 +524,54 @@ describe('console page and sign-in, off or not built', () => {
     } finally {
       await off.stop();
     }
+  });
+});
+
+describe('console sign-in on two nodes (one Postgres, one Redis)', () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let a: TestBridge;
+  let b: TestBridge;
+  before(async () => {
+    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+    const url = await postgres.createDatabase();
+    const config = await consoleConfig();
+    const node = (nodeId: string) =>
+      startBridge({ ...config, store: { type: 'postgres', url, poolSize: 4 }, cluster: { redis: { url: redis.url }, nodeId } }, { consoleDist: FIXTURE });
+    a = await node('node-a');
+    b = await node('node-b');
+    await until(() => a.bridge.bus.nodes().length === 2 && b.bridge.bus.nodes().length === 2, 10_000, 'the nodes hear each other');
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await Promise.all([redis?.destroy(), postgres?.destroy()]);
+  });
+
+  it("signing out on node A closes the session's connections on node B and refuses its token there", async () => {
+    const onA = new Browser(a.url);
+    assert.equal((await onA.login('alice', PASSWORD)).status, 200);
+    const onB = new Browser(b.url);
+    onB.cookies.set('sb_agent', onA.cookies.get('sb_agent')!);
+    const byCookie = await onB.connect();
+    const byToken = await onB.connect('http://shop.test', { siteKey: SITE, token: byCookie.session.token });
+    const closed = [byCookie.socket, byToken.socket].map((socket) => new Promise<string>((resolve) => socket.once('disconnect', resolve)));
+    assert.equal((await onA.logout((await onA.session()).csrfToken)).status, 200);
+    assert.deepEqual(await Promise.all(closed), ['io server disconnect', 'io server disconnect']);
+    assert.equal((await onB.refused('http://shop.test', { siteKey: SITE, token: byCookie.session.token })).code, 'unauthorized');
+    const file = await fetch(`${b.url}/v1/files/f_missing`, { headers: { authorization: `Bearer ${byCookie.session.token}` } });
+    assert.equal(file.status, 401);
+  });
+
+  it('counts failed sign-ins for the whole cluster: failures on node A limit node B', async () => {
+    const onA = new Browser(a.url, '198.51.100.50');
+    for (let i = 0; i < 5; i++) assert.equal((await onA.login('bob', `wrong-${i}`)).status, 401);
+    const sameIp = await new Browser(b.url, '198.51.100.50').login('bob', 'bob-correct-password');
+    assert.equal(sameIp.status, 429);
+    const retryAfter = Number(sameIp.headers.get('retry-after'));
+    assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+    const otherIp = await new Browser(b.url, '198.51.100.51').login('bob', 'bob-correct-password');
+    assert.equal(otherIp.status, 429, 'the username waits on node B too');
+    assert.ok(Number(otherIp.headers.get('retry-after')) <= 1);
   });
 });
