@@ -117,7 +117,7 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
   });
   // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
   // engine.io, which asks `allowRequest` only of handshakes.
-  guardOrigins(http, `${io.path()}/`, knownOrigin);
+  guardOrigins(http, `${io.path()}/`, knownOrigin, compileTrust(config.server.trustProxy));
   return { http, io, routed };
 }
 
@@ -427,7 +427,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // The connections of a console session close when it ends, on whichever node they are.
   const sessionEnds = new SessionEnds({ bus, connections: () => nsp.sockets.values(), live: (key) => sessions.live(key) });
   // Failed console sign-ins, counted for the whole bridge like the other shared limits.
-  const loginLimits = new LoginLimits((rateLimits ?? memoryRateLimits(() => clock.now().getTime())).windows('console-login'));
+  const loginLimits = new LoginLimits((rateLimits ?? memoryRateLimits(() => clock.now().getTime())).failures('console-login'));
   const admin = new DataAdmin({
     store,
     sites: config.sites,
@@ -466,6 +466,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
             sessions,
             limits: loginLimits,
             sessionEnds,
+            trust: compileTrust(config.server.trustProxy),
             reports: core.reports,
             dist: options.consoleDist ?? distOf('@switchboard/console'),
             isDraining: () => draining,

@@ -5,8 +5,9 @@
  * these count in Redis when the bridge has one (`redisRateLimits`) and in memory otherwise
  * (`memoryRateLimits`: one node, as always).
  *
- * Two shapes: a token bucket (`burst` at once, refilled at `perSecond`) and sliding windows (at most
- * `limit` takes per `spanMs`, several windows checked and counted together). In Redis each take is
+ * Three shapes: a token bucket (`burst` at once, refilled at `perSecond`), sliding windows (at most
+ * `limit` takes per `spanMs`, several windows checked and counted together), and failure counts
+ * (how many failures a key had within a span, the oldest and the latest, for the caller's policy). In Redis each take is
  * one Lua script (atomic, on the Redis server's clock, so the nodes' clocks do not matter). While
  * Redis cannot be reached, each node counts in memory instead: a per-node limit is still a limit,
  * and requests are not refused because the limiter is down.
@@ -57,8 +58,29 @@ export interface WindowLimiter {
 
 export type WindowVerdict = { ok: true } | { ok: false; index: number; retryAfterMs: number };
 
+/** A key's failures within the span, on the counter's clock (Redis's, or this process's). */
+export interface FailureCount {
+  count: number;
+  /** Epoch ms of the oldest and the latest failure counted (0 when none). */
+  oldestAt: number;
+  latestAt: number;
+  /** The counter's clock when it was read: waits are measured against it, not the node's. */
+  now: number;
+}
+
+export interface FailureCounter {
+  /** Each key's failures within the last `spanMs`. */
+  read(keys: readonly string[], spanMs: number): Promise<FailureCount[]>;
+  /** Counts one failure under every key (each kept for `spanMs`). */
+  record(keys: readonly string[], spanMs: number): Promise<void>;
+  /** Forgets a key's failures. */
+  clear(key: string): Promise<void>;
+}
+
 export interface RateLimits {
   bucket(limit: BucketLimit): RateLimiter;
+  /** Failure counts named `name`. */
+  failures(name: string): FailureCounter;
   /** Sliding windows named `name`. */
   windows(name: string): WindowLimiter;
   close(): Promise<void>;
@@ -95,6 +117,30 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
           return Promise.resolve(verdict);
         },
         peek: (windows) => Promise.resolve(full(windows, now())),
+      };
+    },
+    failures() {
+      const times = new LRUCache<string, number[]>({ max: KEYS_KEPT });
+      const recent = (key: string, spanMs: number, at: number) => (times.get(key) ?? []).filter((time) => time > at - spanMs);
+      return {
+        read(keys, spanMs) {
+          const at = now();
+          return Promise.resolve(
+            keys.map((key) => {
+              const kept = recent(key, spanMs, at);
+              return { count: kept.length, oldestAt: kept[0] ?? 0, latestAt: kept.at(-1) ?? 0, now: at };
+            }),
+          );
+        },
+        record(keys, spanMs) {
+          const at = now();
+          for (const key of keys) times.set(key, [...recent(key, spanMs, at), at]);
+          return Promise.resolve();
+        },
+        clear(key) {
+          times.delete(key);
+          return Promise.resolve();
+        },
       };
     },
     close: () => Promise.resolve(),
@@ -159,6 +205,42 @@ for i, key in ipairs(KEYS) do
   redis.call('PEXPIRE', key, tonumber(ARGV[2 * i]))
 end
 return {0, 0}
+`;
+
+/**
+ * KEYS: one sorted set of failure times per key; ARGV[1]: the span (ms). Returns the Redis clock,
+ * then per key its count, its oldest and its latest time within the span (0 when none).
+ */
+const FAILURES_READ_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local span = tonumber(ARGV[1])
+local out = {now}
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local count = redis.call('ZCARD', key)
+  local oldest = 0
+  local latest = 0
+  if count > 0 then
+    oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+    latest = tonumber(redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2])
+  end
+  table.insert(out, count)
+  table.insert(out, oldest)
+  table.insert(out, latest)
+end
+return out
+`;
+
+/** KEYS: the sorted sets of the keys; ARGV: the span (ms) and a unique id for this failure. */
+const FAILURES_RECORD_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, tonumber(ARGV[1]))
+end
+return 1
 `;
 
 /** Where the limits are counted while Redis answers; the fallback counts in memory otherwise. */
@@ -228,6 +310,41 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
         }
       };
       return { take: (windows) => check(windows, true), peek: (windows) => check(windows, false) };
+    },
+    failures(name) {
+      const local = fallback.failures(name);
+      const keyOf = (key: string) => `${PREFIX}${name}:${key}`;
+      /** Runs `remote` in Redis, or `inMemory` while Redis is away or failing. */
+      const either = async <T>(remote: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> => {
+        if (!client.isReady) return inMemory();
+        try {
+          return await withTimeout(remote());
+        } catch (error) {
+          failed(error);
+          return inMemory();
+        }
+      };
+      return {
+        read: (keys, spanMs) =>
+          either(
+            async () => {
+              const out = ((await client.eval(FAILURES_READ_SCRIPT, { keys: keys.map(keyOf), arguments: [String(spanMs)] })) as number[]).map(Number);
+              const now = out[0]!;
+              return keys.map((_, i) => ({ count: out[1 + 3 * i]!, oldestAt: out[2 + 3 * i]!, latestAt: out[3 + 3 * i]!, now }));
+            },
+            () => local.read(keys, spanMs),
+          ),
+        record: (keys, spanMs) =>
+          either(
+            async () => void (await client.eval(FAILURES_RECORD_SCRIPT, { keys: keys.map(keyOf), arguments: [String(spanMs), randomUUID()] })),
+            () => local.record(keys, spanMs),
+          ),
+        clear: (key) =>
+          either(
+            async () => void (await client.del(keyOf(key))),
+            () => local.clear(key),
+          ),
+      };
     },
     close: () => closeWithin(client),
   };

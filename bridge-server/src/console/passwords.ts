@@ -55,8 +55,28 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return derived.length === parsed.hash.length && timingSafeEqual(derived, parsed.hash);
 }
 
+/** A hash no password matches (a zero key), at `cost` with a key of `keyBytes`. */
+export function decoyHash(cost: { N: number; r: number; p: number } = DEFAULT_COST, keyBytes = KEY_BYTES): string {
+  return `scrypt$${cost.N}$${cost.r}$${cost.p}$${Buffer.alloc(SALT_BYTES).toString('base64')}$${Buffer.alloc(keyBytes).toString('base64')}`;
+}
+
+/** The decoy at the default cost. */
+export const DECOY_HASH = decoyHash();
+
 /**
- * A hash no password matches, at the default cost: checked against for an unknown username, so
- * that a wrong name takes as long as a wrong password (no telling which accounts exist).
+ * The decoy checked for an unknown username, so that a wrong name takes as long as a wrong
+ * password (no telling which accounts exist): at the cost and key length of the configured
+ * accounts' hashes, the most common of them (the dearer one on a tie); the default without accounts.
  */
-export const DECOY_HASH = `scrypt$${DEFAULT_COST.N}$${DEFAULT_COST.r}$${DEFAULT_COST.p}$${Buffer.alloc(SALT_BYTES).toString('base64')}$${Buffer.alloc(KEY_BYTES).toString('base64')}`;
+export function decoyFor(passwordHashes: readonly string[]): string {
+  const seen = new Map<string, { count: number; work: number; hash: string }>();
+  for (const stored of passwordHashes) {
+    const parsed = parseHash(stored);
+    if (!parsed) continue;
+    const hash = decoyHash(parsed, parsed.hash.length);
+    const entry = seen.get(hash) ?? { count: 0, work: parsed.N * parsed.r * parsed.p * parsed.hash.length, hash };
+    seen.set(hash, { ...entry, count: entry.count + 1 });
+  }
+  const [chosen] = [...seen.values()].sort((a, b) => b.count - a.count || b.work - a.work);
+  return chosen?.hash ?? DECOY_HASH;
+}

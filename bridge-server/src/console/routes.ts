@@ -16,6 +16,7 @@ import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
 import { SerialQueues } from '../util/serial.js';
+import { type TrustProxy, sameOrigin } from '../gateway/request-origin.js';
 
 export interface ConsoleRoutesDeps {
   config: ConsoleConfig;
@@ -27,6 +28,8 @@ export interface ConsoleRoutesDeps {
   /** The console's built files (`index.html` and its hashed modules); null when not built. */
   dist: string | null;
   isDraining: () => boolean;
+  /** `server.trustProxy`, compiled: the scheme and host the console's page was served at. */
+  trust: TrustProxy;
 }
 
 /** The login body, checked by hand (two bounded strings): a wrong one is `bad_request` naming the field. */
@@ -75,6 +78,15 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
   const agentOf = (agent: SignedInAgent) => ({ userId: agent.userId, name: agent.name });
   const methods = () => [...(sessions.hasAccounts ? ['password'] : []), ...(config.identityUrl ? ['identity'] : []), ...(config.demoSignIn ? ['demo'] : [])];
 
+  // Every POST (sign-in, sign-out) only from the console's own page, scheme, host and port alike:
+  // a page of another origin cannot even try, whatever the CSRF cookie (gateway/request-origin.ts).
+  app.use(api, (req: Request, _res: Response, next: NextFunction) => {
+    if (req.method !== 'POST' || sameOrigin(req, deps.trust)) return next();
+    next(
+      new BridgeError('forbidden', `Origin ${String(req.get('origin')).slice(0, 200)}: only the console's own page (same scheme, host and port) may post here`),
+    );
+  });
+
   app.get(`${api}/session`, async (req, res, next) => {
     try {
       let csrfToken = readCookie(req.get('cookie'), names(req).csrf);
@@ -110,6 +122,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
           if (waitMs > 0) throw Object.assign(new BridgeError('rate_limited', 'Too many failed sign-ins: wait before trying again.'), { retryAfterMs: waitMs });
           const verified = await sessions.signIn(username, password);
           if (!verified) await deps.limits.failed(username, ip);
+          else await deps.limits.succeeded(username, ip);
           return verified;
         }),
       );

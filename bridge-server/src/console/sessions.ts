@@ -11,7 +11,7 @@ import type { SiteConfig, TeamConfig } from '../config.js';
 import { siteIdentity } from '../networks/web/identities.js';
 import type { Store } from '../store/store.js';
 import type { ConsoleConfig } from './config.js';
-import { DECOY_HASH, verifyPassword } from './passwords.js';
+import { decoyFor, verifyPassword } from './passwords.js';
 
 export interface SignedInAgent {
   siteKey: string;
@@ -36,6 +36,8 @@ export const passwordFingerprint = (passwordHash: string) => createHash('sha256'
 
 export class AgentSessions {
   private readonly sites: Map<string, SiteConfig>;
+  /** Checked for an unknown username: as costly as the accounts' own hashes. */
+  private readonly decoy: string;
 
   constructor(
     private readonly deps: {
@@ -47,6 +49,7 @@ export class AgentSessions {
     },
   ) {
     this.sites = new Map(deps.sites.map((site) => [site.key, site]));
+    this.decoy = decoyFor(deps.console.accounts.map((account) => account.passwordHash));
   }
 
   /** The account of a username (the agent's id), if any. */
@@ -76,7 +79,7 @@ export class AgentSessions {
    */
   async signIn(username: string, password: string): Promise<{ id: string; agent: SignedInAgent } | null> {
     const account = this.account(username);
-    const matches = await verifyPassword(password, account?.passwordHash ?? DECOY_HASH);
+    const matches = await verifyPassword(password, account?.passwordHash ?? this.decoy);
     if (!account || !matches) return null;
     const site = this.sites.get(account.site)!;
     const now = this.deps.now();

@@ -14,9 +14,8 @@ import type { PartyRecord } from '../store/store.js';
 import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
 import { createHash } from 'node:crypto';
-import { sameOrigin } from './same-origin.js';
 import { cookieNames, readCookie } from '../console/cookies.js';
-import { type RequestLike, type TrustProxy, compileTrust, requestScheme } from './request-origin.js';
+import { type RequestLike, type TrustProxy, compileTrust, requestScheme, sameOrigin } from './request-origin.js';
 import type { AgentSessions } from '../console/sessions.js';
 
 export interface Authenticated {
@@ -73,7 +72,7 @@ export class Authenticator {
     private readonly signer: TokenSigner,
     /** The console's sign-in sessions, for `agentSession` handshakes. */
     private readonly sessions?: AgentSessions,
-    /** `server.trustProxy`: whether a handshake came over https (which names the cookies). */
+    /** `server.trustProxy`: the scheme and host a handshake was sent to (its own origin, the cookies' names). */
     private readonly trust: TrustProxy = compileTrust(undefined),
   ) {
     this.sites = new Map(sites.map((site) => [site.key, site]));
@@ -138,7 +137,7 @@ export class Authenticator {
       throw new BridgeError('bad_request', 'auth.agentSession: goes with siteKey alone (the session cookie is the credential)');
     // The cookie is SameSite=Strict, and the console is the bridge's own page: a handshake from any
     // other page (cross-site WebSocket hijacking) is refused even when a browser sends the cookie.
-    if (!sameOrigin(headers))
+    if (!sameOrigin(request, this.trust))
       throw new BridgeError('forbidden', "auth.agentSession: only the bridge's own pages (the console, same origin) connect with the session cookie");
     const agent = await this.sessions?.resolve(readCookie(headers.cookie, cookieNames(requestScheme(request, this.trust) === 'https').session));
     if (!agent) throw unauthorized('auth.agentSession: not signed in, or the session ended; sign in again at the console');

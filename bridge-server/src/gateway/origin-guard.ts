@@ -7,18 +7,18 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorBody } from '@switchboard/protocol';
-import { sameOrigin } from './same-origin.js';
+import { type TrustProxy, sameOrigin } from './request-origin.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** The origin a request carries, when it is on `path` with a session id and no site allows it. */
-function refusedOrigin(req: IncomingMessage, path: string, known: (origin: string) => boolean): string | undefined {
+function refusedOrigin(req: IncomingMessage, path: string, known: (origin: string) => boolean, trust: TrustProxy): string | undefined {
   const url = req.url ?? '';
   if (!url.startsWith(path)) return undefined;
   const origin = req.headers.origin;
   // The bridge's own pages (the agent console) connect from its own origin, which no site need list.
-  if (origin === undefined || known(origin) || sameOrigin(req.headers)) return undefined;
+  if (origin === undefined || known(origin) || sameOrigin(req, trust)) return undefined;
   return /[?&]sid=/.test(url) ? origin : undefined;
 }
 
@@ -31,11 +31,11 @@ function forbidden(origin: string): string {
  * Wraps the `request` and `upgrade` listeners already on `http` (socket.io's among them): call it
  * after socket.io is attached. `path` is socket.io's path with its trailing slash.
  */
-export function guardOrigins(http: HttpServer, path: string, known: (origin: string) => boolean): void {
+export function guardOrigins(http: HttpServer, path: string, known: (origin: string) => boolean, trust: TrustProxy): void {
   const requests = http.listeners('request') as RequestListener[];
   http.removeAllListeners('request');
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const origin = refusedOrigin(req, path, known);
+    const origin = refusedOrigin(req, path, known, trust);
     if (origin === undefined) {
       for (const listener of requests) listener.call(http, req, res);
       return;
@@ -47,7 +47,7 @@ export function guardOrigins(http: HttpServer, path: string, known: (origin: str
   const upgrades = http.listeners('upgrade') as UpgradeListener[];
   http.removeAllListeners('upgrade');
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const origin = refusedOrigin(req, path, known);
+    const origin = refusedOrigin(req, path, known, trust);
     if (origin === undefined) {
       for (const listener of upgrades) listener.call(http, req, socket, head);
       return;

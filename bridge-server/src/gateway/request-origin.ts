@@ -1,7 +1,9 @@
 /**
- * Where a request was sent, as the client saw it: its scheme, with `X-Forwarded-Proto` believed
- * only from a proxy `server.trustProxy` trusts, exactly as Express reads `req.protocol`. One
- * reading for the HTTP routes and the socket.io requests alike.
+ * Where a request was sent, as the client saw it: its scheme and its origin, with
+ * `X-Forwarded-Proto` and `X-Forwarded-Host` believed only from a proxy `server.trustProxy` trusts,
+ * exactly as Express reads `req.protocol` and `req.host`; and the one same-origin check of the
+ * bridge's own pages (the agent console), for the socket.io handshake, the origin guard and the
+ * console's POST routes alike.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -32,4 +34,38 @@ export function requestScheme(req: RequestLike, trust: TrustProxy): 'http' | 'ht
   if ((req.socket as Partial<TLSSocket>).encrypted) return 'https';
   if (!trust(req.socket.remoteAddress, 0)) return 'http';
   return firstOf(req.headers['x-forwarded-proto'])?.toLowerCase() === 'https' ? 'https' : 'http';
+}
+
+/** The origin the client sent the request to (`scheme://host[:port]`, normalized); none without a usable host. */
+export function requestOrigin(req: RequestLike, trust: TrustProxy): string | undefined {
+  const forwarded = trust(req.socket.remoteAddress, 0) ? firstOf(req.headers['x-forwarded-host']) : undefined;
+  const host = forwarded ?? req.headers.host;
+  if (host === undefined || host === '') return undefined;
+  return originOf(`${requestScheme(req, trust)}://${host}`);
+}
+
+/** A URL's origin as browsers serialize it (lowercase host, no default port); none for anything else. */
+function originOf(url: string): string | undefined {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a request comes from the bridge's own pages: its `Origin` is the request's own origin,
+ * scheme, host and port (RFC 6454). Without an Origin (a browser leaves it out of a same-origin
+ * GET, such as socket.io's first polling request), `Sec-Fetch-Site`, when the browser sends it,
+ * must say same-origin.
+ */
+export function sameOrigin(req: RequestLike, trust: TrustProxy): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) {
+    const site = req.headers['sec-fetch-site'];
+    return site === undefined || site === 'same-origin';
+  }
+  const own = requestOrigin(req, trust);
+  return own !== undefined && originOf(origin) === own;
 }

@@ -9,7 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Session } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
 import { hashPassword } from '../../src/console/passwords.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge } from '../helpers.js';
+import { ManualClock } from '../manual-clock.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, bodyOf, call, startBridge, until } from '../helpers.js';
+import { type PostgresServer, startPostgres } from '../servers/postgres.js';
+import { type RedisServer, startRedis } from '../servers/redis.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/console/', import.meta.url));
 const PASSWORD = 'alice-correct-password';
@@ -36,11 +39,14 @@ class Browser {
     private readonly ip?: string,
     /** The page is served over https, as that proxy says (X-Forwarded-Proto). */
     private readonly https = false,
+    /** The host the proxy was asked for (X-Forwarded-Host), when not the bridge's own. */
+    private readonly forwardedHost?: string,
   ) {}
 
   /** The console page's origin, as the browser sends it. */
   get origin(): string {
-    return this.https ? this.url.replace(/^http:/, 'https:') : this.url;
+    const own = this.forwardedHost ? `http://${this.forwardedHost}` : this.url;
+    return this.https ? own.replace(/^http:/, 'https:') : own;
   }
 
   /** The cookies' names the bridge uses for this page. */
@@ -49,7 +55,11 @@ class Browser {
   }
 
   private get proxied(): Record<string, string> {
-    return { ...(this.ip ? { 'x-forwarded-for': this.ip } : {}), ...(this.https ? { 'x-forwarded-proto': 'https' } : {}) };
+    return {
+      ...(this.ip ? { 'x-forwarded-for': this.ip } : {}),
+      ...(this.https ? { 'x-forwarded-proto': 'https' } : {}),
+      ...(this.forwardedHost ? { 'x-forwarded-host': this.forwardedHost } : {}),
+    };
   }
 
   get cookieHeader(): string {
@@ -60,6 +70,8 @@ class Browser {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0) headers.set('cookie', this.cookieHeader);
     for (const [name, value] of Object.entries(this.proxied)) headers.set(name, value);
+    // A browser sends its page's Origin with every POST.
+    if (init.method === 'POST' && !headers.has('origin')) headers.set('origin', this.origin);
     const response = await fetch(`${this.url}${path}`, { ...init, headers });
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
@@ -255,6 +267,10 @@ describe('console sign-in', () => {
     assert.equal(crossSite.code, 'forbidden');
     // The shop's origin is allowed for the site's widget, but it is not the bridge's own page.
     assert.equal((await browser.refused('http://shop.test')).code, 'forbidden');
+    // The same host on another port, or with another scheme, is another origin.
+    const own = new URL(t.url);
+    assert.equal((await browser.refused(`http://${own.hostname}:${Number(own.port) + 1}`)).code, 'forbidden');
+    assert.equal((await browser.refused(`https://${own.host}`)).code, 'forbidden');
     assert.equal((await new Browser(t.url).refused()).code, 'unauthorized');
     const forger = new Browser(t.url);
     forger.cookies.set('sb_agent', 'A'.repeat(43));
@@ -262,6 +278,46 @@ describe('console sign-in', () => {
     assert.equal((await browser.refused(undefined, { siteKey: 'other-site', agentSession: true })).code, 'unauthorized');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: true, token: 'x' })).code, 'bad_request');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: 'yes' })).code, 'bad_request');
+  });
+
+  it("accepts the console's posts and polling requests only from its own origin: scheme, host and port", async () => {
+    const own = new URL(t.url);
+    const otherPort = `http://${own.hostname}:${Number(own.port) + 1}`;
+    for (const origin of ['http://evil.test', otherPort, `https://${own.host}`]) {
+      const browser = new Browser(t.url, '192.0.2.20');
+      const { csrfToken } = await browser.session();
+      const login = await browser.login('alice', PASSWORD, csrfToken);
+      assert.equal(login.status, 200, 'from its own origin');
+      for (const [path, body] of [
+        ['/agent/api/login', JSON.stringify({ username: 'alice', password: PASSWORD })],
+        ['/agent/api/logout', ''],
+      ] as const) {
+        const posted = await browser.fetch(path, { method: 'POST', headers: { origin, 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body });
+        assert.equal(posted.status, 403, `${path} from ${origin}`);
+        assert.equal((await bodyOf<ErrorAnswer>(posted)).error.code, 'forbidden');
+      }
+      assert.equal((await browser.session()).signedIn, true, 'the refused sign-out changed nothing');
+      // socket.io's requests of an open session (the origin guard): another origin is refused before engine.io reads them.
+      const polling = await fetch(`${t.url}/socket.io/?EIO=4&transport=polling&sid=abc`, { headers: { origin } });
+      assert.equal(polling.status, 403, `polling from ${origin}`);
+      assert.equal((await bodyOf<ErrorAnswer>(polling)).error.code, 'forbidden');
+    }
+    assert.notEqual((await fetch(`${t.url}/socket.io/?EIO=4&transport=polling&sid=abc`, { headers: { origin: t.url } })).status, 403);
+  });
+
+  it('reads the own origin as the trusted proxy says it (X-Forwarded-Proto and X-Forwarded-Host)', async () => {
+    const proxied = new Browser(t.url, '192.0.2.21', true, 'chat.example.test');
+    assert.equal(proxied.origin, 'https://chat.example.test');
+    assert.equal((await proxied.login('alice', PASSWORD)).status, 200);
+    const { session } = await proxied.connect();
+    assert.equal(session.self, 'web:a_alice');
+    // The bridge's own address is not the page's origin when the proxy says otherwise.
+    assert.equal((await proxied.refused(t.url.replace(/^http:/, 'https:'))).code, 'forbidden');
+    const csrf = (await proxied.session()).csrfToken;
+    assert.equal(
+      (await proxied.fetch('/agent/api/logout', { method: 'POST', headers: { origin: 'https://other.example.test', 'x-csrf-token': csrf } })).status,
+      403,
+    );
   });
 
   it('signs out: the session id is revoked, on this connection and any other copy of the cookie', async () => {
@@ -303,17 +359,19 @@ describe('console sign-in', () => {
     assert.equal((await fileAnswer(other.session.token)).status, 404);
   });
 
-  it('limits failed sign-ins: 5 per username, then 429 with Retry-After, even for the right password', async () => {
+  it('limits failed sign-ins: 5 per username and IP, then 429 with Retry-After, even for the right password', async () => {
     const browser = new Browser(t.url, '198.51.100.7');
     for (let i = 0; i < 5; i++) assert.equal((await browser.login('bob', `wrong-${i}`)).status, 401);
     const limited = await browser.login('bob', 'bob-correct-password');
     assert.equal(limited.status, 429);
-    assert.equal((await bodyOf<ErrorAnswer>(limited)).error.code, 'rate_limited');
+    assert.deepEqual(await limited.json(), { error: { code: 'rate_limited', message: 'Too many failed sign-ins: wait before trying again.' } });
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
-    // From another address the username is still limited; another username from there is not.
+    // From another address the username waits a second (its failures from any IP); another username from there does not.
     const elsewhere = new Browser(t.url, '198.51.100.8');
-    assert.equal((await elsewhere.login('bob', 'bob-correct-password')).status, 429);
+    const waiting = await elsewhere.login('bob', 'bob-correct-password');
+    assert.equal(waiting.status, 429);
+    assert.equal(waiting.headers.get('retry-after'), '1');
     assert.equal((await elsewhere.login('alice', PASSWORD)).status, 200);
   });
 
@@ -321,6 +379,34 @@ describe('console sign-in', () => {
     const browser = new Browser(t.url, '198.51.100.9');
     for (let i = 0; i < 5; i++) assert.equal((await browser.login(`nobody${i}`, 'wrong-password')).status, 401);
     assert.equal((await browser.login('alice', PASSWORD)).status, 429);
+  });
+
+  it('makes a username wait after 5 failures from any IPs: 1 s, doubling with each failure, at most 60 s', async () => {
+    const clock = new ManualClock(new Date());
+    const timed = await startBridge(overrides, { clock, consoleDist: FIXTURE });
+    try {
+      let address = 0;
+      // Each attempt from a new address: neither the per-IP nor the per-(username, IP) limit is reached.
+      const fromAnywhere = (password: string) => new Browser(timed.url, `203.0.113.${++address}`).login('bob', password);
+      for (let i = 0; i < 5; i++) assert.equal((await fromAnywhere(`wrong-${i}`)).status, 401);
+      const waits: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const refused = await fromAnywhere('bob-correct-password');
+        assert.equal(refused.status, 429, 'even the right password waits');
+        assert.equal((await bodyOf<ErrorAnswer>(refused)).error.code, 'rate_limited');
+        const wait = refused.headers.get('retry-after')!;
+        waits.push(wait);
+        clock.set(new Date(clock.now().getTime() + Number(wait) * 1000 - 1));
+        assert.equal((await fromAnywhere('bob-correct-password')).status, 429, 'not a millisecond early');
+        clock.set(new Date(clock.now().getTime() + 1));
+        assert.equal((await fromAnywhere(`wrong-again-${i}`)).status, 401, 'tried once the wait is over');
+      }
+      assert.deepEqual(waits, ['1', '2', '4', '8', '16', '32', '60', '60']);
+      clock.set(new Date(clock.now().getTime() + 60_000));
+      assert.equal((await fromAnywhere('bob-correct-password')).status, 200);
+    } finally {
+      await timed.stop();
+    }
   });
 
   it('counts failed sign-ins sent all at once: only 5 are tried, the others get 429', async () => {
@@ -438,5 +524,54 @@ describe('console page and sign-in, off or not built', () => {
     } finally {
       await off.stop();
     }
+  });
+});
+
+describe('console sign-in on two nodes (one Postgres, one Redis)', () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let a: TestBridge;
+  let b: TestBridge;
+  before(async () => {
+    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+    const url = await postgres.createDatabase();
+    const config = await consoleConfig();
+    const node = (nodeId: string) =>
+      startBridge({ ...config, store: { type: 'postgres', url, poolSize: 4 }, cluster: { redis: { url: redis.url }, nodeId } }, { consoleDist: FIXTURE });
+    a = await node('node-a');
+    b = await node('node-b');
+    await until(() => a.bridge.bus.nodes().length === 2 && b.bridge.bus.nodes().length === 2, 10_000, 'the nodes hear each other');
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await Promise.all([redis?.destroy(), postgres?.destroy()]);
+  });
+
+  it("signing out on node A closes the session's connections on node B and refuses its token there", async () => {
+    const onA = new Browser(a.url);
+    assert.equal((await onA.login('alice', PASSWORD)).status, 200);
+    const onB = new Browser(b.url);
+    onB.cookies.set('sb_agent', onA.cookies.get('sb_agent')!);
+    const byCookie = await onB.connect();
+    const byToken = await onB.connect('http://shop.test', { siteKey: SITE, token: byCookie.session.token });
+    const closed = [byCookie.socket, byToken.socket].map((socket) => new Promise<string>((resolve) => socket.once('disconnect', resolve)));
+    assert.equal((await onA.logout((await onA.session()).csrfToken)).status, 200);
+    assert.deepEqual(await Promise.all(closed), ['io server disconnect', 'io server disconnect']);
+    assert.equal((await onB.refused('http://shop.test', { siteKey: SITE, token: byCookie.session.token })).code, 'unauthorized');
+    const file = await fetch(`${b.url}/v1/files/f_missing`, { headers: { authorization: `Bearer ${byCookie.session.token}` } });
+    assert.equal(file.status, 401);
+  });
+
+  it('counts failed sign-ins for the whole cluster: failures on node A limit node B', async () => {
+    const onA = new Browser(a.url, '198.51.100.50');
+    for (let i = 0; i < 5; i++) assert.equal((await onA.login('bob', `wrong-${i}`)).status, 401);
+    const sameIp = await new Browser(b.url, '198.51.100.50').login('bob', 'bob-correct-password');
+    assert.equal(sameIp.status, 429);
+    const retryAfter = Number(sameIp.headers.get('retry-after'));
+    assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+    const otherIp = await new Browser(b.url, '198.51.100.51').login('bob', 'bob-correct-password');
+    assert.equal(otherIp.status, 429, 'the username waits on node B too');
+    assert.ok(Number(otherIp.headers.get('retry-after')) <= 1);
   });
 });

@@ -62,6 +62,24 @@ describe('rate limits in Redis', () => {
     assert.ok(!address.ok && address.index === 1, 'the address is at its limit, whichever node counted');
   });
 
+  it('counts failures across nodes: each key its count, oldest and latest on the Redis clock; a clear forgets one key', async () => {
+    const [a, b] = [await node(), await node()];
+    const [onA, onB] = [a.failures('logins'), b.failures('logins')];
+    await onA.record(['pair', 'ip'], 60_000);
+    await onB.record(['ip'], 60_000);
+    const [pair, ip, none] = await onB.read(['pair', 'ip', 'nothing'], 60_000);
+    assert.equal(pair!.count, 1);
+    assert.equal(ip!.count, 2, 'both nodes counted under one key');
+    assert.ok(ip!.oldestAt <= ip!.latestAt && ip!.latestAt <= ip!.now && ip!.now - ip!.oldestAt < 60_000);
+    assert.deepEqual(none, { count: 0, oldestAt: 0, latestAt: 0, now: none!.now });
+    assert.equal((await a.failures('other').read(['ip'], 60_000))[0]!.count, 0, 'another name has its own keys');
+    await onA.clear('pair');
+    assert.deepEqual(
+      (await onB.read(['pair', 'ip'], 60_000)).map((counted) => counted.count),
+      [0, 2],
+    );
+  });
+
   it('counts in memory on each node while Redis is down, and in Redis again once it is back', async () => {
     const a = await node();
     const bucket = a.bucket({ name: 'outage', perSecond: 0.001, burst: 2 });

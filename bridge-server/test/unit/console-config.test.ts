@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config.js';
-import { DECOY_HASH, hashPassword, parseHash, verifyPassword } from '../../src/console/passwords.js';
+import { DECOY_HASH, decoyFor, hashPassword, parseHash, verifyPassword } from '../../src/console/passwords.js';
 
 const HASH = 'scrypt$16384$8$1$Sg8kxbv1xbrAoVO42NVXqg==$O88LLbtTbm+T2IdwwK+gLvyqLBYVemsobWwbFOUdkpE=';
 const base = (console: unknown, teams: unknown[] = [{ id: 'support', sites: ['shop'], members: ['web:a_alice', 'xmpp:bob@example.org'] }]) => ({
@@ -74,6 +74,21 @@ describe('console passwords', () => {
     assert.equal(await verifyPassword('correct horse battery', 'scrypt$1$1$1$x$y'), false);
     assert.equal(await verifyPassword('', DECOY_HASH), false);
     assert.equal(await verifyPassword('alice-demo-password', HASH), true);
+  });
+
+  it("makes the decoy for unknown usernames at the accounts' own cost (the most common, the dearer on a tie)", async () => {
+    const costOf = (hash: string) => {
+      const { N, r, p, hash: key } = parseHash(hash)!;
+      return { N, r, p, keyBytes: key.length };
+    };
+    const dear = { N: 32_768, r: 8, p: 1 };
+    const cheap = { N: 1024, r: 8, p: 1 };
+    const [d1, d2, c1] = await Promise.all([hashPassword('one', dear), hashPassword('two', dear), hashPassword('three', cheap)]);
+    assert.deepEqual(costOf(decoyFor([c1, d1, d2])), { ...dear, keyBytes: 32 });
+    assert.deepEqual(costOf(decoyFor([c1, d1])), { ...dear, keyBytes: 32 }, 'a tie: the dearer');
+    assert.deepEqual(costOf(decoyFor([c1])), { ...cheap, keyBytes: 32 });
+    assert.equal(decoyFor([]), DECOY_HASH, 'no accounts: the default cost');
+    assert.equal(await verifyPassword('one', decoyFor([d1])), false, 'no password matches it');
   });
 
   it('reads NFC and NFD spellings of a password alike', async () => {

@@ -1,0 +1,52 @@
+// Failed console sign-ins (src/console/login-limits.ts) on the in-memory counter: 5 per (username,
+// IP) and 5 per IP in 15 minutes; a username waits after 5 failures from anywhere, 1 s doubling to
+// 60 s; a success forgets its (username, IP) failures.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { memoryRateLimits } from '../../src/cluster/rate-limits.js';
+import { LoginLimits, usernameWaitMs } from '../../src/console/login-limits.js';
+
+function limits() {
+  let now = 1_000_000;
+  const counter = memoryRateLimits(() => now).failures('console-login');
+  return { limits: new LoginLimits(counter), counter, advance: (ms: number) => (now += ms) };
+}
+
+describe('console login limits', () => {
+  it('waits 1 s after the 5th failure of a username, doubling up to 60 s', () => {
+    assert.deepEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 30].map(usernameWaitMs), [0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('refuses a (username, IP) or an IP after 5 failures until the oldest is 15 minutes old', async () => {
+    const { limits: login, advance } = limits();
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await login.waitMs(`user${i}`, '192.0.2.1'), 0);
+      await login.failed(`user${i}`, '192.0.2.1');
+      advance(1000);
+    }
+    assert.equal(await login.waitMs('someone-else', '192.0.2.1'), 15 * 60_000 - 5000, 'the IP waits for its oldest failure');
+    assert.equal(await login.waitMs('someone-else', '192.0.2.2'), 0, 'another IP does not');
+    advance(15 * 60_000 - 5000);
+    assert.equal(await login.waitMs('someone-else', '192.0.2.1'), 0);
+  });
+
+  it('makes the username wait after its 5th failure from any IP, counted from the latest failure', async () => {
+    const { limits: login, advance } = limits();
+    for (let i = 0; i < 5; i++) await login.failed('Bob', `198.51.100.${i}`);
+    assert.equal(await login.waitMs('bob', '198.51.100.99'), 1000, 'case-insensitive username, any IP');
+    advance(400);
+    assert.equal(await login.waitMs('bob', '198.51.100.99'), 600);
+    advance(600);
+    assert.equal(await login.waitMs('bob', '198.51.100.99'), 0);
+    await login.failed('bob', '198.51.100.99');
+    assert.equal(await login.waitMs('bob', '198.51.100.98'), 2000);
+  });
+
+  it('forgets the (username, IP) failures at a success, not the IP or the username ones', async () => {
+    const { limits: login, counter } = limits();
+    for (let i = 0; i < 4; i++) await login.failed('alice', '192.0.2.7');
+    await login.succeeded('alice', '192.0.2.7');
+    const [pair, ip, user] = await counter.read(['pair:192.0.2.7:alice', 'ip:192.0.2.7', 'user:alice'], 15 * 60_000);
+    assert.deepEqual([pair!.count, ip!.count, user!.count], [0, 4, 4]);
+  });
+});
