@@ -40,6 +40,7 @@ import { AgentSessions } from './console/sessions.js';
 import { LoginLimits } from './console/login-limits.js';
 import { SessionEnds } from './console/session-ends.js';
 import { distOf } from './gateway/bundles.js';
+import { demoAgents } from './console/config.js';
 import { DataAdmin } from './core/privacy.js';
 import { FileAccess } from './core/files/file-access.js';
 import { FileService } from './core/files/file-service.js';
@@ -470,6 +471,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
             reports: core.reports,
             dist: options.consoleDist ?? distOf('@switchboard/console'),
             isDraining: () => draining,
+            ...(config.console.demoSignIn ? { demoAgents: demoAgents(config.teams) } : {}),
+            ...(config.server.publicUrl !== undefined ? { publicUrl: config.server.publicUrl } : {}),
           },
         }
       : {}),

@@ -14,6 +14,8 @@ export interface ConsoleSession {
   csrfToken: string;
   methods: SignInMethod[];
   identityUrl?: string;
+  /** With `demo`: the user ids of the agents the demo signs in with one click. */
+  demoAgents?: string[];
 }
 
 /** How the console's client proves who it is: the session cookie, or an identity hash. */

@@ -8,14 +8,13 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
 import type { ConsoleSession, Credentials, SessionApi } from './session-api.js';
 
-/** The demo's agents when the bridge names none (`demoAgents`), and where the demo vouches for them. */
-const DEMO_AGENTS = ['alice', 'bob'];
+/** Where the demo vouches for its agents (the bridge names them: `demoAgents`). */
 const DEMO_IDENTITY = '/demo/agent-identity?user=';
 
 @customElement('sb-sign-in')
 export class SignIn extends ConsoleElement {
   @property({ attribute: false }) api!: SessionApi;
-  @property({ attribute: false }) session!: ConsoleSession & { demoAgents?: string[] };
+  @property({ attribute: false }) session!: ConsoleSession;
   @state() private error = '';
   @state() private busy = false;
 
@@ -68,7 +67,7 @@ export class SignIn extends ConsoleElement {
         methods.includes('demo')
           ? html`<section class="demo" aria-labelledby="demo-title">
               <p id="demo-title"><strong>${t.demoOnly}</strong></p>
-              ${(this.session.demoAgents ?? DEMO_AGENTS).map(
+              ${(this.session.demoAgents ?? []).map(
                 (agent) =>
                   html`<button
                     type="button"

@@ -70,3 +70,9 @@ export function consoleProblems(config: ConsoleConfig, { sites, teams }: SitesAn
   });
   return problems;
 }
+
+/** The demo's one-click agents: the user id of each web agent (`web:a_<id>`) of the teams, once, in the configuration's order. */
+export function demoAgents(teams: SitesAndTeams['teams']): string[] {
+  const ids = teams.flatMap((team) => team.agents.flatMap((agent) => agent.addresses.flatMap((address) => /^web:a_([^@]+)/.exec(address)?.[1] ?? [])));
+  return [...new Set(ids)];
+}

@@ -1,12 +1,17 @@
 /**
  * The console's page (docs/protocol.md, "HTTP"): its built files from `console/dist`, found like
  * the widget's bundles (gateway/bundles.ts); `index.html` for `<path>` and every client route under
- * it, with a strict Content-Security-Policy. Until the console is built: 503 `unavailable`.
+ * it, with a strict Content-Security-Policy, its module named under `<path>`, revalidated by ETag.
+ * Until the console is built: 503 `unavailable`.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
 import { BridgeError } from '../core/errors.js';
+
+/** Where the build names the console's files (rollup.config.mjs, `consolePage`). */
+const BUILT_BASE = '/agent/';
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
@@ -14,18 +19,20 @@ const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * Scripts and connections from the bridge only (and the site backend's identityUrl, when it is
  * elsewhere); Lit's styles are constructed, some inline; no plugins, no framing, no base change.
  */
-export function consolePolicy(req: Request, identityUrl: string | undefined): string {
+export function consolePolicy(req: Request, identityUrl: string | undefined, publicUrl?: string): string {
   const host = req.get('host');
   const connect = ["'self'"];
   // 'self' covers the WebSocket in CSP 3 browsers; older ones need the ws(s): origin named.
   if (host !== undefined && HOST.test(host)) connect.push(`${req.secure ? 'wss' : 'ws'}://${host}`);
   if (identityUrl !== undefined && !identityUrl.startsWith('/')) connect.push(new URL(identityUrl).origin);
+  // Files' links start with server.publicUrl, which may be another origin than the page's (a proxy's name).
+  const files = publicUrl === undefined ? '' : ` ${new URL(publicUrl).origin}`;
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
+    `img-src 'self' data: blob:${files}`,
+    `media-src 'self' blob:${files}`,
     `connect-src ${connect.join(' ')}`,
     "font-src 'self'",
     "manifest-src 'self'",
@@ -36,19 +43,51 @@ export function consolePolicy(req: Request, identityUrl: string | undefined): st
   ].join('; ');
 }
 
-export function consolePage(app: Express, base: string, dist: string | null, identityUrl: string | undefined): void {
-  const index = dist === null ? null : join(dist, 'index.html');
+export interface ConsolePageOptions {
+  /** `console.path`. */
+  base: string;
+  /** The console's built files; null when not built. */
+  dist: string | null;
+  identityUrl?: string | undefined;
+  /** `server.publicUrl`, when configured. */
+  publicUrl?: string | undefined;
+}
+
+/** `index.html` as served under `base`: its files named there; read again when the build changes. */
+function builtPage(index: string, base: string): () => { body: string; etag: string } | null {
+  let cached: { stamp: string; body: string; etag: string } | undefined;
+  return () => {
+    if (!existsSync(index)) return null;
+    const { mtimeMs, size } = statSync(index);
+    const stamp = `${mtimeMs}:${size}`;
+    if (cached?.stamp !== stamp) {
+      const body = readFileSync(index, 'utf8').replaceAll(`="${BUILT_BASE}`, `="${base}/`);
+      cached = { stamp, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    }
+    return cached;
+  };
+}
+
+export function consolePage(app: Express, { base, dist, identityUrl, publicUrl }: ConsolePageOptions): void {
+  const built = dist === null ? () => null : builtPage(join(dist, 'index.html'), base);
   const page = (req: Request, res: Response, next: (error?: unknown) => void) => {
     // A file the build does not have is missing, not a client route.
-    if (/\.[A-Za-z0-9]+$/.test(req.path)) return next();
-    if (index === null || !existsSync(index)) return next(new BridgeError('unavailable', 'The agent console is not built; run npm run build'));
-    res.set('Content-Security-Policy', consolePolicy(req, identityUrl));
-    // The page names the hashed modules of the current build: always asked again.
+    if (/\.[A-Za-z0-9]+$/.test(req.path) && !req.path.endsWith('/index.html')) return next();
+    const current = built();
+    if (current === null) return next(new BridgeError('unavailable', 'The agent console is not built; run npm run build'));
+    res.set('Content-Security-Policy', consolePolicy(req, identityUrl, publicUrl));
+    // The page names the hashed modules of the current build: always asked again, 304 while unchanged.
     res.set('Cache-Control', 'no-cache');
-    res.sendFile(index, { etag: true, lastModified: true });
+    res.set('ETag', current.etag);
+    // express answers 304 itself when If-None-Match names this ETag (req.fresh).
+    res.type('html').send(current.body);
   };
   // Hashed modules and assets: cached for good (a new build has new names).
-  if (dist !== null) app.use(base, express.static(dist, { index: false, redirect: false, immutable: true, maxAge: '365d', fallthrough: true }));
+  if (dist !== null) {
+    const files = express.static(dist, { index: false, redirect: false, immutable: true, maxAge: '365d', fallthrough: true });
+    // The page itself only as the page (named under `base`, revalidated), never as a file cached for good.
+    app.use(base, (req, res, next) => (req.path === '/index.html' ? next() : files(req, res, next)));
+  }
   app.get(base, page);
   app.get(`${base}/{*route}`, page);
 }

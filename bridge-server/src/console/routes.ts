@@ -27,6 +27,10 @@ export interface ConsoleRoutesDeps {
   reports: Reports;
   /** The console's built files (`index.html` and its hashed modules); null when not built. */
   dist: string | null;
+  /** With `console.demoSignIn`: the user ids of the web agents the demo signs in with one click. */
+  demoAgents?: readonly string[];
+  /** `server.publicUrl`, when configured: files' links start with it. */
+  publicUrl?: string;
   isDraining: () => boolean;
   /** `server.trustProxy`, compiled: the scheme and host the console's page was served at. */
   trust: TrustProxy;
@@ -101,6 +105,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
         ...(agent ? { siteKey: agent.siteKey, agent: agentOf(agent) } : {}),
         csrfToken,
         methods: methods(),
+        ...(config.demoSignIn ? { demoAgents: deps.demoAgents ?? [] } : {}),
         ...(config.identityUrl ? { identityUrl: config.identityUrl } : {}),
       });
     } catch (error) {
@@ -166,5 +171,5 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
     next(new BridgeError('not_found', 'No such endpoint; see docs/protocol.md, "HTTP"')),
   );
 
-  consolePage(app, base, deps.dist, config.identityUrl);
+  consolePage(app, { base, dist: deps.dist, identityUrl: config.identityUrl, publicUrl: deps.publicUrl });
 }
