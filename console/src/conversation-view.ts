@@ -12,6 +12,7 @@ import './composer.js';
 import type { Composer } from './composer.js';
 import { ConsoleElement } from './console-element.js';
 import type { CannedReply, DeskApi, DirectoryTeam, InboxItem, Note, TransferTarget } from './desk-api.js';
+import type { DeskCommand } from './desk-commands.js';
 import { logEntries } from './log-entries.js';
 import './message-log.js';
 import './transfer-dialog.js';
@@ -207,13 +208,15 @@ export class ConversationView extends ConsoleElement {
 
   // --- actions ---------------------------------------------------------------------------------
 
-  private async act(work: () => Promise<unknown>): Promise<void> {
+  /** Runs an action; its failure is shown, and answered ('' when it worked). */
+  private async act(work: () => Promise<unknown>): Promise<string> {
     this.error = '';
     try {
       await work();
     } catch (error) {
       this.error = this.locale.t.actionFailed((error as Error).message);
     }
+    return this.error;
   }
 
   private async compose(event: CustomEvent<ComposedText>): Promise<void> {
@@ -221,8 +224,7 @@ export class ConversationView extends ConsoleElement {
     const id = this.conversationId;
     await this.act(async () => {
       if (note) {
-        const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
-        if (!this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
+        await this.writeNote(id, text);
       } else {
         // Each file is uploaded first; the message then names them (docs/protocol.md, "Files").
         const attachments = await Promise.all(files.map((file) => this.client.uploadFile(id, file)));
@@ -243,13 +245,32 @@ export class ConversationView extends ConsoleElement {
     });
   }
 
+  private async writeNote(id: string, text: string): Promise<void> {
+    const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
+    if (id === this.conversationId && !this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
+  }
+
+  /** Runs a command of the command box (:) as its button would; answers its failure, '' when it worked. */
+  run(command: DeskCommand): Promise<string> {
+    switch (command.kind) {
+      case 'claim':
+        return this.claim();
+      case 'close':
+        return this.close();
+      case 'note':
+        return this.act(() => this.writeNote(this.conversationId, command.text));
+      default:
+        return this.transferTo(command.to);
+    }
+  }
+
   /** Claims the conversation for this agent (c). */
-  claim(): Promise<void> {
+  claim(): Promise<string> {
     return this.act(async () => (this.conversation = await this.desk.claim(this.conversationId)));
   }
 
   /** Closes the conversation (x). */
-  close(): Promise<void> {
+  close(): Promise<string> {
     return this.act(async () => (this.conversation = await this.client.closeConversation(this.conversationId)));
   }
 
@@ -272,8 +293,8 @@ export class ConversationView extends ConsoleElement {
     }
   }
 
-  private async transfer(event: CustomEvent<TransferTarget>): Promise<void> {
-    await this.act(async () => (this.conversation = await this.desk.transfer(this.conversationId, event.detail)));
+  private transferTo(to: TransferTarget): Promise<string> {
+    return this.act(async () => (this.conversation = await this.desk.transfer(this.conversationId, to)));
   }
 
   // --- rendering -------------------------------------------------------------------------------
@@ -326,6 +347,11 @@ export class ConversationView extends ConsoleElement {
         @compose=${this.compose}
         @typing=${(e: CustomEvent<'composing' | 'paused'>) => this.client.typing(this.conversationId, e.detail)}
       ></sb-composer>
-      <sb-transfer .locale=${this.locale} .teams=${this.directory} .error=${this.transferError} @transfer-to=${this.transfer}></sb-transfer>`;
+      <sb-transfer
+        .locale=${this.locale}
+        .teams=${this.directory}
+        .error=${this.transferError}
+        @transfer-to=${(e: CustomEvent<TransferTarget>) => this.transferTo(e.detail)}
+      ></sb-transfer>`;
   }
 }

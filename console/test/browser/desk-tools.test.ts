@@ -1,0 +1,71 @@
+// The desk tools of the console in Chromium against a real bridge: the command box (:), the
+// customer panel's merge and unmerge (contact:merge, contact:unmerge) and image thumbnails
+// (file:link's thumbnail) (docs/protocol.md); axe on each.
+import { expect } from '@open-wc/testing';
+import type { CommandBox } from '../../lib/command-box.js';
+import type { ConsoleApp } from '../../lib/console-app.js';
+import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, until, visitor } from './console-page.js';
+
+cleanUpEachTest();
+
+/** Types a line into the command box as a person does, and presses a key in it. */
+async function typeCommand(element: ConsoleApp, text: string, key?: string): Promise<HTMLInputElement> {
+  const input = $<HTMLInputElement>(element, 'sb-command-box input')!;
+  input.value = text;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true }));
+  await element.updateComplete;
+  await $<CommandBox>(element, 'sb-command-box')!.updateComplete;
+  if (key) input.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+  return input;
+}
+
+const commandOpen = (element: Element) => $<HTMLDialogElement>(element, 'sb-command-box dialog')!.open;
+
+describe('the console: desk tools', () => {
+  it('runs claim, note and transfer from the command box (:), completing what is typed; accessible', async () => {
+    const agent = await agentClient();
+    await agent.setPresence('away');
+    const { conversationId } = await visitor('Command box test');
+    const element = await consoleFor(agent);
+    await openConversation(element, conversationId, 'Command box test');
+
+    press(':');
+    await until(() => commandOpen(element), 'the command box');
+    expect(document.activeElement).to.equal($(element, 'sb-command-box input'));
+    const input = await typeCommand(element, 'cl');
+    expect([...element.querySelectorAll('sb-command-box [role="option"]')].map((o) => o.textContent.trim())).to.deep.equal(['claim', 'close']);
+    expect(input.getAttribute('aria-activedescendant')).to.equal('command-0');
+    await expect(element).to.be.accessible();
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Tab', bubbles: true }));
+    await until(() => input.value === 'claim ', 'the completion taken');
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to You', 'claimed as the Claim button does');
+    await until(() => !commandOpen(element), 'the box closed once it ran');
+
+    press(':');
+    await until(() => commandOpen(element), 'the command box again');
+    await typeCommand(element, 'dance', 'Enter');
+    await until(() => $(element, 'sb-command-box [role="alert"]')?.textContent === 'Unknown command: dance', 'the unknown command said');
+    await typeCommand(element, 'note Called them back', 'Enter');
+    await until(() => $(element, '.entry.note')?.textContent?.includes('Called them back'), 'the note in the log');
+
+    press(':');
+    await until(() => commandOpen(element), 'the command box a third time');
+    // The directory comes when the box opens: the team completes once it is there.
+    await until(async () => {
+      await typeCommand(element, 'transfer su');
+      return $(element, 'sb-command-box [role="option"]')?.textContent.trim() === 'transfer support';
+    }, 'the team among the completions');
+    const line = await typeCommand(element, 'transfer su', 'Tab');
+    await until(() => line.value === 'transfer support ', 'the team taken');
+    line.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await until(() => (agent.conversations.find((c) => c.id === conversationId)?.assignee ?? '') !== 'web:a_agent', 'transferred to the team');
+    await until(() => !commandOpen(element), 'the box closed');
+    expect(logText(element)).to.include('Command box test');
+
+    press('?');
+    await until(() => $<HTMLDialogElement>(element, 'sb-shortcuts dialog')?.open, 'the shortcuts overlay');
+    expect($(element, 'sb-shortcuts dialog')!.textContent).to.include('Desk command');
+    press('Escape');
+  });
+});
