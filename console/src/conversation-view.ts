@@ -46,6 +46,8 @@ export class ConversationView extends ConsoleElement {
   @query('sb-composer') private composer!: Composer;
   @query('sb-transfer') private transferDialog!: TransferDialog;
   private stops: (() => void)[] = [];
+  /** Thumbnail links asked for, by file id (valid an hour: a log open longer asks again). */
+  private thumbnails = new Map<string, { url: Promise<string>; until: number }>();
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private loaded = '';
   private readUpTo = 0;
@@ -235,6 +237,24 @@ export class ConversationView extends ConsoleElement {
     });
   }
 
+  /** An image's thumbnail link, asked once per file while it is valid. */
+  private readonly thumbnailLink = (fileId: string): Promise<string> => {
+    const known = this.thumbnails.get(fileId);
+    if (known && known.until > Date.now()) return known.url;
+    const url = this.client.fileLink(fileId, 'thumbnail').then(
+      (link) => {
+        this.thumbnails.set(fileId, { url, until: Date.parse(link.expiresAt) - 60_000 });
+        return link.url;
+      },
+      (error: unknown) => {
+        this.thumbnails.delete(fileId);
+        throw error;
+      },
+    );
+    this.thumbnails.set(fileId, { url, until: Date.now() + 60_000 });
+    return url;
+  };
+
   /** Opens a file of the conversation through a signed link, in a new tab. */
   private async openFile(fileId: string): Promise<void> {
     // The tab is opened at once (within the click) so no popup blocker stops it; the link follows.
@@ -332,6 +352,7 @@ export class ConversationView extends ConsoleElement {
         .customerName=${name}
         .hasMore=${this.hasMore}
         .failures=${this.failures}
+        .thumbnailLink=${this.thumbnailLink}
         @load-earlier=${() => this.loadEarlier()}
         @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
         @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}

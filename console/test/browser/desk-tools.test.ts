@@ -4,6 +4,7 @@
 import { expect } from '@open-wc/testing';
 import type { CommandBox } from '../../lib/command-box.js';
 import type { ConsoleApp } from '../../lib/console-app.js';
+import { png } from '../../../widget/test/browser/file-page.js';
 import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
@@ -67,5 +68,35 @@ describe('the console: desk tools', () => {
     await until(() => $<HTMLDialogElement>(element, 'sb-shortcuts dialog')?.open, 'the shortcuts overlay');
     expect($(element, 'sb-shortcuts dialog')!.textContent).to.include('Desk command');
     press('Escape');
+  });
+
+  it("shows an image's thumbnail in the log, sized before it loads, opening the file on a click; accessible", async () => {
+    const { client: customer, conversationId } = await visitor('A photo of the parcel');
+    const photo = await customer.uploadFile(conversationId, await png('parcel.png', 400, 200, '#c33'));
+    await customer.send(conversationId, '', { attachments: [photo] });
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'A photo of the parcel');
+    const button = () => $<HTMLButtonElement>(element, `button.thumbnail[data-file="${photo.id}"]`);
+    await until(button, 'the thumbnail button');
+    expect(button()!.getAttribute('aria-label')).to.match(/^Open parcel\.png \(\d+ (B|KB)\)$/);
+    await until(() => button()!.querySelector('img'), 'the thumbnail asked for once in view');
+    const img = button()!.querySelector('img')!;
+    expect([img.getAttribute('width'), img.getAttribute('height'), img.getAttribute('loading')]).to.deep.equal(['160', '80', 'lazy']);
+    await until(() => img.complete && img.naturalWidth > 0, 'the thumbnail loaded from its signed link');
+    expect(img.naturalWidth).to.be.at.most(320);
+    await expect(element).to.be.accessible();
+
+    // A click opens the file itself (its signed link) in a new tab, as the file's button does.
+    const opened = { href: '' };
+    const open = Object.getOwnPropertyDescriptor(window, 'open')!;
+    Object.defineProperty(window, 'open', { configurable: true, value: () => ({ location: opened }) });
+    try {
+      button()!.click();
+      await until(() => opened.href, 'the file opened');
+    } finally {
+      Object.defineProperty(window, 'open', open);
+    }
+    expect(opened.href).to.include(photo.id);
+    expect(opened.href).to.not.equal(img.src);
   });
 });
