@@ -70,6 +70,33 @@ describe('the console: desk tools', () => {
     press('Escape');
   });
 
+  it("merges another contact into the customer's by one of its addresses, and undoes it; accessible", async () => {
+    const { client: customer, conversationId } = await visitor('Merge me');
+    const { client: other } = await visitor('I am the same person');
+    const otherAddress = other.session!.self;
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Merge me');
+    await until(() => $(element, 'sb-customer-panel form.merge'), 'the merge form');
+    const addresses = () => $(element, 'sb-customer-panel .addresses')!.textContent;
+    expect(addresses()).to.not.include(otherAddress.slice(4));
+    const input = $<HTMLInputElement>(element, 'sb-customer-panel #merge-address')!;
+    // As the panel lists web addresses: without their scheme.
+    input.value = otherAddress.slice('web:'.length);
+    $<HTMLFormElement>(element, 'sb-customer-panel form.merge')!.requestSubmit();
+    await until(() => addresses().includes(otherAddress.slice(4)), 'the other address on this customer');
+    expect($(element, 'sb-customer-panel .merge-status')!.textContent).to.include('Merged');
+    await until(() => $(element, 'sb-customer-panel .merges [data-merge] button.unmerge'), 'the merge listed with its undo');
+    await expect(element).to.be.accessible();
+
+    $<HTMLButtonElement>(element, 'sb-customer-panel .merges button.unmerge')!.click();
+    await until(() => !addresses().includes(otherAddress.slice(4)), 'the other address gone again');
+    expect($(element, 'sb-customer-panel .merges')).to.equal(null);
+    expect($(element, 'sb-customer-panel .merge-status')!.textContent).to.include('Merge undone');
+    const agent = element.client!;
+    const [mine, theirs] = await Promise.all([agent.getContact({ address: customer.session!.self }), agent.getContact({ address: otherAddress })]);
+    expect(mine.id).to.not.equal(theirs.id);
+  });
+
   it("shows an image's thumbnail in the log, sized before it loads, opening the file on a click; accessible", async () => {
     const { client: customer, conversationId } = await visitor('A photo of the parcel');
     const photo = await customer.uploadFile(conversationId, await png('parcel.png', 400, 200, '#c33'));
