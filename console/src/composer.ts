@@ -7,6 +7,7 @@
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { cannedMatches, cannedQuery } from './canned-match.js';
+import { completionList } from './completion-list.js';
 import { ConsoleElement } from './console-element.js';
 import type { CannedReply } from './desk-api.js';
 
@@ -134,22 +135,14 @@ export class Composer extends ConsoleElement {
     this.classList.toggle('note-mode', note);
     return html`${
         matches.length > 0
-          ? html`<ul class="completions" id="canned-list" role="listbox" aria-label=${t.cannedReplies}>
-              ${matches.map(
-                (reply, i) =>
-                  html`<li
-                    id="canned-${i}"
-                    role="option"
-                    aria-selected=${i === this.choice ? 'true' : 'false'}
-                    @mousedown=${(e: Event) => {
-                      e.preventDefault();
-                      this.take(reply);
-                    }}
-                  >
-                    <strong>/${reply.name}</strong> <span>${reply.text}</span>
-                  </li>`,
-              )}
-            </ul>`
+          ? completionList(
+              'canned',
+              t.cannedReplies,
+              matches,
+              this.choice,
+              (reply) => this.take(reply),
+              (reply) => html`<strong>/${reply.name}</strong> <span>${reply.text}</span>`,
+            )
           : nothing
       }
       <label class="visually-hidden" for="composer-text">${note ? t.writeNote : t.reply}</label>

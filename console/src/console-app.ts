@@ -7,11 +7,14 @@
 import { type ConnectionState, type SwitchboardClient, createClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import './command-box.js';
+import type { CommandBox } from './command-box.js';
 import { ConsoleElement } from './console-element.js';
 import './conversation-view.js';
 import type { ConversationView } from './conversation-view.js';
 import './customer-panel.js';
-import { DeskApi, type InboxItem } from './desk-api.js';
+import { DeskApi, type DirectoryTeam, type InboxItem } from './desk-api.js';
+import type { DeskCommand } from './desk-commands.js';
 import { consoleLocale } from './i18n.js';
 import './inbox-list.js';
 import type { InboxList } from './inbox-list.js';
@@ -47,9 +50,12 @@ export class ConsoleApp extends ConsoleElement {
   @state() private pane: Pane = 'list';
   @state() private theme: Theme = savedTheme();
   @state() private loadError = '';
+  @state() private teams: DirectoryTeam[] = [];
+  @state() private commandError = '';
   @query('sb-inbox') private inbox!: InboxList | null;
   @query('sb-conversation') private conversation!: ConversationView | null;
   @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
+  @query('sb-command-box') private commandBox!: CommandBox;
   private desk: DeskApi | undefined;
   private api!: SessionApi;
   private notifier!: Notifier;
@@ -164,7 +170,7 @@ export class ConsoleApp extends ConsoleElement {
       this.shortcuts?.close();
       return;
     }
-    if (this.shortcuts?.open || this.conversation?.transferOpen) return;
+    if (this.shortcuts?.open || this.conversation?.transferOpen || this.commandBox?.open) return;
     event.preventDefault();
     switch (command) {
       case 'next':
@@ -178,11 +184,36 @@ export class ConsoleApp extends ConsoleElement {
         return void this.conversation?.claim();
       case 'close':
         return void this.conversation?.close();
+      case 'command':
+        return void this.showCommandBox();
       case 'help':
         return void this.shortcuts.show();
       default:
         return;
     }
+  }
+
+  /** The command box (:), with the directory for its completion. */
+  private async showCommandBox(): Promise<void> {
+    this.commandError = '';
+    await this.commandBox.show();
+    this.desk?.directory().then(
+      (teams) => (this.teams = teams),
+      () => undefined,
+    );
+  }
+
+  /** A command of the box, run by the open conversation as its button would. */
+  private async runCommand(command: DeskCommand): Promise<void> {
+    const { conversation } = this;
+    if (!this.selected || !conversation || this.pane === 'reports') {
+      this.commandError = this.locale.t.commandNeedsConversation;
+      return;
+    }
+    this.commandError = '';
+    const failed = await conversation.run(command);
+    if (failed) this.commandError = failed;
+    else this.commandBox.close();
   }
 
   // --- rendering --------------------------------------------------------------------------------
@@ -273,6 +304,12 @@ export class ConsoleApp extends ConsoleElement {
           ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${this.customer}></sb-customer-panel>` : nothing}
         </aside>
       </div>
-      <sb-shortcuts .locale=${this.locale}></sb-shortcuts>`;
+      <sb-shortcuts .locale=${this.locale}></sb-shortcuts>
+      <sb-command-box
+        .locale=${this.locale}
+        .teams=${this.teams}
+        .error=${this.commandError}
+        @desk-command=${(e: CustomEvent<DeskCommand>) => this.runCommand(e.detail)}
+      ></sb-command-box>`;
   }
 }

@@ -12,6 +12,7 @@ import './composer.js';
 import type { Composer } from './composer.js';
 import { ConsoleElement } from './console-element.js';
 import type { CannedReply, DeskApi, DirectoryTeam, InboxItem, Note, TransferTarget } from './desk-api.js';
+import type { DeskCommand } from './desk-commands.js';
 import { logEntries } from './log-entries.js';
 import './message-log.js';
 import './transfer-dialog.js';
@@ -45,6 +46,8 @@ export class ConversationView extends ConsoleElement {
   @query('sb-composer') private composer!: Composer;
   @query('sb-transfer') private transferDialog!: TransferDialog;
   private stops: (() => void)[] = [];
+  /** Thumbnail links asked for, by file id (valid an hour: a log open longer asks again). */
+  private thumbnails = new Map<string, { url: Promise<string>; until: number }>();
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private loaded = '';
   private readUpTo = 0;
@@ -207,13 +210,15 @@ export class ConversationView extends ConsoleElement {
 
   // --- actions ---------------------------------------------------------------------------------
 
-  private async act(work: () => Promise<unknown>): Promise<void> {
+  /** Runs an action; its failure is shown, and answered ('' when it worked). */
+  private async act(work: () => Promise<unknown>): Promise<string> {
     this.error = '';
     try {
       await work();
     } catch (error) {
       this.error = this.locale.t.actionFailed((error as Error).message);
     }
+    return this.error;
   }
 
   private async compose(event: CustomEvent<ComposedText>): Promise<void> {
@@ -221,8 +226,7 @@ export class ConversationView extends ConsoleElement {
     const id = this.conversationId;
     await this.act(async () => {
       if (note) {
-        const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
-        if (!this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
+        await this.writeNote(id, text);
       } else {
         // Each file is uploaded first; the message then names them (docs/protocol.md, "Files").
         const attachments = await Promise.all(files.map((file) => this.client.uploadFile(id, file)));
@@ -232,6 +236,24 @@ export class ConversationView extends ConsoleElement {
       }
     });
   }
+
+  /** An image's thumbnail link, asked once per file while it is valid. */
+  private readonly thumbnailLink = (fileId: string): Promise<string> => {
+    const known = this.thumbnails.get(fileId);
+    if (known && known.until > Date.now()) return known.url;
+    const url = this.client.fileLink(fileId, 'thumbnail').then(
+      (link) => {
+        this.thumbnails.set(fileId, { url, until: Date.parse(link.expiresAt) - 60_000 });
+        return link.url;
+      },
+      (error: unknown) => {
+        this.thumbnails.delete(fileId);
+        throw error;
+      },
+    );
+    this.thumbnails.set(fileId, { url, until: Date.now() + 60_000 });
+    return url;
+  };
 
   /** Opens a file of the conversation through a signed link, in a new tab. */
   private async openFile(fileId: string): Promise<void> {
@@ -243,13 +265,32 @@ export class ConversationView extends ConsoleElement {
     });
   }
 
+  private async writeNote(id: string, text: string): Promise<void> {
+    const written = await this.desk.addNote(id, text, `note-${crypto.randomUUID()}`);
+    if (id === this.conversationId && !this.notes.some((n) => n.id === written.id)) this.notes = [...this.notes, written];
+  }
+
+  /** Runs a command of the command box (:) as its button would; answers its failure, '' when it worked. */
+  run(command: DeskCommand): Promise<string> {
+    switch (command.kind) {
+      case 'claim':
+        return this.claim();
+      case 'close':
+        return this.close();
+      case 'note':
+        return this.act(() => this.writeNote(this.conversationId, command.text));
+      default:
+        return this.transferTo(command.to);
+    }
+  }
+
   /** Claims the conversation for this agent (c). */
-  claim(): Promise<void> {
+  claim(): Promise<string> {
     return this.act(async () => (this.conversation = await this.desk.claim(this.conversationId)));
   }
 
   /** Closes the conversation (x). */
-  close(): Promise<void> {
+  close(): Promise<string> {
     return this.act(async () => (this.conversation = await this.client.closeConversation(this.conversationId)));
   }
 
@@ -272,8 +313,8 @@ export class ConversationView extends ConsoleElement {
     }
   }
 
-  private async transfer(event: CustomEvent<TransferTarget>): Promise<void> {
-    await this.act(async () => (this.conversation = await this.desk.transfer(this.conversationId, event.detail)));
+  private transferTo(to: TransferTarget): Promise<string> {
+    return this.act(async () => (this.conversation = await this.desk.transfer(this.conversationId, to)));
   }
 
   // --- rendering -------------------------------------------------------------------------------
@@ -311,6 +352,7 @@ export class ConversationView extends ConsoleElement {
         .customerName=${name}
         .hasMore=${this.hasMore}
         .failures=${this.failures}
+        .thumbnailLink=${this.thumbnailLink}
         @load-earlier=${() => this.loadEarlier()}
         @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
         @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}
@@ -326,6 +368,11 @@ export class ConversationView extends ConsoleElement {
         @compose=${this.compose}
         @typing=${(e: CustomEvent<'composing' | 'paused'>) => this.client.typing(this.conversationId, e.detail)}
       ></sb-composer>
-      <sb-transfer .locale=${this.locale} .teams=${this.directory} .error=${this.transferError} @transfer-to=${this.transfer}></sb-transfer>`;
+      <sb-transfer
+        .locale=${this.locale}
+        .teams=${this.directory}
+        .error=${this.transferError}
+        @transfer-to=${(e: CustomEvent<TransferTarget>) => this.transferTo(e.detail)}
+      ></sb-transfer>`;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Who the customer is: what the bridge knows of the party (party:get: name, email, whether the
  * site vouched for them, the page they are on) and of the contact across networks (contact:get:
- * addresses per network, past conversations, each one click away).
+ * addresses per network, past conversations, each one click away). The desk merges another
+ * contact into this one, named by one of its addresses (contact:merge), and undoes a merge listed
+ * on the contact (contact:unmerge).
  */
-import type { Address, Contact, PartyInfo, SwitchboardClient } from '@switchboard/sdk';
+import type { Address, Contact, ContactMerge, PartyInfo, SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { networkIcon, networkOf, withoutScheme } from './addresses.js';
@@ -16,6 +18,9 @@ export class CustomerPanel extends ConsoleElement {
   @property({ attribute: false }) address: Address | '' = '';
   @state() private party: PartyInfo | undefined;
   @state() private contact: Contact | undefined;
+  @state() private mergeError = '';
+  @state() private done = '';
+  @state() private busy = false;
   private asked = '';
 
   protected override willUpdate(): void {
@@ -23,6 +28,8 @@ export class CustomerPanel extends ConsoleElement {
       this.asked = this.address;
       this.party = undefined;
       this.contact = undefined;
+      this.mergeError = '';
+      this.done = '';
       void this.load(this.address);
     }
   }
@@ -33,6 +40,78 @@ export class CustomerPanel extends ConsoleElement {
     if (address !== this.address) return;
     this.party = party.status === 'fulfilled' ? party.value : undefined;
     this.contact = contact.status === 'fulfilled' ? contact.value : undefined;
+  }
+
+  /** Runs a merge or an unmerge; what it answers becomes the contact shown. */
+  private async change(work: (contact: Contact) => Promise<Contact | undefined>, done: (contact: Contact) => string): Promise<void> {
+    const { contact } = this;
+    if (!contact || this.busy) return;
+    this.busy = true;
+    this.mergeError = '';
+    this.done = '';
+    try {
+      const changed = await work(contact);
+      if (changed && this.contact === contact) {
+        this.contact = changed;
+        this.done = done(changed);
+      }
+    } catch (error) {
+      this.mergeError = this.locale.t.actionFailed((error as Error).message);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Merges the contact of the address typed into this customer's. */
+  private merge(event: Event): void {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const typed = form.querySelector<HTMLInputElement>('#merge-address')?.value.trim() ?? '';
+    if (!typed) return;
+    // An address as the panel lists it (`v_7f3a…`) is a web one.
+    const address = (typed.includes(':') ? typed : `web:${typed}`) as Address;
+    void this.change(
+      async (contact) => {
+        const other = await this.client.getContact({ address });
+        if (other.id === contact.id) throw new Error(this.locale.t.sameContact);
+        const { contact: merged } = await this.client.mergeContacts(other.id, contact.id);
+        form.reset();
+        return merged;
+      },
+      () => this.locale.t.merged(withoutScheme(address)),
+    );
+  }
+
+  private unmerge(merge: ContactMerge): void {
+    void this.change(
+      async (contact) => (await this.client.unmergeContacts(merge.id)).find((each) => each.id === contact.id),
+      () => this.locale.t.unmerged(merge.addresses.map(withoutScheme).join(', ')),
+    );
+  }
+
+  private renderMerging(contact: Contact) {
+    const { t } = this.locale;
+    return html`<h3 id="merge-title">${t.mergeTitle}</h3>
+      <form class="merge" aria-labelledby="merge-title" @submit=${this.merge}>
+        <label for="merge-address">${t.mergeAddress}</label>
+        <input id="merge-address" name="address" type="text" autocomplete="off" spellcheck="false" placeholder="xmpp:dana@example.org" required />
+        <button type="submit" ?disabled=${this.busy}>${t.merge}</button>
+      </form>
+      ${
+        contact.merges.length > 0
+          ? html`<ul class="merges">
+              ${contact.merges.map(
+                (merge) =>
+                  html`<li data-merge=${merge.id}>
+                    <span>${t.mergedIn(merge.addresses.map(withoutScheme).join(', '), this.locale.day(new Date(merge.at)))}</span>
+                    <button type="button" class="unmerge" ?disabled=${this.busy} @click=${() => this.unmerge(merge)}>${t.unmerge}</button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+      ${this.mergeError ? html`<p class="error" role="alert">${this.mergeError}</p>` : nothing}
+      <p class="muted merge-status" role="status">${this.done}</p>`;
   }
 
   protected override render() {
@@ -83,6 +162,7 @@ export class CustomerPanel extends ConsoleElement {
               </ul>`
           : nothing
       }
+      ${contact ? this.renderMerging(contact) : nothing}
     </section>`;
   }
 }

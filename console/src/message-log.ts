@@ -9,6 +9,8 @@ import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { ConsoleElement } from './console-element.js';
 import type { LogEntry } from './log-entries.js';
+import { hasThumbnail } from './thumbnail.js';
+import './thumbnail.js';
 
 /** A file's size for people: B, KB or MB. */
 const fileSize = (bytes: number) =>
@@ -25,6 +27,8 @@ export class MessageLog extends ConsoleElement {
   @property({ attribute: false }) hasMore = false;
   /** Why a stored message failed to reach the customer's network, by message id. */
   @property({ attribute: false }) failures = new Map<string, string>();
+  /** An image's thumbnail link (file:link); without it images are listed by name. */
+  @property({ attribute: false }) thumbnailLink: ((fileId: string) => Promise<string>) | undefined;
 
   private who(from: string): string {
     if (from === this.self) return this.locale.t.you;
@@ -54,9 +58,13 @@ export class MessageLog extends ConsoleElement {
               ${message.attachments.map(
                 (file) =>
                   html`<li>
-                    <button type="button" class="file" data-file=${file.id} @click=${() => this.announce('open-file', file.id)}>
-                      ${t.openFile(file.name, fileSize(file.size))}
-                    </button>
+                    ${
+                      hasThumbnail(file) && this.thumbnailLink
+                        ? html`<sb-thumbnail .file=${file} .link=${this.thumbnailLink} .label=${t.openFile(file.name, fileSize(file.size))}></sb-thumbnail>`
+                        : html`<button type="button" class="file" data-file=${file.id} @click=${() => this.announce('open-file', file.id)}>
+                            ${t.openFile(file.name, fileSize(file.size))}
+                          </button>`
+                    }
                   </li>`,
               )}
             </ul>`

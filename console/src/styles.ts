@@ -239,6 +239,18 @@ const sheet = css`
     margin: 0.2rem 0;
     padding: 0;
   }
+  button.thumbnail {
+    display: block;
+    padding: 2px;
+    line-height: 0;
+  }
+  button.thumbnail img,
+  .thumbnail-space {
+    display: block;
+    max-width: 100%;
+    height: auto;
+    border-radius: 4px;
+  }
   .day {
     text-align: center;
     color: var(--muted);

@@ -1,0 +1,60 @@
+/**
+ * The desk command box's language: `claim`, `close`, `note <text>`, `transfer <team|agent>` and
+ * `assign <agent>`, each the action of a button of the open conversation (claim, close, a note
+ * from the composer, the transfer dialog's pick); and what completes what has been typed.
+ */
+import type { DirectoryTeam, TransferTarget } from './desk-api.js';
+
+export type DeskCommand = { kind: 'claim' } | { kind: 'close' } | { kind: 'note'; text: string } | { kind: 'transfer'; to: TransferTarget };
+
+/** Why a command cannot run, as a catalogue key and its argument. */
+export type CommandProblem =
+  { problem: 'unknown'; word: string } | { problem: 'needsText' } | { problem: 'needsTarget' } | { problem: 'noSuchTarget'; word: string };
+
+export const COMMAND_NAMES = ['claim', 'close', 'note', 'transfer', 'assign'] as const;
+
+const agentsOf = (teams: readonly DirectoryTeam[]) => [...new Map(teams.flatMap((team) => team.members).map((member) => [member.id, member])).values()];
+
+/** A target by team id, else by agent id (as the directory names them), case aside. */
+function target(word: string, teams: readonly DirectoryTeam[], agentsOnly: boolean): TransferTarget | undefined {
+  const wanted = word.toLowerCase();
+  const team = agentsOnly ? undefined : teams.find((each) => each.id.toLowerCase() === wanted);
+  if (team) return { team: team.id };
+  const agent = agentsOf(teams).find((each) => each.id.toLowerCase() === wanted || each.name?.toLowerCase() === wanted);
+  return agent ? { agent: agent.id } : undefined;
+}
+
+/** The command typed, or what is wrong with it. */
+export function parseCommand(input: string, teams: readonly DirectoryTeam[]): DeskCommand | CommandProblem {
+  const line = input.trim().replace(/^:/, '').trim();
+  const [name = '', ...rest] = line.split(/\s+/);
+  const argument = line.slice(name.length).trim();
+  switch (name.toLowerCase()) {
+    case 'claim':
+      return { kind: 'claim' };
+    case 'close':
+      return { kind: 'close' };
+    case 'note':
+      return argument ? { kind: 'note', text: argument } : { problem: 'needsText' };
+    case 'transfer':
+    case 'assign': {
+      if (rest.length === 0) return { problem: 'needsTarget' };
+      const to = target(argument, teams, name.toLowerCase() === 'assign');
+      return to ? { kind: 'transfer', to } : { problem: 'noSuchTarget', word: argument };
+    }
+    default:
+      return { problem: 'unknown', word: name };
+  }
+}
+
+/** Whole lines that complete what is typed: command names, then the targets of transfer and assign. */
+export function completions(input: string, teams: readonly DirectoryTeam[]): string[] {
+  const line = input.replace(/^\s*:?/, '').trimStart();
+  const space = line.search(/\s/);
+  if (space < 0) return COMMAND_NAMES.filter((name) => name.startsWith(line.toLowerCase()) && name !== line.toLowerCase());
+  const name = line.slice(0, space).toLowerCase();
+  if (name !== 'transfer' && name !== 'assign') return [];
+  const typed = line.slice(space).trim().toLowerCase();
+  const targets = [...(name === 'transfer' ? teams.map((team) => team.id) : []), ...agentsOf(teams).map((agent) => agent.id)];
+  return targets.filter((id) => id.toLowerCase().startsWith(typed) && id.toLowerCase() !== typed).map((id) => `${name} ${id}`);
+}
