@@ -24,7 +24,7 @@ export interface ResponseTimesDeps {
 const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 
 export class ResponseTimes {
-  /** Conversations whose first customer message is recorded. */
+  /** Conversations whose first customer message is recorded (or being written). */
   private readonly asked = new LRUCache<string, true>({ max: REMEMBERED });
   /** Conversations whose first response is recorded. */
   private readonly answered = new LRUCache<string, true>({ max: REMEMBERED });
