@@ -25,7 +25,7 @@ import { type ConsoleSession, type Credentials, SessionApi } from './session-api
 import { shortcutOf } from './shortcuts.js';
 import './shortcuts-overlay.js';
 import type { ShortcutsOverlay } from './shortcuts-overlay.js';
-import './sign-in.js';
+import { DEMO_IDENTITY } from './sign-in.js';
 import { THEMES, type Theme, applyTheme, savedTheme } from './theme.js';
 
 type Pane = 'list' | 'conversation' | 'reports';
@@ -99,8 +99,31 @@ export class ConsoleApp extends ConsoleElement {
       this.phase = 'sign-in';
       return;
     }
-    if (this.session.signedIn && this.session.siteKey) this.connect({ siteKey: this.session.siteKey, agentSession: true });
+    if (this.session.signedIn && this.session.siteKey) return this.connect({ siteKey: this.session.siteKey, agentSession: true });
+    const vouched = await this.identityAgain(this.session);
+    if (vouched) this.connect(vouched);
     else this.phase = 'sign-in';
+  }
+
+  /**
+   * Signed in by the website (or the demo) before on this device and not signed out: ask the same
+   * address again, so a reload keeps the agent in. Only an address the bridge still offers; a
+   * refusal (the website's own session ended) forgets it and shows the sign-in.
+   */
+  private async identityAgain(session: ConsoleSession): Promise<Credentials | undefined> {
+    const url = this.api.rememberedIdentity();
+    if (!url) return undefined;
+    const offered =
+      (session.methods.includes('identity') && url === session.identityUrl) || (session.methods.includes('demo') && url.startsWith(DEMO_IDENTITY));
+    if (offered) {
+      try {
+        return await this.api.identity(url);
+      } catch {
+        // fall through: forgotten below
+      }
+    }
+    this.api.forgetIdentity();
+    return undefined;
   }
 
   private connect(credentials: Credentials): void {
@@ -132,6 +155,7 @@ export class ConsoleApp extends ConsoleElement {
   }
 
   private async signOut(): Promise<void> {
+    this.api.forgetIdentity();
     if (this.signedInWithSession && this.session) await this.api.logout(this.session.csrfToken).catch(() => undefined);
     this.client?.disconnect();
     for (const stop of this.stops.splice(0)) stop();

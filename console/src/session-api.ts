@@ -61,10 +61,41 @@ export class SessionApi {
     await json(await fetch(new URL('logout', this.base), { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } }));
   }
 
-  /** The site's backend vouches for its signed-in agent: `{ siteKey, identity }`. */
+  /**
+   * The site's backend vouches for its signed-in agent: `{ siteKey, identity }`. The address is
+   * remembered on this device, so a reload asks it again rather than showing the sign-in; signing
+   * out forgets it.
+   */
   async identity(url: string): Promise<Credentials> {
     const body = await json<{ siteKey: string; identity: Identity }>(await fetch(url, { credentials: 'include' }));
+    this.store(url);
     return { siteKey: body.siteKey, identity: body.identity };
+  }
+
+  /** Where the last identity sign-in on this device came from, while not signed out. */
+  rememberedIdentity(): string | undefined {
+    try {
+      return localStorage.getItem(this.identityKey) ?? undefined;
+    } catch {
+      return undefined; // storage off (a private window, a policy): sign in each time
+    }
+  }
+
+  forgetIdentity(): void {
+    this.store(undefined);
+  }
+
+  private get identityKey(): string {
+    return `sb-console:identity:${this.base.href}`;
+  }
+
+  private store(url: string | undefined): void {
+    try {
+      if (url === undefined) localStorage.removeItem(this.identityKey);
+      else localStorage.setItem(this.identityKey, url);
+    } catch {
+      // storage off: nothing remembered
+    }
   }
 
   /** The report as CSV, for a download link. */

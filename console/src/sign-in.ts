@@ -9,7 +9,7 @@ import { ConsoleElement } from './console-element.js';
 import type { ConsoleSession, Credentials, SessionApi } from './session-api.js';
 
 /** Where the demo vouches for its agents (the bridge names them: `demoAgents`). */
-const DEMO_IDENTITY = '/demo/agent-identity?user=';
+export const DEMO_IDENTITY = '/demo/agent-identity?user=';
 
 @customElement('sb-sign-in')
 export class SignIn extends ConsoleElement {

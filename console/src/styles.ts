@@ -167,6 +167,7 @@ const sheet = css`
     padding: 0 0.45rem;
     font-size: 0.8rem;
     font-weight: 600;
+    justify-self: end;
   }
   .workspace > main {
     display: flex;
@@ -183,8 +184,12 @@ const sheet = css`
   }
   .party {
     display: grid;
-    grid-template-columns: auto 1fr;
+    grid-template-columns: max-content minmax(0, 1fr);
     gap: 0.2rem 0.6rem;
+  }
+  /* Its term is for screen readers only and takes no cell: the value spans the row. */
+  .party .verified {
+    grid-column: 1 / -1;
   }
   .party dd {
     margin: 0;

@@ -65,6 +65,20 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await until(() => element.client?.session?.self === 'web:a_agent', 'the agent connected');
     clients.push(element.client!);
     await until(() => $(element, 'sb-inbox'), 'the workspace');
+
+    // A reload asks the site again instead of showing the sign-in; signing out forgets that.
+    element.remove();
+    const reloaded = await fixture<ConsoleApp>(html`<sb-console lang="en" server=${info.url} api-base=${`${location.origin}/__console/api/`}></sb-console>`);
+    await until(() => reloaded.client?.session?.self === 'web:a_agent', 'the agent connected again without a click');
+    clients.push(reloaded.client!);
+    $<HTMLButtonElement>(reloaded, 'button.sign-out')!.click();
+    await until(() => $(reloaded, 'sb-sign-in button.identity'), 'the sign-in after signing out');
+    reloaded.remove();
+    const afterSignOut = await fixture<ConsoleApp>(
+      html`<sb-console lang="en" server=${info.url} api-base=${`${location.origin}/__console/api/`}></sb-console>`,
+    );
+    await until(() => $(afterSignOut, 'sb-sign-in button.identity'), 'the sign-in, not the site again');
+    expect(afterSignOut.client).to.equal(undefined);
   });
 
   it('offers every way the bridge names: the password form, the site, and demo agents marked demo-only; accessible', async () => {
