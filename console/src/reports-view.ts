@@ -21,6 +21,11 @@ export class ReportsView extends ConsoleElement {
   @state() private rows: ReportRow[] | undefined;
   @state() private error = '';
 
+  /** The last seven days, by team, as soon as the pane opens: no empty page to start from. */
+  protected override firstUpdated(): void {
+    void this.show();
+  }
+
   private async show(event?: Event): Promise<void> {
     event?.preventDefault();
     this.error = '';

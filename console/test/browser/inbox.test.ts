@@ -133,6 +133,7 @@ describe('the console: inbox and desk actions', () => {
     const element = await consoleFor();
     $<HTMLButtonElement>(element, 'button.reports-toggle')!.click();
     await until(() => $(element, 'sb-reports form'), 'the reports view');
+    await until(() => $(element, 'sb-reports table, sb-reports p.muted'), "the last seven days' report, shown at once");
     $<HTMLFormElement>(element, 'sb-reports form')!.requestSubmit();
     await until(() => $(element, 'sb-reports table, sb-reports p.muted'), 'the report');
     const csv = new URL($<HTMLAnchorElement>(element, 'sb-reports a.csv')!.href);
