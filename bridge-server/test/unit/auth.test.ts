@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import { Authenticator } from '../../src/gateway/auth.js';
 import { TokenSigner, hashesEqual, identityHash } from '../../src/gateway/tokens.js';
+import type { RequestLike } from '../../src/gateway/request-origin.js';
+import type { AgentSessions } from '../../src/console/sessions.js';
 
 const SECRET = 'identity-secret-0123456789abcdef';
 const config = parseConfig(
@@ -135,5 +137,30 @@ describe('handshake authentication rules', () => {
     assert.equal(auth.authenticate({ siteKey: 'shop', identity: agent, token: anonymous.token }, undefined).signedInFrom, undefined, 'agents link nothing');
     const later = Date.now() + 31 * 86_400_000;
     assert.equal(auth.authenticate({ siteKey: 'shop', identity, token: anonymous.token }, undefined, later).signedInFrom, undefined, 'an expired token');
+  });
+});
+
+describe('tokens of a console session (claim c)', () => {
+  const live = new Set(['session-running']);
+  const sessions = { live: (key: string) => Promise.resolve(live.has(key)) } as unknown as AgentSessions;
+  const withSessions = new Authenticator(config.sites, signer, sessions);
+  const agentToken = (c?: string) =>
+    signer.sign({ s: 'shop', a: 'web:a_al', r: 'agent', e: Math.floor(Date.now() / 1000) + 60, ...(c !== undefined ? { c } : {}) });
+  const request = () => ({ headers: {}, socket: { remoteAddress: '127.0.0.1' } }) as unknown as RequestLike;
+
+  it('works on bearer requests while its session runs; a token without the claim is not tied to any', async () => {
+    assert.equal((await withSessions.bearer(agentToken('session-running')))?.address, 'web:a_al@shop');
+    assert.equal(await withSessions.bearer(agentToken('session-ended')), null);
+    assert.equal((await withSessions.bearer(agentToken()))?.address, 'web:a_al@shop');
+    assert.equal(await auth.bearer(agentToken('session-running')), null, 'no console sessions: no session runs');
+  });
+
+  it('is refused at the handshake once its session ended, and keeps its claim when renewed', async () => {
+    const token = agentToken('session-running');
+    const result = await withSessions.authenticateHandshake({ siteKey: 'shop', token }, request());
+    assert.equal(result.consoleSession, 'session-running');
+    assert.equal(signer.verify(result.token)?.c, 'session-running');
+    await assert.rejects(withSessions.authenticateHandshake({ siteKey: 'shop', token: agentToken('session-ended') }, request()), { code: 'unauthorized' });
+    assert.equal((await withSessions.authenticateHandshake({ siteKey: 'shop', token: agentToken() }, request())).consoleSession, undefined);
   });
 });
