@@ -198,6 +198,11 @@ const sheet = css`
     padding: 0.5rem 0.8rem;
     border-bottom: 1px solid var(--line);
   }
+  form.outreach {
+    display: grid;
+    gap: 0.3rem;
+    margin-bottom: 0.5rem;
+  }
   form.invite {
     display: flex;
     flex-wrap: wrap;

@@ -1,32 +1,21 @@
 // The console invites a website visitor to continue on IM (continuation:invite), on the bridge
 // whose site lets its visitors continue on XMPP (widget/test/browser/continuation-bridge.mjs).
 import { expect } from '@open-wc/testing';
-import { type ContinuationOffer, createClient } from '@switchboard/sdk';
-import { $, clients, cleanUpEachTest, consoleFor, openConversation, until } from './console-page.js';
-
-interface ContinuationBridge {
-  url: string;
-  siteKey: string;
-  agent: { userId: string; name: string; role: 'agent'; hash: string };
-}
-
-const bridge = (await (await fetch('/__continuation')).json()) as ContinuationBridge;
+import type { ContinuationOffer } from '@switchboard/sdk';
+import { $, cleanUpEachTest, consoleFor, openConversation, until } from './console-page.js';
+import { bridgeClient } from './xmpp-page.js';
 
 cleanUpEachTest();
 
 describe('the console: continue on IM', () => {
   it("invites the visitor to continue on a network the bridge names in the agent's session; the widget gets the offer; accessible", async () => {
-    const visitor = createClient({ url: bridge.url, siteKey: bridge.siteKey, storage: null });
-    clients.push(visitor);
-    await visitor.ready();
+    const visitor = await bridgeClient();
     const offers: ContinuationOffer[] = [];
     visitor.on('continuation:offer', (offer) => offers.push(offer));
     const conversation = await visitor.openConversation({ team: 'support' });
     await visitor.send(conversation.id, 'Can we talk on Jabber?');
 
-    const agent = createClient({ url: bridge.url, siteKey: bridge.siteKey, identity: bridge.agent, storage: null });
-    clients.push(agent);
-    await agent.ready();
+    const agent = await bridgeClient(true);
     expect(agent.session?.inviteTo).to.deep.equal(['xmpp']);
     const element = await consoleFor(agent);
     await openConversation(element, conversation.id, 'Can we talk on Jabber?');
