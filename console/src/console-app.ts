@@ -8,6 +8,8 @@ import { type ConnectionState, type SwitchboardClient, createClient } from '@swi
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import './command-box.js';
+import './outreach-dialog.js';
+import type { OutreachDialog } from './outreach-dialog.js';
 import type { CommandBox } from './command-box.js';
 import { ConsoleElement } from './console-element.js';
 import './conversation-view.js';
@@ -56,6 +58,7 @@ export class ConsoleApp extends ConsoleElement {
   @query('sb-conversation') private conversation!: ConversationView | null;
   @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
   @query('sb-command-box') private commandBox!: CommandBox;
+  @query('sb-outreach') private outreach!: OutreachDialog;
   private desk: DeskApi | undefined;
   private api!: SessionApi;
   private notifier!: Notifier;
@@ -194,7 +197,7 @@ export class ConsoleApp extends ConsoleElement {
       this.shortcuts?.close();
       return;
     }
-    if (this.shortcuts?.open || this.conversation?.transferOpen || this.commandBox?.open) return;
+    if (this.shortcuts?.open || this.conversation?.transferOpen || this.commandBox?.open || this.outreach?.open) return;
     event.preventDefault();
     switch (command) {
       case 'next':
@@ -210,6 +213,8 @@ export class ConsoleApp extends ConsoleElement {
         return void this.conversation?.close();
       case 'command':
         return void this.showCommandBox();
+      case 'outreach':
+        return void this.showOutreach();
       case 'help':
         return void this.shortcuts.show();
       default:
@@ -217,14 +222,25 @@ export class ConsoleApp extends ConsoleElement {
     }
   }
 
-  /** The command box (:), with the directory for its completion. */
-  private async showCommandBox(): Promise<void> {
-    this.commandError = '';
-    await this.commandBox.show();
+  /** The directory (for the command box's completion and outreach's teams), asked again each time. */
+  private loadTeams(): void {
     this.desk?.directory().then(
       (teams) => (this.teams = teams),
       () => undefined,
     );
+  }
+
+  /** The command box (:). */
+  private async showCommandBox(): Promise<void> {
+    this.commandError = '';
+    await this.commandBox.show();
+    this.loadTeams();
+  }
+
+  /** A conversation started with a customer on their network (o). */
+  private async showOutreach(): Promise<void> {
+    await this.outreach.show();
+    this.loadTeams();
   }
 
   /** A command of the box, run by the open conversation as its button would. */
@@ -274,6 +290,7 @@ export class ConsoleApp extends ConsoleElement {
           ? html`<button type="button" class="notifications" @click=${() => this.notifier.ask().then(() => this.requestUpdate())}>${t.notificationsOn}</button>`
           : nothing
       }
+      <button type="button" class="outreach-open" @click=${() => this.showOutreach()}>${t.outreachTitle}</button>
       <button type="button" class="help" aria-label=${t.shortcuts} @click=${() => this.shortcuts.show()}>?</button>
       ${this.session ? html`<button type="button" class="sign-out" @click=${() => this.signOut()}>${t.signOut}</button>` : nothing}
     </header>`;
@@ -329,6 +346,12 @@ export class ConsoleApp extends ConsoleElement {
         </aside>
       </div>
       <sb-shortcuts .locale=${this.locale}></sb-shortcuts>
+      <sb-outreach
+        .locale=${this.locale}
+        .client=${this.client}
+        .teams=${this.teams}
+        @open-conversation=${(e: CustomEvent<string>) => this.open(e.detail)}
+      ></sb-outreach>
       <sb-command-box
         .locale=${this.locale}
         .teams=${this.teams}

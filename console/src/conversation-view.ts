@@ -14,6 +14,7 @@ import { ConsoleElement } from './console-element.js';
 import type { CannedReply, DeskApi, DirectoryTeam, InboxItem, Note, TransferTarget } from './desk-api.js';
 import type { DeskCommand } from './desk-commands.js';
 import { logEntries } from './log-entries.js';
+import './invite-form.js';
 import './message-log.js';
 import './transfer-dialog.js';
 import type { TransferDialog } from './transfer-dialog.js';
@@ -341,6 +342,11 @@ export class ConversationView extends ConsoleElement {
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
       </div>
+      ${
+        networkOf(address) === 'web' && !closed
+          ? html`<sb-invite .locale=${this.locale} .client=${this.client} .conversationId=${this.conversationId}></sb-invite>`
+          : nothing
+      }
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <!-- Focusable: the log scrolls, and a keyboard alone must be able to scroll it (WCAG 2.1.1). -->
       <sb-message-log

@@ -2,9 +2,19 @@
  * The console's keyboard shortcuts, as commands: single keys act only when no text field has the
  * focus (typing an `r` in the reply box stays an `r`); Escape always works.
  */
-export type ShortcutCommand = 'next' | 'previous' | 'next-unread' | 'reply' | 'claim' | 'close' | 'command' | 'help' | 'escape';
+export type ShortcutCommand = 'next' | 'previous' | 'next-unread' | 'reply' | 'claim' | 'close' | 'command' | 'outreach' | 'help' | 'escape';
 
-const KEYS: Record<string, ShortcutCommand> = { j: 'next', k: 'previous', n: 'next-unread', r: 'reply', c: 'claim', x: 'close', ':': 'command', '?': 'help' };
+const KEYS: Record<string, ShortcutCommand> = {
+  j: 'next',
+  k: 'previous',
+  n: 'next-unread',
+  r: 'reply',
+  c: 'claim',
+  x: 'close',
+  ':': 'command',
+  o: 'outreach',
+  '?': 'help',
+};
 
 function typingIn(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;

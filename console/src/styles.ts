@@ -203,6 +203,19 @@ const sheet = css`
     padding: 0.5rem 0.8rem;
     border-bottom: 1px solid var(--line);
   }
+  form.outreach {
+    display: grid;
+    gap: 0.3rem;
+    margin-bottom: 0.5rem;
+  }
+  form.invite {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4rem;
+    align-items: center;
+    padding: 0.3rem 0.8rem;
+    border-bottom: 1px solid var(--line);
+  }
   .conversation-head h2 {
     font-size: 1rem;
     margin: 0 auto 0 0;

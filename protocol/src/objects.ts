@@ -98,6 +98,10 @@ export interface Session {
   name?: string;
   /** Addition (visitors): the networks this site lets a visitor continue on (`xmpp`, `sip`, `mailto`), when any. */
   continueOn?: string[];
+  /** Addition (agents): the networks an agent may invite the site's visitors to continue on (`continuation:invite`), when any. */
+  inviteTo?: string[];
+  /** Addition (agents): the networks the site's outreach lets an agent start conversations on (`conversation:open` with `to` and `team`), when any. */
+  outreachTo?: string[];
 }
 
 export interface MessageStatusEvent {

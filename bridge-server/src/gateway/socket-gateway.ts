@@ -130,7 +130,11 @@ export class SocketGateway {
     const { actor, token } = socket.data;
     const { hub, metrics, logger } = this.deps;
     // The contract: `session` is the first event a client receives.
-    const continueOn = actor.role === 'visitor' ? this.deps.core.continuations.networksOf(actor.siteKey) : undefined;
+    const { continuations, outreach } = this.deps.core;
+    const continueOn = actor.role === 'visitor' ? continuations.networksOf(actor.siteKey) : undefined;
+    // Agents: where they may invite a visitor to continue, and start conversations (the console's choices).
+    const inviteTo = actor.role === 'agent' ? continuations.networksOf(actor.siteKey) : undefined;
+    const outreachTo = actor.role === 'agent' ? outreach.networksOf(actor.siteKey) : undefined;
     socket.emit('session', {
       token,
       self: withoutSite(actor.address),
@@ -138,6 +142,8 @@ export class SocketGateway {
       siteKey: actor.siteKey,
       ...(actor.name ? { name: actor.name } : {}),
       ...(continueOn ? { continueOn } : {}),
+      ...(inviteTo ? { inviteTo } : {}),
+      ...(outreachTo ? { outreachTo } : {}),
     });
     // Then where the party's conversations continue on other networks, if anywhere (after a reload).
     if (actor.role !== 'integration')

@@ -82,11 +82,15 @@ describe('continuing a website conversation on XMPP (component mode) against a r
     });
     after(() => t?.stop());
 
-    it("names the site's networks in a visitor's session only", async () => {
+    it("names the site's networks in a visitor's session, and in an agent's as those it may invite to", async () => {
       const visitor = await connect(t, { siteKey: SITE });
       assert.deepEqual(visitor.session.continueOn, ['xmpp']);
       const agent = await connect(t, agentAuth('bob'));
       assert.equal(agent.session.continueOn, undefined);
+      // The agent is told where it may invite the visitor instead; this site has no outreach.
+      assert.deepEqual(agent.session.inviteTo, ['xmpp']);
+      assert.equal(agent.session.outreachTo, undefined);
+      assert.equal(visitor.session.inviteTo, undefined);
     });
 
     it("proves the address with the code, then the agent's replies reach both and the IM client's messages are the visitor's, in order", async () => {

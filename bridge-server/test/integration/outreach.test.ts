@@ -140,6 +140,8 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
   it("through the SDK: the agent's message reaches the customer from the team JID, whose reply lands in the same conversation", async () => {
     const carol = await customer('carol');
     await withSdk('alice', async (sdk) => {
+      // The session names where the agent may reach out (what the console offers).
+      assert.deepEqual(sdk.session?.outreachTo, ['xmpp']);
       const conversation = await sdk.reachOut({ to: 'xmpp:Carol@localhost', team: 'support', text: 'Hello Carol, your order has shipped' });
       assert.equal(conversation.team, 'support');
       assert.equal(conversation.assignee, 'web:a_alice');

@@ -2,29 +2,14 @@
 // lands in the console like a visitor of the website, shown with their network and address; the
 // agent's reply from the console reaches that client, and a private note never does.
 import { expect } from '@open-wc/testing';
-import { createClient } from '@switchboard/sdk';
-import { $, clients, cleanUpEachTest, consoleFor, logText, reply, until } from './console-page.js';
-
-interface XmppBridge {
-  url: string;
-  siteKey: string;
-  /** The team's JID, which the desk's replies come from. */
-  team: string;
-  agent: { userId: string; name: string; role: 'agent'; hash: string };
-}
-
-const bridge = (await (await fetch('/__continuation')).json()) as XmppBridge;
-const received = async (user: string) => (await (await fetch(`/__continuation/xmpp/messages?user=${user}`)).json()) as { from: string; body: string }[];
-const writeFromXmpp = (user: string, text: string) => fetch(`/__continuation/xmpp/send?user=${user}&text=${encodeURIComponent(text)}`);
+import { $, cleanUpEachTest, consoleFor, logText, reply, until } from './console-page.js';
+import { bridge, bridgeClient, received, writeFromXmpp } from './xmpp-page.js';
 
 cleanUpEachTest();
 
 describe('the console: a customer on their own XMPP client', () => {
   it('shows the conversation with its network and address; the reply reaches the XMPP client, the note never does; accessible', async () => {
-    const agent = createClient({ url: bridge.url, siteKey: bridge.siteKey, identity: bridge.agent, storage: null });
-    clients.push(agent);
-    await agent.ready();
-    const element = await consoleFor(agent);
+    const element = await consoleFor(await bridgeClient(true));
     await writeFromXmpp('gus', 'Hello from my XMPP client');
     $<HTMLButtonElement>(element, 'sb-inbox [data-view="open"]')!.click();
     const item = () => [...element.querySelectorAll<HTMLElement>('sb-inbox [data-conversation]')].find((each) => each.textContent.includes('gus@localhost'));

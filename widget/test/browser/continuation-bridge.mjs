@@ -1,4 +1,5 @@
-// Browser tier: a bridge whose site lets visitors continue on XMPP, with a real Prosody and the
+// Browser tier: a bridge whose site lets visitors continue on XMPP (and its agents reach out to XMPP
+// users of the Prosody: console/test/browser/outreach.test.ts), with a real Prosody and the
 // visitors' own XMPP clients on it, started the first time a test page asks (/__continuation) so
 // the other files pay nothing for it. The page reads what an XMPP client received, and makes it
 // write, through /__continuation/xmpp/... (a page cannot speak XMPP itself).
@@ -9,7 +10,7 @@ import { connectClients, lazyBridgePlugin, startXmppBridge } from './xmpp-bridge
 
 const SECRET = 'browser-continuation-secret-0123456789';
 /** The visitors' XMPP accounts on the test's Prosody. */
-const USERS = ['dana', 'erin', 'fay', 'gus'];
+const USERS = ['dana', 'erin', 'fay', 'gus', 'hal'];
 
 async function start(origins) {
   const { chatWithOriginId } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);
@@ -19,7 +20,7 @@ async function start(origins) {
     config: (xmpp, dir) => ({
       server: { host: '127.0.0.1', port: 0, drainSeconds: 1 },
       store: { type: 'sqlite', path: join(dir, 'bridge.db') },
-      sites: [site('continue-site', { networks: ['xmpp'], maxAttempts: 3 })],
+      sites: [{ ...site('continue-site', { networks: ['xmpp'], maxAttempts: 3 }), outreach: { networks: ['xmpp'], domains: ['localhost'] } }],
       teams: [{ id: 'support', members: ['web:a_agent'], capacity: 1000 }],
       networks: [{ type: 'web', presenceGraceMs: 100 }, xmpp],
       limits: { ratePerSecond: 1000, burst: 1000 },

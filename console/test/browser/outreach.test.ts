@@ -1,0 +1,37 @@
+// The console's outreach (o): a conversation started with a customer on their own XMPP client (a
+// real Prosody, widget/test/browser/continuation-bridge.mjs, whose site allows outreach to XMPP).
+import { expect } from '@open-wc/testing';
+import { $, cleanUpEachTest, consoleFor, logText, press, until } from './console-page.js';
+import { bridge, bridgeClient, received } from './xmpp-page.js';
+
+cleanUpEachTest();
+
+describe('the console: outreach', () => {
+  it('starts a conversation with a customer on a network the session names (o), which opens; the customer gets the first message; accessible', async () => {
+    const agent = await bridgeClient(true);
+    expect(agent.session?.outreachTo).to.deep.equal(['xmpp']);
+    const element = await consoleFor(agent);
+
+    press('o');
+    await until(() => $<HTMLDialogElement>(element, 'sb-outreach dialog')?.open, 'the outreach dialog');
+    expect(document.activeElement).to.equal($(element, '#outreach-network'));
+    await until(() => $(element, '#outreach-team option[value="support"]'), "the agent's team");
+    expect([...$<HTMLSelectElement>(element, '#outreach-network')!.options].map((o) => o.textContent)).to.deep.equal(['XMPP']);
+    await expect(element).to.be.accessible();
+    $<HTMLInputElement>(element, '#outreach-address')!.value = 'hal@localhost';
+    $<HTMLTextAreaElement>(element, '#outreach-text')!.value = 'Hello Hal, your parcel is here';
+    $<HTMLFormElement>(element, 'sb-outreach form')!.requestSubmit();
+
+    await until(() => !$<HTMLDialogElement>(element, 'sb-outreach dialog')!.open, 'the dialog closed');
+    await until(() => logText(element).includes('Hello Hal, your parcel is here'), 'the new conversation open');
+    expect($(element, '#conversation-title')!.textContent).to.include('XMPP');
+    await until(
+      async () => (await received('hal')).some((m) => m.from === bridge.team && m.body === 'Hello Hal, your parcel is here'),
+      "the first message at Hal's XMPP client",
+    );
+    press('?');
+    await until(() => $<HTMLDialogElement>(element, 'sb-shortcuts dialog')?.open, 'the shortcuts overlay');
+    expect($(element, 'sb-shortcuts dialog')!.textContent).to.include('New conversation with a customer');
+    press('Escape');
+  });
+});
