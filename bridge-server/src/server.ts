@@ -442,6 +442,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     now: () => clock.now().getTime(),
   });
   const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
+  // After the gateway's own handler (the connection has its data and its `session`).
+  nsp.on('connection', (socket) => sessionEnds.opened(socket));
   routed.app = createHttpApp({
     core,
     admin,

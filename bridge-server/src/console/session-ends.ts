@@ -5,6 +5,7 @@
  * those whose session expired or no longer signs its agent in (account removed, password changed).
  * Connections without the claim (identity- or API-key-vouched) are never touched.
  */
+import { LRUCache } from 'lru-cache';
 import type { ClusterBus } from '../cluster/bus.js';
 
 /** The bus message: the key of a session that ended. */
@@ -24,7 +25,13 @@ export interface SessionEndsDeps {
   live: (key: string) => Promise<boolean>;
 }
 
+/** Sessions remembered as ended, for handshakes that passed their check just before the end. */
+const RECENT_KEPT = 10_000;
+const RECENT_MS = 10 * 60_000;
+
 export class SessionEnds {
+  private readonly recent = new LRUCache<string, true>({ max: RECENT_KEPT, ttl: RECENT_MS });
+
   constructor(private readonly deps: SessionEndsDeps) {
     deps.bus.on<string>(SESSION_ENDED, (key) => {
       if (typeof key === 'string') this.close(key);
@@ -37,6 +44,15 @@ export class SessionEnds {
     return this.close(key);
   }
 
+  /**
+   * A connection just opened: closed at once when its session ended while its handshake was under
+   * way (checked live, then the end arrived before the connection was among the open ones).
+   */
+  opened(connection: SessionConnection): void {
+    const key = connection.data?.consoleSession;
+    if (key !== undefined && this.recent.has(key)) connection.disconnect(true);
+  }
+
   /** Closes this node's connections of sessions that no longer run (housekeeping); returns how many. */
   async sweep(): Promise<number> {
     const keys = new Set<string>();
@@ -47,6 +63,7 @@ export class SessionEnds {
   }
 
   private close(key: string): number {
+    this.recent.set(key, true);
     // Collected first: a disconnect removes the socket from the map being read.
     const ending = [...this.deps.connections()].filter((connection) => connection.data?.consoleSession === key);
     for (const connection of ending) connection.disconnect(true);

@@ -52,6 +52,20 @@ describe('console session ends', () => {
     assert.equal(b.ends.ended('unknown'), 0);
   });
 
+  it('closes a connection that opens just after its session ended, on any node', () => {
+    const { a, b } = twoNodes();
+    a.ends.ended('s9');
+    const late = new Connection({ consoleSession: 's9' });
+    b.ends.opened(late);
+    assert.equal(late.closed, true);
+    const other = new Connection({ consoleSession: 's1' });
+    b.ends.opened(other);
+    assert.equal(other.closed, false);
+    const none = new Connection(undefined);
+    b.ends.opened(none);
+    assert.equal(none.closed, false);
+  });
+
   it('sweeps: closes the connections whose session no longer runs, leaves those without a session', async () => {
     const { a } = twoNodes((key) => key !== 's2');
     assert.equal(await a.ends.sweep(), 1);
