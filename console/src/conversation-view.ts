@@ -54,6 +54,8 @@ export class ConversationView extends ConsoleElement {
   private readUpTo = 0;
   /** Live messages that came while the first page was being fetched. */
   private early: Message[] | undefined;
+  /** The last seq an inbox item told of while the first page was on its way. */
+  private behind = 0;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -100,6 +102,7 @@ export class ConversationView extends ConsoleElement {
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
     this.pending = this.client.pending(id);
     this.early = [];
+    this.behind = 0;
     try {
       if (!this.conversation) this.conversation = (await this.client.listConversations({ limit: 500 })).find((c) => c.id === id);
       const page = await this.client.history(id, { limit: PAGE });
@@ -110,7 +113,10 @@ export class ConversationView extends ConsoleElement {
     } catch (error) {
       if (id === this.conversationId) this.error = (error as Error).message;
     }
-    if (id === this.conversationId) this.early = undefined;
+    if (id === this.conversationId) {
+      this.early = undefined;
+      if (this.behind > this.lastSeq()) void this.catchUp();
+    }
     const { address } = this.customer();
     if (address && !this.item?.customer.name)
       this.client.getParty(address as Address).then(
@@ -148,7 +154,10 @@ export class ConversationView extends ConsoleElement {
       this.desk.onInboxItem((item) => {
         if (!mine(item.id)) return;
         this.conversation = { ...this.conversation, ...item };
-        if (item.lastSeq > this.lastSeq()) void this.catchUp();
+        // While the first page is on its way, catching up from nothing would fetch the oldest
+        // messages and show them all: it waits for the page, and catches up from its end.
+        if (this.early) this.behind = Math.max(this.behind, item.lastSeq);
+        else if (item.lastSeq > this.lastSeq()) void this.catchUp();
       }),
     );
   }
