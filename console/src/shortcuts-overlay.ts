@@ -24,7 +24,7 @@ export class ShortcutsOverlay extends ConsoleElement {
     const { t } = this.locale;
     return html`<dialog aria-labelledby="shortcuts-title">
       <h2 id="shortcuts-title">${t.shortcuts}</h2>
-      <dl>
+      <dl class="shortcut-list">
         ${t.shortcutList.map(
           ([key, what]) =>
             html`<div>

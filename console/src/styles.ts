@@ -338,6 +338,17 @@ const sheet = css`
     padding: 0.3rem 0.4rem;
     text-align: start;
   }
+  /* Each key beside what it does, the keys in one column. */
+  .shortcut-list > div {
+    display: grid;
+    grid-template-columns: 4rem 1fr;
+    align-items: baseline;
+    gap: 0.6rem;
+    margin: 0.25rem 0;
+  }
+  .shortcut-list dd {
+    margin: 0;
+  }
   kbd {
     border: 1px solid var(--line);
     border-radius: 4px;
