@@ -28,7 +28,7 @@ import { type MailServer, startMail } from '../servers/mail.js';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const QUICK_BACKOFF = { initialMs: 50, maxMs: 300, jitter: 0 };
 const PASSWORD = 'mailpw';
-const MAILBOXES = ['support', 'waiting', 'failing', 'moving', 'outage', 'dana'].map((user) => `${user}@example.test`);
+const MAILBOXES = ['support', 'waiting', 'failing', 'moving', 'readonly', 'outage', 'dana'].map((user) => `${user}@example.test`);
 
 const subjectOf = (source: Buffer) => /^Subject: (.*)$/m.exec(source.toString())?.[1];
 
@@ -175,7 +175,7 @@ describe('email transport against Postfix and Dovecot', () => {
     await reader.untilSubject('first question');
     const [first] = reader.delivered;
     assert.ok(/^Received: /m.test(first!.source.toString()), 'the source is the message as delivered');
-    assert.deepEqual(first!.state, { uidValidity: await uidValidityOf('support@example.test'), lastUid: first!.uid });
+    assert.deepEqual(first!.state, { uidValidity: await uidValidityOf('support@example.test'), lastUid: first!.uid, handedUid: first!.uid });
     await mail.waitForMessages('support@example.test', (messages) => messages.length === 1 && messages[0]!.flags.has('\\Seen'));
 
     await send('support@example.test', 'second question');
@@ -265,6 +265,27 @@ describe('email transport against Postfix and Dovecot', () => {
     await send(address, 'moved too');
     await mover.untilSubject('moved too');
     assert.deepEqual(mover.subjects(), ['to be moved', 'moved too']);
+  });
+
+  it('moves, after a restart, only what it stored: not the read mail a first start skipped', async () => {
+    const address = 'readonly@example.test';
+    await mail.append(address, mailText('read by a person 1', address), { flags: ['\\Seen'] });
+    await mail.append(address, mailText('read by a person 2', address), { flags: ['\\Seen'] });
+    const first = probe(imap(address, { moveTo: 'Handled' }), undefined);
+    await first.inbox.start();
+    await first.until(() => first.inbox.state?.lastUid === 2, 'the read mail counted as handled');
+    assert.deepEqual(first.delivered, []);
+    await first.inbox.stop();
+
+    const restarted = probe(imap(address, { moveTo: 'Handled' }), first.inbox.state);
+    await restarted.inbox.start();
+    await send(address, 'new after the restart');
+    await restarted.untilSubject('new after the restart');
+    await mail.waitForMessages(address, 1, { folder: 'Handled' });
+    assert.deepEqual(
+      (await mail.messages(address)).map((m) => subjectOf(m.source)),
+      ['read by a person 1', 'read by a person 2'],
+    );
   });
 
   it('fetches the mail delivered while Dovecot was down once it reconnects, exactly once', async () => {

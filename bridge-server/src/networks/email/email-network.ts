@@ -50,7 +50,8 @@ function readState(value: string | null): MailboxState | undefined {
     return undefined;
   }
   if (!state) return undefined;
-  return typeof state.uidValidity === 'string' && typeof state.lastUid === 'number' ? { uidValidity: state.uidValidity, lastUid: state.lastUid } : undefined;
+  if (typeof state.uidValidity !== 'string' || typeof state.lastUid !== 'number') return undefined;
+  return { uidValidity: state.uidValidity, lastUid: state.lastUid, ...(typeof state.handedUid === 'number' ? { handedUid: state.handedUid } : {}) };
 }
 
 /** The plus-address secret, or a configuration error saying where to set it. */

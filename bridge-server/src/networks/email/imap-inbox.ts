@@ -6,8 +6,8 @@
  * message \Seen (or moves it) and goes on only once the caller's promise resolved. A rejected
  * promise leaves the message as it is, to be handed over again on the next sweep.
  *
- * The last message handed over is flagged again at each connect, in case the bridge stopped
- * between storing it and flagging it.
+ * The message the stored state names is flagged (or moved) again at start, in case the bridge
+ * stopped between storing it and flagging it; one whose flag failed, at the next sweep.
  *
  * A sweep runs at connect (which is how mail that came while the bridge or the server was down is
  * fetched), whenever the server announces new mail during IDLE (RFC 2177), and after a failed
@@ -24,8 +24,10 @@ import type { ImapEndpoint } from './endpoints-config.js';
 export interface MailboxState {
   /** The folder's UIDVALIDITY (a decimal string: it is a 32-bit number some stores hold as text). */
   uidValidity: string;
-  /** The UID of the last message handed over (0: none yet). */
+  /** The last UID this state covers (0: none yet); read messages skipped on a first start count too. */
   lastUid: number;
+  /** The UID of the message this state was committed with, the one to flag (or move) once stored. */
+  handedUid?: number;
 }
 
 export interface InboxMail {
@@ -65,12 +67,13 @@ export class ImapInbox {
   private sweeping: Promise<void> | undefined;
   private sweepAgain = false;
   private failedSweeps = 0;
-  /** Set at each connect: the last message handed over may still lack its flag. */
-  private lastToSettle = false;
+  /** A message stored but not yet flagged (or moved): the last one of the last run, or one whose flag failed. */
+  private toSettle: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ImapInboxOptions) {
     this.current = options.state;
+    this.toSettle = options.state?.handedUid;
     this.link = new Link({
       name: 'email (IMAP)',
       connect: () => this.connectOnce(),
@@ -148,7 +151,6 @@ export class ImapInbox {
       return;
     }
     this.client = client;
-    this.lastToSettle = true;
     this.sweep();
   }
 
@@ -201,15 +203,12 @@ export class ImapInbox {
     const mailbox = client.mailbox;
     if (!mailbox) throw new Error(`the folder ${this.options.endpoint.folder} is not open`);
     const uidValidity = mailbox.uidValidity.toString();
-    if (this.lastToSettle) {
-      this.lastToSettle = false;
-      await this.settleLast(client, uidValidity);
-    }
+    if (this.toSettle !== undefined) await this.settle(client, uidValidity, this.toSettle);
     for (const { uid, lastUid } of await this.plan(client, uidValidity)) {
       if (this.link.stopped || this.client !== client) return true;
       const message = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
       if (!message || !message.source) continue; // expunged meanwhile
-      const state = { uidValidity, lastUid };
+      const state = { uidValidity, lastUid, handedUid: uid };
       try {
         await this.options.deliver({ uid, source: message.source, state });
       } catch (error) {
@@ -217,7 +216,8 @@ export class ImapInbox {
         return false;
       }
       this.current = state;
-      await this.markHandled(client, uid);
+      this.toSettle = uid;
+      if (await this.markHandled(client, uid)) this.toSettle = undefined;
     }
     return true;
   }
@@ -251,17 +251,19 @@ export class ImapInbox {
 
   /**
    * The state is committed with the message and the flag (or move) comes after, so a crash or a
-   * dropped connection in between leaves the last message stored but unread in the folder, where a
-   * person would take it for unhandled. Only that one can be left so: each later message is handed
-   * over after the flag of the one before.
+   * failed flag in between leaves that message stored but unread in the folder, where a person
+   * would take it for unhandled. Only the message the state names can be left so (each later one is
+   * handed over after the flag of the one before); a message already flagged, moved or gone is
+   * left alone, and so are the read messages a first start skipped.
    */
-  private async settleLast(client: ImapFlow, uidValidity: string): Promise<void> {
-    const last = this.current;
-    if (!last || last.uidValidity !== uidValidity || last.lastUid === 0) return;
-    const uid = String(last.lastUid);
-    const query = this.options.endpoint.moveTo ? { uid } : { uid, seen: false };
+  private async settle(client: ImapFlow, uidValidity: string, uid: number): Promise<void> {
+    if (this.current?.uidValidity !== uidValidity) {
+      this.toSettle = undefined; // the folder was recreated: that UID names nothing now
+      return;
+    }
+    const query = this.options.endpoint.moveTo ? { uid: String(uid) } : { uid: String(uid), seen: false };
     const found = await client.search(query, { uid: true });
-    if (found && found.includes(last.lastUid)) await this.markHandled(client, last.lastUid);
+    if (!found || !found.includes(uid) || (await this.markHandled(client, uid))) this.toSettle = undefined;
   }
 
   /** Creates the folder handled mail moves to, unless it exists (RFC 9051 section 6.3.4). */
@@ -271,14 +273,16 @@ export class ImapInbox {
     await client.mailboxCreate(path);
   }
 
-  /** Flags a stored message \Seen, or moves it to `moveTo`; a failure here loses nothing (the state went on). */
-  private async markHandled(client: ImapFlow, uid: number): Promise<void> {
+  /** Flags a stored message \Seen, or moves it to `moveTo`; false when that failed (it is tried again at the next sweep). */
+  private async markHandled(client: ImapFlow, uid: number): Promise<boolean> {
     const { moveTo } = this.options.endpoint;
     try {
       if (moveTo) await client.messageMove(String(uid), moveTo, { uid: true });
       else await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+      return true;
     } catch (error) {
       this.options.logger.warn({ err: error, uid }, `email: a stored message could not be ${moveTo ? `moved to ${moveTo}` : 'flagged \\Seen'}`);
+      return false;
     }
   }
 
