@@ -64,6 +64,7 @@ export class ConsoleApp extends ConsoleElement {
   private notifier!: Notifier;
   private stops: (() => void)[] = [];
   private signedInWithSession = false;
+  private commandRunning = false;
 
   private readonly onKeydown = (event: KeyboardEvent) => this.shortcut(event);
 
@@ -250,10 +251,17 @@ export class ConsoleApp extends ConsoleElement {
       this.commandError = this.locale.t.commandNeedsConversation;
       return;
     }
+    // Enter pressed again while the command runs: once is what was meant (a note is not written twice).
+    if (this.commandRunning) return;
+    this.commandRunning = true;
     this.commandError = '';
-    const failed = await conversation.run(command);
-    if (failed) this.commandError = failed;
-    else this.commandBox.close();
+    try {
+      const failed = await conversation.run(command);
+      if (failed) this.commandError = failed;
+      else this.commandBox.close();
+    } finally {
+      this.commandRunning = false;
+    }
   }
 
   // --- rendering --------------------------------------------------------------------------------

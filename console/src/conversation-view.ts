@@ -115,7 +115,8 @@ export class ConversationView extends ConsoleElement {
     }
     if (id === this.conversationId) {
       this.early = undefined;
-      if (this.behind > this.lastSeq()) void this.catchUp();
+      // Without a first page there is no end to catch up from (it would replay the whole history).
+      if (!this.error && this.behind > this.lastSeq()) void this.catchUp();
     }
     const { address } = this.customer();
     if (address && !this.item?.customer.name)

@@ -16,7 +16,7 @@ import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
 import { SerialQueues } from '../util/serial.js';
-import { type TrustProxy, sameOrigin } from '../gateway/request-origin.js';
+import { type TrustProxy, requestScheme, sameOrigin } from '../gateway/request-origin.js';
 
 export interface ConsoleRoutesDeps {
   config: ConsoleConfig;
@@ -60,15 +60,17 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
   const attempts = new SerialQueues();
   const base = config.path;
   const api = `${base}/api`;
-  // `req.secure` is true for https, or behind a proxy `trust proxy` believes.
+  // https as the handshake reads it (TLS, or a trusted proxy's X-Forwarded-Proto): the cookies
+  // set here are the ones the handshake looks for.
+  const secure = (req: Request) => requestScheme(req, deps.trust) === 'https';
   const cookieOptions = (req: Request, httpOnly: boolean, maxAge?: number) => ({
     path: '/',
     httpOnly,
-    secure: req.secure,
+    secure: secure(req),
     ...(maxAge !== undefined ? { maxAge } : {}),
   });
   // `__Host-` names over https, the bare ones over plain http (console/cookies.ts).
-  const names = (req: Request) => cookieNames(req.secure);
+  const names = (req: Request) => cookieNames(secure(req));
   const session = (req: Request) => readCookie(req.get('cookie'), names(req).session);
   /** The double-submit check: the CSRF cookie and the `X-CSRF-Token` header agree (constant time). */
   const checkCsrf = (req: Request) => {
@@ -119,8 +121,10 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
       checkCsrf(req);
       const { username, password } = loginSchema.parse(req.body);
       const ip = req.ip ?? 'unknown';
-      // One attempt at a time per client IP, then per username: a burst of guesses in parallel
-      // cannot all pass the check before the first failures are counted.
+      // One attempt at a time per client IP, then per username, on this node: a burst of guesses
+      // in parallel cannot all pass the check before the first failures are counted. Across nodes
+      // the counts are shared but the check is not atomic: attempts landing on N nodes at the same
+      // instant can pass it together (at most N - 1 more guesses).
       const signedIn = await attempts.run(`ip:${ip}`, () =>
         attempts.run(`user:${username.toLowerCase()}`, async () => {
           const waitMs = await deps.limits.waitMs(username, ip);

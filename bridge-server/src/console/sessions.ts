@@ -118,12 +118,14 @@ export class AgentSessions {
     return (await this.byKey(key)) !== null;
   }
 
-  /** Ends a session (sign-out): no node accepts its id any more. Returns its key, to end what was issued for it. */
+  /**
+   * Ends a session (sign-out): no node accepts its id any more. Returns its key, to end what was
+   * issued for it; none when there was no such session (a made-up cookie announces nothing).
+   */
   async revoke(id: string | undefined): Promise<string | undefined> {
     if (id === undefined) return undefined;
     const key = sessionKey(id);
-    await this.deps.store.deleteAgentSession(key);
-    return key;
+    return (await this.deps.store.deleteAgentSession(key)) ? key : undefined;
   }
 
   /** Forgets expired sessions (housekeeping). */

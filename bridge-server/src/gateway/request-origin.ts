@@ -1,7 +1,7 @@
 /**
  * Where a request was sent, as the client saw it: its scheme and its origin, with
- * `X-Forwarded-Proto` and `X-Forwarded-Host` believed only from a proxy `server.trustProxy` trusts,
- * exactly as Express reads `req.protocol` and `req.host`; and the one same-origin check of the
+ * `X-Forwarded-Proto` and `X-Forwarded-Host` believed only from a proxy `server.trustProxy` trusts
+ * (Express's own trust function), and the one same-origin check of the
  * bridge's own pages (the agent console), for the socket.io handshake, the origin guard and the
  * console's POST routes alike.
  */

@@ -37,8 +37,8 @@ class Browser {
     private readonly url: string,
     /** Another client IP, as a proxy `trust proxy` believes would say (X-Forwarded-For). */
     private readonly ip?: string,
-    /** The page is served over https, as that proxy says (X-Forwarded-Proto). */
-    private readonly https = false,
+    /** The page is served over https, as that proxy says (X-Forwarded-Proto; a string: in that spelling). */
+    private readonly https: boolean | string = false,
     /** The host the proxy was asked for (X-Forwarded-Host), when not the bridge's own. */
     private readonly forwardedHost?: string,
   ) {}
@@ -57,7 +57,7 @@ class Browser {
   private get proxied(): Record<string, string> {
     return {
       ...(this.ip ? { 'x-forwarded-for': this.ip } : {}),
-      ...(this.https ? { 'x-forwarded-proto': 'https' } : {}),
+      ...(this.https ? { 'x-forwarded-proto': typeof this.https === 'string' ? this.https : 'https' } : {}),
       ...(this.forwardedHost ? { 'x-forwarded-host': this.forwardedHost } : {}),
     };
   }
@@ -228,6 +228,13 @@ describe('console sign-in', () => {
     const { csrfToken: again } = await browser.session();
     assert.equal((await browser.logout(again)).status, 200);
     assert.ok(browser.setCookies.some((line) => /^__Host-sb_agent=; Path=\/; Max-Age=0; HttpOnly; Secure; SameSite=Strict$/.test(line)));
+
+    // A proxy that writes the scheme in capitals: the cookies set are the ones the handshake reads.
+    const shouting = new Browser(t.url, '192.0.2.5', 'HTTPS');
+    const { csrfToken: shoutingToken } = await shouting.session();
+    assert.equal((await shouting.login('alice', PASSWORD, shoutingToken)).status, 200);
+    assert.deepEqual([...shouting.cookies.keys()].sort(), ['__Host-sb_agent', '__Host-sb_csrf']);
+    assert.equal((await shouting.connect()).session.self, 'web:a_alice');
   });
 
   it('refuses a wrong password, an unknown username, and a request without the CSRF token or with another one', async () => {

@@ -47,8 +47,17 @@ describe('the console: desk tools', () => {
     await until(() => commandOpen(element), 'the command box again');
     await typeCommand(element, 'dance', 'Enter');
     await until(() => $(element, 'sb-command-box [role="alert"]')?.textContent === 'Unknown command: dance', 'the unknown command said');
-    await typeCommand(element, 'note Called them back', 'Enter');
+    // Enter twice at once: one note.
+    const noteLine = await typeCommand(element, 'note Called them back', 'Enter');
+    noteLine.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     await until(() => $(element, '.entry.note')?.textContent?.includes('Called them back'), 'the note in the log');
+    await until(() => !commandOpen(element), 'the box closed once the note was written');
+    press(':');
+    await until(() => commandOpen(element), 'the command box for a second note');
+    await typeCommand(element, 'note Then emailed them', 'Enter');
+    // Stored after any second copy of the first would have been: once it shows, a copy would too.
+    await until(() => [...element.querySelectorAll('.entry.note')].some((e) => e.textContent?.includes('Then emailed them')), 'the second note');
+    expect([...element.querySelectorAll('.entry.note')].filter((e) => e.textContent?.includes('Called them back')).length).to.equal(1);
 
     press(':');
     await until(() => commandOpen(element), 'the command box a third time');

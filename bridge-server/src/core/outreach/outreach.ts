@@ -80,13 +80,13 @@ export class Outreach {
     );
   }
 
-  /** Opens (or finds the open) conversation of a team with a customer, and sends the text in it. */
   /** The networks a site's agents may start conversations on (`Session.outreachTo`), when it enables outreach. */
   networksOf(siteKey: string): string[] | undefined {
     const networks = this.deps.sites.find((site) => site.key === siteKey)?.outreach?.networks;
     return networks ? [...networks] : undefined;
   }
 
+  /** Opens (or finds the open) conversation of a team with a customer, and sends the text in it. */
   async open(actor: Actor, request: OutreachRequest): Promise<OutreachResult> {
     if (!actsForSite(actor)) throw forbidden('only agents and API keys start conversations with customers');
     const team = this.deps.teams.forSite(request.team, actor.siteKey);
