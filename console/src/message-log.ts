@@ -4,7 +4,7 @@
  * so screen readers announce new lines.
  */
 import type { Message } from '@switchboard/sdk';
-import { html, nothing } from 'lit';
+import { type PropertyValues, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { ConsoleElement } from './console-element.js';
@@ -115,6 +115,28 @@ export class MessageLog extends ConsoleElement {
       default:
         return nothing;
     }
+  }
+
+  /** Where the log was before an update of its entries, to put it back where the agent reads. */
+  private placeBefore: { atEnd: boolean; height: number; top: number; place: 'new' | 'end' | 'start' } | undefined;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('entries')) return;
+    const old = changed.get('entries');
+    const oldLast = old?.at(-1)?.key;
+    const last = this.entries.at(-1)?.key;
+    // Another conversation (its last entry is not among these): its end. More at the end: the
+    // end if the agent was there. More before the same end (an earlier page): the same place.
+    const place = oldLast === undefined || !this.entries.some((entry) => entry.key === oldLast) ? 'new' : last === oldLast ? 'start' : 'end';
+    this.placeBefore = { atEnd: this.scrollHeight - this.scrollTop - this.clientHeight < 48, height: this.scrollHeight, top: this.scrollTop, place };
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const before = this.placeBefore;
+    if (!changed.has('entries') || !before) return;
+    this.placeBefore = undefined;
+    if (before.place === 'start') this.scrollTop = before.top + (this.scrollHeight - before.height);
+    else if (before.place === 'new' || before.atEnd) this.scrollTop = this.scrollHeight;
   }
 
   protected override render() {

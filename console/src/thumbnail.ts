@@ -39,15 +39,28 @@ export class Thumbnail extends ConsoleElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) this.load();
-    });
-    this.observer.observe(this);
+    // Back in the page (a re-render moved it) before it loaded: watch again.
+    if (this.hasUpdated && !this.src && !this.failed) this.watch();
+  }
+
+  /** The rendered button is what is watched: the element itself is an inline box that may have no area. */
+  protected override firstUpdated(): void {
+    this.watch();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.observer?.disconnect();
+  }
+
+  private watch(): void {
+    const target = this.querySelector('button');
+    if (!target) return;
+    this.observer?.disconnect();
+    this.observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.load();
+    });
+    this.observer.observe(target);
   }
 
   private load(): void {

@@ -3,7 +3,7 @@
 // axe on what it shows.
 import { expect } from '@open-wc/testing';
 import { LIMITS, type TypingEvent } from '@switchboard/sdk';
-import { $, agentClient, cleanUpEachTest, consoleFor, openConversation, press, reply, until, visitor } from './console-page.js';
+import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -44,8 +44,22 @@ describe('the console: a conversation', () => {
     const element = await consoleFor();
     await openConversation(element, conversationId, 'message 54');
     expect(element.querySelectorAll('.entry[data-seq]').length).to.equal(50);
+    // Opened at its end, where the latest message is.
+    const log = $(element, 'sb-message-log')!;
+    const atEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight < 2;
+    expect(log.scrollHeight).to.be.greaterThan(log.clientHeight);
+    await until(atEnd, 'the log at its end');
+    // A new message while there: still at the end.
+    await customer.send(conversationId, 'message 55');
+    await until(() => logText(element).includes('message 55'), 'the new message');
+    await until(atEnd, 'the log kept at its end');
+    // An earlier page keeps what the agent reads in place.
+    log.scrollTop = 0;
+    const reading = $(element, '.entry[data-seq="6"]')!;
+    const readingAt = reading.getBoundingClientRect().top;
     $<HTMLButtonElement>(element, 'button.load-earlier')!.click();
-    await until(() => element.querySelectorAll('.entry[data-seq]').length === 55, 'the earlier page');
+    await until(() => element.querySelectorAll('.entry[data-seq]').length === 56, 'the earlier page');
+    expect(Math.abs(reading.getBoundingClientRect().top - readingAt)).to.be.lessThan(2);
     expect($(element, 'button.load-earlier')).to.equal(null);
     expect($(element, '.entry[data-seq="1"]')!.textContent).to.include('message 0');
   });

@@ -302,10 +302,12 @@ describe('demo (npm start)', () => {
     try {
       const page = await agentConsole(browser);
       await openConversation(page, conversation.id);
-      // The visitor's image: a button named by the file; it opens the file's signed link in a new tab.
-      const file = `sb-message-log button.file[data-file="${receipt.id}"]`;
+      // The visitor's image: its thumbnail (loaded under the console's CSP), a button named by the
+      // file; it opens the file's signed link in a new tab.
+      const file = `sb-message-log button.thumbnail[data-file="${receipt.id}"]`;
       await page.waitForSelector(file, { timeout: 15_000 });
-      assert.equal(await page.$eval(file, (button) => button.textContent?.trim()), `Open receipt.png (${receipt.size} B)`);
+      assert.equal(await page.$eval(file, (button) => button.getAttribute('aria-label')), `Open receipt.png (${receipt.size} B)`);
+      await page.waitForFunction((selector) => document.querySelector<HTMLImageElement>(`${selector} img`)?.naturalWidth, { timeout: 15_000 }, file);
       const opened = new Promise<string>((resolve) => {
         const seen = (target: Target) => target.url().startsWith(`${url}/v1/files/${receipt.id}/`) && resolve(target.url());
         browser.on('targetcreated', seen);
