@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
 import { BridgeError } from '../core/errors.js';
+import { type TrustProxy, requestOrigin } from '../gateway/request-origin.js';
 
 /** Where the build names the console's files (rollup.config.mjs, `consolePage`). */
 const BUILT_BASE = '/agent/';
@@ -19,11 +20,13 @@ const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * Scripts and connections from the bridge only (and the site backend's identityUrl, when it is
  * elsewhere); Lit's styles are constructed, some inline; no plugins, no framing, no base change.
  */
-export function consolePolicy(req: Request, identityUrl: string | undefined, publicUrl?: string): string {
-  const host = req.get('host');
+export function consolePolicy(req: Request, trust: TrustProxy, identityUrl: string | undefined, publicUrl?: string): string {
   const connect = ["'self'"];
-  // 'self' covers the WebSocket in CSP 3 browsers; older ones need the ws(s): origin named.
-  if (host !== undefined && HOST.test(host)) connect.push(`${req.secure ? 'wss' : 'ws'}://${host}`);
+  // 'self' covers the WebSocket in CSP 3 browsers; older ones need the ws(s): origin named: the
+  // page's own origin as the handshake reads it (scheme and host through a trusted proxy).
+  const own = requestOrigin(req, trust);
+  // Only a plain host: a header's `;` must not start another directive.
+  if (own !== undefined && HOST.test(new URL(own).host)) connect.push(own.replace(/^http/, 'ws'));
   if (identityUrl !== undefined && !identityUrl.startsWith('/')) connect.push(new URL(identityUrl).origin);
   // Files' links start with server.publicUrl, which may be another origin than the page's (a proxy's name).
   const files = publicUrl === undefined ? '' : ` ${new URL(publicUrl).origin}`;
@@ -51,6 +54,8 @@ export interface ConsolePageOptions {
   identityUrl?: string | undefined;
   /** `server.publicUrl`, when configured. */
   publicUrl?: string | undefined;
+  /** `server.trustProxy`, compiled: the page's own origin for its WebSocket. */
+  trust: TrustProxy;
 }
 
 /** `index.html` as served under `base`: its files named there; read again when the build changes. */
@@ -68,14 +73,14 @@ function builtPage(index: string, base: string): () => { body: string; etag: str
   };
 }
 
-export function consolePage(app: Express, { base, dist, identityUrl, publicUrl }: ConsolePageOptions): void {
+export function consolePage(app: Express, { base, dist, identityUrl, publicUrl, trust }: ConsolePageOptions): void {
   const built = dist === null ? () => null : builtPage(join(dist, 'index.html'), base);
   const page = (req: Request, res: Response, next: (error?: unknown) => void) => {
     // A file the build does not have is missing, not a client route.
     if (/\.[A-Za-z0-9]+$/.test(req.path) && !req.path.endsWith('/index.html')) return next();
     const current = built();
     if (current === null) return next(new BridgeError('unavailable', 'The agent console is not built; run npm run build'));
-    res.set('Content-Security-Policy', consolePolicy(req, identityUrl, publicUrl));
+    res.set('Content-Security-Policy', consolePolicy(req, trust, identityUrl, publicUrl));
     // The page names the hashed modules of the current build: always asked again, 304 while unchanged.
     res.set('Cache-Control', 'no-cache');
     res.set('ETag', current.etag);

@@ -175,5 +175,5 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
     next(new BridgeError('not_found', 'No such endpoint; see docs/protocol.md, "HTTP"')),
   );
 
-  consolePage(app, { base, dist: deps.dist, identityUrl: config.identityUrl, publicUrl: deps.publicUrl });
+  consolePage(app, { base, dist: deps.dist, identityUrl: config.identityUrl, publicUrl: deps.publicUrl, trust: deps.trust });
 }

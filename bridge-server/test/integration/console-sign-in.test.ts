@@ -436,6 +436,9 @@ describe('console sign-in', () => {
       assert.match(policy, new RegExp(`connect-src 'self' ws://${new URL(t.url).host}`));
       assert.equal(page.headers.get('x-frame-options'), 'DENY');
     }
+    // Behind the trusted proxy: the WebSocket origin the browser uses, scheme and host as it says them.
+    const proxied = await new Browser(t.url, '192.0.2.6', true, 'chat.example.test').fetch('/agent');
+    assert.match(proxied.headers.get('content-security-policy')!, /connect-src 'self' wss:\/\/chat\.example\.test(;| )/);
     const module = await fetch(`${t.url}/agent/console-test.js`);
     assert.equal(module.status, 200);
     assert.match(module.headers.get('content-type')!, /javascript/);

@@ -47,6 +47,15 @@ async function storedMessages(socket: V1Socket): Promise<number> {
   return histories.reduce((sum, history) => sum + history.messages.length, 0);
 }
 
+/** Takes the \Seen flag off the support mailbox's messages in `range`, as a person marking them unread does. */
+async function unflag(mail: MailServer, range: string, options: { uid?: boolean } = {}): Promise<void> {
+  const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user: SUPPORT, pass: 'supportpw' }, logger: false });
+  await client.connect();
+  await client.mailboxOpen('INBOX');
+  await client.messageFlagsRemove(range, ['\\Seen'], options);
+  await client.logout();
+}
+
 const header = (parsed: ParsedMail, name: string) => parsed.headers.get(name) as string | undefined;
 const addressOf = (field: ParsedMail['from']) => field?.value[0]?.address;
 
@@ -220,11 +229,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
 
     // Every mail of the mailbox handed over again: unflagged, and the bridge's place in it forgotten.
     await t.stop();
-    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user: SUPPORT, pass: 'supportpw' }, logger: false });
-    await client.connect();
-    await client.mailboxOpen('INBOX');
-    await client.messageFlagsRemove('1:*', ['\\Seen']);
-    await client.logout();
+    await unflag(mail, '1:*');
     const db = new Database(t.dbPath);
     db.prepare("DELETE FROM network_state WHERE key LIKE 'mailbox:%'").run();
     db.close();
@@ -255,12 +260,8 @@ describe('customers writing to a team mailbox by email against a real Postfix an
 
     // As if the bridge had stopped between committing the mail and flagging it.
     await t.stop();
-    const client = new ImapFlow({ host: mail.host, port: mail.imapPort, secure: false, auth: { user: SUPPORT, pass: 'supportpw' }, logger: false });
-    await client.connect();
-    await client.mailboxOpen('INBOX');
     const [unflagged] = await hanas();
-    await client.messageFlagsRemove(String(unflagged!.uid), ['\\Seen'], { uid: true });
-    await client.logout();
+    await unflag(mail, String(unflagged!.uid), { uid: true });
     assert.equal((await hanas())[0]!.flags.has('\\Seen'), false);
 
     t = await startBridge(bridgeConfig(mail), { dir });
