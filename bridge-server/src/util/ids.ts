@@ -46,6 +46,22 @@ export function newId(prefix: string): string {
   return `${prefix}_${time.toString(36).padStart(9, '0')}${random.toString(16).padStart(20, '0')}`;
 }
 
+/**
+ * Every id made from now on sorts after `id` (made by `newId`, any prefix), even if the clock has
+ * stepped back since it was made: a store whose ids must keep their order across restarts tells
+ * the last one it holds.
+ */
+export function idsAfter(id: string): void {
+  const match = /_([0-9a-z]{9})([0-9a-f]{20})$/.exec(id);
+  if (!match) return;
+  const time = parseInt(match[1]!, 36);
+  const random = BigInt(`0x${match[2]!}`);
+  if (time > lastTime || (time === lastTime && random > lastRandom)) {
+    lastTime = time;
+    lastRandom = random;
+  }
+}
+
 /** A short random id for anonymous parties (48 random bits, hex). */
 export function shortId(): string {
   return randomHex(6);

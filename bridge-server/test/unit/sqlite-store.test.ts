@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { until } from '../helpers.js';
 import { describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
@@ -74,6 +75,72 @@ describe('SQLite store', () => {
     await store.upsertParty({ address: 'web:u_di@shop', siteKey: 'shop', role: 'visitor', name: 'Di', verified: true });
     await store.eraseParty('shop', 'web:u_di@shop');
     assert.equal(statSync(`${path}-wal`).size, 0, 'no reader: the WAL is emptied at once');
+  });
+
+  it('indexes appended messages for search in batches, a search finding those not indexed yet', async () => {
+    const db = new Database(path, { readonly: true });
+    const indexed = () => (db.prepare("SELECT count(*) AS n FROM search_docs WHERE kind = 'message'").get() as { n: number }).n;
+    const pending = () =>
+      (db.prepare("SELECT count(*) AS n FROM messages WHERE text <> '' AND id > (SELECT last_message FROM search_progress)").get() as { n: number }).n;
+    try {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      const say = (text: string) => store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [] });
+      await say('first parcel');
+      await say('second parcel');
+      await say(''); // an attachment-only message has nothing to index
+      assert.equal(indexed(), 0, 'not in the commit of each message');
+      assert.equal(pending(), 2);
+      assert.deepEqual((await store.searchInbox('shop', 'parcel', 20)).map((hit) => hit.seq).sort(), [1, 2], 'a search indexes what is pending first');
+      assert.deepEqual([indexed(), pending()], [2, 0]);
+
+      // One batch indexes many messages, on its own shortly after they are appended.
+      for (let i = 0; i < 20; i++) await say(`batch ${i}`);
+      await until(() => pending() === 0, 5000, 'the batch');
+      assert.equal(indexed(), 22);
+
+      // A conversation erased before its messages are indexed leaves nothing pending or indexed.
+      const other = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+      await store.appendMessage({ conversationId: other.id, from: 'web:v_2', text: 'secret words', status: 'accepted', outbox: [] });
+      assert.equal(pending(), 1);
+      await store.eraseParty('shop', 'web:v_2');
+      assert.deepEqual([indexed(), pending()], [22, 0]);
+      assert.deepEqual(db.prepare('SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?').get('secret'), { n: 0 }, 'never in the index');
+      assert.deepEqual(await store.searchInbox('shop', 'secret', 20), []);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('indexes at close what is still pending, and at start what a killed run left', async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+    await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'kept for search', status: 'accepted', outbox: [] });
+    await store.close();
+    const db = new Database(path);
+    try {
+      assert.equal((db.prepare("SELECT count(*) AS n FROM search_docs WHERE kind = 'message'").get() as { n: number }).n, 1, 'indexed at close');
+      // As a run killed before its batch leaves it: a message appended, not indexed.
+      db.prepare("DELETE FROM search_docs WHERE kind = 'message'").run();
+      db.prepare("UPDATE search_progress SET last_message = ''").run();
+    } finally {
+      db.close();
+    }
+    store = new SqliteStore({ path });
+    await store.open();
+    const reader = new Database(path, { readonly: true });
+    try {
+      await until(
+        () => (reader.prepare("SELECT count(*) AS n FROM search_docs WHERE kind = 'message'").get() as { n: number }).n === 1,
+        5000,
+        'the batch at start',
+      );
+      const next = await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'after the restart', status: 'accepted', outbox: [] });
+      assert.ok(
+        next.message.id > (reader.prepare('SELECT last_message FROM search_progress').get() as { last_message: string }).last_message,
+        'ids keep their order',
+      );
+    } finally {
+      reader.close();
+    }
   });
 
   it('creates the schema at the current version, in WAL mode', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffDelay, Reconnector } from '../../src/util/backoff.js';
-import { newId, shortId } from '../../src/util/ids.js';
+import { idsAfter, newId, shortId } from '../../src/util/ids.js';
 import { SerialQueues } from '../../src/util/serial.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
 
@@ -115,6 +115,17 @@ describe('ids', () => {
   it('sort in the order they were made, many in one millisecond', () => {
     const ids = Array.from({ length: 20_000 }, (_, i) => newId(i % 2 ? 'm' : 'n').slice(2));
     for (let i = 1; i < ids.length; i += 1) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} before ${ids[i]}`);
+  });
+
+  it('sort after an id made before the clock stepped back (a restart), once told of it', () => {
+    const ahead = `m_${(Date.now() + 5000).toString(36).padStart(9, '0')}${'f'.repeat(19)}0`;
+    assert.ok(newId('m') < ahead, 'the clock alone would sort it before');
+    idsAfter('not an id');
+    idsAfter(ahead);
+    const next = [newId('m'), newId('m')];
+    assert.ok(ahead < next[0]! && next[0]! < next[1]!, `${ahead} < ${next.join(' < ')}`);
+    idsAfter('m_000000000' + '0'.repeat(20));
+    assert.ok(next[1]! < newId('m'), 'an older id changes nothing');
   });
 });
 

@@ -356,4 +356,17 @@ export const MIGRATIONS: readonly string[] = [
    */ `
   ALTER TABLE agent_sessions ADD COLUMN password_fingerprint TEXT;
   `,
+  /*
+   * 19: messages enter the search index in batches (search-indexer.ts), not by a trigger in each
+   * message's own commit: FTS5's cost is per transaction (a new segment each), not per row. The
+   * indexer reads the messages after the last one it indexed (ids sort in the order they are made);
+   * a message deleted before it is indexed has nothing to remove.
+   */ `
+  DROP TRIGGER messages_search_ai;
+  CREATE TABLE search_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_message TEXT NOT NULL
+  );
+  INSERT INTO search_progress (id, last_message) SELECT 1, coalesce(max(id), '') FROM messages;
+  `,
 ];

@@ -88,6 +88,8 @@ export class SqliteInbox implements InboxStore<ConversationRecord> {
     private readonly write: Write,
     /** The store's conversation record of a row (with its participants). */
     private readonly toConversation: (row: ConversationRow) => ConversationRecord,
+    /** Indexes the messages still pending for search (search-indexer.ts). */
+    private readonly indexPending: () => Promise<void>,
   ) {
     this.statements = prepare(db);
   }
@@ -165,6 +167,8 @@ export class SqliteInbox implements InboxStore<ConversationRecord> {
   async searchInbox(siteKey: string, query: string, limit: number): Promise<InboxSearchResult[]> {
     const words = searchWords(query);
     if (words.length === 0) return [];
+    // Messages appended since the last batch are found too.
+    await this.indexPending();
     // Each word as a quoted prefix: what was typed is never read as FTS5 syntax.
     const match = words.map((word) => `"${word}"*`).join(' ');
     const results: InboxSearchResult[] = [];

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
-import { newId } from '../../util/ids.js';
+import { idsAfter, newId } from '../../util/ids.js';
 import type {
   AppendResult,
   BlockRecord,
@@ -57,6 +57,7 @@ import {
   webhookNeedles,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
+import { SearchIndexer } from './search-indexer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteConsole } from './sqlite-console.js';
 import { SqliteContacts } from './sqlite-contacts.js';
@@ -89,6 +90,8 @@ const BUSY_TIMEOUT_MS = 5000;
 const WAL_FOLD_ATTEMPTS = 200;
 const WAL_FOLD_WAIT_MS = 10;
 const WAL_FOLD_LATER_MS = 30_000;
+/** How long appended messages wait to be indexed for search together (a search indexes them at once). */
+const SEARCH_INDEX_DELAY_MS = 100;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -108,6 +111,9 @@ export class SqliteStore implements Store {
   private walFoldLater: NodeJS.Timeout | undefined;
   /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private searchIndexer!: SearchIndexer;
+  /** The next batch of messages indexed for search, when one is due. */
+  private searchIndexTimer: NodeJS.Timeout | undefined;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
@@ -190,10 +196,12 @@ export class SqliteStore implements Store {
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     this.console = new SqliteConsole(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
+    this.searchIndexer = new SearchIndexer(this.db);
     this.inboxes = new SqliteInbox(
       this.db,
       (run) => this.write(run, 'kept'),
       (row) => this.toConversation(row),
+      () => this.write(() => this.searchIndexer.indexAll(), 'kept'),
     );
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
@@ -208,6 +216,11 @@ export class SqliteStore implements Store {
         }
       });
     });
+    // The search index follows message ids in the order they are made, restarts included.
+    const last = this.db.prepare<[], { id: string | null }>('SELECT max(id) AS id FROM messages').get();
+    if (last?.id) idsAfter(last.id);
+    // Messages a previous run appended but did not index (it was killed).
+    if (this.searchIndexer.pending()) this.indexForSearchSoon();
     // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
     // first checkpoint is due, so a store open for less (a command, a test) never starts one.
     if (this.options.path !== ':memory:') {
@@ -227,14 +240,36 @@ export class SqliteStore implements Store {
     this.checkpointTimer.unref();
   }
 
+  /** Indexes the messages appended meanwhile for search, after a short wait that gathers many into one transaction. */
+  private indexForSearchSoon(delayMs = SEARCH_INDEX_DELAY_MS): void {
+    if (this.searchIndexTimer) return;
+    this.searchIndexTimer = setTimeout(() => {
+      this.searchIndexTimer = undefined;
+      if (!this.db.open) return;
+      this.write(() => this.searchIndexer.indexBatch(), 'kept').then(
+        (more) => more && this.indexForSearchSoon(0),
+        // The store is failing: the messages stay pending, indexed by the next batch or search.
+        () => undefined,
+      );
+    }, delayMs);
+    this.searchIndexTimer.unref();
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.walFoldLater);
+    clearTimeout(this.searchIndexTimer);
+    this.searchIndexTimer = undefined;
     clearInterval(this.checkpointTimer);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     clearInterval(this.checkpointTimer); // started meanwhile, had the thread failed
     if (this.pending.length > 0) this.flush();
     if (this.db?.open) {
+      try {
+        this.db.transaction(() => this.searchIndexer.indexAll())();
+      } catch {
+        // Left pending: indexed after the next start.
+      }
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
@@ -753,7 +788,9 @@ export class SqliteStore implements Store {
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
-    return this.write(() => this.appendTransaction(input), 'kept');
+    const result = await this.write(() => this.appendTransaction(input), 'kept');
+    if (result.kind === 'stored' && result.message.text !== '') this.indexForSearchSoon();
+    return result;
   }
 
   async getMessage(id: string): Promise<Message | null> {
