@@ -1,7 +1,9 @@
 /**
  * One network's outbox sends in flight: each recipient's items one at a time in queue order (so
  * each conversation's messages reach each party in order), and at most `concurrency` recipients at
- * once, served in turn, so one slow recipient holds up no one else.
+ * once, served in turn, so one slow recipient holds up no one else. A recipient's next item starts
+ * as soon as the previous one has reached the network, while that one's outcome is still being
+ * stored: the outcomes of items sent back to back share the store's commits.
  */
 import type { OutboxItem } from '../store/store.js';
 
@@ -16,7 +18,8 @@ export interface OutboxLanesOptions {
   concurrency: number;
   /** Whether a send may start now (the network is online, the worker not stopping). */
   canSend(): boolean;
-  send(item: OutboxItem): Promise<SendOutcome>;
+  /** Sends `item`, calling `sent` once the network took it (the recipient's next item may start), before its outcome is stored. */
+  send(item: OutboxItem, sent: () => void): Promise<SendOutcome>;
   /** An item's send finished (its row was updated before). */
   finished(item: OutboxItem, outcome: SendOutcome): void;
   /** Items were dropped unsent (a send could not start): they are still in the store. */
@@ -28,8 +31,8 @@ export class OutboxLanes {
   private readonly queued = new Map<string, OutboxItem[]>();
   /** Recipients with queued items and none in flight, in the order they are served. */
   private readonly ready: string[] = [];
-  /** Recipients with an item in flight. */
-  private readonly busy = new Set<string>();
+  /** Recipients with an item on its way to the network, and that item's id. */
+  private readonly busy = new Map<string, number>();
   /** Ids queued or in flight: a pass over the store never hands them out again. */
   private readonly ids = new Set<number>();
   private readonly sending = new Set<Promise<void>>();
@@ -86,9 +89,9 @@ export class OutboxLanes {
       }
       const recipient = this.ready.shift()!;
       const item = this.take(recipient)!;
-      this.busy.add(recipient);
+      this.busy.set(recipient, item.id);
       const sending = this.options
-        .send(item)
+        .send(item, () => this.sent(item))
         .catch((): SendOutcome => 'retry')
         .then((outcome) => this.settle(item, outcome));
       this.sending.add(sending);
@@ -96,13 +99,22 @@ export class OutboxLanes {
     }
   }
 
+  /** The network took `item`: its recipient's next item may start. */
+  private sent(item: OutboxItem): void {
+    if (this.busy.get(item.recipient) !== item.id) return;
+    this.busy.delete(item.recipient);
+    if (this.queued.has(item.recipient)) this.ready.push(item.recipient);
+    this.pump();
+  }
+
   private settle(item: OutboxItem, outcome: SendOutcome): void {
     const { recipient } = item;
-    this.busy.delete(recipient);
     this.ids.delete(item.id);
+    const wasSending = this.busy.get(recipient) === item.id;
+    if (wasSending) this.busy.delete(recipient);
     // A retry: the recipient's later items wait behind it (they stay in the store).
     if (outcome === 'retry') this.drop(recipient);
-    else if (this.queued.has(recipient)) this.ready.push(recipient);
+    else if (wasSending && this.queued.has(recipient)) this.ready.push(recipient);
     this.options.finished(item, outcome);
     this.pump();
   }

@@ -183,11 +183,11 @@ export class OutboxWorker {
     const lanes: OutboxLanes = new OutboxLanes({
       concurrency: this.deps.concurrency ?? DEFAULT_OUTBOX_CONCURRENCY,
       canSend: () => !this.stopped && this.leases.holds(networkId) && this.deps.registry.get(networkId)?.status().state === 'online',
-      send: async (item) => {
+      send: async (item, sent) => {
         // The token this send is made under: the item's turn ends only while it is still current.
         const fence = this.leases.fence(networkId);
         try {
-          return await this.send(this.deps.registry.get(networkId)!, item, fence);
+          return await this.send(this.deps.registry.get(networkId)!, item, fence, sent);
         } catch (error) {
           if (error instanceof FencedError) {
             // Another node holds the network now and sends the item (again, if this send reached it:
@@ -312,7 +312,7 @@ export class OutboxWorker {
    * clientId, a network's remote id are unique in the store), and a retransmission is recognised
    * by them.
    */
-  private async send(network: Network, item: OutboxItem, fence: Fence | undefined): Promise<'done' | 'retry'> {
+  private async send(network: Network, item: OutboxItem, fence: Fence | undefined, sent: () => void): Promise<'done' | 'retry'> {
     const { store, metrics } = this.deps;
     const conversation = await store.getConversation(item.message.conversationId);
     if (!conversation || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
@@ -331,6 +331,10 @@ export class OutboxWorker {
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
       });
+      // The recipient's next item may go now, unless this node's hold on the network is fenced (a
+      // cluster): a lease lost meanwhile shows only when the outcome is refused, and the next item
+      // is then the new holder's to send.
+      if (!fence) sent();
       const status = result.status ?? 'sent';
       const changed = await store.completeOutbox(item.id, status, fence);
       this.claimed(network.scheme);

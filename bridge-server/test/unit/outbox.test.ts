@@ -71,6 +71,8 @@ class MemoryOutbox {
   readonly completed: { id: number; status: string | undefined }[] = [];
   /** Failures the next conversation lookups throw (the store failing). */
   readonly lookupFailures: Error[] = [];
+  /** When set, completions wait here until the test releases them (a commit still to come). */
+  heldCompletions: (() => void)[] | undefined;
   /** The lease token current in the "database": a fenced write with another is refused. */
   currentToken = 1;
   private nextId = 1;
@@ -111,6 +113,7 @@ class MemoryOutbox {
       },
       getParty: async () => null,
       completeOutbox: async (id, status, fence) => {
+        if (this.heldCompletions) await new Promise<void>((resolve) => this.heldCompletions!.push(resolve));
         this.checkFence(fence);
         this.remove(id);
         this.completed.push({ id, status });
@@ -222,6 +225,41 @@ describe('outbox worker', () => {
     );
     assert.equal(network.started.length, 6, 'each item sent once');
     assert.equal(outbox.items.length, 0);
+    await worker.stop();
+  });
+
+  it("starts a recipient's next item once the network took the previous one, while that one's outcome is still being stored", async () => {
+    const { network, outbox, worker, outcomes } = setup();
+    const held: (() => void)[] = [];
+    outbox.heldCompletions = held;
+    for (const text of ['a1', 'a2', 'a3']) outbox.queue('hand:a', text);
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a1').resolve();
+    await settle();
+    assert.deepEqual(network.inFlight(), ['a2']);
+    assert.equal(held.length, 1, "a1's outcome is not stored yet");
+    network.take('a2').reject(new NetworkError('a is away', true));
+    await settle();
+    assert.deepEqual(network.inFlight(), [], 'a3 waits behind the failed a2');
+    outbox.heldCompletions = undefined;
+    for (const release of held.splice(0)) release();
+    await settle();
+    assert.deepEqual(
+      outcomes.map((o) => [o.text, o.status]),
+      [
+        ['a2', 'accepted'],
+        ['a1', 'sent'],
+      ],
+    );
+    assert.deepEqual(
+      outbox.items.map((item) => [item.message.text, item.attempts]),
+      [
+        ['a2', 1],
+        ['a3', 0],
+      ],
+    );
+    assert.deepEqual(network.started, ['a1', 'a2']);
     await worker.stop();
   });
 
