@@ -169,7 +169,7 @@ export class Core {
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
-    const positions = (this.positions = new QueuePositions(deps.store, deps.hub, undefined, {
+    const positions = (this.positions = new QueuePositions(deps.store, deps.hub, {
       ...(deps.bus ? { bus: deps.bus } : {}),
       ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
     }));

@@ -1,6 +1,7 @@
 // The team queues kept in memory: positions follow enqueues, takes, closes and transfers without
 // re-reading the store, per team; a fresh instance (a restart) reads the store again; and updates
-// are coalesced, so a burst of opens tells each waiting visitor once. Several nodes: each follows
+// are coalesced, so a burst of opens tells each waiting visitor once, and someone joining behind
+// tells no one. Several nodes: each follows
 // the others' changes and tells only its own visitors, so nobody hears a position twice.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,8 +11,6 @@ import { POSITIONS_TOLD, QueuePositions } from '../../src/core/desk/queue-positi
 import { loopBus } from '../loop-state-bus.js';
 import type { ClientHub, HubRoom } from '../../src/core/hub.js';
 import type { ConversationRecord } from '../../src/store/store.js';
-
-const WINDOW_MS = 40;
 
 let created = 0;
 function conversation(id: string, team: string, extra: Partial<ConversationRecord> = {}): ConversationRecord {
@@ -46,17 +45,16 @@ function setUp(stored: ConversationRecord[] = []) {
     },
     getConversation: (id: string) => Promise.resolve(stored.find((c) => c.id === id) ?? null),
   };
-  const make = () => new QueuePositions(store, hub, WINDOW_MS);
+  const make = () => new QueuePositions(store, hub);
   return { positions: make(), make, told, reads, stored };
 }
 
 /** Lets the per-tick updates go out. */
 const tick = () => nextTick();
-const afterWindow = () => new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 2));
 const lastFor = (told: QueuePosition[], id: string) => told.filter((p) => p.conversationId === id).at(-1);
 
 describe('queue positions kept in memory', () => {
-  it('tells a new conversation its place once, and nobody else their unchanged place, reading the store once', async () => {
+  it('tells a new conversation its place once, and nobody else their unchanged place (nor the number waiting), reading the store once', async () => {
     const { positions, told, reads, stored } = setUp();
     const queued = ['a', 'b', 'c'].map((id) => conversation(id, 'support'));
     for (const c of queued) {
@@ -67,8 +65,12 @@ describe('queue positions kept in memory', () => {
     const placeTold = told.filter((p) => p.conversationId === 'c');
     assert.deepEqual(placeTold, [{ conversationId: 'c', team: 'support', position: 3, waiting: 3 }]);
     assert.deepEqual(reads, ['support'], 'the store is read at first use only');
-    await afterWindow();
-    assert.deepEqual(lastFor(told, 'a'), { conversationId: 'a', team: 'support', position: 1, waiting: 3 }, 'the number waiting follows');
+    await tick();
+    assert.deepEqual(
+      told.filter((p) => p.conversationId === 'a'),
+      [{ conversationId: 'a', team: 'support', position: 1, waiting: 2 }],
+      'told once: c joining behind tells it nothing',
+    );
     positions.stop();
   });
 
@@ -155,33 +157,39 @@ describe('queue positions kept in memory', () => {
     positions.stop();
   });
 
-  it('tells each waiting visitor once per tick in a burst of opens, and the number waiting once per window', async () => {
+  it('tells a burst of opens each its place once, and those waiting before them nothing', async () => {
     const { positions, told, stored } = setUp();
     const waiting = Array.from({ length: 20 }, (_, i) => conversation(`w${i}`, 'support'));
     stored.push(...waiting);
     await positions.tell('support');
     await tick();
-    await afterWindow();
     told.length = 0;
     // A burst: 50 opens within one tick.
     const burst = Array.from({ length: 50 }, (_, i) => conversation(`n${i}`, 'support'));
     for (const c of burst) positions.changed(c);
     await tick();
     await tick();
-    await afterWindow();
-    for (const c of waiting) assert.ok(told.filter((p) => p.conversationId === c.id).length <= 1, `${c.id} told at most once`);
-    for (const c of [...waiting, ...burst]) assert.equal(lastFor(told, c.id)?.waiting, 70, `${c.id} knows the number waiting`);
-    assert.equal(told.length, 70, 'one packet per visitor');
-    // More opens one after another, each in its own tick: the first 20 hear of the number waiting at most once per window.
+    assert.deepEqual(
+      told.map((p) => [p.conversationId, p.position, p.waiting]),
+      burst.map((c, i) => [c.id, 21 + i, 70]),
+      'one packet per new visitor, with the number waiting then',
+    );
+    // More opens one after another, each in its own tick: still one packet each.
     told.length = 0;
     for (let i = 0; i < 5; i++) {
       positions.changed(conversation(`m${i}`, 'support'));
       await tick();
     }
-    assert.ok(told.filter((p) => p.conversationId === 'w0').length <= 1, 'w0 told at most once within the window');
-    await afterWindow();
-    assert.equal(lastFor(told, 'w0')?.waiting, 75);
-    assert.equal(lastFor(told, 'w0')?.position, 1);
+    assert.deepEqual(
+      told.map((p) => p.conversationId),
+      ['m0', 'm1', 'm2', 'm3', 'm4'],
+    );
+    // The first taken: everyone told moves up, and hears the number waiting now.
+    told.length = 0;
+    positions.taken({ ...waiting[0]!, assignee: 'web:shop/a_alice' });
+    await tick();
+    assert.deepEqual(lastFor(told, 'w1'), { conversationId: 'w1', team: 'support', position: 1, waiting: 74 });
+    assert.equal(told.length, 75, 'the one taken, and each who moved up once');
     positions.stop();
   });
 
@@ -211,7 +219,6 @@ describe('queue positions kept in memory', () => {
     stored.push(a!, b!, c!);
     await positions.tell('support');
     await tick();
-    await afterWindow();
     told.length = 0;
     stored.splice(stored.indexOf(b!), 1); // erased in the store; nothing announced
     await positions.reread();
@@ -219,8 +226,6 @@ describe('queue positions kept in memory', () => {
     assert.deepEqual(reads, ['support', 'support']);
     assert.deepEqual(told, [{ conversationId: 'c', team: 'support', position: 2, waiting: 2 }], 'c moves up; a, still first, is not told its place again');
     assert.equal(await positions.positionOf('support', 'b'), undefined, 'the erased conversation is gone from the queue');
-    await afterWindow();
-    assert.deepEqual(lastFor(told, 'a'), { conversationId: 'a', team: 'support', position: 1, waiting: 2 }, 'the number waiting follows');
     positions.stop();
   });
 });
@@ -242,7 +247,7 @@ describe('queue positions on several nodes', () => {
         const here = rooms.some((room) => room.kind === 'address' && connectedTo[room.address] === node);
         if (event === 'queue:position' && here) told.push({ ...payload, node });
       };
-      return new QueuePositions(store, {} as ClientHub, WINDOW_MS, { bus, emit: emit as unknown as ClientHub['emit'] });
+      return new QueuePositions(store, {} as ClientHub, { bus, emit: emit as unknown as ClientHub['emit'] });
     });
     /** Stores a change (as the node's store write would) and lets the node that made it announce it. */
     const change = (node: number, conversation: ConversationRecord) => {
@@ -269,7 +274,6 @@ describe('queue positions on several nodes', () => {
     change(0, c!);
     await nodes[0]!.enqueued(c!);
     await settle();
-    await afterWindow();
     const place = (id: string) => told.filter((p) => p.conversationId === id).map(({ node, position }) => ({ node, position }));
     assert.deepEqual(place('a').at(0), { node: 0, position: 1 });
     assert.deepEqual(place('b').at(0), { node: 1, position: 2 }, 'b, on node 1, learned its place though a was queued on node 0');
@@ -304,7 +308,6 @@ describe('queue positions on several nodes', () => {
     // Taken at once on node 0: by the time node 1 reads the first event, the store says taken.
     stored[0] = { ...a, assignee: 'xmpp:alice@example.org' };
     await settle();
-    await afterWindow();
     assert.equal(await nodes[1]!.positionOf('support', 'a'), undefined);
     assert.deepEqual(told, [], 'never told a place it no longer has');
     for (const node of nodes) node.stop();

@@ -143,6 +143,28 @@ describe('SQLite store', () => {
     }
   });
 
+  it("finds a party's conversations by the opener's index, not by walking the site's conversations", () => {
+    type Statements = Record<string, { source: string }>;
+    const internals = store as unknown as { statements: Statements; inboxes: { statements: Statements } };
+    const sources = [
+      internals.statements.openWithTeam!.source,
+      internals.statements.openWith!.source,
+      internals.statements.conversationsOpenedBy!.source,
+      internals.inboxes.statements.latestOpenedBy!.source,
+    ];
+    const db = new Database(path, { readonly: true });
+    try {
+      for (const source of sources) {
+        const params = (source.match(/\?/g) ?? []).map(() => 'x');
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('; ');
+        assert.match(plan, /USING INDEX conversations_by_opener/, source);
+        assert.doesNotMatch(plan, /conversations_by_site/, source);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it('creates the schema at the current version, in WAL mode', () => {
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);

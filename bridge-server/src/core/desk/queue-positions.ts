@@ -3,8 +3,8 @@
  * and when it is taken. Each team's queue is kept in memory in the store's order (oldest first),
  * read from the store once at first use and then followed through every conversation change, so
  * a new conversation costs no re-reading of the queue. Updates are coalesced: a visitor is told
- * once per tick when its place changed; a change of `waiting` alone (someone joining behind) at
- * most once per WAITING_TOLD_EVERY_MS per team.
+ * once per tick when its place changed, with the number waiting then. Someone joining behind
+ * changes no one's place and is told to no one, so an open costs the same however long the queue.
  *
  * Several nodes: each node keeps the same queues, fed by its own changes and by those the others
  * publish on the bus (an event names the conversation; the node reads it from the store, one at a
@@ -24,8 +24,6 @@ import type { ConversationRecord, Store } from '../../store/store.js';
 
 /** Queued conversations whose visitors are told their position (beyond: told on their turn). */
 export const POSITIONS_TOLD = 500;
-/** How often, at most, visitors are told that only the number waiting changed (docs/protocol.md). */
-export const WAITING_TOLD_EVERY_MS = 1000;
 /** Queued conversations of a team read at first use (all of them, in practice). */
 const SEED_MAX = 1_000_000;
 
@@ -47,15 +45,14 @@ const before = (a: Waiting, b: Waiting): boolean => a.createdAt < b.createdAt ||
 class TeamQueue {
   readonly entries: Waiting[] = [];
   readonly byId = new Map<string, Waiting>();
-  readonly told = new Map<string, { position: number; waiting: number }>();
+  /** The place each visitor was last told. */
+  readonly told = new Map<string, number>();
   /** Set once the store was read; changes seen meanwhile wait in `pending`. */
   seeded = false;
   seeding: Promise<void> | undefined;
   pending: ConversationRecord[] = [];
   /** The first place that changed since visitors were last told: those before it stay where they were. */
   movedFrom = 0;
-  /** The number waiting that every visitor told was told (after a full update). */
-  everyoneKnows: number | undefined;
 
   /** Where `entry` is or would go. */
   indexOf(entry: Waiting): number {
@@ -106,7 +103,6 @@ export class QueuePositions {
   /** The team each queued conversation waits in, to notice it leaving for another. */
   private readonly teamOf = new Map<string, string>();
   private readonly perTick = new KeyedThrottle(0);
-  private readonly waitingThrottle: KeyedThrottle;
   private readonly bus: StateBus;
   private readonly emit: ClientHub['emit'];
   /** Other nodes' changes, read from the store one after another. */
@@ -116,10 +112,8 @@ export class QueuePositions {
   constructor(
     private readonly store: Pick<Store, 'queuedConversations' | 'getConversation'>,
     hub: ClientHub,
-    waitingEveryMs = WAITING_TOLD_EVERY_MS,
     shared: SharedQueues = {},
   ) {
-    this.waitingThrottle = new KeyedThrottle(waitingEveryMs);
     this.bus = shared.bus ?? LOCAL_STATE_BUS;
     this.emit = shared.emit ?? ((rooms, event, payload, options) => hub.emit(rooms, event, payload, options));
     this.bus.on(CONVERSATION_CHANGED, (payload) => {
@@ -225,7 +219,6 @@ export class QueuePositions {
       try {
         const fresh = await this.ready(team);
         for (const [id, last] of queue.told) if (fresh.byId.has(id) && !fresh.told.has(id)) fresh.told.set(id, last);
-        fresh.everyoneKnows ??= queue.everyoneKnows;
         this.schedule(team);
       } catch (error) {
         failed.push(error); // read at the team's next use
@@ -238,7 +231,6 @@ export class QueuePositions {
   stop(): void {
     this.stopped = true;
     this.perTick.stop();
-    this.waitingThrottle.stop();
   }
 
   private followIn(team: string, conversation: ConversationRecord, queued: boolean): void {
@@ -285,29 +277,26 @@ export class QueuePositions {
   }
 
   private schedule(team: string): void {
-    this.perTick.request(team, () => this.flush(team, false));
+    this.perTick.request(team, () => this.flush(team));
   }
 
   /**
-   * Tells each visitor among the first POSITIONS_TOLD whose place changed (looking only from the
-   * first place that changed, so a conversation joining at the end costs one look); with
-   * `withWaiting`, every visitor whose number waiting changed too.
+   * Tells each visitor among the first POSITIONS_TOLD whose place changed, with the number waiting
+   * now (looking only from the first place that changed, so a conversation joining at the end
+   * costs one look).
    */
-  private flush(team: string, withWaiting: boolean): void {
+  private flush(team: string): void {
     const queue = this.teams.get(team);
     if (!queue?.seeded) return;
     const waiting = queue.entries.length;
     const told = Math.min(waiting, POSITIONS_TOLD);
-    for (let index = withWaiting ? 0 : queue.movedFrom; index < told; index++) {
+    for (let index = queue.movedFrom; index < told; index++) {
       const entry = queue.entries[index]!;
       const position = index + 1;
-      const last = queue.told.get(entry.id);
-      if (last && last.position === position && (last.waiting === waiting || !withWaiting)) continue;
-      queue.told.set(entry.id, { position, waiting });
+      if (queue.told.get(entry.id) === position) continue;
+      queue.told.set(entry.id, position);
       this.emit(entry.rooms, 'queue:position', { conversationId: entry.id, team, position, waiting });
     }
     queue.movedFrom = Infinity;
-    if (withWaiting) queue.everyoneKnows = waiting;
-    else if (queue.everyoneKnows !== waiting) this.waitingThrottle.request(team, () => this.flush(team, true));
   }
 }

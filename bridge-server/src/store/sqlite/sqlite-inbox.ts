@@ -74,7 +74,7 @@ function prepare(db: Database.Database) {
       'DELETE FROM read_cursors WHERE reader = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
     ),
     latestOpenedBy: db.prepare<[string, string], { id: string }>(
-      'SELECT id FROM conversations WHERE site_key = ? AND opened_by = ? ORDER BY created_at DESC, id DESC LIMIT 1',
+      'SELECT id FROM conversations WHERE +site_key = ? AND opened_by = ? ORDER BY created_at DESC, id DESC LIMIT 1',
     ),
   };
 }

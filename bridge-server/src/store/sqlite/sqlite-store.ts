@@ -315,11 +315,14 @@ export class SqliteStore implements Store {
         VALUES (?, ?, (SELECT count(*) FROM participants WHERE conversation_id = ?))`),
       getConversation: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
       participantsOf: db.prepare<[string], { address: string }>('SELECT address FROM participants WHERE conversation_id = ? ORDER BY position'),
+      // `+site_key`: looked up by the opener's index (a few rows), never by walking the site's
+      // conversations newest first (conversations_by_site_created), which made an open cost more
+      // the more conversations the site has.
       openWithTeam: db.prepare<[string, string, string], ConversationRow>(`SELECT * FROM conversations
-        WHERE opened_by = ? AND site_key = ? AND team = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`),
+        WHERE opened_by = ? AND +site_key = ? AND team = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`),
       openWith: db.prepare<[string, string, string], ConversationRow>(`SELECT c.* FROM conversations c
         JOIN participants p ON p.conversation_id = c.id AND p.address = ?
-        WHERE c.opened_by = ? AND c.site_key = ? AND c.team IS NULL AND c.state = 'open'
+        WHERE c.opened_by = ? AND +c.site_key = ? AND c.team IS NULL AND c.state = 'open'
           AND (SELECT count(*) FROM participants WHERE conversation_id = c.id) = 2
         ORDER BY c.created_at DESC LIMIT 1`),
       queued: db.prepare<[string, number], ConversationRow>(`SELECT * FROM conversations
@@ -433,7 +436,7 @@ export class SqliteStore implements Store {
       blockOf: db.prepare<[string, string], BlockRow>('SELECT * FROM blocks WHERE site_key = ? AND address = ?'),
       blocks: db.prepare<[string], BlockRow>('SELECT * FROM blocks WHERE site_key = ? ORDER BY blocked_at, address'),
       markBlockTold: db.prepare('UPDATE blocks SET told = 1 WHERE site_key = ? AND address = ? AND told = 0'),
-      conversationsOpenedBy: db.prepare<[string, string], { id: string }>('SELECT id FROM conversations WHERE site_key = ? AND opened_by = ?'),
+      conversationsOpenedBy: db.prepare<[string, string], { id: string }>('SELECT id FROM conversations WHERE +site_key = ? AND opened_by = ?'),
       conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
         JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
       allMessagesOf: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq'),
@@ -1222,7 +1225,8 @@ export class SqliteStore implements Store {
   }
 
   async contactConversations(siteKey: string, addresses: readonly Address[], limit: number): Promise<ConversationRecord[]> {
-    const sql = `SELECT c.* FROM conversations c WHERE c.site_key = ?
+    // `+site_key`: by the addresses' indexes, not by the site's every conversation.
+    const sql = `SELECT c.* FROM conversations c WHERE +c.site_key = ?
         AND (c.opened_by IN (SELECT value FROM json_each(?)) OR c.id IN (SELECT conversation_id FROM participants WHERE address IN (SELECT value FROM json_each(?))))
       ORDER BY c.created_at DESC, c.id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
