@@ -35,17 +35,17 @@ export class SearchIndexer {
     return this.anyPending.get() !== undefined;
   }
 
-  /** Inside a transaction: indexes up to `limit` pending messages (an attachment alone has no text); answers whether more wait. */
-  indexBatch(limit = SEARCH_BATCH): boolean {
+  /** Inside a transaction: indexes up to `limit` pending messages (an attachment alone has no text); answers how many it took. */
+  indexBatch(limit = SEARCH_BATCH): number {
     const { last, n } = this.batchEnd.get({ limit })!;
-    if (last === null) return false;
+    if (last === null) return 0;
     this.index.run({ limit });
     this.advance.run(last);
-    return n === limit;
+    return n;
   }
 
   /** Inside a transaction: indexes every pending message. */
   indexAll(): void {
-    while (this.indexBatch());
+    while (this.indexBatch() === SEARCH_BATCH);
   }
 }

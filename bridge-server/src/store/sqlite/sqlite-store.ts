@@ -57,7 +57,7 @@ import {
   webhookNeedles,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
-import { SearchIndexer } from './search-indexer.js';
+import { SEARCH_BATCH, SearchIndexer } from './search-indexer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteConsole } from './sqlite-console.js';
 import { SqliteContacts } from './sqlite-contacts.js';
@@ -90,8 +90,14 @@ const BUSY_TIMEOUT_MS = 5000;
 const WAL_FOLD_ATTEMPTS = 200;
 const WAL_FOLD_WAIT_MS = 10;
 const WAL_FOLD_LATER_MS = 30_000;
-/** How long appended messages wait to be indexed for search together (a search indexes them at once). */
+/** How often the search indexer looks for appended messages to index (a search indexes them at once). */
 const SEARCH_INDEX_DELAY_MS = 100;
+/**
+ * The indexer waits for the store to be quiet this long (no write asked for), so a batch never
+ * delays the messages of a busy moment; past SEARCH_BACKLOG_MAX messages waiting, it indexes anyway.
+ */
+const SEARCH_QUIET_MS = 50;
+const SEARCH_BACKLOG_MAX = 4096;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -112,8 +118,12 @@ export class SqliteStore implements Store {
   /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
   private searchIndexer!: SearchIndexer;
-  /** The next batch of messages indexed for search, when one is due. */
+  /** The next look at the messages to index for search, when one is due. */
   private searchIndexTimer: NodeJS.Timeout | undefined;
+  /** Messages appended and not indexed yet, about (a search or a restart may have indexed some). */
+  private searchBacklog = 0;
+  /** When a write was last asked for (the search indexer's own aside), on the monotonic clock. */
+  private lastWriteAt = 0;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
@@ -140,7 +150,8 @@ export class SqliteStore implements Store {
    * participants (a message appended tells `openPairs` itself); any other write forgets the answers
    * remembered for openConversationBetween and getParty.
    */
-  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed'): Promise<T> {
+  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false): Promise<T> {
+    if (!quiet) this.lastWriteAt = performance.now();
     const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
@@ -201,7 +212,11 @@ export class SqliteStore implements Store {
       this.db,
       (run) => this.write(run, 'kept'),
       (row) => this.toConversation(row),
-      () => this.write(() => this.searchIndexer.indexAll(), 'kept'),
+      () =>
+        this.write(() => {
+          this.searchIndexer.indexAll();
+          this.searchBacklog = 0;
+        }, 'kept'),
     );
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
@@ -220,7 +235,10 @@ export class SqliteStore implements Store {
     const last = this.db.prepare<[], { id: string | null }>('SELECT max(id) AS id FROM messages').get();
     if (last?.id) idsAfter(last.id);
     // Messages a previous run appended but did not index (it was killed).
-    if (this.searchIndexer.pending()) this.indexForSearchSoon();
+    if (this.searchIndexer.pending()) {
+      this.searchBacklog = SEARCH_BACKLOG_MAX;
+      this.indexForSearchSoon();
+    }
     // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
     // first checkpoint is due, so a store open for less (a command, a test) never starts one.
     if (this.options.path !== ':memory:') {
@@ -240,16 +258,26 @@ export class SqliteStore implements Store {
     this.checkpointTimer.unref();
   }
 
-  /** Indexes the messages appended meanwhile for search, after a short wait that gathers many into one transaction. */
+  /**
+   * Indexes the messages appended meanwhile for search, a batch at a time, once the store is quiet
+   * (or the backlog is long): a batch holds the event loop a few milliseconds, which a message
+   * arriving then would wait.
+   */
   private indexForSearchSoon(delayMs = SEARCH_INDEX_DELAY_MS): void {
     if (this.searchIndexTimer) return;
     this.searchIndexTimer = setTimeout(() => {
       this.searchIndexTimer = undefined;
       if (!this.db.open) return;
-      this.write(() => this.searchIndexer.indexBatch(), 'kept').then(
-        (more) => more && this.indexForSearchSoon(0),
+      const busy = performance.now() - this.lastWriteAt < SEARCH_QUIET_MS;
+      if (busy && this.searchBacklog < SEARCH_BACKLOG_MAX) return this.indexForSearchSoon();
+      this.write(() => this.searchIndexer.indexBatch(), 'kept', true).then(
+        (indexed) => {
+          this.searchBacklog = Math.max(0, this.searchBacklog - indexed);
+          if (indexed === SEARCH_BATCH) this.indexForSearchSoon(busy ? SEARCH_INDEX_DELAY_MS : 0);
+          else this.searchBacklog = 0;
+        },
         // The store is failing: the messages stay pending, indexed by the next batch or search.
-        () => undefined,
+        () => this.indexForSearchSoon(),
       );
     }, delayMs);
     this.searchIndexTimer.unref();
@@ -792,7 +820,10 @@ export class SqliteStore implements Store {
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
     const result = await this.write(() => this.appendTransaction(input), 'kept');
-    if (result.kind === 'stored' && result.message.text !== '') this.indexForSearchSoon();
+    if (result.kind === 'stored' && result.message.text !== '') {
+      this.searchBacklog += 1;
+      this.indexForSearchSoon();
+    }
     return result;
   }
 
