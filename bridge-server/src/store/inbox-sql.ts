@@ -55,12 +55,16 @@ export function toNote(row: NoteRow): Note {
 /**
  * When the customer started waiting: their oldest message after the desk's last answer, for open
  * conversations only. An answer is a message of anyone but the opener, except the team's own
- * automatic ones (`team:<id>`: a greeting, an offline or queue message answer nobody).
+ * automatic ones (`team:<id>`: a greeting, an offline or queue message answer nobody). Both
+ * lookups walk the conversation's (conversation_id, seq) index from where the answer is (the
+ * newest answer back from the end, the customer's first message on from it) and stop at the
+ * first row they want: they read the messages since the last answer, not the whole conversation.
  */
-const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT min(m.sent_at) FROM messages m
+const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT m.sent_at FROM messages m
   WHERE m.conversation_id = c.id AND m.sender = c.opened_by
-    AND m.seq > coalesce((SELECT max(d.seq) FROM messages d
-      WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%'), 0)) END`;
+    AND m.seq > coalesce((SELECT d.seq FROM messages d
+      WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
+  ORDER BY m.seq LIMIT 1) END`;
 
 const ORDER = {
   // Longest waiting first; those not waiting after them, most recently changed first.
