@@ -15,6 +15,8 @@ export interface Dialect {
   list(values: readonly string[]): unknown;
   /** A table of parameter `n` (`tuples` as JSON text), the tuple's items as `columns`. */
   tuples(n: number, columns: readonly string[]): string;
+  /** `column` in a condition the planner is not to look it up by (an index on it would read more rows than another). */
+  unindexed(column: string): string;
 }
 
 /** The value of a `tuples` parameter. */
@@ -75,8 +77,9 @@ const ORDER = {
 /** The inbox query and its parameters; `extraSelect` adds engine columns (Postgres: the participants). */
 export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql: string; params: unknown[] } {
   const params: unknown[] = [query.siteKey, query.reader.address, d.list(query.reader.addresses), query.limit];
-  const where = ['c.site_key = ' + d.param(1)];
   const { view } = query;
+  // Chosen conversations are read by id; a view's by the site's open or closed ones.
+  const where = [`${typeof view === 'object' ? d.unindexed('c.site_key') : 'c.site_key'} = ${d.param(1)}`];
   if (typeof view === 'object') {
     params.push(d.list(view.ids));
     where.push(`c.id ${d.inList(params.length)}`);
@@ -150,12 +153,17 @@ export function countsSql(d: Dialect, query: InboxCountQuery): { sql: string; pa
     params.push(query.team);
     team = ` AND team = ${d.param(4)}`;
   }
-  const sql = `SELECT
-      sum(CASE WHEN state = 'open' AND assignee ${d.inList(2)} THEN 1 ELSE 0 END) AS mine,
-      sum(CASE WHEN state = 'open' AND team IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS unassigned,
-      sum(CASE WHEN state = 'open' THEN 1 ELSE 0 END) AS open,
-      sum(CASE WHEN state = 'closed' AND coalesce(closed_at, updated_at) >= ${d.param(3)} THEN 1 ELSE 0 END) AS closed
-    FROM conversations WHERE site_key = ${d.param(1)}${team}`;
+  // The open conversations are counted from the site's open ones, the closed from those changed
+  // since (a conversation changes when it closes, so `updated_at` is never before `closed_at`):
+  // neither reads the site's older closed conversations.
+  const sql = `SELECT o.mine, o.unassigned, o.open,
+      (SELECT count(*) FROM conversations WHERE site_key = ${d.param(1)}${team} AND state = 'closed'
+        AND updated_at >= ${d.param(3)} AND coalesce(closed_at, updated_at) >= ${d.param(3)}) AS closed
+    FROM (SELECT
+      sum(CASE WHEN assignee ${d.inList(2)} THEN 1 ELSE 0 END) AS mine,
+      sum(CASE WHEN team IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS unassigned,
+      count(*) AS open
+    FROM conversations WHERE site_key = ${d.param(1)} AND state = 'open'${team}) o`;
   return { sql, params };
 }
 

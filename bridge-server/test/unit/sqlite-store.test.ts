@@ -165,6 +165,30 @@ describe('SQLite store', () => {
     }
   });
 
+  it("reads a site's open conversations for the inbox's views and counts, and a pushed item by its id, never all the site ever had", async () => {
+    const reader = { address: 'web:a_al' as const, addresses: ['web:a_al' as const] };
+    for (const view of ['mine', 'unassigned', 'open', { ids: ['c_1'] }] as const)
+      await store.inbox({ siteKey: 'shop', reader, view, sort: 'waiting', limit: 10 });
+    await store.inboxCounts({ siteKey: 'shop', assignees: ['web:a_al'], closedSince: '2026-01-01T00:00:00Z' });
+    const queries = (store as unknown as { inboxes: { queries: Map<string, unknown> } }).inboxes.queries;
+    const db = new Database(path, { readonly: true });
+    try {
+      const plans = [...queries.keys()].map((sql) => {
+        const params = Object.fromEntries([...new Set(sql.match(/@p\d+/g))].map((name) => [name.slice(1), '[]']));
+        return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join('; ');
+      });
+      assert.equal(plans.length, 5);
+      for (const plan of plans) assert.doesNotMatch(plan, /conversations_by_site_created|SCAN c\b|SCAN conversations/, plan);
+      assert.equal(plans.filter((plan) => /conversations_by_site_state \(site_key=\? AND state=\?\)/.test(plan)).length, 4, 'three views and the counts');
+      assert.ok(
+        plans.some((plan) => !plan.includes('conversations_by_site') && plan.includes('SEARCH c USING INDEX sqlite_autoindex_conversations_1 (id=?)')),
+        'the pushed item by its id',
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it('creates the schema at the current version, in WAL mode', () => {
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);

@@ -320,4 +320,7 @@ export const MIGRATIONS: readonly string[] = [
    */ `
   ALTER TABLE agent_sessions ADD COLUMN password_fingerprint TEXT COLLATE "C";
   `,
+  /* 15 (SQLite's step 20): the inbox's views and counts read a site's open conversations, not all it ever had */ `
+  CREATE INDEX conversations_by_site_state ON conversations (site_key, state);
+  `,
 ];

@@ -33,6 +33,8 @@ const POSTGRES: Dialect = {
   list: (values) => [...values],
   tuples: (n, columns) =>
     `(SELECT ${columns.map((column, i) => `t.value ->> ${i} AS ${column}`).join(', ')} FROM jsonb_array_elements($${n}::jsonb) AS t(value))`,
+  // Postgres plans from its statistics.
+  unindexed: (column) => column,
 };
 
 const PARTICIPANTS = `coalesce((SELECT array_agg(pa.address ORDER BY pa.position) FROM participants pa WHERE pa.conversation_id = c.id), '{}') AS participants`;

@@ -369,4 +369,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO search_progress (id, last_message) SELECT 1, coalesce(max(id), '') FROM messages;
   `,
+  /* 20: the inbox's views and counts read a site's open conversations, not all it ever had */ `
+  CREATE INDEX conversations_by_site_state ON conversations (site_key, state);
+  `,
 ];

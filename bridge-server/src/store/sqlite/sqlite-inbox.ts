@@ -43,6 +43,8 @@ const SQLITE: Dialect = {
   inList: (n) => `IN (SELECT value FROM json_each(@p${n}))`,
   list: (values) => JSON.stringify(values),
   tuples: (n, columns) => `(SELECT ${columns.map((column, i) => `json_extract(value, '$[${i}]') AS ${column}`).join(', ')} FROM json_each(@p${n}))`,
+  // https://www.sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_
+  unindexed: (column) => `+${column}`,
 };
 
 interface SearchRow {
