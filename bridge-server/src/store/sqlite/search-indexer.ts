@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 /** Messages indexed per transaction, at most: a batch holds the event loop a few milliseconds. */
 export const SEARCH_BATCH = 256;
 
-/** The messages after the last one indexed, `?` of them at most. */
+/** The messages after the last one indexed, `@limit` of them at most. */
 const NEXT = '(SELECT id, conversation_id, text FROM messages WHERE id > (SELECT last_message FROM search_progress) ORDER BY id LIMIT @limit)';
 
 export class SearchIndexer {
