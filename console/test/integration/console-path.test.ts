@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createBridge, identityHash, parseConfig } from '@switchboard/bridge-server';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
+import { cspRefusals, launchChromium } from './chromium.js';
 
 const SITE = 'path-site';
 const SECRET = 'path-site-identity-secret-0123456789';
@@ -44,11 +45,7 @@ describe('console under /support/desk', () => {
     url = await bridge.start();
     // The identity handshake comes from the console's page: the bridge's own origin (as demo/server.mjs allows it).
     config.sites[0]!.origins.push(new URL(url).origin);
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -59,10 +56,7 @@ describe('console under /support/desk', () => {
 
   it("loads at a client route there, signs in with the bridge's demo agent, and connects; no CSP violation", async () => {
     const page = await browser.newPage();
-    const refused: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
-    });
+    const refused = cspRefusals(page);
     await page.goto(`${url}/support/desk/conversations/c_1`);
     await page.waitForSelector('sb-sign-in .demo button[data-agent="zoe"]', { timeout: 15_000 });
     assert.deepEqual(await page.$$eval('sb-sign-in button.demo-agent', (buttons) => buttons.map((b) => b.dataset.agent)), ['zoe']);

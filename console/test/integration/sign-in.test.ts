@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createBridge, parseConfig } from '@switchboard/bridge-server';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { cspRefusals, launchChromium } from './chromium.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
@@ -39,11 +40,7 @@ describe('console sign-in at /agent', () => {
     );
     bridge = await createBridge(config);
     url = await bridge.start();
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -55,10 +52,7 @@ describe('console sign-in at /agent', () => {
   /** The console's page, with the CSP refusals it logs collected. */
   const consolePage = async (path = '/agent'): Promise<{ page: Page; refused: string[] }> => {
     const page = await browser.newPage();
-    const refused: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
-    });
+    const refused = cspRefusals(page);
     await page.goto(`${url}${path}`);
     await page.waitForSelector('sb-sign-in form.password', { timeout: 15_000 });
     return { page, refused };

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Identity, type Message, createClient, memoryStorage } from '@switchboard/sdk';
-import puppeteer, { type Browser, type Page, type Target } from 'puppeteer-core';
+import type { Browser, Page, Target } from 'puppeteer-core';
+import { cspRefusals, launchChromium } from '../../../console/test/integration/chromium.js';
 import { io } from 'socket.io-client';
 
 const demoDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -83,10 +84,6 @@ describe('demo (npm start)', () => {
     }
   });
 
-  /** Headless Chromium, as the console tests run it. */
-  const launchChromium = () =>
-    puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-
   /** The agent console (/agent) signed in as alice with the demo's one-click button, once connected. */
   const agentConsole = async (browser: Browser) => {
     const page = await browser.newPage();
@@ -120,26 +117,16 @@ describe('demo (npm start)', () => {
   };
 
   it('runs the shop page and the agent console in Chromium under that policy: both connect, no violation', async () => {
-    const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    const browser = await launchChromium([
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ]);
     try {
       const page = await browser.newPage();
-      const refused: string[] = [];
-      page.on('console', (message) => {
-        if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
-      });
+      const refused = cspRefusals(page);
       await page.goto(`${url}/`);
       // The loader paints the launcher; a click on it brings the chat (a second script), which connects.
       await page.waitForFunction(() => document.querySelector('switchboard-chat > div')?.shadowRoot?.querySelector('button') !== null, { timeout: 15_000 });
