@@ -57,7 +57,7 @@ import {
   webhookNeedles,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
-import { SEARCH_BATCH, SearchIndexer } from './search-indexer.js';
+import { SearchIndexer } from './search-indexer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteConsole } from './sqlite-console.js';
 import { SqliteContacts } from './sqlite-contacts.js';
@@ -90,14 +90,6 @@ const BUSY_TIMEOUT_MS = 5000;
 const WAL_FOLD_ATTEMPTS = 200;
 const WAL_FOLD_WAIT_MS = 10;
 const WAL_FOLD_LATER_MS = 30_000;
-/** How often the search indexer looks for appended messages to index (a search indexes them at once). */
-const SEARCH_INDEX_DELAY_MS = 100;
-/**
- * The indexer waits for the store to be quiet this long (no write asked for), so a batch never
- * delays the messages of a busy moment; past SEARCH_BACKLOG_MAX messages waiting, it indexes anyway.
- */
-const SEARCH_QUIET_MS = 50;
-const SEARCH_BACKLOG_MAX = 4096;
 /** Conversations deleted per transaction by a retention sweep. */
 const SWEEP_BATCH = 200;
 
@@ -117,13 +109,7 @@ export class SqliteStore implements Store {
   private walFoldLater: NodeJS.Timeout | undefined;
   /** Starts the checkpointer; or checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private searchIndexer!: SearchIndexer;
-  /** The next look at the messages to index for search, when one is due. */
-  private searchIndexTimer: NodeJS.Timeout | undefined;
-  /** Messages appended and not indexed yet, about (a search or a restart may have indexed some). */
-  private searchBacklog = 0;
-  /** When a write was last asked for (the search indexer's own aside), on the monotonic clock. */
-  private lastWriteAt = 0;
+  private searchIndexer: SearchIndexer | undefined;
   /**
    * Conversations as last written by this process. The SQLite store is single-process by design
    * (one file, one bridge), so every change passes through here and the cache cannot go stale.
@@ -151,7 +137,7 @@ export class SqliteStore implements Store {
    * remembered for openConversationBetween and getParty.
    */
   private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false): Promise<T> {
-    if (!quiet) this.lastWriteAt = performance.now();
+    if (!quiet) this.searchIndexer?.busy();
     const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
@@ -207,16 +193,12 @@ export class SqliteStore implements Store {
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     this.console = new SqliteConsole(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
-    this.searchIndexer = new SearchIndexer(this.db);
+    const searchIndexer = (this.searchIndexer = new SearchIndexer(this.db, (run) => this.write(run, 'kept', true)));
     this.inboxes = new SqliteInbox(
       this.db,
       (run) => this.write(run, 'kept'),
       (row) => this.toConversation(row),
-      () =>
-        this.write(() => {
-          this.searchIndexer.indexAll();
-          this.searchBacklog = 0;
-        }, 'kept'),
+      () => this.write(() => searchIndexer.indexAll(), 'kept'),
     );
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
@@ -235,10 +217,7 @@ export class SqliteStore implements Store {
     const last = this.db.prepare<[], { id: string | null }>('SELECT max(id) AS id FROM messages').get();
     if (last?.id) idsAfter(last.id);
     // Messages a previous run appended but did not index (it was killed).
-    if (this.searchIndexer.pending()) {
-      this.searchBacklog = SEARCH_BACKLOG_MAX;
-      this.indexForSearchSoon();
-    }
+    searchIndexer.start();
     // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
     // first checkpoint is due, so a store open for less (a command, a test) never starts one.
     if (this.options.path !== ':memory:') {
@@ -258,43 +237,18 @@ export class SqliteStore implements Store {
     this.checkpointTimer.unref();
   }
 
-  /**
-   * Indexes the messages appended meanwhile for search, a batch at a time, once the store is quiet
-   * (or the backlog is long): a batch holds the event loop a few milliseconds, which a message
-   * arriving then would wait.
-   */
-  private indexForSearchSoon(delayMs = SEARCH_INDEX_DELAY_MS): void {
-    if (this.searchIndexTimer) return;
-    this.searchIndexTimer = setTimeout(() => {
-      this.searchIndexTimer = undefined;
-      if (!this.db.open) return;
-      const busy = performance.now() - this.lastWriteAt < SEARCH_QUIET_MS;
-      if (busy && this.searchBacklog < SEARCH_BACKLOG_MAX) return this.indexForSearchSoon();
-      this.write(() => this.searchIndexer.indexBatch(), 'kept', true).then(
-        (indexed) => {
-          this.searchBacklog = Math.max(0, this.searchBacklog - indexed);
-          if (indexed === SEARCH_BATCH) this.indexForSearchSoon(busy ? SEARCH_INDEX_DELAY_MS : 0);
-          else this.searchBacklog = 0;
-        },
-        // The store is failing: the messages stay pending, indexed by the next batch or search.
-        () => this.indexForSearchSoon(),
-      );
-    }, delayMs);
-    this.searchIndexTimer.unref();
-  }
-
   async close(): Promise<void> {
     clearTimeout(this.walFoldLater);
-    clearTimeout(this.searchIndexTimer);
-    this.searchIndexTimer = undefined;
+    this.searchIndexer?.stop();
     clearInterval(this.checkpointTimer);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     clearInterval(this.checkpointTimer); // started meanwhile, had the thread failed
     if (this.pending.length > 0) this.flush();
     if (this.db?.open) {
+      const searchIndexer = this.searchIndexer;
       try {
-        this.db.transaction(() => this.searchIndexer.indexAll())();
+        if (searchIndexer) this.db.transaction(() => searchIndexer.indexAll())();
       } catch {
         // Left pending: indexed after the next start.
       }
@@ -820,10 +774,7 @@ export class SqliteStore implements Store {
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
     const result = await this.write(() => this.appendTransaction(input), 'kept');
-    if (result.kind === 'stored' && result.message.text !== '') {
-      this.searchBacklog += 1;
-      this.indexForSearchSoon();
-    }
+    if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
   }
 
