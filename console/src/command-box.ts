@@ -29,7 +29,6 @@ export class CommandBox extends ConsoleElement {
   async show(): Promise<void> {
     this.text = '';
     this.problem = undefined;
-    this.error = '';
     await this.updateComplete;
     if (!this.dialog.open) this.dialog.showModal();
     this.input.value = '';

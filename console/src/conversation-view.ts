@@ -92,6 +92,8 @@ export class ConversationView extends ConsoleElement {
 
   private async load(id: string): Promise<void> {
     this.messages = new Map();
+    // Links of the conversation shown before are not asked again here.
+    this.thumbnails.clear();
     this.notes = [];
     this.failures = new Map();
     this.typingFrom = '';

@@ -30,6 +30,8 @@ export class CustomerPanel extends ConsoleElement {
       this.contact = undefined;
       this.mergeError = '';
       this.done = '';
+      // A merge still running for the customer shown before holds nothing up here.
+      this.busy = false;
       void this.load(this.address);
     }
   }
@@ -44,7 +46,7 @@ export class CustomerPanel extends ConsoleElement {
 
   /** Runs a merge or an unmerge; what it answers becomes the contact shown. */
   private async change(work: (contact: Contact) => Promise<Contact | undefined>, done: (contact: Contact) => string): Promise<void> {
-    const { contact } = this;
+    const { contact, address } = this;
     if (!contact || this.busy) return;
     this.busy = true;
     this.mergeError = '';
@@ -56,9 +58,9 @@ export class CustomerPanel extends ConsoleElement {
         this.done = done(changed);
       }
     } catch (error) {
-      this.mergeError = this.locale.t.actionFailed((error as Error).message);
+      if (this.address === address) this.mergeError = this.locale.t.actionFailed((error as Error).message);
     } finally {
-      this.busy = false;
+      if (this.address === address) this.busy = false;
     }
   }
 

@@ -13,7 +13,8 @@ export type CommandProblem =
 
 export const COMMAND_NAMES = ['claim', 'close', 'note', 'transfer', 'assign'] as const;
 
-const agentsOf = (teams: readonly DirectoryTeam[]) => [...new Map(teams.flatMap((team) => team.members).map((member) => [member.id, member])).values()];
+/** Every agent of the teams once (an agent may be in several). */
+export const agentsOf = (teams: readonly DirectoryTeam[]) => [...new Map(teams.flatMap((team) => team.members).map((member) => [member.id, member])).values()];
 
 /** A target by team id, else by agent id (as the directory names them), case aside. */
 function target(word: string, teams: readonly DirectoryTeam[], agentsOnly: boolean): TransferTarget | undefined {
@@ -27,7 +28,7 @@ function target(word: string, teams: readonly DirectoryTeam[], agentsOnly: boole
 /** The command typed, or what is wrong with it. */
 export function parseCommand(input: string, teams: readonly DirectoryTeam[]): DeskCommand | CommandProblem {
   const line = input.trim().replace(/^:/, '').trim();
-  const [name = '', ...rest] = line.split(/\s+/);
+  const name = line.split(/\s+/)[0] ?? '';
   const argument = line.slice(name.length).trim();
   switch (name.toLowerCase()) {
     case 'claim':
@@ -38,7 +39,7 @@ export function parseCommand(input: string, teams: readonly DirectoryTeam[]): De
       return argument ? { kind: 'note', text: argument } : { problem: 'needsText' };
     case 'transfer':
     case 'assign': {
-      if (rest.length === 0) return { problem: 'needsTarget' };
+      if (!argument) return { problem: 'needsTarget' };
       const to = target(argument, teams, name.toLowerCase() === 'assign');
       return to ? { kind: 'transfer', to } : { problem: 'noSuchTarget', word: argument };
     }

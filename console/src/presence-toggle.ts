@@ -11,7 +11,7 @@ import { ConsoleElement } from './console-element.js';
 @customElement('sb-presence')
 export class PresenceToggle extends ConsoleElement {
   @property({ attribute: false }) client: SwitchboardClient | undefined;
-  /** Unknown until the bridge answered. */
+  /** Unknown until the bridge answered (if it could not, the button still works: it sets available). */
   @state() status: PresenceStatus | undefined;
   @state() private failed = '';
   private watched: SwitchboardClient | undefined;
@@ -66,7 +66,7 @@ export class PresenceToggle extends ConsoleElement {
         class="presence"
         data-status=${status ?? nothing}
         aria-pressed=${status === undefined ? nothing : status === 'available' ? 'false' : 'true'}
-        ?disabled=${status === undefined}
+        ?disabled=${status === undefined && !this.failed}
         @click=${() => this.toggle()}
       >
         ${t.myStatus}: ${status === undefined ? t.unknown : t.presence(status)}

@@ -7,6 +7,7 @@ import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
 import type { DirectoryTeam, TransferTarget } from './desk-api.js';
+import { agentsOf } from './desk-commands.js';
 
 @customElement('sb-transfer')
 export class TransferDialog extends ConsoleElement {
@@ -43,9 +44,7 @@ export class TransferDialog extends ConsoleElement {
   protected override render() {
     const { t } = this.locale;
     const teams = this.teams.filter((team) => this.fits(team.id, team.name));
-    const members = [...new Map(this.teams.flatMap((team) => team.members).map((member) => [member.id, member])).values()].filter((member) =>
-      this.fits(member.id, member.name),
-    );
+    const members = agentsOf(this.teams).filter((member) => this.fits(member.id, member.name));
     return html`<dialog aria-labelledby="transfer-title">
       <h2 id="transfer-title">${t.transferTitle}</h2>
       <label for="transfer-filter">${t.transferFilter}</label>
