@@ -1,15 +1,19 @@
 /**
  * Failed console sign-ins (docs/security.md, "Agent sign-in"). Within any 15 minutes, at most 5
- * failures for a username from one client IP, and 5 from one client IP whatever the usernames: then
- * every attempt is refused until the oldest of them is 15 minutes old. And for a username from any
- * IP (a guesser spread over many addresses): after 5 failures each attempt waits after the latest
- * failure, 1 s, then twice as long with each further failure, at most 60 s. A successful sign-in
- * forgets the failures of its username and IP. Counted with the bridge's shared limits
+ * failures for a username from one client IP, and 20 from one client IP whatever the usernames (an
+ * office's agents behind one address): then every attempt is refused until the oldest of them is
+ * 15 minutes old. And for a username from any IP (a guesser spread over many addresses): after 5
+ * failures each attempt waits after the latest failure, 1 s, then twice as long with each further
+ * failure, at most 60 s. A successful sign-in forgets the failures of its username from its IP (so
+ * a few typos followed by the right password leave that agent free to mistype again; the IP's and
+ * the username's elsewhere still count). Counted with the bridge's shared limits
  * (cluster/rate-limits.ts): in Redis when the nodes share one, so every node counts the same.
  */
-import type { FailureCounter } from '../cluster/rate-limits.js';
+import type { FailureCount, FailureCounter } from '../cluster/rate-limits.js';
 
 export const LOGIN_FAILURES = 5;
+/** Failures from one client IP whatever the usernames: above LOGIN_FAILURES, else forgetting a username's would change nothing. */
+export const IP_FAILURES = 20;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 /** The first wait for a username past its failures, doubled with each further one, up to the last. */
 export const FIRST_WAIT_MS = 1000;
@@ -33,7 +37,9 @@ export class LoginLimits {
   /** Ms to wait before trying again; 0 when an attempt may be made now. */
   async waitMs(username: string, ip: string): Promise<number> {
     const [pair, address, user] = await this.failures.read(this.keys(username, ip), LOGIN_WINDOW_MS);
-    const waits = [pair!, address!].filter((counted) => counted.count >= LOGIN_FAILURES).map((counted) => counted.oldestAt + LOGIN_WINDOW_MS - counted.now);
+    // Past its limit, a count waits for its oldest failure to leave the window.
+    const untilOldestLeaves = (counted: FailureCount, limit: number) => (counted.count >= limit ? [counted.oldestAt + LOGIN_WINDOW_MS - counted.now] : []);
+    const waits = [...untilOldestLeaves(pair!, LOGIN_FAILURES), ...untilOldestLeaves(address!, IP_FAILURES)];
     if (user!.count >= LOGIN_FAILURES) waits.push(user!.latestAt + usernameWaitMs(user!.count) - user!.now);
     const wait = Math.max(0, ...waits);
     return wait > 0 ? Math.max(1, wait) : 0;
