@@ -20,7 +20,7 @@ import { type NetworkRecords, type TeamSubscriptions, capabilitiesOf } from './n
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
-import { compileTrust } from './gateway/request-origin.js';
+import { type TrustProxy, compileTrust } from './gateway/request-origin.js';
 import { SocketGateway } from './gateway/socket-gateway.js';
 import { SocketHub, type V1Server } from './gateway/socket-hub.js';
 import { TokenSigner } from './gateway/tokens.js';
@@ -100,7 +100,10 @@ export interface Bridge {
  * listeners present when it attaches, so the HTTP app is reached through a listener installed
  * before it (`routed.app`, set once the app exists).
  */
-function createListener(config: Config): { http: HttpServer; io: V1Server; routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } } {
+function createListener(
+  config: Config,
+  trust: TrustProxy,
+): { http: HttpServer; io: V1Server; routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } } {
   const routed: { app?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const knownOrigin = (origin: string) => config.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
   const http = createServer((req, res) => {
@@ -118,7 +121,7 @@ function createListener(config: Config): { http: HttpServer; io: V1Server; route
   });
   // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
   // engine.io, which asks `allowRequest` only of handshakes.
-  guardOrigins(http, `${io.path()}/`, knownOrigin, compileTrust(config.server.trustProxy));
+  guardOrigins(http, `${io.path()}/`, knownOrigin, trust);
   return { http, io, routed };
 }
 
@@ -308,7 +311,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const leases = await buildLeases(config, logger, (lease, change) => metrics.leaseChanges.inc({ lease, change }));
   const networkLeases = new NetworkLeases();
 
-  const { http, io, routed } = createListener(config);
+  // Which proxies' forwarded headers are believed, read once for every check of a request's origin.
+  const trust = compileTrust(config.server.trustProxy);
+  const { http, io, routed } = createListener(config, trust);
   let fabric: Fabric;
   try {
     // Several nodes: the adapter carries broadcasts and the cluster bus to the others.
@@ -424,7 +429,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
 
   const tokenSecret = config.server.tokenSecret ?? (await store.secret('token'));
   const sessions = new AgentSessions({ store, console: config.console, sites: config.sites, teams: config.teams, now: () => clock.now().getTime() });
-  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions, compileTrust(config.server.trustProxy));
+  const authenticator = new Authenticator(config.sites, new TokenSigner(tokenSecret), sessions, trust);
   // The connections of a console session close when it ends, on whichever node they are.
   const sessionEnds = new SessionEnds({ bus, connections: () => nsp.sockets.values(), live: (key) => sessions.live(key) });
   // Failed console sign-ins, counted for the whole bridge like the other shared limits.
@@ -469,7 +474,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
             sessions,
             limits: loginLimits,
             sessionEnds,
-            trust: compileTrust(config.server.trustProxy),
+            trust,
             reports: core.reports,
             dist: options.consoleDist ?? distOf('@switchboard/console'),
             isDraining: () => draining,

@@ -16,7 +16,7 @@ import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
 import { SerialQueues } from '../util/serial.js';
-import { type TrustProxy, requestScheme, sameOrigin } from '../gateway/request-origin.js';
+import { type TrustProxy, requestScheme, sameOrigin, untrustedProxyHint } from '../gateway/request-origin.js';
 
 export interface ConsoleRoutesDeps {
   config: ConsoleConfig;
@@ -89,7 +89,10 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
   app.use(api, (req: Request, _res: Response, next: NextFunction) => {
     if (req.method !== 'POST' || sameOrigin(req, deps.trust)) return next();
     next(
-      new BridgeError('forbidden', `Origin ${String(req.get('origin')).slice(0, 200)}: only the console's own page (same scheme, host and port) may post here`),
+      new BridgeError(
+        'forbidden',
+        `Origin ${String(req.get('origin')).slice(0, 200)}: only the console's own page (same scheme, host and port) may post here${untrustedProxyHint(req, deps.trust)}`,
+      ),
     );
   });
 

@@ -15,7 +15,7 @@ import { shortId } from '../util/ids.js';
 import { type TokenSigner, hashesEqual, identityHash } from './tokens.js';
 import { createHash } from 'node:crypto';
 import { cookieNames, readCookie } from '../console/cookies.js';
-import { type RequestLike, type TrustProxy, compileTrust, requestScheme, sameOrigin } from './request-origin.js';
+import { type RequestLike, type TrustProxy, compileTrust, requestScheme, sameOrigin, untrustedProxyHint } from './request-origin.js';
 import type { AgentSessions } from '../console/sessions.js';
 
 export interface Authenticated {
@@ -138,7 +138,10 @@ export class Authenticator {
     // The cookie is SameSite=Strict, and the console is the bridge's own page: a handshake from any
     // other page (cross-site WebSocket hijacking) is refused even when a browser sends the cookie.
     if (!sameOrigin(request, this.trust))
-      throw new BridgeError('forbidden', "auth.agentSession: only the bridge's own pages (the console, same origin) connect with the session cookie");
+      throw new BridgeError(
+        'forbidden',
+        `auth.agentSession: only the bridge's own pages (the console, same origin) connect with the session cookie${untrustedProxyHint(request, this.trust)}`,
+      );
     const agent = await this.sessions?.resolve(readCookie(headers.cookie, cookieNames(requestScheme(request, this.trust) === 'https').session));
     if (!agent) throw unauthorized('auth.agentSession: not signed in, or the session ended; sign in again at the console');
     if (siteKey !== undefined && siteKey !== agent.siteKey) throw unauthorized(`siteKey: the session is of site "${agent.siteKey}"`);

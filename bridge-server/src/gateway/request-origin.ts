@@ -55,6 +55,20 @@ function originOf(url: string): string | undefined {
 }
 
 /**
+ * Why a request's `Origin` is not its own, when a proxy is the likely cause: same host, another
+ * scheme (a proxy that ends TLS, whose X-Forwarded-Proto is not trusted); else nothing.
+ */
+export function untrustedProxyHint(req: RequestLike, trust: TrustProxy): string {
+  const page = req.headers.origin === undefined ? undefined : originOf(req.headers.origin);
+  const own = requestOrigin(req, trust);
+  if (page === undefined || own === undefined) return '';
+  const [pageUrl, ownUrl] = [new URL(page), new URL(own)];
+  return pageUrl.protocol !== ownUrl.protocol && pageUrl.hostname === ownUrl.hostname
+    ? `; the page is ${pageUrl.protocol.slice(0, -1)} but the request came as ${ownUrl.protocol.slice(0, -1)}: behind a proxy that ends TLS, set server.trustProxy`
+    : '';
+}
+
+/**
  * Whether a request comes from the bridge's own pages: its `Origin` is the request's own origin,
  * scheme, host and port (RFC 6454). Without an Origin (a browser leaves it out of a same-origin
  * GET, such as socket.io's first polling request), `Sec-Fetch-Site`, when the browser sends it,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
-import { type RequestLike, compileTrust, requestOrigin, requestScheme, sameOrigin } from '../../src/gateway/request-origin.js';
+import { type RequestLike, compileTrust, requestOrigin, requestScheme, sameOrigin, untrustedProxyHint } from '../../src/gateway/request-origin.js';
 import { cookieNames } from '../../src/console/cookies.js';
 
 function request(headers: IncomingHttpHeaders, remoteAddress = '127.0.0.1', encrypted = false): RequestLike {
@@ -32,6 +32,20 @@ describe('request scheme', () => {
     );
     assert.equal(requestOrigin(request({ host: '10.0.0.5:8080', 'x-forwarded-host': 'chat.example' }, '203.0.113.9'), loopback), 'http://10.0.0.5:8080');
     assert.equal(requestOrigin(request({}), loopback), undefined);
+  });
+
+  it('says when a refused origin is likely a TLS proxy not trusted: same host, other scheme', () => {
+    const none = compileTrust(undefined);
+    const hint = (origin: string) => untrustedProxyHint(request({ host: 'chat.example', origin, 'x-forwarded-proto': 'https' }, '10.0.0.2'), none);
+    assert.match(hint('https://chat.example'), /the page is https but the request came as http: behind a proxy that ends TLS, set server.trustProxy$/);
+    assert.equal(hint('https://evil.example'), '', 'another host: no hint');
+    assert.equal(hint('http://chat.example'), '', 'the same origin: nothing to explain');
+    assert.equal(hint('not a url'), '');
+    assert.equal(
+      untrustedProxyHint(request({ host: 'chat.example', origin: 'https://chat.example', 'x-forwarded-proto': 'https' }, '10.0.0.2'), compileTrust(true)),
+      '',
+      'trusted: no mismatch',
+    );
   });
 
   it('is same-origin only for the same scheme, host and port', () => {
