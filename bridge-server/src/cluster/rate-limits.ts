@@ -269,8 +269,15 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
   };
   const withTimeout = <T>(work: Promise<T>): Promise<T> =>
     Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('Redis did not answer in time')), COMMAND_TIMEOUT_MS).unref())]);
-  const failed = (error: unknown) => {
-    if (!down) logger.warn({ err: error }, 'rate limits: Redis failed a take; counted in memory on this node');
+  /** Runs `remote` in Redis, or `inMemory` while Redis is away or failing. */
+  const either = async <T>(remote: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> => {
+    if (!client.isReady) return inMemory();
+    try {
+      return await withTimeout(remote());
+    } catch (error) {
+      if (!down) logger.warn({ err: error }, 'rate limits: Redis failed a take; counted in memory on this node');
+      return inMemory();
+    }
   };
   return {
     bucket(limit) {
@@ -278,52 +285,35 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
       const ratePerMs = String(limit.perSecond / 1000);
       const burst = String(limit.burst);
       return {
-        async take(key) {
-          if (!client.isReady) return local.take(key);
-          try {
-            const [taken, wait] = await withTimeout(run(BUCKET_SCRIPT, [`${PREFIX}${limit.name}:${key}`], [ratePerMs, burst]));
-            return taken === 1 ? { ok: true } : { ok: false, retryAfterMs: Math.max(1, wait) };
-          } catch (error) {
-            failed(error);
-            return local.take(key);
-          }
-        },
+        take: (key) =>
+          either(
+            async (): Promise<RateVerdict> => {
+              const [taken, wait] = await run(BUCKET_SCRIPT, [`${PREFIX}${limit.name}:${key}`], [ratePerMs, burst]);
+              return taken === 1 ? { ok: true } : { ok: false, retryAfterMs: Math.max(1, wait) };
+            },
+            () => local.take(key),
+          ),
       };
     },
     windows(name) {
       const local = fallback.windows(name);
-      const check = async (windows: readonly Window[], count: boolean): Promise<WindowVerdict> => {
-        const inMemory = () => (count ? local.take(windows) : local.peek(windows));
-        if (!client.isReady) return inMemory();
-        try {
-          const [full, wait] = await withTimeout(
-            run(
+      const check = (windows: readonly Window[], count: boolean): Promise<WindowVerdict> =>
+        either(
+          async (): Promise<WindowVerdict> => {
+            const [full, wait] = await run(
               WINDOWS_SCRIPT,
               windows.map((window) => `${PREFIX}${name}:${window.key}`),
               [...windows.flatMap((window) => [String(window.limit), String(window.spanMs)]), count ? randomUUID() : ''],
-            ),
-          );
-          return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
-        } catch (error) {
-          failed(error);
-          return inMemory();
-        }
-      };
+            );
+            return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
+          },
+          () => (count ? local.take(windows) : local.peek(windows)),
+        );
       return { take: (windows) => check(windows, true), peek: (windows) => check(windows, false) };
     },
     failures(name) {
       const local = fallback.failures(name);
       const keyOf = (key: string) => `${PREFIX}${name}:${key}`;
-      /** Runs `remote` in Redis, or `inMemory` while Redis is away or failing. */
-      const either = async <T>(remote: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> => {
-        if (!client.isReady) return inMemory();
-        try {
-          return await withTimeout(remote());
-        } catch (error) {
-          failed(error);
-          return inMemory();
-        }
-      };
       return {
         read: (keys, spanMs) =>
           either(
