@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { xml } from '@xmpp/client';
 import IRC from 'irc-framework';
 import { recordGoals } from './lib/goals.mjs';
+import { cpuMicros, rssMiB } from './lib/processes.mjs';
 import { now, percentile, run, xmppClient } from './lib/round-trips.mjs';
 import { startProsody } from '../bridge-server/test/servers/prosody.ts';
 import { startNgircd } from '../bridge-server/test/servers/ngircd.ts';
@@ -28,22 +29,8 @@ const BIBOUMI = '/usr/bin/biboumi';
 const BIBOUMI_DOMAIN = 'biboumi.localhost';
 const IRC_ID = 'test';
 const ECHO = 'echo';
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** User and system CPU time of a process so far, in microseconds (/proc/<pid>/stat fields 14 and 15). */
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: (Number(fields[11]) / CLOCK_TICKS) * 1e6, system: (Number(fields[12]) / CLOCK_TICKS) * 1e6 };
-}
-
-/** Resident memory of a process, in MiB (VmRSS). */
-function rssMiB(pid) {
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  return kib / 1024;
-}
 
 async function until(check, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;

@@ -14,14 +14,13 @@
  * Run from the repository root once the packages are built (`npm run build`): `node bench/surge.mjs`.
  * See bench/README.md.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { io as connect } from 'socket.io-client';
 import { intFromEnv } from './lib/env.mjs';
 import { recordGoals } from './lib/goals.mjs';
+import { startBridgeChild, stopChild } from './lib/processes.mjs';
 
 // --- settings -------------------------------------------------------------------------------------
 
@@ -47,7 +46,6 @@ const GOALS = { openCpuMs: 1, handshakeP50Ms: 30, handshakeP99Ms: 100 };
 
 const SITE_KEY = 'bench-site';
 const IDENTITY_SECRET = 'bench-identity-secret-0123456789';
-const here = fileURLToPath(new URL('.', import.meta.url));
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
 // --- helpers --------------------------------------------------------------------------------------
@@ -78,31 +76,10 @@ async function inParallel(count, limit, work) {
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
 
-/** A bridge child process on `config`; resolves once it listens. */
-function startChild(config) {
-  return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-    const child = spawn(process.execPath, [...profile, join(here, 'lib/bridge-child.mjs'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const onData = (chunk) => {
-      out += chunk;
-      const match = /READY (\S+)/.exec(out);
-      if (!match) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      resolve({ child, url: `${match[1]}/v1` });
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`bridge exited before listening (${code ?? signal})`)));
-  });
-}
-
-function stopChild(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+/** A bridge child process on `config`, with the URL of its /v1 namespace. */
+async function startChild(config) {
+  const { child, url } = await startBridgeChild(config);
+  return { child, url: `${url}/v1` };
 }
 
 function configFor(dir, port, teams) {

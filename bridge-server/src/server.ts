@@ -3,6 +3,7 @@
  * HTTP server. `start()` listens; `stop()` drains connections and closes the store cleanly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { coalesceWrites } from './util/coalesced-writes.js';
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,8 @@ function createListener(
     if (routed.app) routed.app(req, res);
     else res.writeHead(503).end();
   });
+  // Bursts of packets to one client (a commit releases many messages at once) leave in one segment.
+  http.on('connection', coalesceWrites);
   const io: V1Server = new Server(http, {
     // Measured: per-message deflate costs ~9x memory per connection and ~13x relay time.
     perMessageDeflate: false,

@@ -52,3 +52,6 @@ export function uniqueItems(items: readonly InboxItem[]): InboxItem[] {
   const seen = new Set<string>();
   return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
 }
+
+/** An unread count as its badge shows it: the bridge counts up to 100 (docs/protocol.md, `unread`). */
+export const unreadBadge = (unread: number): string => (unread > 99 ? '99+' : String(unread));

@@ -6,7 +6,7 @@ import { type Address, type Message, type TypingState, networkOf } from '@switch
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord } from '../store/store.js';
+import type { ConversationRecord, OutboxItem } from '../store/store.js';
 import type { ClientHub } from './hub.js';
 import type { NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
@@ -16,8 +16,8 @@ export interface FanOutDeps {
   hub: ClientHub;
   logger: Logger;
   metrics: Metrics;
-  /** Asks the outbox worker to look at a network's queue. */
-  kickOutbox(network: string): void;
+  /** Asks the outbox worker to look at a network's queue; `queued`: its items stored with the message, when the store said. */
+  kickOutbox(network: string, queued?: readonly OutboxItem[]): void;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
 }
@@ -46,16 +46,27 @@ export class FanOut {
    * Hands a stored message to every recipient's network. Parties whose network delivers from the
    * store get it at once; the others were queued in the outbox with the message: the worker sends it.
    */
-  message(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string } = {}): void {
+  message(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string; queued?: readonly OutboxItem[] | undefined } = {}): void {
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
-    if (senderConnections > (options.exceptConnection ? 1 : 0)) this.deps.hub.emit([{ kind: 'address', address: message.from }], 'message', message, options);
+    if (senderConnections > (options.exceptConnection ? 1 : 0)) {
+      this.deps.hub.emit(
+        [{ kind: 'address', address: message.from }],
+        'message',
+        message,
+        options.exceptConnection ? { exceptConnection: options.exceptConnection } : {},
+      );
+    }
+    const kicked = new Set<string>();
     for (const recipient of conversation.participants) {
       if (recipient === message.from) continue;
       const network = this.deps.registry.forAddress(recipient);
       if (!network) continue; // kept in the outbox until such a network is configured
       if (!network.deliversFromStore) {
-        this.deps.kickOutbox(network.scheme);
+        if (kicked.has(network.scheme)) continue;
+        kicked.add(network.scheme);
+        const queued = options.queued?.filter((item) => item.network === network.scheme);
+        this.deps.kickOutbox(network.scheme, queued);
         continue;
       }
       network

@@ -97,7 +97,7 @@ export class MessagePipeline {
     if (network) this.deps.metrics.messages.inc({ network: network.scheme, direction: 'in' });
     hook.committed();
     this.deps.usage.count(message, conversation.siteKey, conversation.participants);
-    fanOut.message(message, current, input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {});
+    fanOut.message(message, current, { queued: result.queued, ...(input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {}) });
     fanOut.queued(heldBack);
     return result;
   }

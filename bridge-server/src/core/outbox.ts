@@ -68,6 +68,7 @@ export interface OutboxLeases {
 const ALWAYS_HELD: OutboxLeases = { holds: () => true, fence: () => undefined, fenced: () => undefined, held: () => [] };
 
 const BATCH = 50;
+const NONE_FINISHED: ReadonlySet<number> = new Set();
 
 /** One network's queue as the worker knows it between passes. */
 interface NetworkQueue {
@@ -129,6 +130,33 @@ export class OutboxWorker {
         if (this.again.delete(network)) this.kick(network);
       });
     this.running.set(network, pass);
+  }
+
+  /**
+   * Items this node has just stored for `network`, in queue order. A single node hands them to the
+   * lanes at once when they are the very next items of the queue (the ids follow the cursor, no
+   * pass is reading, nothing earlier waits to be read again): the same order and the same checks
+   * as a pass, without reading back what was just written. Anything else is a kick: a pass reads
+   * the queue.
+   */
+  offer(networkId: string, items: readonly OutboxItem[]): void {
+    const queue = this.queues.get(networkId);
+    if (
+      this.stopped ||
+      // A single node only (its queue is written by no one else): a held lease carries a fence.
+      !this.leases.holds(networkId) ||
+      this.leases.fence(networkId) !== undefined ||
+      !queue ||
+      queue.rescan ||
+      this.running.has(networkId) ||
+      queue.lanes.backlog >= BATCH ||
+      this.deps.registry.get(networkId)?.status().state !== 'online' ||
+      !items.every((item, index) => item.network === networkId && item.id === queue.cursor + 1 + index)
+    ) {
+      this.kick(networkId);
+      return;
+    }
+    this.handOut(networkId, queue, items, NONE_FINISHED);
   }
 
   /**

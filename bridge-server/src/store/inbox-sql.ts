@@ -68,6 +68,13 @@ const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT m.sent_at FROM me
       WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
   ORDER BY m.seq LIMIT 1) END`;
 
+/**
+ * Unread messages are counted up to this many (a conversation with more reads this number, shown
+ * as "99+"): the count walks the messages after the reader's cursor, so an inbox item costs the
+ * same whether an agent left 100 or 100,000 messages unread.
+ */
+export const UNREAD_COUNTED_UP_TO = 100;
+
 const ORDER = {
   // Longest waiting first; those not waiting after them, most recently changed first.
   waiting: (t: string) => `(${t}.waiting_since IS NULL), ${t}.waiting_since, ${t}.updated_at DESC, ${t}.id DESC`,
@@ -97,8 +104,9 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
     )
     SELECT c.*, picked.waiting_since, p.name AS customer_name, lm.seq AS last_seq_n, lm.sender AS last_from, lm.text AS last_text,
       lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
-      (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)})
-        AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)) AS unread
+      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)})
+        AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)
+        LIMIT ${UNREAD_COUNTED_UP_TO}) capped) AS unread
       ${extraSelect}
     FROM picked JOIN conversations c ON c.id = picked.id
     LEFT JOIN parties p ON p.address = c.opened_by
@@ -114,9 +122,10 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
 export function unreadCountsSql(d: Dialect, conversationId: string, readers: readonly InboxReader[]): { sql: string; params: unknown[] } {
   const own = readers.flatMap((reader) => reader.addresses.map((address) => [reader.address, address]));
   const params: unknown[] = [conversationId, tuples(readers.map((reader) => [reader.address])), tuples(own)];
-  const sql = `SELECT rd.reader, (SELECT count(*) FROM messages u WHERE u.conversation_id = ${d.param(1)}
+  const sql = `SELECT rd.reader, (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ${d.param(1)}
       AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
-      AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)) AS unread
+      AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)
+      LIMIT ${UNREAD_COUNTED_UP_TO}) capped) AS unread
     FROM ${d.tuples(2, ['reader'])} rd`;
   return { sql, params };
 }

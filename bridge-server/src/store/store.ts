@@ -110,7 +110,11 @@ export class FileClaimError extends Error {
 }
 
 export type AppendResult =
-  | { kind: 'stored'; message: Message }
+  /**
+   * `queued`: the outbox items stored with the message, in queue order, when the store can say
+   * (a single SQLite store); the worker then hands them out without reading them back.
+   */
+  | { kind: 'stored'; message: Message; queued?: readonly OutboxItem[] }
   /** Same sender and clientId (or same remote id) as a stored message: nothing new was stored. */
   | { kind: 'duplicate'; message: Message };
 

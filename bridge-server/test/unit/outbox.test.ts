@@ -78,7 +78,11 @@ class MemoryOutbox {
   private nextId = 1;
   private seq = 0;
 
-  queue(recipient: Address, text: string): void {
+  /** Reads of the queue (passes), counted. */
+  reads = 0;
+
+  /** Queues an item; returns it as the store's append reports it (`AppendResult.queued`). */
+  queue(recipient: Address, text: string): OutboxItem {
     const message: Message = {
       id: `m${++this.seq}`,
       conversationId: `c-${recipient}`,
@@ -87,7 +91,9 @@ class MemoryOutbox {
       text,
       sentAt: START.toISOString(),
     };
-    this.items.push({ id: this.nextId++, message, recipient, network: 'hand', attempts: 0, nextAttemptAt: 0 });
+    const item: OutboxItem = { id: this.nextId++, message, recipient, network: 'hand', attempts: 0, nextAttemptAt: 0 };
+    this.items.push(item);
+    return { ...item };
   }
 
   store(): Store {
@@ -101,11 +107,13 @@ class MemoryOutbox {
         updatedAt: START.toISOString(),
       }) as unknown as ConversationRecord;
     const store: Partial<Store> = {
-      pendingOutbox: async (network, limit, after = 0) =>
-        this.items
+      pendingOutbox: async (network, limit, after = 0) => {
+        this.reads += 1;
+        return this.items
           .filter((item) => item.network === network && item.id > after)
           .slice(0, limit)
-          .map((item) => ({ ...item })),
+          .map((item) => ({ ...item }));
+      },
       getConversation: async (id) => {
         const failure = this.lookupFailures.shift();
         if (failure) throw failure;
@@ -183,6 +191,26 @@ function setup(concurrency = 8, cluster?: { leases: OutboxLeases; pollMs?: numbe
     ...cluster,
   });
   return { network, outbox, clock, worker, outcomes };
+}
+
+/** A worker whose pass sent `a1`: its cursor stands after it. */
+async function withA1Sent(cluster?: { leases: OutboxLeases }) {
+  const parts = setup(8, cluster);
+  parts.outbox.queue('hand:a', 'a1');
+  parts.worker.kick('hand');
+  await parts.network.inFlightCount(1);
+  parts.network.take('a1').resolve();
+  await settle();
+  return parts;
+}
+
+/** Lets each send start in turn and succeed, then the worker settle. */
+async function resolveInTurn(network: HandNetwork, ...texts: string[]): Promise<void> {
+  for (const text of texts) {
+    await network.inFlightCount(1);
+    network.take(text).resolve();
+  }
+  await settle();
 }
 
 /** Lets the worker's promise chains run to the end. */
@@ -328,15 +356,62 @@ describe('outbox worker', () => {
     assert.deepEqual(network.inFlight(), [], "a's later items wait too");
     assert.ok(outcomes.some((o) => o.text === 'a1' && o.status === 'accepted' && /a is away/.test(o.error ?? '')));
     clock.set(new Date(START.getTime() + 1000));
-    await network.inFlightCount(1);
-    network.take('a1').resolve();
-    await network.inFlightCount(1);
+    await resolveInTurn(network, 'a1', 'a2', 'a3');
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'b1', 'b2', 'a1', 'a2', 'a3']);
+  });
+
+  it('sends what it was offered as the next items of the queue at once, without reading them back', async () => {
+    const { network, outbox, worker } = await withA1Sent();
+    const reads = outbox.reads;
+    worker.offer('hand', [outbox.queue('hand:a', 'a2'), outbox.queue('hand:b', 'b1')]);
+    worker.offer('hand', [outbox.queue('hand:a', 'a3')]);
+    await network.inFlightCount(2);
+    assert.deepEqual(network.inFlight(), ['a2', 'b1']);
     network.take('a2').resolve();
+    network.take('b1').resolve();
     await network.inFlightCount(1);
     network.take('a3').resolve();
     await settle();
+    assert.equal(outbox.reads, reads, 'no pass read the queue');
+    assert.deepEqual(network.started, ['a1', 'a2', 'b1', 'a3']);
+    assert.equal(outbox.items.length, 0);
     await worker.stop();
-    assert.deepEqual(network.started, ['a1', 'b1', 'b2', 'a1', 'a2', 'a3']);
+  });
+
+  it('reads the queue instead when an offer is not next in it (an earlier item not handed out), and still sends in order, once each', async () => {
+    const { network, outbox, worker } = await withA1Sent();
+    outbox.queue('hand:a', 'a2'); // stored by another path, never offered
+    const a3 = outbox.queue('hand:a', 'a3');
+    const reads = outbox.reads;
+    worker.offer('hand', [a3]);
+    await network.inFlightCount(1);
+    assert.ok(outbox.reads > reads, 'a pass read the queue');
+    network.take('a2').resolve();
+    await network.inFlightCount(1);
+    worker.offer('hand', [a3]); // offered again: already in hand
+    network.take('a3').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'a2', 'a3']);
+  });
+
+  it("keeps an offered item behind its recipient's item waiting for a retry", async () => {
+    const { network, outbox, worker, clock } = setup();
+    outbox.queue('hand:a', 'a1');
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a1').reject(new NetworkError('a is away', true));
+    await settle();
+    worker.offer('hand', [outbox.queue('hand:a', 'a2'), outbox.queue('hand:b', 'b1')]);
+    await network.inFlightCount(1);
+    await settle();
+    assert.deepEqual(network.inFlight(), ['b1'], 'a2 waits behind a1');
+    network.take('b1').resolve();
+    clock.set(new Date(START.getTime() + 1000));
+    await resolveInTurn(network, 'a1', 'a2');
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'b1', 'a1', 'a2']);
   });
 
   it('starts nothing more once the network goes down, and spends no attempt on what did not start', async () => {
@@ -508,6 +583,18 @@ describe('outbox worker in a cluster', () => {
     assert.deepEqual(lease.fencedCalls, ['hand']);
     assert.equal(outbox.items[0]!.attempts, 0);
     await worker.stop();
+  });
+
+  it('reads the queue for what it was offered: in a cluster another node may have queued items before them', async () => {
+    const { network, outbox, worker } = await withA1Sent({ leases: new HandLease() });
+    const reads = outbox.reads;
+    worker.offer('hand', [outbox.queue('hand:a', 'a2')]);
+    await network.inFlightCount(1);
+    assert.ok(outbox.reads > reads, 'a pass read the queue');
+    network.take('a2').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'a2']);
   });
 
   it('reads the queues of the networks it holds every pollMs without a kick (items another node queued)', async () => {

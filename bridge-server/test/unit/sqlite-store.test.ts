@@ -43,6 +43,32 @@ describe('SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reports the outbox items it queued with a message exactly as the queue reads them back', async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test', 'irc:b@irc.test'] });
+    const result = await store.appendMessage({
+      conversationId: c.id,
+      from: 'web:v_1',
+      text: 'hello',
+      status: 'accepted',
+      via: ['bridge-1'],
+      outbox: [
+        { recipient: 'xmpp:a@x.test', network: 'xmpp' },
+        { recipient: 'irc:b@irc.test', network: 'irc', notBefore: 1234 },
+      ],
+    });
+    assert.equal(result.kind, 'stored');
+    assert.ok(result.kind === 'stored' && result.queued);
+    const read = [...(await store.pendingOutbox('xmpp', 10)), ...(await store.pendingOutbox('irc', 10))];
+    assert.deepEqual(result.queued, read);
+    assert.deepEqual(
+      result.queued.map((item) => [item.recipient, item.nextAttemptAt, item.via]),
+      [
+        ['xmpp:a@x.test', 0, ['bridge-1']],
+        ['irc:b@irc.test', 1234, ['bridge-1']],
+      ],
+    );
+  });
+
   it('reads a party again after every write to it, however it was read before', async () => {
     assert.equal(await store.getParty('web:v_ann'), null, 'none yet (remembered as none)');
     await store.upsertParty({ address: 'web:v_ann', siteKey: 'shop', role: 'visitor', verified: false });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InboxItem } from '../../src/desk-api.js';
-import { belongsIn, sortItems, uniqueItems, withItem } from '../../src/inbox-filter.js';
+import { belongsIn, sortItems, uniqueItems, unreadBadge, withItem } from '../../src/inbox-filter.js';
 import { cannedMatches, cannedQuery } from '../../src/canned-match.js';
 
 const item = (id: string, fields: Partial<InboxItem>): InboxItem => ({
@@ -104,5 +104,11 @@ describe('canned completion', () => {
       ['thanks', 'bigthanks'],
     );
     assert.equal(cannedMatches(replies, '').length, 3);
+  });
+});
+
+describe('unread badge', () => {
+  it('shows the count, and 99+ from 100 on (the bridge counts up to 100)', () => {
+    assert.deepEqual([1, 99, 100].map(unreadBadge), ['1', '99', '99+']);
   });
 });

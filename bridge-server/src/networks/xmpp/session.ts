@@ -4,7 +4,9 @@
  * with backoff after a drop.
  */
 import type { Element } from '@xmpp/component';
+import { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { coalesceWrites } from '../../util/coalesced-writes.js';
 import { Link } from '../kit/link.js';
 import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
 
@@ -15,6 +17,8 @@ export interface XmppEntity {
   open(options: { domain: string }): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: Element): Promise<unknown>;
+  /** The connection's socket while connected (xmpp.js keeps it there). */
+  socket?: unknown;
   /** The library's iq caller (absent on stand-ins): resolves with the result, rejects on an error. */
   iqCaller?: { request(element: Element, timeoutMs?: number): Promise<Element> };
   // Listeners take each event's own arguments (xmpp.js types them as any[]).
@@ -57,6 +61,8 @@ export class XmppSession {
       logger: options.logger,
     });
     entity.on('online', () => {
+      // The stanzas of a burst (a commit's messages, a message and its receipt) leave together.
+      if (entity.socket instanceof Socket) coalesceWrites(entity.socket);
       this.link.up();
       options.onOnline();
     });

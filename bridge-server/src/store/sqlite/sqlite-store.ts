@@ -761,7 +761,21 @@ export class SqliteStore implements Store {
       via: viaColumn(input.via),
     });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
-    for (const item of input.outbox) this.statements.insertOutbox.run(message.id, item.recipient, item.network, item.notBefore ?? 0);
+    const queued: OutboxItem[] = [];
+    for (const item of input.outbox) {
+      const nextAttemptAt = item.notBefore ?? 0;
+      const { changes, lastInsertRowid } = this.statements.insertOutbox.run(message.id, item.recipient, item.network, nextAttemptAt);
+      if (changes === 0) continue;
+      queued.push({
+        id: Number(lastInsertRowid),
+        message: { ...message },
+        recipient: item.recipient,
+        network: item.network,
+        attempts: 0,
+        nextAttemptAt,
+        ...(input.via !== undefined ? { via: input.via } : {}),
+      });
+    }
     for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
     const cached = this.conversations.get(input.conversationId);
     if (cached) {
@@ -769,7 +783,7 @@ export class SqliteStore implements Store {
       cached.updatedAt = sentAt;
     }
     this.openPairs.appended(input.conversationId, cached);
-    return { kind: 'stored', message };
+    return { kind: 'stored', message, queued };
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {

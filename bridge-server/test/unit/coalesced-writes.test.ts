@@ -1,0 +1,56 @@
+// Writes a socket is given in one turn leave together at the turn's end, in order, once each.
+import assert from 'node:assert/strict';
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { coalesceWrites } from '../../src/util/coalesced-writes.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('coalesced writes', () => {
+  let received = '';
+  let arrived: (() => void) | undefined;
+  const server = createServer((socket) =>
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+      arrived?.();
+    }),
+  );
+  let client: Socket;
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+  });
+  after(async () => {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("holds a turn's writes until the turn ends, then sends them all in order", async () => {
+    coalesceWrites(client);
+    coalesceWrites(client); // once is enough: a second call changes nothing
+    const written: string[] = [];
+    client.write('one ', () => written.push('one'));
+    client.write('two ');
+    client.write('three', () => written.push('three'));
+    assert.equal(client.writableCorked, 1, 'corked once for the turn');
+    assert.equal(client.writableLength, 'one two three'.length, 'nothing left yet');
+    await nextTurn();
+    assert.equal(client.writableCorked, 0);
+    while (received.length < 'one two three'.length) await new Promise<void>((resolve) => (arrived = resolve));
+    assert.equal(received, 'one two three');
+    assert.deepEqual(written, ['one', 'three'], 'each callback once, in order');
+  });
+
+  it('corks again in the next turn, and leaves a socket that ended alone', async () => {
+    received = '';
+    client.write('four');
+    assert.equal(client.writableCorked, 1);
+    client.end();
+    assert.equal(client.writableCorked, 0, 'end() sends what was held');
+    await nextTurn();
+    while (received.length < 'four'.length) await new Promise<void>((resolve) => (arrived = resolve));
+    assert.equal(received, 'four');
+    assert.equal(client.writableCorked, 0);
+  });
+});
