@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { HostedParties, InboundSink } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { RefBook } from '../networks/refs.js';
-import type { ConversationRecord, OutboxItem, Store } from '../store/store.js';
+import type { ConversationRecord, QueuedOutboxItem, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Actor } from './actor.js';
 import { CustomerControls } from './abuse/customer-controls.js';
@@ -150,7 +150,8 @@ export class Core {
     const outboxKicks = deps.cluster?.outboxKicks ?? new BusOutboxKicks(bus, () => false);
     // Items queued here for a network another node holds are kicked there; kicks for one held here run here.
     outboxKicks.onKick((network) => this.outbox.kick(network));
-    const kickOutbox = (network: string, queued?: readonly OutboxItem[]) => (queued?.length ? this.outbox.offer(network, queued) : this.outbox.kick(network));
+    const kickOutbox = (network: string, queued?: readonly QueuedOutboxItem[]) =>
+      queued?.length ? this.outbox.offer(network, queued) : this.outbox.kick(network);
     const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;

@@ -6,7 +6,7 @@ import { type Address, type Message, type TypingState, networkOf } from '@switch
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, OutboxItem } from '../store/store.js';
+import type { ConversationRecord, QueuedOutboxItem } from '../store/store.js';
 import type { ClientHub } from './hub.js';
 import type { NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
@@ -17,7 +17,7 @@ export interface FanOutDeps {
   logger: Logger;
   metrics: Metrics;
   /** Asks the outbox worker to look at a network's queue; `queued`: its items stored with the message, when the store said. */
-  kickOutbox(network: string, queued?: readonly OutboxItem[]): void;
+  kickOutbox(network: string, queued?: readonly QueuedOutboxItem[]): void;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
 }
@@ -46,7 +46,11 @@ export class FanOut {
    * Hands a stored message to every recipient's network. Parties whose network delivers from the
    * store get it at once; the others were queued in the outbox with the message: the worker sends it.
    */
-  message(message: Message, conversation: ConversationRecord, options: { exceptConnection?: string; queued?: readonly OutboxItem[] | undefined } = {}): void {
+  message(
+    message: Message,
+    conversation: ConversationRecord,
+    options: { exceptConnection?: string; queued?: readonly QueuedOutboxItem[] | undefined } = {},
+  ): void {
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
     if (senderConnections > (options.exceptConnection ? 1 : 0)) {

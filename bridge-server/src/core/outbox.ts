@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type Store } from '../store/store.js';
+import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -134,12 +134,12 @@ export class OutboxWorker {
 
   /**
    * Items this node has just stored for `network`, in queue order. A single node hands them to the
-   * lanes at once when they are the very next items of the queue (the ids follow the cursor, no
-   * pass is reading, nothing earlier waits to be read again): the same order and the same checks
-   * as a pass, without reading back what was just written. Anything else is a kick: a pass reads
-   * the queue.
+   * lanes at once when they are the very next items of the queue (the first one's `previous` is
+   * the cursor, each next one's the one before, no pass is reading, nothing earlier waits to be
+   * read again): the same order and the same checks as a pass, without reading back what was just
+   * written. Anything else is a kick: a pass reads the queue.
    */
-  offer(networkId: string, items: readonly OutboxItem[]): void {
+  offer(networkId: string, items: readonly QueuedOutboxItem[]): void {
     const queue = this.queues.get(networkId);
     if (
       this.stopped ||
@@ -151,7 +151,7 @@ export class OutboxWorker {
       this.running.has(networkId) ||
       queue.lanes.backlog >= BATCH ||
       this.deps.registry.get(networkId)?.status().state !== 'online' ||
-      !items.every((item, index) => item.network === networkId && item.id === queue.cursor + 1 + index)
+      !items.every((item, index) => item.network === networkId && item.previous === (index === 0 ? queue.cursor : items[index - 1]!.id))
     ) {
       this.kick(networkId);
       return;

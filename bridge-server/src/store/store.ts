@@ -114,7 +114,7 @@ export type AppendResult =
    * `queued`: the outbox items stored with the message, in queue order, when the store can say
    * (a single SQLite store); the worker then hands them out without reading them back.
    */
-  | { kind: 'stored'; message: Message; queued?: readonly OutboxItem[] }
+  | { kind: 'stored'; message: Message; queued?: readonly QueuedOutboxItem[] }
   /** Same sender and clientId (or same remote id) as a stored message: nothing new was stored. */
   | { kind: 'duplicate'; message: Message };
 
@@ -145,6 +145,14 @@ export interface OutboxItem {
   nextAttemptAt: number;
   /** The hop marker the message came with through the gateway (`NewMessage.via`), if any. */
   via?: readonly string[];
+}
+
+/**
+ * An outbox item as the store queued it: `previous` is the id of the item queued for the same
+ * network just before it, when the store knows it (no other item of that network lies between).
+ */
+export interface QueuedOutboxItem extends OutboxItem {
+  previous?: number;
 }
 
 /**

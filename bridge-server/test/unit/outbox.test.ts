@@ -9,7 +9,7 @@ import { type OutboxLeases, OutboxWorker } from '../../src/core/outbox.js';
 import { createMetrics } from '../../src/metrics.js';
 import { type Network, NetworkError, type NetworkStatus, type OutboundMessage, type SendResult } from '../../src/networks/network.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
-import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type Store } from '../../src/store/store.js';
+import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type Store } from '../../src/store/store.js';
 import { ManualClock } from '../manual-clock.js';
 
 const START = new Date('2030-01-07T10:00:00Z');
@@ -82,7 +82,7 @@ class MemoryOutbox {
   reads = 0;
 
   /** Queues an item; returns it as the store's append reports it (`AppendResult.queued`). */
-  queue(recipient: Address, text: string): OutboxItem {
+  queue(recipient: Address, text: string): QueuedOutboxItem {
     const message: Message = {
       id: `m${++this.seq}`,
       conversationId: `c-${recipient}`,
@@ -93,7 +93,7 @@ class MemoryOutbox {
     };
     const item: OutboxItem = { id: this.nextId++, message, recipient, network: 'hand', attempts: 0, nextAttemptAt: 0 };
     this.items.push(item);
-    return { ...item };
+    return item.id > 1 ? { ...item, previous: item.id - 1 } : { ...item };
   }
 
   store(): Store {

@@ -67,6 +67,22 @@ describe('SQLite store', () => {
         ['irc:b@irc.test', 1234, ['bridge-1']],
       ],
     );
+    // Each next item names the one queued for its network before it, while the store knows it.
+    const next = () =>
+      store.appendMessage({
+        conversationId: c.id,
+        from: 'web:v_1',
+        text: 'more',
+        status: 'accepted',
+        outbox: [{ recipient: 'irc:b@irc.test', network: 'irc' }],
+      });
+    const second = await next();
+    assert.ok(second.kind === 'stored' && second.queued);
+    assert.equal(second.queued[0]!.previous, result.queued[1]!.id, 'the irc item before it (the xmpp one between is not its network)');
+    await store.queueEarlierMessages(c.id, 'irc:c@irc.test', 'irc');
+    const third = await next();
+    assert.ok(third.kind === 'stored' && third.queued);
+    assert.equal(third.queued[0]!.previous, undefined, 'unknown after items queued in bulk');
   });
 
   it('reads a party again after every write to it, however it was read before', async () => {

@@ -22,6 +22,7 @@ import type {
   NewConversation,
   NewMessage,
   OutboxItem,
+  QueuedOutboxItem,
   PartyRecord,
   Store,
   UsageRow,
@@ -104,6 +105,11 @@ export class SqliteStore implements Store {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
+  /**
+   * The id of the last outbox item this store queued for each network, while it knows it: what
+   * `AppendResult.queued` reports as `previous` (forgotten on a rollback and by bulk inserts).
+   */
+  private readonly lastQueued = new Map<string, number>();
   private checkpointer: Checkpointer | undefined;
   /** An erasure's fold of the WAL that found it busy, tried again then. */
   private walFoldLater: NodeJS.Timeout | undefined;
@@ -160,13 +166,18 @@ export class SqliteStore implements Store {
       // The commit failed (or the lone write threw): nothing of this batch is stored.
       this.conversations.clear();
       this.forgetAnswers();
+      this.lastQueued.clear();
       for (const item of batch) item.reject(error);
       return;
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value as never);
-      else item.reject(outcome.error);
+      else {
+        // Rolled back: outbox ids it took may be taken again.
+        this.lastQueued.clear();
+        item.reject(outcome.error);
+      }
     });
   }
 
@@ -761,13 +772,17 @@ export class SqliteStore implements Store {
       via: viaColumn(input.via),
     });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
-    const queued: OutboxItem[] = [];
+    const queued: QueuedOutboxItem[] = [];
     for (const item of input.outbox) {
       const nextAttemptAt = item.notBefore ?? 0;
       const { changes, lastInsertRowid } = this.statements.insertOutbox.run(message.id, item.recipient, item.network, nextAttemptAt);
       if (changes === 0) continue;
+      const id = Number(lastInsertRowid);
+      const previous = this.lastQueued.get(item.network);
+      this.lastQueued.set(item.network, id);
       queued.push({
-        id: Number(lastInsertRowid),
+        id,
+        ...(previous !== undefined ? { previous } : {}),
         message: { ...message },
         recipient: item.recipient,
         network: item.network,
@@ -872,7 +887,11 @@ export class SqliteStore implements Store {
   }
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
-    return this.write(() => this.statements.queueEarlier.run({ conversationId, recipient, network }).changes);
+    return this.write(() => {
+      // Ids this store does not follow one by one: the network's next item is not known to follow.
+      this.lastQueued.delete(network);
+      return this.statements.queueEarlier.run({ conversationId, recipient, network }).changes;
+    });
   }
 
   async outboxDepth(network: string): Promise<number> {
