@@ -15,6 +15,7 @@ export function coalesceWrites(socket: Socket): void {
   marked[COALESCED] = true;
   let corked = false;
   const uncork = () => {
+    if (!corked) return;
     corked = false;
     if (!socket.destroyed) socket.uncork();
   };
@@ -26,5 +27,12 @@ export function coalesceWrites(socket: Socket): void {
       setImmediate(uncork);
     }
     return write(...args);
+  };
+  // A write followed by destroy() in the same turn (an error answer, then the connection closed:
+  // Node's own 400 to a bad request, a refused upgrade) still leaves as it would uncorked.
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error): Socket => {
+    uncork();
+    return destroy(error);
   };
 }

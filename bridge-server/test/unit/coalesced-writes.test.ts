@@ -42,6 +42,17 @@ describe('coalesced writes', () => {
     assert.deepEqual(written, ['one', 'three'], 'each callback once, in order');
   });
 
+  it('sends what was written before a destroy() in the same turn (an error answer, then the connection closed)', { timeout: 5000 }, async () => {
+    const other = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => other.once('connect', resolve));
+    coalesceWrites(other);
+    const before = received;
+    other.write('HTTP/1.1 400 Bad Request\r\n\r\n');
+    other.destroy();
+    while (!received.endsWith('400 Bad Request\r\n\r\n')) await new Promise<void>((resolve) => (arrived = resolve));
+    assert.equal(received.slice(before.length), 'HTTP/1.1 400 Bad Request\r\n\r\n');
+  });
+
   it('corks again in the next turn, and leaves a socket that ended alone', async () => {
     received = '';
     client.write('four');
