@@ -53,5 +53,8 @@ export function uniqueItems(items: readonly InboxItem[]): InboxItem[] {
   return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
 }
 
-/** An unread count as its badge shows it: the bridge counts up to 100 (docs/protocol.md, `unread`). */
-export const unreadBadge = (unread: number): string => (unread > 99 ? '99+' : String(unread));
+/** The bridge counts unread messages up to this many (docs/protocol.md, `unread`): a count there says "this many or more". */
+export const UNREAD_COUNTED_UP_TO = 100;
+
+/** An unread count as its badge shows it. */
+export const unreadBadge = (unread: number): string => (unread >= UNREAD_COUNTED_UP_TO ? '99+' : String(unread));

@@ -1,12 +1,31 @@
 /**
  * Tells the agent about new messages while looking elsewhere: the page title gets `(N)`, N the
  * unread messages of the inbox, and a desktop notification (when the agent allowed them) for a
- * conversation whose unread count grew while the page is hidden or another one is open.
+ * conversation with a new message while the page is hidden or another one is open.
  */
 import type { InboxItem } from './desk-api.js';
+import { UNREAD_COUNTED_UP_TO } from './inbox-filter.js';
+
+/** What the notifier last knew of a conversation. */
+export interface Seen {
+  unread: number;
+  lastSeq: number;
+}
+
+/**
+ * Whether an item brings a message the agent has not seen: its unread count grew or, once the
+ * count stands at the bridge's cap (it can grow no further), the customer wrote the newest message.
+ */
+export function bringsNewMessage(before: Seen | undefined, item: InboxItem): boolean {
+  if (item.unread > (before?.unread ?? 0)) return true;
+  const last = item.lastMessage;
+  return item.unread >= UNREAD_COUNTED_UP_TO && last !== undefined && last.seq > (before?.lastSeq ?? 0) && last.from === item.customer.address;
+}
+
+const seenOf = (item: InboxItem): Seen => ({ unread: item.state === 'closed' ? 0 : item.unread, lastSeq: item.lastMessage?.seq ?? 0 });
 
 export class Notifier {
-  private readonly unread = new Map<string, number>();
+  private readonly seen = new Map<string, Seen>();
 
   constructor(
     private readonly baseTitle: string,
@@ -24,17 +43,17 @@ export class Notifier {
 
   /** A fresh list: replaces what is known of those conversations. */
   listed(items: readonly InboxItem[]): void {
-    for (const item of items) this.unread.set(item.id, item.unread);
+    for (const item of items) this.seen.set(item.id, seenOf(item));
     this.retitle();
   }
 
   /** One conversation changed (`inbox:item`); `open` is the conversation on screen. */
   changed(item: InboxItem, open: string): void {
-    const before = this.unread.get(item.id) ?? 0;
-    this.unread.set(item.id, item.state === 'closed' ? 0 : item.unread);
+    const before = this.seen.get(item.id);
+    this.seen.set(item.id, seenOf(item));
     this.retitle();
     const looking = document.visibilityState === 'visible' && item.id === open;
-    if (item.unread > before && !looking && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    if (bringsNewMessage(before, item) && !looking && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
       const who = item.customer.name ?? item.customer.address;
       const notification = new Notification(this.text(who), { body: item.lastMessage?.text ?? '', tag: item.id });
       notification.onclick = () => window.focus();
@@ -42,16 +61,19 @@ export class Notifier {
   }
 
   read(conversationId: string): void {
-    this.unread.set(conversationId, 0);
+    const seen = this.seen.get(conversationId);
+    if (seen) this.seen.set(conversationId, { ...seen, unread: 0 });
     this.retitle();
   }
 
   get total(): number {
-    return [...this.unread.values()].reduce((sum, n) => sum + n, 0);
+    return [...this.seen.values()].reduce((sum, seen) => sum + seen.unread, 0);
   }
 
   private retitle(): void {
     const total = this.total;
-    document.title = total > 0 ? `(${total}) ${this.baseTitle}` : this.baseTitle;
+    // A count at the cap is a floor, and so is the sum.
+    const floor = [...this.seen.values()].some((seen) => seen.unread >= UNREAD_COUNTED_UP_TO) ? '+' : '';
+    document.title = total > 0 ? `(${total}${floor}) ${this.baseTitle}` : this.baseTitle;
   }
 }

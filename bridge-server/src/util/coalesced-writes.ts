@@ -1,8 +1,9 @@
 /**
- * Writes a socket is given in one turn of the event loop leave together: the first write of a turn
- * corks the socket and the turn's end (`setImmediate`) uncorks it, so the packets of a burst (the
- * messages one commit released, a stanza and its receipt) cost one system call and one TCP
- * segment instead of one each. Nothing waits longer than the rest of the current turn.
+ * Writes a socket is given in one burst leave together: the first write corks the socket and a
+ * `process.nextTick` uncorks it, which runs once the callback that wrote and the promise
+ * continuations it set off are done. The packets a commit releases (each message to its
+ * recipients, each sender's acknowledgement) or a stanza and its receipt then cost one system call
+ * and one TCP segment instead of one each, and nothing waits for another turn of the event loop.
  * https://nodejs.org/api/stream.html#writablecork
  */
 import type { Socket } from 'node:net';
@@ -24,15 +25,15 @@ export function coalesceWrites(socket: Socket): void {
     if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
-      setImmediate(uncork);
+      process.nextTick(uncork);
     }
     return write(...args);
   };
-  // A write followed by destroy() in the same turn (an error answer, then the connection closed:
+  // A write followed by destroy() in the same burst (an error answer, then the connection closed:
   // Node's own 400 to a bad request, a refused upgrade) still leaves as it would uncorked.
   const destroy = socket.destroy.bind(socket);
-  socket.destroy = (error?: Error): Socket => {
+  socket.destroy = (...args: Parameters<Socket['destroy']>): Socket => {
     uncork();
-    return destroy(error);
+    return destroy(...args);
   };
 }

@@ -1,4 +1,5 @@
-// Writes a socket is given in one turn leave together at the turn's end, in order, once each.
+// Writes a socket is given in one burst (a callback and the promise continuations it sets off)
+// leave together once the burst is over, in order, once each.
 import assert from 'node:assert/strict';
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -26,14 +27,15 @@ describe('coalesced writes', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it("holds a turn's writes until the turn ends, then sends them all in order", async () => {
+  it("holds a burst's writes until it is over, then sends them all in order", async () => {
     coalesceWrites(client);
     coalesceWrites(client); // once is enough: a second call changes nothing
     const written: string[] = [];
     client.write('one ', () => written.push('one'));
     client.write('two ');
+    await Promise.resolve(); // a continuation of the same burst
     client.write('three', () => written.push('three'));
-    assert.equal(client.writableCorked, 1, 'corked once for the turn');
+    assert.equal(client.writableCorked, 1, 'corked once for the burst');
     assert.equal(client.writableLength, 'one two three'.length, 'nothing left yet');
     await nextTurn();
     assert.equal(client.writableCorked, 0);
@@ -42,7 +44,7 @@ describe('coalesced writes', () => {
     assert.deepEqual(written, ['one', 'three'], 'each callback once, in order');
   });
 
-  it('sends what was written before a destroy() in the same turn (an error answer, then the connection closed)', { timeout: 5000 }, async () => {
+  it('sends what was written before a destroy() in the same burst (an error answer, then the connection closed)', { timeout: 5000 }, async () => {
     const other = connect((server.address() as AddressInfo).port, '127.0.0.1');
     await new Promise((resolve) => other.once('connect', resolve));
     coalesceWrites(other);
@@ -53,7 +55,7 @@ describe('coalesced writes', () => {
     assert.equal(received.slice(before.length), 'HTTP/1.1 400 Bad Request\r\n\r\n');
   });
 
-  it('corks again in the next turn, and leaves a socket that ended alone', async () => {
+  it('corks again for the next burst, and leaves a socket that ended alone', async () => {
     received = '';
     client.write('four');
     assert.equal(client.writableCorked, 1);

@@ -32,6 +32,7 @@ export const ar: Catalogue = {
   resultKind: (kind) => ({ message: 'رسالة', customer: 'عميل', note: 'ملاحظة' })[kind] ?? kind,
   networkName: (network) => ({ web: 'الويب', xmpp: 'XMPP', irc: 'IRC', sip: 'SIP', mailto: 'البريد الإلكتروني' })[network] ?? network,
   unread: (n) => `${n} غير مقروءة`,
+  unreadMany: 'أكثر من 99 غير مقروءة',
   waiting: (duration) => `ينتظر منذ ${duration}`,
   duration: (seconds) =>
     seconds < 60

@@ -30,6 +30,8 @@ export const en = {
   resultKind: (kind: string) => ({ message: 'Message', customer: 'Customer', note: 'Note' })[kind] ?? kind,
   networkName: (network: string) => ({ web: 'Web', xmpp: 'XMPP', irc: 'IRC', sip: 'SIP', mailto: 'Email' })[network] ?? network,
   unread: (n: number) => (n === 1 ? '1 unread' : `${n} unread`),
+  /** The count the bridge stops at (docs/protocol.md, `unread`). */
+  unreadMany: 'more than 99 unread',
   waiting: (duration: string) => `waiting ${duration}`,
   duration: (seconds: number) =>
     seconds < 60

@@ -32,6 +32,7 @@ export const fr: Catalogue = {
   resultKind: (kind) => ({ message: 'Message', customer: 'Client', note: 'Note' })[kind] ?? kind,
   networkName: (network) => ({ web: 'Web', xmpp: 'XMPP', irc: 'IRC', sip: 'SIP', mailto: 'E-mail' })[network] ?? network,
   unread: (n) => (n <= 1 ? `${n} non lu` : `${n} non lus`),
+  unreadMany: 'plus de 99 non lus',
   waiting: (duration) => `attend depuis ${duration}`,
   duration: (seconds) =>
     seconds < 60

@@ -112,6 +112,8 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     notifier.read('a');
     notifier.changed({ ...item('b', 1), state: 'closed' }, 'a');
     expect(document.title).to.equal('Console');
+    notifier.changed(item('c', 100), 'a');
+    expect(document.title).to.equal('(100+) Console', 'a count at the cap is a floor');
   });
 
   it('speaks French, and Arabic right to left; accessible in both', async () => {

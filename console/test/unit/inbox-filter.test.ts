@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { InboxItem } from '../../src/desk-api.js';
 import { belongsIn, sortItems, uniqueItems, unreadBadge, withItem } from '../../src/inbox-filter.js';
 import { cannedMatches, cannedQuery } from '../../src/canned-match.js';
+import { bringsNewMessage } from '../../src/notifier.js';
 
 const item = (id: string, fields: Partial<InboxItem>): InboxItem => ({
   id,
@@ -110,5 +111,20 @@ describe('canned completion', () => {
 describe('unread badge', () => {
   it('shows the count, and 99+ from 100 on (the bridge counts up to 100)', () => {
     assert.deepEqual([1, 99, 100].map(unreadBadge), ['1', '99', '99+']);
+  });
+});
+
+describe('desktop notifications', () => {
+  const at = (unread: number, seq: number, from: string) =>
+    item('a', { unread, lastSeq: seq, lastMessage: { seq, from: from as InboxItem['customer']['address'], text: 'hi', sentAt: '2026-03-01T10:00:00Z' } });
+  it('tell of a message when the unread count grew', () => {
+    assert.equal(bringsNewMessage({ unread: 1, lastSeq: 4 }, at(2, 5, 'web:v_1')), true);
+    assert.equal(bringsNewMessage(undefined, at(1, 1, 'web:v_1')), true);
+    assert.equal(bringsNewMessage({ unread: 2, lastSeq: 5 }, at(2, 6, 'web:a_alice')), false, "the agent's own answer");
+  });
+  it('at the cap, tell of the customer writing again, not of anyone else', () => {
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 300 }, at(100, 301, 'web:v_1')), true);
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 301 }, at(100, 302, 'web:a_alice')), false);
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 302 }, at(100, 302, 'web:v_1')), false, 'nothing new');
   });
 });
