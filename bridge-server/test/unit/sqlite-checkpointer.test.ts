@@ -30,7 +30,14 @@ describe('SQLite checkpointer', () => {
     })();
     const before = statSync(path).size;
     const failures: Error[] = [];
-    const checkpointer = new Checkpointer(path, 20, (error) => failures.push(error));
+    const checkpointer = new Checkpointer({
+      path,
+      intervalMs: 20,
+      foldFrames: 1_000_000,
+      onFailure: (error) => failures.push(error),
+      onHoldWanted: () => assert.fail('no hold below the limit'),
+      onFolded: () => assert.fail('no fold asked for'),
+    });
     // The event loop is held the whole time: only another thread can grow the database file.
     const deadline = Date.now() + 10_000;
     while (statSync(path).size === before && Date.now() < deadline);

@@ -85,6 +85,36 @@ describe('SQLite store', () => {
     assert.equal(third.queued[0]!.previous, undefined, 'unknown after items queued in bulk');
   });
 
+  it('keeps the WAL from growing under writes that never pause, holding commits (not losing writes) while it is folded', async () => {
+    // Passes 200 ms apart: each has more to copy than writes leave time for, as on a saturated store.
+    const busy = new SqliteStore({ path: join(dir, 'busy.db'), checkpointIntervalMs: 200, walFoldFrames: 256 });
+    await busy.open();
+    try {
+      const c = await busy.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_ann'] });
+      let appended = 0;
+      let last = 0;
+      let shrinks = 0;
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            busy.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'hello there '.repeat(20), status: 'sent', outbox: [] }),
+          ),
+        );
+        appended += 20;
+        // The file only shrinks when the WAL starts over (cut back to journal_size_limit).
+        const size = statSync(join(dir, 'busy.db-wal')).size;
+        if (size < last) shrinks += 1;
+        last = size;
+      }
+      assert.ok(shrinks >= 3, `the WAL started over ${shrinks} times while writes went on`);
+      assert.equal((await busy.history(c.id, { limit: 1 })).messages.length, 1);
+      assert.equal((await busy.getConversation(c.id))?.lastSeq, appended, 'every write kept');
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('reads a party again after every write to it, however it was read before', async () => {
     assert.equal(await store.getParty('web:v_ann'), null, 'none yet (remembered as none)');
     await store.upsertParty({ address: 'web:v_ann', siteKey: 'shop', role: 'visitor', verified: false });

@@ -71,6 +71,10 @@ import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge
 export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'normal' | 'full';
+  /** How often the WAL is folded back into the database, off the event loop (default 1 s). */
+  checkpointIntervalMs?: number;
+  /** WAL frames (pages) a checkpoint may leave before the store holds its commits for the rest (default 16,384: 64 MiB). */
+  walFoldFrames?: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -83,6 +87,11 @@ interface PendingWrite {
 
 /** How often the WAL is folded back into the database, off the event loop (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 1000;
+/** WAL frames past which the store holds its commits for the checkpointer's last pass; the file is cut back to as many pages when it starts over. */
+const WAL_FOLD_FRAMES = 16_384;
+const PAGE_BYTES = 4096;
+/** Commits held for a fold resume after this long whatever the checkpointer's thread does. */
+const FOLD_HOLD_MAX_MS = 2000;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
 const PARTIES_KEPT = 10_000;
 /** How long a statement waits for a lock another connection holds. */
@@ -104,6 +113,8 @@ export class SqliteStore implements Store {
   /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** Commits held while the checkpointer's last pass folds the WAL (writes wait in `pending`). */
+  private holdingForFold: NodeJS.Timeout | undefined;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
   /**
    * The id of the last outbox item this store queued for each network, while it knows it: what
@@ -156,6 +167,7 @@ export class SqliteStore implements Store {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.holdingForFold) return; // flushed when the fold is done
     const batch = this.pending;
     if (batch.length === 0) return; // flushed already by close()
     this.pending = [];
@@ -229,22 +241,56 @@ export class SqliteStore implements Store {
     if (last?.id) idsAfter(last.id);
     // Messages a previous run appended but did not index (it was killed).
     searchIndexer.start();
+    const intervalMs = this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
+    const foldFrames = this.options.walFoldFrames ?? WAL_FOLD_FRAMES;
+    // A WAL that starts over is cut back to this size (it would keep its largest size otherwise).
+    this.db.pragma(`journal_size_limit = ${foldFrames * PAGE_BYTES}`);
     // An in-memory database has no WAL to fold back. The checkpointer's thread starts when the
     // first checkpoint is due, so a store open for less (a command, a test) never starts one.
     if (this.options.path !== ':memory:') {
       this.checkpointTimer = setTimeout(() => {
-        this.checkpointer = new Checkpointer(this.options.path, CHECKPOINT_INTERVAL_MS, () => this.checkpointHere());
-      }, CHECKPOINT_INTERVAL_MS);
+        this.checkpointer = new Checkpointer({
+          path: this.options.path,
+          intervalMs,
+          foldFrames,
+          onFailure: () => this.checkpointHere(),
+          onHoldWanted: () => this.holdForFold(),
+          onFolded: () => this.resumeAfterFold(),
+        });
+      }, intervalMs);
       this.checkpointTimer.unref();
+    }
+  }
+
+  /**
+   * The checkpointer's thread asks for a last pass over what it could not fold while commits went
+   * on: commits wait (writes queue in `pending`, the event loop runs on) until it is done, or
+   * FOLD_HOLD_MAX_MS at most. No transaction is open here: a flush runs whole within one callback.
+   */
+  private holdForFold(): void {
+    if (this.holdingForFold || !this.checkpointer) return;
+    this.holdingForFold = setTimeout(() => this.resumeAfterFold(), FOLD_HOLD_MAX_MS);
+    this.checkpointer.held();
+  }
+
+  /** Commits go on; those that waited are flushed now. */
+  private resumeAfterFold(): void {
+    if (!this.holdingForFold) return;
+    clearTimeout(this.holdingForFold);
+    this.holdingForFold = undefined;
+    if (this.pending.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
   }
 
   /** Checkpoints on the event loop, should the checkpointer's thread fail. */
   private checkpointHere(): void {
     this.checkpointer = undefined;
+    this.resumeAfterFold();
     this.checkpointTimer = setInterval(() => {
       if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
-    }, CHECKPOINT_INTERVAL_MS);
+    }, this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS);
     this.checkpointTimer.unref();
   }
 
@@ -254,6 +300,7 @@ export class SqliteStore implements Store {
     clearInterval(this.checkpointTimer);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
+    this.resumeAfterFold(); // what waited for a fold is flushed below
     clearInterval(this.checkpointTimer); // started meanwhile, had the thread failed
     if (this.pending.length > 0) this.flush();
     if (this.db?.open) {
