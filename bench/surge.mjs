@@ -14,13 +14,13 @@
  * Run from the repository root once the packages are built (`npm run build`): `node bench/surge.mjs`.
  * See bench/README.md.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { intFromEnv } from './lib/env.mjs';
 import { recordGoals } from './lib/goals.mjs';
-import { startBridgeChild, stopChild } from './lib/processes.mjs';
+import { cpuMicros, startBridgeChild, stopChild } from './lib/processes.mjs';
 
 // --- settings -------------------------------------------------------------------------------------
 
@@ -60,11 +60,9 @@ function percentile(sorted, p) {
 }
 
 /** CPU time (user + system) of a process so far, in ms, from /proc/<pid>/stat. */
-async function cpuMsOf(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+function cpuMsOf(pid) {
+  const { user, system } = cpuMicros(pid);
+  return (user + system) / 1000;
 }
 
 /** Runs `work(i)` for i < count with at most `limit` at once. */
@@ -135,9 +133,9 @@ async function cpuPerOpen(child, url, team, count, counter) {
   await inParallel(count, 20, async () => visitors.push((await connectClient(url, { siteKey: SITE_KEY }, counter)).socket));
   await sleep(SETTINGS.settleMs);
   // What the bridge spends idle (timers), taken off the opens' figure.
-  const idleFrom = await cpuMsOf(child.pid);
+  const idleFrom = cpuMsOf(child.pid);
   await sleep(SETTINGS.settleMs);
-  const before = await cpuMsOf(child.pid);
+  const before = cpuMsOf(child.pid);
   const idlePerMs = (before - idleFrom) / SETTINGS.settleMs;
   const started = performance.now();
   await inParallel(count, SETTINGS.concurrency, async (i) => {
@@ -146,7 +144,7 @@ async function cpuPerOpen(child, url, team, count, counter) {
   const elapsed = performance.now() - started;
   await sleep(SETTINGS.settleMs);
   // What the bridge spends in the settle time is coalesced updates going out.
-  const spent = (await cpuMsOf(child.pid)) - before - idlePerMs * (elapsed + SETTINGS.settleMs);
+  const spent = cpuMsOf(child.pid) - before - idlePerMs * (elapsed + SETTINGS.settleMs);
   return { perOpen: spent / count, opensPerSecond: (count / elapsed) * 1000, visitors };
 }
 
@@ -254,14 +252,14 @@ async function stormBench() {
     const port = Number(new URL(url).port);
     ({ child, url } = await startChild(configFor(dir, port, teams)));
     restarted = true;
-    const before = await cpuMsOf(child.pid);
+    const before = cpuMsOf(child.pid);
     const clientBefore = process.cpuUsage();
     await readyNow;
     const client = process.cpuUsage(clientBefore);
     log(`storm: the clients' own CPU meanwhile ${Math.round((client.user + client.system) / 1000)} ms`);
     const stormMs = performance.now() - killedAt;
     await sleep(SETTINGS.settleMs);
-    const busy = (await cpuMsOf(child.pid)) - before;
+    const busy = cpuMsOf(child.pid) - before;
     handshakes = handshakes.sort((a, b) => a - b);
     return { p50: percentile(handshakes, 50), p99: percentile(handshakes, 99), busy, stormMs, visitorPackets, availabilityPackets };
   } finally {

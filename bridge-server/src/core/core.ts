@@ -150,8 +150,7 @@ export class Core {
     const outboxKicks = deps.cluster?.outboxKicks ?? new BusOutboxKicks(bus, () => false);
     // Items queued here for a network another node holds are kicked there; kicks for one held here run here.
     outboxKicks.onKick((network) => this.outbox.kick(network));
-    const kickOutbox = (network: string, queued?: readonly QueuedOutboxItem[]) =>
-      queued?.length ? this.outbox.offer(network, queued) : this.outbox.kick(network);
+    const kickOutbox = (network: string, queued?: readonly QueuedOutboxItem[]) => (queued ? this.outbox.offer(network, queued) : this.outbox.kick(network));
     const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;

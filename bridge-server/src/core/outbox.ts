@@ -142,6 +142,7 @@ export class OutboxWorker {
   offer(networkId: string, items: readonly QueuedOutboxItem[]): void {
     const queue = this.queues.get(networkId);
     if (
+      items.length === 0 ||
       this.stopped ||
       // A single node only (its queue is written by no one else): a held lease carries a fence.
       !this.leases.holds(networkId) ||

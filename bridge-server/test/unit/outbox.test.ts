@@ -396,6 +396,17 @@ describe('outbox worker', () => {
     assert.deepEqual(network.started, ['a1', 'a2', 'a3']);
   });
 
+  it('takes an empty offer for a kick: the queue is read', { timeout: 5000 }, async () => {
+    const { network, outbox, worker } = await withA1Sent();
+    outbox.queue('hand:a', 'a2'); // stored by another path
+    worker.offer('hand', []);
+    await network.inFlightCount(1);
+    network.take('a2').resolve();
+    await settle();
+    await worker.stop();
+    assert.deepEqual(network.started, ['a1', 'a2']);
+  });
+
   it("keeps an offered item behind its recipient's item waiting for a retry", async () => {
     const { network, outbox, worker, clock } = setup();
     outbox.queue('hand:a', 'a1');

@@ -158,11 +158,15 @@ export class SqliteStore implements Store {
     const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.flushSoon();
     });
+  }
+
+  /** The pending writes are committed in the next check phase, together. */
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -241,7 +245,7 @@ export class SqliteStore implements Store {
     if (last?.id) idsAfter(last.id);
     // Messages a previous run appended but did not index (it was killed).
     searchIndexer.start();
-    const intervalMs = this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
+    const intervalMs = this.checkpointIntervalMs;
     const foldFrames = this.options.walFoldFrames ?? WAL_FOLD_FRAMES;
     // A WAL that starts over is cut back to this size (it would keep its largest size otherwise).
     this.db.pragma(`journal_size_limit = ${foldFrames * PAGE_BYTES}`);
@@ -278,10 +282,11 @@ export class SqliteStore implements Store {
     if (!this.holdingForFold) return;
     clearTimeout(this.holdingForFold);
     this.holdingForFold = undefined;
-    if (this.pending.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.pending.length > 0) this.flushSoon();
+  }
+
+  private get checkpointIntervalMs(): number {
+    return this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
   }
 
   /** Checkpoints on the event loop, should the checkpointer's thread fail. */
@@ -290,7 +295,7 @@ export class SqliteStore implements Store {
     this.resumeAfterFold();
     this.checkpointTimer = setInterval(() => {
       if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
-    }, this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS);
+    }, this.checkpointIntervalMs);
     this.checkpointTimer.unref();
   }
 
