@@ -4,7 +4,6 @@
  * adapter's `serverSideEmit` (cluster/bus.ts). A single node has neither: the local bus, and
  * socket.io's in-memory adapter. Redis going away: cluster/redis-client.ts.
  */
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { ClusterConfig } from '../config.js';
 import { ConfigError } from '../config-error.js';
 import type { V1Namespace, V1Server } from '../gateway/socket-hub.js';
@@ -51,6 +50,8 @@ export async function redisFabric(
   const nodeId = config.nodeId ?? defaultNodeId();
   const log = logger.child({ component: 'cluster', node: nodeId });
   const redis = await connectRedis(url, log);
+  // Loaded here, as the Redis client is: a single node has no use for either.
+  const { createAdapter } = await import('@socket.io/redis-streams-adapter');
   io.adapter(createAdapter(redis.client, { streamName: 'switchboard', channelPrefix: 'switchboard', maxLen: STREAM_MAX_LEN }));
   const namespace = nsp();
   const transport = {

@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
 import { LRUCache } from 'lru-cache';
 import { TokenBucket } from '../util/token-bucket.js';
 import { closeWithin } from './redis-client.js';
@@ -246,6 +245,8 @@ return 1
 /** Where the limits are counted while Redis answers; the fallback counts in memory otherwise. */
 export async function redisRateLimits(options: { url: string; logger: Logger }): Promise<RateLimits> {
   const { logger } = options;
+  // Loaded here: a single node never needs the Redis client (megabytes of resident memory).
+  const { createClient } = await import('redis');
   const client = createClient({
     url: options.url,
     // A take while Redis is away fails at once (and counts in memory) rather than waiting for it.

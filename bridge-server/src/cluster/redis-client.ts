@@ -4,7 +4,7 @@
  * logs the outage once and its end and carries on; commands issued meanwhile wait in its queue.
  * Closing it never waits on a Redis that is away.
  */
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import type { Logger } from '../logger.js';
 
 /** How long a stopping node waits for its last commands (its leaving notice) to reach Redis. */
@@ -20,6 +20,8 @@ export interface RedisConnection {
 
 /** Connects; resolves once connected (while Redis is away it keeps trying). */
 export async function connectRedis(url: string, log: Logger): Promise<RedisConnection> {
+  // Loaded here: a single node never needs the Redis client (megabytes of resident memory).
+  const { createClient } = await import('redis');
   const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) } });
   // Without a listener an `error` would end the process; an outage is told once, and its end.
   let down = false;
