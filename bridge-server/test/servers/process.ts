@@ -7,6 +7,8 @@ export interface ServerProcess {
   start: () => Promise<void>;
   /** The stop signal (SIGTERM by default), then SIGKILL if it lingers; resolves once it exited. */
   stop: () => Promise<void>;
+  /** Sends the running process a signal (SIGSTOP freezes it, SIGKILL is a crash). */
+  signal: (signal: NodeJS.Signals) => void;
 }
 
 export function serverProcess(
@@ -26,6 +28,9 @@ export function serverProcess(
         Promise.all(ports.map((port) => waitForPort(port))),
         new Promise((_, reject) => started.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)))),
       ]);
+    },
+    signal(signal) {
+      child?.kill(signal);
     },
     async stop() {
       const running = child;

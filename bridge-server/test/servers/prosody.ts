@@ -24,6 +24,8 @@ export interface ProsodyServer {
   dir: string;
   /** Stops the server (SIGTERM, then SIGKILL if it lingers). */
   stop(): Promise<void>;
+  /** Sends the server a signal (SIGSTOP freezes it: it reads nothing more; SIGKILL is a crash). */
+  signal(signal: NodeJS.Signals): void;
   /** Starts it again on the same ports and data. */
   start(): Promise<void>;
   /** Stops it and removes its folder. */
@@ -39,9 +41,10 @@ export interface ProsodyServer {
  * `fileShare`: Prosody's HTTP File Upload (mod_http_file_share, XEP-0363) as `upload.localhost`,
  * a subdomain of the host (so its disco#items lists it), its files served over plain HTTP on a free
  * loopback port, at most `sizeLimit` bytes each (default 1 MiB).
+ * `streamManagement`: XEP-0198 for clients (mod_smacks, in Prosody's default configuration).
  */
 export async function startProsody(
-  options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[]; fileShare?: { sizeLimit?: number } } = {},
+  options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[]; fileShare?: { sizeLimit?: number }; streamManagement?: boolean } = {},
 ): Promise<ProsodyServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   mkdirSync(join(dir, 'data'));
@@ -77,7 +80,7 @@ c2s_ports = { ${c2sPort} }
 c2s_direct_tls_ports = {}
 component_ports = { ${componentPort} }
 component_interface = "127.0.0.1"
-modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "register"; "posix"${options.offline ? '; "offline"' : ''} }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "register"; "posix"${options.offline ? '; "offline"' : ''}${options.streamManagement ? '; "smacks"' : ''} }
 modules_disabled = { "s2s"; "s2s_auth_certs"${options.offline ? '' : '; "offline"'} }
 authentication = "internal_plain"
 c2s_require_encryption = false
@@ -109,6 +112,7 @@ ${(options.extraComponents ?? []).map((extra) => `Component "${extra}"\n  compon
     },
     start: daemon.start,
     stop: daemon.stop,
+    signal: daemon.signal,
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,12 @@
  * One XMPP connection (component or client) on the network kit's link: connect, open the stream,
  * wait for `online` (authentication and, for clients, binding happen in between), and reconnect
  * with backoff after a drop.
+ *
+ * A client's stream may have Stream Management (XEP-0198, which xmpp.js enables when the server
+ * offers it): a message then counts as sent once the server acknowledged it, not once it was
+ * written. A stanza still unacknowledged when the connection drops is sent again by xmpp.js if the
+ * stream resumes; if it cannot resume (the server restarted), the send fails as retryable and the
+ * outbox sends the message again. https://xmpp.org/extensions/xep-0198.html#acking
  */
 import type { Element } from '@xmpp/component';
 import { Socket } from 'node:net';
@@ -9,6 +15,14 @@ import type { Logger } from 'pino';
 import { coalesceWrites } from '../../util/coalesced-writes.js';
 import { Link } from '../kit/link.js';
 import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
+
+/** xmpp.js's Stream Management state and events (absent on components: XEP-0114 has none). */
+export interface StreamManagement {
+  enabled: boolean;
+  /** How long xmpp.js waits after a stanza before asking for an acknowledgement (ms). */
+  requestAckDebounce: number;
+  on(event: 'ack' | 'fail', listener: (stanza: Element) => void): unknown;
+}
 
 export interface XmppEntity {
   status: string;
@@ -21,6 +35,7 @@ export interface XmppEntity {
   socket?: unknown;
   /** The library's iq caller (absent on stand-ins): resolves with the result, rejects on an error. */
   iqCaller?: { request(element: Element, timeoutMs?: number): Promise<Element> };
+  streamManagement?: StreamManagement;
   // Listeners take each event's own arguments (xmpp.js types them as any[]).
   /* eslint-disable @typescript-eslint/no-explicit-any */
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -45,9 +60,17 @@ export interface SessionOptions {
   onStatus?(status: NetworkStatus): void;
 }
 
+/**
+ * How long after a burst of stanzas the server is asked to acknowledge them (ms): a message's
+ * `sent` waits for that answer, so not xmpp.js's 250 ms; one request still covers a whole burst.
+ */
+const ACK_REQUEST_DELAY_MS = 1;
+
 export class XmppSession {
   private connecting = false;
   private readonly link: Link;
+  /** Sends waiting for the server's acknowledgement (Stream Management), by the stanza sent. */
+  private readonly unacknowledged = new Map<Element, { acknowledged(): void; lost(): void }>();
 
   constructor(
     private readonly entity: XmppEntity,
@@ -73,6 +96,12 @@ export class XmppSession {
       this.link.dropped('connection to the XMPP server lost');
     });
     entity.on('error', (error: Error) => options.logger.debug({ err: error }, 'xmpp error'));
+    const sm = entity.streamManagement;
+    if (sm) {
+      sm.requestAckDebounce = ACK_REQUEST_DELAY_MS;
+      sm.on('ack', (stanza) => this.unacknowledged.get(stanza)?.acknowledged());
+      sm.on('fail', (stanza) => this.unacknowledged.get(stanza)?.lost());
+    }
     entity.on('stanza', (stanza: Element) => {
       try {
         options.onStanza(stanza);
@@ -137,14 +166,38 @@ export class XmppSession {
     );
   }
 
-  /** Sends now, or fails with a retryable error so the outbox keeps the message. */
+  /**
+   * Sends now, or fails with a retryable error so the outbox keeps the message. With Stream
+   * Management, resolves once the server acknowledged the stanza.
+   */
   async send(element: Element): Promise<void> {
     this.link.assertOnline();
+    const acknowledged = this.entity.streamManagement?.enabled ? this.acknowledgementOf(element) : undefined;
+    // Given up while the write is pending (the connection dropped): not an unhandled rejection.
+    acknowledged?.catch(() => undefined);
     try {
       await this.entity.send(element);
     } catch (error) {
+      this.unacknowledged.delete(element);
       throw new NetworkError((error as Error).message, true);
     }
+    await acknowledged;
+  }
+
+  /** Settles once the server acknowledged `element`, or once xmpp.js gave it up (the stream could not resume). */
+  private acknowledgementOf(element: Element): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.unacknowledged.set(element, {
+        acknowledged: () => {
+          this.unacknowledged.delete(element);
+          resolve();
+        },
+        lost: () => {
+          this.unacknowledged.delete(element);
+          reject(new NetworkError('the connection to the XMPP server was lost before the server acknowledged the message', true));
+        },
+      });
+    });
   }
 
   /** An iq query and its result (rejects on an error answer, a timeout, or no connection). */

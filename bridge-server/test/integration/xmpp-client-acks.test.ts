@@ -1,0 +1,83 @@
+// Client mode on a server with Stream Management (XEP-0198, Prosody's mod_smacks): a message is
+// `sent` once the server acknowledged it, and one the server never read (it froze, then crashed)
+// is sent again once the bot is back, not lost.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { SITE, type TestBridge, call, collect, openVisitor, startBridge, until } from '../helpers.js';
+import { prosodyClientNetwork } from '../servers/networks.js';
+import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+
+const BOT = 'switchboard@localhost';
+
+/** Bytes waiting unread in the server's sockets on `port` (the Recv-Q of /proc/net/tcp's established connections). */
+function unreadBytesAt(port: number): number {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[1] === local && fields[3] === '01')
+    .reduce((sum, fields) => sum + parseInt(fields[4]!.split(':')[1]!, 16), 0);
+}
+
+describe('XMPP client mode with Stream Management against a real Prosody', () => {
+  let prosody: ProsodyServer;
+  let t: TestBridge;
+  let alice: Agent | undefined;
+
+  before(async () => {
+    prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['switchboard', 'botpw'],
+      ],
+      offline: true,
+      streamManagement: true,
+    });
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' })],
+    });
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
+  });
+  after(async () => {
+    prosody?.signal('SIGCONT');
+    await alice?.stop();
+    await t?.stop();
+    await prosody?.destroy();
+  });
+
+  const fromBotWith = (text: string) => (stanza: ReturnType<typeof xml>) =>
+    stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true && (stanza.getChildText('body') ?? '').endsWith(text);
+
+  it('counts a message sent once the server acknowledged it, and sends again one the server lost', async () => {
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+    const statuses = collect(v.socket, 'message:status');
+    const sentOf = (id: string) => statuses.some((status) => status.id === id && status.status === 'sent');
+
+    const first = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'acked', text: 'first, acknowledged' });
+    await alice.next(fromBotWith('first, acknowledged'));
+    await until(() => sentOf(first.message.id), 5000, 'the first message sent');
+    await alice.stop();
+    alice = undefined;
+
+    // The server stops reading: the bot's stanza is written to it, and never acknowledged.
+    prosody.signal('SIGSTOP');
+    const held = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'lost', text: 'second, to a frozen server' });
+    await until(() => unreadBytesAt(prosody.c2sPort) > 0, 5000, 'the stanza written to the frozen server');
+    assert.equal(sentOf(held.message.id), false, 'not sent while the server has not acknowledged it');
+
+    // It crashes with the stanza unread and comes back: the stream cannot resume; the bridge sends the message again.
+    prosody.signal('SIGKILL');
+    await prosody.stop();
+    await prosody.start();
+    await until(() => sentOf(held.message.id), 30_000, 'the second message sent once the server is back');
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    await alice.next(fromBotWith('second, to a frozen server'), 10_000);
+    const copies = () => alice!.stanzas.filter(fromBotWith('second, to a frozen server')).length;
+    assert.equal(copies(), 1, 'delivered once');
+  });
+});

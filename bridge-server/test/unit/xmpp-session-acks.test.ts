@@ -1,0 +1,112 @@
+// XmppSession.send with Stream Management (XEP-0198) on a stand-in for xmpp.js's client: it
+// resolves on the server's acknowledgement, fails as retryable when xmpp.js gives the stanza up,
+// and resolves on the write when the stream has no Stream Management.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { type Element, xml } from '@xmpp/component';
+import pino from 'pino';
+import { NetworkError } from '../../src/networks/network.js';
+import { type StreamManagement, XmppSession } from '../../src/networks/xmpp/session.js';
+
+class StandInEntity extends EventEmitter {
+  status = 'offline';
+  reconnect = { stop: () => undefined };
+  readonly streamManagement: StreamManagement & EventEmitter = Object.assign(new EventEmitter(), { enabled: true, requestAckDebounce: 250 });
+  readonly written: Element[] = [];
+  /** Each write's completion, resolved by the test (`undefined`: at once). */
+  writeGate: Promise<void> | undefined;
+
+  connect = () => Promise.resolve();
+  open = () => {
+    setImmediate(() => this.emit('online'));
+    return Promise.resolve();
+  };
+  stop = () => Promise.resolve();
+  send = async (element: Element) => {
+    this.written.push(element);
+    await this.writeGate;
+  };
+}
+
+async function onlineSession(): Promise<{ entity: StandInEntity; session: XmppSession }> {
+  const entity = new StandInEntity();
+  const session = new XmppSession(entity, {
+    service: 'xmpp://127.0.0.1:5222',
+    domain: 'localhost',
+    connectTimeoutSeconds: 5,
+    sink: { status: () => undefined } as never,
+    logger: pino({ level: 'silent' }),
+    onOnline: () => undefined,
+    onOffline: () => undefined,
+    onStanza: () => undefined,
+  });
+  await session.start();
+  return { entity, session };
+}
+
+const settled = (promise: Promise<unknown>) =>
+  Promise.race([
+    promise.then(
+      () => 'resolved',
+      () => 'rejected',
+    ),
+    new Promise((resolve) => setImmediate(() => resolve('pending'))),
+  ]);
+
+describe('XMPP session: sends acknowledged by the server', () => {
+  it('asks for acknowledgements after each burst, not 250 ms later', async () => {
+    const { entity } = await onlineSession();
+    assert.ok(entity.streamManagement.requestAckDebounce < 10);
+  });
+
+  it('resolves once the server acknowledged the stanza, not once it was written', async () => {
+    const { entity, session } = await onlineSession();
+    const sending = session.send(xml('message', { to: 'alice@localhost' }, xml('body', {}, 'hi')));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(entity.written.length, 1);
+    assert.equal(await settled(sending), 'pending');
+    entity.streamManagement.emit('ack', entity.written[0]);
+    await sending;
+  });
+
+  it('fails as retryable when the stream could not resume, even while the write is pending', async () => {
+    const { entity, session } = await onlineSession();
+    let finishWrite!: () => void;
+    entity.writeGate = new Promise((resolve) => (finishWrite = resolve));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sending = session.send(xml('message', { to: 'alice@localhost' }, xml('body', {}, 'hi')));
+      await new Promise((resolve) => setImmediate(resolve));
+      entity.streamManagement.emit('fail', entity.written[0]);
+      await new Promise((resolve) => setImmediate(resolve));
+      finishWrite();
+      await assert.rejects(sending, (error: unknown) => error instanceof NetworkError && error.retryable);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('leaves the acknowledgements of other stanzas alone', async () => {
+    const { entity, session } = await onlineSession();
+    const first = session.send(xml('message', { to: 'a@localhost' }, xml('body', {}, '1')));
+    const second = session.send(xml('message', { to: 'b@localhost' }, xml('body', {}, '2')));
+    await new Promise((resolve) => setImmediate(resolve));
+    entity.streamManagement.emit('ack', entity.written[1]);
+    await second;
+    assert.equal(await settled(first), 'pending');
+    entity.streamManagement.emit('ack', entity.written[0]);
+    await first;
+  });
+
+  it('resolves on the write when the stream has no Stream Management', async () => {
+    const { entity, session } = await onlineSession();
+    entity.streamManagement.enabled = false;
+    await session.send(xml('message', { to: 'alice@localhost' }, xml('body', {}, 'hi')));
+    assert.equal(entity.written.length, 1);
+  });
+});
