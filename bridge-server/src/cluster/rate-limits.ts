@@ -51,8 +51,6 @@ export interface WindowLimiter {
    * window (its index) and how long until it has room.
    */
   take(windows: readonly Window[]): Promise<WindowVerdict>;
-  /** What `take` would answer now, counting nothing (a login checks its failures before trying). */
-  peek(windows: readonly Window[]): Promise<WindowVerdict>;
 }
 
 export type WindowVerdict = { ok: true } | { ok: false; index: number; retryAfterMs: number };
@@ -115,7 +113,6 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
           if (verdict.ok) for (const window of windows) times.set(window.key, [...recent(window, at), at]);
           return Promise.resolve(verdict);
         },
-        peek: (windows) => Promise.resolve(full(windows, now())),
       };
     },
     failures() {
@@ -182,7 +179,7 @@ return {taken, wait}
 /**
  * KEYS: one sorted set of take times per window; ARGV: limit and span (ms) of each window, then a
  * unique id for this take. Returns {0, 0} when counted in every window, else {i, ms until window i
- * (1-based) has room}, counting nothing. An empty id only looks (a peek): nothing is counted.
+ * (1-based) has room}, counting nothing.
  */
 const WINDOWS_SCRIPT = `
 local t = redis.call('TIME')
@@ -195,9 +192,6 @@ for i, key in ipairs(KEYS) do
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     return {i, tonumber(oldest[2]) + span - now}
   end
-end
-if ARGV[#ARGV] == '' then
-  return {0, 0}
 end
 for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[#ARGV] .. ':' .. i)
@@ -298,19 +292,20 @@ export async function redisRateLimits(options: { url: string; logger: Logger }):
     },
     windows(name) {
       const local = fallback.windows(name);
-      const check = (windows: readonly Window[], count: boolean): Promise<WindowVerdict> =>
-        either(
-          async (): Promise<WindowVerdict> => {
-            const [full, wait] = await run(
-              WINDOWS_SCRIPT,
-              windows.map((window) => `${PREFIX}${name}:${window.key}`),
-              [...windows.flatMap((window) => [String(window.limit), String(window.spanMs)]), count ? randomUUID() : ''],
-            );
-            return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
-          },
-          () => (count ? local.take(windows) : local.peek(windows)),
-        );
-      return { take: (windows) => check(windows, true), peek: (windows) => check(windows, false) };
+      return {
+        take: (windows) =>
+          either(
+            async (): Promise<WindowVerdict> => {
+              const [full, wait] = await run(
+                WINDOWS_SCRIPT,
+                windows.map((window) => `${PREFIX}${name}:${window.key}`),
+                [...windows.flatMap((window) => [String(window.limit), String(window.spanMs)]), randomUUID()],
+              );
+              return full === 0 ? { ok: true } : { ok: false, index: full - 1, retryAfterMs: Math.max(1, wait) };
+            },
+            () => local.take(windows),
+          ),
+      };
     },
     failures(name) {
       const local = fallback.failures(name);
