@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { SITE, type TestBridge, call, collect, openVisitor, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
@@ -37,7 +37,10 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
       streamManagement: true,
     });
     t = await startBridge({
-      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
+      teams: [
+        { id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 },
+        { id: 'web-desk', members: ['web:a_wendy'], sites: [SITE], capacity: 100 },
+      ],
       networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' })],
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
@@ -79,5 +82,36 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
     await alice.next(fromBotWith('second, to a frozen server'), 10_000);
     const copies = () => alice!.stanzas.filter(fromBotWith('second, to a frozen server')).length;
     assert.equal(copies(), 1, 'delivered once');
+    await alice.stop();
+    alice = undefined;
+  });
+
+  it('hands a conversation to an XMPP agent with its context line, then what was said before, then what came after', async () => {
+    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 20_000, 'the bot back online');
+    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    const { socket: wendy } = await connect(t, agentAuth('wendy'));
+    const v = await openVisitor(t, { team: 'web-desk', assignee: 'web:a_wendy' });
+    for (const text of ['said before 1', 'said before 2']) await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: text, text });
+
+    // The server takes nothing while the conversation changes hands: the context line waits for its
+    // acknowledgement, and the visitor writes meanwhile.
+    prosody.signal('SIGSTOP');
+    const transferred = call(wendy, 'conversation:transfer', { conversationId: v.conversationId, to: { agent: 'xmpp:alice@localhost' } });
+    await until(async () => (await t.bridge.store.getConversation(v.conversationId))?.assignee === 'xmpp:alice@localhost', 5000, 'the transfer stored');
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'after', text: 'said after the transfer' });
+    prosody.signal('SIGCONT');
+    assert.equal((await transferred).ok, true);
+
+    await alice.next(fromBotWith('said after the transfer'), 10_000);
+    const bodies = alice.stanzas
+      .filter((stanza) => stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true)
+      .map((stanza) => stanza.getChildText('body') ?? '')
+      .filter((body) => body.includes(v.conversationId.slice(-5).toLowerCase()) || body.includes('said '));
+    assert.match(bodies[0]!, /^#[0-9a-f]{5} Visitor .*Reply here/, 'the context line first');
+    assert.deepEqual(
+      bodies.slice(1).map((body) => body.replace(/^\[[^\]]*\] /, '')),
+      ['said before 1', 'said before 2', 'said after the transfer'],
+      'what was said before, in order, then what came after, each once',
+    );
   });
 });

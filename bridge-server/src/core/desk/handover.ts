@@ -5,7 +5,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { type HostedParties, runsSomewhere } from '../../networks/network.js';
+import { type HostedParties, type Network, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -27,19 +27,23 @@ export interface HandoverDeps {
   returning?(conversation: ConversationRecord): Promise<string>;
 }
 
+/** What an agent gets when a conversation becomes theirs, worked out before it does (`Handover.prepare`). */
+export interface PreparedHandover {
+  agent: Address;
+  /** The context line, for an agent on a network that takes notices. */
+  line?: { network: Network; text: string; visitorName?: string };
+}
+
 export class Handover {
   constructor(private readonly deps: HandoverDeps) {}
 
-  /** The context line, then the conversation so far. */
-  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
-    await this.introduce(conversation, agent);
-    await this.catchUp(conversation, agent);
-  }
-
-  /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
-  async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
+  /**
+   * The context line for `agent`, read before the conversation is assigned to it: once it is, the
+   * line and the earlier messages must leave at once (`begin`), before anything stored after.
+   */
+  async prepare(conversation: ConversationRecord, agent: Address): Promise<PreparedHandover> {
     const network = this.deps.registry.forAddress(agent);
-    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return { agent };
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
@@ -61,14 +65,28 @@ export class Handover {
       return '';
     });
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.${returning ?? ''}`;
-    await network
-      .notice({
+    return { agent, line: { network, text, ...(visitor?.name ? { visitorName: visitor.name } : {}) } };
+  }
+
+  /**
+   * Hands `assigned` over, called as soon as its assignment is stored: the context line is written
+   * first, then (with `catchUp`) what was said before, queued before any message stored after the
+   * assignment could reach the agent. Queued later (after the line's round trip), a message stored
+   * meanwhile would come before the earlier ones, or twice once sent.
+   */
+  begin(prepared: PreparedHandover, assigned: ConversationRecord, options: { catchUp: boolean } = { catchUp: true }): Promise<void> {
+    const { agent, line } = prepared;
+    const sent = line?.network
+      .notice?.({
         to: agent,
-        text,
-        about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
+        text: line.text,
+        about: { conversation: toWireConversation(assigned), visitor: assigned.openedBy, ...(line.visitorName ? { visitorName: line.visitorName } : {}) },
       })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
+    const queued = options.catchUp ? this.catchUp(assigned, agent) : undefined;
+    return Promise.all([sent, queued]).then(() => undefined);
   }
+
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);
