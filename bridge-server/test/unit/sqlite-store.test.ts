@@ -83,6 +83,31 @@ describe('SQLite store', () => {
     const third = await next();
     assert.ok(third.kind === 'stored' && third.queued);
     assert.equal(third.queued[0]!.previous, undefined, 'unknown after items queued in bulk');
+
+    // In one group commit, a write rolled back gives its outbox ids back to the writes after it.
+    const [refused, other, after] = await Promise.allSettled([
+      store.appendMessage({
+        conversationId: c.id,
+        from: 'web:v_1',
+        text: 'refused',
+        status: 'accepted',
+        outbox: [{ recipient: 'irc:b@irc.test', network: 'irc' }],
+        webhooks: () => {
+          throw new Error('refused while stored');
+        },
+      }),
+      store.appendMessage({
+        conversationId: c.id,
+        from: 'web:v_1',
+        text: 'other',
+        status: 'accepted',
+        outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }],
+      }),
+      next(),
+    ]);
+    assert.equal(refused.status, 'rejected');
+    assert.ok(other.status === 'fulfilled' && other.value.kind === 'stored' && after.status === 'fulfilled' && after.value.kind === 'stored');
+    assert.equal(after.value.queued![0]!.previous, undefined, 'unknown after a rollback, not the id the xmpp item took again');
   });
 
   it('keeps the WAL from growing under writes that never pause, holding commits (not losing writes) while it is folded', async () => {

@@ -190,8 +190,6 @@ export class SqliteStore implements Store {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value as never);
       else {
-        // Rolled back: outbox ids it took may be taken again.
-        this.lastQueued.clear();
         item.reject(outcome.error);
       }
     });
@@ -236,6 +234,9 @@ export class SqliteStore implements Store {
         try {
           return { ok: true, value: runItem(item) };
         } catch (error) {
+          // Rolled back: the outbox ids it took are taken again by the writes after it, whatever
+          // their network, so none of them follows the ids known so far.
+          this.lastQueued.clear();
           return { ok: false, error };
         }
       });
