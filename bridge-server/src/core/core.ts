@@ -20,7 +20,7 @@ import { Continuations } from './continuations/continuations.js';
 import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
-import { Handover } from './desk/handover.js';
+import { Handover, JoiningParties } from './desk/handover.js';
 import { RecentConversations } from './desk/recent-conversations.js';
 import { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -156,7 +156,8 @@ export class Core {
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const visitorMail = new VisitorMail(deps);
-    const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
+    const joining = new JoiningParties();
+    const fanOut = new FanOut({ ...deps, kickOutbox, joining, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
     const contacts = new ContactBook({
       ...deps,
       proofOf: (address) => proofOf(address, deps.hosted, deps.registry),
@@ -204,7 +205,7 @@ export class Core {
       for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
-    this.router = new Router({ ...parts, positions, handover: new Handover({ ...deps, kickOutbox, returning }) });
+    this.router = new Router({ ...parts, positions, handover: new Handover({ ...deps, kickOutbox, returning, joining }) });
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
     const recent = new RecentConversations();

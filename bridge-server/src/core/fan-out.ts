@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, QueuedOutboxItem } from '../store/store.js';
+import type { JoiningParties } from './desk/handover.js';
 import type { ClientHub } from './hub.js';
 import type { NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
@@ -20,6 +21,8 @@ export interface FanOutDeps {
   kickOutbox(network: string, queued?: readonly QueuedOutboxItem[]): void;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
+  /** Parties being handed the conversation: their catch-up queues what is said meanwhile (desk/handover.ts). */
+  joining?: Pick<JoiningParties, 'has'>;
 }
 
 export class FanOut {
@@ -31,7 +34,7 @@ export class FanOut {
       .filter((address) => address !== from)
       .flatMap((recipient) => {
         const network = this.deps.registry.forAddress(recipient);
-        if (network?.deliversFromStore) return [];
+        if (network?.deliversFromStore || this.deps.joining?.has(conversation.id, recipient)) return [];
         return [{ recipient, network: network?.scheme ?? networkOf(recipient) }];
       });
   }

@@ -5,7 +5,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { type HostedParties, type Network, runsSomewhere } from '../../networks/network.js';
+import { type HostedParties, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -25,25 +25,51 @@ export interface HandoverDeps {
   hosted: Pick<HostedParties, 'isHosted'>;
   /** The end of the line for a returning customer (their other addresses and conversations); empty for someone new. */
   returning?(conversation: ConversationRecord): Promise<string>;
+  /** Shared with the fan-out, which leaves joining parties out of the outbox. */
+  joining: JoiningParties;
 }
 
-/** What an agent gets when a conversation becomes theirs, worked out before it does (`Handover.prepare`). */
-export interface PreparedHandover {
-  agent: Address;
-  /** The context line, for an agent on a network that takes notices. */
-  line?: { network: Network; text: string; visitorName?: string };
+/**
+ * Parties joining a conversation on an outbox network, between their assignment and the catch-up
+ * that queues what was said before: what is said meanwhile is not queued for them with its message
+ * (it would come before the earlier messages, or twice once sent); the catch-up queues it with
+ * them, in order. Kept by this node for the handovers it runs.
+ */
+export class JoiningParties {
+  private readonly joining = new Set<string>();
+
+  add(conversationId: string, party: Address): void {
+    this.joining.add(`${conversationId} ${party}`);
+  }
+
+  delete(conversationId: string, party: Address): void {
+    this.joining.delete(`${conversationId} ${party}`);
+  }
+
+  has(conversationId: string, party: Address): boolean {
+    return this.joining.size > 0 && this.joining.has(`${conversationId} ${party}`);
+  }
 }
 
 export class Handover {
   constructor(private readonly deps: HandoverDeps) {}
 
-  /**
-   * The context line for `agent`, read before the conversation is assigned to it: once it is, the
-   * line and the earlier messages must leave at once (`begin`), before anything stored after.
-   */
-  async prepare(conversation: ConversationRecord, agent: Address): Promise<PreparedHandover> {
+  /** The context line, then the conversation so far (what was said while the line went out included). */
+  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
+    this.deps.joining.add(conversation.id, agent);
+    try {
+      await this.introduce(conversation, agent).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
+      );
+    } finally {
+      await this.catchUp(conversation, agent);
+    }
+  }
+
+  /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
+  async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
     const network = this.deps.registry.forAddress(agent);
-    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return { agent };
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
@@ -65,31 +91,20 @@ export class Handover {
       return '';
     });
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.${returning ?? ''}`;
-    return { agent, line: { network, text, ...(visitor?.name ? { visitorName: visitor.name } : {}) } };
-  }
-
-  /**
-   * Hands `assigned` over, called as soon as its assignment is stored: the context line is written
-   * first, then (with `catchUp`) what was said before, queued before any message stored after the
-   * assignment could reach the agent. Queued later (after the line's round trip), a message stored
-   * meanwhile would come before the earlier ones, or twice once sent.
-   */
-  begin(prepared: PreparedHandover, assigned: ConversationRecord, options: { catchUp: boolean } = { catchUp: true }): Promise<void> {
-    const { agent, line } = prepared;
-    const sent = line?.network
-      .notice?.({
+    await network
+      .notice({
         to: agent,
-        text: line.text,
-        about: { conversation: toWireConversation(assigned), visitor: assigned.openedBy, ...(line.visitorName ? { visitorName: line.visitorName } : {}) },
+        text,
+        about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
       })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
-    const queued = options.catchUp ? this.catchUp(assigned, agent) : undefined;
-    return Promise.all([sent, queued]).then(() => undefined);
   }
-
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
-  async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
+  private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);
+    // In the same turn as the catch-up's write is asked for: a message stored after it is queued
+    // for the party by itself, after the catch-up; one asked for before is in the catch-up.
+    this.deps.joining.delete(conversation.id, party);
     if (!network || network.deliversFromStore) return;
     if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
   }

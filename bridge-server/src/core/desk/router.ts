@@ -121,13 +121,10 @@ export class Router {
         await this.positions.enqueued(conversation);
         return conversation;
       }
-      const handover = await this.deps.handover.prepare(conversation, candidate.address);
       const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
-      // A new conversation: its messages are queued for the agent as they are stored.
-      const handedOver = this.deps.handover.begin(handover, assigned, { catchUp: false });
       await this.offers.start(assigned, candidate.agent.id);
-      await handedOver;
+      await this.deps.handover.introduce(assigned, candidate.address);
       return assigned;
     });
   }
@@ -161,15 +158,13 @@ export class Router {
         unserved.add(conversation.siteKey);
         continue;
       }
-      const handover = await this.deps.handover.prepare(conversation, candidate.address);
       // Someone may have taken it since the list was read (an agent answering, a transfer).
       const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
       if (!assigned) continue;
-      const handedOver = this.deps.handover.begin(handover, assigned);
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
       await this.offers.start(assigned, candidate.agent.id);
-      await handedOver;
+      await this.deps.handover.to(assigned, candidate.address);
       this.deps.announcer.announce(assigned);
       this.positions.taken(assigned);
     }
@@ -214,15 +209,13 @@ export class Router {
         this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
-      const handover = await this.deps.handover.prepare(now, next.address);
       const moved = await this.deps.store.transferConversation(conversationId, next.address);
-      const handedOver = this.deps.handover.begin(handover, moved);
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
       );
       await this.offers.start(moved, next.agent.id);
-      await handedOver;
+      await this.deps.handover.to(moved, next.address);
       this.deps.announcer.announce(moved);
     });
   }
@@ -252,13 +245,9 @@ export class Router {
       this.offerQueued(to.team);
       return queued;
     }
-    // Read before the move: once it is the agent's, the line goes at once (handover.ts).
-    const current = await store.getConversation(conversationId);
-    const handover = current ? await this.deps.handover.prepare(current, to.agent) : { agent: to.agent };
     const moved = await store.transferConversation(conversationId, to.agent);
-    const handedOver = this.deps.handover.begin(handover, moved);
     this.accepted(conversationId); // handed over on purpose: no offer timer
-    await handedOver;
+    await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
     return moved;
   }
@@ -278,13 +267,11 @@ export class Router {
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
       if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
       if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
-      const handover = await this.deps.handover.prepare(conversation, agent);
       const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
-      const handedOver = this.deps.handover.begin(handover, assigned);
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
       this.accepted(conversation.id);
-      await handedOver;
+      await this.deps.handover.to(assigned, agent);
       this.deps.announcer.announce(assigned);
       this.positions.taken(assigned);
       await this.positions.tell(team);
