@@ -36,14 +36,19 @@ export interface HandoverDeps {
  * them, in order. Kept by this node for the handovers it runs.
  */
 export class JoiningParties {
-  private readonly joining = new Set<string>();
+  /** How many handovers of each conversation to each party are running (two transfers may race). */
+  private readonly joining = new Map<string, number>();
 
   add(conversationId: string, party: Address): void {
-    this.joining.add(`${conversationId} ${party}`);
+    const key = `${conversationId} ${party}`;
+    this.joining.set(key, (this.joining.get(key) ?? 0) + 1);
   }
 
   delete(conversationId: string, party: Address): void {
-    this.joining.delete(`${conversationId} ${party}`);
+    const key = `${conversationId} ${party}`;
+    const left = (this.joining.get(key) ?? 1) - 1;
+    if (left > 0) this.joining.set(key, left);
+    else this.joining.delete(key);
   }
 
   has(conversationId: string, party: Address): boolean {
