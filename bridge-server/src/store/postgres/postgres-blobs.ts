@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from '../../core/files/blob-store.js';
+import { checkOut } from './checked-out.js';
 
 /** A content's SHA-256 in hex, optionally with a derived suffix (`<sha256>.thumb`). */
 const KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,16})?$/;
@@ -101,7 +102,7 @@ export class PostgresBlobStore implements BlobStore {
    * takes the pieces; bytes already there keep theirs and the pieces go.
    */
   private async moveInPlace(temp: string, key: string, size: number): Promise<void> {
-    const client = await this.pool().connect();
+    const client = await checkOut(this.pool());
     let broken = false;
     try {
       await client.query('BEGIN');

@@ -24,6 +24,7 @@ import type { Address, ConversationState, InboxCounts, InboxSearchResult, Messag
 import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
+import { checkOut } from './checked-out.js';
 import type {
   AppendResult,
   BlockRecord,
@@ -158,7 +159,7 @@ export class PostgresStore implements Store {
    */
   private async transaction<T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.db.connect();
+      const client = await checkOut(this.db, (error) => this.options.onError?.(error));
       let broken = false;
       try {
         await client.query(begin);
@@ -209,7 +210,7 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.db.connect();
+    const client = await checkOut(this.db, (error) => this.options.onError?.(error));
     try {
       // Nodes starting together wait here; the first migrates, the others then find nothing to do.
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
