@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Address } from '@switchboard/protocol';
+import { type Address, LIMITS } from '@switchboard/protocol';
 import type { InboxQuery } from '../src/store/inbox-store.js';
-import { UNREAD_COUNTED_UP_TO } from '../src/store/inbox-sql.js';
 import type { Store } from '../src/store/store.js';
 import type { StoreContractSetup } from './store-contract.js';
 
@@ -143,19 +142,19 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.deepEqual(await store.unreadCounts(c.id, []), new Map());
     });
 
-    it(`counts unread messages exactly up to ${UNREAD_COUNTED_UP_TO}, and reads ${UNREAD_COUNTED_UP_TO} beyond`, async () => {
+    it(`counts unread messages exactly up to ${LIMITS.maxUnreadCount}, and reads ${LIMITS.maxUnreadCount} beyond`, async () => {
       const c = await open('web:v_1');
       await say(c.id, AGENT, 'mine: never unread');
-      for (let i = 0; i < UNREAD_COUNTED_UP_TO + 5; i++) await say(c.id, 'web:v_1', `line ${i}`);
+      for (let i = 0; i < LIMITS.maxUnreadCount + 5; i++) await say(c.id, 'web:v_1', `line ${i}`);
       await say(c.id, AGENT, 'mine again');
       const reader = { address: AGENT, addresses: [AGENT] };
       const unreadNow = async () => {
         const [row] = await store.inbox({ siteKey: 'shop', reader, view: { ids: [c.id] }, sort: 'updated', limit: 1 });
         return [row!.unread, (await store.unreadCounts(c.id, [reader])).get(AGENT)];
       };
-      assert.deepEqual(await unreadNow(), [UNREAD_COUNTED_UP_TO, UNREAD_COUNTED_UP_TO]);
+      assert.deepEqual(await unreadNow(), [LIMITS.maxUnreadCount, LIMITS.maxUnreadCount]);
       await store.setReadCursor(c.id, AGENT, 7); // the reader's own first message and six lines read
-      assert.deepEqual(await unreadNow(), [UNREAD_COUNTED_UP_TO - 1, UNREAD_COUNTED_UP_TO - 1], 'exact below the cap');
+      assert.deepEqual(await unreadNow(), [LIMITS.maxUnreadCount - 1, LIMITS.maxUnreadCount - 1], 'exact below the cap');
     });
 
     it('stores notes after the last seq, idempotent by author and clientId, never as messages', async () => {

@@ -1,4 +1,5 @@
 /** Whether an inbox item belongs in a view (docs/protocol.md, `inbox:list`), for the live `inbox:item` updates. */
+import { LIMITS } from '@switchboard/sdk';
 import type { InboxItem, InboxView } from './desk-api.js';
 
 export function belongsIn(item: InboxItem, view: InboxView, self: readonly string[], team?: string): boolean {
@@ -53,8 +54,8 @@ export function uniqueItems(items: readonly InboxItem[]): InboxItem[] {
   return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
 }
 
-/** The bridge counts unread messages up to this many (docs/protocol.md, `unread`): a count there says "this many or more". */
-export const UNREAD_COUNTED_UP_TO = 100;
+/** The bridge counts unread messages up to LIMITS.maxUnreadCount: a count there says "this many or more". */
+export const atUnreadCap = (unread: number): boolean => unread >= LIMITS.maxUnreadCount;
 
 /** An unread count as its badge shows it. */
-export const unreadBadge = (unread: number): string => (unread >= UNREAD_COUNTED_UP_TO ? '99+' : String(unread));
+export const unreadBadge = (unread: number): string => (atUnreadCap(unread) ? `${LIMITS.maxUnreadCount - 1}+` : String(unread));

@@ -15,7 +15,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { networkIcon, withoutScheme } from './addresses.js';
 import { ConsoleElement } from './console-element.js';
 import { type DeskApi, type DirectoryTeam, INBOX_VIEWS, type InboxCounts, type InboxItem, type InboxView } from './desk-api.js';
-import { UNREAD_COUNTED_UP_TO, type ViewKey, uniqueItems, unreadBadge, withItem } from './inbox-filter.js';
+import { type ViewKey, atUnreadCap, uniqueItems, unreadBadge, withItem } from './inbox-filter.js';
 import './search-box.js';
 import { Ticker } from './ticker.js';
 
@@ -183,7 +183,7 @@ export class InboxList extends ConsoleElement {
     return html`<li>
       <button type="button" data-conversation=${item.id} aria-current=${item.id === this.selected ? 'true' : 'false'} @click=${() => this.open(item)}>
         <span class="who"><strong>${name}</strong></span>
-        ${item.unread > 0 ? html`<span class="badge unread" aria-label=${item.unread >= UNREAD_COUNTED_UP_TO ? t.unreadMany : t.unread(item.unread)}>${unreadBadge(item.unread)}</span>` : html`<span></span>`}
+        ${item.unread > 0 ? html`<span class="badge unread" aria-label=${atUnreadCap(item.unread) ? t.unreadMany : t.unread(item.unread)}>${unreadBadge(item.unread)}</span>` : html`<span></span>`}
         <span class="where muted"
           ><span aria-hidden="true">${networkIcon(customer.network)}</span> ${t.networkName(customer.network)} · ${withoutScheme(customer.address)}</span
         >

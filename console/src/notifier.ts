@@ -4,7 +4,7 @@
  * conversation with a new message while the page is hidden or another one is open.
  */
 import type { InboxItem } from './desk-api.js';
-import { UNREAD_COUNTED_UP_TO } from './inbox-filter.js';
+import { atUnreadCap } from './inbox-filter.js';
 
 /** What the notifier last knew of a conversation. */
 export interface Seen {
@@ -19,7 +19,7 @@ export interface Seen {
 export function bringsNewMessage(before: Seen | undefined, item: InboxItem): boolean {
   if (item.unread > (before?.unread ?? 0)) return true;
   const last = item.lastMessage;
-  return item.unread >= UNREAD_COUNTED_UP_TO && last !== undefined && last.seq > (before?.lastSeq ?? 0) && last.from === item.customer.address;
+  return atUnreadCap(item.unread) && last !== undefined && last.seq > (before?.lastSeq ?? 0) && last.from === item.customer.address;
 }
 
 const seenOf = (item: InboxItem): Seen => ({ unread: item.state === 'closed' ? 0 : item.unread, lastSeq: item.lastMessage?.seq ?? 0 });
@@ -73,7 +73,7 @@ export class Notifier {
   private retitle(): void {
     const total = this.total;
     // A count at the cap is a floor, and so is the sum.
-    const floor = [...this.seen.values()].some((seen) => seen.unread >= UNREAD_COUNTED_UP_TO) ? '+' : '';
+    const floor = [...this.seen.values()].some((seen) => atUnreadCap(seen.unread)) ? '+' : '';
     document.title = total > 0 ? `(${total}${floor}) ${this.baseTitle}` : this.baseTitle;
   }
 }

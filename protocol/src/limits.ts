@@ -32,4 +32,9 @@ export const LIMITS = {
   maxMessageFileBytes: 25 * 1024 * 1024,
   /** Longest file name, in Unicode code points (the bridge cuts longer ones, keeping the extension). */
   maxFileNameLength: 255,
+  /**
+   * Most unread messages an inbox item counts (`InboxItem.unread`): a conversation with more reads
+   * this number, a console shows "99+".
+   */
+  maxUnreadCount: 100,
 } as const;

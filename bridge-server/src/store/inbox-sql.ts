@@ -2,7 +2,7 @@
  * The inbox's SQL, the same for both engines but for how parameters and lists are written
  * (SQLite `@p1` and JSON arrays, Postgres `$1` and arrays), and the rows it answers.
  */
-import type { Address, InboxCounts, InboxLastMessage, Note } from '@switchboard/protocol';
+import { type Address, type InboxCounts, type InboxLastMessage, LIMITS, type Note } from '@switchboard/protocol';
 import type { InboxCountQuery, InboxQuery, InboxReader, InboxRow } from './inbox-store.js';
 import type { ConversationRecord } from './store.js';
 import type { ConversationRow } from './rows.js';
@@ -68,20 +68,17 @@ const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT m.sent_at FROM me
       WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
   ORDER BY m.seq LIMIT 1) END`;
 
-/**
- * Unread messages are counted up to this many (a conversation with more reads this number, shown
- * as "99+"): the count walks the messages after the reader's cursor, so an inbox item costs the
- * same whether an agent left 100 or 100,000 messages unread.
- */
-export const UNREAD_COUNTED_UP_TO = 100;
-
 const ORDER = {
   // Longest waiting first; those not waiting after them, most recently changed first.
   waiting: (t: string) => `(${t}.waiting_since IS NULL), ${t}.waiting_since, ${t}.updated_at DESC, ${t}.id DESC`,
   updated: (t: string) => `${t}.updated_at DESC, ${t}.id DESC`,
 };
 
-/** The inbox query and its parameters; `extraSelect` adds engine columns (Postgres: the participants). */
+/**
+ * The inbox query and its parameters; `extraSelect` adds engine columns (Postgres: the participants).
+ * Unread messages are counted up to LIMITS.maxUnreadCount (here and in `unreadCountsSql`): the count
+ * walks the messages after the reader's cursor, so an item costs the same whatever was left unread.
+ */
 export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql: string; params: unknown[] } {
   const params: unknown[] = [query.siteKey, query.reader.address, d.list(query.reader.addresses), query.limit];
   const { view } = query;
@@ -106,7 +103,7 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
       lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
       (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)})
         AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)
-        LIMIT ${UNREAD_COUNTED_UP_TO}) capped) AS unread
+        LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
       ${extraSelect}
     FROM picked JOIN conversations c ON c.id = picked.id
     LEFT JOIN parties p ON p.address = c.opened_by
@@ -125,7 +122,7 @@ export function unreadCountsSql(d: Dialect, conversationId: string, readers: rea
   const sql = `SELECT rd.reader, (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ${d.param(1)}
       AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
       AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)
-      LIMIT ${UNREAD_COUNTED_UP_TO}) capped) AS unread
+      LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
     FROM ${d.tuples(2, ['reader'])} rd`;
   return { sql, params };
 }

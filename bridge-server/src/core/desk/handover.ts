@@ -51,6 +51,7 @@ export class JoiningParties {
     else this.joining.delete(key);
   }
 
+  /** Asked for every outbox recipient of every message: nothing is built while no one joins. */
   has(conversationId: string, party: Address): boolean {
     return this.joining.size > 0 && this.joining.has(`${conversationId} ${party}`);
   }
@@ -62,13 +63,10 @@ export class Handover {
   /** The context line, then the conversation so far (what was said while the line went out included). */
   async to(conversation: ConversationRecord, agent: Address): Promise<void> {
     this.deps.joining.add(conversation.id, agent);
-    try {
-      await this.introduce(conversation, agent).catch((error: unknown) =>
-        this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
-      );
-    } finally {
-      await this.catchUp(conversation, agent);
-    }
+    await this.introduce(conversation, agent).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
+    );
+    await this.catchUp(conversation, agent);
   }
 
   /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
