@@ -35,7 +35,8 @@ export function roomName(room: HubRoom): string {
 /** What a connection carries once its handshake is authenticated. */
 export interface SocketData {
   actor: Actor;
-  token: string;
+  /** The session token, until the `session` event has carried it (not kept for the connection's life). */
+  token?: string;
   /** The console session (`c` of the token) the connection lives by: it is closed when that session ends. */
   consoleSession?: string;
 }

@@ -100,6 +100,21 @@ describe('team routing', () => {
     });
   });
 
+  it('offers a conversation nobody answers to each agent once, then leaves it with the last', async () => {
+    await withTeam({ members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 0.2 }, async (t) => {
+      const [, a2, a3] = await agents(t, ['a1', 'a2', 'a3']);
+      const { socket: visitor } = await connect(t, { siteKey: SITE });
+      const opened = await call(visitor, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, 'web:a_a1');
+      await next(a2!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a2', 5000);
+      await next(a3!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a3', 5000);
+      // a3 lets it run out too: a1 and a2 declined it before, so nobody is left and the offer ends with a3.
+      await until(async () => !(await t.bridge.store.offers()).some((offer) => offer.conversationId === opened.conversation.id), 5000, 'the offer ended');
+      const settled = await t.bridge.store.getConversation(opened.conversation.id);
+      assert.equal(settled?.assignee, `web:a_a3@${SITE}`);
+    });
+  });
+
   it('moves an offer nobody answers to the next agent, with the history, and stops once answered', async () => {
     await withTeam({ members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 0.3 }, async (t) => {
       const [a1, a2, a3] = await agents(t, ['a1', 'a2', 'a3']);

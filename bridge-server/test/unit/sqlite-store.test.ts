@@ -157,6 +157,25 @@ describe('SQLite store', () => {
     assert.equal(await store.getParty('web:u_bo@shop'), null, 'erased');
   });
 
+  it('remembers the conversations in use, not every one it wrote: one that dropped out is read again as last written', async () => {
+    const first = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_first', participants: ['web:v_first'], team: 'support' });
+    await store.setConversationState(first.id, 'closed');
+    const others = await Promise.all(
+      Array.from({ length: 1_200 }, (_, i) => store.createConversation({ siteKey: 'shop', openedBy: `web:v_${i}`, participants: [`web:v_${i}`] })),
+    );
+    for (const other of others) await store.getConversation(other.id);
+    const remembered = (store as unknown as { conversations: { size: number } }).conversations.size;
+    assert.ok(remembered <= 1_000, `${remembered} conversations kept in memory`);
+    const read = await store.getConversation(first.id);
+    assert.equal(read?.state, 'closed');
+    assert.equal(read?.team, 'support');
+    assert.deepEqual(read?.participants, ['web:v_first']);
+    // Written while out of memory, then read: the store's answer is the database's.
+    const last = others.at(0)!;
+    await store.appendMessage({ conversationId: last.id, from: 'web:v_0', text: 'still here', clientId: 'k1', status: 'sent', outbox: [] });
+    assert.equal((await store.getConversation(last.id))?.lastSeq, 1);
+  });
+
   it('commits an erasure without blocking on a reader that holds the WAL, and folds it back once the reader is done', async () => {
     await store.upsertParty({ address: 'web:u_cy@shop', siteKey: 'shop', role: 'visitor', name: 'Cy', verified: true });
     const reader = new Database(path, { readonly: true });

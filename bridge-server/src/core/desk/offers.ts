@@ -22,6 +22,9 @@ import type { TeamDirectory } from './teams.js';
 
 /** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
 const RESUMED_OFFER_WAIT_MS = 60_000;
+/** Nobody declined: what most offers have, shared. */
+const NOBODY: ReadonlySet<string> = new Set();
+const declinedOf = (agents: readonly string[]): ReadonlySet<string> => (agents.length === 0 ? NOBODY : new Set(agents));
 
 export interface Offer {
   agentId: string;
@@ -29,8 +32,8 @@ export interface Offer {
   /** Epoch ms when the offer runs out (kept in the store: a restart does not reset it). */
   deadline: number;
   timer: Timer | undefined;
-  /** Agents who let this conversation's offer run out. */
-  declined: Set<string>;
+  /** Agents who let this conversation's offer run out (replaced, never changed: offers share the empty one). */
+  declined: ReadonlySet<string>;
   /**
    * For an offer that ran out while the bridge was down: until when it waits for another agent of
    * the team to come back (agents reconnect after a restart), instead of staying where it is.
@@ -118,7 +121,7 @@ export class Offers {
       if (conversation.team !== undefined) await this.deps.store.takeOfferTurn(conversation.team, agentId);
       return;
     }
-    const declined = previous?.declined ?? new Set<string>();
+    const declined = previous?.declined ?? NOBODY;
     const deadline = this.now() + team.offerTimeoutSeconds * 1000;
     this.schedule(conversation.id, { agentId, team: team.id, deadline, declined, timer: undefined });
     await this.deps.store.takeOfferTurn(team.id, agentId);
@@ -207,7 +210,7 @@ export class Offers {
       agentId: started.agentId,
       team: started.team,
       deadline: started.deadline,
-      declined: new Set(started.declined),
+      declined: declinedOf(started.declined),
       timer: undefined,
     });
   }
@@ -220,7 +223,7 @@ export class Offers {
   }
 
   private fromRecord(record: OfferRecord, team: string): Offer {
-    return { agentId: record.agentId, team, deadline: record.deadline, declined: new Set(record.declined), timer: undefined };
+    return { agentId: record.agentId, team, deadline: record.deadline, declined: declinedOf(record.declined), timer: undefined };
   }
 
   /** Keeps an offer and sets its timer: at its deadline, or (waiting for agents) at the end of the wait. */

@@ -201,7 +201,7 @@ export class Router {
       if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
       // Several nodes may see this deadline pass: only the one that removes the stored offer acts.
       if (!(await this.offers.claimExpiry(conversationId, offer))) return;
-      offer.declined.add(agentId);
+      offer.declined = new Set([...offer.declined, agentId]);
       const next = await this.pickAgent(team, now.siteKey, offer.declined);
       if (!next) {
         // Ran out while the bridge was down: wait a little for the team's agents to come back.

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { idsAfter, newId } from '../../util/ids.js';
@@ -94,6 +95,11 @@ const PAGE_BYTES = 4096;
 const FOLD_HOLD_MAX_MS = 2000;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
 const PARTIES_KEPT = 10_000;
+/**
+ * Conversations whose record is remembered, at most (the least recently used goes first): the ones
+ * being talked in. Unbounded, the cache held every conversation touched since the start.
+ */
+const CONVERSATIONS_KEPT = 1_000;
 /** How long a statement waits for a lock another connection holds. */
 const BUSY_TIMEOUT_MS = 5000;
 /** An erasure's fold of the WAL, asked again while another checkpoint or a reader holds it: 2 s at most, then again later. */
@@ -128,10 +134,11 @@ export class SqliteStore implements Store {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private searchIndexer: SearchIndexer | undefined;
   /**
-   * Conversations as last written by this process. The SQLite store is single-process by design
-   * (one file, one bridge), so every change passes through here and the cache cannot go stale.
+   * Conversations as last written by this process, the most recently used. The SQLite store is
+   * single-process by design (one file, one bridge), so every change passes through here and the
+   * cache cannot go stale; one that dropped out is read from the database again.
    */
-  private readonly conversations = new Map<string, ConversationRecord>();
+  private readonly conversations = new LRUCache<string, ConversationRecord>({ max: CONVERSATIONS_KEPT });
   /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
   private readonly openPairs = new OpenPairs();
   /** advance's UPDATE for each status a message moves to. */
