@@ -542,7 +542,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         clearInterval(housekeeping);
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
-        await core.outbox.stop();
+        await core.outbox.stop(config.server.drainSeconds * 1000);
         core.router.stop();
         core.presence.stop();
         // While the bus still runs, so what a network brings in until it stops reaches the other

@@ -76,6 +76,11 @@ export class OutboxLanes {
     });
   }
 
+  /** Sends in flight now. */
+  inFlight(): number {
+    return this.sending.size;
+  }
+
   /** Resolves once no send is in flight. */
   async settled(): Promise<void> {
     while (this.sending.size > 0) await Promise.all(this.sending);

@@ -196,14 +196,31 @@ export class OutboxWorker {
     }, everyMs);
   }
 
-  /** Stops taking items; resolves once the passes and the sends in flight are over. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking items; resolves once the passes and the sends in flight are over, or after
+   * `waitMs` whatever they do (a network that takes a message and never answers, a frozen server
+   * holding an acknowledgement back): a send still waiting then stays queued in the store, not
+   * marked sent, and goes again at the next start.
+   */
+  async stop(waitMs = Infinity): Promise<void> {
     this.stopped = true;
     this.poll?.cancel();
     for (const { timer } of this.timers.values()) timer.cancel();
     this.timers.clear();
-    await Promise.all(this.running.values());
-    await Promise.all([...this.queues.values()].map(({ lanes }) => lanes.settled()));
+    const over = (async () => {
+      await Promise.all(this.running.values());
+      await Promise.all([...this.queues.values()].map(({ lanes }) => lanes.settled()));
+    })();
+    if (waitMs === Infinity) return over;
+    // The wall clock, not the injected one: this bounds a shutdown, it plans nothing.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(() => resolve('waited'), waitMs)));
+    const outcome = await Promise.race([over.then(() => 'over' as const), waited]);
+    clearTimeout(timer);
+    if (outcome === 'waited') {
+      const inFlight = [...this.queues.values()].reduce((sum, { lanes }) => sum + lanes.inFlight(), 0);
+      this.deps.logger.warn({ inFlight, waitedMs: waitMs }, 'outbox stopped with sends still waiting for their network: they stay queued for the next start');
+    }
   }
 
   private queueOf(networkId: string): NetworkQueue {

@@ -2,7 +2,10 @@
 // `sent` once the server acknowledged it, and one the server never read (it froze, then crashed)
 // is sent again once the bot is back, not lost.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
@@ -22,6 +25,17 @@ function unreadBytesAt(port: number): number {
     .reduce((sum, fields) => sum + parseInt(fields[4]!.split(':')[1]!, 16), 0);
 }
 
+/** `promise`, or a rejection naming `what` once `ms` have passed without it settling (a hang shows as a failure). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('XMPP client mode with Stream Management against a real Prosody', () => {
   let prosody: ProsodyServer;
   let t: TestBridge;
@@ -32,6 +46,7 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
       users: [
         ['alice', 'alicepw'],
         ['switchboard', 'botpw'],
+        ['relay', 'relaypw'],
       ],
       offline: true,
       streamManagement: true,
@@ -45,6 +60,15 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
     });
     await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
   });
+  const bridgeIn = (dir: string) =>
+    startBridge(
+      {
+        teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
+        // An account of its own: two bridges on one account would take the session from each other.
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'relay', password: 'relaypw' })],
+      },
+      { dir },
+    );
   after(async () => {
     prosody?.signal('SIGCONT');
     await alice?.stop();
@@ -52,8 +76,10 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
     await prosody?.destroy();
   });
 
-  const fromBotWith = (text: string) => (stanza: ReturnType<typeof xml>) =>
-    stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true && (stanza.getChildText('body') ?? '').endsWith(text);
+  const fromBotWith =
+    (text: string, bot = BOT) =>
+    (stanza: ReturnType<typeof xml>) =>
+      stanza.is('message') && stanza.attrs.from?.startsWith(`${bot}/`) === true && (stanza.getChildText('body') ?? '').endsWith(text);
 
   it('counts a message sent once the server acknowledged it, and sends again one the server lost', async () => {
     alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
@@ -113,5 +139,40 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
       ['said before 1', 'said before 2', 'said after the transfer'],
       'what was said before, in order, then what came after, each once',
     );
+  });
+
+  it('stops within the drain time while the server holds an acknowledgement back, the message kept for the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    const text = 'written as the bridge stops';
+    let running: TestBridge | undefined = await bridgeIn(dir);
+    try {
+      const first = running;
+      await until(() => first.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot online');
+      await alice?.stop();
+      alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+      const v = await openVisitor(first, { assignee: 'xmpp:alice@localhost' });
+      await alice.stop();
+      alice = undefined;
+      prosody.signal('SIGSTOP');
+      await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'held', text });
+      await until(() => unreadBytesAt(prosody.c2sPort) > 0, 5000, 'the stanza written to the frozen server');
+      // Stream Management would wait a minute for the acknowledgement; the stop waits its drain time (2 s here).
+      running = undefined;
+      await within(first.stop(), 20_000, 'the bridge stopped');
+      const db = new Database(join(dir, 'switchboard.db'), { readonly: true });
+      const queued = db.prepare('SELECT count(*) AS n FROM outbox o JOIN messages m ON m.id = o.message_id WHERE m.text = ?').get(text) as { n: number };
+      db.close();
+      assert.equal(queued.n, 1, 'still queued, not counted sent');
+
+      prosody.signal('SIGCONT');
+      running = await bridgeIn(dir);
+      alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+      // At least once: the copy the frozen server had unread may arrive too (XMPP cannot tell it is the same).
+      await alice.next(fromBotWith(text, 'relay@localhost'), 20_000);
+    } finally {
+      prosody.signal('SIGCONT');
+      await running?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

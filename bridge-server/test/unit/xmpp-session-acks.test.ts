@@ -3,6 +3,7 @@
 // and resolves on the write when the stream has no Stream Management.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { type Element, xml } from '@xmpp/component';
 import pino from 'pino';
@@ -29,18 +30,22 @@ class StandInEntity extends EventEmitter {
   };
 }
 
-async function onlineSession(): Promise<{ entity: StandInEntity; session: XmppSession }> {
-  const entity = new StandInEntity();
-  const session = new XmppSession(entity, {
+function sessionOf(entity: StandInEntity, onOnline: () => void = () => undefined): XmppSession {
+  return new XmppSession(entity, {
     service: 'xmpp://127.0.0.1:5222',
     domain: 'localhost',
     connectTimeoutSeconds: 5,
     sink: { status: () => undefined } as never,
     logger: pino({ level: 'silent' }),
-    onOnline: () => undefined,
+    onOnline,
     onOffline: () => undefined,
     onStanza: () => undefined,
   });
+}
+
+async function onlineSession(): Promise<{ entity: StandInEntity; session: XmppSession }> {
+  const entity = new StandInEntity();
+  const session = sessionOf(entity);
   await session.start();
   return { entity, session };
 }
@@ -108,5 +113,42 @@ describe('XMPP session: sends acknowledged by the server', () => {
     entity.streamManagement.enabled = false;
     await session.send(xml('message', { to: 'alice@localhost' }, xml('body', {}, 'hi')));
     assert.equal(entity.written.length, 1);
+  });
+});
+
+describe('XMPP session: stopping', () => {
+  it('destroys the socket that a server not answering the close left half-open', async () => {
+    const { entity, session } = await onlineSession();
+    const socket = new Socket();
+    Object.assign(entity, { socket });
+    // As xmpp.js does when the server never closes its side: it gives up and lets the socket go.
+    entity.stop = () => {
+      Object.assign(entity, { socket: null });
+      return Promise.resolve();
+    };
+    await session.stop();
+    assert.equal(socket.destroyed, true);
+  });
+
+  it('closes an attempt that comes online after the stop, instead of keeping a session for a stopped network', async () => {
+    const entity = new StandInEntity();
+    let finishConnect: () => void = () => undefined;
+    entity.connect = () => new Promise<void>((resolve) => (finishConnect = resolve));
+    let stops = 0;
+    entity.stop = () => {
+      stops++;
+      return Promise.resolve();
+    };
+    const online: string[] = [];
+    const session = sessionOf(entity, () => online.push('online'));
+    const starting = session.start();
+    await session.stop();
+    const stopsAtStop = stops;
+    finishConnect();
+    await new Promise<void>((resolve) => entity.once('online', () => setImmediate(resolve)));
+    assert.equal(stops, stopsAtStop + 1, 'stopped again once it came online');
+    assert.deepEqual(online, [], 'never reported online');
+    await starting.catch(() => undefined);
+    assert.notEqual(session.status.state, 'online');
   });
 });

@@ -88,6 +88,8 @@ export class Link {
     if (this.stopping) return;
     this.set({ state: 'connecting' });
     await this.options.connect();
+    // Stopped while the attempt was under way: the adapter closes what came up; it is not online.
+    if (this.stopping) return;
     this.set({ state: 'online' });
   }
 
