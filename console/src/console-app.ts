@@ -86,7 +86,10 @@ export class ConsoleApp extends ConsoleElement {
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('lang')) {
       this.locale = consoleLocale(this.lang || navigator.language);
-      this.notifier = new Notifier(this.locale.t.appTitle, this.locale.t.newMessageFrom);
+      this.notifier = new Notifier(this.locale.t.appTitle, this.locale.t.newMessageFrom, () => {
+        const self = this.client?.session?.self;
+        return self ? [self] : [];
+      });
       this.setAttribute('dir', this.locale.dir);
       document.title = this.locale.t.appTitle;
     }

@@ -14,12 +14,13 @@ export interface Seen {
 
 /**
  * Whether an item brings a message the agent has not seen: its unread count grew or, once the
- * count stands at the bridge's cap (it can grow no further), the customer wrote the newest message.
+ * count stands at the bridge's cap (it can grow no further), a newer message came from anyone but
+ * the agent (`self`, their addresses): what the bridge counts as unread below the cap.
  */
-export function bringsNewMessage(before: Seen | undefined, item: InboxItem): boolean {
+export function bringsNewMessage(before: Seen | undefined, item: InboxItem, self: readonly string[]): boolean {
   if (item.unread > (before?.unread ?? 0)) return true;
   const last = item.lastMessage;
-  return atUnreadCap(item.unread) && last !== undefined && last.seq > (before?.lastSeq ?? 0) && last.from === item.customer.address;
+  return atUnreadCap(item.unread) && last !== undefined && last.seq > (before?.lastSeq ?? 0) && !self.includes(last.from);
 }
 
 const seenOf = (item: InboxItem): Seen => ({ unread: item.state === 'closed' ? 0 : item.unread, lastSeq: item.lastMessage?.seq ?? 0 });
@@ -30,6 +31,8 @@ export class Notifier {
   constructor(
     private readonly baseTitle: string,
     private readonly text: (who: string) => string,
+    /** The agent's own addresses: their messages are never news to them. */
+    private readonly self: () => readonly string[] = () => [],
   ) {}
 
   /** Whether the agent can still be asked for permission. */
@@ -53,7 +56,7 @@ export class Notifier {
     this.seen.set(item.id, seenOf(item));
     this.retitle();
     const looking = document.visibilityState === 'visible' && item.id === open;
-    if (bringsNewMessage(before, item) && !looking && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    if (bringsNewMessage(before, item, this.self()) && !looking && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
       const who = item.customer.name ?? item.customer.address;
       const notification = new Notification(this.text(who), { body: item.lastMessage?.text ?? '', tag: item.id });
       notification.onclick = () => window.focus();

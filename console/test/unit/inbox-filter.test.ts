@@ -117,14 +117,17 @@ describe('unread badge', () => {
 describe('desktop notifications', () => {
   const at = (unread: number, seq: number, from: string) =>
     item('a', { unread, lastSeq: seq, lastMessage: { seq, from: from as InboxItem['customer']['address'], text: 'hi', sentAt: '2026-03-01T10:00:00Z' } });
+  const self = ['web:a_alice'];
   it('tell of a message when the unread count grew', () => {
-    assert.equal(bringsNewMessage({ unread: 1, lastSeq: 4 }, at(2, 5, 'web:v_1')), true);
-    assert.equal(bringsNewMessage(undefined, at(1, 1, 'web:v_1')), true);
-    assert.equal(bringsNewMessage({ unread: 2, lastSeq: 5 }, at(2, 6, 'web:a_alice')), false, "the agent's own answer");
+    assert.equal(bringsNewMessage({ unread: 1, lastSeq: 4 }, at(2, 5, 'web:v_1'), self), true);
+    assert.equal(bringsNewMessage(undefined, at(1, 1, 'web:v_1'), self), true);
+    assert.equal(bringsNewMessage({ unread: 2, lastSeq: 5 }, at(2, 6, 'web:a_alice'), self), false, "the agent's own answer");
   });
-  it('at the cap, tell of the customer writing again, not of anyone else', () => {
-    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 300 }, at(100, 301, 'web:v_1')), true);
-    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 301 }, at(100, 302, 'web:a_alice')), false);
-    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 302 }, at(100, 302, 'web:v_1')), false, 'nothing new');
+  it('at the cap, tell of a newer message from anyone but the agent, as the unread count would below it', () => {
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 300 }, at(100, 301, 'web:v_1'), self), true, 'the customer');
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 301 }, at(100, 302, 'web:a_alice'), self), false, "the agent's own answer");
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 302 }, at(100, 303, 'web:a_bob'), self), true, 'a colleague');
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 303 }, at(100, 304, 'xmpp:ann@example.org'), self), true, 'the customer from another network');
+    assert.equal(bringsNewMessage({ unread: 100, lastSeq: 304 }, at(100, 304, 'web:v_1'), self), false, 'nothing new');
   });
 });
