@@ -407,6 +407,9 @@ export class OutboxWorker {
     // The lease went while it was being sent (the network refused as standby): the item is the new
     // holder's, untouched, and no attempt is counted against it.
     if (!this.leases.holds(networkId)) return 'retry';
+    // A send the stop stopped waiting for, failed by the network's own stop: it goes again at the
+    // next start, untouched; the shutdown counts no attempt against it and fails nothing for good.
+    if (this.stopped) return 'retry';
     if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
       const changed = await store.completeOutbox(item.id, 'failed', fence);
       this.claimed(networkId);

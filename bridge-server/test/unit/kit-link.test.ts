@@ -64,4 +64,20 @@ describe("the network kit's link", () => {
     await until(() => calls === 4);
     await l.stop(async () => undefined);
   });
+
+  it('reports nothing online once stopped: not an attempt that finishes after the stop, nor the library saying it came up', async () => {
+    let finish: () => void = () => undefined;
+    const { link: l, reported } = link(() => new Promise<void>((resolve) => (finish = resolve)));
+    const starting = l.start();
+    await until(() => l.status.state === 'connecting');
+    await l.stop(async () => undefined);
+    finish();
+    await starting;
+    l.up();
+    assert.deepEqual(l.status, { state: 'offline', reason: 'stopped' });
+    assert.equal(
+      reported.some((status) => status.state === 'online'),
+      false,
+    );
+  });
 });

@@ -496,6 +496,22 @@ describe('outbox worker', () => {
     );
   });
 
+  it('stop(waitMs) gives up on a send that does not settle, which then fails with the network: left queued as it was, no attempt counted', async () => {
+    const { network, outbox, worker } = setup();
+    outbox.queue('hand:a', 'a1');
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    await worker.stop(20);
+    assert.deepEqual(network.inFlight(), ['a1'], 'still in flight when the stop gave up waiting');
+    // The network's own stop fails what it still held.
+    network.take('a1').reject(new NetworkError('the connection to the server was closed', true));
+    await settle();
+    assert.deepEqual(
+      outbox.items.map((item) => [item.message.text, item.attempts]),
+      [['a1', 0]],
+    );
+  });
+
   it('reads a long queue a page at a time and still sends every item once, in order', async () => {
     const { network, outbox, worker } = setup(3);
     for (let i = 1; i <= 130; i++) outbox.queue(`hand:r${i % 3}`, `m${i}`);

@@ -157,6 +157,35 @@ describe('SQLite store', () => {
     assert.equal(await store.getParty('web:u_bo@shop'), null, 'erased');
   });
 
+  it("commits an outbox item's completion with the next write asked for, or on its own soon after", async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+    const append = (text: string) =>
+      store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+    await append('one');
+    await append('two');
+    const [first, second] = await store.pendingOutbox('xmpp', 10);
+
+    // Alone: it commits by itself, shortly.
+    assert.equal((await store.completeOutbox(first!.id, 'sent'))?.status, 'sent');
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10)).map((item) => item.id),
+      [second!.id],
+    );
+
+    // A message comes in on the next turn: the completion waited for it and shares its commit.
+    let appendAsked = false;
+    const completed = store.completeOutbox(second!.id, 'sent').then((message) => ({ message, appendAsked }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    appendAsked = true;
+    const [outcome] = await Promise.all([completed, append('three')]);
+    assert.equal(outcome.message?.status, 'sent');
+    assert.equal(outcome.appendAsked, true, 'committed with the append, not before it was asked for');
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
+      ['three'],
+    );
+  });
+
   it('remembers the conversations in use, not every one it wrote: one that dropped out is read again as last written', async () => {
     const first = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_first', participants: ['web:v_first'], team: 'support' });
     await store.setConversationState(first.id, 'closed');

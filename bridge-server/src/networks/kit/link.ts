@@ -73,8 +73,9 @@ export class Link {
     this.reconnector.schedule();
   }
 
-  /** The link came up by itself (an event of the protocol's library). */
+  /** The link came up by itself (an event of the protocol's library); not once stopped. */
   up(): void {
+    if (this.stopping) return;
     this.set({ state: 'online' });
   }
 

@@ -97,6 +97,8 @@ export class SipSession {
           reject(error instanceof Error ? error : new Error(String(error)));
         });
     });
+    // Registered while the network stopped: the stop ends the user agent; nothing is online.
+    if (this.link.stopped) return;
     this.link.up();
     this.options.logger.info({ aor: `sip:${this.options.config.username}@${this.options.config.domain}` }, 'sip registered');
     this.options.onOnline();

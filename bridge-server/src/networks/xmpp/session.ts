@@ -68,6 +68,8 @@ const ACK_REQUEST_DELAY_MS = 1;
 
 export class XmppSession {
   private connecting = false;
+  /** The last close under way (a stop, or an attempt that came up after one). */
+  private closing: Promise<void> | undefined;
   private readonly link: Link;
   /** Sends waiting for the server's acknowledgement (Stream Management), by the stanza sent. */
   private readonly unacknowledged = new Map<Element, { acknowledged(): void; lost(): void }>();
@@ -86,7 +88,7 @@ export class XmppSession {
     entity.on('online', () => {
       // An attempt that was under way when the network stopped: it closes at once, or it would
       // keep a session (and the process) alive for a network that no longer runs.
-      if (this.link.stopped) return void this.close();
+      if (this.link.stopped) return void (this.closing = this.close());
       // The stanzas of a burst (a commit's messages, a message and its receipt) leave together.
       if (entity.socket instanceof Socket) coalesceWrites(entity.socket);
       this.link.up();
@@ -118,9 +120,12 @@ export class XmppSession {
     return this.link.status;
   }
 
-  private connectOnce(): Promise<void> {
+  private async connectOnce(): Promise<void> {
     const { entity, options } = this;
     this.connecting = true;
+    // A close still under way would end the connection this attempt makes (xmpp.js closes the
+    // socket current when it gets there).
+    await this.closing;
     const finished = () => {
       // Let the disconnect that follows a failure pass first, so it is not taken for a drop.
       setImmediate(() => (this.connecting = false));
@@ -161,7 +166,7 @@ export class XmppSession {
   }
 
   stop(): Promise<void> {
-    return this.link.stop(() => this.close());
+    return this.link.stop(() => (this.closing = this.close()));
   }
 
   /**

@@ -29,11 +29,10 @@ export class OpenPairs {
     this.latest.set(keyOf(a, b), id);
   }
 
-  /** A message was appended to `conversation` (undefined: not in the store's cache): it is now its parties' latest. */
-  appended(conversationId: string, conversation: ConversationRecord | undefined): void {
-    if (!conversation) return this.forget();
-    for (const a of conversation.participants)
-      for (const b of conversation.participants) {
+  /** A message was appended to the conversation of `participants`: it is now their latest. */
+  appended(conversationId: string, participants: readonly Address[]): void {
+    for (const a of participants)
+      for (const b of participants) {
         const key = keyOf(a, b);
         if (a !== b && this.latest.has(key) && this.latest.get(key) !== conversationId) this.latest.delete(key);
       }

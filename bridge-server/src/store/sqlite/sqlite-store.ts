@@ -91,6 +91,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 /** WAL frames past which the store holds its commits for the checkpointer's last pass; the file is cut back to as many pages when it starts over. */
 const WAL_FOLD_FRAMES = 16_384;
 const PAGE_BYTES = 4096;
+/** How long a lazy write (an outbox item's completion) waits for another write to commit with. */
+const LAZY_WRITE_MS = 2;
 /** Commits held for a fold resume after this long whatever the checkpointer's thread does. */
 const FOLD_HOLD_MAX_MS = 2000;
 /** Parties whose record is remembered, at most (the oldest answer goes first). */
@@ -119,6 +121,8 @@ export class SqliteStore implements Store {
   /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** The commit of lazy writes only, if no other write comes first (flushLazily). */
+  private lazyFlush: NodeJS.Timeout | undefined;
   /** Commits held while the checkpointer's last pass folds the WAL (writes wait in `pending`). */
   private holdingForFold: NodeJS.Timeout | undefined;
   private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
@@ -160,12 +164,13 @@ export class SqliteStore implements Store {
    * participants (a message appended tells `openPairs` itself); any other write forgets the answers
    * remembered for openConversationBetween and getParty.
    */
-  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false): Promise<T> {
+  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false, when: 'soon' | 'lazily' = 'soon'): Promise<T> {
     if (!quiet) this.searchIndexer?.busy();
     const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
-      this.flushSoon();
+      if (when === 'soon') this.flushSoon();
+      else this.flushLazily();
     });
   }
 
@@ -176,8 +181,20 @@ export class SqliteStore implements Store {
     setImmediate(() => this.flush());
   }
 
+  /**
+   * A write nothing waits on to go on (the bookkeeping of a send already made) joins the next
+   * commit another write asks for, or commits on its own after LAZY_WRITE_MS: one commit fewer
+   * each time, and none of it in the way of a message coming in meanwhile.
+   */
+  private flushLazily(): void {
+    if (this.flushScheduled || this.lazyFlush) return;
+    this.lazyFlush = setTimeout(() => this.flush(), LAZY_WRITE_MS);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
+    clearTimeout(this.lazyFlush);
+    this.lazyFlush = undefined;
     if (this.holdingForFold) return; // flushed when the fold is done
     const batch = this.pending;
     if (batch.length === 0) return; // flushed already by close()
@@ -557,10 +574,11 @@ export class SqliteStore implements Store {
   }
 
   private toConversation(row: ConversationRow): ConversationRecord {
-    return toConversation(
-      row,
-      this.statements.participantsOf.all(row.id).map((p) => p.address),
-    );
+    return toConversation(row, this.participantsOf(row.id));
+  }
+
+  private participantsOf(conversationId: string): Address[] {
+    return this.statements.participantsOf.all(conversationId).map((p) => p.address as Address);
   }
 
   /** Reads a conversation from the database and refreshes the cache. */
@@ -857,7 +875,9 @@ export class SqliteStore implements Store {
       cached.lastSeq = message.seq;
       cached.updatedAt = sentAt;
     }
-    this.openPairs.appended(input.conversationId, cached);
+    // Out of the cache, its participants are read: forgetting every pair instead would send each
+    // conversation's next lookup to the database.
+    this.openPairs.appended(input.conversationId, cached?.participants ?? this.participantsOf(input.conversationId));
     return { kind: 'stored', message, queued };
   };
 
@@ -936,10 +956,17 @@ export class SqliteStore implements Store {
   }
 
   async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
-    return this.write(() => {
-      const messageId = this.statements.completeOutbox.get(id)?.message_id;
-      return messageId && status ? this.advance(messageId, status) : null;
-    }, 'kept');
+    // The recipient's next item does not wait for it (the outbox's lane moved on when the network
+    // took the message): it commits with whatever comes next, see flushLazily.
+    return this.write(
+      () => {
+        const messageId = this.statements.completeOutbox.get(id)?.message_id;
+        return messageId && status ? this.advance(messageId, status) : null;
+      },
+      'kept',
+      false,
+      'lazily',
+    );
   }
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
