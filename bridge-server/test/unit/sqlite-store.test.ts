@@ -157,7 +157,7 @@ describe('SQLite store', () => {
     assert.equal(await store.getParty('web:u_bo@shop'), null, 'erased');
   });
 
-  it("commits an outbox item's completion with the next write asked for, or on its own soon after", async () => {
+  it("commits an outbox item's completion and a receipt with the next write asked for, or on their own soon after", async () => {
     const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
     const append = (text: string) =>
       store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
@@ -184,6 +184,16 @@ describe('SQLite store', () => {
       (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
       ['three'],
     );
+
+    // A receipt likewise: alone, then with the next message in.
+    assert.equal((await store.advanceStatus(first!.message.id, 'delivered'))?.status, 'delivered');
+    appendAsked = false;
+    const read = store.advanceStatus(second!.message.id, 'delivered').then((message) => ({ message, appendAsked }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    appendAsked = true;
+    const [receipt] = await Promise.all([read, append('four')]);
+    assert.equal(receipt.message?.status, 'delivered');
+    assert.equal(receipt.appendAsked, true, 'committed with the append');
   });
 
   it('remembers the conversations in use, not every one it wrote: one that dropped out is read again as last written', async () => {

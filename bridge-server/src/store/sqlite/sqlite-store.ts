@@ -914,7 +914,8 @@ export class SqliteStore implements Store {
   }
 
   async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
-    return this.write(() => this.advance(id, status), 'kept');
+    // A receipt: nothing waits on it to go on, so it commits with what comes next (flushLazily).
+    return this.write(() => this.advance(id, status), 'kept', false, 'lazily');
   }
 
   /** Moves a status forward inside the current write; the message when it changed. */
