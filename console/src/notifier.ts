@@ -32,7 +32,7 @@ export class Notifier {
     private readonly baseTitle: string,
     private readonly text: (who: string) => string,
     /** The agent's own addresses: their messages are never news to them. */
-    private readonly self: () => readonly string[] = () => [],
+    private readonly self: () => readonly string[],
   ) {}
 
   /** Whether the agent can still be asked for permission. */

@@ -93,7 +93,11 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
   });
 
   it('puts the unread count in the page title, and takes it away once read', async () => {
-    const notifier = new Notifier('Console', (who) => `New message from ${who}`);
+    const notifier = new Notifier(
+      'Console',
+      (who) => `New message from ${who}`,
+      () => ['web:a_alice'],
+    );
     const item = (id: string, unread: number) => ({
       id,
       participants: [`web:v_${id}` as const],

@@ -29,6 +29,8 @@ export interface HandoverDeps {
   joining: JoiningParties;
 }
 
+const joiningKey = (conversationId: string, party: Address) => `${conversationId} ${party}`;
+
 /**
  * Parties joining a conversation on an outbox network, between their assignment and the catch-up
  * that queues what was said before: what is said meanwhile is not queued for them with its message
@@ -40,12 +42,12 @@ export class JoiningParties {
   private readonly joining = new Map<string, number>();
 
   add(conversationId: string, party: Address): void {
-    const key = `${conversationId} ${party}`;
+    const key = joiningKey(conversationId, party);
     this.joining.set(key, (this.joining.get(key) ?? 0) + 1);
   }
 
   delete(conversationId: string, party: Address): void {
-    const key = `${conversationId} ${party}`;
+    const key = joiningKey(conversationId, party);
     const left = (this.joining.get(key) ?? 1) - 1;
     if (left > 0) this.joining.set(key, left);
     else this.joining.delete(key);
@@ -53,7 +55,7 @@ export class JoiningParties {
 
   /** Asked for every outbox recipient of every message: nothing is built while no one joins. */
   has(conversationId: string, party: Address): boolean {
-    return this.joining.size > 0 && this.joining.has(`${conversationId} ${party}`);
+    return this.joining.size > 0 && this.joining.has(joiningKey(conversationId, party));
   }
 }
 

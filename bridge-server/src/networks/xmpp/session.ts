@@ -88,7 +88,7 @@ export class XmppSession {
     entity.on('online', () => {
       // An attempt that was under way when the network stopped: it closes at once, or it would
       // keep a session (and the process) alive for a network that no longer runs.
-      if (this.link.stopped) return void (this.closing = this.close());
+      if (this.link.stopped) return void this.close();
       // The stanzas of a burst (a commit's messages, a message and its receipt) leave together.
       if (entity.socket instanceof Socket) coalesceWrites(entity.socket);
       this.link.up();
@@ -166,18 +166,23 @@ export class XmppSession {
   }
 
   stop(): Promise<void> {
-    return this.link.stop(() => (this.closing = this.close()));
+    return this.link.stop(() => this.close());
   }
 
   /**
    * Closes the stream, then the socket whatever the server does: xmpp.js gives a server that does
    * not answer the stream's close (a frozen one) a few seconds, then lets the socket go half-closed,
-   * where it would stay open until the server wakes up.
+   * where it would stay open until the server wakes up. The next attempt waits for it (`closing`).
    */
-  private async close(): Promise<void> {
+  private close(): Promise<void> {
     const socket = this.entity.socket;
-    await this.entity.stop().catch(() => undefined);
-    if (socket instanceof Socket && !socket.destroyed) socket.destroy();
+    this.closing = this.entity
+      .stop()
+      .catch(() => undefined)
+      .then(() => {
+        if (socket instanceof Socket && !socket.destroyed) socket.destroy();
+      });
+    return this.closing;
   }
 
   /**

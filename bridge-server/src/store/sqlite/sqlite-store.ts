@@ -164,13 +164,25 @@ export class SqliteStore implements Store {
    * participants (a message appended tells `openPairs` itself); any other write forgets the answers
    * remembered for openConversationBetween and getParty.
    */
-  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false, when: 'soon' | 'lazily' = 'soon'): Promise<T> {
+  private write<T>(run: () => T, conversations: 'kept' | 'changed' = 'changed', quiet = false): Promise<T> {
+    return this.queueWrite(run, conversations, quiet, () => this.flushSoon());
+  }
+
+  /**
+   * A write nothing waits on to go on (the bookkeeping of a send already made, a receipt), that
+   * changes no conversation: it joins the next commit another write asks for, or commits on its
+   * own after LAZY_WRITE_MS. One commit fewer each time, and none in the way of a message coming in.
+   */
+  private writeLazily<T>(run: () => T): Promise<T> {
+    return this.queueWrite(run, 'kept', false, () => this.flushLazily());
+  }
+
+  private queueWrite<T>(run: () => T, conversations: 'kept' | 'changed', quiet: boolean, flush: () => void): Promise<T> {
     if (!quiet) this.searchIndexer?.busy();
     const item = conversations === 'kept' ? run : () => (this.forgetAnswers(), run());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run: item, resolve: resolve, reject });
-      if (when === 'soon') this.flushSoon();
-      else this.flushLazily();
+      flush();
     });
   }
 
@@ -181,11 +193,7 @@ export class SqliteStore implements Store {
     setImmediate(() => this.flush());
   }
 
-  /**
-   * A write nothing waits on to go on (the bookkeeping of a send already made) joins the next
-   * commit another write asks for, or commits on its own after LAZY_WRITE_MS: one commit fewer
-   * each time, and none of it in the way of a message coming in meanwhile.
-   */
+  /** Lazy writes are committed with the next flush asked for, or after LAZY_WRITE_MS. */
   private flushLazily(): void {
     if (this.flushScheduled || this.lazyFlush) return;
     this.lazyFlush = setTimeout(() => this.flush(), LAZY_WRITE_MS);
@@ -914,8 +922,7 @@ export class SqliteStore implements Store {
   }
 
   async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
-    // A receipt: nothing waits on it to go on, so it commits with what comes next (flushLazily).
-    return this.write(() => this.advance(id, status), 'kept', false, 'lazily');
+    return this.writeLazily(() => this.advance(id, status));
   }
 
   /** Moves a status forward inside the current write; the message when it changed. */
@@ -957,17 +964,11 @@ export class SqliteStore implements Store {
   }
 
   async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
-    // The recipient's next item does not wait for it (the outbox's lane moved on when the network
-    // took the message): it commits with whatever comes next, see flushLazily.
-    return this.write(
-      () => {
-        const messageId = this.statements.completeOutbox.get(id)?.message_id;
-        return messageId && status ? this.advance(messageId, status) : null;
-      },
-      'kept',
-      false,
-      'lazily',
-    );
+    // The recipient's next item does not wait for it: the outbox's lane moved on when the network took the message.
+    return this.writeLazily(() => {
+      const messageId = this.statements.completeOutbox.get(id)?.message_id;
+      return messageId && status ? this.advance(messageId, status) : null;
+    });
   }
 
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
