@@ -28,8 +28,8 @@ export interface ClientHub {
   isConnected(address: Address): boolean;
   /** The site an address is connected to now, if it has a live connection. */
   siteOf(address: Address): string | undefined;
-  /** The addresses with a live connection to a site now (on any node). */
-  connectedOn(siteKey: string): Address[];
+  /** The site's agents and integrations with a live connection now (on any node). */
+  deskOn(siteKey: string): Address[];
   /** How many live connections the address has. */
   connectionCount(address: Address): number;
   /**

@@ -17,6 +17,7 @@ import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
 import { type ClusterBus, LocalBus } from '../cluster/bus.js';
 import type { Actor } from '../core/actor.js';
 import type { ClientHub, HubRoom } from '../core/hub.js';
+import { isDeskIdentity } from '../networks/web/identities.js';
 import { toClientForm } from '../networks/web/site-scope.js';
 
 export function roomName(room: HubRoom): string {
@@ -72,6 +73,12 @@ export class SocketHub implements ClientHub {
   private readonly remote = new Map<string, Map<Address, { count: number; siteKey: string }>>();
   private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
   private readonly awaitingReceipt = new LRUCache<string, () => void>(PENDING_REMOTE);
+  /**
+   * Each site's agents and integrations seen connected, on any node: the site's inbox readers are
+   * asked for at every change of a conversation, and a site can have thousands of visitors
+   * connected. Pruned as their connections go.
+   */
+  private readonly desk = new Map<string, Set<Address>>();
 
   constructor(
     private readonly nsp: V1Namespace,
@@ -175,11 +182,13 @@ export class SocketHub implements ClientHub {
     return undefined;
   }
 
-  connectedOn(siteKey: string): Address[] {
-    const found = new Set<Address>();
-    for (const counts of [this.connections, ...this.remote.values()])
-      for (const [address, entry] of counts) if (entry.siteKey === siteKey && entry.count > 0) found.add(address);
-    return [...found];
+  deskOn(siteKey: string): Address[] {
+    const desk = this.desk.get(siteKey);
+    if (!desk) return [];
+    // A node that left takes its connections with it without a count of 0 for each.
+    for (const address of desk) if (!this.isConnected(address)) desk.delete(address);
+    if (desk.size === 0) this.desk.delete(siteKey);
+    return [...desk];
   }
 
   /** Called when an address gets its first connection on this node (`true`) or loses its last one here (`false`). */
@@ -192,6 +201,7 @@ export class SocketHub implements ClientHub {
   attach(address: Address, siteKey: string): void {
     const count = (this.connections.get(address)?.count ?? 0) + 1;
     this.connections.set(address, { count, siteKey });
+    this.joinDesk(address, siteKey);
     this.bus.publish<ConnectionCount>('hub:count', { address, siteKey, count });
     if (count === 1) for (const listener of this.listeners) listener(address, true);
   }
@@ -206,13 +216,34 @@ export class SocketHub implements ClientHub {
       return;
     }
     this.connections.delete(address);
+    if (entry) this.leaveDesk(address, entry.siteKey);
     for (const listener of this.listeners) listener(address, false);
   }
 
   private setRemote(node: string, { address, siteKey, count }: ConnectionCount): void {
     let counts = this.remote.get(node);
     if (!counts) this.remote.set(node, (counts = new Map<Address, { count: number; siteKey: string }>()));
-    if (count > 0) counts.set(address, { count, siteKey });
-    else counts.delete(address);
+    if (count > 0) {
+      counts.set(address, { count, siteKey });
+      this.joinDesk(address, siteKey);
+    } else {
+      counts.delete(address);
+      this.leaveDesk(address, siteKey);
+    }
+  }
+
+  private joinDesk(address: Address, siteKey: string): void {
+    if (!isDeskIdentity(address)) return;
+    const desk = this.desk.get(siteKey);
+    if (desk) desk.add(address);
+    else this.desk.set(siteKey, new Set([address]));
+  }
+
+  /** Once the address has no connection left on any node. */
+  private leaveDesk(address: Address, siteKey: string): void {
+    const desk = this.desk.get(siteKey);
+    if (!desk?.has(address) || this.isConnected(address)) return;
+    desk.delete(address);
+    if (desk.size === 0) this.desk.delete(siteKey);
   }
 }

@@ -70,6 +70,28 @@ describe('the client hub on several nodes', () => {
     assert.equal(a.hub.isConnected(ALICE), false);
   });
 
+  it("lists a site's agents and integrations connected on any node, and no one else", () => {
+    const { a, b } = twoNodes();
+    const ann = 'web:a_ann@shop' as Address;
+    const crm = 'web:i_crm@shop' as Address;
+    a.hub.attach(ann, 'shop');
+    b.hub.attach(crm, 'shop');
+    a.hub.attach('web:v_1', 'shop');
+    b.hub.attach('web:u_7@shop', 'shop');
+    b.hub.attach('web:a_zed@blog', 'blog');
+    assert.deepEqual(a.hub.deskOn('shop').sort(), [ann, crm]);
+    assert.deepEqual(b.hub.deskOn('shop').sort(), [ann, crm]);
+    assert.deepEqual(a.hub.deskOn('blog'), ['web:a_zed@blog']);
+    b.hub.attach(ann, 'shop');
+    a.hub.detach(ann);
+    assert.deepEqual(a.hub.deskOn('shop').sort(), [ann, crm], 'still connected on the other node');
+    b.hub.detach(ann);
+    assert.deepEqual(a.hub.deskOn('shop'), [crm]);
+    b.bus.stop();
+    assert.deepEqual(a.hub.deskOn('shop'), [], "a node that left takes its agents' connections with it");
+    assert.deepEqual(a.hub.deskOn('elsewhere'), []);
+  });
+
   it("tells only this node's connectivity to its listeners", () => {
     const { a, b } = twoNodes();
     const heard: string[] = [];

@@ -17,11 +17,11 @@ import type { Store } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 describe('inbox feed', () => {
-  it('coalesces the changes of a window into one item per agent, computed for each, none to visitors', async () => {
+  it('coalesces the changes of a window into one item per agent, computed for each', async () => {
     const sent: { rooms: HubRoom[]; item: InboxItem }[] = [];
     let wake = () => {};
     const hub = {
-      connectedOn: (siteKey: string) => (siteKey === 'shop' ? ['web:a_ann@shop', 'web:v_1', 'web:i_crm@shop'] : ['web:a_zed@blog']),
+      deskOn: (siteKey: string) => (siteKey === 'shop' ? ['web:a_ann@shop', 'web:i_crm@shop'] : ['web:a_zed@blog']),
       emit: (rooms: HubRoom[], _event: string, item: InboxItem) => {
         sent.push({ rooms, item });
         wake();
@@ -94,7 +94,7 @@ describe('inbox feed', () => {
       let done = () => {};
       const all = new Promise<void>((resolve) => (done = resolve));
       const hub = {
-        connectedOn: () => agents,
+        deskOn: () => agents,
         emit: (rooms: HubRoom[], _event: string, item: InboxItem) => {
           items.set((rooms[0] as { address: Address }).address, item);
           if (items.size === agents.length) done();

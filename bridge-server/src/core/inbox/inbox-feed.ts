@@ -11,11 +11,8 @@ import type { ClientHub } from '../hub.js';
 
 export const INBOX_ITEM_WINDOW_MS = 250;
 
-/** Agents and integrations of a site have these web identities (networks/web/identities.ts). */
-const DESK_IDENTITY = /^web:[ai]_/;
-
 export interface InboxFeedDeps {
-  hub: Pick<ClientHub, 'emit' | 'connectedOn'>;
+  hub: Pick<ClientHub, 'emit' | 'deskOn'>;
   logger: Logger;
   /** The conversation as each of `readers` lists it, by reader; empty when it is gone. */
   itemsFor(siteKey: string, conversationId: string, readers: readonly Address[]): Promise<Map<Address, InboxItem>>;
@@ -45,7 +42,7 @@ export class InboxFeed {
   }
 
   private async push(siteKey: string, conversationId: string): Promise<void> {
-    const readers = this.deps.hub.connectedOn(siteKey).filter((address) => DESK_IDENTITY.test(address));
+    const readers = this.deps.hub.deskOn(siteKey);
     if (readers.length === 0) return;
     const items = await this.deps.itemsFor(siteKey, conversationId, readers);
     for (const [reader, item] of items) this.deps.hub.emit([{ kind: 'address', address: reader }], 'inbox:item', item);

@@ -24,3 +24,11 @@ export function visitorAddress(id: string): Address {
 export function isVisitorAddress(address: string): boolean {
   return address.startsWith(VISITOR);
 }
+
+const AGENT = `${SCHEME}${PREFIX.agent}`;
+const INTEGRATION = `${SCHEME}${PREFIX.integration}`;
+
+/** Whether an address is one of a site's desk: an agent or an integration, who read the site's inbox. */
+export function isDeskIdentity(address: string): boolean {
+  return address.startsWith(AGENT) || address.startsWith(INTEGRATION);
+}
