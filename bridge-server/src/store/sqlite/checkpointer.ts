@@ -19,7 +19,7 @@ const db = new Database(workerData.path, { fileMustExist: true });
 // Busy (another connection's checkpoint at that moment) comes back as a row, not an error: the
 // next tick folds the rest.
 const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)')[0];
-const timer = setInterval(() => {
+const pass = () => {
   try {
     let pass = checkpoint();
     // What the store wrote while a pass copied is left for the next one: passes again at once
@@ -31,7 +31,11 @@ const timer = setInterval(() => {
   } catch {
     // The file went away under us (the store closing): stop asks us to end.
   }
-}, workerData.intervalMs);
+};
+// A first pass as the thread starts: what was written before it (a burst at start-up) waits no
+// interval more.
+pass();
+const timer = setInterval(pass, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message === 'held') {
     // Nothing is written meanwhile: this pass completes, and the store's next write starts the WAL over.
