@@ -1319,6 +1319,38 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.equal((await b.history(c.id, { limit: 10 })).messages.length, 1);
       });
 
+      /** `outboxFor` of a bridge whose XMPP parties get messages through the outbox: every other XMPP participant. */
+      const toXmpp = (from: Address) => (participants: readonly Address[]) =>
+        participants.filter((p) => p !== from && p.startsWith('xmpp:')).map((recipient) => ({ recipient, network: 'xmpp' }));
+      const queuedFor = async (on: Store) => (await on.pendingOutbox('xmpp', 10)).map((item) => `${item.message.text} -> ${item.recipient}`);
+
+      it("queues a message for the parties taking part when it is stored, whatever the sender's node read before", async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        assert.deepEqual((await b.getConversation(c.id))!.participants, ['web:v_1'], 'what the other node reads first');
+        await a.assignConversation(c.id, 'xmpp:ann@x.test');
+        await append(c.id, { text: 'one', outboxFor: toXmpp('web:v_1') }, b);
+        await a.transferConversation(c.id, 'xmpp:bob@x.test');
+        await append(c.id, { text: 'two', outboxFor: toXmpp('web:v_1') }, b);
+        assert.deepEqual(await queuedFor(a), ['one -> xmpp:ann@x.test', 'two -> xmpp:bob@x.test']);
+      });
+
+      // One process leaves a joining party out itself (desk/handover.ts, unit-tested there): its store marks nothing.
+      if (setup.multiNode)
+        it('leaves a party joining on another node out until its catch-up, which queues what was said, in order', async () => {
+          const [a, b] = await nodes();
+          const c = await conversation(a);
+          const ann = 'xmpp:ann@x.test';
+          await append(c.id, { text: 'before' }, b);
+          await a.assignConversation(c.id, ann);
+          await a.startJoining(c.id, ann);
+          await append(c.id, { text: 'meanwhile', outboxFor: toXmpp('web:v_1') }, b);
+          assert.deepEqual(await queuedFor(a), [], 'nothing for the party while it joins');
+          assert.equal(await a.queueEarlierMessages(c.id, ann, 'xmpp'), 2);
+          await append(c.id, { text: 'after', outboxFor: toXmpp('web:v_1') }, b);
+          assert.deepEqual(await queuedFor(b), [`before -> ${ann}`, `meanwhile -> ${ann}`, `after -> ${ann}`]);
+        });
+
       it('lets exactly one node take a queued conversation', async () => {
         const [a, b] = await nodes();
         const c = await conversation(a);

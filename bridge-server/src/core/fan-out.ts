@@ -6,7 +6,7 @@ import { type Address, type Message, type TypingState, networkOf } from '@switch
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { ConversationRecord, QueuedOutboxItem } from '../store/store.js';
+import type { ConversationRecord, OutboxTarget, QueuedOutboxItem } from '../store/store.js';
 import type { JoiningParties } from './desk/handover.js';
 import type { ClientHub } from './hub.js';
 import type { NetworkConversation } from '../networks/network.js';
@@ -28,13 +28,13 @@ export interface FanOutDeps {
 export class FanOut {
   constructor(private readonly deps: FanOutDeps) {}
 
-  /** Which recipients of a conversation go through the outbox (queued with the message). */
-  outboxRecipients(conversation: ConversationRecord, from: Address): { recipient: Address; network: string }[] {
-    return conversation.participants
+  /** Which of a conversation's participants get a message from `from` through the outbox (queued with the message). */
+  outboxRecipients(conversationId: string, participants: readonly Address[], from: Address): OutboxTarget[] {
+    return participants
       .filter((address) => address !== from)
       .flatMap((recipient) => {
         const network = this.deps.registry.forAddress(recipient);
-        if (network?.deliversFromStore || this.deps.joining?.has(conversation.id, recipient)) return [];
+        if (network?.deliversFromStore || this.deps.joining?.has(conversationId, recipient)) return [];
         return [{ recipient, network: network?.scheme ?? networkOf(recipient) }];
       });
   }
@@ -52,7 +52,7 @@ export class FanOut {
   message(
     message: Message,
     conversation: ConversationRecord,
-    options: { exceptConnection?: string; queued?: readonly QueuedOutboxItem[] | undefined } = {},
+    options: { exceptConnection?: string; queued?: readonly QueuedOutboxItem[] | undefined; queuedTo?: readonly OutboxTarget[] } = {},
   ): void {
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
@@ -80,6 +80,12 @@ export class FanOut {
         .send({ message, to: recipient, conversation: toWireConversation(conversation) })
         .then(() => this.deps.metrics.messages.inc({ network: network.scheme, direction: 'out' }))
         .catch((error: unknown) => this.deps.logger.error({ err: error, message: message.id }, 'delivery to a connected party failed'));
+    }
+    // Recipients the store found that this copy of the conversation lacks (assigned on another node meanwhile).
+    for (const { network } of options.queuedTo ?? []) {
+      if (kicked.has(network)) continue;
+      kicked.add(network);
+      this.deps.kickOutbox(network);
     }
   }
 

@@ -49,17 +49,29 @@ export interface NewConversation {
   assignee?: Address;
 }
 
+/** A recipient on a network that delivers through the outbox; `notBefore` (epoch ms) holds its item back until then. */
+export interface OutboxTarget {
+  recipient: Address;
+  network: string;
+  notBefore?: number;
+}
+
 export interface NewMessage {
   conversationId: string;
   from: Address;
   clientId?: string;
   text: string;
   status: MessageStatus;
+  /** Recipients queued in the same transaction whoever takes part (a reply mailed to a visitor who left). */
+  outbox: OutboxTarget[];
   /**
-   * Recipients on networks that deliver through the outbox, queued in the same transaction;
-   * `notBefore` (epoch ms) holds an item back until then (a reply mailed to a visitor who left).
+   * The conversation's recipients on outbox networks, from its participants as the store has them
+   * when it stores the message (the conversation held against assignments and transfers meanwhile,
+   * on any node): a party the caller's copy of the conversation lacks, added since, is one of
+   * them. Queued in the same transaction, except parties joining it (`startJoining`), whose
+   * catch-up queues the message. Called at most once per append (a duplicate queues nothing).
    */
-  outbox: { recipient: Address; network: string; notBefore?: number }[];
+  outboxFor?(participants: readonly Address[]): OutboxTarget[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
   /** The sender's address on another network the message came through (`Message.sentFrom`). */
@@ -402,6 +414,13 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * it on an outbox network, in seq order; returns how many.
    */
   queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number>;
+  /**
+   * A party starts joining a conversation on an outbox network (desk/handover.ts): until its
+   * catch-up (`queueEarlierMessages`), or a minute at most, the messages stored in the
+   * conversation on any node are not queued for it with the message: the catch-up queues them, in
+   * order. A store of one process does nothing here (the process's handover leaves the party out itself).
+   */
+  startJoining(conversationId: string, party: Address): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

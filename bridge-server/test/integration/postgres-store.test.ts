@@ -116,6 +116,48 @@ describe('Postgres store', () => {
     }
   });
 
+  it("catches a joining party up only once an append holding the conversation is committed, with that append's message", async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore({ url, poolSize: 2 });
+    await store.open();
+    const ann = 'xmpp:ann@x.test';
+    const appending = new pg.Client({ connectionString: url });
+    await appending.connect();
+    try {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await store.assignConversation(c.id, ann);
+      await store.startJoining(c.id, ann);
+      // An append under way on another node, which left the joining party out: it holds the
+      // conversation's row (as an append's seq does) and has written its message, not committed yet.
+      await appending.query('BEGIN');
+      const [{ seq }] = (
+        await appending.query<{ seq: number }>('UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq AS seq', [c.id])
+      ).rows as [{ seq: number }];
+      await appending.query(
+        `INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES ('m_under_way', $1, $2, 'web:v_1', 'under way', $3, 'accepted')`,
+        [c.id, seq, new Date().toISOString()],
+      );
+      const caughtUp = store.queueEarlierMessages(c.id, ann, 'xmpp');
+      const appendPid = (await appending.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const deadline = Date.now() + 10_000;
+      const waiting = async () =>
+        (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [appendPid]))[0]!.n > 0;
+      while (!(await waiting())) {
+        assert.ok(Date.now() < deadline, 'the catch-up waits for the append holding the conversation');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await appending.query('COMMIT');
+      assert.equal(await caughtUp, 1);
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10)).map((item) => [item.message.text, item.recipient]),
+        [['under way', ann]],
+      );
+    } finally {
+      await appending.end();
+      await store.close();
+    }
+  });
+
   it('reports a wrong password as the server says it', async () => {
     const url = (await server.createDatabase()).replace(/:[^:@/]+@/, ':wrong@');
     const store = new PostgresStore({ url });

@@ -8,7 +8,6 @@ import pino from 'pino';
 import { JoiningParties } from '../../src/core/desk/handover.js';
 import { FanOut } from '../../src/core/fan-out.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
-import type { ConversationRecord } from '../../src/store/store.js';
 
 const AGENT = 'xmpp:alice@example.test' as Address;
 const VISITOR = 'web:v_1' as Address;
@@ -17,7 +16,7 @@ const registry = {
   forAddress: (address: Address) => ({ scheme: address.split(':')[0]!, deliversFromStore: address.startsWith('web:') }),
 } as unknown as NetworkRegistry;
 
-const conversation = { id: 'c_1', participants: [VISITOR, AGENT] } as unknown as ConversationRecord;
+const PARTICIPANTS = [VISITOR, AGENT];
 
 function fanOutWith(joining: JoiningParties): FanOut {
   return new FanOut({ registry, hub: {} as never, logger: pino({ level: 'silent' }), metrics: {} as never, kickOutbox: () => undefined, joining });
@@ -27,12 +26,12 @@ describe('parties joining a conversation', () => {
   it('are no outbox recipient while joining, and are again once the catch-up is asked for', () => {
     const joining = new JoiningParties();
     const fanOut = fanOutWith(joining);
-    assert.deepEqual(fanOut.outboxRecipients(conversation, VISITOR), [{ recipient: AGENT, network: 'xmpp' }]);
+    assert.deepEqual(fanOut.outboxRecipients('c_1', PARTICIPANTS, VISITOR), [{ recipient: AGENT, network: 'xmpp' }]);
     joining.add('c_1', AGENT);
-    assert.deepEqual(fanOut.outboxRecipients(conversation, VISITOR), []);
-    assert.deepEqual(fanOut.outboxRecipients({ ...conversation, id: 'c_2' }, VISITOR), [{ recipient: AGENT, network: 'xmpp' }], 'another conversation');
+    assert.deepEqual(fanOut.outboxRecipients('c_1', PARTICIPANTS, VISITOR), []);
+    assert.deepEqual(fanOut.outboxRecipients('c_2', PARTICIPANTS, VISITOR), [{ recipient: AGENT, network: 'xmpp' }], 'another conversation');
     joining.delete('c_1', AGENT);
-    assert.deepEqual(fanOut.outboxRecipients(conversation, VISITOR), [{ recipient: AGENT, network: 'xmpp' }]);
+    assert.deepEqual(fanOut.outboxRecipients('c_1', PARTICIPANTS, VISITOR), [{ recipient: AGENT, network: 'xmpp' }]);
   });
 
   it('stay joining until every handover racing for them is done', () => {

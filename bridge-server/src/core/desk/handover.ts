@@ -65,6 +65,13 @@ export class Handover {
   /** The context line, then the conversation so far (what was said while the line went out included). */
   async to(conversation: ConversationRecord, agent: Address): Promise<void> {
     this.deps.joining.add(conversation.id, agent);
+    const network = this.deps.registry.forAddress(agent);
+    // The other nodes' appends leave the party out too (on several nodes; one process knows it here).
+    if (network && !network.deliversFromStore) {
+      await this.deps.store
+        .startJoining(conversation.id, agent)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'joining not recorded'));
+    }
     await this.introduce(conversation, agent).catch((error: unknown) =>
       this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
     );

@@ -323,4 +323,15 @@ export const MIGRATIONS: readonly string[] = [
   /* 15 (SQLite's step 20): the inbox's views and counts read a site's open conversations, not all it ever had */ `
   CREATE INDEX conversations_by_site_state ON conversations (site_key, state);
   `,
+  /*
+   * 16: parties joining a conversation on an outbox network, between their handover's start and
+   * its catch-up, seen by every node's appends (one process on SQLite keeps them in memory)
+   */ `
+  CREATE TABLE joining (
+    conversation_id TEXT COLLATE "C" NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    party TEXT COLLATE "C" NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, party)
+  );
+  `,
 ];

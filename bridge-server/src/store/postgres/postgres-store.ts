@@ -37,6 +37,7 @@ import type {
   NewConversation,
   NewMessage,
   OutboxItem,
+  OutboxTarget,
   PartyRecord,
   Store,
   UsageRow,
@@ -112,6 +113,11 @@ const SWEEP_BATCH = 200;
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a party stays joining a conversation at most (`startJoining`): a node that died in a
+ * handover leaves its mark, which stops holding the party's messages back then.
+ */
+const JOINING_TTL_MS = 60_000;
 
 /** A conversation row with its participants in the order they joined. */
 const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
@@ -687,21 +693,38 @@ export class PostgresStore implements Store {
           });
         }
       }
-      if (input.outbox.length > 0) {
+      const outbox = input.outboxFor ? [...input.outbox, ...(await this.recipientsNow(input, client))] : input.outbox;
+      if (outbox.length > 0) {
         await this.lockOutboxes(
-          input.outbox.map((item) => item.network),
+          outbox.map((item) => item.network),
           client,
         );
         await client.query(
           `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
            SELECT $1, r.recipient, r.network, r.not_before FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS r (recipient, network, not_before, n) ORDER BY r.n
            ON CONFLICT DO NOTHING`,
-          [message.id, input.outbox.map((item) => item.recipient), input.outbox.map((item) => item.network), input.outbox.map((item) => item.notBefore ?? 0)],
+          [message.id, outbox.map((item) => item.recipient), outbox.map((item) => item.network), outbox.map((item) => item.notBefore ?? 0)],
         );
       }
       await this.insertWebhooks(input.webhooks?.(message) ?? [], client);
       return { kind: 'stored', message };
     });
+  }
+
+  /**
+   * `outboxFor`'s recipients, inside the append's transaction once it holds the conversation's row
+   * (its `last_seq` update): an assignment or a transfer (which update the row too) committed
+   * before is seen, one after waits for this message. A party still joining is left out: its
+   * catch-up takes the row after this commit, so it finds this message.
+   */
+  private async recipientsNow(input: NewMessage, client: PoolClient): Promise<OutboxTarget[]> {
+    const { rows } = await client.query<{ address: Address; joining: boolean }>(
+      `SELECT p.address, EXISTS (SELECT 1 FROM joining j WHERE j.conversation_id = p.conversation_id AND j.party = p.address AND j.since > ${DATABASE_NOW_MS} - $2) AS joining
+       FROM participants p WHERE p.conversation_id = $1 ORDER BY p.position`,
+      [input.conversationId, JOINING_TTL_MS],
+    );
+    const joining = new Set(rows.filter((row) => row.joining).map((row) => row.address));
+    return input.outboxFor!(rows.map((row) => row.address)).filter((item) => !joining.has(item.recipient));
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -837,10 +860,21 @@ export class PostgresStore implements Store {
     if (held.length === 0) throw new FencedError(fence);
   }
 
+  async startJoining(conversationId: string, party: Address): Promise<void> {
+    await this.db.query(
+      `INSERT INTO joining (conversation_id, party, since) SELECT id, $2, ${DATABASE_NOW_MS} FROM conversations WHERE id = $1
+       ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
+      [conversationId, party],
+    );
+  }
+
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.transaction(async (client) => {
-      // Held against an erasure or a sweep, which would leave these items without their messages.
-      await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR KEY SHARE', [conversationId]);
+      // The conversation's row, as an append holds it: a message whose append left the party out
+      // (it was joining) is committed before this reads the messages. Held against an erasure or
+      // a sweep too, which would leave these items without their messages.
+      await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE', [conversationId]);
+      await client.query('DELETE FROM joining WHERE conversation_id = $1 AND party = $2', [conversationId, recipient]);
       await this.lockOutboxes([network], client);
       const result = await client.query(
         `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
@@ -1146,6 +1180,7 @@ export class PostgresStore implements Store {
         );
         counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
         await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
+        await client.query('DELETE FROM joining WHERE conversation_id = ANY($1::text[]) AND party = $2', params);
       }
       await client.query(
         `DELETE FROM outbox WHERE recipient = $1

@@ -34,6 +34,7 @@ import type {
   FileRecord,
   NewWebhookDelivery,
   OfferRecord,
+  OutboxTarget,
   WebhookClaim,
   PartyData,
   WebhookDeliveryRecord,
@@ -589,6 +590,11 @@ export class SqliteStore implements Store {
     return this.statements.participantsOf.all(conversationId).map((p) => p.address as Address);
   }
 
+  /** A conversation's participants as committed (the cache follows every commit; a miss reads the database). */
+  private participantsNow(conversationId: string): readonly Address[] {
+    return this.conversations.get(conversationId)?.participants ?? this.participantsOf(conversationId);
+  }
+
   /** Reads a conversation from the database and refreshes the cache. */
   private loadConversation(id: string): ConversationRecord | null {
     const row = this.statements.getConversation.get(id);
@@ -824,7 +830,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private readonly appendTransaction = (input: NewMessage): AppendResult => {
+  private readonly appendTransaction = (input: NewMessage, outbox: readonly OutboxTarget[]): AppendResult => {
     if (input.clientId !== undefined) {
       const existing = this.statements.byClientId.get(input.from, input.clientId);
       if (existing) return { kind: 'duplicate', message: toMessage(existing) };
@@ -859,7 +865,7 @@ export class SqliteStore implements Store {
     });
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     const queued: QueuedOutboxItem[] = [];
-    for (const item of input.outbox) {
+    for (const item of outbox) {
       const nextAttemptAt = item.notBefore ?? 0;
       const { changes, lastInsertRowid } = this.statements.insertOutbox.run(message.id, item.recipient, item.network, nextAttemptAt);
       if (changes === 0) continue;
@@ -885,12 +891,15 @@ export class SqliteStore implements Store {
     }
     // Out of the cache, its participants are read: forgetting every pair instead would send each
     // conversation's next lookup to the database.
-    this.openPairs.appended(input.conversationId, cached?.participants ?? this.participantsOf(input.conversationId));
+    this.openPairs.appended(input.conversationId, this.participantsNow(input.conversationId));
     return { kind: 'stored', message, queued };
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
-    const result = await this.write(() => this.appendTransaction(input), 'kept');
+    // The recipients as the conversation is when the append is asked for: this process's writes
+    // commit in the order asked, and its handover marks a joining party in the same turn as it asks.
+    const outbox = input.outboxFor ? [...input.outbox, ...input.outboxFor(this.participantsNow(input.conversationId))] : input.outbox;
+    const result = await this.write(() => this.appendTransaction(input, outbox), 'kept');
     if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
   }
@@ -974,6 +983,9 @@ export class SqliteStore implements Store {
   async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
     await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
   }
+
+  /** One process per database file: its handover leaves a joining party out of what it appends. */
+  async startJoining(): Promise<void> {}
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.write(() => {
