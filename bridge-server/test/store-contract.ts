@@ -1324,31 +1324,47 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         participants.filter((p) => p !== from && p.startsWith('xmpp:')).map((recipient) => ({ recipient, network: 'xmpp' }));
       const queuedFor = async (on: Store) => (await on.pendingOutbox('xmpp', 10)).map((item) => `${item.message.text} -> ${item.recipient}`);
 
-      it("queues a message for the parties taking part when it is stored, whatever the sender's node read before", async () => {
+      it('queues a message for the parties taking part when it is stored, as assignments and transfers on the other node left them', async () => {
         const [a, b] = await nodes();
         const c = await conversation(a);
-        assert.deepEqual((await b.getConversation(c.id))!.participants, ['web:v_1'], 'what the other node reads first');
+        const stale = (await b.getConversation(c.id))!;
+        const seen: (readonly Address[])[] = [];
+        const toXmppSeen = (participants: readonly Address[]) => {
+          seen.push(participants);
+          return toXmpp('web:v_1')(participants);
+        };
         await a.assignConversation(c.id, 'xmpp:ann@x.test');
-        await append(c.id, { text: 'one', outboxFor: toXmpp('web:v_1') }, b);
+        await append(stale.id, { text: 'one', outboxFor: toXmppSeen }, b);
         await a.transferConversation(c.id, 'xmpp:bob@x.test');
-        await append(c.id, { text: 'two', outboxFor: toXmpp('web:v_1') }, b);
+        await append(stale.id, { text: 'two', outboxFor: toXmppSeen }, b);
+        assert.deepEqual(seen, [
+          ['web:v_1', 'xmpp:ann@x.test'],
+          ['web:v_1', 'xmpp:bob@x.test'],
+        ]);
         assert.deepEqual(await queuedFor(a), ['one -> xmpp:ann@x.test', 'two -> xmpp:bob@x.test']);
       });
 
       // One process leaves a joining party out itself (desk/handover.ts, unit-tested there): its store marks nothing.
       if (setup.multiNode)
-        it('leaves a party joining on another node out until its catch-up, which queues what was said, in order', async () => {
+        it('leaves a party assigned as joining out on every node until its catch-up, which queues what was said, in order', async () => {
           const [a, b] = await nodes();
-          const c = await conversation(a);
           const ann = 'xmpp:ann@x.test';
+          const bob = 'xmpp:bob@x.test';
+          const c = await conversation(a);
           await append(c.id, { text: 'before' }, b);
-          await a.assignConversation(c.id, ann);
-          await a.startJoining(c.id, ann);
+          assert.ok(await a.assignIfQueued(c.id, ann, { joining: true }));
           await append(c.id, { text: 'meanwhile', outboxFor: toXmpp('web:v_1') }, b);
           assert.deepEqual(await queuedFor(a), [], 'nothing for the party while it joins');
           assert.equal(await a.queueEarlierMessages(c.id, ann, 'xmpp'), 2);
           await append(c.id, { text: 'after', outboxFor: toXmpp('web:v_1') }, b);
           assert.deepEqual(await queuedFor(b), [`before -> ${ann}`, `meanwhile -> ${ann}`, `after -> ${ann}`]);
+          // A transfer marks its new assignee the same way; one without the mark is a recipient at once.
+          await a.transferConversation(c.id, bob, undefined, { joining: true });
+          await append(c.id, { text: 'to bob, later', outboxFor: toXmpp('web:v_1') }, b);
+          assert.equal((await queuedFor(b)).filter((item) => item.endsWith(bob)).length, 0);
+          await a.transferConversation(c.id, ann);
+          await append(c.id, { text: 'to ann, at once', outboxFor: toXmpp('web:v_1') }, b);
+          assert.deepEqual((await queuedFor(b)).at(-1), `to ann, at once -> ${ann}`);
         });
 
       it('lets exactly one node take a queued conversation', async () => {

@@ -49,6 +49,20 @@ export interface NewConversation {
   assignee?: Address;
 }
 
+/** How long a party stays joining a conversation at most: a handover that never ended (its node died) holds nothing back longer. */
+export const JOINING_TTL_MS = 30_000;
+
+/**
+ * With an assignment: the assignee joins on an outbox network and is caught up by its handover
+ * (desk/handover.ts). From the assignment's commit until its catch-up (`queueEarlierMessages`), or
+ * JOINING_TTL_MS, messages stored on any node are not queued for it with the message: the catch-up
+ * queues them, in order, after what was said before. A store of one process marks nothing (its
+ * process's handover leaves the party out itself).
+ */
+export interface Joining {
+  joining?: boolean;
+}
+
 /** A recipient on a network that delivers through the outbox; `notBefore` (epoch ms) holds its item back until then. */
 export interface OutboxTarget {
   recipient: Address;
@@ -68,8 +82,8 @@ export interface NewMessage {
    * The conversation's recipients on outbox networks, from its participants as the store has them
    * when it stores the message (the conversation held against assignments and transfers meanwhile,
    * on any node): a party the caller's copy of the conversation lacks, added since, is one of
-   * them. Queued in the same transaction, except parties joining it (`startJoining`), whose
-   * catch-up queues the message. Called at most once per append (a duplicate queues nothing).
+   * them. Queued in the same transaction, except parties joining it (`Joining`), whose catch-up
+   * queues the message. A duplicate queues nothing.
    */
   outboxFor?(participants: readonly Address[]): OutboxTarget[];
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
@@ -345,12 +359,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
   /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */
-  assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null>;
+  assignIfQueued(id: string, assignee: Address, options?: Joining): Promise<ConversationRecord | null>;
   /**
    * Moves a conversation to another assignee (null: back to its team's queue), optionally to
    * another team; the previous assignee stops being a participant.
    */
-  transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord>;
+  transferConversation(id: string, to: Address | null, team?: string, options?: Joining): Promise<ConversationRecord>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
   /**
@@ -414,13 +428,6 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * it on an outbox network, in seq order; returns how many.
    */
   queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number>;
-  /**
-   * A party starts joining a conversation on an outbox network (desk/handover.ts): until its
-   * catch-up (`queueEarlierMessages`), or a minute at most, the messages stored in the
-   * conversation on any node are not queued for it with the message: the catch-up queues them, in
-   * order. A store of one process does nothing here (the process's handover leaves the party out itself).
-   */
-  startJoining(conversationId: string, party: Address): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

@@ -125,8 +125,7 @@ describe('Postgres store', () => {
     await appending.connect();
     try {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
-      await store.assignConversation(c.id, ann);
-      await store.startJoining(c.id, ann);
+      await store.assignIfQueued(c.id, ann, { joining: true });
       // An append under way on another node, which left the joining party out: it holds the
       // conversation's row (as an append's seq does) and has written its message, not committed yet.
       await appending.query('BEGIN');
@@ -154,6 +153,25 @@ describe('Postgres store', () => {
       );
     } finally {
       await appending.end();
+      await store.close();
+    }
+  });
+
+  it('erases the joining marks that name a party, in any conversation of its site, and keeps a live one only while it lasts', async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore({ url });
+    await store.open();
+    try {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      // A handover that never ended (its node died), then the conversation moved on without ann.
+      await store.assignIfQueued(c.id, ann, { joining: true });
+      await store.transferConversation(c.id, 'web:a_bob@shop');
+      const marks = async () => (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM joining WHERE party = $1', [ann]))[0]!.n;
+      assert.equal(await marks(), 1);
+      await store.eraseParty('shop', ann);
+      assert.equal(await marks(), 0);
+    } finally {
       await store.close();
     }
   });

@@ -1,13 +1,15 @@
-// An agent being handed a conversation is left out of the outbox recipients of what is said while
-// its context line goes out (its catch-up queues that, in order), and only while it is joining:
-// with two handovers racing, until both are done.
+// An agent being handed a conversation is left out of the outbox recipients of what is said from
+// its assignment until its catch-up (which queues that, in order), and only while it is joining:
+// with two handovers racing, until both are done; a mark left by a handover that never ended,
+// for JOINING_TTL_MS at most. The handover marks it as the store is asked to assign it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
-import { JoiningParties } from '../../src/core/desk/handover.js';
+import { Handover, JoiningParties } from '../../src/core/desk/handover.js';
 import { FanOut } from '../../src/core/fan-out.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
+import { type ConversationRecord, JOINING_TTL_MS } from '../../src/store/store.js';
 
 const AGENT = 'xmpp:alice@example.test' as Address;
 const VISITOR = 'web:v_1' as Address;
@@ -42,5 +44,57 @@ describe('parties joining a conversation', () => {
     assert.equal(joining.has('c_1', AGENT), true);
     joining.delete('c_1', AGENT);
     assert.equal(joining.has('c_1', AGENT), false);
+  });
+
+  it('stop being held back once their mark is JOINING_TTL_MS old (a handover that never ended)', () => {
+    let now = 1000;
+    const joining = new JoiningParties(() => now);
+    joining.add('c_1', AGENT);
+    now += JOINING_TTL_MS - 1;
+    assert.equal(joining.has('c_1', AGENT), true);
+    now += 1;
+    assert.equal(joining.has('c_1', AGENT), false);
+  });
+
+  describe('marked by the handover as the store is asked to assign them', () => {
+    const WEB_AGENT = 'web:a_bob@shop' as Address;
+    const handover = (joining: JoiningParties) =>
+      new Handover({
+        store: {} as never,
+        registry,
+        logger: pino({ level: 'silent' }),
+        refs: {} as never,
+        kickOutbox: () => undefined,
+        hosted: {} as never,
+        joining,
+      });
+    const record = { id: 'c_1' } as ConversationRecord;
+
+    it('an agent on an outbox network, from the same turn, and in the assignment (for the other nodes)', async () => {
+      const joining = new JoiningParties();
+      const asked: { joining?: boolean; marked: boolean }[] = [];
+      const assigned = await handover(joining).assign('c_1', AGENT, async (options) => {
+        asked.push({ ...options, marked: joining.has('c_1', AGENT) });
+        return record;
+      });
+      assert.equal(assigned, record);
+      assert.deepEqual(asked, [{ joining: true, marked: true }]);
+      assert.equal(joining.has('c_1', AGENT), true, 'until the catch-up');
+    });
+
+    it('not an agent reading from the store, nor one the store did not assign, nor after a failed assignment', async () => {
+      const joining = new JoiningParties();
+      const asked: { joining?: boolean }[] = [];
+      await handover(joining).assign('c_1', WEB_AGENT, async (options) => (asked.push(options), record));
+      assert.deepEqual(asked, [{}]);
+      assert.equal(joining.has('c_1', WEB_AGENT), false);
+      assert.equal(await handover(joining).assign('c_1', AGENT, async () => null), null);
+      assert.equal(joining.has('c_1', AGENT), false, 'taken by someone else');
+      await assert.rejects(
+        handover(joining).assign('c_1', AGENT, () => Promise.reject(new Error('store down'))),
+        /store down/,
+      );
+      assert.equal(joining.has('c_1', AGENT), false, 'the assignment failed');
+    });
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { NewMessage } from '../../src/store/store.js';
 import { until } from '../helpers.js';
 import { describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
@@ -108,6 +109,27 @@ describe('SQLite store', () => {
     assert.equal(refused.status, 'rejected');
     assert.ok(other.status === 'fulfilled' && other.value.kind === 'stored' && after.status === 'fulfilled' && after.value.kind === 'stored');
     assert.equal(after.value.queued![0]!.previous, undefined, 'unknown after a rollback, not the id the xmpp item took again');
+  });
+
+  it("decides a message's outbox recipients as its append is asked for: a catch-up asked next queues it after the earlier ones", async () => {
+    const ann = 'xmpp:ann@x.test';
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', ann] });
+    const message = (text: string, outboxFor?: NewMessage['outboxFor']) =>
+      store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [], ...(outboxFor ? { outboxFor } : {}) });
+    await message('before');
+    // The handover's order (desk/handover.ts): a message asked for while the agent joins leaves it
+    // out; in the same turn the catch-up ends the joining and is asked for.
+    let joining = true;
+    const appended = message('meanwhile', (participants) =>
+      joining ? [] : participants.filter((p) => p === ann).map((recipient) => ({ recipient, network: 'xmpp' })),
+    );
+    joining = false;
+    const caughtUp = store.queueEarlierMessages(c.id, ann, 'xmpp');
+    await Promise.all([appended, caughtUp]);
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
+      ['before', 'meanwhile'],
+    );
   });
 
   it('keeps the WAL from growing under writes that never pause, holding commits (not losing writes) while it is folded', async () => {

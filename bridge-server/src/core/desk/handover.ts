@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type HostedParties, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
-import type { ConversationRecord, Store } from '../../store/store.js';
+import { type ConversationRecord, JOINING_TTL_MS, type Joining, type Store } from '../../store/store.js';
 import { oneLine } from '../../util/text.js';
 import { identityOf } from '../customer-identity.js';
 import { toWireConversation } from '../wire.js';
@@ -35,46 +35,75 @@ const joiningKey = (conversationId: string, party: Address) => `${conversationId
  * Parties joining a conversation on an outbox network, between their assignment and the catch-up
  * that queues what was said before: what is said meanwhile is not queued for them with its message
  * (it would come before the earlier messages, or twice once sent); the catch-up queues it with
- * them, in order. Kept by this node for the handovers it runs.
+ * them, in order. Kept by this node for the handovers it runs (the store marks them for the other
+ * nodes, store.ts `Joining`); a mark older than JOINING_TTL_MS (a handover that failed midway)
+ * holds nothing back.
  */
 export class JoiningParties {
-  /** How many handovers of each conversation to each party are running (two transfers may race). */
-  private readonly joining = new Map<string, number>();
+  /** How many handovers of each conversation to each party are running (two transfers may race), and when the last began. */
+  private readonly joining = new Map<string, { count: number; since: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   add(conversationId: string, party: Address): void {
     const key = joiningKey(conversationId, party);
-    this.joining.set(key, (this.joining.get(key) ?? 0) + 1);
+    this.joining.set(key, { count: (this.joining.get(key)?.count ?? 0) + 1, since: this.now() });
   }
 
   delete(conversationId: string, party: Address): void {
     const key = joiningKey(conversationId, party);
-    const left = (this.joining.get(key) ?? 1) - 1;
-    if (left > 0) this.joining.set(key, left);
+    const entry = this.joining.get(key);
+    if (entry && entry.count > 1) entry.count -= 1;
     else this.joining.delete(key);
   }
 
   /** Asked for every outbox recipient of every message: nothing is built while no one joins. */
   has(conversationId: string, party: Address): boolean {
-    return this.joining.size > 0 && this.joining.has(joiningKey(conversationId, party));
+    if (this.joining.size === 0) return false;
+    const key = joiningKey(conversationId, party);
+    const entry = this.joining.get(key);
+    if (!entry) return false;
+    if (this.now() - entry.since < JOINING_TTL_MS) return true;
+    this.joining.delete(key);
+    return false;
   }
 }
+
+/** How long a context line may take before the catch-up goes on without waiting for it (well within JOINING_TTL_MS). */
+const INTRODUCE_WAIT_MS = 10_000;
 
 export class Handover {
   constructor(private readonly deps: HandoverDeps) {}
 
-  /** The context line, then the conversation so far (what was said while the line went out included). */
-  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
-    this.deps.joining.add(conversation.id, agent);
+  /**
+   * Assigns a conversation through `assign` (the store's assignment or transfer), an agent on an
+   * outbox network marked joining from the same turn here and in the same transaction for the
+   * other nodes: nothing said from then on is queued for it with its message until `to` catches it
+   * up. Null (and no mark) when `assign` assigned nothing.
+   */
+  async assign<T extends ConversationRecord | null>(conversationId: string, agent: Address, assign: (options: Joining) => Promise<T>): Promise<T> {
     const network = this.deps.registry.forAddress(agent);
-    // The other nodes' appends leave the party out too (on several nodes; one process knows it here).
-    if (network && !network.deliversFromStore) {
-      await this.deps.store
-        .startJoining(conversation.id, agent)
-        .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'joining not recorded'));
+    if (!network || network.deliversFromStore) return assign({});
+    this.deps.joining.add(conversationId, agent);
+    try {
+      const assigned = await assign({ joining: true });
+      if (!assigned) this.deps.joining.delete(conversationId, agent);
+      return assigned;
+    } catch (error) {
+      this.deps.joining.delete(conversationId, agent);
+      throw error;
     }
-    await this.introduce(conversation, agent).catch((error: unknown) =>
+  }
+
+  /** After `assign`: the context line, then the conversation so far (what was said while the line went out included). */
+  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
+    const introduced = this.introduce(conversation, agent).catch((error: unknown) =>
       this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
     );
+    // A network slow to take the line does not hold back what was said (its mark would run out meanwhile).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([introduced, new Promise<void>((resolve) => (timer = setTimeout(resolve, INTRODUCE_WAIT_MS)).unref())]);
+    clearTimeout(timer);
     await this.catchUp(conversation, agent);
   }
 

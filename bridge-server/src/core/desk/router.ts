@@ -159,7 +159,9 @@ export class Router {
         continue;
       }
       // Someone may have taken it since the list was read (an agent answering, a transfer).
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+      const assigned = await this.deps.handover.assign(conversation.id, candidate.address, (joining) =>
+        this.deps.store.assignIfQueued(conversation.id, candidate.address, joining),
+      );
       if (!assigned) continue;
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
@@ -209,7 +211,9 @@ export class Router {
         this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
-      const moved = await this.deps.store.transferConversation(conversationId, next.address);
+      const moved = await this.deps.handover.assign(conversationId, next.address, (joining) =>
+        this.deps.store.transferConversation(conversationId, next.address, undefined, joining),
+      );
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
@@ -245,7 +249,9 @@ export class Router {
       this.offerQueued(to.team);
       return queued;
     }
-    const moved = await store.transferConversation(conversationId, to.agent);
+    const moved = await this.deps.handover.assign(conversationId, to.agent, (joining) =>
+      store.transferConversation(conversationId, to.agent, undefined, joining),
+    );
     this.accepted(conversationId); // handed over on purpose: no offer timer
     await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
@@ -267,7 +273,7 @@ export class Router {
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
       if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
       if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, agent);
+      const assigned = await this.deps.handover.assign(conversation.id, agent, (joining) => this.deps.store.assignIfQueued(conversation.id, agent, joining));
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
       this.accepted(conversation.id);

@@ -35,6 +35,7 @@ import type {
   TeamSubscriber,
   HistoryQuery,
   NewConversation,
+  Joining,
   NewMessage,
   OutboxItem,
   OutboxTarget,
@@ -71,7 +72,7 @@ import {
   viaOfRow,
   webhookNeedles,
 } from '../rows.js';
-import { FencedError } from '../store.js';
+import { FencedError, JOINING_TTL_MS } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresConsole } from './postgres-console.js';
 import { PostgresContacts } from './postgres-contacts.js';
@@ -113,11 +114,6 @@ const SWEEP_BATCH = 200;
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
 const CONNECT_TIMEOUT_MS = 10_000;
-/**
- * How long a party stays joining a conversation at most (`startJoining`): a node that died in a
- * handover leaves its mark, which stops holding the party's messages back then.
- */
-const JOINING_TTL_MS = 60_000;
 
 /** A conversation row with its participants in the order they joined. */
 const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
@@ -291,6 +287,16 @@ export class PostgresStore implements Store {
     return record;
   }
 
+  /** Marks the new assignee joining, in its assignment's transaction (store.ts, `Joining`); drops the conversation's marks that ran out. */
+  private async markJoining(id: string, party: Address, on: Queryable): Promise<void> {
+    await on.query(`DELETE FROM joining WHERE conversation_id = $1 AND since <= ${DATABASE_NOW_MS} - $2`, [id, JOINING_TTL_MS]);
+    await on.query(
+      `INSERT INTO joining (conversation_id, party, since) VALUES ($1, $2, ${DATABASE_NOW_MS})
+       ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
+      [id, party],
+    );
+  }
+
   /** Locks a conversation's row for the rest of the transaction (participants join in order). */
   private async lockConversation(id: string, on: Queryable): Promise<{ assignee: string | null }> {
     const row = (await this.rows<{ assignee: string | null }>('SELECT assignee FROM conversations WHERE id = $1 FOR UPDATE', [id], on))[0];
@@ -442,7 +448,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null> {
+  async assignIfQueued(id: string, assignee: Address, options: Joining = {}): Promise<ConversationRecord | null> {
     return this.transaction(async (client) => {
       // Another node's assignment makes this one match nothing: read committed re-checks the row it waited for.
       const result = await client.query(`UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3 AND assignee IS NULL AND state = 'open'`, [
@@ -452,11 +458,12 @@ export class PostgresStore implements Store {
       ]);
       if (result.rowCount === 0) return null;
       await this.insertParticipant(id, assignee, client);
+      if (options.joining) await this.markJoining(id, assignee, client);
       return this.requireConversation(id, client);
     });
   }
 
-  async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
+  async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
     return this.transaction(async (client) => {
       const before = await this.lockConversation(id, client);
       // The previous assignee leaves: it no longer receives the conversation's messages.
@@ -470,6 +477,7 @@ export class PostgresStore implements Store {
         id,
       ]);
       if (to !== null) await this.insertParticipant(id, to, client);
+      if (to !== null && options.joining) await this.markJoining(id, to, client);
       return this.requireConversation(id, client);
     });
   }
@@ -860,14 +868,6 @@ export class PostgresStore implements Store {
     if (held.length === 0) throw new FencedError(fence);
   }
 
-  async startJoining(conversationId: string, party: Address): Promise<void> {
-    await this.db.query(
-      `INSERT INTO joining (conversation_id, party, since) SELECT id, $2, ${DATABASE_NOW_MS} FROM conversations WHERE id = $1
-       ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
-      [conversationId, party],
-    );
-  }
-
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.transaction(async (client) => {
       // The conversation's row, as an append holds it: a message whose append left the party out
@@ -1180,8 +1180,9 @@ export class PostgresStore implements Store {
         );
         counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
         await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
-        await client.query('DELETE FROM joining WHERE conversation_id = ANY($1::text[]) AND party = $2', params);
       }
+      // Marks naming the party (one left behind by a handover that never ended, in any conversation of the site).
+      await client.query('DELETE FROM joining WHERE party = $1 AND conversation_id IN (SELECT id FROM conversations WHERE site_key = $2)', [address, siteKey]);
       await client.query(
         `DELETE FROM outbox WHERE recipient = $1
          AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,

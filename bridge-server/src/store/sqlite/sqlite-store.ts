@@ -984,9 +984,6 @@ export class SqliteStore implements Store {
     await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
   }
 
-  /** One process per database file: its handover leaves a joining party out of what it appends. */
-  async startJoining(): Promise<void> {}
-
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.write(() => {
       // Ids this store does not follow one by one: the network's next item is not known to follow.
