@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { JOINING_TTL_MS } from '../../src/store/store.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
@@ -157,7 +158,7 @@ describe('Postgres store', () => {
     }
   });
 
-  it('erases the joining marks that name a party, in any conversation of its site, and keeps a live one only while it lasts', async () => {
+  it('erases the joining marks that name a party, in any conversation of its site', async () => {
     const url = await server.createDatabase();
     const store = new PostgresStore({ url });
     await store.open();
@@ -171,6 +172,35 @@ describe('Postgres store', () => {
       assert.equal(await marks(), 1);
       await store.eraseParty('shop', ann);
       assert.equal(await marks(), 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('queues a message for a party whose joining mark ran out (its handover never ended)', async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore({ url });
+    await store.open();
+    try {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await store.assignIfQueued(c.id, ann, { joining: true });
+      const send = (text: string) =>
+        store.appendMessage({
+          conversationId: c.id,
+          from: 'web:v_1',
+          text,
+          status: 'accepted',
+          outbox: [],
+          outboxFor: (participants) => participants.filter((p) => p === ann).map((recipient) => ({ recipient, network: 'xmpp' })),
+        });
+      await send('while joining');
+      await query(url, 'UPDATE joining SET since = since - $1', [JOINING_TTL_MS]);
+      await send('once the mark ran out');
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
+        ['once the mark ran out'],
+      );
     } finally {
       await store.close();
     }

@@ -54,6 +54,12 @@ describe('parties joining a conversation', () => {
     assert.equal(joining.has('c_1', AGENT), true);
     now += 1;
     assert.equal(joining.has('c_1', AGENT), false);
+    // Marked again later (a handover back to it): one catch-up ends it, the old mark counting no more.
+    joining.add('c_1', AGENT);
+    now += JOINING_TTL_MS;
+    joining.add('c_1', AGENT);
+    joining.delete('c_1', AGENT);
+    assert.equal(joining.has('c_1', AGENT), false);
   });
 
   describe('marked by the handover as the store is asked to assign them', () => {

@@ -47,7 +47,10 @@ export class JoiningParties {
 
   add(conversationId: string, party: Address): void {
     const key = joiningKey(conversationId, party);
-    this.joining.set(key, { count: (this.joining.get(key)?.count ?? 0) + 1, since: this.now() });
+    const now = this.now();
+    // A mark that ran out counts no more: the handovers it stood for ended without their catch-up.
+    const running = this.joining.get(key);
+    this.joining.set(key, { count: running && now - running.since < JOINING_TTL_MS ? running.count + 1 : 1, since: now });
   }
 
   delete(conversationId: string, party: Address): void {

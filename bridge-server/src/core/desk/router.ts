@@ -165,8 +165,12 @@ export class Router {
       if (!assigned) continue;
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
-      await this.offers.start(assigned, candidate.agent.id);
-      await this.deps.handover.to(assigned, candidate.address);
+      // The agent has it (and its joining mark) whatever becomes of the offer: the handover always runs.
+      try {
+        await this.offers.start(assigned, candidate.agent.id);
+      } finally {
+        await this.deps.handover.to(assigned, candidate.address);
+      }
       this.deps.announcer.announce(assigned);
       this.positions.taken(assigned);
     }
@@ -218,8 +222,11 @@ export class Router {
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
       );
-      await this.offers.start(moved, next.agent.id);
-      await this.deps.handover.to(moved, next.address);
+      try {
+        await this.offers.start(moved, next.agent.id);
+      } finally {
+        await this.deps.handover.to(moved, next.address);
+      }
       this.deps.announcer.announce(moved);
     });
   }
