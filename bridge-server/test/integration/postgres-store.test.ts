@@ -117,82 +117,77 @@ describe('Postgres store', () => {
     }
   });
 
-  it("catches a joining party up only once an append holding the conversation is committed, with that append's message", async () => {
+  const ANN = 'xmpp:ann@x.test';
+
+  /** A store on a database of its own, with a conversation assigned to ANN as joining (store.ts, `Joining`); closed after `run`. */
+  async function withAnnJoining(run: (store: PostgresStore, url: string, conversationId: string) => Promise<void>): Promise<void> {
     const url = await server.createDatabase();
     const store = new PostgresStore({ url, poolSize: 2 });
     await store.open();
-    const ann = 'xmpp:ann@x.test';
-    const appending = new pg.Client({ connectionString: url });
-    await appending.connect();
     try {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
-      await store.assignIfQueued(c.id, ann, { joining: true });
-      // An append under way on another node, which left the joining party out: it holds the
-      // conversation's row (as an append's seq does) and has written its message, not committed yet.
-      await appending.query('BEGIN');
-      const [{ seq }] = (
-        await appending.query<{ seq: number }>('UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq AS seq', [c.id])
-      ).rows as [{ seq: number }];
-      await appending.query(
-        `INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES ('m_under_way', $1, $2, 'web:v_1', 'under way', $3, 'accepted')`,
-        [c.id, seq, new Date().toISOString()],
-      );
-      const caughtUp = store.queueEarlierMessages(c.id, ann, 'xmpp');
-      const appendPid = (await appending.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      const deadline = Date.now() + 10_000;
-      const waiting = async () =>
-        (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [appendPid]))[0]!.n > 0;
-      while (!(await waiting())) {
-        assert.ok(Date.now() < deadline, 'the catch-up waits for the append holding the conversation');
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await store.assignIfQueued(c.id, ANN, { joining: true });
+      await run(store, url, c.id);
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("catches a joining party up only once an append holding the conversation is committed, with that append's message", () =>
+    withAnnJoining(async (store, url, conversationId) => {
+      const appending = new pg.Client({ connectionString: url });
+      await appending.connect();
+      try {
+        // An append under way on another node, which left the joining party out: it holds the
+        // conversation's row (as an append's seq does) and has written its message, not committed yet.
+        await appending.query('BEGIN');
+        const [{ seq }] = (
+          await appending.query<{ seq: number }>('UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq AS seq', [conversationId])
+        ).rows as [{ seq: number }];
+        await appending.query(
+          `INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES ('m_under_way', $1, $2, 'web:v_1', 'under way', $3, 'accepted')`,
+          [conversationId, seq, new Date().toISOString()],
+        );
+        const caughtUp = store.queueEarlierMessages(conversationId, ANN, 'xmpp');
+        const appendPid = (await appending.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const deadline = Date.now() + 10_000;
+        const waiting = async () =>
+          (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [appendPid]))[0]!.n > 0;
+        while (!(await waiting())) {
+          assert.ok(Date.now() < deadline, 'the catch-up waits for the append holding the conversation');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await appending.query('COMMIT');
+        assert.equal(await caughtUp, 1);
+        assert.deepEqual(
+          (await store.pendingOutbox('xmpp', 10)).map((item) => [item.message.text, item.recipient]),
+          [['under way', ANN]],
+        );
+      } finally {
+        await appending.end();
       }
-      await appending.query('COMMIT');
-      assert.equal(await caughtUp, 1);
-      assert.deepEqual(
-        (await store.pendingOutbox('xmpp', 10)).map((item) => [item.message.text, item.recipient]),
-        [['under way', ann]],
-      );
-    } finally {
-      await appending.end();
-      await store.close();
-    }
-  });
+    }));
 
-  it('erases the joining marks that name a party, in any conversation of its site', async () => {
-    const url = await server.createDatabase();
-    const store = new PostgresStore({ url });
-    await store.open();
-    try {
-      const ann = 'xmpp:ann@x.test';
-      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
-      // A handover that never ended (its node died), then the conversation moved on without ann.
-      await store.assignIfQueued(c.id, ann, { joining: true });
-      await store.transferConversation(c.id, 'web:a_bob@shop');
-      const marks = async () => (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM joining WHERE party = $1', [ann]))[0]!.n;
+  it('erases the joining marks that name a party, in any conversation of its site', () =>
+    withAnnJoining(async (store, url, conversationId) => {
+      // A handover that never ended (its node died), then the conversation moved on without ANN.
+      await store.transferConversation(conversationId, 'web:a_bob@shop');
+      const marks = async () => (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM joining WHERE party = $1', [ANN]))[0]!.n;
       assert.equal(await marks(), 1);
-      await store.eraseParty('shop', ann);
+      await store.eraseParty('shop', ANN);
       assert.equal(await marks(), 0);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('queues a message for a party whose joining mark ran out (its handover never ended)', async () => {
-    const url = await server.createDatabase();
-    const store = new PostgresStore({ url });
-    await store.open();
-    try {
-      const ann = 'xmpp:ann@x.test';
-      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
-      await store.assignIfQueued(c.id, ann, { joining: true });
+  it('queues a message for a party whose joining mark ran out (its handover never ended)', () =>
+    withAnnJoining(async (store, url, conversationId) => {
       const send = (text: string) =>
         store.appendMessage({
-          conversationId: c.id,
+          conversationId,
           from: 'web:v_1',
           text,
           status: 'accepted',
           outbox: [],
-          outboxFor: (participants) => participants.filter((p) => p === ann).map((recipient) => ({ recipient, network: 'xmpp' })),
+          outboxFor: (participants) => participants.filter((p) => p === ANN).map((recipient) => ({ recipient, network: 'xmpp' })),
         });
       await send('while joining');
       await query(url, 'UPDATE joining SET since = since - $1', [JOINING_TTL_MS]);
@@ -201,10 +196,7 @@ describe('Postgres store', () => {
         (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
         ['once the mark ran out'],
       );
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
   it('reports a wrong password as the server says it', async () => {
     const url = (await server.createDatabase()).replace(/:[^:@/]+@/, ':wrong@');
