@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
-import { Handover, JoiningParties } from '../../src/core/desk/handover.js';
+import { Handover, type HandoverDeps, JoiningParties } from '../../src/core/desk/handover.js';
 import { FanOut } from '../../src/core/fan-out.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
 import { type ConversationRecord, JOINING_TTL_MS } from '../../src/store/store.js';
@@ -64,7 +64,7 @@ describe('parties joining a conversation', () => {
 
   describe('marked by the handover as the store is asked to assign them', () => {
     const WEB_AGENT = 'web:a_bob@shop' as Address;
-    const handover = (joining: JoiningParties) =>
+    const handover = (joining: JoiningParties, deps: Partial<HandoverDeps> = {}) =>
       new Handover({
         store: {} as never,
         registry,
@@ -73,6 +73,7 @@ describe('parties joining a conversation', () => {
         kickOutbox: () => undefined,
         hosted: {} as never,
         joining,
+        ...deps,
       });
     const record = { id: 'c_1' } as ConversationRecord;
 
@@ -101,6 +102,25 @@ describe('parties joining a conversation', () => {
         /store down/,
       );
       assert.equal(joining.has('c_1', AGENT), false, 'the assignment failed');
+    });
+
+    it('caught up after a failed attempt: the history is queued and its network looked at', async () => {
+      const joining = new JoiningParties();
+      let attempts = 0;
+      const kicked: string[] = [];
+      const store = {
+        queueEarlierMessages: async () => {
+          if (++attempts === 1) throw new Error('connection lost');
+          return 2;
+        },
+      };
+      const caughtUp = handover(joining, { store: store as never, kickOutbox: (network) => void kicked.push(network) });
+      await caughtUp.assign('c_1', AGENT, async () => record);
+      // No context line on a network without notices: straight to the catch-up.
+      await caughtUp.to(record, AGENT);
+      assert.equal(attempts, 2);
+      assert.deepEqual(kicked, ['xmpp']);
+      assert.equal(joining.has('c_1', AGENT), false);
     });
   });
 });

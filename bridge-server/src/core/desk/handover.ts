@@ -74,6 +74,9 @@ export class JoiningParties {
 
 /** How long a context line may take before the catch-up goes on without waiting for it (well within JOINING_TTL_MS). */
 const INTRODUCE_WAIT_MS = 10_000;
+/** A catch-up that fails is tried this many times in all, waiting CATCH_UP_RETRY_MS more each time. */
+const CATCH_UP_ATTEMPTS = 3;
+const CATCH_UP_RETRY_MS = 200;
 
 export class Handover {
   constructor(private readonly deps: HandoverDeps) {}
@@ -150,6 +153,17 @@ export class Handover {
     // for the party by itself, after the catch-up; one asked for before is in the catch-up.
     this.deps.joining.delete(conversation.id, party);
     if (!network || network.deliversFromStore) return;
-    if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
+    // Tried again on a failure (a connection lost mid-transaction): until it runs, the store's
+    // joining mark holds the party's messages back on the other nodes (store.ts, `Joining`).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
+        return;
+      } catch (error) {
+        if (attempt === CATCH_UP_ATTEMPTS) throw error;
+        this.deps.logger.warn({ err: error, conversation: conversation.id, party, attempt }, 'catch-up failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS * attempt));
+      }
+    }
   }
 }
