@@ -1343,6 +1343,21 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.deepEqual(await queuedFor(a), ['one -> xmpp:ann@x.test', 'two -> xmpp:bob@x.test']);
       });
 
+      it("sets a message's status from the parties taking part when it is stored, whatever status the sender's node made of them", async () => {
+        const [a, b] = await nodes();
+        const c = await conversation(a);
+        const statusFor = (participants: readonly Address[]) => (participants.every((p) => p.startsWith('web:')) ? 'sent' : 'accepted');
+        await a.assignConversation(c.id, 'web:a_x');
+        const one = await append(c.id, { text: 'one', status: 'accepted', statusFor }, b);
+        await a.transferConversation(c.id, 'xmpp:ann@x.test');
+        const two = await append(c.id, { text: 'two', status: 'sent', statusFor }, b);
+        assert.deepEqual([one.message.status, two.message.status], ['sent', 'accepted']);
+        assert.deepEqual(
+          (await a.history(c.id, { limit: 10 })).messages.map((m) => m.status),
+          ['sent', 'accepted'],
+        );
+      });
+
       // One process leaves a joining party out itself (desk/handover.ts, unit-tested there): its store marks nothing.
       if (setup.multiNode)
         it('leaves a party assigned as joining out on every node until its catch-up, which queues what was said, in order', async () => {

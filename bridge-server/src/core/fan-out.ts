@@ -40,8 +40,8 @@ export class FanOut {
   }
 
   /** Whether every recipient's network delivers from the store, so the message is `sent` once stored. */
-  allDeliverFromStore(conversation: ConversationRecord, from: Address): boolean {
-    const recipients = conversation.participants.filter((address) => address !== from);
+  allDeliverFromStore(participants: readonly Address[], from: Address): boolean {
+    const recipients = participants.filter((address) => address !== from);
     return recipients.length > 0 && recipients.every((address) => this.deps.registry.forAddress(address)?.deliversFromStore === true);
   }
 

@@ -4,7 +4,7 @@
  * its outbox entries and its `conversation.message` webhook in one write (docs/protocol.md: acked
  * only once stored), counted, then handed to every recipient.
  */
-import type { Address, Message } from '@switchboard/protocol';
+import type { Address, Message, MessageStatus } from '@switchboard/protocol';
 import type { InboundFile } from '../networks/network.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -70,6 +70,7 @@ export class MessagePipeline {
     const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
     let queuedTo: readonly OutboxTarget[] = [];
+    const statusOf = (participants: readonly Address[]): MessageStatus => (fanOut.allDeliverFromStore(participants, from) ? 'sent' : 'accepted');
     const result = await store
       .appendMessage({
         webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
@@ -81,7 +82,9 @@ export class MessagePipeline {
         ...(input.remote !== undefined ? { remote: input.remote } : {}),
         ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
         ...(input.via !== undefined ? { via: input.via } : {}),
-        status: fanOut.allDeliverFromStore(conversation, from) ? 'sent' : 'accepted',
+        // As this copy of the conversation makes it; the store decides again from its participants (rarely otherwise).
+        status: statusOf(conversation.participants),
+        statusFor: statusOf,
         outbox: [...heldBack],
         outboxFor: (participants) => (queuedTo = fanOut.outboxRecipients(conversation.id, participants, from)),
       })

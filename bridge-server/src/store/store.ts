@@ -86,6 +86,8 @@ export interface NewMessage {
    * queues the message. A duplicate queues nothing.
    */
   outboxFor?(participants: readonly Address[]): OutboxTarget[];
+  /** The message's status as those same participants make it (`sent` when every one reads from the store); `status` otherwise. */
+  statusFor?(participants: readonly Address[]): MessageStatus;
   /** For inbound messages: the network's stable id, recorded to drop retransmissions. */
   remote?: { network: string; id: string };
   /** The sender's address on another network the message came through (`Message.sentFrom`). */

@@ -38,7 +38,6 @@ import type {
   Joining,
   NewMessage,
   OutboxItem,
-  OutboxTarget,
   PartyRecord,
   Store,
   UsageRow,
@@ -701,7 +700,16 @@ export class PostgresStore implements Store {
           });
         }
       }
-      const outbox = input.outboxFor ? [...input.outbox, ...(await this.recipientsNow(input, client))] : input.outbox;
+      let outbox = input.outbox;
+      if (input.outboxFor || input.statusFor) {
+        const now = await this.participantsNow(input.conversationId, client);
+        if (input.outboxFor) outbox = [...outbox, ...input.outboxFor(now.participants).filter((item) => !now.joining.has(item.recipient))];
+        const status = input.statusFor?.(now.participants) ?? message.status;
+        if (status !== message.status) {
+          await client.query('UPDATE messages SET status = $1 WHERE id = $2', [status, message.id]);
+          message.status = status;
+        }
+      }
       if (outbox.length > 0) {
         await this.lockOutboxes(
           outbox.map((item) => item.network),
@@ -720,19 +728,19 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * `outboxFor`'s recipients, inside the append's transaction once it holds the conversation's row
-   * (its `last_seq` update): an assignment or a transfer (which update the row too) committed
-   * before is seen, one after waits for this message. A party still joining is left out: its
-   * catch-up takes the row after this commit, so it finds this message.
+   * A conversation's participants, and those of them joining it, inside an append's transaction
+   * once it holds the conversation's row (its `last_seq` update): an assignment or a transfer
+   * (which update the row too) committed before is seen, one after waits for this message. A
+   * party still joining is left out of the outbox: its catch-up takes the row after this commit,
+   * so it finds this message.
    */
-  private async recipientsNow(input: NewMessage, client: PoolClient): Promise<OutboxTarget[]> {
+  private async participantsNow(conversationId: string, client: PoolClient): Promise<{ participants: Address[]; joining: Set<Address> }> {
     const { rows } = await client.query<{ address: Address; joining: boolean }>(
       `SELECT p.address, EXISTS (SELECT 1 FROM joining j WHERE j.conversation_id = p.conversation_id AND j.party = p.address AND j.since > ${DATABASE_NOW_MS} - $2) AS joining
        FROM participants p WHERE p.conversation_id = $1 ORDER BY p.position`,
-      [input.conversationId, JOINING_TTL_MS],
+      [conversationId, JOINING_TTL_MS],
     );
-    const joining = new Set(rows.filter((row) => row.joining).map((row) => row.address));
-    return input.outboxFor!(rows.map((row) => row.address)).filter((item) => !joining.has(item.recipient));
+    return { participants: rows.map((row) => row.address), joining: new Set(rows.filter((row) => row.joining).map((row) => row.address)) };
   }
 
   async getMessage(id: string): Promise<Message | null> {

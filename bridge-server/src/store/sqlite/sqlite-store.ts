@@ -830,7 +830,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private readonly appendTransaction = (input: NewMessage, outbox: readonly OutboxTarget[]): AppendResult => {
+  private readonly appendTransaction = (input: NewMessage, outbox: readonly OutboxTarget[], status: MessageStatus): AppendResult => {
     if (input.clientId !== undefined) {
       const existing = this.statements.byClientId.get(input.from, input.clientId);
       if (existing) return { kind: 'duplicate', message: toMessage(existing) };
@@ -850,7 +850,7 @@ export class SqliteStore implements Store {
       from: input.from,
       text: input.text,
       sentAt,
-      status: input.status,
+      status,
     };
     if (input.clientId !== undefined) message.clientId = input.clientId;
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
@@ -898,8 +898,10 @@ export class SqliteStore implements Store {
   async appendMessage(input: NewMessage): Promise<AppendResult> {
     // The recipients as the conversation is when the append is asked for: this process's writes
     // commit in the order asked, and its handover marks a joining party in the same turn as it asks.
-    const outbox = input.outboxFor ? [...input.outbox, ...input.outboxFor(this.participantsNow(input.conversationId))] : input.outbox;
-    const result = await this.write(() => this.appendTransaction(input, outbox), 'kept');
+    const participants = input.outboxFor || input.statusFor ? this.participantsNow(input.conversationId) : [];
+    const outbox = input.outboxFor ? [...input.outbox, ...input.outboxFor(participants)] : input.outbox;
+    const status = input.statusFor?.(participants) ?? input.status;
+    const result = await this.write(() => this.appendTransaction(input, outbox, status), 'kept');
     if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
   }
