@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
@@ -133,6 +134,53 @@ describe('Postgres store', () => {
     }
   }
 
+  /** Resolves once another connection waits for a lock `holder` holds (10 s at most). */
+  async function someoneWaitsFor(url: string, holder: pg.Client, what: string): Promise<void> {
+    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const deadline = Date.now() + 10_000;
+    const waiting = async () =>
+      (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]))[0]!.n > 0;
+    while (!(await waiting())) {
+      assert.ok(Date.now() < deadline, what);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('queues a message for a party assigned while its append waited for the conversation, though it read the participants before', async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore({ url, poolSize: 2 });
+    await store.open();
+    const assigning = new pg.Client({ connectionString: url });
+    await assigning.connect();
+    try {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      // An assignment under way on another node: it holds the conversation's row, ANN added, not committed yet.
+      await assigning.query('BEGIN');
+      await assigning.query('UPDATE conversations SET assignee = $1, roster = roster + 1 WHERE id = $2', [ANN, c.id]);
+      await assigning.query('INSERT INTO participants (conversation_id, address, position) VALUES ($1, $2, 1)', [c.id, ANN]);
+      const seen: (readonly Address[])[] = [];
+      const appended = store.appendMessage({
+        conversationId: c.id,
+        from: 'web:v_1',
+        text: 'hello',
+        status: 'accepted',
+        outbox: [],
+        outboxFor: (participants) => (seen.push(participants), participants.filter((p) => p === ANN).map((recipient) => ({ recipient, network: 'xmpp' }))),
+      });
+      await someoneWaitsFor(url, assigning, 'the append waits for the assignment holding the conversation');
+      await assigning.query('COMMIT');
+      await appended;
+      assert.deepEqual(seen, [['web:v_1', ANN]]);
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10)).map((item) => [item.message.text, item.recipient]),
+        [['hello', ANN]],
+      );
+    } finally {
+      await assigning.end();
+      await store.close();
+    }
+  });
+
   it("catches a joining party up only once an append holding the conversation is committed, with that append's message", () =>
     withAnnJoining(async (store, url, conversationId) => {
       const appending = new pg.Client({ connectionString: url });
@@ -149,14 +197,7 @@ describe('Postgres store', () => {
           [conversationId, seq, new Date().toISOString()],
         );
         const caughtUp = store.queueEarlierMessages(conversationId, ANN, 'xmpp');
-        const appendPid = (await appending.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-        const deadline = Date.now() + 10_000;
-        const waiting = async () =>
-          (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [appendPid]))[0]!.n > 0;
-        while (!(await waiting())) {
-          assert.ok(Date.now() < deadline, 'the catch-up waits for the append holding the conversation');
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        await someoneWaitsFor(url, appending, 'the catch-up waits for the append holding the conversation');
         await appending.query('COMMIT');
         assert.equal(await caughtUp, 1);
         assert.deepEqual(

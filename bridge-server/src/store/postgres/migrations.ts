@@ -324,9 +324,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX conversations_by_site_state ON conversations (site_key, state);
   `,
   /*
-   * 16: parties joining a conversation on an outbox network, between their handover's start and
-   * its catch-up, seen by every node's appends (one process on SQLite keeps them in memory)
+   * 16: parties joining a conversation on an outbox network, between their assignment and their
+   * handover's catch-up, seen by every node's appends (one process on SQLite keeps them in
+   * memory); and a count of the changes to each conversation's participants and joining parties
+   * (an append reads them before it holds the conversation's row, then checks the count there)
    */ `
+  ALTER TABLE conversations ADD COLUMN roster INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE joining (
     conversation_id TEXT COLLATE "C" NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     party TEXT COLLATE "C" NOT NULL,

@@ -303,11 +303,22 @@ export class PostgresStore implements Store {
     return row;
   }
 
+  /** Adds a participant, counting a change of the conversation's roster (see `participantsNow`). */
   private async insertParticipant(id: string, address: Address, on: Queryable): Promise<void> {
     await on.query(
-      `INSERT INTO participants (conversation_id, address, position)
+      `WITH changed AS (UPDATE conversations SET roster = roster + 1 WHERE id = $1)
+       INSERT INTO participants (conversation_id, address, position)
        VALUES ($1, $2, (SELECT count(*) FROM participants WHERE conversation_id = $1)) ON CONFLICT DO NOTHING`,
       [id, address],
+    );
+  }
+
+  /** Removes a participant from each of these conversations, counting a change of their rosters. */
+  private async deleteParticipant(ids: readonly string[], address: Address, on: Queryable): Promise<void> {
+    await on.query(
+      `WITH gone AS (DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2 RETURNING conversation_id)
+       UPDATE conversations SET roster = roster + 1 WHERE id IN (SELECT conversation_id FROM gone)`,
+      [ids, address],
     );
   }
 
@@ -467,7 +478,7 @@ export class PostgresStore implements Store {
       const before = await this.lockConversation(id, client);
       // The previous assignee leaves: it no longer receives the conversation's messages.
       if (before.assignee !== null && before.assignee !== to) {
-        await client.query('DELETE FROM participants WHERE conversation_id = $1 AND address = $2', [id, before.assignee]);
+        await this.deleteParticipant([id], before.assignee as Address, client);
       }
       await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [
         to,
@@ -661,16 +672,19 @@ export class PostgresStore implements Store {
       }
       const sentAt = new Date().toISOString();
       const id = newId('m');
+      // Who takes part, read before the conversation's row is held (so as not to hold it longer);
+      // read again under it should the roster have changed meanwhile.
+      const seen = input.outboxFor || input.statusFor ? await this.participantsNow(input.conversationId, client) : undefined;
       // The next seq and the message in one statement: the conversation's row stays locked for
       // fewer round trips. `stored` is false when the clientId lost to another writer.
       const next = (
-        await this.rows<{ seq: number | null; stored: boolean }>(
-          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq),
+        await this.rows<{ seq: number | null; roster: number | null; stored: boolean }>(
+          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq, roster),
            inserted AS (
              INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, via)
              SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8, $9 FROM next
              ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
-           SELECT (SELECT last_seq FROM next) AS seq, EXISTS (SELECT 1 FROM inserted) AS stored`,
+           SELECT (SELECT last_seq FROM next) AS seq, (SELECT roster FROM next) AS roster, EXISTS (SELECT 1 FROM inserted) AS stored`,
           [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status, input.sentFrom ?? null, viaColumn(input.via)],
           client,
         )
@@ -701,8 +715,9 @@ export class PostgresStore implements Store {
         }
       }
       let outbox = input.outbox;
-      if (input.outboxFor || input.statusFor) {
-        const now = await this.participantsNow(input.conversationId, client);
+      if (seen) {
+        // The row's roster as this update found it (after any assignment it waited for).
+        const now = seen.roster === next.roster ? seen : await this.participantsNow(input.conversationId, client);
         if (input.outboxFor) outbox = [...outbox, ...input.outboxFor(now.participants).filter((item) => !now.joining.has(item.recipient))];
         const status = input.statusFor?.(now.participants) ?? message.status;
         if (status !== message.status) {
@@ -728,19 +743,27 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * A conversation's participants, and those of them joining it, inside an append's transaction
-   * once it holds the conversation's row (its `last_seq` update): an assignment or a transfer
-   * (which update the row too) committed before is seen, one after waits for this message. A
-   * party still joining is left out of the outbox: its catch-up takes the row after this commit,
-   * so it finds this message.
+   * A conversation's participants, those of them joining it, and its roster: a count every change
+   * of either bumps, with the conversation's row (an assignment, a transfer, a catch-up). An
+   * append reads them, then takes the row: if the roster it finds there is the one it read, what
+   * it read holds (a change committed since would have bumped it; one after waits for this
+   * message); if not, it reads them again under the row. A party still joining is left out of the
+   * outbox: its catch-up takes the row after this commit, so it finds this message.
    */
-  private async participantsNow(conversationId: string, client: PoolClient): Promise<{ participants: Address[]; joining: Set<Address> }> {
-    const { rows } = await client.query<{ address: Address; joining: boolean }>(
-      `SELECT p.address, EXISTS (SELECT 1 FROM joining j WHERE j.conversation_id = p.conversation_id AND j.party = p.address AND j.since > ${DATABASE_NOW_MS} - $2) AS joining
-       FROM participants p WHERE p.conversation_id = $1 ORDER BY p.position`,
-      [conversationId, JOINING_TTL_MS],
-    );
-    return { participants: rows.map((row) => row.address), joining: new Set(rows.filter((row) => row.joining).map((row) => row.address)) };
+  private async participantsNow(
+    conversationId: string,
+    client: PoolClient,
+  ): Promise<{ roster: number | null; participants: Address[]; joining: Set<Address> }> {
+    const row = (
+      await client.query<{ roster: number; participants: Address[]; joining: Address[] }>(
+        `SELECT c.roster,
+           coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants,
+           coalesce((SELECT array_agg(j.party) FROM joining j WHERE j.conversation_id = c.id AND j.since > ${DATABASE_NOW_MS} - $2), '{}') AS joining
+         FROM conversations c WHERE c.id = $1`,
+        [conversationId, JOINING_TTL_MS],
+      )
+    ).rows[0];
+    return { roster: row?.roster ?? null, participants: row?.participants ?? [], joining: new Set(row?.joining ?? []) };
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -878,10 +901,11 @@ export class PostgresStore implements Store {
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
     return this.transaction(async (client) => {
-      // The conversation's row, as an append holds it: a message whose append left the party out
-      // (it was joining) is committed before this reads the messages. Held against an erasure or
-      // a sweep too, which would leave these items without their messages.
-      await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE', [conversationId]);
+      // The conversation's row, as an append holds it, its roster bumped: a message whose append
+      // left the party out (it was joining) is committed before this reads the messages, and an
+      // append that read the party as joining before this commits reads again. Held against an
+      // erasure or a sweep too, which would leave these items without their messages.
+      await client.query('UPDATE conversations SET roster = roster + 1 WHERE id = $1', [conversationId]);
       await client.query('DELETE FROM joining WHERE conversation_id = $1 AND party = $2', [conversationId, recipient]);
       await this.lockOutboxes([network], client);
       const result = await client.query(
@@ -1187,7 +1211,7 @@ export class PostgresStore implements Store {
           params,
         );
         counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
-        await client.query('DELETE FROM participants WHERE conversation_id = ANY($1::text[]) AND address = $2', params);
+        await this.deleteParticipant(joined, address, client);
       }
       // Marks naming the party (one left behind by a handover that never ended, in any conversation of the site).
       await client.query('DELETE FROM joining WHERE party = $1 AND conversation_id IN (SELECT id FROM conversations WHERE site_key = $2)', [address, siteKey]);
