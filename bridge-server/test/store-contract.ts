@@ -1333,9 +1333,14 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
           return toXmpp('web:v_1')(participants);
         };
         await a.assignConversation(c.id, 'xmpp:ann@x.test');
-        await append(c.id, { text: 'one', outboxFor: toXmppSeen }, b);
+        const one = await append(c.id, { text: 'one', outboxFor: toXmppSeen }, b);
         await a.transferConversation(c.id, 'xmpp:bob@x.test');
-        await append(c.id, { text: 'two', outboxFor: toXmppSeen }, b);
+        const two = await append(c.id, { text: 'two', outboxFor: toXmppSeen }, b);
+        // Told with the result, for what goes out from the store (deliveries to web parties).
+        assert.deepEqual(
+          [one, two].map((result) => result.kind === 'stored' && result.participants),
+          seen,
+        );
         assert.deepEqual(seen, [
           ['web:v_1', 'xmpp:ann@x.test'],
           ['web:v_1', 'xmpp:bob@x.test'],

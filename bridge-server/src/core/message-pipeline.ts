@@ -94,7 +94,8 @@ export class MessagePipeline {
       });
     if (result.kind === 'duplicate') return result;
     const { message } = result;
-    const current = { ...conversation, lastSeq: message.seq };
+    // The conversation as the message was stored in it (an agent assigned on another node meanwhile takes part).
+    const current = { ...conversation, ...(result.participants ? { participants: [...result.participants] } : {}), lastSeq: message.seq };
     input.onStored?.(message);
     for (const listener of this.listeners) listener(message, current);
     // Counted by the sender's network (a team's own greeting comes from none).

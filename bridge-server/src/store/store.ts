@@ -142,7 +142,13 @@ export type AppendResult =
    * `queued`: the outbox items stored with the message, in queue order, when the store can say
    * (a single SQLite store); the worker then hands them out without reading them back.
    */
-  | { kind: 'stored'; message: Message; queued?: readonly QueuedOutboxItem[] }
+  | {
+      kind: 'stored';
+      message: Message;
+      queued?: readonly QueuedOutboxItem[];
+      /** The participants `outboxFor` and `statusFor` were given: the conversation as the message was stored in it. */
+      participants?: readonly Address[];
+    }
   /** Same sender and clientId (or same remote id) as a stored message: nothing new was stored. */
   | { kind: 'duplicate'; message: Message };
 

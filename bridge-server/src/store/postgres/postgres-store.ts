@@ -715,9 +715,11 @@ export class PostgresStore implements Store {
         }
       }
       let outbox = input.outbox;
+      let participants: Address[] | undefined;
       if (seen) {
         // The row's roster as this update found it (after any assignment it waited for).
         const now = seen.roster === next.roster ? seen : await this.participantsNow(input.conversationId, client);
+        participants = now.participants;
         if (input.outboxFor) outbox = [...outbox, ...input.outboxFor(now.participants).filter((item) => !now.joining.has(item.recipient))];
         const status = input.statusFor?.(now.participants) ?? message.status;
         if (status !== message.status) {
@@ -738,7 +740,7 @@ export class PostgresStore implements Store {
         );
       }
       await this.insertWebhooks(input.webhooks?.(message) ?? [], client);
-      return { kind: 'stored', message };
+      return { kind: 'stored', message, ...(participants ? { participants } : {}) };
     });
   }
 

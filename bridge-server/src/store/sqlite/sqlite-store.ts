@@ -902,6 +902,7 @@ export class SqliteStore implements Store {
     const outbox = input.outboxFor ? [...input.outbox, ...input.outboxFor(participants)] : input.outbox;
     const status = input.statusFor?.(participants) ?? input.status;
     const result = await this.write(() => this.appendTransaction(input, outbox, status), 'kept');
+    if (result.kind === 'stored' && (input.outboxFor || input.statusFor)) result.participants = [...participants];
     if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
   }
