@@ -52,7 +52,7 @@ export class FanOut {
   message(
     message: Message,
     conversation: ConversationRecord,
-    options: { exceptConnection?: string; queued?: readonly QueuedOutboxItem[] | undefined; queuedTo?: readonly OutboxTarget[] } = {},
+    options: { exceptConnection?: string; queued?: readonly QueuedOutboxItem[] | undefined } = {},
   ): void {
     // The sender's other connections (another tab) see their own message too.
     const senderConnections = this.deps.hub.connectionCount(message.from);
@@ -80,12 +80,6 @@ export class FanOut {
         .send({ message, to: recipient, conversation: toWireConversation(conversation) })
         .then(() => this.deps.metrics.messages.inc({ network: network.scheme, direction: 'out' }))
         .catch((error: unknown) => this.deps.logger.error({ err: error, message: message.id }, 'delivery to a connected party failed'));
-    }
-    // Recipients the store found that this copy of the conversation lacks (assigned on another node meanwhile).
-    for (const { network } of options.queuedTo ?? []) {
-      if (kicked.has(network)) continue;
-      kicked.add(network);
-      this.deps.kickOutbox(network);
     }
   }
 

@@ -8,7 +8,7 @@ import type { Address, Message, MessageStatus } from '@switchboard/protocol';
 import type { InboundFile } from '../networks/network.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import { type AppendResult, type ConversationRecord, FileClaimError, type OutboxTarget, type Store } from '../store/store.js';
+import { type AppendResult, type ConversationRecord, FileClaimError, type Store } from '../store/store.js';
 import { badRequest } from './errors.js';
 import type { FileService } from './files/file-service.js';
 import type { FanOut } from './fan-out.js';
@@ -69,7 +69,6 @@ export class MessagePipeline {
     const { text, attachments } = await this.withInboundFiles(input);
     const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
-    let queuedTo: readonly OutboxTarget[] = [];
     const statusOf = (participants: readonly Address[]): MessageStatus => (fanOut.allDeliverFromStore(participants, from) ? 'sent' : 'accepted');
     const result = await store
       .appendMessage({
@@ -86,7 +85,7 @@ export class MessagePipeline {
         status: statusOf(conversation.participants),
         statusFor: statusOf,
         outbox: [...heldBack],
-        outboxFor: (participants) => (queuedTo = fanOut.outboxRecipients(conversation.id, participants, from)),
+        outboxFor: (participants) => fanOut.outboxRecipients(conversation.id, participants, from),
       })
       .catch((error: unknown) => {
         // A file that is not the sender's to send in this conversation: the client's mistake, named.
@@ -102,12 +101,8 @@ export class MessagePipeline {
     const network = this.deps.registry.forAddress(from);
     if (network) this.deps.metrics.messages.inc({ network: network.scheme, direction: 'in' });
     hook.committed();
-    this.deps.usage.count(message, conversation.siteKey, conversation.participants);
-    fanOut.message(message, current, {
-      queued: result.queued,
-      queuedTo,
-      ...(input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {}),
-    });
+    this.deps.usage.count(message, conversation.siteKey, current.participants);
+    fanOut.message(message, current, { queued: result.queued, ...(input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {}) });
     fanOut.queued(heldBack);
     return result;
   }

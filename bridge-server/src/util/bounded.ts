@@ -1,6 +1,7 @@
 /**
- * Waits for a promise, or for `ms`, whichever comes first; never rejects. For courtesies to a
- * remote server at shutdown (unregister, unsubscribe) that must not hold the shutdown up.
+ * Waits for a promise, or for `ms`, whichever comes first; never rejects. For what a remote server
+ * may be slow to take and must not hold up what follows: courtesies at shutdown (unregister,
+ * unsubscribe), a handover's context line before its catch-up.
  */
 export function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {

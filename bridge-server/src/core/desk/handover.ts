@@ -9,6 +9,7 @@ import { type HostedParties, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import { type ConversationRecord, JOINING_TTL_MS, type Joining, type Store } from '../../store/store.js';
+import { bounded } from '../../util/bounded.js';
 import { oneLine } from '../../util/text.js';
 import { identityOf } from '../customer-identity.js';
 import { toWireConversation } from '../wire.js';
@@ -107,9 +108,7 @@ export class Handover {
       this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
     );
     // A network slow to take the line does not hold back what was said (its mark would run out meanwhile).
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([introduced, new Promise<void>((resolve) => (timer = setTimeout(resolve, INTRODUCE_WAIT_MS)).unref())]);
-    clearTimeout(timer);
+    await bounded(introduced, INTRODUCE_WAIT_MS);
     await this.catchUp(conversation, agent);
   }
 
