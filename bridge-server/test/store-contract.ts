@@ -218,6 +218,31 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       );
     });
 
+    it('queues for an assignee transferred away and back only what was said after it left', async () => {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await append(c.id, { text: 'first' });
+      await store.assignConversation(c.id, ann);
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp'), 1);
+      await append(c.id, { text: 'second', outbox: [{ recipient: ann, network: 'xmpp' }] });
+      for (const item of await store.pendingOutbox('xmpp', 10)) await store.completeOutbox(item.id, 'sent');
+      await store.transferConversation(c.id, 'web:a_x');
+      await append(c.id, { text: 'while away' });
+      await store.transferConversation(c.id, null);
+      await append(c.id, { text: 'queued again' });
+      await store.transferConversation(c.id, ann);
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp'), 2);
+      assert.deepEqual(
+        (await store.pendingOutbox('xmpp', 10)).map((i) => i.message.text),
+        ['while away', 'queued again'],
+      );
+      // An erased party leaves nothing behind: a new one at the same address is caught up from the start.
+      await store.transferConversation(c.id, null);
+      await store.eraseParty('shop', ann);
+      await store.transferConversation(c.id, ann);
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp'), 4);
+    });
+
     it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {
       const c = await conversation();
       assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);

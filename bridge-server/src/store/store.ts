@@ -433,7 +433,8 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void>;
   /**
    * Queues a conversation's earlier messages (not the recipient's own) for a recipient that joined
-   * it on an outbox network, in seq order; returns how many.
+   * it on an outbox network, in seq order; returns how many. A party coming back (transferred away,
+   * then back) gets only what was said after it left: its client has the rest.
    */
   queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number>;
   /** How many items wait in a network's outbox. */

@@ -180,6 +180,17 @@ describe('support desk across XMPP, IRC and SIP', () => {
     assert.match(await commands.sip(`/canned thanks ${v.ref}`), new RegExp(`Sent "thanks" to #${v.ref}`));
     assert.equal((await canned).text, 'Thanks for your patience!');
     assert.match(await commands.sip(`/canned thanks`), /Sent "thanks"/, 'without an id: the latest conversation');
+
+    // Back to Alice: her client has what was said before she left; she gets only what came after.
+    const toAlice = next(v.socket, 'conversation', (c) => c.assignee === ALICE);
+    assert.match(await commands.sip(`/transfer ${v.ref} alice`), /is now with/);
+    await toAlice;
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${v.ref} Finn`) === true);
+    await call(v.socket, 'message:send', { conversationId: v.conversation.id, clientId: 'f2', text: 'Back with Alice?' });
+    await alice.next((s) => s.getChildText('body') === 'Back with Alice?');
+    const bodies = alice.stanzas.map((s) => s.getChildText('body') ?? '');
+    assert.equal(bodies.filter((b) => b === 'Is the stove in stock?').length, 1, 'the history she had is not sent again');
+    assert.equal(bodies.filter((b) => b.endsWith('Thanks for your patience!')).length, 2, 'what Carol said meanwhile is');
   });
 
   it("routes by each strategy according to the agents' live presence on their own networks", async () => {

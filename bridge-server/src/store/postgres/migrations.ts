@@ -337,4 +337,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, party)
   );
   `,
+  /*
+   * 17 (SQLite's step 21): how far each party that left a conversation (an assignee transferred
+   * away) had it: a catch-up when it comes back queues only what was said after
+   */ `
+  CREATE TABLE departures (
+    conversation_id TEXT COLLATE "C" NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    party TEXT COLLATE "C" NOT NULL,
+    through_seq INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, party)
+  );
+  `,
 ];

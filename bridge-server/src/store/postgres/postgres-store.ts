@@ -476,9 +476,14 @@ export class PostgresStore implements Store {
   async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
     return this.transaction(async (client) => {
       const before = await this.lockConversation(id, client);
-      // The previous assignee leaves: it no longer receives the conversation's messages.
+      // The previous assignee leaves: it no longer receives the conversation's messages, and had them all so far.
       if (before.assignee !== null && before.assignee !== to) {
         await this.deleteParticipant([id], before.assignee as Address, client);
+        await client.query(
+          `INSERT INTO departures (conversation_id, party, through_seq) SELECT id, $2, last_seq FROM conversations WHERE id = $1
+           ON CONFLICT (conversation_id, party) DO UPDATE SET through_seq = excluded.through_seq`,
+          [id, before.assignee],
+        );
       }
       await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [
         to,
@@ -912,7 +917,8 @@ export class PostgresStore implements Store {
       await this.lockOutboxes([network], client);
       const result = await client.query(
         `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
-         SELECT id, $1, $2, 0 FROM messages WHERE conversation_id = $3 AND sender <> $1 ORDER BY seq
+         SELECT id, $1, $2, 0 FROM messages WHERE conversation_id = $3 AND sender <> $1
+           AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = $3 AND party = $1), 0) ORDER BY seq
          ON CONFLICT DO NOTHING`,
         [recipient, network, conversationId],
       );
@@ -1217,6 +1223,10 @@ export class PostgresStore implements Store {
       }
       // Marks naming the party (one left behind by a handover that never ended, in any conversation of the site).
       await client.query('DELETE FROM joining WHERE party = $1 AND conversation_id IN (SELECT id FROM conversations WHERE site_key = $2)', [address, siteKey]);
+      await client.query('DELETE FROM departures WHERE party = $1 AND conversation_id IN (SELECT id FROM conversations WHERE site_key = $2)', [
+        address,
+        siteKey,
+      ]);
       await client.query(
         `DELETE FROM outbox WHERE recipient = $1
          AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = $2)`,

@@ -372,4 +372,15 @@ export const MIGRATIONS: readonly string[] = [
   /* 20: the inbox's views and counts read a site's open conversations, not all it ever had */ `
   CREATE INDEX conversations_by_site_state ON conversations (site_key, state);
   `,
+  /*
+   * 21: how far each party that left a conversation (an assignee transferred away) had it: a
+   * catch-up when it comes back queues only what was said after (its client has the rest)
+   */ `
+  CREATE TABLE departures (
+    conversation_id TEXT NOT NULL,
+    party TEXT NOT NULL,
+    through_seq INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, party)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -442,6 +442,8 @@ export class SqliteStore implements Store {
         ON CONFLICT (conversation_id, network) DO UPDATE SET value = excluded.value`),
       deleteThread: db.prepare<[string, string]>('DELETE FROM conversation_threads WHERE conversation_id = ? AND network = ?'),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
+      recordDeparture: db.prepare<[string, string]>(`INSERT INTO departures (conversation_id, party, through_seq)
+        SELECT id, ?, last_seq FROM conversations WHERE id = ? ON CONFLICT DO UPDATE SET through_seq = excluded.through_seq`),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
       nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
         WHERE id = ? RETURNING last_seq`),
@@ -470,7 +472,8 @@ export class SqliteStore implements Store {
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare<[number], { message_id: string }>('DELETE FROM outbox WHERE id = ? RETURNING message_id'),
       queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
-        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient ORDER BY seq`),
+        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient
+        AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = @conversationId AND party = @recipient), 0) ORDER BY seq`),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
@@ -525,6 +528,10 @@ export class SqliteStore implements Store {
       deleteConversationMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
       deleteConversationParticipants: db.prepare('DELETE FROM participants WHERE conversation_id = ?'),
       deleteMark: db.prepare('DELETE FROM webhook_marks WHERE conversation_id = ?'),
+      deleteConversationDepartures: db.prepare('DELETE FROM departures WHERE conversation_id = ?'),
+      deleteDeparturesOf: db.prepare<[string, string]>(
+        'DELETE FROM departures WHERE party = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
+      ),
       deleteConversationThreads: db.prepare('DELETE FROM conversation_threads WHERE conversation_id = ?'),
       deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
       deleteWebhooksMentioning: db.prepare<[string, string]>('DELETE FROM webhook_deliveries WHERE site_key = ? AND instr(body, ?) > 0'),
@@ -728,8 +735,11 @@ export class SqliteStore implements Store {
   async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
     return this.write(() => {
       const before = this.requireConversation(id);
-      // The previous assignee leaves: it no longer receives the conversation's messages.
-      if (before.assignee !== undefined && before.assignee !== to) this.statements.deleteParticipant.run(id, before.assignee);
+      // The previous assignee leaves: it no longer receives the conversation's messages, and had them all so far.
+      if (before.assignee !== undefined && before.assignee !== to) {
+        this.statements.deleteParticipant.run(id, before.assignee);
+        this.statements.recordDeparture.run(before.assignee, id);
+      }
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
       return SqliteStore.copy(this.requireConversation(id));
@@ -1151,6 +1161,7 @@ export class SqliteStore implements Store {
     const messages = statements.deleteConversationMessages.run(id).changes;
     statements.deleteConversationParticipants.run(id);
     statements.deleteMark.run(id);
+    statements.deleteConversationDepartures.run(id);
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteContinuation.run(id);
@@ -1183,6 +1194,7 @@ export class SqliteStore implements Store {
         this.inboxes.deleteOfParty(siteKey, address);
         counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
+        statements.deleteDeparturesOf.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
