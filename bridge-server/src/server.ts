@@ -511,12 +511,15 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       await admin.start();
       await files.service.start();
       await core.announcer.resumeWebhookMarks();
+      // A node alone finds no handover running: each it finds marked was cut short.
+      await core.unfinishedHandovers.claimAtStart(shared.bus === undefined);
       await core.router.resumeOffers();
       for (const network of registry.all()) {
         await network.start();
         core.sink.status(network.scheme, network.status());
       }
       await core.outbox.resume();
+      core.unfinishedHandovers.start();
       await core.expireIdleVisitors();
       housekeeping = setInterval(() => {
         void core.expireIdleVisitors().catch((error: unknown) => logger.warn({ err: error }, 'idle visitors not expired'));
@@ -544,6 +547,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop(config.server.drainSeconds * 1000);
         core.router.stop();
+        core.unfinishedHandovers.stop();
         core.presence.stop();
         // While the bus still runs, so what a network brings in until it stops reaches the other
         // nodes' clients live; and before the webhooks stop, so its events are queued.

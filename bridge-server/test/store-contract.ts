@@ -243,6 +243,25 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp'), 4);
     });
 
+    it('keeps joining marks until a catch-up removes them, claimed once they ran out; a catch-up with `joining` queues only while its mark is there', async () => {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await append(c.id, { text: 'before' });
+      await store.assignIfQueued(c.id, ann, { joining: true });
+      assert.deepEqual(await store.claimStaleJoinings(60_000), [], 'not yet ran out');
+      assert.deepEqual(await store.claimStaleJoinings(0), [{ conversationId: c.id, party: ann }]);
+      assert.deepEqual(await store.claimStaleJoinings(60_000), [], 'stamped anew by the claim');
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 1);
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 0, 'its mark is gone: caught up already');
+      assert.deepEqual(await store.claimStaleJoinings(0), []);
+      // A party that leaves while joining is joining no more, and had nothing of it: back, it gets it all.
+      await store.transferConversation(c.id, 'xmpp:bob@x.test', undefined, { joining: true });
+      await store.transferConversation(c.id, null);
+      assert.deepEqual(await store.claimStaleJoinings(0), []);
+      await store.transferConversation(c.id, 'xmpp:bob@x.test');
+      assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:bob@x.test', 'xmpp'), 1);
+    });
+
     it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {
       const c = await conversation();
       assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);

@@ -21,6 +21,7 @@ import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
 import { Handover, JoiningParties } from './desk/handover.js';
+import { UnfinishedHandovers } from './desk/unfinished-handovers.js';
 import { RecentConversations } from './desk/recent-conversations.js';
 import { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -139,6 +140,8 @@ export class Core {
   readonly desk: DeskActions;
   /** Reports of a site's conversations (docs/support-desk.md, "Reports"). */
   readonly reports: Reports;
+  /** Handovers a node died in the middle of, finished by another or the next start. */
+  readonly unfinishedHandovers: UnfinishedHandovers;
   private readonly inbound: Inbound;
   private readonly positions: QueuePositions;
 
@@ -205,7 +208,9 @@ export class Core {
       for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
-    this.router = new Router({ ...parts, positions, handover: new Handover({ ...deps, kickOutbox, returning, joining }) });
+    const handover = new Handover({ ...deps, kickOutbox, returning, joining });
+    this.router = new Router({ ...parts, positions, handover });
+    this.unfinishedHandovers = new UnfinishedHandovers({ ...deps, handover, joining });
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
     const recent = new RecentConversations();

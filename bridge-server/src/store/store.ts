@@ -49,18 +49,26 @@ export interface NewConversation {
   assignee?: Address;
 }
 
-/** How long a party stays joining a conversation at most: a handover that never ended (its node died) holds nothing back longer. */
+/** How long a handover may run: a joining mark older than this is one whose node died or gave up, and is claimed to be finished elsewhere (`claimStaleJoinings`). */
 export const JOINING_TTL_MS = 30_000;
 
 /**
  * With an assignment: the assignee joins on an outbox network and is caught up by its handover
- * (desk/handover.ts). From the assignment's commit until its catch-up (`queueEarlierMessages`), or
- * JOINING_TTL_MS, messages stored on any node are not queued for it with the message: the catch-up
- * queues them, in order, after what was said before. A store of one process marks nothing (its
- * process's handover leaves the party out itself).
+ * (desk/handover.ts). The store marks it joining in the assignment's transaction; until its catch-up
+ * (`queueEarlierMessages` with `joining`) removes the mark, messages stored on any node are not
+ * queued for it with the message (a store of one process leaves that to its process's handover,
+ * which knows): the catch-up queues them, in order, after what was said before. A mark outlives the
+ * node that made it, so a handover cut short by a crash is finished by another node or the next start.
+ * With `queueEarlierMessages`: only while the party's mark is there, which it removes.
  */
 export interface Joining {
   joining?: boolean;
+}
+
+/** A party marked joining a conversation (`Joining`). */
+export interface JoiningMark {
+  conversationId: string;
+  party: Address;
 }
 
 /** A recipient on a network that delivers through the outbox; `notBefore` (epoch ms) holds its item back until then. */
@@ -436,7 +444,13 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * it on an outbox network, in seq order; returns how many. A party coming back (transferred away,
    * then back) gets only what was said after it left: its client has the rest.
    */
-  queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number>;
+  queueEarlierMessages(conversationId: string, recipient: Address, network: string, options?: Joining): Promise<number>;
+  /**
+   * Joining marks made at least `olderThanMs` ago, claimed by the caller to finish their handovers:
+   * each is stamped anew (another claim waits as long again), and those of parties no longer in
+   * their conversation go. With 0: every mark, for a node that runs alone at its start.
+   */
+  claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

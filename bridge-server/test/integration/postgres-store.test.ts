@@ -209,17 +209,20 @@ describe('Postgres store', () => {
       }
     }));
 
-  it('erases the joining marks that name a party, in any conversation of its site', () =>
+  it('erases the joining marks that name a party; a transfer away drops the mark of the party that leaves', () =>
     withAnnJoining(async (store, url, conversationId) => {
-      // A handover that never ended (its node died), then the conversation moved on without ANN.
-      await store.transferConversation(conversationId, 'web:a_bob@shop');
       const marks = async () => (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM joining WHERE party = $1', [ANN]))[0]!.n;
-      assert.equal(await marks(), 1);
+      const other = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2'] });
+      await store.assignIfQueued(other.id, ANN, { joining: true });
+      await store.transferConversation(other.id, 'web:a_bob@shop');
+      assert.equal(await marks(), 1, 'only the conversation ANN is still joining');
       await store.eraseParty('shop', ANN);
       assert.equal(await marks(), 0);
+      assert.deepEqual(await store.claimStaleJoinings(0), []);
+      assert.ok(await store.getConversation(conversationId));
     }));
 
-  it('queues a message for a party whose joining mark ran out (its handover never ended)', () =>
+  it("holds a party's messages back past JOINING_TTL_MS until its mark is claimed and the handover finished, which queues them once", () =>
     withAnnJoining(async (store, url, conversationId) => {
       const send = (text: string) =>
         store.appendMessage({
@@ -231,11 +234,21 @@ describe('Postgres store', () => {
           outboxFor: (participants) => participants.filter((p) => p === ANN).map((recipient) => ({ recipient, network: 'xmpp' })),
         });
       await send('while joining');
+      assert.deepEqual(await store.claimStaleJoinings(JOINING_TTL_MS), [], 'a handover under way is not claimed');
       await query(url, 'UPDATE joining SET since = since - $1', [JOINING_TTL_MS]);
-      await send('once the mark ran out');
+      await send('after its node died');
+      assert.deepEqual(await store.pendingOutbox('xmpp', 10), [], 'still held back');
+      assert.deepEqual(await store.claimStaleJoinings(JOINING_TTL_MS), [{ conversationId, party: ANN }]);
+      assert.deepEqual(await store.claimStaleJoinings(JOINING_TTL_MS), [], 'claimed once, stamped anew');
+      const [finished, late] = await Promise.all([
+        store.queueEarlierMessages(conversationId, ANN, 'xmpp', { joining: true }),
+        store.queueEarlierMessages(conversationId, ANN, 'xmpp', { joining: true }),
+      ]);
+      assert.deepEqual([finished, late].sort(), [0, 2], 'the claim and a late catch-up of the node that made the mark: one queues');
+      await send('once caught up');
       assert.deepEqual(
         (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
-        ['once the mark ran out'],
+        ['while joining', 'after its node died', 'once caught up'],
       );
     }));
 

@@ -1,15 +1,16 @@
 // An agent being handed a conversation is left out of the outbox recipients of what is said from
 // its assignment until its catch-up (which queues that, in order), and only while it is joining:
 // with two handovers racing, until both are done; a mark left by a handover that never ended,
-// for JOINING_TTL_MS at most. The handover marks it as the store is asked to assign it.
+// for HELD_AT_MOST_MS at most (its store mark is claimed before then). The handover marks it as
+// the store is asked to assign it, and holds it back again when its catch-up fails.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
-import { Handover, type HandoverDeps, JoiningParties } from '../../src/core/desk/handover.js';
+import { HELD_AT_MOST_MS, Handover, type HandoverDeps, JoiningParties } from '../../src/core/desk/handover.js';
 import { FanOut } from '../../src/core/fan-out.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
-import { type ConversationRecord, JOINING_TTL_MS } from '../../src/store/store.js';
+import type { ConversationRecord } from '../../src/store/store.js';
 
 const AGENT = 'xmpp:alice@example.test' as Address;
 const VISITOR = 'web:v_1' as Address;
@@ -46,18 +47,34 @@ describe('parties joining a conversation', () => {
     assert.equal(joining.has('c_1', AGENT), false);
   });
 
-  it('stop being held back once their mark is JOINING_TTL_MS old (a handover that never ended)', () => {
+  it('stop being held back once their mark is HELD_AT_MOST_MS old (a handover that never ended)', () => {
     let now = 1000;
     const joining = new JoiningParties(() => now);
     joining.add('c_1', AGENT);
-    now += JOINING_TTL_MS - 1;
+    now += HELD_AT_MOST_MS - 1;
     assert.equal(joining.has('c_1', AGENT), true);
     now += 1;
     assert.equal(joining.has('c_1', AGENT), false);
     // Marked again later (a handover back to it): one catch-up ends it, the old mark counting no more.
     joining.add('c_1', AGENT);
-    now += JOINING_TTL_MS;
+    now += HELD_AT_MOST_MS;
     joining.add('c_1', AGENT);
+    joining.delete('c_1', AGENT);
+    assert.equal(joining.has('c_1', AGENT), false);
+  });
+
+  it('held again (a handover to be finished later), anew, and ended by one catch-up', () => {
+    let now = 1000;
+    const joining = new JoiningParties(() => now);
+    joining.hold('c_1', AGENT);
+    assert.equal(joining.has('c_1', AGENT), true);
+    joining.add('c_1', AGENT);
+    now += HELD_AT_MOST_MS - 1;
+    joining.hold('c_1', AGENT);
+    now += HELD_AT_MOST_MS - 1;
+    assert.equal(joining.has('c_1', AGENT), true, 'held anew from the last hold');
+    joining.delete('c_1', AGENT);
+    joining.hold('c_1', AGENT);
     joining.delete('c_1', AGENT);
     assert.equal(joining.has('c_1', AGENT), false);
   });
@@ -121,6 +138,25 @@ describe('parties joining a conversation', () => {
       assert.equal(attempts, 2);
       assert.deepEqual(kicked, ['xmpp']);
       assert.equal(joining.has('c_1', AGENT), false);
+    });
+
+    it('held back between failed attempts, and after the last (its store mark is claimed and the handover finished later)', async () => {
+      const joining = new JoiningParties();
+      const heldAtEachAttempt: boolean[] = [];
+      const asked: unknown[] = [];
+      const store = {
+        queueEarlierMessages: async (...args: unknown[]) => {
+          asked.push(args[3]);
+          heldAtEachAttempt.push(joining.has('c_1', AGENT));
+          throw new Error('connection lost');
+        },
+      };
+      const failing = handover(joining, { store: store as never });
+      await failing.assign('c_1', AGENT, async () => record);
+      await assert.rejects(failing.to(record, AGENT), /connection lost/);
+      assert.deepEqual(heldAtEachAttempt, [false, false, false], 'released in the turn each attempt is asked for');
+      assert.deepEqual(asked, [{ joining: true }, { joining: true }, { joining: true }], 'only while its mark is there');
+      assert.equal(joining.has('c_1', AGENT), true, 'held until the handover is finished');
     });
   });
 });

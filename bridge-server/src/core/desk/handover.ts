@@ -33,12 +33,17 @@ export interface HandoverDeps {
 const joiningKey = (conversationId: string, party: Address) => `${conversationId} ${party}`;
 
 /**
+ * How long this node holds a party back at most: well past JOINING_TTL_MS, after which the store's
+ * mark of a handover that never ended is claimed and the handover finished (unfinished-handovers.ts).
+ */
+export const HELD_AT_MOST_MS = 2 * JOINING_TTL_MS;
+
+/**
  * Parties joining a conversation on an outbox network, between their assignment and the catch-up
  * that queues what was said before: what is said meanwhile is not queued for them with its message
  * (it would come before the earlier messages, or twice once sent); the catch-up queues it with
  * them, in order. Kept by this node for the handovers it runs (the store marks them for the other
- * nodes, store.ts `Joining`); a mark older than JOINING_TTL_MS (a handover that failed midway)
- * holds nothing back.
+ * nodes and the next start, store.ts `Joining`); a mark older than HELD_AT_MOST_MS holds nothing back.
  */
 export class JoiningParties {
   /** How many handovers of each conversation to each party are running (two transfers may race), and when the last began. */
@@ -51,7 +56,14 @@ export class JoiningParties {
     const now = this.now();
     // A mark that ran out counts no more: the handovers it stood for ended without their catch-up.
     const running = this.joining.get(key);
-    this.joining.set(key, { count: running && now - running.since < JOINING_TTL_MS ? running.count + 1 : 1, since: now });
+    this.joining.set(key, { count: running && now - running.since < HELD_AT_MOST_MS ? running.count + 1 : 1, since: now });
+  }
+
+  /** Holds a party back again, for a handover finished later (its catch-up failed, or its node died): one catch-up ends it. */
+  hold(conversationId: string, party: Address): void {
+    const key = joiningKey(conversationId, party);
+    const running = this.joining.get(key);
+    this.joining.set(key, { count: running && this.now() - running.since < HELD_AT_MOST_MS ? running.count : 1, since: this.now() });
   }
 
   delete(conversationId: string, party: Address): void {
@@ -67,7 +79,7 @@ export class JoiningParties {
     const key = joiningKey(conversationId, party);
     const entry = this.joining.get(key);
     if (!entry) return false;
-    if (this.now() - entry.since < JOINING_TTL_MS) return true;
+    if (this.now() - entry.since < HELD_AT_MOST_MS) return true;
     this.joining.delete(key);
     return false;
   }
@@ -148,17 +160,24 @@ export class Handover {
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);
-    // In the same turn as the catch-up's write is asked for: a message stored after it is queued
-    // for the party by itself, after the catch-up; one asked for before is in the catch-up.
-    this.deps.joining.delete(conversation.id, party);
-    if (!network || network.deliversFromStore) return;
-    // Tried again on a failure (a connection lost mid-transaction): until it runs, the store's
-    // joining mark holds the party's messages back on the other nodes (store.ts, `Joining`).
+    if (!network || network.deliversFromStore) {
+      this.deps.joining.delete(conversation.id, party);
+      return;
+    }
+    // Tried again on a failure (a connection lost mid-transaction), the party held back meanwhile:
+    // until it runs, the store's joining mark holds its messages back on the other nodes (store.ts,
+    // `Joining`). Only while the mark is there: a handover claimed meanwhile to be finished
+    // elsewhere queues nothing.
     for (let attempt = 1; ; attempt++) {
       try {
-        if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme)) > 0) this.deps.kickOutbox(network.scheme);
+        // In the same turn as the catch-up's write is asked for: a message stored after it is queued
+        // for the party by itself, after the catch-up; one asked for before is in the catch-up.
+        this.deps.joining.delete(conversation.id, party);
+        if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme, { joining: true })) > 0) this.deps.kickOutbox(network.scheme);
         return;
       } catch (error) {
+        this.deps.joining.hold(conversation.id, party);
+        // Its mark stays in the store: the handover is finished once it is claimed (unfinished-handovers.ts).
         if (attempt === CATCH_UP_ATTEMPTS) throw error;
         this.deps.logger.warn({ err: error, conversation: conversation.id, party, attempt }, 'catch-up failed; trying again');
         await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS * attempt));

@@ -36,6 +36,7 @@ import type {
   HistoryQuery,
   NewConversation,
   Joining,
+  JoiningMark,
   NewMessage,
   OutboxItem,
   PartyRecord,
@@ -71,7 +72,7 @@ import {
   viaOfRow,
   webhookNeedles,
 } from '../rows.js';
-import { FencedError, JOINING_TTL_MS } from '../store.js';
+import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresConsole } from './postgres-console.js';
 import { PostgresContacts } from './postgres-contacts.js';
@@ -286,9 +287,8 @@ export class PostgresStore implements Store {
     return record;
   }
 
-  /** Marks the new assignee joining, in its assignment's transaction (store.ts, `Joining`); drops the conversation's marks that ran out. */
+  /** Marks the new assignee joining, in its assignment's transaction (store.ts, `Joining`). */
   private async markJoining(id: string, party: Address, on: Queryable): Promise<void> {
-    await on.query(`DELETE FROM joining WHERE conversation_id = $1 AND since <= ${DATABASE_NOW_MS} - $2`, [id, JOINING_TTL_MS]);
     await on.query(
       `INSERT INTO joining (conversation_id, party, since) VALUES ($1, $2, ${DATABASE_NOW_MS})
        ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
@@ -476,11 +476,14 @@ export class PostgresStore implements Store {
   async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
     return this.transaction(async (client) => {
       const before = await this.lockConversation(id, client);
-      // The previous assignee leaves: it no longer receives the conversation's messages, and had them all so far.
+      // The previous assignee leaves: it no longer receives the conversation's messages, and had
+      // them all so far, unless it leaves before its catch-up (then it has what it had before).
       if (before.assignee !== null && before.assignee !== to) {
         await this.deleteParticipant([id], before.assignee as Address, client);
         await client.query(
-          `INSERT INTO departures (conversation_id, party, through_seq) SELECT id, $2, last_seq FROM conversations WHERE id = $1
+          `WITH unmarked AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 RETURNING 1)
+           INSERT INTO departures (conversation_id, party, through_seq)
+           SELECT id, $2, last_seq FROM conversations WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM unmarked)
            ON CONFLICT (conversation_id, party) DO UPDATE SET through_seq = excluded.through_seq`,
           [id, before.assignee],
         );
@@ -765,9 +768,9 @@ export class PostgresStore implements Store {
       await client.query<{ roster: number; participants: Address[]; joining: Address[] }>(
         `SELECT c.roster,
            coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants,
-           coalesce((SELECT array_agg(j.party) FROM joining j WHERE j.conversation_id = c.id AND j.since > ${DATABASE_NOW_MS} - $2), '{}') AS joining
+           coalesce((SELECT array_agg(j.party) FROM joining j WHERE j.conversation_id = c.id), '{}') AS joining
          FROM conversations c WHERE c.id = $1`,
-        [conversationId, JOINING_TTL_MS],
+        [conversationId],
       )
     ).rows[0];
     return { roster: row?.roster ?? null, participants: row?.participants ?? [], joining: new Set(row?.joining ?? []) };
@@ -906,14 +909,16 @@ export class PostgresStore implements Store {
     if (held.length === 0) throw new FencedError(fence);
   }
 
-  async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
+  async queueEarlierMessages(conversationId: string, recipient: Address, network: string, options: Joining = {}): Promise<number> {
     return this.transaction(async (client) => {
       // The conversation's row, as an append holds it, its roster bumped: a message whose append
       // left the party out (it was joining) is committed before this reads the messages, and an
       // append that read the party as joining before this commits reads again. Held against an
       // erasure or a sweep too, which would leave these items without their messages.
       await client.query('UPDATE conversations SET roster = roster + 1 WHERE id = $1', [conversationId]);
-      await client.query('DELETE FROM joining WHERE conversation_id = $1 AND party = $2', [conversationId, recipient]);
+      const unmarked = await client.query('DELETE FROM joining WHERE conversation_id = $1 AND party = $2', [conversationId, recipient]);
+      // Its handover's, or the claim's of whoever finishes it: whoever removes the mark catches up, once.
+      if (unmarked.rowCount === 0 && options.joining) return 0;
       await this.lockOutboxes([network], client);
       const result = await client.query(
         `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
@@ -923,6 +928,23 @@ export class PostgresStore implements Store {
         [recipient, network, conversationId],
       );
       return result.rowCount ?? 0;
+    });
+  }
+
+  async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
+    return this.transaction(async (client) => {
+      // A party gone from its conversation holds nothing back there (appends leave out only participants).
+      await client.query(
+        `DELETE FROM joining j WHERE since <= ${DATABASE_NOW_MS} - $1
+         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = j.conversation_id AND p.address = j.party)`,
+        [olderThanMs],
+      );
+      const claimed = await this.rows<{ conversation_id: string; party: Address }>(
+        `UPDATE joining SET since = ${DATABASE_NOW_MS} WHERE since <= ${DATABASE_NOW_MS} - $1 RETURNING conversation_id, party`,
+        [olderThanMs],
+        client,
+      );
+      return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party }));
     });
   }
 

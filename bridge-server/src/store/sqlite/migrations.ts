@@ -383,4 +383,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, party)
   ) WITHOUT ROWID;
   `,
+  /*
+   * 22: parties joining a conversation on an outbox network, between their assignment and their
+   * handover's catch-up: a handover a crash cut short is finished at the next start
+   */ `
+  CREATE TABLE joining (
+    conversation_id TEXT NOT NULL,
+    party TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, party)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -20,6 +20,8 @@ import type {
   ContinuationRecord,
   ConversationRecord,
   HistoryQuery,
+  Joining,
+  JoiningMark,
   NewConversation,
   NewMessage,
   OutboxItem,
@@ -442,6 +444,18 @@ export class SqliteStore implements Store {
         ON CONFLICT (conversation_id, network) DO UPDATE SET value = excluded.value`),
       deleteThread: db.prepare<[string, string]>('DELETE FROM conversation_threads WHERE conversation_id = ? AND network = ?'),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
+      markJoining: db.prepare<[string, string, number]>(`INSERT INTO joining (conversation_id, party, since) VALUES (?, ?, ?)
+        ON CONFLICT DO UPDATE SET since = excluded.since`),
+      unmarkJoining: db.prepare<[string, string]>('DELETE FROM joining WHERE conversation_id = ? AND party = ?'),
+      dropStrayJoinings: db.prepare<[number]>(`DELETE FROM joining WHERE since <= ?
+        AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = joining.conversation_id AND p.address = joining.party)`),
+      claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string }>(
+        'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party',
+      ),
+      deleteConversationJoinings: db.prepare('DELETE FROM joining WHERE conversation_id = ?'),
+      deleteJoiningsOf: db.prepare<[string, string]>(
+        'DELETE FROM joining WHERE party = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
+      ),
       recordDeparture: db.prepare<[string, string]>(`INSERT INTO departures (conversation_id, party, through_seq)
         SELECT id, ?, last_seq FROM conversations WHERE id = ? ON CONFLICT DO UPDATE SET through_seq = excluded.through_seq`),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
@@ -724,24 +738,27 @@ export class SqliteStore implements Store {
     });
   }
 
-  async assignIfQueued(id: string, assignee: Address): Promise<ConversationRecord | null> {
+  async assignIfQueued(id: string, assignee: Address, options: Joining = {}): Promise<ConversationRecord | null> {
     return this.write(() => {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
       this.statements.insertParticipant.run(id, assignee, id);
+      if (options.joining) this.statements.markJoining.run(id, assignee, Date.now());
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
 
-  async transferConversation(id: string, to: Address | null, team?: string): Promise<ConversationRecord> {
+  async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
     return this.write(() => {
       const before = this.requireConversation(id);
-      // The previous assignee leaves: it no longer receives the conversation's messages, and had them all so far.
+      // The previous assignee leaves: it no longer receives the conversation's messages, and had
+      // them all so far, unless it leaves before its catch-up (then it has what it had before).
       if (before.assignee !== undefined && before.assignee !== to) {
         this.statements.deleteParticipant.run(id, before.assignee);
-        this.statements.recordDeparture.run(before.assignee, id);
+        if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
       }
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
+      if (to !== null && options.joining) this.statements.markJoining.run(id, to, Date.now());
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -997,11 +1014,21 @@ export class SqliteStore implements Store {
     await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
   }
 
-  async queueEarlierMessages(conversationId: string, recipient: Address, network: string): Promise<number> {
+  async queueEarlierMessages(conversationId: string, recipient: Address, network: string, options: Joining = {}): Promise<number> {
     return this.write(() => {
+      // Its handover's, or the claim's of whoever finishes it: whoever removes the mark catches up, once.
+      if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0 && options.joining) return 0;
       // Ids this store does not follow one by one: the network's next item is not known to follow.
       this.lastQueued.delete(network);
       return this.statements.queueEarlier.run({ conversationId, recipient, network }).changes;
+    });
+  }
+
+  async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
+    return this.write(() => {
+      const now = Date.now();
+      this.statements.dropStrayJoinings.run(now - olderThanMs);
+      return this.statements.claimJoinings.all(now, now - olderThanMs).map((row) => ({ conversationId: row.conversation_id, party: row.party as Address }));
     });
   }
 
@@ -1162,6 +1189,7 @@ export class SqliteStore implements Store {
     statements.deleteConversationParticipants.run(id);
     statements.deleteMark.run(id);
     statements.deleteConversationDepartures.run(id);
+    statements.deleteConversationJoinings.run(id);
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteContinuation.run(id);
@@ -1195,6 +1223,7 @@ export class SqliteStore implements Store {
         counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteDeparturesOf.run(address, siteKey);
+        statements.deleteJoiningsOf.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
