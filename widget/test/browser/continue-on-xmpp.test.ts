@@ -98,7 +98,12 @@ describe('<switchboard-chat> continue on my IM, on XMPP against a real bridge an
     const atStop = (await received('dana')).length;
     await agent.send(id, 'Only in the widget');
     await until(() => bubbleTexts(element).includes('Only in the widget'), 'the reply after stopping');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Continuing again: the agent's next reply goes to the address through the conversation's
+    // queue, after anything queued for it before; once it is there, nothing else came.
+    await submit(element, await codeAt('dana', await askCode(element, 'dana')));
+    await until(() => text($(element, 'div.continue[role="status"] span')) === 'Continuing on xmpp:dana@localhost', 'the banner again');
+    await agent.send(id, 'Back on XMPP');
+    await eventually(async () => (await received('dana')).some((m) => m.body === 'Back on XMPP'), 'the next reply at the XMPP client');
     expect((await received('dana')).slice(atStop).map((m) => m.body)).to.not.include('Only in the widget');
   });
 
