@@ -543,11 +543,12 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       stopping ??= (async () => {
         draining = true;
         clearInterval(housekeeping);
+        // Before the networks and the outbox stop: a handover being finished needs both.
+        await core.unfinishedHandovers.stop();
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop(config.server.drainSeconds * 1000);
         core.router.stop();
-        core.unfinishedHandovers.stop();
         core.presence.stop();
         // While the bus still runs, so what a network brings in until it stops reaches the other
         // nodes' clients live; and before the webhooks stop, so its events are queued.

@@ -1407,28 +1407,31 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         );
       });
 
-      // One process leaves a joining party out itself (desk/handover.ts, unit-tested there): its store marks nothing.
-      if (setup.multiNode)
-        it('leaves a party assigned as joining out on every node until its catch-up, which queues what was said, in order', async () => {
-          const [a, b] = await nodes();
-          const ann = 'xmpp:ann@x.test';
-          const bob = 'xmpp:bob@x.test';
-          const c = await conversation(a);
-          await append(c.id, { text: 'before' }, b);
-          assert.ok(await a.assignIfQueued(c.id, ann, { joining: true }));
-          await append(c.id, { text: 'meanwhile', outboxFor: toXmpp('web:v_1') }, b);
-          assert.deepEqual(await queuedFor(a), [], 'nothing for the party while it joins');
-          assert.equal(await a.queueEarlierMessages(c.id, ann, 'xmpp'), 2);
-          await append(c.id, { text: 'after', outboxFor: toXmpp('web:v_1') }, b);
-          assert.deepEqual(await queuedFor(b), [`before -> ${ann}`, `meanwhile -> ${ann}`, `after -> ${ann}`]);
-          // A transfer marks its new assignee the same way; one without the mark is a recipient at once.
-          await a.transferConversation(c.id, bob, undefined, { joining: true });
-          await append(c.id, { text: 'to bob, later', outboxFor: toXmpp('web:v_1') }, b);
-          assert.equal((await queuedFor(b)).filter((item) => item.endsWith(bob)).length, 0);
-          await a.transferConversation(c.id, ann);
-          await append(c.id, { text: 'to ann, at once', outboxFor: toXmpp('web:v_1') }, b);
-          assert.deepEqual((await queuedFor(b)).at(-1), `to ann, at once -> ${ann}`);
-        });
+      it('leaves a party assigned as joining out on every node until its catch-up, which queues what was said, in order', async () => {
+        const [a, b] = await nodes();
+        const ann = 'xmpp:ann@x.test';
+        const bob = 'xmpp:bob@x.test';
+        const c = await conversation(a);
+        await append(c.id, { text: 'before' }, b);
+        assert.ok(await a.assignIfQueued(c.id, ann, { joining: true }));
+        await append(c.id, { text: 'meanwhile', outboxFor: toXmpp('web:v_1') }, b);
+        assert.deepEqual(await queuedFor(a), [], 'nothing for the party while it joins');
+        assert.equal(await a.queueEarlierMessages(c.id, ann, 'xmpp'), 2);
+        await append(c.id, { text: 'after', outboxFor: toXmpp('web:v_1') }, b);
+        assert.deepEqual(await queuedFor(b), [`before -> ${ann}`, `meanwhile -> ${ann}`, `after -> ${ann}`]);
+        // A transfer marks its new assignee the same way; one without the mark is a recipient at once.
+        await a.transferConversation(c.id, bob, undefined, { joining: true });
+        await append(c.id, { text: 'to bob, later', outboxFor: toXmpp('web:v_1') }, b);
+        assert.equal((await queuedFor(b)).filter((item) => item.endsWith(bob)).length, 0);
+        await a.transferConversation(c.id, ann);
+        await append(c.id, { text: 'to ann, at once', outboxFor: toXmpp('web:v_1') }, b);
+        assert.deepEqual((await queuedFor(b)).at(-1), `to ann, at once -> ${ann}`);
+        // A transfer to who has it already (two transfers raced) marks nothing: it has what was said.
+        await a.transferConversation(c.id, ann, undefined, { joining: true });
+        await append(c.id, { text: 'still to ann', outboxFor: toXmpp('web:v_1') }, b);
+        assert.deepEqual((await queuedFor(b)).at(-1), `still to ann -> ${ann}`);
+        assert.deepEqual(await b.claimStaleJoinings(0), []);
+      });
 
       it('lets exactly one node take a queued conversation', async () => {
         const [a, b] = await nodes();

@@ -20,7 +20,7 @@ import { Continuations } from './continuations/continuations.js';
 import { Announcer } from './announcer.js';
 import { Conversations } from './conversations.js';
 import { AgentCommands } from './desk/commands.js';
-import { Handover, JoiningParties } from './desk/handover.js';
+import { Handover } from './desk/handover.js';
 import { UnfinishedHandovers } from './desk/unfinished-handovers.js';
 import { RecentConversations } from './desk/recent-conversations.js';
 import { Router } from './desk/router.js';
@@ -159,8 +159,7 @@ export class Core {
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
     const visitorMail = new VisitorMail(deps);
-    const joining = new JoiningParties();
-    const fanOut = new FanOut({ ...deps, kickOutbox, joining, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
+    const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
     const contacts = new ContactBook({
       ...deps,
       proofOf: (address) => proofOf(address, deps.hosted, deps.registry),
@@ -208,9 +207,9 @@ export class Core {
       for (const network of deps.registry.all()) network.showTeamAvailability?.({ ...availability, siteKey });
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
-    const handover = new Handover({ ...deps, kickOutbox, returning, joining });
+    const handover = new Handover({ ...deps, kickOutbox, returning });
     this.router = new Router({ ...parts, positions, handover });
-    this.unfinishedHandovers = new UnfinishedHandovers({ ...deps, handover, joining });
+    this.unfinishedHandovers = new UnfinishedHandovers({ ...deps, handover });
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
     const recent = new RecentConversations();

@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxTarget, QueuedOutboxItem } from '../store/store.js';
-import type { JoiningParties } from './desk/handover.js';
 import type { ClientHub } from './hub.js';
 import type { NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
@@ -21,20 +20,21 @@ export interface FanOutDeps {
   kickOutbox(network: string, queued?: readonly QueuedOutboxItem[]): void;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
-  /** Parties being handed the conversation: their catch-up queues what is said meanwhile (desk/handover.ts). */
-  joining?: Pick<JoiningParties, 'has'>;
 }
 
 export class FanOut {
   constructor(private readonly deps: FanOutDeps) {}
 
-  /** Which of a conversation's participants get a message from `from` through the outbox (queued with the message). */
-  outboxRecipients(conversationId: string, participants: readonly Address[], from: Address): OutboxTarget[] {
+  /**
+   * Which of a conversation's participants get a message from `from` through the outbox (queued
+   * with the message; the store leaves out those being handed it, store.ts `Joining`).
+   */
+  outboxRecipients(participants: readonly Address[], from: Address): OutboxTarget[] {
     return participants
       .filter((address) => address !== from)
       .flatMap((recipient) => {
         const network = this.deps.registry.forAddress(recipient);
-        if (network?.deliversFromStore || this.deps.joining?.has(conversationId, recipient)) return [];
+        if (network?.deliversFromStore) return [];
         return [{ recipient, network: network?.scheme ?? networkOf(recipient) }];
       });
   }

@@ -85,7 +85,7 @@ export class MessagePipeline {
         status: statusOf(conversation.participants),
         statusFor: statusOf,
         outbox: [...heldBack],
-        outboxFor: (participants) => fanOut.outboxRecipients(conversation.id, participants, from),
+        outboxFor: (participants) => fanOut.outboxRecipients(participants, from),
       })
       .catch((error: unknown) => {
         // A file that is not the sender's to send in this conversation: the client's mistake, named.

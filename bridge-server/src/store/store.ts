@@ -54,12 +54,13 @@ export const JOINING_TTL_MS = 30_000;
 
 /**
  * With an assignment: the assignee joins on an outbox network and is caught up by its handover
- * (desk/handover.ts). The store marks it joining in the assignment's transaction; until its catch-up
- * (`queueEarlierMessages` with `joining`) removes the mark, messages stored on any node are not
- * queued for it with the message (a store of one process leaves that to its process's handover,
- * which knows): the catch-up queues them, in order, after what was said before. A mark outlives the
- * node that made it, so a handover cut short by a crash is finished by another node or the next start.
- * With `queueEarlierMessages`: only while the party's mark is there, which it removes.
+ * (desk/handover.ts). The store marks it joining in the assignment's transaction (not when it
+ * already has the conversation); until its catch-up (`queueEarlierMessages` with `joining`) removes
+ * the mark, messages stored on any node are not queued for it with the message: the catch-up queues
+ * them, in order, after what was said before. The store alone decides, as it stores each message.
+ * A mark outlives the node that made it, so a handover cut short by a crash is finished by another
+ * node or the next start (`claimStaleJoinings`). With `queueEarlierMessages`: only while the
+ * party's mark is there, which it removes: of two catch-ups, one queues.
  */
 export interface Joining {
   joining?: boolean;
@@ -446,11 +447,13 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    */
   queueEarlierMessages(conversationId: string, recipient: Address, network: string, options?: Joining): Promise<number>;
   /**
-   * Joining marks made at least `olderThanMs` ago, claimed by the caller to finish their handovers:
-   * each is stamped anew (another claim waits as long again), and those of parties no longer in
-   * their conversation go. With 0: every mark, for a node that runs alone at its start.
+   * Joining marks made (or claimed) at least `olderThanMs` ago, claimed by the caller to finish
+   * their handovers: each is stamped anew, so another claim waits as long again. With 0: every
+   * mark, for a node that runs alone at its start.
    */
   claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]>;
+  /** Removes a joining mark without a catch-up (its handover has nothing left to do). */
+  dropJoining(conversationId: string, party: Address): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

@@ -111,24 +111,23 @@ describe('SQLite store', () => {
     assert.equal(after.value.queued![0]!.previous, undefined, 'unknown after a rollback, not the id the xmpp item took again');
   });
 
-  it("decides a message's outbox recipients as its append is asked for: a catch-up asked next queues it after the earlier ones", async () => {
+  it("decides a message's outbox recipients as its append runs, in the order asked: after an assignment's joining mark, before the catch-up that removes it", async () => {
     const ann = 'xmpp:ann@x.test';
-    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', ann] });
-    const message = (text: string, outboxFor?: NewMessage['outboxFor']) =>
-      store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [], ...(outboxFor ? { outboxFor } : {}) });
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+    const toAnn: NewMessage['outboxFor'] = (participants) => participants.filter((p) => p === ann).map((recipient) => ({ recipient, network: 'xmpp' }));
+    const message = (text: string) => store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [], outboxFor: toAnn });
     await message('before');
-    // The handover's order (desk/handover.ts): a message asked for while the agent joins leaves it
-    // out; in the same turn the catch-up ends the joining and is asked for.
-    let joining = true;
-    const appended = message('meanwhile', (participants) =>
-      joining ? [] : participants.filter((p) => p === ann).map((recipient) => ({ recipient, network: 'xmpp' })),
-    );
-    joining = false;
-    const caughtUp = store.queueEarlierMessages(c.id, ann, 'xmpp');
-    await Promise.all([appended, caughtUp]);
+    // Asked in one turn, committed together: each sees the ones asked before it.
+    const asked = [
+      store.assignIfQueued(c.id, ann, { joining: true }),
+      message('meanwhile'),
+      store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }),
+      message('after'),
+    ];
+    await Promise.all(asked);
     assert.deepEqual(
       (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
-      ['before', 'meanwhile'],
+      ['before', 'meanwhile', 'after'],
     );
   });
 

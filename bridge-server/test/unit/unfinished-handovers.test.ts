@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
-import { Handover, JoiningParties } from '../../src/core/desk/handover.js';
+import { Handover } from '../../src/core/desk/handover.js';
 import { UnfinishedHandovers } from '../../src/core/desk/unfinished-handovers.js';
 import { FanOut } from '../../src/core/fan-out.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
@@ -22,21 +22,12 @@ const registry = {
   forAddress: (address: Address) => ({ scheme: address.split(':')[0]!, deliversFromStore: address.startsWith('web:') }),
 } as unknown as NetworkRegistry;
 
-/** One process's desk on a store: its handovers, what it holds back, and how its visitor's messages are queued. */
+/** One node's desk on a store: its handovers, their finishing, and its visitor's messages. */
 function desk(store: SqliteStore) {
-  const joining = new JoiningParties();
   const kicked: string[] = [];
-  const handover = new Handover({
-    store,
-    registry,
-    logger,
-    refs: {} as never,
-    kickOutbox: (network) => void kicked.push(network),
-    hosted: {} as never,
-    joining,
-  });
-  const fanOut = new FanOut({ registry, hub: {} as never, logger, metrics: {} as never, kickOutbox: () => undefined, joining });
-  const unfinished = new UnfinishedHandovers({ store, handover, joining, logger });
+  const handover = new Handover({ store, registry, logger, refs: {} as never, kickOutbox: (network) => void kicked.push(network), hosted: {} as never });
+  const fanOut = new FanOut({ registry, hub: {} as never, logger, metrics: {} as never, kickOutbox: () => undefined });
+  const unfinished = new UnfinishedHandovers({ store, registry, handover, logger });
   const say = (conversationId: string, text: string) =>
     store.appendMessage({
       conversationId,
@@ -44,9 +35,14 @@ function desk(store: SqliteStore) {
       text,
       status: 'accepted',
       outbox: [],
-      outboxFor: (participants) => fanOut.outboxRecipients(conversationId, participants, VISITOR),
+      outboxFor: (participants) => fanOut.outboxRecipients(participants, VISITOR),
     });
-  return { handover, unfinished, joining, kicked, say };
+  /** Finishes what it claimed at start, and stops. */
+  const finish = async () => {
+    unfinished.start();
+    await unfinished.stop();
+  };
+  return { handover, unfinished, kicked, say, finish };
 }
 
 describe('handovers a crash cut short', () => {
@@ -71,7 +67,7 @@ describe('handovers a crash cut short', () => {
     const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
     await before.say(c.id, 'hello');
     // The process dies after the assignment's commit, before the handover's catch-up.
-    await before.handover.assign(c.id, ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+    await before.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
     await before.say(c.id, 'anyone there?');
     assert.deepEqual(await queued(), []);
     await store.close();
@@ -83,44 +79,45 @@ describe('handovers a crash cut short', () => {
     // Traffic from the networks as they start, before the handover is finished: held back too.
     await after.say(c.id, 'hello??');
     assert.deepEqual(await queued(), []);
-    after.unfinished.start();
-    await after.unfinished.settled();
-    after.unfinished.stop();
+    await after.finish();
     await after.say(c.id, 'thanks');
     assert.deepEqual(await queued(), [`hello -> ${ANN}`, `anyone there? -> ${ANN}`, `hello?? -> ${ANN}`, `thanks -> ${ANN}`]);
     assert.deepEqual(after.kicked, ['xmpp']);
     assert.deepEqual(await store.claimStaleJoinings(0), [], 'nothing left to finish');
   });
 
-  it('are not finished at the start of a node of several while they may still run elsewhere, and a finished one not again', async () => {
+  it('are claimed by a node of several only once they ran out; a claim racing the late handover queues once, holding back meanwhile', async () => {
     const first = desk(store);
+    const other = desk(store);
     const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
     await first.say(c.id, 'hello');
-    const assigned = await first.handover.assign(c.id, ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
-    const other = desk(store);
+    const assigned = await first.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
     await other.unfinished.claimAtStart(false);
-    assert.equal(other.joining.has(c.id, ANN), false, 'a mark younger than JOINING_TTL_MS is left to its handover');
-    await first.handover.to(assigned!, ANN);
-    assert.deepEqual(await queued(), [`hello -> ${ANN}`]);
+    await other.finish();
+    assert.deepEqual(await queued(), [], 'a mark younger than JOINING_TTL_MS is left to its handover');
+    // Claimed as if it ran out, while the first node's handover is still under way.
     await other.unfinished.claimAtStart(true);
-    other.unfinished.start();
-    await other.unfinished.settled();
-    other.unfinished.stop();
-    assert.deepEqual(await queued(), [`hello -> ${ANN}`], 'queued once');
+    await other.say(c.id, 'said on the other node meanwhile');
+    await first.handover.to(assigned!, ANN);
+    await other.say(c.id, 'between');
+    await other.finish();
+    await other.say(c.id, 'after');
+    assert.deepEqual(await queued(), [`hello -> ${ANN}`, `said on the other node meanwhile -> ${ANN}`, `between -> ${ANN}`, `after -> ${ANN}`]);
   });
 
-  it('are dropped when the agent left the conversation meanwhile', async () => {
+  it('drop their mark without a catch-up when the conversation closed meanwhile', async () => {
     const before = desk(store);
     const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
     await before.say(c.id, 'hello');
-    await before.handover.assign(c.id, ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
-    await store.transferConversation(c.id, null);
+    await before.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
     const after = desk(store);
     await after.unfinished.claimAtStart(true);
-    after.unfinished.start();
-    await after.unfinished.settled();
-    after.unfinished.stop();
+    await store.setConversationState(c.id, 'closed');
+    await after.finish();
     assert.deepEqual(await queued(), []);
-    assert.equal(after.joining.has(c.id, ANN), false);
+    assert.deepEqual(await store.claimStaleJoinings(0), [], 'the mark is gone');
+    await store.setConversationState(c.id, 'open');
+    await after.say(c.id, 'open again');
+    assert.deepEqual(await queued(), [`open again -> ${ANN}`], 'the agent is no longer held back');
   });
 });

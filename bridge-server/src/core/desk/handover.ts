@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type HostedParties, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
-import { type ConversationRecord, JOINING_TTL_MS, type Joining, type Store } from '../../store/store.js';
+import type { ConversationRecord, Joining, Store } from '../../store/store.js';
 import { bounded } from '../../util/bounded.js';
 import { oneLine } from '../../util/text.js';
 import { identityOf } from '../customer-identity.js';
@@ -26,66 +26,9 @@ export interface HandoverDeps {
   hosted: Pick<HostedParties, 'isHosted'>;
   /** The end of the line for a returning customer (their other addresses and conversations); empty for someone new. */
   returning?(conversation: ConversationRecord): Promise<string>;
-  /** Shared with the fan-out, which leaves joining parties out of the outbox. */
-  joining: JoiningParties;
 }
 
-const joiningKey = (conversationId: string, party: Address) => `${conversationId} ${party}`;
-
-/**
- * How long this node holds a party back at most: well past JOINING_TTL_MS, after which the store's
- * mark of a handover that never ended is claimed and the handover finished (unfinished-handovers.ts).
- */
-export const HELD_AT_MOST_MS = 2 * JOINING_TTL_MS;
-
-/**
- * Parties joining a conversation on an outbox network, between their assignment and the catch-up
- * that queues what was said before: what is said meanwhile is not queued for them with its message
- * (it would come before the earlier messages, or twice once sent); the catch-up queues it with
- * them, in order. Kept by this node for the handovers it runs (the store marks them for the other
- * nodes and the next start, store.ts `Joining`); a mark older than HELD_AT_MOST_MS holds nothing back.
- */
-export class JoiningParties {
-  /** How many handovers of each conversation to each party are running (two transfers may race), and when the last began. */
-  private readonly joining = new Map<string, { count: number; since: number }>();
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
-
-  add(conversationId: string, party: Address): void {
-    const key = joiningKey(conversationId, party);
-    const now = this.now();
-    // A mark that ran out counts no more: the handovers it stood for ended without their catch-up.
-    const running = this.joining.get(key);
-    this.joining.set(key, { count: running && now - running.since < HELD_AT_MOST_MS ? running.count + 1 : 1, since: now });
-  }
-
-  /** Holds a party back again, for a handover finished later (its catch-up failed, or its node died): one catch-up ends it. */
-  hold(conversationId: string, party: Address): void {
-    const key = joiningKey(conversationId, party);
-    const running = this.joining.get(key);
-    this.joining.set(key, { count: running && this.now() - running.since < HELD_AT_MOST_MS ? running.count : 1, since: this.now() });
-  }
-
-  delete(conversationId: string, party: Address): void {
-    const key = joiningKey(conversationId, party);
-    const entry = this.joining.get(key);
-    if (entry && entry.count > 1) entry.count -= 1;
-    else this.joining.delete(key);
-  }
-
-  /** Asked for every outbox recipient of every message: nothing is built while no one joins. */
-  has(conversationId: string, party: Address): boolean {
-    if (this.joining.size === 0) return false;
-    const key = joiningKey(conversationId, party);
-    const entry = this.joining.get(key);
-    if (!entry) return false;
-    if (this.now() - entry.since < HELD_AT_MOST_MS) return true;
-    this.joining.delete(key);
-    return false;
-  }
-}
-
-/** How long a context line may take before the catch-up goes on without waiting for it (well within JOINING_TTL_MS). */
+/** How long a context line may take before the catch-up goes on without waiting for it (well within JOINING_TTL_MS, store.ts). */
 const INTRODUCE_WAIT_MS = 10_000;
 /** A catch-up that fails is tried this many times in all, waiting CATCH_UP_RETRY_MS more each time. */
 const CATCH_UP_ATTEMPTS = 3;
@@ -96,22 +39,12 @@ export class Handover {
 
   /**
    * Assigns a conversation through `assign` (the store's assignment or transfer), an agent on an
-   * outbox network marked joining from the same turn here and in the same transaction for the
-   * other nodes: nothing said from then on is queued for it with its message until `to` catches it
-   * up. Null (and no mark) when `assign` assigned nothing.
+   * outbox network marked joining in the same transaction (store.ts, `Joining`): nothing said from
+   * then on is queued for it with its message until `to` catches it up.
    */
-  async assign<T extends ConversationRecord | null>(conversationId: string, agent: Address, assign: (options: Joining) => Promise<T>): Promise<T> {
+  assign<T extends ConversationRecord | null>(agent: Address, assign: (options: Joining) => Promise<T>): Promise<T> {
     const network = this.deps.registry.forAddress(agent);
-    if (!network || network.deliversFromStore) return assign({});
-    this.deps.joining.add(conversationId, agent);
-    try {
-      const assigned = await assign({ joining: true });
-      if (!assigned) this.deps.joining.delete(conversationId, agent);
-      return assigned;
-    } catch (error) {
-      this.deps.joining.delete(conversationId, agent);
-      throw error;
-    }
+    return assign(network && !network.deliversFromStore ? { joining: true } : {});
   }
 
   /** After `assign`: the context line, then the conversation so far (what was said while the line went out included). */
@@ -119,7 +52,7 @@ export class Handover {
     const introduced = this.introduce(conversation, agent).catch((error: unknown) =>
       this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
     );
-    // A network slow to take the line does not hold back what was said (its mark would run out meanwhile).
+    // A network slow to take the line does not hold back what was said (its mark would be claimed meanwhile).
     await bounded(introduced, INTRODUCE_WAIT_MS);
     await this.catchUp(conversation, agent);
   }
@@ -160,24 +93,17 @@ export class Handover {
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);
-    if (!network || network.deliversFromStore) {
-      this.deps.joining.delete(conversation.id, party);
-      return;
-    }
-    // Tried again on a failure (a connection lost mid-transaction), the party held back meanwhile:
-    // until it runs, the store's joining mark holds its messages back on the other nodes (store.ts,
-    // `Joining`). Only while the mark is there: a handover claimed meanwhile to be finished
-    // elsewhere queues nothing.
+    if (!network || network.deliversFromStore) return;
+    // Tried again on a failure (a connection lost mid-transaction): until it runs, the store's
+    // joining mark holds the party's messages back. Only while the mark is there: a catch-up that
+    // did commit before its connection was lost, or a handover finished meanwhile by another node
+    // (unfinished-handovers.ts), leaves nothing to queue. After the last attempt the mark stays,
+    // and the handover is finished once it is claimed.
     for (let attempt = 1; ; attempt++) {
       try {
-        // In the same turn as the catch-up's write is asked for: a message stored after it is queued
-        // for the party by itself, after the catch-up; one asked for before is in the catch-up.
-        this.deps.joining.delete(conversation.id, party);
         if ((await this.deps.store.queueEarlierMessages(conversation.id, party, network.scheme, { joining: true })) > 0) this.deps.kickOutbox(network.scheme);
         return;
       } catch (error) {
-        this.deps.joining.hold(conversation.id, party);
-        // Its mark stays in the store: the handover is finished once it is claimed (unfinished-handovers.ts).
         if (attempt === CATCH_UP_ATTEMPTS) throw error;
         this.deps.logger.warn({ err: error, conversation: conversation.id, party, attempt }, 'catch-up failed; trying again');
         await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS * attempt));

@@ -159,7 +159,7 @@ export class Router {
         continue;
       }
       // Someone may have taken it since the list was read (an agent answering, a transfer).
-      const assigned = await this.deps.handover.assign(conversation.id, candidate.address, (joining) =>
+      const assigned = await this.deps.handover.assign(candidate.address, (joining) =>
         this.deps.store.assignIfQueued(conversation.id, candidate.address, joining),
       );
       if (!assigned) continue;
@@ -215,7 +215,7 @@ export class Router {
         this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
-      const moved = await this.deps.handover.assign(conversationId, next.address, (joining) =>
+      const moved = await this.deps.handover.assign(next.address, (joining) =>
         this.deps.store.transferConversation(conversationId, next.address, undefined, joining),
       );
       this.deps.logger.info(
@@ -256,9 +256,7 @@ export class Router {
       this.offerQueued(to.team);
       return queued;
     }
-    const moved = await this.deps.handover.assign(conversationId, to.agent, (joining) =>
-      store.transferConversation(conversationId, to.agent, undefined, joining),
-    );
+    const moved = await this.deps.handover.assign(to.agent, (joining) => store.transferConversation(conversationId, to.agent, undefined, joining));
     this.accepted(conversationId); // handed over on purpose: no offer timer
     await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
@@ -280,7 +278,7 @@ export class Router {
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
       if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
       if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
-      const assigned = await this.deps.handover.assign(conversation.id, agent, (joining) => this.deps.store.assignIfQueued(conversation.id, agent, joining));
+      const assigned = await this.deps.handover.assign(agent, (joining) => this.deps.store.assignIfQueued(conversation.id, agent, joining));
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
       this.accepted(conversation.id);

@@ -1,39 +1,37 @@
 /**
  * Handovers that never ended: a node died (or its catch-up kept failing) between an agent's
  * assignment and the catch-up that queues what was said before (handover.ts). Their joining marks
- * stay in the store and hold the agent's messages back; once a mark is older than JOINING_TTL_MS,
- * any node claims it and finishes the handover: the context line again, then the catch-up, once
- * (whoever removes the mark queues). A node that runs alone claims every mark as it starts: none
- * can be running.
+ * stay in the store, which holds the agent's messages back; once a mark is older than
+ * JOINING_TTL_MS, a node claims it and finishes the handover: the context line again, then the
+ * catch-up, which queues once (whoever removes the mark queues). A node that runs alone claims
+ * every mark as it starts: none can be running.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { NetworkRegistry } from '../../networks/registry.js';
 import { JOINING_TTL_MS, type JoiningMark, type Store } from '../../store/store.js';
-import type { Handover, JoiningParties } from './handover.js';
+import type { Handover } from './handover.js';
 
 /** How often the marks are looked at: a mark is claimed at most this long after it ran out. */
 const SWEEP_EVERY_MS = JOINING_TTL_MS / 3;
 
 export interface UnfinishedHandoversDeps {
-  store: Pick<Store, 'claimStaleJoinings' | 'getConversation'>;
+  store: Pick<Store, 'claimStaleJoinings' | 'dropJoining' | 'getConversation'>;
+  registry: Pick<NetworkRegistry, 'forAddress'>;
   handover: Pick<Handover, 'to'>;
-  joining: Pick<JoiningParties, 'hold' | 'delete'>;
   logger: Logger;
 }
 
 export class UnfinishedHandovers {
-  private claimed: JoiningMark[] = [];
+  private claimed: readonly JoiningMark[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 
   constructor(private readonly deps: UnfinishedHandoversDeps) {}
 
-  /**
-   * Before the networks bring traffic: claims the marks a node alone finds (all of them) or a node
-   * of several (those that ran out), and holds their parties back here until `start` finishes them.
-   */
+  /** Before the networks bring traffic: claims the marks a node alone finds (all of them), or a node of several those that ran out. */
   async claimAtStart(alone: boolean): Promise<void> {
-    this.claimed = await this.claim(alone ? 0 : JOINING_TTL_MS);
+    this.claimed = await this.deps.store.claimStaleJoinings(alone ? 0 : JOINING_TTL_MS);
   }
 
   /** Once the networks run (a context line needs them): finishes what was claimed, then sweeps now and then. */
@@ -41,8 +39,20 @@ export class UnfinishedHandovers {
     const claimed = this.claimed;
     this.claimed = [];
     this.run(() => this.finish(claimed));
-    this.timer = setInterval(() => this.run(async () => this.finish(await this.claim(JOINING_TTL_MS))), SWEEP_EVERY_MS);
+    this.timer = setInterval(() => this.run(async () => this.finish(await this.deps.store.claimStaleJoinings(JOINING_TTL_MS))), SWEEP_EVERY_MS);
     this.timer.unref();
+  }
+
+  /** Stops sweeping, and waits for a sweep under way. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.settled();
+  }
+
+  /** Resolves once the sweep under way, if any, is done. */
+  settled(): Promise<void> {
+    return this.sweeping ?? Promise.resolve();
   }
 
   /** One sweep at a time: a slow one is not joined by the next. */
@@ -53,35 +63,23 @@ export class UnfinishedHandovers {
       .finally(() => (this.sweeping = undefined));
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  /** What the sweep under way is doing (tests). */
-  settled(): Promise<void> {
-    return this.sweeping ?? Promise.resolve();
-  }
-
-  private async claim(olderThanMs: number): Promise<JoiningMark[]> {
-    const marks = await this.deps.store.claimStaleJoinings(olderThanMs);
-    // Held back here from the claim's commit on, as by the handover that made the mark.
-    for (const mark of marks) this.deps.joining.hold(mark.conversationId, mark.party);
-    return marks;
-  }
-
+  /** All at once: each may wait for its context line, and none may outlast its claim. */
   private async finish(marks: readonly JoiningMark[]): Promise<void> {
-    for (const { conversationId, party } of marks) {
-      await this.finishOne(conversationId, party).catch((error: unknown) =>
-        this.deps.logger.warn({ err: error, conversation: conversationId, party }, 'unfinished handover not finished; tried again later'),
-      );
-    }
+    await Promise.all(
+      marks.map(({ conversationId, party }) =>
+        this.finishOne(conversationId, party).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, conversation: conversationId, party }, 'unfinished handover not finished; tried again later'),
+        ),
+      ),
+    );
   }
 
   private async finishOne(conversationId: string, party: Address): Promise<void> {
     const conversation = await this.deps.store.getConversation(conversationId);
-    if (!conversation?.participants.includes(party)) {
-      // Gone meanwhile: the next claim drops the mark of a party no longer in its conversation.
-      this.deps.joining.delete(conversationId, party);
+    const network = this.deps.registry.forAddress(party);
+    // Nothing left to hand over: the conversation closed or went, the party left it, or its network is no longer one the outbox sends to.
+    if (conversation?.state !== 'open' || !conversation.participants.includes(party) || !network || network.deliversFromStore) {
+      await this.deps.store.dropJoining(conversationId, party);
       return;
     }
     this.deps.logger.info({ conversation: conversationId, party }, 'finishing a handover that never ended');

@@ -495,7 +495,8 @@ export class PostgresStore implements Store {
         id,
       ]);
       if (to !== null) await this.insertParticipant(id, to, client);
-      if (to !== null && options.joining) await this.markJoining(id, to, client);
+      // Not who has it already (two transfers to it raced): it has what was said.
+      if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
       return this.requireConversation(id, client);
     });
   }
@@ -932,19 +933,22 @@ export class PostgresStore implements Store {
   }
 
   async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
-    return this.transaction(async (client) => {
-      // A party gone from its conversation holds nothing back there (appends leave out only participants).
+    // One statement: of two nodes claiming at once, each mark goes to one (the other's update finds it stamped anew).
+    const claimed = await this.rows<{ conversation_id: string; party: Address }>(
+      `UPDATE joining SET since = ${DATABASE_NOW_MS} WHERE since <= ${DATABASE_NOW_MS} - $1 RETURNING conversation_id, party`,
+      [olderThanMs],
+    );
+    return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party }));
+  }
+
+  async dropJoining(conversationId: string, party: Address): Promise<void> {
+    await this.transaction(async (client) => {
+      // With the conversation's row and its roster bumped, as any change of who is joining it.
       await client.query(
-        `DELETE FROM joining j WHERE since <= ${DATABASE_NOW_MS} - $1
-         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = j.conversation_id AND p.address = j.party)`,
-        [olderThanMs],
+        `WITH gone AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 RETURNING conversation_id)
+         UPDATE conversations SET roster = roster + 1 WHERE id IN (SELECT conversation_id FROM gone)`,
+        [conversationId, party],
       );
-      const claimed = await this.rows<{ conversation_id: string; party: Address }>(
-        `UPDATE joining SET since = ${DATABASE_NOW_MS} WHERE since <= ${DATABASE_NOW_MS} - $1 RETURNING conversation_id, party`,
-        [olderThanMs],
-        client,
-      );
-      return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party }));
     });
   }
 

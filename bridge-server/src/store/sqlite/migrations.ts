@@ -385,7 +385,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   /*
    * 22: parties joining a conversation on an outbox network, between their assignment and their
-   * handover's catch-up: a handover a crash cut short is finished at the next start
+   * handover's catch-up: a handover a crash cut short is finished at the next start; and the
+   * departures of a party found at once (an erasure)
    */ `
   CREATE TABLE joining (
     conversation_id TEXT NOT NULL,
@@ -393,5 +394,6 @@ export const MIGRATIONS: readonly string[] = [
     since INTEGER NOT NULL,
     PRIMARY KEY (conversation_id, party)
   ) WITHOUT ROWID;
+  CREATE INDEX departures_by_party ON departures (party);
   `,
 ];

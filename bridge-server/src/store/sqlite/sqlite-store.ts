@@ -134,6 +134,8 @@ export class SqliteStore implements Store {
    * `AppendResult.queued` reports as `previous` (forgotten on a rollback and by bulk inserts).
    */
   private readonly lastQueued = new Map<string, number>();
+  /** The joining table (few rows: handovers under way), read again after a write changes it; undefined: to be read. */
+  private joinings: Map<string, Set<Address>> | undefined;
   private checkpointer: Checkpointer | undefined;
   /** An erasure's fold of the WAL that found it busy, tried again then. */
   private walFoldLater: NodeJS.Timeout | undefined;
@@ -218,6 +220,7 @@ export class SqliteStore implements Store {
       this.conversations.clear();
       this.forgetAnswers();
       this.lastQueued.clear();
+      this.joinings = undefined;
       for (const item of batch) item.reject(error);
       return;
     }
@@ -270,8 +273,10 @@ export class SqliteStore implements Store {
           return { ok: true, value: runItem(item) };
         } catch (error) {
           // Rolled back: the outbox ids it took are taken again by the writes after it, whatever
-          // their network, so none of them follows the ids known so far.
+          // their network, so none of them follows the ids known so far; a joining mark it made or
+          // removed is not.
           this.lastQueued.clear();
+          this.joinings = undefined;
           return { ok: false, error };
         }
       });
@@ -447,8 +452,7 @@ export class SqliteStore implements Store {
       markJoining: db.prepare<[string, string, number]>(`INSERT INTO joining (conversation_id, party, since) VALUES (?, ?, ?)
         ON CONFLICT DO UPDATE SET since = excluded.since`),
       unmarkJoining: db.prepare<[string, string]>('DELETE FROM joining WHERE conversation_id = ? AND party = ?'),
-      dropStrayJoinings: db.prepare<[number]>(`DELETE FROM joining WHERE since <= ?
-        AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = joining.conversation_id AND p.address = joining.party)`),
+      allJoinings: db.prepare<[], { conversation_id: string; party: string }>('SELECT conversation_id, party FROM joining'),
       claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string }>(
         'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party',
       ),
@@ -742,7 +746,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
       this.statements.insertParticipant.run(id, assignee, id);
-      if (options.joining) this.statements.markJoining.run(id, assignee, Date.now());
+      if (options.joining) this.markJoining(id, assignee);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -755,10 +759,12 @@ export class SqliteStore implements Store {
       if (before.assignee !== undefined && before.assignee !== to) {
         this.statements.deleteParticipant.run(id, before.assignee);
         if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
+        else this.joinings = undefined;
       }
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
-      if (to !== null && options.joining) this.statements.markJoining.run(id, to, Date.now());
+      // Not who has it already (two transfers to it raced): it has what was said.
+      if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -923,15 +929,39 @@ export class SqliteStore implements Store {
   };
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
-    // The recipients as the conversation is when the append is asked for: this process's writes
-    // commit in the order asked, and its handover marks a joining party in the same turn as it asks.
-    const participants = input.outboxFor || input.statusFor ? this.participantsNow(input.conversationId) : [];
-    const outbox = input.outboxFor ? [...input.outbox, ...input.outboxFor(participants)] : input.outbox;
-    const status = input.statusFor?.(participants) ?? input.status;
-    const result = await this.write(() => this.appendTransaction(input, outbox, status), 'kept');
-    if (result.kind === 'stored' && (input.outboxFor || input.statusFor)) result.participants = [...participants];
+    const result = await this.write(() => {
+      if (!input.outboxFor && !input.statusFor) return this.appendTransaction(input, input.outbox, input.status);
+      // The recipients as the conversation is when the append runs: writes run in the order asked,
+      // so an assignment, its joining mark and the catch-up that removes it are all before or after.
+      const participants = this.participantsNow(input.conversationId);
+      const joining = this.joiningIn(input.conversationId);
+      const recipients = input.outboxFor?.(participants) ?? [];
+      const outbox = [...input.outbox, ...(joining ? recipients.filter((item) => !joining.has(item.recipient)) : recipients)];
+      const stored = this.appendTransaction(input, outbox, input.statusFor?.(participants) ?? input.status);
+      if (stored.kind === 'stored') stored.participants = [...participants];
+      return stored;
+    }, 'kept');
     if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
+  }
+
+  /** Marks a party joining a conversation (store.ts, `Joining`), inside the current write. */
+  private markJoining(conversationId: string, party: Address): void {
+    this.statements.markJoining.run(conversationId, party, Date.now());
+    this.joinings = undefined;
+  }
+
+  /** The parties joining a conversation, as the current write sees the table (read again after any change to it). */
+  private joiningIn(conversationId: string): ReadonlySet<Address> | undefined {
+    if (!this.joinings) {
+      this.joinings = new Map();
+      for (const row of this.statements.allJoinings.all()) {
+        const parties = this.joinings.get(row.conversation_id) ?? new Set<Address>();
+        parties.add(row.party as Address);
+        this.joinings.set(row.conversation_id, parties);
+      }
+    }
+    return this.joinings.get(conversationId);
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -1017,7 +1047,9 @@ export class SqliteStore implements Store {
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string, options: Joining = {}): Promise<number> {
     return this.write(() => {
       // Its handover's, or the claim's of whoever finishes it: whoever removes the mark catches up, once.
-      if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0 && options.joining) return 0;
+      if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0) {
+        if (options.joining) return 0;
+      } else this.joinings = undefined;
       // Ids this store does not follow one by one: the network's next item is not known to follow.
       this.lastQueued.delete(network);
       return this.statements.queueEarlier.run({ conversationId, recipient, network }).changes;
@@ -1027,9 +1059,15 @@ export class SqliteStore implements Store {
   async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
     return this.write(() => {
       const now = Date.now();
-      this.statements.dropStrayJoinings.run(now - olderThanMs);
       return this.statements.claimJoinings.all(now, now - olderThanMs).map((row) => ({ conversationId: row.conversation_id, party: row.party as Address }));
-    });
+    }, 'kept');
+  }
+
+  async dropJoining(conversationId: string, party: Address): Promise<void> {
+    await this.write(() => {
+      this.statements.unmarkJoining.run(conversationId, party);
+      this.joinings = undefined;
+    }, 'kept');
   }
 
   async outboxDepth(network: string): Promise<number> {
@@ -1189,7 +1227,7 @@ export class SqliteStore implements Store {
     statements.deleteConversationParticipants.run(id);
     statements.deleteMark.run(id);
     statements.deleteConversationDepartures.run(id);
-    statements.deleteConversationJoinings.run(id);
+    if (statements.deleteConversationJoinings.run(id).changes > 0) this.joinings = undefined;
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteContinuation.run(id);
@@ -1223,7 +1261,7 @@ export class SqliteStore implements Store {
         counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteDeparturesOf.run(address, siteKey);
-        statements.deleteJoiningsOf.run(address, siteKey);
+        if (statements.deleteJoiningsOf.run(address, siteKey).changes > 0) this.joinings = undefined;
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;

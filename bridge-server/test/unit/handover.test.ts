@@ -1,0 +1,97 @@
+// The handover to an agent on an outbox network: the store is asked to mark it joining with its
+// assignment (and only then), and its catch-up queues what was said before, only while the mark
+// is there, tried again after a failure. With a real store: two handovers racing to the same
+// agent queue everything once, in order.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Address } from '@switchboard/protocol';
+import pino from 'pino';
+import { Handover, type HandoverDeps } from '../../src/core/desk/handover.js';
+import { FanOut } from '../../src/core/fan-out.js';
+import type { NetworkRegistry } from '../../src/networks/registry.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { ConversationRecord } from '../../src/store/store.js';
+
+const AGENT = 'xmpp:alice@example.test' as Address;
+const WEB_AGENT = 'web:a_bob@shop' as Address;
+const VISITOR = 'web:v_1' as Address;
+const logger = pino({ level: 'silent' });
+
+const registry = {
+  forAddress: (address: Address) => ({ scheme: address.split(':')[0]!, deliversFromStore: address.startsWith('web:') }),
+} as unknown as NetworkRegistry;
+
+const handover = (deps: Partial<HandoverDeps> = {}) =>
+  new Handover({ store: {} as never, registry, logger, refs: {} as never, kickOutbox: () => undefined, hosted: {} as never, ...deps });
+const record = { id: 'c_1' } as ConversationRecord;
+
+describe('the handover to an agent', () => {
+  it('asks the store to mark an agent on an outbox network joining with its assignment, not one reading from the store', async () => {
+    const asked: object[] = [];
+    assert.equal(await handover().assign(AGENT, async (options) => (asked.push(options), record)), record);
+    assert.equal(await handover().assign(WEB_AGENT, async (options) => (asked.push(options), record)), record);
+    assert.deepEqual(asked, [{ joining: true }, {}]);
+  });
+
+  it('catches up after a failed attempt, only while the mark is there, and looks at the network once something is queued', async () => {
+    const asked: unknown[] = [];
+    const kicked: string[] = [];
+    const store = {
+      queueEarlierMessages: async (...args: unknown[]) => {
+        asked.push(args);
+        if (asked.length === 1) throw new Error('connection lost');
+        return 2;
+      },
+    };
+    // No context line on a network without notices: straight to the catch-up.
+    await handover({ store: store as never, kickOutbox: (network) => void kicked.push(network) }).to(record, AGENT);
+    assert.deepEqual(asked, [
+      ['c_1', AGENT, 'xmpp', { joining: true }],
+      ['c_1', AGENT, 'xmpp', { joining: true }],
+    ]);
+    assert.deepEqual(kicked, ['xmpp']);
+  });
+
+  it('gives up after three attempts, its mark left for the handover to be finished later', async () => {
+    let attempts = 0;
+    const store = {
+      queueEarlierMessages: async () => {
+        attempts += 1;
+        throw new Error('connection lost');
+      },
+    };
+    await assert.rejects(handover({ store: store as never }).to(record, AGENT), /connection lost/);
+    assert.equal(attempts, 3);
+  });
+
+  it('queues everything once and in order when two handovers to the same agent race', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-handover-'));
+    const store = new SqliteStore({ path: join(dir, 'store.db') });
+    await store.open();
+    try {
+      const fanOut = new FanOut({ registry, hub: {} as never, logger, metrics: {} as never, kickOutbox: () => undefined });
+      const say = (conversationId: string, text: string) =>
+        store.appendMessage({ conversationId, from: VISITOR, text, status: 'accepted', outbox: [], outboxFor: (p) => fanOut.outboxRecipients(p, VISITOR) });
+      const queued = async () => (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text);
+      const desk = handover({ store });
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR, WEB_AGENT], assignee: WEB_AGENT });
+      await say(c.id, 'hello');
+      // Both transfers were checked against the same snapshot: the second finds the agent has it already.
+      const first = await desk.assign(AGENT, (joining) => store.transferConversation(c.id, AGENT, undefined, joining));
+      const second = await desk.assign(AGENT, (joining) => store.transferConversation(c.id, AGENT, undefined, joining));
+      await say(c.id, 'meanwhile');
+      assert.deepEqual(await queued(), [], 'held back while joining');
+      await desk.to(first, AGENT);
+      await say(c.id, 'between the two catch-ups');
+      await desk.to(second, AGENT);
+      await say(c.id, 'after');
+      assert.deepEqual(await queued(), ['hello', 'meanwhile', 'between the two catch-ups', 'after']);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
