@@ -8,21 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import pino from 'pino';
 import { Handover, type HandoverDeps } from '../../src/core/desk/handover.js';
-import { FanOut } from '../../src/core/fan-out.js';
-import type { NetworkRegistry } from '../../src/networks/registry.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { ConversationRecord } from '../../src/store/store.js';
+import { schemeRegistry as registry, silent as logger, visitorSays } from '../handover-desk.js';
 
 const AGENT = 'xmpp:alice@example.test' as Address;
 const WEB_AGENT = 'web:a_bob@shop' as Address;
 const VISITOR = 'web:v_1' as Address;
-const logger = pino({ level: 'silent' });
-
-const registry = {
-  forAddress: (address: Address) => ({ scheme: address.split(':')[0]!, deliversFromStore: address.startsWith('web:') }),
-} as unknown as NetworkRegistry;
 
 const handover = (deps: Partial<HandoverDeps> = {}) =>
   new Handover({ store: {} as never, registry, logger, refs: {} as never, kickOutbox: () => undefined, hosted: {} as never, ...deps });
@@ -72,9 +65,7 @@ describe('the handover to an agent', () => {
     const store = new SqliteStore({ path: join(dir, 'store.db') });
     await store.open();
     try {
-      const fanOut = new FanOut({ registry, hub: {} as never, logger, metrics: {} as never, kickOutbox: () => undefined });
-      const say = (conversationId: string, text: string) =>
-        store.appendMessage({ conversationId, from: VISITOR, text, status: 'accepted', outbox: [], outboxFor: (p) => fanOut.outboxRecipients(p, VISITOR) });
+      const say = visitorSays(store, VISITOR);
       const queued = async () => (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text);
       const desk = handover({ store });
       const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR, WEB_AGENT], assignee: WEB_AGENT });

@@ -8,35 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
-import pino from 'pino';
 import { Handover } from '../../src/core/desk/handover.js';
 import { UnfinishedHandovers } from '../../src/core/desk/unfinished-handovers.js';
-import { FanOut } from '../../src/core/fan-out.js';
-import type { NetworkRegistry } from '../../src/networks/registry.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { schemeRegistry as registry, silent as logger, visitorSays } from '../handover-desk.js';
 
 const ANN = 'xmpp:ann@x.test' as Address;
 const VISITOR = 'web:v_1' as Address;
-const logger = pino({ level: 'silent' });
-const registry = {
-  forAddress: (address: Address) => ({ scheme: address.split(':')[0]!, deliversFromStore: address.startsWith('web:') }),
-} as unknown as NetworkRegistry;
 
 /** One node's desk on a store: its handovers, their finishing, and its visitor's messages. */
 function desk(store: SqliteStore) {
   const kicked: string[] = [];
   const handover = new Handover({ store, registry, logger, refs: {} as never, kickOutbox: (network) => void kicked.push(network), hosted: {} as never });
-  const fanOut = new FanOut({ registry, hub: {} as never, logger, metrics: {} as never, kickOutbox: () => undefined });
   const unfinished = new UnfinishedHandovers({ store, registry, handover, logger });
-  const say = (conversationId: string, text: string) =>
-    store.appendMessage({
-      conversationId,
-      from: VISITOR,
-      text,
-      status: 'accepted',
-      outbox: [],
-      outboxFor: (participants) => fanOut.outboxRecipients(participants, VISITOR),
-    });
+  const say = visitorSays(store, VISITOR);
   /** Finishes what it claimed at start, and stops. */
   const finish = async () => {
     unfinished.start();
