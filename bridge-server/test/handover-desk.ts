@@ -27,3 +27,10 @@ export function visitorSays(store: Pick<Store, 'appendMessage'>, visitor: Addres
       outboxFor: (participants) => fanOut.outboxRecipients(participants, visitor),
     });
 }
+
+/** The outbox sends what waits on `network` (items gone once sent): their texts, in order. */
+export async function sendQueued(store: Pick<Store, 'pendingOutbox' | 'completeOutbox'>, network = 'xmpp'): Promise<string[]> {
+  const items = await store.pendingOutbox(network, 100);
+  for (const item of items) await store.completeOutbox(item.id, 'sent');
+  return items.map((item) => item.message.text);
+}

@@ -249,7 +249,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await append(c.id, { text: 'before' });
       await store.assignIfQueued(c.id, ann, { joining: true });
       assert.deepEqual(await store.claimStaleJoinings(60_000), [], 'not yet ran out');
-      assert.deepEqual(await store.claimStaleJoinings(0), [{ conversationId: c.id, party: ann }]);
+      const [claimed, ...more] = await store.claimStaleJoinings(0);
+      assert.deepEqual([claimed?.conversationId, claimed?.party, claimed!.since % 2, more], [c.id, ann, 1, []], 'stamped odd, as claims are');
       assert.deepEqual(await store.claimStaleJoinings(60_000), [], 'stamped anew by the claim');
       assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 1);
       assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 0, 'its mark is gone: caught up already');
@@ -260,6 +261,24 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.claimStaleJoinings(0), []);
       await store.transferConversation(c.id, 'xmpp:bob@x.test');
       assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:bob@x.test', 'xmpp'), 1);
+    });
+
+    it('drops a claimed joining mark only as claimed: not one made anew since, even in the same millisecond', async () => {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await append(c.id, { text: 'before' });
+      await store.assignIfQueued(c.id, ann, { joining: true });
+      const [claimed] = await store.claimStaleJoinings(0);
+      // Its finisher found it gone; meanwhile it was handed the conversation again.
+      await store.transferConversation(c.id, null);
+      await store.transferConversation(c.id, ann, undefined, { joining: true });
+      await store.dropJoining(claimed!);
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 1, 'the new handover catches up');
+      await store.transferConversation(c.id, 'web:a_x');
+      await store.transferConversation(c.id, ann, undefined, { joining: true });
+      const [again] = await store.claimStaleJoinings(0);
+      await store.dropJoining(again!);
+      assert.deepEqual(await store.claimStaleJoinings(0), [], 'dropped as claimed');
     });
 
     it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {

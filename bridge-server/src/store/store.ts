@@ -66,10 +66,15 @@ export interface Joining {
   joining?: boolean;
 }
 
-/** A party marked joining a conversation (`Joining`). */
+/**
+ * A party marked joining a conversation (`Joining`); `since`: its stamp (ms), which names this
+ * claim of it. A mark is stamped with an even number, a claim with an odd one, so a claim never
+ * names a mark made anew in the same millisecond.
+ */
 export interface JoiningMark {
   conversationId: string;
   party: Address;
+  since: number;
 }
 
 /** A recipient on a network that delivers through the outbox; `notBefore` (epoch ms) holds its item back until then. */
@@ -449,11 +454,14 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   /**
    * Joining marks made (or claimed) at least `olderThanMs` ago, claimed by the caller to finish
    * their handovers: each is stamped anew, so another claim waits as long again. With 0: every
-   * mark, for a node that runs alone at its start.
+   * mark whatever its stamp, for a node that runs alone at its start.
    */
   claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]>;
-  /** Removes a joining mark without a catch-up (its handover has nothing left to do). */
-  dropJoining(conversationId: string, party: Address): Promise<void>;
+  /**
+   * Removes a claimed joining mark without a catch-up (its handover has nothing left to do); only
+   * while it is as claimed: a mark made anew since (the party assigned again) stays.
+   */
+  dropJoining(mark: JoiningMark): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

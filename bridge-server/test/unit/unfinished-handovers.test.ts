@@ -11,7 +11,7 @@ import type { Address } from '@switchboard/protocol';
 import { Handover } from '../../src/core/desk/handover.js';
 import { UnfinishedHandovers } from '../../src/core/desk/unfinished-handovers.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { schemeRegistry as registry, silent as logger, visitorSays } from '../handover-desk.js';
+import { schemeRegistry as registry, sendQueued, silent as logger, visitorSays } from '../handover-desk.js';
 
 const ANN = 'xmpp:ann@x.test' as Address;
 const VISITOR = 'web:v_1' as Address;
@@ -80,29 +80,45 @@ describe('handovers a crash cut short', () => {
     await other.unfinished.claimAtStart(false);
     await other.finish();
     assert.deepEqual(await queued(), [], 'a mark younger than JOINING_TTL_MS is left to its handover');
-    // Claimed as if it ran out, while the first node's handover is still under way.
-    await other.unfinished.claimAtStart(true);
-    await other.say(c.id, 'said on the other node meanwhile');
+    // Claimed by a node as if it ran out, while the first node's handover is still under way.
+    const claiming = desk(store);
+    await claiming.unfinished.claimAtStart(true);
+    await claiming.say(c.id, 'said on the other node meanwhile');
     await first.handover.to(assigned!, ANN);
-    await other.say(c.id, 'between');
-    await other.finish();
-    await other.say(c.id, 'after');
-    assert.deepEqual(await queued(), [`hello -> ${ANN}`, `said on the other node meanwhile -> ${ANN}`, `between -> ${ANN}`, `after -> ${ANN}`]);
+    // Sent before the claim's catch-up: queued again, they would go twice.
+    const sent = await sendQueued(store);
+    await claiming.say(c.id, 'between');
+    await claiming.finish();
+    assert.deepEqual(claiming.kicked, [], 'the claim queued nothing');
+    await claiming.say(c.id, 'after');
+    assert.deepEqual([...sent, ...(await sendQueued(store))], ['hello', 'said on the other node meanwhile', 'between', 'after']);
   });
 
-  it('drop their mark without a catch-up when the conversation closed meanwhile', async () => {
+  /** A conversation with 'hello', handed to ANN by a handover that never ended, whose mark `after` claimed. */
+  async function claimedHandover() {
     const before = desk(store);
     const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
     await before.say(c.id, 'hello');
     await before.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
     const after = desk(store);
     await after.unfinished.claimAtStart(true);
+    return { c, after };
+  }
+
+  it('hand a conversation closed meanwhile over still: it may open again, with the same agent', async () => {
+    const { c, after } = await claimedHandover();
     await store.setConversationState(c.id, 'closed');
     await after.finish();
-    assert.deepEqual(await queued(), []);
-    assert.deepEqual(await store.claimStaleJoinings(0), [], 'the mark is gone');
     await store.setConversationState(c.id, 'open');
     await after.say(c.id, 'open again');
-    assert.deepEqual(await queued(), [`open again -> ${ANN}`], 'the agent is no longer held back');
+    assert.deepEqual(await queued(), [`hello -> ${ANN}`, `open again -> ${ANN}`]);
+  });
+
+  it('drop the mark of an agent who left the conversation meanwhile, queuing nothing', async () => {
+    const { c, after } = await claimedHandover();
+    await store.transferConversation(c.id, 'web:a_bob@shop');
+    await after.finish();
+    assert.deepEqual(await queued(), []);
+    assert.deepEqual(await store.claimStaleJoinings(0), []);
   });
 });

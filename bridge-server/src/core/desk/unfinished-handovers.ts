@@ -6,7 +6,6 @@
  * catch-up, which queues once (whoever removes the mark queues). A node that runs alone claims
  * every mark as it starts: none can be running.
  */
-import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import { JOINING_TTL_MS, type JoiningMark, type Store } from '../../store/store.js';
@@ -26,6 +25,7 @@ export class UnfinishedHandovers {
   private claimed: readonly JoiningMark[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: UnfinishedHandoversDeps) {}
 
@@ -36,6 +36,7 @@ export class UnfinishedHandovers {
 
   /** Once the networks run (a context line needs them): finishes what was claimed, then sweeps now and then. */
   start(): void {
+    if (this.stopped || this.timer) return;
     const claimed = this.claimed;
     this.claimed = [];
     this.run(() => this.finish(claimed));
@@ -45,6 +46,7 @@ export class UnfinishedHandovers {
 
   /** Stops sweeping, and waits for a sweep under way. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.settled();
@@ -66,23 +68,25 @@ export class UnfinishedHandovers {
   /** All at once: each may wait for its context line, and none may outlast its claim. */
   private async finish(marks: readonly JoiningMark[]): Promise<void> {
     await Promise.all(
-      marks.map(({ conversationId, party }) =>
-        this.finishOne(conversationId, party).catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, conversation: conversationId, party }, 'unfinished handover not finished; tried again later'),
+      marks.map((mark) =>
+        this.finishOne(mark).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, conversation: mark.conversationId, party: mark.party }, 'unfinished handover not finished; tried again later'),
         ),
       ),
     );
   }
 
-  private async finishOne(conversationId: string, party: Address): Promise<void> {
-    const conversation = await this.deps.store.getConversation(conversationId);
-    const network = this.deps.registry.forAddress(party);
-    // Nothing left to hand over: the conversation closed or went, the party left it, or its network is no longer one the outbox sends to.
-    if (conversation?.state !== 'open' || !conversation.participants.includes(party) || !network || network.deliversFromStore) {
-      await this.deps.store.dropJoining(conversationId, party);
+  private async finishOne(mark: JoiningMark): Promise<void> {
+    const conversation = await this.deps.store.getConversation(mark.conversationId);
+    const network = this.deps.registry.forAddress(mark.party);
+    // Nothing left to hand over: the conversation went, the party left it, or its network is no
+    // longer one the outbox sends to. (A closed one is handed over still: it may open again, with
+    // the same agent, who then has what was said.)
+    if (!conversation?.participants.includes(mark.party) || !network || network.deliversFromStore) {
+      await this.deps.store.dropJoining(mark);
       return;
     }
-    this.deps.logger.info({ conversation: conversationId, party }, 'finishing a handover that never ended');
-    await this.deps.handover.to(conversation, party);
+    this.deps.logger.info({ conversation: mark.conversationId, party: mark.party }, 'finishing a handover that never ended');
+    await this.deps.handover.to(conversation, mark.party);
   }
 }

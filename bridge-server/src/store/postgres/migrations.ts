@@ -325,8 +325,7 @@ export const MIGRATIONS: readonly string[] = [
   `,
   /*
    * 16: parties joining a conversation on an outbox network, between their assignment and their
-   * handover's catch-up, seen by every node's appends (one process on SQLite keeps them in
-   * memory); and a count of the changes to each conversation's participants and joining parties
+   * handover's catch-up, seen by every node's appends; and a count of the changes to each conversation's participants and joining parties
    * (an append reads them before it holds the conversation's row, then checks the count there)
    */ `
   ALTER TABLE conversations ADD COLUMN roster INTEGER NOT NULL DEFAULT 0;

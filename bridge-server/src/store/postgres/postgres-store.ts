@@ -287,10 +287,10 @@ export class PostgresStore implements Store {
     return record;
   }
 
-  /** Marks the new assignee joining, in its assignment's transaction (store.ts, `Joining`). */
+  /** Marks the new assignee joining, in its assignment's transaction (store.ts, `Joining`), stamped even (`JoiningMark`). */
   private async markJoining(id: string, party: Address, on: Queryable): Promise<void> {
     await on.query(
-      `INSERT INTO joining (conversation_id, party, since) VALUES ($1, $2, ${DATABASE_NOW_MS})
+      `INSERT INTO joining (conversation_id, party, since) VALUES ($1, $2, ${DATABASE_NOW_MS} / 2 * 2)
        ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
       [id, party],
     );
@@ -934,22 +934,22 @@ export class PostgresStore implements Store {
 
   async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
     // One statement: of two nodes claiming at once, each mark goes to one (the other's update finds it stamped anew).
-    const claimed = await this.rows<{ conversation_id: string; party: Address }>(
-      `UPDATE joining SET since = ${DATABASE_NOW_MS} WHERE since <= ${DATABASE_NOW_MS} - $1 RETURNING conversation_id, party`,
+    // Stamped odd (store.ts, `JoiningMark`); with 0, whatever the stamp.
+    const claimed = await this.rows<{ conversation_id: string; party: Address; since: string }>(
+      `UPDATE joining SET since = ${DATABASE_NOW_MS} / 2 * 2 + 1 WHERE $1::bigint = 0 OR since <= ${DATABASE_NOW_MS} - $1
+       RETURNING conversation_id, party, since`,
       [olderThanMs],
     );
-    return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party }));
+    return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party, since: Number(row.since) }));
   }
 
-  async dropJoining(conversationId: string, party: Address): Promise<void> {
-    await this.transaction(async (client) => {
-      // With the conversation's row and its roster bumped, as any change of who is joining it.
-      await client.query(
-        `WITH gone AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 RETURNING conversation_id)
-         UPDATE conversations SET roster = roster + 1 WHERE id IN (SELECT conversation_id FROM gone)`,
-        [conversationId, party],
-      );
-    });
+  async dropJoining(mark: JoiningMark): Promise<void> {
+    // With the conversation's row and its roster bumped, as any change of who is joining it.
+    await this.db.query(
+      `WITH gone AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 AND since = $3 RETURNING conversation_id)
+       UPDATE conversations SET roster = roster + 1 WHERE id IN (SELECT conversation_id FROM gone)`,
+      [mark.conversationId, mark.party, mark.since],
+    );
   }
 
   async outboxDepth(network: string): Promise<number> {

@@ -456,6 +456,7 @@ export class SqliteStore implements Store {
       claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string }>(
         'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party',
       ),
+      dropClaimedJoining: db.prepare<[string, string, number]>('DELETE FROM joining WHERE conversation_id = ? AND party = ? AND since = ?'),
       deleteConversationJoinings: db.prepare('DELETE FROM joining WHERE conversation_id = ?'),
       deleteJoiningsOf: db.prepare<[string, string]>(
         'DELETE FROM joining WHERE party = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
@@ -945,9 +946,10 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  /** Marks a party joining a conversation (store.ts, `Joining`), inside the current write. */
+  /** Marks a party joining a conversation (store.ts, `Joining`), inside the current write; stamped even (`JoiningMark`). */
   private markJoining(conversationId: string, party: Address): void {
-    this.statements.markJoining.run(conversationId, party, Date.now());
+    const now = Date.now();
+    this.statements.markJoining.run(conversationId, party, now - (now % 2));
     this.joinings = undefined;
   }
 
@@ -1059,14 +1061,16 @@ export class SqliteStore implements Store {
   async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
     return this.write(() => {
       const now = Date.now();
-      return this.statements.claimJoinings.all(now, now - olderThanMs).map((row) => ({ conversationId: row.conversation_id, party: row.party as Address }));
+      const since = now - (now % 2) + 1; // odd: a claim's (JoiningMark)
+      // With 0, whatever the stamp: a wall clock set back since must not hold a mark.
+      const madeBy = olderThanMs === 0 ? Number.MAX_SAFE_INTEGER : now - olderThanMs;
+      return this.statements.claimJoinings.all(since, madeBy).map((row) => ({ conversationId: row.conversation_id, party: row.party as Address, since }));
     }, 'kept');
   }
 
-  async dropJoining(conversationId: string, party: Address): Promise<void> {
+  async dropJoining(mark: JoiningMark): Promise<void> {
     await this.write(() => {
-      this.statements.unmarkJoining.run(conversationId, party);
-      this.joinings = undefined;
+      if (this.statements.dropClaimedJoining.run(mark.conversationId, mark.party, mark.since).changes > 0) this.joinings = undefined;
     }, 'kept');
   }
 
