@@ -544,7 +544,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         draining = true;
         clearInterval(housekeeping);
         // Before the networks and the outbox stop: a handover being finished needs both.
-        await core.unfinishedHandovers.stop();
+        await core.unfinishedHandovers.stop(config.server.drainSeconds * 1000);
         logger.info('bridge stopping: draining connections');
         await gateway.drain(config.server.drainSeconds * 1000);
         await core.outbox.stop(config.server.drainSeconds * 1000);

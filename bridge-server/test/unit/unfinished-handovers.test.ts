@@ -25,7 +25,7 @@ function desk(store: SqliteStore) {
   /** Finishes what it claimed at start, and stops. */
   const finish = async () => {
     unfinished.start();
-    await unfinished.stop();
+    await unfinished.stop(60_000);
   };
   return { handover, unfinished, kicked, say, finish };
 }

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import { JOINING_TTL_MS, type JoiningMark, type Store } from '../../store/store.js';
+import { bounded } from '../../util/bounded.js';
 import type { Handover } from './handover.js';
 
 /** How often the marks are looked at: a mark is claimed at most this long after it ran out. */
@@ -44,15 +45,18 @@ export class UnfinishedHandovers {
     this.timer.unref();
   }
 
-  /** Stops sweeping, and waits for a sweep under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops sweeping, and waits for a sweep under way, `waitMs` at most: a handover it leaves
+   * unfinished keeps its claimed mark, and is finished once that is claimed again.
+   */
+  async stop(waitMs: number): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.settled();
+    await bounded(this.settled(), waitMs);
   }
 
-  /** Resolves once the sweep under way, if any, is done. */
+  /** Resolves once the sweep under way, if any, is done (tests). */
   settled(): Promise<void> {
     return this.sweeping ?? Promise.resolve();
   }
