@@ -131,6 +131,29 @@ describe('SQLite store', () => {
     );
   });
 
+  it('stamps a claim anew, apart from a mark made in the same millisecond, which a drop of the claim leaves', async (t) => {
+    const ann = 'xmpp:ann@x.test';
+    let now = 1_800_000_000_001; // odd: a mark and a claim made now must still differ
+    t.mock.method(Date, 'now', () => now);
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+    await store.assignIfQueued(c.id, ann, { joining: true });
+    now += 60_000;
+    assert.deepEqual(await store.claimStaleJoinings(120_000), [], 'not yet');
+    const [claimed] = await store.claimStaleJoinings(60_000);
+    assert.equal(claimed?.party, ann);
+    assert.deepEqual(await store.claimStaleJoinings(1), [], 'stamped anew by the claim');
+    // In the same millisecond: the party leaves and is handed the conversation again.
+    await store.transferConversation(c.id, null);
+    await store.transferConversation(c.id, ann, undefined, { joining: true });
+    await store.dropJoining(claimed);
+    now += 1;
+    assert.deepEqual(
+      (await store.claimStaleJoinings(1)).map((mark) => mark.party),
+      [ann],
+      'the new mark stays',
+    );
+  });
+
   it('keeps the WAL from growing under writes that never pause, holding commits (not losing writes) while it is folded', async () => {
     // Passes 200 ms apart: each has more to copy than writes leave time for, as on a saturated store.
     const busy = new SqliteStore({ path: join(dir, 'busy.db'), checkpointIntervalMs: 200, walFoldFrames: 256 });

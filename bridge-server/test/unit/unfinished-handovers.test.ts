@@ -114,11 +114,15 @@ describe('handovers a crash cut short', () => {
     assert.deepEqual(await queued(), [`hello -> ${ANN}`, `open again -> ${ANN}`]);
   });
 
-  it('drop the mark of an agent who left the conversation meanwhile, queuing nothing', async () => {
-    const { c, after } = await claimedHandover();
-    await store.transferConversation(c.id, 'web:a_bob@shop');
-    await after.finish();
+  it("drop their mark, queuing nothing, when the agent's network is no longer one the outbox sends to", async () => {
+    const { c } = await claimedHandover();
+    // The configuration changed: no network for the agent's address now.
+    const unfinished = new UnfinishedHandovers({ store, registry: { forAddress: () => undefined }, handover: desk(store).handover, logger });
+    await unfinished.claimAtStart(true);
+    unfinished.start();
+    await unfinished.stop(60_000);
     assert.deepEqual(await queued(), []);
-    assert.deepEqual(await store.claimStaleJoinings(0), []);
+    assert.deepEqual(await store.claimStaleJoinings(0), [], 'the mark is gone');
+    assert.equal((await store.getConversation(c.id))?.assignee, ANN);
   });
 });

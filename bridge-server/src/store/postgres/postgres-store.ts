@@ -944,12 +944,16 @@ export class PostgresStore implements Store {
   }
 
   async dropJoining(mark: JoiningMark): Promise<void> {
-    // With the conversation's row and its roster bumped, as any change of who is joining it.
-    await this.db.query(
-      `WITH gone AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 AND since = $3 RETURNING conversation_id)
-       UPDATE conversations SET roster = roster + 1 WHERE id IN (SELECT conversation_id FROM gone)`,
-      [mark.conversationId, mark.party, mark.since],
-    );
+    const params = [mark.conversationId, mark.party, mark.since];
+    await this.transaction(async (client) => {
+      // The conversation's row first, its roster bumped, as a catch-up takes them (and as any change of who is joining it).
+      await client.query(
+        `UPDATE conversations SET roster = roster + 1
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM joining WHERE conversation_id = $1 AND party = $2 AND since = $3)`,
+        params,
+      );
+      await client.query('DELETE FROM joining WHERE conversation_id = $1 AND party = $2 AND since = $3', params);
+    });
   }
 
   async outboxDepth(network: string): Promise<number> {
