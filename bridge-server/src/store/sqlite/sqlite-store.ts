@@ -134,8 +134,6 @@ export class SqliteStore implements Store {
    * `AppendResult.queued` reports as `previous` (forgotten on a rollback and by bulk inserts).
    */
   private readonly lastQueued = new Map<string, number>();
-  /** The joining table (few rows: handovers under way), read again after a write changes it; undefined: to be read. */
-  private joinings: Map<string, Set<Address>> | undefined;
   private checkpointer: Checkpointer | undefined;
   /** An erasure's fold of the WAL that found it busy, tried again then. */
   private walFoldLater: NodeJS.Timeout | undefined;
@@ -220,7 +218,6 @@ export class SqliteStore implements Store {
       this.conversations.clear();
       this.forgetAnswers();
       this.lastQueued.clear();
-      this.joinings = undefined;
       for (const item of batch) item.reject(error);
       return;
     }
@@ -273,10 +270,8 @@ export class SqliteStore implements Store {
           return { ok: true, value: runItem(item) };
         } catch (error) {
           // Rolled back: the outbox ids it took are taken again by the writes after it, whatever
-          // their network, so none of them follows the ids known so far; a joining mark it made or
-          // removed is not.
+          // their network, so none of them follows the ids known so far.
           this.lastQueued.clear();
-          this.joinings = undefined;
           return { ok: false, error };
         }
       });
@@ -452,7 +447,7 @@ export class SqliteStore implements Store {
       markJoining: db.prepare<[string, string, number]>(`INSERT INTO joining (conversation_id, party, since) VALUES (?, ?, ?)
         ON CONFLICT DO UPDATE SET since = excluded.since`),
       unmarkJoining: db.prepare<[string, string]>('DELETE FROM joining WHERE conversation_id = ? AND party = ?'),
-      allJoinings: db.prepare<[], { conversation_id: string; party: string }>('SELECT conversation_id, party FROM joining'),
+      joiningIn: db.prepare<[string], Address>('SELECT party FROM joining WHERE conversation_id = ?').pluck(),
       claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string }>(
         'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party',
       ),
@@ -760,7 +755,6 @@ export class SqliteStore implements Store {
       if (before.assignee !== undefined && before.assignee !== to) {
         this.statements.deleteParticipant.run(id, before.assignee);
         if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
-        else this.joinings = undefined;
       }
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
       if (to !== null) this.statements.insertParticipant.run(id, to, id);
@@ -935,9 +929,10 @@ export class SqliteStore implements Store {
       // The recipients as the conversation is when the append runs: writes run in the order asked,
       // so an assignment, its joining mark and the catch-up that removes it are all before or after.
       const participants = this.participantsNow(input.conversationId);
-      const joining = this.joiningIn(input.conversationId);
+      // One indexed read of the table (a fraction of a microsecond): rows are few, handovers under way.
+      const joining = this.statements.joiningIn.all(input.conversationId);
       const recipients = input.outboxFor?.(participants) ?? [];
-      const outbox = [...input.outbox, ...(joining ? recipients.filter((item) => !joining.has(item.recipient)) : recipients)];
+      const outbox = [...input.outbox, ...(joining.length > 0 ? recipients.filter((item) => !joining.includes(item.recipient)) : recipients)];
       const stored = this.appendTransaction(input, outbox, input.statusFor?.(participants) ?? input.status);
       if (stored.kind === 'stored') stored.participants = [...participants];
       return stored;
@@ -950,20 +945,6 @@ export class SqliteStore implements Store {
   private markJoining(conversationId: string, party: Address): void {
     const now = Date.now();
     this.statements.markJoining.run(conversationId, party, now - (now % 2));
-    this.joinings = undefined;
-  }
-
-  /** The parties joining a conversation, as the current write sees the table (read again after any change to it). */
-  private joiningIn(conversationId: string): ReadonlySet<Address> | undefined {
-    if (!this.joinings) {
-      this.joinings = new Map();
-      for (const row of this.statements.allJoinings.all()) {
-        const parties = this.joinings.get(row.conversation_id) ?? new Set<Address>();
-        parties.add(row.party as Address);
-        this.joinings.set(row.conversation_id, parties);
-      }
-    }
-    return this.joinings.get(conversationId);
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -1049,9 +1030,7 @@ export class SqliteStore implements Store {
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string, options: Joining = {}): Promise<number> {
     return this.write(() => {
       // Its handover's, or the claim's of whoever finishes it: whoever removes the mark catches up, once.
-      if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0) {
-        if (options.joining) return 0;
-      } else this.joinings = undefined;
+      if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0 && options.joining) return 0;
       // Ids this store does not follow one by one: the network's next item is not known to follow.
       this.lastQueued.delete(network);
       return this.statements.queueEarlier.run({ conversationId, recipient, network }).changes;
@@ -1069,9 +1048,7 @@ export class SqliteStore implements Store {
   }
 
   async dropJoining(mark: JoiningMark): Promise<void> {
-    await this.write(() => {
-      if (this.statements.dropClaimedJoining.run(mark.conversationId, mark.party, mark.since).changes > 0) this.joinings = undefined;
-    }, 'kept');
+    await this.write(() => this.statements.dropClaimedJoining.run(mark.conversationId, mark.party, mark.since), 'kept');
   }
 
   async outboxDepth(network: string): Promise<number> {
@@ -1231,7 +1208,7 @@ export class SqliteStore implements Store {
     statements.deleteConversationParticipants.run(id);
     statements.deleteMark.run(id);
     statements.deleteConversationDepartures.run(id);
-    if (statements.deleteConversationJoinings.run(id).changes > 0) this.joinings = undefined;
+    statements.deleteConversationJoinings.run(id);
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteContinuation.run(id);
@@ -1265,7 +1242,7 @@ export class SqliteStore implements Store {
         counts.blobs = this.files.unused(blobs);
         statements.deleteRecipientOutbox.run(address, siteKey);
         statements.deleteDeparturesOf.run(address, siteKey);
-        if (statements.deleteJoiningsOf.run(address, siteKey).changes > 0) this.joinings = undefined;
+        statements.deleteJoiningsOf.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
         counts.parties = statements.deleteParty.run(address, siteKey).changes;
