@@ -13,6 +13,21 @@ import type { StoreContractSetup } from './store-contract.js';
 const AGENT = 'web:a_ann@shop' as Address;
 const OTHER = 'xmpp:bob@desk.test' as Address;
 
+/**
+ * After an upgrade of a database holding c1 (the customer, the team's greeting, the customer again,
+ * from 00:00:01), c2 (answered) and c3 (closed while its customer waited from 00:00:06), on site
+ * `shop`: each conversation knows since when its customer waits (migrations' step of `waitingSince`).
+ */
+export async function assertUpgradedWaits(store: Store): Promise<void> {
+  const reader = { address: AGENT, addresses: [AGENT] };
+  const rows = await store.inbox({ siteKey: 'shop', reader, view: { ids: ['c1', 'c2', 'c3'] }, sort: 'updated', limit: 10 });
+  const waits = Object.fromEntries(rows.map((row) => [row.conversation.id, row.waitingSince ?? null]));
+  assert.deepEqual(waits, { c1: '2026-01-01T00:00:01.000Z', c2: null, c3: null });
+  await store.setConversationState('c3', 'open');
+  const [reopened] = await store.inbox({ siteKey: 'shop', reader, view: { ids: ['c3'] }, sort: 'updated', limit: 1 });
+  assert.equal(reopened?.waitingSince, '2026-01-01T00:00:06.000Z', 'a closed one kept its wait for when it opens again');
+}
+
 export function describeInboxStoreContract(name: string, setup: StoreContractSetup): void {
   describe(`${name} store contract: the agent inbox`, () => {
     let store: Store;
@@ -101,6 +116,29 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
           closed: 0,
         },
       );
+    });
+
+    it('keeps since when the customer waits as messages come, closes and reopens, and as answers are erased', async () => {
+      const c = await open('web:v_1');
+      const waitingSince = async () => (await view({ ids: [c.id] }))[0]!.waitingSince;
+      const first = await say(c.id, 'web:v_1', 'hello');
+      await say(c.id, 'team:support', 'Welcome!');
+      await say(c.id, 'web:v_1', 'anyone?');
+      assert.equal(await waitingSince(), first.sentAt, 'from the first unanswered message on');
+      await store.assignConversation(c.id, AGENT);
+      await say(c.id, AGENT, 'here');
+      assert.equal(await waitingSince(), undefined, 'an answer ends the wait');
+      await say(c.id, 'team:support', 'A survey follows.');
+      assert.equal(await waitingSince(), undefined, "the team's own line starts no wait");
+      const again = await say(c.id, 'web:v_1', 'one more thing');
+      await say(c.id, 'web:v_1', 'are you there?');
+      assert.equal(await waitingSince(), again.sentAt, 'a new wait starts with the first message after the answer');
+      await store.setConversationState(c.id, 'closed');
+      assert.equal(await waitingSince(), undefined, 'a closed conversation waits for nobody');
+      await store.setConversationState(c.id, 'open');
+      assert.equal(await waitingSince(), again.sentAt, 'reopened, it waits as before');
+      await store.eraseParty('shop', AGENT);
+      assert.equal(await waitingSince(), first.sentAt, 'the answer erased, the customer waits since their first message');
     });
 
     it('keeps read cursors per reader, moving only forward, participant or not', async () => {

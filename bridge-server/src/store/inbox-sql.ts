@@ -55,18 +55,35 @@ export function toNote(row: NoteRow): Note {
 }
 
 /**
- * When the customer started waiting: their oldest message after the desk's last answer, for open
- * conversations only. An answer is a message of anyone but the opener, except the team's own
- * automatic ones (`team:<id>`: a greeting, an offline or queue message answer nobody). Both
- * lookups walk the conversation's (conversation_id, seq) index from where the answer is (the
- * newest answer back from the end, the customer's first message on from it) and stop at the
- * first row they want: they read the messages since the last answer, not the whole conversation.
+ * When the customer started waiting: their oldest message after the desk's last answer. An answer
+ * is a message of anyone but the opener, except the team's own automatic ones (`team:<id>`: a
+ * greeting, an offline or queue message answer nobody). Kept on the conversation's row
+ * (`awaiting_answer_since`), set by each message as it is appended (`awaitingAfterMessage`), so a
+ * view reads one column per conversation however long its customers wrote unanswered; worked out
+ * from the messages (`AWAITING_FROM_MESSAGES`) only where messages go (an erasure). Shown for open
+ * conversations only.
  */
-const WAITING_SINCE = `CASE WHEN c.state = 'open' THEN (SELECT m.sent_at FROM messages m
-  WHERE m.conversation_id = c.id AND m.sender = c.opened_by
+const WAITING_SINCE = "CASE WHEN c.state = 'open' THEN c.awaiting_answer_since END";
+
+/**
+ * The row's `awaiting_answer_since` once a message of `sender` sent at `sentAt` (SQL expressions)
+ * is appended: the opener starts the wait (or it goes on), an answer ends it, the team's own
+ * messages change nothing. For an UPDATE of `conversations`.
+ */
+export const awaitingAfterMessage = (sender: string, sentAt: string): string =>
+  `CASE WHEN ${sender} = opened_by THEN coalesce(awaiting_answer_since, ${sentAt}) WHEN ${sender} LIKE 'team:%' THEN awaiting_answer_since ELSE NULL END`;
+
+/**
+ * `awaiting_answer_since` worked out from the conversation's messages, for an UPDATE of
+ * `conversations`. Both lookups walk the (conversation_id, seq) index from where the answer is (the
+ * newest answer back from the end, the customer's first message on from it) and stop at the first
+ * row they want: they read the messages since the last answer.
+ */
+export const AWAITING_FROM_MESSAGES = `(SELECT m.sent_at FROM messages m
+  WHERE m.conversation_id = conversations.id AND m.sender = conversations.opened_by
     AND m.seq > coalesce((SELECT d.seq FROM messages d
-      WHERE d.conversation_id = c.id AND d.sender <> c.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
-  ORDER BY m.seq LIMIT 1) END`;
+      WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
+  ORDER BY m.seq LIMIT 1)`;
 
 const ORDER = {
   // Longest waiting first; those not waiting after them, most recently changed first.

@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { JOINING_TTL_MS } from '../../src/store/store.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
-import { describeInboxStoreContract } from '../inbox-store-contract.js';
+import { assertUpgradedWaits, describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 let server: PostgresServer;
@@ -83,6 +83,37 @@ describe('Postgres store', () => {
     const newer = new PostgresStore({ url });
     await assert.rejects(newer.open(), /newer than this bridge knows/);
     await newer.close();
+  });
+
+  it('upgrades a database of the step before: each conversation knows since when its customer waits', async () => {
+    const url = await server.createDatabase();
+    await query(
+      url,
+      `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); ${MIGRATIONS.slice(0, 18).join('\n')}`,
+    );
+    await query(url, `INSERT INTO schema_migrations (version) SELECT generate_series(1, 18)`);
+    // c1: the customer, the team's greeting, the customer again (waiting since the first); c2 answered; c3 closed while waiting.
+    await query(
+      url,
+      `INSERT INTO conversations (id, site_key, team, state, opened_by, created_at, updated_at, last_seq) VALUES
+       ('c1', 'shop', 'support', 'open', 'web:v_1@shop', $1, $1, 3), ('c2', 'shop', 'support', 'open', 'web:v_2@shop', $1, $1, 2),
+       ('c3', 'shop', 'support', 'closed', 'web:v_3@shop', $1, $1, 1)`,
+      ['2026-01-01T00:00:00.000Z'],
+    );
+    await query(
+      url,
+      `INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES
+       ('m1', 'c1', 1, 'web:v_1@shop', 'x', '2026-01-01T00:00:01.000Z', 'sent'), ('m2', 'c1', 2, 'team:support', 'x', '2026-01-01T00:00:02.000Z', 'sent'),
+       ('m3', 'c1', 3, 'web:v_1@shop', 'x', '2026-01-01T00:00:03.000Z', 'sent'), ('m4', 'c2', 1, 'web:v_2@shop', 'x', '2026-01-01T00:00:04.000Z', 'sent'),
+       ('m5', 'c2', 2, 'web:a_ann@shop', 'x', '2026-01-01T00:00:05.000Z', 'sent'), ('m6', 'c3', 1, 'web:v_3@shop', 'x', '2026-01-01T00:00:06.000Z', 'sent')`,
+    );
+    const store = new PostgresStore({ url });
+    await store.open();
+    try {
+      await assertUpgradedWaits(store);
+    } finally {
+      await store.close();
+    }
   });
 
   it('upgrades a database of the first version: what exists was told to webhooks, and nothing is waiting', async () => {

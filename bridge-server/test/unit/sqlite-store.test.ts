@@ -8,7 +8,7 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewMessage } from '../../src/store/store.js';
 import { until } from '../helpers.js';
-import { describeInboxStoreContract } from '../inbox-store-contract.js';
+import { assertUpgradedWaits, describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 /** A fresh backing for each case of the store's contracts. */
@@ -441,5 +441,32 @@ describe('SQLite store', () => {
     assert.equal(await store.getParty('web:a_alice'), null);
     assert.notEqual(await store.getParty('web:v_0123456789ab'), null, 'anonymous visitors keep their one form');
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
+  });
+
+  it('upgrades a database of the step before: each conversation knows since when its customer waits', async () => {
+    await store.close();
+    const oldPath = join(dir, 'before-waits.db');
+    const db = new Database(oldPath);
+    for (const migration of MIGRATIONS.slice(0, 22)) db.exec(migration);
+    db.pragma('user_version = 22');
+    const conversation = db.prepare(
+      "INSERT INTO conversations (id, site_key, team, state, opened_by, created_at, updated_at, last_seq) VALUES (?, 'shop', 'support', ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 3)",
+    );
+    const message = db.prepare("INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES (?, ?, ?, ?, 'x', ?, 'sent')");
+    // c1: the customer, the team's greeting, the customer again (waiting since the first); c2 answered; c3 closed while waiting.
+    conversation.run('c1', 'open', 'web:v_1@shop');
+    message.run('m1', 'c1', 1, 'web:v_1@shop', '2026-01-01T00:00:01.000Z');
+    message.run('m2', 'c1', 2, 'team:support', '2026-01-01T00:00:02.000Z');
+    message.run('m3', 'c1', 3, 'web:v_1@shop', '2026-01-01T00:00:03.000Z');
+    conversation.run('c2', 'open', 'web:v_2@shop');
+    message.run('m4', 'c2', 1, 'web:v_2@shop', '2026-01-01T00:00:04.000Z');
+    message.run('m5', 'c2', 2, 'web:a_ann@shop', '2026-01-01T00:00:05.000Z');
+    conversation.run('c3', 'closed', 'web:v_3@shop');
+    message.run('m6', 'c3', 1, 'web:v_3@shop', '2026-01-01T00:00:06.000Z');
+    db.close();
+
+    store = new SqliteStore({ path: oldPath });
+    await store.open();
+    await assertUpgradedWaits(store);
   });
 });

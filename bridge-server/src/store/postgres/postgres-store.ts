@@ -80,6 +80,7 @@ import { PostgresFiles } from './postgres-files.js';
 import { PostgresInbox } from './postgres-inbox.js';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { attachmentsColumn } from '../file-rows.js';
+import { AWAITING_FROM_MESSAGES, awaitingAfterMessage } from '../inbox-sql.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface PostgresStoreOptions {
@@ -688,7 +689,8 @@ export class PostgresStore implements Store {
       // fewer round trips. `stored` is false when the clientId lost to another writer.
       const next = (
         await this.rows<{ seq: number | null; roster: number | null; stored: boolean }>(
-          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 WHERE id = $2 RETURNING last_seq, roster),
+          `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1, awaiting_answer_since = ${awaitingAfterMessage('$4', '$1')}
+             WHERE id = $2 RETURNING last_seq, roster),
            inserted AS (
              INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, via)
              SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8, $9 FROM next
@@ -1249,6 +1251,8 @@ export class PostgresStore implements Store {
           params,
         );
         counts.messages += (await client.query('DELETE FROM messages WHERE conversation_id = ANY($1::text[]) AND sender = $2', params)).rowCount ?? 0;
+        // Their answers gone, the customers may have been waiting since earlier.
+        await client.query(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = ANY($1::text[])`, [joined]);
         await this.deleteParticipant(joined, address, client);
       }
       // Marks naming the party (one left behind by a handover that never ended, in any conversation of the site).

@@ -396,4 +396,16 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX departures_by_party ON departures (party);
   `,
+  /*
+   * 23: when each conversation's customer started waiting for an answer, kept on its row as
+   * messages are appended: the inbox read it from the messages since the last answer, for every
+   * open conversation of a view (inbox-sql.ts)
+   */ `
+  ALTER TABLE conversations ADD COLUMN awaiting_answer_since TEXT;
+  UPDATE conversations SET awaiting_answer_since = (SELECT m.sent_at FROM messages m
+    WHERE m.conversation_id = conversations.id AND m.sender = conversations.opened_by
+      AND m.seq > coalesce((SELECT d.seq FROM messages d
+        WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
+    ORDER BY m.seq LIMIT 1);
+  `,
 ];

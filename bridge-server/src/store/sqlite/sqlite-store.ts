@@ -70,6 +70,7 @@ import { SqliteFiles } from './sqlite-files.js';
 import { SqliteInbox } from './sqlite-inbox.js';
 import { OpenPairs } from './open-pairs.js';
 import { attachmentsColumn } from '../file-rows.js';
+import { AWAITING_FROM_MESSAGES, awaitingAfterMessage } from '../inbox-sql.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface SqliteStoreOptions {
@@ -459,8 +460,9 @@ export class SqliteStore implements Store {
       recordDeparture: db.prepare<[string, string]>(`INSERT INTO departures (conversation_id, party, through_seq)
         SELECT id, ?, last_seq FROM conversations WHERE id = ? ON CONFLICT DO UPDATE SET through_seq = excluded.through_seq`),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
-      nextSeq: db.prepare<[string, string], { last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
-        WHERE id = ? RETURNING last_seq`),
+      nextSeq: db.prepare<[{ sentAt: string; id: string; sender: string }], { last_seq: number }>(`UPDATE conversations
+        SET last_seq = last_seq + 1, updated_at = @sentAt, awaiting_answer_since = ${awaitingAfterMessage('@sender', '@sentAt')}
+        WHERE id = @id RETURNING last_seq`),
       insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via)
         VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom, @attachments, @via)`),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
@@ -552,6 +554,7 @@ export class SqliteStore implements Store {
       deleteSenderOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sender = ?'),
+      awaitingFromMessages: db.prepare<[string]>(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = ?`),
       deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ?
         AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
@@ -868,7 +871,7 @@ export class SqliteStore implements Store {
       if (existing) return { kind: 'duplicate', message: toMessage(existing) };
     }
     const sentAt = new Date().toISOString();
-    const next = this.statements.nextSeq.get(sentAt, input.conversationId);
+    const next = this.statements.nextSeq.get({ sentAt, id: input.conversationId, sender: input.from });
     if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
 
     const message: Message = {
@@ -1234,6 +1237,8 @@ export class SqliteStore implements Store {
           statements.deleteSenderOutbox.run(id, address);
           statements.deleteSenderInbound.run(id, address);
           counts.messages += statements.deleteSenderMessages.run(id, address).changes;
+          // Their answers gone, the customer may have been waiting since earlier.
+          statements.awaitingFromMessages.run(id);
           statements.deleteParticipant.run(id, address);
           this.conversations.delete(id);
         }
