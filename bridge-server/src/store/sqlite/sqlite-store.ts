@@ -460,11 +460,16 @@ export class SqliteStore implements Store {
       recordDeparture: db.prepare<[string, string]>(`INSERT INTO departures (conversation_id, party, through_seq)
         SELECT id, ?, last_seq FROM conversations WHERE id = ? ON CONFLICT DO UPDATE SET through_seq = excluded.through_seq`),
       openCount: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM conversations WHERE assignee = ? AND state = 'open'`),
-      nextSeq: db.prepare<[{ sentAt: string; id: string; sender: string }], { last_seq: number }>(`UPDATE conversations
-        SET last_seq = last_seq + 1, updated_at = @sentAt, awaiting_answer_since = ${awaitingAfterMessage('@sender', '@sentAt')}
-        WHERE id = @id RETURNING last_seq`),
-      insertMessage: db.prepare(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via)
-        VALUES (@id, @conversationId, @seq, @from, @clientId, @text, @sentAt, @status, @sentFrom, @attachments, @via)`),
+      // Statements run for every message take their values in order, not by name: better-sqlite3
+      // binds an object's values by looking each name up, several microseconds per message.
+      // Values: sentAt, then sender, sentAt, sender (awaitingAfterMessage's order), then the id.
+      nextSeq: db.prepare<[string, string, string, string, string], { last_seq: number }>(`UPDATE conversations
+        SET last_seq = last_seq + 1, updated_at = ?, awaiting_answer_since = ${awaitingAfterMessage('?', '?')}
+        WHERE id = ? RETURNING last_seq`),
+      insertMessage: db.prepare<
+        [string, string, number, string, string | null, string, string, MessageStatus, string | null, string | null, string | null]
+      >(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -871,7 +876,7 @@ export class SqliteStore implements Store {
       if (existing) return { kind: 'duplicate', message: toMessage(existing) };
     }
     const sentAt = new Date().toISOString();
-    const next = this.statements.nextSeq.get({ sentAt, id: input.conversationId, sender: input.from });
+    const next = this.statements.nextSeq.get(sentAt, input.from, sentAt, input.from, input.conversationId);
     if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
 
     const message: Message = {
@@ -887,13 +892,19 @@ export class SqliteStore implements Store {
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
     if (input.attachments !== undefined && input.attachments.length > 0)
       message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
-    this.statements.insertMessage.run({
-      ...message,
-      clientId: input.clientId ?? null,
-      sentFrom: input.sentFrom ?? null,
-      attachments: attachmentsColumn(message.attachments),
-      via: viaColumn(input.via),
-    });
+    this.statements.insertMessage.run(
+      message.id,
+      message.conversationId,
+      message.seq,
+      message.from,
+      input.clientId ?? null,
+      message.text,
+      sentAt,
+      status,
+      input.sentFrom ?? null,
+      attachmentsColumn(message.attachments),
+      viaColumn(input.via),
+    );
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     const queued: QueuedOutboxItem[] = [];
     for (const item of outbox) {
