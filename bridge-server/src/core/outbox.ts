@@ -6,12 +6,12 @@
  * wait behind it (one unreachable agent holds up no one else); a permanent failure fails the
  * message. Every outcome is reported as a status.
  */
-import type { ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
+import type { ErrorBody, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type Store } from '../store/store.js';
+import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type StatusChange, type Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -31,7 +31,7 @@ export interface OutboxDeps {
    * Reports an outcome to the sender; `error` explains a wait or a failure; `changed` is the
    * message when the store moved its status (undefined: nothing was written).
    */
-  onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): Promise<void>;
+  onOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: StatusChange | null): Promise<void>;
   backoff?: BackoffOptions;
   /** Recipients of one network sent to at once (each recipient's items one at a time, in order). */
   concurrency?: number;

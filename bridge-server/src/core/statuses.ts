@@ -2,11 +2,11 @@
  * A message's status as its sender hears of it (`message:status`): outcomes of the outbox, receipts
  * from the recipients' networks, reads. A sender on another network hears through its own protocol.
  */
-import type { Address, ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
+import type { Address, ErrorBody, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { OutboxItem, Store } from '../store/store.js';
+import type { OutboxItem, StatusChange, Store } from '../store/store.js';
 import type { ClientHub } from './hub.js';
 
 export interface StatusEvent {
@@ -29,7 +29,7 @@ export class MessageStatuses {
   }
 
   /** What the outbox worker did with a message for one recipient. */
-  outboxOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: Message | null): void {
+  outboxOutcome(item: OutboxItem, status: MessageStatus, error?: ErrorBody, changed?: StatusChange | null): void {
     const { message } = item;
     // A failure for one recipient does not undo a delivery to another: report only real changes
     // (and the "kept, will retry" notices, which change nothing stored).

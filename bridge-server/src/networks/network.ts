@@ -17,6 +17,7 @@ import type {
 import type { Logger } from 'pino';
 import type { ClientHub } from '../core/hub.js';
 import type { RefBook } from './refs.js';
+import type { StatusChange } from '../store/store.js';
 
 /**
  * What a network can do, derived from the features it implements (`capabilitiesOf`): nothing to
@@ -329,7 +330,7 @@ export interface GatewayFeature {
    * was read there: the network tells its user the way its protocol does (XEP-0184 / XEP-0333,
    * IMDN) when the user asked for it.
    */
-  reportStatus?(input: { message: Message; status: 'delivered' | 'read' }): Promise<void>;
+  reportStatus?(input: { message: StatusChange; status: 'delivered' | 'read' }): Promise<void>;
   /**
    * After a start (or the network's return): `from`, a user of another network, talks with this
    * network's user `to` in a gateway conversation still open, last active at `lastActive` (ISO

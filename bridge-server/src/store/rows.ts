@@ -18,6 +18,12 @@ export interface ConversationRow {
   subject: string | null;
 }
 
+/** What an advance of a message's status reads back of it. */
+export interface StatusChangeRow {
+  conversation_id: string;
+  sender: string;
+}
+
 export interface MessageRow {
   id: string;
   conversation_id: string;

@@ -41,6 +41,12 @@ export interface PartyRecord {
   pageUrl?: string;
 }
 
+/**
+ * A message whose status moved forward: what its sender is told (`message:status`), without the
+ * rest of the message (its text is not read back for a receipt).
+ */
+export type StatusChange = Pick<Message, 'id' | 'conversationId' | 'from' | 'status'>;
+
 export interface NewConversation {
   siteKey: string;
   openedBy: Address;
@@ -430,7 +436,7 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   messageByRemoteId(network: string, remoteId: string): Promise<Message | null>;
   history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** Moves a message's status forward (accepted < sent < delivered < read); `failed` only from before delivered. Null when unchanged. */
-  advanceStatus(id: string, status: MessageStatus): Promise<Message | null>;
+  advanceStatus(id: string, status: MessageStatus): Promise<StatusChange | null>;
   /** Records that `reader` has read up to `seq`; returns the others' messages that became read. */
   markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]>;
 
@@ -438,11 +444,11 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   pendingOutbox(network: string, limit: number, afterId?: number): Promise<OutboxItem[]>;
   /**
    * Removes an outbox item; with `status`, also moves the message's status forward in the same
-   * write (as advanceStatus), returning the message when its status changed. With `fence`, only
+   * write (as advanceStatus), returning the change when its status changed. With `fence`, only
    * while the fence holds (else `FencedError`, nothing written); engines a single node runs alone
    * on (SQLite) ignore it.
    */
-  completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<Message | null>;
+  completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null>;
   /** Records a failed attempt and when to try again; `fence` as for completeOutbox. */
   retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void>;
   /**

@@ -51,6 +51,7 @@ import type {
   PartyData,
   WebhookClaim,
   WebhookDeliveryRecord,
+  StatusChange,
 } from '../store.js';
 import {
   type BlockRow,
@@ -71,6 +72,7 @@ import {
   viaColumn,
   viaOfRow,
   webhookNeedles,
+  type StatusChangeRow,
 } from '../rows.js';
 import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -813,17 +815,23 @@ export class PostgresStore implements Store {
     return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
   }
 
-  async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
+  async advanceStatus(id: string, status: MessageStatus): Promise<StatusChange | null> {
     return this.transaction((client) => this.advance(id, status, client));
   }
 
-  /** Moves a status forward inside the current transaction; the message when it changed. */
-  private async advance(id: string, status: MessageStatus, client: Queryable): Promise<Message | null> {
-    const row = (await this.rows<MessageRow>('SELECT * FROM messages WHERE id = $1 FOR UPDATE', [id], client))[0];
+  /** Moves a status forward inside the current transaction; the change when there was one. */
+  private async advance(id: string, status: MessageStatus, client: Queryable): Promise<StatusChange | null> {
+    const row = (
+      await this.rows<StatusChangeRow & { status: MessageStatus }>(
+        'SELECT conversation_id, sender, status FROM messages WHERE id = $1 FOR UPDATE',
+        [id],
+        client,
+      )
+    )[0];
     if (!row) return null;
     if (!statusMovesForward(row.status, status)) return null;
     await client.query('UPDATE messages SET status = $1 WHERE id = $2', [status, id]);
-    return toMessage({ ...row, status });
+    return { id, conversationId: row.conversation_id, from: row.sender as Address, status };
   }
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
@@ -873,7 +881,7 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<Message | null> {
+  async completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null> {
     if (!status && !fence) {
       await this.db.query('DELETE FROM outbox WHERE id = $1', [id]);
       return null;

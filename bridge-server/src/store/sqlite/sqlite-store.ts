@@ -40,6 +40,7 @@ import type {
   WebhookClaim,
   PartyData,
   WebhookDeliveryRecord,
+  StatusChange,
 } from '../store.js';
 import {
   type BlockRow,
@@ -60,6 +61,7 @@ import {
   viaColumn,
   viaOfRow,
   webhookNeedles,
+  type StatusChangeRow,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { SearchIndexer } from './search-indexer.js';
@@ -150,7 +152,7 @@ export class SqliteStore implements Store {
   /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
   private readonly openPairs = new OpenPairs();
   /** advance's UPDATE for each status a message moves to. */
-  private readonly advanceStatements = new Map<MessageStatus, Database.Statement<[MessageStatus, string], MessageRow>>();
+  private readonly advanceStatements = new Map<MessageStatus, Database.Statement<[MessageStatus, string], StatusChangeRow>>();
   /** getParty's answers (null: no such party), kept until a write that may change parties. */
   private readonly parties = new Map<string, PartyRecord | null>();
   /** listConversations' statements, one per combination of filters (at most 8), and contactConversations'. */
@@ -987,23 +989,23 @@ export class SqliteStore implements Store {
     return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
   }
 
-  async advanceStatus(id: string, status: MessageStatus): Promise<Message | null> {
+  async advanceStatus(id: string, status: MessageStatus): Promise<StatusChange | null> {
     return this.writeLazily(() => this.advance(id, status));
   }
 
-  /** Moves a status forward inside the current write; the message when it changed. */
-  private advance(id: string, status: MessageStatus): Message | null {
+  /** Moves a status forward inside the current write; the change when there was one. */
+  private advance(id: string, status: MessageStatus): StatusChange | null {
     // One statement: the UPDATE takes only a message whose status moves forward to this one.
     let statement = this.advanceStatements.get(status);
     if (!statement) {
       const from = statusesBefore(status).map((before) => `'${before}'`);
-      statement = this.db.prepare<[MessageStatus, string], MessageRow>(
-        `UPDATE messages SET status = ? WHERE id = ? AND status IN (${from.join(', ')}) RETURNING *`,
+      statement = this.db.prepare<[MessageStatus, string], StatusChangeRow>(
+        `UPDATE messages SET status = ? WHERE id = ? AND status IN (${from.join(', ')}) RETURNING conversation_id, sender`,
       );
       this.advanceStatements.set(status, statement);
     }
     const row = statement.get(status, id);
-    return row ? toMessage(row) : null;
+    return row ? { id, conversationId: row.conversation_id, from: row.sender as Address, status } : null;
   }
 
   async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
@@ -1029,7 +1031,7 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number, status?: MessageStatus): Promise<Message | null> {
+  async completeOutbox(id: number, status?: MessageStatus): Promise<StatusChange | null> {
     // The recipient's next item does not wait for it: the outbox's lane moved on when the network took the message.
     return this.writeLazily(() => {
       const messageId = this.statements.completeOutbox.get(id)?.message_id;
