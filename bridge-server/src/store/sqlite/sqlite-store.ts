@@ -131,7 +131,10 @@ export class SqliteStore implements Store {
   private lazyFlush: NodeJS.Timeout | undefined;
   /** Commits held while the checkpointer's last pass folds the WAL (writes wait in `pending`). */
   private holdingForFold: NodeJS.Timeout | undefined;
-  private runBatch!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
+  /** A batch's writes in one transaction, as they come. */
+  private runAll!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
+  /** The same, each write in a savepoint of its own: after one of them threw. */
+  private runEach!: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
   /**
    * The id of the last outbox item this store queued for each network, while it knows it: what
    * `AppendResult.queued` reports as `previous` (forgotten on a rollback and by bulk inserts).
@@ -163,8 +166,9 @@ export class SqliteStore implements Store {
   /**
    * Group commit: writes requested during one turn of the event loop share one transaction, run
    * in the check phase right after the I/O callbacks (`setImmediate`): every message and receipt
-   * read from the sockets in that turn, not only those of one task, for one commit. Each write runs
-   * in its own savepoint, so one failing write does not undo the others. Each caller's promise
+   * read from the sockets in that turn, not only those of one task, for one commit. Should a write
+   * throw, the transaction is rolled back and the writes run again, each in its own savepoint, so
+   * one failing write does not undo the others (a write is a function of the database alone). Each caller's promise
    * resolves only after the commit, so "acked only once stored" holds, with one WAL append for many.
    * `conversations: 'kept'` for a write that changes no party and no conversation's state or
    * participants (a message appended tells `openPairs` itself); any other write forgets the answers
@@ -215,14 +219,21 @@ export class SqliteStore implements Store {
     this.pending = [];
     let outcomes: Outcome[];
     try {
-      outcomes = this.runBatch.immediate(batch);
+      outcomes = this.runAll.immediate(batch);
     } catch (error) {
-      // The commit failed (or the lone write threw): nothing of this batch is stored.
-      this.conversations.clear();
-      this.forgetAnswers();
-      this.lastQueued.clear();
-      for (const item of batch) item.reject(error);
-      return;
+      // Rolled back whole: what the writes remembered of it (cached records, answers, outbox ids) is forgotten.
+      this.forgetRunState();
+      try {
+        // A lone write threw: the transaction held nothing else. Several: each runs again in a
+        // savepoint of its own, so the one that throws does not undo the others.
+        if (batch.length === 1) throw error;
+        outcomes = this.runEach.immediate(batch);
+      } catch (failure) {
+        // The commit failed (or the lone write threw): nothing of this batch is stored.
+        this.forgetRunState();
+        for (const item of batch) item.reject(failure);
+        return;
+      }
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
@@ -231,6 +242,13 @@ export class SqliteStore implements Store {
         item.reject(outcome.error);
       }
     });
+  }
+
+  /** After a rollback: the caches and ids the rolled-back writes filled in. */
+  private forgetRunState(): void {
+    this.conversations.clear();
+    this.forgetAnswers();
+    this.lastQueued.clear();
   }
 
   private forgetAnswers(): void {
@@ -263,12 +281,12 @@ export class SqliteStore implements Store {
       (row) => this.toConversation(row),
       () => this.write(() => searchIndexer.indexAll(), 'kept'),
     );
+    // Savepoints (two statements per write) only once a write of the batch threw (flush).
+    this.runAll = this.db.transaction((batch: PendingWrite[]): Outcome[] => batch.map((item) => ({ ok: true, value: item.run() })));
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
-    this.runBatch = this.db.transaction((batch: PendingWrite[]): Outcome[] => {
-      // A lone write needs no savepoint: if it throws, the transaction holds nothing else.
-      if (batch.length === 1) return [{ ok: true, value: batch[0]!.run() }];
-      return batch.map((item) => {
+    this.runEach = this.db.transaction((batch: PendingWrite[]): Outcome[] =>
+      batch.map((item) => {
         try {
           return { ok: true, value: runItem(item) };
         } catch (error) {
@@ -277,8 +295,8 @@ export class SqliteStore implements Store {
           this.lastQueued.clear();
           return { ok: false, error };
         }
-      });
-    });
+      }),
+    );
     // The search index follows message ids in the order they are made, restarts included.
     const last = this.db.prepare<[], { id: string | null }>('SELECT max(id) AS id FROM messages').get();
     if (last?.id) idsAfter(last.id);
