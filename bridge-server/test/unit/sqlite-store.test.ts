@@ -342,6 +342,19 @@ describe('SQLite store', () => {
     }
   });
 
+  /** Each statement's query plan (its `?` bound to placeholders), read on a connection of its own. */
+  const plansOf = (sources: readonly string[]): [string, string][] => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return sources.map((source) => {
+        const params = (source.match(/\?/g) ?? []).map(() => 'x');
+        return [source, (db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('; ')];
+      });
+    } finally {
+      db.close();
+    }
+  };
+
   it("finds a party's conversations by the opener's index, not by walking the site's conversations", () => {
     type Statements = Record<string, { source: string }>;
     const internals = store as unknown as { statements: Statements; inboxes: { statements: Statements } };
@@ -351,16 +364,9 @@ describe('SQLite store', () => {
       internals.statements.conversationsOpenedBy!.source,
       internals.inboxes.statements.latestOpenedBy!.source,
     ];
-    const db = new Database(path, { readonly: true });
-    try {
-      for (const source of sources) {
-        const params = (source.match(/\?/g) ?? []).map(() => 'x');
-        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('; ');
-        assert.match(plan, /USING INDEX conversations_by_opener/, source);
-        assert.doesNotMatch(plan, /conversations_by_site/, source);
-      }
-    } finally {
-      db.close();
+    for (const [source, plan] of plansOf(sources)) {
+      assert.match(plan, /USING INDEX conversations_by_opener/, source);
+      assert.doesNotMatch(plan, /conversations_by_site/, source);
     }
   });
 
@@ -386,6 +392,46 @@ describe('SQLite store', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('finds what a sweep or an erasure deletes by index, never by reading a whole table or all of a site', () => {
+    type Statements = Record<string, { source: string }>;
+    const internals = store as unknown as { statements: Statements; inboxes: { statements: Statements }; contacts: { statements: Statements } };
+    const { statements } = internals;
+    const sources = [
+      statements.deleteConversationInbound!.source,
+      statements.deleteSenderInbound!.source,
+      statements.deleteRecipientOutbox!.source,
+      statements.deleteJoiningsOf!.source,
+      statements.deleteDeparturesOf!.source,
+      internals.inboxes.statements.deleteCursorsBy!.source,
+      internals.contacts.statements.unused!.source,
+    ];
+    for (const [source, plan] of plansOf(sources)) {
+      assert.doesNotMatch(plan, /SCAN (inbound_ids|conversations|contacts|messages|c|k|m)\b|conversations_by_site/, `${source}\n${plan}`);
+    }
+  });
+
+  it('sweeps long conversations a few at a time, every one of them in the end', async () => {
+    const ids: string[] = [];
+    for (let c = 0; c < 4; c++) {
+      const conversation = await store.createConversation({ siteKey: 'shop', openedBy: `web:v_${c}`, participants: [`web:v_${c}`] });
+      ids.push(conversation.id);
+      await Promise.all(
+        Array.from({ length: 150 }, (_, i) =>
+          store.appendMessage({ conversationId: conversation.id, from: `web:v_${c}`, text: `line ${i}`, status: 'accepted', outbox: [] }),
+        ),
+      );
+    }
+    const writes: number[] = [];
+    const internals = store as unknown as { runAll: { immediate(batch: unknown[]): unknown } };
+    const runAll = internals.runAll;
+    internals.runAll = Object.assign(() => {}, { immediate: (batch: unknown[]) => (writes.push(batch.length), runAll.immediate(batch)) });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const swept = await store.sweepSite('shop', new Date(Date.now() + 60_000).toISOString());
+    assert.deepEqual(swept, { conversations: 4, messages: 600, parties: 0, blobs: [] });
+    assert.equal(writes.length, 4, 'one conversation of 150 messages per transaction');
+    for (const id of ids) assert.equal(await store.getConversation(id), null);
   });
 
   it('creates the schema at the current version, in WAL mode', () => {

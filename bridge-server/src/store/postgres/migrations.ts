@@ -368,4 +368,14 @@ export const MIGRATIONS: readonly string[] = [
         WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
     ORDER BY m.seq LIMIT 1);
   `,
+  /*
+   * 20 (SQLite's step 24): what a retention sweep or an erasure deletes with each conversation is
+   * found by index: inbound ids by their message, a site's contacts by their site; and a site's open
+   * conversations come by when they changed
+   */ `
+  CREATE INDEX inbound_ids_by_message ON inbound_ids (message_id);
+  CREATE INDEX contacts_by_site ON contacts (site_key);
+  DROP INDEX conversations_by_site_state;
+  CREATE INDEX conversations_by_site_state ON conversations (site_key, state, updated_at);
+  `,
 ];

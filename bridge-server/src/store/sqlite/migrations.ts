@@ -408,4 +408,15 @@ export const MIGRATIONS: readonly string[] = [
         WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
     ORDER BY m.seq LIMIT 1);
   `,
+  /*
+   * 24: what a retention sweep or an erasure deletes with each conversation is found by index:
+   * inbound ids by their message (a sweep read the whole table for each conversation), a site's
+   * contacts by their site; and a site's open conversations come by when they changed, so a list
+   * of them needs neither the site's whole history nor a sort
+   */ `
+  CREATE INDEX inbound_ids_by_message ON inbound_ids (message_id);
+  CREATE INDEX contacts_by_site ON contacts (site_key);
+  DROP INDEX conversations_by_site_state;
+  CREATE INDEX conversations_by_site_state ON conversations (site_key, state, updated_at);
+  `,
 ];

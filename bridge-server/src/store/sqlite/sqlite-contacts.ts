@@ -152,7 +152,8 @@ function prepare(db: Database.Database) {
     standingMerge: db.prepare<[string, string], ContactMergeRow>('SELECT * FROM contact_merges WHERE id = ? AND site_key = ? AND undone_at IS NULL'),
     undoMerge: db.prepare<[string, string]>('UPDATE contact_merges SET undone_at = ? WHERE id = ?'),
     deleteAddressesOf: db.prepare<[string, string]>('DELETE FROM contact_addresses WHERE site_key = ? AND contact_id = ?'),
-    unused: db.prepare<[string], { id: string }>(unusedContactsSql('?')),
+    // https://www.sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_
+    unused: db.prepare<[string], { id: string }>(unusedContactsSql('?', (column) => `+${column}`)),
     deleteMergesOf: db.prepare<[string, string, string]>('DELETE FROM contact_merges WHERE site_key = ? AND (into_contact = ? OR from_contact = ?)'),
   };
 }

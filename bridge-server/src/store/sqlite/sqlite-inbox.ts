@@ -73,7 +73,7 @@ function prepare(db: Database.Database) {
     deleteCursorsOf: db.prepare<[string]>('DELETE FROM read_cursors WHERE conversation_id = ?'),
     deleteNotesBy: db.prepare<[string, string]>('DELETE FROM notes WHERE author = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)'),
     deleteCursorsBy: db.prepare<[string, string]>(
-      'DELETE FROM read_cursors WHERE reader = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
+      'DELETE FROM read_cursors WHERE reader = ? AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = read_cursors.conversation_id AND c.site_key = ?)',
     ),
     latestOpenedBy: db.prepare<[string, string], { id: string }>(
       'SELECT id FROM conversations WHERE +site_key = ? AND opened_by = ? ORDER BY created_at DESC, id DESC LIMIT 1',

@@ -114,8 +114,14 @@ const BUSY_TIMEOUT_MS = 5000;
 const WAL_FOLD_ATTEMPTS = 200;
 const WAL_FOLD_WAIT_MS = 10;
 const WAL_FOLD_LATER_MS = 30_000;
-/** Conversations deleted per transaction by a retention sweep. */
+/** Conversations deleted per transaction by a retention sweep, at most. */
 const SWEEP_BATCH = 200;
+/**
+ * And messages, about (a conversation longer than this goes alone): each costs its rows and its
+ * search index entries overwritten (secure-delete), some 0.2 ms, and the transaction holds the
+ * event loop and every commit waiting behind it.
+ */
+const SWEEP_MESSAGES = 250;
 
 export class SqliteStore implements Store {
   private db!: Database.Database;
@@ -474,8 +480,10 @@ export class SqliteStore implements Store {
       ),
       dropClaimedJoining: db.prepare<[string, string, number]>('DELETE FROM joining WHERE conversation_id = ? AND party = ? AND since = ?'),
       deleteConversationJoinings: db.prepare('DELETE FROM joining WHERE conversation_id = ?'),
+      // An erasure's deletes of one party's rows on a site: its rows looked up by the party, each
+      // checked against its conversation's site (not the list of every conversation of the site).
       deleteJoiningsOf: db.prepare<[string, string]>(
-        'DELETE FROM joining WHERE party = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
+        'DELETE FROM joining WHERE party = ? AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = joining.conversation_id AND c.site_key = ?)',
       ),
       recordDeparture: db.prepare<[string, string]>(`INSERT INTO departures (conversation_id, party, through_seq)
         SELECT id, ?, last_seq FROM conversations WHERE id = ? ON CONFLICT DO UPDATE SET through_seq = excluded.through_seq`),
@@ -563,7 +571,9 @@ export class SqliteStore implements Store {
       conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
         JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
       allMessagesOf: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq'),
-      staleConversations: db.prepare<[string, string, number], { id: string }>('SELECT id FROM conversations WHERE site_key = ? AND updated_at < ? LIMIT ?'),
+      staleConversations: db.prepare<[string, string, number], { id: string; last_seq: number }>(
+        'SELECT id, last_seq FROM conversations WHERE site_key = ? AND updated_at < ? LIMIT ?',
+      ),
       deleteConversationOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
       deleteConversationInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
       deleteConversationMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
@@ -571,7 +581,7 @@ export class SqliteStore implements Store {
       deleteMark: db.prepare('DELETE FROM webhook_marks WHERE conversation_id = ?'),
       deleteConversationDepartures: db.prepare('DELETE FROM departures WHERE conversation_id = ?'),
       deleteDeparturesOf: db.prepare<[string, string]>(
-        'DELETE FROM departures WHERE party = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)',
+        'DELETE FROM departures WHERE party = ? AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = departures.conversation_id AND c.site_key = ?)',
       ),
       deleteConversationThreads: db.prepare('DELETE FROM conversation_threads WHERE conversation_id = ?'),
       deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
@@ -580,8 +590,8 @@ export class SqliteStore implements Store {
       deleteSenderInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sender = ?'),
       awaitingFromMessages: db.prepare<[string]>(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = ?`),
-      deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ?
-        AND message_id IN (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.site_key = ?)`),
+      deleteRecipientOutbox: db.prepare<[string, string]>(`DELETE FROM outbox WHERE recipient = ? AND EXISTS (
+        SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = outbox.message_id AND c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
       deleteTeamSubscriptionsOf: db.prepare<[string]>('DELETE FROM team_subscribers WHERE subscriber = ?'),
       deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
@@ -1330,25 +1340,28 @@ export class SqliteStore implements Store {
     const total: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
     // In batches, so a large sweep does not hold the event loop (or the write lock) for long.
     for (;;) {
-      const batch = await this.write((): ErasureResult => {
+      const batch = await this.write((): ErasureResult & { more: boolean } => {
         const counts: ErasureResult = { conversations: 0, messages: 0, parties: 0, blobs: [] };
         const blobs = new Set<string>();
-        for (const { id } of this.statements.staleConversations.all(siteKey, before, SWEEP_BATCH)) {
+        const stale = this.statements.staleConversations.all(siteKey, before, SWEEP_BATCH);
+        for (const { id, last_seq: length } of stale) {
+          if (counts.conversations > 0 && counts.messages + length > SWEEP_MESSAGES) break;
           counts.messages += this.deleteConversationData(id, siteKey, blobs);
           counts.conversations += 1;
         }
         counts.blobs = this.files.unused(blobs);
-        if (counts.conversations < SWEEP_BATCH) {
+        const more = counts.conversations < stale.length || stale.length === SWEEP_BATCH;
+        if (!more) {
           counts.parties = this.statements.deleteUnreferencedParties.run(siteKey, before).changes;
           this.parties.clear();
         }
-        return counts;
+        return { ...counts, more };
       });
       total.conversations += batch.conversations;
       total.messages += batch.messages;
       total.parties += batch.parties;
       total.blobs.push(...batch.blobs);
-      if (batch.conversations < SWEEP_BATCH) return total;
+      if (!batch.more) return total;
     }
   }
 
