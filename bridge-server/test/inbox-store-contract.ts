@@ -16,9 +16,12 @@ const OTHER = 'xmpp:bob@desk.test' as Address;
 /**
  * After an upgrade of a database holding c1 (the customer, the team's greeting, the customer again,
  * from 00:00:01), c2 (answered) and c3 (closed while its customer waited from 00:00:06), on site
- * `shop`: each conversation knows since when its customer waits (migrations' step of `waitingSince`).
+ * `shop`, with their openers as participants of c1 and c3: each conversation knows since when its
+ * customer waits, and each participant whether its conversation is open.
  */
-export async function assertUpgradedWaits(store: Store): Promise<void> {
+export async function assertUpgradedConversations(store: Store): Promise<void> {
+  const listed = async (participant: Address, state: 'open' | 'closed') => (await store.listConversations({ participant, state, limit: 10 })).map((c) => c.id);
+  assert.deepEqual([await listed('web:v_1@shop', 'open'), await listed('web:v_3@shop', 'open'), await listed('web:v_3@shop', 'closed')], [['c1'], [], ['c3']]);
   const reader = { address: AGENT, addresses: [AGENT] };
   const rows = await store.inbox({ siteKey: 'shop', reader, view: { ids: ['c1', 'c2', 'c3'] }, sort: 'updated', limit: 10 });
   const waits = Object.fromEntries(rows.map((row) => [row.conversation.id, row.waitingSince ?? null]));
@@ -26,6 +29,7 @@ export async function assertUpgradedWaits(store: Store): Promise<void> {
   await store.setConversationState('c3', 'open');
   const [reopened] = await store.inbox({ siteKey: 'shop', reader, view: { ids: ['c3'] }, sort: 'updated', limit: 1 });
   assert.equal(reopened?.waitingSince, '2026-01-01T00:00:06.000Z', 'a closed one kept its wait for when it opens again');
+  assert.deepEqual(await listed('web:v_3@shop', 'open'), ['c3']);
 }
 
 export function describeInboxStoreContract(name: string, setup: StoreContractSetup): void {

@@ -346,6 +346,26 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual([listed.participants, listed.team, listed.openedBy], [['web:v_2', 'web:a_x'], 'sales', 'web:v_2']);
     });
 
+    it("lists a party's open or closed conversations as they close and open again, whoever joined when", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
+      const listed = async (participant: Address, state: 'open' | 'closed') =>
+        (await store.listConversations({ participant, state, limit: 10 })).map((x) => x.id);
+      assert.deepEqual(await listed('xmpp:a@x.test', 'open'), [c.id]);
+      assert.deepEqual(await listed('xmpp:a@x.test', 'closed'), []);
+      await store.setConversationState(c.id, 'closed');
+      await store.addParticipant(c.id, 'irc:late@test');
+      for (const party of ['web:v_1', 'xmpp:a@x.test', 'irc:late@test'] as const) {
+        assert.deepEqual(await listed(party, 'open'), [], party);
+        assert.deepEqual(await listed(party, 'closed'), [c.id], party);
+      }
+      await store.setConversationState(c.id, 'open');
+      for (const party of ['web:v_1', 'xmpp:a@x.test', 'irc:late@test'] as const) {
+        assert.deepEqual(await listed(party, 'open'), [c.id], `${party}, open again`);
+        assert.deepEqual(await listed(party, 'closed'), [], party);
+      }
+      assert.equal((await store.openConversationBetween('irc:late@test', 'web:v_1'))?.id, c.id, 'one who joined it closed shares it once open');
+    });
+
     it('finds the open conversation two parties share, most recently active first', async () => {
       const older = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
       const newer = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });

@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { JOINING_TTL_MS } from '../../src/store/store.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
-import { assertUpgradedWaits, describeInboxStoreContract } from '../inbox-store-contract.js';
+import { assertUpgradedConversations, describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 let server: PostgresServer;
@@ -85,7 +85,7 @@ describe('Postgres store', () => {
     await newer.close();
   });
 
-  it('upgrades a database of the step before: each conversation knows since when its customer waits', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open', async () => {
     const url = await server.createDatabase();
     await query(
       url,
@@ -107,10 +107,11 @@ describe('Postgres store', () => {
        ('m3', 'c1', 3, 'web:v_1@shop', 'x', '2026-01-01T00:00:03.000Z', 'sent'), ('m4', 'c2', 1, 'web:v_2@shop', 'x', '2026-01-01T00:00:04.000Z', 'sent'),
        ('m5', 'c2', 2, 'web:a_ann@shop', 'x', '2026-01-01T00:00:05.000Z', 'sent'), ('m6', 'c3', 1, 'web:v_3@shop', 'x', '2026-01-01T00:00:06.000Z', 'sent')`,
     );
+    await query(url, "INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)");
     const store = new PostgresStore({ url });
     await store.open();
     try {
-      await assertUpgradedWaits(store);
+      await assertUpgradedConversations(store);
     } finally {
       await store.close();
     }

@@ -8,7 +8,7 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewMessage } from '../../src/store/store.js';
 import { until } from '../helpers.js';
-import { assertUpgradedWaits, describeInboxStoreContract } from '../inbox-store-contract.js';
+import { assertUpgradedConversations, describeInboxStoreContract } from '../inbox-store-contract.js';
 import { type StoreContractSetup, describeStoreContract } from '../store-contract.js';
 
 /** A fresh backing for each case of the store's contracts. */
@@ -412,6 +412,16 @@ describe('SQLite store', () => {
     }
   });
 
+  it("reads a party's open conversations by the participants' index, not every conversation it ever had", async () => {
+    await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_al'] });
+    await store.listConversations({ participant: 'web:a_al', state: 'open', limit: 10 });
+    const internals = store as unknown as { statements: Record<string, { source: string }>; listStatements: Map<string, unknown> };
+    const sources = [internals.statements.openBetween!.source, ...internals.listStatements.keys()];
+    assert.equal(sources.length, 2);
+    for (const [source, plan] of plansOf(sources))
+      assert.match(plan, /USING (COVERING )?INDEX participants_by_address \(address=\? AND conversation_open=\?\)/, `${source}\n${plan}`);
+  });
+
   it('sweeps long conversations a few at a time, every one of them in the end', async () => {
     const ids: string[] = [];
     for (let c = 0; c < 4; c++) {
@@ -489,7 +499,7 @@ describe('SQLite store', () => {
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
   });
 
-  it('upgrades a database of the step before: each conversation knows since when its customer waits', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open', async () => {
     await store.close();
     const oldPath = join(dir, 'before-waits.db');
     const db = new Database(oldPath);
@@ -509,10 +519,11 @@ describe('SQLite store', () => {
     message.run('m5', 'c2', 2, 'web:a_ann@shop', '2026-01-01T00:00:05.000Z');
     conversation.run('c3', 'closed', 'web:v_3@shop');
     message.run('m6', 'c3', 1, 'web:v_3@shop', '2026-01-01T00:00:06.000Z');
+    db.prepare("INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)").run();
     db.close();
 
     store = new SqliteStore({ path: oldPath });
     await store.open();
-    await assertUpgradedWaits(store);
+    await assertUpgradedConversations(store);
   });
 });

@@ -378,4 +378,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX conversations_by_site_state;
   CREATE INDEX conversations_by_site_state ON conversations (site_key, state, updated_at);
   `,
+  /*
+   * 21 (SQLite's step 25): whether each participant's conversation is open, beside the participant:
+   * a party's open conversations come by index, not by reading every conversation the party ever
+   * took part in
+   */ `
+  ALTER TABLE participants ADD COLUMN conversation_open BOOLEAN NOT NULL DEFAULT true;
+  UPDATE participants SET conversation_open = false WHERE conversation_id IN (SELECT id FROM conversations WHERE state <> 'open');
+  DROP INDEX participants_by_address;
+  CREATE INDEX participants_by_address ON participants (address, conversation_open, conversation_id);
+  `,
 ];

@@ -310,8 +310,9 @@ export class PostgresStore implements Store {
   private async insertParticipant(id: string, address: Address, on: Queryable): Promise<void> {
     await on.query(
       `WITH changed AS (UPDATE conversations SET roster = roster + 1 WHERE id = $1)
-       INSERT INTO participants (conversation_id, address, position)
-       VALUES ($1, $2, (SELECT count(*) FROM participants WHERE conversation_id = $1)) ON CONFLICT DO NOTHING`,
+       INSERT INTO participants (conversation_id, address, position, conversation_open)
+       SELECT $1, $2, (SELECT count(*) FROM participants WHERE conversation_id = $1), state = 'open' FROM conversations WHERE id = $1
+       ON CONFLICT DO NOTHING`,
       [id, address],
     );
   }
@@ -368,7 +369,10 @@ export class PostgresStore implements Store {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
-    if (query.participant !== undefined) where.push(`c.id IN (SELECT conversation_id FROM participants WHERE address = ${param(query.participant)})`);
+    if (query.participant !== undefined) {
+      const open = query.state !== undefined ? ` AND conversation_open = ${param(query.state === 'open')}` : '';
+      where.push(`c.id IN (SELECT conversation_id FROM participants WHERE address = ${param(query.participant)}${open})`);
+    }
     if (query.siteKey !== undefined) where.push(`c.site_key = ${param(query.siteKey)}`);
     if (query.state !== undefined) where.push(`c.state = ${param(query.state)}`);
     if (query.teams !== undefined) where.push(`c.team = ANY(${param([...query.teams])}::text[])`);
@@ -390,7 +394,7 @@ export class PostgresStore implements Store {
       `SELECT ${CONVERSATION} FROM participants pa
        JOIN participants pb ON pb.conversation_id = pa.conversation_id AND pb.address = $1
        JOIN conversations c ON c.id = pa.conversation_id
-       WHERE pa.address = $2 AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`,
+       WHERE pa.address = $2 AND pa.conversation_open AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`,
       [b, a],
     );
     return rows[0] ? toConversation(rows[0]) : null;
@@ -406,9 +410,9 @@ export class PostgresStore implements Store {
   }
 
   /** One UPDATE of a conversation's row, answered with the conversation as it then is. */
-  private async updateConversation(id: string, set: string, params: unknown[]): Promise<ConversationRecord> {
+  private async updateConversation(id: string, set: string, params: unknown[], also: { with?: string } = {}): Promise<ConversationRecord> {
     const rows = await this.rows<ConversationWithParticipants>(
-      `WITH c AS (UPDATE conversations SET ${set}, updated_at = $2 WHERE id = $1 RETURNING *) SELECT ${CONVERSATION} FROM c`,
+      `WITH ${also.with ? `${also.with}, ` : ''}c AS (UPDATE conversations SET ${set}, updated_at = $2 WHERE id = $1 RETURNING *) SELECT ${CONVERSATION} FROM c`,
       [id, new Date().toISOString(), ...params],
     );
     if (!rows[0]) throw new Error(`conversation ${id} does not exist`);
@@ -416,8 +420,11 @@ export class PostgresStore implements Store {
   }
 
   async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
-    // The close time: `updated_at` ($2) of the change that closed it.
-    return this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state]);
+    // The close time: `updated_at` ($2) of the change that closed it. Its participants' rows say
+    // whether it is open (participants_by_address), in the same statement.
+    return this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state], {
+      with: "participants_open AS (UPDATE participants SET conversation_open = ($3 = 'open') WHERE conversation_id = $1)",
+    });
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {

@@ -419,4 +419,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX conversations_by_site_state;
   CREATE INDEX conversations_by_site_state ON conversations (site_key, state, updated_at);
   `,
+  /*
+   * 25: whether each participant's conversation is open, beside the participant: a party's open
+   * conversations (an agent's, and the one two parties share) come by index, not by reading every
+   * conversation the party ever took part in
+   */ `
+  ALTER TABLE participants ADD COLUMN conversation_open INTEGER NOT NULL DEFAULT 1;
+  UPDATE participants SET conversation_open = 0 WHERE conversation_id IN (SELECT id FROM conversations WHERE state <> 'open');
+  DROP INDEX participants_by_address;
+  CREATE INDEX participants_by_address ON participants (address, conversation_open, conversation_id);
+  `,
 ];

@@ -419,8 +419,10 @@ export class SqliteStore implements Store {
           AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)`),
       insertConversation: db.prepare(`INSERT INTO conversations (id, site_key, team, assignee, state, opened_by, created_at, updated_at, last_seq)
         VALUES (@id, @siteKey, @team, @assignee, 'open', @openedBy, @now, @now, 0)`),
-      insertParticipant: db.prepare(`INSERT OR IGNORE INTO participants (conversation_id, address, position)
-        VALUES (?, ?, (SELECT count(*) FROM participants WHERE conversation_id = ?))`),
+      // Its conversation's state beside it (participants_by_address): a party's open conversations come by index.
+      insertParticipant: db.prepare<[string, string]>(`INSERT OR IGNORE INTO participants (conversation_id, address, position, conversation_open)
+        SELECT id, ?, (SELECT count(*) FROM participants WHERE conversation_id = id), state = 'open' FROM conversations WHERE id = ?`),
+      participantsOpen: db.prepare<[number, string]>('UPDATE participants SET conversation_open = ? WHERE conversation_id = ?'),
       getConversation: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
       participantsOf: db.prepare<[string], { address: string }>('SELECT address FROM participants WHERE conversation_id = ? ORDER BY position'),
       // `+site_key`: looked up by the opener's index (a few rows), never by walking the site's
@@ -439,7 +441,7 @@ export class SqliteStore implements Store {
       openBetween: db.prepare<[string, string], { id: string }>(`SELECT c.id FROM participants a
         JOIN participants b ON b.conversation_id = a.conversation_id AND b.address = ?
         JOIN conversations c ON c.id = a.conversation_id
-        WHERE a.address = ? AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
+        WHERE a.address = ? AND a.conversation_open = 1 AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ?, closed_at = CASE WHEN ? = 'closed' THEN ? END WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
       assignIfQueued: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ? AND assignee IS NULL AND state = 'open'`),
@@ -688,7 +690,7 @@ export class SqliteStore implements Store {
         openedBy: input.openedBy,
         now: new Date().toISOString(),
       });
-      for (const address of input.participants) this.statements.insertParticipant.run(id, address, id);
+      for (const address of input.participants) this.statements.insertParticipant.run(address, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -717,6 +719,10 @@ export class SqliteStore implements Store {
     if (query.participant !== undefined) {
       where.push('p.address = ?');
       params.push(query.participant);
+      if (query.state !== undefined) {
+        where.push('p.conversation_open = ?');
+        params.push(query.state === 'open' ? 1 : 0);
+      }
     }
     if (query.siteKey !== undefined) {
       where.push('c.site_key = ?');
@@ -764,6 +770,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const now = new Date().toISOString();
       this.statements.setState.run(state, now, state, now, id);
+      this.statements.participantsOpen.run(state === 'open' ? 1 : 0, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -771,7 +778,7 @@ export class SqliteStore implements Store {
   async assignConversation(id: string, assignee: Address): Promise<ConversationRecord> {
     return this.write(() => {
       this.statements.assign.run(assignee, new Date().toISOString(), id);
-      this.statements.insertParticipant.run(id, assignee, id);
+      this.statements.insertParticipant.run(assignee, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -779,7 +786,7 @@ export class SqliteStore implements Store {
   async assignIfQueued(id: string, assignee: Address, options: Joining = {}): Promise<ConversationRecord | null> {
     return this.write(() => {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
-      this.statements.insertParticipant.run(id, assignee, id);
+      this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
       return SqliteStore.copy(this.requireConversation(id));
     });
@@ -795,7 +802,7 @@ export class SqliteStore implements Store {
         if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
       }
       this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
-      if (to !== null) this.statements.insertParticipant.run(id, to, id);
+      if (to !== null) this.statements.insertParticipant.run(to, id);
       // Not who has it already (two transfers to it raced): it has what was said.
       if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
       return SqliteStore.copy(this.requireConversation(id));
@@ -891,7 +898,7 @@ export class SqliteStore implements Store {
 
   async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
     return this.write(() => {
-      this.statements.insertParticipant.run(id, address, id);
+      this.statements.insertParticipant.run(address, id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
