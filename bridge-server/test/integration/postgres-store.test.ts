@@ -178,7 +178,12 @@ describe('Postgres store', () => {
     }
   }
 
-  it('queues a message for a party assigned while its append waited for the conversation, though it read the participants before', async () => {
+  /**
+   * Runs `during` while an assignment is under way on another node: it holds a new conversation's
+   * row, ANN added (open), not committed yet; `during` starts what is to wait for it, which is
+   * awaited once the assignment is committed.
+   */
+  async function whileAssigning(what: string, during: (store: PostgresStore, conversationId: string) => Promise<unknown>): Promise<PostgresStore> {
     const url = await server.createDatabase();
     const store = new PostgresStore({ url, poolSize: 2 });
     await store.open();
@@ -186,29 +191,58 @@ describe('Postgres store', () => {
     await assigning.connect();
     try {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
-      // An assignment under way on another node: it holds the conversation's row, ANN added, not committed yet.
       await assigning.query('BEGIN');
       await assigning.query('UPDATE conversations SET assignee = $1, roster = roster + 1 WHERE id = $2', [ANN, c.id]);
       await assigning.query('INSERT INTO participants (conversation_id, address, position) VALUES ($1, $2, 1)', [c.id, ANN]);
-      const seen: (readonly Address[])[] = [];
-      const appended = store.appendMessage({
-        conversationId: c.id,
+      const waiting = during(store, c.id);
+      await someoneWaitsFor(url, assigning, what);
+      await assigning.query('COMMIT');
+      await waiting;
+      return store;
+    } catch (error) {
+      await store.close();
+      throw error;
+    } finally {
+      await assigning.end();
+    }
+  }
+
+  it('queues a message for a party assigned while its append waited for the conversation, though it read the participants before', async () => {
+    const seen: (readonly Address[])[] = [];
+    const store = await whileAssigning('the append waits for the assignment holding the conversation', (on, conversationId) =>
+      on.appendMessage({
+        conversationId,
         from: 'web:v_1',
         text: 'hello',
         status: 'accepted',
         outbox: [],
         outboxFor: (participants) => (seen.push(participants), participants.filter((p) => p === ANN).map((recipient) => ({ recipient, network: 'xmpp' }))),
-      });
-      await someoneWaitsFor(url, assigning, 'the append waits for the assignment holding the conversation');
-      await assigning.query('COMMIT');
-      await appended;
+      }),
+    );
+    try {
       assert.deepEqual(seen, [['web:v_1', ANN]]);
       assert.deepEqual(
         (await store.pendingOutbox('xmpp', 10)).map((item) => [item.message.text, item.recipient]),
         [['hello', ANN]],
       );
     } finally {
-      await assigning.end();
+      await store.close();
+    }
+  });
+
+  it('closes a conversation for a participant another node added while the close waited for the conversation', async () => {
+    let id = '';
+    const store = await whileAssigning('the close waits for the assignment holding the conversation', (on, conversationId) => {
+      id = conversationId;
+      return on.setConversationState(conversationId, 'closed');
+    });
+    try {
+      assert.deepEqual(
+        (await store.listConversations({ participant: ANN, state: 'closed', limit: 10 })).map((x) => x.id),
+        [id],
+      );
+      assert.deepEqual(await store.listConversations({ participant: ANN, state: 'open', limit: 10 }), []);
+    } finally {
       await store.close();
     }
   });

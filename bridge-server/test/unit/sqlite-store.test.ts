@@ -44,6 +44,35 @@ describe('SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('runs the writes of a batch again one by one only when one of them threw, not when the transaction could not start', async () => {
+    const internals = store as unknown as { db: Database.Database; runEach: { immediate(batch: unknown[]): unknown } };
+    const runEach = internals.runEach;
+    let again = 0;
+    internals.runEach = Object.assign(() => {}, { immediate: (batch: unknown[]) => (again++, runEach.immediate(batch)) });
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+    const say = (conversationId: string) => store.appendMessage({ conversationId, from: 'web:v_1', text: 'hi', status: 'accepted', outbox: [] });
+    const [kept, refused] = await Promise.allSettled([say(c.id), say('c_missing')]);
+    assert.equal(kept.status, 'fulfilled');
+    assert.equal(refused.status, 'rejected');
+    assert.equal(again, 1, 'a write threw: the others run again, each in a savepoint');
+
+    // Another connection holds the write lock: the batch fails as a whole, once.
+    const other = new Database(path);
+    internals.db.pragma('busy_timeout = 20');
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const outcomes = await Promise.allSettled([say(c.id), say(c.id)]);
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code),
+        ['SQLITE_BUSY', 'SQLITE_BUSY'],
+      );
+      assert.equal(again, 1, 'nothing ran: nothing is run again');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('reports the outbox items it queued with a message exactly as the queue reads them back', async () => {
     const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test', 'irc:b@irc.test'] });
     const result = await store.appendMessage({
@@ -394,7 +423,8 @@ describe('SQLite store', () => {
     }
   });
 
-  it('finds what a sweep or an erasure deletes by index, never by reading a whole table or all of a site', () => {
+  it("finds what a sweep or an erasure deletes by index, never by reading the site's conversations, the messages or the inbound ids", () => {
+    // (The pending outbox and the handovers under way are read whole by an erasure: they are short.)
     type Statements = Record<string, { source: string }>;
     const internals = store as unknown as { statements: Statements; inboxes: { statements: Statements }; contacts: { statements: Statements } };
     const { statements } = internals;
@@ -405,6 +435,7 @@ describe('SQLite store', () => {
       statements.deleteJoiningsOf!.source,
       statements.deleteDeparturesOf!.source,
       internals.inboxes.statements.deleteCursorsBy!.source,
+      internals.inboxes.statements.deleteNotesBy!.source,
       internals.contacts.statements.unused!.source,
     ];
     for (const [source, plan] of plansOf(sources)) {

@@ -410,20 +410,25 @@ export class PostgresStore implements Store {
   }
 
   /** One UPDATE of a conversation's row, answered with the conversation as it then is. */
-  private async updateConversation(id: string, set: string, params: unknown[], also: { with?: string } = {}): Promise<ConversationRecord> {
+  private async updateConversation(id: string, set: string, params: unknown[], on: Queryable = this.db): Promise<ConversationRecord> {
     const rows = await this.rows<ConversationWithParticipants>(
-      `WITH ${also.with ? `${also.with}, ` : ''}c AS (UPDATE conversations SET ${set}, updated_at = $2 WHERE id = $1 RETURNING *) SELECT ${CONVERSATION} FROM c`,
+      `WITH c AS (UPDATE conversations SET ${set}, updated_at = $2 WHERE id = $1 RETURNING *) SELECT ${CONVERSATION} FROM c`,
       [id, new Date().toISOString(), ...params],
+      on,
     );
     if (!rows[0]) throw new Error(`conversation ${id} does not exist`);
     return toConversation(rows[0]);
   }
 
   async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
-    // The close time: `updated_at` ($2) of the change that closed it. Its participants' rows say
-    // whether it is open (participants_by_address), in the same statement.
-    return this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state], {
-      with: "participants_open AS (UPDATE participants SET conversation_open = ($3 = 'open') WHERE conversation_id = $1)",
+    return this.transaction(async (client) => {
+      // The close time: `updated_at` ($2) of the change that closed it.
+      const record = await this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state], client);
+      // Its participants' rows say whether it is open (participants_by_address). A statement of
+      // its own, once the conversation's row is held: it sees every participant a transaction that
+      // held the row before added (one statement's snapshot would miss those committed while it waited).
+      await client.query('UPDATE participants SET conversation_open = $2 WHERE conversation_id = $1', [id, state === 'open']);
+      return record;
     });
   }
 

@@ -71,7 +71,9 @@ function prepare(db: Database.Database) {
     note: db.prepare<[string], { author: string; created_at: string }>('SELECT author, created_at FROM notes WHERE id = ?'),
     deleteNotesOf: db.prepare<[string]>('DELETE FROM notes WHERE conversation_id = ?'),
     deleteCursorsOf: db.prepare<[string]>('DELETE FROM read_cursors WHERE conversation_id = ?'),
-    deleteNotesBy: db.prepare<[string, string]>('DELETE FROM notes WHERE author = ? AND conversation_id IN (SELECT id FROM conversations WHERE site_key = ?)'),
+    deleteNotesBy: db.prepare<[string, string]>(
+      'DELETE FROM notes WHERE author = ? AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = notes.conversation_id AND c.site_key = ?)',
+    ),
     deleteCursorsBy: db.prepare<[string, string]>(
       'DELETE FROM read_cursors WHERE reader = ? AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = read_cursors.conversation_id AND c.site_key = ?)',
     ),

@@ -123,6 +123,13 @@ const SWEEP_BATCH = 200;
  */
 const SWEEP_MESSAGES = 250;
 
+/** A write of a batch run without savepoints threw (`cause`): the batch runs again, each write in a savepoint. */
+class WriteThrew extends Error {
+  constructor(override readonly cause: unknown) {
+    super('a write of the batch threw');
+  }
+}
+
 export class SqliteStore implements Store {
   private db!: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
@@ -230,9 +237,11 @@ export class SqliteStore implements Store {
       // Rolled back whole: what the writes remembered of it (cached records, answers, outbox ids) is forgotten.
       this.forgetRunState();
       try {
-        // A lone write threw: the transaction held nothing else. Several: each runs again in a
-        // savepoint of its own, so the one that throws does not undo the others.
-        if (batch.length === 1) throw error;
+        // The transaction itself failed (its start or its commit), or a lone write threw: that is
+        // the outcome. One of several threw: each runs again in a savepoint of its own, so the one
+        // that throws does not undo the others.
+        if (!(error instanceof WriteThrew)) throw error;
+        if (batch.length === 1) throw error.cause;
         outcomes = this.runEach.immediate(batch);
       } catch (failure) {
         // The commit failed (or the lone write threw): nothing of this batch is stored.
@@ -288,7 +297,15 @@ export class SqliteStore implements Store {
       () => this.write(() => searchIndexer.indexAll(), 'kept'),
     );
     // Savepoints (two statements per write) only once a write of the batch threw (flush).
-    this.runAll = this.db.transaction((batch: PendingWrite[]): Outcome[] => batch.map((item) => ({ ok: true, value: item.run() })));
+    this.runAll = this.db.transaction((batch: PendingWrite[]): Outcome[] =>
+      batch.map((item) => {
+        try {
+          return { ok: true, value: item.run() };
+        } catch (error) {
+          throw new WriteThrew(error);
+        }
+      }),
+    );
     // Made once: better-sqlite3 turns a nested call into a savepoint.
     const runItem = this.db.transaction((item: PendingWrite) => item.run());
     this.runEach = this.db.transaction((batch: PendingWrite[]): Outcome[] =>
