@@ -116,6 +116,18 @@ describe('block commands and /whois', () => {
     assert.deepEqual(await store.blocks('shop'), []);
   });
 
+  it('names the conversation a ref was shown for, open or closed, without searching; one of another team or site by its ref not at all', async () => {
+    const closed = await conversationOf(MALLORY);
+    await store.setConversationState(closed.id, 'closed');
+    const theirs = await store.createConversation({ siteKey: 'other', openedBy: 'xmpp:eve@x.test', participants: ['xmpp:eve@x.test'], team: 'elsewhere' });
+    const searched: unknown[] = [];
+    const list = store.listConversations.bind(store);
+    store.listConversations = (query) => (searched.push(query), list(query));
+    assert.match(await commands.run(ERIN, `/whois ${refs.refOf(closed.id)}`), new RegExp(`network: xmpp \\(${MALLORY}\\)`));
+    assert.deepEqual(searched, [], 'read by its id');
+    assert.equal(await commands.run(ERIN, `/whois ${refs.refOf(theirs.id)}`), `No conversation of your teams has the ref #${refs.refOf(theirs.id)}.`);
+  });
+
   it("tells in /whois the customer's network, address and whether the network vouches for it", async () => {
     const c = await conversationOf(MALLORY);
     const whois = await commands.run(ERIN, `/whois ${refs.refOf(c.id)}`);

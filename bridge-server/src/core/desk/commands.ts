@@ -145,7 +145,16 @@ export class AgentCommands {
   private async resolve(teams: Scope, ref: string | undefined, usage: string): Promise<ConversationRecord> {
     const cleaned = ref?.replace(/^#/, '').toLowerCase();
     if (!cleaned || !/^[0-9a-z]{4,40}$/.test(cleaned)) throw new CommandError(`Usage: ${usage}`);
-    const query = { teams: teams.map((team) => team.id), idSuffix: cleaned, limit: 2, ...(teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {}) };
+    const teamIds = teams.map((team) => team.id);
+    // The conversation this bridge showed with that ref, read by its id: no search of the site's
+    // conversations by the end of their ids (which reads them all when the ref names a closed one).
+    const shown = this.deps.refs.resolve(cleaned);
+    if (shown !== undefined) {
+      const conversation = await this.deps.store.getConversation(shown);
+      const ours = conversation?.team !== undefined && teamIds.includes(conversation.team);
+      if (conversation && ours && (teams.siteKey === undefined || conversation.siteKey === teams.siteKey)) return conversation;
+    }
+    const query = { teams: teamIds, idSuffix: cleaned, limit: 2, ...(teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {}) };
     // An open conversation wins over closed ones with the same ref.
     let found = await this.deps.store.listConversations({ ...query, state: 'open' });
     if (found.length === 0) found = await this.deps.store.listConversations(query);
