@@ -286,6 +286,33 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.claimStaleJoinings(0), [], 'dropped as claimed');
     });
 
+    it("notes a joining mark's context line: claims tell it until the mark goes, and a mark made anew starts without it", async () => {
+      const ann = 'xmpp:ann@x.test';
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'] });
+      await append(c.id, { text: 'before' });
+      await store.markIntroduced(c.id, ann); // no mark yet: nothing to note, nothing made
+      assert.deepEqual(await store.claimStaleJoinings(0), []);
+      await store.assignIfQueued(c.id, ann, { joining: true });
+      const [first] = await store.claimStaleJoinings(0);
+      assert.equal(first?.introduced, false, 'made without it');
+      await store.markIntroduced(c.id, ann);
+      const [second] = await store.claimStaleJoinings(0);
+      assert.deepEqual([second?.conversationId, second?.party, second?.introduced], [c.id, ann, true], 'kept through a claim');
+      const [third] = await store.claimStaleJoinings(0);
+      assert.equal(third?.introduced, true, 'and the next');
+      // Handed to someone else, then to her again: a new handover, a new line.
+      await store.transferConversation(c.id, 'web:a_x');
+      await store.transferConversation(c.id, ann, undefined, { joining: true });
+      const [anew] = await store.claimStaleJoinings(0);
+      assert.equal(anew?.introduced, false, 'a mark made anew starts without it');
+      await store.markIntroduced(c.id, 'xmpp:bob@x.test');
+      const [untouched] = await store.claimStaleJoinings(0);
+      assert.equal(untouched?.introduced, false, "another party's note is not hers");
+      assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 1);
+      await store.markIntroduced(c.id, ann); // caught up: no mark left to note
+      assert.deepEqual(await store.claimStaleJoinings(0), []);
+    });
+
     it('finds open conversations and queues, and reads back what it wrote after a restart', async () => {
       const c = await conversation();
       assert.equal((await store.findOpenConversation({ siteKey: 'shop', openedBy: 'web:v_1', team: 'support' }))?.id, c.id);

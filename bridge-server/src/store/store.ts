@@ -81,6 +81,8 @@ export interface JoiningMark {
   conversationId: string;
   party: Address;
   since: number;
+  /** Its handover's context line went out already (`markIntroduced`): finishing it sends no other. */
+  introduced: boolean;
 }
 
 /** A recipient on a network that delivers through the outbox; `notBefore` (epoch ms) holds its item back until then. */
@@ -468,6 +470,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * while it is as claimed: a mark made anew since (the party assigned again) stays.
    */
   dropJoining(mark: JoiningMark): Promise<void>;
+  /**
+   * The context line of a party's handover went out (desk/handover.ts): its joining mark says so
+   * until the catch-up removes it, so a node that claims the mark does not send the line again. A
+   * mark made anew (the party assigned again) starts without it; no mark, nothing changes.
+   */
+  markIntroduced(conversationId: string, party: Address): Promise<void>;
   /** How many items wait in a network's outbox. */
   outboxDepth(network: string): Promise<number>;
   /** Networks with outbox items, for the worker's start-up flush. */

@@ -530,7 +530,7 @@ describe('SQLite store', () => {
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
   });
 
-  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out', async () => {
     await store.close();
     const oldPath = join(dir, 'before-waits.db');
     const db = new Database(oldPath);
@@ -551,10 +551,14 @@ describe('SQLite store', () => {
     conversation.run('c3', 'closed', 'web:v_3@shop');
     message.run('m6', 'c3', 1, 'web:v_3@shop', '2026-01-01T00:00:06.000Z');
     db.prepare("INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)").run();
+    // A handover left unfinished by the older bridge: whether its context line went out is not known.
+    db.prepare("INSERT INTO joining (conversation_id, party, since) VALUES ('c1', 'xmpp:ann@x.test', 2)").run();
     db.close();
 
     store = new SqliteStore({ path: oldPath });
     await store.open();
     await assertUpgradedConversations(store);
+    const [mark] = await store.claimStaleJoinings(0);
+    assert.deepEqual([mark?.conversationId, mark?.party, mark?.introduced], ['c1', 'xmpp:ann@x.test', false], 'its line is sent when it is finished');
   });
 });

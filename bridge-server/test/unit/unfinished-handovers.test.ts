@@ -10,17 +10,48 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { Handover } from '../../src/core/desk/handover.js';
 import { UnfinishedHandovers } from '../../src/core/desk/unfinished-handovers.js';
+import type { NetworkRegistry } from '../../src/networks/registry.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { schemeRegistry as registry, sendQueued, silent as logger, visitorSays } from '../handover-desk.js';
 
 const ANN = 'xmpp:ann@x.test' as Address;
 const VISITOR = 'web:v_1' as Address;
 
+/** Each address's network is its scheme; the outbox networks run, and take the context lines an agent gets (`lines`: to whom). */
+function runningRegistry(lines: Address[]): NetworkRegistry {
+  return {
+    forAddress: (address: Address) =>
+      address.startsWith('web:')
+        ? { scheme: 'web', deliversFromStore: true }
+        : {
+            scheme: address.split(':')[0]!,
+            deliversFromStore: false,
+            status: () => ({ state: 'online' }),
+            notice: async ({ to }: { to: Address }) => void lines.push(to),
+          },
+  } as unknown as NetworkRegistry;
+}
+
+/** The store, but every catch-up fails (the database failing just then). */
+const failingCatchUps = (store: Store): Store =>
+  new Proxy(store, {
+    get: (target, property, receiver) =>
+      property === 'queueEarlierMessages' ? () => Promise.reject(new Error('database unavailable')) : (Reflect.get(target, property, receiver) as unknown),
+  });
+
 /** One node's desk on a store: its handovers, their finishing, and its visitor's messages. */
-function desk(store: SqliteStore) {
+function desk(store: Store, networks: NetworkRegistry = registry) {
   const kicked: string[] = [];
-  const handover = new Handover({ store, registry, logger, refs: {} as never, kickOutbox: (network) => void kicked.push(network), hosted: {} as never });
-  const unfinished = new UnfinishedHandovers({ store, registry, handover, logger });
+  const handover = new Handover({
+    store,
+    registry: networks,
+    logger,
+    refs: { refOf: () => 'c0ffe' } as never,
+    kickOutbox: (network) => void kicked.push(network),
+    hosted: { isHosted: () => true },
+  });
+  const unfinished = new UnfinishedHandovers({ store, registry: networks, handover, logger });
   const say = visitorSays(store, VISITOR);
   /** Finishes what it claimed at start, and stops. */
   const finish = async () => {
@@ -92,6 +123,51 @@ describe('handovers a crash cut short', () => {
     assert.deepEqual(claiming.kicked, [], 'the claim queued nothing');
     await claiming.say(c.id, 'after');
     assert.deepEqual([...sent, ...(await sendQueued(store))], ['hello', 'said on the other node meanwhile', 'between', 'after']);
+  });
+
+  it('send the context line once: not again for a handover whose line went out before its catch-up failed, nor at each claim of one that keeps failing', async () => {
+    const lines: Address[] = [];
+    const networks = runningRegistry(lines);
+    const failing = desk(failingCatchUps(store), networks);
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
+    await failing.say(c.id, 'hello');
+    const assigned = await failing.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+    await assert.rejects(failing.handover.to(assigned!, ANN), /database unavailable/);
+    assert.deepEqual(lines, [ANN], 'the line went out; the history did not');
+    // Claimed (by this node or another) while the database still fails: no line again, at any claim.
+    for (let claim = 0; claim < 2; claim++) {
+      await failing.unfinished.claimAtStart(true);
+      await failing.finish();
+    }
+    assert.deepEqual(lines, [ANN]);
+    assert.deepEqual(await queued(), []);
+    // The database back, the next claim finishes it: the history, without a second line.
+    const recovered = desk(store, networks);
+    await recovered.unfinished.claimAtStart(true);
+    await recovered.finish();
+    assert.deepEqual(lines, [ANN]);
+    assert.deepEqual(await queued(), [`hello -> ${ANN}`]);
+    assert.deepEqual(await store.claimStaleJoinings(0), [], 'finished');
+  });
+
+  it('send the context line when finishing a handover cut short before it, and once only should its catch-up then fail', async () => {
+    const lines: Address[] = [];
+    const networks = runningRegistry(lines);
+    const before = desk(store, networks);
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
+    await before.say(c.id, 'hello');
+    // The process dies after the assignment's commit, before the context line.
+    await before.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+    assert.deepEqual(lines, []);
+    const failing = desk(failingCatchUps(store), networks);
+    await failing.unfinished.claimAtStart(true);
+    await failing.finish();
+    assert.deepEqual(lines, [ANN], 'the claim sent it');
+    const after = desk(store, networks);
+    await after.unfinished.claimAtStart(true);
+    await after.finish();
+    assert.deepEqual(lines, [ANN], 'the next claim did not');
+    assert.deepEqual(await queued(), [`hello -> ${ANN}`]);
   });
 
   /** A conversation with 'hello', handed to ANN by a handover that never ended, whose mark `after` claimed. */

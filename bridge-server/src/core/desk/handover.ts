@@ -47,20 +47,36 @@ export class Handover {
     return assign(network && !network.deliversFromStore ? { joining: true } : {});
   }
 
-  /** After `assign`: the context line, then the conversation so far (what was said while the line went out included). */
-  async to(conversation: ConversationRecord, agent: Address): Promise<void> {
-    const introduced = this.introduce(conversation, agent).catch((error: unknown) =>
-      this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
-    );
-    // A network slow to take the line does not hold back what was said (its mark would be claimed meanwhile).
-    await bounded(introduced, INTRODUCE_WAIT_MS);
+  /**
+   * After `assign`: the context line, then the conversation so far (what was said while the line
+   * went out included). `introduced`: the line went out already (a handover another node left
+   * unfinished, its mark says so), and is not sent again.
+   */
+  async to(conversation: ConversationRecord, agent: Address, options: { introduced?: boolean } = {}): Promise<void> {
+    if (!options.introduced) {
+      let sent = false;
+      const introducing = this.introduce(conversation, agent).then(
+        (went) => (sent = went),
+        (error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
+      );
+      // A network slow to take the line does not hold back what was said (its mark would be claimed meanwhile).
+      await bounded(introducing, INTRODUCE_WAIT_MS);
+      // Told to the mark before the catch-up removes it: a node that claims this handover (this
+      // one taking too long, or gone) does not send the line again. Only a line that went out in
+      // time: later, the mark may be another handover's.
+      if (sent) {
+        await this.deps.store
+          .markIntroduced(conversation.id, agent)
+          .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not noted on the joining mark'));
+      }
+    }
     await this.catchUp(conversation, agent);
   }
 
-  /** The first line an agent on another network gets about a conversation, in the conversation's own chat. */
-  async introduce(conversation: ConversationRecord, agent: Address): Promise<void> {
+  /** The first line an agent on another network gets about a conversation, in the conversation's own chat; whether it went out. */
+  async introduce(conversation: ConversationRecord, agent: Address): Promise<boolean> {
     const network = this.deps.registry.forAddress(agent);
-    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return false;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
@@ -82,13 +98,19 @@ export class Handover {
       return '';
     });
     const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.${returning ?? ''}`;
-    await network
+    return network
       .notice({
         to: agent,
         text,
         about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
       })
-      .catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'context line not sent'));
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.deps.logger.debug({ err: error, agent }, 'context line not sent');
+          return false;
+        },
+      );
   }
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {

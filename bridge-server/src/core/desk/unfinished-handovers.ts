@@ -2,9 +2,9 @@
  * Handovers that never ended: a node died (or its catch-up kept failing) between an agent's
  * assignment and the catch-up that queues what was said before (handover.ts). Their joining marks
  * stay in the store, which holds the agent's messages back; once a mark is older than
- * JOINING_TTL_MS, a node claims it and finishes the handover: the context line again, then the
- * catch-up, which queues once (whoever removes the mark queues). A node that runs alone claims
- * every mark as it starts: none can be running.
+ * JOINING_TTL_MS, a node claims it and finishes the handover: the context line, unless the mark
+ * says it went out already, then the catch-up, which queues once (whoever removes the mark
+ * queues). A node that runs alone claims every mark as it starts: none can be running.
  */
 import type { Logger } from 'pino';
 import type { NetworkRegistry } from '../../networks/registry.js';
@@ -91,6 +91,6 @@ export class UnfinishedHandovers {
       return;
     }
     this.deps.logger.info({ conversation: mark.conversationId, party: mark.party }, 'finishing a handover that never ended');
-    await this.deps.handover.to(conversation, mark.party);
+    await this.deps.handover.to(conversation, mark.party, { introduced: mark.introduced });
   }
 }

@@ -388,4 +388,10 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX participants_by_address;
   CREATE INDEX participants_by_address ON participants (address, conversation_open, conversation_id);
   `,
+  /*
+   * 22 (SQLite's step 26): whether a joining party's context line went out: a node that finishes a
+   * handover another left unfinished sends it only if it did not
+   */ `
+  ALTER TABLE joining ADD COLUMN introduced BOOLEAN NOT NULL DEFAULT false;
+  `,
 ];

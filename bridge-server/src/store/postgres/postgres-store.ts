@@ -294,7 +294,7 @@ export class PostgresStore implements Store {
   private async markJoining(id: string, party: Address, on: Queryable): Promise<void> {
     await on.query(
       `INSERT INTO joining (conversation_id, party, since) VALUES ($1, $2, ${DATABASE_NOW_MS} / 2 * 2)
-       ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since`,
+       ON CONFLICT (conversation_id, party) DO UPDATE SET since = excluded.since, introduced = false`,
       [id, party],
     );
   }
@@ -957,12 +957,16 @@ export class PostgresStore implements Store {
   async claimStaleJoinings(olderThanMs: number): Promise<JoiningMark[]> {
     // One statement: of two nodes claiming at once, each mark goes to one (the other's update finds it stamped anew).
     // Stamped odd (store.ts, `JoiningMark`); with 0, whatever the stamp.
-    const claimed = await this.rows<{ conversation_id: string; party: Address; since: string }>(
+    const claimed = await this.rows<{ conversation_id: string; party: Address; since: string; introduced: boolean }>(
       `UPDATE joining SET since = ${DATABASE_NOW_MS} / 2 * 2 + 1 WHERE $1::bigint = 0 OR since <= ${DATABASE_NOW_MS} - $1
-       RETURNING conversation_id, party, since`,
+       RETURNING conversation_id, party, since, introduced`,
       [olderThanMs],
     );
-    return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party, since: Number(row.since) }));
+    return claimed.map((row) => ({ conversationId: row.conversation_id, party: row.party, since: Number(row.since), introduced: row.introduced }));
+  }
+
+  async markIntroduced(conversationId: string, party: Address): Promise<void> {
+    await this.db.query('UPDATE joining SET introduced = true WHERE conversation_id = $1 AND party = $2', [conversationId, party]);
   }
 
   async dropJoining(mark: JoiningMark): Promise<void> {

@@ -491,11 +491,12 @@ export class SqliteStore implements Store {
       deleteThread: db.prepare<[string, string]>('DELETE FROM conversation_threads WHERE conversation_id = ? AND network = ?'),
       deleteParticipant: db.prepare('DELETE FROM participants WHERE conversation_id = ? AND address = ?'),
       markJoining: db.prepare<[string, string, number]>(`INSERT INTO joining (conversation_id, party, since) VALUES (?, ?, ?)
-        ON CONFLICT DO UPDATE SET since = excluded.since`),
+        ON CONFLICT DO UPDATE SET since = excluded.since, introduced = 0`),
+      markIntroduced: db.prepare<[string, string]>('UPDATE joining SET introduced = 1 WHERE conversation_id = ? AND party = ?'),
       unmarkJoining: db.prepare<[string, string]>('DELETE FROM joining WHERE conversation_id = ? AND party = ?'),
       joiningIn: db.prepare<[string], Address>('SELECT party FROM joining WHERE conversation_id = ?').pluck(),
-      claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string }>(
-        'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party',
+      claimJoinings: db.prepare<[number, number], { conversation_id: string; party: string; introduced: number }>(
+        'UPDATE joining SET since = ? WHERE since <= ? RETURNING conversation_id, party, introduced',
       ),
       dropClaimedJoining: db.prepare<[string, string, number]>('DELETE FROM joining WHERE conversation_id = ? AND party = ? AND since = ?'),
       deleteConversationJoinings: db.prepare('DELETE FROM joining WHERE conversation_id = ?'),
@@ -1111,8 +1112,14 @@ export class SqliteStore implements Store {
       const since = now - (now % 2) + 1; // odd: a claim's (JoiningMark)
       // With 0, whatever the stamp: a wall clock set back since must not hold a mark.
       const madeBy = olderThanMs === 0 ? Number.MAX_SAFE_INTEGER : now - olderThanMs;
-      return this.statements.claimJoinings.all(since, madeBy).map((row) => ({ conversationId: row.conversation_id, party: row.party as Address, since }));
+      return this.statements.claimJoinings
+        .all(since, madeBy)
+        .map((row) => ({ conversationId: row.conversation_id, party: row.party as Address, since, introduced: row.introduced === 1 }));
     }, 'kept');
+  }
+
+  async markIntroduced(conversationId: string, party: Address): Promise<void> {
+    await this.write(() => this.statements.markIntroduced.run(conversationId, party), 'kept');
   }
 
   async dropJoining(mark: JoiningMark): Promise<void> {
