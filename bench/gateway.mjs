@@ -22,7 +22,12 @@ const ROUND_TRIPS = Number(process.env.BENCH_GATEWAY_MESSAGES ?? 1000);
 const WINDOW = Number(process.env.BENCH_GATEWAY_WINDOW ?? 20);
 /** A folder for the bridge's CPU profile (`node --cpu-prof`), when set. */
 const CPU_PROF_DIR = process.env.BENCH_GATEWAY_CPU_PROF;
-const WARMUP = 100;
+/**
+ * Round trips one at a time, then as many with the window, before measuring: each gateway is
+ * measured as it runs for days (with 100, the bridge's CPU per round trip was 1.5 to 1.8x as much,
+ * its compiler still at work on its hot code).
+ */
+const WARMUP = Number(process.env.BENCH_GATEWAY_WARMUP ?? 1000);
 const TEXT = 'Where is my order #48213? It shipped last week but the tracking page has not moved since.';
 const CLI = fileURLToPath(new URL('../bridge-server/dist/cli.js', import.meta.url));
 const BIBOUMI = '/usr/bin/biboumi';
