@@ -308,6 +308,12 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.markIntroduced(c.id, 'xmpp:bob@x.test');
       const [untouched] = await store.claimStaleJoinings(0);
       assert.equal(untouched?.introduced, false, "another party's note is not hers");
+      // Noted, then handed to her anew while her mark is still there (assigned aside without a handover, then back): no note.
+      await store.markIntroduced(c.id, ann);
+      await store.assignConversation(c.id, 'web:a_x');
+      await store.transferConversation(c.id, ann, undefined, { joining: true });
+      const [remade] = await store.claimStaleJoinings(0);
+      assert.deepEqual([remade?.party, remade?.introduced], [ann, false], 'the mark made anew over the old one starts without it');
       assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp', { joining: true }), 1);
       await store.markIntroduced(c.id, ann); // caught up: no mark left to note
       assert.deepEqual(await store.claimStaleJoinings(0), []);

@@ -471,9 +471,10 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    */
   dropJoining(mark: JoiningMark): Promise<void>;
   /**
-   * The context line of a party's handover went out (desk/handover.ts): its joining mark says so
-   * until the catch-up removes it, so a node that claims the mark does not send the line again. A
-   * mark made anew (the party assigned again) starts without it; no mark, nothing changes.
+   * The context line of a party's handover went out (desk/handover.ts): the party's joining mark
+   * says so until the catch-up removes it, so a node that claims the mark does not send the line
+   * again. A mark is made (or made anew, the party assigned again) without it; no mark, nothing
+   * changes.
    */
   markIntroduced(conversationId: string, party: Address): Promise<void>;
   /** How many items wait in a network's outbox. */

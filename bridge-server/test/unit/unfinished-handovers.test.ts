@@ -18,8 +18,12 @@ import { schemeRegistry as registry, sendQueued, silent as logger, visitorSays }
 const ANN = 'xmpp:ann@x.test' as Address;
 const VISITOR = 'web:v_1' as Address;
 
-/** Each address's network is its scheme; the outbox networks run, and take the context lines an agent gets (`lines`: to whom). */
-function runningRegistry(lines: Address[]): NetworkRegistry {
+/**
+ * Each address's network is its scheme; the outbox networks run (`state`: `standby`, on a node of
+ * several without the network's lease), and take the context lines an agent gets (`lines`: to
+ * whom), or refuse them (`refuse`).
+ */
+function runningRegistry(lines: Address[], options: { state?: 'online' | 'standby'; refuse?: boolean } = {}): NetworkRegistry {
   return {
     forAddress: (address: Address) =>
       address.startsWith('web:')
@@ -27,17 +31,20 @@ function runningRegistry(lines: Address[]): NetworkRegistry {
         : {
             scheme: address.split(':')[0]!,
             deliversFromStore: false,
-            status: () => ({ state: 'online' }),
-            notice: async ({ to }: { to: Address }) => void lines.push(to),
+            status: () => ({ state: options.state ?? 'online' }),
+            notice: async ({ to }: { to: Address }) => {
+              if (options.refuse) throw new Error('the agent cannot be reached');
+              lines.push(to);
+            },
           },
   } as unknown as NetworkRegistry;
 }
 
-/** The store, but every catch-up fails (the database failing just then). */
-const failingCatchUps = (store: Store): Store =>
+/** The store, but `method` fails (the database failing just then). */
+const failing = (store: Store, method: keyof Store = 'queueEarlierMessages'): Store =>
   new Proxy(store, {
     get: (target, property, receiver) =>
-      property === 'queueEarlierMessages' ? () => Promise.reject(new Error('database unavailable')) : (Reflect.get(target, property, receiver) as unknown),
+      property === method ? () => Promise.reject(new Error('database unavailable')) : (Reflect.get(target, property, receiver) as unknown),
   });
 
 /** One node's desk on a store: its handovers, their finishing, and its visitor's messages. */
@@ -128,16 +135,16 @@ describe('handovers a crash cut short', () => {
   it('send the context line once: not again for a handover whose line went out before its catch-up failed, nor at each claim of one that keeps failing', async () => {
     const lines: Address[] = [];
     const networks = runningRegistry(lines);
-    const failing = desk(failingCatchUps(store), networks);
+    const failingNode = desk(failing(store), networks);
     const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
-    await failing.say(c.id, 'hello');
-    const assigned = await failing.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
-    await assert.rejects(failing.handover.to(assigned!, ANN), /database unavailable/);
+    await failingNode.say(c.id, 'hello');
+    const assigned = await failingNode.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+    await assert.rejects(failingNode.handover.to(assigned!, ANN), /database unavailable/);
     assert.deepEqual(lines, [ANN], 'the line went out; the history did not');
     // Claimed (by this node or another) while the database still fails: no line again, at any claim.
     for (let claim = 0; claim < 2; claim++) {
-      await failing.unfinished.claimAtStart(true);
-      await failing.finish();
+      await failingNode.unfinished.claimAtStart(true);
+      await failingNode.finish();
     }
     assert.deepEqual(lines, [ANN]);
     assert.deepEqual(await queued(), []);
@@ -159,15 +166,43 @@ describe('handovers a crash cut short', () => {
     // The process dies after the assignment's commit, before the context line.
     await before.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
     assert.deepEqual(lines, []);
-    const failing = desk(failingCatchUps(store), networks);
-    await failing.unfinished.claimAtStart(true);
-    await failing.finish();
+    const failingNode = desk(failing(store), networks);
+    await failingNode.unfinished.claimAtStart(true);
+    await failingNode.finish();
     assert.deepEqual(lines, [ANN], 'the claim sent it');
     const after = desk(store, networks);
     await after.unfinished.claimAtStart(true);
     await after.finish();
     assert.deepEqual(lines, [ANN], 'the next claim did not');
     assert.deepEqual(await queued(), [`hello -> ${ANN}`]);
+  });
+
+  it('note only a line this node sent: one refused, or handed to the node holding the network, is sent when the handover is finished', async () => {
+    for (const options of [{ refuse: true }, { state: 'standby' as const }]) {
+      const lines: Address[] = [];
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
+      const first = desk(failing(store), runningRegistry(lines, options));
+      await first.say(c.id, 'hello');
+      const assigned = await first.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+      await assert.rejects(first.handover.to(assigned!, ANN), /database unavailable/);
+      const finishing = desk(store, runningRegistry(lines));
+      await finishing.unfinished.claimAtStart(true);
+      await finishing.finish();
+      assert.deepEqual(lines, options.refuse ? [ANN] : [ANN, ANN], JSON.stringify(options));
+      assert.deepEqual(await sendQueued(store), ['hello']);
+    }
+  });
+
+  it('catch up whatever becomes of the note: a store failing to take it holds nothing back', async () => {
+    const lines: Address[] = [];
+    const node = desk(failing(store, 'markIntroduced'), runningRegistry(lines));
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: VISITOR, participants: [VISITOR] });
+    await node.say(c.id, 'hello');
+    const assigned = await node.handover.assign(ANN, (joining) => store.assignIfQueued(c.id, ANN, joining));
+    await node.handover.to(assigned!, ANN);
+    assert.deepEqual(lines, [ANN]);
+    assert.deepEqual(await queued(), [`hello -> ${ANN}`]);
+    assert.deepEqual(await store.claimStaleJoinings(0), [], 'finished');
   });
 
   /** A conversation with 'hello', handed to ANN by a handover that never ended, whose mark `after` claimed. */

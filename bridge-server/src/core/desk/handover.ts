@@ -63,7 +63,9 @@ export class Handover {
       await bounded(introducing, INTRODUCE_WAIT_MS);
       // Told to the mark before the catch-up removes it: a node that claims this handover (this
       // one taking too long, or gone) does not send the line again. Only a line that went out in
-      // time: later, the mark may be another handover's.
+      // time, while the mark is most likely still this handover's: the note goes to the party's
+      // mark as it is now, and one made anew meanwhile (the conversation taken away and given back
+      // within the wait) would take it too, its own line then not sent should it be claimed.
       if (sent) {
         await this.deps.store
           .markIntroduced(conversation.id, agent)
@@ -73,10 +75,15 @@ export class Handover {
     await this.catchUp(conversation, agent);
   }
 
-  /** The first line an agent on another network gets about a conversation, in the conversation's own chat; whether it went out. */
+  /**
+   * The first line an agent on another network gets about a conversation, in the conversation's
+   * own chat; whether this node sent it (a node of several without the network's lease hands it to
+   * the holder, and does not hear whether it went out).
+   */
   async introduce(conversation: ConversationRecord, agent: Address): Promise<boolean> {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return false;
+    const sentHere = network.status().state === 'online';
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
@@ -105,7 +112,7 @@ export class Handover {
         about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
       })
       .then(
-        () => true,
+        () => sentHere,
         (error: unknown) => {
           this.deps.logger.debug({ err: error, agent }, 'context line not sent');
           return false;
