@@ -1141,7 +1141,9 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await append(c.id, { outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
       await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] });
       await store.enqueueWebhooks([
-        { id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) },
+        // Named by its column; and one that names no conversation, by its body.
+        { id: 'about-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', conversationId: c.id, body: '{"data":{}}' },
+        { id: 'naming-c', hook: 'h', event: 'conversation.opened', siteKey: 'shop', body: JSON.stringify({ conversationId: c.id }) },
       ]);
       await store.setConversationThread(c.id, 'email', '["<c@x.test>"]');
       const blog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_blog', participants: ['web:v_blog'] });
@@ -1157,6 +1159,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assignee: 'web:a_busy@shop',
       });
       const beforeKept = kept.updatedAt;
+      // About the conversation that stays, quoting the other's id: it stays too.
+      await store.enqueueWebhooks([
+        { id: 'about-kept', hook: 'h', event: 'conversation.message', siteKey: 'shop', conversationId: kept.id, body: JSON.stringify({ text: `see ${c.id}` }) },
+      ]);
       assert.deepEqual(await store.sweepSite('shop', beforeKept), { conversations: 1, messages: 1, parties: 1, blobs: [] });
       assert.equal(await store.getConversation(c.id), null);
       assert.equal(await store.getParty('web:v_1'), null);
@@ -1164,7 +1170,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.notEqual(await store.getConversation(kept.id), null);
       assert.equal(await store.outboxDepth('xmpp'), 0);
       assert.deepEqual(await store.offers(), []);
-      assert.equal(await store.webhookBacklog(), 0);
+      assert.deepEqual(
+        (await store.pendingWebhooks('h', 10)).map((delivery) => delivery.id),
+        ['about-kept'],
+      );
       assert.equal(await store.conversationThread(c.id, 'email'), null);
       assert.notEqual(await store.getConversation(blog.id), null, 'another site is not swept');
       assert.equal(await store.conversationThread(blog.id, 'email'), '["<blog@x.test>"]');

@@ -260,6 +260,8 @@ export interface NewWebhookDelivery {
   hook: string;
   event: string;
   siteKey: string;
+  /** The conversation the event is about, as its data names it (every event of the API does): deleted with it. */
+  conversationId?: string;
   /** The exact JSON sent on every attempt. */
   body: string;
 }

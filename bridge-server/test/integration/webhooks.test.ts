@@ -3,7 +3,7 @@ import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
-import { WEBHOOK_EVENTS, type WebhookConfig, type WebhookDelivery, webhookConfigSchema } from '../../src/core/webhooks/config.js';
+import { WEBHOOK_EVENTS, type WebhookConfig, type WebhookDelivery, type WebhookEvent, webhookConfigSchema } from '../../src/core/webhooks/config.js';
 import { WebhookDispatcher } from '../../src/core/webhooks/dispatcher.js';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -107,6 +107,15 @@ describe('webhooks', () => {
       { url: 'https://crm.example.com/hooks', secret: SECRET, extra: true },
     ];
     for (const config of invalid) assert.equal(webhookConfigSchema.safeParse(config).success, false, JSON.stringify(config));
+  });
+
+  it('files each delivery under the conversation its event is about, as the events name it', () => {
+    const webhooks = new WebhookDispatcher({ hooks: [hook('https://crm.example.com/hooks')], store: {} as never, logger: captureLogs().logger });
+    const about = (event: WebhookEvent, data: unknown) => webhooks.withWrite(event, 'shop').build(data)[0]?.conversationId;
+    assert.equal(about('conversation.message', { conversationId: 'c_1', message: { id: 'm_1' } }), 'c_1');
+    for (const event of ['conversation.opened', 'conversation.assigned', 'conversation.closed', 'conversation.rated'] as const)
+      assert.equal(about(event, { conversation: { id: 'c_2' } }), 'c_2', event);
+    assert.equal(about('conversation.opened', {}), undefined, 'none named: found by its body');
   });
 
   it('sends a signed JSON POST that verifies, and fails with a wrong secret, tampered body or old timestamp', async (t) => {

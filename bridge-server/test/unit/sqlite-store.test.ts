@@ -423,13 +423,14 @@ describe('SQLite store', () => {
     }
   });
 
-  it("finds what a sweep or an erasure deletes by index, never by reading the site's conversations, the messages or the inbound ids", () => {
+  it("finds what a sweep or an erasure deletes by index, never by reading the site's conversations, the messages, the inbound ids or the waiting webhook deliveries", () => {
     // (The pending outbox and the handovers under way are read whole by an erasure: they are short.)
     type Statements = Record<string, { source: string }>;
     const internals = store as unknown as { statements: Statements; inboxes: { statements: Statements }; contacts: { statements: Statements } };
     const { statements } = internals;
     const sources = [
       statements.deleteConversationInbound!.source,
+      statements.deleteConversationWebhooks!.source,
       statements.deleteSenderInbound!.source,
       statements.deleteRecipientOutbox!.source,
       statements.deleteJoiningsOf!.source,
@@ -439,7 +440,7 @@ describe('SQLite store', () => {
       internals.contacts.statements.unused!.source,
     ];
     for (const [source, plan] of plansOf(sources)) {
-      assert.doesNotMatch(plan, /SCAN (inbound_ids|conversations|contacts|messages|c|k|m)\b|conversations_by_site/, `${source}\n${plan}`);
+      assert.doesNotMatch(plan, /SCAN (inbound_ids|conversations|contacts|messages|webhook_deliveries|c|k|m)\b|conversations_by_site/, `${source}\n${plan}`);
     }
   });
 
@@ -530,7 +531,7 @@ describe('SQLite store', () => {
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
   });
 
-  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation', async () => {
     await store.close();
     const oldPath = join(dir, 'before-waits.db');
     const db = new Database(oldPath);
@@ -553,6 +554,10 @@ describe('SQLite store', () => {
     db.prepare("INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)").run();
     // A handover left unfinished by the older bridge: whether its context line went out is not known.
     db.prepare("INSERT INTO joining (conversation_id, party, since) VALUES ('c1', 'xmpp:ann@x.test', 2)").run();
+    // Webhook deliveries waiting: each is found by the conversation its body names.
+    const delivery = db.prepare("INSERT INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (?, 'h', ?, 'shop', ?)");
+    delivery.run('w1', 'conversation.message', JSON.stringify({ id: 'w1', data: { conversationId: 'c1', message: { text: 'x' } } }));
+    delivery.run('w2', 'conversation.closed', JSON.stringify({ id: 'w2', data: { conversation: { id: 'c3' } } }));
     db.close();
 
     store = new SqliteStore({ path: oldPath });
@@ -560,5 +565,14 @@ describe('SQLite store', () => {
     await assertUpgradedConversations(store);
     const [mark] = await store.claimStaleJoinings(0);
     assert.deepEqual([mark?.conversationId, mark?.party, mark?.introduced], ['c1', 'xmpp:ann@x.test', false], 'its line is sent when it is finished');
+    const reader = new Database(oldPath, { readonly: true });
+    try {
+      assert.deepEqual(reader.prepare('SELECT id, conversation_id FROM webhook_deliveries ORDER BY id').all(), [
+        { id: 'w1', conversation_id: 'c1' },
+        { id: 'w2', conversation_id: 'c3' },
+      ]);
+    } finally {
+      reader.close();
+    }
   });
 });

@@ -58,6 +58,14 @@ interface Sleep {
 }
 
 /** A hook's key in the store: from its URL (several hooks with one URL are told apart by their rank). */
+/** The conversation an event's data is about: `conversation.message` names it, the others carry it (docs/support-desk.md, "Webhooks"). */
+function conversationOf(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const about = data as { conversationId?: unknown; conversation?: { id?: unknown } };
+  const id = about.conversationId ?? about.conversation?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 function hookKeys(configs: readonly WebhookConfig[]): string[] {
   const seen = new Map<string, number>();
   return configs.map((config) => {
@@ -190,7 +198,8 @@ export class WebhookDispatcher {
       // One id per hook delivery, kept across its retries (and restarts) so the receiver can dedupe.
       // The site's backend knows its parties as its clients do (networks/web/site-scope.ts).
       const delivery: WebhookDelivery = { id: randomUUID(), event, siteKey, createdAt, data: toClientForm(data) };
-      return [{ id: delivery.id, hook: hook.key, event, siteKey, body: JSON.stringify(delivery) }];
+      const conversationId = conversationOf(data);
+      return [{ id: delivery.id, hook: hook.key, event, siteKey, ...(conversationId ? { conversationId } : {}), body: JSON.stringify(delivery) }];
     });
   }
 

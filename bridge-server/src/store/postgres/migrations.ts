@@ -394,4 +394,12 @@ export const MIGRATIONS: readonly string[] = [
    */ `
   ALTER TABLE joining ADD COLUMN introduced BOOLEAN NOT NULL DEFAULT false;
   `,
+  /*
+   * 23 (SQLite's step 27): the conversation each webhook delivery is about, indexed: the deliveries
+   * of a conversation that goes are found by it, not by reading every waiting body
+   */ `
+  ALTER TABLE webhook_deliveries ADD COLUMN conversation_id TEXT COLLATE "C";
+  UPDATE webhook_deliveries SET conversation_id = coalesce(body::jsonb #>> '{data,conversationId}', body::jsonb #>> '{data,conversation,id}');
+  CREATE INDEX webhook_deliveries_by_conversation ON webhook_deliveries (conversation_id);
+  `,
 ];

@@ -670,15 +670,17 @@ export class PostgresStore implements Store {
       on,
     );
     await on.query(
-      `INSERT INTO webhook_deliveries (id, hook, event, site_key, body)
-       SELECT d.id, d.hook, d.event, d.site_key, d.body
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS d (id, hook, event, site_key, body, n) ORDER BY d.n
+      `INSERT INTO webhook_deliveries (id, hook, event, site_key, conversation_id, body)
+       SELECT d.id, d.hook, d.event, d.site_key, d.conversation_id, d.body
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS d (id, hook, event, site_key, conversation_id, body, n) ORDER BY d.n
        ON CONFLICT (id) DO NOTHING`,
       [
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.hook),
         deliveries.map((d) => d.event),
         deliveries.map((d) => d.siteKey),
+        deliveries.map((d) => d.conversationId ?? null),
         deliveries.map((d) => d.body),
       ],
     );
@@ -1246,8 +1248,11 @@ export class PostgresStore implements Store {
     await client.query('DELETE FROM conversation_threads WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM offers WHERE conversation_id = ANY($1::text[])', params);
     await client.query('DELETE FROM continuations WHERE conversation_id = ANY($1::text[])', params);
+    // By their column; a delivery that names no conversation, by its body.
+    await client.query('DELETE FROM webhook_deliveries WHERE conversation_id = ANY($1::text[])', params);
     await client.query(
-      'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)',
+      `DELETE FROM webhook_deliveries w WHERE w.conversation_id IS NULL AND w.site_key = $1
+         AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS c (id) WHERE strpos(w.body, c.id) > 0)`,
       [siteKey, [...ids]],
     );
     await client.query('DELETE FROM conversations WHERE id = ANY($1::text[])', params);

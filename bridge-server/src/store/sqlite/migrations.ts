@@ -435,4 +435,13 @@ export const MIGRATIONS: readonly string[] = [
    */ `
   ALTER TABLE joining ADD COLUMN introduced INTEGER NOT NULL DEFAULT 0;
   `,
+  /*
+   * 27: the conversation each webhook delivery is about, indexed: the deliveries of a conversation
+   * that goes (a retention sweep, an erasure) are found by it, not by reading every waiting body
+   */ `
+  ALTER TABLE webhook_deliveries ADD COLUMN conversation_id TEXT;
+  UPDATE webhook_deliveries SET conversation_id = coalesce(json_extract(body, '$.data.conversationId'), json_extract(body, '$.data.conversation.id'))
+    WHERE json_valid(body);
+  CREATE INDEX webhook_deliveries_by_conversation ON webhook_deliveries (conversation_id);
+  `,
 ];

@@ -546,7 +546,9 @@ export class SqliteStore implements Store {
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
-      insertWebhook: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (@id, @hook, @event, @siteKey, @body)'),
+      insertWebhook: db.prepare<[string, string, string, string, string | null, string]>(
+        'INSERT OR IGNORE INTO webhook_deliveries (id, hook, event, site_key, conversation_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       pendingWebhooks: db.prepare<[string, number], WebhookRow>(
         'SELECT id, hook, event, site_key, body, attempts, next_attempt_at FROM webhook_deliveries WHERE hook = ? ORDER BY seq LIMIT ?',
       ),
@@ -606,6 +608,10 @@ export class SqliteStore implements Store {
       deleteConversationThreads: db.prepare('DELETE FROM conversation_threads WHERE conversation_id = ?'),
       deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
       deleteWebhooksMentioning: db.prepare<[string, string]>('DELETE FROM webhook_deliveries WHERE site_key = ? AND instr(body, ?) > 0'),
+      // By its column; a delivery that names no conversation, by its body.
+      deleteConversationWebhooks: db.prepare<[string, string, string]>(
+        'DELETE FROM webhook_deliveries WHERE conversation_id = ? OR (conversation_id IS NULL AND site_key = ? AND instr(body, ?) > 0)',
+      ),
       deleteSenderOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ? AND sender = ?)'),
       deleteSenderMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sender = ?'),
@@ -980,7 +986,7 @@ export class SqliteStore implements Store {
         ...(input.via !== undefined ? { via: input.via } : {}),
       });
     }
-    for (const delivery of input.webhooks?.(message) ?? []) this.statements.insertWebhook.run(delivery);
+    for (const delivery of input.webhooks?.(message) ?? []) this.insertWebhook(delivery);
     const cached = this.conversations.get(input.conversationId);
     if (cached) {
       cached.lastSeq = message.seq;
@@ -1008,6 +1014,11 @@ export class SqliteStore implements Store {
     }, 'kept');
     if (result.kind === 'stored' && result.message.text !== '') this.searchIndexer?.appended();
     return result;
+  }
+
+  /** Queues a webhook delivery, inside the current write. */
+  private insertWebhook(delivery: NewWebhookDelivery): void {
+    this.statements.insertWebhook.run(delivery.id, delivery.hook, delivery.event, delivery.siteKey, delivery.conversationId ?? null, delivery.body);
   }
 
   /** Marks a party joining a conversation (store.ts, `Joining`), inside the current write; stamped even (`JoiningMark`). */
@@ -1137,7 +1148,7 @@ export class SqliteStore implements Store {
   async enqueueWebhooks(deliveries: readonly NewWebhookDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     await this.write(() => {
-      for (const delivery of deliveries) this.statements.insertWebhook.run(delivery);
+      for (const delivery of deliveries) this.insertWebhook(delivery);
     });
   }
 
@@ -1179,7 +1190,7 @@ export class SqliteStore implements Store {
       const row = this.statements.getMark.get(conversationId);
       this.statements.setMark.run(conversationId, mark.state, mark.assignee ?? null);
       const before: ConversationMark | null = row ? { state: row.state, ...(row.assignee !== null ? { assignee: row.assignee as Address } : {}) } : null;
-      for (const delivery of events?.(before) ?? []) this.statements.insertWebhook.run(delivery);
+      for (const delivery of events?.(before) ?? []) this.insertWebhook(delivery);
       return before;
     });
   }
@@ -1287,7 +1298,7 @@ export class SqliteStore implements Store {
     statements.deleteConversationThreads.run(id);
     statements.deleteOffer.run(id);
     statements.deleteContinuation.run(id);
-    statements.deleteWebhooksMentioning.run(siteKey, id);
+    statements.deleteConversationWebhooks.run(id, siteKey, id);
     statements.deleteConversation.run(id);
     this.conversations.delete(id);
     return messages;
