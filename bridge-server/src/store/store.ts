@@ -266,7 +266,7 @@ export interface NewWebhookDelivery {
   body: string;
 }
 
-export interface WebhookDeliveryRecord extends NewWebhookDelivery {
+export interface WebhookDeliveryRecord extends Omit<NewWebhookDelivery, 'conversationId'> {
   /** Attempts made so far. */
   attempts: number;
   /** Epoch ms before which the delivery is not tried again. */

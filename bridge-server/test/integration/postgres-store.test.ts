@@ -113,10 +113,16 @@ describe('Postgres store', () => {
     // Webhook deliveries waiting: each is found by the conversation its body names.
     await query(
       url,
-      "INSERT INTO webhook_deliveries (id, hook, event, site_key, body) VALUES ('w1', 'h', 'conversation.message', 'shop', $1), ('w2', 'h', 'conversation.closed', 'shop', $2)",
+      // Unreadable (not JSON; an escaped NUL, which jsonb refuses), or naming no conversation: left
+      // without one (found by the body, as before), the upgrade going on.
+      `INSERT INTO webhook_deliveries (id, hook, event, site_key, body) VALUES ('w1', 'h', 'conversation.message', 'shop', $1),
+       ('w2', 'h', 'conversation.closed', 'shop', $2), ('w3', 'h', 'conversation.opened', 'shop', 'not JSON c1'),
+       ('w4', 'h', 'conversation.message', 'shop', $3), ('w5', 'h', 'conversation.opened', 'shop', $4)`,
       [
         JSON.stringify({ id: 'w1', data: { conversationId: 'c1', message: { text: 'x' } } }),
         JSON.stringify({ id: 'w2', data: { conversation: { id: 'c3' } } }),
+        JSON.stringify({ id: 'w4', data: { conversationId: 'c1', message: { text: '\0' } } }),
+        JSON.stringify({ id: 'w5', data: {} }),
       ],
     );
     const store = new PostgresStore({ url });
@@ -128,6 +134,9 @@ describe('Postgres store', () => {
       assert.deepEqual(await query(url, 'SELECT id, conversation_id FROM webhook_deliveries ORDER BY id'), [
         { id: 'w1', conversation_id: 'c1' },
         { id: 'w2', conversation_id: 'c3' },
+        { id: 'w3', conversation_id: null },
+        { id: 'w4', conversation_id: null },
+        { id: 'w5', conversation_id: null },
       ]);
     } finally {
       await store.close();

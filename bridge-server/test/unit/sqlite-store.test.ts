@@ -558,6 +558,9 @@ describe('SQLite store', () => {
     const delivery = db.prepare("INSERT INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (?, 'h', ?, 'shop', ?)");
     delivery.run('w1', 'conversation.message', JSON.stringify({ id: 'w1', data: { conversationId: 'c1', message: { text: 'x' } } }));
     delivery.run('w2', 'conversation.closed', JSON.stringify({ id: 'w2', data: { conversation: { id: 'c3' } } }));
+    // Unreadable, or naming no conversation: left without one (found by the body, as before).
+    delivery.run('w3', 'conversation.opened', 'not JSON c1');
+    delivery.run('w4', 'conversation.opened', JSON.stringify({ id: 'w4', data: {} }));
     db.close();
 
     store = new SqliteStore({ path: oldPath });
@@ -570,6 +573,8 @@ describe('SQLite store', () => {
       assert.deepEqual(reader.prepare('SELECT id, conversation_id FROM webhook_deliveries ORDER BY id').all(), [
         { id: 'w1', conversation_id: 'c1' },
         { id: 'w2', conversation_id: 'c3' },
+        { id: 'w3', conversation_id: null },
+        { id: 'w4', conversation_id: null },
       ]);
     } finally {
       reader.close();

@@ -57,7 +57,6 @@ interface Sleep {
   wake: () => void;
 }
 
-/** A hook's key in the store: from its URL (several hooks with one URL are told apart by their rank). */
 /** The conversation an event's data is about: `conversation.message` names it, the others carry it (docs/support-desk.md, "Webhooks"). */
 function conversationOf(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
@@ -66,6 +65,7 @@ function conversationOf(data: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** A hook's key in the store: from its URL (several hooks with one URL are told apart by their rank). */
 function hookKeys(configs: readonly WebhookConfig[]): string[] {
   const seen = new Map<string, number>();
   return configs.map((config) => {

@@ -399,7 +399,23 @@ export const MIGRATIONS: readonly string[] = [
    * of a conversation that goes are found by it, not by reading every waiting body
    */ `
   ALTER TABLE webhook_deliveries ADD COLUMN conversation_id TEXT COLLATE "C";
-  UPDATE webhook_deliveries SET conversation_id = coalesce(body::jsonb #>> '{data,conversationId}', body::jsonb #>> '{data,conversation,id}');
+  -- Row by row: a body jsonb cannot read (not JSON, or an escaped NUL in it) stays without one, found
+  -- by its body as before, and does not stop the upgrade.
+  DO $$
+  DECLARE
+    delivery record;
+    data jsonb;
+  BEGIN
+    FOR delivery IN SELECT seq, body FROM webhook_deliveries LOOP
+      BEGIN
+        data := delivery.body::jsonb -> 'data';
+        UPDATE webhook_deliveries SET conversation_id = coalesce(data ->> 'conversationId', data #>> '{conversation,id}') WHERE seq = delivery.seq;
+      EXCEPTION WHEN others THEN
+        NULL;
+      END;
+    END LOOP;
+  END
+  $$;
   CREATE INDEX webhook_deliveries_by_conversation ON webhook_deliveries (conversation_id);
   `,
 ];
