@@ -190,7 +190,8 @@ export class WebhookDispatcher {
 
   /** The event's deliveries, one per hook that wants it (event and site). */
   private deliveriesFor(event: WebhookEvent, siteKey: string, data: unknown): NewWebhookDelivery[] {
-    if (this.stopped) return [];
+    // No hook configured (the common case): nothing to build for every message.
+    if (this.stopped || this.hooks.length === 0) return [];
     const createdAt = new Date(this.now()).toISOString();
     return this.hooks.flatMap((hook) => {
       if (!hook.config.events.includes(event)) return [];
