@@ -13,8 +13,14 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
+/** Sessions made so far: each gets a resource of its own, as clients do. */
+let sessions = 0;
+
 export async function connectAgent(port: number, username: string, password: string, options: { presence?: boolean } = {}): Promise<Agent> {
-  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password, resource: 'desk' });
+  // A resource of its own: the previous session's unavailable presence, should the server send it
+  // after this one's available (it closes the old session once the socket is gone), is that
+  // resource's, and leaves this one available.
+  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password, resource: `desk${++sessions}` });
   const stanzas: Stanza[] = [];
   const waiters = new Set<() => void>();
   xmpp.on('error', () => undefined);
