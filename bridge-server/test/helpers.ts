@@ -24,6 +24,7 @@ import { identityHash } from '../src/gateway/tokens.js';
 import type { NetworkStatus } from '../src/networks/network.js';
 import type { NetworkDefinition } from '../src/networks/registry.js';
 import { type Bridge, createBridge } from '../src/server.js';
+import type { Store } from '../src/store/store.js';
 import type { Clock } from '../src/util/clock.js';
 
 export const SITE = 'test-site';
@@ -63,7 +64,7 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
 
 export async function startBridge(
   overrides: Record<string, unknown> = {},
-  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock; consoleDist?: string } = {},
+  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock; consoleDist?: string; store?: Store } = {},
 ): Promise<TestBridge> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-it-'));
   const config = parseConfig(baseConfig(dir, overrides), 'test', dir);
@@ -72,6 +73,7 @@ export async function startBridge(
     ...(options.networkDefinitions ? { networkDefinitions: options.networkDefinitions } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.consoleDist !== undefined ? { consoleDist: options.consoleDist } : {}),
+    ...(options.store ? { store: options.store } : {}),
   });
   const url = await bridge.start();
   const sockets: V1Socket[] = [];

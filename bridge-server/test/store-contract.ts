@@ -769,6 +769,20 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offers(), []);
     });
 
+    it('stores the offer an assignment starts with it, only if the assignment is made', async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] };
+      assert.ok(await store.assignIfQueued(c.id, 'web:a_alice', { joining: false, offer: toAlice }));
+      assert.equal(await store.assignIfQueued(c.id, 'web:a_bob', { offer: { ...toAlice, agentId: 'bob' } }), null, 'taken already');
+      await reopen();
+      assert.deepEqual(await store.offers(), [toAlice], 'stored with the assignment, kept across a restart; not the refused one');
+      const toCarol = { conversationId: c.id, agentId: 'carol', deadline: 2000, declined: ['alice'] };
+      await store.transferConversation(c.id, 'web:a_carol', undefined, { offer: toCarol });
+      assert.deepEqual(await store.offers(), [toCarol], 'the earlier offer replaced');
+      await store.transferConversation(c.id, null, undefined, { offer: { ...toCarol, agentId: 'dan' } });
+      assert.deepEqual(await store.offers(), [toCarol], 'back to the queue: nobody to offer it to');
+    });
+
     it("keeps each team's round-robin turns across a restart", async () => {
       assert.deepEqual(await store.offerTurns('support'), new Map());
       await store.takeOfferTurn('support', 'alice');

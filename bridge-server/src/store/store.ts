@@ -73,6 +73,15 @@ export interface Joining {
 }
 
 /**
+ * With an assignment: `joining` (above), and the offer it starts (desk/offers.ts), stored in the
+ * same transaction (replacing the conversation's earlier one): a process that dies right after the
+ * assignment leaves the offer's deadline in the store, for the next start to keep.
+ */
+export interface Assigning extends Joining {
+  offer?: OfferRecord;
+}
+
+/**
  * A party marked joining a conversation (`Joining`); `since`: its stamp (ms), which names this
  * claim of it. A mark is stamped with an even number, a claim with an odd one, so a claim never
  * names a mark made anew in the same millisecond.
@@ -391,12 +400,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
   /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */
-  assignIfQueued(id: string, assignee: Address, options?: Joining): Promise<ConversationRecord | null>;
+  assignIfQueued(id: string, assignee: Address, options?: Assigning): Promise<ConversationRecord | null>;
   /**
    * Moves a conversation to another assignee (null: back to its team's queue), optionally to
    * another team; the previous assignee stops being a participant.
    */
-  transferConversation(id: string, to: Address | null, team?: string, options?: Joining): Promise<ConversationRecord>;
+  transferConversation(id: string, to: Address | null, team?: string, options?: Assigning): Promise<ConversationRecord>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
   /**

@@ -1,8 +1,13 @@
 // Team routing: strategies by live presence and load, capacity, the queue and its positions,
 // agents with several addresses, and offers that move on when the agent does not answer.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Conversation } from '@switchboard/protocol';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 
 async function withTeam(team: Record<string, unknown>, run: (t: TestBridge) => Promise<void>): Promise<void> {
@@ -113,6 +118,39 @@ describe('team routing', () => {
       const settled = await t.bridge.store.getConversation(opened.conversation.id);
       assert.equal(settled?.assignee, `web:a_a3@${SITE}`);
     });
+  });
+
+  it('keeps the offer of an assignment whose process died before the offer started: the next start moves it on at its deadline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+    try {
+      // The process dies right after the assignment's commit: the offer's own writes never happen.
+      const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
+      const offerWrites = new Set<PropertyKey>(['takeOfferTurn', 'saveOffer', 'deleteOffer']);
+      const dying = new Proxy(store, {
+        get: (target, property, receiver) =>
+          offerWrites.has(property) ? () => Promise.reject(new Error('the process died')) : (Reflect.get(target, property, receiver) as unknown),
+      }) as Store;
+      const first = await startBridge({ teams }, { dir, store: dying });
+      try {
+        await agents(first, ['a1']);
+        const { socket: visitor } = await connect(first, { siteKey: SITE });
+        await call(visitor, 'conversation:open', { team: 'support' });
+      } finally {
+        await first.stop();
+      }
+      const second = await startBridge({ teams }, { dir });
+      try {
+        const [assigned] = await second.bridge.store.listConversations({ siteKey: SITE, limit: 10 });
+        assert.equal(assigned?.assignee, `web:a_a1@${SITE}`, 'assigned before the process died');
+        await agents(second, ['a2']);
+        await until(async () => (await second.bridge.store.getConversation(assigned.id))?.assignee === `web:a_a2@${SITE}`, 10_000, 'the offer to move on');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('moves an offer nobody answers to the next agent, with the history, and stops once answered', async () => {

@@ -108,6 +108,23 @@ describe('offers', () => {
     assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
   });
 
+  it('plans the offer an assignment stores, and starts it as stored: its deadline, not stored again', async () => {
+    const { clock, offers, saved, expired } = setUp();
+    assert.equal(offers.plan({ ...conversation, team: 'nobody-offers' }, 'xmpp:bob@example.org'), undefined, 'no such team: no offer');
+    const planned = offers.plan(conversation, 'xmpp:bob@example.org');
+    assert.deepEqual(planned, { conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(30).getTime(), declined: [] });
+    clock.set(at(2)); // the assignment's commit took a while
+    await offers.start(conversation, 'xmpp:bob@example.org', planned);
+    assert.equal(saved.has(conversation.id), false, 'the assignment stored it');
+    clock.set(at(29.999));
+    assert.deepEqual(expired, []);
+    clock.set(at(30));
+    assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
+    // Planned for another agent than the one started: started afresh, and stored.
+    await offers.start(conversation, 'xmpp:carl@example.org', planned);
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+  });
+
   it('never expires once accepted', async () => {
     const { clock, offers, saved, expired } = setUp();
     await offers.start(conversation, 'xmpp:bob@example.org');

@@ -109,10 +109,22 @@ export class Offers {
   }
 
   /**
+   * The offer `start` makes of a conversation to an agent (none: the team makes no offers), for
+   * the assignment to store in its own transaction (store.ts, `Assigning`).
+   */
+  plan(conversation: ConversationRecord, agentId: string): OfferRecord | undefined {
+    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    if (!team || team.offerTimeoutSeconds <= 0) return undefined;
+    const declined = this.running.get(conversation.id)?.declined ?? NOBODY;
+    return { conversationId: conversation.id, agentId, deadline: this.now() + team.offerTimeoutSeconds * 1000, declined: [...declined] };
+  }
+
+  /**
    * Offers a conversation to an agent: unless the agent answers (or claims it) within the team's
    * `offerTimeoutSeconds`, `expired` is called. An earlier offer of it ends; its declines stay.
+   * `stored`: the offer `plan` made, which the assignment stored already.
    */
-  async start(conversation: ConversationRecord, agentId: string): Promise<void> {
+  async start(conversation: ConversationRecord, agentId: string, stored?: OfferRecord): Promise<void> {
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const previous = this.running.get(conversation.id);
     previous?.timer?.cancel();
@@ -121,12 +133,12 @@ export class Offers {
       if (conversation.team !== undefined) await this.deps.store.takeOfferTurn(conversation.team, agentId);
       return;
     }
-    const declined = previous?.declined ?? NOBODY;
-    const deadline = this.now() + team.offerTimeoutSeconds * 1000;
-    this.schedule(conversation.id, { agentId, team: team.id, deadline, declined, timer: undefined });
+    const offer = stored?.agentId === agentId ? stored : this.plan(conversation, agentId)!;
+    const declined = declinedOf(offer.declined);
+    this.schedule(conversation.id, { agentId, team: team.id, deadline: offer.deadline, declined, timer: undefined });
     await this.deps.store.takeOfferTurn(team.id, agentId);
-    await this.deps.store.saveOffer({ conversationId: conversation.id, agentId, deadline, declined: [...declined] });
-    const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline, declined: [...declined] };
+    if (offer !== stored) await this.deps.store.saveOffer(offer);
+    const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline: offer.deadline, declined: [...offer.declined] };
     this.bus.publish(OFFER_STARTED, started);
   }
 

@@ -121,9 +121,11 @@ export class Router {
         await this.positions.enqueued(conversation);
         return conversation;
       }
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address);
+      // The offer is stored with the assignment: should the process die before it starts, the next start keeps its deadline.
+      const offer = this.offers.plan(conversation, candidate.agent.id);
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, offer ? { offer } : {});
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
-      await this.offers.start(assigned, candidate.agent.id);
+      await this.offers.start(assigned, candidate.agent.id, offer);
       await this.deps.handover.introduce(assigned, candidate.address);
       return assigned;
     });
@@ -159,15 +161,16 @@ export class Router {
         continue;
       }
       // Someone may have taken it since the list was read (an agent answering, a transfer).
+      const offer = this.offers.plan(conversation, candidate.agent.id);
       const assigned = await this.deps.handover.assign(candidate.address, (joining) =>
-        this.deps.store.assignIfQueued(conversation.id, candidate.address, joining),
+        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, ...(offer ? { offer } : {}) }),
       );
       if (!assigned) continue;
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
       // The agent has it (and its joining mark) whatever becomes of the offer: the handover always runs.
       try {
-        await this.offers.start(assigned, candidate.agent.id);
+        await this.offers.start(assigned, candidate.agent.id, offer);
       } finally {
         await this.deps.handover.to(assigned, candidate.address);
       }
@@ -215,15 +218,16 @@ export class Router {
         this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
+      const nextOffer = this.offers.plan(now, next.agent.id);
       const moved = await this.deps.handover.assign(next.address, (joining) =>
-        this.deps.store.transferConversation(conversationId, next.address, undefined, joining),
+        this.deps.store.transferConversation(conversationId, next.address, undefined, { ...joining, ...(nextOffer ? { offer: nextOffer } : {}) }),
       );
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
       );
       try {
-        await this.offers.start(moved, next.agent.id);
+        await this.offers.start(moved, next.agent.id, nextOffer);
       } finally {
         await this.deps.handover.to(moved, next.address);
       }

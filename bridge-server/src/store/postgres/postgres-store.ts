@@ -35,6 +35,7 @@ import type {
   TeamSubscriber,
   HistoryQuery,
   NewConversation,
+  Assigning,
   Joining,
   JoiningMark,
   NewMessage,
@@ -473,7 +474,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async assignIfQueued(id: string, assignee: Address, options: Joining = {}): Promise<ConversationRecord | null> {
+  async assignIfQueued(id: string, assignee: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.transaction(async (client) => {
       // Another node's assignment makes this one match nothing: read committed re-checks the row it waited for.
       const result = await client.query(`UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3 AND assignee IS NULL AND state = 'open'`, [
@@ -484,11 +485,12 @@ export class PostgresStore implements Store {
       if (result.rowCount === 0) return null;
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);
+      if (options.offer) await this.putOffer(options.offer, client);
       return this.requireConversation(id, client);
     });
   }
 
-  async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
+  async transferConversation(id: string, to: Address | null, team?: string, options: Assigning = {}): Promise<ConversationRecord> {
     return this.transaction(async (client) => {
       const before = await this.lockConversation(id, client);
       // The previous assignee leaves: it no longer receives the conversation's messages, and had
@@ -512,6 +514,7 @@ export class PostgresStore implements Store {
       if (to !== null) await this.insertParticipant(id, to, client);
       // Not who has it already (two transfers to it raced): it has what was said.
       if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
+      if (to !== null && options.offer) await this.putOffer(options.offer, client);
       return this.requireConversation(id, client);
     });
   }
@@ -1115,7 +1118,12 @@ export class PostgresStore implements Store {
   }
 
   async saveOffer(offer: OfferRecord): Promise<void> {
-    await this.db.query(
+    await this.putOffer(offer, this.db);
+  }
+
+  /** Stores an offer (the conversation's earlier one replaced), on `on` (a transaction's client, or the pool). */
+  private async putOffer(offer: OfferRecord, on: Queryable): Promise<void> {
+    await on.query(
       `INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ($1, $2, $3, $4::text[])
        ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`,
       [offer.conversationId, offer.agentId, offer.deadline, [...offer.declined]],

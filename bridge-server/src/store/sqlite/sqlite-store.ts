@@ -20,6 +20,7 @@ import type {
   ContinuationRecord,
   ConversationRecord,
   HistoryQuery,
+  Assigning,
   Joining,
   JoiningMark,
   NewConversation,
@@ -807,16 +808,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  async assignIfQueued(id: string, assignee: Address, options: Joining = {}): Promise<ConversationRecord | null> {
+  async assignIfQueued(id: string, assignee: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.write(() => {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
+      if (options.offer) this.putOffer(options.offer);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
 
-  async transferConversation(id: string, to: Address | null, team?: string, options: Joining = {}): Promise<ConversationRecord> {
+  async transferConversation(id: string, to: Address | null, team?: string, options: Assigning = {}): Promise<ConversationRecord> {
     return this.write(() => {
       const before = this.requireConversation(id);
       // The previous assignee leaves: it no longer receives the conversation's messages, and had
@@ -829,6 +831,7 @@ export class SqliteStore implements Store {
       if (to !== null) this.statements.insertParticipant.run(to, id);
       // Not who has it already (two transfers to it raced): it has what was said.
       if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
+      if (to !== null && options.offer) this.putOffer(options.offer);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -1203,7 +1206,12 @@ export class SqliteStore implements Store {
   }
 
   async saveOffer(offer: OfferRecord): Promise<void> {
-    await this.write(() => this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined) }));
+    await this.write(() => this.putOffer(offer));
+  }
+
+  /** Stores an offer (the conversation's earlier one replaced), inside the current write. */
+  private putOffer(offer: OfferRecord): void {
+    this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined) });
   }
 
   async deleteOffer(conversationId: string, deadline?: number): Promise<boolean> {
