@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Conversation } from '@switchboard/protocol';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ManualClock } from '../manual-clock.js';
 import type { Store } from '../../src/store/store.js';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 
@@ -123,6 +124,8 @@ describe('team routing', () => {
   it('keeps the offer of an assignment whose process died before the offer started: the next start moves it on at its deadline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
     const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+    // Offers follow clocks the test moves: the deadline comes once a2 is there, however slow the machine.
+    const start = new Date();
     try {
       // The process dies right after the assignment's commit: the offer's own writes never happen.
       const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
@@ -131,7 +134,7 @@ describe('team routing', () => {
         get: (target, property, receiver) =>
           offerWrites.has(property) ? () => Promise.reject(new Error('the process died')) : (Reflect.get(target, property, receiver) as unknown),
       }) as Store;
-      const first = await startBridge({ teams }, { dir, store: dying });
+      const first = await startBridge({ teams }, { dir, store: dying, clock: new ManualClock(start) });
       try {
         await agents(first, ['a1']);
         const { socket: visitor } = await connect(first, { siteKey: SITE });
@@ -139,11 +142,18 @@ describe('team routing', () => {
       } finally {
         await first.stop();
       }
-      const second = await startBridge({ teams }, { dir });
+      const clock = new ManualClock(start);
+      const second = await startBridge({ teams }, { dir, clock });
       try {
         const [assigned] = await second.bridge.store.listConversations({ siteKey: SITE, limit: 10 });
         assert.equal(assigned?.assignee, `web:a_a1@${SITE}`, 'assigned before the process died');
+        assert.deepEqual(
+          (await second.bridge.store.offers()).map((offer) => [offer.conversationId, offer.agentId, offer.deadline]),
+          [[assigned?.id, 'web:a_a1', start.getTime() + 2000]],
+          'its offer, stored with it',
+        );
         await agents(second, ['a2']);
+        clock.set(new Date(start.getTime() + 2000));
         await until(async () => (await second.bridge.store.getConversation(assigned.id))?.assignee === `web:a_a2@${SITE}`, 10_000, 'the offer to move on');
       } finally {
         await second.stop();

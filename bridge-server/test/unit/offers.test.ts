@@ -58,7 +58,7 @@ const teamsConfig = () =>
 
 function setUp(stored: OfferRecord[] = []) {
   const clock = new ManualClock(START);
-  const { saved, store } = offerStore(stored);
+  const { saved, store, turns } = offerStore(stored);
   const expired: { conversationId: string; agentId: string; at: number }[] = [];
   const offers = new Offers({
     store,
@@ -67,7 +67,7 @@ function setUp(stored: OfferRecord[] = []) {
     logger: pino({ level: 'silent' }),
     expired: async (conversationId, agentId) => void expired.push({ conversationId, agentId, at: clock.now().getTime() }),
   });
-  return { clock, offers, saved, expired };
+  return { clock, offers, saved, expired, turns };
 }
 
 /** Nodes sharing one store and bus; each acts on an expiry as the router does: only when it claimed it. */
@@ -109,13 +109,14 @@ describe('offers', () => {
   });
 
   it('plans the offer an assignment stores, and starts it as stored: its deadline, not stored again', async () => {
-    const { clock, offers, saved, expired } = setUp();
+    const { clock, offers, saved, expired, turns } = setUp();
     assert.equal(offers.plan({ ...conversation, team: 'nobody-offers' }, 'xmpp:bob@example.org'), undefined, 'no such team: no offer');
     const planned = offers.plan(conversation, 'xmpp:bob@example.org');
     assert.deepEqual(planned, { conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(30).getTime(), declined: [] });
     clock.set(at(2)); // the assignment's commit took a while
     await offers.start(conversation, 'xmpp:bob@example.org', planned);
     assert.equal(saved.has(conversation.id), false, 'the assignment stored it');
+    assert.ok(turns.has('support xmpp:bob@example.org'), 'the turn taken');
     clock.set(at(29.999));
     assert.deepEqual(expired, []);
     clock.set(at(30));
@@ -123,6 +124,11 @@ describe('offers', () => {
     // Planned for another agent than the one started: started afresh, and stored.
     await offers.start(conversation, 'xmpp:carl@example.org', planned);
     assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+    // Stored by an assignment for a conversation whose team makes none now (it changed teams meanwhile): removed.
+    const movedAway = { ...planned, conversationId: 'c_moved' };
+    saved.set(movedAway.conversationId, movedAway);
+    await offers.start({ ...conversation, id: 'c_moved', team: 'nobody-offers' }, 'xmpp:bob@example.org', movedAway);
+    assert.equal(saved.has('c_moved'), false);
   });
 
   it('never expires once accepted', async () => {

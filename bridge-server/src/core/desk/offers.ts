@@ -112,10 +112,13 @@ export class Offers {
    * The offer `start` makes of a conversation to an agent (none: the team makes no offers), for
    * the assignment to store in its own transaction (store.ts, `Assigning`).
    */
-  plan(conversation: ConversationRecord, agentId: string): OfferRecord | undefined {
+  plan(
+    conversation: ConversationRecord,
+    agentId: string,
+    declined: ReadonlySet<string> = this.running.get(conversation.id)?.declined ?? NOBODY,
+  ): OfferRecord | undefined {
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     if (!team || team.offerTimeoutSeconds <= 0) return undefined;
-    const declined = this.running.get(conversation.id)?.declined ?? NOBODY;
     return { conversationId: conversation.id, agentId, deadline: this.now() + team.offerTimeoutSeconds * 1000, declined: [...declined] };
   }
 
@@ -129,11 +132,12 @@ export class Offers {
     const previous = this.running.get(conversation.id);
     previous?.timer?.cancel();
     if (!team || team.offerTimeoutSeconds <= 0) {
-      if (this.running.delete(conversation.id)) await this.deps.store.deleteOffer(conversation.id);
+      // (An offer the assignment stored for a team that makes none: the conversation changed teams meanwhile.)
+      if (this.running.delete(conversation.id) || stored) await this.deps.store.deleteOffer(conversation.id);
       if (conversation.team !== undefined) await this.deps.store.takeOfferTurn(conversation.team, agentId);
       return;
     }
-    const offer = stored?.agentId === agentId ? stored : this.plan(conversation, agentId)!;
+    const offer = stored?.agentId === agentId && stored.conversationId === conversation.id ? stored : this.plan(conversation, agentId)!;
     const declined = declinedOf(offer.declined);
     this.schedule(conversation.id, { agentId, team: team.id, deadline: offer.deadline, declined, timer: undefined });
     await this.deps.store.takeOfferTurn(team.id, agentId);

@@ -218,7 +218,7 @@ export class Router {
         this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
         return;
       }
-      const nextOffer = this.offers.plan(now, next.agent.id);
+      const nextOffer = this.offers.plan(now, next.agent.id, offer.declined);
       const moved = await this.deps.handover.assign(next.address, (joining) =>
         this.deps.store.transferConversation(conversationId, next.address, undefined, { ...joining, ...(nextOffer ? { offer: nextOffer } : {}) }),
       );
