@@ -769,18 +769,6 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offers(), []);
     });
 
-    it('claims an offer whose time ran out once, holding it until a later deadline', async () => {
-      const c = await conversation();
-      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 1000, declined: ['bob'] });
-      assert.equal(await store.claimOffer(c.id, 999, 31_000), false, 'not the deadline it has');
-      assert.equal(await store.claimOffer(c.id, 1000, 31_000), true);
-      assert.equal(await store.claimOffer(c.id, 1000, 32_000), false, 'claimed once');
-      assert.equal(await store.claimOffer('c_missing', 1000, 31_000), false);
-      await reopen();
-      assert.deepEqual(await store.offers(), [{ conversationId: c.id, agentId: 'alice', deadline: 31_000, declined: ['bob'] }], 'held, kept across a restart');
-      assert.equal(await store.claimOffer(c.id, 31_000, 61_000), true, 'claimed again once the hold ran out');
-    });
-
     it('stores the offer an assignment starts with it, only if the assignment is made', async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
       const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] };

@@ -536,13 +536,6 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * time ran out is acted on by the one caller that removed it: true). Whether one was removed.
    */
   deleteOffer(conversationId: string, deadline?: number): Promise<boolean>;
-  /**
-   * Claims an offer whose time ran out, for the one caller that moves the conversation on (true:
-   * its update found the offer with that deadline): the stored deadline becomes `until`, so should
-   * that caller die before it moves it, the offer runs out again then, for another node or the next
-   * start to act on.
-   */
-  claimOffer(conversationId: string, deadline: number, until: number): Promise<boolean>;
   /** Records that a team's agent was offered a conversation now: its turn comes after every earlier one. */
   takeOfferTurn(team: string, agentId: string): Promise<void>;
   /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */

@@ -20,11 +20,6 @@ import type { OfferRecord, ConversationRecord, Store } from '../../store/store.j
 import type { Clock, Timer } from '../../util/clock.js';
 import type { TeamDirectory } from './teams.js';
 
-/**
- * How long a claim of an offer that ran out holds it (`claimExpiry`): the node that claimed it moves
- * the conversation on well within this; should it die first, the offer runs out again then.
- */
-const EXPIRY_CLAIM_MS = 30_000;
 /** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
 const RESUMED_OFFER_WAIT_MS = 60_000;
 /** Nobody declined: what most offers have, shared. */
@@ -47,7 +42,7 @@ export interface Offer {
 }
 
 export interface OfferDeps {
-  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'claimOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
+  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
   teams: TeamDirectory;
   clock: Clock;
   logger: Logger;
@@ -153,17 +148,11 @@ export class Offers {
 
   /**
    * An offer's time ran out (or its wait ended): true for the one caller, on whichever node, that
-   * gets to act on it (its claim found the stored offer with this deadline, which now holds it for
-   * EXPIRY_CLAIM_MS). False: another node acted, or the offer was accepted or replaced meanwhile;
-   * it is forgotten here.
+   * gets to act on it (it removed the stored offer with this deadline). False: another node acted,
+   * or the offer was accepted or replaced meanwhile; it is forgotten here.
    */
   async claimExpiry(conversationId: string, offer: Offer): Promise<boolean> {
-    const until = this.now() + EXPIRY_CLAIM_MS;
-    if (await this.deps.store.claimOffer(conversationId, offer.deadline, until)) {
-      // As stored now: what keeps it waiting, moves it on or ends it replaces that row.
-      offer.deadline = until;
-      return true;
-    }
+    if (await this.deps.store.deleteOffer(conversationId, offer.deadline)) return true;
     if (this.running.get(conversationId) === offer) this.forget(conversationId);
     return false;
   }
@@ -181,8 +170,7 @@ export class Offers {
       const conversation = await this.deps.store.getConversation(record.conversationId);
       const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
       if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) {
-        // With its deadline: not an offer an assignment on another node has just made in its place.
-        await this.deps.store.deleteOffer(record.conversationId, record.deadline);
+        await this.deps.store.deleteOffer(record.conversationId);
         continue;
       }
       const offer = this.fromRecord(record, team.id);

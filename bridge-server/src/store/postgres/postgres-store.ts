@@ -1138,11 +1138,6 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async claimOffer(conversationId: string, deadline: number, until: number): Promise<boolean> {
-    const result = await this.db.query('UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3', [until, conversationId, deadline]);
-    return (result.rowCount ?? 0) > 0;
-  }
-
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
     await this.db.query(
       `INSERT INTO offer_turns (team, agent_id, turn) VALUES ($1, $2, nextval('offer_turn_seq'))

@@ -572,7 +572,6 @@ export class SqliteStore implements Store {
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
       deleteOfferAt: db.prepare<[string, number]>('DELETE FROM offers WHERE conversation_id = ? AND deadline = ?'),
-      claimOffer: db.prepare<[number, string, number]>('UPDATE offers SET deadline = ? WHERE conversation_id = ? AND deadline = ?'),
       takeOfferTurn: db.prepare<[string, string, string]>(`INSERT INTO offer_turns (team, agent_id, turn)
         VALUES (?, ?, (SELECT coalesce(max(turn), 0) + 1 FROM offer_turns WHERE team = ?))
         ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`),
@@ -1220,10 +1219,6 @@ export class SqliteStore implements Store {
       deadline === undefined ? this.statements.deleteOffer.run(conversationId) : this.statements.deleteOfferAt.run(conversationId, deadline),
     );
     return result.changes > 0;
-  }
-
-  async claimOffer(conversationId: string, deadline: number, until: number): Promise<boolean> {
-    return (await this.write(() => this.statements.claimOffer.run(until, conversationId, deadline))).changes > 0;
   }
 
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
