@@ -78,7 +78,7 @@ export interface Joining {
  * assignment leaves the offer's deadline in the store, for the next start to keep.
  */
 export interface Assigning extends Joining {
-  offer?: OfferRecord;
+  offer?: OfferRecord | undefined;
 }
 
 /**

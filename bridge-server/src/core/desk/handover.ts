@@ -54,19 +54,16 @@ export class Handover {
    */
   async to(conversation: ConversationRecord, agent: Address, options: { introduced?: boolean } = {}): Promise<void> {
     if (!options.introduced) {
-      let sent = false;
-      const introducing = this.introduce(conversation, agent).then(
-        (went) => (sent = went),
-        (error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed'),
-      );
+      const introducing = this.introduce(conversation, agent).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not composed');
+        return false;
+      });
       // A network slow to take the line does not hold back what was said (its mark would be claimed meanwhile).
-      await bounded(introducing, INTRODUCE_WAIT_MS);
-      // Told to the mark before the catch-up removes it: a node that claims this handover (this
-      // one taking too long, or gone) does not send the line again. Only a line that went out in
-      // time, while the mark is most likely still this handover's: the note goes to the party's
-      // mark as it is now, and one made anew meanwhile (the conversation taken away and given back
-      // within the wait) would take it too, its own line then not sent should it be claimed.
-      if (sent) {
+      const sent = await bounded(introducing, INTRODUCE_WAIT_MS);
+      // Told to the mark before the catch-up removes it, so a node that claims this handover does
+      // not send the line again. Only a line that went out in time: the note goes to the party's
+      // mark as it is now, which a handover made anew within the wait would share.
+      if (sent === true) {
         await this.deps.store
           .markIntroduced(conversation.id, agent)
           .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id, agent }, 'context line not noted on the joining mark'));

@@ -123,7 +123,7 @@ export class Router {
       }
       // The offer is stored with the assignment: should the process die before it starts, the next start keeps its deadline.
       const offer = this.offers.plan(conversation, candidate.agent.id);
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, offer ? { offer } : {});
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, { offer });
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
       await this.offers.start(assigned, candidate.agent.id, offer);
       await this.deps.handover.introduce(assigned, candidate.address);
@@ -163,7 +163,7 @@ export class Router {
       // Someone may have taken it since the list was read (an agent answering, a transfer).
       const offer = this.offers.plan(conversation, candidate.agent.id);
       const assigned = await this.deps.handover.assign(candidate.address, (joining) =>
-        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, ...(offer ? { offer } : {}) }),
+        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, offer }),
       );
       if (!assigned) continue;
       assignedCount++;
@@ -220,7 +220,7 @@ export class Router {
       }
       const nextOffer = this.offers.plan(now, next.agent.id, offer.declined);
       const moved = await this.deps.handover.assign(next.address, (joining) =>
-        this.deps.store.transferConversation(conversationId, next.address, undefined, { ...joining, ...(nextOffer ? { offer: nextOffer } : {}) }),
+        this.deps.store.transferConversation(conversationId, next.address, undefined, { ...joining, offer: nextOffer }),
       );
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
