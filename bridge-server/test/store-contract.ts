@@ -780,7 +780,48 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.transferConversation(c.id, 'web:a_carol', undefined, { offer: toCarol });
       assert.deepEqual(await store.offers(), [toCarol], 'the earlier offer replaced');
       await store.transferConversation(c.id, null, undefined, { offer: { ...toCarol, agentId: 'dan' } });
-      assert.deepEqual(await store.offers(), [toCarol], 'back to the queue: nobody to offer it to');
+      assert.deepEqual(await store.offers(), [], 'back to the queue: nobody to offer it to, and the earlier offer is over');
+    });
+
+    it("ends a conversation's earlier offer with any assignment made without one", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      const offer = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] };
+      await store.saveOffer(offer); // left by an assignment whose node did not end it
+      assert.ok(await store.assignIfQueued(c.id, 'web:a_bob'), 'claimed, or taken by answering');
+      assert.deepEqual(await store.offers(), []);
+      await store.saveOffer(offer);
+      await store.transferConversation(c.id, 'web:a_carol', undefined, { joining: true });
+      assert.deepEqual(await store.offers(), [], 'handed to an agent on purpose');
+      const other = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2'], team: 'support' });
+      await store.saveOffer({ ...offer, conversationId: other.id });
+      await store.saveOffer(offer);
+      await store.transferConversation(c.id, null, 'sales');
+      assert.deepEqual(await store.offers(), [{ ...offer, conversationId: other.id }], "back to a queue; only that conversation's");
+    });
+
+    it('claims an expired offer by its deadline, and moves its conversation on only while the claim holds', async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      await store.assignIfQueued(c.id, 'web:a_alice');
+      const offer = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: ['zoe'] };
+      await store.saveOffer(offer);
+      assert.equal(await store.rescheduleOffer(c.id, 1000, 31_000), true, 'claimed: held until 31 s');
+      assert.deepEqual(await store.rescheduleOffer(c.id, 1000, 32_000), { ...offer, deadline: 31_000 }, 'claimed once; the hold as it is stored');
+      assert.equal(await store.rescheduleOffer('c_missing', 1000, 31_000), undefined);
+      await reopen();
+      assert.deepEqual(await store.offers(), [{ ...offer, deadline: 31_000 }], 'the hold is kept: a node that died leaves it to run out');
+      const toBob = { conversationId: c.id, agentId: 'bob', deadline: 90_000, declined: ['zoe', 'alice'] };
+      assert.equal(await store.transferOffered(c.id, 1000, 'web:a_bob', { offer: toBob }), null, 'not with a deadline that is not the claim');
+      assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_alice');
+      const moved = await store.transferOffered(c.id, 31_000, 'web:a_bob', { joining: true, offer: toBob });
+      assert.equal(moved?.assignee, 'web:a_bob');
+      assert.deepEqual(moved?.participants, ['web:v_1', 'web:a_bob']);
+      assert.deepEqual(await store.offers(), [toBob], 'the next offer in place of the claim');
+      // A claim the agent answered meanwhile (its offer removed): the conversation stays.
+      assert.equal(await store.rescheduleOffer(c.id, 90_000, 120_000), true);
+      await store.deleteOffer(c.id);
+      assert.equal(await store.transferOffered(c.id, 120_000, 'web:a_carol', { offer: { ...toBob, agentId: 'carol' } }), null);
+      assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_bob');
+      assert.deepEqual(await store.offers(), []);
     });
 
     it("keeps each team's round-robin turns across a restart", async () => {
@@ -1685,7 +1726,10 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const [a, b] = await nodes();
         const c = await conversation(a);
         await a.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 5000, declined: [] });
-        const removed = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).deleteOffer(c.id, 5000)));
+        const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).rescheduleOffer(c.id, 5000, 35_000 + i)));
+        assert.equal(claims.filter((claim) => claim === true).length, 1);
+        const held = (await a.offers())[0]!.deadline;
+        const removed = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).deleteOffer(c.id, held)));
         assert.equal(removed.filter(Boolean).length, 1);
       });
 

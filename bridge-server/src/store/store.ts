@@ -75,7 +75,9 @@ export interface Joining {
 /**
  * With an assignment: `joining` (above), and the offer it starts (desk/offers.ts), stored in the
  * same transaction (replacing the conversation's earlier one): a process that dies right after the
- * assignment leaves the offer's deadline in the store, for the next start to keep.
+ * assignment leaves the offer's deadline in the store, for the next start to keep. An assignment
+ * without an offer removes the conversation's earlier one (a claim, a transfer, an agent taking it
+ * by answering): an offer never outlives the hands it was made to.
  */
 export interface Assigning extends Joining {
   offer?: OfferRecord | undefined;
@@ -406,6 +408,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * another team; the previous assignee stops being a participant.
    */
   transferConversation(id: string, to: Address | null, team?: string, options?: Assigning): Promise<ConversationRecord>;
+  /**
+   * `transferConversation` of a conversation whose offer ran out, to the next agent: only while the
+   * store still holds its offer with `deadline` (the claim of that expiry, `rescheduleOffer`). Null:
+   * the offer was answered, or the conversation claimed or handed on, meanwhile; nothing changed.
+   */
+  transferOffered(id: string, deadline: number, to: Address, options?: Assigning): Promise<ConversationRecord | null>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
   /**
@@ -532,10 +540,17 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   /** Records (or replaces) a conversation's running offer. */
   saveOffer(offer: OfferRecord): Promise<void>;
   /**
-   * Ends a conversation's offer; with `deadline`, only the offer with that deadline (an offer whose
-   * time ran out is acted on by the one caller that removed it: true). Whether one was removed.
+   * Ends a conversation's offer; with `deadline`, only the offer with that deadline (not one that
+   * replaced it meanwhile). Whether one was removed.
    */
   deleteOffer(conversationId: string, deadline?: number): Promise<boolean>;
+  /**
+   * Moves a conversation's offer with deadline `from` to deadline `to` (how an expiry is claimed:
+   * desk/offers.ts). True when it moved; otherwise the conversation's offer as stored now
+   * (undefined: none), which another node claimed, or which an answer or an assignment removed or
+   * replaced.
+   */
+  rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined>;
   /** Records that a team's agent was offered a conversation now: its turn comes after every earlier one. */
   takeOfferTurn(team: string, agentId: string): Promise<void>;
   /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */

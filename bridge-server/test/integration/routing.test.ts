@@ -39,6 +39,13 @@ async function open(t: TestBridge): Promise<{ socket: V1Socket; conversation: Co
   return { socket, conversation: opened.conversation };
 }
 
+/** `store` with some of its methods replaced (the others its own). */
+function storeWith(store: Store, replaced: Partial<Store>): Store {
+  return new Proxy(store, {
+    get: (target, property, receiver) => (property in replaced ? replaced[property as keyof Store] : (Reflect.get(target, property, receiver) as unknown)),
+  });
+}
+
 describe('team routing', () => {
   it('round-robin takes turns among the available agents', async () => {
     await withTeam({ members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], routing: 'round-robin' }, async (t) => {
@@ -129,11 +136,8 @@ describe('team routing', () => {
     try {
       // The process dies right after the assignment's commit: the offer's own writes never happen.
       const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
-      const offerWrites = new Set<PropertyKey>(['takeOfferTurn', 'saveOffer', 'deleteOffer']);
-      const dying = new Proxy(store, {
-        get: (target, property, receiver) =>
-          offerWrites.has(property) ? () => Promise.reject(new Error('the process died')) : (Reflect.get(target, property, receiver) as unknown),
-      }) as Store;
+      const died = () => Promise.reject(new Error('the process died'));
+      const dying = storeWith(store, { takeOfferTurn: died, saveOffer: died, deleteOffer: died });
       const first = await startBridge({ teams }, { dir, store: dying, clock: new ManualClock(start) });
       try {
         await agents(first, ['a1']);
@@ -160,6 +164,112 @@ describe('team routing', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves a conversation with the agent who answered while its expired offer was being moved on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+    const start = new Date();
+    const clock = new ManualClock(start);
+    // The expiry is claimed, then held there until a1 has answered; the move's outcome is kept.
+    let claimed!: () => void;
+    const claim = new Promise<void>((resolve) => (claimed = resolve));
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    let moveTried!: (outcome: unknown) => void;
+    const move = new Promise<unknown>((resolve) => (moveTried = resolve));
+    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
+    const watched = storeWith(store, {
+      rescheduleOffer: async (...args) => {
+        const outcome = await store.rescheduleOffer(...args);
+        if (outcome === true) {
+          claimed();
+          await held;
+        }
+        return outcome;
+      },
+      transferOffered: async (...args) => {
+        const outcome = await store.transferOffered(...args);
+        moveTried(outcome);
+        return outcome;
+      },
+    });
+    const t = await startBridge({ teams }, { dir, store: watched, clock });
+    try {
+      const [a1] = await agents(t, ['a1', 'a2']);
+      const { conversation } = await open(t);
+      assert.equal(conversation.assignee, 'web:a_a1');
+      clock.set(new Date(start.getTime() + 2000));
+      await claim;
+      const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
+      assert.ok(answer.ok, JSON.stringify(answer));
+      await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the answer to end the offer');
+      letGo();
+      assert.equal(await move, null, 'the move refused: the claim no longer holds');
+      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+      assert.deepEqual(await t.bridge.store.offers(), []);
+    } finally {
+      letGo();
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('moves an expired offer on at the end of its hold when moving it failed the first time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+    const start = new Date();
+    const clock = new ManualClock(start);
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    let failures = 0;
+    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
+    const failingOnce = storeWith(store, {
+      transferOffered: async (...args) => {
+        if (failures++ > 0) return store.transferOffered(...args);
+        failed();
+        throw new Error('the store failed over');
+      },
+    });
+    const t = await startBridge({ teams }, { dir, store: failingOnce, clock });
+    try {
+      await agents(t, ['a1', 'a2']);
+      const { conversation } = await open(t);
+      assert.equal(conversation.assignee, 'web:a_a1');
+      clock.set(new Date(start.getTime() + 2000));
+      await failure;
+      await until(async () => (await t.bridge.store.offers())[0]?.deadline === start.getTime() + 32_000, 5000, 'the claim to be held');
+      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+      clock.set(new Date(start.getTime() + 32_000));
+      await until(async () => (await t.bridge.store.getConversation(conversation.id))?.assignee === `web:a_a2@${SITE}`, 10_000, 'the offer to move on');
+      assert.equal(failures, 2);
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('acts on no offer made to another agent than the one who has the conversation now', async () => {
+    const start = new Date();
+    const clock = new ManualClock(start);
+    const t = await startBridge(
+      { teams: [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 2 }] },
+      { clock },
+    );
+    try {
+      await agents(t, ['a1', 'a2', 'a3']);
+      const { conversation } = await open(t);
+      assert.equal(conversation.assignee, 'web:a_a1');
+      // Handed to a2 where the offer to a1 is not ended (a node of an earlier version): a1's offer is left in the store.
+      const [left] = await t.bridge.store.offers();
+      await t.bridge.store.transferConversation(conversation.id, `web:a_a2@${SITE}`);
+      await t.bridge.store.saveOffer(left!);
+      clock.set(new Date(start.getTime() + 2000));
+      await until(async () => (await t.bridge.store.offers()).length === 0, 5000, "a1's offer to be removed");
+      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a2@${SITE}`, 'not moved on from a2');
+    } finally {
+      await t.stop();
     }
   });
 

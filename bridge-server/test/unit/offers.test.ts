@@ -42,6 +42,12 @@ function offerStore(stored: OfferRecord[] = []) {
         if (deadline !== undefined && saved.get(conversationId)?.deadline !== deadline) return false;
         return saved.delete(conversationId);
       },
+      rescheduleOffer: async (conversationId: string, from: number, to: number) => {
+        const offer = saved.get(conversationId);
+        if (offer?.deadline !== from) return offer;
+        saved.set(conversationId, { ...offer, deadline: to });
+        return true as const;
+      },
       offers: async () => [...saved.values()],
       getConversation: async (id: string) => (id === conversation.id ? conversation : null),
       takeOfferTurn: async (team: string, agentId: string) => void turns.set(`${team} ${agentId}`, ++turn),
@@ -70,12 +76,16 @@ function setUp(stored: OfferRecord[] = []) {
   return { clock, offers, saved, expired, turns };
 }
 
-/** Nodes sharing one store and bus; each acts on an expiry as the router does: only when it claimed it. */
+/**
+ * Nodes sharing one store and bus; each acts on an expiry as the router does: only when it claimed
+ * it, and then (nobody else to take it) ends its claim. A node in `dying` dies right after its claim.
+ */
 function setUpNodes(count: number) {
   const clock = new ManualClock(START);
   const shared = offerStore();
   const bus = loopBus();
-  const acted: { node: number; agentId: string }[] = [];
+  const acted: { node: number; agentId: string; at: number }[] = [];
+  const dying = new Set<number>();
   const nodes: Offers[] = [];
   for (let i = 0; i < count; i++) {
     const node: Offers = new Offers({
@@ -86,12 +96,16 @@ function setUpNodes(count: number) {
       bus: bus.node(),
       expired: async (conversationId, agentId) => {
         const offer = node.current(conversationId);
-        if (offer && (await node.claimExpiry(conversationId, offer))) acted.push({ node: i, agentId });
+        const held = offer && (await node.claimExpiry(conversationId, offer));
+        if (held === undefined) return;
+        acted.push({ node: i, agentId, at: clock.now().getTime() });
+        if (dying.has(i)) node.stop();
+        else await node.release(conversationId, held);
       },
     });
     nodes.push(node);
   }
-  return { clock, nodes, acted, saved: shared.saved, bus };
+  return { clock, nodes, acted, dying, saved: shared.saved, bus };
 }
 
 /** Lets the expiry handlers (async, on the store) finish. */
@@ -154,6 +168,26 @@ describe('offers', () => {
     assert.equal(offers.isWaiting(offer), false);
   });
 
+  it('removes at start a stale offer it read (its conversation closed), not one another node stored since', async () => {
+    const { store, saved } = offerStore([{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(-5).getTime(), declined: [] }]);
+    const offers = new Offers({
+      store: {
+        ...store,
+        // Read closed; meanwhile another node, on which it opened again, offered it to carl.
+        getConversation: async () => {
+          saved.set(conversation.id, { conversationId: conversation.id, agentId: 'xmpp:carl@example.org', deadline: at(30).getTime(), declined: [] });
+          return { ...conversation, state: 'closed' as const };
+        },
+      },
+      teams: teamsConfig(),
+      clock: new ManualClock(START),
+      logger: pino({ level: 'silent' }),
+      expired: async () => undefined,
+    });
+    await offers.resume();
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+  });
+
   it('keeps round-robin turns in the store, per team: the same for every node and after a restart', async () => {
     const first = setUp();
     await first.offers.start(conversation, 'xmpp:carl@example.org');
@@ -172,8 +206,87 @@ describe('offers on several nodes', () => {
     clock.set(at(30));
     for (let i = 0; i < 5; i++) await settle();
     assert.deepEqual(acted.length, 1);
+    assert.equal(saved.has(conversation.id), false, 'the claim ended');
+    assert.equal(nodes.filter((node) => node.current(conversation.id) !== undefined).length, 0, 'nobody watches it any more');
+    clock.set(at(300));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(acted.length, 1);
+  });
+
+  it('holds a claimed offer: the others watch the hold, and act at its end only if the claimant died before it acted', async () => {
+    const { clock, nodes, acted, dying, saved } = setUpNodes(3);
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
+    // Whichever node claims it dies right away: between the claim and moving the conversation on.
+    for (let i = 0; i < 3; i++) dying.add(i);
+    clock.set(at(30));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(acted.length, 1);
+    const claimant = acted[0]!.node;
+    assert.equal(saved.get(conversation.id)?.deadline, at(60).getTime(), 'the stored offer runs out again at the end of the hold');
+    const others = nodes.filter((_, i) => i !== claimant);
+    assert.deepEqual(
+      others.map((node) => node.current(conversation.id)?.deadline),
+      [at(60).getTime(), at(60).getTime()],
+      'the others watch the hold',
+    );
+    dying.clear();
+    clock.set(at(59.999));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(acted.length, 1, 'nobody acts during the hold');
+    clock.set(at(60));
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(acted.length, 2, 'one other node acts at its end, once');
+    assert.notEqual(acted[1]!.node, claimant);
+    assert.equal(acted[1]!.at, at(60).getTime());
     assert.equal(saved.has(conversation.id), false);
-    assert.equal(nodes.filter((node) => node.current(conversation.id) !== undefined).length, 1, 'only the node that acted still holds it (to move it on)');
+  });
+
+  it('watches again, at the end of its hold, an offer its claimant could not act on', async () => {
+    const { clock, offers, saved, expired } = setUp();
+    await offers.start(conversation, 'xmpp:bob@example.org');
+    clock.set(at(30));
+    const offer = offers.current(conversation.id)!;
+    const held = await offers.claimExpiry(conversation.id, offer);
+    assert.equal(held, at(60).getTime());
+    offers.rearm(conversation.id, offer, held); // moving it on failed (the store did)
+    assert.equal(saved.get(conversation.id)?.deadline, held);
+    expired.length = 0;
+    clock.set(at(59.999));
+    assert.deepEqual(expired, []);
+    clock.set(at(60));
+    assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', at: at(60).getTime() }]);
+    assert.notEqual(await offers.claimExpiry(conversation.id, offers.current(conversation.id)!), undefined, 'claimed again then');
+  });
+
+  it('keeps an offer claimed while it waits for agents overdue in the store, unless it was answered meanwhile', async () => {
+    const { clock, offers, saved } = setUp([{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(-5).getTime(), declined: [] }]);
+    await offers.resume();
+    const waiting = offers.current(conversation.id)!;
+    clock.set(at(10)); // an agent came back, but cannot take it: it goes on waiting
+    const held = (await offers.claimExpiry(conversation.id, waiting))!;
+    assert.equal(saved.get(conversation.id)?.deadline, at(40).getTime());
+    await offers.keepWaiting(conversation.id, waiting, held);
+    assert.equal(saved.get(conversation.id)?.deadline, at(-5).getTime(), 'its own deadline again: a restart waits for agents again');
+    assert.equal(offers.current(conversation.id), waiting);
+    // Claimed again, then answered on another node before it was kept waiting: not stored again.
+    const again = (await offers.claimExpiry(conversation.id, waiting))!;
+    saved.delete(conversation.id);
+    await offers.keepWaiting(conversation.id, waiting, again);
+    assert.equal(saved.has(conversation.id), false);
+    assert.equal(offers.current(conversation.id), undefined);
+  });
+
+  it('reads again, when a node leaves, an offer stored with another deadline than the one watched', async () => {
+    const { clock, nodes, saved, bus } = setUpNodes(2);
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
+    bus.missing('desk:offer');
+    clock.set(at(5));
+    await nodes[0]!.start(conversation, 'xmpp:carl@example.org'); // offered again; the bus lost it
+    assert.equal(nodes[1]!.current(conversation.id)?.deadline, at(30).getTime(), 'the other node still watches the first');
+    bus.nodeLeft(0);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual([nodes[1]!.current(conversation.id)?.agentId, nodes[1]!.current(conversation.id)?.deadline], ['xmpp:carl@example.org', at(35).getTime()]);
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
   });
 
   it('takes over the deadline of an offer whose node died', async () => {
@@ -182,7 +295,7 @@ describe('offers on several nodes', () => {
     nodes[0]!.stop(); // its timers die with it; the offer stays in the store
     clock.set(at(30));
     for (let i = 0; i < 5; i++) await settle();
-    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);
+    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
   });
 
   it('reads the stored offers again when a node leaves: one whose start the bus lost is watched then', async () => {
@@ -196,7 +309,7 @@ describe('offers on several nodes', () => {
     assert.equal(nodes[1]!.current(conversation.id)?.deadline, at(30).getTime());
     clock.set(at(30));
     for (let i = 0; i < 5; i++) await settle();
-    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);
+    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
   });
 
   it('watches nothing more once stopped, even when another node leaves (the whole cluster shutting down)', async () => {
@@ -222,7 +335,7 @@ describe('offers on several nodes', () => {
     assert.equal(nodes[1]!.current(conversation.id)?.deadline, at(30).getTime());
     clock.set(at(30));
     for (let i = 0; i < 5; i++) await settle();
-    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org' }]);
+    assert.deepEqual(acted, [{ node: 1, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
   });
 
   it('ends everywhere an offer accepted on one node', async () => {

@@ -6,11 +6,14 @@
  *
  * Several nodes: the store's row is the truth. Every node watches every offer (loaded at start,
  * learned from the others on the bus), so an offer outlives the node that made it; when a deadline
- * passes, whichever nodes see it race to remove the row with that deadline (`claimExpiry`) and
- * only the one that removed it moves the conversation on. An offer accepted on any node is gone
- * from the store, so the others' timers find nothing to claim (and the bus stops them sooner). When
- * a node leaves, the others read the stored offers again: one whose start they missed on the bus
- * would otherwise be watched by nobody.
+ * passes, whichever nodes see it race to move the row's deadline on by a hold (`claimExpiry`), and
+ * only the one that moved it acts; the others watch the row as it now is. The one that acts moves
+ * the conversation on only while the row still holds that claim (`transferOffered`), which replaces
+ * it with the next offer; should it die first, the hold runs out and another node acts. An offer
+ * accepted on any node is gone from the store, and any assignment replaces or removes it, so the
+ * others' timers find nothing to claim (and the bus stops them sooner). When a node leaves, the
+ * others read the stored offers again: one whose start they missed on the bus would otherwise be
+ * watched by nobody.
  * Round-robin turns are kept in the store too, so every node picks the same next agent.
  */
 import type { Logger } from 'pino';
@@ -22,6 +25,8 @@ import type { TeamDirectory } from './teams.js';
 
 /** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
 const RESUMED_OFFER_WAIT_MS = 60_000;
+/** How long the node that claimed an expired offer has to move its conversation on before the offer runs out again, for any node. */
+export const EXPIRY_HOLD_MS = 30_000;
 /** Nobody declined: what most offers have, shared. */
 const NOBODY: ReadonlySet<string> = new Set();
 const declinedOf = (agents: readonly string[]): ReadonlySet<string> => (agents.length === 0 ? NOBODY : new Set(agents));
@@ -42,7 +47,7 @@ export interface Offer {
 }
 
 export interface OfferDeps {
-  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
+  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'rescheduleOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
   teams: TeamDirectory;
   clock: Clock;
   logger: Logger;
@@ -83,19 +88,33 @@ export class Offers {
   async rewatch(): Promise<void> {
     if (this.stopped) return;
     for (const record of await this.deps.store.offers()) {
-      if (this.running.has(record.conversationId)) continue;
-      const conversation = await this.deps.store.getConversation(record.conversationId);
-      const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
-      // Left alone: a stale row (its conversation closed or queued again meanwhile) is not an offer to act on.
-      if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) continue;
-      if (this.stopped || this.running.has(record.conversationId)) continue;
-      const offer = this.fromRecord(record, team.id);
-      // Overdue already: its node died after the deadline, or it waits for an agent to come back
-      // (after a restart; the store does not say which). Either way it waits as a resumed one does.
-      const now = this.now();
-      if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
-      this.schedule(record.conversationId, offer);
+      if (!this.watching(record)) await this.watchStored(record);
     }
+  }
+
+  /** Whether this node watches `record` as stored (its agent and deadline). */
+  private watching(record: OfferRecord): boolean {
+    const offer = this.running.get(record.conversationId);
+    return offer !== undefined && offer.agentId === record.agentId && offer.deadline === record.deadline;
+  }
+
+  /**
+   * Watches a stored offer as it is (in place of what this node watched of it), unless its row is
+   * stale (its conversation closed or queued again meanwhile): that is not an offer to act on, and
+   * is left alone. False: not watched.
+   */
+  private async watchStored(record: OfferRecord): Promise<boolean> {
+    const conversation = await this.deps.store.getConversation(record.conversationId);
+    const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
+    if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) return false;
+    if (this.stopped || this.watching(record)) return !this.stopped;
+    const offer = this.fromRecord(record, team.id);
+    // Overdue already: its node died after the deadline, or it waits for an agent to come back
+    // (after a restart; the store does not say which). Either way it waits as a resumed one does.
+    const now = this.now();
+    if (record.deadline <= now) offer.waitUntil = now + Math.max(team.offerTimeoutSeconds * 1000, RESUMED_OFFER_WAIT_MS);
+    this.schedule(record.conversationId, offer);
+    return true;
   }
 
   /** When each of a team's agents was last offered one of its conversations, as an increasing number (absent: never). */
@@ -147,14 +166,39 @@ export class Offers {
   }
 
   /**
-   * An offer's time ran out (or its wait ended): true for the one caller, on whichever node, that
-   * gets to act on it (it removed the stored offer with this deadline). False: another node acted,
-   * or the offer was accepted or replaced meanwhile; it is forgotten here.
+   * An offer's time ran out (or its wait ended): the one caller, on whichever node, that gets to
+   * act on it moved the stored offer's deadline on by `EXPIRY_HOLD_MS`, and has that hold's
+   * deadline (its claim, which `transferOffered`, `keepWaiting` and `release` name); should it die
+   * before it acts, the offer runs out again then. Undefined: another node claimed it, or it was
+   * accepted or replaced meanwhile; this node watches the stored offer as it now is, or forgets it.
    */
-  async claimExpiry(conversationId: string, offer: Offer): Promise<boolean> {
-    if (await this.deps.store.deleteOffer(conversationId, offer.deadline)) return true;
-    if (this.running.get(conversationId) === offer) this.forget(conversationId);
-    return false;
+  async claimExpiry(conversationId: string, offer: Offer): Promise<number | undefined> {
+    const held = Math.max(this.now(), offer.deadline) + EXPIRY_HOLD_MS;
+    const stored = await this.deps.store.rescheduleOffer(conversationId, offer.deadline, held);
+    if (stored === true) return held;
+    if (this.running.get(conversationId) !== offer) return undefined; // replaced meanwhile (the bus)
+    const watched = stored !== undefined && (await this.watchStored(stored));
+    if (!watched && this.running.get(conversationId) === offer) this.forget(conversationId);
+    return undefined;
+  }
+
+  /**
+   * The claimant could not act on its claim (the store failed): it watches the offer again, so it
+   * runs out at the hold's end here too, whichever node is left to act then.
+   */
+  rearm(conversationId: string, offer: Offer, held: number): void {
+    if (this.running.get(conversationId) !== offer) return;
+    this.schedule(conversationId, { agentId: offer.agentId, team: offer.team, deadline: held, declined: offer.declined, timer: undefined });
+  }
+
+  /**
+   * The claimant ends an offer it claimed (`held`) without moving the conversation: it stays with
+   * the agent it was offered to. Only that claim is removed (not an offer made since).
+   */
+  async release(conversationId: string, held: number): Promise<void> {
+    this.forget(conversationId);
+    await this.deps.store.deleteOffer(conversationId, held);
+    this.bus.publish(OFFER_ENDED, { conversationId });
   }
 
   /**
@@ -170,7 +214,8 @@ export class Offers {
       const conversation = await this.deps.store.getConversation(record.conversationId);
       const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
       if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) {
-        await this.deps.store.deleteOffer(record.conversationId);
+        // Only the row read: another node may have stored a new offer of it since.
+        await this.deps.store.deleteOffer(record.conversationId, record.deadline);
         continue;
       }
       const offer = this.fromRecord(record, team.id);
@@ -186,10 +231,17 @@ export class Offers {
     return offer.waitUntil !== undefined && offer.waitUntil > this.now();
   }
 
-  /** Keeps an offer waiting for an agent to come back, until the end of its wait (stored again: `claimExpiry` removed it). */
-  async keepWaiting(conversationId: string, offer: Offer): Promise<void> {
-    this.schedule(conversationId, offer);
-    await this.deps.store.saveOffer({ conversationId, agentId: offer.agentId, deadline: offer.deadline, declined: [...offer.declined] });
+  /**
+   * Keeps an offer claimed at the end of its time (`held`) waiting for an agent to come back, until
+   * the end of its wait: stored with its own deadline again, which says it is overdue (a restart
+   * waits for agents again), unless the claim was answered or replaced meanwhile.
+   */
+  async keepWaiting(conversationId: string, offer: Offer, held: number): Promise<void> {
+    if ((await this.deps.store.rescheduleOffer(conversationId, held, offer.deadline)) !== true) {
+      if (this.running.get(conversationId) === offer) this.forget(conversationId);
+      return;
+    }
+    if (this.running.get(conversationId) === offer) this.schedule(conversationId, offer);
   }
 
   /** An agent of the team came back: offers waiting for one move now. */
@@ -198,6 +250,16 @@ export class Offers {
       if (offer.team !== team || !this.isWaiting(offer)) continue;
       this.expire(conversationId, offer.agentId);
     }
+  }
+
+  /**
+   * Stops acting on an offer that is not one any more (its conversation is with someone else, or
+   * moved on without it): only that offer's row is removed, not one made since, and the other
+   * nodes find it gone when their own timers run out.
+   */
+  async discard(conversationId: string, offer: Offer): Promise<void> {
+    if (this.running.get(conversationId) === offer) this.forget(conversationId);
+    await this.deps.store.deleteOffer(conversationId, offer.deadline);
   }
 
   /** Ends an offer (accepted, handed over, or over), here and in the store. */

@@ -8,7 +8,7 @@ import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { StateBus } from '../../cluster/state-bus.js';
 import type { ClaimOutcome } from '../../networks/network.js';
-import type { ConversationRecord, Store } from '../../store/store.js';
+import type { ConversationRecord, OfferRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { SerialQueues } from '../../util/serial.js';
 import { usableOnSite } from '../../networks/web/site-scope.js';
@@ -17,7 +17,7 @@ import type { ClientHub } from '../hub.js';
 import type { PresenceService } from '../presence.js';
 import { toWireConversation } from '../wire.js';
 import type { Handover } from './handover.js';
-import { Offers } from './offers.js';
+import { type Offer, Offers } from './offers.js';
 import type { QueuePositions } from './queue-positions.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './strategies.js';
 import { TeamHours } from './team-hours.js';
@@ -208,20 +208,34 @@ export class Router {
       // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
       const now = await this.deps.store.getConversation(conversationId);
       if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
-      // Several nodes may see this deadline pass: only the one that removes the stored offer acts.
-      if (!(await this.offers.claimExpiry(conversationId, offer))) return;
-      offer.declined = new Set([...offer.declined, agentId]);
-      const next = await this.pickAgent(team, now.siteKey, offer.declined);
-      if (!next) {
-        // Ran out while the bridge was down: wait a little for the team's agents to come back.
-        if (this.offers.isWaiting(offer)) return this.offers.keepWaiting(conversationId, offer);
-        this.offers.drop(conversationId); // nobody else: it stays with the agent it was offered to
-        return;
+      // Someone else has it than the agent it was offered to: not an offer to act on (only this one is removed).
+      if (!this.offeredTo(now, offer)) return this.offers.discard(conversationId, offer);
+      // Several nodes may see this deadline pass: only the one that claims it acts, within the hold.
+      const held = await this.offers.claimExpiry(conversationId, offer);
+      if (held === undefined) return;
+      let moved: ConversationRecord | null;
+      let next: AgentCandidate | undefined;
+      let nextOffer: OfferRecord | undefined;
+      try {
+        offer.declined = new Set([...offer.declined, agentId]);
+        next = await this.pickAgent(team, now.siteKey, offer.declined);
+        if (!next) {
+          // Ran out while the bridge was down: wait a little for the team's agents to come back.
+          if (this.offers.isWaiting(offer)) return await this.offers.keepWaiting(conversationId, offer, held);
+          return await this.offers.release(conversationId, held); // nobody else: it stays with the agent it was offered to
+        }
+        const to = next;
+        nextOffer = this.offers.plan(now, to.agent.id, offer.declined);
+        // Only while the claim holds: an answer, a claim or a transfer on any node since then wins.
+        moved = await this.deps.handover.assign(to.address, (joining) =>
+          this.deps.store.transferOffered(conversationId, held, to.address, { ...joining, offer: nextOffer }),
+        );
+      } catch (error) {
+        // Not acted on: it runs out again at the hold's end, here or on whichever node is left.
+        this.offers.rearm(conversationId, offer, held);
+        throw error;
       }
-      const nextOffer = this.offers.plan(now, next.agent.id, offer.declined);
-      const moved = await this.deps.handover.assign(next.address, (joining) =>
-        this.deps.store.transferConversation(conversationId, next.address, undefined, { ...joining, offer: nextOffer }),
-      );
+      if (!moved) return this.offers.discard(conversationId, offer);
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
@@ -233,6 +247,12 @@ export class Router {
       }
       this.deps.announcer.announce(moved);
     });
+  }
+
+  /** Whether the conversation is still with the agent `offer` was made to (on any of its addresses). */
+  private offeredTo(conversation: ConversationRecord, offer: Offer): boolean {
+    const agent = this.deps.teams.get(offer.team)?.agents.find((a) => a.id === offer.agentId);
+    return conversation.assignee !== undefined && agent !== undefined && agent.addresses.includes(conversation.assignee);
   }
 
   /** A conversation closed (an agent has room again) or left the queue: offer what waits. */

@@ -101,6 +101,21 @@ interface ConversationWithParticipants extends ConversationRow {
 }
 
 /** The database's clock in epoch ms (webhook claims): every node reads the same one, whatever its own says. */
+/** A row of `offers` (bigint deadlines come back as strings). */
+interface OfferRow {
+  conversation_id: string;
+  agent_id: string;
+  deadline: string;
+  declined: string[];
+}
+
+const toOffer = (row: OfferRow): OfferRecord => ({
+  conversationId: row.conversation_id,
+  agentId: row.agent_id,
+  deadline: Number(row.deadline),
+  declined: row.declined,
+});
+
 const DATABASE_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const toConversation = (row: ConversationWithParticipants) => fromRow(row, row.participants);
 
@@ -485,38 +500,56 @@ export class PostgresStore implements Store {
       if (result.rowCount === 0) return null;
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);
-      if (options.offer) await this.putOffer(options.offer, client);
+      await this.replaceOffer(id, options.offer, client);
       return this.requireConversation(id, client);
     });
   }
 
   async transferConversation(id: string, to: Address | null, team?: string, options: Assigning = {}): Promise<ConversationRecord> {
+    return this.transaction(async (client) => this.transferNow(id, await this.lockConversation(id, client), to, team, options, client));
+  }
+
+  async transferOffered(id: string, deadline: number, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.transaction(async (client) => {
       const before = await this.lockConversation(id, client);
-      // The previous assignee leaves: it no longer receives the conversation's messages, and had
-      // them all so far, unless it leaves before its catch-up (then it has what it had before).
-      if (before.assignee !== null && before.assignee !== to) {
-        await this.deleteParticipant([id], before.assignee as Address, client);
-        await client.query(
-          `WITH unmarked AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 RETURNING 1)
-           INSERT INTO departures (conversation_id, party, through_seq)
-           SELECT id, $2, last_seq FROM conversations WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM unmarked)
-           ON CONFLICT (conversation_id, party) DO UPDATE SET through_seq = excluded.through_seq`,
-          [id, before.assignee],
-        );
-      }
-      await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [
-        to,
-        team ?? null,
-        new Date().toISOString(),
-        id,
-      ]);
-      if (to !== null) await this.insertParticipant(id, to, client);
-      // Not who has it already (two transfers to it raced): it has what was said.
-      if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
-      if (to !== null && options.offer) await this.putOffer(options.offer, client);
-      return this.requireConversation(id, client);
+      // Locked too: an answer's removal waits for this move, or this move sees it gone.
+      const held = await client.query('SELECT 1 FROM offers WHERE conversation_id = $1 AND deadline = $2 FOR UPDATE', [id, deadline]);
+      return held.rowCount === 0 ? null : this.transferNow(id, before, to, undefined, options, client);
     });
+  }
+
+  /** `transferConversation` of conversation `id`, locked (`before`: its assignee then), inside `client`'s transaction. */
+  private async transferNow(
+    id: string,
+    before: { assignee: string | null },
+    to: Address | null,
+    team: string | undefined,
+    options: Assigning,
+    client: PoolClient,
+  ): Promise<ConversationRecord> {
+    // The previous assignee leaves: it no longer receives the conversation's messages, and had
+    // them all so far, unless it leaves before its catch-up (then it has what it had before).
+    if (before.assignee !== null && before.assignee !== to) {
+      await this.deleteParticipant([id], before.assignee as Address, client);
+      await client.query(
+        `WITH unmarked AS (DELETE FROM joining WHERE conversation_id = $1 AND party = $2 RETURNING 1)
+         INSERT INTO departures (conversation_id, party, through_seq)
+         SELECT id, $2, last_seq FROM conversations WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM unmarked)
+         ON CONFLICT (conversation_id, party) DO UPDATE SET through_seq = excluded.through_seq`,
+        [id, before.assignee],
+      );
+    }
+    await client.query('UPDATE conversations SET assignee = $1, team = coalesce($2, team), updated_at = $3 WHERE id = $4', [
+      to,
+      team ?? null,
+      new Date().toISOString(),
+      id,
+    ]);
+    if (to !== null) await this.insertParticipant(id, to, client);
+    // Not who has it already (two transfers to it raced): it has what was said.
+    if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
+    await this.replaceOffer(id, to === null ? undefined : options.offer, client);
+    return this.requireConversation(id, client);
   }
 
   async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
@@ -1138,6 +1171,19 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
+  /** An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one removed; inside `client`'s transaction. */
+  private async replaceOffer(conversationId: string, offer: OfferRecord | undefined, client: PoolClient): Promise<void> {
+    if (offer) await this.putOffer(offer, client);
+    else await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+  }
+
+  async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
+    const moved = await this.db.query('UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3', [to, conversationId, from]);
+    if ((moved.rowCount ?? 0) > 0) return true;
+    const [row] = await this.rows<OfferRow>('SELECT * FROM offers WHERE conversation_id = $1', [conversationId]);
+    return row && toOffer(row);
+  }
+
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
     await this.db.query(
       `INSERT INTO offer_turns (team, agent_id, turn) VALUES ($1, $2, nextval('offer_turn_seq'))
@@ -1152,10 +1198,7 @@ export class PostgresStore implements Store {
   }
 
   async offers(): Promise<OfferRecord[]> {
-    const rows = await this.rows<{ conversation_id: string; agent_id: string; deadline: string; declined: string[] }>(
-      'SELECT * FROM offers ORDER BY deadline, conversation_id',
-    );
-    return rows.map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id, deadline: Number(row.deadline), declined: row.declined }));
+    return (await this.rows<OfferRow>('SELECT * FROM offers ORDER BY deadline, conversation_id')).map(toOffer);
   }
 
   async block(input: { siteKey: string; address: Address; by: Address }): Promise<boolean> {

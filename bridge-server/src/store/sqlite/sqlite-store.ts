@@ -85,6 +85,21 @@ export interface SqliteStoreOptions {
   walFoldFrames?: number;
 }
 
+/** A row of `offers` (its declined agents as a JSON array). */
+interface OfferRow {
+  conversation_id: string;
+  agent_id: string;
+  deadline: number;
+  declined: string;
+}
+
+const toOffer = (row: OfferRow): OfferRecord => ({
+  conversationId: row.conversation_id,
+  agentId: row.agent_id,
+  deadline: row.deadline,
+  declined: JSON.parse(row.declined) as string[],
+});
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface PendingWrite {
@@ -572,6 +587,9 @@ export class SqliteStore implements Store {
         ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
       deleteOfferAt: db.prepare<[string, number]>('DELETE FROM offers WHERE conversation_id = ? AND deadline = ?'),
+      rescheduleOffer: db.prepare<[number, string, number]>('UPDATE offers SET deadline = ? WHERE conversation_id = ? AND deadline = ?'),
+      offerOf: db.prepare<[string], OfferRow>('SELECT * FROM offers WHERE conversation_id = ?'),
+      offerAt: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM offers WHERE conversation_id = ? AND deadline = ?'),
       takeOfferTurn: db.prepare<[string, string, string]>(`INSERT INTO offer_turns (team, agent_id, turn)
         VALUES (?, ?, (SELECT coalesce(max(turn), 0) + 1 FROM offer_turns WHERE team = ?))
         ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`),
@@ -584,7 +602,7 @@ export class SqliteStore implements Store {
       ),
       deleteContinuation: db.prepare('DELETE FROM continuations WHERE conversation_id = ?'),
       deleteContinuationsAt: db.prepare('DELETE FROM continuations WHERE address = ? AND site_key = ?'),
-      allOffers: db.prepare<[], { conversation_id: string; agent_id: string; deadline: number; declined: string }>('SELECT * FROM offers ORDER BY deadline'),
+      allOffers: db.prepare<[], OfferRow>('SELECT * FROM offers ORDER BY deadline'),
       block: db.prepare(`INSERT INTO blocks (site_key, address, blocked_by, blocked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       unblock: db.prepare('DELETE FROM blocks WHERE site_key = ? AND address = ?'),
       blockOf: db.prepare<[string, string], BlockRow>('SELECT * FROM blocks WHERE site_key = ? AND address = ?'),
@@ -813,27 +831,34 @@ export class SqliteStore implements Store {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
-      if (options.offer) this.putOffer(options.offer);
+      this.replaceOffer(id, options.offer);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
 
   async transferConversation(id: string, to: Address | null, team?: string, options: Assigning = {}): Promise<ConversationRecord> {
-    return this.write(() => {
-      const before = this.requireConversation(id);
-      // The previous assignee leaves: it no longer receives the conversation's messages, and had
-      // them all so far, unless it leaves before its catch-up (then it has what it had before).
-      if (before.assignee !== undefined && before.assignee !== to) {
-        this.statements.deleteParticipant.run(id, before.assignee);
-        if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
-      }
-      this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
-      if (to !== null) this.statements.insertParticipant.run(to, id);
-      // Not who has it already (two transfers to it raced): it has what was said.
-      if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
-      if (to !== null && options.offer) this.putOffer(options.offer);
-      return SqliteStore.copy(this.requireConversation(id));
-    });
+    return this.write(() => this.transferNow(id, to, team, options));
+  }
+
+  async transferOffered(id: string, deadline: number, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
+    return this.write(() => (this.statements.offerAt.get(id, deadline) ? this.transferNow(id, to, undefined, options) : null));
+  }
+
+  /** `transferConversation`, inside the current write. */
+  private transferNow(id: string, to: Address | null, team: string | undefined, options: Assigning): ConversationRecord {
+    const before = this.requireConversation(id);
+    // The previous assignee leaves: it no longer receives the conversation's messages, and had
+    // them all so far, unless it leaves before its catch-up (then it has what it had before).
+    if (before.assignee !== undefined && before.assignee !== to) {
+      this.statements.deleteParticipant.run(id, before.assignee);
+      if (this.statements.unmarkJoining.run(id, before.assignee).changes === 0) this.statements.recordDeparture.run(before.assignee, id);
+    }
+    this.statements.transfer.run(to, team ?? null, new Date().toISOString(), id);
+    if (to !== null) this.statements.insertParticipant.run(to, id);
+    // Not who has it already (two transfers to it raced): it has what was said.
+    if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
+    this.replaceOffer(id, to === null ? undefined : options.offer);
+    return SqliteStore.copy(this.requireConversation(id));
   }
 
   async addUsage(rows: readonly UsageRow[]): Promise<void> {
@@ -1221,6 +1246,20 @@ export class SqliteStore implements Store {
     return result.changes > 0;
   }
 
+  /** An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one removed; inside the current write. */
+  private replaceOffer(conversationId: string, offer: OfferRecord | undefined): void {
+    if (offer) this.putOffer(offer);
+    else this.statements.deleteOffer.run(conversationId);
+  }
+
+  async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
+    return this.write(() => {
+      if (this.statements.rescheduleOffer.run(to, conversationId, from).changes > 0) return true;
+      const row = this.statements.offerOf.get(conversationId);
+      return row && toOffer(row);
+    });
+  }
+
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
     await this.write(() => this.statements.takeOfferTurn.run(team, agentId, team), 'kept');
   }
@@ -1230,12 +1269,7 @@ export class SqliteStore implements Store {
   }
 
   async offers(): Promise<OfferRecord[]> {
-    return this.statements.allOffers.all().map((row) => ({
-      conversationId: row.conversation_id,
-      agentId: row.agent_id,
-      deadline: row.deadline,
-      declined: JSON.parse(row.declined) as string[],
-    }));
+    return this.statements.allOffers.all().map(toOffer);
   }
 
   async saveContinuation(continuation: ContinuationRecord): Promise<void> {
