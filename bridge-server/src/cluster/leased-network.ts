@@ -8,7 +8,7 @@
  * always held: the network runs as if unwrapped.
  */
 import type { Logger } from 'pino';
-import { type CustomerIdentity, type InboundSink, type Network, NetworkError, type NetworkStatus, type SendResult } from '../networks/network.js';
+import { type InboundSink, type Network, NetworkError, type NetworkStatus, type SendResult } from '../networks/network.js';
 import type { Lease } from './leases.js';
 import { FORWARDED_CALLS, type ForwardedCall, type NetworkCalls } from './network-calls.js';
 
@@ -127,9 +127,8 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
             calls.forward(scheme, property as ForwardedCall, args);
             return property === 'conversationChanged' ? undefined : Promise.resolve();
           };
-        else if (property === 'identityOf' && calls)
-          method = (address: unknown) =>
-            lease.token() !== undefined ? own(address) : (calls.ask(scheme, 'identityOf', [address]) as Promise<CustomerIdentity>);
+        else if ((property === 'identityOf' || property === 'notice') && calls)
+          method = (...args: unknown[]) => (lease.token() !== undefined ? own(...args) : calls.ask(scheme, property, args));
         else method = own; // the other features go to the network itself, bound to it
         bound.set(property, method);
       }

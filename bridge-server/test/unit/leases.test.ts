@@ -241,6 +241,10 @@ function recordingNetwork() {
       return Promise.resolve({});
     },
     setTyping: () => Promise.resolve(),
+    notice: (input: { text: string }) => {
+      log.push(`notice ${input.text}`);
+      return Promise.resolve();
+    },
   } satisfies Network & { setTyping(): Promise<void> };
   return { network, log };
 }
@@ -281,6 +285,41 @@ describe('a network under a lease', () => {
     assert.equal(statuses.at(-1), 'standby');
     await leased.stop();
     assert.deepEqual(log, ['start', 'send hello', 'stop'], 'not stopped twice');
+  });
+
+  it('asks the holder for a desk line on a standby node, and answers as the holder did (a context line noted only once it went out); sends it itself once it holds', async () => {
+    const { engine, manager, advance } = setup();
+    engine.auto = { acquire: null, renew: true };
+    const { network, log } = recordingNetwork();
+    const calls: string[] = [];
+    let answer: () => Promise<unknown> = () => Promise.resolve();
+    const leased = leasedNetwork(network, manager.lease('network:xmpp'), {
+      sink: { status: () => undefined },
+      logger: pino({ level: 'silent' }),
+      acquired: () => undefined,
+      released: () => undefined,
+      calls: {
+        forward: (scheme, method) => void calls.push(`told ${scheme} ${method}`),
+        ask: (scheme, method, args) => {
+          calls.push(`asked ${scheme} ${method} ${(args[0] as { text: string }).text}`);
+          return answer();
+        },
+        serve: () => () => undefined,
+      },
+    });
+    await leased.start();
+    const line = { to: 'xmpp:ann@x.test' as const, text: '#c0ffe Ann' };
+    assert.equal(await leased.notice!(line), undefined, 'the holder sent it');
+    answer = () => Promise.reject(new NetworkError('xmpp did not answer: no node runs it at the moment', true, 'unavailable'));
+    await assert.rejects(leased.notice!(line), /did not answer/, 'no holder: not sent');
+    await leased.setTyping!({} as never);
+    assert.deepEqual(calls, ['asked xmpp notice #c0ffe Ann', 'asked xmpp notice #c0ffe Ann', 'told xmpp setTyping']);
+    engine.auto = { acquire: 4, renew: true };
+    await advance(1000);
+    await leased.notice!(line);
+    assert.deepEqual(log, ['start', 'notice #c0ffe Ann'], 'sent here once held, asked of nobody');
+    assert.equal(calls.length, 3);
+    await leased.stop();
   });
 
   it('runs as if unwrapped on a single node', async () => {

@@ -61,8 +61,9 @@ export class Handover {
       // A network slow to take the line does not hold back what was said (its mark would be claimed meanwhile).
       const sent = await bounded(introducing, INTRODUCE_WAIT_MS);
       // Told to the mark before the catch-up removes it, so a node that claims this handover does
-      // not send the line again. Only a line that went out in time: the note goes to the party's
-      // mark as it is now, which a handover made anew within the wait would share.
+      // not send the line again. Only a line that went out in time (here, or by the node holding
+      // the network's lease): the note goes to the party's mark as it is now, which a handover
+      // made anew within the wait would share.
       if (sent === true) {
         await this.deps.store
           .markIntroduced(conversation.id, agent)
@@ -74,13 +75,12 @@ export class Handover {
 
   /**
    * The first line an agent on another network gets about a conversation, in the conversation's
-   * own chat; whether this node sent it (a node of several without the network's lease hands it to
-   * the holder, and does not hear whether it went out).
+   * own chat; whether it went out (a node of several without the network's lease asks the holder
+   * to send it, and hears its answer: cluster/network-calls.ts).
    */
   async introduce(conversation: ConversationRecord, agent: Address): Promise<boolean> {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return false;
-    const sentHere = network.status().state === 'online';
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const ref = this.deps.refs.refOf(conversation.id);
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
@@ -109,7 +109,7 @@ export class Handover {
         about: { conversation: toWireConversation(conversation), visitor: conversation.openedBy, ...(visitor?.name ? { visitorName: visitor.name } : {}) },
       })
       .then(
-        () => sentHere,
+        () => true,
         (error: unknown) => {
           this.deps.logger.debug({ err: error, agent }, 'context line not sent');
           return false;
