@@ -769,17 +769,22 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offers(), []);
     });
 
-    it('stores the offer an assignment starts with it, only if the assignment is made', async () => {
+    it('stores the offer and the turn an assignment starts with it, only if the assignment is made', async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
       const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] };
-      assert.ok(await store.assignIfQueued(c.id, 'web:a_alice', { joining: false, offer: toAlice }));
-      assert.equal(await store.assignIfQueued(c.id, 'web:a_bob', { offer: { ...toAlice, agentId: 'bob' } }), null, 'taken already');
+      assert.ok(await store.assignIfQueued(c.id, 'web:a_alice', { joining: false, offer: toAlice, turn: { team: 'support', agentId: 'alice' } }));
+      const toBob = { offer: { ...toAlice, agentId: 'bob' }, turn: { team: 'support', agentId: 'bob' } };
+      assert.equal(await store.assignIfQueued(c.id, 'web:a_bob', toBob), null, 'taken already');
       await reopen();
       assert.deepEqual(await store.offers(), [toAlice], 'stored with the assignment, kept across a restart; not the refused one');
+      assert.deepEqual([...(await store.offerTurns('support')).keys()], ['alice'], 'nor its turn');
       const toCarol = { conversationId: c.id, agentId: 'carol', deadline: 2000, declined: ['alice'] };
-      await store.transferConversation(c.id, 'web:a_carol', undefined, { offer: toCarol });
+      await store.transferConversation(c.id, 'web:a_carol', undefined, { offer: toCarol, turn: { team: 'support', agentId: 'carol' } });
       assert.deepEqual(await store.offers(), [toCarol], 'the earlier offer replaced');
-      await store.transferConversation(c.id, null, undefined, { offer: { ...toCarol, agentId: 'dan' } });
+      const turns = await store.offerTurns('support');
+      assert.ok(turns.get('carol')! > turns.get('alice')!, "carol's turn taken after alice's");
+      await store.transferConversation(c.id, null, undefined, { offer: { ...toCarol, agentId: 'dan' }, turn: { team: 'support', agentId: 'dan' } });
+      assert.equal((await store.offerTurns('support')).has('dan'), false, 'nobody to give a turn to');
       assert.deepEqual(await store.offers(), [], 'back to the queue: nobody to offer it to, and the earlier offer is over');
     });
 
@@ -810,9 +815,15 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await reopen();
       assert.deepEqual(await store.offers(), [{ ...offer, deadline: 31_000 }], 'the hold is kept: a node that died leaves it to run out');
       const toBob = { conversationId: c.id, agentId: 'bob', deadline: 90_000, declined: ['zoe', 'alice'] };
-      assert.equal(await store.transferOffered(c.id, 1000, 'web:a_bob', { offer: toBob }), null, 'not with a deadline that is not the claim');
+      assert.equal(
+        await store.transferOffered(c.id, 1000, 'web:a_bob', { offer: toBob, turn: { team: 'support', agentId: 'bob' } }),
+        null,
+        'not with a deadline that is not the claim',
+      );
+      assert.deepEqual(await store.offerTurns('support'), new Map(), 'no turn taken');
       assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_alice');
-      const moved = await store.transferOffered(c.id, 31_000, 'web:a_bob', { joining: true, offer: toBob });
+      const moved = await store.transferOffered(c.id, 31_000, 'web:a_bob', { joining: true, offer: toBob, turn: { team: 'support', agentId: 'bob' } });
+      assert.deepEqual([...(await store.offerTurns('support')).keys()], ['bob'], 'its turn taken with it');
       assert.equal(moved?.assignee, 'web:a_bob');
       assert.deepEqual(moved?.participants, ['web:v_1', 'web:a_bob']);
       assert.deepEqual(await store.offers(), [toBob], 'the next offer in place of the claim');

@@ -81,6 +81,8 @@ export interface Joining {
  */
 export interface Assigning extends Joining {
   offer?: OfferRecord | undefined;
+  /** The round-robin turn the assignment takes (`takeOfferTurn`), in the same transaction: a crash loses no turn. */
+  turn?: { team: string; agentId: string } | undefined;
 }
 
 /**

@@ -122,27 +122,38 @@ describe('offers', () => {
     assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
   });
 
-  it('plans the offer an assignment stores, and starts it as stored: its deadline, not stored again', async () => {
+  it('plans what an assignment stores of its offer, and starts it as stored: its deadline and turn, not stored again', async () => {
     const { clock, offers, saved, expired, turns } = setUp();
-    assert.equal(offers.plan({ ...conversation, team: 'nobody-offers' }, 'xmpp:bob@example.org'), undefined, 'no such team: no offer');
-    const planned = offers.plan(conversation, 'xmpp:bob@example.org');
-    assert.deepEqual(planned, { conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(30).getTime(), declined: [] });
+    const bob = 'xmpp:bob@example.org';
+    assert.deepEqual(
+      offers.assigning({ ...conversation, team: 'nobody-offers' }, bob),
+      { offer: undefined, turn: { team: 'nobody-offers', agentId: bob } },
+      'no such team: no offer, a turn all the same',
+    );
+    const assigning = offers.assigning(conversation, bob);
+    assert.deepEqual(assigning, {
+      offer: { conversationId: conversation.id, agentId: bob, deadline: at(30).getTime(), declined: [] },
+      turn: { team: 'support', agentId: bob },
+    });
+    assert.deepEqual(offers.plan(conversation, bob), assigning.offer);
     clock.set(at(2)); // the assignment's commit took a while
-    await offers.start(conversation, 'xmpp:bob@example.org', planned);
+    await offers.start(conversation, bob, assigning);
     assert.equal(saved.has(conversation.id), false, 'the assignment stored it');
-    assert.ok(turns.has('support xmpp:bob@example.org'), 'the turn taken');
+    assert.equal(turns.size, 0, 'and took the turn');
     clock.set(at(29.999));
     assert.deepEqual(expired, []);
     clock.set(at(30));
-    assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', at: at(30).getTime() }]);
-    // Planned for another agent than the one started: started afresh, and stored.
-    await offers.start(conversation, 'xmpp:carl@example.org', planned);
+    assert.deepEqual(expired, [{ conversationId: conversation.id, agentId: bob, at: at(30).getTime() }]);
+    // Planned for another agent than the one started: started afresh, stored, and its turn taken.
+    await offers.start(conversation, 'xmpp:carl@example.org', assigning);
     assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
-    // Stored by an assignment for a conversation whose team makes none now (it changed teams meanwhile): removed.
-    const movedAway = { ...planned, conversationId: 'c_moved' };
+    assert.deepEqual([...turns.keys()], ['support xmpp:carl@example.org']);
+    // Stored by an assignment for a conversation whose team makes none now (it changed teams meanwhile): removed, and that team's turn taken.
+    const movedAway = { ...assigning.offer, conversationId: 'c_moved' };
     saved.set(movedAway.conversationId, movedAway);
-    await offers.start({ ...conversation, id: 'c_moved', team: 'nobody-offers' }, 'xmpp:bob@example.org', movedAway);
+    await offers.start({ ...conversation, id: 'c_moved', team: 'nobody-offers' }, bob, { offer: movedAway, turn: assigning.turn });
     assert.equal(saved.has('c_moved'), false);
+    assert.ok(turns.has(`nobody-offers ${bob}`));
   });
 
   it('never expires once accepted', async () => {

@@ -19,7 +19,7 @@
 import type { Logger } from 'pino';
 import { LOCAL_STATE_BUS, type StateBus } from '../../cluster/state-bus.js';
 import { OFFER_ENDED, OFFER_STARTED, type OfferStarted, offerEndedSchema, offerStartedSchema } from '../../cluster/state-messages.js';
-import type { OfferRecord, ConversationRecord, Store } from '../../store/store.js';
+import type { Assigning, OfferRecord, ConversationRecord, Store } from '../../store/store.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { TeamDirectory } from './teams.js';
 
@@ -30,6 +30,9 @@ export const EXPIRY_HOLD_MS = 30_000;
 /** Nobody declined: what most offers have, shared. */
 const NOBODY: ReadonlySet<string> = new Set();
 const declinedOf = (agents: readonly string[]): ReadonlySet<string> => (agents.length === 0 ? NOBODY : new Set(agents));
+
+/** What an assignment stores of its offer in its own transaction (store.ts, `Assigning`). */
+export type OfferAssigning = Pick<Assigning, 'offer' | 'turn'>;
 
 export interface Offer {
   agentId: string;
@@ -142,24 +145,37 @@ export class Offers {
   }
 
   /**
+   * What an assignment of a conversation to an agent stores in its own transaction (store.ts,
+   * `Assigning`), for `start` to take up: the offer (`plan`) and the agent's round-robin turn.
+   */
+  assigning(conversation: ConversationRecord, agentId: string, declined?: ReadonlySet<string>): OfferAssigning {
+    return {
+      offer: this.plan(conversation, agentId, declined),
+      turn: conversation.team === undefined ? undefined : { team: conversation.team, agentId },
+    };
+  }
+
+  /**
    * Offers a conversation to an agent: unless the agent answers (or claims it) within the team's
    * `offerTimeoutSeconds`, `expired` is called. An earlier offer of it ends; its declines stay.
-   * `stored`: the offer `plan` made, which the assignment stored already.
+   * `assigned`: what the assignment stored already (`assigning`); what it did not is stored here.
    */
-  async start(conversation: ConversationRecord, agentId: string, stored?: OfferRecord): Promise<void> {
+  async start(conversation: ConversationRecord, agentId: string, assigned?: OfferAssigning): Promise<void> {
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const previous = this.running.get(conversation.id);
     previous?.timer?.cancel();
+    const stored = assigned?.offer;
+    // (Another team's turn or offer than the one taken: the conversation changed teams meanwhile.)
+    const turnTaken = assigned?.turn !== undefined && assigned.turn.team === conversation.team && assigned.turn.agentId === agentId;
     if (!team || team.offerTimeoutSeconds <= 0) {
-      // (An offer the assignment stored for a team that makes none: the conversation changed teams meanwhile.)
       if (this.running.delete(conversation.id) || stored) await this.deps.store.deleteOffer(conversation.id);
-      if (conversation.team !== undefined) await this.deps.store.takeOfferTurn(conversation.team, agentId);
+      if (conversation.team !== undefined && !turnTaken) await this.deps.store.takeOfferTurn(conversation.team, agentId);
       return;
     }
     const offer = stored?.agentId === agentId && stored.conversationId === conversation.id ? stored : this.plan(conversation, agentId)!;
     const declined = declinedOf(offer.declined);
     this.schedule(conversation.id, { agentId, team: team.id, deadline: offer.deadline, declined, timer: undefined });
-    await this.deps.store.takeOfferTurn(team.id, agentId);
+    if (!turnTaken) await this.deps.store.takeOfferTurn(team.id, agentId);
     if (offer !== stored) await this.deps.store.saveOffer(offer);
     const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline: offer.deadline, declined: [...offer.declined] };
     this.bus.publish(OFFER_STARTED, started);

@@ -8,7 +8,7 @@ import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { StateBus } from '../../cluster/state-bus.js';
 import type { ClaimOutcome } from '../../networks/network.js';
-import type { ConversationRecord, OfferRecord, Store } from '../../store/store.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { SerialQueues } from '../../util/serial.js';
 import { usableOnSite } from '../../networks/web/site-scope.js';
@@ -17,7 +17,7 @@ import type { ClientHub } from '../hub.js';
 import type { PresenceService } from '../presence.js';
 import { toWireConversation } from '../wire.js';
 import type { Handover } from './handover.js';
-import { type Offer, Offers } from './offers.js';
+import { type Offer, type OfferAssigning, Offers } from './offers.js';
 import type { QueuePositions } from './queue-positions.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './strategies.js';
 import { TeamHours } from './team-hours.js';
@@ -122,10 +122,10 @@ export class Router {
         return conversation;
       }
       // The offer is stored with the assignment: should the process die before it starts, the next start keeps its deadline.
-      const offer = this.offers.plan(conversation, candidate.agent.id);
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, { offer });
+      const assigning = this.offers.assigning(conversation, candidate.agent.id);
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, assigning);
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
-      await this.offers.start(assigned, candidate.agent.id, offer);
+      await this.offers.start(assigned, candidate.agent.id, assigning);
       await this.deps.handover.introduce(assigned, candidate.address);
       return assigned;
     });
@@ -161,16 +161,16 @@ export class Router {
         continue;
       }
       // Someone may have taken it since the list was read (an agent answering, a transfer).
-      const offer = this.offers.plan(conversation, candidate.agent.id);
+      const assigning = this.offers.assigning(conversation, candidate.agent.id);
       const assigned = await this.deps.handover.assign(candidate.address, (joining) =>
-        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, offer }),
+        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, ...assigning }),
       );
       if (!assigned) continue;
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
       // The agent has it (and its joining mark) whatever becomes of the offer: the handover always runs.
       try {
-        await this.offers.start(assigned, candidate.agent.id, offer);
+        await this.offers.start(assigned, candidate.agent.id, assigning);
       } finally {
         await this.deps.handover.to(assigned, candidate.address);
       }
@@ -215,7 +215,7 @@ export class Router {
       if (held === undefined) return;
       let moved: ConversationRecord | null;
       let next: AgentCandidate | undefined;
-      let nextOffer: OfferRecord | undefined;
+      let assigning: OfferAssigning;
       try {
         offer.declined = new Set([...offer.declined, agentId]);
         next = await this.pickAgent(team, now.siteKey, offer.declined);
@@ -225,10 +225,10 @@ export class Router {
           return await this.offers.release(conversationId, held); // nobody else: it stays with the agent it was offered to
         }
         const to = next;
-        nextOffer = this.offers.plan(now, to.agent.id, offer.declined);
+        const planned = (assigning = this.offers.assigning(now, to.agent.id, offer.declined));
         // Only while the claim holds: an answer, a claim or a transfer on any node since then wins.
         moved = await this.deps.handover.assign(to.address, (joining) =>
-          this.deps.store.transferOffered(conversationId, held, to.address, { ...joining, offer: nextOffer }),
+          this.deps.store.transferOffered(conversationId, held, to.address, { ...joining, ...planned }),
         );
       } catch (error) {
         // Not acted on: it runs out again at the hold's end, here or on whichever node is left.
@@ -241,7 +241,7 @@ export class Router {
         'offer expired; conversation moved to the next agent',
       );
       try {
-        await this.offers.start(moved, next.agent.id, nextOffer);
+        await this.offers.start(moved, next.agent.id, assigning);
       } finally {
         await this.deps.handover.to(moved, next.address);
       }

@@ -501,6 +501,7 @@ export class PostgresStore implements Store {
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);
       await this.replaceOffer(id, options.offer, client);
+      if (options.turn) await this.takeTurn(options.turn, client);
       return this.requireConversation(id, client);
     });
   }
@@ -549,6 +550,7 @@ export class PostgresStore implements Store {
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
     await this.replaceOffer(id, to === null ? undefined : options.offer, client);
+    if (to !== null && options.turn) await this.takeTurn(options.turn, client);
     return this.requireConversation(id, client);
   }
 
@@ -1185,7 +1187,12 @@ export class PostgresStore implements Store {
   }
 
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
-    await this.db.query(
+    await this.takeTurn({ team, agentId }, this.db);
+  }
+
+  /** `takeOfferTurn`, on `on` (a transaction's client, or the pool). */
+  private async takeTurn({ team, agentId }: { team: string; agentId: string }, on: Queryable): Promise<void> {
+    await on.query(
       `INSERT INTO offer_turns (team, agent_id, turn) VALUES ($1, $2, nextval('offer_turn_seq'))
        ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`,
       [team, agentId],

@@ -832,6 +832,7 @@ export class SqliteStore implements Store {
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
       this.replaceOffer(id, options.offer);
+      if (options.turn) this.takeTurn(options.turn);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -858,6 +859,7 @@ export class SqliteStore implements Store {
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
     this.replaceOffer(id, to === null ? undefined : options.offer);
+    if (to !== null && options.turn) this.takeTurn(options.turn);
     return SqliteStore.copy(this.requireConversation(id));
   }
 
@@ -1261,7 +1263,12 @@ export class SqliteStore implements Store {
   }
 
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
-    await this.write(() => this.statements.takeOfferTurn.run(team, agentId, team), 'kept');
+    await this.write(() => this.takeTurn({ team, agentId }), 'kept');
+  }
+
+  /** `takeOfferTurn`, inside the current write. */
+  private takeTurn({ team, agentId }: { team: string; agentId: string }): void {
+    this.statements.takeOfferTurn.run(team, agentId, team);
   }
 
   async offerTurns(team: string): Promise<Map<string, number>> {
