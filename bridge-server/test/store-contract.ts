@@ -815,24 +815,46 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await reopen();
       assert.deepEqual(await store.offers(), [{ ...offer, deadline: 31_000 }], 'the hold is kept: a node that died leaves it to run out');
       const toBob = { conversationId: c.id, agentId: 'bob', deadline: 90_000, declined: ['zoe', 'alice'] };
+      const claim = { deadline: 31_000, seq: 0, agent: ['web:a_alice', 'xmpp:alice@example.org'] as Address[] };
       assert.equal(
-        await store.transferOffered(c.id, 1000, 'web:a_bob', { offer: toBob, turn: { team: 'support', agentId: 'bob' } }),
+        await store.transferOffered(c.id, { ...claim, deadline: 1000 }, 'web:a_bob', { offer: toBob, turn: { team: 'support', agentId: 'bob' } }),
         null,
         'not with a deadline that is not the claim',
       );
       assert.deepEqual(await store.offerTurns('support'), new Map(), 'no turn taken');
       assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_alice');
-      const moved = await store.transferOffered(c.id, 31_000, 'web:a_bob', { joining: true, offer: toBob, turn: { team: 'support', agentId: 'bob' } });
+      // Others writing since the claim do not answer for alice.
+      await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'anyone?', status: 'accepted', outbox: [] });
+      await store.appendMessage({ conversationId: c.id, from: 'web:a_zoe', text: 'not mine', status: 'accepted', outbox: [] });
+      const moved = await store.transferOffered(c.id, claim, 'web:a_bob', { joining: true, offer: toBob, turn: { team: 'support', agentId: 'bob' } });
       assert.deepEqual([...(await store.offerTurns('support')).keys()], ['bob'], 'its turn taken with it');
       assert.equal(moved?.assignee, 'web:a_bob');
       assert.deepEqual(moved?.participants, ['web:v_1', 'web:a_bob']);
       assert.deepEqual(await store.offers(), [toBob], 'the next offer in place of the claim');
-      // A claim the agent answered meanwhile (its offer removed): the conversation stays.
+      // A claim the agent answered meanwhile, on any of its addresses, its offer still there: the conversation stays.
+      const seq = moved.lastSeq;
       assert.equal(await store.rescheduleOffer(c.id, 90_000, 120_000), true);
-      await store.deleteOffer(c.id);
-      assert.equal(await store.transferOffered(c.id, 120_000, 'web:a_carol', { offer: { ...toBob, agentId: 'carol' } }), null);
+      await store.appendMessage({ conversationId: c.id, from: 'xmpp:bob@example.org', text: 'Here!', status: 'accepted', outbox: [] });
+      const bobsClaim = { deadline: 120_000, seq, agent: ['web:a_bob', 'xmpp:bob@example.org'] as Address[] };
+      assert.equal(await store.transferOffered(c.id, bobsClaim, 'web:a_carol', { offer: { ...toBob, agentId: 'carol' } }), null);
+      assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_bob');
+      // Its offer ended by the answer: the same.
+      await store.endOffer(c.id, 'bob');
+      assert.equal(await store.transferOffered(c.id, { ...bobsClaim, seq: seq + 1 }, 'web:a_carol', { offer: { ...toBob, agentId: 'carol' } }), null);
       assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_bob');
       assert.deepEqual(await store.offers(), []);
+    });
+
+    it('ends the offer an agent answered, whatever its deadline, not one made since to another agent', async () => {
+      const c = await conversation();
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 31_000, declined: [] });
+      await store.endOffer(c.id, 'alice');
+      assert.deepEqual(await store.offers(), []);
+      const toBob = { conversationId: c.id, agentId: 'bob', deadline: 90_000, declined: ['alice'] };
+      await store.saveOffer(toBob);
+      await store.endOffer(c.id, 'alice'); // alice's answer, late
+      await store.endOffer('c_missing', 'alice');
+      assert.deepEqual(await store.offers(), [toBob]);
     });
 
     it("keeps each team's round-robin turns across a restart", async () => {

@@ -302,6 +302,16 @@ export interface ConversationMark {
   assignee?: Address;
 }
 
+/** The claim of an expired offer, which moves its conversation on only while it holds (`transferOffered`). */
+export interface OfferClaim {
+  /** The offer's deadline as the claim moved it (`rescheduleOffer`'s `to`). */
+  deadline: number;
+  /** The conversation's last seq read before the claim: a message after it from `agent` is an answer. */
+  seq: number;
+  /** The addresses of the agent the offer was made to. */
+  agent: readonly Address[];
+}
+
 /** A conversation offered to an agent who has not answered yet. */
 export interface OfferRecord {
   conversationId: string;
@@ -412,10 +422,11 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   transferConversation(id: string, to: Address | null, team?: string, options?: Assigning): Promise<ConversationRecord>;
   /**
    * `transferConversation` of a conversation whose offer ran out, to the next agent: only while the
-   * store still holds its offer with `deadline` (the claim of that expiry, `rescheduleOffer`). Null:
-   * the offer was answered, or the conversation claimed or handed on, meanwhile; nothing changed.
+   * store still holds its offer with the claim's deadline (`rescheduleOffer`), and the offered agent
+   * has written nothing in it since the claim's seq. Null: the offer was answered, or the
+   * conversation claimed or handed on, meanwhile; nothing changed.
    */
-  transferOffered(id: string, deadline: number, to: Address, options?: Assigning): Promise<ConversationRecord | null>;
+  transferOffered(id: string, claim: OfferClaim, to: Address, options?: Assigning): Promise<ConversationRecord | null>;
   /** Records the visitor's rating (the latest wins). */
   rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord>;
   /**
@@ -546,6 +557,11 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * replaced it meanwhile). Whether one was removed.
    */
   deleteOffer(conversationId: string, deadline?: number): Promise<boolean>;
+  /**
+   * Ends a conversation's offer to `agentId` (the agent answered), whatever its deadline (a claim's
+   * hold included); not an offer made since to another agent.
+   */
+  endOffer(conversationId: string, agentId: string): Promise<void>;
   /**
    * Moves a conversation's offer with deadline `from` to deadline `to` (how an expiry is claimed:
    * desk/offers.ts). True when it moved; otherwise the conversation's offer as stored now

@@ -216,6 +216,64 @@ describe('team routing', () => {
     }
   });
 
+  it('leaves a conversation with the agent whose answer was stored before the move, however late its offer ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+    const start = new Date();
+    const clock = new ManualClock(start);
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const claimed = gate();
+    const answered = gate();
+    const moveTried = gate();
+    const ended = gate();
+    let moved: unknown;
+    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
+    const slowed = storeWith(store, {
+      rescheduleOffer: async (...args) => {
+        const outcome = await store.rescheduleOffer(...args);
+        if (outcome === true) {
+          claimed.open();
+          await answered.opened;
+        }
+        return outcome;
+      },
+      transferOffered: async (...args) => {
+        moved = await store.transferOffered(...args);
+        moveTried.open();
+        return moved as Awaited<ReturnType<Store['transferOffered']>>;
+      },
+      // The answer's end of the offer comes last, after the move was tried.
+      endOffer: async (...args) => {
+        await moveTried.opened;
+        await store.endOffer(...args);
+        ended.open();
+      },
+    });
+    const t = await startBridge({ teams }, { dir, store: slowed, clock });
+    try {
+      const [a1] = await agents(t, ['a1', 'a2']);
+      const { conversation } = await open(t);
+      clock.set(new Date(start.getTime() + 2000));
+      await claimed.opened;
+      const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
+      assert.ok(answer.ok, JSON.stringify(answer));
+      answered.open();
+      await ended.opened;
+      assert.equal(moved, null, 'the move gave way to the answer stored before it');
+      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+      await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the offer ended');
+    } finally {
+      answered.open();
+      moveTried.open();
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('moves an expired offer on at the end of its hold when moving it failed the first time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
     const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];

@@ -48,6 +48,9 @@ function offerStore(stored: OfferRecord[] = []) {
         saved.set(conversationId, { ...offer, deadline: to });
         return true as const;
       },
+      endOffer: async (conversationId: string, agentId: string) => {
+        if (saved.get(conversationId)?.agentId === agentId) saved.delete(conversationId);
+      },
       offers: async () => [...saved.values()],
       getConversation: async (id: string) => (id === conversation.id ? conversation : null),
       takeOfferTurn: async (team: string, agentId: string) => void turns.set(`${team} ${agentId}`, ++turn),
@@ -156,6 +159,16 @@ describe('offers', () => {
     assert.ok(turns.has(`nobody-offers ${bob}`));
   });
 
+  it('ends, once answered, the offer to that agent only: not one made since to another', async () => {
+    const { offers, saved } = setUp();
+    await offers.start(conversation, 'xmpp:bob@example.org');
+    const toCarl = { conversationId: conversation.id, agentId: 'xmpp:carl@example.org', deadline: at(35).getTime(), declined: ['xmpp:bob@example.org'] };
+    saved.set(conversation.id, toCarl); // moved on by another node; this one has not heard yet
+    offers.drop(conversation.id); // bob answers here
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(saved.get(conversation.id), toCarl);
+  });
+
   it('never expires once accepted', async () => {
     const { clock, offers, saved, expired } = setUp();
     await offers.start(conversation, 'xmpp:bob@example.org');
@@ -177,6 +190,66 @@ describe('offers', () => {
     clock.set(at(60));
     assert.equal(expired.length, 1);
     assert.equal(offers.isWaiting(offer), false);
+  });
+
+  it('keeps an offer it started while it read the stored offers again, over the row it read before', async () => {
+    const clock = new ManualClock(START);
+    const { store, saved } = offerStore([{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(30).getTime(), declined: [] }]);
+    const expired: string[] = [];
+    const node: Offers = new Offers({
+      store: {
+        ...store,
+        offers: async () => {
+          const read = await store.offers();
+          clock.set(at(5));
+          void node.start(conversation, 'xmpp:carl@example.org'); // given to carl meanwhile
+          return read;
+        },
+      },
+      teams: teamsConfig(),
+      clock,
+      logger: pino({ level: 'silent' }),
+      expired: async (_conversationId, agentId) => void expired.push(agentId),
+    });
+    await node.rewatch();
+    assert.deepEqual([node.current(conversation.id)?.agentId, node.current(conversation.id)?.deadline], ['xmpp:carl@example.org', at(35).getTime()]);
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+    clock.set(at(35));
+    assert.deepEqual(expired, ['xmpp:carl@example.org']);
+  });
+
+  it('stops the timer of what it watched when it watches an offer anew', async () => {
+    const { clock, offers, saved, expired } = setUp();
+    await offers.start(conversation, 'xmpp:bob@example.org');
+    saved.set(conversation.id, { conversationId: conversation.id, agentId: 'xmpp:carl@example.org', deadline: at(35).getTime(), declined: [] });
+    await offers.rewatch(); // given to carl on another node; the bus lost it
+    clock.set(at(30));
+    assert.equal(expired.length, 0, "bob's timer stopped");
+    clock.set(at(35));
+    assert.deepEqual(
+      expired.map((e) => e.agentId),
+      ['xmpp:carl@example.org'],
+    );
+  });
+
+  it('ends only its own claim, and keeps it to re-arm while the store fails; a waiting offer re-armed goes on waiting', async () => {
+    const { clock, offers, saved } = setUp([{ conversationId: conversation.id, agentId: 'xmpp:bob@example.org', deadline: at(-5).getTime(), declined: [] }]);
+    await offers.resume();
+    const waiting = offers.current(conversation.id)!;
+    assert.equal(waiting.waitUntil, at(60).getTime());
+    clock.set(at(10));
+    const held = (await offers.claimExpiry(conversation.id, waiting))!;
+    assert.equal(held, at(40).getTime());
+    offers.rearm(conversation.id, waiting, held);
+    const rearmed = offers.current(conversation.id)!;
+    assert.deepEqual([rearmed.deadline, rearmed.waitUntil, offers.isWaiting(rearmed)], [held, at(60).getTime(), true], 'still waiting for agents');
+    // The claim replaced meanwhile (another node's assignment): released, the newer offer stays.
+    const newer = { conversationId: conversation.id, agentId: 'xmpp:carl@example.org', deadline: at(70).getTime(), declined: [] };
+    saved.set(conversation.id, newer);
+    await offers.release(conversation.id, held);
+    assert.deepEqual(saved.get(conversation.id), newer);
+    await offers.discard(conversation.id, rearmed, held);
+    assert.deepEqual(saved.get(conversation.id), newer);
   });
 
   it('removes at start a stale offer it read (its conversation closed), not one another node stored since', async () => {

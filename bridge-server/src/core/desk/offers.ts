@@ -50,7 +50,7 @@ export interface Offer {
 }
 
 export interface OfferDeps {
-  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'rescheduleOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
+  store: Pick<Store, 'saveOffer' | 'deleteOffer' | 'endOffer' | 'rescheduleOffer' | 'offers' | 'getConversation' | 'takeOfferTurn' | 'offerTurns'>;
   teams: TeamDirectory;
   clock: Clock;
   logger: Logger;
@@ -90,8 +90,10 @@ export class Offers {
    */
   async rewatch(): Promise<void> {
     if (this.stopped) return;
+    // What this node watched before the read: an offer it starts or hears of meanwhile is newer than the row.
+    const known = new Map(this.running);
     for (const record of await this.deps.store.offers()) {
-      if (!this.watching(record)) await this.watchStored(record);
+      if (!this.watching(record)) await this.watchStored(record, known.get(record.conversationId));
     }
   }
 
@@ -104,13 +106,15 @@ export class Offers {
   /**
    * Watches a stored offer as it is (in place of what this node watched of it), unless its row is
    * stale (its conversation closed or queued again meanwhile): that is not an offer to act on, and
-   * is left alone. False: not watched.
+   * is left alone. False: not watched. `before`: what this node watched of it when the row was
+   * read; what it learned since (an offer it started, or heard of) is newer, and stays.
    */
-  private async watchStored(record: OfferRecord): Promise<boolean> {
+  private async watchStored(record: OfferRecord, before: Offer | undefined): Promise<boolean> {
     const conversation = await this.deps.store.getConversation(record.conversationId);
     const team = conversation?.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     if (!conversation || conversation.state === 'closed' || conversation.assignee === undefined || !team || team.offerTimeoutSeconds <= 0) return false;
-    if (this.stopped || this.watching(record)) return !this.stopped;
+    if (this.stopped) return false;
+    if (this.running.get(record.conversationId) !== before || this.watching(record)) return this.running.has(record.conversationId);
     const offer = this.fromRecord(record, team.id);
     // Overdue already: its node died after the deadline, or it waits for an agent to come back
     // (after a restart; the store does not say which). Either way it waits as a resumed one does.
@@ -193,7 +197,7 @@ export class Offers {
     const stored = await this.deps.store.rescheduleOffer(conversationId, offer.deadline, held);
     if (stored === true) return held;
     if (this.running.get(conversationId) !== offer) return undefined; // replaced meanwhile (the bus)
-    const watched = stored !== undefined && (await this.watchStored(stored));
+    const watched = stored !== undefined && (await this.watchStored(stored, offer));
     if (!watched && this.running.get(conversationId) === offer) this.forget(conversationId);
     return undefined;
   }
@@ -204,7 +208,9 @@ export class Offers {
    */
   rearm(conversationId: string, offer: Offer, held: number): void {
     if (this.running.get(conversationId) !== offer) return;
-    this.schedule(conversationId, { agentId: offer.agentId, team: offer.team, deadline: held, declined: offer.declined, timer: undefined });
+    // An offer waiting for agents beyond the hold goes on waiting.
+    const waiting = offer.waitUntil !== undefined && offer.waitUntil > held ? { waitUntil: offer.waitUntil } : {};
+    this.schedule(conversationId, { agentId: offer.agentId, team: offer.team, deadline: held, declined: offer.declined, timer: undefined, ...waiting });
   }
 
   /**
@@ -212,8 +218,9 @@ export class Offers {
    * the agent it was offered to. Only that claim is removed (not an offer made since).
    */
   async release(conversationId: string, held: number): Promise<void> {
-    this.forget(conversationId);
+    // Removed first: should the store fail, the offer is still here to re-arm.
     await this.deps.store.deleteOffer(conversationId, held);
+    this.forget(conversationId);
     this.bus.publish(OFFER_ENDED, { conversationId });
   }
 
@@ -270,22 +277,25 @@ export class Offers {
 
   /**
    * Stops acting on an offer that is not one any more (its conversation is with someone else, or
-   * moved on without it): only that offer's row is removed, not one made since, and the other
-   * nodes find it gone when their own timers run out.
+   * its claim, `deadline`, was answered): only that offer's row is removed, not one made since, and
+   * the other nodes find it gone when their own timers run out.
    */
-  async discard(conversationId: string, offer: Offer): Promise<void> {
+  async discard(conversationId: string, offer: Offer, deadline = offer.deadline): Promise<void> {
     if (this.running.get(conversationId) === offer) this.forget(conversationId);
-    await this.deps.store.deleteOffer(conversationId, offer.deadline);
+    await this.deps.store.deleteOffer(conversationId, deadline);
   }
 
-  /** Ends an offer (accepted, handed over, or over), here and in the store. */
+  /**
+   * Ends an offer (accepted, handed over, or over), here and in the store: the offer to that agent,
+   * whatever its deadline (a claim's hold included), not one made since to another.
+   */
   drop(conversationId: string): void {
     const offer = this.running.get(conversationId);
     if (!offer) return;
     offer.timer?.cancel();
     this.running.delete(conversationId);
     this.deps.store
-      .deleteOffer(conversationId)
+      .endOffer(conversationId, offer.agentId)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
     this.bus.publish(OFFER_ENDED, { conversationId });
   }
@@ -323,6 +333,8 @@ export class Offers {
   /** Keeps an offer and sets its timer: at its deadline, or (waiting for agents) at the end of the wait. */
   private schedule(conversationId: string, offer: Offer): void {
     offer.timer?.cancel();
+    const replaced = this.running.get(conversationId);
+    if (replaced !== offer) replaced?.timer?.cancel();
     if (this.stopped) return;
     const at = offer.waitUntil ?? offer.deadline;
     offer.timer = this.deps.clock.setTimer(() => this.expire(conversationId, offer.agentId), Math.max(0, at - this.now()));

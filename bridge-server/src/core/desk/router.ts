@@ -209,10 +209,13 @@ export class Router {
       const now = await this.deps.store.getConversation(conversationId);
       if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
       // Someone else has it than the agent it was offered to: not an offer to act on (only this one is removed).
-      if (!this.offeredTo(now, offer)) return this.offers.discard(conversationId, offer);
+      const offered = this.addressesOf(offer);
+      if (now.assignee === undefined || (offered && !offered.includes(now.assignee))) return this.offers.discard(conversationId, offer);
       // Several nodes may see this deadline pass: only the one that claims it acts, within the hold.
       const held = await this.offers.claimExpiry(conversationId, offer);
       if (held === undefined) return;
+      // What the offered agent writes from here on is an answer, which the move gives way to.
+      const claim = { deadline: held, seq: now.lastSeq, agent: offered ?? [now.assignee] };
       let moved: ConversationRecord | null;
       let next: AgentCandidate | undefined;
       let assigning: OfferAssigning;
@@ -228,14 +231,14 @@ export class Router {
         const planned = (assigning = this.offers.assigning(now, to.agent.id, offer.declined));
         // Only while the claim holds: an answer, a claim or a transfer on any node since then wins.
         moved = await this.deps.handover.assign(to.address, (joining) =>
-          this.deps.store.transferOffered(conversationId, held, to.address, { ...joining, ...planned }),
+          this.deps.store.transferOffered(conversationId, claim, to.address, { ...joining, ...planned }),
         );
       } catch (error) {
         // Not acted on: it runs out again at the hold's end, here or on whichever node is left.
         this.offers.rearm(conversationId, offer, held);
         throw error;
       }
-      if (!moved) return this.offers.discard(conversationId, offer);
+      if (!moved) return this.offers.discard(conversationId, offer, held);
       this.deps.logger.info(
         { conversation: conversationId, from: conversation.assignee, to: next.address },
         'offer expired; conversation moved to the next agent',
@@ -249,10 +252,9 @@ export class Router {
     });
   }
 
-  /** Whether the conversation is still with the agent `offer` was made to (on any of its addresses). */
-  private offeredTo(conversation: ConversationRecord, offer: Offer): boolean {
-    const agent = this.deps.teams.get(offer.team)?.agents.find((a) => a.id === offer.agentId);
-    return conversation.assignee !== undefined && agent !== undefined && agent.addresses.includes(conversation.assignee);
+  /** The addresses of the agent `offer` was made to; undefined when the team's configuration no longer has it (a restart since). */
+  private addressesOf(offer: Offer): readonly Address[] | undefined {
+    return this.deps.teams.get(offer.team)?.agents.find((a) => a.id === offer.agentId)?.addresses;
   }
 
   /** A conversation closed (an agent has room again) or left the queue: offer what waits. */

@@ -48,6 +48,7 @@ import type {
   ErasureResult,
   FileRecord,
   NewWebhookDelivery,
+  OfferClaim,
   OfferRecord,
   PartyData,
   WebhookClaim,
@@ -100,7 +101,6 @@ interface ConversationWithParticipants extends ConversationRow {
   participants: string[];
 }
 
-/** The database's clock in epoch ms (webhook claims): every node reads the same one, whatever its own says. */
 /** A row of `offers` (bigint deadlines come back as strings). */
 interface OfferRow {
   conversation_id: string;
@@ -116,6 +116,7 @@ const toOffer = (row: OfferRow): OfferRecord => ({
   declined: row.declined,
 });
 
+/** The database's clock in epoch ms (webhook claims): every node reads the same one, whatever its own says. */
 const DATABASE_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const toConversation = (row: ConversationWithParticipants) => fromRow(row, row.participants);
 
@@ -510,11 +511,16 @@ export class PostgresStore implements Store {
     return this.transaction(async (client) => this.transferNow(id, await this.lockConversation(id, client), to, team, options, client));
   }
 
-  async transferOffered(id: string, deadline: number, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
+  async transferOffered(id: string, claim: OfferClaim, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.transaction(async (client) => {
+      // The conversation locked: a message of it, stored with its seq under the same lock, is committed before this reads, or after this move.
       const before = await this.lockConversation(id, client);
-      // Locked too: an answer's removal waits for this move, or this move sees it gone.
-      const held = await client.query('SELECT 1 FROM offers WHERE conversation_id = $1 AND deadline = $2 FOR UPDATE', [id, deadline]);
+      const held = await client.query(
+        `SELECT 1 FROM offers WHERE conversation_id = $1 AND deadline = $2
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND seq > $3 AND sender = ANY($4::text[]))
+         FOR UPDATE`,
+        [id, claim.deadline, claim.seq, [...claim.agent]],
+      );
       return held.rowCount === 0 ? null : this.transferNow(id, before, to, undefined, options, client);
     });
   }
@@ -1179,11 +1185,19 @@ export class PostgresStore implements Store {
     else await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
   }
 
+  async endOffer(conversationId: string, agentId: string): Promise<void> {
+    await this.db.query('DELETE FROM offers WHERE conversation_id = $1 AND agent_id = $2', [conversationId, agentId]);
+  }
+
   async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
-    const moved = await this.db.query('UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3', [to, conversationId, from]);
-    if ((moved.rowCount ?? 0) > 0) return true;
-    const [row] = await this.rows<OfferRow>('SELECT * FROM offers WHERE conversation_id = $1', [conversationId]);
-    return row && toOffer(row);
+    // One statement, one snapshot: the row it did not move is the one it saw.
+    const [row] = await this.rows<OfferRow & { moved: boolean }>(
+      `WITH moved AS (UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3 RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM moved) AS moved, o.* FROM (SELECT 1) AS one LEFT JOIN offers o ON o.conversation_id = $2`,
+      [to, conversationId, from],
+    );
+    if (row?.moved) return true;
+    return row?.conversation_id == null ? undefined : toOffer(row);
   }
 
   async takeOfferTurn(team: string, agentId: string): Promise<void> {

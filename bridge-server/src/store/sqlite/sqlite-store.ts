@@ -36,6 +36,7 @@ import type {
   ErasureResult,
   FileRecord,
   NewWebhookDelivery,
+  OfferClaim,
   OfferRecord,
   OutboxTarget,
   WebhookClaim,
@@ -590,6 +591,10 @@ export class SqliteStore implements Store {
       rescheduleOffer: db.prepare<[number, string, number]>('UPDATE offers SET deadline = ? WHERE conversation_id = ? AND deadline = ?'),
       offerOf: db.prepare<[string], OfferRow>('SELECT * FROM offers WHERE conversation_id = ?'),
       offerAt: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM offers WHERE conversation_id = ? AND deadline = ?'),
+      endOffer: db.prepare<[string, string]>('DELETE FROM offers WHERE conversation_id = ? AND agent_id = ?'),
+      wroteSince: db.prepare<[string, number, string], { one: number }>(
+        'SELECT 1 AS one FROM messages WHERE conversation_id = ? AND seq > ? AND sender IN (SELECT value FROM json_each(?)) LIMIT 1',
+      ),
       takeOfferTurn: db.prepare<[string, string, string]>(`INSERT INTO offer_turns (team, agent_id, turn)
         VALUES (?, ?, (SELECT coalesce(max(turn), 0) + 1 FROM offer_turns WHERE team = ?))
         ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`),
@@ -841,8 +846,12 @@ export class SqliteStore implements Store {
     return this.write(() => this.transferNow(id, to, team, options));
   }
 
-  async transferOffered(id: string, deadline: number, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
-    return this.write(() => (this.statements.offerAt.get(id, deadline) ? this.transferNow(id, to, undefined, options) : null));
+  async transferOffered(id: string, claim: OfferClaim, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
+    return this.write(() => {
+      if (!this.statements.offerAt.get(id, claim.deadline)) return null;
+      if (this.statements.wroteSince.get(id, claim.seq, JSON.stringify(claim.agent))) return null;
+      return this.transferNow(id, to, undefined, options);
+    });
   }
 
   /** `transferConversation`, inside the current write. */
@@ -1252,6 +1261,10 @@ export class SqliteStore implements Store {
   private replaceOffer(conversationId: string, offer: OfferRecord | undefined): void {
     if (offer) this.putOffer(offer);
     else this.statements.deleteOffer.run(conversationId);
+  }
+
+  async endOffer(conversationId: string, agentId: string): Promise<void> {
+    await this.write(() => this.statements.endOffer.run(conversationId, agentId));
   }
 
   async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
