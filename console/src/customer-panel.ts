@@ -10,6 +10,7 @@ import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { networkIcon, networkOf, withoutScheme } from './addresses.js';
 import { ConsoleElement } from './console-element.js';
+import { PendingAction } from './pending-action.js';
 
 @customElement('sb-customer-panel')
 export class CustomerPanel extends ConsoleElement {
@@ -18,9 +19,9 @@ export class CustomerPanel extends ConsoleElement {
   @property({ attribute: false }) address: Address | '' = '';
   @state() private party: PartyInfo | undefined;
   @state() private contact: Contact | undefined;
-  @state() private mergeError = '';
   @state() private done = '';
-  @state() private busy = false;
+  /** A merge or an unmerge. */
+  private readonly pending = new PendingAction(this);
   private asked = '';
 
   protected override willUpdate(): void {
@@ -28,10 +29,9 @@ export class CustomerPanel extends ConsoleElement {
       this.asked = this.address;
       this.party = undefined;
       this.contact = undefined;
-      this.mergeError = '';
       this.done = '';
       // A merge still running for the customer shown before holds nothing up here.
-      this.busy = false;
+      this.pending.reset();
       void this.load(this.address);
     }
   }
@@ -46,22 +46,19 @@ export class CustomerPanel extends ConsoleElement {
 
   /** Runs a merge or an unmerge; what it answers becomes the contact shown. */
   private async change(work: (contact: Contact) => Promise<Contact | undefined>, done: (contact: Contact) => string): Promise<void> {
-    const { contact, address } = this;
-    if (!contact || this.busy) return;
-    this.busy = true;
-    this.mergeError = '';
+    const { contact } = this;
+    if (!contact || this.pending.busy) return;
     this.done = '';
-    try {
-      const changed = await work(contact);
-      if (changed && this.contact === contact) {
-        this.contact = changed;
-        this.done = done(changed);
-      }
-    } catch (error) {
-      if (this.address === address) this.mergeError = this.locale.t.actionFailed((error as Error).message);
-    } finally {
-      if (this.address === address) this.busy = false;
-    }
+    await this.pending.run(
+      async () => {
+        const changed = await work(contact);
+        if (changed && this.contact === contact) {
+          this.contact = changed;
+          this.done = done(changed);
+        }
+      },
+      (message) => this.locale.t.actionFailed(message),
+    );
   }
 
   /** Merges the contact of the address typed into this customer's. */
@@ -97,7 +94,7 @@ export class CustomerPanel extends ConsoleElement {
       <form class="merge" aria-labelledby="merge-title" @submit=${this.merge}>
         <label for="merge-address">${t.mergeAddress}</label>
         <input id="merge-address" name="address" type="text" autocomplete="off" spellcheck="false" placeholder="xmpp:dana@example.org" required />
-        <button type="submit" ?disabled=${this.busy}>${t.merge}</button>
+        <button type="submit" ?disabled=${this.pending.busy}>${t.merge}</button>
       </form>
       ${
         contact.merges.length > 0
@@ -106,13 +103,13 @@ export class CustomerPanel extends ConsoleElement {
                 (merge) =>
                   html`<li data-merge=${merge.id}>
                     <span>${t.mergedIn(merge.addresses.map(withoutScheme).join(', '), this.locale.day(new Date(merge.at)))}</span>
-                    <button type="button" class="unmerge" ?disabled=${this.busy} @click=${() => this.unmerge(merge)}>${t.unmerge}</button>
+                    <button type="button" class="unmerge" ?disabled=${this.pending.busy} @click=${() => this.unmerge(merge)}>${t.unmerge}</button>
                   </li>`,
               )}
             </ul>`
           : nothing
       }
-      ${this.mergeError ? html`<p class="error" role="alert">${this.mergeError}</p>` : nothing}
+      ${this.pending.error ? html`<p class="error" role="alert">${this.pending.error}</p>` : nothing}
       <p class="muted merge-status" role="status">${this.done}</p>`;
   }
 

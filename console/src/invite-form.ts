@@ -8,19 +8,19 @@ import type { SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
+import { PendingAction } from './pending-action.js';
 
 @customElement('sb-invite')
 export class InviteForm extends ConsoleElement {
   @property({ attribute: false }) client!: SwitchboardClient;
   @property({ attribute: false }) conversationId = '';
   @state() private sent = '';
-  @state() private error = '';
-  @state() private busy = false;
+  private readonly pending = new PendingAction(this);
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('conversationId')) {
       this.sent = '';
-      this.error = '';
+      this.pending.reset();
     }
   }
 
@@ -28,17 +28,12 @@ export class InviteForm extends ConsoleElement {
     event.preventDefault();
     const network = (event.target as HTMLFormElement).querySelector('select')?.value ?? '';
     const id = this.conversationId;
-    this.busy = true;
     this.sent = '';
-    this.error = '';
-    try {
-      await this.client.inviteToContinue(id, network);
-      if (id === this.conversationId) this.sent = this.locale.t.invited(this.locale.t.networkName(network));
-    } catch (error) {
-      if (id === this.conversationId) this.error = this.locale.t.actionFailed((error as Error).message);
-    } finally {
-      this.busy = false;
-    }
+    const invited = await this.pending.run(
+      () => this.client.inviteToContinue(id, network),
+      (message) => this.locale.t.actionFailed(message),
+    );
+    if (invited) this.sent = this.locale.t.invited(this.locale.t.networkName(network));
   }
 
   protected override render() {
@@ -50,9 +45,9 @@ export class InviteForm extends ConsoleElement {
       <select id="invite-network">
         ${networks.map((network) => html`<option value=${network}>${t.networkName(network)}</option>`)}
       </select>
-      <button type="submit" ?disabled=${this.busy}>${t.invite}</button>
+      <button type="submit" ?disabled=${this.pending.busy}>${t.invite}</button>
       <span class="muted" role="status">${this.sent}</span>
-      ${this.error ? html`<span class="error" role="alert">${this.error}</span>` : nothing}
+      ${this.pending.error ? html`<span class="error" role="alert">${this.pending.error}</span>` : nothing}
     </form>`;
   }
 }

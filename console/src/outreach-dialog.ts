@@ -7,8 +7,9 @@
  */
 import type { Address, SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
-import { customElement, property, query, state } from 'lit/decorators.js';
+import { customElement, property, query } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
+import { PendingAction } from './pending-action.js';
 import type { DirectoryTeam } from './desk-api.js';
 
 @customElement('sb-outreach')
@@ -16,8 +17,7 @@ export class OutreachDialog extends ConsoleElement {
   @property({ attribute: false }) client: SwitchboardClient | undefined;
   /** The site's teams (desk:directory); the agent's own are offered. */
   @property({ attribute: false }) teams: DirectoryTeam[] = [];
-  @state() private error = '';
-  @state() private busy = false;
+  private readonly pending = new PendingAction(this);
   @query('dialog') private dialog!: HTMLDialogElement;
   /** One id per outreach typed: the same form sent again (a retry) is the same outreach. */
   private clientId = '';
@@ -27,7 +27,7 @@ export class OutreachDialog extends ConsoleElement {
   }
 
   async show(): Promise<void> {
-    this.error = '';
+    this.pending.reset();
     this.clientId = `outreach-${crypto.randomUUID()}`;
     await this.updateComplete;
     if (!this.dialog.open) this.dialog.showModal();
@@ -52,19 +52,17 @@ export class OutreachDialog extends ConsoleElement {
     const typed = value('address');
     // `dana@example.org` on the network chosen, or an address written whole (`xmpp:dana@example.org`).
     const to = (typed.startsWith(`${network}:`) ? typed : `${network}:${typed}`) as Address;
-    if (!this.client || !typed) return;
-    this.busy = true;
-    this.error = '';
-    try {
-      const text = value('text');
-      const conversation = await this.client.reachOut({ to, team: value('team'), ...(text ? { text, clientId: this.clientId } : {}) });
-      this.close();
-      this.announce('open-conversation', conversation.id);
-    } catch (error) {
-      this.error = this.locale.t.actionFailed((error as Error).message);
-    } finally {
-      this.busy = false;
-    }
+    const { client } = this;
+    if (!client || !typed) return;
+    const text = value('text');
+    await this.pending.run(
+      async () => {
+        const conversation = await client.reachOut({ to, team: value('team'), ...(text ? { text, clientId: this.clientId } : {}) });
+        this.close();
+        this.announce('open-conversation', conversation.id);
+      },
+      (message) => this.locale.t.actionFailed(message),
+    );
   }
 
   private renderForm(networks: readonly string[]) {
@@ -83,8 +81,8 @@ export class OutreachDialog extends ConsoleElement {
       </select>
       <label for="outreach-text">${t.firstMessage}</label>
       <textarea id="outreach-text" name="text" rows="3"></textarea>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <button type="submit" class="primary" ?disabled=${this.busy || teams.length === 0}>${t.startConversation}</button>
+      ${this.pending.error ? html`<p class="error" role="alert">${this.pending.error}</p>` : nothing}
+      <button type="submit" class="primary" ?disabled=${this.pending.busy || teams.length === 0}>${t.startConversation}</button>
     </form>`;
   }
 

@@ -4,8 +4,9 @@
  * demo only and marked so, one click per demo agent.
  */
 import { html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
+import { PendingAction } from './pending-action.js';
 import type { ConsoleSession, Credentials, SessionApi } from './session-api.js';
 
 /** Where the demo vouches for its agents (the bridge names them: `demoAgents`). */
@@ -15,19 +16,13 @@ export const DEMO_IDENTITY = '/demo/agent-identity?user=';
 export class SignIn extends ConsoleElement {
   @property({ attribute: false }) api!: SessionApi;
   @property({ attribute: false }) session!: ConsoleSession;
-  @state() private error = '';
-  @state() private busy = false;
+  private readonly pending = new PendingAction(this);
 
   private async attempt(work: () => Promise<Credentials>): Promise<void> {
-    this.busy = true;
-    this.error = '';
-    try {
-      this.announce('signed-in', await work());
-    } catch (error) {
-      this.error = this.locale.t.signInFailed((error as Error).message);
-    } finally {
-      this.busy = false;
-    }
+    await this.pending.run(
+      async () => this.announce('signed-in', await work()),
+      (message) => this.locale.t.signInFailed(message),
+    );
   }
 
   private password(event: SubmitEvent): void {
@@ -50,14 +45,14 @@ export class SignIn extends ConsoleElement {
               <input id="username" name="username" autocomplete="username" required />
               <label for="password">${t.password}</label>
               <input id="password" name="password" type="password" autocomplete="current-password" required />
-              <p><button type="submit" class="primary" ?disabled=${this.busy}>${t.signIn}</button></p>
+              <p><button type="submit" class="primary" ?disabled=${this.pending.busy}>${t.signIn}</button></p>
             </form>`
           : nothing
       }
       ${
         methods.includes('identity') && identityUrl
           ? html`<p>
-              <button type="button" class="identity" ?disabled=${this.busy} @click=${() => this.attempt(() => this.api.identity(identityUrl))}>
+              <button type="button" class="identity" ?disabled=${this.pending.busy} @click=${() => this.attempt(() => this.api.identity(identityUrl))}>
                 ${t.signInWithSite}
               </button>
             </p>`
@@ -73,7 +68,7 @@ export class SignIn extends ConsoleElement {
                     type="button"
                     class="demo-agent"
                     data-agent=${agent}
-                    ?disabled=${this.busy}
+                    ?disabled=${this.pending.busy}
                     @click=${() => this.attempt(() => this.api.identity(`${DEMO_IDENTITY}${encodeURIComponent(agent)}`))}
                   >
                     ${t.demoSignInAs(agent)}
@@ -83,7 +78,7 @@ export class SignIn extends ConsoleElement {
           : nothing
       }
       ${methods.length === 0 ? html`<p>${t.noSignInMethod}</p>` : nothing}
-      <p class="error" role="alert">${this.error}</p>
+      <p class="error" role="alert">${this.pending.error}</p>
     </main>`;
   }
 }

@@ -34,4 +34,21 @@ describe('the console: outreach', () => {
     expect($(element, 'sb-shortcuts dialog')!.textContent).to.include('New conversation with a customer');
     press('Escape');
   });
+
+  it('shows in the dialog why an outreach was refused, lets the agent try again, and opens afresh without it', async () => {
+    const element = await consoleFor(await bridgeClient(true));
+    press('o');
+    await until(() => $<HTMLDialogElement>(element, 'sb-outreach dialog')?.open, 'the outreach dialog');
+    await until(() => $(element, '#outreach-team option[value="support"]'), "the agent's team");
+    $<HTMLInputElement>(element, '#outreach-address')!.value = 'no such address@@';
+    $<HTMLFormElement>(element, 'sb-outreach form')!.requestSubmit();
+    await until(() => $(element, 'sb-outreach [role="alert"]'), 'the refusal shown');
+    expect($(element, 'sb-outreach [role="alert"]')!.textContent).to.match(/\S/);
+    expect($<HTMLDialogElement>(element, 'sb-outreach dialog')!.open).to.equal(true);
+    expect($<HTMLButtonElement>(element, 'sb-outreach button[type="submit"]')!.disabled).to.equal(false, 'ready to try again');
+    $<HTMLDialogElement>(element, 'sb-outreach dialog')!.close();
+    press('o');
+    await until(() => $<HTMLDialogElement>(element, 'sb-outreach dialog')?.open, 'the dialog again');
+    await until(() => !$(element, 'sb-outreach [role="alert"]'), 'without the earlier refusal');
+  });
 });
