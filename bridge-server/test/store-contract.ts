@@ -845,6 +845,40 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offers(), []);
     });
 
+    it("moves an expired offer's conversation on only if the agent wrote nothing since it was offered, and only while it is open", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'hello?', status: 'accepted', outbox: [] });
+      const offer = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [], seq: 1 };
+      await store.assignIfQueued(c.id, 'web:a_alice', { offer });
+      await reopen();
+      assert.deepEqual(await store.offers(), [offer], 'its seq kept');
+      // Alice answered in time, but her answer was not taken up before the deadline: the claim read a later seq.
+      await store.appendMessage({ conversationId: c.id, from: 'web:a_alice', text: 'Here!', status: 'accepted', outbox: [] });
+      assert.equal(await store.rescheduleOffer(c.id, 1000, 31_000), true);
+      const claim = { deadline: 31_000, seq: 2, agent: ['web:a_alice'] as Address[] };
+      const toBob = { offer: { ...offer, agentId: 'bob', deadline: 90_000 }, turn: { team: 'support', agentId: 'bob' } };
+      assert.equal(await store.transferOffered(c.id, claim, 'web:a_bob', toBob), null);
+      assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_alice');
+      // Closed meanwhile: its offer is over, and nothing moves.
+      await store.saveOffer({ ...offer, deadline: 31_000, seq: 2 });
+      await store.setConversationState(c.id, 'closed');
+      assert.deepEqual(await store.offers(), []);
+      await store.saveOffer({ ...offer, deadline: 31_000, seq: 2 });
+      assert.equal(await store.transferOffered(c.id, claim, 'web:a_bob', toBob), null);
+      assert.equal((await store.getConversation(c.id))?.assignee, 'web:a_alice');
+      assert.deepEqual(await store.offerTurns('support'), new Map());
+    });
+
+    it("takes an assignment's turn only for the team the conversation is in", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'sales' });
+      // Routed by support's queue as it was read, then moved to sales before the assignment.
+      assert.ok(await store.assignIfQueued(c.id, 'web:a_alice', { turn: { team: 'support', agentId: 'alice' } }));
+      await store.transferConversation(c.id, 'web:a_bob', undefined, { turn: { team: 'support', agentId: 'bob' } });
+      assert.deepEqual(await store.offerTurns('support'), new Map());
+      await store.transferConversation(c.id, 'web:a_carol', undefined, { turn: { team: 'sales', agentId: 'carol' } });
+      assert.deepEqual([...(await store.offerTurns('sales')).keys()], ['carol']);
+    });
+
     it('ends the offer an agent answered, whatever its deadline, not one made since to another agent', async () => {
       const c = await conversation();
       await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 31_000, declined: [] });

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { type InboundSink, type Network, NetworkError, type NetworkStatus, type SendResult } from '../networks/network.js';
 import type { Lease } from './leases.js';
-import { FORWARDED_CALLS, type ForwardedCall, type NetworkCalls } from './network-calls.js';
+import { FORWARDED_CALLS, type ForwardedCall, NOTICE_ANSWER_MS, type NetworkCalls } from './network-calls.js';
 
 export interface LeasedNetworkDeps {
   sink: Pick<InboundSink, 'status'>;
@@ -128,7 +128,8 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
             return property === 'conversationChanged' ? undefined : Promise.resolve();
           };
         else if ((property === 'identityOf' || property === 'notice') && calls)
-          method = (...args: unknown[]) => (lease.token() !== undefined ? own(...args) : calls.ask(scheme, property, args));
+          method = (...args: unknown[]) =>
+            lease.token() !== undefined ? own(...args) : calls.ask(scheme, property, args, property === 'notice' ? NOTICE_ANSWER_MS : undefined);
         else method = own; // the other features go to the network itself, bound to it
         bound.set(property, method);
       }

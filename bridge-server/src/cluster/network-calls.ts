@@ -7,8 +7,9 @@
  * - Asked (`ask`): a send the caller waits for (a continuation's code, sent at once and never
  *   queued), a desk line (`notice`: a handover notes that its context line went out, so that a
  *   node finishing it does not send it again), and what the network says of an address
- *   (`identityOf`). The holder answers the asking node; with no answer within `ANSWER_MS` the call
- *   fails as a network that is down does.
+ *   (`identityOf`). The holder answers the asking node; with no answer within `ANSWER_MS`
+ *   (`NOTICE_ANSWER_MS` for a desk line, which routing waits for) the call fails as a network that
+ *   is down does.
  */
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
@@ -25,6 +26,12 @@ export type AskedCall = (typeof ASKED_CALLS)[number];
 
 /** How long an asking node waits for the holder's answer. */
 const ANSWER_MS = 10_000;
+/**
+ * A desk line's: a new conversation's routing waits for its context line, so a takeover (no holder
+ * to answer) holds it up no longer than this; well within the handover's wait (INTRODUCE_WAIT_MS,
+ * desk/handover.ts), so a line that went out is heard of in time to be noted.
+ */
+export const NOTICE_ANSWER_MS = 3_000;
 
 const NETWORK_CALL = 'network:call';
 const NETWORK_ANSWER = 'network:answer';
@@ -48,8 +55,8 @@ type Maker = (method: ForwardedCall | AskedCall, args: unknown[]) => Promise<unk
 export interface NetworkCalls {
   /** Passes a call on to whichever node holds `scheme`'s lease. */
   forward(scheme: string, method: ForwardedCall, args: unknown[]): void;
-  /** Asks the holder of `scheme`'s lease to make a call, and resolves with its answer. */
-  ask(scheme: string, method: AskedCall, args: unknown[]): Promise<unknown>;
+  /** Asks the holder of `scheme`'s lease to make a call, and resolves with its answer (failing after `timeoutMs`, by default `ANSWER_MS`). */
+  ask(scheme: string, method: AskedCall, args: unknown[], timeoutMs?: number): Promise<unknown>;
   /**
    * Makes the calls other nodes pass on for `scheme`: `make` answers undefined when this node
    * does not run the network (another node answers); returns the unsubscribe.
@@ -84,13 +91,13 @@ export class BusNetworkCalls implements NetworkCalls {
     this.bus.publish<NetworkCall>(NETWORK_CALL, { scheme, method, args });
   }
 
-  ask(scheme: string, method: AskedCall, args: unknown[]): Promise<unknown> {
+  ask(scheme: string, method: AskedCall, args: unknown[], timeoutMs = ANSWER_MS): Promise<unknown> {
     const id = newId('nc');
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new NetworkError(`${scheme} did not answer: no node runs it at the moment`, true, 'unavailable'));
-      }, ANSWER_MS);
+      }, timeoutMs);
       timer.unref();
       this.waiting.set(id, { resolve, reject, timer });
       this.bus.publish<NetworkCall>(NETWORK_CALL, { scheme, method, args, id });

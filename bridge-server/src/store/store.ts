@@ -81,7 +81,10 @@ export interface Joining {
  */
 export interface Assigning extends Joining {
   offer?: OfferRecord | undefined;
-  /** The round-robin turn the assignment takes (`takeOfferTurn`), in the same transaction: a crash loses no turn. */
+  /**
+   * The round-robin turn the assignment takes (`takeOfferTurn`), in the same transaction: a crash
+   * loses no turn. Only while the conversation is still the team's (not one moved to another team meanwhile).
+   */
   turn?: { team: string; agentId: string } | undefined;
 }
 
@@ -306,7 +309,7 @@ export interface ConversationMark {
 export interface OfferClaim {
   /** The offer's deadline as the claim moved it (`rescheduleOffer`'s `to`). */
   deadline: number;
-  /** The conversation's last seq read before the claim: a message after it from `agent` is an answer. */
+  /** The conversation's last seq read before the claim: a message after it from `agent` is an answer (for an offer stored without its own `seq`). */
   seq: number;
   /** The addresses of the agent the offer was made to. */
   agent: readonly Address[];
@@ -320,6 +323,11 @@ export interface OfferRecord {
   deadline: number;
   /** Agents who let this conversation's offer run out before. */
   declined: string[];
+  /**
+   * The conversation's last seq when it was offered: what the agent writes after it answers the
+   * offer, whenever the desk takes that up (absent: stored by an older bridge).
+   */
+  seq?: number;
 }
 
 /** A customer an agent blocked on a site: their messages to the site's teams are dropped (docs/customers.md, "Abuse controls"). */
@@ -421,10 +429,10 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    */
   transferConversation(id: string, to: Address | null, team?: string, options?: Assigning): Promise<ConversationRecord>;
   /**
-   * `transferConversation` of a conversation whose offer ran out, to the next agent: only while the
-   * store still holds its offer with the claim's deadline (`rescheduleOffer`), and the offered agent
-   * has written nothing in it since the claim's seq. Null: the offer was answered, or the
-   * conversation claimed or handed on, meanwhile; nothing changed.
+   * `transferConversation` of a conversation whose offer ran out, to the next agent: only while it
+   * is open, the store still holds its offer with the claim's deadline (`rescheduleOffer`), and the
+   * offered agent has written nothing in it since it was offered (`OfferRecord.seq`). Null: the
+   * offer was answered, or the conversation closed, claimed or handed on, meanwhile; nothing changed.
    */
   transferOffered(id: string, claim: OfferClaim, to: Address, options?: Assigning): Promise<ConversationRecord | null>;
   /** Records the visitor's rating (the latest wins). */

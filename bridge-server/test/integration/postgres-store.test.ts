@@ -85,7 +85,7 @@ describe('Postgres store', () => {
     await newer.close();
   });
 
-  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation, each offer no seq', async () => {
     const url = await server.createDatabase();
     await query(
       url,
@@ -110,6 +110,8 @@ describe('Postgres store', () => {
     await query(url, "INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)");
     // A handover left unfinished by the older bridge: whether its context line went out is not known.
     await query(url, "INSERT INTO joining (conversation_id, party, since) VALUES ('c1', 'xmpp:ann@x.test', 2)");
+    // An offer made by the older bridge: it knows no seq (a claim reads the conversation's own then).
+    await query(url, "INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ('c1', 'ann', 1000, '{}')");
     // Webhook deliveries waiting: each is found by the conversation its body names.
     await query(
       url,
@@ -131,6 +133,7 @@ describe('Postgres store', () => {
       await assertUpgradedConversations(store);
       const [mark] = await store.claimStaleJoinings(0);
       assert.deepEqual([mark?.conversationId, mark?.party, mark?.introduced], ['c1', 'xmpp:ann@x.test', false], 'its line is sent when it is finished');
+      assert.deepEqual(await store.offers(), [{ conversationId: 'c1', agentId: 'ann', deadline: 1000, declined: [] }]);
       assert.deepEqual(await query(url, 'SELECT id, conversation_id FROM webhook_deliveries ORDER BY id'), [
         { id: 'w1', conversation_id: 'c1' },
         { id: 'w2', conversation_id: 'c3' },

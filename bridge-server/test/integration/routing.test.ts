@@ -46,6 +46,60 @@ function storeWith(store: Store, replaced: Partial<Store>): Store {
   });
 }
 
+/** A promise the test settles: `open(value)` once something happened, `opened` to wait for it. */
+function gate<T = void>(): { open(value: T): void; opened: Promise<T> } {
+  let open!: (value: T) => void;
+  const opened = new Promise<T>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/**
+ * The store methods that hold an expiry's claim until `until` (`claimed` opened once it is made),
+ * and tell the move's outcome (`move`).
+ */
+function claimHeldUntil(store: Store, claimed: { open(): void }, until: Promise<void>, move: { open(outcome: unknown): void }): Partial<Store> {
+  return {
+    rescheduleOffer: async (...args) => {
+      const outcome = await store.rescheduleOffer(...args);
+      if (outcome === true) {
+        claimed.open();
+        await until;
+      }
+      return outcome;
+    },
+    transferOffered: async (...args) => {
+      const outcome = await store.transferOffered(...args);
+      move.open(outcome);
+      return outcome;
+    },
+  };
+}
+
+/**
+ * A bridge on a SQLite file of its own, some of whose store methods `replace` replaces, with team
+ * support (web agents a1 and a2, 2 s to answer) and offers on a clock the test moves: `runOut()`
+ * brings the first offer's deadline. `letGo` opens what a failed test left waiting.
+ */
+async function withOffers(
+  replace: (store: Store) => Partial<Store>,
+  run: (t: TestBridge, runOut: () => void, clock: ManualClock, start: Date) => Promise<void>,
+  letGo: () => void = () => undefined,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+  const start = new Date();
+  const clock = new ManualClock(start);
+  const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
+  const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
+  const t = await startBridge({ teams }, { dir, store: storeWith(store, replace(store)), clock });
+  try {
+    await run(t, () => clock.set(new Date(start.getTime() + 2000)), clock, start);
+  } finally {
+    letGo();
+    await t.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('team routing', () => {
   it('round-robin takes turns among the available agents', async () => {
     await withTeam({ members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], routing: 'round-robin' }, async (t) => {
@@ -168,144 +222,143 @@ describe('team routing', () => {
   });
 
   it('leaves a conversation with the agent who answered while its expired offer was being moved on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
-    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
-    const start = new Date();
-    const clock = new ManualClock(start);
     // The expiry is claimed, then held there until a1 has answered; the move's outcome is kept.
-    let claimed!: () => void;
-    const claim = new Promise<void>((resolve) => (claimed = resolve));
-    let letGo!: () => void;
-    const held = new Promise<void>((resolve) => (letGo = resolve));
-    let moveTried!: (outcome: unknown) => void;
-    const move = new Promise<unknown>((resolve) => (moveTried = resolve));
-    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
-    const watched = storeWith(store, {
-      rescheduleOffer: async (...args) => {
-        const outcome = await store.rescheduleOffer(...args);
-        if (outcome === true) {
-          claimed();
-          await held;
-        }
-        return outcome;
+    const claimed = gate();
+    const answered = gate();
+    const move = gate<unknown>();
+    await withOffers(
+      (store) => ({
+        ...claimHeldUntil(store, claimed, answered.opened, move),
+      }),
+      async (t, runOut) => {
+        const [a1] = await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        assert.equal(conversation.assignee, 'web:a_a1');
+        runOut();
+        await claimed.opened;
+        const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
+        assert.ok(answer.ok, JSON.stringify(answer));
+        await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the answer to end the offer');
+        answered.open();
+        assert.equal(await move.opened, null, 'the move refused: the claim no longer holds');
+        assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+        assert.deepEqual(await t.bridge.store.offers(), []);
       },
-      transferOffered: async (...args) => {
-        const outcome = await store.transferOffered(...args);
-        moveTried(outcome);
-        return outcome;
-      },
-    });
-    const t = await startBridge({ teams }, { dir, store: watched, clock });
-    try {
-      const [a1] = await agents(t, ['a1', 'a2']);
-      const { conversation } = await open(t);
-      assert.equal(conversation.assignee, 'web:a_a1');
-      clock.set(new Date(start.getTime() + 2000));
-      await claim;
-      const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
-      assert.ok(answer.ok, JSON.stringify(answer));
-      await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the answer to end the offer');
-      letGo();
-      assert.equal(await move, null, 'the move refused: the claim no longer holds');
-      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
-      assert.deepEqual(await t.bridge.store.offers(), []);
-    } finally {
-      letGo();
-      await t.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+      () => answered.open(),
+    );
   });
 
   it('leaves a conversation with the agent whose answer was stored before the move, however late its offer ends', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
-    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
-    const start = new Date();
-    const clock = new ManualClock(start);
-    const gate = () => {
-      let open!: () => void;
-      const opened = new Promise<void>((resolve) => (open = resolve));
-      return { open, opened };
-    };
     const claimed = gate();
     const answered = gate();
-    const moveTried = gate();
+    const move = gate<unknown>();
     const ended = gate();
-    let moved: unknown;
-    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
-    const slowed = storeWith(store, {
-      rescheduleOffer: async (...args) => {
-        const outcome = await store.rescheduleOffer(...args);
-        if (outcome === true) {
-          claimed.open();
-          await answered.opened;
-        }
-        return outcome;
+    await withOffers(
+      (store) => ({
+        ...claimHeldUntil(store, claimed, answered.opened, move),
+        // The answer's end of the offer comes last, after the move was tried.
+        endOffer: async (...args) => {
+          await move.opened;
+          await store.endOffer(...args);
+          ended.open();
+        },
+      }),
+      async (t, runOut) => {
+        const [a1] = await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        runOut();
+        await claimed.opened;
+        const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
+        assert.ok(answer.ok, JSON.stringify(answer));
+        answered.open();
+        await ended.opened;
+        assert.equal(await move.opened, null, 'the move gave way to the answer stored before it');
+        assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+        await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the offer ended');
       },
-      transferOffered: async (...args) => {
-        moved = await store.transferOffered(...args);
-        moveTried.open();
-        return moved as Awaited<ReturnType<Store['transferOffered']>>;
+      () => {
+        answered.open();
+        move.open(undefined);
       },
-      // The answer's end of the offer comes last, after the move was tried.
-      endOffer: async (...args) => {
-        await moveTried.opened;
-        await store.endOffer(...args);
-        ended.open();
+    );
+  });
+
+  it('leaves a conversation with the agent who answered in time, though the answer had not ended the offer when the deadline came', async () => {
+    const ends = gate();
+    const move = gate<unknown>();
+    await withOffers(
+      (store) => ({
+        // The answering node is slow to end the offer (or dies first): another node watches it still.
+        endOffer: async (...args) => {
+          await ends.opened;
+          await store.endOffer(...args);
+        },
+        transferOffered: async (...args) => {
+          const outcome = await store.transferOffered(...args);
+          move.open(outcome);
+          return outcome;
+        },
+      }),
+      async (t, runOut) => {
+        const [a1] = await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
+        assert.ok(answer.ok, JSON.stringify(answer));
+        await t.bridge.core.router.offers.rewatch(); // as a node that did not hear of the answer
+        assert.ok(t.bridge.core.router.offers.current(conversation.id), 'the offer watched still');
+        runOut();
+        assert.equal(await move.opened, null, 'the move gave way to the answer stored before the deadline');
+        assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
       },
-    });
-    const t = await startBridge({ teams }, { dir, store: slowed, clock });
-    try {
-      const [a1] = await agents(t, ['a1', 'a2']);
-      const { conversation } = await open(t);
-      clock.set(new Date(start.getTime() + 2000));
-      await claimed.opened;
-      const answer = await call(a1!, 'message:send', { conversationId: conversation.id, clientId: 'r1', text: 'Here!' });
-      assert.ok(answer.ok, JSON.stringify(answer));
-      answered.open();
-      await ended.opened;
-      assert.equal(moved, null, 'the move gave way to the answer stored before it');
-      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
-      await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the offer ended');
-    } finally {
-      answered.open();
-      moveTried.open();
-      await t.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+      () => ends.open(),
+    );
+  });
+
+  it("keeps the next agent's offer when the agent whose offer moved on writes late", async () => {
+    await withOffers(
+      () => ({}),
+      async (t, runOut) => {
+        const [, a2] = await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        const asA1 = await t.bridge.store.getConversation(conversation.id);
+        runOut();
+        await next(a2!, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_a2', 5000);
+        await until(async () => (await t.bridge.store.offers())[0]?.agentId === 'web:a_a2', 5000, "a2's offer");
+        // a1's message read the conversation while it was still a1's, and was stored after the move.
+        t.bridge.core.router.answeredBy(asA1!, `web:a_a1@${SITE}`);
+        assert.equal(t.bridge.core.router.offers.current(conversation.id)?.agentId, 'web:a_a2');
+        assert.deepEqual(
+          (await t.bridge.store.offers()).map((offer) => offer.agentId),
+          ['web:a_a2'],
+        );
+      },
+    );
   });
 
   it('moves an expired offer on at the end of its hold when moving it failed the first time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
-    const teams = [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2'], offerTimeoutSeconds: 2 }];
-    const start = new Date();
-    const clock = new ManualClock(start);
-    let failed!: () => void;
-    const failure = new Promise<void>((resolve) => (failed = resolve));
+    const failed = gate();
     let failures = 0;
-    const store = new SqliteStore({ path: join(dir, 'switchboard.db') });
-    const failingOnce = storeWith(store, {
-      transferOffered: async (...args) => {
-        if (failures++ > 0) return store.transferOffered(...args);
-        failed();
-        throw new Error('the store failed over');
+    await withOffers(
+      (store) => ({
+        transferOffered: async (...args) => {
+          if (failures++ > 0) return store.transferOffered(...args);
+          failed.open();
+          throw new Error('the store failed over');
+        },
+      }),
+      async (t, runOut, clock, start) => {
+        await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        assert.equal(conversation.assignee, 'web:a_a1');
+        runOut();
+        await failed.opened;
+        await until(async () => (await t.bridge.store.offers())[0]?.deadline === start.getTime() + 32_000, 5000, 'the claim to be held');
+        assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
+        clock.set(new Date(start.getTime() + 32_000));
+        await until(async () => (await t.bridge.store.getConversation(conversation.id))?.assignee === `web:a_a2@${SITE}`, 10_000, 'the offer to move on');
+        assert.equal(failures, 2);
       },
-    });
-    const t = await startBridge({ teams }, { dir, store: failingOnce, clock });
-    try {
-      await agents(t, ['a1', 'a2']);
-      const { conversation } = await open(t);
-      assert.equal(conversation.assignee, 'web:a_a1');
-      clock.set(new Date(start.getTime() + 2000));
-      await failure;
-      await until(async () => (await t.bridge.store.offers())[0]?.deadline === start.getTime() + 32_000, 5000, 'the claim to be held');
-      assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a1@${SITE}`);
-      clock.set(new Date(start.getTime() + 32_000));
-      await until(async () => (await t.bridge.store.getConversation(conversation.id))?.assignee === `web:a_a2@${SITE}`, 10_000, 'the offer to move on');
-      assert.equal(failures, 2);
-    } finally {
-      await t.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    );
   });
 
   it('acts on no offer made to another agent than the one who has the conversation now', async () => {

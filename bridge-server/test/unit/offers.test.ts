@@ -76,7 +76,7 @@ function setUp(stored: OfferRecord[] = []) {
     logger: pino({ level: 'silent' }),
     expired: async (conversationId, agentId) => void expired.push({ conversationId, agentId, at: clock.now().getTime() }),
   });
-  return { clock, offers, saved, expired, turns };
+  return { clock, offers, saved, expired, turns, store };
 }
 
 /**
@@ -135,7 +135,7 @@ describe('offers', () => {
     );
     const assigning = offers.assigning(conversation, bob);
     assert.deepEqual(assigning, {
-      offer: { conversationId: conversation.id, agentId: bob, deadline: at(30).getTime(), declined: [] },
+      offer: { conversationId: conversation.id, agentId: bob, deadline: at(30).getTime(), declined: [], seq: conversation.lastSeq },
       turn: { team: 'support', agentId: bob },
     });
     assert.deepEqual(offers.plan(conversation, bob), assigning.offer);
@@ -167,6 +167,35 @@ describe('offers', () => {
     offers.drop(conversation.id); // bob answers here
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(saved.get(conversation.id), toCarl);
+  });
+
+  it('ends on an answer only the offer to the agent who answered, here and on the other nodes', async () => {
+    const { nodes, saved, bus } = setUpNodes(2);
+    await nodes[1]!.start(conversation, 'xmpp:carl@example.org');
+    bus.missing('desk:offer');
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org'); // given to bob on node 0; node 1 did not hear
+    nodes[0]!.drop(conversation.id, 'xmpp:carl@example.org'); // carl, whose offer it was before, writes late
+    assert.equal(nodes[0]!.current(conversation.id)?.agentId, 'xmpp:bob@example.org');
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:bob@example.org');
+    nodes[0]!.drop(conversation.id, 'xmpp:bob@example.org'); // bob answers
+    await settle();
+    assert.equal(nodes[0]!.current(conversation.id), undefined);
+    assert.equal(saved.has(conversation.id), false);
+    assert.equal(nodes[1]!.current(conversation.id)?.agentId, 'xmpp:carl@example.org', "told that bob's ended, node 1 keeps what it watches");
+  });
+
+  it('watches afresh a stored offer its claim found stored again as it was (another claimant kept it waiting for agents)', async () => {
+    const { clock, offers, store } = setUp();
+    await offers.start(conversation, 'xmpp:bob@example.org');
+    const offer = offers.current(conversation.id)!;
+    clock.set(at(30));
+    // Its claim lost to another node's, which stored it back as it was, overdue, before this node read it.
+    store.rescheduleOffer = async (conversationId) => (await store.offers()).find((stored) => stored.conversationId === conversationId);
+    assert.equal(await offers.claimExpiry(conversation.id, offer), undefined);
+    const watched = offers.current(conversation.id)!;
+    assert.notEqual(watched, offer, 'watched anew, its timer set');
+    assert.equal(watched.deadline, at(30).getTime());
+    assert.equal(offers.isWaiting(watched), true, 'overdue: it waits for agents as a resumed offer does');
   });
 
   it('never expires once accepted', async () => {
@@ -270,6 +299,22 @@ describe('offers', () => {
     });
     await offers.resume();
     assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+  });
+
+  it('keeps a claim it could not end (the store failed) to re-arm it', async () => {
+    const { clock, offers, saved, store } = setUp();
+    await offers.start(conversation, 'xmpp:bob@example.org');
+    clock.set(at(30));
+    const offer = offers.current(conversation.id)!;
+    const held = (await offers.claimExpiry(conversation.id, offer))!;
+    const deleteOffer = store.deleteOffer;
+    store.deleteOffer = () => Promise.reject(new Error('database unavailable'));
+    await assert.rejects(offers.release(conversation.id, held), /database unavailable/);
+    store.deleteOffer = deleteOffer;
+    assert.equal(offers.current(conversation.id), offer, 'still here');
+    offers.rearm(conversation.id, offer, held);
+    assert.equal(offers.current(conversation.id)?.deadline, held);
+    assert.equal(saved.get(conversation.id)?.deadline, held);
   });
 
   it('keeps round-robin turns in the store, per team: the same for every node and after a restart', async () => {

@@ -531,7 +531,7 @@ describe('SQLite store', () => {
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
   });
 
-  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation', async () => {
+  it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation, each offer no seq', async () => {
     await store.close();
     const oldPath = join(dir, 'before-waits.db');
     const db = new Database(oldPath);
@@ -554,6 +554,8 @@ describe('SQLite store', () => {
     db.prepare("INSERT INTO participants (conversation_id, address, position) VALUES ('c1', 'web:v_1@shop', 0), ('c3', 'web:v_3@shop', 0)").run();
     // A handover left unfinished by the older bridge: whether its context line went out is not known.
     db.prepare("INSERT INTO joining (conversation_id, party, since) VALUES ('c1', 'xmpp:ann@x.test', 2)").run();
+    // An offer made by the older bridge: it knows no seq (a claim reads the conversation's own then).
+    db.prepare("INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ('c1', 'ann', 1000, '[]')").run();
     // Webhook deliveries waiting: each is found by the conversation its body names.
     const delivery = db.prepare("INSERT INTO webhook_deliveries (id, hook, event, site_key, body) VALUES (?, 'h', ?, 'shop', ?)");
     delivery.run('w1', 'conversation.message', JSON.stringify({ id: 'w1', data: { conversationId: 'c1', message: { text: 'x' } } }));
@@ -568,6 +570,7 @@ describe('SQLite store', () => {
     await assertUpgradedConversations(store);
     const [mark] = await store.claimStaleJoinings(0);
     assert.deepEqual([mark?.conversationId, mark?.party, mark?.introduced], ['c1', 'xmpp:ann@x.test', false], 'its line is sent when it is finished');
+    assert.deepEqual(await store.offers(), [{ conversationId: 'c1', agentId: 'ann', deadline: 1000, declined: [] }]);
     const reader = new Database(oldPath, { readonly: true });
     try {
       assert.deepEqual(reader.prepare('SELECT id, conversation_id FROM webhook_deliveries ORDER BY id').all(), [

@@ -28,7 +28,11 @@ export interface HandoverDeps {
   returning?(conversation: ConversationRecord): Promise<string>;
 }
 
-/** How long a context line may take before the catch-up goes on without waiting for it (well within JOINING_TTL_MS, store.ts). */
+/**
+ * How long a context line may take before the catch-up goes on without waiting for it (well within
+ * JOINING_TTL_MS, store.ts; longer than another node's answer may take, NOTICE_ANSWER_MS in
+ * cluster/network-calls.ts, so a line the holder sent is heard of in time to be noted).
+ */
 const INTRODUCE_WAIT_MS = 10_000;
 /** A catch-up that fails is tried this many times in all, waiting CATCH_UP_RETRY_MS more each time. */
 const CATCH_UP_ATTEMPTS = 3;

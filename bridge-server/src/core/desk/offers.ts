@@ -76,7 +76,9 @@ export class Offers {
     });
     this.bus.on(OFFER_ENDED, (payload) => {
       const parsed = offerEndedSchema.safeParse(payload);
-      if (parsed.success) this.forget(parsed.data.conversationId);
+      if (!parsed.success) return;
+      const { conversationId, agentId } = parsed.data;
+      if (agentId === undefined || this.running.get(conversationId)?.agentId === agentId) this.forget(conversationId);
     });
     this.bus.onNodeLeft?.(() => {
       this.rewatch().catch((error: unknown) => deps.logger.warn({ err: error }, 'offers not read again after a node left'));
@@ -145,7 +147,13 @@ export class Offers {
   ): OfferRecord | undefined {
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     if (!team || team.offerTimeoutSeconds <= 0) return undefined;
-    return { conversationId: conversation.id, agentId, deadline: this.now() + team.offerTimeoutSeconds * 1000, declined: [...declined] };
+    return {
+      conversationId: conversation.id,
+      agentId,
+      deadline: this.now() + team.offerTimeoutSeconds * 1000,
+      declined: [...declined],
+      seq: conversation.lastSeq,
+    };
   }
 
   /**
@@ -197,8 +205,9 @@ export class Offers {
     const stored = await this.deps.store.rescheduleOffer(conversationId, offer.deadline, held);
     if (stored === true) return held;
     if (this.running.get(conversationId) !== offer) return undefined; // replaced meanwhile (the bus)
-    const watched = stored !== undefined && (await this.watchStored(stored, offer));
-    if (!watched && this.running.get(conversationId) === offer) this.forget(conversationId);
+    // Its timer ran: whatever the row now says is watched afresh (even the same deadline, stored again).
+    this.forget(conversationId);
+    if (stored !== undefined) await this.watchStored(stored, undefined);
     return undefined;
   }
 
@@ -220,8 +229,9 @@ export class Offers {
   async release(conversationId: string, held: number): Promise<void> {
     // Removed first: should the store fail, the offer is still here to re-arm.
     await this.deps.store.deleteOffer(conversationId, held);
+    const agentId = this.running.get(conversationId)?.agentId;
     this.forget(conversationId);
-    this.bus.publish(OFFER_ENDED, { conversationId });
+    this.bus.publish(OFFER_ENDED, { conversationId, ...(agentId !== undefined ? { agentId } : {}) });
   }
 
   /**
@@ -287,17 +297,18 @@ export class Offers {
 
   /**
    * Ends an offer (accepted, handed over, or over), here and in the store: the offer to that agent,
-   * whatever its deadline (a claim's hold included), not one made since to another.
+   * whatever its deadline (a claim's hold included), not one made since to another. `agentId`:
+   * only if it is the offer to that agent (the agent who answered).
    */
-  drop(conversationId: string): void {
+  drop(conversationId: string, agentId?: string): void {
     const offer = this.running.get(conversationId);
-    if (!offer) return;
+    if (!offer || (agentId !== undefined && offer.agentId !== agentId)) return;
     offer.timer?.cancel();
     this.running.delete(conversationId);
     this.deps.store
       .endOffer(conversationId, offer.agentId)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
-    this.bus.publish(OFFER_ENDED, { conversationId });
+    this.bus.publish(OFFER_ENDED, { conversationId, agentId: offer.agentId });
   }
 
   /** Stops watching an offer here (another node ended it, or acted on it); the store is left as it is. */

@@ -180,13 +180,16 @@ export class Router {
     return assignedCount;
   }
 
-  /** A message from `sender` in a conversation: if it is the assignee (on any of its addresses), the offer is accepted. */
+  /**
+   * A message from `sender` in a conversation: if it is the agent the running offer was made to (on
+   * any of its addresses), the offer is accepted. Judged by the offer, not by the conversation as
+   * the message found it: an agent whose offer ran out and moved on meanwhile answers nothing.
+   */
   answeredBy(conversation: ConversationRecord, sender: Address): void {
-    if (!this.offers.current(conversation.id) || conversation.assignee === undefined) return;
-    if (sender === conversation.assignee) return this.accepted(conversation.id);
-    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
-    const agent = team?.agents.find((a) => a.addresses.includes(conversation.assignee!));
-    if (agent?.addresses.includes(sender)) this.accepted(conversation.id);
+    const offer = this.offers.current(conversation.id);
+    if (!offer) return;
+    const offered = this.addressesOf(offer) ?? (conversation.assignee === undefined ? [] : [conversation.assignee]);
+    if (offered.includes(sender)) this.offers.drop(conversation.id, offer.agentId);
   }
 
   /** The assignee answered (or claimed it, or it was handed over): the offer no longer expires. */

@@ -418,4 +418,7 @@ export const MIGRATIONS: readonly string[] = [
   $$;
   CREATE INDEX webhook_deliveries_by_conversation ON webhook_deliveries (conversation_id);
   `,
+  /* 24: each offer's seq, the conversation's last when it was made (SQLite's step 28) */ `
+  ALTER TABLE offers ADD COLUMN seq BIGINT;
+  `,
 ];

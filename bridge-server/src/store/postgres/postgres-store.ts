@@ -107,6 +107,7 @@ interface OfferRow {
   agent_id: string;
   deadline: string;
   declined: string[];
+  seq: string | null;
 }
 
 const toOffer = (row: OfferRow): OfferRecord => ({
@@ -114,6 +115,7 @@ const toOffer = (row: OfferRow): OfferRecord => ({
   agentId: row.agent_id,
   deadline: Number(row.deadline),
   declined: row.declined,
+  ...(row.seq !== null ? { seq: Number(row.seq) } : {}),
 });
 
 /** The database's clock in epoch ms (webhook claims): every node reads the same one, whatever its own says. */
@@ -445,6 +447,8 @@ export class PostgresStore implements Store {
       // its own, once the conversation's row is held: it sees every participant a transaction that
       // held the row before added (one statement's snapshot would miss those committed while it waited).
       await client.query('UPDATE participants SET conversation_open = $2 WHERE conversation_id = $1', [id, state === 'open']);
+      // Closed: whatever offer it had is over.
+      if (state === 'closed') await client.query('DELETE FROM offers WHERE conversation_id = $1', [id]);
       return record;
     });
   }
@@ -502,8 +506,7 @@ export class PostgresStore implements Store {
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);
       await this.replaceOffer(id, options.offer, client);
-      if (options.turn) await this.takeTurn(options.turn, client);
-      return this.requireConversation(id, client);
+      return this.tookTurn(await this.requireConversation(id, client), options.turn, client);
     });
   }
 
@@ -516,9 +519,10 @@ export class PostgresStore implements Store {
       // The conversation locked: a message of it, stored with its seq under the same lock, is committed before this reads, or after this move.
       const before = await this.lockConversation(id, client);
       const held = await client.query(
-        `SELECT 1 FROM offers WHERE conversation_id = $1 AND deadline = $2
-           AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND seq > $3 AND sender = ANY($4::text[]))
-         FOR UPDATE`,
+        `SELECT 1 FROM offers o WHERE o.conversation_id = $1 AND o.deadline = $2
+           AND EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND state = 'open')
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $1 AND m.seq > coalesce(o.seq, $3) AND m.sender = ANY($4::text[]))
+         FOR UPDATE OF o`,
         [id, claim.deadline, claim.seq, [...claim.agent]],
       );
       return held.rowCount === 0 ? null : this.transferNow(id, before, to, undefined, options, client);
@@ -556,8 +560,7 @@ export class PostgresStore implements Store {
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
     await this.replaceOffer(id, to === null ? undefined : options.offer, client);
-    if (to !== null && options.turn) await this.takeTurn(options.turn, client);
-    return this.requireConversation(id, client);
+    return this.tookTurn(await this.requireConversation(id, client), to === null ? undefined : options.turn, client);
   }
 
   async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
@@ -1165,9 +1168,9 @@ export class PostgresStore implements Store {
   /** Stores an offer (the conversation's earlier one replaced), on `on` (a transaction's client, or the pool). */
   private async putOffer(offer: OfferRecord, on: Queryable): Promise<void> {
     await on.query(
-      `INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES ($1, $2, $3, $4::text[])
-       ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`,
-      [offer.conversationId, offer.agentId, offer.deadline, [...offer.declined]],
+      `INSERT INTO offers (conversation_id, agent_id, deadline, declined, seq) VALUES ($1, $2, $3, $4::text[], $5)
+       ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined, seq = excluded.seq`,
+      [offer.conversationId, offer.agentId, offer.deadline, [...offer.declined], offer.seq ?? null],
     );
   }
 
@@ -1190,18 +1193,22 @@ export class PostgresStore implements Store {
   }
 
   async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
-    // One statement, one snapshot: the row it did not move is the one it saw.
-    const [row] = await this.rows<OfferRow & { moved: boolean }>(
-      `WITH moved AS (UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3 RETURNING 1)
-       SELECT EXISTS (SELECT 1 FROM moved) AS moved, o.* FROM (SELECT 1) AS one LEFT JOIN offers o ON o.conversation_id = $2`,
-      [to, conversationId, from],
-    );
-    if (row?.moved) return true;
-    return row?.conversation_id == null ? undefined : toOffer(row);
+    const moved = await this.db.query('UPDATE offers SET deadline = $1 WHERE conversation_id = $2 AND deadline = $3', [to, conversationId, from]);
+    if ((moved.rowCount ?? 0) > 0) return true;
+    // A statement of its own: it sees what a claim or an end the update waited for committed (one
+    // statement's snapshot would show the row as it was before them).
+    const [row] = await this.rows<OfferRow>('SELECT * FROM offers WHERE conversation_id = $1', [conversationId]);
+    return row && toOffer(row);
   }
 
   async takeOfferTurn(team: string, agentId: string): Promise<void> {
     await this.takeTurn({ team, agentId }, this.db);
+  }
+
+  /** An assignment's turn (`Assigning`) taken, while `conversation` is still that team's; returns the conversation. */
+  private async tookTurn(conversation: ConversationRecord, turn: Assigning['turn'], client: PoolClient): Promise<ConversationRecord> {
+    if (turn && conversation.team === turn.team) await this.takeTurn(turn, client);
+    return conversation;
   }
 
   /** `takeOfferTurn`, on `on` (a transaction's client, or the pool). */

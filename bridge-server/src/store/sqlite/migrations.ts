@@ -444,4 +444,10 @@ export const MIGRATIONS: readonly string[] = [
     WHERE json_valid(body);
   CREATE INDEX webhook_deliveries_by_conversation ON webhook_deliveries (conversation_id);
   `,
+  /*
+   * 28: each offer's seq, the conversation's last when it was made: what the agent writes after it
+   * answers the offer, even if its expiry is claimed before the desk took the answer up
+   */ `
+  ALTER TABLE offers ADD COLUMN seq INTEGER;
+  `,
 ];

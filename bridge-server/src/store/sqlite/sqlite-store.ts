@@ -92,6 +92,7 @@ interface OfferRow {
   agent_id: string;
   deadline: number;
   declined: string;
+  seq: number | null;
 }
 
 const toOffer = (row: OfferRow): OfferRecord => ({
@@ -99,6 +100,7 @@ const toOffer = (row: OfferRow): OfferRecord => ({
   agentId: row.agent_id,
   deadline: row.deadline,
   declined: JSON.parse(row.declined) as string[],
+  ...(row.seq !== null ? { seq: row.seq } : {}),
 });
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -584,13 +586,14 @@ export class SqliteStore implements Store {
         FROM conversations c LEFT JOIN webhook_marks m ON m.conversation_id = c.id
         WHERE m.conversation_id IS NULL OR (c.assignee IS NOT NULL AND c.assignee IS NOT m.assignee) OR (c.state = 'closed' AND m.state <> 'closed')
         LIMIT ?`),
-      saveOffer: db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined) VALUES (@conversationId, @agentId, @deadline, @declined)
-        ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined`),
+      saveOffer:
+        db.prepare(`INSERT INTO offers (conversation_id, agent_id, deadline, declined, seq) VALUES (@conversationId, @agentId, @deadline, @declined, @seq)
+        ON CONFLICT (conversation_id) DO UPDATE SET agent_id = excluded.agent_id, deadline = excluded.deadline, declined = excluded.declined, seq = excluded.seq`),
       deleteOffer: db.prepare('DELETE FROM offers WHERE conversation_id = ?'),
       deleteOfferAt: db.prepare<[string, number]>('DELETE FROM offers WHERE conversation_id = ? AND deadline = ?'),
       rescheduleOffer: db.prepare<[number, string, number]>('UPDATE offers SET deadline = ? WHERE conversation_id = ? AND deadline = ?'),
       offerOf: db.prepare<[string], OfferRow>('SELECT * FROM offers WHERE conversation_id = ?'),
-      offerAt: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM offers WHERE conversation_id = ? AND deadline = ?'),
+      offerAt: db.prepare<[string, number], { seq: number | null }>('SELECT seq FROM offers WHERE conversation_id = ? AND deadline = ?'),
       endOffer: db.prepare<[string, string]>('DELETE FROM offers WHERE conversation_id = ? AND agent_id = ?'),
       wroteSince: db.prepare<[string, number, string], { one: number }>(
         'SELECT 1 AS one FROM messages WHERE conversation_id = ? AND seq > ? AND sender IN (SELECT value FROM json_each(?)) LIMIT 1',
@@ -819,6 +822,8 @@ export class SqliteStore implements Store {
       const now = new Date().toISOString();
       this.statements.setState.run(state, now, state, now, id);
       this.statements.participantsOpen.run(state === 'open' ? 1 : 0, id);
+      // Closed: whatever offer it had is over.
+      if (state === 'closed') this.statements.deleteOffer.run(id);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -837,7 +842,7 @@ export class SqliteStore implements Store {
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
       this.replaceOffer(id, options.offer);
-      if (options.turn) this.takeTurn(options.turn);
+      this.takeTurnOf(id, options.turn);
       return SqliteStore.copy(this.requireConversation(id));
     });
   }
@@ -848,8 +853,9 @@ export class SqliteStore implements Store {
 
   async transferOffered(id: string, claim: OfferClaim, to: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.write(() => {
-      if (!this.statements.offerAt.get(id, claim.deadline)) return null;
-      if (this.statements.wroteSince.get(id, claim.seq, JSON.stringify(claim.agent))) return null;
+      const offer = this.statements.offerAt.get(id, claim.deadline);
+      if (!offer || this.requireConversation(id).state !== 'open') return null;
+      if (this.statements.wroteSince.get(id, offer.seq ?? claim.seq, JSON.stringify(claim.agent))) return null;
       return this.transferNow(id, to, undefined, options);
     });
   }
@@ -868,7 +874,7 @@ export class SqliteStore implements Store {
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
     this.replaceOffer(id, to === null ? undefined : options.offer);
-    if (to !== null && options.turn) this.takeTurn(options.turn);
+    if (to !== null) this.takeTurnOf(id, options.turn);
     return SqliteStore.copy(this.requireConversation(id));
   }
 
@@ -1247,7 +1253,7 @@ export class SqliteStore implements Store {
 
   /** Stores an offer (the conversation's earlier one replaced), inside the current write. */
   private putOffer(offer: OfferRecord): void {
-    this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined) });
+    this.statements.saveOffer.run({ ...offer, declined: JSON.stringify(offer.declined), seq: offer.seq ?? null });
   }
 
   async deleteOffer(conversationId: string, deadline?: number): Promise<boolean> {
@@ -1282,6 +1288,11 @@ export class SqliteStore implements Store {
   /** `takeOfferTurn`, inside the current write. */
   private takeTurn({ team, agentId }: { team: string; agentId: string }): void {
     this.statements.takeOfferTurn.run(team, agentId, team);
+  }
+
+  /** An assignment's turn (`Assigning`), while conversation `id` is still that team's; inside the current write. */
+  private takeTurnOf(id: string, turn: Assigning['turn']): void {
+    if (turn && this.requireConversation(id).team === turn.team) this.takeTurn(turn);
   }
 
   async offerTurns(team: string): Promise<Map<string, number>> {
