@@ -771,16 +771,18 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
 
     it('stores the offer and the turn an assignment starts with it, only if the assignment is made', async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
-      const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [] };
+      const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 1000, declined: [], seq: 0 };
       assert.ok(await store.assignIfQueued(c.id, 'web:a_alice', { joining: false, offer: toAlice, turn: { team: 'support', agentId: 'alice' } }));
       const toBob = { offer: { ...toAlice, agentId: 'bob' }, turn: { team: 'support', agentId: 'bob' } };
       assert.equal(await store.assignIfQueued(c.id, 'web:a_bob', toBob), null, 'taken already');
       await reopen();
       assert.deepEqual(await store.offers(), [toAlice], 'stored with the assignment, kept across a restart; not the refused one');
       assert.deepEqual([...(await store.offerTurns('support')).keys()], ['alice'], 'nor its turn');
-      const toCarol = { conversationId: c.id, agentId: 'carol', deadline: 2000, declined: ['alice'] };
+      // Planned before the visitor wrote again: its seq is the conversation's as it is assigned.
+      const toCarol = { conversationId: c.id, agentId: 'carol', deadline: 2000, declined: ['alice'], seq: 0 };
+      await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'still there?', status: 'accepted', outbox: [] });
       await store.transferConversation(c.id, 'web:a_carol', undefined, { offer: toCarol, turn: { team: 'support', agentId: 'carol' } });
-      assert.deepEqual(await store.offers(), [toCarol], 'the earlier offer replaced');
+      assert.deepEqual(await store.offers(), [{ ...toCarol, seq: 1 }], 'the earlier offer replaced');
       const turns = await store.offerTurns('support');
       assert.ok(turns.get('carol')! > turns.get('alice')!, "carol's turn taken after alice's");
       await store.transferConversation(c.id, null, undefined, { offer: { ...toCarol, agentId: 'dan' }, turn: { team: 'support', agentId: 'dan' } });
@@ -830,7 +832,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual([...(await store.offerTurns('support')).keys()], ['bob'], 'its turn taken with it');
       assert.equal(moved?.assignee, 'web:a_bob');
       assert.deepEqual(moved?.participants, ['web:v_1', 'web:a_bob']);
-      assert.deepEqual(await store.offers(), [toBob], 'the next offer in place of the claim');
+      assert.deepEqual(await store.offers(), [{ ...toBob, seq: 2 }], 'the next offer in place of the claim, from the seq it was made at');
       // A claim the agent answered meanwhile, on any of its addresses, its offer still there: the conversation stays.
       const seq = moved.lastSeq;
       assert.equal(await store.rescheduleOffer(c.id, 90_000, 120_000), true);

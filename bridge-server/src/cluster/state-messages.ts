@@ -19,7 +19,8 @@ export type OfferStarted = z.infer<typeof offerStartedSchema>;
 /** An offer ended on a node (accepted, handed over, closed): the others stop watching it. */
 export const OFFER_ENDED = 'desk:offer-ended';
 /** `agentId`: only the offer to that agent ended (an answer); without it, whatever offer the conversation had. */
-export const offerEndedSchema = z.strictObject({ conversationId: z.string().min(1), agentId: z.string().min(1).optional() });
+// Not strict: a node of a later version may say more, and what it says here is still understood.
+export const offerEndedSchema = z.object({ conversationId: z.string().min(1), agentId: z.string().min(1).optional() });
 
 /**
  * A conversation changed on a node: the nodes that keep its team's queue (or the one it left) read

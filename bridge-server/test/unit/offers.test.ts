@@ -99,11 +99,12 @@ function setUpNodes(count: number) {
       bus: bus.node(),
       expired: async (conversationId, agentId) => {
         const offer = node.current(conversationId);
-        const held = offer && (await node.claimExpiry(conversationId, offer));
+        if (!offer) return;
+        const held = await node.claimExpiry(conversationId, offer);
         if (held === undefined) return;
         acted.push({ node: i, agentId, at: clock.now().getTime() });
         if (dying.has(i)) node.stop();
-        else await node.release(conversationId, held);
+        else await node.release(conversationId, offer, held);
       },
     });
     nodes.push(node);
@@ -275,7 +276,7 @@ describe('offers', () => {
     // The claim replaced meanwhile (another node's assignment): released, the newer offer stays.
     const newer = { conversationId: conversation.id, agentId: 'xmpp:carl@example.org', deadline: at(70).getTime(), declined: [] };
     saved.set(conversation.id, newer);
-    await offers.release(conversation.id, held);
+    await offers.release(conversation.id, rearmed, held);
     assert.deepEqual(saved.get(conversation.id), newer);
     await offers.discard(conversation.id, rearmed, held);
     assert.deepEqual(saved.get(conversation.id), newer);
@@ -309,7 +310,7 @@ describe('offers', () => {
     const held = (await offers.claimExpiry(conversation.id, offer))!;
     const deleteOffer = store.deleteOffer;
     store.deleteOffer = () => Promise.reject(new Error('database unavailable'));
-    await assert.rejects(offers.release(conversation.id, held), /database unavailable/);
+    await assert.rejects(offers.release(conversation.id, offer, held), /database unavailable/);
     store.deleteOffer = deleteOffer;
     assert.equal(offers.current(conversation.id), offer, 'still here');
     offers.rearm(conversation.id, offer, held);
@@ -416,6 +417,23 @@ describe('offers on several nodes', () => {
     for (let i = 0; i < 5; i++) await settle();
     assert.deepEqual([nodes[1]!.current(conversation.id)?.agentId, nodes[1]!.current(conversation.id)?.deadline], ['xmpp:carl@example.org', at(35).getTime()]);
     assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+  });
+
+  it('releases only its own claim: an offer made meanwhile elsewhere stays watched everywhere', async () => {
+    const { nodes, saved } = setUpNodes(2);
+    await nodes[0]!.start(conversation, 'xmpp:bob@example.org');
+    // Claimed by hand on node 0, before its timer (the clock stays).
+    const offer = nodes[0]!.current(conversation.id)!;
+    const held = (await nodes[0]!.claimExpiry(conversation.id, offer))!;
+    await nodes[1]!.start(conversation, 'xmpp:carl@example.org'); // queued and given to carl on node 1 meanwhile
+    assert.equal(nodes[0]!.current(conversation.id)?.agentId, 'xmpp:carl@example.org', 'node 0 heard of it');
+    await nodes[0]!.release(conversation.id, offer, held);
+    await settle();
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:carl@example.org');
+    assert.deepEqual(
+      nodes.map((node) => node.current(conversation.id)?.agentId),
+      ['xmpp:carl@example.org', 'xmpp:carl@example.org'],
+    );
   });
 
   it('takes over the deadline of an offer whose node died', async () => {

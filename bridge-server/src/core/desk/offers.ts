@@ -226,12 +226,12 @@ export class Offers {
    * The claimant ends an offer it claimed (`held`) without moving the conversation: it stays with
    * the agent it was offered to. Only that claim is removed (not an offer made since).
    */
-  async release(conversationId: string, held: number): Promise<void> {
+  async release(conversationId: string, offer: Offer, held: number): Promise<void> {
     // Removed first: should the store fail, the offer is still here to re-arm.
-    await this.deps.store.deleteOffer(conversationId, held);
-    const agentId = this.running.get(conversationId)?.agentId;
-    this.forget(conversationId);
-    this.bus.publish(OFFER_ENDED, { conversationId, ...(agentId !== undefined ? { agentId } : {}) });
+    const ended = await this.deps.store.deleteOffer(conversationId, held);
+    // Only the claim: an offer this node heard of meanwhile (assigned again elsewhere) stays, here and everywhere.
+    if (this.running.get(conversationId) === offer) this.forget(conversationId);
+    if (ended) this.bus.publish(OFFER_ENDED, { conversationId, agentId: offer.agentId });
   }
 
   /**

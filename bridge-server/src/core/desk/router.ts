@@ -228,7 +228,7 @@ export class Router {
         if (!next) {
           // Ran out while the bridge was down: wait a little for the team's agents to come back.
           if (this.offers.isWaiting(offer)) return await this.offers.keepWaiting(conversationId, offer, held);
-          return await this.offers.release(conversationId, held); // nobody else: it stays with the agent it was offered to
+          return await this.offers.release(conversationId, offer, held); // nobody else: it stays with the agent it was offered to
         }
         const to = next;
         const planned = (assigning = this.offers.assigning(now, to.agent.id, offer.declined));

@@ -1182,10 +1182,19 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
-  /** An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one removed; inside `client`'s transaction. */
+  /**
+   * An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one
+   * removed; inside `client`'s transaction, the conversation's row held. Its seq is the
+   * conversation's as it is assigned: what the agent writes from here on answers it (not what it
+   * wrote before, since the offer was planned).
+   */
   private async replaceOffer(conversationId: string, offer: OfferRecord | undefined, client: PoolClient): Promise<void> {
-    if (offer) await this.putOffer(offer, client);
-    else await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+    if (!offer) {
+      await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
+      return;
+    }
+    const [row] = await this.rows<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId], client);
+    await this.putOffer({ ...offer, seq: Number(row!.last_seq) }, client);
   }
 
   async endOffer(conversationId: string, agentId: string): Promise<void> {

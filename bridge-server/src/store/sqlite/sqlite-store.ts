@@ -1263,9 +1263,13 @@ export class SqliteStore implements Store {
     return result.changes > 0;
   }
 
-  /** An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one removed; inside the current write. */
+  /**
+   * An assignment's offer stored (`Assigning`), or, with none, the conversation's earlier one
+   * removed; inside the current write. Its seq is the conversation's as it is assigned: what the
+   * agent writes from here on answers it (not what it wrote before, since the offer was planned).
+   */
   private replaceOffer(conversationId: string, offer: OfferRecord | undefined): void {
-    if (offer) this.putOffer(offer);
+    if (offer) this.putOffer({ ...offer, seq: this.requireConversation(conversationId).lastSeq });
     else this.statements.deleteOffer.run(conversationId);
   }
 
