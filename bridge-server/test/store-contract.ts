@@ -871,6 +871,15 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offerTurns('support'), new Map());
     });
 
+    it("assigns from a team's queue only a conversation still in that team", async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'sales' });
+      // Read in support's queue, then moved to sales before the assignment.
+      assert.equal(await store.assignIfQueued(c.id, 'web:a_alice', { team: 'support', turn: { team: 'support', agentId: 'alice' } }), null);
+      assert.equal((await store.getConversation(c.id))?.assignee, undefined);
+      assert.deepEqual(await store.offerTurns('support'), new Map());
+      assert.equal((await store.assignIfQueued(c.id, 'web:a_bob', { team: 'sales' }))?.assignee, 'web:a_bob');
+    });
+
     it("takes an assignment's turn only for the team the conversation is in", async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'sales' });
       // Routed by support's queue as it was read, then moved to sales before the assignment.

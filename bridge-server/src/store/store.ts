@@ -82,6 +82,11 @@ export interface Joining {
 export interface Assigning extends Joining {
   offer?: OfferRecord | undefined;
   /**
+   * `assignIfQueued` only while the conversation is still this team's: routed from a team's queue
+   * as it was read, one moved to another team meanwhile is that team's to route.
+   */
+  team?: string | undefined;
+  /**
    * The round-robin turn the assignment takes (`takeOfferTurn`), in the same transaction: a crash
    * loses no turn. Only while the conversation is still the team's (not one moved to another team meanwhile).
    */

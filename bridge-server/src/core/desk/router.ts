@@ -123,7 +123,7 @@ export class Router {
       }
       // The offer is stored with the assignment: should the process die before it starts, the next start keeps its deadline.
       const assigning = this.offers.assigning(conversation, candidate.agent.id);
-      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, assigning);
+      const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...assigning, team });
       if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
       await this.offers.start(assigned, candidate.agent.id, assigning);
       await this.deps.handover.introduce(assigned, candidate.address);
@@ -163,7 +163,7 @@ export class Router {
       // Someone may have taken it since the list was read (an agent answering, a transfer).
       const assigning = this.offers.assigning(conversation, candidate.agent.id);
       const assigned = await this.deps.handover.assign(candidate.address, (joining) =>
-        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, ...assigning }),
+        this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...joining, ...assigning, team }),
       );
       if (!assigned) continue;
       assignedCount++;

@@ -497,11 +497,10 @@ export class PostgresStore implements Store {
   async assignIfQueued(id: string, assignee: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.transaction(async (client) => {
       // Another node's assignment makes this one match nothing: read committed re-checks the row it waited for.
-      const result = await client.query(`UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3 AND assignee IS NULL AND state = 'open'`, [
-        assignee,
-        new Date().toISOString(),
-        id,
-      ]);
+      const result = await client.query(
+        `UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3 AND assignee IS NULL AND state = 'open' AND ($4::text IS NULL OR team = $4)`,
+        [assignee, new Date().toISOString(), id, options.team ?? null],
+      );
       if (result.rowCount === 0) return null;
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);

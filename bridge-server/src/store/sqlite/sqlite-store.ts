@@ -480,7 +480,9 @@ export class SqliteStore implements Store {
         WHERE a.address = ? AND a.conversation_open = 1 AND c.state = 'open' ORDER BY c.updated_at DESC, c.last_seq DESC LIMIT 1`),
       setState: db.prepare(`UPDATE conversations SET state = ?, updated_at = ?, closed_at = CASE WHEN ? = 'closed' THEN ? END WHERE id = ?`),
       assign: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?`),
-      assignIfQueued: db.prepare(`UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ? AND assignee IS NULL AND state = 'open'`),
+      assignIfQueued: db.prepare<[string, string, string, string | null, string | null]>(
+        `UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ? AND assignee IS NULL AND state = 'open' AND (? IS NULL OR team = ?)`,
+      ),
       transfer: db.prepare(`UPDATE conversations SET assignee = ?, team = coalesce(?, team), updated_at = ? WHERE id = ?`),
       addUsage: db.prepare(`INSERT INTO usage (day, site_key, from_network, to_network, messages, bytes) VALUES (@day, @siteKey, @from, @to, @messages, @bytes)
         ON CONFLICT (site_key, day, from_network, to_network) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`),
@@ -838,7 +840,8 @@ export class SqliteStore implements Store {
 
   async assignIfQueued(id: string, assignee: Address, options: Assigning = {}): Promise<ConversationRecord | null> {
     return this.write(() => {
-      if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id).changes === 0) return null;
+      const team = options.team ?? null;
+      if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id, team, team).changes === 0) return null;
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
       this.replaceOffer(id, options.offer);
