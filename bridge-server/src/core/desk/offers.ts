@@ -26,7 +26,7 @@ import type { TeamDirectory } from './teams.js';
 /** How long an offer that ran out while the bridge was down waits for another agent to come back (at least). */
 const RESUMED_OFFER_WAIT_MS = 60_000;
 /** How long the node that claimed an expired offer has to move its conversation on before the offer runs out again, for any node. */
-export const EXPIRY_HOLD_MS = 30_000;
+const EXPIRY_HOLD_MS = 30_000;
 /** Nobody declined: what most offers have, shared. */
 const NOBODY: ReadonlySet<string> = new Set();
 const declinedOf = (agents: readonly string[]): ReadonlySet<string> => (agents.length === 0 ? NOBODY : new Set(agents));

@@ -504,8 +504,9 @@ export class PostgresStore implements Store {
       if (result.rowCount === 0) return null;
       await this.insertParticipant(id, assignee, client);
       if (options.joining) await this.markJoining(id, assignee, client);
-      await this.replaceOffer(id, options.offer, client);
-      return this.tookTurn(await this.requireConversation(id, client), options.turn, client);
+      const assigned = await this.requireConversation(id, client);
+      await this.replaceOffer(assigned, options.offer, client);
+      return this.tookTurn(assigned, options.turn, client);
     });
   }
 
@@ -558,8 +559,9 @@ export class PostgresStore implements Store {
     if (to !== null) await this.insertParticipant(id, to, client);
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) await this.markJoining(id, to, client);
-    await this.replaceOffer(id, to === null ? undefined : options.offer, client);
-    return this.tookTurn(await this.requireConversation(id, client), to === null ? undefined : options.turn, client);
+    const after = await this.requireConversation(id, client);
+    await this.replaceOffer(after, to === null ? undefined : options.offer, client);
+    return this.tookTurn(after, to === null ? undefined : options.turn, client);
   }
 
   async addParticipant(id: string, address: Address): Promise<ConversationRecord> {
@@ -1187,13 +1189,9 @@ export class PostgresStore implements Store {
    * conversation's as it is assigned: what the agent writes from here on answers it (not what it
    * wrote before, since the offer was planned).
    */
-  private async replaceOffer(conversationId: string, offer: OfferRecord | undefined, client: PoolClient): Promise<void> {
-    if (!offer) {
-      await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversationId]);
-      return;
-    }
-    const [row] = await this.rows<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId], client);
-    await this.putOffer({ ...offer, seq: Number(row!.last_seq) }, client);
+  private async replaceOffer(conversation: ConversationRecord, offer: OfferRecord | undefined, client: PoolClient): Promise<void> {
+    if (offer) await this.putOffer({ ...offer, seq: conversation.lastSeq }, client);
+    else await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversation.id]);
   }
 
   async endOffer(conversationId: string, agentId: string): Promise<void> {

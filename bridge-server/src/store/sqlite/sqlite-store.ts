@@ -844,9 +844,10 @@ export class SqliteStore implements Store {
       if (this.statements.assignIfQueued.run(assignee, new Date().toISOString(), id, team, team).changes === 0) return null;
       this.statements.insertParticipant.run(assignee, id);
       if (options.joining) this.markJoining(id, assignee);
-      this.replaceOffer(id, options.offer);
-      this.takeTurnOf(id, options.turn);
-      return SqliteStore.copy(this.requireConversation(id));
+      const assigned = this.requireConversation(id);
+      this.replaceOffer(assigned, options.offer);
+      this.takeTurnOf(assigned, options.turn);
+      return SqliteStore.copy(assigned);
     });
   }
 
@@ -876,9 +877,10 @@ export class SqliteStore implements Store {
     if (to !== null) this.statements.insertParticipant.run(to, id);
     // Not who has it already (two transfers to it raced): it has what was said.
     if (to !== null && options.joining && before.assignee !== to) this.markJoining(id, to);
-    this.replaceOffer(id, to === null ? undefined : options.offer);
-    if (to !== null) this.takeTurnOf(id, options.turn);
-    return SqliteStore.copy(this.requireConversation(id));
+    const after = this.requireConversation(id);
+    this.replaceOffer(after, to === null ? undefined : options.offer);
+    if (to !== null) this.takeTurnOf(after, options.turn);
+    return SqliteStore.copy(after);
   }
 
   async addUsage(rows: readonly UsageRow[]): Promise<void> {
@@ -1271,9 +1273,9 @@ export class SqliteStore implements Store {
    * removed; inside the current write. Its seq is the conversation's as it is assigned: what the
    * agent writes from here on answers it (not what it wrote before, since the offer was planned).
    */
-  private replaceOffer(conversationId: string, offer: OfferRecord | undefined): void {
-    if (offer) this.putOffer({ ...offer, seq: this.requireConversation(conversationId).lastSeq });
-    else this.statements.deleteOffer.run(conversationId);
+  private replaceOffer(conversation: ConversationRecord, offer: OfferRecord | undefined): void {
+    if (offer) this.putOffer({ ...offer, seq: conversation.lastSeq });
+    else this.statements.deleteOffer.run(conversation.id);
   }
 
   async endOffer(conversationId: string, agentId: string): Promise<void> {
@@ -1297,9 +1299,9 @@ export class SqliteStore implements Store {
     this.statements.takeOfferTurn.run(team, agentId, team);
   }
 
-  /** An assignment's turn (`Assigning`), while conversation `id` is still that team's; inside the current write. */
-  private takeTurnOf(id: string, turn: Assigning['turn']): void {
-    if (turn && this.requireConversation(id).team === turn.team) this.takeTurn(turn);
+  /** An assignment's turn (`Assigning`), while `conversation` is still that team's; inside the current write. */
+  private takeTurnOf(conversation: ConversationRecord, turn: Assigning['turn']): void {
+    if (turn && conversation.team === turn.team) this.takeTurn(turn);
   }
 
   async offerTurns(team: string): Promise<Map<string, number>> {
