@@ -143,11 +143,13 @@ describe('continuing a website conversation on XMPP (component mode) against a r
 
       // The visitor's own message from the widget is not echoed to their IM client.
       await sendText(visitor, 'Typed in the widget');
+      const atWidget = next(visitor.socket, 'message', (m) => m.text === 'Thanks, from my phone');
+      const atAgent = next(alice, 'message', (m) => m.text === 'Thanks, from my phone');
       await dana.send(chatWithOriginId(team, 'Thanks, from my phone', 'dana-1'));
-      const fromPhone = await next(visitor.socket, 'message', (m) => m.text === 'Thanks, from my phone');
+      const fromPhone = await atWidget;
       assert.equal(fromPhone.from, visitor.self);
       assert.equal(fromPhone.sentFrom, 'xmpp:dana@localhost');
-      await next(alice, 'message', (m) => m.text === 'Thanks, from my phone');
+      await atAgent;
 
       const { messages } = await call(visitor.socket, 'history:get', { conversationId: visitor.conversationId });
       const mine = messages.map((m: Message) => [m.text, m.sentFrom ?? null]);

@@ -46,6 +46,17 @@ async function erinsMail(mail: MailServer, count: number): Promise<ParsedMail[]>
   return Promise.all(stored.map((message) => simpleParser(message.source)));
 }
 
+/**
+ * The context line and the customer's message among mails sent one after the other: the mail server
+ * may deliver them in either order, so each is told by its text.
+ */
+function contextAndMessage(mails: ParsedMail[], text: string): { context: ParsedMail; message: ParsedMail } {
+  const message = mails.find((m) => m.text?.trim() === text);
+  const context = mails.find((m) => m !== message);
+  assert.ok(message && context, `the context line and the message: ${mails.map((m) => m.text).join(' | ')}`);
+  return { context, message };
+}
+
 const addressOf = (field: ParsedMail['from']) => field?.value[0]?.address;
 const referencesOf = (parsed: ParsedMail) => [parsed.references ?? []].flat();
 
@@ -137,9 +148,8 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     const visitor = await openVisitor(t, { profile: { name: 'Wes' }, assignee: ERIN });
     const atVisitor = collect(visitor.socket, 'message');
     await sendText(visitor, 'Can I change my delivery address?');
-    const [context, message] = (await erinsMail(mail, earlier + 2)).slice(earlier);
-    assert.equal(message!.text?.trim(), 'Can I change my delivery address?');
-    const ref = /^\[#(\w+)\] /.exec(context!.subject ?? '')?.[1];
+    const { context, message } = contextAndMessage((await erinsMail(mail, earlier + 2)).slice(earlier), 'Can I change my delivery address?');
+    const ref = /^\[#(\w+)\] /.exec(context.subject ?? '')?.[1];
     const atSales = next(bob.socket, 'conversation', (c) => c.id === visitor.conversationId && c.assignee === 'web:a_bob', 15_000);
     await send(mail, {
       from: 'erin@example.test',
@@ -154,18 +164,18 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
 
     await send(mail, {
       from: 'Erin <erin@example.test>',
-      to: addressOf(message!.replyTo)!,
-      subject: `Re: ${message!.subject}`,
+      to: addressOf(message.replyTo)!,
+      subject: `Re: ${message.subject}`,
       messageId: '<late.1@erin.example.test>',
-      inReplyTo: message!.messageId!,
-      references: [...referencesOf(message!), message!.messageId!],
+      inReplyTo: message.messageId!,
+      references: [...referencesOf(message), message.messageId!],
       text: 'Yes, I changed it.',
     });
     const [refused] = (await erinsMail(mail, earlier + 4)).slice(earlier + 3);
     assert.equal(refused!.text?.trim(), NOT_YOURS);
     assert.equal(addressOf(refused!.from), SUPPORT);
     assert.equal(refused!.inReplyTo, '<late.1@erin.example.test>');
-    assert.equal(refused!.subject, `Re: ${message!.subject}`);
+    assert.equal(refused!.subject, `Re: ${message.subject}`);
 
     // A conversation of another team she never had, reached through its plus address (a colleague forwarded its mail).
     const other = await openVisitor(t, { profile: { name: 'Xena' }, team: 'sales', assignee: 'web:a_bob' });
@@ -235,11 +245,7 @@ describe('an XMPP customer answered by an agent by email, against a real Prosody
   it("mails the agent the customer's conversation with its context line, and their reply reaches the customer over XMPP", async () => {
     const team = `support@${prosody.componentDomain}`;
     await carol.send(chatWithOriginId(team, 'Are you open on Sunday?', 'c-1'));
-    // Sent one after the other, but the mail server may deliver two mails in either order: each is told by its text.
-    const both = await erinsMail(mail, 2);
-    const message = both.find((m) => m.text?.trim() === 'Are you open on Sunday?');
-    const context = both.find((m) => m !== message);
-    assert.ok(message && context, `the context line and the message: ${both.map((m) => m.text).join(' | ')}`);
+    const { context, message } = contextAndMessage(await erinsMail(mail, 2), 'Are you open on Sunday?');
     const ref = /^\[#(\w+)\] /.exec(context.subject ?? '')?.[1];
     assert.ok(ref, `a subject naming the conversation's ref: ${context.subject}`);
     assert.match(context.text ?? '', new RegExp(`^#${ref} .*${CAROL.replace(/\./g, '\\.')}.*, team support\\.`));

@@ -35,7 +35,7 @@ import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 
-const bridgeConfig = (mail: MailServer, afterSeconds = 1) => ({
+const bridgeConfig = (mail: MailServer, afterSeconds = 3) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
   networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { visitorFallback: { afterSeconds } })],
 });
@@ -127,7 +127,7 @@ describe('website visitors who left get the reply by mail, against a real Postfi
 
 describe('a reply held back for a visitor who left, across a restart of the bridge, against a real Postfix and Dovecot', () => {
   /** Each long enough for the bridge to stop and start again inside it (the CLI takes seconds to start). */
-  const IN_PROCESS_DELAY = 5;
+  const IN_PROCESS_DELAY = 7;
   const CLI_DELAY = 12;
   let mail: MailServer;
 

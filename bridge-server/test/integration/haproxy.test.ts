@@ -68,6 +68,9 @@ describe('HAProxy in front of two nodes, configured as docs/deploying.md says', 
       socket.once('session', resolve);
       socket.once('connect_error', reject);
     });
+    // The agent's presence reaches this node from the other over Redis: the conversation goes to them once it has.
+    const first = await call(socket, 'presence:subscribe', { team: 'support' });
+    if (!first.available) await next(socket, 'team:availability', (a: { team: string; available: boolean }) => a.team === 'support' && a.available, 10_000);
     const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const arrived = next(agent, 'message', (message: Message) => message.conversationId === conversationId);
     await call(socket, 'message:send', { conversationId, clientId: text, text });

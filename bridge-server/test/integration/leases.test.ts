@@ -162,10 +162,14 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     await holder.stop();
     nodes.splice(nodes.indexOf(holder), 1);
     const stopped = Date.now();
-    await until(() => holds(standby) && online(standby), 5000, 'the standby node to take over');
+    await until(() => holds(standby), 5000, 'the standby node to take the lease');
     const took = Date.now() - stopped;
-    t.diagnostic(`holder stopped in ${stopped - stopping} ms; the other node held the lease and the component was online ${took} ms later`);
-    assert.ok(took < 2500, `handed over in ${took} ms`);
+    await until(() => online(standby), 10_000, 'the component online on the standby node');
+    t.diagnostic(
+      `holder stopped in ${stopped - stopping} ms; the other node held the lease ${took} ms later, the component was online ${Date.now() - stopped} ms later`,
+    );
+    // Within its next try (a second), with room for a loaded machine: far from the ttl (6 s) a lease left to run out would take.
+    assert.ok(took < 3000, `handed over in ${took} ms`);
     const after = (await readiness(standby.url)).leases[0]!.token;
     assert.equal(after, before + 1, 'a new fencing token');
     await reachesAlice(standby, 'after the handover');
@@ -194,14 +198,15 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     const { socket } = await connect(survivor, { siteKey: SITE, token: visitor.session.token });
     const queued = await call(socket, 'message:send', { conversationId: visitor.conversationId, clientId: 'gap', text: 'queued while nobody held it' });
     assert.equal(queued.ok, true);
-    await until(() => holds(survivor), (TTL_SECONDS + 3) * 1000, 'the survivor to take the lease');
+    await until(() => holds(survivor), (TTL_SECONDS + 5) * 1000, 'the survivor to take the lease');
     const leaseAfter = Date.now() - killedAt;
     await until(() => online(survivor), 10_000, 'the component online on the survivor');
     const onlineAfter = Date.now() - killedAt;
     t.diagnostic(`kill -9 of the holder: lease taken over after ${leaseAfter} ms, component online after ${onlineAfter} ms (ttl ${TTL_SECONDS} s)`);
-    assert.ok(leaseAfter <= (TTL_SECONDS + 2) * 1000, `taken over ${leaseAfter} ms after the kill`);
+    // The ttl, the standby's next try (a second) and room for a loaded machine.
+    assert.ok(leaseAfter <= (TTL_SECONDS + 3) * 1000, `taken over ${leaseAfter} ms after the kill`);
     await alice.next((s) => s.is('message') && s.getChildText('body') === 'queued while nobody held it', 5000);
-    assert.ok(Date.now() - killedAt < (TTL_SECONDS + 5) * 1000);
+    assert.ok(Date.now() - killedAt < (TTL_SECONDS + 8) * 1000);
     socket.disconnect();
     assert.equal(await exited(child.child), null, 'killed, not exited');
   });

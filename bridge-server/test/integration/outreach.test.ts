@@ -367,7 +367,12 @@ describe('outreach to XMPP customers against a real Prosody: client mode, and a 
       await max.next(chatFrom(team, 'Hi Max, about your ticket'), 15_000);
       await lou.send(xml('message', { type: 'chat', to: team, id: 'l-1' }, xml('body', {}, 'Thank you')));
       await max.send(xml('message', { type: 'chat', to: team, id: 'm-1' }, xml('body', {}, 'Yes?')));
-      await until(async () => (await textsAt(second.url, context, byTo)).length === 2, 10_000, "the customers' replies");
+      // Each customer's reply stored (two connections: either may land first).
+      await until(
+        async () => (await textsAt(second.url, context, byTo)).length === 2 && (await textsAt(second.url, context, byHttp)).length === 2,
+        10_000,
+        "the customers' replies",
+      );
       for (const to of ['xmpp:lou@localhost', 'xmpp:max@localhost']) assert.equal((await post(second, { to, team: 'support', text: LATER })).status, 201);
       await Promise.all([lou.next(chatFrom(team, LATER)), max.next(chatFrom(team, LATER))]);
       assert.equal(lou.stanzas.filter(chatFrom(team, 'Your invoice is ready')).length, 1, 'delivered once');

@@ -8,6 +8,7 @@ import type { Message } from '@switchboard/protocol';
 import { createClient, memoryStorage } from '@switchboard/sdk';
 import { io } from 'socket.io-client';
 import { CLI, exited, runCli } from '../cli-process.js';
+import { freePort } from '../servers/ports.js';
 import { SITE, type V1Socket, baseConfig, call } from '../helpers.js';
 
 describe('restarts', () => {
@@ -58,8 +59,9 @@ describe('restarts', () => {
   });
 
   it('SIGKILL in the middle of an SDK stream: the outbox resends, nothing acked lost, nothing doubled, seq gap-free', async (context) => {
-    const first = await runCli(configPath);
-    const port = new URL(first.url).port;
+    // A port of the harness's (not one the system may hand to another connection while the bridge is down).
+    const port = String(await freePort());
+    const first = await runCli(configPath, { PORT: port });
     const client = createClient({ url: first.url, siteKey: SITE, storage: memoryStorage(), transports: ['websocket'], ackTimeoutMs: 2000 });
     let second: { child: ChildProcess; url: string } | undefined;
     try {

@@ -385,12 +385,20 @@ describe('team routing', () => {
   });
 
   it('moves an offer nobody answers to the next agent, with the history, and stops once answered', async () => {
-    await withTeam({ members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 0.3 }, async (t) => {
+    // The offers' clock moves only when the test says: a1's offer runs out, a2's never does, however slow the machine.
+    const start = new Date();
+    const clock = new ManualClock(start);
+    const t = await startBridge(
+      { teams: [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 2 }] },
+      { clock },
+    );
+    try {
       const [a1, a2, a3] = await agents(t, ['a1', 'a2', 'a3']);
       const { socket: visitor } = await connect(t, { siteKey: SITE });
       const opened = await call(visitor, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, 'web:a_a1');
       await call(visitor, 'message:send', { conversationId: opened.conversation.id, clientId: 'm1', text: 'hello?' });
+      clock.set(new Date(start.getTime() + 2000));
       const moved = await next(a2!, 'conversation', (c) => c.id === opened.conversation.id && c.assignee === 'web:a_a2', 5000);
       assert.deepEqual(moved.participants.includes('web:a_a1'), false, 'the first agent left the conversation');
       const history = await call(a2!, 'history:get', { conversationId: moved.id });
@@ -407,6 +415,8 @@ describe('team routing', () => {
       const latest = await call(a2!, 'conversation:list', {});
       assert.equal(latest.conversations.find((c: Conversation) => c.id === moved.id)?.assignee, 'web:a_a2');
       assert.equal(a1Sees.filter((c) => c.id === moved.id && c.assignee === 'web:a_a1').length, 0);
-    });
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -207,9 +207,11 @@ describe('rate limit', () => {
     const noisy = (await connect(t, { siteKey: SITE })).socket;
     const quiet = (await connect(t, { siteKey: SITE })).socket;
     const results = await Promise.all(Array.from({ length: 10 }, () => call(noisy, 'conversation:list', {})));
-    assert.equal(results.filter((r) => r.ok).length, 5);
+    // The burst, and one more should the bucket refill (5 a second) while a loaded machine reads the ten.
+    const passed = results.filter((r) => r.ok).length;
+    assert.ok(passed >= 5 && passed <= 6, `${passed} passed`);
     const limited = results.filter((r) => !r.ok);
-    assert.equal(limited.length, 5);
+    assert.equal(limited.length, 10 - passed);
     for (const r of limited) assert.equal(r.error.code, 'rate_limited');
     assert.equal((await call(quiet, 'conversation:list', {})).ok, true);
   });

@@ -1,15 +1,29 @@
 import { createServer } from 'node:net';
 
-/** A port free on 127.0.0.1 right now (the OS picks it; the caller binds it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports the harness hands out: below Linux's ephemeral range (32768-60999 by default), so that no
+ * connection another test opens meanwhile (its source port) and no other `listen(0)` can take one
+ * between the check here and the server's own bind, or while a server restarts on its port.
+ */
+const LOWEST = 20_000;
+const HIGHEST = 32_767;
+
+/** Whether something can listen on the port right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/** A port free on 127.0.0.1 right now, chosen at random among the harness's (the caller binds it next). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = LOWEST + Math.floor(Math.random() * (HIGHEST - LOWEST + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${LOWEST} and ${HIGHEST} on 127.0.0.1`);
 }
 
 /** Resolves once something accepts TCP connections on the port. */

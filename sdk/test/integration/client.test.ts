@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type ClientEvents, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
 import { API_KEY, type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
+import { freePort } from '../../../bridge-server/test/servers/ports.js';
 
 type PayloadEvent = 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation';
 
@@ -322,11 +323,12 @@ describe('SDK against a real bridge (Node)', () => {
   });
 
   it('reconnects by itself after the bridge restarts, and flushes what was written meanwhile', async () => {
-    const own = await startBridge();
+    // A port of the harness's (not one the system may hand to another connection while the bridge is down).
+    const port = await freePort();
+    const own = await startBridge({ server: { host: '127.0.0.1', port, drainSeconds: 2 } });
     const { dir } = own;
     const v = make({ url: own.url, siteKey: SITE, storage: memoryStorage() });
     const conversation = await v.openConversation({ team: 'support' });
-    const port = Number(new URL(own.url).port);
     await own.bridge.stop();
     await until(() => v.state === 'connecting', 5000, 'the client to notice');
     const pending = v.send(conversation.id, 'written while the bridge was down');
