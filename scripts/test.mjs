@@ -32,11 +32,8 @@ function run(command, args, options = {}) {
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const scratch = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
 
-/** Files named `*.slow.test.*` go first: long and mostly waiting, they run beside the others instead of after them. */
-const slowFirst = (files) => [...files.filter((file) => file.includes('.slow.test.')), ...files.filter((file) => !file.includes('.slow.test.'))];
-
 function nodeTier(tier) {
-  const files = slowFirst(testFiles(tier));
+  const files = testFiles(tier);
   if (files.length === 0) return;
   const countsFile = join(scratch, `${tier}.json`);
   process.stdout.write(`\n=== ${tier} tests (${files.length} files) ===\n`);
