@@ -186,7 +186,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         (await store.pendingOutbox('xmpp', 10, items[0]!.id)).map((i) => i.message.text),
         ['m1', 'm2'],
       );
-      await store.retryOutbox(items[0]!.id, Date.now() + 1000, 'down');
+      await store.retryOutbox(items[0]!.id, Date.now() + 60_000, 'down');
       const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
       assert.equal(retried.attempts, 1);
       assert.ok(retried.nextAttemptAt > Date.now());
