@@ -902,6 +902,21 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.offers(), [toBob]);
     });
 
+    it('ends an offer only by an answer written after it was made (its seq), or one stored without a seq', async () => {
+      const c = await conversation();
+      const toAlice = { conversationId: c.id, agentId: 'alice', deadline: 31_000, declined: [], seq: 5 };
+      await store.saveOffer(toAlice);
+      await store.endOffer(c.id, 'alice', 4); // written before the conversation came back to her
+      await store.endOffer(c.id, 'alice', 5);
+      assert.deepEqual(await store.offers(), [toAlice]);
+      await store.endOffer(c.id, 'alice', 6);
+      assert.deepEqual(await store.offers(), []);
+      // An offer an older version stored has no seq: any answer of the agent's ends it.
+      await store.saveOffer({ conversationId: c.id, agentId: 'alice', deadline: 31_000, declined: [] });
+      await store.endOffer(c.id, 'alice', 1);
+      assert.deepEqual(await store.offers(), []);
+    });
+
     it("keeps each team's round-robin turns across a restart", async () => {
       assert.deepEqual(await store.offerTurns('support'), new Map());
       await store.takeOfferTurn('support', 'alice');

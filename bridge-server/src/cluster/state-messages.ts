@@ -6,21 +6,31 @@ import { z } from 'zod';
 
 /** An offer started (or moved to the next agent) on a node: every node watches its deadline. */
 export const OFFER_STARTED = 'desk:offer';
-export const offerStartedSchema = z.strictObject({
+// Not strict: a node of a later version may say more, and what it says here is still understood.
+export const offerStartedSchema = z.object({
   conversationId: z.string().min(1),
   agentId: z.string().min(1),
   team: z.string().min(1),
   /** Epoch ms. */
   deadline: z.number().int(),
   declined: z.array(z.string()),
+  /** The conversation's last seq when it was offered (OfferRecord.seq); absent from an older node. */
+  seq: z.number().int().nonnegative().optional(),
 });
 export type OfferStarted = z.infer<typeof offerStartedSchema>;
 
 /** An offer ended on a node (accepted, handed over, closed): the others stop watching it. */
 export const OFFER_ENDED = 'desk:offer-ended';
-/** `agentId`: only the offer to that agent ended (an answer); without it, whatever offer the conversation had. */
+/**
+ * `agentId`: only the offer to that agent ended (an answer); without it, whatever offer the
+ * conversation had. `seq`: the answer's; an offer made to the agent at or after it stays.
+ */
 // Not strict: a node of a later version may say more, and what it says here is still understood.
-export const offerEndedSchema = z.object({ conversationId: z.string().min(1), agentId: z.string().min(1).optional() });
+export const offerEndedSchema = z.object({
+  conversationId: z.string().min(1),
+  agentId: z.string().min(1).optional(),
+  seq: z.number().int().nonnegative().optional(),
+});
 
 /**
  * A conversation changed on a node: the nodes that keep its team's queue (or the one it left) read

@@ -218,7 +218,7 @@ export class Core {
       recent.messageIn(conversation);
       inboxFeed.changed(conversation);
       responseTimes.stored(message, conversation);
-      this.router.answeredBy(conversation, message.from);
+      this.router.answeredBy(conversation, message.from, message.seq);
     });
     // One customer's conversation decisions in turn: first messages, outreach, closes.
     const turns = new CustomerTurns();

@@ -572,9 +572,10 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   deleteOffer(conversationId: string, deadline?: number): Promise<boolean>;
   /**
    * Ends a conversation's offer to `agentId` (the agent answered), whatever its deadline (a claim's
-   * hold included); not an offer made since to another agent.
+   * hold included); not an offer made since to another agent. `answerSeq`: the answer's seq; an
+   * offer made when the conversation had reached it already (the answer was written before it) stays.
    */
-  endOffer(conversationId: string, agentId: string): Promise<void>;
+  endOffer(conversationId: string, agentId: string, answerSeq?: number): Promise<void>;
   /**
    * Moves a conversation's offer with deadline `from` to deadline `to` (how an expiry is claimed:
    * desk/offers.ts). True when it moved; otherwise the conversation's offer as stored now

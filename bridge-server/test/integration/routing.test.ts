@@ -325,7 +325,7 @@ describe('team routing', () => {
         await next(a2!, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_a2', 5000);
         await until(async () => (await t.bridge.store.offers())[0]?.agentId === 'web:a_a2', 5000, "a2's offer");
         // a1's message read the conversation while it was still a1's, and was stored after the move.
-        t.bridge.core.router.answeredBy(asA1!, `web:a_a1@${SITE}`);
+        t.bridge.core.router.answeredBy(asA1!, `web:a_a1@${SITE}`, asA1!.lastSeq + 1);
         assert.equal(t.bridge.core.router.offers.current(conversation.id)?.agentId, 'web:a_a2');
         assert.deepEqual(
           (await t.bridge.store.offers()).map((offer) => offer.agentId),

@@ -48,8 +48,10 @@ function offerStore(stored: OfferRecord[] = []) {
         saved.set(conversationId, { ...offer, deadline: to });
         return true as const;
       },
-      endOffer: async (conversationId: string, agentId: string) => {
-        if (saved.get(conversationId)?.agentId === agentId) saved.delete(conversationId);
+      endOffer: async (conversationId: string, agentId: string, answerSeq?: number) => {
+        const offer = saved.get(conversationId);
+        if (offer?.agentId !== agentId) return;
+        if (answerSeq === undefined || offer.seq === undefined || offer.seq < answerSeq) saved.delete(conversationId);
       },
       offers: async () => [...saved.values()],
       getConversation: async (id: string) => (id === conversation.id ? conversation : null),
@@ -175,14 +177,43 @@ describe('offers', () => {
     await nodes[1]!.start(conversation, 'xmpp:carl@example.org');
     bus.missing('desk:offer');
     await nodes[0]!.start(conversation, 'xmpp:bob@example.org'); // given to bob on node 0; node 1 did not hear
-    nodes[0]!.drop(conversation.id, 'xmpp:carl@example.org'); // carl, whose offer it was before, writes late
+    nodes[0]!.drop(conversation.id, { agentId: 'xmpp:carl@example.org', seq: 2 }); // carl, whose offer it was before, writes late
     assert.equal(nodes[0]!.current(conversation.id)?.agentId, 'xmpp:bob@example.org');
     assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:bob@example.org');
-    nodes[0]!.drop(conversation.id, 'xmpp:bob@example.org'); // bob answers
+    nodes[0]!.drop(conversation.id, { agentId: 'xmpp:bob@example.org', seq: 2 }); // bob answers
     await settle();
     assert.equal(nodes[0]!.current(conversation.id), undefined);
     assert.equal(saved.has(conversation.id), false);
     assert.equal(nodes[1]!.current(conversation.id)?.agentId, 'xmpp:carl@example.org', "told that bob's ended, node 1 keeps what it watches");
+  });
+
+  it('is not ended by a message the agent wrote before it was made (in flight as the conversation came back to them)', async () => {
+    const { offers, saved } = setUp();
+    const backToBob = { ...conversation, lastSeq: 5 };
+    await offers.start(backToBob, 'xmpp:bob@example.org');
+    assert.equal(saved.get(conversation.id)?.seq, 5);
+    offers.drop(conversation.id, { agentId: 'xmpp:bob@example.org', seq: 5 });
+    await settle();
+    assert.equal(offers.current(conversation.id)?.agentId, 'xmpp:bob@example.org');
+    assert.equal(saved.get(conversation.id)?.agentId, 'xmpp:bob@example.org');
+    offers.drop(conversation.id, { agentId: 'xmpp:bob@example.org', seq: 6 }); // his answer
+    await settle();
+    assert.equal(offers.current(conversation.id), undefined);
+    assert.equal(saved.has(conversation.id), false);
+  });
+
+  it('keeps, here and on the other nodes, an offer made again to an agent whose earlier message another node took for an answer to the one before', async () => {
+    const { nodes, saved, bus } = setUpNodes(2);
+    await nodes[0]!.start({ ...conversation, lastSeq: 3 }, 'xmpp:bob@example.org');
+    bus.missing('desk:offer');
+    // Offered to bob again on node 1 (the conversation went round and came back); node 0 did not hear.
+    await nodes[1]!.start({ ...conversation, lastSeq: 7 }, 'xmpp:bob@example.org');
+    // Bob's message 5, written in between, reaches the desk on node 0: an answer to the offer it watches.
+    nodes[0]!.drop(conversation.id, { agentId: 'xmpp:bob@example.org', seq: 5 });
+    await settle();
+    assert.equal(nodes[0]!.current(conversation.id), undefined);
+    assert.deepEqual(saved.get(conversation.id)?.seq, 7, 'the offer made since stays in the store');
+    assert.equal(nodes[1]!.current(conversation.id)?.seq, 7, 'and on the node that made it');
   });
 
   it('watches afresh a stored offer its claim found stored again as it was (another claimant kept it waiting for agents)', async () => {

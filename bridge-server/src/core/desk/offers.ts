@@ -31,6 +31,13 @@ const EXPIRY_HOLD_MS = 30_000;
 const NOBODY: ReadonlySet<string> = new Set();
 const declinedOf = (agents: readonly string[]): ReadonlySet<string> => (agents.length === 0 ? NOBODY : new Set(agents));
 
+/**
+ * Whether a message of the offered agent's, `seq` (unknown: any), answers `offer`: one written
+ * before the offer was made (a message in flight when the conversation came back to the same agent)
+ * does not.
+ */
+const answers = (offer: Pick<Offer, 'seq'>, seq: number | undefined): boolean => seq === undefined || offer.seq === undefined || seq > offer.seq;
+
 /** What an assignment stores of its offer in its own transaction (store.ts, `Assigning`). */
 export type OfferAssigning = Pick<Assigning, 'offer' | 'turn'>;
 
@@ -42,6 +49,11 @@ export interface Offer {
   timer: Timer | undefined;
   /** Agents who let this conversation's offer run out (replaced, never changed: offers share the empty one). */
   declined: ReadonlySet<string>;
+  /**
+   * The conversation's last seq when it was offered (OfferRecord.seq): a message of the agent's up
+   * to it was written before, and answers nothing (unknown: an offer an older version stored).
+   */
+  seq?: number;
   /**
    * For an offer that ran out while the bridge was down: until when it waits for another agent of
    * the team to come back (agents reconnect after a restart), instead of staying where it is.
@@ -77,8 +89,9 @@ export class Offers {
     this.bus.on(OFFER_ENDED, (payload) => {
       const parsed = offerEndedSchema.safeParse(payload);
       if (!parsed.success) return;
-      const { conversationId, agentId } = parsed.data;
-      if (agentId === undefined || this.running.get(conversationId)?.agentId === agentId) this.forget(conversationId);
+      const { conversationId, agentId, seq } = parsed.data;
+      const running = this.running.get(conversationId);
+      if (agentId === undefined || (running?.agentId === agentId && answers(running, seq))) this.forget(conversationId);
     });
     this.bus.onNodeLeft?.(() => {
       this.rewatch().catch((error: unknown) => deps.logger.warn({ err: error }, 'offers not read again after a node left'));
@@ -186,10 +199,12 @@ export class Offers {
     }
     const offer = stored?.agentId === agentId && stored.conversationId === conversation.id ? stored : this.plan(conversation, agentId)!;
     const declined = declinedOf(offer.declined);
-    this.schedule(conversation.id, { agentId, team: team.id, deadline: offer.deadline, declined, timer: undefined });
+    // The seq the store gave the offer: the conversation's as the assignment left it (store.ts, `Assigning`).
+    const seq = conversation.lastSeq;
+    this.schedule(conversation.id, { agentId, team: team.id, deadline: offer.deadline, declined, seq, timer: undefined });
     if (!turnTaken) await this.deps.store.takeOfferTurn(team.id, agentId);
     if (offer !== stored) await this.deps.store.saveOffer(offer);
-    const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline: offer.deadline, declined: [...offer.declined] };
+    const started: OfferStarted = { conversationId: conversation.id, agentId, team: team.id, deadline: offer.deadline, declined: [...offer.declined], seq };
     this.bus.publish(OFFER_STARTED, started);
   }
 
@@ -297,18 +312,18 @@ export class Offers {
 
   /**
    * Ends an offer (accepted, handed over, or over), here and in the store: the offer to that agent,
-   * whatever its deadline (a claim's hold included), not one made since to another. `agentId`:
-   * only if it is the offer to that agent (the agent who answered).
+   * whatever its deadline (a claim's hold included), not one made since to another. `answer`: only
+   * if it is the offer to that agent, made before the message (its seq) that answers it.
    */
-  drop(conversationId: string, agentId?: string): void {
+  drop(conversationId: string, answer?: { agentId: string; seq: number }): void {
     const offer = this.running.get(conversationId);
-    if (!offer || (agentId !== undefined && offer.agentId !== agentId)) return;
+    if (!offer || (answer !== undefined && (offer.agentId !== answer.agentId || !answers(offer, answer.seq)))) return;
     offer.timer?.cancel();
     this.running.delete(conversationId);
     this.deps.store
-      .endOffer(conversationId, offer.agentId)
+      .endOffer(conversationId, offer.agentId, answer?.seq)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversationId }, 'finished offer not removed from the store'));
-    this.bus.publish(OFFER_ENDED, { conversationId, agentId: offer.agentId });
+    this.bus.publish(OFFER_ENDED, { conversationId, agentId: offer.agentId, ...(answer ? { seq: answer.seq } : {}) });
   }
 
   /** Stops watching an offer here (another node ended it, or acted on it); the store is left as it is. */
@@ -326,6 +341,7 @@ export class Offers {
       team: started.team,
       deadline: started.deadline,
       declined: declinedOf(started.declined),
+      ...(started.seq === undefined ? {} : { seq: started.seq }),
       timer: undefined,
     });
   }
@@ -338,7 +354,14 @@ export class Offers {
   }
 
   private fromRecord(record: OfferRecord, team: string): Offer {
-    return { agentId: record.agentId, team, deadline: record.deadline, declined: declinedOf(record.declined), timer: undefined };
+    return {
+      agentId: record.agentId,
+      team,
+      deadline: record.deadline,
+      declined: declinedOf(record.declined),
+      ...(record.seq === undefined ? {} : { seq: record.seq }),
+      timer: undefined,
+    };
   }
 
   /** Keeps an offer and sets its timer: at its deadline, or (waiting for agents) at the end of the wait. */

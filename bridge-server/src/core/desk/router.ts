@@ -183,13 +183,14 @@ export class Router {
   /**
    * A message from `sender` in a conversation: if it is the agent the running offer was made to (on
    * any of its addresses), the offer is accepted. Judged by the offer, not by the conversation as
-   * the message found it: an agent whose offer ran out and moved on meanwhile answers nothing.
+   * the message found it: an agent whose offer ran out and moved on meanwhile answers nothing, nor
+   * does a message (`seq`) written before the offer (in flight as the conversation came back to them).
    */
-  answeredBy(conversation: ConversationRecord, sender: Address): void {
+  answeredBy(conversation: ConversationRecord, sender: Address, seq: number): void {
     const offer = this.offers.current(conversation.id);
     if (!offer) return;
     const offered = this.addressesOf(offer) ?? (conversation.assignee === undefined ? [] : [conversation.assignee]);
-    if (offered.includes(sender)) this.offers.drop(conversation.id, offer.agentId);
+    if (offered.includes(sender)) this.offers.drop(conversation.id, { agentId: offer.agentId, seq });
   }
 
   /** The assignee answered (or claimed it, or it was handed over): the offer no longer expires. */

@@ -1194,8 +1194,13 @@ export class PostgresStore implements Store {
     else await client.query('DELETE FROM offers WHERE conversation_id = $1', [conversation.id]);
   }
 
-  async endOffer(conversationId: string, agentId: string): Promise<void> {
-    await this.db.query('DELETE FROM offers WHERE conversation_id = $1 AND agent_id = $2', [conversationId, agentId]);
+  async endOffer(conversationId: string, agentId: string, answerSeq?: number): Promise<void> {
+    // An offer stored without its seq (by an older version) ends whatever the answer's.
+    await this.db.query('DELETE FROM offers WHERE conversation_id = $1 AND agent_id = $2 AND ($3::bigint IS NULL OR seq IS NULL OR seq < $3)', [
+      conversationId,
+      agentId,
+      answerSeq ?? null,
+    ]);
   }
 
   async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {

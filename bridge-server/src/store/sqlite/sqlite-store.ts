@@ -596,7 +596,10 @@ export class SqliteStore implements Store {
       rescheduleOffer: db.prepare<[number, string, number]>('UPDATE offers SET deadline = ? WHERE conversation_id = ? AND deadline = ?'),
       offerOf: db.prepare<[string], OfferRow>('SELECT * FROM offers WHERE conversation_id = ?'),
       offerAt: db.prepare<[string, number], { seq: number | null }>('SELECT seq FROM offers WHERE conversation_id = ? AND deadline = ?'),
-      endOffer: db.prepare<[string, string]>('DELETE FROM offers WHERE conversation_id = ? AND agent_id = ?'),
+      // An offer stored without its seq (by an older version) ends whatever the answer's.
+      endOffer: db.prepare<[string, string, number | null, number | null]>(
+        'DELETE FROM offers WHERE conversation_id = ? AND agent_id = ? AND (? IS NULL OR seq IS NULL OR seq < ?)',
+      ),
       wroteSince: db.prepare<[string, number, string], { one: number }>(
         'SELECT 1 AS one FROM messages WHERE conversation_id = ? AND seq > ? AND sender IN (SELECT value FROM json_each(?)) LIMIT 1',
       ),
@@ -1278,8 +1281,8 @@ export class SqliteStore implements Store {
     else this.statements.deleteOffer.run(conversation.id);
   }
 
-  async endOffer(conversationId: string, agentId: string): Promise<void> {
-    await this.write(() => this.statements.endOffer.run(conversationId, agentId));
+  async endOffer(conversationId: string, agentId: string, answerSeq?: number): Promise<void> {
+    await this.write(() => this.statements.endOffer.run(conversationId, agentId, answerSeq ?? null, answerSeq ?? null));
   }
 
   async rescheduleOffer(conversationId: string, from: number, to: number): Promise<true | OfferRecord | undefined> {
