@@ -187,6 +187,15 @@ describe('offers', () => {
     assert.equal(nodes[1]!.current(conversation.id)?.agentId, 'xmpp:carl@example.org', "told that bob's ended, node 1 keeps what it watches");
   });
 
+  it("keeps the seq the assignment gave the offer (the conversation's as the assignment left it), not the one planned before", async () => {
+    const { offers } = setUp();
+    const planned = offers.assigning({ ...conversation, lastSeq: 3 }, 'xmpp:bob@example.org');
+    assert.equal(planned.offer?.seq, 3);
+    // Two more messages were stored before the assignment's transaction: the store wrote seq 5.
+    await offers.start({ ...conversation, lastSeq: 5 }, 'xmpp:bob@example.org', planned);
+    assert.equal(offers.current(conversation.id)?.seq, 5);
+  });
+
   it('is not ended by a message the agent wrote before it was made (in flight as the conversation came back to them)', async () => {
     const { offers, saved } = setUp();
     const backToBob = { ...conversation, lastSeq: 5 };
@@ -346,6 +355,7 @@ describe('offers', () => {
     assert.equal(offers.current(conversation.id), offer, 'still here');
     offers.rearm(conversation.id, offer, held);
     assert.equal(offers.current(conversation.id)?.deadline, held);
+    assert.equal(offers.current(conversation.id)?.seq, conversation.lastSeq, 'still answered only by what is written after it');
     assert.equal(saved.get(conversation.id)?.deadline, held);
   });
 

@@ -234,7 +234,8 @@ export class Offers {
     if (this.running.get(conversationId) !== offer) return;
     // An offer waiting for agents beyond the hold goes on waiting.
     const waiting = offer.waitUntil !== undefined && offer.waitUntil > held ? { waitUntil: offer.waitUntil } : {};
-    this.schedule(conversationId, { agentId: offer.agentId, team: offer.team, deadline: held, declined: offer.declined, timer: undefined, ...waiting });
+    const seq = offer.seq === undefined ? {} : { seq: offer.seq };
+    this.schedule(conversationId, { agentId: offer.agentId, team: offer.team, deadline: held, declined: offer.declined, timer: undefined, ...seq, ...waiting });
   }
 
   /**
