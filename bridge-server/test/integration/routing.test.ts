@@ -314,6 +314,26 @@ describe('team routing', () => {
     );
   });
 
+  it('is answered by what the agent writes after the offer was made, not by a message written before it', async () => {
+    await withOffers(
+      () => ({}),
+      async (t) => {
+        await agents(t, ['a1', 'a2']);
+        const { conversation } = await open(t);
+        const offered = (await t.bridge.store.getConversation(conversation.id))!;
+        const a1 = `web:a_a1@${SITE}`;
+        assert.equal(offered.assignee, a1);
+        // A message of a1's stored before the assignment (in flight as the conversation came back to a1).
+        t.bridge.core.router.answeredBy(offered, a1, offered.lastSeq);
+        assert.equal(t.bridge.core.router.offers.current(conversation.id)?.agentId, 'web:a_a1');
+        assert.equal((await t.bridge.store.offers()).length, 1);
+        t.bridge.core.router.answeredBy(offered, a1, offered.lastSeq + 1);
+        assert.equal(t.bridge.core.router.offers.current(conversation.id), undefined);
+        await until(async () => (await t.bridge.store.offers()).length === 0, 5000, 'the answered offer removed from the store');
+      },
+    );
+  });
+
   it("keeps the next agent's offer when the agent whose offer moved on writes late", async () => {
     await withOffers(
       () => ({}),
