@@ -39,6 +39,7 @@ export class SearchIndexer {
   constructor(
     private readonly db: Database.Database,
     private readonly write: QuietWrite,
+    private readonly lookEveryMs = LOOK_EVERY_MS,
   ) {
     this.batchEnd = db.prepare(`SELECT max(id) AS last, count(*) AS n FROM ${NEXT}`);
     // One statement for the whole batch: FTS5 flushes what it holds at every statement's savepoint.
@@ -78,7 +79,7 @@ export class SearchIndexer {
     this.timer = undefined;
   }
 
-  private soon(delayMs = LOOK_EVERY_MS): void {
+  private soon(delayMs = this.lookEveryMs): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -88,7 +89,7 @@ export class SearchIndexer {
       this.write(() => this.indexBatch()).then(
         (indexed) => {
           this.backlog = indexed === SEARCH_BATCH ? Math.max(0, this.backlog - indexed) : 0;
-          if (indexed === SEARCH_BATCH) this.soon(busy ? LOOK_EVERY_MS : 0);
+          if (indexed === SEARCH_BATCH) this.soon(busy ? this.lookEveryMs : 0);
         },
         // The store is failing: the messages stay pending, indexed by a later batch or search.
         () => this.soon(),

@@ -84,6 +84,8 @@ export interface SqliteStoreOptions {
   checkpointIntervalMs?: number;
   /** WAL frames (pages) a checkpoint may leave before the store holds its commits for the rest (default 16,384: 64 MiB). */
   walFoldFrames?: number;
+  /** How often appended messages are looked at for the search index (default 100 ms; search-indexer.ts). */
+  searchIndexEveryMs?: number;
 }
 
 /** A row of `offers` (its declined agents as a JSON array). */
@@ -308,7 +310,7 @@ export class SqliteStore implements Store {
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     this.console = new SqliteConsole(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
-    const searchIndexer = (this.searchIndexer = new SearchIndexer(this.db, (run) => this.write(run, 'kept', true)));
+    const searchIndexer = (this.searchIndexer = new SearchIndexer(this.db, (run) => this.write(run, 'kept', true), this.options.searchIndexEveryMs));
     this.inboxes = new SqliteInbox(
       this.db,
       (run) => this.write(run, 'kept'),
