@@ -91,15 +91,24 @@ const STATIC_CHECKS = [
   ['types of the tests (tsc -p tsconfig.test.json)', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']],
 ];
 
-/** Runs a check, its output kept to be printed whole once it ends (checks run side by side). */
+/** Runs a check (checks run side by side): passed or not, and its output, kept to be printed whole. */
 function check(args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
     const output = [];
+    let child;
+    try {
+      child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000, killSignal: 'SIGKILL' });
+    } catch (error) {
+      resolve({ ok: false, output: `${error.message}\n` });
+      return;
+    }
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
     child.on('error', (error) => output.push(Buffer.from(`${error.message}\n`)));
-    child.on('close', (status) => resolve({ ok: status === 0, output: Buffer.concat(output) }));
+    child.on('close', (status, signal) => {
+      if (signal) output.push(Buffer.from(`stopped by ${signal} (10 min at most)\n`));
+      resolve({ ok: status === 0, output: Buffer.concat(output) });
+    });
   });
 }
 
@@ -107,13 +116,15 @@ async function staticTier() {
   process.stdout.write(`\n=== static checks (${STATIC_CHECKS.length}) ===\n`);
   const counts = { passed: 0, failed: 0, skipped: 0 };
   // Side by side: each is one process on one core, and the linter alone takes most of the time.
-  const results = await Promise.all(STATIC_CHECKS.map(([, args]) => check(args)));
-  STATIC_CHECKS.forEach(([name], index) => {
-    const { ok, output } = results[index];
-    process.stdout.write(output);
-    process.stdout.write(`${ok ? 'ok' : 'FAILED'} - ${name}\n`);
-    counts[ok ? 'passed' : 'failed']++;
-  });
+  // Each check's output is printed whole as it ends.
+  await Promise.all(
+    STATIC_CHECKS.map(async ([name, args]) => {
+      const { ok, output } = await check(args);
+      process.stdout.write(output);
+      process.stdout.write(`${ok ? 'ok' : 'FAILED'} - ${name}\n`);
+      counts[ok ? 'passed' : 'failed']++;
+    }),
+  );
   tally('static', counts);
 }
 

@@ -236,6 +236,22 @@ export function collect<E extends ServerEvent>(socket: V1Socket, event: E): Even
   return seen;
 }
 
+/**
+ * Subscribes `socket` to a team's availability and waits until it satisfies `predicate`: the
+ * subscription's answer, or a change heard since (listened to before subscribing: a change may
+ * come in with the answer, before the code after it runs).
+ */
+export async function untilTeam(
+  socket: V1Socket,
+  team: string,
+  predicate: (availability: { available?: boolean; online?: number }) => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const changes = collect(socket, 'team:availability');
+  const first = await call(socket, 'presence:subscribe', { team });
+  await until(() => predicate(first) || changes.some((change) => change.team === team && predicate(change)), timeoutMs, `team ${team} as awaited`);
+}
+
 /** Calls a message's `received` acknowledgement, when the event has one. */
 function acknowledge(ack: unknown): void {
   if (typeof ack === 'function') (ack as () => void)();
@@ -263,8 +279,7 @@ export async function openVisitor(
   const team = options.team ?? 'support';
   if (options.profile) await call(socket, 'profile:update', options.profile);
   if (options.assignee) {
-    const availability = await call(socket, 'presence:subscribe', { team });
-    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    await untilTeam(socket, team, (a) => a.available === true);
   }
   const opened = await call(socket, 'conversation:open', { team });
   assert.ok(opened.ok, JSON.stringify(opened));

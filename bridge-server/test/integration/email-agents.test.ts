@@ -18,7 +18,7 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Message } from '@switchboard/protocol';
 import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
 import { NOT_YOURS } from '../../src/networks/kit/relay.js';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, sendText, startBridge, until, untilTeam } from '../helpers.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork, prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
@@ -231,8 +231,7 @@ describe('an XMPP customer answered by an agent by email, against a real Prosody
     await until(() => ['xmpp', 'mailto'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks online');
     // The agent by mail counts as available once the mailbox is read: the customer's conversation goes to them.
     const watcher = await connect(t, { siteKey: SITE });
-    const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-    if (!first.available) await next(watcher.socket, 'team:availability', (a) => a.team === 'support' && a.available, 15_000);
+    await untilTeam(watcher.socket, 'support', (a) => a.available === true, 15_000);
     watcher.socket.disconnect();
     carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
   });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Conversation } from '@switchboard/protocol';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, collect, connect, startBridge, until, untilTeam } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { SUPPORT_MAILBOX, emailNetwork, ngircdNetwork } from '../servers/networks.js';
@@ -48,8 +48,7 @@ describe('a mail customer answered by an IRC agent and a web agent, against a re
     await until(() => ['irc', 'mailto'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks online');
     // The IRC agent is seen online (the only one: the web agent is not connected yet), so the mail goes to them.
     const watcher = await connect(t, { siteKey: SITE });
-    const first = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
-    if ((first.online ?? 0) < 1) await next(watcher.socket, 'team:availability', (a) => a.team === 'support' && a.online === 1, 15_000);
+    await untilTeam(watcher.socket, 'support', (a) => (a.online ?? 0) >= 1, 15_000);
     watcher.socket.disconnect();
   });
   after(async () => {

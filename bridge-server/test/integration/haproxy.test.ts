@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '@switchboard/protocol';
 import { io } from 'socket.io-client';
-import { ORIGIN, SITE, type TestBridge, type V1Socket, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
+import { ORIGIN, SITE, type TestBridge, type V1Socket, agentAuth, call, connect, next, startBridge, until, untilTeam } from '../helpers.js';
 import { type HaproxyServer, startHaproxy } from '../servers/haproxy.js';
 import { freePort } from '../servers/ports.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
@@ -69,8 +69,7 @@ describe('HAProxy in front of two nodes, configured as docs/deploying.md says', 
       socket.once('connect_error', reject);
     });
     // The agent's presence reaches this node from the other over Redis: the conversation goes to them once it has.
-    const first = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!first.available) await next(socket, 'team:availability', (a: { team: string; available: boolean }) => a.team === 'support' && a.available, 10_000);
+    await untilTeam(socket, 'support', (a) => a.available === true);
     const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const arrived = next(agent, 'message', (message: Message) => message.conversationId === conversationId);
     await call(socket, 'message:send', { conversationId, clientId: text, text });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
 import { crash, exited, runCli } from '../cli-process.js';
-import { SITE, type TestBridge, agentAuth, baseConfig, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, baseConfig, call, collect, connect, connectTo, next, startBridge, until, untilTeam } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { ManualClock } from '../manual-clock.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
@@ -65,8 +65,7 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       await until(() => ['irc', 'sip'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
       const watcher = await connect(t, { siteKey: SITE });
       for (const team of ['support', 'tech']) {
-        const first = await call(watcher.socket, 'presence:subscribe', { team });
-        if ((first.online ?? 0) < 1) await next(watcher.socket, 'team:availability', (a) => a.team === team && a.online === 1, 15_000);
+        await untilTeam(watcher.socket, team, (a) => (a.online ?? 0) >= 1, 15_000);
       }
       watcher.socket.disconnect();
       carol = await connectIrcAgent(ngircd.port, 'carol');

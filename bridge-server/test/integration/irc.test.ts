@@ -4,7 +4,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
-import { SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, streamFigures, until } from '../helpers.js';
+import {
+  SITE,
+  type TestBridge,
+  type WebVisitor,
+  call,
+  collect,
+  connect,
+  next,
+  openVisitor,
+  sendText,
+  startBridge,
+  streamFigures,
+  until,
+  untilTeam,
+} from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { ngircdNetwork } from '../servers/networks.js';
@@ -376,8 +390,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
 
   it('sees the agent go offline when they quit (ISON)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
-    const first = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!first.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    await untilTeam(socket, 'support', (a) => a.available === true);
     const gone = next(socket, 'team:availability', (a) => a.online === 0, 10_000);
     await bob.quit();
     assert.deepEqual(await gone, { team: 'support', available: false, online: 0 });

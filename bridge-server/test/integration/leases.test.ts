@@ -165,11 +165,14 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     await until(() => holds(standby), 5000, 'the standby node to take the lease');
     const took = Date.now() - stopped;
     await until(() => online(standby), 10_000, 'the component online on the standby node');
+    const connected = Date.now() - stopped - took;
     t.diagnostic(
-      `holder stopped in ${stopped - stopping} ms; the other node held the lease ${took} ms later, the component was online ${Date.now() - stopped} ms later`,
+      `holder stopped in ${stopped - stopping} ms; the other node held the lease ${took} ms later, the component was online ${connected} ms after that`,
     );
     // Within its next try (a second), with room for a loaded machine: far from the ttl (6 s) a lease left to run out would take.
     assert.ok(took < 3000, `handed over in ${took} ms`);
+    // Connected at once once it holds the lease (a handshake with Prosody), not after a backoff.
+    assert.ok(connected < 3000, `the component online ${connected} ms after the lease`);
     const after = (await readiness(standby.url)).leases[0]!.token;
     assert.equal(after, before + 1, 'a new fencing token');
     await reachesAlice(standby, 'after the handover');

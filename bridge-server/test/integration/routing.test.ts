@@ -431,6 +431,9 @@ describe('team routing', () => {
       await call(a2!, 'message:send', { conversationId: moved.id, clientId: 'r1', text: 'Here!' });
       // Answered: the offer is over (no running offer is left to move it on to a3).
       await until(async () => !(await t.bridge.store.offers()).some((offer) => offer.conversationId === moved.id), 5000, 'the offer settled');
+      // Past a2's deadline: an answered offer has no timer left to move it on.
+      clock.set(new Date(start.getTime() + 5000));
+      await call(a2!, 'conversation:list', {});
       assert.equal(a3Sees.filter((c) => c.id === moved.id).length, 0, 'a3 was never offered it');
       const latest = await call(a2!, 'conversation:list', {});
       assert.equal(latest.conversations.find((c: Conversation) => c.id === moved.id)?.assignee, 'web:a_a2');

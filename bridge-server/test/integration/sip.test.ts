@@ -4,7 +4,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { API_KEY, SITE, type TestBridge, type WebVisitor, call, collect, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
+import {
+  API_KEY,
+  SITE,
+  type TestBridge,
+  type WebVisitor,
+  call,
+  collect,
+  connect,
+  next,
+  openVisitor,
+  sendText,
+  startBridge,
+  until,
+  untilTeam,
+} from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
@@ -324,8 +338,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
 
   it("asks for notifications in CPIM, and maps the agent's IMDNs to delivered and read", async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
-    const availability = await call(socket, 'presence:subscribe', { team: 'support' });
-    if (!availability.available) await next(socket, 'team:availability', (a) => a.available, 10_000);
+    await untilTeam(socket, 'support', (a) => a.available === true);
     const opened = await call(socket, 'conversation:open', { team: 'support' });
     const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
     const statuses = collect(socket, 'message:status');

@@ -266,17 +266,17 @@ describe('webhooks', () => {
 
   it('times out a receiver that never answers and retries', async (t) => {
     const receiver = await startReceiver(t, (_, index) => (index === 0 ? 'hang' : { status: 200 }));
-    const webhooks = await dispatcher(t, [hook(receiver.url, { timeoutSeconds: 0.2 })]);
+    // 1 s: the hang runs out, the retry's answer (at once) comes well within it on a loaded machine.
+    const webhooks = await dispatcher(t, [hook(receiver.url, { timeoutSeconds: 1 })]);
     // The first attempt starts after this: its timeout runs from there, whenever the receiver got to read it.
     const emittedAt = performance.now();
     webhooks.emit('conversation.assigned', 'shop', { agent: 'web:a_alice' });
     await webhooks.drain();
 
-    // Retried, the same delivery (a loaded machine may time out the retry too: one more try, still the same).
     const [first, second] = receiver.received;
-    assert.ok(receiver.received.length >= 2, `${receiver.received.length} attempts`);
-    assert.ok(receiver.received.every((attempt) => attempt.delivery.id === first!.delivery.id));
-    assert.ok(second!.at - emittedAt >= 200, `retried ${Math.round(second!.at - emittedAt)} ms after the event`);
+    assert.equal(receiver.received.length, 2);
+    assert.equal(second!.delivery.id, first!.delivery.id);
+    assert.ok(second!.at - emittedAt >= 1000, `retried ${Math.round(second!.at - emittedAt)} ms after the event`);
   });
 
   it('drops a delivery after maxAttempts with a warning and sends the next one', async (t) => {

@@ -17,11 +17,16 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
+/** Ports this process handed out: a server asking for several before it binds any gets each once. */
+const handedOut = new Set<number>();
+
 /** A port free on 127.0.0.1 right now, chosen at random among the harness's (the caller binds it next). */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (HIGHEST - LOWEST + 1));
-    if (await canListen(port)) return port;
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error(`no free port between ${LOWEST} and ${HIGHEST} on 127.0.0.1`);
 }

@@ -3,7 +3,7 @@
 // must be what the page says. A row with no input here fails too, so the page cannot drift.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { verifyPassword } from '../../src/console/passwords.js';
 const DOC = fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url));
 /** The built `switchboard-bridge` (package.json's bin; `npm test` builds before it runs the tests). */
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+assert.ok(existsSync(CLI), `${CLI} is missing: npm run build`);
 const STORE = { type: 'sqlite', path: 'x.db' };
 const SITES = [{ key: 'shop', origins: ['https://shop.example.com'] }];
 const VALID = { store: STORE, sites: SITES };
@@ -69,7 +70,7 @@ function runBridge(name: string, file: string | undefined, env: Record<string, s
     ),
   );
   // A valid configuration would start a bridge: the timeout fails such a run rather than hang.
-  const result = spawnSync(process.execPath, [CLI, '--config', name], { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, '--config', name], { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 });
   return { status: result.status, stderr: result.stderr };
 }
 
@@ -146,7 +147,7 @@ describe('docs/configuration.md: the "console" section', () => {
     const example = /```\n\$ printf '%s\\n' '([^']+)' \| switchboard-bridge hash-password\n(\S+)\n```/.exec(console_);
     assert.ok(example, 'the hash-password example is in the section');
     const [, password, documented] = example;
-    const result = spawnSync(process.execPath, [CLI, 'hash-password'], { input: `${password}\n`, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, [CLI, 'hash-password'], { input: `${password}\n`, encoding: 'utf8', timeout: 30_000 });
     assert.equal(result.status, 0, result.stderr);
     const printed = result.stdout.trim();
     assert.match(printed, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
@@ -157,10 +158,10 @@ describe('docs/configuration.md: the "console" section', () => {
   });
 
   it('refuses a short password, and an argument', () => {
-    const short = spawnSync(process.execPath, [CLI, 'hash-password'], { input: 'short\n', encoding: 'utf8', timeout: 60_000 });
+    const short = spawnSync(process.execPath, [CLI, 'hash-password'], { input: 'short\n', encoding: 'utf8', timeout: 30_000 });
     assert.equal(short.status, 1);
     assert.match(short.stderr, /at least 8 characters/);
-    const argument = spawnSync(process.execPath, [CLI, 'hash-password', 'secret-password'], { encoding: 'utf8', timeout: 60_000 });
+    const argument = spawnSync(process.execPath, [CLI, 'hash-password', 'secret-password'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(argument.status, 2);
     assert.match(argument.stderr, /reads the password on stdin/);
   });

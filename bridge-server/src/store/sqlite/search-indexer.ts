@@ -35,6 +35,8 @@ export class SearchIndexer {
   private backlog = 0;
   /** When the store was last asked for a write, on the monotonic clock. */
   private busyAt = 0;
+  /** Stopped (the store closes): no batch is looked for any more, even by one that was running. */
+  private stopped = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -52,6 +54,7 @@ export class SearchIndexer {
 
   /** At start: messages a previous run appended but did not index (it was killed) are indexed soon. */
   start(): void {
+    this.stopped = false;
     if (this.anyPending.get() === undefined) return;
     this.backlog = SEARCH_BACKLOG_MAX;
     this.soon();
@@ -75,12 +78,13 @@ export class SearchIndexer {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private soon(delayMs = this.lookEveryMs): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.db.open) return;
