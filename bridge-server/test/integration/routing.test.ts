@@ -39,6 +39,18 @@ async function open(t: TestBridge): Promise<{ socket: V1Socket; conversation: Co
   return { socket, conversation: opened.conversation };
 }
 
+/** Team support with web agents a1, a2 and a3, 2 s to answer an offer, on a clock the test moves from `start`. */
+async function withThreeOnClock(run: (t: TestBridge, clock: ManualClock, start: Date) => Promise<void>): Promise<void> {
+  const start = new Date();
+  const clock = new ManualClock(start);
+  const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 2 }] }, { clock });
+  try {
+    await run(t, clock, start);
+  } finally {
+    await t.stop();
+  }
+}
+
 /** `store` with some of its methods replaced (the others its own). */
 function storeWith(store: Store, replaced: Partial<Store>): Store {
   return new Proxy(store, {
@@ -382,13 +394,7 @@ describe('team routing', () => {
   });
 
   it('acts on no offer made to another agent than the one who has the conversation now', async () => {
-    const start = new Date();
-    const clock = new ManualClock(start);
-    const t = await startBridge(
-      { teams: [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 2 }] },
-      { clock },
-    );
-    try {
+    await withThreeOnClock(async (t, clock, start) => {
       await agents(t, ['a1', 'a2', 'a3']);
       const { conversation } = await open(t);
       assert.equal(conversation.assignee, 'web:a_a1');
@@ -399,20 +405,12 @@ describe('team routing', () => {
       clock.set(new Date(start.getTime() + 2000));
       await until(async () => (await t.bridge.store.offers()).length === 0, 5000, "a1's offer to be removed");
       assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a2@${SITE}`, 'not moved on from a2');
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('moves an offer nobody answers to the next agent, with the history, and stops once answered', async () => {
     // The offers' clock moves only when the test says: a1's offer runs out, a2's never does, however slow the machine.
-    const start = new Date();
-    const clock = new ManualClock(start);
-    const t = await startBridge(
-      { teams: [{ id: 'support', sites: [SITE], members: ['web:a_a1', 'web:a_a2', 'web:a_a3'], offerTimeoutSeconds: 2 }] },
-      { clock },
-    );
-    try {
+    await withThreeOnClock(async (t, clock, start) => {
       const [a1, a2, a3] = await agents(t, ['a1', 'a2', 'a3']);
       const { socket: visitor } = await connect(t, { siteKey: SITE });
       const opened = await call(visitor, 'conversation:open', { team: 'support' });
@@ -438,8 +436,6 @@ describe('team routing', () => {
       const latest = await call(a2!, 'conversation:list', {});
       assert.equal(latest.conversations.find((c: Conversation) => c.id === moved.id)?.assignee, 'web:a_a2');
       assert.equal(a1Sees.filter((c) => c.id === moved.id && c.assignee === 'web:a_a1').length, 0);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 });
