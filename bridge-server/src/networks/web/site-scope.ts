@@ -63,21 +63,26 @@ export function toClientForm<T>(value: T): T {
   return rewrite(value, false) as T;
 }
 
+// Plain loops, no entries arrays or callbacks: this walks every packet sent to a web client.
 function rewrite(value: unknown, isAddress: boolean): unknown {
   if (typeof value === 'string') return isAddress ? withoutSite(value as Address) : value;
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const next = rewrite(item, isAddress);
       if (next !== item) (copy ??= [...(value as unknown[])])[i] = next;
-    });
+    }
     return copy ?? value;
   }
-  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const item = record[key];
     const next = rewrite(item, ADDRESS_KEYS.has(key));
-    if (next !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = next;
+    if (next !== item) (copy ??= { ...record })[key] = next;
   }
   return copy ?? value;
 }
