@@ -93,6 +93,11 @@ describe('configuration', () => {
         [[{ type: 'web' }, { type: 'web' }], /networks\[1\]\.type: "web" is already configured at networks\[0\]/],
         [[{ type: 'web', presenceGraceMs: -1 }], /networks\[0\]\.presenceGraceMs/],
         [[{ type: 'web', presenseGraceMs: 10 }], /networks\[0\]: Unrecognized key: "presenseGraceMs"/],
+        // docs/networks/xmpp.md: a component's service is plain xmpp://, never xmpps://.
+        [
+          [{ type: 'xmpp', service: 'xmpps://127.0.0.1:5347', domain: 'web.example.org', password: 'secret' }],
+          /networks\[0\]\.service: must be xmpp:\/\/host:port \(the server's component port; components do not use TLS\)/,
+        ],
       ];
       for (const [networks, message] of cases) {
         const config = parseConfig({ ...base, networks }, 'test.json', dir);
