@@ -168,7 +168,13 @@ export class Core {
     });
     this.contacts = contacts;
     // An address proven by a code or a reply joins the visitor's contact.
-    this.continuations = new Continuations({ ...deps, access, contactLinks: contacts });
+    this.continuations = new Continuations({
+      ...deps,
+      access,
+      contactLinks: contacts,
+      // Made below, with the conversations; asked only once messages come in.
+      openConversationOf: (customer, team) => firstContacts.openConversationOf(customer, team),
+    });
     const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
     this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);

@@ -36,7 +36,7 @@ import { StartLimits } from './start-limits.js';
 import { type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { RefBook } from '../../networks/refs.js';
 import { identityOf } from '../customer-identity.js';
-import { activeText, agentNotice, isStopCommand, proofText, stoppedText } from './texts.js';
+import { activeText, agentNotice, isConfirmation, isStopCommand, proofText, stoppedText } from './texts.js';
 
 export interface ContinuationsDeps {
   store: Store;
@@ -54,6 +54,8 @@ export interface ContinuationsDeps {
   logger: Logger;
   /** Where codes asked for are counted: shared by every node (Redis), or this process's memory by default. */
   rateLimits?: RateLimits;
+  /** An address's own open conversation with a team, as a customer writing to the team's address (core/first-contact.ts). */
+  openConversationOf?: (customer: Address, team: InboundTeam) => Promise<ConversationRecord | null>;
 }
 
 /** Stores a message of a linked address in its conversation, as the visitor's, with the address it came through. */
@@ -100,9 +102,7 @@ export class Continuations {
       const refusal = await this.limits.take(conversation.id, address);
       if (refusal) throw rateLimited(`address: ${refusal}`);
       const previous = await this.deps.store.continuationOf(conversation.id);
-      // A reply proves an address only where its network vouches for the sender (XMPP, SIP from an
-      // authenticated domain): a mail's From, or a SIP From elsewhere, is whatever the sender wrote.
-      const proof = config.proof === 'reply' && (await identityOf(this.deps.registry, address))?.vouched !== true ? 'code' : config.proof;
+      const proof = config.proof === 'reply' && !(await this.replyCanProve(conversation, address)) ? 'code' : config.proof;
       const code = proof === 'code' ? newCode() : undefined;
       const pending: ContinuationRecord = {
         conversationId: conversation.id,
@@ -221,8 +221,12 @@ export class Continuations {
         if (current.state === 'pending' && current.proof === 'reply') {
           // Too late: it stops, and the message is an ordinary customer's.
           if (this.expired(current)) return void (await this.stopRecord(conversation, current, 'expired'));
+          // Only an explicit "yes" proves the address, and not from someone talking to the team in a
+          // conversation of their own: there it may answer an agent's question, and someone else's
+          // request would take their chat. Anything else is an ordinary customer's message.
+          if (!isConfirmation(input.text) || (await this.talksToTeam(input.from, input.team, conversation))) return undefined;
           await this.activate(conversation, current, 'reply');
-          return post(conversation, current.visitor, input);
+          return takenNotStored(conversation, input, this.isoNow());
         }
         if (current.state !== 'active') return undefined;
         if (!isStopCommand(input.text)) return post(conversation, current.visitor, input);
@@ -257,6 +261,23 @@ export class Continuations {
       await this.stopRecord(conversation, current, 'remote');
       return takenNotStored(conversation, input, this.isoNow());
     });
+  }
+
+  /**
+   * Whether a reply may prove `address`: only where its network vouches for the sender (XMPP, SIP
+   * from an authenticated domain; a mail's From, or a SIP From elsewhere, is whatever the sender
+   * wrote), and not while the address talks to the conversation's team in a conversation of its own
+   * (its replies belong there).
+   */
+  private async replyCanProve(conversation: ConversationRecord, address: Address): Promise<boolean> {
+    if ((await identityOf(this.deps.registry, address))?.vouched !== true) return false;
+    return conversation.team === undefined || !(await this.talksToTeam(address, { id: conversation.team, site: conversation.siteKey }, conversation));
+  }
+
+  /** Whether `address` has an open conversation of its own with `team` (where its message to the team's address goes), other than `conversation`. */
+  private async talksToTeam(address: Address, team: InboundTeam, conversation: ConversationRecord): Promise<boolean> {
+    const own = await this.deps.openConversationOf?.(address, team);
+    return own !== undefined && own !== null && own.id !== conversation.id;
   }
 
   /** The address is proven: active, recorded for the contact book, told what comes next. */
