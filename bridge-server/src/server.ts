@@ -449,7 +449,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     releaseBlobs: (blobs) => files.service.release(blobs),
     now: () => clock.now().getTime(),
   });
-  const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics });
+  const gateway = new SocketGateway({ nsp, hub, core, authenticator, limits: config.limits, logger, metrics, trust });
   // After the gateway's own handler (the connection has its data and its `session`).
   nsp.on('connection', (socket) => sessionEnds.opened(socket));
   routed.app = createHttpApp({

@@ -102,6 +102,8 @@ export function userAuth(userId: string, extra: { name?: string; email?: string 
 interface ConnectOptions {
   transports?: ('websocket' | 'polling')[];
   origin?: string | null;
+  /** More handshake headers (a proxy's X-Forwarded-*). */
+  headers?: Record<string, string>;
 }
 
 /** A raw socket.io client, not yet connected. */
@@ -113,7 +115,7 @@ export function rawSocket(t: TestBridge, auth: object, options: ConnectOptions =
     reconnection: false,
     forceNew: true,
     autoConnect: false,
-    ...(origin ? { extraHeaders: { origin } } : {}),
+    extraHeaders: { ...(origin ? { origin } : {}), ...options.headers },
   });
   t.sockets.push(socket);
   return socket;

@@ -247,7 +247,7 @@ export const reportGetSchema = z
   .object({ from: day, to: day, by: z.enum(['team', 'agent', 'network'], 'must be team, agent or network') })
   .refine((p) => p.to >= p.from, { message: 'must not be before from', path: ['to'] })
   .refine((p) => (Date.parse(p.to) - Date.parse(p.from)) / 86_400_000 < REPORT_MAX_DAYS, {
-    message: `must be at most ${REPORT_MAX_DAYS} days after from`,
+    message: `must be at most ${REPORT_MAX_DAYS - 1} days after from (a report covers ${REPORT_MAX_DAYS} days at most, both ends included)`,
     path: ['to'],
   });
 

@@ -108,7 +108,7 @@ export class Messages {
       const taken = await store.assignIfQueued(conversation.id, actor.address);
       if (taken) {
         announcer.announce(taken);
-        this.deps.router.offerQueued(taken.team!); // the others move up: tell them
+        this.deps.router.answeredFromQueue(taken);
         return taken;
       }
       const current = (await store.getConversation(conversation.id))!;

@@ -19,6 +19,7 @@ import { textForSite, toClientForm, withSite, withoutSite } from '../networks/we
 import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
+import { type TrustProxy, compileTrust, requestOrigin } from './request-origin.js';
 import { type SocketHub, type V1Namespace, type V1Socket, roomName } from './socket-hub.js';
 
 type Schemas = typeof clientEventSchemas;
@@ -31,11 +32,14 @@ type Dispatch = (socket: V1Socket, args: unknown[]) => void;
 /** A host as a `Host` header names one: a name or an address, and a port. */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/** The address the client reached the bridge at (its handshake's `Host`), for links it opens; none when unusable. */
-function reachedAt(socket: V1Socket): string | undefined {
-  const host = socket.handshake.headers.host;
-  if (typeof host !== 'string' || !HOST.test(host)) return undefined;
-  return `${socket.handshake.secure ? 'https' : 'http'}://${host}`;
+/**
+ * The address the client reached the bridge at, for links it opens: its handshake's scheme and
+ * host, as a proxy `server.trustProxy` trusts forwards them (an https page behind a proxy that
+ * ends TLS gets https links); none when unusable.
+ */
+function reachedAt(socket: V1Socket, trust: TrustProxy): string | undefined {
+  const origin = requestOrigin(socket.request, trust);
+  return origin !== undefined && HOST.test(new URL(origin).host) ? origin : undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -79,6 +83,8 @@ export interface SocketGatewayDeps {
   limits: LimitsConfig;
   logger: Logger;
   metrics: Metrics;
+  /** `server.trustProxy`: which proxies' X-Forwarded-Proto and X-Forwarded-Host are believed. */
+  trust?: TrustProxy;
 }
 
 export class SocketGateway {
@@ -90,8 +96,10 @@ export class SocketGateway {
    * a listener per event (two dozen closures per idle connection otherwise).
    */
   private readonly handlers = new Map<string, Dispatch>();
+  private readonly trust: TrustProxy;
 
   constructor(private readonly deps: SocketGatewayDeps) {
+    this.trust = deps.trust ?? compileTrust(undefined);
     this.registerHandlers();
     deps.nsp.use((socket, next) => {
       this.authenticate(socket).then(
@@ -206,7 +214,7 @@ export class SocketGateway {
     this.handle('agent:command', async (p, a) => ({ answer: textForSite(await this.deps.core.agentCommand(a, p.text), a.siteKey) }));
     this.handle('message:send', async (p, a) => ({ message: await messages.send(a, p) }));
     this.handle('history:get', (p, a) => messages.history(a, p));
-    this.handle('file:link', (p, a, s) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(s)));
+    this.handle('file:link', (p, a, s) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(s, this.trust)));
     this.handle('sync', async (p, a, s) => {
       const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
       return skipped.length > 0 ? { skipped } : {};

@@ -233,6 +233,24 @@ describe('files', () => {
     assert.equal((await get(link.url)).status, 200);
   });
 
+  it('gives links under the scheme and host a proxy server.trustProxy trusts forwards, and only then', async (context) => {
+    const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'chat.example.com' };
+    const linkVia = async (bridge: TestBridge) => {
+      const sender = await openVisitor(bridge);
+      const file = await uploaded(bridge, sender.session.token, sender.conversationId, 'proxied.txt', 'behind a proxy');
+      const { socket } = await connect(bridge, { siteKey: SITE, token: sender.session.token }, { headers: forwarded });
+      return { file, link: await call(socket, 'file:link', { fileId: file.id }) };
+    };
+    // Behind a proxy that ends TLS and that the bridge trusts: https links under the proxy's host.
+    const proxied = await startBridge({ server: { host: '127.0.0.1', port: 0, drainSeconds: 2, trustProxy: 'loopback' } });
+    context.after(() => proxied.stop());
+    const behind = await linkVia(proxied);
+    assert.ok(behind.link.url.startsWith(`https://chat.example.com/v1/files/${behind.file.id}/`), behind.link.url);
+    // Without trustProxy the same headers are anyone's to send: the link stays under the bridge's own address.
+    const direct = await linkVia(t);
+    assert.ok(direct.link.url.startsWith(`${t.url}/v1/files/${direct.file.id}/`), direct.link.url);
+  });
+
   it('makes a 320-pixel WebP thumbnail of an image, made again when its bytes were lost', async () => {
     const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'wide.png', await png(1000, 250));
     const link = await call(visitor.socket, 'file:link', { fileId: file.id, variant: 'thumbnail' });

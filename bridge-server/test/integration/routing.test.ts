@@ -122,6 +122,26 @@ describe('team routing', () => {
     });
   });
 
+  it('tells a visitor position 0 when an agent takes the queued conversation by answering it or by a transfer', async () => {
+    await withTeam({ members: ['web:a_a1', 'web:a_a2'], capacity: 1 }, async (t) => {
+      const [a1, a2] = await agents(t, ['a1', 'a2']);
+      const assignees = [(await open(t)).conversation.assignee, (await open(t)).conversation.assignee];
+      assert.deepEqual(assignees.sort(), ['web:a_a1', 'web:a_a2']);
+      const third = await open(t);
+      const fourth = await open(t);
+      assert.deepEqual([third.conversation.assignee, fourth.conversation.assignee], [undefined, undefined]);
+      const thirdTold = collect(third.socket, 'queue:position');
+      const fourthTold = collect(fourth.socket, 'queue:position');
+      const answered = await call(a1!, 'message:send', { conversationId: third.conversation.id, clientId: 'a1-3', text: 'I am here' });
+      assert.ok(answered.ok, JSON.stringify(answered));
+      await until(() => thirdTold.some((p) => p.position === 0), 5000, 'position 0 for the answered conversation');
+      await until(() => fourthTold.some((p) => p.position === 1), 5000, 'the next one moved up');
+      const moved = await call(a2!, 'conversation:transfer', { conversationId: fourth.conversation.id, to: { agent: 'web:a_a2' } });
+      assert.ok(moved.ok, JSON.stringify(moved));
+      await until(() => fourthTold.some((p) => p.position === 0), 5000, 'position 0 for the transferred conversation');
+    });
+  });
+
   it('least-busy picks the agent with the fewest open conversations', async () => {
     await withTeam({ members: ['web:a_a1', 'web:a_a2'], routing: 'least-busy' }, async (t) => {
       const [a1] = await agents(t, ['a1']);

@@ -42,3 +42,16 @@ describe('protocol module', () => {
     assert.ok(LIMITS.defaultHistoryLimit <= LIMITS.maxHistoryLimit);
   });
 });
+
+describe('report:get', () => {
+  const parse = (from: string, to: string) => clientEventSchemas['report:get'].safeParse({ from, to, by: 'team' });
+
+  it('covers 366 days at most, both ends included, and says so when asked for more', () => {
+    assert.equal(parse('2024-01-01', '2024-12-31').success, true, 'a leap year, 366 days');
+    assert.equal(parse('2023-01-01', '2023-12-31').success, true);
+    const longer = parse('2024-01-01', '2025-01-01');
+    assert.equal(longer.success, false);
+    assert.equal(describeIssues(longer.error), 'to: must be at most 365 days after from (a report covers 366 days at most, both ends included)');
+    assert.equal(parse('2024-01-02', '2024-01-01').success, false, 'to before from');
+  });
+});

@@ -84,6 +84,12 @@ export class Router {
   }
 
   /** Offers a team's queued conversations to whoever can take them now (in the background). */
+  /** An agent took a queued conversation by answering it: its visitor is told, and the others move up. */
+  answeredFromQueue(conversation: ConversationRecord): void {
+    this.positions.taken(conversation);
+    if (conversation.team !== undefined) this.offerQueued(conversation.team);
+  }
+
   offerQueued(team: string): void {
     this.drainQueue(team).catch((error: unknown) => this.deps.logger.error({ err: error, team }, 'failed to offer queued conversations'));
   }
@@ -286,10 +292,13 @@ export class Router {
       this.offerQueued(to.team);
       return queued;
     }
+    const before = await store.getConversation(conversationId);
     const moved = await this.deps.handover.assign(to.agent, (joining) => store.transferConversation(conversationId, to.agent, undefined, joining));
     this.accepted(conversationId); // handed over on purpose: no offer timer
     await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
+    // Out of the queue to an agent: its visitor stops waiting, the others move up.
+    if (before?.team !== undefined && before.assignee === undefined && before.state === 'open') this.answeredFromQueue({ ...moved, team: before.team });
     return moved;
   }
 
