@@ -48,6 +48,8 @@ function bridgePlugin() {
               capacity: 1000,
               canned: { thanks: 'Thanks for your patience!', shipping: 'Orders ship within 2 days.' },
             },
+            // One agent with room for one conversation: the next waits in the queue (widget/test/browser/widget.test.ts).
+            { id: 'queue', members: ['web:a_queuer'], capacity: 1 },
           ],
           networks: [{ type: 'web', presenceGraceMs: 100 }],
           limits: { ratePerSecond: 1000, burst: 1000 },
@@ -76,7 +78,8 @@ function bridgePlugin() {
       if (context.path !== '/__bridge') return undefined;
       // What a website's backend hands its logged-in user for the widget's identify().
       const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };
-      return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent, user }), type: 'application/json' };
+      const queuer = { userId: 'queuer', name: 'Quinn', role: 'agent', hash: identityHash(SECRET, 'agent', 'queuer') };
+      return { body: JSON.stringify({ url, siteKey: 'browser-site', lockedSiteKey: 'locked-site', agent, user, queuer }), type: 'application/json' };
     },
   };
 }

@@ -26,6 +26,7 @@ import type {
   PartyInfo,
   Presence,
   PresenceStatus,
+  QueuePosition,
   Session,
   TeamAvailability,
   TypingEvent,
@@ -91,6 +92,8 @@ export interface ClientEvents {
   typing: (event: TypingEvent) => void;
   presence: (presence: Presence) => void;
   'team:availability': (availability: TeamAvailability) => void;
+  /** A conversation of the visitor's waiting in its team's queue moved (`position` 1: next), or an agent took it (`position` 0). */
+  'queue:position': (position: QueuePosition) => void;
   conversation: (conversation: Conversation) => void;
   /** A continuation of a conversation (the visitor's, or one an agent takes part in) changed. */
   continuation: (continuation: Continuation) => void;
@@ -114,6 +117,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private readonly watch: PresenceWatch;
   /** The latest state of each conversation's continuation, from events and acks. */
   private readonly continuations = new Map<string, Continuation>();
+  /** Where each of the visitor's queued conversations stands in its team's queue, while it waits. */
+  private readonly queuePositions = new Map<string, QueuePosition>();
   private explicitToken: string | undefined;
 
   constructor(private readonly options: ClientOptions) {
@@ -186,6 +191,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** The latest known continuation of a conversation on another network, if any. */
   continuation(conversationId: string): Continuation | undefined {
     return this.continuations.get(conversationId);
+  }
+
+  /** Where a conversation waiting in its team's queue stands, as last told; undefined once an agent has it (or if never queued). */
+  queuePosition(conversationId: string): QueuePosition | undefined {
+    return this.queuePositions.get(conversationId);
   }
 
   /** Sends not yet acknowledged (pending) or refused (failed), oldest first. */
@@ -269,10 +279,17 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('presence', (presence) => this.emit('presence', presence));
     socket.on('team:availability', (availability) => this.emit('team:availability', availability));
     socket.on('continuation', (continuation) => this.continuationChanged(continuation));
+    socket.on('queue:position', (position) => {
+      if (position.position > 0) this.queuePositions.set(position.conversationId, position);
+      else this.queuePositions.delete(position.conversationId);
+      this.emit('queue:position', position);
+    });
     socket.on('continuation:offer', (offer) => this.emit('continuation:offer', offer));
     socket.on('inbox:item', (item) => this.emit('inboxItem', item));
     socket.on('note', (note) => this.emit('note', note));
     socket.on('conversation', (conversation) => {
+      // Out of the queue (assigned, closed): its place is no longer told.
+      if (conversation.assignee !== undefined || conversation.state === 'closed') this.queuePositions.delete(conversation.id);
       const isNew = this.timeline.changed(conversation);
       this.emit('conversation', conversation);
       // Newly part of a conversation (assigned, or opened elsewhere): catch up on what was said.

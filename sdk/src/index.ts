@@ -42,6 +42,7 @@ export type {
   Presence,
   PresenceStatus,
   Proof,
+  QueuePosition,
   ReportResult,
   ReportRowFigures,
   Role,

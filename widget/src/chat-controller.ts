@@ -31,6 +31,8 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   onError(error: SwitchboardError): void;
   /** The shown conversation's continuation on another network changed (from this page or not). */
   onContinuation(continuation: Continuation): void;
+  /** The shown conversation's place in its team's queue changed (0: an agent took it). */
+  onQueuePosition(position: number): void;
 }
 
 /** Conversations whose read position the widget keeps on the device. */
@@ -70,6 +72,13 @@ export class ChatController implements ReactiveController {
   /** Messages of the shown conversation in seq order. */
   get messages(): Message[] {
     return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The shown conversation's place in its team's queue while it waits for an agent (1: next). */
+  get queuePosition(): number | null {
+    const conversation = this.conversation;
+    if (!conversation || conversation.state !== 'open' || conversation.assignee !== undefined) return null;
+    return this.client?.queuePosition(conversation.id)?.position ?? null;
   }
 
   /** The shown conversation's continuation on another network, as last known. */
@@ -160,6 +169,11 @@ export class ChatController implements ReactiveController {
       }),
       client.on('continuation', (continuation) => {
         if (continuation.conversationId === this.conversation?.id) this.host.onContinuation(continuation);
+        update();
+      }),
+      client.on('queue:position', (position) => {
+        if (position.conversationId !== this.conversation?.id) return;
+        this.host.onQueuePosition(position.position);
         update();
       }),
       client.on('continuation:offer', (offer) => {

@@ -48,6 +48,7 @@ const COUNTER_FROM = LIMITS.maxTextLength - 500;
  * @csspart attach - the button that attaches files
  * @csspart files - the files of a message (image previews, file chips)
  * @csspart continue - "Continue on my IM": the action, its address and code forms, the banner while it continues
+ * @csspart queue - the visitor's place in line while every agent is busy
  * @cssprop --switchboard-accent - brand colour (launcher, header, own messages)
  * @cssprop --switchboard-on-accent - text on the brand colour
  * @cssprop --switchboard-background - panel background
@@ -278,6 +279,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   onContinuation(continuation: Continuation): void {
     this.continueOn.changed(continuation, this.locale);
+  }
+
+  onQueuePosition(position: number): void {
+    const { t } = this.locale;
+    this.announcement = position > 0 ? t.queuePosition(position) : t.agentJoined;
   }
 
   announce(text: string): void {
@@ -536,6 +542,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
             : nothing
         }
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
+        ${chat.queuePosition ? html`<p class="notice queue" part="queue">${t.queuePosition(chat.queuePosition)}</p>` : nothing}
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}

@@ -5,7 +5,7 @@
  */
 import { ResponseTimes } from './reports/response-times.js';
 import { Reports } from './reports/reports.js';
-import { type Address, type Message, networkOf } from '@switchboard/protocol';
+import { type Address, type Continuation, type Message, type QueuePosition, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig, SiteConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -144,8 +144,10 @@ export class Core {
   readonly unfinishedHandovers: UnfinishedHandovers;
   private readonly inbound: Inbound;
   private readonly positions: QueuePositions;
+  private readonly store: CoreDeps['store'];
 
   constructor(deps: CoreDeps) {
+    this.store = deps.store;
     this.files = deps.files;
     this.reports = new Reports(deps);
     const bus = deps.cluster?.bus ?? new LocalBus();
@@ -299,5 +301,16 @@ export class Core {
   /** Asks each network to follow its team members' presence, and resumes gateway follows. */
   followTeams(): Promise<void> {
     return this.presenceSharing.followTeams();
+  }
+
+  /**
+   * What a party is told of its open conversations as it connects, beside `session` (after a
+   * reload too): their continuations on other networks and, for a visitor, their places in queues.
+   * One listing of its open conversations for both.
+   */
+  async standing(actor: Actor): Promise<{ continuations: Continuation[]; positions: QueuePosition[] }> {
+    const open = await this.store.listConversations({ participant: actor.address, siteKey: actor.siteKey, state: 'open', limit: 100 });
+    const [continuations, positions] = await Promise.all([this.continuations.of(open), actor.role === 'visitor' ? this.positions.placesOf(open) : []]);
+    return { continuations, positions };
   }
 }

@@ -155,12 +155,16 @@ export class SocketGateway {
       ...(inviteTo ? { inviteTo } : {}),
       ...(outreachTo ? { outreachTo } : {}),
     });
-    // Then where the party's conversations continue on other networks, if anywhere (after a reload).
+    // Then where the party's conversations continue on other networks, if anywhere, and a visitor's
+    // places in queues (after a reload).
     if (actor.role !== 'integration')
-      this.deps.core.continuations
-        .current(actor)
-        .then((continuations) => continuations.forEach((continuation) => socket.emit('continuation', continuation)))
-        .catch((error: unknown) => logger.warn({ err: error }, 'continuations not shown on connection'));
+      this.deps.core
+        .standing(actor)
+        .then(({ continuations, positions }) => {
+          for (const continuation of continuations) socket.emit('continuation', continuation);
+          for (const position of positions) socket.emit('queue:position', position);
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'continuations and queue places not shown on connection'));
     const rooms = [roomName({ kind: 'address', address: actor.address })];
     if (actsForSite(actor)) rooms.push(roomName({ kind: 'agents', siteKey: actor.siteKey }));
     void socket.join(rooms);

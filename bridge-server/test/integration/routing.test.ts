@@ -9,7 +9,7 @@ import type { Conversation } from '@switchboard/protocol';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ManualClock } from '../manual-clock.js';
 import type { Store } from '../../src/store/store.js';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, rawSocket, startBridge, until } from '../helpers.js';
 
 async function withTeam(team: Record<string, unknown>, run: (t: TestBridge) => Promise<void>): Promise<void> {
   const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], ...team }] });
@@ -32,11 +32,11 @@ async function agents(t: TestBridge, ids: string[], online = ids.length): Promis
   return sockets;
 }
 
-async function open(t: TestBridge): Promise<{ socket: V1Socket; conversation: Conversation }> {
-  const { socket } = await connect(t, { siteKey: SITE });
+async function open(t: TestBridge): Promise<{ socket: V1Socket; conversation: Conversation; token: string }> {
+  const { socket, session } = await connect(t, { siteKey: SITE });
   const opened = await call(socket, 'conversation:open', { team: 'support' });
   assert.ok(opened.ok, JSON.stringify(opened));
-  return { socket, conversation: opened.conversation };
+  return { socket, conversation: opened.conversation, token: session.token };
 }
 
 /** Team support with web agents a1, a2 and a3, 2 s to answer an offer, on a clock the test moves from `start`. */
@@ -122,7 +122,7 @@ describe('team routing', () => {
     });
   });
 
-  it('tells a visitor position 0 when an agent takes the queued conversation by answering it or by a transfer', async () => {
+  it('tells a visitor its place when it connects again, and position 0 when an agent takes the conversation by answering it or by a transfer', async () => {
     await withTeam({ members: ['web:a_a1', 'web:a_a2'], capacity: 1 }, async (t) => {
       const [a1, a2] = await agents(t, ['a1', 'a2']);
       const assignees = [(await open(t)).conversation.assignee, (await open(t)).conversation.assignee];
@@ -136,6 +136,12 @@ describe('team routing', () => {
       assert.ok(answered.ok, JSON.stringify(answered));
       await until(() => thirdTold.some((p) => p.position === 0), 5000, 'position 0 for the answered conversation');
       await until(() => fourthTold.some((p) => p.position === 1), 5000, 'the next one moved up');
+      // A visitor who connects again (a reload) is told where it stands at once, not at the next move.
+      const again = rawSocket(t, { siteKey: SITE, token: fourth.token });
+      const told = next(again, 'queue:position', () => true, 5000);
+      again.connect();
+      assert.deepEqual(await told, { conversationId: fourth.conversation.id, team: 'support', position: 1, waiting: 1 });
+      again.disconnect();
       const moved = await call(a2!, 'conversation:transfer', { conversationId: fourth.conversation.id, to: { agent: 'web:a_a2' } });
       assert.ok(moved.ok, JSON.stringify(moved));
       await until(() => fourthTold.some((p) => p.position === 0), 5000, 'position 0 for the transferred conversation');

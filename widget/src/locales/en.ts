@@ -33,6 +33,9 @@ export const en = {
   leaveMessage: 'Send message',
   offlineThanks: 'Thanks! We will get back to you by email.',
   closed: 'This conversation was closed. Write to start again.',
+  queuePosition: (n: number) =>
+    n === 1 ? 'You are next in line. An agent will be with you shortly.' : `You are number ${n} in line. An agent will be with you shortly.`,
+  agentJoined: 'An agent has joined the conversation.',
   ratePrompt: 'How was this conversation?',
   rateOption: (n: number) => `${n} out of 5`,
   rateThanks: 'Thanks for your feedback!',

@@ -34,6 +34,9 @@ export const fr: Catalogue = {
   leaveMessage: 'Envoyer le message',
   offlineThanks: 'Merci ! Nous vous répondrons par e-mail.',
   closed: 'Cette discussion est close. Écrivez pour la reprendre.',
+  queuePosition: (n) =>
+    n === 1 ? 'Vous êtes le prochain. Un conseiller va vous répondre.' : `Vous êtes en position ${n} dans la file. Un conseiller va vous répondre.`,
+  agentJoined: 'Un conseiller a rejoint la discussion.',
   ratePrompt: 'Comment s’est passée cette discussion ?',
   rateOption: (n: number) => `${n} sur 5`,
   rateThanks: 'Merci pour votre avis !',

@@ -1,6 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
-import type { Message } from '@switchboard/sdk';
+import { type Message, createClient } from '@switchboard/sdk';
+import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, info, until } from './page.js';
 import { $, agent, bubbles, clients, online, openWidget, shadow, type, widget } from './widget-page.js';
 
@@ -54,6 +55,29 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect($(element, '[role="log"]')).to.exist;
     await until(() => /Read|Delivered/.test($(element, '.status')?.textContent ?? ''), 'a delivery status');
     await expect(element).to.be.accessible();
+  });
+
+  it('shows a waiting visitor its place in the queue, again after a reload, until an agent has the conversation', async () => {
+    const queuer = createClient({ url: info.url, siteKey: info.siteKey, identity: info.queuer, storage: null });
+    const other = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
+    clients.push(queuer, other);
+    await Promise.all([queuer.ready(), other.ready()]);
+    // Another visitor takes the agent's only room.
+    const busy = await other.openConversation({ team: 'queue' });
+    expect(busy.assignee).to.equal('web:a_queuer');
+    const place = (element: SwitchboardChat) => $(element, '.queue')?.textContent?.trim();
+    let element = await openWidget('team=queue');
+    await type(element, 'Is anyone free?');
+    await until(() => place(element) === 'You are next in line. An agent will be with you shortly.', 'the place in line');
+    await expect(element).to.be.accessible();
+    // A reload: the page is told its place as it connects, not at the next move.
+    element.remove();
+    element = await openWidget('team=queue');
+    await until(() => place(element) === 'You are next in line. An agent will be with you shortly.', 'the place in line after a reload');
+    // The agent has room again: the conversation is theirs, and the place goes.
+    await queuer.closeConversation(busy.id);
+    await until(() => element.chat.conversation?.assignee === 'web:a_queuer', 'the agent to have it');
+    await until(() => place(element) === undefined, 'the place in line gone');
   });
 
   it('shows a closed conversation with a one-question rating, accessible, and thanks once rated', async () => {

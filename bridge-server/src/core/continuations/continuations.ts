@@ -81,13 +81,12 @@ export class Continuations {
   }
 
   /**
-   * Where the party's open conversations stand on other networks (each one's latest continuation,
+   * Where these open conversations of a party stand on other networks (each one's latest continuation,
    * stopped ones too), for a client that connects: a reloaded widget shows its code field or its
    * banner again, and one that missed a stop while disconnected learns of it.
    */
-  async current(actor: Actor): Promise<Continuation[]> {
-    const open = await this.deps.store.listConversations({ participant: actor.address, siteKey: actor.siteKey, state: 'open', limit: 100 });
-    const records = await Promise.all(open.map((conversation) => this.deps.store.continuationOf(conversation.id)));
+  async of(conversations: readonly ConversationRecord[]): Promise<Continuation[]> {
+    const records = await Promise.all(conversations.map((conversation) => this.deps.store.continuationOf(conversation.id)));
     return records.filter((record): record is ContinuationRecord => record !== null).map(toContinuation);
   }
 

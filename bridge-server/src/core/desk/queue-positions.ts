@@ -15,7 +15,7 @@
  * from the node that made the change instead would tell twice whenever two nodes change one queue
  * in the same tick, each not yet knowing what the other told.
  */
-import type { Address } from '@switchboard/protocol';
+import type { Address, QueuePosition } from '@switchboard/protocol';
 import { LOCAL_STATE_BUS, type StateBus } from '../../cluster/state-bus.js';
 import { CONVERSATION_CHANGED, QUEUES_REREAD, QUEUE_TAKEN, conversationChangedSchema, queueTakenSchema } from '../../cluster/state-messages.js';
 import { KeyedThrottle } from '../../util/keyed-throttle.js';
@@ -174,6 +174,23 @@ export class QueuePositions {
   async tell(team: string): Promise<void> {
     await this.ready(team);
     this.schedule(team);
+  }
+
+  /**
+   * Where each queued one of `conversations` stands (those among the first POSITIONS_TOLD), for a
+   * visitor who connects: a reloaded page shows its place at once, not at the next move.
+   */
+  async placesOf(conversations: readonly ConversationRecord[]): Promise<QueuePosition[]> {
+    const places: QueuePosition[] = [];
+    for (const conversation of conversations) {
+      const team = conversation.team;
+      if (team === undefined || !isQueued(conversation)) continue;
+      const queue = await this.ready(team);
+      const entry = queue.byId.get(conversation.id);
+      const index = entry ? queue.indexOf(entry) : -1;
+      if (index >= 0 && index < POSITIONS_TOLD) places.push({ conversationId: conversation.id, team, position: index + 1, waiting: queue.entries.length });
+    }
+    return places;
   }
 
   /** A conversation's place in its team's queue (1: next), if it waits among the first POSITIONS_TOLD. */
