@@ -475,6 +475,18 @@ describe('files', () => {
       attachments: [a.id, b.id],
     });
     assert.equal(answer.error?.code, 'too_large');
+    assert.equal(answer.error?.message, 'attachments: 120000 bytes together, more than the 100000 a message may carry');
+    // Another visitor's file counts for nothing: the refusal tells nothing of its size.
+    const stranger = await openVisitor(t);
+    const theirs = await uploaded(t, stranger.session.token, stranger.conversationId, 'theirs.txt', 'c'.repeat(60_000));
+    const probing = await call(visitor.socket, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'probe',
+      text: '',
+      attachments: [a.id, theirs.id],
+    });
+    assert.equal(probing.error?.code, 'bad_request');
+    assert.doesNotMatch(probing.error?.message ?? '', /60000|bytes together/);
   });
 
   it('takes attachments in POST /v1/messages from an integration', async () => {

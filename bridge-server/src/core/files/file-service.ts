@@ -295,9 +295,14 @@ export class FileService {
   }
 
   /** The sizes of a message's files together, within `files.maxMessageBytes` (unknown files are the store's to refuse). */
-  async checkMessageBytes(fileIds: readonly string[]): Promise<void> {
+  async checkMessageBytes(fileIds: readonly string[], conversationId: string, sender: Address): Promise<void> {
     let total = 0;
-    for (const id of fileIds) total += (await this.deps.store.getFile(id))?.size ?? 0;
+    for (const id of fileIds) {
+      const file = await this.deps.store.getFile(id);
+      // Only the sender's own files of this conversation count: the store refuses any other, and
+      // the total said back must tell nothing of a file the sender may not read.
+      if (file && file.conversationId === conversationId && file.uploadedBy === sender) total += file.size;
+    }
     if (total > this.deps.config.maxMessageBytes)
       throw new BridgeError('too_large', `attachments: ${total} bytes together, more than the ${this.deps.config.maxMessageBytes} a message may carry`);
   }
