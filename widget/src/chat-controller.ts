@@ -51,6 +51,8 @@ export class ChatController implements ReactiveController {
   availability: TeamAvailability | null = null;
   othersTyping = false;
   unread = 0;
+  /** Why the bridge refused this page for good (socket.io does not retry), until a session is accepted. */
+  refusal: SwitchboardError | null = null;
   /** An agent's latest invitation to continue on a network, until taken up or dismissed. */
   offer: ContinuationOffer | null = null;
   /** Messages of the shown conversation, by seq. */
@@ -105,6 +107,7 @@ export class ChatController implements ReactiveController {
     this.byId.clear();
     this.conversation = null;
     this.session = null;
+    this.refusal = null;
     this.offer = null;
     this.unread = 0;
     if (options && this.host.isConnected) this.attach();
@@ -148,6 +151,7 @@ export class ChatController implements ReactiveController {
       }),
       client.on('session', (session) => {
         this.session = session;
+        this.refusal = null;
         this.host.onSession(session);
         void this.restore();
         update();
@@ -180,11 +184,19 @@ export class ChatController implements ReactiveController {
         this.offer = offer;
         update();
       }),
-      client.on('error', (error) => this.host.onError(error)),
+      client.on('error', (error) => {
+        if (client.state === 'offline') this.refusal = error;
+        this.host.onError(error);
+        update();
+      }),
     );
   }
 
-  /** After (re)connecting: team availability, and the visitor's open conversation with its history. */
+  /**
+   * After (re)connecting: team availability, and the visitor's conversation with the team with its
+   * history: the latest open one, else the latest closed one (its closed notice and rating stay
+   * across reloads, and the next message goes into it, as the team's reopening rule says).
+   */
   private async restore(): Promise<void> {
     const client = this.client;
     if (!client) return;
@@ -192,9 +204,10 @@ export class ChatController implements ReactiveController {
       const { available, online } = await client.subscribePresence({ team: this.team() });
       this.availability = { team: this.team(), available: available ?? false, online: online ?? 0 };
       if (!this.conversation) {
-        const open = (await client.listConversations({ state: 'open' })).filter((c) => c.team === this.team());
-        const latest = open.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-        if (latest) await this.show(latest);
+        const latestOf = (conversations: Conversation[]) =>
+          conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        const latest = latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
+        if (latest && !this.conversation) await this.show(latest);
       } else {
         await this.loadHistory();
       }

@@ -187,6 +187,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       remembered(() => (this.open ? sessionStorage.setItem(key, '1') : sessionStorage.removeItem(key)));
     }
     if (changed.has('open')) {
+      // However it changed (the launcher, Escape, show(), hide(), toggle(), the property, a panel
+      // left open before a reload): the page hears it once per change.
+      if (this.open !== (changed.get('open') ?? false)) this.fire(this.open ? 'switchboard-open' : 'switchboard-close', null);
       if (this.open) {
         this.chat.markRead();
         // Focus inside this element shows on the document as the host itself: remember the real one.
@@ -316,15 +319,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   // --- actions --------------------------------------------------------------------------------
 
   private openPanel(): void {
-    if (this.open) return;
     this.open = true;
-    this.fire('switchboard-open', null);
   }
 
   private closePanel(): void {
-    if (!this.open) return;
     this.open = false;
-    this.fire('switchboard-close', null);
   }
 
   private onLauncher(): void {
@@ -459,7 +458,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private currentStage(): Stage {
     if (this.stage === 'offline-sent') return this.stage;
     const fresh = !this.chat.conversation && this.chat.pending.length === 0;
-    if (fresh && this.chat.availability && !this.chat.availability.available && this.chat.state === 'online') return 'offline-form';
+    // Nobody to answer a new message: the offline form, also over a closed conversation shown from before.
+    const startsAnew = (fresh || this.chat.conversation?.state === 'closed') && this.chat.pending.length === 0;
+    if (startsAnew && this.chat.availability && !this.chat.availability.available && this.chat.state === 'online') return 'offline-form';
     if (fresh && this.prechat !== 'off' && !this.profileGiven) return 'prechat';
     return 'chat';
   }
@@ -495,7 +496,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private renderPanel(locale: Locale) {
     const { t } = locale;
     const chat = this.chat;
-    const availability = chat.state !== 'online' ? t.connecting : chat.availability?.available === false ? t.away : t.online;
+    // Refused for good (a wrong site key, a page the site does not list): no "connecting" forever.
+    const availability = chat.refusal ? t.errorTitle : chat.state !== 'online' ? t.connecting : chat.availability?.available === false ? t.away : t.online;
     const stage = this.currentStage();
     return html`
       <section
@@ -515,7 +517,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           </div>
           <button class="icon-button" aria-label=${t.closeChat} @click=${this.closePanel}>×</button>
         </header>
-        ${chat.state !== 'online' && chat.client ? html`<div class="banner" role="status">${t.offlineBanner}</div>` : nothing}
+        ${chat.state !== 'online' && chat.client ? html`<div class="banner" role="status">${chat.refusal ? t.errorTitle : t.offlineBanner}</div>` : nothing}
         ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing} ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
         ${stage === 'chat' || stage === 'offline-sent' ? this.renderConversation(locale, stage) : nothing}
         <div class="sr-only" aria-live="polite">${this.announcement}</div>

@@ -4,6 +4,8 @@ export interface BridgeInfo {
   siteKey: string;
   agent: { userId: string; name: string; role: 'agent'; hash: string };
   user: { userId: string; name: string; email: string; hash: string };
+  /** A site whose origins do not include the test page: the bridge refuses it. */
+  lockedSiteKey: string;
   /** The agent of the team `queue`, who has room for one conversation. */
   queuer: { userId: string; name: string; role: 'agent'; hash: string };
 }

@@ -309,6 +309,47 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('says the chat is unavailable when the bridge refuses the page for good, instead of connecting forever', async () => {
+    const element = await widget('', { url: info.url, siteKey: info.lockedSiteKey });
+    element.open = true;
+    await until(() => element.chat.refusal, 'the refusal');
+    await element.updateComplete;
+    expect($(element, 'header p')?.textContent?.trim()).to.equal('Chat is unavailable');
+    expect($(element, '.banner')?.textContent?.trim()).to.equal('Chat is unavailable');
+    await expect(element).to.be.accessible();
+  });
+
+  it('fires switchboard-open and switchboard-close however the panel opens or closes, once per change', async () => {
+    const element = await widget();
+    const seen: string[] = [];
+    element.addEventListener('switchboard-open', () => seen.push('open'));
+    element.addEventListener('switchboard-close', () => seen.push('close'));
+    for (const change of [() => element.show(), () => element.show(), () => element.toggle(), () => (element.open = true), () => element.hide()]) {
+      change();
+      await element.updateComplete;
+    }
+    expect(seen).to.deep.equal(['open', 'close', 'open', 'close']);
+  });
+
+  it('shows the closed conversation again after a reload, and the next message reopens it', async () => {
+    const support = await agent();
+    let element = await openWidget();
+    await type(element, 'First visit');
+    await until(() => element.chat.conversation && element.chat.messages.length === 1, 'the message stored');
+    const id = element.chat.conversation!.id;
+    await support.closeConversation(id);
+    await until(() => element.chat.conversation?.state === 'closed', 'the conversation closed');
+    element.remove();
+    element = await openWidget();
+    await until(() => element.chat.conversation?.id === id && bubbles(element).length === 1, 'the closed conversation and its history');
+    expect([...shadow(element).querySelectorAll('.notice')].map((n) => n.textContent?.trim())).to.include(
+      'This conversation was closed. Write to start again.',
+    );
+    await type(element, 'Back again');
+    await until(() => element.chat.conversation?.state === 'open', 'the conversation reopened');
+    expect(element.chat.conversation!.id).to.equal(id);
+  });
+
   it('fires switchboard-* events that bubble out of the shadow root, with unread counts', async () => {
     const support = await agent();
     const element = await widget();
