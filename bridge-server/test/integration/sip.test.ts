@@ -131,6 +131,9 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       ).catch((error: Error) => {
         throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(watch.notifications)}`);
       });
+      // A new text under the same status is published too.
+      await call(v.socket, 'presence:set', { status: 'away', text: 'back in 5 minutes' });
+      await until(() => watch.notifications.some((body) => body.includes('back in 5 minutes')), 10_000, 'a NOTIFY with the new text');
     } finally {
       await watch.stop();
     }

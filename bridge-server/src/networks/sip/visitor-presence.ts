@@ -16,7 +16,7 @@ import type { SipSession } from './session.js';
 const WITHDRAW_WAIT_MS = 2_000;
 
 export class VisitorPresence {
-  private readonly published = new Map<Address, { publication: Publication; status: PresenceStatus }>();
+  private readonly published = new Map<Address, { publication: Publication; status: PresenceStatus; text: string | undefined }>();
 
   constructor(
     private readonly session: SipSession,
@@ -26,7 +26,8 @@ export class VisitorPresence {
 
   async share(party: Address, status: PresenceStatus, text?: string): Promise<void> {
     const known = this.published.get(party);
-    if (known?.status === status) return;
+    // The same status with the same text: nothing new to publish (a new text alone is).
+    if (known?.status === status && known.text === text) return;
     this.session.assertOnline();
     if (status === 'offline') {
       if (!known) return;
@@ -35,8 +36,13 @@ export class VisitorPresence {
       return;
     }
     const entity = this.domain.uriOf(party);
-    const entry = known ?? { publication: new Publication(this.session.ua, UserAgent.makeURI(entity)!, 'presence', CONTENT_TYPES.pidf, this.logger), status };
+    const entry = known ?? {
+      publication: new Publication(this.session.ua, UserAgent.makeURI(entity)!, 'presence', CONTENT_TYPES.pidf, this.logger),
+      status,
+      text,
+    };
     entry.status = status;
+    entry.text = text;
     this.published.set(party, entry);
     entry.publication.publish(pidfBody(entity, status, text));
   }
