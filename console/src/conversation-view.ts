@@ -60,13 +60,20 @@ export class ConversationView extends ConsoleElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.client) this.listen();
+    document.addEventListener('visibilitychange', this.onVisibility);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     for (const stop of this.stops.splice(0)) stop();
     clearTimeout(this.typingTimer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
   }
+
+  /** Back on the tab: what came meanwhile is on screen now, so it is read. */
+  private readonly onVisibility = () => {
+    if (document.visibilityState === 'visible' && this.conversationId) this.markRead();
+  };
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('client') && this.client && this.isConnected) this.listen();

@@ -49,6 +49,7 @@ const COUNTER_FROM = LIMITS.maxTextLength - 500;
  * @csspart files - the files of a message (image previews, file chips)
  * @csspart continue - "Continue on my IM": the action, its address and code forms, the banner while it continues
  * @csspart queue - the visitor's place in line while every agent is busy
+ * @csspart rating - the rating question of a closed conversation and its five buttons
  * @cssprop --switchboard-accent - brand colour (launcher, header, own messages)
  * @cssprop --switchboard-on-accent - text on the brand colour
  * @cssprop --switchboard-background - panel background

@@ -24,6 +24,26 @@ describe('the console: a conversation', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('marks what came while the tab was hidden read once the agent is back on it', async () => {
+    const { client: customer, conversationId } = await visitor('Before the break');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Before the break');
+    let visibility: DocumentVisibilityState = 'hidden';
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
+    try {
+      const read: string[] = [];
+      customer.on('message:status', (status) => status.status === 'read' && read.push(status.id));
+      const sent = await customer.send(conversationId, 'While you were away');
+      await until(() => logText(element).includes('While you were away'), 'the message on screen');
+      visibility = 'visible';
+      document.dispatchEvent(new Event('visibilitychange'));
+      await until(() => read.includes(sent.id), 'the message read once the tab is visible');
+    } finally {
+      // Back to the document's own getter.
+      delete (document as { visibilityState?: DocumentVisibilityState }).visibilityState;
+    }
+  });
+
   it('shows the visitor typing, and tells the visitor when the agent types', async () => {
     const { client: customer, conversationId } = await visitor('Typing test');
     const element = await consoleFor();
