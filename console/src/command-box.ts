@@ -1,6 +1,6 @@
 /**
  * The desk command box (`:`): a modal dialog with one line, `claim`, `close`, `note <text>`,
- * `transfer <team|agent>` or `assign <agent>`, completed as it is typed (arrows choose, Tab takes
+ * `transfer <team|agent>`, `assign <agent>`, or a `/` command of the bridge (its answer shown in the box), completed as it is typed (arrows choose, Tab takes
  * one, Enter runs the line). It announces `desk-command` with the parsed command; the shell runs
  * it as the conversation's buttons do and hands back any failure.
  */
@@ -16,6 +16,8 @@ export class CommandBox extends ConsoleElement {
   @property({ attribute: false }) teams: DirectoryTeam[] = [];
   /** What went wrong running the last command (the shell sets it). */
   @property({ attribute: false }) error = '';
+  /** The bridge's answer to the last `/` command (the shell sets it). */
+  @property({ attribute: false }) answer = '';
   @state() private text = '';
   @state() private choice = 0;
   @state() private problem: CommandProblem | undefined;
@@ -126,6 +128,7 @@ export class CommandBox extends ConsoleElement {
           : nothing
       }
       ${message ? html`<p class="error" role="alert">${message}</p>` : nothing}
+      ${this.answer && !message ? html`<pre class="answer" role="status">${this.answer}</pre>` : nothing}
       <button type="button" class="primary run" @click=${() => this.run()}>${t.commandRun}</button>
       <button type="button" class="cancel" @click=${() => this.close()}>${t.cancel}</button>
     </dialog>`;

@@ -16,7 +16,7 @@ import './conversation-view.js';
 import type { ConversationView } from './conversation-view.js';
 import './customer-panel.js';
 import { DeskApi, type DirectoryTeam, type InboxItem } from './desk-api.js';
-import type { DeskCommand } from './desk-commands.js';
+import { type DeskCommand, bridgeLine } from './desk-commands.js';
 import { consoleLocale } from './i18n.js';
 import './inbox-list.js';
 import type { InboxList } from './inbox-list.js';
@@ -54,6 +54,8 @@ export class ConsoleApp extends ConsoleElement {
   @state() private loadError = '';
   @state() private teams: DirectoryTeam[] = [];
   @state() private commandError = '';
+  /** The bridge's answer to the last `/` command of the box. */
+  @state() private commandAnswer = '';
   @query('sb-inbox') private inbox!: InboxList | null;
   @query('sb-conversation') private conversation!: ConversationView | null;
   @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
@@ -237,6 +239,7 @@ export class ConsoleApp extends ConsoleElement {
   /** The command box (:). */
   private async showCommandBox(): Promise<void> {
     this.commandError = '';
+    this.commandAnswer = '';
     await this.commandBox.show();
     this.loadTeams();
   }
@@ -249,6 +252,7 @@ export class ConsoleApp extends ConsoleElement {
 
   /** A command of the box, run by the open conversation as its button would. */
   private async runCommand(command: DeskCommand): Promise<void> {
+    if (command.kind === 'bridge') return this.runBridgeCommand(command.text);
     const { conversation } = this;
     if (!this.selected || !conversation || this.pane === 'reports') {
       this.commandError = this.locale.t.commandNeedsConversation;
@@ -262,6 +266,21 @@ export class ConsoleApp extends ConsoleElement {
       const failed = await conversation.run(command);
       if (failed) this.commandError = failed;
       else this.commandBox.close();
+    } finally {
+      this.commandRunning = false;
+    }
+  }
+
+  /** A `/` command of the box, answered by the bridge in words shown in the box. */
+  private async runBridgeCommand(text: string): Promise<void> {
+    if (this.commandRunning || !this.client) return;
+    this.commandRunning = true;
+    this.commandError = '';
+    this.commandAnswer = '';
+    try {
+      this.commandAnswer = await this.client.command(bridgeLine(text, this.pane === 'reports' || !this.selected ? undefined : this.selected));
+    } catch (error) {
+      this.commandError = this.locale.t.actionFailed((error as Error).message);
     } finally {
       this.commandRunning = false;
     }
@@ -367,6 +386,7 @@ export class ConsoleApp extends ConsoleElement {
         .locale=${this.locale}
         .teams=${this.teams}
         .error=${this.commandError}
+        .answer=${this.commandAnswer}
         @desk-command=${(e: CustomEvent<DeskCommand>) => this.runCommand(e.detail)}
       ></sb-command-box>`;
   }

@@ -299,8 +299,11 @@ export class ConversationView extends ConsoleElement {
         return this.close();
       case 'note':
         return this.act(() => this.writeNote(this.conversationId, command.text));
-      default:
+      case 'transfer':
         return this.transferTo(command.to);
+      default:
+        // The bridge's own commands are the shell's to send (console-app.ts).
+        return Promise.resolve('');
     }
   }
 

@@ -1,11 +1,27 @@
 /**
  * The desk command box's language: `claim`, `close`, `note <text>`, `transfer <team|agent>` and
  * `assign <agent>`, each the action of a button of the open conversation (claim, close, a note
- * from the composer, the transfer dialog's pick); and what completes what has been typed.
+ * from the composer, the transfer dialog's pick); a line starting with `/` is one of the bridge's
+ * desk commands (docs/support-desk.md: `/block`, `/blocked`, `/whois`, ...), sent as agents' IM
+ * clients send it; and what completes what has been typed.
  */
 import type { DirectoryTeam, TransferTarget } from './desk-api.js';
 
-export type DeskCommand = { kind: 'claim' } | { kind: 'close' } | { kind: 'note'; text: string } | { kind: 'transfer'; to: TransferTarget };
+export type DeskCommand =
+  { kind: 'claim' } | { kind: 'close' } | { kind: 'note'; text: string } | { kind: 'transfer'; to: TransferTarget } | { kind: 'bridge'; text: string };
+
+/** The bridge's commands that name a conversation: typed alone in the box, they are about the open one. */
+const ABOUT_A_CONVERSATION = new Set(['/block', '/unblock', '/whois', '/history']);
+
+/**
+ * The line a `/` command is sent as: one of ABOUT_A_CONVERSATION typed alone gets the open
+ * conversation's ref (the end of its id, as refs are read), anything else goes as typed.
+ */
+export function bridgeLine(text: string, openConversationId: string | undefined): string {
+  const line = text.trim();
+  if (openConversationId === undefined || !ABOUT_A_CONVERSATION.has(line.toLowerCase())) return line;
+  return `${line} ${openConversationId.replace(/^[a-z]+_/, '').toLowerCase()}`;
+}
 
 /** Why a command cannot run, as a catalogue key and its argument. */
 export type CommandProblem =
@@ -28,6 +44,7 @@ function target(word: string, teams: readonly DirectoryTeam[], agentsOnly: boole
 /** The command typed, or what is wrong with it. */
 export function parseCommand(input: string, teams: readonly DirectoryTeam[]): DeskCommand | CommandProblem {
   const line = input.trim().replace(/^:/, '').trim();
+  if (line.startsWith('/') && line.length > 1) return { kind: 'bridge', text: line };
   const name = line.split(/\s+/)[0] ?? '';
   const argument = line.slice(name.length).trim();
   switch (name.toLowerCase()) {

@@ -96,6 +96,13 @@ const sheet = css`
   .error {
     color: var(--danger);
   }
+  /* A desk command's answer, line by line as the bridge wrote it. */
+  .answer {
+    white-space: pre-wrap;
+    font: inherit;
+    max-height: 40vh;
+    overflow: auto;
+  }
   .topbar {
     display: flex;
     flex-wrap: wrap;

@@ -125,7 +125,7 @@ export const ar: Catalogue = {
   newMessageFrom: (who) => `رسالة جديدة من ${who}`,
   commandTitle: 'أمر المكتب',
   commandLabel: 'الأمر',
-  commandHelp: 'claim، close، note <نص>، transfer <فريق أو وكيل>، assign <وكيل>. Tab يكمل، Enter ينفذ.',
+  commandHelp: 'claim، close، note <نص>، transfer <فريق أو وكيل>، assign <وكيل>؛ و/block و/blocked و/whois وبقية أوامر المكتب. Tab يكمل، Enter ينفذ.',
   commandCompletions: 'الاقتراحات',
   commandRun: 'تنفيذ',
   commandUnknown: (word) => `أمر غير معروف: ${word}`,

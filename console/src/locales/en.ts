@@ -125,7 +125,8 @@ export const en = {
   newMessageFrom: (who: string) => `New message from ${who}`,
   commandTitle: 'Desk command',
   commandLabel: 'Command',
-  commandHelp: 'claim, close, note <text>, transfer <team or agent>, assign <agent>. Tab completes, Enter runs.',
+  commandHelp:
+    'claim, close, note <text>, transfer <team or agent>, assign <agent>; /block, /blocked, /whois and the other desk commands. Tab completes, Enter runs.',
   commandCompletions: 'Completions',
   commandRun: 'Run',
   commandUnknown: (word: string) => `Unknown command: ${word}`,

@@ -125,7 +125,8 @@ export const fr: Catalogue = {
   newMessageFrom: (who) => `Nouveau message de ${who}`,
   commandTitle: 'Commande du guichet',
   commandLabel: 'Commande',
-  commandHelp: 'claim, close, note <texte>, transfer <équipe ou agent>, assign <agent>. Tab complète, Entrée exécute.',
+  commandHelp:
+    'claim, close, note <texte>, transfer <équipe ou agent>, assign <agent> ; /block, /blocked, /whois et les autres commandes du desk. Tab complète, Entrée exécute.',
   commandCompletions: 'Suggestions',
   commandRun: 'Exécuter',
   commandUnknown: (word) => `Commande inconnue : ${word}`,

@@ -85,6 +85,22 @@ describe('the console: desk tools', () => {
     press('Escape');
   });
 
+  it('sends a / command to the bridge and shows its answer, about the open conversation when it names none; accessible', async () => {
+    const { client: customer, conversationId } = await visitor('Slash command test');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Slash command test');
+    press(':');
+    await until(() => commandOpen(element), 'the command box');
+    const answer = () => $(element, 'sb-command-box .answer')?.textContent ?? '';
+    await typeCommand(element, '/blocked', 'Enter');
+    await until(() => answer() === 'No one is blocked.', "the bridge's answer");
+    await typeCommand(element, '/block', 'Enter');
+    // The open conversation's visitor is who /block was about: a website visitor, whom no block reaches.
+    await until(() => answer().startsWith(`${customer.session!.self} is not writing from a network of their own`), 'the answer about the visitor');
+    expect(commandOpen(element)).to.equal(true, 'the box stays open to show the answer');
+    await expect(element).to.be.accessible();
+  });
+
   it("merges another contact into the customer's by one of its addresses, and undoes it; accessible", async () => {
     const { client: customer, conversationId } = await visitor('Merge me');
     const { client: other } = await visitor('I am the same person');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DirectoryTeam } from '../../src/desk-api.js';
-import { completions, parseCommand } from '../../src/desk-commands.js';
+import { bridgeLine, completions, parseCommand } from '../../src/desk-commands.js';
 
 const teams: DirectoryTeam[] = [
   {
@@ -26,6 +26,17 @@ describe('desk commands', () => {
     assert.deepEqual(parseCommand('transfer sales', teams), { kind: 'transfer', to: { team: 'sales' } });
     assert.deepEqual(parseCommand('transfer web:a_bob', teams), { kind: 'transfer', to: { agent: 'web:a_bob' } });
     assert.deepEqual(parseCommand('assign alice', teams), { kind: 'transfer', to: { agent: 'web:a_alice' } });
+  });
+
+  it("takes a line starting with / as one of the bridge's desk commands, about the open conversation when it names none", () => {
+    assert.deepEqual(parseCommand(' /block xmpp:mallory@example.com ', teams), { kind: 'bridge', text: '/block xmpp:mallory@example.com' });
+    assert.deepEqual(parseCommand(':/blocked', teams), { kind: 'bridge', text: '/blocked' });
+    assert.deepEqual(parseCommand('/', teams), { problem: 'unknown', word: '/' });
+    assert.equal(bridgeLine('/block', 'c_01JD8ZQ3FA'), '/block 01jd8zq3fa');
+    assert.equal(bridgeLine('/Whois', 'c_01JD8ZQ3FA'), '/Whois 01jd8zq3fa');
+    assert.equal(bridgeLine('/block irc:dave@libera', 'c_01JD8ZQ3FA'), '/block irc:dave@libera');
+    assert.equal(bridgeLine('/blocked', 'c_01JD8ZQ3FA'), '/blocked', 'a command about no conversation goes as typed');
+    assert.equal(bridgeLine('/block', undefined), '/block', 'none open: the bridge says how to use it');
   });
 
   it('says what is wrong with a command it cannot run', () => {
