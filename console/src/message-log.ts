@@ -25,7 +25,7 @@ export class MessageLog extends ConsoleElement {
   @property({ attribute: false }) customer = '';
   @property({ attribute: false }) customerName = '';
   @property({ attribute: false }) hasMore = false;
-  /** Why a stored message failed to reach the customer's network, by message id. */
+  /** Why a stored message failed to reach the customer's network, or waits to, by message id. */
   @property({ attribute: false }) failures = new Map<string, string>();
   /** An image's thumbnail link (file:link); without it images are listed by name. */
   @property({ attribute: false }) thumbnailLink: ((fileId: string) => Promise<string>) | undefined;
@@ -76,9 +76,12 @@ export class MessageLog extends ConsoleElement {
               >${t.failedBecause(reason ?? t.unknown)}
               <button type="button" class="retry" @click=${() => this.announce('retry-message', message)}>${t.retry}</button></span
             >`
-          : status
-            ? html`<span class="meta status">${t.status(status)}</span>`
-            : nothing
+          : status === 'accepted' && reason
+            ? // Kept by the bridge while the customer's network is down (or retried): not sent yet, and why.
+              html`<span class="meta status waiting" role="status">${t.waitingBecause(reason)}</span>`
+            : status
+              ? html`<span class="meta status">${t.status(status)}</span>`
+              : nothing
       }
     </div>`;
   }

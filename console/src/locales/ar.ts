@@ -52,6 +52,7 @@ export const ar: Catalogue = {
   noteLabel: 'ملاحظة خاصة لا يراها إلا الوكلاء',
   status: (status) => ({ sending: 'جارٍ الإرسال', accepted: 'أُرسلت', sent: 'أُرسلت', delivered: 'وصلت', read: 'قُرئت', failed: 'لم تُرسل' })[status] ?? status,
   failedBecause: (reason) => `لم تُرسل: ${reason}`,
+  waitingBecause: (reason) => `بانتظار الإرسال: ${reason}`,
   retry: 'أعد المحاولة',
   discard: 'احذف',
   typing: (who) => `${who} يكتب…`,

@@ -52,6 +52,7 @@ export const en = {
   status: (status: string) =>
     ({ sending: 'Sending', accepted: 'Sent', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' })[status] ?? status,
   failedBecause: (reason: string) => `Not sent: ${reason}`,
+  waitingBecause: (reason: string) => `Waiting: ${reason}`,
   retry: 'Retry',
   discard: 'Discard',
   typing: (who: string) => `${who} is typing…`,

@@ -52,6 +52,7 @@ export const fr: Catalogue = {
   noteLabel: 'Note privée, visible des agents seulement',
   status: (status) => ({ sending: 'Envoi', accepted: 'Envoyé', sent: 'Envoyé', delivered: 'Remis', read: 'Lu', failed: 'Non envoyé' })[status] ?? status,
   failedBecause: (reason) => `Non envoyé : ${reason}`,
+  waitingBecause: (reason) => `En attente : ${reason}`,
   retry: 'Réessayer',
   discard: 'Supprimer',
   typing: (who) => `${who} écrit…`,

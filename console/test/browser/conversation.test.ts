@@ -1,8 +1,9 @@
 // The console's conversation view in Chromium against a real bridge: history, replies and their
 // statuses, typing both ways, paging back, a refused send, the shortcuts that need no inbox, and
 // axe on what it shows.
-import { expect } from '@open-wc/testing';
-import { LIMITS, type TypingEvent } from '@switchboard/sdk';
+import { expect, fixture, html } from '@open-wc/testing';
+import { LIMITS, type Message, type TypingEvent } from '@switchboard/sdk';
+import type { MessageLog } from '../../lib/message-log.js';
 import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
@@ -42,6 +43,31 @@ describe('the console: a conversation', () => {
       // Back to the document's own getter.
       delete (document as { visibilityState?: DocumentVisibilityState }).visibilityState;
     }
+  });
+
+  it('says why a reply the bridge keeps for a network that is down waits, then its status once it went', async () => {
+    const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
+    const message: Message = {
+      id: 'm1',
+      conversationId: 'c1',
+      seq: 1,
+      from: 'web:a_agent',
+      text: 'Your order shipped',
+      sentAt: new Date().toISOString(),
+      status: 'accepted',
+    };
+    log.self = 'web:a_agent';
+    log.customer = 'xmpp:carol@example.com';
+    log.entries = [{ kind: 'message', key: 'm1', message }];
+    log.failures = new Map([['m1', 'xmpp is unavailable: the message is kept and will be sent when the network is back']]);
+    await log.updateComplete;
+    expect(log.querySelector('.status')!.textContent.trim()).to.equal(
+      'Waiting: xmpp is unavailable: the message is kept and will be sent when the network is back',
+    );
+    await expect(log).to.be.accessible();
+    log.entries = [{ kind: 'message', key: 'm1', message: { ...message, status: 'sent' } }];
+    await log.updateComplete;
+    expect(log.querySelector('.status')!.textContent.trim()).to.equal('Sent');
   });
 
   it('shows the visitor typing, and tells the visitor when the agent types', async () => {
