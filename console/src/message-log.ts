@@ -51,7 +51,11 @@ export class MessageLog extends ConsoleElement {
     const status = desk && message.status ? message.status : undefined;
     const reason = this.failures.get(message.id);
     return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
-      <span class="meta">${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time></span
+      <span class="meta"
+        >${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time>${
+          // The visitor wrote from their IM client or mailbox (continue on my IM, answering by mail).
+          message.sentFrom ? html` · <span class="sent-from">${t.sentFrom(message.sentFrom)}</span>` : nothing
+        }</span
       ><span class="text" dir="auto">${message.text}</span>${
         message.attachments?.length
           ? html`<ul class="attachments">

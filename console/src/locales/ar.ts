@@ -53,6 +53,7 @@ export const ar: Catalogue = {
   status: (status) => ({ sending: 'جارٍ الإرسال', accepted: 'أُرسلت', sent: 'أُرسلت', delivered: 'وصلت', read: 'قُرئت', failed: 'لم تُرسل' })[status] ?? status,
   failedBecause: (reason) => `لم تُرسل: ${reason}`,
   waitingBecause: (reason) => `بانتظار الإرسال: ${reason}`,
+  sentFrom: (address) => `أُرسلت من ${address}`,
   retry: 'أعد المحاولة',
   discard: 'احذف',
   typing: (who) => `${who} يكتب…`,

@@ -53,6 +53,7 @@ export const en = {
     ({ sending: 'Sending', accepted: 'Sent', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' })[status] ?? status,
   failedBecause: (reason: string) => `Not sent: ${reason}`,
   waitingBecause: (reason: string) => `Waiting: ${reason}`,
+  sentFrom: (address: string) => `sent from ${address}`,
   retry: 'Retry',
   discard: 'Discard',
   typing: (who: string) => `${who} is typing…`,

@@ -53,6 +53,7 @@ export const fr: Catalogue = {
   status: (status) => ({ sending: 'Envoi', accepted: 'Envoyé', sent: 'Envoyé', delivered: 'Remis', read: 'Lu', failed: 'Non envoyé' })[status] ?? status,
   failedBecause: (reason) => `Non envoyé : ${reason}`,
   waitingBecause: (reason) => `En attente : ${reason}`,
+  sentFrom: (address) => `envoyé depuis ${address}`,
   retry: 'Réessayer',
   discard: 'Supprimer',
   typing: (who) => `${who} écrit…`,

@@ -70,6 +70,23 @@ describe('the console: a conversation', () => {
     expect(log.querySelector('.status')!.textContent.trim()).to.equal('Sent');
   });
 
+  it("says where a visitor's message came from when they wrote from their IM client or mailbox", async () => {
+    const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
+    log.self = 'web:a_agent';
+    log.customer = 'web:v_0123456789ab';
+    const from = { conversationId: 'c1', from: 'web:v_0123456789ab', sentAt: new Date().toISOString(), status: 'sent' } as const;
+    log.entries = [
+      { kind: 'message', key: 'm1', message: { ...from, id: 'm1', seq: 1, text: 'From the page' } },
+      { kind: 'message', key: 'm2', message: { ...from, id: 'm2', seq: 2, text: 'From my phone', sentFrom: 'xmpp:dana@example.org' } },
+    ];
+    await log.updateComplete;
+    expect([...log.querySelectorAll('.entry')].map((entry) => entry.querySelector('.sent-from')?.textContent ?? null)).to.deep.equal([
+      null,
+      'sent from xmpp:dana@example.org',
+    ]);
+    await expect(log).to.be.accessible();
+  });
+
   it('shows the visitor typing, and tells the visitor when the agent types', async () => {
     const { client: customer, conversationId } = await visitor('Typing test');
     const element = await consoleFor();
