@@ -2,9 +2,11 @@
  * Invites the conversation's website visitor to continue on IM (continuation:invite,
  * docs/protocol.md "Continuing on another network"): the networks are those the bridge names in
  * the agent's session (`inviteTo`, the site's `continueOn`); the widget shows the offer and the
- * visitor decides. Offers are not stored: inviting again sends the offer again.
+ * visitor decides. Offers are not stored: inviting again sends the offer again. Once the visitor
+ * gave an address, where it stands (waiting for its proof, or continuing there) shows instead,
+ * with Stop (continuation:stop): the agent knows where its replies go too.
  */
-import type { SwitchboardClient } from '@switchboard/sdk';
+import type { Continuation, SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { ConsoleElement } from './console-element.js';
@@ -15,13 +17,45 @@ export class InviteForm extends ConsoleElement {
   @property({ attribute: false }) client!: SwitchboardClient;
   @property({ attribute: false }) conversationId = '';
   @state() private sent = '';
+  /** The conversation's continuation as the client last heard of it. */
+  @state() private continuation: Continuation | undefined;
   private readonly pending = new PendingAction(this);
+  private unlisten: (() => void) | undefined;
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
-    if (changed.has('conversationId')) {
+    if (changed.has('client')) {
+      this.unlisten?.();
+      this.unlisten = this.client?.on('continuation', (continuation) => {
+        if (continuation.conversationId === this.conversationId && continuation.reason !== 'replaced') this.continuation = continuation;
+      });
+    }
+    if (changed.has('conversationId') || changed.has('client')) {
       this.sent = '';
       this.pending.reset();
+      this.continuation = this.client?.continuation(this.conversationId);
     }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Back in the page (the conversation shown again): listen again.
+    if (this.client && !this.unlisten) this.requestUpdate('client');
+  }
+
+  private async stop(): Promise<void> {
+    const id = this.conversationId;
+    let stopped: Continuation | undefined;
+    const done = await this.pending.run(
+      async () => (stopped = await this.client.stopContinuation(id)),
+      (message) => this.locale.t.actionFailed(message),
+    );
+    if (done && stopped) this.continuation = stopped;
   }
 
   private async invite(event: Event): Promise<void> {
@@ -37,9 +71,16 @@ export class InviteForm extends ConsoleElement {
   }
 
   protected override render() {
+    const { t } = this.locale;
+    const current = this.continuation;
+    if (current && (current.state === 'pending' || current.state === 'active'))
+      return html`<div class="continuation" role="status">
+        <span>${current.state === 'active' ? t.continuesOn(current.address) : t.continuationPending(current.address)}</span>
+        <button type="button" class="stop-continuation" ?disabled=${this.pending.busy} @click=${() => this.stop()}>${t.stopContinuation}</button>
+        ${this.pending.error ? html`<span class="error" role="alert">${this.pending.error}</span>` : nothing}
+      </div>`;
     const networks = this.client?.session?.inviteTo ?? [];
     if (networks.length === 0) return nothing;
-    const { t } = this.locale;
     return html`<form class="invite" @submit=${this.invite}>
       <label for="invite-network">${t.inviteOn}</label>
       <select id="invite-network">

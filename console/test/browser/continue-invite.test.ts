@@ -1,7 +1,7 @@
 // The console invites a website visitor to continue on IM (continuation:invite), on the bridge
 // whose site lets its visitors continue on XMPP (widget/test/browser/continuation-bridge.mjs).
 import { expect } from '@open-wc/testing';
-import type { ContinuationOffer } from '@switchboard/sdk';
+import type { Continuation, ContinuationOffer } from '@switchboard/sdk';
 import { $, cleanUpEachTest, consoleFor, openConversation, until } from './console-page.js';
 import { bridgeClient } from './xmpp-page.js';
 
@@ -27,5 +27,21 @@ describe('the console: continue on IM', () => {
     await until(() => offers.length > 0, 'the offer at the visitor');
     expect(offers[0]).to.deep.equal({ conversationId: conversation.id, network: 'xmpp', from: 'web:a_agent' });
     await until(() => $(element, 'sb-invite [role="status"]')!.textContent === 'Invitation to continue on XMPP sent.', 'the invitation said sent');
+  });
+
+  it('shows where the visitor continues, waiting for its proof, and stops it from the console; accessible', async () => {
+    const visitor = await bridgeClient();
+    const conversation = await visitor.openConversation({ team: 'support' });
+    await visitor.send(conversation.id, 'Let me use my phone');
+    const element = await consoleFor(await bridgeClient(true));
+    await openConversation(element, conversation.id, 'Let me use my phone');
+    await visitor.continueOn(conversation.id, 'xmpp:hal@localhost');
+    const shown = () => $(element, 'sb-invite .continuation')?.textContent ?? '';
+    await until(() => shown().includes('The visitor gave xmpp:hal@localhost; waiting for them to prove it.'), 'the pending continuation');
+    await expect(element).to.be.accessible();
+    const stopped = new Promise<Continuation>((resolve) => visitor.on('continuation', (c) => c.state === 'stopped' && resolve(c)));
+    $<HTMLButtonElement>(element, 'sb-invite .stop-continuation')!.click();
+    expect((await stopped).reason).to.equal('agent');
+    await until(() => $(element, 'sb-invite form'), 'the invitation form again');
   });
 });
