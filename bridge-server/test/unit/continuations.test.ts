@@ -266,40 +266,33 @@ describe('continuations', () => {
     assert.match(xmpp.sent.at(-1)!.message.text, /stopped continuing your chat here/);
   });
 
-  it('activates in reply mode on a "yes" from the pending address, not stored, until it expires', async () => {
+  it('activates on the first message from the pending address in reply mode, until it expires', async () => {
     make({ networks: ['xmpp'], proof: 'reply', codeTtlSeconds: 60 });
-    const posted: { visitor: Address; text: string }[] = [];
-    const post = (_conversation: ConversationRecord, visitor: Address, input: { text: string }) => {
-      posted.push({ visitor, text: input.text });
+    const posted: Address[] = [];
+    const post = (_conversation: ConversationRecord, visitor: Address) => {
+      posted.push(visitor);
       return Promise.resolve({
         id: 'm1',
         conversationId: conversation.id,
         seq: 1,
         from: visitor,
-        text: input.text,
+        text: 'me',
         sentAt: START.toISOString(),
         status: 'sent' as const,
       });
     };
-    const inbound = (from: Address, text: string) => continuations.inbound({ network: 'xmpp', from, to: 'team:support', text, team: { id: 'support' } }, post);
-    const state = async () => (await store.continuationOf(conversation.id))?.state;
+    const inbound = (from: Address) => continuations.inbound({ network: 'xmpp', from, to: 'team:support', text: 'me', team: { id: 'support' } }, post);
     const pending = await start();
     assert.deepEqual([pending.proof, pending.attemptsLeft], ['reply', undefined]);
-    assert.match(xmpp.sent[0]!.message.text, /^Reply yes to continue your chat with Acme Shop here\./);
-    assert.equal(await inbound('xmpp:stranger@example.org', 'yes'), undefined, 'another address is an ordinary customer');
-    assert.equal(await inbound(DANA, 'Hello, is anyone there?'), undefined, 'a message that is not a yes proves nothing');
-    assert.equal(await inbound(DANA, 'yes please'), undefined);
-    assert.equal(await state(), 'pending');
-    const proven = await inbound(DANA, ' Yes! ');
-    assert.deepEqual([proven?.seq, proven?.conversationId], [0, conversation.id], 'taken, not stored');
-    assert.deepEqual(posted, []);
-    assert.deepEqual([await state(), links[0]?.proof], ['active', 'reply']);
-    assert.equal((await inbound(DANA, 'me'))?.from, VISITOR.address, "once active, what the address writes is the visitor's");
-    assert.deepEqual(posted, [{ visitor: VISITOR.address, text: 'me' }]);
+    assert.match(xmpp.sent[0]!.message.text, /^Reply to this message to continue your chat with Acme Shop here\./);
+    assert.equal(await inbound('xmpp:stranger@example.org'), undefined, 'another address is an ordinary customer');
+    assert.equal((await inbound(DANA))?.from, VISITOR.address);
+    assert.deepEqual(posted, [VISITOR.address]);
+    assert.deepEqual([(await store.continuationOf(conversation.id))?.state, links[0]?.proof], ['active', 'reply']);
 
     await start();
     clock.set(new Date(START.getTime() + 60_000));
-    assert.equal(await inbound(DANA, 'yes'), undefined, 'too late: an ordinary customer');
+    assert.equal(await inbound(DANA), undefined, 'too late: an ordinary customer');
     assert.equal((await store.continuationOf(conversation.id))?.reason, 'expired');
     assert.equal(posted.length, 1);
 
@@ -307,7 +300,7 @@ describe('continuations', () => {
     xmpp.vouches = false;
     assert.equal((await start()).proof, 'code');
     assert.match(xmpp.sent.at(-1)!.message.text, /^\d{6} is your code/);
-    assert.equal(await inbound(DANA, 'yes'), undefined, 'a reply does not prove it');
+    assert.equal(await inbound(DANA), undefined, 'a reply does not prove it');
   });
 
   it("never lets a reply from an address talking to the team in a conversation of its own prove another's request", async () => {
@@ -316,7 +309,7 @@ describe('continuations', () => {
     const inbound = (text: string) => continuations.inbound({ network: 'xmpp', from: DANA, to: 'team:support', text, team: { id: 'support' } }, post);
     // Asked while Dana is not talking to the team: a reply would do...
     assert.equal((await start()).proof, 'reply');
-    // ...but she opens a conversation of her own, where an agent asks her something: her "yes" answers that.
+    // ...but she opens a conversation of her own, where an agent asks her something: her answer goes there.
     const own = await store.createConversation({ siteKey: 'shop', openedBy: DANA, participants: [DANA], team: 'support' });
     assert.equal(await inbound('yes'), undefined);
     assert.equal((await store.continuationOf(conversation.id))?.state, 'pending');

@@ -55,7 +55,7 @@ export const ar: Catalogue = {
   sendCode: 'أرسل الرمز',
   cancel: 'إلغاء',
   codeSent: (address) => `أرسلنا رمزًا إلى ${address}. اكتبه هنا.`,
-  replyAsked: (address) => `أرسلنا رسالة إلى ${address}. رُدّ عليها بكلمة yes لتتابع هناك.`,
+  replyAsked: (address) => `أرسلنا رسالة إلى ${address}. رُدّ عليها لتتابع هناك.`,
   code: 'الرمز',
   invalidCode: (length) => `أدخل الرمز المكوّن من ${length} أرقام.`,
   confirm: 'تأكيد',

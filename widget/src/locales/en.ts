@@ -55,7 +55,7 @@ export const en = {
   sendCode: 'Send code',
   cancel: 'Cancel',
   codeSent: (address: string) => `We sent a code to ${address}. Type it here.`,
-  replyAsked: (address: string) => `We sent a message to ${address}. Reply yes to it to continue there.`,
+  replyAsked: (address: string) => `We sent a message to ${address}. Reply to it to continue there.`,
   code: 'Code',
   invalidCode: (length: number) => `Enter the ${length}-digit code.`,
   confirm: 'Confirm',

@@ -57,7 +57,7 @@ export const fr: Catalogue = {
   sendCode: 'Envoyer le code',
   cancel: 'Annuler',
   codeSent: (address) => `Nous avons envoyé un code à ${address}. Saisissez-le ici.`,
-  replyAsked: (address) => `Nous avons envoyé un message à ${address}. Répondez-y « yes » pour continuer là-bas.`,
+  replyAsked: (address) => `Nous avons envoyé un message à ${address}. Répondez-y pour continuer là-bas.`,
   code: 'Code',
   invalidCode: (length) => `Saisissez le code à ${length} chiffres.`,
   confirm: 'Valider',

@@ -36,7 +36,7 @@ import { StartLimits } from './start-limits.js';
 import { type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { RefBook } from '../../networks/refs.js';
 import { identityOf } from '../customer-identity.js';
-import { activeText, agentNotice, isConfirmation, isStopCommand, proofText, stoppedText } from './texts.js';
+import { activeText, agentNotice, isStopCommand, proofText, stoppedText } from './texts.js';
 
 export interface ContinuationsDeps {
   store: Store;
@@ -220,12 +220,11 @@ export class Continuations {
         if (current.state === 'pending' && current.proof === 'reply') {
           // Too late: it stops, and the message is an ordinary customer's.
           if (this.expired(current)) return void (await this.stopRecord(conversation, current, 'expired'));
-          // Only an explicit "yes" proves the address, and not from someone talking to the team in a
-          // conversation of their own: there it may answer an agent's question, and someone else's
-          // request would take their chat. Anything else is an ordinary customer's message.
-          if (!isConfirmation(input.text) || (await this.talksToTeam(input.from, input.team, conversation))) return undefined;
+          // Not from someone talking to the team in a conversation of their own: what they write goes
+          // on there (it may answer an agent), and someone else's request must not take their chat.
+          if (await this.talksToTeam(input.from, input.team, conversation)) return undefined;
           await this.activate(conversation, current, 'reply');
-          return takenNotStored(conversation, input, this.isoNow());
+          return post(conversation, current.visitor, input);
         }
         if (current.state !== 'active') return undefined;
         if (!isStopCommand(input.text)) return post(conversation, current.visitor, input);

@@ -9,7 +9,8 @@ import type { ContinuationRecord } from '../../store/store.js';
 export const proofText = {
   code: (code: string, site: string) =>
     `${code} is your code to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
-  reply: (site: string) => `Reply yes to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
+  reply: (site: string) =>
+    `Reply to this message to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
 };
 
 /** Once proven: what comes next, and how to stop. */
@@ -22,9 +23,6 @@ export const stoppedText = {
   agent: (site: string) => `${site} stopped continuing your chat here; nothing more will be sent here.`,
   closed: (site: string) => `Your chat with ${site} was closed; nothing more will be sent here. Write again to start a new one.`,
 };
-
-/** The reply that proves an address in reply mode: "yes", in any case, with a full stop or an exclamation mark at most. */
-export const isConfirmation = (text: string): boolean => /^yes[.!]?$/i.test(text.trim());
 
 /** What an IM user types to stop. */
 export const isStopCommand = (text: string): boolean => text.trim().toLowerCase() === '/stop';
