@@ -228,6 +228,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private resetLocalState(why: string): void {
     this.timeline.reset();
     this.continuations.clear();
+    this.queuePositions.clear();
     this.outbox.reset(why);
   }
 
@@ -264,6 +265,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     connection.on('state', (state, reason) => this.emit('state', state, reason));
     connection.on('error', (error) => this.emit('error', error));
     connection.on('session', (session) => {
+      // Places told before are stale (an agent may have taken the conversation meanwhile): the
+      // bridge tells each waiting conversation's place again right after `session`.
+      this.queuePositions.clear();
       this.emit('session', session);
       this.background(this.afterConnect());
     });
@@ -280,6 +284,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('team:availability', (availability) => this.emit('team:availability', availability));
     socket.on('continuation', (continuation) => this.continuationChanged(continuation));
     socket.on('queue:position', (position) => {
+      // A place told late (taken on connection, sent after the taking) for a conversation known to be with an agent: stale.
+      const known = this.timeline.conversations().find((c) => c.id === position.conversationId);
+      if (position.position > 0 && (known?.assignee !== undefined || known?.state === 'closed')) return;
       if (position.position > 0) this.queuePositions.set(position.conversationId, position);
       else this.queuePositions.delete(position.conversationId);
       this.emit('queue:position', position);

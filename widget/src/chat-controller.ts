@@ -51,8 +51,10 @@ export class ChatController implements ReactiveController {
   availability: TeamAvailability | null = null;
   othersTyping = false;
   unread = 0;
-  /** Why the bridge refused this page for good (socket.io does not retry), until a session is accepted. */
+  /** Why the bridge refused this page for good (socket.io does not retry), until it connects again. */
   refusal: SwitchboardError | null = null;
+  /** The shown conversation was closed already when this page found it (a returning visitor's). */
+  restoredClosed = false;
   /** An agent's latest invitation to continue on a network, until taken up or dismissed. */
   offer: ContinuationOffer | null = null;
   /** Messages of the shown conversation, by seq. */
@@ -106,6 +108,7 @@ export class ChatController implements ReactiveController {
     this.fresh = fresh;
     this.byId.clear();
     this.conversation = null;
+    this.restoredClosed = false;
     this.session = null;
     this.refusal = null;
     this.offer = null;
@@ -146,6 +149,7 @@ export class ChatController implements ReactiveController {
     this.unsubscribe.push(
       client.on('state', (state, reason) => {
         this.state = state;
+        if (state === 'connecting') this.refusal = null;
         this.stateReason = reason;
         update();
       }),
@@ -207,7 +211,10 @@ export class ChatController implements ReactiveController {
         const latestOf = (conversations: Conversation[]) =>
           conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
         const latest = latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
-        if (latest && !this.conversation) await this.show(latest);
+        if (latest && !this.conversation) {
+          await this.show(latest);
+          this.restoredClosed = latest.state === 'closed';
+        }
       } else {
         await this.loadHistory();
       }
@@ -223,7 +230,10 @@ export class ChatController implements ReactiveController {
   }
 
   private async show(conversation: Conversation): Promise<void> {
-    if (this.conversation?.id !== conversation.id) this.byId.clear();
+    if (this.conversation?.id !== conversation.id) {
+      this.byId.clear();
+      this.restoredClosed = false;
+    }
     this.conversation = conversation;
     for (const message of this.client?.messages(conversation.id) ?? []) this.byId.set(message.id, message);
     await this.loadHistory();

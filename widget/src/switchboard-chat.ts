@@ -459,8 +459,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private currentStage(): Stage {
     if (this.stage === 'offline-sent') return this.stage;
     const fresh = !this.chat.conversation && this.chat.pending.length === 0;
-    // Nobody to answer a new message: the offline form, also over a closed conversation shown from before.
-    const startsAnew = (fresh || this.chat.conversation?.state === 'closed') && this.chat.pending.length === 0;
+    // Nobody to answer a new message: the offline form, also over a closed conversation found from
+    // before (one closed while the visitor watches keeps its notice and rating).
+    const startsAnew = (fresh || (this.chat.restoredClosed && this.chat.conversation?.state === 'closed')) && this.chat.pending.length === 0;
     if (startsAnew && this.chat.availability && !this.chat.availability.available && this.chat.state === 'online') return 'offline-form';
     if (fresh && this.prechat !== 'off' && !this.profileGiven) return 'prechat';
     return 'chat';

@@ -310,7 +310,9 @@ export class Core {
    */
   async standing(actor: Actor): Promise<{ continuations: Continuation[]; positions: QueuePosition[] }> {
     const open = await this.store.listConversations({ participant: actor.address, siteKey: actor.siteKey, state: 'open', limit: 100 });
-    const [continuations, positions] = await Promise.all([this.continuations.of(open), actor.role === 'visitor' ? this.positions.placesOf(open) : []]);
+    const continuations = await this.continuations.of(open);
+    // The places last, right before they are sent: a move told meanwhile is not overtaken by an older place.
+    const positions = actor.role === 'visitor' ? await this.positions.placesOf(open) : [];
     return { continuations, positions };
   }
 }

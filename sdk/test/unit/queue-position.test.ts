@@ -52,5 +52,18 @@ describe('SDK places in the queue', () => {
     bridge.push('conversation', assigned('c1'));
     await changed;
     assert.equal(client.queuePosition('c1'), undefined);
+    // A place that arrives after the conversation is known to be with an agent is stale: not surfaced, not kept.
+    bridge.push('queue:position', place('c1', 1, 1));
+    assert.deepEqual(await told(place('c3', 4, 4)), place('c3', 4, 4), 'the next place surfaced is the later one');
+    assert.equal(client.queuePosition('c1'), undefined);
+  });
+
+  it('forgets every place on a new session: the bridge tells the current ones right after it', async () => {
+    assert.deepEqual(client.queuePosition('c3'), place('c3', 4, 4));
+    const session = new Promise<Session>((resolve) => client.once('session', resolve));
+    bridge.push('session', SESSION);
+    await session;
+    assert.equal(client.queuePosition('c3'), undefined);
+    assert.deepEqual(await told(place('c3', 2, 2)), place('c3', 2, 2));
   });
 });

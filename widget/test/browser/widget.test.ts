@@ -331,6 +331,22 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(seen).to.deep.equal(['open', 'close', 'open', 'close']);
   });
 
+  it('keeps a conversation closed while the visitor watches, with its rating, when nobody is there afterwards', async () => {
+    const queuer = createClient({ url: info.url, siteKey: info.siteKey, identity: info.queuer, storage: null });
+    clients.push(queuer);
+    await queuer.ready();
+    const element = await openWidget('team=queue rating');
+    await type(element, 'Closing time');
+    await until(() => element.chat.conversation && element.chat.messages.length === 1, 'the message stored');
+    await queuer.closeConversation(element.chat.conversation!.id);
+    await until(() => $(element, '.rating'), 'the rating question');
+    queuer.disconnect();
+    await until(() => element.chat.availability?.available === false, 'nobody of the team there');
+    await element.updateComplete;
+    expect($(element, '.rating'), 'the rating stays').to.exist;
+    expect($(element, 'form.details'), 'no offline form over it').to.equal(null);
+  });
+
   it('shows the closed conversation again after a reload, and the next message reopens it', async () => {
     const support = await agent();
     let element = await openWidget();
