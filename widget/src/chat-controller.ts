@@ -211,7 +211,10 @@ export class ChatController implements ReactiveController {
         const latestOf = (conversations: Conversation[]) =>
           conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
         const latest = latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
-        if (latest && !this.conversation) {
+        // A conversation shown meanwhile (a message replayed as the client caught up, or one the
+        // visitor just opened) gets its history; else the latest found is shown.
+        if (this.conversation) await this.loadHistory();
+        else if (latest) {
           await this.show(latest);
           this.restoredClosed = latest.state === 'closed';
         }
