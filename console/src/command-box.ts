@@ -1,7 +1,7 @@
 /**
  * The desk command box (`:`): a modal dialog with one line, `claim`, `close`, `note <text>`,
- * `transfer <team|agent>`, `assign <agent>`, or a `/` command of the bridge (its answer shown in the box), completed as it is typed (arrows choose, Tab takes
- * one, Enter runs the line). It announces `desk-command` with the parsed command; the shell runs
+ * `transfer <team|agent>`, `assign <agent>`, or a `/` command of the bridge (its answer shown in
+ * the box), completed as it is typed (arrows choose, Tab takes one, Enter runs the line). It announces `desk-command` with the parsed command; the shell runs
  * it as the conversation's buttons do and hands back any failure.
  */
 import { html, nothing } from 'lit';

@@ -250,35 +250,29 @@ export class ConsoleApp extends ConsoleElement {
     this.loadTeams();
   }
 
-  /** A command of the box, run by the open conversation as its button would. */
+  /**
+   * A command of the box: one of the bridge's (`/...`) is sent and its answer shown in the box;
+   * any other is run by the open conversation as its button would.
+   */
   private async runCommand(command: DeskCommand): Promise<void> {
-    if (command.kind === 'bridge') return this.runBridgeCommand(command.text);
-    const { conversation } = this;
-    if (!this.selected || !conversation || this.pane === 'reports') {
+    const { conversation, client } = this;
+    const open = this.selected && conversation && this.pane !== 'reports' ? conversation : undefined;
+    if (command.kind !== 'bridge' && !open) {
       this.commandError = this.locale.t.commandNeedsConversation;
       return;
     }
     // Enter pressed again while the command runs: once is what was meant (a note is not written twice).
-    if (this.commandRunning) return;
-    this.commandRunning = true;
-    this.commandError = '';
-    try {
-      const failed = await conversation.run(command);
-      if (failed) this.commandError = failed;
-      else this.commandBox.close();
-    } finally {
-      this.commandRunning = false;
-    }
-  }
-
-  /** A `/` command of the box, answered by the bridge in words shown in the box. */
-  private async runBridgeCommand(text: string): Promise<void> {
-    if (this.commandRunning || !this.client) return;
+    if (this.commandRunning || !client) return;
     this.commandRunning = true;
     this.commandError = '';
     this.commandAnswer = '';
     try {
-      this.commandAnswer = await this.client.command(bridgeLine(text, this.pane === 'reports' || !this.selected ? undefined : this.selected));
+      if (command.kind === 'bridge') this.commandAnswer = await client.command(bridgeLine(command.text, open ? this.selected : undefined));
+      else {
+        const failed = await open!.run(command);
+        if (failed) this.commandError = failed;
+        else this.commandBox.close();
+      }
     } catch (error) {
       this.commandError = this.locale.t.actionFailed((error as Error).message);
     } finally {

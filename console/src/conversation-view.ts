@@ -291,7 +291,7 @@ export class ConversationView extends ConsoleElement {
   }
 
   /** Runs a command of the command box (:) as its button would; answers its failure, '' when it worked. */
-  run(command: DeskCommand): Promise<string> {
+  run(command: Exclude<DeskCommand, { kind: 'bridge' }>): Promise<string> {
     switch (command.kind) {
       case 'claim':
         return this.claim();
@@ -299,11 +299,8 @@ export class ConversationView extends ConsoleElement {
         return this.close();
       case 'note':
         return this.act(() => this.writeNote(this.conversationId, command.text));
-      case 'transfer':
-        return this.transferTo(command.to);
       default:
-        // The bridge's own commands are the shell's to send (console-app.ts).
-        return Promise.resolve('');
+        return this.transferTo(command.to);
     }
   }
 

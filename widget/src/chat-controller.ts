@@ -170,8 +170,11 @@ export class ChatController implements ReactiveController {
         update();
       }),
       client.on('conversation', (conversation) => {
-        if (conversation.id === this.conversation?.id) this.conversation = conversation;
-        else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation))
+        if (conversation.id === this.conversation?.id) {
+          this.conversation = conversation;
+          // Reopened: if it closes again, it closes under the visitor's eyes.
+          if (conversation.state === 'open') this.restoredClosed = false;
+        } else if (conversation.team === this.team() && conversation.state === 'open' && this.replaces(conversation))
           this.show(conversation).catch((error: unknown) => this.host.onError(error as SwitchboardError));
         update();
       }),

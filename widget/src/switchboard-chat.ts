@@ -319,17 +319,12 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   // --- actions --------------------------------------------------------------------------------
 
-  private openPanel(): void {
-    this.open = true;
-  }
-
   private closePanel(): void {
     this.open = false;
   }
 
   private onLauncher(): void {
-    if (this.open) this.closePanel();
-    else this.openPanel();
+    this.open = !this.open;
   }
 
   private submit(event?: Event): void {
@@ -458,10 +453,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   /** Which view the panel shows now. */
   private currentStage(): Stage {
     if (this.stage === 'offline-sent') return this.stage;
-    const fresh = !this.chat.conversation && this.chat.pending.length === 0;
+    const { conversation, pending } = this.chat;
+    const fresh = !conversation && pending.length === 0;
     // Nobody to answer a new message: the offline form, also over a closed conversation found from
     // before (one closed while the visitor watches keeps its notice and rating).
-    const startsAnew = (fresh || (this.chat.restoredClosed && this.chat.conversation?.state === 'closed')) && this.chat.pending.length === 0;
+    const startsAnew = fresh || (this.chat.restoredClosed && conversation?.state === 'closed' && pending.length === 0);
     if (startsAnew && this.chat.availability && !this.chat.availability.available && this.chat.state === 'online') return 'offline-form';
     if (fresh && this.prechat !== 'off' && !this.profileGiven) return 'prechat';
     return 'chat';

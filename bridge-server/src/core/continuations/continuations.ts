@@ -275,7 +275,7 @@ export class Continuations {
   /** Whether `address` has an open conversation of its own with `team` (where its message to the team's address goes), other than `conversation`. */
   private async talksToTeam(address: Address, team: InboundTeam, conversation: ConversationRecord): Promise<boolean> {
     const own = await this.deps.openConversationOf?.(address, team);
-    return own !== undefined && own !== null && own.id !== conversation.id;
+    return !!own && own.id !== conversation.id;
   }
 
   /** The address is proven: active, recorded for the contact book, told what comes next. */

@@ -83,13 +83,13 @@ export class Router {
     this.positions.stop();
   }
 
-  /** Offers a team's queued conversations to whoever can take them now (in the background). */
   /** An agent took a queued conversation by answering it: its visitor is told, and the others move up. */
   answeredFromQueue(conversation: ConversationRecord): void {
     this.positions.taken(conversation);
     if (conversation.team !== undefined) this.offerQueued(conversation.team);
   }
 
+  /** Offers a team's queued conversations to whoever can take them now (in the background). */
   offerQueued(team: string): void {
     this.drainQueue(team).catch((error: unknown) => this.deps.logger.error({ err: error, team }, 'failed to offer queued conversations'));
   }
