@@ -57,6 +57,10 @@ export class ChatController implements ReactiveController {
   restoredClosed = false;
   /** An agent's latest invitation to continue on a network, until taken up or dismissed. */
   offer: ContinuationOffer | null = null;
+  /** The bridge said nothing comes before the earliest message shown (so no "earlier" to load). */
+  private reachedStart = false;
+  /** An earlier page being loaded, while it is. */
+  private loadingEarlier: Promise<void> | undefined;
   /** Messages of the shown conversation, by seq. */
   private readonly byId = new Map<string, Message>();
   private unsubscribe: (() => void)[] = [];
@@ -76,6 +80,30 @@ export class ChatController implements ReactiveController {
   /** Messages of the shown conversation in seq order. */
   get messages(): Message[] {
     return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Messages before the earliest shown one exist (a long conversation shows its latest page first). */
+  get hasEarlier(): boolean {
+    const first = this.messages[0];
+    return !this.reachedStart && first !== undefined && first.seq > 1;
+  }
+
+  /** Loads the page of messages before the earliest shown one (one load at a time). */
+  loadEarlier(): Promise<void> {
+    this.loadingEarlier ??= this.fetchEarlier().finally(() => (this.loadingEarlier = undefined));
+    return this.loadingEarlier;
+  }
+
+  private async fetchEarlier(): Promise<void> {
+    const client = this.client;
+    const conversation = this.conversation;
+    const first = this.messages[0];
+    if (!client || !conversation || !first) return;
+    const { messages, hasMore } = await client.history(conversation.id, { beforeSeq: first.seq, limit: HISTORY_PAGE });
+    if (this.conversation?.id !== conversation.id) return;
+    for (const message of messages) if (!this.byId.has(message.id)) this.byId.set(message.id, message);
+    if (!hasMore) this.reachedStart = true;
+    this.host.requestUpdate();
   }
 
   /** The shown conversation's place in its team's queue while it waits for an agent (1: next). */
@@ -107,6 +135,7 @@ export class ChatController implements ReactiveController {
     this.options = options;
     this.fresh = fresh;
     this.byId.clear();
+    this.reachedStart = false;
     this.conversation = null;
     this.restoredClosed = false;
     this.session = null;
@@ -238,6 +267,7 @@ export class ChatController implements ReactiveController {
   private async show(conversation: Conversation): Promise<void> {
     if (this.conversation?.id !== conversation.id) {
       this.byId.clear();
+      this.reachedStart = false;
       this.restoredClosed = false;
     }
     this.conversation = conversation;
@@ -247,8 +277,12 @@ export class ChatController implements ReactiveController {
 
   private async loadHistory(): Promise<void> {
     if (!this.client || !this.conversation) return;
-    const { messages } = await this.client.history(this.conversation.id, { limit: HISTORY_PAGE });
+    const { id } = this.conversation;
+    const { messages, hasMore } = await this.client.history(id, { limit: HISTORY_PAGE });
+    if (this.conversation?.id !== id) return;
     for (const message of messages) if (!this.byId.has(message.id)) this.byId.set(message.id, message);
+    // The latest page reaches the start: nothing earlier, whatever seq it begins at (an erased message).
+    if (!hasMore) this.reachedStart = true;
     this.markRead();
     this.host.requestUpdate();
   }

@@ -212,6 +212,11 @@ export const styles = css`
     cursor: pointer;
     color: inherit;
   }
+  .earlier {
+    display: block;
+    margin: 0 auto 8px;
+    font-size: 13px;
+  }
   .notice {
     font-size: 13px;
     color: var(--sb-muted);

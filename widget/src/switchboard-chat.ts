@@ -443,6 +443,22 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     }
   }
 
+  /** Loads the page before the earliest message shown, keeping in view what the visitor was reading. */
+  private readonly showEarlier = async (): Promise<void> => {
+    const log = this.log;
+    const fromEnd = log ? log.scrollHeight - log.scrollTop : 0;
+    try {
+      await this.chat.loadEarlier();
+    } catch (error) {
+      return this.onError(error as SwitchboardError);
+    }
+    await this.updateComplete;
+    if (!log) return;
+    log.scrollTop = log.scrollHeight - fromEnd;
+    // The button is gone once the start is reached: focus stays in the log, not on the page.
+    if (!this.chat.hasEarlier) log.focus();
+  };
+
   private scrollToEnd(): void {
     const log = this.log;
     if (log) log.scrollTop = log.scrollHeight;
@@ -533,6 +549,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const disabled = chat.state !== 'online';
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
+        ${chat.hasEarlier ? html`<button type="button" class="link-button earlier" part="earlier" @click=${this.showEarlier}>${t.earlier}</button>` : nothing}
         ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing} ${this.renderMessages(messages, locale)}
         ${pending.map((entry) => this.renderPending(entry, locale))}
         ${

@@ -42,6 +42,7 @@ export const ar: Catalogue = {
   unread: (n) => `${n} رسائل غير مقروءة`,
   newMessageTitle: 'رسالة جديدة',
   errorTitle: 'المحادثة غير متاحة',
+  earlier: 'عرض الرسائل السابقة',
   emptyState: 'اسألنا ما تشاء. نرد عادةً خلال دقائق.',
   invalidEmail: 'أدخل بريدًا إلكترونيًا صحيحًا.',
   required: 'هذا الحقل مطلوب.',

@@ -42,6 +42,7 @@ export const en = {
   unread: (n: number) => (n === 1 ? '1 unread message' : `${n} unread messages`),
   newMessageTitle: 'New message',
   errorTitle: 'Chat is unavailable',
+  earlier: 'Show earlier messages',
   emptyState: 'Ask us anything. We usually answer within minutes.',
   invalidEmail: 'Enter a valid email address.',
   required: 'This field is required.',

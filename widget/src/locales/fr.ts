@@ -43,6 +43,7 @@ export const fr: Catalogue = {
   unread: (n) => (n === 1 ? '1 message non lu' : `${n} messages non lus`),
   newMessageTitle: 'Nouveau message',
   errorTitle: 'La discussion est indisponible',
+  earlier: 'Afficher les messages précédents',
   emptyState: 'Posez-nous vos questions. Nous répondons en général en quelques minutes.',
   invalidEmail: 'Saisissez une adresse e-mail valide.',
   required: 'Ce champ est obligatoire.',

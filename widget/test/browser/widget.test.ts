@@ -119,6 +119,46 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(bubbles(second).map((b) => b.textContent)).to.deep.equal(['before reload', 'an answer', 'while the page reloads']);
   });
 
+  it('shows a long conversation from its latest page, with earlier messages a click away', async () => {
+    const support = await agent();
+    const first = await openWidget();
+    await type(first, 'question 0');
+    await until(() => bubbles(first).length === 1, 'the sent message');
+    const conversationId = first.chat.conversation!.id;
+    for (let n = 1; n <= 60; n += 1) await support.send(conversationId, `answer ${n}`);
+    first.remove();
+
+    const element = await widget();
+    element.open = true;
+    await online(element);
+    // The latest 50 (seq 12 to 61): the visitor's question and the first ten answers are earlier.
+    await until(() => bubbles(element).length === 50, 'the latest page');
+    expect(bubbles(element)[0]!.textContent).to.equal('answer 11');
+    const earlier = $<HTMLButtonElement>(element, 'button.earlier')!;
+    expect(earlier.textContent).to.equal('Show earlier messages');
+    await expect(element).to.be.accessible();
+
+    const log = $(element, '.log')!;
+    log.scrollTop = 0;
+    const reading = () =>
+      bubbles(element)
+        .find((bubble) => bubble.textContent === 'answer 11')!
+        .getBoundingClientRect().top;
+    const before = reading();
+    earlier.click();
+    await until(() => bubbles(element).length === 61, 'the earlier messages');
+    await element.updateComplete;
+    expect(
+      bubbles(element)
+        .map((bubble) => bubble.textContent)
+        .slice(0, 3),
+    ).to.deep.equal(['question 0', 'answer 1', 'answer 2']);
+    // What the visitor was reading stays where it was; the button is gone, focus stays in the log.
+    await until(() => Math.abs(reading() - before) < 2, 'the message read still in place');
+    expect($(element, 'button.earlier')).to.equal(null);
+    expect(shadow(element).activeElement).to.equal(log);
+  });
+
   it('shows an offline banner, disables the composer, and flushes queued sends on reconnect', async () => {
     const support = await agent();
     const atAgent: Message[] = [];
