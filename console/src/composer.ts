@@ -122,6 +122,20 @@ export class Composer extends ConsoleElement {
     this.paused();
   }
 
+  /**
+   * Takes back what was sent and then refused before it became a message (a file refused at
+   * upload, a note not written), so the agent does not type it again: the text, unless the box
+   * holds new text by now, and the files, before any picked since.
+   */
+  giveBack({ text, note, files }: ComposedText): void {
+    if (!this.text.trim()) {
+      this.text = text;
+      if (this.input) this.input.value = text;
+      this.note = note && !this.notesOnly;
+    }
+    this.files = [...files, ...this.files];
+  }
+
   private picked(event: Event): void {
     const input = event.target as HTMLInputElement;
     this.files = [...this.files, ...(input.files ?? [])];

@@ -244,17 +244,38 @@ export class ConversationView extends ConsoleElement {
   private async compose(event: CustomEvent<ComposedText>): Promise<void> {
     const { text, note, files } = event.detail;
     const id = this.conversationId;
-    await this.act(async () => {
+    // Once handed to the SDK a reply is its outbox's (shown pending, with Retry if refused).
+    let handedOver = false;
+    const failure = await this.act(async () => {
       if (note) {
         await this.writeNote(id, text);
       } else {
         // Each file is uploaded first; the message then names them (docs/protocol.md, "Files").
         const attachments = await Promise.all(files.map((file) => this.client.uploadFile(id, file)));
         const sent = this.client.send(id, text, attachments.length > 0 ? { attachments } : {});
+        handedOver = true;
         this.pending = this.client.pending(id);
         this.keep([await sent]);
       }
     });
+    if (failure && !handedOver && id === this.conversationId) this.composer?.giveBack(event.detail);
+  }
+
+  /**
+   * Sends a message that failed on the customer's network again: its text and its files (each
+   * uploaded again, since a file goes with one message only: docs/protocol.md, "Files").
+   */
+  private async resend(message: Message): Promise<void> {
+    const id = message.conversationId;
+    const attachments = await Promise.all(
+      (message.attachments ?? []).map(async (file) => {
+        const { url } = await this.client.fileLink(file.id);
+        const response = await fetch(url);
+        if (!response.ok) throw new Error(this.locale.t.fileUnreadable(file.name));
+        return this.client.uploadFile(id, new File([await response.blob()], file.name, { type: file.type }));
+      }),
+    );
+    await this.client.send(id, message.text, attachments.length > 0 ? { attachments } : {});
   }
 
   /** An image's thumbnail link, asked once per file while it is valid. */
@@ -382,7 +403,7 @@ export class ConversationView extends ConsoleElement {
         @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
         @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}
         @open-file=${(e: CustomEvent<string>) => this.openFile(e.detail)}
-        @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.client.send(this.conversationId, e.detail.text))}
+        @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.resend(e.detail))}
       ></sb-message-log>
       <div class="typing-line" aria-live="polite">${this.typingFrom ? t.typing(this.typingFrom === address ? name : withoutScheme(this.typingFrom)) : ''}</div>
       ${closed ? html`<p class="muted closed-note">${t.closed} ${t.closedNotesOnly}</p>` : nothing}

@@ -89,6 +89,7 @@ export const ar: Catalogue = {
   teamOnline: (n) => `${n} متصل`,
   cancel: 'إلغاء',
   actionFailed: (message) => `فشل: ${message}`,
+  fileUnreadable: (name) => `تعذّرت قراءة ${name} مرة أخرى`,
   customer: 'العميل',
   name: 'الاسم',
   email: 'البريد الإلكتروني',

@@ -89,6 +89,7 @@ export const en = {
   teamOnline: (n: number) => (n === 1 ? '1 online' : `${n} online`),
   cancel: 'Cancel',
   actionFailed: (message: string) => `Failed: ${message}`,
+  fileUnreadable: (name: string) => `${name} could not be read again`,
   customer: 'Customer',
   name: 'Name',
   email: 'Email',

@@ -89,6 +89,7 @@ export const fr: Catalogue = {
   teamOnline: (n) => `${n} en ligne`,
   cancel: 'Annuler',
   actionFailed: (message) => `Échec : ${message}`,
+  fileUnreadable: (name) => `${name} n’a pas pu être relu`,
   customer: 'Client',
   name: 'Nom',
   email: 'E-mail',

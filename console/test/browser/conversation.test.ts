@@ -141,6 +141,26 @@ describe('the console: a conversation', () => {
     await until(() => !$(element, '.entry.pending'), 'the reply discarded');
   });
 
+  it('gives the typed reply and its files back when a file is refused at upload', async () => {
+    const { client: customer, conversationId } = await visitor('Refused file test');
+    const atVisitor: string[] = [];
+    customer.on('message', (m) => atVisitor.push(m.text));
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Refused file test');
+    // The site takes files of 256 KiB at most.
+    const files = new DataTransfer();
+    files.items.add(new File(['x'.repeat(300 * 1024)], 'server.log', { type: 'text/plain' }));
+    const input = $<HTMLInputElement>(element, 'sb-composer input[type="file"]')!;
+    input.files = files.files;
+    input.dispatchEvent(new Event('change'));
+    await until(() => $(element, 'sb-composer .files')?.textContent?.includes('server.log'), 'the file to send');
+    await reply(element, 'Here is the log');
+    await until(() => $(element, 'sb-conversation .error')?.textContent?.startsWith('Failed: '), 'the refusal shown');
+    await until(() => $<HTMLTextAreaElement>(element, 'sb-composer textarea')!.value === 'Here is the log', 'the text back in the box');
+    expect($(element, 'sb-composer .files')?.textContent).to.include('server.log');
+    expect(atVisitor).to.not.include('Here is the log');
+  });
+
   it("sends files the visitor gets, and lists the visitor's files to open", async () => {
     const { client: customer, conversationId } = await visitor('Here is my receipt');
     const receipt = await customer.uploadFile(conversationId, new File(['total: 42'], 'receipt.txt', { type: 'text/plain' }));

@@ -1,7 +1,7 @@
 // The console's outreach (o): a conversation started with a customer on their own XMPP client (a
 // real Prosody, widget/test/browser/continuation-bridge.mjs, whose site allows outreach to XMPP).
 import { expect } from '@open-wc/testing';
-import { $, cleanUpEachTest, consoleFor, logText, press, until } from './console-page.js';
+import { $, cleanUpEachTest, consoleFor, logText, openConversation, press, until } from './console-page.js';
 import { bridge, bridgeClient, received } from './xmpp-page.js';
 
 cleanUpEachTest();
@@ -50,5 +50,22 @@ describe('the console: outreach', () => {
     press('o');
     await until(() => $<HTMLDialogElement>(element, 'sb-outreach dialog')?.open, 'the dialog again');
     await until(() => !$(element, 'sb-outreach [role="alert"]'), 'without the earlier refusal');
+  });
+  it("sends a reply the customer's server refused again with its files, each uploaded again", async () => {
+    const agent = await bridgeClient(true);
+    // No such user on the Prosody: the server bounces every message to it (service-unavailable).
+    const conversation = await agent.reachOut({ to: 'xmpp:ghost@localhost', team: 'support' });
+    const note = await agent.uploadFile(conversation.id, new File(['pickup code 4711'], 'pickup.txt', { type: 'text/plain' }));
+    const first = await agent.send(conversation.id, 'Your pickup code', { attachments: [note] });
+    const element = await consoleFor(agent);
+    await openConversation(element, conversation.id, 'Your pickup code');
+    const retry = () => $<HTMLButtonElement>(element, `.entry[data-seq="${first.seq}"] button.retry`);
+    await until(retry, 'the refused reply with its Retry');
+    retry()!.click();
+    const again = () => agent.messages(conversation.id).find((m) => m.seq > first.seq && m.text === 'Your pickup code');
+    await until(again, 'the reply sent again');
+    const files = again()!.attachments ?? [];
+    expect(files.map((file) => [file.name, file.sha256])).to.deep.equal([[note.name, note.sha256]]);
+    expect(files[0]!.id).to.not.equal(note.id);
   });
 });
