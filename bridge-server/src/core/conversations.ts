@@ -67,20 +67,17 @@ export class Conversations {
   /**
    * The open conversation of `openedBy` with a team on a site, or a new one: routed by the desk,
    * then greeted, or told the team is away, as the team says. Whoever opens it (a website visitor,
-   * a customer writing on their own network) goes through this one path. `quiet`: neither greeted
-   * nor told (opened by an automatic message, which nothing answers).
+   * a customer writing on their own network) goes through this one path.
    */
   async openWithTeam({
     siteKey,
     openedBy,
     team,
-    quiet = false,
     party,
   }: {
     siteKey: string;
     openedBy: Address;
     team: TeamConfig;
-    quiet?: boolean;
     /** The opener's party, not stored yet: stored with the conversation, in the same commit. */
     party?: PartyRecord;
   }): Promise<ConversationRecord> {
@@ -104,7 +101,7 @@ export class Conversations {
     this.deps.announcer.announce(routed);
     // Outside business hours the visitor is told its message waits; inside, greeted if the team says so.
     const note = router.isOpen(team.id) ? team.greeting : team.offlineMessage;
-    if (note && !quiet) await this.postAsTeam(routed, team, note);
+    if (note) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
     return routed;
   }

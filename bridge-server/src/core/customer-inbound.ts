@@ -77,15 +77,20 @@ export class CustomerInbound {
       count('duplicate');
       return stored;
     }
+    // A machine's message (an out-of-office answer to a closed conversation's last reply, a
+    // mailer's delay notice) asks nothing of an agent: it opens, or reopens, no conversation
+    // (RFC 3834 section 2: it is not to be acted upon as a person's message).
+    if (input.automatic === true) {
+      count('automatic_dropped');
+      return null;
+    }
     controls.mayOpen(input.from);
-    // An automatic message (an out-of-office answer) is stored, and answered by nothing automatic.
-    const quiet = input.automatic === true;
-    const opened = await firstContacts.conversationFor(input.from, input.team, { quiet });
+    const opened = await firstContacts.conversationFor(input.from, input.team);
     if (!opened) return null;
     count('opened');
     const posted = await post(opened);
     // Once per conversation: on its opening, after the customer's first message is stored.
-    if (!quiet) await this.deps.queueNotice.tell(opened, served.team);
+    await this.deps.queueNotice.tell(opened, served.team);
     return posted;
   }
 

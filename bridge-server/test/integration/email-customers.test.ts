@@ -154,9 +154,28 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     alice.socket.disconnect();
   });
 
-  it('stores an auto-reply without answering it, and fails a message whose mail bounced', async () => {
+  it('stores an auto-reply in an open conversation without answering it, opens none for one without, and fails a message whose mail bounced', async () => {
+    // With no conversation open (an out-of-office answer to a closed conversation's last reply): none opens.
+    await send(mail, {
+      from: 'gina@example.test',
+      to: SUPPORT,
+      subject: 'Out of office',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      text: 'Gina is away until Monday.',
+    });
+    const dropped = async () =>
+      Number(
+        /switchboard_first_contacts_total\{network="mailto",outcome="automatic_dropped"\} (\d+)/.exec(await (await fetch(`${t.url}/metrics`)).text())?.[1] ?? 0,
+      );
+    await until(async () => (await dropped()) === 1, 10_000, 'the auto-reply dropped');
+    assert.equal((await t.bridge.store.listConversations({ participant: 'mailto:gina@example.test', limit: 10 })).length, 0);
+
     const ERIN = 'mailto:erin@example.test';
     const { alice, opened, atAgent } = await agentAwaiting(ERIN);
+    await send(mail, { from: 'erin@example.test', to: SUPPORT, subject: 'A question', text: 'Do you ship to Norway?' });
+    const conversation = await opened;
+    // The greeting (stored as the conversation opens, before the mail that opened it); then Erin's out-of-office answer to it.
+    await mailsOf(mail, 'erin@example.test', 1);
     await send(mail, {
       from: 'erin@example.test',
       to: SUPPORT,
@@ -164,19 +183,26 @@ describe('customers writing to a team mailbox by email against a real Postfix an
       headers: { 'Auto-Submitted': 'auto-replied' },
       text: 'I am away until Monday.',
     });
-    const conversation = await opened;
     await until(() => atAgent.some((m) => m.from === ERIN && m.text === 'I am away until Monday.'), 10_000, 'the auto-reply stored');
-    // Anything the bridge would answer is queued while the conversation opens, before the mail is
-    // stored: once its outbox is empty it has reached Postfix, and a later mail arrives after it.
+    // Anything the bridge would answer is queued before the mail is stored: once its outbox is
+    // empty it has reached Postfix, and a later mail arrives after it.
     await until(async () => (await t.bridge.store.outboxDepth('mailto')) === 0, 10_000, 'the outbox empty');
     await send(mail, { from: 'dana@example.test', to: 'erin@example.test', subject: 'marker', text: 'marker' });
     const marked = await mail.waitForMessages('erin@example.test', (all) => all.some((m) => m.source.includes('Subject: marker')), { timeoutMs: 15_000 });
     const erinMail = await Promise.all(marked.map((message) => simpleParser(message.source)));
-    assert.deepEqual((await mail.messages('erin@example.test')).length, 1, `nothing but the marker reached erin: ${erinMail.map((m) => m.subject).join(', ')}`);
+    assert.deepEqual(
+      erinMail.map((m) => m.text?.trim()).sort(),
+      [GREETING, 'marker'].sort(),
+      `nothing but the greeting and the marker reached erin: ${erinMail.map((m) => m.subject).join(', ')}`,
+    );
     const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
     assert.deepEqual(
-      history.messages.map((m: Message) => m.from),
-      [ERIN],
+      history.messages.map((m: Message) => [m.from, m.text]),
+      [
+        ['team:support', GREETING],
+        [ERIN, 'Do you ship to Norway?'],
+        [ERIN, 'I am away until Monday.'],
+      ],
     );
 
     // A customer at an address the mail server does not have: the answer bounces back to the team's mailbox.

@@ -187,6 +187,22 @@ describe('Reading a mail', () => {
     assert.match(mail.text, /Your order 1234 has shipped\./);
   });
 
+  it("keeps the customer's words under a line of dashes, equals or pluses, and a P.S. or a long block after a closing", () => {
+    assert.equal(visibleText('Hi, my order has a problem.\n---\nOrder details: blue tent'), 'Hi, my order has a problem.\n---\nOrder details: blue tent');
+    assert.equal(visibleText('Sizes:\n==\nM and L\n\n++\nthanks'), 'Sizes:\n==\nM and L\n\n++\nthanks');
+    assert.equal(visibleText('Thanks!\n\nKind regards,\nDana\n\nP.S. the tent is blue'), 'Thanks!\n\nKind regards,\nDana\n\nP.S. the tent is blue');
+    const list = 'Cheers,\nDana\n\nOrder 1234\nTent, blue\nSize 3\nTwo pegs missing';
+    assert.equal(visibleText(`Thanks!\n\n${list}`), `Thanks!\n\n${list}`);
+    assert.equal(visibleText('Sent from the warehouse: the parcel\nis late'), 'Sent from the warehouse: the parcel\nis late');
+  });
+
+  it('still cuts a signature after "-- " (or "--"), a lone device footer, and a closing with a short block under it', () => {
+    assert.equal(visibleText('Hello\n\n-- \nDana Smith\nACME Ltd\n+44 20 7946 0000\nacme.example\nLondon\nUK'), 'Hello');
+    assert.equal(visibleText('Hello\n--\nDana'), 'Hello');
+    assert.equal(visibleText('Hello\n\nSent from my iPhone'), 'Hello');
+    assert.equal(visibleText('Hello\n\nKind regards,\nDana Smith\nProcurement | Contoso Ltd'), 'Hello');
+  });
+
   it('cuts a text longer than the limit with a note', async () => {
     const long = await readMail(plainMail(['Message-ID: <long@example.org>'], 'x'.repeat(500)), { maxTextLength: 100 });
     assert.equal([...long.text].length, 100);

@@ -21,14 +21,14 @@ const team = (id: string, sites?: string[]): TeamConfig =>
 
 /** First contacts over a directory of teams, recording what they ask the conversations to open. */
 function firstContacts(teams: TeamConfig[], siteKeys: string[]) {
-  const opened: { siteKey: string; openedBy: Address; team: string; quiet?: boolean }[] = [];
+  const opened: { siteKey: string; openedBy: Address; team: string }[] = [];
   const contacts = new FirstContacts({
     store: { findOpenConversation: () => Promise.resolve(null) },
     teams: new TeamDirectory(teams, siteKeys),
     logger: pino({ level: 'silent' }),
     conversations: {
-      openWithTeam: ({ siteKey, openedBy, team: { id }, quiet }) => {
-        opened.push({ siteKey, openedBy, team: id, ...(quiet ? { quiet } : {}) });
+      openWithTeam: ({ siteKey, openedBy, team: { id } }) => {
+        opened.push({ siteKey, openedBy, team: id });
         return Promise.resolve({ id: `c${opened.length}`, siteKey, openedBy, team: id } as ConversationRecord);
       },
     },
@@ -51,19 +51,6 @@ describe('first contact: a customer writing to a team on their own network', () 
     assert.deepEqual(
       opened.map((o) => o.siteKey),
       ['blog'],
-    );
-  });
-
-  it('opens the conversation of an automatic message quietly: no greeting, no offline message', async () => {
-    const { contacts, opened } = firstContacts([team('support', ['shop'])], ['shop']);
-    assert.ok(await contacts.conversationFor('mailto:dana@example.com', { id: 'support' }, { quiet: true }));
-    assert.ok(await contacts.conversationFor('mailto:erin@example.com', { id: 'support' }));
-    assert.deepEqual(
-      opened.map((o) => [o.openedBy, o.quiet ?? false]),
-      [
-        ['mailto:dana@example.com', true],
-        ['mailto:erin@example.com', false],
-      ],
     );
   });
 

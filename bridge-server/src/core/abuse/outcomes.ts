@@ -19,7 +19,9 @@ export type FirstContactOutcome =
   /** The sender's domain is not one the team takes customers from. */
   | 'denied_domain'
   /** An agent blocked the sender. */
-  | 'blocked';
+  | 'blocked'
+  /** A machine's message (an out-of-office answer, a delay notice) with no open conversation: it opens none. */
+  | 'automatic_dropped';
 
 /** A customer's message refused, with its outcome; `quiet` when the customer was told before. */
 export class CustomerRefusal extends BridgeError {

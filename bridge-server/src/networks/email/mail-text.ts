@@ -40,19 +40,70 @@ export function htmlToText(html: string): string {
   return convertHtml(html.slice(0, MAX_HTML_LENGTH));
 }
 
+/** A signature's first line that makes all below it signature (RFC 3676 §4.3, often sent without its space). */
+const SIGNATURE_SEPARATOR = /^\s*-- ?$/;
+/** Lines that open what is not the sender's: Outlook's line above the original, an Italian quote header. */
+const NOT_WRITTEN = [/^_{32}$/, /^-*\s*In\sdata\s.+\sscritto:?/];
+/** A device's footer (`Sent from my iPhone`), a signature only when alone. */
+const DEVICE_FOOTER = [
+  /^Sent from /,
+  /^Get Outlook for /,
+  /^Von .+ gesendet$/,
+  /^Gesendet von .+ für .+$/,
+  /^Sendt fra /,
+  /^Envoyé (depuis|de mon|à partir de) /,
+  /^Télécharger Outlook pour /,
+  /^Enviado desde /,
+  /^Verzonden vanaf /,
+  /^Verstuurd vanaf /,
+];
+/** A closing (`Kind regards,`), a signature only with a short block under it: a name, a title, a phone. */
+const CLOSING = [
+  /^Cheers,?!?$/i,
+  /^Best wishes,?!?$/i,
+  /^\w{0,20}\s?(\sand\s)?Regards,?!?！?$/i,
+  /^Bien . vous,?!?$/i,
+  /^\w{0,20}\s?cordialement,?!?$/i,
+  /^Bonne (journ.e|soir.e)!?$/i,
+];
+/** Lines under a closing at most, for it to be read as a signature. */
+const CLOSING_BLOCK_LINES = 4;
+const POSTSCRIPT = /^P\.?\s?S\b/i;
+
 /**
- * The text a person wrote in a mail body: the reply parser's visible fragments. When it finds
- * only quotes (a forwarded mail with no comment), everything but the signature is kept, so a
- * forward is never read as empty.
+ * Whether a fragment the reply parser calls a signature is one. The parser cuts at any line of
+ * dashes, underscores, `+` or `=` and at any closing, with everything under it; a customer's own
+ * words there (an order's details under `---`, a P.S. after `Kind regards`) are kept.
+ */
+function isSignature(fragment: string): boolean {
+  const lines = fragment.split('\n');
+  const first = lines[0]!.trim();
+  const below = lines.slice(1).filter((line) => line.trim() !== '');
+  if (SIGNATURE_SEPARATOR.test(lines[0]!) || NOT_WRITTEN.some((pattern) => pattern.test(first))) return true;
+  if (DEVICE_FOOTER.some((pattern) => pattern.test(first))) return below.length === 0;
+  if (CLOSING.some((pattern) => pattern.test(first))) return below.length <= CLOSING_BLOCK_LINES && !below.some((line) => POSTSCRIPT.test(line.trim()));
+  return false;
+}
+
+/**
+ * The text a person wrote in a mail body: the reply parser's fragments but the quoted ones and
+ * the signature. When only quotes are left (a forwarded mail with no comment), everything but the
+ * signature is kept, so a forward is never read as empty.
  */
 export function visibleText(body: string): string {
   const text = clean(body.slice(0, MAX_PARSED_LENGTH));
-  const email = new EmailReplyParser().read(breakLongLines(text));
-  let visible = email.getVisibleText();
+  const fragments = new EmailReplyParser().read(breakLongLines(text)).getFragments();
+  type Fragment = (typeof fragments)[number];
+  const signature = (fragment: Fragment) => fragment.isSignature() && isSignature(fragment.getContent());
+  // What the parser hides is quoted or empty, or what it calls a signature: kept when it is not one.
+  const written = (fragment: Fragment) => (fragment.isSignature() ? !signature(fragment) : !fragment.isHidden());
+  let visible = fragments
+    .filter(written)
+    .map((fragment) => fragment.getContent())
+    .join('\n');
   if (visible.trim() === '')
-    visible = email
-      .getFragments()
-      .filter((fragment) => !fragment.isSignature())
+    visible = fragments
+      .filter((fragment) => !signature(fragment))
       .map((fragment) => fragment.getContent())
       .join('\n');
   return tidy(visible.replaceAll(`${BREAK_MARK}\n`, ''));
