@@ -2,8 +2,9 @@
  * Customers writing to a team's mailbox (docs/networks/email.md) against a real Postfix and
  * Dovecot (test/servers/mail.ts): a customer's mail opens a team conversation, a web agent answers
  * by mail in the thread, the customer's reply from a typical client lands in the same conversation
- * with only its new text, an auto-reply is stored and not answered, a bounce fails the message,
- * mail that came while Dovecot was down is fetched once, and a re-fetch stores nothing twice.
+ * with only its new text, an auto-reply is stored in an open conversation and not answered (and
+ * opens none), a bounce fails the message, mail that came while Dovecot was down is fetched once,
+ * and a re-fetch stores nothing twice.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
