@@ -81,6 +81,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
         'fay@example.test': 'faypw',
         'gina@example.test': 'ginapw',
         'hana@example.test': 'hanapw',
+        'ivy@example.test': 'ivypw',
       },
     });
     t = await startBridge(bridgeConfig(mail), { dir });
@@ -216,6 +217,28 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 20_000, 'the bounced answer failed');
     const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
     assert.match(failed.error!.message, /ghost@example\.test/);
+    alice.socket.disconnect();
+  });
+
+  it("takes a contact form's mail (sent as noreply@, Reply-To the customer) as the customer's, and answers them", async () => {
+    const IVY = 'mailto:ivy@example.test';
+    const { alice, opened, atAgent } = await agentAwaiting(IVY);
+    await send(mail, {
+      from: 'Shop contact form <noreply@shop.example.test>',
+      replyTo: 'Ivy Chen <ivy@example.test>',
+      to: SUPPORT,
+      subject: 'Contact form: returns',
+      text: 'How do I return a tent?',
+    });
+    const conversation = await opened;
+    await until(() => atAgent.some((m) => m.from === IVY && m.text === 'How do I return a tent?'), 10_000, "the form's mail as Ivy's");
+    const { party } = await call(alice.socket, 'party:get', { address: IVY });
+    assert.equal(party.name, 'Ivy Chen');
+    await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'ivy-1', text: 'Send it back with the label inside.' });
+    const answers = await mail.waitForMessages('ivy@example.test', (all) => all.some((m) => m.source.includes('Send it back with the label inside.')), {
+      timeoutMs: 15_000,
+    });
+    assert.ok(answers.length >= 1);
     alice.socket.disconnect();
   });
 

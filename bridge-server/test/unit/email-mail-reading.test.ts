@@ -203,6 +203,15 @@ describe('Reading a mail', () => {
     assert.equal(visibleText('Hello\n\nKind regards,\nDana Smith\nProcurement | Contoso Ltd'), 'Hello');
   });
 
+  it('reads where answers go: the one Reply-To mailbox other than the sender, with its name', async () => {
+    const answerTo = async (...replyTo: string[]) => (await readMail(plainMail(replyTo.length ? [`Reply-To: ${replyTo.join(', ')}`] : [], 'Hi'))).answerTo;
+    assert.deepEqual(await answerTo('Ivy Chen <IVY@example.org>'), { address: 'mailto:ivy@example.org', name: 'Ivy Chen' });
+    assert.deepEqual(await answerTo('ivy@example.org'), { address: 'mailto:ivy@example.org' });
+    assert.equal(await answerTo('Dana <dana@example.org>'), null, "the sender's own address");
+    assert.equal(await answerTo('ivy@example.org', 'jo@example.org'), null, 'two mailboxes');
+    assert.equal(await answerTo(), null, 'none');
+  });
+
   it('cuts a text longer than the limit with a note', async () => {
     const long = await readMail(plainMail(['Message-ID: <long@example.org>'], 'x'.repeat(500)), { maxTextLength: 100 });
     assert.equal([...long.text].length, 100);

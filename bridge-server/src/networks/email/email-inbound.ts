@@ -12,7 +12,7 @@ import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, Net
 import { bouncedMailOf } from './email-bounces.js';
 import type { InboxMail } from './imap-inbox.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
-import { type ReadMail, mailContent, readMail } from './mail-reading.js';
+import { type MailSender, type ReadMail, mailContent, readMail } from './mail-reading.js';
 import { type PlusAddresses, isOwnMessageId, matchConversation } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
 import { refusalOf } from './refusals.js';
@@ -47,12 +47,22 @@ export class EmailInbound {
       return logger.info(log, "email: the bridge's own mail came back; left unstored");
     }
     if (await this.parts.agents?.receive(read, read.from.address)) return;
+    const customer = this.customerOf(read, read.from);
     const mailbox = this.mailboxOf(read);
-    const answered = await this.answeredConversation(read, read.from.address);
-    if (answered && mailbox && (await this.visitorAnswered(read, read.from.address, answered, mailbox))) return;
-    const team = this.teamOf(read.from.address, answered, mailbox);
+    const answered = await this.answeredConversation(read, customer.address);
+    if (answered && mailbox && (await this.visitorAnswered(read, customer.address, answered, mailbox))) return;
+    const team = this.teamOf(customer.address, answered, mailbox);
     if (!team || !mailbox) return logger.info({ ...log, to: read.to }, 'email: a mail to no team mailbox was left unstored');
-    await this.store(read, read.from.address, mailbox, team);
+    await this.store(read, customer, mailbox, team);
+  }
+
+  /**
+   * Who the mail is from for the desk: the address answers go to (a contact form's `Reply-To`),
+   * unless that is a team mailbox; else the sender.
+   */
+  private customerOf(read: ReadMail, from: MailSender): MailSender {
+    const answerTo = read.answerTo;
+    return answerTo && !teamMailboxOf(this.parts.settings, bare(answerTo.address)) ? answerTo : from;
   }
 
   /** The team mailbox a mail reached: its envelope recipient first, then To and Cc. */
@@ -125,13 +135,14 @@ export class EmailInbound {
     }
   }
 
-  private async store(read: ReadMail, from: Address, mailbox: TeamMailbox, team: InboundTeam): Promise<void> {
+  private async store(read: ReadMail, customer: MailSender, mailbox: TeamMailbox, team: InboundTeam): Promise<void> {
     const { threads, records, logger } = this.parts;
+    const from = customer.address;
     const automatic = read.classification.kind === 'auto-reply';
     const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject }, async () => {
       const message = await this.submit(read, from, mailbox, {
         team,
-        ...(read.from?.name ? { fromName: read.from.name } : {}),
+        ...(customer.name ? { fromName: customer.name } : {}),
         ...(automatic ? { automatic } : {}),
       });
       if (message === 'refused') return null;

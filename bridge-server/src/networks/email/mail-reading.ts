@@ -38,6 +38,11 @@ export interface ReadMail {
   messageIdDerived: boolean;
   /** Null when the mail names no usable sender address. */
   from: MailSender | null;
+  /**
+   * Where answers go (RFC 5322 section 3.6.2): the one mailbox `Reply-To` names when it differs
+   * from `From` (a website's contact form sending as `noreply@` for the customer), else null.
+   */
+  answerTo: MailSender | null;
   /** Bare, lowercased addresses of To, Cc and Reply-To. */
   to: string[];
   cc: string[];
@@ -114,6 +119,7 @@ function unreadable(raw: Buffer): ReadMail {
     messageId: derivedMessageId(raw),
     messageIdDerived: true,
     from: null,
+    answerTo: null,
     to: [],
     cc: [],
     replyTo: [],
@@ -136,11 +142,13 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
   // A report's parts are the report, not files the sender attached.
   const { files, skipped: attachments } = isReport(parsed) ? { files: [], skipped: [] } : partsOf(parsed);
   const sender = parsed.from?.value.flatMap(mailboxesOf)[0];
+  const from = sender ? senderOf(sender) : null;
   const envelope = [...(headers.get('delivered-to') ?? []), ...(headers.get('x-original-to') ?? [])];
   return {
     messageId: messageId ?? derivedMessageId(raw),
     messageIdDerived: messageId === null,
-    from: sender ? senderOf(sender) : null,
+    from,
+    answerTo: answerToOf(parsed.replyTo, from),
     to: addressesOf(parsed.to),
     cc: addressesOf(parsed.cc),
     replyTo: addressesOf(parsed.replyTo),
@@ -189,6 +197,13 @@ function senderOf(mailbox: EmailAddress): MailSender | null {
     .trim()
     .slice(0, MAX_NAME_LENGTH);
   return name && name.toLowerCase() !== address ? { address: `mailto:${address}`, name } : { address: `mailto:${address}` };
+}
+
+/** The single mailbox of Reply-To, when it is not the sender's own; several or none: null. */
+function answerToOf(field: AddressObject | AddressObject[] | undefined, from: MailSender | null): MailSender | null {
+  const mailboxes = [field ?? []].flat().flatMap((object) => object.value.flatMap(mailboxesOf));
+  const only = mailboxes.length === 1 ? senderOf(mailboxes[0]!) : null;
+  return only && only.address !== from?.address ? only : null;
 }
 
 function bareAddress(address: string | undefined): string | null {
