@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { type Component, component } from '@xmpp/component';
 import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
 const BOT = 'switchboard@localhost';
+/** The bot's session (its configured resource): disco#info and group chat go to a full JID (RFC 6121 section 8.5). */
+const BOT_SESSION = `${BOT}/switchboard`;
+const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const fromBot = (stanza: ReturnType<typeof xml>) =>
   stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true && stanza.getChildText('body') !== null;
 
@@ -85,6 +90,55 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.match(await ask('/frobnicate'), /^Unknown command "\/frobnicate"/);
     assert.match(await ask(`/close ${ref}`), /is closed/);
     assert.equal(atVisitor.length, 0);
+  });
+
+  it('answers disco#info as a bot, with the features client mode implements (XEP-0030)', async () => {
+    const answer = await alice.xmpp.iqCaller.request(xml('iq', { type: 'get', to: BOT_SESSION }, xml('query', { xmlns: DISCO_INFO })));
+    const query = answer.getChild('query', DISCO_INFO)!;
+    assert.deepEqual(query.getChild('identity')!.attrs, { category: 'client', type: 'bot', name: 'Switchboard' });
+    assert.deepEqual(
+      query.getChildren('feature').map((feature) => feature.attrs.var),
+      [DISCO_INFO, 'http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0', 'urn:xmpp:sid:0', 'jabber:x:oob'],
+    );
+    await assert.rejects(
+      alice.xmpp.iqCaller.request(xml('iq', { type: 'get', to: BOT_SESSION }, xml('query', { xmlns: DISCO_INFO, node: 'no-such-node' }))),
+      (error: { condition?: string }) => error.condition === 'item-not-found',
+    );
+  });
+
+  it("relays and answers no group chat, headline or server's message (RFC 6121 section 5.2.2)", async () => {
+    // The server's own JID: a component's domain on it, as a MOTD or an admin's announcement comes.
+    const server: Component = component({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.componentDomain,
+      password: prosody.componentSecret,
+    });
+    server.on('error', () => undefined);
+    const atServer: ReturnType<typeof xml>[] = [];
+    server.on('stanza', (stanza: ReturnType<typeof xml>) => atServer.push(stanza));
+    await server.start();
+    try {
+      const v = await visitor();
+      await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'b1', text: 'anyone there?' });
+      await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('anyone there?'));
+      const atVisitor = collect(v.socket, 'message');
+      const seen = alice.stanzas.length;
+      for (const type of ['headline', 'groupchat']) await alice.send(xml('message', { type, to: BOT_SESSION }, xml('body', {}, `a ${type}`)));
+      for (const type of ['normal', 'chat', 'headline'])
+        await server.send(xml('message', { type, from: prosody.componentDomain, to: BOT_SESSION }, xml('body', {}, 'Maintenance tonight')));
+      const reply = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+      await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'Yes, we are.')));
+      assert.equal((await reply).text, 'Yes, we are.');
+      await sleep(300); // a refusal to any of them would be back by now
+      assert.deepEqual(
+        atVisitor.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.text),
+        ['Yes, we are.'],
+      );
+      assert.equal(alice.stanzas.slice(seen).filter(fromBot).length, 0, 'no refusal to the agent');
+      assert.equal(atServer.filter((s) => s.is('message')).length, 0, 'nothing back to the server');
+    } finally {
+      await server.stop().catch(() => undefined);
+    }
   });
 
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {

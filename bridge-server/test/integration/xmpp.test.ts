@@ -127,6 +127,22 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
   });
 
+  it("answers a probe to a visitor's JID with the visitor's presence now: unavailable once it left (RFC 6121 section 4.3.2)", async () => {
+    const v = await visitor();
+    /** The presence from the visitor's JID that answers a probe alice sends now. */
+    const probe = async () => {
+      const seen = alice.stanzas.length;
+      await alice.send(xml('presence', { type: 'probe', to: v.jid }));
+      return alice.next((s) => alice.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === v.jid);
+    };
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'probed', text: 'still here' });
+    await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === undefined);
+    assert.equal((await probe()).attrs.type, undefined, 'online while its page is open');
+    v.socket.disconnect();
+    await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
+    assert.equal((await probe()).attrs.type, 'unavailable', 'not shown online again once it left');
+  });
+
   it("turns the agent's presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });

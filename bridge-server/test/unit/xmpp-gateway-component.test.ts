@@ -1,6 +1,7 @@
 // Component mode with gateway domains, on stand-in component connections: which connection each
 // stanza leaves from, one status for all of them, presence subscriptions and probes through the
-// gateway, presence shown again after a reconnection, and the hop marker both ways.
+// gateway, presence shown again after a reconnection, and the hop marker both ways. Also the
+// main domain's own JIDs: probes to visitors' JIDs, and group chat and headlines sent to them.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, it } from 'node:test';
@@ -307,11 +308,6 @@ describe('XMPP component with gateway domains', () => {
     sip.sent.length = 0;
     sip.receive(presence('probe', BOB_JID));
     assert.equal((await sip.next((s) => s.is('presence') && s.attrs.to === 'carl@example.org/phone')).attrs.type, 'unavailable');
-
-    // A visitor's JID keeps today's answers: subscriptions accepted, probes answered available.
-    entity(MAIN).receive(presence('probe', `v_1@${MAIN}`));
-    const visitor = await entity(MAIN).next((s) => s.is('presence') && s.attrs.from === `v_1@${MAIN}`);
-    assert.equal(visitor.attrs.type, undefined);
   });
 
   it("shows a gateway user's presence again after its domain's connection comes back", async () => {
@@ -352,6 +348,66 @@ describe('XMPP component with gateway domains', () => {
     for (const address of [`xmpp:${BOB_JID}`, `xmpp:${SIP_GW}`, `xmpp:v_1@${MAIN}`, `xmpp:x@${IRC_GW}`])
       assert.ok(network.ownsAddress(address as Address), address);
     assert.ok(!network.ownsAddress(CARL));
+  });
+});
+
+describe("XMPP component, the main domain's JIDs", () => {
+  /** The answer the main domain's connection sends to a probe of `to` from `from`. */
+  async function probe(main: FakeEntity, to: string, from = 'carl@example.org/phone'): Promise<Element> {
+    main.sent.length = 0;
+    main.receive(presence('probe', to, from));
+    return main.next((s) => s.is('presence') && s.attrs.to === from);
+  }
+
+  it("answers a probe to a visitor's JID with what that user was last shown, else unavailable (RFC 6121 section 4.3.2)", async () => {
+    const { network, entity } = await started();
+    const main = entity(MAIN);
+    const visitorJid = `v_1@${MAIN}`;
+    assert.equal((await probe(main, visitorJid)).attrs.type, 'unavailable', 'never shown');
+
+    // The visitor writes: shown online first, and a probe says so.
+    await network.send({ message: message('web:v_1', 'Hello'), to: CARL, conversation });
+    const online = await probe(main, visitorJid);
+    assert.deepEqual(online.attrs, { from: visitorJid, to: 'carl@example.org/phone' });
+    assert.equal((await probe(main, visitorJid, 'dave@example.org/pc')).attrs.type, 'unavailable', 'shown to Carl only');
+
+    await network.sharePresence!({ from: 'web:v_1', to: CARL, status: 'away', text: 'back soon' });
+    const away = await probe(main, visitorJid);
+    assert.equal(away.attrs.type, undefined);
+    assert.equal(away.getChildText('show'), 'away');
+    assert.equal(away.getChildText('status'), 'back soon');
+
+    // The visitor left: unavailable, as after the main connection dropped (nothing shown is known then).
+    await network.sharePresence!({ from: 'web:v_1', to: CARL, status: 'offline' });
+    assert.equal((await probe(main, visitorJid)).attrs.type, 'unavailable');
+    await network.sharePresence!({ from: 'web:v_1', to: CARL, status: 'available' });
+    main.drop();
+    await until(() => network.status().state === 'online', 10_000);
+    assert.equal((await probe(main, visitorJid)).attrs.type, 'unavailable', 'forgotten with the connection');
+  });
+
+  it('answers a probe to a JID that stands for no one with unsubscribed, and one to the domain with its presence', async () => {
+    const { entity } = await started();
+    const main = entity(MAIN);
+    for (const nobody of [`someone@${MAIN}`, `web\\3anobody@${MAIN}`]) {
+      const answer = await probe(main, nobody);
+      assert.deepEqual(answer.attrs, { type: 'unsubscribed', from: nobody, to: 'carl@example.org/phone' }, nobody);
+    }
+    assert.equal((await probe(main, MAIN)).attrs.type, undefined);
+  });
+
+  it("neither stores nor answers group chat and headlines sent to a visitor's JID or to no one's", async () => {
+    const { sink, entity } = await started();
+    const main = entity(MAIN);
+    for (const type of ['groupchat', 'headline'])
+      for (const to of [`v_1@${MAIN}`, `someone@${MAIN}`])
+        main.receive(xml('message', { type, from: 'carl@example.org/phone', to, id: `${type}-${to}` }, xml('body', {}, 'news')));
+    // A chat message after them, handled once they were (each sender's stanzas in order).
+    main.receive(xml('message', { type: 'chat', from: 'carl@example.org/phone', to: `someone@${MAIN}`, id: 'chat-1' }, xml('body', {}, 'hi')));
+    const refused = await main.next((s) => s.is('message') && s.attrs.type === 'error');
+    assert.equal(refused.attrs.id, 'chat-1', 'only the chat message is refused');
+    assert.equal(main.sent.filter((s) => s.is('message')).length, 1);
+    assert.equal(sink.messages.length, 0);
   });
 });
 

@@ -7,7 +7,7 @@
  * that domain without its scheme (`sip:bob@example.com` -> `bob\40example.com@sip.gw.example`).
  * A remote XMPP user `alice@example.org` is `xmpp:alice@example.org`.
  */
-import { type Address, isAddress, networkOf } from '@switchboard/protocol';
+import { type Address, isAddress, networkOf, parseAddress } from '@switchboard/protocol';
 import { jid } from '@xmpp/component';
 import type { HostedParties, NetworkConversation } from '../network.js';
 import { TeamJids, teamAddress } from './component-teams.js';
@@ -55,6 +55,11 @@ export function partyOfPuppet(puppet: string, domain: string, hosted: HostedPart
   if (value === null) return null;
   const address = value.includes(':') ? value : hosted.addressOf(value);
   return isAddress(address) ? address : null;
+}
+
+/** Whether a hosted address stands for no one: its id has not the form of one (`web:nobody`), so no party has it. */
+export function isNobodyHosted(address: Address, hosted: HostedParties): boolean {
+  return hosted.isHosted(address) && hosted.addressOf(parseAddress(address)?.id ?? '') !== address;
 }
 
 /** The JID of `address` under its gateway domain: the address without its scheme, escaped. */

@@ -8,6 +8,10 @@
  * With `customers` configured, whoever else writes to the bot is a customer of the network's
  * default team (ClientCustomers, docs/customers.md), and the presence customers share with the bot
  * is the desk's (CustomerPresence).
+ *
+ * The bot answers disco#info (XEP-0030) with what it implements (client-discovery.ts), so that
+ * clients send it chat states, receipt requests and markers. A server's own messages (its MOTD, an
+ * admin's announcement), group chat and headlines are no one's words to the bot: ignored.
  */
 import type { Address } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
@@ -31,13 +35,17 @@ import type {
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import { ClientCustomers } from './client-customers.js';
+import { clientDiscoInfo } from './client-discovery.js';
 import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
 import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, errorReply, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+
+/** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
+const isServerJid = (jid: string) => !jid.split('/')[0]!.includes('@');
 
 type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
 
@@ -65,6 +73,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       send: (stanza) => session.trySend(stanza),
       stored: (messageId, stanzaId) => stanzaIds.set(messageId, stanzaId),
     });
+
+  entity.iqCallee.get(NS.discoInfo, 'query', ({ element }) => clientDiscoInfo(element.attrs.node, { customers: Boolean(customers) }));
 
   const session: XmppSession = new XmppSession(entity, {
     service: config.service,
@@ -115,6 +125,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   async function onMessage(stanza: Element): Promise<void> {
     const { from, id } = stanza.attrs;
     if (!from || reportConfirmations(stanza, sink)) return;
+    // No person wrote it to the bot: nothing to relay, and no refusal to send back (RFC 6121 section 5.2.2).
+    if (isServerJid(from) || isBroadcast(stanza)) return;
     if (customers?.takes(stanza)) return customers.receive(stanza);
     const agent = addressOfJid(from);
     if (!hasContent(stanza)) {

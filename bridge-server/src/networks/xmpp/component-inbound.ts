@@ -3,19 +3,20 @@
  * (`/list`, ...), answered from it. To a party's JID: a bounce or a confirmation of the bridge's own
  * messages, a chat state (XEP-0085), or a message for the core, named by its XEP-0359 origin-id so
  * that a retransmission is stored once, with the files its out-of-band links bring (inbound-files.ts). A message the bridge cannot take gets an XMPP error saying
- * why (RFC 6120 section 8.3), never silence.
+ * why (RFC 6120 section 8.3), never silence. Group chat and headlines are no one's (RFC 6121
+ * section 5.2.2): ignored, never answered.
  */
-import { type Address, parseAddress } from '@switchboard/protocol';
+import type { Address } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
-import { type JidMap, addressOfJid } from './addresses.js';
+import { type JidMap, addressOfJid, isNobodyHosted } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -47,6 +48,8 @@ export class ComponentInbound {
     if (!from || !to) return;
     const toBare = to.split('/')[0]!;
     if (!toBare.includes('@')) return this.command(stanza, from, toBare);
+    // Group chat and headlines are for no party (RFC 6121 section 5.2.2): neither stored nor refused.
+    if (isBroadcast(stanza)) return;
     const party = map.partyOf(to);
     if (reportConfirmations(stanza, sink)) return;
     const content = hasContent(stanza);
@@ -65,7 +68,7 @@ export class ComponentInbound {
    * and headlines are never commands (answering them could loop).
    */
   private async command(stanza: Element, from: string, toBare: string): Promise<void> {
-    if (['error', 'groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal')) return;
+    if (stanza.attrs.type === 'error' || isBroadcast(stanza)) return;
     const text = stanza.getChildText('body');
     if (!text) return;
     const answer = await this.parts.sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
@@ -125,8 +128,7 @@ export class ComponentInbound {
   private refusalFor(party: Address | null): Element {
     const { hosted, map } = this.parts;
     if (party !== null && map.teams.of(party)) return refusal('not-allowed', 'This team takes no messages from this network');
-    if (party === null || (hosted.isHosted(party) && hosted.addressOf(parseAddress(party)?.id ?? '') !== party))
-      return refusal('item-not-found', 'No one has this address');
+    if (party === null || isNobodyHosted(party, hosted)) return refusal('item-not-found', 'No one has this address');
     return hosted.isHosted(party)
       ? refusal('not-allowed', 'This visitor is not in a conversation with you')
       : refusal('not-allowed', 'No conversation joins you and this user');

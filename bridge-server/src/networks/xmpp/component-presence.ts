@@ -3,17 +3,18 @@
  * (gateway-presence.ts); a subscription or probe to a hosted party's JID is answered for it; an
  * agent's own presence, to the main domain, is followed (agents.ts). Outbound: a hosted party's
  * presence is directed presence from its JID (RFC 6121 section 4.6, no subscription needed), and
- * the pairs it was shown to are remembered, so that a first message shows the party online first.
+ * what each XMPP user was last shown is remembered: a first message shows the party online first,
+ * and a probe (section 4.3.2) gets that presence, not one the party no longer has.
  */
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { HostedParties, InboundSink, TeamSubscriptions } from '../network.js';
-import { JidMap, jidOfAddress } from './addresses.js';
+import { JidMap, addressOfJid, isNobodyHosted, jidOfAddress } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import type { ComponentLinks } from './component-links.js';
 import { TeamPresence } from './component-team-presence.js';
-import { GatewayPresence, presenceStanza } from './gateway-presence.js';
+import { GatewayPresence, PresenceMemory, presenceStanza } from './gateway-presence.js';
 
 export interface ComponentPresenceParts {
   map: JidMap;
@@ -33,8 +34,8 @@ export class ComponentPresence {
   private readonly gateway: GatewayPresence;
   /** The teams' JIDs, to customers. */
   readonly teams: TeamPresence;
-  /** Hosted party -> XMPP user pairs whose directed presence is out. */
-  private readonly introduced = new Set<string>();
+  /** What each hosted party last showed each XMPP user (pairs shown offline, or never, are not kept). */
+  private readonly shown = new PresenceMemory();
 
   constructor(private readonly parts: ComponentPresenceParts) {
     const trySend = (stanza: Element) => parts.links.trySend(stanza);
@@ -61,7 +62,7 @@ export class ComponentPresence {
 
   /** The main connection dropped: no agent's or customer's presence is known, and no hosted party is shown any more. */
   mainOffline(): void {
-    this.introduced.clear();
+    this.shown.clear();
     this.agents.onOffline();
     this.teams.offline();
   }
@@ -88,7 +89,7 @@ export class ComponentPresence {
     if (onGateway && toBare.includes('@')) this.gateway.handleVacant(stanza, toBare);
     // An agent adding a hosted party (or a gateway) to its roster: accept.
     else if (type === 'subscribe') links.trySend(xml('presence', { type: 'subscribed', from: to, to: from }));
-    else if (type === 'probe') links.trySend(xml('presence', { from: to, to: from }));
+    else if (type === 'probe') links.trySend(this.probed(party, toBare, from));
     // Agents are followed from the main domain only.
     else if (!onGateway) this.agents.handle(stanza);
   }
@@ -96,18 +97,31 @@ export class ComponentPresence {
   /** Shows `from`'s presence to `to`, an XMPP user it talks with. */
   async share({ from, to, status, text }: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void> {
     const { map, hosted, links } = this.parts;
-    if (hosted.isHosted(from)) await links.send(presenceStanza(map.jidOf(from), jidOfAddress(to), status, text));
-    // Another network's user: remembered for probes, and shown again after a reconnection.
-    else this.gateway.share({ from, to, status, ...(text ? { text } : {}) });
-    if (status === 'offline') this.introduced.delete(`${from} ${to}`);
-    else this.introduced.add(`${from} ${to}`);
+    if (!hosted.isHosted(from)) {
+      // Another network's user: remembered for probes, and shown again after a reconnection.
+      this.gateway.share({ from, to, status, ...(text ? { text } : {}) });
+      return;
+    }
+    await links.send(presenceStanza(map.jidOf(from), jidOfAddress(to), status, text));
+    this.shown.remember({ from, to, status, ...(text ? { text } : {}) });
   }
 
   /** Before a hosted party's first words to `to`: it is there (it just wrote), so it is shown online first. */
   async introduce(from: Address, to: Address): Promise<void> {
-    const pair = `${from} ${to}`;
-    if (!this.parts.hosted.isHosted(from) || this.introduced.has(pair)) return;
+    if (!this.parts.hosted.isHosted(from) || this.shown.get(from, to)) return;
     await this.parts.links.send(xml('presence', { from: this.parts.map.jidOf(from), to: jidOfAddress(to) }));
-    this.introduced.add(pair);
+    this.shown.remember({ from, to, status: 'available' });
+  }
+
+  /**
+   * RFC 6121 section 4.3.2, a probe from `from` to `toBare` (a domain, a hosted party's JID, or one
+   * that stands for no one): the domain is there; a party answers with what `from` was last shown
+   * of it, else unavailable; a JID of no one with `unsubscribed` (its "account does not exist").
+   */
+  private probed(party: Address | null, toBare: string, from: string): Element {
+    if (!toBare.includes('@')) return xml('presence', { from: toBare, to: from });
+    if (party === null || isNobodyHosted(party, this.parts.hosted)) return xml('presence', { type: 'unsubscribed', from: toBare, to: from });
+    const known = this.shown.get(party, addressOfJid(from));
+    return presenceStanza(toBare, from, known?.status ?? 'offline', known?.text);
   }
 }

@@ -44,6 +44,10 @@ export class PresenceMemory {
   all(): IterableIterator<SharedPresence> {
     return this.pairs.values();
   }
+
+  clear(): void {
+    this.pairs.clear();
+  }
 }
 
 /** RFC 6121 section 4.7: a presence stanza from `from` to `to` for a uniform status and its text. */

@@ -70,6 +70,14 @@ export function showOf(status: PresenceStatus): string | null {
   return status === 'away' ? 'away' : status === 'busy' ? 'dnd' : null;
 }
 
+/**
+ * RFC 6121 section 5.2.2: group chat and headlines (news, alerts, a server's announcements) are no
+ * one's words to a party, and are never answered (an answer could loop).
+ */
+export function isBroadcast(stanza: Element): boolean {
+  return ['groupchat', 'headline'].includes(stanza.attrs.type ?? 'normal');
+}
+
 /** XEP-0172: the nickname the sender's client put on a message, if any (as typed: the core cleans it). */
 export function nickOf(stanza: Element): string | undefined {
   return stanza.getChildText('nick', NS.nick) ?? undefined;

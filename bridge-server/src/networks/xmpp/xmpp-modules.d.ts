@@ -31,6 +31,8 @@ declare module '@xmpp/component' {
     reconnect: { stop(): void };
     connect(service: string): Promise<void>;
     open(options: { domain: string }): Promise<void>;
+    /** Connects and opens the stream (resolves once online). */
+    start(): Promise<unknown>;
     stop(): Promise<void>;
     send(element: Element): Promise<void>;
     /** Sends an iq and resolves with the result; rejects with the error answer or after `timeout` ms. */
