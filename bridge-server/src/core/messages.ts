@@ -19,15 +19,13 @@ import type { FanOut } from './fan-out.js';
 import type { FileService } from './files/file-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { SiteAccess } from './site-access.js';
-import type { MessageStatuses } from './statuses.js';
+import { type MessageStatuses, READ_REPORT_LIMIT } from './statuses.js';
 import { checkText } from './text-limit.js';
 import { reopen } from './reopen.js';
 import { toNetworkConversation } from './wire.js';
 
 /** Messages replayed per store query during `sync`. */
 const SYNC_PAGE = 200;
-/** Most read statuses one `read` reports (older ones stay read in the store and in history). */
-const READ_REPORT_LIMIT = 200;
 
 export interface MessagesDeps {
   store: Store;

@@ -9,6 +9,9 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { OutboxItem, StatusChange, Store } from '../store/store.js';
 import type { ClientHub } from './hub.js';
 
+/** Most read statuses one read (`read`, a chat marker) reports; older ones stay read in the store and in history. */
+export const READ_REPORT_LIMIT = 200;
+
 export interface StatusEvent {
   conversationId: string;
   id: string;
@@ -40,22 +43,39 @@ export class MessageStatuses {
 
   /** A recipient's network reports a message delivered, read, or bounced. */
   receipt(input: InboundReceipt): void {
-    void this.store
-      .advanceStatus(input.messageId, input.status)
-      .then((message) => {
-        if (!message) return;
-        const error =
-          input.status === 'failed'
-            ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? "the recipient's server refused the message" } }
-            : {};
-        this.tell(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
-        // A sender on another network hears of it through its own protocol (gateway receipts).
-        const network = this.registry.forAddress(message.from);
-        const status = input.status;
-        if (network?.reportStatus && status !== 'failed') {
-          network.reportStatus({ message, status }).catch((failure: unknown) => this.logger.debug({ err: failure }, 'receipt not passed on'));
-        }
-      })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'receipt not recorded'));
+    void this.record(input).catch((error: unknown) => this.logger.error({ err: error }, 'receipt not recorded'));
+  }
+
+  private async record(input: InboundReceipt): Promise<void> {
+    const { reader } = input;
+    if (input.status === 'read' && reader) {
+      const read = await this.readUpTo(input.messageId, reader);
+      for (const message of read) this.changed(message, input);
+      // A reader who does not take part (a visitor's address it continues on) reads the one message.
+      if (read.length > 0) return;
+    }
+    const message = await this.store.advanceStatus(input.messageId, input.status);
+    if (message) this.changed(message, input);
+  }
+
+  /** The participant `reader`'s messages from others, up to the one named, that became read. */
+  private async readUpTo(messageId: string, reader: Address): Promise<StatusChange[]> {
+    const named = await this.store.getMessage(messageId);
+    if (!named) return [];
+    return this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT);
+  }
+
+  private changed(message: StatusChange, input: InboundReceipt): void {
+    const error =
+      input.status === 'failed'
+        ? { error: { code: input.code ?? ('unavailable' as const), message: input.error ?? "the recipient's server refused the message" } }
+        : {};
+    this.tell(message.from, { conversationId: message.conversationId, id: message.id, status: input.status, ...error });
+    // A sender on another network hears of it through its own protocol (gateway receipts).
+    const network = this.registry.forAddress(message.from);
+    const status = input.status;
+    if (network?.reportStatus && status !== 'failed') {
+      network.reportStatus({ message, status }).catch((failure: unknown) => this.logger.debug({ err: failure }, 'receipt not passed on'));
+    }
   }
 }

@@ -207,6 +207,12 @@ export interface InboundReceipt {
   error?: string;
   /** The contract's code for the failure (default `unavailable`). */
   code?: ErrorCode;
+  /**
+   * For a `read` that covers every earlier message too (XEP-0333 section 6: a chat marker marks
+   * everything up to the message it names): who read. Their conversation's messages from others up
+   * to that one are read as well, as a web party's `read` does.
+   */
+  reader?: Address;
 }
 
 /** What the core says about a conversation when it is opened or changes (for announcements). */

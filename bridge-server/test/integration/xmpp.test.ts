@@ -176,6 +176,22 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'read'), 5000, 'read');
   });
 
+  it('reads every message up to the one a displayed marker names (XEP-0333 section 6)', async () => {
+    const v = await visitor();
+    const statuses = collect(v.socket, 'message:status');
+    const sent: Message[] = [];
+    for (const text of ['first', 'second', 'third'])
+      sent.push((await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: `m-${text}`, text })).message);
+    await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'third');
+    await alice.send(xml('message', { to: v.jid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: sent[2]!.id })));
+    await until(() => sent.every((m) => statuses.some((s) => s.id === m.id && s.status === 'read')), 5000, 'all three read');
+    const { messages } = await call(v.socket, 'history:get', { conversationId: v.conversationId });
+    assert.deepEqual(
+      messages.filter((m) => sent.some((s) => s.id === m.id)).map((m) => m.status),
+      ['read', 'read', 'read'],
+    );
+  });
+
   it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

@@ -1,9 +1,10 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
-import type { ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
+import type { Address, ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { BRIDGE_ID, cleanHops } from '../../util/hops.js';
 import { xmlSafe } from '../../util/text.js';
 import type { InboundSink } from '../network.js';
+import { addressOfJid } from './addresses.js';
 
 export { xmlSafe };
 
@@ -147,6 +148,11 @@ export function errorReply(stanza: Element, error: unknown, attrs: Record<string
   );
 }
 
+/** The sender of a stanza, as the reader of the messages its marker covers. */
+function readerOf({ attrs: { from } }: Element): { reader?: Address } {
+  return typeof from === 'string' && from !== '' ? { reader: addressOfJid(from) } : {};
+}
+
 /**
  * What a message stanza says about the bridge's own messages: a bounce (type error, named by our
  * id) fails it; XEP-0184 `received` and XEP-0333 `displayed` confirm it. True for a bounce, which
@@ -160,6 +166,7 @@ export function reportConfirmations(stanza: Element, sink: InboundSink): boolean
   }
   const { delivered, read } = confirmationsOf(stanza);
   if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
-  if (read) sink.receipt({ messageId: read, status: 'read' });
+  // XEP-0333 section 6: a marker covers every message up to the one it names, for its sender.
+  if (read) sink.receipt({ messageId: read, status: 'read', ...readerOf(stanza) });
   return false;
 }
