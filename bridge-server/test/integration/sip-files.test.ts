@@ -1,7 +1,8 @@
 // Files on SIP against a real Kamailio (docs/networks/sip.md, "Files"): a visitor's file reaches the
 // agent as a link line that fetches the same bytes; a picture a phone sends as a MESSAGE body (over
-// TCP, relayed to the bridge in a binary WebSocket frame) lands as the message's file; a body the
-// bridge cannot read is refused, saying why.
+// TCP, relayed to the bridge in a binary WebSocket frame) lands as the message's file; a text/html
+// body (Jitsi, Lync) is text, a windows-1252 one is read in its charset; a body the bridge cannot
+// read is refused, saying why.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -79,6 +80,27 @@ describe('files on SIP against a real Kamailio', () => {
     const [file] = (await arrived).attachments ?? [];
     assert.equal(file?.name, 'file.png', 'no name given: "file", with the extension of the type found');
     assert.deepEqual(await download(desk.t, v.session.token, file.id), picture);
+  });
+
+  it('takes a text/html body as the text it shows, not as a file', async () => {
+    const v = await visitor('Hal');
+    const arrived = next(v.socket, 'message', (m) => m.from === desk.ALICE);
+    const html = '<html><body><FONT FACE="Segoe UI">Yes, <B>3000 mm</B> &amp; taped seams.</FONT></body></html>';
+    const answer = await fromAlicesPhone(v.uri, 'text/html; charset=UTF-8', Buffer.from(html));
+    assert.equal(answer.statusCode, 200, `${answer.statusCode} ${answer.reasonPhrase} ${answer.headers.get('warning') ?? ''}`);
+    const message = await arrived;
+    assert.equal(message.text, 'Yes, 3000 mm & taped seams.');
+    assert.deepEqual(message.attachments ?? [], []);
+  });
+
+  it('reads a text/plain body in its charset (windows-1252, not UTF-8: relayed in a binary frame)', async () => {
+    const v = await visitor('Ida');
+    const arrived = next(v.socket, 'message', (m) => m.from === desk.ALICE);
+    // "Café: €12 – “ok”" in windows-1252.
+    const body = Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x3a, 0x20, 0x80, 0x31, 0x32, 0x20, 0x96, 0x20, 0x93, 0x6f, 0x6b, 0x94]);
+    const answer = await fromAlicesPhone(v.uri, 'text/plain; charset=windows-1252', body);
+    assert.equal(answer.statusCode, 200, `${answer.statusCode} ${answer.reasonPhrase} ${answer.headers.get('warning') ?? ''}`);
+    assert.equal((await arrived).text, 'Café: €12 \u2013 \u201cok\u201d');
   });
 
   it('refuses a body the bridge cannot read with 415 and the reason', async () => {

@@ -190,6 +190,19 @@ describe("the IRC bot's presence follower", () => {
     );
     assert.equal(agents.isAbsent('alice'), false);
   });
+
+  it('reports an away message without its formatting codes, from away-notify and from WHOIS', () => {
+    const { follower, agents, reported, server } = network(10);
+    follower.onOnline();
+    agents.watch([addressOf('alice')]);
+    server('users online', { nicks: ['alice'] });
+    server('away', { nick: 'alice', message: '\x0304,01In\x0f a \x02meeting\x02' });
+    server('whois', { nick: 'alice', away: '\x1dAt\x1d lunch' });
+    assert.deepEqual(
+      reported.map(({ status, text }) => (text ? `${status}: ${text}` : status)),
+      ['available', 'away: In a meeting', 'away: At lunch'],
+    );
+  });
 });
 
 describe("which IRC customers' presence is followed", () => {

@@ -16,6 +16,7 @@ import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
 import type { IrcCustomers } from './customers.js';
 import { type CtcpRequest, DccRefusals, dccOfferedFile, dccRefusal } from './files.js';
+import { stripFormatting } from './formatting.js';
 import type { SupportChannel } from './support-channel.js';
 
 export interface IrcInboundOptions {
@@ -74,7 +75,10 @@ export class IrcInbound {
     if (connections.isOurs(event.nick)) return; // our own puppets and bot never speak for agents
     const from = addresses.addressOf(event.nick);
     const remoteId = remoteIdOf(from, event.tags?.msgid);
-    const text = action ? `/me ${event.message}` : event.message;
+    // Formatting codes mean nothing elsewhere (U+FFFD on XMPP, stray digits in mail): the words only.
+    const words = stripFormatting(event.message);
+    if (words === '') return; // only codes (a client toggling bold): nothing was written
+    const text = action ? `/me ${words}` : words;
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
     if (customers && toBot && !sink.isAgent(from)) {

@@ -16,6 +16,7 @@ import type { Address } from '@switchboard/protocol';
 import { type FollowedPresence, WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import type { IrcConnection } from './connection.js';
+import { stripFormatting } from './formatting.js';
 
 /** IRC lines stay short: ISON and MONITOR take the nicks in batches. */
 const NICKS_PER_LINE = 20;
@@ -271,7 +272,8 @@ export class IrcPresenceFollower {
       const before = list.presenceOf(address);
       const wasAway = before?.status === 'away';
       const isAway = online && (away ?? wasAway);
-      const message = text ?? (wasAway ? before?.text : undefined);
+      // An away message may be coloured as any line is: its words only (formatting.ts).
+      const message = text !== undefined ? stripFormatting(text) : wasAway ? before?.text : undefined;
       list.reportChange(address, isAway ? { status: 'away', ...(message ? { text: message } : {}) } : { status: online ? 'available' : 'offline' });
       if (online) options.onSeen?.(nick);
     }

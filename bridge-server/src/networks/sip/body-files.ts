@@ -6,8 +6,10 @@
  * the content instead of trusting the other.
  */
 import { simpleParser } from 'mailparser';
+import { htmlToText } from '../email/mail-text.js';
 import type { InboundFile } from '../network.js';
 import { oneLine } from '../../util/text.js';
+import { isTextBody } from './body-text.js';
 
 /** A body and the headers that describe it (of the MESSAGE, or of its CPIM wrapper). */
 export interface FileBody {
@@ -29,19 +31,21 @@ const UNNAMED = 'file';
 
 /**
  * Whether a body of this media type (lowercased, no parameters) is files for the conversation:
- * pictures, sound, video, documents, or a multipart body. Not the documents of SIP itself (a
- * session description, XML bodies such as presence or RCS file-transfer descriptors, message/*).
+ * pictures, sound, video, documents (`text/*` other than the text types of body-text.ts), or a
+ * multipart body. Not the documents of SIP itself (a session description, XML bodies such as
+ * presence or RCS file-transfer descriptors, message/*).
  */
 export function carriesFiles(type: string): boolean {
   if (/^(image|audio|video|font|model)\//.test(type) || type.startsWith('multipart/')) return true;
-  if (type.startsWith('text/')) return type !== 'text/plain';
+  if (type.startsWith('text/')) return !isTextBody(type);
   return type.startsWith('application/') && type !== 'application/sdp' && !type.endsWith('+xml');
 }
 
 /**
  * The text and files of a body that `carriesFiles`. A single part is one file, named by its
  * Content-Disposition `filename` (or the Content-Type's `name`), else `file`; a multipart body
- * gives its text parts as text and its other parts as files.
+ * gives its text parts as text (its HTML made plain text when it has no plain text part) and its
+ * other parts as files.
  */
 export async function readFileBody({ contentType, disposition, body }: FileBody): Promise<BodyContent> {
   const type = oneLine(contentType).trim();
@@ -55,8 +59,10 @@ export async function readFileBody({ contentType, disposition, body }: FileBody)
     skipImageLinks: true,
     skipTextLinks: true,
   });
+  // mailparser keeps a text/html part apart from the text parts (`html`), not as a file.
+  const text = parsed.text ?? (typeof parsed.html === 'string' ? htmlToText(parsed.html) : '');
   return {
-    text: multipart ? (parsed.text ?? '').trim() : '',
+    text: multipart ? text.trim() : '',
     files: parsed.attachments.map((attachment) => ({
       name: attachment.filename?.trim() || UNNAMED,
       ...(attachment.contentType ? { declaredType: attachment.contentType } : {}),

@@ -1,11 +1,11 @@
 /**
  * MESSAGE requests to the bridge (RFC 3428), each answered with a final response that says what
  * became of it (docs/networks/sip.md, "Incoming MESSAGEs are answered"). To the bridge's own URI:
- * an agent's command. To a party's URI under the visitor domain: text for the core (unwrapped from
- * CPIM, RFC 3862, when it came so), a file or a multipart body of text and files (body-files.ts),
- * isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's own messages. To a team's URI:
- * the same from a customer, for their conversation with the team (docs/customers.md). Text
- * travels only in bodies.
+ * an agent's command. To a party's URI under the visitor domain: text for the core (plain or HTML,
+ * body-text.ts; unwrapped from CPIM, RFC 3862, when it came so), a file or a multipart body of text
+ * and files (body-files.ts), isComposing (RFC 3994) or an IMDN (RFC 5438) about the bridge's own
+ * messages. To a team's URI: the same from a customer, for their conversation with the team
+ * (docs/customers.md). Text travels only in bodies.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { type HostedParties, type InboundFile, type InboundSink, type InboundTea
 import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import { carriesFiles, readFileBody } from './body-files.js';
+import { isTextBody, readTextBody } from './body-text.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
 import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
 import type { RawBodies } from './raw-bodies.js';
@@ -46,7 +47,7 @@ const refusal = (reasonPhrase: string, why: string, agentHost: string): Answer =
 });
 
 /** The bodies a MESSAGE to a party may have (RFC 3261 section 20.1, in a 415). */
-const ACCEPTED = `text/plain, ${CONTENT_TYPES.cpim}, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, multipart/mixed, image/*, audio/*, video/*, application/pdf, application/octet-stream`;
+const ACCEPTED = `text/plain, text/html, ${CONTENT_TYPES.cpim}, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, multipart/mixed, image/*, audio/*, video/*, application/pdf, application/octet-stream`;
 
 /** A body's media type, lowercased, without parameters (`text/plain;charset=UTF-8` -> `text/plain`). */
 const mediaType = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
@@ -168,7 +169,8 @@ export class IncomingMessages {
         return message.accept();
       }
       case 'text/plain':
-        return this.store(message, from, party, { text: content.body, imdn: content.imdn }, teamUri);
+      case 'text/html':
+        return this.store(message, from, party, { text: readTextBody(content), imdn: content.imdn }, teamUri);
       default:
         return this.storeFiles(message, from, party, content, teamUri);
     }
@@ -281,13 +283,18 @@ export class IncomingMessages {
     };
   }
 
-  /** A text to the bridge's URI: an agent command, answered from that URI. */
+  /** A text (plain or HTML) to the bridge's URI: an agent command, answered from that URI. */
   private async command(message: IncomingMessage): Promise<void> {
     const { request } = message;
+    // Taken now, before anything waits, as for a party: the body's bytes, if it came in a binary frame.
+    const raw = this.parts.rawBodies?.take(request.callId, request.cseq);
     await message.accept(); // typing or receipts for the bridge itself: nothing to do
-    if (mediaType(request.getHeader('Content-Type') ?? CONTENT_TYPES.text) !== 'text/plain') return;
+    const contentType = request.getHeader('Content-Type') ?? CONTENT_TYPES.text;
+    const type = mediaType(contentType);
+    if (!isTextBody(type)) return;
+    const text = readTextBody({ type, contentType, bytes: raw ?? Buffer.from(request.body, 'utf8') });
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
-    const answer = await this.parts.sink.command({ from, text: commandOrHelp(request.body) });
+    const answer = await this.parts.sink.command({ from, text: commandOrHelp(text) });
     await this.parts.messenger.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), body: answer, contentType: CONTENT_TYPES.text });
   }
 }
