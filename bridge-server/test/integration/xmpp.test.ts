@@ -204,6 +204,21 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal(received.filter((m) => m.text === 'only once').length, 1);
   });
 
+  it('without an origin-id, drops a copy under the same stanza id but keeps other words under a reused one (XEP-0359 section 5)', async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    // A client that counts its ids from 1 at each start: `1` again, later, is another message.
+    const chat = (text: string) => xml('message', { type: 'chat', to: v.jid, id: 'counted-1' }, xml('body', {}, text));
+    await alice.send(chat('before a restart'));
+    await alice.send(chat('before a restart'));
+    await alice.send(chat('after a restart'));
+    await until(() => received.some((m) => m.text === 'after a restart'), 5000, 'the message under a reused id');
+    assert.deepEqual(
+      received.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.text),
+      ['before a restart', 'after a restart'],
+    );
+  });
+
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

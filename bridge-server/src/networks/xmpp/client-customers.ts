@@ -18,7 +18,7 @@ import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
-import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, nickOf, refusal, retransmissionKey, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -79,7 +79,7 @@ export class ClientCustomers {
     if (isHelp(body)) return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const remoteId = remoteIdOf(customer, originId);
+    const remoteId = remoteIdOf(customer, retransmissionKey(stanza));
     const nick = nickOf(stanza);
     const { text, files } = this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
     const stored = await sink.message({

@@ -42,7 +42,7 @@ import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, retransmissionKey, xmlSafe } from './stanzas.js';
 
 /** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
 const isServerJid = (jid: string) => !jid.split('/')[0]!.includes('@');
@@ -142,7 +142,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const { text, files: linked } = await inboundFiles.read(stanza);
-    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: remoteIdOf(agent, originId) });
+    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: remoteIdOf(agent, retransmissionKey(stanza)) });
     if ('refusal' in outcome) {
       reply(from, outcome.refusal);
       return;

@@ -10,13 +10,13 @@ import type { Address } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { SerialQueues } from '../../util/serial.js';
-import { commandOrHelp } from '../kit/inbound.js';
+import { commandOrHelp, remoteIdOf } from '../kit/inbound.js';
 import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type JidMap, addressOfJid, isNobodyHosted } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, retransmissionKey, xmlSafe } from './stanzas.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -82,6 +82,7 @@ export class ComponentInbound {
     const sender = addressOfJid(from);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
+    const remoteId = remoteIdOf(sender, retransmissionKey(stanza));
     const via = hopsOf(stanza);
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
     const team = this.addressedTeam(party);
@@ -94,7 +95,7 @@ export class ComponentInbound {
       to: party,
       text,
       ...(files.length > 0 ? { files } : {}),
-      ...(originId ? { remoteId: `${sender}/${originId}` } : {}),
+      ...(remoteId ? { remoteId } : {}),
       ...(via.length > 0 ? { via } : {}),
       ...(team ? { team } : {}),
       ...(nick !== undefined ? { fromName: nick } : {}),

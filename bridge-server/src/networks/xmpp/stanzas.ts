@@ -1,4 +1,5 @@
 /** Namespaces and small stanza helpers shared by both XMPP modes (specs cited beside each). */
+import { createHash } from 'node:crypto';
 import type { Address, ErrorCode, PresenceStatus, TypingState } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { BRIDGE_ID, cleanHops } from '../../util/hops.js';
@@ -146,6 +147,21 @@ export function errorReply(stanza: Element, error: unknown, attrs: Record<string
     { type: 'error', ...attrs },
     xml('error', { type }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text))),
   );
+}
+
+/**
+ * What a retransmission of a message shares with it, to store it once: its XEP-0359 origin-id,
+ * stable by that spec; else its stanza id, which section 5 does not promise unique (a client may
+ * count from 1 at each start), so with a digest of its words and link: the same id with other words
+ * is another message, never dropped as a copy.
+ */
+export function retransmissionKey(stanza: Element): string | undefined {
+  const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id;
+  if (originId) return originId;
+  const { id } = stanza.attrs;
+  if (!id) return undefined;
+  const said = [stanza.getChildText('body') ?? '', stanza.getChild('x', NS.oob)?.getChildText('url') ?? ''].join('\n');
+  return `${id}#${createHash('sha256').update(said).digest('hex').slice(0, 16)}`;
 }
 
 /** The sender of a stanza, as the reader of the messages its marker covers. */
