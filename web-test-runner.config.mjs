@@ -65,7 +65,7 @@ function bridgePlugin() {
       await bridge?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
-    serve(context) {
+    async serve(context) {
       const agent = { userId: 'agent', name: 'Agent', role: 'agent', hash: identityHash(SECRET, 'agent', 'agent') };
       // The console's identity sign-in: what a site's backend answers its signed-in agent, and a
       // console session offering that way only (console/test/browser/panels.test.ts).
@@ -75,6 +75,12 @@ function bridgePlugin() {
           body: JSON.stringify({ signedIn: false, csrfToken: 'unused', methods: ['identity'], identityUrl: '/__console/identity' }),
           type: 'application/json',
         };
+      // A subject as the email network keeps it from a customer's first mail (console/test/browser/conversation.test.ts).
+      if (context.path === '/__bridge/subject') {
+        const { conversation, subject } = Object.fromEntries(new URL(context.url, 'http://page').searchParams);
+        await bridge.store.setConversationSubject(conversation, subject);
+        return { body: '{}', type: 'application/json' };
+      }
       if (context.path !== '/__bridge') return undefined;
       // What a website's backend hands its logged-in user for the widget's identify().
       const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };

@@ -381,6 +381,8 @@ export class ConversationView extends ConsoleElement {
         <button type="button" class="claim" ?disabled=${closed || assignee === self} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
+        ${this.conversation?.rating ? html`<span class="muted rating">${t.rated(this.conversation.rating)}</span>` : nothing}
+        ${this.conversation?.subject ? html`<p class="subject"><span class="visually-hidden">${t.subject}: </span>${this.conversation.subject}</p>` : nothing}
       </div>
       ${
         networkOf(address) === 'web' && !closed

@@ -188,6 +188,7 @@ export class InboxList extends ConsoleElement {
           ><span aria-hidden="true">${networkIcon(customer.network)}</span> ${t.networkName(customer.network)} · ${withoutScheme(customer.address)}</span
         >
         <span class="waiting muted">${this.waited(item.waitingSince)}</span>
+        ${item.subject ? html`<span class="subject"><span class="visually-hidden">${t.subject}: </span>${item.subject}</span>` : nothing}
         <span class="last">${lastMessage ? lastMessage.text || t.attachments(lastMessage.attachments ?? 0) : ''}</span>
       </button>
     </li>`;

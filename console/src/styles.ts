@@ -160,6 +160,17 @@ const sheet = css`
     border-color: var(--accent);
     box-shadow: inset 3px 0 0 var(--accent);
   }
+  .items .subject {
+    grid-column: 1 / -1;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .conversation-head .subject {
+    flex-basis: 100%;
+    margin: 0;
+    font-weight: 600;
+  }
   .items .last {
     grid-column: 1 / -1;
     overflow: hidden;

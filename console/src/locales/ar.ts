@@ -75,6 +75,8 @@ export const ar: Catalogue = {
   closedNotesOnly: 'الردود معطلة؛ لا يزال بالإمكان كتابة ملاحظات خاصة.',
   assignedTo: (who) => `مسندة إلى ${who}`,
   unassigned: 'غير مسندة',
+  subject: 'الموضوع',
+  rated: (n) => `التقييم: ${n} من 5`,
   inviteOn: 'ادعُ الزائر إلى المتابعة عبر',
   invite: 'ادعُ',
   invited: (network) => `أُرسلت الدعوة إلى المتابعة عبر ${network}.`,

@@ -75,6 +75,8 @@ export const en = {
   closedNotesOnly: 'Replies are off; private notes can still be written.',
   assignedTo: (who: string) => `Assigned to ${who}`,
   unassigned: 'Unassigned',
+  subject: 'Subject',
+  rated: (n: number) => `Rated ${n} out of 5`,
   inviteOn: 'Invite the visitor to continue on',
   invite: 'Invite',
   invited: (network: string) => `Invitation to continue on ${network} sent.`,

@@ -75,6 +75,8 @@ export const fr: Catalogue = {
   closedNotesOnly: 'Les réponses sont désactivées ; les notes privées restent possibles.',
   assignedTo: (who) => `Attribuée à ${who}`,
   unassigned: 'Non attribuée',
+  subject: 'Objet',
+  rated: (n) => `Note : ${n} sur 5`,
   inviteOn: 'Inviter le visiteur à continuer sur',
   invite: 'Inviter',
   invited: (network) => `Invitation à continuer sur ${network} envoyée.`,

@@ -161,6 +161,22 @@ describe('the console: a conversation', () => {
     expect(atVisitor).to.not.include('Here is the log');
   });
 
+  it("shows a conversation's subject in the list and its head, and the visitor's rating once given", async () => {
+    const { client: customer, conversationId } = await visitor('About my order');
+    await fetch(`/__bridge/subject?conversation=${conversationId}&subject=${encodeURIComponent('Order #1234 arrived damaged')}`);
+    const element = await consoleFor();
+    $<HTMLButtonElement>(element, 'sb-inbox [data-view="open"]')!.click();
+    const item = () => $(element, `sb-inbox [data-conversation="${conversationId}"]`);
+    await until(() => item(), 'the conversation in All open');
+    expect(item()!.querySelector('.subject')?.textContent).to.equal('Subject: Order #1234 arrived damaged');
+    await openConversation(element, conversationId, 'About my order');
+    expect($(element, '.conversation-head .subject')?.textContent).to.equal('Subject: Order #1234 arrived damaged');
+    await customer.closeConversation(conversationId);
+    await customer.rateConversation(conversationId, 4);
+    await until(() => $(element, '.conversation-head .rating')?.textContent === 'Rated 4 out of 5', 'the rating shown');
+    await expect(element).to.be.accessible();
+  });
+
   it("sends files the visitor gets, and lists the visitor's files to open", async () => {
     const { client: customer, conversationId } = await visitor('Here is my receipt');
     const receipt = await customer.uploadFile(conversationId, new File(['total: 42'], 'receipt.txt', { type: 'text/plain' }));
