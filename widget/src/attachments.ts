@@ -116,7 +116,7 @@ export class Attachments {
                             aria-valuemin="0"
                             aria-valuemax="100"
                             aria-valuenow=${entry.percent}
-                            style="--sb-progress:${entry.percent}%"
+                            .style=${/* CSSOM, which a page's CSP allows (a style attribute it may refuse) */ `--sb-progress:${entry.percent}%`}
                           ></span>`
                     }
                     <button

@@ -90,6 +90,26 @@ function addScript(name: string, ordered: boolean, failed?: () => void): void {
   document.head.append(chunk);
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+/**
+ * The placeholder's style as a constructed style sheet, which a page's Content-Security-Policy
+ * without `'unsafe-inline'` styles allows (a `<style>` element it blocks); the element where the
+ * browser has none. Its markup is built node by node: no HTML string, which pages enforcing
+ * Trusted Types refuse.
+ */
+function adoptStyle(root: ShadowRoot): void {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLE);
+    root.adoptedStyleSheets = [sheet];
+  } catch {
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    root.append(style);
+  }
+}
+
 function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButtonElement } {
   const host = document.createElement('div');
   const root = host.attachShadow({ mode: 'open' });
@@ -102,8 +122,18 @@ function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButton
     host.style.setProperty('--switchboard-accent', color);
     host.style.setProperty('--switchboard-on-accent', readableOn(color));
   }
-  root.innerHTML = `<style>${STYLE}</style><button type="button" part="launcher"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>`;
-  const button = root.querySelector('button')!;
+  adoptStyle(root);
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.setAttribute('part', 'launcher');
+  const icon = document.createElementNS(SVG, 'svg');
+  icon.setAttribute('viewBox', '0 0 24 24');
+  icon.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z');
+  icon.append(path);
+  button.append(icon);
+  root.append(button);
   button.setAttribute('aria-label', OPEN_CHAT[languageOf(chat)] ?? OPEN_CHAT.en!);
   button.setAttribute('aria-expanded', 'false');
   // Light DOM of the not-yet-defined element: once the chat renders into its own shadow root,
