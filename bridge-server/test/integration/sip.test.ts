@@ -238,7 +238,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     );
   });
 
-  it('sends the hostile corpus as exactly one MESSAGE each, body intact, with the headers of a plain message and no other', async (context) => {
+  it('sends the hostile corpus body intact, with the headers of a plain message and no other: one MESSAGE a text, the long one as several within 1300 bytes', async (context) => {
     const v = await visitor('Fuzz');
     const headerNames = (m: (typeof alice.inbox)[number]) =>
       m.request
@@ -251,29 +251,45 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await sendText(v, 'plain');
     const plain = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body === 'plain');
     const expectedHeaders = headerNames(plain);
+    // The desk's introduction of the visitor may come from its URI too, at any time.
+    const introduction = `#${v.conversationId.slice(-5).toLowerCase()} `;
+    const fromVisitorSince = (before: number) =>
+      alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri && !m.request.body.startsWith(introduction));
+    let messages = 0;
     for (const [i, text] of HOSTILE_TEXTS.entries()) {
       const body = `hostile-${i}: ${text}`;
       const before = alice.inbox.length;
       await sendText(v, body);
-      const got = await alice.next((m) => m.request.from.uri.toString() === v.uri && m.request.body.startsWith(`hostile-${i}: `));
-      assert.equal(got.request.body, body, `body #${i}`);
-      assert.deepEqual(headerNames(got), expectedHeaders, `headers of #${i}`);
-      assert.equal(
-        got.request.getHeaders('Via').some((via) => via.includes('evil')),
-        false,
+      // A text longer than a MESSAGE may be (RFC 3428 section 8) comes as several, in order (docs/networks/sip.md, "Long texts").
+      await until(
+        () =>
+          fromVisitorSince(before)
+            .map((m) => m.request.body)
+            .join('').length >= body.length,
+        10_000,
+        `text #${i}`,
       );
-      assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
-      assert.equal(alice.inbox.slice(before).filter((m) => m.request.from.uri.toString() === v.uri).length, 1, `one MESSAGE for #${i}`);
+      const got = fromVisitorSince(before);
+      assert.equal(got.map((m) => m.request.body).join(''), body, `body #${i}`);
+      assert.equal(got.length > 1, Buffer.byteLength(body) > 1300, `MESSAGEs for #${i}: ${got.length}`);
+      messages += got.length;
+      for (const part of got) {
+        assert.deepEqual(headerNames(part), expectedHeaders, `headers of #${i}`);
+        assert.equal(
+          part.request.getHeaders('Via').some((via) => via.includes('evil')),
+          false,
+        );
+        assert.equal(part.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
+        assert.ok(Buffer.byteLength(part.request.data) <= 1300, `#${i}: a request of ${Buffer.byteLength(part.request.data)} bytes`);
+      }
     }
-    const fromVisitor = alice.inbox.filter((m) => m.request.from.uri.toString() === v.uri);
-    const relayed = fromVisitor.filter((m) => m.request.body === 'plain' || /^hostile-\d+: /.test(m.request.body));
-    assert.equal(relayed.length, HOSTILE_TEXTS.length + 1, 'nothing beyond one MESSAGE a text');
-    assert.ok(fromVisitor.length - relayed.length <= 1, "beside them, only the desk's introduction of the visitor");
+    const relayed = fromVisitorSince(0);
+    assert.equal(relayed.length, messages + 1, 'nothing beyond the texts and "plain"');
     assert.equal(
       alice.inbox.some((m) => m.request.method !== 'MESSAGE'),
       false,
     );
-    context.diagnostic(`sip hostile corpus: sent ${HOSTILE_TEXTS.length}, MESSAGEs ${HOSTILE_TEXTS.length}`);
+    context.diagnostic(`sip hostile corpus: sent ${HOSTILE_TEXTS.length}, MESSAGEs ${messages}`);
   });
 
   it("counts the messages and bytes that cross between the web and SIP, per day, for the site's API key", async () => {

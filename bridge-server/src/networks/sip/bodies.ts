@@ -104,15 +104,18 @@ export interface Cpim {
   body: string;
 }
 
-/** A CPIM message wrapping a text body, asking for delivery and display notifications. */
-export function cpimWithImdn(input: { from: string; to: string; messageId: string; text: string; date: Date }): string {
+/**
+ * A CPIM message wrapping a text body, asking for delivery and display notifications unless
+ * `notify` is false (a long text's parts but its last, docs/networks/sip.md "Long texts").
+ */
+export function cpimWithImdn(input: { from: string; to: string; messageId: string; text: string; date: Date; notify?: boolean }): string {
   return [
     `From: <${input.from}>`,
     `To: <${input.to}>`,
     `DateTime: ${input.date.toISOString()}`,
     'NS: imdn <urn:ietf:params:imdn>',
     `imdn.Message-ID: ${input.messageId}`,
-    'imdn.Disposition-Notification: positive-delivery, display',
+    ...(input.notify === false ? [] : ['imdn.Disposition-Notification: positive-delivery, display']),
     '',
     `Content-Type: ${CONTENT_TYPES.text}`,
     '',

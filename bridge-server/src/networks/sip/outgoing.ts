@@ -9,6 +9,7 @@ import { Messager, UserAgent } from 'sip.js';
 import { cleanHops } from '../../util/hops.js';
 import { NetworkError } from '../network.js';
 import { type VisitorDomain, quotedDisplayName } from './addresses.js';
+import { type Frame, PLACEHOLDER_BODY, frameOf } from './request-size.js';
 import type { SipSession } from './session.js';
 
 /** The gateway hop marker (docs/gateway.md): an extension header (RFC 3261 section 7.3, no `X-` per RFC 6648). */
@@ -54,17 +55,10 @@ export class SipMessenger {
   /** Sends one MESSAGE; resolves on a 2xx. */
   send(input: OutgoingMessage): Promise<void> {
     this.session.assertOnline();
-    const target = UserAgent.makeURI(input.to);
-    const fromUri = UserAgent.makeURI(input.from === BRIDGE ? this.domain.bridgeUri : this.domain.uriOf(input.from));
-    if (!target || !fromUri) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
-    const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
-    const hops = cleanHops(input.via ?? []);
+    const request = this.prepared(input);
+    if (!request) return Promise.reject(new NetworkError(`not a SIP URI: ${input.to}`, false, 'bad_request'));
     return new Promise<void>((resolve, reject) => {
-      const extraHeaders = hops.length > 0 ? [`${HOPS_HEADER}: ${hops.join(', ')}`] : [];
-      new Messager(this.session.ua, target, input.body, input.contentType, {
-        extraHeaders,
-        params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) },
-      })
+      new Messager(this.session.ua, request.target, input.body, input.contentType, { extraHeaders: request.extraHeaders, params: request.params })
         .message({
           requestDelegate: {
             onAccept: () => resolve(),
@@ -73,5 +67,38 @@ export class SipMessenger {
         })
         .catch((error: unknown) => reject(new NetworkError((error as Error).message, true)));
     });
+  }
+
+  /**
+   * The bytes the MESSAGE `input` would take besides its body (request-size.ts), measured on the
+   * request SIP.js builds for it, the very one `send` builds; undefined when `to` is no SIP URI.
+   */
+  frame(input: Omit<OutgoingMessage, 'body'>): Frame | undefined {
+    const request = this.prepared(input);
+    if (!request) return undefined;
+    const { ua } = this.session;
+    const body = { contentDisposition: 'render', contentType: input.contentType, content: PLACEHOLDER_BODY };
+    const written = ua.userAgentCore.makeOutgoingRequestMessage(
+      'MESSAGE',
+      request.target,
+      request.fromUri,
+      request.target,
+      request.params,
+      request.extraHeaders,
+      body,
+    );
+    const { viaHost, authorizationUsername, uri } = ua.configuration;
+    return frameOf(written, { viaHost, username: authorizationUsername || uri.user || '', realm: uri.host });
+  }
+
+  /** What SIP.js is given for a MESSAGE: its target, From and extra headers. */
+  private prepared(input: Omit<OutgoingMessage, 'body'>) {
+    const target = UserAgent.makeURI(input.to);
+    const fromUri = UserAgent.makeURI(input.from === BRIDGE ? this.domain.bridgeUri : this.domain.uriOf(input.from));
+    if (!target || !fromUri) return undefined;
+    const displayName = input.fromName ? quotedDisplayName(input.fromName) : '';
+    const hops = cleanHops(input.via ?? []);
+    const extraHeaders = hops.length > 0 ? [`${HOPS_HEADER}: ${hops.join(', ')}`] : [];
+    return { target, fromUri, extraHeaders, params: { fromUri, ...(displayName ? { fromDisplayName: displayName } : {}) } };
   }
 }

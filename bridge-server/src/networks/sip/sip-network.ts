@@ -10,7 +10,7 @@
  * The network is made of parts, each with one job and its own state:
  * - SipSession: the user agent, its registration and reconnection;
  * - VisitorDomain: the URIs the bridge presents (addresses.ts), the teams' among them (team-uris.ts);
- * - SipMessenger: MESSAGEs out; IncomingMessages: MESSAGEs in;
+ * - SipMessenger: MESSAGEs out, SipTexts: texts out as MESSAGEs (several for a long one); IncomingMessages: MESSAGEs in;
  * - ImdnNotifications: the disposition notifications SIP senders asked for;
  * - VisitorPresence: PUBLISH of the presence of the parties the bridge shows;
  * - SipAgentPresence: SUBSCRIBE to agents' presence (agents.ts);
@@ -35,7 +35,7 @@ import {
 } from '../network.js';
 import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
-import { CONTENT_TYPES, cpimWithImdn, isComposingBody } from './bodies.js';
+import { CONTENT_TYPES, isComposingBody } from './bodies.js';
 import type { SipNetworkConfig } from './config.js';
 import { SipCustomerPresence } from './customer-presence.js';
 import { sipIdentities } from './identity.js';
@@ -46,6 +46,7 @@ import { PresenceSubscriptions } from './presence-subscription.js';
 import { RawBodies } from './raw-bodies.js';
 import { SipSession } from './session.js';
 import { TeamUris } from './team-uris.js';
+import { SipTexts, cpimParts } from './text-messages.js';
 import { VisitorPresence } from './visitor-presence.js';
 
 export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
@@ -98,6 +99,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
   });
   const visitors = new VisitorPresence(session, domain, logger);
   const messenger = new SipMessenger(session, domain);
+  const texts = new SipTexts(messenger);
   const imdn = new ImdnNotifications(messenger, domain, hosted, logger);
   const incoming = new IncomingMessages({
     sink,
@@ -135,14 +137,15 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       const name = fromName ?? team?.name;
       // Files as link lines after the text, each link signed for the recipient (text/plain carries no file).
       const text = textWithFileLinks(message.text, message.attachments, files, to);
-      const body = config.imdn ? cpimWithImdn({ from: domain.uriOf(from), to: target, messageId: message.id, text, date: new Date(message.sentAt) }) : text;
-      await messenger.send({
+      // A long text goes as several MESSAGEs (text-messages.ts): `sent` once every one was accepted.
+      await texts.send({
         from,
         ...(name ? { fromName: name } : {}),
         ...(via ? { via } : {}),
         to: target,
-        body,
-        contentType: config.imdn ? CONTENT_TYPES.cpim : CONTENT_TYPES.text,
+        text,
+        ...(config.imdn ? { wrap: cpimParts({ from: domain.uriOf(from), to: target, messageId: message.id, date: new Date(message.sentAt) }) } : {}),
+        key: `${message.id} ${to}`,
       });
       return { remoteId: message.id, status: 'sent' };
     },
@@ -171,14 +174,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       // From the visitor's URI when it is about a conversation (the agent's chat with it), under the
       // visitor's display name as its messages are; else from the bridge's.
       const fromName = about ? about.visitorName : 'Switchboard';
-      if (target)
-        await messenger.send({
-          from: about ? about.visitor : BRIDGE,
-          ...(fromName ? { fromName } : {}),
-          to: target,
-          body: text,
-          contentType: CONTENT_TYPES.text,
-        });
+      if (target) await texts.send({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, text });
     },
   };
 }
