@@ -3,7 +3,6 @@
 // hour. The polling path runs against a real ngircd in integration/irc-customer-presence.test.ts;
 // ngircd has no MONITOR, so that path is tested here, on a stand-in connection.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
@@ -19,6 +18,7 @@ import { IrcPresenceFollower } from '../../src/networks/irc/presence-follower.js
 import { CUSTOMER_IDLE_MS } from '../../src/networks/kit/followed-customers.js';
 import type { Relay } from '../../src/networks/kit/relay.js';
 import { ManualClock } from '../manual-clock.js';
+import { standInBot } from '../irc-stand-in.js';
 
 const addressOf = (nick: string): Address => `irc:${nick.toLowerCase()}@test`;
 const nickOf = (address: Address): string | null => /^irc:(.+)@test$/.exec(address)?.[1] ?? null;
@@ -26,15 +26,8 @@ const START = new Date('2026-12-01T10:00:00Z');
 
 /** A bot on a stand-in connection whose lines are recorded; `monitor` is ISUPPORT MONITOR's value (0: none). */
 function network(monitor: number) {
-  const client = new EventEmitter();
-  const written: string[] = [];
+  const { client, written, bot } = standInBot(monitor);
   const reported: InboundPresence[] = [];
-  const bot = {
-    client,
-    writer: { send: (line: string) => (written.push(line), Promise.resolve()) },
-    state: 'online',
-    monitorLimit: monitor,
-  } as unknown as IrcConnection;
   const sink = { presence: (presence: InboundPresence) => reported.push(presence) } as never;
   const follower = new IrcPresenceFollower({ bot, addressOf, nickOf, pollMs: 3_600_000 });
   const agents = new IrcAgentPresence({ follower, sink, addressOf, nickOf });

@@ -51,6 +51,6 @@ export class IrcAgentPresence {
 
   /** The server said the agent is not there (401 to a message): absent until it is seen again. */
   markAbsent(nick: string): void {
-    this.options.follower.absent(nick);
+    this.options.follower.absent(this.options.addressOf(nick));
   }
 }

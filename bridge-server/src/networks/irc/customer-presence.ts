@@ -8,6 +8,7 @@
 import type { Address } from '@switchboard/protocol';
 import type { Clock } from '../../util/clock.js';
 import { FollowedCustomers } from '../kit/followed-customers.js';
+import type { WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import type { IrcPresenceFollower } from './presence-follower.js';
 
@@ -27,9 +28,10 @@ export interface IrcCustomerPresenceOptions {
 
 export class IrcCustomerPresence {
   private readonly customers: FollowedCustomers;
+  private readonly list: WatchList;
 
   constructor({ follower, sink, followedElsewhere, clock }: IrcCustomerPresenceOptions) {
-    const list = follower.list({ sink, linesPerPoll: CUSTOMER_LINES_PER_POLL });
+    const list = (this.list = follower.list({ sink, linesPerPoll: CUSTOMER_LINES_PER_POLL }));
     this.customers = new FollowedCustomers({
       list,
       followedElsewhere,
@@ -41,6 +43,11 @@ export class IrcCustomerPresence {
   /** A customer's message to a team was taken: their presence is followed (from now, if they are new). */
   wrote(customer: Address): void {
     this.customers.wrote(customer);
+  }
+
+  /** Whether this customer's presence is followed (they wrote within the hour). */
+  follows(customer: Address): boolean {
+    return this.list.has(customer);
   }
 
   /** Forgets every customer (the network stops). */

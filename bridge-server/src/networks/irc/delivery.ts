@@ -2,7 +2,9 @@
  * Messages out to IRC: from the sender's puppet, or relayed by the bot as `[name #ref] text`,
  * each line through flood control. A retry resumes after the lines already written. An agent off
  * IRC gets its messages later (held.ts); one who left before its presence showed it draws 401s,
- * and the lines they refused wait for it too. A 401 or 404 soon after a message fails it.
+ * and the lines they refused wait for it too. A 401 or 404 soon after a message fails it. A
+ * followed user the bot saw change nick is written to under the nick they have now (renames.ts),
+ * never on their own nick while someone else has it.
  */
 import type { Address, Conversation } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -17,6 +19,7 @@ import { isTeamCustomer } from './customers.js';
 import { fileLinesText } from './files.js';
 import { HELD_PER_AGENT, HeldMessages } from './held.js';
 import { toIrcLines } from './lines.js';
+import type { IrcRenames } from './renames.js';
 
 /** How long a 401 (no such nick) after a message is taken as that message's failure. */
 const FAILURE_WINDOW_MS = 30_000;
@@ -33,10 +36,13 @@ export interface IrcDeliveryOptions {
   hosted: HostedParties;
   /** Links to messages' files, signed for each recipient. */
   files?: NetworkFiles | undefined;
+  /** The nick each address's user has now. */
+  renames: Pick<IrcRenames, 'nickFor'>;
 }
 
-/** Lines lately written to one agent from one connection, and the 401s they drew. */
+/** Lines lately written to one agent (`nick`, their address's) from one connection, and the 401s they drew. */
 interface Written {
+  nick: string;
   lines: { outbound: OutboundMessage; index: number; at: number }[];
   refused: number;
   fencing: boolean;
@@ -56,7 +62,7 @@ export class IrcDelivery {
   private readonly progress = new Map<string, number>();
   /** The last message each connection sent each target, and when: a 401 that follows fails it. */
   private readonly lastSent = new Map<string, { messageId: string; at: number }>();
-  /** Lines lately written to each agent (`connection target`): one who left gets them again from the first that failed. */
+  /** Lines lately written to each agent (`connection nick-written-to`): one who left gets them again from the first that failed. */
   private readonly written = new Map<string, Written>();
   /** Visitors whose context line is on its way: their messages wait for it (it comes first). */
   private readonly introductions = new Map<Address, Promise<void>>();
@@ -67,17 +73,17 @@ export class IrcDelivery {
       sink: options.sink,
       nickOf: options.addresses.nickOf,
       deliver: (outbound) => this.deliver(outbound, options.addresses.nickOf(outbound.to)!),
-      settling: (nick) => [...this.written].some(([key, record]) => record.fencing && key.endsWith(` ${nick}`)),
+      settling: (nick) => [...this.written.values()].some((record) => record.fencing && record.nick === nick),
     });
   }
 
   /** The network's `send`: now, or held while the agent is away (and behind what already waits for it). */
   async send(outbound: OutboundMessage): Promise<SendResult> {
     const { addresses, config, connections, agents } = this.options;
-    const target = addresses.nickOf(outbound.to);
-    if (!target) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
+    const own = addresses.nickOf(outbound.to);
+    if (!own) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
     connections.bot.assertOnline();
-    const waits = this.held.has(target) || agents.isAbsent(target) || !(await this.deliver(outbound, target));
+    const waits = this.held.has(own) || agents.isAbsent(own) || !(await this.deliver(outbound, own));
     if (waits && !this.held.hold(outbound, false)) throw new NetworkError(this.held.queueFull(outbound), false, 'unavailable');
     return { status: 'sent' };
   }
@@ -111,8 +117,11 @@ export class IrcDelivery {
     const target = event.nick ?? event.channel;
     if (!target || !['no_such_nick', 'cannot_send_to_user', 'cannot_send_to_channel'].includes(event.error)) return;
     const key = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
-    if (event.error === 'no_such_nick' && this.options.agents.isFollowed(target) && this.written.has(key)) {
-      void this.holdRefused(connection, key, target);
+    const record = this.written.get(key);
+    if (event.error === 'no_such_nick' && record && this.options.agents.isFollowed(record.nick)) {
+      // Gone, unless the agent is known under another nick since (a rename in between): then only resent.
+      const gone = this.options.renames.nickFor(this.options.addresses.addressOf(record.nick))?.toLowerCase() === target.toLowerCase();
+      void this.holdRefused(connection, key, record.nick, gone);
       return;
     }
     const sent = this.lastSent.get(key);
@@ -129,9 +138,16 @@ export class IrcDelivery {
   /**
    * Writes a message to its IRC target (from the sender's puppet, or relayed by the bot), resuming
    * after the lines already written. False when the target, an agent, left midway: the rest waits.
+   * `own` is the nick the address names; the lines go to the nick its user has now.
    */
-  private async deliver(outbound: OutboundMessage, target: string): Promise<boolean> {
+  private async deliver(outbound: OutboundMessage, own: string): Promise<boolean> {
     const { message, to } = outbound;
+    const target = this.options.renames.nickFor(to);
+    if (target === null) {
+      // Its user changed nick and left, and someone else has their own nick: never them.
+      if (this.options.agents.isFollowed(own)) return false; // waits for them, as for an agent off IRC
+      throw new NetworkError(`IRC: ${own} changed nick and left; someone else has the nick ${own} now`, false, 'not_found');
+    }
     // The context line of the sender's conversation goes first (it may still be connecting the puppet).
     await this.introductions.get(message.from);
     const { connection, prefix, text } = await this.composed(outbound);
@@ -148,7 +164,7 @@ export class IrcDelivery {
     const key = `${message.id} ${to}`;
     const start = this.progress.get(key) ?? 0;
     const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
-    const record = this.options.agents.isFollowed(target) ? this.recordOf(sentKey) : undefined;
+    const record = this.options.agents.isFollowed(own) ? this.recordOf(sentKey, own) : undefined;
     const complete = await connection.sendLines(
       lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
       (index) => {
@@ -156,7 +172,7 @@ export class IrcDelivery {
         if (record) remember(record, outbound, start + index);
       },
       // No line after the server said the agent is gone (a 401): it would be lost too.
-      () => !record || !this.options.agents.isAbsent(target),
+      () => !record || !this.options.agents.isAbsent(own),
     );
     if (!complete) return false;
     this.progress.delete(key);
@@ -178,9 +194,9 @@ export class IrcDelivery {
     return { connection: connections.bot, prefix, text: actionLine(name, message.text) ?? message.text };
   }
 
-  private recordOf(key: string): Written {
+  private recordOf(key: string, nick: string): Written {
     let record = this.written.get(key);
-    if (!record) this.written.set(key, (record = { lines: [], refused: 0, fencing: false }));
+    if (!record) this.written.set(key, (record = { nick: nick.toLowerCase(), lines: [], refused: 0, fencing: false }));
     return record;
   }
 
@@ -189,14 +205,15 @@ export class IrcDelivery {
    * messages wait from now on; once a PING's PONG proves every earlier line was answered, the
    * lines that drew a 401 (the last ones written: the agent stays gone) wait for it too, each
    * message from its first refused line, ahead of the others. IRC answers a client in order.
+   * `gone`: the 401 is for the nick the agent has (not one they changed from since).
    */
-  private async holdRefused(connection: IrcConnection, key: string, target: string): Promise<void> {
+  private async holdRefused(connection: IrcConnection, key: string, target: string, gone: boolean): Promise<void> {
     const { agents, logger } = this.options;
     const record = this.written.get(key)!;
     record.refused += 1;
     if (record.fencing) return;
     record.fencing = true;
-    agents.markAbsent(target);
+    if (gone) agents.markAbsent(target);
     try {
       await connection.writer.sync();
     } catch {

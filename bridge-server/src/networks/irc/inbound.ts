@@ -2,7 +2,9 @@
  * What agents write on IRC: to a visitor's puppet (a message of that visitor's conversation), to
  * the bot (a command, a claim, or words relayed to a conversation by `#ref` or to the latest), or
  * in the support channel (claims). One sender's lines are handled one after another: stored in
- * the order they were written, and commands answered in the order they were sent.
+ * the order they were written, and commands answered in the order they were sent. A followed user
+ * the bot saw change nick writes as their own address still (renames.ts); from someone else on
+ * their own nick meanwhile, nothing is taken.
  */
 import type { Address } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
@@ -17,6 +19,7 @@ import type { IrcConnections } from './connections.js';
 import type { IrcCustomers } from './customers.js';
 import { type CtcpRequest, DccRefusals, dccOfferedFile, dccRefusal } from './files.js';
 import { stripFormatting } from './formatting.js';
+import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
 
 export interface IrcInboundOptions {
@@ -32,6 +35,8 @@ export interface IrcInboundOptions {
   customers: IrcCustomers | undefined;
   /** A customer's message to a team was taken (their presence is followed from then on). */
   onCustomerMessage?(customer: Address): void;
+  /** Who writes from a nick (renames the bot saw); without, every nick is its own address's. */
+  renames?: Pick<IrcRenames, 'senderOf'>;
 }
 
 /** What a user wrote, from their address, with the id that drops a retransmission. */
@@ -71,9 +76,21 @@ export class IrcInbound {
   }
 
   private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): Promise<void> {
-    const { connections, channel, requireAccount, customers, addresses, sink } = this.options;
+    const { connections, channel, requireAccount, customers, sink } = this.options;
     if (connections.isOurs(event.nick)) return; // our own puppets and bot never speak for agents
-    const from = addresses.addressOf(event.nick);
+    const sender = this.senderOf(event.nick);
+    if (sender === null) {
+      // Someone on the own nick of a user the bridge knows under another one: not that user.
+      if (!channel?.is(event.target))
+        this.notice(
+          connection,
+          event.nick,
+          `Not delivered: the user the bridge knows by ${event.nick} changed nick, so it does not take ${event.nick} for them now (if that was you and you left since, change nick and back in its channel).`,
+        );
+      return;
+    }
+    // `own`: the nick the address names (the services account to be logged in to), as spelled.
+    const { address: from, nick: own } = sender;
     const remoteId = remoteIdOf(from, event.tags?.msgid);
     // Formatting codes mean nothing elsewhere (U+FFFD on XMPP, stray digits in mail): the words only.
     const words = stripFormatting(event.message);
@@ -82,15 +99,15 @@ export class IrcInbound {
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
     if (customers && toBot && !sink.isAgent(from)) {
-      await this.fromCustomer(connection, customers, event.nick, { from, text, remoteId });
+      await this.fromCustomer(connection, customers, { nick: event.nick, own }, { from, text, remoteId });
       return;
     }
-    if (requireAccount && event.account?.toLowerCase() !== event.nick.toLowerCase()) {
-      this.notice(connection, event.nick, `Log in to the services account "${event.nick}" to talk to visitors or use commands here.`);
+    if (requireAccount && event.account?.toLowerCase() !== own.toLowerCase()) {
+      this.notice(connection, event.nick, `Log in to the services account "${own}" to talk to visitors or use commands here.`);
       return;
     }
     if (channel && channel.is(event.target)) {
-      await channel.onChannelMessage(event.nick, text);
+      await channel.onChannelMessage(event.nick, from, text);
       return;
     }
     if (event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
@@ -100,20 +117,21 @@ export class IrcInbound {
 
   /**
    * A customer's words to the bot: a command (`/team`, `/help`, else the bridge's: the gateway's
-   * `/to`), or a message to their team, in the conversation they are in or a new one.
+   * `/to`), or a message to their team, in the conversation they are in or a new one. `nick` is
+   * theirs now (answers go there), `own` the one their address names (their pick is kept under it).
    */
-  private async fromCustomer(connection: IrcConnection, customers: IrcCustomers, nick: string, input: Written) {
+  private async fromCustomer(connection: IrcConnection, customers: IrcCustomers, { nick, own }: { nick: string; own: string }, input: Written) {
     const { sink } = this.options;
     if (isCommand(input.text)) {
-      this.notice(connection, nick, customers.command(nick, input.text) ?? (await sink.command({ from: input.from, text: input.text })), 40);
+      this.notice(connection, nick, customers.command(own, input.text) ?? (await sink.command({ from: input.from, text: input.text })), 40);
       return;
     }
-    const team = customers.teamFor(nick);
+    const team = customers.teamFor(own);
     const { from, text, remoteId } = input;
     // An IRC user has no name but their nick (as they spell it: the address is its lower case).
-    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, fromName: nick, ...(remoteId ? { remoteId } : {}) });
+    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, fromName: own, ...(remoteId ? { remoteId } : {}) });
     if (stored) {
-      customers.tookUp(nick);
+      customers.tookUp(own);
       this.options.onCustomerMessage?.(from);
     } else this.notice(connection, nick, 'The team takes no messages here now; your message was not delivered.');
   }
@@ -142,9 +160,15 @@ export class IrcInbound {
       );
       return;
     }
-    if (channel && (await channel.onPrivateCommand(nick, input.text))) return;
+    if (channel && (await channel.onPrivateCommand(nick, input.from, input.text))) return;
     const outcome = await relay.receive(input);
     if ('refusal' in outcome) this.notice(connection, nick, outcome.refusal);
+  }
+
+  /** Who writes from a nick: their address, and the nick it names. */
+  private senderOf(nick: string): { address: Address; nick: string } | null {
+    const { renames, addresses } = this.options;
+    return renames ? renames.senderOf(nick) : { address: addresses.addressOf(nick), nick };
   }
 
   private notice(connection: IrcConnection, nick: string, text: string, maxLines?: number): void {

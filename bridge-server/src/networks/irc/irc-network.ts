@@ -6,7 +6,8 @@
  * not agents write to the bot in private, when configured (customers.ts), and their presence is
  * followed the same way while they keep writing (customer-presence.ts). Every line goes through
  * flood control and the line encoder (512 bytes, no CR/LF/NUL, CTCP neutralised). Files go out as
- * link lines; DCC offers are answered with a notice, never taken (files.ts).
+ * link lines; DCC offers are answered with a notice, never taken (files.ts). A followed user the bot
+ * sees change nick keeps their address under the new one while the bot sees them (renames.ts).
  */
 import type { Address, Conversation, PresenceStatus } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
@@ -42,6 +43,7 @@ import type { CtcpRequest } from './files.js';
 import { IrcIdentities } from './identity.js';
 import { IrcInbound } from './inbound.js';
 import { IrcPresenceFollower } from './presence-follower.js';
+import { IrcRenames } from './renames.js';
 import { SupportChannel } from './support-channel.js';
 
 export { ircNetworkConfigSchema, type IrcNetworkConfig } from './config.js';
@@ -66,6 +68,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly inbound: IrcInbound;
   private readonly identities: IrcIdentities;
   private readonly customers: IrcCustomers | undefined;
+  private readonly renames: IrcRenames;
   private readonly puppetIdleMs: number;
 
   constructor({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<IrcNetworkConfig>) {
@@ -83,22 +86,32 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
         this.presence.onOnline();
         this.channel?.onOnline();
       },
-      onBotOffline: () => this.presence.onOffline(),
+      onBotOffline: () => {
+        this.presence.onOffline();
+        this.renames.lostSight(); // renames while it was away went unseen
+      },
       onPuppet: (connection, visitor) => this.listen(connection, visitor),
     }));
     const { bot } = connections;
     const pollMs = config.presencePollSeconds * 1000;
     const onBack = (nick: string) => void this.delivery.held.flush(nick);
-    const follower = (this.presence = new IrcPresenceFollower({ bot, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs }));
+    // Only the users the bridge follows keep their address under a new nick (a bounded set).
+    const renames = (this.renames = new IrcRenames({
+      bot,
+      addressOf: addresses.addressOf,
+      nickOf: addresses.nickOf,
+      isOurs: (nick) => connections.isOurs(nick),
+      cares: (address) => this.agents.follows(address) || this.customerPresence?.follows(address) === true,
+      onChange: (address, here) => (here ? this.presence.renamed(address) : this.presence.absent(address)),
+    }));
+    const follower = (this.presence = new IrcPresenceFollower({ bot, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs, renames }));
     const agents = (this.agents = new IrcAgentPresence({ follower, sink, addressOf: addresses.addressOf, nickOf: addresses.nickOf, onBack }));
-    this.channel = config.channel
-      ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, addressOf: addresses.addressOf, logger })
-      : undefined;
+    this.channel = config.channel ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, logger }) : undefined;
     const customers = (this.customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined);
     const customerPresence = (this.customerPresence = customers
       ? new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address) })
       : undefined);
-    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted, files });
+    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted, files, renames });
     this.inbound = new IrcInbound({
       sink,
       logger,
@@ -109,8 +122,9 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       channel: this.channel,
       customers,
       onCustomerMessage: (customer) => customerPresence?.wrote(customer),
+      renames,
     });
-    this.identities = new IrcIdentities({ bot, nickOf: addresses.nickOf });
+    this.identities = new IrcIdentities({ bot, nickOf: addresses.nickOf, nickNow: (address) => renames.nickFor(address) });
     this.listen(bot, undefined);
   }
 
@@ -184,7 +198,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     text: string;
     about?: { conversation: Conversation; visitor: Address; visitorName?: string };
   }): Promise<void> {
-    const target = this.addresses.nickOf(to);
+    // The nick its user has now; none while someone else has theirs.
+    const target = this.renames.nickFor(to);
     if (!target) return;
     if (!about) {
       this.connections.notice(this.connections.bot, target, text, 40);
@@ -217,6 +232,10 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     connection.client.on('privmsg', received(false));
     connection.client.on('action', received(true));
     connection.client.on('ctcp request', (request: CtcpRequest) => this.inbound.ctcp(connection, request));
-    connection.client.on('irc error', (event: IrcErrorEvent) => this.delivery.onRefused(connection, event));
+    connection.client.on('irc error', (event: IrcErrorEvent) => {
+      this.delivery.onRefused(connection, event);
+      // RFC 2812 section 5.2, 401 ERR_NOSUCHNICK: nobody has the nick now.
+      if (event.error === 'no_such_nick' && event.nick) this.renames.quit(event.nick);
+    });
   }
 }

@@ -11,12 +11,16 @@
  * Online and here is `available`, online and away is `away` (with the away message once known).
  * Polling repeats itself: only changes reach the sink. A list may cap the lines it polls each
  * round, as the bot's lines are shared with messages: its nicks are then polled in turn.
+ * A followed user the bot saw change nick (renames.ts) is followed under the new one: what the
+ * server says of that nick is theirs, and what it says of their own nick (someone else's now) is not.
+ * MONITOR and ISON go on asking about their own nick, which is theirs again when they come back.
  */
 import type { Address } from '@switchboard/protocol';
 import { type FollowedPresence, WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import type { IrcConnection } from './connection.js';
 import { stripFormatting } from './formatting.js';
+import type { IrcRenames } from './renames.js';
 
 /** IRC lines stay short: ISON and MONITOR take the nicks in batches. */
 const NICKS_PER_LINE = 20;
@@ -30,6 +34,8 @@ export interface IrcPresenceFollowerOptions {
   addressOf: (nick: string) => Address;
   nickOf: (address: Address) => string | null;
   pollMs: number;
+  /** Followed users under another nick than their own: without, every nick is its own address's. */
+  renames?: Pick<IrcRenames, 'holderOf' | 'nickFor' | 'sighted'>;
 }
 
 export interface FollowedNicksOptions {
@@ -94,9 +100,10 @@ export class IrcPresenceFollower {
     });
     client.on('wholist', (event: { users: { nick: string; away?: boolean }[] }) => {
       for (const user of event.users) {
-        const newlyAway = user.away === true && this.presenceOf(user.nick)?.status !== 'away';
+        const holder = this.holderOf(user.nick);
+        const newlyAway = user.away === true && holder !== null && this.presenceOf(holder)?.status !== 'away';
         this.set(user.nick, { online: true, away: user.away === true });
-        if (newlyAway && this.isFollowed(user.nick)) this.line(`WHOIS ${user.nick}`);
+        if (newlyAway && this.isFollowed(holder)) this.line(`WHOIS ${user.nick}`);
       }
     });
     client.on('whois', (answer: { nick: string; away?: string; error?: string }) => {
@@ -120,7 +127,7 @@ export class IrcPresenceFollower {
   unwatch(list: WatchList, address: Address): void {
     list.unwatch(address);
     const nick = this.options.nickOf(address);
-    if (nick === null || this.isFollowed(nick) || !this.monitored.delete(key(nick))) return;
+    if (nick === null || this.isFollowed(address) || !this.monitored.delete(key(nick))) return;
     this.line(`MONITOR - ${nick}`);
     const next = this.followers.flatMap(({ list }) => this.nicksOf(list)).find((candidate) => !this.monitored.has(key(candidate)));
     if (next === undefined) return;
@@ -128,9 +135,17 @@ export class IrcPresenceFollower {
     this.line(`MONITOR + ${next}`);
   }
 
-  /** The server said the nick is not there (401 to a message): offline until it is seen again. */
-  absent(nick: string): void {
-    this.set(nick, { online: false });
+  /**
+   * The user of this address is not there (a 401 to a message; or they left under another nick, as
+   * far as the bot can see): offline until seen again.
+   */
+  absent(address: Address): void {
+    this.report(address, { online: false });
+  }
+
+  /** The user of this address changed nick before the bot: online (as they are), away as before. */
+  renamed(address: Address): void {
+    this.report(address, { online: true });
   }
 
   /** The bot registered: everyone is asked about again (the earlier lists first), and polled from now on. */
@@ -160,19 +175,27 @@ export class IrcPresenceFollower {
     return list.addresses.map(this.options.nickOf).filter((nick): nick is string => nick !== null);
   }
 
-  private isFollowed(nick: string): boolean {
-    const address = this.options.addressOf(nick);
-    return this.followers.some(({ list }) => list.has(address));
+  /** The address whose user has the nick now (null: someone else than its own address's user). */
+  private holderOf(nick: string): Address | null {
+    return this.options.renames ? this.options.renames.holderOf(nick) : this.options.addressOf(nick);
   }
 
-  /** What the first list following the nick last reported of it. */
-  private presenceOf(nick: string): FollowedPresence | undefined {
-    const address = this.options.addressOf(nick);
+  /** The nick the user of an address has now (null: not known to be on it). */
+  private nickNow(address: Address): string | null {
+    return this.options.renames ? this.options.renames.nickFor(address) : this.options.nickOf(address);
+  }
+
+  private isFollowed(address: Address | null): address is Address {
+    return address !== null && this.followers.some(({ list }) => list.has(address));
+  }
+
+  /** What the first list following the address last reported of it. */
+  private presenceOf(address: Address): FollowedPresence | undefined {
     return this.followers.find(({ list }) => list.has(address))?.list.presenceOf(address);
   }
 
-  private isOnline(nick: string): boolean {
-    const status = this.presenceOf(nick)?.status;
+  private isOnline(address: Address): boolean {
+    const status = this.presenceOf(address)?.status;
     return status !== undefined && status !== 'offline';
   }
 
@@ -228,11 +251,14 @@ export class IrcPresenceFollower {
     // ISON only once the last answers came: a slow server is not asked again meanwhile.
     const ison = this.isonPending.length === 0;
     for (const follower of this.followers) {
-      const nicks = this.nicksOf(follower.list).filter((nick) => !polled.has(key(nick)));
-      for (const nick of nicks) polled.add(key(nick));
+      const addresses = follower.list.addresses.filter((address) => this.options.nickOf(address) !== null && !polled.has(address));
+      for (const address of addresses) polled.add(address);
+      const nicks = addresses.map((address) => this.options.nickOf(address)!);
       const lines: PollLine[] = [];
       if (ison) lines.push(...isonLines(nicks.filter((nick) => !this.monitored.has(key(nick)))));
-      for (const nick of nicks) if (this.isOnline(nick)) lines.push({ text: `WHO ${nick}` });
+      // Away from the nick each has now (a user who changed nick before the bot, under the new one).
+      const now = addresses.filter((address) => this.isOnline(address)).map((address) => this.nickNow(address));
+      for (const nick of now) if (nick !== null) lines.push({ text: `WHO ${nick}` });
       for (const line of inTurn(follower, lines)) this.send(line);
     }
   }
@@ -244,7 +270,8 @@ export class IrcPresenceFollower {
 
   /** A newly online nick: WHO says whether it is away. */
   private seenOnline(nick: string): void {
-    if (this.isFollowed(nick) && !this.isOnline(nick)) this.line(`WHO ${nick}`);
+    const holder = this.holderOf(nick);
+    if (this.isFollowed(holder) && !this.isOnline(holder)) this.line(`WHO ${nick}`);
     this.set(nick, { online: true });
   }
 
@@ -264,9 +291,16 @@ export class IrcPresenceFollower {
       .finally(() => (this.queued -= 1));
   }
 
-  /** Reports a sighting to each list following the nick: away (and its message) stay as they were unless said. */
-  private set(nick: string, { online, away, text }: Sighting): void {
-    const address = this.options.addressOf(nick);
+  /** A sighting of a nick, for the user who has it now (none: someone else's own nick, left alone). */
+  private set(nick: string, sighting: Sighting): void {
+    this.options.renames?.sighted(nick, sighting.online);
+    const address = this.holderOf(nick);
+    if (address !== null) this.report(address, sighting);
+  }
+
+  /** Reports a sighting to each list following the address: away (and its message) stay as they were unless said. */
+  private report(address: Address, { online, away, text }: Sighting): void {
+    const nick = this.options.nickOf(address);
     for (const { list, options } of this.followers) {
       if (!list.has(address)) continue;
       const before = list.presenceOf(address);
@@ -275,7 +309,7 @@ export class IrcPresenceFollower {
       // An away message may be coloured as any line is: its words only (formatting.ts).
       const message = text !== undefined ? stripFormatting(text) : wasAway ? before?.text : undefined;
       list.reportChange(address, isAway ? { status: 'away', ...(message ? { text: message } : {}) } : { status: online ? 'available' : 'offline' });
-      if (online) options.onSeen?.(nick);
+      if (online && nick !== null) options.onSeen?.(nick);
     }
   }
 }

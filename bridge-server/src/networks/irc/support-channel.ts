@@ -21,7 +21,6 @@ export interface SupportChannelOptions {
   channel: string;
   sink: InboundSink;
   refs: ConversationRefs;
-  addressOf(nick: string): Address;
   logger: Logger;
 }
 
@@ -63,27 +62,26 @@ export class SupportChannel {
     this.announced.set(conversation.id, { assignee });
   }
 
-  /** `!claim ref` said in the channel; anything else there is conversation among agents. */
-  async onChannelMessage(nick: string, text: string): Promise<void> {
+  /** `!claim ref` said in the channel by `nick`, the agent `from`; anything else there is conversation among agents. */
+  async onChannelMessage(nick: string, from: Address, text: string): Promise<void> {
     if (!text.startsWith('!')) return;
-    const answer = await this.command(nick, text);
+    const answer = await this.command(from, text);
     if (answer) this.say(`${nick}: ${answer}`);
   }
 
-  /** `claim ref` in a private message; false when the text is not a claim. */
-  async onPrivateCommand(nick: string, text: string): Promise<boolean> {
+  /** `claim ref` in a private message from `nick`, the agent `from`; false when the text is not a claim. */
+  async onPrivateCommand(nick: string, from: Address, text: string): Promise<boolean> {
     if (!CLAIM.test(text.trim())) return false;
-    const answer = await this.command(nick, text);
+    const answer = await this.command(from, text);
     if (answer) this.notice(nick, answer);
     return true;
   }
 
-  private async command(nick: string, text: string): Promise<string | undefined> {
+  private async command(agent: Address, text: string): Promise<string | undefined> {
     const claim = CLAIM.exec(text.trim());
     if (!claim) return `Unknown command. Say "!claim ref" to take a waiting conversation.`;
     const conversationId = this.options.refs.resolve(claim[1]!);
     if (!conversationId) return `No conversation has the ref #${claim[1]}.`;
-    const agent = this.options.addressOf(nick);
     const outcome = await this.options.sink.claim({ conversationId, agent });
     if (!outcome.ok) return outcome.reason;
     this.options.refs.setLatest(agent, conversationId);
