@@ -230,15 +230,16 @@ export class ConversationView extends ConsoleElement {
 
   // --- actions ---------------------------------------------------------------------------------
 
-  /** Runs an action; its failure is shown, and answered ('' when it worked). */
+  /** Runs an action; its failure is shown, and answered ('' when it worked: another action's failure meanwhile is not its own). */
   private async act(work: () => Promise<unknown>): Promise<string> {
     this.error = '';
     try {
       await work();
+      return '';
     } catch (error) {
       this.error = this.locale.t.actionFailed((error as Error).message);
+      return this.error;
     }
-    return this.error;
   }
 
   private async compose(event: CustomEvent<ComposedText>): Promise<void> {

@@ -104,7 +104,11 @@ export class Inbound {
     }
     // A visitor who left answering by mail, at the address they gave, writes as themselves.
     const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
-    if (conversation && visitor) return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
+    if (conversation && visitor) {
+      // A machine's answer (an out-of-office) to the reply mailed from a closed conversation reopens nothing (RFC 3834 section 2).
+      if (input.automatic === true && conversation.state === 'closed') return null;
+      return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
+    }
     if (!conversation || !conversation.participants.includes(input.from)) {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;

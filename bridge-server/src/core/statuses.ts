@@ -47,22 +47,26 @@ export class MessageStatuses {
   }
 
   private async record(input: InboundReceipt): Promise<void> {
-    const { reader } = input;
-    if (input.status === 'read' && reader) {
-      const read = await this.readUpTo(input.messageId, reader);
-      for (const message of read) this.changed(message, input);
-      // A reader who does not take part (a visitor's address it continues on) reads the one message.
-      if (read.length > 0) return;
-    }
+    if (input.status === 'read' && input.reader) return this.readUpTo(input, input.reader);
     const message = await this.store.advanceStatus(input.messageId, input.status);
     if (message) this.changed(message, input);
   }
 
-  /** The participant `reader`'s messages from others, up to the one named, that became read. */
-  private async readUpTo(messageId: string, reader: Address): Promise<StatusChange[]> {
-    const named = await this.store.getMessage(messageId);
-    if (!named) return [];
-    return this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT);
+  /**
+   * A read that covers every earlier message: a participant's read position moves to the named
+   * message, reading the others' messages up to it; a reader who does not take part (a visitor's
+   * address it continues on) reads the one message. Nobody reads their own.
+   */
+  private async readUpTo(input: InboundReceipt, reader: Address): Promise<void> {
+    const named = await this.store.getMessage(input.messageId);
+    if (!named || named.from === reader) return;
+    const conversation = await this.store.getConversation(named.conversationId);
+    if (conversation?.participants.includes(reader)) {
+      for (const message of await this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT)) this.changed(message, input);
+      return;
+    }
+    const message = await this.store.advanceStatus(input.messageId, 'read');
+    if (message) this.changed(message, input);
   }
 
   private changed(message: StatusChange, input: InboundReceipt): void {

@@ -28,7 +28,7 @@ const GREETING = 'Thanks for writing to us: an agent answers shortly.';
 
 const bridgeConfig = (mail: MailServer) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100, greeting: GREETING }],
-  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { html: true })],
+  networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { html: true, formSenders: ['noreply@shop.example.test'] })],
 });
 
 /** A customer's mail client: nodemailer over the harness's SMTP, as a real client submits. */
@@ -220,7 +220,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     alice.socket.disconnect();
   });
 
-  it("takes a contact form's mail (sent as noreply@, Reply-To the customer) as the customer's, and answers them", async () => {
+  it("takes a form sender's mail (a contact form sending as noreply@, Reply-To the customer) as the customer's, and answers them", async () => {
     const IVY = 'mailto:ivy@example.test';
     const { alice, opened, atAgent } = await agentAwaiting(IVY);
     await send(mail, {

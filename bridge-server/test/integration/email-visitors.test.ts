@@ -80,6 +80,22 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     await call(alice.socket, 'conversation:close', { conversationId });
     const reopened = next(alice.socket, 'conversation', (c) => c.id === conversationId && c.state === 'open', 15_000);
 
+    // Their out-of-office answer first: a machine's, it reopens nothing and is not stored (RFC 3834).
+    await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+      from: 'Vic <vic@example.test>',
+      to: replyTo,
+      subject: `Out of office: ${mailed!.subject}`,
+      inReplyTo: mailed!.messageId!,
+      references: [mailed!.messageId!],
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      text: 'I am away until Monday.',
+    });
+    const dropped = async () =>
+      Number(
+        /switchboard_first_contacts_total\{network="mailto",outcome="automatic_dropped"\} (\d+)/.exec(await (await fetch(`${t.url}/metrics`)).text())?.[1] ?? 0,
+      );
+    await until(async () => (await dropped()) === 1, 15_000, 'the out-of-office answer dropped');
+
     await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
       from: 'Vic <vic@example.test>',
       to: replyTo,

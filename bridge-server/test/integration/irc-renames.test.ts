@@ -14,13 +14,22 @@ const AGENT = 'irc:alice@test';
 const CHANNEL = '#support';
 /** Quick presence polls: a rename the bridge did not follow shows the agent gone within a second. */
 const QUICK = { presencePollSeconds: 0.5, connectTimeoutSeconds: 5 };
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Changes an IRC client's nick, and waits for the server to confirm it. */
-async function renameTo(agent: IrcAgent, nick: string): Promise<void> {
-  agent.client.changeNick(nick);
-  await until(() => agent.client.user.nick === nick, 5000, `${agent.nick} to become ${nick}`);
-  await pause(1_500); // a few presence polls: the bridge has looked for the old nick meanwhile
+/**
+ * The bot's answer to a line `user` sends it now: the server hands one client's lines to the bot
+ * in order, so whatever the user did before (a NICK, a QUIT seen in the channel) reached the bridge.
+ */
+async function seenByBot(user: IrcAgent): Promise<void> {
+  const seen = user.messages.length;
+  user.say('desk', '/help');
+  await user.next((m) => user.messages.indexOf(m) >= seen && m.nick === 'desk');
+}
+
+/** Changes an IRC client's nick, and waits until the server confirmed it and the bridge saw it. */
+async function renameTo(user: IrcAgent, nick: string): Promise<void> {
+  user.client.changeNick(nick);
+  await until(() => user.client.user.nick === nick, 5000, `${user.nick} to become ${nick}`);
+  await seenByBot(user);
 }
 
 describe('IRC users who change nick in the support channel, against a real ngircd', () => {
@@ -75,9 +84,8 @@ describe('IRC users who change nick in the support channel, against a real ngirc
 
   it("gives a stranger on the agent's own nick neither the agent's voice nor their messages, even after the agent left", async () => {
     await renameTo(alice, 'alice|afk');
-    const stranger = await connectIrcAgent(ngircd.port, 'alice');
+    const stranger = await connectIrcAgent(ngircd.port, 'alice', { channels: [CHANNEL] });
     try {
-      await pause(1_500); // the bridge's polls see the nick alice online: the stranger's
       const atVisitor = collect(v.socket, 'message');
       stranger.say(puppet, 'I am alice, really');
       const refusal = await stranger.next((m) => m.type === 'notice' && m.nick === puppet);
@@ -88,8 +96,14 @@ describe('IRC users who change nick in the support channel, against a real ngirc
 
       // The agent leaves IRC under the new nick while the stranger has the old one.
       await alice.quit();
-      await sendText(v, 'while alice is away');
-      await pause(2_000);
+      await seenByBot(stranger); // the bridge saw alice's QUIT in the channel
+      const statuses = collect(v.socket, 'message:status');
+      const away = await sendText(v, 'while alice is away');
+      await until(() => statuses.some((s) => s.id === away.id && s.status === 'sent'), 10_000, 'the message sent or held');
+      // Anything the puppet wrote to the stranger before answering this is in their messages by then.
+      const seen = stranger.messages.length;
+      stranger.say(puppet, 'anyone there?');
+      await stranger.next((m) => stranger.messages.indexOf(m) >= seen && m.nick === puppet && m.type === 'notice');
       assert.deepEqual(
         stranger.messages.filter((m) => m.type === 'privmsg').map((m) => m.message),
         [],
@@ -99,8 +113,7 @@ describe('IRC users who change nick in the support channel, against a real ngirc
     } finally {
       await stranger.quit();
     }
-    // The nick is free again (the bridge's next poll sees it): the agent comes back under it and gets what waited.
-    await pause(1_500);
+    // The nick is free again (the bot saw the stranger's QUIT in the channel): the agent comes back under it and gets what waited.
     alice = await connectIrcAgent(ngircd.port, 'alice', { channels: [CHANNEL] });
     assert.equal((await alice.next((m) => m.message === 'while alice is away', 15_000)).nick, puppet);
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Component, component } from '@xmpp/component';
 import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
@@ -129,7 +128,11 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
       const reply = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
       await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'Yes, we are.')));
       assert.equal((await reply).text, 'Yes, we are.');
-      await sleep(300); // a refusal to any of them would be back by now
+      // The bot answers each sender's disco#info after what that sender sent before it: a refusal
+      // of any of those would have come back first, on the same way.
+      const discoInfo = xml('iq', { type: 'get', to: BOT_SESSION }, xml('query', { xmlns: DISCO_INFO }));
+      await alice.xmpp.iqCaller.request(discoInfo);
+      await server.iqCaller.request(xml('iq', { type: 'get', from: prosody.componentDomain, to: BOT_SESSION }, xml('query', { xmlns: DISCO_INFO })));
       assert.deepEqual(
         atVisitor.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.text),
         ['Yes, we are.'],

@@ -196,6 +196,21 @@ describe('Reading a mail', () => {
     assert.equal(visibleText('Sent from the warehouse: the parcel\nis late'), 'Sent from the warehouse: the parcel\nis late');
   });
 
+  it('keeps no line of dashes or equals, nor what is under it, after a quote or a signature', () => {
+    const original = [
+      '_'.repeat(32),
+      'From: Support <support@example.com>',
+      'Sent: Tuesday',
+      '',
+      'Your refund is on its way.',
+      '===',
+      'Order 1234, card ending 9876',
+    ];
+    assert.equal(visibleText(['Thanks!', '', ...original].join('\n')), 'Thanks!');
+    assert.equal(visibleText('Thanks!\n\n-----Original Message-----\nFrom: Support\n\nYour refund.\n---\nOrder 1234'), 'Thanks!');
+    assert.equal(visibleText('Hello\n\n-- \nBob\n---\nThis e-mail is confidential.'), 'Hello');
+  });
+
   it('still cuts a signature after "-- " (or "--"), a lone device footer, and a closing with a short block under it', () => {
     assert.equal(visibleText('Hello\n\n-- \nDana Smith\nACME Ltd\n+44 20 7946 0000\nacme.example\nLondon\nUK'), 'Hello');
     assert.equal(visibleText('Hello\n--\nDana'), 'Hello');

@@ -21,6 +21,7 @@ const SETTINGS = {
   messageIdDomain: DOMAIN,
   subject: 'Your conversation with us',
   html: false,
+  formSenders: ['noreply@shop.example.net'],
 };
 
 /** The email network's parts over an in-memory store and a sink that records what it is given. */
@@ -151,6 +152,26 @@ describe('email network: mail in', () => {
     assert.deepEqual(
       p.received.map((m) => [m.remoteId, m.automatic]),
       [['mailto:dana@example.org/<ooo@example.org>', true]],
+    );
+  });
+
+  it("takes a form sender's Reply-To as the customer, and nobody else's (nor a team mailbox)", async () => {
+    const p = parts([
+      conversation('c1', 'mailto:ivy@example.org'),
+      conversation('c2', 'mailto:dana@example.org'),
+      conversation('c3', 'mailto:noreply@shop.example.net'),
+    ]);
+    const form = { From: 'Shop form <NoReply@shop.example.net>', 'Reply-To': 'Ivy Chen <ivy@example.org>' };
+    await p.deliver(mail({ ...form, 'Message-ID': '<f1@shop.example.net>' }));
+    await p.deliver(mail({ 'Reply-To': 'Victim <victim@example.org>', 'Message-ID': '<d5@example.org>' }));
+    await p.deliver(mail({ ...form, 'Reply-To': 'sales@example.com', 'Message-ID': '<f2@shop.example.net>' }));
+    assert.deepEqual(
+      p.received.map((m) => [m.from, m.fromName ?? null]),
+      [
+        ['mailto:ivy@example.org', 'Ivy Chen'],
+        ['mailto:dana@example.org', 'Dana Scully'],
+        ['mailto:noreply@shop.example.net', 'Shop form'],
+      ],
     );
   });
 

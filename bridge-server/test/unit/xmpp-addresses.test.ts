@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from '../../src/networks/xmpp/addresses.js';
-import { chatStateOf, presenceOf, xmlSafe } from '../../src/networks/xmpp/stanzas.js';
+import { chatStateOf, presenceOf, retransmissionKey, xmlSafe } from '../../src/networks/xmpp/stanzas.js';
 import { xml } from '@xmpp/component';
 import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
@@ -81,5 +81,27 @@ describe('XMPP network configuration', () => {
     const client = xmppNetworkConfigSchema.safeParse({ type: 'xmpp', mode: 'client', service: 'xmpp://127.0.0.1:5222', domain: 'example.org', password: 's' });
     assert.equal(client.success, false);
     assert.deepEqual(client.error.issues[0]!.path, ['username']);
+  });
+});
+
+describe('What a retransmission shares with its message (XEP-0359)', () => {
+  const chat = (id: string | undefined, body: string, originId?: string) =>
+    xml(
+      'message',
+      { type: 'chat', ...(id ? { id } : {}) },
+      xml('body', {}, body),
+      originId ? xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: originId }) : null,
+    );
+
+  it('is the origin-id when there is one, whatever the stanza id and words', () => {
+    assert.equal(retransmissionKey(chat('1', 'hello', 'o-1')), 'o-1');
+    assert.equal(retransmissionKey(chat('2', 'other words', 'o-1')), 'o-1');
+  });
+
+  it('is the stanza id with the words otherwise: the same for a copy, another for other words under a reused id', () => {
+    assert.equal(retransmissionKey(chat('1', 'hello')), retransmissionKey(chat('1', 'hello')));
+    assert.notEqual(retransmissionKey(chat('1', 'hello')), retransmissionKey(chat('1', 'hello again')));
+    assert.match(retransmissionKey(chat('1', 'hello'))!, /^1#[0-9a-f]{16}$/);
+    assert.equal(retransmissionKey(chat(undefined, 'hello')), undefined);
   });
 });

@@ -75,7 +75,11 @@ describe('the console: desk tools', () => {
       if (conversation.id === conversationId) assignees.push(conversation.assignee);
     });
     line.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-    await until(() => assignees.some((assignee) => assignee !== 'web:a_agent'), 'transferred to the team');
+    await until(() => assignees.some((assignee) => assignee !== 'web:a_agent'), 'transferred to the team').catch((error: Error) => {
+      // What the box said, and what the agent was told, if the transfer did not show.
+      const said = $(element, 'sb-command-box [role="alert"]')?.textContent ?? 'nothing';
+      throw new Error(`${error.message} (the box said: ${said}; assignees told: ${JSON.stringify(assignees)})`);
+    });
     await until(() => !commandOpen(element), 'the box closed');
     expect(logText(element)).to.include('Command box test');
 

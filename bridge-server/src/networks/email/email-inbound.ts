@@ -23,7 +23,7 @@ export interface EmailInboundParts {
   records: NetworkRecords;
   threads: MailThreads;
   plusAddresses: PlusAddresses;
-  settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain'>;
+  settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain' | 'formSenders'>;
   /** The bridge's `limits.maxTextLength`: a longer mail is cut with a note, not refused. */
   maxTextLength?: number;
   logger: Logger;
@@ -57,12 +57,14 @@ export class EmailInbound {
   }
 
   /**
-   * Who the mail is from for the desk: the address answers go to (a contact form's `Reply-To`),
-   * unless that is a team mailbox; else the sender.
+   * Who the mail is from for the desk: the sender, or for a sender that writes for others (a
+   * contact form in `formSenders`) the one mailbox of its `Reply-To`, unless that is a team mailbox.
    */
   private customerOf(read: ReadMail, from: MailSender): MailSender {
+    const { settings } = this.parts;
     const answerTo = read.answerTo;
-    return answerTo && !teamMailboxOf(this.parts.settings, bare(answerTo.address)) ? answerTo : from;
+    const writesForOthers = settings.formSenders.includes(bare(from.address));
+    return writesForOthers && answerTo && !teamMailboxOf(settings, bare(answerTo.address)) ? answerTo : from;
   }
 
   /** The team mailbox a mail reached: its envelope recipient first, then To and Cc. */
@@ -105,7 +107,8 @@ export class EmailInbound {
    */
   private async visitorAnswered(read: ReadMail, from: Address, conversation: NetworkConversation, mailbox: TeamMailbox): Promise<boolean> {
     if (!conversation.openedBy || conversation.openedBy.startsWith('mailto:') || conversation.participants.includes(from)) return false;
-    const outcome = await this.submit(read, from, mailbox, { conversationId: conversation.id });
+    const automatic = read.classification.kind === 'auto-reply';
+    const outcome = await this.submit(read, from, mailbox, { conversationId: conversation.id, ...(automatic ? { automatic } : {}) });
     if (outcome === 'refused') return true;
     if (outcome) await this.parts.threads.add(conversation.id, read.messageId);
     return outcome !== null;

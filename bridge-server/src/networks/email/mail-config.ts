@@ -5,6 +5,7 @@
  * of `networks` spreads `mailSettingsShape` and runs `checkMailSettings` in its own refinement.
  */
 import { z } from 'zod';
+import { isMailAddress } from './mail-headers.js';
 
 /** The environment variable that holds the plus-address secret when the configuration does not. */
 export const PLUS_ADDRESS_SECRET_ENV = 'SWITCHBOARD_EMAIL_SECRET';
@@ -51,6 +52,15 @@ export const mailSettingsShape = {
     .default('Your conversation with us'),
   /** Send a minimal HTML alternative beside the text (escaped, links not made). */
   html: z.boolean().default(true),
+  /**
+   * Senders that write for someone else (a website's contact form sending as `noreply@`): a mail of
+   * theirs whose `Reply-To` names one mailbox is that customer's. Nobody else's `Reply-To` is
+   * taken: it is checked by no one, where a forged `From` often meets DMARC.
+   */
+  formSenders: z
+    .array(z.string().refine((address) => isMailAddress(address.toLowerCase()), 'must be a mail address (noreply@shop.example)'))
+    .default([])
+    .transform((senders) => senders.map((sender) => sender.toLowerCase())),
 };
 
 export const mailSettingsSchema = z.strictObject(mailSettingsShape).superRefine((settings, context) => checkMailSettings(settings, context));

@@ -95,8 +95,15 @@ export function visibleText(body: string): string {
   const fragments = new EmailReplyParser().read(breakLongLines(text)).getFragments();
   type Fragment = (typeof fragments)[number];
   const signature = (fragment: Fragment) => fragment.isSignature() && isSignature(fragment.getContent());
-  // What the parser hides is quoted or empty, or what it calls a signature: kept when it is not one.
-  const written = (fragment: Fragment) => (fragment.isSignature() ? !signature(fragment) : !fragment.isHidden());
+  // What the parser hides is quoted or empty, or what it calls a signature. A "signature" that is
+  // none is the customer's, but only in their own text: after a quote or a real signature, it is
+  // the quoted original's or the signature's (an Outlook original's `===`, a disclaimer's `---`).
+  let cut = false;
+  const written = (fragment: Fragment) => {
+    const quoted = fragment.isHidden() && !fragment.isSignature() && fragment.getContent().trim() !== '';
+    if (quoted || signature(fragment)) cut = true;
+    return fragment.isSignature() ? !cut : !fragment.isHidden();
+  };
   let visible = fragments
     .filter(written)
     .map((fragment) => fragment.getContent())
