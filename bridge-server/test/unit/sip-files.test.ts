@@ -13,6 +13,7 @@ import type { SipMessenger } from '../../src/networks/sip/outgoing.js';
 import { RawBodies } from '../../src/networks/sip/raw-bodies.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type SipAnswer, answerOf } from '../sip-stand-in.js';
+import type { SipTexts } from '../../src/networks/sip/text-messages.js';
 
 /** Not UTF-8 (a PNG signature, then bytes no decoder keeps), with CR LF CR LF inside. */
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe, 0x80, 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x01]);
@@ -42,6 +43,7 @@ function network(stored: InboundSink['message'], rawBodies: RawBodies): Incoming
     domain: new VisitorDomain('web.example.org', hosted),
     hosted,
     messenger: {} as SipMessenger,
+    texts: {} as SipTexts,
     imdn: {} as ImdnNotifications,
     rawBodies,
   });

@@ -10,6 +10,7 @@ import { IncomingMessages } from '../../src/networks/sip/incoming.js';
 import type { SipMessenger } from '../../src/networks/sip/outgoing.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
+import type { SipTexts } from '../../src/networks/sip/text-messages.js';
 
 /** The answer to a MESSAGE to `user` under the visitor domain, with the core's `message` given. */
 function answerTo(user: string, store: InboundSink['message'], contentType = 'text/plain;charset=UTF-8', body = 'hi'): Promise<Answer | 'accepted'> {
@@ -20,6 +21,7 @@ function answerTo(user: string, store: InboundSink['message'], contentType = 'te
     domain: new VisitorDomain('web.example.org', hosted),
     hosted,
     messenger: {} as SipMessenger,
+    texts: {} as SipTexts,
     imdn: {} as ImdnNotifications,
   });
   return answerOf(incoming, { to: `sip:${user}@web.example.org`, from: 'sip:mallory@example.org', contentType, body });

@@ -15,6 +15,7 @@ import type { OutgoingMessage, SipMessenger } from '../../src/networks/sip/outgo
 import { TeamUris } from '../../src/networks/sip/team-uris.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
+import type { SipTexts } from '../../src/networks/sip/text-messages.js';
 
 const DOMAIN = 'web.example.org';
 const TEAMS = [
@@ -121,6 +122,7 @@ async function customerWrites(
     domain,
     hosted,
     messenger: {} as SipMessenger,
+    texts: {} as SipTexts,
     imdn: {} as ImdnNotifications,
     ...(options.site ? { customerSite: options.site } : {}),
   });

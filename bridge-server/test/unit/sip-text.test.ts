@@ -100,6 +100,7 @@ function network() {
     domain: new VisitorDomain('web.example.org', hosted),
     hosted,
     messenger: { send: () => Promise.resolve() } as unknown as SipMessenger,
+    texts: { send: () => Promise.resolve() },
     imdn: {} as ImdnNotifications,
     rawBodies,
   });

@@ -11,6 +11,7 @@ import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
 import { cleanHops } from '../../util/hops.js';
+import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundFile, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
@@ -21,6 +22,7 @@ import type { ImdnAsk, ImdnNotifications } from './imdn.js';
 import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
 import type { RawBodies } from './raw-bodies.js';
 import type { TeamUri } from './team-uris.js';
+import type { SipTexts } from './text-messages.js';
 
 type IncomingRequestMessage = IncomingMessage['request'];
 
@@ -118,6 +120,8 @@ export interface IncomingParts {
   domain: VisitorDomain;
   hosted: HostedParties;
   messenger: SipMessenger;
+  /** Texts from the bridge's URI (command answers), cut into MESSAGEs within 1300 bytes when long. */
+  texts: Pick<SipTexts, 'send'>;
   imdn: ImdnNotifications;
   /** A customer's message to a team was taken (their presence is followed from then on). */
   onCustomerMessage?(customer: Address): void;
@@ -128,6 +132,8 @@ export interface IncomingParts {
 }
 
 export class IncomingMessages {
+  private readonly answers = new SerialQueues();
+
   constructor(private readonly parts: IncomingParts) {}
 
   handle(message: IncomingMessage): void {
@@ -294,7 +300,11 @@ export class IncomingMessages {
     if (!isTextBody(type)) return;
     const text = readTextBody({ type, contentType, bytes: raw ?? Buffer.from(request.body, 'utf8') });
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
-    const answer = await this.parts.sink.command({ from, text: commandOrHelp(text) });
-    await this.parts.messenger.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), body: answer, contentType: CONTENT_TYPES.text });
+    // One agent's commands run, and are answered, in the order they came: a long answer (`/help`)
+    // goes as several MESSAGEs (RFC 3428 section 8), and the next answer only after its last part.
+    await this.answers.run(from, async () => {
+      const answer = await this.parts.sink.command({ from, text: commandOrHelp(text) });
+      await this.parts.texts.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), text: answer });
+    });
   }
 }

@@ -107,6 +107,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     domain,
     hosted,
     messenger,
+    texts,
     imdn,
     onCustomerMessage: (customer) => customers.wrote(customer),
     rawBodies,
