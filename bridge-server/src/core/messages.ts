@@ -188,7 +188,8 @@ export class Messages {
     // Every reader's own cursor (an agent who does not take part too: their inbox's unread count);
     // statuses move only for the participants' reads.
     await this.deps.store.setReadCursor(conversation.id, actor.address, upTo);
-    const read = await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT);
+    // An agent who takes no part moves only their cursor: null, nothing read.
+    const read = (await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT)) ?? [];
     for (const message of read) this.deps.statuses.tell(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });
     for (const message of read) {
       // A network that delivers from the store has no markRead: its parties read the status above.

@@ -60,9 +60,9 @@ export class MessageStatuses {
   private async readUpTo(input: InboundReceipt, reader: Address): Promise<void> {
     const named = await this.store.getMessage(input.messageId);
     if (!named || named.from === reader) return;
-    const conversation = await this.store.getConversation(named.conversationId);
-    if (conversation?.participants.includes(reader)) {
-      for (const message of await this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT)) this.changed(message, input);
+    const read = await this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT);
+    if (read) {
+      for (const message of read) this.changed(message, input);
       return;
     }
     const message = await this.store.advanceStatus(input.messageId, 'read');

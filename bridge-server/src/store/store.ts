@@ -484,8 +484,8 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   history(conversationId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** Moves a message's status forward (accepted < sent < delivered < read); `failed` only from before delivered. Null when unchanged. */
   advanceStatus(id: string, status: MessageStatus): Promise<StatusChange | null>;
-  /** Records that `reader` has read up to `seq`; returns the others' messages that became read. */
-  markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]>;
+  /** Records that `reader` has read up to `seq`; returns the others' messages that became read, null when `reader` takes no part. */
+  markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[] | null>;
 
   /** A network's outbox items in the order they were queued (the worker keeps that order). */
   pendingOutbox(network: string, limit: number, afterId?: number): Promise<OutboxItem[]>;

@@ -896,8 +896,8 @@ export class PostgresStore implements Store {
     return { id, conversationId: row.conversation_id, from: row.sender as Address, status };
   }
 
-  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
-    return this.transaction(async (client): Promise<Message[]> => {
+  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[] | null> {
+    return this.transaction(async (client): Promise<Message[] | null> => {
       const row = (
         await this.rows<{ read_seq: string }>(
           'SELECT read_seq FROM participants WHERE conversation_id = $1 AND address = $2 FOR UPDATE',
@@ -905,7 +905,8 @@ export class PostgresStore implements Store {
           client,
         )
       )[0];
-      if (!row || seq <= Number(row.read_seq)) return [];
+      if (!row) return null;
+      if (seq <= Number(row.read_seq)) return [];
       const readSeq = Number(row.read_seq);
       // Rows locked in seq order (two readers never deadlock), and re-checked once locked, so a
       // message another node failed meanwhile is neither changed nor reported.

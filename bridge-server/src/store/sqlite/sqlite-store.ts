@@ -1127,10 +1127,11 @@ export class SqliteStore implements Store {
     return row ? { id, conversationId: row.conversation_id, from: row.sender as Address, status } : null;
   }
 
-  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[]> {
-    return this.write((): Message[] => {
+  async markRead(conversationId: string, reader: Address, seq: number, limit: number): Promise<Message[] | null> {
+    return this.write((): Message[] | null => {
       const current = this.statements.readSeq.get(conversationId, reader);
-      if (!current || seq <= current.read_seq) return [];
+      if (!current) return null;
+      if (seq <= current.read_seq) return [];
       const rows = this.statements.newlyRead.all(conversationId, current.read_seq, seq, reader, limit);
       this.statements.markReadRange.run(conversationId, current.read_seq, seq, reader);
       this.statements.setReadSeq.run(seq, conversationId, reader);
