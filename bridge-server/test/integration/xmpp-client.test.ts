@@ -105,6 +105,28 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     );
   });
 
+  it('refuses an OpenPGP message to the bot with not-acceptable, and relays none of its fallback (XEP-0373)', async () => {
+    const v = await visitor();
+    const atVisitor = collect(v.socket, 'message');
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: BOT, id: 'pgp-1' },
+        xml('openpgp', { xmlns: 'urn:xmpp:openpgp:0' }, 'QkFTRTY0'),
+        xml('body', {}, 'This message is encrypted with OpenPGP.'),
+      ),
+    );
+    const error = await alice.next((s) => s.attrs.type === 'error' && s.attrs.id === 'pgp-1');
+    assert.ok(error.getChild('error')?.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.match(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '', /cannot read OpenPGP encrypted messages/);
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'sent again in the clear')));
+    await until(() => atVisitor.some((m) => m.text === 'sent again in the clear'), 5000, 'the unencrypted message');
+    assert.deepEqual(
+      atVisitor.map((m) => m.text),
+      ['sent again in the clear'],
+    );
+  });
+
   it("relays and answers no group chat, headline or server's message (RFC 6121 section 5.2.2)", async () => {
     // The server's own JID: a component's domain on it, as a MOTD or an admin's announcement comes.
     const server: Component = component({

@@ -242,6 +242,35 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     }
   });
 
+  it('refuses an OMEMO message with not-acceptable, saying to send it unencrypted, and relays none of its fallback (XEP-0384, XEP-0380)', async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: v.jid, id: 'omemo-1' },
+        xml('encrypted', { xmlns: 'eu.siacs.conversations.axolotl' }, xml('header', { sid: '1' }), xml('payload', {}, 'c2VjcmV0')),
+        xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: 'eu.siacs.conversations.axolotl' }),
+        xml('body', {}, "I sent you an OMEMO encrypted message but your client doesn't seem to support that."),
+        xml('request', { xmlns: 'urn:xmpp:receipts' }),
+      ),
+    );
+    const error = await alice.next((s) => s.attrs.type === 'error' && s.attrs.id === 'omemo-1');
+    assert.equal(error.attrs.from, v.jid);
+    assert.equal(error.getChild('error')?.attrs.type, 'modify');
+    assert.ok(error.getChild('error')?.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.match(
+      error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '',
+      /cannot read OMEMO encrypted messages: turn OMEMO off/,
+    );
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'sent again without OMEMO')));
+    await until(() => received.some((m) => m.text === 'sent again without OMEMO'), 5000, 'the unencrypted message');
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['sent again without OMEMO'],
+    );
+  });
+
   it('carries any text intact through XML (property test: markup, ]]>, quotes, controls, emoji)', async () => {
     const v = await visitor();
     const alphabet = fc.constantFrom(

@@ -64,6 +64,11 @@ export const ircNetworkConfigSchema = z.strictObject({
   presencePollSeconds: z.number().positive().default(30),
   connectTimeoutSeconds: z.number().positive().default(15),
   /**
+   * How often a connection registered under another nick than its own (`switchboard_`: the nick
+   * was held) asks for it again, besides the moment the holder is seen to leave it.
+   */
+  nickRetrySeconds: z.number().positive().default(60),
+  /**
    * Customers writing to the bot in private (docs/customers.md): whoever is not an agent reaches
    * `team`, or another of `teams` they pick with `/team ID`. Without it, the bot answers them only
    * with what it is (and the gateway's commands).

@@ -9,7 +9,12 @@ import type { Logger } from 'pino';
 import { Link } from '../kit/link.js';
 import { NetworkError, type NetworkState, type NetworkStatus } from '../network.js';
 import { type FloodOptions, FloodWriter } from './flood.js';
+import { LineDecodingTransport } from './line-decoding.js';
+import { NickRegain } from './nick-regain.js';
 import type { CaseMapping } from './nicks.js';
+
+/** How often a connection registered under another nick asks for its own again (besides when the holder leaves). */
+const NICK_RETRY_MS = 60_000;
 
 export interface IrcServerOptions {
   host: string;
@@ -41,6 +46,10 @@ export interface IrcConnectionOptions {
   onOnline?(): void;
   /** Called when a registered connection drops (it reconnects by itself unless closed). */
   onOffline?(reason: string): void;
+  /** How often to ask for the nick again while another holds it (a minute). */
+  nickRetryMs?: number;
+  /** The nick asked for again when it registers under another (NickRegain's `ownNick`; `configured`). */
+  ownNick?: 'configured' | 'first';
 }
 
 export class IrcConnection {
@@ -51,13 +60,23 @@ export class IrcConnection {
   private lastError: string | undefined;
   private readonly rejected = new Set<string>();
   private maxNickLength: number | undefined;
+  private readonly regain: NickRegain;
 
   constructor(private readonly options: IrcConnectionOptions) {
     this.client = new IRC.Client();
     this.writer = new FloodWriter({ write: (line) => this.write(line) }, options.flood);
     this.link = new Link({ name: options.name, connect: () => this.connectOnce(), report: (status) => options.report(status), logger: options.logger });
     const { client } = this;
-    client.on('registered', () => {
+    this.regain = new NickRegain({
+      client,
+      configured: () => options.nick(new Set(), this.maxNickLength),
+      ownNick: options.ownNick ?? 'configured',
+      casemapping: () => this.casemapping,
+      send: (line) => void this.writer.send(line).catch(() => undefined),
+      retryMs: options.nickRetryMs ?? NICK_RETRY_MS,
+      logger: options.logger,
+    });
+    client.on('registered', (event: { nick: string }) => {
       if (this.link.stopped) {
         // Closed while it was still registering: leave now rather than come online after stop.
         client.quit('Closed');
@@ -67,6 +86,7 @@ export class IrcConnection {
       const attempt = this.attempt;
       this.attempt = undefined;
       this.link.up();
+      this.regain.start(event.nick);
       options.onOnline?.();
       attempt?.resolve();
     });
@@ -153,6 +173,7 @@ export class IrcConnection {
   /** Sends QUIT and stops reconnecting. */
   close(message: string): Promise<void> {
     const registered = this.state === 'online' && this.client.connected;
+    this.regain.stop();
     return this.link.stop(() => {
       this.writer.reset('the connection was closed');
       if (registered) this.client.quit(message);
@@ -213,6 +234,7 @@ export class IrcConnection {
         ping_interval: 30,
         ping_timeout: 120,
         version: null,
+        transport: LineDecodingTransport, // UTF-8, or windows-1252 for a line that is not UTF-8
       });
     });
   }
@@ -225,6 +247,7 @@ export class IrcConnection {
   }
 
   private dropped(reason: string): void {
+    this.regain.stop();
     this.writer.reset(reason);
     const attempt = this.attempt;
     this.attempt = undefined;

@@ -102,6 +102,7 @@ export class IrcConnections {
       realname: config.realname,
       flood: { ...config.flood, confirmTimeoutMs: 60_000 },
       connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+      nickRetryMs: config.nickRetrySeconds * 1000,
       logger,
     };
   }
@@ -116,6 +117,7 @@ export class IrcConnections {
       ...this.common(),
       logger: logger.child({ visitor }),
       name: 'irc puppet',
+      ownNick: 'first',
       realname: hostedId !== null ? config.realname : [...oneLine(visitor)].slice(0, 100).join(''),
       // A puppet back after a drop: whatever waited for it can go now.
       report: (status) => {

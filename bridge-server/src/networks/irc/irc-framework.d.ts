@@ -16,6 +16,8 @@ declare module 'irc-framework' {
     ping_interval?: number;
     ping_timeout?: number;
     version?: string | null;
+    /** The class of the connection's transport (irc-framework's TCP/TLS one by default). */
+    transport?: new (options: IrcConnectOptions) => unknown;
   }
 
   export interface IrcMessageEvent {
@@ -51,4 +53,15 @@ declare module 'irc-framework' {
 
   const IRC: { Client: typeof Client };
   export default IRC;
+}
+
+// irc-framework's TCP/TLS transport: the bridge's own decodes lines its way (irc/line-decoding.ts).
+declare module 'irc-framework/src/transports/net.js' {
+  import { EventEmitter } from 'node:events';
+
+  export default class NetTransport extends EventEmitter {
+    constructor(options: unknown);
+    /** Called with every chunk the socket reads; emits `line` with each whole line's text. */
+    onSocketData(data: Buffer): void;
+  }
 }

@@ -5,7 +5,7 @@
  * parameter (RFC 2046 section 4.1.2) when TextDecoder knows it, else as UTF-8.
  */
 import { htmlToText } from '../email/mail-text.js';
-import { decodeWindows1252 } from './windows-1252.js';
+import { decodeWindows1252 } from '../../util/windows-1252.js';
 
 /** Whether a body of this media type (lowercased, no parameters) is text for the conversation. */
 export function isTextBody(type: string): boolean {

@@ -38,6 +38,7 @@ import { ClientCustomers } from './client-customers.js';
 import { clientDiscoInfo } from './client-discovery.js';
 import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
+import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
@@ -127,6 +128,11 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (!from || reportConfirmations(stanza, sink)) return;
     // No person wrote it to the bot: nothing to relay, and no refusal to send back (RFC 6121 section 5.2.2).
     if (isServerJid(from) || isBroadcast(stanza)) return;
+    const encryption = hasContent(stanza) ? encryptionOf(stanza) : undefined;
+    if (encryption) {
+      session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, encryptedRefusal(encryption)));
+      return;
+    }
     if (customers?.takes(stanza)) return customers.receive(stanza);
     const agent = addressOfJid(from);
     if (!hasContent(stanza)) {

@@ -15,6 +15,7 @@ import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal 
 import { type JidMap, addressOfJid, isNobodyHosted } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
+import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, retransmissionKey, xmlSafe } from './stanzas.js';
 
@@ -57,7 +58,11 @@ export class ComponentInbound {
       if (content && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
       return;
     }
-    if (content) return this.store(stanza, { from, to, party });
+    if (content) {
+      const encryption = encryptionOf(stanza);
+      if (encryption) return this.reply(stanza, encryptedRefusal(encryption));
+      return this.store(stanza, { from, to, party });
+    }
     const state = chatStateOf(stanza);
     const team = this.addressedTeam(party);
     if (state) sink.typing({ from: addressOfJid(from), to: party, state, ...(team ? { team } : {}) });

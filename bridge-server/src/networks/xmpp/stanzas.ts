@@ -22,13 +22,22 @@ export const NS = {
   gateway: 'jabber:iq:gateway', // XEP-0100 section 6.3
   oob: 'jabber:x:oob', // XEP-0066 section 4
   upload: 'urn:xmpp:http:upload:0', // XEP-0363
+  eme: 'urn:xmpp:eme:0', // XEP-0380
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;
 
-/** A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. */
-export function refusal(condition: 'not-allowed' | 'item-not-found', why: string): Element {
-  return xml('error', { type: 'cancel' }, xml(condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`));
+/**
+ * A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. Only
+ * `not-acceptable` is the sender's to mend (type `modify`); the others are final (`cancel`).
+ */
+export function refusal(condition: 'not-allowed' | 'item-not-found' | 'not-acceptable', why: string): Element {
+  return xml(
+    'error',
+    { type: condition === 'not-acceptable' ? 'modify' : 'cancel' },
+    xml(condition, { xmlns: NS.stanzas }),
+    xml('text', { xmlns: NS.stanzas }, `${why}; your message was not delivered.`),
+  );
 }
 
 /**

@@ -1,0 +1,39 @@
+/**
+ * How the bytes of an IRC line become text. IRC has no charset (RFC 2812 section 2.2 leaves it to
+ * the clients): most send UTF-8, but clients set to Latin-1 or windows-1252 (irssi with a latin1
+ * `term_charset`, old mIRC) still write to networks, and read as UTF-8 their accents become U+FFFD.
+ * As HexChat and WeeChat do, a line that is not valid UTF-8 is read as windows-1252, line by line.
+ * What the bridge writes stays UTF-8.
+ */
+import NetTransport from 'irc-framework/src/transports/net.js';
+import { decodeWindows1252 } from '../../util/windows-1252.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A line's text: UTF-8 when it is valid UTF-8, windows-1252 otherwise. */
+export function decodeIrcLine(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return decodeWindows1252(bytes);
+  }
+}
+
+/**
+ * irc-framework's TCP/TLS transport with lines decoded by `decodeIrcLine` (its own reads every
+ * line as the one charset it is set to). Lines are cut on the bytes, before decoding, so a
+ * character split across two reads arrives whole.
+ */
+export class LineDecodingTransport extends NetTransport {
+  private pending: Buffer = Buffer.alloc(0);
+
+  override onSocketData(data: Buffer): void {
+    let buffered = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
+    let end: number;
+    while ((end = buffered.indexOf(0x0a)) !== -1) {
+      this.emit('line', decodeIrcLine(buffered.subarray(0, end + 1)));
+      buffered = buffered.subarray(end + 1);
+    }
+    this.pending = Buffer.from(buffered); // a copy: the rest of a large read is not kept alive by it
+  }
+}

@@ -1,0 +1,38 @@
+// The bytes of IRC lines as text: UTF-8, or windows-1252 for a line that is not valid UTF-8, each
+// line on its own, cut on the bytes before decoding. Against a real ngircd:
+// integration/irc-encodings.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LineDecodingTransport, decodeIrcLine } from '../../src/networks/irc/line-decoding.js';
+
+/** The lines a transport emits for these reads of its socket. */
+function linesOf(...reads: Buffer[]): string[] {
+  const transport = new LineDecodingTransport({});
+  const lines: string[] = [];
+  transport.on('line', (line: string) => lines.push(line));
+  for (const read of reads) transport.onSocketData(read);
+  return lines;
+}
+
+describe('IRC line decoding', () => {
+  it('reads valid UTF-8 as UTF-8', () => {
+    assert.equal(decodeIrcLine(Buffer.from(':a PRIVMSG b :Ça coûte 20 € ✓\r\n')), ':a PRIVMSG b :Ça coûte 20 € ✓\r\n');
+  });
+
+  it('reads a line that is not UTF-8 as windows-1252, its euro sign and curly quotes included', () => {
+    const latin = Buffer.concat([Buffer.from(':a PRIVMSG b :'), Buffer.from([0xc7, 0x61, 0x20, 0x80, 0x20, 0x92, 0x20, 0xe9]), Buffer.from('\r\n')]);
+    assert.equal(decodeIrcLine(latin), ':a PRIVMSG b :Ça € ’ é\r\n');
+  });
+
+  it('decodes each line on its own: a windows-1252 line between UTF-8 ones changes neither', () => {
+    const lines = linesOf(Buffer.concat([Buffer.from('one é\r\n'), Buffer.from([0x74, 0x77, 0x6f, 0x20, 0xe9, 0x0d, 0x0a]), Buffer.from('three é\r\n')]));
+    assert.deepEqual(lines, ['one é\r\n', 'two é\r\n', 'three é\r\n']);
+  });
+
+  it('keeps a character split across two reads whole, and a line without its end until the end comes', () => {
+    const bytes = Buffer.from('café €\r\nnext');
+    const lines = linesOf(bytes.subarray(0, 4), bytes.subarray(4, 7), bytes.subarray(7));
+    assert.deepEqual(lines, ['café €\r\n']);
+    assert.deepEqual(linesOf(bytes.subarray(0, 8), bytes.subarray(8), Buffer.from(' line\n')), ['café €\r\n', 'next line\n']);
+  });
+});
