@@ -81,6 +81,11 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const action = next(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me'));
     alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION checks the order\u0001`);
     assert.equal((await action).text, '/me checks the order');
+    // A /me without its closing \x01, as servers that cut an overlong line at 512 bytes and clients
+    // that split a long one leave it.
+    const cut = next(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me reads'));
+    alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION reads the whole order history`);
+    assert.equal((await cut).text, '/me reads the whole order history');
   });
 
   it("gives the context line first, in the private chat with the visitor's puppet, with the ref once", async () => {

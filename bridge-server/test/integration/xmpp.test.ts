@@ -143,6 +143,19 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal((await probe()).attrs.type, 'unavailable', 'not shown online again once it left');
   });
 
+  it("accepts a subscription to a visitor's JID and denies one to a JID of no one (RFC 6121 section 3.2.2)", async () => {
+    const v = await visitor();
+    // RFC 6121 section 2.1.6: a client that fetched its roster is sent subscription answers.
+    await alice.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+    const nobody = `someone@${prosody.componentDomain}`;
+    const answer = async (jid: string) => {
+      await alice.send(xml('presence', { type: 'subscribe', to: jid }));
+      return alice.next((s) => s.is('presence') && s.attrs.from === jid && ['subscribed', 'unsubscribed'].includes(s.attrs.type ?? ''));
+    };
+    assert.equal((await answer(v.jid)).attrs.type, 'subscribed');
+    assert.equal((await answer(nobody)).attrs.type, 'unsubscribed');
+  });
+
   it("turns the agent's presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });

@@ -53,6 +53,9 @@ export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Net
 }
 
 /** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
+/** How a CTCP ACTION (`/me`) starts. */
+const CUT_ACTION = '\x01ACTION ';
+
 export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature, CustomerDoorFeature {
   readonly scheme = 'irc';
   readonly deliversFromStore = false;
@@ -229,7 +232,12 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   /** Wires a connection's incoming traffic: `visitor` is the puppet's visitor, undefined for the bot. */
   private listen(connection: IrcConnection, visitor: Address | undefined): void {
     const received = (action: boolean) => (event: IrcMessageEvent) => this.inbound.received(connection, visitor, event, action);
-    connection.client.on('privmsg', received(false));
+    connection.client.on('privmsg', (event: IrcMessageEvent) => {
+      // A `/me` the server cut at 512 bytes lost its closing \x01, so irc-framework took it for a
+      // plain message: it is still the action (CTCP, modern.ircdocs.horse/ctcp: the final \x01 may be missing).
+      if (event.message.startsWith(CUT_ACTION)) received(true)({ ...event, message: event.message.slice(CUT_ACTION.length) });
+      else received(false)(event);
+    });
     connection.client.on('action', received(true));
     connection.client.on('ctcp request', (request: CtcpRequest) => this.inbound.ctcp(connection, request));
     connection.client.on('irc error', (event: IrcErrorEvent) => {

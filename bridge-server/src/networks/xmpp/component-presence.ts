@@ -87,8 +87,9 @@ export class ComponentPresence {
     }
     const onGateway = map.gatewayAt(JidMap.domainOf(to)) !== undefined;
     if (onGateway && toBare.includes('@')) this.gateway.handleVacant(stanza, toBare);
-    // An agent adding a hosted party (or a gateway) to its roster: accept.
-    else if (type === 'subscribe') links.trySend(xml('presence', { type: 'subscribed', from: to, to: from }));
+    // An agent adding a hosted party (or a gateway) to its roster: accept; a JID of no one: deny
+    // (RFC 6121 section 3.2.2), or the roster would keep a contact nobody answers for.
+    else if (type === 'subscribe') links.trySend(xml('presence', { type: this.isNobody(party, toBare) ? 'unsubscribed' : 'subscribed', from: to, to: from }));
     else if (type === 'probe') links.trySend(this.probed(party, toBare, from));
     // Agents are followed from the main domain only.
     else if (!onGateway) this.agents.handle(stanza);
@@ -113,6 +114,11 @@ export class ComponentPresence {
     this.shown.remember({ from, to, status: 'available' });
   }
 
+  /** Whether a JID of the component (not its domain) stands for no one. */
+  private isNobody(party: Address | null, toBare: string): boolean {
+    return toBare.includes('@') && (party === null || isNobodyHosted(party, this.parts.hosted));
+  }
+
   /**
    * RFC 6121 section 4.3.2, a probe from `from` to `toBare` (a domain, a hosted party's JID, or one
    * that stands for no one): the domain is there; a party answers with what `from` was last shown
@@ -120,7 +126,7 @@ export class ComponentPresence {
    */
   private probed(party: Address | null, toBare: string, from: string): Element {
     if (!toBare.includes('@')) return xml('presence', { from: toBare, to: from });
-    if (party === null || isNobodyHosted(party, this.parts.hosted)) return xml('presence', { type: 'unsubscribed', from: toBare, to: from });
+    if (party === null || this.isNobody(party, toBare)) return xml('presence', { type: 'unsubscribed', from: toBare, to: from });
     const known = this.shown.get(party, addressOfJid(from));
     return presenceStanza(toBare, from, known?.status ?? 'offline', known?.text);
   }
