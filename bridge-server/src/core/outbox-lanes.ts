@@ -3,7 +3,8 @@
  * each conversation's messages reach each party in order), and at most `concurrency` recipients at
  * once, served in turn, so one slow recipient holds up no one else. A recipient's next item starts
  * as soon as the previous one has reached the network, while that one's outcome is still being
- * stored: the outcomes of items sent back to back share the store's commits.
+ * stored: the outcomes of items sent back to back share the store's commits. An item may take the
+ * items queued right behind it along (`follows`: a burst sent as one).
  */
 import type { OutboxItem } from '../store/store.js';
 
@@ -18,8 +19,13 @@ export interface OutboxLanesOptions {
   concurrency: number;
   /** Whether a send may start now (the network is online, the worker not stopping). */
   canSend(): boolean;
-  /** Sends `item`, calling `sent` once the network took it (the recipient's next item may start), before its outcome is stored. */
-  send(item: OutboxItem, sent: () => void): Promise<SendOutcome>;
+  /**
+   * Sends `item` with `followers` (the items `follows` let it take along), calling `sent` once the
+   * network took them (the recipient's next item may start), before their outcome is stored.
+   */
+  send(item: OutboxItem, sent: () => void, followers: OutboxItem[]): Promise<SendOutcome>;
+  /** Whether `next`, queued right behind `head` and the `count` items it already takes, goes with it. */
+  follows?(head: OutboxItem, next: OutboxItem, count: number): boolean;
   /** An item's send finished (its row was updated before). */
   finished(item: OutboxItem, outcome: SendOutcome): void;
   /** Items were dropped unsent (a send could not start): they are still in the store. */
@@ -46,13 +52,27 @@ export class OutboxLanes {
     return this.ids.has(id);
   }
 
+  /** Whether a recipient has an item queued or in flight here. */
+  hasRecipient(recipient: string): boolean {
+    return this.busy.has(recipient) || this.queued.has(recipient);
+  }
+
   /** Items queued and not started. */
   get backlog(): number {
     return this.queuedCount;
   }
 
-  /** Queues an item behind its recipient's earlier ones (the caller hands them out in queue order). */
-  add(item: OutboxItem): void {
+  /**
+   * Queues items behind their recipients' earlier ones (the caller hands them out in queue order),
+   * then starts what may start: a page's items are all queued first, so a burst finds its later
+   * items behind it.
+   */
+  addAll(items: readonly OutboxItem[]): void {
+    for (const item of items) this.queue(item);
+    this.pump();
+  }
+
+  private queue(item: OutboxItem): void {
     this.ids.add(item.id);
     this.queuedCount += 1;
     const lane = this.queued.get(item.recipient);
@@ -61,7 +81,6 @@ export class OutboxLanes {
       this.queued.set(item.recipient, [item]);
       if (!this.busy.has(item.recipient)) this.ready.push(item.recipient);
     }
-    this.pump();
   }
 
   /** Resolves once fewer than `limit` items are queued (sends take them), or none will be taken. */
@@ -94,11 +113,16 @@ export class OutboxLanes {
       }
       const recipient = this.ready.shift()!;
       const item = this.take(recipient)!;
+      const followers = this.takeFollowers(item);
       this.busy.set(recipient, item.id);
       const sending = this.options
-        .send(item, () => this.sent(item))
+        .send(item, () => this.sent(item), followers)
         .catch((): SendOutcome => 'retry')
-        .then((outcome) => this.settle(item, outcome));
+        .then((outcome) => {
+          // In hand until now: a pass reading the store meanwhile does not hand them out again.
+          for (const follower of followers) this.ids.delete(follower.id);
+          this.settle(item, outcome);
+        });
       this.sending.add(sending);
       void sending.finally(() => this.sending.delete(sending));
     }
@@ -122,6 +146,16 @@ export class OutboxLanes {
     else if (wasSending && this.queued.has(recipient)) this.ready.push(recipient);
     this.options.finished(item, outcome);
     this.pump();
+  }
+
+  /** The items queued right behind `head` that go with it, out of its recipient's queue (still in hand). */
+  private takeFollowers(head: OutboxItem): OutboxItem[] {
+    const followers: OutboxItem[] = [];
+    const lane = this.queued.get(head.recipient);
+    while (this.options.follows && lane && lane.length > 0 && this.options.follows(head, lane[0]!, followers.length)) {
+      followers.push(this.take(head.recipient)!);
+    }
+    return followers;
   }
 
   /** The next item of a recipient, out of its queue. */

@@ -4,7 +4,8 @@
  * time, several recipients of a network at once (outbox-lanes.ts). While a network is offline its
  * items wait; a retryable failure is retried with backoff, and only that recipient's later messages
  * wait behind it (one unreachable agent holds up no one else); a permanent failure fails the
- * message. Every outcome is reported as a status.
+ * message. Every outcome is reported as a status. A network may have a recipient's messages wait
+ * after the first of a burst and go as one (`burstMs`: email).
  */
 import type { ErrorBody, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -68,6 +69,8 @@ export interface OutboxLeases {
 const ALWAYS_HELD: OutboxLeases = { holds: () => true, fence: () => undefined, fenced: () => undefined, held: () => [] };
 
 const BATCH = 50;
+/** Messages one burst takes at most (`Network.burstMs`): one mail of an agent's lines. */
+const MAX_BURST = 20;
 const NONE_FINISHED: ReadonlySet<number> = new Set();
 
 /** One network's queue as the worker knows it between passes. */
@@ -229,11 +232,11 @@ export class OutboxWorker {
     const lanes: OutboxLanes = new OutboxLanes({
       concurrency: this.deps.concurrency ?? DEFAULT_OUTBOX_CONCURRENCY,
       canSend: () => !this.stopped && this.leases.holds(networkId) && this.deps.registry.get(networkId)?.status().state === 'online',
-      send: async (item, sent) => {
+      send: async (item, sent, followers) => {
         // The token this send is made under: the item's turn ends only while it is still current.
         const fence = this.leases.fence(networkId);
         try {
-          return await this.send(this.deps.registry.get(networkId)!, item, fence, sent);
+          return await this.send(this.deps.registry.get(networkId)!, item, fence, sent, followers);
         } catch (error) {
           if (error instanceof FencedError) {
             // Another node holds the network now and sends the item (again, if this send reached it:
@@ -255,6 +258,16 @@ export class OutboxWorker {
         if (outcome === 'retry') queue!.held.add(item.recipient);
       },
       dropped: () => (queue!.rescan = true),
+      follows: (head, next, count) => {
+        const network = this.deps.registry.get(networkId);
+        return (
+          count < MAX_BURST - 1 &&
+          next.message.conversationId === head.message.conversationId &&
+          next.message.from === head.message.from &&
+          (network?.burstMs?.(head.recipient, head.message) ?? 0) > 0 &&
+          (network?.burstMs?.(next.recipient, next.message) ?? 0) > 0
+        );
+      },
     });
     queue = { lanes, cursor: 0, rescan: true, held: new Set(), finishedDuringRead: undefined };
     this.queues.set(networkId, queue);
@@ -336,17 +349,32 @@ export class OutboxWorker {
   /** Gives a page's due items to the lanes, in queue order; a recipient waiting for a retry keeps its later items back. */
   private handOut(networkId: string, queue: NetworkQueue, items: readonly OutboxItem[], finished: ReadonlySet<number>): void {
     const now = this.now();
+    const network = this.deps.registry.get(networkId);
+    /** Recipients whose burst is handed out now: its later messages follow it into the lanes. */
+    const bursting = new Set<string>();
+    const due: OutboxItem[] = [];
     for (const item of items) {
       queue.cursor = item.id;
       // Already in hand, or sent while the page was read: never sent twice.
       if (queue.lanes.has(item.id) || finished.has(item.id) || queue.held.has(item.recipient)) continue;
-      if (item.nextAttemptAt > now) {
+      // A burst's first message waits until the burst is over; a message written while the
+      // recipient's last burst is still on its way starts the next one.
+      const burstDue = this.burstDue(network, item);
+      if (item.nextAttemptAt > now || (burstDue > now && !bursting.has(item.recipient))) {
         queue.held.add(item.recipient);
-        this.wakeAt(networkId, item.nextAttemptAt);
+        this.wakeAt(networkId, Math.max(item.nextAttemptAt, burstDue));
         continue;
       }
-      queue.lanes.add(item);
+      if (burstDue > 0) bursting.add(item.recipient);
+      due.push(item);
     }
+    queue.lanes.addAll(due);
+  }
+
+  /** When a burst that starts with `item` may go (0: no burst), by the clock its message was written on. */
+  private burstDue(network: Network | undefined, item: OutboxItem): number {
+    const burstMs = network?.burstMs?.(item.recipient, item.message) ?? 0;
+    return burstMs > 0 ? Date.parse(item.message.sentAt) + burstMs : 0;
   }
 
   /**
@@ -358,12 +386,21 @@ export class OutboxWorker {
    * clientId, a network's remote id are unique in the store), and a retransmission is recognised
    * by them.
    */
-  private async send(network: Network, item: OutboxItem, fence: Fence | undefined, sent: () => void): Promise<'done' | 'retry'> {
+  private async send(network: Network, item: OutboxItem, fence: Fence | undefined, sent: () => void, followers: OutboxItem[] = []): Promise<'done' | 'retry'> {
     const { store, metrics } = this.deps;
     const conversation = await store.getConversation(item.message.conversationId);
-    if (!conversation || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
+    if (!conversation) {
+      // Gone, and the burst with it (one conversation).
+      await Promise.all([item, ...followers].map((gone) => store.completeOutbox(gone.id, undefined, fence)));
+      this.claimed(network.scheme);
+      return 'done';
+    }
+    const burst = await this.stillWantedOf(followers, conversation, fence);
+    if (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation))) {
       await store.completeOutbox(item.id, undefined, fence);
       this.claimed(network.scheme);
+      // The rest of the burst goes on its own turn.
+      if (burst.length > 0) this.wakeAt(network.scheme, this.now());
       return 'done';
     }
     try {
@@ -376,22 +413,40 @@ export class OutboxWorker {
         conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
+        ...(burst.length > 0 ? { also: burst.map((follower) => follower.message) } : {}),
       });
       // The recipient's next item may go now, unless this node's hold on the network is fenced (a
       // cluster): a lease lost meanwhile shows only when the outcome is refused, and the next item
       // is then the new holder's to send.
       if (!fence) sent();
       const status = result.status ?? 'sent';
-      const changed = await store.completeOutbox(item.id, status, fence);
-      this.claimed(network.scheme);
-      this.reportedWaiting.delete(item.message.id);
-      metrics.messages.inc({ network: network.scheme, direction: 'out' });
-      await this.deps.onOutcome(item, status, undefined, changed);
+      // One send for the burst: its outcomes are written together (one commit where the store groups them).
+      const changes = await Promise.all([item, ...burst].map((each) => store.completeOutbox(each.id, status, fence)));
+      for (const [index, each] of [item, ...burst].entries()) {
+        this.claimed(network.scheme);
+        this.reportedWaiting.delete(each.message.id);
+        metrics.messages.inc({ network: network.scheme, direction: 'out' });
+        await this.deps.onOutcome(each, status, undefined, changes[index]);
+      }
       return 'done';
     } catch (error) {
       if (error instanceof FencedError) throw error;
-      return this.sendFailed(network.scheme, item, error, fence);
+      const outcome = await this.sendFailed(network.scheme, item, error, fence);
+      // Failed for good: the rest of the burst is tried on its own turn (a retry holds it back anyway).
+      if (outcome === 'done' && burst.length > 0) this.wakeAt(network.scheme, this.now());
+      return outcome;
     }
+  }
+
+  /** The followers of a burst still to be sent; the others leave the queue unsent. */
+  private async stillWantedOf(followers: readonly OutboxItem[], conversation: ConversationRecord, fence: Fence | undefined): Promise<OutboxItem[]> {
+    if (!this.deps.stillWanted) return [...followers];
+    const wanted: OutboxItem[] = [];
+    for (const follower of followers) {
+      if (await this.deps.stillWanted(follower, conversation)) wanted.push(follower);
+      else await this.deps.store.completeOutbox(follower.id, undefined, fence);
+    }
+    return wanted;
   }
 
   private claimed(network: string): void {

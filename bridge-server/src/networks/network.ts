@@ -82,6 +82,12 @@ export interface OutboundMessage {
    * run the network has the holder of its lease send it (cluster/leased-network.ts).
    */
   direct?: boolean;
+  /**
+   * The later messages of the same burst (`BurstFeature`): to the same recipient, in the same
+   * conversation, from the same sender, in order. They go with `message` as one (one mail), and
+   * the result is theirs too.
+   */
+  also?: readonly Message[];
 }
 
 export interface SendResult {
@@ -347,6 +353,17 @@ export interface GatewayFeature {
 }
 
 /** A send queue of the network's own (flood control), measured for /metrics. */
+/** Messages written in a burst go as one. */
+export interface BurstFeature {
+  /**
+   * How long a burst of messages to `to` waits after its first message was written before it goes,
+   * its later messages in `OutboundMessage.also`: email, where each of an agent's chat lines would
+   * otherwise be a mail of its own. 0 for a message that goes at once and is in no other's burst
+   * (what the desk writes itself).
+   */
+  burstMs(to: Address, message: Message): number;
+}
+
 export interface SendQueueFeature {
   /** Lines or messages waiting in it. */
   sendQueueDepth(): number;
@@ -397,7 +414,17 @@ export interface VisitorFallbackFeature {
 }
 
 export type Network = NetworkCore &
-  Partial<TypingFeature & ReceiptsFeature & DeskFeature & GatewayFeature & SendQueueFeature & IdentityFeature & CustomerDoorFeature & VisitorFallbackFeature> &
+  Partial<
+    TypingFeature &
+      ReceiptsFeature &
+      DeskFeature &
+      GatewayFeature &
+      SendQueueFeature &
+      BurstFeature &
+      IdentityFeature &
+      CustomerDoorFeature &
+      VisitorFallbackFeature
+  > &
   PresenceFeature;
 
 /** Read once per network: what a network implements does not change (outbound XMPP asks per message). */

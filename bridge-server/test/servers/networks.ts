@@ -51,6 +51,8 @@ export function emailNetwork(mail: MailServer, extra: NetworkEntry = {}): Networ
     messageIdDomain: 'bridge.example.test',
     teams: { [SUPPORT_MAILBOX.address]: 'support' },
     plusAddressSecret: 'a-test-secret-of-at-least-32-characters',
+    // A mail a line, as soon as it is written, unless a test is about bursts.
+    burstSeconds: 0,
     ...extra,
   };
 }

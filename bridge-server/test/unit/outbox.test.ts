@@ -29,14 +29,21 @@ class HandNetwork {
   readonly pending: PendingSend[] = [];
   /** Texts in the order their sends started. */
   readonly started: string[] = [];
+  /** The texts each send took along (`also`: a burst), by the text it started with. */
+  readonly alsoOf = new Map<string, string[]>();
   private readonly waiters: (() => void)[] = [];
 
   status(): NetworkStatus {
     return this.state;
   }
 
-  send({ message, to }: OutboundMessage): Promise<SendResult> {
+  send({ message, to, also }: OutboundMessage): Promise<SendResult> {
     this.started.push(message.text);
+    if (also)
+      this.alsoOf.set(
+        message.text,
+        also.map((later) => later.text),
+      );
     return new Promise<SendResult>((resolve, reject) => {
       this.pending.push({
         text: message.text,
@@ -82,14 +89,14 @@ class MemoryOutbox {
   reads = 0;
 
   /** Queues an item; returns it as the store's append reports it (`AppendResult.queued`). */
-  queue(recipient: Address, text: string): QueuedOutboxItem {
+  queue(recipient: Address, text: string, written: { from?: Address; at?: Date } = {}): QueuedOutboxItem {
     const message: Message = {
       id: `m${++this.seq}`,
       conversationId: `c-${recipient}`,
       seq: this.seq,
-      from: 'web:a_agent@shop',
+      from: written.from ?? 'web:a_agent@shop',
       text,
-      sentAt: START.toISOString(),
+      sentAt: (written.at ?? START).toISOString(),
     };
     const item: OutboxItem = { id: this.nextId++, message, recipient, network: 'hand', attempts: 0, nextAttemptAt: 0 };
     this.items.push(item);
@@ -172,8 +179,16 @@ class HandLease implements OutboxLeases {
   }
 }
 
-function setup(concurrency = 8, cluster?: { leases: OutboxLeases; pollMs?: number }) {
-  const network = new HandNetwork();
+/** A network whose messages wait `burstMs` after a burst's first and go as one, but the desk's own (`team:`). */
+class BurstNetwork extends HandNetwork {
+  burstMs(_to: Address, message: Message): number {
+    return message.from.startsWith('team:') ? 0 : BURST_MS;
+  }
+}
+
+const BURST_MS = 20_000;
+
+function setup(concurrency = 8, cluster?: { leases: OutboxLeases; pollMs?: number }, network: HandNetwork = new HandNetwork()) {
   const outbox = new MemoryOutbox();
   const clock = new ManualClock(START);
   const outcomes: { text: string; status: string; error?: string }[] = [];
@@ -636,6 +651,108 @@ describe('outbox worker in a cluster', () => {
     assert.deepEqual(network.started, ['queued elsewhere']);
     network.take('queued elsewhere').resolve();
     await settle();
+    await worker.stop();
+  });
+});
+
+describe('outbox worker, bursts (a network with burstMs: email)', () => {
+  const at = (ms: number) => new Date(START.getTime() + ms);
+  const burstSetup = () => setup(8, undefined, new BurstNetwork());
+
+  it("holds a burst's first message until burstMs after it was written, then sends the lines written meanwhile with it, each reported sent", async () => {
+    const { network, outbox, worker, clock, outcomes } = burstSetup();
+    worker.offer('hand', [outbox.queue('hand:a', 'a1')]);
+    await settle();
+    clock.set(at(5000));
+    worker.offer('hand', [outbox.queue('hand:a', 'a2', { at: at(5000) })]);
+    clock.set(at(12_000));
+    worker.offer('hand', [outbox.queue('hand:a', 'a3', { at: at(12_000) })]);
+    await settle();
+    assert.deepEqual(network.started, [], 'nothing goes while the burst may go on');
+    clock.set(at(BURST_MS));
+    await network.inFlightCount(1);
+    assert.deepEqual(network.started, ['a1']);
+    assert.deepEqual(network.alsoOf.get('a1'), ['a2', 'a3']);
+    network.take('a1').resolve();
+    await settle();
+    assert.deepEqual(
+      outcomes.map((o) => [o.text, o.status]),
+      [
+        ['a1', 'sent'],
+        ['a2', 'sent'],
+        ['a3', 'sent'],
+      ],
+    );
+    assert.equal(outbox.items.length, 0);
+    await worker.stop();
+  });
+
+  it('starts the next burst with a line written while the last one is on its way', async () => {
+    const { network, outbox, worker, clock } = burstSetup();
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2', { at: at(1000) });
+    clock.set(at(BURST_MS));
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    worker.offer('hand', [outbox.queue('hand:a', 'a3', { at: at(BURST_MS) })]);
+    network.take('a1').resolve();
+    await settle();
+    assert.deepEqual(network.started, ['a1'], 'a3 waits for its own burst');
+    clock.set(at(2 * BURST_MS));
+    await network.inFlightCount(1);
+    assert.deepEqual(network.started, ['a1', 'a3']);
+    assert.deepEqual(network.alsoOf.get('a1'), ['a2']);
+    assert.equal(network.alsoOf.get('a3'), undefined);
+    network.take('a3').resolve();
+    await settle();
+    await worker.stop();
+  });
+
+  it("takes along only its sender's lines: the desk's own message goes at once, and another sender's starts a burst of its own", async () => {
+    const { network, outbox, worker, clock } = burstSetup();
+    outbox.queue('hand:a', 'greeting', { from: 'team:support' });
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    assert.deepEqual(network.started, ['greeting'], "the desk's own message does not wait");
+    network.take('greeting').resolve();
+    await settle();
+    outbox.queue('hand:a', 'alice 1');
+    outbox.queue('hand:a', 'bob 1', { from: 'web:a_bob@shop' });
+    outbox.queue('hand:a', 'alice 2');
+    clock.set(at(BURST_MS));
+    worker.kick('hand');
+    await resolveInTurn(network, 'alice 1', 'bob 1', 'alice 2');
+    assert.deepEqual(network.started, ['greeting', 'alice 1', 'bob 1', 'alice 2'], 'in queue order: a burst is what follows its first line unbroken');
+    assert.equal(network.alsoOf.size, 0);
+    await worker.stop();
+  });
+
+  it('sends the burst again after a retryable failure, and its later lines on their own after a final one', async () => {
+    const { network, outbox, worker, clock, outcomes } = burstSetup();
+    outbox.queue('hand:a', 'a1');
+    outbox.queue('hand:a', 'a2');
+    clock.set(at(BURST_MS));
+    worker.kick('hand');
+    await network.inFlightCount(1);
+    network.take('a1').reject(new NetworkError('the server is busy', true));
+    await settle();
+    clock.set(at(BURST_MS + 1000));
+    await network.inFlightCount(1);
+    assert.deepEqual(network.alsoOf.get('a1'), ['a2'], 'the same burst again');
+    network.take('a1').reject(new NetworkError('no such mailbox', false));
+    await settle();
+    clock.set(clock.now());
+    await network.inFlightCount(1);
+    assert.deepEqual(network.inFlight(), ['a2'], 'a2 goes on its own');
+    network.take('a2').resolve();
+    await settle();
+    assert.deepEqual(
+      outcomes.filter((o) => o.status !== 'accepted').map((o) => [o.text, o.status]),
+      [
+        ['a1', 'failed'],
+        ['a2', 'sent'],
+      ],
+    );
     await worker.stop();
   });
 });

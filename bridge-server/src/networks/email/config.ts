@@ -23,6 +23,12 @@ export const emailNetworkConfigSchema = z
      * "Agents by email"): a short drop of the IMAP connection does not take them all off routing.
      */
     agentGraceSeconds: z.number().min(0).default(60),
+    /**
+     * How long an answer to a customer waits after its first line before it is mailed, with every
+     * line the same sender wrote in the conversation meanwhile (docs/networks/email.md, "One mail
+     * for a burst of lines"): an agent chatting from IRC or XMPP writes line by line. 0: a mail a line.
+     */
+    burstSeconds: z.number().min(0).max(600).default(20),
   })
   .superRefine((config, context) => checkMailSettings(config, context));
 

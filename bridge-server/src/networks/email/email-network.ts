@@ -9,6 +9,7 @@
 import type { Address } from '@switchboard/protocol';
 import { ConfigError } from '../../config-error.js';
 import type {
+  BurstFeature,
   CustomerDoorFeature,
   DeskFeature,
   DeskTeam,
@@ -34,6 +35,7 @@ import { createSmtpSender } from './smtp-sender.js';
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
 type EmailNetwork = NetworkCore &
+  BurstFeature &
   GatewayFeature &
   CustomerDoorFeature &
   IdentityFeature &
@@ -157,6 +159,9 @@ export function createEmailNetwork({
       smtp.close();
     },
     send: (outboundMessage) => (agents.isAgent(outboundMessage.to) ? agents.send(outboundMessage) : outbound.send(outboundMessage)),
+    // Customers get an agent's lines as one mail; agents by mail get each as it comes, and what
+    // the desk writes itself (a greeting) goes at once.
+    burstMs: (to, message) => (agents.isAgent(to) || message.from.startsWith('team:') ? 0 : config.burstSeconds * 1000),
     notice: (notice) => agents.notice(notice),
     subscribePresence(addresses) {
       agents.watch(addresses);

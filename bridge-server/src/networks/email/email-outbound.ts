@@ -3,8 +3,10 @@
  * the sender's name, in the conversation's thread (In-Reply-To and References, RFC 5322 section
  * 3.6.4), with the conversation's plus address as Reply-To and `Auto-Submitted: auto-replied` on
  * what the team's desk wrote itself (RFC 3834). Its Message-ID is derived from the stored message
- * and the recipient: an outbox retry after a crash sends the same mail again, never another.
+ * and the recipient: an outbox retry after a crash sends the same mail again, never another. A
+ * burst (`also`: the sender's later lines) is one mail, its texts as paragraphs, its files attached.
  */
+import type { Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { type NetworkConversation, NetworkError, type NetworkFiles, type OutboundMessage, type SendResult } from '../network.js';
 import { replySubject } from './mail-compose.js';
@@ -42,7 +44,7 @@ export class EmailOutbound {
     this.mailer = new TeamMailer(parts);
   }
 
-  async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+  async send({ message, to, conversation, fromName, also }: OutboundMessage): Promise<SendResult> {
     const { threads, plusAddresses, secret, settings, logger } = this.parts;
     const recipient = mailAddressOf(to);
     if (!recipient) throw new NetworkError(`${to} is not a mail address`, false, 'bad_request');
@@ -60,7 +62,7 @@ export class EmailOutbound {
       thread: this.threadHeadersOf(chain),
       ...(replyTo ? { replyTo } : {}),
       ...(automatic ? { automatic: 'auto-replied' as const } : {}),
-      ...(await this.mailer.contentOf(message)),
+      ...(await this.mailer.contentOf(also?.length ? burstOf(message, also) : message)),
     });
     // Sent: a failure to record it in the thread must not send it again.
     await threads
@@ -86,4 +88,17 @@ export class EmailOutbound {
     const chain = arriving && !thread.chain.includes(arriving.messageId) ? [...thread.chain, arriving.messageId] : thread.chain;
     return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain };
   }
+}
+
+/** A burst of messages as the one message a mail carries: the texts as paragraphs, every file. */
+function burstOf(first: Message, later: readonly Message[]): Pick<Message, 'text' | 'attachments'> {
+  const messages = [first, ...later];
+  const attachments = messages.flatMap((message) => message.attachments ?? []);
+  return {
+    text: messages
+      .map((message) => message.text)
+      .filter((text) => text.trim() !== '')
+      .join('\n\n'),
+    ...(attachments.length > 0 ? { attachments } : {}),
+  };
 }
