@@ -1,11 +1,12 @@
 /**
  * Who the customer is: what the bridge knows of the party (party:get: name, email, whether the
  * site vouched for them, the page they are on) and of the contact across networks (contact:get:
- * addresses per network, past conversations, each one click away). The desk merges another
+ * addresses per network, past conversations, each one click away), and whether the customer is
+ * there now (presence:subscribe, followed while shown). The desk merges another
  * contact into this one, named by one of its addresses (contact:merge), and undoes a merge listed
  * on the contact (contact:unmerge).
  */
-import type { Address, Contact, ContactMerge, PartyInfo, SwitchboardClient } from '@switchboard/sdk';
+import type { Address, Contact, ContactMerge, PartyInfo, Presence, SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { networkIcon, networkOf, withoutScheme } from './addresses.js';
@@ -19,16 +20,36 @@ export class CustomerPanel extends ConsoleElement {
   @property({ attribute: false }) address: Address | '' = '';
   @state() private party: PartyInfo | undefined;
   @state() private contact: Contact | undefined;
+  /** The customer's presence now; undefined until the bridge answered. */
+  @state() private presence: Presence | undefined;
+  private stopPresence: (() => void) | undefined;
   @state() private done = '';
   /** A merge or an unmerge. */
   private readonly pending = new PendingAction(this);
-  private asked = '';
+  private asked: Address | '' = '';
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopPresence?.();
+    this.stopPresence = undefined;
+    if (this.asked) this.client?.unwatchPresence([this.asked]);
+    this.asked = '';
+  }
 
   protected override willUpdate(): void {
+    if (this.client && !this.stopPresence) {
+      const { client } = this;
+      this.stopPresence = client.on('presence', (presence) => {
+        if (presence.address === this.address) this.presence = presence;
+      });
+    }
     if (this.client && this.address && this.asked !== this.address) {
+      // The customer shown before is not renewed after reconnects any more.
+      if (this.asked) this.client.unwatchPresence([this.asked]);
       this.asked = this.address;
       this.party = undefined;
       this.contact = undefined;
+      this.presence = undefined;
       this.done = '';
       // A merge still running for the customer shown before holds nothing up here.
       this.pending.reset();
@@ -37,11 +58,17 @@ export class CustomerPanel extends ConsoleElement {
   }
 
   private async load(address: Address): Promise<void> {
-    // Either may be missing (a party the bridge never saw, a contact not made yet): show the other.
-    const [party, contact] = await Promise.allSettled([this.client.getParty(address), this.client.getContact({ address })]);
+    // Any may be missing (a party the bridge never saw, a contact not made yet): show the others.
+    const [party, contact, watched] = await Promise.allSettled([
+      this.client.getParty(address),
+      this.client.getContact({ address }),
+      this.client.subscribePresence({ addresses: [address] }),
+    ]);
     if (address !== this.address) return;
     this.party = party.status === 'fulfilled' ? party.value : undefined;
     this.contact = contact.status === 'fulfilled' ? contact.value : undefined;
+    // A change that came while subscribing is newer than the answer.
+    if (watched.status === 'fulfilled') this.presence ??= watched.value.presences.find((presence) => presence.address === address);
   }
 
   /** Runs a merge or an unmerge; what it answers becomes the contact shown. */
@@ -131,6 +158,10 @@ export class CustomerPanel extends ConsoleElement {
         <dd class="email">${party?.email ?? t.unknown}</dd>
         <dt class="visually-hidden">${t.verified}</dt>
         <dd class="verified">${party?.verified ? t.verified : t.notVerified}</dd>
+        <dt>${t.customerStatus}</dt>
+        <dd class="presence" data-status=${this.presence?.status ?? 'unknown'}>
+          ${this.presence ? `${t.presence(this.presence.status)}${this.presence.text ? ` (${this.presence.text})` : ''}` : t.unknown}
+        </dd>
         ${
           party?.pageUrl
             ? html`<dt>${t.page}</dt>

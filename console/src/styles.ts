@@ -213,6 +213,23 @@ const sheet = css`
     margin: 0;
     overflow-wrap: anywhere;
   }
+  /* A dot beside the customer's presence: filled while they are there, hollow once they left. */
+  .party .presence::before {
+    content: '';
+    display: inline-block;
+    width: 0.6em;
+    height: 0.6em;
+    margin-inline-end: 0.4em;
+    border-radius: 50%;
+    border: 1px solid currentColor;
+  }
+  .party .presence[data-status='available']::before {
+    background: currentColor;
+  }
+  .party .presence[data-status='away']::before,
+  .party .presence[data-status='busy']::before {
+    background: linear-gradient(90deg, currentColor 50%, transparent 50%);
+  }
   .conversation-head {
     display: flex;
     flex-wrap: wrap;

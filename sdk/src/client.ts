@@ -399,6 +399,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this.watch.watch(target);
   }
 
+  /**
+   * Stops watching addresses' presence: they are not subscribed again after reconnects. The bridge
+   * may still report them on the current connection.
+   */
+  unwatchPresence(addresses: readonly Address[]): void {
+    this.watch.forget(addresses);
+  }
+
   /** Sets this party's own presence (an agent going away, a visitor whose tab is hidden, ...). */
   async setPresence(status: PresenceStatus, text?: string): Promise<void> {
     await this.request('presence:set', text === undefined ? { status } : { status, text });

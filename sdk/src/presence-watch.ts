@@ -2,7 +2,7 @@
  * The presence an app watches (addresses, teams' availability), remembered so that every
  * reconnect subscribes again and reports the current state.
  */
-import type { Address, Presence, TeamAvailability } from '@switchboard/protocol';
+import { type Address, LIMITS, type Presence, type TeamAvailability } from '@switchboard/protocol';
 
 export interface PresenceAnswer {
   presences: Presence[];
@@ -27,10 +27,19 @@ export class PresenceWatch {
     return { presences, ...(available !== undefined ? { available } : {}), ...(online !== undefined ? { online } : {}) };
   }
 
-  /** Subscribes again to everything watched (after a reconnect) and reports what it finds. */
+  /** Stops watching addresses: they are not subscribed again after the next reconnect. */
+  forget(addresses: readonly Address[]): void {
+    for (const address of addresses) this.addresses.delete(address);
+  }
+
+  /**
+   * Subscribes again to everything watched (after a reconnect) and reports what it finds, as many
+   * addresses a request as the bridge takes (`LIMITS.maxPresenceAddresses`).
+   */
   async renew(): Promise<void> {
-    if (this.addresses.size > 0) {
-      const result = await this.subscribe({ addresses: [...this.addresses] });
+    const addresses = [...this.addresses];
+    for (let start = 0; start < addresses.length; start += LIMITS.maxPresenceAddresses) {
+      const result = await this.subscribe({ addresses: addresses.slice(start, start + LIMITS.maxPresenceAddresses) });
       for (const presence of result.presences) this.report.presence(presence);
     }
     for (const team of this.teams) {

@@ -97,6 +97,7 @@ export const ar: Catalogue = {
   email: 'البريد الإلكتروني',
   verified: 'موثّق',
   notVerified: 'غير موثّق',
+  customerStatus: 'الحالة',
   page: 'الصفحة',
   addresses: 'العناوين',
   pastConversations: 'المحادثات السابقة',

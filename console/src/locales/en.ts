@@ -97,6 +97,7 @@ export const en = {
   email: 'Email',
   verified: 'Verified',
   notVerified: 'Not verified',
+  customerStatus: 'Status',
   page: 'Page',
   addresses: 'Addresses',
   pastConversations: 'Past conversations',

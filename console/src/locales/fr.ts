@@ -97,6 +97,7 @@ export const fr: Catalogue = {
   email: 'E-mail',
   verified: 'Vérifié',
   notVerified: 'Non vérifié',
+  customerStatus: 'Présence',
   page: 'Page',
   addresses: 'Adresses',
   pastConversations: 'Conversations passées',

@@ -25,6 +25,22 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('shows whether the customer is there now, and follows it: away, back, gone once they left', async () => {
+    const { client: customer, conversationId } = await visitor('Are you there?');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Are you there?');
+    const shown = () => $(element, 'sb-customer-panel .presence');
+    await until(() => shown()?.dataset.status === 'available', 'the customer available');
+    expect(shown()!.textContent.trim()).to.equal('Available');
+    await expect(element).to.be.accessible();
+    await customer.setPresence('away', 'On the phone');
+    await until(() => shown()?.dataset.status === 'away', 'the customer away');
+    expect(shown()!.textContent.trim()).to.equal('Away (On the phone)');
+    customer.disconnect();
+    await until(() => shown()?.dataset.status === 'offline', 'the customer offline once they left');
+    expect(shown()!.textContent.trim()).to.equal('Offline');
+  });
+
   it('sets the agent away and back with the presence toggle', async () => {
     const watcher = await agentClient();
     const seen: Presence[] = [];
