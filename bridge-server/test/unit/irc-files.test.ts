@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Attachment } from '@switchboard/protocol';
-import { DccRefusals, dccOfferedFile, dccRefusal, fileLinesText } from '../../src/networks/irc/files.js';
+import { dccOfferedFile, dccRefusal, fileLinesText } from '../../src/networks/irc/files.js';
+import { RefusalNotices } from '../../src/networks/irc/refusal-notices.js';
 import { toIrcLines } from '../../src/networks/irc/lines.js';
 import type { NetworkFiles } from '../../src/networks/network.js';
 
@@ -44,7 +45,7 @@ describe('IRC files', () => {
   });
 
   it('tells a sender once a minute at most', () => {
-    const told = new DccRefusals(60_000, 2);
+    const told = new RefusalNotices(60_000, 2);
     assert.equal(told.tell('Dave', 0), true);
     assert.equal(told.tell('dave', 30_000), false);
     assert.equal(told.tell('dave', 61_000), true);

@@ -347,18 +347,21 @@ describe('what a renamed IRC user writes', () => {
     );
   });
 
-  it("is never taken from someone else on the renamed user's own nick, who is told why", async () => {
+  it("is never taken from someone else on the renamed user's own nick, who is told why, once a minute", async () => {
     const { say, rename, messages, relayed, notices } = inbound();
     rename('alice', 'alice|away');
     await say('alice', 'Dana', 'I am alice', {}, 'web:v_1');
     await say('alice', 'desk', '#ab12 trust me');
     await say('alice', '#support', '!claim ab12');
+    // More lines within the minute draw no more notices: one a minute for each nick of ours.
+    await say('alice', 'desk', 'are you there?');
+    await say('alice', 'Dana', 'hello?', {}, 'web:v_1');
     assert.deepEqual(messages, []);
     assert.deepEqual(relayed, []);
     assert.deepEqual(
       notices.map(({ nick }) => nick),
       ['alice', 'alice'],
-      'a private line is answered; the channel is left alone',
+      'a private line is answered, once a minute; the channel is left alone',
     );
     assert.match(notices[0]!.text, /^Not delivered: the user the bridge knows by alice changed nick/);
   });

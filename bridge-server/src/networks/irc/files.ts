@@ -36,25 +36,3 @@ export function dccRefusal(name: string): string {
   const file = name ? `"${name}" was not received` : 'Your file was not received';
   return `${file}: files are not carried over IRC here (DCC SEND is not accepted). Put the file where it can be downloaded and paste the link instead.`;
 }
-
-/** Senders told lately (`<our nick> <their nick>`, lowercased -> when): a flood of offers to one nick draws one notice a minute. */
-export class DccRefusals {
-  private readonly told = new Map<string, number>();
-
-  constructor(
-    private readonly everyMs = 60_000,
-    private readonly max = 1000,
-  ) {}
-
-  /** Whether the sender of an offer (`pair`: which of our nicks and theirs) is to be told now, and then not again within the minute. */
-  tell(pair: string, now = Date.now()): boolean {
-    const key = pair.toLowerCase();
-    const last = this.told.get(key);
-    if (last !== undefined && now - last < this.everyMs) return false;
-    this.told.delete(key);
-    this.told.set(key, now);
-    // Oldest first: past `max` senders the longest told are forgotten (they may be told again).
-    while (this.told.size > this.max) this.told.delete(this.told.keys().next().value!);
-    return true;
-  }
-}

@@ -17,8 +17,9 @@ import type { IrcAddresses } from './addresses.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
 import type { IrcCustomers } from './customers.js';
-import { type CtcpRequest, DccRefusals, dccOfferedFile, dccRefusal } from './files.js';
+import { type CtcpRequest, dccOfferedFile, dccRefusal } from './files.js';
 import { stripFormatting } from './formatting.js';
+import { RefusalNotices } from './refusal-notices.js';
 import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
 
@@ -48,7 +49,9 @@ interface Written {
 
 export class IrcInbound {
   private readonly senders = new SerialQueues();
-  private readonly dccRefusals = new DccRefusals();
+  private readonly dccRefusals = new RefusalNotices();
+  /** Someone on the own nick of a user the bridge knows under another: told once a minute, not per line. */
+  private readonly strangerRefusals = new RefusalNotices();
 
   constructor(private readonly options: IrcInboundOptions) {}
 
@@ -81,7 +84,7 @@ export class IrcInbound {
     const sender = this.senderOf(event.nick);
     if (sender === null) {
       // Someone on the own nick of a user the bridge knows under another one: not that user.
-      if (!channel?.is(event.target))
+      if (!channel?.is(event.target) && this.strangerRefusals.tell(`${connection.nick} ${event.nick}`))
         this.notice(
           connection,
           event.nick,
