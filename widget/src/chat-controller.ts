@@ -5,6 +5,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
+  type Address,
   type Attachment,
   type ClientOptions,
   type ConnectionState,
@@ -63,6 +64,8 @@ export class ChatController implements ReactiveController {
   private loadingEarlier: Promise<void> | undefined;
   /** Messages of the shown conversation, by seq. */
   private readonly byId = new Map<string, Message>();
+  /** The names of those who write to the visitor (the site's agents, its teams), once asked; null: none. */
+  private readonly names = new Map<Address, string | null>();
   private unsubscribe: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private options: ClientOptions | null = null;
@@ -80,6 +83,29 @@ export class ChatController implements ReactiveController {
   /** Messages of the shown conversation in seq order. */
   get messages(): Message[] {
     return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * The name of someone who writes to the visitor, as the bridge gives it (an agent's, a team's);
+   * undefined until it answered, or when it knows none. The first call asks it.
+   */
+  nameOf(address: Address): string | undefined {
+    const client = this.client;
+    if (!this.names.has(address) && client) {
+      this.names.set(address, null);
+      client.getParty(address).then(
+        (party) => {
+          if (party.name === undefined || client !== this.client) return;
+          this.names.set(address, party.name);
+          this.host.requestUpdate();
+        },
+        // Asked again at a later render, unless the bridge says it shows no one there.
+        (error: unknown) => {
+          if ((error as { code?: string }).code !== 'not_found') this.names.delete(address);
+        },
+      );
+    }
+    return this.names.get(address) ?? undefined;
   }
 
   /** Messages before the earliest shown one exist (a long conversation shows its latest page first). */
@@ -135,6 +161,7 @@ export class ChatController implements ReactiveController {
     this.options = options;
     this.fresh = fresh;
     this.byId.clear();
+    this.names.clear();
     this.reachedStart = false;
     this.conversation = null;
     this.restoredClosed = false;

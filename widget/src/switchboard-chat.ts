@@ -269,7 +269,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   onIncoming(message: Message): void {
     const files = (message.attachments ?? []).map((file) => file.name);
-    this.announcement = `${this.locale.t.agent}: ${[message.text.slice(0, 300), ...files].filter(Boolean).join(' · ')}`;
+    this.announcement = `${this.chat.nameOf(message.from) ?? this.locale.t.agent}: ${[message.text.slice(0, 300), ...files].filter(Boolean).join(' · ')}`;
     this.fire('switchboard-message', message);
     if (!this.reading) {
       if (this.sound) beep();
@@ -605,7 +605,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       previous = message;
       const time = locale.time(new Date(message.sentAt));
       return html`
-        ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : t.agent} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
+        ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent)} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
         <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale)}</div>
         ${mine ? html`<div class="status">${statusLabel(message, t)}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</div>` : nothing}
       `;

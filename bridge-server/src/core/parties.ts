@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { forbidden, notFound } from './errors.js';
+import { usableOnSite } from '../networks/web/site-scope.js';
 import { toPartyInfo } from './wire.js';
 
 const DAY_MS = 86_400_000;
@@ -46,8 +47,19 @@ export class Parties {
     // A team's own party (its greetings) is public to the sites it serves.
     const isTeam = address.startsWith(TEAM_SCHEME) && this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) !== undefined;
     const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
-    if (!visible) throw notFound(`address: no party "${address}" known to this site`);
-    return toPartyInfo(party);
+    if (visible) return toPartyInfo(party);
+    // An agent of a team serving the site is public to it by name only: a visitor's chat names who answers.
+    if (this.isSitesAgent(address, actor.siteKey)) {
+      const name = party?.name ?? this.deps.teams.agentNameOf(address);
+      return { address, role: 'agent', verified: true, ...(name !== undefined ? { name } : {}) };
+    }
+    throw notFound(`address: no party "${address}" known to this site`);
+  }
+
+  /** Whether `address` is an agent of a team serving the site, by an address usable there. */
+  private isSitesAgent(address: Address, siteKey: string): boolean {
+    const { teams } = this.deps;
+    return usableOnSite(address, siteKey) && teams.teamsOf(address).some((team) => teams.forSite(team.id, siteKey) !== undefined);
   }
 
   /**

@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
-import { API_KEY, SITE, type TestBridge, agentAuth, call, callUnchecked, collect, connect, next, startBridge, until, userAuth } from '../helpers.js';
+import {
+  API_KEY,
+  OTHER_SITE,
+  SITE,
+  type TestBridge,
+  agentAuth,
+  call,
+  callUnchecked,
+  collect,
+  connect,
+  next,
+  startBridge,
+  until,
+  userAuth,
+} from '../helpers.js';
 
 describe('conversations and team routing', () => {
   let t: TestBridge;
@@ -174,6 +188,37 @@ describe('conversations and team routing', () => {
     const otherSite = await connect(t, agentAuth('zed', 'other-site', 'other-identity-secret-0123456789'), { origin: 'http://other.test' });
     assert.equal((await call(otherSite.socket, 'party:get', { address: visitor.session.self })).error.code, 'not_found');
     alice.socket.disconnect();
+  });
+
+  it("gives a visitor the name of its site's agents, and nothing else of them", async () => {
+    const q = await startBridge({
+      teams: [
+        {
+          id: 'support',
+          sites: [SITE],
+          members: ['web:a_alice', { id: 'xavier', name: 'Xavier', addresses: ['xmpp:xavier@example.test'] }, 'xmpp:nameless@example.test'],
+        },
+        { id: 'elsewhere', sites: [OTHER_SITE], members: ['web:a_zed', 'xmpp:other@example.test'] },
+      ],
+    });
+    try {
+      // alice has told the bridge more of herself than her name.
+      const alice = await connect(q, { ...agentAuth('alice'), identity: { ...agentAuth('alice').identity, name: 'Alice Liddell', email: 'alice@shop.test' } });
+      const visitor = await connect(q, { siteKey: SITE });
+      const party = async (address: string) => callUnchecked(visitor.socket, 'party:get', { address });
+      assert.deepEqual((await party('web:a_alice')).party, { address: 'web:a_alice', role: 'agent', verified: true, name: 'Alice Liddell' });
+      assert.deepEqual((await party('xmpp:xavier@example.test')).party, { address: 'xmpp:xavier@example.test', role: 'agent', verified: true, name: 'Xavier' });
+      assert.deepEqual((await party('xmpp:nameless@example.test')).party, { address: 'xmpp:nameless@example.test', role: 'agent', verified: true });
+      for (const notOurs of ['web:a_zed', 'xmpp:other@example.test', 'xmpp:stranger@example.test']) {
+        assert.equal((await party(notOurs)).error?.code, 'not_found', notOurs);
+      }
+      // An agent of another site, under the same user id, is nobody to this one.
+      const zedHere = await connect(q, { siteKey: OTHER_SITE }, { origin: 'http://other.test' });
+      assert.equal((await callUnchecked(zedHere.socket, 'party:get', { address: 'web:a_alice' })).error?.code, 'not_found');
+      alice.socket.disconnect();
+    } finally {
+      await q.stop();
+    }
   });
 
   it("keeps a vouched user's name and email as the website gave them", async () => {

@@ -52,6 +52,9 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await support.send(conversationId, 'Yes! How can I help?');
     await until(() => bubbles(element).length === 2, 'the reply');
     expect(bubbles(element).map((b) => b.textContent)).to.deep.equal(['Hello, is anyone there?', 'Yes! How can I help?']);
+    // Each group is headed by who wrote it: the agent by the name the site gave them.
+    const heads = () => [...shadow(element).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
+    await until(() => heads().join() === 'You,Agent', `the agent's name heading the reply (${heads().join()})`);
     expect($(element, '[role="log"]')).to.exist;
     await until(() => /Read|Delivered/.test($(element, '.status')?.textContent ?? ''), 'a delivery status');
     await expect(element).to.be.accessible();
