@@ -134,6 +134,7 @@ export class Inbound {
       ...(sentFrom !== undefined ? { sentFrom } : {}),
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
       ...(via ? { via } : {}),
+      ...(input.onQueued ? { onQueued: input.onQueued } : {}),
     });
     return result.message;
   }

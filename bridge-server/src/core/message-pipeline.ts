@@ -34,6 +34,8 @@ export interface MessageToPost {
   files?: readonly InboundFile[];
   /** Runs once the message is stored, before it goes out. */
   onStored?(message: Message): void;
+  /** Runs once the message's place is taken, before its commit, on a store that appends in call order (`InboundMessage.onQueued`). */
+  onQueued?(): void;
   /** A gateway message's hop marker as it came: stored with it, for whichever node sends it on. */
   via?: readonly string[];
 }
@@ -70,27 +72,28 @@ export class MessagePipeline {
     const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
     const statusOf = (participants: readonly Address[]): MessageStatus => (fanOut.allDeliverFromStore(participants, from) ? 'sent' : 'accepted');
-    const result = await store
-      .appendMessage({
-        webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
-        conversationId: conversation.id,
-        from,
-        text,
-        ...(attachments && attachments.length > 0 ? { attachments } : {}),
-        ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
-        ...(input.remote !== undefined ? { remote: input.remote } : {}),
-        ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
-        ...(input.via !== undefined ? { via: input.via } : {}),
-        // As this copy of the conversation makes it; the store decides again from its participants (rarely otherwise).
-        status: statusOf(conversation.participants),
-        statusFor: statusOf,
-        outbox: [...heldBack],
-        outboxFor: (participants) => fanOut.outboxRecipients(participants, from),
-      })
-      .catch((error: unknown) => {
-        // A file that is not the sender's to send in this conversation: the client's mistake, named.
-        throw error instanceof FileClaimError ? badRequest(error.message) : error;
-      });
+    const appending = store.appendMessage({
+      webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
+      conversationId: conversation.id,
+      from,
+      text,
+      ...(attachments && attachments.length > 0 ? { attachments } : {}),
+      ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
+      ...(input.remote !== undefined ? { remote: input.remote } : {}),
+      ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
+      ...(input.via !== undefined ? { via: input.via } : {}),
+      // As this copy of the conversation makes it; the store decides again from its participants (rarely otherwise).
+      status: statusOf(conversation.participants),
+      statusFor: statusOf,
+      outbox: [...heldBack],
+      outboxFor: (participants) => fanOut.outboxRecipients(participants, from),
+    });
+    // The sender's next message may be taken now: its append is queued after this one's.
+    if (store.appendsInCallOrder) input.onQueued?.();
+    const result = await appending.catch((error: unknown) => {
+      // A file that is not the sender's to send in this conversation: the client's mistake, named.
+      throw error instanceof FileClaimError ? badRequest(error.message) : error;
+    });
     if (result.kind === 'duplicate') return result;
     const { message } = result;
     // The conversation as the message was stored in it (an agent assigned on another node meanwhile takes part).

@@ -174,6 +174,12 @@ export interface InboundMessage {
    * responders never answer each other.
    */
   automatic?: boolean;
+  /**
+   * Called once the message's place among its sender's messages is taken (its write queued in
+   * order, before it is committed): the network may take the sender's next message from then on.
+   * Not called when the store cannot promise that order; the message's promise settles anyway.
+   */
+  onQueued?: () => void;
 }
 
 /** The team a customer wrote to, and the site the network's configuration names for its customers. */

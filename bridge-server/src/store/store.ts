@@ -476,6 +476,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
 
   /** Stores a message with the next seq of its conversation, in one transaction. */
   appendMessage(input: NewMessage): Promise<AppendResult>;
+  /**
+   * True when appends take their seqs in the order `appendMessage` was called, even before the
+   * earlier ones are committed (writes queued in one process): a sender's next message may then be
+   * appended before the last one's commit. False or absent: only once it resolved.
+   */
+  readonly appendsInCallOrder?: boolean;
   getMessage(id: string): Promise<Message | null>;
   /** The message a sender stored under an idempotency key, if any. */
   messageByClientId(from: Address, clientId: string): Promise<Message | null>;

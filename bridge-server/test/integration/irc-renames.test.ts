@@ -101,9 +101,11 @@ describe('IRC users who change nick in the support channel, against a real ngirc
       const away = await sendText(v, 'while alice is away');
       await until(() => statuses.some((s) => s.id === away.id && s.status === 'sent'), 10_000, 'the message sent or held');
       // Anything the puppet wrote to the stranger before answering this is in their messages by then.
+      // (A line would draw no second refusal within the minute; a file offer draws its own, once.)
       const seen = stranger.messages.length;
       stranger.say(puppet, 'anyone there?');
-      await stranger.next((m) => stranger.messages.indexOf(m) >= seen && m.nick === puppet && m.type === 'notice');
+      stranger.client.raw(`PRIVMSG ${puppet} :\u0001DCC SEND notes.txt 2130706433 5000 10\u0001`);
+      await stranger.next((m) => stranger.messages.indexOf(m) >= seen && m.nick === puppet && m.type === 'notice' && m.message.includes('notes.txt'));
       assert.deepEqual(
         stranger.messages.filter((m) => m.type === 'privmsg').map((m) => m.message),
         [],

@@ -205,6 +205,23 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it("stores an agent's messages sent back to back in the order sent, each once (the next taken before the last is committed)", async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    const texts = Array.from({ length: 60 }, (_, i) => `line ${i + 1}`);
+    await Promise.all(texts.map((text, i) => alice.send(xml('message', { type: 'chat', to: v.jid, id: `burst-${i}` }, xml('body', {}, text)))));
+    await until(() => received.filter((m) => m.from === 'xmpp:alice@localhost').length >= texts.length, 10_000, 'every line');
+    const fromAlice = received.filter((m) => m.from === 'xmpp:alice@localhost');
+    assert.deepEqual(
+      fromAlice.map((m) => m.text),
+      texts,
+    );
+    assert.deepEqual(
+      fromAlice.map((m) => m.seq),
+      [...fromAlice.map((m) => m.seq)].sort((a, b) => a - b),
+    );
+  });
+
   it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

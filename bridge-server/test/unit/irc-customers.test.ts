@@ -109,7 +109,8 @@ function inbound(options: { customers?: IrcCustomers; agents?: Address[] } = {})
   const relayed: { from: Address; text: string }[] = [];
   const sink = {
     isAgent: (address: Address) => (options.agents ?? []).includes(address),
-    message: (input: InboundMessage) => {
+    // What the network says of the message (its place-taken callback aside).
+    message: ({ onQueued: _queued, ...input }: InboundMessage) => {
       messages.push(input);
       return Promise.resolve({ id: `m${messages.length}` } as Message);
     },

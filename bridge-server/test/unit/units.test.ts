@@ -149,4 +149,34 @@ describe('serial queues', () => {
       ['fulfilled', 'rejected', 'fulfilled'],
     );
   });
+  it('starts the next task of a key once the one before released it, the rest of it running beside', async () => {
+    const queues = new SerialQueues();
+    const log: string[] = [];
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const task = (name: string) => async (release: () => void) => {
+      log.push(`start ${name}`);
+      await turn();
+      log.push(`released ${name}`);
+      release();
+      release(); // a second call changes nothing
+      await turn();
+      await turn();
+      log.push(`end ${name}`);
+    };
+    await Promise.all([queues.run('k', task('a')), queues.run('k', task('b')), queues.run('other', task('x'))]);
+    const ofKey = log.filter((entry) => !entry.endsWith(' x'));
+    assert.deepEqual(ofKey.slice(0, 3), ['start a', 'released a', 'start b'], 'b starts once a released, before a ends');
+    assert.ok(ofKey.indexOf('end a') > ofKey.indexOf('start b'));
+    assert.ok(ofKey.indexOf('start b') > ofKey.indexOf('released a'));
+  });
+
+  it('starts the next task when the one before fails without releasing', async () => {
+    const queues = new SerialQueues();
+    const failing = queues.run('k', async () => {
+      throw new Error('refused');
+    });
+    const next = queues.run('k', async () => 'ran');
+    await assert.rejects(failing, /refused/);
+    assert.equal(await next, 'ran');
+  });
 });

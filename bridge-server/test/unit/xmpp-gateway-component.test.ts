@@ -95,7 +95,8 @@ class FakeSink implements InboundSink {
   followWith: (input: InboundFollow) => Promise<FollowOutcome> = async () => ({ ok: true });
   private seq = 0;
 
-  async message(input: InboundMessage): Promise<Message | null> {
+  // What the network says of the message (its place-taken callback aside).
+  async message({ onQueued: _queued, ...input }: InboundMessage): Promise<Message | null> {
     this.messages.push(input);
     this.seq += 1;
     return {

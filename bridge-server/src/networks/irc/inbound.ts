@@ -45,6 +45,8 @@ interface Written {
   from: Address;
   text: string;
   remoteId?: string | undefined;
+  /** The message's place is taken: the sender's next line may be taken (`InboundMessage.onQueued`). */
+  queued?: () => void;
 }
 
 export class IrcInbound {
@@ -71,14 +73,14 @@ export class IrcInbound {
   /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
   received(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): void {
     this.senders
-      .run(event.nick.toLowerCase(), () => this.handle(connection, visitor, event, action))
+      .run(event.nick.toLowerCase(), (release) => this.handle(connection, visitor, event, action, release))
       .catch((error: unknown) => {
         this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
         if (!isQuietRefusal(error)) this.notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
       });
   }
 
-  private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): Promise<void> {
+  private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean, queued: () => void): Promise<void> {
     const { connections, channel, requireAccount, customers, sink } = this.options;
     if (connections.isOurs(event.nick)) return; // our own puppets and bot never speak for agents
     const sender = this.senderOf(event.nick);
@@ -102,7 +104,7 @@ export class IrcInbound {
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
     if (customers && toBot && !sink.isAgent(from)) {
-      await this.fromCustomer(connection, customers, { nick: event.nick, own }, { from, text, remoteId });
+      await this.fromCustomer(connection, customers, { nick: event.nick, own }, { from, text, remoteId, queued });
       return;
     }
     if (requireAccount && event.account?.toLowerCase() !== own.toLowerCase()) {
@@ -114,7 +116,7 @@ export class IrcInbound {
       return;
     }
     if (event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
-    if (visitor) await this.toVisitor(connection, event.nick, visitor, { from, text, remoteId });
+    if (visitor) await this.toVisitor(connection, event.nick, visitor, { from, text, remoteId, queued });
     else await this.toBot(connection, event.nick, { from, text, remoteId });
   }
 
@@ -132,7 +134,16 @@ export class IrcInbound {
     const team = customers.teamFor(own);
     const { from, text, remoteId } = input;
     // An IRC user has no name but their nick (as they spell it: the address is its lower case).
-    const stored = await sink.message({ network: 'irc', from, to: `team:${team.id}`, text, team, fromName: own, ...(remoteId ? { remoteId } : {}) });
+    const stored = await sink.message({
+      network: 'irc',
+      from,
+      to: `team:${team.id}`,
+      text,
+      team,
+      fromName: own,
+      ...(remoteId ? { remoteId } : {}),
+      ...(input.queued ? { onQueued: input.queued } : {}),
+    });
     if (stored) {
       customers.tookUp(own);
       this.options.onCustomerMessage?.(from);
@@ -142,8 +153,15 @@ export class IrcInbound {
   /** Words to a visitor's puppet: a message of the conversation the agent has with that visitor. */
   private async toVisitor(connection: IrcConnection, nick: string, visitor: Address, input: Written) {
     this.options.connections.puppets.touch(visitor);
-    const { from, text, remoteId } = input;
-    const stored = await this.options.sink.message({ network: 'irc', from, to: visitor, text, ...(remoteId ? { remoteId } : {}) });
+    const { from, text, remoteId, queued } = input;
+    const stored = await this.options.sink.message({
+      network: 'irc',
+      from,
+      to: visitor,
+      text,
+      ...(remoteId ? { remoteId } : {}),
+      ...(queued ? { onQueued: queued } : {}),
+    });
     if (!stored) this.notice(connection, nick, 'This visitor is not in a conversation with you; your message was not delivered.');
   }
 

@@ -40,10 +40,11 @@ export class ComponentInbound {
 
   handle(stanza: Element): void {
     const sender = (stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();
-    this.senders.run(sender, () => this.receive(stanza)).catch((error: unknown) => this.refuse(stanza, error));
+    // One sender's messages are taken in order; the next one may start once this one's place is taken.
+    this.senders.run(sender, (release) => this.receive(stanza, release)).catch((error: unknown) => this.refuse(stanza, error));
   }
 
-  private async receive(stanza: Element): Promise<void> {
+  private async receive(stanza: Element, queued: () => void): Promise<void> {
     const { map, sink } = this.parts;
     const { from, to } = stanza.attrs;
     if (!from || !to) return;
@@ -61,7 +62,7 @@ export class ComponentInbound {
     if (content) {
       const encryption = encryptionOf(stanza);
       if (encryption) return this.reply(stanza, encryptedRefusal(encryption));
-      return this.store(stanza, { from, to, party });
+      return this.store(stanza, { from, to, party, queued });
     }
     const state = chatStateOf(stanza);
     const team = this.addressedTeam(party);
@@ -81,7 +82,7 @@ export class ComponentInbound {
   }
 
   /** A message from the XMPP user `from` to `party` (whose JID is `to`): stored, or refused saying why. */
-  private async store(stanza: Element, { from, to, party }: { from: string; to: string; party: Address }): Promise<void> {
+  private async store(stanza: Element, { from, to, party, queued }: { from: string; to: string; party: Address; queued: () => void }): Promise<void> {
     const { hosted, sink, links, receipts } = this.parts;
     const { id } = stanza.attrs;
     const sender = addressOfJid(from);
@@ -104,6 +105,7 @@ export class ComponentInbound {
       ...(via.length > 0 ? { via } : {}),
       ...(team ? { team } : {}),
       ...(nick !== undefined ? { fromName: nick } : {}),
+      onQueued: queued,
     });
     if (!stored) {
       this.reply(stanza, this.refusalFor(party));

@@ -152,6 +152,8 @@ class WriteThrew extends Error {
 }
 
 export class SqliteStore implements Store {
+  /** Writes run in the order they were asked for (one queue, one connection): appends included. */
+  readonly appendsInCallOrder = true;
   private db!: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
   private contacts!: SqliteContacts;
