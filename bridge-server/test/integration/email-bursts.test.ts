@@ -2,7 +2,8 @@
  * An agent's lines to an email customer as one mail (docs/networks/email.md, "One mail for a burst
  * of lines"), against a real Postfix and Dovecot: lines written within `burstSeconds` of the first
  * go as one mail, its paragraphs in order, each line reported sent; a line written after it is
- * mailed goes in the next mail; the greeting the desk writes itself goes at once.
+ * mailed goes in the next mail; the greeting the desk writes itself goes at once; a bounce of a
+ * burst mail fails every line it carried.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -64,6 +65,24 @@ describe('an agent writing line by line to an email customer, against a real Pos
     const mails = await mailsOf(mail, 'dana@example.test', 3);
     assert.equal(mails[2]!.text?.trim(), 'Anything else I can do?');
     assert.equal(mails.length, 3, 'a greeting, the burst, the later line');
+    alice.socket.disconnect();
+  });
+
+  it('fails every line of a burst mail that bounced, not only its first', async () => {
+    const GHOST = 'mailto:ghost@example.test'; // an address the mail server does not have
+    const alice = await connect(t, agentAuth('alice'));
+    const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(GHOST));
+    await nodemailer
+      .createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: 'ghost@example.test', to: SUPPORT, subject: 'Hello', text: 'Are you there?' });
+    const conversation: Conversation = await opened;
+    const statuses = collect(alice.socket, 'message:status');
+    const ids: string[] = [];
+    for (const [index, text] of ['We are.', 'How can we help?'].entries()) {
+      ids.push((await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: `ghost-${index}`, text })).message.id);
+    }
+    await until(() => ids.every((id) => statuses.some((s) => s.id === id && s.status === 'failed')), 30_000, 'both lines failed by the bounce');
+    for (const id of ids) assert.match(statuses.find((s) => s.id === id && s.status === 'failed')!.error!.message, /ghost@example\.test/);
     alice.socket.disconnect();
   });
 });

@@ -164,12 +164,17 @@ export class EmailInbound {
     const bounce = read.classification.bounce;
     const sent = bounce ? (await bouncedMailOf(bounce, { threads, records, domain: settings.messageIdDomain }))?.messageId : null;
     if (!bounce || !sent) return logger.info({ messageId: read.messageId, original: bounce?.originalMessageId }, 'email: a bounce of no mail the bridge sent');
-    logger.info({ message: sent, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
-    sink.receipt({
-      messageId: sent,
-      status: 'failed',
-      error: `the mail${bounce.recipient ? ` to ${bounce.recipient}` : ''} bounced: ${bounce.reason}`,
-      code: 'not_found',
-    });
+    // A burst mail carried later messages too: they failed with it.
+    const conversationId = (await records.message(sent))?.conversationId;
+    const carried = conversationId && bounce.originalMessageId ? await threads.carriedBy(conversationId, bounce.originalMessageId) : [];
+    logger.info({ message: sent, carried, recipient: bounce.recipient, reason: bounce.reason }, 'email: a mail bounced');
+    for (const messageId of [sent, ...carried]) {
+      sink.receipt({
+        messageId,
+        status: 'failed',
+        error: `the mail${bounce.recipient ? ` to ${bounce.recipient}` : ''} bounced: ${bounce.reason}`,
+        code: 'not_found',
+      });
+    }
   }
 }

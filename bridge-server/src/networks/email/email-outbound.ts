@@ -66,7 +66,12 @@ export class EmailOutbound {
     });
     // Sent: a failure to record it in the thread must not send it again.
     await threads
-      .add(conversation.id, mailId)
+      .add(
+        conversation.id,
+        mailId,
+        undefined,
+        (also ?? []).map((later) => later.id),
+      )
       .catch((error: unknown) => logger.warn({ err: error, conversation: conversation.id }, 'email: thread not recorded'));
     return { remoteId: mailId, status: 'sent' };
   }

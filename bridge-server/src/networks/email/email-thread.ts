@@ -2,7 +2,8 @@
  * The threads of the email network's conversations: the Message-IDs of a conversation's mail, the
  * customer's and the bridge's (kept as the conversation's thread, which goes with it): a reply is
  * matched to its conversation by them. A mail the bridge sent names its stored message in its
- * Message-ID (mail-threading.ts), so nothing is recorded per mail sent.
+ * Message-ID (mail-threading.ts); only a mail that carried later messages too (a burst) has them
+ * recorded, so that a bounce fails them all.
  */
 import type { Address } from '@switchboard/protocol';
 import { remoteIdOf } from '../kit/inbound.js';
@@ -18,6 +19,8 @@ export interface MailThread {
   subject?: string;
   /** Message-IDs of the conversation's mail, oldest first. */
   chain: string[];
+  /** The later messages each burst mail carried besides the one its Message-ID names, by Message-ID (the latest ones). */
+  carried?: Record<string, string[]>;
 }
 
 /** What makes and checks the Message-IDs of the bridge's mail (`messageIdFor`). */
@@ -53,19 +56,28 @@ export class MailThreads {
 
   async of(conversationId: string): Promise<MailThread> {
     const thread = parsed<Partial<MailThread>>(await this.records.thread(conversationId));
+    const carried = thread?.carried && typeof thread.carried === 'object' ? thread.carried : undefined;
     return {
       chain: Array.isArray(thread?.chain) ? thread.chain.filter((id) => typeof id === 'string') : [],
       ...(typeof thread?.subject === 'string' ? { subject: thread.subject } : {}),
+      ...(carried ? { carried } : {}),
     };
   }
 
-  /** Adds a mail's Message-ID (and the subject, when the thread has none yet) to a conversation's thread. */
-  add(conversationId: string, messageId: string, subject?: string): Promise<void> {
+  /**
+   * Adds a mail's Message-ID (and the subject, when the thread has none yet) to a conversation's
+   * thread, with the later messages it carried when it was a burst.
+   */
+  add(conversationId: string, messageId: string, subject?: string, carried: readonly string[] = []): Promise<void> {
     const previous = this.changes.get(conversationId) ?? Promise.resolve();
     const change = previous.then(async () => {
       const thread = await this.of(conversationId);
       if (!thread.chain.includes(messageId)) thread.chain = [...thread.chain, messageId].slice(-MAX_CHAIN);
       if (thread.subject === undefined && subject) thread.subject = subject;
+      if (carried.length > 0) {
+        const entries: [string, string[]][] = [...Object.entries(thread.carried ?? {}), [messageId, [...carried]]];
+        thread.carried = Object.fromEntries(entries.slice(-MAX_CHAIN));
+      }
       await this.records.setThread(conversationId, JSON.stringify(thread));
     });
     const settled = change.catch(() => undefined);
@@ -74,6 +86,12 @@ export class MailThreads {
       if (this.changes.get(conversationId) === settled) this.changes.delete(conversationId);
     });
     return change;
+  }
+
+  /** The later messages a burst mail of a conversation carried besides the one its Message-ID names. */
+  async carriedBy(conversationId: string, mailId: string): Promise<string[]> {
+    const carried = (await this.of(conversationId)).carried?.[mailId];
+    return Array.isArray(carried) ? carried.filter((id) => typeof id === 'string') : [];
   }
 
   /** The stored message a mail the bridge sent to this recipient carried, by its Message-ID. */
