@@ -23,6 +23,8 @@ export class CustomerPanel extends ConsoleElement {
   /** The customer's presence now; undefined until the bridge answered. */
   @state() private presence: Presence | undefined;
   private stopPresence: (() => void) | undefined;
+  /** The client whose presence events the panel listens to. */
+  private listening: SwitchboardClient | undefined;
   @state() private done = '';
   /** A merge or an unmerge. */
   private readonly pending = new PendingAction(this);
@@ -32,13 +34,17 @@ export class CustomerPanel extends ConsoleElement {
     super.disconnectedCallback();
     this.stopPresence?.();
     this.stopPresence = undefined;
+    this.listening = undefined;
     if (this.asked) this.client?.unwatchPresence([this.asked]);
     this.asked = '';
   }
 
   protected override willUpdate(): void {
-    if (this.client && !this.stopPresence) {
+    if (this.client && this.client !== this.listening) {
+      // A new client (a sign-in again): its events, not the old one's.
+      this.stopPresence?.();
       const { client } = this;
+      this.listening = client;
       this.stopPresence = client.on('presence', (presence) => {
         if (presence.address === this.address) this.presence = presence;
       });

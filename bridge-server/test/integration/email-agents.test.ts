@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ParsedMail, simpleParser } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Message } from '@switchboard/protocol';
 import { PlusAddresses } from '../../src/networks/email/mail-threading.js';
 import { NOT_YOURS } from '../../src/networks/kit/relay.js';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, next, openVisitor, sendText, startBridge, until, untilTeam } from '../helpers.js';
+import { send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork, prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
@@ -34,11 +34,6 @@ const bridgeConfig = (mail: MailServer) => ({
   ],
   networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail)],
 });
-
-/** The agent's mail client: nodemailer over the harness's SMTP. */
-function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
-  return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
-}
 
 /** Every mail in erin's mailbox once it holds `count` of them, oldest first. */
 async function erinsMail(mail: MailServer, count: number): Promise<ParsedMail[]> {

@@ -8,20 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation } from '@switchboard/protocol';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { mailsOf, send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const GREETING = 'Thanks for writing to us: an agent answers shortly.';
 const LINES = ['Hi Dana, thanks for waiting.', 'Let me look up order 4711.', 'It left our warehouse yesterday: tracking 1Z999.'];
-
-async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
-  const stored = await mail.waitForMessages(address, count, { timeoutMs: 15_000 });
-  return Promise.all(stored.map((message) => simpleParser(message.source)));
-}
 
 describe('an agent writing line by line to an email customer, against a real Postfix and Dovecot', () => {
   let mail: MailServer;
@@ -43,9 +37,7 @@ describe('an agent writing line by line to an email customer, against a real Pos
   it('mails the lines written within burstSeconds of the first as one mail, each reported sent, and a later line in the next', async () => {
     const alice = await connect(t, agentAuth('alice'));
     const opened = next(alice.socket, 'conversation', (c) => c.participants.includes('mailto:dana@example.test'));
-    await nodemailer
-      .createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true })
-      .sendMail({ from: 'Dana Scully <dana@example.test>', to: SUPPORT, subject: 'Where is my order?', text: 'Order 4711 has not arrived.' });
+    await send(mail, { from: 'Dana Scully <dana@example.test>', to: SUPPORT, subject: 'Where is my order?', text: 'Order 4711 has not arrived.' });
     const conversation: Conversation = await opened;
     const [greeting] = await mailsOf(mail, 'dana@example.test', 1);
     assert.equal(greeting!.text?.trim(), GREETING, 'the greeting goes at once, alone');
@@ -72,9 +64,7 @@ describe('an agent writing line by line to an email customer, against a real Pos
     const GHOST = 'mailto:ghost@example.test'; // an address the mail server does not have
     const alice = await connect(t, agentAuth('alice'));
     const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(GHOST));
-    await nodemailer
-      .createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true })
-      .sendMail({ from: 'ghost@example.test', to: SUPPORT, subject: 'Hello', text: 'Are you there?' });
+    await send(mail, { from: 'ghost@example.test', to: SUPPORT, subject: 'Hello', text: 'Are you there?' });
     const conversation: Conversation = await opened;
     const statuses = collect(alice.socket, 'message:status');
     const ids: string[] = [];

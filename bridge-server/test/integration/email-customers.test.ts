@@ -16,9 +16,10 @@ import type { Conversation, Message } from '@switchboard/protocol';
 import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { type ParsedMail, simpleParser } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import nodemailer from 'nodemailer';
 import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { PDF } from '../network-files.js';
+import { mailsOf, send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
@@ -30,16 +31,6 @@ const bridgeConfig = (mail: MailServer) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100, greeting: GREETING }],
   networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { html: true, formSenders: ['noreply@shop.example.test'] })],
 });
-
-/** A customer's mail client: nodemailer over the harness's SMTP, as a real client submits. */
-function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
-  return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
-}
-
-async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
-  const stored = await mail.waitForMessages(address, count, { timeoutMs: 15_000 });
-  return Promise.all(stored.map((message) => simpleParser(message.source)));
-}
 
 /** Every message of every conversation the agent sees. */
 async function storedMessages(socket: V1Socket): Promise<number> {

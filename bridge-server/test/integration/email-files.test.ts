@@ -9,26 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SITE, type TestBridge, agentAuth, call, connect, next, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { PDF, PNG, download, sendFiles, upload } from '../network-files.js';
+import { mailsOf, send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const DANA = 'mailto:dana@example.test';
 const ERIN = 'mailto:erin@example.test';
-
-/** A mail client: nodemailer over the harness's SMTP. */
-function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
-  return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
-}
-
-async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
-  const stored = await mail.waitForMessages(address, count, { timeoutMs: 15_000 });
-  return Promise.all(stored.map((message) => simpleParser(message.source)));
-}
 
 describe('files by email against a real Postfix and Dovecot', () => {
   let mail: MailServer;

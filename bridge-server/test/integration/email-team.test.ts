@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation } from '@switchboard/protocol';
 import { type ParsedMail, simpleParser } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SITE, type TestBridge, agentAuth, call, collect, connect, startBridge, until, untilTeam } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
+import { send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { SUPPORT_MAILBOX, emailNetwork, ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
@@ -18,11 +18,6 @@ import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 const SUPPORT = SUPPORT_MAILBOX.address;
 const DANA = 'mailto:dana@example.test';
 const ERIN = 'irc:erin@test';
-
-/** A customer's mail client: nodemailer over the harness's SMTP. */
-function send(mail: MailServer, message: SendMailOptions): Promise<unknown> {
-  return nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail(message);
-}
 
 async function danasMail(mail: MailServer, count: number): Promise<ParsedMail[]> {
   const stored = await mail.waitForMessages('dana@example.test', count, { timeoutMs: 15_000 });

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import Database from 'better-sqlite3';
 import { crash, exited, runCliOnline, writeCliConfig } from '../cli-process.js';
@@ -30,6 +29,7 @@ import {
   until,
   userAuth,
 } from '../helpers.js';
+import { mailsOf } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
@@ -39,11 +39,6 @@ const bridgeConfig = (mail: MailServer, afterSeconds = 3) => ({
   teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
   networks: [{ type: 'web', presenceGraceMs: 50 }, emailNetwork(mail, { visitorFallback: { afterSeconds } })],
 });
-
-async function mailsOf(mail: MailServer, address: string, count: number): Promise<ParsedMail[]> {
-  const stored = await mail.waitForMessages(address, count, { timeoutMs: 15_000 });
-  return Promise.all(stored.map((message) => simpleParser(message.source)));
-}
 
 describe('website visitors who left get the reply by mail, against a real Postfix and Dovecot', () => {
   let mail: MailServer;
