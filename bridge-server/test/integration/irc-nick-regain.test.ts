@@ -78,7 +78,7 @@ describe("the IRC bot's nick, held by someone when it registers, against a real 
     await botAnswersOn('kiosk');
   });
 
-  it('asks again every nickRetrySeconds for a nick whose holder it cannot see', async () => {
+  it('asks again after nickRetrySeconds for a nick whose holder it cannot see', async () => {
     const holder = await connectIrcAgent(ngircd.port, 'helper'); // in no channel the bot is in
     await startWithBot('helper', 'helper_', 0.3);
     await holder.quit();

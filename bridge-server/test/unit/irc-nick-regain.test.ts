@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { Client } from 'irc-framework';
 import pino from 'pino';
-import { NickRegain } from '../../src/networks/irc/nick-regain.js';
+import { MAX_RETRY_MS, NickRegain } from '../../src/networks/irc/nick-regain.js';
 
 const logger = pino({ level: 'silent' });
 const RETRY_MS = 60_000;
@@ -33,7 +33,7 @@ function standIn(nick: string, ownNick: 'configured' | 'first' = 'configured') {
 }
 
 describe('winning back an IRC nick', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   it('asks nothing when registration gave the nick (compared with the server case mapping)', () => {
@@ -44,16 +44,43 @@ describe('winning back an IRC nick', () => {
     assert.deepEqual(sent, []);
   });
 
-  it('asks every retry interval while the nick is held, and stops once it is ours', () => {
+  it('asks after the retry interval while the nick is held, and stops once it is ours', () => {
     const { sent, regain, rename } = standIn('desk_');
     regain.start('desk_');
     assert.deepEqual(sent, []);
     mock.timers.tick(RETRY_MS);
-    mock.timers.tick(RETRY_MS);
+    assert.deepEqual(sent, ['NICK Desk']);
+    mock.timers.tick(RETRY_MS * 2);
     assert.deepEqual(sent, ['NICK Desk', 'NICK Desk']);
     rename('desk_', 'Desk');
-    mock.timers.tick(RETRY_MS * 3);
+    mock.timers.tick(MAX_RETRY_MS * 2);
     assert.equal(sent.length, 2, 'no more asking once the nick is ours');
+  });
+
+  it('waits twice as long after each ask, up to the longest wait: a nick someone uses is not asked for every minute', () => {
+    const { sent, regain } = standIn('desk_');
+    regain.start('desk_');
+    const askedAt: number[] = [];
+    let elapsed = 0;
+    for (let minute = 1; minute <= 180; minute++) {
+      const before = sent.length;
+      mock.timers.tick(60_000);
+      elapsed += 60_000;
+      if (sent.length > before) askedAt.push(elapsed / 60_000);
+    }
+    // 1, 1+2, 3+4, 7+8, 15+16, then every 30 minutes.
+    assert.deepEqual(askedAt, [1, 3, 7, 15, 31, 61, 91, 121, 151]);
+  });
+
+  it('a new registration starts again from the retry interval', () => {
+    const { sent, regain } = standIn('desk_');
+    regain.start('desk_');
+    for (let minute = 1; minute <= 31; minute++) mock.timers.tick(60_000);
+    assert.equal(sent.length, 5);
+    regain.stop();
+    regain.start('desk_');
+    mock.timers.tick(RETRY_MS);
+    assert.equal(sent.length, 6);
   });
 
   it("asks at once when the holder quits or renames, not for others' quits and renames", () => {
@@ -82,7 +109,7 @@ describe('winning back an IRC nick', () => {
 });
 
 describe('which nick a connection wants back', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   it('a puppet first registered under another nick keeps it: the agent already writes to it', () => {

@@ -64,8 +64,9 @@ export const ircNetworkConfigSchema = z.strictObject({
   presencePollSeconds: z.number().positive().default(30),
   connectTimeoutSeconds: z.number().positive().default(15),
   /**
-   * How often a connection registered under another nick than its own (`switchboard_`: the nick
-   * was held) asks for it again, besides the moment the holder is seen to leave it.
+   * How long a connection registered under another nick than its own (`switchboard_`: the nick
+   * was held) waits before asking for it again (twice as long after each ask, up to 30 minutes),
+   * besides the moment the holder is seen to leave it.
    */
   nickRetrySeconds: z.number().positive().default(60),
   /**

@@ -3,8 +3,11 @@
  * `desk`): the nick was held by someone, often the bridge's own connection from before a network
  * drop that the server has not timed out yet. Until the nick is back, users who write to it reach
  * the holder, or nobody. It is asked for again (RFC 2812 section 3.1.2) the moment the holder is
- * seen to quit or rename in a channel the connection shares with it, and every `retryMs` besides;
- * a refusal (433) while registered leaves the current nick as it is.
+ * seen to quit or rename in a channel the connection shares with it, and on a timer besides: after
+ * `retryMs`, then twice as long after each ask, up to MAX_RETRY_MS. A ghost goes at the server's
+ * ping timeout (minutes), so the first asks find it gone; a nick still held after that belongs to
+ * someone who uses it, who need not see a `NICK` attempt a minute for good. A refusal (433) while
+ * registered leaves the current nick as it is.
  */
 import type { Client } from 'irc-framework';
 import type { Logger } from 'pino';
@@ -27,8 +30,13 @@ export interface NickRegainOptions {
   logger: Logger;
 }
 
+/** The longest wait between two asks on the timer. */
+export const MAX_RETRY_MS = 30 * 60_000;
+
 export class NickRegain {
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The wait before the next ask on the timer. */
+  private delayMs = 0;
   private firstNick: string | undefined;
 
   constructor(private readonly options: NickRegainOptions) {
@@ -52,14 +60,23 @@ export class NickRegain {
     this.firstNick ??= registeredAs;
     if (this.isWanted(registeredAs)) return;
     this.options.logger.info({ nick: registeredAs, wanted: this.wanted() }, 'irc nick taken; asking for it again until it is free');
-    this.timer = setInterval(() => this.ask(), this.options.retryMs);
-    this.timer.unref();
+    this.delayMs = this.options.retryMs;
+    this.schedule();
   }
 
   /** The connection dropped or closed. */
   stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.delayMs = Math.min(this.delayMs * 2, Math.max(MAX_RETRY_MS, this.options.retryMs));
+      this.schedule();
+      this.ask();
+    }, this.delayMs);
+    this.timer.unref();
   }
 
   private ask(): void {
