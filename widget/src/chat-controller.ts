@@ -11,6 +11,7 @@ import {
   type ConnectionState,
   type Continuation,
   type ContinuationOffer,
+  type ErrorBody,
   type Conversation,
   type Message,
   type MessageStatusEvent,
@@ -64,6 +65,10 @@ export class ChatController implements ReactiveController {
   private loadingEarlier: Promise<void> | undefined;
   /** Messages of the shown conversation, by seq. */
   private readonly byId = new Map<string, Message>();
+  /** Why a stored message of the visitor's failed, as this page was told (`message:status`), by id. */
+  private readonly failures = new Map<string, ErrorBody>();
+  /** The visitor's failed messages sent again from this page, by id: each is offered once. */
+  private readonly resent = new Set<string>();
   /** The names of those who write to the visitor (the site's agents, its teams), once asked; null: none. */
   private readonly names = new Map<Address, string | null>();
   private unsubscribe: (() => void)[] = [];
@@ -336,7 +341,38 @@ export class ChatController implements ReactiveController {
     const message = this.byId.get(status.id);
     if (!message) return;
     this.byId.set(status.id, { ...message, status: status.status });
+    if (status.status === 'failed' && status.error) this.failures.set(status.id, status.error);
     this.host.requestUpdate();
+  }
+
+  /** Why the visitor's stored message failed, when this page was told. */
+  failureOf(id: string): ErrorBody | undefined {
+    return this.failures.get(id);
+  }
+
+  /**
+   * Whether a failed message of the visitor's can be sent again: it has text and no files (they
+   * belong to the failed message) and was not sent again from this page already.
+   */
+  canSendAgain(message: Message): boolean {
+    return message.status === 'failed' && message.text !== '' && !message.attachments?.length && !this.resent.has(message.id);
+  }
+
+  /**
+   * Sends a failed message's text again, as a new message (the failed one stays in the history as
+   * it was): the recipient's network refused it or gave up, and may take it now.
+   */
+  async sendAgain(message: Message): Promise<void> {
+    if (!this.canSendAgain(message)) return;
+    this.resent.add(message.id);
+    this.host.requestUpdate();
+    try {
+      await this.send(message.text);
+    } catch (error) {
+      this.resent.delete(message.id);
+      this.host.requestUpdate();
+      throw error;
+    }
   }
 
   private onTyping(event: TypingEvent): void {

@@ -607,7 +607,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent)} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
         <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale)}</div>
-        ${mine ? html`<div class="status">${statusLabel(message, t)}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</div>` : nothing}
+        ${mine ? this.renderStatus(message, t) : nothing}
       `;
     });
   }
@@ -621,6 +621,28 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private renderQueuedFiles(ids: string[] | undefined) {
     const names = (ids ?? []).map((id) => this.sentFiles.get(id)?.name).filter(Boolean);
     return names.length > 0 ? html`<div class="files queued">${names.map((name) => html`<span class="file-chip">${name}</span>`)}</div>` : nothing;
+  }
+
+  /**
+   * Under a message of the visitor's: its status; a failed one says why when this page was told,
+   * and offers to send its text again (the recipient's network refused it or gave up).
+   */
+  private renderStatus(message: Message, t: Locale['t']) {
+    const failure = message.status === 'failed' ? this.chat.failureOf(message.id) : undefined;
+    return html`<div class="status ${message.status === 'failed' ? 'failed' : ''}">
+      <span>${statusLabel(message, t)}${failure ? `: ${failure.message}` : ''}${message.sentFrom ? ` · ${t.sentFrom(isolate(message.sentFrom))}` : ''}</span>
+      ${
+        this.chat.canSendAgain(message)
+          ? html`<button
+              class="link-button"
+              data-send-again=${message.id}
+              @click=${() => this.chat.sendAgain(message).catch((error: SwitchboardError) => this.onError(error))}
+            >
+              ${t.retry}
+            </button>`
+          : nothing
+      }
+    </div>`;
   }
 
   /** One question after closing: how was it, 1 to 5 (buttons in a labelled group). */

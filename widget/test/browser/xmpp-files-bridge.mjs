@@ -2,7 +2,8 @@
 // (mod_http_file_share, XEP-0363), the bridge its component, started the first time a test page
 // asks (/__xmpp-files) so the other files pay nothing for it. A page cannot speak XMPP: it reads
 // the files the agent received (each link fetched here, its bytes hashed) and makes the agent
-// answer with a file through /__xmpp-files/agent/... (widget/test/browser/files-xmpp.test.ts).
+// answer with a file through /__xmpp-files/agent/... (widget/test/browser/files-xmpp.test.ts), or
+// refuse a message as a client or server does, with an error stanza (failed-xmpp.test.ts).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -11,6 +12,7 @@ import { connectClients, lazyBridgePlugin, startXmppBridge } from './xmpp-bridge
 const SECRET = 'browser-xmpp-files-secret-0123456789';
 const AGENT = { user: 'ann', password: 'annpw', jid: 'ann@localhost' };
 const OOB = 'jabber:x:oob';
+const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** The request's body, whole. */
 async function bodyOf(request) {
@@ -27,7 +29,7 @@ async function fetched(url) {
 }
 
 async function start(origins) {
-  const { fileMessage, uploadFile } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);
+  const { fileMessage, uploadFile, xml } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);
   const started = await startXmppBridge({
     prosodyOptions: { users: [[AGENT.user, AGENT.password]], fileShare: {} },
     config: (xmpp, dir) => ({
@@ -69,6 +71,23 @@ async function start(origins) {
     return link;
   };
 
+  /**
+   * The agent's client answers the message from `from` whose body is `body` with an error for good
+   * (RFC 6120 section 8.3: type `cancel`, `not-acceptable`, with a text), as a client refusing it does.
+   */
+  const refuse = async (from, body, text) => {
+    const stanza = agent.stanzas.find((s) => s.is('message') && s.attrs.from?.split('/')[0] === from && s.getChildText('body') === body);
+    if (!stanza) return false;
+    await agent.send(
+      xml(
+        'message',
+        { type: 'error', to: stanza.attrs.from, id: stanza.attrs.id },
+        xml('error', { type: 'cancel' }, xml('not-acceptable', { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, text)),
+      ),
+    );
+    return true;
+  };
+
   return {
     info: { url: started.url, siteKey: 'xmpp-files-site', agent: `xmpp:${AGENT.jid}`, visitorDomain: started.prosody.componentDomain },
     async serve(context, json) {
@@ -78,6 +97,10 @@ async function start(origins) {
         const { to, name, type } = context.query;
         const content = await bodyOf(context.req);
         return json({ link: await sendFile(String(to), { name: String(name), type: String(type), content }) });
+      }
+      if (context.path === '/__xmpp-files/agent/refuse') {
+        const { from, body, text } = context.query;
+        return json({ refused: await refuse(String(from), String(body), String(text)) });
       }
       return undefined;
     },

@@ -1,0 +1,73 @@
+// A visitor's message that the agent's XMPP side refuses for good after the bridge stored it
+// (xmpp-files-bridge.mjs: the agent's client on a real Prosody answers it with an error stanza):
+// the widget says it was not sent and why, and offers to send its text again, once; sent again,
+// it reaches the agent as a new message and the failed one stays as it was.
+import { expect } from '@open-wc/testing';
+import type { SwitchboardChat } from '../../dist/index.js';
+import { freshVisitorEachTest, until } from './page.js';
+import { $, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+
+interface XmppFilesBridge {
+  url: string;
+  siteKey: string;
+  agent: string;
+  visitorDomain: string;
+}
+
+const bridge = (await (await fetch('/__xmpp-files')).json()) as XmppFilesBridge;
+
+/** The visitor's JID at the bridge's component: their web address's id. */
+const jidOf = (element: SwitchboardChat) => `${element.chat.session!.self.replace(/^web:/, '')}@${bridge.visitorDomain}`;
+
+/** The bodies of the messages the agent received from `from`. */
+async function bodiesAtAgent(from: string): Promise<string[]> {
+  const received = (await (await fetch(`/__xmpp-files/agent/received?from=${encodeURIComponent(from)}`)).json()) as { body: string }[];
+  return received.map((message) => message.body);
+}
+
+/** The agent's client refuses the message from `from` with this body; false while it has not arrived. */
+async function refuse(from: string, body: string, text: string): Promise<boolean> {
+  const query = new URLSearchParams({ from, body, text });
+  return ((await (await fetch(`/__xmpp-files/agent/refuse?${query.toString()}`)).json()) as { refused: boolean }).refused;
+}
+
+/** Polls a check that needs the test server. */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.trim());
+const statuses = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('.status')].map((status) => status.textContent.replace(/\s+/g, ' ').trim());
+const sendAgainButtons = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLButtonElement>('button[data-send-again]')];
+
+freshVisitorEachTest(clients);
+
+describe('<switchboard-chat> with a message the agent refuses after it was stored', () => {
+  it('says it was not sent and why, and sends its text again once, as a new message', async () => {
+    const element = await openWidget('', bridge);
+    await until(() => element.chat.availability?.available, 'the XMPP agent available');
+    await type(element, 'Is my parcel lost?');
+    await until(() => texts(element).includes('Is my parcel lost?'), 'the message shown');
+    const jid = jidOf(element);
+    await eventually(() => refuse(jid, 'Is my parcel lost?', 'Blocked by a filter'), 'the agent to receive and refuse the message');
+
+    await until(() => sendAgainButtons(element).length === 1, 'the Retry offer on the failed message');
+    expect(statuses(element), 'the status lines').to.deep.equal(['Not sent: not-acceptable: Blocked by a filter Retry']);
+    expect($(element, '.status.failed')).to.exist;
+
+    sendAgainButtons(element)[0]!.click();
+    await until(() => texts(element).filter((text) => text === 'Is my parcel lost?').length === 2, 'the text sent again as a second message');
+    await element.updateComplete;
+    expect(sendAgainButtons(element)).to.have.length(0, 'a message is offered to be sent again once');
+    await eventually(async () => (await bodiesAtAgent(jid)).filter((body) => body === 'Is my parcel lost?').length === 2, 'the agent to receive it again');
+    // The failed message stays in the history as it was; the new one went through.
+    const both = () => element.chat.messages.filter((message) => message.text === 'Is my parcel lost?');
+    await until(() => ['sent', 'delivered', 'read'].includes(both()[1]?.status ?? ''), 'the second one sent');
+    expect(both()[0]!.status).to.equal('failed');
+    expect(statuses(element)[0]).to.equal('Not sent: not-acceptable: Blocked by a filter');
+  });
+});
