@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { addressOfJid, jidOfAddress, partyOfPuppet, puppetJid } from '../../src/networks/xmpp/addresses.js';
+import { REUSED_AFTER_MS, retransmissionId } from '../../src/networks/xmpp/retransmission.js';
 import { chatStateOf, presenceOf, retransmissionKey, xmlSafe } from '../../src/networks/xmpp/stanzas.js';
 import { xml } from '@xmpp/component';
 import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
@@ -103,5 +104,42 @@ describe('What a retransmission shares with its message (XEP-0359)', () => {
     assert.notEqual(retransmissionKey(chat('1', 'hello')), retransmissionKey(chat('1', 'hello again')));
     assert.match(retransmissionKey(chat('1', 'hello'))!, /^1#[0-9a-f]{16}$/);
     assert.equal(retransmissionKey(chat(undefined, 'hello')), undefined);
+  });
+
+  describe('the id a message is stored under', () => {
+    const SENDER = 'xmpp:psi@example.org' as const;
+    /** The remote ids stored, as the store's `messageByRemoteId` finds them. */
+    const storedIds = () => {
+      const ids = new Set<string>();
+      const records = { messageByRemoteId: async (id: string) => (ids.has(id) ? ({ id: 'm' } as never) : null) };
+      return { ids, records };
+    };
+    const hour = (n: number) => Date.UTC(2026, 11, 5) + n * REUSED_AFTER_MS;
+
+    it('is the origin-id, scoped by the sender, whenever there is one', async () => {
+      const { records } = storedIds();
+      assert.equal(await retransmissionId(chat('1', 'hi', 'o-1'), SENDER, records, hour(0)), `${SENDER}/o-1`);
+      assert.equal(await retransmissionId(chat('1', 'hi', 'o-1'), SENDER, records, hour(500)), `${SENDER}/o-1`);
+    });
+
+    it('without an origin-id: a copy within the reuse time is the same id, the same words under the same id later are a new message', async () => {
+      const { ids, records } = storedIds();
+      const first = (await retransmissionId(chat('1', 'hi'), SENDER, records, hour(0) + 10))!;
+      ids.add(first);
+      // A resend in the same window and one in the next are copies of the stored message.
+      assert.equal(await retransmissionId(chat('1', 'hi'), SENDER, records, hour(1) - 1), first);
+      assert.equal(await retransmissionId(chat('1', 'hi'), SENDER, records, hour(1) + 5), first);
+      // Two windows on (a client that counts its ids from 1 at each start, the next day): new.
+      const nextDay = (await retransmissionId(chat('1', 'hi'), SENDER, records, hour(24)))!;
+      assert.notEqual(nextDay, first);
+      assert.equal(await records.messageByRemoteId(nextDay), null);
+      // Other words under the same id are never a copy.
+      assert.notEqual(await retransmissionId(chat('1', 'hi there'), SENDER, records, hour(0) + 20), first);
+    });
+
+    it('without records to look in, is the stanza id with the words, as before', async () => {
+      assert.equal(await retransmissionId(chat('1', 'hi'), SENDER, undefined, hour(0)), `${SENDER}/${retransmissionKey(chat('1', 'hi'))}`);
+      assert.equal(await retransmissionId(chat(undefined, 'hi'), SENDER, undefined, hour(0)), undefined);
+    });
   });
 });

@@ -12,13 +12,13 @@
 import type { Address, Message } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { ConfigError } from '../../config-error.js';
-import { remoteIdOf } from '../kit/inbound.js';
 import type { DeskTeam, HostedParties, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
-import { NS, chatStateOf, nickOf, refusal, retransmissionKey, xmlSafe } from './stanzas.js';
+import { type RemoteIds, retransmissionId } from './retransmission.js';
+import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -31,6 +31,8 @@ export interface ClientCustomersParts {
   botJid: string;
   /** The files customers' messages link to (without it, links stay text). */
   files?: InboundFiles;
+  /** The messages stored, by remote id: a reused stanza id's copies are told from new messages (retransmission.ts). */
+  records?: RemoteIds;
   send(stanza: Element): void;
   /** A customer's message was stored under this id, sent with this stanza id (for read markers). */
   stored(messageId: string, stanzaId: string): void;
@@ -79,7 +81,7 @@ export class ClientCustomers {
     if (isHelp(body)) return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const remoteId = remoteIdOf(customer, retransmissionKey(stanza));
+    const remoteId = await retransmissionId(stanza, customer, this.parts.records);
     const nick = nickOf(stanza);
     const { text, files } = this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
     const stored = await sink.message({

@@ -18,7 +18,7 @@ import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
 import { LRUCache } from 'lru-cache';
 import { SerialQueues } from '../../util/serial.js';
-import { isCommand, remoteIdOf } from '../kit/inbound.js';
+import { isCommand } from '../kit/inbound.js';
 import { Relay } from '../kit/relay.js';
 import type {
   CustomerDoorFeature,
@@ -43,14 +43,15 @@ import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, retransmissionKey, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+import { retransmissionId } from './retransmission.js';
 
 /** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
 const isServerJid = (jid: string) => !jid.split('/')[0]!.includes('@');
 
 type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
 
-export function createClientNetwork({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<XmppClientConfig>): ClientNetwork {
+export function createClientNetwork({ config, sink, logger, refs, hosted, teams, files, records }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
@@ -73,6 +74,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       files: inboundFiles,
       send: (stanza) => session.trySend(stanza),
       stored: (messageId, stanzaId) => stanzaIds.set(messageId, stanzaId),
+      ...(records ? { records } : {}),
     });
 
   entity.iqCallee.get(NS.discoInfo, 'query', ({ element }) => clientDiscoInfo(element.attrs.node, { customers: Boolean(customers) }));
@@ -148,7 +150,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const { text, files: linked } = await inboundFiles.read(stanza);
-    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: remoteIdOf(agent, retransmissionKey(stanza)) });
+    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: await retransmissionId(stanza, agent, records) });
     if ('refusal' in outcome) {
       reply(from, outcome.refusal);
       return;

@@ -10,14 +10,15 @@ import type { Address } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { SerialQueues } from '../../util/serial.js';
-import { commandOrHelp, remoteIdOf } from '../kit/inbound.js';
+import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type JidMap, addressOfJid, isNobodyHosted } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, retransmissionKey, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { type RemoteIds, retransmissionId } from './retransmission.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -30,6 +31,8 @@ export interface ComponentInboundParts {
   customerSite?: string;
   /** The files messages link to (out-of-band URLs), fetched from trusted origins. */
   files: InboundFiles;
+  /** The messages stored, by remote id: a reused stanza id's copies are told from new messages (retransmission.ts). */
+  records?: RemoteIds;
 }
 
 export class ComponentInbound {
@@ -88,7 +91,7 @@ export class ComponentInbound {
     const sender = addressOfJid(from);
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const remoteId = remoteIdOf(sender, retransmissionKey(stanza));
+    const remoteId = await retransmissionId(stanza, sender, this.parts.records);
     const via = hopsOf(stanza);
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
     const team = this.addressedTeam(party);

@@ -98,6 +98,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     receipts,
     ...(config.customers?.site ? { customerSite: config.customers.site } : {}),
     files: new InboundFiles({ trusted, files: context.files, logger }),
+    ...(context.records ? { records: context.records } : {}),
   });
   const outbound = new ComponentOutbound({ map, links, presence, capabilitiesOf, mainDomain: config.domain, files: context.files });
 
