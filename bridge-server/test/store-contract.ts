@@ -1345,6 +1345,29 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.sentFrom, 'xmpp:dana@x.test');
     });
 
+    it("keeps which earlier message of the sender's a message corrects, only one in the same conversation", async () => {
+      const c = await conversation();
+      const other = await conversation();
+      await store.addParticipant(c.id, 'xmpp:al@x.org');
+      const original = await append(c.id, { text: 'Helo' });
+      const theirs = await append(c.id, { from: 'xmpp:al@x.org', text: 'hi' });
+      const elsewhere = await append(other.id, { text: 'elsewhere' });
+      const correction = await append(c.id, { text: 'Hello', corrects: original.message.id, outbox: [{ recipient: 'xmpp:al@x.org', network: 'xmpp' }] });
+      const ofAnother = await append(c.id, { text: 'not mine', corrects: theirs.message.id });
+      const acrossConversations = await append(c.id, { text: 'not here', corrects: elsewhere.message.id });
+      const ofNothing = await append(c.id, { text: 'nothing', corrects: 'm_unknown' });
+      assert.equal(correction.message.corrects, original.message.id);
+      for (const plain of [ofAnother, acrossConversations, ofNothing]) assert.equal(plain.message.corrects, undefined);
+      assert.equal((await store.getMessage(correction.message.id))?.corrects, original.message.id);
+      assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.corrects, original.message.id);
+      await reopen();
+      const history = await store.history(c.id, { limit: 10 });
+      assert.deepEqual(
+        history.messages.map((m) => m.corrects),
+        [undefined, undefined, original.message.id, undefined, undefined, undefined],
+      );
+    });
+
     it('keeps one continuation per conversation across a restart, and finds the live ones by address', async () => {
       const c = await conversation();
       const other = await conversation();

@@ -25,6 +25,11 @@ export interface Message {
   sentFrom?: Address;
   /** Addition: files sent with the message (uploaded first with `POST /v1/files`), in the order given. */
   attachments?: Attachment[];
+  /**
+   * Addition: the id of an earlier message of the same sender in this conversation that this one
+   * corrects (XMPP's Last Message Correction, XEP-0308): its text stands in that message's place.
+   */
+  corrects?: string;
 }
 
 /**

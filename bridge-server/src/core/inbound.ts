@@ -133,6 +133,7 @@ export class Inbound {
       ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
       ...(sentFrom !== undefined ? { sentFrom } : {}),
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
+      ...(input.corrects !== undefined ? { corrects: input.corrects } : {}),
       ...(via ? { via } : {}),
       ...(input.onQueued ? { onQueued: input.onQueued } : {}),
     });

@@ -38,6 +38,8 @@ export interface MessageToPost {
   onQueued?(): void;
   /** A gateway message's hop marker as it came: stored with it, for whichever node sends it on. */
   via?: readonly string[];
+  /** The id of the sender's earlier message this one corrects (`NewMessage.corrects`). */
+  corrects?: string;
 }
 
 /** Told of every new message, with its conversation, before it goes out. */
@@ -82,6 +84,7 @@ export class MessagePipeline {
       ...(input.remote !== undefined ? { remote: input.remote } : {}),
       ...(input.sentFrom !== undefined ? { sentFrom: input.sentFrom } : {}),
       ...(input.via !== undefined ? { via: input.via } : {}),
+      ...(input.corrects !== undefined ? { corrects: input.corrects } : {}),
       // As this copy of the conversation makes it; the store decides again from its participants (rarely otherwise).
       status: statusOf(conversation.participants),
       statusFor: statusOf,

@@ -154,6 +154,11 @@ export interface InboundMessage {
   files?: readonly InboundFile[];
   /** The network's stable id (XEP-0359 stanza-id, ...), used to drop retransmissions. */
   remoteId?: string;
+  /**
+   * The bridge's id of an earlier message of this sender that this one corrects (XMPP's XEP-0308):
+   * stored as `Message.corrects` when that message is the sender's in the same conversation.
+   */
+  corrects?: string;
   /** A conversation the network already knows this belongs to. */
   conversationId?: string;
   /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */

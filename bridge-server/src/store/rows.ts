@@ -38,6 +38,8 @@ export interface MessageRow {
   attachments: string | null;
   /** JSON of the hop marker a gateway message came with (`NewMessage.via`); null without one. */
   via?: string | null;
+  /** The message this one corrects (`Message.corrects`); null for any other. */
+  corrects?: string | null;
 }
 
 /** A waiting webhook delivery's row. */
@@ -98,6 +100,7 @@ export function toMessage(row: MessageRow): Message {
   if (row.client_id !== null) message.clientId = row.client_id;
   if (row.sent_from !== null) message.sentFrom = row.sent_from as Address;
   if (row.attachments !== null) message.attachments = JSON.parse(row.attachments) as Attachment[];
+  if (row.corrects) message.corrects = row.corrects;
   return message;
 }
 

@@ -151,6 +151,11 @@ export interface NewMessage {
    * already the first message's).
    */
   attachments?: readonly string[];
+  /**
+   * The id of an earlier message this one corrects (`Message.corrects`): kept only when that
+   * message is in the same conversation and from the same sender, else dropped (an ordinary message).
+   */
+  corrects?: string;
 }
 
 /** A file as the store keeps it: the contract's `Attachment`, where it belongs, and the blob holding its bytes. */

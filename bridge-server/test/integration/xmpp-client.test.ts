@@ -52,6 +52,30 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.equal((await reply).text, 'Yes, 3000 mm.');
   });
 
+  it("stores the agent's correction of its answer (XEP-0308) as correcting it", async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'lmc-q', text: 'Do you ship to Norway?' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Do you ship to Norway?'));
+    const answers = collect(v.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: BOT, id: 'lmc-a1' }, xml('body', {}, 'We ship to Norwya.')));
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: BOT, id: 'lmc-a2' },
+        xml('body', {}, 'We ship to Norway.'),
+        xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-a1' }),
+      ),
+    );
+    await until(() => answers.length >= 2, 5000, 'the answer and its correction');
+    assert.deepEqual(
+      answers.map((m) => [m.text, m.corrects]),
+      [
+        ['We ship to Norwya.', undefined],
+        ['We ship to Norway.', answers[0]!.id],
+      ],
+    );
+  });
+
   it('lets the agent address any visitor with #ref, and explains an unknown ref', async () => {
     const first = await visitor();
     const second = await visitor();
@@ -97,7 +121,15 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.deepEqual(query.getChild('identity')!.attrs, { category: 'client', type: 'bot', name: 'Switchboard' });
     assert.deepEqual(
       query.getChildren('feature').map((feature) => feature.attrs.var),
-      [DISCO_INFO, 'http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0', 'urn:xmpp:sid:0', 'jabber:x:oob'],
+      [
+        DISCO_INFO,
+        'http://jabber.org/protocol/chatstates',
+        'urn:xmpp:receipts',
+        'urn:xmpp:chat-markers:0',
+        'urn:xmpp:sid:0',
+        'jabber:x:oob',
+        'urn:xmpp:message-correct:0',
+      ],
     );
     await assert.rejects(
       alice.xmpp.iqCaller.request(xml('iq', { type: 'get', to: BOT_SESSION }, xml('query', { xmlns: DISCO_INFO, node: 'no-such-node' }))),

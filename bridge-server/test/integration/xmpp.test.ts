@@ -249,6 +249,41 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it("stores an agent's corrections (XEP-0308) as messages that correct the original, sent right after it or later", async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    const correction = (id: string, text: string, replaces: string) =>
+      xml('message', { type: 'chat', to: v.jid, id }, xml('body', {}, text), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: replaces }));
+    // The correction sent at once, before the original is committed.
+    await Promise.all([
+      alice.send(xml('message', { type: 'chat', to: v.jid, id: 'lmc-1' }, xml('body', {}, 'Helo, how can I hlep?'))),
+      alice.send(correction('lmc-2', 'Hello, how can I hlep?', 'lmc-1')),
+    ]);
+    await until(() => received.length >= 2, 5000, 'the message and its correction');
+    // A client naming the last correction rather than the original: it still corrects the original.
+    await alice.send(correction('lmc-3', 'Hello, how can I help?', 'lmc-2'));
+    // A correction of a message the bridge never had is an ordinary message.
+    await alice.send(correction('lmc-4', 'Anything else?', 'never-sent'));
+    await until(() => received.some((m) => m.text === 'Anything else?'), 5000, 'the last message');
+    const [original, first, second, unknown] = received;
+    assert.deepEqual(
+      received.map((m) => [m.text, m.corrects]),
+      [
+        ['Helo, how can I hlep?', undefined],
+        ['Hello, how can I hlep?', original!.id],
+        ['Hello, how can I help?', original!.id],
+        ['Anything else?', undefined],
+      ],
+    );
+    assert.ok(first!.seq > original!.seq && second!.seq > first!.seq && unknown!.seq > second!.seq);
+    // History says the same.
+    const { messages } = await call(v.socket, 'history:get', { conversationId: v.conversationId });
+    assert.deepEqual(
+      messages.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.corrects),
+      [undefined, original!.id, original!.id, undefined],
+    );
+  });
+
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

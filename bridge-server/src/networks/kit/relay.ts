@@ -52,7 +52,14 @@ export class Relay {
   }
 
   /** An agent's words to the bot: routed by `#ref` or to its latest conversation, and stored. */
-  async receive(input: { from: Address; text: string; files?: readonly InboundFile[]; remoteId?: string | undefined }): Promise<RelayOutcome> {
+  async receive(input: {
+    from: Address;
+    text: string;
+    files?: readonly InboundFile[];
+    remoteId?: string | undefined;
+    /** The sender's earlier message this one corrects (`InboundMessage.corrects`). */
+    corrects?: string | undefined;
+  }): Promise<RelayOutcome> {
     const routed = this.refs.route(input.from, input.text);
     if ('error' in routed) return { refusal: routed.error };
     const { conversationId, text } = routed;
@@ -64,6 +71,7 @@ export class Relay {
       text,
       ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
       ...(input.remoteId ? { remoteId: input.remoteId } : {}),
+      ...(input.corrects ? { corrects: input.corrects } : {}),
     });
     if (!stored) return { refusal: NOT_YOURS };
     this.refs.setLatest(input.from, conversationId);

@@ -17,6 +17,7 @@ import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
+import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
 
@@ -43,6 +44,8 @@ const isHelp = (text: string) => /^\s*\/help\s*$/i.test(text);
 
 export class ClientCustomers {
   private readonly team: DeskTeam;
+  /** Customers' last messages, for their corrections (XEP-0308). */
+  private readonly corrections = new InboundCorrections();
 
   constructor(private readonly parts: ClientCustomersParts) {
     const team = parts.teams.find((candidate) => candidate.id === parts.config.team);
@@ -82,18 +85,24 @@ export class ClientCustomers {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = await retransmissionId(stanza, customer, this.parts.records);
+    const corrects = await this.corrections.corrected(stanza, customer);
     const nick = nickOf(stanza);
     const { text, files } = this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
-    const stored = await sink.message({
-      network: 'xmpp',
-      from: customer,
-      to: teamAddress(team.id),
-      text,
-      ...(files.length > 0 ? { files } : {}),
-      team,
-      ...(remoteId ? { remoteId } : {}),
-      ...(nick !== undefined ? { fromName: nick } : {}),
-    });
+    const stored = await this.corrections.store(
+      stanza,
+      customer,
+      sink.message({
+        network: 'xmpp',
+        from: customer,
+        to: teamAddress(team.id),
+        text,
+        ...(files.length > 0 ? { files } : {}),
+        team,
+        ...(remoteId ? { remoteId } : {}),
+        ...(corrects ? { corrects } : {}),
+        ...(nick !== undefined ? { fromName: nick } : {}),
+      }),
+    );
     if (!stored) {
       this.parts.send(
         xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, refusal('not-allowed', 'This team takes no messages from this network')),

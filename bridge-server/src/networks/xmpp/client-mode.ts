@@ -44,6 +44,7 @@ import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+import { InboundCorrections } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
 /** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
@@ -58,6 +59,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
+  /** The stanza ids of agents' last messages, for their corrections (XEP-0308). */
+  const corrections = new InboundCorrections();
   /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */
   const trusted = new TrustedLinks(config.files?.fetchFrom ?? [], logger);
   const inboundFiles = new InboundFiles({ trusted, files, logger });
@@ -150,7 +153,11 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const { text, files: linked } = await inboundFiles.read(stanza);
-    const outcome = await relay.receive({ from: agent, text, files: linked, remoteId: await retransmissionId(stanza, agent, records) });
+    const corrects = await corrections.corrected(stanza, agent);
+    const remoteId = await retransmissionId(stanza, agent, records);
+    const outcome = await corrections.store(stanza, agent, relay.receive({ from: agent, text, files: linked, remoteId, corrects }), (result) =>
+      'refusal' in result ? null : result.stored,
+    );
     if ('refusal' in outcome) {
       reply(from, outcome.refusal);
       return;

@@ -18,6 +18,7 @@ import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 
 export interface ComponentInboundParts {
@@ -38,6 +39,8 @@ export interface ComponentInboundParts {
 export class ComponentInbound {
   /** Each sender's messages are handled in the order they came, however long fetching a file takes. */
   private readonly senders = new SerialQueues();
+  /** Senders' last messages, for their corrections (XEP-0308). */
+  private readonly corrections = new InboundCorrections();
 
   constructor(private readonly parts: ComponentInboundParts) {}
 
@@ -92,24 +95,30 @@ export class ComponentInbound {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = await retransmissionId(stanza, sender, this.parts.records);
+    const corrects = await this.corrections.corrected(stanza, sender);
     const via = hopsOf(stanza);
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
     const team = this.addressedTeam(party);
     if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
     const nick = team ? nickOf(stanza) : undefined;
     const { text, files } = await this.parts.files.read(stanza);
-    const stored = await sink.message({
-      network: 'xmpp',
-      from: sender,
-      to: party,
-      text,
-      ...(files.length > 0 ? { files } : {}),
-      ...(remoteId ? { remoteId } : {}),
-      ...(via.length > 0 ? { via } : {}),
-      ...(team ? { team } : {}),
-      ...(nick !== undefined ? { fromName: nick } : {}),
-      onQueued: queued,
-    });
+    const stored = await this.corrections.store(
+      stanza,
+      sender,
+      sink.message({
+        network: 'xmpp',
+        from: sender,
+        to: party,
+        text,
+        ...(files.length > 0 ? { files } : {}),
+        ...(remoteId ? { remoteId } : {}),
+        ...(corrects ? { corrects } : {}),
+        ...(via.length > 0 ? { via } : {}),
+        ...(team ? { team } : {}),
+        ...(nick !== undefined ? { fromName: nick } : {}),
+        onQueued: queued,
+      }),
+    );
     if (!stored) {
       this.reply(stanza, this.refusalFor(party));
       return;

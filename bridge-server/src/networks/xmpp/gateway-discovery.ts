@@ -27,7 +27,8 @@ const TEAM_IDENTITY = { category: 'client', type: 'web' };
 const MAX_LOCAL_BYTES = 1023;
 
 /**
- * What a JID of the component supports: unique ids (XEP-0359), nick (XEP-0172) and the hop marker
+ * What a JID of the component supports: unique ids (XEP-0359), nick (XEP-0172), corrections
+ * (XEP-0308: stored as corrections, shown in place in the widget and the console) and the hop marker
  * always; chat states (XEP-0085) and receipts and markers (XEP-0184, XEP-0333) when the network
  * behind it has them (a gateway passes on only what both sides have), or when that is not known.
  */
@@ -37,6 +38,7 @@ function messagingFeatures(capabilities: NetworkCapabilities | undefined): strin
     ...(capabilities?.receipts === false ? [] : [NS.receipts, NS.markers]),
     NS.sid,
     NS.nick,
+    NS.correct,
     NS.hops,
   ];
 }

@@ -23,6 +23,7 @@ export const NS = {
   oob: 'jabber:x:oob', // XEP-0066 section 4
   upload: 'urn:xmpp:http:upload:0', // XEP-0363
   eme: 'urn:xmpp:eme:0', // XEP-0380
+  correct: 'urn:xmpp:message-correct:0', // XEP-0308
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;

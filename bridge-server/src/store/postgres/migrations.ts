@@ -421,4 +421,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 24: each offer's seq, the conversation's last when it was made (SQLite's step 28) */ `
   ALTER TABLE offers ADD COLUMN seq BIGINT;
   `,
+  /* 25: the earlier message of the same sender a message corrects (SQLite's step 29) */ `
+  ALTER TABLE messages ADD COLUMN corrects TEXT;
+  `,
 ];

@@ -746,6 +746,17 @@ export class PostgresStore implements Store {
       }
       const sentAt = new Date().toISOString();
       const id = newId('m');
+      const corrects =
+        input.corrects !== undefined &&
+        (
+          await client.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2 AND sender = $3', [
+            input.corrects,
+            input.conversationId,
+            input.from,
+          ])
+        ).rowCount
+          ? input.corrects
+          : undefined;
       // Who takes part, read before the conversation's row is held (so as not to hold it longer);
       // read again under it should the roster have changed meanwhile.
       const seen = input.outboxFor || input.statusFor ? await this.participantsNow(input.conversationId, client) : undefined;
@@ -756,11 +767,22 @@ export class PostgresStore implements Store {
           `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1, awaiting_answer_since = ${awaitingAfterMessage('$4', '$1')}
              WHERE id = $2 RETURNING last_seq, roster),
            inserted AS (
-             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, via)
-             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8, $9 FROM next
+             INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, via, corrects)
+             SELECT $3, $2, next.last_seq, $4, $5, $6, $1, $7, $8, $9, $10 FROM next
              ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING 1)
            SELECT (SELECT last_seq FROM next) AS seq, (SELECT roster FROM next) AS roster, EXISTS (SELECT 1 FROM inserted) AS stored`,
-          [sentAt, input.conversationId, id, input.from, input.clientId ?? null, input.text, input.status, input.sentFrom ?? null, viaColumn(input.via)],
+          [
+            sentAt,
+            input.conversationId,
+            id,
+            input.from,
+            input.clientId ?? null,
+            input.text,
+            input.status,
+            input.sentFrom ?? null,
+            viaColumn(input.via),
+            corrects ?? null,
+          ],
           client,
         )
       )[0]!;
@@ -772,6 +794,7 @@ export class PostgresStore implements Store {
       const message: Message = { id, conversationId: input.conversationId, seq: next.seq, from: input.from, text: input.text, sentAt, status: input.status };
       if (input.clientId !== undefined) message.clientId = input.clientId;
       if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
+      if (corrects !== undefined) message.corrects = corrects;
       if (input.attachments !== undefined && input.attachments.length > 0) {
         message.attachments = await this.files.claim(client, message.id, input.conversationId, input.from, input.attachments);
         await client.query('UPDATE messages SET attachments = $1 WHERE id = $2', [attachmentsColumn(message.attachments), message.id]);

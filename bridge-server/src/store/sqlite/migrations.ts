@@ -450,4 +450,7 @@ export const MIGRATIONS: readonly string[] = [
    */ `
   ALTER TABLE offers ADD COLUMN seq INTEGER;
   `,
+  /* 29: the earlier message of the same sender a message corrects (XEP-0308), `Message.corrects` */ `
+  ALTER TABLE messages ADD COLUMN corrects TEXT;
+  `,
 ];

@@ -540,9 +540,10 @@ export class SqliteStore implements Store {
         SET last_seq = last_seq + 1, updated_at = ?, awaiting_answer_since = ${awaitingAfterMessage('?', '?')}
         WHERE id = ? RETURNING last_seq`),
       insertMessage: db.prepare<
-        [string, string, number, string, string | null, string, string, MessageStatus, string | null, string | null, string | null]
-      >(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        [string, string, number, string, string | null, string, string, MessageStatus, string | null, string | null, string | null, string | null]
+      >(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      correctable: db.prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ?'),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -1010,6 +1011,7 @@ export class SqliteStore implements Store {
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
     if (input.attachments !== undefined && input.attachments.length > 0)
       message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
+    if (input.corrects !== undefined && this.statements.correctable.get(input.corrects, input.conversationId, input.from)) message.corrects = input.corrects;
     this.statements.insertMessage.run(
       message.id,
       message.conversationId,
@@ -1022,6 +1024,7 @@ export class SqliteStore implements Store {
       input.sentFrom ?? null,
       attachmentsColumn(message.attachments),
       viaColumn(input.via),
+      message.corrects ?? null,
     );
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     const queued: QueuedOutboxItem[] = [];
