@@ -1,14 +1,15 @@
 /**
- * What a conversation's log shows, in order: its messages by seq, each private note right after
- * the message it was written after (`afterSeq`), the sends still in the outbox last, and a day
- * separator wherever the local date changes.
+ * What a conversation's log shows, in order: its messages by seq (a correction in the place of the
+ * message it corrects, `withCorrections`), each private note right after the message it was
+ * written after (`afterSeq`), the sends still in the outbox last, and a day separator wherever the
+ * local date changes.
  */
-import type { Message, OutboxEntry } from '@switchboard/sdk';
+import { type Message, type OutboxEntry, withCorrections } from '@switchboard/sdk';
 import type { Note } from './desk-api.js';
 
 export type LogEntry =
   | { kind: 'day'; key: string; date: Date }
-  | { kind: 'message'; key: string; message: Message }
+  | { kind: 'message'; key: string; message: Message; edited?: boolean; originalText?: string }
   | { kind: 'note'; key: string; note: Note }
   | { kind: 'pending'; key: string; entry: OutboxEntry };
 
@@ -31,9 +32,10 @@ export function logEntries(messages: readonly Message[], notes: readonly Note[],
       ordered.push({ at: new Date(note.createdAt), entry: { kind: 'note', key: `n:${note.id}`, note } });
     }
   };
-  for (const message of sortedMessages) {
+  for (const { message, edited, originalText } of withCorrections(sortedMessages)) {
     notesUpTo(message.seq - 1);
-    ordered.push({ at: new Date(message.sentAt), entry: { kind: 'message', key: `m:${message.id}`, message } });
+    const corrected = edited ? { edited, ...(originalText !== undefined ? { originalText } : {}) } : {};
+    ordered.push({ at: new Date(message.sentAt), entry: { kind: 'message', key: `m:${message.id}`, message, ...corrected } });
   }
   notesUpTo(Number.POSITIVE_INFINITY);
   for (const entry of pending) ordered.push({ at: new Date(entry.createdAt), entry: { kind: 'pending', key: `p:${entry.clientId}`, entry } });

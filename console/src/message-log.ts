@@ -45,7 +45,7 @@ export class MessageLog extends ConsoleElement {
     return this.locale.day(date);
   }
 
-  private renderMessage(message: Message) {
+  private renderMessage(message: Message, { edited = false, originalText }: { edited?: boolean; originalText?: string | undefined } = {}) {
     const { t } = this.locale;
     const desk = message.from !== this.customer;
     const status = desk && message.status ? message.status : undefined;
@@ -57,6 +57,9 @@ export class MessageLog extends ConsoleElement {
           message.sentFrom ? html` · <span class="sent-from">${t.sentFrom(message.sentFrom)}</span>` : nothing
         }</span
       ><span class="text" dir="auto">${message.text}</span>${
+        // A correction stands in the message's place (XEP-0308); what it replaced stays readable.
+        edited ? html` <span class="edited" title=${originalText !== undefined ? t.editedFrom(originalText) : nothing}>${t.edited}</span>` : nothing
+      }${
         message.attachments?.length
           ? html`<ul class="attachments">
               ${message.attachments.map(
@@ -98,7 +101,7 @@ export class MessageLog extends ConsoleElement {
         return html`<div class="day" role="separator" aria-label=${day}>${day}</div>`;
       }
       case 'message':
-        return this.renderMessage(entry.message);
+        return this.renderMessage(entry.message, entry);
       case 'note':
         return html`<div class="entry note" data-note=${entry.note.id} data-after-seq=${entry.note.afterSeq}>
           <span class="meta"

@@ -286,6 +286,10 @@ const sheet = css`
     font-size: 0.8rem;
     color: var(--muted);
   }
+  .entry .edited {
+    font-size: 0.8rem;
+    font-style: italic;
+  }
   .attachments,
   sb-composer .files {
     list-style: none;

@@ -9,6 +9,7 @@ export {
   createClient,
 } from './client.js';
 export { SwitchboardError } from './errors.js';
+export { type ShownMessage, withCorrections } from './corrections.js';
 export type { OutboxEntry } from './outbox.js';
 export { type KeyValueStorage, memoryStorage } from './storage.js';
 export type {

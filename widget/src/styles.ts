@@ -201,6 +201,10 @@ export const styles = css`
     gap: 8px;
     align-items: center;
   }
+  .bubble .edited {
+    font-size: 12px;
+    font-style: italic;
+  }
   .status.failed {
     color: var(--sb-danger);
   }

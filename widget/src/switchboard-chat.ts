@@ -1,5 +1,14 @@
 // The element's documentation (attributes, events, parts, custom properties) is on the class.
-import { type Attachment, type Continuation, LIMITS, type Message, type OutboxEntry, type Session, type SwitchboardError } from '@switchboard/sdk';
+import {
+  type Attachment,
+  type Continuation,
+  LIMITS,
+  type Message,
+  type OutboxEntry,
+  type Session,
+  type SwitchboardError,
+  withCorrections,
+} from '@switchboard/sdk';
 import { LitElement, type PropertyDeclarations, type PropertyValues, html, nothing, svg } from 'lit';
 import { Attachments } from './attachments.js';
 import { ChatController, type ChatHost } from './chat-controller.js';
@@ -599,22 +608,29 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const { t } = locale;
     const self = this.chat.session?.self;
     let previous: Message | undefined;
-    return messages.map((message) => {
+    return withCorrections(messages).map(({ message, edited }) => {
       const mine = message.from === self;
       const startsGroup = !previous || previous.from !== message.from || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
       previous = message;
       const time = locale.time(new Date(message.sentAt));
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent)} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale)}</div>
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale, edited)}</div>
         ${mine ? this.renderStatus(message, t) : nothing}
       `;
     });
   }
 
-  /** A message's text, then its files (in one line of the template: the bubble keeps white space). */
-  private renderBody({ text, attachments }: Message, locale: Locale) {
-    return [renderText(text), attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing];
+  /**
+   * A message's text, then its files, then "edited" when a correction's text stands in its place
+   * (in one line of the template: the bubble keeps white space).
+   */
+  private renderBody({ text, attachments }: Message, locale: Locale, edited = false) {
+    return [
+      renderText(text),
+      attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing,
+      edited ? html` <span class="edited">${locale.t.edited}</span>` : nothing,
+    ];
   }
 
   /** A queued message's files, by name when this page sent them. */

@@ -54,6 +54,8 @@ export const ar: Catalogue = {
   failedBecause: (reason) => `لم تُرسل: ${reason}`,
   waitingBecause: (reason) => `بانتظار الإرسال: ${reason}`,
   sentFrom: (address) => `أُرسلت من ${address}`,
+  edited: 'معدّلة',
+  editedFrom: (text) => `كانت: ${text}`,
   retry: 'أعد المحاولة',
   discard: 'احذف',
   typing: (who) => `${who} يكتب…`,

@@ -54,6 +54,8 @@ export const en = {
   failedBecause: (reason: string) => `Not sent: ${reason}`,
   waitingBecause: (reason: string) => `Waiting: ${reason}`,
   sentFrom: (address: string) => `sent from ${address}`,
+  edited: 'edited',
+  editedFrom: (text: string) => `Was: ${text}`,
   retry: 'Retry',
   discard: 'Discard',
   typing: (who: string) => `${who} is typing…`,

@@ -54,6 +54,8 @@ export const fr: Catalogue = {
   failedBecause: (reason) => `Non envoyé : ${reason}`,
   waitingBecause: (reason) => `En attente : ${reason}`,
   sentFrom: (address) => `envoyé depuis ${address}`,
+  edited: 'modifié',
+  editedFrom: (text) => `Avant : ${text}`,
   retry: 'Réessayer',
   discard: 'Supprimer',
   typing: (who) => `${who} écrit…`,

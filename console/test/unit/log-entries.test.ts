@@ -35,4 +35,18 @@ describe('logEntries', () => {
       ['day', 'message', 'message', 'day', 'message', 'day', 'pending'],
     );
   });
+
+  it('shows a correction in the place of the message it corrects, keeping what that said', () => {
+    const corrected = { ...message(2, '2026-03-01T10:02:00Z'), text: 'Hello', corrects: 'm1' };
+    const entries = logEntries(
+      [message(1, '2026-03-01T10:01:00Z'), corrected, message(3, '2026-03-01T10:03:00Z')],
+      [note('after-1', 1, '2026-03-01T10:01:30Z')],
+      [],
+      0,
+    );
+    assert.deepEqual(keys(entries), ['m:m1', 'n:after-1', 'm:m3']);
+    const first = entries.find((e) => e.key === 'm:m1');
+    assert.ok(first?.kind === 'message');
+    assert.deepEqual([first.message.text, first.edited, first.originalText], ['Hello', true, 'text 1']);
+  });
 });

@@ -69,6 +69,7 @@ export const ar: Catalogue = {
   invited: (network) => `يدعوك الدعم إلى متابعة هذه المحادثة على ${network}.`,
   notNow: 'ليس الآن',
   sentFrom: (address) => `أُرسلت من ${address}`,
+  edited: 'معدّلة',
   attach: 'أرفق ملفات',
   filesToSend: 'الملفات المراد إرسالها',
   uploading: (name) => `جارٍ رفع ${name}`,

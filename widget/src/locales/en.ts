@@ -69,6 +69,7 @@ export const en = {
   invited: (network: string) => `Support invites you to continue this chat on ${network}.`,
   notNow: 'Not now',
   sentFrom: (address: string) => `sent from ${address}`,
+  edited: 'edited',
   attach: 'Attach files',
   filesToSend: 'Files to send',
   uploading: (name: string) => `Uploading ${name}`,

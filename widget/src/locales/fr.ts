@@ -71,6 +71,7 @@ export const fr: Catalogue = {
   invited: (network) => `Le support vous propose de continuer cette discussion sur ${network}.`,
   notNow: 'Pas maintenant',
   sentFrom: (address) => `envoyé depuis ${address}`,
+  edited: 'modifié',
   attach: 'Joindre des fichiers',
   filesToSend: 'Fichiers à envoyer',
   uploading: (name) => `Envoi de ${name}`,

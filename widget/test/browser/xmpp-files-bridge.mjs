@@ -3,7 +3,8 @@
 // asks (/__xmpp-files) so the other files pay nothing for it. A page cannot speak XMPP: it reads
 // the files the agent received (each link fetched here, its bytes hashed) and makes the agent
 // answer with a file through /__xmpp-files/agent/... (widget/test/browser/files-xmpp.test.ts), or
-// refuse a message as a client or server does, with an error stanza (failed-xmpp.test.ts).
+// refuse a message as a client or server does, with an error stanza (failed-xmpp.test.ts), or
+// write and correct a message (corrections-xmpp.test.ts).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -97,6 +98,19 @@ async function start(origins) {
         const { to, name, type } = context.query;
         const content = await bodyOf(context.req);
         return json({ link: await sendFile(String(to), { name: String(name), type: String(type), content }) });
+      }
+      // The agent writes `text` to `to` with stanza id `id`, correcting `replaces` when given (XEP-0308).
+      if (context.path === '/__xmpp-files/agent/say') {
+        const { to, text, id, replaces } = context.query;
+        await agent.send(
+          xml(
+            'message',
+            { type: 'chat', to: String(to), id: String(id) },
+            xml('body', {}, String(text)),
+            replaces ? xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: String(replaces) }) : null,
+          ),
+        );
+        return json({ sent: true });
       }
       if (context.path === '/__xmpp-files/agent/refuse') {
         const { from, body, text } = context.query;

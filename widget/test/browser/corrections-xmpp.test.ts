@@ -1,0 +1,57 @@
+// An XMPP agent on a real Prosody corrects its message (XEP-0308, xmpp-files-bridge.mjs): the
+// widget shows the corrected text in the message's place, marked edited, and not twice.
+import { expect } from '@open-wc/testing';
+import type { SwitchboardChat } from '../../dist/index.js';
+import { freshVisitorEachTest, until } from './page.js';
+import { bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+
+interface XmppFilesBridge {
+  url: string;
+  siteKey: string;
+  agent: string;
+  visitorDomain: string;
+}
+
+const bridge = (await (await fetch('/__xmpp-files')).json()) as XmppFilesBridge;
+
+/** The visitor's JID at the bridge's component: their web address's id. */
+const jidOf = (element: SwitchboardChat) => `${element.chat.session!.self.replace(/^web:/, '')}@${bridge.visitorDomain}`;
+
+/** The XMPP agent writes to `to`; with `replaces`, a correction of that stanza. */
+async function agentSays(to: string, text: string, id: string, replaces?: string): Promise<void> {
+  const query = new URLSearchParams({ to, text, id, ...(replaces ? { replaces } : {}) });
+  expect((await fetch(`/__xmpp-files/agent/say?${query.toString()}`)).status).to.equal(200);
+}
+
+const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.replace(/\s+/g, ' ').trim());
+
+freshVisitorEachTest(clients);
+
+describe("<switchboard-chat> with an XMPP agent's corrections", () => {
+  it('shows the corrected text in place of the message, marked edited, once', async () => {
+    const element = await openWidget('', bridge);
+    await until(() => element.chat.availability?.available, 'the XMPP agent available');
+    await type(element, 'Do you ship to Norway?');
+    await until(() => element.chat.conversation?.assignee === bridge.agent, 'the conversation with the XMPP agent');
+    await until(() => texts(element).includes('Do you ship to Norway?'), 'the question stored (before the answers)');
+    const jid = jidOf(element);
+
+    await agentSays(jid, 'We ship to Norwya.', 'lmc-1');
+    await until(() => texts(element).includes('We ship to Norwya.'), 'the answer');
+    await agentSays(jid, 'We ship to Norway.', 'lmc-2', 'lmc-1');
+    await until(() => texts(element).includes('We ship to Norway. edited'), 'the correction in place');
+    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited']);
+    expect(shadow(element).querySelector('.bubble .edited')?.textContent).to.equal('edited');
+    // Both are in the conversation: the original as it was, the correction naming it.
+    const fromAgent = element.chat.messages.filter((message) => message.from === bridge.agent);
+    expect(fromAgent.map((message) => [message.text, message.corrects])).to.deep.equal([
+      ['We ship to Norwya.', undefined],
+      ['We ship to Norway.', fromAgent[0]!.id],
+    ]);
+
+    // A later message is an ordinary one, after the corrected one.
+    await agentSays(jid, 'Delivery takes a week.', 'lmc-3');
+    await until(() => texts(element).length === 3, 'the next message');
+    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Delivery takes a week.']);
+  });
+});
