@@ -4,24 +4,7 @@ import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { bubbles, clients, openWidget, shadow, type } from './widget-page.js';
-
-interface XmppFilesBridge {
-  url: string;
-  siteKey: string;
-  agent: string;
-  visitorDomain: string;
-}
-
-const bridge = (await (await fetch('/__xmpp-files')).json()) as XmppFilesBridge;
-
-/** The visitor's JID at the bridge's component: their web address's id. */
-const jidOf = (element: SwitchboardChat) => `${element.chat.session!.self.replace(/^web:/, '')}@${bridge.visitorDomain}`;
-
-/** The XMPP agent writes to `to`; with `replaces`, a correction of that stanza. */
-async function agentSays(to: string, text: string, id: string, replaces?: string): Promise<void> {
-  const query = new URLSearchParams({ to, text, id, ...(replaces ? { replaces } : {}) });
-  expect((await fetch(`/__xmpp-files/agent/say?${query.toString()}`)).status).to.equal(200);
-}
+import { agentSays, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
 
 const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.replace(/\s+/g, ' ').trim());
 

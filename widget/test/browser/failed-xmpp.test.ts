@@ -6,30 +6,7 @@ import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { $, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
-
-interface XmppFilesBridge {
-  url: string;
-  siteKey: string;
-  agent: string;
-  visitorDomain: string;
-}
-
-const bridge = (await (await fetch('/__xmpp-files')).json()) as XmppFilesBridge;
-
-/** The visitor's JID at the bridge's component: their web address's id. */
-const jidOf = (element: SwitchboardChat) => `${element.chat.session!.self.replace(/^web:/, '')}@${bridge.visitorDomain}`;
-
-/** The bodies of the messages the agent received from `from`. */
-async function bodiesAtAgent(from: string): Promise<string[]> {
-  const received = (await (await fetch(`/__xmpp-files/agent/received?from=${encodeURIComponent(from)}`)).json()) as { body: string }[];
-  return received.map((message) => message.body);
-}
-
-/** The agent's client refuses the message from `from` with this body; false while it has not arrived. */
-async function refuse(from: string, body: string, text: string): Promise<boolean> {
-  const query = new URLSearchParams({ from, body, text });
-  return ((await (await fetch(`/__xmpp-files/agent/refuse?${query.toString()}`)).json()) as { refused: boolean }).refused;
-}
+import { agentRefuses, bodiesAtAgent, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
 
 /** Polls a check that needs the test server. */
 async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15000): Promise<void> {
@@ -53,7 +30,7 @@ describe('<switchboard-chat> with a message the agent refuses after it was store
     await type(element, 'Is my parcel lost?');
     await until(() => texts(element).includes('Is my parcel lost?'), 'the message shown');
     const jid = jidOf(element);
-    await eventually(() => refuse(jid, 'Is my parcel lost?', 'Blocked by a filter'), 'the agent to receive and refuse the message');
+    await eventually(() => agentRefuses(jid, 'Is my parcel lost?', 'Blocked by a filter'), 'the agent to receive and refuse the message');
 
     await until(() => sendAgainButtons(element).length === 1, 'the Retry offer on the failed message');
     expect(statuses(element), 'the status lines').to.deep.equal(['Not sent: not-acceptable: Blocked by a filter Retry']);

@@ -4,19 +4,10 @@
 // bytes attached; the agent's image, uploaded to Prosody (XEP-0363) and linked, is fetched by the
 // bridge and shows in the widget as a preview that opens the same bytes.
 import { expect } from '@open-wc/testing';
-import type { SwitchboardChat } from '../../dist/index.js';
 import { chips, dragOver, drop, paste, png, transfer, uploadsDone } from './file-page.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { bubbles, clients, openWidget, type } from './widget-page.js';
-
-interface XmppFilesBridge {
-  url: string;
-  siteKey: string;
-  /** The agent's address at the bridge (`xmpp:<bare JID>`). */
-  agent: string;
-  /** The bridge's component domain, where visitors have their JIDs. */
-  visitorDomain: string;
-}
+import { jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
 
 /** A message the XMPP agent received, its out-of-band link fetched by the test's server. */
 interface AtAgent {
@@ -24,8 +15,6 @@ interface AtAgent {
   body: string;
   oob?: { url: string; desc: string | null; fetched: { status: number; size: number; sha256: string } };
 }
-
-const bridge = (await (await fetch('/__xmpp-files')).json()) as XmppFilesBridge;
 
 /** The messages the agent received from this JID. */
 async function atAgent(from: string): Promise<AtAgent[]> {
@@ -50,9 +39,6 @@ async function eventually(check: () => Promise<unknown>, what: string, seen: () 
 
 const hex = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 const sha256 = async (content: Blob) => hex(await crypto.subtle.digest('SHA-256', await content.arrayBuffer()));
-
-/** The visitor's JID at the bridge's component: their web address's id. */
-const jidOf = (element: SwitchboardChat) => `${element.chat.session!.self.replace(/^web:/, '')}@${bridge.visitorDomain}`;
 
 freshVisitorEachTest(clients);
 
