@@ -154,6 +154,43 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       }
     });
 
+    it('carries corrections (XEP-0308) both ways between the customer and an XMPP agent, each naming the stanza the other side got', async () => {
+      const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
+      try {
+        const sales = `sales@${prosody.componentDomain}`;
+        const puppet = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
+        const replaceOf = (stanza: Stanza) => stanza.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id;
+        await write(carol, sales, 'Do you ship to Norwya?', 'lmc-c1');
+        const question = await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you ship to Norwya?', 15_000);
+        await carol.send(
+          xml(
+            'message',
+            { type: 'chat', to: sales, id: 'lmc-c2' },
+            xml('body', {}, 'Do you ship to Norway?'),
+            xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-c1' }),
+          ),
+        );
+        const corrected = await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you ship to Norway?');
+        assert.equal(replaceOf(corrected), question.attrs.id, 'the correction names the stanza the agent got');
+
+        await erin.send(xml('message', { type: 'chat', to: puppet, id: 'lmc-e1' }, xml('body', {}, 'We ship tehre')));
+        const answer = await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'We ship tehre');
+        assert.equal(replaceOf(answer), undefined);
+        await erin.send(
+          xml(
+            'message',
+            { type: 'chat', to: puppet, id: 'lmc-e2' },
+            xml('body', {}, 'We ship there'),
+            xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-e1' }),
+          ),
+        );
+        const fixed = await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'We ship there');
+        assert.equal(replaceOf(fixed), answer.attrs.id, 'the correction names the stanza the customer got');
+      } finally {
+        await erin.stop();
+      }
+    });
+
     it('refuses a JID that is no team and no party, saying so', async () => {
       await write(carol, `nobody@${prosody.componentDomain}`, 'hello?', 'c-9');
       const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'c-9');

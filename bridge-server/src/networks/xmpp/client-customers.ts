@@ -125,7 +125,7 @@ export class ClientCustomers {
    * `index`th stanza: outbound-files.ts), with who wrote it as the nick.
    */
   messageTo(message: Message, to: Address, fromName: string | undefined, part: OutboundPart = { body: message.text }, index = 0): Element {
-    return chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part, active: true, nick: fromName });
+    return chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part, active: true, nick: fromName, corrects: message.corrects });
   }
 
   /** The team as a customer's message to the bot reaches it, when `team` is the configured one. */

@@ -186,7 +186,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       const parts = outboundParts(heading, message.attachments, files, to);
       for (const [index, part] of parts.entries()) {
         const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
-        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body } }));
+        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
       }
       relay.heardFrom(to, conversation.id);
       return { remoteId: message.id, status: 'sent' };

@@ -43,7 +43,7 @@ export class ComponentOutbound {
     const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
     const active = capabilitiesOf(networkOf(message.from))?.typing !== false;
-    const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via };
+    const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via, corrects: message.corrects };
     // The text, then each file (outbound-files.ts): one result for all.
     for (const [index, part] of outboundParts(message.text, message.attachments, this.parts.files, to).entries())
       await links.send(chatStanza({ ...common, index, part }));

@@ -55,13 +55,19 @@ export interface ChatStanza {
   nick?: string | undefined;
   /** The bridges the message went through (its hop marker). */
   via?: readonly string[] | undefined;
+  /**
+   * The message this one corrects (`Message.corrects`): its first stanza carries XEP-0308's
+   * `<replace id>` naming that message's first stanza (whose id is the message's), so a client
+   * that knows corrections shows it in that one's place, and one that does not shows it after.
+   */
+  corrects?: string | undefined;
 }
 
 /**
  * An RFC 6121 `chat` message: the part's body and out-of-band link, the XEP-0359 origin-id (its
  * stanza id, the bridge's message id for the first), and what `ChatStanza` asks for.
  */
-export function chatStanza({ from, to, messageId, index, part, active = false, nick, via }: ChatStanza): Element {
+export function chatStanza({ from, to, messageId, index, part, active = false, nick, via, corrects }: ChatStanza): Element {
   const id = partId(messageId, index);
   return xml(
     'message',
@@ -73,6 +79,7 @@ export function chatStanza({ from, to, messageId, index, part, active = false, n
     index === 0 ? xml('markable', { xmlns: NS.markers }) : null,
     active ? xml('active', { xmlns: NS.chatStates }) : null,
     nick !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(nick)) : null,
+    index === 0 && corrects !== undefined ? xml('replace', { xmlns: NS.correct, id: corrects }) : null,
     hopsElement(via),
   );
 }
