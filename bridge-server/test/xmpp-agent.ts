@@ -73,6 +73,13 @@ export async function connectAgent(port: number, username: string, password: str
 export const chatWithOriginId = (to: string, text: string, id: string): Stanza =>
   xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }));
 
+/** A chat message correcting the sender's earlier one whose stanza id was `replaces` (XEP-0308). */
+export const correction = (to: string, text: string, id: string, replaces: string): Stanza =>
+  xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: replaces }));
+
+/** The stanza id a message says it corrects (XEP-0308), if it is a correction. */
+export const replacedBy = (stanza: Stanza): string | undefined => stanza.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id;
+
 /** The same, asking for a XEP-0184 receipt. */
 export const askingReceipt = (to: string, text: string, id: string): Stanza =>
   xml(

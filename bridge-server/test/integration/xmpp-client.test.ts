@@ -4,7 +4,7 @@ import { type Component, component } from '@xmpp/component';
 import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, correction, xml } from '../xmpp-agent.js';
 
 const BOT = 'switchboard@localhost';
 /** The bot's session (its configured resource): disco#info and group chat go to a full JID (RFC 6121 section 8.5). */
@@ -58,14 +58,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Do you ship to Norway?'));
     const answers = collect(v.socket, 'message');
     await alice.send(xml('message', { type: 'chat', to: BOT, id: 'lmc-a1' }, xml('body', {}, 'We ship to Norwya.')));
-    await alice.send(
-      xml(
-        'message',
-        { type: 'chat', to: BOT, id: 'lmc-a2' },
-        xml('body', {}, 'We ship to Norway.'),
-        xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-a1' }),
-      ),
-    );
+    await alice.send(correction(BOT, 'We ship to Norway.', 'lmc-a2', 'lmc-a1'));
     await until(() => answers.length >= 2, 5000, 'the answer and its correction');
     assert.deepEqual(
       answers.map((m) => [m.text, m.corrects]),

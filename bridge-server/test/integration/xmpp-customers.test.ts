@@ -8,7 +8,7 @@ import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, ne
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, askingReceipt, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, isChatFrom, replacedBy, xml } from '../xmpp-agent.js';
 import { customerBeforeCrash, runXmppCli, untilGone, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
@@ -159,33 +159,18 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       try {
         const sales = `sales@${prosody.componentDomain}`;
         const puppet = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
-        const replaceOf = (stanza: Stanza) => stanza.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id;
         await write(carol, sales, 'Do you ship to Norwya?', 'lmc-c1');
         const question = await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you ship to Norwya?', 15_000);
-        await carol.send(
-          xml(
-            'message',
-            { type: 'chat', to: sales, id: 'lmc-c2' },
-            xml('body', {}, 'Do you ship to Norway?'),
-            xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-c1' }),
-          ),
-        );
+        await carol.send(correction(sales, 'Do you ship to Norway?', 'lmc-c2', 'lmc-c1'));
         const corrected = await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you ship to Norway?');
-        assert.equal(replaceOf(corrected), question.attrs.id, 'the correction names the stanza the agent got');
+        assert.equal(replacedBy(corrected), question.attrs.id, 'the correction names the stanza the agent got');
 
         await erin.send(xml('message', { type: 'chat', to: puppet, id: 'lmc-e1' }, xml('body', {}, 'We ship tehre')));
         const answer = await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'We ship tehre');
-        assert.equal(replaceOf(answer), undefined);
-        await erin.send(
-          xml(
-            'message',
-            { type: 'chat', to: puppet, id: 'lmc-e2' },
-            xml('body', {}, 'We ship there'),
-            xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'lmc-e1' }),
-          ),
-        );
+        assert.equal(replacedBy(answer), undefined);
+        await erin.send(correction(puppet, 'We ship there', 'lmc-e2', 'lmc-e1'));
         const fixed = await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'We ship there');
-        assert.equal(replaceOf(fixed), answer.attrs.id, 'the correction names the stanza the customer got');
+        assert.equal(replacedBy(fixed), answer.attrs.id, 'the correction names the stanza the customer got');
       } finally {
         await erin.stop();
       }

@@ -22,7 +22,7 @@ import {
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, correction, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
 const isChat = (stanza: ReturnType<typeof xml>) =>
@@ -252,18 +252,17 @@ describe('XMPP network (component mode) against a real Prosody', () => {
   it("stores an agent's corrections (XEP-0308) as messages that correct the original, sent right after it or later", async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');
-    const correction = (id: string, text: string, replaces: string) =>
-      xml('message', { type: 'chat', to: v.jid, id }, xml('body', {}, text), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: replaces }));
+    const correcting = (id: string, text: string, replaces: string) => correction(v.jid, text, id, replaces);
     // The correction sent at once, before the original is committed.
     await Promise.all([
       alice.send(xml('message', { type: 'chat', to: v.jid, id: 'lmc-1' }, xml('body', {}, 'Helo, how can I hlep?'))),
-      alice.send(correction('lmc-2', 'Hello, how can I hlep?', 'lmc-1')),
+      alice.send(correcting('lmc-2', 'Hello, how can I hlep?', 'lmc-1')),
     ]);
     await until(() => received.length >= 2, 5000, 'the message and its correction');
     // A client naming the last correction rather than the original: it still corrects the original.
-    await alice.send(correction('lmc-3', 'Hello, how can I help?', 'lmc-2'));
+    await alice.send(correcting('lmc-3', 'Hello, how can I help?', 'lmc-2'));
     // A correction of a message the bridge never had is an ordinary message.
-    await alice.send(correction('lmc-4', 'Anything else?', 'never-sent'));
+    await alice.send(correcting('lmc-4', 'Anything else?', 'never-sent'));
     await until(() => received.some((m) => m.text === 'Anything else?'), 5000, 'the last message');
     const [original, first, second, unknown] = received;
     assert.deepEqual(
