@@ -34,6 +34,8 @@ type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
 
 /** Messages from one sender within this many ms share a header. */
 const GROUP_WINDOW_MS = 5 * 60_000;
+/** How far from its end the log may be scrolled and still count as following the conversation. */
+const LOG_END_SLACK_PX = 48;
 const COUNTER_FROM = LIMITS.maxTextLength - 500;
 
 /**
@@ -287,7 +289,15 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         document.title = `(${this.chat.unread}) ${this.locale.t.newMessageTitle}${this.originalTitle ? ` · ${this.originalTitle}` : ''}`;
       }
     }
-    void this.updateComplete.then(() => this.scrollToEnd());
+    // A visitor who scrolled up to read earlier messages stays where they read; at the end, the
+    // log follows the conversation.
+    if (this.atLogEnd()) void this.updateComplete.then(() => this.scrollToEnd());
+  }
+
+  /** Whether the log shows its last line (within a line's height), or is not there to scroll. */
+  private atLogEnd(): boolean {
+    const log = this.log;
+    return !log || log.scrollHeight - log.scrollTop - log.clientHeight <= LOG_END_SLACK_PX;
   }
 
   onContinuation(continuation: Continuation): void {

@@ -162,6 +162,32 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(shadow(element).activeElement).to.equal(log);
   });
 
+  it('leaves a visitor who scrolled up where they read when a message comes, and follows the conversation at the end', async () => {
+    const support = await agent();
+    const element = await openWidget();
+    await type(element, 'question');
+    await until(() => bubbles(element).length === 1, 'the sent message');
+    const conversationId = element.chat.conversation!.id;
+    for (let n = 1; n <= 30; n += 1) await support.send(conversationId, `line ${n}`);
+    await until(() => bubbles(element).length === 31, 'every line');
+    await element.updateComplete;
+    const log = $(element, '.log')!;
+    const fromEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight;
+    await until(() => fromEnd() < 2, 'the log at its end');
+
+    log.scrollTop = 0;
+    await support.send(conversationId, 'while reading above');
+    await until(() => bubbles(element).some((bubble) => bubble.textContent === 'while reading above'), 'the new message');
+    await element.updateComplete;
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    expect(log.scrollTop).to.equal(0, 'still where the visitor reads');
+
+    log.scrollTop = log.scrollHeight;
+    await support.send(conversationId, 'at the end');
+    await until(() => bubbles(element).some((bubble) => bubble.textContent === 'at the end'), 'the next message');
+    await until(() => fromEnd() < 2, 'the log following the conversation');
+  });
+
   it('shows an offline banner, disables the composer, and flushes queued sends on reconnect', async () => {
     const support = await agent();
     const atAgent: Message[] = [];
