@@ -63,8 +63,8 @@ export class ChatController implements ReactiveController {
   private reachedStart = false;
   /** An earlier page being loaded, while it is. */
   private loadingEarlier: Promise<void> | undefined;
-  /** Messages of the shown conversation, by seq. */
-  private readonly byId = new Map<string, Message>();
+  /** Messages of the shown conversation, by id. */
+  private readonly byId = new ShownMessages();
   /** Why a stored message of the visitor's failed, as this page was told (`message:status`), by id. */
   private readonly failures = new Map<string, ErrorBody>();
   /** The visitor's failed messages sent again from this page, by id: each is offered once. */
@@ -85,9 +85,9 @@ export class ChatController implements ReactiveController {
     host.addController(this);
   }
 
-  /** Messages of the shown conversation in seq order. */
-  get messages(): Message[] {
-    return [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+  /** Messages of the shown conversation in seq order (the same list until they change: not to be modified). */
+  get messages(): readonly Message[] {
+    return this.byId.inOrder();
   }
 
   /**
@@ -471,5 +471,33 @@ export class ChatController implements ReactiveController {
 
   typing(state: 'composing' | 'paused'): void {
     if (this.conversation) this.client?.typing(this.conversation.id, state);
+  }
+}
+
+/** The shown conversation's messages by id, listed in seq order: sorted once per change, not at each read. */
+class ShownMessages {
+  private readonly byId = new Map<string, Message>();
+  private sorted: readonly Message[] | undefined;
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  get(id: string): Message | undefined {
+    return this.byId.get(id);
+  }
+
+  set(id: string, message: Message): void {
+    this.byId.set(id, message);
+    this.sorted = undefined;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.sorted = undefined;
+  }
+
+  inOrder(): readonly Message[] {
+    return (this.sorted ??= [...this.byId.values()].sort((a, b) => a.seq - b.seq));
   }
 }

@@ -614,7 +614,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     `;
   }
 
-  private renderMessages(messages: Message[], locale: Locale) {
+  private renderMessages(messages: readonly Message[], locale: Locale) {
     const { t } = locale;
     const self = this.chat.session?.self;
     let previous: Message | undefined;

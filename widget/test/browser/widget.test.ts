@@ -175,12 +175,17 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const fromEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight;
     await until(() => fromEnd() < 2, 'the log at its end');
 
+    // The list is sorted once per change, not at each of a render's reads.
+    const listed = element.chat.messages;
+    expect(element.chat.messages).to.equal(listed);
     log.scrollTop = 0;
     await support.send(conversationId, 'while reading above');
     await until(() => bubbles(element).some((bubble) => bubble.textContent === 'while reading above'), 'the new message');
     await element.updateComplete;
     await new Promise((resolve) => requestAnimationFrame(resolve));
     expect(log.scrollTop).to.equal(0, 'still where the visitor reads');
+    expect(element.chat.messages).to.not.equal(listed);
+    expect(element.chat.messages.at(-1)?.text).to.equal('while reading above');
 
     log.scrollTop = log.scrollHeight;
     await support.send(conversationId, 'at the end');
