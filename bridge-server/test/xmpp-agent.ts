@@ -77,6 +77,19 @@ export const chatWithOriginId = (to: string, text: string, id: string): Stanza =
 export const correction = (to: string, text: string, id: string, replaces: string): Stanza =>
   xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: replaces }));
 
+/** A retraction (XEP-0424) of the sender's message whose stanza id was `retracts`, with its fallback body as clients send it. */
+export const retraction = (to: string, id: string, retracts: string): Stanza =>
+  xml(
+    'message',
+    { type: 'chat', to, id },
+    xml('retract', { xmlns: 'urn:xmpp:message-retract:1', id: retracts }),
+    xml('fallback', { xmlns: 'urn:xmpp:fallback:0', for: 'urn:xmpp:message-retract:1' }),
+    xml('body', {}, "/me retracted a previous message, but it's unsupported by your client."),
+  );
+
+/** The stanza id a message says it retracts (XEP-0424), if it is a retraction. */
+export const retractedBy = (stanza: Stanza): string | undefined => stanza.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id;
+
 /** The stanza id a message says it corrects (XEP-0308), if it is a correction. */
 export const replacedBy = (stanza: Stanza): string | undefined => stanza.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id;
 

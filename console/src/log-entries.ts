@@ -9,7 +9,7 @@ import type { Note } from './desk-api.js';
 
 export type LogEntry =
   | { kind: 'day'; key: string; date: Date }
-  | { kind: 'message'; key: string; message: Message; edited?: boolean; originalText?: string }
+  | { kind: 'message'; key: string; message: Message; edited?: boolean; originalText?: string; deleted?: true }
   | { kind: 'note'; key: string; note: Note }
   | { kind: 'pending'; key: string; entry: OutboxEntry };
 
@@ -32,9 +32,9 @@ export function logEntries(messages: readonly Message[], notes: readonly Note[],
       ordered.push({ at: new Date(note.createdAt), entry: { kind: 'note', key: `n:${note.id}`, note } });
     }
   };
-  for (const { message, edited, originalText } of withCorrections(sortedMessages)) {
+  for (const { message, edited, originalText, deleted } of withCorrections(sortedMessages)) {
     notesUpTo(message.seq - 1);
-    const corrected = edited ? { edited, ...(originalText !== undefined ? { originalText } : {}) } : {};
+    const corrected = deleted ? { deleted } : edited ? { edited, ...(originalText !== undefined ? { originalText } : {}) } : {};
     ordered.push({ at: new Date(message.sentAt), entry: { kind: 'message', key: `m:${message.id}`, message, ...corrected } });
   }
   notesUpTo(Number.POSITIVE_INFINITY);

@@ -45,7 +45,10 @@ export class MessageLog extends ConsoleElement {
     return this.locale.day(date);
   }
 
-  private renderMessage(message: Message, { edited = false, originalText }: { edited?: boolean; originalText?: string | undefined } = {}) {
+  private renderMessage(
+    message: Message,
+    { edited = false, originalText, deleted }: { edited?: boolean; originalText?: string | undefined; deleted?: true | undefined } = {},
+  ) {
     const { t } = this.locale;
     const desk = message.from !== this.customer;
     const status = desk && message.status ? message.status : undefined;
@@ -56,7 +59,7 @@ export class MessageLog extends ConsoleElement {
           // The visitor wrote from their IM client or mailbox (continue on my IM, answering by mail).
           message.sentFrom ? html` · <span class="sent-from">${t.sentFrom(message.sentFrom)}</span>` : nothing
         }</span
-      ><span class="text" dir="auto">${message.text}</span>${
+      >${deleted ? html`<span class="text deleted">${t.deleted}</span>` : html`<span class="text" dir="auto">${message.text}</span>`}${
         // A correction stands in the message's place (XEP-0308); what it replaced stays readable.
         edited ? html` <span class="edited" title=${originalText !== undefined ? t.editedFrom(originalText) : nothing}>${t.edited}</span>` : nothing
       }${

@@ -286,6 +286,7 @@ const sheet = css`
     font-size: 0.8rem;
     color: var(--muted);
   }
+  .entry .deleted,
   .entry .edited {
     font-size: 0.8rem;
     font-style: italic;

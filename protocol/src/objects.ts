@@ -28,8 +28,14 @@ export interface Message {
   /**
    * Addition: the id of an earlier message of the same sender in this conversation that this one
    * corrects (XMPP's Last Message Correction, XEP-0308): its text stands in that message's place.
+   * With no text and no files, it takes that message back (XMPP's Message Retraction, XEP-0424).
    */
   corrects?: string;
+}
+
+/** Addition: whether a message takes back the one it corrects (`Message.corrects` with no text and no files). */
+export function isRetraction(message: Pick<Message, 'corrects' | 'text' | 'attachments'>): boolean {
+  return message.corrects !== undefined && message.text === '' && !message.attachments?.length;
 }
 
 /**

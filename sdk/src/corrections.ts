@@ -2,18 +2,22 @@
  * Corrections as people read them (`Message.corrects`, docs/protocol.md): a correction of an
  * earlier message (XMPP's XEP-0308) takes that message's place, with the latest correction's text
  * and files, marked edited; it is not shown again as a message of its own. A correction whose
- * original is not loaded (an earlier page) shows where it is, marked edited too. The widget and the
+ * original is not loaded (an earlier page) shows where it is, marked edited too. A retraction (a
+ * correction with no text and no files, XMPP's XEP-0424) leaves the message's place marked deleted,
+ * its text and files gone; one whose original is not loaded shows nothing. The widget and the
  * console show messages through it.
  */
-import type { Message } from '@switchboard/protocol';
+import { type Message, isRetraction } from '@switchboard/protocol';
 
 export interface ShownMessage {
-  /** The message in its place: an original with its latest correction's text and files. */
+  /** The message in its place: an original with its latest correction's text and files (none once deleted). */
   message: Message;
   /** The text shown is a correction's. */
   edited: boolean;
-  /** The original's own text, when a correction stands in its place. */
+  /** The original's own text, when a correction stands in its place (not when it was taken back). */
   originalText?: string;
+  /** The sender took the message back: its place shows that, not its text. */
+  deleted?: true;
 }
 
 /** `messages` (in seq order) as shown. */
@@ -21,14 +25,14 @@ export function withCorrections(messages: readonly Message[]): ShownMessage[] {
   const ids = new Set(messages.map((message) => message.id));
   const latest = new Map<string, Message>();
   for (const message of messages) if (message.corrects !== undefined && ids.has(message.corrects)) latest.set(message.corrects, message);
-  if (latest.size === 0) return messages.map((message) => ({ message, edited: message.corrects !== undefined }));
   const shown: ShownMessage[] = [];
   for (const message of messages) {
-    if (message.corrects !== undefined && ids.has(message.corrects)) continue;
+    if (message.corrects !== undefined && (ids.has(message.corrects) || isRetraction(message))) continue;
     const correction = latest.get(message.id);
+    const { attachments: _replaced, ...rest } = message;
     if (!correction) shown.push({ message, edited: message.corrects !== undefined });
+    else if (isRetraction(correction)) shown.push({ message: { ...rest, text: '' }, edited: false, deleted: true });
     else {
-      const { attachments: _replaced, ...rest } = message;
       shown.push({
         message: { ...rest, text: correction.text, ...(correction.attachments ? { attachments: correction.attachments } : {}) },
         edited: true,

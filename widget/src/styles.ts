@@ -201,6 +201,9 @@ export const styles = css`
     gap: 8px;
     align-items: center;
   }
+  .bubble .deleted {
+    font-style: italic;
+  }
   .bubble .edited {
     font-size: 12px;
     font-style: italic;

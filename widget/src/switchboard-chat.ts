@@ -618,24 +618,25 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const { t } = locale;
     const self = this.chat.session?.self;
     let previous: Message | undefined;
-    return withCorrections(messages).map(({ message, edited }) => {
+    return withCorrections(messages).map(({ message, edited, deleted }) => {
       const mine = message.from === self;
       const startsGroup = !previous || previous.from !== message.from || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
       previous = message;
       const time = locale.time(new Date(message.sentAt));
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent)} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale, edited)}</div>
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale, { edited, deleted })}</div>
         ${mine ? this.renderStatus(message, t) : nothing}
       `;
     });
   }
 
   /**
-   * A message's text, then its files, then "edited" when a correction's text stands in its place
-   * (in one line of the template: the bubble keeps white space).
+   * A message's text, then its files, then "edited" when a correction's text stands in its place;
+   * or, taken back, only that (in one line of the template: the bubble keeps white space).
    */
-  private renderBody({ text, attachments }: Message, locale: Locale, edited = false) {
+  private renderBody({ text, attachments }: Message, locale: Locale, { edited = false, deleted = false }: { edited?: boolean; deleted?: boolean } = {}) {
+    if (deleted) return html`<span class="deleted">${locale.t.deleted}</span>`;
     return [
       renderText(text),
       attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing,

@@ -7,7 +7,7 @@
  * message. Every outcome is reported as a status. A network may have a recipient's messages wait
  * after the first of a burst and go as one (`burstMs`: email).
  */
-import type { ErrorBody, MessageStatus } from '@switchboard/protocol';
+import { type ErrorBody, type MessageStatus, isRetraction } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
@@ -396,7 +396,9 @@ export class OutboxWorker {
       return 'done';
     }
     const burst = await this.stillWantedOf(followers, conversation, fence);
-    if (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation))) {
+    // A retraction goes only where it can take a message back (`Network.retracts`).
+    const unsendable = isRetraction(item.message) && !network.retracts;
+    if (unsendable || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
       await store.completeOutbox(item.id, undefined, fence);
       this.claimed(network.scheme);
       // The rest of the burst goes on its own turn.

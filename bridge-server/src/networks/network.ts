@@ -292,6 +292,12 @@ export interface NetworkCore {
    * through `sync`); false when messages go through the durable outbox and `send`.
    */
   readonly deliversFromStore: boolean;
+  /**
+   * True when `send` takes a retraction (`isRetraction`: a correction with no text and no files)
+   * back on the recipient's side (XMPP's XEP-0424). To any other network the outbox sends none:
+   * there is nothing there to take back with, and an empty line or mail says nothing.
+   */
+  readonly retracts?: boolean;
   status(): NetworkStatus;
   start(): Promise<void>;
   stop(): Promise<void>;

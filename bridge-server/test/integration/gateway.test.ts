@@ -14,7 +14,7 @@ import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { kamailioNetwork, ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 /** XEP-0106: the JID node for an address of another network. */
 const escapeNode = (address: string) => address.replace(/[\\ "&'/:<>@]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
@@ -285,6 +285,19 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('xmpp', 'irc'), 1, 'Hi Dave');
     assert.equal(count('irc', 'sip'), 2, 'Hello Bob, and on to SIP');
     assert.equal(count('sip', 'irc'), 1, 'Hi Dave');
+  });
+
+  it("gives a SIP user an XMPP user's correction as a new message and no retraction at all (SIP has neither)", async () => {
+    const bobJid = jidOf(BOB);
+    await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'amend-1' }, xml('body', {}, 'Meet at 5')));
+    await bob.next((m) => m.request.body === 'Meet at 5');
+    await carl.send(correction(bobJid, 'Meet at 6', 'amend-2', 'amend-1'));
+    await bob.next((m) => m.request.body === 'Meet at 6');
+    await carl.send(retraction(bobJid, 'amend-3', 'amend-2'));
+    await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'amend-4' }, xml('body', {}, 'See you')));
+    await bob.next((m) => m.request.body === 'See you');
+    const texts = bob.inbox.map((m) => m.request.body).filter((body) => ['Meet at 5', 'Meet at 6', 'See you', ''].includes(body) || body.includes('retract'));
+    assert.deepEqual(texts, ['Meet at 5', 'Meet at 6', 'See you'], 'the retraction sends nothing, neither an empty MESSAGE nor its fallback');
   });
 
   // Last: it restarts the bridge.

@@ -4,7 +4,7 @@ import { type Component, component } from '@xmpp/component';
 import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, correction, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 const BOT = 'switchboard@localhost';
 /** The bot's session (its configured resource): disco#info and group chat go to a full JID (RFC 6121 section 8.5). */
@@ -66,6 +66,30 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
         ['We ship to Norwya.', undefined],
         ['We ship to Norway.', answers[0]!.id],
       ],
+    );
+
+    // Writing to another visitor since, the agent corrects and then takes back this answer: both
+    // go to this conversation, and the agent's plain replies still go to the other visitor.
+    const other = await visitor();
+    await call(other.socket, 'message:send', { conversationId: other.conversationId, clientId: 'lmc-o', text: 'Me too?' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Me too?'));
+    const atOther = collect(other.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: BOT, id: 'lmc-b1' }, xml('body', {}, 'You too.')));
+    await until(() => atOther.length === 1, 5000, "the other visitor's answer");
+    await alice.send(correction(BOT, 'We ship to Norway and Sweden.', 'lmc-a3', 'lmc-a1'));
+    await alice.send(retraction(BOT, 'lmc-a4', 'lmc-a1'));
+    await alice.send(xml('message', { type: 'chat', to: BOT, id: 'lmc-b2' }, xml('body', {}, 'Anything else?')));
+    await until(() => atOther.length === 2 && answers.length === 4, 5000, 'the correction, the retraction and the next reply');
+    assert.deepEqual(
+      answers.slice(2).map((m) => [m.text, m.corrects]),
+      [
+        ['We ship to Norway and Sweden.', answers[0]!.id],
+        ['', answers[0]!.id],
+      ],
+    );
+    assert.deepEqual(
+      atOther.map((m) => m.text),
+      ['You too.', 'Anything else?'],
     );
   });
 

@@ -8,7 +8,7 @@ import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, ne
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, isChatFrom, replacedBy, xml } from '../xmpp-agent.js';
+import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, isChatFrom, replacedBy, retractedBy, retraction, xml } from '../xmpp-agent.js';
 import { customerBeforeCrash, runXmppCli, untilGone, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
@@ -171,6 +171,12 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await erin.send(correction(puppet, 'We ship there', 'lmc-e2', 'lmc-e1'));
         const fixed = await carol.next((s) => isChatFrom(sales)(s) && s.getChildText('body') === 'We ship there');
         assert.equal(replacedBy(fixed), answer.attrs.id, 'the correction names the stanza the customer got');
+
+        // A retraction (XEP-0424) takes the customer's message back on the agent's side too.
+        await carol.send(retraction(sales, 'lmc-c3', 'lmc-c1'));
+        const retracted = await erin.next((s) => isChatFrom(puppet)(s) && retractedBy(s) !== undefined);
+        assert.equal(retractedBy(retracted), question.attrs.id, 'the retraction names the stanza the agent got');
+        assert.ok(retracted.getChild('fallback', 'urn:xmpp:fallback:0'), 'its body is marked a fallback (XEP-0428)');
       } finally {
         await erin.stop();
       }

@@ -22,7 +22,7 @@ import {
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, correction, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
 const isChat = (stanza: ReturnType<typeof xml>) =>
@@ -281,6 +281,42 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       messages.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.corrects),
       [undefined, original!.id, original!.id, undefined],
     );
+  });
+
+  it("stores an agent's retraction (XEP-0424) as taking the message back, and relays no fallback text", async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'ret-1' }, xml('body', {}, 'Your code is 4417')));
+    await until(() => received.length === 1, 5000, 'the message');
+    await alice.send(retraction(v.jid, 'ret-2', 'ret-1'));
+    // A retraction of a message the bridge never had: nothing at all.
+    await alice.send(retraction(v.jid, 'ret-3', 'never-sent'));
+    // The form before XEP-0424 0.4: an apply-to (XEP-0422) holding the retraction.
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'ret-4' }, xml('body', {}, 'And 9000')));
+    await until(() => received.length === 3, 5000, 'the retraction and the next message');
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: v.jid, id: 'ret-5' },
+        xml('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: 'ret-4' }, xml('retract', { xmlns: 'urn:xmpp:message-retract:0' })),
+        xml('body', {}, 'This person attempted to retract a previous message, but it is unsupported by your client.'),
+      ),
+    );
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'ret-6' }, xml('body', {}, 'Done')));
+    await until(() => received.some((m) => m.text === 'Done'), 5000, 'the last message');
+    const [first, taken, second, takenToo] = received;
+    assert.deepEqual(
+      received.map((m) => [m.text, m.corrects]),
+      [
+        ['Your code is 4417', undefined],
+        ['', first!.id],
+        ['And 9000', undefined],
+        ['', second!.id],
+        ['Done', undefined],
+      ],
+    );
+    assert.equal(taken!.attachments, undefined);
+    assert.equal(takenToo!.attachments, undefined);
   });
 
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
-import { InboundCorrections, REMEMBERED_STANZAS } from '../../src/networks/xmpp/corrections.js';
+import { InboundCorrections, REMEMBERED_STANZAS, amendmentOf } from '../../src/networks/xmpp/corrections.js';
 
 const ALICE = 'xmpp:alice@example.org' as Address;
 const BOB = 'xmpp:bob@example.org' as Address;
@@ -19,6 +19,10 @@ const chat = (id: string, options: { originId?: string; replaces?: string } = {}
     options.replaces ? xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: options.replaces }) : null,
   );
 
+/** The bridge's id of the message a stanza corrects or retracts, when remembered. */
+const originalOf = async (corrections: InboundCorrections, stanza: ReturnType<typeof chat>, sender: Address) =>
+  (await corrections.amended(stanza, sender))?.original?.id;
+
 /** A storing that resolves when told to. */
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -29,30 +33,30 @@ function deferred<T>() {
 describe('XMPP corrections (XEP-0308), inbound', () => {
   it('names the stored original by its stanza id or origin-id, for the same sender only', async () => {
     const corrections = new InboundCorrections();
-    await corrections.store(chat('s-1', { originId: 'o-1' }), ALICE, Promise.resolve({ id: 'm_1' }));
-    assert.equal(await corrections.corrected(chat('s-2', { replaces: 's-1' }), ALICE), 'm_1');
-    assert.equal(await corrections.corrected(chat('s-3', { replaces: 'o-1' }), ALICE), 'm_1');
-    assert.equal(await corrections.corrected(chat('s-4', { replaces: 's-1' }), BOB), undefined, "another sender's id");
-    assert.equal(await corrections.corrected(chat('s-5', { replaces: 'unknown' }), ALICE), undefined);
-    assert.equal(await corrections.corrected(chat('s-6'), ALICE), undefined, 'not a correction');
+    await corrections.store(chat('s-1', { originId: 'o-1' }), ALICE, Promise.resolve({ id: 'm_1', conversationId: 'c_1' }));
+    assert.equal(await originalOf(corrections, chat('s-2', { replaces: 's-1' }), ALICE), 'm_1');
+    assert.equal(await originalOf(corrections, chat('s-3', { replaces: 'o-1' }), ALICE), 'm_1');
+    assert.equal(await originalOf(corrections, chat('s-4', { replaces: 's-1' }), BOB), undefined, "another sender's id");
+    assert.equal(await originalOf(corrections, chat('s-5', { replaces: 'unknown' }), ALICE), undefined);
+    assert.equal(await originalOf(corrections, chat('s-6'), ALICE), undefined, 'not a correction');
   });
 
   it('follows a correction named by a later one back to the original', async () => {
     const corrections = new InboundCorrections();
-    await corrections.store(chat('s-1'), ALICE, Promise.resolve({ id: 'm_1' }));
-    await corrections.store(chat('s-2', { replaces: 's-1' }), ALICE, Promise.resolve({ id: 'm_2', corrects: 'm_1' }));
-    assert.equal(await corrections.corrected(chat('s-3', { replaces: 's-2' }), ALICE), 'm_1');
+    await corrections.store(chat('s-1'), ALICE, Promise.resolve({ id: 'm_1', conversationId: 'c_1' }));
+    await corrections.store(chat('s-2', { replaces: 's-1' }), ALICE, Promise.resolve({ id: 'm_2', conversationId: 'c_1', corrects: 'm_1' }));
+    assert.equal(await originalOf(corrections, chat('s-3', { replaces: 's-2' }), ALICE), 'm_1');
   });
 
   it("waits for the sender's message still being stored before answering", async () => {
     const corrections = new InboundCorrections();
-    const storing = deferred<{ id: string }>();
+    const storing = deferred<{ id: string; conversationId: string }>();
     void corrections.store(chat('s-1'), ALICE, storing.promise);
     let answered = false;
-    const asked = corrections.corrected(chat('s-2', { replaces: 's-1' }), ALICE).finally(() => (answered = true));
+    const asked = originalOf(corrections, chat('s-2', { replaces: 's-1' }), ALICE).finally(() => (answered = true));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(answered, false, 'no answer while the original is being stored');
-    storing.resolve({ id: 'm_1' });
+    storing.resolve({ id: 'm_1', conversationId: 'c_1' });
     assert.equal(await asked, 'm_1');
   });
 
@@ -60,14 +64,41 @@ describe('XMPP corrections (XEP-0308), inbound', () => {
     const corrections = new InboundCorrections();
     await corrections.store(chat('s-1'), ALICE, Promise.resolve(null));
     await assert.rejects(corrections.store(chat('s-2'), ALICE, Promise.reject(new Error('store down'))));
-    assert.equal(await corrections.corrected(chat('s-3', { replaces: 's-1' }), ALICE), undefined);
-    assert.equal(await corrections.corrected(chat('s-4', { replaces: 's-2' }), ALICE), undefined);
+    assert.equal(await originalOf(corrections, chat('s-3', { replaces: 's-1' }), ALICE), undefined);
+    assert.equal(await originalOf(corrections, chat('s-4', { replaces: 's-2' }), ALICE), undefined);
   });
 
   it(`remembers the last ${REMEMBERED_STANZAS} stanzas`, async () => {
     const corrections = new InboundCorrections();
-    for (let i = 0; i <= REMEMBERED_STANZAS; i++) await corrections.store(chat(`s-${i}`), ALICE, Promise.resolve({ id: `m_${i}` }));
-    assert.equal(await corrections.corrected(chat('x', { replaces: 's-0' }), ALICE), undefined);
-    assert.equal(await corrections.corrected(chat('y', { replaces: `s-${REMEMBERED_STANZAS}` }), ALICE), `m_${REMEMBERED_STANZAS}`);
+    for (let i = 0; i <= REMEMBERED_STANZAS; i++) await corrections.store(chat(`s-${i}`), ALICE, Promise.resolve({ id: `m_${i}`, conversationId: 'c_1' }));
+    assert.equal(await originalOf(corrections, chat('x', { replaces: 's-0' }), ALICE), undefined);
+    assert.equal(await originalOf(corrections, chat('y', { replaces: `s-${REMEMBERED_STANZAS}` }), ALICE), `m_${REMEMBERED_STANZAS}`);
+  });
+
+  it('reads a retraction (XEP-0424), in its current form and the one before 0.4 (XEP-0422 apply-to), and remembers the conversation', async () => {
+    const retract = xml(
+      'message',
+      { type: 'chat', id: 'r-1' },
+      xml('retract', { xmlns: 'urn:xmpp:message-retract:1', id: 's-1' }),
+      xml('body', {}, 'fallback'),
+    );
+    const applyTo = xml(
+      'message',
+      { type: 'chat', id: 'r-2' },
+      xml('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: 's-1' }, xml('retract', { xmlns: 'urn:xmpp:message-retract:0' })),
+    );
+    const fastenedElse = xml(
+      'message',
+      { type: 'chat', id: 'r-3' },
+      xml('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: 's-1' }, xml('other', { xmlns: 'urn:x' })),
+    );
+    assert.deepEqual(amendmentOf(retract), { id: 's-1', retracts: true });
+    assert.deepEqual(amendmentOf(applyTo), { id: 's-1', retracts: true });
+    assert.equal(amendmentOf(fastenedElse), undefined);
+    assert.deepEqual(amendmentOf(chat('s-2', { replaces: 's-1' })), { id: 's-1', retracts: false });
+    const corrections = new InboundCorrections();
+    await corrections.store(chat('s-1'), ALICE, Promise.resolve({ id: 'm_1', conversationId: 'c_7' }));
+    assert.deepEqual(await corrections.amended(retract, ALICE), { id: 's-1', retracts: true, original: { id: 'm_1', conversationId: 'c_7' } });
+    assert.deepEqual(await corrections.amended(retract, BOB), { id: 's-1', retracts: true, original: undefined });
   });
 });

@@ -55,6 +55,7 @@ export const ar: Catalogue = {
   waitingBecause: (reason) => `بانتظار الإرسال: ${reason}`,
   sentFrom: (address) => `أُرسلت من ${address}`,
   edited: 'معدّلة',
+  deleted: 'حُذفت الرسالة',
   editedFrom: (text) => `كانت: ${text}`,
   retry: 'أعد المحاولة',
   discard: 'احذف',

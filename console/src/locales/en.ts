@@ -55,6 +55,7 @@ export const en = {
   waitingBecause: (reason: string) => `Waiting: ${reason}`,
   sentFrom: (address: string) => `sent from ${address}`,
   edited: 'edited',
+  deleted: 'Message deleted',
   editedFrom: (text: string) => `Was: ${text}`,
   retry: 'Retry',
   discard: 'Discard',

@@ -55,6 +55,7 @@ export const fr: Catalogue = {
   waitingBecause: (reason) => `En attente : ${reason}`,
   sentFrom: (address) => `envoyé depuis ${address}`,
   edited: 'modifié',
+  deleted: 'Message supprimé',
   editedFrom: (text) => `Avant : ${text}`,
   retry: 'Réessayer',
   discard: 'Supprimer',

@@ -49,4 +49,13 @@ describe('logEntries', () => {
     assert.ok(first?.kind === 'message');
     assert.deepEqual([first.message.text, first.edited, first.originalText], ['Hello', true, 'text 1']);
   });
+
+  it('shows a message taken back (a retraction) as deleted, in its place', () => {
+    const retraction = { ...message(2, '2026-03-01T10:02:00Z'), text: '', corrects: 'm1' };
+    const entries = logEntries([message(1, '2026-03-01T10:01:00Z'), retraction], [], [], 0);
+    assert.deepEqual(keys(entries), ['m:m1']);
+    const first = entries.find((e) => e.key === 'm:m1');
+    assert.ok(first?.kind === 'message');
+    assert.deepEqual([first.message.text, first.deleted, first.edited, first.originalText], ['', true, undefined, undefined]);
+  });
 });

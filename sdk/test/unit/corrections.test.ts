@@ -51,4 +51,21 @@ describe('corrections as shown', () => {
       ['m_10', 'plain', false],
     ]);
   });
+
+  it('shows a message taken back (a retraction) as deleted, without its text or files, and a retraction of nothing loaded not at all', () => {
+    const file: Attachment = { id: 'f_2', name: 'card.png', type: 'image/png', size: 10, sha256: 'cd' };
+    const shownMessages = withCorrections([
+      message('m_1', 'my card number is 4111…', { attachments: [file] }),
+      message('m_2', '', { corrects: 'm_1' }),
+      message('m_3', '', { corrects: 'm_not_loaded' }),
+      message('m_4', 'sorry, wrong chat'),
+    ]);
+    assert.deepEqual(
+      shownMessages.map(({ message: { id, text, attachments }, edited, deleted, originalText }) => [id, text, attachments, edited, deleted, originalText]),
+      [
+        ['m_1', '', undefined, false, true, undefined],
+        ['m_4', 'sorry, wrong chat', undefined, false, undefined, undefined],
+      ],
+    );
+  });
 });

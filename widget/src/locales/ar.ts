@@ -70,6 +70,7 @@ export const ar: Catalogue = {
   notNow: 'ليس الآن',
   sentFrom: (address) => `أُرسلت من ${address}`,
   edited: 'معدّلة',
+  deleted: 'حُذفت الرسالة',
   attach: 'أرفق ملفات',
   filesToSend: 'الملفات المراد إرسالها',
   uploading: (name) => `جارٍ رفع ${name}`,

@@ -70,6 +70,7 @@ export const en = {
   notNow: 'Not now',
   sentFrom: (address: string) => `sent from ${address}`,
   edited: 'edited',
+  deleted: 'Message deleted',
   attach: 'Attach files',
   filesToSend: 'Files to send',
   uploading: (name: string) => `Uploading ${name}`,

@@ -72,6 +72,7 @@ export const fr: Catalogue = {
   notNow: 'Pas maintenant',
   sentFrom: (address) => `envoyé depuis ${address}`,
   edited: 'modifié',
+  deleted: 'Message supprimé',
   attach: 'Joindre des fichiers',
   filesToSend: 'Fichiers à envoyer',
   uploading: (name) => `Envoi de ${name}`,

@@ -1,10 +1,11 @@
 // An XMPP agent on a real Prosody corrects its message (XEP-0308, xmpp-files-bridge.mjs): the
-// widget shows the corrected text in the message's place, marked edited, and not twice.
+// widget shows the corrected text in the message's place, marked edited, and not twice; and takes
+// one back (XEP-0424): its place shows it deleted.
 import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { bubbles, clients, openWidget, shadow, type } from './widget-page.js';
-import { agentSays, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
+import { agentRetracts, agentSays, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
 
 const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.replace(/\s+/g, ' ').trim());
 
@@ -36,5 +37,11 @@ describe("<switchboard-chat> with an XMPP agent's corrections", () => {
     await agentSays(jid, 'Delivery takes a week.', 'lmc-3');
     await until(() => texts(element).length === 3, 'the next message');
     expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Delivery takes a week.']);
+
+    // The agent takes a message back (XEP-0424): its place says so, its words are gone.
+    await agentRetracts(jid, 'lmc-4', 'lmc-3');
+    await until(() => texts(element).includes('Message deleted'), 'the message taken back');
+    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Message deleted']);
+    expect(shadow(element).querySelector('.bubble .deleted')?.textContent).to.equal('Message deleted');
   });
 });

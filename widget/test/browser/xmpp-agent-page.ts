@@ -25,6 +25,12 @@ export async function agentSays(to: string, text: string, id: string, replaces?:
   if (response.status !== 200) throw new Error(`the agent could not write: ${response.status}`);
 }
 
+/** The XMPP agent takes back its message whose stanza id was `retracts` (XEP-0424). */
+export async function agentRetracts(to: string, id: string, retracts: string): Promise<void> {
+  const response = await fetch(`/__xmpp-files/agent/retract?${new URLSearchParams({ to, id, retracts }).toString()}`);
+  if (response.status !== 200) throw new Error(`the agent could not retract: ${response.status}`);
+}
+
 /** The agent's client refuses the message from `from` with this body; false while it has not arrived. */
 export async function agentRefuses(from: string, body: string, text: string): Promise<boolean> {
   const query = new URLSearchParams({ from, body, text });

@@ -4,7 +4,7 @@
 // the files the agent received (each link fetched here, its bytes hashed) and makes the agent
 // answer with a file through /__xmpp-files/agent/... (widget/test/browser/files-xmpp.test.ts), or
 // refuse a message as a client or server does, with an error stanza (failed-xmpp.test.ts), or
-// write and correct a message (corrections-xmpp.test.ts).
+// write, correct and take back a message (corrections-xmpp.test.ts).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -30,7 +30,7 @@ async function fetched(url) {
 }
 
 async function start(origins) {
-  const { fileMessage, uploadFile, xml } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);
+  const { fileMessage, retraction, uploadFile, xml } = await tsImport('../../../bridge-server/test/xmpp-agent.ts', import.meta.url);
   const started = await startXmppBridge({
     prosodyOptions: { users: [[AGENT.user, AGENT.password]], fileShare: {} },
     config: (xmpp, dir) => ({
@@ -110,6 +110,12 @@ async function start(origins) {
             replaces ? xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: String(replaces) }) : null,
           ),
         );
+        return json({ sent: true });
+      }
+      // The agent takes back its message with stanza id `retracts` (XEP-0424).
+      if (context.path === '/__xmpp-files/agent/retract') {
+        const { to, id, retracts } = context.query;
+        await agent.send(retraction(String(to), String(id), String(retracts)));
         return json({ sent: true });
       }
       if (context.path === '/__xmpp-files/agent/refuse') {

@@ -59,8 +59,10 @@ export class Relay {
     remoteId?: string | undefined;
     /** The sender's earlier message this one corrects (`InboundMessage.corrects`). */
     corrects?: string | undefined;
+    /** The conversation it belongs to when known already (a correction's), whatever the text says. */
+    conversationId?: string | undefined;
   }): Promise<RelayOutcome> {
-    const routed = this.refs.route(input.from, input.text);
+    const routed = input.conversationId !== undefined ? { conversationId: input.conversationId, text: input.text } : this.refs.route(input.from, input.text);
     if ('error' in routed) return { refusal: routed.error };
     const { conversationId, text } = routed;
     const stored = await this.options.sink.message({
@@ -74,7 +76,8 @@ export class Relay {
       ...(input.corrects ? { corrects: input.corrects } : {}),
     });
     if (!stored) return { refusal: NOT_YOURS };
-    this.refs.setLatest(input.from, conversationId);
+    // A correction of a message in another conversation leaves the one the sender writes to as it was.
+    if (input.conversationId === undefined) this.refs.setLatest(input.from, conversationId);
     return { stored, conversationId };
   }
 }

@@ -85,9 +85,12 @@ export class ClientCustomers {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = await retransmissionId(stanza, customer, this.parts.records);
-    const corrects = await this.corrections.corrected(stanza, customer);
+    const amendment = await this.corrections.amended(stanza, customer);
+    // A retraction of nothing the bridge has (its fallback body is for clients that cannot retract): nothing to store.
+    if (amendment?.retracts && !amendment.original) return;
+    const corrects = amendment?.original?.id;
     const nick = nickOf(stanza);
-    const { text, files } = this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
+    const { text, files } = amendment?.retracts ? { text: '', files: [] } : this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
     const stored = await this.corrections.store(
       stanza,
       customer,

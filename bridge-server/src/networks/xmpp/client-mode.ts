@@ -13,7 +13,7 @@
  * clients send it chat states, receipt requests and markers. A server's own messages (its MOTD, an
  * admin's announcement), group chat and headlines are no one's words to the bot: ignored.
  */
-import type { Address } from '@switchboard/protocol';
+import { type Address, isRetraction } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
 import { LRUCache } from 'lru-cache';
@@ -40,7 +40,7 @@ import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { InboundFiles, hasContent } from './inbound-files.js';
-import { chatStanza, fileNames, outboundParts } from './outbound-files.js';
+import { chatStanza, fileNames, outboundParts, retractionStanza } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
@@ -152,11 +152,18 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       return;
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
-    const { text, files: linked } = await inboundFiles.read(stanza);
-    const corrects = await corrections.corrected(stanza, agent);
+    const amendment = await corrections.amended(stanza, agent);
+    // A retraction of nothing the bridge has (its fallback body is for clients that cannot retract): nothing to store.
+    if (amendment?.retracts && !amendment.original) return;
+    const { text, files: linked } = amendment?.retracts ? { text: '', files: [] } : await inboundFiles.read(stanza);
     const remoteId = await retransmissionId(stanza, agent, records);
-    const outcome = await corrections.store(stanza, agent, relay.receive({ from: agent, text, files: linked, remoteId, corrects }), (result) =>
-      'refusal' in result ? null : result.stored,
+    // A correction goes to the conversation of the message it corrects, whichever the agent wrote to last.
+    const original = amendment?.original;
+    const outcome = await corrections.store(
+      stanza,
+      agent,
+      relay.receive({ from: agent, text, files: linked, remoteId, ...(original ? { corrects: original.id, conversationId: original.conversationId } : {}) }),
+      (result) => ('refusal' in result ? null : result.stored),
     );
     if ('refusal' in outcome) {
       reply(from, outcome.refusal);
@@ -170,10 +177,15 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   return {
     scheme: 'xmpp',
     deliversFromStore: false,
+    retracts: true,
     status: () => session.status,
     start: () => session.start(),
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+      if (isRetraction(message)) {
+        await session.send(retractionStanza({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }));
+        return { remoteId: message.id, status: 'sent' };
+      }
       // The text, then each file (outbound-files.ts): one result for all.
       if (customers?.isCustomerOf(conversation, to)) {
         for (const [index, part] of outboundParts(message.text, message.attachments, files, to).entries())

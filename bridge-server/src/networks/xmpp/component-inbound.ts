@@ -95,13 +95,16 @@ export class ComponentInbound {
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = await retransmissionId(stanza, sender, this.parts.records);
-    const corrects = await this.corrections.corrected(stanza, sender);
+    const amendment = await this.corrections.amended(stanza, sender);
+    // A retraction of nothing the bridge has (its fallback body is for clients that cannot retract): nothing to store.
+    if (amendment?.retracts && !amendment.original) return;
+    const corrects = amendment?.original?.id;
     const via = hopsOf(stanza);
     // A team's JID: a customer's first contact (or a later message); never one of the bridge's own JIDs.
     const team = this.addressedTeam(party);
     if (team && this.parts.map.owns(from)) return this.reply(stanza, refusal('not-allowed', 'A team takes messages from customers only'));
     const nick = team ? nickOf(stanza) : undefined;
-    const { text, files } = await this.parts.files.read(stanza);
+    const { text, files } = amendment?.retracts ? { text: '', files: [] } : await this.parts.files.read(stanza);
     const stored = await this.corrections.store(
       stanza,
       sender,

@@ -105,6 +105,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   return {
     scheme: 'xmpp',
     deliversFromStore: false,
+    retracts: true,
     status: () => links.status(),
     start: () => links.start(),
     stop: () => links.stop(),

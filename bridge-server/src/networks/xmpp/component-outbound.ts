@@ -4,14 +4,14 @@
  * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick, then each file of the message
  * as its link with an XEP-0066 out-of-band element; typing notices and the bridge's own notices. Text reaches XML only through the library's escaping.
  */
-import { networkOf } from '@switchboard/protocol';
+import { isRetraction, networkOf } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
 import type { Network, NetworkFiles, OutboundMessage, SendResult } from '../network.js';
 import { type JidMap, jidOfAddress } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentPresence } from './component-presence.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
-import { chatStanza, outboundParts } from './outbound-files.js';
+import { chatStanza, outboundParts, retractionStanza } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
@@ -43,6 +43,10 @@ export class ComponentOutbound {
     const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
     const active = capabilitiesOf(networkOf(message.from))?.typing !== false;
+    if (isRetraction(message)) {
+      await links.send(retractionStanza({ from, to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }));
+      return { remoteId: message.id, status: 'sent' };
+    }
     const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via, corrects: message.corrects };
     // The text, then each file (outbound-files.ts): one result for all.
     for (const [index, part] of outboundParts(message.text, message.attachments, this.parts.files, to).entries())

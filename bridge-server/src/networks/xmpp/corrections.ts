@@ -1,6 +1,9 @@
 /**
- * Last Message Correction (XEP-0308), inbound: a message carrying `<replace id>` corrects the
- * sender's earlier message whose stanza had that id. The bridge remembers the stanza ids (its `id`
+ * Last Message Correction (XEP-0308) and Message Retraction (XEP-0424), inbound: a message
+ * carrying `<replace id>` corrects the sender's earlier message whose stanza had that id, one
+ * carrying `<retract id>` (or, before XEP-0424 0.4, `<apply-to id>` of XEP-0422 holding a
+ * `<retract/>`) takes it back: stored as a correction with no text and no files, its fallback body
+ * never relayed. The bridge remembers the stanza ids (its `id`
  * and XEP-0359 origin-id) of the last messages it stored, per sender, so a correction is stored
  * with `corrects`, the bridge's id of the original (the store checks it is the sender's, in the
  * same conversation). Section 4 asks that a correction of a correction name the original; a client
@@ -12,26 +15,52 @@ import type { Element } from '@xmpp/component';
 import { LRUCache } from 'lru-cache';
 import { NS } from './stanzas.js';
 
+/** What a stanza says of an earlier message: a correction, or a retraction, of the stanza `id`. */
+export interface Amendment {
+  id: string;
+  retracts: boolean;
+}
+
+export function amendmentOf(stanza: Element): Amendment | undefined {
+  const replaced = stanza.getChild('replace', NS.correct)?.attrs.id;
+  if (typeof replaced === 'string' && replaced !== '') return { id: replaced, retracts: false };
+  const retracted = stanza.getChild('retract', NS.retract)?.attrs.id;
+  if (typeof retracted === 'string' && retracted !== '') return { id: retracted, retracts: true };
+  const fastened = stanza.getChild('apply-to', NS.fasten);
+  const applied = fastened?.attrs.id;
+  if (fastened?.getChild('retract', NS.retractV0) && typeof applied === 'string' && applied !== '') return { id: applied, retracts: true };
+  return undefined;
+}
+
 /** Stanza ids remembered, for all senders together: a correction is of the last message, or nearly. */
 export const REMEMBERED_STANZAS = 1000;
 
-type StoredMessage = { id: string; corrects?: string };
+type StoredMessage = { id: string; conversationId: string; corrects?: string };
+
+/** The message a correction or retraction is of, as the bridge stored it. */
+export interface Original {
+  id: string;
+  conversationId: string;
+}
 
 export class InboundCorrections {
-  /** `<sender> <stanza id>`: the bridge's id of the original message it corrects or is. */
-  private readonly originals = new LRUCache<string, string>({ max: REMEMBERED_STANZAS });
+  /** `<sender> <stanza id>`: the original message it corrects or is. */
+  private readonly originals = new LRUCache<string, Original>({ max: REMEMBERED_STANZAS });
   /**
    * Each sender's message being stored, while it is: the next one may start before the last is
    * committed (component-inbound.ts), and a correction sent right after its original waits for it.
    */
   private readonly storing = new Map<Address, Promise<unknown>>();
 
-  /** The bridge's id of the message `stanza` from `sender` corrects, when it is a correction of one remembered. */
-  async corrected(stanza: Element, sender: Address): Promise<string | undefined> {
-    const id = stanza.getChild('replace', NS.correct)?.attrs.id;
-    if (typeof id !== 'string' || id === '') return undefined;
+  /**
+   * Whether `stanza` from `sender` corrects or retracts an earlier message, and that message when
+   * it is one remembered (`original`); undefined for any other message.
+   */
+  async amended(stanza: Element, sender: Address): Promise<(Amendment & { original: Original | undefined }) | undefined> {
+    const amendment = amendmentOf(stanza);
+    if (!amendment) return undefined;
     await this.storing.get(sender);
-    return this.originals.get(`${sender} ${id}`);
+    return { ...amendment, original: this.originals.get(`${sender} ${amendment.id}`) };
   }
 
   /**
@@ -46,7 +75,7 @@ export class InboundCorrections {
   ): Promise<T> {
     const remembered = stored.then((outcome) => {
       const message = messageOf(outcome);
-      if (message) this.remember(stanza, sender, message.corrects ?? message.id);
+      if (message) this.remember(stanza, sender, { id: message.corrects ?? message.id, conversationId: message.conversationId });
       return outcome;
     });
     const settled = remembered.catch(() => undefined);
@@ -57,7 +86,7 @@ export class InboundCorrections {
     return remembered;
   }
 
-  private remember(stanza: Element, sender: Address, original: string): void {
+  private remember(stanza: Element, sender: Address, original: Original): void {
     for (const id of new Set([stanza.attrs.id, stanza.getChild('origin-id', NS.sid)?.attrs.id])) {
       if (typeof id === 'string' && id !== '') this.originals.set(`${sender} ${id}`, original);
     }

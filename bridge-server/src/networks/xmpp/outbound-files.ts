@@ -84,6 +84,27 @@ export function chatStanza({ from, to, messageId, index, part, active = false, n
   );
 }
 
+/** What a client without XEP-0424 shows of a retraction (its body, marked a fallback by XEP-0428). */
+export const RETRACTION_FALLBACK = "/me retracted a previous message, but it's unsupported by your client.";
+
+/**
+ * XEP-0424 section 4: takes back the recipient's copy of the message `retracts`, named by the id
+ * its first stanza had (the message's id, also its origin-id), with a fallback body for clients
+ * without retraction (XEP-0428) and a hint to store it (XEP-0334) so the retraction reaches their
+ * archive too.
+ */
+export function retractionStanza({ from, to, messageId, retracts }: { from?: string; to: string; messageId: string; retracts: string }): Element {
+  return xml(
+    'message',
+    { type: 'chat', ...(from ? { from } : {}), to, id: messageId },
+    xml('retract', { xmlns: NS.retract, id: retracts }),
+    xml('fallback', { xmlns: NS.fallback, for: NS.retract }),
+    xml('body', {}, RETRACTION_FALLBACK),
+    xml('origin-id', { xmlns: NS.sid, id: messageId }),
+    xml('store', { xmlns: NS.hints }),
+  );
+}
+
 /** XEP-0066 section 4: `<x xmlns='jabber:x:oob'><url/><desc/></x>`, or null for a text part. */
 export function oobElement(part: OutboundPart): Element | null {
   return part.oob ? xml('x', { xmlns: NS.oob }, xml('url', {}, xmlSafe(part.oob.url)), xml('desc', {}, xmlSafe(part.oob.desc))) : null;

@@ -24,6 +24,10 @@ export const NS = {
   upload: 'urn:xmpp:http:upload:0', // XEP-0363
   eme: 'urn:xmpp:eme:0', // XEP-0380
   correct: 'urn:xmpp:message-correct:0', // XEP-0308
+  retract: 'urn:xmpp:message-retract:1', // XEP-0424
+  retractV0: 'urn:xmpp:message-retract:0', // XEP-0424 before version 0.4, inside a XEP-0422 apply-to
+  fasten: 'urn:xmpp:fasten:0', // XEP-0422
+  fallback: 'urn:xmpp:fallback:0', // XEP-0428
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;
