@@ -22,6 +22,7 @@ import {
   type TeamAvailability,
   type TypingEvent,
   createClient,
+  isRetraction,
 } from '@switchboard/sdk';
 
 export interface ChatHost extends ReactiveControllerHost, HTMLElement {
@@ -332,7 +333,8 @@ export class ChatController implements ReactiveController {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
       else this.recount();
-      this.host.onIncoming(message);
+      // A message taken back says nothing new: no sound, no announcement.
+      if (!isRetraction(message)) this.host.onIncoming(message);
     }
     this.host.requestUpdate();
   }
@@ -405,7 +407,7 @@ export class ChatController implements ReactiveController {
   private recount(): void {
     const self = this.session?.self;
     const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
-    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo).length;
+    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !isRetraction(m)).length;
   }
 
   private readKey(): string | null {

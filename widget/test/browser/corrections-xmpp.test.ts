@@ -38,10 +38,16 @@ describe("<switchboard-chat> with an XMPP agent's corrections", () => {
     await until(() => texts(element).length === 3, 'the next message');
     expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Delivery takes a week.']);
 
-    // The agent takes a message back (XEP-0424): its place says so, its words are gone.
+    // The agent takes a message back (XEP-0424): its place says so, its words are gone, and it is
+    // no new message to the page (no switchboard-message event, no sound, no announcement).
+    const announced: string[] = [];
+    element.addEventListener('switchboard-message', (event) => announced.push((event as CustomEvent<{ text: string }>).detail.text));
     await agentRetracts(jid, 'lmc-4', 'lmc-3');
     await until(() => texts(element).includes('Message deleted'), 'the message taken back');
-    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Message deleted']);
+    await agentSays(jid, 'Bye.', 'lmc-5');
+    await until(() => announced.includes('Bye.'), 'the next message announced');
+    expect(announced).to.deep.equal(['Bye.']);
+    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Message deleted', 'Bye.']);
     expect(shadow(element).querySelector('.bubble .deleted')?.textContent).to.equal('Message deleted');
   });
 });
