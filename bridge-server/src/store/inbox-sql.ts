@@ -7,6 +7,9 @@ import type { InboxCountQuery, InboxQuery, InboxReader, InboxRow } from './inbox
 import type { ConversationRecord } from './store.js';
 import type { ConversationRow } from './rows.js';
 
+/** A message `u` that takes another back (`isRetraction`): it says nothing new, so it is never unread. */
+const NOT_RETRACTION = "NOT (u.corrects IS NOT NULL AND u.text = '' AND u.attachments IS NULL)";
+
 /** How an engine writes parameter `n` and "is in the list parameter `n`". */
 export interface Dialect {
   param(n: number): string;
@@ -118,7 +121,7 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
     )
     SELECT c.*, picked.waiting_since, p.name AS customer_name, lm.seq AS last_seq_n, lm.sender AS last_from, lm.text AS last_text,
       lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
-      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)})
+      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)}) AND ${NOT_RETRACTION}
         AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)
         LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
       ${extraSelect}
@@ -138,6 +141,7 @@ export function unreadCountsSql(d: Dialect, conversationId: string, readers: rea
   const params: unknown[] = [conversationId, tuples(readers.map((reader) => [reader.address])), tuples(own)];
   const sql = `SELECT rd.reader, (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ${d.param(1)}
       AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
+      AND ${NOT_RETRACTION}
       AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)
       LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
     FROM ${d.tuples(2, ['reader'])} rd`;
