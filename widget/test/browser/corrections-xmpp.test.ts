@@ -2,12 +2,9 @@
 // widget shows the corrected text in the message's place, marked edited, and not twice; and takes
 // one back (XEP-0424): its place shows it deleted.
 import { expect } from '@open-wc/testing';
-import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
-import { bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+import { bubbleTexts, clients, openWidget, shadow, type } from './widget-page.js';
 import { agentRetracts, agentSays, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
-
-const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.replace(/\s+/g, ' ').trim());
 
 freshVisitorEachTest(clients);
 
@@ -17,14 +14,14 @@ describe("<switchboard-chat> with an XMPP agent's corrections", () => {
     await until(() => element.chat.availability?.available, 'the XMPP agent available');
     await type(element, 'Do you ship to Norway?');
     await until(() => element.chat.conversation?.assignee === bridge.agent, 'the conversation with the XMPP agent');
-    await until(() => texts(element).includes('Do you ship to Norway?'), 'the question stored (before the answers)');
+    await until(() => bubbleTexts(element).includes('Do you ship to Norway?'), 'the question stored (before the answers)');
     const jid = jidOf(element);
 
     await agentSays(jid, 'We ship to Norwya.', 'lmc-1');
-    await until(() => texts(element).includes('We ship to Norwya.'), 'the answer');
+    await until(() => bubbleTexts(element).includes('We ship to Norwya.'), 'the answer');
     await agentSays(jid, 'We ship to Norway.', 'lmc-2', 'lmc-1');
-    await until(() => texts(element).includes('We ship to Norway. edited'), 'the correction in place');
-    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited']);
+    await until(() => bubbleTexts(element).includes('We ship to Norway. edited'), 'the correction in place');
+    expect(bubbleTexts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited']);
     expect(shadow(element).querySelector('.bubble .edited')?.textContent).to.equal('edited');
     // Both are in the conversation: the original as it was, the correction naming it.
     const fromAgent = element.chat.messages.filter((message) => message.from === bridge.agent);
@@ -35,19 +32,19 @@ describe("<switchboard-chat> with an XMPP agent's corrections", () => {
 
     // A later message is an ordinary one, after the corrected one.
     await agentSays(jid, 'Delivery takes a week.', 'lmc-3');
-    await until(() => texts(element).length === 3, 'the next message');
-    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Delivery takes a week.']);
+    await until(() => bubbleTexts(element).length === 3, 'the next message');
+    expect(bubbleTexts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Delivery takes a week.']);
 
     // The agent takes a message back (XEP-0424): its place says so, its words are gone, and it is
     // no new message to the page (no switchboard-message event, no sound, no announcement).
     const announced: string[] = [];
     element.addEventListener('switchboard-message', (event) => announced.push((event as CustomEvent<{ text: string }>).detail.text));
     await agentRetracts(jid, 'lmc-4', 'lmc-3');
-    await until(() => texts(element).includes('Message deleted'), 'the message taken back');
+    await until(() => bubbleTexts(element).includes('Message deleted'), 'the message taken back');
     await agentSays(jid, 'Bye.', 'lmc-5');
     await until(() => announced.includes('Bye.'), 'the next message announced');
     expect(announced).to.deep.equal(['Bye.']);
-    expect(texts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Message deleted', 'Bye.']);
+    expect(bubbleTexts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited', 'Message deleted', 'Bye.']);
     expect(shadow(element).querySelector('.bubble .deleted')?.textContent).to.equal('Message deleted');
   });
 });

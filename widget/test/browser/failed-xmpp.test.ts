@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
-import { $, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+import { $, bubbleTexts, clients, openWidget, shadow, type } from './widget-page.js';
 import { agentRefuses, bodiesAtAgent, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
 
 /** Polls a check that needs the test server. */
@@ -17,7 +17,6 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
-const texts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.trim());
 const statuses = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('.status')].map((status) => status.textContent.replace(/\s+/g, ' ').trim());
 const sendAgainButtons = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLButtonElement>('button[data-send-again]')];
 
@@ -28,7 +27,7 @@ describe('<switchboard-chat> with a message the agent refuses after it was store
     const element = await openWidget('', bridge);
     await until(() => element.chat.availability?.available, 'the XMPP agent available');
     await type(element, 'Is my parcel lost?');
-    await until(() => texts(element).includes('Is my parcel lost?'), 'the message shown');
+    await until(() => bubbleTexts(element).includes('Is my parcel lost?'), 'the message shown');
     const jid = jidOf(element);
     await eventually(() => agentRefuses(jid, 'Is my parcel lost?', 'Blocked by a filter'), 'the agent to receive and refuse the message');
 
@@ -37,7 +36,7 @@ describe('<switchboard-chat> with a message the agent refuses after it was store
     expect($(element, '.status.failed')).to.exist;
 
     sendAgainButtons(element)[0]!.click();
-    await until(() => texts(element).filter((text) => text === 'Is my parcel lost?').length === 2, 'the text sent again as a second message');
+    await until(() => bubbleTexts(element).filter((text) => text === 'Is my parcel lost?').length === 2, 'the text sent again as a second message');
     await element.updateComplete;
     expect(sendAgainButtons(element)).to.have.length(0, 'a message is offered to be sent again once');
     await eventually(async () => (await bodiesAtAgent(jid)).filter((body) => body === 'Is my parcel lost?').length === 2, 'the agent to receive it again');

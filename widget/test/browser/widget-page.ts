@@ -33,6 +33,8 @@ export async function widget(attributes = '', bridge: WidgetBridge = info): Prom
 export const shadow = (element: SwitchboardChat) => element.shadowRoot!;
 export const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
 export const bubbles = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLElement>('.bubble:not([data-pending])')];
+/** The stored messages' bubbles as they read, white space folded. */
+export const bubbleTexts = (element: SwitchboardChat) => bubbles(element).map((bubble) => bubble.textContent.replace(/\s+/g, ' ').trim());
 
 export async function online(element: SwitchboardChat): Promise<void> {
   await until(() => element.chat.state === 'online' && element.chat.availability, 'the widget to connect');

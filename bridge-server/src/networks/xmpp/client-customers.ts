@@ -12,7 +12,7 @@
 import type { Address, Message } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { ConfigError } from '../../config-error.js';
-import type { DeskTeam, HostedParties, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
+import type { DeskTeam, HostedParties, InboundFile, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
@@ -90,7 +90,7 @@ export class ClientCustomers {
     if (amendment?.retracts && !amendment.original) return;
     const corrects = amendment?.original?.id;
     const nick = nickOf(stanza);
-    const { text, files } = amendment?.retracts ? { text: '', files: [] } : this.parts.files ? await this.parts.files.read(stanza) : { text: body, files: [] };
+    const { text, files } = amendment?.retracts ? { text: '', files: [] } : await this.content(stanza, body);
     const stored = await this.corrections.store(
       stanza,
       customer,
@@ -121,6 +121,11 @@ export class ClientCustomers {
   /** Whether `to` is the customer who opened this team conversation on XMPP (not a hosted party). */
   isCustomerOf(conversation: NetworkConversation, to: Address): boolean {
     return conversation.team !== undefined && conversation.openedBy === to && !this.parts.hosted.isHosted(to);
+  }
+
+  /** A customer's words and the files they link to (links stay text without `files`). */
+  private async content(stanza: Element, body: string): Promise<{ text: string; files: InboundFile[] }> {
+    return this.parts.files ? this.parts.files.read(stanza) : { text: body, files: [] };
   }
 
   /**

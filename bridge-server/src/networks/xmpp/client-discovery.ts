@@ -12,8 +12,8 @@ const BOT_IDENTITY = { category: 'client', type: 'bot', name: 'Switchboard' };
 
 /**
  * What the bot handles both ways: chat states, receipts, markers, origin-ids (XEP-0359) and
- * out-of-band links (XEP-0066, files); corrections (XEP-0308) it takes in; nicks (XEP-0172) only with customers, whose nick it reads
- * and to whom it names the writer.
+ * out-of-band links (XEP-0066, files); corrections (XEP-0308) it takes in; nicks (XEP-0172) only
+ * with customers, whose nick it reads and to whom it names the writer.
  */
 function features({ customers }: { customers: boolean }): string[] {
   return [NS.discoInfo, NS.chatStates, NS.receipts, NS.markers, NS.sid, NS.oob, NS.correct, ...(customers ? [NS.nick] : [])];

@@ -3,12 +3,12 @@
  * carrying `<replace id>` corrects the sender's earlier message whose stanza had that id, one
  * carrying `<retract id>` (or, before XEP-0424 0.4, `<apply-to id>` of XEP-0422 holding a
  * `<retract/>`) takes it back: stored as a correction with no text and no files, its fallback body
- * never relayed. The bridge remembers the stanza ids (its `id`
- * and XEP-0359 origin-id) of the last messages it stored, per sender, so a correction is stored
- * with `corrects`, the bridge's id of the original (the store checks it is the sender's, in the
- * same conversation). Section 4 asks that a correction of a correction name the original; a client
- * naming the correction instead is followed back to the original all the same. A correction of a
- * message not remembered (older, or from before a restart) is stored as an ordinary message.
+ * never relayed. The bridge remembers the stanza ids (its `id` and XEP-0359 origin-id) of the last
+ * messages it stored, per sender, so a correction is stored with `corrects`, the bridge's id of the
+ * original (the store checks it is the sender's, in the same conversation). Section 4 asks that a
+ * correction of a correction name the original; a client naming the correction instead is
+ * followed back to the original all the same. A correction of a message not remembered (older, or
+ * from before a restart) is stored as an ordinary message, a retraction of one not at all.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
