@@ -29,9 +29,12 @@ export function withCorrections(messages: readonly Message[]): ShownMessage[] {
   for (const message of messages) {
     if (message.corrects !== undefined && (ids.has(message.corrects) || isRetraction(message))) continue;
     const correction = latest.get(message.id);
+    if (!correction) {
+      shown.push({ message, edited: message.corrects !== undefined });
+      continue;
+    }
     const { attachments: _replaced, ...rest } = message;
-    if (!correction) shown.push({ message, edited: message.corrects !== undefined });
-    else if (isRetraction(correction)) shown.push({ message: { ...rest, text: '' }, edited: false, deleted: true });
+    if (isRetraction(correction)) shown.push({ message: { ...rest, text: '' }, edited: false, deleted: true });
     else {
       shown.push({
         message: { ...rest, text: correction.text, ...(correction.attachments ? { attachments: correction.attachments } : {}) },
