@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
-import { InboundCorrections, REMEMBERED_STANZAS, amendmentOf } from '../../src/networks/xmpp/corrections.js';
+import { InboundCorrections, MAX_REMEMBERED_ID_LENGTH, REMEMBERED_STANZAS, amendmentOf } from '../../src/networks/xmpp/corrections.js';
 
 const ALICE = 'xmpp:alice@example.org' as Address;
 const BOB = 'xmpp:bob@example.org' as Address;
@@ -100,5 +100,15 @@ describe('XMPP corrections (XEP-0308), inbound', () => {
     await corrections.store(chat('s-1'), ALICE, Promise.resolve({ id: 'm_1', conversationId: 'c_7' }));
     assert.deepEqual(await corrections.amended(retract, ALICE), { id: 's-1', retracts: true, original: { id: 'm_1', conversationId: 'c_7' } });
     assert.deepEqual(await corrections.amended(retract, BOB), { id: 's-1', retracts: true, original: undefined });
+  });
+
+  it(`remembers no stanza id longer than ${MAX_REMEMBERED_ID_LENGTH} characters: a client's ids are short, a flood of long ones would fill memory`, async () => {
+    const corrections = new InboundCorrections();
+    const long = 'x'.repeat(MAX_REMEMBERED_ID_LENGTH + 1);
+    const longest = 'y'.repeat(MAX_REMEMBERED_ID_LENGTH);
+    await corrections.store(chat(long), ALICE, Promise.resolve({ id: 'm_1', conversationId: 'c_1' }));
+    await corrections.store(chat(longest), ALICE, Promise.resolve({ id: 'm_2', conversationId: 'c_1' }));
+    assert.equal(await originalOf(corrections, chat('s-1', { replaces: long }), ALICE), undefined);
+    assert.equal(await originalOf(corrections, chat('s-2', { replaces: longest }), ALICE), 'm_2');
   });
 });

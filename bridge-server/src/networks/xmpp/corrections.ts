@@ -34,6 +34,13 @@ export function amendmentOf(stanza: Element): Amendment | undefined {
 
 /** Stanza ids remembered, for all senders together: a correction is of the last message, or nearly. */
 export const REMEMBERED_STANZAS = 1000;
+/**
+ * The longest stanza id remembered: clients make short ones (a UUID is 36 characters), and a
+ * server lets through ids of many kilobytes, which a thousand of would hold in memory.
+ */
+export const MAX_REMEMBERED_ID_LENGTH = 256;
+
+const rememberable = (id: unknown): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_REMEMBERED_ID_LENGTH;
 
 type StoredMessage = { id: string; conversationId: string; corrects?: string };
 
@@ -88,7 +95,7 @@ export class InboundCorrections {
 
   private remember(stanza: Element, sender: Address, original: Original): void {
     for (const id of new Set([stanza.attrs.id, stanza.getChild('origin-id', NS.sid)?.attrs.id])) {
-      if (typeof id === 'string' && id !== '') this.originals.set(`${sender} ${id}`, original);
+      if (rememberable(id)) this.originals.set(`${sender} ${id}`, original);
     }
   }
 }
