@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../util/lru.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { closeWithin } from './redis-client.js';
 
@@ -87,7 +87,7 @@ export interface RateLimits {
 export function memoryRateLimits(now: () => number = Date.now): RateLimits {
   return {
     bucket(limit) {
-      const buckets = new LRUCache<string, TokenBucket>({ max: KEYS_KEPT });
+      const buckets = lruCache<string, TokenBucket>(KEYS_KEPT);
       return {
         take(key) {
           let bucket = buckets.get(key); // a get keeps an active key's bucket among the kept
@@ -97,7 +97,7 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
       };
     },
     windows() {
-      const times = new LRUCache<string, number[]>({ max: KEYS_KEPT });
+      const times = lruCache<string, number[]>(KEYS_KEPT);
       const recent = (window: Window, at: number) => (times.get(window.key) ?? []).filter((time) => time > at - window.spanMs);
       const full = (windows: readonly Window[], at: number): WindowVerdict => {
         for (const [index, window] of windows.entries()) {
@@ -116,7 +116,7 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
       };
     },
     failures() {
-      const times = new LRUCache<string, number[]>({ max: KEYS_KEPT });
+      const times = lruCache<string, number[]>(KEYS_KEPT);
       const recent = (key: string, spanMs: number, at: number) => (times.get(key) ?? []).filter((time) => time > at - spanMs);
       return {
         read(keys, spanMs) {

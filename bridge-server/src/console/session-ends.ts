@@ -5,7 +5,7 @@
  * those whose session expired or no longer signs its agent in (account removed, password changed).
  * Connections without the claim (identity- or API-key-vouched) are never touched.
  */
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../util/lru.js';
 import type { ClusterBus } from '../cluster/bus.js';
 
 /** The bus message: the key of a session that ended. */
@@ -30,7 +30,7 @@ const RECENT_KEPT = 10_000;
 const RECENT_MS = 10 * 60_000;
 
 export class SessionEnds {
-  private readonly recent = new LRUCache<string, true>({ max: RECENT_KEPT, ttl: RECENT_MS });
+  private readonly recent = lruCache<string, true>(RECENT_KEPT, { ttl: RECENT_MS });
 
   constructor(private readonly deps: SessionEndsDeps) {
     deps.bus.on<string>(SESSION_ENDED, (key) => {

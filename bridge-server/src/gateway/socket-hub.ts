@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Address, ClientToServerEvents, Message, ServerToClientEvents } from '@switchboard/protocol';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../util/lru.js';
 import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
 import { type ClusterBus, LocalBus } from '../cluster/bus.js';
 import type { Actor } from '../core/actor.js';
@@ -64,7 +64,8 @@ interface RemoteDelivery {
  * Deliveries to other nodes waiting for their first receipt. Bounded: an acknowledgement that
  * never comes (the connection closed) is forgotten after a while, without a timer per message.
  */
-const PENDING_REMOTE = { max: 50_000, ttl: 10 * 60_000 };
+const PENDING_REMOTE = 50_000;
+const PENDING_REMOTE_TTL_MS = 10 * 60_000;
 
 export class SocketHub implements ClientHub {
   /** This node's connections. */
@@ -72,7 +73,7 @@ export class SocketHub implements ClientHub {
   /** The other nodes' connections, per node (gone with the node). */
   private readonly remote = new Map<string, Map<Address, { count: number; siteKey: string }>>();
   private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
-  private readonly awaitingReceipt = new LRUCache<string, () => void>(PENDING_REMOTE);
+  private readonly awaitingReceipt = lruCache<string, () => void>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
   /**
    * Each site's agents and integrations seen connected, on any node: the site's inbox readers are
    * asked for at every change of a conversation, and a site can have thousands of visitors

@@ -4,7 +4,7 @@
  * mode), on every relayed line, and types back (`#ref text`, or plainly to its latest visitor).
  */
 import type { Address } from '@switchboard/protocol';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../util/lru.js';
 
 /** Shortest ref shown; longer tails of a conversation's id name it too. */
 export const REF_LENGTH = 5;
@@ -21,8 +21,8 @@ export const ADDRESSING_HELP =
  * network, so that a conversation reads with the same ref wherever an agent meets it.
  */
 export class RefBook {
-  private readonly conversations = new LRUCache<string, string>({ max: REFS_KEPT });
-  private readonly refs = new LRUCache<string, string>({ max: REFS_KEPT });
+  private readonly conversations = lruCache<string, string>(REFS_KEPT);
+  private readonly refs = lruCache<string, string>(REFS_KEPT);
 
   /**
    * The conversation's ref: the tail of its random id, lengthened until no other conversation
@@ -51,7 +51,7 @@ export class RefBook {
 
 /** Where visitors share one identity: which conversation an agent's text is for, by ref or recency. */
 export class ConversationRefs {
-  private readonly latest = new LRUCache<Address, string>({ max: REFS_KEPT });
+  private readonly latest = lruCache<Address, string>(REFS_KEPT);
 
   constructor(private readonly book: RefBook = new RefBook()) {}
 

@@ -2,7 +2,8 @@
  * A token bucket per key (a sender, an agent): `ratePerMinute` sustained after a `burst`. Only the
  * most recently seen keys are remembered, so memory stays bounded whoever sends.
  */
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { lruCache } from './lru.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Keys whose rate is remembered by default (the least recently seen is forgotten first). */
@@ -17,7 +18,7 @@ export class KeyedRateLimit {
     private readonly now: () => number = Date.now,
     max = KEYS_KEPT,
   ) {
-    this.buckets = new LRUCache({ max });
+    this.buckets = lruCache(max);
   }
 
   /** Takes one token of `key`'s bucket; false means `key` is over its limit. */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import type { TeamDirectory } from '../desk/teams.js';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 
 /** Conversations remembered as recorded already, so later messages write nothing (the writes are idempotent: forgetting costs one). */
 const REMEMBERED = 10_000;
@@ -25,16 +25,16 @@ const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date
 
 export class ResponseTimes {
   /** Conversations whose first customer message is recorded (or being written). */
-  private readonly asked = new LRUCache<string, true>({ max: REMEMBERED });
+  private readonly asked = lruCache<string, true>(REMEMBERED);
   /** Conversations whose first response is recorded. */
-  private readonly answered = new LRUCache<string, true>({ max: REMEMBERED });
+  private readonly answered = lruCache<string, true>(REMEMBERED);
   /**
    * Conversations known to have no customer message yet, with the seq of the last message this node
    * stored in them: an agent's message there records nothing, so the store is not asked again. A
    * customer message forgets the entry; a gap in seq (a message stored by another node, maybe the
    * customer's) too.
    */
-  private readonly unasked = new LRUCache<string, number>({ max: REMEMBERED });
+  private readonly unasked = lruCache<string, number>(REMEMBERED);
 
   constructor(private readonly deps: ResponseTimesDeps) {}
 

@@ -10,7 +10,7 @@ import type { ConversationRefs } from '../refs.js';
 import type { IrcConnection } from './connection.js';
 import { toIrcLines } from './lines.js';
 import { oneLine } from '../../util/text.js';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
 /** Conversations announced and not yet closed, remembered to say who took them. */
@@ -26,7 +26,7 @@ export interface SupportChannelOptions {
 
 export class SupportChannel {
   /** Conversation id -> its assignee when last announced (null: waiting). */
-  private readonly announced = new LRUCache<string, { assignee: Address | null }>({ max: ANNOUNCED_KEPT });
+  private readonly announced = lruCache<string, { assignee: Address | null }>(ANNOUNCED_KEPT);
 
   constructor(private readonly options: SupportChannelOptions) {}
 

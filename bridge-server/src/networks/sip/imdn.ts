@@ -6,7 +6,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import type { HostedParties } from '../network.js';
 import type { VisitorDomain } from './addresses.js';
 import { CONTENT_TYPES, imdnBody } from './bodies.js';
@@ -33,7 +33,7 @@ interface Pending {
 }
 
 export class ImdnNotifications {
-  private readonly pending = new LRUCache<string, Pending>({ max: REQUESTS_KEPT });
+  private readonly pending = lruCache<string, Pending>(REQUESTS_KEPT);
 
   constructor(
     private readonly messenger: SipMessenger,

@@ -5,7 +5,7 @@
  * for good fails the text. A part that may go later (408, 503, the connection lost) fails the try,
  * and the parts already accepted are remembered: the outbox's next try sends only the rest.
  */
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import { NetworkError } from '../network.js';
 import { CONTENT_TYPES, cpimWithImdn } from './bodies.js';
 import type { OutgoingMessage, SipMessenger } from './outgoing.js';
@@ -62,7 +62,7 @@ interface PartlySent {
 }
 
 export class SipTexts {
-  private readonly partlySent = new LRUCache<string, PartlySent>({ max: PARTLY_SENT_KEPT, ttl: PARTLY_SENT_TTL_MS });
+  private readonly partlySent = lruCache<string, PartlySent>(PARTLY_SENT_KEPT, { ttl: PARTLY_SENT_TTL_MS });
 
   constructor(private readonly messenger: Pick<SipMessenger, 'send' | 'frame'>) {}
 

@@ -16,7 +16,7 @@
 import { type Address, isRetraction } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import { SerialQueues } from '../../util/serial.js';
 import { isCommand } from '../kit/inbound.js';
 import { Relay } from '../kit/relay.js';
@@ -58,7 +58,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
-  const stanzaIds = new LRUCache<string, string>({ max: 10_000 });
+  const stanzaIds = lruCache<string, string>(10_000);
   /** The stanza ids of agents' last messages, for their corrections (XEP-0308). */
   const corrections = new InboundCorrections();
   /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */

@@ -6,7 +6,7 @@
  */
 import type { Address, Message } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import { type JidMap, jidOfAddress } from './addresses.js';
 import { NS } from './stanzas.js';
 
@@ -27,8 +27,8 @@ export interface GatewayRequest {
 
 export class ComponentReceipts {
   /** Bridge message id -> the sender's own stanza id (its origin-id when it gave one). */
-  private readonly stanzaIds = new LRUCache<string, string>({ max: KEPT });
-  private readonly requests = new LRUCache<string, GatewayRequest>({ max: KEPT });
+  private readonly stanzaIds = lruCache<string, string>(KEPT);
+  private readonly requests = lruCache<string, GatewayRequest>(KEPT);
 
   constructor(private readonly map: JidMap) {}
 

@@ -12,7 +12,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import { NS } from './stanzas.js';
 
 /** What a stanza says of an earlier message: a correction, or a retraction, of the stanza `id`. */
@@ -52,7 +52,7 @@ export interface Original {
 
 export class InboundCorrections {
   /** `<sender> <stanza id>`: the original message it corrects or is. */
-  private readonly originals = new LRUCache<string, Original>({ max: REMEMBERED_STANZAS });
+  private readonly originals = lruCache<string, Original>(REMEMBERED_STANZAS);
   /**
    * Each sender's message being stored, while it is: the next one may start before the last is
    * committed (component-inbound.ts), and a correction sent right after its original waits for it.

@@ -9,7 +9,7 @@
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import type { FollowOutcome, InboundSink } from '../network.js';
 import { JidMap, addressOfJid, jidOfAddress } from './addresses.js';
 import { showOf, xmlSafe } from './stanzas.js';
@@ -27,7 +27,7 @@ export interface SharedPresence {
 const PAIRS_KEPT = 10_000;
 
 export class PresenceMemory {
-  private readonly pairs = new LRUCache<string, SharedPresence>({ max: PAIRS_KEPT });
+  private readonly pairs = lruCache<string, SharedPresence>(PAIRS_KEPT);
 
   /** Remembers what was shown; `offline` is what a probe gets anyway, so it is forgotten. */
   remember(shared: SharedPresence): void {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../../util/lru.js';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { idsAfter, newId } from '../../util/ids.js';
@@ -187,7 +187,7 @@ export class SqliteStore implements Store {
    * single-process by design (one file, one bridge), so every change passes through here and the
    * cache cannot go stale; one that dropped out is read from the database again.
    */
-  private readonly conversations = new LRUCache<string, ConversationRecord>({ max: CONVERSATIONS_KEPT });
+  private readonly conversations = lruCache<string, ConversationRecord>(CONVERSATIONS_KEPT);
   /** openConversationBetween's answers, kept while no conversation changes but by a message appended. */
   private readonly openPairs = new OpenPairs();
   /** advance's UPDATE for each status a message moves to. */
