@@ -4,7 +4,7 @@ import { type Component, component } from '@xmpp/component';
 import { SITE, type TestBridge, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
+import { type Agent, chatWithOriginId, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 const BOT = 'switchboard@localhost';
 /** The bot's session (its configured resource): disco#info and group chat go to a full JID (RFC 6121 section 8.5). */
@@ -213,6 +213,29 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     } finally {
       await server.stop().catch(() => undefined);
     }
+  });
+
+  it('tells the agent which of its messages the visitor read, by their origin-ids (XEP-0333), never by an oversized id', async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'mk-q', text: 'markers please' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('markers please'));
+    const answers = collect(v.socket, 'message');
+    // An id of 300 characters is not remembered (held in memory 10,000 times over, it could be megabytes).
+    const oversized = `mk-${'x'.repeat(297)}`;
+    await alice.send(chatWithOriginId(BOT, 'First answer.', oversized));
+    await alice.send(chatWithOriginId(BOT, 'Second answer.', 'mk-a2'));
+    await until(() => answers.length === 2, 5000, 'both answers');
+    const seen = alice.stanzas.length;
+    const marker = (s: ReturnType<typeof xml>) =>
+      s.is('message') && s.getChild('displayed', 'urn:xmpp:chat-markers:0') !== undefined && alice.stanzas.indexOf(s) >= seen;
+    await call(v.socket, 'read', { conversationId: v.conversationId, seq: answers[0]!.seq });
+    await call(v.socket, 'read', { conversationId: v.conversationId, seq: answers[1]!.seq });
+    await alice.next(marker);
+    // Markers go in order: one for the first answer would have come before this one.
+    assert.deepEqual(
+      alice.stanzas.filter(marker).map((s) => s.getChild('displayed', 'urn:xmpp:chat-markers:0')!.attrs.id),
+      ['mk-a2'],
+    );
   });
 
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {

@@ -44,7 +44,7 @@ import { chatStanza, fileNames, outboundParts, retractionStanza } from './outbou
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
-import { InboundCorrections } from './corrections.js';
+import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
 /** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
@@ -59,6 +59,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = lruCache<string, string>(10_000);
+  const rememberStanzaId = (messageId: string, stanzaId: string): void => {
+    if (rememberable(stanzaId)) stanzaIds.set(messageId, stanzaId);
+  };
   /** The stanza ids of agents' last messages, for their corrections (XEP-0308). */
   const corrections = new InboundCorrections();
   /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */
@@ -76,7 +79,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       botJid,
       files: inboundFiles,
       send: (stanza) => session.trySend(stanza),
-      stored: (messageId, stanzaId) => stanzaIds.set(messageId, stanzaId),
+      stored: rememberStanzaId,
       ...(records ? { records } : {}),
     });
 
@@ -169,7 +172,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       reply(from, outcome.refusal);
       return;
     }
-    if (originId) stanzaIds.set(outcome.stored.id, originId);
+    if (originId) rememberStanzaId(outcome.stored.id, originId);
     if (stanza.getChild('request', NS.receipts) && id)
       session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
   }

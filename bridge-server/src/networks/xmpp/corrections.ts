@@ -40,7 +40,8 @@ export const REMEMBERED_STANZAS = 1000;
  */
 export const MAX_REMEMBERED_ID_LENGTH = 256;
 
-const rememberable = (id: unknown): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_REMEMBERED_ID_LENGTH;
+/** Whether a stanza id is one to remember: a correction's, a read marker's (client-mode.ts). */
+export const rememberable = (id: unknown): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_REMEMBERED_ID_LENGTH;
 
 type StoredMessage = { id: string; conversationId: string; corrects?: string };
 
