@@ -155,15 +155,16 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.equal(forOther[0]!.unread, 3, "another agent's cursor is theirs");
     });
 
-    it('counts no retraction as unread (a correction with no text and no files), in the views or per reader', async () => {
+    it('counts neither a retraction nor the message it took back as unread or as the last message, in the views or per reader', async () => {
       const c = await open('web:v_1');
       const said = await say(c.id, 'web:v_1', 'my card is 4111');
+      const sorry = await say(c.id, 'web:v_1', 'sorry');
       await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: '', corrects: said.id, status: 'accepted', outbox: [] });
-      await say(c.id, 'web:v_1', 'sorry');
       const reader = { address: AGENT, addresses: [AGENT] };
-      assert.deepEqual(await store.unreadCounts(c.id, [reader]), new Map([[AGENT, 2]]));
+      assert.deepEqual(await store.unreadCounts(c.id, [reader]), new Map([[AGENT, 1]]));
       const [row] = await store.inbox({ siteKey: 'shop', reader, view: { ids: [c.id] }, sort: 'updated', limit: 1 });
-      assert.equal(row!.unread, 2);
+      assert.equal(row!.unread, 1);
+      assert.deepEqual(row!.lastMessage, { seq: sorry.seq, from: 'web:v_1', text: 'sorry', sentAt: sorry.sentAt });
     });
 
     it("counts every reader's unread of a conversation in one call, as the views count it", async () => {

@@ -1258,6 +1258,50 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.notEqual(await store.getFile(recent.id), null, 'a recent upload stays');
       });
 
+      it('empties what a retraction takes back: the original and its corrections lose their text, files and search entries', async () => {
+        const c = await conversation();
+        await store.addParticipant(c.id, 'xmpp:al@x.org');
+        const photo = file(c.id);
+        const kept = file(c.id, { blob: 'shared', sha256: 'shared' });
+        const twin = file(c.id, { blob: 'shared', sha256: 'shared' });
+        for (const each of [photo, kept, twin]) await store.createFile(each);
+        const original = await append(c.id, { text: 'my card is 4471 0000', attachments: [photo.id, twin.id] });
+        const answer = await append(c.id, { from: 'xmpp:al@x.org', text: 'noted, card 4471' });
+        const corrected = await append(c.id, { text: 'my card is 4471 0001', corrects: original.message.id });
+        const other = await append(c.id, { text: 'and my card 4471 expires soon', attachments: [kept.id] });
+        assert.equal((await store.searchInbox('shop', '4471', 20)).length, 4);
+        const retraction = await append(c.id, { text: '', corrects: original.message.id });
+        assert.equal(retraction.kind, 'stored');
+        assert.equal(retraction.message.corrects, original.message.id);
+        // The twin's blob is still the other message's file's: only the photo's bytes are free.
+        assert.deepEqual(retraction.kind === 'stored' ? retraction.takenBack : undefined, {
+          messages: [original.message.id, corrected.message.id].sort(),
+          blobs: [photo.blob],
+        });
+        assert.equal(await store.getFile(photo.id), null);
+        assert.equal(await store.getFile(twin.id), null);
+        assert.notEqual(await store.getFile(kept.id), null);
+        await reopen();
+        const history = await store.history(c.id, { limit: 10 });
+        assert.deepEqual(
+          history.messages.map((m) => [m.id, m.text, m.attachments?.length ?? 0]),
+          [
+            [original.message.id, '', 0],
+            [answer.message.id, 'noted, card 4471', 0],
+            [corrected.message.id, '', 0],
+            [other.message.id, 'and my card 4471 expires soon', 1],
+            [retraction.message.id, '', 0],
+          ],
+        );
+        assert.deepEqual((await store.searchInbox('shop', '4471', 20)).map((hit) => hit.seq).sort(), [answer.message.seq, other.message.seq]);
+        // A party joining later is caught up on what still says something.
+        assert.equal(await store.queueEarlierMessages(c.id, 'xmpp:bo@x.org', 'xmpp'), 2);
+        assert.deepEqual(
+          (await store.pendingOutbox('xmpp', 10)).filter((item) => item.recipient === 'xmpp:bo@x.org').map((item) => item.message.id),
+          [answer.message.id, other.message.id],
+        );
+      });
+
       it("goes with its conversation and its uploader's erasure, and with the retention sweep", async () => {
         const own = await store.createConversation({ siteKey: 'shop', openedBy: 'web:u_x', participants: ['web:u_x'] });
         const joined = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'web:u_x'] });

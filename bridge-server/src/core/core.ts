@@ -177,7 +177,7 @@ export class Core {
       // Made below, with the conversations; asked only once messages come in.
       openConversationOf: (customer, team) => firstContacts.openConversationOf(customer, team),
     });
-    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail });
+    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail, takenBack: (ids) => this.outbox.takenBack(ids) });
     this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
     const positions = (this.positions = new QueuePositions(deps.store, deps.hub, {

@@ -8,7 +8,7 @@ import type { Address, Message, MessageStatus } from '@switchboard/protocol';
 import type { InboundFile } from '../networks/network.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import { type AppendResult, type ConversationRecord, FileClaimError, type Store } from '../store/store.js';
+import { type AppendResult, type ConversationRecord, FileClaimError, type Store, type TakenBack } from '../store/store.js';
 import { badRequest } from './errors.js';
 import type { FileService } from './files/file-service.js';
 import type { FanOut } from './fan-out.js';
@@ -52,7 +52,10 @@ export interface MessagePipelineDeps {
   fanOut: FanOut;
   usage: UsageMeter;
   metrics: Metrics;
-  files: Pick<FileService, 'receiveInbound'>;
+  /** Files networks bring; the bytes of files a retraction took back. */
+  files: Pick<FileService, 'receiveInbound' | 'release'>;
+  /** Tells the outbox worker of messages a retraction emptied (OutboxWorker.takenBack). */
+  takenBack?(messageIds: readonly string[]): void;
   /** Replies held back for visitors who left (none: no network reaches them). */
   visitorMail?: Pick<VisitorMail, 'heldBack'>;
 }
@@ -110,7 +113,18 @@ export class MessagePipeline {
     this.deps.usage.count(message, conversation.siteKey, current.participants);
     fanOut.message(message, current, { queued: result.queued, ...(input.exceptConnection !== undefined ? { exceptConnection: input.exceptConnection } : {}) });
     fanOut.queued(heldBack);
+    if (result.takenBack) await this.tookBack(result.takenBack);
     return result;
+  }
+
+  /**
+   * After a retraction's commit: what it emptied is sent nowhere, even from a copy the outbox
+   * holds, and its files' bytes go (no link reads them: their files are gone from the store). The
+   * retraction stands when the bytes cannot go; `release` logs why.
+   */
+  private async tookBack(takenBack: TakenBack): Promise<void> {
+    this.deps.takenBack?.(takenBack.messages);
+    if (takenBack.blobs.length > 0) await this.deps.files.release(takenBack.blobs).catch(() => undefined);
   }
 
   /**

@@ -7,7 +7,7 @@
  * message. Every outcome is reported as a status. A network may have a recipient's messages wait
  * after the first of a burst and go as one (`burstMs`: email).
  */
-import { type ErrorBody, type MessageStatus, isRetraction } from '@switchboard/protocol';
+import { type ErrorBody, type Message, type MessageStatus, isRetraction } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
@@ -15,9 +15,13 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type StatusChange, type Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
 import type { Clock, Timer } from '../util/clock.js';
+import { lruCache } from '../util/lru.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { DEFAULT_OUTBOX_CONCURRENCY, OutboxLanes } from './outbox-lanes.js';
 import { toNetworkConversation } from './wire.js';
+
+/** Ids of messages a retraction emptied that the worker remembers: copies it holds are of recent messages. */
+const TAKEN_BACK_KEPT = 1000;
 
 export interface OutboxDeps {
   store: Store;
@@ -104,10 +108,17 @@ export class OutboxWorker {
     deps.metrics.outboxDepthSource.read = () => Promise.all([...this.queues.keys()].map(async (network) => [network, await deps.store.outboxDepth(network)]));
   }
 
-  /** Looks at a network's queue now (coalesces with a pass already running). */
   /** Passes that failed in a row, per network (the store failing): their backoff. */
   private readonly failedPasses = new Map<string, number>();
+  /** Messages a retraction emptied lately, whose copies held from before (an offer, a burst) go nowhere. */
+  private readonly takenBackIds = lruCache<string, true>(TAKEN_BACK_KEPT);
 
+  /** Messages a retraction emptied (`AppendResult.takenBack`): sent nowhere from now on, from any copy this worker holds. */
+  takenBack(messageIds: readonly string[]): void {
+    for (const id of messageIds) this.takenBackIds.set(id, true);
+  }
+
+  /** Looks at a network's queue now (coalesces with a pass already running). */
   kick(network: string): void {
     if (this.stopped) return;
     if (!this.leases.holds(network)) {
@@ -395,10 +406,8 @@ export class OutboxWorker {
       this.claimed(network.scheme);
       return 'done';
     }
-    const burst = await this.stillWantedOf(followers, conversation, fence);
-    // A retraction goes only where it can take a message back (`Network.retracts`).
-    const unsendable = isRetraction(item.message) && !network.retracts;
-    if (unsendable || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
+    const burst = await this.stillWantedOf(network, followers, conversation, fence);
+    if (this.goesNowhere(network, item.message) || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
       await store.completeOutbox(item.id, undefined, fence);
       this.claimed(network.scheme);
       // The rest of the burst goes on its own turn.
@@ -441,14 +450,28 @@ export class OutboxWorker {
   }
 
   /** The followers of a burst still to be sent; the others leave the queue unsent. */
-  private async stillWantedOf(followers: readonly OutboxItem[], conversation: ConversationRecord, fence: Fence | undefined): Promise<OutboxItem[]> {
-    if (!this.deps.stillWanted) return [...followers];
+  private async stillWantedOf(
+    network: Network,
+    followers: readonly OutboxItem[],
+    conversation: ConversationRecord,
+    fence: Fence | undefined,
+  ): Promise<OutboxItem[]> {
     const wanted: OutboxItem[] = [];
     for (const follower of followers) {
-      if (await this.deps.stillWanted(follower, conversation)) wanted.push(follower);
+      const goes = !this.goesNowhere(network, follower.message) && (!this.deps.stillWanted || (await this.deps.stillWanted(follower, conversation)));
+      if (goes) wanted.push(follower);
       else await this.deps.store.completeOutbox(follower.id, undefined, fence);
     }
     return wanted;
+  }
+
+  /**
+   * A message taken back goes nowhere: one a retraction emptied (the worker may hold a copy from
+   * before it), and the retraction itself, but where it can take a message back (`Network.retracts`).
+   */
+  private goesNowhere(network: Network, message: Message): boolean {
+    if (this.takenBackIds.has(message.id)) return true;
+    return message.text === '' && !message.attachments?.length && !(isRetraction(message) && network.retracts);
   }
 
   private claimed(network: string): void {

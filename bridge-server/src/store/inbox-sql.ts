@@ -7,8 +7,12 @@ import type { InboxCountQuery, InboxQuery, InboxReader, InboxRow } from './inbox
 import type { ConversationRecord } from './store.js';
 import type { ConversationRow } from './rows.js';
 
-/** A message `u` that takes another back (`isRetraction`): it says nothing new, so it is never unread. */
-const NOT_RETRACTION = "NOT (u.corrects IS NOT NULL AND u.text = '' AND u.attachments IS NULL)";
+/**
+ * A message of `table` (a name or alias) with some text or files: neither a retraction nor a
+ * message one took back (both stores' `takeBack`). Only these are a network's to send in a
+ * catch-up, count as unread, and are an inbox item's last message.
+ */
+export const saysSomething = (table: string): string => `(${table}.text <> '' OR ${table}.attachments IS NOT NULL)`;
 
 /** How an engine writes parameter `n` and "is in the list parameter `n`". */
 export interface Dialect {
@@ -121,13 +125,14 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
     )
     SELECT c.*, picked.waiting_since, p.name AS customer_name, lm.seq AS last_seq_n, lm.sender AS last_from, lm.text AS last_text,
       lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
-      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)}) AND ${NOT_RETRACTION}
+      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)}) AND ${saysSomething('u')}
         AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)
         LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
       ${extraSelect}
     FROM picked JOIN conversations c ON c.id = picked.id
     LEFT JOIN parties p ON p.address = c.opened_by
-    LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+    LEFT JOIN messages lm ON lm.conversation_id = c.id
+      AND lm.seq = (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id AND ${saysSomething('m')} ORDER BY m.seq DESC LIMIT 1)
     ORDER BY ${ORDER[query.sort]('picked')}`;
   return { sql, params };
 }
@@ -141,7 +146,7 @@ export function unreadCountsSql(d: Dialect, conversationId: string, readers: rea
   const params: unknown[] = [conversationId, tuples(readers.map((reader) => [reader.address])), tuples(own)];
   const sql = `SELECT rd.reader, (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ${d.param(1)}
       AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
-      AND ${NOT_RETRACTION}
+      AND ${saysSomething('u')}
       AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)
       LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
     FROM ${d.tuples(2, ['reader'])} rd`;

@@ -154,6 +154,9 @@ export interface NewMessage {
   /**
    * The id of an earlier message this one corrects (`Message.corrects`): kept only when that
    * message is in the same conversation and from the same sender, else dropped (an ordinary message).
+   * A retraction (`isRetraction`) takes the original back in the same write: the original and the
+   * corrections before it lose their text, their files and their search entries, and stay in the
+   * history as empty places; a catch-up queues none of them.
    */
   corrects?: string;
 }
@@ -196,9 +199,20 @@ export type AppendResult =
       queued?: readonly QueuedOutboxItem[];
       /** The participants `outboxFor` and `statusFor` were given: the conversation as the message was stored in it. */
       participants?: readonly Address[];
+      /**
+       * A retraction's: the messages it emptied (the original and the corrections before it), and
+       * the blobs of their files that no file refers to any more, to delete once committed.
+       */
+      takenBack?: TakenBack;
     }
   /** Same sender and clientId (or same remote id) as a stored message: nothing new was stored. */
   | { kind: 'duplicate'; message: Message };
+
+/** What a retraction took back (`AppendResult`). */
+export interface TakenBack {
+  messages: readonly string[];
+  blobs: readonly string[];
+}
 
 export interface HistoryQuery {
   afterSeq?: number;

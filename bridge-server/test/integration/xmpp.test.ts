@@ -317,6 +317,12 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
     assert.equal(taken!.attachments, undefined);
     assert.equal(takenToo!.attachments, undefined);
+    // What was taken back is gone from the store too: its place in the history is empty.
+    const { messages } = await call(v.socket, 'history:get', { conversationId: v.conversationId });
+    assert.deepEqual(
+      messages.map((m) => m.text),
+      ['', '', '', '', 'Done'],
+    );
   });
 
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {

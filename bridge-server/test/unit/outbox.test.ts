@@ -25,6 +25,8 @@ interface PendingSend {
 class HandNetwork {
   readonly scheme = 'hand';
   readonly deliversFromStore = false;
+  /** Takes retractions (`Network.retracts`). */
+  retracts = false;
   state: NetworkStatus = { state: 'online' };
   readonly pending: PendingSend[] = [];
   /** Texts in the order their sends started. */
@@ -374,6 +376,35 @@ describe('outbox worker', () => {
     await resolveInTurn(network, 'a1', 'a2', 'a3');
     await worker.stop();
     assert.deepEqual(network.started, ['a1', 'b1', 'b2', 'a1', 'a2', 'a3']);
+  });
+
+  it('sends nothing of a message a retraction emptied, and the retraction only to a network that takes messages back', async () => {
+    for (const retracts of [false, true]) {
+      const { network, outbox, worker } = setup();
+      network.retracts = retracts;
+      outbox.queue('hand:a', ''); // what the retraction emptied, read back from the store
+      outbox.queue('hand:a', '').message.corrects = outbox.items[0]!.message.id;
+      outbox.queue('hand:a', 'after');
+      worker.kick('hand');
+      const sent = retracts ? ['', 'after'] : ['after'];
+      await resolveInTurn(network, ...sent);
+      assert.deepEqual(network.started, sent);
+      assert.equal(outbox.items.length, 0, 'each item is done');
+      await worker.stop();
+    }
+  });
+
+  it('sends no copy it holds of a message a retraction emptied since it was offered', async () => {
+    const { network, outbox, worker } = setup();
+    const offered = [outbox.queue('hand:a', 'a1'), outbox.queue('hand:a', 'my card is 4111'), outbox.queue('hand:a', 'a3')];
+    worker.offer('hand', offered);
+    await network.inFlightCount(1);
+    worker.takenBack([offered[1]!.message.id]);
+    network.take('a1').resolve();
+    await resolveInTurn(network, 'a3');
+    assert.deepEqual(network.started, ['a1', 'a3']);
+    assert.equal(outbox.items.length, 0, 'each item is done');
+    await worker.stop();
   });
 
   it('sends what it was offered as the next items of the queue at once, without reading them back', async () => {

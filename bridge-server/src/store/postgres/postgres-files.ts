@@ -96,6 +96,17 @@ export class PostgresFiles {
     return deleted.flatMap(blobsOf);
   }
 
+  /** Deletes these messages' files; returns their blob keys. */
+  async deleteOfMessages(client: Queryable, conversationId: string, messageIds: readonly string[]): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    const deleted = await rows<FileRow>(
+      client,
+      'DELETE FROM files WHERE conversation_id = $1 AND message_id = ANY($2::text[]) RETURNING blob, thumbnail_blob',
+      [conversationId, [...messageIds]],
+    );
+    return deleted.flatMap(blobsOf);
+  }
+
   /** Deletes every file a party uploaded on a site; returns their blob keys. */
   async deleteUploadsOf(client: Queryable, siteKey: string, uploader: Address): Promise<string[]> {
     const deleted = await rows<FileRow>(client, 'DELETE FROM files WHERE site_key = $1 AND uploaded_by = $2 RETURNING blob, thumbnail_blob', [

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
+import { isRetraction } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
@@ -54,6 +55,7 @@ import type {
   WebhookClaim,
   WebhookDeliveryRecord,
   StatusChange,
+  TakenBack,
 } from '../store.js';
 import {
   type BlockRow,
@@ -84,7 +86,7 @@ import { PostgresFiles } from './postgres-files.js';
 import { PostgresInbox } from './postgres-inbox.js';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { attachmentsColumn } from '../file-rows.js';
-import { AWAITING_FROM_MESSAGES, awaitingAfterMessage } from '../inbox-sql.js';
+import { AWAITING_FROM_MESSAGES, awaitingAfterMessage, saysSomething } from '../inbox-sql.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface PostgresStoreOptions {
@@ -837,9 +839,27 @@ export class PostgresStore implements Store {
           [message.id, outbox.map((item) => item.recipient), outbox.map((item) => item.network), outbox.map((item) => item.notBefore ?? 0)],
         );
       }
+      const takenBack = isRetraction(message) ? await this.takeBack(message, client) : undefined;
       await this.insertWebhooks(input.webhooks?.(message) ?? [], client);
-      return { kind: 'stored', message, ...(participants ? { participants } : {}) };
+      return { kind: 'stored', message, ...(participants ? { participants } : {}), ...(takenBack ? { takenBack } : {}) };
     });
+  }
+
+  /**
+   * Inside the append of a retraction: empties the message it takes back and the corrections
+   * before it (each names the original) of their text and files, leaving their places in the
+   * history; search reads the emptied text.
+   */
+  private async takeBack(retraction: Message, client: PoolClient): Promise<TakenBack> {
+    const emptied = await this.rows<{ id: string }>(
+      `UPDATE messages SET text = '', attachments = NULL
+       WHERE conversation_id = $1 AND sender = $2 AND (id = $3 OR corrects = $3) AND id <> $4 RETURNING id`,
+      [retraction.conversationId, retraction.from, retraction.corrects, retraction.id],
+      client,
+    );
+    const messages = emptied.map((row) => row.id).sort();
+    const blobs = await this.files.deleteOfMessages(client, retraction.conversationId, messages);
+    return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [] };
   }
 
   /**
@@ -1019,7 +1039,7 @@ export class PostgresStore implements Store {
       await this.lockOutboxes([network], client);
       const result = await client.query(
         `INSERT INTO outbox (message_id, recipient, network, next_attempt_at)
-         SELECT id, $1, $2, 0 FROM messages WHERE conversation_id = $3 AND sender <> $1
+         SELECT id, $1, $2, 0 FROM messages WHERE conversation_id = $3 AND sender <> $1 AND ${saysSomething('messages')}
            AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = $3 AND party = $1), 0) ORDER BY seq
          ON CONFLICT DO NOTHING`,
         [recipient, network, conversationId],

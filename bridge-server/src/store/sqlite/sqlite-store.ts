@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lruCache } from '../../util/lru.js';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
+import { isRetraction } from '@switchboard/protocol';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { idsAfter, newId } from '../../util/ids.js';
 import type {
@@ -43,6 +44,7 @@ import type {
   PartyData,
   WebhookDeliveryRecord,
   StatusChange,
+  TakenBack,
 } from '../store.js';
 import {
   type BlockRow,
@@ -74,7 +76,7 @@ import { SqliteFiles } from './sqlite-files.js';
 import { SqliteInbox } from './sqlite-inbox.js';
 import { OpenPairs } from './open-pairs.js';
 import { attachmentsColumn } from '../file-rows.js';
-import { AWAITING_FROM_MESSAGES, awaitingAfterMessage } from '../inbox-sql.js';
+import { AWAITING_FROM_MESSAGES, awaitingAfterMessage, saysSomething } from '../inbox-sql.js';
 import type { ContactMergeRecord, ContactRecord, NewContactLink, NewContactMerge } from '../contact-store.js';
 
 export interface SqliteStoreOptions {
@@ -544,6 +546,12 @@ export class SqliteStore implements Store {
       >(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       correctable: db.prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ?'),
+      // A retraction's original and the corrections before it (each names the original).
+      retracted: db.prepare<[string, string, string, string, string], { id: string }>(
+        'SELECT id FROM messages WHERE conversation_id = ? AND sender = ? AND (id = ? OR corrects = ?) AND id <> ? ORDER BY id',
+      ),
+      emptyMessage: db.prepare<[string]>("UPDATE messages SET text = '', attachments = NULL WHERE id = ?"),
+      unindexMessage: db.prepare<[string]>("DELETE FROM search_docs WHERE kind = 'message' AND ref = ?"),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -567,7 +575,7 @@ export class SqliteStore implements Store {
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
       completeOutbox: db.prepare<[number], { message_id: string }>('DELETE FROM outbox WHERE id = ? RETURNING message_id'),
       queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
-        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient
+        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient AND ${saysSomething('messages')}
         AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = @conversationId AND party = @recipient), 0) ORDER BY seq`),
       retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
@@ -1027,6 +1035,7 @@ export class SqliteStore implements Store {
       message.corrects ?? null,
     );
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
+    const takenBack = isRetraction(message) ? this.takeBack(message) : undefined;
     const queued: QueuedOutboxItem[] = [];
     for (const item of outbox) {
       const nextAttemptAt = item.notBefore ?? 0;
@@ -1055,8 +1064,25 @@ export class SqliteStore implements Store {
     // Out of the cache, its participants are read: forgetting every pair instead would send each
     // conversation's next lookup to the database.
     this.openPairs.appended(input.conversationId, this.participantsNow(input.conversationId));
-    return { kind: 'stored', message, queued };
+    return { kind: 'stored', message, queued, ...(takenBack ? { takenBack } : {}) };
   };
+
+  /**
+   * Inside the append of a retraction: empties the message it takes back and the corrections
+   * before it (text, files, search entries), leaving their places in the history.
+   */
+  private takeBack(retraction: Message): TakenBack {
+    const { statements } = this;
+    const blobs = new Set<string>();
+    const original = retraction.corrects!;
+    const messages = statements.retracted.all(retraction.conversationId, retraction.from, original, original, retraction.id).map((row) => row.id);
+    for (const id of messages) {
+      this.files.deleteOfMessage(retraction.conversationId, id, blobs);
+      statements.unindexMessage.run(id);
+      statements.emptyMessage.run(id);
+    }
+    return { messages, blobs: blobs.size > 0 ? this.files.unused(blobs) : [] };
+  }
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
     const result = await this.write(() => {
