@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
@@ -22,7 +25,7 @@ import {
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
+import { type Agent, chatWithOriginId, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
 const isChat = (stanza: ReturnType<typeof xml>) =>
@@ -580,6 +583,48 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
     } finally {
       await bob?.stop();
       await t.stop();
+      await prosody.destroy();
+    }
+  });
+});
+
+describe('XMPP corrections across a restart of the bridge', () => {
+  it('finds the original a correction names in the store, by the origin-id it came with (XEP-0308, XEP-0359)', async () => {
+    const prosody = await startProsody({ users: [['alice', 'alicepw']], offline: true });
+    const config = {
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
+    let t = await startBridge(config, { dir });
+    const alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+      const jid = `${v.self.slice(4)}@${prosody.componentDomain}`;
+      await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'rs-q', text: 'When do you open?' });
+      await alice.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === 'When do you open?');
+      const answered = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+      await alice.send(chatWithOriginId(jid, 'We open at 8.', 'rs-1'));
+      const original = await answered;
+
+      await t.stop();
+      t = await startBridge(config, { dir });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect again');
+      await alice.send(correction(jid, 'We open at 9.', 'rs-2', 'rs-1'));
+      const stored = async () => (await t.bridge.store.history(v.conversationId, { limit: 10 })).messages;
+      await until(async () => (await stored()).length === 3, 5000, 'the correction stored');
+      assert.deepEqual(
+        (await stored()).slice(1).map((m) => [m.text, m.corrects]),
+        [
+          ['We open at 8.', undefined],
+          ['We open at 9.', original.id],
+        ],
+      );
+    } finally {
+      await alice.stop();
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
       await prosody.destroy();
     }
   });

@@ -3,7 +3,7 @@
 // integration/xmpp.test.ts ("corrections").
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Address } from '@switchboard/protocol';
+import type { Address, Message } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
 import { InboundCorrections, MAX_REMEMBERED_ID_LENGTH, REMEMBERED_STANZAS, amendmentOf } from '../../src/networks/xmpp/corrections.js';
 
@@ -39,6 +39,20 @@ describe('XMPP corrections (XEP-0308), inbound', () => {
     assert.equal(await originalOf(corrections, chat('s-4', { replaces: 's-1' }), BOB), undefined, "another sender's id");
     assert.equal(await originalOf(corrections, chat('s-5', { replaces: 'unknown' }), ALICE), undefined);
     assert.equal(await originalOf(corrections, chat('s-6'), ALICE), undefined, 'not a correction');
+  });
+
+  it('looks an original no longer remembered up in the store, by the origin-id it was stored under', async () => {
+    const stored = new Map([
+      [`${ALICE}/o-1`, { id: 'm_1', conversationId: 'c_1' }],
+      [`${ALICE}/o-2`, { id: 'm_2', conversationId: 'c_1', corrects: 'm_1' }],
+    ]);
+    const records = { messageByRemoteId: async (remoteId: string) => (stored.get(remoteId) as Message | undefined) ?? null };
+    // As after a restart: nothing remembered.
+    const corrections = new InboundCorrections(records);
+    assert.deepEqual((await corrections.amended(chat('s-3', { replaces: 'o-1' }), ALICE))?.original, { id: 'm_1', conversationId: 'c_1' });
+    assert.equal(await originalOf(corrections, chat('s-4', { replaces: 'o-2' }), ALICE), 'm_1', "a correction's origin-id names its original");
+    assert.equal(await originalOf(corrections, chat('s-5', { replaces: 'o-1' }), BOB), undefined, "another sender's id");
+    assert.equal(await originalOf(corrections, chat('s-6', { replaces: 'o-9' }), ALICE), undefined);
   });
 
   it('follows a correction named by a later one back to the original', async () => {

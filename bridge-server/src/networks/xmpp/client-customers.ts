@@ -45,9 +45,10 @@ const isHelp = (text: string) => /^\s*\/help\s*$/i.test(text);
 export class ClientCustomers {
   private readonly team: DeskTeam;
   /** Customers' last messages, for their corrections (XEP-0308). */
-  private readonly corrections = new InboundCorrections();
+  private readonly corrections: InboundCorrections;
 
   constructor(private readonly parts: ClientCustomersParts) {
+    this.corrections = new InboundCorrections(parts.records);
     const team = parts.teams.find((candidate) => candidate.id === parts.config.team);
     if (!team) throw new ConfigError(`XMPP client mode: customers.team "${parts.config.team}" is no team of the configuration`);
     this.team = team;

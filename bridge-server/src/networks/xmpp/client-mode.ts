@@ -63,7 +63,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (rememberable(stanzaId)) stanzaIds.set(messageId, stanzaId);
   };
   /** The stanza ids of agents' last messages, for their corrections (XEP-0308). */
-  const corrections = new InboundCorrections();
+  const corrections = new InboundCorrections(records);
   /** Files linked from messages, fetched from the upload services of the bot's server (or `files.fetchFrom`). */
   const trusted = new TrustedLinks(config.files?.fetchFrom ?? [], logger);
   const inboundFiles = new InboundFiles({ trusted, files, logger });

@@ -40,9 +40,11 @@ export class ComponentInbound {
   /** Each sender's messages are handled in the order they came, however long fetching a file takes. */
   private readonly senders = new SerialQueues();
   /** Senders' last messages, for their corrections (XEP-0308). */
-  private readonly corrections = new InboundCorrections();
+  private readonly corrections: InboundCorrections;
 
-  constructor(private readonly parts: ComponentInboundParts) {}
+  constructor(private readonly parts: ComponentInboundParts) {
+    this.corrections = new InboundCorrections(parts.records);
+  }
 
   handle(stanza: Element): void {
     const sender = (stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();

@@ -7,12 +7,17 @@
  * messages it stored, per sender, so a correction is stored with `corrects`, the bridge's id of the
  * original (the store checks it is the sender's, in the same conversation). Section 4 asks that a
  * correction of a correction name the original; a client naming the correction instead is
- * followed back to the original all the same. A correction of a message not remembered (older, or
- * from before a restart) is stored as an ordinary message, a retraction of one not at all.
+ * followed back to the original all the same. One not remembered (older, or from before a restart)
+ * is looked for in the store by the remote id it was stored under when it carried that id as its
+ * XEP-0359 origin-id (retransmission.ts), as Conversations, Dino and Gajim send every message. A
+ * correction of a message found neither way is stored as an ordinary message, a retraction of one
+ * not at all.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
 import { lruCache } from '../../util/lru.js';
+import { remoteIdOf } from '../kit/inbound.js';
+import type { RemoteIds } from './retransmission.js';
 import { NS } from './stanzas.js';
 
 /** What a stanza says of an earlier message: a correction, or a retraction, of the stanza `id`. */
@@ -60,15 +65,25 @@ export class InboundCorrections {
    */
   private readonly storing = new Map<Address, Promise<unknown>>();
 
+  /** `records`: the network's stored messages by remote id, for originals no longer remembered. */
+  constructor(private readonly records?: RemoteIds) {}
+
   /**
    * Whether `stanza` from `sender` corrects or retracts an earlier message, and that message when
-   * it is one remembered (`original`); undefined for any other message.
+   * it is one remembered or stored under its origin-id (`original`); undefined for any other message.
    */
   async amended(stanza: Element, sender: Address): Promise<(Amendment & { original: Original | undefined }) | undefined> {
     const amendment = amendmentOf(stanza);
     if (!amendment) return undefined;
     await this.storing.get(sender);
-    return { ...amendment, original: this.originals.get(`${sender} ${amendment.id}`) };
+    return { ...amendment, original: this.originals.get(`${sender} ${amendment.id}`) ?? (await this.stored(sender, amendment.id)) };
+  }
+
+  /** The original a message stored with origin-id `id` from `sender` is (itself, or the one it corrects). */
+  private async stored(sender: Address, id: string): Promise<Original | undefined> {
+    if (!this.records || !rememberable(id)) return undefined;
+    const message = await this.records.messageByRemoteId(remoteIdOf(sender, id)!);
+    return message ? { id: message.corrects ?? message.id, conversationId: message.conversationId } : undefined;
   }
 
   /**
