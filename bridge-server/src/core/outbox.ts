@@ -20,6 +20,9 @@ import type { TeamDirectory } from './desk/teams.js';
 import { DEFAULT_OUTBOX_CONCURRENCY, OutboxLanes } from './outbox-lanes.js';
 import { toNetworkConversation } from './wire.js';
 
+/** The end of a correction's text on a network that shows it as a new message (`Network.corrects`). */
+export const EDITED_MARK = ' (edited)';
+
 /** Ids of messages a retraction emptied that the worker remembers: copies it holds are of recent messages. */
 const TAKEN_BACK_KEPT = 1000;
 
@@ -419,12 +422,12 @@ export class OutboxWorker {
       const fromName = sender?.name ?? this.deps.teams.agentNameOf(item.message.from);
       const via = this.deps.viaOf?.(item);
       const result = await network.send({
-        message: item.message,
+        message: this.asSent(network, item.message),
         to: item.recipient,
         conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
-        ...(burst.length > 0 ? { also: burst.map((follower) => follower.message) } : {}),
+        ...(burst.length > 0 ? { also: burst.map((follower) => this.asSent(network, follower.message)) } : {}),
       });
       // The recipient's next item may go now, unless this node's hold on the network is fenced (a
       // cluster): a lease lost meanwhile shows only when the outcome is refused, and the next item
@@ -463,6 +466,12 @@ export class OutboxWorker {
       else await this.deps.store.completeOutbox(follower.id, undefined, fence);
     }
     return wanted;
+  }
+
+  /** A correction, to a network that cannot replace the message it corrects (`Network.corrects`): its text, marked. */
+  private asSent(network: Network, message: Message): Message {
+    if (message.corrects === undefined || network.corrects || message.text === '') return message;
+    return { ...message, text: `${message.text}${EDITED_MARK}` };
   }
 
   /**

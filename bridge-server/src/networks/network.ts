@@ -298,6 +298,12 @@ export interface NetworkCore {
    * there is nothing there to take back with, and an empty line or mail says nothing.
    */
   readonly retracts?: boolean;
+  /**
+   * True when `send` carries a correction (`Message.corrects`) as one, the recipient's client
+   * replacing the message it corrects (XMPP's XEP-0308). To any other network the outbox sends its
+   * text as a new message ending in " (edited)".
+   */
+  readonly corrects?: boolean;
   status(): NetworkStatus;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -27,6 +27,8 @@ class HandNetwork {
   readonly deliversFromStore = false;
   /** Takes retractions (`Network.retracts`). */
   retracts = false;
+  /** Takes corrections as such (`Network.corrects`). */
+  corrects = false;
   state: NetworkStatus = { state: 'online' };
   readonly pending: PendingSend[] = [];
   /** Texts in the order their sends started. */
@@ -390,6 +392,20 @@ describe('outbox worker', () => {
       await resolveInTurn(network, ...sent);
       assert.deepEqual(network.started, sent);
       assert.equal(outbox.items.length, 0, 'each item is done');
+      await worker.stop();
+    }
+  });
+
+  it('marks a correction edited for a network that shows it as a new message, and not for one that corrects', async () => {
+    for (const corrects of [false, true]) {
+      const { network, outbox, worker } = setup();
+      network.corrects = corrects;
+      outbox.queue('hand:a', 'We open at 8.');
+      outbox.queue('hand:a', 'We open at 9.').message.corrects = outbox.items[0]!.message.id;
+      worker.kick('hand');
+      const sent = corrects ? ['We open at 8.', 'We open at 9.'] : ['We open at 8.', 'We open at 9. (edited)'];
+      await resolveInTurn(network, ...sent);
+      assert.deepEqual(network.started, sent);
       await worker.stop();
     }
   });

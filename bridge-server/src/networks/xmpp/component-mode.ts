@@ -106,6 +106,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     scheme: 'xmpp',
     deliversFromStore: false,
     retracts: true,
+    corrects: true,
     status: () => links.status(),
     start: () => links.start(),
     stop: () => links.stop(),
