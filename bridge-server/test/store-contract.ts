@@ -1265,12 +1265,18 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const kept = file(c.id, { blob: 'shared', sha256: 'shared' });
         const twin = file(c.id, { blob: 'shared', sha256: 'shared' });
         for (const each of [photo, kept, twin]) await store.createFile(each);
-        const original = await append(c.id, { text: 'my card is 4471 0000', attachments: [photo.id, twin.id] });
+        const toAl = [{ recipient: 'xmpp:al@x.org' as const, network: 'xmpp' }];
+        const original = await append(c.id, { text: 'my card is 4471 0000', attachments: [photo.id, twin.id], outbox: toAl });
         const answer = await append(c.id, { from: 'xmpp:al@x.org', text: 'noted, card 4471' });
         const corrected = await append(c.id, { text: 'my card is 4471 0001', corrects: original.message.id });
         const other = await append(c.id, { text: 'and my card 4471 expires soon', attachments: [kept.id] });
         assert.equal((await store.searchInbox('shop', '4471', 20)).length, 4);
-        const retraction = await append(c.id, { text: '', corrects: original.message.id });
+        const retraction = await append(c.id, { text: '', corrects: original.message.id, outbox: toAl });
+        // What was not sent yet is not sent at all; the retraction goes all the same.
+        assert.deepEqual(
+          (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.id),
+          [retraction.message.id],
+        );
         assert.equal(retraction.kind, 'stored');
         assert.equal(retraction.message.corrects, original.message.id);
         // The twin's blob is still the other message's file's: only the photo's bytes are free.

@@ -39,6 +39,14 @@ export function isRetraction(message: Pick<Message, 'corrects' | 'text' | 'attac
 }
 
 /**
+ * Addition: whether a message says nothing, no text and no files: a retraction, or a message one
+ * took back (the bridge empties it). No other message is empty.
+ */
+export function saysNothing(message: Pick<Message, 'text' | 'attachments'>): boolean {
+  return message.text === '' && !message.attachments?.length;
+}
+
+/**
  * Addition: a file of a message (docs/protocol.md, "Files"). Its bytes are read through a signed
  * link (`file:link`) or `GET /v1/files/:id` with the party's session.
  */

@@ -4,10 +4,11 @@
  * and files, marked edited; it is not shown again as a message of its own. A correction whose
  * original is not loaded (an earlier page) shows where it is, marked edited too. A retraction (a
  * correction with no text and no files, XMPP's XEP-0424) leaves the message's place marked deleted,
- * its text and files gone; one whose original is not loaded shows nothing. The widget and the
- * console show messages through it.
+ * its text and files gone; one whose original is not loaded shows nothing. The bridge empties the
+ * message a retraction took back: loaded without its retraction (a page that ends between them),
+ * it shows as deleted too. The widget and the console show messages through it.
  */
-import { type Message, isRetraction } from '@switchboard/protocol';
+import { type Message, isRetraction, saysNothing } from '@switchboard/protocol';
 
 export interface ShownMessage {
   /** The message in its place: an original with its latest correction's text and files (none once deleted). */
@@ -30,7 +31,7 @@ export function withCorrections(messages: readonly Message[]): ShownMessage[] {
     if (message.corrects !== undefined && (ids.has(message.corrects) || isRetraction(message))) continue;
     const correction = latest.get(message.id);
     if (!correction) {
-      shown.push({ message, edited: message.corrects !== undefined });
+      shown.push(saysNothing(message) ? { message, edited: false, deleted: true } : { message, edited: message.corrects !== undefined });
       continue;
     }
     const { attachments: _replaced, ...rest } = message;

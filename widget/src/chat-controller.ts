@@ -22,7 +22,7 @@ import {
   type TeamAvailability,
   type TypingEvent,
   createClient,
-  isRetraction,
+  saysNothing,
 } from '@switchboard/sdk';
 
 export interface ChatHost extends ReactiveControllerHost, HTMLElement {
@@ -333,8 +333,8 @@ export class ChatController implements ReactiveController {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
       else this.recount();
-      // A message taken back says nothing new: no sound, no announcement.
-      if (!isRetraction(message)) this.host.onIncoming(message);
+      // A retraction, or a message one took back (replayed emptied), says nothing new: no sound, no announcement.
+      if (!saysNothing(message)) this.host.onIncoming(message);
     }
     this.host.requestUpdate();
   }
@@ -407,7 +407,7 @@ export class ChatController implements ReactiveController {
   private recount(): void {
     const self = this.session?.self;
     const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
-    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !isRetraction(m)).length;
+    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !saysNothing(m)).length;
   }
 
   private readKey(): string | null {

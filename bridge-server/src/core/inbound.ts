@@ -80,6 +80,7 @@ export class Inbound {
     // A sender's address comes from the network (a SIP From URI unescapes %0D%0A): one with a space or
     // a control character would be stored and shown to agents as it is, one line made several.
     if (!isAddress(input.from)) throw badRequest(`from: ${JSON.stringify(input.from)} is not an address this bridge takes messages from`);
+    if (input.corrects !== undefined && input.text === '' && !input.files?.length) return this.retraction({ ...input, corrects: input.corrects });
     const { interop: gateway } = this.deps;
     if (input.team) {
       // A visitor writing from the address they continue their conversation at: theirs, in it.
@@ -119,6 +120,22 @@ export class Inbound {
     // A gateway message keeps the hops it came with, stored with it: whichever node sends it on (even
     // after a restart) adds this bridge to them (docs/gateway.md).
     return this.post(conversation, input, throughGateway ? (input.via ?? []) : undefined);
+  }
+
+  /**
+   * A retraction (`isRetraction`) goes to the conversation of the message it takes back, wherever
+   * it was addressed; only from who wrote it, themselves or the visitor whose conversation continues
+   * at the sender's address, and while they take part. Of any other, nothing is stored: the store
+   * would keep it as an empty message of its own.
+   */
+  private async retraction(input: InboundMessage & { corrects: string }): Promise<Message | null> {
+    const original = await this.deps.store.getMessage(input.corrects);
+    const conversation = original && (await this.deps.store.getConversation(original.conversationId));
+    if (!original || !conversation) return null;
+    const writer = original.from === input.from || original.sentFrom === input.from ? original.from : undefined;
+    if (!writer || !conversation.participants.includes(writer)) return null;
+    const via = this.deps.interop?.isGatewayConversation(conversation) ? (input.via ?? []) : undefined;
+    return this.post(conversation, { ...input, from: writer }, via, writer === input.from ? undefined : input.from);
   }
 
   /**

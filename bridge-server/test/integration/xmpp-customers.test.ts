@@ -336,6 +336,15 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await frank.next((s) => isChatFrom(puppetOf('hank'))(s) && s.getChildText('body') === 'Where is my parcel?');
         assert.match(await ask('/list'), new RegExp(`Your open conversations:\\n#${ref} ${HANK} \\(with ${FRANK}, 1 message\\)`));
         assert.match(await ask(`/history ${ref}`), new RegExp(`^Last 1 of #${ref}:\\n\\[\\d\\d:\\d\\d\\] ${HANK}: Where is my parcel\\?$`));
+        // A message the customer took back shows as deleted; its retraction says nothing of its own.
+        await write(hank, team, 'My card is 4111 0000', 'h-card');
+        await frank.next((s) => isChatFrom(puppetOf('hank'))(s) && s.getChildText('body') === 'My card is 4111 0000');
+        await hank.send(retraction(team, 'h-card-r', 'h-card'));
+        await until(async () => (await ask(`/history ${ref} 3`)).endsWith('(deleted)'), 5000, 'the card taken back');
+        assert.match(
+          await ask(`/history ${ref} 3`),
+          new RegExp(`^Last 2 of #${ref}:\\n.*: Where is my parcel\\?\\n\\[\\d\\d:\\d\\d\\] ${HANK}: \\(deleted\\)$`),
+        );
         assert.equal(await ask(`/canned thanks ${ref}`), `Sent "thanks" to #${ref}.`);
         await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Thank you for writing to us!');
 
@@ -346,8 +355,8 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await call(alice.socket, 'message:send', { conversationId: (await toAlice).id, clientId: 'a-9', text: 'It left our store today' });
         await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It left our store today');
         assert.match(
-          await ask(`/history ${ref} 3`),
-          new RegExp(`: Where is my parcel\\?\\n.*: Thank you for writing to us!\\n\\[\\d\\d:\\d\\d\\] alice: It left our store today$`),
+          await ask(`/history ${ref} 5`),
+          new RegExp(`: Where is my parcel\\?\\n.*: \\(deleted\\)\\n.*: Thank you for writing to us!\\n\\[\\d\\d:\\d\\d\\] alice: It left our store today$`),
         );
         assert.equal(await ask(`/close ${ref}`), `#${ref} is closed.`);
         // Closed: the customer's next message opens a new conversation.

@@ -328,6 +328,25 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it('takes back the message a retraction names in its own conversation, whichever visitor the retraction was addressed to', async () => {
+    const first = await visitor();
+    const second = await visitor();
+    const atFirst = collect(first.socket, 'message');
+    const atSecond = collect(second.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: first.jid, id: 'away-1' }, xml('body', {}, 'The door code is 7731')));
+    await until(() => atFirst.length === 1, 5000, 'the message');
+    await alice.send(retraction(second.jid, 'away-2', 'away-1'));
+    await until(() => atFirst.length === 2, 5000, 'the retraction');
+    assert.deepEqual([atFirst[1]!.text, atFirst[1]!.corrects], ['', atFirst[0]!.id]);
+    await alice.send(xml('message', { type: 'chat', to: second.jid, id: 'away-3' }, xml('body', {}, 'Hello')));
+    await until(() => atSecond.length === 1, 5000, "the second visitor's message");
+    assert.deepEqual(
+      atSecond.map((m) => m.text),
+      ['Hello'],
+      'no empty message in the other conversation',
+    );
+  });
+
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

@@ -68,4 +68,14 @@ describe('corrections as shown', () => {
       ],
     );
   });
+
+  it('shows a message the bridge emptied as deleted when its retraction is not loaded (a page ending between them)', () => {
+    assert.deepEqual(
+      withCorrections([message('m_1', ''), message('m_2', 'next')]).map(({ message: { id }, deleted }) => [id, deleted]),
+      [
+        ['m_1', true],
+        ['m_2', undefined],
+      ],
+    );
+  });
 });

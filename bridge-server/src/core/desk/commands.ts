@@ -4,7 +4,7 @@
  * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
-import { type Address, type Message, networkOf } from '@switchboard/protocol';
+import { type Address, type Message, isRetraction, networkOf } from '@switchboard/protocol';
 import type { AgentConfig } from '../../config.js';
 import type { CustomerIdentity, HostedParties } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -23,6 +23,10 @@ import type { OutreachRequest, OutreachResult } from '../outreach/outreach.js';
 
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
+
+/** A message's line in /history: its text, else its files' names, else "(deleted)" (one a retraction emptied). */
+const shownText = (message: Message): string =>
+  message.text || (message.attachments?.length ? message.attachments.map((file) => `(file: ${oneLine(file.name)})`).join(' ') : '(deleted)');
 const LIST_MAX = 30;
 
 export const COMMANDS_HELP = [
@@ -235,7 +239,10 @@ export class AgentCommands {
     const conversation = await this.resolve(teams, args[0], '/history ID [N]');
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
-    const { messages } = await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) });
+    // A retraction says nothing of its own: the message it took back shows as deleted.
+    const messages = (await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) })).messages.filter(
+      (message) => !isRetraction(message),
+    );
     // The desk's notes written after the first message shown, each after the message it followed.
     const since = messages[0]?.seq ?? 0;
     const notes = (await this.deps.store.notes(conversation.id, MAX_NOTES)).filter((note) => note.afterSeq >= since);
@@ -252,7 +259,7 @@ export class AgentCommands {
     return [
       `Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`,
       ...noteLines((seq) => messages.length === 0 || seq < since),
-      ...messages.flatMap((m) => [line(m.sentAt, m.from, m.text), ...noteLines((seq) => seq === m.seq)]),
+      ...messages.flatMap((m) => [line(m.sentAt, m.from, shownText(m)), ...noteLines((seq) => seq === m.seq)]),
     ].join('\n');
   }
 

@@ -847,8 +847,8 @@ export class PostgresStore implements Store {
 
   /**
    * Inside the append of a retraction: empties the message it takes back and the corrections
-   * before it (each names the original) of their text and files, leaving their places in the
-   * history; search reads the emptied text.
+   * before it (each names the original) of their text, files and outbox items, leaving their
+   * places in the history; search reads the emptied text.
    */
   private async takeBack(retraction: Message, client: PoolClient): Promise<TakenBack> {
     const emptied = await this.rows<{ id: string }>(
@@ -858,6 +858,9 @@ export class PostgresStore implements Store {
       client,
     );
     const messages = emptied.map((row) => row.id).sort();
+    // Not sent yet, not sent at all; the retraction goes to every recipient all the same (one may
+    // be getting the message as this runs).
+    await client.query('DELETE FROM outbox WHERE message_id = ANY($1::text[])', [messages]);
     const blobs = await this.files.deleteOfMessages(client, retraction.conversationId, messages);
     return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [] };
   }

@@ -552,6 +552,7 @@ export class SqliteStore implements Store {
       ),
       emptyMessage: db.prepare<[string]>("UPDATE messages SET text = '', attachments = NULL WHERE id = ?"),
       unindexMessage: db.prepare<[string]>("DELETE FROM search_docs WHERE kind = 'message' AND ref = ?"),
+      unqueueMessage: db.prepare<[string]>('DELETE FROM outbox WHERE message_id = ?'),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -1069,7 +1070,7 @@ export class SqliteStore implements Store {
 
   /**
    * Inside the append of a retraction: empties the message it takes back and the corrections
-   * before it (text, files, search entries), leaving their places in the history.
+   * before it (text, files, search entries, outbox items), leaving their places in the history.
    */
   private takeBack(retraction: Message): TakenBack {
     const { statements } = this;
@@ -1079,6 +1080,9 @@ export class SqliteStore implements Store {
     for (const id of messages) {
       this.files.deleteOfMessage(retraction.conversationId, id, blobs);
       statements.unindexMessage.run(id);
+      // Not sent yet, not sent at all; the retraction goes to every recipient all the same (one may
+      // be getting the message as this runs).
+      statements.unqueueMessage.run(id);
       statements.emptyMessage.run(id);
     }
     return { messages, blobs: blobs.size > 0 ? this.files.unused(blobs) : [] };
