@@ -167,6 +167,18 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.deepEqual(row!.lastMessage, { seq: sorry.seq, from: 'web:v_1', text: 'sorry', sentAt: sorry.sentAt });
     });
 
+    it('waits again for an answer taken back, and for no question taken back', async () => {
+      const c = await open('web:v_1');
+      const question = await say(c.id, 'web:v_1', 'is it waterproof?');
+      const answer = await say(c.id, OTHER, 'yes, 3000 mm');
+      const waitingSince = async () => (await view({ ids: [c.id] }))[0]!.waitingSince;
+      assert.equal(await waitingSince(), undefined, 'answered');
+      await store.appendMessage({ conversationId: c.id, from: OTHER, text: '', corrects: answer.id, status: 'accepted', outbox: [] });
+      assert.equal(await waitingSince(), question.sentAt, 'the answer was taken back');
+      await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: '', corrects: question.id, status: 'accepted', outbox: [] });
+      assert.equal(await waitingSince(), undefined, 'the question was taken back');
+    });
+
     it("counts every reader's unread of a conversation in one call, as the views count it", async () => {
       const c = await open('web:v_1');
       await say(c.id, 'web:v_1', 'a');

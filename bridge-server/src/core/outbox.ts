@@ -410,24 +410,29 @@ export class OutboxWorker {
       return 'done';
     }
     const burst = await this.stillWantedOf(network, followers, conversation, fence);
-    if (this.goesNowhere(network, item.message) || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) {
+    const skipped = async (): Promise<'done'> => {
       await store.completeOutbox(item.id, undefined, fence);
       this.claimed(network.scheme);
       // The rest of the burst goes on its own turn.
       if (burst.length > 0) this.wakeAt(network.scheme, this.now());
       return 'done';
-    }
+    };
+    if (this.goesNowhere(network, item.message) || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) return skipped();
     try {
       const sender = await store.getParty(item.message.from);
       const fromName = sender?.name ?? this.deps.teams.agentNameOf(item.message.from);
       const via = this.deps.viaOf?.(item);
+      // Taken back while the sender's name was read: nothing of it goes.
+      if (this.takenBackIds.has(item.message.id)) return await skipped();
       const result = await network.send({
         message: this.asSent(network, item.message),
         to: item.recipient,
         conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
-        ...(burst.length > 0 ? { also: burst.map((follower) => this.asSent(network, follower.message)) } : {}),
+        ...(burst.length > 0
+          ? { also: burst.filter((follower) => !this.takenBackIds.has(follower.message.id)).map((follower) => this.asSent(network, follower.message)) }
+          : {}),
       });
       // The recipient's next item may go now, unless this node's hold on the network is fenced (a
       // cluster): a lease lost meanwhile shows only when the outcome is refused, and the next item

@@ -84,12 +84,14 @@ export const awaitingAfterMessage = (sender: string, sentAt: string): string =>
  * `awaiting_answer_since` worked out from the conversation's messages, for an UPDATE of
  * `conversations`. Both lookups walk the (conversation_id, seq) index from where the answer is (the
  * newest answer back from the end, the customer's first message on from it) and stop at the first
- * row they want: they read the messages since the last answer.
+ * row they want: they read the messages since the last answer. A message that says nothing (one
+ * taken back, a retraction) neither answers nor waits.
  */
 export const AWAITING_FROM_MESSAGES = `(SELECT m.sent_at FROM messages m
-  WHERE m.conversation_id = conversations.id AND m.sender = conversations.opened_by
+  WHERE m.conversation_id = conversations.id AND m.sender = conversations.opened_by AND ${saysSomething('m')}
     AND m.seq > coalesce((SELECT d.seq FROM messages d
-      WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' ORDER BY d.seq DESC LIMIT 1), 0)
+      WHERE d.conversation_id = conversations.id AND d.sender <> conversations.opened_by AND d.sender NOT LIKE 'team:%' AND ${saysSomething('d')}
+      ORDER BY d.seq DESC LIMIT 1), 0)
   ORDER BY m.seq LIMIT 1)`;
 
 const ORDER = {

@@ -84,6 +84,8 @@ class MemoryOutbox {
   readonly lookupFailures: Error[] = [];
   /** When set, completions wait here until the test releases them (a commit still to come). */
   heldCompletions: (() => void)[] | undefined;
+  /** Lookups of senders held until the test lets them go, when set. */
+  heldPartyLookups: (() => void)[] | undefined;
   /** The lease token current in the "database": a fenced write with another is refused. */
   currentToken = 1;
   private nextId = 1;
@@ -130,7 +132,10 @@ class MemoryOutbox {
         if (failure) throw failure;
         return conversation(id);
       },
-      getParty: async () => null,
+      getParty: async () => {
+        if (this.heldPartyLookups) await new Promise<void>((resolve) => this.heldPartyLookups!.push(resolve));
+        return null;
+      },
       completeOutbox: async (id, status, fence) => {
         if (this.heldCompletions) await new Promise<void>((resolve) => this.heldCompletions!.push(resolve));
         this.checkFence(fence);
@@ -419,6 +424,22 @@ describe('outbox worker', () => {
     network.take('a1').resolve();
     await resolveInTurn(network, 'a3');
     assert.deepEqual(network.started, ['a1', 'a3']);
+    assert.equal(outbox.items.length, 0, 'each item is done');
+    await worker.stop();
+  });
+
+  it('sends nothing of a message taken back while its sender was being looked up', async () => {
+    const { network, outbox, worker } = setup();
+    const held: (() => void)[] = [];
+    outbox.heldPartyLookups = held;
+    const [first] = [outbox.queue('hand:a', 'my card is 4111'), outbox.queue('hand:a', 'a2')];
+    worker.kick('hand');
+    while (held.length === 0) await settle();
+    worker.takenBack([first.message.id]);
+    outbox.heldPartyLookups = undefined;
+    held.shift()!();
+    await resolveInTurn(network, 'a2');
+    assert.deepEqual(network.started, ['a2']);
     assert.equal(outbox.items.length, 0, 'each item is done');
     await worker.stop();
   });

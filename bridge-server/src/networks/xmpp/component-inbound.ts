@@ -18,7 +18,7 @@ import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
 import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
-import { InboundCorrections } from './corrections.js';
+import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 
 export interface ComponentInboundParts {
@@ -128,7 +128,8 @@ export class ComponentInbound {
       this.reply(stanza, this.refusalFor(party));
       return;
     }
-    if (originId) receipts.stored(stored.id, originId);
+    // Remembered for markers and receipts, 10,000 of them: none of an id a server let grow long.
+    if (rememberable(originId)) receipts.stored(stored.id, originId);
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
     if (hosted.isHosted(party) || team) {
       // XEP-0184: the bridge stored it for the party it hosts (or the team); acknowledge on its behalf.
@@ -136,7 +137,8 @@ export class ComponentInbound {
       return;
     }
     const markable = stanza.getChild('markable', NS.markers) !== undefined;
-    if ((receipt || markable) && originId) receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
+    if ((receipt || markable) && rememberable(originId) && rememberable(id ?? originId))
+      receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
   }
 
   /** The team `party` is, as the core is told it (with the site of customers' conversations), or undefined. */

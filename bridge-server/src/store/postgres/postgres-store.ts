@@ -862,6 +862,8 @@ export class PostgresStore implements Store {
     // be getting the message as this runs).
     await client.query('DELETE FROM outbox WHERE message_id = ANY($1::text[])', [messages]);
     const blobs = await this.files.deleteOfMessages(client, retraction.conversationId, messages);
+    // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
+    await client.query(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = $1`, [retraction.conversationId]);
     return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [] };
   }
 

@@ -1085,6 +1085,8 @@ export class SqliteStore implements Store {
       statements.unqueueMessage.run(id);
       statements.emptyMessage.run(id);
     }
+    // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
+    statements.awaitingFromMessages.run(retraction.conversationId);
     return { messages, blobs: blobs.size > 0 ? this.files.unused(blobs) : [] };
   }
 
