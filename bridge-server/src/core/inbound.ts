@@ -3,7 +3,7 @@
  * messages (into the message pipeline), presence, typing, receipts, their own status, and the
  * desk's and the gateway's requests.
  */
-import { type Address, type Message, isAddress } from '@switchboard/protocol';
+import { type Address, type Message, isAddress, saysNothing } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -125,13 +125,15 @@ export class Inbound {
   /**
    * A retraction (`isRetraction`) goes to the conversation of the message it takes back, wherever
    * it was addressed; only from who wrote it, themselves or the visitor whose conversation continues
-   * at the sender's address, and while they take part. Of any other, nothing is stored: the store
-   * would keep it as an empty message of its own.
+   * at the sender's address, while they take part, and once. Of any other, nothing is stored: the
+   * store would keep it as an empty message of its own.
    */
   private async retraction(input: InboundMessage & { corrects: string }): Promise<Message | null> {
     const original = await this.deps.store.getMessage(input.corrects);
-    const conversation = original && (await this.deps.store.getConversation(original.conversationId));
-    if (!original || !conversation) return null;
+    // Taken back already (or itself a retraction): once is enough, however often a client repeats it.
+    if (!original || saysNothing(original)) return null;
+    const conversation = await this.deps.store.getConversation(original.conversationId);
+    if (!conversation) return null;
     const writer = original.from === input.from || original.sentFrom === input.from ? original.from : undefined;
     if (!writer || !conversation.participants.includes(writer)) return null;
     const via = this.deps.interop?.isGatewayConversation(conversation) ? (input.via ?? []) : undefined;

@@ -338,6 +338,14 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.send(retraction(second.jid, 'away-2', 'away-1'));
     await until(() => atFirst.length === 2, 5000, 'the retraction');
     assert.deepEqual([atFirst[1]!.text, atFirst[1]!.corrects], ['', atFirst[0]!.id]);
+    // Once is enough: the same retraction again stores nothing.
+    await alice.send(retraction(first.jid, 'away-2b', 'away-1'));
+    await alice.send(xml('message', { type: 'chat', to: first.jid, id: 'away-2c' }, xml('body', {}, 'Bye')));
+    await until(() => atFirst.some((m) => m.text === 'Bye'), 5000, 'the next message');
+    assert.deepEqual(
+      atFirst.map((m) => m.text),
+      ['The door code is 7731', '', 'Bye'],
+    );
     await alice.send(xml('message', { type: 'chat', to: second.jid, id: 'away-3' }, xml('body', {}, 'Hello')));
     await until(() => atSecond.length === 1, 5000, "the second visitor's message");
     assert.deepEqual(
