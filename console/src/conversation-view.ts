@@ -3,7 +3,15 @@
  * and statuses as they come, private notes in place, who is typing, the composer, and the
  * claim / transfer / close actions. Marks what it shows as read by this agent.
  */
-import type { Address, Conversation, Message, OutboxEntry, SwitchboardClient, TypingEvent } from '@switchboard/sdk';
+import {
+  type Address,
+  type Conversation,
+  FileUnreadableError,
+  type Message,
+  type OutboxEntry,
+  type SwitchboardClient,
+  type TypingEvent,
+} from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { networkOf, withoutScheme } from './addresses.js';
@@ -268,14 +276,9 @@ export class ConversationView extends ConsoleElement {
    */
   private async resend(message: Message): Promise<void> {
     const id = message.conversationId;
-    const attachments = await Promise.all(
-      (message.attachments ?? []).map(async (file) => {
-        const { url } = await this.client.fileLink(file.id);
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(this.locale.t.fileUnreadable(file.name));
-        return this.client.uploadFile(id, new File([await response.blob()], file.name, { type: file.type }));
-      }),
-    );
+    const attachments = await this.client.uploadAgain(id, message.attachments ?? []).catch((error: unknown) => {
+      throw error instanceof FileUnreadableError ? new Error(this.locale.t.fileUnreadable(error.file.name)) : error;
+    });
     await this.client.send(id, message.text, attachments.length > 0 ? { attachments } : {});
   }
 

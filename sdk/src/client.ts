@@ -35,7 +35,7 @@ import type {
 import type { ClientToServerEvents } from '@switchboard/protocol';
 import { Connection, type ConnectionState, type Payload, type Success } from './connection.js';
 import { Emitter } from './emitter.js';
-import { SwitchboardError } from './errors.js';
+import { FileUnreadableError, SwitchboardError } from './errors.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { PresenceWatch } from './presence-watch.js';
 import { type KeyValueStorage, PersistedState, defaultStorage, memoryStorage } from './storage.js';
@@ -570,6 +570,24 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   async fileLink(fileId: string, variant?: 'original' | 'thumbnail'): Promise<{ url: string; expiresAt: string }> {
     const { url, expiresAt } = await this.request('file:link', variant ? { fileId, variant } : { fileId });
     return { url, expiresAt };
+  }
+
+  /**
+   * Uploads into `conversationId` again the files an earlier message carried, to send them once
+   * more (a file goes with one message only): a message that failed on the recipient's network,
+   * sent again. Rejects with a FileUnreadableError for a file that can no longer be read.
+   */
+  uploadAgain(conversationId: string, files: readonly Attachment[]): Promise<Attachment[]> {
+    return Promise.all(
+      files.map(async (file) => {
+        const link = await this.fileLink(file.id).catch((error: unknown) => {
+          throw error instanceof SwitchboardError && error.code === 'not_found' ? new FileUnreadableError(file) : error;
+        });
+        const response = await fetch(link.url);
+        if (!response.ok) throw new FileUnreadableError(file);
+        return this.uploadFile(conversationId, new File([await response.blob()], file.name, { type: file.type }));
+      }),
+    );
   }
 
   /** Sends a failed message again (same clientId, so it can never be stored twice). */

@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from '@switchboard/protocol';
+import type { Attachment, ErrorBody, ErrorCode } from '@switchboard/protocol';
 import { RETRYABLE_CODES } from '@switchboard/protocol';
 
 /** An error from the bridge (or the connection), with the contract's code. */
@@ -18,5 +18,13 @@ export class SwitchboardError extends Error {
 
   toJSON(): ErrorBody {
     return { code: this.code, message: this.message };
+  }
+}
+
+/** A file of an earlier message that could not be read back to be sent again (`uploadAgain`). */
+export class FileUnreadableError extends SwitchboardError {
+  constructor(readonly file: Attachment) {
+    super({ code: 'not_found', message: `${file.name} could not be read again` });
+    this.name = 'FileUnreadableError';
   }
 }

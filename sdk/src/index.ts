@@ -8,7 +8,7 @@ export {
   type UploadOptions,
   createClient,
 } from './client.js';
-export { SwitchboardError } from './errors.js';
+export { FileUnreadableError, SwitchboardError } from './errors.js';
 export { type ShownMessage, withCorrections } from './corrections.js';
 export type { OutboxEntry } from './outbox.js';
 export { type KeyValueStorage, memoryStorage } from './storage.js';

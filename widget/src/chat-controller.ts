@@ -352,24 +352,23 @@ export class ChatController implements ReactiveController {
     return this.failures.get(id);
   }
 
-  /**
-   * Whether a failed message of the visitor's can be sent again: it has text and no files (they
-   * belong to the failed message) and was not sent again from this page already.
-   */
+  /** Whether a failed message of the visitor's can be sent again: not once it was, from this page. */
   canSendAgain(message: Message): boolean {
-    return message.status === 'failed' && message.text !== '' && !message.attachments?.length && !this.resent.has(message.id);
+    return message.status === 'failed' && !saysNothing(message) && !this.resent.has(message.id);
   }
 
   /**
-   * Sends a failed message's text again, as a new message (the failed one stays in the history as
-   * it was): the recipient's network refused it or gave up, and may take it now.
+   * Sends a failed message's text and files again, as a new message (the failed one stays in the
+   * history as it was; its files are uploaded again, a file going with one message only): the
+   * recipient's network refused it or gave up, and may take it now.
    */
   async sendAgain(message: Message): Promise<void> {
-    if (!this.canSendAgain(message)) return;
+    if (!this.canSendAgain(message) || !this.client) return;
     this.resent.add(message.id);
     this.host.requestUpdate();
     try {
-      await this.send(message.text);
+      const files = message.attachments?.length ? await this.client.uploadAgain(message.conversationId, message.attachments) : [];
+      await this.send(message.text, files);
     } catch (error) {
       this.resent.delete(message.id);
       this.host.requestUpdate();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type ClientEvents, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
+import { type ClientEvents, FileUnreadableError, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
 import { API_KEY, type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
 import { freePort } from '../../../bridge-server/test/servers/ports.js';
 
@@ -286,6 +286,16 @@ describe('SDK against a real bridge (Node)', () => {
     await refused(v.uploadFile(conversation.id, new Blob([new Uint8Array([0, 1, 2, 255, 254, 0, 7])]), { name: 'data.bin' }), 'bad_request');
     await refused(v.uploadFile(conversation.id, new Blob([new Uint8Array(10 * 1024 * 1024 + 1).fill(65)]), { name: 'big.txt' }), 'too_large');
     await refused(v.send(conversation.id, 'again', { attachments: [notes] }), 'bad_request');
+
+    // To be sent again, a file is uploaded anew: the same bytes, a file of its own.
+    const [copy] = await v.uploadAgain(conversation.id, [notes]);
+    assert.deepEqual([copy!.name, copy!.type, copy!.size, copy!.sha256], [notes.name, notes.type, notes.size, notes.sha256]);
+    assert.notEqual(copy!.id, notes.id);
+    assert.deepEqual((await v.send(conversation.id, 'again', { attachments: [copy!] })).attachments, [copy]);
+    await assert.rejects(
+      v.uploadAgain(conversation.id, [{ ...notes, id: 'f_gone' }]),
+      (error: unknown) => error instanceof FileUnreadableError && error.code === 'not_found' && error.file.id === 'f_gone',
+    );
   });
 
   it('works the agent inbox: views, counts, search, claim and transfer, the directory, canned replies, and notes with their event', async () => {

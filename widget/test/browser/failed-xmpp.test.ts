@@ -1,9 +1,10 @@
 // A visitor's message that the agent's XMPP side refuses for good after the bridge stored it
 // (xmpp-files-bridge.mjs: the agent's client on a real Prosody answers it with an error stanza):
-// the widget says it was not sent and why, and offers to send its text again, once; sent again,
-// it reaches the agent as a new message and the failed one stays as it was.
+// the widget says it was not sent and why, and offers to send it again, once (its files uploaded
+// anew); sent again, it reaches the agent as a new message and the failed one stays as it was.
 import { expect } from '@open-wc/testing';
 import type { SwitchboardChat } from '../../dist/index.js';
+import { paste, png, uploadsDone } from './file-page.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { $, bubbleTexts, clients, openWidget, shadow, type } from './widget-page.js';
 import { agentRefuses, bodiesAtAgent, jidOf, xmppBridge as bridge } from './xmpp-agent-page.js';
@@ -45,5 +46,27 @@ describe('<switchboard-chat> with a message the agent refuses after it was store
     await until(() => ['sent', 'delivered', 'read'].includes(both()[1]?.status ?? ''), 'the second one sent');
     expect(both()[0]!.status).to.equal('failed');
     expect(statuses(element)[0]).to.equal('Not sent: not-acceptable: Blocked by a filter');
+  });
+
+  it('sends a failed message with a file again with the file, uploaded anew', async () => {
+    const element = await openWidget('', bridge);
+    await until(() => element.chat.availability?.available, 'the XMPP agent available');
+    await paste(element, await png('receipt.png', 60, 40, '#16a34a'));
+    await until(() => uploadsDone(element), 'the upload');
+    await type(element, 'Here is the receipt');
+    const jid = jidOf(element);
+    await eventually(() => agentRefuses(jid, 'Here is the receipt', 'Blocked by a filter'), 'the agent to receive and refuse the message');
+    await until(() => sendAgainButtons(element).length === 1, 'the Retry offer on the failed message');
+
+    sendAgainButtons(element)[0]!.click();
+    const both = () => element.chat.messages.filter((message) => message.text === 'Here is the receipt');
+    await until(() => ['sent', 'delivered', 'read'].includes(both()[1]?.status ?? ''), 'the second one sent');
+    const [failed, again] = both();
+    expect(failed!.status).to.equal('failed');
+    expect(again!.attachments?.map(({ name, type, size }) => ({ name, type, size }))).to.deep.equal(
+      failed!.attachments?.map(({ name, type, size }) => ({ name, type, size })),
+    );
+    expect(again!.attachments![0]!.id, 'a file of its own').to.not.equal(failed!.attachments![0]!.id);
+    await eventually(async () => (await bodiesAtAgent(jid)).filter((body) => body === 'Here is the receipt').length === 2, 'the agent to receive it again');
   });
 });
