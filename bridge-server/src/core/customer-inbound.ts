@@ -94,6 +94,11 @@ export class CustomerInbound {
     return posted;
   }
 
+  /** Whether a customer is blocked on a site: what they wrote stays as it was (no retraction of theirs is taken). */
+  isBlocked(customer: Address, siteKey: string): Promise<boolean> {
+    return this.deps.controls.isBlocked(customer, siteKey);
+  }
+
   /** The customer's open conversation with the team, for their typing (none for a blocked customer). */
   async typingConversation(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
     const served = this.deps.firstContacts.servedBy(addressed);

@@ -125,8 +125,8 @@ export class Inbound {
   /**
    * A retraction (`isRetraction`) goes to the conversation of the message it takes back, wherever
    * it was addressed; only from who wrote it, themselves or the visitor whose conversation continues
-   * at the sender's address, while they take part, and once. Of any other, nothing is stored: the
-   * store would keep it as an empty message of its own.
+   * at the sender's address, while they take part and are not blocked, and once. Of any other,
+   * nothing is stored: the store would keep it as an empty message of its own.
    */
   private async retraction(input: InboundMessage & { corrects: string }): Promise<Message | null> {
     const original = await this.deps.store.getMessage(input.corrects);
@@ -136,6 +136,8 @@ export class Inbound {
     if (!conversation) return null;
     const writer = original.from === input.from || original.sentFrom === input.from ? original.from : undefined;
     if (!writer || !conversation.participants.includes(writer)) return null;
+    // A blocked customer does not take back what they were blocked for.
+    for (const address of new Set([input.from, writer])) if (await this.deps.customers.isBlocked(address, conversation.siteKey)) return null;
     const via = this.deps.interop?.isGatewayConversation(conversation) ? (input.via ?? []) : undefined;
     return this.post(conversation, { ...input, from: writer }, via, writer === input.from ? undefined : input.from);
   }

@@ -409,7 +409,7 @@ export class OutboxWorker {
       this.claimed(network.scheme);
       return 'done';
     }
-    const burst = await this.stillWantedOf(network, followers, conversation, fence);
+    let burst = await this.stillWantedOf(network, followers, conversation, fence);
     const skipped = async (): Promise<'done'> => {
       await store.completeOutbox(item.id, undefined, fence);
       this.claimed(network.scheme);
@@ -424,15 +424,14 @@ export class OutboxWorker {
       const via = this.deps.viaOf?.(item);
       // Taken back while the sender's name was read: nothing of it goes.
       if (this.takenBackIds.has(item.message.id)) return await skipped();
+      burst = await this.withoutTakenBack(burst, fence);
       const result = await network.send({
         message: this.asSent(network, item.message),
         to: item.recipient,
         conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
-        ...(burst.length > 0
-          ? { also: burst.filter((follower) => !this.takenBackIds.has(follower.message.id)).map((follower) => this.asSent(network, follower.message)) }
-          : {}),
+        ...(burst.length > 0 ? { also: burst.map((follower) => this.asSent(network, follower.message)) } : {}),
       });
       // The recipient's next item may go now, unless this node's hold on the network is fenced (a
       // cluster): a lease lost meanwhile shows only when the outcome is refused, and the next item
@@ -455,6 +454,16 @@ export class OutboxWorker {
       if (outcome === 'done' && burst.length > 0) this.wakeAt(network.scheme, this.now());
       return outcome;
     }
+  }
+
+  /** Of a burst's followers, those not taken back since they were read; the others leave the queue unsent. */
+  private async withoutTakenBack(followers: readonly OutboxItem[], fence: Fence | undefined): Promise<OutboxItem[]> {
+    const kept: OutboxItem[] = [];
+    for (const follower of followers) {
+      if (this.takenBackIds.has(follower.message.id)) await this.deps.store.completeOutbox(follower.id, undefined, fence);
+      else kept.push(follower);
+    }
+    return kept;
   }
 
   /** The followers of a burst still to be sent; the others leave the queue unsent. */

@@ -8,7 +8,7 @@ import { BLOCKED_NOTICE } from '../../src/core/abuse/customer-controls.js';
 import { SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, retraction, xml } from '../xmpp-agent.js';
 
 type Stanza = ReturnType<typeof xml>;
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -118,6 +118,8 @@ describe('abuse controls on XMPP customers (component mode) against a real Proso
     assert.deepEqual(conditionOf(await errorFor(carol, 'c-2')), { type: 'cancel', condition: 'not-allowed', text: BLOCKED_NOTICE });
     // The next ones are dropped without a word: the unblocked customer's next message is the first the agent sees again.
     await until(async () => (await firstContacts()).blocked === 3, 5000, 'the three blocked messages taken');
+    // Nor does a blocked customer take back what they wrote (handled in turn, before their next message).
+    await carol.send(retraction(teamJid('support'), 'c-r', 'c-1'));
     assert.equal(await ask(`/unblock xmpp:carol@localhost`), `Unblocked xmpp:carol@localhost on ${SITE}.`);
     await write(carol, teamJid('support'), 'Sorry about that', 'c-5');
     await erin.next((s) => s.attrs.from?.split('/')[0] === puppetOf('carol') && s.getChildText('body') === 'Sorry about that');
@@ -130,6 +132,11 @@ describe('abuse controls on XMPP customers (component mode) against a real Proso
       erin.stanzas.some((s) => /Are you there/.test(s.getChildText('body') ?? '')),
       false,
       'no blocked message reached the agent',
+    );
+    const first = (await t.bridge.store.messageByRemoteId('xmpp', 'xmpp:carol@localhost/c-1'))!;
+    assert.deepEqual(
+      (await t.bridge.store.history(first.conversationId, { limit: 10 })).messages.map((m) => m.text),
+      ['Hello, I need help', 'Sorry about that'],
     );
   });
 

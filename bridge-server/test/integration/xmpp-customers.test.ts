@@ -341,9 +341,13 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await frank.next((s) => isChatFrom(puppetOf('hank'))(s) && s.getChildText('body') === 'My card is 4111 0000');
         await hank.send(retraction(team, 'h-card-r', 'h-card'));
         await until(async () => (await ask(`/history ${ref} 3`)).endsWith('(deleted)'), 5000, 'the card taken back');
+        // A note written after the retraction shows after the message it took back.
+        assert.match(await ask(`/note ${ref} asked for the card again`), /^Noted on /);
         assert.match(
           await ask(`/history ${ref} 3`),
-          new RegExp(`^Last 2 of #${ref}:\\n.*: Where is my parcel\\?\\n\\[\\d\\d:\\d\\d\\] ${HANK}: \\(deleted\\)$`),
+          new RegExp(
+            `^Last 2 of #${ref}:\\n.*: Where is my parcel\\?\\n\\[\\d\\d:\\d\\d\\] ${HANK}: \\(deleted\\)\\n\\[\\d\\d:\\d\\d\\] \\[note\\] .*: asked for the card again$`,
+          ),
         );
         assert.equal(await ask(`/canned thanks ${ref}`), `Sent "thanks" to #${ref}.`);
         await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Thank you for writing to us!');
@@ -356,7 +360,9 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It left our store today');
         assert.match(
           await ask(`/history ${ref} 5`),
-          new RegExp(`: Where is my parcel\\?\\n.*: \\(deleted\\)\\n.*: Thank you for writing to us!\\n\\[\\d\\d:\\d\\d\\] alice: It left our store today$`),
+          new RegExp(
+            `: Where is my parcel\\?\\n.*: \\(deleted\\)\\n.*\\[note\\] .*: asked for the card again\\n.*: Thank you for writing to us!\\n\\[\\d\\d:\\d\\d\\] alice: It left our store today$`,
+          ),
         );
         assert.equal(await ask(`/close ${ref}`), `#${ref} is closed.`);
         // Closed: the customer's next message opens a new conversation.

@@ -25,7 +25,7 @@ import {
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, chatWithOriginId, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
+import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
 
 /** A visitor's message (it carries its origin-id), not a notice from the bridge such as the context line. */
 const isChat = (stanza: ReturnType<typeof xml>) =>
@@ -338,13 +338,19 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.send(retraction(second.jid, 'away-2', 'away-1'));
     await until(() => atFirst.length === 2, 5000, 'the retraction');
     assert.deepEqual([atFirst[1]!.text, atFirst[1]!.corrects], ['', atFirst[0]!.id]);
-    // Once is enough: the same retraction again stores nothing.
+    // Once is enough: the same retraction again stores nothing, and draws no error.
     await alice.send(retraction(first.jid, 'away-2b', 'away-1'));
-    await alice.send(xml('message', { type: 'chat', to: first.jid, id: 'away-2c' }, xml('body', {}, 'Bye')));
+    await alice.send(askingReceipt(first.jid, 'Bye', 'away-2c'));
     await until(() => atFirst.some((m) => m.text === 'Bye'), 5000, 'the next message');
     assert.deepEqual(
       atFirst.map((m) => m.text),
       ['The door code is 7731', '', 'Bye'],
+    );
+    // The receipt comes after any answer to the retraction before it.
+    await alice.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'away-2c');
+    assert.equal(
+      alice.stanzas.some((s) => s.attrs.type === 'error' && s.attrs.id === 'away-2b'),
+      false,
     );
     await alice.send(xml('message', { type: 'chat', to: second.jid, id: 'away-3' }, xml('body', {}, 'Hello')));
     await until(() => atSecond.length === 1, 5000, "the second visitor's message");

@@ -239,10 +239,11 @@ export class AgentCommands {
     const conversation = await this.resolve(teams, args[0], '/history ID [N]');
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
-    // A retraction says nothing of its own: the message it took back shows as deleted.
-    const messages = (await this.deps.store.history(conversation.id, { limit: Math.min(count, HISTORY_MAX) })).messages.filter(
-      (message) => !isRetraction(message),
-    );
+    // A retraction says nothing of its own (the message it took back shows as deleted): read twice
+    // as many, so that as many as asked are shown.
+    const wanted = Math.min(count, HISTORY_MAX);
+    const { messages: read } = await this.deps.store.history(conversation.id, { limit: 2 * wanted });
+    const messages = read.filter((message) => !isRetraction(message)).slice(-wanted);
     // The desk's notes written after the first message shown, each after the message it followed.
     const since = messages[0]?.seq ?? 0;
     const notes = (await this.deps.store.notes(conversation.id, MAX_NOTES)).filter((note) => note.afterSeq >= since);
@@ -259,7 +260,8 @@ export class AgentCommands {
     return [
       `Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`,
       ...noteLines((seq) => messages.length === 0 || seq < since),
-      ...messages.flatMap((m) => [line(m.sentAt, m.from, shownText(m)), ...noteLines((seq) => seq === m.seq)]),
+      // Each note after the last message shown at or before the one it followed.
+      ...messages.flatMap((m, i) => [line(m.sentAt, m.from, shownText(m)), ...noteLines((seq) => seq >= m.seq && seq < (messages[i + 1]?.seq ?? Infinity))]),
     ].join('\n');
   }
 

@@ -108,6 +108,8 @@ export class ClientCustomers {
       }),
     );
     if (!stored) {
+      // A retraction the bridge did not store (of a message taken back already): nothing to say.
+      if (amendment?.retracts) return;
       this.parts.send(
         xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, refusal('not-allowed', 'This team takes no messages from this network')),
       );

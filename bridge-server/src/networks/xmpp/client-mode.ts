@@ -169,7 +169,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       (result) => ('refusal' in result ? null : result.stored),
     );
     if ('refusal' in outcome) {
-      reply(from, outcome.refusal);
+      // A retraction the bridge did not store (of a message taken back already): nothing to say.
+      if (!amendment?.retracts) reply(from, outcome.refusal);
       return;
     }
     if (originId) rememberStanzaId(outcome.stored.id, originId);

@@ -125,7 +125,8 @@ export class ComponentInbound {
       }),
     );
     if (!stored) {
-      this.reply(stanza, this.refusalFor(party));
+      // A retraction the bridge did not store (of a message taken back already): nothing to say.
+      if (!amendment?.retracts) this.reply(stanza, this.refusalFor(party));
       return;
     }
     // Remembered for markers and receipts, 10,000 of them: none of an id a server let grow long.
