@@ -7,7 +7,7 @@
  * message. Every outcome is reported as a status. A network may have a recipient's messages wait
  * after the first of a burst and go as one (`burstMs`: email).
  */
-import { type ErrorBody, type Message, type MessageStatus, isRetraction } from '@switchboard/protocol';
+import { type ErrorBody, type Message, type MessageStatus, isRetraction, saysNothing } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
@@ -494,7 +494,7 @@ export class OutboxWorker {
    */
   private goesNowhere(network: Network, message: Message): boolean {
     if (this.takenBackIds.has(message.id)) return true;
-    return message.text === '' && !message.attachments?.length && !(isRetraction(message) && network.retracts);
+    return saysNothing(message) && !(isRetraction(message) && network.retracts);
   }
 
   private claimed(network: string): void {

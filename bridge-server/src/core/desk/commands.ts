@@ -23,11 +23,11 @@ import type { OutreachRequest, OutreachResult } from '../outreach/outreach.js';
 
 const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
+const LIST_MAX = 30;
 
 /** A message's line in /history: its text, else its files' names, else "(deleted)" (one a retraction emptied). */
 const shownText = (message: Message): string =>
   message.text || (message.attachments?.length ? message.attachments.map((file) => `(file: ${oneLine(file.name)})`).join(' ') : '(deleted)');
-const LIST_MAX = 30;
 
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',

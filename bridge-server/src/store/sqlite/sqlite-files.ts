@@ -25,7 +25,7 @@ function prepare(db: Database.Database) {
       'SELECT EXISTS (SELECT 1 FROM files WHERE blob = ?) OR EXISTS (SELECT 1 FROM files WHERE thumbnail_blob = ?) AS n',
     ),
     ofConversation: db.prepare<[string], FileRow>('SELECT * FROM files WHERE conversation_id = ?'),
-    ofMessage: db.prepare<[string, string], FileRow>('DELETE FROM files WHERE conversation_id = ? AND message_id = ? RETURNING *'),
+    deleteOfMessage: db.prepare<[string, string], FileRow>('DELETE FROM files WHERE conversation_id = ? AND message_id = ? RETURNING *'),
     deleteOfConversation: db.prepare<[string]>('DELETE FROM files WHERE conversation_id = ?'),
     uploadedBy: db.prepare<[string, string], FileRow>('SELECT * FROM files WHERE site_key = ? AND uploaded_by = ?'),
     deleteUploadedBy: db.prepare<[string, string]>('DELETE FROM files WHERE site_key = ? AND uploaded_by = ?'),
@@ -99,7 +99,7 @@ export class SqliteFiles {
 
   /** Deletes a message's files; their blob keys join `blobs`. */
   deleteOfMessage(conversationId: string, messageId: string, blobs: Set<string>): void {
-    for (const row of this.statements.ofMessage.all(conversationId, messageId)) for (const blob of blobsOf(row)) blobs.add(blob);
+    for (const row of this.statements.deleteOfMessage.all(conversationId, messageId)) for (const blob of blobsOf(row)) blobs.add(blob);
   }
 
   /** Deletes every file a party uploaded on a site; their blob keys join `blobs`. */
