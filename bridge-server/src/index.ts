@@ -1,8 +1,9 @@
 export { type Bridge, type BridgeOptions, createBridge } from './server.js';
 export { type Config, ConfigError, configSchema, loadConfig, parseConfig } from './config.js';
+// The stores are entry points of their own (`@switchboard/bridge-server/sqlite-store` and
+// `/postgres-store`): importing the bridge loads neither driver, and the configured one only when
+// the bridge opens it (store/configured-store.ts).
 export type { Store, ConversationRecord, PartyRecord } from './store/store.js';
-export { SqliteStore } from './store/sqlite/sqlite-store.js';
-export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export {
   type InboundSink,
   type Network,

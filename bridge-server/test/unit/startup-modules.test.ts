@@ -1,6 +1,7 @@
 // A bridge loads the libraries of what its configuration has, not of everything it could run: a
 // single node on SQLite never loads the Redis client, the cluster adapter or the Postgres driver
 // (each adds megabytes of resident memory), and a bridge without email or SIP never loads theirs.
+// Importing the package loads no store driver: the stores have entry points of their own.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
-const SERVER = new URL('../../src/server.ts', import.meta.url).href;
-const CONFIG = new URL('../../src/config.ts', import.meta.url).href;
+/** The package's root, as an embedding application (and `npm start`'s demo) imports it. */
+const PACKAGE_ROOT = new URL('../../src/index.ts', import.meta.url).href;
 
 /**
  * Starts a bridge on `config` in a process of its own and answers the packages it loaded: the
@@ -28,8 +29,7 @@ async function packagesLoaded(config: Record<string, unknown>): Promise<Set<stri
       'let port; export function initialize(data) { port = data.port; }' +
       'export async function resolve(specifier, context, next) { const answer = await next(specifier, context); port.postMessage(answer.url); return answer; }'
     ), { data: { port: port2 }, transferList: [port2] });
-    const { createBridge } = await import(${JSON.stringify(SERVER)});
-    const { parseConfig } = await import(${JSON.stringify(CONFIG)});
+    const { createBridge, parseConfig } = await import(${JSON.stringify(PACKAGE_ROOT)});
     const { default: pino } = await import('pino');
     const bridge = await createBridge(parseConfig(${JSON.stringify(config)}, 'test', '.'), { logger: pino({ level: 'silent' }) });
     await bridge.start();
@@ -78,5 +78,17 @@ describe('what a bridge loads at start', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the package's entry points", () => {
+  it('the stores are imported from entry points of their own, for an application that builds its store', async () => {
+    const { SqliteStore } = await import('@switchboard/bridge-server/sqlite-store');
+    const { PostgresStore } = await import('@switchboard/bridge-server/postgres-store');
+    assert.equal(typeof SqliteStore, 'function');
+    assert.equal(typeof PostgresStore, 'function');
+    const root: Record<string, unknown> = await import('@switchboard/bridge-server');
+    assert.equal(typeof root.createBridge, 'function');
+    assert.ok(!('SqliteStore' in root) && !('PostgresStore' in root), 'the root loads no store driver');
   });
 });
