@@ -53,3 +53,10 @@ export const queueTakenSchema = z.strictObject({
 
 /** Conversations were deleted on a node without a change told (an erasure, a retention sweep): every node reads its queues again. */
 export const QUEUES_REREAD = 'desk:queues-reread';
+
+/**
+ * A retraction stored on a node emptied these messages (`AppendResult.takenBack`): a node sending
+ * for their network may hold a copy it read before (in a lane, in a burst) and sends nothing of it.
+ */
+export const TAKEN_BACK = 'outbox:taken-back';
+export const takenBackSchema = z.array(z.string().min(1));

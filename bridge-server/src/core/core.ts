@@ -30,7 +30,8 @@ import { identityOf } from './customer-identity.js';
 import { CustomerInbound } from './customer-inbound.js';
 import { QueueNotice } from './desk/queue-notice.js';
 import { QueuePositions } from './desk/queue-positions.js';
-import type { StateBus } from '../cluster/state-bus.js';
+import { LOCAL_STATE_BUS, type StateBus } from '../cluster/state-bus.js';
+import { TAKEN_BACK, takenBackSchema } from '../cluster/state-messages.js';
 import type { RateLimits } from '../cluster/rate-limits.js';
 import { CustomerTurns } from './customer-turns.js';
 import { FanOut } from './fan-out.js';
@@ -177,7 +178,17 @@ export class Core {
       // Made below, with the conversations; asked only once messages come in.
       openConversationOf: (customer, team) => firstContacts.openConversationOf(customer, team),
     });
-    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail, takenBack: (ids) => this.outbox.takenBack(ids) });
+    // What a retraction stored here empties, another node may hold a copy of to send: every node is told.
+    const stateBus = deps.bus ?? LOCAL_STATE_BUS;
+    stateBus.on(TAKEN_BACK, (payload) => {
+      const ids = takenBackSchema.safeParse(payload);
+      if (ids.success) this.outbox.takenBack(ids.data);
+    });
+    const takenBack = (ids: readonly string[]) => {
+      this.outbox.takenBack(ids);
+      stateBus.publish(TAKEN_BACK, ids);
+    };
+    const pipeline = new MessagePipeline({ ...deps, fanOut, usage: this.usage, visitorMail, takenBack });
     this.presence = new PresenceService(deps.hub, deps.teams, undefined, bus);
     const refOf = (id: string) => deps.refs.refOf(id);
     const positions = (this.positions = new QueuePositions(deps.store, deps.hub, {

@@ -7,13 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { Conversation } from '@switchboard/protocol';
+import type { Address, Conversation } from '@switchboard/protocol';
 import { parseConfig } from '../../src/config.js';
 import { withSite } from '../../src/networks/web/site-scope.js';
 import { type Bridge, createBridge } from '../../src/server.js';
 import type { StateBus } from '../../src/cluster/state-bus.js';
 import { SITE, type V1Socket, agentAuth, baseConfig, call, connectTo, until } from '../helpers.js';
 import { loopBus } from '../loop-state-bus.js';
+import { loopDefinition } from '../loop-network.js';
+import type { NetworkDefinition } from '../../src/networks/registry.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 
 let server: PostgresServer;
@@ -33,15 +35,20 @@ describe('desk state shared by two nodes', () => {
     }
   });
 
-  /** A node on the database, with the team and its bus end. */
-  const nodeOn = async (url: string, team: Record<string, unknown>, bus: StateBus): Promise<{ bridge: Bridge; url: string }> => {
+  /** A node on the database, with the team and its bus end (and, with `loop`, the test network too). */
+  const nodeOn = async (url: string, team: Record<string, unknown>, bus: StateBus, loop?: NetworkDefinition): Promise<{ bridge: Bridge; url: string }> => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-shared-'));
+    const networks = loop ? { networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }] } : {};
     const config = parseConfig(
-      baseConfig(dir, { store: { type: 'postgres', url, poolSize: 4 }, teams: [{ id: 'support', sites: [SITE], ...team }] }),
+      baseConfig(dir, { store: { type: 'postgres', url, poolSize: 4 }, teams: [{ id: 'support', sites: [SITE], ...team }], ...networks }),
       'test',
       dir,
     );
-    const bridge = await createBridge(config, { logger: pino({ level: 'silent' }), shared: { bus, nodeId: `node-${running.length}` } });
+    const bridge = await createBridge(config, {
+      logger: pino({ level: 'silent' }),
+      shared: { bus, nodeId: `node-${running.length}` },
+      ...(loop ? { networkDefinitions: { loop } } : {}),
+    });
     running.push({ bridge, dir });
     return { bridge, url: await bridge.start() };
   };
@@ -104,6 +111,38 @@ describe('desk state shared by two nodes', () => {
       moved?.participants.filter((p) => p.startsWith('web:a_')),
       [A2],
       'moved once: a1 gave way to a2, nobody else',
+    );
+  });
+
+  it('tells every node of the messages a retraction emptied, so that none sends a copy it holds', async () => {
+    const url = await server.createDatabase('socket');
+    const bus = loopBus();
+    const team = { members: ['web:a_a1'] };
+    const atA = loopDefinition();
+    await nodeOn(url, team, bus.node(), atA.definition); // node a: the customer's messages come in here
+    const b = await nodeOn(url, team, bus.node(), loopDefinition().definition);
+    // What node b's outbox is told (its worker then sends nothing of those messages, from any copy).
+    const { outbox } = b.bridge.core;
+    const told: string[][] = [];
+    const takenBack = outbox.takenBack.bind(outbox);
+    outbox.takenBack = (ids) => {
+      told.push([...ids]);
+      takenBack(ids);
+    };
+    const customer = 'loop:dee@ok.example' as Address;
+    const write = (text: string, corrects?: string) =>
+      atA.network().sink.message({ network: 'loop', from: customer, to: 'team:support', team: { id: 'support' }, text, ...(corrects ? { corrects } : {}) });
+    const original = await write('my card number is 4242 4242 4242 4242');
+    assert.ok(original, 'the original stored');
+    const correction = await write('my card number is 4242 4242 4242 4243', original.id);
+    assert.equal(correction?.corrects, original.id, 'the correction stored');
+    const retraction = await write('', original.id);
+    assert.equal(retraction?.corrects, original.id, 'the retraction stored on node a');
+    await until(() => told.length > 0, 5000, 'node b told');
+    assert.deepEqual(
+      told.map((ids) => [...ids].sort()),
+      [[original.id, correction.id].sort()],
+      'node b is told of the original and its correction, once',
     );
   });
 });
