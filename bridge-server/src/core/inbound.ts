@@ -80,7 +80,13 @@ export class Inbound {
     // A sender's address comes from the network (a SIP From URI unescapes %0D%0A): one with a space or
     // a control character would be stored and shown to agents as it is, one line made several.
     if (!isAddress(input.from)) throw badRequest(`from: ${JSON.stringify(input.from)} is not an address this bridge takes messages from`);
-    if (input.corrects !== undefined && input.text === '' && !input.files?.length) return this.retraction({ ...input, corrects: input.corrects });
+    // Nothing in it (a body of blanks or line breaks, no file): refused, as a client's `message:send`
+    // is (docs/protocol.md), rather than stored and shown as a message taken back. A correction to
+    // nothing takes the message back.
+    if (input.text.trim() === '' && !input.files?.length) {
+      if (input.corrects === undefined) throw badRequest('text: must not be empty or blank');
+      return this.retraction({ ...input, text: '', corrects: input.corrects });
+    }
     const { interop: gateway } = this.deps;
     if (input.team) {
       // A visitor writing from the address they continue their conversation at: theirs, in it.

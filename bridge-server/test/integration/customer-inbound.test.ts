@@ -3,7 +3,7 @@
 // outreach interleave, and a sender whose address is no address is refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Address } from '@switchboard/protocol';
+import { type Address, saysNothing } from '@switchboard/protocol';
 import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
 import { type LoopNetwork, loopDefinition } from '../loop-network.js';
 
@@ -75,6 +75,30 @@ describe("customers writing to a team's address through the inbound sink", () =>
         JSON.stringify(from),
       );
     }
+  });
+
+  it('refuses a message of blanks or line breaks, opening nothing, and takes a message back by a correction to nothing', async () => {
+    const customer: Address = 'loop:fay@ok.example';
+    for (const text of ['', '   ', '\r\n', ' \n\t\n ']) {
+      await assert.rejects(
+        loop.sink.message({ network: 'loop', from: customer, to: 'team:support', team: { id: 'support' }, text }),
+        (error: { code?: string; message?: string }) => error.code === 'bad_request' && error.message === 'text: must not be empty or blank',
+        JSON.stringify(text),
+      );
+    }
+    assert.equal(await t.bridge.store.findOpenConversation({ siteKey: SITE, openedBy: customer }), null, 'no conversation opened for nothing');
+    const conversationId = await write(customer, 'my card is 4242 4242 4242 4242');
+    const [original] = (await t.bridge.store.history(conversationId, { limit: 10 })).messages;
+    const takenBack = await loop.sink.message({
+      network: 'loop',
+      from: customer,
+      to: 'team:support',
+      team: { id: 'support' },
+      text: ' \n ',
+      corrects: original!.id,
+    });
+    assert.ok(takenBack && saysNothing(takenBack) && takenBack.corrects === original!.id, `a retraction: ${JSON.stringify(takenBack)}`);
+    assert.equal((await t.bridge.store.getMessage(original!.id))?.text, '', 'the original taken back');
   });
 });
 

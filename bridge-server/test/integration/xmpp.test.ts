@@ -413,6 +413,23 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it('refuses a body of blanks and line breaks with bad-request, relaying nothing (a message says something, as in the widget)', async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'blank-1' }, xml('body', {}, ' \n\n \n'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+    const error = await alice.next((s) => s.attrs.type === 'error' && s.attrs.id === 'blank-1');
+    assert.equal(error.attrs.from, v.jid);
+    assert.ok(error.getChild('error')?.getChild('bad-request', 'urn:ietf:params:xml:ns:xmpp-stanzas'), error.toString());
+    assert.equal(error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'), 'text: must not be empty or blank');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'and now with words')));
+    await until(() => received.some((m) => m.text === 'and now with words'), 5000, 'the message with words');
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['and now with words'],
+      'nothing of the blank one',
+    );
+  });
+
   it('carries any text intact through XML (property test: markup, ]]>, quotes, controls, emoji)', async () => {
     const v = await visitor();
     const alphabet = fc.constantFrom(
