@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import type { Address } from '@switchboard/protocol';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewMessage } from '../../src/store/store.js';
@@ -300,6 +301,52 @@ describe('SQLite store', () => {
     const last = others.at(0)!;
     await store.appendMessage({ conversationId: last.id, from: 'web:v_0', text: 'still here', clientId: 'k1', status: 'sent', outbox: [] });
     assert.equal((await store.getConversation(last.id))?.lastSeq, 1);
+  });
+
+  it('appends at the seq after the one it last wrote, a resend told by its clientId, and goes the long way when the seq was taken behind its back', async () => {
+    const conversation = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_ann', participants: ['web:v_ann', 'web:a_bob'], team: 'support' });
+    const append = (text: string, clientId?: string, from: Address = 'web:v_ann') =>
+      store.appendMessage({ conversationId: conversation.id, from, text, ...(clientId ? { clientId } : {}), status: 'sent', outbox: [] });
+    const first = await append('one', 'k1');
+    assert.equal(first.kind, 'stored');
+    // The conversation as this store last wrote it is known: the next seq without reading it back.
+    const statements = (store as unknown as { statements: Record<string, { get: unknown }> }).statements;
+    const nextSeq = statements.nextSeq!;
+    let read = 0;
+    const get = nextSeq.get as (...args: unknown[]) => unknown;
+    nextSeq.get = (...args: unknown[]) => (read++, get.apply(nextSeq, args));
+    const [second, resent, third] = await Promise.all([append('two', 'k2'), append('one again', 'k1'), append('three', undefined, 'web:a_bob')]);
+    assert.deepEqual([second.kind, second.message.seq], ['stored', 2]);
+    assert.deepEqual([resent.kind, resent.message.id, resent.message.text], ['duplicate', first.message.id, 'one'], 'a resend returns the message stored');
+    assert.deepEqual([third.kind, third.message.seq], ['stored', 3]);
+    assert.equal(read, 0, 'no seq read back from the database');
+    // Another connection (never the case in use: the store is its file's only writer) takes seq 4.
+    const other = new Database(path);
+    other
+      .prepare(
+        "INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES ('m_other', ?, 4, 'web:a_bob', 'behind its back', ?, 'sent')",
+      )
+      .run(conversation.id, new Date().toISOString());
+    other.prepare('UPDATE conversations SET last_seq = 4 WHERE id = ?').run(conversation.id);
+    other.close();
+    const fourth = await append('four', 'k4');
+    assert.deepEqual([fourth.kind, fourth.message.seq], ['stored', 5], 'the seq after the one taken');
+    assert.equal(read, 1, 'read back once, when the seq it knew was taken');
+    const fifth = await append('five', 'k5');
+    assert.deepEqual([fifth.kind, fifth.message.seq], ['stored', 6]);
+    const { messages } = await store.history(conversation.id, { limit: 10 });
+    assert.deepEqual(
+      messages.map((m) => [m.seq, m.text]),
+      [
+        [1, 'one'],
+        [2, 'two'],
+        [3, 'three'],
+        [4, 'behind its back'],
+        [5, 'four'],
+        [6, 'five'],
+      ],
+    );
+    assert.equal((await store.getConversation(conversation.id))?.lastSeq, 6);
   });
 
   it('commits an erasure without blocking on a reader that holds the WAL, and folds it back once the reader is done', async () => {

@@ -541,9 +541,19 @@ export class SqliteStore implements Store {
       nextSeq: db.prepare<[string, string, string, string, string], { last_seq: number }>(`UPDATE conversations
         SET last_seq = last_seq + 1, updated_at = ?, awaiting_answer_since = ${awaitingAfterMessage('?', '?')}
         WHERE id = ? RETURNING last_seq`),
-      insertMessage: db.prepare<
-        [string, string, number, string, string | null, string, string, MessageStatus, string | null, string | null, string | null, string | null]
-      >(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
+      // The same, the seq known beforehand (the conversation as last written): one row moved, no
+      // RETURNING (which costs the UPDATE a table of its own); none when the seq was not the next.
+      // Values: seq, sentAt, then sender, sentAt, sender, then the id and the seq before.
+      takeSeq: db.prepare<[number, string, string, string, string, string, number]>(`UPDATE conversations
+        SET last_seq = ?, updated_at = ?, awaiting_answer_since = ${awaitingAfterMessage('?', '?')}
+        WHERE id = ? AND last_seq = ?`),
+      insertMessage:
+        db.prepare<MessageColumns>(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // The same, inserting nothing when the sender's clientId (or the seq) is taken: in the common
+      // case, a resend is told apart with no lookup of its own.
+      insertNewMessage:
+        db.prepare<MessageColumns>(`INSERT OR IGNORE INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       correctable: db.prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ?'),
       // A retraction's original and the corrections before it (each names the original).
@@ -995,46 +1005,18 @@ export class SqliteStore implements Store {
   }
 
   private readonly appendTransaction = (input: NewMessage, outbox: readonly OutboxTarget[], status: MessageStatus): AppendResult => {
-    if (input.clientId !== undefined) {
-      const existing = this.statements.byClientId.get(input.from, input.clientId);
-      if (existing) return { kind: 'duplicate', message: toMessage(existing) };
-    }
     if (input.remote !== undefined) {
       const existing = this.statements.byRemoteId.get(input.remote.network, input.remote.id);
       if (existing) return { kind: 'duplicate', message: toMessage(existing) };
     }
     const sentAt = new Date().toISOString();
-    const next = this.statements.nextSeq.get(sentAt, input.from, sentAt, input.from, input.conversationId);
-    if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
-
-    const message: Message = {
-      id: newId('m'),
-      conversationId: input.conversationId,
-      seq: next.last_seq,
-      from: input.from,
-      text: input.text,
-      sentAt,
-      status,
-    };
+    const message: NewRow = { id: newId('m'), conversationId: input.conversationId, seq: 0, from: input.from, text: input.text, sentAt, status };
     if (input.clientId !== undefined) message.clientId = input.clientId;
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
-    if (input.attachments !== undefined && input.attachments.length > 0)
-      message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
     if (input.corrects !== undefined && this.statements.correctable.get(input.corrects, input.conversationId, input.from)) message.corrects = input.corrects;
-    this.statements.insertMessage.run(
-      message.id,
-      message.conversationId,
-      message.seq,
-      message.from,
-      input.clientId ?? null,
-      message.text,
-      sentAt,
-      status,
-      input.sentFrom ?? null,
-      attachmentsColumn(message.attachments),
-      viaColumn(input.via),
-      message.corrects ?? null,
-    );
+    const atNextSeq = this.insertedAtNextSeq(input, message);
+    const earlier = atNextSeq === null ? this.inserted(input, message) : atNextSeq;
+    if (earlier) return { kind: 'duplicate', message: earlier };
     if (input.remote !== undefined) this.statements.insertRemoteId.run(input.remote.network, input.remote.id, message.id);
     const takenBack = isRetraction(message) ? this.takeBack(message) : undefined;
     const queued: QueuedOutboxItem[] = [];
@@ -1067,6 +1049,48 @@ export class SqliteStore implements Store {
     this.openPairs.appended(input.conversationId, this.participantsNow(input.conversationId));
     return { kind: 'stored', message, queued, ...(takenBack ? { takenBack } : {}) };
   };
+
+  /**
+   * Inside an append: stores the message at the seq after its conversation's last, when this
+   * process knows that seq (the conversation as it last wrote it: the SQLite store is its file's
+   * only writer) and the message brings no files (claimed only once it is known to be no resend).
+   * Answers the sender's earlier message with this clientId when it is a resend; `undefined` when
+   * it stored it; `null` when the message goes the general way (`inserted`): no seq known, or the
+   * one known turned out taken (that conversation is then read from the database again).
+   */
+  private insertedAtNextSeq(input: NewMessage, message: NewRow): Message | undefined | null {
+    const cached = this.conversations.get(input.conversationId);
+    if (!cached || (input.attachments !== undefined && input.attachments.length > 0)) return null;
+    message.seq = cached.lastSeq + 1;
+    if (this.statements.insertNewMessage.run(...messageColumns(message, input)).changes === 0) {
+      const earlier = input.clientId !== undefined ? this.statements.byClientId.get(input.from, input.clientId) : undefined;
+      if (earlier) return toMessage(earlier);
+      this.conversations.delete(input.conversationId);
+      return null;
+    }
+    // The message is in at that seq, so no other has it; a conversation that ended elsewhere (or is
+    // gone) undoes the write, as the general way's would.
+    const { sentAt, from } = message;
+    if (this.statements.takeSeq.run(message.seq, sentAt, from, sentAt, from, input.conversationId, message.seq - 1).changes === 0)
+      throw new Error(`conversation ${input.conversationId} does not exist or does not end at seq ${message.seq - 1}`);
+    return undefined;
+  }
+
+  /** Inside an append: stores the message at the seq its conversation moves on to; answers the sender's earlier message with this clientId instead, if any. */
+  private inserted(input: NewMessage, message: NewRow): Message | undefined {
+    if (input.clientId !== undefined) {
+      const earlier = this.statements.byClientId.get(input.from, input.clientId);
+      if (earlier) return toMessage(earlier);
+    }
+    const { sentAt, from } = message;
+    const next = this.statements.nextSeq.get(sentAt, from, sentAt, from, input.conversationId);
+    if (!next) throw new Error(`conversation ${input.conversationId} does not exist`);
+    message.seq = next.last_seq;
+    if (input.attachments !== undefined && input.attachments.length > 0)
+      message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
+    this.statements.insertMessage.run(...messageColumns(message, input));
+    return undefined;
+  }
 
   /**
    * Inside the append of a retraction: empties the message it takes back and the corrections
@@ -1654,4 +1678,40 @@ export class SqliteStore implements Store {
   reportConversations(siteKey: string, from: string, to: string): Promise<ReportConversation[]> {
     return this.console.reportConversations(siteKey, from, to);
   }
+}
+
+/** A message being appended: its status is always set. */
+type NewRow = Message & { status: MessageStatus };
+
+/** A message's columns, in the order `insertMessage` and `insertNewMessage` take them. */
+type MessageColumns = [
+  string,
+  string,
+  number,
+  string,
+  string | null,
+  string,
+  string,
+  MessageStatus,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
+
+function messageColumns(message: NewRow, input: Pick<NewMessage, 'clientId' | 'sentFrom' | 'via'>): MessageColumns {
+  return [
+    message.id,
+    message.conversationId,
+    message.seq,
+    message.from,
+    input.clientId ?? null,
+    message.text,
+    message.sentAt,
+    message.status,
+    input.sentFrom ?? null,
+    attachmentsColumn(message.attachments),
+    viaColumn(input.via),
+    message.corrects ?? null,
+  ];
 }
