@@ -11,10 +11,11 @@ import type { Metrics } from '../metrics.js';
 import type { Store, UsageRow } from '../store/store.js';
 
 const FLUSH_MS = 5_000;
-const encoder = new TextEncoder();
 
 export class UsageMeter {
   private pending = new Map<string, UsageRow>();
+  /** Each boundary's counters in /metrics, their labels looked up once rather than at every message. */
+  private readonly counters = new Map<string, { messages: { inc(value?: number): void }; bytes: { inc(value?: number): void } }>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -41,12 +42,19 @@ export class UsageMeter {
     }
     // Most messages cross no boundary (web to web): nothing to measure, nothing to allocate.
     if (!targets) return;
-    const bytes = encoder.encode(message.text).length;
+    const bytes = Buffer.byteLength(message.text, 'utf8');
     const day = this.now().toISOString().slice(0, 10);
     for (const to of targets) {
-      this.metrics.interconnectMessages.inc({ from, to, site: siteKey });
-      this.metrics.interconnectBytes.inc({ from, to, site: siteKey }, bytes);
-      const key = `${day}\u0000${siteKey}\u0000${from}\u0000${to}`;
+      const boundary = `${siteKey}\u0000${from}\u0000${to}`;
+      let counters = this.counters.get(boundary);
+      if (!counters) {
+        const labels = { from, to, site: siteKey };
+        counters = { messages: this.metrics.interconnectMessages.labels(labels), bytes: this.metrics.interconnectBytes.labels(labels) };
+        this.counters.set(boundary, counters);
+      }
+      counters.messages.inc();
+      counters.bytes.inc(bytes);
+      const key = `${day}\u0000${boundary}`;
       const row = this.pending.get(key) ?? { day, siteKey, from, to, messages: 0, bytes: 0 };
       row.messages += 1;
       row.bytes += bytes;
