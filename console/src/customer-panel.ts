@@ -6,12 +6,15 @@
  * contact into this one, named by one of its addresses (contact:merge), and undoes a merge listed
  * on the contact (contact:unmerge).
  */
-import type { Address, Contact, ContactMerge, PartyInfo, Presence, SwitchboardClient } from '@switchboard/sdk';
+import type { Address, Contact, ContactMerge, PartyInfo, Presence, Proof, SwitchboardClient } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { networkIcon, networkOf, withoutScheme } from './addresses.js';
 import { ConsoleElement } from './console-element.js';
 import { PendingAction } from './pending-action.js';
+
+/** How an address is proven its customer's, for "Verified": the site's identity, a code, a reply, the network's word. */
+const PROVEN: ReadonlySet<Proof> = new Set<Proof>(['identity', 'code', 'reply', 'network']);
 
 @customElement('sb-customer-panel')
 export class CustomerPanel extends ConsoleElement {
@@ -151,10 +154,16 @@ export class CustomerPanel extends ConsoleElement {
     if (!this.address) return nothing;
     const { party, contact } = this;
     const byNetwork = new Map<string, string[]>();
-    for (const { address } of contact?.addresses ?? [{ address: this.address }]) {
-      const network = networkOf(address);
-      byNetwork.set(network, [...(byNetwork.get(network) ?? []), address]);
+    for (const entry of contact?.addresses ?? [{ address: this.address }]) {
+      const network = networkOf(entry.address);
+      // Each with how it was proven the customer's: an address someone only wrote from is told apart.
+      const shown = 'proof' in entry ? `${withoutScheme(entry.address)} (${t.proof(entry.proof)})` : withoutScheme(entry.address);
+      byNetwork.set(network, [...(byNetwork.get(network) ?? []), shown]);
     }
+    // The website vouched for the party, or the address they write from is proven theirs (an XMPP
+    // server's word, a code, a reply): not the flag alone, which only the website sets.
+    const proof = contact?.addresses.find((entry) => entry.address === this.address)?.proof;
+    const verified = party?.verified === true || (proof !== undefined && PROVEN.has(proof));
     return html`<section aria-labelledby="customer-title">
       <h2 id="customer-title">${t.customer}</h2>
       <dl class="party">
@@ -163,7 +172,7 @@ export class CustomerPanel extends ConsoleElement {
         <dt>${t.email}</dt>
         <dd class="email">${party?.email ?? t.unknown}</dd>
         <dt class="visually-hidden">${t.verified}</dt>
-        <dd class="verified">${party?.verified ? t.verified : t.notVerified}</dd>
+        <dd class="verified">${verified ? t.verified : t.notVerified}</dd>
         <dt>${t.customerStatus}</dt>
         <dd class="presence" data-status=${this.presence?.status ?? 'unknown'}>
           ${this.presence ? `${t.presence(this.presence.status)}${this.presence.text ? ` (${this.presence.text})` : ''}` : t.unknown}
@@ -178,8 +187,7 @@ export class CustomerPanel extends ConsoleElement {
       <h3>${t.addresses}</h3>
       <ul class="addresses">
         ${[...byNetwork].map(
-          ([network, addresses]) =>
-            html`<li><span aria-hidden="true">${networkIcon(network)}</span> ${t.networkName(network)}: ${addresses.map(withoutScheme).join(', ')}</li>`,
+          ([network, addresses]) => html`<li><span aria-hidden="true">${networkIcon(network)}</span> ${t.networkName(network)}: ${addresses.join(', ')}</li>`,
         )}
       </ul>
       ${

@@ -102,6 +102,16 @@ export const ar: Catalogue = {
   notVerified: 'غير موثّق',
   customerStatus: 'الحالة',
   page: 'الصفحة',
+  proof: (proof) =>
+    ({
+      session: 'هذه المحادثة',
+      identity: 'مسجّل الدخول في الموقع',
+      code: 'مؤكَّد برمز',
+      reply: 'مؤكَّد بردّ',
+      network: 'موثّق من الشبكة',
+      wrote: 'غير موثّق',
+      merge: 'دمجه وكيل',
+    })[proof] ?? proof,
   addresses: 'العناوين',
   pastConversations: 'المحادثات السابقة',
   conversationState: (state) => ({ open: 'مفتوحة', closed: 'مغلقة' })[state] ?? state,

@@ -102,6 +102,16 @@ export const en = {
   notVerified: 'Not verified',
   customerStatus: 'Status',
   page: 'Page',
+  proof: (proof: string) =>
+    ({
+      session: 'this chat',
+      identity: 'signed in on the site',
+      code: 'confirmed by a code',
+      reply: 'confirmed by a reply',
+      network: 'vouched for by the network',
+      wrote: 'not verified',
+      merge: 'merged by an agent',
+    })[proof] ?? proof,
   addresses: 'Addresses',
   pastConversations: 'Past conversations',
   conversationState: (state: string) => ({ open: 'open', closed: 'closed' })[state] ?? state,

@@ -102,6 +102,16 @@ export const fr: Catalogue = {
   notVerified: 'Non vérifié',
   customerStatus: 'Présence',
   page: 'Page',
+  proof: (proof) =>
+    ({
+      session: 'cette discussion',
+      identity: 'connecté sur le site',
+      code: 'confirmé par un code',
+      reply: 'confirmé par une réponse',
+      network: 'garanti par le réseau',
+      wrote: 'non vérifié',
+      merge: 'fusionné par un agent',
+    })[proof] ?? proof,
   addresses: 'Adresses',
   pastConversations: 'Conversations passées',
   conversationState: (state) => ({ open: 'ouverte', closed: 'fermée' })[state] ?? state,

@@ -22,7 +22,16 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     expect($(element, 'sb-customer-panel .verified')!.textContent).to.equal('Verified');
     await until(() => $(element, 'sb-customer-panel .page a')?.getAttribute('href') === 'https://shop.example/cart', 'the page');
     expect($(element, 'sb-customer-panel .addresses')!.textContent).to.include('Web');
+    await until(() => $(element, 'sb-customer-panel .addresses')?.textContent.includes('(signed in on the site)'), 'the address proven by the identity');
     await expect(element).to.be.accessible();
+  });
+
+  it("says an anonymous visitor is not verified: the chat is the address's only proof", async () => {
+    const { conversationId } = await visitor('Just browsing');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Just browsing');
+    await until(() => $(element, 'sb-customer-panel .addresses')?.textContent.includes('(this chat)'), 'the address and its proof');
+    expect($(element, 'sb-customer-panel .verified')!.textContent).to.equal('Not verified');
   });
 
   it('shows whether the customer is there now, and follows it: away, back, gone once they left', async () => {

@@ -20,6 +20,12 @@ describe('the console: a customer on their own XMPP client', () => {
 
     item()!.click();
     await until(() => logText(element).includes('Hello from my XMPP client'), 'the conversation open');
+    // The XMPP server vouched for the address the customer writes from: verified, and said how.
+    await until(
+      () => $(element, 'sb-customer-panel .addresses')?.textContent.includes('gus@localhost (vouched for by the network)'),
+      'the address and its proof',
+    );
+    expect($(element, 'sb-customer-panel .verified')!.textContent).to.equal('Verified');
     const toggle = $<HTMLInputElement>(element, 'sb-composer .note-toggle')!;
     toggle.click();
     await reply(element, 'Gus asked about a refund before');
