@@ -1266,9 +1266,22 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         const twin = file(c.id, { blob: 'shared', sha256: 'shared' });
         for (const each of [photo, kept, twin]) await store.createFile(each);
         const toAl = [{ recipient: 'xmpp:al@x.org' as const, network: 'xmpp' }];
-        const original = await append(c.id, { text: 'my card is 4471 0000', attachments: [photo.id, twin.id], outbox: toAl });
-        const answer = await append(c.id, { from: 'xmpp:al@x.org', text: 'noted, card 4471' });
-        const corrected = await append(c.id, { text: 'my card is 4471 0001', corrects: original.message.id });
+        // Each message's `conversation.message` delivery, waiting for a receiver that is down.
+        const hooked = (name: string): Partial<NewMessage> => ({
+          webhooks: (message) => [
+            {
+              id: `w-${name}`,
+              hook: 'h1',
+              event: 'conversation.message',
+              siteKey: 'shop',
+              conversationId: c.id,
+              body: JSON.stringify({ data: { conversationId: c.id, message } }),
+            },
+          ],
+        });
+        const original = await append(c.id, { text: 'my card is 4471 0000', attachments: [photo.id, twin.id], outbox: toAl, ...hooked('original') });
+        const answer = await append(c.id, { from: 'xmpp:al@x.org', text: 'noted, card 4471', ...hooked('answer') });
+        const corrected = await append(c.id, { text: 'my card is 4471 0001', corrects: original.message.id, ...hooked('corrected') });
         const other = await append(c.id, { text: 'and my card 4471 expires soon', attachments: [kept.id] });
         assert.equal((await store.searchInbox('shop', '4471', 20)).length, 4);
         const retraction = await append(c.id, { text: '', corrects: original.message.id, outbox: toAl });
@@ -1283,7 +1296,13 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.deepEqual(retraction.kind === 'stored' ? retraction.takenBack : undefined, {
           messages: [original.message.id, corrected.message.id].sort(),
           blobs: [photo.blob],
+          webhooks: 2,
         });
+        // Nor are webhook receivers told of what was taken back (the retraction's own delivery tells them).
+        assert.deepEqual(
+          (await store.pendingWebhooks('h1', 10)).map((delivery) => delivery.id),
+          ['w-answer'],
+        );
         assert.equal(await store.getFile(photo.id), null);
         assert.equal(await store.getFile(twin.id), null);
         assert.notEqual(await store.getFile(kept.id), null);

@@ -124,6 +124,8 @@ export class MessagePipeline {
    */
   private async tookBack(takenBack: TakenBack): Promise<void> {
     this.deps.takenBack?.(takenBack.messages);
+    // Deliveries it took out of the webhooks' queue are no longer waiting.
+    if (takenBack.webhooks > 0) await this.deps.webhooks.recount().catch(() => undefined);
     if (takenBack.blobs.length > 0) await this.deps.files.release(takenBack.blobs).catch(() => undefined);
   }
 

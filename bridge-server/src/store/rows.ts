@@ -233,6 +233,11 @@ export function statusesBefore(next: MessageStatus): MessageStatus[] {
   return (Object.keys(STATUS_RANK) as MessageStatus[]).filter((current) => statusMovesForward(current, next));
 }
 
+/** What a `conversation.message` delivery's body holds of its message's id (the message as JSON: `"id":"m_…"`). */
+export function webhookNeedleOf(messageId: string): string {
+  return `"id":${JSON.stringify(messageId)}`;
+}
+
 /**
  * How a party appears in a stored webhook body: as a JSON string in the form the site's backend
  * knows (a web identity without its site), so an erasure finds exactly its deliveries.

@@ -212,6 +212,8 @@ export type AppendResult =
 export interface TakenBack {
   messages: readonly string[];
   blobs: readonly string[];
+  /** Their `conversation.message` webhook deliveries still waiting, deleted (the dispatcher counts its backlog again). */
+  webhooks: number;
 }
 
 export interface HistoryQuery {

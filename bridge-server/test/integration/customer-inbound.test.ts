@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Address, saysNothing } from '@switchboard/protocol';
-import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge } from '../helpers.js';
+import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, until } from '../helpers.js';
 import { type LoopNetwork, loopDefinition } from '../loop-network.js';
+import { holdingReceiver } from '../webhook-receiver.js';
 
 describe("customers writing to a team's address through the inbound sink", () => {
   let t: TestBridge;
@@ -174,5 +175,38 @@ describe("an API key's outreach: its clientId and the customer it names", () => 
     const refused = await post(API_KEY, { to: 'loop:zoe@ok.example', team: 'support', text: 'Hello' });
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body.error, { code: 'bad_request', message: "to: loop:zoe@ok.example is an agent's address: agents are no customers" });
+  });
+});
+
+describe("a retraction and the webhooks' queue", () => {
+  it("takes what it empties out of the deliveries still waiting: a receiver that was down never gets the message's text", async () => {
+    const receiver = await holdingReceiver();
+    const { definition, network } = loopDefinition();
+    const t = await startBridge(
+      { networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }], webhooks: [{ url: receiver.url, secret: 'retraction-webhook-secret-0001' }] },
+      { networkDefinitions: { loop: definition } },
+    );
+    try {
+      const customer: Address = 'loop:gil@ok.example';
+      const write = (text: string, corrects?: string) =>
+        network().sink.message({ network: 'loop', from: customer, to: 'team:support', team: { id: 'support' }, text, ...(corrects ? { corrects } : {}) });
+      const original = await write('my card is 4242 4242 4242 4242');
+      // The receiver holds the first delivery (the conversation opened): the others wait behind it.
+      await until(() => receiver.held.length === 1, 5000, 'the first delivery held');
+      const retraction = await write('', original!.id);
+      assert.ok(retraction && saysNothing(retraction), 'the retraction stored');
+      receiver.release();
+      await until(async () => /switchboard_webhooks_pending 0/.test(await (await fetch(`${t.url}/metrics`)).text()), 5000, 'the webhooks to drain');
+      const messages = receiver.taken.filter((d) => d.event === 'conversation.message').map((d) => d.data.message);
+      assert.deepEqual(
+        messages.map((m) => [m.id, m.text, m.corrects]),
+        [[retraction.id, '', original!.id]],
+        'the retraction told, the message it took back not',
+      );
+      assert.ok(!receiver.received.some((d) => d.body.includes('4242')), 'the text never went out');
+    } finally {
+      await t.stop();
+      await receiver.close();
+    }
   });
 });

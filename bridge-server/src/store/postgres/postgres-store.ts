@@ -75,6 +75,7 @@ import {
   toWebhookDelivery,
   viaColumn,
   viaOfRow,
+  webhookNeedleOf,
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
@@ -861,10 +862,16 @@ export class PostgresStore implements Store {
     // Not sent yet, not sent at all; the retraction goes to every recipient all the same (one may
     // be getting the message as this runs).
     await client.query('DELETE FROM outbox WHERE message_id = ANY($1::text[])', [messages]);
+    // Nor told to webhook receivers still waiting for it: the retraction's own delivery tells them.
+    const { rowCount: webhooks } = await client.query(
+      `DELETE FROM webhook_deliveries w WHERE w.conversation_id = $1 AND w.event = 'conversation.message'
+       AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)`,
+      [retraction.conversationId, messages.map(webhookNeedleOf)],
+    );
     const blobs = await this.files.deleteOfMessages(client, retraction.conversationId, messages);
     // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
     await client.query(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = $1`, [retraction.conversationId]);
-    return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [] };
+    return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [], webhooks: webhooks ?? 0 };
   }
 
   /**

@@ -64,6 +64,7 @@ import {
   toWebhookDelivery,
   viaColumn,
   viaOfRow,
+  webhookNeedleOf,
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
@@ -563,6 +564,10 @@ export class SqliteStore implements Store {
       emptyMessage: db.prepare<[string]>("UPDATE messages SET text = '', attachments = NULL WHERE id = ?"),
       unindexMessage: db.prepare<[string]>("DELETE FROM search_docs WHERE kind = 'message' AND ref = ?"),
       unqueueMessage: db.prepare<[string]>('DELETE FROM outbox WHERE message_id = ?'),
+      // A message's `conversation.message` deliveries: the conversation's, whose body names it (`webhookNeedleOf`).
+      unqueueMessageWebhooks: db.prepare<[string, string]>(
+        "DELETE FROM webhook_deliveries WHERE conversation_id = ? AND event = 'conversation.message' AND instr(body, ?) > 0",
+      ),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
@@ -1099,6 +1104,7 @@ export class SqliteStore implements Store {
   private takeBack(retraction: Message): TakenBack {
     const { statements } = this;
     const blobs = new Set<string>();
+    let webhooks = 0;
     const original = retraction.corrects!;
     const messages = statements.retracted.all(retraction.conversationId, retraction.from, original, original, retraction.id).map((row) => row.id);
     for (const id of messages) {
@@ -1107,11 +1113,13 @@ export class SqliteStore implements Store {
       // Not sent yet, not sent at all; the retraction goes to every recipient all the same (one may
       // be getting the message as this runs).
       statements.unqueueMessage.run(id);
+      // Nor told to webhook receivers still waiting for it: the retraction's own delivery tells them.
+      webhooks += statements.unqueueMessageWebhooks.run(retraction.conversationId, webhookNeedleOf(id)).changes;
       statements.emptyMessage.run(id);
     }
     // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
     statements.awaitingFromMessages.run(retraction.conversationId);
-    return { messages, blobs: blobs.size > 0 ? this.files.unused(blobs) : [] };
+    return { messages, blobs: blobs.size > 0 ? this.files.unused(blobs) : [], webhooks };
   }
 
   async appendMessage(input: NewMessage): Promise<AppendResult> {
