@@ -125,7 +125,7 @@ export class MessagePipeline {
   private async tookBack(takenBack: TakenBack): Promise<void> {
     this.deps.takenBack?.(takenBack.messages);
     // Deliveries it took out of the webhooks' queue are no longer waiting.
-    if (takenBack.webhooks > 0) await this.deps.webhooks.recount().catch(() => undefined);
+    if (takenBack.webhooks.length > 0) this.deps.webhooks.takenOut(takenBack.webhooks);
     if (takenBack.blobs.length > 0) await this.deps.files.release(takenBack.blobs).catch(() => undefined);
   }
 

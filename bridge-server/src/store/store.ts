@@ -212,8 +212,8 @@ export type AppendResult =
 export interface TakenBack {
   messages: readonly string[];
   blobs: readonly string[];
-  /** Their `conversation.message` webhook deliveries still waiting, deleted (the dispatcher counts its backlog again). */
-  webhooks: number;
+  /** Their `conversation.message` webhook deliveries that were still waiting, deleted (WebhookDispatcher.takenOut). */
+  webhooks: readonly { id: string; hook: string }[];
 }
 
 export interface HistoryQuery {
@@ -573,10 +573,10 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   webhookBacklog(hook?: string): Promise<number>;
   /** Whether a delivery still waits (an erasure or a retention sweep may have removed it). */
   hasWebhook(id: string): Promise<boolean>;
-  /** Forgets a delivery (made, refused, or out of attempts). */
-  completeWebhook(id: string): Promise<void>;
-  /** Records a failed attempt and when to try again. */
-  retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void>;
+  /** Forgets a delivery (made, refused, or out of attempts); whether it was still waiting (not taken out meanwhile). */
+  completeWebhook(id: string): Promise<boolean>;
+  /** Records a failed attempt and when to try again; whether the delivery still waits (not taken out meanwhile). */
+  retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<boolean>;
   /** Records what webhooks now say of a conversation; returns what they said before (null: nothing yet). */
   swapConversationMark(
     conversationId: string,

@@ -7,6 +7,7 @@ import { WEBHOOK_EVENTS, type WebhookConfig, type WebhookDelivery, type WebhookE
 import { WebhookDispatcher } from '../../src/core/webhooks/dispatcher.js';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { until } from '../helpers.js';
 
 const SECRET = 'receiver-shared-secret-0001';
 const FAST_BACKOFF = { initialMs: 5, maxMs: 20, jitter: 0 };
@@ -230,6 +231,40 @@ describe('webhooks', () => {
     assert.deepEqual(logs.warnings(), []);
     assert.equal(webhooks.pending, 0);
   });
+
+  for (const when of ['while its attempt is under way', 'while it waits for its next attempt'] as const) {
+    it(`lets a delivery a retraction took out ${when} go, and sends the next at once`, async (t) => {
+      const receiver = await startReceiver(t, (_, index) => ({ status: index === 0 ? 503 : 200 }));
+      const store = new SqliteStore({ path: ':memory:' });
+      await store.open();
+      // A minute between attempts: the next delivery would wait that long behind the one taken out.
+      const backoff = { initialMs: 60_000, maxMs: 60_000, jitter: 0 };
+      const webhooks = new WebhookDispatcher({ hooks: [hook(receiver.url)], store, logger: captureLogs().logger, backoff });
+      await webhooks.start();
+      t.after(async () => {
+        await webhooks.stop();
+        await store.close();
+      });
+      webhooks.emit('conversation.message', 'shop', { conversationId: 'c1', message: { id: 'm_taken', text: 'taken back' } });
+      webhooks.emit('conversation.message', 'shop', { conversationId: 'c1', message: { id: 'm_next', text: 'the next one' } });
+      await receiver.waitFor(1);
+      const taken = String(receiver.received[0]!.headers['x-switchboard-delivery']);
+      type Statement = { get(id: string): { hook: string; attempts: number } | undefined; run(id: string): unknown };
+      const db = (store as unknown as { db: { prepare(sql: string): Statement } }).db;
+      const row = () => db.prepare('SELECT hook, attempts FROM webhook_deliveries WHERE id = ?').get(taken);
+      const { hook: key } = row()!;
+      // The failed attempt is recorded before the dispatcher waits for the next.
+      if (when === 'while it waits for its next attempt') await until(() => row()?.attempts === 1, 5000, 'the failed attempt recorded');
+      // As a retraction's write does (store takeBack): the delivery leaves the store.
+      db.prepare('DELETE FROM webhook_deliveries WHERE id = ?').run(taken);
+      webhooks.takenOut([{ id: taken, hook: key }]);
+      await until(() => receiver.received.length === 2, 5000, 'the next delivery, without waiting a minute');
+      assert.equal((receiver.received[1]!.delivery.data as { message: { text: string } }).message.text, 'the next one');
+      await webhooks.drain(5000);
+      assert.equal(webhooks.pending, 0, 'nothing counted as waiting');
+      assert.equal(receiver.received.length, 2, 'the one taken out never sent again');
+    });
+  }
 
   it('does not retry a 400, logs it, and moves on', async (t) => {
     const receiver = await startReceiver(t, (request) => ({ status: request.delivery.event === 'conversation.opened' ? 400 : 200 }));

@@ -334,6 +334,7 @@ describe('SQLite store', () => {
     assert.equal(read, 1, 'read back once, when the seq it knew was taken');
     const fifth = await append('five', 'k5');
     assert.deepEqual([fifth.kind, fifth.message.seq], ['stored', 6]);
+    assert.equal(read, 2, 'read back until the conversation is read again');
     const { messages } = await store.history(conversation.id, { limit: 10 });
     assert.deepEqual(
       messages.map((m) => [m.seq, m.text]),
@@ -347,6 +348,21 @@ describe('SQLite store', () => {
       ],
     );
     assert.equal((await store.getConversation(conversation.id))?.lastSeq, 6);
+    // And one that takes the last message away behind its back: the seq it knew is free but not the next.
+    const remover = new Database(path);
+    remover.prepare('DELETE FROM messages WHERE conversation_id = ? AND seq = 6').run(conversation.id);
+    remover.prepare('UPDATE conversations SET last_seq = 5 WHERE id = ?').run(conversation.id);
+    remover.close();
+    const again = await append('six again', 'k6');
+    assert.deepEqual([again.kind, again.message.seq], ['stored', 6], 'the seq after the last one, no gap');
+    assert.equal(read, 3, 'read back once more');
+    assert.deepEqual(
+      (await store.history(conversation.id, { afterSeq: 4, limit: 10 })).messages.map((m) => [m.seq, m.text]),
+      [
+        [5, 'four'],
+        [6, 'six again'],
+      ],
+    );
   });
 
   it('commits an erasure without blocking on a reader that holds the WAL, and folds it back once the reader is done', async () => {

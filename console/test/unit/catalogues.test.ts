@@ -8,8 +8,25 @@ import { en } from '../../src/locales/en.js';
 /** Keys whose text may be the same as English (words borrowed as they are). */
 const SAME_IN: Record<string, Set<string>> = { fr: new Set(['conversations', 'messages', 'note', 'page', 'agents', 'viewCount']), ar: new Set<string>() };
 
-/** Sample arguments: numbers, names, and the keys the lookups translate (views, kinds, networks, ...). */
-const SAMPLES = ['Uma', 'mine', 'unassigned', 'open', 'closed', 'message', 'customer', 'mailto', 'web', 'away', 'team', 'dark', 'auto', 'read'];
+/** Sample arguments: numbers, names, and the keys the lookups translate (views, kinds, networks, proofs, ...). */
+const SAMPLES = [
+  'Uma',
+  'mine',
+  'unassigned',
+  'open',
+  'closed',
+  'message',
+  'customer',
+  'mailto',
+  'web',
+  'away',
+  'team',
+  'dark',
+  'auto',
+  'read',
+  'network',
+  'wrote',
+];
 
 const said = (entry: unknown): string =>
   typeof entry === 'function' ? SAMPLES.map((sample) => String((entry as (a: unknown, b: unknown) => unknown)(sample, 2))).join('|') : JSON.stringify(entry);

@@ -160,7 +160,8 @@ describe('demo (npm start)', () => {
       await page.waitForSelector('sb-customer-panel .addresses li', { timeout: 15_000 });
       assert.match(
         await page.$eval('sb-customer-panel .addresses', (ul) => ul.textContent?.trim() ?? ''),
-        new RegExp(`Web: ${customer.slice('web:'.length)}$`),
+        // Each address with how it was proven the customer's: an anonymous visitor's, by the chat alone.
+        new RegExp(`Web: ${customer.slice('web:'.length)} \\(this chat\\)$`),
       );
 
       await page.type('sb-composer textarea', 'Yes, in two days.');

@@ -48,6 +48,8 @@ interface HookState {
   writing: number;
   /** Another node sends this hook's deliveries: when to look again (its claim may run out). */
   recheck: NodeJS.Timeout | undefined;
+  /** The delivery whose next attempt the hook waits for, if it waits: woken when it is taken out. */
+  waitingFor: { id: string; sleep: Sleep } | undefined;
 }
 
 type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string; retryAfterMs?: number | undefined } | { kind: 'rejected'; reason: string };
@@ -120,6 +122,7 @@ export class WebhookDispatcher {
       backlog: 0,
       writing: 0,
       recheck: undefined,
+      waitingFor: undefined,
     }));
     this.holder = options.node?.id ?? randomUUID();
     this.claimMs = options.node?.claimMs ?? CLAIM_MS;
@@ -168,6 +171,20 @@ export class WebhookDispatcher {
   /** Looks again at the hooks this node is not sending (another node may be, or may have died). */
   private watchIdle(): void {
     for (const hook of this.hooks) if (!hook.running) this.kick(hook);
+  }
+
+  /**
+   * Deliveries a retraction took out of the store (`TakenBack.webhooks`): no longer waiting, and one
+   * of them waiting for its next attempt holds up its hook no more (it finds itself gone).
+   */
+  takenOut(deliveries: readonly { id: string; hook: string }[]): void {
+    for (const { id, hook: key } of deliveries) {
+      const hook = this.hookOf(key);
+      if (!hook) continue;
+      hook.backlog = Math.max(0, hook.backlog - 1);
+      if (hook.waitingFor?.id === id) hook.waitingFor.sleep.wake();
+    }
+    this.notifyIfIdle();
   }
 
   /** Counts the waiting deliveries again, after something other than sending removed some (an erasure). */
@@ -399,12 +416,12 @@ export class WebhookDispatcher {
   private async deliver(hook: HookState, record: WebhookDeliveryRecord): Promise<void> {
     const context = { url: hook.logUrl, event: record.event, deliveryId: record.id };
     const finish = async () => {
-      await this.store.completeWebhook(record.id);
-      hook.backlog = Math.max(0, hook.backlog - 1);
+      // One taken out meanwhile (takenOut) was uncounted then.
+      if (await this.store.completeWebhook(record.id)) hook.backlog = Math.max(0, hook.backlog - 1);
     };
     // A retry planned before a restart keeps its time.
     const wait = record.nextAttemptAt - this.now();
-    if (wait > 0) await this.sleep(wait);
+    if (wait > 0) await this.sleep(wait, hook, record.id);
     for (let attempt = record.attempts + 1; !this.stopped; attempt += 1) {
       // Erased while it waited (its customer's data, or by retention): it must not go out.
       if (!(await this.store.hasWebhook(record.id))) return;
@@ -425,8 +442,9 @@ export class WebhookDispatcher {
       }
       const delayMs = Math.max(backoffDelay(attempt, this.backoff), outcome.retryAfterMs ?? 0);
       this.logger.debug({ ...context, attempt, reason: outcome.reason, delayMs }, 'webhook failed; retrying');
-      await this.store.retryWebhook(record.id, this.now() + delayMs, outcome.reason);
-      await this.sleep(delayMs);
+      // Taken out while it was being sent (a retraction): nothing to wait for.
+      if (!(await this.store.retryWebhook(record.id, this.now() + delayMs, outcome.reason))) return;
+      await this.sleep(delayMs, hook, record.id);
     }
   }
 
@@ -464,18 +482,22 @@ export class WebhookDispatcher {
     return { kind: 'rejected', reason: `HTTP ${status}` };
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms` before the hook's next attempt at delivery `id` (sooner if it is taken out, or on stop). */
+  private sleep(ms: number, hook: HookState, id: string): Promise<void> {
     return new Promise<void>((resolve) => {
       const sleep: Sleep = {
-        timer: setTimeout(() => {
+        timer: setTimeout(() => sleep.wake(), ms),
+        wake: () => {
+          clearTimeout(sleep.timer);
           this.sleeps.delete(sleep);
+          if (hook.waitingFor?.sleep === sleep) hook.waitingFor = undefined;
           resolve();
-        }, ms),
-        wake: resolve,
+        },
       };
       // Held open only while someone drains (see drain()); otherwise a retry does not keep the process alive.
       if (this.idleWaiters.size === 0) sleep.timer.unref();
       this.sleeps.add(sleep);
+      hook.waitingFor = { id, sleep };
     });
   }
 

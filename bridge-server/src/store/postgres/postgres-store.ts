@@ -863,15 +863,16 @@ export class PostgresStore implements Store {
     // be getting the message as this runs).
     await client.query('DELETE FROM outbox WHERE message_id = ANY($1::text[])', [messages]);
     // Nor told to webhook receivers still waiting for it: the retraction's own delivery tells them.
-    const { rowCount: webhooks } = await client.query(
+    const webhooks = await this.rows<{ id: string; hook: string }>(
       `DELETE FROM webhook_deliveries w WHERE w.conversation_id = $1 AND w.event = 'conversation.message'
-       AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)`,
+       AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0) RETURNING w.id, w.hook`,
       [retraction.conversationId, messages.map(webhookNeedleOf)],
+      client,
     );
     const blobs = await this.files.deleteOfMessages(client, retraction.conversationId, messages);
     // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
     await client.query(`UPDATE conversations SET awaiting_answer_since = ${AWAITING_FROM_MESSAGES} WHERE id = $1`, [retraction.conversationId]);
-    return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [], webhooks: webhooks ?? 0 };
+    return { messages, blobs: blobs.length > 0 ? await this.files.unused(blobs, client) : [], webhooks };
   }
 
   /**
@@ -1157,16 +1158,17 @@ export class PostgresStore implements Store {
     return (await this.rows('SELECT 1 FROM webhook_deliveries WHERE id = $1', [id])).length > 0;
   }
 
-  async completeWebhook(id: string): Promise<void> {
-    await this.db.query('DELETE FROM webhook_deliveries WHERE id = $1', [id]);
+  async completeWebhook(id: string): Promise<boolean> {
+    return ((await this.db.query('DELETE FROM webhook_deliveries WHERE id = $1', [id])).rowCount ?? 0) > 0;
   }
 
-  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
-    await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [
+  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [
       nextAttemptAt,
       error,
       id,
     ]);
+    return (rowCount ?? 0) > 0;
   }
 
   async swapConversationMark(

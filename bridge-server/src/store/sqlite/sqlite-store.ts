@@ -340,8 +340,10 @@ export class SqliteStore implements Store {
           return { ok: true, value: runItem(item) };
         } catch (error) {
           // Rolled back: the outbox ids it took are taken again by the writes after it, whatever
-          // their network, so none of them follows the ids known so far.
+          // their network, so none of them follows the ids known so far; and what it cached of its
+          // conversation is read again.
           this.lastQueued.clear();
+          this.conversations.clear();
           return { ok: false, error };
         }
       }),
@@ -553,6 +555,8 @@ export class SqliteStore implements Store {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       // The same, inserting nothing when the sender's clientId (or the seq) is taken: in the common
       // case, a resend is told apart with no lookup of its own.
+      // Takes back, in the same write, what insertNewMessage put in at a seq that was not the next.
+      deleteNewMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
       insertNewMessage:
         db.prepare<MessageColumns>(`INSERT OR IGNORE INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -565,8 +569,8 @@ export class SqliteStore implements Store {
       unindexMessage: db.prepare<[string]>("DELETE FROM search_docs WHERE kind = 'message' AND ref = ?"),
       unqueueMessage: db.prepare<[string]>('DELETE FROM outbox WHERE message_id = ?'),
       // A message's `conversation.message` deliveries: the conversation's, whose body names it (`webhookNeedleOf`).
-      unqueueMessageWebhooks: db.prepare<[string, string]>(
-        "DELETE FROM webhook_deliveries WHERE conversation_id = ? AND event = 'conversation.message' AND instr(body, ?) > 0",
+      unqueueMessageWebhooks: db.prepare<[string, string], { id: string; hook: string }>(
+        "DELETE FROM webhook_deliveries WHERE conversation_id = ? AND event = 'conversation.message' AND instr(body, ?) > 0 RETURNING id, hook",
       ),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender = ? AND client_id = ?'),
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
@@ -1073,12 +1077,13 @@ export class SqliteStore implements Store {
       this.conversations.delete(input.conversationId);
       return null;
     }
-    // The message is in at that seq, so no other has it; a conversation that ended elsewhere (or is
-    // gone) undoes the write, as the general way's would.
+    // The message is in at that seq, so no other has it. A conversation that does not end just
+    // before it (or is gone) takes the message out again for the general way, which reads it.
     const { sentAt, from } = message;
-    if (this.statements.takeSeq.run(message.seq, sentAt, from, sentAt, from, input.conversationId, message.seq - 1).changes === 0)
-      throw new Error(`conversation ${input.conversationId} does not exist or does not end at seq ${message.seq - 1}`);
-    return undefined;
+    if (this.statements.takeSeq.run(message.seq, sentAt, from, sentAt, from, input.conversationId, message.seq - 1).changes > 0) return undefined;
+    this.statements.deleteNewMessage.run(message.id);
+    this.conversations.delete(input.conversationId);
+    return null;
   }
 
   /** Inside an append: stores the message at the seq its conversation moves on to; answers the sender's earlier message with this clientId instead, if any. */
@@ -1104,7 +1109,7 @@ export class SqliteStore implements Store {
   private takeBack(retraction: Message): TakenBack {
     const { statements } = this;
     const blobs = new Set<string>();
-    let webhooks = 0;
+    const webhooks: { id: string; hook: string }[] = [];
     const original = retraction.corrects!;
     const messages = statements.retracted.all(retraction.conversationId, retraction.from, original, original, retraction.id).map((row) => row.id);
     for (const id of messages) {
@@ -1114,7 +1119,7 @@ export class SqliteStore implements Store {
       // be getting the message as this runs).
       statements.unqueueMessage.run(id);
       // Nor told to webhook receivers still waiting for it: the retraction's own delivery tells them.
-      webhooks += statements.unqueueMessageWebhooks.run(retraction.conversationId, webhookNeedleOf(id)).changes;
+      webhooks.push(...statements.unqueueMessageWebhooks.all(retraction.conversationId, webhookNeedleOf(id)));
       statements.emptyMessage.run(id);
     }
     // An answer taken back answered nothing (the customer waits again); a question taken back waits for none.
@@ -1298,12 +1303,12 @@ export class SqliteStore implements Store {
     return this.statements.hasWebhook.get(id) !== undefined;
   }
 
-  async completeWebhook(id: string): Promise<void> {
-    await this.write(() => this.statements.completeWebhook.run(id));
+  async completeWebhook(id: string): Promise<boolean> {
+    return (await this.write(() => this.statements.completeWebhook.run(id))).changes > 0;
   }
 
-  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<void> {
-    await this.write(() => this.statements.retryWebhook.run(nextAttemptAt, error, id));
+  async retryWebhook(id: string, nextAttemptAt: number, error: string): Promise<boolean> {
+    return (await this.write(() => this.statements.retryWebhook.run(nextAttemptAt, error, id))).changes > 0;
   }
 
   async swapConversationMark(
