@@ -142,18 +142,23 @@ export class EmailInbound {
     const { threads, records, logger } = this.parts;
     const from = customer.address;
     const automatic = read.classification.kind === 'auto-reply';
+    let refused = false;
     const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject }, async () => {
       const message = await this.submit(read, from, mailbox, {
         team,
         ...(customer.name ? { fromName: customer.name } : {}),
         ...(automatic ? { automatic } : {}),
       });
-      if (message === 'refused') return null;
-      if (!message) return null;
+      // Refused for a reason of its own (logged by submit), not for its sender.
+      if (message === 'refused') refused = true;
+      if (message === 'refused' || !message) return null;
       await threads.add(message.conversationId, read.messageId, read.subject);
       return message;
     });
-    if (!stored) return logger.info({ from, messageId: read.messageId, team: team.id }, 'email: the team takes no mail from this sender');
+    if (!stored) {
+      if (!refused) logger.info({ from, messageId: read.messageId, team: team.id }, 'email: the team takes no mail from this sender');
+      return;
+    }
     const conversation = await records.conversation(stored.conversationId);
     if (conversation && conversation.subject === undefined && read.subject) await records.setSubject(conversation.id, read.subject);
   }
