@@ -110,6 +110,13 @@ describe('Reading a mail', () => {
     assert.equal(mail.classification.kind, 'normal');
   });
 
+  it('gives a mail whose body is only blanks its subject as text, or says it was empty: never a message of nothing', () => {
+    const blank = { text: ' \n\n \r\n', subject: 'Call me back', files: [] };
+    assert.deepEqual(mailContent(blank), { text: 'Call me back' });
+    assert.deepEqual(mailContent({ ...blank, subject: '  ' }), { text: '(empty mail)' });
+    assert.deepEqual(mailContent({ ...blank, text: ' Hello\n' }), { text: ' Hello\n' }, 'a body that says something, as it came');
+  });
+
   it("skips a signature's small inline images and files past the most a message carries, listing them after the text", async () => {
     const logo = { filename: 'logo.png', content: Buffer.alloc(3000, 7), contentType: 'image/png', cid: 'logo@sig' };
     const pasted = { filename: 'pasted.png', content: Buffer.alloc(40_000, 8), contentType: 'image/png', cid: 'shot@body' };

@@ -173,7 +173,8 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
  */
 export function mailContent(read: Pick<ReadMail, 'text' | 'subject' | 'files'>): Pick<InboundMessage, 'text' | 'files'> {
   if (read.files.length > 0) return { text: read.text, files: read.files };
-  return { text: read.text || read.subject || '(empty mail)' };
+  // A body of blanks says nothing: the subject, or a word that the mail was empty, says it instead.
+  return { text: (read.text.trim() && read.text) || read.subject.trim() || '(empty mail)' };
 }
 
 function isReport(parsed: ParsedMail): boolean {
