@@ -457,29 +457,31 @@ export class OutboxWorker {
   }
 
   /** Of a burst's followers, those not taken back since they were read; the others leave the queue unsent. */
-  private async withoutTakenBack(followers: readonly OutboxItem[], fence: Fence | undefined): Promise<OutboxItem[]> {
-    const kept: OutboxItem[] = [];
-    for (const follower of followers) {
-      if (this.takenBackIds.has(follower.message.id)) await this.deps.store.completeOutbox(follower.id, undefined, fence);
-      else kept.push(follower);
-    }
-    return kept;
+  private withoutTakenBack(followers: readonly OutboxItem[], fence: Fence | undefined): Promise<OutboxItem[]> {
+    return this.followersKept(followers, fence, (follower) => !this.takenBackIds.has(follower.message.id));
   }
 
   /** The followers of a burst still to be sent; the others leave the queue unsent. */
-  private async stillWantedOf(
-    network: Network,
+  private stillWantedOf(network: Network, followers: readonly OutboxItem[], conversation: ConversationRecord, fence: Fence | undefined): Promise<OutboxItem[]> {
+    return this.followersKept(
+      followers,
+      fence,
+      async (follower) => !this.goesNowhere(network, follower.message) && (!this.deps.stillWanted || (await this.deps.stillWanted(follower, conversation))),
+    );
+  }
+
+  /** The followers `goes` keeps, in order; each of the others leaves the queue unsent. */
+  private async followersKept(
     followers: readonly OutboxItem[],
-    conversation: ConversationRecord,
     fence: Fence | undefined,
+    goes: (follower: OutboxItem) => boolean | Promise<boolean>,
   ): Promise<OutboxItem[]> {
-    const wanted: OutboxItem[] = [];
+    const kept: OutboxItem[] = [];
     for (const follower of followers) {
-      const goes = !this.goesNowhere(network, follower.message) && (!this.deps.stillWanted || (await this.deps.stillWanted(follower, conversation)));
-      if (goes) wanted.push(follower);
+      if (await goes(follower)) kept.push(follower);
       else await this.deps.store.completeOutbox(follower.id, undefined, fence);
     }
-    return wanted;
+    return kept;
   }
 
   /** A correction, to a network that cannot replace the message it corrects (`Network.corrects`): its text, marked. */

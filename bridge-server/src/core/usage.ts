@@ -14,7 +14,7 @@ const FLUSH_MS = 5_000;
 
 export class UsageMeter {
   private pending = new Map<string, UsageRow>();
-  /** Each boundary's counters in /metrics, their labels looked up once rather than at every message. */
+  /** Each boundary's counters in /metrics, bound to their labels once rather than given a labels object at every message. */
   private readonly counters = new Map<string, { messages: { inc(value?: number): void }; bytes: { inc(value?: number): void } }>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();

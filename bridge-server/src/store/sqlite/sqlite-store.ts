@@ -147,6 +147,10 @@ const SWEEP_BATCH = 200;
  */
 const SWEEP_MESSAGES = 250;
 
+/** A message's row, as both inserts write it (`messageColumns` gives the values in this order). */
+const INSERT_MESSAGE = `INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /** A write of a batch run without savepoints threw (`cause`): the batch runs again, each write in a savepoint. */
 class WriteThrew extends Error {
   constructor(override readonly cause: unknown) {
@@ -550,16 +554,12 @@ export class SqliteStore implements Store {
       takeSeq: db.prepare<[number, string, string, string, string, string, number]>(`UPDATE conversations
         SET last_seq = ?, updated_at = ?, awaiting_answer_since = ${awaitingAfterMessage('?', '?')}
         WHERE id = ? AND last_seq = ?`),
-      insertMessage:
-        db.prepare<MessageColumns>(`INSERT INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertMessage: db.prepare<MessageColumns>(`INSERT ${INSERT_MESSAGE}`),
       // The same, inserting nothing when the sender's clientId (or the seq) is taken: in the common
       // case, a resend is told apart with no lookup of its own.
+      insertNewMessage: db.prepare<MessageColumns>(`INSERT OR IGNORE ${INSERT_MESSAGE}`),
       // Takes back, in the same write, what insertNewMessage put in at a seq that was not the next.
       deleteNewMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-      insertNewMessage:
-        db.prepare<MessageColumns>(`INSERT OR IGNORE INTO messages (id, conversation_id, seq, sender, client_id, text, sent_at, status, sent_from, attachments, via, corrects)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       correctable: db.prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ?'),
       // A retraction's original and the corrections before it (each names the original).
       retracted: db.prepare<[string, string, string, string, string], { id: string }>(
@@ -1071,7 +1071,7 @@ export class SqliteStore implements Store {
     const cached = this.conversations.get(input.conversationId);
     if (!cached || (input.attachments !== undefined && input.attachments.length > 0)) return null;
     message.seq = cached.lastSeq + 1;
-    if (this.statements.insertNewMessage.run(...messageColumns(message, input)).changes === 0) {
+    if (this.statements.insertNewMessage.run(...messageColumns(message, input.via)).changes === 0) {
       const earlier = input.clientId !== undefined ? this.statements.byClientId.get(input.from, input.clientId) : undefined;
       if (earlier) return toMessage(earlier);
       this.conversations.delete(input.conversationId);
@@ -1098,7 +1098,7 @@ export class SqliteStore implements Store {
     message.seq = next.last_seq;
     if (input.attachments !== undefined && input.attachments.length > 0)
       message.attachments = this.files.claim(message.id, input.conversationId, input.from, input.attachments);
-    this.statements.insertMessage.run(...messageColumns(message, input));
+    this.statements.insertMessage.run(...messageColumns(message, input.via));
     return undefined;
   }
 
@@ -1712,19 +1712,19 @@ type MessageColumns = [
   string | null,
 ];
 
-function messageColumns(message: NewRow, input: Pick<NewMessage, 'clientId' | 'sentFrom' | 'via'>): MessageColumns {
+function messageColumns(message: NewRow, via: readonly string[] | undefined): MessageColumns {
   return [
     message.id,
     message.conversationId,
     message.seq,
     message.from,
-    input.clientId ?? null,
+    message.clientId ?? null,
     message.text,
     message.sentAt,
     message.status,
-    input.sentFrom ?? null,
+    message.sentFrom ?? null,
     attachmentsColumn(message.attachments),
-    viaColumn(input.via),
+    viaColumn(via),
     message.corrects ?? null,
   ];
 }
