@@ -1430,15 +1430,22 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       const ofAnother = await append(c.id, { text: 'not mine', corrects: theirs.message.id });
       const acrossConversations = await append(c.id, { text: 'not here', corrects: elsewhere.message.id });
       const ofNothing = await append(c.id, { text: 'nothing', corrects: 'm_unknown' });
+      // A message taken back stays so: a correction of it after its retraction is a message of its
+      // own, not text back in its place; a retraction of it again is still one.
+      const takenBack = await append(c.id, { text: 'Sent too soon' });
+      const retraction = await append(c.id, { text: '', corrects: takenBack.message.id });
+      const afterRetraction = await append(c.id, { text: 'Sent too soon, again', corrects: takenBack.message.id });
+      const retractedAgain = await append(c.id, { text: '', corrects: takenBack.message.id });
       assert.equal(correction.message.corrects, original.message.id);
-      for (const plain of [ofAnother, acrossConversations, ofNothing]) assert.equal(plain.message.corrects, undefined);
+      for (const plain of [ofAnother, acrossConversations, ofNothing, afterRetraction]) assert.equal(plain.message.corrects, undefined);
+      for (const taking of [retraction, retractedAgain]) assert.equal(taking.message.corrects, takenBack.message.id);
       assert.equal((await store.getMessage(correction.message.id))?.corrects, original.message.id);
       assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.corrects, original.message.id);
       await reopen();
       const history = await store.history(c.id, { limit: 10 });
       assert.deepEqual(
         history.messages.map((m) => m.corrects),
-        [undefined, undefined, original.message.id, undefined, undefined, undefined],
+        [undefined, undefined, original.message.id, undefined, undefined, undefined, undefined, takenBack.message.id, undefined, takenBack.message.id],
       );
     });
 

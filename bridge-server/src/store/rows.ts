@@ -1,7 +1,7 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
-import type { BlockRecord, ContinuationRecord, ConversationRecord, PartyRecord, WebhookDeliveryRecord } from './store.js';
+import type { BlockRecord, ContinuationRecord, ConversationRecord, NewMessage, PartyRecord, WebhookDeliveryRecord } from './store.js';
 
 export interface ConversationRow {
   id: string;
@@ -231,6 +231,11 @@ export function statusMovesForward(current: MessageStatus, next: MessageStatus):
 /** The statuses a message may move to `next` from (statusMovesForward), for a conditional UPDATE. */
 export function statusesBefore(next: MessageStatus): MessageStatus[] {
   return (Object.keys(STATUS_RANK) as MessageStatus[]).filter((current) => statusMovesForward(current, next));
+}
+
+/** Whether a message to append takes back the one it corrects (`isRetraction` of what it will be). */
+export function takesBack(input: Pick<NewMessage, 'corrects' | 'text' | 'attachments'>): boolean {
+  return input.corrects !== undefined && input.text === '' && !input.attachments?.length;
 }
 
 /** What a `conversation.message` delivery's body holds of its message's id (the message as JSON: `"id":"m_…"`). */

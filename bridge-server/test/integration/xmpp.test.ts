@@ -305,6 +305,9 @@ describe('XMPP network (component mode) against a real Prosody', () => {
         xml('body', {}, 'This person attempted to retract a previous message, but it is unsupported by your client.'),
       ),
     );
+    // A correction after the retraction does not put text back in the deleted message's place: it is
+    // a message of its own.
+    await alice.send(correction(v.jid, 'Your code is 4418', 'ret-7', 'ret-1'));
     await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'ret-6' }, xml('body', {}, 'Done')));
     await until(() => received.some((m) => m.text === 'Done'), 5000, 'the last message');
     const [first, taken, second, takenToo] = received;
@@ -315,6 +318,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
         ['', first!.id],
         ['And 9000', undefined],
         ['', second!.id],
+        ['Your code is 4418', undefined],
         ['Done', undefined],
       ],
     );
@@ -324,7 +328,7 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     const { messages } = await call(v.socket, 'history:get', { conversationId: v.conversationId });
     assert.deepEqual(
       messages.map((m) => m.text),
-      ['', '', '', '', 'Done'],
+      ['', '', '', '', 'Your code is 4418', 'Done'],
     );
   });
 

@@ -75,6 +75,7 @@ import {
   toWebhookDelivery,
   viaColumn,
   viaOfRow,
+  takesBack,
   webhookNeedleOf,
   webhookNeedles,
   type StatusChangeRow,
@@ -751,12 +752,12 @@ export class PostgresStore implements Store {
       const id = newId('m');
       const corrects =
         input.corrects !== undefined &&
+        // The sender's own message in this conversation, not taken back (the SQLite store's `correctable`).
         (
-          await client.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2 AND sender = $3', [
-            input.corrects,
-            input.conversationId,
-            input.from,
-          ])
+          await client.query(
+            "SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2 AND sender = $3 AND (text <> '' OR attachments IS NOT NULL OR $4::boolean)",
+            [input.corrects, input.conversationId, input.from, takesBack(input)],
+          )
         ).rowCount
           ? input.corrects
           : undefined;

@@ -64,6 +64,7 @@ import {
   toWebhookDelivery,
   viaColumn,
   viaOfRow,
+  takesBack,
   webhookNeedleOf,
   webhookNeedles,
   type StatusChangeRow,
@@ -560,7 +561,11 @@ export class SqliteStore implements Store {
       insertNewMessage: db.prepare<MessageColumns>(`INSERT OR IGNORE ${INSERT_MESSAGE}`),
       // Takes back, in the same write, what insertNewMessage put in at a seq that was not the next.
       deleteNewMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-      correctable: db.prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ?'),
+      // The sender's own message in this conversation, not taken back: a correction of one taken back
+      // would put text back in its place (a retraction of it again stays one, harmless).
+      correctable: db.prepare<[string, string, string, number], { one: number }>(
+        "SELECT 1 AS one FROM messages WHERE id = ? AND conversation_id = ? AND sender = ? AND (text <> '' OR attachments IS NOT NULL OR ?)",
+      ),
       // A retraction's original and the corrections before it (each names the original).
       retracted: db.prepare<[string, string, string, string, string], { id: string }>(
         'SELECT id FROM messages WHERE conversation_id = ? AND sender = ? AND (id = ? OR corrects = ?) AND id <> ? ORDER BY id',
@@ -1022,7 +1027,8 @@ export class SqliteStore implements Store {
     const message: NewRow = { id: newId('m'), conversationId: input.conversationId, seq: 0, from: input.from, text: input.text, sentAt, status };
     if (input.clientId !== undefined) message.clientId = input.clientId;
     if (input.sentFrom !== undefined) message.sentFrom = input.sentFrom;
-    if (input.corrects !== undefined && this.statements.correctable.get(input.corrects, input.conversationId, input.from)) message.corrects = input.corrects;
+    if (input.corrects !== undefined && this.statements.correctable.get(input.corrects, input.conversationId, input.from, takesBack(input) ? 1 : 0))
+      message.corrects = input.corrects;
     const atNextSeq = this.insertedAtNextSeq(input, message);
     const earlier = atNextSeq === null ? this.inserted(input, message) : atNextSeq;
     if (earlier) return { kind: 'duplicate', message: earlier };
