@@ -57,6 +57,22 @@ describe('SDK helpers', () => {
     assert.equal(ids.size, 1000);
   });
 
+  it('makes client ids that are version 7 UUIDs of the time, each after the last even when the clock steps back', (t) => {
+    const before = Date.now();
+    const ids = Array.from({ length: 1000 }, newClientId);
+    const after = Date.now();
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const millis = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+    assert.ok(millis(ids[0]!) >= before && millis(ids.at(-1)!) <= after, 'the time is the first 48 bits');
+    // Made in the same millisecond or after a clock step back: still in the order made.
+    const now = after;
+    t.mock.method(Date, 'now', () => now - 60_000);
+    const stepped = Array.from({ length: 100 }, newClientId);
+    const all = [...ids, ...stepped];
+    assert.deepEqual([...all].sort(), all);
+    assert.equal(new Set(all).size, all.length);
+  });
+
   it('keeps emitting to other listeners when one throws', async () => {
     class Test extends Emitter<{ ping: (n: number) => void }> {
       fire(n: number) {
