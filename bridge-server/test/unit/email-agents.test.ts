@@ -54,6 +54,8 @@ function agents(
   const commands: { from: Address; text: string }[] = [];
   const presences: InboundPresence[] = [];
   const sent: (OutgoingMail & { text: string })[] = [];
+  /** What the SMTP server answers every mail with instead of taking it, when set. */
+  const smtp: { failure?: Error } = {};
   const records: NetworkRecords = {
     state: () => Promise.resolve(null),
     setState: () => Promise.resolve(),
@@ -84,6 +86,7 @@ function agents(
     sink,
     smtp: {
       send: async (mail) => {
+        if (smtp.failure) throw smtp.failure;
         const read = await readMail(Buffer.from(mail.raw));
         sent.push({ ...mail, text: read.text });
         return { accepted: mail.to, response: '250 ok' };
@@ -126,7 +129,7 @@ function agents(
       await readMail(await new MailComposer({ from: from.slice('mailto:'.length), to: 'support@example.com', ...mail }).compile().build()),
       from,
     );
-  return { network, stored, commands, presences, sent, refs, plusAddresses, receive, receiveComposed, headersOf };
+  return { network, stored, commands, presences, sent, smtp, refs, plusAddresses, receive, receiveComposed, headersOf };
 }
 
 describe('email agents: mail to agents', () => {
@@ -256,6 +259,18 @@ describe('email agents: mail from agents', () => {
       [header('Subject'), header('In-Reply-To'), header('References'), header('Auto-Submitted')],
       ['Re: list', '<cmd@example.org>', '<cmd@example.org>', 'auto-replied'],
     );
+  });
+
+  it('takes a command mailed while the mail server is down as handled: run once, the mailbox moves on, no answer', async () => {
+    const a = agents([conversation('c1', 'support', ['web:v_dana', FRED])]);
+    a.smtp.failure = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), { code: 'ECONNECTION' });
+    assert.equal(await a.receive(ERIN, { Subject: 'note', 'Message-ID': '<cmd@example.org>' }, '/list'), true);
+    assert.deepEqual(a.commands, [{ from: ERIN, text: '/list' }]);
+    // Nor does an answer to a mail of no conversation, or to one not theirs, hold the mailbox up.
+    assert.equal(await a.receive(ERIN, { 'Message-ID': '<plain@example.org>' }, 'Hello?'), true);
+    const notTheirs = { To: a.plusAddresses.addressOf('support@example.com', 'c1')!, 'Message-ID': '<other@example.org>' };
+    assert.equal(await a.receive(ERIN, notTheirs, 'I will take it.'), true);
+    assert.deepEqual([a.sent, a.stored], [[], []]);
   });
 
   it('tells an agent that a mail answering no conversation and starting with no command was not delivered', async () => {

@@ -195,16 +195,24 @@ export class EmailAgents {
     return true;
   }
 
-  /** The desk's answer to an agent's mail, in reply to it. */
-  private answer(read: ReadMail, from: Address, text: string): Promise<void> {
-    return this.mailer.send(this.mailer.mailboxOf(), {
-      to: bareOf(from),
-      subject: replySubject(read.subject, DESK_SUBJECT),
-      messageId: newMessageId(this.parts.settings.messageIdDomain),
-      thread: { inReplyTo: read.messageId, references: [...read.references, read.messageId] },
-      automatic: 'auto-replied',
-      text,
-    });
+  /**
+   * The desk's answer to an agent's mail, in reply to it. The mail is handled whether or not the
+   * answer leaves: what it asked for is done (a command ran, a note is stored), and taking it again
+   * once the mail server is back would do it twice and hold up every mail after it meanwhile.
+   */
+  private async answer(read: ReadMail, from: Address, text: string): Promise<void> {
+    try {
+      await this.mailer.send(this.mailer.mailboxOf(), {
+        to: bareOf(from),
+        subject: replySubject(read.subject, DESK_SUBJECT),
+        messageId: newMessageId(this.parts.settings.messageIdDomain),
+        thread: { inReplyTo: read.messageId, references: [...read.references, read.messageId] },
+        automatic: 'auto-replied',
+        text,
+      });
+    } catch (error) {
+      this.parts.logger.warn({ err: error, to: from, messageId: read.messageId }, "email: the desk's answer to an agent's mail was not sent");
+    }
   }
 
   /**
