@@ -149,12 +149,13 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
       );
     });
 
-    it("names the customer by their From display name in the IRC agent's context line", async () => {
-      const gina = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'gina', 'ginapw', { displayName: 'Gina Sip' });
+    it("names the customer by their From display name in the IRC agent's context line, its quoted-pairs read", async () => {
+      // As the phone writes it in its quoted-string (RFC 3261 section 25.1): `"Gina \"G\" Sip"`.
+      const gina = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'gina', 'ginapw', { displayName: 'Gina \\"G\\" Sip' });
       try {
         assert.equal(await gina.send(TEAM, 'Is my invoice ready?'), 200);
         const context = await alice.next((m) => m.message.endsWith('for more.') && m.message.includes(`sip:gina@${kamailio.domain}`), 15_000);
-        assert.match(context.message, new RegExp(`^#\\w+ "Gina Sip" sip:gina@${kamailio.domain} \\(not vouched: `));
+        assert.match(context.message, new RegExp(`^#\\w+ "Gina "G" Sip" sip:gina@${kamailio.domain} \\(not vouched: `));
         await alice.next((m) => m.message === 'Is my invoice ready?' && m.nick === context.nick, 15_000);
       } finally {
         await gina.stop();

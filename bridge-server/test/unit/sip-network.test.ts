@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
+import { Grammar, UserAgent } from 'sip.js';
+import type { Address } from '@switchboard/protocol';
+import { VisitorDomain, displayNameOf, partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
@@ -11,7 +13,11 @@ import { Writable } from 'node:stream';
 import type { InboundSink } from '../../src/networks/network.js';
 
 describe('SIP addresses', () => {
-  it("maps parties to user parts reversibly and injectively, in the user part's alphabet (property)", () => {
+  const domain = new VisitorDomain('web.example.org', hosted);
+  /** A party's URI as it travels (SIP.js writes it), and the party read back from it as SIP.js parses it. */
+  const onTheWire = (party: Address) => UserAgent.makeURI(domain.uriOf(party))!;
+
+  it("maps parties to URIs reversibly and injectively, in the user part's alphabet, through SIP.js both ways (property)", () => {
     const party = fc
       .tuple(fc.constantFrom('web', 'irc', 'xmpp', 'sip'), fc.string({ minLength: 1, maxLength: 30, unit: 'binary' }))
       .filter(([, id]) => !/[\s\u0000-\u001f\u007f]/.test(id))
@@ -22,28 +28,48 @@ describe('SIP addresses', () => {
         if (!a.slice(a.indexOf(':') + 1).isWellFormed() || !b.slice(b.indexOf(':') + 1).isWellFormed()) return;
         const ua = userOfParty(a, hosted);
         assert.match(ua, /^[A-Za-z0-9\-_.!~*'()%+?/]+$/, 'no `:`, which would start a password (RFC 3261 19.1.1)');
-        assert.equal(partyOfUser(ua, hosted), a);
+        const uri = onTheWire(a);
+        assert.equal(uri.toString(), domain.uriOf(a), 'SIP.js writes the URI as the bridge made it');
+        assert.equal(domain.partyOf(uri), a);
         if (a !== b) assert.notEqual(ua, userOfParty(b, hosted));
       }),
       { numRuns: 500 },
     );
+    // A "%" of the party's own (a web id's, a gateway JID's `user%domain`) is an escape of its own on the wire, read back as it was.
+    for (const withPercent of ['web:u_a%41b', 'web:u_50%off', 'xmpp:user%hotmail.com@msn.example.org'] as const) {
+      assert.equal(domain.partyOf(onTheWire(withPercent)), withPercent);
+      assert.equal(domain.partyOf(UserAgent.makeURI(onTheWire(withPercent).toString())!), withPercent, 'written and parsed again');
+    }
+    assert.equal(domain.uriOf('web:u_a%41b'), 'sip:u_a%2541b@web.example.org');
     assert.equal(userOfParty('web:v_3fa9c', hosted), 'v_3fa9c');
-    assert.equal(partyOfUser('v_3fa9c', hosted), 'web:v_3fa9c');
     assert.equal(userOfParty('web:u_Bob.Smith@shop.example', hosted), 'u_Bob.Smith%40shop.example');
-    assert.equal(partyOfUser('u_Bob.Smith%40shop.example', hosted), 'web:u_Bob.Smith@shop.example');
-    assert.equal(partyOfUser('u_a:b', hosted), 'web:u_a:b', 'a web id with a colon stays a web id');
     assert.equal(userOfParty('web:u_a:b', hosted), 'u_a%3Ab');
-    assert.equal(partyOfUser('u_a%3Ab', hosted), 'web:u_a:b');
     assert.equal(userOfParty('irc:bob@libera', hosted), 'irc%3Abob%40libera', "the scheme's colon escaped");
     assert.equal(userOfParty('xmpp:carl@localhost', hosted), 'xmpp%3Acarl%40localhost');
-    assert.equal(partyOfUser('xmpp%3Acarl%40localhost', hosted), 'xmpp:carl@localhost');
-    assert.equal(partyOfUser('xmpp%3acarl%40localhost', hosted), 'xmpp:carl@localhost', 'lowercase hex too');
-    assert.equal(partyOfUser('xmpp:carl%40localhost', hosted), 'xmpp:carl@localhost', 'the older unescaped form is still read');
-    assert.equal(partyOfUser('irc:bob%40libera', hosted), 'irc:bob@libera');
-    assert.equal(partyOfUser('v_%41', hosted), 'web:v_A', 'escaped and plain spellings are the same URI (RFC 3261 19.1.4)');
+    // What a request names, as SIP.js parses it: every spelling of the same URI (RFC 3261 19.1.4).
+    const partyAt = (uri: string) => domain.partyOf(UserAgent.makeURI(uri)!);
+    assert.equal(partyAt('sip:v_3fa9c@web.example.org'), 'web:v_3fa9c');
+    assert.equal(partyAt('sip:u_Bob.Smith%40shop.example@web.example.org'), 'web:u_Bob.Smith@shop.example');
+    assert.equal(partyAt('sip:u_a%3Ab@web.example.org'), 'web:u_a:b', 'a web id with a colon stays a web id');
+    assert.equal(partyAt('sip:xmpp%3Acarl%40localhost@web.example.org'), 'xmpp:carl@localhost');
+    assert.equal(partyAt('sip:xmpp%3acarl%40localhost@web.example.org'), 'xmpp:carl@localhost', 'lowercase hex too');
+    assert.equal(partyAt('sip:xmpp:carl%40localhost@web.example.org'), 'xmpp:carl@localhost', 'the older unescaped form is still read');
+    assert.equal(partyAt('sip:v_%41@web.example.org'), 'web:v_A', 'escaped and plain spellings are the same URI');
+    assert.equal(partyAt('sip:v_1@elsewhere.example.org'), null);
+    // SIP.js hands over the user part decoded: it is read as it is.
+    assert.equal(partyOfUser('u_a%41b', hosted), 'web:u_a%41b');
     assert.equal(partyOfUser('web:v_1', hosted), null);
     assert.equal(partyOfUser('switchboard', hosted), null);
-    assert.equal(partyOfUser('%zz', hosted), null);
+    assert.equal(partyOfUser('v_a b', hosted), null);
+  });
+
+  it("reads a display name's quoted-pairs as the characters they escape, as SIP.js parses a From", () => {
+    const parsed = Grammar.nameAddrHeaderParse('"O\\"Brien \\\\ Co" <sip:bob@example.org>');
+    assert.equal(parsed?.displayName, 'O\\"Brien \\\\ Co', 'SIP.js leaves the quoted-pairs as written');
+    assert.equal(displayNameOf(parsed.displayName), 'O"Brien \\ Co');
+    assert.equal(displayNameOf('Dana Scully'), 'Dana Scully');
+    // What the bridge writes reads back as the name it wrote.
+    assert.equal(displayNameOf(quotedDisplayName('Dana "D" \\ Scully')), 'Dana "D" \\ Scully');
   });
 
   it('quotes display names with no control character left and quotes escaped, cut to 64 characters', () => {

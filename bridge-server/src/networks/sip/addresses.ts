@@ -22,17 +22,12 @@ export function userOfParty(address: Address, hosted: HostedParties): string {
 }
 
 /**
- * The party a user part under the bridge's domain stands for, or null. `scheme:id` is another
- * network's party; anything else is a hosted party's id (hosted ids start with their role, `v_`,
- * so their first segment is never a scheme).
+ * The party a user part under the bridge's domain stands for, or null. `user` is decoded, as SIP.js
+ * gives it (it decodes a URI's user part as it parses it: decoding it again would read a `%` of the
+ * party's own id as an escape). `scheme:id` is another network's party; anything else is a hosted
+ * party's id (hosted ids start with their role, `v_`, so their first segment is never a scheme).
  */
-export function partyOfUser(user: string, hosted: HostedParties): Address | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(user);
-  } catch {
-    return null;
-  }
+export function partyOfUser(decoded: string, hosted: HostedParties): Address | null {
   if (!decoded || /[\s\u0000-\u001f\u007f]/.test(decoded)) return null;
   const other = /^([a-z][a-z0-9-]{0,31}):(.+)$/.exec(decoded);
   if (!other) return hosted.addressOf(decoded);
@@ -104,6 +99,14 @@ export const DISPLAY_NAME_MAX = 64;
  */
 export function quotedDisplayName(name: string): string {
   return quotedContent(name, DISPLAY_NAME_MAX);
+}
+
+/**
+ * A display name as a request gave it: SIP.js takes off a quoted-string's quotes but leaves its
+ * quoted-pairs (`\"`, `\\`) as they are written (RFC 3261 section 25.1): each is the character it escapes.
+ */
+export function displayNameOf(written: string): string {
+  return written.replace(/\\([\s\S])/g, '$1');
 }
 
 /** The content of a quoted-string (RFC 3261 section 25.1): one line, at most `max` characters, `"` and `\` as quoted-pairs. */

@@ -14,7 +14,7 @@ import { cleanHops } from '../../util/hops.js';
 import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundFile, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
-import { type VisitorDomain, addressOfUri, warningHeader } from './addresses.js';
+import { type VisitorDomain, addressOfUri, displayNameOf, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
 import { carriesFiles, readFileBody } from './body-files.js';
 import { isTextBody, readTextBody } from './body-text.js';
@@ -237,7 +237,7 @@ export class IncomingMessages {
         ...(via.length > 0 ? { via } : {}),
         ...(team ? { team: this.inboundTeam(team) } : {}),
         // RFC 3261 section 20.20: the From display name, as the customer's client set it.
-        ...(team && request.from.displayName ? { fromName: request.from.displayName } : {}),
+        ...(team && request.from.displayName ? { fromName: displayNameOf(request.from.displayName) } : {}),
       });
     } catch (error) {
       // The bridge's refusals become the SIP answers that say the same (RFC 3261 section 21), with

@@ -27,5 +27,7 @@ export function escapeUser(text: string): string {
   return encodeURIComponent(text).replace(/%2B/gi, '+').replace(/%3F/gi, '?').replace(/%2F/gi, '/');
 }
 
-// Decodes first, as SIP.js's own method does, so that an already escaped user part is not escaped twice.
-(URI.prototype as unknown as { escapeUser(user: string): string }).escapeUser = (user: string) => escapeUser(decodeURIComponent(user));
+// A URI's user as SIP.js holds it is decoded (it decodes what it parses, and the bridge makes every
+// URI by parsing one): escaped once here. SIP.js's own method decodes it again first, which reads a
+// `%` of the user (a web id's, a JID's `user%domain`) as the start of an escape.
+(URI.prototype as unknown as { escapeUser(user: string): string }).escapeUser = escapeUser;
