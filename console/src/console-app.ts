@@ -108,7 +108,8 @@ export class ConsoleApp extends ConsoleElement {
       this.phase = 'sign-in';
       return;
     }
-    if (this.session.signedIn && this.session.siteKey) return this.connect({ siteKey: this.session.siteKey, agentSession: true });
+    const { siteKey, agent } = this.session;
+    if (this.session.signedIn && siteKey) return this.connect({ siteKey, agentSession: true, ...(agent ? { agentUserId: agent.userId } : {}) });
     const vouched = await this.identityAgain(this.session);
     if (vouched) this.connect(vouched);
     else this.phase = 'sign-in';

@@ -19,7 +19,7 @@ export interface ConsoleSession {
 }
 
 /** How the console's client proves who it is: the session cookie, or an identity hash. */
-export type Credentials = { siteKey: string; agentSession: true; name?: string } | { siteKey: string; identity: Identity };
+export type Credentials = { siteKey: string; agentSession: true; agentUserId?: string; name?: string } | { siteKey: string; identity: Identity };
 
 export class SignInError extends Error {
   constructor(
@@ -54,7 +54,7 @@ export class SessionApi {
       body: JSON.stringify({ username, password }),
     });
     const body = await json<{ siteKey: string; agent: { userId: string; name: string } }>(response);
-    return { siteKey: body.siteKey, agentSession: true, name: body.agent.name };
+    return { siteKey: body.siteKey, agentSession: true, agentUserId: body.agent.userId, name: body.agent.name };
   }
 
   async logout(csrfToken: string): Promise<void> {

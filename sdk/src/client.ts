@@ -70,6 +70,11 @@ export interface ClientOptions {
    * carries the `sb_agent` cookie, and the bridge checks the page's origin (docs/protocol.md).
    */
   agentSession?: boolean;
+  /**
+   * With `agentSession`: the signed-in agent's user id (`POST /agent/api/login` answers it). Their
+   * cursors and outbox are kept under it, apart from another agent's who signs in on this browser.
+   */
+  agentUserId?: string;
   /** Server-side integrations only: never ship an API key to a browser. */
   apiKey?: string;
   /** Where token, cursors and outbox persist; default localStorage when present, else memory. `null` keeps nothing. */
@@ -129,7 +134,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const who = options.apiKey
       ? `key:${options.apiKey.slice(0, 6)}`
       : options.agentSession
-        ? `${options.siteKey}:agent:session`
+        ? `${options.siteKey}:agent:${options.agentUserId ?? 'session'}`
         : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
     this.persisted = new PersistedState(storage, `switchboard:${who}:`);
     this.explicitToken = options.token;
@@ -244,9 +249,24 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   private keepToken(session: Session): void {
+    this.keptFor(session.self);
     if (this.options.identity || this.options.apiKey || this.options.agentSession || !session.token) return;
     this.persisted.token = session.token;
     if (this.explicitToken) this.explicitToken = session.token;
+  }
+
+  /**
+   * What is stored belongs to the party it was kept for: a connection as another (an agent signed
+   * in after another on this browser, sharing a storage key) drops it before anything of it is
+   * sent, as that party's or in their name.
+   */
+  private keptFor(self: Address): void {
+    const owner = this.persisted.self;
+    if (owner !== undefined && owner !== self) {
+      this.persisted.clear();
+      this.resetLocalState(`what this device kept belongs to ${owner}, not to ${self}: dropped`);
+    }
+    this.persisted.self = self;
   }
 
   /** A stored visitor token that expired or belongs elsewhere: start as a new visitor. */

@@ -95,8 +95,17 @@ export class PersistedState {
     this.write('outbox', value.length ? value : undefined);
   }
 
+  /** The party (`Session.self`) the rest was kept for. */
+  get self(): string | undefined {
+    return this.read('self', (v): v is string | undefined => typeof v === 'string', undefined);
+  }
+
+  set self(value: string | undefined) {
+    this.write('self', value);
+  }
+
   clear(): void {
-    for (const name of ['token', 'cursors', 'outbox']) this.write(name, undefined);
+    for (const name of ['token', 'cursors', 'outbox', 'self']) this.write(name, undefined);
   }
 }
 
