@@ -556,17 +556,22 @@ describe('IRC server refusing the bridge', () => {
 });
 
 describe('IRC agents required to be logged in to services', () => {
-  it('refuses messages and commands from a nick that is not logged in to its account', async () => {
+  it('refuses messages and commands, in private and in the support channel, from a nick that is not logged in to its account', async () => {
     const ngircd = await startNgircd();
-    const eve = await connectIrcAgent(ngircd.port, 'eve');
+    const eve = await connectIrcAgent(ngircd.port, 'eve', { channels: ['#support'] });
     const t = await startBridge({
       teams: [{ id: 'support', members: ['irc:eve@test'], sites: [SITE] }],
-      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', requireAccount: true })],
+      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', requireAccount: true, channel: '#support' })],
     });
     try {
       await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+      // A command in the support channel needs the account too (its other lines draw nothing:
+      // test/unit/irc-renames.test.ts).
+      eve.say('#support', '!claim zzzz');
+      const claimRefused = await eve.next((m) => m.type === 'notice' && m.nick === 'desk');
+      assert.match(claimRefused.message, /Log in to the services account "eve"/);
       eve.say('desk', '/list');
-      const refusal = await eve.next((m) => m.type === 'notice' && m.nick === 'desk');
+      const refusal = await eve.next((m) => m.type === 'notice' && m.nick === 'desk' && m !== claimRefused);
       assert.match(refusal.message, /Log in to the services account "eve"/);
     } finally {
       await eve.quit();

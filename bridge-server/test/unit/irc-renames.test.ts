@@ -303,6 +303,7 @@ function inbound(options: { requireAccount?: boolean } = {}) {
     relay,
     channel: {
       is: (target: string) => target === '#support',
+      isCommand: (text: string) => text.startsWith('!'),
       onChannelMessage: () => Promise.resolve(),
       onPrivateCommand: () => Promise.resolve(false),
     } as unknown as SupportChannel,
@@ -314,7 +315,13 @@ function inbound(options: { requireAccount?: boolean } = {}) {
     renames: table,
   });
   const say = async (nick: string, target: string, message: string, extra: Partial<IrcMessageEvent> = {}, visitor?: Address) => {
-    handler.received({ nick: target } as IrcConnection, visitor, { nick, ident: nick, hostname: 'h', target, message, tags: {}, ...extra }, false);
+    // The connection it came in on: the one of the nick written to; the bot's for a channel.
+    handler.received(
+      { nick: target.startsWith('#') ? 'desk' : target } as IrcConnection,
+      visitor,
+      { nick, ident: nick, hostname: 'h', target, message, tags: {}, ...extra },
+      false,
+    );
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
   };
   const rename = (nick: string, to: string) => client.emit('nick', { nick, new_nick: to });
@@ -334,6 +341,17 @@ describe('what a renamed IRC user writes', () => {
     assert.deepEqual(relayed, [{ from: ALICE, text: '#ab12 on its way', remoteId: undefined }]);
     await say('alice|away', 'desk', 'again', { account: 'alice|away' });
     assert.match(notices[0]!.text, /^Log in to the services account "alice"/, 'the account of the nick the address names');
+  });
+
+  it('draws no notice when it is a line of a chat in a channel, however the services account stands', async () => {
+    const { say, notices } = inbound({ requireAccount: true });
+    await say('alice', '#support', 'morning all');
+    await say('alice', '#elsewhere', '!claim ab12');
+    await say('bob', '#support', 'anyone seen the deploy?', { account: 'someone-else' });
+    assert.equal(notices.length, 0, JSON.stringify(notices));
+    await say('alice', '#support', '!claim ab12');
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!.text, /^Log in to the services account "alice"/, 'a command in the support channel needs the account');
   });
 
   it("is a customer's, in their conversation, with their pick of team kept", async () => {

@@ -107,15 +107,18 @@ export class IrcInbound {
       await this.fromCustomer(connection, customers, { nick: event.nick, own }, { from, text, remoteId, queued });
       return;
     }
+    const inChannel = channel?.is(event.target) === true;
+    // Only a command is the bridge's in the support channel; other lines there, and in any other
+    // channel, are left alone (no notice either: it would answer everyone chatting).
+    if (inChannel ? !channel.isCommand(text) : event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
     if (requireAccount && event.account?.toLowerCase() !== own.toLowerCase()) {
       this.notice(connection, event.nick, `Log in to the services account "${own}" to talk to visitors or use commands here.`);
       return;
     }
-    if (channel && channel.is(event.target)) {
+    if (inChannel) {
       await channel.onChannelMessage(event.nick, from, text);
       return;
     }
-    if (event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
     if (visitor) await this.toVisitor(connection, event.nick, visitor, { from, text, remoteId, queued });
     else await this.toBot(connection, event.nick, { from, text, remoteId });
   }

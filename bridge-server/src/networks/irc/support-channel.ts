@@ -63,8 +63,13 @@ export class SupportChannel {
   }
 
   /** `!claim ref` said in the channel by `nick`, the agent `from`; anything else there is conversation among agents. */
+  /** Whether a line said in the channel is a command to the bridge (`!claim ref`); the others are left alone. */
+  isCommand(text: string): boolean {
+    return text.startsWith('!');
+  }
+
   async onChannelMessage(nick: string, from: Address, text: string): Promise<void> {
-    if (!text.startsWith('!')) return;
+    if (!this.isCommand(text)) return;
     const answer = await this.command(from, text);
     if (answer) this.say(`${nick}: ${answer}`);
   }
