@@ -28,6 +28,9 @@ const texts = fc
       '\u0001',
       '\t',
       'x'.repeat(40),
+      // One grapheme of hundreds of bytes ("zalgo" text: stacked combining marks).
+      `Z${'\u0301'.repeat(100)}`,
+      `Z${'\u0301'.repeat(190)}`,
     ),
     { maxLength: 200 },
   )
@@ -46,6 +49,13 @@ describe('IRC lines', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps a line within 512 bytes when a grapheme of hundreds of bytes follows a cut before a space', () => {
+    const text = `${'x'.repeat(240)} ${'y'.repeat(150)}Z${'\u0301'.repeat(190)} end`;
+    const { lines } = toIrcLines(text, options);
+    for (const line of lines) assert.ok(wire(line) <= 512, `${wire(line)} bytes`);
+    assert.equal(lines.join(''), text);
   });
 
   it('never drops or alters a character: the lines join back into the text (line breaks and trailing blanks aside)', () => {

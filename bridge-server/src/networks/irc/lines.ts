@@ -62,6 +62,13 @@ function splitParagraph(paragraph: string, budget: number): string[] {
       }
       currentBytes = bytes(current);
       lastSpace = -1;
+      // What followed the space may still leave no room for this grapheme (one of hundreds of bytes:
+      // stacked combining marks): it goes as a line of its own.
+      if (currentBytes + size > budget && current.length > 0) {
+        chunks.push(current);
+        current = '';
+        currentBytes = 0;
+      }
     }
     if (size > budget) {
       // A single grapheme longer than a line (absurd, but text is text): fall back to code points.
