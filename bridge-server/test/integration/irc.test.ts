@@ -54,7 +54,11 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     tap = await startTap(ngircd.port);
     alice = await connectIrcAgent(ngircd.port, 'alice');
     t = await startBridge({
-      teams: [{ id: 'support', members: ['irc:Alice@test'], sites: [SITE], capacity: 100 }],
+      // Zed is an agent of another team who is not on IRC (his nick is free on the server).
+      teams: [
+        { id: 'support', members: ['irc:Alice@test'], sites: [SITE], capacity: 100 },
+        { id: 'billing', members: ['irc:zed@test'], sites: [SITE] },
+      ],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxPuppets: 20, maxLines: 200 })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -118,6 +122,15 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     alice.say(fromTwo.nick, 'for two');
     await next(two.socket, 'message', (m) => m.text === 'for two');
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
+  });
+
+  it('never gives a puppet the nick of an agent who is away from IRC', async () => {
+    const v = await visitor(t, 'Zed');
+    await sendText(v, 'zed here, the customer');
+    const got = await alice.next((m) => m.message === 'zed here, the customer');
+    const tag = v.self.slice('web:v_'.length, 'web:v_'.length + 3);
+    // Had the puppet taken "Zed", the bridge would see Zed on IRC and give him what is his.
+    assert.match(got.nick, new RegExp(`^Zed\\|${tag}`), 'the suffix, as for a nick in use');
   });
 
   it('resolves a nick collision deterministically and visibly', async () => {

@@ -25,11 +25,11 @@ const nickOf = (address: Address): string | null => /^irc:(.+)@test$/.exec(addre
 const START = new Date('2026-12-01T10:00:00Z');
 
 /** A bot on a stand-in connection whose lines are recorded; `monitor` is ISUPPORT MONITOR's value (0: none). */
-function network(monitor: number) {
+function network(monitor: number, ours: readonly string[] = []) {
   const { client, written, bot } = standInBot(monitor);
   const reported: InboundPresence[] = [];
   const sink = { presence: (presence: InboundPresence) => reported.push(presence) } as never;
-  const follower = new IrcPresenceFollower({ bot, addressOf, nickOf, pollMs: 3_600_000 });
+  const follower = new IrcPresenceFollower({ bot, addressOf, nickOf, pollMs: 3_600_000, isOurs: (nick) => ours.includes(nick.toLowerCase()) });
   const agents = new IrcAgentPresence({ follower, sink, addressOf, nickOf });
   const clock = new ManualClock(START);
   const customers = new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address), clock });
@@ -182,6 +182,17 @@ describe("the IRC bot's presence follower", () => {
       'one report each (the agents list only)',
     );
     assert.equal(agents.isAbsent('alice'), false);
+  });
+
+  it("reports an agent whose nick one of the bridge's own connections holds offline, not seen on IRC", () => {
+    const { follower, agents, reported, server } = network(10, ['zed']);
+    follower.onOnline();
+    agents.watch([addressOf('zed')]);
+    server('users online', { nicks: ['zed'] });
+    assert.deepEqual(
+      reported.map(({ status }) => status),
+      ['offline'],
+    );
   });
 
   it('reports an away message without its formatting codes, from away-notify and from WHOIS', () => {

@@ -30,6 +30,11 @@ export interface IrcConnectionsOptions {
   onBotOffline: () => void;
   /** Wires a new puppet's incoming traffic. */
   onPuppet: (connection: IrcConnection, visitor: Address) => void;
+  /**
+   * Whether an IRC address is someone the bridge knows (an agent, a customer it follows): a puppet
+   * never takes their nick, even while they are away from IRC, or it would get what is theirs.
+   */
+  reserved: (address: Address) => boolean;
 }
 
 export class IrcConnections {
@@ -128,7 +133,10 @@ export class IrcConnections {
           nickLen: Math.min(this.bot.nickLen, maxLength ?? Infinity),
           casemapping: this.bot.casemapping,
           taken: (lowered) =>
-            rejected.has(lowered) || lowered === this.bot.nick.toLowerCase() || (this.puppets.nicks().has(lowered) && this.puppets.get(visitor) !== connection),
+            rejected.has(lowered) ||
+            lowered === this.bot.nick.toLowerCase() ||
+            this.options.reserved(this.options.addresses.addressOf(lowered)) ||
+            (this.puppets.nicks().has(lowered) && this.puppets.get(visitor) !== connection),
         }),
       onOnline: () => logger.info({ visitor, nick: connection.nick }, 'irc puppet online'),
     });

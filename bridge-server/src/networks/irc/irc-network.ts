@@ -94,6 +94,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
         this.renames.lostSight(); // renames while it was away went unseen
       },
       onPuppet: (connection, visitor) => this.listen(connection, visitor),
+      reserved: (address) => sink.isAgent(address) || this.agents.follows(address) || this.customerPresence?.follows(address) === true,
     }));
     const { bot } = connections;
     const pollMs = config.presencePollSeconds * 1000;
@@ -107,7 +108,14 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       cares: (address) => this.agents.follows(address) || this.customerPresence?.follows(address) === true,
       onChange: (address, here) => (here ? this.presence.renamed(address) : this.presence.absent(address)),
     }));
-    const follower = (this.presence = new IrcPresenceFollower({ bot, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs, renames }));
+    const follower = (this.presence = new IrcPresenceFollower({
+      bot,
+      addressOf: addresses.addressOf,
+      nickOf: addresses.nickOf,
+      pollMs,
+      renames,
+      isOurs: (nick) => connections.isOurs(nick),
+    }));
     const agents = (this.agents = new IrcAgentPresence({ follower, sink, addressOf: addresses.addressOf, nickOf: addresses.nickOf, onBack }));
     this.channel = config.channel ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, logger }) : undefined;
     const customers = (this.customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined);

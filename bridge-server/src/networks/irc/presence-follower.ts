@@ -36,6 +36,8 @@ export interface IrcPresenceFollowerOptions {
   pollMs: number;
   /** Followed users under another nick than their own: without, every nick is its own address's. */
   renames?: Pick<IrcRenames, 'holderOf' | 'nickFor' | 'sighted'>;
+  /** Whether a nick is the bridge's own (the bot's, a puppet's): a user whose nick it holds is not on IRC. */
+  isOurs?: (nick: string) => boolean;
 }
 
 export interface FollowedNicksOptions {
@@ -292,7 +294,8 @@ export class IrcPresenceFollower {
   }
 
   /** A sighting of a nick, for the user who has it now (none: someone else's own nick, left alone). */
-  private set(nick: string, sighting: Sighting): void {
+  private set(nick: string, seen: Sighting): void {
+    const sighting = seen.online && this.options.isOurs?.(nick) === true ? { online: false } : seen;
     this.options.renames?.sighted(nick, sighting.online);
     const address = this.holderOf(nick);
     if (address !== null) this.report(address, sighting);
