@@ -43,6 +43,15 @@ function expectedLines(body: string): string[] {
 /** A visitor named `name` with an open conversation routed to alice. */
 const visitor = (t: TestBridge, name: string, assignee: string | null = AGENT) => openVisitor(t, { profile: { name }, assignee });
 
+/** Whether the server says `nick` is away (WHO), as `asking` sees it. */
+const isAway = (asking: IrcAgent, nick: string) =>
+  new Promise<boolean>((resolve) => {
+    asking.client.once('wholist', (event: { users: { nick: string; away?: boolean }[] }) =>
+      resolve(event.users.some((u) => u.nick === nick && u.away === true)),
+    );
+    asking.client.raw(`WHO ${nick}`);
+  });
+
 describe('IRC network (puppet mode) against a real ngircd', () => {
   let ngircd: NgircdServer;
   let tap: Tap;
@@ -288,17 +297,7 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     await sendText(v, 'hello from Eve');
     const got = await alice.next((m) => m.message === 'hello from Eve');
     await call(v.socket, 'presence:set', { status: 'away' });
-    await until(
-      async () =>
-        new Promise<boolean>((resolve) => {
-          alice.client.once('wholist', (event: { users: { nick: string; away?: boolean }[] }) =>
-            resolve(event.users.some((u) => u.nick === got.nick && u.away === true)),
-          );
-          alice.client.raw(`WHO ${got.nick}`);
-        }),
-      10_000,
-      'the puppet to be away',
-    );
+    await until(() => isAway(alice, got.nick), 10_000, 'the puppet to be away');
   });
 
   it('refuses a private message from someone outside the conversation, with a notice', async () => {
@@ -474,6 +473,23 @@ describe('IRC network reliability against a real ngircd', () => {
     await sendText(v, 'after the restart');
     await carl.next((m) => m.message === 'after the restart');
     assert.equal(carl.messages.filter((m) => m.message.startsWith('during')).length, 3, 'no duplicate');
+  });
+
+  it('shows a puppet away again after it reconnects, while its visitor still is', async () => {
+    const v = jo;
+    await call(v.socket, 'presence:set', { status: 'away' });
+    await until(() => isAway(carl, 'Jo'), 10_000, 'the puppet to be away');
+    const offline = until(() => t.bridge.registry.get('irc')?.status().state !== 'online', 10_000, 'the bridge to notice');
+    await ngircd.stop();
+    await offline;
+    await ngircd.start();
+    carl = await connectIrcAgent(ngircd.port, 'carl');
+    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 30_000, 'the bot back');
+    await sendText(v, 'still away');
+    await carl.next((m) => m.message === 'still away' && m.nick === 'Jo', 30_000);
+    await until(() => isAway(carl, 'Jo'), 10_000, 'the puppet away again');
+    await call(v.socket, 'presence:set', { status: 'available' });
+    await until(async () => !(await isAway(carl, 'Jo')), 10_000, 'the puppet back');
   });
 
   it('delivers a stream cut in its middle by an ngircd restart: every message once, in order', async (context) => {

@@ -30,6 +30,8 @@ export interface IrcConnectionsOptions {
   onBotOffline: () => void;
   /** Wires a new puppet's incoming traffic. */
   onPuppet: (connection: IrcConnection, visitor: Address) => void;
+  /** A puppet registered (first or again, after a drop): what the server forgot of it is set again. */
+  onPuppetOnline?: (connection: IrcConnection, visitor: Address) => void;
   /**
    * Whether an IRC address is someone the bridge knows (an agent, a customer it follows): a puppet
    * never takes their nick, even while they are away from IRC, or it would get what is theirs.
@@ -138,7 +140,10 @@ export class IrcConnections {
             this.options.reserved(this.options.addresses.addressOf(lowered)) ||
             (this.puppets.nicks().has(lowered) && this.puppets.get(visitor) !== connection),
         }),
-      onOnline: () => logger.info({ visitor, nick: connection.nick }, 'irc puppet online'),
+      onOnline: () => {
+        logger.info({ visitor, nick: connection.nick }, 'irc puppet online');
+        this.options.onPuppetOnline?.(connection, visitor);
+      },
     });
     onPuppet(connection, visitor);
     return connection;

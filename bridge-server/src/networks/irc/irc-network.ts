@@ -73,6 +73,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly customers: IrcCustomers | undefined;
   private readonly renames: IrcRenames;
   private readonly puppetIdleMs: number;
+  /** The `AWAY` line each puppet shows, while its party is not available (kept with the connection, gone with it). */
+  private readonly awayLines = new WeakMap<IrcConnection, string>();
 
   constructor({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
@@ -94,6 +96,11 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
         this.renames.lostSight(); // renames while it was away went unseen
       },
       onPuppet: (connection, visitor) => this.listen(connection, visitor),
+      // A server forgets a connection's AWAY with it: a puppet back after a drop shows it again.
+      onPuppetOnline: (connection) => {
+        const away = this.awayLines.get(connection);
+        if (away) connection.writer.send(away).catch(() => undefined);
+      },
       reserved: (address) => sink.isAgent(address) || this.agents.follows(address) || this.customerPresence?.follows(address) === true,
     }));
     const { bot } = connections;
@@ -164,10 +171,15 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
    */
   async sharePresence({ from, status, text }: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void> {
     const puppet = this.connections.puppets.get(from);
-    if (!puppet || puppet.state !== 'online') return;
+    if (!puppet) return;
     const gone = status === 'offline' ? (this.hosted.isHosted(from) ? 'Left the page' : 'Offline') : status === 'busy' ? 'Busy' : 'Away';
     const reason = oneLine(text ?? '').trim();
-    await puppet.writer.send(status === 'available' ? 'AWAY' : `AWAY :${[...(reason ? `${gone}: ${reason}` : gone)].slice(0, 200).join('')}`);
+    const away = status === 'available' ? undefined : `AWAY :${[...(reason ? `${gone}: ${reason}` : gone)].slice(0, 200).join('')}`;
+    if (away) this.awayLines.set(puppet, away);
+    else this.awayLines.delete(puppet);
+    // Offline (a drop, its first registration under way): shown once it is online.
+    if (puppet.state !== 'online') return;
+    await puppet.writer.send(away ?? 'AWAY');
   }
 
   /**
