@@ -96,6 +96,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     draft: { state: true },
     announcement: { state: true },
     formError: { state: true },
+    sendError: { state: true },
     profileGiven: { state: true },
     dropping: { state: true },
   };
@@ -131,6 +132,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private draft = '';
   private announcement = '';
   private formError = '';
+  /** A message that never reached the outbox (its conversation could not be opened): said by the composer. */
+  private sendError = '';
   private profileGiven = false;
   /** Files are dragged over the panel. */
   private dropping = false;
@@ -355,7 +358,16 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     this.attachments.clear();
     for (const file of files) this.sentFiles.set(file.id, file);
     this.stopTyping();
-    this.chat.send(text, files).catch((error: SwitchboardError) => this.onError(error));
+    this.sendError = '';
+    this.chat.send(text, files).catch((error: SwitchboardError) => {
+      // No conversation could be opened for it (no answer, the bridge draining, a wrong team): it
+      // is in no outbox, so it goes back in the composer, said not sent, for the visitor to send again.
+      if (!this.chat.conversation) {
+        if (this.draft === '') this.draft = text;
+        this.sendError = this.locale.t.failed;
+      }
+      this.onError(error);
+    });
   }
 
   /** Text or uploaded files (no upload still running), within the length limit, while online. */
@@ -418,6 +430,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   private onInput(event: InputEvent): void {
     this.draft = (event.target as HTMLTextAreaElement).value;
+    this.sendError = '';
     if (!this.composing) {
       this.composing = true;
       this.chat.typing('composing');
@@ -583,7 +596,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}
       ${length >= COUNTER_FROM ? html`<div class="counter" aria-live="polite">${t.charactersLeft(LIMITS.maxTextLength - length)}</div>` : nothing}
-      ${this.attachments.render(locale)}
+      ${this.attachments.render(locale)} ${this.sendError ? html`<p class="field-error" part="send-error" role="alert">${this.sendError}</p>` : nothing}
       <form class="composer" part="composer" @submit=${this.submit}>
         <button
           type="button"

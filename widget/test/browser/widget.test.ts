@@ -217,6 +217,29 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued while offline']);
   });
 
+  it('keeps a first message whose conversation could not be opened in the composer, said not sent', async () => {
+    // A team the bridge does not have: the conversation is refused, so the message reaches no outbox.
+    const element = await widget('team=no-such-team');
+    await until(() => element.chat.state === 'online', 'the widget to connect');
+    element.open = true;
+    await element.updateComplete;
+    const errors: { code: string }[] = [];
+    element.addEventListener('switchboard-error', (event) => errors.push((event as CustomEvent<{ code: string }>).detail));
+    await type(element, 'Is anyone there?');
+    await until(() => $(element, '[part="send-error"]'), 'the not-sent line');
+    expect($(element, '[part="send-error"]')!.getAttribute('role')).to.equal('alert');
+    expect($(element, '[part="send-error"]')!.textContent).to.equal('Not sent');
+    expect($<HTMLTextAreaElement>(element, 'textarea.input')!.value).to.equal('Is anyone there?');
+    expect(errors.map((error) => error.code)).to.deep.equal(['not_found']);
+    expect(bubbles(element)).to.have.length(0);
+    // Typing again clears it.
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    input.value = 'Is anyone there? Hello?';
+    input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+    await element.updateComplete;
+    expect($(element, '[part="send-error"]')).to.equal(null);
+  });
+
   it('renders every payload of an XSS corpus as inert, verbatim text', async () => {
     const corpus = [
       '<script>window.__xss = 1</script>',
