@@ -333,8 +333,9 @@ export class ChatController implements ReactiveController {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
       else this.recount();
-      // A retraction, or a message one took back (replayed emptied), says nothing new: no sound, no announcement.
-      if (!saysNothing(message)) this.host.onIncoming(message);
+      // A retraction, or a message one took back (replayed emptied), says nothing new; a correction
+      // shows in its original's place: no sound, no announcement, no new message.
+      if (!saysNothing(message) && message.corrects === undefined) this.host.onIncoming(message);
     }
     this.host.requestUpdate();
   }
@@ -406,7 +407,8 @@ export class ChatController implements ReactiveController {
   private recount(): void {
     const self = this.session?.self;
     const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
-    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !saysNothing(m)).length;
+    // A correction is its original's text, in its place: one message to read, not two.
+    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !saysNothing(m) && m.corrects === undefined).length;
   }
 
   private readKey(): string | null {

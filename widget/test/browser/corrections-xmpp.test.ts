@@ -17,9 +17,22 @@ describe("<switchboard-chat> with an XMPP agent's corrections", () => {
     await until(() => bubbleTexts(element).includes('Do you ship to Norway?'), 'the question stored (before the answers)');
     const jid = jidOf(element);
 
+    // With the panel closed, the answer and its correction are one message to read: one unread, one
+    // switchboard-message event (and one chime, one announcement).
+    element.open = false;
+    await element.updateComplete;
+    const arrived: string[] = [];
+    const counting = (event: Event) => arrived.push((event as CustomEvent<{ text: string }>).detail.text);
+    element.addEventListener('switchboard-message', counting);
     await agentSays(jid, 'We ship to Norwya.', 'lmc-1');
-    await until(() => bubbleTexts(element).includes('We ship to Norwya.'), 'the answer');
+    await until(() => element.chat.messages.some((message) => message.text === 'We ship to Norwya.'), 'the answer');
     await agentSays(jid, 'We ship to Norway.', 'lmc-2', 'lmc-1');
+    await until(() => element.chat.messages.some((message) => message.corrects !== undefined), 'the correction');
+    expect(element.chat.unread).to.equal(1);
+    expect(arrived).to.deep.equal(['We ship to Norwya.']);
+    element.removeEventListener('switchboard-message', counting);
+    element.open = true;
+    await element.updateComplete;
     await until(() => bubbleTexts(element).includes('We ship to Norway. edited'), 'the correction in place');
     expect(bubbleTexts(element)).to.deep.equal(['Do you ship to Norway?', 'We ship to Norway. edited']);
     expect(shadow(element).querySelector('.bubble .edited')?.textContent).to.equal('edited');
