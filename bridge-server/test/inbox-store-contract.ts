@@ -167,6 +167,16 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
       assert.deepEqual(row!.lastMessage, { seq: sorry.seq, from: 'web:v_1', text: 'sorry', sentAt: sorry.sentAt });
     });
 
+    it('counts a corrected message once as unread, in the views and per reader', async () => {
+      const c = await open('web:v_1');
+      const typo = await say(c.id, 'web:v_1', 'my ordr is 42');
+      await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'my order is 42', corrects: typo.id, status: 'accepted', outbox: [] });
+      const reader = { address: AGENT, addresses: [AGENT] };
+      assert.deepEqual(await store.unreadCounts(c.id, [reader]), new Map([[AGENT, 1]]));
+      const [row] = await store.inbox({ siteKey: 'shop', reader, view: { ids: [c.id] }, sort: 'updated', limit: 1 });
+      assert.equal(row!.unread, 1);
+    });
+
     it('waits again for an answer taken back, and for no question taken back', async () => {
       const c = await open('web:v_1');
       const question = await say(c.id, 'web:v_1', 'is it waterproof?');

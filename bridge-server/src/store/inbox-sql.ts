@@ -14,6 +14,12 @@ import type { ConversationRow } from './rows.js';
  */
 export const saysSomething = (table: string): string => `(${table}.text <> '' OR ${table}.attachments IS NOT NULL)`;
 
+/**
+ * A message that counts as one to read: it says something and corrects none (a correction stands in
+ * its original's place, which counted already).
+ */
+const unreadable = (table: string): string => `${saysSomething(table)} AND ${table}.corrects IS NULL`;
+
 /** How an engine writes parameter `n` and "is in the list parameter `n`". */
 export interface Dialect {
   param(n: number): string;
@@ -127,7 +133,7 @@ export function inboxSql(d: Dialect, query: InboxQuery, extraSelect = ''): { sql
     )
     SELECT c.*, picked.waiting_since, p.name AS customer_name, lm.seq AS last_seq_n, lm.sender AS last_from, lm.text AS last_text,
       lm.sent_at AS last_sent_at, lm.attachments AS last_attachments,
-      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)}) AND ${saysSomething('u')}
+      (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND NOT (u.sender ${d.inList(3)}) AND ${unreadable('u')}
         AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = c.id AND r.reader = ${d.param(2)}), 0)
         LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
       ${extraSelect}
@@ -148,7 +154,7 @@ export function unreadCountsSql(d: Dialect, conversationId: string, readers: rea
   const params: unknown[] = [conversationId, tuples(readers.map((reader) => [reader.address])), tuples(own)];
   const sql = `SELECT rd.reader, (SELECT count(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ${d.param(1)}
       AND u.seq > coalesce((SELECT r.seq FROM read_cursors r WHERE r.conversation_id = ${d.param(1)} AND r.reader = rd.reader), 0)
-      AND ${saysSomething('u')}
+      AND ${unreadable('u')}
       AND NOT EXISTS (SELECT 1 FROM ${d.tuples(3, ['reader', 'address'])} o WHERE o.reader = rd.reader AND o.address = u.sender)
       LIMIT ${LIMITS.maxUnreadCount}) capped) AS unread
     FROM ${d.tuples(2, ['reader'])} rd`;
