@@ -155,6 +155,34 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       await carol.next(fromBot('support', 'privmsg', '[erin] Try turning it off and on'));
     });
 
+    it('fails the answer a customer who left IRC could not get, not the one they got before', async () => {
+      const gwen = await connectIrcAgent(ngircd.port, 'gwen');
+      const bob = await connect(t, agentAuth('bob'));
+      try {
+        const offered = next(bob.socket, 'conversation', (c) => c.team === 'sales' && c.participants.includes('irc:gwen@test') && c.assignee === 'web:a_bob');
+        gwen.say('support', '/team sales');
+        await gwen.next(fromBot('support', 'notice', 'Your messages now go to Sales (sales).'));
+        gwen.say('support', 'Is my parcel lost?');
+        const conversation: Conversation = await offered;
+        const statuses = collect(bob.socket, 'message:status');
+        const { message: got } = await call(bob.socket, 'message:send', { conversationId: conversation.id, clientId: 'g-1', text: 'Let me look' });
+        await gwen.next(fromBot('support', 'privmsg', '[bob] Let me look'));
+        await gwen.quit();
+        // More lines than flood control lets go at once: the server's 401s come back while the rest is still being written.
+        const long = Array.from({ length: 8 }, (_, i) => `Line ${i + 1} of what happened to the parcel.`).join('\n');
+        const { message: lost } = await call(bob.socket, 'message:send', { conversationId: conversation.id, clientId: 'g-2', text: long });
+        await until(() => statuses.some((s) => s.id === lost.id && s.status === 'failed'), 15_000, 'the long answer failed');
+        const failed = statuses.find((s) => s.id === lost.id && s.status === 'failed')!;
+        assert.equal(failed.error?.code, 'not_found');
+        assert.match(failed.error?.message ?? '', /gwen/);
+        assert.equal(statuses.filter((s) => s.id === lost.id && s.status === 'sent').length, 0, 'never sent after it failed');
+        assert.equal(statuses.filter((s) => s.id === got.id && s.status === 'failed').length, 0, 'the answer gwen got is not failed');
+      } finally {
+        await gwen.quit();
+        bob.socket.disconnect();
+      }
+    });
+
     it('answers /help with what a customer can do', async () => {
       carol.say('support', '/help');
       await carol.next(fromBot('support', 'notice', 'Write here to reach Support (support); an agent answers here.'));

@@ -62,6 +62,11 @@ export class IrcDelivery {
   private readonly progress = new Map<string, number>();
   /** The last message each connection sent each target, and when: a 401 that follows fails it. */
   private readonly lastSent = new Map<string, { messageId: string; at: number }>();
+  /**
+   * The message being written to a user the bridge does not follow (a customer), by connection and
+   * target: a 401 or 404 while its lines go out is its own, not the message before it.
+   */
+  private readonly writing = new Map<string, { messageId: string; refusal?: NetworkError }>();
   /** Lines lately written to each agent (`connection nick-written-to`): one who left gets them again from the first that failed. */
   private readonly written = new Map<string, Written>();
   /** Visitors whose context line is on its way: their messages wait for it (it comes first). */
@@ -124,15 +129,18 @@ export class IrcDelivery {
       void this.holdRefused(connection, key, record.nick, gone);
       return;
     }
+    const code = event.error === 'no_such_nick' ? 'not_found' : 'forbidden';
+    const why = `${target}: ${event.reason ?? event.error}`;
+    const inFlight = this.writing.get(key);
+    if (inFlight) {
+      // Its lines stop here, and its send fails with this (the outbox says which network).
+      inFlight.refusal ??= new NetworkError(why, false, code);
+      return;
+    }
     const sent = this.lastSent.get(key);
     if (!sent || Date.now() - sent.at > FAILURE_WINDOW_MS) return;
     this.lastSent.delete(key);
-    this.options.sink.receipt({
-      messageId: sent.messageId,
-      status: 'failed',
-      code: event.error === 'no_such_nick' ? 'not_found' : 'forbidden',
-      error: `IRC: ${target}: ${event.reason ?? event.error}`,
-    });
+    this.options.sink.receipt({ messageId: sent.messageId, status: 'failed', code, error: `IRC: ${why}` });
   }
 
   /**
@@ -165,15 +173,28 @@ export class IrcDelivery {
     const start = this.progress.get(key) ?? 0;
     const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
     const record = this.options.agents.isFollowed(own) ? this.recordOf(sentKey, own) : undefined;
-    const complete = await connection.sendLines(
-      lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
-      (index) => {
-        this.progress.set(key, start + index + 1);
-        if (record) remember(record, outbound, start + index);
-      },
-      // No line after the server said the agent is gone (a 401): it would be lost too.
-      () => !record || !this.options.agents.isAbsent(own),
-    );
+    const inFlight: { messageId: string; refusal?: NetworkError } | undefined = record ? undefined : { messageId: message.id };
+    if (inFlight) this.writing.set(sentKey, inFlight);
+    let complete: boolean;
+    try {
+      complete = await connection.sendLines(
+        lines.slice(start).map((line) => `PRIVMSG ${target} :${prefix}${line}`),
+        (index) => {
+          this.progress.set(key, start + index + 1);
+          if (record) remember(record, outbound, start + index);
+          // Its lines are on the wire: a 401 that comes after them is this message's, not the one before.
+          else this.lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
+        },
+        // No line after the server said the agent (or the customer) is gone (a 401): it would be lost too.
+        () => (record ? !this.options.agents.isAbsent(own) : !inFlight?.refusal),
+      );
+    } finally {
+      if (inFlight && this.writing.get(sentKey) === inFlight) this.writing.delete(sentKey);
+    }
+    if (inFlight?.refusal) {
+      this.progress.delete(key);
+      throw inFlight.refusal;
+    }
     if (!complete) return false;
     this.progress.delete(key);
     this.lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
