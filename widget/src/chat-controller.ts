@@ -45,6 +45,16 @@ const READ_KEPT = 20;
 const TYPING_TIMEOUT_MS = 6000;
 const HISTORY_PAGE = 50;
 
+/**
+ * Whether another's message is one more for the visitor to read (an unread count, a sound, an
+ * announcement, `switchboard-message`): not a retraction or a message taken back (it says nothing),
+ * not a correction (it stands in its original's place), and not one the visitor read already on
+ * another device (a signed-in visitor's history, caught up on a new one: its status says `read`).
+ */
+function isToRead(message: Message): boolean {
+  return !saysNothing(message) && message.corrects === undefined && message.status !== 'read';
+}
+
 export class ChatController implements ReactiveController {
   client: SwitchboardClient | null = null;
   state: ConnectionState = 'offline';
@@ -333,9 +343,7 @@ export class ChatController implements ReactiveController {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
       else this.recount();
-      // A retraction, or a message one took back (replayed emptied), says nothing new; a correction
-      // shows in its original's place: no sound, no announcement, no new message.
-      if (!saysNothing(message) && message.corrects === undefined) this.host.onIncoming(message);
+      if (isToRead(message)) this.host.onIncoming(message);
     }
     this.host.requestUpdate();
   }
@@ -407,8 +415,7 @@ export class ChatController implements ReactiveController {
   private recount(): void {
     const self = this.session?.self;
     const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
-    // A correction is its original's text, in its place: one message to read, not two.
-    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && !saysNothing(m) && m.corrects === undefined).length;
+    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && isToRead(m)).length;
   }
 
   private readKey(): string | null {
