@@ -29,6 +29,13 @@ export class ContinueOn {
 
   constructor(private readonly host: ContinueOnHost) {}
 
+  /** Forgets what the visitor typed (`reset()`: another visitor may use this page next). */
+  forget(): void {
+    this.network = '';
+    this.address = '';
+    this.error = '';
+  }
+
   /** A change the bridge made (a code sent, proven, stopped from the IM client, expired): said aloud. */
   changed(continuation: Continuation, { t }: Locale): void {
     const where = isolate(continuation.address);

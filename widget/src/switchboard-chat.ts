@@ -268,6 +268,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   /** Forgets the visitor on this device (e.g. on logout) and starts afresh. */
   reset(): void {
     this.chat.client?.forget();
+    this.continueOn.forget();
+    this.sendError = '';
+    this.draft = '';
     this.identity = null;
     this.stage = 'chat';
     this.profileGiven = false;

@@ -183,6 +183,12 @@ describe('<switchboard-chat> continue on my IM', () => {
     await submit(element, 'dana@example.org');
     await until(() => text($(element, '#continue-error')).startsWith('continuation: too many codes'), 'the refusal');
     expect($(element, 'form.continue input')).to.exist;
+    // What the visitor typed is kept for "send a new code", until reset() forgets the visitor: the
+    // next visitor on this page does not find it in the form.
+    const typed = () => (element as unknown as { continueOn: { address: string; network: string } }).continueOn;
+    expect([typed().address, typed().network]).to.deep.equal(['dana@example.org', 'xmpp']);
+    element.reset();
+    expect([typed().address, typed().network]).to.deep.equal(['', '']);
   });
 
   it("shows an agent's invitation, which opens the form on that network, or goes away with Not now", async () => {
