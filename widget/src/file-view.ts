@@ -78,6 +78,7 @@ export class FileView {
     const link = this.link(file, 'original');
     const url = typeof link === 'object' ? link.url : undefined;
     const renew = () => void this.link(file, 'original');
+    // Without its href yet, the browser does nothing on Enter (what a link takes): it asks for it, as a click does.
     return html`<a
       class=${className}
       href=${ifDefined(url)}
@@ -88,6 +89,9 @@ export class FileView {
       @pointerdown=${renew}
       @focus=${renew}
       @click=${(event: Event) => this.opening(event, file)}
+      @keydown=${(event: KeyboardEvent) => {
+        if (!url && event.key === 'Enter') this.opening(event, file);
+      }}
       >${content}</a
     >`;
   }

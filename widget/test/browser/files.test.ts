@@ -129,6 +129,32 @@ describe('<switchboard-chat> files against a real bridge', () => {
     }
   });
 
+  it('shows a file whose link is not there yet as a link all the same, which Enter asks for', async () => {
+    const support = await agent();
+    const element = await openWidget();
+    await type(element, 'Send me the invoice');
+    await until(() => element.chat.conversation, 'a conversation');
+    // The bridge is slow to sign links: none comes while the test looks.
+    const client = element.chat.client!;
+    const asked: string[] = [];
+    client.fileLink = (fileId) => {
+      asked.push(fileId);
+      return new Promise(() => undefined);
+    };
+    const conversationId = element.chat.conversation!.id;
+    const invoice = await support.uploadFile(conversationId, new File(['Invoice 42: 10 EUR\n'], 'invoice.txt'));
+    await support.send(conversationId, 'Here it is', { attachments: [invoice] });
+    await until(() => bubbles(element).length === 2, 'the answer');
+    const chip = bubbles(element)[1]!.querySelector<HTMLAnchorElement>('a.file-chip')!;
+    expect(chip.hasAttribute('href')).to.equal(false);
+    expect(chip.getAttribute('tabindex')).to.equal('0');
+    expect(asked).to.deep.equal([invoice.id], 'asked for as it showed');
+    const enter = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true, cancelable: true });
+    chip.dispatchEvent(enter);
+    expect(enter.defaultPrevented).to.equal(true, 'Enter waits for the link rather than doing nothing');
+    await expect(element).to.be.accessible();
+  });
+
   it("shows the bridge's refusals: a file too large, a type the site does not take; the attach button opens the file picker", async () => {
     await agent(); // the team is available: the chat, not the offline form
     const element = await openWidget();
