@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { MailThreads } from '../../src/networks/email/email-thread.js';
 import { readMail } from '../../src/networks/email/mail-reading.js';
+import type { NetworkRecords } from '../../src/networks/network.js';
 import {
   MAX_REFERENCES,
   PlusAddresses,
@@ -167,5 +169,22 @@ describe('Email threading', () => {
       const failing = { plusAddresses, conversationOfMessageId: async () => Promise.reject(new Error('store down')) };
       await assert.rejects(matchConversation({ inReplyTo: '<a@x>', references: [], to: [], cc: [], deliveredTo: [] }, failing), /store down/);
     });
+  });
+});
+
+describe("a conversation's mail thread", () => {
+  it('keeps its first Message-ID however long it grows, with the latest after it', async () => {
+    const kept = new Map<string, string>();
+    const records = {
+      thread: (id: string) => Promise.resolve(kept.get(id) ?? null),
+      setThread: (id: string, value: string | null) => Promise.resolve(void (value === null ? kept.delete(id) : kept.set(id, value))),
+    } as unknown as NetworkRecords;
+    const threads = new MailThreads(records, { secret: 'a-test-secret-of-at-least-32-characters', domain: 'bridge.example.com' });
+    const ids = Array.from({ length: 60 }, (_, i) => `<mail-${i}@example.org>`);
+    for (const id of ids) await threads.add('c1', id, 'My order');
+    const { chain } = await threads.of('c1');
+    assert.equal(chain.length, 50);
+    assert.deepEqual(chain, [ids[0], ...ids.slice(-49)]);
+    assert.equal(threadHeaders(chain).references?.[0], ids[0], 'References start with the first mail');
   });
 });

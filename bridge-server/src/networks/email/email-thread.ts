@@ -72,7 +72,8 @@ export class MailThreads {
     const previous = this.changes.get(conversationId) ?? Promise.resolve();
     const change = previous.then(async () => {
       const thread = await this.of(conversationId);
-      if (!thread.chain.includes(messageId)) thread.chain = [...thread.chain, messageId].slice(-MAX_CHAIN);
+      // The first mail stays: it roots the thread (References, RFC 5322 section 3.6.4), the latest follow it.
+      if (!thread.chain.includes(messageId)) thread.chain = firstAndLatest([...thread.chain, messageId], MAX_CHAIN);
       if (thread.subject === undefined && subject) thread.subject = subject;
       if (carried.length > 0) {
         const entries: [string, string[]][] = [...Object.entries(thread.carried ?? {}), [messageId, [...carried]]];
@@ -120,4 +121,9 @@ export class MailThreads {
   arrivingFrom(customer: Address): ArrivingMail | undefined {
     return this.arriving.get(customer);
   }
+}
+
+/** The first of `ids` and the latest after it, `max` in all. */
+function firstAndLatest(ids: readonly string[], max: number): string[] {
+  return ids.length <= max ? [...ids] : [ids[0]!, ...ids.slice(-(max - 1))];
 }
