@@ -86,6 +86,24 @@ describe('Reading a mail', () => {
     assert.equal(mail.text, 'Thanks, Tuesday works for me.\n\nNoor');
   });
 
+  it("strips an Outlook HTML reply's original (a rule, then the From: block) and the rule with it", async () => {
+    const html = [
+      '<html><body><div>Yes please, ship it.</div><div id="appendonsend"></div>',
+      '<hr style="display:inline-block;width:98%" tabindex="-1">',
+      '<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt"><b>From:</b> Support &lt;support@example.com&gt;<br>',
+      '<b>Sent:</b> Tuesday, December 1, 2026 10:00 AM<br><b>To:</b> Dana &lt;dana@example.org&gt;<br><b>Subject:</b> Re: My order</font><div>&nbsp;</div></div>',
+      '<div><div>Shall we ship it today?</div></div></body></html>',
+    ].join('');
+    const mail = await readMail(
+      Buffer.from(
+        `From: Dana <dana@example.org>\r\nTo: support@example.com\r\nSubject: RE: My order\r\nMessage-ID: <o1@example.org>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`,
+      ),
+    );
+    assert.equal(mail.text, 'Yes please, ship it.');
+    // A rule the customer wrote between their own lines stays.
+    assert.equal(visibleText('Order 1234\n-----\nblue tent'), 'Order 1234\n-----\nblue tent');
+  });
+
   it('carries attachments as files (RFC 2231 names decoded), their bytes whole, and no listing in the text', async () => {
     const mail = await readMail(fixture('attachment.eml'));
     assert.equal(mail.text, ['Hello,', '', 'the payment page shows an error, screenshot and the invoice attached.', '', 'Dana'].join('\n'));

@@ -113,8 +113,14 @@ export function visibleText(body: string): string {
       .filter((fragment) => !signature(fragment))
       .map((fragment) => fragment.getContent())
       .join('\n');
-  return tidy(visible.replaceAll(`${BREAK_MARK}\n`, ''));
+  return tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, '');
 }
+
+/**
+ * A rule left at the end of what was written (a line of dashes, underscores, `=` or `*`, alone):
+ * what it set apart was cut (Outlook puts an `<hr>`, made `----`, above the original it quotes).
+ */
+const TRAILING_RULE = /(?:\n\s*[-_=*]{3,}\s*)+$/;
 
 /** LF line ends, no control character but tab and line feed, no unpaired surrogate, no break mark. */
 function clean(text: string): string {
