@@ -190,6 +190,8 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       const atVisitor = collect(v.socket, 'message');
       assert.equal(await mallory.send(v.uri, 'let me in'), 403);
       assert.equal(await mallory.send(`sip:web=v_0@${VISITOR_DOMAIN}`, 'hello?'), 404, 'not the URI of any visitor');
+      // A visitor's id that nobody has is refused as one not theirs: whether it exists is not told.
+      assert.equal(await mallory.send(`sip:v_nobody0@${VISITOR_DOMAIN}`, 'hello?'), 403);
       assert.equal(atVisitor.length, 0);
     } finally {
       await mallory.stop();
