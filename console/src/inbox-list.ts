@@ -73,7 +73,18 @@ export class InboxList extends ConsoleElement {
     if (this.started) return;
     this.started = true;
     this.stopListening?.();
-    this.stopListening = this.desk.onInboxItem((item) => this.changed(item));
+    const stopItems = this.desk.onInboxItem((item) => this.changed(item));
+    // Back online after a drop: what was pushed meanwhile is lost, so the view and its counts are listed again.
+    let online = this.desk.client.state === 'online';
+    const stopState = this.desk.client.on('state', (state) => {
+      const back = state === 'online' && !online;
+      online = state === 'online';
+      if (back) void this.refresh();
+    });
+    this.stopListening = () => {
+      stopItems();
+      stopState();
+    };
     this.desk.directory().then(
       (teams) => (this.teams = teams),
       () => undefined,

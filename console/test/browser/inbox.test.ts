@@ -35,6 +35,26 @@ describe('the console: inbox and desk actions', () => {
     await until(() => !itemOf(element, conversationId)?.querySelector('.unread'), 'the unread badge gone once read');
   });
 
+  it('lists the view again once back online: what changed while the console was offline shows', async () => {
+    const agent = await agentClient();
+    await agent.setPresence('available');
+    const { client: customer, conversationId } = await visitor('Are you there?');
+    const element = await consoleFor(agent);
+    view(element, 'mine').click();
+    await until(() => itemOf(element, conversationId)?.querySelector('.unread')?.textContent === '1', 'the conversation in Mine');
+    // Another connection of the same agent sees the push the console misses.
+    const other = await agentClient();
+    const pushed: { id: string; unread: number }[] = [];
+    other.on('inboxItem', (item) => pushed.push(item));
+    agent.disconnect();
+    await until(() => agent.state === 'offline', 'the console offline');
+    await customer.send(conversationId, 'Hello?');
+    await until(() => pushed.some((item) => item.id === conversationId && item.unread === 2), 'the push made while the console was offline');
+    agent.connect();
+    await until(() => itemOf(element, conversationId)?.querySelector('.unread')?.textContent === '2', 'the unread count listed again');
+    expect(itemOf(element, conversationId)!.querySelector('.last')!.textContent).to.equal('Hello?');
+  });
+
   it('claims a queued conversation with c, and transfers it to the team from the directory', async () => {
     const agent = await agentClient();
     await agent.setPresence('away');
