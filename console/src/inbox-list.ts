@@ -134,6 +134,8 @@ export class InboxList extends ConsoleElement {
   private edit(edit: Edit): void {
     this.items = edit(this.items);
     this.edits?.push(edit);
+    // What is listed changed (a conversation joined or left the view): the title counts these.
+    this.announce('inbox-items', this.items);
   }
 
   private changed(item: InboxItem): void {

@@ -26,7 +26,10 @@ export function bringsNewMessage(before: Seen | undefined, item: InboxItem, self
 const seenOf = (item: InboxItem): Seen => ({ unread: item.state === 'closed' ? 0 : item.unread, lastSeq: item.lastMessage?.seq ?? 0 });
 
 export class Notifier {
+  /** Every conversation an item came for: whether the next one brings news. */
   private readonly seen = new Map<string, Seen>();
+  /** The conversations the inbox lists now: the title counts theirs. */
+  private listedIds = new Set<string>();
 
   constructor(
     private readonly baseTitle: string,
@@ -44,9 +47,10 @@ export class Notifier {
     if (this.askable) await Notification.requestPermission();
   }
 
-  /** A fresh list: replaces what is known of those conversations. */
+  /** The inbox's list as it is now: replaces what is known of those conversations, and which are listed. */
   listed(items: readonly InboxItem[]): void {
     for (const item of items) this.seen.set(item.id, seenOf(item));
+    this.listedIds = new Set(items.map((item) => item.id));
     this.retitle();
   }
 
@@ -69,14 +73,19 @@ export class Notifier {
     this.retitle();
   }
 
+  /** The unread messages of the listed conversations. */
   get total(): number {
-    return [...this.seen.values()].reduce((sum, seen) => sum + seen.unread, 0);
+    return this.listedSeen().reduce((sum, seen) => sum + seen.unread, 0);
+  }
+
+  private listedSeen(): Seen[] {
+    return [...this.listedIds].flatMap((id) => this.seen.get(id) ?? []);
   }
 
   private retitle(): void {
     const total = this.total;
     // A count at the cap is a floor, and so is the sum.
-    const floor = [...this.seen.values()].some((seen) => atUnreadCap(seen.unread)) ? '+' : '';
+    const floor = this.listedSeen().some((seen) => atUnreadCap(seen.unread)) ? '+' : '';
     document.title = total > 0 ? `(${total}${floor}) ${this.baseTitle}` : this.baseTitle;
   }
 }

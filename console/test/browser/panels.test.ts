@@ -117,7 +117,7 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await expect(element).to.be.accessible();
   });
 
-  it('puts the unread count in the page title, and takes it away once read', async () => {
+  it('puts the unread count of the listed conversations in the page title, and takes it away once read', async () => {
     const notifier = new Notifier(
       'Console',
       (who) => `New message from ${who}`,
@@ -141,8 +141,14 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     notifier.read('a');
     notifier.changed({ ...item('b', 1), state: 'closed' }, 'a');
     expect(document.title).to.equal('Console');
-    notifier.changed(item('c', 100), 'a');
+    // A conversation of another view (pushed, not listed) counts not; listed, it does.
+    notifier.changed(item('c', 5), 'a');
+    expect(document.title).to.equal('Console');
+    notifier.listed([item('b', 0), item('c', 100)]);
     expect(document.title).to.equal('(100+) Console', 'a count at the cap is a floor');
+    // Another view with nothing unread: the title says so at once.
+    notifier.listed([item('d', 0)]);
+    expect(document.title).to.equal('Console');
   });
 
   it('speaks French, and Arabic right to left; accessible in both', async () => {
