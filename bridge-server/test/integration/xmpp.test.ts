@@ -332,6 +332,28 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it('takes a message back by a retraction without a fallback body, as Dino sends it', async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: v.jid, id: 'dino-1' },
+        xml('body', {}, 'Card 4417 on file'),
+        xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'dino-1' }),
+      ),
+    );
+    await until(() => received.length === 1, 5000, 'the message');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('retract', { xmlns: 'urn:xmpp:message-retract:1', id: 'dino-1' })));
+    await until(() => received.length === 2, 5000, 'the retraction');
+    assert.deepEqual([received[1]!.text, received[1]!.corrects], ['', received[0]!.id]);
+    const { messages } = await call(v.socket, 'history:get', { conversationId: v.conversationId });
+    assert.deepEqual(
+      messages.map((m) => m.text),
+      ['', ''],
+    );
+  });
+
   it('takes back the message a retraction names in its own conversation, whichever visitor the retraction was addressed to', async () => {
     const first = await visitor();
     const second = await visitor();

@@ -10,6 +10,7 @@ import { LIMITS } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { InboundFile, NetworkFiles } from '../network.js';
+import { amendmentOf } from './corrections.js';
 import { FetchBudget, type FetchBounds, type FetchTicket } from './fetch-budget.js';
 import { type LinkFetchOutcome, fetchLink } from './link-fetch.js';
 import { NS } from './stanzas.js';
@@ -45,9 +46,12 @@ export function oobUrlsOf(stanza: Element): string[] {
   return [...new Set(urls)];
 }
 
-/** Whether a message carries something for the core: words or an out-of-band link. */
+/**
+ * Whether a message carries something for the core: words, an out-of-band link, or a retraction
+ * (XEP-0424's fallback body is only a SHOULD: Dino sends none).
+ */
 export function hasContent(stanza: Element): boolean {
-  return Boolean(stanza.getChildText('body')) || oobUrlsOf(stanza).length > 0;
+  return Boolean(stanza.getChildText('body')) || oobUrlsOf(stanza).length > 0 || amendmentOf(stanza)?.retracts === true;
 }
 
 export class InboundFiles {
