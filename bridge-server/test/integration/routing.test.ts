@@ -188,6 +188,34 @@ describe('team routing', () => {
     });
   });
 
+  it('offers what waits to an agent whose conversation was transferred away, before any newer one', async () => {
+    await withTeam({ members: ['web:a_a1', 'web:a_a2'], capacity: 1 }, async (t) => {
+      const [a1] = await agents(t, ['a1']);
+      const one = await open(t);
+      assert.equal(one.conversation.assignee, 'web:a_a1');
+      const { socket: second } = await connect(t, { siteKey: SITE });
+      const queued = await call(second, 'conversation:open', { team: 'support' });
+      assert.equal(queued.conversation.assignee, undefined, 'a1 is full: it waits');
+      // a1 hands the first one to a2 (offline): a1 has room again, and the waiting one is theirs.
+      const taken = next(second, 'conversation', (c) => c.id === queued.conversation.id && c.assignee === 'web:a_a1');
+      const moved = await call(a1!, 'conversation:transfer', { conversationId: one.conversation.id, to: { agent: 'web:a_a2' } });
+      assert.equal(moved.conversation.assignee, 'web:a_a2');
+      await taken;
+    });
+  });
+
+  it('routes a queued conversation closed and reopened by its visitor as soon as an agent can take it', async () => {
+    await withTeam({ members: ['web:a_a1'], capacity: 1 }, async (t) => {
+      const waiting = await open(t);
+      assert.equal(waiting.conversation.assignee, undefined, 'nobody online: it waits');
+      await call(waiting.socket, 'conversation:close', { conversationId: waiting.conversation.id });
+      await agents(t, ['a1']);
+      const taken = next(waiting.socket, 'conversation', (c) => c.id === waiting.conversation.id && c.assignee === 'web:a_a1');
+      await call(waiting.socket, 'message:send', { conversationId: waiting.conversation.id, clientId: 'again-1', text: 'Still there?' });
+      await taken;
+    });
+  });
+
   it('reaches an agent with several addresses on the one that is available, and counts the agent once', async () => {
     await withTeam({ members: [{ id: 'dave', name: 'Dave', addresses: ['web:a_dave_desk', 'web:a_dave_phone'] }] }, async (t) => {
       const watcher = await connect(t, { siteKey: SITE });

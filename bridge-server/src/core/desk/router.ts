@@ -285,21 +285,34 @@ export class Router {
    */
   async transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord> {
     const { store, announcer } = this.deps;
+    const before = await store.getConversation(conversationId);
     if ('team' in to) {
       const queued = await store.transferConversation(conversationId, null, to.team);
       this.accepted(conversationId);
       announcer.announce(queued);
       this.offerQueued(to.team);
+      this.roomMadeBy(before, to.team);
       return queued;
     }
-    const before = await store.getConversation(conversationId);
     const moved = await this.deps.handover.assign(to.agent, (joining) => store.transferConversation(conversationId, to.agent, undefined, joining));
     this.accepted(conversationId); // handed over on purpose: no offer timer
     await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
     // Out of the queue to an agent: its visitor stops waiting, the others move up.
     if (before?.team !== undefined && before.assignee === undefined && before.state === 'open') this.answeredFromQueue({ ...moved, team: before.team });
+    else if (before?.assignee !== to.agent) this.roomMadeBy(before);
     return moved;
+  }
+
+  /**
+   * A conversation moved away from its agent: they have room for one more, so what waits in the
+   * queues of their teams is offered (oldest first), not left for the next conversation to come.
+   * `offered`: a team whose queue is offered already.
+   */
+  private roomMadeBy(before: ConversationRecord | null, offered?: string): void {
+    if (before?.assignee === undefined || before.state !== 'open') return;
+    const teams = new Set([...(before.team !== undefined ? [before.team] : []), ...this.deps.teams.teamsOf(before.assignee).map((team) => team.id)]);
+    for (const team of teams) if (team !== offered) this.offerQueued(team);
   }
 
   /**
