@@ -128,6 +128,12 @@ describe('block commands and /whois', () => {
     assert.equal(await commands.run(ERIN, `/whois ${refs.refOf(theirs.id)}`), `No conversation of your teams has the ref #${refs.refOf(theirs.id)}.`);
   });
 
+  it('names a conversation by its whole id, as the API gives it (with its c_), or any longer end of it', async () => {
+    const c = await conversationOf(MALLORY);
+    for (const written of [c.id, c.id.toUpperCase(), `#${c.id}`, c.id.slice(-12)])
+      assert.match(await commands.run(ERIN, `/whois ${written}`), new RegExp(`network: xmpp \\(${MALLORY}\\)`), written);
+  });
+
   it("tells in /whois the customer's network, address and whether the network vouches for it", async () => {
     const c = await conversationOf(MALLORY);
     const whois = await commands.run(ERIN, `/whois ${refs.refOf(c.id)}`);

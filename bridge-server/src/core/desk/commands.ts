@@ -147,7 +147,8 @@ export class AgentCommands {
 
   /** The conversation a ref names among the agent's teams' conversations. */
   private async resolve(teams: Scope, ref: string | undefined, usage: string): Promise<ConversationRecord> {
-    const cleaned = ref?.replace(/^#/, '').toLowerCase();
+    // The whole id as the API and the console give it starts `c_`: its end is what refs are.
+    const cleaned = ref?.replace(/^#/, '').toLowerCase().replace(/^c_/, '');
     if (!cleaned || !/^[0-9a-z]{4,40}$/.test(cleaned)) throw new CommandError(`Usage: ${usage}`);
     const teamIds = teams.map((team) => team.id);
     // The conversation this bridge showed with that ref, read by its id: no search of the site's
