@@ -82,6 +82,15 @@ export class ConversationRefs {
     this.latest.set(party, conversationId);
   }
 
+  /**
+   * A text for a conversation known already (a correction's, XEP-0308: clients send the whole
+   * edited text again) without the `#ref` it starts with when that ref names the conversation.
+   */
+  withoutRef(conversationId: string, text: string): string {
+    const addressed = ADDRESSED.exec(text.trim());
+    return addressed && this.resolve(addressed[1]!) === conversationId ? addressed[2]! : text;
+  }
+
   /** Which conversation a party's text is for, and the text without its `#ref`. */
   route(party: Address, text: string): { conversationId: string; text: string } | { error: string } {
     const addressed = ADDRESSED.exec(text.trim());

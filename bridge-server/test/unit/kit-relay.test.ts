@@ -46,6 +46,21 @@ describe("the network kit's relay", () => {
     assert.equal(r.latestOf(AGENT), 'c_1bbbb1fghij', 'what the agent wrote to is its latest');
   });
 
+  it("stores a correction of a #ref reply (the client resends the whole text) without the ref, and another conversation's ref as written", async () => {
+    const { relay: r, stored, book } = relay();
+    const ref = book.refOf('c_0aaaa0abcde');
+    const other = book.refOf('c_1bbbb1fghij');
+    await r.receive({ from: AGENT, text: `#${ref} Yes, 3000 mm.`, corrects: 'm_1', conversationId: 'c_0aaaa0abcde' });
+    await r.receive({ from: AGENT, text: `#${other} not this one`, corrects: 'm_2', conversationId: 'c_0aaaa0abcde' });
+    assert.deepEqual(
+      stored.map((input) => [input.conversationId, input.text]),
+      [
+        ['c_0aaaa0abcde', 'Yes, 3000 mm.'],
+        ['c_0aaaa0abcde', `#${other} not this one`],
+      ],
+    );
+  });
+
   it('refuses what it cannot route, and what the core refuses, with a line for the agent', async () => {
     const { relay: r, stored, book } = relay();
     const nothingYet = await r.receive({ from: AGENT, text: 'hello' });

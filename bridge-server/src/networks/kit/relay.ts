@@ -62,7 +62,10 @@ export class Relay {
     /** The conversation it belongs to when known already (a correction's), whatever the text says. */
     conversationId?: string | undefined;
   }): Promise<RelayOutcome> {
-    const routed = input.conversationId !== undefined ? { conversationId: input.conversationId, text: input.text } : this.refs.route(input.from, input.text);
+    const routed =
+      input.conversationId !== undefined
+        ? { conversationId: input.conversationId, text: this.refs.withoutRef(input.conversationId, input.text) }
+        : this.refs.route(input.from, input.text);
     if ('error' in routed) return { refusal: routed.error };
     const { conversationId, text } = routed;
     const stored = await this.options.sink.message({
