@@ -173,12 +173,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/v1/usage', async (req, res, next) => {
     try {
       const actor = await authenticate(req);
-      const day = /^\d{4}-\d{2}-\d{2}$/;
       const today = new Date().toISOString().slice(0, 10);
-      const from = typeof req.query.from === 'string' ? req.query.from : today;
-      const to = typeof req.query.to === 'string' ? req.query.to : from;
-      if (!day.test(from) || Number.isNaN(Date.parse(from))) throw new BridgeError('bad_request', 'from: must be a day such as 2026-11-24');
-      if (!day.test(to) || Number.isNaN(Date.parse(to))) throw new BridgeError('bad_request', 'to: must be a day such as 2026-11-24');
+      const from = dayOf(req.query.from, 'from') ?? today;
+      const to = dayOf(req.query.to, 'to') ?? from;
       if (to < from) throw new BridgeError('bad_request', 'to: must not be before from');
       const rows = await deps.core.usage.report(actor.siteKey, from, to);
       res.json({ ok: true, site: actor.siteKey, from, to, usage: rows.map(({ siteKey: _site, ...row }) => row) });
@@ -250,4 +247,16 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   return app;
+}
+
+/**
+ * A `YYYY-MM-DD` query parameter that is a day of the calendar (`2026-02-31` is none: `Date.parse`
+ * would roll it over), or undefined when absent; given twice or otherwise malformed, `bad_request`.
+ */
+function dayOf(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const match = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+  if (!date || date.toISOString().slice(0, 10) !== value) throw new BridgeError('bad_request', `${name}: must be one day such as 2026-11-24`);
+  return value;
 }

@@ -84,6 +84,25 @@ describe('HTTP endpoints', () => {
     }
   });
 
+  it('GET /v1/usage takes days of the calendar only, one each', async () => {
+    const usage = (query: string) => fetch(`${t.url}/v1/usage?${query}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const good = await usage('from=2026-02-27&to=2026-02-28');
+    assert.equal(good.status, 200);
+    assert.deepEqual((({ from, to }) => ({ from, to }))(await bodyOf<{ from: string; to: string }>(good)), { from: '2026-02-27', to: '2026-02-28' });
+    for (const query of [
+      'from=2026-02-31',
+      'from=2026-13-01',
+      'from=yesterday',
+      'from=2026-01-01&from=2026-01-02',
+      'to=2026-02-30',
+      'from=2026-03-02&to=2026-03-01',
+    ]) {
+      const response = await usage(query);
+      assert.equal(response.status, 400, query);
+      assert.equal((await bodyOf<HttpAnswer>(response)).error.code, 'bad_request', query);
+    }
+  });
+
   it('answers unknown API paths with a JSON 404', async () => {
     const response = await fetch(`${t.url}/v1/nothing-here`);
     assert.equal(response.status, 404);
