@@ -146,8 +146,9 @@ export class ConversationView extends ConsoleElement {
       (notes) => id === this.conversationId && (this.notes = notes),
       () => undefined,
     );
+    // Of this conversation's team: an answer for one opened before comes too late to be kept.
     this.desk.cannedReplies(this.conversation?.team).then(
-      (canned) => (this.canned = canned),
+      (canned) => id === this.conversationId && (this.canned = canned),
       () => undefined,
     );
   }

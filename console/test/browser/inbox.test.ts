@@ -2,7 +2,7 @@
 // (`inbox:list`, `inbox:counts`, `inbox:item`, `conversation:claim`, `conversation:transfer`,
 // `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get` (docs/protocol.md).
 import { expect } from '@open-wc/testing';
-import type { Message } from '@switchboard/sdk';
+import type { CannedReply, Message } from '@switchboard/sdk';
 import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
@@ -120,6 +120,33 @@ describe('the console: inbox and desk actions', () => {
     await expect(element).to.be.accessible();
     box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     await until(() => box.value === 'Thanks for your patience!', 'the canned text in the box');
+  });
+
+  it("completes / with the open conversation's canned replies, not those of one opened before that came late", async () => {
+    const first = await visitor('Canned race one');
+    const second = await visitor('Canned race two');
+    const element = await consoleFor();
+    const desk = (element as unknown as { desk: { cannedReplies(team?: string): Promise<CannedReply[]> } }).desk;
+    const original = desk.cannedReplies.bind(desk);
+    let late!: () => void;
+    let calls = 0;
+    desk.cannedReplies = (team) =>
+      ++calls === 1 ? new Promise((resolve) => (late = () => resolve([{ team: 'other', name: 'stale', text: 'Not for this conversation' }]))) : original(team);
+    await openConversation(element, first.conversationId, 'Canned race one');
+    await openConversation(element, second.conversationId, 'Canned race two');
+    late();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Whatever renders the conversation next (a message, a status) hands its replies to the composer.
+    const view = element.querySelector('sb-conversation') as unknown as { requestUpdate(): void; updateComplete: Promise<boolean> };
+    view.requestUpdate();
+    await view.updateComplete;
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    box.value = '/';
+    box.dispatchEvent(new InputEvent('input', { bubbles: true }));
+    await until(() => $(element, 'sb-composer [role="option"]'), 'the completion list');
+    const offered = [...element.querySelectorAll('sb-composer [role="option"]')].map((option) => option.textContent);
+    expect(offered.some((text) => text.includes('/thanks'))).to.equal(true);
+    expect(offered.some((text) => text.includes('/stale'))).to.equal(false, offered.join(' | '));
   });
 
   it('finds a conversation by a word of its messages and opens it', async () => {
