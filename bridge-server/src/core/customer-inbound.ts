@@ -94,6 +94,25 @@ export class CustomerInbound {
     return posted;
   }
 
+  /**
+   * A message to a team's address from the address a visitor's conversation continues at (it goes
+   * into that conversation, as the visitor's): the same controls as any customer's message to the
+   * team (a block of the address, the team's domain lists, the rate), refused the same way.
+   */
+  async admitContinued(input: InboundMessage & { team: InboundTeam }, siteKey: string): Promise<void> {
+    const served = this.deps.firstContacts.servedBy(input.team);
+    if (!served) return;
+    try {
+      await this.deps.controls.admit(input.from, served.team, siteKey);
+    } catch (error) {
+      if (error instanceof CustomerRefusal) {
+        this.deps.metrics.firstContacts.inc({ network: input.network, outcome: error.outcome });
+        this.deps.logger.info({ network: input.network, from: input.from, team: input.team.id, outcome: error.outcome }, 'customer message refused');
+      }
+      throw error;
+    }
+  }
+
   /** Whether a customer is blocked on a site: what they wrote stays as it was (no retraction of theirs is taken). */
   isBlocked(customer: Address, siteKey: string): Promise<boolean> {
     return this.deps.controls.isBlocked(customer, siteKey);

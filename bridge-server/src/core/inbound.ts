@@ -91,9 +91,11 @@ export class Inbound {
     if (input.team) {
       // A visitor writing from the address they continue their conversation at: theirs, in it.
       const team = input.team;
-      const continued = await this.deps.continuations?.inbound({ ...input, team }, (conversation, visitor) =>
-        this.post(conversation, { ...input, from: visitor }, undefined, input.from),
-      );
+      const continued = await this.deps.continuations?.inbound({ ...input, team }, async (conversation, visitor) => {
+        // What the address writes to the team is a customer's message all the same: blocked, it is dropped.
+        await this.deps.customers.admitContinued({ ...input, team }, conversation.siteKey);
+        return this.post(conversation, { ...input, from: visitor }, undefined, input.from);
+      });
       if (continued) return continued;
       // A customer writing to a team's address: their open conversation with the team, or a new one.
       return this.deps.customers.message({ ...input, team }, (conversation) => this.post(conversation, input));
@@ -179,7 +181,10 @@ export class Inbound {
     void (async () => {
       // Typing from the address a visitor continues at: the visitor's, in their conversation.
       const continued = input.team ? await this.deps.continuations?.typingIn(input.from, input.team) : undefined;
-      if (continued) return this.deps.fanOut.typing(continued.conversation, continued.visitor, input.state);
+      if (continued) {
+        if (await this.deps.customers.isBlocked(input.from, continued.conversation.siteKey)) return;
+        return this.deps.fanOut.typing(continued.conversation, continued.visitor, input.state);
+      }
       const conversation = input.team
         ? await this.deps.customers.typingConversation(input.from, input.team)
         : await this.conversationOf(input.from, input.to, input.conversationId);

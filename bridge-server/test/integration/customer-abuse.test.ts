@@ -100,4 +100,33 @@ describe("abuse controls on customers' first contacts through the inbound sink",
       refused_no_team: 1,
     });
   });
+
+  it("drops what a blocked address writes where a visitor's conversation continues, as any customer's", async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    const { conversation } = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    const ivan = 'loop:ivan@ok.example';
+    const now = new Date().toISOString();
+    await t.bridge.store.saveContinuation({
+      conversationId: conversation.id,
+      siteKey: SITE,
+      visitor: visitor.session.self,
+      address: ivan,
+      state: 'active',
+      proof: 'code',
+      provenAt: now,
+      updatedAt: now,
+    });
+    const continued = await write(ivan, 'from my IM');
+    assert.equal(continued && 'conversationId' in continued ? continued.conversationId : null, conversation.id, "into the visitor's conversation");
+    const alice = await connect(t, agentAuth('alice'));
+    assert.match((await call(alice.socket, 'agent:command', { text: `/block ${ivan}` })).answer, new RegExp(`^Blocked ${ivan} on ${SITE}:`));
+    assert.deepEqual(await write(ivan, 'let me in'), { code: 'forbidden', message: BLOCKED_NOTICE, quiet: false });
+    const { messages } = await call(visitor.socket, 'history:get', { conversationId: conversation.id });
+    assert.deepEqual(
+      messages.map((m: { text: string }) => m.text),
+      ['from my IM'],
+    );
+    alice.socket.disconnect();
+    visitor.socket.disconnect();
+  });
 });
