@@ -41,7 +41,10 @@ export class PresenceSharing {
     // A customer sees their team's availability on the team's address, not an agent's own presence.
     const isCustomer = (party: Address) => !this.deps.hosted.isHosted(party) && this.deps.teams.teamsOf(party).length === 0;
     const agent = this.deps.teams.teamsOf(address).length > 0;
-    const conversations = await this.deps.store.listConversations({ participant: address, state: 'open', limit: 50 });
+    // A visitor leaving is shown to whoever saw them, their closed conversations' peers too: a
+    // conversation closed before they left the page would leave them shown online there for good.
+    const leaving = hosted && presence.status === 'offline';
+    const conversations = await this.deps.store.listConversations({ participant: address, ...(leaving ? {} : { state: 'open' as const }), limit: 50 });
     const peers = new Set<Address>();
     for (const conversation of conversations) {
       // A customer's agents see them through the bridge even on the customer's own network;

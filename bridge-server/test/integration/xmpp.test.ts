@@ -130,6 +130,15 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
   });
 
+  it('shows the visitor offline once it left, also when its conversation was closed before', async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'closing', text: 'thanks, bye' });
+    await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === undefined);
+    await call(v.socket, 'conversation:close', { conversationId: v.conversationId });
+    v.socket.disconnect();
+    await alice.next((s) => s.is('presence') && s.attrs.from === v.jid && s.attrs.type === 'unavailable');
+  });
+
   it("answers a probe to a visitor's JID with the visitor's presence now: unavailable once it left (RFC 6121 section 4.3.2)", async () => {
     const v = await visitor();
     /** The presence from the visitor's JID that answers a probe alice sends now. */
