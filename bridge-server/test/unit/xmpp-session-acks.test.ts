@@ -18,9 +18,18 @@ class StandInEntity extends EventEmitter {
   /** Each write's completion, resolved by the test (`undefined`: at once). */
   writeGate: Promise<void> | undefined;
 
+  /** Whether the next opening resumes the stream (XEP-0198) rather than starting a new one. */
+  resumes = false;
+
   connect = () => Promise.resolve();
   open = () => {
-    setImmediate(() => this.emit('online'));
+    setImmediate(() => {
+      // As xmpp.js does: a resumed stream is online without an `online` event.
+      if (this.resumes) {
+        this.status = 'online';
+        this.streamManagement.emit('resumed');
+      } else this.emit('online');
+    });
     return Promise.resolve();
   };
   stop = () => Promise.resolve();
@@ -58,6 +67,26 @@ const settled = (promise: Promise<unknown>) =>
     ),
     new Promise((resolve) => setImmediate(() => resolve('pending'))),
   ]);
+
+describe('XMPP session: a stream resumed after a drop (XEP-0198)', () => {
+  it('is online again at once, as a new stream is, not after the connect timeout', async () => {
+    const entity = new StandInEntity();
+    let onlines = 0;
+    const session = sessionOf(entity, () => onlines++);
+    await session.start();
+    await new Promise((resolve) => setImmediate(resolve)); // the attempt is over
+    entity.resumes = true;
+    entity.emit('disconnect');
+    assert.notEqual(session.status.state, 'online');
+    const started = Date.now();
+    while (session.status.state !== 'online') {
+      assert.ok(Date.now() - started < 4000, `still ${session.status.state} (the connect timeout is 5 s)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(onlines, 2);
+    await session.stop();
+  });
+});
 
 describe('XMPP session: sends acknowledged by the server', () => {
   it('asks for acknowledgements after each burst, not 250 ms later', async () => {

@@ -22,6 +22,9 @@ export interface StreamManagement {
   /** How long xmpp.js waits after a stanza before asking for an acknowledgement (ms). */
   requestAckDebounce: number;
   on(event: 'ack' | 'fail', listener: (stanza: Element) => void): unknown;
+  /** The stream was resumed (xmpp.js then sets the entity online without an `online` event). */
+  on(event: 'resumed', listener: () => void): unknown;
+  off(event: 'resumed', listener: () => void): unknown;
 }
 
 export interface XmppEntity {
@@ -85,7 +88,7 @@ export class XmppSession {
       report: (status) => (options.onStatus ? options.onStatus(status) : options.sink.status('xmpp', status)),
       logger: options.logger,
     });
-    entity.on('online', () => {
+    const cameOnline = () => {
       // An attempt that was under way when the network stopped: it closes at once, or it would
       // keep a session (and the process) alive for a network that no longer runs.
       if (this.link.stopped) return void this.close();
@@ -93,7 +96,10 @@ export class XmppSession {
       if (entity.socket instanceof Socket) coalesceWrites(entity.socket);
       this.link.up();
       options.onOnline();
-    });
+    };
+    entity.on('online', cameOnline);
+    // A stream resumed after a drop (XEP-0198) is online as a new one is, with what was unacknowledged sent again.
+    entity.streamManagement?.on('resumed', cameOnline);
     entity.on('disconnect', () => {
       // A failed attempt (refused login, ...) is reported and retried by the reconnect path.
       if (this.link.stopped || this.connecting) return;
@@ -137,9 +143,11 @@ export class XmppSession {
       );
       const onOnline = () => done();
       const onError = (error: Error) => done(error);
+      const sm = entity.streamManagement;
       function done(error?: Error) {
         clearTimeout(timer);
         entity.off('online', onOnline);
+        sm?.off('resumed', onOnline);
         entity.off('error', onError);
         if (error) {
           entity
@@ -153,6 +161,7 @@ export class XmppSession {
         }
       }
       entity.once('online', onOnline);
+      sm?.on('resumed', onOnline);
       entity.once('error', onError);
       entity
         .connect(options.service)
