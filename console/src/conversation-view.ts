@@ -88,6 +88,8 @@ export class ConversationView extends ConsoleElement {
     if (changed.has('item') && this.item?.id === this.conversationId) this.conversation = this.item;
     if ((changed.has('conversationId') || changed.has('client')) && this.client && this.conversationId && this.loaded !== this.conversationId) {
       this.loaded = this.conversationId;
+      // Each conversation opened tells whose it is, the same customer's too: the shell forgot them.
+      this.told = '';
       void this.load(this.conversationId);
     }
   }

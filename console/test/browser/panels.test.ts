@@ -26,6 +26,19 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('shows the customer again when another conversation of theirs opens, one the inbox does not list', async () => {
+    const first = await visitor('My first question', true);
+    const agent = await agentClient();
+    await agent.closeConversation(first.conversationId);
+    const second = await visitor('My second question', true);
+    expect(second.conversationId).to.not.equal(first.conversationId);
+    const element = await consoleFor(agent);
+    await openConversation(element, second.conversationId, 'My second question');
+    await until(() => $(element, 'sb-customer-panel .name')?.textContent === 'Uma', 'the customer name');
+    await openConversation(element, first.conversationId, 'My first question');
+    await until(() => $(element, 'sb-customer-panel .name')?.textContent === 'Uma', 'the customer name for the other conversation');
+  });
+
   it("says an anonymous visitor is not verified: the chat is the address's only proof", async () => {
     const { conversationId } = await visitor('Just browsing');
     const element = await consoleFor();
