@@ -238,6 +238,21 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     );
   });
 
+  it('reads, by one marker in the chat with the bot, what came before it from every visitor (XEP-0333 section 6)', async () => {
+    const first = await visitor();
+    const second = await visitor();
+    const firstStatuses = collect(first.socket, 'message:status');
+    const secondStatuses = collect(second.socket, 'message:status');
+    const earlier = await call(first.socket, 'message:send', { conversationId: first.conversationId, clientId: 'mk-1', text: 'first visitor here' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('first visitor here'));
+    const latest = await call(second.socket, 'message:send', { conversationId: second.conversationId, clientId: 'mk-2', text: 'second visitor here' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('second visitor here'));
+    // The agent's client displays the chat and marks its latest message only.
+    await alice.send(xml('message', { to: BOT }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: latest.message.id })));
+    await until(() => secondStatuses.some((s) => s.id === latest.message.id && s.status === 'read'), 5000, 'the marked message read');
+    await until(() => firstStatuses.some((s) => s.id === earlier.message.id && s.status === 'read'), 5000, "the other visitor's earlier message read");
+  });
+
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');

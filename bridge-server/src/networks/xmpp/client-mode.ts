@@ -33,6 +33,7 @@ import type {
   TypingFeature,
 } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
+import { BotChat } from './bot-chat.js';
 import { AgentPresence } from './agents.js';
 import { ClientCustomers } from './client-customers.js';
 import { clientDiscoInfo } from './client-discovery.js';
@@ -43,7 +44,7 @@ import { InboundFiles, hasContent } from './inbound-files.js';
 import { chatStanza, fileNames, outboundParts, retractionStanza } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -57,6 +58,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   const botJid = `${config.username}@${config.domain}`;
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
+  const botChat = new BotChat();
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = lruCache<string, string>(10_000);
   const rememberStanzaId = (messageId: string, stanzaId: string): void => {
@@ -133,7 +135,14 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
 
   async function onMessage(stanza: Element): Promise<void> {
     const { from, id } = stanza.attrs;
-    if (!from || reportConfirmations(stanza, sink)) return;
+    if (!from) return;
+    // A marker in an agent's chat with the bot covers the other conversations' messages before it too.
+    const { read } = confirmationsOf(stanza);
+    if (read && stanza.attrs.type !== 'error') {
+      const reader = addressOfJid(from);
+      for (const covered of botChat.coveredBy(reader, read)) sink.receipt({ messageId: covered, status: 'read', reader });
+    }
+    if (reportConfirmations(stanza, sink)) return;
     // No person wrote it to the bot: nothing to relay, and no refusal to send back (RFC 6121 section 5.2.2).
     if (isServerJid(from) || isBroadcast(stanza)) return;
     const encryption = hasContent(stanza) ? encryptionOf(stanza) : undefined;
@@ -206,6 +215,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
         await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
       }
       relay.heardFrom(to, conversation.id);
+      botChat.sent(to, message.id, conversation.id);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ to, state }) {
