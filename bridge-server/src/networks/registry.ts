@@ -7,7 +7,7 @@
 import { type Address, networkOf } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { ConfigError, issuePath } from '../config-error.js';
-import { type EmailNetworkConfig, emailNetworkConfigSchema } from './email/config.js';
+import { type EmailNetworkConfig, emailConfigProblems, emailNetworkConfigSchema } from './email/config.js';
 import { type IrcNetworkConfig, ircNetworkConfigSchema } from './irc/config.js';
 import type { HostingContext, Network, NetworkContext } from './network.js';
 import { type SipNetworkConfig, sipNetworkConfigSchema } from './sip/config.js';
@@ -23,6 +23,17 @@ interface DefinitionBase<S extends z.ZodType> {
    * addresses of their own.
    */
   mappedNetworks?(config: z.infer<S>): { path: readonly PropertyKey[]; network: string }[];
+  /**
+   * What the entry needs beyond its own fields (the desk's teams it names, secrets from the
+   * environment), each problem as `field: message`: checked with the configuration, before the
+   * bridge opens anything.
+   */
+  problems?(config: z.infer<S>, desk: DeskOfConfig): string[];
+}
+
+/** What of the whole configuration an entry's `problems` may look at. */
+export interface DeskOfConfig {
+  teams: readonly { id: string }[];
 }
 
 /** A network of remote parties, reached through its protocol. */
@@ -53,7 +64,7 @@ export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   xmpp: { schema: xmppNetworkConfigSchema, create: createXmpp, mappedNetworks: gatewayNetworksOf },
   irc: { schema: ircNetworkConfigSchema, create: createIrc },
   sip: { schema: sipNetworkConfigSchema, create: createSip },
-  email: { schema: emailNetworkConfigSchema, create: createEmail },
+  email: { schema: emailNetworkConfigSchema, create: createEmail, problems: (config, desk) => emailConfigProblems(config as EmailNetworkConfig, desk.teams) },
 };
 
 /** The networks running in one bridge, found by address scheme. */
@@ -90,7 +101,7 @@ export interface ValidatedNetwork {
  * API's own clients are reached.
  */
 export function validateNetworks(
-  config: { networks: readonly { type: string }[] },
+  config: { networks: readonly { type: string }[]; teams?: readonly { id: string }[] },
   definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS,
   source = 'the configuration',
 ): ValidatedNetwork[] {
@@ -119,6 +130,7 @@ export function validateNetworks(
           `networks[${index}].${issuePath(mapped.path)}: must be a network whose users have addresses of their own, not "${mapped.network}", whose parties the bridge hosts (they stay on the main domain)`,
         );
     }
+    for (const problem of definition.problems?.(parsed.data, { teams: config.teams ?? [] }) ?? []) problems.push(`networks[${index}].${problem}`);
     entries.push({ type: entry.type, definition, config: parsed.data });
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);

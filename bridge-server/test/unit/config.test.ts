@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -33,6 +33,47 @@ describe('configuration', () => {
     const client = { ...xmpp, mode: 'client', domain: 'example.org', username: 'bot', customers: { team: 'helpdesk' } };
     rejects(withNetwork(client), /networks\[0\]\.customers\.team: no team has the id "helpdesk"/);
     assert.ok(parseConfig(withNetwork({ ...xmpp, customers: { site: 'shop', teamAddresses: { support: 'help' } } }), 'test.json', '/base'));
+  });
+
+  it("names an email entry's team no team has, and the secrets its environment lacks, before anything is opened", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    const env = process.env.SWITCHBOARD_EMAIL_SECRET;
+    delete process.env.SWITCHBOARD_EMAIL_SECRET;
+    try {
+      const raw = {
+        sites: [{ key: 'shop' }],
+        store: { type: 'sqlite', path: join(dir, 'newdir', 'db.sqlite') },
+        teams: [{ id: 'support', members: ['mailto:erin@example.org'] }],
+        networks: [
+          {
+            type: 'email',
+            imap: { host: '127.0.0.1', user: 'bridge', passwordEnv: 'SWITCHBOARD_TEST_UNSET_PASSWORD' },
+            smtp: { host: '127.0.0.1' },
+            messageIdDomain: 'bridge.example.com',
+            teams: { 'sales@example.com': 'sales' },
+          },
+        ],
+      };
+      const problems = [
+        'networks[0].teams.sales@example.com: "sales" is no team of the configuration',
+        'networks[0].imap.passwordEnv: the environment variable SWITCHBOARD_TEST_UNSET_PASSWORD is not set',
+        'networks[0].plusAddressSecret: set it (at least 32 characters), or the environment variable SWITCHBOARD_EMAIL_SECRET',
+      ];
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify(raw));
+      assert.throws(
+        () => loadConfig(file, {}),
+        (error: unknown) => error instanceof ConfigError && error.message === `Invalid configuration in ${file}:\n  ${problems.join('\n  ')}`,
+      );
+      await assert.rejects(
+        createBridge(parseConfig(raw, 'test.json', dir)),
+        (error: unknown) => error instanceof ConfigError && problems.every((p) => error.message.includes(p)),
+      );
+      assert.equal(existsSync(join(dir, 'newdir')), false, "nothing created: not even the store's folder");
+    } finally {
+      if (env !== undefined) process.env.SWITCHBOARD_EMAIL_SECRET = env;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names a site's continueOn network that no networks entry brings, and fills its defaults", () => {

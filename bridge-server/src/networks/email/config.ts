@@ -4,8 +4,8 @@
  * Message-ID domain, the plus-address secret).
  */
 import { z } from 'zod';
-import { imapEndpointSchema, smtpEndpointSchema } from './endpoints-config.js';
-import { checkMailSettings, mailSettingsShape } from './mail-config.js';
+import { imapEndpointSchema, resolveImapEndpoint, resolveSmtpEndpoint, smtpEndpointSchema } from './endpoints-config.js';
+import { checkMailSettings, mailSettingsShape, plusAddressSecretOf } from './mail-config.js';
 
 export const emailNetworkConfigSchema = z
   .strictObject({
@@ -33,3 +33,24 @@ export const emailNetworkConfigSchema = z
   .superRefine((config, context) => checkMailSettings(config, context));
 
 export type EmailNetworkConfig = z.infer<typeof emailNetworkConfigSchema>;
+
+/**
+ * What an email entry needs beyond its own fields, as `field: message`: each team mailbox's team is
+ * one of the desk's (else its mail would open conversations of no team), and the passwords and the
+ * plus-address secret it reads from the environment are there.
+ */
+export function emailConfigProblems(config: EmailNetworkConfig, teams: readonly { id: string }[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const problems: string[] = [];
+  for (const [address, team] of Object.entries(config.teams)) {
+    if (!teams.some((candidate) => candidate.id === team)) problems.push(`teams.${address}: "${team}" is no team of the configuration`);
+  }
+  const checks = [() => resolveImapEndpoint(config.imap, env, 'imap'), () => resolveSmtpEndpoint(config.smtp, env, 'smtp'), () => plusAddressSecretOf(config, env)];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  return problems;
+}
