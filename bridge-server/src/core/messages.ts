@@ -88,14 +88,20 @@ export class Messages {
     const { store } = this.deps;
     const earlier = await store.messageByClientId(actor.address, clientId);
     if (!earlier) return undefined;
-    // A resend after a closed conversation made way for a new one finds the message there.
-    if (
-      conversation.state === 'closed' &&
-      earlier.conversationId !== conversation.id &&
-      (await store.getConversation(earlier.conversationId))?.openedBy === actor.address
-    )
-      return earlier;
+    // A resend after a closed conversation made way for a new one (a team that starts afresh,
+    // `afterClose: 'new'`) finds the message there: in a conversation of the same team the sender
+    // opened since. Any other use of the key elsewhere is the sender's mistake.
+    if (earlier.conversationId !== conversation.id && this.makesWay(actor, conversation)) {
+      const other = await store.getConversation(earlier.conversationId);
+      if (other?.openedBy === actor.address && other.team === conversation.team && other.createdAt >= conversation.createdAt) return earlier;
+    }
     return sameConversation(earlier, conversation.id);
+  }
+
+  /** Whether the actor's message to this conversation goes into a new one instead (`reopened`). */
+  private makesWay(actor: Actor, conversation: ConversationRecord): boolean {
+    if (conversation.state !== 'closed' || conversation.team === undefined) return false;
+    return this.deps.teams.get(conversation.team)?.afterClose === 'new' && actor.role !== 'agent' && conversation.openedBy === actor.address;
   }
 
   /** The conversation with the actor in it: an agent answering a queued team conversation takes it; others join. */
@@ -126,10 +132,9 @@ export class Messages {
   private async reopened(actor: Actor, conversation: ConversationRecord): Promise<ConversationRecord> {
     if (conversation.state !== 'closed') return conversation;
     const { store } = this.deps;
-    const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
-    if (team?.afterClose === 'new' && actor.role !== 'agent' && conversation.openedBy === actor.address) {
+    if (this.makesWay(actor, conversation)) {
       // Routed as any new conversation.
-      const fresh = await this.deps.conversations.open(actor, { team: team.id });
+      const fresh = await this.deps.conversations.open(actor, { team: conversation.team! });
       return (await store.getConversation(fresh.id))!;
     }
     return reopen(this.deps, conversation);

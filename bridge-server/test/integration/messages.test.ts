@@ -66,6 +66,12 @@ describe('messages', () => {
     const crossed = await send(visitor, fresh, 'same', 'once');
     assert.equal(crossed.error?.code, 'bad_request');
     assert.match(crossed.error.message, /clientId/);
+    // Nor, the other way, does a key of the new conversation pass for a message of the closed one
+    // (the team opens it again: it starts no new one).
+    await send(visitor, fresh, 'in-fresh', 'in the new one');
+    const backwards = await send(visitor, conversationId, 'in-fresh', 'for the closed one');
+    assert.equal(backwards.error?.code, 'bad_request', JSON.stringify(backwards));
+    assert.match(backwards.error.message, /clientId/);
     const next2 = await send(visitor, conversationId, 'other', 'twice');
     assert.equal(next2.message.seq, first.message.seq + 1);
     const history = await call(visitor, 'history:get', { conversationId });
@@ -73,9 +79,10 @@ describe('messages', () => {
       history.messages.map((m: Message) => m.text),
       ['once', 'twice'],
     );
-    await until(() => received.length === 2, 5000, 'two messages at the agent');
+    const ofFirst = () => received.filter((m) => m.conversationId === conversationId);
+    await until(() => ofFirst().length === 2, 5000, 'two messages at the agent');
     assert.deepEqual(
-      received.map((m) => m.text),
+      ofFirst().map((m) => m.text),
       ['once', 'twice'],
     );
   });
