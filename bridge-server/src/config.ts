@@ -307,7 +307,8 @@ function filesFolder(config: Config, baseDir: string): string | undefined {
 
 function checkCrossReferences(config: Config, source: string): void {
   const problems: string[] = [];
-  if (config.files.storage === 'database' && config.store.type !== 'postgres')
+  // With cluster, "database" is the default the writer never wrote: their problem is the store (below).
+  if (config.files.storage === 'database' && config.store.type !== 'postgres' && !config.cluster)
     problems.push('files.storage: "database" keeps files in the Postgres store\'s database; set store.type to "postgres", or use "folder"');
   if (config.cluster && config.files.storage === 'folder')
     problems.push(

@@ -237,7 +237,11 @@ describe('configuration', () => {
     const parsed = parseConfig(clustered({ redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1' }), 'test.json', '/base');
     assert.deepEqual(parsed.cluster, { redis: { url: 'redis://redis.internal:6379' }, nodeId: 'bridge-1', lease: { ttlSeconds: 6, renewSeconds: 2 } });
     assert.equal(parseConfig(minimal(), 'test.json', '/base').cluster, undefined, 'a single node when left out');
-    rejects(clustered({ redis: { url: 'redis://r' } }, { type: 'sqlite', path: 'x.db' }), /cluster: needs store\.type "postgres"/);
+    // The one problem the writer has: not the files' default that comes with cluster.
+    assert.throws(
+      () => parseConfig(clustered({ redis: { url: 'redis://r' } }, { type: 'sqlite', path: 'x.db' }), 'test.json', '/base'),
+      (error: unknown) => error instanceof ConfigError && error.message === 'Invalid configuration in test.json:\n  cluster: needs store.type "postgres" (nodes share one database)',
+    );
     rejects(clustered({ lease: { ttlSeconds: 3, renewSeconds: 2 } }), /cluster\.lease\.renewSeconds: renewSeconds must be at most half of ttlSeconds/);
     rejects(clustered({ nodeId: 'a node' }), /cluster\.nodeId: must be 1-100 letters/);
     rejects(clustered({ redis: { url: 'http://r' } }), /cluster\.redis\.url: must be a URL such as redis:/);
