@@ -86,6 +86,30 @@ describe('Reading a mail', () => {
     assert.equal(mail.text, 'Thanks, Tuesday works for me.\n\nNoor');
   });
 
+  it('reads an HTML-only mail in the charset its page declares when its Content-Type names none (a contact form)', async () => {
+    const page = (charset: string) => `<html><head><meta charset="${charset}"></head><body><p>Caf\u00e9 \u00abquoted\u00bb \u2013 ok</p></body></html>`;
+    const mail = (headers: string, body: Buffer) =>
+      readMail(
+        Buffer.concat([
+          Buffer.from(`From: Form <form@shop.example>\r\nTo: support@example.com\r\nSubject: Contact\r\nMessage-ID: <f1@shop.example>\r\n${headers}\r\n\r\n`),
+          body,
+        ]),
+      );
+    const cp1252 = (text: string) => Buffer.from(text.replace('\u2013', '\u0096'), 'latin1');
+    const plain = await mail('Content-Type: text/html', cp1252(page('windows-1252')));
+    assert.equal(plain.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+    const qp = cp1252(page('windows-1252'))
+      .toString('latin1')
+      .replace(/[\u0080-\u00ff=]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    const quoted = await mail('Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable', Buffer.from(qp, 'latin1'));
+    assert.equal(quoted.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+    // A charset the Content-Type names wins; a UTF-8 page is read as it is.
+    const named = await mail('Content-Type: text/html; charset=utf-8', Buffer.from(page('windows-1252'), 'utf8'));
+    assert.equal(named.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+    const utf8 = await mail('Content-Type: text/html', Buffer.from(page('utf-8'), 'utf8'));
+    assert.equal(utf8.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+  });
+
   it("strips an Outlook HTML reply's original (a rule, then the From: block) and the rule with it", async () => {
     const html = [
       '<html><body><div>Yes please, ship it.</div><div id="appendonsend"></div>',
