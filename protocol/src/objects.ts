@@ -38,6 +38,14 @@ export function isRetraction(message: Pick<Message, 'corrects' | 'text' | 'attac
   return message.corrects !== undefined && message.text === '' && !message.attachments?.length;
 }
 
+/** Characters that show nothing and are no white space to `trim()`: zero-width spaces and joiners, word joiner, BOM. */
+const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
+
+/** Addition: whether a text shows nothing: empty, or only white space and invisible characters (refused as a message's text). */
+export function isBlankText(text: string): boolean {
+  return text.replace(INVISIBLE, '').trim().length === 0;
+}
+
 /**
  * Addition: whether a message says nothing, no text and no files: a retraction, or a message one
  * took back (the bridge empties it). No other message is empty.

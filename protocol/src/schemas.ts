@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ADDRESS_PATTERN } from './address.js';
 import { LIMITS } from './limits.js';
-import { PRESENCE_STATUSES } from './objects.js';
+import { PRESENCE_STATUSES, isBlankText } from './objects.js';
 
 /** An unpaired UTF-16 surrogate: not a character, so it could not be stored or sent as written. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -23,7 +23,7 @@ const address = str()
   .regex(ADDRESS_PATTERN, 'must be an address such as web:v_7f3a or xmpp:alice@example.org');
 const seq = z.number().int('must be an integer').min(0, 'must be 0 or more').max(Number.MAX_SAFE_INTEGER);
 /** Length is checked after the schema so that an over-long text answers `too_large`, not `bad_request`. */
-const text = str().refine((s) => s.trim().length > 0, 'must not be empty or blank');
+const text = str().refine((s) => !isBlankText(s), 'must not be empty or blank');
 
 /** The sender's idempotency key for a message. */
 const clientId = str().min(1, 'must not be empty').max(LIMITS.maxClientIdLength, `must be at most ${LIMITS.maxClientIdLength} characters`);
@@ -67,7 +67,7 @@ export const messageSendSchema = z
     text: str(),
     attachments: attachmentIds.optional(),
   })
-  .refine((p) => p.text.trim().length > 0 || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] });
+  .refine((p) => !isBlankText(p.text) || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] });
 
 /** Addition: a signed link to a file of a conversation the caller may read (`thumbnail`: the image's small preview). */
 export const fileLinkSchema = z.object({ fileId: id, variant: z.enum(['original', 'thumbnail']).optional() });
@@ -261,7 +261,7 @@ export const restMessageSchema = z
     clientId: clientId.optional(),
     attachments: attachmentIds.optional(),
   })
-  .refine((p) => p.text.trim().length > 0 || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] })
+  .refine((p) => !isBlankText(p.text) || p.attachments !== undefined, { message: 'must not be empty or blank', path: ['text'] })
   .refine((p) => (p.conversationId === undefined) !== (p.to === undefined), {
     message: 'give exactly one of conversationId or to',
     path: ['conversationId'],

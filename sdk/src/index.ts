@@ -52,4 +52,4 @@ export type {
   TypingEvent,
   TypingState,
 } from '@switchboard/protocol';
-export { LIMITS, isRetraction, saysNothing } from '@switchboard/protocol';
+export { LIMITS, isBlankText, isRetraction, saysNothing } from '@switchboard/protocol';

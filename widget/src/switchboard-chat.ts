@@ -7,6 +7,7 @@ import {
   type OutboxEntry,
   type Session,
   type SwitchboardError,
+  isBlankText,
   withCorrections,
 } from '@switchboard/sdk';
 import { LitElement, type PropertyDeclarations, type PropertyValues, html, nothing, svg } from 'lit';
@@ -375,7 +376,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   /** Text or uploaded files (no upload still running), within the length limit, while online. */
   private canSend(): boolean {
-    const hasContent = this.draft.trim() !== '' || this.attachments.ready.length > 0;
+    const hasContent = !isBlankText(this.draft) || this.attachments.ready.length > 0;
     return hasContent && this.attachments.settled && this.chat.state === 'online' && [...this.draft].length <= LIMITS.maxTextLength;
   }
 

@@ -3,7 +3,7 @@
  * messages (into the message pipeline), presence, typing, receipts, their own status, and the
  * desk's and the gateway's requests.
  */
-import { type Address, type Message, isAddress, saysNothing } from '@switchboard/protocol';
+import { type Address, type Message, isAddress, isBlankText, saysNothing } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -83,7 +83,7 @@ export class Inbound {
     // Nothing in it (a body of blanks or line breaks, no file): refused, as a client's `message:send`
     // is (docs/protocol.md), rather than stored and shown as a message taken back. A correction to
     // nothing takes the message back.
-    if (input.text.trim() === '' && !input.files?.length) {
+    if (isBlankText(input.text) && !input.files?.length) {
       if (input.corrects === undefined) throw badRequest('text: must not be empty or blank');
       return this.retraction({ ...input, text: '', corrects: input.corrects });
     }

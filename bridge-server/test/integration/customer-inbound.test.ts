@@ -80,7 +80,7 @@ describe("customers writing to a team's address through the inbound sink", () =>
 
   it('refuses a message of blanks or line breaks, opening nothing, and takes a message back by a correction to nothing', async () => {
     const customer: Address = 'loop:fay@ok.example';
-    for (const text of ['', '   ', '\r\n', ' \n\t\n ']) {
+    for (const text of ['', '   ', '\r\n', ' \n\t\n ', '\u200b\u200b', '\ufeff \u2060']) {
       await assert.rejects(
         loop.sink.message({ network: 'loop', from: customer, to: 'team:support', team: { id: 'support' }, text }),
         (error: { code?: string; message?: string }) => error.code === 'bad_request' && error.message === 'text: must not be empty or blank',

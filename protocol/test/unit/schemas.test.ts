@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CLIENT_EVENTS, ERROR_CODES, HTTP_STATUS, LIMITS, RETRYABLE_CODES, isAddress, isErrorCode, parseAddress } from '@switchboard/protocol';
+import { CLIENT_EVENTS, ERROR_CODES, HTTP_STATUS, LIMITS, RETRYABLE_CODES, isAddress, isBlankText, isErrorCode, parseAddress } from '@switchboard/protocol';
 import { clientEventSchemas, describeIssues, handshakeAuthSchema, messageSendSchema, restMessageSchema } from '@switchboard/protocol/schemas';
 
 describe('protocol module', () => {
@@ -27,6 +27,17 @@ describe('protocol module', () => {
     assert.equal(describeIssues(result.error), 'conversationId: expected string, received number');
     const nested = handshakeAuthSchema.safeParse({ identity: { userId: 'a', hash: 5 } });
     assert.match(describeIssues(nested.error!), /^identity\.hash: /);
+  });
+
+  it('refuses a text that shows nothing: blanks, line breaks, zero-width characters; keeps one with an emoji sequence', () => {
+    const send = (text: string) => messageSendSchema.safeParse({ conversationId: 'c', clientId: 'k', text });
+    for (const blank of ['', '  ', '\n\t', '\u200b', '\u200b\u200d \ufeff', '\u2060\n']) {
+      const result = send(blank);
+      assert.equal(result.success, false, JSON.stringify(blank));
+      assert.equal(describeIssues(result.error), 'text: must not be empty or blank');
+    }
+    for (const shown of ['hi', '\u{1F469}\u200D\u{1F4BB}', '\u200bx']) assert.equal(send(shown).success, true, JSON.stringify(shown));
+    assert.equal(isBlankText('\u200b \u200c'), true);
   });
 
   it('requires exactly one target for REST messages', () => {
