@@ -240,7 +240,9 @@ describe('configuration', () => {
     // The one problem the writer has: not the files' default that comes with cluster.
     assert.throws(
       () => parseConfig(clustered({ redis: { url: 'redis://r' } }, { type: 'sqlite', path: 'x.db' }), 'test.json', '/base'),
-      (error: unknown) => error instanceof ConfigError && error.message === 'Invalid configuration in test.json:\n  cluster: needs store.type "postgres" (nodes share one database)',
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === 'Invalid configuration in test.json:\n  cluster: needs store.type "postgres" (nodes share one database)',
     );
     rejects(clustered({ lease: { ttlSeconds: 3, renewSeconds: 2 } }), /cluster\.lease\.renewSeconds: renewSeconds must be at most half of ttlSeconds/);
     rejects(clustered({ nodeId: 'a node' }), /cluster\.nodeId: must be 1-100 letters/);

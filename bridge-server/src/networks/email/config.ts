@@ -44,7 +44,11 @@ export function emailConfigProblems(config: EmailNetworkConfig, teams: readonly 
   for (const [address, team] of Object.entries(config.teams)) {
     if (!teams.some((candidate) => candidate.id === team)) problems.push(`teams.${address}: "${team}" is no team of the configuration`);
   }
-  const checks = [() => resolveImapEndpoint(config.imap, env, 'imap'), () => resolveSmtpEndpoint(config.smtp, env, 'smtp'), () => plusAddressSecretOf(config, env)];
+  const checks = [
+    () => resolveImapEndpoint(config.imap, env, 'imap'),
+    () => resolveSmtpEndpoint(config.smtp, env, 'smtp'),
+    () => plusAddressSecretOf(config, env),
+  ];
   for (const check of checks) {
     try {
       check();
