@@ -157,6 +157,9 @@ describe('Reading a mail', () => {
     assert.deepEqual(mailContent(blank), { text: 'Call me back' });
     assert.deepEqual(mailContent({ ...blank, subject: '  ' }), { text: '(empty mail)' });
     assert.deepEqual(mailContent({ ...blank, text: ' Hello\n' }), { text: ' Hello\n' }, 'a body that says something, as it came');
+    // Invisible characters say nothing either (isBlankText): the core would refuse them as a message.
+    assert.deepEqual(mailContent({ ...blank, text: '\u200b\ufeff\n' }), { text: 'Call me back' });
+    assert.deepEqual(mailContent({ ...blank, text: '\u200b', subject: '\u2060' }), { text: '(empty mail)' });
   });
 
   it("skips a signature's small inline images and files past the most a message carries, listing them after the text", async () => {

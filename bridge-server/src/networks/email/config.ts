@@ -34,16 +34,20 @@ export const emailNetworkConfigSchema = z
 
 export type EmailNetworkConfig = z.infer<typeof emailNetworkConfigSchema>;
 
+/** Each team mailbox whose team is none of the desk's (its mail would open conversations of no team), as `field: message`. */
+export function teamProblems(config: Pick<EmailNetworkConfig, 'teams'>, teams: readonly { id: string }[]): string[] {
+  return Object.entries(config.teams)
+    .filter(([, team]) => !teams.some((candidate) => candidate.id === team))
+    .map(([address, team]) => `teams.${address}: "${team}" is no team of the configuration`);
+}
+
 /**
  * What an email entry needs beyond its own fields, as `field: message`: each team mailbox's team is
  * one of the desk's (else its mail would open conversations of no team), and the passwords and the
  * plus-address secret it reads from the environment are there.
  */
 export function emailConfigProblems(config: EmailNetworkConfig, teams: readonly { id: string }[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems: string[] = [];
-  for (const [address, team] of Object.entries(config.teams)) {
-    if (!teams.some((candidate) => candidate.id === team)) problems.push(`teams.${address}: "${team}" is no team of the configuration`);
-  }
+  const problems = teamProblems(config, teams);
   const checks = [
     () => resolveImapEndpoint(config.imap, env, 'imap'),
     () => resolveSmtpEndpoint(config.smtp, env, 'smtp'),

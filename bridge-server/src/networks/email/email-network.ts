@@ -21,7 +21,7 @@ import type {
   NetworkRecords,
   VisitorFallbackFeature,
 } from '../network.js';
-import type { EmailNetworkConfig } from './config.js';
+import { type EmailNetworkConfig, teamProblems } from './config.js';
 import { EmailAgents } from './email-agents.js';
 import { EmailInbound } from './email-inbound.js';
 import { EmailOutbound, mailAddressOf } from './email-outbound.js';
@@ -65,12 +65,10 @@ function secretOf(config: EmailNetworkConfig): string {
   }
 }
 
-/** Each team mailbox's team is one of the desk's: else its mail would open conversations with no team. */
+/** Each team mailbox's team is one of the desk's (`teamProblems`, checked with the configuration too, for a network made in code). */
 function checkTeams(config: EmailNetworkConfig, teams: readonly DeskTeam[]): void {
-  for (const [address, team] of Object.entries(config.teams)) {
-    if (!teams.some((candidate) => candidate.id === team))
-      throw new ConfigError(`networks (email).teams.${address}: "${team}" is no team of the configuration`);
-  }
+  const [problem] = teamProblems(config, teams);
+  if (problem) throw new ConfigError(`networks (email).${problem}`);
 }
 
 /** The network's form of a `mailto:` address (lowercased), or null when it is none. */

@@ -6,6 +6,8 @@
  * the page's charset in its Content-Type; any other source as it is.
  */
 
+import { firstHeader, headersOfText } from './mail-headers.js';
+
 /** Bytes of the page searched for its charset: the HTML standard wants it within the first 1024. */
 const SNIFFED_BYTES = 4096;
 const META_CHARSET = /<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)/i;
@@ -16,14 +18,10 @@ export function withDeclaredHtmlCharset(raw: Buffer): Buffer {
     const split = headerEnd(raw);
     if (!split) return raw;
     const head = raw.subarray(0, split.at).toString('latin1');
-    const headers = head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
-    const contentType = headers.find((line) => /^content-type\s*:/i.test(line));
-    if (!contentType || !/^content-type\s*:\s*text\/html\b/i.test(contentType) || /charset\s*=/i.test(contentType)) return raw;
-    const encoding = headers
-      .find((line) => /^content-transfer-encoding\s*:/i.test(line))
-      ?.replace(/^[^:]*:\s*/, '')
-      .trim()
-      .toLowerCase();
+    const headers = headersOfText(head);
+    const contentType = firstHeader(headers, 'content-type');
+    if (!contentType || !/^\s*text\/html\b/i.test(contentType) || /charset\s*=/i.test(contentType)) return raw;
+    const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
     const body = raw.subarray(split.at + split.length);
     const page = decoded(body.subarray(0, SNIFFED_BYTES * 2), encoding)
       .subarray(0, SNIFFED_BYTES)

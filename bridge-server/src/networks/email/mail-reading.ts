@@ -8,7 +8,7 @@
  * on every fetch.
  */
 import { createHash } from 'node:crypto';
-import { type Address, LIMITS } from '@switchboard/protocol';
+import { type Address, LIMITS, isBlankText } from '@switchboard/protocol';
 import { type AddressObject, type Attachment as MailPart, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
 import type { InboundFile, InboundMessage } from '../network.js';
 import { oneLine } from '../../util/text.js';
@@ -175,7 +175,7 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
 export function mailContent(read: Pick<ReadMail, 'text' | 'subject' | 'files'>): Pick<InboundMessage, 'text' | 'files'> {
   if (read.files.length > 0) return { text: read.text, files: read.files };
   // A body of blanks says nothing: the subject, or a word that the mail was empty, says it instead.
-  return { text: (read.text.trim() && read.text) || read.subject.trim() || '(empty mail)' };
+  return { text: (!isBlankText(read.text) && read.text) || (!isBlankText(read.subject) && read.subject.trim()) || '(empty mail)' };
 }
 
 function isReport(parsed: ParsedMail): boolean {

@@ -101,7 +101,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
         const away = this.awayLines.get(connection);
         if (away) connection.writer.send(away).catch(() => undefined);
       },
-      reserved: (address) => sink.isAgent(address) || this.agents.follows(address) || this.customerPresence?.follows(address) === true,
+      reserved: (address) => sink.isAgent(address) || this.follows(address),
     }));
     const { bot } = connections;
     const pollMs = config.presencePollSeconds * 1000;
@@ -112,7 +112,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       addressOf: addresses.addressOf,
       nickOf: addresses.nickOf,
       isOurs: (nick) => connections.isOurs(nick),
-      cares: (address) => this.agents.follows(address) || this.customerPresence?.follows(address) === true,
+      cares: (address) => this.follows(address),
       onChange: (address, here) => (here ? this.presence.renamed(address) : this.presence.absent(address)),
     }));
     const follower = (this.presence = new IrcPresenceFollower({
@@ -148,6 +148,11 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
 
   status(): NetworkStatus {
     return this.connections.bot.status;
+  }
+
+  /** Whether the bot follows the user of an address (an agent, or a customer it watches). */
+  private follows(address: Address): boolean {
+    return this.agents.follows(address) || this.customerPresence?.follows(address) === true;
   }
 
   async start(): Promise<void> {
