@@ -35,7 +35,8 @@ export class InboxList extends ConsoleElement {
   @property({ attribute: false }) selected = '';
   /** Conversations per page: `inbox:list`'s limit grows by this much for each further page. */
   @property({ attribute: false }) pageSize = 50;
-  @state() view: InboxView = 'unassigned';
+  // An agent's own conversations first, as they are what the router gives them (and a newcomer's first chat is there).
+  @state() view: InboxView = 'mine';
   @state() team = '';
   @state() items: InboxItem[] = [];
   @state() private counts: InboxCounts | undefined;

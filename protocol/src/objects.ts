@@ -125,6 +125,8 @@ export interface Session {
   name?: string;
   /** Addition (visitors): the networks this site lets a visitor continue on (`xmpp`, `sip`, `mailto`), when any. */
   continueOn?: string[];
+  /** Addition (visitors): true when an agent's reply reaches a visitor who gave an email address and left, by mail (an email network with `visitorFallback`). */
+  repliesByEmail?: boolean;
   /** Addition (agents): the networks an agent may invite the site's visitors to continue on (`continuation:invite`), when any. */
   inviteTo?: string[];
   /** Addition (agents): the networks the site's outreach lets an agent start conversations on (`conversation:open` with `to` and `team`), when any. */

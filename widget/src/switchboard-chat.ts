@@ -547,7 +547,15 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const { t } = locale;
     const chat = this.chat;
     // Refused for good (a wrong site key, a page the site does not list): no "connecting" forever.
-    const availability = chat.refusal ? t.errorTitle : chat.state !== 'online' ? t.connecting : chat.availability?.available === false ? t.away : t.online;
+    const availability = chat.refusal
+      ? t.errorTitle
+      : chat.state !== 'online'
+        ? t.connecting
+        : chat.availability?.available === false
+          ? this.repliesByEmail
+            ? t.away
+            : t.awayLater
+          : t.online;
     const stage = this.currentStage();
     return html`
       <section
@@ -594,7 +602,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
                 ${this.renderRating(chat.conversation.rating, locale)}`
             : nothing
         }
-        ${stage === 'offline-sent' ? html`<p class="notice" role="status">${t.offlineThanks}</p>` : nothing}
+        ${stage === 'offline-sent' ? html`<p class="notice" role="status">${this.repliesByEmail ? t.offlineThanks : t.offlineThanksLater}</p>` : nothing}
         ${chat.queuePosition ? html`<p class="notice queue" part="queue">${t.queuePosition(chat.queuePosition)}</p>` : nothing}
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
@@ -716,12 +724,17 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     `;
   }
 
+  /** Whether the bridge mails an agent's reply to a visitor who left: what the offline wording may promise. */
+  private get repliesByEmail(): boolean {
+    return this.chat.session?.repliesByEmail === true;
+  }
+
   private renderDetailsForm(locale: Locale, offline: boolean) {
     const { t } = locale;
     const emailRequired = offline || this.prechat === 'required';
     return html`
       <div class="log" part="log">
-        <p>${offline ? t.offlineIntro : t.prechatIntro}</p>
+        <p>${offline ? (this.repliesByEmail ? t.offlineIntro : t.offlineIntroLater) : t.prechatIntro}</p>
       </div>
       <form class="details" @submit=${(event: SubmitEvent) => this.submitDetails(event, offline)} novalidate>
         <label>${t.name} <span class="sr-only">${t.optional}</span><input name="name" autocomplete="name" maxlength="200" /></label>

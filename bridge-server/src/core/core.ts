@@ -129,6 +129,8 @@ export class Core {
   readonly contacts: ContactBook;
   /** Visitors continuing their conversations on another network. */
   readonly continuations: Continuations;
+  /** Replies reaching visitors who left, and visitors continuing elsewhere, through the outbox. */
+  readonly visitorMail: VisitorMail;
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
   /** Files of messages (docs/protocol.md, "Files"). */
@@ -161,7 +163,7 @@ export class Core {
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
-    const visitorMail = new VisitorMail(deps);
+    const visitorMail = (this.visitorMail = new VisitorMail(deps));
     const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
     const contacts = new ContactBook({
       ...deps,

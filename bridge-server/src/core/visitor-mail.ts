@@ -56,6 +56,11 @@ export class VisitorMail {
     this.continuing = deps.sites ? new Set(deps.sites.filter((site) => site.continueOn).map((site) => site.key)) : null;
   }
 
+  /** Whether a network mails an agent's reply to a visitor who gave an email address and left (`Session.repliesByEmail`). */
+  repliesByEmail(): boolean {
+    return this.deps.registry.all().some(reachesVisitors);
+  }
+
   /**
    * The outbox entries that send `from`'s message to the conversation's visitor elsewhere: at once
    * to the address they continue at, and once the delay passed to the address they gave, if any.

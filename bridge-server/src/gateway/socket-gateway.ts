@@ -142,6 +142,8 @@ export class SocketGateway {
     // The contract: `session` is the first event a client receives.
     const { continuations, outreach } = this.deps.core;
     const continueOn = actor.role === 'visitor' ? continuations.networksOf(actor.siteKey) : undefined;
+    // Visitors: whether a reply reaches them by mail once they left (what the widget's offline form may promise).
+    const repliesByEmail = actor.role === 'visitor' && this.deps.core.visitorMail.repliesByEmail();
     // Agents: where they may invite a visitor to continue, and start conversations (the console's choices).
     const inviteTo = actor.role === 'agent' ? continuations.networksOf(actor.siteKey) : undefined;
     const outreachTo = actor.role === 'agent' ? outreach.networksOf(actor.siteKey) : undefined;
@@ -152,6 +154,7 @@ export class SocketGateway {
       siteKey: actor.siteKey,
       ...(actor.name ? { name: actor.name } : {}),
       ...(continueOn ? { continueOn } : {}),
+      ...(repliesByEmail ? { repliesByEmail } : {}),
       ...(inviteTo ? { inviteTo } : {}),
       ...(outreachTo ? { outreachTo } : {}),
     });

@@ -59,6 +59,9 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     const visitorAuth = userAuth('vic', { name: 'Vic', email: 'vic@example.test' });
     const visitor = await connect(t, visitorAuth);
     const self = visitor.session.self;
+    // The widget may promise a reply by email: this bridge mails replies to visitors who left.
+    assert.equal(visitor.session.repliesByEmail, true);
+    assert.equal(alice.session.repliesByEmail, undefined);
     const opened = await call(visitor.socket, 'conversation:open', { team: 'support' });
     const conversationId = opened.conversation.id;
     await call(visitor.socket, 'message:send', { conversationId, clientId: 'v-1', text: 'Where is my parcel?' });

@@ -7,6 +7,7 @@ export const en = {
   title: 'Chat with us',
   online: "We're online",
   away: "We'll reply by email",
+  awayLater: "We'll reply as soon as we can",
   connecting: 'Connecting…',
   offlineBanner: 'You are offline. Messages will be sent when the connection is back.',
   placeholder: 'Write a message…',
@@ -30,8 +31,10 @@ export const en = {
   start: 'Start chat',
   skip: 'Skip',
   offlineIntro: 'Nobody is here right now. Leave a message and we will reply by email.',
+  offlineIntroLater: 'Nobody is here right now. Leave a message and we will reply here as soon as we can.',
   leaveMessage: 'Send message',
   offlineThanks: 'Thanks! We will get back to you by email.',
+  offlineThanksLater: 'Thanks! We will reply here as soon as we can.',
   closed: 'This conversation was closed. Write to start again.',
   queuePosition: (n: number) =>
     n === 1 ? 'You are next in line. An agent will be with you shortly.' : `You are number ${n} in line. An agent will be with you shortly.`,

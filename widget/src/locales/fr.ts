@@ -8,6 +8,7 @@ export const fr: Catalogue = {
   title: 'Discutons',
   online: 'Nous sommes en ligne',
   away: 'Nous répondrons par e-mail',
+  awayLater: 'Nous répondrons dès que possible',
   connecting: 'Connexion…',
   offlineBanner: 'Vous êtes hors ligne. Les messages partiront au retour de la connexion.',
   placeholder: 'Écrivez un message…',
@@ -31,8 +32,10 @@ export const fr: Catalogue = {
   start: 'Commencer',
   skip: 'Passer',
   offlineIntro: 'Personne n’est disponible. Laissez un message, nous répondrons par e-mail.',
+  offlineIntroLater: 'Personne n’est disponible. Laissez un message, nous répondrons ici dès que possible.',
   leaveMessage: 'Envoyer le message',
   offlineThanks: 'Merci ! Nous vous répondrons par e-mail.',
+  offlineThanksLater: 'Merci ! Nous vous répondrons ici dès que possible.',
   closed: 'Cette discussion est close. Écrivez pour la reprendre.',
   queuePosition: (n) =>
     n === 1 ? 'Vous êtes le prochain. Un conseiller va vous répondre.' : `Vous êtes en position ${n} dans la file. Un conseiller va vous répondre.`,

@@ -354,13 +354,25 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => element.chat.availability?.available === false, 'the team to be away');
     element.open = true;
     await element.updateComplete;
+    // This bridge has no email network: nothing promises a reply by email.
+    expect(element.chat.session!.repliesByEmail).to.equal(undefined);
+    expect($(element, 'header p')!.textContent).to.equal("We'll reply as soon as we can");
+    expect($(element, '.log p')!.textContent).to.equal('Nobody is here right now. Leave a message and we will reply here as soon as we can.');
+    // Where the bridge mails replies to visitors who left (docs/networks/email.md), the form says so.
+    element.chat.session = { ...element.chat.session!, repliesByEmail: true };
+    element.requestUpdate();
+    await element.updateComplete;
     expect($(element, 'header p')!.textContent).to.equal("We'll reply by email");
+    expect($(element, '.log p')!.textContent).to.equal('Nobody is here right now. Leave a message and we will reply by email.');
+    element.chat.session = { ...element.chat.session, repliesByEmail: undefined };
+    element.requestUpdate();
+    await element.updateComplete;
     await expect(element).to.be.accessible();
     const form = $<HTMLFormElement>(element, 'form.details')!;
     form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'later@example.com';
     form.querySelector<HTMLTextAreaElement>('textarea[name="message"]')!.value = 'Please call me back';
     form.requestSubmit();
-    await until(() => shadow(element).textContent?.includes('get back to you by email'), 'the confirmation');
+    await until(() => shadow(element).textContent?.includes('Thanks! We will reply here as soon as we can.'), 'the confirmation');
     const support = await agent();
     const conversations = await support.listConversations();
     const mine = conversations.find((c) => c.participants.includes(element.chat.session!.self))!;
