@@ -416,3 +416,50 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
     );
   });
 });
+
+describe('gateway: IRC users who must be logged in to services, beside IRC customers', () => {
+  let prosody: ProsodyServer;
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let carl: Agent;
+  let eve: IrcAgent;
+  const BOT = 'desk';
+
+  before(async () => {
+    [prosody, ngircd] = await Promise.all([startProsody({ users: [['carl', 'carlpw']] }), startNgircd()]);
+    [carl, eve] = await Promise.all([connectAgent(prosody.c2sPort, 'carl', 'carlpw'), connectIrcAgent(ngircd.port, 'eve')]);
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['web:a_alice'], sites: [SITE] }],
+      gateway: { site: SITE, allow: [{ from: 'irc', to: 'xmpp' }] },
+      networks: [
+        { type: 'web' },
+        prosodyNetwork(prosody),
+        // ngircd has no services: no nick is logged in to an account.
+        ngircdNetwork(ngircd, { nick: BOT, presencePollSeconds: 1, requireAccount: true, customers: { team: 'support' } }),
+      ],
+    });
+    await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+  });
+  after(async () => {
+    await Promise.all([carl?.stop(), eve?.quit()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), ngircd?.destroy()]);
+  });
+
+  it('refuses /to from a nick not logged in to its account, while its messages to the team (a customer) need none', async () => {
+    eve.say(BOT, '/to xmpp:carl@localhost Hello Carl, as anyone on this nick');
+    const refused = await eve.next((m) => m.type === 'notice' && m.nick === BOT);
+    assert.equal(refused.message, 'Log in to the services account "eve" to talk to visitors or use commands here.');
+    eve.say(BOT, 'I have a question about my order');
+    await until(
+      async () => (await t.bridge.store.listConversations({ siteKey: SITE, participant: 'irc:eve@test', limit: 10 })).some((c) => c.team === 'support'),
+      10_000,
+      "the customer's conversation with the team",
+    );
+    assert.equal(
+      carl.stanzas.some((s) => s.is('message') && s.getChildText('body')?.includes('Hello Carl')),
+      false,
+      'nothing reached Carl',
+    );
+  });
+});

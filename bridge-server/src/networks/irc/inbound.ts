@@ -23,6 +23,9 @@ import { RefusalNotices } from './refusal-notices.js';
 import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
 
+/** The notice for a nick not logged in to its services account, with `requireAccount`. */
+const loginNeeded = (own: string) => `Log in to the services account "${own}" to talk to visitors or use commands here.`;
+
 export interface IrcInboundOptions {
   sink: InboundSink;
   logger: Logger;
@@ -103,16 +106,17 @@ export class IrcInbound {
     const text = action ? `/me ${words}` : words;
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
+    const loggedIn = !requireAccount || event.account?.toLowerCase() === own.toLowerCase();
     if (customers && toBot && !sink.isAgent(from)) {
-      await this.fromCustomer(connection, customers, { nick: event.nick, own }, { from, text, remoteId, queued });
+      await this.fromCustomer(connection, customers, { nick: event.nick, own, loggedIn }, { from, text, remoteId, queued });
       return;
     }
     const inChannel = channel?.is(event.target) === true;
     // Only a command is the bridge's in the support channel; other lines there, and in any other
     // channel, are left alone (no notice either: it would answer everyone chatting).
     if (inChannel ? !channel.isCommand(text) : event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
-    if (requireAccount && event.account?.toLowerCase() !== own.toLowerCase()) {
-      this.notice(connection, event.nick, `Log in to the services account "${own}" to talk to visitors or use commands here.`);
+    if (!loggedIn) {
+      this.notice(connection, event.nick, loginNeeded(own));
       return;
     }
     if (inChannel) {
@@ -127,11 +131,19 @@ export class IrcInbound {
    * A customer's words to the bot: a command (`/team`, `/help`, else the bridge's: the gateway's
    * `/to`), or a message to their team, in the conversation they are in or a new one. `nick` is
    * theirs now (answers go there), `own` the one their address names (their pick is kept under it).
+   * A customer needs no services account; the bridge's commands (`/to`, `/follow`: writing to other
+   * networks) need one as from anyone else, with `requireAccount` (`loggedIn` false without it).
    */
-  private async fromCustomer(connection: IrcConnection, customers: IrcCustomers, { nick, own }: { nick: string; own: string }, input: Written) {
+  private async fromCustomer(
+    connection: IrcConnection,
+    customers: IrcCustomers,
+    { nick, own, loggedIn }: { nick: string; own: string; loggedIn: boolean },
+    input: Written,
+  ) {
     const { sink } = this.options;
     if (isCommand(input.text)) {
-      this.notice(connection, nick, customers.command(own, input.text) ?? (await sink.command({ from: input.from, text: input.text })), 40);
+      const answer = customers.command(own, input.text) ?? (loggedIn ? await sink.command({ from: input.from, text: input.text }) : loginNeeded(own));
+      this.notice(connection, nick, answer, 40);
       return;
     }
     const team = customers.teamFor(own);
