@@ -17,6 +17,21 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 const str = () => z.string().refine((s) => !LONE_SURROGATE.test(s), 'contains an unpaired surrogate (not valid Unicode)');
 
+/**
+ * At most `most` characters, counted in code points as the contract counts text (an emoji is one),
+ * not in UTF-16 units as zod's `max` does.
+ */
+const atMostChars =
+  (most: number) =>
+  (s: string): boolean =>
+    s.length <= most || codePointCount(s) <= most;
+
+function codePointCount(s: string): number {
+  let count = 0;
+  for (let i = 0; i < s.length; i++, count++) if (s.charCodeAt(i) >= 0xd800 && s.charCodeAt(i) <= 0xdbff) i++;
+  return count;
+}
+
 const id = str().min(1, 'must not be empty').max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`);
 const address = str()
   .max(LIMITS.maxAddressLength, `must be at most ${LIMITS.maxAddressLength} characters`)
@@ -107,19 +122,19 @@ export const presenceSubscribeSchema = z.object({
 /** Addition to the contract: a web party sets its own presence. */
 export const presenceSetSchema = z.object({
   status: z.enum(PRESENCE_STATUSES),
-  text: str().max(200, 'must be at most 200 characters').optional(),
+  text: str().refine(atMostChars(200), 'must be at most 200 characters').optional(),
 });
 
 /** Addition: a party tells its own details (pre-chat form, current page). */
 export const profileUpdateSchema = z.object({
-  name: str().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  name: str().trim().min(1, 'must not be empty').refine(atMostChars(200), 'must be at most 200 characters').optional(),
   email: str()
     .trim()
-    .max(320, 'must be at most 320 characters')
+    .refine(atMostChars(320), 'must be at most 320 characters')
     .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
     .optional(),
   pageUrl: str()
-    .max(2048, 'must be at most 2048 characters')
+    .refine(atMostChars(2048), 'must be at most 2048 characters')
     .url('must be a URL')
     .refine((u) => /^https?:/i.test(u), 'must be an http or https URL')
     .optional(),
@@ -139,8 +154,8 @@ export const handshakeAuthSchema = z.object({
         .min(1, 'must not be empty')
         .max(128)
         .regex(/^[A-Za-z0-9._@+-]+$/, 'may hold only letters, digits and . _ @ + -'),
-      name: str().max(200).optional(),
-      email: str().max(320).optional(),
+      name: str().refine(atMostChars(200), 'must be at most 200 characters').optional(),
+      email: str().refine(atMostChars(320), 'must be at most 320 characters').optional(),
       role: z.enum(['visitor', 'agent']).optional(),
       hash: str().min(1).max(200),
     })
@@ -153,12 +168,16 @@ export const handshakeAuthSchema = z.object({
 export const conversationRateSchema = z.object({
   conversationId: id,
   rating: z.number().int('must be a whole number').min(1, 'must be 1 to 5').max(5, 'must be 1 to 5'),
-  comment: str().max(1000, 'must be at most 1000 characters').optional(),
+  comment: str().refine(atMostChars(1000), 'must be at most 1000 characters').optional(),
 });
 
 /** Addition: an agent command from the uniform API (`/list`, `/claim ID`, ...: docs/support-desk.md). */
 export const agentCommandSchema = z.object({
-  text: str().trim().min(2, 'must be a command such as /list').max(2000, 'must be at most 2000 characters').startsWith('/', 'must start with /'),
+  text: str()
+    .trim()
+    .min(2, 'must be a command such as /list')
+    .refine(atMostChars(2000), 'must be at most 2000 characters')
+    .startsWith('/', 'must start with /'),
 });
 
 /** Addition: a visitor asks to continue a conversation at an address of theirs on another network. */
@@ -207,7 +226,7 @@ export const inboxCountsSchema = z.object({ team: id.optional() });
 
 /** Addition (agent inbox): search messages, notes and customers of the site. */
 export const inboxSearchSchema = z.object({
-  query: str().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  query: str().trim().min(1, 'must not be empty').refine(atMostChars(200), 'must be at most 200 characters'),
   limit: z.number().int('must be a whole number').min(1, 'must be 1 to 50').max(50, 'must be 1 to 50').optional(),
 });
 
@@ -358,7 +377,7 @@ export function messageSendCommonForm(value: Readonly<Record<string, unknown>>):
   if (Object.keys(value).length !== 3) return undefined;
   if (conversationId.length < 1 || conversationId.length > LIMITS.maxIdLength) return undefined;
   if (clientId.length < 1 || clientId.length > LIMITS.maxClientIdLength) return undefined;
-  if (text.trim().length === 0) return undefined;
+  if (isBlankText(text)) return undefined;
   if (LONE_SURROGATE.test(conversationId) || LONE_SURROGATE.test(clientId) || LONE_SURROGATE.test(text)) return undefined;
   return { conversationId, clientId, text };
 }

@@ -11,6 +11,9 @@ const payloads: Record<string, unknown>[] = [
   { ...base, text: '   ' },
   { ...base, text: '' },
   { ...base, text: '\t\n' },
+  // Blank too: only characters that show nothing (isBlankText).
+  { ...base, text: '\u200b\u2060\ufeff' },
+  { ...base, text: ' \u200d ' },
   { ...base, text: 'caf\u00e9 \u{1F600}' },
   { ...base, text: 'lone \uD800 surrogate' },
   { ...base, text: 'lone \uDC00 low surrogate' },

@@ -40,6 +40,27 @@ describe('protocol module', () => {
     assert.equal(isBlankText('\u200b \u200c'), true);
   });
 
+  it('counts the bounds of texts in code points, as the contract says: an emoji is one character', () => {
+    const emoji = (n: number) => '\u{1F600}'.repeat(n);
+    const cases: [keyof typeof clientEventSchemas, (text: string) => Record<string, unknown>, number][] = [
+      ['presence:set', (text) => ({ status: 'available', text }), 200],
+      ['profile:update', (name) => ({ name }), 200],
+      ['conversation:rate', (comment) => ({ conversationId: 'c', rating: 5, comment }), 1000],
+      ['agent:command', (text) => ({ text: `/${text}` }), 1999],
+      ['inbox:search', (query) => ({ query }), 200],
+    ];
+    for (const [event, payload, most] of cases) {
+      const schema = clientEventSchemas[event];
+      assert.equal(schema.safeParse(payload(emoji(most))).success, true, `${event}: ${most} emoji`);
+      const over = schema.safeParse(payload(emoji(most + 1)));
+      assert.equal(over.success, false, `${event}: ${most + 1} emoji`);
+      assert.match(describeIssues(over.error), /must be at most \d+ characters$/);
+    }
+    const identity = (name: string) => handshakeAuthSchema.safeParse({ siteKey: 's', identity: { userId: 'u', name, hash: 'h' } });
+    assert.equal(identity(emoji(200)).success, true);
+    assert.equal(describeIssues(identity(emoji(201)).error!), 'identity.name: must be at most 200 characters');
+  });
+
   it('requires exactly one target for REST messages', () => {
     assert.equal(restMessageSchema.safeParse({ to: 'web:a_x', text: 'hi' }).success, true);
     assert.equal(restMessageSchema.safeParse({ conversationId: 'c', text: 'hi' }).success, true);
