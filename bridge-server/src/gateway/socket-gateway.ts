@@ -15,7 +15,7 @@ import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toWireConversation } from '../core/wire.js';
-import { textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
+import { errorForSite, textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { Authenticator } from './auth.js';
@@ -319,7 +319,8 @@ export class SocketGateway {
           (error: unknown) => {
             const body = toErrorBody(error);
             if (body.code === 'internal') this.deps.logger.error({ err: error, event }, 'handler failed');
-            fail(body);
+            // Addresses in the words as the party writes them (the contract's forms, not the bridge's own).
+            fail(errorForSite(body, socket.data.actor.siteKey));
           },
         )
         .finally(() => {

@@ -146,6 +146,16 @@ describe('payload validation', () => {
     assert.ok(!party.party.name.includes('\uFFFD'));
   });
 
+  it("writes the site's addresses in an error's words as the party writes them, without the bridge's site scope", async () => {
+    const unknown = await call(socket, 'party:get', { address: 'web:u_nobody' });
+    assert.deepEqual(unknown.error, { code: 'not_found', message: 'address: no party "web:u_nobody" known to this site' });
+    const watcher = await connect(t, { siteKey: SITE });
+    const hidden = await call(watcher.socket, 'presence:subscribe', { addresses: ['web:u_someone'] });
+    assert.equal(hidden.error.code, 'forbidden');
+    assert.match(hidden.error.message, /not "web:u_someone"$/);
+    watcher.socket.disconnect();
+  });
+
   it('keeps text verbatim: markup, control characters, RTL overrides', async () => {
     const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const texts = ['<script>alert(1)</script>', 'a\u0000b\r\nc\td', '\u202Eevil\u202C', ']]>&amp;"\'', 'line1\nline2'];

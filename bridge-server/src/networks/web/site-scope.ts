@@ -90,10 +90,18 @@ function rewrite(value: unknown, isAddress: boolean): unknown {
 /** Command answers for a web agent of `siteKey`: its site's addresses written as the agent knows them. */
 export function textForSite(text: string, siteKey: string): string {
   const suffix = `@${siteKey}`;
-  return text.replace(/web:[uai]_\S+/g, (address) => {
+  // Quotes and angle brackets around an address are not part of it (no web id has them).
+  return text.replace(/web:[uai]_[^\s"'<>]+/g, (address) => {
     // Trailing punctuation of the sentence is not part of the address.
     const trail = /[).,;:]*$/.exec(address)![0];
     const bare = address.slice(0, address.length - trail.length);
     return (bare.endsWith(suffix) ? bare.slice(0, -suffix.length) : bare) + trail;
   });
+}
+
+/** An error for a party of `siteKey` (none known: as it is): its site's addresses written as the party knows them. */
+export function errorForSite<T extends { message: string }>(error: T, siteKey: string | undefined): T {
+  if (siteKey === undefined) return error;
+  const message = textForSite(error.message, siteKey);
+  return message === error.message ? error : { ...error, message };
 }
