@@ -167,17 +167,18 @@ describe('IRC customers: who is a customer, and what is a command', () => {
     assert.deepEqual(notices, []);
   });
 
-  it('runs /team and /help itself, passes other commands to the bridge, and takes /me as words', async () => {
+  it('runs /team and /help itself, passes other commands to the bridge (from a nick logged in to its account), and takes /me as words', async () => {
     const { say, messages, commands, notices } = inbound({ customers: customers() });
     await say('carol', '/team sales');
     await say('carol', 'Do you ship to Norway?');
     await say('carol', '/to sip:bob@example.com hello');
+    await say('carol', '/to sip:bob@example.com hello again', { account: 'carol' });
     await say('carol', '/me waves');
     assert.deepEqual(
       notices.map((notice) => notice.text),
-      ['Your messages now go to Sales (sales).', 'from the bridge'],
+      ['Your messages now go to Sales (sales).', 'Log in to the services account "carol" to talk to visitors or use commands here.', 'from the bridge'],
     );
-    assert.deepEqual(commands, [{ from: 'irc:carol@libera', text: '/to sip:bob@example.com hello' }]);
+    assert.deepEqual(commands, [{ from: 'irc:carol@libera', text: '/to sip:bob@example.com hello again' }]);
     assert.deepEqual(
       messages.map((message) => [message.text, message.team?.id]),
       [
