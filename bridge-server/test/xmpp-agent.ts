@@ -16,7 +16,17 @@ export interface Agent {
 /** Sessions made so far: each gets a resource of its own, as clients do. */
 let sessions = 0;
 
-export async function connectAgent(port: number, username: string, password: string, options: { presence?: boolean } = {}): Promise<Agent> {
+/**
+ * An XMPP user's client logged in to Prosody. `priority`: its presence's (RFC 6121 section 4.7.2.3);
+ * `carbons`: it asks for copies of its account's chats on other devices (XEP-0280), as every
+ * modern client does.
+ */
+export async function connectAgent(
+  port: number,
+  username: string,
+  password: string,
+  options: { presence?: boolean; priority?: number; carbons?: boolean } = {},
+): Promise<Agent> {
   // A resource of its own: the previous session's unavailable presence, should the server send it
   // after this one's available (it closes the old session once the socket is gone), is that
   // resource's, and leaves this one available.
@@ -33,7 +43,9 @@ export async function connectAgent(port: number, username: string, password: str
     for (const wake of waiters) wake();
   });
   await xmpp.start();
-  if (options.presence !== false) await xmpp.send(xml('presence'));
+  if (options.carbons) await xmpp.iqCaller.request(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
+  if (options.presence !== false)
+    await xmpp.send(options.priority === undefined ? xml('presence') : xml('presence', {}, xml('priority', {}, String(options.priority))));
   return {
     xmpp,
     jid: `${username}@localhost`,

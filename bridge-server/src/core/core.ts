@@ -159,11 +159,13 @@ export class Core {
     // Items queued here for a network another node holds are kicked there; kicks for one held here run here.
     outboxKicks.onKick((network) => this.outbox.kick(network));
     const kickOutbox = (network: string, queued?: readonly QueuedOutboxItem[]) => (queued ? this.outbox.offer(network, queued) : this.outbox.kick(network));
-    const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger);
+    const visitorMail = (this.visitorMail = new VisitorMail(deps));
+    const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger, async (conversation, address) =>
+      Boolean(await visitorMail.visitorWriting(conversation, address)),
+    );
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
-    const visitorMail = (this.visitorMail = new VisitorMail(deps));
     const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
     const contacts = new ContactBook({
       ...deps,

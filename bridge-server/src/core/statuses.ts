@@ -6,8 +6,11 @@ import type { Address, ErrorBody, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { OutboxItem, StatusChange, Store } from '../store/store.js';
+import type { ConversationRecord, OutboxItem, StatusChange, Store } from '../store/store.js';
 import type { ClientHub } from './hub.js';
+
+/** Whether `address` is the visitor's of a conversation though not a party of it (an address they continue at). */
+export type VisitorsAddress = (conversation: ConversationRecord, address: Address) => Promise<boolean>;
 
 /** Most read statuses one read (`read`, a chat marker) reports; older ones stay read in the store and in history. */
 export const READ_REPORT_LIMIT = 200;
@@ -25,6 +28,7 @@ export class MessageStatuses {
     private readonly registry: NetworkRegistry,
     private readonly hub: ClientHub,
     private readonly logger: Logger,
+    private readonly visitorsAddress: VisitorsAddress = () => Promise.resolve(false),
   ) {}
 
   tell(sender: Address, event: StatusEvent): void {
@@ -47,9 +51,22 @@ export class MessageStatuses {
   }
 
   private async record(input: InboundReceipt): Promise<void> {
+    if (input.from !== undefined && !(await this.fromRecipient(input.messageId, input.from))) {
+      this.logger.debug({ messageId: input.messageId, from: input.from }, 'confirmation from no recipient of the message ignored');
+      return;
+    }
     if (input.status === 'read' && input.reader) return this.readUpTo(input, input.reader);
     const message = await this.store.advanceStatus(input.messageId, input.status);
     if (message) this.changed(message, input);
+  }
+
+  /** Whether `from` is a recipient of the message: a party of its conversation but its sender, or the visitor's address it continues at. */
+  private async fromRecipient(messageId: string, from: Address): Promise<boolean> {
+    const message = await this.store.getMessage(messageId);
+    if (!message || message.from === from) return false;
+    const conversation = await this.store.getConversation(message.conversationId);
+    if (!conversation) return false;
+    return conversation.participants.includes(from) || (await this.visitorsAddress(conversation, from));
   }
 
   /**

@@ -225,6 +225,12 @@ export interface InboundReceipt {
   /** The contract's code for the failure (default `unavailable`). */
   code?: ErrorCode;
   /**
+   * Who sent the confirmation, when the network says. Taken only from a recipient of the message (a
+   * party of its conversation but its sender, or the visitor's address it continues at); from anyone
+   * else (who learned a message id) it changes nothing.
+   */
+  from?: Address;
+  /**
    * For a `read` that covers every earlier message too (XEP-0333 section 6: a chat marker marks
    * everything up to the message it names): who read. Their conversation's messages from others up
    * to that one are read as well, as a web party's `read` does.

@@ -80,8 +80,10 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
         await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'the answer delivered');
 
         // `/help` is answered and stored nowhere; any other `/...` is words for the team; a retransmission is stored once.
-        await carol.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, '/help')));
+        await carol.send(xml('message', { type: 'chat', to: BOT, id: 'help-1' }, xml('body', {}, '/help'), xml('request', { xmlns: RECEIPTS })));
         await carol.next((s) => isChatFrom(BOT)(s) && s.getChildText('body') === 'Write here and the Support team answers you here.');
+        // Taken, with the receipt asked for (XEP-0184), before its answer.
+        assert.ok(carol.stanzas.some((s) => s.getChild('received', RECEIPTS)?.attrs.id === 'help-1'));
         await carol.send(chatWithOriginId(BOT, '/order 42 is late', 'c-2'));
         await carol.send(chatWithOriginId(BOT, '/order 42 is late', 'c-2'));
         await carol.send(chatWithOriginId(BOT, 'Thanks', 'c-3'));

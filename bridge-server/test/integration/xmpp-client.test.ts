@@ -130,6 +130,10 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.match(await ask('/frobnicate'), /^Unknown command "\/frobnicate"/);
     assert.match(await ask(`/close ${ref}`), /is closed/);
     assert.equal(atVisitor.length, 0);
+    // A command asking for a receipt gets one, as the bot's disco#info promises (XEP-0184).
+    await alice.send(xml('message', { type: 'chat', to: BOT, id: 'cmd-1' }, xml('body', {}, '/list'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+    const receipt = await alice.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'cmd-1');
+    assert.equal(receipt.attrs.from, BOT_SESSION);
   });
 
   it('answers disco#info as a bot, with the features client mode implements (XEP-0030)', async () => {

@@ -12,7 +12,7 @@ import type { Attachment, Message } from '@switchboard/protocol';
 import { type TestBridge, type WebVisitor, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork, prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, fileMessage, uploadFile, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, fileMessage, retraction, uploadFile, xml } from '../xmpp-agent.js';
 
 type Stanza = ReturnType<typeof xml>;
 
@@ -68,7 +68,13 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
   let foreign: Awaited<ReturnType<typeof foreignServer>>;
 
   before(async () => {
-    prosody = await startProsody({ users: [['alice', 'alicepw']], fileShare: {} });
+    prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['carol', 'carolpw'],
+      ],
+      fileShare: {},
+    });
     foreign = await foreignServer();
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: ['test-site'], capacity: 100 }],
@@ -174,6 +180,41 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
     const response = await fetch(stanza.getChildText('body')!);
     assert.equal(response.status, 200);
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), PNG);
+  });
+
+  it('takes back every stanza of a message with a file when its XMPP sender retracts it (XEP-0424)', async () => {
+    // A customer on XMPP writes to the team's JID: words and a file, which the agent gets as two stanzas.
+    const carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
+    try {
+      const team = `support@${prosody.componentDomain}`;
+      const url = await uploadFile(carol, prosody.upload!.domain, { name: 'broken.png', type: 'image/png', content: PNG });
+      const seen = alice.stanzas.length;
+      await carol.send(
+        xml(
+          'message',
+          { type: 'chat', to: team, id: 'c-1' },
+          xml('body', {}, `Here is the broken part\n${url}`),
+          xml('x', { xmlns: OOB }, xml('url', {}, url)),
+          xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'c-1' }),
+        ),
+      );
+      // From the customer's JID under the component (XEP-0106), as the agent writes back to them.
+      const carolJid = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
+      const file = await alice.next((s) => alice.stanzas.indexOf(s) >= seen && s.attrs.from === carolJid && s.getChild('x', OOB) !== undefined);
+      const words = alice.stanzas.slice(seen).find((s) => s.attrs.from === carolJid && s.getChildText('body') === 'Here is the broken part')!;
+      assert.equal(file.attrs.id, `${words.attrs.id}-2`);
+      await carol.send(retraction(team, 'c-2', 'c-1'));
+      const retracted = () =>
+        alice.stanzas
+          .slice(seen)
+          .map((s) => s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id)
+          .filter(Boolean)
+          .sort();
+      await until(() => retracted().length >= 2, 10_000, 'both stanzas taken back');
+      assert.deepEqual(retracted(), [words.attrs.id, file.attrs.id]);
+    } finally {
+      await carol.stop();
+    }
   });
 
   it('sends the words first, then each file as a stanza of its own; the message is sent once', async () => {

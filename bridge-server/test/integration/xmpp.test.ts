@@ -201,6 +201,47 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'read'), 5000, 'read');
   });
 
+  it("tells a visitor's read to every device of the agent, the one that wrote the reply included (XEP-0280, XEP-0333)", async () => {
+    // Two clients of one account, as Gajim on a desk and Conversations on a phone: the phone answers.
+    const desktop = await connectAgent(prosody.c2sPort, 'alice', 'alicepw', { carbons: true, priority: 10 });
+    const phone = await connectAgent(prosody.c2sPort, 'alice', 'alicepw', { carbons: true, priority: 0 });
+    try {
+      const v = await visitor();
+      const reply = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost' && m.text === 'Answered from my phone');
+      await phone.send(
+        xml(
+          'message',
+          { type: 'chat', to: v.jid, id: 'phone-1' },
+          xml('body', {}, 'Answered from my phone'),
+          xml('request', { xmlns: 'urn:xmpp:receipts' }),
+          xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' }),
+        ),
+      );
+      const answered = await reply;
+      await call(v.socket, 'read', { conversationId: v.conversationId, seq: answered.seq });
+      // Directly or as a carbon copy (<received xmlns='urn:xmpp:carbons:2'><forwarded><message/>).
+      const displayedHere = (stanza: ReturnType<typeof xml>): boolean =>
+        stanza.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'phone-1' ||
+        stanza
+          .getChild('received', 'urn:xmpp:carbons:2')
+          ?.getChild('forwarded', 'urn:xmpp:forward:0')
+          ?.getChild('message')
+          ?.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'phone-1';
+      await Promise.all([phone.next(displayedHere), desktop.next(displayedHere)]);
+    } finally {
+      await Promise.all([desktop.stop(), phone.stop()]);
+    }
+  });
+
+  it("acknowledges a command to the bridge's domain with the receipt its sender asked for (XEP-0184), then answers", async () => {
+    await alice.send(
+      xml('message', { type: 'chat', to: prosody.componentDomain, id: 'cmd-1' }, xml('body', {}, '/help'), xml('request', { xmlns: 'urn:xmpp:receipts' })),
+    );
+    const receipt = await alice.next((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'cmd-1');
+    assert.equal(receipt.attrs.from, prosody.componentDomain);
+    await alice.next((s) => s.attrs.from === prosody.componentDomain && (s.getChildText('body') ?? '').includes('/list'));
+  });
+
   it('reads every message up to the one a displayed marker names (XEP-0333 section 6)', async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');
@@ -394,6 +435,41 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       ['Hello'],
       'no empty message in the other conversation',
     );
+  });
+
+  it("takes receipts, markers and bounces of a visitor's message only from its recipients, not from a JID that knows its id", async () => {
+    const v = await visitor();
+    const statuses = collect(v.socket, 'message:status');
+    const [spoofed, bounced] = [
+      (await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'sp-1', text: 'for alice only' })).message,
+      (await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'sp-2', text: 'for alice too' })).message,
+    ];
+    await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'for alice too');
+    const mallory = await connectAgent(prosody.c2sPort, 'mallory', 'mallorypw');
+    try {
+      await mallory.send(xml('message', { to: v.jid }, xml('received', { xmlns: 'urn:xmpp:receipts', id: spoofed.id })));
+      await mallory.send(xml('message', { to: v.jid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: spoofed.id })));
+      await mallory.send(
+        xml(
+          'message',
+          { type: 'error', to: v.jid, id: bounced.id },
+          xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })),
+        ),
+      );
+      // Alice's own receipt after them: once it shows, theirs were handled before it (one stream, in order).
+      await alice.send(xml('message', { to: v.jid }, xml('received', { xmlns: 'urn:xmpp:receipts', id: bounced.id })));
+      await until(() => statuses.some((s) => s.id === bounced.id && s.status === 'delivered'), 5000, "alice's receipt");
+      assert.deepEqual(
+        statuses.filter((s) => s.id === spoofed.id && s.status !== 'sent'),
+        [],
+      );
+      assert.equal(
+        statuses.some((s) => s.id === bounced.id && s.status === 'failed'),
+        false,
+      );
+    } finally {
+      await mallory.stop();
+    }
   });
 
   it("refuses a JID that is not in the visitor's conversation, with an XMPP error", async () => {

@@ -19,7 +19,7 @@ import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
-import { NS, chatStateOf, nickOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -82,7 +82,11 @@ export class ClientCustomers {
       return;
     }
     const body = stanza.getChildText('body') ?? '';
-    if (isHelp(body)) return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
+    if (isHelp(body)) {
+      const receipt = receiptOf(stanza);
+      if (receipt) this.parts.send(receipt);
+      return this.reply(from, `Write here and the ${this.team.name} team answers you here.`);
+    }
     // XEP-0359: the sender's origin-id survives retransmission; else the stanza id, per sender.
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
     const remoteId = await retransmissionId(stanza, customer, this.parts.records);
@@ -117,8 +121,8 @@ export class ClientCustomers {
     }
     if (originId) this.parts.stored(stored.id, originId);
     // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
-    if (stanza.getChild('request', NS.receipts) && id)
-      this.parts.send(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+    const receipt = receiptOf(stanza);
+    if (receipt) this.parts.send(receipt);
   }
 
   /** Whether `to` is the customer who opened this team conversation on XMPP (not a hosted party). */

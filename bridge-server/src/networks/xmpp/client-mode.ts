@@ -41,10 +41,10 @@ import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { InboundFiles, hasContent } from './inbound-files.js';
-import { chatStanza, fileNames, outboundParts, retractionStanza } from './outbound-files.js';
+import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -59,6 +59,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
   const botAddress = `xmpp:${botJid.toLowerCase()}` as Address;
   const relay = new Relay({ network: 'xmpp', sink, refs, bot: botAddress });
   const botChat = new BotChat();
+  const sentParts = new SentParts();
   /** Stanza ids of messages agents and customers sent, for the read markers they get (recent ones are enough). */
   const stanzaIds = lruCache<string, string>(10_000);
   const rememberStanzaId = (messageId: string, stanzaId: string): void => {
@@ -160,7 +161,10 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     const body = stanza.getChildText('body') ?? '';
     if (isCommand(body)) {
-      reply(from, await sink.command({ from: agent, text: body }));
+      const answer = await sink.command({ from: agent, text: body });
+      const receipt = receiptOf(stanza);
+      if (receipt) session.trySend(receipt);
+      reply(from, answer);
       return;
     }
     const originId = stanza.getChild('origin-id', NS.sid)?.attrs.id ?? id;
@@ -183,8 +187,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       return;
     }
     if (originId) rememberStanzaId(outcome.stored.id, originId);
-    if (stanza.getChild('request', NS.receipts) && id)
-      session.trySend(xml('message', { to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+    const receipt = receiptOf(stanza);
+    if (receipt) session.trySend(receipt);
   }
 
   return {
@@ -197,13 +201,14 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     stop: () => session.stop(),
     async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
       if (isRetraction(message)) {
-        await session.send(retractionStanza({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }));
+        for (const stanza of sentParts.retractions({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! })) await session.send(stanza);
         return { remoteId: message.id, status: 'sent' };
       }
       // The text, then each file (outbound-files.ts): one result for all.
       if (customers?.isCustomerOf(conversation, to)) {
-        for (const [index, part] of outboundParts(message.text, message.attachments, files, to).entries())
-          await session.send(customers.messageTo(message, to, fromName, part, index));
+        const parts = outboundParts(message.text, message.attachments, files, to);
+        for (const [index, part] of parts.entries()) await session.send(customers.messageTo(message, to, fromName, part, index));
+        sentParts.sent(message.id, parts.length);
         return { remoteId: message.id, status: 'sent' };
       }
       const name = fromName ?? hosted.idOf(message.from) ?? message.from;
@@ -214,6 +219,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
         const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
         await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
       }
+      sentParts.sent(message.id, parts.length);
       relay.heardFrom(to, conversation.id);
       botChat.sent(to, message.id, conversation.id);
       return { remoteId: message.id, status: 'sent' };
@@ -222,8 +228,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
     },
     async markRead({ message }) {
+      // Of type chat, so that the server copies it to each of the user's devices (XEP-0280 section 6).
       const stanzaId = stanzaIds.get(message.id);
-      if (stanzaId) await session.send(xml('message', { to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
+      if (stanzaId) await session.send(xml('message', { type: 'chat', to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
     },
     subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');

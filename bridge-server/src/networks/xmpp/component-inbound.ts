@@ -17,7 +17,7 @@ import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 
@@ -86,6 +86,9 @@ export class ComponentInbound {
     const text = stanza.getChildText('body');
     if (!text) return;
     const answer = await this.parts.sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
+    // Taken, as the domain's disco#info promises receipts: else the client shows the command undelivered.
+    const receipt = receiptOf(stanza, toBare);
+    if (receipt) this.parts.links.trySend(receipt);
     this.parts.links.trySend(xml('message', { type: 'chat', from: toBare, to: from }, xml('body', {}, xmlSafe(answer))));
   }
 
@@ -134,7 +137,8 @@ export class ComponentInbound {
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
     if (hosted.isHosted(party) || team) {
       // XEP-0184: the bridge stored it for the party it hosts (or the team); acknowledge on its behalf.
-      if (receipt) links.trySend(xml('message', { from: to, to: from, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id })));
+      const received = receiptOf(stanza, to);
+      if (received) links.trySend(received);
       return;
     }
     const markable = stanza.getChild('markable', NS.markers) !== undefined;

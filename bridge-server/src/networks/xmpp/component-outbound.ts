@@ -11,7 +11,7 @@ import { type JidMap, jidOfAddress } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentPresence } from './component-presence.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
-import { chatStanza, outboundParts, retractionStanza } from './outbound-files.js';
+import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
@@ -30,6 +30,7 @@ export interface ComponentOutboundParts {
 export class ComponentOutbound {
   /** Sender -> recipient pairs that were sent the sender's nick. */
   private readonly nicknamed = new Set<string>();
+  private readonly sentParts = new SentParts();
 
   constructor(private readonly parts: ComponentOutboundParts) {}
 
@@ -44,13 +45,15 @@ export class ComponentOutbound {
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
     const active = capabilitiesOf(networkOf(message.from))?.typing !== false;
     if (isRetraction(message)) {
-      await links.send(retractionStanza({ from, to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }));
+      for (const stanza of this.sentParts.retractions({ from, to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }))
+        await links.send(stanza);
       return { remoteId: message.id, status: 'sent' };
     }
     const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via, corrects: message.corrects };
     // The text, then each file (outbound-files.ts): one result for all.
-    for (const [index, part] of outboundParts(message.text, message.attachments, this.parts.files, to).entries())
-      await links.send(chatStanza({ ...common, index, part }));
+    const parts = outboundParts(message.text, message.attachments, this.parts.files, to);
+    for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
+    this.sentParts.sent(message.id, parts.length);
     if (introduce) this.nicknamed.add(pair);
     return { remoteId: message.id, status: 'sent' };
   }

@@ -42,10 +42,16 @@ export class ComponentReceipts {
     this.requests.set(messageId, request);
   }
 
-  /** XEP-0333: the reader (shown as `readerJid`) displayed an XMPP user's message; null when its stanza id is not known (any more). */
+  /**
+   * XEP-0333: the reader (shown as `readerJid`) displayed an XMPP user's message; null when its stanza
+   * id is not known (any more). Of type `chat`, as every confirmation here: the server then copies it
+   * to each of the user's devices (XEP-0280 section 6), the one that wrote the message included.
+   */
   displayed(readerJid: string, message: Message): Element | null {
     const stanzaId = this.stanzaIds.get(message.id);
-    return stanzaId ? xml('message', { from: readerJid, to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })) : null;
+    return stanzaId
+      ? xml('message', { type: 'chat', from: readerJid, to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId }))
+      : null;
   }
 
   /** What a gateway message's sender gets now that the other network reached this status: each answer once. */
@@ -56,13 +62,13 @@ export class ComponentReceipts {
     const out: Element[] = [];
     if (reached === 'delivered' && asked.receipt) {
       asked.receipt = false; // once
-      out.push(xml('message', { from, to: asked.to, id: `r-${asked.id}` }, xml('received', { xmlns: NS.receipts, id: asked.id })));
+      out.push(xml('message', { type: 'chat', from, to: asked.to, id: `r-${asked.id}` }, xml('received', { xmlns: NS.receipts, id: asked.id })));
     }
     if (reached === 'read') {
       this.requests.delete(messageId);
       // XEP-0333 names the message by the sender's own id (its origin-id when it gave one).
       if (asked.markable)
-        out.push(xml('message', { from, to: asked.to }, xml('displayed', { xmlns: NS.markers, id: this.stanzaIds.get(messageId) ?? asked.id })));
+        out.push(xml('message', { type: 'chat', from, to: asked.to }, xml('displayed', { xmlns: NS.markers, id: this.stanzaIds.get(messageId) ?? asked.id })));
     }
     return out;
   }

@@ -9,6 +9,7 @@ import type { Address, Attachment } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import { readableSize, textWithFileLinks } from '../kit/file-lines.js';
 import type { NetworkFiles } from '../network.js';
+import { lruCache } from '../../util/lru.js';
 import { NS, hopsElement, xmlSafe } from './stanzas.js';
 
 /** One stanza's content: a body, and the out-of-band link when it is a file's. */
@@ -103,6 +104,31 @@ export function retractionStanza({ from, to, messageId, retracts }: { from?: str
     xml('origin-id', { xmlns: NS.sid, id: messageId }),
     xml('store', { xmlns: NS.hints }),
   );
+}
+
+/** Messages whose stanzas are remembered for their retraction. */
+const PARTS_KEPT = 10_000;
+
+/**
+ * How many stanzas each recent message with files went out in: XEP-0424 takes back one stanza by
+ * its id, so a message taken back takes back each of them (its files' links would stay on screen,
+ * leading nowhere once the files are gone). The last 10,000 since the start; an older one, or one
+ * from before a restart, takes back its first stanza only.
+ */
+export class SentParts {
+  private readonly counts = lruCache<string, number>(PARTS_KEPT);
+
+  sent(messageId: string, stanzas: number): void {
+    if (stanzas > 1) this.counts.set(messageId, stanzas);
+  }
+
+  /** The retractions of message `retracts`, one per stanza it went out in (ids from `messageId`, the retraction's). */
+  retractions({ from, to, messageId, retracts }: { from?: string; to: string; messageId: string; retracts: string }): Element[] {
+    const stanzas = this.counts.get(retracts) ?? 1;
+    return Array.from({ length: stanzas }, (_, index) =>
+      retractionStanza({ ...(from ? { from } : {}), to, messageId: partId(messageId, index), retracts: partId(retracts, index) }),
+    );
+  }
 }
 
 /** XEP-0066 section 4: `<x xmlns='jabber:x:oob'><url/><desc/></x>`, or null for a text part. */

@@ -106,6 +106,17 @@ export function chatStateOf(stanza: Element): TypingState | null {
   return state.name === 'composing' ? 'composing' : 'paused';
 }
 
+/**
+ * XEP-0184: the receipt of a message the bridge took (a message stored, a command answered) when
+ * its sender asked for one, written from `from` (a component's JID; none from a client session);
+ * null otherwise. Of type `chat`, so the sender's other devices get a copy (XEP-0280 section 6).
+ */
+export function receiptOf(stanza: Element, from?: string): Element | null {
+  const { id, from: to } = stanza.attrs;
+  if (!id || !to || !stanza.getChild('request', NS.receipts)) return null;
+  return xml('message', { type: 'chat', ...(from ? { from } : {}), to, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id }));
+}
+
 /** The message id a XEP-0184 receipt or XEP-0333 displayed marker confirms, if any. */
 export function confirmationsOf(stanza: Element): { delivered?: string; read?: string } {
   const delivered = stanza.getChild('received', NS.receipts)?.attrs.id;
@@ -178,9 +189,9 @@ export function retransmissionKey(stanza: Element): string | undefined {
   return `${id}#${createHash('sha256').update(said).digest('hex').slice(0, 16)}`;
 }
 
-/** The sender of a stanza, as the reader of the messages its marker covers. */
-function readerOf({ attrs: { from } }: Element): { reader?: Address } {
-  return typeof from === 'string' && from !== '' ? { reader: addressOfJid(from) } : {};
+/** The sender of a stanza: who confirms, and the reader of the messages its marker covers. */
+function senderOf({ attrs: { from } }: Element): Address | undefined {
+  return typeof from === 'string' && from !== '' ? addressOfJid(from) : undefined;
 }
 
 /**
@@ -190,13 +201,16 @@ function readerOf({ attrs: { from } }: Element): { reader?: Address } {
  */
 export function reportConfirmations(stanza: Element, sink: InboundSink): boolean {
   const { type, id } = stanza.attrs;
+  // A bounce comes from the address it was sent to (RFC 6120 section 8.3.1), a confirmation from its reader.
+  const sender = senderOf(stanza);
+  const from = sender ? { from: sender } : {};
   if (type === 'error') {
-    if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza) });
+    if (id) sink.receipt({ messageId: id, status: 'failed', error: errorReasonOf(stanza), code: errorCodeOf(stanza), ...from });
     return true;
   }
   const { delivered, read } = confirmationsOf(stanza);
-  if (delivered) sink.receipt({ messageId: delivered, status: 'delivered' });
+  if (delivered) sink.receipt({ messageId: delivered, status: 'delivered', ...from });
   // XEP-0333 section 6: a marker covers every message up to the one it names, for its sender.
-  if (read) sink.receipt({ messageId: read, status: 'read', ...readerOf(stanza) });
+  if (read) sink.receipt({ messageId: read, status: 'read', ...from, ...(sender ? { reader: sender } : {}) });
   return false;
 }
