@@ -8,7 +8,7 @@ import { type IncomingMessage, type Server as HttpServer, type ServerResponse, c
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LIMITS, NAMESPACE } from '@switchboard/protocol';
+import { type Address, LIMITS, NAMESPACE } from '@switchboard/protocol';
 import type { Express } from 'express';
 import { Server } from 'socket.io';
 import type { Config } from './config.js';
@@ -185,6 +185,7 @@ async function createNetworks(
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
       },
+      canonicalAddress: (address: Address) => registry.forAddress(address)?.normalizeAddress?.(address) ?? address,
     };
     const made = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
     // Every node hosts its own parties' connections; any other network is run by its lease's holder only.

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundMessage, InboundSink, InboundTyping, NetworkStatus } from '../networks/network.js';
+import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { withoutTrailingBreaks } from '../util/text.js';
 import type { Announcer } from './announcer.js';
@@ -52,6 +53,8 @@ export interface InboundDeps {
   visitorMail?: Pick<VisitorMail, 'visitorWriting'>;
   /** Messages to a team's address from an address a visitor continues their conversation at. */
   continuations?: Pick<Continuations, 'inbound' | 'inThread' | 'typingIn'>;
+  /** The networks, to read an address of another network in its canonical form. */
+  registry: Pick<NetworkRegistry, 'forAddress'>;
 }
 
 export class Inbound {
@@ -62,16 +65,30 @@ export class Inbound {
     const { presence, teams, router, interop: gateway, statuses } = deps;
     this.sink = {
       // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
-      message: (input) => this.message({ ...input, text: withoutTrailingBreaks(input.text) }),
+      message: (input) => this.message({ ...input, ...this.canonicalTo(input.to), text: withoutTrailingBreaks(input.text) }),
       presence: (input) => presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
-      typing: (input) => this.typing(input),
+      typing: (input) => this.typing({ ...input, ...this.canonicalTo(input.to) }),
       receipt: (input) => statuses.receipt(input),
       status: (network, status) => this.networkStatus(network, status),
       isAgent: (address) => teams.teamsOf(address).length > 0,
       claim: (input) => router.claim(input.conversationId, input.agent),
       command: (input) => this.command(input.from, input.text),
-      follow: (input) => (gateway ? gateway.follow(input) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' })),
+      follow: (input) =>
+        gateway ? gateway.follow({ ...input, target: this.canonical(input.target) }) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' }),
     };
+  }
+
+  /**
+   * An address one network names for a user of another (an XMPP gateway JID, a SIP URI's user part)
+   * as that user's network writes it: `irc:Dave@libera` is `irc:dave@libera`, one party and one
+   * conversation however it was typed. One the network does not take stays as it is.
+   */
+  private canonical(address: Address): Address {
+    return this.deps.registry.forAddress(address)?.normalizeAddress?.(address) ?? address;
+  }
+
+  private canonicalTo(to: Address | undefined): { to?: Address } {
+    return to === undefined ? {} : { to: this.canonical(to) };
   }
 
   /** Stores a network's message in the conversation it belongs to (opening a gateway conversation when it is one). */

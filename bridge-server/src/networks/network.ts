@@ -501,6 +501,12 @@ export interface NetworkContext<TConfig> {
    * network, only what the other side really has (typing, receipts).
    */
   capabilitiesOf(scheme: string): NetworkCapabilities | undefined;
+  /**
+   * An address of another network of the bridge in that network's canonical form (`irc:Dave@libera`
+   * is `irc:dave@libera`), for a gateway that writes addresses users typed; as it is when that
+   * network has no such form or does not take it.
+   */
+  canonicalAddress?: (address: Address) => Address;
   /** The bridge's conversation refs: a network that shows `#ref`s shows the core's. */
   refs: RefBook;
   /** What a network may know of the parties the bridge hosts itself. */

@@ -170,6 +170,12 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(await bob.send(`sip:v_nobody@${VISITOR_DOMAIN}`, 'to a visitor?'), 403, 'website visitors are not gateway users');
   });
 
+  it('reads an IRC nick typed with capitals in a SIP URI as its user', async () => {
+    // SIP URIs keep the case of their user part: `irc%3ADave%40test` is Dave all the same.
+    assert.equal(await bob.send(`sip:irc%3ADave%40test@${VISITOR_DOMAIN}`, 'Hello Dave, typed with a capital'), 200);
+    await dave.next((m) => m.type === 'privmsg' && m.message === 'Hello Dave, typed with a capital');
+  });
+
   it('lets an IRC user join the same path: /to through the bot, replies from a user of their own, with XMPP and SIP', async () => {
     dave.say(BOT, '/to xmpp:Carl@LocalHost Hello Carl, from IRC');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Sent to xmpp:carl@localhost\./.test(m.message));
@@ -284,7 +290,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('irc', 'xmpp'), 2, 'Hello Carl, Thanks Carl');
     assert.equal(count('xmpp', 'irc'), 1, 'Hi Dave');
     assert.equal(count('irc', 'sip'), 2, 'Hello Bob, and on to SIP');
-    assert.equal(count('sip', 'irc'), 1, 'Hi Dave');
+    assert.equal(count('sip', 'irc'), 2, 'Hello Dave typed with a capital, Hi Dave');
   });
 
   it("gives a SIP user an XMPP user's correction as a new message marked edited, and no retraction at all (SIP has neither)", async () => {
@@ -461,5 +467,41 @@ describe('gateway: IRC users who must be logged in to services, beside IRC custo
       false,
       'nothing reached Carl',
     );
+  });
+});
+
+describe('gateway: an IRC gateway domain on XMPP (XEP-0100)', () => {
+  const IRC_GATEWAY = 'irc.localhost';
+  let prosody: ProsodyServer;
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let carl: Agent;
+  let dave: IrcAgent;
+
+  before(async () => {
+    [prosody, ngircd] = await Promise.all([startProsody({ users: [['carl', 'carlpw']], extraComponents: [IRC_GATEWAY] }), startNgircd()]);
+    [carl, dave] = await Promise.all([connectAgent(prosody.c2sPort, 'carl', 'carlpw'), connectIrcAgent(ngircd.port, 'dave')]);
+    t = await startBridge({
+      teams: [],
+      gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'irc' }] },
+      networks: [{ type: 'web' }, prosodyNetwork(prosody, { gateways: [{ domain: IRC_GATEWAY, network: 'irc' }] }), ngircdNetwork(ngircd, { nick: 'gw' })],
+    });
+    await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+  });
+  after(async () => {
+    await Promise.all([carl?.stop(), dave?.quit()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), ngircd?.destroy()]);
+  });
+
+  it('gives the JID of the nick a user typed with capitals as the IRC user it is, who gets what is written to it', async () => {
+    await carl.send(
+      xml('iq', { type: 'set', to: IRC_GATEWAY, id: 'translate-1' }, xml('query', { xmlns: 'jabber:iq:gateway' }, xml('prompt', {}, 'Dave@test'))),
+    );
+    const answer = await carl.next((s) => s.is('iq') && s.attrs.id === 'translate-1');
+    const jid = answer.getChild('query', 'jabber:iq:gateway')?.getChildText('jid');
+    assert.equal(jid, `dave\\40test@${IRC_GATEWAY}`);
+    await carl.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'Hello Dave, from the gateway domain')));
+    await dave.next((m) => m.type === 'privmsg' && m.message === 'Hello Dave, from the gateway domain');
   });
 });

@@ -75,7 +75,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
       if (stanza.is('message')) inbound.handle(stanza);
       else if (stanza.is('presence')) presence.handle(stanza);
     },
-    prepare: (entity) => answerQueries(entity, map, capabilitiesOf),
+    prepare: (entity) => answerQueries(entity, map, capabilitiesOf, context.canonicalAddress),
   });
   const receipts = new ComponentReceipts(map);
   const customerSite = config.customers?.site;

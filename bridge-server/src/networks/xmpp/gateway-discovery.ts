@@ -109,7 +109,12 @@ const refuse = (condition: 'bad-request' | 'not-acceptable', text: string): Tran
  * scheme), as the party's address and JID. The host is lowercased (hosts compare
  * case-insensitively), the user part kept as typed.
  */
-export function translateAddress(input: string, gateway: GatewayDomain | undefined, map: JidMap): Translation {
+export function translateAddress(
+  input: string,
+  gateway: GatewayDomain | undefined,
+  map: JidMap,
+  canonical: (address: Address) => Address = (address) => address,
+): Translation {
   const text = input.trim();
   if (text === '') return refuse('bad-request', 'Enter an address.');
   if (Buffer.byteLength(text, 'utf8') > MAX_LOCAL_BYTES) return refuse('not-acceptable', `An address is at most ${MAX_LOCAL_BYTES} bytes long.`);
@@ -140,17 +145,19 @@ export function translateAddress(input: string, gateway: GatewayDomain | undefin
     return refuse('bad-request', 'Write the whole address, user@host: a part is missing.');
   }
   const split = rest.lastIndexOf('@');
-  const address = `${scheme}:${rest.slice(0, split)}@${rest.slice(split + 1).toLowerCase()}`;
-  if (!isAddress(address)) return refuse('bad-request', `"${xmlSafe(text)}" is not an address the bridge can reach.`);
+  const typed = `${scheme}:${rest.slice(0, split)}@${rest.slice(split + 1).toLowerCase()}`;
+  if (!isAddress(typed)) return refuse('bad-request', `"${xmlSafe(text)}" is not an address the bridge can reach.`);
+  // As its network writes it (an IRC nick in lower case): the JID the user's own messages come from.
+  const address = canonical(typed);
   const jid = map.jidOf(address);
   if (Buffer.byteLength(localOf(jid), 'utf8') > MAX_LOCAL_BYTES) return refuse('not-acceptable', 'This address is too long for a JID.');
   return { ok: true, address, jid };
 }
 
 /** The XEP-0100 answer to a `set`, or the stanza error (RFC 6120 section 8.3) for the iq callee to send. */
-export function gatewayAnswer(query: Element, gateway: GatewayDomain | undefined, map: JidMap): Element {
+export function gatewayAnswer(query: Element, gateway: GatewayDomain | undefined, map: JidMap, canonical?: (address: Address) => Address): Element {
   const prompt = query.getChildText('prompt');
-  const translated = prompt === null ? refuse('bad-request', 'Send the address in <prompt/>.') : translateAddress(prompt, gateway, map);
+  const translated = prompt === null ? refuse('bad-request', 'Send the address in <prompt/>.') : translateAddress(prompt, gateway, map, canonical);
   if (!translated.ok)
     return xml('error', { type: 'modify' }, xml(translated.condition, { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(translated.text)));
   return xml('query', { xmlns: NS.gateway }, xml('jid', {}, translated.jid));
