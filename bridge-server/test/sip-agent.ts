@@ -19,7 +19,7 @@ export interface SipAgent {
     body: string,
     contentType?: string,
     extraHeaders?: string[],
-  ): Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>;
+  ): Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined; retryAfter: string | undefined }>;
   /** PUBLISHes a PIDF presence document for the agent itself. */
   publish(pidf: string): Promise<void>;
   /** Withdraws that publication (PUBLISH with Expires: 0, RFC 3903 section 4.5). */
@@ -74,12 +74,13 @@ export async function connectSipAgent(
     answer: { statusCode: 200 },
     next: (predicate: (message: Message) => boolean, timeoutMs = 10_000) => waitFor(() => inbox.find(predicate), `a MESSAGE at ${user}`, timeoutMs),
     request: (to: string, body: string, contentType = 'text/plain;charset=UTF-8', extraHeaders: string[] = []) =>
-      new Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined }>((resolve, reject) => {
+      new Promise<{ statusCode: number; reasonPhrase: string; warning: string | undefined; retryAfter: string | undefined }>((resolve, reject) => {
         const done = (response: { message: { statusCode?: number; reasonPhrase?: string; getHeader(name: string): string | undefined } }) =>
           resolve({
             statusCode: response.message.statusCode ?? 0,
             reasonPhrase: response.message.reasonPhrase ?? '',
             warning: response.message.getHeader('Warning'),
+            retryAfter: response.message.getHeader('Retry-After'),
           });
         new Messager(ua, UserAgent.makeURI(to)!, body, contentType, { extraHeaders })
           .message({ requestDelegate: { onAccept: done, onReject: done } })

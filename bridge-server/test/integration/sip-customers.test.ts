@@ -282,6 +282,28 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     });
   });
 
+  describe('a customer writing faster than the limit', () => {
+    it('answers 480 Rate Limited with Retry-After and a Warning, which reach the customer through the proxy', async () => {
+      const t = await startBridge({
+        teams: [{ id: 'support', name: 'Support', members: [IRC_AGENT], sites: [SITE] }],
+        networks: bridgeNetworks(),
+        limits: { customers: { conversationsPerHour: 10, messagesPerMinute: 2 } },
+      });
+      const erin = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'erin', 'erinpw');
+      try {
+        await online(t);
+        assert.equal(await erin.send(TEAM, 'one'), 200);
+        assert.equal(await erin.send(TEAM, 'two'), 200);
+        const refused = await erin.request(TEAM, 'three');
+        assert.deepEqual([refused.statusCode, refused.reasonPhrase, refused.retryAfter], [480, 'Rate Limited', '60']);
+        assert.match(refused.warning ?? '', /^399 \S+ "Too many messages: at most 2 a minute; wait a little/);
+      } finally {
+        await erin.stop();
+        await t.stop();
+      }
+    });
+  });
+
   describe('outside business hours', () => {
     it('sends the offline message back by SIP from the team URI, and the IRC agent gets the message when the team opens', async () => {
       const clock = new ManualClock(new Date('2026-11-28T10:00:00+01:00')); // a Saturday in Paris

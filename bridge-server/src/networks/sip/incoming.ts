@@ -36,7 +36,9 @@ interface Answer {
 /** The contract's refusal codes as SIP final responses. */
 const REFUSALS: Record<string, Answer> = {
   forbidden: { statusCode: 403, reasonPhrase: 'Forbidden' },
-  rate_limited: { statusCode: 503, reasonPhrase: 'Rate Limited', extraHeaders: ['Retry-After: 60'] },
+  // Not 503: a proxy sends a 500 of its own in a 503's place, without its Retry-After (RFC 3261
+  // section 16.7, step 6). 480 reaches the sender through Kamailio as the bridge wrote it.
+  rate_limited: { statusCode: 480, reasonPhrase: 'Rate Limited', extraHeaders: ['Retry-After: 60'] },
   too_large: { statusCode: 413, reasonPhrase: 'Message Too Large' },
   bad_request: { statusCode: 400, reasonPhrase: 'Bad Request' },
 };
