@@ -1,6 +1,8 @@
 /**
  * A user's presence across their resources (RFC 6120 section 7.6, RFC 6121 section 4.4): each
  * connected client sends its own, and the user is as available as their most available resource.
+ * A resource of negative priority counts as none: the server gives it no message sent to the bare
+ * JID (RFC 6121 section 4.7.2.3), the only way the bridge writes to a user.
  */
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
@@ -8,6 +10,12 @@ import type { FollowedPresence } from '../kit/watch-list.js';
 import { presenceOf } from './stanzas.js';
 
 const RANK: Record<PresenceStatus, number> = { available: 3, busy: 2, away: 1, offline: 0 };
+
+/** Whether messages to the bare JID reach the resource: its priority is not negative (RFC 6121 section 4.7.2.3; 0 when absent). */
+function reachable(stanza: Element): boolean {
+  const priority = Number.parseInt(stanza.getChildText('priority') ?? '0', 10);
+  return !(priority < 0);
+}
 
 export class ResourcePresence {
   private readonly users = new Map<Address, Map<string, FollowedPresence>>();
@@ -17,7 +25,7 @@ export class ResourcePresence {
     const from = stanza.attrs.from ?? '';
     const resource = from.includes('/') ? from.slice(from.indexOf('/') + 1) : '';
     const text = stanza.getChildText('status') ?? undefined;
-    const change: FollowedPresence = { status: presenceOf(stanza), ...(text ? { text } : {}) };
+    const change: FollowedPresence = { status: reachable(stanza) ? presenceOf(stanza) : 'offline', ...(text ? { text } : {}) };
     let resources = this.users.get(user);
     if (!resources) this.users.set(user, (resources = new Map<string, FollowedPresence>()));
     if (change.status === 'offline') resources.delete(resource);
