@@ -44,9 +44,11 @@ export class Parties {
     const party =
       (await this.deps.store.getParty(address)) ??
       (address === actor.address ? { address, siteKey: actor.siteKey, role: actor.role, verified: actor.role !== 'visitor' } : null);
-    // A team's own party (its greetings) is public to the sites it serves.
-    const isTeam = address.startsWith(TEAM_SCHEME) && this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) !== undefined;
-    const visible = party && (address === actor.address || isTeam || (actsForSite(actor) && party.siteKey === actor.siteKey));
+    // A team's own party (its greetings) is public to the sites it serves, as the configuration names
+    // it before its first message stores it.
+    const team = address.startsWith(TEAM_SCHEME) ? this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) : undefined;
+    if (team && !party) return { address, role: 'integration', name: team.name ?? team.id, verified: true };
+    const visible = party && (address === actor.address || team !== undefined || (actsForSite(actor) && party.siteKey === actor.siteKey));
     if (visible) return toPartyInfo(party);
     // An agent of a team serving the site is public to it by name only: a visitor's chat names who answers.
     if (this.isSitesAgent(address, actor.siteKey)) {

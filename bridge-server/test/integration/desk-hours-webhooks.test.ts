@@ -28,6 +28,13 @@ describe('business hours', () => {
     try {
       const alice = await connect(t, agentAuth('alice'));
       const { socket } = await connect(t, { siteKey: SITE });
+      // The team's party is there for the site before its first message, by the name configured.
+      assert.deepEqual((await call(socket, 'party:get', { address: 'team:support' })).party, {
+        address: 'team:support',
+        role: 'integration',
+        name: 'Support',
+        verified: true,
+      });
       const messages = collect(socket, 'message');
       const opened = await call(socket, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, undefined, 'closed: nobody gets it, although alice is online');
