@@ -26,7 +26,7 @@ export class Parties {
     const { store } = this.deps;
     const party = (await store.getParty(actor.address)) ?? { address: actor.address, siteKey: actor.siteKey, role: actor.role, verified: false };
     if (party.verified && actor.role !== 'integration' && (payload.name !== undefined || payload.email !== undefined)) {
-      throw forbidden('name: the website vouched for this user; its name and email come from the website');
+      throw forbidden(`${payload.name !== undefined ? 'name' : 'email'}: the website vouched for this user; its name and email come from the website`);
     }
     const updated = {
       ...party,

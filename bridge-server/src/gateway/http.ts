@@ -16,6 +16,7 @@ import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toWireConversation } from '../core/wire.js';
 import { toClientForm, withSite } from '../networks/web/site-scope.js';
+import { pollutingKey } from '../util/polluting-key.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { Store } from '../store/store.js';
@@ -86,6 +87,17 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** Why a body was not taken: not JSON, or JSON that is no object (express.json's strict mode refuses `null`, `42`, ...). */
+function parseFailure(body: unknown): string {
+  try {
+    if (typeof body === 'string') JSON.parse(body);
+    else return 'Body is not valid JSON';
+  } catch {
+    return 'Body is not valid JSON';
+  }
+  return 'Body must be a JSON object';
+}
+
 function sendError(res: Response, error: ErrorBody): void {
   res.status(HTTP_STATUS[error.code]).json({ error });
 }
@@ -145,6 +157,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const actor = await authenticate(req);
+      const polluting = pollutingKey(req.body);
+      if (polluting !== undefined) throw new BridgeError('bad_request', `body: the key "${polluting}" is not allowed`);
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;
@@ -234,7 +248,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const status = (error as { status?: number; type?: string }).status;
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') return sendError(res, { code: 'too_large', message: `Body is larger than ${deps.maxBodyBytes} bytes` });
-    if (type === 'entity.parse.failed') return sendError(res, { code: 'bad_request', message: 'Body is not valid JSON' });
+    if (type === 'entity.parse.failed') return sendError(res, { code: 'bad_request', message: parseFailure((error as { body?: unknown }).body) });
     if (status && status >= 400 && status < 500 && !(error instanceof BridgeError)) {
       return sendError(res, { code: 'bad_request', message: (error as Error).message });
     }

@@ -14,6 +14,7 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
+import { pollutingKey } from '../util/polluting-key.js';
 import { toWireConversation } from '../core/wire.js';
 import { errorForSite, textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
@@ -53,24 +54,6 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'object') return 'binary data';
   return typeof value;
-}
-
-/**
- * The first key of a payload (at any depth) that names an object's prototype machinery. No field
- * of the contract is called so; such a key only ever comes from an attempt at prototype pollution.
- * Iterative, so a deeply nested payload cannot exhaust the stack.
- */
-function pollutingKey(value: unknown): string | undefined {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item)) continue;
-    for (const key of Object.keys(item)) {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') return key;
-      pending.push((item as Record<string, unknown>)[key]);
-    }
-  }
-  return undefined;
 }
 
 const KNOWN_EVENTS = new Set<string>(CLIENT_EVENTS);

@@ -82,6 +82,14 @@ describe('HTTP endpoints', () => {
       assert.equal(body.error.code, code);
       assert.equal(typeof body.error.message, 'string');
     }
+    // Each says what is wrong: not JSON, JSON that is no object, a key no field of the contract has.
+    const said = async (response: Response) => (await bodyOf<HttpAnswer>(response)).error;
+    assert.deepEqual(await said(await post('{not json')), { code: 'bad_request', message: 'Body is not valid JSON' });
+    assert.deepEqual(await said(await post('null')), { code: 'bad_request', message: 'Body must be a JSON object' });
+    assert.deepEqual(await said(await post('{"to": "web:a_alice", "text": "x", "__proto__": {"admin": true}}')), {
+      code: 'bad_request',
+      message: 'body: the key "__proto__" is not allowed',
+    });
   });
 
   it('GET /v1/usage takes days of the calendar only, one each', async () => {

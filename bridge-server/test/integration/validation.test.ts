@@ -16,6 +16,7 @@ import {
   connect,
   emitUnchecked,
   startBridge,
+  userAuth,
 } from '../helpers.js';
 
 /** [event, payload, the field the error must name] */
@@ -154,6 +155,11 @@ describe('payload validation', () => {
     assert.equal(hidden.error.code, 'forbidden');
     assert.match(hidden.error.message, /not "web:u_someone"$/);
     watcher.socket.disconnect();
+    // A refusal names the field given.
+    const verified = await connect(t, userAuth('vera'));
+    const email = await call(verified.socket, 'profile:update', { email: 'other@example.com' });
+    assert.deepEqual(email.error, { code: 'forbidden', message: 'email: the website vouched for this user; its name and email come from the website' });
+    verified.socket.disconnect();
   });
 
   it('keeps text verbatim: markup, control characters, RTL overrides', async () => {
