@@ -33,7 +33,7 @@ export const COMMANDS_HELP = [
   'Commands (send them to this address):',
   "/list: your open conversations and those waiting in your teams' queues",
   '/claim ID: take a waiting conversation',
-  "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id or address) or to a team's queue",
+  "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id, address or short name) or to a team's queue",
   '/close ID: close a conversation (the visitor is told)',
   "/history ID [N]: the last N messages (default 10), with the desk's notes among them marked [note]",
   '/note ID TEXT: a private note on a conversation: only the desk sees it, never the customer',
