@@ -1,12 +1,18 @@
 // The IRC network against a real ngircd: puppets and relay, presence, the support channel, line
 // splitting and injection seen on the server's side of the socket.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import fc from 'fast-check';
+import { crash, exited, runCli } from '../cli-process.js';
 import {
   SITE,
   type TestBridge,
+  baseConfig,
+  connectTo,
   type WebVisitor,
   call,
   collect,
@@ -649,5 +655,73 @@ describe('IRC flood control against ngircd with its default limits', () => {
     const puppetConnections = tap.connections.filter((wire) => wire.some((line) => line.startsWith('NICK Paster')));
     assert.equal(puppetConnections.length, 1, 'the puppet never reconnected');
     context.diagnostic(`500 lines in ${seconds.toFixed(1)} s: ${(500 / seconds).toFixed(2)} lines/s under ngircd's default limits`);
+  });
+});
+
+describe('IRC: messages waiting for an agent off IRC, across a kill -9 of the bridge', () => {
+  let ngircd: NgircdServer;
+  let dir: string;
+  let dana: IrcAgent;
+  const DANA = 'irc:dana@test';
+
+  before(async () => {
+    ngircd = await startNgircd();
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-irc-held-'));
+    dana = await connectIrcAgent(ngircd.port, 'dana');
+  });
+  after(async () => {
+    await dana?.quit();
+    await ngircd?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps what waits in the store: after the restart the agent gets it when back, in order and once', async (context) => {
+    const path = join(dir, 'config.json');
+    const config = baseConfig(dir, {
+      teams: [{ id: 'support', members: [DANA], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, holdMinutes: 5 })],
+    });
+    writeFileSync(path, JSON.stringify({ ...config, log: { level: 'info' } }));
+    const first = await runCli(path);
+    context.after(() => first.child.kill('SIGKILL'));
+    const visitor = await connectTo(context, first.url, { siteKey: SITE });
+    const watcher = await connectTo(context, first.url, { siteKey: SITE });
+    const team = await call(watcher.socket, 'presence:subscribe', { team: 'support' });
+    if (!team.available) await next(watcher.socket, 'team:availability', (a) => a.available, 15_000);
+    const assigned = next(visitor.socket, 'conversation', (c) => c.assignee === DANA, 15_000);
+    const { conversation } = await call(visitor.socket, 'conversation:open', { team: 'support' });
+    await assigned;
+    await call(visitor.socket, 'message:send', { conversationId: conversation.id, clientId: 'h-0', text: 'before she left' });
+    await dana.next((m) => m.message === 'before she left', 15_000);
+
+    const gone = next(watcher.socket, 'team:availability', (a) => a.online === 0, 10_000);
+    await dana.quit();
+    await gone;
+    const statuses = collect(visitor.socket, 'message:status');
+    const held = ['held 1', 'held 2', 'held 3'];
+    const ids: string[] = [];
+    for (const [i, text] of held.entries())
+      ids.push((await call(visitor.socket, 'message:send', { conversationId: conversation.id, clientId: `h-${i + 1}`, text })).message.id);
+    await until(() => ids.every((id) => statuses.some((s) => s.id === id && s.status === 'sent')), 10_000, 'the held messages taken');
+    await crash(first.child);
+
+    const second = await runCli(path);
+    try {
+      dana = await connectIrcAgent(ngircd.port, 'dana');
+      const got = await dana.collect((m) => m.message.startsWith('held'), 3, 20_000);
+      assert.deepEqual(
+        got.map((m) => m.message),
+        held,
+      );
+      const again = await connectTo(context, second.url, { siteKey: SITE, token: visitor.session.token });
+      const history = await call(again.socket, 'history:get', { conversationId: conversation.id });
+      assert.deepEqual(
+        history.messages.filter((m: Message) => ids.includes(m.id)).map((m: Message) => m.status),
+        ['sent', 'sent', 'sent'],
+      );
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    }
   });
 });

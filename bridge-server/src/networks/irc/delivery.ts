@@ -9,7 +9,15 @@
 import type { Address, Conversation } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Relay } from '../kit/relay.js';
-import { type HostedParties, type InboundSink, NetworkError, type NetworkFiles, type OutboundMessage, type SendResult } from '../network.js';
+import {
+  type HostedParties,
+  type InboundSink,
+  NetworkError,
+  type NetworkFiles,
+  type NetworkRecords,
+  type OutboundMessage,
+  type SendResult,
+} from '../network.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
@@ -17,7 +25,7 @@ import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
 import { isTeamCustomer } from './customers.js';
 import { fileLinesText } from './files.js';
-import { HELD_PER_AGENT, HeldMessages } from './held.js';
+import { HELD_PER_AGENT, type HeldKeeping, HeldMessages } from './held.js';
 import { toIrcLines } from './lines.js';
 import type { IrcRenames } from './renames.js';
 
@@ -38,7 +46,12 @@ export interface IrcDeliveryOptions {
   files?: NetworkFiles | undefined;
   /** The nick each address's user has now. */
   renames: Pick<IrcRenames, 'nickFor'>;
+  /** Where messages for agents off IRC are kept between runs (held.ts). */
+  records?: NetworkRecords | undefined;
 }
+
+/** The network record holding the messages that wait for agents off IRC. */
+const HELD_RECORD = 'irc:held';
 
 /** Lines lately written to one agent (`nick`, their address's) from one connection, and the 401s they drew. */
 interface Written {
@@ -79,6 +92,8 @@ export class IrcDelivery {
       nickOf: options.addresses.nickOf,
       deliver: (outbound) => this.deliver(outbound, options.addresses.nickOf(outbound.to)!),
       settling: (nick) => [...this.written.values()].some((record) => record.fencing && record.nick === nick),
+      logger: options.logger,
+      ...(options.records ? { keeping: heldKeeping(options.records) } : {}),
     });
   }
 
@@ -90,6 +105,9 @@ export class IrcDelivery {
     connections.bot.assertOnline();
     const waits = this.held.has(own) || agents.isAbsent(own) || !(await this.deliver(outbound, own));
     if (waits && !this.held.hold(outbound, false)) throw new NetworkError(this.held.queueFull(outbound), false, 'unavailable');
+    // Kept in the store before the outbox lets the message go: a bridge killed now still has it.
+    if (waits)
+      await this.held.saved().catch((error: unknown) => Promise.reject(new NetworkError(`IRC: held message not kept: ${(error as Error).message}`, true)));
     return { status: 'sent' };
   }
 
@@ -278,4 +296,14 @@ function remember(record: Written, outbound: OutboundMessage, index: number): vo
   const now = Date.now();
   record.lines.push({ outbound, index, at: now });
   while (record.lines.length > 0 && (record.lines.length > HELD_PER_AGENT || now - record.lines[0]!.at > FAILURE_WINDOW_MS)) record.lines.shift();
+}
+
+/** The held messages as the bridge's store keeps them (one network record). */
+function heldKeeping(records: NetworkRecords): HeldKeeping {
+  return {
+    load: () => records.state(HELD_RECORD),
+    save: (value) => records.setState(HELD_RECORD, value),
+    message: (id) => records.message(id),
+    conversation: (id) => records.conversation(id),
+  };
 }

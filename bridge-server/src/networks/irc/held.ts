@@ -1,12 +1,25 @@
 /**
  * Messages for agents who are off IRC (lowercased nick -> in order): IRC keeps nothing for absent
  * users, so they wait here until the agent's presence (MONITOR/ISON) says it is back, at most
- * `holdMinutes`, at most HELD_PER_AGENT of them (docs/networks/irc.md).
+ * `holdMinutes`, at most HELD_PER_AGENT of them (docs/networks/irc.md). What waits is kept in the
+ * store too (`HeldKeeping`), before the outbox hears the message was taken: a bridge killed or
+ * stopped meanwhile, or the node that takes the network over, has them wait again from the store.
  */
-import { NetworkError, type InboundSink, type OutboundMessage } from '../network.js';
+import type { Address, Message } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import { NetworkError, type InboundSink, type NetworkConversation, type OutboundMessage } from '../network.js';
 
 /** Most messages held for one absent agent; past it, new ones fail. */
 export const HELD_PER_AGENT = 500;
+
+/** Where the held messages are kept between runs: one value, and the stored messages it names. */
+export interface HeldKeeping {
+  load(): Promise<string | null>;
+  /** Durable once resolved; null: nothing waits. */
+  save(value: string | null): Promise<void>;
+  message(id: string): Promise<Message | null>;
+  conversation(id: string): Promise<NetworkConversation | null>;
+}
 
 export interface HeldMessagesOptions {
   holdMinutes: number;
@@ -16,18 +29,117 @@ export interface HeldMessagesOptions {
   deliver(outbound: OutboundMessage): Promise<boolean>;
   /** Whether lines refused to this agent (lowercased nick) are still being sorted out: no flush until then. */
   settling(nick: string): boolean;
+  keeping?: HeldKeeping;
+  logger?: Pick<Logger, 'warn'>;
+  now?: () => number;
 }
 
 interface Queue {
   items: OutboundMessage[];
+  /** When its first message was held: the wait ends `holdMinutes` after, across restarts. */
+  since: number;
   timer: NodeJS.Timeout;
   flushing: boolean;
 }
 
+/** A held message as the store keeps it: the stored message and conversation it is, by id. */
+interface KeptItem {
+  id: string;
+  to: Address;
+  conversationId: string;
+  fromName?: string;
+  via?: readonly string[];
+}
+
+type Kept = Record<string, { since: number; items: KeptItem[] }>;
+
 export class HeldMessages {
   private readonly held = new Map<string, Queue>();
+  /** Saves in order, each writing what waits when it runs (several changes, one write). */
+  private saving: Promise<void> = Promise.resolve();
+  private dirty = false;
 
   constructor(private readonly options: HeldMessagesOptions) {}
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** What waits is written to the store; resolves once it is (rejects when the store failed). */
+  saved(): Promise<void> {
+    return this.saving;
+  }
+
+  private changed(): void {
+    const { keeping } = this.options;
+    if (!keeping) return;
+    this.dirty = true;
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(() => {
+        if (!this.dirty) return;
+        this.dirty = false;
+        return keeping.save(this.held.size > 0 ? JSON.stringify(this.snapshot()) : null);
+      });
+  }
+
+  private snapshot(): Kept {
+    const kept: Kept = {};
+    for (const [key, queue] of this.held)
+      kept[key] = {
+        since: queue.since,
+        items: queue.items.map(({ message, to, conversation, fromName, via }) => ({
+          id: message.id,
+          to,
+          conversationId: conversation.id,
+          ...(fromName !== undefined ? { fromName } : {}),
+          ...(via !== undefined ? { via } : {}),
+        })),
+      };
+    return kept;
+  }
+
+  /**
+   * At start: what waited when the bridge last ran (or on the node that ran the network) waits
+   * again, until the rest of its `holdMinutes`.
+   */
+  async restore(): Promise<void> {
+    const { keeping, logger } = this.options;
+    const value = await keeping?.load();
+    if (!keeping || !value) return;
+    let kept: Kept;
+    try {
+      kept = JSON.parse(value) as Kept;
+    } catch (error) {
+      logger?.warn({ err: error }, 'irc: held messages kept in the store could not be read');
+      return;
+    }
+    for (const [key, { since, items }] of Object.entries(kept)) {
+      for (const item of items) {
+        const [message, conversation] = await Promise.all([keeping.message(item.id), keeping.conversation(item.conversationId)]);
+        if (!message || !conversation) continue; // erased meanwhile: nothing to send
+        const outbound: OutboundMessage = {
+          message,
+          to: item.to,
+          conversation,
+          ...(item.fromName !== undefined ? { fromName: item.fromName } : {}),
+          ...(item.via !== undefined ? { via: item.via } : {}),
+        };
+        this.hold(outbound, false, since);
+      }
+      const queue = this.held.get(key);
+      if (queue && queue.since + this.options.holdMinutes * 60_000 <= this.now()) this.expire(key);
+    }
+    this.changed();
+  }
+
+  /** The network stops: what waits stays in the store for the next start (without a store, it fails). */
+  release(why: string): void {
+    if (!this.options.keeping) return this.expireAll(why);
+    for (const queue of this.held.values()) clearTimeout(queue.timer);
+    this.held.clear();
+    this.dirty = false;
+  }
 
   /** Whether messages wait for this agent (new ones go behind them). */
   has(nick: string): boolean {
@@ -38,13 +150,13 @@ export class HeldMessages {
    * Keeps a message for an absent agent (`first`: a message the server refused, so it goes before
    * the others); false when the agent's queue is full (the caller fails the message, once).
    */
-  hold(outbound: OutboundMessage, first: boolean): boolean {
+  hold(outbound: OutboundMessage, first: boolean, since = this.now()): boolean {
     const key = this.options.nickOf(outbound.to)!.toLowerCase();
     let queue = this.held.get(key);
     if (!queue) {
-      const timer = setTimeout(() => this.expire(key), this.options.holdMinutes * 60_000);
+      const timer = setTimeout(() => this.expire(key), Math.max(0, since + this.options.holdMinutes * 60_000 - this.now()));
       timer.unref();
-      queue = { items: [], timer, flushing: false };
+      queue = { items: [], since, timer, flushing: false };
       this.held.set(key, queue);
     }
     // Once in the queue: a message cut by the agent's leaving may also be among the refused lines.
@@ -54,6 +166,7 @@ export class HeldMessages {
     if (queued >= 0) queue.items.splice(queued, 1);
     if (first) queue.items.unshift(outbound);
     else queue.items.push(outbound);
+    this.changed();
     return true;
   }
 
@@ -78,9 +191,11 @@ export class HeldMessages {
           this.fail(next, `IRC: ${(error as Error).message}`);
         }
         queue.items.shift();
+        this.changed();
       }
       clearTimeout(queue.timer);
       this.held.delete(key);
+      this.changed();
     } finally {
       queue.flushing = false;
     }
@@ -92,6 +207,7 @@ export class HeldMessages {
     if (!queue) return;
     clearTimeout(queue.timer);
     this.held.delete(key);
+    this.changed();
     for (const outbound of queue.items) this.fail(outbound, `IRC: ${key} was off IRC and ${why}`);
   }
 

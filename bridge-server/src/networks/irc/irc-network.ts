@@ -76,7 +76,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   /** The `AWAY` line each puppet shows, while its party is not available (kept with the connection, gone with it). */
   private readonly awayLines = new WeakMap<IrcConnection, string>();
 
-  constructor({ config, sink, logger, refs, hosted, teams, files }: NetworkContext<IrcNetworkConfig>) {
+  constructor({ config, sink, logger, refs, hosted, teams, files, records }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
     this.puppetIdleMs = config.puppetIdleMinutes * 60_000;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
@@ -129,7 +129,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     const customerPresence = (this.customerPresence = customers
       ? new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address) })
       : undefined);
-    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted, files, renames });
+    this.delivery = new IrcDelivery({ config, sink, logger, addresses, connections, agents, relay, hosted, files, renames, records });
     this.inbound = new IrcInbound({
       sink,
       logger,
@@ -156,13 +156,17 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   }
 
   async start(): Promise<void> {
+    // What waited for agents off IRC when the network last ran (here, or on a node that died) waits
+    // again; each goes when the presence polls see its agent (every sighting flushes).
+    await this.delivery.held.restore();
     await this.connections.bot.start(); // a first failure is reported, and retried
   }
 
   async stop(): Promise<void> {
     this.presence.stop();
     this.customerPresence?.stop();
-    this.delivery.held.expireAll('the bridge stopped before it came back');
+    // Kept in the store for the next start (or the node that takes the network over).
+    this.delivery.held.release('the bridge stopped before it came back');
     await this.connections.closeAll('Bridge shutting down');
   }
 
