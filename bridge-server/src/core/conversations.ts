@@ -74,12 +74,15 @@ export class Conversations {
     openedBy,
     team,
     party,
+    subject,
   }: {
     siteKey: string;
     openedBy: Address;
     team: TeamConfig;
     /** The opener's party, not stored yet: stored with the conversation, in the same commit. */
     party?: PartyRecord;
+    /** The subject of a conversation it opens (a mail's), set before it is routed. */
+    subject?: string;
   }): Promise<ConversationRecord> {
     const { store, router } = this.deps;
     const existing = await store.findOpenConversation({ siteKey, openedBy, team: team.id });
@@ -95,7 +98,8 @@ export class Conversations {
     if (creating.status === 'rejected') throw creating.reason;
     // The conversation exists: it is routed whatever became of the party (stored again below).
     if (stored.status === 'rejected' && party) await store.upsertParty(party);
-    const created = creating.value;
+    // Named before its agent hears of it: their first mail's subject is the conversation's.
+    const created = subject ? await store.setConversationSubject(creating.value.id, subject) : creating.value;
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);

@@ -85,7 +85,7 @@ export class CustomerInbound {
       return null;
     }
     controls.mayOpen(input.from);
-    const opened = await firstContacts.conversationFor(input.from, input.team);
+    const opened = await firstContacts.conversationFor(input.from, input.team, input.subject);
     if (!opened) return null;
     count('opened');
     const posted = await post(opened);

@@ -25,13 +25,13 @@ export class FirstContacts {
    * The customer's open conversation with the team, else a new one; null when no such team serves
    * the site.
    */
-  async conversationFor(customer: Address, addressed: InboundTeam): Promise<ConversationRecord | null> {
+  async conversationFor(customer: Address, addressed: InboundTeam, subject?: string): Promise<ConversationRecord | null> {
     const found = this.servedBy(addressed);
     if (!found) {
       this.deps.logger.info({ from: customer, team: addressed.id, site: addressed.site ?? null }, 'first contact refused: no such team serves the site');
       return null;
     }
-    return this.deps.conversations.openWithTeam({ ...found, openedBy: customer });
+    return this.deps.conversations.openWithTeam({ ...found, openedBy: customer, ...(subject !== undefined ? { subject } : {}) });
   }
 
   /**

@@ -180,6 +180,11 @@ export interface InboundMessage {
    */
   automatic?: boolean;
   /**
+   * With `team`: the subject a conversation it opens gets (a mail's), set before the conversation
+   * is routed, so that what goes to its agent names it from the first line.
+   */
+  subject?: string;
+  /**
    * Called once the message's place among its sender's messages is taken (its write queued in
    * order, before it is committed): the network may take the sender's next message from then on.
    * Not called when the store cannot promise that order; the message's promise settles anyway.

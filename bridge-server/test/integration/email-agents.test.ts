@@ -133,6 +133,16 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     assert.equal(listed!.inReplyTo, '<list.1@erin.example.test>');
     assert.match(listed!.text ?? '', /^Your open conversations:/);
     assert.match(listed!.text ?? '', new RegExp(`#${ref}`));
+
+    // A command mail that arrives twice (the desk in To and in Cc: two copies, one Message-ID) runs once.
+    const note = { from: 'Erin <erin@example.test>', subject: 'note', messageId: '<note.1@erin.example.test>', text: `/note ${ref} called the customer` };
+    await send(mail, { ...note, to: SUPPORT });
+    await send(mail, { ...note, to: SUPPORT });
+    // Then one more command: its answer is the next after the note's.
+    await send(mail, { from: 'Erin <erin@example.test>', to: SUPPORT, subject: 'list', messageId: '<list.2@erin.example.test>', text: '/list' });
+    const answers = await erinsMail(mail, 5);
+    assert.match(answers[3]!.text ?? '', new RegExp(`^Noted on #${ref}`));
+    assert.match(answers[4]!.text ?? '', /^Your open conversations:/);
   });
 
   it('tells an agent whose reply answers a conversation not theirs that it was not delivered, and delivers nothing', async () => {
@@ -204,6 +214,37 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     }
     assert.equal((await erinsMail(mail, earlier + 5)).length, earlier + 5, 'no mail of the other conversation reached her');
     bob.socket.disconnect();
+  });
+});
+
+describe("a customer's mail answered by an agent by email, against a real Postfix and Dovecot", () => {
+  let mail: MailServer;
+  let t: TestBridge;
+
+  before(async () => {
+    mail = await startMail({ users: { [SUPPORT]: 'supportpw', 'erin@example.test': 'erinpw' } });
+    t = await startBridge(bridgeConfig(mail));
+    await until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online');
+    const watcher = await connect(t, { siteKey: SITE });
+    await untilTeam(watcher.socket, 'support', (a) => a.available === true, 15_000);
+    watcher.socket.disconnect();
+  });
+  after(async () => {
+    await t?.stop();
+    await mail?.destroy();
+  });
+
+  it("names the thread after the customer's subject from the agent's first mail, the context line's", async () => {
+    await send(mail, {
+      from: 'Dana <dana@example.test>',
+      to: SUPPORT,
+      subject: 'Need help',
+      messageId: '<help.1@dana.example.test>',
+      text: 'My tent has a hole.',
+    });
+    const { context, message } = contextAndMessage(await erinsMail(mail, 2), 'My tent has a hole.');
+    assert.match(context.subject ?? '', /^\[#\w+\] Need help$/);
+    assert.equal(message.subject, context.subject);
   });
 });
 

@@ -108,6 +108,23 @@ describe('Reading a mail', () => {
     assert.equal(named.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
     const utf8 = await mail('Content-Type: text/html', Buffer.from(page('utf-8'), 'utf8'));
     assert.equal(utf8.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+    // A part of a multipart: the form with a file attached (mixed), or beside a text part (alternative, nested).
+    const withFile = await mail(
+      'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="outer"',
+      Buffer.concat([
+        Buffer.from('--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n--inner\r\nContent-Type: text/html\r\n\r\n'),
+        cp1252(page('windows-1252')),
+        Buffer.from(
+          '\r\n--inner--\r\n\r\n--outer\r\nContent-Type: text/plain; name="order.txt"\r\nContent-Disposition: attachment; filename="order.txt"\r\n\r\n',
+        ),
+        Buffer.from('order 42\r\n--outer--\r\n'),
+      ]),
+    );
+    assert.equal(withFile.text, 'Caf\u00e9 \u00abquoted\u00bb \u2013 ok');
+    assert.deepEqual(
+      withFile.files.map((file) => [file.name, file.content.toString()]),
+      [['order.txt', 'order 42']],
+    );
   });
 
   it("strips an Outlook HTML reply's original (a rule, then the From: block) and the rule with it", async () => {
@@ -297,6 +314,18 @@ describe('Reading a mail', () => {
     const [kept, note] = mail.text.split('\n');
     assert.ok(line.startsWith(kept!) && kept!.length > 9000);
     assert.equal(note, `[message cut: ${line.length} characters in all]`);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
+  it('reads a mail of line after empty line (CRLFs, blanks, <br>s) quickly, as one empty line in a row', async () => {
+    const started = Date.now();
+    assert.equal(visibleText(`Hello, my order is late.${'\r\n'.repeat(60_000)}Dana`), 'Hello, my order is late.\n\nDana');
+    assert.equal(visibleText(`Hello${' \n'.repeat(60_000)}`), 'Hello');
+    const html = Buffer.from(
+      `From: dana@example.org\r\nMessage-ID: <br@example.org>\r\nContent-Type: text/html\r\n\r\n<p>Hello</p>${'<br>'.repeat(20_000)}<p>Dana</p>`,
+    );
+    assert.equal((await readMail(html)).text, 'Hello\n\nDana');
+    // Minutes before (the reply parser's time grows with the square of the empty lines in a row).
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   });
 

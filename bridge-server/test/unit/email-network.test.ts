@@ -131,6 +131,8 @@ describe('email network: mail in', () => {
         remoteId: 'mailto:dana@example.org/<d1@example.org>',
         team: { id: 'support' },
         fromName: 'Dana Scully',
+        // A conversation it opens is named before it is routed.
+        subject: 'My order',
       },
     ]);
     assert.equal(p.subjects.get('c1'), 'My order');

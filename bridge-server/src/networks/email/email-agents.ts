@@ -34,13 +34,16 @@ import { type TeamMail, TeamMailer } from './team-mailer.js';
 
 /** The subject of the desk's lines that belong to no conversation, and of answers to commands without one. */
 const DESK_SUBJECT = 'Support desk';
+/** The record of the Message-IDs of the agents' command mails run last, and how many it keeps. */
+const COMMANDS_RUN = 'email:commands-run';
+const COMMANDS_KEPT = 200;
 const UNMATCHED =
   "Your mail answers no conversation of yours, so it was not delivered. Reply to a conversation's mail to answer in it; a mail starting with a command (/list, /help) runs it.";
 
 export interface EmailAgentsParts {
   sink: Pick<InboundSink, 'message' | 'command' | 'isAgent' | 'presence'>;
   smtp: Pick<SmtpSender, 'send'>;
-  records: Pick<NetworkRecords, 'conversation'>;
+  records: Pick<NetworkRecords, 'conversation' | 'state' | 'setState'>;
   threads: MailThreads;
   plusAddresses: PlusAddresses;
   secret: string;
@@ -191,7 +194,31 @@ export class EmailAgents {
       return true;
     }
     const command = read.text.trim().split('\n')[0] ?? '';
-    await this.answer(read, from, isCommand(command) ? await sink.command({ from, text: command.trim() }) : UNMATCHED);
+    if (!isCommand(command)) {
+      await this.answer(read, from, UNMATCHED);
+      return true;
+    }
+    // Once per mail: a copy of it (the desk in To and Cc), or the mail fetched again, runs nothing.
+    if (!read.messageIdDerived && !(await this.firstRun(read.messageId))) {
+      logger.info(log, 'email: a command mail already run was skipped');
+      return true;
+    }
+    await this.answer(read, from, await sink.command({ from, text: command.trim() }));
+    return true;
+  }
+
+  /** Whether the command mail of this Message-ID runs for the first time (the last COMMANDS_KEPT are kept in the store). */
+  private async firstRun(messageId: string): Promise<boolean> {
+    const { records } = this.parts;
+    const value = await records.state(COMMANDS_RUN);
+    let run: string[] = [];
+    try {
+      run = value ? (JSON.parse(value) as string[]) : [];
+    } catch {
+      run = [];
+    }
+    if (run.includes(messageId)) return false;
+    await records.setState(COMMANDS_RUN, JSON.stringify([...run.slice(1 - COMMANDS_KEPT), messageId]));
     return true;
   }
 

@@ -119,7 +119,7 @@ export class EmailInbound {
     read: ReadMail,
     from: Address,
     mailbox: TeamMailbox,
-    where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic'>,
+    where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic' | 'subject'>,
   ): Promise<Message | null | 'refused'> {
     try {
       return await this.parts.sink.message({
@@ -148,6 +148,7 @@ export class EmailInbound {
         team,
         ...(customer.name ? { fromName: customer.name } : {}),
         ...(automatic ? { automatic } : {}),
+        ...(read.subject ? { subject: read.subject } : {}),
       });
       // Refused for a reason of its own (logged by submit), not for its sender.
       if (message === 'refused') refused = true;

@@ -122,11 +122,18 @@ export function visibleText(body: string): string {
  */
 const TRAILING_RULE = /(?:\n\s*[-_=*]{3,}\s*)+$/;
 
-/** LF line ends, no control character but tab and line feed, no unpaired surrogate, no break mark. */
+/**
+ * LF line ends, no control character but tab and line feed, no unpaired surrogate, no break mark;
+ * a line of white space only is empty, and at most one empty line in a row (as `tidy` leaves the
+ * text anyway): the reply parser takes time growing with the square of the empty lines in a row,
+ * minutes for a mail of nothing but line breaks.
+ */
 function clean(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2063]/g, '')
+    .replace(/^[ \t\u00a0]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
     .toWellFormed();
 }
 
