@@ -219,26 +219,31 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     }
   });
 
-  it('tells the agent which of its messages the visitor read, by their origin-ids (XEP-0333), never by an oversized id', async () => {
+  it('tells the agent which of its markable messages the visitor read, by their origin-ids (XEP-0333), never by an oversized id', async () => {
     const v = await visitor();
     await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'mk-q', text: 'markers please' });
     await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('markers please'));
     const answers = collect(v.socket, 'message');
+    const markable = (chat: ReturnType<typeof xml>) => {
+      chat.children.push(xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' }));
+      return chat;
+    };
     // An id of 300 characters is not remembered (held in memory 10,000 times over, it could be megabytes).
     const oversized = `mk-${'x'.repeat(297)}`;
-    await alice.send(chatWithOriginId(BOT, 'First answer.', oversized));
-    await alice.send(chatWithOriginId(BOT, 'Second answer.', 'mk-a2'));
-    await until(() => answers.length === 2, 5000, 'both answers');
+    await alice.send(markable(chatWithOriginId(BOT, 'First answer.', oversized)));
+    // No <markable/>: the client wants no marker for it (XEP-0333 section 4).
+    await alice.send(chatWithOriginId(BOT, 'Second answer.', 'mk-plain'));
+    await alice.send(markable(chatWithOriginId(BOT, 'Third answer.', 'mk-a3')));
+    await until(() => answers.length === 3, 5000, 'the answers');
     const seen = alice.stanzas.length;
     const marker = (s: ReturnType<typeof xml>) =>
       s.is('message') && s.getChild('displayed', 'urn:xmpp:chat-markers:0') !== undefined && alice.stanzas.indexOf(s) >= seen;
-    await call(v.socket, 'read', { conversationId: v.conversationId, seq: answers[0]!.seq });
-    await call(v.socket, 'read', { conversationId: v.conversationId, seq: answers[1]!.seq });
+    for (const answer of answers) await call(v.socket, 'read', { conversationId: v.conversationId, seq: answer.seq });
     await alice.next(marker);
     // Markers go in order: one for the first answer would have come before this one.
     assert.deepEqual(
       alice.stanzas.filter(marker).map((s) => s.getChild('displayed', 'urn:xmpp:chat-markers:0')!.attrs.id),
-      ['mk-a2'],
+      ['mk-a3'],
     );
   });
 

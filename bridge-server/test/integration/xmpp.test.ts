@@ -242,6 +242,30 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await alice.next((s) => s.attrs.from === prosody.componentDomain && (s.getChildText('body') ?? '').includes('/list'));
   });
 
+  it('sends a displayed marker for an agent message its client made markable only (XEP-0333 section 4)', async () => {
+    const v = await visitor();
+    const answers = collect(v.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: v.jid, id: 'plain-1' }, xml('body', {}, 'No markers for this one')));
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: v.jid, id: 'marked-1' },
+        xml('body', {}, 'Markers for this one'),
+        xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' }),
+      ),
+    );
+    await until(() => answers.length === 2, 5000, 'both answers');
+    const seen = alice.stanzas.length;
+    const marker = (s: ReturnType<typeof xml>) => alice.stanzas.indexOf(s) >= seen && s.getChild('displayed', 'urn:xmpp:chat-markers:0') !== undefined;
+    for (const answer of answers) await call(v.socket, 'read', { conversationId: v.conversationId, seq: answer.seq });
+    await alice.next(marker);
+    // In order: one for the first would have come before.
+    assert.deepEqual(
+      alice.stanzas.filter(marker).map((s) => s.getChild('displayed', 'urn:xmpp:chat-markers:0')!.attrs.id),
+      ['marked-1'],
+    );
+  });
+
   it('reads every message up to the one a displayed marker names (XEP-0333 section 6)', async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');

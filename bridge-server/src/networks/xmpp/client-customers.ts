@@ -19,7 +19,7 @@ import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
-import { NS, chatStateOf, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -119,7 +119,7 @@ export class ClientCustomers {
       );
       return;
     }
-    if (originId) this.parts.stored(stored.id, originId);
+    if (originId && isMarkable(stanza)) this.parts.stored(stored.id, originId);
     // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
     const receipt = receiptOf(stanza);
     if (receipt) this.parts.send(receipt);

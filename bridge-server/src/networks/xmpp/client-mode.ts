@@ -44,7 +44,7 @@ import { InboundFiles, hasContent } from './inbound-files.js';
 import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
-import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -186,7 +186,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       if (!amendment?.retracts) reply(from, outcome.refusal);
       return;
     }
-    if (originId) rememberStanzaId(outcome.stored.id, originId);
+    if (originId && isMarkable(stanza)) rememberStanzaId(outcome.stored.id, originId);
     const receipt = receiptOf(stanza);
     if (receipt) session.trySend(receipt);
   }

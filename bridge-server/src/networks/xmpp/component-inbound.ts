@@ -17,7 +17,7 @@ import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 
@@ -133,7 +133,7 @@ export class ComponentInbound {
       return;
     }
     // Remembered for markers and receipts, 10,000 of them: none of an id a server let grow long.
-    if (rememberable(originId)) receipts.stored(stored.id, originId);
+    if (rememberable(originId) && isMarkable(stanza)) receipts.stored(stored.id, originId);
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);
     if (hosted.isHosted(party) || team) {
       // XEP-0184: the bridge stored it for the party it hosts (or the team); acknowledge on its behalf.
@@ -141,7 +141,7 @@ export class ComponentInbound {
       if (received) links.trySend(received);
       return;
     }
-    const markable = stanza.getChild('markable', NS.markers) !== undefined;
+    const markable = isMarkable(stanza);
     if ((receipt || markable) && rememberable(originId) && rememberable(id ?? originId))
       receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
   }

@@ -117,6 +117,11 @@ export function receiptOf(stanza: Element, from?: string): Element | null {
   return xml('message', { type: 'chat', ...(from ? { from } : {}), to, id: `r-${id}` }, xml('received', { xmlns: NS.receipts, id }));
 }
 
+/** Whether the sender's client asks for chat markers on this message (XEP-0333 section 4: none is sent for another). */
+export function isMarkable(stanza: Element): boolean {
+  return stanza.getChild('markable', NS.markers) !== undefined;
+}
+
 /** The message id a XEP-0184 receipt or XEP-0333 displayed marker confirms, if any. */
 export function confirmationsOf(stanza: Element): { delivered?: string; read?: string } {
   const delivered = stanza.getChild('received', NS.receipts)?.attrs.id;
