@@ -15,7 +15,11 @@ export interface SipDesk {
 }
 
 export async function startSipDesk(network: Record<string, unknown> = {}): Promise<SipDesk> {
-  const kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
+  // mallory: a user of the same server who is in no conversation.
+  const kamailio = await startKamailio({
+    users: { alice: 'alicepw', mallory: 'mallorypw', switchboard: 'bridgepw' },
+    routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
+  });
   const ALICE = `sip:alice@${kamailio.domain}`;
   const alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
   await alice.publish(pidf(ALICE, 'open'));

@@ -24,6 +24,7 @@ import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/k
 import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type SipDesk, startSipDesk } from '../sip-desk.js';
+import { sendRawSipMessage } from '../sip-raw-client.js';
 
 describe('SIP/SIMPLE network against a real Kamailio', () => {
   let kamailio: KamailioServer;
@@ -405,5 +406,105 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     await call(socket, 'read', { conversationId: opened.conversation.id, seq: stored.seq });
     const displayed = await alice.next((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && /<displayed\/>/.test(m.request.body));
     assert.equal(displayed.request.from.uri.toString(), visitorUri);
+  });
+
+  it("takes Linphone's grouped notifications (several IMDNs in one multipart body) as notifications, not files", async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const statuses = collect(socket, 'message:status');
+    const messages = collect(socket, 'message');
+    const sent = [
+      (await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'g1', text: 'first' })).message,
+      (await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'g2', text: 'second' })).message,
+    ];
+    await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body.endsWith('second'));
+    const part = (id: string) => ['--grouped', 'Content-Type: message/imdn+xml', 'Content-Disposition: notification', '', imdn(id, 'delivery')].join('\r\n');
+    const cpim = [
+      `From: <${ALICE}>`,
+      `To: <${visitorUri}>`,
+      'NS: imdn <urn:ietf:params:imdn>',
+      'imdn.Message-ID: grouped-1',
+      '',
+      'Content-Type: multipart/mixed;boundary=grouped',
+      '',
+      [...sent.map((message) => part(message.id)), '--grouped--', ''].join('\r\n'),
+    ].join('\r\n');
+    assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
+    await until(() => sent.every((message) => statuses.some((s) => s.id === message.id && s.status === 'delivered')), 5000, 'both delivered');
+    assert.deepEqual(
+      messages.filter((m) => m.from === ALICE),
+      [],
+    );
+  });
+
+  it("routes a visitor's URI whatever the case of its host (RFC 3261 section 19.1.4)", async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    await call(socket, 'conversation:open', { team: 'support' });
+    const reply = next(socket, 'message', (m) => m.from === ALICE && m.text === 'Typed with capitals');
+    // A phone that keeps the host as its user typed it (SIP.js would lower it).
+    const answer = await sendRawSipMessage({
+      host: '127.0.0.1',
+      port: desk!.kamailio.sipPort,
+      user: 'alice',
+      domain: desk!.kamailio.domain,
+      password: 'alicepw',
+      to: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN.toUpperCase()}`,
+      contentType: 'text/plain;charset=UTF-8',
+      body: Buffer.from('Typed with capitals'),
+    });
+    assert.equal(answer.statusCode, 200);
+    await reply;
+  });
+
+  it('takes notifications only from the recipient of the message, not from a user who knows its id', async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const statuses = collect(socket, 'message:status');
+    const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 's1', text: 'for alice' });
+    await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body.endsWith('for alice'));
+    const mallory = await connectSipAgent(desk!.kamailio.wsUrl, desk!.kamailio.domain, 'mallory', 'mallorypw');
+    try {
+      assert.equal(await mallory.send(visitorUri, imdn(ack.message.id, 'display'), 'message/imdn+xml'), 200);
+      // Alice's own notification after it: once it counts, mallory's was handled before (one server, in order).
+      assert.equal(await alice.send(visitorUri, imdn(ack.message.id, 'delivery'), 'message/imdn+xml'), 200);
+      await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'delivered'), 5000, "alice's delivered");
+      assert.equal(
+        statuses.some((s) => s.id === ack.message.id && s.status === 'read'),
+        false,
+      );
+    } finally {
+      await mallory.stop();
+    }
+  });
+
+  // Last of this describe: the proxy restarts.
+  it("publishes again, once the proxy restarted, what a visitor shows: the agent's watch sees it without a change", async () => {
+    const v = await openVisitor(t, { profile: { name: 'Rhea' }, assignee: ALICE });
+    const visitorUri = `sip:${v.self.slice(4)}@${VISITOR_DOMAIN}`;
+    await sendText(v, 'hello before the restart');
+    await alice.next((m) => m.request.body.endsWith('hello before the restart'));
+    await call(v.socket, 'presence:set', { status: 'away', text: 'brb' });
+    const before = await alice.watch(visitorUri);
+    await until(() => before.notifications.some((body) => body.includes('brb')), 10_000, "the visitor's presence before");
+    await before.stop();
+    const { kamailio } = desk!;
+    await kamailio.stop();
+    await until(() => t.bridge.registry.get('sip')?.status().state !== 'online', 10_000, 'the bridge to notice');
+    await kamailio.start();
+    await alice.ua.reconnect();
+    await alice.register();
+    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 40_000, 'the bridge to register again');
+    // The restarted proxy forgot every publication; the visitor changed nothing since.
+    const after = await alice.watch(visitorUri);
+    try {
+      await until(() => after.notifications.some((body) => body.includes('brb')), 15_000, "the visitor's presence after the restart");
+    } finally {
+      await after.stop();
+    }
   });
 });

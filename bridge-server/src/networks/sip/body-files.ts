@@ -24,7 +24,15 @@ export interface BodyContent {
   /** The text parts of a multipart body; empty for a single file. */
   text: string;
   files: InboundFile[];
+  /**
+   * The IMDN documents among a multipart body's parts (`message/imdn+xml`): notifications about
+   * messages, not files (liblinphone sends several of them as one body, RFC 5438 section 7.2.1).
+   */
+  notifications: string[];
 }
+
+/** A part that is a disposition notification (RFC 5438 section 7.2.1.1). */
+const IMDN_TYPE = 'message/imdn+xml';
 
 /** A name when the sender gave none. */
 const UNNAMED = 'file';
@@ -61,12 +69,16 @@ export async function readFileBody({ contentType, disposition, body }: FileBody)
   });
   // mailparser keeps a text/html part apart from the text parts (`html`), not as a file.
   const text = parsed.text ?? (typeof parsed.html === 'string' ? htmlToText(parsed.html) : '');
+  const isNotification = (attachment: (typeof parsed.attachments)[number]) => multipart && attachment.contentType?.toLowerCase() === IMDN_TYPE;
   return {
     text: multipart ? text.trim() : '',
-    files: parsed.attachments.map((attachment) => ({
-      name: attachment.filename?.trim() || UNNAMED,
-      ...(attachment.contentType ? { declaredType: attachment.contentType } : {}),
-      content: attachment.content,
-    })),
+    files: parsed.attachments
+      .filter((attachment) => !isNotification(attachment))
+      .map((attachment) => ({
+        name: attachment.filename?.trim() || UNNAMED,
+        ...(attachment.contentType ? { declaredType: attachment.contentType } : {}),
+        content: attachment.content,
+      })),
+    notifications: parsed.attachments.filter(isNotification).map((attachment) => attachment.content.toString('utf8')),
   };
 }

@@ -170,12 +170,9 @@ export class IncomingMessages {
         if (state) sink.typing({ from, to: party, state, ...(team ? { team } : {}) });
         return message.accept();
       }
-      case CONTENT_TYPES.imdn: {
-        const receipt = receiptOfImdn(content.body);
-        if (receipt?.status === 'failed') sink.receipt({ ...receipt, error: "the recipient's client could not deliver the message" });
-        else if (receipt) sink.receipt(receipt);
+      case CONTENT_TYPES.imdn:
+        this.notified(content.body, from);
         return message.accept();
-      }
       case 'text/plain':
       case 'text/html':
         return this.store(message, from, party, { text: readTextBody(content), imdn: content.imdn }, teamUri);
@@ -203,7 +200,10 @@ export class IncomingMessages {
     if (content.bytes.length === 0) {
       return message.reject({ statusCode: 400, reasonPhrase: 'Empty Body', extraHeaders: [warningHeader(domain.name, 'The message has no content.')] });
     }
-    const { text, files } = await readFileBody({ contentType: content.contentType, disposition: content.disposition, body: content.bytes });
+    const { text, files, notifications } = await readFileBody({ contentType: content.contentType, disposition: content.disposition, body: content.bytes });
+    for (const notification of notifications) this.notified(notification, from);
+    // Only notifications (liblinphone's grouped IMDNs): taken, nothing to store.
+    if (notifications.length > 0 && files.length === 0 && text === '') return message.accept();
     if (files.length === 0 && text === '') {
       return message.reject({
         statusCode: 400,
@@ -212,6 +212,16 @@ export class IncomingMessages {
       });
     }
     return this.store(message, from, party, { text, files, imdn: content.imdn }, team);
+  }
+
+  /**
+   * An IMDN from `from` about a message of the bridge's: its status as the recipient's client says
+   * (RFC 5438); one from anyone but the message's recipient changes nothing (core/statuses.ts).
+   */
+  private notified(imdn: string, from: Address): void {
+    const receipt = receiptOfImdn(imdn);
+    if (receipt?.status === 'failed') this.parts.sink.receipt({ ...receipt, from, error: "the recipient's client could not deliver the message" });
+    else if (receipt) this.parts.sink.receipt({ ...receipt, from });
   }
 
   /** The team a customer wrote to, and the site this network files its customers' conversations under. */

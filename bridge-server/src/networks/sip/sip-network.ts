@@ -83,6 +83,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     onOnline: () => {
       agents.onOnline();
       customers.onOnline();
+      visitors.republish();
     },
     onOffline: () => {
       agents.onOffline();

@@ -15,8 +15,12 @@ import type { SipSession } from './session.js';
 /** How long a withdrawal waits for the proxy's answer: a goodbye is polite, not required. */
 const WITHDRAW_WAIT_MS = 2_000;
 
+type Shown = { status: PresenceStatus; text: string | undefined };
+
 export class VisitorPresence {
-  private readonly published = new Map<Address, { publication: Publication; status: PresenceStatus; text: string | undefined }>();
+  private readonly published = new Map<Address, { publication: Publication } & Shown>();
+  /** What was shown when the connection dropped, and changes since: published again once it is back. */
+  private readonly toPublish = new Map<Address, Shown>();
 
   constructor(
     private readonly session: SipSession,
@@ -25,6 +29,12 @@ export class VisitorPresence {
   ) {}
 
   async share(party: Address, status: PresenceStatus, text?: string): Promise<void> {
+    if (this.session.status.state !== 'online') {
+      // Kept for when the connection is back (the proxy then knows nothing of it).
+      if (status === 'offline') this.toPublish.delete(party);
+      else this.toPublish.set(party, { status, text });
+      return;
+    }
     const known = this.published.get(party);
     // The same status with the same text: nothing new to publish (a new text alone is).
     if (known?.status === status && known.text === text) return;
@@ -47,16 +57,28 @@ export class VisitorPresence {
     entry.publication.publish(pidfBody(entity, status, text));
   }
 
-  /** The connection dropped: the proxy forgot every publication; the next change publishes afresh. */
+  /** The connection dropped: the proxy forgot every publication; each is published again when it is back (`republish`). */
   forget(): void {
-    for (const { publication } of this.published.values()) publication.cancel();
+    for (const [party, { publication, status, text }] of this.published) {
+      publication.cancel();
+      this.toPublish.set(party, { status, text });
+    }
     this.published.clear();
+  }
+
+  /** Back online (a proxy restarted, a connection dropped): what the parties show is published again. */
+  republish(): void {
+    const shown = [...this.toPublish];
+    this.toPublish.clear();
+    for (const [party, { status, text }] of shown)
+      this.share(party, status, text).catch((error: unknown) => this.logger.debug({ err: error, party }, 'sip: presence not published again'));
   }
 
   /** Withdraws every publication (at shutdown), waiting a little for the proxy's answers. */
   async withdrawAll(): Promise<void> {
     const all = [...this.published.values()];
     this.published.clear();
+    this.toPublish.clear();
     await Promise.all(all.map(({ publication }) => bounded(publication.withdraw(), WITHDRAW_WAIT_MS)));
   }
 }
