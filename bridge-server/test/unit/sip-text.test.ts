@@ -53,6 +53,14 @@ describe('SIP text bodies', () => {
     assert.equal(read('text/plain', Buffer.from('été')), 'été', 'no charset: UTF-8');
     assert.equal(read('text/plain; charset=x-unknown', Buffer.from('été')), 'été', 'an unknown charset: UTF-8');
     assert.equal(read('text/plain; charset=utf-8', Buffer.from('\uFEFFhi')), '\uFEFFhi', 'UTF-8 read as before, a BOM kept');
+    // UTF-16: the byte-order mark says which end comes first and is no text (RFC 2781 section 4.3).
+    const utf16 = (text: string, bigEndian: boolean) => {
+      const bytes = Buffer.from(`\uFEFF${text}`, 'utf16le');
+      return bigEndian ? bytes.swap16() : bytes;
+    };
+    assert.equal(read('text/plain; charset=utf-16', utf16('hi é', false)), 'hi é');
+    assert.equal(read('text/plain; charset=UTF-16', utf16('hi é', true)), 'hi é');
+    assert.equal(read('text/plain; charset=utf-16le', Buffer.from('hi', 'utf16le')), 'hi');
   });
 
   it('makes the HTML part of a multipart body its text when it has no plain text part', async () => {

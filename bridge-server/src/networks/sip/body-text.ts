@@ -21,11 +21,14 @@ function charsetOf(contentType: string): string | undefined {
 /**
  * The bytes as text in `charset` (WHATWG Encoding labels: `iso-8859-1` reads as windows-1252, as
  * browsers do). UTF-8 when none is given or TextDecoder does not know it (it throws RangeError).
+ * A UTF-16 byte-order mark is no text: it is dropped, and `utf-16` whose mark says big-endian is
+ * read so (RFC 2781 section 4.3; the label alone means little-endian to TextDecoder).
  */
 function decoded(bytes: Buffer, charset: string | undefined): string {
   if (charset) {
     try {
-      const decoder = new TextDecoder(charset, { ignoreBOM: true });
+      const bigEndian = /^utf-16$/i.test(charset) && bytes[0] === 0xfe && bytes[1] === 0xff;
+      const decoder = new TextDecoder(bigEndian ? 'utf-16be' : charset);
       if (decoder.encoding === 'windows-1252') return decodeWindows1252(bytes); // Node's is Latin-1 (windows-1252.ts)
       if (decoder.encoding !== 'utf-8') return decoder.decode(bytes);
     } catch {
