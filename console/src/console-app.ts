@@ -172,6 +172,8 @@ export class ConsoleApp extends ConsoleElement {
     this.client = undefined;
     this.desk = undefined;
     this.selected = '';
+    // The next agent at this browser sees nothing of the last one's, the title's count included.
+    this.notifier.reset();
     this.phase = 'loading';
     await this.start();
   }

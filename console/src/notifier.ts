@@ -73,6 +73,13 @@ export class Notifier {
     this.retitle();
   }
 
+  /** The agent signed out: nothing of theirs is known any more, nor counted in the title. */
+  reset(): void {
+    this.seen.clear();
+    this.listedIds = new Set();
+    this.retitle();
+  }
+
   /** The unread messages of the listed conversations. */
   get total(): number {
     return this.listedSeen().reduce((sum, seen) => sum + seen.unread, 0);

@@ -98,10 +98,11 @@ export const styles = css`
     display: grid;
     place-items: center;
   }
+  /* The host is pinned to a physical corner: the panel opens from that side in any writing direction. */
   .panel {
     position: absolute;
     bottom: 72px;
-    inset-inline-end: 0;
+    right: 0;
     width: min(380px, calc(100vw - 2 * var(--sb-offset)));
     height: min(600px, calc(100vh - 120px));
     display: flex;
@@ -114,8 +115,8 @@ export const styles = css`
     overflow: hidden;
   }
   :host([position='bottom-left']) .panel {
-    inset-inline-end: auto;
-    inset-inline-start: 0;
+    right: auto;
+    left: 0;
   }
   header {
     display: flex;

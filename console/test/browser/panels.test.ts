@@ -162,6 +162,13 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     // Another view with nothing unread: the title says so at once.
     notifier.listed([item('d', 0)]);
     expect(document.title).to.equal('Console');
+    // Signing out forgets the agent's counts: the sign-in screen's title shows none of them.
+    notifier.listed([item('e', 4)]);
+    expect(document.title).to.equal('(4) Console');
+    notifier.reset();
+    expect(document.title).to.equal('Console');
+    notifier.changed(item('e', 4), '');
+    expect(document.title).to.equal('Console', 'nothing listed since');
   });
 
   it('speaks French, and Arabic right to left; accessible in both', async () => {

@@ -387,6 +387,16 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(root.getAttribute('dir')).to.equal('rtl');
     expect($(element, 'button.launcher')!.getAttribute('aria-label')).to.equal('أغلق المحادثة');
     await expect(element).to.be.accessible();
+    // The panel opens inside the viewport, from the corner the widget is pinned to, in RTL too.
+    await Promise.all(
+      $(element, '.panel')!
+        .getAnimations()
+        .map((animation) => animation.finished),
+    );
+    const panel = $(element, '.panel')!.getBoundingClientRect();
+    expect(panel.left).to.be.at.least(0);
+    expect(panel.right).to.be.at.most(window.innerWidth);
+    expect(Math.round(panel.right)).to.equal(Math.round($(element, 'button.launcher')!.getBoundingClientRect().right));
     element.lang = 'fr-CA';
     await element.updateComplete;
     expect($(element, 'div[dir]')!.getAttribute('dir')).to.equal('ltr');
