@@ -15,10 +15,11 @@ import type { ConversationRow } from './rows.js';
 export const saysSomething = (table: string): string => `(${table}.text <> '' OR ${table}.attachments IS NOT NULL)`;
 
 /**
- * A message that counts as one to read: it says something and corrects none (a correction stands in
- * its original's place, which counted already).
+ * A message that counts as one to read: it says something, corrects none (a correction stands in
+ * its original's place, which counted already) and is not the desk's own (`team:`: a greeting, an
+ * offline or queue message, which no agent has to read).
  */
-const unreadable = (table: string): string => `${saysSomething(table)} AND ${table}.corrects IS NULL`;
+const unreadable = (table: string): string => `${saysSomething(table)} AND ${table}.corrects IS NULL AND ${table}.sender NOT LIKE 'team:%'`;
 
 /** How an engine writes parameter `n` and "is in the list parameter `n`". */
 export interface Dialect {

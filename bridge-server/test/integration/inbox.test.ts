@@ -46,6 +46,8 @@ describe('agent inbox', () => {
           sites: [SITE],
           members: [{ id: 'alice', name: 'Alice', addresses: ['web:a_alice'] }, 'web:a_bob'],
           canned: { hello: 'Hello!' },
+          // The desk's own first line in each conversation: no agent's to read (no unread count).
+          greeting: 'Hello! How can we help?',
         },
         { id: 'sales', sites: [SITE], members: ['web:a_alice'] },
         { id: 'blogdesk', sites: [OTHER_SITE], members: ['web:a_oscar'], canned: { hi: 'Hi from the blog' } },
@@ -181,11 +183,11 @@ describe('agent inbox', () => {
     assert.ok(added.ok, JSON.stringify(added));
     const { note } = added;
     assert.equal(note.from, 'web:a_alice');
-    assert.equal(note.afterSeq, 1);
+    assert.equal(note.afterSeq, 2, 'after the greeting and the message');
     assert.deepEqual(await toBob, note);
     assert.deepEqual((await call(alice, 'note:add', { conversationId: id, text: 'parcel lost by the carrier, refund', clientId: 'n-1' })).note, note);
     assert.deepEqual((await call(bob, 'note:list', { conversationId: id })).notes, [note]);
-    assert.equal((await call(bob, 'history:get', { conversationId: id })).messages.length, 1, 'a note is no message');
+    assert.equal((await call(bob, 'history:get', { conversationId: id })).messages.length, 2, 'a note is no message');
 
     assert.equal((await call(vera.socket, 'note:add', { conversationId: id, text: 'me too' })).error.code, 'forbidden');
     assert.equal((await call(vera.socket, 'note:list', { conversationId: id })).error.code, 'forbidden');
