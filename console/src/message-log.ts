@@ -33,6 +33,8 @@ export class MessageLog extends ConsoleElement {
   private who(from: string): string {
     if (from === this.self) return this.locale.t.you;
     if (from === this.customer) return this.customerName || from;
+    // The team's own lines (its greeting, an offline or queue message) are no one's.
+    if (from.startsWith('team:')) return this.locale.t.desk;
     return from.replace(/^web:a_/, '');
   }
 

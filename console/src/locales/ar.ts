@@ -48,6 +48,7 @@ export const ar: Catalogue = {
   messages: 'الرسائل',
   loadEarlier: 'حمّل الرسائل السابقة',
   you: 'أنت',
+  desk: 'المكتب (تلقائي)',
   note: 'ملاحظة',
   noteLabel: 'ملاحظة خاصة لا يراها إلا الوكلاء',
   status: (status) => ({ sending: 'جارٍ الإرسال', accepted: 'أُرسلت', sent: 'أُرسلت', delivered: 'وصلت', read: 'قُرئت', failed: 'لم تُرسل' })[status] ?? status,

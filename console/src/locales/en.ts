@@ -47,6 +47,7 @@ export const en = {
   messages: 'Messages',
   loadEarlier: 'Load earlier messages',
   you: 'You',
+  desk: 'The desk (automatic)',
   note: 'Note',
   noteLabel: 'Private note, only agents see it',
   status: (status: string) =>

@@ -48,6 +48,7 @@ export const fr: Catalogue = {
   messages: 'Messages',
   loadEarlier: 'Charger les messages précédents',
   you: 'Vous',
+  desk: 'Le service (automatique)',
   note: 'Note',
   noteLabel: 'Note privée, visible des agents seulement',
   status: (status) => ({ sending: 'Envoi', accepted: 'Envoyé', sent: 'Envoyé', delivered: 'Remis', read: 'Lu', failed: 'Non envoyé' })[status] ?? status,

@@ -87,6 +87,22 @@ describe('the console: a conversation', () => {
     await expect(log).to.be.accessible();
   });
 
+  it("names the team's own lines (a greeting) as the desk's, not by an address", async () => {
+    const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
+    log.self = 'web:a_agent';
+    log.customer = 'web:v_0123456789ab';
+    const sentAt = new Date().toISOString();
+    log.entries = [
+      {
+        kind: 'message',
+        key: 'm1',
+        message: { conversationId: 'c1', id: 'm1', seq: 1, from: 'team:support', text: 'Hello! How can we help?', sentAt, status: 'sent' },
+      },
+    ];
+    await log.updateComplete;
+    expect(log.querySelector('.meta')!.textContent).to.match(/^The desk \(automatic\) · /);
+  });
+
   it('shows the visitor typing, and tells the visitor when the agent types', async () => {
     const { client: customer, conversationId } = await visitor('Typing test');
     const element = await consoleFor();
