@@ -313,6 +313,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   onQueuePosition(position: number): void {
     const { t } = this.locale;
+    // While nobody is there, "an agent will be with you shortly" would promise what the header does not.
+    if (position > 0 && this.chat.availability?.available === false) return;
     this.announcement = position > 0 ? t.queuePosition(position) : t.agentJoined;
   }
 
@@ -603,7 +605,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
             : nothing
         }
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${this.repliesByEmail ? t.offlineThanks : t.offlineThanksLater}</p>` : nothing}
-        ${chat.queuePosition ? html`<p class="notice queue" part="queue">${t.queuePosition(chat.queuePosition)}</p>` : nothing}
+        ${
+          chat.queuePosition && chat.availability?.available !== false
+            ? html`<p class="notice queue" part="queue">${t.queuePosition(chat.queuePosition)}</p>`
+            : nothing
+        }
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}

@@ -373,6 +373,10 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     form.querySelector<HTMLTextAreaElement>('textarea[name="message"]')!.value = 'Please call me back';
     form.requestSubmit();
     await until(() => shadow(element).textContent?.includes('Thanks! We will reply here as soon as we can.'), 'the confirmation');
+    // Its place in line says nothing while nobody is there: "an agent will be with you shortly" would promise otherwise.
+    await until(() => element.chat.queuePosition, 'the place in line');
+    await element.updateComplete;
+    expect($(element, '.notice.queue')).to.equal(null);
     const support = await agent();
     const conversations = await support.listConversations();
     const mine = conversations.find((c) => c.participants.includes(element.chat.session!.self))!;
