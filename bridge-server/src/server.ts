@@ -185,7 +185,7 @@ async function createNetworks(
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
       },
-      canonicalAddress: (address: Address) => registry.forAddress(address)?.normalizeAddress?.(address) ?? address,
+      canonicalAddress: (address: Address) => registry.canonical(address),
     };
     const made = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
     // Every node hosts its own parties' connections; any other network is run by its lease's holder only.

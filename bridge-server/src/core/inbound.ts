@@ -54,7 +54,7 @@ export interface InboundDeps {
   /** Messages to a team's address from an address a visitor continues their conversation at. */
   continuations?: Pick<Continuations, 'inbound' | 'inThread' | 'typingIn'>;
   /** The networks, to read an address of another network in its canonical form. */
-  registry: Pick<NetworkRegistry, 'forAddress'>;
+  registry: Pick<NetworkRegistry, 'canonical'>;
 }
 
 export class Inbound {
@@ -74,21 +74,18 @@ export class Inbound {
       claim: (input) => router.claim(input.conversationId, input.agent),
       command: (input) => this.command(input.from, input.text),
       follow: (input) =>
-        gateway ? gateway.follow({ ...input, target: this.canonical(input.target) }) : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' }),
+        gateway
+          ? gateway.follow({ ...input, target: this.deps.registry.canonical(input.target) })
+          : Promise.resolve({ ok: false, reason: 'this bridge is not a gateway' }),
     };
   }
 
   /**
-   * An address one network names for a user of another (an XMPP gateway JID, a SIP URI's user part)
-   * as that user's network writes it: `irc:Dave@libera` is `irc:dave@libera`, one party and one
-   * conversation however it was typed. One the network does not take stays as it is.
+   * The address one network names for a user of another (an XMPP gateway JID, a SIP URI's user
+   * part) as that user's network writes it: one party and one conversation however it was typed.
    */
-  private canonical(address: Address): Address {
-    return this.deps.registry.forAddress(address)?.normalizeAddress?.(address) ?? address;
-  }
-
   private canonicalTo(to: Address | undefined): { to?: Address } {
-    return to === undefined ? {} : { to: this.canonical(to) };
+    return to === undefined ? {} : { to: this.deps.registry.canonical(to) };
   }
 
   /** Stores a network's message in the conversation it belongs to (opening a gateway conversation when it is one). */

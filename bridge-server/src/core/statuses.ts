@@ -2,7 +2,7 @@
  * A message's status as its sender hears of it (`message:status`): outcomes of the outbox, receipts
  * from the recipients' networks, reads. A sender on another network hears through its own protocol.
  */
-import type { Address, ErrorBody, MessageStatus } from '@switchboard/protocol';
+import type { Address, ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -51,22 +51,24 @@ export class MessageStatuses {
   }
 
   private async record(input: InboundReceipt): Promise<void> {
-    if (input.from !== undefined && !(await this.fromRecipient(input.messageId, input.from))) {
+    // Its sender named: the message is read once, for the check and for a read that covers others.
+    const named = input.from !== undefined ? await this.sentTo(input.messageId, input.from) : undefined;
+    if (named === null) {
       this.logger.debug({ messageId: input.messageId, from: input.from }, 'confirmation from no recipient of the message ignored');
       return;
     }
-    if (input.status === 'read' && input.reader) return this.readUpTo(input, input.reader);
+    if (input.status === 'read' && input.reader) return this.readUpTo(input, input.reader, named);
     const message = await this.store.advanceStatus(input.messageId, input.status);
     if (message) this.changed(message, input);
   }
 
-  /** Whether `from` is a recipient of the message: a party of its conversation but its sender, or the visitor's address it continues at. */
-  private async fromRecipient(messageId: string, from: Address): Promise<boolean> {
+  /** The message when `from` is a recipient of it (a party of its conversation but its sender, or the visitor's address it continues at); null otherwise. */
+  private async sentTo(messageId: string, from: Address): Promise<Message | null> {
     const message = await this.store.getMessage(messageId);
-    if (!message || message.from === from) return false;
+    if (!message || message.from === from) return null;
     const conversation = await this.store.getConversation(message.conversationId);
-    if (!conversation) return false;
-    return conversation.participants.includes(from) || (await this.visitorsAddress(conversation, from));
+    if (!conversation) return null;
+    return conversation.participants.includes(from) || (await this.visitorsAddress(conversation, from)) ? message : null;
   }
 
   /**
@@ -74,8 +76,8 @@ export class MessageStatuses {
    * message, reading the others' messages up to it; a reader who does not take part (a visitor's
    * address it continues on) reads the one message. Nobody reads their own.
    */
-  private async readUpTo(input: InboundReceipt, reader: Address): Promise<void> {
-    const named = await this.store.getMessage(input.messageId);
+  private async readUpTo(input: InboundReceipt, reader: Address, known?: Message): Promise<void> {
+    const named = known ?? (await this.store.getMessage(input.messageId));
     if (!named || named.from === reader) return;
     const read = await this.store.markRead(named.conversationId, reader, named.seq, READ_REPORT_LIMIT);
     if (read) {

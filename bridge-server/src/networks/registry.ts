@@ -84,6 +84,14 @@ export class NetworkRegistry {
     return this.byScheme.get(networkOf(address));
   }
 
+  /**
+   * An address as its network writes it (`irc:Dave@libera` is `irc:dave@libera`): one party however
+   * a user typed it; as it is when its network has no such form or does not take it.
+   */
+  canonical(address: Address): Address {
+    return this.forAddress(address)?.normalizeAddress?.(address) ?? address;
+  }
+
   all(): Network[] {
     return [...this.byScheme.values()];
   }
