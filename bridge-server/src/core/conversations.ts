@@ -103,8 +103,10 @@ export class Conversations {
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);
-    // Outside business hours the visitor is told its message waits; inside, greeted if the team says so.
-    const note = router.isOpen(team.id) ? team.greeting : team.offlineMessage;
+    // Outside business hours the visitor is told its message waits; inside, greeted if the team says
+    // so. A greeting promises an agent: while none is available, the away message says the truth.
+    const greets = team.greeting !== undefined && (routed.assignee !== undefined || router.someoneAvailable(team.id, siteKey));
+    const note = !router.isOpen(team.id) ? team.offlineMessage : greets ? team.greeting : team.greeting && team.offlineMessage;
     if (note) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
     return routed;

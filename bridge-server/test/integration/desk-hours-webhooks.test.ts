@@ -61,6 +61,33 @@ describe('business hours', () => {
     }
   });
 
+  it('posts the away message instead of a greeting while no agent is available inside hours, and the greeting once one is', async () => {
+    const t = await startBridge({
+      teams: [{ id: 'support', name: 'Support', sites: [SITE], members: ['web:a_alice'], greeting: 'Hello! An agent will be with you in a moment.' }],
+    });
+    try {
+      const nobody = await connect(t, { siteKey: SITE });
+      const away = next(nobody.socket, 'message', (m) => m.from === 'team:support');
+      const queued = await call(nobody.socket, 'conversation:open', { team: 'support' });
+      assert.equal(queued.conversation.assignee, undefined);
+      assert.match((await away).text, /away right now/, 'no agent promised while none is there');
+      const first = await call(nobody.socket, 'history:get', { conversationId: queued.conversation.id });
+      assert.deepEqual(
+        first.messages.map((m: Message) => m.from),
+        ['team:support'],
+        'the away message alone',
+      );
+
+      await connect(t, agentAuth('alice'));
+      const visitor = await connect(t, { siteKey: SITE });
+      const greeted = next(visitor.socket, 'message', (m) => m.from === 'team:support');
+      await call(visitor.socket, 'conversation:open', { team: 'support' });
+      assert.equal((await greeted).text, 'Hello! An agent will be with you in a moment.');
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('stays closed on a holiday', async () => {
     const clock = new ManualClock(new Date('2026-12-25T11:00:00+01:00')); // a Friday, but Christmas
     const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], hours: HOURS }] }, { clock });

@@ -66,6 +66,11 @@ export class Router {
     return this.hours.isOpen(team);
   }
 
+  /** Whether an agent of the team is available to the site's visitors now (what their `team:availability` says). */
+  someoneAvailable(team: string, siteKey: string): boolean {
+    return this.deps.presence.teamAvailability(team, siteKey).available;
+  }
+
   /** Follows every team's business hours: at each opening, what waited is offered. */
   startHours(): void {
     this.hours.start((team) => this.offerQueued(team));
