@@ -385,7 +385,7 @@ export class ConversationView extends ConsoleElement {
         <button type="button" class="back" @click=${() => this.announce('back')}>${t.back}</button>
         <h2 id="conversation-title">${name} <span class="muted">· ${t.networkName(networkOf(address))}</span></h2>
         <span class="muted assignee">${assignee ? t.assignedTo(assignee === self ? t.you : withoutScheme(assignee).replace(/^a_/, '')) : t.unassigned}</span>
-        <button type="button" class="claim" ?disabled=${closed || assignee === self} @click=${() => this.claim()}>${t.claim}</button>
+        <button type="button" class="claim" ?disabled=${closed || assignee !== undefined} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
         ${this.conversation?.rating ? html`<span class="muted rating">${t.rated(this.conversation.rating)}</span>` : nothing}

@@ -3,7 +3,8 @@
 // `desk:directory`, `canned:list`, `note:add`, `inbox:search`) and `report:get` (docs/protocol.md).
 import { expect } from '@open-wc/testing';
 import type { CannedReply, Message } from '@switchboard/sdk';
-import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
+import { createClient } from '@switchboard/sdk';
+import { $, agentClient, cleanUpEachTest, clients, consoleFor, info, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -85,6 +86,26 @@ describe('the console: inbox and desk actions', () => {
     await until(() => !$<HTMLDialogElement>(element, 'sb-transfer dialog')!.open, 'the dialog closed');
     await until(() => assignees.some((assignee) => assignee !== 'web:a_agent'), 'the conversation transferred');
     expect($(element, 'sb-conversation [role="alert"]')).to.equal(null);
+  });
+
+  it('does not offer Claim on a conversation another agent has (the bridge would refuse it)', async () => {
+    const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
+    const queuer = createClient({ url: info.url, siteKey: info.siteKey, identity: info.queuer, storage: null });
+    clients.push(customer, queuer);
+    await Promise.all([customer.ready(), queuer.ready()]);
+    const conversation = await customer.openConversation({ team: 'queue' });
+    await customer.send(conversation.id, 'For the other team');
+    // Routed to the queuer, or waiting if it is full: a claim gives it to the queuer either way.
+    const claimed = await queuer.claim(conversation.id);
+    expect(claimed.assignee).to.equal('web:a_queuer');
+    try {
+      const element = await consoleFor();
+      await openConversation(element, conversation.id, 'For the other team');
+      await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to queuer', 'the assignee shown');
+      expect($<HTMLButtonElement>(element, 'sb-conversation button.claim')!.disabled).to.equal(true);
+    } finally {
+      await queuer.closeConversation(conversation.id);
+    }
   });
 
   it('writes a private note shown in place and marked, which the visitor never gets', async () => {
