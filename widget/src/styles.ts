@@ -298,6 +298,17 @@ export const styles = css`
     color: var(--sb-muted);
     text-align: end;
   }
+  .details-stage {
+    flex: 1;
+    min-height: 0;
+    overflow-y: auto;
+    display: flex;
+    flex-direction: column;
+  }
+  .details-stage .log {
+    flex: 1 0 auto;
+    overflow: visible;
+  }
   form.details {
     padding: 16px;
     display: grid;

@@ -22,6 +22,10 @@ import { styles } from './styles.js';
 import { readableOn } from './colors.js';
 import { openKey } from './launcher.js';
 
+/** The pre-chat and offline forms' fields that can be wrong, in the order they are shown. */
+const DETAILS_FIELDS = ['email', 'message'] as const;
+type DetailsField = (typeof DETAILS_FIELDS)[number];
+
 export { readableOn };
 
 export interface WidgetIdentity {
@@ -97,6 +101,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     draft: { state: true },
     announcement: { state: true },
     formError: { state: true },
+    fieldErrors: { state: true },
     sendError: { state: true },
     profileGiven: { state: true },
     dropping: { state: true },
@@ -133,6 +138,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private draft = '';
   private announcement = '';
   private formError = '';
+  /** What is wrong with each field of the pre-chat or offline form, all of them at once. */
+  private fieldErrors: Partial<Record<DetailsField, string>> = {};
   /** A message that never reached the outbox (its conversation could not be opened): said by the composer. */
   private sendError = '';
   private profileGiven = false;
@@ -156,6 +163,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private readonly attachments = new Attachments(this);
   private readonly fileView = new FileView(this);
   private previouslyFocused: Element | null = null;
+  /** Opened before anything in the panel could take focus (the chat still connecting): the first field to render takes it. */
+  private focusPending = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private composing = false;
   /** The page's own title while ours shows new messages; null when the title is the page's. */
@@ -211,19 +220,39 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         // Focus inside this element shows on the document as the host itself: remember the real one.
         const active = (this.getRootNode() as Document | ShadowRoot).activeElement;
         this.previouslyFocused = active === this ? (this.shadowRoot?.activeElement ?? this.launcher ?? null) : active;
+        this.focusPending = true;
         void this.updateComplete.then(() => {
           this.scrollToEnd();
-          (this.shadowRoot?.querySelector<HTMLElement>('[autofocus], textarea.input, input') ?? this.input)?.focus();
+          this.focusInside();
         });
       } else if (changed.get('open') === true) {
+        this.focusPending = false;
         const back = this.previouslyFocused instanceof HTMLElement && this.previouslyFocused.isConnected ? this.previouslyFocused : this.launcher;
         back?.focus();
       }
     }
+    if (this.focusPending && this.open && !changed.has('open')) void this.updateComplete.then(() => this.focusInside());
     if (this.chat.unread !== this.lastUnread) {
       this.lastUnread = this.chat.unread;
       this.fire('switchboard-unread', { count: this.chat.unread });
     }
+  }
+
+  /**
+   * Moves focus to the panel's first field once one is there, unless the visitor moved it
+   * elsewhere meanwhile (it is left where they put it).
+   */
+  private focusInside(): void {
+    if (!this.focusPending || !this.open) return;
+    const active = (this.getRootNode() as Document | ShadowRoot).activeElement;
+    if (active && active !== document.body && active !== this && !this.contains(active)) {
+      this.focusPending = false;
+      return;
+    }
+    const target = this.shadowRoot?.querySelector<HTMLElement>('[autofocus], textarea.input, input:not([type="file"])') ?? this.input;
+    target?.focus();
+    // Not rendered yet, or not focusable yet (a field still hidden): the next render tries again.
+    if (target && this.shadowRoot?.activeElement === target) this.focusPending = false;
   }
 
   private reconfigure(fresh = false): void {
@@ -463,10 +492,15 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const email = field('email').trim();
     const message = field('message');
     const { t } = this.locale;
-    if ((offline || this.prechat === 'required') && !email) return void (this.formError = `${t.email}: ${t.required}`);
-    if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) return void (this.formError = t.invalidEmail);
-    if (offline && !message.trim()) return void (this.formError = `${t.messageLabel}: ${t.required}`);
+    const errors: Partial<Record<DetailsField, string>> = {};
+    if ((offline || this.prechat === 'required') && !email) errors.email = `${t.email}: ${t.required}`;
+    else if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) errors.email = t.invalidEmail;
+    if (offline && !message.trim()) errors.message = `${t.messageLabel}: ${t.required}`;
+    this.fieldErrors = errors;
     this.formError = '';
+    const first = DETAILS_FIELDS.find((key) => errors[key] !== undefined);
+    // The first field to mend takes focus, and its error is read with it (aria-describedby).
+    if (first) return void this.updateComplete.then(() => form.querySelector<HTMLElement>(`[name="${first}"]`)?.focus());
     try {
       if (name || email) await this.chat.client?.updateProfile({ ...(name ? { name } : {}), ...(email ? { email } : {}) });
       this.profileGiven = true;
@@ -738,7 +772,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private renderDetailsForm(locale: Locale, offline: boolean) {
     const { t } = locale;
     const emailRequired = offline || this.prechat === 'required';
-    return html`
+    const errors = this.fieldErrors;
+    // One scroller for the intro and the form: a form taller than the panel (its errors shown, a
+    // small screen) scrolls to its button instead of being cut off.
+    return html`<div class="details-stage">
       <div class="log" part="log">
         <p>${offline ? (this.repliesByEmail ? t.offlineIntro : t.offlineIntroLater) : t.prechatIntro}</p>
       </div>
@@ -746,16 +783,38 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         <label>${t.name} <span class="sr-only">${t.optional}</span><input name="name" autocomplete="name" maxlength="200" /></label>
         <label
           >${t.email} ${emailRequired ? nothing : html`<span>${t.optional}</span>`}
-          <input name="email" type="email" autocomplete="email" maxlength="320" ?required=${emailRequired} aria-required=${emailRequired ? 'true' : 'false'}
+          <input
+            name="email"
+            type="email"
+            autocomplete="email"
+            maxlength="320"
+            ?required=${emailRequired}
+            aria-required=${emailRequired ? 'true' : 'false'}
+            aria-invalid=${errors.email ? 'true' : 'false'}
+            aria-describedby=${errors.email ? 'email-error' : nothing}
         /></label>
-        ${offline ? html`<label>${t.messageLabel}<textarea name="message" rows="3" required aria-required="true"></textarea></label>` : nothing}
+        ${errors.email ? html`<p id="email-error" class="field-error">${errors.email}</p>` : nothing}
+        ${
+          offline
+            ? html`<label
+                  >${t.messageLabel}<textarea
+                    name="message"
+                    rows="3"
+                    required
+                    aria-required="true"
+                    aria-invalid=${errors.message ? 'true' : 'false'}
+                    aria-describedby=${errors.message ? 'message-error' : nothing}
+                  ></textarea></label
+                >${errors.message ? html`<p id="message-error" class="field-error">${errors.message}</p>` : nothing}`
+            : nothing
+        }
         ${this.formError ? html`<p class="field-error" role="alert">${this.formError}</p>` : nothing}
         <div class="actions">
           ${!offline && this.prechat === 'optional' ? html`<button type="button" class="secondary" @click=${() => (this.profileGiven = true)}>${t.skip}</button>` : nothing}
           <button type="submit" class="send" ?disabled=${this.chat.state !== 'online'}>${offline ? t.leaveMessage : t.start}</button>
         </div>
       </form>
-    `;
+    </div>`;
   }
 }
 

@@ -333,9 +333,14 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const element = await openWidget('prechat=required');
     const form = $<HTMLFormElement>(element, 'form.details')!;
     await expect(element).to.be.accessible();
-    form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'not-an-email';
+    const email = form.querySelector<HTMLInputElement>('input[name="email"]')!;
+    email.value = 'not-an-email';
     form.requestSubmit();
     await until(() => $(element, '.field-error'), 'the error');
+    // The field says it is wrong and why, and takes focus so that it is read with its error.
+    expect(email.getAttribute('aria-invalid')).to.equal('true');
+    expect(shadow(element).getElementById(email.getAttribute('aria-describedby')!)!.textContent).to.equal('Enter a valid email address.');
+    await until(() => shadow(element).activeElement === email, 'focus on the wrong field');
     await expect(element).to.be.accessible();
     form.querySelector<HTMLInputElement>('input[name="name"]')!.value = 'Nadia';
     form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'nadia@example.com';
@@ -369,6 +374,16 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await element.updateComplete;
     await expect(element).to.be.accessible();
     const form = $<HTMLFormElement>(element, 'form.details')!;
+    // Sent empty: every missing field is flagged at once, and the first takes focus.
+    form.requestSubmit();
+    await until(() => shadow(element).querySelectorAll('.field-error').length === 2, 'both errors');
+    const invalid = [...form.querySelectorAll('[aria-invalid="true"]')].map((field) => field.getAttribute('name'));
+    expect(invalid).to.deep.equal(['email', 'message']);
+    expect(shadow(element).getElementById(form.querySelector('textarea')!.getAttribute('aria-describedby')!)!.textContent).to.equal(
+      'Message: This field is required.',
+    );
+    await until(() => shadow(element).activeElement === form.querySelector('input[name="email"]'), 'focus on the first missing field');
+    await expect(element).to.be.accessible();
     form.querySelector<HTMLInputElement>('input[name="email"]')!.value = 'later@example.com';
     form.querySelector<HTMLTextAreaElement>('textarea[name="message"]')!.value = 'Please call me back';
     form.requestSubmit();
