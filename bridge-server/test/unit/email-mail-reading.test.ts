@@ -141,6 +141,17 @@ describe('Reading a mail', () => {
       ),
     );
     assert.equal(mail.text, 'Yes please, ship it.');
+    // Outlook mobile puts its footer above the rule: with the original cut, it is last, and goes too.
+    const mobile = html.replace(
+      '<div id="appendonsend"></div>',
+      '<div><br></div><div id="ms-outlook-mobile-signature">Get <a href="https://aka.ms/o0ukef">Outlook for iOS</a></div>',
+    );
+    const fromPhone = await readMail(
+      Buffer.from(
+        `From: Dana <dana@example.org>\r\nTo: support@example.com\r\nSubject: RE: My order\r\nMessage-ID: <o2@example.org>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${mobile}\r\n`,
+      ),
+    );
+    assert.equal(fromPhone.text, 'Yes please, ship it.');
     // A rule the customer wrote between their own lines stays.
     assert.equal(visibleText('Order 1234\n-----\nblue tent'), 'Order 1234\n-----\nblue tent');
   });
@@ -156,6 +167,53 @@ describe('Reading a mail', () => {
       ],
     );
     assert.deepEqual(mail.attachments, [], 'nothing skipped');
+  });
+
+  it('names a part sent without a name by what it is: a forwarded mail is message.eml, an invitation invite.ics', async () => {
+    const raw = [
+      'From: Dana <dana@example.org>',
+      'To: support@example.com',
+      'Subject: Fwd: the invoice',
+      'Message-ID: <f1@example.org>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'See the mail below.',
+      '--b1',
+      'Content-Type: message/rfc822',
+      'Content-Disposition: attachment',
+      '',
+      'From: Billing <billing@example.net>',
+      'Subject: Invoice 42',
+      '',
+      'Your invoice is attached.',
+      '--b1',
+      'Content-Type: text/calendar; method=REQUEST',
+      'Content-Disposition: attachment',
+      '',
+      'BEGIN:VCALENDAR',
+      'END:VCALENDAR',
+      '--b1',
+      'Content-Type: application/x-unknown-thing',
+      'Content-Disposition: attachment',
+      '',
+      'bytes',
+      '--b1--',
+      '',
+    ].join('\r\n');
+    const mail = await readMail(Buffer.from(raw));
+    assert.equal(mail.text, 'See the mail below.');
+    assert.deepEqual(
+      mail.files.map((file) => [file.name, file.declaredType]),
+      [
+        ['message.eml', 'message/rfc822'],
+        ['invite.ics', 'text/calendar'],
+        ['file', 'application/x-unknown-thing'],
+      ],
+    );
   });
 
   it('still yields a message for a photo sent with nothing but "Sent from my iPhone": the photo, no text', async () => {

@@ -242,7 +242,7 @@ function partsOf(parsed: ParsedMail): { files: InboundFile[]; skipped: MailAttac
   for (const part of parsed.attachments) {
     const decorative = part.related && part.contentType.toLowerCase().startsWith('image/') && part.size < SMALL_INLINE_IMAGE_BYTES;
     if (decorative || files.length >= LIMITS.maxMessageAttachments) skipped.push(listed(part));
-    else files.push({ name: nameOf(part) ?? 'file', declaredType: mediaTypeOf(part), content: part.content });
+    else files.push({ name: nameOf(part) ?? unnamedFileName(mediaTypeOf(part)), declaredType: mediaTypeOf(part), content: part.content });
   }
   return { files, skipped };
 }
@@ -254,6 +254,19 @@ function nameOf(part: MailPart): string | undefined {
       .slice(0, MAX_NAME_LENGTH) || undefined
   );
 }
+
+/** Names for parts sent without one, by what they are: a forwarded mail opens in a mail client as `.eml`. */
+const UNNAMED_FILES: Readonly<Record<string, string>> = {
+  'message/rfc822': 'message.eml',
+  'text/calendar': 'invite.ics',
+  'text/plain': 'text.txt',
+  'application/pdf': 'document.pdf',
+  'image/png': 'image.png',
+  'image/jpeg': 'image.jpg',
+  'image/gif': 'image.gif',
+};
+
+const unnamedFileName = (mediaType: string): string => UNNAMED_FILES[mediaType] ?? 'file';
 
 const mediaTypeOf = (part: MailPart) => (isMediaType(part.contentType) ? part.contentType.toLowerCase() : 'application/octet-stream');
 

@@ -113,7 +113,18 @@ export function visibleText(body: string): string {
       .filter((fragment) => !signature(fragment))
       .map((fragment) => fragment.getContent())
       .join('\n');
-  return tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, '');
+  return withoutLastFooter(tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, ''));
+}
+
+/**
+ * A device's footer left last under the customer's words once the quote below it was cut (Outlook
+ * mobile's "Get Outlook for iOS" above the original it quotes): the parser kept it, the quote being
+ * under it then.
+ */
+function withoutLastFooter(text: string): string {
+  const lines = text.split('\n');
+  if (lines.length < 2 || !DEVICE_FOOTER.some((pattern) => pattern.test(lines.at(-1)!.trim()))) return text;
+  return tidy(lines.slice(0, -1).join('\n')).replace(TRAILING_RULE, '');
 }
 
 /**
