@@ -154,6 +154,19 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
     await typing;
+    // A message ends the composing it follows (RFC 3994 section 4.2): idle first, then the message.
+    const events: string[] = [];
+    v.socket.on('typing', (e: { from: string; state: string }) => e.from === ALICE && events.push(e.state));
+    v.socket.on('message', (m: { from: string; text: string }) => m.from === ALICE && events.push(m.text));
+    assert.equal(await alice.send(v.uri, 'done typing'), 200);
+    await until(() => events.includes('done typing'), 5000, 'the message');
+    assert.deepEqual(events, ['paused', 'done typing']);
+    // An active state not refreshed within its refresh interval runs out: its reader is told idle.
+    events.length = 0;
+    const shortly = body.replace('<refresh>60</refresh>', '<refresh>1</refresh>');
+    assert.equal(await alice.send(v.uri, shortly, 'application/im-iscomposing+xml'), 200);
+    await until(() => events.length === 2, 5000, 'composing, then idle without a refresh');
+    assert.deepEqual(events, ['composing', 'paused']);
   });
 
   it('fails a message to an unknown user with the SIP reason (404), and keeps one for an unregistered user (480)', async () => {

@@ -5,7 +5,7 @@ import { Grammar, UserAgent } from 'sip.js';
 import type { Address } from '@switchboard/protocol';
 import { VisitorDomain, displayNameOf, partyOfUser, quotedDisplayName, userOfParty, warningHeader } from '../../src/networks/sip/addresses.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
-import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, typingOfIsComposing } from '../../src/networks/sip/bodies.js';
+import { cpimWithImdn, isComposingBody, parseCpim, pidfBody, presenceOfPidf, receiptOfImdn, composingOf } from '../../src/networks/sip/bodies.js';
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
 import { SipSession } from '../../src/networks/sip/session.js';
 import pino from 'pino';
@@ -125,9 +125,12 @@ describe('SIMPLE bodies', () => {
   });
 
   it('writes and reads isComposing', () => {
-    assert.equal(typingOfIsComposing(isComposingBody('composing')), 'composing');
-    assert.equal(typingOfIsComposing(isComposingBody('paused')), 'paused');
-    assert.equal(typingOfIsComposing('<x/>'), undefined);
+    assert.deepEqual(composingOf(isComposingBody('composing')), { state: 'composing', refreshSeconds: 60 });
+    assert.deepEqual(composingOf(isComposingBody('paused')), { state: 'paused' });
+    assert.equal(composingOf('<x/>'), undefined);
+    // No refresh, or one that is no whole number of seconds: the default timeout applies (composing-expiry.ts).
+    const active = '<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>soon</refresh></isComposing>';
+    assert.deepEqual(composingOf(active), { state: 'composing' });
   });
 
   it('wraps text in CPIM with IMDN headers and reads it back exactly, and reads IMDNs', () => {

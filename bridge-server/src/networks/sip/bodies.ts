@@ -58,10 +58,14 @@ export function isComposingBody(state: TypingState): string {
   return document(root);
 }
 
-export function typingOfIsComposing(xml: string): TypingState | undefined {
+/** An isComposing's state, and for `active` the refresh interval it announces in seconds (RFC 3994 section 3.3), if any. */
+export function composingOf(xml: string): { state: TypingState; refreshSeconds?: number } | undefined {
   const root = parsed(xml);
   const state = root && elementText(root, 'state')?.toLowerCase();
-  return state === 'active' ? 'composing' : state === 'idle' ? 'paused' : undefined;
+  if (state === 'idle') return { state: 'paused' };
+  if (state !== 'active') return undefined;
+  const refresh = Number(elementText(root!, 'refresh') ?? '');
+  return { state: 'composing', ...(Number.isInteger(refresh) && refresh > 0 ? { refreshSeconds: refresh } : {}) };
 }
 
 // --- RFC 3863 PIDF, RFC 4480 RPID ------------------------------------------------------------------

@@ -15,7 +15,8 @@ import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
 import { type HostedParties, type InboundFile, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type VisitorDomain, addressOfUri, displayNameOf, warningHeader } from './addresses.js';
-import { CONTENT_TYPES, parseCpim, receiptOfImdn, typingOfIsComposing } from './bodies.js';
+import { CONTENT_TYPES, composingOf, parseCpim, receiptOfImdn } from './bodies.js';
+import { ComposingExpiry } from './composing-expiry.js';
 import { carriesFiles, readFileBody } from './body-files.js';
 import { isTextBody, readTextBody } from './body-text.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
@@ -135,8 +136,15 @@ export interface IncomingParts {
 
 export class IncomingMessages {
   private readonly answers = new SerialQueues();
+  /** Peers composing now, each told idle when their `active` runs out (RFC 3994). */
+  private readonly composing = new ComposingExpiry();
 
   constructor(private readonly parts: IncomingParts) {}
+
+  /** Forgets who is composing (the network stops): nobody is told idle after it. */
+  stop(): void {
+    this.composing.stop();
+  }
 
   handle(message: IncomingMessage): void {
     this.receive(message).catch((error: unknown) => {
@@ -166,8 +174,13 @@ export class IncomingMessages {
     const team = teamUri && this.inboundTeam(teamUri);
     switch (content.type) {
       case CONTENT_TYPES.isComposing: {
-        const state = typingOfIsComposing(content.body);
-        if (state) sink.typing({ from, to: party, state, ...(team ? { team } : {}) });
+        const composing = composingOf(content.body);
+        if (composing) {
+          const typing = { from, to: party, ...(team ? { team } : {}) };
+          if (composing.state === 'composing') this.composing.active(from, party, composing.refreshSeconds, () => sink.typing({ ...typing, state: 'paused' }));
+          else this.composing.ended(from, party);
+          sink.typing({ ...typing, state: composing.state });
+        }
         return message.accept();
       }
       case CONTENT_TYPES.imdn:
@@ -235,6 +248,8 @@ export class IncomingMessages {
     const { request } = message;
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
     // keeps its IMDN Message-ID, or else its Call-ID and CSeq.
+    // A message sent ends its sender's composing (RFC 3994 section 4.2): its readers hear it before the message.
+    if (this.composing.ended(from, party)) sink.typing({ from, to: party, state: 'paused', ...(team ? { team: this.inboundTeam(team) } : {}) });
     const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
     let stored;
     try {

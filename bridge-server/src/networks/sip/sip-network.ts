@@ -130,6 +130,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       await bounded(Promise.all([agents.stop(), customers.stop()]), STOP_STEP_MS);
       await visitors.withdrawAll();
       await session.stop();
+      incoming.stop();
     },
     async send({ message, to, conversation, fromName, via }) {
       const target = uriOfAddress(to);
