@@ -18,6 +18,7 @@ import { webhookConfigSchema } from './core/webhooks/config.js';
 import { CONSOLE_DEFAULTS, consoleConfigSchema, consoleProblems } from './console/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
 import { domainPattern } from './util/domains.js';
+import { foldLocalpart } from './networks/xmpp/localpart-fold.js';
 
 export { ConfigError, issuePath };
 
@@ -215,7 +216,11 @@ const storeSchema = z.discriminatedUnion('type', [
 
 /** An address as the bridge compares it (agents' in the configuration, customers named in commands). */
 export function canonicalMember(address: string): string {
-  if (address.startsWith('xmpp:') || address.startsWith('irc:')) return address.toLowerCase();
+  if (address.startsWith('irc:')) return address.toLowerCase();
+  if (address.startsWith('xmpp:')) {
+    const at = address.indexOf('@');
+    return at < 0 ? address.toLowerCase() : `xmpp:${foldLocalpart(address.slice('xmpp:'.length, at))}@${address.slice(at + 1).toLowerCase()}`;
+  }
   const sip = /^(sips?:)([^@]+@)?(.+)$/.exec(address);
   return sip ? `${sip[1]}${sip[2] ?? ''}${sip[3]!.toLowerCase()}` : address;
 }

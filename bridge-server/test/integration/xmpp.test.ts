@@ -773,6 +773,31 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
   });
 });
 
+describe('XMPP agent configured with a JID the server prepares differently', () => {
+  it('is the same agent as the server sees it (nodeprep: Straße is strasse)', async () => {
+    const prosody = await startProsody({ users: [['strasse', 'strassepw']], offline: true });
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:Straße@localhost'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    });
+    const agent = await connectAgent(prosody.c2sPort, 'strasse', 'strassepw');
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const { socket } = await connect(t, { siteKey: SITE });
+      const available = next(socket, 'team:availability', (a) => a.available, 10_000);
+      const now = await call(socket, 'presence:subscribe', { team: 'support' });
+      if (now.available) available.catch(() => undefined);
+      else await available;
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, 'xmpp:strasse@localhost');
+    } finally {
+      await agent.stop();
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
+});
+
 describe('XMPP corrections across a restart of the bridge', () => {
   it('finds the original a correction names in the store, by the origin-id it came with (XEP-0308, XEP-0359)', async () => {
     const prosody = await startProsody({ users: [['alice', 'alicepw']], offline: true });

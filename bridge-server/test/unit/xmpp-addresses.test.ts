@@ -8,6 +8,7 @@ import { chatStateOf, presenceOf, retransmissionKey, xmlSafe } from '../../src/n
 import { xml } from '@xmpp/component';
 import { xmppNetworkConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
+import { canonicalMember } from '../../src/config.js';
 
 const DOMAIN = 'web.example.org';
 
@@ -46,6 +47,25 @@ describe('XMPP address mapping', () => {
   it("normalises agents' JIDs to bare, lowercase addresses", () => {
     assert.equal(addressOfJid('Alice@Example.ORG/Gajim'), 'xmpp:alice@example.org');
     assert.equal(jidOfAddress('xmpp:alice@example.org'), 'alice@example.org');
+  });
+
+  it('folds a localpart as the server prepares it (nodeprep), in stanzas and in the configuration alike', () => {
+    // Prosody's nodeprep: full case folding (ß is ss, a final sigma a sigma), then NFKC (a ligature is its letters).
+    assert.equal(addressOfJid('Straße@Example.org/phone'), 'xmpp:strasse@example.org');
+    assert.equal(addressOfJid('ΟΔΥΣΣΕΥΣ@example.org'), addressOfJid('οδυσσευς@example.org'));
+    assert.equal(addressOfJid('ﬁona@example.org'), 'xmpp:fiona@example.org');
+    assert.equal(canonicalMember('xmpp:Straße@Example.org'), 'xmpp:strasse@example.org');
+    assert.equal(canonicalMember('xmpp:Alice@Example.org'), 'xmpp:alice@example.org');
+    // Whatever letters a localpart holds, the fold is stable: folding it again changes nothing.
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((local) => /^\p{L}+$/u.test(local)),
+        (local) => {
+          const once = addressOfJid(`${local}@example.org`);
+          return addressOfJid(once.slice('xmpp:'.length)) === once;
+        },
+      ),
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { jid } from '@xmpp/component';
 import type { HostedParties, NetworkConversation } from '../network.js';
 import { TeamJids, teamAddress } from './component-teams.js';
 import { escapeLocal, unescapeLocal } from './local-escaping.js';
+import { foldLocalpart } from './localpart-fold.js';
 
 export { escapeLocal, unescapeLocal } from './local-escaping.js';
 
@@ -158,10 +159,10 @@ export class JidMap {
   }
 }
 
-/** `xmpp:` + the bare JID, node and domain lowercased (they compare case-insensitively). */
+/** `xmpp:` + the bare JID, node folded as the server prepares it (localpart-fold.ts) and domain lowercased. */
 export function addressOfJid(full: string): Address {
   const bare = jid(full).bare();
-  return `xmpp:${bare.local ? `${bare.local.toLowerCase()}@` : ''}${bare.domain.toLowerCase()}` as Address;
+  return `xmpp:${bare.local ? `${foldLocalpart(bare.local)}@` : ''}${bare.domain.toLowerCase()}` as Address;
 }
 
 export function jidOfAddress(address: Address): string {
