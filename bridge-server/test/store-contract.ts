@@ -1243,6 +1243,19 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.deepEqual([...(await store.blobsInUse([png.blob, `${png.blob}-t320`, 'unknown'].sort()))].sort(), [png.blob, `${png.blob}-t320`].sort());
       });
 
+      it("records a file within a quota only while the site's files with it fit, even when several are recorded at once", async () => {
+        const c = await conversation();
+        const used = await store.siteFileBytes('shop');
+        const quota = used + 350;
+        // Three of 100 bytes fit in 350; of five recorded at once, only three are.
+        const files = Array.from({ length: 5 }, () => file(c.id, { size: 100 }));
+        const recorded = await Promise.all(files.map((each) => store.createFile(each, quota)));
+        assert.deepEqual(recorded.filter(Boolean).length, 3);
+        assert.equal(await store.siteFileBytes('shop'), used + 300);
+        for (const [index, each] of files.entries()) assert.equal((await store.getFile(each.id)) !== null, recorded[index]);
+        assert.equal(await store.createFile(file(c.id, { size: 50 }), quota), true, 'what still fits is recorded');
+      });
+
       it('deletes files never sent that are older than a time, releasing only blobs no file uses', async () => {
         const c = await conversation();
         const old = file(c.id, { createdAt: '2026-01-01T00:00:00.000Z' });

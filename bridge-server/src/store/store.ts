@@ -636,8 +636,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   /** Records that a blocked customer was told; true only for the one call that recorded it (the one to tell them). */
   markBlockTold(siteKey: string, address: Address): Promise<boolean>;
 
-  /** Records an uploaded (or received) file; it is not yet sent with any message. */
-  createFile(file: FileRecord): Promise<void>;
+  /**
+   * Records an uploaded (or received) file; it is not yet sent with any message. With `quotaBytes`,
+   * only when the site's files with this one stay within it, checked in the same write (uploads at
+   * once cannot all pass the quota); false when it was not recorded.
+   */
+  createFile(file: FileRecord, quotaBytes?: number): Promise<boolean>;
   getFile(id: string): Promise<FileRecord | null>;
   /**
    * Moves files not sent yet from one conversation to another, those of `uploadedBy` only (a

@@ -73,6 +73,8 @@ const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 const TYPES = ['image/*', 'text/*', 'application/pdf'];
 /** A site whose files may take 100 bytes together. */
 const QUOTA_SITE = 'small-site';
+/** A site whose quota only uploads made at once test. */
+const RACE_SITE = 'race-site';
 
 /** A GET of a file, as a browser or a network's client opens it. */
 async function get(url: string, token?: string): Promise<{ status: number; bytes: Buffer; headers: Headers; error?: ErrorBody }> {
@@ -119,10 +121,12 @@ describe('files', () => {
           { ...site, adminKeys: [ADMIN_KEY], files: { maxFileBytes: 64 * 1024, types: TYPES } },
           { ...other, files: false },
           { key: QUOTA_SITE, files: { quotaBytes: 100 } },
+          { key: RACE_SITE, files: { quotaBytes: 100 } },
         ],
         teams: [
           ...(baseConfig('.').teams as object[]),
           { id: 'small', members: ['web:a_sam'], sites: [QUOTA_SITE] },
+          { id: 'race', members: ['web:a_sam'], sites: [RACE_SITE] },
           { id: 'fresh', members: ['web:a_alice'], sites: [SITE], afterClose: 'new' },
         ],
         files: { maxMessageBytes: 100_000, uploadsPerMinute: 20 },
@@ -630,6 +634,19 @@ describe('files', () => {
     assert.equal(refused.status, 413);
     assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
     assert.equal((await upload(t, session.token, opened.conversation.id, 'c.txt', 'c'.repeat(40))).status, 201, 'what still fits is taken');
+  });
+
+  it("holds the site's quota against uploads made all at once: as many as fit are taken, the others refused", async () => {
+    const { socket, session } = await connect(t, { siteKey: RACE_SITE }, { origin: null });
+    const opened = await call(socket, 'conversation:open', { team: 'race' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => upload(t, session.token, opened.conversation.id, `part${i}.txt`, String(i).repeat(30))),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    assert.deepEqual(statuses, [201, 201, 201, 413, 413, 413, 413, 413], 'three of 30 bytes fit in 100');
+    for (const refused of answers.filter((answer) => answer.status === 413))
+      assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
   });
 
   it('counts files in /metrics', async () => {

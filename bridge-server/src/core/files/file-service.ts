@@ -239,7 +239,8 @@ export class FileService {
           file.thumbnailBlob = preview;
         }
       }
-      await store.createFile(file);
+      // The quota checked again where the file is recorded: uploads running at once all read the same room above.
+      if (!(await store.createFile(file, policy.quotaBytes))) throw quotaFull();
       this.unhold(keys);
       await blobs.settle(keys).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'file bytes not settled (held until the hold lapses)'));
       this.deps.metrics.filesUploaded.inc({ site: siteKey });

@@ -11,6 +11,9 @@ import type { Transaction } from './postgres-contacts.js';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
+/** The advisory lock space of a site's uploads (its key hashed within it): one quota check at a time. */
+const FILE_QUOTA_LOCK_SPACE = 0x53574651; // "SWFQ"
+
 async function rows<R extends QueryResultRow>(on: Queryable, sql: string, params: unknown[]): Promise<R[]> {
   return (await on.query<R>(sql, params)).rows;
 }
@@ -22,13 +25,41 @@ export class PostgresFiles {
     private readonly transaction: Transaction,
   ) {}
 
-  async createFile(file: FileRecord): Promise<void> {
+  async createFile(file: FileRecord, quotaBytes?: number): Promise<boolean> {
     const p = fileParams(file);
-    await this.pool().query(
-      `INSERT INTO files (id, site_key, conversation_id, uploaded_by, name, media_type, size, sha256, width, height, created_at, message_id, blob, thumbnail_blob)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [p.id, p.siteKey, p.conversationId, p.uploadedBy, p.name, p.type, p.size, p.sha256, p.width, p.height, p.createdAt, p.messageId, p.blob, p.thumbnailBlob],
-    );
+    const insert = (on: Queryable) =>
+      on.query(
+        `INSERT INTO files (id, site_key, conversation_id, uploaded_by, name, media_type, size, sha256, width, height, created_at, message_id, blob, thumbnail_blob)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          p.id,
+          p.siteKey,
+          p.conversationId,
+          p.uploadedBy,
+          p.name,
+          p.type,
+          p.size,
+          p.sha256,
+          p.width,
+          p.height,
+          p.createdAt,
+          p.messageId,
+          p.blob,
+          p.thumbnailBlob,
+        ],
+      );
+    if (quotaBytes === undefined) {
+      await insert(this.pool());
+      return true;
+    }
+    // The site's uploads take turns under its lock (every node), so the sum each reads counts the others'.
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FILE_QUOTA_LOCK_SPACE, file.siteKey]);
+      const used = Number((await rows<{ n: string | null }>(client, 'SELECT sum(size) AS n FROM files WHERE site_key = $1', [file.siteKey]))[0]?.n ?? 0);
+      if (used + file.size > quotaBytes) return false;
+      await insert(client);
+      return true;
+    });
   }
 
   async getFile(id: string): Promise<FileRecord | null> {

@@ -1526,8 +1526,8 @@ export class PostgresStore implements Store {
     return total;
   }
 
-  createFile(file: FileRecord): Promise<void> {
-    return this.files.createFile(file);
+  createFile(file: FileRecord, quotaBytes?: number): Promise<boolean> {
+    return this.files.createFile(file, quotaBytes);
   }
 
   getFile(id: string): Promise<FileRecord | null> {

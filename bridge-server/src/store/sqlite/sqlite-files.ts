@@ -45,8 +45,12 @@ export class SqliteFiles {
     this.statements = prepare(db);
   }
 
-  async createFile(file: FileRecord): Promise<void> {
-    await this.write(() => this.statements.insert.run(fileParams(file)));
+  async createFile(file: FileRecord, quotaBytes?: number): Promise<boolean> {
+    return this.write(() => {
+      if (quotaBytes !== undefined && (this.statements.siteBytes.get(file.siteKey)?.n ?? 0) + file.size > quotaBytes) return false;
+      this.statements.insert.run(fileParams(file));
+      return true;
+    });
   }
 
   async getFile(id: string): Promise<FileRecord | null> {

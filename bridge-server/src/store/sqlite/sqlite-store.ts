@@ -1575,8 +1575,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  createFile(file: FileRecord): Promise<void> {
-    return this.files.createFile(file);
+  createFile(file: FileRecord, quotaBytes?: number): Promise<boolean> {
+    return this.files.createFile(file, quotaBytes);
   }
 
   getFile(id: string): Promise<FileRecord | null> {
