@@ -441,6 +441,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   const admin = new DataAdmin({
     store,
     sites: config.sites,
+    canonical: (address) => registry.canonical(address),
     logger: logger.child({ component: 'data' }),
     // What follows a deletion never fails it: it is committed already.
     deleted: async () => {

@@ -52,6 +52,11 @@ export class LoopNetwork implements Network {
     return { remoteId: `loop-${message.id}` };
   }
 
+  /** Addresses compare case-insensitively here, as JIDs and mail domains do. */
+  normalizeAddress(address: string): Address | null {
+    return address.startsWith('loop:') ? (address.toLowerCase() as Address) : null;
+  }
+
   /** Every team takes customers' messages here (as SIP's team URIs do). */
   customerDoor(team: string): InboundTeam {
     return this.customersSite === undefined ? { id: team } : { id: team, site: this.customersSite };

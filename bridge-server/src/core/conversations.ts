@@ -112,8 +112,10 @@ export class Conversations {
     return routed;
   }
 
-  private async openTo(actor: Actor, to: Address): Promise<Conversation> {
+  private async openTo(actor: Actor, typed: Address): Promise<Conversation> {
     const { store, access } = this.deps;
+    // As the network writes it: `xmpp:Alice@Example.org` is the party `xmpp:alice@example.org` writes as.
+    const to = this.deps.registry.canonical(typed);
     if (to === actor.address) throw badRequest('to: cannot open a conversation with yourself');
     if (!actsForSite(actor) && !access.visitorMayReach(actor.siteKey, to)) {
       throw forbidden(

@@ -3,7 +3,7 @@
  * only once stored; a resend with the same clientId returns the stored message; `sync` replays
  * exactly what a client missed; `read` moves statuses and tells the senders.
  */
-import type { HistoryGetPayload, Message, MessageSendPayload, ReadPayload, TypingPayload } from '@switchboard/protocol';
+import type { Address, HistoryGetPayload, Message, MessageSendPayload, ReadPayload, TypingPayload } from '@switchboard/protocol';
 import { LIMITS } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
@@ -209,6 +209,25 @@ export class Messages {
 /** An agent answering a queued team conversation takes it. */
 function takesFromQueue(actor: Actor, conversation: ConversationRecord): boolean {
   return actor.role === 'agent' && conversation.team !== undefined && conversation.assignee === undefined && conversation.state === 'open';
+}
+
+/**
+ * The message a repeated send to `to` stored (same sender and clientId: a retry after a lost
+ * answer), whatever became of its conversation since; null for a first send. A clientId used in a
+ * conversation without `to`, or of another site, is refused.
+ */
+export async function repeatedSend(
+  store: Pick<Store, 'messageByClientId' | 'getConversation'>,
+  actor: Actor,
+  to: Address,
+  clientId: string,
+): Promise<Message | null> {
+  const message = await store.messageByClientId(actor.address, clientId);
+  if (!message) return null;
+  const conversation = await store.getConversation(message.conversationId);
+  if (conversation?.siteKey !== actor.siteKey || !conversation.participants.includes(to))
+    throw badRequest('clientId: already used for a message in another conversation');
+  return message;
 }
 
 function sameConversation(message: Message, conversationId: string): Message {

@@ -37,6 +37,8 @@ export class DataAdmin {
       logger: Logger;
       /** Called after data was deleted (waiting webhook deliveries may have gone with it). */
       deleted?: () => Promise<void>;
+      /** An address as its network writes it (`xmpp:Bob@Example.ORG` is `xmpp:bob@example.org`); as given by default. */
+      canonical?: (address: Address) => Address;
       /** Deletes the blobs of deleted files that no file refers to any more (after the store committed). */
       releaseBlobs?: (blobs: readonly string[]) => Promise<void>;
       now?: () => number;
@@ -56,9 +58,10 @@ export class DataAdmin {
     return entry.siteKey;
   }
 
+  /** The address as the store holds it: an export or an erasure of `xmpp:Bob@Example.ORG` is one of `xmpp:bob@example.org`. */
   private address(value: string): string {
     if (!isAddress(value)) throw new BridgeError('bad_request', `address: "${value}" is not an address such as web:v_123 or xmpp:alice@example.org`);
-    return value;
+    return this.deps.canonical?.(value) ?? value;
   }
 
   /**

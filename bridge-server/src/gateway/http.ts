@@ -15,6 +15,7 @@ import type { Core } from '../core/core.js';
 import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toWireConversation } from '../core/wire.js';
+import { repeatedSend } from '../core/messages.js';
 import { toClientForm, withSite } from '../networks/web/site-scope.js';
 import { pollutingKey } from '../util/polluting-key.js';
 import type { Metrics } from '../metrics.js';
@@ -169,8 +170,16 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         res.status(201).json({ ok: true, ...toClientForm({ message: started.message, conversation: toWireConversation(started.conversation) }) });
         return;
       }
-      // `to` is written as the key's site knows its parties (networks/web/site-scope.ts).
-      const conversationId = body.conversationId ?? (await conversations.open(actor, { to: withSite(body.to! as Address, actor.siteKey) })).id;
+      // `to` is written as the key's site knows its parties (networks/web/site-scope.ts), in its network's canonical form.
+      const to = body.conversationId === undefined ? deps.registry.canonical(withSite(body.to! as Address, actor.siteKey)) : undefined;
+      // A repeated call (same clientId: a retry after a lost answer) answers the message it stored,
+      // even once its conversation closed, and opens nothing.
+      const earlier = to !== undefined && body.clientId !== undefined ? await repeatedSend(deps.store, actor, to, body.clientId) : null;
+      if (earlier) {
+        res.status(201).json({ ok: true, message: toClientForm(earlier) });
+        return;
+      }
+      const conversationId = body.conversationId ?? (await conversations.open(actor, { to: to! })).id;
       const message = await messages.send(actor, {
         conversationId,
         text: body.text,

@@ -3,10 +3,12 @@
 // outreach interleave, and a sender whose address is no address is refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Address, saysNothing } from '@switchboard/protocol';
+import { type Address, type Message, saysNothing } from '@switchboard/protocol';
 import { API_KEY, OTHER_SITE, SITE, type TestBridge, agentAuth, baseConfig, call, connect, startBridge, until } from '../helpers.js';
 import { type LoopNetwork, loopDefinition } from '../loop-network.js';
 import { holdingReceiver } from '../webhook-receiver.js';
+
+const ADMIN_KEY = 'admin-key-of-the-test-site-0123456789';
 
 describe("customers writing to a team's address through the inbound sink", () => {
   let t: TestBridge;
@@ -16,7 +18,7 @@ describe("customers writing to a team's address through the inbound sink", () =>
     const [site, other] = baseConfig('').sites as Record<string, unknown>[];
     t = await startBridge(
       {
-        sites: [{ ...site, outreach: { networks: ['loop'], domains: ['ok.example'], rate: { perMinute: 60, burst: 60 } } }, other],
+        sites: [{ ...site, adminKeys: [ADMIN_KEY], outreach: { networks: ['loop'], domains: ['ok.example'], rate: { perMinute: 60, burst: 60 } } }, other],
         networks: [{ type: 'web', presenceGraceMs: 50 }, { type: 'loop' }],
       },
       { networkDefinitions: { loop: definition } },
@@ -32,6 +34,30 @@ describe("customers writing to a team's address through the inbound sink", () =>
     assert.ok(stored, `${text} stored`);
     return stored.conversationId;
   };
+
+  it("reads an address however it is cased, as its network writes it: in an integration's message, an export and an erasure", async () => {
+    const customer = 'loop:cara@ok.example';
+    await write(customer, 'Please delete my data');
+    const post = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: 'loop:Cara@OK.example', text: 'We got your request', clientId: 'erase-cara' }),
+    });
+    assert.equal(post.status, 201);
+    const { message } = (await post.json()) as { message: Message };
+    const conversation = await t.bridge.store.getConversation(message.conversationId);
+    assert.ok(conversation?.participants.includes(customer), JSON.stringify(conversation?.participants));
+    const { socket } = await connect(t, agentAuth('alice'));
+    const opened = await call(socket, 'conversation:open', { to: 'loop:Dora@OK.example' });
+    assert.deepEqual(opened.conversation.participants, ['web:a_alice', 'loop:dora@ok.example']);
+    socket.disconnect();
+    const party = `/v1/parties/${encodeURIComponent('loop:CARA@ok.EXAMPLE')}`;
+    const admin = (method: string, path: string) => fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const exported = (await (await admin('GET', `${party}/export`)).json()) as { conversations: { messages: Message[] }[] };
+    assert.deepEqual(exported.conversations.flatMap((c) => c.messages.map((m) => m.text)).sort(), ['Please delete my data', 'We got your request']);
+    assert.equal((await admin('DELETE', party)).status, 200);
+    assert.equal((await admin('GET', `${party}/export`)).status, 404, 'nothing left of the customer');
+  });
 
   it('puts two first messages written at the same time in one conversation', async () => {
     const customer = 'loop:ann@ok.example';

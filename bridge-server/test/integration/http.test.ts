@@ -63,6 +63,28 @@ describe('HTTP endpoints', () => {
     assert.equal(again.message.id, body.message.id);
     const inConversation = await post({ conversationId: body.message.conversationId, text: 'follow-up' });
     assert.equal((await bodyOf<HttpAnswer<{ message: Message }>>(inConversation)).message.seq, 2);
+
+    // Closed since, a repeat still answers the first message, and opens nothing.
+    const opened: string[] = [];
+    alice.socket.on('conversation', (conversation: { id: string }) => opened.push(conversation.id));
+    await call(alice.socket, 'conversation:close', { conversationId: body.message.conversationId });
+    const repeat = await post({ to: 'web:a_alice', text: 'from the CRM', clientId: 'crm-1' });
+    assert.equal(repeat.status, 201);
+    assert.equal((await bodyOf<HttpAnswer<{ message: Message }>>(repeat)).message.id, body.message.id);
+    // The same clientId with another address is refused before anything is opened.
+    const reused = await post({ to: 'web:a_bob', text: 'elsewhere', clientId: 'crm-1' });
+    assert.equal(reused.status, 400);
+    assert.deepEqual((await bodyOf<{ error: unknown }>(reused)).error, {
+      code: 'bad_request',
+      message: 'clientId: already used for a message in another conversation',
+    });
+    const fresh = await bodyOf<HttpAnswer<{ message: Message }>>(await post({ to: 'web:a_alice', text: 'a new one', clientId: 'crm-2' }));
+    assert.notEqual(fresh.message.conversationId, body.message.conversationId, 'a new conversation for a new message');
+    assert.deepEqual(
+      [...new Set(opened)].filter((id) => id !== body.message.conversationId),
+      [fresh.message.conversationId],
+      'no conversation opened by the repeat or the refused call',
+    );
   });
 
   it('POST /v1/messages answers JSON errors with fitting statuses', async () => {
