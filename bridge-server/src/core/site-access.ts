@@ -5,7 +5,7 @@
 import type { Address } from '@switchboard/protocol';
 import type { SiteConfig } from '../config.js';
 import type { HostedParties } from '../networks/network.js';
-import { usableOnSite, withoutSite } from '../networks/web/site-scope.js';
+import { isVouchedIdentity, usableOnSite, withoutSite } from '../networks/web/site-scope.js';
 import type { ConversationRecord, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import { forbidden, notFound } from './errors.js';
@@ -66,7 +66,8 @@ export class SiteAccess {
   async isSitesParty(siteKey: string, address: Address): Promise<boolean> {
     if (!this.hosted.isHosted(address)) return true;
     if (!usableOnSite(address, siteKey)) return false;
-    if (!this.hosted.isVisitor(address)) return true;
+    // A user, agent or integration the site could vouch for (`web:zzz`, an empty or malformed id: nobody).
+    if (!this.hosted.isVisitor(address)) return isVouchedIdentity(address);
     const party = await this.store.getParty(address);
     if (party) return party.siteKey === siteKey;
     if (this.hub.siteOf(address) !== siteKey) return false;

@@ -112,6 +112,9 @@ describe('HTTP endpoints', () => {
       code: 'bad_request',
       message: 'body: the key "__proto__" is not allowed',
     });
+    // A web address nobody can ever hold reaches nobody: no conversation is opened for it.
+    for (const nobody of ['web:zzz', 'web:u_', 'web:u_a/b', `web:a_${'x'.repeat(129)}`])
+      assert.deepEqual(await said(await post({ to: nobody, text: 'x' })), { code: 'not_found', message: `to: no party "${nobody}" on this site` });
   });
 
   it('GET /v1/usage takes days of the calendar only, one each', async () => {

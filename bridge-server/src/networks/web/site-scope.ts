@@ -18,6 +18,14 @@ const SITE_SCOPED = /^web:[uai]_/;
 /** An agent's identity, as a site vouches for it (`web:a_bob@shop`): its user id is `bob`. */
 const AGENT_IDENTITY = /^web:a_([^@]*)/;
 
+/** A user, agent or integration a site can vouch for: an id of 1-128 letters, digits and . _ @ + - (`:` in older user ids). */
+const VOUCHED_IDENTITY = /^web:[uai]_[A-Za-z0-9._@+:-]{1,128}$/;
+
+/** Whether an address (in either form) is a user, agent or integration a site can have: `web:u_`, `web:zzz` or `web:u_a/b` are nobody. */
+export function isVouchedIdentity(address: Address): boolean {
+  return VOUCHED_IDENTITY.test(withoutSite(address));
+}
+
 export function isSiteScoped(address: string): boolean {
   return SITE_SCOPED.test(address);
 }
