@@ -360,6 +360,11 @@ function checkCrossReferences(config: Config, source: string): void {
   if (config.cluster && config.store.type !== 'postgres') problems.push(`cluster: needs store.type "postgres" (nodes share one database)`);
   problems.push(...consoleProblems(config.console, config));
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
+  config.webhooks.forEach((hook, i) =>
+    hook.sites?.forEach((key, j) => {
+      if (!siteKeys.has(key)) problems.push(`webhooks[${i}].sites[${j}]: no site has the key "${key}"`);
+    }),
+  );
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));
   config.sites.forEach((site, i) => {

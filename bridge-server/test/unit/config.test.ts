@@ -35,6 +35,13 @@ describe('configuration', () => {
     assert.ok(parseConfig(withNetwork({ ...xmpp, customers: { site: 'shop', teamAddresses: { support: 'help' } } }), 'test.json', '/base'));
   });
 
+  it("names a webhook's site no site has, and a timeout past five minutes (fetch could not wait that long)", () => {
+    const hook = { url: 'https://hooks.example.com/in', secret: 'webhook-secret-0123456789' };
+    rejects({ ...minimal(), webhooks: [{ ...hook, sites: ['shop', 'shoop'] }] }, /webhooks\[0\]\.sites\[1\]: no site has the key "shoop"/);
+    rejects({ ...minimal(), webhooks: [{ ...hook, timeoutSeconds: 86_400 * 60 }] }, /webhooks\[0\]\.timeoutSeconds/);
+    assert.ok(parseConfig({ ...minimal(), webhooks: [{ ...hook, sites: ['shop'], timeoutSeconds: 300 }] }, 'test.json', '/base'));
+  });
+
   it("names an email entry's team no team has, and the secrets its environment lacks, before anything is opened", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
     const env = process.env.SWITCHBOARD_EMAIL_SECRET;

@@ -17,8 +17,8 @@ export const webhookConfigSchema = z.strictObject({
   sites: z.array(z.string()).optional(),
   /** Attempts per delivery (the first included) before it is dropped. */
   maxAttempts: z.number().int().min(1).max(50).default(10),
-  /** How long one attempt may take, response included. */
-  timeoutSeconds: z.number().positive().default(10),
+  /** How long one attempt may take, response included (at most 5 minutes: a receiver answers, or the attempt fails and is retried). */
+  timeoutSeconds: z.number().positive().max(300).default(10),
 });
 
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
