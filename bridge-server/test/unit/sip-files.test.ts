@@ -89,7 +89,15 @@ describe('SIP files', () => {
     for (const type of ['image/jpeg', 'image/svg+xml', 'audio/ogg', 'video/mp4', 'application/pdf', 'application/octet-stream', 'multipart/mixed', 'text/csv'])
       assert.equal(carriesFiles(type), true, type);
     // text/html is a formatted message (Jitsi, Skype for Business/Lync): text, not a file (sip-text.test.ts).
-    for (const type of ['text/plain', 'text/html', 'application/sdp', 'application/pidf+xml', 'application/vnd.gsma.rcs-ft-http+xml', 'message/sipfrag'])
+    for (const type of [
+      'text/plain',
+      'text/html',
+      'application/sdp',
+      'application/xml',
+      'application/pidf+xml',
+      'application/vnd.gsma.rcs-ft-http+xml',
+      'message/sipfrag',
+    ])
       assert.equal(carriesFiles(type), false, type);
   });
 

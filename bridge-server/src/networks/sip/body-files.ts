@@ -46,7 +46,7 @@ const UNNAMED = 'file';
 export function carriesFiles(type: string): boolean {
   if (/^(image|audio|video|font|model)\//.test(type) || type.startsWith('multipart/')) return true;
   if (type.startsWith('text/')) return !isTextBody(type);
-  return type.startsWith('application/') && type !== 'application/sdp' && !type.endsWith('+xml');
+  return type.startsWith('application/') && type !== 'application/sdp' && type !== 'application/xml' && !type.endsWith('+xml');
 }
 
 /**
