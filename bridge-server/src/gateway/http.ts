@@ -279,7 +279,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 function dayOf(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   const match = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
-  const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0-99 as 1900-1999.
+  const date = match ? new Date(new Date(0).setUTCFullYear(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
   if (!date || date.toISOString().slice(0, 10) !== value) throw new BridgeError('bad_request', `${name}: must be one day such as 2026-11-24`);
   return value;
 }

@@ -122,6 +122,8 @@ describe('HTTP endpoints', () => {
     const good = await usage('from=2026-02-27&to=2026-02-28');
     assert.equal(good.status, 200);
     assert.deepEqual((({ from, to }) => ({ from, to }))(await bodyOf<{ from: string; to: string }>(good)), { from: '2026-02-27', to: '2026-02-28' });
+    // The first years of the calendar are days of it too.
+    assert.equal((await usage('from=0001-01-01&to=0099-12-31')).status, 200);
     for (const query of [
       'from=2026-02-31',
       'from=2026-13-01',
