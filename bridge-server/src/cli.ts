@@ -11,7 +11,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createBridge } from './server.js';
-import { hashPassword } from './console/passwords.js';
+import { MAX_PASSWORD_LENGTH, hashPassword } from './console/passwords.js';
+import { atMostChars } from '@switchboard/protocol/schemas';
 
 const USAGE = `Usage: switchboard-bridge --config FILE
        switchboard-bridge backup BACKUP_FILE --config FILE
@@ -110,6 +111,11 @@ async function printPasswordHash(): Promise<void> {
   const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
   if (password.length < 8) {
     process.stderr.write('switchboard-bridge hash-password: the password must be at least 8 characters.\n');
+    process.exit(1);
+  }
+  // What the sign-in takes, or the hash would be of a password nobody can sign in with.
+  if (!atMostChars(MAX_PASSWORD_LENGTH)(password)) {
+    process.stderr.write(`switchboard-bridge hash-password: the password must be at most ${MAX_PASSWORD_LENGTH} characters.\n`);
     process.exit(1);
   }
   process.stdout.write(`${await hashPassword(password)}\n`);

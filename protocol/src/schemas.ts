@@ -21,7 +21,7 @@ const str = () => z.string().refine((s) => !LONE_SURROGATE.test(s), 'contains an
  * At most `most` characters, counted in code points as the contract counts text (an emoji is one),
  * not in UTF-16 units as zod's `max` does.
  */
-const atMostChars =
+export const atMostChars =
   (most: number) =>
   (s: string): boolean =>
     s.length <= most || codePointCount(s) <= most;

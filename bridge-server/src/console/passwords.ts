@@ -41,6 +41,9 @@ function derive(password: string, salt: Buffer, length: number, cost: { N: numbe
   });
 }
 
+/** The longest password the sign-in takes, in characters (code points). */
+export const MAX_PASSWORD_LENGTH = 1024;
+
 export async function hashPassword(password: string, cost = DEFAULT_COST): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await derive(password, salt, KEY_BYTES, cost);

@@ -4,7 +4,7 @@
  * double-submit CSRF, failed-login limits) and the site's report as CSV.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
+import { atMostChars, describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { BridgeError } from '../core/errors.js';
 import type { Reports } from '../core/reports/reports.js';
@@ -12,6 +12,7 @@ import { reportCsv } from '../core/reports/csv.js';
 import type { ConsoleConfig } from './config.js';
 import { cookie, cookieNames, readCookie } from './cookies.js';
 import type { LoginLimits } from './login-limits.js';
+import { MAX_PASSWORD_LENGTH } from './passwords.js';
 import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
@@ -42,8 +43,9 @@ const loginSchema = {
     const { username, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     if (typeof username !== 'string' || username.length < 1 || username.length > 128)
       throw new BridgeError('bad_request', 'username: must be 1-128 characters');
-    if (typeof password !== 'string' || password.length < 1 || password.length > 1024)
-      throw new BridgeError('bad_request', 'password: must be 1-1024 characters');
+    // Characters are code points, as everywhere in the contract: 1024 emoji are 1024 characters.
+    if (typeof password !== 'string' || password.length < 1 || !atMostChars(MAX_PASSWORD_LENGTH)(password))
+      throw new BridgeError('bad_request', `password: must be 1-${MAX_PASSWORD_LENGTH} characters`);
     return { username, password };
   },
 };
@@ -140,7 +142,7 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
       );
       if (!signedIn) throw new BridgeError('unauthorized', 'username or password is wrong');
       const { id, agent } = signedIn;
-      res.append('Set-Cookie', cookie(names(req).session, id, cookieOptions(req, true, (agent.expiresAt - Date.now()) / 1000)));
+      res.append('Set-Cookie', cookie(names(req).session, id, cookieOptions(req, true, Math.round((agent.expiresAt - Date.now()) / 1000))));
       noStore(res).json({ ok: true, siteKey: agent.siteKey, agent: agentOf(agent) });
     } catch (error) {
       next(error);

@@ -256,7 +256,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number; type?: string }).status;
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') return sendError(res, { code: 'too_large', message: `Body is larger than ${deps.maxBodyBytes} bytes` });
+    // The limit of the route that refused it (a sign-in takes less than a message).
+    const limit = (error as { limit?: number }).limit ?? deps.maxBodyBytes;
+    if (type === 'entity.too.large') return sendError(res, { code: 'too_large', message: `Body is larger than ${limit} bytes` });
     if (type === 'entity.parse.failed') return sendError(res, { code: 'bad_request', message: parseFailure((error as { body?: unknown }).body) });
     if (status && status >= 400 && status < 500 && !(error instanceof BridgeError)) {
       return sendError(res, { code: 'bad_request', message: (error as Error).message });

@@ -180,7 +180,11 @@ describe('console sign-in', () => {
     assert.equal(login.status, 200);
     assert.deepEqual(await login.json(), { ok: true, siteKey: SITE, agent: { userId: 'alice', name: 'Alice Liddell' } });
     const sessionCookie = browser.setCookies.find((line) => line.startsWith('sb_agent='))!;
-    assert.match(sessionCookie, /^sb_agent=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43\d{3}; HttpOnly; SameSite=Strict$/, 'no Secure over plain http');
+    assert.match(
+      sessionCookie,
+      /^sb_agent=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+      'no Secure over plain http; the session lives agentTokenTtlHours (12 h), to the second',
+    );
     assert.equal(login.headers.get('cache-control'), 'no-store');
     const after = await browser.session();
     assert.equal(after.signedIn, true);
@@ -285,6 +289,18 @@ describe('console sign-in', () => {
     assert.equal((await browser.refused(undefined, { siteKey: 'other-site', agentSession: true })).code, 'unauthorized');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: true, token: 'x' })).code, 'bad_request');
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: 'yes' })).code, 'bad_request');
+  });
+
+  it("counts a password in characters (code points), and names the sign-in's own body limit", async () => {
+    const browser = new Browser(t.url, '192.0.2.30');
+    // 600 emoji are 600 characters: a wrong password, not a malformed one.
+    assert.equal((await browser.login('carol', '\u{1F600}'.repeat(600))).status, 401);
+    const long = await browser.login('carol', 'x'.repeat(1025));
+    assert.equal(long.status, 400);
+    assert.deepEqual((await bodyOf<ErrorAnswer>(long)).error, { code: 'bad_request', message: 'password: must be 1-1024 characters' });
+    const huge = await browser.login('carol', 'x'.repeat(20_000));
+    assert.equal(huge.status, 413);
+    assert.deepEqual((await bodyOf<ErrorAnswer>(huge)).error, { code: 'too_large', message: 'Body is larger than 8192 bytes' });
   });
 
   it("accepts the console's posts and polling requests only from its own origin: scheme, host and port", async () => {

@@ -157,10 +157,14 @@ describe('docs/configuration.md: the "console" section', () => {
     assert.equal(await verifyPassword(`${password}x`, documented!), false);
   });
 
-  it('refuses a short password, and an argument', () => {
+  it('refuses a short password, one longer than the sign-in takes, and an argument', () => {
     const short = spawnSync(process.execPath, [CLI, 'hash-password'], { input: 'short\n', encoding: 'utf8', timeout: 30_000 });
     assert.equal(short.status, 1);
     assert.match(short.stderr, /at least 8 characters/);
+    // What the sign-in would refuse is not hashed either.
+    const long = spawnSync(process.execPath, [CLI, 'hash-password'], { input: `${'x'.repeat(1025)}\n`, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(long.status, 1);
+    assert.match(long.stderr, /at most 1024 characters/);
     const argument = spawnSync(process.execPath, [CLI, 'hash-password', 'secret-password'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(argument.status, 2);
     assert.match(argument.stderr, /reads the password on stdin/);
