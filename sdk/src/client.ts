@@ -32,7 +32,7 @@ import type {
   TypingEvent,
   TypingState,
 } from '@switchboard/protocol';
-import type { ClientToServerEvents } from '@switchboard/protocol';
+import { type ClientToServerEvents, LIMITS } from '@switchboard/protocol';
 import { Connection, type ConnectionState, type Payload, type Success } from './connection.js';
 import { Emitter } from './emitter.js';
 import { FileUnreadableError, SwitchboardError } from './errors.js';
@@ -226,6 +226,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   forget(): void {
     this.persisted.clear();
     this.explicitToken = undefined;
+    // The next visitor on this device watches what it chooses, not the presence the last one watched.
+    this.watch.clear();
     this.resetLocalState('forgotten by the app');
   }
 
@@ -317,11 +319,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on('conversation', (conversation) => {
       // Out of the queue (assigned, closed): its place is no longer told.
       if (conversation.assignee !== undefined || conversation.state === 'closed') this.queuePositions.delete(conversation.id);
+      const self = this.session?.self;
+      const wasIn = self !== undefined && this.timeline.conversation(conversation.id)?.participants.includes(self) === true;
       const isNew = this.timeline.changed(conversation);
       this.emit('conversation', conversation);
-      // Newly part of a conversation (assigned, or opened elsewhere): catch up on what was said.
-      const self = this.session?.self;
-      if (isNew && self && conversation.participants.includes(self) && this.timeline.behind(conversation)) {
+      // Newly part of a conversation (assigned, a queued one claimed, or opened elsewhere): catch up on what was said.
+      if ((isNew || !wasIn) && self && conversation.participants.includes(self) && this.timeline.behind(conversation)) {
         this.background(this.syncConversations([conversation.id]));
       }
     });
@@ -347,11 +350,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.background(this.outbox.flush());
   }
 
+  /** Catches up conversations, as many a call as the bridge takes; cursors it says this party cannot see are dropped. */
   private async syncConversations(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const cursors: Record<string, number> = {};
-    for (const id of ids) cursors[id] = this.timeline.cursor(id);
-    await this.request('sync', { cursors });
+    for (let start = 0; start < ids.length; start += LIMITS.maxSyncConversations) {
+      const cursors: Record<string, number> = {};
+      for (const id of ids.slice(start, start + LIMITS.maxSyncConversations)) cursors[id] = this.timeline.cursor(id);
+      const { skipped } = await this.request('sync', { cursors });
+      if (skipped) this.timeline.unfollow(skipped);
+    }
   }
 
   // --- requests -------------------------------------------------------------------------------

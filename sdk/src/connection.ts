@@ -130,11 +130,25 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.currentState === 'online' && this.currentSession) return this.currentSession;
     if (!this.socket.active && this.retryTimer === undefined)
       throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
-    return withTimeout(
-      this.ready(),
-      this.options.ackTimeoutMs,
-      () => new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }),
-    );
+    if (this.fatal) throw this.fatal;
+    // A waiter that times out leaves the list: requests made while offline do not pile up.
+    return new Promise<Session>((resolve, reject) => {
+      const waiter = {
+        resolve: (session: Session) => {
+          clearTimeout(timer);
+          resolve(session);
+        },
+        reject: (error: SwitchboardError) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters.splice(this.readyWaiters.indexOf(waiter), 1);
+        reject(new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }));
+      }, this.options.ackTimeoutMs);
+      this.readyWaiters.push(waiter);
+    });
   }
 
   /** Sends an event whose answer nobody waits for (best effort; dropped while offline). */
@@ -184,6 +198,8 @@ export class Connection extends Emitter<ConnectionEvents> {
         this.retryLater();
         return;
       }
+      // disconnect() says why itself: one state change, not two.
+      if (reason === 'io client disconnect') return;
       this.setState(socket.active ? 'connecting' : 'offline', reason);
     });
     socket.on('session', (session) => {
@@ -207,20 +223,4 @@ export class Connection extends Emitter<ConnectionEvents> {
       backoffDelay(this.refusals++, REFUSAL_BACKOFF),
     );
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(error()), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (reason: unknown) => {
-        clearTimeout(timer);
-        reject(reason instanceof Error ? reason : new Error(String(reason)));
-      },
-    );
-  });
 }

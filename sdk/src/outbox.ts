@@ -30,7 +30,8 @@ interface Waiter {
 
 export class Outbox {
   private entries: OutboxEntry[];
-  private readonly waiters = new Map<string, Waiter>();
+  /** Who waits for each message's outcome: its send(), and each retry() asked meanwhile. */
+  private readonly waiters = new Map<string, Waiter[]>();
   private flushing = false;
 
   constructor(private readonly deps: OutboxDeps) {
@@ -78,7 +79,7 @@ export class Outbox {
   /** Drops every entry; sends still waiting are rejected with `why`, not left hanging. */
   reset(why: string): void {
     this.entries = [];
-    for (const waiter of this.waiters.values()) waiter.reject(new SwitchboardError({ code: 'unauthorized', message: why }));
+    for (const waiter of [...this.waiters.values()].flat()) waiter.reject(new SwitchboardError({ code: 'unauthorized', message: why }));
     this.waiters.clear();
     this.deps.changed([]);
   }
@@ -121,15 +122,16 @@ export class Outbox {
   }
 
   private wait(clientId: string): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => this.waiters.set(clientId, { resolve, reject }));
+    return new Promise<Message>((resolve, reject) => this.waiters.set(clientId, [...(this.waiters.get(clientId) ?? []), { resolve, reject }]));
   }
 
   private settle(clientId: string, outcome: Message | SwitchboardError): void {
-    const waiter = this.waiters.get(clientId);
+    const waiting = this.waiters.get(clientId) ?? [];
     this.waiters.delete(clientId);
-    if (!waiter) return;
-    if (outcome instanceof SwitchboardError) waiter.reject(outcome);
-    else waiter.resolve(outcome);
+    for (const waiter of waiting) {
+      if (outcome instanceof SwitchboardError) waiter.reject(outcome);
+      else waiter.resolve(outcome);
+    }
   }
 
   private save(): void {

@@ -58,6 +58,13 @@ export class Timeline {
     return Object.keys(this.cursors);
   }
 
+  /** Stops following conversations the bridge says this party cannot see (a `sync`'s `skipped`): their cursors go. */
+  unfollow(ids: readonly string[]): void {
+    let dropped = false;
+    for (const id of ids) if (id in this.cursors) dropped = delete this.cursors[id];
+    if (dropped) this.persistCursors();
+  }
+
   /** Whether the bridge has said more of a conversation than the client has seen. */
   behind(conversation: Conversation): boolean {
     return conversation.lastSeq > this.cursor(conversation.id);

@@ -168,6 +168,38 @@ describe('SDK against a real bridge (Node)', () => {
     }
   });
 
+  it('catches up on a queued conversation it claims: what was written before the claim is there, once', async () => {
+    const lonely = await startBridge();
+    try {
+      const bob = make({ url: lonely.url, siteKey: SITE, identity: agentAuth('bob').identity, storage: memoryStorage() });
+      await bob.ready();
+      await bob.setPresence('away');
+      const v = make({ url: lonely.url, siteKey: SITE, storage: memoryStorage() });
+      const conversation = await v.openConversation({ team: 'support' });
+      await v.send(conversation.id, 'first');
+      await v.send(conversation.id, 'second');
+      await until(() => bob.conversations.some((c) => c.id === conversation.id), 5000, 'the queued conversation known to the agent');
+      const seen = events(bob, 'message');
+      await bob.claim(conversation.id);
+      await until(() => seen.length === 2, 5000, 'the earlier messages after the claim');
+      assert.deepEqual(
+        bob.messages(conversation.id).map((m) => m.text),
+        ['first', 'second'],
+      );
+    } finally {
+      await lonely.stop();
+    }
+  });
+
+  it('tells one state change for one disconnect()', async () => {
+    const v = visitor();
+    await v.ready();
+    const states: string[] = [];
+    v.on('state', (state) => states.push(state));
+    v.disconnect();
+    assert.deepEqual(states, ['offline']);
+  });
+
   it('exposes typing, presence, availability, delivered and read', async () => {
     const alice = agent();
     await alice.ready();

@@ -110,6 +110,19 @@ describe('SDK outbox', () => {
     await assert.rejects(box.retry('nope'), (error: SwitchboardError) => error.code === 'not_found');
   });
 
+  it('settles a send and a retry asked while it is still pending with the same message', async () => {
+    let answer: (() => void) | undefined;
+    const { box } = outbox((entry) => new Promise<Message>((resolve) => (answer = () => resolve({ ...message(1), text: entry.text }))));
+    const sending = box.add('c1', 'slow');
+    const [pending] = box.list();
+    const retried = box.retry(pending!.clientId);
+    // The send starts on a later turn: wait for it.
+    while (answer === undefined) await new Promise((resolve) => setImmediate(resolve));
+    answer();
+    const [sent, again] = await Promise.all([sending, retried]);
+    assert.equal(sent.id, again.id);
+  });
+
   it('waits while offline, then sends what waited', async () => {
     let online = false;
     const { box } = outbox(
