@@ -437,7 +437,10 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
   // The connections of a console session close when it ends, on whichever node they are.
   const sessionEnds = new SessionEnds({ bus, connections: () => nsp.sockets.values(), live: (key) => sessions.live(key) });
   // Failed console sign-ins, counted for the whole bridge like the other shared limits.
-  const loginLimits = new LoginLimits((rateLimits ?? memoryRateLimits(() => clock.now().getTime())).failures('console-login'));
+  const loginLimits = new LoginLimits(
+    (rateLimits ?? memoryRateLimits(() => clock.now().getTime())).failures('console-login'),
+    config.console.accounts.map((account) => account.agent),
+  );
   const admin = new DataAdmin({
     store,
     sites: config.sites,

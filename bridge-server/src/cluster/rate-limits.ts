@@ -14,12 +14,33 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { LRUCache } from 'lru-cache';
 import { lruCache } from '../util/lru.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { closeWithin } from './redis-client.js';
 
 /** Keys remembered in memory (the least recently seen are forgotten first). */
 const KEYS_KEPT = 20_000;
+/**
+ * Keys kept in memory per kind (the text before a key's first `:`, which the bridge's code
+ * writes), each kind bounded on its own: a flood of one kind (guesses at made-up usernames) does
+ * not push out the keys of another (the failures of real accounts).
+ */
+function partitionedCache<V extends NonNullable<unknown>>(): Pick<LRUCache<string, V>, 'get' | 'set' | 'delete'> {
+  const kinds = new Map<string, LRUCache<string, V>>();
+  const of = (key: string): LRUCache<string, V> => {
+    const kind = key.slice(0, Math.max(0, key.indexOf(':')));
+    let cache = kinds.get(kind);
+    if (!cache) kinds.set(kind, (cache = lruCache<string, V>(KEYS_KEPT)));
+    return cache;
+  };
+  return {
+    get: (key) => of(key).get(key),
+    set: (key, value) => of(key).set(key, value),
+    delete: (key) => of(key).delete(key),
+  };
+}
+
 /** Where the bridge's limits live in Redis. */
 const PREFIX = 'switchboard:rate:';
 /** A take that Redis does not answer within this counts in memory instead. */
@@ -116,7 +137,7 @@ export function memoryRateLimits(now: () => number = Date.now): RateLimits {
       };
     },
     failures() {
-      const times = lruCache<string, number[]>(KEYS_KEPT);
+      const times = partitionedCache<number[]>();
       const recent = (key: string, spanMs: number, at: number) => (times.get(key) ?? []).filter((time) => time > at - spanMs);
       return {
         read(keys, spanMs) {

@@ -4,9 +4,8 @@
  * office's agents behind one address): then every attempt is refused until the oldest of them is
  * 15 minutes old. And for a username from any IP (a guesser spread over many addresses): after 5
  * failures each attempt waits after the latest failure, 1 s, then twice as long with each further
- * failure, at most 60 s. A successful sign-in forgets the failures of its username from its IP (so
- * a few typos followed by the right password leave that agent free to mistype again; the IP's and
- * the username's elsewhere still count). Counted with the bridge's shared limits
+ * failure, at most 60 s. A successful sign-in forgets the failures of its username from its IP; the
+ * IP's count and the username's count across addresses keep theirs until they leave the window. Counted with the bridge's shared limits
  * (cluster/rate-limits.ts): in Redis when the nodes share one, so every node counts the same.
  */
 import type { FailureCount, FailureCounter } from '../cluster/rate-limits.js';
@@ -26,12 +25,27 @@ export function usernameWaitMs(count: number): number {
 }
 
 export class LoginLimits {
-  constructor(private readonly failures: FailureCounter) {}
+  private readonly accounts: ReadonlySet<string>;
 
-  /** The counters: the username from this IP, this IP, the username from anywhere. */
+  /** `accounts`: the usernames that have a password account. */
+  constructor(
+    private readonly failures: FailureCounter,
+    accounts: Iterable<string> = [],
+  ) {
+    this.accounts = new Set([...accounts].map((username) => username.toLowerCase()));
+  }
+
+  /**
+   * The counters: the username from this IP, this IP, the username from anywhere. A real
+   * account's are kept apart (`account...`) from those of usernames nobody has: a counter in
+   * memory keeps a bounded number of keys, and a flood of guesses at made-up usernames must not
+   * push a real account's failures out. Every username is counted alike, so the answers tell no
+   * real username from a made-up one.
+   */
   private keys(username: string, ip: string): [string, string, string] {
     const user = username.toLowerCase();
-    return [`pair:${ip}:${user}`, `ip:${ip}`, `user:${user}`];
+    const kind = this.accounts.has(user) ? 'account' : 'user';
+    return [`${kind}pair:${ip}:${user}`, `ip:${ip}`, `${kind}:${user}`];
   }
 
   /** Ms to wait before trying again; 0 when an attempt may be made now. */

@@ -6,15 +6,31 @@ import { describe, it } from 'node:test';
 import { memoryRateLimits } from '../../src/cluster/rate-limits.js';
 import { LoginLimits, usernameWaitMs } from '../../src/console/login-limits.js';
 
-function limits() {
+function limits(accounts: string[] = []) {
   let now = 1_000_000;
   const counter = memoryRateLimits(() => now).failures('console-login');
-  return { limits: new LoginLimits(counter), counter, advance: (ms: number) => (now += ms) };
+  return { limits: new LoginLimits(counter, accounts), counter, advance: (ms: number) => (now += ms) };
 }
 
 describe('console login limits', () => {
   it('waits 1 s after the 5th failure of a username, doubling up to 60 s', () => {
     assert.deepEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 30].map(usernameWaitMs), [0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+  });
+
+  it("keeps a real account's failures through a flood of guesses at made-up usernames from many addresses", async () => {
+    const { limits: login, advance } = limits(['Alice']);
+    for (let i = 0; i < 10; i++) {
+      await login.failed('alice', `198.51.100.${i}`);
+      advance(10);
+    }
+    const waiting = await login.waitMs('alice', '203.0.113.1');
+    assert.ok(waiting > 0, 'alice waits');
+    // More made-up usernames, each from its own address, than the counter keeps keys of one kind.
+    for (let i = 0; i < 25_000; i++) await login.failed(`nobody${i}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    assert.equal(await login.waitMs('alice', '203.0.113.1'), waiting, 'still waiting, as long as before');
+    // A made-up username is counted as a real one is: the answers tell no real username apart.
+    for (let i = 0; i < 10; i++) await login.failed('mallory', `198.51.100.${i}`);
+    assert.equal(await login.waitMs('mallory', '203.0.113.1'), usernameWaitMs(10));
   });
 
   it('refuses an IP after 20 failures whatever the usernames until the oldest is 15 minutes old', async () => {
