@@ -141,6 +141,10 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
         }),
       );
       if (!signedIn) throw new BridgeError('unauthorized', 'username or password is wrong');
+      // The session this browser held (another agent at a shared desk, or the same one again)
+      // ends with the new one's start: its tokens stop working and its connections close.
+      const replaced = await sessions.revoke(session(req));
+      if (replaced !== undefined) deps.sessionEnds.ended(replaced);
       const { id, agent } = signedIn;
       res.append('Set-Cookie', cookie(names(req).session, id, cookieOptions(req, true, Math.round((agent.expiresAt - Date.now()) / 1000))));
       noStore(res).json({ ok: true, siteKey: agent.siteKey, agent: agentOf(agent) });

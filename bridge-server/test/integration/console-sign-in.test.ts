@@ -291,6 +291,22 @@ describe('console sign-in', () => {
     assert.equal((await browser.refused(undefined, { siteKey: SITE, agentSession: 'yes' })).code, 'bad_request');
   });
 
+  it("ends the browser's previous session when another agent signs in on it: its cookie and its connections", async () => {
+    const browser = new Browser(t.url, '192.0.2.31');
+    assert.equal((await browser.login('alice', PASSWORD)).status, 200);
+    const aliceCookie = browser.cookieHeader;
+    const { socket } = await browser.connect();
+    const closed = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("alice's connection still open 5 s after bob signed in")), 5000);
+      socket.once('disconnect', () => resolve(clearTimeout(timer)));
+    });
+    assert.equal((await browser.login('bob', 'bob-correct-password')).status, 200);
+    await closed;
+    const old = await fetch(`${t.url}/agent/api/session`, { headers: { cookie: aliceCookie, 'x-forwarded-for': '192.0.2.31' } });
+    assert.equal((await bodyOf<SessionAnswer>(old)).signedIn, false, "alice's cookie no longer signs anyone in");
+    assert.equal((await browser.session()).agent?.userId, 'bob');
+  });
+
   it("counts a password in characters (code points), and names the sign-in's own body limit", async () => {
     const browser = new Browser(t.url, '192.0.2.30');
     // 600 emoji are 600 characters: a wrong password, not a malformed one.
