@@ -125,6 +125,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Where each of the visitor's queued conversations stands in its team's queue, while it waits. */
   private readonly queuePositions = new Map<string, QueuePosition>();
   private explicitToken: string | undefined;
+  /** A signed-in visitor's view of what this device kept as the site's anonymous visitor (its token). */
+  private readonly anonymous: PersistedState | undefined;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -137,6 +139,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         ? `${options.siteKey}:agent:${options.agentUserId ?? 'session'}`
         : `${options.siteKey}:${options.identity?.role ?? 'visitor'}:${options.identity?.userId ?? 'anon'}`;
     this.persisted = new PersistedState(storage, `switchboard:${who}:`);
+    if (options.identity && options.identity.role !== 'agent' && options.siteKey)
+      this.anonymous = new PersistedState(storage, `switchboard:${options.siteKey}:visitor:anon:`);
     this.explicitToken = options.token;
 
     this.connection = new Connection(
@@ -245,13 +249,21 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const { siteKey, identity, apiKey, agentSession } = this.options;
     if (apiKey) return { apiKey };
     if (agentSession) return { siteKey, agentSession: true };
-    if (identity) return { siteKey, identity };
+    if (identity) {
+      // A visitor signing in where it was anonymous: the token it held beside the identity links its
+      // conversations from before into the user's (docs/protocol.md, "Connecting").
+      const anonymous = this.explicitToken ?? this.anonymous?.token;
+      return anonymous ? { siteKey, identity, token: anonymous } : { siteKey, identity };
+    }
     const token = this.explicitToken ?? this.persisted.token;
     return token ? { siteKey, token } : { siteKey };
   }
 
   private keepToken(session: Session): void {
     this.keptFor(session.self);
+    // Signed in with it: the anonymous visitor is the user's now, and the device does not resume it
+    // as a stranger after the user signs out.
+    if (this.anonymous?.token && !session.self.startsWith('web:v_')) this.anonymous.clear();
     if (this.options.identity || this.options.apiKey || this.options.agentSession || !session.token) return;
     this.persisted.token = session.token;
     if (this.explicitToken) this.explicitToken = session.token;

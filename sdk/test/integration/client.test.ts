@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type ClientEvents, FileUnreadableError, type SwitchboardClient, SwitchboardError, createClient, memoryStorage } from '@switchboard/sdk';
-import { API_KEY, type TestBridge, SITE, agentAuth, call, startBridge, until } from '../../../bridge-server/test/helpers.js';
+import { API_KEY, type TestBridge, SITE, agentAuth, call, startBridge, until, userAuth } from '../../../bridge-server/test/helpers.js';
 import { freePort } from '../../../bridge-server/test/servers/ports.js';
 
 type PayloadEvent = 'message' | 'message:status' | 'typing' | 'presence' | 'team:availability' | 'conversation';
@@ -189,6 +189,26 @@ describe('SDK against a real bridge (Node)', () => {
     } finally {
       await lonely.stop();
     }
+  });
+
+  it('links what a visitor wrote anonymously on this device into the contact it signs in as', async () => {
+    const storage = memoryStorage();
+    const anonymous = visitor(storage);
+    const before = await anonymous.ready();
+    const conversation = await anonymous.openConversation({ team: 'support' });
+    await anonymous.send(conversation.id, 'before signing in');
+    anonymous.disconnect();
+    // The site's page signs the visitor in: a client with its identity, on the same storage.
+    const signedIn = make({ url: t.url, siteKey: SITE, identity: userAuth('dora').identity, storage });
+    assert.equal((await signedIn.ready()).self, 'web:u_dora');
+    const contact = await agent().getContact({ address: 'web:u_dora' });
+    assert.ok(
+      contact.addresses.some((entry) => entry.address === before.self),
+      `the anonymous ${before.self} in the contact: ${JSON.stringify(contact.addresses)}`,
+    );
+    // Signed out, the device starts a new anonymous visitor: the one it was is the user's now.
+    signedIn.disconnect();
+    assert.notEqual((await visitor(storage).ready()).self, before.self);
   });
 
   it('tells one state change for one disconnect()', async () => {
