@@ -188,11 +188,19 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
     ETag: etag,
     'Content-Disposition': contentDisposition(thumbnail || INLINE_TYPES.has(served.type) ? 'inline' : 'attachment', name),
   });
-  if (req.get('if-none-match') === etag) {
+  if (noneMatch(req.get('if-none-match'), etag)) {
     served.content.destroy();
     res.status(304).end();
     return;
   }
   res.status(200).set('Content-Length', String(served.size));
   await pipeline(served.content, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
+}
+
+/** RFC 9110 section 13.1.2: If-None-Match holds `*`, or one of its entity tags equals ours compared weakly (`W/` ignored). */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => opaque(tag) === opaque(etag));
 }

@@ -209,6 +209,19 @@ describe('files', () => {
       },
     );
     assert.match(response.headers.get('cache-control') ?? '', /^private, max-age=\d+, no-transform$/);
+    // A cache that holds it asks again with If-None-Match: its tag, weak or in a list, or `*`, is 304 (RFC 9110 section 13.1.2).
+    const etag = `"${file.sha256}"`;
+    for (const [asked, status] of [
+      [etag, 304],
+      [`W/${etag}`, 304],
+      [`"other", ${etag}`, 304],
+      ['*', 304],
+      ['"other"', 200],
+    ] as const) {
+      const revalidated = await fetch(link.url, { headers: { 'if-none-match': asked } });
+      assert.equal(revalidated.status, status, asked);
+      await revalidated.arrayBuffer();
+    }
 
     // With the session instead of a link.
     const direct = await fetch(`${t.url}/v1/files/${file.id}`, { headers: { authorization: `Bearer ${visitor.session.token}` } });
