@@ -90,9 +90,37 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** Resolves with the session once online; rejects if the bridge refused the connection. */
   ready(): Promise<Session> {
+    return this.sessionWithin();
+  }
+
+  /**
+   * The session: at once when online, else when it comes; rejects with the refusal, or with
+   * `unavailable` after `timeoutMs`, its waiter then leaving the list (requests made while offline
+   * do not pile up).
+   */
+  private sessionWithin(timeoutMs?: number): Promise<Session> {
     if (this.currentState === 'online' && this.currentSession) return Promise.resolve(this.currentSession);
     if (this.fatal) return Promise.reject(this.fatal);
-    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    return new Promise<Session>((resolve, reject) => {
+      const waiter = {
+        resolve: (session: Session) => {
+          clearTimeout(timer);
+          resolve(session);
+        },
+        reject: (error: SwitchboardError) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.readyWaiters.splice(this.readyWaiters.indexOf(waiter), 1);
+              reject(new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${timeoutMs} ms` }));
+            }, timeoutMs);
+      this.readyWaiters.push(waiter);
+    });
   }
 
   connect(): void {
@@ -130,25 +158,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.currentState === 'online' && this.currentSession) return this.currentSession;
     if (!this.socket.active && this.retryTimer === undefined)
       throw new SwitchboardError(this.fatal?.toJSON() ?? { code: 'unavailable', message: 'Not connected; call connect() first' });
-    if (this.fatal) throw this.fatal;
-    // A waiter that times out leaves the list: requests made while offline do not pile up.
-    return new Promise<Session>((resolve, reject) => {
-      const waiter = {
-        resolve: (session: Session) => {
-          clearTimeout(timer);
-          resolve(session);
-        },
-        reject: (error: SwitchboardError) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.readyWaiters.splice(this.readyWaiters.indexOf(waiter), 1);
-        reject(new SwitchboardError({ code: 'unavailable', message: `Not connected to the bridge within ${this.options.ackTimeoutMs} ms` }));
-      }, this.options.ackTimeoutMs);
-      this.readyWaiters.push(waiter);
-    });
+    return this.sessionWithin(this.options.ackTimeoutMs);
   }
 
   /** Sends an event whose answer nobody waits for (best effort; dropped while offline). */

@@ -103,13 +103,22 @@ export class Conversations {
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);
-    // Outside business hours the visitor is told its message waits; inside, greeted if the team says
-    // so. A greeting promises an agent: while none is available, the away message says the truth.
-    const greets = team.greeting !== undefined && (routed.assignee !== undefined || router.someoneAvailable(team.id, siteKey));
-    const note = !router.isOpen(team.id) ? team.offlineMessage : greets ? team.greeting : team.greeting && team.offlineMessage;
+    const note = this.openingNote(team, routed);
     if (note) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
     return routed;
+  }
+
+  /**
+   * What the team says in a conversation it just opened: outside business hours, that the message
+   * waits; inside, its greeting if it has one. A greeting promises an agent: while none is
+   * available, the away message says the truth instead.
+   */
+  private openingNote(team: TeamConfig, routed: ConversationRecord): string | undefined {
+    if (!this.deps.router.isOpen(team.id)) return team.offlineMessage;
+    if (team.greeting === undefined) return undefined;
+    const agentThere = routed.assignee !== undefined || this.deps.router.someoneAvailable(team.id, routed.siteKey);
+    return agentThere ? team.greeting : team.offlineMessage;
   }
 
   private async openTo(actor: Actor, typed: Address): Promise<Conversation> {
