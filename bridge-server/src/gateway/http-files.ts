@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import { BridgeError, badRequest } from '../core/errors.js';
+import type { ByteRange } from '../core/files/blob-store.js';
 import type { FileService, ServedFile } from '../core/files/file-service.js';
 import type { FileVariant } from '../core/files/links.js';
 import { type Authenticator, originAllowed } from './auth.js';
@@ -39,7 +40,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     const origin = req.get('origin');
     if (origin === undefined || !knownOrigin(origin)) return;
     res.vary('Origin');
-    res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Content-Disposition, ETag, Retry-After' });
+    res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Content-Disposition, Content-Range, ETag, Retry-After' });
   };
 
   const authenticate = async (req: Request): Promise<Actor> => {
@@ -68,7 +69,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     res
       .set({
         'Access-Control-Allow-Methods': 'GET, POST',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Range, If-Range',
         'Access-Control-Max-Age': '600',
       })
       .status(204)
@@ -177,6 +178,10 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
   const thumbnail = variant === 'thumbnail';
   const etag = `"${file.sha256}${thumbnail ? '.thumb' : ''}"`;
   const name = thumbnail ? `${file.name.replace(/\.[^.]*$/, '')}.webp` : file.name;
+  const notModified = noneMatch(req.get('if-none-match'), etag);
+  const range = notModified ? undefined : rangeOf(req, etag, served.size);
+  // Opened before any header is set: bytes that are gone answer a plain `not_found`.
+  const content = notModified || range === 'unsatisfiable' ? undefined : await served.read(range);
   res.set({
     'Content-Type': served.type.startsWith('text/') ? `${served.type}; charset=utf-8` : served.type,
     'X-Content-Type-Options': 'nosniff',
@@ -186,15 +191,38 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': `private, max-age=${Math.max(0, served.maxAge)}, no-transform`,
     ETag: etag,
+    'Accept-Ranges': 'bytes',
     'Content-Disposition': contentDisposition(thumbnail || INLINE_TYPES.has(served.type) ? 'inline' : 'attachment', name),
   });
-  if (noneMatch(req.get('if-none-match'), etag)) {
-    served.content.destroy();
+  if (notModified) {
     res.status(304).end();
     return;
   }
-  res.status(200).set('Content-Length', String(served.size));
-  await pipeline(served.content, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
+  if (range === 'unsatisfiable') {
+    res.status(416).set({ 'Content-Range': `bytes */${served.size}`, 'Content-Type': 'application/json; charset=utf-8' });
+    res.send(JSON.stringify({ error: { code: 'bad_request', message: `Range: none of it is within the file's ${served.size} bytes` } }));
+    return;
+  }
+  if (range)
+    res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${served.size}`, 'Content-Length': String(range.end - range.start + 1) });
+  else res.status(200).set('Content-Length', String(served.size));
+  await pipeline(content!, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
+}
+
+/**
+ * The one range of bytes a GET asks for (RFC 9110 section 14.2): undefined for the whole file (no
+ * Range, one not in bytes or malformed, several ranges, an If-Range that is not our current
+ * ETag, an empty file); 'unsatisfiable' when none of it is within the file (416).
+ */
+function rangeOf(req: Request, etag: string, size: number): ByteRange | 'unsatisfiable' | undefined {
+  if (req.get('range') === undefined || size === 0) return undefined;
+  // If-Range compares strongly, and a date never matches: the files answer no Last-Modified (section 13.1.5).
+  const ifRange = req.get('if-range');
+  if (ifRange !== undefined && ifRange.trim() !== etag) return undefined;
+  const ranges = req.range(size, { combine: true });
+  if (ranges === -1) return 'unsatisfiable';
+  if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
+  return { start: ranges[0]!.start, end: ranges[0]!.end };
 }
 
 /** RFC 9110 section 13.1.2: If-None-Match holds `*`, or one of its entity tags equals ours compared weakly (`W/` ignored). */

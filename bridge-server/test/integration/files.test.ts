@@ -241,6 +241,51 @@ describe('files', () => {
     }
   });
 
+  it('answers byte ranges, so a player can seek and a download resume (RFC 9110 section 14)', async () => {
+    const text = Array.from({ length: 500 }, (_, i) => `line ${i}\n`).join('');
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'log.txt', text);
+    const link = await call(visitor.socket, 'file:link', { fileId: file.id });
+    assert.ok(link.ok, JSON.stringify(link));
+    const etag = `"${file.sha256}"`;
+    const size = Buffer.byteLength(text);
+    const ask = async (url: string, headers: Record<string, string>, token?: string) => {
+      const response = await fetch(url, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      return {
+        status: response.status,
+        range: response.headers.get('content-range'),
+        length: response.headers.get('content-length'),
+        accepts: response.headers.get('accept-ranges'),
+        body: await response.text(),
+      };
+    };
+    for (const [url, token] of [
+      [`${t.url}/v1/files/${file.id}`, visitor.session.token],
+      [link.url, undefined],
+    ] as const) {
+      const slice = (start: number, end: number) => ({
+        status: 206,
+        range: `bytes ${start}-${end}/${size}`,
+        length: String(end - start + 1),
+        accepts: 'bytes',
+        body: text.slice(start, end + 1),
+      });
+      const whole = { status: 200, range: null, length: String(size), accepts: 'bytes', body: text };
+      assert.deepEqual(await ask(url, { range: 'bytes=10-19' }, token), slice(10, 19), url);
+      assert.deepEqual(await ask(url, { range: 'bytes=3000-' }, token), slice(3000, size - 1), 'from a byte to the end (a resumed download)');
+      assert.deepEqual(await ask(url, { range: 'bytes=-5' }, token), slice(size - 5, size - 1), 'the last bytes');
+      assert.deepEqual(await ask(url, { range: `bytes=0-${size + 100}` }, token), slice(0, size - 1), 'an end past the file ends at its last byte');
+      assert.deepEqual(await ask(url, { range: 'bytes=10-19', 'if-range': etag }, token), slice(10, 19), 'If-Range with the current tag');
+      assert.deepEqual(await ask(url, { range: 'bytes=10-19', 'if-range': '"older"' }, token), whole, 'If-Range with another tag: the whole file');
+      assert.deepEqual(await ask(url, { range: 'bytes=0-1, 100-101' }, token), whole, 'several ranges: the whole file');
+      assert.deepEqual(await ask(url, { range: 'lines=1-2' }, token), whole, 'not bytes: the whole file');
+      const past = await ask(url, { range: `bytes=${size}-` }, token);
+      assert.deepEqual(
+        { status: past.status, range: past.range, code: (JSON.parse(past.body) as { error: ErrorBody }).error.code },
+        { status: 416, range: `bytes */${size}`, code: 'bad_request' },
+      );
+    }
+  });
+
   it('gives links under the address the client reached the bridge at, when no server.publicUrl is set', async (context) => {
     const port = new URL(t.url).port;
     const { socket } = await connectTo(context, `http://localhost:${port}`, agentAuth('alice'));

@@ -101,6 +101,22 @@ describe('files in the Postgres database', () => {
     assert.equal((await blobRow(picture.sha256))?.pending, 0, 'the upload no longer holds its bytes once its file is recorded');
   });
 
+  it('reads one range of a blob across its pieces, both ends included', async () => {
+    const store = blobs();
+    const content = Buffer.alloc(CHUNK_BYTES * 2 + 100);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 7 + (i >> 9)) % 251;
+    const { key } = await store.put(content, content.length);
+    assert.equal(await pieces(key), 3);
+    for (const [start, end] of [
+      [0, 9],
+      [CHUNK_BYTES - 5, CHUNK_BYTES + 4],
+      [CHUNK_BYTES, CHUNK_BYTES],
+      [10, CHUNK_BYTES * 2 + 50],
+      [CHUNK_BYTES * 2 + 90, content.length + 1000],
+    ] as const)
+      assert.deepEqual(await readAll(await store.open(key, { start, end })), content.subarray(start, end + 1), `${start}-${end}`);
+  });
+
   it('keeps the same content once, whichever node stores it', async () => {
     const visitor = await visitorOn(second);
     const content = Buffer.from(`the same bytes ${Math.random()}`);

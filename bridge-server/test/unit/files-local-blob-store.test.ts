@@ -40,6 +40,15 @@ describe('LocalBlobStore', () => {
     assert.equal(readFileSync((await store.localPath(written.key))!, 'utf8'), 'hello, files');
   });
 
+  it('reads one range of the bytes, both ends included; an end past the last byte reads to the last', async () => {
+    const store = await fresh();
+    const content = Buffer.from('0123456789abcdef');
+    const { key } = await store.put(content, 1000);
+    assert.deepEqual(await readAll(await store.open(key, { start: 3, end: 6 })), Buffer.from('3456'));
+    assert.deepEqual(await readAll(await store.open(key, { start: 15, end: 15 })), Buffer.from('f'));
+    assert.deepEqual(await readAll(await store.open(key, { start: 10, end: 99 })), Buffer.from('abcdef'));
+  });
+
   it('keeps equal contents once', async () => {
     const store = await fresh();
     const a = await store.put(Buffer.from('same'), 100);

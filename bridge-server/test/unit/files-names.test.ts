@@ -30,6 +30,13 @@ describe('cleanName', () => {
     assert.equal(cleanName('...'), 'file');
   });
 
+  it('drops trailing dots and spaces, as Windows does on saving, so the extension before them counts', () => {
+    assert.equal(cleanName('x.txt.'), 'x.txt');
+    assert.equal(cleanName('notes.pdf . .'), 'notes.pdf');
+    assert.equal(nameForType(cleanName('x.txt.'), 'txt'), 'x.txt');
+    assert.equal(nameForType(cleanName('run.exe.'), 'txt'), 'run.exe.txt');
+  });
+
   it('cuts a long name to 255 code points before its extension', () => {
     const long = `${'é'.repeat(300)}.pdf`;
     const cleaned = cleanName(long);

@@ -12,6 +12,12 @@ export interface BlobWrite {
   size: number;
 }
 
+/** Bytes `start` to `end` of a blob, both included (RFC 9110 section 14.1.2); an `end` past the last byte reads to the last. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface BlobStore {
   /** Prepares the engine (what interrupted writes left goes). */
   start(): Promise<void>;
@@ -32,8 +38,8 @@ export interface BlobStore {
    * processes share holds placed bytes until then, so a deletion elsewhere never takes them.
    */
   settle(keys: readonly string[]): Promise<void>;
-  /** The bytes under a key, as a stream; null when there are none. */
-  open(key: string): Promise<Readable | null>;
+  /** The bytes under a key (all of them, or one range of them), as a stream; null when there are none. */
+  open(key: string, range?: ByteRange): Promise<Readable | null>;
   /** A local path to the bytes when the engine keeps them on this machine (for readers that need a file), else null. */
   localPath(key: string): Promise<string | null>;
   has(key: string): Promise<boolean>;

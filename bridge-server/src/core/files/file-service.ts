@@ -17,7 +17,7 @@ import { newId } from '../../util/ids.js';
 import { type RateLimiter, type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { Actor } from '../actor.js';
 import { BridgeError, forbidden, notFound } from '../errors.js';
-import { type BlobStore, BlobTooLarge } from './blob-store.js';
+import { type BlobStore, BlobTooLarge, type ByteRange } from './blob-store.js';
 import type { FilesConfig } from './config.js';
 import type { FileAccess } from './file-access.js';
 import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
@@ -75,12 +75,13 @@ export interface FileServiceDeps {
   rateLimits?: RateLimits;
 }
 
-/** A file's bytes as answered: the stream, its length and type, and how long a cache may keep it. */
+/** A file as answered: its length and type, how long a cache may keep it, and its bytes (all or a range) once asked for. */
 export interface ServedFile {
   file: FileRecord;
   variant: FileVariant;
-  content: Readable;
   size: number;
+  /** The bytes, all or one range within `size`; `not_found` when they are gone. */
+  read(range?: ByteRange): Promise<Readable>;
   type: string;
   /** Seconds a private cache may keep it. */
   maxAge: number;
@@ -255,7 +256,7 @@ export class FileService {
 
   /** The first bytes of a blob, for sniffing. */
   private async head(key: string): Promise<Buffer> {
-    const stream = await this.deps.blobs.open(key);
+    const stream = await this.deps.blobs.open(key, { start: 0, end: SNIFF_BYTES - 1 });
     if (!stream) return Buffer.alloc(0);
     const chunks: Buffer[] = [];
     let length = 0;
@@ -343,17 +344,25 @@ export class FileService {
   }
 
   private async serve(file: FileRecord, variant: FileVariant, maxAge: number): Promise<ServedFile> {
+    const served = (bytes: number) => this.deps.metrics.fileBytesServed.inc({ site: file.siteKey }, bytes);
     if (variant === 'thumbnail') {
       if (!hasThumbnail(file)) throw notFound(`file "${file.id}" has no thumbnail`);
       const preview = await this.thumbnailOf(file);
       if (!preview) throw notFound(`file "${file.id}" has no thumbnail`);
-      this.deps.metrics.fileBytesServed.inc({ site: file.siteKey }, preview.length);
-      return { file, variant, content: Readable.from([preview]), size: preview.length, type: 'image/webp', maxAge };
+      const read = (range?: ByteRange) => {
+        const bytes = range ? preview.subarray(range.start, range.end + 1) : preview;
+        served(bytes.length);
+        return Promise.resolve(Readable.from([bytes]));
+      };
+      return { file, variant, size: preview.length, type: 'image/webp', maxAge, read };
     }
-    const content = await this.deps.blobs.open(file.blob);
-    if (!content) throw notFound(`file "${file.id}" is gone`);
-    this.deps.metrics.fileBytesServed.inc({ site: file.siteKey }, file.size);
-    return { file, variant, content, size: file.size, type: file.type, maxAge };
+    const read = async (range?: ByteRange) => {
+      const content = await this.deps.blobs.open(file.blob, range);
+      if (!content) throw notFound(`file "${file.id}" is gone`);
+      served(range ? range.end - range.start + 1 : file.size);
+      return content;
+    };
+    return { file, variant, size: file.size, type: file.type, maxAge, read };
   }
 
   /** The preview's bytes, made again when its blob was lost. */

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from './blob-store.js';
+import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite, type ByteRange } from './blob-store.js';
 
 /** A content's SHA-256 in hex, optionally with a derived suffix (`<sha256>.thumb`). */
 const KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,16})?$/;
@@ -109,7 +109,7 @@ export class LocalBlobStore implements BlobStore {
     await syncDirectory(dir);
   }
 
-  async open(key: string): Promise<Readable | null> {
+  async open(key: string, range?: ByteRange): Promise<Readable | null> {
     const path = this.pathOf(key);
     const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
@@ -117,7 +117,7 @@ export class LocalBlobStore implements BlobStore {
     });
     // The handle's own stream closes the handle; a stream on its bare fd would leave the handle to
     // close that fd again when collected (an EBADF that ends the process).
-    return handle ? handle.createReadStream() : null;
+    return handle ? handle.createReadStream(range ? { start: range.start, end: range.end } : {}) : null;
   }
 
   async localPath(key: string): Promise<string | null> {

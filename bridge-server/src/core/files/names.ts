@@ -1,7 +1,8 @@
 /**
  * File names as the bridge keeps and shows them (docs/protocol.md, "Files"): no folders, no
  * control or direction-changing characters (`gpj.exe` shown as `exe.jpg`), at most
- * `LIMITS.maxFileNameLength` code points, cut before the extension; `file` when nothing is left.
+ * `LIMITS.maxFileNameLength` code points, cut before the extension, no trailing dots; `file` when
+ * nothing is left.
  */
 import { LIMITS } from '@switchboard/protocol';
 
@@ -38,9 +39,13 @@ export function nameForType(name: string, extension: string): string {
 
 export function cleanName(raw: string, max: number = LIMITS.maxFileNameLength): string {
   const base = raw.normalize('NFC').split(/[/\\]/).pop() ?? '';
-  const name = base.replace(UNSAFE, '').trim();
+  // Trailing dots go as Windows drops them on saving (`x.txt.` is `x.txt`, not a name without extension).
+  const name = base
+    .replace(UNSAFE, '')
+    .trim()
+    .replace(/[.\s]+$/u, '');
   // `.` and `..` name folders, not the file.
-  if (/^\.*$/.test(name)) return 'file';
+  if (name === '') return 'file';
   return cut(name, max);
 }
 

@@ -15,7 +15,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite } from '../../core/files/blob-store.js';
+import { type BlobPlacement, type BlobStore, BlobTooLarge, type BlobWrite, type ByteRange } from '../../core/files/blob-store.js';
 import { checkOut } from './checked-out.js';
 
 /** A content's SHA-256 in hex, optionally with a derived suffix (`<sha256>.thumb`). */
@@ -135,7 +135,7 @@ export class PostgresBlobStore implements BlobStore {
     await this.pool().query('UPDATE blobs SET pending = greatest(pending - 1, 0) WHERE key = ANY($1::text[])', [keys]);
   }
 
-  async open(key: string): Promise<Readable | null> {
+  async open(key: string, range?: ByteRange): Promise<Readable | null> {
     checkKey(key);
     const found = await this.pool().query<{ pieces: string }>('SELECT (SELECT count(*) FROM blob_chunks WHERE key = $1) AS pieces FROM blobs WHERE key = $1', [
       key,
@@ -143,12 +143,16 @@ export class PostgresBlobStore implements BlobStore {
     if (found.rows.length === 0) return null;
     const pieces = Number(found.rows[0]!.pieces);
     const pool = this.pool;
+    // Pieces are CHUNK_BYTES each (the last one shorter), so a range starts and ends in known pieces.
+    const first = range ? Math.floor(range.start / CHUNK_BYTES) : 0;
+    const last = range ? Math.min(pieces - 1, Math.floor(range.end / CHUNK_BYTES)) : pieces - 1;
     // One piece read at a time, as the reader asks: a large file is never held whole in memory.
     async function* read(): AsyncGenerator<Buffer> {
-      for (let n = 0; n < pieces; n++) {
+      for (let n = first; n <= last; n++) {
         const row = await pool().query<{ bytes: Buffer }>('SELECT bytes FROM blob_chunks WHERE key = $1 AND n = $2', [key, n]);
-        const bytes = row.rows[0]?.bytes;
+        let bytes = row.rows[0]?.bytes;
         if (!bytes) throw new Error(`blob ${key}: piece ${n} missing`);
+        if (range) bytes = bytes.subarray(n === first ? range.start - n * CHUNK_BYTES : 0, n === last ? range.end - n * CHUNK_BYTES + 1 : undefined);
         if (bytes.length > 0) yield bytes;
       }
     }
