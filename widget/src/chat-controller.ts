@@ -479,8 +479,11 @@ export class ChatController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  typing(state: 'composing' | 'paused'): void {
-    if (this.conversation) this.client?.typing(this.conversation.id, state);
+  /** Says the visitor's typing in the conversation; false when there is none yet to say it in. */
+  typing(state: 'composing' | 'paused'): boolean {
+    if (!this.conversation || !this.client) return false;
+    this.client.typing(this.conversation.id, state);
+    return true;
   }
 }
 

@@ -169,6 +169,25 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.deepEqual(events, ['composing', 'paused']);
   });
 
+  it('says active once within its refresh interval, however often the web client repeats composing (RFC 3994 section 4.2)', async () => {
+    const v = await visitor('Hana');
+    await sendText(v, 'typing again');
+    await alice.next((m) => m.request.body === 'typing again');
+    const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
+    for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
+    await sendText(v, 'after typing');
+    await typing('composing');
+    const said: string[] = [];
+    await alice.next((m) => {
+      if (m.request.from.uri.toString() !== v.uri) return false;
+      if (m.request.body === 'after typing') said.push(m.request.body);
+      else if (m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml') said.push(/<state>(\w+)<\/state>/.exec(m.request.body)?.[1] ?? '?');
+      return said.length === 5;
+    });
+    // A message ends the composing before it: the next composing is said again.
+    assert.deepEqual(said, ['active', 'idle', 'active', 'after typing', 'active']);
+  });
+
   it('fails a message to an unknown user with the SIP reason (404), and keeps one for an unregistered user (480)', async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     const statuses = collect(socket, 'message:status');

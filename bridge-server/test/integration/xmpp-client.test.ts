@@ -262,6 +262,30 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     await until(() => firstStatuses.some((s) => s.id === earlier.message.id && s.status === 'read'), 5000, "the other visitor's earlier message read");
   });
 
+  it("says the visitors' chat states from the bot once while they last (XEP-0085 section 5.2)", async () => {
+    const v = await visitor();
+    const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
+    const marker = `before typing ${Date.now()}`;
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cs-1', text: marker });
+    for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cs-2', text: 'after typing' });
+    await typing('composing');
+    // Everything from the bot after the marker: the bot's chat is shared, so earlier tests' stanzas are before it.
+    let started = false;
+    const said: string[] = [];
+    await alice.next((s) => {
+      if (!s.is('message') || !s.attrs.from?.startsWith(`${BOT}/`)) return false;
+      const body = s.getChildText('body');
+      if (body?.endsWith(marker)) started = true;
+      if (!started) return false;
+      const state = ['composing', 'paused'].find((name) => s.getChild(name, 'http://jabber.org/protocol/chatstates'));
+      if (body?.endsWith('after typing')) said.push('after typing');
+      else if (body === null && state) said.push(state);
+      return said.length === 5;
+    });
+    assert.deepEqual(said, ['composing', 'paused', 'composing', 'after typing', 'composing']);
+  });
+
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');

@@ -189,6 +189,26 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.deepEqual(await typing, { conversationId: v.conversationId, from: 'xmpp:alice@localhost', state: 'composing' });
   });
 
+  it('says a chat state once while it lasts, however often the web client repeats it (XEP-0085 section 5.2)', async () => {
+    const v = await visitor();
+    const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
+    for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
+    const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'typed', text: 'after typing' });
+    assert.ok(sent.ok, JSON.stringify(sent));
+    await typing('composing');
+    const said: string[] = [];
+    await alice.next((s) => {
+      if (s.attrs.from !== v.jid) return false;
+      const body = s.getChildText('body');
+      const state = ['composing', 'paused'].find((name) => s.getChild(name, 'http://jabber.org/protocol/chatstates'));
+      if (body === 'after typing') said.push(body);
+      else if (body === null && state) said.push(state);
+      return said.length === 5;
+    });
+    // A message ends the composing before it: the next composing is said again.
+    assert.deepEqual(said, ['composing', 'paused', 'composing', 'after typing', 'composing']);
+  });
+
   it('maps receipts and displayed markers to delivered and read (XEP-0184, XEP-0333)', async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');

@@ -60,6 +60,35 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await expect(element).to.be.accessible();
   });
 
+  it('tells the agent the visitor is typing, again every few seconds while they type, and paused once they stop', async () => {
+    const support = await agent();
+    const atAgent: Message[] = [];
+    support.on('message', (m) => atAgent.push(m));
+    const element = await openWidget();
+    // The first line opens the conversation (typing before it had no one to tell), and the agent has it.
+    await type(element, 'A first line');
+    await until(() => atAgent.some((m) => m.text === 'A first line' && m.from === element.chat.session?.self), 'the first line at the agent');
+    const states: string[] = [];
+    support.on('typing', (event) => event.from === element.chat.session?.self && states.push(event.state));
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    const key = () => {
+      input.value += 'a';
+      input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+    };
+    key();
+    await until(() => states.length === 1, 'composing at the agent');
+    // A key every 200 ms: the agent's indicator would run out without composing said again.
+    const keys = setInterval(key, 200);
+    try {
+      await until(() => states.length === 2, 'composing said again while the visitor types', 10_000);
+    } finally {
+      clearInterval(keys);
+    }
+    expect(states).to.deep.equal(['composing', 'composing']);
+    await until(() => states.length === 3, 'paused once the keys stop', 10_000);
+    expect(states[2]).to.equal('paused');
+  });
+
   it('shows a waiting visitor its place in the queue, again after a reload, until an agent has the conversation', async () => {
     const queuer = createClient({ url: info.url, siteKey: info.siteKey, identity: info.queuer, storage: null });
     const other = createClient({ url: info.url, siteKey: info.siteKey, storage: null });

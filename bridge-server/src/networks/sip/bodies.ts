@@ -50,11 +50,14 @@ const hasElement = (root: Element, name: string) => named(root, name).length > 0
 
 // --- RFC 3994 isComposing ------------------------------------------------------------------------
 
+/** The refresh interval the bridge's `active` states announce (RFC 3994 section 3.3: 60 at least). */
+export const COMPOSING_REFRESH_SECONDS = 60;
+
 export function isComposingBody(state: TypingState): string {
   const composing = state === 'composing' ? 'active' : 'idle';
   const root = new Element('isComposing', { xmlns: 'urn:ietf:params:xml:ns:im-iscomposing' });
   root.c('state').t(composing).up().c('contenttype').t('text/plain');
-  if (composing === 'active') root.c('refresh').t('60');
+  if (composing === 'active') root.c('refresh').t(String(COMPOSING_REFRESH_SECONDS));
   return document(root);
 }
 

@@ -35,7 +35,8 @@ import {
 } from '../network.js';
 import { VisitorDomain, addressOfUri, uriOfAddress } from './addresses.js';
 import { SipAgentPresence } from './agents.js';
-import { CONTENT_TYPES, isComposingBody } from './bodies.js';
+import { COMPOSING_REFRESH_SECONDS, CONTENT_TYPES, isComposingBody } from './bodies.js';
+import { TypingRepeats } from '../typing-repeats.js';
 import type { SipNetworkConfig } from './config.js';
 import { SipCustomerPresence } from './customer-presence.js';
 import { sipIdentities } from './identity.js';
@@ -120,6 +121,9 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     return team ? { from: teams.addressOf(team), team } : { from };
   };
 
+  // `active` again before the refresh interval it announced runs out at its reader (RFC 3994 section 4.2).
+  const typing = new TypingRepeats(COMPOSING_REFRESH_SECONDS * 750);
+
   return {
     scheme: 'sip',
     deliversFromStore: false,
@@ -150,11 +154,12 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
         ...(config.imdn ? { wrap: cpimParts({ from: domain.uriOf(from), to: target, messageId: message.id, date: new Date(message.sentAt) }) } : {}),
         key: `${message.id} ${to}`,
       });
+      typing.messageSent(message.from, to);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ conversation, from, to, state }) {
       const target = uriOfAddress(to);
-      if (target)
+      if (target && typing.shouldSend(from, to, state))
         await messenger.send({ from: senderOf(from, to, conversation).from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
     },
     ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),

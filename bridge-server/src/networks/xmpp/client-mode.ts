@@ -44,6 +44,7 @@ import { InboundFiles, hasContent } from './inbound-files.js';
 import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
+import { TypingRepeats } from '../typing-repeats.js';
 import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
@@ -191,6 +192,35 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (receipt) session.trySend(receipt);
   }
 
+  async function sendMessage({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+    if (isRetraction(message)) {
+      for (const stanza of sentParts.retractions({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! })) await session.send(stanza);
+      return { remoteId: message.id, status: 'sent' };
+    }
+    // The text, then each file (outbound-files.ts): one result for all.
+    if (customers?.isCustomerOf(conversation, to)) {
+      const parts = outboundParts(message.text, message.attachments, files, to);
+      for (const [index, part] of parts.entries()) await session.send(customers.messageTo(message, to, fromName, part, index));
+      sentParts.sent(message.id, parts.length);
+      return { remoteId: message.id, status: 'sent' };
+    }
+    const name = fromName ?? hosted.idOf(message.from) ?? message.from;
+    // An agent reads which conversation a file is of in the line before it: the text, or the files' names.
+    const heading = message.text.trim().length > 0 || !message.attachments?.length ? message.text : fileNames(message.attachments);
+    const parts = outboundParts(heading, message.attachments, files, to);
+    for (const [index, part] of parts.entries()) {
+      const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
+      await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
+    }
+    sentParts.sent(message.id, parts.length);
+    relay.heardFrom(to, conversation.id);
+    botChat.sent(to, message.id, conversation.id);
+    return { remoteId: message.id, status: 'sent' };
+  }
+
+  // XEP-0085 section 5.2: a chat state once, not again in succession; every visitor writes from the one JID.
+  const typing = new TypingRepeats(Infinity);
+
   return {
     scheme: 'xmpp',
     deliversFromStore: false,
@@ -199,33 +229,14 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     status: () => session.status,
     start: () => session.start(),
     stop: () => session.stop(),
-    async send({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
-      if (isRetraction(message)) {
-        for (const stanza of sentParts.retractions({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! })) await session.send(stanza);
-        return { remoteId: message.id, status: 'sent' };
-      }
-      // The text, then each file (outbound-files.ts): one result for all.
-      if (customers?.isCustomerOf(conversation, to)) {
-        const parts = outboundParts(message.text, message.attachments, files, to);
-        for (const [index, part] of parts.entries()) await session.send(customers.messageTo(message, to, fromName, part, index));
-        sentParts.sent(message.id, parts.length);
-        return { remoteId: message.id, status: 'sent' };
-      }
-      const name = fromName ?? hosted.idOf(message.from) ?? message.from;
-      // An agent reads which conversation a file is of in the line before it: the text, or the files' names.
-      const heading = message.text.trim().length > 0 || !message.attachments?.length ? message.text : fileNames(message.attachments);
-      const parts = outboundParts(heading, message.attachments, files, to);
-      for (const [index, part] of parts.entries()) {
-        const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
-        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
-      }
-      sentParts.sent(message.id, parts.length);
-      relay.heardFrom(to, conversation.id);
-      botChat.sent(to, message.id, conversation.id);
-      return { remoteId: message.id, status: 'sent' };
+    async send(outbound: OutboundMessage): Promise<SendResult> {
+      const result = await sendMessage(outbound);
+      typing.messageSent(botAddress, outbound.to);
+      return result;
     },
     async setTyping({ to, state }) {
-      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+      if (typing.shouldSend(botAddress, to, state))
+        await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
     },
     async markRead({ message }) {
       // Of type chat, so that the server copies it to each of the user's devices (XEP-0280 section 6).

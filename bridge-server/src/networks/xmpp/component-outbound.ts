@@ -13,6 +13,7 @@ import type { ComponentPresence } from './component-presence.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
 import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
+import { TypingRepeats } from '../typing-repeats.js';
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
 type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
@@ -31,6 +32,8 @@ export class ComponentOutbound {
   /** Sender -> recipient pairs that were sent the sender's nick. */
   private readonly nicknamed = new Set<string>();
   private readonly sentParts = new SentParts();
+  /** XEP-0085 section 5.2: a chat state once, not again in succession. */
+  private readonly typing = new TypingRepeats(Infinity);
 
   constructor(private readonly parts: ComponentOutboundParts) {}
 
@@ -54,11 +57,13 @@ export class ComponentOutbound {
     const parts = outboundParts(message.text, message.attachments, this.parts.files, to);
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
     this.sentParts.sent(message.id, parts.length);
+    this.typing.messageSent(message.from, to);
     if (introduce) this.nicknamed.add(pair);
     return { remoteId: message.id, status: 'sent' };
   }
 
   async setTyping({ conversation, from, to, state }: TypingInput): Promise<void> {
+    if (!this.typing.shouldSend(from, to, state)) return;
     const { map, links } = this.parts;
     await links.send(
       xml(
