@@ -407,7 +407,8 @@ describe('gateway receipts: XEP-0184 and XEP-0333 <-> IMDN', () => {
     const delivered = () =>
       bob.inbox.some(
         (m) =>
-          m.request.getHeader('Content-Type') === 'message/imdn+xml' &&
+          m.request.getHeader('Content-Type') === 'message/cpim' &&
+          m.request.body.includes('Content-Type: message/imdn+xml') &&
           m.request.body.includes('<message-id>bob-1</message-id>') &&
           m.request.body.includes('<delivered/>'),
       );

@@ -433,11 +433,21 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     assert.equal(await alice.send(visitorUri, cpim, 'message/cpim'), 200);
     const stored = await reply;
     assert.equal(stored.text, 'Reply in CPIM');
-    const delivered = await alice.next((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && /<delivered\/>/.test(m.request.body));
+    // Each notification in CPIM, as the request was (RFC 5438 section 7.2.1.1).
+    const notification = (status: string) => (m: { request: { getHeader(name: string): string | undefined; body: string } }) =>
+      m.request.getHeader('Content-Type') === 'message/cpim' && new RegExp(`<${status}/>`).test(m.request.body);
+    const delivered = await alice.next(notification('delivered'));
     assert.match(delivered.request.body, /<message-id>agent-42<\/message-id>/);
+    const wrapping = delivered.request.body.split('\r\n\r\n');
+    assert.match(
+      wrapping[0]!,
+      new RegExp(`^From: <${visitorUri}>\r\nTo: <${ALICE}>\r\nDateTime: .+\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: \\S+$`),
+    );
+    assert.equal(wrapping[1], 'Content-Type: message/imdn+xml\r\nContent-Disposition: notification');
     await call(socket, 'read', { conversationId: opened.conversation.id, seq: stored.seq });
-    const displayed = await alice.next((m) => m.request.getHeader('Content-Type') === 'message/imdn+xml' && /<displayed\/>/.test(m.request.body));
+    const displayed = await alice.next(notification('displayed'));
     assert.equal(displayed.request.from.uri.toString(), visitorUri);
+    assert.notEqual(/imdn.Message-ID: (\S+)/.exec(displayed.request.body)?.[1], /imdn.Message-ID: (\S+)/.exec(delivered.request.body)?.[1], 'an id of its own');
   });
 
   it("takes Linphone's grouped notifications (several IMDNs in one multipart body) as notifications, not files", async () => {

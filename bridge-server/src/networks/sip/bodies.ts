@@ -130,6 +130,25 @@ export function cpimWithImdn(input: { from: string; to: string; messageId: strin
   ].join('\r\n');
 }
 
+/**
+ * An IMDN as RFC 5438 section 7.2.1.1 carries it: in CPIM, with an `imdn.Message-ID` of its own and
+ * the inner `Content-Disposition: notification`, so a client that asked in CPIM (Linphone) reads it.
+ */
+export function cpimOfImdn(input: { from: string; to: string; notificationId: string; imdn: string; date: Date }): string {
+  return [
+    `From: <${input.from}>`,
+    `To: <${input.to}>`,
+    `DateTime: ${input.date.toISOString()}`,
+    'NS: imdn <urn:ietf:params:imdn>',
+    `imdn.Message-ID: ${input.notificationId}`,
+    '',
+    `Content-Type: ${CONTENT_TYPES.imdn}`,
+    'Content-Disposition: notification',
+    '',
+    input.imdn,
+  ].join('\r\n');
+}
+
 /** Parses a CPIM message (headers, blank line, MIME headers, blank line, body). */
 export function parseCpim(raw: string): Cpim | undefined {
   const split = (text: string) => {

@@ -1,5 +1,5 @@
 /**
- * RFC 5438 disposition notifications the bridge sends for SIP senders' messages, when they asked in
+ * RFC 5438 disposition notifications the bridge sends (in CPIM) for SIP senders' messages, when they asked in
  * CPIM (`imdn.Disposition-Notification`). For a party the bridge hosts (or a team), it stored the message and says
  * `delivered` on the party's behalf at once; `displayed` waits until the party read it. For a user
  * of another network (gateway), only that network's own confirmation counts, nothing is faked.
@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { lruCache } from '../../util/lru.js';
 import type { HostedParties } from '../network.js';
 import type { VisitorDomain } from './addresses.js';
-import { CONTENT_TYPES, imdnBody } from './bodies.js';
+import { newId } from '../../util/ids.js';
+import { CONTENT_TYPES, cpimOfImdn, imdnBody } from './bodies.js';
 import type { SipMessenger } from './outgoing.js';
 
 /** Messages whose sender asked for notifications, kept to answer later (the most recent ones). */
@@ -49,12 +50,8 @@ export class ImdnNotifications {
     if (ask.display || (ask.delivery && !deliveredNow)) {
       this.pending.set(messageId, { imdnId: ask.id, agentUri, visitorUri, party, delivery: ask.delivery && !deliveredNow, display: ask.display });
     }
-    if (deliveredNow) {
-      const body = imdnBody({ messageId: ask.id, recipient: visitorUri, status: 'delivered', date: new Date() });
-      this.messenger
-        .send({ from: party, to: agentUri, body, contentType: CONTENT_TYPES.imdn })
-        .catch((error: unknown) => this.logger.debug({ err: error }, 'imdn not sent'));
-    }
+    if (deliveredNow)
+      this.notify({ imdnId: ask.id, agentUri, visitorUri, party }, 'delivered').catch((error: unknown) => this.logger.debug({ err: error }, 'imdn not sent'));
   }
 
   /** Sends the notification a SIP sender asked for about one of its messages, once. */
@@ -63,7 +60,14 @@ export class ImdnNotifications {
     if (!request || !(status === 'delivered' ? request.delivery : request.display)) return;
     if (status === 'delivered') request.delivery = false;
     else this.pending.delete(messageId);
-    const body = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date: new Date() });
-    await this.messenger.send({ from: request.party, to: request.agentUri, body, contentType: CONTENT_TYPES.imdn });
+    await this.notify(request, status);
+  }
+
+  /** The notification, in CPIM as the request was (RFC 5438 section 7.2.1.1). */
+  private notify(request: Pick<Pending, 'imdnId' | 'agentUri' | 'visitorUri' | 'party'>, status: 'delivered' | 'displayed'): Promise<void> {
+    const date = new Date();
+    const imdn = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date });
+    const body = cpimOfImdn({ from: request.visitorUri, to: request.agentUri, notificationId: newId('n'), imdn, date });
+    return this.messenger.send({ from: request.party, to: request.agentUri, body, contentType: CONTENT_TYPES.cpim });
   }
 }
