@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { atMostChars, describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { RateLimiter } from '../cluster/rate-limits.js';
 import { BridgeError } from '../core/errors.js';
 import type { Reports } from '../core/reports/reports.js';
 import { reportCsv } from '../core/reports/csv.js';
@@ -26,6 +27,10 @@ export interface ConsoleRoutesDeps {
   /** Closes, on every node, the connections of a session that was signed out. */
   sessionEnds: Pick<SessionEnds, 'ended'>;
   reports: Reports;
+  /** Requests of the console's API that read much (the report), per agent: `limits.ratePerSecond` and `limits.burst`, as an API key's. */
+  requests: RateLimiter;
+  /** The rate `requests` allows, for its refusal. */
+  ratePerSecond: number;
   /** The console's built files (`index.html` and its hashed modules); null when not built. */
   dist: string | null;
   /** With `console.demoSignIn`: the user ids of the web agents the demo signs in with one click. */
@@ -170,6 +175,11 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
     try {
       const agent = await sessions.resolve(session(req));
       if (!agent) throw new BridgeError('unauthorized', 'not signed in: sign in at the console first');
+      const verdict = await deps.requests.take(`${agent.siteKey} ${agent.address}`);
+      if (!verdict.ok)
+        throw Object.assign(new BridgeError('rate_limited', `Too many requests: at most ${deps.ratePerSecond} per second per agent.`), {
+          retryAfterMs: verdict.retryAfterMs,
+        });
       const parsed = reportGetSchema.safeParse(req.query);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const report = await deps.reports.report(agent.siteKey, parsed.data);

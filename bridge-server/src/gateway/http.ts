@@ -54,7 +54,8 @@ export interface HttpDeps {
   /** Express's `trust proxy` (`server.trustProxy`): client IPs and https as the proxy says them. */
   trustProxy?: boolean | number | string;
   /** The agent console's page and sign-in API; none when `console.enabled` is false. */
-  console?: ConsoleRoutesDeps;
+  /** The console's routes, but their rate limit: the API's (`limits`, `rateLimits`). */
+  console?: Omit<ConsoleRoutesDeps, 'requests' | 'ratePerSecond'>;
 }
 
 /**
@@ -110,7 +111,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(securityHeaders);
   app.use(compressedResponses());
   // Per API key for the whole bridge: with several nodes, in Redis (cluster/rate-limits.ts).
-  const apiRequests = (deps.rateLimits ?? memoryRateLimits()).bucket({ name: 'api', perSecond: deps.limits.ratePerSecond, burst: deps.limits.burst });
+  const limits = deps.rateLimits ?? memoryRateLimits();
+  const apiRequests = limits.bucket({ name: 'api', perSecond: deps.limits.ratePerSecond, burst: deps.limits.burst });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -247,7 +249,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   fileRoutes(app, { files: deps.core.files, authenticator: deps.authenticator, sites: deps.sites, logger: deps.logger, isDraining: deps.isDraining });
 
-  if (deps.console) consoleRoutes(app, deps.console);
+  if (deps.console) {
+    const requests = limits.bucket({ name: 'console', perSecond: deps.limits.ratePerSecond, burst: deps.limits.burst });
+    consoleRoutes(app, { ...deps.console, requests, ratePerSecond: deps.limits.ratePerSecond });
+  }
   deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
 

@@ -140,6 +140,28 @@ function reportsOn(engine: string, start: () => Promise<TestBridge>): void {
 
 reportsOn('SQLite', async () => startBridge(await config()));
 
+describe("the console's report, limited", () => {
+  it('answers an agent past limits.burst reports 429 rate_limited with Retry-After, as an API key', async () => {
+    const t = await startBridge({ ...(await config()), limits: { ratePerSecond: 1, burst: 2 } });
+    try {
+      const cookie = await signIn(t.url);
+      const report = async () => {
+        const response = await fetch(`${t.url}/agent/api/report.csv?from=${today()}&to=${today()}&by=team`, { headers: { cookie } });
+        const body = await response.text();
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+      };
+      assert.equal((await report()).status, 200);
+      assert.equal((await report()).status, 200);
+      const refused = await report();
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.retryAfter) >= 1, `Retry-After: ${refused.retryAfter}`);
+      assert.deepEqual(JSON.parse(refused.body), { error: { code: 'rate_limited', message: 'Too many requests: at most 1 per second per agent.' } });
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 let postgres: PostgresServer | undefined;
 after(async () => {
   await postgres?.destroy();
