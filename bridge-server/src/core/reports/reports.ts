@@ -11,7 +11,6 @@ import type { TeamDirectory } from '../desk/teams.js';
 
 /** The key of conversations without a team or an assignee. */
 export const NONE = '(none)';
-const DAY_MS = 86_400_000;
 
 function figures(values: number[]): { count: number; averageSeconds: number; medianSeconds: number } {
   if (values.length === 0) return { count: 0, averageSeconds: 0, medianSeconds: 0 };
@@ -43,7 +42,9 @@ export class Reports {
 
   /** `from` and `to` are checked days (`to` not before `from`): both included. */
   async report(siteKey: string, { from, to, by }: ReportGetPayload): Promise<ReportResult> {
-    const end = new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString();
+    // Times are stored as ISO text and compared as text: every instant of `to` sorts before its
+    // hour 24, the next day after it (9999-12-31's next day would be +010000-01-01, before them all).
+    const end = `${to}T24:00:00.000Z`;
     const conversations = await this.deps.store.reportConversations(siteKey, `${from}T00:00:00.000Z`, end);
     const groups = new Map<string, ReportConversation[]>();
     for (const conversation of conversations) {
