@@ -15,6 +15,7 @@ import type { SiteConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import { BridgeError, badRequest } from '../core/errors.js';
 import type { ByteRange } from '../core/files/blob-store.js';
+import { byteRangeOf } from './byte-range.js';
 import type { FileService, ServedFile } from '../core/files/file-service.js';
 import type { FileVariant } from '../core/files/links.js';
 import { type Authenticator, originAllowed } from './auth.js';
@@ -29,6 +30,8 @@ export interface FileRoutesDeps {
 
 /** Images browsers show rather than run: answered `inline`; everything else is saved. */
 const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+/** What a page's script may read of a file answer (CORS). */
+const EXPOSED_HEADERS = 'Content-Disposition, Content-Range, ETag, Retry-After';
 /** Bytes of a refused upload still read before the connection is cut (so the client reads the refusal). */
 const DRAIN_LIMIT = 2 * LIMITS.maxFileBytes;
 
@@ -40,7 +43,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     const origin = req.get('origin');
     if (origin === undefined || !knownOrigin(origin)) return;
     res.vary('Origin');
-    res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Content-Disposition, Content-Range, ETag, Retry-After' });
+    res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED_HEADERS });
   };
 
   const authenticate = async (req: Request): Promise<Actor> => {
@@ -69,7 +72,20 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
     res
       .set({
         'Access-Control-Allow-Methods': 'GET, POST',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Range, If-Range',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Range, If-Range, If-None-Match',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
+  });
+
+  // A signed link's preflight (a script asking for a range with If-Range): any origin, as the link itself.
+  app.options('/v1/files/:id/:name', (_req, res) => {
+    res
+      .set({
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET',
+        'Access-Control-Allow-Headers': 'Range, If-Range, If-None-Match',
         'Access-Control-Max-Age': '600',
       })
       .status(204)
@@ -106,7 +122,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
   app.get('/v1/files/:id/:name', async (req, res, next) => {
     try {
       // Anyone holding the link may read it (as with `<img src>`): the signature is the credential.
-      res.set('Access-Control-Allow-Origin', '*');
+      res.set({ 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS });
       const query = req.query as Record<string, unknown>;
       const text = (key: string) => (typeof query[key] === 'string' ? query[key] : undefined);
       const link = { p: text('p'), e: text('e'), s: text('s'), variant: text('variant') };
@@ -180,8 +196,8 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
   const name = thumbnail ? `${file.name.replace(/\.[^.]*$/, '')}.webp` : file.name;
   const notModified = noneMatch(req.get('if-none-match'), etag);
   const range = notModified ? undefined : rangeOf(req, etag, served.size);
-  // Opened before any header is set: bytes that are gone answer a plain `not_found`.
-  const content = notModified || range === 'unsatisfiable' ? undefined : await served.read(range);
+  // Opened before any header is set, so bytes that are gone answer a plain `not_found`; a HEAD reads none.
+  const content = notModified || range === 'unsatisfiable' || req.method === 'HEAD' ? undefined : await served.read(range);
   res.set({
     'Content-Type': served.type.startsWith('text/') ? `${served.type}; charset=utf-8` : served.type,
     'X-Content-Type-Options': 'nosniff',
@@ -206,23 +222,25 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
   if (range)
     res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${served.size}`, 'Content-Length': String(range.end - range.start + 1) });
   else res.status(200).set('Content-Length', String(served.size));
-  await pipeline(content!, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
+  if (!content) {
+    res.end();
+    return;
+  }
+  await pipeline(content, res).catch((error: unknown) => logger.debug({ err: error, file: file.id }, 'file answer cut off'));
 }
 
 /**
- * The one range of bytes a GET asks for (RFC 9110 section 14.2): undefined for the whole file (no
- * Range, one not in bytes or malformed, several ranges, an If-Range that is not our current
- * ETag, an empty file); 'unsatisfiable' when none of it is within the file (416).
+ * The one range of bytes a GET asks for (RFC 9110 section 14.2; only a GET: a HEAD answers as the
+ * whole file would): undefined for the whole file (no Range, one `byteRangeOf` ignores, an
+ * If-Range that is not our current ETag); 'unsatisfiable' when none of it is within the file (416).
  */
 function rangeOf(req: Request, etag: string, size: number): ByteRange | 'unsatisfiable' | undefined {
-  if (req.get('range') === undefined || size === 0) return undefined;
+  const header = req.get('range');
+  if (header === undefined || req.method !== 'GET') return undefined;
   // If-Range compares strongly, and a date never matches: the files answer no Last-Modified (section 13.1.5).
   const ifRange = req.get('if-range');
   if (ifRange !== undefined && ifRange.trim() !== etag) return undefined;
-  const ranges = req.range(size, { combine: true });
-  if (ranges === -1) return 'unsatisfiable';
-  if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
-  return { start: ranges[0]!.start, end: ranges[0]!.end };
+  return byteRangeOf(header, size);
 }
 
 /** RFC 9110 section 13.1.2: If-None-Match holds `*`, or one of its entity tags equals ours compared weakly (`W/` ignored). */

@@ -278,12 +278,31 @@ describe('files', () => {
       assert.deepEqual(await ask(url, { range: 'bytes=10-19', 'if-range': '"older"' }, token), whole, 'If-Range with another tag: the whole file');
       assert.deepEqual(await ask(url, { range: 'bytes=0-1, 100-101' }, token), whole, 'several ranges: the whole file');
       assert.deepEqual(await ask(url, { range: 'lines=1-2' }, token), whole, 'not bytes: the whole file');
+      assert.deepEqual(await ask(url, { range: `bytes=-${size + 50}` }, token), slice(0, size - 1), 'a suffix longer than the file: all of it');
+      assert.deepEqual(await ask(url, { range: `items=${size + 1}-${size + 2}` }, token), whole, 'another unit, however far: the whole file');
+      const head = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=10-19', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      assert.deepEqual(
+        [head.status, head.headers.get('content-length'), head.headers.get('content-range')],
+        [200, String(size), null],
+        'a HEAD: as the whole file',
+      );
       const past = await ask(url, { range: `bytes=${size}-` }, token);
       assert.deepEqual(
         { status: past.status, range: past.range, code: (JSON.parse(past.body) as { error: ErrorBody }).error.code },
         { status: 416, range: `bytes */${size}`, code: 'bad_request' },
       );
     }
+    // A page's script may ask a signed link for a range with If-Range (a preflight), and read the range it got.
+    const preflight = await fetch(link.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range, if-range' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Range, If-Range/);
+    const ranged = await fetch(link.url, { headers: { origin: 'https://elsewhere.example', range: 'bytes=0-3' } });
+    assert.match(ranged.headers.get('access-control-expose-headers') ?? '', /Content-Range/);
+    await ranged.arrayBuffer();
   });
 
   it('gives links under the address the client reached the bridge at, when no server.publicUrl is set', async (context) => {
