@@ -154,7 +154,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
       '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>60</refresh></isComposing>';
     assert.equal(await alice.send(v.uri, body, 'application/im-iscomposing+xml'), 200);
     await typing;
-    // A message ends the composing it follows (RFC 3994 section 4.2): idle first, then the message.
+    // A message ends the composing it follows (RFC 3994 section 3.3): idle first, then the message.
     const events: string[] = [];
     v.socket.on('typing', (e: { from: string; state: string }) => e.from === ALICE && events.push(e.state));
     v.socket.on('message', (m: { from: string; text: string }) => m.from === ALICE && events.push(m.text));
@@ -169,7 +169,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     assert.deepEqual(events, ['composing', 'paused']);
   });
 
-  it('says active once within its refresh interval, however often the web client repeats composing (RFC 3994 section 4.2)', async () => {
+  it('says active once within its refresh interval, however often the web client repeats composing (RFC 3994 section 3.2)', async () => {
     const v = await visitor('Hana');
     await sendText(v, 'typing again');
     await alice.next((m) => m.request.body === 'typing again');

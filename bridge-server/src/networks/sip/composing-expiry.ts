@@ -1,14 +1,14 @@
 /**
- * How long a SIP peer's "composing" lasts (RFC 3994 section 4.2): an `active` isComposing holds for
+ * How long a SIP peer's "composing" lasts (RFC 3994 section 3.3): an `active` isComposing holds for
  * its `refresh` seconds (120 without one), and the peer is idle when no refresh comes in time. A
- * content message from the peer also ends it (section 4.2: a message sent is the end of composing).
+ * content message from the peer also ends it (section 3.3: a message sent is the end of composing).
  * Each composer is told idle then, so API clients do not show someone typing forever.
  */
 import type { Address } from '@switchboard/protocol';
 
-/** RFC 3994 section 4.2: the active state's timeout when the composer gives no refresh interval. */
+/** RFC 3994 section 3.3: the active state's timeout when the composer gives no refresh interval. */
 export const DEFAULT_ACTIVE_SECONDS = 120;
-/** Refresh intervals are read within these bounds (section 4.2 advises no fewer than 60 s). */
+/** Refresh intervals are read within these bounds (section 3.2 advises no fewer than 60 s). */
 const MIN_ACTIVE_SECONDS = 1;
 const MAX_ACTIVE_SECONDS = 600;
 /** Composers followed at once, at most: a flood of isComposing keeps no more timers than this. */

@@ -248,7 +248,7 @@ export class IncomingMessages {
     const { request } = message;
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
     // keeps its IMDN Message-ID, or else its Call-ID and CSeq.
-    // A message sent ends its sender's composing (RFC 3994 section 4.2): its readers hear it before the message.
+    // A message sent ends its sender's composing (RFC 3994 section 3.3): its readers hear it before the message.
     if (this.composing.ended(from, party)) sink.typing({ from, to: party, state: 'paused', ...(team ? { team: this.inboundTeam(team) } : {}) });
     const remoteId = imdn ? `${from}/${imdn.id}` : `${from}/${request.callId}/${request.cseq}`;
     let stored;

@@ -121,7 +121,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     return team ? { from: teams.addressOf(team), team } : { from };
   };
 
-  // `active` again before the refresh interval it announced runs out at its reader (RFC 3994 section 4.2).
+  // `active` again before the refresh interval it announced runs out at its reader (RFC 3994 section 3.2).
   const typing = new TypingRepeats(COMPOSING_REFRESH_SECONDS * 750);
 
   return {
@@ -154,13 +154,16 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
         ...(config.imdn ? { wrap: cpimParts({ from: domain.uriOf(from), to: target, messageId: message.id, date: new Date(message.sentAt) }) } : {}),
         key: `${message.id} ${to}`,
       });
-      typing.messageSent(message.from, to);
+      typing.messageSent(from, to);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ conversation, from, to, state }) {
       const target = uriOfAddress(to);
-      if (target && typing.shouldSend(from, to, state))
-        await messenger.send({ from: senderOf(from, to, conversation).from, to: target, body: isComposingBody(state), contentType: CONTENT_TYPES.isComposing });
+      if (!target) return;
+      const sender = senderOf(from, to, conversation).from;
+      await typing.typing(sender, to, state, (said) =>
+        messenger.send({ from: sender, to: target, body: isComposingBody(said), contentType: CONTENT_TYPES.isComposing }),
+      );
     },
     ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),
     reportStatus: ({ message, status }) => imdn.answer(message.id, status === 'read' ? 'displayed' : 'delivered'),
@@ -182,7 +185,9 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       // From the visitor's URI when it is about a conversation (the agent's chat with it), under the
       // visitor's display name as its messages are; else from the bridge's.
       const fromName = about ? about.visitorName : 'Switchboard';
-      if (target) await texts.send({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, text });
+      if (!target) return;
+      await texts.send({ from: about ? about.visitor : BRIDGE, ...(fromName ? { fromName } : {}), to: target, text });
+      if (about) typing.messageSent(about.visitor, to);
     },
   };
 }

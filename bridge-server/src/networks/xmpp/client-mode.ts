@@ -235,8 +235,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       return result;
     },
     async setTyping({ to, state }) {
-      if (typing.shouldSend(botAddress, to, state))
-        await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+      await typing.typing(botAddress, to, state, (said) =>
+        session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(said, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints }))),
+      );
     },
     async markRead({ message }) {
       // Of type chat, so that the server copies it to each of the user's devices (XEP-0280 section 6).

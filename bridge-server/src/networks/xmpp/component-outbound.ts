@@ -57,20 +57,17 @@ export class ComponentOutbound {
     const parts = outboundParts(message.text, message.attachments, this.parts.files, to);
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
     this.sentParts.sent(message.id, parts.length);
-    this.typing.messageSent(message.from, to);
+    this.typing.messageSent(from, to);
     if (introduce) this.nicknamed.add(pair);
     return { remoteId: message.id, status: 'sent' };
   }
 
   async setTyping({ conversation, from, to, state }: TypingInput): Promise<void> {
-    if (!this.typing.shouldSend(from, to, state)) return;
     const { map, links } = this.parts;
-    await links.send(
-      xml(
-        'message',
-        { type: 'chat', from: map.senderJid(from, to, conversation), to: jidOfAddress(to) },
-        xml(state, { xmlns: NS.chatStates }),
-        xml('no-store', { xmlns: NS.hints }),
+    const sender = map.senderJid(from, to, conversation);
+    await this.typing.typing(sender, to, state, (said) =>
+      links.send(
+        xml('message', { type: 'chat', from: sender, to: jidOfAddress(to) }, xml(said, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })),
       ),
     );
   }
@@ -80,5 +77,6 @@ export class ComponentOutbound {
     const { map, links, mainDomain } = this.parts;
     const from = about ? map.jidOf(about.visitor) : mainDomain;
     await links.send(xml('message', { type: 'chat', from, to: jidOfAddress(to) }, xml('body', {}, xmlSafe(text)), xml('no-store', { xmlns: NS.hints })));
+    this.typing.messageSent(from, to);
   }
 }
