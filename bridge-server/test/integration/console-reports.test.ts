@@ -142,7 +142,7 @@ reportsOn('SQLite', async () => startBridge(await config()));
 
 describe("the console's report, limited", () => {
   it('answers an agent past limits.burst reports 429 rate_limited with Retry-After, as an API key', async () => {
-    const t = await startBridge({ ...(await config()), limits: { ratePerSecond: 1, burst: 2 } });
+    const t = await startBridge({ ...(await config()), limits: { ratePerSecond: 0.01, burst: 2 } });
     try {
       const cookie = await signIn(t.url);
       const report = async () => {
@@ -155,7 +155,7 @@ describe("the console's report, limited", () => {
       const refused = await report();
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.retryAfter) >= 1, `Retry-After: ${refused.retryAfter}`);
-      assert.deepEqual(JSON.parse(refused.body), { error: { code: 'rate_limited', message: 'Too many requests: at most 1 per second per agent.' } });
+      assert.deepEqual(JSON.parse(refused.body), { error: { code: 'rate_limited', message: 'Too many requests: at most 0.01 per second per agent.' } });
     } finally {
       await t.stop();
     }
