@@ -1560,6 +1560,31 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         assert.equal(await store.contactById('shop', visitor), null, 'the folded contact is gone');
       });
 
+      it('undoes chained merges in either order, each address back in its own contact', async () => {
+        for (const [n, order] of [
+          [1, ['m_ab', 'm_bc']],
+          [2, ['m_bc', 'm_ab']],
+        ] as const) {
+          const [a, b, c] = [await link(`web:v_a${n}`), await link(`web:v_b${n}`), await link(`web:v_c${n}`)];
+          const id = (merge: string) => `${merge}${n}`;
+          await store.mergeContacts({ siteKey: 'shop', id: id('m_ab'), from: a, into: b, by: 'web:a_bob@shop', at: at(1) });
+          await store.mergeContacts({ siteKey: 'shop', id: id('m_bc'), from: b, into: c, by: 'web:a_bob@shop', at: at(2) });
+          assert.deepEqual((await store.contactById('shop', c))?.addresses.map((x) => x.address).sort(), [`web:v_a${n}`, `web:v_b${n}`, `web:v_c${n}`]);
+          for (const merge of order) assert.ok(await store.unmergeContacts('shop', id(merge), at(3)), merge);
+          for (const [contact, address] of [
+            [a, `web:v_a${n}`],
+            [b, `web:v_b${n}`],
+            [c, `web:v_c${n}`],
+          ] as const) {
+            assert.deepEqual(
+              (await store.contactById('shop', contact))?.addresses.map((x) => x.address),
+              [address],
+              `${order.join(' then ')}: ${address}`,
+            );
+          }
+        }
+      });
+
       it('keeps each site apart: the same address is two contacts, and no site reaches another one', async () => {
         const shop = await link('xmpp:carol@example.com');
         const blog = await link('xmpp:carol@example.com', 'sip:carol@example.com', 0, 'k_blog', 'blog');

@@ -37,6 +37,14 @@ export function movedAddresses(row: ContactMergeRow): ContactAddressRecord[] {
   return JSON.parse(row.addresses) as ContactAddressRecord[];
 }
 
+/**
+ * Whether a standing merge into the contact a merge being undone went into was pointed on there by
+ * that merge (it went into the contact that merge folded): all its addresses are among those moved.
+ */
+export function pointedOn(earlier: readonly ContactAddressRecord[], moved: ReadonlySet<string>): boolean {
+  return earlier.length > 0 && earlier.every((address) => moved.has(address.address));
+}
+
 export function toContactMerge(row: ContactMergeRow): ContactMergeRecord {
   const merge: ContactMergeRecord = {
     id: row.id,

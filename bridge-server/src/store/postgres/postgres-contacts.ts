@@ -13,6 +13,7 @@ import {
   type ContactMergeRow,
   type ContactRow,
   movedAddresses,
+  pointedOn,
   toContact,
   toContactAddress,
   toContactMerge,
@@ -156,15 +157,24 @@ export class PostgresContacts implements ContactStore {
         siteKey,
         row.merged_at,
       ]);
-      // Back with the proofs they had before the merge, wherever they are now.
-      for (const moved of movedAddresses(row))
-        await client.query('UPDATE contact_addresses SET contact_id = $1, proof = $2, proven_at = $3 WHERE site_key = $4 AND address = $5', [
-          row.from_contact,
-          moved.proof,
-          moved.provenAt,
-          siteKey,
-          moved.address,
-        ]);
+      // Back with the proofs they had before the merge: those still in the contact it went into (an
+      // address an earlier merge's undo took back already stays where it is).
+      const moved = movedAddresses(row);
+      for (const address of moved)
+        await client.query(
+          'UPDATE contact_addresses SET contact_id = $1, proof = $2, proven_at = $3 WHERE site_key = $4 AND address = $5 AND contact_id = $6',
+          [row.from_contact, address.proof, address.provenAt, siteKey, address.address, row.into_contact],
+        );
+      // A merge into the contact this one folded was pointed on into the same contact: it points back at the contact restored.
+      const back = new Set(moved.map((address) => address.address));
+      const standing = await rows<ContactMergeRow>(
+        client,
+        'SELECT * FROM contact_merges WHERE site_key = $1 AND into_contact = $2 AND undone_at IS NULL AND id <> $3',
+        [siteKey, row.into_contact, mergeId],
+      );
+      for (const earlier of standing)
+        if (pointedOn(movedAddresses(earlier), back))
+          await client.query('UPDATE contact_merges SET into_contact = $1 WHERE id = $2', [row.from_contact, earlier.id]);
       await client.query('UPDATE contact_merges SET undone_at = $1 WHERE id = $2', [at, mergeId]);
       return toContactMerge({ ...row, undone_at: at });
     });

@@ -9,6 +9,7 @@ import {
   type ContactMergeRow,
   type ContactRow,
   movedAddresses,
+  pointedOn,
   toContact,
   toContactAddress,
   toContactMerge,
@@ -100,8 +101,15 @@ export class SqliteContacts implements ContactStore {
       const row = s.standingMerge.get(mergeId, siteKey);
       if (!row) return null;
       s.insertContact.run(row.from_contact, siteKey, row.merged_at);
-      // Back with the proofs they had before the merge, wherever they are now.
-      for (const moved of movedAddresses(row)) s.restoreAddress.run(row.from_contact, moved.proof, moved.provenAt, siteKey, moved.address);
+      // Back with the proofs they had before the merge: those still in the contact it went into (an
+      // address an earlier merge's undo took back already stays where it is).
+      const moved = movedAddresses(row);
+      for (const address of moved) s.restoreAddress.run(row.from_contact, address.proof, address.provenAt, siteKey, address.address, row.into_contact);
+      // A merge into the contact this one folded was pointed on into the same contact (its addresses
+      // are among those this one moved): it points back at the contact restored.
+      const back = new Set(moved.map((address) => address.address));
+      for (const earlier of s.standingMergesInto.all(siteKey, row.into_contact, mergeId))
+        if (pointedOn(movedAddresses(earlier), back)) s.repointMerge.run(row.from_contact, earlier.id);
       s.undoMerge.run(at, mergeId);
       return toContactMerge({ ...row, undone_at: at });
     });
@@ -140,9 +148,13 @@ function prepare(db: Database.Database) {
     markMerged: db.prepare<[string, string, string, string]>(
       `UPDATE contact_addresses SET proof = 'merge', proven_at = ? WHERE site_key = ? AND contact_id = ? AND address IN (SELECT value FROM json_each(?))`,
     ),
-    restoreAddress: db.prepare<[string, string, string, string, string]>(
-      'UPDATE contact_addresses SET contact_id = ?, proof = ?, proven_at = ? WHERE site_key = ? AND address = ?',
+    restoreAddress: db.prepare<[string, string, string, string, string, string]>(
+      'UPDATE contact_addresses SET contact_id = ?, proof = ?, proven_at = ? WHERE site_key = ? AND address = ? AND contact_id = ?',
     ),
+    standingMergesInto: db.prepare<[string, string, string], ContactMergeRow>(
+      'SELECT * FROM contact_merges WHERE site_key = ? AND into_contact = ? AND undone_at IS NULL AND id <> ?',
+    ),
+    repointMerge: db.prepare<[string, string]>('UPDATE contact_merges SET into_contact = ? WHERE id = ?'),
     repointMerges: db.prepare<[string, string, string]>('UPDATE contact_merges SET into_contact = ? WHERE site_key = ? AND into_contact = ?'),
     deleteContact: db.prepare<[string, string]>('DELETE FROM contacts WHERE id = ? AND site_key = ?'),
     insertMerge: db.prepare<[ContactMergeRow]>(
