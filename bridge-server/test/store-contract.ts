@@ -1485,7 +1485,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         [c.id],
         'a stopped one is not live',
       );
-      const active = { ...pending, state: 'active' as const, provenAt: '2026-01-01T00:00:02.000Z', updatedAt: '2026-01-01T00:00:02.000Z' };
+      // With the team it began with (after a transfer, its address still writes to that team's).
+      const active = { ...pending, state: 'active' as const, provenAt: '2026-01-01T00:00:02.000Z', updatedAt: '2026-01-01T00:00:02.000Z', team: 'support' };
       delete (active as Partial<typeof active>).codeHash;
       delete (active as Partial<typeof active>).expiresAt;
       delete (active as Partial<typeof active>).attemptsLeft;

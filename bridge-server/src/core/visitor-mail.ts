@@ -18,6 +18,7 @@ import type { ConversationRecord, NewMessage, OutboxItem, Store } from '../store
 import type { SiteConfig } from '../config.js';
 import type { Clock } from '../util/clock.js';
 import type { ClientHub } from './hub.js';
+import { asBegun } from './continuations/as-begun.js';
 import { toNetworkConversation } from './wire.js';
 
 export interface VisitorMailDeps {
@@ -69,7 +70,7 @@ export class VisitorMail {
     // The visitor's own messages are theirs already, wherever they wrote them.
     if (from === conversation.openedBy) return [];
     const linked = await this.linkedOf(conversation);
-    const entries: NewMessage['outbox'] = linked ? [linked] : [];
+    const entries: NewMessage['outbox'] = linked ? [{ recipient: linked.recipient, network: linked.network }] : [];
     // The desk's automatic messages (greeting, offline message) are not mailed.
     if (from.startsWith('team:')) return entries;
     const reach = await this.reachOf(conversation);
@@ -104,7 +105,8 @@ export class VisitorMail {
    */
   async seenBy(item: OutboxItem, conversation: ConversationRecord): Promise<NetworkConversation> {
     const seen = toNetworkConversation(conversation);
-    return (await this.linkedOf(conversation))?.recipient === item.recipient ? { ...seen, openedBy: item.recipient } : seen;
+    const linked = await this.linkedOf(conversation);
+    return linked?.recipient === item.recipient ? { ...asBegun(seen, linked), openedBy: item.recipient } : seen;
   }
 
   /**
@@ -114,16 +116,20 @@ export class VisitorMail {
   async typingTo(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null> {
     if (from === conversation.openedBy) return null;
     const linked = await this.linkedOf(conversation);
-    return linked && { to: linked.recipient, conversation: { ...toNetworkConversation(conversation), openedBy: linked.recipient } };
+    return linked && { to: linked.recipient, conversation: { ...asBegun(toNetworkConversation(conversation), linked), openedBy: linked.recipient } };
   }
 
   /** The address the conversation continues at now, and its network. */
-  private async linkedOf(conversation: ConversationRecord): Promise<{ recipient: Address; network: string } | null> {
+  private async linkedOf(conversation: ConversationRecord): Promise<{ recipient: Address; network: string; team?: string } | null> {
     if (this.continuing && !this.continuing.has(conversation.siteKey)) return null;
     const continuation = await this.deps.store.continuationOf?.(conversation.id);
     if (continuation?.state !== 'active') return null;
     const network = this.deps.registry.forAddress?.(continuation.address);
-    return { recipient: continuation.address, network: network?.scheme ?? networkOf(continuation.address) };
+    return {
+      recipient: continuation.address,
+      network: network?.scheme ?? networkOf(continuation.address),
+      ...(continuation.team !== undefined ? { team: continuation.team } : {}),
+    };
   }
 
   private async reachOf(conversation: ConversationRecord): Promise<Reach | null> {

@@ -118,6 +118,7 @@ export interface ContinuationRow {
   proven_at: string | null;
   reason: ContinuationRecord['reason'] | null;
   updated_at: string;
+  team: string | null;
 }
 
 export function toContinuation(row: ContinuationRow): ContinuationRecord {
@@ -135,6 +136,7 @@ export function toContinuation(row: ContinuationRow): ContinuationRecord {
   if (row.attempts_left !== null) record.attemptsLeft = row.attempts_left;
   if (row.proven_at !== null) record.provenAt = row.proven_at;
   if (row.reason !== null) record.reason = row.reason;
+  if (row.team !== null) record.team = row.team;
   return record;
 }
 
@@ -153,6 +155,7 @@ export function continuationColumns(record: ContinuationRecord): (string | numbe
     record.provenAt ?? null,
     record.reason ?? null,
     record.updatedAt,
+    record.team ?? null,
   ];
 }
 

@@ -393,6 +393,11 @@ export interface ContinuationRecord {
   reason?: ContinuationStopReason;
   /** When it last changed (ISO time). */
   updatedAt: string;
+  /**
+   * The conversation's team when it began: the address writes to that team's address (the one its
+   * proof came from) for as long as it lasts, whichever team the conversation was transferred to.
+   */
+  team?: string;
 }
 
 /** Everything the store holds of one party (an export for the party itself). */

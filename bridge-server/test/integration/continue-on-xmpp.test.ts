@@ -18,6 +18,7 @@ import {
   openVisitor,
   rawSocket,
   sendText,
+  startBridge,
   until,
 } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
@@ -25,7 +26,7 @@ import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
 import { crash, exited, writeCliConfig } from '../cli-process.js';
-import { continuationBridge, continuationConfig, quietFor } from '../continuation-desk.js';
+import { CONTINUATION_TEAMS, continuationBridge, continuationConfig, quietFor } from '../continuation-desk.js';
 import { runXmppCli } from '../xmpp-customer-desk.js';
 
 const CODE_TEXT =
@@ -34,7 +35,7 @@ const REPLY_TEXT =
   'Reply to this message to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: nothing more will be sent.';
 const ACTIVE_TEXT = 'Your chat with Acme Shop continues here: replies come here too. Send /stop to stop.';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
-const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay', 'lee'];
+const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay', 'lee', 'max'];
 
 /** The bodies an XMPP client received from the team's JID, in order. */
 const bodiesFrom = (client: Agent, team: string) => client.stanzas.filter(isChatFrom(team)).map((s) => s.getChildText('body'));
@@ -264,6 +265,40 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       assert.deepEqual(invited.offer, await again);
       assert.equal((await call(alice, 'continuation:invite', { conversationId: visitor.conversationId, network: 'sip' })).error.code, 'bad_request');
       assert.equal((await call(visitor.socket, 'continuation:invite', { conversationId: visitor.conversationId, network: 'xmpp' })).error.code, 'forbidden');
+    });
+  });
+
+  describe('after a transfer to another team', () => {
+    let t: TestBridge;
+    let alice: V1Socket;
+    let carl: V1Socket;
+    before(async () => {
+      const sales = { id: 'sales', name: 'Sales', members: ['web:a_carl'], sites: [SITE], capacity: 100 };
+      t = await startBridge({ ...continuationConfig({ networks: ['xmpp'] }, [prosodyNetwork(prosody)]), teams: [...CONTINUATION_TEAMS, sales] });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      alice = (await connect(t, agentAuth('alice'))).socket;
+      carl = (await connect(t, agentAuth('carl'))).socket;
+    });
+    after(() => t?.stop());
+
+    it("goes on at the team's JID the IM client knows: replies come from it, what the client writes there is the visitor's, /stop there stops", async () => {
+      const max = await xmppUser('max');
+      const visitor = await openVisitor(t, { assignee: 'web:a_alice' });
+      const { code } = await askCode(visitor, max);
+      assert.ok((await call(visitor.socket, 'continuation:verify', { conversationId: visitor.conversationId, code })).ok);
+      await max.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
+      const moved = await call(alice, 'conversation:transfer', { conversationId: visitor.conversationId, to: { team: 'sales' } });
+      assert.ok(moved.ok, JSON.stringify(moved));
+      assert.ok((await call(carl, 'conversation:claim', { conversationId: visitor.conversationId })).ok);
+      await call(carl, 'message:send', { conversationId: visitor.conversationId, clientId: 'carl-1', text: 'Carl from sales here' });
+      await max.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Carl from sales here');
+      const answer = next(visitor.socket, 'message', (m: Message) => m.text === 'Thanks, Carl');
+      await max.send(chatWithOriginId(team, 'Thanks, Carl', 'max-1'));
+      assert.equal((await answer).conversationId, visitor.conversationId);
+      const stopped = next(visitor.socket, 'continuation', (c: Continuation) => c.state === 'stopped');
+      await max.send(chatWithOriginId(team, '/stop', 'max-stop'));
+      assert.equal((await stopped).reason, 'remote');
+      await max.next((s) => isChatFrom(team)(s) && /^Stopped: your chat with Acme Shop continues on the web page only/.test(s.getChildText('body') ?? ''));
     });
   });
 

@@ -30,6 +30,7 @@ import type { ClientHub, HubRoom } from '../hub.js';
 import type { SiteAccess } from '../site-access.js';
 import { readTypedAddress } from '../typed-address.js';
 import { toNetworkConversation } from '../wire.js';
+import { asBegun } from './as-begun.js';
 import { codeMatches, hashCode, newCode } from './codes.js';
 import type { ContinueOnConfig } from './config.js';
 import { StartLimits } from './start-limits.js';
@@ -113,6 +114,7 @@ export class Continuations {
         ...(code !== undefined ? { codeHash: hashCode(await this.secretKey(), conversation.id, code), attemptsLeft: config.maxAttempts } : {}),
         expiresAt: this.now() + config.codeTtlSeconds * 1000,
         updatedAt: this.isoNow(),
+        ...(conversation.team !== undefined ? { team: conversation.team } : {}),
       };
       // Recorded first: after a crash the visitor asks again; the address never gets more than this.
       await this.deps.store.saveContinuation(pending);
@@ -213,7 +215,7 @@ export class Continuations {
   async inbound(input: InboundMessage & { team: InboundTeam }, post: PostAsVisitor): Promise<Message | undefined> {
     for (const candidate of await this.deps.store.continuationsAt(input.from)) {
       const conversation = await this.deps.store.getConversation(candidate.conversationId);
-      if (!conversation || !answersTeam(conversation, input.team)) continue;
+      if (!conversation || !answersTeam(conversation, input.team, candidate)) continue;
       const taken = await this.inTurn(conversation.id, async () => {
         const current = await this.deps.store.continuationOf(conversation.id);
         if (current?.address !== input.from) return undefined;
@@ -241,7 +243,7 @@ export class Continuations {
     for (const candidate of await this.deps.store.continuationsAt(from)) {
       if (candidate.state !== 'active') continue;
       const conversation = await this.deps.store.getConversation(candidate.conversationId);
-      if (conversation?.state === 'open' && answersTeam(conversation, team)) return { conversation, visitor: candidate.visitor };
+      if (conversation?.state === 'open' && answersTeam(conversation, team, candidate)) return { conversation, visitor: candidate.visitor };
     }
     return undefined;
   }
@@ -289,6 +291,7 @@ export class Continuations {
       proof: pending.proof,
       provenAt: this.isoNow(),
       updatedAt: this.isoNow(),
+      ...(pending.team !== undefined ? { team: pending.team } : {}),
     };
     await this.deps.store.saveContinuation(active);
     this.emit(conversation, active);
@@ -297,7 +300,7 @@ export class Continuations {
     await this.deps.contactLinks
       .link({ siteKey: conversation.siteKey, party: conversation.openedBy, address: active.address, proof })
       .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'proven address not recorded for the contact'));
-    await this.tell(conversation, active.address, activeText(this.siteName(conversation.siteKey)));
+    await this.tell(asBegun(conversation, active), active.address, activeText(this.siteName(conversation.siteKey)));
     return active;
   }
 
@@ -313,6 +316,7 @@ export class Continuations {
       ...(current.provenAt !== undefined ? { provenAt: current.provenAt } : {}),
       reason,
       updatedAt: this.isoNow(),
+      ...(current.team !== undefined ? { team: current.team } : {}),
     };
     await this.deps.store.saveContinuation(stopped);
     this.emit(conversation, stopped);
@@ -322,7 +326,7 @@ export class Continuations {
     this.deps.logger.info({ conversation: conversation.id, reason }, 'continuation stopped');
     const site = this.siteName(conversation.siteKey);
     const last = reason === 'remote' || reason === 'visitor' || reason === 'agent' || reason === 'closed' ? stoppedText[reason](site) : undefined;
-    if (current.state === 'active' && last) await this.tell(conversation, current.address, last);
+    if (current.state === 'active' && last) await this.tell(asBegun(conversation, current), current.address, last);
     return stopped;
   }
 
@@ -471,11 +475,15 @@ export function toContinuation(record: ContinuationRecord): Continuation {
   return continuation;
 }
 
-/** Whether a message to `team` belongs in this conversation: open, of that team (or one it may go to), on the team's site. */
-function answersTeam(conversation: ConversationRecord, team: InboundTeam): boolean {
+/**
+ * Whether a message to `team` belongs in this conversation: open, of that team (or one it may go
+ * to), or of the team the continuation began with (whose address the visitor's own knows, after a
+ * transfer too), on the team's site.
+ */
+function answersTeam(conversation: ConversationRecord, team: InboundTeam, continuation: ContinuationRecord): boolean {
   if (conversation.state !== 'open' || conversation.team === undefined) return false;
   if (team.site !== undefined && team.site !== conversation.siteKey) return false;
-  return conversation.team === team.id || (team.orOpenWith ?? []).includes(conversation.team);
+  return conversation.team === team.id || continuation.team === team.id || (team.orOpenWith ?? []).includes(conversation.team);
 }
 
 /** A request the bridge acted on without storing it (`/stop`): the network acknowledges it as taken. */

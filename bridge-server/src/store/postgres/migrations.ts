@@ -424,4 +424,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 25: the earlier message of the same sender a message corrects (SQLite's step 29) */ `
   ALTER TABLE messages ADD COLUMN corrects TEXT;
   `,
+  /* 26: the team a continuation began with (SQLite's step 30) */ `
+  ALTER TABLE continuations ADD COLUMN team TEXT;
+  `,
 ];

@@ -1315,11 +1315,12 @@ export class PostgresStore implements Store {
 
   async saveContinuation(continuation: ContinuationRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash, expires_at, attempts_left, proven_at, reason, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      `INSERT INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash, expires_at, attempts_left, proven_at, reason, updated_at, team)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (conversation_id) DO UPDATE SET site_key = excluded.site_key, visitor = excluded.visitor, address = excluded.address,
          state = excluded.state, proof = excluded.proof, code_hash = excluded.code_hash, expires_at = excluded.expires_at,
-         attempts_left = excluded.attempts_left, proven_at = excluded.proven_at, reason = excluded.reason, updated_at = excluded.updated_at`,
+         attempts_left = excluded.attempts_left, proven_at = excluded.proven_at, reason = excluded.reason, updated_at = excluded.updated_at,
+         team = excluded.team`,
       continuationColumns(continuation),
     );
   }

@@ -453,4 +453,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 29: the earlier message of the same sender a message corrects (XEP-0308), `Message.corrects` */ `
   ALTER TABLE messages ADD COLUMN corrects TEXT;
   `,
+  /* 30: the team a continuation began with, whose address the visitor's own address knows */ `
+  ALTER TABLE continuations ADD COLUMN team TEXT;
+  `,
 ];

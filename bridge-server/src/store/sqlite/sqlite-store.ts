@@ -646,7 +646,7 @@ export class SqliteStore implements Store {
         ON CONFLICT (team, agent_id) DO UPDATE SET turn = excluded.turn`),
       offerTurns: db.prepare<[string], { agent_id: string; turn: number }>('SELECT agent_id, turn FROM offer_turns WHERE team = ?'),
       saveContinuation: db.prepare(`INSERT OR REPLACE INTO continuations (conversation_id, site_key, visitor, address, state, proof, code_hash,
-        expires_at, attempts_left, proven_at, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        expires_at, attempts_left, proven_at, reason, updated_at, team) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       continuationOf: db.prepare<[string], ContinuationRow>('SELECT * FROM continuations WHERE conversation_id = ?'),
       continuationsAt: db.prepare<[string], ContinuationRow>(
         "SELECT * FROM continuations WHERE address = ? AND state IN ('pending', 'active') ORDER BY updated_at DESC, conversation_id",
