@@ -246,6 +246,12 @@ export function describeInboxStoreContract(name: string, setup: StoreContractSet
         (await store.notes(c.id, 500)).map((n) => n.text),
         ['VIP customer', 'second'],
       );
+      await store.addNote({ conversationId: c.id, from: OTHER, text: 'third' });
+      assert.deepEqual(
+        (await store.notes(c.id, 2)).map((n) => n.text),
+        ['second', 'third'],
+        'past the limit: the latest, oldest first',
+      );
       assert.equal((await store.getConversation(c.id))!.lastSeq, 1, 'a note takes no seq');
       assert.equal((await store.history(c.id, { limit: 10 })).messages.length, 1);
       assert.equal((await view('open'))[0]!.unread, 1, 'notes are not unread');

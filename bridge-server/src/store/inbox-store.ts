@@ -61,7 +61,7 @@ export interface InboxStore<C> {
   setReadCursor(conversationId: string, reader: Address, seq: number): Promise<void>;
   /** Stores a note after the conversation's current lastSeq; a repeated (author, clientId) returns the stored one. */
   addNote(note: NewNote): Promise<AddNoteResult>;
-  /** A conversation's notes, oldest first, at most `limit`. */
+  /** A conversation's latest notes, at most `limit`, oldest first. */
   notes(conversationId: string, limit: number): Promise<Note[]>;
   inbox(query: InboxQuery): Promise<InboxRow<C>[]>;
   /** Each reader's `unread` of one conversation (as `inbox` counts it), by reader address, in one query. */

@@ -121,7 +121,9 @@ export class PostgresInbox implements InboxStore<ConversationRecord> {
   }
 
   async notes(conversationId: string, limit: number): Promise<Note[]> {
-    return (await this.rows<NoteRow>('SELECT * FROM notes WHERE conversation_id = $1 ORDER BY created_at, id LIMIT $2', [conversationId, limit])).map(toNote);
+    // The latest `limit`, oldest first.
+    const latest = 'SELECT * FROM notes WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2';
+    return (await this.rows<NoteRow>(`SELECT * FROM (${latest}) latest ORDER BY created_at, id`, [conversationId, limit])).map(toNote);
   }
 
   async inbox(query: InboxQuery): Promise<InboxRow<ConversationRecord>[]> {

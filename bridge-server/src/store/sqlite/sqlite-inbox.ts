@@ -62,7 +62,10 @@ function prepare(db: Database.Database) {
     lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?'),
     insertNote: db.prepare(`INSERT INTO notes (id, conversation_id, after_seq, author, client_id, text, created_at)
       VALUES (@id, @conversationId, @afterSeq, @from, @clientId, @text, @createdAt)`),
-    notes: db.prepare<[string, number], NoteRow>('SELECT * FROM notes WHERE conversation_id = ? ORDER BY created_at, id LIMIT ?'),
+    // The latest `limit`, oldest first.
+    notes: db.prepare<[string, number], NoteRow>(
+      'SELECT * FROM (SELECT * FROM notes WHERE conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, id',
+    ),
     search: db.prepare<[string, string, number], SearchRow>(`SELECT d.kind, d.ref, d.conversation_id,
         snippet(search_fts, 0, '', '', '…', 16) AS snippet
       FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
