@@ -54,6 +54,7 @@ describe('XMPP address mapping', () => {
     assert.equal(addressOfJid('Straße@Example.org/phone'), 'xmpp:strasse@example.org');
     assert.equal(addressOfJid('ΟΔΥΣΣΕΥΣ@example.org'), addressOfJid('οδυσσευς@example.org'));
     assert.equal(addressOfJid('ﬁona@example.org'), 'xmpp:fiona@example.org');
+    assert.equal(addressOfJid('𝛓一@example.org'), 'xmpp:σ一@example.org', 'a final sigma NFKC brings back is folded too');
     assert.equal(canonicalMember('xmpp:Straße@Example.org'), 'xmpp:strasse@example.org');
     assert.equal(canonicalMember('xmpp:Alice@Example.org'), 'xmpp:alice@example.org');
     // Whatever letters a localpart holds, the fold is stable: folding it again changes nothing.

@@ -6,6 +6,14 @@
  */
 export function foldLocalpart(local: string): string {
   if (/^[\u0000-\u007f]*$/.test(local)) return local.toLowerCase();
-  // Upper then lower case is the full folding (one letter may become two); NFKC may bring capitals back.
-  return local.toUpperCase().toLowerCase().normalize('NFKC').toLowerCase();
+  // Folded again after NFKC, which may bring capitals or a final sigma back (`𝛓` is `ς`).
+  return caseFold(caseFold(local).normalize('NFKC'));
+}
+
+/**
+ * Full case folding: upper then lower case (one letter may become two), and a final sigma as any
+ * sigma, as table B.2 maps it (lower casing keeps `ς` at a word's end, folding does not).
+ */
+function caseFold(text: string): string {
+  return text.toUpperCase().toLowerCase().replaceAll('ς', 'σ');
 }
