@@ -4,16 +4,13 @@
  * the text into a private note. Tells the other side it is typing (not while writing a note).
  * On a closed conversation it writes notes only: replies are off, the desk may still write notes.
  */
+import { TypingTicker } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { cannedMatches, cannedQuery } from './canned-match.js';
 import { completionList } from './completion-list.js';
 import { ConsoleElement } from './console-element.js';
 import type { CannedReply } from './desk-api.js';
-
-/** `composing` again at most this often while typing; `paused` after this long without a key. */
-const TYPING_EVERY_MS = 3000;
-const PAUSED_AFTER_MS = 5000;
 
 export interface ComposedText {
   text: string;
@@ -34,12 +31,12 @@ export class Composer extends ConsoleElement {
   @state() private dismissed = false;
   @state() private files: File[] = [];
   @query('textarea') private input!: HTMLTextAreaElement;
-  private lastComposing = 0;
-  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The agent's typing: `composing` every 3 s while keys come, `paused` after 5 s without one. */
+  private readonly typing = new TypingTicker((state) => this.announce('typing', state), { everyMs: 3000, pausedAfterMs: 5000 });
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    clearTimeout(this.pauseTimer);
+    this.typing.dispose();
   }
 
   /** Writing a note: chosen with the toggle, or the only thing there is to write. */
@@ -61,20 +58,7 @@ export class Composer extends ConsoleElement {
     this.choice = 0;
     this.dismissed = false;
     if (this.writingNote) return;
-    const now = Date.now();
-    if (now - this.lastComposing > TYPING_EVERY_MS) {
-      this.lastComposing = now;
-      this.announce('typing', 'composing');
-    }
-    clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.paused(), PAUSED_AFTER_MS);
-  }
-
-  private paused(): void {
-    clearTimeout(this.pauseTimer);
-    if (this.lastComposing === 0) return;
-    this.lastComposing = 0;
-    this.announce('typing', 'paused');
+    this.typing.key();
   }
 
   private take(reply: CannedReply): void {
@@ -119,7 +103,7 @@ export class Composer extends ConsoleElement {
     this.text = '';
     this.input.value = '';
     if (!note) this.files = [];
-    this.paused();
+    this.typing.stop();
   }
 
   /**
@@ -171,7 +155,7 @@ export class Composer extends ConsoleElement {
         aria-activedescendant=${matches.length > 0 ? `canned-${this.choice}` : nothing}
         @input=${this.onInput}
         @keydown=${this.onKeydown}
-        @blur=${() => this.paused()}
+        @blur=${() => this.typing.stop()}
       ></textarea>
       ${
         this.files.length > 0 && !note

@@ -12,6 +12,7 @@ export { FileUnreadableError, SwitchboardError } from './errors.js';
 export { type ShownMessage, withCorrections } from './corrections.js';
 export type { OutboxEntry } from './outbox.js';
 export { type KeyValueStorage, memoryStorage } from './storage.js';
+export { TypingTicker, type TypingTickerOptions } from './typing-ticker.js';
 export type {
   Address,
   Attachment,

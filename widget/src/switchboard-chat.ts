@@ -7,6 +7,7 @@ import {
   type OutboxEntry,
   type Session,
   type SwitchboardError,
+  TypingTicker,
   isBlankText,
   withCorrections,
 } from '@switchboard/sdk';
@@ -42,10 +43,6 @@ const GROUP_WINDOW_MS = 5 * 60_000;
 /** How far from its end the log may be scrolled and still count as following the conversation. */
 const LOG_END_SLACK_PX = 48;
 const COUNTER_FROM = LIMITS.maxTextLength - 500;
-/** `composing` again at most this often while the visitor types: a reader lets the indicator go after a few seconds without one. */
-const TYPING_EVERY_MS = 3000;
-/** `paused` after this long without a key. */
-const PAUSED_AFTER_MS = 3000;
 
 /**
  * `<switchboard-chat>`: a chat launcher and panel for a website, rendering the state of the
@@ -169,9 +166,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private previouslyFocused: Element | null = null;
   /** Opened before anything in the panel could take focus (the chat still connecting): the first field to render takes it. */
   private focusPending = false;
-  private typingTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When `composing` was last said (0: the visitor is not typing). */
-  private lastComposing = 0;
+  /** The visitor's typing; before the conversation opens there is no one to tell, and the first key after it is said. */
+  private readonly typing = new TypingTicker((state) => this.chat.typing(state));
   /** The page's own title while ours shows new messages; null when the title is the page's. */
   private originalTitle: string | null = null;
   private lastUnread = 0;
@@ -397,7 +393,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     this.draft = '';
     this.attachments.clear();
     for (const file of files) this.sentFiles.set(file.id, file);
-    this.stopTyping();
+    this.typing.stop();
     this.sendError = '';
     this.chat.send(text, files).catch((error: SwitchboardError) => {
       // No conversation could be opened for it (no answer, the bridge draining, a wrong team): it
@@ -471,17 +467,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private onInput(event: InputEvent): void {
     this.draft = (event.target as HTMLTextAreaElement).value;
     this.sendError = '';
-    const now = Date.now();
-    // Before the conversation opens there is no one to tell: the first key after it is said at once.
-    if (now - this.lastComposing >= TYPING_EVERY_MS && this.chat.typing('composing')) this.lastComposing = now;
-    clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => this.stopTyping(), PAUSED_AFTER_MS);
-  }
-
-  private stopTyping(): void {
-    clearTimeout(this.typingTimer);
-    if (this.lastComposing !== 0) this.chat.typing('paused');
-    this.lastComposing = 0;
+    this.typing.key();
   }
 
   private async submitDetails(event: SubmitEvent, offline: boolean): Promise<void> {

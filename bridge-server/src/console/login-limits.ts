@@ -5,8 +5,9 @@
  * 15 minutes old. And for a username from any IP (a guesser spread over many addresses): after 5
  * failures each attempt waits after the latest failure, 1 s, then twice as long with each further
  * failure, at most 60 s. A successful sign-in forgets the failures of its username from its IP; the
- * IP's count and the username's count across addresses keep theirs until they leave the window. Counted with the bridge's shared limits
- * (cluster/rate-limits.ts): in Redis when the nodes share one, so every node counts the same.
+ * IP's count and the username's count across addresses keep theirs until they leave the window.
+ * Counted with the bridge's shared limits (cluster/rate-limits.ts): in Redis when the nodes share
+ * one, so every node counts the same.
  */
 import type { FailureCount, FailureCounter } from '../cluster/rate-limits.js';
 

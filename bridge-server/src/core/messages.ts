@@ -212,22 +212,21 @@ function takesFromQueue(actor: Actor, conversation: ConversationRecord): boolean
 }
 
 /**
- * The message a repeated send to `to` stored (same sender and clientId: a retry after a lost
- * answer), whatever became of its conversation since; null for a first send. A clientId used in a
- * conversation without `to`, or of another site, is refused.
+ * The message `sender` stored with `clientId` (a repeat: a retry after a lost answer) and its
+ * conversation, whatever became of it since; null for a first send. A clientId names one message:
+ * one stored in a conversation that is not `theirs` (another party's, another site's) is refused.
  */
-export async function repeatedSend(
+export async function earlierSend(
   store: Pick<Store, 'messageByClientId' | 'getConversation'>,
-  actor: Actor,
-  to: Address,
+  sender: Address,
   clientId: string,
-): Promise<Message | null> {
-  const message = await store.messageByClientId(actor.address, clientId);
+  theirs: (conversation: ConversationRecord) => boolean,
+): Promise<{ message: Message; conversation: ConversationRecord } | null> {
+  const message = await store.messageByClientId(sender, clientId);
   if (!message) return null;
   const conversation = await store.getConversation(message.conversationId);
-  if (conversation?.siteKey !== actor.siteKey || !conversation.participants.includes(to))
-    throw badRequest('clientId: already used for a message in another conversation');
-  return message;
+  if (!conversation || !theirs(conversation)) throw badRequest('clientId: already used for a message in another conversation');
+  return { message, conversation };
 }
 
 function sameConversation(message: Message, conversationId: string): Message {

@@ -15,7 +15,7 @@ import type { Core } from '../core/core.js';
 import type { DataAdmin } from '../core/privacy.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toWireConversation } from '../core/wire.js';
-import { repeatedSend } from '../core/messages.js';
+import { earlierSend } from '../core/messages.js';
 import { toClientForm, withSite } from '../networks/web/site-scope.js';
 import { pollutingKey } from '../util/polluting-key.js';
 import type { Metrics } from '../metrics.js';
@@ -176,9 +176,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const to = body.conversationId === undefined ? deps.registry.canonical(withSite(body.to! as Address, actor.siteKey)) : undefined;
       // A repeated call (same clientId: a retry after a lost answer) answers the message it stored,
       // even once its conversation closed, and opens nothing.
-      const earlier = to !== undefined && body.clientId !== undefined ? await repeatedSend(deps.store, actor, to, body.clientId) : null;
+      const earlier =
+        to !== undefined && body.clientId !== undefined
+          ? await earlierSend(deps.store, actor.address, body.clientId, (c) => c.siteKey === actor.siteKey && c.participants.includes(to))
+          : null;
       if (earlier) {
-        res.status(201).json({ ok: true, message: toClientForm(earlier) });
+        res.status(201).json({ ok: true, message: toClientForm(earlier.message) });
         return;
       }
       const conversationId = body.conversationId ?? (await conversations.open(actor, { to: to! })).id;

@@ -22,7 +22,7 @@ import type { CustomerTurns } from '../customer-turns.js';
 import type { Router } from '../desk/router.js';
 import type { TeamDirectory } from '../desk/teams.js';
 import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
-import type { Messages } from '../messages.js';
+import { type Messages, earlierSend } from '../messages.js';
 import type { SiteAccess } from '../site-access.js';
 import { checkText } from '../text-limit.js';
 import { readTypedAddress } from '../typed-address.js';
@@ -146,14 +146,14 @@ export class Outreach {
    */
   private async earlierOutreach(actor: Actor, team: TeamConfig, customer: Address, clientId: string | undefined): Promise<OutreachResult | null> {
     if (clientId === undefined) return null;
-    const { store } = this.deps;
-    const message = await store.messageByClientId(actor.role === 'agent' ? actor.address : `team:${team.id}`, clientId);
-    if (!message) return null;
-    const conversation = await store.getConversation(message.conversationId);
     // Never another customer's message, nor another site's: an API key's clientIds are the team's, one set across sites.
-    if (conversation?.team !== team.id || conversation.siteKey !== actor.siteKey || conversation.openedBy !== customer)
-      throw badRequest('clientId: already used for a message in another conversation');
-    return { conversation, message, opened: false };
+    const earlier = await earlierSend(
+      this.deps.store,
+      actor.role === 'agent' ? actor.address : `team:${team.id}`,
+      clientId,
+      (conversation) => conversation.team === team.id && conversation.siteKey === actor.siteKey && conversation.openedBy === customer,
+    );
+    return earlier && { ...earlier, opened: false };
   }
 
   /**

@@ -50,7 +50,7 @@ const hasElement = (root: Element, name: string) => named(root, name).length > 0
 
 // --- RFC 3994 isComposing ------------------------------------------------------------------------
 
-/** The refresh interval the bridge's `active` states announce (RFC 3994 section 3.3: 60 at least). */
+/** The refresh interval the bridge's `active` states announce (RFC 3994 section 3.2 advises no fewer than 60 s). */
 export const COMPOSING_REFRESH_SECONDS = 60;
 
 export function isComposingBody(state: TypingState): string {

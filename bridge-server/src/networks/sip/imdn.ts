@@ -6,10 +6,10 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import { newId } from '../../util/ids.js';
 import { lruCache } from '../../util/lru.js';
 import type { HostedParties } from '../network.js';
 import type { VisitorDomain } from './addresses.js';
-import { newId } from '../../util/ids.js';
 import { CONTENT_TYPES, cpimOfImdn, imdnBody } from './bodies.js';
 import type { SipMessenger } from './outgoing.js';
 
