@@ -175,7 +175,10 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await alice.next((m) => m.request.body === 'typing again');
     const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
     for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
-    await sendText(v, 'after typing');
+    // The message goes out through the outbox: the next composing follows it once it is sent.
+    const statuses = collect(v.socket, 'message:status');
+    const sent = await sendText(v, 'after typing');
+    await until(() => statuses.some((s) => s.id === sent.id && s.status !== 'accepted'), 10_000, 'the message sent');
     await typing('composing');
     const said: string[] = [];
     await alice.next((m) => {
@@ -329,10 +332,17 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it("counts the messages and bytes that cross between the web and SIP, per day, for the site's API key", async () => {
     const usage = async () => {
-      const response = await fetch(`${t.url}/v1/usage`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      // Yesterday and today: a run across midnight counts both days.
+      const today = new Date();
+      const yesterday = new Date(today.getTime() - 86_400_000);
+      const days = `from=${yesterday.toISOString().slice(0, 10)}&to=${today.toISOString().slice(0, 10)}`;
+      const response = await fetch(`${t.url}/v1/usage?${days}`, { headers: { authorization: `Bearer ${API_KEY}` } });
       assert.equal(response.status, 200);
       const body = (await response.json()) as { usage: { from: string; to: string; messages: number; bytes: number }[] };
-      const row = (from: string, to: string) => body.usage.find((u) => u.from === from && u.to === to) ?? { messages: 0, bytes: 0 };
+      const row = (from: string, to: string) =>
+        body.usage
+          .filter((u) => u.from === from && u.to === to)
+          .reduce((sum, u) => ({ messages: sum.messages + u.messages, bytes: sum.bytes + u.bytes }), { messages: 0, bytes: 0 });
       return { out: row('web', 'sip'), back: row('sip', 'web') };
     };
     // /metrics counts the same, since the bridge started.
