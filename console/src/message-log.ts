@@ -3,7 +3,7 @@
  * status, a failed one with its reason and a retry, notes visibly marked as private. A `log` role,
  * so screen readers announce new lines.
  */
-import type { Message } from '@switchboard/sdk';
+import { type Message, readableSize } from '@switchboard/sdk';
 import { type PropertyValues, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -11,10 +11,6 @@ import { ConsoleElement } from './console-element.js';
 import type { LogEntry } from './log-entries.js';
 import { hasThumbnail } from './thumbnail.js';
 import './thumbnail.js';
-
-/** A file's size for people: B, KB or MB. */
-const fileSize = (bytes: number) =>
-  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 @customElement('sb-message-log')
 export class MessageLog extends ConsoleElement {
@@ -72,9 +68,13 @@ export class MessageLog extends ConsoleElement {
                   html`<li>
                     ${
                       hasThumbnail(file) && this.thumbnailLink
-                        ? html`<sb-thumbnail .file=${file} .link=${this.thumbnailLink} .label=${t.openFile(file.name, fileSize(file.size))}></sb-thumbnail>`
+                        ? html`<sb-thumbnail
+                            .file=${file}
+                            .link=${this.thumbnailLink}
+                            .label=${t.openFile(file.name, readableSize(file.size, this.locale.tag))}
+                          ></sb-thumbnail>`
                         : html`<button type="button" class="file" data-file=${file.id} @click=${() => this.announce('open-file', file.id)}>
-                            ${t.openFile(file.name, fileSize(file.size))}
+                            ${t.openFile(file.name, readableSize(file.size, this.locale.tag))}
                           </button>`
                     }
                   </li>`,

@@ -4,10 +4,9 @@
  * progress, and removable; the message then goes with the ones uploaded. The bridge's refusals
  * (too large, a type the site does not take, files off) are said as the bridge words them.
  */
-import { type Attachment, LIMITS, type SwitchboardError } from '@switchboard/sdk';
+import { type Attachment, LIMITS, type SwitchboardError, readableSize } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import type { ChatController } from './chat-controller.js';
-import { readableSize } from './file-size.js';
 import type { Locale } from './i18n.js';
 
 export interface AttachmentsHost {

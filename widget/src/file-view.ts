@@ -6,11 +6,10 @@
  * signed links (they last an hour) are asked when they show and asked again before they expire:
  * on a later render, and when a pointer or the focus reaches them.
  */
-import type { Attachment, SwitchboardError } from '@switchboard/sdk';
+import { type Attachment, type SwitchboardError, readableSize } from '@switchboard/sdk';
 import { html } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import type { ChatController } from './chat-controller.js';
-import { readableSize } from './file-size.js';
 import type { Locale } from './i18n.js';
 
 export interface FileViewHost {

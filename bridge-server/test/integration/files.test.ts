@@ -636,7 +636,7 @@ describe('files', () => {
       ],
     });
     assert.ok(stored);
-    assert.equal(stored.text, '[file not accepted: setup.exe: application/x-msdownload is not taken here]\n[file not accepted: log.txt: larger than 66 KB]');
+    assert.equal(stored.text, '[file not accepted: setup.exe: application/x-msdownload is not taken here]\n[file not accepted: log.txt: larger than 66 kB]');
     assert.equal(stored.attachments?.length, 1);
     assert.deepEqual(
       { ...stored.attachments[0], id: '' },

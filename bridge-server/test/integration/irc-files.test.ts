@@ -42,8 +42,8 @@ describe('files on IRC against a real ngircd', () => {
 
     const text = await alice.next((m) => m.message === 'Here are both');
     const [first, second] = await alice.collect((m) => m.nick === text.nick && m.message.startsWith('[file] '), 2);
-    assert.match(first!.message, /^\[file\] screen shot\.png \(\d+ B\): http:\/\/127\.0\.0\.1:\d+\/\S+$/);
-    assert.match(second!.message, /^\[file\] invoice\.pdf \(\d+ B\): http:\/\/\S+$/);
+    assert.match(first!.message, /^\[file\] screen shot\.png \(\d+ bytes\): http:\/\/127\.0\.0\.1:\d+\/\S+$/);
+    assert.match(second!.message, /^\[file\] invoice\.pdf \(\d+ bytes\): http:\/\/\S+$/);
     assert.deepEqual(await fetchLink(linksIn(first!.message)[0]!), PNG);
     assert.deepEqual(await fetchLink(linksIn(second!.message)[0]!), PDF);
     // The lines the server got from the bridge: the text, then the files, each a PRIVMSG of its own.

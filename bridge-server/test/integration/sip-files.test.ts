@@ -48,7 +48,7 @@ describe('files on SIP against a real Kamailio', () => {
     assert.equal(got.request.getHeader('Content-Type'), 'text/plain;charset=UTF-8');
     const [text, line] = got.request.body.split('\n');
     assert.equal(text, 'The invoice');
-    assert.match(line!, /^\[file\] invoice\.pdf \(\d+ B\): http:\/\/127\.0\.0\.1:\d+\/\S+$/);
+    assert.match(line!, /^\[file\] invoice\.pdf \(\d+ bytes\): http:\/\/127\.0\.0\.1:\d+\/\S+$/);
     assert.deepEqual(await fetchLink(linksIn(line!)[0]!), PDF);
   });
 

@@ -294,7 +294,7 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c-1', text: '', attachments: [photo.id] });
     assert.ok(sent.ok, JSON.stringify(sent));
     const fromBot = (s: Stanza) => s.is('message') && s.attrs.from?.startsWith(`${BOT}/`) === true;
-    const heading = await alice.next((s) => fromBot(s) && /^\[Dana #[0-9a-f]{5}\] \[file\] photo\.png \(\d+ B\)$/.test(s.getChildText('body') ?? ''));
+    const heading = await alice.next((s) => fromBot(s) && /^\[Dana #[0-9a-f]{5}\] \[file\] photo\.png \(\d+ bytes\)$/.test(s.getChildText('body') ?? ''));
     assert.equal(heading.attrs.id, sent.message.id);
     const link = await alice.next((s) => fromBot(s) && isFileLink(s));
     const response = await fetch(link.getChildText('body')!);

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LIMITS } from '@switchboard/protocol';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { attachmentLine, mailContent, readMail, sizeText } from '../../src/networks/email/mail-reading.js';
+import { attachmentLine, mailContent, readMail } from '../../src/networks/email/mail-reading.js';
 import { visibleText } from '../../src/networks/email/mail-text.js';
 
 /** A mail of test/fixtures/mail/ as the IMAP server hands it over. */
@@ -266,7 +266,7 @@ describe('Reading a mail', () => {
       [
         'See the files.',
         '',
-        '[attachment not kept: logo.png, image/png, 3 KB]',
+        '[attachment not kept: logo.png, image/png, 3 kB]',
         `[attachment not kept: f${LIMITS.maxMessageAttachments - 1}.txt, text/plain, 6 bytes]`,
         `[attachment not kept: f${LIMITS.maxMessageAttachments}.txt, text/plain, 7 bytes]`,
       ].join('\n'),
@@ -424,11 +424,12 @@ describe('Reading a mail', () => {
     );
   });
 
-  it('writes sizes as a person reads them', () => {
-    assert.equal(sizeText(1), '1 byte');
-    assert.equal(sizeText(700), '700 bytes');
-    assert.equal(sizeText(49_152), '48 KB');
-    assert.equal(sizeText(3_355_443), '3.2 MB');
-    assert.equal(attachmentLine({ name: 'screenshot.png', mediaType: 'image/png', size: 49_152 }), '[attachment not kept: screenshot.png, image/png, 48 KB]');
+  it('writes sizes as a person reads them, as the widget and the console do', () => {
+    assert.equal(attachmentLine({ name: 'note.txt', mediaType: 'text/plain', size: 1 }), '[attachment not kept: note.txt, text/plain, 1 byte]');
+    assert.equal(attachmentLine({ name: 'screenshot.png', mediaType: 'image/png', size: 49_152 }), '[attachment not kept: screenshot.png, image/png, 49 kB]');
+    assert.equal(
+      attachmentLine({ name: 'scan.pdf', mediaType: 'application/pdf', size: 3_355_443 }),
+      '[attachment not kept: scan.pdf, application/pdf, 3.4 MB]',
+    );
   });
 });

@@ -17,8 +17,8 @@ describe('IRC files', () => {
   it('writes one line per file, with a link signed for the recipient', () => {
     const text = fileLinesText({ attachments: [file('report.pdf'), file('a.png', 48_000)] }, files, 'irc:alice@libera');
     assert.deepEqual(text.split('\n'), [
-      '[file] report.pdf (1.2 KB): https://chat.example/v1/files/f_10/report.pdf?p=irc%3Aalice%40libera&e=1&s=x',
-      '[file] a.png (48 KB): https://chat.example/v1/files/f_5/a.png?p=irc%3Aalice%40libera&e=1&s=x',
+      '[file] report.pdf (1.2 kB): https://chat.example/v1/files/f_10/report.pdf?p=irc%3Aalice%40libera&e=1&s=x',
+      '[file] a.png (48 kB): https://chat.example/v1/files/f_5/a.png?p=irc%3Aalice%40libera&e=1&s=x',
     ]);
     assert.equal(fileLinesText({}, files, 'irc:alice@libera'), '');
   });

@@ -253,7 +253,7 @@ describe('a message with files as stanzas (outbound-files.ts)', () => {
     );
     assert.deepEqual(outboundParts('hi', undefined, files, TO), [{ body: 'hi' }]);
     // Without the bridge's files: one body naming the files.
-    assert.match(outboundParts('hi', [file('f_1', 'a.png')], undefined, TO)[0]!.body, /^hi\n\[file\] a\.png \(12 KB\): not reachable/);
+    assert.match(outboundParts('hi', [file('f_1', 'a.png')], undefined, TO)[0]!.body, /^hi\n\[file\] a\.png \(12 kB\): not reachable/);
   });
 
   it('asks receipts and markers on the first stanza only, each with its own origin-id, everything escaped', () => {

@@ -200,7 +200,7 @@ describe('the console: a conversation', () => {
     const element = await consoleFor();
     await openConversation(element, conversationId, 'Here is my receipt');
     await until(() => $(element, `button.file[data-file="${receipt.id}"]`), "the visitor's file");
-    expect($(element, `button.file[data-file="${receipt.id}"]`)!.textContent.trim()).to.equal('Open receipt.txt (9 B)');
+    expect($(element, `button.file[data-file="${receipt.id}"]`)!.textContent.trim()).to.equal('Open receipt.txt (9 bytes)');
     const received: string[] = [];
     customer.on('message', (m) => received.push(...(m.attachments ?? []).map((a) => a.name)));
     const files = new DataTransfer();

@@ -140,7 +140,7 @@ describe('the console: desk tools', () => {
     await openConversation(element, conversationId, 'A photo of the parcel');
     const button = () => $<HTMLButtonElement>(element, `button.thumbnail[data-file="${photo.id}"]`);
     await until(button, 'the thumbnail button');
-    expect(button()!.getAttribute('aria-label')).to.match(/^Open parcel\.png \(\d+ (B|KB)\)$/);
+    expect(button()!.getAttribute('aria-label')).to.match(/^Open parcel\.png \(\d+(\.\d)? (bytes|kB)\)$/);
     await until(() => button()!.querySelector('img'), 'the thumbnail asked for once in view');
     const img = button()!.querySelector('img')!;
     expect([img.getAttribute('width'), img.getAttribute('height'), img.getAttribute('loading')]).to.deep.equal(['160', '80', 'lazy']);

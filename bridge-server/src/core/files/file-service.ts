@@ -9,7 +9,7 @@ import type { Address, Attachment } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
-import { readableSize } from '../../networks/kit/file-lines.js';
+import { readableSize } from '@switchboard/protocol';
 import type { InboundFile, NetworkFiles } from '../../networks/network.js';
 import { toAttachment } from '../../store/file-rows.js';
 import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';

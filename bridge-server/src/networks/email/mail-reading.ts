@@ -8,7 +8,7 @@
  * on every fetch.
  */
 import { createHash } from 'node:crypto';
-import { type Address, LIMITS, isBlankText } from '@switchboard/protocol';
+import { type Address, LIMITS, isBlankText, readableSize } from '@switchboard/protocol';
 import { type AddressObject, type Attachment as MailPart, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
 import type { InboundFile, InboundMessage } from '../network.js';
 import { oneLine } from '../../util/text.js';
@@ -274,16 +274,9 @@ function listed(part: MailPart): MailAttachment {
   return { name: nameOf(part) ?? 'unnamed', mediaType: mediaTypeOf(part), size: part.size };
 }
 
-/** `[attachment not kept: logo.png, image/png, 3 KB]` */
+/** `[attachment not kept: logo.png, image/png, 3 kB]` */
 export function attachmentLine(attachment: MailAttachment): string {
-  return `[attachment not kept: ${attachment.name}, ${attachment.mediaType}, ${sizeText(attachment.size)}]`;
-}
-
-/** Bytes as a person reads them: `512 bytes`, `48 KB`, `3.2 MB`. */
-export function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `[attachment not kept: ${attachment.name}, ${attachment.mediaType}, ${readableSize(attachment.size)}]`;
 }
 
 /** The visible text, then the attachments' lines, within `max` characters (code points). */

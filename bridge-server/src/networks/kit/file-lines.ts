@@ -3,21 +3,8 @@
  * of those that carry links (an XMPP body beside its out-of-band element): one line per file with
  * its name, size and a signed link the recipient opens (docs/protocol.md, "Files").
  */
-import type { Address, Attachment } from '@switchboard/protocol';
+import { type Address, type Attachment, readableSize } from '@switchboard/protocol';
 import type { NetworkFiles } from '../network.js';
-
-/** `1.2 MB`, `340 KB`, `12 B`: sizes as people read them (decimal units). */
-export function readableSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${units[unit]}`;
-}
 
 /** One file's line: `[file] report.pdf (1.2 MB): <link>`. */
 export function fileLine(file: Attachment, link: string): string {

@@ -7,7 +7,8 @@
  */
 import type { Address, Attachment } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
-import { readableSize, textWithFileLinks } from '../kit/file-lines.js';
+import { readableSize } from '@switchboard/protocol';
+import { textWithFileLinks } from '../kit/file-lines.js';
 import type { NetworkFiles } from '../network.js';
 import { lruCache } from '../../util/lru.js';
 import { NS, hopsElement, xmlSafe } from './stanzas.js';
