@@ -198,8 +198,9 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
   const range = notModified ? undefined : rangeOf(req, etag, served.size);
   // Opened before any header is set, so bytes that are gone answer a plain `not_found`; a HEAD reads none.
   const content = notModified || range === 'unsatisfiable' || req.method === 'HEAD' ? undefined : await served.read(range);
+  // A 304 names no type: a cache would replace the stored one, charset included, with it.
+  if (!notModified) res.type(served.type.startsWith('text/') ? `${served.type}; charset=${await served.charset()}` : served.type);
   res.set({
-    'Content-Type': served.type.startsWith('text/') ? `${served.type}; charset=utf-8` : served.type,
     'X-Content-Type-Options': 'nosniff',
     // Nothing in a file runs, even opened directly (replacing the pages' policy of the app).
     'Content-Security-Policy': "sandbox; default-src 'none'",

@@ -381,6 +381,30 @@ describe('files', () => {
     assert.match((await get(link.url)).headers.get('content-disposition')!, /^attachment; filename="Invoice\.pdf\.hta\.txt"/);
   });
 
+  it("takes legacy and UTF-16 text for text, served in its own charset: a spreadsheet's CSV export keeps its name", async () => {
+    const csv = Buffer.from('name;city\r\nJosé;Málaga\r\nFrançois;Zürich\r\n', 'latin1');
+    const wide = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße aus Köln\r\n', 'utf16le')]);
+    const customer = await openVisitor(t);
+    const legacy = await uploaded(t, customer.session.token, customer.conversationId, 'export.csv', csv);
+    const unicode = await uploaded(t, customer.session.token, customer.conversationId, 'notes.txt', wide);
+    assert.deepEqual([legacy.type, legacy.name, unicode.type, unicode.name], ['text/plain', 'export.csv', 'text/plain', 'notes.txt']);
+    for (const [file, charset, bytes] of [
+      [legacy, 'windows-1252', csv],
+      [unicode, 'utf-16le', wide],
+    ] as const) {
+      const link = await call(customer.socket, 'file:link', { fileId: file.id });
+      const answer = await get(link.url);
+      assert.equal(answer.headers.get('content-type'), `text/plain; charset=${charset}`);
+      assert.deepEqual(answer.bytes, bytes);
+      const head = await fetch(link.url, { method: 'HEAD' });
+      assert.equal(head.headers.get('content-type'), `text/plain; charset=${charset}`);
+      // A 304 names no type: a cache would take it in place of the one it holds, charset and all.
+      const revalidated = await fetch(link.url, { headers: { 'if-none-match': answer.headers.get('etag')! } });
+      assert.deepEqual([revalidated.status, revalidated.headers.get('content-type')], [304, null]);
+    }
+    customer.socket.disconnect();
+  });
+
   it('takes the files along when a message opens a new conversation in place of the closed one they were uploaded to', async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
     const opened = await call(socket, 'conversation:open', { team: 'fresh' });

@@ -154,4 +154,37 @@ describe('Composing a mail', () => {
     );
     assert.doesNotMatch(raw.toString('latin1'), /^(Bcc|X-Evil):/im, 'no header of its own');
   });
+
+  it("names a text attachment's charset as its bytes are, so a mail client shows the text it holds", async () => {
+    const csv = Buffer.from('name;city\r\nJos\u00e9;M\u00e1laga\r\n', 'latin1');
+    const wide = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Gr\u00fc\u00dfe\r\n', 'utf16le')]);
+    const raw = await composeRaw({
+      ...REPLY,
+      attachments: [
+        { name: 'export.csv', type: 'text/plain', content: csv },
+        { name: 'notes.txt', type: 'text/plain', content: wide },
+        { name: 'readme.txt', type: 'text/plain', content: Buffer.from('caf\u00e9') },
+      ],
+    });
+    const mail = await readMail(raw);
+    assert.deepEqual(
+      mail.files.map((file) => [file.name, file.content]),
+      [
+        ['export.csv', csv],
+        ['notes.txt', wide],
+        ['readme.txt', Buffer.from('caf\u00e9')],
+      ],
+      'the bytes as they were',
+    );
+    const headers = raw
+      .toString('latin1')
+      .split(/\r\n--/)
+      .filter((part) => /Content-Disposition: attachment/i.test(part))
+      .map((part) => /^Content-Type: ([^\r\n]+)/im.exec(part)?.[1]);
+    assert.deepEqual(headers, [
+      'text/plain; charset=windows-1252; name=export.csv',
+      'text/plain; charset=utf-16le; name=notes.txt',
+      'text/plain; charset=utf-8; name=readme.txt',
+    ]);
+  });
 });

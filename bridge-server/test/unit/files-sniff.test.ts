@@ -1,9 +1,11 @@
 // What type a file is, found in its content alone (docs/protocol.md, "Files"): signatures for
-// binary formats, markup a browser would run named as such, other UTF-8 text as text/plain.
+// binary formats, markup a browser would run named as such, other text as text/plain (UTF-8, UTF-16
+// with its byte order mark, legacy single-byte text), with the charset it is served in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { sniffType } from '../../src/core/files/sniff.js';
+import { textCharset } from '../../src/util/text-charset.js';
 
 const sniff = (content: Buffer | string) => {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
@@ -63,7 +65,40 @@ describe('sniffType', () => {
   it('keeps text cut inside a character text when the head is not the whole file', async () => {
     const cut = Buffer.from('abc é').subarray(0, 5); // the é's first byte only
     assert.equal(await sniffType(cut, false), 'text/plain');
-    assert.equal(await sniffType(cut, true), 'application/octet-stream');
+    assert.equal(textCharset(cut, false), 'utf-8');
+    // Whole, it is no UTF-8: one byte of Latin-1 (`abc Ã`).
+    assert.equal(textCharset(cut, true), 'windows-1252');
+  });
+
+  it('calls legacy single-byte text text/plain, served as windows-1252 (a CSV saved by a spreadsheet on Windows)', async () => {
+    const csv = Buffer.from('name;city;amount\r\nJosé;Málaga;12,50 €\r\n'.replace('€', '\x80'), 'latin1');
+    assert.equal(await sniff(csv), 'text/plain');
+    assert.equal(textCharset(csv, true), 'windows-1252');
+    assert.equal(textCharset(Buffer.from('plain ASCII'), true), 'utf-8');
+  });
+
+  it('calls UTF-16 with its byte order mark text/plain, in either byte order, cut anywhere', async () => {
+    const words = 'Grüße, 日本語, emoji 🎉\r\n';
+    const little = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(words, 'utf16le')]);
+    const big = Buffer.from(little);
+    big.swap16();
+    assert.equal(await sniff(little), 'text/plain');
+    assert.equal(await sniff(big), 'text/plain');
+    assert.deepEqual([textCharset(little, true), textCharset(big, true)], ['utf-16le', 'utf-16be']);
+    // The head cut inside the emoji's surrogate pair, then inside a code unit.
+    const pair = little.indexOf(Buffer.from('🎉', 'utf16le'));
+    assert.equal(textCharset(little.subarray(0, pair + 2), false), 'utf-16le');
+    assert.equal(textCharset(little.subarray(0, pair + 3), false), 'utf-16le');
+    // Whole, an odd byte last is no UTF-16.
+    assert.equal(textCharset(little.subarray(0, pair + 3), true), undefined);
+  });
+
+  it('takes neither binary data after a UTF-16 byte order mark nor bytes windows-1252 leaves undefined for text', async () => {
+    // What they are then is file-type's to say (FF FE opens an MPEG audio frame too).
+    assert.notEqual(await sniff(Buffer.from([0xff, 0xfe, 0x00, 0x00, 0x01, 0x00])), 'text/plain');
+    assert.equal(textCharset(Buffer.from([0xff, 0xfe, 0x00, 0x00, 0x01, 0x00]), true), undefined);
+    assert.equal(textCharset(Buffer.from([0xfe, 0xff, 0xd8, 0x3d]), true), undefined, 'a lone surrogate, the whole file');
+    assert.equal(await sniff(Buffer.from('caf\xe9 \x81', 'latin1')), 'application/octet-stream');
   });
 
   it('calls anything else application/octet-stream', async () => {

@@ -23,6 +23,7 @@ import type { FileAccess } from './file-access.js';
 import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
 import type { FileLinks, FileVariant, LinkQuery } from './links.js';
 import { cleanName, nameForType } from './names.js';
+import { type TextCharset, textCharset } from '../../util/text-charset.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 import { SerialQueues } from '../../util/serial.js';
 import { LIMITS } from '@switchboard/protocol';
@@ -83,6 +84,8 @@ export interface ServedFile {
   /** The bytes, all or one range within `size`; `not_found` when they are gone. */
   read(range?: ByteRange): Promise<Readable>;
   type: string;
+  /** A text file's charset, found in its first bytes (read when asked). */
+  charset(): Promise<TextCharset>;
   /** Seconds a private cache may keep it. */
   maxAge: number;
 }
@@ -354,7 +357,7 @@ export class FileService {
         served(bytes.length);
         return Promise.resolve(Readable.from([bytes]));
       };
-      return { file, variant, size: preview.length, type: 'image/webp', maxAge, read };
+      return { file, variant, size: preview.length, type: 'image/webp', maxAge, read, charset: () => Promise.resolve('utf-8') };
     }
     const read = async (range?: ByteRange) => {
       const content = await this.deps.blobs.open(file.blob, range);
@@ -362,7 +365,8 @@ export class FileService {
       served(range ? range.end - range.start + 1 : file.size);
       return content;
     };
-    return { file, variant, size: file.size, type: file.type, maxAge, read };
+    const charset = async () => textCharset(await this.head(file.blob), file.size <= SNIFF_BYTES) ?? 'utf-8';
+    return { file, variant, size: file.size, type: file.type, maxAge, read, charset };
   }
 
   /** The preview's bytes, made again when its blob was lost. */

@@ -1,9 +1,11 @@
 /**
  * The media type of a file, found in its content (docs/protocol.md, "Files"): binary formats by
- * their signatures (file-type), markup a browser would run (HTML, SVG) by its opening, other UTF-8
- * text as `text/plain`, anything else `application/octet-stream`. Neither the name's extension
+ * their signatures (file-type), markup a browser would run (HTML, SVG) by its opening, other text
+ * as `text/plain` (UTF-8; UTF-16 with its byte order mark; or a legacy single-byte text, such as a
+ * spreadsheet's CSV export on Windows), anything else `application/octet-stream`. Neither the name's extension
  * nor the uploader's `Content-Type` is ever consulted.
  */
+import { textCharset, utf16Marked } from '../../util/text-charset.js';
 
 /** Bytes of a file's beginning that decide its type. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -26,16 +28,20 @@ export interface Sniffed {
   extension: string;
 }
 
+const TEXT: Sniffed = { type: 'text/plain', extension: 'txt' };
+
 /** As `sniffType`, with the type's usual extension. */
 export async function sniff(head: Buffer, complete: boolean): Promise<Sniffed> {
   const markup = markupType(head);
   if (markup) return { type: markup, extension: markup === 'text/html' ? 'html' : 'svg' };
+  // A UTF-16 byte order mark is an MPEG audio frame's sync word too (file-type finds audio/mpeg).
+  if (utf16Marked(head) && textCharset(head, complete)) return TEXT;
   // Loaded with the first file rather than at start-up.
   const { fileTypeFromBuffer } = await import('file-type');
   const found = await fileTypeFromBuffer(head);
   // file-type names any XML `application/xml`: XML that is not markup a browser runs is text.
   if (found && found.mime !== 'application/xml') return { type: found.mime, extension: found.ext };
-  return isUtf8Text(head, complete) ? { type: 'text/plain', extension: 'txt' } : { type: 'application/octet-stream', extension: 'bin' };
+  return textCharset(head, complete) ? TEXT : { type: 'application/octet-stream', extension: 'bin' };
 }
 
 /** `text/html` or `image/svg+xml` when the content opens as such markup (after a BOM and blank space). */
@@ -48,32 +54,4 @@ function markupType(head: Buffer): string | undefined {
   if (SVG_OPENING.test(start)) return 'image/svg+xml';
   if (HTML_OPENING.test(start) || XHTML_OPENING.test(start)) return 'text/html';
   return undefined;
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Valid UTF-8 without the control characters of binary data (tab, line breaks, form feed and
- * escape are text). A head cut inside a character is still text.
- */
-function isUtf8Text(head: Buffer, complete: boolean): boolean {
-  let bytes = head;
-  if (!complete) {
-    // Drop a character the cut split: up to 3 trailing bytes of an unfinished sequence.
-    let end = bytes.length;
-    for (let back = 1; back <= 3 && end - back >= 0; back++) {
-      const byte = bytes[end - back]!;
-      if ((byte & 0xc0) === 0x80) continue;
-      if (byte >= 0xc0) end -= back;
-      break;
-    }
-    bytes = bytes.subarray(0, end);
-  }
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return false;
-  }
-  return !/[\u0000-\u0008\u000B\u000E-\u001A\u001C-\u001F\u007F]/.test(text);
 }

@@ -8,6 +8,7 @@
  */
 import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { textCharset } from '../../util/text-charset.js';
 import { oneLine } from '../../util/text.js';
 import { isMailAddress, isMediaType } from './mail-headers.js';
 import { type ThreadHeaders, isMessageId, threadHeaders } from './mail-threading.js';
@@ -137,7 +138,7 @@ export function composeMail(mail: OutgoingMail): SendMailOptions {
       attachments: mail.attachments.map((file) => ({
         filename: headerText(file.name, MAX_FILE_NAME_LENGTH) || 'file',
         content: file.content,
-        contentType: isMediaType(file.type) ? file.type : 'application/octet-stream',
+        contentType: attachmentType(file),
         contentDisposition: 'attachment' as const,
       })),
     }),
@@ -151,4 +152,10 @@ export function composeMail(mail: OutgoingMail): SendMailOptions {
 /** The mail's MIME source (RFC 5322, CRLF line ends), as sent: for an IMAP APPEND to a Sent folder, or to read it back. */
 export async function composeRaw(mail: OutgoingMail): Promise<Buffer> {
   return new MailComposer({ ...composeMail(mail), newline: 'windows' }).compile().build();
+}
+
+/** An attachment's Content-Type: its type, with the charset its bytes are in for text (RFC 2046 section 4.1.2). */
+function attachmentType(file: MailFile): string {
+  if (!isMediaType(file.type)) return 'application/octet-stream';
+  return file.type.startsWith('text/') ? `${file.type}; charset=${textCharset(file.content, true) ?? 'utf-8'}` : file.type;
 }
