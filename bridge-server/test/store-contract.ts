@@ -1084,6 +1084,46 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
     });
 
+    it('keeps a customer on their own network once for every site they write to: each such site exports and finds them, and erasures leave them to the others', async () => {
+      const bob = 'xmpp:bob@x.test';
+      await store.upsertParty({ address: bob, siteKey: 'shop', role: 'visitor', name: 'Bob Smithers', verified: false });
+      const onShop = await store.createConversation({ siteKey: 'shop', openedBy: bob, participants: [bob], team: 'support' });
+      const onBlog = await store.createConversation({ siteKey: 'blog', openedBy: bob, participants: [bob], team: 'support' });
+      await append(onShop.id, { from: bob, text: 'about my order' });
+      await append(onBlog.id, { from: bob, text: 'about a post' });
+
+      for (const [site, conversationId] of [
+        ['shop', onShop.id],
+        ['blog', onBlog.id],
+      ] as const) {
+        assert.equal((await store.partyData(site, bob)).party?.name, 'Bob Smithers', site);
+        assert.deepEqual(
+          (await store.searchInbox(site, 'smithers', 20)).map((hit) => [hit.kind, hit.conversationId]),
+          [['customer', conversationId]],
+          site,
+        );
+      }
+      assert.equal((await store.partyData('forum', bob)).party, null, 'a site they never wrote to');
+      assert.deepEqual(await store.searchInbox('forum', 'smithers', 20), []);
+      // A site's own web visitor stays its own, whoever else holds a conversation with it.
+      await store.upsertParty({ address: 'web:v_9', siteKey: 'shop', role: 'visitor', name: 'Vera Smithers', verified: false });
+      await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_9', participants: ['web:v_9'], team: 'support' });
+      assert.equal((await store.partyData('blog', 'web:v_9')).party, null);
+
+      assert.equal((await store.eraseParty('blog', bob)).parties, 0, 'the shop still holds a conversation with them');
+      assert.equal((await store.getParty(bob))?.name, 'Bob Smithers');
+      assert.equal((await store.partyData('blog', bob)).party, null);
+      assert.equal((await store.eraseParty('shop', bob)).parties, 1, 'the site it is kept for erases it');
+      assert.equal(await store.getParty(bob), null);
+
+      // Kept for a site that holds nothing of them any more: the last erasure that leaves no conversation deletes it.
+      const carl = 'sip:carl@x.test';
+      await store.upsertParty({ address: carl, siteKey: 'shop', role: 'visitor', name: 'Carl', verified: false });
+      await store.createConversation({ siteKey: 'blog', openedBy: carl, participants: [carl], team: 'support' });
+      assert.equal((await store.eraseParty('blog', carl)).parties, 1);
+      assert.equal(await store.getParty(carl), null);
+    });
+
     describe('agent console', () => {
       it('keeps sign-in sessions across restarts and nodes until they expire or are deleted', async () => {
         const now = Date.now();

@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { forbidden, notFound } from './errors.js';
-import { usableOnSite } from '../networks/web/site-scope.js';
+import { sharedBySites, usableOnSite } from '../networks/web/site-scope.js';
 import { toPartyInfo } from './wire.js';
 
 const DAY_MS = 86_400_000;
@@ -19,6 +19,15 @@ export class Parties {
   /** A party that proved who it is on connecting (a vouched-for user, an agent, an integration): its details recorded. */
   async admit(party: PartyRecord): Promise<void> {
     await this.deps.store.upsertParty(party);
+  }
+
+  /**
+   * Whether a site may learn what is kept of a party: one kept for it, or a customer on their own
+   * network whom the site holds a conversation with (kept once for the first site they wrote to).
+   */
+  private async isSitesParty(party: PartyRecord, siteKey: string): Promise<boolean> {
+    if (party.siteKey === siteKey) return true;
+    return sharedBySites(party.address) && (await this.deps.store.contactConversations(siteKey, [party.address], 1)).length > 0;
   }
 
   /** A visitor's own details (pre-chat form, current page); a verified user's name and email stay the site's. */
@@ -48,7 +57,7 @@ export class Parties {
     // it before its first message stores it.
     const team = address.startsWith(TEAM_SCHEME) ? this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) : undefined;
     if (team && !party) return { address, role: 'integration', name: team.name ?? team.id, verified: true };
-    const visible = party && (address === actor.address || team !== undefined || (actsForSite(actor) && party.siteKey === actor.siteKey));
+    const visible = party && (address === actor.address || team !== undefined || (actsForSite(actor) && (await this.isSitesParty(party, actor.siteKey))));
     if (visible) return toPartyInfo(party);
     // An agent of a team serving the site is public to it by name only: a visitor's chat names who answers.
     if (this.isSitesAgent(address, actor.siteKey)) {

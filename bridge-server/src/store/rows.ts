@@ -1,6 +1,6 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
-import { withoutSite } from '../networks/web/site-scope.js';
+import { sharedBySites, withoutSite } from '../networks/web/site-scope.js';
 import type { BlockRecord, ContinuationRecord, ConversationRecord, NewMessage, PartyRecord, WebhookDeliveryRecord } from './store.js';
 
 export interface ConversationRow {
@@ -192,6 +192,15 @@ export interface BlockRow {
   blocked_by: string;
   blocked_at: string;
   told: number | boolean;
+}
+
+/**
+ * What a site's export holds of a party: one kept for that site, or a customer on their own
+ * network (kept once, for the first site they wrote to) whom the site holds conversations with.
+ */
+export function partyOfSite(party: PartyRecord | null, siteKey: string, conversations: number): PartyRecord | null {
+  if (!party) return null;
+  return party.siteKey === siteKey || (sharedBySites(party.address) && conversations > 0) ? party : null;
 }
 
 export function toBlock(row: BlockRow): BlockRecord {

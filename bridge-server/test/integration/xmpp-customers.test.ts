@@ -4,7 +4,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import { crash, exited, writeCliConfig } from '../cli-process.js';
-import { SITE, type TestBridge, agentAuth, call, collect, connect, connectTo, next, startBridge, until, watchPresence } from '../helpers.js';
+import {
+  OTHER_SECRET,
+  OTHER_SITE,
+  SITE,
+  type TestBridge,
+  type V1Socket,
+  agentAuth,
+  call,
+  collect,
+  connect,
+  connectTo,
+  next,
+  startBridge,
+  until,
+  watchPresence,
+} from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
@@ -435,6 +450,54 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await lena.stop();
         await mike.stop();
       }
+    });
+  });
+
+  describe('one customer writing to two sites', () => {
+    let t: TestBridge;
+    let kim: Agent;
+    before(async () => {
+      t = await startBridge({
+        teams: [
+          { id: 'support', members: ['web:a_alice'], sites: [SITE], capacity: 100 },
+          { id: 'help', members: ['web:a_bob'], sites: [OTHER_SITE], capacity: 100 },
+        ],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+      });
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      kim = await connectAgent(prosody.c2sPort, 'kim', 'kimpw');
+    });
+    after(async () => {
+      await kim?.stop();
+      await t?.stop();
+    });
+
+    it("is one party that both sites' agents see by name and find, whichever site heard the name last", async () => {
+      const KIM = 'xmpp:kim@localhost';
+      const alice = await connect(t, agentAuth('alice'));
+      const bob = await connect(t, agentAuth('bob', OTHER_SITE, OTHER_SECRET), { origin: 'http://other.test' });
+      const atAlice = collect(alice.socket, 'message');
+      const atBob = collect(bob.socket, 'message');
+      const named = (team: string, text: string, nick: string, id: string) =>
+        kim.send(xml('message', { type: 'chat', to: `${team}@${prosody.componentDomain}`, id }, xml('body', {}, text), xml('nick', { xmlns: NICK }, nick)));
+      await named('help', 'A question for the other site', 'Kim', 'k-1');
+      await until(() => atBob.some((m) => m.text === 'A question for the other site'), 5000, 'the message at the other site');
+      await named('support', 'A question for this site', 'Kim', 'k-2');
+      await until(() => atAlice.some((m) => m.text === 'A question for this site'), 5000, 'the message at this site');
+      const nameAt = async (agent: V1Socket) => (await call(agent, 'party:get', { address: KIM })).party?.name;
+      assert.deepEqual([await nameAt(alice.socket), await nameAt(bob.socket)], ['Kim', 'Kim']);
+
+      // A new name given to this site: both sites see it, and find the customer by it.
+      await named('support', 'It is Kim Lee, by the way', 'Kim Lee', 'k-3');
+      await until(() => atAlice.some((m) => m.text === 'It is Kim Lee, by the way'), 5000, 'the renamed message');
+      await until(async () => (await nameAt(bob.socket)) === 'Kim Lee', 5000, 'the new name at the other site');
+      assert.equal(await nameAt(alice.socket), 'Kim Lee');
+      for (const agent of [alice.socket, bob.socket]) {
+        const { results } = await call(agent, 'inbox:search', { query: 'Kim Lee' });
+        assert.deepEqual(results.filter((hit: { kind: string }) => hit.kind === 'customer').length, 1, 'the customer, in the conversation with this site');
+      }
+      alice.socket.disconnect();
+      bob.socket.disconnect();
     });
   });
 

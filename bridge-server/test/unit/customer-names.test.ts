@@ -33,6 +33,14 @@ describe("customers' names", () => {
     await store.close();
   });
 
+  it('keeps a customer who writes to another site as one party, kept for the first site, with the new name', async () => {
+    const { store, names } = await namesOverStore();
+    await names.record(CAROL, 'shop', 'Carol');
+    await names.record(CAROL, 'blog', 'Carol Smith');
+    assert.deepEqual(await store.getParty(CAROL), { address: CAROL, siteKey: 'shop', role: 'visitor', name: 'Carol Smith', verified: false });
+    await store.close();
+  });
+
   it("leaves an agent's or a verified party's own name alone", async () => {
     const { store, names } = await namesOverStore();
     await store.upsertParty({ address: 'xmpp:erin@example.org', siteKey: 'shop', role: 'agent', name: 'Erin', verified: true });

@@ -30,6 +30,16 @@ export function isSiteScoped(address: string): boolean {
   return SITE_SCOPED.test(address);
 }
 
+/**
+ * Whether a party is the same for every site it deals with: a user of another network (XMPP, SIP,
+ * IRC, email) is one party whichever sites they write to, kept once and known to each site that
+ * holds a conversation with them; a web identity is one site's (a vouched one carries its site, an
+ * anonymous visitor is made for one).
+ */
+export function sharedBySites(address: string): boolean {
+  return !address.startsWith('web:');
+}
+
 /** The bridge's form of an address a client of `siteKey` wrote. */
 export function withSite(address: Address, siteKey: string): Address {
   return isSiteScoped(address) ? (`${address}@${siteKey}` as Address) : address;

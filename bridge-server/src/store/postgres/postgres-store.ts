@@ -71,6 +71,7 @@ import {
   toConversation as fromRow,
   toMessage,
   toParty,
+  partyOfSite,
   type WebhookRow,
   toWebhookDelivery,
   viaColumn,
@@ -80,6 +81,7 @@ import {
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
+import { sharedBySites } from '../../networks/web/site-scope.js';
 import { FencedError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresConsole } from './postgres-console.js';
@@ -1359,7 +1361,7 @@ export class PostgresStore implements Store {
   async partyData(siteKey: string, address: Address): Promise<PartyData> {
     // One snapshot: the conversations and their messages as they were at one instant.
     return this.transaction(async (client): Promise<PartyData> => {
-      const partyRow = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey], client))[0];
+      const partyRow = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1', [address], client))[0];
       const conversations = await this.rows<ConversationWithParticipants>(
         `SELECT ${CONVERSATION} FROM conversations c
          WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
@@ -1378,7 +1380,7 @@ export class PostgresStore implements Store {
       }
       const notes = await this.inboxes.notesOf(client, [...messages.keys()]);
       return {
-        party: partyRow ? toParty(partyRow) : null,
+        party: partyOfSite(partyRow ? toParty(partyRow) : null, siteKey, conversations.length),
         conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)!, notes: notes.get(row.id) ?? [] })),
       };
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -1453,7 +1455,17 @@ export class PostgresStore implements Store {
         'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
         [siteKey, webhookNeedles(address)],
       );
-      counts.parties = (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, siteKey])).rowCount ?? 0;
+      // A customer on their own network is kept once for every site: another site's erasure deletes
+      // it only once no conversation of any site holds the address.
+      counts.parties =
+        (
+          await client.query(
+            `DELETE FROM parties WHERE address = $1 AND (site_key = $2 OR ($3
+              AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)
+              AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)))`,
+            [address, siteKey, sharedBySites(address)],
+          )
+        ).rowCount ?? 0;
       // Gateway subscriptions belong to no site: they go only with a party of this site.
       if (counts.parties > 0) {
         await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);

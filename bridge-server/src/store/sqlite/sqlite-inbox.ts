@@ -66,10 +66,11 @@ function prepare(db: Database.Database) {
     notes: db.prepare<[string, number], NoteRow>(
       'SELECT * FROM (SELECT * FROM notes WHERE conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, id',
     ),
-    search: db.prepare<[string, string, number], SearchRow>(`SELECT d.kind, d.ref, d.conversation_id,
+    search: db.prepare<[string, string, string, number], SearchRow>(`SELECT d.kind, d.ref, d.conversation_id,
         snippet(search_fts, 0, '', '', '…', 16) AS snippet
       FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
-      WHERE search_fts MATCH ? AND d.site_key = ? ORDER BY rank LIMIT ?`),
+      WHERE search_fts MATCH ? AND (d.site_key = ? OR (d.kind = 'customer' AND EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = d.ref AND c.site_key = ?)))
+      ORDER BY rank LIMIT ?`),
     message: db.prepare<[string], { seq: number; sender: string; sent_at: string }>('SELECT seq, sender, sent_at FROM messages WHERE id = ?'),
     note: db.prepare<[string], { author: string; created_at: string }>('SELECT author, created_at FROM notes WHERE id = ?'),
     deleteNotesOf: db.prepare<[string]>('DELETE FROM notes WHERE conversation_id = ?'),
@@ -179,7 +180,7 @@ export class SqliteInbox implements InboxStore<ConversationRecord> {
     // Each word as a quoted prefix: what was typed is never read as FTS5 syntax.
     const match = words.map((word) => `"${word}"*`).join(' ');
     const results: InboxSearchResult[] = [];
-    for (const row of this.statements.search.all(match, siteKey, limit)) {
+    for (const row of this.statements.search.all(match, siteKey, siteKey, limit)) {
       const snippet = row.snippet.replace(/\s+/g, ' ').trim();
       if (row.kind === 'message') {
         const message = this.statements.message.get(row.ref);

@@ -60,6 +60,7 @@ import {
   toConversation,
   toMessage,
   toParty,
+  partyOfSite,
   type WebhookRow,
   toWebhookDelivery,
   viaColumn,
@@ -69,6 +70,7 @@ import {
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
+import { sharedBySites } from '../../networks/web/site-scope.js';
 import { Checkpointer } from './checkpointer.js';
 import { SearchIndexer } from './search-indexer.js';
 import { MIGRATIONS } from './migrations.js';
@@ -690,7 +692,11 @@ export class SqliteStore implements Store {
         SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = outbox.message_id AND c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
       deleteTeamSubscriptionsOf: db.prepare<[string]>('DELETE FROM team_subscribers WHERE subscriber = ?'),
-      deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
+      // A customer on their own network is kept once for every site: another site's erasure deletes
+      // it only once no conversation of any site holds the address.
+      deleteParty: db.prepare<[string, string, number]>(`DELETE FROM parties WHERE address = ? AND (site_key = ? OR (?
+        AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)
+        AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)))`),
       deleteUnreferencedParties: db.prepare<[string, string]>(`DELETE FROM parties WHERE site_key = ? AND updated_at < ?
         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
         AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address OR c.assignee = parties.address)`),
@@ -1448,7 +1454,7 @@ export class SqliteStore implements Store {
       const messages = this.statements.allMessagesOf.all(id).map(toMessage);
       return [{ conversation: SqliteStore.copy(conversation), messages, notes: this.inboxes.notesNow(id) }];
     });
-    return { party: party && party.siteKey === siteKey ? party : null, conversations };
+    return { party: partyOfSite(party, siteKey, conversations.length), conversations };
   }
 
   /** Deletes a conversation and everything in it, inside the current write. */
@@ -1501,7 +1507,7 @@ export class SqliteStore implements Store {
         statements.deleteJoiningsOf.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
-        counts.parties = statements.deleteParty.run(address, siteKey).changes;
+        counts.parties = statements.deleteParty.run(address, siteKey, sharedBySites(address) ? 1 : 0).changes;
         this.parties.delete(address);
         // Gateway subscriptions belong to no site: they go only with a party of this site.
         if (counts.parties > 0) {
