@@ -1084,18 +1084,22 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual(await store.partyData('shop', 'web:u_x'), { party: null, conversations: [] });
     });
 
-    it('keeps a customer on their own network once for every site they write to: each such site exports and finds them, and erasures leave them to the others', async () => {
+    it('keeps a customer on their own network once for every site they write to: each site that heard from them exports and finds them, erasures file them under another', async () => {
       const bob = 'xmpp:bob@x.test';
       await store.upsertParty({ address: bob, siteKey: 'shop', role: 'visitor', name: 'Bob Smithers', verified: false });
       const onShop = await store.createConversation({ siteKey: 'shop', openedBy: bob, participants: [bob], team: 'support' });
       const onBlog = await store.createConversation({ siteKey: 'blog', openedBy: bob, participants: [bob], team: 'support' });
       await append(onShop.id, { from: bob, text: 'about my order' });
       await append(onBlog.id, { from: bob, text: 'about a post' });
+      // An outreach the customer never answered: the forum has heard nothing from them.
+      const onForum = await store.createConversation({ siteKey: 'forum', openedBy: bob, participants: [bob], team: 'support' });
+      await append(onForum.id, { from: 'web:a_agent@forum', text: 'we have news for you' });
 
       for (const [site, conversationId] of [
         ['shop', onShop.id],
         ['blog', onBlog.id],
       ] as const) {
+        assert.equal(await store.heardFrom(site, bob), true, site);
         assert.equal((await store.partyData(site, bob)).party?.name, 'Bob Smithers', site);
         assert.deepEqual(
           (await store.searchInbox(site, 'smithers', 20)).map((hit) => [hit.kind, hit.conversationId]),
@@ -1103,20 +1107,36 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
           site,
         );
       }
-      assert.equal((await store.partyData('forum', bob)).party, null, 'a site they never wrote to');
+      assert.equal(await store.heardFrom('forum', bob), false);
+      assert.equal((await store.partyData('forum', bob)).party, null, 'a site that never heard from them');
       assert.deepEqual(await store.searchInbox('forum', 'smithers', 20), []);
-      // A site's own web visitor stays its own, whoever else holds a conversation with it.
+      // A site's own web visitor and an agent stay theirs, whoever else heard from them.
       await store.upsertParty({ address: 'web:v_9', siteKey: 'shop', role: 'visitor', name: 'Vera Smithers', verified: false });
-      await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_9', participants: ['web:v_9'], team: 'support' });
+      const veraOnBlog = await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_9', participants: ['web:v_9'], team: 'support' });
+      await append(veraOnBlog.id, { from: 'web:v_9' });
       assert.equal((await store.partyData('blog', 'web:v_9')).party, null);
+      const erin = 'xmpp:erin@x.test';
+      await store.upsertParty({ address: erin, siteKey: 'shop', role: 'agent', name: 'Erin', verified: true });
+      const erinOnBlog = await store.createConversation({ siteKey: 'blog', openedBy: erin, participants: [erin] });
+      await append(erinOnBlog.id, { from: erin });
+      assert.equal((await store.partyData('blog', erin)).party, null);
+      assert.equal((await store.eraseParty('blog', erin)).parties, 0);
+      assert.equal((await store.getParty(erin))?.name, 'Erin');
 
-      assert.equal((await store.eraseParty('blog', bob)).parties, 0, 'the shop still holds a conversation with them');
-      assert.equal((await store.getParty(bob))?.name, 'Bob Smithers');
-      assert.equal((await store.partyData('blog', bob)).party, null);
-      assert.equal((await store.eraseParty('shop', bob)).parties, 1, 'the site it is kept for erases it');
+      assert.equal((await store.eraseParty('forum', bob)).parties, 0, 'the shop and the blog heard from them');
+      assert.equal((await store.getParty(bob))?.siteKey, 'shop');
+      assert.equal((await store.eraseParty('shop', bob)).parties, 0, 'the blog still heard from them');
+      assert.deepEqual(await store.getParty(bob), { address: bob, siteKey: 'blog', role: 'visitor', name: 'Bob Smithers', verified: false });
+      assert.equal((await store.partyData('shop', bob)).party, null);
+      assert.equal((await store.partyData('blog', bob)).party?.name, 'Bob Smithers');
+      assert.deepEqual(
+        (await store.searchInbox('blog', 'smithers', 20)).map((hit) => hit.conversationId),
+        [onBlog.id],
+      );
+      assert.equal((await store.eraseParty('blog', bob)).parties, 1, 'no site hears from them any more');
       assert.equal(await store.getParty(bob), null);
 
-      // Kept for a site that holds nothing of them any more: the last erasure that leaves no conversation deletes it.
+      // Filed under a site that holds nothing of them any more, and not heard from elsewhere: the next erasure deletes it.
       const carl = 'sip:carl@x.test';
       await store.upsertParty({ address: carl, siteKey: 'shop', role: 'visitor', name: 'Carl', verified: false });
       await store.createConversation({ siteKey: 'blog', openedBy: carl, participants: [carl], team: 'support' });

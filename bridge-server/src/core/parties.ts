@@ -2,16 +2,25 @@
 import type { Address, PartyInfo, ProfileUpdatePayload } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../config.js';
-import type { PartyRecord, Store } from '../store/store.js';
+import { type PartyRecord, type Store, isSharedCustomer } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { forbidden, notFound } from './errors.js';
-import { sharedBySites, usableOnSite } from '../networks/web/site-scope.js';
+import { usableOnSite } from '../networks/web/site-scope.js';
 import { toPartyInfo } from './wire.js';
 
 const DAY_MS = 86_400_000;
 const TEAM_SCHEME = 'team:';
+
+/**
+ * Whether a site may learn what is kept of a party: one filed under it, or a customer on their own
+ * network the site has heard from (filed under the first site they wrote to).
+ */
+export async function siteMayKnow(store: Pick<Store, 'heardFrom'>, party: PartyRecord, siteKey: string): Promise<boolean> {
+  if (party.siteKey === siteKey) return true;
+  return isSharedCustomer(party) && (await store.heardFrom(siteKey, party.address));
+}
 
 export class Parties {
   constructor(private readonly deps: { store: Store; teams: TeamDirectory; sites: readonly SiteConfig[]; clock: Clock; logger: Logger }) {}
@@ -19,15 +28,6 @@ export class Parties {
   /** A party that proved who it is on connecting (a vouched-for user, an agent, an integration): its details recorded. */
   async admit(party: PartyRecord): Promise<void> {
     await this.deps.store.upsertParty(party);
-  }
-
-  /**
-   * Whether a site may learn what is kept of a party: one kept for it, or a customer on their own
-   * network whom the site holds a conversation with (kept once for the first site they wrote to).
-   */
-  private async isSitesParty(party: PartyRecord, siteKey: string): Promise<boolean> {
-    if (party.siteKey === siteKey) return true;
-    return sharedBySites(party.address) && (await this.deps.store.contactConversations(siteKey, [party.address], 1)).length > 0;
   }
 
   /** A visitor's own details (pre-chat form, current page); a verified user's name and email stay the site's. */
@@ -57,7 +57,8 @@ export class Parties {
     // it before its first message stores it.
     const team = address.startsWith(TEAM_SCHEME) ? this.deps.teams.forSite(address.slice(TEAM_SCHEME.length), actor.siteKey) : undefined;
     if (team && !party) return { address, role: 'integration', name: team.name ?? team.id, verified: true };
-    const visible = party && (address === actor.address || team !== undefined || (actsForSite(actor) && (await this.isSitesParty(party, actor.siteKey))));
+    const visible =
+      party && (address === actor.address || team !== undefined || (actsForSite(actor) && (await siteMayKnow(this.deps.store, party, actor.siteKey))));
     if (visible) return toPartyInfo(party);
     // An agent of a team serving the site is public to it by name only: a visitor's chat names who answers.
     if (this.isSitesAgent(address, actor.siteKey)) {

@@ -1,7 +1,15 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
 import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
-import { sharedBySites, withoutSite } from '../networks/web/site-scope.js';
-import type { BlockRecord, ContinuationRecord, ConversationRecord, NewMessage, PartyRecord, WebhookDeliveryRecord } from './store.js';
+import { withoutSite } from '../networks/web/site-scope.js';
+import {
+  type BlockRecord,
+  type ContinuationRecord,
+  type ConversationRecord,
+  type NewMessage,
+  type PartyRecord,
+  type WebhookDeliveryRecord,
+  isSharedCustomer,
+} from './store.js';
 
 export interface ConversationRow {
   id: string;
@@ -195,12 +203,34 @@ export interface BlockRow {
 }
 
 /**
- * What a site's export holds of a party: one kept for that site, or a customer on their own
- * network (kept once, for the first site they wrote to) whom the site holds conversations with.
+ * What a site may learn of a party: one filed under that site, or a customer on their own network
+ * the site has heard from (`heardFromSql`).
  */
-export function partyOfSite(party: PartyRecord | null, siteKey: string, conversations: number): PartyRecord | null {
+export function partyOfSite(party: PartyRecord | null, siteKey: string, heardFrom: boolean): PartyRecord | null {
   if (!party) return null;
-  return party.siteKey === siteKey || (sharedBySites(party.address) && conversations > 0) ? party : null;
+  return party.siteKey === siteKey || (isSharedCustomer(party) && heardFrom) ? party : null;
+}
+
+/**
+ * SQL (the engine's placeholders or columns for `site` and `address`): whether the site has heard
+ * from the address, a conversation of the site it opened holding a message from it. An outreach
+ * the customer never answered tells the site nothing of what they told another site.
+ */
+export function heardFromSql(site: string, address: string): string {
+  return `EXISTS (SELECT 1 FROM conversations hc WHERE hc.site_key = ${site} AND hc.opened_by = ${address}
+    AND EXISTS (SELECT 1 FROM messages hm WHERE hm.conversation_id = hc.id AND hm.sender = hc.opened_by))`;
+}
+
+/** SQL: whether a customer search entry's address is a customer on their own network the site heard from (`isSharedCustomer`, `heardFromSql`). */
+export function sharedCustomerHeardSql(site: string, address: string): string {
+  return `substr(${address}, 1, 4) <> 'web:' AND ${heardFromSql(site, address)}`;
+}
+
+/** SQL (the engine's placeholder for the address): the site that heard from it last, to file a shared customer under once the site it was filed under erased it. */
+export function lastHeardSiteSql(address: string): string {
+  return `SELECT hc.site_key FROM conversations hc WHERE hc.opened_by = ${address}
+    AND EXISTS (SELECT 1 FROM messages hm WHERE hm.conversation_id = hc.id AND hm.sender = hc.opened_by)
+    ORDER BY hc.updated_at DESC, hc.id DESC LIMIT 1`;
 }
 
 export function toBlock(row: BlockRow): BlockRecord {

@@ -5,6 +5,7 @@
  * networked engine fits behind it unchanged.
  */
 import type { BlobStore } from '../core/files/blob-store.js';
+import { sharedBySites } from '../networks/web/site-scope.js';
 import type { ConsoleStore } from './console-store.js';
 import type { ContactStore } from './contact-store.js';
 import type { InboxStore } from './inbox-store.js';
@@ -29,6 +30,15 @@ export interface ConversationRecord extends Conversation {
   updatedAt: string;
   /** The visitor's comment with its rating, if any (kept for the site, not sent to other parties). */
   ratingComment?: string;
+}
+
+/**
+ * Whether a party is a customer on their own network (XMPP, SIP, IRC, email), kept once for every
+ * site they write to and filed under the first: not a web identity, an agent, a team or an
+ * integration. Another site learns it once it has heard from them (`Store.heardFrom`).
+ */
+export function isSharedCustomer(party: { address: string; role: string }): boolean {
+  return party.role === 'visitor' && sharedBySites(party.address);
 }
 
 export interface PartyRecord {
@@ -668,6 +678,9 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
 
   /** Everything held of a party of a site: the party, and the site's conversations it opened or takes part in, with their messages. */
   partyData(siteKey: string, address: Address): Promise<PartyData>;
+
+  /** Whether the site has heard from the address: a conversation of the site it opened holds a message from it (rows.ts, heardFromSql). */
+  heardFrom(siteKey: string, address: Address): Promise<boolean>;
   /**
    * Erases a party of a site: the conversations it opened (with everything in them, their
    * continuations too), its messages elsewhere, its participations, its outbox items and webhook

@@ -117,11 +117,19 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
   };
 
   before(async () => {
-    prosody = await startProsody({ users: ['carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy'].map((name) => [name, `${name}pw`] as [string, string]) });
+    prosody = await startProsody({
+      users: ['carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jo'].map((name) => [name, `${name}pw`] as [string, string]),
+    });
     t = await startBridge({
       sites: sites(['xmpp'], ['localhost', '*.example.org']),
       teams: [
-        { id: 'support', name: 'Support', members: ['web:a_alice', 'web:a_bob', 'web:a_hugo', 'xmpp:erin@localhost'], sites: [SITE], capacity: 100 },
+        {
+          id: 'support',
+          name: 'Support',
+          members: ['web:a_alice', 'web:a_bob', 'web:a_hugo', 'web:a_pia', 'xmpp:erin@localhost'],
+          sites: [SITE],
+          capacity: 100,
+        },
         { id: 'other', members: ['web:a_olga'], sites: [OTHER_SITE] },
       ],
       networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
@@ -162,6 +170,41 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
         'web:a_alice: Tomorrow',
       ]);
     });
+  });
+
+  it('tells the site nothing another site heard from the customer until they answer it: their name, the search', async () => {
+    const jo = await customer('jo');
+    const JO = 'xmpp:jo@localhost';
+    // Jo wrote to the other site first, under a name.
+    await jo.send(
+      xml(
+        'message',
+        { type: 'chat', to: `other@${prosody.componentDomain}`, id: 'o-1' },
+        xml('body', {}, 'A question for the other site'),
+        xml('nick', { xmlns: 'http://jabber.org/protocol/nick' }, 'Jo Quist'),
+      ),
+    );
+    await until(async () => (await t.bridge.store.getParty(JO))?.name === 'Jo Quist', 5000, 'the name kept');
+    // An agent of its own: outreach is rate limited per agent.
+    const pia = await connect(t, agentAuth('pia'));
+    const reached = await call(pia.socket, 'conversation:open', { to: JO, team: 'support', text: 'Hello Jo, we have news' });
+    assert.ok(reached.ok, JSON.stringify(reached));
+    await jo.next(chatFrom(team, 'Hello Jo, we have news'));
+    assert.equal((await call(pia.socket, 'party:get', { address: JO })).error?.code, 'not_found');
+    assert.deepEqual((await call(pia.socket, 'inbox:search', { query: 'Quist' })).results, []);
+    const contact = await call(pia.socket, 'contact:get', { address: JO });
+    assert.ok(contact.ok, JSON.stringify(contact));
+    assert.equal(contact.contact.name, undefined, 'nor in the contact');
+
+    await jo.send(xml('message', { type: 'chat', to: team, id: 'o-2' }, xml('body', {}, 'Oh, thanks!')));
+    await until(async () => (await call(pia.socket, 'party:get', { address: JO })).party?.name === 'Jo Quist', 5000, 'the name once they answered');
+    assert.equal((await call(pia.socket, 'contact:get', { address: JO })).contact.name, 'Jo Quist');
+    const { results } = await call(pia.socket, 'inbox:search', { query: 'Quist' });
+    assert.deepEqual(
+      results.map((hit: { kind: string; conversationId: string }) => [hit.kind, hit.conversationId]),
+      [['customer', reached.conversation.id]],
+    );
+    pia.socket.disconnect();
   });
 
   it('by /to from an XMPP agent: answered with the new conversation, the customer written to from the team JID', async () => {

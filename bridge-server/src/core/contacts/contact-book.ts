@@ -11,6 +11,7 @@ import type { ConversationRecord, Store } from '../../store/store.js';
 import { newId } from '../../util/ids.js';
 import { type Actor, actsForSite } from '../actor.js';
 import { forbidden, notFound } from '../errors.js';
+import { siteMayKnow } from '../parties.js';
 import type { ContactLinks, ProvenAddress } from './contact-links.js';
 
 export interface ContactBookDeps {
@@ -117,9 +118,15 @@ export class ContactBook implements ContactLinks {
     return wire;
   }
 
-  /** The name one of its addresses gave (a site's verified user first). */
+  /** The name one of its addresses gave (a site's verified user first), of those the site may know. */
   private async nameOf(contact: ContactRecord): Promise<string | undefined> {
-    const parties = await Promise.all(contact.addresses.map((a) => this.deps.store.getParty(a.address)));
+    const { store } = this.deps;
+    const parties = await Promise.all(
+      contact.addresses.map(async (a) => {
+        const party = await store.getParty(a.address);
+        return party && (await siteMayKnow(store, party, contact.siteKey)) ? party : null;
+      }),
+    );
     const named = parties.filter((party) => party?.name !== undefined);
     return (named.find((party) => party!.verified) ?? named[0])?.name;
   }

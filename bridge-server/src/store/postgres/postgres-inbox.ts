@@ -22,7 +22,7 @@ import {
   unreadCountsSql,
   toNote,
 } from '../inbox-sql.js';
-import { toConversation } from '../rows.js';
+import { sharedCustomerHeardSql, toConversation } from '../rows.js';
 import type { ConversationRecord } from '../store.js';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -61,8 +61,8 @@ const SEARCH_SQL = `SELECT * FROM (
     (SELECT 'customer', (SELECT c.id FROM conversations c WHERE c.site_key = $1 AND c.opened_by = p.address ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
         NULL, NULL, concat_ws(' ', p.name, p.email, p.address), NULL
       FROM parties p WHERE p.role = 'visitor' AND concat_ws(' ', p.name, p.email, p.address) ILIKE ALL($2::text[])
-        -- The site's own, and customers on their own network kept for another site who wrote to this one too.
-        AND (p.site_key = $1 OR EXISTS (SELECT 1 FROM conversations c WHERE c.site_key = $1 AND c.opened_by = p.address)) LIMIT $3)
+        -- The site's own, and customers on their own network filed under another site who wrote to this one too.
+        AND (p.site_key = $1 OR ${sharedCustomerHeardSql('$1', 'p.address')}) LIMIT $3)
   ) hits ORDER BY kind = 'customer' DESC, at DESC LIMIT $3`;
 
 export class PostgresInbox implements InboxStore<ConversationRecord> {

@@ -71,6 +71,8 @@ import {
   toConversation as fromRow,
   toMessage,
   toParty,
+  heardFromSql,
+  lastHeardSiteSql,
   partyOfSite,
   type WebhookRow,
   toWebhookDelivery,
@@ -81,8 +83,7 @@ import {
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
-import { sharedBySites } from '../../networks/web/site-scope.js';
-import { FencedError } from '../store.js';
+import { FencedError, isSharedCustomer } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresConsole } from './postgres-console.js';
 import { PostgresContacts } from './postgres-contacts.js';
@@ -1362,6 +1363,7 @@ export class PostgresStore implements Store {
     // One snapshot: the conversations and their messages as they were at one instant.
     return this.transaction(async (client): Promise<PartyData> => {
       const partyRow = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1', [address], client))[0];
+      const heard = await this.rows<{ one: number }>(`SELECT 1 AS one WHERE ${heardFromSql('$1', '$2')}`, [siteKey, address], client);
       const conversations = await this.rows<ConversationWithParticipants>(
         `SELECT ${CONVERSATION} FROM conversations c
          WHERE c.site_key = $1 AND (c.opened_by = $2 OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.address = $2))
@@ -1380,7 +1382,7 @@ export class PostgresStore implements Store {
       }
       const notes = await this.inboxes.notesOf(client, [...messages.keys()]);
       return {
-        party: partyOfSite(partyRow ? toParty(partyRow) : null, siteKey, conversations.length),
+        party: partyOfSite(partyRow ? toParty(partyRow) : null, siteKey, heard.length > 0),
         conversations: conversations.map((row) => ({ conversation: toConversation(row), messages: messages.get(row.id)!, notes: notes.get(row.id) ?? [] })),
       };
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -1455,17 +1457,7 @@ export class PostgresStore implements Store {
         'DELETE FROM webhook_deliveries w WHERE w.site_key = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS n (needle) WHERE strpos(w.body, n.needle) > 0)',
         [siteKey, webhookNeedles(address)],
       );
-      // A customer on their own network is kept once for every site: another site's erasure deletes
-      // it only once no conversation of any site holds the address.
-      counts.parties =
-        (
-          await client.query(
-            `DELETE FROM parties WHERE address = $1 AND (site_key = $2 OR ($3
-              AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)
-              AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)))`,
-            [address, siteKey, sharedBySites(address)],
-          )
-        ).rowCount ?? 0;
+      counts.parties = await this.eraseOrRefile(address, siteKey, client);
       // Gateway subscriptions belong to no site: they go only with a party of this site.
       if (counts.parties > 0) {
         await client.query('DELETE FROM gateway_follows WHERE watcher = $1 OR target = $1', [address]);
@@ -1473,6 +1465,27 @@ export class PostgresStore implements Store {
       }
       return counts;
     });
+  }
+
+  /**
+   * Inside an erasure, once the site's conversations are gone: the site's party goes. A customer
+   * on their own network, kept once for every site, goes only when no site has heard from them any
+   * more; while one has, the party stays, filed under that site if it was filed under this one.
+   * Answers how many parties were deleted.
+   */
+  private async eraseOrRefile(address: Address, siteKey: string, client: Queryable): Promise<number> {
+    const party = (await this.rows<PartyRow>('SELECT * FROM parties WHERE address = $1 FOR UPDATE', [address], client))[0];
+    const deleteFiledUnder = async (site: string) =>
+      (await client.query('DELETE FROM parties WHERE address = $1 AND site_key = $2', [address, site])).rowCount ?? 0;
+    if (!party || !isSharedCustomer(party)) return deleteFiledUnder(siteKey);
+    const heard = (await this.rows<{ site_key: string }>(lastHeardSiteSql('$1'), [address], client))[0]?.site_key;
+    if (heard === undefined) return deleteFiledUnder(party.site_key ?? siteKey);
+    if (party.site_key === siteKey) await client.query('UPDATE parties SET site_key = $1 WHERE address = $2', [heard, address]);
+    return 0;
+  }
+
+  async heardFrom(siteKey: string, address: Address): Promise<boolean> {
+    return (await this.rows<{ one: number }>(`SELECT 1 AS one WHERE ${heardFromSql('$1', '$2')}`, [siteKey, address])).length > 0;
   }
 
   setReadCursor(conversationId: string, reader: Address, seq: number): Promise<void> {

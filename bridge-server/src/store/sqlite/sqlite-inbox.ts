@@ -29,7 +29,7 @@ import {
   toUnreadCounts,
   unreadCountsSql,
 } from '../inbox-sql.js';
-import type { ConversationRow } from '../rows.js';
+import { type ConversationRow, sharedCustomerHeardSql } from '../rows.js';
 import type { ConversationRecord } from '../store.js';
 
 /** Runs `run` in the store's next group commit. */
@@ -69,7 +69,7 @@ function prepare(db: Database.Database) {
     search: db.prepare<[string, string, string, number], SearchRow>(`SELECT d.kind, d.ref, d.conversation_id,
         snippet(search_fts, 0, '', '', '…', 16) AS snippet
       FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
-      WHERE search_fts MATCH ? AND (d.site_key = ? OR (d.kind = 'customer' AND EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = d.ref AND c.site_key = ?)))
+      WHERE search_fts MATCH ? AND (d.site_key = ? OR (d.kind = 'customer' AND ${sharedCustomerHeardSql('?', 'd.ref')}))
       ORDER BY rank LIMIT ?`),
     message: db.prepare<[string], { seq: number; sender: string; sent_at: string }>('SELECT seq, sender, sent_at FROM messages WHERE id = ?'),
     note: db.prepare<[string], { author: string; created_at: string }>('SELECT author, created_at FROM notes WHERE id = ?'),

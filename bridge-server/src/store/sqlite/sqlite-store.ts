@@ -46,6 +46,7 @@ import type {
   StatusChange,
   TakenBack,
 } from '../store.js';
+import { isSharedCustomer } from '../store.js';
 import {
   type BlockRow,
   type ContinuationRow,
@@ -60,6 +61,8 @@ import {
   toConversation,
   toMessage,
   toParty,
+  heardFromSql,
+  lastHeardSiteSql,
   partyOfSite,
   type WebhookRow,
   toWebhookDelivery,
@@ -70,7 +73,6 @@ import {
   webhookNeedles,
   type StatusChangeRow,
 } from '../rows.js';
-import { sharedBySites } from '../../networks/web/site-scope.js';
 import { Checkpointer } from './checkpointer.js';
 import { SearchIndexer } from './search-indexer.js';
 import { MIGRATIONS } from './migrations.js';
@@ -692,11 +694,10 @@ export class SqliteStore implements Store {
         SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = outbox.message_id AND c.site_key = ?)`),
       deleteFollowsOf: db.prepare<[string, string]>('DELETE FROM gateway_follows WHERE watcher = ? OR target = ?'),
       deleteTeamSubscriptionsOf: db.prepare<[string]>('DELETE FROM team_subscribers WHERE subscriber = ?'),
-      // A customer on their own network is kept once for every site: another site's erasure deletes
-      // it only once no conversation of any site holds the address.
-      deleteParty: db.prepare<[string, string, number]>(`DELETE FROM parties WHERE address = ? AND (site_key = ? OR (?
-        AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address)
-        AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)))`),
+      deleteParty: db.prepare<[string, string]>('DELETE FROM parties WHERE address = ? AND site_key = ?'),
+      heardFrom: db.prepare<[string, string], { one: number }>(`SELECT 1 AS one WHERE ${heardFromSql('?', '?')}`),
+      lastHeardSite: db.prepare<[string], { site_key: string }>(lastHeardSiteSql('?')),
+      refileParty: db.prepare<[string, string]>('UPDATE parties SET site_key = ? WHERE address = ?'),
       deleteUnreferencedParties: db.prepare<[string, string]>(`DELETE FROM parties WHERE site_key = ? AND updated_at < ?
         AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.address = parties.address)
         AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.opened_by = parties.address OR c.assignee = parties.address)`),
@@ -1454,7 +1455,27 @@ export class SqliteStore implements Store {
       const messages = this.statements.allMessagesOf.all(id).map(toMessage);
       return [{ conversation: SqliteStore.copy(conversation), messages, notes: this.inboxes.notesNow(id) }];
     });
-    return { party: partyOfSite(party, siteKey, conversations.length), conversations };
+    return { party: partyOfSite(party, siteKey, this.statements.heardFrom.get(siteKey, address) !== undefined), conversations };
+  }
+
+  async heardFrom(siteKey: string, address: Address): Promise<boolean> {
+    return this.statements.heardFrom.get(siteKey, address) !== undefined;
+  }
+
+  /**
+   * Inside an erasure, once the site's conversations are gone: the site's party goes. A customer
+   * on their own network, kept once for every site, goes only when no site has heard from them any
+   * more; while one has, the party stays, filed under that site if it was filed under this one.
+   * Answers how many parties were deleted.
+   */
+  private eraseOrRefile(address: Address, siteKey: string): number {
+    const { statements } = this;
+    const party = statements.getParty.get(address);
+    if (!party || !isSharedCustomer(party)) return statements.deleteParty.run(address, siteKey).changes;
+    const heard = statements.lastHeardSite.get(address)?.site_key;
+    if (heard === undefined) return statements.deleteParty.run(address, party.site_key ?? siteKey).changes;
+    if (party.site_key === siteKey) statements.refileParty.run(heard, address);
+    return 0;
   }
 
   /** Deletes a conversation and everything in it, inside the current write. */
@@ -1507,7 +1528,7 @@ export class SqliteStore implements Store {
         statements.deleteJoiningsOf.run(address, siteKey);
         statements.deleteContinuationsAt.run(address, siteKey);
         for (const needle of webhookNeedles(address)) statements.deleteWebhooksMentioning.run(siteKey, needle);
-        counts.parties = statements.deleteParty.run(address, siteKey, sharedBySites(address) ? 1 : 0).changes;
+        counts.parties = this.eraseOrRefile(address, siteKey);
         this.parties.delete(address);
         // Gateway subscriptions belong to no site: they go only with a party of this site.
         if (counts.parties > 0) {
