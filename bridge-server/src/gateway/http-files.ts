@@ -199,7 +199,7 @@ async function send(req: Request, res: Response, served: ServedFile, logger: Log
   // Opened before any header is set, so bytes that are gone answer a plain `not_found`; a HEAD reads none.
   const content = notModified || range === 'unsatisfiable' || req.method === 'HEAD' ? undefined : await served.read(range);
   // A 304 names no type: a cache would replace the stored one, charset included, with it.
-  if (!notModified) res.type(served.type.startsWith('text/') ? `${served.type}; charset=${await served.charset()}` : served.type);
+  if (!notModified) res.type(served.type.startsWith('text/') ? `${served.type}; charset=${served.charset}` : served.type);
   res.set({
     'X-Content-Type-Options': 'nosniff',
     // Nothing in a file runs, even opened directly (replacing the pages' policy of the app).

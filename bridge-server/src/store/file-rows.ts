@@ -1,5 +1,6 @@
 /** Row shapes and rules of files that every SQL engine shares (store.ts `FileRecord`, `Message.attachments`). */
 import type { Address, Attachment } from '@switchboard/protocol';
+import type { TextCharset } from '../util/text-charset.js';
 import { FileClaimError, type FileRecord } from './store.js';
 
 export interface FileRow {
@@ -18,6 +19,7 @@ export interface FileRow {
   message_id: string | null;
   blob: string;
   thumbnail_blob: string | null;
+  charset: string | null;
 }
 
 export function toAttachment(file: Pick<FileRecord, keyof Attachment>): Attachment {
@@ -44,6 +46,7 @@ export function toFileRecord(row: FileRow): FileRecord {
   if (row.height !== null) file.height = row.height;
   if (row.message_id !== null) file.messageId = row.message_id;
   if (row.thumbnail_blob !== null) file.thumbnailBlob = row.thumbnail_blob;
+  if (row.charset) file.charset = row.charset as TextCharset;
   return file;
 }
 
@@ -64,6 +67,7 @@ export function fileParams(file: FileRecord) {
     messageId: file.messageId ?? null,
     blob: file.blob,
     thumbnailBlob: file.thumbnailBlob ?? null,
+    charset: file.charset ?? null,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { BlobStore } from '../core/files/blob-store.js';
 import { sharedBySites } from '../networks/web/site-scope.js';
+import type { TextCharset } from '../util/text-charset.js';
 import type { ConsoleStore } from './console-store.js';
 import type { ContactStore } from './contact-store.js';
 import type { InboxStore } from './inbox-store.js';
@@ -185,6 +186,8 @@ export interface FileRecord extends Attachment {
   blob: string;
   /** The blob store's key of the image's preview, when one was made. */
   thumbnailBlob?: string;
+  /** A text file's charset, found over all its bytes (util/text-charset.ts); unset for other files, and for text kept before it was recorded (UTF-8). */
+  charset?: TextCharset;
 }
 
 /** `appendMessage` refused a file of `attachments` (unknown, of another conversation or sender, or sent already). */

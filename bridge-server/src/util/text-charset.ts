@@ -3,6 +3,7 @@
  * (`Content-Type: text/plain; charset=...`), and what tells text from binary data when sniffing.
  * https://encoding.spec.whatwg.org/
  */
+import { TextDecoder } from 'node:util';
 
 /** The charset a text file is served and mailed in (`Content-Type: text/plain; charset=...`). */
 export type TextCharset = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
@@ -15,10 +16,9 @@ export type TextCharset = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
  * locales).
  */
 export function textCharset(head: Buffer, complete: boolean): TextCharset | undefined {
-  if (isUtf8Text(head, complete)) return 'utf-8';
-  const marked = utf16Marked(head);
-  if (marked) return isUtf16Text(head, marked, complete) ? marked : undefined;
-  return LEGACY_BINARY_BYTE.test(head.toString('latin1')) ? undefined : 'windows-1252';
+  const reader = new CharsetReader();
+  reader.feed(head);
+  return complete ? reader.end() : reader.partial();
 }
 
 /** The UTF-16 its byte order mark says the bytes are in, if they start with one. */
@@ -28,50 +28,80 @@ export function utf16Marked(head: Buffer): 'utf-16le' | 'utf-16be' | undefined {
   return undefined;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-const utf16 = { 'utf-16le': new TextDecoder('utf-16le', { fatal: true }), 'utf-16be': new TextDecoder('utf-16be', { fatal: true }) };
 /** Control characters binary data has and text does not (tab, line breaks, form feed and escape are text). */
 const BINARY_CHARACTER = /[\u0000-\u0008\u000B\u000E-\u001A\u001C-\u001F\u007F]/;
 /** The same as single bytes, with those windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D). */
 const LEGACY_BINARY_BYTE = /[\u0000-\u0008\u000B\u000E-\u001A\u001C-\u001F\u007F\u0081\u008D\u008F\u0090\u009D]/;
 
 /**
- * Valid UTF-8 without the control characters of binary data (tab, line breaks, form feed and
- * escape are text). A head cut inside a character is still text.
+ * `textCharset` over bytes that come in pieces (a whole file read as a stream): `feed` each piece,
+ * then `end()` once all came, or `partial()` for bytes cut short (a character cut at the end is
+ * still text).
  */
-function isUtf8Text(head: Buffer, complete: boolean): boolean {
-  let bytes = head;
-  if (!complete) {
-    // Drop a character the cut split: up to 3 trailing bytes of an unfinished sequence.
-    let end = bytes.length;
-    for (let back = 1; back <= 3 && end - back >= 0; back++) {
-      const byte = bytes[end - back]!;
-      if ((byte & 0xc0) === 0x80) continue;
-      if (byte >= 0xc0) end -= back;
-      break;
+export class CharsetReader {
+  /** The first bytes, until there are two: the byte order mark. */
+  private held: Buffer | undefined = Buffer.alloc(0);
+  private utf8: TextDecoder | undefined = new TextDecoder('utf-8', { fatal: true });
+  private utf16: { charset: 'utf-16le' | 'utf-16be'; decoder: TextDecoder | undefined } | undefined;
+  private legacy = true;
+
+  feed(piece: Buffer): void {
+    let bytes = piece;
+    if (this.held !== undefined) {
+      bytes = Buffer.concat([this.held, piece]);
+      if (bytes.length < 2) {
+        this.held = bytes;
+        return;
+      }
+      this.began(bytes);
     }
-    bytes = bytes.subarray(0, end);
+    this.read(bytes, true);
   }
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return false;
+
+  /** All bytes came: their charset, or undefined when they are no text. */
+  end(): TextCharset | undefined {
+    this.flushHeld();
+    this.read(Buffer.alloc(0), false);
+    return this.verdict();
   }
-  return !BINARY_CHARACTER.test(text);
+
+  /** The bytes were cut short: their charset so far. */
+  partial(): TextCharset | undefined {
+    this.flushHeld();
+    return this.verdict();
+  }
+
+  private began(bytes: Buffer): void {
+    this.held = undefined;
+    const charset = utf16Marked(bytes);
+    // The mark is read (and dropped) by the decoder itself.
+    if (charset) this.utf16 = { charset, decoder: new TextDecoder(charset, { fatal: true }) };
+  }
+
+  private flushHeld(): void {
+    if (this.held === undefined) return;
+    const bytes = this.held;
+    this.began(bytes);
+    this.read(bytes, true);
+  }
+
+  private read(bytes: Buffer, more: boolean): void {
+    if (this.utf8 && !stillText(this.utf8, bytes, more)) this.utf8 = undefined;
+    if (this.utf16?.decoder && !stillText(this.utf16.decoder, bytes, more)) this.utf16.decoder = undefined;
+    if (this.legacy && LEGACY_BINARY_BYTE.test(bytes.toString('latin1'))) this.legacy = false;
+  }
+
+  private verdict(): TextCharset | undefined {
+    if (this.utf8) return 'utf-8';
+    if (this.utf16) return this.utf16.decoder ? this.utf16.charset : undefined;
+    return this.legacy ? 'windows-1252' : undefined;
+  }
 }
 
-/** UTF-16 after its byte order mark, without binary control characters; a head cut inside a character (or a pair) is still text. */
-function isUtf16Text(head: Buffer, charset: 'utf-16le' | 'utf-16be', complete: boolean): boolean {
-  let end = head.length;
-  if (!complete) {
-    end -= end % 2;
-    const unitAt = (at: number) => (charset === 'utf-16le' ? head.readUInt16LE(at) : head.readUInt16BE(at));
-    // A high surrogate last: the pair's second half was cut off.
-    if (end >= 4 && unitAt(end - 2) >= 0xd800 && unitAt(end - 2) <= 0xdbff) end -= 2;
-  }
+/** Decodes the next bytes (`more`: others follow); false when they are no text in the decoder's charset. */
+function stillText(decoder: TextDecoder, bytes: Buffer, more: boolean): boolean {
   try {
-    return !BINARY_CHARACTER.test(utf16[charset].decode(head.subarray(2, end)));
+    return !BINARY_CHARACTER.test(decoder.decode(bytes, { stream: more }));
   } catch {
     return false;
   }

@@ -381,7 +381,7 @@ describe('files', () => {
     assert.match((await get(link.url)).headers.get('content-disposition')!, /^attachment; filename="Invoice\.pdf\.hta\.txt"/);
   });
 
-  it("takes legacy and UTF-16 text for text, served in its own charset: a spreadsheet's CSV export keeps its name", async () => {
+  it("takes legacy and UTF-16 text for text, served in its own charset: a spreadsheet's CSV export keeps its name", async (context) => {
     const csv = Buffer.from('name;city\r\nJosé;Málaga\r\nFrançois;Zürich\r\n', 'latin1');
     const wide = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße aus Köln\r\n', 'utf16le')]);
     const customer = await openVisitor(t);
@@ -403,6 +403,17 @@ describe('files', () => {
       assert.deepEqual([revalidated.status, revalidated.headers.get('content-type')], [304, null]);
     }
     customer.socket.disconnect();
+
+    // Its first 64 KiB all ASCII, the rest Latin-1: the charset is of the whole file (a bridge with the default size limit).
+    const roomy = await startBridge({});
+    context.after(() => roomy.stop());
+    const sender = await openVisitor(roomy);
+    const late = Buffer.concat([Buffer.from('x;a plain row\r\n'.repeat(5000)), Buffer.from('y;José\r\n', 'latin1')]);
+    assert.ok(late.length > 64 * 1024);
+    const lateFile = await uploaded(roomy, sender.session.token, sender.conversationId, 'late.csv', late);
+    assert.equal(lateFile.type, 'text/plain');
+    const link = await call(sender.socket, 'file:link', { fileId: lateFile.id });
+    assert.equal((await get(link.url)).headers.get('content-type'), 'text/plain; charset=windows-1252');
   });
 
   it('takes the files along when a message opens a new conversation in place of the closed one they were uploaded to', async () => {

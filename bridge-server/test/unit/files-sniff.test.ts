@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { sniffType } from '../../src/core/files/sniff.js';
-import { textCharset } from '../../src/util/text-charset.js';
+import { CharsetReader, textCharset } from '../../src/util/text-charset.js';
 
 const sniff = (content: Buffer | string) => {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
@@ -91,6 +91,30 @@ describe('sniffType', () => {
     assert.equal(textCharset(little.subarray(0, pair + 3), false), 'utf-16le');
     // Whole, an odd byte last is no UTF-16.
     assert.equal(textCharset(little.subarray(0, pair + 3), true), undefined);
+  });
+
+  it('finds the same charset in a file read in pieces, however they cut its characters', () => {
+    const texts = [
+      Buffer.from('Grüße, 日本語, emoji 🎉 and more text'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße 🎉', 'utf16le')]),
+      Buffer.from('Jos\xe9;M\xe1laga', 'latin1'),
+      Buffer.from('binary\0data'),
+    ];
+    for (const whole of texts) {
+      for (const size of [1, 2, 3, 5]) {
+        const reader = new CharsetReader();
+        for (let at = 0; at < whole.length; at += size) reader.feed(whole.subarray(at, at + size));
+        assert.equal(reader.end(), textCharset(whole, true), `${whole.toString('hex')} in pieces of ${size}`);
+      }
+    }
+    assert.deepEqual(
+      texts.map((whole) => textCharset(whole, true)),
+      ['utf-8', 'utf-16le', 'windows-1252', undefined],
+    );
+    const one = new CharsetReader();
+    one.feed(Buffer.from([0xff]));
+    assert.equal(one.end(), 'windows-1252', 'one byte alone (ÿ)');
+    assert.equal(new CharsetReader().end(), 'utf-8', 'nothing');
   });
 
   it('takes neither binary data after a UTF-16 byte order mark nor bytes windows-1252 leaves undefined for text', async () => {

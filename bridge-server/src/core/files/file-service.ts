@@ -23,7 +23,7 @@ import type { FileAccess } from './file-access.js';
 import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
 import type { FileLinks, FileVariant, LinkQuery } from './links.js';
 import { cleanName, nameForType } from './names.js';
-import { type TextCharset, textCharset } from '../../util/text-charset.js';
+import { CharsetReader, type TextCharset } from '../../util/text-charset.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 import { SerialQueues } from '../../util/serial.js';
 import { LIMITS } from '@switchboard/protocol';
@@ -84,8 +84,8 @@ export interface ServedFile {
   /** The bytes, all or one range within `size`; `not_found` when they are gone. */
   read(range?: ByteRange): Promise<Readable>;
   type: string;
-  /** A text file's charset, found in its first bytes (read when asked). */
-  charset(): Promise<TextCharset>;
+  /** A text file's charset (UTF-8 for other files). */
+  charset: TextCharset;
   /** Seconds a private cache may keep it. */
   maxAge: number;
 }
@@ -231,6 +231,7 @@ export class FileService {
         createdAt: new Date(this.now()).toISOString(),
         blob: written.key,
       };
+      if (type.startsWith('text/')) file.charset = (await this.charsetOf(written.key)) ?? 'utf-8';
       if (READABLE_IMAGES.has(type)) {
         const input = await this.imageInput(written.key);
         const facts = input && (await imageFacts(input));
@@ -255,6 +256,15 @@ export class FileService {
       await this.release(keys);
       throw error;
     }
+  }
+
+  /** The charset of a text blob, read whole: its first bytes may all be ASCII and a later one not. */
+  private async charsetOf(key: string): Promise<TextCharset | undefined> {
+    const stream = await this.deps.blobs.open(key);
+    if (!stream) return undefined;
+    const reader = new CharsetReader();
+    for await (const chunk of stream) reader.feed(chunk as Buffer);
+    return reader.end();
   }
 
   /** The first bytes of a blob, for sniffing. */
@@ -357,7 +367,7 @@ export class FileService {
         served(bytes.length);
         return Promise.resolve(Readable.from([bytes]));
       };
-      return { file, variant, size: preview.length, type: 'image/webp', maxAge, read, charset: () => Promise.resolve('utf-8') };
+      return { file, variant, size: preview.length, type: 'image/webp', maxAge, read, charset: 'utf-8' };
     }
     const read = async (range?: ByteRange) => {
       const content = await this.deps.blobs.open(file.blob, range);
@@ -365,8 +375,7 @@ export class FileService {
       served(range ? range.end - range.start + 1 : file.size);
       return content;
     };
-    const charset = async () => textCharset(await this.head(file.blob), file.size <= SNIFF_BYTES) ?? 'utf-8';
-    return { file, variant, size: file.size, type: file.type, maxAge, read, charset };
+    return { file, variant, size: file.size, type: file.type, maxAge, read, charset: file.charset ?? 'utf-8' };
   }
 
   /** The preview's bytes, made again when its blob was lost. */

@@ -427,4 +427,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 26: the team a continuation began with (SQLite's step 30) */ `
   ALTER TABLE continuations ADD COLUMN team TEXT;
   `,
+  /* 27: the charset of a text file's bytes (SQLite's step 31) */ `
+  ALTER TABLE files ADD COLUMN charset TEXT;
+  `,
 ];

@@ -29,8 +29,9 @@ export class PostgresFiles {
     const p = fileParams(file);
     const insert = (on: Queryable) =>
       on.query(
-        `INSERT INTO files (id, site_key, conversation_id, uploaded_by, name, media_type, size, sha256, width, height, created_at, message_id, blob, thumbnail_blob)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        `INSERT INTO files (id, site_key, conversation_id, uploaded_by, name, media_type, size, sha256, width, height, created_at, message_id, blob, thumbnail_blob,
+           charset)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [
           p.id,
           p.siteKey,
@@ -46,6 +47,7 @@ export class PostgresFiles {
           p.messageId,
           p.blob,
           p.thumbnailBlob,
+          p.charset,
         ],
       );
     if (quotaBytes === undefined) {

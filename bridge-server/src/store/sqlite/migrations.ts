@@ -456,4 +456,7 @@ export const MIGRATIONS: readonly string[] = [
   /* 30: the team a continuation began with, whose address the visitor's own address knows */ `
   ALTER TABLE continuations ADD COLUMN team TEXT;
   `,
+  /* 31: the charset of a text file's bytes, found over the whole file (util/text-charset.ts); unset: UTF-8 */ `
+  ALTER TABLE files ADD COLUMN charset TEXT;
+  `,
 ];

@@ -13,8 +13,9 @@ type Write = <T>(run: () => T) => Promise<T>;
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO files (id, site_key, conversation_id, uploaded_by, name, media_type, size, sha256, width, height,
-        created_at, message_id, blob, thumbnail_blob)
-      VALUES (@id, @siteKey, @conversationId, @uploadedBy, @name, @type, @size, @sha256, @width, @height, @createdAt, @messageId, @blob, @thumbnailBlob)`),
+        created_at, message_id, blob, thumbnail_blob, charset)
+      VALUES (@id, @siteKey, @conversationId, @uploadedBy, @name, @type, @size, @sha256, @width, @height, @createdAt, @messageId, @blob, @thumbnailBlob,
+        @charset)`),
     get: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
     setThumbnail: db.prepare<[string, string]>('UPDATE files SET thumbnail_blob = ? WHERE id = ?'),
     claim: db.prepare<[string, string]>('UPDATE files SET message_id = ? WHERE id = ?'),
