@@ -137,7 +137,7 @@ export function oobElement(part: OutboundPart): Element | null {
   return part.oob ? xml('x', { xmlns: NS.oob }, xml('url', {}, xmlSafe(part.oob.url)), xml('desc', {}, xmlSafe(part.oob.desc))) : null;
 }
 
-/** The files of a message as a line each without their links (`[file] a.png (12 KB)`), for a heading. */
+/** The files of a message as a line each without their links (`[file] a.png (12 kB)`), for a heading. */
 export function fileNames(attachments: readonly Attachment[]): string {
   return attachments.map((file) => `[file] ${file.name} (${readableSize(file.size)})`).join('\n');
 }
