@@ -319,6 +319,18 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it('keeps every character of long non-ASCII messages, whichever reads of the stream split them (RFC 6120 section 11.6)', async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    // Four bytes each: the stream's reads end inside a character three times in four.
+    const texts = Array.from({ length: 10 }, (_, i) => `${i} ${'😀🎉中文'.repeat(2400)}`);
+    await Promise.all(texts.map((text, i) => alice.send(xml('message', { type: 'chat', to: v.jid, id: `wide-${i}` }, xml('body', {}, text)))));
+    await until(() => received.filter((m) => m.from === 'xmpp:alice@localhost').length >= texts.length, 10_000, 'every message');
+    const fromAlice = received.filter((m) => m.from === 'xmpp:alice@localhost').map((m) => m.text);
+    assert.equal(fromAlice.filter((text) => text.includes('\uFFFD')).length, 0, 'no replacement character');
+    assert.deepEqual(fromAlice, texts);
+  });
+
   it('drops a retransmission with the same origin-id (XEP-0359)', async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { coalesceWrites } from '../../util/coalesced-writes.js';
 import { Link } from '../kit/link.js';
 import { type InboundSink, NetworkError, type NetworkStatus } from '../network.js';
+import { decodeWholeCharacters } from './whole-characters.js';
 
 /** xmpp.js's Stream Management state and events (absent on components: XEP-0114 has none). */
 export interface StreamManagement {
@@ -82,6 +83,7 @@ export class XmppSession {
     private readonly options: SessionOptions,
   ) {
     entity.reconnect.stop(); // the kit's link drives reconnection, with the shared backoff
+    decodeWholeCharacters(entity);
     this.link = new Link({
       name: 'xmpp',
       connect: () => this.connectOnce(),
