@@ -5,6 +5,18 @@ export const MESSAGE_STATUSES = ['accepted', 'sent', 'delivered', 'read', 'faile
 /** The sender's view of a message: accepted (stored), sent (handed to the recipient's network), delivered, read, failed. */
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
+
+/**
+ * Whether a message's status may move from `current` to `next` (docs/protocol.md, "Message
+ * status": statuses only move forward): accepted < sent < delivered < read; failed only before
+ * delivery; after a failure, a later success (a retry, another recipient) still counts.
+ */
+export function statusMovesForward(current: MessageStatus, next: MessageStatus): boolean {
+  if (next === 'failed') return current === 'accepted' || current === 'sent';
+  return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
+}
+
 export interface Message {
   /** The bridge's id, unique. */
   id: string;

@@ -310,8 +310,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       if (typeof received === 'function') received();
     });
     socket.on('message:status', (status) => {
-      this.timeline.status(status);
-      this.emit('message:status', status);
+      if (this.timeline.status(status)) this.emit('message:status', status);
     });
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('presence', (presence) => this.emit('presence', presence));

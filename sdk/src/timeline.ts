@@ -4,7 +4,7 @@
  * in seq order per conversation: one that arrives past a gap is held until the gap is filled from
  * history, so an app never sees seq 5 before seq 4.
  */
-import type { Conversation, Message, MessageStatusEvent } from '@switchboard/protocol';
+import { type Conversation, type Message, type MessageStatusEvent, statusMovesForward } from '@switchboard/protocol';
 import type { PersistedState } from './storage.js';
 
 const MAX_CACHED_PER_CONVERSATION = 1000;
@@ -99,9 +99,19 @@ export class Timeline {
     return before === undefined;
   }
 
-  status(status: MessageStatusEvent): void {
+  /**
+   * Records a message's new status. False for a report that would move a message known here back
+   * (statuses only move forward; a late one, from another node of the bridge): it is not told.
+   */
+  status(status: MessageStatusEvent): boolean {
+    if (status.status === 'accepted' && status.error) return true; // a notice: kept, will retry
     const cached = this.messageCache.get(status.conversationId);
-    for (const message of cached?.values() ?? []) if (message.id === status.id) message.status = status.status;
+    for (const message of cached?.values() ?? []) {
+      if (message.id !== status.id) continue;
+      if (message.status !== undefined && message.status !== status.status && !statusMovesForward(message.status, status.status)) return false;
+      message.status = status.status;
+    }
+    return true;
   }
 
   /** Messages a history page returned, kept without being delivered (they may be older than the cursor). */

@@ -2,11 +2,12 @@
  * A message's status as its sender hears of it (`message:status`): outcomes of the outbox, receipts
  * from the recipients' networks, reads. A sender on another network hears through its own protocol.
  */
-import type { Address, ErrorBody, Message, MessageStatus } from '@switchboard/protocol';
+import { type Address, type ErrorBody, type Message, type MessageStatus, statusMovesForward } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxItem, StatusChange, Store } from '../store/store.js';
+import { lruCache } from '../util/lru.js';
 import type { ClientHub } from './hub.js';
 
 /** Whether `address` is the visitor's of a conversation though not a party of it (an address they continue at). */
@@ -22,7 +23,13 @@ export interface StatusEvent {
   error?: ErrorBody;
 }
 
+/** Messages whose last told status is remembered, at most: those whose statuses are still coming. */
+const TOLD_KEPT = 10_000;
+
 export class MessageStatuses {
+  /** The last status told of each message, recently told ones. */
+  private readonly told = lruCache<string, MessageStatus>(TOLD_KEPT);
+
   constructor(
     private readonly store: Store,
     private readonly registry: NetworkRegistry,
@@ -31,7 +38,18 @@ export class MessageStatuses {
     private readonly visitorsAddress: VisitorsAddress = () => Promise.resolve(false),
   ) {}
 
+  /**
+   * Tells the sender a status the store moved the message to. The store's changes are in order,
+   * but their reports may overtake one another on the way here (an outbox outcome awaits more than
+   * a receipt does): one that would move the message back, as told already, is not told (the
+   * `accepted` notices with an error always are).
+   */
   tell(sender: Address, event: StatusEvent): void {
+    if (!(event.status === 'accepted' && event.error)) {
+      const told = this.told.get(event.id);
+      if (told !== undefined && !statusMovesForward(told, event.status)) return;
+      this.told.set(event.id, event.status);
+    }
     this.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
   }
 

@@ -1,5 +1,14 @@
 /** Row shapes and rules every SQL engine shares, so the engines answer alike. */
-import { LIMITS, type Address, type Attachment, type ConversationState, type Message, type MessageStatus } from '@switchboard/protocol';
+import {
+  LIMITS,
+  MESSAGE_STATUSES,
+  type Address,
+  type Attachment,
+  type ConversationState,
+  type Message,
+  type MessageStatus,
+  statusMovesForward,
+} from '@switchboard/protocol';
 import { withoutSite } from '../networks/web/site-scope.js';
 import {
   type BlockRecord,
@@ -262,17 +271,9 @@ export function cleanSubject(subject: string): string | null {
   return cut === '' ? null : cut;
 }
 
-const STATUS_RANK: Record<MessageStatus, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: -1 };
-
-/** accepted < sent < delivered < read; failed only before delivery; after a failure, a later success (a retry) still counts. */
-export function statusMovesForward(current: MessageStatus, next: MessageStatus): boolean {
-  if (next === 'failed') return current === 'accepted' || current === 'sent';
-  return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
-}
-
 /** The statuses a message may move to `next` from (statusMovesForward), for a conditional UPDATE. */
 export function statusesBefore(next: MessageStatus): MessageStatus[] {
-  return (Object.keys(STATUS_RANK) as MessageStatus[]).filter((current) => statusMovesForward(current, next));
+  return MESSAGE_STATUSES.filter((current) => statusMovesForward(current, next));
 }
 
 /** Whether a message to append takes back the one it corrects (`isRetraction` of what it will be). */

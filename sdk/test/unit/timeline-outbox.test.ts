@@ -18,6 +18,24 @@ const message = (seq: number, conversationId = 'c1'): Message => ({
 });
 
 describe('SDK timeline', () => {
+  it("keeps a message's status moving forward: a late report of an earlier status is not taken or told", () => {
+    const timeline = new Timeline({
+      persisted: new PersistedState(memoryStorage(), 't:'),
+      fetchAfter: async () => ({ messages: [], hasMore: false }),
+      deliver: () => {},
+    });
+    timeline.accept({ ...message(1), status: 'sent' });
+    const report = (status: 'sent' | 'delivered' | 'read' | 'failed') => timeline.status({ conversationId: 'c1', id: 'm1', status });
+    assert.equal(report('delivered'), true);
+    assert.equal(report('sent'), false, 'late: not told');
+    assert.equal(report('delivered'), true, 'the same again changes nothing and is told as before');
+    assert.equal(report('failed'), false);
+    assert.equal(report('read'), true);
+    assert.equal(timeline.status({ conversationId: 'c1', id: 'm9', status: 'sent' }), true, 'a message not known here: told');
+    const notice = { conversationId: 'c1', id: 'm1', status: 'accepted' as const, error: { code: 'unavailable' as const, message: 'kept' } };
+    assert.equal(timeline.status(notice), true, 'a kept-for-retry notice is always told');
+  });
+
   it('delivers each message once, in seq order, holding one past a gap until history fills it', async () => {
     const delivered: number[] = [];
     const stored = [1, 2, 3, 4].map((seq) => message(seq));

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
-import { isRetraction } from '@switchboard/protocol';
+import { isRetraction, statusMovesForward } from '@switchboard/protocol';
 import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
@@ -65,7 +65,6 @@ import {
   type PartyRow,
   cleanSubject,
   continuationColumns,
-  statusMovesForward,
   toBlock,
   toContinuation,
   toConversation as fromRow,
