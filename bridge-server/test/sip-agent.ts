@@ -10,6 +10,8 @@ export interface SipAgent {
   inbox: Message[];
   /** Answers each incoming MESSAGE (200 by default). */
   answer: { statusCode: number; reasonPhrase?: string };
+  /** When set, the only body types it takes: any other is answered 415 with these in Accept (as Baresip does). */
+  takes?: string[];
   next(predicate: (message: Message) => boolean, timeoutMs?: number): Promise<Message>;
   /** Sends a MESSAGE; resolves with the final status code. */
   send(to: string, body: string, contentType?: string, extraHeaders?: string[]): Promise<number>;
@@ -60,6 +62,11 @@ export async function connectSipAgent(
     delegate: {
       onMessage(message) {
         inbox.push(message);
+        const type = message.request.getHeader('Content-Type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+        if (agent.takes && !agent.takes.includes(type)) {
+          void message.reject({ statusCode: 415, reasonPhrase: 'Unsupported Media Type', extraHeaders: [`Accept: ${agent.takes.join(', ')}`] });
+          return;
+        }
         const { statusCode, reasonPhrase } = agent.answer;
         void (statusCode < 300 ? message.accept() : message.reject({ statusCode, ...(reasonPhrase ? { reasonPhrase } : {}) }));
       },

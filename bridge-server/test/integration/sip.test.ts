@@ -460,6 +460,37 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     assert.notEqual(/imdn.Message-ID: (\S+)/.exec(displayed.request.body)?.[1], /imdn.Message-ID: (\S+)/.exec(delivered.request.body)?.[1], 'an id of its own');
   });
 
+  it('sends plain text, and no typing, to a client that takes only plain text (415, as Baresip answers; RFC 3261 section 8.1.3.5)', async (context) => {
+    alice.takes = ['text/plain'];
+    context.after(() => delete alice.takes);
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const conversationId = opened.conversation.id;
+    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const fromVisitor = (type: string) =>
+      alice.inbox.filter((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type')?.startsWith(type));
+    const statuses = collect(socket, 'message:status');
+
+    const first = await call(socket, 'message:send', { conversationId, clientId: 'p1', text: 'Grüße, in plain text' });
+    const plain = await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body === 'Grüße, in plain text');
+    assert.match(plain.request.getHeader('Content-Type') ?? '', /^text\/plain/);
+    await until(() => statuses.some((s) => s.id === first.message.id && s.status === 'sent'), 5000, 'sent');
+    assert.equal(fromVisitor('message/cpim').length, 1, 'CPIM tried once, refused');
+
+    await call(socket, 'typing', { conversationId, state: 'composing' });
+    await until(() => fromVisitor('application/im-iscomposing+xml').length === 1, 5000, 'the first isComposing, refused');
+    await call(socket, 'typing', { conversationId, state: 'paused' });
+    await call(socket, 'typing', { conversationId, state: 'composing' });
+    const second = await call(socket, 'message:send', { conversationId, clientId: 'p2', text: 'Straight away in plain text' });
+    await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body === 'Straight away in plain text');
+    assert.equal(fromVisitor('message/cpim').length, 1, 'no CPIM again');
+    assert.equal(fromVisitor('application/im-iscomposing+xml').length, 1, 'no isComposing again');
+    await until(() => statuses.some((s) => s.id === second.message.id && s.status === 'sent'), 5000, 'sent');
+    assert.equal(statuses.filter((s) => s.status === 'failed').length, 0);
+    socket.disconnect();
+  });
+
   it("takes Linphone's grouped notifications (several IMDNs in one multipart body) as notifications, not files", async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
     await untilTeam(socket, 'support', (a) => a.available === true);

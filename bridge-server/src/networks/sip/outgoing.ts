@@ -36,6 +36,32 @@ export function failure(statusCode: number, reason: string): NetworkError {
   return new NetworkError(`SIP ${statusCode} ${reason}`, RETRYABLE.has(statusCode), code);
 }
 
+/**
+ * A 415 answer (RFC 3261 section 21.4.13): the recipient does not take the body's type. `accepted`
+ * lists the types its Accept header names, those a new try may use (section 8.1.3.5).
+ */
+export class UnsupportedBodyType extends NetworkError {
+  constructor(
+    reason: string,
+    readonly accepted: readonly string[],
+  ) {
+    super(`SIP 415 ${reason}`, false, 'bad_request');
+  }
+
+  /** Whether the recipient said it takes `type` all the same (then the type is not what it refused). */
+  takes(type: string): boolean {
+    return this.accepted.includes(type.toLowerCase());
+  }
+}
+
+/** The media types an Accept header names, without their parameters (RFC 3261 section 20.1). */
+function acceptedTypes(header: string | undefined): string[] {
+  return (header ?? '')
+    .split(',')
+    .map((entry) => entry.split(';')[0]!.trim().toLowerCase())
+    .filter((type) => type !== '');
+}
+
 export interface OutgoingMessage {
   from: Address | typeof BRIDGE;
   fromName?: string;
@@ -62,7 +88,12 @@ export class SipMessenger {
         .message({
           requestDelegate: {
             onAccept: () => resolve(),
-            onReject: (response) => reject(failure(response.message.statusCode ?? 500, response.message.reasonPhrase ?? 'Error')),
+            onReject: ({ message }) =>
+              reject(
+                message.statusCode === 415
+                  ? new UnsupportedBodyType(message.reasonPhrase ?? 'Unsupported Media Type', acceptedTypes(message.getHeader('Accept')))
+                  : failure(message.statusCode ?? 500, message.reasonPhrase ?? 'Error'),
+              ),
           },
         })
         .catch((error: unknown) => reject(new NetworkError((error as Error).message, true)));

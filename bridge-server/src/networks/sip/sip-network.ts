@@ -42,7 +42,8 @@ import { SipCustomerPresence } from './customer-presence.js';
 import { sipIdentities } from './identity.js';
 import { ImdnNotifications } from './imdn.js';
 import { IncomingMessages } from './incoming.js';
-import { BRIDGE, SipMessenger } from './outgoing.js';
+import { BRIDGE, SipMessenger, UnsupportedBodyType } from './outgoing.js';
+import { RefusedBodyTypes } from './refused-body-types.js';
 import { PresenceSubscriptions } from './presence-subscription.js';
 import { RawBodies } from './raw-bodies.js';
 import { SipSession } from './session.js';
@@ -123,6 +124,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
 
   // `active` again before the refresh interval it announced runs out at its reader (RFC 3994 section 3.2).
   const typing = new TypingRepeats(COMPOSING_REFRESH_SECONDS * 750);
+  const refusedTypes = new RefusedBodyTypes();
 
   return {
     scheme: 'sip',
@@ -145,24 +147,30 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       // Files as link lines after the text, each link signed for the recipient (text/plain carries no file).
       const text = textWithFileLinks(message.text, message.attachments, files, to);
       // A long text goes as several MESSAGEs (text-messages.ts): `sent` once every one was accepted.
-      await texts.send({
-        from,
-        ...(name ? { fromName: name } : {}),
-        ...(via ? { via } : {}),
-        to: target,
-        text,
-        ...(config.imdn ? { wrap: cpimParts({ from: domain.uriOf(from), to: target, messageId: message.id, date: new Date(message.sentAt) }) } : {}),
-        key: `${message.id} ${to}`,
-      });
+      const request = { from, ...(name ? { fromName: name } : {}), ...(via ? { via } : {}), to: target, text, key: `${message.id} ${to}` };
+      const cpim = config.imdn && !refusedTypes.refuses(target, CONTENT_TYPES.cpim);
+      try {
+        await texts.send(
+          cpim ? { ...request, wrap: cpimParts({ from: domain.uriOf(from), to: target, messageId: message.id, date: new Date(message.sentAt) }) } : request,
+        );
+      } catch (error) {
+        if (!cpim || !(error instanceof UnsupportedBodyType) || error.takes(CONTENT_TYPES.cpim)) throw error;
+        // Plain text instead (its receipts are not asked for then), to this recipient from now on.
+        refusedTypes.refuse(target, CONTENT_TYPES.cpim);
+        await texts.send(request);
+      }
       typing.messageSent(from, to);
       return { remoteId: message.id, status: 'sent' };
     },
     async setTyping({ conversation, from, to, state }) {
       const target = uriOfAddress(to);
-      if (!target) return;
+      if (!target || refusedTypes.refuses(target, CONTENT_TYPES.isComposing)) return;
       const sender = senderOf(from, to, conversation).from;
       await typing.typing(sender, to, state, (said) =>
-        messenger.send({ from: sender, to: target, body: isComposingBody(said), contentType: CONTENT_TYPES.isComposing }),
+        messenger.send({ from: sender, to: target, body: isComposingBody(said), contentType: CONTENT_TYPES.isComposing }).catch((error: unknown) => {
+          if (!(error instanceof UnsupportedBodyType) || error.takes(CONTENT_TYPES.isComposing)) throw error;
+          refusedTypes.refuse(target, CONTENT_TYPES.isComposing);
+        }),
       );
     },
     ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),

@@ -8,7 +8,7 @@
 import { lruCache } from '../../util/lru.js';
 import { NetworkError } from '../network.js';
 import { CONTENT_TYPES, cpimWithImdn } from './bodies.js';
-import type { OutgoingMessage, SipMessenger } from './outgoing.js';
+import { type OutgoingMessage, type SipMessenger, UnsupportedBodyType } from './outgoing.js';
 import { bodyRoom } from './request-size.js';
 import { splitText } from './text-parts.js';
 
@@ -97,8 +97,8 @@ export class SipTexts {
   }
 }
 
-/** A part's failure as the text's, saying which part. */
+/** A part's failure as the text's, saying which part (a refused body type as it is: the caller tries another). */
 function partFailed(error: unknown, index: number, count: number): unknown {
-  if (!(error instanceof NetworkError)) return error;
+  if (!(error instanceof NetworkError) || error instanceof UnsupportedBodyType) return error;
   return new NetworkError(`${error.message} (part ${index + 1} of ${count})`, error.retryable, error.code);
 }
