@@ -219,6 +219,14 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'delivered'), 5000, 'delivered');
     await alice.send(xml('message', { to: v.jid }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: sent.message.id })));
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'read'), 5000, 'read');
+
+    // A client that marks instead of receipts: XEP-0333's received and acknowledged markers (section 3).
+    const marked = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'm', text: 'mark this' });
+    await alice.next((s) => isChat(s) && s.attrs.from === v.jid && s.getChildText('body') === 'mark this');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('received', { xmlns: 'urn:xmpp:chat-markers:0', id: marked.message.id })));
+    await until(() => statuses.some((s) => s.id === marked.message.id && s.status === 'delivered'), 5000, 'delivered by marker');
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('acknowledged', { xmlns: 'urn:xmpp:chat-markers:0', id: marked.message.id })));
+    await until(() => statuses.some((s) => s.id === marked.message.id && s.status === 'read'), 5000, 'read by acknowledged');
   });
 
   it("tells a visitor's read to every device of the agent, the one that wrote the reply included (XEP-0280, XEP-0333)", async () => {

@@ -122,10 +122,13 @@ export function isMarkable(stanza: Element): boolean {
   return stanza.getChild('markable', NS.markers) !== undefined;
 }
 
-/** The message id a XEP-0184 receipt or XEP-0333 displayed marker confirms, if any. */
+/**
+ * The message id a XEP-0184 receipt, or a XEP-0333 marker (received: delivered; displayed or
+ * acknowledged: read, section 3), confirms, if any.
+ */
 export function confirmationsOf(stanza: Element): { delivered?: string; read?: string } {
-  const delivered = stanza.getChild('received', NS.receipts)?.attrs.id;
-  const read = stanza.getChild('displayed', NS.markers)?.attrs.id;
+  const delivered = stanza.getChild('received', NS.receipts)?.attrs.id ?? stanza.getChild('received', NS.markers)?.attrs.id;
+  const read = stanza.getChild('displayed', NS.markers)?.attrs.id ?? stanza.getChild('acknowledged', NS.markers)?.attrs.id;
   return { ...(delivered ? { delivered } : {}), ...(read ? { read } : {}) };
 }
 
