@@ -314,6 +314,90 @@ describe('Reading a mail', () => {
     assert.match(mail.text, /Your order 1234 has shipped\./);
   });
 
+  it("keeps a signed mail's signature (S/MIME, OpenPGP) out of its files and its text (RFC 1847)", async () => {
+    const signed = (protocol: string, type: string, name: string) =>
+      readMail(
+        Buffer.from(
+          [
+            'From: Dana Smith <dana@example.org>',
+            'To: support@example.com',
+            'Subject: Signed',
+            'Message-ID: <signed@example.org>',
+            'MIME-Version: 1.0',
+            `Content-Type: multipart/signed; protocol="${protocol}"; micalg=sha-256; boundary="b"`,
+            '',
+            '--b',
+            'Content-Type: text/plain; charset=utf-8',
+            '',
+            'Where is my parcel?',
+            '--b',
+            `Content-Type: ${type}; name="${name}"`,
+            `Content-Disposition: attachment; filename="${name}"`,
+            'Content-Transfer-Encoding: base64',
+            '',
+            Buffer.from('not really a signature').toString('base64'),
+            '--b--',
+            '',
+          ].join('\r\n'),
+        ),
+      );
+    for (const mail of [
+      await signed('application/pkcs7-signature', 'application/pkcs7-signature', 'smime.p7s'),
+      await signed('application/pgp-signature', 'application/pgp-signature', 'OpenPGP_signature.asc'),
+    ]) {
+      assert.equal(mail.text, 'Where is my parcel?');
+      assert.deepEqual([mail.files, mail.attachments], [[], []]);
+    }
+  });
+
+  it('keeps what a forward with a comment forwards (Fwd:, FW:, WG: subjects): the agent reads the mail the customer asks about', async () => {
+    const forward = (subject: string, body: string[]) =>
+      readMail(
+        Buffer.from(
+          [
+            'From: Dana Smith <dana@example.org>',
+            'To: support@example.com',
+            `Subject: ${subject}`,
+            'Date: Tue, 1 Dec 2026 10:00:00 +0000',
+            'MIME-Version: 1.0',
+            'Content-Type: text/plain; charset=utf-8',
+            `Message-ID: <${subject.length}@example.org>`,
+            '',
+            ...body,
+          ].join('\r\n'),
+        ),
+      );
+    const apple = await forward('Fwd: Parcel 555', [
+      'See the mail from the courier.',
+      '',
+      'Begin forwarded message:',
+      '',
+      '> From: Courier <c@courier.example>',
+      '> Subject: Parcel 555',
+      '>',
+      '> We could not deliver parcel 555.',
+    ]);
+    assert.match(apple.text, /^See the mail from the courier\./);
+    assert.match(apple.text, /We could not deliver parcel 555\./);
+    const outlook = await forward('FW: Invoice 998', [
+      'FYI, the vendor says I owe money.',
+      '',
+      '_'.repeat(32),
+      'From: Billing <billing@vendor.example>',
+      'Sent: Monday, November 30, 2026 10:00',
+      'Subject: Invoice 998',
+      '',
+      'Invoice 998 is overdue: 120 EUR.',
+    ]);
+    assert.match(outlook.text, /^FYI, the vendor says I owe money\./);
+    assert.match(outlook.text, /Invoice 998 is overdue: 120 EUR\./);
+    const german = await forward('WG: Rechnung', ['Zur Info.', '', '-----Original Message-----', 'From: Billing', '', 'Rechnung 998 ist fällig.']);
+    assert.match(german.text, /Rechnung 998 ist fällig\./);
+    // A reply, even to a forward, still gives only what was written.
+    const reply = await forward('Re: Fwd: Invoice 998', ['Thanks!', '', '-----Original Message-----', 'From: Support', '', 'Your refund.']);
+    assert.equal(reply.text, 'Thanks!');
+  });
+
   it("keeps the customer's words under a line of dashes, equals or pluses, and a P.S. or a long block after a closing", () => {
     assert.equal(visibleText('Hi, my order has a problem.\n---\nOrder details: blue tent'), 'Hi, my order has a problem.\n---\nOrder details: blue tent');
     assert.equal(visibleText('Sizes:\n==\nM and L\n\n++\nthanks'), 'Sizes:\n==\nM and L\n\n++\nthanks');

@@ -15,7 +15,7 @@ import { oneLine } from '../../util/text.js';
 import { firstHeader, headersOfLines, isMailAddress, isMediaType, messageIdOf, messageIdsIn } from './mail-headers.js';
 import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
 import { withDeclaredHtmlCharset } from './html-charset.js';
-import { htmlToText, visibleText } from './mail-text.js';
+import { htmlToText, isForwardSubject, visibleText } from './mail-text.js';
 
 /** A mail's sender: its `mailto:` address (lowercased) and the display name it gave. */
 export interface MailSender {
@@ -161,7 +161,12 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
       .trim()
       .slice(0, MAX_SUBJECT_LENGTH),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
-    text: messageText(bodyOf(parsed), attachments, Math.min(options.maxTextLength ?? LIMITS.maxTextLength, LIMITS.maxTextLength)),
+    text: messageText(
+      bodyOf(parsed),
+      attachments,
+      Math.min(options.maxTextLength ?? LIMITS.maxTextLength, LIMITS.maxTextLength),
+      isForwardSubject(parsed.subject ?? ''),
+    ),
     files,
     attachments,
     classification,
@@ -235,11 +240,18 @@ function bodyOf(parsed: ParsedMail): string {
  */
 const SMALL_INLINE_IMAGE_BYTES = 16 * 1024;
 
-/** The mail's attachments as files, and the parts skipped (listed in the text). */
+/**
+ * The signature part of a signed mail (multipart/signed, RFC 1847 section 2.1): S/MIME's (RFC 8551
+ * section 3.5.3) or OpenPGP's (RFC 3156 section 5). It signs the content; it is none of it.
+ */
+const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature', 'application/pgp-signature']);
+
+/** The mail's attachments as files, and the parts skipped (listed in the text); a signature is neither. */
 function partsOf(parsed: ParsedMail): { files: InboundFile[]; skipped: MailAttachment[] } {
   const files: InboundFile[] = [];
   const skipped: MailAttachment[] = [];
   for (const part of parsed.attachments) {
+    if (SIGNATURE_TYPES.has(part.contentType.toLowerCase())) continue;
     const decorative = part.related && part.contentType.toLowerCase().startsWith('image/') && part.size < SMALL_INLINE_IMAGE_BYTES;
     if (decorative || files.length >= LIMITS.maxMessageAttachments) skipped.push(listed(part));
     else files.push({ name: nameOf(part) ?? unnamedFileName(mediaTypeOf(part)), declaredType: mediaTypeOf(part), content: part.content });
@@ -280,12 +292,12 @@ export function attachmentLine(attachment: MailAttachment): string {
 }
 
 /** The visible text, then the attachments' lines, within `max` characters (code points). */
-function messageText(body: string, attachments: readonly MailAttachment[], max: number): string {
+function messageText(body: string, attachments: readonly MailAttachment[], max: number, forwarded: boolean): string {
   const lines = attachments.slice(0, MAX_ATTACHMENT_LINES).map(attachmentLine);
   if (attachments.length > MAX_ATTACHMENT_LINES) lines.push(`[${attachments.length - MAX_ATTACHMENT_LINES} more attachments not kept]`);
   const listing = cut(lines.join('\n'), max);
   const room = max - [...listing].length - (listing ? 2 : 0);
-  const text = room > 0 ? cut(visibleText(body), room) : '';
+  const text = room > 0 ? cut(visibleText(body, forwarded), room) : '';
   return [text, listing].filter((part) => part !== '').join('\n\n');
 }
 

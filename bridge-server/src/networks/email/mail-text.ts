@@ -57,6 +57,18 @@ const DEVICE_FOOTER = [
   /^Verzonden vanaf /,
   /^Verstuurd vanaf /,
 ];
+/**
+ * A subject that marks a forward, as mail clients write it (Fwd:, FW:, and Outlook's WG: in German,
+ * TR: in French, RV: in Spanish, ENC: in Portuguese, Doorst: in Dutch, VS: in Finnish, PD: in
+ * Polish); not one that answers a forward (`Re: Fwd:`).
+ */
+const FORWARD_SUBJECT = /^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|pd)\s*:/i;
+
+/** Whether a mail's subject marks it a forward. */
+export function isForwardSubject(subject: string): boolean {
+  return FORWARD_SUBJECT.test(subject);
+}
+
 /** A closing (`Kind regards,`), a signature only with a short block under it: a name, a title, a phone. */
 const CLOSING = [
   /^Cheers,?!?$/i,
@@ -85,12 +97,20 @@ function isSignature(fragment: string): boolean {
   return false;
 }
 
+/** Whether a fragment the reply parser calls a signature is the forwarder's own: under `-- `, or a device's footer alone. */
+function isForwardersSignature(fragment: string): boolean {
+  const lines = fragment.split('\n');
+  if (SIGNATURE_SEPARATOR.test(lines[0]!)) return true;
+  return DEVICE_FOOTER.some((pattern) => pattern.test(lines[0]!.trim())) && lines.slice(1).every((line) => line.trim() === '');
+}
+
 /**
  * The text a person wrote in a mail body: the reply parser's fragments but the quoted ones and
- * the signature. When only quotes are left (a forwarded mail with no comment), everything but the
- * signature is kept, so a forward is never read as empty.
+ * the signature. When only quotes are left (a forwarded mail with no comment), or the mail is a
+ * forward (`forwarded`: its subject says so), everything but the signature is kept: what a
+ * forward quotes is the mail the customer asks about, not the team's own words.
  */
-export function visibleText(body: string): string {
+export function visibleText(body: string, forwarded = false): string {
   const text = clean(body.slice(0, MAX_PARSED_LENGTH));
   const fragments = new EmailReplyParser().read(breakLongLines(text)).getFragments();
   type Fragment = (typeof fragments)[number];
@@ -108,9 +128,12 @@ export function visibleText(body: string): string {
     .filter(written)
     .map((fragment) => fragment.getContent())
     .join('\n');
-  if (visible.trim() === '')
+  // A forward keeps what Outlook's line opens (the original it forwards): only a signature under
+  // `-- `, or a device's footer, is not the forwarded mail's.
+  const left = (fragment: Fragment) => !(forwarded ? fragment.isSignature() && isForwardersSignature(fragment.getContent()) : signature(fragment));
+  if (forwarded || visible.trim() === '')
     visible = fragments
-      .filter((fragment) => !signature(fragment))
+      .filter(left)
       .map((fragment) => fragment.getContent())
       .join('\n');
   return withoutLastFooter(tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, ''));
