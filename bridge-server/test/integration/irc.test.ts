@@ -105,6 +105,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const cut = next(v.socket, 'message', (m) => m.from === AGENT && m.text.startsWith('/me reads'));
     alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION reads the whole order history`);
     assert.equal((await cut).text, '/me reads the whole order history');
+    // An empty /me (WeeChat's, with and without its closing \x01) and a bell say nothing: only what follows is stored.
+    const received = collect(v.socket, 'message');
+    alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION\u0001`);
+    alice.client.raw(`PRIVMSG ${got.nick} :\u0001ACTION`);
+    alice.client.raw(`PRIVMSG ${got.nick} :ding\u0007 dong`);
+    alice.say(got.nick, 'after nothing');
+    await until(() => received.some((m) => m.text === 'after nothing'), 5000, 'the last line');
+    assert.deepEqual(
+      received.filter((m) => m.from === AGENT).map((m) => m.text),
+      ['ding dong', 'after nothing'],
+    );
   });
 
   it("gives the context line first, in the private chat with the visitor's puppet, with the ref once", async () => {

@@ -24,6 +24,19 @@ describe('IRC line decoding', () => {
     assert.equal(decodeIrcLine(latin), ':a PRIVMSG b :Ça € ’ é\r\n');
   });
 
+  it('reads a UTF-8 line a server cut inside a character (then adding [CUT]) as UTF-8, without that character', () => {
+    const full = Buffer.from(`:a PRIVMSG b :${'é'.repeat(5)}`);
+    const cut = Buffer.concat([full, Buffer.from([0xc3]), Buffer.from('[CUT]\r\n')]);
+    assert.equal(decodeIrcLine(cut), `:a PRIVMSG b :${'é'.repeat(5)}[CUT]\r\n`);
+    const emoji = Buffer.concat([Buffer.from(':a PRIVMSG b :ok 🎉 '), Buffer.from('🎉').subarray(0, 3)]);
+    assert.equal(decodeIrcLine(emoji), ':a PRIVMSG b :ok 🎉 ');
+    // windows-1252 with one accent, or several: no valid UTF-8 character beside it.
+    assert.equal(decodeIrcLine(Buffer.from([0x63, 0x61, 0x66, 0xe9])), 'café');
+    assert.equal(decodeIrcLine(Buffer.from([0x63, 0xe9, 0x20, 0xe8])), 'cé è');
+    // UTF-8 broken twice is not a cut: windows-1252.
+    assert.equal(decodeIrcLine(Buffer.concat([Buffer.from('é'), Buffer.from([0xc3, 0x20, 0xc3, 0x20])])), 'Ã©Ã Ã ');
+  });
+
   it('decodes each line on its own: a windows-1252 line between UTF-8 ones changes neither', () => {
     const lines = linesOf(Buffer.concat([Buffer.from('one é\r\n'), Buffer.from([0x74, 0x77, 0x6f, 0x20, 0xe9, 0x0d, 0x0a]), Buffer.from('three é\r\n')]));
     assert.deepEqual(lines, ['one é\r\n', 'two é\r\n', 'three é\r\n']);

@@ -101,8 +101,9 @@ export class IrcInbound {
     const { address: from, nick: own } = sender;
     const remoteId = remoteIdOf(from, event.tags?.msgid);
     // Formatting codes mean nothing elsewhere (U+FFFD on XMPP, stray digits in mail): the words only.
-    const words = stripFormatting(event.message);
-    if (words === '') return; // only codes (a client toggling bold): nothing was written
+    // Nor do other controls (CTCP's \x01 left by an empty `/me`, a bell): no text has them.
+    const words = stripFormatting(event.message).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+    if (words.trim() === '') return; // only codes (a client toggling bold), an empty `/me`: nothing was written
     const text = action ? `/me ${words}` : words;
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();

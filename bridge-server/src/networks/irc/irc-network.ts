@@ -53,8 +53,8 @@ export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Net
 }
 
 /** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
-/** How a CTCP ACTION (`/me`) starts. */
-const CUT_ACTION = '\x01ACTION ';
+/** How a CTCP ACTION (`/me`) starts, its text after it (none in an empty `/me`). */
+const CUT_ACTION = /^\x01ACTION(?: |$)/;
 
 export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature, CustomerDoorFeature {
   readonly scheme = 'irc';
@@ -264,7 +264,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     connection.client.on('privmsg', (event: IrcMessageEvent) => {
       // A `/me` the server cut at 512 bytes lost its closing \x01, so irc-framework took it for a
       // plain message: it is still the action (CTCP, modern.ircdocs.horse/ctcp: the final \x01 may be missing).
-      if (event.message.startsWith(CUT_ACTION)) received(true)({ ...event, message: event.message.slice(CUT_ACTION.length) });
+      const cut = CUT_ACTION.exec(event.message);
+      if (cut) received(true)({ ...event, message: event.message.slice(cut[0].length) });
       else received(false)(event);
     });
     connection.client.on('action', received(true));

@@ -9,14 +9,27 @@ import NetTransport from 'irc-framework/src/transports/net.js';
 import { decodeWindows1252 } from '../../util/windows-1252.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
 
-/** A line's text: UTF-8 when it is valid UTF-8, windows-1252 otherwise. */
+/** A line's text: UTF-8 when it is valid UTF-8 (but for one character a server cut), windows-1252 otherwise. */
 export function decodeIrcLine(bytes: Buffer): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    return decodeWindows1252(bytes);
+    return utf8CutOnce(bytes) ?? decodeWindows1252(bytes);
   }
+}
+
+/**
+ * A line of UTF-8 whose one broken character is where a server cut it at 512 bytes (RFC 2812
+ * section 2.3; ngircd then adds `[CUT]`): the rest of the line, without that character. A line in
+ * windows-1252 has no valid multi-byte UTF-8 character, or breaks more than once.
+ */
+function utf8CutOnce(bytes: Buffer): string | undefined {
+  const text = lenientUtf8.decode(bytes);
+  const broken = text.indexOf('\uFFFD');
+  if (broken === -1 || text.indexOf('\uFFFD', broken + 1) !== -1 || !/[^\x00-\x7f\uFFFD]/.test(text)) return undefined;
+  return text.slice(0, broken) + text.slice(broken + 1);
 }
 
 /**
