@@ -45,11 +45,23 @@ export class MessageStatuses {
    * `accepted` notices with an error always are).
    */
   tell(sender: Address, event: StatusEvent): void {
-    if (!(event.status === 'accepted' && event.error)) {
-      const told = this.told.get(event.id);
-      if (told !== undefined && !statusMovesForward(told, event.status)) return;
-      this.told.set(event.id, event.status);
-    }
+    if (event.status === 'accepted' && event.error) return this.emit(sender, event);
+    const told = this.told.get(event.id);
+    if (told !== undefined && !statusMovesForward(told, event.status)) return;
+    if (told !== 'failed') return this.emit(sender, event);
+    // After a failure a success counts (a retry, another recipient), but so it looks when the send's
+    // own report comes after the refusal that followed it (IRC's 401 for a nick gone): the store,
+    // whose changes are in order, says which.
+    void this.store.getMessage(event.id).then(
+      (stored) => {
+        if (stored && stored.status !== 'failed' && this.told.get(event.id) === told) this.emit(sender, event);
+      },
+      (error: unknown) => this.logger.warn({ err: error }, 'message status not told'),
+    );
+  }
+
+  private emit(sender: Address, event: StatusEvent): void {
+    if (!(event.status === 'accepted' && event.error)) this.told.set(event.id, event.status);
     this.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
   }
 

@@ -9,10 +9,12 @@ import { MessageStatuses, type StatusEvent } from '../../src/core/statuses.js';
 import type { NetworkRegistry } from '../../src/networks/registry.js';
 import type { Store } from '../../src/store/store.js';
 
-function statuses() {
+/** The statuses told, over a store whose messages are at `stored` (by id). */
+function statuses(stored: Record<string, MessageStatus> = {}) {
   const told: StatusEvent[] = [];
   const hub = { emit: (_targets: unknown, _event: string, payload: StatusEvent) => told.push(payload) } as unknown as ClientHub;
-  return { told, statuses: new MessageStatuses({} as Store, {} as NetworkRegistry, hub, pino({ level: 'silent' })) };
+  const store = { getMessage: (id: string) => Promise.resolve(stored[id] ? { id, status: stored[id] } : null) } as unknown as Store;
+  return { told, statuses: new MessageStatuses(store, {} as NetworkRegistry, hub, pino({ level: 'silent' })) };
 }
 
 const event = (id: string, status: MessageStatus, error?: StatusEvent['error']): StatusEvent => ({
@@ -32,13 +34,14 @@ describe('message statuses told to the sender', () => {
     );
   });
 
-  it('tells every kept-for-retry notice, a failure, then a later success of a retry', () => {
-    const { told, statuses: s } = statuses();
+  it('tells every kept-for-retry notice, a failure, then a later success of a retry', async () => {
+    const { told, statuses: s } = statuses({ m_2: 'sent' });
     const error = { code: 'unavailable' as const, message: 'xmpp is offline; the message is kept and sent when it is back' };
     s.tell('web:v_1', event('m_2', 'accepted', error));
     s.tell('web:v_1', event('m_2', 'accepted', error));
     s.tell('web:v_1', event('m_2', 'failed', error));
     s.tell('web:v_1', event('m_2', 'sent'));
+    await new Promise((resolve) => setImmediate(resolve)); // the store asked whether the failure still stands
     s.tell('web:v_1', event('m_3', 'sent'));
     assert.deepEqual(
       told.map((e) => [e.id, e.status]),
@@ -49,6 +52,17 @@ describe('message statuses told to the sender', () => {
         ['m_2', 'sent'],
         ['m_3', 'sent'],
       ],
+    );
+  });
+
+  it("does not tell a send's own report that came after the refusal that followed it: the store keeps the failure", async () => {
+    const { told, statuses: s } = statuses({ m_4: 'failed' });
+    s.tell('web:a_bob', event('m_4', 'failed', { code: 'not_found', message: 'irc: 401 No such nick' }));
+    s.tell('web:a_bob', event('m_4', 'sent'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      told.map((e) => e.status),
+      ['failed'],
     );
   });
 });
