@@ -60,7 +60,9 @@ describe('XMPP address mapping', () => {
     // Whatever letters a localpart holds, the fold is stable: folding it again changes nothing.
     fc.assert(
       fc.property(
-        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((local) => /^\p{L}+$/u.test(local)),
+        // Letters NFKC makes white space (Arabic presentation forms: U+FE72 is a space and a mark)
+        // are nodeprep's prohibited output (RFC 3920 appendix A.5, table C.1): no server has such a JID.
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((local) => /^\p{L}+$/u.test(local) && !/\s/u.test(local.normalize('NFKC'))),
         (local) => {
           const once = addressOfJid(`${local}@example.org`);
           return addressOfJid(once.slice('xmpp:'.length)) === once;
