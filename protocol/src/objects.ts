@@ -17,6 +17,11 @@ export function statusMovesForward(current: MessageStatus, next: MessageStatus):
   return current !== 'failed' ? STATUS_RANK[next] > STATUS_RANK[current] : next !== 'accepted';
 }
 
+/** A status report that moves nothing: `accepted` with an error, the message kept for another try (docs/protocol.md, "Message status"). */
+export function isKeptNotice(report: { status: MessageStatus; error?: unknown }): boolean {
+  return report.status === 'accepted' && report.error !== undefined;
+}
+
 export interface Message {
   /** The bridge's id, unique. */
   id: string;

@@ -4,7 +4,7 @@
  * in seq order per conversation: one that arrives past a gap is held until the gap is filled from
  * history, so an app never sees seq 5 before seq 4.
  */
-import { type Conversation, type Message, type MessageStatusEvent, statusMovesForward } from '@switchboard/protocol';
+import { type Conversation, type Message, type MessageStatusEvent, isKeptNotice, statusMovesForward } from '@switchboard/protocol';
 import type { PersistedState } from './storage.js';
 
 const MAX_CACHED_PER_CONVERSATION = 1000;
@@ -104,7 +104,7 @@ export class Timeline {
    * (statuses only move forward; a late one, from another node of the bridge): it is not told.
    */
   status(status: MessageStatusEvent): boolean {
-    if (status.status === 'accepted' && status.error) return true; // a notice: kept, will retry
+    if (isKeptNotice(status)) return true;
     const cached = this.messageCache.get(status.conversationId);
     for (const message of cached?.values() ?? []) {
       if (message.id !== status.id) continue;

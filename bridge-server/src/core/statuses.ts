@@ -2,7 +2,7 @@
  * A message's status as its sender hears of it (`message:status`): outcomes of the outbox, receipts
  * from the recipients' networks, reads. A sender on another network hears through its own protocol.
  */
-import { type Address, type ErrorBody, type Message, type MessageStatus, statusMovesForward } from '@switchboard/protocol';
+import { type Address, type ErrorBody, type Message, type MessageStatus, isKeptNotice, statusMovesForward } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -45,7 +45,7 @@ export class MessageStatuses {
    * `accepted` notices with an error always are).
    */
   tell(sender: Address, event: StatusEvent): void {
-    if (event.status === 'accepted' && event.error) return this.emit(sender, event);
+    if (isKeptNotice(event)) return this.emit(sender, event);
     const told = this.told.get(event.id);
     if (told !== undefined && !statusMovesForward(told, event.status)) return;
     if (told !== 'failed') return this.emit(sender, event);
@@ -61,7 +61,7 @@ export class MessageStatuses {
   }
 
   private emit(sender: Address, event: StatusEvent): void {
-    if (!(event.status === 'accepted' && event.error)) this.told.set(event.id, event.status);
+    if (!isKeptNotice(event)) this.told.set(event.id, event.status);
     this.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
   }
 
@@ -70,7 +70,7 @@ export class MessageStatuses {
     const { message } = item;
     // A failure for one recipient does not undo a delivery to another: report only real changes
     // (and the "kept, will retry" notices, which change nothing stored).
-    if (changed || (status === 'accepted' && error)) {
+    if (changed || isKeptNotice({ status, error })) {
       this.tell(message.from, { conversationId: message.conversationId, id: message.id, status, ...(error ? { error } : {}) });
     }
   }

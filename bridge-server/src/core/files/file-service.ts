@@ -23,7 +23,7 @@ import type { FileAccess } from './file-access.js';
 import { READABLE_IMAGES, imageFacts, thumbnail } from './images.js';
 import type { FileLinks, FileVariant, LinkQuery } from './links.js';
 import { cleanName, nameForType } from './names.js';
-import { CharsetReader, type TextCharset } from '../../util/text-charset.js';
+import { CharsetReader, type TextCharset, textCharset } from '../../util/text-charset.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 import { SerialQueues } from '../../util/serial.js';
 import { LIMITS } from '@switchboard/protocol';
@@ -211,7 +211,9 @@ export class FileService {
     const keys = [written.key];
     try {
       if (written.size === 0) throw new FileRefusal('bad_request', "body: empty; send the file's bytes", 'empty', 'empty');
-      const { type, extension } = await sniff(await this.head(written.key), written.size <= SNIFF_BYTES);
+      const head = await this.head(written.key);
+      const whole = written.size <= SNIFF_BYTES;
+      const { type, extension } = await sniff(head, whole);
       if (!typeAllowed(type, policy.types))
         throw new FileRefusal(
           'bad_request',
@@ -231,7 +233,8 @@ export class FileService {
         createdAt: new Date(this.now()).toISOString(),
         blob: written.key,
       };
-      if (type.startsWith('text/')) file.charset = (await this.charsetOf(written.key)) ?? 'utf-8';
+      // Read whole only when the head is not the whole file already.
+      if (type.startsWith('text/')) file.charset = (whole ? textCharset(head, true) : await this.charsetOf(written.key)) ?? 'utf-8';
       if (READABLE_IMAGES.has(type)) {
         const input = await this.imageInput(written.key);
         const facts = input && (await imageFacts(input));
