@@ -208,6 +208,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'failed'), 20_000, 'the bounced answer failed');
     const failed = statuses.find((s) => s.id === sent.message.id && s.status === 'failed')!;
     assert.match(failed.error!.message, /ghost@example\.test/);
+    assert.equal(failed.error!.code, 'not_found', "Postfix's 5.1.1: no such mailbox");
     alice.socket.disconnect();
   });
 

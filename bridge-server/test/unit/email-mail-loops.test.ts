@@ -101,12 +101,14 @@ describe('Loops and bounces', () => {
         originalMessageId: '<m.1f2e3d4c5b6a@bridge.example.com>',
         recipient: 'nobody@example.org',
         reason: '550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+        code: 'not_found',
       },
     });
     assert.deepEqual((await classified(fixture('postfix-dsn-headers.eml'))).bounce, {
       originalMessageId: '<m.2a3b4c5d6e7f@bridge.example.com>',
       recipient: 'dana.smith@example.org',
       reason: '552 5.2.2 Mailbox full',
+      code: 'bad_request',
     });
   });
 
@@ -115,6 +117,7 @@ describe('Loops and bounces', () => {
       originalMessageId: '<m.m-1.e2cvrdmxqrlecq24mny3avgip6@bridge.example.com>',
       recipient: 'dana.scully@elsewhere.example',
       reason: '550 5.1.1 <dana.scully@elsewhere.example>: Recipient address rejected: User unknown',
+      code: 'not_found',
     });
   });
 
@@ -146,6 +149,7 @@ describe('Loops and bounces', () => {
       originalMessageId: '<m.1@bridge.example.com>',
       recipient: 'dana@example.org',
       reason: 'delivery failed (status 5.0.0)',
+      code: 'bad_request',
     });
     assert.equal(
       (await classified(report(failed, null, 'References: <m.0@bridge.example.com> <m.2@bridge.example.com>'))).bounce?.originalMessageId,
@@ -173,5 +177,31 @@ describe('Loops and bounces', () => {
     assert.equal(bounce?.recipient, 'gone@example.org');
     assert.match(bounce?.reason ?? '', /^5\.1\.1 550 no such user  x+$/);
     assert.equal(bounce?.reason.length, 500);
+  });
+
+  it("gives each failure the contract's code its status says (RFC 3463), not one code for every bounce", async () => {
+    const codeOf = async (...fields: string[]) =>
+      (await classified(report(['Final-Recipient: rfc822; dana@example.org', 'Action: failed', ...fields], null))).bounce?.code;
+    assert.equal(await codeOf('Status: 5.1.1'), 'not_found', 'bad destination mailbox');
+    assert.equal(await codeOf('Status: 5.1.2'), 'not_found', 'bad destination system');
+    assert.equal(await codeOf('Status: 5.2.2', 'Diagnostic-Code: smtp; 552 5.2.2 Mailbox full'), 'bad_request', 'a full mailbox refuses, it is not unknown');
+    assert.equal(await codeOf('Status: 5.3.4', 'Diagnostic-Code: smtp; 552 5.3.4 Message size exceeds fixed limit'), 'too_large');
+    assert.equal(await codeOf('Status: 5.2.3'), 'too_large', 'larger than the mailbox takes');
+    assert.equal(await codeOf('Status: 5.7.1', 'Diagnostic-Code: smtp; 554 5.7.1 Rejected by policy'), 'forbidden');
+    assert.equal(
+      await codeOf('Status: 4.4.7', 'Diagnostic-Code: X-Postfix; delivery temporarily suspended: connect to mx.example.org: Connection refused'),
+      'unavailable',
+      'given up after retrying: never refused',
+    );
+    assert.equal(await codeOf('Status: 4.4.1'), 'unavailable');
+    // X.0.0 says nothing: the remote server's own reply does.
+    assert.equal(await codeOf('Status: 5.0.0', 'Diagnostic-Code: smtp; 550 5.1.1 <dana@example.org>: User unknown'), 'not_found');
+    assert.equal(await codeOf('Status: 5.0.0', 'Diagnostic-Code: smtp; 552 Requested mail action aborted: exceeded storage allocation'), 'too_large');
+    assert.equal(await codeOf('Status: 5.0.0', 'Diagnostic-Code: smtp; 550 Requested action not taken: mailbox unavailable'), 'not_found');
+    assert.equal(await codeOf('Status: 5.0.0'), 'bad_request');
+    assert.equal(await codeOf('Diagnostic-Code: smtp; 554 5.7.1 Spam'), 'forbidden', 'no Status: the diagnostic');
+    assert.equal(await codeOf(), 'bad_request', 'nothing to go by');
+    // A number inside the text is no status.
+    assert.equal(await codeOf('Status: 5.0.0', 'Diagnostic-Code: smtp; 554 message 1.2.3.4 refused'), 'bad_request');
   });
 });

@@ -265,6 +265,13 @@ describe('email network: bounces from where a mail was forwarded', () => {
     assert.equal(p.received.length, 0);
   });
 
+  it("fails the message with the code the bounce's status gives: a policy refusal is forbidden, not an unknown address", async () => {
+    const p = parts([conversation('c1', 'mailto:dana@example.org')]);
+    const ours = await sendToDana(p);
+    await p.deliver(forwarded(ours).replace('Status: 5.1.1', 'Status: 5.7.1').replaceAll('550 5.1.1', '554 5.7.1'));
+    assert.deepEqual({ ...p.receipts[0], error: undefined }, { messageId: 'm-1', status: 'failed', error: undefined, code: 'forbidden' });
+  });
+
   it('never takes an id whose MAC holds for none of them: forged, or made for someone outside the conversation', async () => {
     const p = parts([conversation('c1', 'mailto:dana@example.org')]);
     const ours = await sendToDana(p);

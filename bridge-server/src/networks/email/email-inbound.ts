@@ -179,7 +179,7 @@ export class EmailInbound {
         messageId,
         status: 'failed',
         error: `the mail${bounce.recipient ? ` to ${bounce.recipient}` : ''} bounced: ${bounce.reason}`,
-        code: 'not_found',
+        code: bounce.code,
       });
     }
   }

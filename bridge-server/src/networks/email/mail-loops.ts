@@ -3,8 +3,10 @@
  * one (RFC 3834 auto-replies, mailing lists, null-sender mail), or a bounce (an RFC 3464 delivery
  * status notification) naming the bridge's mail that failed, to whom and why.
  */
+import type { ErrorCode } from '@switchboard/protocol';
 import type { ParsedMail, StructuredHeader } from 'mailparser';
 import { type MailHeaders, firstHeader, headersOfLines, headersOfText, isMailAddress, messageIdOf, messageIdsIn } from './mail-headers.js';
+import { bounceCodeOf } from './mail-status-codes.js';
 
 export type MailKind = 'normal' | 'auto-reply' | 'bounce';
 
@@ -16,6 +18,8 @@ export interface BounceReport {
   recipient: string | null;
   /** The remote server's diagnostic, else the status code: what an agent reads as the failure. */
   reason: string;
+  /** The contract's code for it, by the report's status (mail-status-codes.ts). */
+  code: ErrorCode;
 }
 
 export interface MailClassification {
@@ -95,7 +99,7 @@ function reportOf(mail: ClassifiableMail): MailClassification | null {
   return {
     kind: 'bounce',
     signal: 'delivery status: failed',
-    bounce: { originalMessageId: originalMessageIdOf(mail), recipient: recipientOf(failed), reason: reasonOf(failed) },
+    bounce: { originalMessageId: originalMessageIdOf(mail), recipient: recipientOf(failed), reason: reasonOf(failed), code: codeOf(failed) },
   };
 }
 
@@ -128,6 +132,11 @@ function reasonOf(fields: MailHeaders): string {
       : diagnostic
     : `delivery failed (status ${status ?? 'unknown'})`;
   return reason.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REASON_LENGTH);
+}
+
+/** The contract's code of the failure, by its status (section 2.3.4) and the remote server's reply (section 2.3.6). */
+function codeOf(fields: MailHeaders): ErrorCode {
+  return bounceCodeOf(firstHeader(fields, 'status'), firstHeader(fields, 'diagnostic-code'));
 }
 
 /** The failed mail's Message-ID: from the returned headers or message, else the report's own thread headers. */

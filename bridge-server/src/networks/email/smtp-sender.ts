@@ -9,6 +9,7 @@ import nodemailer from 'nodemailer';
 import type { ErrorCode } from '@switchboard/protocol';
 import { NetworkError } from '../network.js';
 import type { SmtpEndpoint } from './endpoints-config.js';
+import { enhancedStatusIn, refusalCodeOf } from './mail-status-codes.js';
 
 export interface OutgoingMail {
   /** The envelope sender (MAIL FROM, where bounces go); `null` for the null reverse-path `<>` (RFC 5321 section 4.5.5). */
@@ -47,17 +48,9 @@ const LINK_ERRORS = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETL
 
 /** The contract's code for a permanent refusal: from the enhanced status code (RFC 3463 section 3) when there is one. */
 function refusalCode(responseCode: number, response: string): ErrorCode {
-  const enhanced = /^\d{3}[ -]5\.(\d{1,3})\.(\d{1,3})\b/.exec(response);
-  if (enhanced) {
-    const [, subject, detail] = enhanced;
-    if (subject === '1') return 'not_found'; // addressing: no such mailbox or domain
-    if ((subject === '3' && detail === '4') || (subject === '2' && detail === '3')) return 'too_large';
-    if (subject === '7') return 'forbidden'; // security or policy
-    return 'bad_request';
-  }
-  if (responseCode === 550 || responseCode === 551 || responseCode === 553) return 'not_found';
-  if (responseCode === 552) return 'too_large';
-  return 'bad_request';
+  // The enhanced code follows the reply code at the start of the reply (RFC 2034 section 4).
+  const enhanced = /^\d{3}[ -]/.test(response) ? enhancedStatusIn(response.slice(4, 16)) : null;
+  return refusalCodeOf(enhanced?.kind === 5 ? enhanced : null, responseCode);
 }
 
 /** A send's failure as the outbox reads it. */
