@@ -234,6 +234,34 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     alice.socket.disconnect();
   });
 
+  it('reads a mail an old client wrote in raw Latin-1 (its name and subject unencoded) as the customer wrote it, through Postfix and Dovecot', async () => {
+    const RENE = 'mailto:rene@example.test';
+    const { alice, opened, atAgent } = await agentAwaiting(RENE);
+    const raw = Buffer.from(
+      [
+        'From: Ren\u00e9 M\u00fcller <rene@example.test>',
+        `To: ${SUPPORT}`,
+        'Subject: Caf\u00e9 moulu',
+        'Message-ID: <latin1.1@client.example.test>',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=unknown-8bit',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        'O\u00f9 est ma commande ? \u00c7a fait une semaine.',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    await send(mail, { envelope: { from: 'rene@example.test', to: [SUPPORT] }, raw });
+    const conversation = await opened;
+    await until(() => atAgent.some((m) => m.from === RENE), 15_000, "Ren\u00e9's mail at the agent");
+    assert.equal(atAgent.find((m) => m.from === RENE)!.text, 'O\u00f9 est ma commande ? \u00c7a fait une semaine.');
+    assert.equal(conversation.subject, 'Caf\u00e9 moulu');
+    const { party } = await call(alice.socket, 'party:get', { address: RENE });
+    assert.equal(party.name, 'Ren\u00e9 M\u00fcller');
+    alice.socket.disconnect();
+  });
+
   it('fetches mail that came while Dovecot was down once, and a re-fetch after a restart stores nothing twice', async () => {
     const FAY = 'mailto:fay@example.test';
     await mail.stopDovecot();

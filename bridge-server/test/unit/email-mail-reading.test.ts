@@ -127,6 +127,55 @@ describe('Reading a mail', () => {
     );
   });
 
+  it('reads header fields written in raw Latin-1 (against RFC 5322) and text in unknown-8bit (RFC 1428) as the sender wrote them', async () => {
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const mail = (contentType: string, body: Buffer, encoding = '8bit') =>
+      readMail(
+        Buffer.concat([
+          latin1('From: Ren\u00e9 M\u00fcller <rene@example.org>\r\nTo: support@example.com\r\nSubject: Caf\u00e9 au lait\r\nMessage-ID: <l1@example.org>\r\n'),
+          latin1(`MIME-Version: 1.0\r\nContent-Type: ${contentType}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n`),
+          body,
+        ]),
+      );
+    const unknown = await mail('text/plain; charset=unknown-8bit', latin1('O\u00f9 est ma commande ? \u00c7a fait une semaine, Jos\u00e9'));
+    assert.deepEqual(
+      [unknown.from?.name, unknown.subject, unknown.text],
+      ['Ren\u00e9 M\u00fcller', 'Caf\u00e9 au lait', 'O\u00f9 est ma commande ? \u00c7a fait une semaine, Jos\u00e9'],
+    );
+    // The header in the charset its part declares: ISO-8859-2's 0xB9 is \u0161 and 0xE8 \u010d, not \u00b9 and \u00e8.
+    const czech = await readMail(
+      latin1(
+        'From: Tom\u00e1\u00b9 <tomas@example.cz>\r\nTo: support@example.com\r\nSubject: Dobr\u00fd den, \u00e8ek\u00e1m\r\nMessage-ID: <l2@example.cz>\r\nContent-Type: text/plain; charset=iso-8859-2\r\n\r\nD\u00eckuji\r\n',
+      ),
+    );
+    assert.deepEqual([czech.from?.name, czech.subject, czech.text], ['Tom\u00e1\u0161', 'Dobr\u00fd den, \u010dek\u00e1m', 'D\u011bkuji']);
+    // unknown-8bit that is UTF-8 stays UTF-8, quoted-printable or not; so do UTF-8 header fields (RFC 6532).
+    const utf8 = await mail('text/plain; charset="unknown-8bit"', Buffer.from('Gr\u00fc\u00dfe aus K\u00f6ln \u{1F600}', 'utf8'));
+    assert.equal(utf8.text, 'Gr\u00fc\u00dfe aus K\u00f6ln \u{1F600}');
+    const qp = await mail('text/plain; charset=unknown-8bit', latin1('Gr=FC=DFe aus K=F6ln'), 'quoted-printable');
+    assert.equal(qp.text, 'Gr\u00fc\u00dfe aus K\u00f6ln');
+    const rfc6532 = await readMail(
+      Buffer.from(
+        'From: Zo\u00eb \u00dcnal <zoe@example.org>\r\nTo: support@example.com\r\nSubject: Gr\u00fc\u00dfe\r\nMessage-ID: <l3@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHallo\r\n',
+        'utf8',
+      ),
+    );
+    assert.deepEqual([rfc6532.from?.name, rfc6532.subject], ['Zo\u00eb \u00dcnal', 'Gr\u00fc\u00dfe']);
+    // An attachment's name in raw Latin-1, in a multipart's part header.
+    const withFile = await mail(
+      'multipart/mixed; boundary="b"',
+      Buffer.concat([
+        latin1('--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoir pi\u00c3\u00a8ce jointe\r\n'),
+        latin1('--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="r\u00e9sum\u00e9.txt"\r\n\r\nok\r\n--b--\r\n'),
+      ]),
+    );
+    assert.equal(withFile.text, 'Voir pi\u00e8ce jointe');
+    assert.deepEqual(
+      withFile.files.map((file) => file.name),
+      ['r\u00e9sum\u00e9.txt'],
+    );
+  });
+
   it("strips an Outlook HTML reply's original (a rule, then the From: block) and the rule with it", async () => {
     const html = [
       '<html><body><div>Yes please, ship it.</div><div id="appendonsend"></div>',
