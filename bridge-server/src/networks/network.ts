@@ -481,6 +481,9 @@ export function capabilitiesOf(network: Network): NetworkCapabilities {
   return capabilities;
 }
 
+/** What the lines to an agent call a website visitor who gave no name: the context line and relayed lines alike. */
+export const NAMELESS_VISITOR = 'Visitor';
+
 /**
  * The parties the bridge hosts itself (website visitors, web agents, integrations): they have no
  * network of their own, so another network shows them as its own users (puppets, a visitor domain).

@@ -133,6 +133,17 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     assert.equal(alice.messages.filter((m) => m.message.includes(`#${ref}`) && m !== context).length, 0, 'nothing else about it, from the bot or elsewhere');
   });
 
+  it("sends a visitor's /me longer than a line as CTCP ACTION on every line, each with one space before its text", async () => {
+    const vera = await visitor(t, 'Vera');
+    const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
+    await sendText(vera, `/me ${words}`);
+    await alice.next((m) => m.type === 'action' && m.message.includes('word119'));
+    const actions = alice.messages.filter((m) => m.type === 'action' && /word\d/.test(m.message));
+    assert.ok(actions.length >= 2, `${actions.length} lines`);
+    for (const action of actions) assert.match(action.message, /^word\d/, 'no second space after ACTION');
+    assert.equal(actions.map((a) => a.message).join(' '), words);
+  });
+
   it('shows two visitors as two puppets and routes each reply to its own visitor', async () => {
     const one = await visitor(t, 'Ann');
     const two = await visitor(t, 'Ben');
@@ -382,6 +393,16 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob.say('desk', '#zzzzz nobody');
     const help = await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.includes('#zzzzz'));
     assert.match(help.message, /No conversation has the ref/);
+  });
+
+  it('calls a visitor who gave no name "Visitor" in the context line and in each relayed line', async () => {
+    const nameless = await openVisitor(t, { assignee: BOB });
+    const ref = nameless.conversationId.slice(-5);
+    await sendText(nameless, 'no name given');
+    const relayed = await bob.next((m) => m.message.endsWith('no name given'));
+    assert.equal(relayed.message, `[Visitor #${ref}] no name given`);
+    const context = bob.messages.find((m) => m.nick === 'desk' && m.message.startsWith(`#${ref} `));
+    assert.match(context?.message ?? '', new RegExp(`^#${ref} Visitor \\(not verified\\)`));
   });
 
   it('tells someone who is not an agent what the bot is, without instructions meant for agents', async () => {

@@ -55,7 +55,8 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
   it("stores the agent's correction of its answer (XEP-0308) as correcting it", async () => {
     const v = await visitor();
     await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'lmc-q', text: 'Do you ship to Norway?' });
-    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Do you ship to Norway?'));
+    const asked = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Do you ship to Norway?'));
+    assert.equal(asked.getChildText('body'), `[Visitor #${v.conversationId.slice(-5)}] Do you ship to Norway?`, 'a visitor who gave no name');
     const answers = collect(v.socket, 'message');
     await alice.send(xml('message', { type: 'chat', to: BOT, id: 'lmc-a1' }, xml('body', {}, 'We ship to Norwya.')));
     await alice.send(correction(BOT, 'We ship to Norway.', 'lmc-a2', 'lmc-a1'));

@@ -117,9 +117,10 @@ describe('IRC lines', () => {
     const action = toIrcLines(`/me waves ${'hello '.repeat(120)}`, options);
     assert.ok(action.lines.length > 1);
     for (const line of action.lines) {
-      assert.match(line, /^\u0001ACTION [^\u0001]+\u0001$/);
+      assert.match(line, /^\u0001ACTION \S[^\u0001]*\u0001$/, 'one space after ACTION, on every line');
       assert.ok(wire(line) <= 512);
     }
+    assert.equal(action.lines.map((line) => line.slice('\u0001ACTION '.length, -1)).join(' '), `waves ${'hello '.repeat(120).trimEnd()}`);
     assert.deepEqual(toIrcLines('/me', options).lines, ['/me']);
   });
 

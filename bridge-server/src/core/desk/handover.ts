@@ -5,7 +5,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { type HostedParties, runsSomewhere } from '../../networks/network.js';
+import { type HostedParties, NAMELESS_VISITOR, runsSomewhere } from '../../networks/network.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Joining, Store } from '../../store/store.js';
@@ -90,7 +90,7 @@ export class Handover {
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
     const parts = [`#${ref}`];
     if (this.deps.hosted.isHosted(conversation.openedBy)) {
-      parts.push(oneLine(visitor?.name ?? 'Visitor'));
+      parts.push(oneLine(visitor?.name ?? NAMELESS_VISITOR));
       if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
       if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
       parts.push(visitor?.verified ? '(verified)' : '(not verified)');

@@ -8,7 +8,7 @@
  */
 import type { Address, Conversation } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { Relay } from '../kit/relay.js';
+import { type Relay, relayedName } from '../kit/relay.js';
 import {
   type HostedParties,
   type InboundSink,
@@ -228,9 +228,10 @@ export class IrcDelivery {
     if (isTeamCustomer(conversation, to, this.options.hosted)) return { connection: connections.bot, ...customerLine(name, message.text) };
     const puppet = await connections.puppetFor(message.from, name);
     if (puppet) return { connection: puppet, prefix: '', text: message.text };
-    const prefix = relay.prefix(conversation.id, name);
+    const relayed = relayedName(message.from, fromName, this.options.hosted, name);
+    const prefix = relay.prefix(conversation.id, relayed);
     relay.heardFrom(to, conversation.id);
-    return { connection: connections.bot, prefix, text: actionLine(name, message.text) ?? message.text };
+    return { connection: connections.bot, prefix, text: actionLine(relayed, message.text) ?? message.text };
   }
 
   private recordOf(key: string, nick: string): Written {

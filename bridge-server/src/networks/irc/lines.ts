@@ -112,5 +112,6 @@ export function toIrcLines(text: string, options: IrcLineOptions): IrcLines {
     lines = [...lines.slice(0, kept), ...splitParagraph(clean(notice), budget).slice(0, 1)];
     truncated = true;
   }
-  return { lines: action ? lines.map((line) => `${CTCP}ACTION ${line}${CTCP}`) : lines, truncated };
+  // A line cut before a space starts with it: on a line of its own an action reads `* nick text`, one space.
+  return { lines: action ? lines.map((line) => `${CTCP}ACTION ${line.replace(/^ /, '')}${CTCP}`) : lines, truncated };
 }

@@ -6,8 +6,17 @@
  * bot; what cannot be is refused with a line the network sends back to the agent.
  */
 import type { Address, Message } from '@switchboard/protocol';
-import type { InboundFile, InboundSink } from '../network.js';
+import { type HostedParties, type InboundFile, type InboundSink, NAMELESS_VISITOR } from '../network.js';
 import { ConversationRefs, type RefBook } from '../refs.js';
+
+/**
+ * The writer's name in a relayed line: `named` (the name they gave, as the network shows names, or
+ * an id for want of one), but `Visitor` for a website visitor who gave none, as the line that
+ * introduced their conversation calls them.
+ */
+export function relayedName(from: Address, fromName: string | undefined, hosted: Pick<HostedParties, 'isVisitor'>, named: string): string {
+  return fromName === undefined && hosted.isVisitor(from) ? NAMELESS_VISITOR : named;
+}
 
 export const NOT_YOURS = 'This conversation is not yours; your message was not delivered.';
 

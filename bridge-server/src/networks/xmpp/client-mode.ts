@@ -19,7 +19,7 @@ import { type Element, xml } from '@xmpp/component';
 import { lruCache } from '../../util/lru.js';
 import { SerialQueues } from '../../util/serial.js';
 import { isCommand } from '../kit/inbound.js';
-import { Relay } from '../kit/relay.js';
+import { Relay, relayedName } from '../kit/relay.js';
 import type {
   CustomerDoorFeature,
   DeskFeature,
@@ -204,7 +204,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       sentParts.sent(message.id, parts.length);
       return { remoteId: message.id, status: 'sent' };
     }
-    const name = fromName ?? hosted.idOf(message.from) ?? message.from;
+    const name = relayedName(message.from, fromName, hosted, fromName ?? hosted.idOf(message.from) ?? message.from);
     // An agent reads which conversation a file is of in the line before it: the text, or the files' names.
     const heading = message.text.trim().length > 0 || !message.attachments?.length ? message.text : fileNames(message.attachments);
     const parts = outboundParts(heading, message.attachments, files, to);
