@@ -176,6 +176,40 @@ describe('Reading a mail', () => {
     );
   });
 
+  it('keeps the lines a format=flowed client stuffed because they start with ">" (RFC 3676 section 4.4), and still cuts the quote', async () => {
+    const flowed = (encoding: string, ...lines: string[]) =>
+      readMail(
+        Buffer.from(
+          [
+            'From: Dana <dana@example.org>',
+            'To: support@example.com',
+            'Subject: Re: Order',
+            'Message-ID: <fl1@example.org>',
+            'MIME-Version: 1.0',
+            'Content-Type: text/plain; charset=UTF-8; format=flowed',
+            `Content-Transfer-Encoding: ${encoding}`,
+            '',
+            ...lines,
+            '',
+          ].join('\r\n'),
+        ),
+      );
+    const typed = ['I ordered:', ' > 5 tents', ' >= 3 mats', '', 'On Mon, Alice wrote:', '> We ship on Monday.', '> Alice'];
+    assert.equal((await flowed('7bit', ...typed)).text, 'I ordered:\n > 5 tents\n >= 3 mats');
+    assert.equal((await flowed('8bit', ' > first line', 'second')).text, '> first line\nsecond', 'kept (the text is trimmed)');
+    assert.equal((await flowed('quoted-printable', 'I ordered:', ' > 5 tents =E2=80=94 blue', '> quoted')).text, 'I ordered:\n > 5 tents \u2014 blue');
+    // The rest of a line, not a line: after a soft line break of quoted-printable, or a flowed line's closing space.
+    assert.equal((await flowed('quoted-printable', 'I ordered more tha=', ' > 5 tents')).text, 'I ordered more tha > 5 tents');
+    assert.equal((await flowed('7bit', 'I ordered more than ', ' >5 tents')).text, 'I ordered more than >5 tents');
+    // Without format=flowed nothing is stuffed: a line starting with ">" is a quote, one with " >" is text.
+    const fixed = await readMail(
+      Buffer.from(
+        'From: Dana <dana@example.org>\r\nTo: support@example.com\r\nSubject: x\r\nMessage-ID: <fl2@example.org>\r\nContent-Type: text/plain\r\n\r\nMine\r\n > also mine\r\n',
+      ),
+    );
+    assert.equal(fixed.text, 'Mine\n > also mine');
+  });
+
   it("strips an Outlook HTML reply's original (a rule, then the From: block) and the rule with it", async () => {
     const html = [
       '<html><body><div>Yes please, ship it.</div><div id="appendonsend"></div>',

@@ -14,7 +14,7 @@ import type { InboundFile, InboundMessage } from '../network.js';
 import { oneLine } from '../../util/text.js';
 import { firstHeader, headersOfLines, isMailAddress, isMediaType, messageIdOf, messageIdsIn } from './mail-headers.js';
 import { type MailClassification, classifyMail, contentTypeOf } from './mail-loops.js';
-import { withKnownCharsets } from './part-charsets.js';
+import { readableSource } from './mail-source.js';
 import { htmlToText, isForwardSubject, visibleText } from './mail-text.js';
 
 /** A mail's sender: its `mailto:` address (lowercased) and the display name it gave. */
@@ -94,7 +94,7 @@ const PARSE_OPTIONS = {
 /** Parses a mail's source; null when mailparser cannot. */
 export async function parseMail(raw: Buffer): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(withKnownCharsets(raw), PARSE_OPTIONS);
+    return await simpleParser(readableSource(raw), PARSE_OPTIONS);
   } catch {
     return null;
   }

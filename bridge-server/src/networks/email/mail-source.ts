@@ -10,11 +10,14 @@
  * - Header fields in raw 8-bit bytes that are not UTF-8 (older clients write a Latin-1 name or
  *   subject unencoded, against RFC 5322 section 2.2) are read in the charset of their part, else
  *   windows-1252, and handed over in UTF-8.
+ * - A format=flowed line the sender stuffed because it starts with `>` keeps a space before it, so
+ *   it is not read as a quote (flowed-stuffing.ts).
  * The rest of the source is handed over as it is.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import { keepingStuffedQuoteMarks } from './flowed-stuffing.js';
 import { firstHeader, headersOfText } from './mail-headers.js';
 
 /** Bytes of the page searched for its charset: the HTML standard wants it within the first 1024. */
@@ -24,6 +27,8 @@ const META_CHARSET = /<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)/i;
 const CHARSET_PARAMETER = /charset\s*=\s*(?:"([^"]*)"|([^\s;]+))/i;
 /** Labels of a charset that got lost (RFC 1428's, and what some software writes for it). */
 const UNKNOWN_CHARSET = /^(?:unknown-8bit|x-unknown|unknown)$/i;
+/** A plain text part in format=flowed (RFC 3676 section 4.1). */
+const FLOWED_TEXT = /^\s*text\/plain\b[^]*;\s*format\s*=\s*"?flowed"?/i;
 /** The Content-Type header field with its folded lines. */
 const CONTENT_TYPE_FIELD = /^content-type\s*:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/im;
 /** Text parts whose bytes are looked at for an unknown charset, at most (the rest follows them). */
@@ -34,8 +39,8 @@ const MAX_DEPTH = 4;
 /** Parts of one multipart looked at at most. */
 const MAX_PARTS = 100;
 
-/** The source with each part's charset and header fields as mailparser reads them right. */
-export function withKnownCharsets(raw: Buffer): Buffer {
+/** The source with each part's charset, header fields and flowed lines as mailparser reads them right. */
+export function readableSource(raw: Buffer): Buffer {
   try {
     return withCharsets(raw, 0);
   } catch {
@@ -61,7 +66,13 @@ function withCharsets(raw: Buffer, depth: number): Buffer {
   if (boundary) {
     if (depth < MAX_DEPTH) rest = withPartCharsets(raw, split.at, split.at + split.length, boundary[1] ?? boundary[2]!, depth);
   } else {
-    charset = charsetToSet(contentType, declaredCharset, headers, raw.subarray(split.at + split.length));
+    const body = raw.subarray(split.at + split.length);
+    charset = charsetToSet(contentType, declaredCharset, headers, body);
+    if (FLOWED_TEXT.test(contentType)) {
+      const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
+      const kept = keepingStuffedQuoteMarks(body, encoding);
+      if (kept !== body) rest = Buffer.concat([raw.subarray(split.at, split.at + split.length), kept]);
+    }
   }
   // The Content-Type header (with its folded lines) as one line, the charset set.
   const withCharset = charset
