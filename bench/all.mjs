@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verdictOf } from './lib/goals.mjs';
+import { machineQuiet } from './lib/quiet.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -26,6 +27,10 @@ const goalsFile = join(folder, 'goals.jsonl');
 let failed = 0;
 try {
   for (const { file, tsx } of BENCHES) {
+    // Each benchmark starts on a quiet machine, not in the tail of the one before.
+    const quiet = await machineQuiet();
+    if (!quiet.quiet)
+      process.stderr.write(`bench ${file}: the machine is still ${Math.round(quiet.busy * 100)}% busy after ${quiet.waitedMs} ms; starting anyway\n`);
     const args = [...(tsx ? ['--import', 'tsx'] : []), join(here, file)];
     const run = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BENCH_GOALS_FILE: goalsFile } });
     if (run.status !== 0) {

@@ -21,6 +21,7 @@ import { io as connect } from 'socket.io-client';
 import { intFromEnv } from './lib/env.mjs';
 import { recordGoals } from './lib/goals.mjs';
 import { cpuMicros, startBridgeChild, stopChild } from './lib/processes.mjs';
+import { machineQuiet } from './lib/quiet.mjs';
 
 // --- settings -------------------------------------------------------------------------------------
 
@@ -242,6 +243,8 @@ async function stormBench() {
     for (const id of agentIds) sockets.push(reconnectingClient(url, agentAuth(identityHash, id), { watches: false, onSession }));
     await readyNow;
     await sleep(1000);
+    // The kill comes on a quiet machine: 1,100 connections made just now have left work behind.
+    await machineQuiet();
 
     log(`storm: bridge killed, down ${SETTINGS.downMs} ms`);
     ready = 0;
