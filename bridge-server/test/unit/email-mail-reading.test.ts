@@ -490,6 +490,34 @@ describe('Reading a mail', () => {
     assert.equal(visibleText('Sent from the warehouse: the parcel\nis late'), 'Sent from the warehouse: the parcel\nis late');
   });
 
+  it("cuts the quote's attribution line in the languages the reply parser lacks (Gmail's Polish, Russian, Japanese, Turkish; a wrapped German one)", () => {
+    const attributions = [
+      'pon., 1 sty 2024 o 10:00 Dana Scully <dana@example.org> napisa\u0142(a):',
+      '\u043f\u043d, 1 \u044f\u043d\u0432. 2024 \u0433. \u0432 10:00, Dana Scully <dana@example.org>:',
+      '2024\u5e741\u67081\u65e5(\u6708) 10:00 Dana Scully <dana@example.org>:',
+      '1 Oca 2024 Pzt, saat 10:00 tarihinde Dana Scully <dana@example.org> \u015funu yazd\u0131:',
+      'Am Mo., 1. Jan. 2024 um 10:00 Uhr schrieb Dana Scully <\ndana@example.org>:',
+      'tors 1 jan. 2024 kl. 10:00 skrev Dana Scully <dana@example.org>:',
+      '2024\ub144 1\uc6d4 1\uc77c (\uc6d4) \uc624\uc804 10:00, Dana Scully <dana@example.org>\ub2d8\uc774 \uc791\uc131:',
+      '2024\u5e741\u67081\u65e5\u5468\u4e00 10:00\u5199\u9053\uff1a',
+      'On Mon, Jan 1, 2024 at 10:00 AM Dana Scully <dana@example.org>\nwrote:',
+    ];
+    for (const attribution of attributions) {
+      assert.equal(visibleText(`Thanks, that works.\n\n${attribution}\n\n> We ship on Monday.\n> Alice\n`), 'Thanks, that works.', attribution);
+    }
+    // The customer's own line before a quote stays: it names no sender in brackets, no verb, or no date.
+    for (const own of [
+      'I have 2 questions about order 2024-118:',
+      'Please send it to dana@example.org by 10:30:',
+      'About what Dana <dana@example.org> said:',
+    ]) {
+      assert.equal(visibleText(`Hello,\n\n${own}\n> We ship on Monday.\n`), `Hello,\n\n${own}`, own);
+    }
+    // Without a quote under it, a line like one is text.
+    const alone = 'Hello,\n\npon., 1 sty 2024 o 10:00 Dana Scully <dana@example.org> napisa\u0142(a):';
+    assert.equal(visibleText(alone), alone);
+  });
+
   it('keeps no line of dashes or equals, nor what is under it, after a quote or a signature', () => {
     const original = [
       '_'.repeat(32),

@@ -119,14 +119,17 @@ export function visibleText(body: string, forwarded = false): string {
   // none is the customer's, but only in their own text: after a quote or a real signature, it is
   // the quoted original's or the signature's (an Outlook original's `===`, a disclaimer's `---`).
   let cut = false;
+  const isQuote = (fragment: Fragment | undefined) =>
+    fragment !== undefined && fragment.isHidden() && !fragment.isSignature() && fragment.getContent().trim() !== '';
   const written = (fragment: Fragment) => {
-    const quoted = fragment.isHidden() && !fragment.isSignature() && fragment.getContent().trim() !== '';
-    if (quoted || signature(fragment)) cut = true;
+    if (isQuote(fragment) || signature(fragment)) cut = true;
     return fragment.isSignature() ? !cut : !fragment.isHidden();
   };
   let visible = fragments
-    .filter(written)
-    .map((fragment) => fragment.getContent())
+    .map((fragment, i) => ({ fragment, shown: written(fragment), quoteNext: isQuote(fragments[i + 1]) }))
+    .filter(({ shown }) => shown)
+    // The line that introduces the quote under it is the quote's, in whatever language the parser knows none of.
+    .map(({ fragment, quoteNext }) => (quoteNext ? withoutAttribution(fragment.getContent()) : fragment.getContent()))
     .join('\n');
   // A forward keeps what Outlook's line opens (the original it forwards): only a signature under
   // `-- `, or a device's footer, is not the forwarded mail's.
@@ -137,6 +140,36 @@ export function visibleText(body: string, forwarded = false): string {
       .map((fragment) => fragment.getContent())
       .join('\n');
   return withoutLastFooter(tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, ''));
+}
+
+/** What ends a quote's attribution: a colon (a full-width one in CJK). */
+const ATTRIBUTION_END = /[:\uff1a]\s*$/;
+/**
+ * What an attribution names: the quoted mail's sender's address in angle brackets (`Name <address>`,
+ * a wrap maybe after the `<`), or the verb of a language the reply parser has no line for.
+ */
+const ATTRIBUTION_NAMES =
+  /<\s*[^\s<>@]+@[^\s<>@]+>|wrote|schrieb|skrev|kirjoitti|napisa\u0142|pisze|yazd\u0131|\u043d\u0430\u043f\u0438\u0441\u0430\u043b|\u5199\u9053|\uc791\uc131|\u306e\u30e1\u30c3\u30bb\u30fc\u30b8/iu;
+/** And when: a year or a time of day. */
+const ATTRIBUTION_WHEN = /\b(?:19|20)\d\d|\d{1,2}:\d\d|(?:19|20)\d\d\u5e74|(?:19|20)\d\d\ub144/u;
+/** Lines an attribution takes at most, wrapped (Gmail wraps its line at 76 characters or so). */
+const ATTRIBUTION_LINES = 3;
+const ATTRIBUTION_LENGTH = 300;
+
+/**
+ * The text without the attribution that ends it, when a quote follows: `On <date>, <name>
+ * <address> wrote:` in any language and wrapped over up to three lines (Gmail's Polish, Russian,
+ * Japanese or Turkish one, a German one cut before the address), known by what it names (an
+ * address, a year or time) and its closing colon.
+ */
+function withoutAttribution(text: string): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  for (let count = 1; count <= Math.min(ATTRIBUTION_LINES, lines.length); count++) {
+    const block = lines.slice(-count).join(' ');
+    if (block.length > ATTRIBUTION_LENGTH) break;
+    if (ATTRIBUTION_END.test(block) && ATTRIBUTION_NAMES.test(block) && ATTRIBUTION_WHEN.test(block)) return lines.slice(0, -count).join('\n');
+  }
+  return text;
 }
 
 /**
