@@ -12,6 +12,8 @@ export const REF_LENGTH = 5;
 const REFS_KEPT = 50_000;
 
 const ADDRESSED = /^#([0-9a-z]{4,12})[:,]?\s+([\s\S]+)$/i;
+/** A ref with nothing after it (`#3fa9c`, `#3fa9c:`): addressed, but no text to send. */
+const ONLY_REF = /^#([0-9a-z]{4,12})[:,]?$/i;
 
 export const ADDRESSING_HELP =
   'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
@@ -98,6 +100,14 @@ export class ConversationRefs {
       const conversationId = this.resolve(addressed[1]!);
       return conversationId ? { conversationId, text: addressed[2]! } : { error: `No conversation has the ref #${addressed[1]}. ${ADDRESSING_HELP}` };
     }
+    const bare = ONLY_REF.exec(text.trim());
+    // Never the latest visitor's text: the ref names a conversation, maybe another one.
+    if (bare)
+      return {
+        error: this.resolve(bare[1]!)
+          ? `Nothing to send to #${bare[1]}: write the text after the ref (e.g. "#${bare[1]} Hello").`
+          : `No conversation has the ref #${bare[1]}. ${ADDRESSING_HELP}`,
+      };
     const conversationId = this.latest.get(party);
     // Someone with nothing to answer yet may be a user who wants the gateway's /to: point at /help.
     return conversationId ? { conversationId, text } : { error: `No visitor has written to you yet. ${ADDRESSING_HELP} Send /help for the commands.` };

@@ -393,6 +393,16 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob.say('desk', '#zzzzz nobody');
     const help = await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.includes('#zzzzz'));
     assert.match(help.message, /No conversation has the ref/);
+
+    // Gina's ref alone: it reaches neither visitor (Gina was addressed last), and the bot says why.
+    const atHal = collect(two.socket, 'message');
+    const atGina = collect(one.socket, 'message');
+    bob.say('desk', `#${ref}`);
+    const nothing = await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.startsWith(`Nothing to send to #${ref}`));
+    assert.match(nothing.message, /write the text after the ref/);
+    bob.say('desk', 'after the lone ref');
+    await until(() => atGina.some((m) => m.text === 'after the lone ref'), 10_000, 'the next reply at Gina');
+    assert.deepEqual([atGina.map((m) => m.text), atHal.map((m) => m.text)], [['after the lone ref'], []]);
   });
 
   it('calls a visitor who gave no name "Visitor" in the context line and in each relayed line', async () => {

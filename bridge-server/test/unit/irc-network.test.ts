@@ -65,6 +65,17 @@ describe('conversation refs', () => {
     refs.setLatest('irc:x@n', 'c_0000000000aaaaa');
     assert.deepEqual(refs.route('irc:x@n', 'hello'), { conversationId: 'c_0000000000aaaaa', text: 'hello' });
     assert.match((refs.route('irc:x@n', '#zzzzz hi') as { error: string }).error, /No conversation has the ref #zzzzz/);
+    // A ref alone names a conversation with nothing to send: never the latest visitor's text.
+    for (const alone of [`#${b}`, `#${b}:`, ` #${b.toUpperCase()} `]) {
+      assert.match((refs.route('irc:x@n', alone) as { error: string }).error, new RegExp(`^Nothing to send to #${b}`, 'i'), alone);
+    }
+    assert.deepEqual(
+      refs.route('irc:x@n', `#${b}`),
+      { error: `Nothing to send to #${b}: write the text after the ref (e.g. "#${b} Hello").` },
+      'as documented',
+    );
+    assert.match((refs.route('irc:x@n', '#zzzzz') as { error: string }).error, /No conversation has the ref #zzzzz/);
+    assert.deepEqual(refs.route('irc:x@n', '#zzzzz!'), { conversationId: 'c_0000000000aaaaa', text: '#zzzzz!' }, 'no ref: text');
   });
 });
 
