@@ -25,6 +25,7 @@ import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type SipDesk, startSipDesk } from '../sip-desk.js';
 import { sendRawSipMessage } from '../sip-raw-client.js';
+import { deflateSync, gzipSync } from 'node:zlib';
 
 describe('SIP/SIMPLE network against a real Kamailio', () => {
   let kamailio: KamailioServer;
@@ -488,6 +489,44 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     assert.equal(fromVisitor('application/im-iscomposing+xml').length, 1, 'no isComposing again');
     await until(() => statuses.some((s) => s.id === second.message.id && s.status === 'sent'), 5000, 'sent');
     assert.equal(statuses.filter((s) => s.status === 'failed').length, 0);
+    socket.disconnect();
+  });
+
+  it("undoes a body's content coding (RFC 3261 section 20.12): Linphone's deflated notifications count, a gzipped text is read, an unknown coding is refused 415", async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const statuses = collect(socket, 'message:status');
+    const messages = collect(socket, 'message');
+    const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'z1', text: 'Is it compressed?' });
+    await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body.includes(ack.message.id));
+    // As liblinphone sends it: a bare IMDN, deflated, over TCP in this test (binary bytes).
+    const raw = (body: Buffer, contentType: string, encoding: string) =>
+      sendRawSipMessage({
+        host: '127.0.0.1',
+        port: desk!.kamailio.sipPort,
+        user: 'alice',
+        domain: desk!.kamailio.domain,
+        password: 'alicepw',
+        to: visitorUri,
+        contentType,
+        body,
+        extraHeaders: [`Content-Encoding: ${encoding}`],
+      });
+    assert.equal((await raw(deflateSync(imdn(ack.message.id, 'delivery')), 'message/imdn+xml', 'deflate')).statusCode, 200);
+    await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'delivered'), 5000, 'delivered by the deflated notification');
+    assert.equal((await raw(gzipSync('R\u00e9ponse compress\u00e9e \u2713'), 'text/plain;charset=UTF-8', 'gzip')).statusCode, 200);
+    await until(() => messages.some((m) => m.from === ALICE), 5000, 'the gzipped text');
+    assert.deepEqual(
+      messages.filter((m) => m.from === ALICE).map((m) => m.text),
+      ['R\u00e9ponse compress\u00e9e \u2713'],
+    );
+    const refused = await raw(Buffer.from('not really brotli'), 'text/plain', 'br');
+    assert.deepEqual([refused.statusCode, refused.headers.get('accept-encoding')], [415, 'gzip, deflate, identity']);
+    const corrupt = await raw(Buffer.from('not deflate at all'), 'text/plain', 'deflate');
+    assert.deepEqual([corrupt.statusCode, corrupt.reasonPhrase], [400, 'Bad Content-Encoding']);
+    assert.equal(messages.filter((m) => m.from === ALICE).length, 1, 'nothing refused was stored');
     socket.disconnect();
   });
 

@@ -52,7 +52,8 @@ describe('SIP text bodies', () => {
     assert.equal(read('text/plain; charset=UTF-8', Buffer.from('été \u{1F600}')), 'été \u{1F600}');
     assert.equal(read('text/plain', Buffer.from('été')), 'été', 'no charset: UTF-8');
     assert.equal(read('text/plain; charset=x-unknown', Buffer.from('été')), 'été', 'an unknown charset: UTF-8');
-    assert.equal(read('text/plain; charset=utf-8', Buffer.from('\uFEFFhi')), '\uFEFFhi', 'UTF-8 read as before, a BOM kept');
+    assert.equal(read('text/plain; charset=utf-8', Buffer.from('\uFEFFhi \uFEFF')), 'hi \uFEFF', "UTF-8's byte order mark is no text (one inside is)");
+    assert.equal(read('text/plain', Buffer.from('\uFEFFhi')), 'hi', 'without a charset too');
     // UTF-16: the byte-order mark says which end comes first and is no text (RFC 2781 section 4.3).
     const utf16 = (text: string, bigEndian: boolean) => {
       const bytes = Buffer.from(`\uFEFF${text}`, 'utf16le');

@@ -35,7 +35,9 @@ function decoded(bytes: Buffer, charset: string | undefined): string {
       // An unknown charset: read as the UTF-8 it most likely is.
     }
   }
-  return bytes.toString('utf8');
+  // A UTF-8 byte order mark is no character of the text (as a TextDecoder reads it, WHATWG Encoding).
+  const text = bytes.toString('utf8');
+  return text.startsWith('\ufeff') ? text.slice(1) : text;
 }
 
 /** The text of a body that `isTextBody`: decoded by its charset, HTML as plain text. */

@@ -18,6 +18,7 @@ import { type VisitorDomain, addressOfUri, displayNameOf, warningHeader } from '
 import { CONTENT_TYPES, composingOf, parseCpim, receiptOfImdn } from './bodies.js';
 import { ComposingExpiry } from './composing-expiry.js';
 import { carriesFiles, readFileBody } from './body-files.js';
+import { ACCEPTED_ENCODINGS, type DecodedBody, MAX_DECODED_BYTES, decodedBody } from './content-coding.js';
 import { isTextBody, readTextBody } from './body-text.js';
 import type { ImdnAsk, ImdnNotifications } from './imdn.js';
 import { BRIDGE, HOPS_HEADER, type SipMessenger } from './outgoing.js';
@@ -74,9 +75,8 @@ interface Content {
  * The request's content, or null for a CPIM body that cannot be read. `raw` is the body's bytes
  * when it came in a binary frame (raw-bodies.ts); else SIP.js' text is the body.
  */
-function contentOf(request: IncomingRequestMessage, raw: Buffer | undefined): Content | null {
+function contentOf(request: IncomingRequestMessage, bytes: Buffer): Content | null {
   const contentType = request.getHeader('Content-Type') ?? CONTENT_TYPES.text;
-  const bytes = raw ?? Buffer.from(request.body, 'utf8');
   const type = mediaType(contentType);
   if (type !== CONTENT_TYPES.cpim) {
     const disposition = request.getHeader('Content-Disposition');
@@ -102,6 +102,29 @@ function contentOf(request: IncomingRequestMessage, raw: Buffer | undefined): Co
     body: inner.toString('utf8'),
     ...(imdn ? { imdn } : {}),
   };
+}
+
+/** The answer to a body whose content coding cannot be undone (RFC 3261 section 8.2.3 for one not known). */
+function codingRefusal(decoded: Exclude<DecodedBody, { bytes: Buffer }>, domain: string) {
+  const { refused, coding } = decoded;
+  if (refused === 'unsupported') {
+    return {
+      statusCode: 415,
+      reasonPhrase: 'Unsupported Media Type',
+      extraHeaders: [
+        `Accept-Encoding: ${ACCEPTED_ENCODINGS}`,
+        warningHeader(domain, `The content coding ${coding} is not taken here: send the body as it is, gzip or deflate.`),
+      ],
+    };
+  }
+  if (refused === 'too_large') {
+    return {
+      statusCode: 413,
+      reasonPhrase: 'Message Too Large',
+      extraHeaders: [warningHeader(domain, `The body is larger than ${MAX_DECODED_BYTES} bytes once decoded.`)],
+    };
+  }
+  return { statusCode: 400, reasonPhrase: 'Bad Content-Encoding', extraHeaders: [warningHeader(domain, `The body is not valid ${coding} data.`)] };
 }
 
 /** What the bridge stores of a MESSAGE: its text and, when its body is one or more files, those. */
@@ -165,7 +188,10 @@ export class IncomingMessages {
     const party = domain.partyOf(request.to.uri);
     if (!party) return message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
     // Taken now, before anything waits: the bytes of this request's body, if it came in a binary frame.
-    const content = contentOf(request, this.parts.rawBodies?.take(request.callId, request.cseq));
+    const raw = this.parts.rawBodies?.take(request.callId, request.cseq) ?? Buffer.from(request.body, 'utf8');
+    const decoded = decodedBody(raw, request.getHeader('Content-Encoding') ?? request.getHeader('e'));
+    if ('refused' in decoded) return message.reject(codingRefusal(decoded, domain.name));
+    const content = contentOf(request, decoded.bytes);
     if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
     // A team's URI: a customer's first contact (or a later message); never one of the bridge's own URIs.
