@@ -176,7 +176,7 @@ describe('Reading a mail', () => {
     );
   });
 
-  it('keeps the lines a format=flowed client stuffed because they start with ">" (RFC 3676 section 4.4), and still cuts the quote', async () => {
+  it('keeps the lines a format=flowed client stuffed because they start with ">" (RFC 3676 section 4.4), ends a paragraph at an empty line, and still cuts the quote', async () => {
     const flowed = (encoding: string, ...lines: string[]) =>
       readMail(
         Buffer.from(
@@ -201,6 +201,21 @@ describe('Reading a mail', () => {
     // The rest of a line, not a line: after a soft line break of quoted-printable, or a flowed line's closing space.
     assert.equal((await flowed('quoted-printable', 'I ordered more tha=', ' > 5 tents')).text, 'I ordered more tha > 5 tents');
     assert.equal((await flowed('7bit', 'I ordered more than ', ' >5 tents')).text, 'I ordered more than >5 tents');
+    // An empty line ends the paragraph of the flowed line before it (section 4.2): NeoMutt's top-posted reply.
+    const neomutt = await flowed(
+      '8bit',
+      'Thanks Alice, that helps a lot: I will wait for the parcel ',
+      'until Wednesday. ',
+      '',
+      'On Sun, Dec 06, 2026 at 04:54:58AM +0000, alice wrote:',
+      '>Hello,',
+      '>',
+      '>your parcel is at the depot.',
+    );
+    assert.equal(neomutt.text, 'Thanks Alice, that helps a lot: I will wait for the parcel until Wednesday.');
+    assert.equal((await flowed('7bit', 'Para one ', '', 'Para two')).text, 'Para one\n\nPara two');
+    assert.equal((await flowed('quoted-printable', 'Para one=20', '', 'Para two =E2=9C=93')).text, 'Para one\n\nPara two \u2713');
+    assert.equal((await flowed('7bit', 'Still one ', 'paragraph.')).text, 'Still one paragraph.', 'a flowed line goes on');
     // Without format=flowed nothing is stuffed: a line starting with ">" is a quote, one with " >" is text.
     const fixed = await readMail(
       Buffer.from(
@@ -513,6 +528,24 @@ describe('Reading a mail', () => {
     ]) {
       assert.equal(visibleText(`Hello,\n\n${own}\n> We ship on Monday.\n`), `Hello,\n\n${own}`, own);
     }
+    // mailx and s-nail: `Name <address> wrote:` without a date, over `> ` lines or their default tab-indented ones.
+    assert.equal(visibleText('alice <support@example.test> wrote:\n> Hello,\n> your parcel.\nFriday is fine, thanks.\n'), 'Friday is fine, thanks.');
+    assert.equal(
+      visibleText('alice <support@example.test> wrote:\n\n\tHello,\n\n\tyour parcel is at the depot.\n\tAlice\nFriday is fine, thanks.\n'),
+      'Friday is fine, thanks.',
+    );
+    assert.equal(
+      visibleText('Here is the log:\n\tline one\n\tline two\nThanks'),
+      'Here is the log:\n\tline one\n\tline two\nThanks',
+      'indented text of their own',
+    );
+    // An interleaved reply: each answer stays a paragraph of its own.
+    assert.equal(
+      visibleText(
+        'On Sun, alice wrote:\n> Your parcel is at the depot.\n\nGreat, which depot?\n\n> Do you want it on Friday?\n\nYes please, Friday is fine.\n',
+      ),
+      'Great, which depot?\n\nYes please, Friday is fine.',
+    );
     // Without a quote under it, a line like one is text.
     const alone = 'Hello,\n\npon., 1 sty 2024 o 10:00 Dana Scully <dana@example.org> napisa\u0142(a):';
     assert.equal(visibleText(alone), alone);

@@ -10,14 +10,15 @@
  * - Header fields in raw 8-bit bytes that are not UTF-8 (older clients write a Latin-1 name or
  *   subject unencoded, against RFC 5322 section 2.2) are read in the charset of their part, else
  *   windows-1252, and handed over in UTF-8.
- * - A format=flowed line the sender stuffed because it starts with `>` keeps a space before it, so
- *   it is not read as a quote (flowed-stuffing.ts).
+ * - In format=flowed text, a line the sender stuffed because it starts with `>` keeps a space
+ *   before it, so it is not read as a quote, and an empty line ends the paragraph before it
+ *   (flowed-lines.ts).
  * The rest of the source is handed over as it is.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
-import { keepingStuffedQuoteMarks } from './flowed-stuffing.js';
+import { flowedForMailparser } from './flowed-lines.js';
 import { firstHeader, headersOfText } from './mail-headers.js';
 
 /** Bytes of the page searched for its charset: the HTML standard wants it within the first 1024. */
@@ -70,7 +71,7 @@ function withCharsets(raw: Buffer, depth: number): Buffer {
     charset = charsetToSet(contentType, declaredCharset, headers, body);
     if (FLOWED_TEXT.test(contentType)) {
       const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
-      const kept = keepingStuffedQuoteMarks(body, encoding);
+      const kept = flowedForMailparser(body, encoding);
       if (kept !== body) rest = Buffer.concat([raw.subarray(split.at, split.at + split.length), kept]);
     }
   }

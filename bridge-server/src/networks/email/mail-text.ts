@@ -112,7 +112,7 @@ function isForwardersSignature(fragment: string): boolean {
  */
 export function visibleText(body: string, forwarded = false): string {
   const text = clean(body.slice(0, MAX_PARSED_LENGTH));
-  const fragments = new EmailReplyParser().read(breakLongLines(text)).getFragments();
+  const fragments = new EmailReplyParser().read(breakLongLines(withTabQuotes(text))).getFragments();
   type Fragment = (typeof fragments)[number];
   const signature = (fragment: Fragment) => fragment.isSignature() && isSignature(fragment.getContent());
   // What the parser hides is quoted or empty, or what it calls a signature. A "signature" that is
@@ -125,11 +125,16 @@ export function visibleText(body: string, forwarded = false): string {
     if (isQuote(fragment) || signature(fragment)) cut = true;
     return fragment.isSignature() ? !cut : !fragment.isHidden();
   };
-  let visible = fragments
-    .map((fragment, i) => ({ fragment, shown: written(fragment), quoteNext: isQuote(fragments[i + 1]) }))
-    .filter(({ shown }) => shown)
-    // The line that introduces the quote under it is the quote's, in whatever language the parser knows none of.
-    .map(({ fragment, quoteNext }) => (quoteNext ? withoutAttribution(fragment.getContent()) : fragment.getContent()))
+  const kept = fragments
+    .map((fragment, index) => ({ fragment, index, shown: written(fragment), quoteNext: isQuote(fragments[index + 1]) }))
+    .filter(({ shown }) => shown);
+  // The line that introduces the quote under it is the quote's, in whatever language the parser knows none of.
+  // Answers written between quotes (an interleaved reply) stay paragraphs of their own.
+  let visible = kept
+    .map(({ fragment, index, quoteNext }, i) => {
+      const text = quoteNext ? withoutAttribution(fragment.getContent()) : fragment.getContent();
+      return i > 0 && index > kept[i - 1]!.index + 1 ? `\n${text}` : text;
+    })
     .join('\n');
   // A forward keeps what Outlook's line opens (the original it forwards): only a signature under
   // `-- `, or a device's footer, is not the forwarded mail's.
@@ -144,12 +149,11 @@ export function visibleText(body: string, forwarded = false): string {
 
 /** What ends a quote's attribution: a colon (a full-width one in CJK). */
 const ATTRIBUTION_END = /[:\uff1a]\s*$/;
-/**
- * What an attribution names: the quoted mail's sender's address in angle brackets (`Name <address>`,
- * a wrap maybe after the `<`), or the verb of a language the reply parser has no line for.
- */
-const ATTRIBUTION_NAMES =
-  /<\s*[^\s<>@]+@[^\s<>@]+>|wrote|schrieb|skrev|kirjoitti|napisa\u0142|pisze|yazd\u0131|\u043d\u0430\u043f\u0438\u0441\u0430\u043b|\u5199\u9053|\uc791\uc131|\u306e\u30e1\u30c3\u30bb\u30fc\u30b8/iu;
+/** The quoted mail's sender's address in angle brackets (`Name <address>`, a wrap maybe after the `<`). */
+const ATTRIBUTION_ADDRESS = /<\s*[^\s<>@]+@[^\s<>@]+>/;
+/** The verb of an attribution, in languages the reply parser has no line for too. */
+const ATTRIBUTION_VERB =
+  /wrote|schrieb|skrev|kirjoitti|napisa\u0142|pisze|yazd\u0131|\u043d\u0430\u043f\u0438\u0441\u0430\u043b|\u5199\u9053|\uc791\uc131|\u306e\u30e1\u30c3\u30bb\u30fc\u30b8/iu;
 /** And when: a year or a time of day. */
 const ATTRIBUTION_WHEN = /\b(?:19|20)\d\d|\d{1,2}:\d\d|(?:19|20)\d\d\u5e74|(?:19|20)\d\d\ub144/u;
 /** Lines an attribution takes at most, wrapped (Gmail wraps its line at 76 characters or so). */
@@ -157,19 +161,48 @@ const ATTRIBUTION_LINES = 3;
 const ATTRIBUTION_LENGTH = 300;
 
 /**
+ * Whether a line (or lines joined) reads as a quote's attribution: it ends with a colon and names
+ * the quoted sender in brackets or says "wrote", with a date or time, or with both the address and
+ * the verb (mailx's and s-nail's `Name <address> wrote:` has no date).
+ */
+function isAttribution(block: string): boolean {
+  if (block.length > ATTRIBUTION_LENGTH || !ATTRIBUTION_END.test(block)) return false;
+  const address = ATTRIBUTION_ADDRESS.test(block);
+  const verb = ATTRIBUTION_VERB.test(block);
+  return (address && verb) || ((address || verb) && ATTRIBUTION_WHEN.test(block));
+}
+
+/**
  * The text without the attribution that ends it, when a quote follows: `On <date>, <name>
  * <address> wrote:` in any language and wrapped over up to three lines (Gmail's Polish, Russian,
- * Japanese or Turkish one, a German one cut before the address), known by what it names (an
- * address, a year or time) and its closing colon.
+ * Japanese or Turkish one, a German one cut before the address).
  */
 function withoutAttribution(text: string): string {
   const lines = text.replace(/\s+$/, '').split('\n');
   for (let count = 1; count <= Math.min(ATTRIBUTION_LINES, lines.length); count++) {
-    const block = lines.slice(-count).join(' ');
-    if (block.length > ATTRIBUTION_LENGTH) break;
-    if (ATTRIBUTION_END.test(block) && ATTRIBUTION_NAMES.test(block) && ATTRIBUTION_WHEN.test(block)) return lines.slice(0, -count).join('\n');
+    if (isAttribution(lines.slice(-count).join(' '))) return lines.slice(0, -count).join('\n');
   }
   return text;
+}
+
+/**
+ * mailx and s-nail quote with a tab (their `indentprefix`): the lines under an attribution that
+ * each start with one (and the empty lines between them) are a quote, written as one for the
+ * reply parser, which knows only `>`.
+ */
+function withTabQuotes(text: string): string {
+  if (!text.includes('\n\t')) return text;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length - 1; i++) {
+    if (!isAttribution(lines[i]!)) continue;
+    let line = lines[i + 1] === '' ? i + 2 : i + 1;
+    if (!lines[line]?.startsWith('\t')) continue;
+    for (; line < lines.length && (lines[line]!.startsWith('\t') || (lines[line] === '' && lines[line + 1]?.startsWith('\t'))); line++) {
+      lines[line] = `>${lines[line]!.replace(/^\t/, ' ')}`;
+    }
+    i = line - 1;
+  }
+  return lines.join('\n');
 }
 
 /**
