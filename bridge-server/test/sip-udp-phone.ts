@@ -21,7 +21,13 @@ export interface UdpPhone {
   /** Every MESSAGE received, in arrival order, once each (retransmissions left out). */
   messages: ReceivedDatagram[];
   /** Sends a request; resolves with the final status (after one digest challenge, if any). */
-  request(method: 'REGISTER' | 'PUBLISH' | 'MESSAGE', to: string, options?: { headers?: string[]; contentType?: string; body?: string }): Promise<number>;
+  request(
+    method: 'REGISTER' | 'PUBLISH' | 'MESSAGE',
+    to: string,
+    options?: { headers?: string[]; contentType?: string; body?: string; withoutContentLength?: boolean },
+  ): Promise<number>;
+  /** The header fields of the last final answer (lowercased names), e.g. a PUBLISH's `sip-etag`. */
+  lastAnswer: Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export async function startUdpPhone(proxy: { host: string; port: number }, accou
   const messages: ReceivedDatagram[] = [];
   const seen = new Set<string>();
   const waiting = new Map<string, (status: number, message: Parsed) => void>();
+  const lastAnswer = new Map<string, string>();
   const send = (text: string | Buffer, to = proxy) => socket.send(Buffer.isBuffer(text) ? text : Buffer.from(text), to.port, to.host);
 
   socket.on('message', (datagram, from) => {
@@ -67,7 +74,11 @@ export async function startUdpPhone(proxy: { host: string; port: number }, accou
     const cseq = header(message, 'cseq') ?? '';
     const status = /^SIP\/2\.0 (\d{3}) /.exec(message.firstLine);
     if (status) {
-      if (Number(status[1]) >= 200) waiting.get(`${callId} ${cseq}`)?.(Number(status[1]), message);
+      if (Number(status[1]) >= 200) {
+        lastAnswer.clear();
+        for (const [name, value] of message.headers) lastAnswer.set(name, value);
+        waiting.get(`${callId} ${cseq}`)?.(Number(status[1]), message);
+      }
       return;
     }
     // A request (a MESSAGE, a NOTIFY): 200, to where it came from (RFC 3261 section 18.2.2).
@@ -119,7 +130,8 @@ export async function startUdpPhone(proxy: { host: string; port: number }, accou
             ...(authorization ? [authorization] : []),
             ...(options.headers ?? []),
             ...(options.contentType ? [`Content-Type: ${options.contentType}`] : []),
-            `Content-Length: ${body.length}`,
+            // Over UDP it may be left out (RFC 3261 section 20.14), as Linphone does on a PUBLISH without a body.
+            ...(options.withoutContentLength ? [] : [`Content-Length: ${body.length}`]),
             '',
             '',
           ].join('\r\n'),
@@ -162,6 +174,7 @@ export async function startUdpPhone(proxy: { host: string; port: number }, accou
     uri,
     messages,
     request,
+    lastAnswer,
     stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

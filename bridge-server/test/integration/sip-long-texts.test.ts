@@ -84,4 +84,28 @@ describe('long texts on SIP against a real Kamailio', () => {
     for (const part of got) assert.ok(part.bytes <= 1300, `a datagram of ${part.bytes} bytes`);
     assert.equal(got.map((part) => part.body).join(''), reply, 'the parts, in the order they came, are the reply');
   });
+
+  it('takes a phone withdrawing its presence over UDP without Content-Length (as Linphone quits): the agent goes offline at once', async () => {
+    const etag = phone.lastAnswer.get('sip-etag');
+    const republished = await phone.request('PUBLISH', BOB, {
+      headers: ['Event: presence', 'Expires: 600'],
+      contentType: 'application/pidf+xml',
+      body: pidf(BOB, 'open'),
+    });
+    assert.equal(republished, 200);
+    const current = phone.lastAnswer.get('sip-etag') ?? etag;
+    assert.ok(current, 'the publication has an entity tag');
+    await until(() => t.bridge.core.presence.get(BOB as `sip:${string}`).status === 'available', 10_000, 'bob available');
+    // RFC 3903 section 4.5: Expires 0 with the entity tag, no body, and over UDP no Content-Length (RFC 3261 section 20.14).
+    const withdrawn = await phone.request('PUBLISH', BOB, {
+      headers: ['Event: presence', 'Expires: 0', `SIP-If-Match: ${current}`],
+      withoutContentLength: true,
+    });
+    assert.equal(withdrawn, 200, 'the documented Kamailio takes it');
+    await until(() => t.bridge.core.presence.get(BOB as `sip:${string}`).status === 'offline', 10_000, 'bob offline once withdrawn');
+    assert.equal(
+      await phone.request('PUBLISH', BOB, { headers: ['Event: presence', 'Expires: 600'], contentType: 'application/pidf+xml', body: pidf(BOB, 'open') }),
+      200,
+    );
+  });
 });

@@ -119,12 +119,20 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await back;
   });
 
-  it("publishes the visitor's presence for the agent to see", async () => {
+  it("publishes the visitor's presence for the agent to see: available once it writes, then each change", async () => {
     const v = await visitor('Eve');
     await sendText(v, 'hello from Eve');
     await alice.next((m) => m.request.body === 'hello from Eve');
     const watch = await alice.watch(v.uri);
     try {
+      // Online from its first message, though it never changed its presence since the page opened.
+      await until(
+        () => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && !/away/.test(body)),
+        10_000,
+        'a NOTIFY with the visitor available',
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(watch.notifications)}`);
+      });
       await call(v.socket, 'presence:set', { status: 'away' });
       await until(
         () => watch.notifications.some((body) => /<basic>open<\/basic>/.test(body) && /away/.test(body)),
@@ -172,8 +180,11 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
 
   it('says active once within its refresh interval, however often the web client repeats composing (RFC 3994 section 3.2)', async () => {
     const v = await visitor('Hana');
-    await sendText(v, 'typing again');
+    const first = collect(v.socket, 'message:status');
+    const opening = await sendText(v, 'typing again');
     await alice.next((m) => m.request.body === 'typing again');
+    // Sent (answered 200): a message ends the composing before it, so typing starts after it.
+    await until(() => first.some((s) => s.id === opening.id && s.status !== 'accepted'), 10_000, 'the first message sent');
     const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
     for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
     // The message goes out through the outbox: the next composing follows it once it is sent.

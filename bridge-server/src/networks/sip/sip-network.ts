@@ -148,6 +148,9 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       const text = textWithFileLinks(message.text, message.attachments, files, to);
       // A long text goes as several MESSAGEs (text-messages.ts): `sent` once every one was accepted.
       const request = { from, ...(name ? { fromName: name } : {}), ...(via ? { via } : {}), to: target, text, key: `${message.id} ${to}` };
+      // A visitor is seen online by whom it writes to, as on XMPP (its changes are published from then on).
+      if (hosted.isVisitor(message.from))
+        await visitors.introduce(message.from).catch((error: unknown) => logger.debug({ err: error }, 'sip: visitor presence not published'));
       const cpim = config.imdn && !refusedTypes.refuses(target, CONTENT_TYPES.cpim);
       try {
         await texts.send(

@@ -57,6 +57,16 @@ export class VisitorPresence {
     entry.publication.publish(pidfBody(entity, status, text));
   }
 
+  /**
+   * A visitor writes to someone on SIP: shown `available` first, unless its presence is published
+   * (or waits to be) already. A visitor's presence is published on each change, and one who never
+   * changed it since the page opened would stay `closed` to the agent who talks with them.
+   */
+  async introduce(party: Address): Promise<void> {
+    if (this.published.has(party) || this.toPublish.has(party) || this.session.status.state !== 'online') return;
+    await this.share(party, 'available');
+  }
+
   /** The connection dropped: the proxy forgot every publication; each is published again when it is back (`republish`). */
   forget(): void {
     for (const [party, { publication, status, text }] of this.published) {
