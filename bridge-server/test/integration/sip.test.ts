@@ -470,6 +470,12 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     const displayed = await alice.next(notification('displayed'));
     assert.equal(displayed.request.from.uri.toString(), visitorUri);
     assert.notEqual(/imdn.Message-ID: (\S+)/.exec(displayed.request.body)?.[1], /imdn.Message-ID: (\S+)/.exec(delivered.request.body)?.[1], 'an id of its own');
+
+    // The namespace's prefix is the sender's to choose (RFC 3862 section 3.2): `im.` asks the same.
+    const prefixed = cpim.replace('NS: imdn <', 'NS: im <').replaceAll('imdn.', 'im.').replace('agent-42', 'agent-43').replace('Reply in CPIM', 'Prefixed');
+    assert.equal(await alice.send(visitorUri, prefixed, 'message/cpim'), 200);
+    const answered = await alice.next((m) => notification('delivered')(m) && m.request.body.includes('<message-id>agent-43</message-id>'));
+    assert.match(answered.request.body, /<delivered\/>/);
   });
 
   it('sends plain text, and no typing, to a client that takes only plain text (415, as Baresip answers; RFC 3261 section 8.1.3.5)', async (context) => {

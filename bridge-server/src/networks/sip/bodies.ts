@@ -106,7 +106,10 @@ export function presenceOfPidf(xml: string): { status: PresenceStatus; text?: st
 // --- RFC 3862 CPIM, RFC 5438 IMDN ---------------------------------------------------------------
 
 export interface Cpim {
+  /** Header names lowercased; the last of each. */
   headers: Map<string, string>;
+  /** The prefix the message gives the IMDN namespace (`imdn` when it declares none). */
+  imdnPrefix: string;
   contentType: string;
   body: string;
 }
@@ -162,11 +165,18 @@ export function parseCpim(raw: string): Cpim | undefined {
   const inner = split(outer.rest);
   if (!inner) return undefined;
   const headers = new Map<string, string>();
+  // RFC 3862 section 3.2: the sender names the prefix of each namespace (`NS: im <urn:ietf:params:imdn>`).
+  let imdnPrefix = 'imdn';
   for (const line of `${outer.head}\n${inner.head}`.split(/\r?\n/)) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const namespace = name === 'ns' ? /^([A-Za-z0-9_-]+)\s*<urn:ietf:params:imdn>$/i.exec(value) : null;
+    if (namespace) imdnPrefix = namespace[1]!.toLowerCase();
+    headers.set(name, value);
   }
-  return { headers, contentType: (headers.get('content-type') ?? CONTENT_TYPES.text).toLowerCase(), body: inner.rest };
+  return { headers, imdnPrefix, contentType: (headers.get('content-type') ?? CONTENT_TYPES.text).toLowerCase(), body: inner.rest };
 }
 
 /** The IMDN a recipient sends back: which message, and delivered or displayed. */

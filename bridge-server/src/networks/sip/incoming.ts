@@ -90,8 +90,8 @@ function contentOf(request: IncomingRequestMessage, bytes: Buffer): Content | nu
     return value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8');
   };
   const inner = Buffer.from(cpim.body, 'latin1');
-  const id = header('imdn.message-id');
-  const wanted = header('imdn.disposition-notification') ?? '';
+  const id = header(`${cpim.imdnPrefix}.message-id`);
+  const wanted = header(`${cpim.imdnPrefix}.disposition-notification`) ?? '';
   const imdn = id ? { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted) } : undefined;
   const innerType = header('content-type') ?? CONTENT_TYPES.text;
   return {
