@@ -261,8 +261,12 @@ export interface InboundFollow {
 
 export type FollowOutcome = { ok: true } | { ok: false; reason: string };
 
-/** A refused claim says why, and as which error of the contract a client is told it (`conversation:claim`). */
-export type ClaimOutcome = { ok: true; conversation: Conversation } | { ok: false; reason: string; code?: 'not_found' | 'bad_request' | 'forbidden' };
+/**
+ * A refused claim says why, and as which error of the contract a client is told it
+ * (`conversation:claim`); a granted one whether the conversation was the agent's already (`already`).
+ */
+export type ClaimOutcome =
+  { ok: true; conversation: Conversation; already?: true } | { ok: false; reason: string; code?: 'not_found' | 'bad_request' | 'forbidden' };
 
 /** The one way into the core from any network. */
 export interface InboundSink {

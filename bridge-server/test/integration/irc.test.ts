@@ -447,6 +447,11 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     const caughtUp = await bob.next((m) => m.target === 'bob' && m.message.endsWith('anyone there?'));
     assert.match(caughtUp.message, /^\[Ivy #/);
     await bob.next((m) => m.target === '#support' && m.message.includes(`#${ref} is now with ${BOB}`));
+    // Claimed again, in the channel or privately: answered, not left in silence.
+    bob.say('#support', `!claim ${ref}`);
+    await bob.next((m) => m.target === '#support' && m.message === `bob: #${ref} is yours already.`);
+    bob.say('desk', `claim ${ref}`);
+    await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message === `#${ref} is yours already.`);
     const reply = next(v.socket, 'message', (m) => m.from === BOB);
     bob.say('desk', 'I am here, Ivy');
     assert.equal((await reply).text, 'I am here, Ivy');

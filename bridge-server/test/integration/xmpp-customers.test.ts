@@ -349,6 +349,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         );
         assert.match(await ask(`/claim ${ref}`), new RegExp(`^You have #${ref}`));
         await frank.next((s) => isChatFrom(puppetOf('hank'))(s) && s.getChildText('body') === 'Where is my parcel?');
+        assert.equal(await ask(`/claim ${ref}`), `#${ref} is yours already.`, 'nothing follows a claim of one of his own');
         assert.match(await ask('/list'), new RegExp(`Your open conversations:\\n#${ref} ${HANK} \\(with ${FRANK}, 1 message\\)`));
         assert.match(await ask(`/history ${ref}`), new RegExp(`^Last 1 of #${ref}:\\n\\[\\d\\d:\\d\\d\\] ${HANK}: Where is my parcel\\?$`));
         // A message the customer took back shows as deleted; its retraction says nothing of its own.

@@ -195,7 +195,9 @@ export class AgentCommands {
   private async claim(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/claim ID');
     const outcome = await this.deps.router.claim(conversation.id, from);
-    return outcome.ok ? `You have #${this.deps.refs.refOf(conversation.id)}; what was said so far follows.` : outcome.reason;
+    const ref = this.deps.refs.refOf(conversation.id);
+    if (!outcome.ok) return outcome.reason;
+    return outcome.already ? `#${ref} is yours already.` : `You have #${ref}; what was said so far follows.`;
   }
 
   private async transfer(from: Address, teams: Scope, args: string[]): Promise<string> {

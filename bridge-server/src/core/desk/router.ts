@@ -333,7 +333,7 @@ export class Router {
       if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.', code: 'bad_request' };
       if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
-      if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation) };
+      if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation), already: true };
       if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
       const assigned = await this.deps.handover.assign(agent, (joining) => this.deps.store.assignIfQueued(conversation.id, agent, joining));
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };

@@ -165,6 +165,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   async stop(): Promise<void> {
     this.presence.stop();
     this.customerPresence?.stop();
+    this.channel?.stop();
     // Kept in the store for the next start (or the node that takes the network over).
     this.delivery.held.release('the bridge stopped before it came back');
     await this.connections.closeAll('Bridge shutting down');

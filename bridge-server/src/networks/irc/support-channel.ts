@@ -15,6 +15,11 @@ import { lruCache } from '../../util/lru.js';
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
 /** Conversations announced and not yet closed, remembered to say who took them. */
 const ANNOUNCED_KEPT = 5_000;
+/**
+ * How long a conversation must wait before it is announced as waiting: one moved to a team with
+ * an agent free (a transfer), or routed in a moment, is taken before then and never waited.
+ */
+export const ANNOUNCE_AFTER_MS = 1_000;
 
 export interface SupportChannelOptions {
   bot: IrcConnection;
@@ -27,6 +32,8 @@ export interface SupportChannelOptions {
 export class SupportChannel {
   /** Conversation id -> its assignee when last announced (null: waiting). */
   private readonly announced = lruCache<string, { assignee: Address | null }>(ANNOUNCED_KEPT);
+  /** Waiting conversations about to be announced, if nobody takes them first. */
+  private readonly pending = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: SupportChannelOptions) {}
 
@@ -44,22 +51,43 @@ export class SupportChannel {
     const ref = this.options.refs.refOf(conversation.id);
     const before = this.announced.get(conversation.id)?.assignee;
     const assignee = conversation.assignee ?? null;
+    if (conversation.state === 'closed' || assignee !== null) this.cancelPending(conversation.id);
     if (conversation.state === 'closed') {
       if (before !== undefined) this.say(`Conversation #${ref} was closed.`);
       this.announced.delete(conversation.id);
       return;
     }
     if (before === undefined && assignee === null) {
-      // One line whatever the visitor typed (a line break would start a line of the bot's own).
-      const who = oneLine(details.visitorName ?? 'a visitor');
-      const where = details.pageUrl ? ` on ${oneLine(details.pageUrl)}` : '';
-      this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
-    } else if (before !== undefined && before !== assignee && assignee !== null) {
+      if (this.pending.has(conversation.id)) return;
+      const timer = setTimeout(() => {
+        this.pending.delete(conversation.id);
+        // One line whatever the visitor typed (a line break would start a line of the bot's own).
+        const who = oneLine(details.visitorName ?? 'a visitor');
+        const where = details.pageUrl ? ` on ${oneLine(details.pageUrl)}` : '';
+        this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
+        this.announced.set(conversation.id, { assignee: null });
+      }, ANNOUNCE_AFTER_MS);
+      timer.unref();
+      this.pending.set(conversation.id, timer);
+      return;
+    }
+    if (before !== undefined && before !== assignee && assignee !== null) {
       this.say(`Conversation #${ref} is now with ${assignee}.`);
     } else if (before === undefined) {
-      return; // assigned at once by routing: nothing to claim
+      return; // taken before it was announced: nothing to claim
     }
     this.announced.set(conversation.id, { assignee });
+  }
+
+  /** Stops announcing what waits (the bot is going away). */
+  stop(): void {
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
+  }
+
+  private cancelPending(conversationId: string): void {
+    clearTimeout(this.pending.get(conversationId));
+    this.pending.delete(conversationId);
   }
 
   /** `!claim ref` said in the channel by `nick`, the agent `from`; anything else there is conversation among agents. */
@@ -90,7 +118,8 @@ export class SupportChannel {
     const outcome = await this.options.sink.claim({ conversationId, agent });
     if (!outcome.ok) return outcome.reason;
     this.options.refs.setLatest(agent, conversationId);
-    return undefined; // the assignment is announced through conversationChanged
+    // A new assignment is announced through conversationChanged; a claim of one's own is answered here.
+    return outcome.already ? `#${claim[1]!.toLowerCase()} is yours already.` : undefined;
   }
 
   private say(text: string): void {
