@@ -23,3 +23,23 @@ export function withoutTrailingBreaks(text: string): string {
 export function xmlSafe(text: string): string {
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 }
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * At most `max` code points of `text`, cut between user-perceived characters (UAX #29 grapheme
+ * clusters): a family emoji or a letter with its accents goes whole or not at all, never half
+ * (a dangling zero-width joiner, a base letter without its marks).
+ */
+export function cutToCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let kept = '';
+  let count = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const points = [...segment].length;
+    if (count + points > max) break;
+    kept += segment;
+    count += points;
+  }
+  return kept;
+}

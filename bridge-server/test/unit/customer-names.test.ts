@@ -18,6 +18,10 @@ describe("customers' names", () => {
     assert.equal(customerName('  Carol\r\n/close 42\u0000 Smith '), 'Carol /close 42 Smith');
     assert.equal(customerName('x'.repeat(200))?.length, CUSTOMER_NAME_MAX);
     assert.equal(customerName('👍'.repeat(100)), '👍'.repeat(CUSTOMER_NAME_MAX), 'cut by characters, not halfway through one');
+    // Nor halfway through what reads as one: a family emoji (four people joined), a letter with its accents.
+    assert.equal(customerName(`${'a'.repeat(62)}\u{1F468}\u200D\u{1F469}\u200D\u{1F467}`), 'a'.repeat(62));
+    assert.equal(customerName(`${'a'.repeat(62)}e\u0301\u0301x`), 'a'.repeat(62));
+    assert.equal(customerName(`${'a'.repeat(61)}e\u0301\u0301x`), `${'a'.repeat(61)}e\u0301\u0301`);
     assert.equal(customerName(' \n '), undefined);
     assert.equal(customerName(undefined), undefined);
   });

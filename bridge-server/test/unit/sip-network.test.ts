@@ -74,6 +74,7 @@ describe('SIP addresses', () => {
 
   it('quotes display names with no control character left and quotes escaped, cut to 64 characters', () => {
     assert.equal([...quotedDisplayName('\u00e9'.repeat(100))].length, 64, 'characters, not bytes (docs/networks/sip.md)');
+    assert.equal(quotedDisplayName(`${'a'.repeat(62)}\u{1F468}\u200D\u{1F469}\u200D\u{1F467}`), 'a'.repeat(62), 'no family emoji cut in half');
     assert.equal(quotedDisplayName('Dana "D" \\ Scully\r\nVia: x'), 'Dana \\"D\\" \\\\ Scully Via: x');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (name) => {
