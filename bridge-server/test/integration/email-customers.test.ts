@@ -259,6 +259,9 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     assert.equal(conversation.subject, 'Caf\u00e9 moulu');
     const { party } = await call(alice.socket, 'party:get', { address: RENE });
     assert.equal(party.name, 'Ren\u00e9 M\u00fcller');
+    // A customer by mail has their address as their email.
+    const whois = await call(alice.socket, 'agent:command', { text: `/whois ${conversation.id.slice(-10)}` });
+    assert.match(whois.answer, /\nemail: rene@example\.test\n/);
     alice.socket.disconnect();
   });
 

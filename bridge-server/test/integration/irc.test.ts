@@ -415,6 +415,16 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     assert.match(context?.message ?? '', new RegExp(`^#${ref} Visitor \\(not verified\\)`));
   });
 
+  it('writes a name with control characters the same in the context line and the relayed lines: one space for each run', async () => {
+    const kim = await openVisitor(t, { profile: { name: 'Kim\u0007  Sc\u001bLee' }, assignee: BOB });
+    const ref = kim.conversationId.slice(-5);
+    await sendText(kim, 'a bell in my name');
+    const relayed = await bob.next((m) => m.message.endsWith('a bell in my name'));
+    assert.equal(relayed.message, `[Kim Sc Lee #${ref}] a bell in my name`);
+    const context = bob.messages.find((m) => m.nick === 'desk' && m.message.startsWith(`#${ref} `));
+    assert.match(context?.message ?? '', new RegExp(`^#${ref} Kim Sc Lee \\(not verified\\)`));
+  });
+
   it('tells someone who is not an agent what the bot is, without instructions meant for agents', async () => {
     const stranger = await connectIrcAgent(ngircd.port, 'stranger');
     try {

@@ -289,7 +289,8 @@ export class AgentCommands {
     const identity = await this.deps.identityOf(conversation.openedBy);
     return [
       `#${this.deps.refs.refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
-      `email: ${oneLine(visitor?.email ?? 'not given')}`,
+      // A customer by mail has their address as their email.
+      `email: ${oneLine(visitor?.email ?? (conversation.openedBy.startsWith('mailto:') ? conversation.openedBy.slice('mailto:'.length) : 'not given'))}`,
       `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
       `network: ${networkOf(conversation.openedBy)} (${conversation.openedBy})`,

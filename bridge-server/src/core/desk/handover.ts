@@ -90,7 +90,7 @@ export class Handover {
     // One line whatever the visitor typed: a line break in a name must not start a line of its own.
     const parts = [`#${ref}`];
     if (this.deps.hosted.isHosted(conversation.openedBy)) {
-      parts.push(oneLine(visitor?.name ?? NAMELESS_VISITOR));
+      parts.push(nameLine(visitor?.name ?? NAMELESS_VISITOR));
       if (visitor?.email) parts.push(`<${oneLine(visitor.email)}>`);
       if (visitor?.pageUrl) parts.push(`on ${oneLine(visitor.pageUrl)}`);
       parts.push(visitor?.verified ? '(verified)' : '(not verified)');
@@ -98,7 +98,8 @@ export class Handover {
       // A customer on their own network: the name their client gave (quoted: they typed it), their
       // address, and whether that network vouches for it.
       const identity = await identityOf(this.deps.registry, conversation.openedBy);
-      if (visitor?.name) parts.push(`"${oneLine(visitor.name)}"`);
+      // Quoted as a string is: a quote or backslash it holds is escaped, so the name ends where it seems to.
+      if (visitor?.name) parts.push(`"${nameLine(visitor.name).replace(/["\\]/g, (c) => `\\${c}`)}"`);
       parts.push(conversation.openedBy, identity ? `(${identity.vouched ? 'vouched' : 'not vouched'}: ${identity.how})` : '(not vouched)');
     }
     const returning = await this.deps.returning?.(conversation).catch((error: unknown) => {
@@ -140,4 +141,9 @@ export class Handover {
       }
     }
   }
+}
+
+/** A name on the context line: one line, runs of blanks (a control character made one) as one space. */
+function nameLine(name: string): string {
+  return oneLine(name).replace(/\s+/g, ' ').trim();
 }
