@@ -78,6 +78,8 @@ describe('files by email against a real Postfix and Dovecot', () => {
     const [attached] = answer!.attachments;
     assert.equal(attached!.filename, 'label.png');
     assert.equal(attached!.contentType, 'image/png');
+    // The header as docs/networks/email.md gives it: the media type, and the name again for clients that read it there.
+    assert.deepEqual(attached!.headers.get('content-type'), { value: 'image/png', params: { name: 'label.png' } });
     assert.equal(attached!.contentDisposition, 'attachment');
     assert.deepEqual(attached!.content, PNG);
     alice.socket.disconnect();
