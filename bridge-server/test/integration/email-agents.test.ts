@@ -130,6 +130,9 @@ describe('an agent answering by email against a real Postfix and Dovecot', () =>
     });
     const [, , listed] = await erinsMail(mail, 3);
     assert.equal(addressOf(listed!.from), SUPPORT);
+    // As docs/networks/email.md says: no name and no Reply-To, for it belongs to no conversation.
+    assert.deepEqual([listed!.from?.value[0]?.name, listed!.replyTo], ['', undefined]);
+    assert.equal(listed!.headers.get('auto-submitted'), 'auto-replied');
     assert.equal(listed!.inReplyTo, '<list.1@erin.example.test>');
     assert.match(listed!.text ?? '', /^Your open conversations:/);
     assert.match(listed!.text ?? '', new RegExp(`#${ref}`));
