@@ -142,6 +142,13 @@ describe('Reading a mail', () => {
       [unknown.from?.name, unknown.subject, unknown.text],
       ['Ren\u00e9 M\u00fcller', 'Caf\u00e9 au lait', 'O\u00f9 est ma commande ? \u00c7a fait une semaine, Jos\u00e9'],
     );
+    // windows-1252's quotes and euro (0x80-0x9F), which Node's own decoder reads as control characters.
+    const quoted = await readMail(
+      latin1(
+        'From: Ren\u00e9 <rene@example.org>\r\nTo: support@example.com\r\nSubject: \u0093Caf\u00e9\u0094 \u0080 5\r\nMessage-ID: <l4@example.org>\r\nContent-Type: text/plain; charset=unknown-8bit\r\n\r\n\u0093ok\u0094 \u0080\r\n',
+      ),
+    );
+    assert.deepEqual([quoted.subject, quoted.text], ['\u201cCaf\u00e9\u201d \u20ac 5', '\u201cok\u201d \u20ac']);
     // The header in the charset its part declares: ISO-8859-2's 0xB9 is \u0161 and 0xE8 \u010d, not \u00b9 and \u00e8.
     const czech = await readMail(
       latin1(

@@ -18,6 +18,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import { decodeWindows1252 } from '../../util/windows-1252.js';
 import { flowedForMailparser } from './flowed-lines.js';
 import { firstHeader, headersOfText } from './mail-headers.js';
 
@@ -121,18 +122,20 @@ function wholeCharacters(bytes: Buffer): Buffer {
 /** Header bytes in UTF-8: as they are when they are UTF-8 already (or ASCII), else read in `charset` (windows-1252 when it is none the decoder knows). */
 function inUtf8(head: Buffer, charset: string | undefined): Buffer {
   if (isUtf8(head)) return head;
-  return Buffer.from(legacyDecoder(charset).decode(head), 'utf8');
+  return Buffer.from(legacyDecoded(head, charset), 'utf8');
 }
 
-function legacyDecoder(charset: string | undefined): TextDecoder {
+function legacyDecoded(bytes: Buffer, charset: string | undefined): string {
   if (charset && !UNKNOWN_CHARSET.test(charset) && !/^(?:utf-?8|us-ascii|ascii)$/i.test(charset)) {
     try {
-      return new TextDecoder(charset);
+      const decoder = new TextDecoder(charset);
+      // Node's own reads 0x80-0x9F as C1 controls, not as the WHATWG table's quotes and euro (util/windows-1252.ts).
+      if (decoder.encoding !== 'windows-1252') return decoder.decode(bytes);
     } catch {
       // a label the decoder does not know
     }
   }
-  return new TextDecoder('windows-1252');
+  return decodeWindows1252(bytes);
 }
 
 /**
