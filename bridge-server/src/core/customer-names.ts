@@ -6,7 +6,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { Store } from '../store/store.js';
-import { cutToCodePoints, oneLine } from '../util/text.js';
+import { cutToCodePoints, nameLine } from '../util/text.js';
 
 /** Longest name kept, in characters: enough for a person's name, short enough for a context line. */
 export const CUSTOMER_NAME_MAX = 64;
@@ -14,7 +14,7 @@ export const CUSTOMER_NAME_MAX = 64;
 /** The name as the bridge keeps it: one line, spaces collapsed, at most `CUSTOMER_NAME_MAX` characters; undefined when nothing is left. */
 export function customerName(given: string | undefined): string | undefined {
   if (given === undefined) return undefined;
-  const cleaned = cutToCodePoints(oneLine(given).replace(/\s+/g, ' ').trim(), CUSTOMER_NAME_MAX).trim();
+  const cleaned = cutToCodePoints(nameLine(given), CUSTOMER_NAME_MAX).trim();
   return cleaned === '' ? undefined : cleaned;
 }
 

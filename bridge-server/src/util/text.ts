@@ -7,6 +7,11 @@ export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
 
+/** A name shown in one line: `oneLine`, with runs of blanks (a control character made one) as one space, trimmed. */
+export function nameLine(text: string): string {
+  return oneLine(text).replace(/\s+/g, ' ').trim();
+}
+
 /**
  * Inbound text without the line breaks it ends with: SIP bodies (SIPp, some phones) and other
  * networks' clients may end a message with CR LF, which is no part of what the user wrote.

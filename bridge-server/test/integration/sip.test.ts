@@ -418,15 +418,20 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   });
   after(() => desk?.stop());
 
+  /** A visitor in a conversation with alice, and the URI alice sees it by. */
+  const visitorWithAlice = async () => {
+    const { socket, session } = await connect(t, { siteKey: SITE });
+    await untilTeam(socket, 'support', (a) => a.available === true);
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    return { socket, opened, visitorUri: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}` };
+  };
+
   const imdn = (messageId: string, kind: 'delivery' | 'display') =>
     `<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>${messageId}</message-id><datetime>2026-11-24T10:00:00Z</datetime>` +
     `<${kind}-notification><status><${kind === 'delivery' ? 'delivered' : 'displayed'}/></status></${kind}-notification></imdn>`;
 
   it("asks for notifications in CPIM, and maps the agent's IMDNs to delivered and read", async () => {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await untilTeam(socket, 'support', (a) => a.available === true);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const { socket, opened, visitorUri } = await visitorWithAlice();
     const statuses = collect(socket, 'message:status');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'i1', text: 'Hello\r\nwith CPIM' });
     const got = await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type') === 'message/cpim');
@@ -481,11 +486,8 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   it('sends plain text, and no typing, to a client that takes only plain text (415, as Baresip answers; RFC 3261 section 8.1.3.5)', async (context) => {
     alice.takes = ['text/plain'];
     context.after(() => delete alice.takes);
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await untilTeam(socket, 'support', (a) => a.available === true);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const { socket, opened, visitorUri } = await visitorWithAlice();
     const conversationId = opened.conversation.id;
-    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
     const fromVisitor = (type: string) =>
       alice.inbox.filter((m) => m.request.from.uri.toString() === visitorUri && m.request.getHeader('Content-Type')?.startsWith(type));
     const statuses = collect(socket, 'message:status');
@@ -510,10 +512,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   });
 
   it("undoes a body's content coding (RFC 3261 section 20.12): Linphone's deflated notifications count, a gzipped text is read, an unknown coding is refused 415", async () => {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await untilTeam(socket, 'support', (a) => a.available === true);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const { socket, opened, visitorUri } = await visitorWithAlice();
     const statuses = collect(socket, 'message:status');
     const messages = collect(socket, 'message');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 'z1', text: 'Is it compressed?' });
@@ -549,10 +548,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   });
 
   it("takes Linphone's grouped notifications (several IMDNs in one multipart body) as notifications, not files", async () => {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await untilTeam(socket, 'support', (a) => a.available === true);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const { socket, opened, visitorUri } = await visitorWithAlice();
     const statuses = collect(socket, 'message:status');
     const messages = collect(socket, 'message');
     const sent = [
@@ -600,10 +596,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   });
 
   it('takes notifications only from the recipient of the message, not from a user who knows its id', async () => {
-    const { socket, session } = await connect(t, { siteKey: SITE });
-    await untilTeam(socket, 'support', (a) => a.available === true);
-    const opened = await call(socket, 'conversation:open', { team: 'support' });
-    const visitorUri = `sip:${session.self.slice(4)}@${VISITOR_DOMAIN}`;
+    const { socket, opened, visitorUri } = await visitorWithAlice();
     const statuses = collect(socket, 'message:status');
     const ack = await call(socket, 'message:send', { conversationId: opened.conversation.id, clientId: 's1', text: 'for alice' });
     await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body.endsWith('for alice'));

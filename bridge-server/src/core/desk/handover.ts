@@ -10,7 +10,7 @@ import type { NetworkRegistry } from '../../networks/registry.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { ConversationRecord, Joining, Store } from '../../store/store.js';
 import { bounded } from '../../util/bounded.js';
-import { oneLine } from '../../util/text.js';
+import { nameLine, oneLine } from '../../util/text.js';
 import { identityOf } from '../customer-identity.js';
 import { toWireConversation } from '../wire.js';
 
@@ -141,9 +141,4 @@ export class Handover {
       }
     }
   }
-}
-
-/** A name on the context line: one line, runs of blanks (a control character made one) as one space. */
-function nameLine(name: string): string {
-  return oneLine(name).replace(/\s+/g, ' ').trim();
 }

@@ -69,9 +69,9 @@ function withCharsets(raw: Buffer, depth: number): Buffer {
     if (depth < MAX_DEPTH) rest = withPartCharsets(raw, split.at, split.at + split.length, boundary[1] ?? boundary[2]!, depth);
   } else {
     const body = raw.subarray(split.at + split.length);
-    charset = charsetToSet(contentType, declaredCharset, headers, body);
+    const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
+    charset = charsetToSet(contentType, declaredCharset, encoding, body);
     if (FLOWED_TEXT.test(contentType)) {
-      const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
       const kept = flowedForMailparser(body, encoding);
       if (kept !== body) rest = Buffer.concat([raw.subarray(split.at, split.at + split.length), kept]);
     }
@@ -92,8 +92,7 @@ function withCharsets(raw: Buffer, depth: number): Buffer {
 }
 
 /** The charset a leaf part's Content-Type should name, when it names none that reads it right. */
-function charsetToSet(contentType: string, declared: string | undefined, headers: ReturnType<typeof headersOfText>, body: Buffer): string | undefined {
-  const encoding = firstHeader(headers, 'content-transfer-encoding')?.trim().toLowerCase();
+function charsetToSet(contentType: string, declared: string | undefined, encoding: string | undefined, body: Buffer): string | undefined {
   if (declared !== undefined && UNKNOWN_CHARSET.test(declared) && /^\s*text\//i.test(contentType)) {
     const text = decoded(body.subarray(0, SNIFFED_TEXT_BYTES * 2), encoding);
     const head = text.length > SNIFFED_TEXT_BYTES ? wholeCharacters(text.subarray(0, SNIFFED_TEXT_BYTES)) : text;

@@ -119,7 +119,7 @@ export class SupportChannel {
     if (!outcome.ok) return outcome.reason;
     this.options.refs.setLatest(agent, conversationId);
     // A new assignment is announced through conversationChanged; a claim of one's own is answered here.
-    return outcome.already ? `#${claim[1]!.toLowerCase()} is yours already.` : undefined;
+    return outcome.already ? `#${this.options.refs.refOf(conversationId)} is yours already.` : undefined;
   }
 
   private say(text: string): void {

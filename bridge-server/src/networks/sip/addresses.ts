@@ -9,7 +9,7 @@
  */
 import { type Address, networkOf } from '@switchboard/protocol';
 import type { URI } from 'sip.js';
-import { cutToCodePoints, oneLine } from '../../util/text.js';
+import { cutToCodePoints, nameLine } from '../../util/text.js';
 import type { HostedParties } from '../network.js';
 import { BRIDGE_USER, TeamUris } from './team-uris.js';
 import { escapeUser } from './uri-escaping.js';
@@ -111,7 +111,7 @@ export function displayNameOf(written: string): string {
 
 /** The content of a quoted-string (RFC 3261 section 25.1): one line, at most `max` characters, `"` and `\` as quoted-pairs. */
 function quotedContent(text: string, max: number): string {
-  const cleaned = oneLine(text).replace(/\s+/g, ' ').trim();
+  const cleaned = nameLine(text);
   return cutToCodePoints(cleaned, max).replace(/[\\"]/g, (c) => `\\${c}`);
 }
 
