@@ -25,6 +25,8 @@ export class CustomerPanel extends ConsoleElement {
   @state() private contact: Contact | undefined;
   /** The customer's presence now; undefined until the bridge answered. */
   @state() private presence: Presence | undefined;
+  /** Until party, contact and presence are answered: the addresses shown are the bare one till then. */
+  @state() private loading = false;
   private stopPresence: (() => void) | undefined;
   /** The client whose presence events the panel listens to. */
   private listening: SwitchboardClient | undefined;
@@ -59,6 +61,7 @@ export class CustomerPanel extends ConsoleElement {
       this.party = undefined;
       this.contact = undefined;
       this.presence = undefined;
+      this.loading = true;
       this.done = '';
       // A merge still running for the customer shown before holds nothing up here.
       this.pending.reset();
@@ -74,6 +77,7 @@ export class CustomerPanel extends ConsoleElement {
       this.client.subscribePresence({ addresses: [address] }),
     ]);
     if (address !== this.address) return;
+    this.loading = false;
     this.party = party.status === 'fulfilled' ? party.value : undefined;
     this.contact = contact.status === 'fulfilled' ? contact.value : undefined;
     // A change that came while subscribing is newer than the answer.
@@ -164,7 +168,7 @@ export class CustomerPanel extends ConsoleElement {
     // server's word, a code, a reply): not the flag alone, which only the website sets.
     const proof = contact?.addresses.find((entry) => entry.address === this.address)?.proof;
     const verified = party?.verified === true || (proof !== undefined && PROVEN.has(proof));
-    return html`<section aria-labelledby="customer-title">
+    return html`<section aria-labelledby="customer-title" aria-busy=${this.loading ? 'true' : 'false'}>
       <h2 id="customer-title">${t.customer}</h2>
       <dl class="party">
         <dt>${t.name}</dt>

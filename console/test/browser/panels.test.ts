@@ -44,6 +44,8 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     const element = await consoleFor();
     await openConversation(element, conversationId, 'Just browsing');
     await until(() => $(element, 'sb-customer-panel .addresses')?.textContent.includes('(this chat)'), 'the address and its proof');
+    // Busy no more once answered: what a page (or a screen reader) waits for.
+    expect($(element, 'sb-customer-panel section')!.getAttribute('aria-busy')).to.equal('false');
     expect($(element, 'sb-customer-panel .verified')!.textContent).to.equal('Not verified');
   });
 

@@ -157,7 +157,8 @@ describe('demo (npm start)', () => {
       // The list names the network and the customer's address there; so does the customer panel.
       assert.match(await page.$eval(`${entry} .where`, (span) => span.textContent ?? ''), new RegExp(`Web · ${customer.slice('web:'.length)}$`));
       await page.waitForFunction(() => document.querySelector('sb-message-log')?.textContent?.includes('Do you ship to Lyon?'), { timeout: 15_000 });
-      await page.waitForSelector('sb-customer-panel .addresses li', { timeout: 15_000 });
+      // The contact is asked for after the conversation shows: its addresses, once it is answered.
+      await page.waitForSelector('sb-customer-panel section[aria-busy="false"] .addresses li', { timeout: 15_000 });
       assert.match(
         await page.$eval('sb-customer-panel .addresses', (ul) => ul.textContent?.trim() ?? ''),
         // Each address with how it was proven the customer's: an anonymous visitor's, by the chat alone.
