@@ -1,4 +1,4 @@
-// `/block`, `/unblock`, `/blocked` and `/whois` as agents type them, over a real SQLite store: a
+// `/block`, `/unblock`, `/blocked`, `/whois` and `/history`'s names as agents type them, over a real SQLite store: a
 // customer named by a conversation's ref or by address, blocked on the sites of the agent's teams.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,7 +51,7 @@ describe('block commands and /whois', () => {
       store,
       teams: new TeamDirectory(config.teams, ['shop', 'blog', 'other']),
       refs,
-      hosted: { isHosted: (address: Address) => address.startsWith('web:') },
+      hosted: { isHosted: (address: Address) => address.startsWith('web:'), isVisitor: (address: Address) => address.startsWith('web:v_') },
       identityOf: (address: Address) => Promise.resolve(identities.get(address)),
       readAddress: (typed: string) => readTypedAddress(typed, registry, webHostedParties),
     } satisfies Partial<CommandDeps>;
@@ -140,5 +140,20 @@ describe('block commands and /whois', () => {
     assert.match(whois, new RegExp(`network: xmpp \\(${MALLORY}\\)\\nvouched: yes, the XMPP servers authenticated it$`));
     const visitor = await conversationOf('web:v_2');
     assert.doesNotMatch(await commands.run(ERIN, `/whois ${refs.refOf(visitor.id)}`), /vouched/, 'a website visitor is verified by the site, or not');
+  });
+
+  it('names in /history whoever has no name: an agent by the user part of their address, a website visitor "Visitor", a customer by address', async () => {
+    const say = async (conversationId: string, from: Address, text: string) =>
+      store.appendMessage({ conversationId, from, text, status: 'accepted', outbox: [] });
+    const visitor = await conversationOf('web:v_3');
+    await say(visitor.id, 'web:v_3', 'Hello?');
+    await say(visitor.id, ERIN, 'Hi!');
+    await say(visitor.id, 'web:a_Alice@shop', 'Me too.');
+    assert.match(await commands.run(ERIN, `/history ${refs.refOf(visitor.id)}`), /\] Visitor: Hello\?\n.*\] erin: Hi!\n.*\] Alice: Me too\.$/);
+    const customer = await conversationOf(MALLORY);
+    await say(customer.id, MALLORY, 'Open up.');
+    assert.match(await commands.run(ERIN, `/history ${refs.refOf(customer.id)}`), new RegExp(`\\] ${MALLORY}: Open up\\.$`));
+    await store.upsertParty({ address: 'web:v_3', role: 'visitor', siteKey: 'shop', name: 'Vera', verified: false });
+    assert.match(await commands.run(ERIN, `/history ${refs.refOf(visitor.id)}`), /\] Vera: Hello\?/, 'a name given wins');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { type Address, type Message, isRetraction, networkOf } from '@switchboard/protocol';
 import type { AgentConfig } from '../../config.js';
-import type { CustomerIdentity, HostedParties } from '../../networks/network.js';
+import { type CustomerIdentity, type HostedParties, NAMELESS_VISITOR } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import { MAX_NOTES } from '../../store/inbox-store.js';
 import type { PresenceService } from '../presence.js';
@@ -14,8 +14,9 @@ import { BlockCommands, type BlockScope } from './block-commands.js';
 import { CommandError } from './command-error.js';
 import type { Router } from './router.js';
 import type { TeamDirectory } from './teams.js';
-import { agentTarget, checkTransfer, teamTarget } from './transfer-target.js';
+import { agentTarget, checkTransfer, teamTarget, userPart } from './transfer-target.js';
 import { oneLine } from '../../util/text.js';
+import { agentUserId } from '../../networks/web/site-scope.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { Actor } from '../actor.js';
 import { BridgeError } from '../errors.js';
@@ -64,7 +65,7 @@ export interface CommandDeps {
   /** Starts (or finds) a team conversation with a customer on their network (outreach). */
   reachOut(actor: Actor, request: OutreachRequest): Promise<OutreachResult>;
   /** The parties the bridge hosts itself (website visitors are not blocked by `/block`). */
-  hosted: Pick<HostedParties, 'isHosted'>;
+  hosted: Pick<HostedParties, 'isHosted' | 'isVisitor'>;
   /** A customer's address as an agent typed it, in its network's canonical form (`/block ADDRESS`). */
   readAddress(typed: string): Address | { error: string };
   /** What the customer's network says of their address (`/whois`), when it can say. */
@@ -253,7 +254,7 @@ export class AgentCommands {
     if (messages.length === 0 && notes.length === 0) return `#${this.deps.refs.refOf(conversation.id)} has no messages yet.`;
     const names = new Map<Address, string>();
     for (const from of [...messages, ...notes].map((each) => each.from)) {
-      if (!names.has(from)) names.set(from, oneLine((await this.deps.store.getParty(from))?.name ?? this.deps.teams.agentNameOf(from) ?? from));
+      if (!names.has(from)) names.set(from, await this.nameInHistory(from));
     }
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
     const line = (at: string, from: Address, text: string, mark = '') =>
@@ -266,6 +267,17 @@ export class AgentCommands {
       // Each note after the last message shown at or before the one it followed.
       ...messages.flatMap((m, i) => [line(m.sentAt, m.from, shownText(m)), ...noteLines((seq) => seq >= m.seq && seq < (messages[i + 1]?.seq ?? Infinity))]),
     ].join('\n');
+  }
+
+  /**
+   * Who wrote a /history line: their name, else an agent's user part (`alice`, as relayed lines
+   * name them), a website visitor's "Visitor" (as the context line does), else a customer's address.
+   */
+  private async nameInHistory(from: Address): Promise<string> {
+    const name = (await this.deps.store.getParty(from))?.name ?? this.deps.teams.agentNameOf(from);
+    if (name !== undefined) return oneLine(name);
+    if (this.deps.teams.teamsOf(from).length > 0 || agentUserId(from) !== undefined) return userPart(from);
+    return this.deps.hosted.isVisitor(from) ? NAMELESS_VISITOR : from;
   }
 
   /** `/note ID TEXT`: a private note, kept for the desk; it never reaches the customer. */

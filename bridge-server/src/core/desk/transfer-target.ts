@@ -11,8 +11,11 @@ import type { PresenceService } from '../presence.js';
 import { CommandError } from './command-error.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
 
-/** `bob` for web:a_bob, xmpp:bob@example.org, irc:bob@libera or sip:bob@example.org. */
-export const shortName = (address: Address) => (agentUserId(address) ?? parseAddress(address)?.id ?? address).replace(/@.*$/, '').toLowerCase();
+/** `Bob` for web:a_Bob, xmpp:Bob@example.org, irc:Bob@libera or sip:Bob@example.org. */
+export const userPart = (address: Address) => (agentUserId(address) ?? parseAddress(address)?.id ?? address).replace(/@.*$/, '');
+
+/** The user part as an agent types it to name someone: `bob`. */
+export const shortName = (address: Address) => userPart(address).toLowerCase();
 
 export type TransferTarget = { team: string } | { agent: Address; name: string };
 
