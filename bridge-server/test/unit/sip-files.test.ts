@@ -116,6 +116,22 @@ describe('SIP files', () => {
     assert.deepEqual(read.files[0]!.content, PNG);
   });
 
+  it("leaves out a multipart body's parts that are SIP's own documents, and refuses one that holds nothing else as that part alone is", async () => {
+    const part = (type: string, content: string) => `--b\r\nContent-Type: ${type}\r\n\r\n${content}\r\n`;
+    const sdp = part('application/sdp', 'v=0');
+    const read = await readFileBody({ contentType: 'multipart/mixed; boundary=b', body: Buffer.from(`${part('text/plain', 'hello')}${sdp}--b--\r\n`) });
+    assert.deepEqual([read.text, read.files, read.skipped], ['hello', [], ['application/sdp']]);
+    const stored: InboundMessage[] = [];
+    const store = (input: InboundMessage) => (stored.push(input), Promise.resolve(message(0)));
+    const alone = (await received(
+      { contentType: 'multipart/mixed; boundary=b', body: Buffer.from(`${sdp}${part('application/pidf+xml', '<presence/>')}--b--\r\n`) },
+      store,
+    )) as SipAnswer;
+    assert.equal(alone.statusCode, 415);
+    assert.ok(alone.extraHeaders?.some((header) => header.includes('A body of type application/sdp is not taken here')));
+    assert.deepEqual(stored, [], 'nothing stored, no file.txt');
+  });
+
   it('stores a picture body as the message file, named by its Content-Disposition, else "file"', async () => {
     const inputs: InboundMessage[] = [];
     const store = (input: InboundMessage) => {

@@ -29,6 +29,11 @@ export interface BodyContent {
    * messages, not files (liblinphone sends several of them as one body, RFC 5438 section 7.2.1).
    */
   notifications: string[];
+  /**
+   * The media types of a multipart body's parts that are neither text, files nor notifications
+   * (a session description, an XML document of SIP's): left out, as such a body alone would be.
+   */
+  skipped: string[];
 }
 
 /** A part that is a disposition notification (RFC 5438 section 7.2.1.1). */
@@ -69,16 +74,20 @@ export async function readFileBody({ contentType, disposition, body }: FileBody)
   });
   // mailparser keeps a text/html part apart from the text parts (`html`), not as a file.
   const text = parsed.text ?? (typeof parsed.html === 'string' ? htmlToText(parsed.html) : '');
-  const isNotification = (attachment: (typeof parsed.attachments)[number]) => multipart && attachment.contentType?.toLowerCase() === IMDN_TYPE;
+  type Attachment = (typeof parsed.attachments)[number];
+  const typeOf = (attachment: Attachment) => attachment.contentType?.toLowerCase() ?? '';
+  const isNotification = (attachment: Attachment) => multipart && typeOf(attachment) === IMDN_TYPE;
+  const isSkipped = (attachment: Attachment) => multipart && !isNotification(attachment) && !carriesFiles(typeOf(attachment));
   return {
     text: multipart ? text.trim() : '',
     files: parsed.attachments
-      .filter((attachment) => !isNotification(attachment))
+      .filter((attachment) => !isNotification(attachment) && !isSkipped(attachment))
       .map((attachment) => ({
         name: attachment.filename?.trim() || UNNAMED,
         ...(attachment.contentType ? { declaredType: attachment.contentType } : {}),
         content: attachment.content,
       })),
     notifications: parsed.attachments.filter(isNotification).map((attachment) => attachment.content.toString('utf8')),
+    skipped: parsed.attachments.filter(isSkipped).map(typeOf),
   };
 }

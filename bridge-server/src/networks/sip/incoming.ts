@@ -226,23 +226,29 @@ export class IncomingMessages {
    */
   private async storeFiles(message: IncomingMessage, from: Address, party: Address, content: Content, team?: TeamUri): Promise<void> {
     const { domain } = this.parts;
-    if (!carriesFiles(content.type)) {
-      return message.reject({
+    const unsupported = (type: string) =>
+      message.reject({
         statusCode: 415,
         reasonPhrase: 'Unsupported Media Type',
         extraHeaders: [
           `Accept: ${ACCEPTED}`,
-          warningHeader(domain.name, `A body of type ${content.type} is not taken here: send text, or a file (a picture, a document) as the body.`),
+          warningHeader(domain.name, `A body of type ${type} is not taken here: send text, or a file (a picture, a document) as the body.`),
         ],
       });
-    }
+    if (!carriesFiles(content.type)) return unsupported(content.type);
     if (content.bytes.length === 0) {
       return message.reject({ statusCode: 400, reasonPhrase: 'Empty Body', extraHeaders: [warningHeader(domain.name, 'The message has no content.')] });
     }
-    const { text, files, notifications } = await readFileBody({ contentType: content.contentType, disposition: content.disposition, body: content.bytes });
+    const { text, files, notifications, skipped } = await readFileBody({
+      contentType: content.contentType,
+      disposition: content.disposition,
+      body: content.bytes,
+    });
     for (const notification of notifications) this.notified(notification, from);
     // Only notifications (liblinphone's grouped IMDNs): taken, nothing to store.
     if (notifications.length > 0 && files.length === 0 && text === '') return message.accept();
+    // Only parts not taken (a session description): refused as that body alone is.
+    if (files.length === 0 && text === '' && skipped.length > 0) return unsupported(skipped[0]!);
     if (files.length === 0 && text === '') {
       return message.reject({
         statusCode: 400,
