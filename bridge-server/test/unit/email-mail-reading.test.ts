@@ -223,6 +223,18 @@ describe('Reading a mail', () => {
     assert.equal((await flowed('7bit', 'Para one ', '', 'Para two')).text, 'Para one\n\nPara two');
     assert.equal((await flowed('quoted-printable', 'Para one=20', '', 'Para two =E2=9C=93')).text, 'Para one\n\nPara two \u2713');
     assert.equal((await flowed('7bit', 'Still one ', 'paragraph.')).text, 'Still one paragraph.', 'a flowed line goes on');
+    // Base64, as some clients send text that is not ASCII: the same, once decoded.
+    const base64 = (...lines: string[]) =>
+      (
+        Buffer.from(lines.join('\r\n'), 'utf8')
+          .toString('base64')
+          .match(/.{1,76}/g) ?? []
+      ).join('\r\n');
+    assert.equal(
+      (await flowed('base64', base64('I ordered: ', '', ' > 5 tents \u2014 blue', '', 'On Mon, Alice wrote:', '> We ship.'))).text,
+      'I ordered:\n\n > 5 tents \u2014 blue',
+    );
+    assert.equal((await flowed('base64', base64('Still one ', 'paragraph \u2713'))).text, 'Still one paragraph \u2713', 'nothing to set right: as it came');
     // Without format=flowed nothing is stuffed: a line starting with ">" is a quote, one with " >" is text.
     const fixed = await readMail(
       Buffer.from(

@@ -19,13 +19,23 @@ const STUFFED_QUOTE_MARK = /(^|\n) >/g;
 const FLOWED_BEFORE_EMPTY = /[ \t]+(\r?\n)(?=\r?\n)/g;
 const FLOWED_BEFORE_EMPTY_QP = /(?:[ \t]|=20|=09)+(\r?\n)(?=\r?\n)/gi;
 
+/** Base64 lines as RFC 2045 section 6.8 writes them: at most 76 characters. */
+const BASE64_LINE = /.{1,76}/g;
+
 /**
  * The body of a format=flowed text part with those lines set right: in lines as sent (7bit, 8bit,
  * binary), or quoted-printable, whose line after a soft line break (`=` at the end of the one
- * before, RFC 2045 section 6.7) goes on the same line and is left alone. Base64 is left as it is:
- * it has no lines to see.
+ * before, RFC 2045 section 6.7) goes on the same line and is left alone. Base64 (which some
+ * clients use for text that is not ASCII) is decoded, set right and encoded again.
  */
 export function flowedForMailparser(body: Buffer, transferEncoding: string | undefined): Buffer {
+  if (transferEncoding === 'base64') {
+    const lines = Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    const set = flowedForMailparser(lines, 'binary');
+    if (set === lines) return body;
+    const lineBreak = body.includes('\r\n') ? '\r\n' : '\n';
+    return Buffer.from(`${set.toString('base64').match(BASE64_LINE)?.join(lineBreak) ?? ''}${lineBreak}`, 'latin1');
+  }
   const quotedPrintable = transferEncoding === 'quoted-printable';
   if (!quotedPrintable && transferEncoding !== undefined && !['7bit', '8bit', 'binary'].includes(transferEncoding)) return body;
   const text = body.toString('latin1');
