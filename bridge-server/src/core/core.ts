@@ -49,7 +49,7 @@ import { Messages } from './messages.js';
 import { type OutboxLeases, OutboxWorker } from './outbox.js';
 import { Outreach } from './outreach/outreach.js';
 import { readTypedAddress } from './typed-address.js';
-import { Parties } from './parties.js';
+import { Parties, senderName } from './parties.js';
 import { PresenceService } from './presence.js';
 import { PresenceSharing } from './presence-sharing.js';
 import { PresenceWatch } from './presence-watch.js';
@@ -166,7 +166,12 @@ export class Core {
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;
     this.usage = new UsageMeter(deps.store, deps.metrics, deps.logger, isNetwork, () => deps.clock.now());
-    const fanOut = new FanOut({ ...deps, kickOutbox, continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from) });
+    const fanOut = new FanOut({
+      ...deps,
+      kickOutbox,
+      senderName: (from) => senderName(deps.store, deps.teams, from),
+      continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from),
+    });
     const contacts = new ContactBook({
       ...deps,
       proofOf: (address) => proofOf(address, deps.hosted, deps.registry),

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxTarget, QueuedOutboxItem } from '../store/store.js';
 import type { ClientHub } from './hub.js';
-import type { NetworkConversation } from '../networks/network.js';
+import type { Network, NetworkConversation } from '../networks/network.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
 
 export interface FanOutDeps {
@@ -18,6 +18,8 @@ export interface FanOutDeps {
   metrics: Metrics;
   /** Asks the outbox worker to look at a network's queue; `queued`: its items stored with the message, when the store said. */
   kickOutbox(network: string, queued?: readonly QueuedOutboxItem[]): void;
+  /** The name `from`'s messages go under, for their typing to networks that show a sender's name (SIP's From). */
+  senderName?(from: Address): Promise<string | undefined>;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
 }
@@ -91,16 +93,20 @@ export class FanOut {
   /** Typing goes to each other party whose network carries it (and where the visitor continues): best effort, never stored. */
   typing(conversation: ConversationRecord, from: Address, state: TypingState): void {
     const dropped = (error: unknown) => this.deps.logger.debug({ err: error }, 'typing notification not delivered');
+    // Read once, and only for a network of its own (the web's typing carries no name).
+    let name: Promise<{ fromName?: string }> | undefined;
+    const named = () => (name ??= (this.deps.senderName?.(from) ?? Promise.resolve(undefined)).then((found) => (found ? { fromName: found } : {})));
+    const tell = async (network: Network | undefined, input: { conversation: NetworkConversation; to: Address }) => {
+      if (!network?.setTyping) return;
+      await network.setTyping({ ...input, from, state, ...(network.deliversFromStore ? {} : await named()) });
+    };
     for (const recipient of conversation.participants) {
       if (recipient === from) continue;
-      this.deps.registry
-        .forAddress(recipient)
-        ?.setTyping?.({ conversation: toNetworkConversation(conversation), from, to: recipient, state })
-        .catch(dropped);
+      tell(this.deps.registry.forAddress(recipient), { conversation: toNetworkConversation(conversation), to: recipient }).catch(dropped);
     }
     this.deps
       .continuedAt?.(conversation, from)
-      .then((linked) => linked && this.deps.registry.forAddress(linked.to)?.setTyping?.({ conversation: linked.conversation, from, to: linked.to, state }))
+      .then((linked) => linked && tell(this.deps.registry.forAddress(linked.to), linked))
       .catch(dropped);
   }
 }

@@ -19,6 +19,7 @@ import { lruCache } from '../util/lru.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { DEFAULT_OUTBOX_CONCURRENCY, OutboxLanes } from './outbox-lanes.js';
 import { toNetworkConversation } from './wire.js';
+import { senderName } from './parties.js';
 
 /** The end of a correction's text on a network that shows it as a new message (`Network.corrects`). */
 export const EDITED_MARK = ' (edited)';
@@ -419,8 +420,7 @@ export class OutboxWorker {
     };
     if (this.goesNowhere(network, item.message) || (this.deps.stillWanted && !(await this.deps.stillWanted(item, conversation)))) return skipped();
     try {
-      const sender = await store.getParty(item.message.from);
-      const fromName = sender?.name ?? this.deps.teams.agentNameOf(item.message.from);
+      const fromName = await senderName(store, this.deps.teams, item.message.from);
       const via = this.deps.viaOf?.(item);
       // Taken back while the sender's name was read: nothing of it goes.
       if (this.takenBackIds.has(item.message.id)) return await skipped();

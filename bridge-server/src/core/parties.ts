@@ -22,6 +22,11 @@ export async function siteMayKnow(store: Pick<Store, 'heardFrom'>, party: PartyR
   return isSharedCustomer(party) && (await store.heardFrom(siteKey, party.address));
 }
 
+/** The name a party's messages go under on other networks: their own (a visitor's, a customer's), else an agent's configured name. */
+export async function senderName(store: Pick<Store, 'getParty'>, teams: Pick<TeamDirectory, 'agentNameOf'>, from: Address): Promise<string | undefined> {
+  return (await store.getParty(from))?.name ?? teams.agentNameOf(from);
+}
+
 export class Parties {
   constructor(private readonly deps: { store: Store; teams: TeamDirectory; sites: readonly SiteConfig[]; clock: Clock; logger: Logger }) {}
 

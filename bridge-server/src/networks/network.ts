@@ -327,7 +327,8 @@ export interface NetworkCore {
 
 /** Typing notifications to this network's parties (and from them, through `InboundSink.typing`). */
 export interface TypingFeature {
-  setTyping(input: { conversation: NetworkConversation; from: Address; to: Address; state: TypingState }): Promise<void>;
+  /** `fromName`: the name `from`'s messages go under (their party's, an agent's configured name), when known. */
+  setTyping(input: { conversation: NetworkConversation; from: Address; to: Address; state: TypingState; fromName?: string }): Promise<void>;
 }
 
 /** Read markers to this network's parties for what they sent (and their receipts, through `InboundSink.receipt`). */

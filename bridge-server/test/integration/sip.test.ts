@@ -157,6 +157,7 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     const composing = await alice.next((m) => m.request.getHeader('Content-Type') === 'application/im-iscomposing+xml');
     assert.match(composing.request.body, /<state>active<\/state>/);
     assert.equal(composing.request.from.uri.toString(), v.uri);
+    assert.equal(composing.request.from.displayName, 'Finn', 'under the name its messages go under');
 
     const typing = next(v.socket, 'typing', (e) => e.from === ALICE && e.state === 'composing');
     const body =

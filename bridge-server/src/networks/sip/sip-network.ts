@@ -165,12 +165,15 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       typing.messageSent(from, to);
       return { remoteId: message.id, status: 'sent' };
     },
-    async setTyping({ conversation, from, to, state }) {
+    async setTyping({ conversation, from, to, state, fromName }) {
       const target = uriOfAddress(to);
       if (!target || refusedTypes.refuses(target, CONTENT_TYPES.isComposing)) return;
-      const sender = senderOf(from, to, conversation).from;
+      // Under the name its messages go under (From's display name), so a client shows who types.
+      const { from: sender, team } = senderOf(from, to, conversation);
+      const name = fromName ?? team?.name;
+      const request = { from: sender, ...(name ? { fromName: name } : {}), to: target, contentType: CONTENT_TYPES.isComposing };
       await typing.typing(sender, to, state, (said) =>
-        messenger.send({ from: sender, to: target, body: isComposingBody(said), contentType: CONTENT_TYPES.isComposing }).catch((error: unknown) => {
+        messenger.send({ ...request, body: isComposingBody(said) }).catch((error: unknown) => {
           if (!(error instanceof UnsupportedBodyType) || error.takes(CONTENT_TYPES.isComposing)) throw error;
           refusedTypes.refuse(target, CONTENT_TYPES.isComposing);
         }),
