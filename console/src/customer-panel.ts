@@ -168,15 +168,17 @@ export class CustomerPanel extends ConsoleElement {
     // server's word, a code, a reply): not the flag alone, which only the website sets.
     const proof = contact?.addresses.find((entry) => entry.address === this.address)?.proof;
     const verified = party?.verified === true || (proof !== undefined && PROVEN.has(proof));
+    // Until the bridge answered, nothing is said: not "Unknown" or "Not verified" a moment before the answer.
+    const shown = (said: string) => (this.loading ? '' : said);
     return html`<section aria-labelledby="customer-title" aria-busy=${this.loading ? 'true' : 'false'}>
       <h2 id="customer-title">${t.customer}</h2>
       <dl class="party">
         <dt>${t.name}</dt>
-        <dd class="name">${party?.name ?? contact?.name ?? t.unknown}</dd>
+        <dd class="name">${shown(party?.name ?? contact?.name ?? t.unknown)}</dd>
         <dt>${t.email}</dt>
-        <dd class="email">${party?.email ?? t.unknown}</dd>
+        <dd class="email">${shown(party?.email ?? t.unknown)}</dd>
         <dt class="visually-hidden">${t.verified}</dt>
-        <dd class="verified">${verified ? t.verified : t.notVerified}</dd>
+        <dd class="verified">${shown(verified ? t.verified : t.notVerified)}</dd>
         <dt>${t.customerStatus}</dt>
         <dd class="presence" data-status=${this.presence?.status ?? 'unknown'}>
           ${this.presence ? `${t.presence(this.presence.status)}${this.presence.text ? ` (${this.presence.text})` : ''}` : t.unknown}

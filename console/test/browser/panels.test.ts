@@ -4,6 +4,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import type { Presence } from '@switchboard/sdk';
 import type { ConsoleApp } from '../../lib/console-app.js';
+import '../../lib/customer-panel.js';
 import { Notifier } from '../../lib/notifier.js';
 import { SessionApi } from '../../lib/session-api.js';
 import type { SignIn } from '../../lib/sign-in.js';
@@ -24,6 +25,16 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     expect($(element, 'sb-customer-panel .addresses')!.textContent).to.include('Web');
     await until(() => $(element, 'sb-customer-panel .addresses')?.textContent.includes('(signed in on the site)'), 'the address proven by the identity');
     await expect(element).to.be.accessible();
+  });
+
+  it('says nothing of the customer until the bridge answered: busy, not "Unknown" or "Not verified" meanwhile', async () => {
+    // A client whose answers have not come yet.
+    const pending = new Promise<never>(() => {});
+    const client = { on: () => () => {}, getParty: () => pending, getContact: () => pending, subscribePresence: () => pending, unwatchPresence: () => {} };
+    const panel = await fixture<HTMLElement>(html`<sb-customer-panel .client=${client} .address=${'web:v_0123456789ab'}></sb-customer-panel>`);
+    await (panel as HTMLElement & { updateComplete: Promise<unknown> }).updateComplete;
+    expect(panel.querySelector('section')!.getAttribute('aria-busy')).to.equal('true');
+    expect(['.name', '.email', '.verified'].map((field) => panel.querySelector(field)!.textContent)).to.deep.equal(['', '', '']);
   });
 
   it('shows the customer again when another conversation of theirs opens, one the inbox does not list', async () => {
