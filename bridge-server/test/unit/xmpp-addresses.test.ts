@@ -47,6 +47,9 @@ describe('XMPP address mapping', () => {
   it("normalises agents' JIDs to bare, lowercase addresses", () => {
     assert.equal(addressOfJid('Alice@Example.ORG/Gajim'), 'xmpp:alice@example.org');
     assert.equal(jidOfAddress('xmpp:alice@example.org'), 'alice@example.org');
+    // Read again (kept from the first reading): the same; one that is no JID is refused every time.
+    assert.equal(addressOfJid('Alice@Example.ORG/Gajim'), 'xmpp:alice@example.org');
+    for (let again = 0; again < 2; again++) assert.throws(() => addressOfJid('alice@'), /domain/i);
   });
 
   it('folds a localpart as the server prepares it (nodeprep), in stanzas and in the configuration alike', () => {

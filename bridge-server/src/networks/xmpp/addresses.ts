@@ -13,6 +13,7 @@ import type { HostedParties, NetworkConversation } from '../network.js';
 import { TeamJids, teamAddress } from './component-teams.js';
 import { escapeLocal, unescapeLocal } from './local-escaping.js';
 import { foldLocalpart } from './localpart-fold.js';
+import { lruCache } from '../../util/lru.js';
 
 export { escapeLocal, unescapeLocal } from './local-escaping.js';
 
@@ -159,10 +160,19 @@ export class JidMap {
   }
 }
 
+/** JIDs read lately: the same few parties write again and again, and reading one (its escapes, twice with a resource) is work on every stanza. */
+const ADDRESSES_KEPT = 10_000;
+const addressesOfJids = lruCache<string, Address>(ADDRESSES_KEPT);
+
 /** `xmpp:` + the bare JID, node folded as the server prepares it (localpart-fold.ts) and domain lowercased. */
 export function addressOfJid(full: string): Address {
-  const bare = jid(full).bare();
-  return `xmpp:${bare.local ? `${foldLocalpart(bare.local)}@` : ''}${bare.domain.toLowerCase()}` as Address;
+  let address = addressesOfJids.get(full);
+  if (address === undefined) {
+    const bare = jid(full).bare();
+    address = `xmpp:${bare.local ? `${foldLocalpart(bare.local)}@` : ''}${bare.domain.toLowerCase()}` as Address;
+    addressesOfJids.set(full, address);
+  }
+  return address;
 }
 
 export function jidOfAddress(address: Address): string {
