@@ -119,8 +119,13 @@ describe('SIP files', () => {
   it("leaves out a multipart body's parts that are SIP's own documents, and refuses one that holds nothing else as that part alone is", async () => {
     const part = (type: string, content: string) => `--b\r\nContent-Type: ${type}\r\n\r\n${content}\r\n`;
     const sdp = part('application/sdp', 'v=0');
-    const read = await readFileBody({ contentType: 'multipart/mixed; boundary=b', body: Buffer.from(`${part('text/plain', 'hello')}${sdp}--b--\r\n`) });
-    assert.deepEqual([read.text, read.files, read.skipped], ['hello', [], ['application/sdp']]);
+    const notes = part('text/plain\r\nContent-Disposition: attachment; filename="notes.txt"', 'my notes');
+    const read = await readFileBody({ contentType: 'multipart/mixed; boundary=b', body: Buffer.from(`${part('text/plain', 'hello')}${sdp}${notes}--b--\r\n`) });
+    assert.deepEqual(
+      [read.text, read.files.map((file) => [file.name, file.content.toString()]), read.skipped],
+      ['hello', [['notes.txt', 'my notes']], ['application/sdp']],
+      'an attached text file stays a file',
+    );
     const stored: InboundMessage[] = [];
     const store = (input: InboundMessage) => (stored.push(input), Promise.resolve(message(0)));
     const alone = (await received(

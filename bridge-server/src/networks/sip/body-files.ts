@@ -77,7 +77,9 @@ export async function readFileBody({ contentType, disposition, body }: FileBody)
   type Attachment = (typeof parsed.attachments)[number];
   const typeOf = (attachment: Attachment) => attachment.contentType?.toLowerCase() ?? '';
   const isNotification = (attachment: Attachment) => multipart && typeOf(attachment) === IMDN_TYPE;
-  const isSkipped = (attachment: Attachment) => multipart && !isNotification(attachment) && !carriesFiles(typeOf(attachment));
+  // A text part mailparser holds apart is an attached file (its Content-Disposition says so), as a body of its own would not be.
+  const isSkipped = (attachment: Attachment) =>
+    multipart && !isNotification(attachment) && !typeOf(attachment).startsWith('text/') && !carriesFiles(typeOf(attachment));
   return {
     text: multipart ? text.trim() : '',
     files: parsed.attachments
