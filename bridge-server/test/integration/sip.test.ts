@@ -636,7 +636,9 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     // The restarted proxy forgot every publication; the visitor changed nothing since.
     const after = await alice.watch(visitorUri);
     try {
-      await until(() => after.notifications.some((body) => body.includes('brb')), 15_000, "the visitor's presence after the restart");
+      await until(() => after.notifications.some((body) => body.includes('brb')), 15_000, "the visitor's presence after the restart").catch((error: Error) => {
+        throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(after.notifications)}`);
+      });
     } finally {
       await after.stop();
     }

@@ -133,4 +133,37 @@ describe('SIP presence publication (RFC 3903)', () => {
     mock.timers.tick(3600_000);
     assert.equal(sent.length, 3);
   });
+
+  it('publishes again later after a failure for a while (408, 5xx, a broken connection), waiting longer each time or as told, until taken', () => {
+    const { sent, publication } = setUp();
+    publication.publish('<away/>');
+    sent[0]!.answer(503); // SIP.js' answer to a transport error
+    assert.equal(sent.length, 1, 'not at once');
+    mock.timers.tick(2_000);
+    assert.equal(sent[1]!.body, '<away/>');
+    sent[1]!.answer(408);
+    mock.timers.tick(3_999);
+    assert.equal(sent.length, 2, 'twice as long the second time');
+    mock.timers.tick(1);
+    sent[2]!.answer(500, { 'Retry-After': '30 (restarting)' });
+    mock.timers.tick(29_999);
+    assert.equal(sent.length, 3, "the proxy's Retry-After");
+    mock.timers.tick(1);
+    sent[3]!.answer(200, { 'SIP-ETag': 'e1', Expires: '100' });
+    mock.timers.tick(90_000);
+    assert.equal(header(sent[4]!, 'SIP-If-Match'), 'e1', 'then refreshed as ever');
+    assert.equal(sent[4]!.body, undefined);
+  });
+
+  it('tries a failed publication no more once withdrawn or forgotten, and a newer document goes at once', () => {
+    const { sent, publication } = setUp();
+    publication.publish('<away/>');
+    sent[0]!.answer(500);
+    publication.publish('<busy/>');
+    assert.equal(sent[1]!.body, '<busy/>', 'the newer document, without waiting');
+    sent[1]!.answer(500);
+    publication.cancel();
+    mock.timers.tick(3600_000);
+    assert.equal(sent.length, 2);
+  });
 });

@@ -13,6 +13,14 @@ import type { Core, URI, UserAgent } from 'sip.js';
 const EXPIRES_SECONDS = 3600;
 /** A refresh goes out when this much of the granted time has passed. */
 const REFRESH_AT = 0.9;
+/**
+ * A PUBLISH that failed for a while (408, 5xx: SIP.js answers a transport error with its own 503)
+ * goes again after 2 s, then twice as long each time, at most 5 minutes apart: a proxy that was
+ * just starting, or a connection that broke under it, does not leave the party unpublished until
+ * their next change.
+ */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_LONGEST_MS = 300_000;
 
 export class Publication {
   /** The proxy's entity-tag (SIP-ETag) for the publication, while it has one. */
@@ -23,6 +31,8 @@ export class Publication {
   private ended = false;
   /** A PUBLISH awaits its answer: the next one needs the entity-tag that answer brings (section 4.4). */
   private inFlight = false;
+  /** Failed attempts in a row (408, 5xx) of the request now being retried. */
+  private failures = 0;
   /** The latest request asked for meanwhile, sent when the answer came (earlier ones it replaces). */
   private queued: { document: string | undefined; expires: number; answered: (() => void)[] } | undefined;
 
@@ -102,6 +112,16 @@ export class Publication {
       this.etag = undefined;
       return this.request(this.document, this.expires);
     }
+    if ((code === 408 || code >= 500) && !this.queued) {
+      // Failed for a while (RFC 3261 section 21.5, 408): the same again later (a newer document asked for meanwhile goes at once instead).
+      // A Retry-After the proxy gave (RFC 3261 section 20.33, seconds) is waited out, within the longest wait.
+      const after = Number(/^\s*(\d+)/.exec(response.getHeader('Retry-After') ?? '')?.[1] ?? 0) * 1000;
+      const wait = Math.min(RETRY_LONGEST_MS, Math.max(after, RETRY_FIRST_MS * 2 ** this.failures++));
+      this.logger.debug({ entity: this.entity.toString(), status: code, retryInMs: wait }, 'sip presence publication failed, tried again later');
+      this.refresh = setTimeout(() => this.request(this.document, this.expires), wait);
+      this.refresh.unref();
+      return;
+    }
     const minimum = Number(response.getHeader('Min-Expires'));
     if (code === 423 && Number.isInteger(minimum) && minimum > asked) {
       // Interval too brief (RFC 3903 section 6): ask again for the proxy's minimum.
@@ -113,6 +133,7 @@ export class Publication {
   }
 
   private accepted(response: Core.IncomingResponseMessage, asked: number): void {
+    this.failures = 0;
     if (asked === 0) return this.forget();
     this.etag = response.getHeader('SIP-ETag') ?? this.etag;
     const granted = Number(response.getHeader('Expires') ?? asked);
