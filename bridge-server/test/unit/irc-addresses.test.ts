@@ -29,6 +29,8 @@ describe('IRC addresses', () => {
     assert.equal(addresses.nameOf('sip:a@b@x.test'), 'a@b');
     assert.equal(addresses.nameOf('web:v_7f3a', 'Ann\r\nPRIVMSG #x :hi'), 'Ann PRIVMSG #x :hi');
     assert.equal(addresses.nameOf('web:v_7f3a', '   '), 'visitor');
+    // Cut at 32 characters between user-perceived ones: a family emoji whole or not at all.
+    assert.equal(addresses.nameOf('web:v_7f3a', `${'a'.repeat(30)}\u{1F468}\u200D\u{1F469}\u200D\u{1F467}`), 'a'.repeat(30));
     assert.equal(addresses.isIrc('irc:dave@oftc'), true);
     assert.equal(addresses.isIrc('web:v_7f3a'), false);
   });

@@ -37,6 +37,12 @@ describe('IRC support channel', () => {
     assert.match(lines[1]!, /is now with irc:alice@test\.$/);
   });
 
+  it('names the visitor in one line, its blanks collapsed, as the context line does', () => {
+    channel.conversationChanged(conversation('c_spaced00001'), { ...details, visitorName: ' Dana\r\n\t Lee ' }, carries);
+    mock.timers.tick(ANNOUNCE_AFTER_MS);
+    assert.match(lines[0]!, / from Dana Lee is waiting/);
+  });
+
   it('never announces as waiting one taken within that second (a transfer to a team with a free agent), nor one closed', () => {
     channel.conversationChanged(conversation('c_moved000001'), details, carries);
     channel.conversationChanged(conversation('c_moved000001', ALICE), details, carries);

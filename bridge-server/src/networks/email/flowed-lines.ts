@@ -13,6 +13,8 @@
  *   on, are dropped: it is the fixed line it is.
  */
 
+import { transferDecoded } from './transfer-decoding.js';
+
 /** A line of the body that starts with a space and `>`. */
 const STUFFED_QUOTE_MARK = /(^|\n) >/g;
 /** A line's closing spaces (`=20` or `=09` in quoted-printable) before an empty line. */
@@ -30,7 +32,7 @@ const BASE64_LINE = /.{1,76}/g;
  */
 export function flowedForMailparser(body: Buffer, transferEncoding: string | undefined): Buffer {
   if (transferEncoding === 'base64') {
-    const lines = Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    const lines = transferDecoded(body, 'base64');
     const set = flowedForMailparser(lines, 'binary');
     if (set === lines) return body;
     const lineBreak = body.includes('\r\n') ? '\r\n' : '\n';

@@ -20,6 +20,7 @@ import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { decodeWindows1252 } from '../../util/windows-1252.js';
 import { flowedForMailparser } from './flowed-lines.js';
+import { transferDecoded } from './transfer-decoding.js';
 import { firstHeader, headersOfText } from './mail-headers.js';
 
 /** Bytes of the page searched for its charset: the HTML standard wants it within the first 1024. */
@@ -94,12 +95,12 @@ function withCharsets(raw: Buffer, depth: number): Buffer {
 /** The charset a leaf part's Content-Type should name, when it names none that reads it right. */
 function charsetToSet(contentType: string, declared: string | undefined, encoding: string | undefined, body: Buffer): string | undefined {
   if (declared !== undefined && UNKNOWN_CHARSET.test(declared) && /^\s*text\//i.test(contentType)) {
-    const text = decoded(body.subarray(0, SNIFFED_TEXT_BYTES * 2), encoding);
+    const text = transferDecoded(body.subarray(0, SNIFFED_TEXT_BYTES * 2), encoding);
     const head = text.length > SNIFFED_TEXT_BYTES ? wholeCharacters(text.subarray(0, SNIFFED_TEXT_BYTES)) : text;
     return isUtf8(head) ? 'utf-8' : 'windows-1252';
   }
   if (declared !== undefined || !/^\s*text\/html\b/i.test(contentType)) return undefined;
-  const page = decoded(body.subarray(0, SNIFFED_BYTES * 2), encoding)
+  const page = transferDecoded(body.subarray(0, SNIFFED_BYTES * 2), encoding)
     .subarray(0, SNIFFED_BYTES)
     .toString('latin1');
   const charset = META_CHARSET.exec(page)?.[1];
@@ -172,15 +173,4 @@ function headerEnd(raw: Buffer): { at: number; length: number } | undefined {
   const lf = raw.indexOf('\n\n');
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, length: 4 };
   return lf >= 0 ? { at: lf, length: 2 } : undefined;
-}
-
-/** The start of a body as bytes, its transfer encoding undone (RFC 2045 section 6). */
-function decoded(body: Buffer, encoding: string | undefined): Buffer {
-  if (encoding === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (encoding !== 'quoted-printable') return body;
-  const text = body.toString('latin1').replace(/=\r?\n/g, '');
-  return Buffer.from(
-    text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-    'latin1',
-  );
 }

@@ -4,7 +4,7 @@
  */
 import { type Address, parseAddress } from '@switchboard/protocol';
 import type { HostedParties } from '../network.js';
-import { nameLine } from '../../util/text.js';
+import { cutToCodePoints, nameLine } from '../../util/text.js';
 import { NICK_PATTERN } from './config.js';
 
 const SCHEME = 'irc';
@@ -58,6 +58,6 @@ export class IrcAddresses {
 
 /** A name shown inside a relayed line or made a nick: no control characters (no CR/LF/NUL/CTCP), one short line. */
 function displayName(name: string): string {
-  const cleaned = nameLine(name);
-  return [...(cleaned || 'visitor')].slice(0, 32).join('');
+  // Cut between user-perceived characters, as every name the bridge shortens.
+  return cutToCodePoints(nameLine(name) || 'visitor', 32);
 }

@@ -9,7 +9,7 @@ import type { ConversationDetails, InboundSink } from '../network.js';
 import type { ConversationRefs } from '../refs.js';
 import type { IrcConnection } from './connection.js';
 import { toIrcLines } from './lines.js';
-import { oneLine } from '../../util/text.js';
+import { nameLine, oneLine } from '../../util/text.js';
 import { lruCache } from '../../util/lru.js';
 
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
@@ -62,7 +62,7 @@ export class SupportChannel {
       const timer = setTimeout(() => {
         this.pending.delete(conversation.id);
         // One line whatever the visitor typed (a line break would start a line of the bot's own).
-        const who = oneLine(details.visitorName ?? 'a visitor');
+        const who = nameLine(details.visitorName ?? 'a visitor');
         const where = details.pageUrl ? ` on ${oneLine(details.pageUrl)}` : '';
         this.say(`New conversation #${ref} from ${who}${where} is waiting for an agent. Say "!claim ${ref}" to take it.`);
         this.announced.set(conversation.id, { assignee: null });
