@@ -226,6 +226,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     await until(() => atAgent.some((m) => m.from === IVY && m.text === 'How do I return a tent?'), 10_000, "the form's mail as Ivy's");
     const { party } = await call(alice.socket, 'party:get', { address: IVY });
     assert.equal(party.name, 'Ivy Chen');
+    assert.equal(party.email, 'ivy@example.test');
     await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'ivy-1', text: 'Send it back with the label inside.' });
     const answers = await mail.waitForMessages('ivy@example.test', (all) => all.some((m) => m.source.includes('Send it back with the label inside.')), {
       timeoutMs: 15_000,
@@ -259,7 +260,8 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     assert.equal(conversation.subject, 'Caf\u00e9 moulu');
     const { party } = await call(alice.socket, 'party:get', { address: RENE });
     assert.equal(party.name, 'Ren\u00e9 M\u00fcller');
-    // A customer by mail has their address as their email.
+    // A customer by mail has their address as their email, in the party (the console's panel) and in /whois.
+    assert.equal(party.email, 'rene@example.test');
     const whois = await call(alice.socket, 'agent:command', { text: `/whois ${conversation.id.slice(-10)}` });
     assert.match(whois.answer, /\nemail: rene@example\.test\n/);
     alice.socket.disconnect();

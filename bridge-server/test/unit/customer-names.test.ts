@@ -45,11 +45,44 @@ describe("customers' names", () => {
     await store.close();
   });
 
+  it("keeps a mail customer's address as their email, with or without a name, and nobody else's", async () => {
+    const { store, names } = await namesOverStore();
+    await names.record('mailto:dana@example.org', 'shop', undefined);
+    assert.deepEqual(await store.getParty('mailto:dana@example.org'), {
+      address: 'mailto:dana@example.org',
+      siteKey: 'shop',
+      role: 'visitor',
+      email: 'dana@example.org',
+      verified: false,
+    });
+    await names.record('mailto:dana@example.org', 'shop', 'Dana');
+    assert.deepEqual(
+      await store.getParty('mailto:dana@example.org'),
+      { address: 'mailto:dana@example.org', siteKey: 'shop', role: 'visitor', name: 'Dana', email: 'dana@example.org', verified: false },
+      'the name joins the email',
+    );
+    // A customer of another network has no email from their address, and no record without a name.
+    await names.record(CAROL, 'shop', undefined);
+    assert.equal(await store.getParty(CAROL), null);
+    await names.record(CAROL, 'shop', 'Carol');
+    assert.equal((await store.getParty(CAROL))?.email, undefined);
+    await store.close();
+  });
+
   it("leaves an agent's or a verified party's own name alone", async () => {
     const { store, names } = await namesOverStore();
     await store.upsertParty({ address: 'xmpp:erin@example.org', siteKey: 'shop', role: 'agent', name: 'Erin', verified: true });
     await names.record('xmpp:erin@example.org', 'shop', 'The boss');
     assert.equal((await store.getParty('xmpp:erin@example.org'))?.name, 'Erin');
+    await store.upsertParty({ address: 'mailto:erin@example.org', siteKey: 'shop', role: 'agent', name: 'Erin', verified: true });
+    await names.record('mailto:erin@example.org', 'shop', 'The boss');
+    assert.deepEqual(await store.getParty('mailto:erin@example.org'), {
+      address: 'mailto:erin@example.org',
+      siteKey: 'shop',
+      role: 'agent',
+      name: 'Erin',
+      verified: true,
+    });
     await store.close();
   });
 });

@@ -20,6 +20,7 @@ import { agentUserId } from '../../networks/web/site-scope.js';
 import type { RefBook } from '../../networks/refs.js';
 import type { Actor } from '../actor.js';
 import { BridgeError } from '../errors.js';
+import { customerEmail } from '../customer-names.js';
 import type { OutreachRequest, OutreachResult } from '../outreach/outreach.js';
 
 const HISTORY_DEFAULT = 10;
@@ -302,7 +303,7 @@ export class AgentCommands {
     return [
       `#${this.deps.refs.refOf(conversation.id)}: ${oneLine(visitor?.name ?? 'no name given')}`,
       // A customer by mail has their address as their email.
-      `email: ${oneLine(visitor?.email ?? (conversation.openedBy.startsWith('mailto:') ? conversation.openedBy.slice('mailto:'.length) : 'not given'))}`,
+      `email: ${oneLine(visitor?.email ?? customerEmail(conversation.openedBy) ?? 'not given')}`,
       `page: ${oneLine(visitor?.pageUrl ?? 'unknown')}`,
       `identity: ${visitor?.verified ? 'verified by the website' : 'not verified'}`,
       `network: ${networkOf(conversation.openedBy)} (${conversation.openedBy})`,
