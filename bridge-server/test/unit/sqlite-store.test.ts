@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -200,25 +200,24 @@ describe('SQLite store', () => {
     try {
       const c = await busy.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_ann'] });
       let appended = 0;
-      let last = 0;
-      let shrinks = 0;
+      let restarts = 0;
+      let salts = walSalts(join(dir, 'busy.db-wal'));
       let largest = 0;
       // Until it started over three times (a loaded machine writes less between two passes: it takes longer).
       const until = Date.now() + 30_000;
-      while (shrinks < 3 && Date.now() < until) {
+      while (restarts < 3 && Date.now() < until) {
         await Promise.all(
           Array.from({ length: 20 }, () =>
             busy.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'hello there '.repeat(20), status: 'sent', outbox: [] }),
           ),
         );
         appended += 20;
-        // The file only shrinks when the WAL starts over (cut back to journal_size_limit).
-        const size = statSync(join(dir, 'busy.db-wal')).size;
-        if (size < last) shrinks += 1;
-        last = size;
-        largest = Math.max(largest, size);
+        const now = walSalts(join(dir, 'busy.db-wal'));
+        if (now !== salts) restarts += 1;
+        salts = now;
+        largest = Math.max(largest, statSync(join(dir, 'busy.db-wal')).size);
       }
-      assert.ok(shrinks >= 3, `the WAL started over ${shrinks} times while writes went on`);
+      assert.ok(restarts >= 3, `the WAL started over ${restarts} times while writes went on`);
       // What a few passes' writes add at most (about 20 MiB here), not what the writes of the whole run would.
       assert.ok(largest < 64 * 1024 * 1024, `the WAL reached ${largest} bytes`);
       assert.equal((await busy.history(c.id, { limit: 1 })).messages.length, 1);
@@ -226,6 +225,36 @@ describe('SQLite store', () => {
     } finally {
       await busy.close();
     }
+  });
+
+  it('keeps the WAL file its size when it starts over within twice the fold, so the next round does not grow it again', async () => {
+    // Folds past 256 pages (1 MiB); the file is cut back only past 512 pages (2 MiB).
+    const path = join(dir, 'kept.db');
+    const kept = new SqliteStore({ path, checkpointIntervalMs: 500, walFoldFrames: 256 });
+    await kept.open();
+    try {
+      const c = await kept.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'web:a_ann'] });
+      const append = (text: string) => kept.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'sent', outbox: [] });
+      // Before the checkpointer's first pass (half a second after opening): rounds of 20 messages
+      // of a page each, until the WAL is past the fold's size, and short of twice it.
+      while (statSync(`${path}-wal`).size < 1.25 * 1024 * 1024) await Promise.all(Array.from({ length: 20 }, () => append('x'.repeat(3000))));
+      const grown = statSync(`${path}-wal`).size;
+      assert.ok(grown < 2 * 1024 * 1024, `${grown} bytes`);
+      // The checkpointer folds it; the next write starts it over.
+      const salts = walSalts(`${path}-wal`);
+      await until(
+        async () => {
+          await append('hello');
+          return walSalts(`${path}-wal`) !== salts;
+        },
+        10_000,
+        'the WAL started over',
+      );
+      assert.ok(statSync(`${path}-wal`).size >= grown, 'the file kept its size: its pages are written over from the start');
+    } finally {
+      await kept.close();
+    }
+    assert.equal(existsSync(`${path}-wal`), false, 'folded and removed when the store closes');
   });
 
   it('reads a party again after every write to it, however it was read before', async () => {
@@ -673,3 +702,15 @@ describe('SQLite store', () => {
     }
   });
 });
+
+/** The WAL header's salts (https://www.sqlite.org/fileformat.html#wal_file_format): new each time the WAL starts over. */
+function walSalts(walPath: string): string {
+  const fd = openSync(walPath, 'r');
+  try {
+    const header = Buffer.alloc(8);
+    readSync(fd, header, 0, 8, 16);
+    return header.toString('hex');
+  } finally {
+    closeSync(fd);
+  }
+}
