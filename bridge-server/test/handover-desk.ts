@@ -31,6 +31,6 @@ export function visitorSays(store: Pick<Store, 'appendMessage'>, visitor: Addres
 /** The outbox sends what waits on `network` (items gone once sent): their texts, in order. */
 export async function sendQueued(store: Pick<Store, 'pendingOutbox' | 'completeOutbox'>, network = 'xmpp'): Promise<string[]> {
   const items = await store.pendingOutbox(network, 100);
-  for (const item of items) await store.completeOutbox(item.id, 'sent');
+  for (const item of items) await store.completeOutbox(item, 'sent');
   return items.map((item) => item.message.text);
 }

@@ -186,17 +186,17 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
         (await store.pendingOutbox('xmpp', 10, items[0]!.id)).map((i) => i.message.text),
         ['m1', 'm2'],
       );
-      await store.retryOutbox(items[0]!.id, Date.now() + 60_000, 'down');
+      await store.retryOutbox(items[0]!, Date.now() + 60_000, 'down');
       const retried = (await store.pendingOutbox('xmpp', 1))[0]!;
       assert.equal(retried.attempts, 1);
       assert.ok(retried.nextAttemptAt > Date.now());
-      assert.equal(await store.completeOutbox(items[0]!.id), null);
+      assert.equal(await store.completeOutbox(items[0]!), null);
       assert.equal(await store.outboxDepth('xmpp'), 2);
-      const sent = await store.completeOutbox(items[1]!.id, 'sent');
+      const sent = await store.completeOutbox(items[1]!, 'sent');
       const { message: second } = items[1]!;
       assert.deepEqual(sent, { id: second.id, conversationId: second.conversationId, from: second.from, status: 'sent' });
       assert.equal(await store.outboxDepth('xmpp'), 1);
-      assert.equal(await store.completeOutbox(items[1]!.id, 'delivered'), null, 'an item already gone changes nothing');
+      assert.equal(await store.completeOutbox(items[1]!, 'delivered'), null, 'an item already gone changes nothing');
     });
 
     it('holds an outbox item queued with a time back until then', async () => {
@@ -230,7 +230,7 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await store.assignConversation(c.id, ann);
       assert.equal(await store.queueEarlierMessages(c.id, ann, 'xmpp'), 1);
       await append(c.id, { text: 'second', outbox: [{ recipient: ann, network: 'xmpp' }] });
-      for (const item of await store.pendingOutbox('xmpp', 10)) await store.completeOutbox(item.id, 'sent');
+      for (const item of await store.pendingOutbox('xmpp', 10)) await store.completeOutbox(item, 'sent');
       await store.transferConversation(c.id, 'web:a_x');
       await append(c.id, { text: 'while away' });
       await store.transferConversation(c.id, null);

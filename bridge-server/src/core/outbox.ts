@@ -406,13 +406,13 @@ export class OutboxWorker {
     const conversation = await store.getConversation(item.message.conversationId);
     if (!conversation) {
       // Gone, and the burst with it (one conversation).
-      await Promise.all([item, ...followers].map((gone) => store.completeOutbox(gone.id, undefined, fence)));
+      await Promise.all([item, ...followers].map((gone) => store.completeOutbox(gone, undefined, fence)));
       this.claimed(network.scheme);
       return 'done';
     }
     let burst = await this.stillWantedOf(network, followers, conversation, fence);
     const skipped = async (): Promise<'done'> => {
-      await store.completeOutbox(item.id, undefined, fence);
+      await store.completeOutbox(item, undefined, fence);
       this.claimed(network.scheme);
       // The rest of the burst goes on its own turn.
       if (burst.length > 0) this.wakeAt(network.scheme, this.now());
@@ -439,7 +439,7 @@ export class OutboxWorker {
       if (!fence) sent();
       const status = result.status ?? 'sent';
       // One send for the burst: its outcomes are written together (one commit where the store groups them).
-      const changes = await Promise.all([item, ...burst].map((each) => store.completeOutbox(each.id, status, fence)));
+      const changes = await Promise.all([item, ...burst].map((each) => store.completeOutbox(each, status, fence)));
       for (const [index, each] of [item, ...burst].entries()) {
         this.claimed(network.scheme);
         this.reportedWaiting.delete(each.message.id);
@@ -479,7 +479,7 @@ export class OutboxWorker {
     const kept: OutboxItem[] = [];
     for (const follower of followers) {
       if (await goes(follower)) kept.push(follower);
-      else await this.deps.store.completeOutbox(follower.id, undefined, fence);
+      else await this.deps.store.completeOutbox(follower, undefined, fence);
     }
     return kept;
   }
@@ -516,7 +516,7 @@ export class OutboxWorker {
     // next start, untouched; the shutdown counts no attempt against it and fails nothing for good.
     if (this.stopped) return 'retry';
     if (!retryable || attempts >= (this.deps.maxAttempts ?? 20)) {
-      const changed = await store.completeOutbox(item.id, 'failed', fence);
+      const changed = await store.completeOutbox(item, 'failed', fence);
       this.claimed(networkId);
       this.reportedWaiting.delete(item.message.id);
       logger.warn({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message failed');
@@ -525,7 +525,7 @@ export class OutboxWorker {
       return 'done';
     }
     const next = this.now() + backoffDelay(attempts, this.deps.backoff ?? DEFAULT_BACKOFF);
-    await store.retryOutbox(item.id, next, reason, fence);
+    await store.retryOutbox(item, next, reason, fence);
     logger.info({ message: item.message.id, network: networkId, reason, attempts }, 'outbound message will be retried');
     await this.deps.onOutcome(item, 'accepted', { code: 'unavailable', message: `${networkId}: ${reason}; the message is kept and will be retried` });
     this.wakeAt(networkId, next);

@@ -258,6 +258,9 @@ export interface OutboxItem {
   via?: readonly string[];
 }
 
+/** Which outbox item: its id, and the network whose queue holds it (the SQLite store's key). */
+export type OutboxRef = Pick<OutboxItem, 'id' | 'network'>;
+
 /**
  * An outbox item as the store queued it: `previous` is the id of the item queued for the same
  * network just before it, when the store knows it (no other item of that network lies between).
@@ -540,9 +543,9 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    * while the fence holds (else `FencedError`, nothing written); engines a single node runs alone
    * on (SQLite) ignore it.
    */
-  completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null>;
+  completeOutbox(item: OutboxRef, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null>;
   /** Records a failed attempt and when to try again; `fence` as for completeOutbox. */
-  retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void>;
+  retryOutbox(item: OutboxRef, nextAttemptAt: number, error: string, fence?: Fence): Promise<void>;
   /**
    * Queues a conversation's earlier messages (not the recipient's own) for a recipient that joined
    * it on an outbox network, in seq order; returns how many. A party coming back (transferred away,

@@ -220,20 +220,20 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     const fence = lease.fence()!;
     assert.ok(fence);
     // While current, the write goes through (an id no item has: nothing to delete).
-    assert.equal(await node.bridge.store.completeOutbox(-1, 'sent', fence), null);
+    assert.equal(await node.bridge.store.completeOutbox({ id: -1, network: 'xmpp' }, 'sent', fence), null);
     const sql = new pg.Client({ connectionString: databaseUrl });
     await sql.connect();
     t.after(() => sql.end());
     // The lease runs out on the database's clock before the node renews it: it is stale now.
     await sql.query(`UPDATE leases SET expires_at = now() - interval '1 second' WHERE name = $1`, [LEASE]);
-    await assert.rejects(node.bridge.store.completeOutbox(-1, 'sent', fence), FencedError);
-    await assert.rejects(node.bridge.store.retryOutbox(-1, Date.now(), 'x', fence), FencedError);
+    await assert.rejects(node.bridge.store.completeOutbox({ id: -1, network: 'xmpp' }, 'sent', fence), FencedError);
+    await assert.rejects(node.bridge.store.retryOutbox({ id: -1, network: 'xmpp' }, Date.now(), 'x', fence), FencedError);
     // Its next renewal is refused: it stops the component, then (the row being free) takes it again.
     await until(() => node.bridge.registry.get('xmpp')?.status().state === 'standby' || (lease.token() ?? 0) > fence.token, 5000, 'the loss');
     await until(() => (lease.token() ?? 0) === fence.token + 1 && online(node), 10_000, 'the lease again, the component back');
     const { rows } = await sql.query<{ holder: string; token: string }>('SELECT holder, token FROM leases WHERE name = $1', [LEASE]);
     assert.deepEqual(rows, [{ holder: 'node-3', token: String(fence.token + 1) }]);
-    await assert.rejects(node.bridge.store.completeOutbox(-1, 'sent', fence), FencedError, 'the old token stays refused');
+    await assert.rejects(node.bridge.store.completeOutbox({ id: -1, network: 'xmpp' }, 'sent', fence), FencedError, 'the old token stays refused');
     await reachesAlice(node, 'after the stale tenure');
   });
 });

@@ -136,14 +136,14 @@ class MemoryOutbox {
         if (this.heldPartyLookups) await new Promise<void>((resolve) => this.heldPartyLookups!.push(resolve));
         return null;
       },
-      completeOutbox: async (id, status, fence) => {
+      completeOutbox: async ({ id }, status, fence) => {
         if (this.heldCompletions) await new Promise<void>((resolve) => this.heldCompletions!.push(resolve));
         this.checkFence(fence);
         this.remove(id);
         this.completed.push({ id, status });
         return null;
       },
-      retryOutbox: async (id, nextAttemptAt, _error, fence) => {
+      retryOutbox: async ({ id }, nextAttemptAt, _error, fence) => {
         this.checkFence(fence);
         const item = this.items.find((candidate) => candidate.id === id)!;
         item.attempts += 1;

@@ -283,7 +283,7 @@ describe('SQLite store', () => {
     const [first, second] = await store.pendingOutbox('xmpp', 10);
 
     // Alone: it commits by itself, shortly.
-    assert.equal((await store.completeOutbox(first!.id, 'sent'))?.status, 'sent');
+    assert.equal((await store.completeOutbox(first!, 'sent'))?.status, 'sent');
     assert.deepEqual(
       (await store.pendingOutbox('xmpp', 10)).map((item) => item.id),
       [second!.id],
@@ -291,7 +291,7 @@ describe('SQLite store', () => {
 
     // A message comes in on the next turn: the completion waited for it and shares its commit.
     let appendAsked = false;
-    const completed = store.completeOutbox(second!.id, 'sent').then((message) => ({ message, appendAsked }));
+    const completed = store.completeOutbox(second!, 'sent').then((message) => ({ message, appendAsked }));
     await new Promise<void>((resolve) => setImmediate(resolve));
     appendAsked = true;
     const [outcome] = await Promise.all([completed, append('three')]);
@@ -615,10 +615,8 @@ describe('SQLite store', () => {
   it('upgrades a database of an older bridge: web identities take the site of their conversation', async () => {
     await store.close();
     const oldPath = join(dir, 'old.db');
-    const db = new Database(oldPath);
     // The schema as the bridge before per-site identities left it, with one conversation per site.
-    for (const migration of MIGRATIONS.slice(0, 6)) db.exec(migration);
-    db.pragma('user_version = 6');
+    const db = databaseAtVersion(oldPath, 6);
     const now = '2026-01-01T00:00:00.000Z';
     const insertParty = db.prepare('INSERT INTO parties (address, site_key, role, verified, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
     insertParty.run('web:a_alice', 'shop', 'agent', now, now);
@@ -649,12 +647,92 @@ describe('SQLite store', () => {
     assert.equal((await store.pendingOutbox('xmpp', 10))[0]?.message.from, 'web:a_alice@shop');
   });
 
+  it('never gives an outbox id twice: an item sent and gone is not mistaken for the next one queued', async () => {
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:bob@example.org'] });
+    const append = (text: string) =>
+      store.appendMessage({
+        conversationId: c.id,
+        from: 'web:v_1',
+        text,
+        status: 'accepted',
+        outbox: [{ recipient: 'xmpp:bob@example.org', network: 'xmpp' }],
+      });
+    await append('one');
+    const [first] = await store.pendingOutbox('xmpp', 10);
+    assert.equal((await store.completeOutbox(first!, 'sent'))?.status, 'sent');
+    assert.equal(await store.outboxDepth('xmpp'), 0);
+    await append('two');
+    const [second] = await store.pendingOutbox('xmpp', 10);
+    assert.ok(second!.id > first!.id, `${second!.id} after ${first!.id}`);
+    // The first one's completion, late (a network that answered twice), leaves the second queued.
+    assert.equal(await store.completeOutbox(first!, 'delivered'), null);
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10)).map((item) => item.message.text),
+      ['two'],
+    );
+  });
+
+  it('upgrades the outbox of an older bridge: each network keeps its queue in order, and new items follow the largest id', async () => {
+    await store.close();
+    const oldPath = join(dir, 'before-outbox-keys.db');
+    const db = databaseAtVersion(oldPath, 31);
+    db.prepare(
+      "INSERT INTO conversations (id, site_key, team, state, opened_by, created_at, updated_at, last_seq) VALUES ('c1', 'shop', 'support', 'open', 'web:v_1@shop', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 3)",
+    ).run();
+    const message = db.prepare(
+      "INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status) VALUES (?, 'c1', ?, 'web:v_1@shop', ?, '2026-01-01T00:00:00.000Z', 'accepted')",
+    );
+    message.run('m1', 1, 'one');
+    message.run('m2', 2, 'two');
+    message.run('m3', 3, 'three');
+    // Ids as AUTOINCREMENT left them: gaps where items were sent, a retried one, two networks.
+    const item = db.prepare('INSERT INTO outbox (id, message_id, recipient, network, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    item.run(5, 'm1', 'xmpp:bob@example.org', 'xmpp', 2, 1000, 'down');
+    item.run(7, 'm1', 'irc:carol@net', 'irc', 0, 0, null);
+    item.run(9, 'm2', 'xmpp:bob@example.org', 'xmpp', 0, 0, null);
+    db.close();
+
+    store = new SqliteStore({ path: oldPath });
+    await store.open();
+    const xmpp = await store.pendingOutbox('xmpp', 10);
+    assert.deepEqual(
+      xmpp.map((queued) => [queued.id, queued.message.text, queued.recipient, queued.attempts, queued.nextAttemptAt]),
+      [
+        [5, 'one', 'xmpp:bob@example.org', 2, 1000],
+        [9, 'two', 'xmpp:bob@example.org', 0, 0],
+      ],
+    );
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10, 5)).map((queued) => queued.id),
+      [9],
+      'after an id',
+    );
+    assert.deepEqual(
+      (await store.pendingOutbox('irc', 10)).map((queued) => [queued.id, queued.message.text]),
+      [[7, 'one']],
+    );
+    assert.deepEqual((await store.outboxNetworks()).sort(), ['irc', 'xmpp']);
+    // An item is one per message and recipient, as before: queueing the earlier messages again adds only m3.
+    assert.equal(await store.queueEarlierMessages('c1', 'xmpp:bob@example.org', 'xmpp'), 1);
+    const [, , third] = await store.pendingOutbox('xmpp', 10);
+    assert.equal(third?.message.text, 'three');
+    assert.ok(third.id > 9, `${third.id} follows the largest id`);
+    assert.equal((await store.completeOutbox(xmpp[0]!, 'sent'))?.status, 'sent');
+    await store.retryOutbox(xmpp[1]!, 2000, 'busy');
+    assert.deepEqual(
+      (await store.pendingOutbox('xmpp', 10)).map((queued) => [queued.id, queued.attempts, queued.nextAttemptAt]),
+      [
+        [9, 1, 2000],
+        [third.id, 0, 0],
+      ],
+    );
+    assert.equal(await store.outboxDepth('irc'), 1, "the other network's item stays");
+  });
+
   it('upgrades a database from before waits were kept: each conversation knows since when its customer waits, each participant whether it is open, each joining mark that its line is not known to have gone out, each webhook delivery its conversation, each offer no seq', async () => {
     await store.close();
     const oldPath = join(dir, 'before-waits.db');
-    const db = new Database(oldPath);
-    for (const migration of MIGRATIONS.slice(0, 22)) db.exec(migration);
-    db.pragma('user_version = 22');
+    const db = databaseAtVersion(oldPath, 22);
     const conversation = db.prepare(
       "INSERT INTO conversations (id, site_key, team, state, opened_by, created_at, updated_at, last_seq) VALUES (?, 'shop', 'support', ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 3)",
     );
@@ -713,4 +791,12 @@ function walSalts(walPath: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A database as a bridge whose schema went up to `version` left it (the first `version` migrations). */
+function databaseAtVersion(path: string, version: number): Database.Database {
+  const db = new Database(path);
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+  db.pragma(`user_version = ${version}`);
+  return db;
 }

@@ -337,7 +337,7 @@ export class Continuations {
     let afterId = 0;
     for (;;) {
       const page = await store.pendingOutbox(scheme, 500, afterId);
-      for (const item of page) if (item.recipient === address && item.message.conversationId === conversationId) await store.completeOutbox(item.id);
+      for (const item of page) if (item.recipient === address && item.message.conversationId === conversationId) await store.completeOutbox(item);
       if (page.length < 500) return;
       afterId = page.at(-1)!.id;
     }

@@ -41,6 +41,7 @@ import type {
   JoiningMark,
   NewMessage,
   OutboxItem,
+  OutboxRef,
   PartyRecord,
   Store,
   UsageRow,
@@ -1003,7 +1004,7 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null> {
+  async completeOutbox({ id }: OutboxRef, status?: MessageStatus, fence?: Fence): Promise<StatusChange | null> {
     if (!status && !fence) {
       await this.db.query('DELETE FROM outbox WHERE id = $1', [id]);
       return null;
@@ -1015,7 +1016,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async retryOutbox(id: number, nextAttemptAt: number, error: string, fence?: Fence): Promise<void> {
+  async retryOutbox({ id }: OutboxRef, nextAttemptAt: number, error: string, fence?: Fence): Promise<void> {
     const update = 'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3';
     if (!fence) {
       await this.db.query(update, [nextAttemptAt, error, id]);

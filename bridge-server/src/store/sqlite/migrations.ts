@@ -459,4 +459,25 @@ export const MIGRATIONS: readonly string[] = [
   /* 31: the charset of a text file's bytes, found over the whole file (util/text-charset.ts); unset: UTF-8 */ `
   ALTER TABLE files ADD COLUMN charset TEXT;
   `,
+  /*
+   * 32: the outbox as one tree in each network's queue order (its primary key), its ids given by the
+   * store: an item queued, then sent, writes the pages of that tree and of its (message, recipient)
+   * index, no longer those of a queue index and of AUTOINCREMENT's counter besides
+   */ `
+  CREATE TABLE outbox_by_network (
+    network TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    PRIMARY KEY (network, id),
+    UNIQUE (message_id, recipient)
+  ) WITHOUT ROWID;
+  INSERT INTO outbox_by_network (network, id, message_id, recipient, attempts, next_attempt_at, last_error)
+    SELECT network, id, message_id, recipient, attempts, next_attempt_at, last_error FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_by_network RENAME TO outbox;
+  `,
 ];

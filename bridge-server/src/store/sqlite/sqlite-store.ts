@@ -27,6 +27,7 @@ import type {
   NewConversation,
   NewMessage,
   OutboxItem,
+  OutboxRef,
   QueuedOutboxItem,
   PartyRecord,
   Store,
@@ -197,6 +198,12 @@ export class SqliteStore implements Store {
    * `AppendResult.queued` reports as `previous` (forgotten on a rollback and by bulk inserts).
    */
   private readonly lastQueued = new Map<string, number>();
+  /**
+   * The last outbox id given: each item takes the next (queue order, across networks). Ids taken by
+   * a write that was rolled back are not given again, nor any id while this store is open: an item
+   * being sent is never mistaken for a newer one. From the largest stored when the store opens.
+   */
+  private lastOutboxId = 0;
   private checkpointer: Checkpointer | undefined;
   /** An erasure's fold of the WAL that found it busy, tried again then. */
   private walFoldLater: NodeJS.Timeout | undefined;
@@ -330,6 +337,7 @@ export class SqliteStore implements Store {
     this.db.pragma('wal_autocheckpoint = 0');
     this.migrate();
     this.statements = this.prepare();
+    this.lastOutboxId = this.db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM outbox').get()?.id ?? 0;
     this.contacts = new SqliteContacts(this.db, (run) => this.write(run));
     this.console = new SqliteConsole(this.db, (run) => this.write(run));
     this.files = new SqliteFiles(this.db, (run) => this.write(run));
@@ -594,7 +602,10 @@ export class SqliteStore implements Store {
       byRemoteId: db.prepare<[string, string], MessageRow>(`SELECT m.* FROM inbound_ids i JOIN messages m ON m.id = i.message_id
         WHERE i.network = ? AND i.remote_id = ?`),
       insertRemoteId: db.prepare('INSERT INTO inbound_ids (network, remote_id, message_id) VALUES (?, ?, ?)'),
-      insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at) VALUES (?, ?, ?, ?)`),
+      // Ids are the store's (lastOutboxId), not SQLite's: no counter page written with each item.
+      insertOutbox: db.prepare<[string, number, string, string, number]>(
+        `INSERT OR IGNORE INTO outbox (network, id, message_id, recipient, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
+      ),
       getMessage: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       historyAfter: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
       historyBefore: db.prepare<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
@@ -611,11 +622,17 @@ export class SqliteStore implements Store {
       >(`
         SELECT o.id AS outbox_id, o.recipient, o.network, o.attempts, o.next_attempt_at, m.* FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.network = ? AND o.id > ? ORDER BY o.id LIMIT ?`),
-      completeOutbox: db.prepare<[number], { message_id: string }>('DELETE FROM outbox WHERE id = ? RETURNING message_id'),
-      queueEarlier: db.prepare(`INSERT OR IGNORE INTO outbox (message_id, recipient, network, next_attempt_at)
-        SELECT id, @recipient, @network, 0 FROM messages WHERE conversation_id = @conversationId AND sender <> @recipient AND ${saysSomething('messages')}
-        AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = @conversationId AND party = @recipient), 0) ORDER BY seq`),
-      retryOutbox: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+      completeOutbox: db.prepare<[string, number], { message_id: string }>('DELETE FROM outbox WHERE network = ? AND id = ? RETURNING message_id'),
+      // The ids follow `@after` in seq order; those a taken (message, recipient) skips are left unused.
+      queueEarlier: db.prepare<[{ conversationId: string; recipient: string; network: string; after: number }], { id: number }>(`
+        INSERT OR IGNORE INTO outbox (network, id, message_id, recipient, next_attempt_at)
+        SELECT @network, @after + row_number() OVER (ORDER BY seq), id, @recipient, 0 FROM messages
+        WHERE conversation_id = @conversationId AND sender <> @recipient AND ${saysSomething('messages')}
+        AND seq > coalesce((SELECT through_seq FROM departures WHERE conversation_id = @conversationId AND party = @recipient), 0) ORDER BY seq
+        RETURNING id`),
+      retryOutbox: db.prepare<[number, string, string, number]>(
+        'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE network = ? AND id = ?',
+      ),
       outboxDepth: db.prepare<[string], { depth: number }>('SELECT count(*) AS depth FROM outbox WHERE network = ?'),
       outboxNetworks: db.prepare<[], { network: string }>('SELECT DISTINCT network FROM outbox'),
       insertWebhook: db.prepare<[string, string, string, string, string | null, string]>(
@@ -1053,9 +1070,9 @@ export class SqliteStore implements Store {
     const queued: QueuedOutboxItem[] = [];
     for (const item of outbox) {
       const nextAttemptAt = item.notBefore ?? 0;
-      const { changes, lastInsertRowid } = this.statements.insertOutbox.run(message.id, item.recipient, item.network, nextAttemptAt);
-      if (changes === 0) continue;
-      const id = Number(lastInsertRowid);
+      const id = this.lastOutboxId + 1;
+      if (this.statements.insertOutbox.run(item.network, id, message.id, item.recipient, nextAttemptAt).changes === 0) continue;
+      this.lastOutboxId = id;
       const previous = this.lastQueued.get(item.network);
       this.lastQueued.set(item.network, id);
       queued.push({
@@ -1247,16 +1264,16 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async completeOutbox(id: number, status?: MessageStatus): Promise<StatusChange | null> {
+  async completeOutbox({ id, network }: OutboxRef, status?: MessageStatus): Promise<StatusChange | null> {
     // The recipient's next item does not wait for it: the outbox's lane moved on when the network took the message.
     return this.writeLazily(() => {
-      const messageId = this.statements.completeOutbox.get(id)?.message_id;
+      const messageId = this.statements.completeOutbox.get(network, id)?.message_id;
       return messageId && status ? this.advance(messageId, status) : null;
     });
   }
 
-  async retryOutbox(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, id), 'kept');
+  async retryOutbox({ id, network }: OutboxRef, nextAttemptAt: number, error: string): Promise<void> {
+    await this.write(() => this.statements.retryOutbox.run(nextAttemptAt, error, network, id), 'kept');
   }
 
   async queueEarlierMessages(conversationId: string, recipient: Address, network: string, options: Joining = {}): Promise<number> {
@@ -1265,7 +1282,9 @@ export class SqliteStore implements Store {
       if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0 && options.joining) return 0;
       // Ids this store does not follow one by one: the network's next item is not known to follow.
       this.lastQueued.delete(network);
-      return this.statements.queueEarlier.run({ conversationId, recipient, network }).changes;
+      const ids = this.statements.queueEarlier.all({ conversationId, recipient, network, after: this.lastOutboxId }).map((row) => row.id);
+      this.lastOutboxId = Math.max(this.lastOutboxId, ...ids);
+      return ids.length;
     });
   }
 
