@@ -672,6 +672,39 @@ describe('SQLite store', () => {
     );
   });
 
+  it("queues a long conversation's earlier messages for a joiner, each once, after the ids given before", async () => {
+    await store.close();
+    const path = join(dir, 'long.db');
+    const db = databaseAtVersion(path, MIGRATIONS.length);
+    db.prepare(
+      "INSERT INTO conversations (id, site_key, team, state, opened_by, created_at, updated_at, last_seq) VALUES ('c1', 'shop', 'support', 'open', 'web:v_1@shop', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 200000)",
+    ).run();
+    // More ids than a function call takes arguments.
+    db.prepare(
+      `WITH RECURSIVE n(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM n WHERE seq < 200000)
+      INSERT INTO messages (id, conversation_id, seq, sender, text, sent_at, status)
+      SELECT printf('m%06d', seq), 'c1', seq, 'web:v_1@shop', 'x', '2026-01-01T00:00:00.000Z', 'sent' FROM n`,
+    ).run();
+    db.close();
+    store = new SqliteStore({ path });
+    await store.open();
+    assert.equal(await store.queueEarlierMessages('c1', 'xmpp:bob@example.org', 'xmpp'), 200_000);
+    assert.equal(await store.queueEarlierMessages('c1', 'xmpp:bob@example.org', 'xmpp'), 0, 'each once');
+    const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'xmpp:bob@example.org'] });
+    await store.appendMessage({
+      conversationId: c.id,
+      from: 'web:v_2',
+      text: 'next',
+      status: 'accepted',
+      outbox: [{ recipient: 'xmpp:bob@example.org', network: 'xmpp' }],
+    });
+    const last = await store.pendingOutbox('xmpp', 1, 200_000);
+    assert.deepEqual(
+      last.map((item) => [item.id, item.message.text]),
+      [[200_001, 'next']],
+    );
+  });
+
   it('upgrades the outbox of an older bridge: each network keeps its queue in order, and new items follow the largest id', async () => {
     await store.close();
     const oldPath = join(dir, 'before-outbox-keys.db');

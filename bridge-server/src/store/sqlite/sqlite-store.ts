@@ -1282,9 +1282,10 @@ export class SqliteStore implements Store {
       if (this.statements.unmarkJoining.run(conversationId, recipient).changes === 0 && options.joining) return 0;
       // Ids this store does not follow one by one: the network's next item is not known to follow.
       this.lastQueued.delete(network);
-      const ids = this.statements.queueEarlier.all({ conversationId, recipient, network, after: this.lastOutboxId }).map((row) => row.id);
-      this.lastOutboxId = Math.max(this.lastOutboxId, ...ids);
-      return ids.length;
+      const queued = this.statements.queueEarlier.all({ conversationId, recipient, network, after: this.lastOutboxId });
+      // A loop, not Math.max(...ids): a long conversation's ids would be too many arguments.
+      for (const { id } of queued) if (id > this.lastOutboxId) this.lastOutboxId = id;
+      return queued.length;
     });
   }
 
