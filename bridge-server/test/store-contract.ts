@@ -384,6 +384,32 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       assert.deepEqual([listed.participants, listed.team, listed.openedBy], [['web:v_2', 'web:a_x'], 'sales', 'web:v_2']);
     });
 
+    it("lists a site's conversations in every state together, most recently active first, within the limit", async () => {
+      const made: Awaited<ReturnType<Store['createConversation']>>[] = [];
+      for (let i = 0; i < 6; i++) made.push(await store.createConversation({ siteKey: 'shop', openedBy: `web:v_${i}`, participants: [`web:v_${i}`] }));
+      await store.createConversation({ siteKey: 'blog', openedBy: 'web:v_9', participants: ['web:v_9'] });
+      // Each one's last activity in this order: a message in an open one, the close of a closed one.
+      const closed = new Set([1, 3, 4]);
+      for (const i of [2, 3, 0, 5, 1, 4]) {
+        await nextMillisecond();
+        if (closed.has(i)) await store.setConversationState(made[i]!.id, 'closed');
+        else await append(made[i]!.id);
+      }
+      const expected = [4, 1, 5, 0, 3, 2].map((i) => made[i]!.id);
+      assert.deepEqual(
+        (await store.listConversations({ siteKey: 'shop', limit: 10 })).map((x) => x.id),
+        expected,
+      );
+      assert.deepEqual(
+        (await store.listConversations({ siteKey: 'shop', limit: 4 })).map((x) => x.id),
+        expected.slice(0, 4),
+      );
+      assert.deepEqual(
+        (await store.listConversations({ siteKey: 'shop', idSuffix: made[3]!.id.slice(-8), limit: 2 })).map((x) => x.id),
+        [made[3]!.id],
+      );
+    });
+
     it("lists a party's open or closed conversations as they close and open again, whoever joined when", async () => {
       const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
       const listed = async (participant: Address, state: 'open' | 'closed') =>

@@ -480,4 +480,11 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE outbox;
   ALTER TABLE outbox_by_network RENAME TO outbox;
   `,
+  /*
+   * 33: no index of a site's conversations by updated_at alone: each message moved the
+   * conversation's entry in it, one more page written per message. A site's conversations in every
+   * state are read from (site, state, updated_at), state by state (sqlite-store.ts, CONVERSATION_STATES).
+   */ `
+  DROP INDEX conversations_by_site;
+  `,
 ];

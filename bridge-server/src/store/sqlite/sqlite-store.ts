@@ -122,6 +122,11 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/**
+ * Every state a conversation can be in (a state added to the contract must be added here): a
+ * site's conversations are read state by state (listConversations, the retention sweep).
+ */
+const CONVERSATION_STATES = Object.keys({ open: true, closed: true } satisfies Record<ConversationState, true>) as ConversationState[];
 /** How often the WAL is folded back into the database, off the event loop (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** WAL frames past which the store holds its commits for the checkpointer's last pass. */
@@ -693,8 +698,10 @@ export class SqliteStore implements Store {
       conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
         JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
       allMessagesOf: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq'),
+      // Both states named: the (site, state, updated_at) index reads each one's range (CONVERSATION_STATES).
       staleConversations: db.prepare<[string, string, number], { id: string; last_seq: number }>(
-        'SELECT id, last_seq FROM conversations WHERE site_key = ? AND updated_at < ? LIMIT ?',
+        `SELECT id, last_seq FROM conversations WHERE site_key = ? AND state IN (${CONVERSATION_STATES.map((state) => `'${state}'`).join(', ')})
+          AND updated_at < ? LIMIT ?`,
       ),
       deleteConversationOutbox: db.prepare('DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
       deleteConversationInbound: db.prepare('DELETE FROM inbound_ids WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)'),
@@ -873,11 +880,20 @@ export class SqliteStore implements Store {
     // that order): left to itself, SQLite walks every conversation of the site for the ORDER BY,
     // which made each connection's handshake cost grow with the site's conversations.
     const from = query.participant !== undefined ? 'participants p CROSS JOIN conversations c ON c.id = p.conversation_id' : 'conversations c';
-    const sql = `SELECT c.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const filtered = (more: string[]) => `SELECT c.* FROM ${from} ${where.length + more.length ? `WHERE ${[...where, ...more].join(' AND ')}` : ''}
       ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`;
+    // A site's conversations in every state: each state's most recent from the (site, state,
+    // updated_at) index, merged. The site has no index of its own by updated_at: it would be one
+    // more page written with every message.
+    const eachState = query.siteKey !== undefined && query.state === undefined && query.participant === undefined;
+    const sql = eachState
+      ? `${CONVERSATION_STATES.map((state) => `SELECT * FROM (${filtered([`c.state = '${state}'`])})`).join(' UNION ALL ')}
+        ORDER BY updated_at DESC, id DESC LIMIT ?`
+      : filtered([]);
+    const values = eachState ? [...CONVERSATION_STATES.flatMap(() => [...params, query.limit]), query.limit] : [...params, query.limit];
     let statement = this.listStatements.get(sql);
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<(string | number)[], ConversationRow>(sql)));
-    return statement.all(...params, query.limit).map((row) => this.toConversation(row));
+    return statement.all(...values).map((row) => this.toConversation(row));
   }
 
   async openConversationBetween(a: Address, b: Address): Promise<ConversationRecord | null> {
