@@ -91,7 +91,9 @@ export interface Attachment {
   height?: number;
 }
 
-export type ConversationState = 'open' | 'closed';
+/** Every state a conversation can be in. */
+export const CONVERSATION_STATES = ['open', 'closed'] as const;
+export type ConversationState = (typeof CONVERSATION_STATES)[number];
 
 export interface Conversation {
   id: string;

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ADDRESS_PATTERN } from './address.js';
 import { LIMITS } from './limits.js';
-import { PRESENCE_STATUSES, isBlankText } from './objects.js';
+import { CONVERSATION_STATES, PRESENCE_STATUSES, isBlankText } from './objects.js';
 
 /** An unpaired UTF-16 surrogate: not a character, so it could not be stored or sent as written. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -62,7 +62,7 @@ export const conversationOpenSchema = z
   });
 
 export const conversationListSchema = z.object({
-  state: z.enum(['open', 'closed']).optional(),
+  state: z.enum(CONVERSATION_STATES).optional(),
   limit: z.number().int().min(1).max(500).optional(),
 });
 

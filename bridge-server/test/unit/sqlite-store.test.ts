@@ -276,8 +276,7 @@ describe('SQLite store', () => {
 
   it("commits an outbox item's completion and a receipt with the next write asked for, or on their own soon after", async () => {
     const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:a@x.test'] });
-    const append = (text: string) =>
-      store.appendMessage({ conversationId: c.id, from: 'web:v_1', text, status: 'accepted', outbox: [{ recipient: 'xmpp:a@x.test', network: 'xmpp' }] });
+    const append = (text: string) => appendQueued(store, c.id, text, 'xmpp:a@x.test');
     await append('one');
     await append('two');
     const [first, second] = await store.pendingOutbox('xmpp', 10);
@@ -649,14 +648,7 @@ describe('SQLite store', () => {
 
   it('never gives an outbox id twice: an item sent and gone is not mistaken for the next one queued', async () => {
     const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1', 'xmpp:bob@example.org'] });
-    const append = (text: string) =>
-      store.appendMessage({
-        conversationId: c.id,
-        from: 'web:v_1',
-        text,
-        status: 'accepted',
-        outbox: [{ recipient: 'xmpp:bob@example.org', network: 'xmpp' }],
-      });
+    const append = (text: string) => appendQueued(store, c.id, text, 'xmpp:bob@example.org');
     await append('one');
     const [first] = await store.pendingOutbox('xmpp', 10);
     assert.equal((await store.completeOutbox(first!, 'sent'))?.status, 'sent');
@@ -691,13 +683,7 @@ describe('SQLite store', () => {
     assert.equal(await store.queueEarlierMessages('c1', 'xmpp:bob@example.org', 'xmpp'), 200_000);
     assert.equal(await store.queueEarlierMessages('c1', 'xmpp:bob@example.org', 'xmpp'), 0, 'each once');
     const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_2', participants: ['web:v_2', 'xmpp:bob@example.org'] });
-    await store.appendMessage({
-      conversationId: c.id,
-      from: 'web:v_2',
-      text: 'next',
-      status: 'accepted',
-      outbox: [{ recipient: 'xmpp:bob@example.org', network: 'xmpp' }],
-    });
+    await appendQueued(store, c.id, 'next', 'xmpp:bob@example.org', 'web:v_2');
     const last = await store.pendingOutbox('xmpp', 1, 200_000);
     assert.deepEqual(
       last.map((item) => [item.id, item.message.text]),
@@ -832,4 +818,9 @@ function databaseAtVersion(path: string, version: number): Database.Database {
   for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
   db.pragma(`user_version = ${version}`);
   return db;
+}
+
+/** A visitor's message queued in the outbox for an XMPP recipient. */
+function appendQueued(on: SqliteStore, conversationId: string, text: string, recipient: Address, from: Address = 'web:v_1') {
+  return on.appendMessage({ conversationId, from, text, status: 'accepted', outbox: [{ recipient, network: 'xmpp' }] });
 }

@@ -483,7 +483,7 @@ export const MIGRATIONS: readonly string[] = [
   /*
    * 33: no index of a site's conversations by updated_at alone: each message moved the
    * conversation's entry in it, one more page written per message. A site's conversations in every
-   * state are read from (site, state, updated_at), state by state (sqlite-store.ts, CONVERSATION_STATES).
+   * state are read from (site, state, updated_at), state by state (sqlite-store.ts).
    */ `
   DROP INDEX conversations_by_site;
   `,

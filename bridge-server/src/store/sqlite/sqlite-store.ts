@@ -10,7 +10,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lruCache } from '../../util/lru.js';
-import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
+import {
+  type Address,
+  CONVERSATION_STATES,
+  type ConversationState,
+  type InboxCounts,
+  type InboxSearchResult,
+  type Message,
+  type MessageStatus,
+  type Note,
+} from '@switchboard/protocol';
 import { isRetraction } from '@switchboard/protocol';
 import type { AddNoteResult, InboxCountQuery, InboxQuery, InboxReader, InboxRow, NewNote } from '../inbox-store.js';
 import { idsAfter, newId } from '../../util/ids.js';
@@ -122,11 +131,6 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/**
- * Every state a conversation can be in (a state added to the contract must be added here): a
- * site's conversations are read state by state (listConversations, the retention sweep).
- */
-const CONVERSATION_STATES = Object.keys({ open: true, closed: true } satisfies Record<ConversationState, true>) as ConversationState[];
 /** How often the WAL is folded back into the database, off the event loop (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** WAL frames past which the store holds its commits for the checkpointer's last pass. */
@@ -698,7 +702,7 @@ export class SqliteStore implements Store {
       conversationsWith: db.prepare<[string, string], { id: string }>(`SELECT p.conversation_id AS id FROM participants p
         JOIN conversations c ON c.id = p.conversation_id WHERE p.address = ? AND c.site_key = ?`),
       allMessagesOf: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq'),
-      // Both states named: the (site, state, updated_at) index reads each one's range (CONVERSATION_STATES).
+      // Every state named: the (site, state, updated_at) index reads each one's range.
       staleConversations: db.prepare<[string, string, number], { id: string; last_seq: number }>(
         `SELECT id, last_seq FROM conversations WHERE site_key = ? AND state IN (${CONVERSATION_STATES.map((state) => `'${state}'`).join(', ')})
           AND updated_at < ? LIMIT ?`,
