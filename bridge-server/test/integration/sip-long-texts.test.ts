@@ -36,6 +36,8 @@ describe('long texts on SIP against a real Kamailio', () => {
   let t: TestBridge;
   let phone: UdpPhone;
   let BOB: string;
+  /** The entity tag of bob's one publication, as the last answer to it gave it. */
+  let bobsEtag: string | undefined;
 
   before(async () => {
     kamailio = await startKamailio({ users: { bob: 'bobpw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
@@ -48,6 +50,7 @@ describe('long texts on SIP against a real Kamailio', () => {
       body: pidf(BOB, 'open'),
     });
     assert.equal(published, 200);
+    bobsEtag = phone.lastAnswer.get('sip-etag');
     t = await startBridge({
       teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
@@ -86,15 +89,17 @@ describe('long texts on SIP against a real Kamailio', () => {
   });
 
   it('takes a phone withdrawing its presence over UDP without Content-Length (as Linphone quits): the agent goes offline at once', async () => {
-    const etag = phone.lastAnswer.get('sip-etag');
+    // Modifies bob's one publication (RFC 3903 section 4.4), as a phone does: a PUBLISH without
+    // SIP-If-Match would make a second one, which would keep him available once this is withdrawn.
+    assert.ok(bobsEtag, 'the publication has an entity tag');
     const republished = await phone.request('PUBLISH', BOB, {
-      headers: ['Event: presence', 'Expires: 600'],
+      headers: ['Event: presence', 'Expires: 600', `SIP-If-Match: ${bobsEtag}`],
       contentType: 'application/pidf+xml',
       body: pidf(BOB, 'open'),
     });
     assert.equal(republished, 200);
-    const current = phone.lastAnswer.get('sip-etag') ?? etag;
-    assert.ok(current, 'the publication has an entity tag');
+    const current = phone.lastAnswer.get('sip-etag');
+    assert.ok(current, 'the modified publication has an entity tag');
     await until(() => t.bridge.core.presence.get(BOB as `sip:${string}`).status === 'available', 10_000, 'bob available');
     // RFC 3903 section 4.5: Expires 0 with the entity tag, no body, and over UDP no Content-Length (RFC 3261 section 20.14).
     const withdrawn = await phone.request('PUBLISH', BOB, {
