@@ -3,6 +3,7 @@
  * HTTP server. `start()` listens; `stop()` drains connections and closes the store cleanly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { coalescePackets } from './util/coalesced-packets.js';
 import { coalesceWrites } from './util/coalesced-writes.js';
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,6 +123,8 @@ function createListener(
     // never reflected. No cookies are used, so nothing leaks.
     cors: { origin: (origin, callback) => callback(null, origin !== undefined && knownOrigin(origin)), credentials: false },
   });
+  // And the packets a burst emits to one client leave in one write of its transport.
+  io.engine.on('connection', coalescePackets);
   // Requests past the handshake (polling with a `sid`, WebSocket upgrades) are checked before
   // engine.io, which asks `allowRequest` only of handshakes.
   guardOrigins(http, `${io.path()}/`, knownOrigin, trust);
