@@ -22,6 +22,15 @@ export interface LatencyObserver {
   observe(value: number): void;
 }
 
+/** What the registry reads of a metric, as prom-client's histogram gives it. */
+interface Printed<V> {
+  name: string;
+  help: string;
+  type: 'histogram';
+  values: V[];
+  aggregator: 'sum';
+}
+
 /** One printed value, as prom-client's histogram gives them to its registry. */
 interface Value {
   labels: Record<string, string | number>;
@@ -80,7 +89,7 @@ export class LatencyHistogram<Label extends string> {
   }
 
   /** What the registry prints (`getForPromString`, the name prom-client's text format asks for). */
-  async getForPromString(): Promise<{ name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' }> {
+  getForPromString(): Promise<Printed<Value>> {
     const values: Value[] = [];
     for (const series of this.series.values()) {
       let cumulative = 0;
@@ -98,7 +107,7 @@ export class LatencyHistogram<Label extends string> {
   }
 
   /** The same values with each one's labels in one object, as prom-client's `get()` answers (JSON). */
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; values: Omit<Value, 'sharedLabels'>[]; aggregator: 'sum' }> {
+  async get(): Promise<Printed<Omit<Value, 'sharedLabels'>>> {
     const printed = await this.getForPromString();
     return { ...printed, values: printed.values.map(({ sharedLabels, labels, ...value }) => ({ ...value, labels: { ...labels, ...sharedLabels } })) };
   }

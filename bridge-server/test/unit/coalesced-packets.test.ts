@@ -87,4 +87,10 @@ describe('coalesced packets', () => {
     assert.equal(await gone, 'io server disconnect');
     assert.deepEqual(events, ['message:goodbye']);
   });
+
+  it('leaves alone a connection without the flush it defers (another engine.io), rather than throw at its handshake', () => {
+    const connection = { send: () => undefined };
+    assert.doesNotThrow(() => coalescePackets(connection as unknown as Socket['conn']));
+    assert.deepEqual(Object.keys(connection), ['send']);
+  });
 });
