@@ -48,3 +48,17 @@ export function cutToCodePoints(text: string, max: number): string {
   }
   return kept;
 }
+
+/** At most `max` bytes of `text` in UTF-8, cut between user-perceived characters as `cutToCodePoints` cuts. */
+export function cutToBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  let kept = '';
+  let count = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const size = Buffer.byteLength(segment);
+    if (count + size > max) break;
+    kept += segment;
+    count += size;
+  }
+  return kept;
+}

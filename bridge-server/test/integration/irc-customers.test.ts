@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Conversation, Message } from '@switchboard/protocol';
 import type { IrcMessageEvent } from 'irc-framework';
 import { crash, exited, runCli } from '../cli-process.js';
+import { BLOCKED_NOTICE } from '../../src/core/abuse/customer-controls.js';
 import { SITE, type TestBridge, agentAuth, baseConfig, call, collect, connect, connectTo, next, startBridge, until, untilTeam } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { ManualClock } from '../manual-clock.js';
@@ -153,6 +154,32 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       const ref = /#(\w+)/.exec(relayed.message)![1]!;
       erin.say('support', `#${ref} Try turning it off and on`);
       await carol.next(fromBot('support', 'privmsg', '[erin] Try turning it off and on'));
+    });
+
+    it('tells a blocked customer so once, in the words of the abuse controls, then nothing', async () => {
+      const hank = await connectIrcAgent(ngircd.port, 'hank');
+      const bob = await connect(t, agentAuth('bob'));
+      try {
+        const offered = next(bob.socket, 'conversation', (c) => c.participants.includes('irc:hank@test') && c.assignee === 'web:a_bob');
+        hank.say('support', '/team sales');
+        await hank.next(fromBot('support', 'notice', 'Your messages now go to Sales (sales).'));
+        hank.say('support', 'hello');
+        const conversation: Conversation = await offered;
+        const blocked = await call(bob.socket, 'agent:command', { text: `/block ${conversation.id.slice(-5)}` });
+        assert.match(blocked.answer, /^Blocked irc:hank@test on /);
+        hank.say('support', 'still there?');
+        hank.say('support', 'hello??');
+        hank.say('support', '/team');
+        await hank.next(fromBot('support', 'notice', /^You write to /));
+        assert.deepEqual(
+          hank.messages.filter((m) => m.nick === 'support' && m.type === 'notice' && !m.message.startsWith('You write to')).map((m) => m.message),
+          ['Your messages now go to Sales (sales).', BLOCKED_NOTICE],
+        );
+        await call(bob.socket, 'agent:command', { text: '/unblock irc:hank@test' });
+      } finally {
+        await hank.quit();
+        bob.socket.disconnect();
+      }
     });
 
     it('fails the answer a customer who left IRC could not get, not the one they got before', async () => {

@@ -328,6 +328,25 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     await until(() => isAway(alice, got.nick), 10_000, 'the puppet to be away');
   });
 
+  it("shows a visitor's long away text of wide characters cut to fit the server's line, whole characters only", async () => {
+    const v = await visitor(t, 'Wide');
+    await sendText(v, 'hello from Wide');
+    const got = await alice.next((m) => m.message === 'hello from Wide');
+    // 190 emoji are 760 bytes: the whole line would pass IRC's 512 and the server would drop the puppet.
+    await call(v.socket, 'presence:set', { status: 'away', text: '😀'.repeat(190) });
+    let away = '';
+    await until(
+      () => new Promise<boolean>((resolve) => alice.client.whois(got.nick, (event: { away?: string }) => resolve(Boolean((away = event.away ?? ''))))),
+      10_000,
+      'the puppet away with its text',
+    );
+    // As many whole emoji as the server's AWAYLEN (or 200 bytes) leaves room for after "Away: ".
+    const budget = Math.min(Number(alice.client.network.options.AWAYLEN) || 200, 200);
+    assert.equal(away, `Away: ${'😀'.repeat(Math.floor((budget - 'Away: '.length) / 4))}`);
+    await sendText(v, 'still here');
+    assert.equal((await alice.next((m) => m.message === 'still here')).nick, got.nick, 'the same puppet, never dropped');
+  });
+
   it('refuses a private message from someone outside the conversation, with a notice', async () => {
     const v = await visitor(t, 'Frank');
     await sendText(v, 'only for alice');
@@ -449,8 +468,14 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     const ref = /#([0-9a-z]+)/.exec(announcement.message)![1]!;
     assert.match(announcement.message, new RegExp(`!claim ${ref}`));
 
+    // Another bot's command is left alone: only !claim is the bridge's, answered in order.
+    const earlier = new Set(bob.messages);
+    const answers = () => bob.messages.filter((m) => !earlier.has(m) && m.target === '#support' && m.message.startsWith('bob: ')).map((m) => m.message);
+    bob.say('#support', '!seen alice');
+    bob.say('#support', '!claim');
     bob.say('#support', '!claim zzzzzz');
     await bob.next((m) => m.target === '#support' && m.message.startsWith('bob: No conversation'));
+    assert.deepEqual(answers(), ['bob: Say "!claim ref" to take a waiting conversation.', 'bob: No conversation has the ref #zzzzzz.']);
     const assigned = next(v.socket, 'conversation', (c: { assignee?: string }) => c.assignee === BOB);
     bob.say('#support', `!claim ${ref}`);
     await assigned;
@@ -667,6 +692,35 @@ describe('IRC agents required to be logged in to services', () => {
       assert.match(refusal.message, /Log in to the services account "eve"/);
     } finally {
       await eve.quit();
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+
+  it("answers an agent's /history of 50 messages whole, heading first and the newest last", async () => {
+    const ngircd = await startNgircd();
+    const hal = await connectIrcAgent(ngircd.port, 'hal');
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['irc:hal@test'], sites: [SITE] }],
+      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', flood: { burst: 1000, linesPerSecond: 1000, window: 1000 } })],
+    });
+    try {
+      await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+      const v = await openVisitor(t, { profile: { name: 'Hal' }, assignee: 'irc:hal@test' });
+      const texts = Array.from({ length: 50 }, (_, i) => `question ${i}`);
+      for (const text of texts) await sendText(v, text);
+      await hal.next((m) => m.message.endsWith('question 49'), 20_000);
+      const ref = v.conversationId.slice(-5).toLowerCase();
+      const earlier = new Set(hal.messages);
+      hal.say('desk', `/history ${ref} 50`);
+      const answer = await hal.collect((m) => !earlier.has(m) && m.type === 'notice' && m.nick === 'desk', 51, 20_000);
+      assert.equal(answer[0]!.message, `Last 50 of #${ref}:`);
+      assert.deepEqual(
+        answer.slice(1).map((m) => m.message.replace(/^\[\d\d:\d\d\] /, '')),
+        texts.map((text) => `Hal: ${text}`),
+      );
+    } finally {
+      await hal.quit();
       await t.stop();
       await ngircd.destroy();
     }

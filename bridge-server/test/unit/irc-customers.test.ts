@@ -123,6 +123,7 @@ function inbound(options: { customers?: IrcCustomers; agents?: Address[] } = {})
   const connections = {
     isOurs: (nick: string) => nick.toLowerCase() === 'switchboard',
     notice: (_connection: IrcConnection, nick: string, text: string) => notices.push({ nick, text }),
+    answer: (_connection: IrcConnection, nick: string, text: string) => notices.push({ nick, text }),
   } as unknown as IrcConnections;
   const relay = {
     receive: (input: { from: Address; text: string }) => {

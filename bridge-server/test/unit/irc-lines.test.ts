@@ -112,6 +112,14 @@ describe('IRC lines', () => {
     assert.equal(toIrcLines('short', { ...options, maxLines: 4 }).truncated, false);
   });
 
+  it("cuts a command's answer after its first line instead, keeping its heading and its last lines", () => {
+    const text = ['Last 10 of #3fa9c:', ...Array.from({ length: 10 }, (_, i) => `line ${i}`)].join('\n');
+    const { lines, truncated } = toIrcLines(text, { ...options, maxLines: 5, cut: 'after-first' });
+    assert.equal(truncated, true);
+    assert.deepEqual(lines, ['Last 10 of #3fa9c:', '[7 lines cut]', 'line 7', 'line 8', 'line 9']);
+    assert.deepEqual(toIrcLines('a\nb\nc', { ...options, maxLines: 3, cut: 'after-first' }).lines, ['a', 'b', 'c']);
+  });
+
   it('neutralises CTCP, except /me which becomes ACTION on every line', () => {
     assert.deepEqual(toIrcLines('\u0001VERSION\u0001', options).lines, ['\uFFFDVERSION\uFFFD']);
     const action = toIrcLines(`/me waves ${'hello '.repeat(120)}`, options);

@@ -166,6 +166,23 @@ describe("the IRC bot's presence follower", () => {
     assert.deepEqual(written.slice(2, 4), ['WHO c8', 'WHO c9'], 'the next round goes on where the last one stopped');
   });
 
+  it("never writes a MONITOR or ISON line past IRC's 512 bytes, however long the server lets nicks be", async () => {
+    // 20 nicks of 27 characters (ngircd with MaxNickLength = 30, Ergo's NICKLEN of 32) would take 560 bytes.
+    const long = Array.from({ length: 45 }, (_, i) => `customer_${String(i).padStart(2, '0')}_with_a_long_nick`);
+    for (const monitor of [100, 0]) {
+      const { follower, agents, written, settle } = network(monitor);
+      follower.onOnline();
+      agents.watch(long.map(addressOf));
+      await settle();
+      const lines = written.filter((line) => /^(MONITOR \+|ISON) /.test(line));
+      assert.ok(lines.length > 0, written.join(' / '));
+      for (const line of lines) assert.ok(Buffer.byteLength(`${line}\r\n`) <= 512, `${Buffer.byteLength(line)} bytes: ${line}`);
+      // Every nick asked about, once.
+      const asked = lines.flatMap((line) => line.replace(/^(MONITOR \+|ISON) /, '').split(/[ ,]/));
+      assert.deepEqual(asked.slice(0, long.length).sort(), [...long].sort());
+    }
+  });
+
   it('reports MONITOR and away-notify as they come, and leaves an agent who writes to the bot on the agents list', () => {
     const { follower, agents, customers, written, reported, server } = network(10);
     follower.onOnline();

@@ -143,6 +143,11 @@ export class IrcConnection {
     return Number(this.client.network.options.NICKLEN) || 9;
   }
 
+  /** ISUPPORT AWAYLEN: the longest away message the server keeps, in bytes; undefined when it does not say. */
+  get awayLen(): number | undefined {
+    return Number(this.client.network.options.AWAYLEN) || undefined;
+  }
+
   get casemapping(): CaseMapping {
     const value = this.client.network.options.CASEMAPPING;
     return value === 'ascii' || value === 'strict-rfc1459' ? value : 'rfc1459';

@@ -18,6 +18,8 @@ import { oneLine } from '../../util/text.js';
 
 /** The longest host part a server may put in the prefix it prepends (RFC 1035 names are at most 63 a label; cloaks are longer). */
 const HOST_BYTES = 63;
+/** Most NOTICE lines of a command's answer. */
+const ANSWER_LINES = 70;
 
 export interface IrcConnectionsOptions {
   config: IrcNetworkConfig;
@@ -45,8 +47,12 @@ export class IrcConnections {
 
   constructor(private readonly options: IrcConnectionsOptions) {
     const { config, sink, logger } = options;
+    const common = this.common();
     this.bot = new IrcConnection({
-      ...this.common(),
+      ...common,
+      // The bot's own account: puppets speak for visitors, never logged in as the bot (which would
+      // show them as its account in WHOIS and spend its sessions on the services).
+      server: { ...common.server, ...(config.sasl ? { sasl: config.sasl } : {}) },
       name: 'irc',
       report: (status) => sink.status('irc', status),
       nick: (rejected, maxLength = 50) => botNick(config.nick, rejected, maxLength),
@@ -80,9 +86,25 @@ export class IrcConnections {
     return 1 + connection.nickLen + 2 + this.options.config.username.length + 1 + HOST_BYTES + 1;
   }
 
-  /** A NOTICE from a connection (an answer, a refusal): best effort. */
+  /** A NOTICE from a connection (a refusal, a short answer): best effort. */
   notice(connection: IrcConnection, nick: string, text: string, maxLines = 3): void {
     const { lines } = toIrcLines(text, { target: nick, prefixBytes: this.prefixBytes(connection), maxLines, command: 'NOTICE' });
+    for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
+  }
+
+  /**
+   * A command's answer as NOTICEs: room for the longest the commands give (a /history of 50
+   * messages, a /list of 30 and 30 conversations, each a line, with their headings); past that,
+   * lines are cut after the first, so the heading and the newest lines stay.
+   */
+  answer(connection: IrcConnection, nick: string, text: string): void {
+    const { lines } = toIrcLines(text, {
+      target: nick,
+      prefixBytes: this.prefixBytes(connection),
+      maxLines: ANSWER_LINES,
+      command: 'NOTICE',
+      cut: 'after-first',
+    });
     for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
   }
 
@@ -103,7 +125,6 @@ export class IrcConnections {
         ...serverOf(config),
         tlsVerify: config.tlsVerify,
         ...(config.password ? { password: config.password } : {}),
-        ...(config.sasl ? { sasl: config.sasl } : {}),
       },
       username: config.username,
       realname: config.realname,

@@ -79,7 +79,7 @@ export class IrcInbound {
       .run(event.nick.toLowerCase(), (release) => this.handle(connection, visitor, event, action, release))
       .catch((error: unknown) => {
         this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
-        if (!isQuietRefusal(error)) this.notice(connection, event.nick, `Not delivered: ${(error as Error).message}`);
+        if (!isQuietRefusal(error)) this.notice(connection, event.nick, refusalText(error));
       });
   }
 
@@ -144,7 +144,7 @@ export class IrcInbound {
     const { sink } = this.options;
     if (isCommand(input.text)) {
       const answer = customers.command(own, input.text) ?? (loggedIn ? await sink.command({ from: input.from, text: input.text }) : loginNeeded(own));
-      this.notice(connection, nick, answer, 40);
+      this.options.connections.answer(connection, nick, answer);
       return;
     }
     const team = customers.teamFor(own);
@@ -185,7 +185,7 @@ export class IrcInbound {
   private async toBot(connection: IrcConnection, nick: string, input: Written) {
     const { sink, channel, relay } = this.options;
     if (isCommand(input.text)) {
-      this.notice(connection, nick, await sink.command({ from: input.from, text: input.text }), 40);
+      this.options.connections.answer(connection, nick, await sink.command({ from: input.from, text: input.text }));
       return;
     }
     if (!sink.isAgent(input.from)) {
@@ -208,7 +208,17 @@ export class IrcInbound {
     return renames ? renames.senderOf(nick) : { address: addresses.addressOf(nick), nick };
   }
 
-  private notice(connection: IrcConnection, nick: string, text: string, maxLines?: number): void {
-    this.options.connections.notice(connection, nick, text, maxLines);
+  private notice(connection: IrcConnection, nick: string, text: string): void {
+    this.options.connections.notice(connection, nick, text);
   }
+}
+
+/**
+ * What the sender of a refused line reads: a refusal of the abuse controls (`forbidden`,
+ * `rate_limited`) as its text alone, which says what became of the message (docs/customers.md,
+ * "Abuse controls"); any other failure after "Not delivered: ".
+ */
+function refusalText(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message: string };
+  return code === 'forbidden' || code === 'rate_limited' ? message : `Not delivered: ${message}`;
 }

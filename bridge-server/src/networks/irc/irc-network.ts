@@ -30,7 +30,7 @@ import type {
   OutboundMessage,
   SendResult,
 } from '../network.js';
-import { oneLine } from '../../util/text.js';
+import { cutToBytes, oneLine } from '../../util/text.js';
 import { IrcAddresses } from './addresses.js';
 import { IrcAgentPresence } from './agents.js';
 import type { IrcNetworkConfig } from './config.js';
@@ -73,8 +73,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly customers: IrcCustomers | undefined;
   private readonly renames: IrcRenames;
   private readonly puppetIdleMs: number;
-  /** The `AWAY` line each puppet shows, while its party is not available (kept with the connection, gone with it). */
-  private readonly awayLines = new WeakMap<IrcConnection, string>();
+  /** The away message each puppet shows, while its party is not available (kept with the connection, gone with it). */
+  private readonly awayTexts = new WeakMap<IrcConnection, string>();
 
   constructor({ config, sink, logger, refs, hosted, teams, files, records }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
@@ -98,8 +98,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       onPuppet: (connection, visitor) => this.listen(connection, visitor),
       // A server forgets a connection's AWAY with it: a puppet back after a drop shows it again.
       onPuppetOnline: (connection) => {
-        const away = this.awayLines.get(connection);
-        if (away) connection.writer.send(away).catch(() => undefined);
+        const away = this.awayTexts.get(connection);
+        if (away) connection.writer.send(awayLine(connection, away)).catch(() => undefined);
       },
       reserved: (address) => sink.isAgent(address) || this.follows(address),
     }));
@@ -184,12 +184,12 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     if (!puppet) return;
     const gone = status === 'offline' ? (this.hosted.isHosted(from) ? 'Left the page' : 'Offline') : status === 'busy' ? 'Busy' : 'Away';
     const reason = oneLine(text ?? '').trim();
-    const away = status === 'available' ? undefined : `AWAY :${[...(reason ? `${gone}: ${reason}` : gone)].slice(0, 200).join('')}`;
-    if (away) this.awayLines.set(puppet, away);
-    else this.awayLines.delete(puppet);
+    const away = status === 'available' ? undefined : reason ? `${gone}: ${reason}` : gone;
+    if (away) this.awayTexts.set(puppet, away);
+    else this.awayTexts.delete(puppet);
     // Offline (a drop, its first registration under way): shown once it is online.
     if (puppet.state !== 'online') return;
-    await puppet.writer.send(away ?? 'AWAY');
+    await puppet.writer.send(away ? awayLine(puppet, away) : 'AWAY');
   }
 
   /**
@@ -277,4 +277,16 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       if (event.error === 'no_such_nick' && event.nick) this.renames.quit(event.nick);
     });
   }
+}
+
+/** Bytes of an away message at most where the server announces no AWAYLEN: the line stays far below IRC's 512. */
+const AWAY_BYTES = 200;
+
+/**
+ * The `AWAY` line for a message, cut to the server's AWAYLEN (ISUPPORT) or AWAY_BYTES, whichever is
+ * less, between whole characters: a line past 512 bytes gets the connection dropped (ngircd's
+ * "Request too long"), and the puppet would be dropped again at each reconnection.
+ */
+function awayLine(puppet: IrcConnection, text: string): string {
+  return `AWAY :${cutToBytes(text, Math.min(puppet.awayLen ?? AWAY_BYTES, AWAY_BYTES))}`;
 }

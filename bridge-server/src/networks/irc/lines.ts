@@ -9,7 +9,8 @@
  *   line's trailing spaces, never the leading ones of the trailing parameter. Joining a
  *   paragraph's lines gives it back exactly.
  * - CTCP (`\x01`) is neutralised, except a `/me` text, which becomes CTCP ACTION on every line.
- * - Beyond `maxLines`, the rest is cut and a notice line says how much.
+ * - Beyond `maxLines`, the rest is cut (or the lines after the first, keeping the last ones) and a
+ *   notice line says how much.
  */
 export interface IrcLineOptions {
   /** The channel or nick the lines go to. */
@@ -21,6 +22,11 @@ export interface IrcLineOptions {
   command?: 'PRIVMSG' | 'NOTICE';
   /** The notice that replaces what is cut; `{lines}` is how many lines were left out. */
   truncatedNotice?: string;
+  /**
+   * Where lines beyond `maxLines` are cut: at the end (a message), or after the first line, so the
+   * heading and the last lines stay (a command's answer: the newest of a /history come last).
+   */
+  cut?: 'end' | 'after-first';
 }
 
 export interface IrcLines {
@@ -108,8 +114,10 @@ export function toIrcLines(text: string, options: IrcLineOptions): IrcLines {
   let truncated = false;
   if (lines.length > options.maxLines) {
     const kept = Math.max(1, options.maxLines - 1);
-    const notice = (options.truncatedNotice ?? '[message cut: {lines} more lines]').replace('{lines}', String(lines.length - kept));
-    lines = [...lines.slice(0, kept), ...splitParagraph(clean(notice), budget).slice(0, 1)];
+    const fromEnd = options.cut === 'after-first' && kept > 1;
+    const defaultNotice = fromEnd ? '[{lines} lines cut]' : '[message cut: {lines} more lines]';
+    const notice = splitParagraph(clean((options.truncatedNotice ?? defaultNotice).replace('{lines}', String(lines.length - kept))), budget).slice(0, 1);
+    lines = fromEnd ? [lines[0]!, ...notice, ...lines.slice(lines.length - (kept - 1))] : [...lines.slice(0, kept), ...notice];
     truncated = true;
   }
   // A line cut before a space starts with it: on a line of its own an action reads `* nick text`, one space.

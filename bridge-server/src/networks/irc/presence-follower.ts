@@ -22,8 +22,13 @@ import type { IrcConnection } from './connection.js';
 import { stripFormatting } from './formatting.js';
 import type { IrcRenames } from './renames.js';
 
-/** IRC lines stay short: ISON and MONITOR take the nicks in batches. */
+/**
+ * IRC lines stay short: ISON and MONITOR take the nicks in batches, of at most so many nicks and
+ * bytes (with their separators), so a line never passes IRC's 512 bytes whatever the server's
+ * NICKLEN (ngircd drops a connection that sends a longer one: the bot's is the network's link).
+ */
 const NICKS_PER_LINE = 20;
+const NICK_BYTES_PER_LINE = 400;
 
 /** An RPL_ISON (303) line: irc-framework reports it as MONITOR's 730, so it is told apart here. */
 const ISON_ANSWER = /^(?:@\S+ +)?(?::\S+ +)?303 +\S+ *:?(.*)$/;
@@ -318,8 +323,22 @@ export class IrcPresenceFollower {
 }
 
 /** Nicks in batches that fit a line. */
-function batches(nicks: readonly string[]): string[][] {
-  return Array.from({ length: Math.ceil(nicks.length / NICKS_PER_LINE) }, (_, i) => nicks.slice(i * NICKS_PER_LINE, (i + 1) * NICKS_PER_LINE));
+export function batches(nicks: readonly string[]): string[][] {
+  const lines: string[][] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const nick of nicks) {
+    const cost = Buffer.byteLength(nick) + 1;
+    if (batch.length > 0 && (batch.length === NICKS_PER_LINE || size + cost > NICK_BYTES_PER_LINE)) {
+      lines.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(nick);
+    size += cost;
+  }
+  if (batch.length > 0) lines.push(batch);
+  return lines;
 }
 
 /** ISON lines for these nicks, each with the batch it asks about. */

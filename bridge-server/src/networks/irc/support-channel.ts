@@ -13,6 +13,8 @@ import { nameLine, oneLine } from '../../util/text.js';
 import { lruCache } from '../../util/lru.js';
 
 const CLAIM = /^[!/]?claim\s+#?([0-9a-z]{4,12})\s*$/i;
+/** `!claim` in the channel, however its ref is written (or left out). */
+const CLAIM_WORD = /^!claim(?:\s|$)/i;
 /** Conversations announced and not yet closed, remembered to say who took them. */
 const ANNOUNCED_KEPT = 5_000;
 /**
@@ -90,10 +92,12 @@ export class SupportChannel {
     this.pending.delete(conversationId);
   }
 
-  /** `!claim ref` said in the channel by `nick`, the agent `from`; anything else there is conversation among agents. */
-  /** Whether a line said in the channel is a command to the bridge (`!claim ref`); the others are left alone. */
+  /**
+   * Whether a line said in the channel is the bridge's command (`!claim`, with or without its ref);
+   * the others are left alone, `!` commands of other bots included.
+   */
   isCommand(text: string): boolean {
-    return text.startsWith('!');
+    return CLAIM_WORD.test(text.trim());
   }
 
   async onChannelMessage(nick: string, from: Address, text: string): Promise<void> {
@@ -112,7 +116,7 @@ export class SupportChannel {
 
   private async command(agent: Address, text: string): Promise<string | undefined> {
     const claim = CLAIM.exec(text.trim());
-    if (!claim) return `Unknown command. Say "!claim ref" to take a waiting conversation.`;
+    if (!claim) return `Say "!claim ref" to take a waiting conversation.`;
     const conversationId = this.options.refs.resolve(claim[1]!);
     if (!conversationId) return `No conversation has the ref #${claim[1]}.`;
     const outcome = await this.options.sink.claim({ conversationId, agent });

@@ -1,0 +1,96 @@
+// What the network's IRC connections say to a server as they register: the bot logs in to its
+// account with SASL, a visitor's puppet does not. ngircd (the integration tests' server) offers no
+// SASL, so a loopback server that speaks the registration of IRCv3 SASL records each connection's lines.
+import assert from 'node:assert/strict';
+import { type Socket, createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { IrcAddresses } from '../../src/networks/irc/addresses.js';
+import { ircNetworkConfigSchema } from '../../src/networks/irc/config.js';
+import { IrcConnections } from '../../src/networks/irc/connections.js';
+import type { HostedParties, InboundSink } from '../../src/networks/network.js';
+
+/** A server that answers CAP LS with `sasl`, accepts any PLAIN login, and welcomes each connection once registered. */
+function saslServer() {
+  const sessions: string[][] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const lines: string[] = [];
+    sessions.push(lines);
+    let nick = '*';
+    let buffered = '';
+    const say = (line: string) => socket.write(`:irc.test ${line}\r\n`);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let end: number;
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        lines.push(line);
+        const [command, ...params] = line.split(' ');
+        if (command === 'NICK') nick = params[0]!;
+        else if (line.startsWith('CAP LS')) say('CAP * LS :sasl');
+        else if (line.startsWith('CAP REQ')) say(`CAP * ACK :${line.slice(line.indexOf(':') + 1)}`);
+        else if (line === 'AUTHENTICATE PLAIN') socket.write('AUTHENTICATE +\r\n');
+        else if (command === 'AUTHENTICATE') say(`903 ${nick} :SASL authentication successful`);
+        else if (line === 'CAP END') say(`001 ${nick} :Welcome`);
+        else if (command === 'PING') say(`PONG irc.test :${params.join(' ').replace(/^:/, '')}`);
+      }
+    });
+  });
+  return { server, sessions, close: () => (sockets.forEach((socket) => socket.destroy()), new Promise((resolve) => server.close(resolve))) };
+}
+
+describe('IRC registration with SASL', () => {
+  const fake = saslServer();
+  let connections: IrcConnections;
+
+  before(async () => {
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.server.address() as { port: number };
+    const config = ircNetworkConfigSchema.parse({
+      type: 'irc',
+      id: 'test',
+      server: `irc://127.0.0.1:${port}`,
+      nick: 'shopdesk',
+      sasl: { account: 'shopdesk', password: 'desk-password' },
+    });
+    const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
+    connections = new IrcConnections({
+      config,
+      sink: { status: () => {} } as unknown as InboundSink,
+      logger: pino({ level: 'silent' }),
+      hosted,
+      addresses: new IrcAddresses('test', hosted),
+      onBotOnline: () => {},
+      onBotOffline: () => {},
+      onPuppet: () => {},
+      reserved: () => false,
+    });
+  });
+
+  after(async () => {
+    await connections.closeAll('done').catch(() => undefined);
+    await fake.close();
+  });
+
+  it("logs the bot in to the bot's account, and a visitor's puppet to none", async () => {
+    await connections.bot.open();
+    const puppet = await connections.puppetFor('web:v_dana@shop', 'Dana');
+    assert.ok(puppet, 'the puppet registered');
+    const [bot = [], visitor = []] = fake.sessions;
+    assert.ok(bot.includes('AUTHENTICATE PLAIN'), `the bot's lines: ${bot.join(' | ')}`);
+    assert.ok(bot.includes(`AUTHENTICATE ${Buffer.from('shopdesk\0shopdesk\0desk-password').toString('base64')}`));
+    assert.ok(
+      visitor.some((line) => line.startsWith('NICK ')),
+      `the puppet's lines: ${visitor.join(' | ')}`,
+    );
+    assert.deepEqual(
+      visitor.filter((line) => line.startsWith('AUTHENTICATE') || /^CAP REQ .*sasl/.test(line)),
+      [],
+    );
+  });
+});
