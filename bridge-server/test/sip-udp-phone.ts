@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type Socket, createSocket } from 'node:dgram';
+import { pidf } from './sip-agent.js';
 
 export interface ReceivedDatagram {
   /** The datagram's size: the whole request, headers included. */
@@ -177,4 +178,26 @@ export async function startUdpPhone(proxy: { host: string; port: number }, accou
     lastAnswer,
     stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
+}
+
+/**
+ * A phone registered over UDP and published available (`open`) on a Kamailio, as an agent's is once
+ * signed in; `etag` is its one publication's entity tag, to modify or withdraw it (RFC 3903).
+ */
+export async function startAvailablePhone(
+  kamailio: { sipPort: number; domain: string },
+  account: { user: string; password: string },
+): Promise<{ phone: UdpPhone; uri: string; etag: string | undefined }> {
+  const uri = `sip:${account.user}@${kamailio.domain}`;
+  const phone = await startUdpPhone({ host: '127.0.0.1', port: kamailio.sipPort }, { ...account, domain: kamailio.domain });
+  const registered = await phone.request('REGISTER', uri);
+  const published =
+    registered === 200
+      ? await phone.request('PUBLISH', uri, { headers: ['Event: presence', 'Expires: 600'], contentType: 'application/pidf+xml', body: pidf(uri, 'open') })
+      : 0;
+  if (registered !== 200 || published !== 200) {
+    await phone.stop();
+    throw new Error(`${uri}: REGISTER answered ${registered}, PUBLISH ${published}`);
+  }
+  return { phone, uri, etag: phone.lastAnswer.get('sip-etag') };
 }

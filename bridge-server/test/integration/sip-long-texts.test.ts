@@ -8,7 +8,7 @@ import { SITE, type TestBridge, collect, next, openVisitor, sendText, startBridg
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
 import { pidf } from '../sip-agent.js';
-import { type UdpPhone, startUdpPhone } from '../sip-udp-phone.js';
+import { type UdpPhone, startAvailablePhone } from '../sip-udp-phone.js';
 
 /** 5,000 characters in paragraphs and lines, with accents, CJK, emoji sequences and flags. */
 function longReply(): string {
@@ -41,16 +41,7 @@ describe('long texts on SIP against a real Kamailio', () => {
 
   before(async () => {
     kamailio = await startKamailio({ users: { bob: 'bobpw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
-    BOB = `sip:bob@${kamailio.domain}`;
-    phone = await startUdpPhone({ host: '127.0.0.1', port: kamailio.sipPort }, { user: 'bob', domain: kamailio.domain, password: 'bobpw' });
-    assert.equal(await phone.request('REGISTER', BOB), 200);
-    const published = await phone.request('PUBLISH', BOB, {
-      headers: ['Event: presence', 'Expires: 600'],
-      contentType: 'application/pidf+xml',
-      body: pidf(BOB, 'open'),
-    });
-    assert.equal(published, 200);
-    bobsEtag = phone.lastAnswer.get('sip-etag');
+    ({ phone, uri: BOB, etag: bobsEtag } = await startAvailablePhone(kamailio, { user: 'bob', password: 'bobpw' }));
     t = await startBridge({
       teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],

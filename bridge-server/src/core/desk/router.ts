@@ -10,6 +10,7 @@ import type { StateBus } from '../../cluster/state-bus.js';
 import type { ClaimOutcome } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
+import { bounded } from '../../util/bounded.js';
 import { SerialQueues } from '../../util/serial.js';
 import { usableOnSite } from '../../networks/web/site-scope.js';
 import type { Announcer } from '../announcer.js';
@@ -40,6 +41,8 @@ export interface RouterDeps {
 
 /** Queued conversations read at a time. */
 const QUEUE_BATCH = 100;
+/** How long a new conversation's opening waits for its agent's context line to go out, at most. */
+const ROUTED_INTRODUCE_WAIT_MS = 2_000;
 
 export class Router {
   private readonly serial = new SerialQueues();
@@ -122,24 +125,31 @@ export class Router {
     return chooseAgent(team.routing, candidates, (agentId) => turns.get(agentId) ?? 0);
   }
 
-  /** Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where). */
-  routeNew(conversation: ConversationRecord): Promise<ConversationRecord> {
+  /**
+   * Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where).
+   * The agent's context line goes out once the team's turn is over: a network slow to take it (a
+   * SIP phone gone silent answers nothing for RFC 3261's 32 s) holds up neither the team's next
+   * conversations nor, past ROUTED_INTRODUCE_WAIT_MS, this one's opening.
+   */
+  async routeNew(conversation: ConversationRecord): Promise<ConversationRecord> {
     const team = conversation.team;
-    if (team === undefined || conversation.assignee !== undefined) return Promise.resolve(conversation);
-    return this.serial.run(`team:${team}`, async () => {
+    if (team === undefined || conversation.assignee !== undefined) return conversation;
+    const routed = await this.serial.run(`team:${team}`, async (): Promise<{ record: ConversationRecord; agent?: Address }> => {
       const candidate = await this.pickAgent(team, conversation.siteKey);
       if (!candidate) {
         await this.positions.enqueued(conversation);
-        return conversation;
+        return { record: conversation };
       }
       // The offer is stored with the assignment: should the process die before it starts, the next start keeps its deadline.
       const assigning = this.offers.assigning(conversation, candidate.agent.id);
       const assigned = await this.deps.store.assignIfQueued(conversation.id, candidate.address, { ...assigning, team });
-      if (!assigned) return (await this.deps.store.getConversation(conversation.id)) ?? conversation;
+      if (!assigned) return { record: (await this.deps.store.getConversation(conversation.id)) ?? conversation };
       await this.offers.start(assigned, candidate.agent.id, assigning);
-      await this.deps.handover.introduce(assigned, candidate.address);
-      return assigned;
+      return { record: assigned, agent: candidate.address };
     });
+    // Within the wait, the line is out before the opening is answered, so before the first message.
+    if (routed.agent !== undefined) await bounded(this.deps.handover.introduce(routed.record, routed.agent), ROUTED_INTRODUCE_WAIT_MS);
+    return routed.record;
   }
 
   /** Offers the team's queued conversations, oldest first, while an agent can take one. */
