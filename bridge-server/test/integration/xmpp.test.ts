@@ -588,6 +588,20 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     );
   });
 
+  it("takes the message's own body as its text, never an extension's element named body in another namespace (RFC 6121 section 5.2.3)", async () => {
+    const v = await visitor();
+    const received = collect(v.socket, 'message');
+    const foreign = (text: string) => xml('x:body', { 'xmlns:x': 'urn:example:not-a-body' }, text);
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, foreign('HIDDEN'), xml('body', {}, 'visible words')));
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', { xmlns: 'urn:example:not-a-body' }, 'HIDDEN too')));
+    await alice.send(xml('message', { type: 'chat', to: v.jid }, xml('body', {}, 'and the last')));
+    await until(() => received.some((m) => m.text === 'and the last'), 5000, 'the last message');
+    assert.deepEqual(
+      received.map((m) => m.text),
+      ['visible words', 'and the last'],
+    );
+  });
+
   it('refuses a body of blanks and line breaks with bad-request, relaying nothing (a message says something, as in the widget)', async () => {
     const v = await visitor();
     const received = collect(v.socket, 'message');

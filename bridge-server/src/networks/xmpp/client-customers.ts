@@ -19,7 +19,7 @@ import { type InboundFiles, hasContent } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
-import { NS, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, bodyOf, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -81,7 +81,7 @@ export class ClientCustomers {
       if (state) sink.typing({ from: customer, to: teamAddress(team.id), state, team });
       return;
     }
-    const body = stanza.getChildText('body') ?? '';
+    const body = bodyOf(stanza) ?? '';
     if (isHelp(body)) {
       const receipt = receiptOf(stanza);
       if (receipt) this.parts.send(receipt);

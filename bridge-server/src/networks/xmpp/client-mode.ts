@@ -45,7 +45,7 @@ import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-file
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { TypingRepeats } from '../typing-repeats.js';
-import { NS, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, bodyOf, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -160,7 +160,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       if (state && conversationId) sink.typing({ from: agent, conversationId, state });
       return;
     }
-    const body = stanza.getChildText('body') ?? '';
+    const body = bodyOf(stanza) ?? '';
     if (isCommand(body)) {
       const answer = await sink.command({ from: agent, text: body });
       const receipt = receiptOf(stanza);

@@ -17,7 +17,7 @@ import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent } from './inbound-files.js';
-import { NS, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, bodyOf, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 
@@ -83,7 +83,7 @@ export class ComponentInbound {
    */
   private async command(stanza: Element, from: string, toBare: string): Promise<void> {
     if (stanza.attrs.type === 'error' || isBroadcast(stanza)) return;
-    const text = stanza.getChildText('body');
+    const text = bodyOf(stanza);
     if (!text) return;
     const answer = await this.parts.sink.command({ from: addressOfJid(from), text: commandOrHelp(text) });
     // Taken, as the domain's disco#info promises receipts: else the client shows the command undelivered.

@@ -7,7 +7,7 @@
  * customer believes they were read. Such a message is refused instead, saying how to send it.
  */
 import type { Element } from '@xmpp/component';
-import { NS, refusal } from './stanzas.js';
+import { NS, bodyOf, refusal } from './stanzas.js';
 
 /** Elements that carry an encrypted payload, with the name users know the encryption by. */
 const PAYLOADS: ReadonlyArray<readonly [name: string, element: string, xmlns: string]> = [
@@ -32,7 +32,7 @@ export function encryptionOf(stanza: Element): string | undefined {
   for (const [name, element, xmlns] of PAYLOADS) if (stanza.getChild(element, xmlns)) return name;
   const declared = stanza.getChild('encryption', NS.eme);
   if (declared) return DECLARED[declared.attrs.namespace ?? ''] ?? (declared.attrs.name || 'end-to-end');
-  return /^\?OTR/.test(stanza.getChildText('body') ?? '') ? 'OTR' : undefined;
+  return /^\?OTR/.test(bodyOf(stanza) ?? '') ? 'OTR' : undefined;
 }
 
 /** The error an encrypted message is refused with (RFC 6120 section 8.3.3.12): resend it unencrypted. */

@@ -13,7 +13,7 @@ import type { InboundFile, NetworkFiles } from '../network.js';
 import { amendmentOf } from './corrections.js';
 import { FetchBudget, type FetchBounds, type FetchTicket } from './fetch-budget.js';
 import { type LinkFetchOutcome, fetchLink } from './link-fetch.js';
-import { NS } from './stanzas.js';
+import { NS, bodyOf } from './stanzas.js';
 import type { TrustedLinks } from './upload-services.js';
 
 /** A fetch of one file, body included. */
@@ -51,7 +51,7 @@ export function oobUrlsOf(stanza: Element): string[] {
  * (XEP-0424's fallback body is only a SHOULD: Dino sends none).
  */
 export function hasContent(stanza: Element): boolean {
-  return Boolean(stanza.getChildText('body')) || oobUrlsOf(stanza).length > 0 || amendmentOf(stanza)?.retracts === true;
+  return Boolean(bodyOf(stanza)) || oobUrlsOf(stanza).length > 0 || amendmentOf(stanza)?.retracts === true;
 }
 
 export class InboundFiles {
@@ -69,7 +69,7 @@ export class InboundFiles {
 
   /** The message's text and the files its links brought. */
   async read(stanza: Element): Promise<TextAndFiles> {
-    const body = stanza.getChildText('body') ?? '';
+    const body = bodyOf(stanza) ?? '';
     const oob = oobUrlsOf(stanza);
     // A body that is only a link (a client without XEP-0066 sends the upload's URL this way).
     const links = oob.length > 0 ? oob : /^https?:\/\/\S+$/i.test(body.trim()) ? [body.trim()] : [];

@@ -7,13 +7,13 @@
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
 import type { FollowedPresence } from '../kit/watch-list.js';
-import { presenceOf } from './stanzas.js';
+import { ownChildText, presenceOf } from './stanzas.js';
 
 const RANK: Record<PresenceStatus, number> = { available: 3, busy: 2, away: 1, offline: 0 };
 
 /** Whether messages to the bare JID reach the resource: its priority is not negative (RFC 6121 section 4.7.2.3; 0 when absent). */
 function reachable(stanza: Element): boolean {
-  const priority = Number.parseInt(stanza.getChildText('priority') ?? '0', 10);
+  const priority = Number.parseInt(ownChildText(stanza, 'priority') ?? '0', 10);
   return !(priority < 0);
 }
 
@@ -24,7 +24,7 @@ export class ResourcePresence {
   update(user: Address, stanza: Element): FollowedPresence {
     const from = stanza.attrs.from ?? '';
     const resource = from.includes('/') ? from.slice(from.indexOf('/') + 1) : '';
-    const text = stanza.getChildText('status') ?? undefined;
+    const text = ownChildText(stanza, 'status') ?? undefined;
     const change: FollowedPresence = { status: reachable(stanza) ? presenceOf(stanza) : 'offline', ...(text ? { text } : {}) };
     let resources = this.users.get(user);
     if (!resources) this.users.set(user, (resources = new Map<string, FollowedPresence>()));

@@ -67,10 +67,25 @@ export function hopsElement(via: readonly string[] | undefined): Element | null 
   return ids.length > 0 ? xml('hops', { xmlns: NS.hops }, ...ids.map((bridge) => xml('hop', { bridge }))) : null;
 }
 
+/**
+ * The text of a stanza's own child `name` (RFC 6121: `body`, `subject`, `show`, `status`,
+ * `priority` are in the stanza's namespace), not of an extension's element of the same name in
+ * another namespace (`<x:body xmlns:x='urn:example'>`), which a client shows nothing of; null when
+ * there is none. ltx's getChildText matches the local name alone.
+ */
+export function ownChildText(stanza: Element, name: string): string | null {
+  const ns = stanza.getNS();
+  const child = stanza.getChildren(name).find((element) => element.getNS() === ns);
+  return child ? child.getText() : null;
+}
+
+/** The message's text: its own `body` (RFC 6121 section 5.2.3). */
+export const bodyOf = (stanza: Element): string | null => ownChildText(stanza, 'body');
+
 /** RFC 6121 section 4.7.2.1 `show` -> the uniform presence. */
 export function presenceOf(stanza: Element): PresenceStatus {
   if (stanza.attrs.type === 'unavailable') return 'offline';
-  switch (stanza.getChildText('show')) {
+  switch (ownChildText(stanza, 'show')) {
     case 'away':
     case 'xa':
       return 'away';
@@ -193,7 +208,7 @@ export function retransmissionKey(stanza: Element): string | undefined {
   if (originId) return originId;
   const { id } = stanza.attrs;
   if (!id) return undefined;
-  const said = [stanza.getChildText('body') ?? '', stanza.getChild('x', NS.oob)?.getChildText('url') ?? ''].join('\n');
+  const said = [bodyOf(stanza) ?? '', stanza.getChild('x', NS.oob)?.getChildText('url') ?? ''].join('\n');
   return `${id}#${createHash('sha256').update(said).digest('hex').slice(0, 16)}`;
 }
 

@@ -10,6 +10,8 @@ declare module '@xmpp/component' {
     getChildren(name: string, xmlns?: string): Element[];
     getChildText(name: string, xmlns?: string): string | null;
     getText(): string;
+    /** The element's namespace: its xmlns (or its prefix's), else its parent's; undefined when none says. */
+    getNS(): string | undefined;
     is(name: string, xmlns?: string): boolean;
     toString(): string;
   }
