@@ -94,7 +94,7 @@ export class ConversationRefs {
   }
 
   /** Which conversation a party's text is for, and the text without its `#ref`. */
-  route(party: Address, text: string): { conversationId: string; text: string } | { error: string } {
+  route(party: Address, text: string, answering?: string): { conversationId: string; text: string } | { error: string } {
     const addressed = ADDRESSED.exec(text.trim());
     if (addressed) {
       const conversationId = this.resolve(addressed[1]!);
@@ -108,7 +108,8 @@ export class ConversationRefs {
           ? `Nothing to send to #${bare[1]}: write the text after the ref (e.g. "#${bare[1]} Hello").`
           : `No conversation has the ref #${bare[1]}. ${ADDRESSING_HELP}`,
       };
-    const conversationId = this.latest.get(party);
+    // A reply to a message names its conversation as a ref would; the text's own ref comes first.
+    const conversationId = answering ?? this.latest.get(party);
     // Someone with nothing to answer yet may be a user who wants the gateway's /to: point at /help.
     return conversationId ? { conversationId, text } : { error: `No visitor has written to you yet. ${ADDRESSING_HELP} Send /help for the commands.` };
   }

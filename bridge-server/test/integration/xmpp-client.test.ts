@@ -112,6 +112,35 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.ok(help);
   });
 
+  it("takes a reply to one of the bot's lines (XEP-0461) to that line's conversation, without the quote its fallback marks (XEP-0428)", async () => {
+    const dana = await visitor();
+    const eve = await visitor();
+    await call(dana.socket, 'message:send', { conversationId: dana.conversationId, clientId: 'r1', text: 'My order is 4711, 5 Elm St. 🏠' });
+    const asked = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('5 Elm St. 🏠'));
+    await call(eve.socket, 'message:send', { conversationId: eve.conversationId, clientId: 'r2', text: 'Hello?' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Hello?'));
+    const atDana = next(dana.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    const atEve = collect(eve.socket, 'message');
+    // As Conversations and Dino send it: the quote, its range in code points, then the answer.
+    const quote = `> ${asked.getChildText('body')!}\n`;
+    const answer = 'Thanks, it ships today.';
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: BOT, id: 'reply-1' },
+        xml('body', {}, `${quote}${answer}`),
+        xml('reply', { xmlns: 'urn:xmpp:reply:0', to: BOT, id: asked.attrs.id }),
+        xml('fallback', { xmlns: 'urn:xmpp:fallback:0', for: 'urn:xmpp:reply:0' }, xml('body', { start: '0', end: String([...quote].length) })),
+      ),
+    );
+    assert.equal((await atDana).text, answer);
+    // The next plain message goes to the conversation the agent answered last.
+    const next2 = next(dana.socket, 'message', (m) => m.from === 'xmpp:alice@localhost' && m.text === 'Anything else?');
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'Anything else?')));
+    await next2;
+    assert.equal(atEve.filter((m) => m.from === 'xmpp:alice@localhost').length, 0, 'nothing of it at the other visitor');
+  });
+
   it('takes agent commands sent to the bot, and never relays them to a visitor', async () => {
     const v = await visitor();
     const ref = v.conversationId.slice(-5).toLowerCase();

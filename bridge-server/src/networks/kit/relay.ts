@@ -70,11 +70,13 @@ export class Relay {
     corrects?: string | undefined;
     /** The conversation it belongs to when known already (a correction's), whatever the text says. */
     conversationId?: string | undefined;
+    /** The conversation of the message it replies to (XEP-0461), in place of the latest unless the text names one by its ref. */
+    answering?: string | undefined;
   }): Promise<RelayOutcome> {
     const routed =
       input.conversationId !== undefined
         ? { conversationId: input.conversationId, text: this.refs.withoutRef(input.conversationId, input.text) }
-        : this.refs.route(input.from, input.text);
+        : this.refs.route(input.from, input.text, input.answering);
     if ('error' in routed) return { refusal: routed.error };
     const { conversationId, text } = routed;
     const stored = await this.options.sink.message({

@@ -30,6 +30,13 @@ export class BotChat {
     this.sentTo.set(agent, sent);
   }
 
+  /** The conversation of a message the bot sent `agent`, by its stanza id (a part's too: `partId`); undefined when not remembered. */
+  conversationOf(agent: Address, stanzaId: string): string | undefined {
+    const sent = this.sentTo.get(agent) ?? [];
+    const messageId = stanzaId.replace(/-\d+$/, '');
+    return sent.find((entry) => entry.messageId === messageId)?.conversationId;
+  }
+
   /** What a marker naming `messageId` also covers in `agent`'s chat: each other conversation's latest message sent before it. */
   coveredBy(agent: Address, messageId: string): string[] {
     const sent = this.sentTo.get(agent) ?? [];

@@ -45,7 +45,7 @@ import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-file
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { TypingRepeats } from '../typing-repeats.js';
-import { NS, bodyOf, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
+import { NS, bodyOf, replyOf, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -172,14 +172,25 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     const amendment = await corrections.amended(stanza, agent);
     // A retraction of nothing the bridge has (its fallback body is for clients that cannot retract): nothing to store.
     if (amendment?.retracts && !amendment.original) return;
-    const { text, files: linked } = amendment?.retracts ? { text: '', files: [] } : await inboundFiles.read(stanza);
+    // A reply (XEP-0461) to a message the bot relayed goes to that message's conversation, without
+    // the quote of it (the bot's line, another visitor's words maybe) that clients add as a fallback.
+    const replying = replyOf(stanza);
+    const { text, files: linked } = amendment?.retracts ? { text: '', files: [] } : await inboundFiles.read(stanza, replying?.body);
     const remoteId = await retransmissionId(stanza, agent, records);
     // A correction goes to the conversation of the message it corrects, whichever the agent wrote to last.
     const original = amendment?.original;
+    const answering = replying ? botChat.conversationOf(agent, replying.to) : undefined;
     const outcome = await corrections.store(
       stanza,
       agent,
-      relay.receive({ from: agent, text, files: linked, remoteId, ...(original ? { corrects: original.id, conversationId: original.conversationId } : {}) }),
+      relay.receive({
+        from: agent,
+        text,
+        files: linked,
+        remoteId,
+        answering,
+        ...(original ? { corrects: original.id, conversationId: original.conversationId } : {}),
+      }),
       (result) => ('refusal' in result ? null : result.stored),
     );
     if ('refusal' in outcome) {

@@ -67,9 +67,8 @@ export class InboundFiles {
     });
   }
 
-  /** The message's text and the files its links brought. */
-  async read(stanza: Element): Promise<TextAndFiles> {
-    const body = bodyOf(stanza) ?? '';
+  /** The message's text and the files its links brought; `body` in place of the stanza's own (a reply's without its quote). */
+  async read(stanza: Element, body = bodyOf(stanza) ?? ''): Promise<TextAndFiles> {
     const oob = oobUrlsOf(stanza);
     // A body that is only a link (a client without XEP-0066 sends the upload's URL this way).
     const links = oob.length > 0 ? oob : /^https?:\/\/\S+$/i.test(body.trim()) ? [body.trim()] : [];

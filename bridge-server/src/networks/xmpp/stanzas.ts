@@ -28,6 +28,7 @@ export const NS = {
   retractV0: 'urn:xmpp:message-retract:0', // XEP-0424 before version 0.4, inside a XEP-0422 apply-to
   fasten: 'urn:xmpp:fasten:0', // XEP-0422
   fallback: 'urn:xmpp:fallback:0', // XEP-0428
+  reply: 'urn:xmpp:reply:0', // XEP-0461
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;
@@ -81,6 +82,33 @@ export function ownChildText(stanza: Element, name: string): string | null {
 
 /** The message's text: its own `body` (RFC 6121 section 5.2.3). */
 export const bodyOf = (stanza: Element): string | null => ownChildText(stanza, 'body');
+
+/**
+ * A reply (XEP-0461): the id of the message it answers, and its body without the quote of that
+ * message that clients add for those without replies (XEP-0428: the ranges of a fallback for
+ * replies, in code points of the body, XEP-0426). Undefined for a message that answers none.
+ */
+export function replyOf(stanza: Element): { to: string; body: string } | undefined {
+  const to = stanza.getChild('reply', NS.reply)?.attrs.id;
+  if (!to) return undefined;
+  const points = [...(bodyOf(stanza) ?? '')];
+  const quoted = new Set<number>();
+  for (const fallback of stanza.getChildren('fallback', NS.fallback)) {
+    if (fallback.attrs.for !== NS.reply) continue;
+    for (const range of fallback.getChildren('body')) {
+      const start = Number(range.attrs.start ?? 0);
+      const end = Number(range.attrs.end ?? points.length);
+      // A range that is not one of this body's is ignored, rather than cutting words that are not a quote.
+      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > points.length || start >= end) continue;
+      for (let at = start; at < end; at++) quoted.add(at);
+    }
+  }
+  const body = points
+    .filter((_, at) => !quoted.has(at))
+    .join('')
+    .replace(/^(?:\r?\n)+/, '');
+  return { to, body };
+}
 
 /** RFC 6121 section 4.7.2.1 `show` -> the uniform presence. */
 export function presenceOf(stanza: Element): PresenceStatus {
