@@ -511,4 +511,15 @@ describe('gateway: an IRC gateway domain on XMPP (XEP-0100)', () => {
     await carl.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'Hello Dave, from the gateway domain')));
     await dave.next((m) => m.type === 'privmsg' && m.message === 'Hello Dave, from the gateway domain');
   });
+
+  it("takes a JID not written as the bridge writes the user's address for nobody: refused, never a second way to them", async () => {
+    // The nick without the network's id (its canonical address is irc:dave@test): not dave's JID.
+    const wrong = `dave@${IRC_GATEWAY}`;
+    await carl.send(xml('message', { type: 'chat', to: wrong, id: 'wrong-1' }, xml('body', {}, 'Hello from the wrong JID')));
+    const error = await carl.next((s) => s.attrs.type === 'error' && s.attrs.id === 'wrong-1');
+    assert.ok(error.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'), error.toString());
+    await carl.send(xml('message', { type: 'chat', to: `dave\\40test@${IRC_GATEWAY}` }, xml('body', {}, 'and from the right one')));
+    await dave.next((m) => m.type === 'privmsg' && m.message === 'and from the right one');
+    assert.equal(dave.messages.filter((m) => m.message === 'Hello from the wrong JID').length, 0);
+  });
 });

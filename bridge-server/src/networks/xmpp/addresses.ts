@@ -49,6 +49,9 @@ export function puppetJid(address: Address, domain: string, hosted: HostedPartie
   return `${escapeLocal(local)}@${domain.toLowerCase()}`;
 }
 
+/** A bare JID as a server prepares it for comparison: its localpart case-folded and NFKC-normalized (nodeprep, RFC 7622). */
+const serverFolded = (bare: string): string => bare.normalize('NFKC').toLowerCase();
+
 /** The party a puppet JID stands for, or null for a JID outside the component's domain or one that stands for nobody. */
 export function partyOfPuppet(puppet: string, domain: string, hosted: HostedParties): Address | null {
   const { local, domain: of } = split(puppet);
@@ -96,6 +99,8 @@ export class JidMap {
     readonly hosted: HostedParties,
     /** The desk's teams: JIDs of the main domain customers write to. */
     readonly teams: TeamJids = new TeamJids(mainDomain, []),
+    /** An address in its network's canonical form (`irc:dave` is `irc:dave@libera` where that is the default host). */
+    private readonly canonical: (address: Address) => Address = (address) => address,
   ) {
     this.mainDomain = mainDomain.toLowerCase();
     for (const gateway of gateways) {
@@ -121,21 +126,35 @@ export class JidMap {
     return gateway ? gatewayJid(address, gateway) : puppetJid(address, this.mainDomain, this.hosted);
   }
 
-  /** The party a JID of one of the component's domains stands for, or null. */
+  /**
+   * The party a JID of one of the component's domains stands for, or null. Only the JID the bridge
+   * writes for a party stands for it (as a server folds it): `dave@irc.gw.example`, read
+   * `irc:dave`, is `irc:dave@libera`, whose JID is another (`dave\40libera@...`), so it stands for
+   * nobody, or its user would be reached through a contact that never shows their presence.
+   */
   partyOf(full: string): Address | null {
     const team = this.teams.at(full);
     if (team) return teamAddress(team.id);
-    const gateway = this.byDomain.get(split(full).domain);
-    return gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
+    const { local, domain } = split(full);
+    const gateway = this.byDomain.get(domain);
+    const read = gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
+    if (read === null) return null;
+    const party = this.canonical(read);
+    const written = gateway ? gatewayJid(party, gateway) : puppetJid(party, this.mainDomain, this.hosted);
+    return serverFolded(written) === serverFolded(`${local}@${domain}`) ? party : null;
   }
 
   /**
-   * Whether a JID of the main domain is written the way the bridge writes them, as an id, but no
-   * party has that id (`someone@web.example.org`): its sender is told that no one has the address.
+   * Whether a JID of the component stands for no one, so that its sender is told no one has the
+   * address: one of a gateway domain that is not a party's JID (`dave@irc.gw.example`, `a\zz@...`),
+   * or one of the main domain written the way the bridge writes them, as an id, that no party has
+   * (`someone@web.example.org`).
    */
   isVacant(full: string): boolean {
     const { local, domain } = split(full);
-    if (domain !== this.mainDomain || !local || this.teams.at(full)) return false;
+    if (!local) return false;
+    if (this.byDomain.has(domain)) return this.partyOf(full) === null;
+    if (domain !== this.mainDomain || this.teams.at(full)) return false;
     const value = unescapeLocal(local);
     return value !== null && !value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null;
   }

@@ -63,7 +63,7 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
   // What other networks support is asked when needed: they all exist by then (the bridge creates them first).
   const capabilitiesOf: CapabilitiesOf = (scheme) => context.capabilitiesOf(scheme);
   const teams = new TeamJids(config.domain, context.teams ?? [], config.customers?.teamAddresses);
-  const map = new JidMap(config.domain, config.gateways ?? [], hosted, teams);
+  const map = new JidMap(config.domain, config.gateways ?? [], hosted, teams, context.canonicalAddress);
   const trusted = new TrustedLinks(config.files?.fetchFrom ?? [], logger);
   const links: ComponentLinks = new ComponentLinks(config, createEntity, sink, logger, {
     online: (domain, isMain) => {
