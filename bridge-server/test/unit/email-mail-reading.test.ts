@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { LIMITS } from '@switchboard/protocol';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { attachmentLine, mailContent, readMail } from '../../src/networks/email/mail-reading.js';
-import { visibleText } from '../../src/networks/email/mail-text.js';
+import { htmlToText, visibleText } from '../../src/networks/email/mail-text.js';
 
 /** A mail of test/fixtures/mail/ as the IMAP server hands it over. */
 function fixture(name: string): Buffer {
@@ -79,6 +79,14 @@ describe('Reading a mail', () => {
     );
     assert.deepEqual(mail.from, { address: 'mailto:j.moreau@example.fr', name: 'J\u00e9r\u00f4me Moreau' });
     assert.equal(mail.subject, 'Probl\u00e8me de connexion');
+  });
+
+  it("turns an HTML table into rows of columns (a contact form's fields), and a layout table into its text unbroken", () => {
+    const form = '<p>New message:</p><table><tr><th>Name:</th><td>Ivy</td></tr><tr><td>Message</td><td>Where is my order?</td></tr></table>';
+    assert.equal(htmlToText(form), 'New message:\n\nName:     Ivy\nMessage   Where is my order?');
+    const paragraph = 'A long paragraph of the customer, with more words than any column would hold on one line of a table. '.repeat(3).trim();
+    const layout = `<table width="600"><tr><td><p>Hi team,</p><p>${paragraph}</p><p>Thanks, Ivy</p></td></tr></table>`;
+    assert.equal(htmlToText(layout), `Hi team,\n\n${paragraph}\n\nThanks, Ivy`);
   });
 
   it('strips the quoted history of an HTML-only reply (<blockquote type="cite">)', async () => {

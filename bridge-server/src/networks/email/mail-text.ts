@@ -32,6 +32,9 @@ const convertHtml = compile({
     { selector: 'img', format: 'skip' },
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+    // A table's cells in columns, a row a line (a contact form's "Name | Ivy"), never run together;
+    // a cell's text unbroken (a layout table's one cell holds the whole mail) and as written.
+    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false, maxColumnWidth: MAX_HTML_LENGTH, colSpacing: 3 } },
   ],
 });
 
