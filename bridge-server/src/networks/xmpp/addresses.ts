@@ -127,21 +127,24 @@ export class JidMap {
   }
 
   /**
-   * The party a JID of one of the component's domains stands for, or null. Only the JID the bridge
-   * writes for a party stands for it (as a server folds it): `dave@irc.gw.example`, read
-   * `irc:dave`, is `irc:dave@libera`, whose JID is another (`dave\40libera@...`), so it stands for
-   * nobody, or its user would be reached through a contact that never shows their presence.
+   * The party a JID of one of the component's domains stands for, or null. At a gateway domain,
+   * only the JID the bridge writes for a party stands for it (as a server folds it):
+   * `dave@irc.gw.example`, read `irc:dave`, is `irc:dave@libera`, whose JID is another
+   * (`dave\40libera@...`), so it stands for nobody, or its user would be reached through a contact
+   * that never shows their presence. The main domain's forms of other networks' users are read as
+   * written (older JIDs, and addresses such as one of the bridge's own SIP identities, whose loop
+   * the core refuses saying so).
    */
   partyOf(full: string): Address | null {
     const team = this.teams.at(full);
     if (team) return teamAddress(team.id);
     const { local, domain } = split(full);
     const gateway = this.byDomain.get(domain);
-    const read = gateway ? partyOfGatewayJid(full, gateway) : partyOfPuppet(full, this.mainDomain, this.hosted);
+    if (!gateway) return partyOfPuppet(full, this.mainDomain, this.hosted);
+    const read = partyOfGatewayJid(full, gateway);
     if (read === null) return null;
     const party = this.canonical(read);
-    const written = gateway ? gatewayJid(party, gateway) : puppetJid(party, this.mainDomain, this.hosted);
-    return serverFolded(written) === serverFolded(`${local}@${domain}`) ? party : null;
+    return serverFolded(gatewayJid(party, gateway)) === serverFolded(`${local}@${domain}`) ? party : null;
   }
 
   /**
