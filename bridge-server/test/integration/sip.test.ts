@@ -548,6 +548,32 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     socket.disconnect();
   });
 
+  it("reads an agent's command to the bridge's URI as a text is read: inside CPIM, gzipped, and answers each", async () => {
+    const bridgeUri = `sip:switchboard@${VISITOR_DOMAIN}`;
+    const raw = (body: Buffer, contentType: string, extraHeaders: string[] = []) =>
+      sendRawSipMessage({
+        host: '127.0.0.1',
+        port: desk!.kamailio.sipPort,
+        user: 'alice',
+        domain: desk!.kamailio.domain,
+        password: 'alicepw',
+        to: bridgeUri,
+        contentType,
+        body,
+        extraHeaders,
+      });
+    const answered = (ref: string) =>
+      alice.next((m) => m.request.from.uri.toString() === bridgeUri && m.request.body === `No conversation of your teams has the ref #${ref}.`);
+    // As clients that wrap every message in CPIM send it (RFC 3862).
+    const cpim = `From: <${ALICE}>\r\nTo: <${bridgeUri}>\r\nDateTime: 2026-12-06T10:00:00Z\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\n\r\n/whois zz1zz`;
+    assert.equal((await raw(Buffer.from(cpim), 'message/cpim')).statusCode, 200);
+    await answered('zz1zz');
+    assert.equal((await raw(gzipSync('/whois zz2zz'), 'text/plain;charset=UTF-8', ['Content-Encoding: gzip'])).statusCode, 200);
+    await answered('zz2zz');
+    const refused = await raw(Buffer.from('/whois zz3zz'), 'text/plain', ['Content-Encoding: br']);
+    assert.equal(refused.statusCode, 415);
+  });
+
   it("takes Linphone's grouped notifications (several IMDNs in one multipart body) as notifications, not files", async () => {
     const { socket, opened, visitorUri } = await visitorWithAlice();
     const statuses = collect(socket, 'message:status');

@@ -352,12 +352,16 @@ export class IncomingMessages {
   private async command(message: IncomingMessage): Promise<void> {
     const { request } = message;
     // Taken now, before anything waits, as for a party: the body's bytes, if it came in a binary frame.
-    const raw = this.parts.rawBodies?.take(request.callId, request.cseq);
+    const raw = this.parts.rawBodies?.take(request.callId, request.cseq) ?? Buffer.from(request.body, 'utf8');
+    // Read as a party's text is: its content coding undone, out of its CPIM wrapper (RFC 3862), so a
+    // client that sends every message so is answered too.
+    const decoded = decodedBody(raw, request.getHeader('Content-Encoding') ?? request.getHeader('e'));
+    if ('refused' in decoded) return message.reject(codingRefusal(decoded, this.parts.domain.name));
+    const content = contentOf(request, decoded.bytes);
+    if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
     await message.accept(); // typing or receipts for the bridge itself: nothing to do
-    const contentType = request.getHeader('Content-Type') ?? CONTENT_TYPES.text;
-    const type = mediaType(contentType);
-    if (!isTextBody(type)) return;
-    const text = readTextBody({ type, contentType, bytes: raw ?? Buffer.from(request.body, 'utf8') });
+    if (!isTextBody(content.type)) return;
+    const text = readTextBody(content);
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
     // One agent's commands run, and are answered, in the order they came: a long answer (`/help`)
     // goes as several MESSAGEs (RFC 3428 section 8), and the next answer only after its last part.
