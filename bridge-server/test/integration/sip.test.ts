@@ -449,6 +449,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     const cpim = [
       'From: <' + ALICE + '>',
       `To: <${visitorUri}>`,
+      'DateTime: 2026-11-24T09:30:00.000Z',
       'NS: imdn <urn:ietf:params:imdn>',
       'imdn.Message-ID: agent-42',
       'imdn.Disposition-Notification: positive-delivery, display',
@@ -466,6 +467,8 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
       m.request.getHeader('Content-Type') === 'message/cpim' && new RegExp(`<${status}/>`).test(m.request.body);
     const delivered = await alice.next(notification('delivered'));
     assert.match(delivered.request.body, /<message-id>agent-42<\/message-id>/);
+    // When the IM was sent, as its DateTime says, not when the notification is (RFC 5438 section 7.2.1.1).
+    assert.match(delivered.request.body, /<datetime>2026-11-24T09:30:00\.000Z<\/datetime>/);
     const wrapping = delivered.request.body.split('\r\n\r\n');
     assert.match(
       wrapping[0]!,
@@ -475,6 +478,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     await call(socket, 'read', { conversationId: opened.conversation.id, seq: stored.seq });
     const displayed = await alice.next(notification('displayed'));
     assert.equal(displayed.request.from.uri.toString(), visitorUri);
+    assert.match(displayed.request.body, /<datetime>2026-11-24T09:30:00\.000Z<\/datetime>/);
     assert.notEqual(/imdn.Message-ID: (\S+)/.exec(displayed.request.body)?.[1], /imdn.Message-ID: (\S+)/.exec(delivered.request.body)?.[1], 'an id of its own');
 
     // The namespace's prefix is the sender's to choose (RFC 3862 section 3.2): `im.` asks the same.

@@ -21,10 +21,14 @@ export interface ImdnAsk {
   id: string;
   delivery: boolean;
   display: boolean;
+  /** The IM's CPIM DateTime, when it had a valid one. */
+  sentAt?: Date;
 }
 
 interface Pending {
   imdnId: string;
+  /** When the IM was sent, as its DateTime said (else when the bridge took it). */
+  sentAt: Date;
   /** Where the notification goes (the sender's URI) and whom it is about (the party's URI). */
   agentUri: string;
   visitorUri: string;
@@ -46,12 +50,15 @@ export class ImdnNotifications {
   /** A message from `agentUri` to `party` that asked for notifications was stored as `messageId`. */
   stored(messageId: string, ask: ImdnAsk, agentUri: string, party: Address): void {
     const visitorUri = this.domain.uriOf(party);
+    const sentAt = ask.sentAt ?? new Date();
     const deliveredNow = ask.delivery && (this.hosted.isHosted(party) || this.domain.teams.of(party) !== undefined);
     if (ask.display || (ask.delivery && !deliveredNow)) {
-      this.pending.set(messageId, { imdnId: ask.id, agentUri, visitorUri, party, delivery: ask.delivery && !deliveredNow, display: ask.display });
+      this.pending.set(messageId, { imdnId: ask.id, sentAt, agentUri, visitorUri, party, delivery: ask.delivery && !deliveredNow, display: ask.display });
     }
     if (deliveredNow)
-      this.notify({ imdnId: ask.id, agentUri, visitorUri, party }, 'delivered').catch((error: unknown) => this.logger.debug({ err: error }, 'imdn not sent'));
+      this.notify({ imdnId: ask.id, sentAt, agentUri, visitorUri, party }, 'delivered').catch((error: unknown) =>
+        this.logger.debug({ err: error }, 'imdn not sent'),
+      );
   }
 
   /** Sends the notification a SIP sender asked for about one of its messages, once. */
@@ -63,11 +70,13 @@ export class ImdnNotifications {
     await this.notify(request, status);
   }
 
-  /** The notification, in CPIM as the request was (RFC 5438 section 7.2.1.1). */
-  private notify(request: Pick<Pending, 'imdnId' | 'agentUri' | 'visitorUri' | 'party'>, status: 'delivered' | 'displayed'): Promise<void> {
-    const date = new Date();
-    const imdn = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date });
-    const body = cpimOfImdn({ from: request.visitorUri, to: request.agentUri, notificationId: newId('n'), imdn, date });
+  /**
+   * The notification, in CPIM as the request was (RFC 5438 section 7.2.1.1): its `datetime` is when
+   * the IM was sent, the CPIM wrapper's DateTime when the notification is.
+   */
+  private notify(request: Pick<Pending, 'imdnId' | 'sentAt' | 'agentUri' | 'visitorUri' | 'party'>, status: 'delivered' | 'displayed'): Promise<void> {
+    const imdn = imdnBody({ messageId: request.imdnId, recipient: request.visitorUri, status, date: request.sentAt });
+    const body = cpimOfImdn({ from: request.visitorUri, to: request.agentUri, notificationId: newId('n'), imdn, date: new Date() });
     return this.messenger.send({ from: request.party, to: request.agentUri, body, contentType: CONTENT_TYPES.cpim });
   }
 }

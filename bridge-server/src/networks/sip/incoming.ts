@@ -92,7 +92,11 @@ function contentOf(request: IncomingRequestMessage, bytes: Buffer): Content | nu
   const inner = Buffer.from(cpim.body, 'latin1');
   const id = header(`${cpim.imdnPrefix}.message-id`);
   const wanted = header(`${cpim.imdnPrefix}.disposition-notification`) ?? '';
-  const imdn = id ? { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted) } : undefined;
+  // The IM's own DateTime, which its notifications carry (RFC 5438 section 7.2.1.1).
+  const sentAt = new Date(header('datetime') ?? '');
+  const imdn = id
+    ? { id, display: /display/i.test(wanted), delivery: /positive-delivery/i.test(wanted), ...(Number.isNaN(sentAt.getTime()) ? {} : { sentAt }) }
+    : undefined;
   const innerType = header('content-type') ?? CONTENT_TYPES.text;
   return {
     type: mediaType(innerType),
