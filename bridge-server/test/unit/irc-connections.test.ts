@@ -10,8 +10,11 @@ import { ircNetworkConfigSchema } from '../../src/networks/irc/config.js';
 import { IrcConnections } from '../../src/networks/irc/connections.js';
 import type { HostedParties, InboundSink } from '../../src/networks/network.js';
 
-/** A server that answers CAP LS with `sasl`, accepts any PLAIN login, and welcomes each connection once registered. */
-function saslServer() {
+/**
+ * A server that answers CAP LS with `sasl` and accepts any PLAIN login (`ok`), refuses it with 904
+ * (`refused`), or offers no SASL (`none`); it welcomes each connection once registered.
+ */
+function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok') {
   const sessions: string[][] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -32,10 +35,10 @@ function saslServer() {
         lines.push(line);
         const [command, ...params] = line.split(' ');
         if (command === 'NICK') nick = params[0]!;
-        else if (line.startsWith('CAP LS')) say('CAP * LS :sasl');
+        else if (line.startsWith('CAP LS')) say(`CAP * LS :${sasl === 'none' ? 'multi-prefix' : 'sasl'}`);
         else if (line.startsWith('CAP REQ')) say(`CAP * ACK :${line.slice(line.indexOf(':') + 1)}`);
         else if (line === 'AUTHENTICATE PLAIN') socket.write('AUTHENTICATE +\r\n');
-        else if (command === 'AUTHENTICATE') say(`903 ${nick} :SASL authentication successful`);
+        else if (command === 'AUTHENTICATE') say(sasl === 'ok' ? `903 ${nick} :SASL authentication successful` : `904 ${nick} :SASL authentication failed`);
         else if (line === 'CAP END') say(`001 ${nick} :Welcome`);
         else if (command === 'PING') say(`PONG irc.test :${params.join(' ').replace(/^:/, '')}`);
       }
@@ -93,4 +96,45 @@ describe('IRC registration with SASL', () => {
       [],
     );
   });
+});
+
+describe('IRC registration where SASL does not log the bot in', () => {
+  for (const sasl of ['none', 'refused'] as const) {
+    it(`comes online and says why in the log when the server ${sasl === 'none' ? 'offers no SASL' : 'refuses the login'}`, async () => {
+      const fake = saslServer(sasl);
+      await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+      const { port } = fake.server.address() as { port: number };
+      const logged: { msg: string; account?: string }[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as { msg: string; account?: string }) });
+      const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
+      const connections = new IrcConnections({
+        config: ircNetworkConfigSchema.parse({
+          type: 'irc',
+          id: 'test',
+          server: `irc://127.0.0.1:${port}`,
+          nick: 'shopdesk',
+          sasl: { account: 'shopdesk', password: 'wrong' },
+        }),
+        sink: { status: () => {} } as unknown as InboundSink,
+        logger,
+        hosted,
+        addresses: new IrcAddresses('test', hosted),
+        onBotOnline: () => {},
+        onBotOffline: () => {},
+        onPuppet: () => {},
+        reserved: () => false,
+      });
+      try {
+        await connections.bot.open();
+        assert.equal(connections.bot.state, 'online');
+        const said = logged.filter((entry) => /SASL/.test(entry.msg));
+        assert.equal(said.length, 1, JSON.stringify(logged));
+        assert.match(said[0]!.msg, sasl === 'none' ? /offers no SASL/ : /SASL login refused/);
+        assert.equal(said[0]!.account, 'shopdesk');
+      } finally {
+        await connections.closeAll('done').catch(() => undefined);
+        await fake.close();
+      }
+    });
+  }
 });

@@ -90,6 +90,15 @@ export class IrcConnection {
       options.onOnline?.();
       attempt?.resolve();
     });
+    // The connection registers all the same, known to the services by its nick only: say why
+    // (irc-framework's reason `capability_missing` is a server that offers no SASL).
+    client.on('sasl failed', (event: { reason?: string; message?: string }) => {
+      const why = event.reason === 'capability_missing' ? 'the server offers no SASL' : 'SASL login refused';
+      options.logger.warn(
+        { server: options.server.host, account: options.server.sasl?.account, reason: event.reason, message: event.message },
+        `irc: ${why}; registered without logging in`,
+      );
+    });
     client.on('pong', (event: { message?: string }) => {
       if (event.message) this.writer.pong(event.message);
     });
