@@ -160,8 +160,13 @@ export class Core {
     outboxKicks.onKick((network) => this.outbox.kick(network));
     const kickOutbox = (network: string, queued?: readonly QueuedOutboxItem[]) => (queued ? this.outbox.offer(network, queued) : this.outbox.kick(network));
     const visitorMail = (this.visitorMail = new VisitorMail(deps));
-    const statuses = new MessageStatuses(deps.store, deps.registry, deps.hub, deps.logger, async (conversation, address) =>
-      Boolean(await visitorMail.visitorWriting(conversation, address)),
+    const statuses = new MessageStatuses(
+      deps.store,
+      deps.registry,
+      deps.hub,
+      deps.logger,
+      async (conversation, address) => Boolean(await visitorMail.visitorWriting(conversation, address)),
+      { isAgent: (address) => deps.teams.teamsOf(address).length > 0, refOf: (conversationId) => deps.refs.refOf(conversationId) },
     );
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;

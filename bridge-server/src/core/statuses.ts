@@ -8,6 +8,7 @@ import type { InboundReceipt } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxItem, StatusChange, Store } from '../store/store.js';
 import { lruCache } from '../util/lru.js';
+import { cutToCodePoints, oneLine } from '../util/text.js';
 import type { ClientHub } from './hub.js';
 
 /** Whether `address` is the visitor's of a conversation though not a party of it (an address they continue at). */
@@ -25,6 +26,14 @@ export interface StatusEvent {
 
 /** Messages whose last told status is remembered, at most: those whose statuses are still coming. */
 const TOLD_KEPT = 10_000;
+/** Characters of a failed message quoted in the line that tells an agent on an IM network. */
+const QUOTED_CHARACTERS = 40;
+
+/** Who the agents are, and the refs they know conversations by: to tell an agent on an IM network of a message that failed. */
+export interface AgentLines {
+  isAgent(address: Address): boolean;
+  refOf(conversationId: string): string;
+}
 
 export class MessageStatuses {
   /** The last status told of each message, recently told ones. */
@@ -36,6 +45,7 @@ export class MessageStatuses {
     private readonly hub: ClientHub,
     private readonly logger: Logger,
     private readonly visitorsAddress: VisitorsAddress = () => Promise.resolve(false),
+    private readonly agentLines?: AgentLines,
   ) {}
 
   /**
@@ -63,6 +73,28 @@ export class MessageStatuses {
   private emit(sender: Address, event: StatusEvent): void {
     if (!isKeptNotice(event)) this.told.set(event.id, event.status);
     this.hub.emit([{ kind: 'address', address: sender }], 'message:status', event);
+    if (event.status === 'failed') this.tellAgentOfFailure(sender, event);
+  }
+
+  /**
+   * An agent on an IM network has no message:status to see a failure by: a line from the bridge
+   * says which message of which conversation was not delivered, and why (best effort).
+   */
+  private tellAgentOfFailure(sender: Address, event: StatusEvent): void {
+    const lines = this.agentLines;
+    if (!lines?.isAgent(sender)) return;
+    const network = this.registry.forAddress(sender);
+    if (!network?.notice || network.deliversFromStore) return;
+    const notice = network.notice.bind(network);
+    void this.store
+      .getMessage(event.id)
+      .then(async (message) => {
+        const words = oneLine(message?.text ?? '').trim();
+        const quoted = words ? `, "${words.length > QUOTED_CHARACTERS ? `${cutToCodePoints(words, QUOTED_CHARACTERS)}…` : words}"` : '';
+        const why = event.error?.message ?? 'the recipient could not be reached';
+        await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted}): ${why}` });
+      })
+      .catch((error: unknown) => this.logger.debug({ err: error, sender }, 'failure not told to the agent'));
   }
 
   /** What the outbox worker did with a message for one recipient. */

@@ -210,6 +210,23 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       }
     });
 
+    it('tells an IRC agent, from the bot, of an answer that could not reach a customer who left', async () => {
+      const ivan = await connectIrcAgent(ngircd.port, 'ivan');
+      try {
+        ivan.say('support', '/team tech');
+        await ivan.next(fromBot('support', 'notice', 'Your messages now go to Tech (tech).'));
+        ivan.say('support', 'Is the router on sale?');
+        const relayed = await erin.next((m) => m.nick === 'support' && /^\[ivan #(\w+)\] Is the router on sale\?$/.test(m.message), 15_000);
+        const ref = /#(\w+)/.exec(relayed.message)![1]!;
+        await ivan.quit();
+        erin.say('support', `#${ref} Yes, until Friday: shall I reserve one for you?`);
+        const told = await erin.next((m) => m.nick === 'support' && m.type === 'notice' && m.message.startsWith('Not delivered'), 15_000);
+        assert.match(told.message, new RegExp(`^Not delivered \\(#${ref}, "Yes, until Friday: shall I reserve one f…"\\): .*ivan`));
+      } finally {
+        await ivan.quit();
+      }
+    });
+
     it('answers /help with what a customer can do', async () => {
       carol.say('support', '/help');
       await carol.next(fromBot('support', 'notice', 'Write here to reach Support (support); an agent answers here.'));

@@ -66,3 +66,24 @@ describe('message statuses told to the sender', () => {
     );
   });
 });
+
+describe('a failure told to an agent on an IM network', () => {
+  it('is a line from the bridge naming the conversation, the start of the message and why; a web agent or a customer gets none', async () => {
+    const notices: { to: string; text: string }[] = [];
+    const im = { notice: (input: { to: string; text: string }) => (notices.push(input), Promise.resolve()), deliversFromStore: false };
+    const web = { notice: () => Promise.reject(new Error('not for the web')), deliversFromStore: true };
+    const registry = { forAddress: (address: string) => (address.startsWith('web:') ? web : im) } as unknown as NetworkRegistry;
+    const store = { getMessage: (id: string) => Promise.resolve({ id, text: `${'x'.repeat(38)} 🙂 and more\nlines` }) } as unknown as Store;
+    const hub = { emit: () => {} } as unknown as ClientHub;
+    const agents = new Set(['xmpp:alice@example.org', 'web:a_bob@shop']);
+    const lines = { isAgent: (address: string) => agents.has(address), refOf: (id: string) => id.slice(-5) };
+    const s = new MessageStatuses(store, registry, hub, pino({ level: 'silent' }), undefined, lines);
+    const failed = { code: 'not_found' as const, message: 'irc: ivan: No such nick' };
+    s.tell('xmpp:alice@example.org', { conversationId: 'c_000003fa9c', id: 'm_1', status: 'failed', error: failed });
+    s.tell('web:a_bob@shop', { conversationId: 'c_000003fa9c', id: 'm_2', status: 'failed', error: failed });
+    s.tell('xmpp:carol@example.org', { conversationId: 'c_000003fa9c', id: 'm_3', status: 'failed', error: failed });
+    s.tell('xmpp:alice@example.org', { conversationId: 'c_000003fa9c', id: 'm_4', status: 'sent' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(notices, [{ to: 'xmpp:alice@example.org', text: `Not delivered (#3fa9c, "${'x'.repeat(38)} 🙂…"): irc: ivan: No such nick` }]);
+  });
+});
