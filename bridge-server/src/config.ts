@@ -277,8 +277,25 @@ export type ClusterConfig = NonNullable<Config['cluster']>;
 export type { ConsoleConfig } from './console/config.js';
 
 export function formatConfigError(error: z.ZodError, source: string): string {
-  const lines = error.issues.map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
+  const lines = error.issues
+    .flatMap(ofTheWrittenKind)
+    .map((issue) => `  ${issuePath(issue.path) || '(root)'}: ${issue.message.replace(/^Invalid input: /, '')}`);
   return `Invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+/**
+ * A value one of several kinds may be (an API key as a string or an object, a site's `files` as
+ * `false` or an object) that fits none: when only one kind is what was written (the others fail on
+ * the type or the value alone), that kind's own problems (an unknown key of the object), where zod
+ * says only "Invalid input".
+ */
+function ofTheWrittenKind(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const written = issue.errors.filter(
+    (branch) => !branch.every((inner) => (inner.code === 'invalid_type' || inner.code === 'invalid_value') && inner.path.length === 0),
+  );
+  if (written.length !== 1) return [issue];
+  return written[0]!.flatMap((inner) => ofTheWrittenKind({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
 /** Validates a parsed config object; relative paths are taken from `baseDir`. */

@@ -130,6 +130,14 @@ describe('configuration', () => {
   it('refuses unknown keys, so a typo is not silently ignored', () => {
     rejects({ ...minimal(), limts: {} }, /limts/);
     rejects({ ...minimal(), sites: [{ key: 'shop', orgins: [] }] }, /orgins/);
+    // Objects that may also be written another way (a string, false): their unknown keys are named too.
+    const site = { key: 'shop', origins: ['https://shop.example'] };
+    rejects({ ...minimal(), sites: [{ ...site, apiKeys: [{ id: 'a', key: '0123456789abcdef0', x: 1 }] }] }, /sites\[0\]\.apiKeys\[0\]: Unrecognized key: "x"/);
+    rejects({ ...minimal(), sites: [{ ...site, files: { typez: [] } }] }, /sites\[0\]\.files: Unrecognized key: "typez"/);
+    rejects(
+      { ...minimal(), sites: [site], teams: [{ id: 'support', members: [{ addresses: ['web:a_x'], q: 1 }] }] },
+      /teams\[0\]\.members\[0\]: Unrecognized key: "q"/,
+    );
   });
 
   it('names the field of a wrong network entry, before touching the store', async () => {
