@@ -40,7 +40,7 @@ export interface MessagesDeps {
   statuses: MessageStatuses;
   limits: LimitsConfig;
   logger: Logger;
-  files: Pick<FileService, 'checkMessageBytes'>;
+  files: Pick<FileService, 'checkAttachments'>;
 }
 
 export class Messages {
@@ -56,7 +56,7 @@ export class Messages {
       // A resend changes nothing: not even the conversation's state or assignee.
       const earlier = await this.earlierSend(actor, payload.clientId, conversation);
       if (earlier) return earlier;
-      if (payload.attachments) await this.deps.files.checkMessageBytes(payload.attachments, conversation.id, actor.address);
+      if (payload.attachments) await this.deps.files.checkAttachments(payload.attachments, conversation.id, actor.address);
       target = await this.reopened(actor, await this.joined(actor, conversation));
       // A new conversation in place of the closed one the files were uploaded to takes them along.
       if (payload.attachments && target.id !== conversation.id)

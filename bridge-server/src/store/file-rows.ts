@@ -73,10 +73,25 @@ export function fileParams(file: FileRecord) {
 
 /** Why a file may not go with a message from `from` in `conversationId`; undefined when it may. */
 export function claimRefusal(file: FileRow | undefined, id: string, conversationId: string, from: Address): FileClaimError | undefined {
+  return fileClaimRefusal(
+    file && { conversationId: file.conversation_id, uploadedBy: file.uploaded_by, sent: file.message_id !== null },
+    id,
+    conversationId,
+    from,
+  );
+}
+
+/** The same for a file as the store answers it (`getFile`): checked before a message changes its conversation. */
+export function fileClaimRefusal(
+  file: { conversationId: string; uploadedBy: string; sent: boolean } | undefined,
+  id: string,
+  conversationId: string,
+  from: Address,
+): FileClaimError | undefined {
   if (!file) return new FileClaimError(id, 'does not exist (upload it first with POST /v1/files)');
-  if (file.conversation_id !== conversationId) return new FileClaimError(id, 'was uploaded to another conversation');
-  if (file.uploaded_by !== from) return new FileClaimError(id, 'was uploaded by someone else');
-  if (file.message_id !== null) return new FileClaimError(id, 'was sent with another message already');
+  if (file.conversationId !== conversationId) return new FileClaimError(id, 'was uploaded to another conversation');
+  if (file.uploadedBy !== from) return new FileClaimError(id, 'was uploaded by someone else');
+  if (file.sent) return new FileClaimError(id, 'was sent with another message already');
   return undefined;
 }
 

@@ -27,6 +27,7 @@ import {
   agentAuth,
   baseConfig,
   call,
+  collect,
   connect,
   connectTo,
   openVisitor,
@@ -430,6 +431,31 @@ describe('files', () => {
       [file.id],
     );
     assert.ok((await call(socket, 'file:link', { fileId: file.id })).ok);
+    socket.disconnect();
+  });
+
+  it('changes nothing of the conversation for a message refused for its files: a closed one stays closed, an integration does not join it', async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    const opened = await call(socket, 'conversation:open', { team: 'fresh' });
+    assert.ok(opened.ok, JSON.stringify(opened));
+    const id = opened.conversation.id;
+    assert.ok((await call(socket, 'conversation:close', { conversationId: id })).ok);
+    const changes = collect(socket, 'conversation');
+    const refused = await call(socket, 'message:send', { conversationId: id, clientId: 'no-file', text: '', attachments: ['f_nope'] });
+    assert.equal(refused.error?.code, 'bad_request');
+    assert.equal(refused.error.message, 'attachments: file "f_nope" does not exist (upload it first with POST /v1/files)');
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: id, text: 'x', attachments: ['f_nope'] }),
+    });
+    assert.equal(response.status, 400);
+    const listed = await call(socket, 'conversation:list', {});
+    const after = listed.conversations.find((c: { id: string }) => c.id === id);
+    assert.ok(after);
+    assert.equal(after.state, 'closed');
+    assert.deepEqual(after.participants, opened.conversation.participants);
+    assert.deepEqual(changes, [], 'no conversation event: nothing changed');
     socket.disconnect();
   });
 

@@ -11,12 +11,12 @@ import type { SiteConfig } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
 import { readableSize } from '@switchboard/protocol';
 import type { InboundFile, NetworkFiles } from '../../networks/network.js';
-import { toAttachment } from '../../store/file-rows.js';
+import { fileClaimRefusal, toAttachment } from '../../store/file-rows.js';
 import type { ConversationRecord, FileRecord, Store } from '../../store/store.js';
 import { newId } from '../../util/ids.js';
 import { type RateLimiter, type RateLimits, memoryRateLimits } from '../../cluster/rate-limits.js';
 import type { Actor } from '../actor.js';
-import { BridgeError, forbidden, notFound } from '../errors.js';
+import { BridgeError, badRequest, forbidden, notFound } from '../errors.js';
 import { type BlobStore, BlobTooLarge, type ByteRange } from './blob-store.js';
 import type { FilesConfig } from './config.js';
 import type { FileAccess } from './file-access.js';
@@ -313,13 +313,15 @@ export class FileService {
   }
 
   /** The sizes of a message's files together, within `files.maxMessageBytes` (unknown files are the store's to refuse). */
-  async checkMessageBytes(fileIds: readonly string[], conversationId: string, sender: Address): Promise<void> {
+  async checkAttachments(fileIds: readonly string[], conversationId: string, sender: Address): Promise<void> {
     let total = 0;
     for (const id of fileIds) {
       const file = await this.deps.store.getFile(id);
-      // Only the sender's own files of this conversation count: the store refuses any other, and
-      // the total said back must tell nothing of a file the sender may not read.
-      if (file && file.conversationId === conversationId && file.uploadedBy === sender) total += file.size;
+      // Refused now as the store would refuse it when the message is stored, before the message
+      // changes anything of its conversation (reopens it, joins its sender, takes it from the queue).
+      const refusal = fileClaimRefusal(file ? { ...file, sent: file.messageId !== undefined } : undefined, id, conversationId, sender);
+      if (refusal) throw badRequest(refusal.message);
+      total += file!.size;
     }
     if (total > this.deps.config.maxMessageBytes)
       throw new BridgeError('too_large', `attachments: ${total} bytes together, more than the ${this.deps.config.maxMessageBytes} a message may carry`);
