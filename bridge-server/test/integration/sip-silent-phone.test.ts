@@ -5,30 +5,46 @@
 // the visitors' openings must not wait for it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SITE, type TestBridge, openVisitor, sendText, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, call, connect, openVisitor, sendText, startBridge, until } from '../helpers.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
 import { type UdpPhone, startAvailablePhone } from '../sip-udp-phone.js';
 
+/** A bridge whose team `support` has `members` (alice's phone among them), on a Kamailio where alice's UDP phone is registered and available. */
+async function startDesk(members: (alice: string) => unknown[]) {
+  const kamailio: KamailioServer = await startKamailio({
+    users: { alice: 'alicepw', switchboard: 'bridgepw' },
+    routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
+  });
+  const { phone, uri: ALICE } = await startAvailablePhone(kamailio, { user: 'alice', password: 'alicepw' });
+  const t = await startBridge({
+    teams: [{ id: 'support', members: members(ALICE), sites: [SITE], capacity: 10 }],
+    networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
+  });
+  await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+  return {
+    t,
+    phone,
+    ALICE,
+    async stop() {
+      // Stopped by the test already, unless it did not run.
+      await phone.stop().catch(() => undefined);
+      await t.stop();
+      await kamailio.destroy();
+    },
+  };
+}
+type SilentPhoneDesk = Awaited<ReturnType<typeof startDesk>>;
+
 describe("an agent's SIP phone gone silent, against a real Kamailio", () => {
-  let kamailio: KamailioServer;
+  let desk: SilentPhoneDesk;
   let t: TestBridge;
   let phone: UdpPhone;
   let ALICE: string;
-
   before(async () => {
-    kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
-    ({ phone, uri: ALICE } = await startAvailablePhone(kamailio, { user: 'alice', password: 'alicepw' }));
-    t = await startBridge({
-      teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
-    });
-    await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
+    ({ t, phone, ALICE } = desk = await startDesk((alice) => [alice]));
   });
-  after(async () => {
-    await t?.stop();
-    await kamailio?.destroy();
-  });
+  after(() => desk?.stop());
 
   it("opens the team's new conversations one after the other, each answered within the ack's time, while the phone answers nothing", async () => {
     // Registered and available, and no longer listening: what reaches it goes unanswered.
@@ -47,5 +63,33 @@ describe("an agent's SIP phone gone silent, against a real Kamailio", () => {
     const message = await sendText(v, 'hello?');
     assert.equal(message.text, 'hello?');
     v.socket.disconnect();
+  });
+});
+
+describe('the queue drained to an agent whose SIP phone went silent, against a real Kamailio', () => {
+  let desk: SilentPhoneDesk;
+  let t: TestBridge;
+  let phone: UdpPhone;
+  let ALICE: string;
+  before(async () => {
+    // alice takes one conversation at a time; bob, on the web, signs in later.
+    ({ t, phone, ALICE } = desk = await startDesk((alice) => [{ id: 'alice', addresses: [alice], capacity: 1 }, 'web:a_bob']));
+  });
+  after(() => desk?.stop());
+
+  it('gives the next visitor to another agent at once while the queued conversation handed to the silent phone waits for it', async () => {
+    const first = await openVisitor(t, { profile: { name: 'Ann' }, assignee: ALICE });
+    await phone.stop();
+    // alice is full and bob not signed in: the next one waits in the queue.
+    const queued = await openVisitor(t, { profile: { name: 'Ben' } });
+    assert.equal(queued.conversation.assignee, undefined);
+    // alice has room again: the queue is drained to her, and her context line goes to the silent phone.
+    assert.ok((await call(first.socket, 'conversation:close', { conversationId: first.conversationId })).ok);
+    await until(async () => (await t.bridge.store.getConversation(queued.conversationId))?.assignee === ALICE, 5000, 'the queued one handed to alice');
+    const bob = await connect(t, agentAuth('bob'));
+    // openVisitor's conversation:open gives up after 5 s: the team waiting on alice's phone fails it.
+    const next = await openVisitor(t, { profile: { name: 'Cid' }, assignee: 'web:a_bob' });
+    assert.equal(next.conversation.assignee, 'web:a_bob');
+    for (const socket of [first.socket, queued.socket, next.socket, bob.socket]) socket.disconnect();
   });
 });

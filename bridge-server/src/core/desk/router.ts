@@ -153,24 +153,31 @@ export class Router {
   }
 
   /** Offers the team's queued conversations, oldest first, while an agent can take one. */
-  private drainQueue(team: string): Promise<void> {
-    return this.serial.run(`team:${team}`, async () => {
-      try {
-        for (;;) {
-          const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
-          if (queued.length === 0) return;
-          const assigned = await this.assignBatch(team, queued);
-          if (assigned === 0 || queued.length < QUEUE_BATCH) return;
+  private async drainQueue(team: string): Promise<void> {
+    // The handovers run once the team's turn is over: an agent's network slow to take the context
+    // line (a SIP phone gone silent waits 32 s) holds up no other conversation of the team.
+    const handovers: Promise<void>[] = [];
+    try {
+      await this.serial.run(`team:${team}`, async () => {
+        try {
+          for (;;) {
+            const queued = await this.deps.store.queuedConversations(team, QUEUE_BATCH);
+            if (queued.length === 0) return;
+            const assigned = await this.assignBatch(team, queued, handovers);
+            if (assigned === 0 || queued.length < QUEUE_BATCH) return;
+          }
+        } finally {
+          // Only visitors whose place changed (or who were never told, as after a restart) hear of it.
+          await this.positions.tell(team);
         }
-      } finally {
-        // Only visitors whose place changed (or who were never told, as after a restart) hear of it.
-        await this.positions.tell(team);
-      }
-    });
+      });
+    } finally {
+      await Promise.all(handovers);
+    }
   }
 
   /** Gives each queued conversation to an agent who can take it now; returns how many were given. */
-  private async assignBatch(team: string, queued: readonly ConversationRecord[]): Promise<number> {
+  private async assignBatch(team: string, queued: readonly ConversationRecord[], handovers: Promise<void>[]): Promise<number> {
     // Sites whose conversations nobody can take now (a web agent answers only its own site).
     const unserved = new Set<string>();
     let assignedCount = 0;
@@ -189,11 +196,17 @@ export class Router {
       if (!assigned) continue;
       assignedCount++;
       this.deps.logger.info({ conversation: conversation.id, team, agent: candidate.address }, 'queued conversation assigned');
-      // The agent has it (and its joining mark) whatever becomes of the offer: the handover always runs.
+      // The agent has it (and its joining mark) whatever becomes of the offer: the handover always
+      // runs, after the team's turn (a failed one leaves the mark, which the sweep finishes).
       try {
         await this.offers.start(assigned, candidate.agent.id, assigning);
       } finally {
-        await this.deps.handover.to(assigned, candidate.address);
+        const agent = candidate.address;
+        handovers.push(
+          this.deps.handover
+            .to(assigned, agent)
+            .catch((error: unknown) => this.deps.logger.error({ err: error, conversation: assigned.id, agent }, 'handover failed')),
+        );
       }
       this.deps.announcer.announce(assigned);
       this.positions.taken(assigned);
