@@ -90,7 +90,8 @@ export class MessageStatuses {
       .getMessage(event.id)
       .then(async (message) => {
         const words = oneLine(message?.text ?? '').trim();
-        const quoted = words ? `, "${words.length > QUOTED_CHARACTERS ? `${cutToCodePoints(words, QUOTED_CHARACTERS)}…` : words}"` : '';
+        const start = cutToCodePoints(words, QUOTED_CHARACTERS);
+        const quoted = words ? `, "${start === words ? words : `${start}…`}"` : '';
         const why = event.error?.message ?? 'the recipient could not be reached';
         await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted}): ${why}` });
       })

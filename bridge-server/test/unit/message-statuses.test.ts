@@ -73,7 +73,8 @@ describe('a failure told to an agent on an IM network', () => {
     const im = { notice: (input: { to: string; text: string }) => (notices.push(input), Promise.resolve()), deliversFromStore: false };
     const web = { notice: () => Promise.reject(new Error('not for the web')), deliversFromStore: true };
     const registry = { forAddress: (address: string) => (address.startsWith('web:') ? web : im) } as unknown as NetworkRegistry;
-    const store = { getMessage: (id: string) => Promise.resolve({ id, text: `${'x'.repeat(38)} 🙂 and more\nlines` }) } as unknown as Store;
+    const texts: Record<string, string> = { m_5: `${'y'.repeat(38)} 🙂` };
+    const store = { getMessage: (id: string) => Promise.resolve({ id, text: texts[id] ?? `${'x'.repeat(38)} 🙂 and more\nlines` }) } as unknown as Store;
     const hub = { emit: () => {} } as unknown as ClientHub;
     const agents = new Set(['xmpp:alice@example.org', 'web:a_bob@shop']);
     const lines = { isAgent: (address: string) => agents.has(address), refOf: (id: string) => id.slice(-5) };
@@ -83,7 +84,12 @@ describe('a failure told to an agent on an IM network', () => {
     s.tell('web:a_bob@shop', { conversationId: 'c_000003fa9c', id: 'm_2', status: 'failed', error: failed });
     s.tell('xmpp:carol@example.org', { conversationId: 'c_000003fa9c', id: 'm_3', status: 'failed', error: failed });
     s.tell('xmpp:alice@example.org', { conversationId: 'c_000003fa9c', id: 'm_4', status: 'sent' });
+    // Forty code points, an emoji among them, are quoted whole: nothing is cut.
+    s.tell('xmpp:alice@example.org', { conversationId: 'c_000003fa9c', id: 'm_5', status: 'failed', error: failed });
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(notices, [{ to: 'xmpp:alice@example.org', text: `Not delivered (#3fa9c, "${'x'.repeat(38)} 🙂…"): irc: ivan: No such nick` }]);
+    assert.deepEqual(notices, [
+      { to: 'xmpp:alice@example.org', text: `Not delivered (#3fa9c, "${'x'.repeat(38)} 🙂…"): irc: ivan: No such nick` },
+      { to: 'xmpp:alice@example.org', text: `Not delivered (#3fa9c, "${'y'.repeat(38)} 🙂"): irc: ivan: No such nick` },
+    ]);
   });
 });
