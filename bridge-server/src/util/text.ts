@@ -37,25 +37,20 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * (a dangling zero-width joiner, a base letter without its marks).
  */
 export function cutToCodePoints(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let kept = '';
-  let count = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const points = [...segment].length;
-    if (count + points > max) break;
-    kept += segment;
-    count += points;
-  }
-  return kept;
+  return text.length <= max ? text : cutBetweenGraphemes(text, max, (segment) => [...segment].length);
 }
 
 /** At most `max` bytes of `text` in UTF-8, cut between user-perceived characters as `cutToCodePoints` cuts. */
 export function cutToBytes(text: string, max: number): string {
-  if (Buffer.byteLength(text) <= max) return text;
+  return Buffer.byteLength(text) <= max ? text : cutBetweenGraphemes(text, max, (segment) => Buffer.byteLength(segment));
+}
+
+/** The graphemes of `text` from its start while their sizes add up to `max` at most. */
+function cutBetweenGraphemes(text: string, max: number, sizeOf: (segment: string) => number): string {
   let kept = '';
   let count = 0;
   for (const { segment } of graphemes.segment(text)) {
-    const size = Buffer.byteLength(segment);
+    const size = sizeOf(segment);
     if (count + size > max) break;
     kept += segment;
     count += size;

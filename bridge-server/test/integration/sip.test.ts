@@ -419,6 +419,20 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
   });
   after(() => desk?.stop());
 
+  /** A MESSAGE from alice over TCP, written byte for byte (a binary body, headers of our choosing). */
+  const fromAlice = (to: string, body: Buffer, contentType: string, extraHeaders: string[] = []) =>
+    sendRawSipMessage({
+      host: '127.0.0.1',
+      port: desk!.kamailio.sipPort,
+      user: 'alice',
+      domain: desk!.kamailio.domain,
+      password: 'alicepw',
+      to,
+      contentType,
+      body,
+      extraHeaders,
+    });
+
   /** A visitor in a conversation with alice, and the URI alice sees it by. */
   const visitorWithAlice = async () => {
     const { socket, session } = await connect(t, { siteKey: SITE });
@@ -524,18 +538,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     // CPIM or, after an earlier test's 415, plain text: either way the text is in the body.
     await alice.next((m) => m.request.from.uri.toString() === visitorUri && m.request.body.includes('Is it compressed?'));
     // As liblinphone sends it: a bare IMDN, deflated, over TCP in this test (binary bytes).
-    const raw = (body: Buffer, contentType: string, encoding: string) =>
-      sendRawSipMessage({
-        host: '127.0.0.1',
-        port: desk!.kamailio.sipPort,
-        user: 'alice',
-        domain: desk!.kamailio.domain,
-        password: 'alicepw',
-        to: visitorUri,
-        contentType,
-        body,
-        extraHeaders: [`Content-Encoding: ${encoding}`],
-      });
+    const raw = (body: Buffer, contentType: string, encoding: string) => fromAlice(visitorUri, body, contentType, [`Content-Encoding: ${encoding}`]);
     assert.equal((await raw(deflateSync(imdn(ack.message.id, 'delivery')), 'message/imdn+xml', 'deflate')).statusCode, 200);
     await until(() => statuses.some((s) => s.id === ack.message.id && s.status === 'delivered'), 5000, 'delivered by the deflated notification');
     assert.equal((await raw(gzipSync('R\u00e9ponse compress\u00e9e \u2713'), 'text/plain;charset=UTF-8', 'gzip')).statusCode, 200);
@@ -554,18 +557,7 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
 
   it("reads an agent's command to the bridge's URI as a text is read: inside CPIM, gzipped, and answers each", async () => {
     const bridgeUri = `sip:switchboard@${VISITOR_DOMAIN}`;
-    const raw = (body: Buffer, contentType: string, extraHeaders: string[] = []) =>
-      sendRawSipMessage({
-        host: '127.0.0.1',
-        port: desk!.kamailio.sipPort,
-        user: 'alice',
-        domain: desk!.kamailio.domain,
-        password: 'alicepw',
-        to: bridgeUri,
-        contentType,
-        body,
-        extraHeaders,
-      });
+    const raw = (body: Buffer, contentType: string, extraHeaders: string[] = []) => fromAlice(bridgeUri, body, contentType, extraHeaders);
     const answered = (ref: string) =>
       alice.next((m) => m.request.from.uri.toString() === bridgeUri && m.request.body === `No conversation of your teams has the ref #${ref}.`);
     // As clients that wrap every message in CPIM send it (RFC 3862).
@@ -612,16 +604,11 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     await call(socket, 'conversation:open', { team: 'support' });
     const reply = next(socket, 'message', (m) => m.from === ALICE && m.text === 'Typed with capitals');
     // A phone that keeps the host as its user typed it (SIP.js would lower it).
-    const answer = await sendRawSipMessage({
-      host: '127.0.0.1',
-      port: desk!.kamailio.sipPort,
-      user: 'alice',
-      domain: desk!.kamailio.domain,
-      password: 'alicepw',
-      to: `sip:${session.self.slice(4)}@${VISITOR_DOMAIN.toUpperCase()}`,
-      contentType: 'text/plain;charset=UTF-8',
-      body: Buffer.from('Typed with capitals'),
-    });
+    const answer = await fromAlice(
+      `sip:${session.self.slice(4)}@${VISITOR_DOMAIN.toUpperCase()}`,
+      Buffer.from('Typed with capitals'),
+      'text/plain;charset=UTF-8',
+    );
     assert.equal(answer.statusCode, 200);
     await reply;
   });

@@ -47,6 +47,28 @@ function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok') {
   return { server, sessions, close: () => (sockets.forEach((socket) => socket.destroy()), new Promise((resolve) => server.close(resolve))) };
 }
 
+/** The network's connections to a server on `port`, the bot logging in as `shopdesk` with `password`. */
+function connectionsTo(port: number, password: string, logger = pino({ level: 'silent' })): IrcConnections {
+  const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
+  return new IrcConnections({
+    config: ircNetworkConfigSchema.parse({
+      type: 'irc',
+      id: 'test',
+      server: `irc://127.0.0.1:${port}`,
+      nick: 'shopdesk',
+      sasl: { account: 'shopdesk', password },
+    }),
+    sink: { status: () => {} } as unknown as InboundSink,
+    logger,
+    hosted,
+    addresses: new IrcAddresses('test', hosted),
+    onBotOnline: () => {},
+    onBotOffline: () => {},
+    onPuppet: () => {},
+    reserved: () => false,
+  });
+}
+
 describe('IRC registration with SASL', () => {
   const fake = saslServer();
   let connections: IrcConnections;
@@ -54,25 +76,7 @@ describe('IRC registration with SASL', () => {
   before(async () => {
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     const { port } = fake.server.address() as { port: number };
-    const config = ircNetworkConfigSchema.parse({
-      type: 'irc',
-      id: 'test',
-      server: `irc://127.0.0.1:${port}`,
-      nick: 'shopdesk',
-      sasl: { account: 'shopdesk', password: 'desk-password' },
-    });
-    const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
-    connections = new IrcConnections({
-      config,
-      sink: { status: () => {} } as unknown as InboundSink,
-      logger: pino({ level: 'silent' }),
-      hosted,
-      addresses: new IrcAddresses('test', hosted),
-      onBotOnline: () => {},
-      onBotOffline: () => {},
-      onPuppet: () => {},
-      reserved: () => false,
-    });
+    connections = connectionsTo(port, 'desk-password');
   });
 
   after(async () => {
@@ -106,24 +110,7 @@ describe('IRC registration where SASL does not log the bot in', () => {
       const { port } = fake.server.address() as { port: number };
       const logged: { msg: string; account?: string }[] = [];
       const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as { msg: string; account?: string }) });
-      const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
-      const connections = new IrcConnections({
-        config: ircNetworkConfigSchema.parse({
-          type: 'irc',
-          id: 'test',
-          server: `irc://127.0.0.1:${port}`,
-          nick: 'shopdesk',
-          sasl: { account: 'shopdesk', password: 'wrong' },
-        }),
-        sink: { status: () => {} } as unknown as InboundSink,
-        logger,
-        hosted,
-        addresses: new IrcAddresses('test', hosted),
-        onBotOnline: () => {},
-        onBotOffline: () => {},
-        onPuppet: () => {},
-        reserved: () => false,
-      });
+      const connections = connectionsTo(port, 'wrong', logger);
       try {
         await connections.bot.open();
         assert.equal(connections.bot.state, 'online');

@@ -11,7 +11,7 @@ import type { IrcAddresses } from './addresses.js';
 import type { IrcNetworkConfig } from './config.js';
 import { serverOf } from './config.js';
 import { IrcConnection, type IrcConnectionOptions } from './connection.js';
-import { toIrcLines } from './lines.js';
+import { type IrcLineOptions, toIrcLines } from './lines.js';
 import { puppetNick } from './nicks.js';
 import { PuppetPool } from './puppets.js';
 import { oneLine } from '../../util/text.js';
@@ -88,8 +88,7 @@ export class IrcConnections {
 
   /** A NOTICE from a connection (a refusal, a short answer): best effort. */
   notice(connection: IrcConnection, nick: string, text: string, maxLines = 3): void {
-    const { lines } = toIrcLines(text, { target: nick, prefixBytes: this.prefixBytes(connection), maxLines, command: 'NOTICE' });
-    for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
+    this.notices(connection, nick, text, { maxLines });
   }
 
   /**
@@ -98,13 +97,11 @@ export class IrcConnections {
    * lines are cut after the first, so the heading and the newest lines stay.
    */
   answer(connection: IrcConnection, nick: string, text: string): void {
-    const { lines } = toIrcLines(text, {
-      target: nick,
-      prefixBytes: this.prefixBytes(connection),
-      maxLines: ANSWER_LINES,
-      command: 'NOTICE',
-      cut: 'after-first',
-    });
+    this.notices(connection, nick, text, { maxLines: ANSWER_LINES, cut: 'after-first' });
+  }
+
+  private notices(connection: IrcConnection, nick: string, text: string, options: Pick<IrcLineOptions, 'maxLines' | 'cut'>): void {
+    const { lines } = toIrcLines(text, { target: nick, prefixBytes: this.prefixBytes(connection), command: 'NOTICE', ...options });
     for (const line of lines) connection.writer.send(`NOTICE ${nick} :${line}`).catch(() => undefined);
   }
 

@@ -8,6 +8,7 @@
  */
 import type { Address } from '@switchboard/protocol';
 import { lruCache } from '../../util/lru.js';
+import { messageIdOfPart } from './outbound-files.js';
 
 /** Agents whose chat is remembered, at most. */
 const AGENTS_KEPT = 500;
@@ -33,7 +34,7 @@ export class BotChat {
   /** The conversation of a message the bot sent `agent`, by its stanza id (a part's too: `partId`); undefined when not remembered. */
   conversationOf(agent: Address, stanzaId: string): string | undefined {
     const sent = this.sentTo.get(agent) ?? [];
-    const messageId = stanzaId.replace(/-\d+$/, '');
+    const messageId = messageIdOfPart(stanzaId);
     return sent.find((entry) => entry.messageId === messageId)?.conversationId;
   }
 

@@ -41,6 +41,8 @@ export function outboundParts(
  * name it), derived for the others, the same at every retry of the send.
  */
 export const partId = (messageId: string, index: number): string => (index === 0 ? messageId : `${messageId}-${index + 1}`);
+/** The message a part's stanza id (`partId`) is of. */
+export const messageIdOfPart = (stanzaId: string): string => stanzaId.replace(/-\d+$/, '');
 
 /** What one stanza of a message carries beside its part. */
 export interface ChatStanza {
