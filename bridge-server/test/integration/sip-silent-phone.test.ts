@@ -11,14 +11,14 @@ import { kamailioNetwork } from '../servers/networks.js';
 import { type UdpPhone, startAvailablePhone } from '../sip-udp-phone.js';
 
 /** A bridge whose team `support` has `members` (alice's phone among them), on a Kamailio where alice's UDP phone is registered and available. */
-async function startDesk(members: (alice: string) => unknown[]) {
+async function startDesk(members: (alice: string) => unknown[], team: Record<string, unknown> = {}) {
   const kamailio: KamailioServer = await startKamailio({
     users: { alice: 'alicepw', switchboard: 'bridgepw' },
     routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' },
   });
   const { phone, uri: ALICE } = await startAvailablePhone(kamailio, { user: 'alice', password: 'alicepw' });
   const t = await startBridge({
-    teams: [{ id: 'support', members: members(ALICE), sites: [SITE], capacity: 10 }],
+    teams: [{ id: 'support', members: members(ALICE), sites: [SITE], capacity: 10, ...team }],
     networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
   });
   await until(() => t.bridge.registry.get('sip')?.status().state === 'online', 10_000, 'the bridge to register');
@@ -91,5 +91,29 @@ describe('the queue drained to an agent whose SIP phone went silent, against a r
     const next = await openVisitor(t, { profile: { name: 'Cid' }, assignee: 'web:a_bob' });
     assert.equal(next.conversation.assignee, 'web:a_bob');
     for (const socket of [first.socket, queued.socket, next.socket, bob.socket]) socket.disconnect();
+  });
+});
+
+describe('an offer that ran out moving to an agent whose SIP phone went silent, against a real Kamailio', () => {
+  let desk: SilentPhoneDesk;
+  let t: TestBridge;
+  let phone: UdpPhone;
+  let ALICE: string;
+  before(async () => {
+    // bob, on the web, is offered the first conversation; when he lets it run out, it moves to alice.
+    ({ t, phone, ALICE } = desk = await startDesk((alice) => ['web:a_bob', alice], { offerTimeoutSeconds: 0.5 }));
+  });
+  after(() => desk?.stop());
+
+  it("opens the team's next conversation at once while the moved one's context line waits for the silent phone", async () => {
+    const bob = await connect(t, agentAuth('bob'));
+    await phone.stop();
+    const first = await openVisitor(t, { profile: { name: 'Ann' }, assignee: 'web:a_bob' });
+    // bob says nothing: the offer runs out and the conversation moves to alice, whose context line goes to the silent phone.
+    await until(async () => (await t.bridge.store.getConversation(first.conversationId))?.assignee === ALICE, 5000, 'the offer moved to alice');
+    // openVisitor's conversation:open gives up after 5 s: the team waiting on alice's phone fails it.
+    const next = await openVisitor(t, { profile: { name: 'Ben' } });
+    assert.ok(next.conversation.assignee !== undefined, JSON.stringify(next.conversation));
+    for (const socket of [first.socket, next.socket, bob.socket]) socket.disconnect();
   });
 });

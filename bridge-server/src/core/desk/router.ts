@@ -242,52 +242,69 @@ export class Router {
       return;
     }
     const team = conversation.team;
-    await this.serial.run(`team:${team}`, async () => {
-      // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
-      const now = await this.deps.store.getConversation(conversationId);
-      if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
-      // Someone else has it than the agent it was offered to: not an offer to act on (only this one is removed).
-      const offered = this.addressesOf(offer);
-      if (now.assignee === undefined || (offered && !offered.includes(now.assignee))) return this.offers.discard(conversationId, offer);
-      // Several nodes may see this deadline pass: only the one that claims it acts, within the hold.
-      const held = await this.offers.claimExpiry(conversationId, offer);
-      if (held === undefined) return;
-      // What the offered agent writes from here on is an answer, which the move gives way to.
-      const claim = { deadline: held, seq: now.lastSeq, agent: offered ?? [now.assignee] };
-      let moved: ConversationRecord | null;
-      let next: AgentCandidate | undefined;
-      let assigning: OfferAssigning;
-      try {
-        offer.declined = new Set([...offer.declined, agentId]);
-        next = await this.pickAgent(team, now.siteKey, offer.declined);
-        if (!next) {
-          // Ran out while the bridge was down: wait a little for the team's agents to come back.
-          if (this.offers.isWaiting(offer)) return await this.offers.keepWaiting(conversationId, offer, held);
-          return await this.offers.release(conversationId, offer, held); // nobody else: it stays with the agent it was offered to
-        }
-        const to = next;
-        const planned = (assigning = this.offers.assigning(now, to.agent.id, offer.declined));
-        // Only while the claim holds: an answer, a claim or a transfer on any node since then wins.
-        moved = await this.deps.handover.assign(to.address, (joining) =>
-          this.deps.store.transferOffered(conversationId, claim, to.address, { ...joining, ...planned }),
-        );
-      } catch (error) {
-        // Not acted on: it runs out again at the hold's end, here or on whichever node is left.
-        this.offers.rearm(conversationId, offer, held);
-        throw error;
-      }
-      if (!moved) return this.offers.discard(conversationId, offer, held);
-      this.deps.logger.info(
-        { conversation: conversationId, from: conversation.assignee, to: next.address },
-        'offer expired; conversation moved to the next agent',
+    // The handover to the next agent runs once the team's turn is over (as a drained queue's do): a
+    // network slow to take the context line holds up no other conversation of the team.
+    let handover: { record: ConversationRecord; agent: Address } | undefined;
+    try {
+      await this.serial.run(`team:${team}`, () =>
+        this.moveExpiredOffer(conversationId, conversation, offer, agentId, team, (record, agent) => (handover = { record, agent })),
       );
-      try {
-        await this.offers.start(moved, next.agent.id, assigning);
-      } finally {
-        await this.deps.handover.to(moved, next.address);
+    } finally {
+      if (handover) await this.deps.handover.to(handover.record, handover.agent);
+    }
+  }
+
+  /** Within the team's turn: the expired offer goes to the next agent who can take it; `movedTo` names who, for the handover. */
+  private async moveExpiredOffer(
+    conversationId: string,
+    conversation: ConversationRecord,
+    offer: Offer,
+    agentId: string,
+    team: string,
+    movedTo: (record: ConversationRecord, agent: Address) => void,
+  ): Promise<void> {
+    // Look again: the agent may have answered, or someone transferred or closed it, meanwhile.
+    const now = await this.deps.store.getConversation(conversationId);
+    if (this.offers.current(conversationId) !== offer || !now || now.state === 'closed' || now.assignee !== conversation.assignee) return;
+    // Someone else has it than the agent it was offered to: not an offer to act on (only this one is removed).
+    const offered = this.addressesOf(offer);
+    if (now.assignee === undefined || (offered && !offered.includes(now.assignee))) return this.offers.discard(conversationId, offer);
+    // Several nodes may see this deadline pass: only the one that claims it acts, within the hold.
+    const held = await this.offers.claimExpiry(conversationId, offer);
+    if (held === undefined) return;
+    // What the offered agent writes from here on is an answer, which the move gives way to.
+    const claim = { deadline: held, seq: now.lastSeq, agent: offered ?? [now.assignee] };
+    let moved: ConversationRecord | null;
+    let next: AgentCandidate | undefined;
+    let assigning: OfferAssigning;
+    try {
+      offer.declined = new Set([...offer.declined, agentId]);
+      next = await this.pickAgent(team, now.siteKey, offer.declined);
+      if (!next) {
+        // Ran out while the bridge was down: wait a little for the team's agents to come back.
+        if (this.offers.isWaiting(offer)) return await this.offers.keepWaiting(conversationId, offer, held);
+        return await this.offers.release(conversationId, offer, held); // nobody else: it stays with the agent it was offered to
       }
-      this.deps.announcer.announce(moved);
-    });
+      const to = next;
+      const planned = (assigning = this.offers.assigning(now, to.agent.id, offer.declined));
+      // Only while the claim holds: an answer, a claim or a transfer on any node since then wins.
+      moved = await this.deps.handover.assign(to.address, (joining) =>
+        this.deps.store.transferOffered(conversationId, claim, to.address, { ...joining, ...planned }),
+      );
+    } catch (error) {
+      // Not acted on: it runs out again at the hold's end, here or on whichever node is left.
+      this.offers.rearm(conversationId, offer, held);
+      throw error;
+    }
+    if (!moved) return this.offers.discard(conversationId, offer, held);
+    this.deps.logger.info(
+      { conversation: conversationId, from: conversation.assignee, to: next.address },
+      'offer expired; conversation moved to the next agent',
+    );
+    // The next agent has it (and its joining mark) whatever becomes of the offer.
+    movedTo(moved, next.address);
+    await this.offers.start(moved, next.agent.id, assigning);
+    this.deps.announcer.announce(moved);
   }
 
   /** The addresses of the agent `offer` was made to; undefined when the team's configuration no longer has it (a restart since). */
@@ -351,7 +368,9 @@ export class Router {
     const found = await this.deps.store.getConversation(conversationId);
     if (!found || found.team === undefined) return { ok: false, reason: 'No such team conversation.', code: 'not_found' };
     const team = found.team;
-    return this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
+    // The claimer's handover (context and history) runs once the team's turn is over, before they are answered.
+    let handover: ConversationRecord | undefined;
+    const claiming = this.serial.run(`team:${team}`, async (): Promise<ClaimOutcome> => {
       const conversation = await this.deps.store.getConversation(conversationId);
       if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.', code: 'bad_request' };
       if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
@@ -362,11 +381,16 @@ export class Router {
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');
       this.accepted(conversation.id);
-      await this.deps.handover.to(assigned, agent);
+      handover = assigned;
       this.deps.announcer.announce(assigned);
       this.positions.taken(assigned);
       await this.positions.tell(team);
       return { ok: true, conversation: toWireConversation(assigned) };
     });
+    try {
+      return await claiming;
+    } finally {
+      if (handover) await this.deps.handover.to(handover, agent);
+    }
   }
 }
