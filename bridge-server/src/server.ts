@@ -145,13 +145,15 @@ async function createNetworks(
     metrics: Metrics;
     maxTextLength: number;
     files: NetworkFiles;
+    /** The bridge is a gateway (`gateway` configured). */
+    gateway: boolean;
     leases: Leases;
     networkLeases: NetworkLeases;
     /** Calls to a network made on a node without its lease go to the holder (several nodes only). */
     networkCalls?: NetworkCalls;
   },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, leases, networkLeases, networkCalls } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, gateway, leases, networkLeases, networkCalls } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -184,6 +186,7 @@ async function createNetworks(
       records,
       maxTextLength,
       files,
+      gateway,
       capabilitiesOf: (scheme: string) => {
         const other = registry.get(scheme);
         return other && capabilitiesOf(other);
@@ -423,6 +426,7 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       metrics,
       maxTextLength: config.limits.maxTextLength,
       files: files.service.networkView(),
+      gateway: gatewayConfig !== undefined,
       leases,
       networkLeases,
       ...(bus.spansNodes ? { networkCalls: new BusNetworkCalls(bus, logger.child({ component: 'network-calls' })) } : {}),

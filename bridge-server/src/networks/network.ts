@@ -526,6 +526,8 @@ export interface NetworkContext<TConfig> {
   hosted: HostedParties;
   /** The desk's teams, each of which a network may give an address customers write to. */
   teams?: readonly DeskTeam[];
+  /** The bridge is a gateway: anyone may write commands to its own address (`/to`, `/follow`, `/help`). */
+  gateway?: boolean;
   /** Customers' subscriptions to teams' addresses, kept in the bridge's store across restarts. */
   teamSubscriptions?: TeamSubscriptions;
   /** What a network keeps in the bridge's store beside the messages (a mailbox's state, mail threads). */

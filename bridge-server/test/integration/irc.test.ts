@@ -451,6 +451,8 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
       const answer = await stranger.next((m) => m.type === 'notice' && m.nick === 'desk');
       assert.match(answer.message, /serves the team's agents, and stranger is not one of them/);
       assert.doesNotMatch(answer.message, /visitor|#ref|reply to/i);
+      // No bridge without a gateway has commands for them: /help would only say so.
+      assert.doesNotMatch(answer.message, /\/help/);
     } finally {
       await stranger.quit();
     }

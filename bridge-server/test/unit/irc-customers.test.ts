@@ -102,7 +102,7 @@ describe('IRC customers: teams and commands', () => {
 });
 
 /** The bot's inbound side over fakes: what reaches the sink, and the notices sent back. */
-function inbound(options: { customers?: IrcCustomers; agents?: Address[] } = {}) {
+function inbound(options: { customers?: IrcCustomers; agents?: Address[]; gateway?: boolean } = {}) {
   const messages: InboundMessage[] = [];
   const commands: { from: Address; text: string }[] = [];
   const notices: { nick: string; text: string }[] = [];
@@ -140,6 +140,7 @@ function inbound(options: { customers?: IrcCustomers; agents?: Address[] } = {})
     relay,
     channel: undefined,
     customers: options.customers,
+    gateway: options.gateway ?? false,
   });
   const say = async (nick: string, message: string, extra: Partial<IrcMessageEvent> = {}) => {
     handler.received(bot, undefined, { nick, ident: nick, hostname: 'h', target: 'switchboard', message, tags: {}, ...extra }, false);
@@ -205,6 +206,15 @@ describe('IRC customers: who is a customer, and what is a command', () => {
     const { say, messages, notices } = inbound();
     await say('carol', 'hello?', { account: 'carol' });
     assert.equal(messages.length, 0);
-    assert.match(notices[0]!.text, /^switchboard is the bridge of a support team: it serves the team's agents, and carol is not one of them\./);
+    assert.equal(
+      notices[0]!.text,
+      "switchboard is the bridge of a support team: it serves the team's agents, and carol is not one of them. Your message was not delivered.",
+    );
+  });
+
+  it("on a gateway, points a non-agent to /help, which lists the gateway's commands", async () => {
+    const { say, notices } = inbound({ gateway: true });
+    await say('carol', 'hello?', { account: 'carol' });
+    assert.match(notices[0]!.text, /carol is not one of them\. Your message was not delivered\. Send \/help for what you can do here\.$/);
   });
 });

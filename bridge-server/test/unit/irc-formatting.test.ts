@@ -80,6 +80,7 @@ function inbound() {
     relay: {} as Relay,
     channel: undefined,
     customers: new IrcCustomers({ team: 'support', teams: [] }, [{ id: 'support', name: 'Support', sites: ['shop'] }], 'libera'),
+    gateway: false,
   });
   /** A PRIVMSG from `nick` to `target` (the bot, or a puppet standing for `visitor`). */
   const say = async (nick: string, target: string, visitor: Address | undefined, message: string, action = false) => {

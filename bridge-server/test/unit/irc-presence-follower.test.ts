@@ -244,6 +244,7 @@ describe("which IRC customers' presence is followed", () => {
       relay: {} as Relay,
       channel: undefined,
       customers: new IrcCustomers({ team: 'support' }, [{ id: 'support', name: 'Support', sites: ['shop'] }], 'test'),
+      gateway: false,
       onCustomerMessage: (customer) => followed.push(customer),
     });
     const bot = { nick: 'desk' } as IrcConnection;

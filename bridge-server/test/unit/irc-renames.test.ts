@@ -312,6 +312,7 @@ function inbound(options: { requireAccount?: boolean } = {}) {
       ['support', 'sales'].map((id) => ({ id, name: id, sites: ['shop'] })),
       'test',
     ),
+    gateway: false,
     renames: table,
   });
   const say = async (nick: string, target: string, message: string, extra: Partial<IrcMessageEvent> = {}, visitor?: Address) => {

@@ -37,6 +37,8 @@ export interface IrcInboundOptions {
   channel: SupportChannel | undefined;
   /** Customers writing to the bot in private, when the configuration lets them. */
   customers: IrcCustomers | undefined;
+  /** The bridge is a gateway: a user who is no agent has commands of their own (`/help` lists them). */
+  gateway: boolean;
   /** A customer's message to a team was taken (their presence is followed from then on). */
   onCustomerMessage?(customer: Address): void;
   /** Who writes from a nick (renames the bot saw); without, every nick is its own address's. */
@@ -189,11 +191,12 @@ export class IrcInbound {
       return;
     }
     if (!sink.isAgent(input.from)) {
-      // Not an agent: no instructions meant for agents, only what this bot is.
+      // Not an agent: no instructions meant for agents, only what this bot is (and, on a gateway, the user's own commands).
+      const commands = this.options.gateway ? ' Send /help for what you can do here.' : '';
       this.notice(
         connection,
         nick,
-        `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${nick} is not one of them. Your message was not delivered. Send /help for what you can do here.`,
+        `${connection.nick} is the bridge of a support team: it serves the team's agents, and ${nick} is not one of them. Your message was not delivered.${commands}`,
       );
       return;
     }

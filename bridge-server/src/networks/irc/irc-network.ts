@@ -76,7 +76,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   /** The away message each puppet shows, while its party is not available (kept with the connection, gone with it). */
   private readonly awayTexts = new WeakMap<IrcConnection, string>();
 
-  constructor({ config, sink, logger, refs, hosted, teams, files, records }: NetworkContext<IrcNetworkConfig>) {
+  constructor({ config, sink, logger, refs, hosted, teams, files, records, gateway }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
     this.puppetIdleMs = config.puppetIdleMinutes * 60_000;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
@@ -139,6 +139,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       relay,
       channel: this.channel,
       customers,
+      gateway: gateway === true,
       onCustomerMessage: (customer) => customerPresence?.wrote(customer),
       renames,
     });
