@@ -219,12 +219,14 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     // An agent reads which conversation a file is of in the line before it: the text, or the files' names.
     const heading = message.text.trim().length > 0 || !message.attachments?.length ? message.text : fileNames(message.attachments);
     const parts = outboundParts(heading, message.attachments, files, to);
+    // The agent's plain reply answers this conversation from the moment its first line can reach
+    // them, not once every part is acknowledged (a quick reply would go to the conversation before).
+    relay.heardFrom(to, conversation.id);
     for (const [index, part] of parts.entries()) {
       const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
       await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
     }
     sentParts.sent(message.id, parts.length);
-    relay.heardFrom(to, conversation.id);
     botChat.sent(to, message.id, conversation.id);
     return { remoteId: message.id, status: 'sent' };
   }
