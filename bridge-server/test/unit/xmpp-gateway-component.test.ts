@@ -217,8 +217,13 @@ describe('XMPP component with gateway domains', () => {
     assert.equal(visitor.attrs.from, `v_1@${MAIN}`);
     assert.equal(visitor.getChild('hops', 'urn:switchboard:hops:0'), undefined);
     assert.ok(sent.getChild('active', 'http://jabber.org/protocol/chatstates'), 'chat states where the network has typing');
+    assert.ok(sent.getChild('request', 'urn:xmpp:receipts') && sent.getChild('markable', 'urn:xmpp:chat-markers:0'), 'receipts where the network has them');
     await network.send({ message: message('irc:dave@libera', 'Hi', 'msg-3'), to: CARL, conversation });
-    assert.equal(entity(IRC_GW).sent.at(-1)!.getChild('active', 'http://jabber.org/protocol/chatstates'), undefined, 'none from IRC, which has no typing');
+    const fromIrc = entity(IRC_GW).sent.at(-1)!;
+    assert.equal(fromIrc.getChild('active', 'http://jabber.org/protocol/chatstates'), undefined, 'none from IRC, which has no typing');
+    // Nor receipts or markers, which the IRC user's JID does not announce either.
+    assert.equal(fromIrc.getChild('request', 'urn:xmpp:receipts'), undefined);
+    assert.equal(fromIrc.getChild('markable', 'urn:xmpp:chat-markers:0'), undefined);
     // Typing, read markers and notices about it too.
     await network.setTyping({ conversation, from: 'irc:dave@libera', to: CARL, state: 'composing' });
     assert.equal(entity(IRC_GW).sent.at(-1)!.attrs.from, `dave\\40libera@${IRC_GW}`);

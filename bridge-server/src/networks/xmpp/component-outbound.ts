@@ -46,13 +46,25 @@ export class ComponentOutbound {
     const pair = `${message.from} ${to}`;
     const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
-    const active = capabilitiesOf(networkOf(message.from))?.typing !== false;
+    const capabilities = capabilitiesOf(networkOf(message.from));
+    const active = capabilities?.typing !== false;
+    // A team's JID announces receipts; a gateway JID only where its network has them (gateway-discovery.ts).
+    const receipts = asTeam || capabilities?.receipts !== false;
     if (isRetraction(message)) {
       for (const stanza of this.sentParts.retractions({ from, to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! }))
         await links.send(stanza);
       return { remoteId: message.id, status: 'sent' };
     }
-    const common = { from, to: jidOfAddress(to), messageId: message.id, active, nick: introduce ? fromName : undefined, via, corrects: message.corrects };
+    const common = {
+      from,
+      to: jidOfAddress(to),
+      messageId: message.id,
+      active,
+      receipts,
+      nick: introduce ? fromName : undefined,
+      via,
+      corrects: message.corrects,
+    };
     // The text, then each file (outbound-files.ts): one result for all.
     const parts = outboundParts(message.text, message.attachments, this.parts.files, to);
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));

@@ -55,6 +55,12 @@ export interface ChatStanza {
   part: OutboundPart;
   /** XEP-0085 section 5.1: an `active` says chat states are supported. */
   active?: boolean;
+  /**
+   * Whether the first stanza asks for receipts and is markable (the default): not from a sender
+   * whose JID does not announce them (XEP-0184 section 5, XEP-0333 section 3: a gateway JID of a
+   * network without receipts, such as IRC).
+   */
+  receipts?: boolean;
   /** XEP-0172: who wrote it. */
   nick?: string | undefined;
   /** The bridges the message went through (its hop marker). */
@@ -71,7 +77,7 @@ export interface ChatStanza {
  * An RFC 6121 `chat` message: the part's body and out-of-band link, the XEP-0359 origin-id (its
  * stanza id, the bridge's message id for the first), and what `ChatStanza` asks for.
  */
-export function chatStanza({ from, to, messageId, index, part, active = false, nick, via, corrects }: ChatStanza): Element {
+export function chatStanza({ from, to, messageId, index, part, active = false, receipts = true, nick, via, corrects }: ChatStanza): Element {
   const id = partId(messageId, index);
   return xml(
     'message',
@@ -79,8 +85,8 @@ export function chatStanza({ from, to, messageId, index, part, active = false, n
     xml('body', {}, xmlSafe(part.body)),
     oobElement(part),
     xml('origin-id', { xmlns: NS.sid, id }),
-    index === 0 ? xml('request', { xmlns: NS.receipts }) : null,
-    index === 0 ? xml('markable', { xmlns: NS.markers }) : null,
+    index === 0 && receipts ? xml('request', { xmlns: NS.receipts }) : null,
+    index === 0 && receipts ? xml('markable', { xmlns: NS.markers }) : null,
     active ? xml('active', { xmlns: NS.chatStates }) : null,
     nick !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(nick)) : null,
     index === 0 && corrects !== undefined ? xml('replace', { xmlns: NS.correct, id: corrects }) : null,
