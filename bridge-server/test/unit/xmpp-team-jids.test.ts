@@ -28,6 +28,9 @@ describe("the teams' JIDs", () => {
     assert.equal(map.partyOf('Help@Web.Example.org/phone'), 'team:support');
     assert.equal(map.partyOf('sales@web.example.org'), 'team:Sales');
     assert.equal(map.isVacant('help@web.example.org'), false);
+    assert.equal(map.isVacant('v_1@web.example.org'), false, 'a visitor (hosted) is someone');
+    // Local parts not written as the bridge writes them stand for nobody: refused, not ignored.
+    for (const nobody of ['nobody', '^65;bc', 'x\\zz', '^bc^']) assert.equal(map.isVacant(`${nobody}@web.example.org`), true, nobody);
     assert.equal(map.partyOf('support@web.example.org'), null, 'the id is not the address once another is configured');
   });
 

@@ -159,7 +159,8 @@ export class JidMap {
     if (this.byDomain.has(domain)) return this.partyOf(full) === null;
     if (domain !== this.mainDomain || this.teams.at(full)) return false;
     const value = unescapeLocal(local);
-    return value !== null && !value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null;
+    // A local part not written as the bridge writes one (`^65;` for `A`, an unknown `\` sequence) stands for nobody.
+    return value === null || (!value.includes(':') && !NOT_IN_ADDRESSES.test(value) && this.hosted.addressOf(value) === null);
   }
 
   /**
