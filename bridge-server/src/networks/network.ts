@@ -30,6 +30,8 @@ export interface NetworkCapabilities {
   presence: boolean;
   /** Delivery/read receipts from the remote side. */
   receipts: boolean;
+  /** A message taken back disappears on the remote side too (the web's clients, XMPP's XEP-0424). */
+  retractions: boolean;
 }
 
 /** `standby`: in a cluster, another node holds the network's lease and runs it (cluster/leased-network.ts). */
@@ -480,6 +482,7 @@ export function capabilitiesOf(network: Network): NetworkCapabilities {
       typing: network.setTyping !== undefined,
       presence: network.subscribePresence !== undefined || network.sharePresence !== undefined || network.setOwnPresence !== undefined,
       receipts: network.deliversFromStore || network.markRead !== undefined,
+      retractions: network.deliversFromStore || network.retracts === true,
     };
     derived.set(network, capabilities);
   }

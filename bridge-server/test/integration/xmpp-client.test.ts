@@ -180,6 +180,7 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
         'urn:xmpp:sid:0',
         'jabber:x:oob',
         'urn:xmpp:message-correct:0',
+        'urn:xmpp:message-retract:1',
       ],
     );
     await assert.rejects(

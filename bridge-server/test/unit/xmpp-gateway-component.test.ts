@@ -139,7 +139,7 @@ function setUp(
   const entities = new Map<string, FakeEntity>();
   const sink = new FakeSink();
   const config = xmppComponentConfigSchema.parse({ type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: MAIN, password: 's', gateways });
-  const capabilitiesOf = (scheme: string) => (scheme === 'irc' ? { typing: false, presence: true, receipts: false } : undefined);
+  const capabilitiesOf = (scheme: string) => (scheme === 'irc' ? { typing: false, presence: true, receipts: false, retractions: false } : undefined);
   const network = createComponentNetwork({ config, sink, logger: pino({ level: 'silent' }), capabilitiesOf, refs: new RefBook(), hosted }, ({ domain }) => {
     const entity = new FakeEntity(domain);
     entities.set(domain, entity);

@@ -41,20 +41,25 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
     assert.equal(gatewayName({ domain: 'x', network: 'matrix' }), 'MATRIX gateway');
   });
 
-  it('announces chat states and receipts only where the network behind has them', () => {
+  it('announces chat states, receipts and retractions only where the network behind has them', () => {
     const capabilities = {
-      sip: { typing: true, presence: true, receipts: true, maxTextBytes: null, markup: 'plain' as const },
-      irc: { typing: false, presence: true, receipts: false, maxTextBytes: null, markup: 'plain' as const },
+      sip: { typing: true, presence: true, receipts: true, retractions: false, maxTextBytes: null, markup: 'plain' as const },
+      irc: { typing: false, presence: true, receipts: false, retractions: false, maxTextBytes: null, markup: 'plain' as const },
+      web: { typing: true, presence: true, receipts: true, retractions: true, maxTextBytes: null, markup: 'plain' as const },
     };
     const of = (scheme: string) => capabilities[scheme as keyof typeof capabilities];
     const irc = features(discoInfo(map, 'irc.gw.example', undefined, of));
-    for (const absent of ['http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0']) assert.ok(!irc.includes(absent), absent);
+    for (const absent of ['http://jabber.org/protocol/chatstates', 'urn:xmpp:receipts', 'urn:xmpp:chat-markers:0', 'urn:xmpp:message-retract:1'])
+      assert.ok(!irc.includes(absent), absent);
     for (const present of ['jabber:iq:gateway', 'urn:xmpp:sid:0', 'urn:switchboard:hops:0']) assert.ok(irc.includes(present), present);
     assert.ok(!features(discoInfo(map, 'dave\\40libera@irc.gw.example', undefined, of)).includes('urn:xmpp:receipts'));
     // A user's JID on the main domain: its own network's capabilities (here IRC without a gateway domain).
     const mainOnly = new JidMap(MAIN, [SIP], hosted);
     assert.ok(!features(discoInfo(mainOnly, 'irc\\3adave\\40libera@web.example.org', undefined, of)).includes('http://jabber.org/protocol/chatstates'));
     assert.ok(features(discoInfo(mainOnly, 'v_1@web.example.org', undefined, of)).includes('http://jabber.org/protocol/chatstates'));
+    // XEP-0424 section 2: a visitor's widget takes a retraction back; a SIP user's client cannot.
+    assert.ok(features(discoInfo(mainOnly, 'v_1@web.example.org', undefined, of)).includes('urn:xmpp:message-retract:1'));
+    assert.ok(!features(discoInfo(map, 'sip.gw.example', undefined, of)).includes('urn:xmpp:message-retract:1'));
     assert.ok(features(discoInfo(map, 'sip.gw.example', undefined, of)).includes('urn:xmpp:receipts'));
   });
 

@@ -11,12 +11,12 @@ import { NS } from './stanzas.js';
 const BOT_IDENTITY = { category: 'client', type: 'bot', name: 'Switchboard' };
 
 /**
- * What the bot handles both ways: chat states, receipts, markers, origin-ids (XEP-0359) and
- * out-of-band links (XEP-0066, files); corrections (XEP-0308) it takes in; nicks (XEP-0172) only
+ * What the bot handles both ways: chat states, receipts, markers, origin-ids (XEP-0359),
+ * out-of-band links (XEP-0066, files) and retractions (XEP-0424); corrections (XEP-0308) it takes in; nicks (XEP-0172) only
  * with customers, whose nick it reads and to whom it names the writer.
  */
 function features({ customers }: { customers: boolean }): string[] {
-  return [NS.discoInfo, NS.chatStates, NS.receipts, NS.markers, NS.sid, NS.oob, NS.correct, ...(customers ? [NS.nick] : [])];
+  return [NS.discoInfo, NS.chatStates, NS.receipts, NS.markers, NS.sid, NS.oob, NS.correct, NS.retract, ...(customers ? [NS.nick] : [])];
 }
 
 /** The answer to a disco#info get; the bot has no nodes (XEP-0030 section 3.2: item-not-found). */

@@ -29,13 +29,15 @@ const MAX_LOCAL_BYTES = 1023;
 /**
  * What a JID of the component supports: unique ids (XEP-0359), nick (XEP-0172), corrections
  * (XEP-0308: stored as corrections, shown in place in the widget and the console) and the hop marker
- * always; chat states (XEP-0085) and receipts and markers (XEP-0184, XEP-0333) when the network
- * behind it has them (a gateway passes on only what both sides have), or when that is not known.
+ * always; chat states (XEP-0085), receipts and markers (XEP-0184, XEP-0333) and retractions
+ * (XEP-0424 section 2) when the network behind it has them (a gateway passes on only what both
+ * sides have), or when that is not known.
  */
 function messagingFeatures(capabilities: NetworkCapabilities | undefined): string[] {
   return [
     ...(capabilities?.typing === false ? [] : [NS.chatStates]),
     ...(capabilities?.receipts === false ? [] : [NS.receipts, NS.markers]),
+    ...(capabilities?.retractions === false ? [] : [NS.retract]),
     NS.sid,
     NS.nick,
     NS.correct,
