@@ -538,8 +538,8 @@ export class OutboxWorker {
 }
 
 /** Why a network's queue waits, as its senders are told. */
+/** What senders are told their message waits for: the network's state, not its reason (the link's `assertOnline` says why). */
 function whyWaiting(networkId: string, network: Network | undefined): string {
   if (!network) return `no ${networkId} network is configured`;
-  const status = network.status();
-  return `${networkId} is ${status.state}${status.reason ? ` (${status.reason})` : ''}`;
+  return `${networkId} is ${network.status().state}`;
 }

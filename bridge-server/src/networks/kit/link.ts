@@ -79,10 +79,15 @@ export class Link {
     this.set({ state: 'online' });
   }
 
-  /** Fails with a retryable error unless the link is up, so the outbox keeps the message. */
+  /**
+   * Fails with a retryable error unless the link is up, so the outbox keeps the message. The error
+   * reaches the message's sender (a website visitor too): it says the state, not the reason, which
+   * can name the server's internal address (`connect ECONNREFUSED 10.0.0.5:5347`); the status, the
+   * log and /readyz have it.
+   */
   assertOnline(): void {
-    const { state, reason } = this.current;
-    if (state !== 'online') throw new NetworkError(`${this.options.name} is ${state}${reason ? ` (${reason})` : ''}`, true);
+    const { state } = this.current;
+    if (state !== 'online') throw new NetworkError(`${this.options.name} is ${state}`, true);
   }
 
   private async attempt(): Promise<void> {
