@@ -133,6 +133,9 @@ describe('support desk across XMPP, IRC and SIP', () => {
       `#${v.ref} Dana <dana@example.com> on https://shop.test/tents (not verified), team support. Reply here; /whois ${v.ref} for more.`,
     );
     assert.equal(context.attrs.from?.startsWith('v_'), true, "in the visitor's own chat");
+    // Kept by the server like any message: an agent offline now, or on another device, finds it (offline storage, XEP-0313).
+    assert.equal(context.getChild('no-store', 'urn:xmpp:hints'), undefined);
+    assert.ok(context.attrs.id, 'with an id');
   });
 
   for (const network of ['xmpp', 'irc', 'sip'] as const) {

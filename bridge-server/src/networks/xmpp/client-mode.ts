@@ -16,6 +16,7 @@
 import { type Address, isRetraction } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
+import { newId } from '../../util/ids.js';
 import { lruCache } from '../../util/lru.js';
 import { SerialQueues } from '../../util/serial.js';
 import { isCommand } from '../kit/inbound.js';
@@ -267,7 +268,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     async notice({ to, text, about }) {
       if (about) relay.heardFrom(to, about.conversation.id);
       const line = about ? relay.tagged(about.conversation.id, text) : text;
-      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml('body', {}, xmlSafe(line))));
+      await session.send(xml('message', { type: 'chat', to: jidOfAddress(to), id: newId('n') }, xml('body', {}, xmlSafe(line))));
     },
   };
 }

@@ -14,6 +14,7 @@ import type { CapabilitiesOf } from './gateway-discovery.js';
 import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 import { TypingRepeats } from '../typing-repeats.js';
+import { newId } from '../../util/ids.js';
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
 type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
@@ -84,11 +85,15 @@ export class ComponentOutbound {
     );
   }
 
-  /** In the visitor's own chat when it is about a conversation; else from the bridge's JID. */
+  /**
+   * In the visitor's own chat when it is about a conversation; else from the bridge's JID. Stored
+   * like any message (no XEP-0334 `<no-store/>`): a context line or a failure is what an agent
+   * offline now, or reading on another device from the archive (XEP-0313), needs to find.
+   */
   async notice({ to, text, about }: NoticeInput): Promise<void> {
     const { map, links, mainDomain } = this.parts;
     const from = about ? map.jidOf(about.visitor) : mainDomain;
-    await links.send(xml('message', { type: 'chat', from, to: jidOfAddress(to) }, xml('body', {}, xmlSafe(text)), xml('no-store', { xmlns: NS.hints })));
+    await links.send(xml('message', { type: 'chat', from, to: jidOfAddress(to), id: newId('n') }, xml('body', {}, xmlSafe(text))));
     this.typing.messageSent(from, to);
   }
 }
