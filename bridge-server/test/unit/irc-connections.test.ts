@@ -58,7 +58,7 @@ function connectionsTo(port: number, password: string, logger = pino({ level: 's
       nick: 'shopdesk',
       sasl: { account: 'shopdesk', password },
     }),
-    sink: { status: () => {} } as unknown as InboundSink,
+    sink: { status: () => {}, isAgent: (address: string) => address === 'web:a_wendy' } as unknown as InboundSink,
     logger,
     hosted,
     addresses: new IrcAddresses('test', hosted),
@@ -99,6 +99,13 @@ describe('IRC registration with SASL', () => {
       visitor.filter((line) => line.startsWith('AUTHENTICATE') || /^CAP REQ .*sasl/.test(line)),
       [],
     );
+  });
+
+  it("connects no puppet for a team's words or an agent's: the bot relays them", async () => {
+    const before = fake.sessions.length;
+    assert.equal(await connections.puppetFor('team:support', 'Support'), null);
+    assert.equal(await connections.puppetFor('web:a_wendy', 'Wendy'), null);
+    assert.equal(fake.sessions.length, before, 'no connection made');
   });
 });
 

@@ -76,9 +76,15 @@ export class IrcConnections {
     return lowered === this.bot.nick.toLowerCase() || this.puppets.nicks().has(lowered);
   }
 
-  /** The sender's puppet (connected if need be), or null when the bot relays it (IRC users, relay mode, overflow). */
+  /**
+   * The sender's puppet (connected if need be), or null when the bot relays it (IRC users, relay
+   * mode, overflow). A puppet stands for a visitor or a gateway user, whom the agent answers in its
+   * query: a team's words (its greeting) and another agent's are relayed by the bot with their
+   * conversation's ref, not said by a puppet of their own that the agent could not answer.
+   */
   puppetFor(sender: Address, name: string): Promise<IrcConnection | null> {
-    return this.options.addresses.isIrc(sender) ? Promise.resolve(null) : this.puppets.acquire(sender, name);
+    const relayed = this.options.addresses.isIrc(sender) || sender.startsWith('team:') || this.options.sink.isAgent(sender);
+    return relayed ? Promise.resolve(null) : this.puppets.acquire(sender, name);
   }
 
   /** Bytes the server prepends when relaying this connection's lines: `:nick!~user@host `. */
