@@ -132,6 +132,13 @@ describe('IRC lines', () => {
     assert.deepEqual(toIrcLines('/me', options).lines, ['/me']);
   });
 
+  it("removes formatting codes and control characters from the sender's text: an agent reads words, never hidden or ringing text", () => {
+    const text = '\u0002BOLD\u0002 \u000304,01red\u000f \u001dital\u001d \u0007bell \u001b[31mesc\u00041a2b3cx\u0016\u001f\u001e\u0011end\ttab';
+    assert.deepEqual(toIrcLines(text, options).lines, ['BOLD red ital bell [31mescxend\ttab']);
+    // Lines, their breaks and a comma after a colour's digits stay as written.
+    assert.deepEqual(toIrcLines('a\u0003,b\r\nc', options).lines, ['a,b', 'c']);
+  });
+
   it('refuses a target and prefix that leave no room for text', () => {
     assert.throws(() => toIrcLines('x', { ...options, prefixBytes: 500 }), RangeError);
   });

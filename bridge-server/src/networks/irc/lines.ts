@@ -8,10 +8,13 @@
  *   mark), preferably before a space, which then starts the next line: servers and clients trim a
  *   line's trailing spaces, never the leading ones of the trailing parameter. Joining a
  *   paragraph's lines gives it back exactly.
- * - CTCP (`\x01`) is neutralised, except a `/me` text, which becomes CTCP ACTION on every line.
+ * - CTCP (`\x01`) is neutralised, except a `/me` text, which becomes CTCP ACTION on every line;
+ *   formatting codes and other control characters are removed.
  * - Beyond `maxLines`, the rest is cut (or the lines after the first, keeping the last ones) and a
  *   notice line says how much.
  */
+import { stripFormatting } from './formatting.js';
+
 export interface IrcLineOptions {
   /** The channel or nick the lines go to. */
   target: string;
@@ -43,8 +46,16 @@ const bytes = (text: string) => encoder.encode(text).length;
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** Characters that may not travel inside an IRC line: NUL, and a stray CR (LF splits lines). */
+/**
+ * NUL and CTCP become U+FFFD; IRC's formatting codes (bold, colours: formatting.ts) and the other
+ * C0 controls a client or terminal acts on (a bell, an escape) are removed: what another network's
+ * user wrote reaches the agent as words, never as black-on-black text or a ring.
+ */
 function clean(text: string): string {
-  return text.replaceAll('\u0000', REPLACEMENT).replaceAll(CTCP, REPLACEMENT);
+  return stripFormatting(text)
+    .replaceAll('\u0000', REPLACEMENT)
+    .replaceAll(CTCP, REPLACEMENT)
+    .replace(/[\x02-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
 }
 
 /** Splits one paragraph (no line breaks) into chunks of at most `budget` bytes. */
