@@ -27,6 +27,9 @@ describe("the network kit's relay", () => {
     const { relay: r, book } = relay();
     const ref = book.refOf('c_0aaaa0abcde');
     assert.equal(r.prefix('c_0aaaa0abcde', 'Ann'), `[Ann #${ref}] `);
+    // A name cannot pass a line off as another conversation's.
+    assert.equal(r.prefix('c_0aaaa0abcde', 'Dana #2b970] ok [Boss'), `[Dana 2b970) ok (Boss #${ref}] `);
+    assert.equal(r.prefix('c_0aaaa0abcde', '#'), `[? #${ref}] `);
     assert.equal(r.tagged('c_0aaaa0abcde', 'Ann is on /shop'), `[#${ref}] Ann is on /shop`);
     assert.equal(r.tagged('c_0aaaa0abcde', `#${ref} Ann (not verified)`), `#${ref} Ann (not verified)`, 'the ref is written once');
   });

@@ -40,9 +40,14 @@ export class Relay {
     this.refs = new ConversationRefs(options.refs);
   }
 
-  /** What starts a line relayed from a conversation: `[name #ref] `. */
+  /**
+   * What starts a line relayed from a conversation: `[name #ref] `. The name cannot close the
+   * brackets or name a ref itself (a visitor called `Dana #2b970] ok [Boss` would pass their line
+   * off as another conversation's): its brackets become parentheses and its `#` go.
+   */
   prefix(conversationId: string, name: string): string {
-    return `[${name} #${this.refs.refOf(conversationId)}] `;
+    const shown = name.replaceAll('[', '(').replaceAll(']', ')').replaceAll('#', '').replace(/\s+/g, ' ').trim();
+    return `[${shown || '?'} #${this.refs.refOf(conversationId)}] `;
   }
 
   /** A line about a conversation (a context line): tagged with its ref once. */
