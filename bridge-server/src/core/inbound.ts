@@ -19,6 +19,7 @@ import type { FanOut } from './fan-out.js';
 import type { CustomerInbound } from './customer-inbound.js';
 import type { GatewayService } from './interop/gateway-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
+import { NetworkPresenceReports } from './network-presence-reports.js';
 import type { OutboxWorker } from './outbox.js';
 import type { PresenceService } from './presence.js';
 import type { MessageStatuses } from './statuses.js';
@@ -60,13 +61,17 @@ export interface InboundDeps {
 export class Inbound {
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
+  private readonly reports = new NetworkPresenceReports();
 
   constructor(private readonly deps: InboundDeps) {
     const { presence, teams, router, interop: gateway, statuses } = deps;
     this.sink = {
       // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
       message: (input) => this.message({ ...input, ...this.canonicalTo(input.to), text: withoutTrailingBreaks(input.text) }),
-      presence: (input) => presence.update(input.text === undefined ? { address: input.address, status: input.status } : { ...input }),
+      presence: (input) => {
+        const report = input.text === undefined ? { address: input.address, status: input.status } : { ...input };
+        if (this.reports.isNews(report, presence.get(report.address))) presence.update(report);
+      },
       typing: (input) => this.typing({ ...input, ...this.canonicalTo(input.to) }),
       receipt: (input) => statuses.receipt(input),
       status: (network, status) => this.networkStatus(network, status),

@@ -119,6 +119,41 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     await back;
   });
 
+  it("keeps an agent's /away while the phone only publishes again what it published before", async () => {
+    const { socket } = await connect(t, { siteKey: SITE });
+    assert.equal((await call(socket, 'presence:subscribe', { team: 'support' })).available, true);
+    const changes = collect(socket, 'team:availability');
+    // Every change of alice's presence, as the core derives it (the team's events are coalesced).
+    const statuses: string[] = [];
+    t.bridge.core.presence.onChange((presence) => {
+      if (presence.address === ALICE) statuses.push(presence.status);
+    });
+    const bridgeUri = `sip:switchboard@${VISITOR_DOMAIN}`;
+    const answered = alice.next((m) => m.request.from.uri.toString() === bridgeUri && m.request.body.startsWith('You are away'));
+    assert.equal(await alice.send(bridgeUri, '/away'), 200);
+    await answered;
+    await until(() => changes.some((a) => !a.available), 10_000, 'the team unavailable');
+    // The phone refreshes its publication, unchanged (Kamailio notifies the bridge again), then goes
+    // offline; each publication once Kamailio took the one before (its watchers were notified).
+    const own = await alice.watch(ALICE);
+    try {
+      await until(() => own.notifications.length > 0, 10_000, "alice's own presence");
+      const seen = own.notifications.length;
+      await alice.publish(pidf(ALICE, 'open'));
+      await until(() => own.notifications.length > seen, 10_000, 'the unchanged publication notified');
+      await alice.publish(pidf(ALICE, 'closed'));
+      await until(() => changes.some((a) => a.online === 0), 10_000, `the agent offline (${JSON.stringify(changes)})`);
+      assert.deepEqual(statuses, ['away', 'offline'], 'never available again between /away and the phone going offline');
+      // A change on the phone is theirs: available again.
+      const back = next(socket, 'team:availability', (a) => a.available, 10_000);
+      await alice.publish(pidf(ALICE, 'open'));
+      await back;
+    } finally {
+      await own.stop();
+      socket.disconnect();
+    }
+  });
+
   it("publishes the visitor's presence for the agent to see: available once it writes, then each change", async () => {
     const v = await visitor('Eve');
     await sendText(v, 'hello from Eve');
