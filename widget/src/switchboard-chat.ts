@@ -166,6 +166,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private previouslyFocused: Element | null = null;
   /** Opened before anything in the panel could take focus (the chat still connecting): the first field to render takes it. */
   private focusPending = false;
+  /** The log is to show its end once this render is done (willUpdate: it showed it; the visitor sent something). */
+  private followLog = false;
   /** The visitor's typing; before the conversation opens there is no one to tell, and the first key after it is said. */
   private readonly typing = new TypingTicker((state) => this.chat.typing(state));
   /** The page's own title while ours shows new messages; null when the title is the page's. */
@@ -203,6 +205,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // A log showing its end follows what this render adds (a message, the history arriving after a
+    // reload); one the visitor scrolled up in stays where they read.
+    if (this.atLogEnd()) this.followLog = true;
     if (this.hasUpdated && (changed.has('siteKey') || changed.has('server') || changed.has('identity') || changed.has('team'))) this.reconfigure();
     if (changed.has('color')) this.applyColor();
   }
@@ -233,6 +238,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       }
     }
     if (this.focusPending && this.open && !changed.has('open')) void this.updateComplete.then(() => this.focusInside());
+    if (this.followLog) {
+      this.followLog = false;
+      this.scrollToEnd();
+    }
     if (this.chat.unread !== this.lastUnread) {
       this.lastUnread = this.chat.unread;
       this.fire('switchboard-unread', { count: this.chat.unread });
@@ -241,12 +250,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   /**
    * Moves focus to the panel's first field once one is there, unless the visitor moved it
-   * elsewhere meanwhile (it is left where they put it).
+   * elsewhere meanwhile (it is left where they put it). Focus still on what had it when the panel
+   * opened (a page's "Chat with us" button calling `Switchboard.open()`) moves in.
    */
   private focusInside(): void {
     if (!this.focusPending || !this.open) return;
     const active = (this.getRootNode() as Document | ShadowRoot).activeElement;
-    if (active && active !== document.body && active !== this && !this.contains(active)) {
+    if (active && active !== document.body && active !== this && !this.contains(active) && active !== this.previouslyFocused) {
       this.focusPending = false;
       return;
     }
@@ -326,9 +336,6 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         document.title = `(${this.chat.unread}) ${this.locale.t.newMessageTitle}${this.originalTitle ? ` · ${this.originalTitle}` : ''}`;
       }
     }
-    // A visitor who scrolled up to read earlier messages stays where they read; at the end, the
-    // log follows the conversation.
-    if (this.atLogEnd()) void this.updateComplete.then(() => this.scrollToEnd());
   }
 
   /** Whether the log shows its last line (within a line's height), or is not there to scroll. */
@@ -395,6 +402,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     for (const file of files) this.sentFiles.set(file.id, file);
     this.typing.stop();
     this.sendError = '';
+    // What the visitor sends shows, wherever they had scrolled to, and the log follows from there.
+    this.followLog = true;
     this.chat.send(text, files).catch((error: SwitchboardError) => {
       // No conversation could be opened for it (no answer, the bridge draining, a wrong team): it
       // is in no outbox, so it goes back in the composer, said not sent, for the visitor to send again.

@@ -220,6 +220,42 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await support.send(conversationId, 'at the end');
     await until(() => bubbles(element).some((bubble) => bubble.textContent === 'at the end'), 'the next message');
     await until(() => fromEnd() < 2, 'the log following the conversation');
+
+    // What the visitor sends shows, even from above, and the log goes on following the answers.
+    log.scrollTop = 0;
+    await type(element, 'my own words');
+    await until(() => bubbles(element).some((bubble) => bubble.textContent === 'my own words'), 'the own message');
+    await until(() => fromEnd() < 2, 'the log at the own message');
+    await support.send(conversationId, 'after your words');
+    await until(() => bubbles(element).some((bubble) => bubble.textContent === 'after your words'), 'the answer');
+    await element.updateComplete;
+    await until(() => fromEnd() < 2, 'the log still following');
+
+    // A reload with the panel open (a new element, the same visitor): it opens at the newest line.
+    element.remove();
+    sessionStorage.setItem(`switchboard:${info.siteKey}:open`, '1');
+    const reloaded = await widget();
+    await until(() => reloaded.open && bubbles(reloaded).some((bubble) => bubble.textContent === 'after your words'), 'the history after the reload');
+    const again = $(reloaded, '.log')!;
+    await until(() => again.scrollHeight > again.clientHeight && again.scrollHeight - again.scrollTop - again.clientHeight < 2, 'the reloaded log at its end');
+  });
+
+  it('moves focus into the panel when a page button opens it, and gives it back on Escape', async () => {
+    const element = await widget();
+    await online(element);
+    const button = document.createElement('button');
+    button.textContent = 'Ask us in the chat';
+    document.body.append(button);
+    try {
+      button.focus();
+      // What a page's button does: the JS API's open() is the element's show().
+      element.show();
+      await until(() => shadow(element).activeElement?.matches('textarea.input, input') === true, 'focus in the panel');
+      shadow(element).activeElement!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+      await until(() => !element.open && document.activeElement === button, 'focus back on the button');
+    } finally {
+      button.remove();
+    }
   });
 
   it('shows an offline banner, disables the composer, and flushes queued sends on reconnect', async () => {
