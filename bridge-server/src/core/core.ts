@@ -261,7 +261,7 @@ export class Core {
       router: this.router,
       sendAs: (agent, conversationId, text) => this.agentSays(agent, conversationId, text),
       close: async (conversationId) => void (await this.conversations.close(conversationId)),
-      transfer: (conversationId, to) => this.router.transfer(conversationId, to),
+      transfer: (conversationId, to, by) => this.router.transfer(conversationId, to, by),
       latestOf: (agent) => recent.latestOf(agent),
       reachOut: (actor, request) => this.outreach.open(actor, request),
       identityOf: (address) => identityOf(deps.registry, address),

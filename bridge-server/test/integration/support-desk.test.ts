@@ -212,6 +212,25 @@ describe('support desk across XMPP, IRC and SIP', () => {
     assert.equal(bodies.filter((b) => b.endsWith('Thanks for your patience!')).length, 2, 'what Carol said meanwhile is');
   });
 
+  it('tells an agent on their network that a conversation was moved away from them, and not the agent who moved it', async () => {
+    const v = await visitor({ name: 'Gus' }, 'https://shop.test/lamps');
+    assert.equal(v.conversation.assignee, ALICE);
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${v.ref} Gus`) === true);
+    const toBob = next(v.socket, 'conversation', (c) => c.assignee === BOB);
+    assert.match(await commands.irc(`/transfer ${v.ref} bob`), /is now with Bob/);
+    await toBob;
+    const line = `#${v.ref} is now with ${BOB}: what you write there no longer reaches the visitor.`;
+    const told = await alice.next((s) => s.getChildText('body') === line);
+    // From the bridge, not in the visitor's chat: a plain reply there would go to a conversation no longer hers.
+    assert.equal(told.attrs.from?.startsWith('v_'), false);
+    assert.equal(
+      bob.messages.some((m) => m.message.includes('no longer reaches')),
+      false,
+      'bob moved it himself',
+    );
+    await call(v.socket, 'conversation:close', { conversationId: v.conversation.id });
+  });
+
   it("routes by each strategy according to the agents' live presence on their own networks", async () => {
     const open = async (team: string) => {
       const { socket } = await connect(t, { siteKey: SITE });

@@ -58,7 +58,8 @@ export interface CommandDeps {
   /** Closes a conversation and tells its parties. */
   close(conversationId: string): Promise<void>;
   /** Moves a conversation to another agent, or to a team's queue. */
-  transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord>;
+  /** `by`: who asked (told nothing of a conversation they moved away themselves). */
+  transfer(conversationId: string, to: { agent: Address } | { team: string }, by?: Address): Promise<ConversationRecord>;
   /** The conversation the agent dealt with last (for `/canned` without an id). */
   latestOf(agent: Address): string | undefined;
   /** The bridge's refs, the same an agent reads in context lines and relayed messages. */
@@ -211,10 +212,10 @@ export class AgentCommands {
     const to = teamTarget(this.deps, conversation, target) ?? agentTarget(this.deps, conversation, target);
     checkTransfer(conversation, to, ref);
     if ('team' in to) {
-      await this.deps.transfer(conversation.id, to);
+      await this.deps.transfer(conversation.id, to, from);
       return `#${ref} is in the queue of team ${to.team}.`;
     }
-    await this.deps.transfer(conversation.id, { agent: to.agent });
+    await this.deps.transfer(conversation.id, { agent: to.agent }, from);
     return `#${ref} is now with ${to.name} (${to.agent}).`;
   }
 

@@ -66,7 +66,7 @@ export class DeskActions {
       const target =
         'team' in to ? (teamTarget(this.deps, conversation, to.team) ?? this.missingTeam(to.team)) : agentTarget(this.deps, conversation, to.agent);
       checkTransfer(conversation, target, this.deps.refs.refOf(conversation.id));
-      return toWireConversation(await this.deps.router.transfer(conversation.id, 'team' in target ? target : { agent: target.agent }));
+      return toWireConversation(await this.deps.router.transfer(conversation.id, 'team' in target ? target : { agent: target.agent }, actor.address));
     } catch (error) {
       if (error instanceof CommandError) throw new BridgeError(error.code, error.message);
       throw error;

@@ -121,6 +121,22 @@ export class Handover {
         },
       );
   }
+  /**
+   * An agent on a network that does not deliver from the store (IRC, XMPP, SIP) lost a
+   * conversation to someone else (a transfer, an offer that moved on): one line from the bridge
+   * says so, for their next words there would reach nobody (best effort). Not in the
+   * conversation's own chat: a plain reply must not go to it.
+   */
+  async left(conversation: ConversationRecord, agent: Address, now: ConversationRecord): Promise<void> {
+    const network = this.deps.registry.forAddress(agent);
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
+    const ref = this.deps.refs.refOf(conversation.id);
+    const where = now.assignee !== undefined ? `is now with ${now.assignee}` : `waits in the queue of team ${now.team ?? conversation.team ?? ''}`.trimEnd();
+    await network
+      .notice({ to: agent, text: `#${ref} ${where}: what you write there no longer reaches the visitor.` })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error, agent, conversation: conversation.id }, 'agent not told the conversation left them'));
+  }
+
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);

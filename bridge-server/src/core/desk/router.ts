@@ -305,6 +305,7 @@ export class Router {
     movedTo(moved, next.address);
     await this.offers.start(moved, next.agent.id, assigning);
     this.deps.announcer.announce(moved);
+    this.tellLeft(now, moved, undefined);
   }
 
   /** The addresses of the agent `offer` was made to; undefined when the team's configuration no longer has it (a restart since). */
@@ -328,13 +329,14 @@ export class Router {
    * Moves a conversation to another agent (who gets the context and the history) or back into a
    * team's queue (offered by that team's routing).
    */
-  async transfer(conversationId: string, to: { agent: Address } | { team: string }): Promise<ConversationRecord> {
+  async transfer(conversationId: string, to: { agent: Address } | { team: string }, by?: Address): Promise<ConversationRecord> {
     const { store, announcer } = this.deps;
     const before = await store.getConversation(conversationId);
     if ('team' in to) {
       const queued = await store.transferConversation(conversationId, null, to.team);
       this.accepted(conversationId);
       announcer.announce(queued);
+      this.tellLeft(before, queued, by);
       this.offerQueued(to.team);
       this.roomMadeBy(before, to.team);
       return queued;
@@ -343,10 +345,18 @@ export class Router {
     this.accepted(conversationId); // handed over on purpose: no offer timer
     await this.deps.handover.to(moved, to.agent);
     announcer.announce(moved);
+    this.tellLeft(before, moved, by);
     // Out of the queue to an agent: its visitor stops waiting, the others move up.
     if (before?.team !== undefined && before.assignee === undefined && before.state === 'open') this.answeredFromQueue({ ...moved, team: before.team });
     else if (before?.assignee !== to.agent) this.roomMadeBy(before);
     return moved;
+  }
+
+  /** The agent a conversation moved away from hears of it on their network (unless they moved it themselves). */
+  private tellLeft(before: ConversationRecord | null, now: ConversationRecord, by: Address | undefined): void {
+    const agent = before?.assignee;
+    if (!before || agent === undefined || agent === now.assignee || agent === by) return;
+    void this.deps.handover.left(before, agent, now);
   }
 
   /**
