@@ -135,7 +135,7 @@ export function createMetrics() {
     }),
     firstContacts: new Counter({
       name: 'switchboard_first_contacts_total',
-      help: "Customers' messages to a team's address on their own network, by network and outcome (opened, continued, duplicate, refused_no_team, rate_limited, denied_domain, blocked, automatic_dropped)",
+      help: "Customers' messages to a team's address on their own network, by network and outcome (opened, continued, duplicate, refused_no_team, rate_limited, denied_domain, blocked, agent_of_team, automatic_dropped)",
       labelNames: ['network', 'outcome'] as const,
       registers: [registry],
     }),

@@ -13,6 +13,7 @@ import type { CustomerControls } from './abuse/customer-controls.js';
 import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
 import { CustomerNames } from './customer-names.js';
 import type { QueueNotice } from './desk/queue-notice.js';
+import type { TeamDirectory } from './desk/teams.js';
 import type { CustomerTurns } from './customer-turns.js';
 import type { FirstContacts } from './first-contact.js';
 
@@ -23,9 +24,15 @@ export interface CustomerInboundDeps {
   queueNotice: Pick<QueueNotice, 'tell'>;
   /** One decision at a time per customer: two first messages open one conversation. */
   turns: CustomerTurns;
+  /** The teams an address is an agent of: an agent writing to their own team's address is no customer. */
+  teams: Pick<TeamDirectory, 'teamsOf'>;
   metrics: Metrics;
   logger: Logger;
 }
+
+/** What an agent writing to their own team's address reads (docs/customers.md, "Abuse controls"). */
+const AGENT_TO_OWN_TEAM = (team: string) =>
+  `You are an agent of team ${team}: this address is for its customers. Answer visitors in their own chats, and send commands to the bridge's address.`;
 
 export class CustomerInbound {
   private readonly names: CustomerNames;
@@ -62,6 +69,10 @@ export class CustomerInbound {
     count: (outcome: FirstContactOutcome) => void,
   ): Promise<Message | null> {
     const { firstContacts, controls } = this.deps;
+    // An agent answering the team's greeting, or trying the team's address out, would open a
+    // conversation with themselves as the customer, assigned to themselves.
+    if (this.deps.teams.teamsOf(input.from).some((team) => team.id === served.team.id))
+      throw new CustomerRefusal('forbidden', AGENT_TO_OWN_TEAM(served.team.id), 'agent_of_team');
     await controls.admit(input.from, served.team, served.siteKey);
     // Before the conversation opens: its announcements and the agent's context line name the customer.
     await this.names.record(input.from, served.siteKey, input.fromName);

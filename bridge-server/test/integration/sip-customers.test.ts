@@ -283,6 +283,27 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     });
   });
 
+  describe("an agent of the team writing to the team's URI", () => {
+    it('refuses them with 403 and a Warning that says what the address is for, and opens no conversation', async () => {
+      const ERIN = `sip:erin@${kamailio.domain}`;
+      const t = await startBridge({
+        teams: [{ id: 'support', name: 'Support', members: [IRC_AGENT, ERIN], sites: [SITE] }],
+        networks: bridgeNetworks(),
+      });
+      const erin = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'erin', 'erinpw');
+      try {
+        await online(t);
+        const refused = await erin.request(TEAM, 'testing the team address');
+        assert.equal(refused.statusCode, 403);
+        assert.match(refused.warning ?? '', /^399 \S+ "You are an agent of team support: this address is for its customers\./);
+        assert.deepEqual(await t.bridge.store.listConversations({ siteKey: SITE, limit: 10 }), []);
+      } finally {
+        await erin.stop();
+        await t.stop();
+      }
+    });
+  });
+
   describe('a customer writing faster than the limit', () => {
     it('answers 480 Rate Limited with Retry-After and a Warning, which reach the customer through the proxy', async () => {
       const t = await startBridge({

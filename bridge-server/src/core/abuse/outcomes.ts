@@ -20,6 +20,8 @@ export type FirstContactOutcome =
   | 'denied_domain'
   /** An agent blocked the sender. */
   | 'blocked'
+  /** The sender is an agent of the team they wrote to. */
+  | 'agent_of_team'
   /** A machine's message (an out-of-office answer, a delay notice) with no open conversation: it opens none. */
   | 'automatic_dropped';
 
