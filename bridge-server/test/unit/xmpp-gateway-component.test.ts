@@ -197,6 +197,21 @@ describe('XMPP component with gateway domains', () => {
     assert.deepEqual(network.status(), { state: 'offline', reason: 'connection to the XMPP server lost' });
   });
 
+  it("sends the team's greeting to an agent in the conversation's own chat, named, not from a JID of its own", async () => {
+    const { network, entity } = await started([]);
+    const desk = { id: 'c1', team: 'support', openedBy: 'web:v_1' } as never;
+    await network.send({
+      message: message('team:support', 'Hello! An agent will be with you in a moment.'),
+      to: CARL,
+      conversation: desk,
+      fromName: 'Support',
+    });
+    const sent = entity(MAIN).sent.find((s) => s.is('message'))!;
+    assert.equal(sent.attrs.from, `v_1@${MAIN}`);
+    assert.equal(sent.getChildText('body'), '[Support] Hello! An agent will be with you in a moment.');
+    assert.equal(sent.getChild('nick', 'http://jabber.org/protocol/nick'), undefined, "the visitor's chat keeps the visitor's name");
+  });
+
   it("sends a gateway user's message from its gateway JID, through that domain's connection, with the hop marker", async () => {
     const { network, entity } = await started();
     await network.send({ message: message(BOB, 'Hello Carl'), to: CARL, conversation, via: ['bridge-x', 'bridge-a'] });

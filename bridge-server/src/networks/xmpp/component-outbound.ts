@@ -40,12 +40,15 @@ export class ComponentOutbound {
 
   async send({ message, to, conversation, fromName, via }: OutboundMessage): Promise<SendResult> {
     const { map, links, presence, capabilitiesOf } = this.parts;
-    const from = map.senderJid(message.from, to, conversation);
+    // The team's own words (its greeting) to an agent come in the conversation's chat, named: from
+    // the team's JID they would open a chat of its own, where the agent's answer reaches no visitor.
+    const chat = message.from.startsWith('team:') && conversation.openedBy !== undefined && conversation.openedBy !== to ? conversation.openedBy : undefined;
+    const from = chat ? map.jidOf(chat) : map.senderJid(message.from, to, conversation);
     // From a team's JID, each message names who of the team wrote it; a party's own JID, once.
-    const asTeam = from !== map.jidOf(message.from);
-    if (!asTeam) await presence.introduce(message.from, to);
+    const asTeam = chat === undefined && from !== map.jidOf(message.from);
+    if (!asTeam && !chat) await presence.introduce(message.from, to);
     const pair = `${message.from} ${to}`;
-    const introduce = fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
+    const introduce = !chat && fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
     const capabilities = capabilitiesOf(networkOf(message.from));
     const active = capabilities?.typing !== false;
@@ -67,7 +70,8 @@ export class ComponentOutbound {
       corrects: message.corrects,
     };
     // The text, then each file (outbound-files.ts): one result for all.
-    const parts = outboundParts(message.text, message.attachments, this.parts.files, to);
+    const text = chat ? `[${fromName ?? message.from.slice('team:'.length)}] ${message.text}` : message.text;
+    const parts = outboundParts(text, message.attachments, this.parts.files, to);
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
     this.sentParts.sent(message.id, parts.length);
     this.typing.messageSent(from, to);
