@@ -172,12 +172,14 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
       const { from: sender, team } = senderOf(from, to, conversation);
       const name = fromName ?? team?.name;
       const request = { from: sender, ...(name ? { fromName: name } : {}), to: target, contentType: CONTENT_TYPES.isComposing };
-      await typing.typing(sender, to, state, (said) =>
-        messenger.send({ ...request, body: isComposingBody(said) }).catch((error: unknown) => {
+      // Asked again when the notice goes: the `idle` that ends a composing comes later, maybe after a 415.
+      await typing.typing(sender, to, state, async (said) => {
+        if (refusedTypes.refuses(target, CONTENT_TYPES.isComposing)) return;
+        await messenger.send({ ...request, body: isComposingBody(said) }).catch((error: unknown) => {
           if (!(error instanceof UnsupportedBodyType) || error.takes(CONTENT_TYPES.isComposing)) throw error;
           refusedTypes.refuse(target, CONTENT_TYPES.isComposing);
-        }),
-      );
+        });
+      });
     },
     ...(config.imdn ? { markRead: ({ message }: Parameters<ReceiptsFeature['markRead']>[0]) => imdn.answer(message.id, 'displayed') } : {}),
     reportStatus: ({ message, status }) => imdn.answer(message.id, status === 'read' ? 'displayed' : 'delivered'),
