@@ -316,6 +316,11 @@ export interface NetworkCore {
    */
   readonly retracts?: boolean;
   /**
+   * What an agent types before a command to the bridge where a bare `/whois` is their client's own
+   * command (IRC: `/msg shopdesk `); the context line's hint shows it. Elsewhere nothing.
+   */
+  readonly commandPrefix?: string;
+  /**
    * True when `send` carries a correction (`Message.corrects`) as one, the recipient's client
    * replacing the message it corrects (XMPP's XEP-0308). To any other network the outbox sends its
    * text as a new message ending in " (edited)".

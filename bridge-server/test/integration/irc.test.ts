@@ -129,8 +129,14 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     const [context] = fromPuppet;
     assert.equal(context!.type, 'privmsg', 'a private message, shown in the query (a NOTICE goes to the server window in many clients)');
     assert.equal(context!.target, 'alice');
-    assert.equal(context!.message, `#${ref} Fox Mulder (not verified), team support. Reply here; /whois ${ref} for more.`);
+    // A bare /whois is the IRC client's own command: the hint names the bot, as the server knows it.
+    const hint = /^#(\w+) Fox Mulder \(not verified\), team support\. Reply here; \/msg (\S+) \/whois (\w+) for more\.$/.exec(context!.message);
+    assert.ok(hint, context!.message);
+    assert.deepEqual([hint[1], hint[3]], [ref, ref]);
     assert.equal(alice.messages.filter((m) => m.message.includes(`#${ref}`) && m !== context).length, 0, 'nothing else about it, from the bot or elsewhere');
+    // Doing as it says is answered by the bot.
+    alice.say(hint[2]!, `/whois ${ref}`);
+    await alice.next((m) => m.type === 'notice' && m.nick === hint[2] && m.message.includes('Fox Mulder'));
   });
 
   it("sends a visitor's /me longer than a line as CTCP ACTION on every line, each with one space before its text", async () => {

@@ -106,7 +106,8 @@ export class Handover {
       this.deps.logger.debug({ err: error, conversation: conversation.id }, 'contact not read for the context line');
       return '';
     });
-    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; /whois ${ref} for more.${returning ?? ''}`;
+    const whois = `${network.commandPrefix ?? ''}/whois ${ref}`;
+    const text = `${parts.join(' ')}${conversation.team ? `, team ${conversation.team}` : ''}. Reply here; ${whois} for more.${returning ?? ''}`;
     return network
       .notice({
         to: agent,

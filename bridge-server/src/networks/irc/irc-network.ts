@@ -147,6 +147,11 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.listen(bot, undefined);
   }
 
+  /** A bare `/whois` is the IRC client's own command: the bot's commands go as private messages to it. */
+  get commandPrefix(): string {
+    return `/msg ${this.connections.bot.nick} `;
+  }
+
   status(): NetworkStatus {
     return this.connections.bot.status;
   }
