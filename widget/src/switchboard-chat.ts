@@ -278,7 +278,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   private applyColor(): void {
-    if (!this.color) {
+    // A value that is no CSS colour (a typo) would leave the launcher transparent: the default stays.
+    if (!this.color || !CSS.supports('color', this.color)) {
       this.style.removeProperty('--switchboard-accent');
       this.style.removeProperty('--switchboard-on-accent');
       return;

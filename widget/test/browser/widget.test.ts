@@ -511,6 +511,12 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     const element = await openWidget('theme=dark color=#ffcc00');
     expect(element.style.getPropertyValue('--switchboard-on-accent')).to.equal('#000000');
     await expect(element).to.be.accessible();
+    // A value that is no colour leaves the default: the launcher never turns transparent.
+    element.setAttribute('color', 'notacolor');
+    await element.updateComplete;
+    expect(element.style.getPropertyValue('--switchboard-accent')).to.equal('');
+    const launcher = $(element, 'button.launcher') ?? $(element, 'header')!;
+    expect(getComputedStyle(launcher).backgroundColor).to.not.equal('rgba(0, 0, 0, 0)');
   });
 
   it('says the chat is unavailable when the bridge refuses the page for good, instead of connecting forever', async () => {
