@@ -561,7 +561,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         <button
           class="launcher"
           part="launcher"
-          aria-label=${this.open ? t.closeChat : t.openChat}
+          aria-label=${this.open ? t.closeChat : unread > 0 ? `${t.openChat}, ${t.unread(unread)}` : t.openChat}
           aria-expanded=${this.open ? 'true' : 'false'}
           aria-controls="panel"
           @click=${this.onLauncher}
@@ -573,7 +573,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
                 : svg`<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />`
             }
           </svg>
-          ${unread > 0 && !this.open ? html`<span class="badge" part="badge" aria-label=${t.unread(unread)}>${unread > 99 ? '99+' : unread}</span>` : nothing}
+          ${unread > 0 && !this.open ? html`<span class="badge" part="badge" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
         </button>
       </div>
     `;

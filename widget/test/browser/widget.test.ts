@@ -593,6 +593,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await support.send(element.chat.conversation!.id, 'are you still there?');
     await until(() => $(element, '.badge'), 'the unread badge');
     expect($(element, '.badge')!.textContent).to.equal('1');
+    // The launcher's name says it too: a screen reader reads the button's label, not the badge.
+    expect($(element, 'button.launcher')!.getAttribute('aria-label')).to.equal('Open chat, 1 unread message');
     expect(seen).to.include('switchboard-open:""');
     expect(seen).to.include('switchboard-close:""');
     expect(seen).to.include('switchboard-unread:1');
