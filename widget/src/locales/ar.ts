@@ -82,5 +82,5 @@ export const ar: Catalogue = {
   fileRefused: (name, reason) => `تعذّر إرفاق ${name}: ${reason}`,
   dropFiles: 'أفلت الملفات هنا لإرفاقها',
   openFile: (name, size) => `افتح الصورة ${name} (${size})`,
-  downloadFile: (name, size) => `نزّل ${name} (${size})`,
+  downloadFile: (name, size) => `نزّل ${name} ${size}`,
 };

@@ -82,7 +82,7 @@ export const en = {
   fileRefused: (name: string, reason: string) => `Could not attach ${name}: ${reason}`,
   dropFiles: 'Drop files here to attach them',
   openFile: (name: string, size: string) => `Open image ${name} (${size})`,
-  downloadFile: (name: string, size: string) => `Download ${name} (${size})`,
+  downloadFile: (name: string, size: string) => `Download ${name} ${size}`,
 };
 
 /** Every visible string of the widget; each language's catalogue has the same keys. */

@@ -84,5 +84,5 @@ export const fr: Catalogue = {
   fileRefused: (name, reason) => `Impossible de joindre ${name} : ${reason}`,
   dropFiles: 'Déposez les fichiers ici pour les joindre',
   openFile: (name, size) => `Ouvrir l’image ${name} (${size})`,
-  downloadFile: (name, size) => `Télécharger ${name} (${size})`,
+  downloadFile: (name, size) => `Télécharger ${name} ${size}`,
 };
