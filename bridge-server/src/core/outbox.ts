@@ -538,7 +538,7 @@ export class OutboxWorker {
 }
 
 /** Why a network's queue waits, as its senders are told. */
-/** What senders are told their message waits for: the network's state, not its reason (the link's `assertOnline` says why). */
+/** What senders are told their message waits for: the network's state, not its reason (which can name an internal address; the status and the log keep it). */
 function whyWaiting(networkId: string, network: Network | undefined): string {
   if (!network) return `no ${networkId} network is configured`;
   return `${networkId} is ${network.status().state}`;

@@ -132,7 +132,7 @@ export class Handover {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
     const ref = this.deps.refs.refOf(conversation.id);
-    const where = now.assignee !== undefined ? `is now with ${now.assignee}` : `waits in the queue of team ${now.team ?? conversation.team ?? ''}`.trimEnd();
+    const where = now.assignee !== undefined ? `is now with ${now.assignee}` : `waits in the queue of team ${now.team ?? conversation.team}`;
     await network
       .notice({ to: agent, text: `#${ref} ${where}: what you write there no longer reaches the visitor.` })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent, conversation: conversation.id }, 'agent not told the conversation left them'));
