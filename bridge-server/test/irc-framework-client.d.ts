@@ -8,6 +8,8 @@ declare module 'irc-framework' {
     nick: string;
     real_name?: string;
     away?: string;
+    /** The user's host (RPL_WHOISUSER): absent when the nick is not on the server. */
+    hostname?: string;
   }
 
   interface Client {

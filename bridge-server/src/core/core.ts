@@ -44,6 +44,7 @@ import { DeskActions } from './desk/desk-actions.js';
 import { Inbound } from './inbound.js';
 import type { GatewayConfig } from './interop/gateway-policy.js';
 import { GatewayService } from './interop/gateway-service.js';
+import { ServedVisitors } from './desk/served-visitors.js';
 import { MessagePipeline } from './message-pipeline.js';
 import { Messages } from './messages.js';
 import { type OutboxLeases, OutboxWorker } from './outbox.js';
@@ -298,6 +299,7 @@ export class Core {
       outbox: this.outbox,
       visitorMail,
       continuations: this.continuations,
+      servedVisitors: new ServedVisitors(deps),
     });
     this.sink = this.inbound.sink;
   }

@@ -17,6 +17,7 @@ import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import type { FanOut } from './fan-out.js';
 import type { CustomerInbound } from './customer-inbound.js';
+import type { ServedVisitors } from './desk/served-visitors.js';
 import type { GatewayService } from './interop/gateway-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import { NetworkPresenceReports } from './network-presence-reports.js';
@@ -56,6 +57,8 @@ export interface InboundDeps {
   continuations?: Pick<Continuations, 'inbound' | 'inThread' | 'typingIn'>;
   /** The networks, to read an address of another network in its canonical form. */
   registry: Pick<NetworkRegistry, 'canonical'>;
+  /** Visitors of the agents' open conversations, brought back on a network that comes online. */
+  servedVisitors: Pick<ServedVisitors, 'restore'>;
 }
 
 export class Inbound {
@@ -239,5 +242,6 @@ export class Inbound {
     // Presence that changed while the network was away is shown now (gateway users only: agents
     // see visitors' presence on their next message).
     this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+    this.deps.servedVisitors.restore(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'visitors not brought back'));
   }
 }

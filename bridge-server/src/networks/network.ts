@@ -391,9 +391,10 @@ export interface GatewayFeature {
   reportStatus?(input: { message: StatusChange; status: 'delivered' | 'read' }): Promise<void>;
   /**
    * After a start (or the network's return): `from`, a user of another network, talks with this
-   * network's user `to` in a gateway conversation still open, last active at `lastActive` (ISO
-   * time). A network that shows such users as users of its own while they talk (IRC puppets)
-   * brings that user back as before, if they would still be there; true when it did so now.
+   * network's user `to` in a conversation still open (a gateway conversation, or a visitor's with
+   * its agent `to`), last active at `lastActive` (ISO time). A network that shows such users as
+   * users of its own while they talk (IRC puppets) brings that user back as before, if they would
+   * still be there; true when it did so now.
    */
   restoreParty?(input: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean>;
 }

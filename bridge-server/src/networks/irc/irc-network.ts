@@ -199,8 +199,9 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   }
 
   /**
-   * A gateway user's puppet comes back after a restart while its conversation is open and was
-   * active within the idle time (else it would have quit): the IRC user can answer at once.
+   * A visitor's or gateway user's puppet comes back after a restart while its conversation is open
+   * and was active within the idle time (else it would have quit): the agent or IRC user answers
+   * in the query window they have, as before.
    */
   async restoreParty({ from, fromName, lastActive }: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean> {
     const { puppets } = this.connections;
