@@ -93,7 +93,7 @@ export class IrcDelivery {
       deliver: (outbound) => this.deliver(outbound, options.addresses.nickOf(outbound.to)!),
       settling: (nick) => [...this.written.values()].some((record) => record.fencing && record.nick === nick),
       logger: options.logger,
-      ...(options.records ? { keeping: heldKeeping(options.records) } : {}),
+      ...(options.records ? { keeping: heldKeeping(options.records), conversationNow: options.records.conversation.bind(options.records) } : {}),
     });
   }
 

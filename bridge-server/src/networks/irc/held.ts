@@ -29,6 +29,8 @@ export interface HeldMessagesOptions {
   deliver(outbound: OutboundMessage): Promise<boolean>;
   /** Whether lines refused to this agent (lowercased nick) are still being sorted out: no flush until then. */
   settling(nick: string): boolean;
+  /** The conversation as it is now (null: erased), read before a held message goes out. */
+  conversationNow?(id: string): Promise<NetworkConversation | null>;
   keeping?: HeldKeeping;
   logger?: Pick<Logger, 'warn'>;
   now?: () => number;
@@ -185,7 +187,7 @@ export class HeldMessages {
       while (queue.items.length > 0) {
         const next = queue.items[0]!;
         try {
-          if (!(await this.options.deliver(next))) return; // gone again: the rest waits for the next return
+          if (!(await this.movedAway(next)) && !(await this.options.deliver(next))) return; // gone again: the rest waits for the next return
         } catch (error) {
           if (error instanceof NetworkError && error.retryable) return; // the bot dropped: the next presence change retries
           this.fail(next, `IRC: ${(error as Error).message}`);
@@ -199,6 +201,17 @@ export class HeldMessages {
     } finally {
       queue.flushing = false;
     }
+  }
+
+  /**
+   * Whether the conversation of a message held for the agent it was assigned to has gone to
+   * someone else (a transfer, the queue) or been erased meanwhile: the agent is no longer the one
+   * to read it, and whoever has it now got it at their handover. Not sent, and not failed.
+   */
+  private async movedAway(outbound: OutboundMessage): Promise<boolean> {
+    if (!this.options.conversationNow || outbound.conversation.assignee !== outbound.to) return false;
+    const now = await this.options.conversationNow(outbound.conversation.id);
+    return now === null || now.assignee !== outbound.to;
   }
 
   /** The agent did not come back in time (or the bridge stops): what waited for it fails, with the reason. */

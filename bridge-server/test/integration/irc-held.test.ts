@@ -1,0 +1,73 @@
+// Messages that wait for an agent off IRC, against a real ngircd, when the conversation moves on
+// meanwhile: the agent who comes back does not get lines of a conversation that is no longer
+// theirs (they could not answer them), and the agent who has it now got them at the handover.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message } from '@switchboard/protocol';
+import { type TestBridge, SITE, collect, openVisitor, sendText, startBridge, until } from '../helpers.js';
+import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
+import { ngircdNetwork } from '../servers/networks.js';
+import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
+
+describe('IRC: messages waiting for an agent off IRC whose conversation moved to another agent', () => {
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let alice: IrcAgent;
+  let bob: IrcAgent | undefined;
+
+  before(async () => {
+    ngircd = await startNgircd();
+    alice = await connectIrcAgent(ngircd.port, 'alice');
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['irc:alice@test', 'irc:bob@test'], sites: [SITE] }],
+      networks: [{ type: 'web' }, ngircdNetwork(ngircd, { nick: 'desk', presencePollSeconds: 0.5, connectTimeoutSeconds: 5 })],
+    });
+    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+  });
+  after(async () => {
+    await Promise.all([alice?.quit(), bob?.quit()]);
+    await t?.stop();
+    await ngircd?.destroy();
+  });
+
+  it('does not give alice, back on IRC, the lines of a conversation bob took while she was away; bob has them', async () => {
+    // Alice is the only agent on IRC: the conversation is hers.
+    const dana = await openVisitor(t, { profile: { name: 'Dana' }, assignee: 'irc:alice@test' });
+    const ref = dana.conversationId.slice(-5).toLowerCase();
+    await sendText(dana, 'Hello, my parcel is late');
+    await alice.next((m) => m.type === 'privmsg' && m.message === 'Hello, my parcel is late');
+
+    await alice.quit();
+    await until(() => t.bridge.core.presence.get('irc:alice@test').status === 'offline', 10_000, "the bridge to see alice's leaving");
+    const statuses = collect(dana.socket, 'message:status');
+    const waiting: Message[] = [await sendText(dana, 'waiting 1'), await sendText(dana, 'waiting 2')];
+    await until(() => waiting.every((m) => statuses.some((s) => s.id === m.id && s.status === 'sent')), 10_000, 'the bridge to take them');
+
+    bob = await connectIrcAgent(ngircd.port, 'bob');
+    const moved = bob;
+    moved.say('desk', `/transfer ${ref} bob`);
+    await moved.next((m) => m.type === 'notice' && m.nick === 'desk' && /is now with/.test(m.message));
+    // Bob gets what was said, the lines alice never read among it.
+    await moved.collect((m) => m.type === 'privmsg' && (m.message === 'waiting 1' || m.message === 'waiting 2'), 2);
+
+    // Bob leaves: alice, back, is the one agent on IRC, and the next visitor's conversation is hers.
+    await moved.quit();
+    alice = await connectIrcAgent(ngircd.port, 'alice');
+    await until(() => t.bridge.core.presence.get('irc:alice@test').status === 'available', 10_000, "the bridge to see alice's return");
+    await until(() => t.bridge.core.presence.get('irc:bob@test').status === 'offline', 10_000, "the bridge to see bob's leaving");
+    const erin = await openVisitor(t, { profile: { name: 'Erin' }, assignee: 'irc:alice@test' });
+    // What waited for alice would go before anything new for her: this line marks the end of it.
+    await sendText(erin, 'a question of a conversation that is hers');
+    await alice.next((m) => m.type === 'privmsg' && m.message === 'a question of a conversation that is hers');
+    assert.deepEqual(
+      alice.messages.filter((m) => m.message.startsWith('waiting')).map((m) => m.message),
+      [],
+      'no line of the conversation bob has',
+    );
+    assert.deepEqual(
+      statuses.filter((s) => s.status === 'failed'),
+      [],
+      'nothing failed: bob has them',
+    );
+  });
+});
