@@ -8,7 +8,7 @@ const VALID = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 describe('IRC puppet nicks', () => {
   it('makes any name a valid nick within NICKLEN (RFC 2812 section 2.3.1)', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 60 }), fc.integer({ min: 9, max: 30 }), (name, nickLen) => {
+      fc.property(fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 })), fc.integer({ min: 9, max: 30 }), (name, nickLen) => {
         const nick = sanitizeNick(name, nickLen);
         assert.match(nick, VALID);
         assert.ok(nick.length <= nickLen);
@@ -21,7 +21,15 @@ describe('IRC puppet nicks', () => {
     assert.equal(sanitizeNick('Dana Scully', 30), 'Dana_Scully');
     assert.equal(sanitizeNick('Zoë', 30), 'Zoe');
     assert.equal(sanitizeNick('42 answers', 30), 'v42_answers');
-    assert.equal(sanitizeNick('渡辺', 30), 'visitor');
+    // Letters without an ASCII form are written in Latin letters, not dropped.
+    assert.equal(sanitizeNick('Łukasz Øster', 30), 'Lukasz_Oster');
+    assert.equal(sanitizeNick('Иван Петров', 30), 'Ivan_Petrov');
+    assert.equal(sanitizeNick('Σωκράτης', 30), 'Sokratis');
+    assert.equal(sanitizeNick('渡辺', 30), 'DuBian');
+    assert.equal(sanitizeNick('Straße', 30), 'Strasse');
+    // A symbol or an emoji is no letter: it is not written out by name.
+    assert.equal(sanitizeNick('😀 Smile ★', 30), 'Smile');
+    assert.equal(sanitizeNick('😀', 30), 'visitor');
     assert.equal(sanitizeNick('a very long name indeed', 9), 'a_very_lo');
   });
 

@@ -4,6 +4,8 @@
  * than the server's NICKLEN (ISUPPORT). A collision is resolved deterministically and visibly:
  * a suffix from the visitor's own id, then a counter, so the same visitor gets the same nick.
  */
+import anyAscii from 'any-ascii';
+
 export type CaseMapping = 'ascii' | 'rfc1459' | 'strict-rfc1459';
 
 /** Lowercases a nick the way the server compares them (ISUPPORT CASEMAPPING). */
@@ -18,9 +20,14 @@ const SPECIAL = '[]\\`_^{|}';
 const isLetter = (c: string) => /^[A-Za-z]$/.test(c);
 const isValidRest = (c: string) => /^[A-Za-z0-9-]$/.test(c) || SPECIAL.includes(c);
 
-/** The name's letters and digits, accents removed, anything else as `_` (runs collapsed). */
+/**
+ * The name's letters and digits in Latin letters (`Łukasz` is `Lukasz`, `Иван` is `Ivan`, accents
+ * removed), anything else as `_` (runs collapsed). Only letters and digits (and the characters a
+ * nick may hold) are transliterated: a symbol or emoji would otherwise come out as its name
+ * (`:grinning:`).
+ */
 export function sanitizeNick(name: string, nickLen: number): string {
-  const ascii = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  const ascii = anyAscii(name.replace(/[^\p{L}\p{M}\p{N}[\]\\`_^{|}-]+/gu, ' '));
   let nick = '';
   for (const c of ascii) nick += isValidRest(c) ? c : '_';
   nick = nick.replace(/_+/g, '_').replace(/^[_-]+|[_-]+$/g, '');
