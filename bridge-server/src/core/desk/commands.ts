@@ -36,7 +36,7 @@ export const COMMANDS_HELP = [
   "/list: your open conversations and those waiting in your teams' queues",
   '/claim ID: take a waiting conversation',
   "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id, address or short name) or to a team's queue",
-  '/close ID: close a conversation (the visitor is told)',
+  "/close ID: close a conversation (a website visitor's chat shows it closed)",
   "/history ID [N]: the last N messages (default 10), with the desk's notes among them marked [note]",
   '/note ID TEXT: a private note on a conversation: only the desk sees it, never the customer',
   '/whois ID: who the visitor is and where, their addresses on other networks and their other conversations',
