@@ -14,7 +14,7 @@ import type { HostedParties, InboundSink } from '../../src/networks/network.js';
  * A server that answers CAP LS with `sasl` and accepts any PLAIN login (`ok`), refuses it with 904
  * (`refused`), or offers no SASL (`none`); it welcomes each connection once registered.
  */
-function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok') {
+function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok', moreCaps = '') {
   const sessions: string[][] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -35,7 +35,7 @@ function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok') {
         lines.push(line);
         const [command, ...params] = line.split(' ');
         if (command === 'NICK') nick = params[0]!;
-        else if (line.startsWith('CAP LS')) say(`CAP * LS :${sasl === 'none' ? 'multi-prefix' : 'sasl'}`);
+        else if (line.startsWith('CAP LS')) say(`CAP * LS :${sasl === 'none' ? 'multi-prefix' : 'sasl'}${moreCaps ? ` ${moreCaps}` : ''}`);
         else if (line.startsWith('CAP REQ')) say(`CAP * ACK :${line.slice(line.indexOf(':') + 1)}`);
         else if (line === 'AUTHENTICATE PLAIN') socket.write('AUTHENTICATE +\r\n');
         else if (command === 'AUTHENTICATE') say(sasl === 'ok' ? `903 ${nick} :SASL authentication successful` : `904 ${nick} :SASL authentication failed`);
@@ -48,7 +48,7 @@ function saslServer(sasl: 'ok' | 'refused' | 'none' = 'ok') {
 }
 
 /** The network's connections to a server on `port`, the bot logging in as `shopdesk` with `password`. */
-function connectionsTo(port: number, password: string, logger = pino({ level: 'silent' })): IrcConnections {
+function connectionsTo(port: number, password: string, logger = pino({ level: 'silent' }), requireAccount = false): IrcConnections {
   const hosted = { isHosted: () => true, isVisitor: () => true, idOf: () => 'v_dana', addressOf: () => null } as HostedParties;
   return new IrcConnections({
     config: ircNetworkConfigSchema.parse({
@@ -57,6 +57,7 @@ function connectionsTo(port: number, password: string, logger = pino({ level: 's
       server: `irc://127.0.0.1:${port}`,
       nick: 'shopdesk',
       sasl: { account: 'shopdesk', password },
+      requireAccount,
     }),
     sink: { status: () => {}, isAgent: (address: string) => address === 'web:a_wendy' } as unknown as InboundSink,
     logger,
@@ -125,6 +126,33 @@ describe('IRC registration where SASL does not log the bot in', () => {
         assert.equal(said.length, 1, JSON.stringify(logged));
         assert.match(said[0]!.msg, sasl === 'none' ? /offers no SASL/ : /SASL login refused/);
         assert.equal(said[0]!.account, 'shopdesk');
+      } finally {
+        await connections.closeAll('done').catch(() => undefined);
+        await fake.close();
+      }
+    });
+  }
+});
+
+describe('IRC agents required to be logged in, on a server without account tags', () => {
+  for (const accountTags of [false, true]) {
+    it(`${accountTags ? 'says nothing when the server tags messages with the account' : 'warns in the log that every agent is refused when the server does not tag messages with the account'}`, async () => {
+      const fake = saslServer('ok', accountTags ? 'account-tag' : '');
+      await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+      const { port } = fake.server.address() as { port: number };
+      const logged: { msg: string }[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as { msg: string }) });
+      const connections = connectionsTo(port, 'desk-password', logger, true);
+      try {
+        await connections.bot.open();
+        assert.equal(connections.bot.state, 'online');
+        const said = logged.filter((entry) => /account-tag/.test(entry.msg));
+        if (accountTags) assert.deepEqual(said, []);
+        else
+          assert.match(
+            said[0]?.msg ?? JSON.stringify(logged),
+            /requireAccount is set, but the server does not tag messages with the account .*every message and command of an agent is refused/,
+          );
       } finally {
         await connections.closeAll('done').catch(() => undefined);
         await fake.close();

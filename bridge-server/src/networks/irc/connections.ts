@@ -58,6 +58,12 @@ export class IrcConnections {
       nick: (rejected, maxLength = 50) => botNick(config.nick, rejected, maxLength),
       onOnline: () => {
         logger.info({ nick: this.bot.nick, server: config.server }, 'irc bot online');
+        // Without account tags no message says its sender is logged in: every agent is refused.
+        if (config.requireAccount && !this.bot.client.network.cap.isEnabled('account-tag'))
+          logger.warn(
+            { server: config.server },
+            'irc: requireAccount is set, but the server does not tag messages with the account (IRCv3 account-tag): every message and command of an agent is refused',
+          );
         options.onBotOnline();
       },
       onOffline: () => options.onBotOffline(),
