@@ -167,6 +167,22 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     assert.equal(atTwo.filter((m) => m.text === 'for one').length, 0);
   });
 
+  it("quits a visitor's puppet when the conversation closes, freeing its slot, and connects it again when the visitor writes again", async () => {
+    const v = await visitor(t, 'Gwen');
+    await sendText(v, 'thanks, that was all');
+    const got = await alice.next((m) => m.message === 'thanks, that was all');
+    const online = async () => (await new Promise<{ hostname?: string }>((resolve) => alice.client.whois(got.nick, resolve))).hostname !== undefined;
+    assert.ok(await online(), 'the puppet is on IRC');
+    const closed = await call(v.socket, 'conversation:close', { conversationId: v.conversationId });
+    assert.ok(closed.ok, JSON.stringify(closed));
+    // Its connection to the server is closed: one fewer against the server's limit per address.
+    await until(async () => !(await online()), 10_000, 'the puppet to quit');
+    // The visitor writes again: the conversation opens again with alice, from the same nick.
+    await sendText(v, 'one more question');
+    const again = await alice.next((m) => m.message === 'one more question');
+    assert.equal(again.nick, got.nick);
+  });
+
   it('never gives a puppet the nick of an agent who is away from IRC', async () => {
     const v = await visitor(t, 'Zed');
     await sendText(v, 'zed here, the customer');

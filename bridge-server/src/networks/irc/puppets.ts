@@ -1,10 +1,10 @@
 /**
  * Puppets: one IRC connection per active visitor, so an agent's client lists each visitor as a
  * user of its own and answers with an ordinary private message. A puppet connects on the visitor's
- * first message, reconnects by itself after a drop (netsplit, server restart), and quits after an
- * idle time. Servers cap connections per IP, so past `max` puppets new visitors are relayed by
- * the bot instead; so are visitors whose puppet the server refused (a ban, a full server, a
- * connection throttle), for REFUSAL_MS: then a puppet is tried again.
+ * first message, reconnects by itself after a drop (netsplit, server restart), and quits when its
+ * conversation closes or after an idle time. Servers cap connections per IP, so past `max` puppets
+ * new visitors are relayed by the bot instead; so are visitors whose puppet the server refused (a
+ * ban, a full server, a connection throttle), for REFUSAL_MS: then a puppet is tried again.
  */
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -97,6 +97,15 @@ export class PuppetPool {
       this.options.logger.warn({ visitor, reason }, 'irc server refused a puppet; the bot relays this visitor');
       return null;
     }
+  }
+
+  /** The visitor's conversation is over: its puppet quits now and frees its slot (a new message connects one again). */
+  release(visitor: Address, message: string): void {
+    const puppet = this.puppets.get(visitor);
+    if (!puppet) return;
+    this.puppets.delete(visitor);
+    void puppet.connection.close(message);
+    this.options.logger.info({ visitor }, 'irc puppet quit: its conversation closed');
   }
 
   /** Quits puppets idle for longer than the configured time. */
