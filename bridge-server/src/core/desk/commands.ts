@@ -216,7 +216,12 @@ export class AgentCommands {
       return `#${ref} is in the queue of team ${to.team}.`;
     }
     await this.deps.transfer(conversation.id, { agent: to.agent }, from);
-    return `#${ref} is now with ${to.name} (${to.agent}).`;
+    const who = to.name === to.agent ? to.agent : `${to.name} (${to.agent})`;
+    const { status } = this.deps.presence.get(to.agent);
+    // Handed over all the same (as to an agent on a break): the asker knows the visitor may wait.
+    if (status === 'offline') return `#${ref} is now with ${who}, who is offline: they see it when they are back.`;
+    if (status !== 'available') return `#${ref} is now with ${who}, who is ${status}.`;
+    return `#${ref} is now with ${who}.`;
   }
 
   private async close(from: Address, teams: Scope, args: string[]): Promise<string> {
