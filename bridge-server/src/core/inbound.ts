@@ -147,6 +147,11 @@ export class Inbound {
     // A private note typed in the customer's chat would reach the customer: it goes to the bridge's own address.
     if (!throughGateway && PRIVATE_NOTE.test(input.text) && this.deps.teams.teamsOf(input.from).length > 0)
       throw badRequest("/note is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent");
+    // An agent writing in a conversation closed since opens it again, as from the console
+    // (messages.ts): the visitor reads it in an open chat, and it is not left closed with a reply
+    // no one follows. A correction of an earlier message changes nothing.
+    if (!throughGateway && conversation.state === 'closed' && input.corrects === undefined && this.deps.teams.teamsOf(input.from).length > 0)
+      conversation = await this.reopened(conversation);
     // A gateway message keeps the hops it came with, stored with it: whichever node sends it on (even
     // after a restart) adds this bridge to them (docs/gateway.md).
     return this.post(conversation, input, throughGateway ? (input.via ?? []) : undefined);
@@ -193,7 +198,8 @@ export class Inbound {
 
   /**
    * A visitor's answer by mail to a conversation closed meanwhile opens it again, as their message
-   * from the widget would (its agent gets it back), rather than lying unread in a closed one.
+   * from the widget would (its agent gets it back), rather than lying unread in a closed one; so
+   * does an agent's message in it.
    */
   private reopened(conversation: ConversationRecord): Promise<ConversationRecord> {
     return conversation.state === 'closed' ? reopen(this.deps, conversation) : Promise.resolve(conversation);

@@ -54,6 +54,8 @@ export class RefBook {
 /** Where visitors share one identity: which conversation an agent's text is for, by ref or recency. */
 export class ConversationRefs {
   private readonly latest = lruCache<Address, string>(REFS_KEPT);
+  /** Conversations closed since they opened (or opened again): a plain reply does not reopen one by mistake. */
+  private readonly closed = lruCache<string, true>(REFS_KEPT);
 
   constructor(private readonly book: RefBook = new RefBook()) {}
 
@@ -84,6 +86,12 @@ export class ConversationRefs {
     this.latest.set(party, conversationId);
   }
 
+  /** A conversation was closed, or opened again. */
+  setClosed(conversationId: string, closed: boolean): void {
+    if (closed) this.closed.set(conversationId, true);
+    else this.closed.delete(conversationId);
+  }
+
   /**
    * A text for a conversation known already (a correction's, XEP-0308: clients send the whole
    * edited text again) without the `#ref` it starts with when that ref names the conversation.
@@ -110,6 +118,14 @@ export class ConversationRefs {
       };
     // A reply to a message names its conversation as a ref would; the text's own ref comes first.
     const conversationId = answering ?? this.latest.get(party);
+    // The latest was closed since (the agent's /close, the visitor's): a plain line was most
+    // likely meant for someone else, and would open it again. Its ref opens it on purpose.
+    if (answering === undefined && conversationId !== undefined && this.closed.has(conversationId)) {
+      const ref = this.refOf(conversationId);
+      return {
+        error: `#${ref} is closed: your message was not delivered. To open it again, write "#${ref} your text"; to answer another visitor, use its ref.`,
+      };
+    }
     // Someone with nothing to answer yet may be a user who wants the gateway's /to: point at /help.
     return conversationId ? { conversationId, text } : { error: `No visitor has written to you yet. ${ADDRESSING_HELP} Send /help for the commands.` };
   }

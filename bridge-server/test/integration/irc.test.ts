@@ -446,6 +446,30 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     assert.deepEqual([atGina.map((m) => m.text), atHal.map((m) => m.text)], [['after the lone ref'], []]);
   });
 
+  it('refuses a plain reply once the latest conversation was closed: it goes nowhere and opens nothing; "#ref text" opens it again', async () => {
+    const v = await visitor(t, 'Ivy', BOB);
+    await sendText(v, 'that is all, thanks');
+    const relayed = await bob.next((m) => m.message.endsWith('that is all, thanks'));
+    const ref = /#([0-9a-z]+)\]/.exec(relayed.message)![1]!;
+    bob.say('desk', `/close ${ref}`);
+    await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message === `#${ref} is closed.`);
+    const atIvy = collect(v.socket, 'message');
+    bob.say('desk', 'meant for someone else');
+    const refusal = await bob.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.startsWith(`#${ref} is closed:`));
+    assert.equal(
+      refusal.message,
+      `#${ref} is closed: your message was not delivered. To open it again, write "#${ref} your text"; to answer another visitor, use its ref.`,
+    );
+    assert.equal((await t.bridge.store.getConversation(v.conversationId))?.state, 'closed', 'still closed');
+    bob.say('desk', `#${ref} one more thing, Ivy`);
+    await until(() => atIvy.some((m) => m.text === 'one more thing, Ivy'), 10_000, 'the addressed reply at Ivy');
+    assert.deepEqual(
+      atIvy.map((m) => m.text),
+      ['one more thing, Ivy'],
+    );
+    assert.equal((await t.bridge.store.getConversation(v.conversationId))?.state, 'open', 'opened again');
+  });
+
   it('calls a visitor who gave no name "Visitor" in the context line and in each relayed line', async () => {
     const nameless = await openVisitor(t, { assignee: BOB });
     const ref = nameless.conversationId.slice(-5);

@@ -77,6 +77,21 @@ describe('conversation refs', () => {
     assert.match((refs.route('irc:x@n', '#zzzzz') as { error: string }).error, /No conversation has the ref #zzzzz/);
     assert.deepEqual(refs.route('irc:x@n', '#zzzzz!'), { conversationId: 'c_0000000000aaaaa', text: '#zzzzz!' }, 'no ref: text');
   });
+
+  it('refuses a plain reply to a latest conversation closed since, and takes it by its ref or once it opened again', () => {
+    const refs = new ConversationRefs();
+    const ref = refs.refOf('c_0000000000bbbbb');
+    refs.setLatest('irc:x@n', 'c_0000000000bbbbb');
+    refs.setClosed('c_0000000000bbbbb', true);
+    assert.deepEqual(refs.route('irc:x@n', 'one more thing'), {
+      error: `#${ref} is closed: your message was not delivered. To open it again, write "#${ref} your text"; to answer another visitor, use its ref.`,
+    });
+    // Named on purpose, or answered as a reply to one of its messages: it goes (and opens it again).
+    assert.deepEqual(refs.route('irc:x@n', `#${ref} one more thing`), { conversationId: 'c_0000000000bbbbb', text: 'one more thing' });
+    assert.deepEqual(refs.route('irc:x@n', 'one more thing', 'c_0000000000bbbbb'), { conversationId: 'c_0000000000bbbbb', text: 'one more thing' });
+    refs.setClosed('c_0000000000bbbbb', false);
+    assert.deepEqual(refs.route('irc:x@n', 'one more thing'), { conversationId: 'c_0000000000bbbbb', text: 'one more thing' });
+  });
 });
 
 describe('IRC flood writer', () => {

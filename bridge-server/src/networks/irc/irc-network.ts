@@ -251,6 +251,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
 
   conversationChanged(conversation: Conversation, details: ConversationDetails): void {
     this.channel?.conversationChanged(conversation, details, (member) => this.addresses.nickOf(member) !== null);
+    this.relay.conversationChanged(conversation);
     // A closed conversation's visitor leaves IRC: the slot goes to the next visitor (a puppet per
     // connection counts against the server's limit per address).
     if (conversation.state === 'closed') for (const party of conversation.participants) this.connections.puppets.release(party, 'Conversation closed');

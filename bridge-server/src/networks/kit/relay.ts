@@ -5,7 +5,7 @@
  * heard from. The agent's words are routed to their conversation and stored from the agent to the
  * bot; what cannot be is refused with a line the network sends back to the agent.
  */
-import type { Address, Message } from '@switchboard/protocol';
+import type { Address, Conversation, Message } from '@switchboard/protocol';
 import { type HostedParties, type InboundFile, type InboundSink, NAMELESS_VISITOR } from '../network.js';
 import { ConversationRefs, type RefBook } from '../refs.js';
 
@@ -58,6 +58,11 @@ export class Relay {
   /** The agent heard from this conversation last: a plain reply goes to it. */
   heardFrom(agent: Address, conversationId: string): void {
     this.refs.setLatest(agent, conversationId);
+  }
+
+  /** A conversation was closed or opened again: a plain reply to a closed one is refused (refs.ts). */
+  conversationChanged(conversation: Pick<Conversation, 'id' | 'state'>): void {
+    this.refs.setClosed(conversation.id, conversation.state === 'closed');
   }
 
   /** The conversation an agent heard from (or wrote to) last, for what carries no ref (typing). */

@@ -263,6 +263,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       return Promise.resolve();
     },
     ownsAddress: (address) => address.toLowerCase() === botAddress,
+    // Every visitor writes from the bot's JID: a plain reply to a closed conversation is refused, not reopened.
+    conversationChanged: (conversation) => relay.conversationChanged(conversation),
     // The bot's JID takes customers' messages for the configured team only.
     customerDoor: (team) => customers?.doorFor(team) ?? null,
     async notice({ to, text, about }) {
