@@ -112,6 +112,29 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.ok(help);
   });
 
+  it('refuses a plain reply once the latest conversation was closed, and opens it again for its ref', async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cl-1', text: 'all sorted, bye' });
+    const relayed = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('all sorted, bye'));
+    const ref = /#([0-9a-f]{5})\]/.exec(relayed.getChildText('body')!)![1]!;
+    const closed = await call(v.socket, 'conversation:close', { conversationId: v.conversationId });
+    assert.ok(closed.ok, JSON.stringify(closed));
+    const atVisitor = collect(v.socket, 'message');
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'meant for another visitor')));
+    const refusal = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').startsWith(`#${ref} is closed:`));
+    assert.equal(
+      refusal.getChildText('body'),
+      `#${ref} is closed: your message was not delivered. To open it again, write "#${ref} your text"; to answer another visitor, use its ref.`,
+    );
+    await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, `#${ref} one last thing`)));
+    await until(() => atVisitor.some((m) => m.text === 'one last thing'), 5000, 'the addressed reply');
+    assert.deepEqual(
+      atVisitor.map((m) => m.text),
+      ['one last thing'],
+    );
+    assert.equal((await t.bridge.store.getConversation(v.conversationId))?.state, 'open');
+  });
+
   it("takes a reply to one of the bot's lines (XEP-0461) to that line's conversation, without the quote its fallback marks (XEP-0428)", async () => {
     const dana = await visitor();
     const eve = await visitor();
