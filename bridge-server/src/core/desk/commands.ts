@@ -37,9 +37,9 @@ export const COMMANDS_HELP = [
   '/claim ID: take a waiting conversation',
   "/transfer ID AGENT|TEAM: hand a conversation to another agent (by id, address or short name) or to a team's queue",
   "/close ID: close a conversation (a website visitor's chat shows it closed)",
-  "/history ID [N]: the last N messages (default 10), with the desk's notes among them marked [note]",
+  "/history [ID [N]]: the last N messages (default 10), with the desk's notes among them marked [note] (your latest conversation without ID)",
   '/note ID TEXT: a private note on a conversation: only the desk sees it, never the customer',
-  '/whois ID: who the visitor is and where, their addresses on other networks and their other conversations',
+  '/whois [ID]: who the visitor is and where, their addresses on other networks and their other conversations (your latest conversation without ID)',
   '/canned NAME [ID]: send a canned reply (to your latest conversation without ID); /canned alone lists them',
   '/to ADDRESS TEXT: start a conversation of your team with a customer on their network (xmpp:carol@example.com, sip:..., irc:...)',
   '/invite ID NETWORK: offer the visitor to continue the conversation on their xmpp, sip or mailto address (shown in the widget)',
@@ -112,11 +112,11 @@ export class AgentCommands {
         case 'close':
           return await this.close(from, teams, args);
         case 'history':
-          return await this.history(teams, args);
+          return await this.history(from, teams, args);
         case 'note':
           return await this.note(from, teams, text);
         case 'whois':
-          return await this.whois(teams, args);
+          return await this.whois(from, teams, args);
         case 'canned':
           return await this.canned(from, teams, args);
         case 'to':
@@ -169,6 +169,17 @@ export class AgentCommands {
     if (found.length === 0) throw new CommandError(`No conversation of your teams has the ref #${cleaned}.`);
     if (found.length > 1) throw new CommandError(`#${cleaned} names several conversations; give more of its id.`);
     return found[0]!;
+  }
+
+  /** The conversation a ref names; without one, the agent's latest (as `/canned` takes it), when it is of their teams. */
+  private async resolveOrLatest(from: Address, teams: Scope, ref: string | undefined, usage: string): Promise<ConversationRecord> {
+    if (ref !== undefined) return this.resolve(teams, ref, usage);
+    const latest = this.deps.latestOf(from);
+    const conversation = latest === undefined ? null : await this.deps.store.getConversation(latest);
+    const ours = conversation?.team !== undefined && teams.some((team) => team.id === conversation.team);
+    if (!conversation || !ours || (teams.siteKey !== undefined && conversation.siteKey !== teams.siteKey))
+      throw new CommandError(`Usage: ${usage} (no conversation of yours to take without an ID yet)`);
+    return conversation;
   }
 
   private async describe(conversation: ConversationRecord): Promise<string> {
@@ -246,8 +257,8 @@ export class AgentCommands {
     return `${ref}: the visitor is offered to continue on ${network} (in the widget, if it is open).`;
   }
 
-  private async history(teams: Scope, args: string[]): Promise<string> {
-    const conversation = await this.resolve(teams, args[0], '/history ID [N]');
+  private async history(from: Address, teams: Scope, args: string[]): Promise<string> {
+    const conversation = await this.resolveOrLatest(from, teams, args[0], '/history ID [N]');
     const count = args[1] === undefined ? HISTORY_DEFAULT : Number(args[1]);
     if (!Number.isInteger(count) || count < 1) throw new CommandError('Usage: /history ID [N] (N: how many messages, 1 to 50)');
     // A retraction says nothing of its own (the message it took back shows as deleted): read twice
@@ -302,8 +313,8 @@ export class AgentCommands {
     return `Noted on ${ref} (only the desk sees it).`;
   }
 
-  private async whois(teams: Scope, args: string[]): Promise<string> {
-    const conversation = await this.resolve(teams, args[0], '/whois ID');
+  private async whois(from: Address, teams: Scope, args: string[]): Promise<string> {
+    const conversation = await this.resolveOrLatest(from, teams, args[0], '/whois ID');
     const visitor = await this.deps.store.getParty(conversation.openedBy);
     const identity = await this.deps.identityOf(conversation.openedBy);
     return [
