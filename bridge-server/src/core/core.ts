@@ -212,12 +212,14 @@ export class Core {
     }));
     const inbox = (this.inbox = new InboxViews({ ...deps, now: () => deps.clock.now() }));
     const inboxFeed = new InboxFeed({ ...deps, itemsFor: (siteKey, id, readers) => inbox.itemsFor(siteKey, id, readers) });
+    const recent = new RecentConversations();
     this.announcer = new Announcer({
       ...deps,
       met: (conversation) => void contacts.met(conversation),
       changed: (conversation) => {
         positions.changed(conversation);
         inboxFeed.changed(conversation);
+        recent.changed(conversation);
       },
     });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
@@ -246,7 +248,6 @@ export class Core {
     this.unfinishedHandovers = new UnfinishedHandovers({ ...deps, handover });
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });
-    const recent = new RecentConversations();
     const responseTimes = new ResponseTimes(deps);
     pipeline.onStored((message, conversation) => {
       recent.messageIn(conversation);

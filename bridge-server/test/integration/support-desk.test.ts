@@ -156,7 +156,8 @@ describe('support desk across XMPP, IRC and SIP', () => {
       );
       assert.match(await run('/claim'), /^Usage: \/claim ID/);
       assert.match(await run('/claim zzzzz'), /No conversation of your teams has the ref #zzzzz/);
-      assert.match(await run('/history'), /^Usage: \/history ID/);
+      // Without an ID: the agent's latest conversation, this one.
+      assert.match(await run('/history'), new RegExp(`^Last 1 of #${v.ref}:\\n`));
       assert.match(await run(`/history ${v.ref} many`), /^Usage: \/history ID \[N\]/);
       assert.match(await run(`/history ${v.ref} 5`), new RegExp(`Last 1 of #${v.ref}:\\n\\[\\d\\d:\\d\\d\\] Eve ${network}: Do you have size 44\\?`));
       const whois = await run(`/whois #${v.ref}`);
