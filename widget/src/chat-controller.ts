@@ -339,6 +339,8 @@ export class ChatController implements ReactiveController {
     if (message.conversationId !== this.conversation.id) return;
     const isNew = !this.byId.has(message.id);
     this.byId.set(message.id, message);
+    // Who writes has read what came before: the count after a reload starts past it.
+    if (isNew && message.from === this.session?.self) this.rememberRead(message.conversationId, message.seq);
     if (isNew && message.from !== this.session?.self) {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
@@ -410,12 +412,24 @@ export class ChatController implements ReactiveController {
 
   /**
    * Others' messages past what the visitor read: kept on the device, so an answer that came while
-   * the visitor was on another page (or away) still shows as unread on the next one.
+   * the visitor was on another page (or away) still shows as unread on the next one. Only the
+   * latest page is loaded: the seqs between what was read and the earliest message shown count too,
+   * so more unread messages than a page holds are not cut to one page.
    */
   private recount(): void {
+    const conversation = this.conversation;
+    if (!conversation) {
+      this.unread = 0;
+      return;
+    }
     const self = this.session?.self;
-    const readUpTo = this.conversation ? (this.readPositions()[this.conversation.id] ?? 0) : Infinity;
-    this.unread = this.messages.filter((m) => m.from !== self && m.seq > readUpTo && isToRead(m)).length;
+    const shown = this.messages;
+    let readUpTo = this.readPositions()[conversation.id] ?? 0;
+    // The visitor wrote after reading what came before, here or on another device; and what they read elsewhere says `read`.
+    for (const message of shown) if (message.seq > readUpTo && (message.from === self || message.status === 'read')) readUpTo = message.seq;
+    const first = shown[0];
+    const notLoaded = first && !this.reachedStart ? Math.max(0, first.seq - 1 - readUpTo) : 0;
+    this.unread = notLoaded + shown.filter((m) => m.from !== self && m.seq > readUpTo && isToRead(m)).length;
   }
 
   private readKey(): string | null {

@@ -600,6 +600,28 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(seen).to.include('switchboard-unread:1');
     expect(seen.some((s) => s.startsWith('switchboard-message'))).to.equal(true);
   });
+
+  it('counts every unread answer after a reload, beyond the page of messages it loads', async () => {
+    const support = await agent();
+    const first = await openWidget();
+    await type(first, 'Are you there?');
+    await until(() => first.chat.conversation && bubbles(first).length === 1, 'the message stored');
+    const conversationId = first.chat.conversation!.id;
+    first.open = false;
+    await first.updateComplete;
+    // More answers than the 50 a page loads, while the visitor is on the page with the panel closed.
+    for (let n = 1; n <= 60; n += 1) await support.send(conversationId, `answer ${n}`);
+    await until(() => first.chat.unread === 60, `60 unread before the reload (${first.chat.unread})`);
+    first.remove();
+
+    const element = await widget();
+    await online(element);
+    await until(() => element.chat.messages.length === 50, 'the latest page');
+    await until(() => element.chat.unread === 60, `60 unread after the reload (${element.chat.unread})`);
+    await element.updateComplete;
+    expect($(element, '.badge')!.textContent).to.equal('60');
+    expect($(element, 'button.launcher')!.getAttribute('aria-label')).to.equal('Open chat, 60 unread messages');
+  });
 });
 
 describe('<switchboard-chat> JS API and notifications', () => {
