@@ -81,6 +81,11 @@ function bridgePlugin() {
         await bridge.store.setConversationSubject(conversation, subject);
         return { body: '{}', type: 'application/json' };
       }
+      // A user of the website's own, for a test that needs one nobody else signed in as (widget/test/browser/widget.test.ts).
+      if (context.path === '/__bridge/visitor') {
+        const userId = new URL(context.url, 'http://page').searchParams.get('userId') ?? '';
+        return { body: JSON.stringify({ userId, hash: identityHash(SECRET, 'visitor', userId) }), type: 'application/json' };
+      }
       if (context.path !== '/__bridge') return undefined;
       // What a website's backend hands its logged-in user for the widget's identify().
       const user = { userId: 'user-7', name: 'Uma', email: 'uma@example.com', hash: identityHash(SECRET, 'visitor', 'user-7') };

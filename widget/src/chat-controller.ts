@@ -38,6 +38,17 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   onQueuePosition(position: number): void;
 }
 
+/**
+ * The conversation a visitor had before signing in on this page (`identify()` mid-chat): the bridge
+ * links the two in the visitor's contact, but the signed-in visitor is another party, who does not
+ * read the conversation of the one before. Its messages as they were shown stay on this page.
+ */
+export interface CarriedConversation {
+  /** The visitor's address before signing in: their own messages in it. */
+  readonly self: Address;
+  readonly messages: readonly Message[];
+}
+
 /** Conversations whose read position the widget keeps on the device. */
 const READ_KEPT = 20;
 
@@ -70,6 +81,8 @@ export class ChatController implements ReactiveController {
   restoredClosed = false;
   /** An agent's latest invitation to continue on a network, until taken up or dismissed. */
   offer: ContinuationOffer | null = null;
+  /** Shown before the conversation once the visitor signed in mid-chat, until a conversation of theirs from before is found. */
+  carried: CarriedConversation | null = null;
   /** The bridge said nothing comes before the earliest message shown (so no "earlier" to load). */
   private reachedStart = false;
   /** An earlier page being loaded, while it is. */
@@ -171,6 +184,7 @@ export class ChatController implements ReactiveController {
    * on this device (token, cursors, outbox) before it connects: a new visitor.
    */
   configure(options: ClientOptions | null, { fresh = false } = {}): void {
+    this.carried = this.carryOver(options, fresh);
     this.detach();
     this.client?.disconnect();
     this.client = null;
@@ -187,6 +201,20 @@ export class ChatController implements ReactiveController {
     this.unread = 0;
     if (options && this.host.isConnected) this.attach();
     this.host.requestUpdate();
+  }
+
+  /**
+   * What stays shown when the client is made again: the conversation shown, when the visitor signs
+   * in (or switches user) on the same site; nothing for a new visitor (`fresh`) or another site.
+   */
+  private carryOver(options: ClientOptions | null, fresh: boolean): CarriedConversation | null {
+    const previous = this.options;
+    if (fresh || !options || !previous || options.url !== previous.url || options.siteKey !== previous.siteKey) return null;
+    const self = this.session?.self;
+    // Signed in again before the last sign-in connected: what was carried then still is.
+    if (!self || !this.conversation || this.messages.length === 0) return this.carried;
+    if (options.identity?.userId === previous.identity?.userId || this.conversation.team !== this.team()) return null;
+    return { self, messages: this.messages };
   }
 
   hostConnected(): void {
@@ -290,6 +318,8 @@ export class ChatController implements ReactiveController {
         // visitor just opened) gets its history; else the latest found is shown.
         if (this.conversation) await this.loadHistory();
         else if (latest) {
+          // The signed-in visitor's own conversation: what was carried from before signing in gives way to it.
+          this.carried = null;
           await this.show(latest);
           this.restoredClosed = latest.state === 'closed';
         }

@@ -542,7 +542,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private currentStage(): Stage {
     if (this.stage === 'offline-sent') return this.stage;
     const { conversation, pending } = this.chat;
-    const fresh = !conversation && pending.length === 0;
+    const fresh = !conversation && pending.length === 0 && !this.chat.carried;
     // Nobody to answer a new message: the offline form, also over a closed conversation found from
     // before (one closed while the visitor watches keeps its notice and rating).
     const startsAnew = fresh || (this.chat.restoredClosed && conversation?.state === 'closed' && pending.length === 0);
@@ -630,7 +630,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${chat.hasEarlier ? html`<button type="button" class="link-button earlier" part="earlier" @click=${this.showEarlier}>${t.earlier}</button>` : nothing}
-        ${messages.length === 0 && pending.length === 0 ? html`<p class="empty">${t.emptyState}</p>` : nothing} ${this.renderMessages(messages, locale)}
+        ${messages.length === 0 && pending.length === 0 && !chat.carried ? html`<p class="empty">${t.emptyState}</p>` : nothing}
+        ${chat.carried ? this.renderMessages(chat.carried.messages, locale, chat.carried.self) : nothing} ${this.renderMessages(messages, locale)}
         ${pending.map((entry) => this.renderPending(entry, locale))}
         ${
           chat.conversation?.state === 'closed'
@@ -679,9 +680,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     `;
   }
 
-  private renderMessages(messages: readonly Message[], locale: Locale) {
+  /** Messages grouped by sender; `self` is the visitor's address they were written with (before signing in, for those carried). */
+  private renderMessages(messages: readonly Message[], locale: Locale, self = this.chat.session?.self) {
     const { t } = locale;
-    const self = this.chat.session?.self;
     let previous: Message | undefined;
     return withCorrections(messages).map(({ message, edited, deleted }) => {
       const mine = message.from === self;

@@ -30,6 +30,11 @@ export async function widget(attributes = '', bridge: WidgetBridge = info): Prom
   return element;
 }
 
+/** A user the website vouches for (as its backend would hand the widget), under an id of the test's own. */
+export async function signedInUser(userId: string): Promise<{ userId: string; hash: string }> {
+  return (await (await fetch(`/__bridge/visitor?userId=${encodeURIComponent(userId)}`)).json()) as { userId: string; hash: string };
+}
+
 export const shadow = (element: SwitchboardChat) => element.shadowRoot!;
 export const $ = <T extends Element = HTMLElement>(element: SwitchboardChat, selector: string) => shadow(element).querySelector<T>(selector);
 export const bubbles = (element: SwitchboardChat) => [...shadow(element).querySelectorAll<HTMLElement>('.bubble:not([data-pending])')];

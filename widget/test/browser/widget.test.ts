@@ -3,7 +3,7 @@ import { setViewport } from '@web/test-runner-commands';
 import { type Message, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, info, until } from './page.js';
-import { $, agent, bubbles, clients, online, openWidget, shadow, type, widget } from './widget-page.js';
+import { $, agent, bubbleTexts, bubbles, clients, online, openWidget, shadow, signedInUser, type, widget } from './widget-page.js';
 
 freshVisitorEachTest(clients);
 
@@ -638,6 +638,33 @@ describe('<switchboard-chat> JS API and notifications', () => {
     element.reset();
     await until(() => element.chat.state === 'online' && /^web:v_/.test(element.chat.session?.self ?? ''), 'a new anonymous session');
     expect(element.chat.session!.self).to.not.equal(anonymous);
+  });
+
+  it('keeps the conversation shown when the visitor signs in mid-chat, and their next message goes on as the signed-in user', async () => {
+    const support = await agent();
+    const atAgent: Message[] = [];
+    support.on('message', (m) => atAgent.push(m));
+    const element = await openWidget();
+    await type(element, 'Where is my order?');
+    await until(() => element.chat.conversation && bubbles(element).length === 1, 'the message stored');
+    await support.send(element.chat.conversation!.id, 'Let me check.');
+    await until(() => bubbles(element).length === 2, 'the answer');
+    const user = await signedInUser(`signs-in-${Date.now()}`);
+    element.identify(user);
+    await until(() => element.chat.session?.self === `web:u_${user.userId}` && element.chat.state === 'online', 'the signed-in session');
+    await element.updateComplete;
+    // Nothing looks lost: what the visitor wrote and was told stays, headed as it was.
+    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.']);
+    expect($(element, '.empty')).to.equal(null);
+    const heads = () => [...shadow(element).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
+    expect(heads()[0]).to.equal('You');
+    await type(element, 'I have signed in.');
+    await until(
+      () => atAgent.some((m) => m.text === 'I have signed in.' && m.from === `web:u_${user.userId}`),
+      'the next message at the agent, from the signed-in user',
+    );
+    await until(() => bubbleTexts(element).length === 3, 'the next message shown');
+    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.', 'I have signed in.']);
   });
 
   it("announces on a signed-in visitor's new device only what they have not read on another", async () => {
