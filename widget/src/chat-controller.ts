@@ -315,9 +315,10 @@ export class ChatController implements ReactiveController {
           conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
         const latest = latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
         // A conversation shown meanwhile (a message replayed as the client caught up, or one the
-        // visitor just opened) gets its history; else the latest found is shown.
+        // visitor just opened) gets its history; one being opened for the visitor's message (the
+        // latest found, maybe) shows once opened; else the latest found is shown.
         if (this.conversation) await this.loadHistory();
-        else if (latest) {
+        else if (latest && !this.opening) {
           // The signed-in visitor's own conversation: what was carried from before signing in gives way to it.
           this.carried = null;
           await this.show(latest);

@@ -663,7 +663,7 @@ describe('<switchboard-chat> JS API and notifications', () => {
       () => atAgent.some((m) => m.text === 'I have signed in.' && m.from === `web:u_${user.userId}`),
       'the next message at the agent, from the signed-in user',
     );
-    await until(() => bubbleTexts(element).length === 3, 'the next message shown');
+    await until(() => bubbleTexts(element).length === 3, `the next message shown (${bubbleTexts(element).join(' | ')})`);
     expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.', 'I have signed in.']);
   });
 
