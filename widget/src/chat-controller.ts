@@ -308,8 +308,8 @@ export class ChatController implements ReactiveController {
     const client = this.client;
     if (!client) return;
     try {
-      const { available, online } = await client.subscribePresence({ team: this.team() });
-      this.availability = { team: this.team(), available: available ?? false, online: online ?? 0 };
+      const watched = await this.watchTeam(client);
+      if (watched) this.availability = { team: this.team(), available: watched.available ?? false, online: watched.online ?? 0 };
       if (!this.conversation) {
         const latestOf = (conversations: Conversation[]) =>
           conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
@@ -331,6 +331,20 @@ export class ChatController implements ReactiveController {
       this.host.onError(error as SwitchboardError);
     }
     this.host.requestUpdate();
+  }
+
+  /**
+   * The team's availability, watched; null for a team the bridge does not have: the page hears of
+   * that once, when the visitor's message finds no conversation to go in (`switchboard-error`), not
+   * also at each connection before it.
+   */
+  private async watchTeam(client: SwitchboardClient): Promise<{ available?: boolean; online?: number } | null> {
+    try {
+      return await client.subscribePresence({ team: this.team() });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'not_found') return null;
+      throw error;
+    }
   }
 
   /** A new open conversation of the team takes the place of none, or of a closed one. */

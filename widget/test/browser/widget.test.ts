@@ -295,7 +295,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect($(element, '[part="send-error"]')!.getAttribute('role')).to.equal('alert');
     expect($(element, '[part="send-error"]')!.textContent).to.equal('Not sent');
     expect($<HTMLTextAreaElement>(element, 'textarea.input')!.value).to.equal('Is anyone there?');
-    // The page is told why (besides, the team's availability was refused the same way).
+    // The page is told why.
     expect(errors.map((error) => error.code)).to.include('not_found');
     expect(bubbles(element)).to.have.length(0);
     // Typing again clears it.
@@ -304,6 +304,21 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
     await element.updateComplete;
     expect($(element, '[part="send-error"]')).to.equal(null);
+  });
+
+  it('tells the page once why a message found no conversation to go in, not also as it connected', async () => {
+    // Listening from the start: a team the bridge does not have is one refusal, however often it shows.
+    const element = await widget('team=no-such-team');
+    const errors: { code: string }[] = [];
+    element.addEventListener('switchboard-error', (event) => errors.push((event as CustomEvent<{ code: string }>).detail));
+    await until(() => element.chat.state === 'online', 'the widget to connect');
+    element.open = true;
+    await element.updateComplete;
+    await type(element, 'Anyone?');
+    await until(() => $(element, '[part="send-error"]'), 'the not-sent line');
+    // One more round trip: whatever the bridge answered before it has arrived.
+    await element.chat.client!.listConversations();
+    expect(errors.map((error) => error.code)).to.deep.equal(['not_found']);
   });
 
   it('renders every payload of an XSS corpus as inert, verbatim text', async () => {
