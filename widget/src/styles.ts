@@ -279,6 +279,9 @@ export const styles = css`
   .composer textarea:disabled {
     opacity: 0.7;
   }
+  .composer textarea[aria-invalid='true'] {
+    border: 2px solid var(--sb-danger);
+  }
   .send {
     border: none;
     border-radius: 12px;
@@ -297,6 +300,10 @@ export const styles = css`
     font-size: 12px;
     color: var(--sb-muted);
     text-align: end;
+  }
+  .counter.over {
+    color: var(--sb-danger);
+    font-weight: 600;
   }
   .details-stage {
     flex: 1;

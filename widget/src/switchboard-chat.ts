@@ -626,6 +626,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const messages = chat.messages;
     const pending = chat.pending;
     const length = [...this.draft].length;
+    // Past the limit the counter says by how much, and is why the message field is invalid and Send is off.
+    const over = Math.max(0, length - LIMITS.maxTextLength);
     const disabled = chat.state !== 'online';
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
@@ -648,7 +650,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       </div>
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}
-      ${length >= COUNTER_FROM ? html`<div class="counter" aria-live="polite">${t.charactersLeft(LIMITS.maxTextLength - length)}</div>` : nothing}
+      ${
+        length >= COUNTER_FROM
+          ? html`<div id="counter" class="counter ${over > 0 ? 'over' : ''}" aria-live="polite">
+              ${over > 0 ? t.charactersOver(over) : t.charactersLeft(LIMITS.maxTextLength - length)}
+            </div>`
+          : nothing
+      }
       ${this.attachments.render(locale)} ${this.sendError ? html`<p class="field-error" part="send-error" role="alert">${this.sendError}</p>` : nothing}
       <form class="composer" part="composer" @submit=${this.submit}>
         <button
@@ -669,12 +677,14 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           aria-label=${t.messageLabel}
           placeholder=${t.placeholder}
           .value=${this.draft}
+          aria-invalid=${over > 0 ? 'true' : 'false'}
+          aria-describedby=${over > 0 ? 'counter' : nothing}
           ?disabled=${disabled}
           @input=${this.onInput}
           @keydown=${this.onKeydown}
           @paste=${this.onPaste}
         ></textarea>
-        <button class="send" type="submit" ?disabled=${!this.canSend()}>${t.send}</button>
+        <button class="send" type="submit" aria-describedby=${over > 0 ? 'counter' : nothing} ?disabled=${!this.canSend()}>${t.send}</button>
         <input class="file-input" type="file" multiple hidden tabindex="-1" @change=${this.onFileChosen} />
       </form>
     `;

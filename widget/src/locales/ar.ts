@@ -25,6 +25,7 @@ export const ar: Catalogue = {
   discard: 'احذف',
   typing: 'الدعم يكتب…',
   charactersLeft: (n) => `بقي ${n} حرفًا`,
+  charactersOver: (n) => `تتجاوز الرسالة الحد بـ ${n} حرفًا. اختصرها لإرسالها.`,
   prechatIntro: 'قبل أن نبدأ، كيف يمكننا التواصل معك؟',
   name: 'الاسم',
   email: 'البريد الإلكتروني',

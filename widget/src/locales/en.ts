@@ -24,6 +24,7 @@ export const en = {
   discard: 'Discard',
   typing: 'Support is typing…',
   charactersLeft: (n: number) => `${n} characters left`,
+  charactersOver: (n: number) => `${n === 1 ? '1 character' : `${n} characters`} over the limit. Shorten the message to send it.`,
   prechatIntro: 'Before we start, how can we reach you?',
   name: 'Name',
   email: 'Email',

@@ -25,6 +25,7 @@ export const fr: Catalogue = {
   discard: 'Supprimer',
   typing: 'Le support écrit…',
   charactersLeft: (n) => `${n} caractères restants`,
+  charactersOver: (n) => `${n <= 1 ? `${n} caractère` : `${n} caractères`} de trop. Raccourcissez le message pour l’envoyer.`,
   prechatIntro: 'Avant de commencer, comment vous joindre ?',
   name: 'Nom',
   email: 'E-mail',

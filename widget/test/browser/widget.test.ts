@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
-import { type Message, createClient } from '@switchboard/sdk';
+import { LIMITS, type Message, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, info, until } from './page.js';
 import { $, agent, bubbleTexts, bubbles, clients, online, openWidget, shadow, signedInUser, type, widget } from './widget-page.js';
@@ -319,6 +319,41 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     // One more round trip: whatever the bridge answered before it has arrived.
     await element.chat.client!.listConversations();
     expect(errors.map((error) => error.code)).to.deep.equal(['not_found']);
+  });
+
+  it('counts down near the length limit, and past it says by how much, marks the field invalid and turns Send off', async () => {
+    await agent(); // someone is there: the composer, not the offline form
+    const element = await openWidget();
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    const write = async (text: string) => {
+      input.value = text;
+      input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+      await element.updateComplete;
+    };
+    const counter = () => $(element, '.counter')?.textContent?.trim();
+    const send = $<HTMLButtonElement>(element, 'button.send')!;
+    await write('a'.repeat(LIMITS.maxTextLength - 10));
+    expect(counter()).to.equal('10 characters left');
+    expect(input.getAttribute('aria-invalid')).to.equal('false');
+    expect(send.disabled).to.equal(false);
+    await write('a'.repeat(LIMITS.maxTextLength + 25));
+    // Never a negative count: the overflow, and what to do about it, tied to the field and the button.
+    expect(counter()).to.equal('25 characters over the limit. Shorten the message to send it.');
+    expect($(element, '.counter')!.id).to.equal('counter');
+    expect(input.getAttribute('aria-invalid')).to.equal('true');
+    expect(input.getAttribute('aria-describedby')).to.equal('counter');
+    expect(send.getAttribute('aria-describedby')).to.equal('counter');
+    expect(send.disabled).to.equal(true);
+    // What was typed stays, and Enter sends nothing.
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    await element.updateComplete;
+    expect(input.value).to.have.length(LIMITS.maxTextLength + 25);
+    expect(element.chat.conversation).to.equal(null);
+    await expect(element).to.be.accessible();
+    await write('a'.repeat(LIMITS.maxTextLength));
+    expect(counter()).to.equal('0 characters left');
+    expect(input.getAttribute('aria-invalid')).to.equal('false');
+    expect(send.disabled).to.equal(false);
   });
 
   it('renders every payload of an XSS corpus as inert, verbatim text', async () => {
