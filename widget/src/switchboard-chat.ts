@@ -416,10 +416,20 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     });
   }
 
-  /** Text or uploaded files (no upload still running), within the length limit, while online. */
+  /** Text or uploaded files (no upload still running), within the length limit, while online or kept until it is. */
   private canSend(): boolean {
     const hasContent = !isBlankText(this.draft) || this.attachments.ready.length > 0;
-    return hasContent && this.attachments.settled && this.chat.state === 'online' && [...this.draft].length <= LIMITS.maxTextLength;
+    const deliverable = this.chat.state === 'online' || this.queuesWhileOffline;
+    return hasContent && this.attachments.settled && deliverable && [...this.draft].length <= LIMITS.maxTextLength;
+  }
+
+  /**
+   * A message sent while offline waits in the SDK's outbox and goes out on reconnect, when there is
+   * a conversation to put it in; a first message needs the bridge to open one. Not for a page the
+   * bridge refused for good: it never reconnects.
+   */
+  private get queuesWhileOffline(): boolean {
+    return this.chat.conversation !== null && !this.chat.refusal;
   }
 
   // --- files ----------------------------------------------------------------------------------
@@ -611,7 +621,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           </div>
           <button class="icon-button" aria-label=${t.closeChat} @click=${this.closePanel}>×</button>
         </header>
-        ${chat.state !== 'online' && chat.client ? html`<div class="banner" role="status">${chat.refusal ? t.errorTitle : t.offlineBanner}</div>` : nothing}
+        ${
+          chat.state !== 'online' && chat.client
+            ? html`<div class="banner" role="status">${chat.refusal ? t.errorTitle : this.queuesWhileOffline ? t.offlineBanner : t.offlineBannerFirst}</div>`
+            : nothing
+        }
         ${stage === 'prechat' ? this.renderDetailsForm(locale, false) : nothing} ${stage === 'offline-form' ? this.renderDetailsForm(locale, true) : nothing}
         ${stage === 'chat' || stage === 'offline-sent' ? this.renderConversation(locale, stage) : nothing}
         <div class="sr-only" aria-live="polite">${this.announcement}</div>
@@ -628,7 +642,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const length = [...this.draft].length;
     // Past the limit the counter says by how much, and is why the message field is invalid and Send is off.
     const over = Math.max(0, length - LIMITS.maxTextLength);
-    const disabled = chat.state !== 'online';
+    // Files go up over the connection: attaching waits for it. The field stays, with what is typed and its focus.
+    const canAttach = chat.state === 'online';
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${chat.hasEarlier ? html`<button type="button" class="link-button earlier" part="earlier" @click=${this.showEarlier}>${t.earlier}</button>` : nothing}
@@ -664,7 +679,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           class="icon-button attach"
           part="attach"
           aria-label=${t.attach}
-          ?disabled=${disabled}
+          ?disabled=${!canAttach}
           @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input.file-input')?.click()}
         >
           <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -679,7 +694,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           .value=${this.draft}
           aria-invalid=${over > 0 ? 'true' : 'false'}
           aria-describedby=${over > 0 ? 'counter' : nothing}
-          ?disabled=${disabled}
+          ?disabled=${Boolean(chat.refusal)}
           @input=${this.onInput}
           @keydown=${this.onKeydown}
           @paste=${this.onPaste}

@@ -11,6 +11,7 @@ export const ar: Catalogue = {
   awayLater: 'سنرد في أقرب وقت ممكن',
   connecting: 'جارٍ الاتصال…',
   offlineBanner: 'أنت غير متصل. ستُرسل الرسائل عند عودة الاتصال.',
+  offlineBannerFirst: 'أنت غير متصل. يمكنك إرسال رسالتك عند عودة الاتصال.',
   placeholder: 'اكتب رسالة…',
   messageLabel: 'الرسالة',
   send: 'إرسال',

@@ -10,6 +10,7 @@ export const en = {
   awayLater: "We'll reply as soon as we can",
   connecting: 'Connecting…',
   offlineBanner: 'You are offline. Messages will be sent when the connection is back.',
+  offlineBannerFirst: 'You are offline. You can send your message once the connection is back.',
   placeholder: 'Write a message…',
   messageLabel: 'Message',
   send: 'Send',

@@ -11,6 +11,7 @@ export const fr: Catalogue = {
   awayLater: 'Nous répondrons dès que possible',
   connecting: 'Connexion…',
   offlineBanner: 'Vous êtes hors ligne. Les messages partiront au retour de la connexion.',
+  offlineBannerFirst: 'Vous êtes hors ligne. Vous pourrez envoyer votre message au retour de la connexion.',
   placeholder: 'Écrivez un message…',
   messageLabel: 'Message',
   send: 'Envoyer',

@@ -258,7 +258,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     }
   });
 
-  it('shows an offline banner, disables the composer, and flushes queued sends on reconnect', async () => {
+  it('shows an offline banner, keeps the composer with what is typed and its focus, and flushes queued sends on reconnect', async () => {
     const support = await agent();
     const atAgent: Message[] = [];
     support.on('message', (m) => atAgent.push(m));
@@ -269,17 +269,57 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => fromVisitor().length === 1, 'the first message');
     await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the first message acknowledged');
     const client = element.chat.client!;
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    input.focus();
+    input.value = 'half a';
+    input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
     client.disconnect();
     await until(() => $(element, '.banner'), 'the offline banner');
-    expect($<HTMLTextAreaElement>(element, 'textarea.input')!.disabled).to.equal(true);
+    // A message sent now waits in the SDK's outbox: the banner says so, and the composer stays as it was.
+    expect($(element, '.banner')!.textContent).to.equal('You are offline. Messages will be sent when the connection is back.');
+    expect(input.disabled).to.equal(false);
+    expect(input.value).to.equal('half a');
+    expect(shadow(element).activeElement).to.equal(input);
     await expect(element).to.be.accessible();
     void client.send(element.chat.conversation!.id, 'queued while offline').catch(() => undefined);
     await element.updateComplete;
     expect($(element, '[data-pending]')?.textContent).to.equal('queued while offline');
+    await type(element, 'half a sentence, sent offline');
+    const pendingTexts = () => [...shadow(element).querySelectorAll('[data-pending]')].map((bubble) => bubble.textContent);
+    expect(pendingTexts()).to.deep.equal(['queued while offline', 'half a sentence, sent offline']);
     client.connect();
-    await until(() => fromVisitor().some((m) => m.text === 'queued while offline'), 'the queued message at the agent');
-    await until(() => !$(element, '[data-pending]') && !$(element, '.banner'), 'the pending bubble to settle');
-    expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued while offline']);
+    await until(() => fromVisitor().some((m) => m.text === 'half a sentence, sent offline'), 'the queued messages at the agent');
+    await until(() => !$(element, '[data-pending]') && !$(element, '.banner'), 'the pending bubbles to settle');
+    expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued while offline', 'half a sentence, sent offline']);
+  });
+
+  it('keeps a first message typed while offline, and says it can be sent once the connection is back', async () => {
+    await agent(); // someone is there: the composer, not the offline form
+    const element = await openWidget();
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    input.focus();
+    input.value = 'Hello';
+    input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+    const client = element.chat.client!;
+    client.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
+    // No conversation yet: opening one needs the bridge, so nothing is promised to go out by itself.
+    expect($(element, '.banner')!.textContent).to.equal('You are offline. You can send your message once the connection is back.');
+    expect(input.disabled).to.equal(false);
+    expect(shadow(element).activeElement).to.equal(input);
+    expect($<HTMLButtonElement>(element, 'button.send')!.disabled).to.equal(true);
+    input.value = 'Hello there';
+    input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    await element.updateComplete;
+    expect(input.value).to.equal('Hello there');
+    expect(element.chat.conversation).to.equal(null);
+    await expect(element).to.be.accessible();
+    client.connect();
+    await until(() => !$(element, '.banner'), 'the connection back');
+    await element.updateComplete;
+    expect($<HTMLButtonElement>(element, 'button.send')!.disabled).to.equal(false);
+    expect(input.value).to.equal('Hello there');
   });
 
   it('keeps a first message whose conversation could not be opened in the composer, said not sent', async () => {
