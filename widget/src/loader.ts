@@ -39,6 +39,8 @@ const script = document.currentScript as HTMLScriptElement | null;
 function element(data: DOMStringMap): HTMLElement {
   const existing = document.querySelector<HTMLElement>('switchboard-chat');
   if (existing) return existing;
+  // A developer's mistake that nothing on the page would show until a visitor opens the chat.
+  if (!data.siteKey) console.error('Switchboard: widget.js needs data-site-key="<your site key>" on its script tag; the chat cannot connect without it.');
   const chat = document.createElement('switchboard-chat');
   chat.setAttribute('site-key', data.siteKey ?? '');
   chat.setAttribute('server', data.server ?? (script?.src ? new URL(script.src).origin : location.origin));

@@ -6,7 +6,7 @@ import {
   type Message,
   type OutboxEntry,
   type Session,
-  type SwitchboardError,
+  SwitchboardError,
   TypingTicker,
   isBlankText,
   withCorrections,
@@ -43,6 +43,8 @@ const GROUP_WINDOW_MS = 5 * 60_000;
 /** How far from its end the log may be scrolled and still count as following the conversation. */
 const LOG_END_SLACK_PX = 48;
 const COUNTER_FROM = LIMITS.maxTextLength - 500;
+/** What `switchboard-error` says of an element without a site key (the script tag's `data-site-key`). */
+const MISSING_SITE_KEY = "site-key: required; give the site key from the bridge's configuration (data-site-key on the widget.js script tag)";
 
 /**
  * `<switchboard-chat>`: a chat launcher and panel for a website, rendering the state of the
@@ -54,7 +56,7 @@ const COUNTER_FROM = LIMITS.maxTextLength - 500;
  * @fires switchboard-close - the panel closed
  * @fires switchboard-message - a message from someone else arrived; `detail` is the message
  * @fires switchboard-unread - the unread count changed; `detail` is `{ count }`
- * @fires switchboard-error - the bridge refused something; `detail` is `{ code, message }`
+ * @fires switchboard-error - the bridge refused something, or the element has no `site-key` (`bad_request`); `detail` is `{ code, message }`
  * @csspart launcher - the round button that opens the panel
  * @csspart badge - the unread count on the launcher
  * @csspart panel - the chat dialog
@@ -270,6 +272,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     this.attachments.clear(); // uploads into the previous session's conversation
     if (!this.siteKey) {
       this.chat.configure(null);
+      // Nothing to connect with: unavailable, as a page the bridge refused, and the page is told why.
+      const missing = new SwitchboardError({ code: 'bad_request', message: MISSING_SITE_KEY });
+      this.chat.refusal = missing;
+      this.onError(missing);
       return;
     }
     const url = this.server || location.origin;
@@ -622,7 +628,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
           <button class="icon-button" aria-label=${t.closeChat} @click=${this.closePanel}>×</button>
         </header>
         ${
-          chat.state !== 'online' && chat.client
+          (chat.state !== 'online' && chat.client) || chat.refusal
             ? html`<div class="banner" role="status">${chat.refusal ? t.errorTitle : this.queuesWhileOffline ? t.offlineBanner : t.offlineBannerFirst}</div>`
             : nothing
         }

@@ -1,4 +1,4 @@
-import { expect } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import { LIMITS, type Message, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
@@ -617,6 +617,30 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect($(element, 'header p')?.textContent?.trim()).to.equal('Chat is unavailable');
     expect($(element, '.banner')?.textContent?.trim()).to.equal('Chat is unavailable');
     await expect(element).to.be.accessible();
+  });
+
+  it('says the chat is unavailable without a site key, and tells the page why', async () => {
+    const errors: { code: string; message: string }[] = [];
+    const listener = (event: Event) => errors.push((event as CustomEvent<{ code: string; message: string }>).detail);
+    document.addEventListener('switchboard-error', listener);
+    try {
+      const element = await fixture<SwitchboardChat>(html`<switchboard-chat server=${info.url}></switchboard-chat>`);
+      element.open = true;
+      await until(() => errors.length > 0, 'the error event');
+      expect(errors.map((error) => error.code)).to.deep.equal(['bad_request']);
+      expect(errors[0]!.message).to.include('site-key');
+      await element.updateComplete;
+      expect($(element, 'header p')?.textContent?.trim()).to.equal('Chat is unavailable');
+      expect($(element, '.banner')?.textContent?.trim()).to.equal('Chat is unavailable');
+      await expect(element).to.be.accessible();
+      // Given one later, it connects.
+      element.siteKey = info.siteKey;
+      await until(() => element.chat.state === 'online', 'the widget to connect');
+      await element.updateComplete;
+      expect($(element, '.banner')).to.equal(null);
+    } finally {
+      document.removeEventListener('switchboard-error', listener);
+    }
   });
 
   it('fires switchboard-open and switchboard-close however the panel opens or closes, once per change', async () => {
