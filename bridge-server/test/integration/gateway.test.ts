@@ -201,14 +201,17 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal((await whois('bob')).real_name, BOB);
 
     dave.say(BOT, '/to xmpp:carl@localhost');
-    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Usage: \/to ADDRESS TEXT/.test(m.message));
+    const usage = await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Usage: \/to ADDRESS TEXT/.test(m.message));
+    // Its example is of a network Dave may reach (IRC reaches XMPP and SIP here).
+    assert.equal(usage.message, 'Usage: /to ADDRESS TEXT (for example /to xmpp:carl@example.org Hello)');
     dave.say(BOT, 'hello?');
     // Dave is no agent: told what the bot serves and where /to is, with no instructions meant for agents.
     const notAgent = await dave.next((m) => m.type === 'notice' && m.nick === BOT && /Send \/help for what you can do here\.$/.test(m.message));
     assert.match(notAgent.message, /serves the team's agents, and dave is not one of them/);
     assert.doesNotMatch(notAgent.message, /visitor|#ref/);
     dave.say(BOT, '/help');
-    await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^\/to ADDRESS TEXT/.test(m.message));
+    const help = await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^\/to ADDRESS TEXT/.test(m.message));
+    assert.match(help.message, /\(xmpp:carl@example\.org, sip:bob@example\.com\)/, 'the networks IRC reaches, and only those');
     dave.say(BOT, '/to nowhere:x hi');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /not an address of a network this bridge connects/.test(m.message));
   });

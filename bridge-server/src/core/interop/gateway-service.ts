@@ -16,13 +16,29 @@ import { type GatewayConfig, GatewayPolicy } from './gateway-policy.js';
 import { readTypedAddress } from '../typed-address.js';
 import type { PresenceService } from '../presence.js';
 
-export const GATEWAY_HELP = [
-  'Gateway commands:',
-  '/to ADDRESS TEXT  write to a user of another network (xmpp:carl@example.org, sip:bob@example.com, irc:dave); their replies come back to you as from a user of your own network',
-  '/follow ADDRESS  see the presence of a user of another network (and they see yours)',
-  '/unfollow ADDRESS  stop',
-  '/help  this list',
-].join('\n');
+/** An address of each network, as the gateway's help shows them. */
+const EXAMPLE_ADDRESSES: Record<string, string> = {
+  xmpp: 'xmpp:carl@example.org',
+  sip: 'sip:bob@example.com',
+  irc: 'irc:dave',
+  mailto: 'mailto:erin@example.net',
+};
+
+/** An example address of each network a user may reach (the ones this gateway connects their network to). */
+function examples(reachable: readonly string[]): string[] {
+  return reachable.map((network) => EXAMPLE_ADDRESSES[network] ?? `${network}:someone`);
+}
+
+/** The gateway's commands for a user who may reach these networks (`/help`). */
+export function gatewayHelp(reachable: readonly string[]): string {
+  return [
+    'Gateway commands:',
+    `/to ADDRESS TEXT  write to a user of another network (${examples(reachable).join(', ') || 'none is open to you'}); their replies come back to you as from a user of your own network`,
+    '/follow ADDRESS  see the presence of a user of another network (and they see yours)',
+    '/unfollow ADDRESS  stop',
+    '/help  this list',
+  ].join('\n');
+}
 
 export interface GatewayServiceDeps {
   config: GatewayConfig;
@@ -203,10 +219,11 @@ export class GatewayService {
     const match = /^\s*\/(\S+)\s*([\s\S]*)$/.exec(text);
     const name = match?.[1]?.toLowerCase();
     const rest = match?.[2] ?? '';
-    if (name === 'help') return GATEWAY_HELP;
+    const reachable = [...new Set(this.deps.config.allow.filter((pair) => pair.from === networkOf(from)).map((pair) => pair.to))];
+    if (name === 'help') return gatewayHelp(reachable);
     if (name === 'to' || name === 'msg') {
       const args = /^(\S+)\s+([\s\S]*\S)\s*$/.exec(rest);
-      if (!args) return 'Usage: /to ADDRESS TEXT (for example /to sip:bob@example.com Hello)';
+      if (!args) return `Usage: /to ADDRESS TEXT (for example /to ${examples(reachable)[0] ?? EXAMPLE_ADDRESSES.sip} Hello)`;
       const to = this.parseAddress(args[1]!);
       if (typeof to !== 'string') return to.error;
       try {
