@@ -30,6 +30,7 @@ const CUSTOMER = 'xmpp:carol@localhost';
 const RECEIPTS = 'urn:xmpp:receipts';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
 const NICK = 'http://jabber.org/protocol/nick';
+const MARKERS = 'urn:xmpp:chat-markers:0';
 const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 
 type Stanza = ReturnType<typeof xml>;
@@ -192,6 +193,35 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         const retracted = await erin.next((s) => isChatFrom(puppet)(s) && retractedBy(s) !== undefined);
         assert.equal(retractedBy(retracted), question.attrs.id, 'the retraction names the stanza the agent got');
         assert.ok(retracted.getChild('fallback', 'urn:xmpp:fallback:0'), 'its body is marked a fallback (XEP-0428)');
+      } finally {
+        await erin.stop();
+      }
+    });
+
+    it('sends the customer XEP-0333 <displayed> for their markable messages once a web agent or an XMPP agent reads them', async () => {
+      const markable = (to: string, text: string, id: string) =>
+        xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('markable', { xmlns: MARKERS }), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }));
+      const displayedAt = (from: string, id: string) => (s: Stanza) => s.attrs.from === from && s.getChild('displayed', MARKERS)?.attrs.id === id;
+
+      // A web agent reads it in the console.
+      const alice = await connect(t, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      await carol.send(markable(team, 'Please read me', 'mk-1'));
+      await until(() => atAgent.some((m) => m.text === 'Please read me'), 5000, 'the message at the web agent');
+      const read = atAgent.find((m) => m.text === 'Please read me')!;
+      await call(alice.socket, 'read', { conversationId: read.conversationId, seq: read.seq });
+      await carol.next(displayedAt(team, 'mk-1'));
+      alice.socket.disconnect();
+
+      // An XMPP agent's client displays it: the marker reaches the customer from the team's JID, naming their own id.
+      const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
+      try {
+        const sales = `sales@${prosody.componentDomain}`;
+        const puppet = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
+        await carol.send(markable(sales, 'Do you read me too?', 'mk-2'));
+        const got = await erin.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Do you read me too?', 15_000);
+        await erin.send(xml('message', { type: 'chat', to: puppet }, xml('displayed', { xmlns: MARKERS, id: got.attrs.id })));
+        await carol.next(displayedAt(sales, 'mk-2'));
       } finally {
         await erin.stop();
       }

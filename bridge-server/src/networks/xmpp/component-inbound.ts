@@ -139,6 +139,10 @@ export class ComponentInbound {
       // XEP-0184: the bridge stored it for the party it hosts (or the team); acknowledge on its behalf.
       const received = receiptOf(stanza, to);
       if (received) links.trySend(received);
+      // XEP-0333: a customer's markable message is displayed to them, from the team's JID, once an
+      // agent's client marks it read (reportStatus; a web agent's read comes through markRead).
+      if (team && isMarkable(stanza) && rememberable(originId))
+        receipts.awaitConfirmation(stored.id, { id: originId, party, to: from, receipt: false, markable: true });
       return;
     }
     const markable = isMarkable(stanza);
