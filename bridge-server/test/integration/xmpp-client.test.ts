@@ -358,3 +358,33 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.equal((await back).available, true);
   });
 });
+
+describe("XMPP agent who denied the bot's subscription, then allowed it (client mode)", () => {
+  it('is seen available once they allow it and add the bot back, without a reconnection of the bridge (RFC 6121 sections 3.1, 3.4)', async () => {
+    const prosody = await startProsody({
+      users: [
+        ['nora', 'norapw'],
+        ['switchboard', 'botpw'],
+      ],
+    });
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:nora@localhost'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyClientNetwork(prosody, { username: 'switchboard', password: 'botpw' })],
+    });
+    const nora = await connectAgent(prosody.c2sPort, 'nora', 'norapw', { subscriptions: 'deny' });
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the bot to connect');
+      // Her client denies the bot's request: her presence is not the bridge's to see.
+      await nora.next((s) => s.is('presence') && s.attrs.from === BOT && s.attrs.type === 'subscribe', 10_000);
+      assert.equal(t.bridge.core.presence.get('xmpp:nora@localhost').status, 'offline');
+      // She changes her mind: her client approves (a pre-approval now, RFC 6121 section 3.4) and adds the bot back.
+      await nora.send(xml('presence', { type: 'subscribed', to: BOT }));
+      await nora.send(xml('presence', { type: 'subscribe', to: BOT }));
+      await until(() => t.bridge.core.presence.get('xmpp:nora@localhost').status === 'available', 10_000, "nora's presence seen");
+    } finally {
+      await nora.stop();
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
+});

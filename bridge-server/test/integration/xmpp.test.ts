@@ -827,6 +827,32 @@ describe('XMPP agent who comes online after the visitor wrote', () => {
   });
 });
 
+describe("XMPP agent who denied the bridge's subscription, then allowed it", () => {
+  it('is seen available once they allow it, without a reconnection of the bridge (RFC 6121 sections 3.1, 3.4)', async () => {
+    const prosody = await startProsody({ users: [['nora', 'norapw']] });
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:nora@localhost'], sites: [SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    });
+    const nora = await connectAgent(prosody.c2sPort, 'nora', 'norapw', { subscriptions: 'deny' });
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const domain = prosody.componentDomain;
+      // Her client denies the bridge's request: her presence is not the bridge's to see.
+      await nora.next((s) => s.is('presence') && s.attrs.from === domain && s.attrs.type === 'subscribe', 10_000);
+      assert.equal(t.bridge.core.presence.get('xmpp:nora@localhost').status, 'offline');
+      // She changes her mind: her client approves (a pre-approval now, RFC 6121 section 3.4) and adds the bridge back.
+      await nora.send(xml('presence', { type: 'subscribed', to: domain }));
+      await nora.send(xml('presence', { type: 'subscribe', to: domain }));
+      await until(() => t.bridge.core.presence.get('xmpp:nora@localhost').status === 'available', 10_000, "nora's presence seen");
+    } finally {
+      await nora.stop();
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
+});
+
 describe('XMPP agent configured with a JID the server prepares differently', () => {
   it('is the same agent as the server sees it (nodeprep: Straße is strasse)', async () => {
     const prosody = await startProsody({ users: [['strasse', 'strassepw']], offline: true });

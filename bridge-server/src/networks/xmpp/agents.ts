@@ -54,6 +54,17 @@ export class AgentPresence {
     this.list.dropped();
   }
 
+  /**
+   * `from` subscribed to the bridge's JID (added it to their roster, maybe again): an agent whose
+   * presence the bridge does not see (they denied or revoked it) is asked again. A client that
+   * approved the bridge after denying it holds a pre-approval (RFC 6121 section 3.4), which the
+   * agent's server answers at once; else the agent's client asks them.
+   */
+  subscribedBy(from: string): void {
+    const agent = addressOfJid(from);
+    if (this.list.has(agent) && !this.subscribedTo.has(agent)) this.ask(agent);
+  }
+
   /** Handles an agent's presence or subscription answer; false when the stanza is not about one. */
   handle(stanza: Element): boolean {
     const from = stanza.attrs.from;

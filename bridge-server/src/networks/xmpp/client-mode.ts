@@ -129,6 +129,8 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (type === 'subscribe' && from) {
       session.trySend(xml('presence', { type: 'subscribed', to: from }));
       if (customers?.isCustomer(from)) customersPresence?.subscribed(from.split('/')[0]!);
+      // An agent adding the bot back, after denying its request: asked again.
+      else agents.subscribedBy(from);
       return;
     }
     if (!agents.handle(stanza) && customers?.isCustomer(from)) customersPresence?.handle(stanza);

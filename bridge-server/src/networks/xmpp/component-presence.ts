@@ -89,8 +89,11 @@ export class ComponentPresence {
     if (onGateway && toBare.includes('@')) this.gateway.handleVacant(stanza, toBare);
     // An agent adding a hosted party (or a gateway) to its roster: accept; a JID of no one: deny
     // (RFC 6121 section 3.2.2), or the roster would keep a contact nobody answers for.
-    else if (type === 'subscribe') links.trySend(xml('presence', { type: this.isNobody(party, toBare) ? 'unsubscribed' : 'subscribed', from: to, to: from }));
-    else if (type === 'probe') links.trySend(this.probed(party, toBare, from));
+    else if (type === 'subscribe') {
+      links.trySend(xml('presence', { type: this.isNobody(party, toBare) ? 'unsubscribed' : 'subscribed', from: to, to: from }));
+      // An agent adding the bridge's domain back, after denying its request: asked again.
+      if (toBare.toLowerCase() === this.parts.mainDomain.toLowerCase()) this.agents.subscribedBy(from);
+    } else if (type === 'probe') links.trySend(this.probed(party, toBare, from));
     // Agents are followed from the main domain only.
     else if (!onGateway) this.agents.handle(stanza);
   }
