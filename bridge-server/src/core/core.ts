@@ -220,6 +220,7 @@ export class Core {
         positions.changed(conversation);
         inboxFeed.changed(conversation);
         recent.changed(conversation);
+        this.presenceSharing.conversationChanged(conversation);
       },
     });
     const parts = { ...deps, presence: this.presence, announcer: this.announcer, access, statuses, fanOut, pipeline };
@@ -236,7 +237,7 @@ export class Core {
       ...(deps.outboxPollMs !== undefined ? { pollMs: deps.outboxPollMs } : {}),
     });
     this.outbox.onKickElsewhere((network) => outboxKicks.queued(network));
-    this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway });
+    this.presenceSharing = new PresenceSharing({ ...deps, interop: this.gateway, presenceOf: (address) => this.presence.get(address) });
     this.presence.onChange((presence) => this.presenceSharing.changed(presence));
     // Networks that show teams' addresses to customers show the teams' availability there.
     this.presence.onTeamChange((availability, siteKey) => {

@@ -10,7 +10,8 @@ import { type Address, type Presence, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { HostedParties } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import type { Store } from '../store/store.js';
+import type { ConversationRecord, Store } from '../store/store.js';
+import { lruCache } from '../util/lru.js';
 import type { TeamDirectory } from './desk/teams.js';
 import type { GatewayService } from './interop/gateway-service.js';
 
@@ -22,9 +23,19 @@ export interface PresenceSharingDeps {
   /** Gateway mode, when configured. */
   interop: GatewayService | undefined;
   logger: Logger;
+  /** A party's presence now. */
+  presenceOf: (address: Address) => Presence;
 }
 
+/** Pairs remembered with what the peer was last shown (the least recently shown forgotten first). */
+const SHOWN_KEPT = 10_000;
+
+const shownAs = (presence: Presence): string => `${presence.status}\n${presence.text ?? ''}`;
+
 export class PresenceSharing {
+  /** `<party> <peer>` -> what the peer was last shown of the party (shownAs). */
+  private readonly shown = lruCache<string, string>(SHOWN_KEPT);
+
   constructor(private readonly deps: PresenceSharingDeps) {}
 
   /** A party's presence changed: shown to its peers (in the background). */
@@ -57,11 +68,32 @@ export class PresenceSharing {
       }
     }
     if (!hosted && gateway) for (const follower of await gateway.followPeers(address)) if (networkOf(follower) !== ownNetwork) peers.add(follower);
+    await this.show(presence, peers);
+  }
+
+  /**
+   * A team conversation was opened or changed hands: a customer's agents are shown the customer's
+   * presence now, not only at its next change, where their network shows it pair by pair (XMPP's
+   * directed presence, RFC 6121 section 4.6); each agent once for each presence. An unknown
+   * presence (offline) is what they are shown anyway.
+   */
+  conversationChanged(conversation: ConversationRecord): void {
+    const customer = conversation.openedBy;
+    const { hosted, teams } = this.deps;
+    if (conversation.team === undefined || conversation.state !== 'open' || hosted.isHosted(customer) || teams.teamsOf(customer).length > 0) return;
+    const presence = this.deps.presenceOf(customer);
+    if (presence.status === 'offline') return;
+    const agents = conversation.participants.filter((peer) => peer !== customer && this.shown.get(`${customer} ${peer}`) !== shownAs(presence));
+    this.show(presence, agents).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
+  }
+
+  private async show(presence: Presence, peers: Iterable<Address>): Promise<void> {
     for (const peer of peers) {
       const network = this.deps.registry.forAddress(peer);
       if (!network?.sharePresence || network.status().state !== 'online') continue;
+      this.shown.set(`${presence.address} ${peer}`, shownAs(presence));
       await network.sharePresence({
-        from: address,
+        from: presence.address,
         to: peer,
         status: presence.status,
         ...(presence.text !== undefined ? { text: presence.text } : {}),

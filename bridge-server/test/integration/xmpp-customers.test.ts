@@ -43,7 +43,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
-        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim', 'lena', 'mike'].map((user): [string, string] => [user, `${user}pw`]),
+        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim', 'lena', 'mike', 'nina'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -479,6 +479,32 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         alice.socket.disconnect();
       } finally {
         await lena.stop();
+        await mike.stop();
+      }
+    });
+
+    it('is shown to the XMPP agent a new conversation goes to from the start, not only at its next change', async () => {
+      const NINA = 'xmpp:nina@localhost';
+      const team = `support@${prosody.componentDomain}`;
+      const puppet = `xmpp\\3anina\\40localhost@${prosody.componentDomain}`;
+      const nina = await connectAgent(prosody.c2sPort, 'nina', 'ninapw');
+      const mike = await connectAgent(prosody.c2sPort, 'mike', 'mikepw');
+      try {
+        await until(() => t.bridge.core.presence.get(MIKE).status === 'available', 10_000, 'mike available');
+        // She shares her presence with the team's JID (her client approves its request), and is away.
+        await nina.send(xml('presence', { type: 'subscribe', to: team }));
+        await nina.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+        await nina.send(xml('presence', {}, xml('show', {}, 'away'), xml('status', {}, 'On the train')));
+        await until(() => t.bridge.core.presence.get(NINA).status === 'away', 10_000, "nina's presence known to the desk");
+
+        // No web agent is online: her conversation goes to mike, who sees her away from her JID under the component.
+        await nina.send(chatWithOriginId(team, 'Can I change my address?', 'n-1'));
+        await mike.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Can I change my address?', 10_000);
+        const shown = await mike.next((s) => s.is('presence') && s.attrs.from === puppet, 10_000);
+        assert.equal(shown.getChildText('show'), 'away');
+        assert.equal(shown.getChildText('status'), 'On the train');
+      } finally {
+        await nina.stop();
         await mike.stop();
       }
     });
