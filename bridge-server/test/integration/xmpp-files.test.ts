@@ -20,6 +20,11 @@ const OOB = 'jabber:x:oob';
 /** A 1x1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+/** A Windows program (its MZ and PE headers), a type no site takes by default. */
+const PROGRAM = Buffer.alloc(512);
+PROGRAM.write('MZ');
+PROGRAM.writeUInt32LE(128, 0x3c);
+PROGRAM.write('PE\0\0', 128, 'latin1');
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
 /** A visitor's upload (POST /v1/files) into their conversation. */
@@ -182,6 +187,42 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), PNG);
   });
 
+  it("answers a customer's file the site refuses with an error saying why, not a receipt, and tells the agent (XEP-0184, RFC 6120 section 8.3)", async () => {
+    const carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
+    try {
+      const team = `support@${prosody.componentDomain}`;
+      const url = await uploadFile(carol, prosody.upload!.domain, { name: 'setup.exe', type: 'application/octet-stream', content: PROGRAM });
+      await carol.send(
+        xml(
+          'message',
+          { type: 'chat', to: team, id: 'rf-1' },
+          xml('body', {}, url),
+          xml('x', { xmlns: OOB }, xml('url', {}, url)),
+          xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'rf-1' }),
+          xml('request', { xmlns: 'urn:xmpp:receipts' }),
+        ),
+      );
+      const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'rf-1', 10_000);
+      assert.equal(error.attrs.from, team);
+      assert.ok(error.getChild('error')?.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+      assert.equal(
+        error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'),
+        'File not accepted: setup.exe: application/x-msdownload is not taken here. The file was not delivered.',
+      );
+      // The agent reads that a file was refused.
+      await alice.next(
+        (s) => s.is('message') && (s.getChildText('body') ?? '').includes('[file not accepted: setup.exe: application/x-msdownload is not taken here]'),
+      );
+      assert.equal(
+        carol.stanzas.some((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rf-1'),
+        false,
+        'no receipt for what was not delivered',
+      );
+    } finally {
+      await carol.stop();
+    }
+  });
+
   it('takes back every stanza of a message with a file when its XMPP sender retracts it (XEP-0424)', async () => {
     // A customer on XMPP writes to the team's JID: words and a file, which the agent gets as two stanzas.
     const carol = await connectAgent(prosody.c2sPort, 'carol', 'carolpw');
@@ -311,6 +352,35 @@ describe('files on XMPP (client mode, one bot account) against a real Prosody wi
       [{ name: 'answer.pdf', size: PDF.length, sha256: sha256(PDF) }],
     );
     assert.deepEqual(await bytesAtVisitor(v, message.attachments[0]!), PDF);
+  });
+
+  it("answers an agent's file the site refuses with an error saying why, not a receipt, and relays the words with a note", async () => {
+    const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c-3', text: 'Can you send the tool?' });
+    await alice.next((s) => s.is('message') && (s.getChildText('body') ?? '').endsWith('] Can you send the tool?'));
+    const url = await uploadFile(alice, prosody.upload!.domain, { name: 'tool.exe', type: 'application/octet-stream', content: PROGRAM });
+    const got = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(
+      xml(
+        'message',
+        { type: 'chat', to: BOT, id: 'rf-2' },
+        xml('body', {}, `Here it is:\n${url}`),
+        xml('x', { xmlns: OOB }, xml('url', {}, url)),
+        xml('request', { xmlns: 'urn:xmpp:receipts' }),
+      ),
+    );
+    const error = await alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'rf-2', 10_000);
+    assert.ok(error.getChild('error')?.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.equal(
+      error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'),
+      'File not accepted: tool.exe: application/x-msdownload is not taken here. The file was not delivered; your words were.',
+    );
+    assert.equal((await got).text, 'Here it is:\n[file not accepted: tool.exe: application/x-msdownload is not taken here]');
+    assert.equal(
+      alice.stanzas.some((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'rf-2'),
+      false,
+      'no receipt for what was not delivered',
+    );
   });
 
   it('fetches from an origin of files.fetchFrom too', async () => {

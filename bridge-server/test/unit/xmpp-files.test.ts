@@ -156,7 +156,8 @@ describe("a customer's file in client mode (client-customers.ts)", () => {
       isAgent: () => false,
       message: (input: InboundMessage) => {
         messages.push(input);
-        return Promise.resolve({ id: 'm1' });
+        // Stored with its file taken.
+        return Promise.resolve({ id: 'm1', text: '', attachments: [{ id: 'f1', name: 'cat.png' }] });
       },
     } as unknown as InboundSink;
     const file = { name: 'cat.png', content: Buffer.from('png') };

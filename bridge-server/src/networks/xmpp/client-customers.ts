@@ -15,7 +15,7 @@ import { ConfigError } from '../../config-error.js';
 import type { DeskTeam, HostedParties, InboundFile, InboundSink, InboundTeam, NetworkConversation } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { teamAddress } from './component-teams.js';
-import { type InboundFiles, hasContent } from './inbound-files.js';
+import { type InboundFiles, hasContent, refusedFilesError } from './inbound-files.js';
 import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
@@ -119,6 +119,9 @@ export class ClientCustomers {
       );
       return;
     }
+    // A file the site refused was not delivered: the customer is told so, and gets no receipt nor marker.
+    const filesRefused = refusedFilesError(stored, files.length);
+    if (filesRefused) return this.parts.send(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
     if (originId && isMarkable(stanza)) this.parts.stored(stored.id, originId);
     // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
     const receipt = receiptOf(stanza);

@@ -41,7 +41,7 @@ import { clientDiscoInfo } from './client-discovery.js';
 import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
-import { InboundFiles, hasContent } from './inbound-files.js';
+import { InboundFiles, hasContent, refusedFilesError } from './inbound-files.js';
 import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
@@ -201,6 +201,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
       if (!amendment?.retracts) reply(from, outcome.refusal);
       return;
     }
+    // A file the site refused was not delivered: the agent is told so, and gets no receipt nor marker.
+    const filesRefused = refusedFilesError(outcome.stored, linked.length);
+    if (filesRefused) return session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
     if (originId && isMarkable(stanza)) rememberStanzaId(outcome.stored.id, originId);
     const receipt = receiptOf(stanza);
     if (receipt) session.trySend(receipt);

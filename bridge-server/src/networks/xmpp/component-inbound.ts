@@ -16,7 +16,7 @@ import { type JidMap, addressOfJid, isNobodyHosted } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
-import { type InboundFiles, hasContent } from './inbound-files.js';
+import { type InboundFiles, hasContent, refusedFilesError } from './inbound-files.js';
 import { NS, bodyOf, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
@@ -132,6 +132,9 @@ export class ComponentInbound {
       if (!amendment?.retracts) this.reply(stanza, this.refusalFor(party));
       return;
     }
+    // A file the site refused was not delivered: its sender is told so, and gets no receipt nor marker.
+    const filesRefused = refusedFilesError(stored, files.length);
+    if (filesRefused) return this.reply(stanza, filesRefused);
     // Remembered for markers and receipts, 10,000 of them: none of an id a server let grow long.
     if (rememberable(originId) && isMarkable(stanza)) receipts.stored(stored.id, originId);
     const receipt = Boolean(stanza.getChild('request', NS.receipts) && id);

@@ -6,14 +6,14 @@
  * an error) stays in the text as the sender wrote it, and an out-of-band URL the body did not show
  * is added to it, so that nothing is dropped.
  */
-import { LIMITS } from '@switchboard/protocol';
-import type { Element } from '@xmpp/component';
+import { LIMITS, type Message } from '@switchboard/protocol';
+import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { InboundFile, NetworkFiles } from '../network.js';
 import { amendmentOf } from './corrections.js';
 import { FetchBudget, type FetchBounds, type FetchTicket } from './fetch-budget.js';
 import { type LinkFetchOutcome, fetchLink } from './link-fetch.js';
-import { NS, bodyOf } from './stanzas.js';
+import { NS, bodyOf, xmlSafe } from './stanzas.js';
 import type { TrustedLinks } from './upload-services.js';
 
 /** A fetch of one file, body included. */
@@ -119,6 +119,24 @@ export class InboundFiles {
       ticket.end();
     }
   }
+}
+
+/**
+ * The error (RFC 6120 section 8.3.3.9, `not-acceptable`: the site's criteria) its sender gets in
+ * place of a receipt for a message stored without some of the `sent` files it brought, which the
+ * site refused (too large, a type it does not take); undefined when it took them all. The core says
+ * each refused file as one of the last lines of the stored text (docs/networks.md, `message`), which
+ * the agents read, so the error names the same reasons.
+ */
+export function refusedFilesError(stored: Pick<Message, 'text' | 'attachments'>, sent: number): Element | undefined {
+  const refused = sent - (stored.attachments?.length ?? 0);
+  if (refused <= 0) return undefined;
+  const lines = stored.text.split('\n');
+  const reasons = lines.slice(-refused).map((line) => line.replace(/^\[file not accepted: (.*)\]$/, 'File not accepted: $1'));
+  const words = lines.slice(0, -refused).some((line) => line.trim().length > 0);
+  const what = refused === 1 ? 'The file was' : 'These files were';
+  const text = `${reasons.join('. ')}. ${what} not delivered${words ? '; your words were' : ''}.`;
+  return xml('error', { type: 'modify' }, xml('not-acceptable', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text)));
 }
 
 /** The text with each link it does not show added as a line of its own. */
