@@ -227,6 +227,45 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       }
     });
 
+    it('relays a reaction (XEP-0444) as words quoting the message it is about, and refuses one to a message of no open conversation of theirs', async () => {
+      const reaction = (id: string, emojis: string[], stanzaId: string) =>
+        xml(
+          'message',
+          { type: 'chat', to: team, id: stanzaId },
+          xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id }, ...emojis.map((emoji) => xml('reaction', {}, emoji))),
+        );
+      const alice = await connect(t, agentAuth('alice'));
+      const atAgent = collect(alice.socket, 'message');
+      await write(carol, team, 'Is the blue one in stock?', 'rx-1');
+      await until(() => atAgent.some((m) => m.text === 'Is the blue one in stock?'), 5000, 'the question at the web agent');
+      const { conversationId } = atAgent.find((m) => m.text === 'Is the blue one in stock?')!;
+      await call(alice.socket, 'message:send', {
+        conversationId,
+        clientId: 'rx-a1',
+        text: 'Yes, we have three left in the warehouse in Lyon, ready to ship today',
+      });
+      const answer = await carol.next((s) => isChatFrom(team)(s) && (s.getChildText('body') ?? '').startsWith('Yes, we have three'));
+
+      await carol.send(reaction(answer.attrs.id!, ['👍', '👨‍👩‍👧'], 'rx-2'));
+      await until(() => atAgent.some((m) => m.text.startsWith('reacted')), 5000, 'the reaction at the web agent');
+      const relayed = atAgent.find((m) => m.text.startsWith('reacted'))!;
+      assert.equal(relayed.text, 'reacted 👍 👨‍👩‍👧 to: "Yes, we have three left in the warehouse in Lyon, ready to s…"');
+      assert.equal(relayed.from, CUSTOMER);
+      assert.equal(relayed.conversationId, conversationId);
+      await carol.send(reaction(answer.attrs.id!, [], 'rx-3'));
+      await until(() => atAgent.some((m) => m.text.startsWith('took back')), 5000, 'the reaction taken back at the web agent');
+
+      // A reaction to a message the bridge does not know (or of a closed conversation) reaches no one, and says so.
+      await carol.send(reaction('no-such-message', ['👍'], 'rx-4'));
+      const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'rx-4');
+      assert.ok(error.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+      await call(alice.socket, 'conversation:close', { conversationId });
+      await carol.send(reaction(answer.attrs.id!, ['🎉'], 'rx-5'));
+      await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'rx-5');
+      assert.equal(atAgent.filter((m) => m.text.startsWith('reacted')).length, 1, 'no new conversation for a reaction');
+      alice.socket.disconnect();
+    });
+
     it('refuses a JID that is no team and no party, saying so', async () => {
       await write(carol, `nobody@${prosody.componentDomain}`, 'hello?', 'c-9');
       const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'c-9');

@@ -20,6 +20,8 @@ import { type InboundFiles, hasContent, refusedFilesError } from './inbound-file
 import { NS, bodyOf, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
+import { type Reaction, reactionOf, reactionText } from './reactions.js';
+import type { NetworkRecords } from '../network.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -32,8 +34,11 @@ export interface ComponentInboundParts {
   customerSite?: string;
   /** The files messages link to (out-of-band URLs), fetched from trusted origins. */
   files: InboundFiles;
-  /** The messages stored, by remote id: a reused stanza id's copies are told from new messages (retransmission.ts). */
-  records?: RemoteIds;
+  /**
+   * The messages stored, by remote id: a reused stanza id's copies are told from new messages
+   * (retransmission.ts); by id, with their conversations: the messages reactions name.
+   */
+  records?: RemoteIds & Pick<NetworkRecords, 'message' | 'conversation'>;
 }
 
 export class ComponentInbound {
@@ -67,6 +72,9 @@ export class ComponentInbound {
       if (content && map.isVacant(to)) this.reply(stanza, this.refusalFor(null));
       return;
     }
+    // A reaction (XEP-0444), whatever fallback body it carries: as words quoting what it is about.
+    const reaction = reactionOf(stanza);
+    if (reaction) return this.react(stanza, { from, to, party, reaction, queued });
     if (content) {
       const encryption = encryptionOf(stanza);
       if (encryption) return this.reply(stanza, encryptedRefusal(encryption));
@@ -151,6 +159,39 @@ export class ComponentInbound {
     const markable = isMarkable(stanza);
     if ((receipt || markable) && rememberable(originId) && rememberable(id ?? originId))
       receipts.awaitConfirmation(stored.id, { id: id ?? originId, party, to: from, receipt, markable });
+  }
+
+  /**
+   * A reaction of `from` to a message of their open conversation with `party`, stored as their
+   * words (reactions.ts); to any other message (unknown, of a closed conversation, not theirs) an
+   * error saying it did not reach anyone, rather than silence or a new conversation.
+   */
+  private async react(
+    stanza: Element,
+    { from, to, party, reaction, queued }: { from: string; to: string; party: Address; reaction: Reaction; queued: () => void },
+  ): Promise<void> {
+    const { sink, records } = this.parts;
+    const sender = addressOfJid(from);
+    const original = await records?.message(reaction.id);
+    const conversation = original && (await records?.conversation(original.conversationId));
+    if (!original || !conversation || conversation.state !== 'open' || !conversation.participants.includes(sender))
+      return this.reply(stanza, refusal('item-not-found', 'This reaction names no message of an open conversation of yours'));
+    const remoteId = await retransmissionId(stanza, sender, records);
+    const team = this.addressedTeam(party);
+    const stored = await sink.message({
+      network: 'xmpp',
+      from: sender,
+      to: party,
+      text: reactionText(reaction, original),
+      conversationId: conversation.id,
+      ...(remoteId ? { remoteId } : {}),
+      ...(team ? { team } : {}),
+      onQueued: queued,
+    });
+    if (!stored) return this.reply(stanza, this.refusalFor(party));
+    // XEP-0184 on behalf of the party the bridge hosts (or the team), as for any message.
+    const received = (this.parts.hosted.isHosted(party) || team) && receiptOf(stanza, to);
+    if (received) this.parts.links.trySend(received);
   }
 
   /** The team `party` is, as the core is told it (with the site of customers' conversations), or undefined. */
