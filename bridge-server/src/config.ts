@@ -158,11 +158,13 @@ const teamSchema = z
       .default("We're away right now. Leave your message here and we'll answer as soon as we're back."),
     /**
      * Sent once to a customer on their own network whose new conversation waits in the queue while
-     * the team is open, `{position}` their place in line; `false`: none (docs/customers.md).
+     * the team is open, `{position}` their place in line; `false`: none (docs/customers.md). It says
+     * no more than the team's address shows then (XMPP `away`, or unavailable) and its away message
+     * (`offlineMessage`): no agent is available, whether they are busy, away or gone.
      */
     queueMessage: z
       .union([z.string().min(1).max(LIMITS.maxTextLength), z.literal(false)])
-      .default('All our agents are busy; you are number {position} in line. We will answer here.'),
+      .default('No agent is available right now; you are number {position} in line. We will answer here.'),
     /** What a visitor's message to a closed conversation does: reopen it, or start a new one. */
     afterClose: z.enum(['reopen', 'new']).default('reopen'),
     /** Which customers' domains may write to the team from their own networks; deny wins (docs/customers.md, "Abuse controls"). */

@@ -325,9 +325,14 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         const ref = conversation.id.slice(-5).toLowerCase();
         const list = await call(alice.socket, 'agent:command', { text: '/list' });
         assert.match(list.answer, new RegExp(`Waiting in your teams' queues:\\n#${ref} ${GINA} \\(waiting, 1 message\\)`));
-        const QUEUED = 'All our agents are busy; you are number 1 in line. We will answer here.';
+        const QUEUED = 'No agent is available right now; you are number 1 in line. We will answer here.';
         const queueNotice = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === QUEUED);
         assert.equal(queueNotice.getChildText('nick', NICK), 'Support');
+        // The team's JID says the same meanwhile: away (its agents are online, none is available), not busy.
+        await gina.send(xml('presence', { type: 'probe', to: team }));
+        const shown = await gina.next((s) => s.is('presence') && s.attrs.from === team);
+        assert.equal(shown.attrs.type, undefined);
+        assert.equal(shown.getChildText('show'), 'away');
         await gina.send(askingReceipt(team, 'It is the one from November', 'g-0'));
         await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-0');
 
