@@ -99,6 +99,30 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
       }
     });
 
+    it("relays a customer's reaction (XEP-0444) as words quoting the answer it names, and refuses one to a closed conversation's", async () => {
+      const reaction = (id: string, emoji: string, stanzaId: string) =>
+        xml('message', { type: 'chat', to: BOT, id: stanzaId }, xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id }, xml('reaction', {}, emoji)));
+      const frank = await connectAgent(prosody.c2sPort, 'frank', 'frankpw');
+      try {
+        const alice = await connect(t, agentAuth('alice'));
+        const atAgent = collect(alice.socket, 'message');
+        await frank.send(chatWithOriginId(BOT, 'Can I pay by card?', 'fr-1'));
+        await until(() => atAgent.some((m) => m.text === 'Can I pay by card?'), 5000, 'the question at the agent');
+        const { conversationId } = atAgent.find((m) => m.text === 'Can I pay by card?')!;
+        await call(alice.socket, 'message:send', { conversationId, clientId: 'fr-a1', text: 'Yes, any card' });
+        const answer = await frank.next((s) => isChatFrom(BOT)(s) && s.getChildText('body') === 'Yes, any card');
+        await frank.send(reaction(answer.attrs.id!, '🙏', 'fr-2'));
+        await until(() => atAgent.some((m) => m.text === 'reacted 🙏 to: "Yes, any card"' && m.conversationId === conversationId), 5000, 'the reaction');
+        await call(alice.socket, 'conversation:close', { conversationId });
+        await frank.send(reaction(answer.attrs.id!, '👍', 'fr-3'));
+        const error = await frank.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'fr-3');
+        assert.ok(error.getChild('error')?.getChild('item-not-found', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+        alice.socket.disconnect();
+      } finally {
+        await frank.stop();
+      }
+    });
+
     it('asks a customer who subscribes to the bot for their presence in return, and shows it to the web agent of their conversation', async () => {
       const IVY = 'xmpp:ivy@localhost';
       const ivy = await connectAgent(prosody.c2sPort, 'ivy', 'ivypw');

@@ -340,6 +340,17 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     assert.deepEqual(said, ['composing', 'paused', 'composing', 'after typing', 'composing']);
   });
 
+  it("relays the agent's reaction (XEP-0444) to a visitor's line as words quoting it, in that line's conversation", async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'rx', text: 'Thanks for your help!' });
+    const line = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('Thanks for your help!'));
+    const got = next(v.socket, 'message', (m) => m.from === 'xmpp:alice@localhost');
+    await alice.send(
+      xml('message', { type: 'chat', to: BOT, id: 'rx-1' }, xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id: line.attrs.id }, xml('reaction', {}, '❤️'))),
+    );
+    assert.equal((await got).text, 'reacted ❤️ to: "Thanks for your help!"');
+  });
+
   it("follows the agent's presence, and maps receipts and chat states for the latest visitor", async () => {
     const v = await visitor();
     const statuses = collect(v.socket, 'message:status');

@@ -19,6 +19,7 @@ import { type InboundFiles, hasContent, refusedFilesError } from './inbound-file
 import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
+import { type Reaction, type ReactedRecords, reactedTo, reactionOf, reactionText } from './reactions.js';
 import { NS, bodyOf, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
@@ -32,8 +33,11 @@ export interface ClientCustomersParts {
   botJid: string;
   /** The files customers' messages link to (without it, links stay text). */
   files?: InboundFiles;
-  /** The messages stored, by remote id: a reused stanza id's copies are told from new messages (retransmission.ts). */
-  records?: RemoteIds;
+  /**
+   * The messages stored, by remote id: a reused stanza id's copies are told from new messages
+   * (retransmission.ts); by id, with their conversations: the messages reactions name.
+   */
+  records?: RemoteIds & ReactedRecords;
   send(stanza: Element): void;
   /** A customer's message was stored under this id, sent with this stanza id (for read markers). */
   stored(messageId: string, stanzaId: string): void;
@@ -76,6 +80,9 @@ export class ClientCustomers {
     const { from = '', id } = stanza.attrs;
     const customer = addressOfJid(from);
     const team = this.addressed();
+    // A reaction (XEP-0444), whatever fallback body it carries: as words quoting what it is about.
+    const reaction = reactionOf(stanza);
+    if (reaction) return this.react(stanza, customer, reaction);
     if (!hasContent(stanza)) {
       const state = chatStateOf(stanza);
       if (state) sink.typing({ from: customer, to: teamAddress(team.id), state, team });
@@ -124,6 +131,26 @@ export class ClientCustomers {
     if (filesRefused) return this.parts.send(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
     if (originId && isMarkable(stanza)) this.parts.stored(stored.id, originId);
     // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
+    const receipt = receiptOf(stanza);
+    if (receipt) this.parts.send(receipt);
+  }
+
+  /** A customer's reaction to a message of their open conversation: their words in it (reactions.ts), or an error. */
+  private async react(stanza: Element, customer: Address, reaction: Reaction): Promise<void> {
+    const { from = '', id } = stanza.attrs;
+    const error = (condition: Element) => this.parts.send(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, condition));
+    const reacted = await reactedTo(this.parts.records, reaction, customer);
+    if ('refusal' in reacted) return error(reacted.refusal);
+    const remoteId = await retransmissionId(stanza, customer, this.parts.records);
+    const stored = await this.parts.sink.message({
+      network: 'xmpp',
+      from: customer,
+      to: teamAddress(this.team.id),
+      text: reactionText(reaction, reacted.original),
+      team: this.addressed(),
+      ...(remoteId ? { remoteId } : {}),
+    });
+    if (!stored) return error(refusal('not-allowed', 'This team takes no messages from this network'));
     const receipt = receiptOf(stanza);
     if (receipt) this.parts.send(receipt);
   }

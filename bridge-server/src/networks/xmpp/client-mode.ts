@@ -42,6 +42,7 @@ import type { XmppClientConfig } from './config.js';
 import { CustomerPresence } from './customer-presence.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { InboundFiles, hasContent, refusedFilesError } from './inbound-files.js';
+import { type Reaction, reactedTo, reactionOf, reactionText } from './reactions.js';
 import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-files.js';
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
@@ -157,6 +158,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     if (customers?.takes(stanza)) return customers.receive(stanza);
     const agent = addressOfJid(from);
+    // A reaction (XEP-0444), whatever fallback body it carries: as words quoting what it is about.
+    const reaction = reactionOf(stanza);
+    if (reaction) return react(stanza, agent, reaction);
     if (!hasContent(stanza)) {
       const state = chatStateOf(stanza);
       const conversationId = relay.latestOf(agent);
@@ -205,6 +209,22 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     const filesRefused = refusedFilesError(outcome.stored, linked.length);
     if (filesRefused) return session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
     if (originId && isMarkable(stanza)) rememberStanzaId(outcome.stored.id, originId);
+    const receipt = receiptOf(stanza);
+    if (receipt) session.trySend(receipt);
+  }
+
+  /** An agent's reaction to a line the bot relayed: their words in that line's conversation (reactions.ts), or an error. */
+  async function react(stanza: Element, agent: Address, reaction: Reaction): Promise<void> {
+    const { from = '', id } = stanza.attrs;
+    const reacted = await reactedTo(records, reaction, agent);
+    if ('refusal' in reacted) return session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, reacted.refusal));
+    const outcome = await relay.receive({
+      from: agent,
+      text: reactionText(reaction, reacted.original),
+      remoteId: await retransmissionId(stanza, agent, records),
+      conversationId: reacted.conversation.id,
+    });
+    if ('refusal' in outcome) return reply(from, outcome.refusal);
     const receipt = receiptOf(stanza);
     if (receipt) session.trySend(receipt);
   }

@@ -20,8 +20,7 @@ import { type InboundFiles, hasContent, refusedFilesError } from './inbound-file
 import { NS, bodyOf, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
-import { type Reaction, reactionOf, reactionText } from './reactions.js';
-import type { NetworkRecords } from '../network.js';
+import { type Reaction, type ReactedRecords, reactedTo, reactionOf, reactionText } from './reactions.js';
 
 export interface ComponentInboundParts {
   map: JidMap;
@@ -38,7 +37,7 @@ export interface ComponentInboundParts {
    * The messages stored, by remote id: a reused stanza id's copies are told from new messages
    * (retransmission.ts); by id, with their conversations: the messages reactions name.
    */
-  records?: RemoteIds & Pick<NetworkRecords, 'message' | 'conversation'>;
+  records?: RemoteIds & ReactedRecords;
 }
 
 export class ComponentInbound {
@@ -172,10 +171,9 @@ export class ComponentInbound {
   ): Promise<void> {
     const { sink, records } = this.parts;
     const sender = addressOfJid(from);
-    const original = await records?.message(reaction.id);
-    const conversation = original && (await records?.conversation(original.conversationId));
-    if (!original || !conversation || conversation.state !== 'open' || !conversation.participants.includes(sender))
-      return this.reply(stanza, refusal('item-not-found', 'This reaction names no message of an open conversation of yours'));
+    const reacted = await reactedTo(records, reaction, sender);
+    if ('refusal' in reacted) return this.reply(stanza, reacted.refusal);
+    const { original, conversation } = reacted;
     const remoteId = await retransmissionId(stanza, sender, records);
     const team = this.addressedTeam(party);
     const stored = await sink.message({

@@ -4,9 +4,11 @@
  * for a side that cannot show reactions: `reacted 👍 to: "Let me look into it"`. Each reaction
  * stanza holds the sender's whole set for that message; an empty one takes them back.
  */
-import type { Message } from '@switchboard/protocol';
+import type { Address, Message } from '@switchboard/protocol';
 import type { Element } from '@xmpp/component';
 import { cutToCodePoints, nameLine } from '../../util/text.js';
+import type { NetworkConversation, NetworkRecords } from '../network.js';
+import { refusal } from './stanzas.js';
 
 export const REACTIONS_NS = 'urn:xmpp:reactions:0';
 
@@ -42,4 +44,24 @@ export function reactionText(reaction: Reaction, original: Pick<Message, 'text' 
   const cut = cutToCodePoints(said, QUOTED);
   const quote = `"${cut}${cut.length < said.length ? '…' : ''}"`;
   return reaction.emojis.length > 0 ? `reacted ${reaction.emojis.join(' ')} to: ${quote}` : `took back their reaction to: ${quote}`;
+}
+
+/** The messages and conversations reactions name. */
+export type ReactedRecords = Pick<NetworkRecords, 'message' | 'conversation'>;
+
+/**
+ * The message a reaction of `sender` names and its conversation, when that conversation is open and
+ * the sender takes part in it; else the error the sender gets: a reaction to anything else (a message
+ * unknown, of a closed conversation, not theirs) reaches no one, and opens no conversation.
+ */
+export async function reactedTo(
+  records: ReactedRecords | undefined,
+  reaction: Reaction,
+  sender: Address,
+): Promise<{ original: Message; conversation: NetworkConversation } | { refusal: Element }> {
+  const original = await records?.message(reaction.id);
+  const conversation = original && (await records?.conversation(original.conversationId));
+  if (!original || !conversation || conversation.state !== 'open' || !conversation.participants.includes(sender))
+    return { refusal: refusal('item-not-found', 'This reaction names no message of an open conversation of yours') };
+  return { original, conversation };
 }
