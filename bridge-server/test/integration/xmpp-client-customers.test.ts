@@ -99,6 +99,31 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
       }
     });
 
+    it("sends the customer <displayed> for a markable message once an XMPP agent's client displays it (XEP-0333)", async () => {
+      const MARKERS = 'urn:xmpp:chat-markers:0';
+      const gina = await connectAgent(prosody.c2sPort, 'gina', 'ginapw');
+      const erin = await connectAgent(prosody.c2sPort, 'erin', 'erinpw');
+      try {
+        await until(() => t.bridge.core.presence.get('xmpp:erin@localhost').status === 'available', 10_000, 'erin available');
+        await until(() => t.bridge.core.presence.get(`web:a_alice@${SITE}`).status === 'offline', 10_000, 'no web agent');
+        await gina.send(
+          xml(
+            'message',
+            { type: 'chat', to: BOT, id: 'gi-1' },
+            xml('body', {}, 'Please read me'),
+            xml('markable', { xmlns: MARKERS }),
+            xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'gi-1' }),
+          ),
+        );
+        const line = await erin.next((s) => isChatFrom(BOT)(s) && (s.getChildText('body') ?? '').endsWith('] Please read me'), 10_000);
+        await erin.send(xml('message', { type: 'chat', to: BOT }, xml('displayed', { xmlns: MARKERS, id: line.attrs.id })));
+        await gina.next((s) => isFromBot(BOT)(s) && s.getChild('displayed', MARKERS)?.attrs.id === 'gi-1');
+      } finally {
+        await gina.stop();
+        await erin.stop();
+      }
+    });
+
     it("relays a customer's reaction (XEP-0444) as words quoting the answer it names, and refuses one to a closed conversation's", async () => {
       const reaction = (id: string, emoji: string, stanzaId: string) =>
         xml('message', { type: 'chat', to: BOT, id: stanzaId }, xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id }, xml('reaction', {}, emoji)));

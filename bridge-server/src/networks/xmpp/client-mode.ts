@@ -13,7 +13,7 @@
  * clients send it chat states, receipt requests and markers. A server's own messages (its MOTD, an
  * admin's announcement), group chat and headlines are no one's words to the bot: ignored.
  */
-import { type Address, isRetraction } from '@switchboard/protocol';
+import { type Address, type Message, isRetraction } from '@switchboard/protocol';
 import { client } from '@xmpp/client';
 import { type Element, xml } from '@xmpp/component';
 import { newId } from '../../util/ids.js';
@@ -54,7 +54,13 @@ import { retransmissionId } from './retransmission.js';
 /** A JID without a localpart: a server's, or a service's on it (RFC 7622 section 3.3). */
 const isServerJid = (jid: string) => !jid.split('/')[0]!.includes('@');
 
-type ClientNetwork = NetworkCore & TypingFeature & ReceiptsFeature & PresenceFeature & DeskFeature & Pick<GatewayFeature, 'ownsAddress'> & CustomerDoorFeature;
+type ClientNetwork = NetworkCore &
+  TypingFeature &
+  ReceiptsFeature &
+  PresenceFeature &
+  DeskFeature &
+  Pick<GatewayFeature, 'ownsAddress' | 'reportStatus'> &
+  CustomerDoorFeature;
 
 export function createClientNetwork({ config, sink, logger, refs, hosted, teams, files, records }: NetworkContext<XmppClientConfig>): ClientNetwork {
   const entity = client({ service: config.service, domain: config.domain, username: config.username, password: config.password, resource: config.resource });
@@ -229,6 +235,13 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (receipt) session.trySend(receipt);
   }
 
+  /** XEP-0333: the writer of a markable message hears it was displayed, named by their own stanza id. */
+  async function displayed(message: Pick<Message, 'id' | 'from'>): Promise<void> {
+    // Of type chat, so that the server copies it to each of the user's devices (XEP-0280 section 6).
+    const stanzaId = stanzaIds.get(message.id);
+    if (stanzaId) await session.send(xml('message', { type: 'chat', to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
+  }
+
   async function sendMessage({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
     if (isRetraction(message)) {
       for (const stanza of sentParts.retractions({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! })) await session.send(stanza);
@@ -278,11 +291,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
         session.send(xml('message', { type: 'chat', to: jidOfAddress(to) }, xml(said, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints }))),
       );
     },
-    async markRead({ message }) {
-      // Of type chat, so that the server copies it to each of the user's devices (XEP-0280 section 6).
-      const stanzaId = stanzaIds.get(message.id);
-      if (stanzaId) await session.send(xml('message', { type: 'chat', to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
-    },
+    markRead: ({ message }) => displayed(message),
+    // Another reader's marker (an XMPP agent's client displaying a customer's line): the writer is told as for a web reader.
+    reportStatus: ({ message, status }) => (status === 'read' ? displayed(message) : Promise.resolve()),
     subscribePresence(addresses: Address[]) {
       agents.watch(addresses, session.status.state === 'online');
       return Promise.resolve();
