@@ -144,6 +144,24 @@ function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButton
   return { host, button };
 }
 
+/** The methods a page's stub may have queued calls to. */
+const STUB_METHODS = new Set(['open', 'close', 'toggle', 'reset', 'identify', 'on']);
+
+/**
+ * The stub a page set up to call the API before the script loaded (`window.Switchboard` with `q`,
+ * its calls as `[method, args]`), with the calls it holds (`q` removed); undefined without one.
+ */
+function pageStub(): { api: Record<string, unknown>; calls: [string, unknown[]][] } | undefined {
+  const found = (window as unknown as Record<string, unknown>).Switchboard as Record<string, unknown> | undefined;
+  if (typeof found !== 'object' || found === null || !Array.isArray(found.q)) return undefined;
+  const queued = found.q as unknown[];
+  delete found.q;
+  const calls = queued.filter(
+    (entry): entry is [string, unknown[]] => Array.isArray(entry) && typeof entry[0] === 'string' && STUB_METHODS.has(entry[0]) && Array.isArray(entry[1]),
+  );
+  return { api: found, calls };
+}
+
 function start(): void {
   const data = script?.dataset ?? {};
   const chat = element(data);
@@ -184,6 +202,12 @@ function start(): void {
     },
     element: chat,
   };
+  // The page's stub, when it called the API before this script ran (README, "Calls before the
+  // script loads"): it becomes the API in place, so references the page kept stay valid, and the
+  // calls it queued run below, in order.
+  const stub = pageStub();
+  if (stub) Object.assign(stub.api, api);
+  const pageApi = stub?.api ?? api;
   const defined = customElements.get('switchboard-chat') !== undefined;
   const { host, button } = defined ? { host: document.createElement('div'), button: null } : placeholder(chat);
   const handoff: LoaderHandoff = {
@@ -191,7 +215,7 @@ function start(): void {
     placeholder: host,
     queue,
     listeners,
-    api,
+    api: pageApi,
     openRequested: () => requested,
     hasFocus: () => host.shadowRoot?.activeElement === button && button !== null,
     localeChunk: (language) => {
@@ -200,7 +224,8 @@ function start(): void {
     },
   };
   (window as unknown as Record<string, unknown>)[HANDOFF_KEY] = handoff;
-  (window as unknown as Record<string, unknown>).Switchboard = api;
+  (window as unknown as Record<string, unknown>).Switchboard = pageApi;
+  for (const [method, args] of stub?.calls ?? []) (pageApi[method] as (...args: unknown[]) => unknown)(...args);
   if (button) {
     for (const intent of ['pointerenter', 'focus', 'touchstart']) button.addEventListener(intent, load, { once: true, passive: true });
     button.addEventListener('click', () => {
