@@ -80,7 +80,15 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
     const user = discoInfo(map, 'bob\\40example.com@sip.gw.example/res');
     assert.ok(!features(user).includes('jabber:iq:gateway'));
     assert.ok(features(user).includes('urn:xmpp:receipts'));
-    assert.equal(discoInfo(map, MAIN, 'caps#abc').attrs.node, 'caps#abc');
+    // No node is published (no commands, no XEP-0115 caps), and a JID that stands for nobody has
+    // nothing to describe: item-not-found (XEP-0030 sections 3.1, 3.2), as the client mode's bot says.
+    const notFound = (answer: ReturnType<typeof discoInfo>) => answer.is('error') && answer.getChild('item-not-found') !== undefined;
+    assert.ok(notFound(discoInfo(map, MAIN, 'caps#abc')));
+    assert.ok(notFound(discoItems(map, MAIN, 'http://jabber.org/protocol/commands')));
+    assert.ok(notFound(discoInfo(map, 'someone@web.example.org')), 'written as the bridge writes an id, which no party has');
+    assert.ok(notFound(discoInfo(map, '^65;bc@web.example.org')), 'a local part not written as the bridge writes one');
+    assert.ok(notFound(discoItems(map, 'x\\zz@sip.gw.example')));
+    assert.ok(!notFound(discoInfo(map, 'v_1@web.example.org')), "a visitor's JID is there");
   });
 
   it('prompts for the address the way each gateway takes it', () => {

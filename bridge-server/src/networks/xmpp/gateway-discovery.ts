@@ -63,6 +63,7 @@ const localOf = (jid: string) => {
  * main domain, what its own network has.
  */
 export function discoInfo(map: JidMap, to: string, node?: string, capabilitiesOf: CapabilitiesOf = () => undefined): Element {
+  if (node !== undefined || map.isVacant(to)) return notFound();
   const gateway = map.gatewayAt(JidMap.domainOf(to));
   const service = localOf(to) === '';
   const team = map.teams.at(to);
@@ -74,14 +75,23 @@ export function discoInfo(map: JidMap, to: string, node?: string, capabilitiesOf
   const party = service || gateway ? null : map.partyOf(to);
   const scheme = gateway?.network ?? (party ? networkOf(party) : null);
   const features = [NS.discoInfo, ...(service ? [NS.discoItems, NS.gateway] : []), ...messagingFeatures(scheme ? capabilitiesOf(scheme) : undefined)];
-  return xml('query', { xmlns: NS.discoInfo, ...(node ? { node } : {}) }, identity, ...features.map((feature) => xml('feature', { var: feature })));
+  return xml('query', { xmlns: NS.discoInfo }, identity, ...features.map((feature) => xml('feature', { var: feature })));
+}
+
+/**
+ * XEP-0030 section 3.1 and 3.2: a JID that stands for nobody (isVacant), or a node (none is
+ * published: no commands, no XEP-0115 caps), is not there to describe.
+ */
+function notFound(): Element {
+  return xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS.stanzas }));
 }
 
 /** XEP-0030 disco#items: the main domain lists its gateway domains; anything else has no items. */
 export function discoItems(map: JidMap, to: string, node?: string): Element {
-  const main = to.split('/')[0]!.toLowerCase() === map.mainDomain && !node;
+  if (node !== undefined || map.isVacant(to)) return notFound();
+  const main = to.split('/')[0]!.toLowerCase() === map.mainDomain;
   const items = main ? map.gateways.map((gateway) => xml('item', { jid: gateway.domain.toLowerCase(), name: gatewayName(gateway) })) : [];
-  return xml('query', { xmlns: NS.discoItems, ...(node ? { node } : {}) }, ...items);
+  return xml('query', { xmlns: NS.discoItems }, ...items);
 }
 
 /** XEP-0100 section 6.3, the `get`: what to type, for a gateway domain or the main domain. */
