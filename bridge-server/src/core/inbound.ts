@@ -149,9 +149,12 @@ export class Inbound {
       throw badRequest("/note is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent");
     // An agent writing in a conversation closed since opens it again, as from the console
     // (messages.ts): the visitor reads it in an open chat, and it is not left closed with a reply
-    // no one follows. A correction of an earlier message changes nothing.
-    if (!throughGateway && conversation.state === 'closed' && input.corrects === undefined && this.deps.teams.teamsOf(input.from).length > 0)
-      conversation = await this.reopened(conversation);
+    // no one follows. A correction of an earlier message changes nothing, nor does a client's
+    // resend of one stored before the close (XEP-0198), which is stored once.
+    if (!throughGateway && conversation.state === 'closed' && input.corrects === undefined && this.deps.teams.teamsOf(input.from).length > 0) {
+      const resent = input.remoteId !== undefined && (await this.deps.store.messageByRemoteId(input.network, input.remoteId)) !== null;
+      if (!resent) conversation = await this.reopened(conversation);
+    }
     // A gateway message keeps the hops it came with, stored with it: whichever node sends it on (even
     // after a restart) adds this bridge to them (docs/gateway.md).
     return this.post(conversation, input, throughGateway ? (input.via ?? []) : undefined);

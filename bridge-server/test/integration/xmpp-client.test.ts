@@ -117,8 +117,24 @@ describe('XMPP network (client mode, one bot account) against a real Prosody', (
     await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cl-1', text: 'all sorted, bye' });
     const relayed = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('all sorted, bye'));
     const ref = /#([0-9a-f]{5})\]/.exec(relayed.getChildText('body')!)![1]!;
+    const goodbye = () =>
+      xml(
+        'message',
+        { type: 'chat', to: BOT, id: 'bye-1' },
+        xml('body', {}, `#${ref} thanks, bye`),
+        xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-bye-1' }),
+        xml('request', { xmlns: 'urn:xmpp:receipts' }),
+      );
+    const atVisitorBefore = collect(v.socket, 'message');
+    await alice.send(goodbye());
+    await until(() => atVisitorBefore.some((m) => m.text === 'thanks, bye'), 5000, "alice's goodbye");
     const closed = await call(v.socket, 'conversation:close', { conversationId: v.conversationId });
     assert.ok(closed.ok, JSON.stringify(closed));
+    // Her client sends the goodbye again (a stream resumed, XEP-0198): stored once, receipted again, and it opens nothing.
+    const seen = alice.stanzas.length;
+    await alice.send(goodbye());
+    await alice.next((s) => alice.stanzas.indexOf(s) >= seen && s.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'bye-1');
+    assert.equal((await t.bridge.store.getConversation(v.conversationId))?.state, 'closed', 'a resend opens nothing');
     const atVisitor = collect(v.socket, 'message');
     await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'meant for another visitor')));
     const refusal = await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').startsWith(`#${ref} is closed:`));
