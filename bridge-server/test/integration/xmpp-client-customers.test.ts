@@ -154,7 +154,9 @@ describe("customers writing from XMPP to the bot's JID (client mode) against a r
       try {
         await ivy.send(xml('presence', { type: 'subscribe', to: BOT }));
         // Her client approves the bot's request (RFC 6121 section 3.1), and her server sends her presence.
-        await ivy.next((s) => s.is('presence') && s.attrs.from === BOT && s.attrs.type === 'subscribe');
+        // The request names the team, for her client to show who asks (XEP-0172).
+        const asked = await ivy.next((s) => s.is('presence') && s.attrs.from === BOT && s.attrs.type === 'subscribe');
+        assert.equal(asked.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Support');
         await until(() => t.bridge.core.presence.get(IVY).status === 'available', 10_000, "ivy's presence known to the desk");
         const alice = await connect(t, agentAuth('alice'));
         const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(IVY));

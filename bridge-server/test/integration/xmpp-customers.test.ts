@@ -705,8 +705,9 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     t.after(() => first.child.kill('SIGKILL'));
     await kim.send(xml('presence', { type: 'subscribe', to: team }));
     await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable');
-    // Her client approves the team's request to see her presence in return.
-    await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+    // Her client approves the team's request to see her presence in return: it shows the team's name (XEP-0172).
+    const asked = await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+    assert.equal(asked.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Support');
     const { socket: early } = await connectTo(t, first.url, agentAuth('alice'));
     await (await watchPresence(early, 'xmpp:kim@localhost')).until('available', "kim's presence known before the crash");
     await crash(first.child);

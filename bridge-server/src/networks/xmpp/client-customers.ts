@@ -48,6 +48,11 @@ const isHelp = (text: string) => /^\s*\/help\s*$/i.test(text);
 
 export class ClientCustomers {
   private readonly team: DeskTeam;
+
+  /** The name the bot asks for a customer's presence under (XEP-0172). */
+  get teamName(): string {
+    return this.team.name;
+  }
   /** Customers' last messages, for their corrections (XEP-0308). */
   private readonly corrections: InboundCorrections;
 

@@ -135,7 +135,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     const { from, type } = stanza.attrs;
     if (type === 'subscribe' && from) {
       session.trySend(xml('presence', { type: 'subscribed', to: from }));
-      if (customers?.isCustomer(from)) customersPresence?.subscribed(from.split('/')[0]!);
+      if (customers?.isCustomer(from)) customersPresence?.subscribed(from.split('/')[0]!, undefined, customers.teamName);
       // An agent adding the bot back, after denying its request: asked again.
       else agents.subscribedBy(from);
       return;

@@ -56,7 +56,7 @@ export class TeamPresence {
       subscribers.add(customer);
       if (type === 'subscribe') this.parts.send(xml('presence', { type: 'subscribed', from: team.jid, to: customer }));
       this.parts.send(this.presenceOf(team, customer));
-      if (type === 'subscribe') this.customers.subscribed(customer, team.jid);
+      if (type === 'subscribe') this.customers.subscribed(customer, team.jid, team.name);
     } else if (type === 'unsubscribe') {
       // The customer removed the team (RFC 6121 section 3.3).
       subscribers.delete(customer);

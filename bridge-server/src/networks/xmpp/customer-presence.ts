@@ -13,6 +13,7 @@ import { WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { ResourcePresence } from './resource-presence.js';
+import { NS, xmlSafe } from './stanzas.js';
 
 export interface CustomerPresenceParts {
   sink: Pick<InboundSink, 'presence'>;
@@ -29,9 +30,13 @@ export class CustomerPresence {
     this.list = new WatchList({ sink: parts.sink, follow: (customers) => customers.forEach((customer) => this.probe(customer)) });
   }
 
-  /** A customer subscribed to a team: they are asked to share their presence with its JID (the bot's own in client mode). */
-  subscribed(customer: string, teamJid?: string): void {
-    this.parts.send(xml('presence', { type: 'subscribe', ...(teamJid ? { from: teamJid } : {}), to: customer }));
+  /**
+   * A customer subscribed to a team: they are asked to share their presence with its JID (the bot's
+   * own in client mode), under the team's name (XEP-0172 section 4.2: their client shows who asks).
+   */
+  subscribed(customer: string, teamJid?: string, teamName?: string): void {
+    const nick = teamName ? [xml('nick', { xmlns: NS.nick }, xmlSafe(teamName))] : [];
+    this.parts.send(xml('presence', { type: 'subscribe', ...(teamJid ? { from: teamJid } : {}), to: customer }, ...nick));
     // Their approval brings their presence by itself (section 3.1.5): no probe now.
     this.list.watch([addressOfJid(customer)], false);
   }
