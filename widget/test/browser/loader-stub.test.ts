@@ -34,5 +34,9 @@ describe('/widget.js loader: the stub for calls before the script loads', () => 
     await until(() => customElements.get('switchboard-chat') && element.open, 'the open called on the stub');
     await until(() => seen.includes('ready'), 'the ready event');
     expect(seen).to.deep.equal(['open', 'ready']);
+    // Closed again: a panel left open is remembered for the site's next page, which the next test file's is.
+    api.close();
+    await element.updateComplete;
+    expect(element.open).to.equal(false);
   });
 });
