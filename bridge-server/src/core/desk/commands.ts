@@ -158,9 +158,8 @@ export class AgentCommands {
     // conversations by the end of their ids (which reads them all when the ref names a closed one).
     const shown = this.deps.refs.resolve(cleaned);
     if (shown !== undefined) {
-      const conversation = await this.deps.store.getConversation(shown);
-      const ours = conversation?.team !== undefined && teamIds.includes(conversation.team);
-      if (conversation && ours && (teams.siteKey === undefined || conversation.siteKey === teams.siteKey)) return conversation;
+      const conversation = await this.ofScope(teams, shown);
+      if (conversation) return conversation;
     }
     const query = { teams: teamIds, idSuffix: cleaned, limit: 2, ...(teams.siteKey !== undefined ? { siteKey: teams.siteKey } : {}) };
     // An open conversation wins over closed ones with the same ref.
@@ -175,11 +174,16 @@ export class AgentCommands {
   private async resolveOrLatest(from: Address, teams: Scope, ref: string | undefined, usage: string): Promise<ConversationRecord> {
     if (ref !== undefined) return this.resolve(teams, ref, usage);
     const latest = this.deps.latestOf(from);
-    const conversation = latest === undefined ? null : await this.deps.store.getConversation(latest);
-    const ours = conversation?.team !== undefined && teams.some((team) => team.id === conversation.team);
-    if (!conversation || !ours || (teams.siteKey !== undefined && conversation.siteKey !== teams.siteKey))
-      throw new CommandError(`Usage: ${usage} (no conversation of yours to take without an ID yet)`);
+    const conversation = latest === undefined ? null : await this.ofScope(teams, latest);
+    if (!conversation) throw new CommandError(`Usage: ${usage} (no conversation of yours to take without an ID yet)`);
     return conversation;
+  }
+
+  /** The conversation with this id, when it is of one of the agent's teams (and of the site, from the console). */
+  private async ofScope(teams: Scope, conversationId: string): Promise<ConversationRecord | null> {
+    const conversation = await this.deps.store.getConversation(conversationId);
+    const ours = conversation?.team !== undefined && teams.some((team) => team.id === conversation.team);
+    return conversation && ours && (teams.siteKey === undefined || conversation.siteKey === teams.siteKey) ? conversation : null;
   }
 
   private async describe(conversation: ConversationRecord): Promise<string> {

@@ -20,7 +20,7 @@ import { type OutboundPart, chatStanza } from './outbound-files.js';
 import { InboundCorrections } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 import { type Reaction, type ReactedRecords, reactedTo, reactionOf, reactionText } from './reactions.js';
-import { NS, bodyOf, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
+import { NS, bodyOf, bounce, chatStateOf, isMarkable, nickOf, receiptOf, refusal, xmlSafe } from './stanzas.js';
 
 export interface ClientCustomersParts {
   /** The configuration's `customers`: the team and, for a team of several sites, the site. */
@@ -126,14 +126,12 @@ export class ClientCustomers {
     if (!stored) {
       // A retraction the bridge did not store (of a message taken back already): nothing to say.
       if (amendment?.retracts) return;
-      this.parts.send(
-        xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, refusal('not-allowed', 'This team takes no messages from this network')),
-      );
+      this.parts.send(bounce(stanza, refusal('not-allowed', 'This team takes no messages from this network')));
       return;
     }
     // A file the site refused was not delivered: the customer is told so, and gets no receipt nor marker.
     const filesRefused = refusedFilesError(stored, files.length);
-    if (filesRefused) return this.parts.send(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
+    if (filesRefused) return this.parts.send(bounce(stanza, filesRefused));
     if (originId && isMarkable(stanza)) this.parts.stored(stored.id, originId);
     // XEP-0184: the bridge stored it for the team; acknowledge on the team's behalf.
     const receipt = receiptOf(stanza);
@@ -142,8 +140,7 @@ export class ClientCustomers {
 
   /** A customer's reaction to a message of their open conversation: their words in it (reactions.ts), or an error. */
   private async react(stanza: Element, customer: Address, reaction: Reaction): Promise<void> {
-    const { from = '', id } = stanza.attrs;
-    const error = (condition: Element) => this.parts.send(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, condition));
+    const error = (condition: Element) => this.parts.send(bounce(stanza, condition));
     const reacted = await reactedTo(this.parts.records, reaction, customer);
     if ('refusal' in reacted) return error(reacted.refusal);
     const remoteId = await retransmissionId(stanza, customer, this.parts.records);

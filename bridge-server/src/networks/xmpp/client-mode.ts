@@ -47,7 +47,20 @@ import { SentParts, chatStanza, fileNames, outboundParts } from './outbound-file
 import { XmppSession } from './session.js';
 import { TrustedLinks, discoverUploadPrefixes } from './upload-services.js';
 import { TypingRepeats } from '../typing-repeats.js';
-import { NS, bodyOf, replyOf, chatStateOf, confirmationsOf, errorReply, isBroadcast, isMarkable, receiptOf, reportConfirmations, xmlSafe } from './stanzas.js';
+import {
+  NS,
+  bodyOf,
+  bounce,
+  replyOf,
+  chatStateOf,
+  confirmationsOf,
+  errorReply,
+  isBroadcast,
+  isMarkable,
+  receiptOf,
+  reportConfirmations,
+  xmlSafe,
+} from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { retransmissionId } from './retransmission.js';
 
@@ -159,7 +172,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (isServerJid(from) || isBroadcast(stanza)) return;
     const encryption = hasContent(stanza) ? encryptionOf(stanza) : undefined;
     if (encryption) {
-      session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, encryptedRefusal(encryption)));
+      session.trySend(bounce(stanza, encryptedRefusal(encryption)));
       return;
     }
     if (customers?.takes(stanza)) return customers.receive(stanza);
@@ -213,7 +226,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     }
     // A file the site refused was not delivered: the agent is told so, and gets no receipt nor marker.
     const filesRefused = refusedFilesError(outcome.stored, linked.length);
-    if (filesRefused) return session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, filesRefused));
+    if (filesRefused) return session.trySend(bounce(stanza, filesRefused));
     if (originId && isMarkable(stanza)) rememberStanzaId(outcome.stored.id, originId);
     const receipt = receiptOf(stanza);
     if (receipt) session.trySend(receipt);
@@ -221,16 +234,15 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
 
   /** An agent's reaction to a line the bot relayed: their words in that line's conversation (reactions.ts), or an error. */
   async function react(stanza: Element, agent: Address, reaction: Reaction): Promise<void> {
-    const { from = '', id } = stanza.attrs;
     const reacted = await reactedTo(records, reaction, agent);
-    if ('refusal' in reacted) return session.trySend(xml('message', { type: 'error', to: from, ...(id ? { id } : {}) }, reacted.refusal));
+    if ('refusal' in reacted) return session.trySend(bounce(stanza, reacted.refusal));
     const outcome = await relay.receive({
       from: agent,
       text: reactionText(reaction, reacted.original),
       remoteId: await retransmissionId(stanza, agent, records),
       conversationId: reacted.conversation.id,
     });
-    if ('refusal' in outcome) return reply(from, outcome.refusal);
+    if ('refusal' in outcome) return reply(stanza.attrs.from!, outcome.refusal);
     const receipt = receiptOf(stanza);
     if (receipt) session.trySend(receipt);
   }

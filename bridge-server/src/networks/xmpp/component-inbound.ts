@@ -17,7 +17,21 @@ import type { ComponentLinks } from './component-links.js';
 import type { ComponentReceipts } from './component-receipts.js';
 import { encryptedRefusal, encryptionOf } from './encrypted.js';
 import { type InboundFiles, hasContent, refusedFilesError } from './inbound-files.js';
-import { NS, bodyOf, chatStateOf, errorReply, hopsOf, isBroadcast, isMarkable, nickOf, receiptOf, refusal, reportConfirmations, xmlSafe } from './stanzas.js';
+import {
+  NS,
+  bodyOf,
+  bounce,
+  chatStateOf,
+  errorReply,
+  hopsOf,
+  isBroadcast,
+  isMarkable,
+  nickOf,
+  receiptOf,
+  refusal,
+  reportConfirmations,
+  xmlSafe,
+} from './stanzas.js';
 import { InboundCorrections, rememberable } from './corrections.js';
 import { type RemoteIds, retransmissionId } from './retransmission.js';
 import { type Reaction, type ReactedRecords, reactedTo, reactionOf, reactionText } from './reactions.js';
@@ -214,8 +228,7 @@ export class ComponentInbound {
 
   /** An error reply to a message, from the JID it was sent to. */
   private reply(stanza: Element, error: Element): void {
-    const { from, to, id } = stanza.attrs;
-    this.parts.links.trySend(xml('message', { type: 'error', from: to, to: from, ...(id ? { id } : {}) }, error));
+    this.parts.links.trySend(bounce(stanza, error, stanza.attrs.to));
   }
 
   /** A message the bridge could not take (too long, ...): the sender gets an XMPP error saying why. */

@@ -37,6 +37,15 @@ export const NS = {
  * A refused message's error (RFC 6120 section 8.3): the condition, and why, in words. Only
  * `not-acceptable` is the sender's to mend (type `modify`); the others are final (`cancel`).
  */
+/**
+ * The error message answering `stanza` to its sender, under its id (RFC 6120 section 8.2), with
+ * `error` (an `<error/>` element). `from`: the JID it comes from where the bridge has several.
+ */
+export function bounce(stanza: Element, error: Element, from?: string): Element {
+  const { from: sender = '', id } = stanza.attrs;
+  return xml('message', { type: 'error', ...(from ? { from } : {}), to: sender, ...(id ? { id } : {}) }, error);
+}
+
 export function refusal(condition: 'not-allowed' | 'item-not-found' | 'not-acceptable', why: string): Element {
   return xml(
     'error',
