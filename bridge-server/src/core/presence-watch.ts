@@ -33,7 +33,7 @@ export class PresenceWatch {
     addresses.forEach((address, i) => own[i] && rooms.push({ kind: 'presence', address }));
     if (payload.team === undefined) return { presences, rooms };
     if (!teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
-    const { available, online } = presence.teamAvailability(payload.team, actor.siteKey);
+    const { available, online } = presence.teamAvailabilityForWatcher(payload.team, actor.siteKey);
     rooms.push({ kind: 'team', team: payload.team, siteKey: actor.siteKey });
     return { presences, available, online, rooms };
   }

@@ -45,6 +45,8 @@ export class PresenceService {
   private readonly availability = new Map<string, TeamAvailability>();
   /** Per team and site: what its watchers were last told. */
   private readonly told = new Map<string, TeamAvailability>();
+  /** Per team and site: a watcher who subscribed meanwhile was given a value other than `told`. */
+  private readonly toldOtherwise = new Set<string>();
   private readonly teamThrottle: KeyedThrottle;
   private readonly listeners: PresenceListener[] = [];
   private readonly teamListeners: TeamAvailabilityListener[] = [];
@@ -104,6 +106,19 @@ export class PresenceService {
   /** A team's availability as the visitors of `siteKey` see it. */
   teamAvailability(team: string, siteKey: string): TeamAvailability {
     return this.availability.get(`${team} ${siteKey}`) ?? { team, available: false, online: 0 };
+  }
+
+  /**
+   * A team's availability for a new watcher (`presence:subscribe`): the current value. When that is
+   * not what the team's watchers were last told (a change waits for the window's end), the next
+   * telling goes out even if it ends up equal to what they were told: this watcher knows the newer
+   * value, and would otherwise never hear it change back.
+   */
+  teamAvailabilityForWatcher(team: string, siteKey: string): TeamAvailability {
+    const now = this.teamAvailability(team, siteKey);
+    const last = this.told.get(`${team} ${siteKey}`);
+    if (last && !sameAvailability(last, now)) this.toldOtherwise.add(`${team} ${siteKey}`);
+    return now;
   }
 
   /** What this node knows first-hand of a party's presence (the one entry for presence changes). */
@@ -190,7 +205,7 @@ export class PresenceService {
     };
     const key = `${team.id} ${siteKey}`;
     const before = this.availability.get(key);
-    if (before && before.available === next.available && before.online === next.online) return;
+    if (before && sameAvailability(before, next)) return;
     this.availability.set(key, next);
     this.teamThrottle.request(key, () => this.tellWatchers(key, siteKey));
     for (const listener of this.teamListeners) listener(next, siteKey);
@@ -200,8 +215,13 @@ export class PresenceService {
   private tellWatchers(key: string, siteKey: string): void {
     const now = this.availability.get(key);
     const last = this.told.get(key);
-    if (!now || (last && last.available === now.available && last.online === now.online)) return;
+    if (!now || (last && sameAvailability(last, now) && !this.toldOtherwise.has(key))) return;
+    this.toldOtherwise.delete(key);
     this.told.set(key, now);
     this.hub.emit([{ kind: 'team', team: now.team, siteKey }], 'team:availability', now, { local: true });
   }
+}
+
+function sameAvailability(a: TeamAvailability, b: TeamAvailability): boolean {
+  return a.available === b.available && a.online === b.online;
 }

@@ -1,6 +1,7 @@
 // A team's availability as its watchers hear it: a burst of agents connecting (as after a restart)
 // is one `team:availability` per window with the final value, and nothing when the value they see
-// ends up unchanged; what `presence:subscribe` answers is always the current value.
+// ends up unchanged; what `presence:subscribe` answers is always the current value, and a watcher
+// answered a value the others were not told yet hears the next telling, unchanged or not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTick } from 'node:timers/promises';
@@ -80,6 +81,37 @@ describe('team availability to its watchers, coalesced', () => {
     await afterWindow();
     assert.deepEqual(told, []);
     assert.equal(heard.length, 3, 'the networks that publish team presence still hear of every change');
+    presence.stop();
+  });
+
+  it('tells a watcher who subscribed while a change waited for the window when it changes back', async () => {
+    const { presence, told } = setUp();
+    presence.update({ address: AGENTS[0]!, status: 'available' });
+    await nextTick();
+    assert.deepEqual(
+      told.map((t) => t.availability.available),
+      [true],
+    );
+    // Within the window: the agent leaves, a visitor subscribes and is answered "away", the agent comes back.
+    presence.update({ address: AGENTS[0]!, status: 'offline' });
+    assert.deepEqual(presence.teamAvailabilityForWatcher('support', 'shop'), { team: 'support', available: false, online: 0 });
+    presence.update({ address: AGENTS[0]!, status: 'available' });
+    await nextTick();
+    await afterWindow();
+    assert.deepEqual(
+      told.map((t) => t.availability),
+      [
+        { team: 'support', available: true, online: 1 },
+        { team: 'support', available: true, online: 1 },
+      ],
+      'the value the other watchers had already goes out again, for the one told otherwise',
+    );
+    // Once told, an unchanged value is quiet again.
+    presence.update({ address: AGENTS[0]!, status: 'offline' });
+    presence.update({ address: AGENTS[0]!, status: 'available' });
+    await nextTick();
+    await afterWindow();
+    assert.equal(told.length, 2);
     presence.stop();
   });
 });
