@@ -39,11 +39,13 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
 }
 
 /**
- * The conversation a visitor had before signing in on this page (`identify()` mid-chat): the bridge
- * links the two in the visitor's contact, but the signed-in visitor is another party, who does not
- * read the conversation of the one before. Its messages as they were shown stay on this page.
+ * The conversation a visitor had before signing in on this page (`identify()` mid-chat): its
+ * messages as they were shown stay while the signed-in session connects, until the conversation
+ * shows again as the user's (the bridge makes the user a party to it). Should it not (a bridge that
+ * could not), they stay above the user's own conversation: nothing said looks lost.
  */
 export interface CarriedConversation {
+  readonly conversationId: string;
   /** The visitor's address before signing in: their own messages in it. */
   readonly self: Address;
   readonly messages: readonly Message[];
@@ -52,6 +54,8 @@ export interface CarriedConversation {
 /** Conversations whose read position the widget keeps on the device. */
 const READ_KEPT = 20;
 
+/** An anonymous visitor's addresses (docs/protocol.md, "Addresses"). */
+const ANONYMOUS_PREFIX = 'web:v_';
 /** How long a typing indicator stays without a new `composing`. */
 const TYPING_TIMEOUT_MS = 6000;
 const HISTORY_PAGE = 50;
@@ -214,7 +218,15 @@ export class ChatController implements ReactiveController {
     // Signed in again before the last sign-in connected: what was carried then still is.
     if (!self || !this.conversation || this.messages.length === 0) return this.carried;
     if (options.identity?.userId === previous.identity?.userId || this.conversation.team !== this.team()) return null;
-    return { self, messages: this.messages };
+    return { conversationId: this.conversation.id, self, messages: this.messages };
+  }
+
+  /**
+   * What was carried from before signing in, while it is not the conversation shown: the bridge
+   * makes the user a party to it, so once shown as theirs it holds those messages itself.
+   */
+  get carriedShown(): CarriedConversation | null {
+    return this.carried && this.carried.conversationId !== this.conversation?.id ? this.carried : null;
   }
 
   hostConnected(): void {
@@ -385,8 +397,8 @@ export class ChatController implements ReactiveController {
     const isNew = !this.byId.has(message.id);
     this.byId.set(message.id, message);
     // Who writes has read what came before: the count after a reload starts past it.
-    if (isNew && message.from === this.session?.self) this.rememberRead(message.conversationId, message.seq);
-    if (isNew && message.from !== this.session?.self) {
+    if (isNew && this.isOwn(message.from)) this.rememberRead(message.conversationId, message.seq);
+    if (isNew && !this.isOwn(message.from)) {
       this.othersTyping = false;
       if (this.host.reading) this.markRead();
       else this.recount();
@@ -433,7 +445,7 @@ export class ChatController implements ReactiveController {
   }
 
   private onTyping(event: TypingEvent): void {
-    if (event.conversationId !== this.conversation?.id || event.from === this.session?.self) return;
+    if (event.conversationId !== this.conversation?.id || this.isOwn(event.from)) return;
     this.othersTyping = event.state === 'composing';
     clearTimeout(this.typingTimer);
     if (this.othersTyping) {
@@ -445,13 +457,23 @@ export class ChatController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /**
+   * Whether a message (or typing) is the visitor's own: written as themselves or, once signed in, as
+   * the anonymous visitor they were before on a device (the bridge makes the user a party to those
+   * conversations; no other anonymous visitor is ever a party to a visitor's conversation).
+   */
+  isOwn(from: Address): boolean {
+    const self = this.session?.self;
+    return self !== undefined && (from === self || (this.session?.role === 'visitor' && from.startsWith(ANONYMOUS_PREFIX)));
+  }
+
   /** Marks everything shown as read (when the visitor can see it); else counts what is unread. */
   markRead(): void {
     const last = this.messages.at(-1);
     if (!last || !this.client || !this.conversation || !this.host.reading) return this.recount();
     this.unread = 0;
     this.rememberRead(this.conversation.id, last.seq);
-    if (!this.messages.some((m) => m.from !== this.session?.self)) return;
+    if (this.messages.every((m) => this.isOwn(m.from))) return;
     this.client.markRead(this.conversation.id, last.seq).catch(() => undefined);
   }
 
@@ -467,14 +489,13 @@ export class ChatController implements ReactiveController {
       this.unread = 0;
       return;
     }
-    const self = this.session?.self;
     const shown = this.messages;
     let readUpTo = this.readPositions()[conversation.id] ?? 0;
     // The visitor wrote after reading what came before, here or on another device; and what they read elsewhere says `read`.
-    for (const message of shown) if (message.seq > readUpTo && (message.from === self || message.status === 'read')) readUpTo = message.seq;
+    for (const message of shown) if (message.seq > readUpTo && (this.isOwn(message.from) || message.status === 'read')) readUpTo = message.seq;
     const first = shown[0];
     const notLoaded = first && !this.reachedStart ? Math.max(0, first.seq - 1 - readUpTo) : 0;
-    this.unread = notLoaded + shown.filter((m) => m.from !== self && m.seq > readUpTo && isToRead(m)).length;
+    this.unread = notLoaded + shown.filter((m) => !this.isOwn(m.from) && m.seq > readUpTo && isToRead(m)).length;
   }
 
   private readKey(): string | null {

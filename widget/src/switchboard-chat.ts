@@ -1,5 +1,6 @@
 // The element's documentation (attributes, events, parts, custom properties) is on the class.
 import {
+  type Address,
   type Attachment,
   type Continuation,
   LIMITS,
@@ -558,7 +559,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private currentStage(): Stage {
     if (this.stage === 'offline-sent') return this.stage;
     const { conversation, pending } = this.chat;
-    const fresh = !conversation && pending.length === 0 && !this.chat.carried;
+    const fresh = !conversation && pending.length === 0 && !this.chat.carriedShown;
     // Nobody to answer a new message: the offline form, also over a closed conversation found from
     // before (one closed while the visitor watches keeps its notice and rating).
     const startsAnew = fresh || (this.chat.restoredClosed && conversation?.state === 'closed' && pending.length === 0);
@@ -653,9 +654,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${chat.hasEarlier ? html`<button type="button" class="link-button earlier" part="earlier" @click=${this.showEarlier}>${t.earlier}</button>` : nothing}
-        ${messages.length === 0 && pending.length === 0 && !chat.carried ? html`<p class="empty">${t.emptyState}</p>` : nothing}
-        ${chat.carried ? this.renderMessages(chat.carried.messages, locale, chat.carried.self) : nothing} ${this.renderMessages(messages, locale)}
-        ${pending.map((entry) => this.renderPending(entry, locale))}
+        ${messages.length === 0 && pending.length === 0 && !chat.carriedShown ? html`<p class="empty">${t.emptyState}</p>` : nothing}
+        ${chat.carriedShown ? this.renderMessages(chat.carriedShown.messages, locale, chat.carriedShown.self) : nothing}
+        ${this.renderMessages(messages, locale)} ${pending.map((entry) => this.renderPending(entry, locale))}
         ${
           chat.conversation?.state === 'closed'
             ? html`<p class="notice">${t.closed}</p>
@@ -712,11 +713,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   /** Messages grouped by sender; `self` is the visitor's address they were written with (before signing in, for those carried). */
-  private renderMessages(messages: readonly Message[], locale: Locale, self = this.chat.session?.self) {
+  private renderMessages(messages: readonly Message[], locale: Locale, self?: Address) {
     const { t } = locale;
     let previous: Message | undefined;
     return withCorrections(messages).map(({ message, edited, deleted }) => {
-      const mine = message.from === self;
+      const mine = message.from === self || this.chat.isOwn(message.from);
       const startsGroup = !previous || previous.from !== message.from || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
       previous = message;
       const time = locale.time(new Date(message.sentAt));

@@ -30,6 +30,9 @@ import type { SiteAccess } from './site-access.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { toWireConversation } from './wire.js';
 
+/** A visitor who signs in takes at most this many of their conversations from before (the most recent). */
+const SIGNED_IN_CARRIED_MAX = 200;
+
 export interface ConversationsDeps {
   store: Store;
   registry: NetworkRegistry;
@@ -180,10 +183,29 @@ export class Conversations {
     return closed;
   }
 
-  /** The visitor who opened a conversation rates it (1 to 5, with an optional comment). */
+  /**
+   * A visitor signed in on a device where they were anonymous (`from`): the signed-in user (`to`)
+   * joins every conversation of the site `from` takes part in, so they list, read and continue them
+   * as the user, and an answer in an open one reaches them. Agents see the user join the open ones.
+   */
+  async signedIn(siteKey: string, from: Address, to: Address): Promise<void> {
+    const { store, announcer } = this.deps;
+    const theirs = await store.listConversations({ siteKey, participant: from, limit: SIGNED_IN_CARRIED_MAX });
+    for (const conversation of theirs) {
+      if (conversation.participants.includes(to)) continue;
+      const joined = await store.addParticipant(conversation.id, to);
+      if (joined.state !== 'closed') announcer.announce(joined);
+    }
+  }
+
+  /**
+   * The visitor who opened a conversation rates it (1 to 5, with an optional comment), or the
+   * signed-in user they became (`signedIn`): the only other visitor a conversation may have.
+   */
   async rate(actor: Actor, payload: ConversationRatePayload): Promise<Conversation> {
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
-    if (conversation.openedBy !== actor.address) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
+    const theirs = conversation.openedBy === actor.address || (actor.role === 'visitor' && conversation.participants.includes(actor.address));
+    if (!theirs) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
     const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
     this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
     this.deps.responseTimes?.rated(rated, payload.rating);

@@ -109,6 +109,10 @@ export class SocketGateway {
       await this.deps.core.contacts
         .link({ siteKey, party: address, address: result.signedInFrom, proof: 'identity' })
         .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'signed-in visitor not linked to their anonymous session'));
+      // What they began before signing in goes on as the user: replies reach them, their list shows it.
+      await this.deps.core.conversations
+        .signedIn(siteKey, result.signedInFrom, address)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'signed-in visitor not joined to their conversations from before'));
     }
     socket.data = {
       actor: connectionActor(result.actor, socket.id),

@@ -127,6 +127,53 @@ describe('conversations and team routing', () => {
     alice.socket.disconnect();
   });
 
+  it('carries a visitor who signs in mid-conversation into it as the user: listed, read, answered, continued and rated', async () => {
+    const alice = await connect(t, agentAuth('alice'));
+    const before = await connect(t, { siteKey: SITE });
+    const earlier = (await call(before.socket, 'conversation:open', { team: 'support' })).conversation;
+    await call(alice.socket, 'conversation:close', { conversationId: earlier.id });
+    const conversation = (await call(before.socket, 'conversation:open', { team: 'support' })).conversation;
+    assert.notEqual(conversation.id, earlier.id);
+    await call(before.socket, 'message:send', { conversationId: conversation.id, clientId: 'anon-1', text: 'Where is my parcel?' });
+    before.socket.disconnect();
+
+    // Signed in on the same device (its anonymous token beside the identity): the agents see the user join.
+    const joined = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.participants.includes('web:u_carried'));
+    const user = await connect(t, { ...userAuth('carried'), token: before.session.token });
+    assert.equal(user.session.self, 'web:u_carried');
+    assert.deepEqual((await joined).participants, [before.session.self, 'web:a_alice', 'web:u_carried']);
+    const listed = (await call(user.socket, 'conversation:list', {})).conversations;
+    assert.deepEqual(listed.map((c) => c.id).sort(), [conversation.id, earlier.id].sort(), 'open and closed, as the anonymous visitor had them');
+    const history = await call(user.socket, 'history:get', { conversationId: conversation.id });
+    assert.deepEqual(
+      history.messages.map((m: Message) => [m.from, m.text]),
+      [[before.session.self, 'Where is my parcel?']],
+    );
+
+    // The agent's answer reaches the user; the user goes on in the same conversation, and rates it.
+    const answered = next(user.socket, 'message', (m) => m.conversationId === conversation.id && m.text === 'It left the depot.');
+    await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'It left the depot.' });
+    await answered;
+    const reply = await call(user.socket, 'message:send', { conversationId: conversation.id, clientId: 'u-1', text: 'Thanks!' });
+    assert.deepEqual([reply.message.conversationId, reply.message.from], [conversation.id, 'web:u_carried']);
+    const rated = await call(user.socket, 'conversation:rate', { conversationId: conversation.id, rating: 5 });
+    assert.equal(rated.conversation.rating, 5);
+
+    // Signing in again with the same token joins nothing twice.
+    user.socket.disconnect();
+    const again = await connect(t, { ...userAuth('carried'), token: before.session.token });
+    const after = await call(again.socket, 'history:get', { conversationId: conversation.id });
+    assert.equal(after.messages.length, 3);
+    const current = (await call(again.socket, 'conversation:list', { state: 'open' })).conversations.find((c) => c.id === conversation.id);
+    assert.deepEqual(current?.participants, [before.session.self, 'web:a_alice', 'web:u_carried']);
+
+    // Another user signing in on another device takes nothing of it.
+    const stranger = await connect(t, userAuth('stranger'));
+    assert.deepEqual((await call(stranger.socket, 'conversation:list', {})).conversations, []);
+    assert.equal((await call(stranger.socket, 'history:get', { conversationId: conversation.id })).error?.code, 'forbidden');
+    for (const socket of [alice.socket, again.socket, stranger.socket]) socket.disconnect();
+  });
+
   it("keeps visitors out of other visitors' conversations and sites apart", async () => {
     const owner = await connect(t, { siteKey: SITE });
     const stranger = await connect(t, { siteKey: SITE });

@@ -754,14 +754,15 @@ describe('<switchboard-chat> JS API and notifications', () => {
     expect(element.chat.session!.self).to.not.equal(anonymous);
   });
 
-  it('keeps the conversation shown when the visitor signs in mid-chat, and their next message goes on as the signed-in user', async () => {
+  it('goes on with the conversation when the visitor signs in mid-chat: answers reach them, and it is theirs on the next page', async () => {
     const support = await agent();
     const atAgent: Message[] = [];
     support.on('message', (m) => atAgent.push(m));
     const element = await openWidget();
     await type(element, 'Where is my order?');
     await until(() => element.chat.conversation && bubbles(element).length === 1, 'the message stored');
-    await support.send(element.chat.conversation!.id, 'Let me check.');
+    const conversationId = element.chat.conversation!.id;
+    await support.send(conversationId, 'Let me check.');
     await until(() => bubbles(element).length === 2, 'the answer');
     const user = await signedInUser(`signs-in-${Date.now()}`);
     element.identify(user);
@@ -772,13 +773,28 @@ describe('<switchboard-chat> JS API and notifications', () => {
     expect($(element, '.empty')).to.equal(null);
     const heads = () => [...shadow(element).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
     expect(heads()[0]).to.equal('You');
+    // The same conversation, now the user's: the agent's next answer reaches them, and they go on in it.
+    await until(() => element.chat.conversation?.id === conversationId && element.chat.carriedShown === null, 'the conversation shown as the user');
+    await support.send(conversationId, 'It ships today.');
+    await until(() => bubbleTexts(element).includes('It ships today.'), 'the answer after signing in');
     await type(element, 'I have signed in.');
     await until(
-      () => atAgent.some((m) => m.text === 'I have signed in.' && m.from === `web:u_${user.userId}`),
-      'the next message at the agent, from the signed-in user',
+      () => atAgent.some((m) => m.text === 'I have signed in.' && m.from === `web:u_${user.userId}` && m.conversationId === conversationId),
+      'the next message at the agent, from the signed-in user, in the same conversation',
     );
-    await until(() => bubbleTexts(element).length === 3, `the next message shown (${bubbleTexts(element).join(' | ')})`);
-    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.', 'I have signed in.']);
+    await until(() => bubbleTexts(element).length === 4, `the next message shown (${bubbleTexts(element).join(' | ')})`);
+    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.', 'It ships today.', 'I have signed in.']);
+    expect(heads()[0]).to.equal('You');
+    expect(element.chat.unread).to.equal(0);
+
+    // The next page, signed in: the conversation shows, their words from before as theirs.
+    element.remove();
+    const next = await widget();
+    next.identify(user);
+    next.open = true;
+    await until(() => next.chat.conversation?.id === conversationId && bubbleTexts(next).length === 4, 'the conversation on the next page');
+    expect(bubbleTexts(next)).to.deep.equal(['Where is my order?', 'Let me check.', 'It ships today.', 'I have signed in.']);
+    expect([...shadow(next).querySelectorAll('.bubble')].map((bubble) => bubble.classList.contains('mine'))).to.deep.equal([true, false, false, true]);
   });
 
   it("announces on a signed-in visitor's new device only what they have not read on another", async () => {
