@@ -150,6 +150,8 @@ export interface Session {
   inviteTo?: string[];
   /** Addition (agents): the networks the site's outreach lets an agent start conversations on (`conversation:open` with `to` and `team`), when any. */
   outreachTo?: string[];
+  /** Addition: the longest `text` this bridge takes (code points), when configured below `LIMITS.maxTextLength`. */
+  maxTextLength?: number;
 }
 
 export interface MessageStatusEvent {

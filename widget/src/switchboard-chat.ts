@@ -43,7 +43,8 @@ type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
 const GROUP_WINDOW_MS = 5 * 60_000;
 /** How far from its end the log may be scrolled and still count as following the conversation. */
 const LOG_END_SLACK_PX = 48;
-const COUNTER_FROM = LIMITS.maxTextLength - 500;
+/** How close to the length limit the counter shows. */
+const COUNTER_WITHIN = 500;
 /** What `switchboard-error` says of an element without a site key (the script tag's `data-site-key`). */
 const MISSING_SITE_KEY = "site-key: required; give the site key from the bridge's configuration (data-site-key on the widget.js script tag)";
 
@@ -427,7 +428,12 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private canSend(): boolean {
     const hasContent = !isBlankText(this.draft) || this.attachments.ready.length > 0;
     const deliverable = this.chat.state === 'online' || this.queuesWhileOffline;
-    return hasContent && this.attachments.settled && deliverable && [...this.draft].length <= LIMITS.maxTextLength;
+    return hasContent && this.attachments.settled && deliverable && [...this.draft].length <= this.maxTextLength;
+  }
+
+  /** The longest text the bridge takes: the protocol's, or the lower one its session says. */
+  private get maxTextLength(): number {
+    return this.chat.session?.maxTextLength ?? LIMITS.maxTextLength;
   }
 
   /**
@@ -648,7 +654,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     const pending = chat.pending;
     const length = [...this.draft].length;
     // Past the limit the counter says by how much, and is why the message field is invalid and Send is off.
-    const over = Math.max(0, length - LIMITS.maxTextLength);
+    const max = this.maxTextLength;
+    const over = Math.max(0, length - max);
     // Files go up over the connection: attaching waits for it. The field stays, with what is typed and its focus.
     const canAttach = chat.state === 'online';
     return html`
@@ -673,9 +680,9 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       <div class="typing" aria-live="polite">${chat.othersTyping ? t.typing : ''}</div>
       ${this.continueOn.render(locale)}
       ${
-        length >= COUNTER_FROM
+        length > 0 && length >= max - COUNTER_WITHIN
           ? html`<div id="counter" class="counter ${over > 0 ? 'over' : ''}" aria-live="polite">
-              ${over > 0 ? t.charactersOver(over) : t.charactersLeft(LIMITS.maxTextLength - length)}
+              ${over > 0 ? t.charactersOver(over) : t.charactersLeft(max - length)}
             </div>`
           : nothing
       }

@@ -5,7 +5,7 @@
  * networks: it calls the core.
  */
 import type { Ack, Address, ClientEventName, ErrorBody, Message } from '@switchboard/protocol';
-import { CLIENT_EVENTS } from '@switchboard/protocol';
+import { CLIENT_EVENTS, LIMITS } from '@switchboard/protocol';
 import { clientEventSchemas, commonForms, describeIssues } from '@switchboard/protocol/schemas';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -144,6 +144,8 @@ export class SocketGateway {
       ...(repliesByEmail ? { repliesByEmail } : {}),
       ...(inviteTo ? { inviteTo } : {}),
       ...(outreachTo ? { outreachTo } : {}),
+      // A composer counts against the limit that holds here, not the protocol's.
+      ...(this.deps.limits.maxTextLength < LIMITS.maxTextLength ? { maxTextLength: this.deps.limits.maxTextLength } : {}),
     });
     // Then where the party's conversations continue on other networks, if anywhere, and a visitor's
     // places in queues (after a reload).

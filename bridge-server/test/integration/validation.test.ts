@@ -131,6 +131,28 @@ describe('payload validation', () => {
     assert.equal(atLimit.message.text, emoji);
   });
 
+  it("tells each connection a text limit set below the protocol's, and holds texts to it", async () => {
+    const usual = await connect(t, { siteKey: SITE });
+    assert.equal(usual.session.maxTextLength, undefined, "the default limit is the protocol's, which clients know");
+    usual.socket.disconnect();
+    const lower = await startBridge({ limits: { ratePerSecond: 1000, burst: 1000, maxTextLength: 300 } });
+    try {
+      for (const auth of [{ siteKey: SITE }, agentAuth('alice')]) {
+        const { session: told, socket: client } = await connect(lower, auth);
+        assert.equal(told.maxTextLength, 300, told.role);
+        client.disconnect();
+      }
+      const visitor = await connect(lower, { siteKey: SITE });
+      const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
+      const tooLong = await call(visitor.socket, 'message:send', { conversationId, clientId: 'long', text: 'x'.repeat(301) });
+      assert.equal(tooLong.error.code, 'too_large');
+      assert.equal((await call(visitor.socket, 'message:send', { conversationId, clientId: 'fits', text: 'x'.repeat(300) })).ok, true);
+      visitor.socket.disconnect();
+    } finally {
+      await lower.stop();
+    }
+  });
+
   it('refuses text with an unpaired surrogate rather than storing something else', async () => {
     const conversationId = (await call(socket, 'conversation:open', { team: 'support' })).conversation.id;
     const result = await call(socket, 'message:send', { conversationId, clientId: 'lone', text: 'broken \uD800 text' });

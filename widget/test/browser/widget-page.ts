@@ -55,11 +55,17 @@ export async function openWidget(attributes = '', bridge: WidgetBridge = info): 
   return element;
 }
 
-export async function type(element: SwitchboardChat, text: string): Promise<void> {
+/** Puts `text` in the message field as typing would (nothing sent). */
+export async function draft(element: SwitchboardChat, text: string): Promise<void> {
   const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
   input.value = text;
   input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
   await element.updateComplete;
+}
+
+export async function type(element: SwitchboardChat, text: string): Promise<void> {
+  await draft(element, text);
+  const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
   input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
   await element.updateComplete;
 }

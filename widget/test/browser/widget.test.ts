@@ -3,7 +3,7 @@ import { setViewport } from '@web/test-runner-commands';
 import { LIMITS, type Message, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, info, until } from './page.js';
-import { $, agent, bubbleTexts, bubbles, clients, online, openWidget, shadow, signedInUser, type, widget } from './widget-page.js';
+import { $, agent, bubbleTexts, bubbles, clients, draft, online, openWidget, shadow, signedInUser, type, widget } from './widget-page.js';
 
 freshVisitorEachTest(clients);
 
@@ -365,11 +365,7 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await agent(); // someone is there: the composer, not the offline form
     const element = await openWidget();
     const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
-    const write = async (text: string) => {
-      input.value = text;
-      input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
-      await element.updateComplete;
-    };
+    const write = (text: string) => draft(element, text);
     const counter = () => $(element, '.counter')?.textContent?.trim();
     const send = $<HTMLButtonElement>(element, 'button.send')!;
     await write('a'.repeat(LIMITS.maxTextLength - 10));
@@ -394,6 +390,24 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(counter()).to.equal('0 characters left');
     expect(input.getAttribute('aria-invalid')).to.equal('false');
     expect(send.disabled).to.equal(false);
+  });
+
+  it("counts against the bridge's own text limit when its session gives one below the protocol's", async () => {
+    await agent();
+    const element = await openWidget();
+    element.chat.session = { ...element.chat.session!, maxTextLength: 300 };
+    element.requestUpdate();
+    await element.updateComplete;
+    const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
+    const write = (text: string) => draft(element, text);
+    const counter = () => $(element, '.counter')?.textContent?.trim();
+    expect(counter(), 'nothing typed, nothing counted').to.equal(undefined);
+    await write('a'.repeat(290));
+    expect(counter()).to.equal('10 characters left');
+    await write('a'.repeat(305));
+    expect(counter()).to.equal('5 characters over the limit. Shorten the message to send it.');
+    expect(input.getAttribute('aria-invalid')).to.equal('true');
+    expect($<HTMLButtonElement>(element, 'button.send')!.disabled).to.equal(true);
   });
 
   it('renders every payload of an XSS corpus as inert, verbatim text', async () => {
