@@ -275,7 +275,8 @@ export default [
   },
   {
     input: 'sdk/dist/index.js',
-    output: { file: 'sdk/dist/switchboard.iife.js', format: 'iife', name: 'Switchboard', sourcemap: true },
+    // `extend`: added to a `window.Switchboard` the page has already (the widget's API), not in its place.
+    output: { file: 'sdk/dist/switchboard.iife.js', format: 'iife', name: 'Switchboard', extend: true, sourcemap: true },
     plugins: [...browserPlugins(), precompressed()],
   },
 ];

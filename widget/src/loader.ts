@@ -148,12 +148,14 @@ function placeholder(chat: HTMLElement): { host: HTMLElement; button: HTMLButton
 const STUB_METHODS = new Set(['open', 'close', 'toggle', 'reset', 'identify', 'on']);
 
 /**
- * The stub a page set up to call the API before the script loaded (`window.Switchboard` with `q`,
- * its calls as `[method, args]`), with the calls it holds (`q` removed); undefined without one.
+ * What the page holds as `window.Switchboard` already, with the calls it queued: the stub it set up
+ * to call the API before the script loaded (with `q`, its calls as `[method, args]`; `q` removed),
+ * or the SDK's classic script (`/sdk.iife.js`, no calls). Undefined when there is none.
  */
 function pageStub(): { api: Record<string, unknown>; calls: [string, unknown[]][] } | undefined {
   const found = (window as unknown as Record<string, unknown>).Switchboard as Record<string, unknown> | undefined;
-  if (typeof found !== 'object' || found === null || !Array.isArray(found.q)) return undefined;
+  if (typeof found !== 'object' || found === null) return undefined;
+  if (!Array.isArray(found.q)) return { api: found, calls: [] };
   const queued = found.q as unknown[];
   delete found.q;
   const calls = queued.filter(
@@ -204,7 +206,8 @@ function start(): void {
   };
   // The page's stub, when it called the API before this script ran (README, "Calls before the
   // script loads"): it becomes the API in place, so references the page kept stay valid, and the
-  // calls it queued run below, in order.
+  // calls it queued run below, in order. The SDK's classic script, loaded before, keeps its own
+  // exports there beside the widget's methods.
   const stub = pageStub();
   if (stub) Object.assign(stub.api, api);
   const pageApi = stub?.api ?? api;
