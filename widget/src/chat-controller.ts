@@ -230,6 +230,7 @@ export class ChatController implements ReactiveController {
   }
 
   hostConnected(): void {
+    window.addEventListener('storage', this.onStorage);
     if (this.options && !this.client) this.attach();
     else if (this.client) {
       this.subscribe(this.client);
@@ -238,9 +239,17 @@ export class ChatController implements ReactiveController {
   }
 
   hostDisconnected(): void {
+    window.removeEventListener('storage', this.onStorage);
     this.detach();
     this.client?.disconnect();
   }
+
+  /** The site's chat in another tab read the conversation (its read positions, kept on the device): this tab's count follows. */
+  private readonly onStorage = (event: StorageEvent): void => {
+    if (event.key === null || event.key !== this.readKey() || this.host.reading) return;
+    this.recount();
+    this.host.requestUpdate();
+  };
 
   private attach(): void {
     this.client = createClient({ ...this.options!, autoConnect: false });
@@ -516,8 +525,10 @@ export class ChatController implements ReactiveController {
     const key = this.readKey();
     if (!key) return;
     const positions = this.readPositions();
+    // Never back (another tab may have read further); moved last, the most recent are those kept.
+    const read = Math.max(seq, positions[conversationId] ?? 0);
     delete positions[conversationId];
-    positions[conversationId] = Math.max(seq, positions[conversationId] ?? 0);
+    positions[conversationId] = read;
     const kept = Object.entries(positions).slice(-READ_KEPT);
     try {
       localStorage.setItem(key, JSON.stringify(Object.fromEntries(kept)));

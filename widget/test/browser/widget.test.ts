@@ -729,6 +729,38 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(seen.some((s) => s.startsWith('switchboard-message'))).to.equal(true);
   });
 
+  it('clears the unread count when another tab of the site read the answers, and never counts back what one read', async () => {
+    const support = await agent();
+    const element = await openWidget();
+    await type(element, 'hello');
+    await until(() => element.chat.conversation && bubbles(element).length === 1, 'the message stored');
+    const conversationId = element.chat.conversation!.id;
+    element.open = false;
+    await element.updateComplete;
+    const counts: number[] = [];
+    element.addEventListener('switchboard-unread', (event) => counts.push((event as CustomEvent<{ count: number }>).detail.count));
+    await support.send(conversationId, 'one');
+    const last = await support.send(conversationId, 'two');
+    await until(() => $(element, '.badge')?.textContent === '2', 'two unread');
+    // Another tab read them: it wrote the read position on the device, and this tab hears of it.
+    const key = `switchboard:${info.siteKey}:read`;
+    const readThere = (seq: number) => {
+      localStorage.setItem(key, JSON.stringify({ [conversationId]: seq }));
+      window.dispatchEvent(new StorageEvent('storage', { key, storageArea: localStorage }));
+    };
+    readThere(last.seq);
+    await until(() => element.chat.unread === 0, 'the count cleared');
+    await element.updateComplete;
+    expect($(element, '.badge')).to.equal(null);
+    expect(counts.at(-1)).to.equal(0);
+    // The other tab read further than this one has seen: this tab reading what it shows moves nothing back.
+    readThere(last.seq + 10);
+    element.open = true;
+    await element.updateComplete;
+    expect(element.chat.unread).to.equal(0);
+    expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({ [conversationId]: last.seq + 10 });
+  });
+
   it('counts every unread answer after a reload, beyond the page of messages it loads', async () => {
     const support = await agent();
     const first = await openWidget();
