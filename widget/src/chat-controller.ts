@@ -99,6 +99,8 @@ export class ChatController implements ReactiveController {
   private readonly resent = new Set<string>();
   /** The names of those who write to the visitor (the site's agents, its teams), once asked; null: none. */
   private readonly names = new Map<Address, string | null>();
+  /** Names being asked of the bridge. */
+  private readonly asking = new Map<Address, Promise<void>>();
   private unsubscribe: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private options: ClientOptions | null = null;
@@ -126,7 +128,7 @@ export class ChatController implements ReactiveController {
     const client = this.client;
     if (!this.names.has(address) && client) {
       this.names.set(address, null);
-      client.getParty(address).then(
+      const asked = client.getParty(address).then(
         (party) => {
           if (party.name === undefined || client !== this.client) return;
           this.names.set(address, party.name);
@@ -137,7 +139,20 @@ export class ChatController implements ReactiveController {
           if ((error as { code?: string }).code !== 'not_found') this.names.delete(address);
         },
       );
+      this.asking.set(address, asked);
+      void asked.finally(() => this.asking.delete(address));
     }
+    return this.names.get(address) ?? undefined;
+  }
+
+  /** `nameOf`, once the bridge answered (waiting `withinMs` at most): for words said once, such as an announcement. */
+  async nameSoon(address: Address, withinMs: number): Promise<string | undefined> {
+    const known = this.nameOf(address);
+    const asking = this.asking.get(address);
+    if (known !== undefined || !asking) return known;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([asking, new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+    clearTimeout(timer);
     return this.names.get(address) ?? undefined;
   }
 

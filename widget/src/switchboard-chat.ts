@@ -43,6 +43,8 @@ type Stage = 'chat' | 'prechat' | 'offline-form' | 'offline-sent';
 const GROUP_WINDOW_MS = 5 * 60_000;
 /** How far from its end the log may be scrolled and still count as following the conversation. */
 const LOG_END_SLACK_PX = 48;
+/** How long an announcement waits for the name of who wrote, at most. */
+const NAME_WAIT_MS = 1000;
 /** How close to the length limit the counter shows. */
 const COUNTER_WITHIN = 500;
 /** What `switchboard-error` says of an element without a site key (the script tag's `data-site-key`). */
@@ -142,6 +144,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private stage: Stage = 'chat';
   private draft = '';
   private announcement = '';
+  /** Announcements being made, in order. */
+  private announcing: Promise<void> = Promise.resolve();
   private formError = '';
   /** What is wrong with each field of the pre-chat or offline form, all of them at once. */
   private fieldErrors: Partial<Record<DetailsField, string>> = {};
@@ -336,7 +340,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   onIncoming(message: Message): void {
     const files = (message.attachments ?? []).map((file) => file.name);
-    this.announcement = `${this.chat.nameOf(message.from) ?? this.locale.t.agent}: ${[message.text.slice(0, 300), ...files].filter(Boolean).join(' · ')}`;
+    const said = [message.text.slice(0, 300), ...files].filter(Boolean).join(' · ');
+    // Said once: the first message of an agent waits (briefly) for their name, in the order messages came.
+    this.announcing = this.announcing
+      .then(() => this.chat.nameSoon(message.from, NAME_WAIT_MS))
+      .then((name) => {
+        this.announcement = `${name ?? this.locale.t.agent}: ${said}`;
+      });
     this.fire('switchboard-message', message);
     if (!this.reading) {
       if (this.sound) beep();

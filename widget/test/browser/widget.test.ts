@@ -55,6 +55,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     // Each group is headed by who wrote it: the agent by the name the site gave them.
     const heads = () => [...shadow(element).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
     await until(() => heads().join() === 'You,Agent', `the agent's name heading the reply (${heads().join()})`);
+    // Screen readers hear the first answer under the agent's name too, not "Support".
+    await until(() => $(element, '.sr-only[aria-live]')?.textContent === 'Agent: Yes! How can I help?', 'the reply announced');
     expect($(element, '[role="log"]')).to.exist;
     await until(() => /Read|Delivered/.test($(element, '.status')?.textContent ?? ''), 'a delivery status');
     await expect(element).to.be.accessible();
