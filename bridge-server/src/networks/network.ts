@@ -394,9 +394,9 @@ export interface GatewayFeature {
    * network's user `to` in a conversation still open (a gateway conversation, or a visitor's with
    * its agent `to`), last active at `lastActive` (ISO time). A network that shows such users as
    * users of its own while they talk (IRC puppets) brings that user back as before, if they would
-   * still be there; true when it did so now.
+   * still be there; true when it did so now. `conversationId`: that conversation.
    */
-  restoreParty?(input: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean>;
+  restoreParty?(input: { from: Address; to: Address; fromName?: string; lastActive: string; conversationId: string }): Promise<boolean>;
 }
 
 /** A send queue of the network's own (flood control), measured for /metrics. */

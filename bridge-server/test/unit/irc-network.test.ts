@@ -162,6 +162,34 @@ describe('IRC puppet pool', () => {
     }
   });
 
+  it('keeps a puppet while another open conversation of its visitor speaks through it, and quits with the last one closed', async () => {
+    const made: ReturnType<typeof fakeConnection>[] = [];
+    const pool = new PuppetPool({
+      max: 3,
+      idleMs: 60_000,
+      logger: pino({ level: 'silent' }),
+      create: (_visitor, name) => {
+        made.push(fakeConnection(name));
+        return made.at(-1) as unknown as IrcConnection;
+      },
+    });
+    try {
+      // One visitor, two teams' agents on IRC: one puppet speaks in both conversations.
+      await pool.acquire('web:v_1', 'Ann', 'c_sales');
+      await pool.acquire('web:v_1', 'Ann', 'c_support');
+      pool.release('web:v_1', 'Conversation closed', 'c_sales');
+      assert.equal(made[0]!.closed, '', 'still there for the other conversation');
+      assert.equal(pool.get('web:v_1'), made[0]);
+      pool.release('web:v_1', 'Conversation closed', 'c_sales');
+      assert.equal(made[0]!.closed, '', 'a close told twice changes nothing');
+      pool.release('web:v_1', 'Conversation closed', 'c_support');
+      assert.equal(made[0]!.closed, 'Conversation closed');
+      assert.equal(pool.size, 0);
+    } finally {
+      pool.closeAll('test over');
+    }
+  });
+
   it("gives sends that come while a visitor's puppet registers the puppet once it is registered (or null when refused)", async () => {
     const opening: { resolve: () => void; reject: (error: Error) => void }[] = [];
     const pool = new PuppetPool({

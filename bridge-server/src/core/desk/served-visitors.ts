@@ -41,7 +41,7 @@ export class ServedVisitors {
       seen.add(visitor);
       const name = (await this.deps.store.getParty(visitor))?.name;
       await network
-        .restoreParty({ from: visitor, to: agent, lastActive: conversation.updatedAt, ...(name ? { fromName: name } : {}) })
+        .restoreParty({ from: visitor, to: agent, lastActive: conversation.updatedAt, conversationId: conversation.id, ...(name ? { fromName: name } : {}) })
         .catch((error: unknown) => this.deps.logger.debug({ err: error, party: visitor }, 'visitor not brought back'));
     }
   }

@@ -199,7 +199,7 @@ export class GatewayService {
         if (networkOf(from) === scheme || restored.has(from)) continue;
         const fromName = (await this.deps.store.getParty(from))?.name;
         const back = await network
-          .restoreParty({ from, to, lastActive: conversation.updatedAt, ...(fromName ? { fromName } : {}) })
+          .restoreParty({ from, to, lastActive: conversation.updatedAt, conversationId: conversation.id, ...(fromName ? { fromName } : {}) })
           .catch((error: unknown) => (this.deps.logger.debug({ err: error, party: from }, 'gateway party not restored'), false));
         if (back) restored.add(from);
       }

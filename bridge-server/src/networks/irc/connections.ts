@@ -87,10 +87,11 @@ export class IrcConnections {
    * mode, overflow). A puppet stands for a visitor or a gateway user, whom the agent answers in its
    * query: a team's words (its greeting) and another agent's are relayed by the bot with their
    * conversation's ref, not said by a puppet of their own that the agent could not answer.
+   * `conversationId`: the conversation it speaks in, which keeps it connected while open.
    */
-  puppetFor(sender: Address, name: string): Promise<IrcConnection | null> {
+  puppetFor(sender: Address, name: string, conversationId?: string): Promise<IrcConnection | null> {
     const relayed = this.options.addresses.isIrc(sender) || sender.startsWith('team:') || this.options.sink.isAgent(sender);
-    return relayed ? Promise.resolve(null) : this.puppets.acquire(sender, name);
+    return relayed ? Promise.resolve(null) : this.puppets.acquire(sender, name, conversationId);
   }
 
   /** Bytes the server prepends when relaying this connection's lines: `:nick!~user@host `. */

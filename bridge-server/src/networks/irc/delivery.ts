@@ -120,7 +120,7 @@ export class IrcDelivery {
     const { connections, addresses, relay, logger } = this.options;
     const { conversation, visitor } = about;
     const introduction = (async () => {
-      const puppet = await connections.puppetFor(visitor, addresses.nameOf(visitor, about.visitorName));
+      const puppet = await connections.puppetFor(visitor, addresses.nameOf(visitor, about.visitorName), conversation.id);
       const connection = puppet ?? connections.bot;
       // Relayed by the bot, it names the conversation once (the line may already start with its #ref).
       const line = puppet ? text : relay.tagged(conversation.id, text);
@@ -226,7 +226,7 @@ export class IrcDelivery {
     const name = addresses.nameOf(message.from, fromName);
     // The customer of a team conversation hears the whole team from the bot, each line naming its writer.
     if (isTeamCustomer(conversation, to, this.options.hosted)) return { connection: connections.bot, ...customerLine(name, message.text) };
-    const puppet = await connections.puppetFor(message.from, name);
+    const puppet = await connections.puppetFor(message.from, name, conversation.id);
     if (puppet) return { connection: puppet, prefix: '', text: message.text };
     const relayed = relayedName(message.from, fromName, this.options.hosted, name);
     const prefix = relay.prefix(conversation.id, relayed);

@@ -203,13 +203,13 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
    * and was active within the idle time (else it would have quit): the agent or IRC user answers
    * in the query window they have, as before.
    */
-  async restoreParty({ from, fromName, lastActive }: { from: Address; to: Address; fromName?: string; lastActive: string }): Promise<boolean> {
+  async restoreParty({ from, fromName, lastActive, conversationId }: Parameters<NonNullable<Network['restoreParty']>>[0]): Promise<boolean> {
     const { puppets } = this.connections;
     // There all along (a reconnect): its presence is known and shown as usual.
     if (puppets.get(from)) return false;
     const at = Date.parse(lastActive);
     if (!(Date.now() - at < this.puppetIdleMs)) return false;
-    const puppet = await this.connections.puppetFor(from, this.addresses.nameOf(from, fromName));
+    const puppet = await this.connections.puppetFor(from, this.addresses.nameOf(from, fromName), conversationId);
     if (!puppet) return false;
     puppets.touch(from, at);
     return true;
@@ -254,7 +254,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.relay.conversationChanged(conversation);
     // A closed conversation's visitor leaves IRC: the slot goes to the next visitor (a puppet per
     // connection counts against the server's limit per address).
-    if (conversation.state === 'closed') for (const party of conversation.participants) this.connections.puppets.release(party, 'Conversation closed');
+    if (conversation.state === 'closed')
+      for (const party of conversation.participants) this.connections.puppets.release(party, 'Conversation closed', conversation.id);
   }
 
   /** The bot takes customers' messages only with `customers` configured (docs/customers.md, "IRC"). */

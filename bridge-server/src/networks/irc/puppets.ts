@@ -24,6 +24,8 @@ export const REFUSAL_MS = 10 * 60_000;
 interface Puppet {
   connection: IrcConnection;
   lastActive: number;
+  /** The open conversations it speaks in (one per agent the visitor has on IRC): it quits when the last closes. */
+  conversations: Set<string>;
   /** Its first registration, which the sends of the visitor that come meanwhile wait for too. */
   opened: Promise<IrcConnection | null>;
 }
@@ -69,10 +71,11 @@ export class PuppetPool {
    * The visitor's registered puppet, connecting one when there is room; null when the visitor is
    * relayed by the bot. Rejects (retryably) while an existing puppet is reconnecting.
    */
-  async acquire(visitor: Address, name: string): Promise<IrcConnection | null> {
+  async acquire(visitor: Address, name: string, conversationId?: string): Promise<IrcConnection | null> {
     const existing = this.puppets.get(visitor);
     if (existing) {
       existing.lastActive = Date.now();
+      if (conversationId !== undefined) existing.conversations.add(conversationId);
       return existing.opened;
     }
     const refusedAt = this.refused.get(visitor);
@@ -81,7 +84,7 @@ export class PuppetPool {
     if (this.puppets.size >= this.options.max) return null;
     const connection = this.options.create(visitor, name);
     const opened = this.open(visitor, connection);
-    this.puppets.set(visitor, { connection, lastActive: Date.now(), opened });
+    this.puppets.set(visitor, { connection, lastActive: Date.now(), opened, conversations: new Set(conversationId === undefined ? [] : [conversationId]) });
     return opened;
   }
 
@@ -99,10 +102,15 @@ export class PuppetPool {
     }
   }
 
-  /** The visitor's conversation is over: its puppet quits now and frees its slot (a new message connects one again). */
-  release(visitor: Address, message: string): void {
+  /**
+   * The visitor's conversation is over: its puppet quits now and frees its slot (a new message
+   * connects one again), unless it still speaks in another open conversation of theirs.
+   */
+  release(visitor: Address, message: string, conversationId: string): void {
     const puppet = this.puppets.get(visitor);
     if (!puppet) return;
+    puppet.conversations.delete(conversationId);
+    if (puppet.conversations.size > 0) return;
     this.puppets.delete(visitor);
     void puppet.connection.close(message);
     this.options.logger.info({ visitor }, 'irc puppet quit: its conversation closed');
