@@ -75,9 +75,38 @@ function localeChunkOf(language: string): string | undefined {
   return Object.hasOwn(LOCALE_CHUNKS, language) ? LOCALE_CHUNKS[language] : undefined;
 }
 
-/** A chunk's URL: beside /widget.js, under /widget/. */
+/** What a Trusted Types policy makes of a URL (a `TrustedScriptURL`, which a script's `src` takes as a string). */
+interface ScriptUrlPolicy {
+  createScriptURL(url: string): unknown;
+}
+/** The widget's policy; null where the browser has none or the page's `trusted-types` does not allow its name. */
+let scriptUrlPolicy: ScriptUrlPolicy | null | undefined;
+
+/**
+ * A chunk's URL: beside /widget.js, under /widget/. On a page enforcing Trusted Types
+ * (`require-trusted-types-for 'script'`) a script's `src` takes only what a policy made: the
+ * widget's own, named `switchboard`, passes this bridge's chunk URLs and nothing else.
+ */
 function chunkUrl(name: string): string {
-  return new URL(`widget/${name}`, script?.src || location.href).href;
+  const base = new URL('widget/', script?.src || location.href).href;
+  const url = new URL(name, base).href;
+  if (scriptUrlPolicy === undefined) {
+    const factory = (window as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(url: string): string }): ScriptUrlPolicy } })
+      .trustedTypes;
+    try {
+      scriptUrlPolicy =
+        factory?.createPolicy('switchboard', {
+          createScriptURL: (candidate) => {
+            if (!candidate.startsWith(base)) throw new TypeError(`switchboard: not a chunk of this widget: ${candidate}`);
+            return candidate;
+          },
+        }) ?? null;
+    } catch {
+      // The page's `trusted-types` list leaves the name out: the plain URL, which its own rules judge.
+      scriptUrlPolicy = null;
+    }
+  }
+  return (scriptUrlPolicy ? scriptUrlPolicy.createScriptURL(url) : url) as string;
 }
 
 /** Appends a chunk's script; `ordered` ones run in the order they were added (after any added before). */
