@@ -733,9 +733,12 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private renderMessages(messages: readonly Message[], locale: Locale, self?: Address) {
     const { t } = locale;
     let previous: Message | undefined;
+    // The visitor's own words are one author, before and after signing in.
+    const author = (from: Address) => (from === self || this.chat.isOwn(from) ? 'self' : from);
     return withCorrections(messages).map(({ message, edited, deleted }) => {
-      const mine = message.from === self || this.chat.isOwn(message.from);
-      const startsGroup = !previous || previous.from !== message.from || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
+      const mine = author(message.from) === 'self';
+      const startsGroup =
+        !previous || author(previous.from) !== author(message.from) || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
       previous = message;
       const time = locale.time(new Date(message.sentAt));
       return html`

@@ -812,27 +812,31 @@ describe('<switchboard-chat> JS API and notifications', () => {
     const conversationId = element.chat.conversation!.id;
     await support.send(conversationId, 'Let me check.');
     await until(() => bubbles(element).length === 2, 'the answer');
+    await type(element, 'It is order 48213.');
+    await until(() => bubbles(element).length === 3, 'the order number stored');
     const user = await signedInUser(`signs-in-${Date.now()}`);
     element.identify(user);
     await until(() => element.chat.session?.self === `web:u_${user.userId}` && element.chat.state === 'online', 'the signed-in session');
     await element.updateComplete;
     // Nothing looks lost: what the visitor wrote and was told stays, headed as it was.
-    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.']);
+    const before = ['Where is my order?', 'Let me check.', 'It is order 48213.'];
+    expect(bubbleTexts(element)).to.deep.equal(before);
     expect($(element, '.empty')).to.equal(null);
-    const heads = () => [...shadow(element).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
-    expect(heads()[0]).to.equal('You');
-    // The same conversation, now the user's: the agent's next answer reaches them, and they go on in it.
+    const heads = (chat: SwitchboardChat) => [...shadow(chat).querySelectorAll('.group-head')].map((head) => head.textContent.split(' · ')[0]!.trim());
+    expect(heads(element)).to.deep.equal(['You', 'Agent', 'You']);
+    // The same conversation, now the user's: they go on in it, and the agent's next answer reaches them.
     await until(() => element.chat.conversation?.id === conversationId && element.chat.carriedShown === null, 'the conversation shown as the user');
-    await support.send(conversationId, 'It ships today.');
-    await until(() => bubbleTexts(element).includes('It ships today.'), 'the answer after signing in');
     await type(element, 'I have signed in.');
     await until(
       () => atAgent.some((m) => m.text === 'I have signed in.' && m.from === `web:u_${user.userId}` && m.conversationId === conversationId),
       'the next message at the agent, from the signed-in user, in the same conversation',
     );
-    await until(() => bubbleTexts(element).length === 4, `the next message shown (${bubbleTexts(element).join(' | ')})`);
-    expect(bubbleTexts(element)).to.deep.equal(['Where is my order?', 'Let me check.', 'It ships today.', 'I have signed in.']);
-    expect(heads()[0]).to.equal('You');
+    await support.send(conversationId, 'It ships today.');
+    const all = [...before, 'I have signed in.', 'It ships today.'];
+    await until(() => bubbleTexts(element).length === 5, `the answer after signing in (${bubbleTexts(element).join(' | ')})`);
+    expect(bubbleTexts(element)).to.deep.equal(all);
+    // Written before and after signing in, one after the other: one group of the visitor's own.
+    expect(heads(element)).to.deep.equal(['You', 'Agent', 'You', 'Agent']);
     expect(element.chat.unread).to.equal(0);
 
     // The next page, signed in: the conversation shows, their words from before as theirs.
@@ -840,9 +844,10 @@ describe('<switchboard-chat> JS API and notifications', () => {
     const next = await widget();
     next.identify(user);
     next.open = true;
-    await until(() => next.chat.conversation?.id === conversationId && bubbleTexts(next).length === 4, 'the conversation on the next page');
-    expect(bubbleTexts(next)).to.deep.equal(['Where is my order?', 'Let me check.', 'It ships today.', 'I have signed in.']);
-    expect([...shadow(next).querySelectorAll('.bubble')].map((bubble) => bubble.classList.contains('mine'))).to.deep.equal([true, false, false, true]);
+    await until(() => next.chat.conversation?.id === conversationId && bubbleTexts(next).length === 5, 'the conversation on the next page');
+    expect(bubbleTexts(next)).to.deep.equal(all);
+    expect([...shadow(next).querySelectorAll('.bubble')].map((bubble) => bubble.classList.contains('mine'))).to.deep.equal([true, false, true, true, false]);
+    await until(() => heads(next).join() === 'You,Agent,You,Agent', `the groups' heads on the next page (${heads(next).join()})`);
   });
 
   it("announces on a signed-in visitor's new device only what they have not read on another", async () => {
