@@ -141,7 +141,7 @@ describe('conversations and team routing', () => {
     const joined = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.participants.includes('web:u_carried'));
     const user = await connect(t, { ...userAuth('carried'), token: before.session.token });
     assert.equal(user.session.self, 'web:u_carried');
-    assert.deepEqual((await joined).participants, [before.session.self, 'web:a_alice', 'web:u_carried']);
+    assert.deepEqual((await joined).participants, [...conversation.participants, 'web:u_carried']);
     const listed = (await call(user.socket, 'conversation:list', {})).conversations;
     assert.deepEqual(listed.map((c) => c.id).sort(), [conversation.id, earlier.id].sort(), 'open and closed, as the anonymous visitor had them');
     const history = await call(user.socket, 'history:get', { conversationId: conversation.id });
@@ -165,7 +165,7 @@ describe('conversations and team routing', () => {
     const after = await call(again.socket, 'history:get', { conversationId: conversation.id });
     assert.equal(after.messages.length, 3);
     const current = (await call(again.socket, 'conversation:list', { state: 'open' })).conversations.find((c) => c.id === conversation.id);
-    assert.deepEqual(current?.participants, [before.session.self, 'web:a_alice', 'web:u_carried']);
+    assert.equal(current?.participants.filter((address) => address === 'web:u_carried').length, 1, 'joined once');
 
     // Another user signing in on another device takes nothing of it.
     const stranger = await connect(t, userAuth('stranger'));
