@@ -32,6 +32,13 @@ function run(command, args, options = {}) {
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const scratch = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
 
+/**
+ * Test files run side by side, per tier. Integration files spend most of their time waiting on the
+ * real servers (the IRC flood test, 166 s, is a server's pace): three at once keep the two cores
+ * busy, where two left them idle for minutes.
+ */
+const CONCURRENCY = { integration: 3 };
+
 function nodeTier(tier) {
   const files = testFiles(tier);
   if (files.length === 0) return;
@@ -43,7 +50,7 @@ function nodeTier(tier) {
       '--import',
       'tsx',
       '--test',
-      '--test-concurrency=2',
+      `--test-concurrency=${CONCURRENCY[tier] ?? 2}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(root, 'scripts/test-count-reporter.mjs')}`,
