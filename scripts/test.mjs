@@ -39,8 +39,15 @@ const scratch = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
  */
 const CONCURRENCY = { integration: 3 };
 
+/**
+ * Files that wait on a server's pace for minutes start first: they run beside the others, instead
+ * of being the tier's last lane alone (the 500-line IRC paste at ngircd's default limits).
+ */
+const FIRST = ['bridge-server/test/integration/irc-flood.test.ts', 'bridge-server/test/integration/irc.test.ts'];
+const startOrder = (file) => (FIRST.includes(file) ? FIRST.indexOf(file) : FIRST.length);
+
 function nodeTier(tier) {
-  const files = testFiles(tier);
+  const files = testFiles(tier).sort((a, b) => startOrder(a) - startOrder(b));
   if (files.length === 0) return;
   const countsFile = join(scratch, `${tier}.json`);
   process.stdout.write(`\n=== ${tier} tests (${files.length} files) ===\n`);

@@ -775,48 +775,6 @@ describe('IRC agents required to be logged in to services', () => {
   });
 });
 
-describe('IRC flood control against ngircd with its default limits', () => {
-  let ngircd: NgircdServer;
-  let tap: Tap;
-  let t: TestBridge;
-  let dora: IrcAgent;
-  const DORA = 'irc:dora@test';
-
-  before(async () => {
-    ngircd = await startNgircd({ limits: 'default' });
-    tap = await startTap(ngircd.port);
-    dora = await connectIrcAgent(ngircd.port, 'dora');
-    t = await startBridge({
-      teams: [{ id: 'support', members: [DORA], sites: [SITE], capacity: 100 }],
-      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(tap, { ...QUICK, maxLines: 600 })],
-    });
-    await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
-  });
-  after(async () => {
-    await dora?.quit();
-    await t?.stop();
-    await tap?.close();
-    await ngircd?.destroy();
-  });
-
-  it('delivers a 500-line paste at the default pace: no disconnect, every line in order', { timeout: 600_000 }, async (context) => {
-    const v = await visitor(t, 'Paster', DORA);
-    const lines = Array.from({ length: 500 }, (_, n) => `paste line ${n + 1}`);
-    const started = Date.now();
-    await sendText(v, lines.join('\n'));
-    const got = await dora.collect((m) => m.message.startsWith('paste line '), 500, 580_000);
-    const seconds = (Date.now() - started) / 1000;
-    assert.deepEqual(
-      got.map((m) => m.message),
-      lines,
-    );
-    assert.equal(new Set(got.map((m) => m.nick)).size, 1, 'one puppet sent everything');
-    const puppetConnections = tap.connections.filter((wire) => wire.some((line) => line.startsWith('NICK Paster')));
-    assert.equal(puppetConnections.length, 1, 'the puppet never reconnected');
-    context.diagnostic(`500 lines in ${seconds.toFixed(1)} s: ${(500 / seconds).toFixed(2)} lines/s under ngircd's default limits`);
-  });
-});
-
 describe('IRC: messages waiting for an agent off IRC, across a kill -9 of the bridge', () => {
   let ngircd: NgircdServer;
   let dir: string;
