@@ -19,7 +19,11 @@ export function postgresInitdb() {
 export const SYSTEM_PACKAGES = {
   chromium: '/usr/bin/chromium',
   prosody: '/usr/bin/prosody',
+  // the other XMPP server the XMPP network is tested against (test/servers/ejabberd.ts runs its own instance)
+  ejabberd: '/usr/sbin/ejabberdctl',
   ngircd: '/usr/sbin/ngircd',
+  // the other IRC server the IRC network is tested against (test/servers/inspircd.ts runs its own instance)
+  inspircd: '/usr/sbin/inspircd',
   kamailio: '/usr/sbin/kamailio',
   // module packages: their copyright file is the arch-independent proof (modules live under /usr/lib/<triplet>/)
   'kamailio-websocket-modules': '/usr/share/doc/kamailio-websocket-modules/copyright',

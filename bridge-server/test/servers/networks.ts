@@ -8,13 +8,17 @@ import type { ProsodyServer } from './prosody.js';
 
 type NetworkEntry = Record<string, unknown>;
 
-/** XMPP in component mode: the bridge is the component `web.localhost` of this Prosody. */
-export function prosodyNetwork(prosody: ProsodyServer, extra: NetworkEntry = {}): NetworkEntry {
+/** XMPP in component mode: the bridge is the component `web.localhost` of this Prosody (or ejabberd). */
+export function prosodyNetwork(prosody: Pick<ProsodyServer, 'componentPort' | 'componentDomain' | 'componentSecret'>, extra: NetworkEntry = {}): NetworkEntry {
   return { type: 'xmpp', service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.componentDomain, password: prosody.componentSecret, ...extra };
 }
 
-/** XMPP in client mode: the bridge logs in to this Prosody as one bot account (registered by the test). */
-export function prosodyClientNetwork(prosody: ProsodyServer, account: { username: string; password: string }, extra: NetworkEntry = {}): NetworkEntry {
+/** XMPP in client mode: the bridge logs in to this Prosody (or ejabberd) as one bot account (registered by the test). */
+export function prosodyClientNetwork(
+  prosody: Pick<ProsodyServer, 'c2sPort' | 'domain'>,
+  account: { username: string; password: string },
+  extra: NetworkEntry = {},
+): NetworkEntry {
   return { type: 'xmpp', mode: 'client', service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, ...account, ...extra };
 }
 

@@ -3,18 +3,15 @@
  * `relaxed` lifts the per-IP connection cap and flood penalties (for functional tests); `default`
  * keeps the server's defaults (real networks throttle, so flood control is tested against them).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
-import { serverProcess } from './process.js';
+import { type FolderServer, serverProcess, startInFolder } from './process.js';
 
-export interface NgircdServer {
+export interface NgircdServer extends FolderServer {
   port: number;
   name: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 export async function startNgircd(options: { limits?: 'relaxed' | 'default'; password?: string } = {}): Promise<NgircdServer> {
@@ -38,16 +35,5 @@ PAM = no
   );
   // -n: stay in the foreground, so the PID is ngircd's own.
   const daemon = serverProcess('ngircd', ['-n', '-f', configPath], [port]);
-  const server: NgircdServer = {
-    port,
-    name,
-    start: daemon.start,
-    stop: daemon.stop,
-    async destroy() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await server.start();
-  return server;
+  return { port, name, ...(await startInFolder(dir, daemon)) };
 }

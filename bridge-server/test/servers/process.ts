@@ -1,5 +1,6 @@
 /** A test server process: started in the foreground (so its PID is the server's), stopped by PID. */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { waitForPort } from './ports.js';
 
 export interface ServerProcess {
@@ -42,4 +43,30 @@ export function serverProcess(
       clearTimeout(timer);
     },
   };
+}
+
+/** A server run from a temp folder of its own: stopped and started again as the process is; `destroy` also removes the folder. */
+export interface FolderServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** Starts `daemon`, whose files are in `dir`; resolves once it listens. */
+export async function startInFolder(dir: string, daemon: ServerProcess): Promise<FolderServer> {
+  const server: FolderServer = {
+    start: daemon.start,
+    stop: daemon.stop,
+    async destroy() {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await server.start();
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+  return server;
 }
