@@ -3,7 +3,7 @@
 // mod_stream_mgmt), in component mode and in client mode.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SITE, type TestBridge, call, connect, next, openVisitor, startBridge, until, untilTeam } from '../helpers.js';
+import { SITE, type TestBridge, call, collect, connect, next, openVisitor, startBridge, until, untilTeam } from '../helpers.js';
 import { type EjabberdServer, startEjabberd } from '../servers/ejabberd.js';
 import { prosodyClientNetwork as clientNetwork, prosodyNetwork as componentNetwork } from '../servers/networks.js';
 import { type Agent, askingReceipt, connectAgent, xml } from '../xmpp-agent.js';
@@ -105,6 +105,8 @@ describe('XMPP network (client mode, one bot account) against a real ejabberd 23
     await ejabberd?.destroy();
   });
 
+  const fromBot = (stanza: Stanza) => stanza.is('message') && stanza.attrs.from?.startsWith(`${BOT}/`) === true && stanza.getChildText('body') !== null;
+
   it('relays a visitor through the bot with a name and ref, and the plain reply goes back to the visitor', async () => {
     const v = await openVisitor(t, { assignee: ALICE, profile: { name: 'Dana' } });
     await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'c1', text: 'Do you ship to Norway?' });
@@ -115,5 +117,33 @@ describe('XMPP network (client mode, one bot account) against a real ejabberd 23
     const reply = next(v.socket, 'message', (m) => m.from === ALICE);
     await alice.send(xml('message', { type: 'chat', to: BOT }, xml('body', {}, 'We do.')));
     assert.equal((await reply).text, 'We do.');
+  });
+
+  // With stream management (mod_stream_mgmt) the bot's lines are acknowledged by the server a moment
+  // after they reach the agent: the agent's client can act on a line before its acknowledgement.
+
+  it("reads, by the agent's marker on the latest line, the other visitor's line before it (XEP-0333 section 6)", async () => {
+    const first = await openVisitor(t, { assignee: ALICE });
+    const second = await openVisitor(t, { assignee: ALICE });
+    const firstStatuses = collect(first.socket, 'message:status');
+    const earlier = await call(first.socket, 'message:send', { conversationId: first.conversationId, clientId: 'mk-1', text: 'first visitor here' });
+    const latest = await call(second.socket, 'message:send', { conversationId: second.conversationId, clientId: 'mk-2', text: 'second visitor here' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('second visitor here'));
+    await alice.send(xml('message', { to: BOT }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: latest.message.id })));
+    await until(() => firstStatuses.some((s) => s.id === earlier.message.id && s.status === 'read'), 5000, "the other visitor's earlier line read");
+  });
+
+  it("says a visitor's typing from the bot once per state, a message ending it (XEP-0085 section 5.2)", async () => {
+    const v = await openVisitor(t, { assignee: ALICE });
+    const typing = (state: 'composing' | 'paused') => call(v.socket, 'typing', { conversationId: v.conversationId, state });
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cs-1', text: 'before typing' });
+    for (const state of ['composing', 'composing', 'composing', 'paused', 'paused', 'composing'] as const) await typing(state);
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'cs-2', text: 'after typing' });
+    await alice.next((s) => fromBot(s) && (s.getChildText('body') ?? '').endsWith('after typing'));
+    // What the bot said after the first message: its states, then the second message.
+    const bots = alice.stanzas.filter((s) => s.is('message') && s.attrs.from?.startsWith(`${BOT}/`) === true);
+    const after = bots.slice(bots.findIndex((s) => (s.getChildText('body') ?? '').endsWith('before typing')) + 1);
+    const said = after.map((s) => s.getChildText('body') ?? ['composing', 'paused'].find((name) => s.getChild(name, 'http://jabber.org/protocol/chatstates')));
+    assert.deepEqual(said.slice(0, 4), ['composing', 'paused', 'composing', `[Visitor #${v.conversationId.slice(-5)}] after typing`]);
   });
 });

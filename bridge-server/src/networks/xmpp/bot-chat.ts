@@ -31,6 +31,14 @@ export class BotChat {
     this.sentTo.set(agent, sent);
   }
 
+  /** Sending `messageId` to `agent` failed: it is not in their chat (its retry is recorded again). */
+  unsent(agent: Address, messageId: string): void {
+    const sent = this.sentTo.get(agent);
+    if (!sent) return;
+    const at = sent.findIndex((entry) => entry.messageId === messageId);
+    if (at >= 0) sent.splice(at, 1);
+  }
+
   /** The conversation of a message the bot sent `agent`, by its stanza id (a part's too: `partId`); undefined when not remembered. */
   conversationOf(agent: Address, stanzaId: string): string | undefined {
     const sent = this.sentTo.get(agent) ?? [];

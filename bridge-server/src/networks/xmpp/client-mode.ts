@@ -273,12 +273,19 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     // The agent's plain reply answers this conversation from the moment its first line can reach
     // them, not once every part is acknowledged (a quick reply would go to the conversation before).
     relay.heardFrom(to, conversation.id);
-    for (const [index, part] of parts.entries()) {
-      const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
-      await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
+    // In the chat's order from then on too: with stream management the agent's client can mark a
+    // later line displayed before the server acknowledged this one (XEP-0198, XEP-0333 section 6).
+    botChat.sent(to, message.id, conversation.id);
+    try {
+      for (const [index, part] of parts.entries()) {
+        const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
+        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
+      }
+    } catch (error) {
+      botChat.unsent(to, message.id);
+      throw error;
     }
     sentParts.sent(message.id, parts.length);
-    botChat.sent(to, message.id, conversation.id);
     return { remoteId: message.id, status: 'sent' };
   }
 
@@ -293,10 +300,11 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     status: () => session.status,
     start: () => session.start(),
     stop: () => session.stop(),
-    async send(outbound: OutboundMessage): Promise<SendResult> {
-      const result = await sendMessage(outbound);
+    send(outbound: OutboundMessage): Promise<SendResult> {
+      // The message ends the composing before it as it goes out, not once the server acknowledged
+      // it (stream management): a composing said meanwhile is a new one (XEP-0085 section 5.2).
       typing.messageSent(botAddress, outbound.to);
-      return result;
+      return sendMessage(outbound);
     },
     async setTyping({ to, state }) {
       await typing.typing(botAddress, to, state, (said) =>
