@@ -107,6 +107,13 @@ describe('Email threading', () => {
     assert.equal(plus.addressOf('support@example.com', 'c-1'), null);
   });
 
+  it('makes no plus address whose local part would pass 64 characters (RFC 5321 section 4.5.3.1.1)', () => {
+    const plus = new PlusAddresses(SECRET);
+    // The conversation's id (31) and MAC (16) with their separators leave 15 characters for the mailbox's name.
+    assert.equal(plus.addressOf('customerservice@example.com', CONVERSATION)!.split('@')[0]!.length, 64);
+    assert.equal(plus.addressOf('customer-support@example.com', CONVERSATION), null);
+  });
+
   it('reads a dash separator even when the mailbox name holds dashes', () => {
     const plus = new PlusAddresses(SECRET, '-');
     const address = plus.addressOf('customer-care@example.com', CONVERSATION)!;

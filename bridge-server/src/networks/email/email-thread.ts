@@ -100,10 +100,14 @@ export class MailThreads {
     return messageOfMessageId(this.ownIds.secret, this.ownIds.domain, mailId, recipient);
   }
 
-  /** The conversation of a mail the bridge sent to this sender, or of one this sender wrote before. */
+  /**
+   * The conversation of a mail the bridge sent to this sender, or of one this sender wrote before;
+   * or the conversation itself, whose derived Message-ID roots an agent's thread (email-agents.ts)
+   * and is all that a reply to its first mail names when there is no plus address to reply to.
+   */
   async conversationOf(mailId: string, sender: Address): Promise<string | null> {
     const sent = this.sentMessageOf(mailId, sender.slice('mailto:'.length));
-    if (sent) return (await this.records.message(sent))?.conversationId ?? null;
+    if (sent) return (await this.records.message(sent))?.conversationId ?? (await this.records.conversation(sent))?.id ?? null;
     const remoteId = remoteIdOf(sender, mailId);
     return remoteId ? ((await this.records.messageByRemoteId(remoteId))?.conversationId ?? null) : null;
   }

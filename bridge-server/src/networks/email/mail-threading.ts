@@ -18,6 +18,8 @@ const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 const CONVERSATION_ID = /^[a-z0-9_]{1,48}$/;
 /** Characters of a token's MAC: 80 bits in RFC 4648 base32, lowercase. */
 const MAC_LENGTH = 16;
+/** RFC 5321 section 4.5.3.1.1: the longest local part a server must take. */
+const MAX_LOCAL_PART = 64;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** Whether a value is a Message-ID the bridge may write in a header. */
@@ -135,11 +137,17 @@ export class PlusAddresses {
     private readonly separator: '+' | '-' = '+',
   ) {}
 
-  /** The plus address of a conversation on a team's mailbox, or null when the id cannot be carried in one. */
+  /**
+   * The plus address of a conversation on a team's mailbox, or null when the id cannot be carried
+   * in one, or the local part would be longer than servers must take (a long mailbox name): the
+   * mail then goes without it, and replies match by their thread headers.
+   */
   addressOf(mailbox: string, conversationId: string): string | null {
     const at = mailbox.lastIndexOf('@');
     if (at <= 0 || !CONVERSATION_ID.test(conversationId)) return null;
-    return `${mailbox.slice(0, at)}${this.separator}${this.tokenOf(conversationId)}${mailbox.slice(at)}`.toLowerCase();
+    const local = `${mailbox.slice(0, at)}${this.separator}${this.tokenOf(conversationId)}`;
+    if (local.length > MAX_LOCAL_PART) return null;
+    return `${local}${mailbox.slice(at)}`.toLowerCase();
   }
 
   /** The conversation a plus address names, when its token is one the bridge made. */
