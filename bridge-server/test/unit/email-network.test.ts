@@ -22,6 +22,7 @@ const SETTINGS = {
   subject: 'Your conversation with us',
   html: false,
   formSenders: ['noreply@shop.example.net'],
+  keepCc: false,
 };
 
 /** The email network's parts over an in-memory store and a sink that records what it is given. */

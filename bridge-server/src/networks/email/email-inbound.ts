@@ -23,15 +23,17 @@ export interface EmailInboundParts {
   records: NetworkRecords;
   threads: MailThreads;
   plusAddresses: PlusAddresses;
-  settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain' | 'formSenders'>;
+  settings: Pick<MailSettings, 'teams' | 'subaddressSeparator' | 'site' | 'messageIdDomain' | 'formSenders' | 'keepCc'>;
   /** The bridge's `limits.maxTextLength`: a longer mail is cut with a note, not refused. */
   maxTextLength?: number;
   logger: Logger;
   /** Agents by mail: a mail from one is their answer or command (email-agents.ts), never a customer's. */
-  agents?: { receive(read: ReadMail, from: Address): Promise<boolean> };
+  agents?: { receive(read: ReadMail, from: Address): Promise<boolean>; isAgent(address: Address): boolean };
 }
 
 const bare = (address: Address) => address.slice('mailto:'.length);
+/** Addresses a customer's mail may copy the answers to, at most (`keepCc`). */
+const MAX_COPIED = 10;
 
 export class EmailInbound {
   constructor(private readonly parts: EmailInboundParts) {}
@@ -138,12 +140,26 @@ export class EmailInbound {
     }
   }
 
+  /**
+   * Whom a customer's mail copies, with `keepCc`: its To and Cc but the team's mailboxes (and their
+   * plus addresses), the customer, the sender and the agents, who have the conversation already.
+   */
+  private copiedBy(read: ReadMail, customer: MailSender): string[] {
+    const { settings, agents } = this.parts;
+    const own = new Set([bare(customer.address), ...(read.from ? [bare(read.from.address)] : [])]);
+    return [...new Set([...read.to, ...read.cc])]
+      .filter((address) => !own.has(address) && !teamMailboxOf(settings, address) && !agents?.isAgent(`mailto:${address}`))
+      .slice(0, MAX_COPIED);
+  }
+
   private async store(read: ReadMail, customer: MailSender, mailbox: TeamMailbox, team: InboundTeam): Promise<void> {
-    const { threads, records, logger } = this.parts;
+    const { threads, records, logger, settings } = this.parts;
     const from = customer.address;
     const automatic = read.classification.kind === 'auto-reply';
+    // An automatic mail (an out-of-office answer) says nothing of whom the customer copies.
+    const copied = settings.keepCc && !automatic ? this.copiedBy(read, customer) : undefined;
     let refused = false;
-    const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject }, async () => {
+    const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject, ...(copied ? { copied } : {}) }, async () => {
       const message = await this.submit(read, from, mailbox, {
         team,
         ...(customer.name ? { fromName: customer.name } : {}),
@@ -162,6 +178,8 @@ export class EmailInbound {
     }
     const conversation = await records.conversation(stored.conversationId);
     if (conversation && conversation.subject === undefined && read.subject) await records.setSubject(conversation.id, read.subject);
+    // The customer's latest mail says whom the answers are copied to: one left out of it is no longer.
+    if (copied && conversation?.openedBy === from) await threads.setCopied(conversation.id, copied);
   }
 
   /** A bounce of a mail the bridge sent: its message failed, for the reason the report gives. */

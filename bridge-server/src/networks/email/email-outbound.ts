@@ -22,7 +22,7 @@ export interface EmailOutboundParts {
   threads: MailThreads;
   plusAddresses: PlusAddresses;
   secret: string;
-  settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'subject' | 'html'>;
+  settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'subject' | 'html' | 'keepCc'>;
   /** A team's name, for mail that names no sender. */
   teamName(team: string): string | undefined;
   /** The bytes of messages' files, sent as attachments. */
@@ -49,7 +49,9 @@ export class EmailOutbound {
     const recipient = mailAddressOf(to);
     if (!recipient) throw new NetworkError(`${to} is not a mail address`, false, 'bad_request');
     const mailbox = this.mailer.mailboxOf(conversation);
-    const { subject, chain } = await this.threadOf(conversation);
+    const { subject, chain, copied } = await this.threadOf(conversation);
+    // Copies go with the mail to the customer of the conversation only, never to a visitor's address.
+    const cc = settings.keepCc && to === conversation.openedBy ? copied.filter((address) => address !== recipient) : [];
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
     // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
@@ -57,6 +59,7 @@ export class EmailOutbound {
     await this.mailer.send(mailbox, {
       ...this.mailer.nameOf(conversation, fromName),
       to: recipient,
+      ...(cc.length > 0 ? { cc } : {}),
       subject: replySubject(subject, settings.subject),
       messageId: mailId,
       thread: this.threadHeadersOf(chain),
@@ -87,11 +90,13 @@ export class EmailOutbound {
   }
 
   /** The subject and Message-IDs to answer in, with the customer's mail being stored now (a greeting answers it). */
-  private async threadOf(conversation: NetworkConversation): Promise<{ subject: string | undefined; chain: string[] }> {
+  private async threadOf(conversation: NetworkConversation): Promise<{ subject: string | undefined; chain: string[]; copied: string[] }> {
     const thread = await this.parts.threads.of(conversation.id);
     const arriving = conversation.openedBy ? this.parts.threads.arrivingFrom(conversation.openedBy) : undefined;
     const chain = arriving && !thread.chain.includes(arriving.messageId) ? [...thread.chain, arriving.messageId] : thread.chain;
-    return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain };
+    // The mail being stored is the customer's latest: whom it copied gets the greeting it is answered with.
+    const copied = arriving && !thread.chain.includes(arriving.messageId) ? (arriving.copied ?? []) : (thread.copied ?? []);
+    return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain, copied };
   }
 }
 

@@ -21,6 +21,8 @@ export interface MailThread {
   chain: string[];
   /** The later messages each burst mail carried besides the one its Message-ID names, by Message-ID (the latest ones). */
   carried?: Record<string, string[]>;
+  /** Whom the customer's latest mail copied (`keepCc`): the answers to them are copied too. */
+  copied?: string[];
 }
 
 /** What makes and checks the Message-IDs of the bridge's mail (`messageIdFor`). */
@@ -33,6 +35,8 @@ export interface OwnMessageIds {
 export interface ArrivingMail {
   messageId: string;
   subject: string;
+  /** Whom it copied, with `keepCc`. */
+  copied?: string[];
 }
 
 function parsed<T>(value: string | null): T | null {
@@ -61,6 +65,7 @@ export class MailThreads {
       chain: Array.isArray(thread?.chain) ? thread.chain.filter((id) => typeof id === 'string') : [],
       ...(typeof thread?.subject === 'string' ? { subject: thread.subject } : {}),
       ...(carried ? { carried } : {}),
+      ...(Array.isArray(thread?.copied) ? { copied: thread.copied.filter((address) => typeof address === 'string') } : {}),
     };
   }
 
@@ -69,9 +74,7 @@ export class MailThreads {
    * thread, with the later messages it carried when it was a burst.
    */
   add(conversationId: string, messageId: string, subject?: string, carried: readonly string[] = []): Promise<void> {
-    const previous = this.changes.get(conversationId) ?? Promise.resolve();
-    const change = previous.then(async () => {
-      const thread = await this.of(conversationId);
+    return this.change(conversationId, (thread) => {
       // The first mail stays: it roots the thread (References, RFC 5322 section 3.6.4), the latest follow it.
       if (!thread.chain.includes(messageId)) thread.chain = firstAndLatest([...thread.chain, messageId], MAX_CHAIN);
       if (thread.subject === undefined && subject) thread.subject = subject;
@@ -79,6 +82,22 @@ export class MailThreads {
         const entries: [string, string[]][] = [...Object.entries(thread.carried ?? {}), [messageId, [...carried]]];
         thread.carried = Object.fromEntries(entries.slice(-MAX_CHAIN));
       }
+    });
+  }
+
+  /** Sets whom the customer's latest mail copied: the next answers are copied to them (none: to nobody more). */
+  setCopied(conversationId: string, copied: readonly string[]): Promise<void> {
+    return this.change(conversationId, (thread) => {
+      if (copied.length > 0) thread.copied = [...copied];
+      else delete thread.copied;
+    });
+  }
+
+  private change(conversationId: string, edit: (thread: MailThread) => void): Promise<void> {
+    const previous = this.changes.get(conversationId) ?? Promise.resolve();
+    const change = previous.then(async () => {
+      const thread = await this.of(conversationId);
+      edit(thread);
       await this.records.setThread(conversationId, JSON.stringify(thread));
     });
     const settled = change.catch(() => undefined);

@@ -27,6 +27,8 @@ export interface OutgoingMail {
   /** The recipient's bare address. */
   to: string;
   toName?: string;
+  /** Who else the mail goes to, copied (bare addresses): the customer's Cc, with `keepCc`. */
+  cc?: readonly string[];
   /** The whole subject (see `replySubject`). */
   subject: string;
   /** The mail's Message-ID (`<...@bridge domain>`). */
@@ -125,6 +127,7 @@ export function composeMail(mail: OutgoingMail): SendMailOptions {
   return {
     from: mailbox(mail.from, mail.fromName, 'from'),
     to: mailbox(mail.to, mail.toName, 'to'),
+    ...(mail.cc?.length && { cc: mail.cc.map((address) => checkedAddress(address, 'cc')) }),
     ...(mail.replyTo !== undefined && { replyTo: checkedAddress(mail.replyTo, 'replyTo') }),
     subject: headerText(mail.subject, MAX_SUBJECT_LENGTH),
     messageId: mail.messageId,

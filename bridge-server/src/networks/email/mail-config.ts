@@ -53,6 +53,12 @@ export const mailSettingsShape = {
   /** Send a minimal HTML alternative beside the text (escaped, links not made). */
   html: z.boolean().default(true),
   /**
+   * Copy the answers to a customer to whom their latest mail had in Cc (and To, but the team's
+   * mailboxes). Off by default: a From is what the sender wrote, so whoever writes as a customer,
+   * their own address in Cc, gets that customer's answers.
+   */
+  keepCc: z.boolean().default(false),
+  /**
    * Senders that write for someone else (a website's contact form sending as `noreply@`): a mail of
    * theirs whose `Reply-To` names one mailbox is that customer's. Nobody else's `Reply-To` is
    * taken: it is checked by no one, where a forged `From` often meets DMARC.

@@ -16,6 +16,8 @@ export interface OutgoingMail {
   from: string | null;
   /** The envelope recipients (RCPT TO). */
   to: string[];
+  /** More recipients, copied: one the server refuses is left out, and the mail goes to the others. */
+  copies?: string[];
   /** The whole message, headers and body (RFC 5322), sent as it is. */
   raw: Buffer | string;
 }
@@ -89,11 +91,12 @@ export function createSmtpSender(endpoint: SmtpEndpoint): SmtpSender {
       if (mail.to.length === 0) throw new NetworkError('a mail needs at least one recipient', false, 'bad_request');
       let info: { accepted: unknown[]; rejected: unknown[]; response: string };
       try {
-        info = await transport.sendMail({ envelope: { from: mail.from ?? '', to: mail.to }, raw: mail.raw });
+        info = await transport.sendMail({ envelope: { from: mail.from ?? '', to: [...mail.to, ...(mail.copies ?? [])] }, raw: mail.raw });
       } catch (error) {
         throw smtpFailure(error);
       }
-      const rejected = info.rejected.map(String);
+      const copies = new Set(mail.copies?.map((address) => address.toLowerCase()));
+      const rejected = info.rejected.map(String).filter((address) => !copies.has(address.toLowerCase()));
       // Some recipients were refused for good: the message as a whole did not go (it is one recipient per send in practice).
       if (rejected.length > 0) throw new NetworkError(`the mail server refused ${rejected.join(', ')}: ${info.response}`, false, 'not_found');
       return { accepted: info.accepted.map(String), response: info.response };

@@ -64,6 +64,6 @@ export class TeamMailer {
       if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
       throw error;
     }
-    await this.parts.smtp.send({ from: mail.automatic ? null : mailbox, to: [mail.to], raw });
+    await this.parts.smtp.send({ from: mail.automatic ? null : mailbox, to: [mail.to], ...(mail.cc?.length ? { copies: [...mail.cc] } : {}), raw });
   }
 }
