@@ -19,6 +19,8 @@ export function serverProcess(
   stdio: StdioOptions = ['ignore', 'ignore', 'inherit'],
   /** The signal that asks for a quick, clean exit (SIGTERM unless the server reads it otherwise). */
   stopSignal: NodeJS.Signals = 'SIGTERM',
+  /** How long the ports may take to open (a server that builds its database at first start takes longer on a busy machine). */
+  readyTimeoutMs = 10_000,
 ): ServerProcess {
   let child: ChildProcess | undefined;
   return {
@@ -26,7 +28,7 @@ export function serverProcess(
       const started = spawn(command, args, { stdio });
       child = started;
       await Promise.race([
-        Promise.all(ports.map((port) => waitForPort(port))),
+        Promise.all(ports.map((port) => waitForPort(port, readyTimeoutMs))),
         new Promise((_, reject) => started.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)))),
       ]);
     },
