@@ -79,6 +79,11 @@ export class Authenticator {
     this.apiKeys = indexApiKeys(sites);
   }
 
+  /** Whether a request comes from the bridge's own pages (the console), as the handshake reads it. */
+  fromOwnPages(request: RequestLike): boolean {
+    return sameOrigin(request, this.trust);
+  }
+
   site(key: string): SiteConfig | undefined {
     return this.sites.get(key);
   }
@@ -125,7 +130,7 @@ export class Authenticator {
     const { headers } = request;
     const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
     if (!isSession) {
-      const result = this.authenticate(rawAuth, headers.origin, now);
+      const result = this.authenticate(rawAuth, headers.origin, now, sameOrigin(request, this.trust));
       if (result.consoleSession !== undefined && !(await this.sessionLive(result.consoleSession)))
         throw unauthorized('token: its console session ended (signed out, expired, or the password changed); sign in again at the console');
       return result;
@@ -154,7 +159,18 @@ export class Authenticator {
     };
   }
 
-  authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now()): Authenticated {
+  /** Whether a handshake's credential names an agent: an identity with role `agent`, else an agent's token (identity wins, as below). */
+  private asksForAgent(auth: { identity?: { role?: string | undefined } | undefined; token?: string | undefined }, now: number): boolean {
+    if (auth.identity !== undefined) return auth.identity.role === 'agent';
+    return auth.token !== undefined && this.signer.verify(auth.token, now)?.r === 'agent';
+  }
+
+  /**
+   * `ownOrigin`: the request comes from the bridge's own pages. The console served there signs an
+   * agent in with the site's identity (console.identityUrl) and resumes with the agent's token, so
+   * an agent is let through from it unlisted; anyone else still needs the site's `origins`.
+   */
+  authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now(), ownOrigin = false): Authenticated {
     const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const auth = parsed.data;
@@ -169,7 +185,7 @@ export class Authenticator {
     if (auth.siteKey === undefined) throw unauthorized('auth.siteKey: give a siteKey (website visitors and agents) or an apiKey (server-side integrations)');
     const site = this.sites.get(auth.siteKey);
     if (!site) throw unauthorized(`siteKey: unknown site key "${auth.siteKey}"`);
-    if (!originAllowed(site, origin))
+    if (!originAllowed(site, origin) && !(ownOrigin && this.asksForAgent(auth, now)))
       throw new BridgeError('forbidden', `Origin ${origin} is not allowed for site "${site.key}"; add it to the site's origins`);
     const expiry = Math.floor(now / 1000 + site.tokenTtlDays * 86_400);
     const agentExpiry = Math.floor(now / 1000 + site.agentTokenTtlHours * 3600);

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HandshakeAuth } from '@switchboard/protocol';
 import express, { type Express } from 'express';
-import { ORIGIN, SECRET, type TestBridge, connect, connectError, startBridge } from '../helpers.js';
+import { identityHash } from '../../src/gateway/tokens.js';
+import { ORIGIN, SECRET, type TestBridge, agentAuth, call, connect, connectError, startBridge } from '../helpers.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/support-desk.md', import.meta.url));
 
@@ -84,5 +85,50 @@ describe('docs/support-desk.md: the Express identityUrl example', () => {
     assert.equal((await fetch(`${backend}/switchboard/agent-identity`)).status, 401);
     user = undefined;
     assert.equal((await fetch(`${backend}/switchboard/agent-identity`)).status, 401);
+  });
+});
+
+// The console is served by the bridge (`/agent`): its identity handshake, its reconnections with the
+// agent's token and its uploads come from the bridge's own origin, which a site's `origins` need not list.
+describe("the console's identity sign-in from the bridge's own origin", () => {
+  let t: TestBridge;
+
+  before(async () => {
+    t = await startBridge({
+      sites: [{ key: 'shop', origins: [ORIGIN], identitySecret: SECRET }],
+      teams: [{ id: 'support', sites: ['shop'], members: ['web:a_alice'] }],
+      console: { identityUrl: `${ORIGIN}/switchboard/agent-identity` },
+    });
+  });
+  after(() => t.stop());
+
+  it('connects the agent, resumes with its token and uploads a file, while a visitor from there stays refused', async () => {
+    const own = { origin: t.url };
+    const { session } = await connect(t, agentAuth('alice', 'shop'), own);
+    assert.equal(session.self, 'web:a_alice');
+    assert.equal((await connect(t, { siteKey: 'shop', token: session.token }, own)).session.self, 'web:a_alice');
+
+    const { socket: visitor } = await connect(t, { siteKey: 'shop' });
+    const conversation = await call(visitor, 'conversation:open', { team: 'support' });
+    assert.equal(conversation.ok, true);
+    const upload = await fetch(`${t.url}/v1/files?conversationId=${conversation.conversation.id}&name=notes.txt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.token}`, origin: t.url },
+      body: 'the order number is 1234',
+    });
+    assert.equal(upload.status, 201, await upload.clone().text());
+    const { file } = (await upload.json()) as { file: { id: string } };
+    const read = await fetch(`${t.url}/v1/files/${file.id}`, { headers: { authorization: `Bearer ${session.token}`, origin: t.url } });
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), 'the order number is 1234');
+
+    // Only agents: the site's visitors, anonymous or signed in, still come from its listed origins.
+    assert.equal((await connectError(t, { siteKey: 'shop' }, own)).code, 'forbidden');
+    assert.equal(
+      (await connectError(t, { siteKey: 'shop', identity: { userId: 'dana', hash: identityHash(SECRET, 'visitor', 'dana') } }, own)).code,
+      'forbidden',
+    );
+    // And another page keeps being refused, agent or not.
+    assert.equal((await connectError(t, agentAuth('alice', 'shop'), { origin: 'http://evil.test' })).code, 'forbidden');
   });
 });
