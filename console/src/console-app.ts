@@ -46,6 +46,8 @@ export class ConsoleApp extends ConsoleElement {
   @state() private connection: ConnectionState = 'offline';
   @state() private connectionReason = '';
   @state() private selected = '';
+  /** The message a search hit opened the selected conversation at (0: its end). */
+  @state() private focusSeq = 0;
   @state() private item: InboxItem | undefined;
   /** The open conversation's customer, as its view found out. */
   @state() private customer = '';
@@ -180,9 +182,10 @@ export class ConsoleApp extends ConsoleElement {
 
   // --- navigation -----------------------------------------------------------------------------
 
-  /** Opens a conversation (from the inbox, a search result, a past conversation). */
-  async open(conversationId: string): Promise<void> {
+  /** Opens a conversation (from the inbox, a search result, a past conversation), at message `seq` when given. */
+  async open(conversationId: string, seq = 0): Promise<void> {
     this.selected = conversationId;
+    this.focusSeq = seq;
     this.item = this.inbox?.items.find((item) => item.id === conversationId);
     this.customer = this.item?.customer.address ?? '';
     this.pane = 'conversation';
@@ -342,6 +345,7 @@ export class ConsoleApp extends ConsoleElement {
         class="workspace"
         data-pane=${this.pane}
         @open-conversation=${(e: CustomEvent<string>) => this.open(e.detail)}
+        @open-message=${(e: CustomEvent<{ conversationId: string; seq: number }>) => this.open(e.detail.conversationId, e.detail.seq)}
         @inbox-items=${(e: CustomEvent<InboxItem[]>) => this.notifier.listed(e.detail)}
         @conversation-read=${(e: CustomEvent<{ conversationId: string }>) => {
           this.notifier.read(e.detail.conversationId);
@@ -364,6 +368,7 @@ export class ConsoleApp extends ConsoleElement {
                   .client=${this.client}
                   .desk=${this.desk}
                   .conversationId=${this.selected}
+                  .focusSeq=${this.focusSeq}
                   .item=${this.item}
                 ></sb-conversation>`
           }

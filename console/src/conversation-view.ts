@@ -39,6 +39,8 @@ export class ConversationView extends ConsoleElement {
   @property({ attribute: false }) conversationId = '';
   /** The inbox's view of it, when it came from the inbox (the customer's name, ...). */
   @property({ attribute: false }) item: InboxItem | undefined;
+  /** A message to show (a search hit): earlier pages are fetched until it is in the log. */
+  @property({ attribute: false }) focusSeq = 0;
   @state() private conversation: Conversation | undefined;
   @state() private messages = new Map<number, Message>();
   @state() private notes: Note[] = [];
@@ -91,7 +93,7 @@ export class ConversationView extends ConsoleElement {
       // Each conversation opened tells whose it is, the same customer's too: the shell forgot them.
       this.told = '';
       void this.load(this.conversationId);
-    }
+    } else if (changed.has('focusSeq') && this.focusSeq && !this.early) void this.reveal(this.conversationId);
   }
 
   private told = '';
@@ -136,6 +138,7 @@ export class ConversationView extends ConsoleElement {
       this.early = undefined;
       // Without a first page there is no end to catch up from (it would replay the whole history).
       if (!this.error && this.behind > this.lastSeq()) void this.catchUp();
+      if (!this.error && this.focusSeq) void this.reveal(id);
     }
     const { address } = this.customer();
     if (address && !this.item?.customer.name)
@@ -228,6 +231,13 @@ export class ConversationView extends ConsoleElement {
     clearTimeout(this.typingTimer);
     this.typingFrom = event.state === 'composing' ? event.from : '';
     if (this.typingFrom) this.typingTimer = setTimeout(() => (this.typingFrom = ''), TYPING_STALE_MS);
+  }
+
+  /** Fetches earlier pages until the message `focusSeq` names is shown (the log scrolls to it). */
+  private async reveal(id: string): Promise<void> {
+    const seq = this.focusSeq;
+    while (id === this.conversationId && seq === this.focusSeq && this.hasMore && this.messages.size > 0 && Math.min(...this.messages.keys()) > seq)
+      await this.loadEarlier();
   }
 
   private async loadEarlier(): Promise<void> {
@@ -408,6 +418,7 @@ export class ConversationView extends ConsoleElement {
         .hasMore=${this.hasMore}
         .failures=${this.failures}
         .thumbnailLink=${this.thumbnailLink}
+        .found=${this.focusSeq}
         @load-earlier=${() => this.loadEarlier()}
         @retry-pending=${(e: CustomEvent<string>) => this.act(() => this.client.retry(e.detail))}
         @discard-pending=${(e: CustomEvent<string>) => this.client.discard(e.detail)}

@@ -25,6 +25,10 @@ export class MessageLog extends ConsoleElement {
   @property({ attribute: false }) failures = new Map<string, string>();
   /** An image's thumbnail link (file:link); without it images are listed by name. */
   @property({ attribute: false }) thumbnailLink: ((fileId: string) => Promise<string>) | undefined;
+  /** The seq of a message a search found: marked, and scrolled to once it is in the log. */
+  @property({ attribute: false }) found = 0;
+  /** The found seq already scrolled to: later updates leave the agent's scrolling alone. */
+  private revealed = 0;
 
   private who(from: string): string {
     if (from === this.self) return this.locale.t.you;
@@ -51,7 +55,8 @@ export class MessageLog extends ConsoleElement {
     const desk = message.from !== this.customer;
     const status = desk && message.status ? message.status : undefined;
     const reason = this.failures.get(message.id);
-    return html`<div class="entry ${desk ? 'mine' : ''}" data-seq=${message.seq}>
+    const found = message.seq === this.found;
+    return html`<div class="entry ${desk ? 'mine' : ''} ${found ? 'found' : ''}" data-seq=${message.seq} aria-current=${found ? 'true' : nothing}>
       <span class="meta"
         >${this.who(message.from)} · <time datetime=${message.sentAt}>${this.locale.time(new Date(message.sentAt))}</time>${
           // The visitor wrote from their IM client or mailbox (continue on my IM, answering by mail).
@@ -148,10 +153,16 @@ export class MessageLog extends ConsoleElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     const before = this.placeBefore;
-    if (!changed.has('entries') || !before) return;
-    this.placeBefore = undefined;
-    if (before.place === 'start') this.scrollTop = before.top + (this.scrollHeight - before.height);
-    else if (before.place === 'new' || before.atEnd) this.scrollTop = this.scrollHeight;
+    if (changed.has('entries') && before) {
+      this.placeBefore = undefined;
+      if (before.place === 'start') this.scrollTop = before.top + (this.scrollHeight - before.height);
+      else if (before.place === 'new' || before.atEnd) this.scrollTop = this.scrollHeight;
+    }
+    if (this.found === 0 || this.found === this.revealed) return;
+    const entry = this.querySelector(`[data-seq="${this.found}"]`);
+    if (!entry) return;
+    this.revealed = this.found;
+    entry.scrollIntoView({ block: 'center' });
   }
 
   protected override render() {

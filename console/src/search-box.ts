@@ -24,6 +24,12 @@ export class SearchBox extends ConsoleElement {
     }
   }
 
+  /** A message hit opens its conversation at that message; a note or customer hit opens the conversation. */
+  private open(result: SearchResult): void {
+    if (result.kind === 'message' && result.seq !== undefined) this.announce('open-message', { conversationId: result.conversationId, seq: result.seq });
+    else this.announce('open-conversation', result.conversationId);
+  }
+
   protected override render() {
     const { t } = this.locale;
     return html`<form role="search" @submit=${this.search}>
@@ -39,7 +45,7 @@ export class SearchBox extends ConsoleElement {
               ${this.results.map(
                 (result) =>
                   html`<li>
-                    <button type="button" data-conversation=${result.conversationId} @click=${() => this.announce('open-conversation', result.conversationId)}>
+                    <button type="button" data-conversation=${result.conversationId} @click=${() => this.open(result)}>
                       <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.locale.time(new Date(result.sentAt)) : ''}</span>
                       <span class="last">${result.snippet}</span>
                     </button>

@@ -281,6 +281,9 @@ const sheet = css`
     background: var(--note);
     border: 1px dashed var(--note-line);
   }
+  .entry.found {
+    outline: 2px solid var(--focus);
+  }
   .entry .meta {
     display: block;
     font-size: 0.8rem;

@@ -185,6 +185,30 @@ describe('the console: inbox and desk actions', () => {
     await until(() => logText(element).includes(word), 'the conversation open');
   });
 
+  it('opens a message hit at its message, earlier pages fetched, marked and scrolled into view', async () => {
+    const word = `walrus${Date.now()}`;
+    const { client, conversationId } = await visitor(`My ${word} order never came`);
+    // More than a page after it: the conversation opens on its latest 50, the hit is older.
+    for (let i = 1; i <= 60; i++) await client.send(conversationId, `follow-up ${i}`);
+    const element = await consoleFor();
+    const input = $<HTMLInputElement>(element, 'sb-search input')!;
+    input.value = word;
+    input.dispatchEvent(new InputEvent('input'));
+    $<HTMLFormElement>(element, 'sb-search form')!.requestSubmit();
+    await until(() => $(element, `sb-search [data-conversation="${conversationId}"]`), 'the search result');
+    $<HTMLButtonElement>(element, `sb-search [data-conversation="${conversationId}"]`)!.click();
+    await until(() => $(element, 'sb-message-log .entry.found'), 'the found message in the log');
+    const found = $(element, 'sb-message-log .entry.found')!;
+    expect(found.textContent).to.include(word);
+    expect(found.getAttribute('aria-current')).to.equal('true');
+    const log = $(element, 'sb-message-log')!.getBoundingClientRect();
+    await until(() => {
+      const box = found.getBoundingClientRect();
+      return box.top >= log.top && box.bottom <= log.bottom;
+    }, 'the found message within the visible log');
+    expect(logText(element)).to.include('follow-up 60');
+  });
+
   it('moves between conversations with j, k and n', async () => {
     const agent = await agentClient();
     await agent.setPresence('available');
