@@ -362,6 +362,7 @@ export class ConsoleApp extends ConsoleElement {
                   .locale=${this.locale}
                   .desk=${this.desk}
                   .csvUrl=${(from: string, to: string, by: string) => this.api.reportCsvUrl(from, to, by)}
+                  .token=${this.client.session?.token ?? ''}
                 ></sb-reports>`
               : html`<sb-conversation
                   .locale=${this.locale}

@@ -15,6 +15,8 @@ export class ReportsView extends ConsoleElement {
   @property({ attribute: false }) desk!: DeskApi;
   /** Where the CSV of a period comes from: `(from, to, by) => URL`. */
   @property({ attribute: false }) csvUrl: (from: string, to: string, by: ReportBy) => string = () => '';
+  /** The agent token of the console's connection: the CSV is fetched with it, so agents signed in by the site (no cookie) get it too. */
+  @property({ attribute: false }) token = '';
   @state() private from = isoDay(new Date(Date.now() - 6 * 86_400_000));
   @state() private to = isoDay(new Date());
   @state() private by: ReportBy = 'team';
@@ -33,6 +35,29 @@ export class ReportsView extends ConsoleElement {
       this.rows = await this.desk.report(this.from, this.to, this.by);
     } catch (error) {
       this.rows = undefined;
+      this.error = this.locale.t.loadFailed((error as Error).message);
+    }
+  }
+
+  /** Fetches the CSV with the agent's token and saves it under the bridge's file name. */
+  private async download(event: Event): Promise<void> {
+    event.preventDefault();
+    this.error = '';
+    try {
+      const response = await fetch(this.csvUrl(this.from, this.to, this.by), {
+        credentials: 'same-origin',
+        headers: this.token ? { Authorization: `Bearer ${this.token}` } : {},
+      });
+      if (!response.ok) {
+        const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+        throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
+      }
+      const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'report.csv';
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement('a'), { href: url, download: name });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (error) {
       this.error = this.locale.t.loadFailed((error as Error).message);
     }
   }
@@ -57,7 +82,7 @@ export class ReportsView extends ConsoleElement {
           </select></label
         >
         <button type="submit" class="primary">${t.showReport}</button>
-        <a class="csv" href=${this.csvUrl(this.from, this.to, this.by)} download>${t.downloadCsv}</a>
+        <a class="csv" href=${this.csvUrl(this.from, this.to, this.by)} download @click=${this.download}>${t.downloadCsv}</a>
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${

@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { atMostChars, describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { RateLimiter } from '../cluster/rate-limits.js';
+import type { Actor } from '../core/actor.js';
 import { BridgeError } from '../core/errors.js';
 import type { Reports } from '../core/reports/reports.js';
 import { reportCsv } from '../core/reports/csv.js';
@@ -40,6 +41,8 @@ export interface ConsoleRoutesDeps {
   isDraining: () => boolean;
   /** `server.trustProxy`, compiled: the scheme and host the console's page was served at. */
   trust: TrustProxy;
+  /** Who a bearer credential names (the agent token of the console's connection), for the report. */
+  bearer?: (credential: string) => Promise<Actor | null>;
 }
 
 /** The login body, checked by hand (two bounded strings): a wrong one is `bad_request` naming the field. */
@@ -62,6 +65,13 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
+  /** An agent named by `Authorization: Bearer <token>`; anyone else (a visitor, an API key) is no one here. */
+  const bearerAgent = async (req: Request): Promise<{ siteKey: string; address: string } | undefined> => {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    const actor = match && deps.bearer ? await deps.bearer(match[1]!) : null;
+    return actor?.role === 'agent' ? actor : undefined;
+  };
+
   const { config, sessions } = deps;
   /** Sign-in attempts, one at a time per client IP and per username. */
   const attempts = new SerialQueues();
@@ -173,7 +183,9 @@ export function consoleRoutes(app: Express, deps: ConsoleRoutesDeps): void {
 
   app.get(`${api}/report.csv`, async (req, res, next) => {
     try {
-      const agent = await sessions.resolve(session(req));
+      // The session cookie (a password sign-in), else the agent token of the console's connection,
+      // which an agent the site's identity signed in (console.identityUrl) holds without a cookie.
+      const agent = (await sessions.resolve(session(req))) ?? (await bearerAgent(req));
       if (!agent) throw new BridgeError('unauthorized', 'not signed in: sign in at the console first');
       const verdict = await deps.requests.take(`${agent.siteKey} ${agent.address}`);
       if (!verdict.ok)

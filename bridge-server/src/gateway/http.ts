@@ -254,7 +254,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   if (deps.console) {
     const requests = limits.bucket({ name: 'console', perSecond: deps.limits.ratePerSecond, burst: deps.limits.burst });
-    consoleRoutes(app, { ...deps.console, requests, ratePerSecond: deps.limits.ratePerSecond });
+    consoleRoutes(app, { ...deps.console, requests, ratePerSecond: deps.limits.ratePerSecond, bearer: (credential) => deps.authenticator.bearer(credential) });
   }
   deps.routes?.(app);
   if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));

@@ -129,6 +129,15 @@ function reportsOn(engine: string, start: () => Promise<TestBridge>): void {
       assert.match(consoleCsv.headers.get('content-disposition')!, /attachment; filename="report-team-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv"/);
       assert.equal(await consoleCsv.text(), csv);
       assert.equal((await fetch(`${t.url}/agent/api/report.csv?from=${today()}&to=${today()}&by=team`)).status, 401);
+      // An agent the site's identity signed in (console.identityUrl) has no cookie: its connection's token.
+      const { session } = await connect(t, agentAuth('bob'));
+      const csvUrl = `${t.url}/agent/api/report.csv?from=${today()}&to=${today()}&by=team`;
+      const byToken = await fetch(csvUrl, { headers: { authorization: `Bearer ${session.token}` } });
+      assert.equal(byToken.status, 200);
+      assert.equal(await byToken.text(), csv);
+      // Only an agent's: a visitor's token or an API key reads no report here.
+      assert.equal((await fetch(csvUrl, { headers: { authorization: `Bearer ${visitor.session.token}` } })).status, 401);
+      assert.equal((await fetch(csvUrl, { headers: { authorization: `Bearer ${API_KEY}` } })).status, 401);
 
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
       assert.match(metrics, /^switchboard_first_response_seconds_count\{team="support",network="web"\} 1$/m);

@@ -4,7 +4,10 @@
 // `console` config, `switchboard hash-password`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +105,74 @@ describe('console sign-in at /agent', () => {
       timeout: 15_000,
     });
     assert.equal(await page.$('sb-inbox'), null);
+    await page.close();
+  });
+});
+
+// The site's own sign-in (console.identityUrl, docs/support-desk.md "Signing agents in"): the site's
+// backend on its own origin answers the agent's identity with CORS; the console at /agent, on the
+// bridge's origin that the site's `origins` do not list, connects with it and downloads the report.
+describe('console identity sign-in at /agent', () => {
+  const SECRET = 'identity-secret-0123456789abcdef';
+  let dir: string;
+  let bridge: Awaited<ReturnType<typeof createBridge>>;
+  let url: string;
+  let backend: Server;
+  let browser: Browser;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-console-identity-'));
+    backend = createServer((req, res) => {
+      const hash = createHmac('sha256', SECRET).update('agent:alice').digest('hex');
+      res.setHeader('Access-Control-Allow-Origin', url);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ siteKey: 'console-site', identity: { userId: 'alice', name: 'Alice', role: 'agent', hash } }));
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const config = parseConfig(
+      {
+        server: { host: '127.0.0.1', port: 0 },
+        store: { type: 'sqlite', path: join(dir, 'bridge.db') },
+        sites: [{ key: 'console-site', origins: ['https://shop.example'], identitySecret: SECRET }],
+        teams: [{ id: 'support', members: [{ id: 'alice', name: 'Alice', addresses: ['web:a_alice'] }] }],
+        console: { identityUrl: `http://127.0.0.1:${(backend.address() as AddressInfo).port}/switchboard/agent-identity` },
+        log: { level: 'silent' },
+      },
+      'console-identity',
+      dir,
+    );
+    bridge = await createBridge(config);
+    url = await bridge.start();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await bridge?.stop();
+    await new Promise((resolve) => backend?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("signs in with the website's account, connects as that agent and downloads the report's CSV; no CSP violation", async () => {
+    const page = await browser.newPage();
+    const refused = cspRefusals(page);
+    await page.goto(`${url}/agent`);
+    await page.waitForSelector('sb-sign-in button.identity', { timeout: 15_000 });
+    await page.click('sb-sign-in button.identity');
+    await page.waitForFunction(
+      () => (document.querySelector('sb-console') as unknown as { client?: { session?: { self: string } } }).client?.session?.self === 'web:a_alice',
+      { timeout: 15_000 },
+    );
+    await page.waitForSelector('sb-inbox');
+
+    await page.click('button.reports-toggle');
+    await page.waitForSelector('sb-reports a.csv', { timeout: 15_000 });
+    const [csv] = await Promise.all([page.waitForResponse((response) => response.url().includes('/agent/api/report.csv')), page.click('sb-reports a.csv')]);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-disposition'] ?? '', /^attachment; filename="report-team-/);
+    assert.equal(await page.$('sb-reports [role="alert"]'), null);
+    assert.deepEqual(refused, []);
     await page.close();
   });
 });
