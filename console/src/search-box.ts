@@ -1,6 +1,7 @@
 /** The inbox's search (inbox:search): messages, notes and customers of the site, each result opening its conversation. */
 import { html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { withoutScheme } from './addresses.js';
 import { ConsoleElement } from './console-element.js';
 import type { DeskApi, SearchResult } from './desk-api.js';
 
@@ -22,6 +23,14 @@ export class SearchBox extends ConsoleElement {
       this.results = undefined;
       this.error = this.locale.t.loadFailed((error as Error).message);
     }
+  }
+
+  /** When a hit was written: its time today, else its day too (a search reaches back months). */
+  private when(date: Date): string {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const time = this.locale.time(date);
+    return date >= midnight ? time : `${this.locale.day(date)}, ${time}`;
   }
 
   /** A message hit opens its conversation at that message; a note or customer hit opens the conversation. */
@@ -46,7 +55,8 @@ export class SearchBox extends ConsoleElement {
                 (result) =>
                   html`<li>
                     <button type="button" data-conversation=${result.conversationId} @click=${() => this.open(result)}>
-                      <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.locale.time(new Date(result.sentAt)) : ''}</span>
+                      <span>${t.resultKind(result.kind)}</span><span class="muted">${result.sentAt ? this.when(new Date(result.sentAt)) : ''}</span>
+                      ${result.customer ? html`<span class="who"><strong>${result.customer.name ?? withoutScheme(result.customer.address)}</strong></span>` : nothing}
                       <span class="last">${result.snippet}</span>
                     </button>
                   </li>`,

@@ -338,6 +338,8 @@ export interface InboxSearchResult {
   snippet: string;
   /** For a message or a note: when it was written. */
   sentAt?: string;
+  /** The customer of the hit's conversation, as its `InboxItem` names them (absent when it is gone meanwhile). */
+  customer?: InboxItem['customer'];
 }
 
 /** Addition (agent inbox): a member of a team in `desk:directory`. */

@@ -200,6 +200,11 @@ describe('agent inbox', () => {
     assert.ok(hits.ok);
     assert.deepEqual(hits.results.map((hit) => hit.kind).sort(), ['message', 'note']);
     assert.ok(hits.results.every((hit) => hit.conversationId === id));
+    // Each hit names its conversation's customer, as the inbox lists them (the site's own form).
+    assert.deepEqual(
+      hits.results.map((hit) => hit.customer),
+      hits.results.map(() => ({ address: vera.self, network: 'web', name: 'Vera' })),
+    );
     assert.deepEqual(
       (await call(bob, 'inbox:search', { query: 'vera' })).results.map((hit) => [hit.kind, hit.conversationId]),
       [['customer', id]],

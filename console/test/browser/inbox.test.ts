@@ -185,7 +185,7 @@ describe('the console: inbox and desk actions', () => {
     await until(() => logText(element).includes(word), 'the conversation open');
   });
 
-  it('opens a message hit at its message, earlier pages fetched, marked and scrolled into view', async () => {
+  it('names the customer of a message hit and opens it at its message, earlier pages fetched, marked and scrolled into view', async () => {
     const word = `walrus${Date.now()}`;
     const { client, conversationId } = await visitor(`My ${word} order never came`);
     // More than a page after it: the conversation opens on its latest 50, the hit is older.
@@ -196,7 +196,10 @@ describe('the console: inbox and desk actions', () => {
     input.dispatchEvent(new InputEvent('input'));
     $<HTMLFormElement>(element, 'sb-search form')!.requestSubmit();
     await until(() => $(element, `sb-search [data-conversation="${conversationId}"]`), 'the search result');
-    $<HTMLButtonElement>(element, `sb-search [data-conversation="${conversationId}"]`)!.click();
+    // The hit names whose conversation it is in (an anonymous visitor: their address).
+    const hit = $<HTMLButtonElement>(element, `sb-search [data-conversation="${conversationId}"]`)!;
+    expect(hit.querySelector('.who')!.textContent).to.equal(client.session!.self.replace(/^web:/, ''));
+    hit.click();
     await until(() => $(element, 'sb-message-log .entry.found'), 'the found message in the log');
     const found = $(element, 'sb-message-log .entry.found')!;
     expect(found.textContent).to.include(word);

@@ -80,8 +80,23 @@ export class InboxViews {
   async search(actor: Actor, payload: InboxSearchPayload): Promise<InboxSearchResult[]> {
     this.check(actor, 'inbox:search', undefined);
     const results = await this.deps.store.searchInbox(actor.siteKey, payload.query, payload.limit ?? DEFAULT_SEARCH_LIMIT);
+    // Whose conversation each hit is in, so a hit says more than a line of text: one query for all.
+    const ids = [...new Set(results.map((result) => result.conversationId))];
+    const rows = ids.length
+      ? await this.deps.store.inbox({
+          siteKey: actor.siteKey,
+          reader: this.readerOf(actor.address, actor.siteKey),
+          view: { ids },
+          sort: 'updated',
+          limit: ids.length,
+        })
+      : [];
+    const customers = new Map(rows.map((row) => [row.conversation.id, toInboxItem(row).customer]));
     // A customer's snippet may quote their address: written as the site writes it.
-    return results.map((result) => ({ ...result, snippet: textForSite(result.snippet, actor.siteKey) }));
+    return results.map((result) => {
+      const customer = customers.get(result.conversationId);
+      return { ...result, snippet: textForSite(result.snippet, actor.siteKey), ...(customer ? { customer } : {}) };
+    });
   }
 
   /**
