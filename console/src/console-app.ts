@@ -59,6 +59,8 @@ export class ConsoleApp extends ConsoleElement {
   /** The bridge's answer to the last `/` command of the box. */
   @state() private commandAnswer = '';
   @query('sb-inbox') private inbox!: InboxList | null;
+  /** Signed in by the form just now: the form and its focus are gone, so the focus goes to the inbox's view. */
+  private focusInbox = false;
   @query('sb-conversation') private conversation!: ConversationView | null;
   @query('sb-shortcuts') private shortcuts!: ShortcutsOverlay;
   @query('sb-command-box') private commandBox!: CommandBox;
@@ -85,6 +87,13 @@ export class ConsoleApp extends ConsoleElement {
     super.disconnectedCallback();
     document.removeEventListener('keydown', this.onKeydown);
     for (const stop of this.stops.splice(0)) stop();
+  }
+
+  protected override updated(): void {
+    const inbox = this.focusInbox && this.phase === 'ready' ? this.inbox : null;
+    if (!inbox) return;
+    this.focusInbox = false;
+    void inbox.updateComplete.then(() => inbox.querySelector<HTMLElement>('.tabs [aria-pressed="true"]')?.focus());
   }
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
@@ -335,7 +344,10 @@ export class ConsoleApp extends ConsoleElement {
             .locale=${this.locale}
             .api=${this.api}
             .session=${this.session}
-            @signed-in=${(e: CustomEvent<Credentials>) => this.connect(e.detail)}
+            @signed-in=${(e: CustomEvent<Credentials>) => {
+              this.focusInbox = true;
+              this.connect(e.detail);
+            }}
           ></sb-sign-in>`
         : html`<p class="error" role="alert">${t.loadFailed(this.loadError)}</p>`;
     }

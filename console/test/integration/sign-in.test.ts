@@ -87,6 +87,8 @@ describe('console sign-in at /agent', () => {
       { timeout: 15_000 },
     );
     await page.waitForSelector('sb-inbox');
+    // The form went with its focus: a keyboard or screen reader goes on from the inbox's view.
+    await page.waitForFunction(() => document.activeElement?.matches('sb-inbox .tabs button[aria-pressed="true"]'), { timeout: 15_000 });
     // A reload keeps the session (the cookie), with no password asked again.
     await page.reload();
     await page.waitForSelector('sb-inbox', { timeout: 15_000 });
