@@ -77,11 +77,12 @@ function hook(url: string, extra: Partial<WebhookConfig> = {}): WebhookConfig {
   return webhookConfigSchema.parse({ url, secret: SECRET, ...extra });
 }
 
-async function dispatcher(t: TestContext, hooks: WebhookConfig[], logs = captureLogs()) {
+/** `now`: the dispatcher's clock (real time by default). */
+async function dispatcher(t: TestContext, hooks: WebhookConfig[], logs = captureLogs(), now?: () => number) {
   // Deliveries wait in a real (in-memory) SQLite store, as in the bridge.
   const store = new SqliteStore({ path: ':memory:' });
   await store.open();
-  const webhooks = new WebhookDispatcher({ hooks, store, logger: logs.logger, backoff: FAST_BACKOFF });
+  const webhooks = new WebhookDispatcher({ hooks, store, logger: logs.logger, backoff: FAST_BACKOFF, ...(now ? { now } : {}) });
   await webhooks.start();
   t.after(async () => {
     await webhooks.stop();
@@ -95,7 +96,8 @@ describe('webhooks', () => {
     const parsed = webhookConfigSchema.parse({ url: 'https://crm.example.com/hooks', secret: SECRET });
     assert.deepEqual(parsed.events, [...WEBHOOK_EVENTS]);
     assert.equal(parsed.sites, undefined);
-    assert.equal(parsed.maxAttempts, 10);
+    assert.equal(parsed.retryHours, 24);
+    assert.equal(parsed.maxAttempts, undefined);
     assert.equal(parsed.timeoutSeconds, 10);
     const invalid = [
       { url: 'ftp://crm.example.com/hooks', secret: SECRET },
@@ -104,7 +106,9 @@ describe('webhooks', () => {
       { url: 'https://crm.example.com/hooks', secret: 'too-short' },
       { url: 'https://crm.example.com/hooks', secret: SECRET, events: ['conversation.deleted'] },
       { url: 'https://crm.example.com/hooks', secret: SECRET, maxAttempts: 0 },
-      { url: 'https://crm.example.com/hooks', secret: SECRET, maxAttempts: 51 },
+      { url: 'https://crm.example.com/hooks', secret: SECRET, maxAttempts: 10_001 },
+      { url: 'https://crm.example.com/hooks', secret: SECRET, retryHours: 0 },
+      { url: 'https://crm.example.com/hooks', secret: SECRET, retryHours: 169 },
       { url: 'https://crm.example.com/hooks', secret: SECRET, extra: true },
     ];
     for (const config of invalid) assert.equal(webhookConfigSchema.safeParse(config).success, false, JSON.stringify(config));
@@ -330,6 +334,51 @@ describe('webhooks', () => {
       [[receiver.url + '/', 'conversation.opened', droppedId, 3]],
     );
     assert.equal(webhooks.pending, 0);
+  });
+
+  it('retries a receiver that is down for hours, and delivers once it is back, in order', async (t) => {
+    // The dispatcher's clock moves an hour at each failure: eleven failures are eleven hours.
+    let hoursLater = 0;
+    let failures = 0;
+    const receiver = await startReceiver(t, () => {
+      if (failures === 11) return { status: 204 };
+      failures += 1;
+      hoursLater += 1;
+      return { status: 503 };
+    });
+    const logs = captureLogs();
+    const webhooks = await dispatcher(t, [hook(receiver.url)], logs, () => Date.now() + hoursLater * 3_600_000);
+    webhooks.emit('conversation.opened', 'shop', {});
+    webhooks.emit('conversation.closed', 'shop', {});
+    await webhooks.drain();
+    assert.deepEqual(logs.warnings(), []);
+    const events = receiver.received.map((r) => r.delivery.event);
+    assert.deepEqual(events, [...Array<string>(12).fill('conversation.opened'), 'conversation.closed']);
+  });
+
+  it('drops a delivery still failing retryHours after its event, with a warning, and sends the next one', async (t) => {
+    let hoursLater = 0;
+    const receiver = await startReceiver(t, (request) => {
+      if (request.delivery.event !== 'conversation.opened') return { status: 200 };
+      hoursLater += 1;
+      return { status: 503 };
+    });
+    const logs = captureLogs();
+    const webhooks = await dispatcher(t, [hook(receiver.url, { retryHours: 3 })], logs, () => Date.now() + hoursLater * 3_600_000);
+    webhooks.emit('conversation.opened', 'shop', {});
+    await webhooks.drain();
+    webhooks.emit('conversation.closed', 'shop', {});
+    await webhooks.drain();
+    const events = receiver.received.map((r) => r.delivery.event);
+    assert.deepEqual(
+      events,
+      ['conversation.opened', 'conversation.opened', 'conversation.opened', 'conversation.closed'],
+      'three hours of attempts, then the next',
+    );
+    assert.deepEqual(
+      logs.warnings().map((w) => [w.event, w.attempts]),
+      [['conversation.opened', 3]],
+    );
   });
 
   it('retries a receiver that is down (connection refused) and drops it in the end', async (t) => {

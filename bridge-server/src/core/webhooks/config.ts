@@ -15,8 +15,13 @@ export const webhookConfigSchema = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENTS)).default([...WEBHOOK_EVENTS]),
   /** Site keys whose events to send; all sites when omitted. */
   sites: z.array(z.string()).optional(),
-  /** Attempts per delivery (the first included) before it is dropped. */
-  maxAttempts: z.number().int().min(1).max(50).default(10),
+  /**
+   * How long after its event a failing delivery is still retried: a receiver down for a deploy or an
+   * outage gets what happened meanwhile once it is back, in order.
+   */
+  retryHours: z.number().positive().max(168).default(24),
+  /** Attempts per delivery (the first included) before it is dropped, whatever `retryHours` says; none by default. */
+  maxAttempts: z.number().int().min(1).max(10_000).optional(),
   /** How long one attempt may take, response included (at most 5 minutes: a receiver answers, or the attempt fails and is retried). */
   timeoutSeconds: z.number().positive().max(300).default(10),
 });

@@ -13,7 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NewWebhookDelivery, Store, WebhookDeliveryRecord } from '../../store/store.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../../util/backoff.js';
+import { type BackoffOptions, backoffDelay } from '../../util/backoff.js';
 import { toClientForm } from '../../networks/web/site-scope.js';
 import { type WebhookConfig, type WebhookDelivery, type WebhookEvent, webhookConfigSchema } from './config.js';
 import { signatureOf } from './signature.js';
@@ -129,7 +129,7 @@ export class WebhookDispatcher {
     this.clustered = options.node !== undefined;
     this.store = options.store;
     this.logger = options.logger;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = options.backoff ?? WEBHOOK_BACKOFF;
     // Called through a wrapper: the global fetch is not meant to run with the dispatcher as `this`.
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
@@ -436,11 +436,12 @@ export class WebhookDispatcher {
         this.logger.warn({ ...context, attempt, reason: outcome.reason }, 'webhook rejected by the receiver; not retried');
         return finish();
       }
-      if (attempt >= hook.config.maxAttempts) {
+      const delayMs = Math.max(backoffDelay(attempt, this.backoff), outcome.retryAfterMs ?? 0);
+      const { maxAttempts, retryHours } = hook.config;
+      if ((maxAttempts !== undefined && attempt >= maxAttempts) || this.now() + delayMs > eventTime(record, this.now()) + retryHours * HOUR_MS) {
         this.logger.warn({ ...context, attempts: attempt, reason: outcome.reason }, 'webhook dropped after its last attempt');
         return finish();
       }
-      const delayMs = Math.max(backoffDelay(attempt, this.backoff), outcome.retryAfterMs ?? 0);
       this.logger.debug({ ...context, attempt, reason: outcome.reason, delayMs }, 'webhook failed; retrying');
       // Taken out while it was being sent (a retraction): nothing to wait for.
       if (!(await this.store.retryWebhook(record.id, this.now() + delayMs, outcome.reason))) return;
@@ -508,6 +509,23 @@ export class WebhookDispatcher {
   private idle(scope: DrainScope): boolean {
     if (scope === 'own' && this.clustered) return this.hooks.every((hook) => !hook.running && hook.writing === 0);
     return this.pending === 0;
+  }
+}
+
+const HOUR_MS = 3_600_000;
+/**
+ * Waits between attempts: 0.5 s doubling to 5 minutes (each shortened by up to half at random), so
+ * a receiver back from an outage gets its deliveries within minutes, without being polled harder.
+ */
+const WEBHOOK_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 300_000, jitter: 0.5 };
+
+/** When a delivery's event happened (its body's `createdAt`, written by `emit`); now for a body without one. */
+function eventTime(record: WebhookDeliveryRecord, now: number): number {
+  try {
+    const at = Date.parse((JSON.parse(record.body) as { createdAt?: string }).createdAt ?? '');
+    return Number.isNaN(at) ? now : at;
+  } catch {
+    return now;
   }
 }
 
