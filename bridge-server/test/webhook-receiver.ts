@@ -11,6 +11,8 @@ export interface WebhookData {
   conversation: Conversation;
   message: Message;
   assignee: string | null;
+  /** `conversation.unassigned`: who had it. */
+  previousAssignee: string;
 }
 
 /** The body of a webhook request (src/core/webhooks.ts `WebhookDelivery`). */

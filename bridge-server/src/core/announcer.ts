@@ -1,6 +1,6 @@
 /**
  * Tells everyone concerned that a conversation was opened or changed: its parties and the site's
- * agents (`conversation`), webhooks (`conversation.opened`, `.assigned`, `.closed`), and the
+ * agents (`conversation`), webhooks (`conversation.opened`, `.assigned`, `.unassigned`, `.closed`), and the
  * networks that announce team conversations (an IRC support channel).
  */
 import type { Logger } from 'pino';
@@ -90,20 +90,26 @@ export class Announcer {
     const wire = toWireConversation(conversation);
     const mark = { state: conversation.state, ...(conversation.assignee !== undefined ? { assignee: conversation.assignee } : {}) };
     const assigned = webhooks.withWrite('conversation.assigned', conversation.siteKey);
+    const unassigned = webhooks.withWrite('conversation.unassigned', conversation.siteKey);
     const closed = webhooks.withWrite('conversation.closed', conversation.siteKey);
     // The mark and the events it makes are stored together: a crash between them would lose an event for good.
     // (The store may run the transaction again: what the last run built is what was stored.)
     let assignedNow = false;
+    let unassignedNow = false;
     let closedNow = false;
     await this.deps.store.swapConversationMark(conversation.id, mark, (before) => {
       assignedNow = conversation.assignee !== undefined && conversation.assignee !== before?.assignee;
+      // Back in its team's queue (a transfer to the team): a receiver that showed the assignee drops it.
+      unassignedNow = conversation.assignee === undefined && before?.assignee !== undefined && conversation.state === 'open';
       closedNow = conversation.state === 'closed' && before?.state !== 'closed';
       return [
         ...(assignedNow ? assigned.build({ conversation: wire, assignee: conversation.assignee }) : []),
+        ...(unassignedNow ? unassigned.build({ conversation: wire, previousAssignee: before!.assignee }) : []),
         ...(closedNow ? closed.build({ conversation: wire }) : []),
       ];
     });
     if (assignedNow) assigned.committed();
+    if (unassignedNow) unassigned.committed();
     if (closedNow) closed.committed();
   }
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
-import type { DeliveryBody } from '../webhook-receiver.js';
+import { type DeliveryBody, holdingReceiver } from '../webhook-receiver.js';
 
 const OTHER_SECRET = 'other-identity-secret-0123456789';
 import { ManualClock } from '../manual-clock.js';
@@ -154,6 +154,38 @@ describe('webhooks', () => {
     } finally {
       await t.stop();
       await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  it('tells of a conversation back in its team queue (conversation.unassigned), with who had it', async () => {
+    const receiver = await holdingReceiver();
+    receiver.release();
+    const t = await startBridge({ webhooks: [{ url: receiver.url, secret: 'webhook-secret-0123456789' }] });
+    try {
+      const alice = await connect(t, agentAuth('alice'));
+      const { socket } = await connect(t, { siteKey: SITE });
+      const opened = await call(socket, 'conversation:open', { team: 'support' });
+      assert.equal(opened.conversation.assignee, 'web:a_alice');
+      // Away, so that the queue does not give it back to her at once.
+      await call(alice.socket, 'presence:set', { status: 'away' });
+      const moved = await call(alice.socket, 'conversation:transfer', { conversationId: opened.conversation.id, to: { team: 'support' } });
+      assert.equal(moved.conversation.assignee, undefined, JSON.stringify(moved));
+      await until(() => receiver.taken.some((d) => d.event === 'conversation.unassigned'), 10_000, 'the unassigned event');
+      assert.deepEqual(
+        receiver.taken.map((d) => d.event),
+        ['conversation.opened', 'conversation.assigned', 'conversation.unassigned'],
+      );
+      const { data } = receiver.taken[2]!;
+      assert.equal(data.previousAssignee, 'web:a_alice');
+      assert.equal(data.conversation.id, opened.conversation.id);
+      assert.equal(data.conversation.assignee, undefined);
+      // Closing it from the queue tells of the close only: no assignee was lost then.
+      await call(alice.socket, 'conversation:close', { conversationId: opened.conversation.id });
+      await until(() => receiver.taken.some((d) => d.event === 'conversation.closed'), 10_000, 'the closed event');
+      assert.equal(receiver.taken.filter((d) => d.event === 'conversation.unassigned').length, 1);
+    } finally {
+      await t.stop();
+      await receiver.close();
     }
   });
 });

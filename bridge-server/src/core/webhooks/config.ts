@@ -1,7 +1,14 @@
 /** The `webhooks` entries of the configuration, and the events and bodies they receive (docs/support-desk.md, "Webhooks"). */
 import { z } from 'zod';
 
-export const WEBHOOK_EVENTS = ['conversation.opened', 'conversation.assigned', 'conversation.message', 'conversation.closed', 'conversation.rated'] as const;
+export const WEBHOOK_EVENTS = [
+  'conversation.opened',
+  'conversation.assigned',
+  'conversation.unassigned',
+  'conversation.message',
+  'conversation.closed',
+  'conversation.rated',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const webhookConfigSchema = z.strictObject({

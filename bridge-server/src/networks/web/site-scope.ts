@@ -71,7 +71,7 @@ export function usableOnSite(address: Address, siteKey: string): boolean {
 }
 
 /** Keys of the contract's objects (and webhook bodies) whose values are addresses. */
-const ADDRESS_KEYS = new Set(['from', 'address', 'addresses', 'participants', 'assignee', 'self', 'openedBy', 'to', 'agent', 'by']);
+const ADDRESS_KEYS = new Set(['from', 'address', 'addresses', 'participants', 'assignee', 'previousAssignee', 'self', 'openedBy', 'to', 'agent', 'by']);
 
 /**
  * A payload as a site's clients see it: every address under an address key without its site.
