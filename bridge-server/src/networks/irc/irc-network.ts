@@ -73,12 +73,15 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   private readonly customers: IrcCustomers | undefined;
   private readonly renames: IrcRenames;
   private readonly puppetIdleMs: number;
+  /** The bot's configured nick: the one to name while the bot is not connected here. */
+  private readonly botNick: string;
   /** The away message each puppet shows, while its party is not available (kept with the connection, gone with it). */
   private readonly awayTexts = new WeakMap<IrcConnection, string>();
 
   constructor({ config, sink, logger, refs, hosted, teams, files, records, gateway }: NetworkContext<IrcNetworkConfig>) {
     this.hosted = hosted;
     this.puppetIdleMs = config.puppetIdleMinutes * 60_000;
+    this.botNick = config.nick;
     const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
     const relay = (this.relay = new Relay({ network: 'irc', sink, refs, bot: addresses.addressOf(config.nick) }));
     const connections = (this.connections = new IrcConnections({
@@ -147,9 +150,13 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.listen(bot, undefined);
   }
 
-  /** A bare `/whois` is the IRC client's own command: the bot's commands go as private messages to it. */
+  /**
+   * A bare `/whois` is the IRC client's own command: the bot's commands go as private messages to
+   * it. The nick the server knows it by; its configured one where the bot does not run (a node of
+   * a cluster without the network's lease writes the line that the holder sends).
+   */
   get commandPrefix(): string {
-    return `/msg ${this.connections.bot.nick} `;
+    return `/msg ${this.connections.bot.nick || this.botNick} `;
   }
 
   status(): NetworkStatus {
