@@ -2,6 +2,21 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LatencyHistogram } from './latency-histogram.js';
 
+/** How long a scrape waits for a figure read from the store: a store that hangs must not hang /metrics with it. */
+const STORE_FIGURE_MS = 2000;
+
+/** A figure read from the store, or undefined when it fails or takes too long (the gauge keeps its last value). */
+async function storeFigure<T>(reading: Promise<T> | undefined): Promise<T | undefined> {
+  if (!reading) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STORE_FIGURE_MS)));
+  try {
+    return await Promise.race([reading.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createMetrics() {
   const registry = new Registry();
   /** Networks whose send queue depth is read at each scrape. */
@@ -47,7 +62,7 @@ export function createMetrics() {
       registers: [registry],
       async collect() {
         // The store failing keeps the last figures: the rest of the scrape still answers.
-        const depths = await outboxDepthSource.read?.().catch(() => undefined);
+        const depths = await storeFigure(outboxDepthSource.read?.());
         for (const [network, depth] of depths ?? []) this.set({ network }, depth);
       },
     }),
@@ -144,7 +159,7 @@ export function createMetrics() {
       help: "Bytes of files kept in the bridge's file store (equal contents kept once)",
       registers: [registry],
       async collect() {
-        const bytes = await fileBytesSource.read?.().catch(() => undefined);
+        const bytes = await storeFigure(fileBytesSource.read?.());
         if (bytes !== undefined) this.set(bytes);
       },
     }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { SITE, type TestBridge, agentAuth, call, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, agentAuth, bodyOf, call, connect, next, startBridge, until } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 
 describe('a bridge on Postgres', () => {
@@ -15,6 +15,7 @@ describe('a bridge on Postgres', () => {
     first = await startBridge({ store: { type: 'postgres', url, poolSize: 4 } });
   });
   after(async () => {
+    await server.thaw(); // should a test have failed while it was frozen
     await first.stop();
     await second?.stop();
     await server.destroy();
@@ -87,5 +88,23 @@ describe('a bridge on Postgres', () => {
     const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
     assert.equal(sent.ok, true);
     assert.equal(sent.message.seq, 1);
+  });
+
+  it('reports the store down at once while the database hangs (connections open, no answer), and /metrics still answers', async () => {
+    // An open, idle connection in the pool is what a hung server (or one cut off without a reset) leaves behind.
+    assert.deepEqual((await bodyOf<{ store: string }>(await fetch(`${first.url}/readyz`))).store, 'up');
+    await server.freeze();
+    try {
+      const started = Date.now();
+      const response = await fetch(`${first.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(response.status, 503);
+      assert.equal((await bodyOf<{ store: string }>(response)).store, 'down');
+      const metrics = await fetch(`${first.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+      assert.match(await metrics.text(), /^switchboard_network_up\{network="web"\} 1$/m);
+      assert.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`);
+    } finally {
+      await server.thaw();
+    }
+    await until(async () => (await fetch(`${first.url}/readyz`)).status === 200, 15_000, 'ready again');
   });
 });

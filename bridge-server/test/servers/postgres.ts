@@ -35,6 +35,12 @@ export interface PostgresServer {
   /** Stops the server (fast shutdown: clients are cut off); `start` brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Freezes the server and its backends (SIGSTOP): connections stay open and nothing answers, as
+   * with a server cut off by the network or hung; `thaw` resumes them where they were.
+   */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -97,6 +103,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw error;
   }
   let databases = 0;
+  /** The postmaster and its children (backends, background workers). */
+  const signalAll = async (signal: NodeJS.Signals) => {
+    const pid = daemon?.pid();
+    if (pid === undefined) return;
+    const children = await run('pgrep', ['-P', String(pid)]).then(
+      ({ stdout }) => stdout.split('\n').filter(Boolean).map(Number),
+      () => [], // none
+    );
+    for (const each of [pid, ...children]) process.kill(each, signal);
+  };
   const server: PostgresServer = {
     port,
     async createDatabase(via = 'tcp') {
@@ -113,6 +129,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       await launch();
       admin = await connectWhenReady({ host: dir, port, user: 'postgres', database: 'postgres' });
     },
+    freeze: () => signalAll('SIGSTOP'),
+    thaw: () => signalAll('SIGCONT'),
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

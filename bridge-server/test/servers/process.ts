@@ -10,6 +10,8 @@ export interface ServerProcess {
   stop: () => Promise<void>;
   /** Sends the running process a signal (SIGSTOP freezes it, SIGKILL is a crash). */
   signal: (signal: NodeJS.Signals) => void;
+  /** The running process's PID (undefined before a start). */
+  pid: () => number | undefined;
 }
 
 export function serverProcess(
@@ -35,6 +37,7 @@ export function serverProcess(
     signal(signal) {
       child?.kill(signal);
     },
+    pid: () => child?.pid,
     async stop() {
       const running = child;
       if (!running || running.exitCode !== null || running.signalCode !== null) return;

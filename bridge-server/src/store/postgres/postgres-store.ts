@@ -143,6 +143,13 @@ const SWEEP_BATCH = 200;
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long readiness waits for the server to answer `SELECT 1`: a server that hangs, or was cut
+ * off without a reset, leaves the pool's open connections waiting for good (no TCP error comes),
+ * and a readiness check must answer within its own timeout (HAProxy's `inter`, 2 s in
+ * docs/deploying.md; Kubernetes' 1 s by default).
+ */
+const PING_TIMEOUT_MS = 900;
 
 /** A conversation row with its participants in the order they joined. */
 const CONVERSATION = `c.*, coalesce((SELECT array_agg(p.address ORDER BY p.position) FROM participants p WHERE p.conversation_id = c.id), '{}') AS participants`;
@@ -233,10 +240,20 @@ export class PostgresStore implements Store {
 
   async ping(): Promise<boolean> {
     if (!this.pool || this.closed) return false;
+    // The query's own timeout fails it, and the pool then drops the connection it hung on; the
+    // timer also covers the wait for a connection (the pool busy with queries that hang too).
+    // node-postgres reads `query_timeout` from a query's config too (pg/lib/client.js); its types list it for the client only.
+    const ping: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1 AS one', query_timeout: PING_TIMEOUT_MS };
+    const answered = this.pool.query<{ one: number }>(ping).then(
+      (result) => result.rows[0]?.one === 1,
+      () => false,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
     try {
-      return (await this.rows<{ one: number }>('SELECT 1 AS one'))[0]?.one === 1;
-    } catch {
-      return false;
+      return await Promise.race([answered, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
