@@ -31,8 +31,8 @@ export class TeamPresence {
   private readonly availability = new Map<string, TeamAvailability>();
   /** Team id -> the bare JIDs of the customers who subscribed to its JID (or probed it: they did). */
   private readonly subscribers = new Map<string, Set<string>>();
-  /** The stored subscribers, read once (again after a failed read). */
-  private loaded: Promise<void> | undefined;
+  /** Subscriptions (`team customer`) and their removals whose store write is under way. */
+  private readonly writing = new Map<string, boolean>();
   /** The customers' own presence, as they share it with the teams' JIDs. */
   private readonly customers: CustomerPresence;
 
@@ -65,13 +65,15 @@ export class TeamPresence {
     } else this.customers.handle(stanza);
   }
 
-  /** The component is connected: the stored subscribers (read the first time) are shown each team's presence. */
+  /**
+   * The component is connected: the stored subscribers are shown each team's presence. Read at
+   * every connection, not once: in a cluster another node may have run the component meanwhile,
+   * and the customers who subscribed or left there are in the store only.
+   */
   async online(): Promise<void> {
-    this.loaded ??= this.load().catch((error: unknown) => {
-      this.loaded = undefined;
+    await this.load().catch((error: unknown) => {
       this.parts.logger.warn({ err: error }, "customers subscribed to teams' JIDs not read; shown once they send presence");
     });
-    await this.loaded;
     for (const [teamId, subscribers] of this.subscribers) {
       const team = this.parts.teamById(teamId);
       if (team) for (const customer of subscribers) this.parts.send(this.presenceOf(team, customer));
@@ -92,19 +94,35 @@ export class TeamPresence {
     for (const customer of this.subscribers.get(team.id) ?? []) this.parts.send(this.presenceOf(team, customer));
   }
 
+  /** The stored subscribers, in place of those known so far (a failed read leaves them). */
   private async load(): Promise<void> {
-    for (const { team, subscriber } of (await this.parts.stored?.of('xmpp')) ?? []) {
+    const stored = await this.parts.stored?.of('xmpp');
+    if (stored === undefined) return; // kept in memory only
+    this.subscribers.clear();
+    for (const { team, subscriber } of stored) {
       // A team no longer configured keeps its subscribers stored, for when it is back.
       if (!this.parts.teamById(team)) continue;
       this.subscribersOf(team).add(jidOfAddress(subscriber));
       this.customers.known(jidOfAddress(subscriber));
     }
+    // What this node heard and is still writing may be missing from what it read.
+    for (const [key, on] of this.writing) {
+      const [team, customer] = key.split(' ') as [string, string];
+      if (on) this.subscribersOf(team).add(customer);
+      else this.subscribers.get(team)?.delete(customer);
+    }
   }
 
   private keep(team: TeamJid, customer: string, on: boolean): void {
+    if (!this.parts.stored) return;
+    const key = `${team.id} ${customer}`;
+    this.writing.set(key, on);
     this.parts.stored
-      ?.set({ team: team.id, subscriber: addressOfJid(customer) }, on)
-      .catch((error: unknown) => this.parts.logger.warn({ err: error, team: team.id, customer }, 'team subscription not stored'));
+      .set({ team: team.id, subscriber: addressOfJid(customer) }, on)
+      .catch((error: unknown) => this.parts.logger.warn({ err: error, team: team.id, customer }, 'team subscription not stored'))
+      .finally(() => {
+        if (this.writing.get(key) === on) this.writing.delete(key);
+      });
   }
 
   private subscribersOf(teamId: string): Set<string> {
