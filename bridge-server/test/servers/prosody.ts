@@ -42,9 +42,19 @@ export interface ProsodyServer {
  * a subdomain of the host (so its disco#items lists it), its files served over plain HTTP on a free
  * loopback port, at most `sizeLimit` bytes each (default 1 MiB).
  * `streamManagement`: XEP-0198 for clients (mod_smacks, in Prosody's default configuration).
+ * `componentConflict`: `component_conflict_resolve`, what Prosody does when a second connection
+ * authenticates for a connected component: refuse it (`kick_new`, Prosody's default) or close the
+ * old one (`kick_old`, as docs/networks/xmpp.md asks of a cluster's server).
  */
 export async function startProsody(
-  options: { users?: [string, string][]; offline?: boolean; extraComponents?: string[]; fileShare?: { sizeLimit?: number }; streamManagement?: boolean } = {},
+  options: {
+    users?: [string, string][];
+    offline?: boolean;
+    extraComponents?: string[];
+    fileShare?: { sizeLimit?: number };
+    streamManagement?: boolean;
+    componentConflict?: 'kick_new' | 'kick_old';
+  } = {},
 ): Promise<ProsodyServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   mkdirSync(join(dir, 'data'));
@@ -80,6 +90,7 @@ c2s_ports = { ${c2sPort} }
 c2s_direct_tls_ports = {}
 component_ports = { ${componentPort} }
 component_interface = "127.0.0.1"
+component_conflict_resolve = "${options.componentConflict ?? 'kick_new'}"
 modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "register"; "posix"; "carbons"${options.offline ? '; "offline"' : ''}${options.streamManagement ? '; "smacks"' : ''} }
 modules_disabled = { "s2s"; "s2s_auth_certs"${options.offline ? '' : '; "offline"'} }
 authentication = "internal_plain"
