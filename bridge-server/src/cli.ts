@@ -8,6 +8,7 @@
  * `switchboard-bridge hash-password`: reads a password on stdin and prints its hash for a console
  * account's `passwordHash` (docs/configuration.md, "console").
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createBridge } from './server.js';
@@ -61,15 +62,13 @@ async function main(): Promise<void> {
     process.stderr.write(`No configuration given.\n\n${USAGE}\n`);
     process.exit(2);
   }
+  // A Postgres store is backed up by the database's own tools, which the command does not replace.
+  // Said before the configuration is checked in full: its database and Redis URLs may be in the
+  // environment of the bridge's service only, not of the shell the command runs in.
+  if (command === 'backup' && storeTypeIn(path) === 'postgres') refusePostgresBackup();
   const config = loadConfig(path);
   if (command === 'backup') {
-    if (config.store.type !== 'sqlite') {
-      // A Postgres store is backed up by the database's own tools, which the command does not replace.
-      process.stderr.write(
-        'switchboard-bridge backup: the configured store is Postgres; this command copies a SQLite store only. Back up a Postgres store with pg_dump (docs/deploying.md, "Postgres").\n',
-      );
-      process.exit(1);
-    }
+    if (config.store.type !== 'sqlite') refusePostgresBackup();
     try {
       const { backupSqlite } = await import('./store/sqlite/backup.js');
       const { pages } = await backupSqlite(config.store.path, target!);
@@ -127,3 +126,20 @@ main().catch((error: unknown) => {
   else process.stderr.write(`switchboard-bridge: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(1);
 });
+
+/** The `store.type` the configuration file names, or undefined when it cannot tell (the full check then says why). */
+function storeTypeIn(path: string): unknown {
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as { store?: { type?: unknown } } | null;
+    return raw?.store?.type;
+  } catch {
+    return undefined;
+  }
+}
+
+function refusePostgresBackup(): never {
+  process.stderr.write(
+    'switchboard-bridge backup: the configured store is Postgres; this command copies a SQLite store only. Back up a Postgres store with pg_dump (docs/deploying.md, "Postgres").\n',
+  );
+  process.exit(1);
+}

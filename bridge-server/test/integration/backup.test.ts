@@ -18,8 +18,8 @@ function writeConfig(dir: string): string {
 }
 
 /** Runs `switchboard-bridge backup FILE --config CONFIG`; resolves with its exit code and output. */
-function backup(file: string, config: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [CLI, 'backup', file, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+function backup(file: string, config: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [CLI, 'backup', file, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -117,6 +117,19 @@ describe('backups', () => {
     assert.equal(result.code, 1);
     assert.match(result.out, /^switchboard-bridge backup: the configured store is Postgres; .*Back up a Postgres store with pg_dump/);
     assert.doesNotMatch(result.out, /\n\s+at /);
+    assert.ok(!existsSync(join(dir, 'out.db')));
+  });
+
+  it("refuses a cluster node's configuration whose secrets are in the environment, run where they are not", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-backup-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, 'config.json');
+    // As docs/deploying.md ("Several nodes") keeps them: the database's and Redis' URLs in the environment only.
+    writeFileSync(config, JSON.stringify({ ...baseConfig(dir), store: { type: 'postgres' }, cluster: { redis: {} } }));
+    const { SWITCHBOARD_DATABASE_URL: _database, SWITCHBOARD_REDIS_URL: _redis, ...env } = process.env;
+    const result = await backup(join(dir, 'out.db'), config, env);
+    assert.equal(result.code, 1);
+    assert.match(result.out, /^switchboard-bridge backup: the configured store is Postgres; .*Back up a Postgres store with pg_dump/);
     assert.ok(!existsSync(join(dir, 'out.db')));
   });
 });
