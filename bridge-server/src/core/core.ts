@@ -276,7 +276,12 @@ export class Core {
       invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
       note: (agent, conversation, text) => this.notes.write(agent, conversation, text),
     });
-    this.messages = new Messages({ ...parts, router: this.router, conversations: this.conversations });
+    this.messages = new Messages({
+      ...parts,
+      router: this.router,
+      conversations: this.conversations,
+      readBy: (conversation, reader) => inboxFeed.readBy(conversation, reader),
+    });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     this.outreach = new Outreach({
       ...parts,

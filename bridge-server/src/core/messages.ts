@@ -41,6 +41,8 @@ export interface MessagesDeps {
   limits: LimitsConfig;
   logger: Logger;
   files: Pick<FileService, 'checkAttachments'>;
+  /** A reader moved their read cursor (an agent's inbox shows their unread count). */
+  readBy?(conversation: ConversationRecord, reader: Address): void;
 }
 
 export class Messages {
@@ -193,6 +195,7 @@ export class Messages {
     // Every reader's own cursor (an agent who does not take part too: their inbox's unread count);
     // statuses move only for the participants' reads.
     await this.deps.store.setReadCursor(conversation.id, actor.address, upTo);
+    if (actor.role === 'agent') this.deps.readBy?.(conversation, actor.address);
     // An agent who takes no part moves only their cursor: null, nothing read.
     const read = (await this.deps.store.markRead(conversation.id, actor.address, upTo, READ_REPORT_LIMIT)) ?? [];
     for (const message of read) this.deps.statuses.tell(message.from, { conversationId: message.conversationId, id: message.id, status: 'read' });

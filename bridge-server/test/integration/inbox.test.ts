@@ -292,6 +292,28 @@ describe('agent inbox', () => {
     assert.equal((await call(alice, 'inbox:counts', {})).counts.closed, 1);
   });
 
+  it("tells an agent's other connections of a read, so another tab stops showing it unread, and no one else", async () => {
+    const wes = await openVisitor(t, { profile: { name: 'Wes' }, assignee: null });
+    const otherTab = (await connect(t, agentAuth('alice'))).socket;
+    try {
+      const unreadThere = itemOf(otherTab, wes.conversationId, (item) => item.unread > 0);
+      const unreadAtBob = itemOf(bob, wes.conversationId, (item) => item.unread > 0);
+      const message = await sendText(wes, 'is anyone there?');
+      await Promise.all([unreadThere, unreadAtBob]);
+      const bobItems = collect(bob, 'inbox:item');
+      const readThere = itemOf(otherTab, wes.conversationId, (item) => item.unread === 0);
+      assert.equal((await call(alice, 'read', { conversationId: wes.conversationId, seq: message.seq })).ok, true);
+      assert.equal((await readThere).lastSeq, message.seq);
+      // Bob's count did not change: he is told nothing.
+      assert.deepEqual(
+        bobItems.filter((item) => item.id === wes.conversationId),
+        [],
+      );
+    } finally {
+      otherTab.disconnect();
+    }
+  });
+
   it('refuses malformed payloads with bad_request', async () => {
     const cases: [string, unknown][] = [
       ['inbox:list', { view: 'everything' }],

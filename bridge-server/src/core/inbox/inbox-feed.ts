@@ -41,6 +41,21 @@ export class InboxFeed {
     }, this.deps.windowMs ?? INBOX_ITEM_WINDOW_MS);
   }
 
+  /**
+   * An agent read a conversation: their own item again (its unread count), to every connection of
+   * theirs, so their other tabs and devices stop showing it unread. Others' counts did not change.
+   */
+  readBy(conversation: { id: string; siteKey: string }, reader: Address): void {
+    if (!this.deps.hub.deskOn(conversation.siteKey).includes(reader)) return;
+    this.deps
+      .itemsFor(conversation.siteKey, conversation.id, [reader])
+      .then((items) => {
+        const item = items.get(reader);
+        if (item) this.deps.hub.emit([{ kind: 'address', address: reader }], 'inbox:item', item);
+      })
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, conversation: conversation.id }, 'inbox item not pushed'));
+  }
+
   private async push(siteKey: string, conversationId: string): Promise<void> {
     const readers = this.deps.hub.deskOn(siteKey);
     if (readers.length === 0) return;
