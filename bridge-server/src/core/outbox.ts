@@ -24,6 +24,12 @@ import { senderName } from './parties.js';
 /** The end of a correction's text on a network that shows it as a new message (`Network.corrects`). */
 export const EDITED_MARK = ' (edited)';
 
+/**
+ * A message going out this long after it was stored is said to be late (`OutboundMessage.delayedSince`):
+ * far above a send's ordinary latency, and above clock differences between cluster nodes.
+ */
+export const LATE_AFTER_MS = 10_000;
+
 /** Ids of messages a retraction emptied that the worker remembers: copies it holds are of recent messages. */
 const TAKEN_BACK_KEPT = 1000;
 
@@ -422,6 +428,7 @@ export class OutboxWorker {
     try {
       const fromName = await senderName(store, this.deps.teams, item.message.from);
       const via = this.deps.viaOf?.(item);
+      const late = this.now() - Date.parse(item.message.sentAt) >= LATE_AFTER_MS;
       // Taken back while the sender's name was read: nothing of it goes.
       if (this.takenBackIds.has(item.message.id)) return await skipped();
       burst = await this.withoutTakenBack(burst, fence);
@@ -431,6 +438,7 @@ export class OutboxWorker {
         conversation: this.deps.seenBy ? await this.deps.seenBy(item, conversation) : toNetworkConversation(conversation),
         ...(fromName ? { fromName } : {}),
         ...(via ? { via } : {}),
+        ...(late ? { delayedSince: item.message.sentAt } : {}),
         ...(burst.length > 0 ? { also: burst.map((follower) => this.asSent(network, follower.message)) } : {}),
       });
       // The recipient's next item may go now, unless this node's hold on the network is fenced (a

@@ -90,6 +90,12 @@ export interface OutboundMessage {
    * the result is theirs too.
    */
   also?: readonly Message[];
+  /**
+   * The time the message was stored (`message.sentAt`), when it goes out well after it: history an
+   * agent gets on joining a conversation, what waited for a network to come back. Networks that can
+   * say so write it (XMPP: XEP-0203 delayed delivery), so the client shows when it was said.
+   */
+  delayedSince?: string;
 }
 
 export interface SendResult {

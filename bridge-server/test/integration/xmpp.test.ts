@@ -18,11 +18,13 @@ import {
   connect,
   next,
   openVisitor,
+  sendText,
   startBridge,
   streamFigures,
   until,
 } from '../helpers.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
+import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, retraction, xml } from '../xmpp-agent.js';
@@ -915,6 +917,52 @@ describe('XMPP corrections across a restart of the bridge', () => {
       await alice.stop();
       await t.stop();
       rmSync(dir, { recursive: true, force: true });
+      await prosody.destroy();
+    }
+  });
+});
+
+describe('XMPP agent who takes over a conversation later', () => {
+  it('gets what was said before with the time it was said (XEP-0203), and what is said now without', async () => {
+    const prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['bob', 'bobpw'],
+      ],
+      offline: true,
+    });
+    // The bridge's clock, moved on to make the history old when bob joins.
+    const clock = new ManualClock(new Date());
+    const t = await startBridge(
+      {
+        teams: [
+          { id: 'support', members: ['xmpp:alice@localhost', 'xmpp:bob@localhost'], sites: [SITE], routing: 'first-available', offerTimeoutSeconds: 86_400 },
+        ],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+      },
+      { clock },
+    );
+    const agents: Agent[] = [];
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const [alice, bob] = [await connectAgent(prosody.c2sPort, 'alice', 'alicepw'), await connectAgent(prosody.c2sPort, 'bob', 'bobpw')];
+      agents.push(alice, bob);
+      const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+      const jid = `${v.self.slice(4)}@${prosody.componentDomain}`;
+      const said = await sendText(v, 'Is the tent waterproof?');
+      const live = await alice.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === said.text);
+      assert.equal(live.getChild('delay', 'urn:xmpp:delay'), undefined);
+
+      clock.set(new Date(clock.now().getTime() + 10 * 60_000));
+      const ref = v.conversationId.slice(-5);
+      await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, `/transfer ${ref} bob`)));
+      const history = await bob.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === said.text);
+      const delay = history.getChild('delay', 'urn:xmpp:delay');
+      assert.equal(delay?.attrs.stamp, said.sentAt);
+      assert.equal(delay?.attrs.from, prosody.componentDomain);
+    } finally {
+      for (const agent of agents) await agent.stop();
+      await t.stop();
       await prosody.destroy();
     }
   });

@@ -171,8 +171,15 @@ export class ClientCustomers {
    * A message of the conversation for its customer: the text alone (or one `part` of it, the
    * `index`th stanza: outbound-files.ts), with who wrote it as the nick.
    */
-  messageTo(message: Message, to: Address, fromName: string | undefined, part: OutboundPart = { body: message.text }, index = 0): Element {
-    return chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part, active: true, nick: fromName, corrects: message.corrects });
+  messageTo(
+    message: Message,
+    to: Address,
+    fromName: string | undefined,
+    part: OutboundPart = { body: message.text },
+    index = 0,
+    delayedSince?: string,
+  ): Element {
+    return chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part, active: true, nick: fromName, corrects: message.corrects, delayedSince });
   }
 
   /** The team as a customer's message to the bot reaches it, when `team` is the configured one. */

@@ -254,7 +254,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     if (stanzaId) await session.send(xml('message', { type: 'chat', to: jidOfAddress(message.from) }, xml('displayed', { xmlns: NS.markers, id: stanzaId })));
   }
 
-  async function sendMessage({ message, to, conversation, fromName }: OutboundMessage): Promise<SendResult> {
+  async function sendMessage({ message, to, conversation, fromName, delayedSince }: OutboundMessage): Promise<SendResult> {
     if (isRetraction(message)) {
       for (const stanza of sentParts.retractions({ to: jidOfAddress(to), messageId: message.id, retracts: message.corrects! })) await session.send(stanza);
       return { remoteId: message.id, status: 'sent' };
@@ -262,7 +262,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     // The text, then each file (outbound-files.ts): one result for all.
     if (customers?.isCustomerOf(conversation, to)) {
       const parts = outboundParts(message.text, message.attachments, files, to);
-      for (const [index, part] of parts.entries()) await session.send(customers.messageTo(message, to, fromName, part, index));
+      for (const [index, part] of parts.entries()) await session.send(customers.messageTo(message, to, fromName, part, index, delayedSince));
       sentParts.sent(message.id, parts.length);
       return { remoteId: message.id, status: 'sent' };
     }
@@ -279,7 +279,7 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     try {
       for (const [index, part] of parts.entries()) {
         const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
-        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects }));
+        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects, delayedSince }));
       }
     } catch (error) {
       botChat.unsent(to, message.id);

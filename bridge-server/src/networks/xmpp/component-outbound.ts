@@ -38,7 +38,7 @@ export class ComponentOutbound {
 
   constructor(private readonly parts: ComponentOutboundParts) {}
 
-  async send({ message, to, conversation, fromName, via }: OutboundMessage): Promise<SendResult> {
+  async send({ message, to, conversation, fromName, via, delayedSince }: OutboundMessage): Promise<SendResult> {
     const { map, links, presence, capabilitiesOf } = this.parts;
     // The team's own words (its greeting) to an agent come in the conversation's chat, named: from
     // the team's JID they would open a chat of its own, where the agent's answer reaches no visitor.
@@ -68,6 +68,8 @@ export class ComponentOutbound {
       nick: introduce ? fromName : undefined,
       via,
       corrects: message.corrects,
+      delayedSince,
+      delayedBy: this.parts.mainDomain,
     };
     // The text, then each file (outbound-files.ts): one result for all.
     const text = chat ? `[${fromName ?? message.from.slice('team:'.length)}] ${message.text}` : message.text;

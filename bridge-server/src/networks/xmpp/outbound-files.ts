@@ -71,13 +71,32 @@ export interface ChatStanza {
    * that knows corrections shows it in that one's place, and one that does not shows it after.
    */
   corrects?: string | undefined;
+  /**
+   * XEP-0203: when the message was said, for one that goes out well after (`OutboundMessage.delayedSince`),
+   * so the client shows it at its own time; `delayedBy`, the JID that held it (the component's domain).
+   */
+  delayedSince?: string | undefined;
+  delayedBy?: string | undefined;
 }
 
 /**
  * An RFC 6121 `chat` message: the part's body and out-of-band link, the XEP-0359 origin-id (its
  * stanza id, the bridge's message id for the first), and what `ChatStanza` asks for.
  */
-export function chatStanza({ from, to, messageId, index, part, active = false, receipts = true, nick, via, corrects }: ChatStanza): Element {
+export function chatStanza({
+  from,
+  to,
+  messageId,
+  index,
+  part,
+  active = false,
+  receipts = true,
+  nick,
+  via,
+  corrects,
+  delayedSince,
+  delayedBy,
+}: ChatStanza): Element {
   const id = partId(messageId, index);
   return xml(
     'message',
@@ -91,6 +110,7 @@ export function chatStanza({ from, to, messageId, index, part, active = false, r
     nick !== undefined ? xml('nick', { xmlns: NS.nick }, xmlSafe(nick)) : null,
     index === 0 && corrects !== undefined ? xml('replace', { xmlns: NS.correct, id: corrects }) : null,
     hopsElement(via),
+    delayedSince !== undefined ? xml('delay', { xmlns: NS.delay, stamp: delayedSince, ...(delayedBy ? { from: delayedBy } : {}) }) : null,
   );
 }
 

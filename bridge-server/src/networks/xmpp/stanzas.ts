@@ -29,6 +29,7 @@ export const NS = {
   fasten: 'urn:xmpp:fasten:0', // XEP-0422
   fallback: 'urn:xmpp:fallback:0', // XEP-0428
   reply: 'urn:xmpp:reply:0', // XEP-0461
+  delay: 'urn:xmpp:delay', // XEP-0203
   /** The bridge's own hop marker (docs/networks/xmpp.md, "Gateway hops"). */
   hops: 'urn:switchboard:hops:0',
 } as const;
