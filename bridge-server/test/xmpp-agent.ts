@@ -19,13 +19,14 @@ let sessions = 0;
 /**
  * An XMPP user's client logged in to Prosody. `priority`: its presence's (RFC 6121 section 4.7.2.3);
  * `carbons`: it asks for copies of its account's chats on other devices (XEP-0280), as every
- * modern client does; `subscriptions`: whether it accepts subscription requests (the default) or denies them.
+ * modern client does; `subscriptions`: whether it accepts subscription requests (the default), denies them, or leaves
+ * them unanswered (a client that asks its user, who has not answered yet).
  */
 export async function connectAgent(
   port: number,
   username: string,
   password: string,
-  options: { presence?: boolean; priority?: number; carbons?: boolean; subscriptions?: 'accept' | 'deny' } = {},
+  options: { presence?: boolean; priority?: number; carbons?: boolean; subscriptions?: 'accept' | 'deny' | 'ignore' } = {},
 ): Promise<Agent> {
   // A resource of its own: the previous session's unavailable presence, should the server send it
   // after this one's available (it closes the old session once the socket is gone), is that
@@ -36,7 +37,7 @@ export async function connectAgent(
   xmpp.on('error', () => undefined);
   xmpp.on('stanza', (stanza: Stanza) => {
     // Accept every subscription request, as an agent adding a visitor to its roster does (or deny each one).
-    if (stanza.is('presence') && stanza.attrs.type === 'subscribe') {
+    if (stanza.is('presence') && stanza.attrs.type === 'subscribe' && options.subscriptions !== 'ignore') {
       const answer = options.subscriptions === 'deny' ? 'unsubscribed' : 'subscribed';
       xmpp.send(xml('presence', { type: answer, to: stanza.attrs.from })).catch(() => undefined);
     }

@@ -65,6 +65,8 @@ export class Inbound {
   /** The one way into the core for networks. */
   readonly sink: InboundSink;
   private readonly reports = new NetworkPresenceReports();
+  /** Each network's last reported state: a network says `online` again when nothing changed (an IRC puppet connecting). */
+  private readonly networkStates = new Map<string, NetworkStatus['state']>();
 
   constructor(private readonly deps: InboundDeps) {
     const { presence, teams, router, interop: gateway, statuses } = deps;
@@ -246,11 +248,16 @@ export class Inbound {
   private networkStatus(network: string, status: NetworkStatus): void {
     this.deps.metrics.networkUp.set({ network }, status.state === 'online' ? 1 : 0);
     this.deps.logger.info({ network, ...status }, 'network status');
+    const before = this.networkStates.get(network);
+    this.networkStates.set(network, status.state);
     if (status.state !== 'online') return;
     this.deps.outbox.kick(network);
     // Presence that changed while the network was away is shown now (gateway users only: agents
-    // see visitors' presence on their next message).
-    this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
+    // see visitors' presence on their next message). Only when it comes back: shown again while
+    // it stays online, the presence of a user not known yet (offline) would mark a puppet that
+    // just connected for them away, though they are writing.
+    if (before !== 'online')
+      this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
     this.deps.servedVisitors.restore(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'visitors not brought back'));
   }
 }

@@ -526,3 +526,43 @@ describe('gateway: an IRC gateway domain on XMPP (XEP-0100)', () => {
     assert.equal(dave.messages.filter((m) => m.message === 'Hello from the wrong JID').length, 0);
   });
 });
+
+describe('gateway: an XMPP user who has not answered the bridge’s subscription request', () => {
+  it('shows present to the IRC user they write to, not Offline (their presence is not known yet)', async () => {
+    const [prosody, ngircd] = await Promise.all([startProsody({ users: [['carl', 'carlpw']] }), startNgircd()]);
+    // Carl's client asks him about the request, and he has not answered.
+    const [carl, dave] = await Promise.all([
+      connectAgent(prosody.c2sPort, 'carl', 'carlpw', { subscriptions: 'ignore' }),
+      connectIrcAgent(ngircd.port, 'dave'),
+    ]);
+    const t = await startBridge({
+      teams: [],
+      gateway: {
+        site: SITE,
+        allow: [
+          { from: 'xmpp', to: 'irc' },
+          { from: 'irc', to: 'xmpp' },
+        ],
+      },
+      networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1 })],
+    });
+    try {
+      await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+      dave.say('gw', '/to xmpp:carl@localhost Hello Carl');
+      const daveJid = `irc\\3adave\\40test@${prosody.componentDomain}`;
+      await carl.next((s) => s.is('message') && s.attrs.from === daveJid && s.getChildText('body') === 'Hello Carl');
+      await carl.next((s) => s.is('presence') && s.attrs.type === 'subscribe');
+      await carl.send(xml('message', { type: 'chat', to: daveJid }, xml('body', {}, 'Hi Dave')));
+      const reply = await dave.next((m) => m.type === 'privmsg' && m.message === 'Hi Dave');
+      // The puppet's away flag, as WHOIS tells it once the bridge has had its say.
+      dave.say(reply.nick, 'Are you there?');
+      await carl.next((s) => s.is('message') && s.getChildText('body') === 'Are you there?');
+      const seen = await new Promise<{ away?: string }>((resolve) => dave.client.whois(reply.nick, resolve));
+      assert.equal(seen.away, undefined);
+    } finally {
+      await Promise.all([carl.stop(), dave.quit()]);
+      await t.stop();
+      await Promise.all([prosody.destroy(), ngircd.destroy()]);
+    }
+  });
+});
