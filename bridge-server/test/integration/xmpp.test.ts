@@ -967,3 +967,57 @@ describe('XMPP agent who takes over a conversation later', () => {
     }
   });
 });
+
+describe('XMPP agent who gets a conversation another agent answered', () => {
+  it("reads the other agent's answers in the visitor's chat, named, where a reply reaches the visitor", async () => {
+    const prosody = await startProsody({
+      users: [
+        ['alice', 'alicepw'],
+        ['bob', 'bobpw'],
+      ],
+      offline: true,
+    });
+    const t = await startBridge({
+      teams: [
+        {
+          id: 'support',
+          members: [
+            { id: 'alice', name: 'Alice', addresses: ['xmpp:alice@localhost'] },
+            { id: 'bob', name: 'Bob', addresses: ['xmpp:bob@localhost'] },
+          ],
+          sites: [SITE],
+          routing: 'first-available',
+        },
+      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
+    });
+    const agents: Agent[] = [];
+    try {
+      await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+      const [alice, bob] = [await connectAgent(prosody.c2sPort, 'alice', 'alicepw'), await connectAgent(prosody.c2sPort, 'bob', 'bobpw')];
+      agents.push(alice, bob);
+      const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
+      const jid = `${v.self.slice(4)}@${prosody.componentDomain}`;
+      await sendText(v, 'Is the tent waterproof?');
+      await alice.next((s) => isChat(s) && s.attrs.from === jid);
+      for (const text of ['Yes, 3000 mm.', '/me checks the stock']) {
+        const stored = next(v.socket, 'message', (m) => m.text === text);
+        await alice.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, text)));
+        await stored;
+      }
+      const ref = v.conversationId.slice(-5);
+      await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, `/transfer ${ref} bob`)));
+      await bob.next((s) => isChat(s) && s.attrs.from === jid && s.getChildText('body') === '* Alice checks the stock');
+      const fromVisitorsJid = bob.stanzas.filter((s) => isChat(s) && s.attrs.from === jid).map((s) => s.getChildText('body'));
+      assert.deepEqual(fromVisitorsJid.slice(-3), ['Is the tent waterproof?', '[Alice] Yes, 3000 mm.', '* Alice checks the stock']);
+      assert.equal(bob.stanzas.filter((s) => isChat(s) && s.attrs.from !== jid && s.attrs.from !== prosody.componentDomain).length, 0);
+      const answer = next(v.socket, 'message', (m) => m.from === 'xmpp:bob@localhost');
+      await bob.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'A 3-person one is in stock.')));
+      assert.equal((await answer).text, 'A 3-person one is in stock.');
+    } finally {
+      for (const agent of agents) await agent.stop();
+      await t.stop();
+      await prosody.destroy();
+    }
+  });
+});

@@ -100,7 +100,15 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     files: new InboundFiles({ trusted, files: context.files, logger }),
     ...(context.records ? { records: context.records } : {}),
   });
-  const outbound = new ComponentOutbound({ map, links, presence, capabilitiesOf, mainDomain: config.domain, files: context.files });
+  const outbound = new ComponentOutbound({
+    map,
+    links,
+    presence,
+    capabilitiesOf,
+    mainDomain: config.domain,
+    files: context.files,
+    isAgent: (address) => sink.isAgent(address),
+  });
 
   return {
     scheme: 'xmpp',

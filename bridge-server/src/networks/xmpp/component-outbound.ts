@@ -4,7 +4,7 @@
  * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick, then each file of the message
  * as its link with an XEP-0066 out-of-band element; typing notices and the bridge's own notices. Text reaches XML only through the library's escaping.
  */
-import { isRetraction, networkOf } from '@switchboard/protocol';
+import { type Address, isRetraction, networkOf } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
 import type { Network, NetworkFiles, OutboundMessage, SendResult } from '../network.js';
 import { type JidMap, jidOfAddress } from './addresses.js';
@@ -15,6 +15,12 @@ import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 import { TypingRepeats } from '../typing-repeats.js';
 import { newId } from '../../util/ids.js';
+
+/** What names a sender without a name: a team's id (`team:support`), an address's user part (`irc:alice@libera`). */
+const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
+
+/** A line of someone else's in the conversation's chat: `[Alice] text`, or `* Alice checks` for an action (XEP-0245). */
+const named = (name: string, text: string): string => (text.startsWith('/me ') ? `* ${name} ${text.slice(4)}` : `[${name}] ${text}`);
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
 type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
@@ -27,6 +33,8 @@ export interface ComponentOutboundParts {
   mainDomain: string;
   /** The bridge's files: links signed for each recipient. */
   files?: NetworkFiles | undefined;
+  /** Whether an address is an agent of a team. */
+  isAgent(address: Address): boolean;
 }
 
 export class ComponentOutbound {
@@ -40,9 +48,13 @@ export class ComponentOutbound {
 
   async send({ message, to, conversation, fromName, via, delayedSince }: OutboundMessage): Promise<SendResult> {
     const { map, links, presence, capabilitiesOf } = this.parts;
-    // The team's own words (its greeting) to an agent come in the conversation's chat, named: from
-    // the team's JID they would open a chat of its own, where the agent's answer reaches no visitor.
-    const chat = message.from.startsWith('team:') && conversation.openedBy !== undefined && conversation.openedBy !== to ? conversation.openedBy : undefined;
+    // The team's own words (its greeting) to an agent, and another agent's to the conversation's
+    // agent (the history a transfer brings, a colleague stepping in), come in the conversation's
+    // chat, named: from their own JID they would open a chat of its own, where the agent's answer
+    // reaches no customer.
+    const customer = conversation.openedBy;
+    const desk = message.from.startsWith('team:') || (to === conversation.assignee && message.from !== customer && this.parts.isAgent(message.from));
+    const chat = desk && customer !== undefined && customer !== to ? customer : undefined;
     const from = chat ? map.jidOf(chat) : map.senderJid(message.from, to, conversation);
     // From a team's JID, each message names who of the team wrote it; a party's own JID, once.
     const asTeam = chat === undefined && from !== map.jidOf(message.from);
@@ -72,7 +84,7 @@ export class ComponentOutbound {
       delayedBy: this.parts.mainDomain,
     };
     // The text, then each file (outbound-files.ts): one result for all.
-    const text = chat ? `[${fromName ?? message.from.slice('team:'.length)}] ${message.text}` : message.text;
+    const text = chat ? named(fromName ?? userPart(message.from), message.text) : message.text;
     const parts = outboundParts(text, message.attachments, this.parts.files, to);
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
     this.sentParts.sent(message.id, parts.length);
