@@ -741,9 +741,12 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         !previous || author(previous.from) !== author(message.from) || Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WINDOW_MS;
       previous = message;
       const time = locale.time(new Date(message.sentAt));
+      const name = mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent);
       return html`
-        ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent)} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${this.renderBody(message, locale, { edited, deleted })}</div>
+        ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${name} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>
+          ${this.renderBody(message, locale, { edited, deleted, actor: mine ? undefined : name })}
+        </div>
         ${mine ? this.renderStatus(message, t) : nothing}
       `;
     });
@@ -753,10 +756,16 @@ export class SwitchboardChat extends LitElement implements ChatHost {
    * A message's text, then its files, then "edited" when a correction's text stands in its place;
    * or, taken back, only that (in one line of the template: the bubble keeps white space).
    */
-  private renderBody({ text, attachments }: Message, locale: Locale, { edited = false, deleted = false }: { edited?: boolean; deleted?: boolean } = {}) {
+  private renderBody(
+    { text, attachments }: Message,
+    locale: Locale,
+    { edited = false, deleted = false, actor }: { edited?: boolean; deleted?: boolean; actor?: string | undefined } = {},
+  ) {
     if (deleted) return html`<span class="deleted">${locale.t.deleted}</span>`;
+    // An action (`/me waves`, an IRC agent's CTCP ACTION or an XMPP client's XEP-0245 line) reads as one: "* Alice waves".
+    const action = actor !== undefined && text.startsWith('/me ') ? text.slice(4) : undefined;
     return [
-      renderText(text),
+      action !== undefined ? html`<em class="action">* ${actor} ${renderText(action)}</em>` : renderText(text),
       attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing,
       edited ? html` <span class="edited">${locale.t.edited}</span>` : nothing,
     ];

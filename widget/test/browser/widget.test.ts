@@ -446,6 +446,17 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     }
   });
 
+  it("shows an agent's action (/me, as IRC and XMPP clients send it) as one, under the agent's name", async () => {
+    const support = await agent();
+    const element = await openWidget();
+    await type(element, 'hi');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), "the visitor's first message stored");
+    await support.send(element.chat.conversation!.id, '/me checks the stock');
+    // Under the name the site gave the agent, once the bridge told it (the team's before).
+    await until(() => bubbles(element)[1]?.textContent === '* Agent checks the stock', `the action (${bubbles(element)[1]?.textContent})`);
+    expect(bubbles(element)[1]!.querySelector('em.action')).to.exist;
+  });
+
   it('makes http, https and mailto links clickable and safe', async () => {
     const support = await agent();
     const element = await openWidget();
