@@ -64,6 +64,15 @@ describe('/whois and /history without an ID', () => {
     assert.equal(await commands.run(ERIN, '/history'), `#${ref} has no messages yet.`);
   });
 
+  it("shows an action (/me) as one in /history, under its writer's name", async () => {
+    const { id, ref } = await conversation('support');
+    latest.set(ERIN, id);
+    await store.appendMessage({ conversationId: id, from: DANA, text: 'Is it waterproof?', status: 'accepted', outbox: [] });
+    await store.appendMessage({ conversationId: id, from: ERIN, text: '/me checks the stock', status: 'accepted', outbox: [] });
+    const lines = (await commands.run(ERIN, '/history')).split('\n').map((line) => line.replace(/^\[\d\d:\d\d\] /, ''));
+    assert.deepEqual(lines, [`Last 2 of #${ref}:`, 'Dana: Is it waterproof?', '* erin checks the stock']);
+  });
+
   it('says how to name one when there is no latest conversation, or it is not of their teams', async () => {
     assert.equal(await commands.run(ERIN, '/whois'), 'Usage: /whois ID (no conversation of yours to take without an ID yet)');
     const { id } = await conversation('billing');

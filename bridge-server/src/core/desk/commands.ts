@@ -279,8 +279,12 @@ export class AgentCommands {
       if (!names.has(from)) names.set(from, await this.nameInHistory(from));
     }
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
+    // An action (`/me checks`, an IRC agent's ACTION) reads as one: `* alice checks`.
     const line = (at: string, from: Address, text: string, mark = '') =>
-      `[${at.slice(11, 16)}] ${mark}${names.get(from)}: ${text.replace(/\r\n|\r|\n/g, '\n    ')}`;
+      `[${at.slice(11, 16)}] ${mark}${!mark && text.startsWith('/me ') ? `* ${names.get(from)} ${text.slice(4)}` : `${names.get(from)}: ${text}`}`.replace(
+        /\r\n|\r|\n/g,
+        '\n    ',
+      );
     const noteLines = (afterSeq: (seq: number) => boolean) =>
       notes.filter((note) => afterSeq(note.afterSeq)).map((note) => line(note.createdAt, note.from, note.text, '[note] '));
     return [
