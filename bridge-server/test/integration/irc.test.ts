@@ -842,3 +842,50 @@ describe('IRC: messages waiting for an agent off IRC, across a kill -9 of the br
     }
   });
 });
+
+describe('IRC agent who gets a conversation another agent answered', () => {
+  it("reads the greeting and the other agent's answers in the visitor's query, named, and answers there", async () => {
+    const ngircd = await startNgircd();
+    const [alice, bob] = [await connectIrcAgent(ngircd.port, 'alice'), await connectIrcAgent(ngircd.port, 'bob')];
+    const t = await startBridge({
+      teams: [
+        {
+          id: 'support',
+          name: 'Support',
+          members: [
+            { id: 'alice', name: 'Alice', addresses: ['irc:alice@test'] },
+            { id: 'bob', name: 'Bob', addresses: ['irc:bob@test'] },
+          ],
+          sites: [SITE],
+          routing: 'first-available',
+          greeting: 'Hello! An agent will be with you in a moment.',
+        },
+      ],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, nick: 'desk' })],
+    });
+    try {
+      await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the bot online');
+      const v = await openVisitor(t, { profile: { name: 'Dana' }, assignee: AGENT });
+      await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'q', text: 'Is the tent waterproof?' });
+      await alice.next((m) => m.type === 'privmsg' && m.nick === 'Dana' && m.message === 'Is the tent waterproof?');
+      const answered = next(v.socket, 'message', (m) => m.text === 'Yes, 3000 mm.');
+      alice.say('Dana', 'Yes, 3000 mm.');
+      await answered;
+      const ref = v.conversationId.slice(-5);
+      alice.say('desk', `/transfer ${ref} bob`);
+      await bob.next((m) => m.type === 'privmsg' && m.nick === 'Dana' && m.message === '[Alice] Yes, 3000 mm.');
+      assert.deepEqual(
+        bob.messages.filter((m) => m.type === 'privmsg' && m.nick === 'Dana').map((m) => m.message.replace(/^#\w+ .*/, 'context line')),
+        ['context line', '[Support] Hello! An agent will be with you in a moment.', 'Is the tent waterproof?', '[Alice] Yes, 3000 mm.'],
+      );
+      assert.equal(bob.messages.filter((m) => m.type === 'privmsg' && m.nick === 'desk').length, 0, 'nothing of the conversation from the bot');
+      const reply = next(v.socket, 'message', (m) => m.from === 'irc:bob@test');
+      bob.say('Dana', 'A 3-person one is in stock.');
+      assert.equal((await reply).text, 'A 3-person one is in stock.');
+    } finally {
+      await Promise.all([alice.quit(), bob.quit()]);
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+});

@@ -174,8 +174,10 @@ export class IrcDelivery {
       if (this.options.agents.isFollowed(own)) return false; // waits for them, as for an agent off IRC
       throw new NetworkError(`IRC: ${own} changed nick and left; someone else has the nick ${own} now`, false, 'not_found');
     }
-    // The context line of the sender's conversation goes first (it may still be connecting the puppet).
+    // The context line of the sender's conversation goes first (it may still be connecting the puppet),
+    // also before the desk's words in it (said in the visitor's query once its puppet is there).
     await this.introductions.get(message.from);
+    if (outbound.conversation.openedBy !== undefined) await this.introductions.get(outbound.conversation.openedBy);
     const { connection, prefix, text } = await this.composed(outbound);
     const prefixBytes = this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length;
     const written = toIrcLines(text, {
@@ -226,6 +228,15 @@ export class IrcDelivery {
     const name = addresses.nameOf(message.from, fromName);
     // The customer of a team conversation hears the whole team from the bot, each line naming its writer.
     if (isTeamCustomer(conversation, to, this.options.hosted)) return { connection: connections.bot, ...customerLine(name, message.text) };
+    // The team's words and another agent's, to the agent the conversation is with, come in the
+    // visitor's query, named, while its puppet is there: the agent reads the conversation (the
+    // history a transfer brings included) in one window, and answers it there.
+    const visitor = conversation.openedBy;
+    const desk = message.from.startsWith('team:') || this.options.sink.isAgent(message.from);
+    if (desk && to === conversation.assignee && visitor !== undefined && visitor !== to) {
+      const query = connections.puppets.get(visitor);
+      if (query?.state === 'online') return { connection: query, ...customerLine(name, message.text) };
+    }
     const puppet = await connections.puppetFor(message.from, name, conversation.id);
     if (puppet) return { connection: puppet, prefix: '', text: message.text };
     const relayed = relayedName(message.from, fromName, this.options.hosted, name);
