@@ -27,6 +27,7 @@ import {
 } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
+import { ManualClock } from '../manual-clock.js';
 import { ngircdNetwork } from '../servers/networks.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
 import { type Tap, startTap } from '../servers/tap.js';
@@ -882,6 +883,36 @@ describe('IRC agent who gets a conversation another agent answered', () => {
       const reply = next(v.socket, 'message', (m) => m.from === 'irc:bob@test');
       bob.say('Dana', 'A 3-person one is in stock.');
       assert.equal((await reply).text, 'A 3-person one is in stock.');
+    } finally {
+      await Promise.all([alice.quit(), bob.quit()]);
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+});
+
+describe('IRC agent who takes over a conversation later', () => {
+  it('reads each line of the history with the time it was said (UTC), and what is said now without', async () => {
+    const ngircd = await startNgircd();
+    const [alice, bob] = [await connectIrcAgent(ngircd.port, 'alice'), await connectIrcAgent(ngircd.port, 'bob')];
+    // The bridge's clock, moved on to make the history old when bob joins.
+    const clock = new ManualClock(new Date());
+    const t = await startBridge(
+      {
+        teams: [{ id: 'support', members: ['irc:alice@test', 'irc:bob@test'], sites: [SITE], routing: 'first-available', offerTimeoutSeconds: 86_400 }],
+        networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, nick: 'desk' })],
+      },
+      { clock },
+    );
+    try {
+      await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the bot online');
+      const v = await openVisitor(t, { profile: { name: 'Dana' }, assignee: AGENT });
+      const said = await sendText(v, 'Is the tent waterproof?');
+      await alice.next((m) => m.type === 'privmsg' && m.nick === 'Dana' && m.message === said.text);
+
+      clock.set(new Date(clock.now().getTime() + 10 * 60_000));
+      alice.say('desk', `/transfer ${v.conversationId.slice(-5)} bob`);
+      await bob.next((m) => m.type === 'privmsg' && m.nick === 'Dana' && m.message === `[${said.sentAt.slice(11, 16)}] Is the tent waterproof?`);
     } finally {
       await Promise.all([alice.quit(), bob.quit()]);
       await t.stop();

@@ -178,7 +178,14 @@ export class IrcDelivery {
     // also before the desk's words in it (said in the visitor's query once its puppet is there).
     await this.introductions.get(message.from);
     if (outbound.conversation.openedBy !== undefined) await this.introductions.get(outbound.conversation.openedBy);
-    const { connection, prefix, text } = await this.composed(outbound);
+    const composed = await this.composed(outbound);
+    const { connection, text } = composed;
+    // IRC has no time of its own for a line (a client cannot set IRCv3 server-time): one that goes
+    // out well after it was stored (the history a transfer or a claim brings, OutboundMessage.delayedSince)
+    // starts with its time, UTC as /history gives it. Not a CTCP ACTION, which cannot carry it.
+    const since = outbound.delayedSince;
+    const stamp = since !== undefined && !(composed.prefix === '' && text.startsWith('/me ')) ? `[${since.slice(11, 16)}] ` : '';
+    const prefix = `${stamp}${composed.prefix}`;
     const prefixBytes = this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length;
     const written = toIrcLines(text, {
       target,
