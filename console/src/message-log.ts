@@ -38,6 +38,12 @@ export class MessageLog extends ConsoleElement {
     return from.replace(/^web:a_/, '');
   }
 
+  /** A message's text; an action (`/me waves`, an IRC ACTION, an XMPP client's XEP-0245 line) as one: "* alice waves". */
+  private renderText(message: Message) {
+    if (!message.text.startsWith('/me ')) return html`<span class="text" dir="auto">${message.text}</span>`;
+    return html`<span class="text action" dir="auto"><em>* ${this.who(message.from)} ${message.text.slice(4)}</em></span>`;
+  }
+
   /** Today, Yesterday, or the date. */
   private dayName(date: Date): string {
     const midnight = new Date();
@@ -62,7 +68,7 @@ export class MessageLog extends ConsoleElement {
           // The visitor wrote from their IM client or mailbox (continue on my IM, answering by mail).
           message.sentFrom ? html` · <span class="sent-from">${t.sentFrom(message.sentFrom)}</span>` : nothing
         }</span
-      >${deleted ? html`<span class="text deleted">${t.deleted}</span>` : html`<span class="text" dir="auto">${message.text}</span>`}${
+      >${deleted ? html`<span class="text deleted">${t.deleted}</span>` : this.renderText(message)}${
         // A correction stands in the message's place (XEP-0308); what it replaced stays readable.
         edited ? html` <span class="edited" title=${originalText !== undefined ? t.editedFrom(originalText) : nothing}>${t.edited}</span>` : nothing
       }${

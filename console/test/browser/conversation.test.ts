@@ -103,6 +103,23 @@ describe('the console: a conversation', () => {
     expect(log.querySelector('.meta')!.textContent).to.match(/^The desk \(automatic\) · /);
   });
 
+  it('shows an action (/me, as IRC and XMPP clients send it) as one, under its writer', async () => {
+    const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
+    log.self = 'web:a_agent';
+    log.customer = 'xmpp:carol@example.com';
+    log.customerName = 'Carol';
+    const sentAt = new Date().toISOString();
+    const said = (id: string, from: `${string}:${string}`, text: string) => ({
+      kind: 'message' as const,
+      key: id,
+      message: { conversationId: 'c1', id, seq: Number(id.slice(1)), from, text, sentAt, status: 'sent' as const },
+    });
+    log.entries = [said('m1', 'xmpp:carol@example.com', '/me waves'), said('m2', 'web:a_alice', '/me checks the stock')];
+    await log.updateComplete;
+    expect([...log.querySelectorAll('.text')].map((text) => text.textContent)).to.deep.equal(['* Carol waves', '* alice checks the stock']);
+    expect(log.querySelectorAll('.text.action em').length).to.equal(2);
+  });
+
   it('shows the visitor typing, and tells the visitor when the agent types', async () => {
     const { client: customer, conversationId } = await visitor('Typing test');
     const element = await consoleFor();
