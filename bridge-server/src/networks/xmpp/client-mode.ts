@@ -279,7 +279,9 @@ export function createClientNetwork({ config, sink, logger, refs, hosted, teams,
     try {
       for (const [index, part] of parts.entries()) {
         const body = index === 0 ? `${relay.prefix(conversation.id, name)}${part.body}` : part.body;
-        await session.send(chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects, delayedSince }));
+        await session.send(
+          chatStanza({ to: jidOfAddress(to), messageId: message.id, index, part: { ...part, body }, corrects: message.corrects, delayedSince }),
+        );
       }
     } catch (error) {
       botChat.unsent(to, message.id);
