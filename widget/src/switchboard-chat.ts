@@ -742,11 +742,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
       previous = message;
       const time = locale.time(new Date(message.sentAt));
       const name = mine ? t.you : (this.chat.nameOf(message.from) ?? t.agent);
+      const body = this.renderBody(message, locale, { edited, deleted, actor: mine ? undefined : name });
+      // The bubble keeps white space: its content stays on the template's one line.
       return html`
         ${startsGroup ? html`<div class="group-head ${mine ? 'mine' : ''}">${name} · <time datetime=${message.sentAt}>${time}</time></div>` : nothing}
-        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>
-          ${this.renderBody(message, locale, { edited, deleted, actor: mine ? undefined : name })}
-        </div>
+        <div class="bubble ${mine ? 'mine' : ''}" part="bubble" data-seq=${message.seq}>${body}</div>
         ${mine ? this.renderStatus(message, t) : nothing}
       `;
     });
