@@ -73,6 +73,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
         'gina@example.test': 'ginapw',
         'hana@example.test': 'hanapw',
         'ivy@example.test': 'ivypw',
+        'jo@example.test': 'jopw',
       },
     });
     t = await startBridge(bridgeConfig(mail), { dir });
@@ -144,6 +145,24 @@ describe('customers writing to a team mailbox by email against a real Postfix an
       reply.attachments?.map((file) => [file.name, file.type, file.size]),
       [['receipt.pdf', 'application/pdf', PDF.length]],
     );
+    alice.socket.disconnect();
+  });
+
+  it("keeps a conversation's subject without the answer prefixes the customer's client put on it", async () => {
+    const JO = 'mailto:jo@example.test';
+    const { alice, opened } = await agentAwaiting(JO);
+    // An answer to a mail the bridge does not know (a newsletter, a closed conversation's answer): a new conversation.
+    await send(mail, {
+      from: 'Jo <jo@example.test>',
+      to: SUPPORT,
+      subject: 'Re: AW: Delivery time',
+      messageId: '<answer.1@client.example.test>',
+      text: 'How long does delivery take to Norway?',
+    });
+    const conversation: Conversation = await opened;
+    const subjectOf = async () => (await call(alice.socket, 'conversation:list', {})).conversations.find((c) => c.id === conversation.id)?.subject;
+    await until(async () => (await subjectOf()) !== undefined, 5000, 'the subject kept');
+    assert.equal(await subjectOf(), 'Delivery time');
     alice.socket.disconnect();
   });
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidMailError, type OutgoingMail, composeMail, composeRaw, replySubject, textToHtml } from '../../src/networks/email/mail-compose.js';
+import {
+  InvalidMailError,
+  type OutgoingMail,
+  composeMail,
+  composeRaw,
+  conversationSubject,
+  replySubject,
+  textToHtml,
+} from '../../src/networks/email/mail-compose.js';
 import { readMail } from '../../src/networks/email/mail-reading.js';
 import { HOSTILE_TEXTS } from '../hostile-texts.js';
 
@@ -79,6 +87,16 @@ describe('Composing a mail', () => {
     assert.equal(replySubject('  ', 'Your conversation with us'), 'Your conversation with us');
     assert.equal(replySubject(undefined, 'Your conversation with us'), 'Your conversation with us');
     assert.equal(replySubject('Réclamation €', 'x'), 'Re: Réclamation €');
+  });
+
+  it("keeps a conversation's subject without the answer prefixes a customer's client stacked on it", () => {
+    assert.equal(conversationSubject('Re: Invoice wrong'), 'Invoice wrong');
+    assert.equal(conversationSubject('RE: AW:  Re[3]: SV: Invoice wrong '), 'Invoice wrong');
+    assert.equal(conversationSubject('Invoice wrong: Re: my order'), 'Invoice wrong: Re: my order', 'only at the start');
+    assert.equal(conversationSubject('Fwd: Invoice'), 'Fwd: Invoice', 'a forward keeps its mark');
+    assert.equal(conversationSubject('Regarding: the invoice'), 'Regarding: the invoice', 'a word that starts like a prefix');
+    assert.equal(conversationSubject('Re:'), undefined);
+    assert.equal(conversationSubject(undefined), undefined);
   });
 
   it('encodes names and subjects beyond ASCII (RFC 2047) and reads them back', async () => {

@@ -11,6 +11,7 @@ import { remoteIdOf } from '../kit/inbound.js';
 import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, NetworkRecords } from '../network.js';
 import { bouncedMailOf } from './email-bounces.js';
 import type { InboxMail } from './imap-inbox.js';
+import { conversationSubject } from './mail-compose.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
 import { type MailSender, type ReadMail, mailContent, readMail } from './mail-reading.js';
 import { type PlusAddresses, isOwnMessageId, matchConversation } from './mail-threading.js';
@@ -159,12 +160,13 @@ export class EmailInbound {
     // An automatic mail (an out-of-office answer) says nothing of whom the customer copies.
     const copied = settings.keepCc && !automatic ? this.copiedBy(read, customer) : undefined;
     let refused = false;
+    const subject = conversationSubject(read.subject);
     const stored = await threads.arrive(from, { messageId: read.messageId, subject: read.subject, ...(copied ? { copied } : {}) }, async () => {
       const message = await this.submit(read, from, mailbox, {
         team,
         ...(customer.name ? { fromName: customer.name } : {}),
         ...(automatic ? { automatic } : {}),
-        ...(read.subject ? { subject: read.subject } : {}),
+        ...(subject ? { subject } : {}),
       });
       // Refused for a reason of its own (logged by submit), not for its sender.
       if (message === 'refused') refused = true;
@@ -177,7 +179,7 @@ export class EmailInbound {
       return;
     }
     const conversation = await records.conversation(stored.conversationId);
-    if (conversation && conversation.subject === undefined && read.subject) await records.setSubject(conversation.id, read.subject);
+    if (conversation && conversation.subject === undefined && subject) await records.setSubject(conversation.id, subject);
     // The customer's latest mail says whom the answers are copied to: one left out of it is no longer.
     if (copied && conversation?.openedBy === from) await threads.setCopied(conversation.id, copied);
   }

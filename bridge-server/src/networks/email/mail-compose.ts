@@ -82,6 +82,17 @@ export function replySubject(subject: string | undefined, fallback: string): str
   return REPLY_PREFIX.test(line) ? line : headerText(`Re: ${line}`, MAX_SUBJECT_LENGTH);
 }
 
+/**
+ * The subject a conversation keeps from a customer's mail, without the answer prefixes their client
+ * stacked on it (`Re: AW: Invoice wrong` is `Invoice wrong`): a mail answering a closed
+ * conversation's opens a new one under its own subject. Undefined when nothing else is left.
+ */
+export function conversationSubject(subject: string | undefined): string | undefined {
+  let line = (subject ?? '').trim();
+  for (let match = REPLY_PREFIX.exec(line); match; match = REPLY_PREFIX.exec(line)) line = line.slice(match[0].length).trimStart();
+  return line === '' ? undefined : line;
+}
+
 function checkedAddress(address: string, field: string): string {
   if (!isMailAddress(address)) throw new InvalidMailError(`${field}: not a mail address the bridge writes: ${JSON.stringify(address)}`);
   return address;
