@@ -1,21 +1,13 @@
 /** Prometheus metrics (prom-client), one registry per bridge so several bridges can share a process. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LatencyHistogram } from './latency-histogram.js';
+import { bounded } from './util/bounded.js';
 
 /** How long a scrape waits for a figure read from the store: a store that hangs must not hang /metrics with it. */
 const STORE_FIGURE_MS = 2000;
 
 /** A figure read from the store, or undefined when it fails or takes too long (the gauge keeps its last value). */
-async function storeFigure<T>(reading: Promise<T> | undefined): Promise<T | undefined> {
-  if (!reading) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STORE_FIGURE_MS)));
-  try {
-    return await Promise.race([reading.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const storeFigure = <T>(reading: Promise<T> | undefined): Promise<T | undefined> => (reading ? bounded(reading, STORE_FIGURE_MS) : Promise.resolve(undefined));
 
 export function createMetrics() {
   const registry = new Registry();

@@ -22,6 +22,7 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Address, ConversationState, InboxCounts, InboxSearchResult, Message, MessageStatus, Note } from '@switchboard/protocol';
 import { isRetraction, statusMovesForward } from '@switchboard/protocol';
+import { bounded } from '../../util/bounded.js';
 import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
@@ -244,17 +245,8 @@ export class PostgresStore implements Store {
     // timer also covers the wait for a connection (the pool busy with queries that hang too).
     // node-postgres reads `query_timeout` from a query's config too (pg/lib/client.js); its types list it for the client only.
     const ping: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1 AS one', query_timeout: PING_TIMEOUT_MS };
-    const answered = this.pool.query<{ one: number }>(ping).then(
-      (result) => result.rows[0]?.one === 1,
-      () => false,
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
-    try {
-      return await Promise.race([answered, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const answered = await bounded(this.pool.query<{ one: number }>(ping), PING_TIMEOUT_MS);
+    return answered?.rows[0]?.one === 1;
   }
 
   private async migrate(): Promise<void> {
