@@ -3,7 +3,7 @@
  * status, a failed one with its reason and a retry, notes visibly marked as private. A `log` role,
  * so screen readers announce new lines.
  */
-import { type Message, readableSize } from '@switchboard/sdk';
+import { type Message, actionOf, readableSize } from '@switchboard/sdk';
 import { type PropertyValues, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -40,8 +40,9 @@ export class MessageLog extends ConsoleElement {
 
   /** A message's text; an action (`/me waves`, an IRC ACTION, an XMPP client's XEP-0245 line) as one: "* alice waves". */
   private renderText(message: Message) {
-    if (!message.text.startsWith('/me ')) return html`<span class="text" dir="auto">${message.text}</span>`;
-    return html`<span class="text action" dir="auto"><em>* ${this.who(message.from)} ${message.text.slice(4)}</em></span>`;
+    const action = actionOf(message.text);
+    if (action === undefined) return html`<span class="text" dir="auto">${message.text}</span>`;
+    return html`<span class="text action" dir="auto"><em>* ${this.who(message.from)} ${action}</em></span>`;
   }
 
   /** Today, Yesterday, or the date. */

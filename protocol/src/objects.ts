@@ -55,6 +55,20 @@ export function isRetraction(message: Pick<Message, 'corrects' | 'text' | 'attac
   return message.corrects !== undefined && message.text === '' && !message.attachments?.length;
 }
 
+/**
+ * Addition: the words of an action, a text that starts `/me ` and says something (as IRC's CTCP
+ * ACTION and XMPP's XEP-0245 lines are stored: `/me checks the stock`); undefined for any other text.
+ */
+export function actionOf(text: string): string | undefined {
+  return /^\/me (?=\S)/.test(text) ? text.slice(4) : undefined;
+}
+
+/** Addition: an action as one line of text that names who did it (`* Alice checks the stock`); undefined for any other text. */
+export function actionLine(name: string, text: string): string | undefined {
+  const words = actionOf(text);
+  return words === undefined ? undefined : `* ${name} ${words}`;
+}
+
 /** Characters that show nothing and are no white space to `trim()`: zero-width spaces and joiners, word joiner, BOM. */
 const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
 

@@ -9,6 +9,7 @@ import {
   type Session,
   SwitchboardError,
   TypingTicker,
+  actionOf,
   isBlankText,
   withCorrections,
 } from '@switchboard/sdk';
@@ -763,7 +764,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   ) {
     if (deleted) return html`<span class="deleted">${locale.t.deleted}</span>`;
     // An action (`/me waves`, an IRC agent's CTCP ACTION or an XMPP client's XEP-0245 line) reads as one: "* Alice waves".
-    const action = actor !== undefined && text.startsWith('/me ') ? text.slice(4) : undefined;
+    const action = actor !== undefined ? actionOf(text) : undefined;
     return [
       action !== undefined ? html`<em class="action">* ${actor} ${renderText(action)}</em>` : renderText(text),
       attachments && attachments.length > 0 ? this.fileView.render(attachments, locale) : nothing,

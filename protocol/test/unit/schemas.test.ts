@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CLIENT_EVENTS, ERROR_CODES, HTTP_STATUS, LIMITS, RETRYABLE_CODES, isAddress, isBlankText, isErrorCode, parseAddress } from '@switchboard/protocol';
+import {
+  CLIENT_EVENTS,
+  ERROR_CODES,
+  HTTP_STATUS,
+  LIMITS,
+  RETRYABLE_CODES,
+  actionLine,
+  actionOf,
+  isAddress,
+  isBlankText,
+  isErrorCode,
+  parseAddress,
+} from '@switchboard/protocol';
 import { clientEventSchemas, describeIssues, handshakeAuthSchema, messageSendSchema, restMessageSchema } from '@switchboard/protocol/schemas';
 
 describe('protocol module', () => {
@@ -38,6 +50,15 @@ describe('protocol module', () => {
     }
     for (const shown of ['hi', '\u{1F469}\u200D\u{1F4BB}', '\u200bx']) assert.equal(send(shown).success, true, JSON.stringify(shown));
     assert.equal(isBlankText('\u200b \u200c'), true);
+  });
+
+  it('reads an action (`/me ...`) as its words, and names who did it in one line; any other text is none', () => {
+    assert.equal(actionOf('/me checks the stock'), 'checks the stock');
+    assert.equal(actionLine('Alice', '/me checks the stock'), '* Alice checks the stock');
+    for (const text of ['/me', '/me ', '/me  ', '/meow', 'say /me waves', ' /me waves', '/ME waves']) {
+      assert.equal(actionOf(text), undefined, JSON.stringify(text));
+      assert.equal(actionLine('Alice', text), undefined, JSON.stringify(text));
+    }
   });
 
   it('counts the bounds of texts in code points, as the contract says: an emoji is one character', () => {

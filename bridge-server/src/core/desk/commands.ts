@@ -4,7 +4,7 @@
  * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
-import { type Address, type Message, isRetraction, networkOf } from '@switchboard/protocol';
+import { type Address, type Message, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
 import type { AgentConfig } from '../../config.js';
 import { type CustomerIdentity, type HostedParties, NAMELESS_VISITOR } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -281,7 +281,7 @@ export class AgentCommands {
     // A message's own line breaks are kept (one message may span lines); each starts with its sender.
     // An action (`/me checks`, an IRC agent's ACTION) reads as one: `* alice checks`.
     const line = (at: string, from: Address, text: string, mark = '') =>
-      `[${at.slice(11, 16)}] ${mark}${!mark && text.startsWith('/me ') ? `* ${names.get(from)} ${text.slice(4)}` : `${names.get(from)}: ${text}`}`.replace(
+      `[${at.slice(11, 16)}] ${mark}${(mark ? undefined : actionLine(names.get(from)!, text)) ?? `${names.get(from)}: ${text}`}`.replace(
         /\r\n|\r|\n/g,
         '\n    ',
       );

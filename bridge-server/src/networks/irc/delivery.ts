@@ -6,7 +6,7 @@
  * followed user the bot saw change nick is written to under the nick they have now (renames.ts),
  * never on their own nick while someone else has it.
  */
-import type { Address, Conversation } from '@switchboard/protocol';
+import { type Address, type Conversation, actionLine, actionOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { type Relay, relayedName } from '../kit/relay.js';
 import {
@@ -184,7 +184,7 @@ export class IrcDelivery {
     // out well after it was stored (the history a transfer or a claim brings, OutboundMessage.delayedSince)
     // starts with its time, UTC as /history gives it. Not a CTCP ACTION, which cannot carry it.
     const since = outbound.delayedSince;
-    const stamp = since !== undefined && !(composed.prefix === '' && text.startsWith('/me ')) ? `[${since.slice(11, 16)}] ` : '';
+    const stamp = since !== undefined && !(composed.prefix === '' && actionOf(text) !== undefined) ? `[${since.slice(11, 16)}] ` : '';
     const prefix = `${stamp}${composed.prefix}`;
     const prefixBytes = this.options.connections.prefixBytes(connection) + encoder.encode(prefix).length;
     const written = toIrcLines(text, {
@@ -299,12 +299,7 @@ export class IrcDelivery {
   }
 }
 
-/** CTCP cannot carry a prefix: an action is relayed as a line of its own, `* name does`. */
-function actionLine(name: string, text: string): string | undefined {
-  return /^\/me (?=\S)/.test(text) ? `* ${name} ${text.slice(4)}` : undefined;
-}
-
-/** What a customer reads from the bot: `[name] text`, an action as `* name does`. */
+/** What a customer reads from the bot: `[name] text`, an action as `* name does` (CTCP cannot carry a prefix). */
 function customerLine(name: string, text: string): { prefix: string; text: string } {
   const action = actionLine(name, text);
   return action ? { prefix: '', text: action } : { prefix: `[${name}] `, text };

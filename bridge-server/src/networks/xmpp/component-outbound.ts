@@ -4,7 +4,7 @@
  * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick, then each file of the message
  * as its link with an XEP-0066 out-of-band element; typing notices and the bridge's own notices. Text reaches XML only through the library's escaping.
  */
-import { type Address, isRetraction, networkOf } from '@switchboard/protocol';
+import { type Address, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
 import type { Network, NetworkFiles, OutboundMessage, SendResult } from '../network.js';
 import { type JidMap, jidOfAddress } from './addresses.js';
@@ -20,7 +20,7 @@ import { newId } from '../../util/ids.js';
 const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
 
 /** A line of someone else's in the conversation's chat: `[Alice] text`, or `* Alice checks` for an action (XEP-0245). */
-const named = (name: string, text: string): string => (text.startsWith('/me ') ? `* ${name} ${text.slice(4)}` : `[${name}] ${text}`);
+const named = (name: string, text: string): string => actionLine(name, text) ?? `[${name}] ${text}`;
 
 type TypingInput = Parameters<NonNullable<Network['setTyping']>>[0];
 type NoticeInput = Parameters<NonNullable<Network['notice']>>[0];
