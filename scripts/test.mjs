@@ -46,12 +46,22 @@ const CONCURRENCY = { integration: 3 };
 const FIRST = ['bridge-server/test/integration/irc-flood.test.ts', 'bridge-server/test/integration/irc.test.ts'];
 const startOrder = (file) => (FIRST.includes(file) ? FIRST.indexOf(file) : FIRST.length);
 
-function nodeTier(tier) {
+/** Runs a command with the terminal as its output, without blocking checks that run beside it. */
+function runAside(command, args, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', timeout: timeoutMs, killSignal: 'SIGKILL' });
+    child.on('error', () => resolve({ status: 1 }));
+    child.on('close', (status) => resolve({ status }));
+  });
+}
+
+async function nodeTier(tier) {
   const files = testFiles(tier).sort((a, b) => startOrder(a) - startOrder(b));
   if (files.length === 0) return;
   const countsFile = join(scratch, `${tier}.json`);
   process.stdout.write(`\n=== ${tier} tests (${files.length} files) ===\n`);
-  const result = run(
+  const started = Date.now();
+  const result = await runAside(
     process.execPath,
     [
       '--import',
@@ -64,7 +74,7 @@ function nodeTier(tier) {
       `--test-reporter-destination=${countsFile}`,
       ...files,
     ],
-    { timeout: 30 * 60_000 },
+    30 * 60_000,
   );
   let counts;
   try {
@@ -73,13 +83,25 @@ function nodeTier(tier) {
     counts = { passed: 0, failed: 1, skipped: 0 }; // the runner itself died
   }
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
-  tally(tier, counts);
+  printSlowest(counts.files ?? {});
+  tally(tier, counts, started);
+}
+
+/** The files that took longest, so a log says where a tier's minutes went. */
+function printSlowest(fileTimes) {
+  const slowest = Object.entries(fileTimes)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  if (slowest.length === 0) return;
+  process.stdout.write('slowest files:\n');
+  for (const [file, ms] of slowest) process.stdout.write(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${relative(root, file)}\n`);
 }
 
 function browserTier() {
   const files = testFiles('browser');
   if (files.length === 0) return;
   process.stdout.write(`\n=== browser tests (${files.length} files, Chromium) ===\n`);
+  const started = Date.now();
   const result = spawnSync(process.execPath, [join(root, 'node_modules/@web/test-runner/dist/bin.js'), '--config', 'web-test-runner.config.mjs'], {
     cwd: root,
     encoding: 'utf8',
@@ -91,7 +113,7 @@ function browserTier() {
   const match = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(result.stdout ?? '');
   const counts = match ? { passed: Number(match[1]), failed: Number(match[2]), skipped: Number(match[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 };
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
-  tally('browser', counts);
+  tally('browser', counts, started);
 }
 
 /**
@@ -126,24 +148,30 @@ function check(args) {
   });
 }
 
-async function staticTier() {
-  process.stdout.write(`\n=== static checks (${STATIC_CHECKS.length}) ===\n`);
-  const counts = { passed: 0, failed: 0, skipped: 0 };
-  // Side by side: each is one process on one core, and the linter alone takes most of the time.
-  // Each check's output is printed whole as it ends.
-  await Promise.all(
-    STATIC_CHECKS.map(async ([name, args]) => {
-      const { ok, output } = await check(args);
+/**
+ * Runs the checks side by side (each is one process on one core, the linter most of the time) and
+ * returns a function that prints their outputs and counts them: the checks run beside the
+ * integration tier, whose files mostly wait on servers, and report after it.
+ */
+function startStaticChecks() {
+  const started = Date.now();
+  const results = Promise.all(STATIC_CHECKS.map(async ([name, args]) => ({ name, ...(await check(args)) })));
+  return async () => {
+    const done = await results;
+    process.stdout.write(`\n=== static checks (${STATIC_CHECKS.length}, run beside the integration tier) ===\n`);
+    const counts = { passed: 0, failed: 0, skipped: 0 };
+    for (const { name, ok, output } of done) {
       process.stdout.write(output);
       process.stdout.write(`${ok ? 'ok' : 'FAILED'} - ${name}\n`);
       counts[ok ? 'passed' : 'failed']++;
-    }),
-  );
-  tally('static', counts);
+    }
+    tally('static', counts, started);
+  };
 }
 
-function tally(tier, counts) {
-  process.stdout.write(`--- ${tier}: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
+function tally(tier, counts, started) {
+  const took = `in ${((Date.now() - started) / 60_000).toFixed(1)} min`;
+  process.stdout.write(`--- ${tier}: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''} ${took}\n`);
   totals.passed += counts.passed;
   totals.failed += counts.failed;
   totals.skipped += counts.skipped;
@@ -157,11 +185,12 @@ try {
     totals.failed++;
     process.stdout.write('The build failed; no test ran.\n');
   } else {
-    if (!only || only === 'static') await staticTier();
-    if (!only || only === 'unit') nodeTier('unit');
-    if (!only || only === 'integration') nodeTier('integration');
+    if (!only || only === 'unit') await nodeTier('unit');
+    const reportStatic = !only || only === 'static' ? startStaticChecks() : undefined;
+    if (!only || only === 'integration') await nodeTier('integration');
+    await reportStatic?.();
     if (!only || only === 'browser') browserTier();
-    if (only === 'soak') nodeTier('soak');
+    if (only === 'soak') await nodeTier('soak');
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
