@@ -165,6 +165,12 @@ const teamSchema = z
     queueMessage: z
       .union([z.string().min(1).max(LIMITS.maxTextLength), z.literal(false)])
       .default('No agent is available right now; you are number {position} in line. We will answer here.'),
+    /**
+     * Posted by the team, as the conversation's last message, when a conversation with a customer
+     * on their own network closes: the customer's client shows no close (a website visitor's widget
+     * does). None when left out (docs/customers.md, "Closing").
+     */
+    closeMessage: z.string().min(1).max(LIMITS.maxTextLength).optional(),
     /** What a visitor's message to a closed conversation does: reopen it, or start a new one. */
     afterClose: z.enum(['reopen', 'new']).default('reopen'),
     /** Which customers' domains may write to the team from their own networks; deny wins (docs/customers.md, "Abuse controls"). */

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { TeamConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
-import { withoutSite } from '../networks/web/site-scope.js';
+import { sharedBySites, withoutSite } from '../networks/web/site-scope.js';
 import type { ConversationRecord, PartyRecord, Store } from '../store/store.js';
 import { type Actor, actsForSite } from './actor.js';
 import type { Announcer } from './announcer.js';
@@ -175,12 +175,21 @@ export class Conversations {
     const closing = () => store.setConversationState(conversationId, 'closed');
     // In the customer's turn: their message being stored goes in before the close, or into a new conversation after it.
     const current = await store.getConversation(conversationId);
+    const note = current && this.closingNote(current);
+    if (note) await this.postAsTeam(current, note.team, note.text);
     const closed = current ? await turns.run(current.siteKey, current.openedBy, closing) : await closing();
     this.deps.announcer.announce(closed);
     this.deps.responseTimes?.closed(closed);
     this.deps.router.conversationClosed(closed);
     await this.deps.continuations?.closed(closed);
     return closed;
+  }
+
+  /** What the team says to a customer on their own network as it closes their conversation (`closeMessage`). */
+  private closingNote(conversation: ConversationRecord): { team: TeamConfig; text: string } | undefined {
+    if (conversation.state !== 'open' || conversation.team === undefined || !sharedBySites(conversation.openedBy)) return undefined;
+    const team = this.deps.teams.get(conversation.team);
+    return team?.closeMessage !== undefined ? { team, text: team.closeMessage } : undefined;
   }
 
   /**

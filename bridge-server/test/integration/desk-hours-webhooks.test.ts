@@ -191,8 +191,10 @@ describe('webhooks', () => {
 });
 
 describe('closing and rating', () => {
-  it('starts a new conversation when the team says so, and lets only the visitor rate (1 to 5)', async () => {
-    const t = await startBridge({ teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], afterClose: 'new' }] });
+  it('starts a new conversation when the team says so, posts no closeMessage to a website visitor, and lets only the visitor rate (1 to 5)', async () => {
+    const t = await startBridge({
+      teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], afterClose: 'new', closeMessage: 'This conversation is closed.' }],
+    });
     try {
       const alice = await connect(t, agentAuth('alice'));
       const { socket } = await connect(t, { siteKey: SITE });
@@ -201,6 +203,12 @@ describe('closing and rating', () => {
       const closed = next(socket, 'conversation', (c) => c.id === first.id && c.state === 'closed');
       await call(alice.socket, 'conversation:close', { conversationId: first.id });
       await closed;
+      // The widget shows the close: the team's closeMessage is for customers on their own networks.
+      const history = await call(socket, 'history:get', { conversationId: first.id });
+      assert.deepEqual(
+        history.messages.map((m: Message) => m.text),
+        ['first question'],
+      );
 
       const badRating = await call(socket, 'conversation:rate', { conversationId: first.id, rating: 6 });
       assert.equal(badRating.error.code, 'bad_request');

@@ -35,6 +35,8 @@ const HOURS = { timeZone: 'Europe/Paris', weekly: { mon: ['09:00-17:00'] } };
 
 type Stanza = ReturnType<typeof xml>;
 
+const CLOSE_MESSAGE = 'This conversation is closed. Write to us again any time.';
+
 describe('customers writing from XMPP to a team (component mode) against a real Prosody', () => {
   let prosody: ProsodyServer;
   before(async () => {
@@ -61,7 +63,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     before(async () => {
       t = await startBridge({
         teams: [
-          { id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 },
+          { id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100, closeMessage: CLOSE_MESSAGE },
           { id: 'sales', members: ['xmpp:erin@localhost'], sites: [SITE], capacity: 100 },
         ],
         networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
@@ -120,8 +122,12 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       const texts = history.messages.filter((m: Message) => m.from === CUSTOMER).map((m: Message) => m.text);
       assert.deepEqual(texts, ['My order has not arrived', 'It is order 42']);
 
-      // Closed: the next message opens a new conversation.
+      // Closed: the customer is told, in the team's words, and the next message opens a new conversation.
       await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
+      const told = await carol.next((s) => isChatFrom(team)(s) && s.getChildText('body') === CLOSE_MESSAGE);
+      assert.equal(told.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Support');
+      const closedHistory = await call(alice.socket, 'history:get', { conversationId: conversation.id });
+      assert.deepEqual(closedHistory.messages.at(-1), { ...closedHistory.messages.at(-1), from: 'team:support', text: CLOSE_MESSAGE });
       const reopened = next(alice.socket, 'conversation', (c) => c.participants.includes(CUSTOMER) && c.id !== conversation.id && c.state === 'open');
       await write(carol, team, 'One more question', 'c-3');
       const second = await reopened;
