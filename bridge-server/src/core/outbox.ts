@@ -114,8 +114,12 @@ export class OutboxWorker {
 
   constructor(private readonly deps: OutboxDeps) {
     this.leases = deps.leases ?? ALWAYS_HELD;
-    // The depth is counted when /metrics is read, not after every pass.
-    deps.metrics.outboxDepthSource.read = () => Promise.all([...this.queues.keys()].map(async (network) => [network, await deps.store.outboxDepth(network)]));
+    // The depth is counted when /metrics is read, not after every pass; for every network, also
+    // those another node sends (a standby's figures are the cluster's queue).
+    deps.metrics.outboxDepthSource.read = () => {
+      const networks = new Set([...deps.registry.all().map((network) => network.scheme), ...this.queues.keys()]);
+      return Promise.all([...networks].map(async (network) => [network, await deps.store.outboxDepth(network)]));
+    };
   }
 
   /** Passes that failed in a row, per network (the store failing): their backoff. */

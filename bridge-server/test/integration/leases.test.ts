@@ -103,6 +103,9 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     assert.equal(online(holder), true);
     const metrics = await (await fetch(`${holder.url}/metrics`)).text();
     assert.match(metrics, /switchboard_lease_changes_total\{lease="network:xmpp",change="acquired"\} 1/);
+    // The standby counts the cluster's queue for the network it does not send, as the holder does.
+    const standbyMetrics = await (await fetch(`${standby.url}/metrics`)).text();
+    assert.match(standbyMetrics, /switchboard_outbox_depth\{network="xmpp"\} 0/);
   });
 
   it("sends a visitor's message written on the standby node to the agent, through the holder", async (t) => {
