@@ -219,6 +219,10 @@ const storeSchema = z.discriminatedUnion('type', [
     url: z.string().regex(POSTGRES_URL, POSTGRES_URL_RULE).optional(),
     /** Connections each node keeps open at most. */
     poolSize: z.number().int().min(1).max(1000).default(10),
+    /** A statement not answered within this fails, and clients are told `unavailable`. */
+    queryTimeoutSeconds: z.number().gt(0).max(300).default(5),
+    /** A new connection not made within this fails. */
+    connectTimeoutSeconds: z.number().gt(0).max(300).default(5),
   }),
 ]);
 

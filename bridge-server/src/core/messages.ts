@@ -161,7 +161,8 @@ export class Messages {
       try {
         await this.deps.access.conversation(actor, conversationId);
       } catch (error) {
-        if (error instanceof BridgeError) {
+        // A store that does not answer says nothing about access: the whole sync fails, to be retried.
+        if (error instanceof BridgeError && error.code !== 'unavailable') {
           skipped.push(conversationId);
           continue;
         }

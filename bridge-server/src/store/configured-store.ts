@@ -19,7 +19,14 @@ export async function buildStore(config: Config, logger: Logger): Promise<Store>
       if (!url) throw new ConfigError('store.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL');
       const log = logger.child({ component: 'store' });
       const { PostgresStore } = await import('./postgres/postgres-store.js');
-      return new PostgresStore({ url, poolSize: config.store.poolSize, onError: (error) => log.warn({ err: error }, 'an idle database connection failed') });
+      return new PostgresStore({
+        url,
+        poolSize: config.store.poolSize,
+        queryTimeoutMs: config.store.queryTimeoutSeconds * 1000,
+        connectTimeoutMs: config.store.connectTimeoutSeconds * 1000,
+        onError: (error) => log.warn({ err: error }, 'an idle database connection failed'),
+        onUnreachable: (error) => log.warn({ err: error }, 'the database did not answer in time; clients are told to retry (unavailable)'),
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
+import pg from 'pg';
 import { SITE, type TestBridge, agentAuth, bodyOf, call, connect, next, startBridge, until } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 
@@ -12,7 +13,8 @@ describe('a bridge on Postgres', () => {
   before(async () => {
     server = await startPostgres();
     url = await server.createDatabase(); // over TCP with a password, as a deployment connects
-    first = await startBridge({ store: { type: 'postgres', url, poolSize: 4 } });
+    // Short time limits, so that a hung database is answered for well within the calls' own 5 s.
+    first = await startBridge({ store: { type: 'postgres', url, poolSize: 4, queryTimeoutSeconds: 1, connectTimeoutSeconds: 1 } });
   });
   after(async () => {
     await server.thaw(); // should a test have failed while it was frozen
@@ -82,7 +84,7 @@ describe('a bridge on Postgres', () => {
     assert.deepEqual(await readiness(), { status: 503, store: 'down' });
     const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
     assert.equal(refused.ok, false, 'nothing is acked that was not stored');
-    assert.equal(refused.error.code, 'internal', 'an error of the contract, no stack trace');
+    assert.equal(refused.error.code, 'unavailable', 'an error of the contract, retryable, no stack trace');
     await server.start();
     await until(async () => (await readiness()).store === 'up', 15_000, 'the store up again');
     const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'while-down', text: 'lost?' });
@@ -106,5 +108,59 @@ describe('a bridge on Postgres', () => {
       await server.thaw();
     }
     await until(async () => (await fetch(`${first.url}/readyz`)).status === 200, 15_000, 'ready again');
+  });
+  it('answers a send with unavailable while the database hangs, stores a resend once, and heals its pool when it answers again', async () => {
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
+    assert.equal((await call(visitor.socket, 'message:send', { conversationId, clientId: 'before', text: 'before the hang' })).ok, true);
+    await server.freeze();
+    try {
+      // Connections already open (the pool's) and new ones alike get no answer.
+      for (const attempt of [1, 2]) {
+        const started = Date.now();
+        const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'during', text: 'during the hang' });
+        assert.equal(refused.ok, false, `attempt ${attempt}: nothing is acked that was not stored`);
+        assert.equal(refused.error.code, 'unavailable');
+        assert.match(refused.error.message, /database did not answer/);
+        assert.ok(Date.now() - started < 4000, `answered in ${Date.now() - started} ms`);
+      }
+    } finally {
+      await server.thaw();
+    }
+    // The connections that hung were dropped; the pool makes new ones by itself.
+    const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'during', text: 'during the hang' });
+    assert.equal(sent.ok, true);
+    assert.equal(sent.message.seq, 2);
+    const again = await call(visitor.socket, 'message:send', { conversationId, clientId: 'during', text: 'during the hang' });
+    assert.equal(again.message.id, sent.message.id, 'a resend of an acked message is not stored twice');
+    const history = await call(visitor.socket, 'history:get', { conversationId });
+    assert.deepEqual(
+      history.messages.map((m: Message) => [m.seq, m.text]),
+      [
+        [1, 'before the hang'],
+        [2, 'during the hang'],
+      ],
+    );
+  });
+
+  it('gives up on a statement the database keeps waiting (a lock another node holds), and the send succeeds once it is free', async () => {
+    const visitor = await connect(first, { siteKey: SITE });
+    const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
+    // Another session holds the conversation's row, as a node stuck mid-transaction would.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+      const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'locked', text: 'behind a lock' });
+      assert.equal(refused.ok, false);
+      assert.equal(refused.error.code, 'unavailable');
+      await other.query('COMMIT');
+    } finally {
+      await other.end();
+    }
+    const sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'locked', text: 'behind a lock' });
+    assert.equal(sent.ok, true);
+    assert.equal(sent.message.seq, 1);
   });
 });

@@ -212,7 +212,13 @@ describe('configuration', () => {
   it('takes a Postgres store from the file or from SWITCHBOARD_DATABASE_URL, which wins', () => {
     const postgres = (store: Record<string, unknown>) => ({ ...minimal(), store: { type: 'postgres', ...store } });
     const parsed = parseConfig(postgres({ url: 'postgres://bridge:pw@db.internal:5432/switchboard' }), 'test.json', '/base');
-    assert.deepEqual(parsed.store, { type: 'postgres', url: 'postgres://bridge:pw@db.internal:5432/switchboard', poolSize: 10 });
+    assert.deepEqual(parsed.store, {
+      type: 'postgres',
+      url: 'postgres://bridge:pw@db.internal:5432/switchboard',
+      poolSize: 10,
+      queryTimeoutSeconds: 5,
+      connectTimeoutSeconds: 5,
+    });
     rejects(postgres({ url: 'mysql://x' }), /store\.url: must be a URL such as postgres:/);
     rejects(postgres({ url: 'postgres://x/y', poolSize: 0 }), /store\.poolSize/);
     rejects(postgres({ url: 'postgres://x/y', path: 'db.sqlite' }), /store: Unrecognized key: "path"/);
@@ -221,7 +227,13 @@ describe('configuration', () => {
       const path = join(dir, 'config.json');
       writeFileSync(path, JSON.stringify(postgres({ poolSize: 4 })));
       const fromEnv = loadConfig(path, { SWITCHBOARD_DATABASE_URL: 'postgresql://bridge:secret@127.0.0.1/sb' });
-      assert.deepEqual(fromEnv.store, { type: 'postgres', url: 'postgresql://bridge:secret@127.0.0.1/sb', poolSize: 4 });
+      assert.deepEqual(fromEnv.store, {
+        type: 'postgres',
+        url: 'postgresql://bridge:secret@127.0.0.1/sb',
+        poolSize: 4,
+        queryTimeoutSeconds: 5,
+        connectTimeoutSeconds: 5,
+      });
       assert.throws(
         () => loadConfig(path, {}),
         (error: unknown) => error instanceof ConfigError && /store\.url: set it, or the environment variable SWITCHBOARD_DATABASE_URL/.test(error.message),

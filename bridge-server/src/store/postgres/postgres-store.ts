@@ -27,6 +27,7 @@ import { newId } from '../../util/ids.js';
 import type { BlobStore } from '../../core/files/blob-store.js';
 import { PostgresBlobStore } from './postgres-blobs.js';
 import { checkOut } from './checked-out.js';
+import { READ_TIMEOUT, asUnavailable, isUnreachable } from './unreachable.js';
 import type {
   AppendResult,
   BlockRecord,
@@ -102,6 +103,16 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Errors of idle connections (the server went away); queries report their own errors. */
   onError?: (error: Error) => void;
+  /**
+   * Each statement is answered within this or fails: the server cancels it past this
+   * (`statement_timeout`, which also frees the locks it waits on or holds), and the bridge gives up
+   * on a server that does not answer at all (hung, or cut off without a TCP reset) a second later.
+   */
+  queryTimeoutMs?: number;
+  /** A new connection is made (TCP, TLS, login) within this or fails. */
+  connectTimeoutMs?: number;
+  /** A query failed because the database did not answer or could not be reached (clients are told `unavailable`). */
+  onUnreachable?: (error: Error) => void;
 }
 
 /** A conversation row with its participants (aggregated in the query). */
@@ -143,7 +154,16 @@ const SWEEP_BATCH = 200;
 /** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 5;
-const CONNECT_TIMEOUT_MS = 10_000;
+export const QUERY_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** How much longer than the server's own `statement_timeout` the bridge waits for its answer. */
+const READ_MARGIN_MS = 1_000;
+/**
+ * TCP keepalive probes start after this much silence: an idle connection to a server that went away
+ * without a reset (a failover, a cut link) is found dead and dropped by the kernel instead of being
+ * handed out again.
+ */
+const KEEPALIVE_DELAY_MS = 10_000;
 /**
  * How long readiness waits for the server to answer `SELECT 1`: a server that hangs, or was cut
  * off without a reset, leaves the pool's open connections waiting for good (no TCP error comes),
@@ -197,6 +217,14 @@ export class PostgresStore implements Store {
    * everything back, so the whole transaction runs again.
    */
   private async transaction<T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    try {
+      return await this.attempts(work, begin);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  private async attempts<T>(work: (client: PoolClient) => Promise<T>, begin: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await checkOut(this.db, (error) => this.options.onError?.(error));
       let broken = false;
@@ -206,10 +234,16 @@ export class PostgresStore implements Store {
         await client.query('COMMIT');
         return value;
       } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true; // the connection is gone: the pool must not hand it out again
+        // A statement the server never answered still holds the connection: a ROLLBACK would only
+        // queue behind it. Dropping the connection rolls the transaction back on the server (or, if
+        // it was the COMMIT, the transaction stands, and a resend with the same clientId finds it).
+        if ((error as Error).message === READ_TIMEOUT) broken = true;
+        else {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true; // the connection is gone: the pool must not hand it out again
+          }
         }
         if (error instanceof RollbackWith) return error.value as T;
         if (!broken && isRetryable(error) && attempt < ATTEMPTS) continue;
@@ -220,10 +254,43 @@ export class PostgresStore implements Store {
     }
   }
 
+  private lastUnreachableReport = -Infinity;
+
+  /** `error` as a client should see it; a database that does not answer is reported, once in 10 s at most. */
+  private unavailable(error: unknown): unknown {
+    if (!isUnreachable(error)) return error;
+    const now = Date.now();
+    if (now - this.lastUnreachableReport >= 10_000) {
+      this.lastUnreachableReport = now;
+      this.options.onUnreachable?.(error as Error);
+    }
+    return asUnavailable(error);
+  }
+
   async open(): Promise<void> {
     this.closed = false;
-    // A server that does not answer fails a query (and readiness) after a while instead of holding it forever.
-    this.pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const statementTimeout = this.options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
+    // A server that does not answer fails a query (and readiness) in bounded time instead of holding
+    // it forever; the connection it hung on is then dropped (pg-pool removes a client released with
+    // an error), so the pool heals by itself once the server, or the one that took its place, answers.
+    const pool = new pg.Pool({
+      connectionString: this.options.url,
+      max: this.options.poolSize ?? 10,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      statement_timeout: statementTimeout,
+      // A node that stopped mid-transaction (hung, cut off) must not hold its row locks for long.
+      idle_in_transaction_session_timeout: statementTimeout,
+      query_timeout: statementTimeout + READ_MARGIN_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    });
+    // Every statement run on the pool itself: a database that does not answer is `unavailable` to clients.
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    pool.query = ((...args: unknown[]) =>
+      query(...args).catch((error: unknown) => {
+        throw this.unavailable(error);
+      })) as typeof pool.query;
+    this.pool = pool;
     // Without a listener an idle connection's error (the server restarted) would end the process.
     this.pool.on('error', (error) => this.options.onError?.(error));
     await this.migrate();
@@ -250,7 +317,11 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(): Promise<void> {
-    const client = await checkOut(this.db, (error) => this.options.onError?.(error));
+    // A connection of its own, without the pool's time limits: waiting for another node's
+    // migration, or an upgrade step over a large table, may rightly take longer than a query.
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS });
+    client.on('error', (error) => this.options.onError?.(error));
+    await client.connect();
     try {
       // Nodes starting together wait here; the first migrates, the others then find nothing to do.
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -275,7 +346,7 @@ export class PostgresStore implements Store {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
       }
     } finally {
-      client.release();
+      await client.end();
     }
   }
 
