@@ -64,12 +64,20 @@ export function baseConfig(dir: string, overrides: Record<string, unknown> = {})
 
 export async function startBridge(
   overrides: Record<string, unknown> = {},
-  options: { networkDefinitions?: Record<string, NetworkDefinition>; dir?: string; clock?: Clock; consoleDist?: string; store?: Store } = {},
+  options: {
+    networkDefinitions?: Record<string, NetworkDefinition>;
+    dir?: string;
+    clock?: Clock;
+    consoleDist?: string;
+    store?: Store;
+    /** The bridge's logger, for a test that reads what it logs (capturedLogs). */
+    logger?: pino.Logger;
+  } = {},
 ): Promise<TestBridge> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-it-'));
   const config = parseConfig(baseConfig(dir, overrides), 'test', dir);
   const bridge = await createBridge(config, {
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.networkDefinitions ? { networkDefinitions: options.networkDefinitions } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.consoleDist !== undefined ? { consoleDist: options.consoleDist } : {}),
@@ -89,6 +97,13 @@ export async function startBridge(
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A logger whose lines a test can read (parsed), at `info` and above. */
+export function capturedLogs(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
 }
 
 export function agentAuth(userId: string, siteKey = SITE, secret = SECRET) {

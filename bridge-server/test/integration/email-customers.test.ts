@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, capturedLogs, collect, connect, connectTo, next, startBridge, until } from '../helpers.js';
 import { PDF } from '../network-files.js';
 import { mailsOf, send } from '../mail-client.js';
 import { type MailServer, startMail } from '../servers/mail.js';
@@ -55,6 +55,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
   let mail: MailServer;
   let t: TestBridge;
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-email-'));
+  const logs = capturedLogs();
   const online = () => until(() => t.bridge.registry.get('mailto')?.status().state === 'online', 15_000, 'the email network online');
 
   /** The web agent, waiting for the customer's conversation and collecting the messages it sees. */
@@ -76,7 +77,7 @@ describe('customers writing to a team mailbox by email against a real Postfix an
         'jo@example.test': 'jopw',
       },
     });
-    t = await startBridge(bridgeConfig(mail), { dir });
+    t = await startBridge(bridgeConfig(mail), { dir, logger: logs.logger });
     await online();
   });
   after(async () => {
@@ -164,6 +165,23 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     await until(async () => (await subjectOf()) !== undefined, 5000, 'the subject kept');
     assert.equal(await subjectOf(), 'Delivery time');
     alice.socket.disconnect();
+  });
+
+  it('logs a mailing-list post from a person with no open conversation as left unstored, and why, not as a refused sender', async () => {
+    const LEE = 'mailto:lee@example.test';
+    await send(mail, {
+      from: 'Lee Adama <lee@example.test>',
+      to: SUPPORT,
+      subject: '[users] Anyone seen the new release?',
+      headers: { 'List-Id': 'Users of the shop <users.lists.example.test>', Precedence: 'list' },
+      text: 'Has anyone tried the new release yet?',
+    });
+    const about = (line: Record<string, unknown>) => line.from === LEE;
+    await until(() => logs.lines.some(about), 10_000, 'the list post handled');
+    const line = logs.lines.find(about)!;
+    assert.equal(line.header, 'Precedence: list');
+    assert.match(String(line.msg), /^email: a mailing-list or bulk mail \(Precedence: list\) was not stored: .*this sender has none; it opens none/);
+    assert.equal((await t.bridge.store.listConversations({ participant: LEE, limit: 10 })).length, 0);
   });
 
   it('stores an auto-reply in an open conversation without answering it, opens none for one without, and fails a message whose mail bounced', async () => {

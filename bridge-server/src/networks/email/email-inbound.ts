@@ -33,6 +33,15 @@ export interface EmailInboundParts {
 }
 
 const bare = (address: Address) => address.slice('mailto:'.length);
+
+/** A list's post, or bulk mail (RFC 2369, RFC 2919; `Precedence: bulk` or `list`), rather than an auto-reply. */
+const LIST_SIGNAL = /^(list-|precedence: *(bulk|list))/i;
+
+/** The log line of an automatic mail left unstored: what happened and why, in an operator's words. */
+function droppedAutomatic(signal: string | undefined): string {
+  const what = signal && LIST_SIGNAL.test(signal) ? 'a mailing-list or bulk mail' : 'an automatic mail (an auto-reply, a notification)';
+  return `email: ${what}${signal ? ` (${signal})` : ''} was not stored: such mail is kept only in a conversation its sender already has open, and this sender has none; it opens none, so that the desk never answers a list or a machine (docs/networks/email.md, "Threading and loops")`;
+}
 /** Addresses a customer's mail may copy the answers to, at most (`keepCc`). */
 const MAX_COPIED = 10;
 
@@ -175,7 +184,11 @@ export class EmailInbound {
       return message;
     });
     if (!stored) {
-      if (!refused) logger.info({ from, messageId: read.messageId, team: team.id }, 'email: the team takes no mail from this sender');
+      if (refused) return;
+      const signal = read.classification.signal;
+      // Not a refusal of the sender: a machine's or a list's mail only joins a conversation the sender has open.
+      if (automatic) return logger.info({ from, messageId: read.messageId, team: team.id, header: signal }, droppedAutomatic(signal));
+      logger.info({ from, messageId: read.messageId, team: team.id }, 'email: the team takes no mail from this sender');
       return;
     }
     const conversation = await records.conversation(stored.conversationId);
