@@ -124,6 +124,19 @@ export class CustomerInbound {
     }
   }
 
+  /**
+   * Someone a customer copied, answering in the customer's conversation (`InboundMessage.copiedReply`):
+   * the controls of a customer writing to the team (a block, the domain lists, the rate), refused the
+   * same way, and their name kept as any customer's is.
+   */
+  async admitCopied(input: InboundMessage, conversation: ConversationRecord): Promise<boolean> {
+    // Only a team's conversation with a customer has someone to copy.
+    if (conversation.team === undefined) return false;
+    await this.admitContinued({ ...input, team: { id: conversation.team } }, conversation.siteKey);
+    await this.names.record(input.from, conversation.siteKey, input.fromName);
+    return true;
+  }
+
   /** Whether a customer is blocked on a site: what they wrote stays as it was (no retraction of theirs is taken). */
   isBlocked(customer: Address, siteKey: string): Promise<boolean> {
     return this.deps.controls.isBlocked(customer, siteKey);

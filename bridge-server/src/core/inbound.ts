@@ -142,6 +142,12 @@ export class Inbound {
       if (input.automatic === true && conversation.state === 'closed') return null;
       return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
     }
+    // Someone the customer copied, answering all: their words join the open conversation as theirs.
+    if (conversation && !throughGateway && input.copiedReply === true && input.conversationId && !conversation.participants.includes(input.from)) {
+      if (conversation.state === 'closed' || input.automatic === true) return null;
+      if (!(await this.deps.customers.admitCopied(input, conversation))) return null;
+      return this.post(conversation, input);
+    }
     if (!conversation || !conversation.participants.includes(input.from)) {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
@@ -196,6 +202,7 @@ export class Inbound {
       ...(input.remoteId !== undefined ? { remote: { network: input.network, id: input.remoteId } } : {}),
       ...(input.corrects !== undefined ? { corrects: input.corrects } : {}),
       ...(via ? { via } : {}),
+      ...(input.reached && input.reached.length > 0 ? { reached: input.reached } : {}),
       ...(input.onQueued ? { onQueued: input.onQueued } : {}),
     });
     return result.message;

@@ -40,6 +40,8 @@ export interface MessageToPost {
   via?: readonly string[];
   /** The id of the sender's earlier message this one corrects (`NewMessage.corrects`). */
   corrects?: string;
+  /** Parties the message reached on its own network already (`InboundMessage.reached`): not sent to them. */
+  reached?: readonly Address[];
 }
 
 /** Told of every new message, with its conversation, before it goes out. */
@@ -76,7 +78,9 @@ export class MessagePipeline {
     const { text, attachments } = await this.withInboundFiles(input);
     const heldBack = (await this.deps.visitorMail?.heldBack(conversation, from)) ?? [];
     const hook = webhooks.withWrite('conversation.message', conversation.siteKey);
-    const statusOf = (participants: readonly Address[]): MessageStatus => (fanOut.allDeliverFromStore(participants, from) ? 'sent' : 'accepted');
+    const reached = new Set(input.reached ?? []);
+    const recipients = (participants: readonly Address[]) => (reached.size === 0 ? participants : participants.filter((address) => !reached.has(address)));
+    const statusOf = (participants: readonly Address[]): MessageStatus => (fanOut.allDeliverFromStore(recipients(participants), from) ? 'sent' : 'accepted');
     const appending = store.appendMessage({
       webhooks: (message) => hook.build({ conversationId: conversation.id, message }),
       conversationId: conversation.id,
@@ -92,7 +96,7 @@ export class MessagePipeline {
       status: statusOf(conversation.participants),
       statusFor: statusOf,
       outbox: [...heldBack],
-      outboxFor: (participants) => fanOut.outboxRecipients(participants, from),
+      outboxFor: (participants) => fanOut.outboxRecipients(recipients(participants), from),
     });
     // The sender's next message may be taken now: its append is queued after this one's.
     if (store.appendsInCallOrder) input.onQueued?.();

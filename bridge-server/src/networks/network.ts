@@ -169,6 +169,15 @@ export interface InboundMessage {
   corrects?: string;
   /** A conversation the network already knows this belongs to. */
   conversationId?: string;
+  /**
+   * With `conversationId`: the sender was copied on a mail of the conversation's customer and
+   * answers in its thread (a colleague's reply to all). Stored in that open conversation as theirs,
+   * without their taking part: they get no answers (email's `keepCc` decides that), and the
+   * conversation's parties in `reached` are not sent it again.
+   */
+  copiedReply?: boolean;
+  /** Parties the network's message reached by itself (a mail's `To` and `Cc`): the bridge does not send it to them again. */
+  reached?: readonly Address[];
   /** The hop marker the message carried (bridge ids, first hop first), when the protocol has one. */
   via?: readonly string[];
   /**

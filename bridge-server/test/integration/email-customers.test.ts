@@ -75,6 +75,8 @@ describe('customers writing to a team mailbox by email against a real Postfix an
         'hana@example.test': 'hanapw',
         'ivy@example.test': 'ivypw',
         'jo@example.test': 'jopw',
+        'kim@example.test': 'kimpw',
+        'lou@example.test': 'loupw',
       },
     });
     t = await startBridge(bridgeConfig(mail), { dir, logger: logs.logger });
@@ -164,6 +166,57 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     const subjectOf = async () => (await call(alice.socket, 'conversation:list', {})).conversations.find((c) => c.id === conversation.id)?.subject;
     await until(async () => (await subjectOf()) !== undefined, 5000, 'the subject kept');
     assert.equal(await subjectOf(), 'Delivery time');
+    alice.socket.disconnect();
+  });
+
+  it("joins a colleague's reply to all, in the thread of the customer's mail that copied them, to that conversation as theirs; answers stay the customer's", async () => {
+    const KIM = 'mailto:kim@example.test';
+    const LOU = 'mailto:lou@example.test';
+    const { alice, opened, atAgent } = await agentAwaiting(KIM);
+    await send(mail, {
+      from: 'Kim Ito <kim@example.test>',
+      to: SUPPORT,
+      cc: 'Lou Park <lou@example.test>',
+      subject: 'Printer broken',
+      messageId: '<kim.1@client.example.test>',
+      text: 'Our printer is broken.',
+    });
+    const conversation = await opened;
+    // keepCc is off: the greeting goes to Kim alone; Lou has Kim's mail from the mail server.
+    await mailsOf(mail, 'kim@example.test', 1);
+    await mailsOf(mail, 'lou@example.test', 1);
+    await send(mail, {
+      from: 'Lou Park <lou@example.test>',
+      to: SUPPORT,
+      cc: 'Kim Ito <kim@example.test>',
+      subject: 'Re: Printer broken',
+      messageId: '<lou.1@client.example.test>',
+      inReplyTo: '<kim.1@client.example.test>',
+      references: '<kim.1@client.example.test>',
+      text: 'It is the one on the third floor.\n\nOn Mon, Kim Ito <kim@example.test> wrote:\n> Our printer is broken.',
+    });
+    await until(() => atAgent.some((m) => m.from === LOU), 10_000, "Lou's reply at the agent");
+    const fromLou = atAgent.find((m) => m.from === LOU)!;
+    assert.equal(fromLou.conversationId, conversation.id, "in Kim's conversation");
+    assert.equal(fromLou.text, 'It is the one on the third floor.');
+    assert.equal((await t.bridge.store.listConversations({ participant: LOU, limit: 10 })).length, 0, 'Lou opened none');
+    assert.equal((await t.bridge.store.getParty(LOU))?.name, 'Lou Park');
+    const record = await t.bridge.store.getConversation(conversation.id);
+    assert.ok(!record?.participants.includes(LOU), 'Lou takes no part: no answers go to them');
+
+    await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'kim-1', text: 'A technician comes today.' });
+    const atKim = await mail.waitForMessages('kim@example.test', (all) => all.some((m) => m.source.includes('A technician comes today.')), {
+      timeoutMs: 15_000,
+    });
+    const kimMail = await Promise.all(atKim.map((message) => simpleParser(message.source)));
+    assert.deepEqual(
+      kimMail.map((m) => m.text?.trim().split('\n')[0]).sort(),
+      [GREETING, 'It is the one on the third floor.', 'A technician comes today.'].sort(),
+      "Kim has Lou's reply once, from Lou, and the bridge's mail",
+    );
+    await send(mail, { from: 'dana@example.test', to: 'lou@example.test', subject: 'marker', text: 'marker' });
+    const atLou = await mail.waitForMessages('lou@example.test', (all) => all.some((m) => m.source.includes('Subject: marker')), { timeoutMs: 15_000 });
+    assert.equal(atLou.length, 2, "Lou has Kim's mail and the marker, no answer");
     alice.socket.disconnect();
   });
 

@@ -42,8 +42,10 @@ function droppedAutomatic(signal: string | undefined): string {
   const what = signal && LIST_SIGNAL.test(signal) ? 'a mailing-list or bulk mail' : 'an automatic mail (an auto-reply, a notification)';
   return `email: ${what}${signal ? ` (${signal})` : ''} was not stored: such mail is kept only in a conversation its sender already has open, and this sender has none; it opens none, so that the desk never answers a list or a machine (docs/networks/email.md, "Threading and loops")`;
 }
-/** Addresses a customer's mail may copy the answers to, at most (`keepCc`). */
+/** Addresses a customer's mail may copy the answers to, at most (`keepCc`); parties a copied reply is checked for. */
 const MAX_COPIED = 10;
+/** A copied reply joins by its thread headers only: a plus address is the bridge's, not the customer's. */
+const NO_PLUS_ADDRESSES: Pick<PlusAddresses, 'conversationOf'> = { conversationOf: () => null };
 
 export class EmailInbound {
   constructor(private readonly parts: EmailInboundParts) {}
@@ -63,6 +65,8 @@ export class EmailInbound {
     const mailbox = this.mailboxOf(read);
     const answered = await this.answeredConversation(read, customer.address);
     if (answered && mailbox && (await this.visitorAnswered(read, customer.address, answered, mailbox))) return;
+    const takesPart = answered && (answered.openedBy === customer.address || answered.participants.includes(customer.address));
+    if (!takesPart && mailbox && (await this.copiedReply(read, customer, mailbox))) return;
     const team = this.teamOf(customer.address, answered, mailbox);
     if (!team || !mailbox) return logger.info({ ...log, to: read.to }, 'email: a mail to no team mailbox was left unstored');
     await this.store(read, customer, mailbox, team);
@@ -126,12 +130,47 @@ export class EmailInbound {
     return outcome !== null;
   }
 
+  /**
+   * Someone the customer copied, answering all (a colleague on the customer's mail): a mail whose
+   * thread headers name a mail of the customer's open conversation, and that copies that customer
+   * (so it hides nothing from them), joins the conversation as the sender's own message, not the
+   * customer's and not a conversation of its own, as Chatwoot and Front keep a CC'd reply in its
+   * thread. It is not mailed to the customer again (they have it), and the sender gets no answers
+   * (`keepCc` alone copies anyone). An automatic mail, or one in a closed conversation's thread, is
+   * handled as any first mail.
+   */
+  private async copiedReply(read: ReadMail, sender: MailSender, mailbox: TeamMailbox): Promise<boolean> {
+    const { settings, threads, records } = this.parts;
+    if (read.classification.kind !== 'normal' || (!read.inReplyTo && read.references.length === 0)) return false;
+    const addressed = [...new Set([...read.to, ...read.cc].map((address) => address.toLowerCase()))]
+      .filter((address) => !teamMailboxOf(settings, address))
+      .map((address): Address => `mailto:${address}`)
+      .filter((address) => address !== sender.address);
+    for (const party of addressed.slice(0, MAX_COPIED)) {
+      const thread = { inReplyTo: read.inReplyTo, references: read.references, to: [], cc: [], deliveredTo: [] };
+      const match = await matchConversation(thread, { conversationOfMessageId: (id) => threads.conversationOf(id, party), plusAddresses: NO_PLUS_ADDRESSES });
+      const conversation = match ? await records.conversation(match.conversationId) : null;
+      if (!conversation || conversation.openedBy !== party || conversation.state === 'closed') continue;
+      const outcome = await this.submit(read, sender.address, mailbox, {
+        conversationId: conversation.id,
+        copiedReply: true,
+        reached: addressed,
+        ...(sender.name ? { fromName: sender.name } : {}),
+      });
+      if (outcome === 'refused') return true;
+      if (!outcome) return false;
+      await threads.add(conversation.id, read.messageId);
+      return true;
+    }
+    return false;
+  }
+
   /** Hands a mail to the core: the message stored, null when nothing took it, `refused` when the bridge refused it. */
   private async submit(
     read: ReadMail,
     from: Address,
     mailbox: TeamMailbox,
-    where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic' | 'subject'>,
+    where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic' | 'subject' | 'copiedReply' | 'reached'>,
   ): Promise<Message | null | 'refused'> {
     try {
       return await this.parts.sink.message({

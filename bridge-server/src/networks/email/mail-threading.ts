@@ -196,7 +196,7 @@ export interface ThreadMatch {
 export interface ThreadLookup {
   /** The conversation a mail with this Message-ID (sent or received by the bridge) belongs to. Its errors reach the caller. */
   conversationOfMessageId(messageId: string): Promise<string | null> | string | null;
-  plusAddresses: PlusAddresses;
+  plusAddresses: Pick<PlusAddresses, 'conversationOf'>;
 }
 
 /**
