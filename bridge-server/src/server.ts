@@ -174,6 +174,7 @@ async function createNetworks(
       message: (id) => store.getMessage(id),
       // Remote ids are stored under the network's scheme (`InboundMessage.network`), known once it is made.
       messageByRemoteId: (remoteId) => store.messageByRemoteId(network.scheme, remoteId),
+      before: async (conversationId, beforeSeq, limit) => (await store.history(conversationId, { beforeSeq, limit })).messages,
     };
     const context = {
       config,

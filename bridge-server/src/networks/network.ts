@@ -579,6 +579,8 @@ export interface NetworkRecords {
   message(id: string): Promise<Message | null>;
   /** The message stored for an inbound message with this remote id (`InboundMessage.remoteId`). */
   messageByRemoteId(remoteId: string): Promise<Message | null>;
+  /** A conversation's latest messages before `beforeSeq` (at most `limit`, oldest first): what a message answers. */
+  before?(conversationId: string, beforeSeq: number, limit: number): Promise<Message[]>;
 }
 
 /** A customer subscribed to a team's address on their network, to see the team's availability there. */

@@ -70,7 +70,21 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     const atAgent = collect(alice.socket, 'message');
     const reply = await call(alice.socket, 'message:send', { conversationId, clientId: 'a-1', text: 'It left our warehouse today.' });
     const [mailed] = await mailsOf(mail, 'vic@example.test', 1);
-    assert.equal(mailed!.text?.trim(), 'It left our warehouse today.');
+    // The answer, then what it is about: the conversation and what the visitor last wrote in it.
+    const ref = /\(#([A-Za-z0-9_-]+)\)/.exec(mailed!.text ?? '')?.[1] ?? '';
+    assert.ok(ref.length >= 5 && conversationId.endsWith(ref), `the conversation's ref: ${ref}`);
+    assert.equal(
+      mailed!.text?.trim(),
+      [
+        'It left our warehouse today.',
+        '',
+        '-- ',
+        `In your chat with Support (#${ref}), you wrote:`,
+        '> Where is my parcel?',
+        '',
+        'Reply to this mail to answer: your reply goes on in the same conversation.',
+      ].join('\n'),
+    );
     assert.equal(mailed!.from?.value[0]?.address, SUPPORT);
     const replyTo = mailed!.replyTo?.value[0]?.address;
     assert.match(replyTo!, /^support\+[a-z0-9_]+-[a-z2-7]{16}@example\.test$/);
@@ -100,7 +114,8 @@ describe('website visitors who left get the reply by mail, against a real Postfi
       subject: `Re: ${mailed!.subject}`,
       inReplyTo: mailed!.messageId!,
       references: [mailed!.messageId!],
-      text: 'Thanks, I will be home tomorrow.\n\nOn Tue, 1 Dec 2026, Support <support@example.test> wrote:\n> It left our warehouse today.',
+      // As a mail client answers: the whole mail quoted under the new text.
+      text: `Thanks, I will be home tomorrow.\n\nOn Tue, 1 Dec 2026, Support <support@example.test> wrote:\n${mailed!.text.trim().replace(/^/gm, '> ')}`,
     });
     await until(() => atAgent.some((m) => m.text === 'Thanks, I will be home tomorrow.'), 15_000, 'the answer at the agent');
     const answer = atAgent.find((m) => m.text === 'Thanks, I will be home tomorrow.')!;
@@ -183,7 +198,7 @@ describe('a reply held back for a visitor who left, across a restart of the brid
     const [mailed] = await mailsOf(mail, address, 1);
     const waited = Date.now() - due.sentAt;
     assert.ok(waited >= due.afterSeconds * 1000, `mailed after ${waited} ms, not before its ${due.afterSeconds} s`);
-    assert.equal(mailed!.text?.trim(), text);
+    assert.equal(mailed!.text?.trim().split('\n\n-- \n')[0], text, 'the reply, above what it is about');
     await until(() => outboxDepth(dbPath) === 0, 10_000, 'the outbox empty');
     await nodemailer
       .createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true })

@@ -121,7 +121,7 @@ export function createEmailNetwork({
     agents,
     ...(maxTextLength !== undefined ? { maxTextLength } : {}),
   });
-  const outbound = new EmailOutbound({ smtp, threads, plusAddresses, secret, settings: config, teamName, files, logger });
+  const outbound = new EmailOutbound({ smtp, threads, records: store, refs, plusAddresses, secret, settings: config, teamName, files, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
   const visitorFallback: Partial<VisitorFallbackFeature> = config.visitorFallback

@@ -6,9 +6,10 @@
  * and the recipient: an outbox retry after a crash sends the same mail again, never another. A
  * burst (`also`: the sender's later lines) is one mail, its texts as paragraphs, its files attached.
  */
-import type { Message } from '@switchboard/protocol';
+import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { type NetworkConversation, NetworkError, type NetworkFiles, type OutboundMessage, type SendResult } from '../network.js';
+import { type NetworkConversation, NetworkError, type NetworkFiles, type NetworkRecords, type OutboundMessage, type SendResult } from '../network.js';
+import type { RefBook } from '../refs.js';
 import { replySubject } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
 import { isMailAddress } from './mail-headers.js';
@@ -20,6 +21,10 @@ import { TeamMailer } from './team-mailer.js';
 export interface EmailOutboundParts {
   smtp: Pick<SmtpSender, 'send'>;
   threads: MailThreads;
+  /** The conversation's earlier messages, for what a mail to a website visitor answers. */
+  records?: Pick<NetworkRecords, 'before'>;
+  /** The conversation's `#ref`, named in a mail to a website visitor. */
+  refs?: Pick<RefBook, 'refOf'>;
   plusAddresses: PlusAddresses;
   secret: string;
   settings: Pick<MailSettings, 'teams' | 'messageIdDomain' | 'subject' | 'html' | 'keepCc'>;
@@ -65,7 +70,7 @@ export class EmailOutbound {
       thread: this.threadHeadersOf(chain),
       ...(replyTo ? { replyTo } : {}),
       ...(automatic ? { automatic: 'auto-replied' as const } : {}),
-      ...(await this.mailer.contentOf(also?.length ? burstOf(message, also) : message)),
+      ...(await this.mailer.contentOf(await this.withContext(also?.length ? burstOf(message, also) : message, message, conversation, to))),
     });
     // Sent: a failure to record it in the thread must not send it again.
     await threads
@@ -77,6 +82,34 @@ export class EmailOutbound {
       )
       .catch((error: unknown) => logger.warn({ err: error, conversation: conversation.id }, 'email: thread not recorded'));
     return { remoteId: mailId, status: 'sent' };
+  }
+
+  /**
+   * A mail to a website visitor (one who left, or who continues by mail) is the first they get in
+   * their mailbox about a chat they may have forgotten: under the answer, after a signature
+   * separator (RFC 3676 section 4.3; some clients keep it out of a reply's quote), it says which
+   * conversation it is and quotes what the visitor last wrote before it. The visitor's reply
+   * threads by its headers and `Reply-To` as any.
+   */
+  private async withContext(
+    content: Pick<Message, 'text' | 'attachments'>,
+    message: Message,
+    conversation: NetworkConversation,
+    to: Address,
+  ): Promise<Pick<Message, 'text' | 'attachments'>> {
+    // The visitor's address takes no part (a customer's, or an outreach's recipient, does), and a
+    // conversation continued by mail is seen as opened by that address (visitor-mail.ts, seenBy).
+    const visitor = conversation.openedBy;
+    if (!visitor || visitor.startsWith('mailto:') || conversation.participants.includes(to) || message.from === visitor || message.from.startsWith('team:'))
+      return content;
+    const earlier = (await this.parts.records?.before?.(conversation.id, message.seq, CONTEXT_LOOKBACK)) ?? [];
+    const theirs = earlier.findLast((m) => m.from === visitor && m.text.trim() !== '');
+    const team = (conversation.team !== undefined ? this.parts.teamName(conversation.team) : undefined) ?? conversation.team ?? 'us';
+    const ref = this.parts.refs ? ` (#${this.parts.refs.refOf(conversation.id)})` : '';
+    const lines = ['-- ', theirs ? `In your chat with ${team}${ref}, you wrote:` : `About your chat with ${team}${ref}.`];
+    if (theirs) lines.push(...quoted(theirs.text));
+    lines.push('', 'Reply to this mail to answer: your reply goes on in the same conversation.');
+    return { ...content, text: `${content.text}\n\n${lines.join('\n')}` };
   }
 
   /**
@@ -98,6 +131,20 @@ export class EmailOutbound {
     const copied = arriving && !thread.chain.includes(arriving.messageId) ? (arriving.copied ?? []) : (thread.copied ?? []);
     return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain, copied };
   }
+}
+
+/** Messages looked back over for the visitor's last one. */
+const CONTEXT_LOOKBACK = 20;
+/** Lines of the visitor's message quoted at most, and characters of each. */
+const QUOTE_LINES = 10;
+const QUOTE_LINE_LENGTH = 300;
+
+/** `text` as a quote (RFC 3676 section 4.5's `> `), its first lines only. */
+function quoted(text: string): string[] {
+  const lines = text.trim().split(/\r?\n/);
+  const shown = lines.slice(0, QUOTE_LINES).map((line) => (line.length > QUOTE_LINE_LENGTH ? `${line.slice(0, QUOTE_LINE_LENGTH)}…` : line));
+  if (lines.length > QUOTE_LINES) shown.push('[…]');
+  return shown.map((line) => (line === '' ? '>' : `> ${line}`));
 }
 
 /** A burst of messages as the one message a mail carries: the texts as paragraphs, every file. */
