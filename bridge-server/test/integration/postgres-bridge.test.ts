@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import pg from 'pg';
 import { SITE, type TestBridge, agentAuth, bodyOf, call, connect, next, startBridge, until } from '../helpers.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
@@ -163,4 +164,80 @@ describe('a bridge on Postgres', () => {
     assert.equal(sent.ok, true);
     assert.equal(sent.message.seq, 1);
   });
+  // A bridge whose connections hang would not stop either: the test's own limit reports it.
+  it(
+    'recovers by itself when its open connections go silent for good (a failover without a TCP reset), new ones reaching the server',
+    { timeout: 60_000 },
+    async () => {
+      const proxy = await silencingProxy(server.port);
+      const node = await startBridge({
+        store: { type: 'postgres', url: url.replace(`:${server.port}/`, `:${proxy.port}/`), poolSize: 2, queryTimeoutSeconds: 1, connectTimeoutSeconds: 1 },
+      });
+      try {
+        const visitor = await connect(node, { siteKey: SITE });
+        const conversationId = (await call(visitor.socket, 'conversation:open', { team: 'support' })).conversation.id;
+        assert.equal((await call(visitor.socket, 'message:send', { conversationId, clientId: 'f1', text: 'before the failover' })).ok, true);
+        // The pool's connections now lead nowhere: no answer, no reset, ever. New ones reach the server.
+        proxy.silenceOpen();
+        const refused = await call(visitor.socket, 'message:send', { conversationId, clientId: 'f2', text: 'after the failover' });
+        assert.equal(refused.ok, false);
+        assert.equal(refused.error.code, 'unavailable');
+        let sent: Awaited<ReturnType<typeof call<'message:send'>>> | undefined;
+        await until(
+          async () => (sent = await call(visitor.socket, 'message:send', { conversationId, clientId: 'f2', text: 'after the failover' })).ok,
+          15_000,
+          'a send through a new connection',
+        );
+        assert.equal(sent!.ok && sent!.message.seq, 2);
+        assert.equal((await bodyOf<{ store: string }>(await fetch(`${node.url}/readyz`))).store, 'up');
+      } finally {
+        await node.stop();
+        proxy.close();
+      }
+    },
+  );
 });
+
+/**
+ * A TCP relay to the server whose open connections can be silenced for good: their bytes go
+ * nowhere and nothing closes them, as a client sees a server that failed over without a reset.
+ */
+async function silencingProxy(target: number): Promise<{ port: number; silenceOpen(): void; close(): void }> {
+  const open = new Set<[Socket, Socket]>();
+  const silenced: Socket[] = [];
+  const proxy = createServer((client) => {
+    const upstream = new (client.constructor as typeof Socket)();
+    upstream.connect(target, '127.0.0.1');
+    const pair: [Socket, Socket] = [client, upstream];
+    open.add(pair);
+    client.pipe(upstream).pipe(client);
+    for (const socket of pair) socket.on('error', () => undefined);
+    client.on('close', () => {
+      open.delete(pair);
+      upstream.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    silenceOpen() {
+      for (const [client, upstream] of open) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        upstream.destroy(); // the server side goes; the bridge's side hears nothing of it
+        client.removeAllListeners('close');
+        client.on('data', () => undefined); // read and dropped
+        silenced.push(client);
+      }
+      open.clear();
+    },
+    close() {
+      for (const socket of silenced) socket.destroy();
+      for (const [client, upstream] of open) {
+        client.destroy();
+        upstream.destroy();
+      }
+      proxy.close();
+    },
+  };
+}
