@@ -125,6 +125,10 @@ describe('a bridge on Postgres', () => {
         assert.match(refused.error.message, /database did not answer/);
         assert.ok(Date.now() - started < 4000, `answered in ${Date.now() - started} ms`);
       }
+      // A sync cannot tell whether the visitor may see the conversation: it fails, to be retried, rather than skip it.
+      const synced = await call(visitor.socket, 'sync', { cursors: { [conversationId]: 1 } });
+      assert.equal(synced.ok, false, `not answered as if the conversation were not theirs: ${JSON.stringify(synced)}`);
+      assert.equal(synced.error.code, 'unavailable');
     } finally {
       await server.thaw();
     }
