@@ -158,3 +158,6 @@ export const fileMessage = (to: string, url: string, id: string, body = url): St
     xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, url)),
     xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }),
   );
+
+/** A JID without its resource: the bridge's parties write from `<party>/switchboard`, as clients do. */
+export const bare = (full: string | undefined): string | undefined => full?.split('/')[0];

@@ -24,7 +24,7 @@ import {
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, chatWithOriginId, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { type Agent, chatWithOriginId, connectAgent, isChatFrom, xml, bare } from '../xmpp-agent.js';
 import { crash, exited, writeCliConfig } from '../cli-process.js';
 import { CONTINUATION_TEAMS, continuationBridge, continuationConfig, quietFor } from '../continuation-desk.js';
 import { runXmppCli } from '../xmpp-customer-desk.js';
@@ -133,7 +133,9 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       const typingAtAgent = next(alice, 'typing', (e) => e.from === visitor.self && e.state === 'composing');
       await dana.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
       await typingAtAgent;
-      const typingAtDana = dana.next((s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null);
+      const typingAtDana = dana.next(
+        (s) => bare(s.attrs.from) === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null,
+      );
       await call(alice, 'typing', { conversationId: visitor.conversationId, state: 'composing' });
       await typingAtDana;
 

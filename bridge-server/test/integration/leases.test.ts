@@ -13,7 +13,7 @@ import { prosodyNetwork } from '../servers/networks.js';
 import { type PostgresServer, startPostgres } from '../servers/postgres.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type RedisServer, startRedis } from '../servers/redis.js';
-import { type Agent, connectAgent, isChatFrom, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, isChatFrom, xml, bare } from '../xmpp-agent.js';
 import { continuationSites } from '../continuation-desk.js';
 
 const LEASE = 'network:xmpp';
@@ -61,7 +61,7 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     const sent = await call(socket, 'message:send', { conversationId: visitor.conversationId, clientId: text, text });
     assert.equal(sent.ok, true);
     const stanza = await alice.next((s) => s.is('message') && s.getChildText('body') === text, 10_000);
-    assert.equal(stanza.attrs.from, `${visitor.self.slice(4)}@${prosody.componentDomain}`);
+    assert.equal(bare(stanza.attrs.from), `${visitor.self.slice(4)}@${prosody.componentDomain}`);
   };
 
   before(async () => {
@@ -126,7 +126,7 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     const { socket } = await connect(standby, { siteKey: SITE, token: visitor.session.token });
     assert.equal((await call(socket, 'typing', { conversationId: visitor.conversationId, state: 'composing' })).ok, true);
     await alice.next(
-      (s) => s.is('message') && s.attrs.from === visitorJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined,
+      (s) => s.is('message') && bare(s.attrs.from) === visitorJid && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined,
       10_000,
     );
     // Alice asks for chat markers (XEP-0333); the holder took her message, so only it knows her stanza id.
@@ -141,7 +141,7 @@ describe('network leases across nodes (Postgres, Prosody)', () => {
     );
     const { seq } = await arrived;
     assert.equal((await call(socket, 'read', { conversationId: visitor.conversationId, seq })).ok, true);
-    await alice.next((s) => s.attrs.from === visitorJid && s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'marked-1', 10_000);
+    await alice.next((s) => bare(s.attrs.from) === visitorJid && s.getChild('displayed', 'urn:xmpp:chat-markers:0')?.attrs.id === 'marked-1', 10_000);
     assert.equal(holds(standby), false, 'the standby node still does not run the component');
     assert.equal(online(holder), true);
   });

@@ -23,7 +23,19 @@ import {
 import { ManualClock } from '../manual-clock.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, askingReceipt, chatWithOriginId, connectAgent, correction, isChatFrom, replacedBy, retractedBy, retraction, xml } from '../xmpp-agent.js';
+import {
+  type Agent,
+  askingReceipt,
+  chatWithOriginId,
+  connectAgent,
+  correction,
+  isChatFrom,
+  replacedBy,
+  retractedBy,
+  retraction,
+  xml,
+  bare,
+} from '../xmpp-agent.js';
 import { customerBeforeCrash, runXmppCli, untilGone, whenTeamOpens } from '../xmpp-customer-desk.js';
 
 const CUSTOMER = 'xmpp:carol@localhost';
@@ -85,7 +97,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     });
 
     it("shows a subscribed customer the team's availability as the team JID's presence", async () => {
-      const isPresence = (type: string | undefined) => (s: Stanza) => s.is('presence') && s.attrs.from === team && s.attrs.type === type;
+      const isPresence = (type: string | undefined) => (s: Stanza) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === type;
       await carol.send(xml('presence', { type: 'subscribe', to: team }));
       // (The `subscribed` answer updates the roster; Prosody hands it only to resources that asked for the roster.)
       await carol.next(isPresence('unavailable'));
@@ -109,7 +121,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       await carol.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
       await typing;
       await call(alice.socket, 'typing', { conversationId: conversation.id, state: 'composing' });
-      await carol.next((s) => s.is('message') && s.attrs.from === team && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
+      await carol.next((s) => s.is('message') && bare(s.attrs.from) === team && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
       await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Let me look into it' });
       const answer = await carol.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Let me look into it');
       assert.equal(answer.getChildText('nick', 'http://jabber.org/protocol/nick'), 'alice');
@@ -207,7 +219,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     it('sends the customer XEP-0333 <displayed> for their markable messages once a web agent or an XMPP agent reads them', async () => {
       const markable = (to: string, text: string, id: string) =>
         xml('message', { type: 'chat', to, id }, xml('body', {}, text), xml('markable', { xmlns: MARKERS }), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id }));
-      const displayedAt = (from: string, id: string) => (s: Stanza) => s.attrs.from === from && s.getChild('displayed', MARKERS)?.attrs.id === id;
+      const displayedAt = (from: string, id: string) => (s: Stanza) => bare(s.attrs.from) === from && s.getChild('displayed', MARKERS)?.attrs.id === id;
 
       // A web agent reads it in the console.
       const alice = await connect(t, agentAuth('alice'));
@@ -327,7 +339,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await gina.send(askingReceipt(team, 'I need help with my bill', 'g-1'));
         const conversation: Conversation = await queued;
         assert.equal(conversation.assignee, undefined);
-        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-1');
+        await gina.next((s) => bare(s.attrs.from) === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-1');
         const ref = conversation.id.slice(-5).toLowerCase();
         const list = await call(alice.socket, 'agent:command', { text: '/list' });
         assert.match(list.answer, new RegExp(`Waiting in your teams' queues:\\n#${ref} ${GINA} \\(waiting, 1 message\\)`));
@@ -336,11 +348,11 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         assert.equal(queueNotice.getChildText('nick', NICK), 'Support');
         // The team's JID says the same meanwhile: away (its agents are online, none is available), not busy.
         await gina.send(xml('presence', { type: 'probe', to: team }));
-        const shown = await gina.next((s) => s.is('presence') && s.attrs.from === team);
+        const shown = await gina.next((s) => s.is('presence') && bare(s.attrs.from) === team);
         assert.equal(shown.attrs.type, undefined);
         assert.equal(shown.getChildText('show'), 'away');
         await gina.send(askingReceipt(team, 'It is the one from November', 'g-0'));
-        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-0');
+        await gina.next((s) => bare(s.attrs.from) === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-0');
 
         // Alice becomes available: the queue gives her the conversation.
         const assigned = next(alice.socket, 'conversation', (c) => c.id === conversation.id && c.assignee === 'web:a_alice');
@@ -352,7 +364,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await gina.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
         await typing;
         await call(alice.socket, 'typing', { conversationId: conversation.id, state: 'composing' });
-        await gina.next((s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null);
+        await gina.next((s) => bare(s.attrs.from) === team && s.getChild('composing', CHAT_STATES) !== undefined && s.getChildText('body') === null);
         const statuses = collect(alice.socket, 'message:status');
         const sent = await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Which invoice is it?' });
         const answer = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Which invoice is it?');
@@ -376,18 +388,18 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         // Named as the team's configuration names the XMPP agent (it has no profile of its own).
         assert.equal(second.getChildText('nick', NICK), 'Frank');
         await gina.send(xml('message', { to: team }, xml('received', { xmlns: RECEIPTS, id: second.attrs.id })));
-        await frank.next((s) => s.attrs.from === puppetOf('gina') && s.getChild('received', RECEIPTS)?.attrs.id === 'f-1');
+        await frank.next((s) => bare(s.attrs.from) === puppetOf('gina') && s.getChild('received', RECEIPTS)?.attrs.id === 'f-1');
         // And the customer's message, with a receipt on the team's behalf once stored.
         await gina.send(askingReceipt(team, 'Thank you', 'g-2'));
-        await gina.next((s) => s.attrs.from === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-2');
+        await gina.next((s) => bare(s.attrs.from) === team && s.getChild('received', RECEIPTS)?.attrs.id === 'g-2');
         await frank.next((s) => fromGina(s) && s.getChildText('body') === 'Thank you');
 
         // Chat states between them.
         await gina.send(xml('message', { type: 'chat', to: team }, xml('composing', { xmlns: CHAT_STATES })));
-        await frank.next((s) => s.attrs.from === puppetOf('gina') && s.getChild('composing', CHAT_STATES) !== undefined);
+        await frank.next((s) => bare(s.attrs.from) === puppetOf('gina') && s.getChild('composing', CHAT_STATES) !== undefined);
         await frank.send(xml('message', { type: 'chat', to: puppetOf('gina') }, xml('composing', { xmlns: CHAT_STATES })));
         await gina.next(
-          (s) => s.attrs.from === team && s.getChild('composing', CHAT_STATES) !== undefined && gina.stanzas.indexOf(s) > gina.stanzas.indexOf(second),
+          (s) => bare(s.attrs.from) === team && s.getChild('composing', CHAT_STATES) !== undefined && gina.stanzas.indexOf(s) > gina.stanzas.indexOf(second),
         );
         assert.equal(gina.stanzas.filter((s) => s.getChildText('body') === QUEUED).length, 1, 'told their place once, not on each message');
         const history = await call(alice.socket, 'history:get', { conversationId: conversation.id });
@@ -498,7 +510,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         const changes = collect(alice.socket, 'presence');
         // The team's JID asks to see hers in return (RFC 6121 section 3.1); her client approves, and her server sends it.
         await lena.send(xml('presence', { type: 'subscribe', to: team }));
-        await lena.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+        await lena.next((s) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'subscribe');
         await until(() => t.bridge.core.presence.get(LENA).status === 'available', 10_000, "lena's presence known to the desk");
 
         const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(LENA));
@@ -519,12 +531,12 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await call(alice.socket, 'agent:command', { text: `/transfer ${ref} mike` });
         await mike.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Is my order on its way?', 10_000);
         await lena.send(xml('presence', {}, xml('show', {}, 'dnd')));
-        await mike.next((s) => s.is('presence') && s.attrs.from === puppet && s.getChildText('show') === 'dnd', 10_000);
+        await mike.next((s) => s.is('presence') && bare(s.attrs.from) === puppet && s.getChildText('show') === 'dnd', 10_000);
         await lena.stop();
-        await mike.next((s) => s.is('presence') && s.attrs.from === puppet && s.attrs.type === 'unavailable', 10_000);
+        await mike.next((s) => s.is('presence') && bare(s.attrs.from) === puppet && s.attrs.type === 'unavailable', 10_000);
         await until(() => changes.some((p) => p.address === LENA && p.status === 'offline'), 5000, 'lena offline, to alice');
         // She sees the team's availability on its JID, never an agent's own presence.
-        const presenceFrom = new Set(lena.stanzas.filter((s) => s.is('presence') && !s.attrs.from?.startsWith(lena.jid)).map((s) => s.attrs.from));
+        const presenceFrom = new Set(lena.stanzas.filter((s) => s.is('presence') && !s.attrs.from?.startsWith(lena.jid)).map((s) => bare(s.attrs.from)));
         assert.deepEqual([...presenceFrom], [team]);
         alice.socket.disconnect();
       } finally {
@@ -543,14 +555,14 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         await until(() => t.bridge.core.presence.get(MIKE).status === 'available', 10_000, 'mike available');
         // She shares her presence with the team's JID (her client approves its request), and is away.
         await nina.send(xml('presence', { type: 'subscribe', to: team }));
-        await nina.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+        await nina.next((s) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'subscribe');
         await nina.send(xml('presence', {}, xml('show', {}, 'away'), xml('status', {}, 'On the train')));
         await until(() => t.bridge.core.presence.get(NINA).status === 'away', 10_000, "nina's presence known to the desk");
 
         // No web agent is online: her conversation goes to mike, who sees her away from her JID under the component.
         await nina.send(chatWithOriginId(team, 'Can I change my address?', 'n-1'));
         await mike.next((s) => isChatFrom(puppet)(s) && s.getChildText('body') === 'Can I change my address?', 10_000);
-        const shown = await mike.next((s) => s.is('presence') && s.attrs.from === puppet, 10_000);
+        const shown = await mike.next((s) => s.is('presence') && bare(s.attrs.from) === puppet, 10_000);
         assert.equal(shown.getChildText('show'), 'away');
         assert.equal(shown.getChildText('status'), 'On the train');
       } finally {
@@ -710,9 +722,9 @@ describe('customers writing from XMPP to a team (component mode) against a real 
     const first = await runXmppCli(config);
     t.after(() => first.child.kill('SIGKILL'));
     await kim.send(xml('presence', { type: 'subscribe', to: team }));
-    await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable');
+    await kim.next((s) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'unavailable');
     // Her client approves the team's request to see her presence in return: it shows the team's name (XEP-0172).
-    const asked = await kim.next((s) => s.is('presence') && s.attrs.from === team && s.attrs.type === 'subscribe');
+    const asked = await kim.next((s) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'subscribe');
     assert.equal(asked.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Support');
     const { socket: early } = await connectTo(t, first.url, agentAuth('alice'));
     await (await watchPresence(early, 'xmpp:kim@localhost')).until('available', "kim's presence known before the crash");
@@ -725,12 +737,12 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       // Probed from the team's JID once connected: her presence is known without her changing it.
       await (await watchPresence(alice, 'xmpp:kim@localhost')).until('available', "kim's presence known again");
       const available = await kim.next(
-        (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && s.attrs.from === team && s.attrs.type === undefined,
+        (s) => kim.stanzas.indexOf(s) >= seen && s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === undefined,
         10_000,
       );
       alice.disconnect();
       const after = kim.stanzas.indexOf(available);
-      await kim.next((s) => kim.stanzas.indexOf(s) > after && s.is('presence') && s.attrs.from === team && s.attrs.type === 'unavailable', 10_000);
+      await kim.next((s) => kim.stanzas.indexOf(s) > after && s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'unavailable', 10_000);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);

@@ -12,7 +12,7 @@ import type { Attachment, Message } from '@switchboard/protocol';
 import { type TestBridge, type WebVisitor, call, collect, next, openVisitor, startBridge, until } from '../helpers.js';
 import { prosodyClientNetwork, prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
-import { type Agent, connectAgent, fileMessage, retraction, uploadFile, xml } from '../xmpp-agent.js';
+import { type Agent, connectAgent, fileMessage, retraction, uploadFile, xml, bare } from '../xmpp-agent.js';
 
 type Stanza = ReturnType<typeof xml>;
 
@@ -178,7 +178,7 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
     const file = await uploadFromVisitor(t, v, 'photo.png', PNG);
     const sent = await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'p-1', text: '', attachments: [file.id] });
     assert.ok(sent.ok, JSON.stringify(sent));
-    const stanza = await alice.next((s) => s.attrs.from === v.jid && isFileLink(s));
+    const stanza = await alice.next((s) => bare(s.attrs.from) === v.jid && isFileLink(s));
     assert.equal(stanza.attrs.id, sent.message.id, 'one stanza, the message itself: receipts name it');
     assert.ok(stanza.getChild('request', 'urn:xmpp:receipts'));
     assert.equal(stanza.getChild('x', OOB)?.getChildText('desc'), 'photo.png');
@@ -203,7 +203,7 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
         ),
       );
       const error = await carol.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'rf-1', 10_000);
-      assert.equal(error.attrs.from, team);
+      assert.equal(bare(error.attrs.from), team);
       assert.ok(error.getChild('error')?.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
       assert.equal(
         error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'),
@@ -241,8 +241,8 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
       );
       // From the customer's JID under the component (XEP-0106), as the agent writes back to them.
       const carolJid = `xmpp\\3acarol\\40localhost@${prosody.componentDomain}`;
-      const file = await alice.next((s) => alice.stanzas.indexOf(s) >= seen && s.attrs.from === carolJid && s.getChild('x', OOB) !== undefined);
-      const words = alice.stanzas.slice(seen).find((s) => s.attrs.from === carolJid && s.getChildText('body') === 'Here is the broken part')!;
+      const file = await alice.next((s) => alice.stanzas.indexOf(s) >= seen && bare(s.attrs.from) === carolJid && s.getChild('x', OOB) !== undefined);
+      const words = alice.stanzas.slice(seen).find((s) => bare(s.attrs.from) === carolJid && s.getChildText('body') === 'Here is the broken part')!;
       assert.equal(file.attrs.id, `${words.attrs.id}-2`);
       await carol.send(retraction(team, 'c-2', 'c-1'));
       const retracted = () =>
@@ -269,8 +269,8 @@ describe('files on XMPP (component mode) against a real Prosody with HTTP File U
       attachments: [photo.id, invoice.id],
     });
     assert.ok(sent.ok, JSON.stringify(sent));
-    await alice.next((s) => s.attrs.from === v.jid && s.getChild('x', OOB)?.getChildText('desc') === 'invoice.pdf');
-    const stanzas = alice.stanzas.slice(seen).filter((s) => s.is('message') && s.attrs.from === v.jid && s.getChildText('body') !== null);
+    await alice.next((s) => bare(s.attrs.from) === v.jid && s.getChild('x', OOB)?.getChildText('desc') === 'invoice.pdf');
+    const stanzas = alice.stanzas.slice(seen).filter((s) => s.is('message') && bare(s.attrs.from) === v.jid && s.getChildText('body') !== null);
     assert.deepEqual(
       stanzas.map((s) => [
         s.attrs.id,

@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { FollowOutcome, InboundFollow, InboundMessage, InboundSink, Network, NetworkStatus } from '../../src/networks/network.js';
 import { RefBook } from '../../src/networks/refs.js';
 import { createComponentNetwork } from '../../src/networks/xmpp/component-mode.js';
+import { bare } from '../xmpp-agent.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { type XmppComponentConfig, xmppComponentConfigSchema } from '../../src/networks/xmpp/xmpp-network.js';
 
@@ -207,7 +208,7 @@ describe('XMPP component with gateway domains', () => {
       fromName: 'Support',
     });
     const sent = entity(MAIN).sent.find((s) => s.is('message'))!;
-    assert.equal(sent.attrs.from, `v_1@${MAIN}`);
+    assert.equal(bare(sent.attrs.from), `v_1@${MAIN}`);
     assert.equal(sent.getChildText('body'), '[Support] Hello! An agent will be with you in a moment.');
     assert.equal(sent.getChild('nick', 'http://jabber.org/protocol/nick'), undefined, "the visitor's chat keeps the visitor's name");
   });
@@ -216,7 +217,7 @@ describe('XMPP component with gateway domains', () => {
     const { network, entity } = await started();
     await network.send({ message: message(BOB, 'Hello Carl'), to: CARL, conversation, via: ['bridge-x', 'bridge-a'] });
     const sent = entity(SIP_GW).sent.find((s) => s.is('message'))!;
-    assert.equal(sent.attrs.from, BOB_JID);
+    assert.equal(bare(sent.attrs.from), BOB_JID);
     assert.equal(sent.attrs.to, 'carl@example.org');
     assert.deepEqual(
       sent
@@ -229,7 +230,7 @@ describe('XMPP component with gateway domains', () => {
     // A visitor stays on the main domain, and without hops no marker is written.
     await network.send({ message: message('web:v_1', 'Hello', 'msg-2'), to: CARL, conversation });
     const visitor = entity(MAIN).sent.find((s) => s.is('message'))!;
-    assert.equal(visitor.attrs.from, `v_1@${MAIN}`);
+    assert.equal(bare(visitor.attrs.from), `v_1@${MAIN}`);
     assert.equal(visitor.getChild('hops', 'urn:switchboard:hops:0'), undefined);
     assert.ok(sent.getChild('active', 'http://jabber.org/protocol/chatstates'), 'chat states where the network has typing');
     assert.ok(sent.getChild('request', 'urn:xmpp:receipts') && sent.getChild('markable', 'urn:xmpp:chat-markers:0'), 'receipts where the network has them');
@@ -241,9 +242,9 @@ describe('XMPP component with gateway domains', () => {
     assert.equal(fromIrc.getChild('markable', 'urn:xmpp:chat-markers:0'), undefined);
     // Typing, read markers and notices about it too.
     await network.setTyping({ conversation, from: 'irc:dave@libera', to: CARL, state: 'composing' });
-    assert.equal(entity(IRC_GW).sent.at(-1)!.attrs.from, `dave\\40libera@${IRC_GW}`);
+    assert.equal(bare(entity(IRC_GW).sent.at(-1)!.attrs.from), `dave\\40libera@${IRC_GW}`);
     await network.notice({ to: CARL, text: 'note', about: { conversation, visitor: BOB } });
-    assert.equal(entity(SIP_GW).sent.at(-1)!.attrs.from, BOB_JID);
+    assert.equal(bare(entity(SIP_GW).sent.at(-1)!.attrs.from), BOB_JID);
   });
 
   it('reads the hop marker of a message from XMPP, and the user it is for from either form of its JID', async () => {
@@ -274,7 +275,7 @@ describe('XMPP component with gateway domains', () => {
     // Its receipt comes from the gateway JID, once the other network confirms.
     await network.reportStatus!({ message: message(BOB, 'again', 'm2'), status: 'delivered' });
     const receipt = entity(SIP_GW).sent.at(-1)!;
-    assert.equal(receipt.attrs.from, BOB_JID);
+    assert.equal(bare(receipt.attrs.from), BOB_JID);
     assert.equal(receipt.getChild('received', 'urn:xmpp:receipts')!.attrs.id, 's2');
   });
 
@@ -290,7 +291,7 @@ describe('XMPP component with gateway domains', () => {
     const dave = `dave\\40libera@${IRC_GW}`;
     entity(IRC_GW).receive(presence('subscribe', dave, 'carl@example.org'));
     const refused = await entity(IRC_GW).next((s) => s.attrs.type === 'unsubscribed');
-    assert.equal(refused.attrs.from, dave);
+    assert.equal(bare(refused.attrs.from), dave);
     assert.equal(refused.getChildText('status'), 'this gateway does not connect xmpp to irc');
 
     sink.followWith = async () => {
@@ -302,7 +303,7 @@ describe('XMPP component with gateway domains', () => {
 
     sink.followWith = async () => ({ ok: true });
     sip.receive(presence('unsubscribe', BOB_JID, 'carl@example.org'));
-    await sip.next((s) => s.attrs.type === 'unsubscribed' && s.attrs.from === BOB_JID);
+    await sip.next((s) => s.attrs.type === 'unsubscribed' && bare(s.attrs.from) === BOB_JID);
     sip.receive(presence('unsubscribed', BOB_JID, 'carl@example.org'));
     await until(() => sink.follows.filter((f) => !f.follow).length === 2);
     assert.deepEqual(
@@ -342,7 +343,7 @@ describe('XMPP component with gateway domains', () => {
     assert.equal(sip.sent.filter((s) => s.is('presence')).length, 1);
     sip.sent.length = 0;
     sip.drop();
-    const again = await sip.next((s) => s.is('presence') && s.attrs.from === BOB_JID, 10_000);
+    const again = await sip.next((s) => s.is('presence') && bare(s.attrs.from) === BOB_JID, 10_000);
     assert.equal(again.getChildText('show'), 'dnd');
     assert.equal(again.getChildText('status'), 'in a call');
     assert.deepEqual(network.status(), { state: 'online' });
@@ -393,7 +394,7 @@ describe("XMPP component, the main domain's JIDs", () => {
     // The visitor writes: shown online first, and a probe says so.
     await network.send({ message: message('web:v_1', 'Hello'), to: CARL, conversation });
     const online = await probe(main, visitorJid);
-    assert.deepEqual(online.attrs, { from: visitorJid, to: 'carl@example.org/phone' });
+    assert.deepEqual(online.attrs, { from: `${visitorJid}/switchboard`, to: 'carl@example.org/phone' });
     assert.equal((await probe(main, visitorJid, 'dave@example.org/pc')).attrs.type, 'unavailable', 'shown to Carl only');
 
     await network.sharePresence!({ from: 'web:v_1', to: CARL, status: 'away', text: 'back soon' });

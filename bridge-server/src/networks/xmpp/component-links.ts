@@ -25,6 +25,24 @@ export interface LinkEvents {
   prepare(entity: Component): void;
 }
 
+/** The resource every party of the component speaks from (docs/networks/xmpp.md, "Component mode"). */
+export const PARTY_RESOURCE = 'switchboard';
+
+/**
+ * A party's messages and availability come from one full JID, `<party>/switchboard`, as a client's
+ * do (RFC 6121 sections 4.6 and 5.1): clients that answer the full JID a message came from get one.
+ * Profanity 0.13 writes its XEP-0184 receipt to the sender's full JID and, for a bare one, with no
+ * `to` at all, so the receipt went to the agent's own account. Subscription stanzas stay from the
+ * bare JID (RFC 6121 section 3), and the domains' own JIDs (commands, notices) are left as they are.
+ */
+function fromResource(stanza: Element): Element {
+  const { from, type } = stanza.attrs;
+  if (typeof from !== 'string' || !from.includes('@') || from.includes('/')) return stanza;
+  const availability = stanza.is('presence') && (type === undefined || type === 'unavailable');
+  if (stanza.is('message') || availability) stanza.attrs.from = `${from}/${PARTY_RESOURCE}`;
+  return stanza;
+}
+
 interface Connection {
   domain: string;
   session: XmppSession;
@@ -93,12 +111,12 @@ export class ComponentLinks {
 
   /** Sends now, or fails with a retryable error so the outbox keeps the message. */
   send(stanza: Element): Promise<void> {
-    return this.sessionFor(stanza.attrs.from).send(stanza);
+    return this.sessionFor(stanza.attrs.from).send(fromResource(stanza));
   }
 
   /** Sends if that domain is online; for what matters only now (presence, chat states, answers). */
   trySend(stanza: Element): void {
-    this.sessionFor(stanza.attrs.from).trySend(stanza);
+    this.sessionFor(stanza.attrs.from).trySend(fromResource(stanza));
   }
 
   private sessionFor(from: string | undefined): XmppSession {
