@@ -170,6 +170,22 @@ describe('XMPP network (component mode) against a real Prosody', () => {
     assert.equal((await answer(nobody)).attrs.type, 'unsubscribed');
   });
 
+  it("shows a visitor's presence at once to an agent who adds its JID, as clients that show only their roster's presence need (RFC 6121 section 3.1.5)", async () => {
+    const v = await visitor();
+    await call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: 'roster', text: 'add me' });
+    await alice.next((s) => s.is('presence') && bare(s.attrs.from) === v.jid && s.attrs.type === undefined);
+    await alice.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+    const seen = alice.stanzas.length;
+    await alice.send(xml('presence', { type: 'subscribe', to: v.jid }));
+    const approved = await alice.next(
+      (s) => alice.stanzas.indexOf(s) >= seen && s.is('presence') && bare(s.attrs.from) === v.jid && s.attrs.type === 'subscribed',
+    );
+    const after = alice.stanzas.indexOf(approved);
+    const shown = await alice.next((s) => alice.stanzas.indexOf(s) > after && s.is('presence') && bare(s.attrs.from) === v.jid);
+    assert.equal(shown.attrs.type, undefined, 'online: its page is open');
+    assert.equal(shown.attrs.from, `${v.jid}/switchboard`);
+  });
+
   it("turns the agent's presence into team availability", async () => {
     const { socket } = await connect(t, { siteKey: SITE });
     await call(socket, 'presence:subscribe', { team: 'support' });

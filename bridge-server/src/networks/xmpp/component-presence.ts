@@ -90,7 +90,11 @@ export class ComponentPresence {
     // An agent adding a hosted party (or a gateway) to its roster: accept; a JID of no one: deny
     // (RFC 6121 section 3.2.2), or the roster would keep a contact nobody answers for.
     else if (type === 'subscribe') {
-      links.trySend(xml('presence', { type: this.isNobody(party, toBare) ? 'unsubscribed' : 'subscribed', from: to, to: from }));
+      const nobody = this.isNobody(party, toBare);
+      links.trySend(xml('presence', { type: nobody ? 'unsubscribed' : 'subscribed', from: to, to: from }));
+      // RFC 6121 section 3.1.5: the contact's current presence follows the approval. Clients that show
+      // presence only for their roster (Profanity, mcabber) show the party once it is added.
+      if (!nobody && party !== null) links.trySend(this.probed(party, toBare, from));
       // An agent adding the bridge's domain back, after denying its request: asked again.
       if (toBare.toLowerCase() === this.parts.mainDomain.toLowerCase()) this.agents.subscribedBy(from);
     } else if (type === 'probe') links.trySend(this.probed(party, toBare, from));
