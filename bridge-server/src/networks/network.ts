@@ -360,8 +360,12 @@ export interface ReceiptsFeature {
 
 /** Presence both ways: any of these a network's protocol supports. */
 export interface PresenceFeature {
-  /** Follows the presence of these parties of the network (reported through `InboundSink.presence`). */
-  subscribePresence?(addresses: Address[]): Promise<void>;
+  /**
+   * Follows the presence of these parties of the network (reported through `InboundSink.presence`).
+   * `seenBy`: the user of another network it is followed for (a gateway contact, with its name when
+   * known); a network whose users approve each contact (XMPP) asks from that contact's address.
+   */
+  subscribePresence?(addresses: Address[], seenBy?: { address: Address; name?: string }): Promise<void>;
   /** Shows `from`'s presence (a visitor's) to `to`, a party of this network it talks with. */
   sharePresence?(input: { from: Address; to: Address; status: PresenceStatus; text?: string }): Promise<void>;
   /** A party of this network set its own presence through the uniform API (`presence:set`). */

@@ -491,6 +491,8 @@ describe('gateway: an IRC gateway domain on XMPP (XEP-0100)', () => {
   before(async () => {
     [prosody, ngircd] = await Promise.all([startProsody({ users: [['carl', 'carlpw']], extraComponents: [IRC_GATEWAY] }), startNgircd()]);
     [carl, dave] = await Promise.all([connectAgent(prosody.c2sPort, 'carl', 'carlpw'), connectIrcAgent(ngircd.port, 'dave')]);
+    // RFC 6121 section 2.1.6: a client that fetched its roster is sent subscription requests.
+    await carl.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
     t = await startBridge({
       teams: [],
       gateway: { site: SITE, allow: [{ from: 'xmpp', to: 'irc' }] },
@@ -524,6 +526,23 @@ describe('gateway: an IRC gateway domain on XMPP (XEP-0100)', () => {
     await carl.send(xml('message', { type: 'chat', to: `dave\\40test@${IRC_GATEWAY}` }, xml('body', {}, 'and from the right one')));
     await dave.next((m) => m.type === 'privmsg' && m.message === 'and from the right one');
     assert.equal(dave.messages.filter((m) => m.message === 'Hello from the wrong JID').length, 0);
+  });
+
+  it("asks the XMPP user to add the IRC contact from the contact's own JID, with its nick, and follows their presence once approved (XEP-0100, XEP-0172)", async () => {
+    const daveJid = `dave\\40test@${IRC_GATEWAY}`;
+    await carl.send(xml('message', { type: 'chat', to: daveJid }, xml('body', {}, 'Are you on IRC?')));
+    await dave.next((m) => m.type === 'privmsg' && m.message === 'Are you on IRC?');
+    const asked = await carl.next((s) => s.is('presence') && s.attrs.type === 'subscribe' && bare(s.attrs.from) === daveJid);
+    assert.equal(asked.getChildText('nick', 'http://jabber.org/protocol/nick'), 'dave');
+    const fromDomain = carl.stanzas.filter((s) => s.is('presence') && s.attrs.type === 'subscribe' && !s.attrs.from?.includes('@'));
+    assert.deepEqual(fromDomain, [], "no request from the component's domain: approving it would add no contact");
+    // Carl's client approved it (connectAgent does): his presence comes to Dave's JID, and the bridge follows it.
+    await carl.send(xml('presence', {}, xml('show', {}, 'dnd')));
+    try {
+      await until(() => t.bridge.core.presence.get('xmpp:carl@localhost').status === 'busy', 10_000, "carl's presence, through the contact's JID");
+    } finally {
+      await carl.send(xml('presence'));
+    }
   });
 });
 

@@ -102,7 +102,7 @@ export class GatewayService {
     const created = await this.deps.store.createConversation({ siteKey: this.site, openedBy: from, participants: [from, to] });
     this.deps.logger.info({ conversation: created.id, from, to }, 'gateway conversation opened');
     // Each side's network follows its user's presence, which is then shown to the other side.
-    this.followPresence([from, to]);
+    this.followPresence([[from, to]]);
     this.deps.announcer.opened(created);
     this.deps.announcer.announce(created);
     return created;
@@ -116,13 +116,25 @@ export class GatewayService {
     return [...(item.via ?? []), this.deps.bridgeId];
   }
 
-  /** Asks each party's own network to follow its presence, so the other side can be shown it. */
-  followPresence(parties: readonly Address[]): void {
-    for (const party of parties) {
-      this.deps.registry
-        .forAddress(party)
-        ?.subscribePresence?.([party])
-        .catch((error: unknown) => this.deps.logger.debug({ err: error, party }, 'gateway presence not followed'));
+  /**
+   * Asks each party's own network to follow its presence, so the other side of each pair can be
+   * shown it; the network hears who it is followed for (XMPP asks from that contact's JID).
+   */
+  followPresence(pairs: readonly (readonly [Address, Address])[]): void {
+    const asked = new Set<string>();
+    for (const [one, other] of pairs) {
+      for (const [party, peer] of [
+        [one, other],
+        [other, one],
+      ] as const) {
+        if (asked.has(`${party} ${peer}`)) continue;
+        asked.add(`${party} ${peer}`);
+        void this.deps.store
+          .getParty(peer)
+          .catch(() => null)
+          .then((known) => this.deps.registry.forAddress(party)?.subscribePresence?.([party], { address: peer, ...(known?.name ? { name: known.name } : {}) }))
+          .catch((error: unknown) => this.deps.logger.debug({ err: error, party }, 'gateway presence not followed'));
+      }
     }
   }
 
@@ -135,7 +147,7 @@ export class GatewayService {
     const verdict = this.policy.reachable(watcher, target);
     if (!verdict.ok) return { ok: false, reason: verdict.message };
     await this.deps.store.setGatewayFollow({ watcher, target }, true);
-    this.followPresence([watcher, target]);
+    this.followPresence([[watcher, target]]);
     // What is known now goes at once; every change follows (the core's presence listener).
     const known = this.deps.presence.get(target);
     await this.show(target, watcher, known.status, known.text);
@@ -153,8 +165,10 @@ export class GatewayService {
     const follows = await this.deps.store.gatewayFollows();
     // And everyone in an open gateway conversation: else, after a restart, a user online on one
     // side shows offline (an IRC puppet `AWAY :Offline`) on the other until they change presence.
-    const talking = (await this.openGatewayConversations()).flatMap((conversation) => conversation.participants);
-    this.followPresence([...new Set([...follows.flatMap((follow) => [follow.watcher, follow.target]), ...talking])]);
+    const talking = (await this.openGatewayConversations()).flatMap(({ participants: [opener, ...others] }) =>
+      others.map((other) => [opener!, other] as const),
+    );
+    this.followPresence([...follows.map((follow) => [follow.watcher, follow.target] as const), ...talking]);
   }
 
   private async openGatewayConversations(): Promise<ConversationRecord[]> {

@@ -131,8 +131,8 @@ export function createComponentNetwork(context: NetworkContext<XmppComponentConf
     },
     sharePresence: (input) => presence.share(input),
     showTeamAvailability: (availability) => presence.teams.changed(availability),
-    subscribePresence(addresses) {
-      presence.watch(addresses);
+    subscribePresence(addresses, seenBy) {
+      presence.watch(addresses, seenBy);
       return Promise.resolve();
     },
     normalizeAddress: normalizeXmppAddress,

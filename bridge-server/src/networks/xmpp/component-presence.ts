@@ -16,6 +16,9 @@ import type { ComponentLinks } from './component-links.js';
 import { TeamPresence } from './component-team-presence.js';
 import { GatewayPresence, PresenceMemory, presenceStanza } from './gateway-presence.js';
 
+/** What names a contact without a name: its address's user part (`irc:dave@libera` is `dave`). */
+const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
+
 export interface ComponentPresenceParts {
   map: JidMap;
   hosted: HostedParties;
@@ -39,7 +42,8 @@ export class ComponentPresence {
 
   constructor(private readonly parts: ComponentPresenceParts) {
     const trySend = (stanza: Element) => parts.links.trySend(stanza);
-    this.agents = new AgentPresence(parts.sink, (stanza) => parts.links.main.trySend(stanza), parts.mainDomain);
+    // From the main domain, or a gateway contact's JID on its own domain's connection.
+    this.agents = new AgentPresence(parts.sink, trySend, parts.mainDomain);
     this.gateway = new GatewayPresence(parts.map, parts.sink, parts.logger, trySend);
     this.teams = new TeamPresence({
       customerSite: parts.customerSite,
@@ -58,6 +62,8 @@ export class ComponentPresence {
       void this.teams.online();
     }
     this.gateway.reshow(domain);
+    // A gateway domain's requests sent while it was down were lost.
+    if (!isMain) this.agents.reaskFrom(domain);
   }
 
   /** The main connection dropped: no agent's or customer's presence is known, and no hosted party is shown any more. */
@@ -67,9 +73,13 @@ export class ComponentPresence {
     this.teams.offline();
   }
 
-  /** Starts following these agents' presence. */
-  watch(addresses: Address[]): void {
-    this.agents.watch(addresses, this.parts.links.main.status.state === 'online');
+  /**
+   * Starts following these XMPP users' presence: agents, from the main domain; a gateway user, from
+   * the JID of `seenBy`, the contact of another network they talk with, named by its nick.
+   */
+  watch(addresses: Address[], seenBy?: { address: Address; name?: string }): void {
+    const asker = seenBy && { jid: this.parts.map.jidOf(seenBy.address), nick: seenBy.name ?? userPart(seenBy.address) };
+    this.agents.watch(addresses, this.parts.links.main.status.state === 'online', asker);
   }
 
   handle(stanza: Element): void {
@@ -82,6 +92,8 @@ export class ComponentPresence {
     if (team) return this.teams.handle(stanza, team);
     const party = map.partyOf(to);
     if (party && !hosted.isHosted(party)) {
+      // A gateway user's answer to a contact's request, or their presence it brings.
+      if (type === undefined || type === 'unavailable' || type === 'subscribed' || type === 'unsubscribed') this.agents.handle(stanza);
       this.gateway.handle(stanza, party, toBare).catch((error: unknown) => logger.warn({ err: error, from, to }, 'xmpp gateway presence not handled'));
       return;
     }

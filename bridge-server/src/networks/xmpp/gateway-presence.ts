@@ -116,9 +116,15 @@ export class GatewayPresence {
         this.trySend(known ? presenceStanza(toBare, from, known.status, known.text) : unavailable(toBare, from));
         return;
       }
+      case 'subscribed': {
+        // The user approved the contact's request (agents.ts): the contact, now in their roster, shows its presence.
+        const known = this.shown.get(party, watcher);
+        if (known) this.trySend(presenceStanza(toBare, user, known.status, known.text));
+        return;
+      }
       case undefined:
       default:
-      // Directed presence from the XMPP user, or `subscribed` (the gateway never asks): nothing to do.
+      // The XMPP user's own presence (agents.ts follows it): nothing more to do.
     }
   }
 
