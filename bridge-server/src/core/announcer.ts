@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
-import type { TeamDirectory } from './desk/teams.js';
+import { type TeamDirectory, agentLabel } from './desk/teams.js';
 import type { ClientHub, HubRoom } from './hub.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { toWireConversation } from './wire.js';
@@ -51,6 +51,7 @@ export class Announcer {
       .then((visitor) => {
         const details = {
           teamMembers: team.members,
+          ...(conversation.assignee !== undefined ? { assigneeLabel: agentLabel(this.deps.teams, conversation.assignee) } : {}),
           ...(visitor?.name ? { visitorName: visitor.name } : {}),
           ...(visitor?.pageUrl ? { pageUrl: visitor.pageUrl } : {}),
         };

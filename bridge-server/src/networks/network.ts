@@ -267,6 +267,8 @@ export interface ConversationDetails {
   pageUrl?: string;
   /** The members of the conversation's team (a network announces only to teams it carries). */
   teamMembers: readonly Address[];
+  /** The assignee as the desk's lines name an agent (`Bob (irc:bob@libera)`, core/desk/teams.ts `agentLabel`). */
+  assigneeLabel?: string;
 }
 
 /** A user of one network asks to see (or stops seeing) the presence of a user of another, through the gateway. */

@@ -146,6 +146,31 @@ describe('agent inbox', () => {
     assert.equal(queued.conversation.assignee, undefined);
   });
 
+  it("refuses a transfer to a team's queue that would hand the conversation straight back to the agent moving it", async () => {
+    assert.equal((await call(alice, 'presence:set', { status: 'available' })).ok, true);
+    try {
+      // Alice is the only member of sales: routed to her, moved to its queue it would be hers again at once.
+      const customer = await openVisitor(t, { team: 'sales', assignee: 'web:a_alice' });
+      const id = customer.conversationId;
+      const refused = await call(alice, 'conversation:transfer', { conversationId: id, to: { team: 'sales' } });
+      assert.equal(refused.ok, false);
+      assert.equal(refused.error.code, 'bad_request');
+      assert.match(refused.error.message, /^#\w+ would come straight back to you: nobody else in team sales can take it now\./);
+      const ref = id.slice(-5);
+      const command = await call(alice, 'agent:command', { text: `/transfer ${ref} sales` });
+      assert.match(command.answer, /would come straight back to you: nobody else in team sales/);
+      assert.equal((await call(alice, 'inbox:list', { view: 'mine' })).items.find((item) => item.id === id)?.assignee, 'web:a_alice');
+      // Away, she is offered nothing: the conversation waits in the queue for a teammate.
+      assert.equal((await call(alice, 'presence:set', { status: 'away' })).ok, true);
+      const queued = await call(alice, 'conversation:transfer', { conversationId: id, to: { team: 'sales' } });
+      assert.ok(queued.ok, JSON.stringify(queued));
+      assert.equal(queued.conversation.assignee, undefined);
+      assert.equal((await call(alice, 'conversation:close', { conversationId: id })).ok, true);
+    } finally {
+      await call(alice, 'presence:set', { status: 'away' });
+    }
+  });
+
   it("lists the site's teams with their members' presence, and canned replies", async () => {
     const directory = await call(alice, 'desk:directory', {});
     assert.ok(directory.ok);

@@ -402,7 +402,7 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     ngircd = await startNgircd();
     bob = await connectIrcAgent(ngircd.port, 'bob', { channels: ['#support'] });
     t = await startBridge({
-      teams: [{ id: 'support', members: [BOB], sites: [SITE], capacity: 100 }],
+      teams: [{ id: 'support', members: [{ id: 'bob', name: 'Bob', addresses: [BOB] }], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', channel: '#support' })],
     });
     await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
@@ -530,7 +530,8 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     await assigned;
     const caughtUp = await bob.next((m) => m.target === 'bob' && m.message.endsWith('anyone there?'));
     assert.match(caughtUp.message, /^\[Ivy #/);
-    await bob.next((m) => m.target === '#support' && m.message.includes(`#${ref} is now with ${BOB}`));
+    // Named as /transfer's answer names an agent: by name, then address.
+    await bob.next((m) => m.target === '#support' && m.message.endsWith(`#${ref} is now with Bob (${BOB}).`));
     // Claimed again, in the channel or privately: answered, not left in silence.
     bob.say('#support', `!claim ${ref}`);
     await bob.next((m) => m.target === '#support' && m.message === `bob: #${ref} is yours already.`);

@@ -220,7 +220,8 @@ describe('support desk across XMPP, IRC and SIP', () => {
     const toBob = next(v.socket, 'conversation', (c) => c.assignee === BOB);
     assert.match(await commands.irc(`/transfer ${v.ref} bob`), /is now with Bob/);
     await toBob;
-    const line = `#${v.ref} is now with ${BOB}: what you write there no longer reaches the visitor.`;
+    // Named as /transfer's answer and the IRC support channel name an agent: by name, then address.
+    const line = `#${v.ref} is now with Bob (${BOB}): what you write there no longer reaches the visitor.`;
     const told = await alice.next((s) => s.getChildText('body') === line);
     // From the bridge, not in the visitor's chat: a plain reply there would go to a conversation no longer hers.
     assert.equal(told.attrs.from?.startsWith('v_'), false);

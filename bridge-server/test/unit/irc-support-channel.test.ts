@@ -37,6 +37,13 @@ describe('IRC support channel', () => {
     assert.match(lines[1]!, /is now with irc:alice@test\.$/);
   });
 
+  it('names the agent who took it as /transfer does, by name then address, when the desk gives a name', () => {
+    channel.conversationChanged(conversation('c_named000001'), details, carries);
+    mock.timers.tick(ANNOUNCE_AFTER_MS);
+    channel.conversationChanged(conversation('c_named000001', ALICE), { ...details, assigneeLabel: `Alice (${ALICE})` }, carries);
+    assert.match(lines[1]!, /is now with Alice \(irc:alice@test\)\.$/);
+  });
+
   it('names the visitor in one line, its blanks collapsed, as the context line does', () => {
     channel.conversationChanged(conversation('c_spaced00001'), { ...details, visitorName: ' Dana\r\n\t Lee ' }, carries);
     mock.timers.tick(ANNOUNCE_AFTER_MS);

@@ -13,8 +13,8 @@ import type { PresenceService } from '../presence.js';
 import { BlockCommands, type BlockScope } from './block-commands.js';
 import { CommandError } from './command-error.js';
 import type { Router } from './router.js';
-import type { TeamDirectory } from './teams.js';
-import { agentTarget, checkTransfer, teamTarget, userPart } from './transfer-target.js';
+import { type TeamDirectory, agentLabel } from './teams.js';
+import { agentTarget, checkTeamTransfer, checkTransfer, teamTarget, userPart } from './transfer-target.js';
 import { oneLine } from '../../util/text.js';
 import { agentUserId } from '../../networks/web/site-scope.js';
 import type { RefBook } from '../../networks/refs.js';
@@ -227,11 +227,12 @@ export class AgentCommands {
     const to = teamTarget(this.deps, conversation, target) ?? agentTarget(this.deps, conversation, target);
     checkTransfer(conversation, to, ref);
     if ('team' in to) {
+      await checkTeamTransfer(this.deps.router, conversation, to.team, from, ref);
       await this.deps.transfer(conversation.id, to, from);
       return `#${ref} is in the queue of team ${to.team}.`;
     }
     await this.deps.transfer(conversation.id, { agent: to.agent }, from);
-    const who = to.name === to.agent ? to.agent : `${to.name} (${to.agent})`;
+    const who = agentLabel(this.deps.teams, to.agent);
     const { status } = this.deps.presence.get(to.agent);
     // Handed over all the same (as to an agent on a break): the asker knows the visitor may wait.
     if (status === 'offline') return `#${ref} is now with ${who}, who is offline: they see it when they are back.`;

@@ -15,14 +15,14 @@ import { toWireConversation } from '../wire.js';
 import { CommandError } from './command-error.js';
 import type { Router } from './router.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
-import { agentTarget, checkTransfer, teamTarget } from './transfer-target.js';
+import { agentTarget, checkTeamTransfer, checkTransfer, teamTarget } from './transfer-target.js';
 
 /** Best first: a member's status is the best of their addresses'. */
 const STATUS_RANK: readonly PresenceStatus[] = ['available', 'busy', 'away', 'offline'];
 
 export interface DeskActionsDeps {
   access: SiteAccess;
-  router: Pick<Router, 'claim' | 'transfer'>;
+  router: Pick<Router, 'claim' | 'transfer' | 'comesBackTo'>;
   teams: TeamDirectory;
   presence: Pick<PresenceService, 'get' | 'teamAvailability'>;
   refs: RefBook;
@@ -65,7 +65,9 @@ export class DeskActions {
     try {
       const target =
         'team' in to ? (teamTarget(this.deps, conversation, to.team) ?? this.missingTeam(to.team)) : agentTarget(this.deps, conversation, to.agent);
-      checkTransfer(conversation, target, this.deps.refs.refOf(conversation.id));
+      const ref = this.deps.refs.refOf(conversation.id);
+      checkTransfer(conversation, target, ref);
+      if ('team' in target) await checkTeamTransfer(this.deps.router, conversation, target.team, actor.address, ref);
       return toWireConversation(await this.deps.router.transfer(conversation.id, 'team' in target ? target : { agent: target.agent }, actor.address));
     } catch (error) {
       if (error instanceof CommandError) throw new BridgeError(error.code, error.message);

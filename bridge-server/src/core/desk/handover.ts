@@ -13,6 +13,7 @@ import { bounded } from '../../util/bounded.js';
 import { nameLine, oneLine } from '../../util/text.js';
 import { identityOf } from '../customer-identity.js';
 import { toWireConversation } from '../wire.js';
+import { type TeamDirectory, agentLabel } from './teams.js';
 
 export interface HandoverDeps {
   store: Store;
@@ -26,6 +27,8 @@ export interface HandoverDeps {
   hosted: Pick<HostedParties, 'isHosted'>;
   /** The end of the line for a returning customer (their other addresses and conversations); empty for someone new. */
   returning?(conversation: ConversationRecord): Promise<string>;
+  /** Names the agent a conversation went to (teams.ts `agentLabel`); without it, the address. */
+  teams?: Pick<TeamDirectory, 'teamsOf'>;
 }
 
 /**
@@ -132,7 +135,8 @@ export class Handover {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
     const ref = this.deps.refs.refOf(conversation.id);
-    const where = now.assignee !== undefined ? `is now with ${now.assignee}` : `waits in the queue of team ${now.team ?? conversation.team}`;
+    const who = now.assignee !== undefined && this.deps.teams ? agentLabel(this.deps.teams, now.assignee) : now.assignee;
+    const where = now.assignee !== undefined ? `is now with ${who}` : `waits in the queue of team ${now.team ?? conversation.team}`;
     await network
       .notice({ to: agent, text: `#${ref} ${where}: what you write there no longer reaches the visitor.` })
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent, conversation: conversation.id }, 'agent not told the conversation left them'));

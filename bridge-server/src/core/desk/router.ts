@@ -126,6 +126,25 @@ export class Router {
   }
 
   /**
+   * Whether moving `conversation` to `teamId`'s queue at `by`'s request would hand it straight back
+   * to them: the team is open, `by` is its only member available for the conversation's site with
+   * room for it once it has left them, and nothing of that site waits in the queue before it.
+   */
+  async comesBackTo(teamId: string, conversation: ConversationRecord, by: Address): Promise<boolean> {
+    const team = this.deps.teams.get(teamId);
+    const self = team?.agents.find((agent) => agent.addresses.includes(by));
+    if (!team || !self || !this.isOpen(teamId)) return false;
+    const addresses = addressesOnSite(self, conversation.siteKey);
+    if (!availableAddress({ ...self, addresses }, (a) => this.deps.presence.get(a).status)) return false;
+    const counts = await this.deps.store.openCounts(self.addresses);
+    const open = self.addresses.reduce((sum, a) => sum + (counts.get(a) ?? 0), 0) - (self.addresses.some((a) => a === conversation.assignee) ? 1 : 0);
+    if (open >= self.capacity) return false;
+    if (await this.pickAgent(teamId, conversation.siteKey, new Set([self.id]))) return false;
+    const waiting = await this.deps.store.queuedConversations(teamId, QUEUE_BATCH);
+    return !waiting.some((queued) => queued.siteKey === conversation.siteKey && queued.id !== conversation.id);
+  }
+
+  /**
    * Assigns a new team conversation to an agent, or leaves it queued (and tells the visitor where).
    * The agent's context line goes out once the team's turn is over: a network slow to take it (a
    * SIP phone gone silent answers nothing for RFC 3261's 32 s) holds up neither the team's next

@@ -1,4 +1,4 @@
-import type { Address } from '@switchboard/protocol';
+import { type Address, parseAddress } from '@switchboard/protocol';
 import type { AgentConfig, TeamConfig } from '../../config.js';
 import { isSiteScoped, usableOnSite, withSite } from '../../networks/web/site-scope.js';
 
@@ -69,4 +69,18 @@ export class TeamDirectory {
 /** An agent's addresses that can take a conversation of `siteKey` (its other sites' web addresses cannot). */
 export function addressesOnSite(agent: AgentConfig, siteKey: string): Address[] {
   return agent.addresses.filter((address) => usableOnSite(address, siteKey));
+}
+
+/**
+ * How the desk's lines name an agent who got a conversation (`/transfer`'s answer, the IRC support
+ * channel after a `!claim`, the line to the agent it left): `Bob (xmpp:bob@example.org)`, or the
+ * address alone for an agent configured by its address only.
+ */
+export function agentLabel(teams: Pick<TeamDirectory, 'teamsOf'>, address: Address): string {
+  const agent = teams
+    .teamsOf(address)
+    .flatMap((team) => team.agents)
+    .find((each) => each.addresses.includes(address));
+  const name = agent?.name ?? agent?.id;
+  return name === undefined || parseAddress(name) !== null ? address : `${name} (${address})`;
 }

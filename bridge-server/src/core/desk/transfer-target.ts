@@ -8,6 +8,7 @@ import { type Address, parseAddress } from '@switchboard/protocol';
 import { agentUserId, withSite } from '../../networks/web/site-scope.js';
 import type { ConversationRecord } from '../../store/store.js';
 import type { PresenceService } from '../presence.js';
+import type { Router } from './router.js';
 import { CommandError } from './command-error.js';
 import { type TeamDirectory, addressesOnSite } from './teams.js';
 
@@ -48,6 +49,23 @@ export function agentTarget(deps: TargetDeps, conversation: ConversationRecord, 
       : new CommandError(`No agent or team "${target}".`, 'not_found');
   const address = agent.addresses.find((a) => deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
   return { agent: address, name: agent.name ?? agent.id };
+}
+
+/**
+ * Refuses a transfer to a team's queue that would only hand the conversation back to the agent who
+ * asked (the team's only member who can take it now): they are told so, instead of getting it again.
+ */
+export async function checkTeamTransfer(
+  router: Pick<Router, 'comesBackTo'>,
+  conversation: ConversationRecord,
+  team: string,
+  by: Address,
+  ref: string,
+): Promise<void> {
+  if (await router.comesBackTo(team, conversation, by))
+    throw new CommandError(
+      `#${ref} would come straight back to you: nobody else in team ${team} can take it now. Transfer it to an agent, or keep it until a teammate is available.`,
+    );
 }
 
 /** Refuses a transfer that cannot happen: a closed conversation, or to the agent who has it. */

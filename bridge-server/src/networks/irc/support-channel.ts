@@ -74,7 +74,7 @@ export class SupportChannel {
       return;
     }
     if (before !== undefined && before !== assignee && assignee !== null) {
-      this.say(`Conversation #${ref} is now with ${assignee}.`);
+      this.say(`Conversation #${ref} is now with ${details.assigneeLabel ?? assignee}.`);
     } else if (before === undefined) {
       return; // taken before it was announced: nothing to claim
     }
