@@ -2,15 +2,19 @@
  * The reply box: Enter sends, Shift+Enter breaks the line; `/` and a name offers the canned
  * replies (arrows choose, Enter or Tab takes one, Escape closes the list); the note toggle turns
  * the text into a private note. Tells the other side it is typing (not while writing a note).
- * On a closed conversation it writes notes only: replies are off, the desk may still write notes.
+ * On a closed conversation it writes notes only: replies are off, the desk may still write notes,
+ * until the agent chooses Reopen: a reply then reopens it.
  */
-import { TypingTicker } from '@switchboard/sdk';
+import { LIMITS, TypingTicker, textTooLong } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { cannedMatches, cannedQuery } from './canned-match.js';
 import { completionList } from './completion-list.js';
 import { ConsoleElement } from './console-element.js';
 import type { CannedReply } from './desk-api.js';
+
+/** The count of characters left shows once this few are left (and past the limit). */
+const COUNT_WITHIN = 500;
 
 export interface ComposedText {
   text: string;
@@ -25,6 +29,12 @@ export class Composer extends ConsoleElement {
   @property({ type: Boolean }) disabled = false;
   /** Notes only (a closed conversation): no reply, no files. */
   @property({ type: Boolean, attribute: 'notes-only' }) notesOnly = false;
+  /** The conversation is closed and a reply reopens it: the box says so. */
+  @property({ type: Boolean }) reopens = false;
+  /** The longest text the bridge takes, in code points (the session's `maxTextLength`, else the contract's). */
+  @property({ type: Number, attribute: false }) maxLength: number = LIMITS.maxTextLength;
+  /** Why the text was not sent (too long): said once, on sending, not at each key. */
+  @state() private refusal = '';
   @state() private text = '';
   @state() private note = false;
   @state() private choice = 0;
@@ -55,6 +65,7 @@ export class Composer extends ConsoleElement {
 
   private onInput(event: Event): void {
     this.text = (event.target as HTMLTextAreaElement).value;
+    this.refusal = '';
     this.choice = 0;
     this.dismissed = false;
     if (this.writingNote) return;
@@ -99,6 +110,11 @@ export class Composer extends ConsoleElement {
     const note = this.writingNote;
     const files = note ? [] : this.files;
     if ((!text && files.length === 0) || this.disabled) return;
+    // The bridge would refuse it (too_large): refused here with its words, the text kept to shorten.
+    if ([...text].length > this.maxLength) {
+      this.refusal = this.locale.t.actionFailed(textTooLong(this.maxLength));
+      return;
+    }
     this.announce<ComposedText>('compose', { text, note, files });
     this.text = '';
     this.input.value = '';
@@ -131,6 +147,9 @@ export class Composer extends ConsoleElement {
     const matches = this.completions;
     const note = this.writingNote;
     this.classList.toggle('note-mode', note);
+    // Code points, as the bridge counts (an emoji is one), of the text as it is sent (trimmed).
+    const left = this.maxLength - [...this.text.trim()].length;
+    const counting = left < this.maxLength && left <= COUNT_WITHIN;
     return html`${
         matches.length > 0
           ? completionList(
@@ -149,14 +168,23 @@ export class Composer extends ConsoleElement {
         rows="3"
         .value=${this.text}
         ?disabled=${this.disabled}
-        placeholder=${note ? t.notePlaceholder : t.replyPlaceholder}
+        placeholder=${note ? t.notePlaceholder : this.reopens ? t.reopenPlaceholder : t.replyPlaceholder}
         aria-autocomplete="list"
         aria-controls=${matches.length > 0 ? 'canned-list' : nothing}
         aria-activedescendant=${matches.length > 0 ? `canned-${this.choice}` : nothing}
+        aria-describedby=${counting ? 'composer-count' : nothing}
+        aria-invalid=${left < 0 ? 'true' : nothing}
         @input=${this.onInput}
         @keydown=${this.onKeydown}
         @blur=${() => this.typing.stop()}
       ></textarea>
+      ${
+        // Not a live region: read with the box (aria-describedby), never announced at each key.
+        counting
+          ? html`<p id="composer-count" class="count ${left < 0 ? 'over' : ''}">${left < 0 ? t.charactersOver(-left) : t.charactersLeft(left)}</p>`
+          : nothing
+      }
+      ${this.refusal ? html`<p class="error" role="alert">${this.refusal}</p>` : nothing}
       ${
         this.files.length > 0 && !note
           ? html`<ul class="files" aria-label=${t.filesToSend}>
@@ -194,7 +222,9 @@ export class Composer extends ConsoleElement {
           />
           ${t.writeNote}</label
         >
-        <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>${note ? t.addNote : t.send}</button>
+        <button type="button" class="primary send" ?disabled=${this.disabled} @click=${() => this.submit()}>
+          ${note ? t.addNote : this.reopens ? t.sendAndReopen : t.send}
+        </button>
       </div>`;
   }
 }

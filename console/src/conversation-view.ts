@@ -7,6 +7,7 @@ import {
   type Address,
   type Conversation,
   FileUnreadableError,
+  LIMITS,
   type Message,
   type OutboxEntry,
   type SwitchboardClient,
@@ -54,6 +55,11 @@ export class ConversationView extends ConsoleElement {
   @state() private directory: DirectoryTeam[] = [];
   /** The customer's name as the bridge knows their party, when the inbox did not say. */
   @state() private partyName = '';
+  /**
+   * Writing a reply to a closed conversation, which reopens it: message:send to a closed
+   * conversation opens it again (docs/protocol.md, "Addition: conversations as implemented").
+   */
+  @state() private reopening = false;
   @query('sb-composer') private composer!: Composer;
   @query('sb-transfer') private transferDialog!: TransferDialog;
   private stops: (() => void)[] = [];
@@ -86,6 +92,8 @@ export class ConversationView extends ConsoleElement {
   };
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    // Open again (the reply went, or someone else reopened it): a later close starts with notes again.
+    if (changed.has('conversation') && this.conversation?.state === 'open') this.reopening = false;
     if (changed.has('client') && this.client && this.isConnected) this.listen();
     if (changed.has('item') && this.item?.id === this.conversationId) this.conversation = this.item;
     if ((changed.has('conversationId') || changed.has('client')) && this.client && this.conversationId && this.loaded !== this.conversationId) {
@@ -120,6 +128,7 @@ export class ConversationView extends ConsoleElement {
     this.readUpTo = 0;
     this.hasMore = false;
     this.partyName = '';
+    this.reopening = false;
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
     this.pending = this.client.pending(id);
     this.early = [];
@@ -352,6 +361,13 @@ export class ConversationView extends ConsoleElement {
     return this.act(async () => (this.conversation = await this.client.closeConversation(this.conversationId)));
   }
 
+  /** Turns the reply box of a closed conversation to replies: the reply sent reopens it. */
+  private async reopen(): Promise<void> {
+    this.reopening = true;
+    await this.updateComplete;
+    this.composer?.focus();
+  }
+
   /** Puts the cursor in the reply box (r). */
   focusComposer(): void {
     this.composer?.focus();
@@ -398,6 +414,11 @@ export class ConversationView extends ConsoleElement {
         <button type="button" class="claim" ?disabled=${closed || assignee !== undefined} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
+        ${
+          closed
+            ? html`<button type="button" class="reopen" aria-pressed=${this.reopening ? 'true' : 'false'} @click=${() => this.reopen()}>${t.reopen}</button>`
+            : nothing
+        }
         ${this.conversation?.rating ? html`<span class="muted rating">${t.rated(this.conversation.rating)}</span>` : nothing}
         ${this.conversation?.subject ? html`<p class="subject"><span class="visually-hidden">${t.subject}: </span>${this.conversation.subject}</p>` : nothing}
       </div>
@@ -426,11 +447,13 @@ export class ConversationView extends ConsoleElement {
         @retry-message=${(e: CustomEvent<Message>) => this.act(() => this.resend(e.detail))}
       ></sb-message-log>
       <div class="typing-line" aria-live="polite">${this.typingFrom ? t.typing(this.typingFrom === address ? name : withoutScheme(this.typingFrom)) : ''}</div>
-      ${closed ? html`<p class="muted closed-note">${t.closed} ${t.closedNotesOnly}</p>` : nothing}
+      ${closed ? html`<p class="muted closed-note">${t.closed} ${this.reopening ? t.replyReopens : t.closedNotesOnly}</p>` : nothing}
       <sb-composer
         .locale=${this.locale}
         .canned=${this.canned}
-        ?notes-only=${closed}
+        ?notes-only=${closed && !this.reopening}
+        ?reopens=${closed && this.reopening}
+        .maxLength=${this.client.session?.maxTextLength ?? LIMITS.maxTextLength}
         @compose=${this.compose}
         @typing=${(e: CustomEvent<'composing' | 'paused'>) => this.client.typing(this.conversationId, e.detail)}
       ></sb-composer>

@@ -340,6 +340,15 @@ const sheet = css`
     box-sizing: border-box;
     resize: vertical;
   }
+  sb-composer .count {
+    margin: 0.25rem 0 0;
+    color: var(--muted);
+    font-size: 0.875em;
+  }
+  sb-composer .count.over {
+    color: var(--danger);
+    font-weight: 600;
+  }
   .composer-actions {
     display: flex;
     gap: 0.5rem;

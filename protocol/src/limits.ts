@@ -38,3 +38,9 @@ export const LIMITS = {
    */
   maxUnreadCount: 100,
 } as const;
+
+/**
+ * The message of the `too_large` refusal of a `text` longer than `max` code points (docs/protocol.md,
+ * "message:send"): the bridge answers it, and a client refusing such a text itself says the same.
+ */
+export const textTooLong = (max: number): string => `text: is longer than ${max} characters`;

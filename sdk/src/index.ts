@@ -53,4 +53,4 @@ export type {
   TypingEvent,
   TypingState,
 } from '@switchboard/protocol';
-export { LIMITS, actionOf, isBlankText, isRetraction, readableSize, saysNothing } from '@switchboard/protocol';
+export { LIMITS, actionOf, isBlankText, isRetraction, readableSize, saysNothing, textTooLong } from '@switchboard/protocol';

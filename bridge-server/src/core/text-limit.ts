@@ -1,4 +1,4 @@
-import { LIMITS } from '@switchboard/protocol';
+import { LIMITS, textTooLong } from '@switchboard/protocol';
 import { BridgeError, badRequest } from './errors.js';
 
 /**
@@ -8,6 +8,6 @@ import { BridgeError, badRequest } from './errors.js';
 export function checkText(text: string, maxTextLength: number): void {
   const max = Math.min(maxTextLength, LIMITS.maxTextLength);
   let length = 0;
-  for (const _ of text) if (++length > max) throw new BridgeError('too_large', `text: is longer than ${max} characters`);
+  for (const _ of text) if (++length > max) throw new BridgeError('too_large', textTooLong(max));
   if (!text.isWellFormed()) throw badRequest('text: contains an unpaired surrogate (not valid Unicode)');
 }

@@ -277,4 +277,64 @@ describe('the console: a conversation', () => {
     expect(customer.conversations.find((c) => c.id === conversationId)?.state).to.equal('closed');
     expect(atVisitor).to.not.include('Closed after a refund');
   });
+
+  it('reopens a closed conversation with a reply: Reopen turns the box to replies, and the customer gets it', async () => {
+    const { client: customer, conversationId } = await visitor('Thanks, bye');
+    const received: string[] = [];
+    customer.on('message', (m) => received.push(m.text));
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'Thanks, bye');
+    $<HTMLButtonElement>(element, 'sb-conversation button.close')!.click();
+    await until(() => $(element, 'sb-conversation button.reopen'), 'the Reopen button');
+    expect($(element, '.closed-note')!.textContent).to.include('Reopen to reply');
+    $<HTMLButtonElement>(element, 'sb-conversation button.reopen')!.click();
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    await until(() => box.placeholder.startsWith('Reply to reopen'), 'the box writing a reply that reopens');
+    expect(document.activeElement).to.equal(box);
+    expect($(element, 'sb-conversation button.reopen')!.getAttribute('aria-pressed')).to.equal('true');
+    const toggle = $<HTMLInputElement>(element, 'sb-composer .note-toggle')!;
+    expect([toggle.checked, toggle.disabled]).to.deep.equal([false, false]);
+    expect($(element, 'sb-composer .send')!.textContent.trim()).to.equal('Send and reopen');
+    expect($(element, '.closed-note')!.textContent).to.include('Your reply reopens it');
+    await expect(element).to.be.accessible();
+    await reply(element, 'One more thing: your refund went out today.');
+    await until(() => received.includes('One more thing: your refund went out today.'), 'the reply at the customer');
+    await until(() => customer.conversations.find((c) => c.id === conversationId)?.state === 'open', 'the conversation open again at the customer');
+    await until(() => !$(element, '.closed-note'), 'the closed notice gone');
+    expect($(element, 'sb-conversation button.reopen')).to.equal(null);
+    expect(box.placeholder).to.match(/^Reply…/);
+  });
+
+  it("counts the characters left near the limit, without announcing each key, and refuses a text over it with the bridge's words", async () => {
+    const { client: customer, conversationId } = await visitor('A long story');
+    const element = await consoleFor();
+    await openConversation(element, conversationId, 'A long story');
+    const composer = $<HTMLElement & { updateComplete: Promise<boolean> }>(element, 'sb-composer')!;
+    const box = $<HTMLTextAreaElement>(element, 'sb-composer textarea')!;
+    const type = async (text: string) => {
+      box.value = text;
+      box.dispatchEvent(new InputEvent('input', { bubbles: true }));
+      await composer.updateComplete;
+    };
+    const max = LIMITS.maxTextLength;
+    await type('Nearly done');
+    expect($(element, 'sb-composer .count')).to.equal(null);
+    // Counted in code points, as the bridge counts: an emoji is one.
+    await type(`${'😀'.repeat(max - 3)}  `);
+    const count = $(element, 'sb-composer .count')!;
+    expect(count.textContent.trim()).to.equal('3 characters left');
+    expect(box.getAttribute('aria-describedby')).to.equal(count.id);
+    expect([count.getAttribute('aria-live'), count.getAttribute('role'), count.closest('[aria-live]')]).to.deep.equal([null, null, null]);
+    await type('a'.repeat(max + 2));
+    expect($(element, 'sb-composer .count')!.textContent.trim()).to.equal('2 characters too many');
+    expect(box.getAttribute('aria-invalid')).to.equal('true');
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await composer.updateComplete;
+    expect($(element, 'sb-composer [role="alert"]')!.textContent).to.equal(`Failed: text: is longer than ${max} characters`);
+    expect(box.value).to.have.length(max + 2, 'kept, to be shortened');
+    await expect(element).to.be.accessible();
+    await type('a'.repeat(max));
+    expect($(element, 'sb-composer [role="alert"]')).to.equal(null);
+    expect(customer.messages(conversationId).map((m) => m.text)).to.deep.equal(['A long story']);
+  });
 });
