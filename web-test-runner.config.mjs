@@ -50,6 +50,8 @@ function bridgePlugin() {
             },
             // One agent with room for one conversation: the next waits in the queue (widget/test/browser/widget.test.ts).
             { id: 'queue', members: ['web:a_queuer'], capacity: 1 },
+            // Offers with a deadline the console counts down (console/test/browser/conversation.test.ts).
+            { id: 'offers', members: ['web:a_agent'], capacity: 1000, offerTimeoutSeconds: 600 },
           ],
           networks: [{ type: 'web', presenceGraceMs: 100 }],
           limits: { ratePerSecond: 1000, burst: 1000 },

@@ -18,6 +18,7 @@ import { type DeskApi, type DirectoryTeam, INBOX_VIEWS, type InboxCounts, type I
 import { type ViewKey, atUnreadCap, uniqueItems, unreadBadge, withItem } from './inbox-filter.js';
 import './search-box.js';
 import { Ticker } from './ticker.js';
+import './offer-countdown.js';
 
 /** Counts asked again at most this often while events keep coming. */
 const COUNTS_AFTER_MS = 300;
@@ -202,6 +203,7 @@ export class InboxList extends ConsoleElement {
           ><span aria-hidden="true">${networkIcon(customer.network)}</span> ${t.networkName(customer.network)} · ${withoutScheme(customer.address)}</span
         >
         <span class="waiting muted">${this.waited(item.waitingSince)}</span>
+        ${item.offer ? html`<sb-offer-countdown .locale=${this.locale} .offer=${item.offer} .self=${this.self}></sb-offer-countdown>` : nothing}
         ${item.subject ? html`<span class="subject"><span class="visually-hidden">${t.subject}: </span>${item.subject}</span>` : nothing}
         <span class="last">${lastMessage ? lastMessage.text || t.attachments(lastMessage.attachments ?? 0) : ''}</span>
       </button>

@@ -340,6 +340,13 @@ const sheet = css`
     box-sizing: border-box;
     resize: vertical;
   }
+  sb-offer-countdown {
+    font-variant-numeric: tabular-nums;
+    color: var(--danger);
+  }
+  .items sb-offer-countdown {
+    grid-column: 1 / -1;
+  }
   sb-composer .count {
     margin: 0.25rem 0 0;
     color: var(--muted);

@@ -307,6 +307,16 @@ export interface InboxLastMessage {
   attachments?: number;
 }
 
+/**
+ * Addition (agent inbox): a team conversation offered to its assignee, who has until `expiresAt`
+ * (ISO-8601 UTC) to answer or claim it before it moves on to the next agent (the team's
+ * `offerTimeoutSeconds`; docs/support-desk.md, "Routing").
+ */
+export interface InboxOffer {
+  agent: Address;
+  expiresAt: string;
+}
+
 /** Addition (agent inbox): a conversation as the agents' inbox lists it, computed for the agent who reads it. */
 export interface InboxItem extends Conversation {
   customer: InboxCustomer;
@@ -317,6 +327,8 @@ export interface InboxItem extends Conversation {
   unread: number;
   /** ISO time of the conversation's last change or message. */
   updatedAt: string;
+  /** The offer running for the conversation's assignee, while it waits for their answer. */
+  offer?: InboxOffer;
 }
 
 export type InboxView = 'mine' | 'unassigned' | 'open' | 'closed';

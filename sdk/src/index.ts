@@ -34,6 +34,7 @@ export type {
   InboxCustomer,
   InboxItem,
   InboxLastMessage,
+  InboxOffer,
   InboxSearchResult,
   InboxView,
   Message,

@@ -211,7 +211,12 @@ export class Core {
       ...(deps.bus ? { bus: deps.bus } : {}),
       ...(deps.emitLocal ? { emit: deps.emitLocal } : {}),
     }));
-    const inbox = (this.inbox = new InboxViews({ ...deps, now: () => deps.clock.now() }));
+    const inbox = (this.inbox = new InboxViews({
+      ...deps,
+      now: () => deps.clock.now(),
+      // The router is made below; items are computed only once it runs.
+      offerDeadline: (conversationId) => this.router.offers.current(conversationId)?.deadline,
+    }));
     const inboxFeed = new InboxFeed({ ...deps, itemsFor: (siteKey, id, readers) => inbox.itemsFor(siteKey, id, readers) });
     const recent = new RecentConversations();
     this.announcer = new Announcer({

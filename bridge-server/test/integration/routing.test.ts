@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Conversation } from '@switchboard/protocol';
+import type { Conversation, InboxItem } from '@switchboard/protocol';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ManualClock } from '../manual-clock.js';
 import type { Store } from '../../src/store/store.js';
@@ -459,6 +459,37 @@ describe('team routing', () => {
       clock.set(new Date(start.getTime() + 2000));
       await until(async () => (await t.bridge.store.offers()).length === 0, 5000, "a1's offer to be removed");
       assert.equal((await t.bridge.store.getConversation(conversation.id))?.assignee, `web:a_a2@${SITE}`, 'not moved on from a2');
+    });
+  });
+
+  it("gives the offered agent the offer's deadline in the inbox item while it runs, the next agent theirs, and none once answered", async () => {
+    await withThreeOnClock(async (t, clock, start) => {
+      const [a1, a2] = await agents(t, ['a1', 'a2', 'a3']);
+      const { socket: visitor } = await connect(t, { siteKey: SITE });
+      const offeredTo = (socket: V1Socket, agent: string) =>
+        next(socket, 'inbox:item', (item: InboxItem) => item.assignee === agent && item.offer !== undefined, 5000);
+      const toA1 = offeredTo(a1!, 'web:a_a1');
+      const opened = await call(visitor, 'conversation:open', { team: 'support' });
+      const id = opened.conversation.id;
+      assert.equal(opened.conversation.assignee, 'web:a_a1');
+      // Absolute, on the bridge's clock: the team's offerTimeoutSeconds (2) after the offer.
+      assert.deepEqual((await toA1).offer, { agent: 'web:a_a1', expiresAt: new Date(start.getTime() + 2000).toISOString() });
+      const listed = await call(a2!, 'inbox:list', { view: 'open' });
+      assert.deepEqual(listed.items.find((item: InboxItem) => item.id === id)?.offer, {
+        agent: 'web:a_a1',
+        expiresAt: new Date(start.getTime() + 2000).toISOString(),
+      });
+      // The desk's own: a visitor's conversation says nothing of it.
+      assert.equal('offer' in opened.conversation, false);
+
+      const toA2 = offeredTo(a2!, 'web:a_a2');
+      clock.set(new Date(start.getTime() + 2000));
+      assert.deepEqual((await toA2).offer, { agent: 'web:a_a2', expiresAt: new Date(start.getTime() + 4000).toISOString() });
+      const answered = next(a2!, 'inbox:item', (item: InboxItem) => item.id === id && item.lastMessage?.text === 'Here!', 5000);
+      await call(a2!, 'message:send', { conversationId: id, clientId: 'r1', text: 'Here!' });
+      assert.equal((await answered).offer, undefined);
+      const after = await call(a2!, 'inbox:list', { view: 'mine' });
+      assert.equal(after.items.find((item: InboxItem) => item.id === id)?.offer, undefined);
     });
   });
 

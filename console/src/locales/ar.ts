@@ -82,6 +82,8 @@ export const ar: Catalogue = {
   reopenPlaceholder: 'اكتب ردًا لإعادة فتح المحادثة… (Enter للإرسال)',
   charactersLeft: (n) => `بقي ${n} حرفًا`,
   charactersOver: (n) => `${n} حرفًا زائدًا`,
+  offerYours: (left, by) => `عُرضت عليك: أجب خلال ${left} (قبل ${by})، وإلا تنتقل إلى الوكيل التالي`,
+  offerTheirs: (left, by) => `معروضة: بقي ${left} للرد (حتى ${by})`,
   sendAndReopen: 'أرسل وأعد الفتح',
   assignedTo: (who) => `مسندة إلى ${who}`,
   unassigned: 'غير مسندة',

@@ -82,6 +82,8 @@ export const en = {
   reopenPlaceholder: 'Reply to reopen the conversation… (Enter sends)',
   charactersLeft: (n: number) => (n === 1 ? '1 character left' : `${n} characters left`),
   charactersOver: (n: number) => (n === 1 ? '1 character too many' : `${n} characters too many`),
+  offerYours: (left: string, by: string) => `Offered to you: answer within ${left} (by ${by}), or it goes to the next agent`,
+  offerTheirs: (left: string, by: string) => `Offered: ${left} left to answer (until ${by})`,
   sendAndReopen: 'Send and reopen',
   assignedTo: (who: string) => `Assigned to ${who}`,
   unassigned: 'Unassigned',

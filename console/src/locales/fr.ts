@@ -82,6 +82,8 @@ export const fr: Catalogue = {
   reopenPlaceholder: 'Répondre pour rouvrir la conversation… (Entrée envoie)',
   charactersLeft: (n) => (n <= 1 ? `${n} caractère restant` : `${n} caractères restants`),
   charactersOver: (n) => (n <= 1 ? `${n} caractère de trop` : `${n} caractères de trop`),
+  offerYours: (left, by) => `Proposée à vous : répondez d'ici ${left} (avant ${by}), sinon elle passe à l'agent suivant`,
+  offerTheirs: (left, by) => `Proposée : ${left} pour répondre (jusqu'à ${by})`,
   sendAndReopen: 'Envoyer et rouvrir',
   assignedTo: (who) => `Attribuée à ${who}`,
   unassigned: 'Non attribuée',

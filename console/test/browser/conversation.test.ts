@@ -2,9 +2,9 @@
 // statuses, typing both ways, paging back, a refused send, the shortcuts that need no inbox, and
 // axe on what it shows.
 import { expect, fixture, html } from '@open-wc/testing';
-import { LIMITS, type Message, type TypingEvent } from '@switchboard/sdk';
+import { LIMITS, type Message, type TypingEvent, createClient } from '@switchboard/sdk';
 import type { MessageLog } from '../../lib/message-log.js';
-import { $, agentClient, cleanUpEachTest, consoleFor, logText, openConversation, press, reply, until, visitor } from './console-page.js';
+import { $, agentClient, cleanUpEachTest, clients, consoleFor, info, logText, openConversation, press, reply, until, visitor } from './console-page.js';
 
 cleanUpEachTest();
 
@@ -336,5 +336,29 @@ describe('the console: a conversation', () => {
     await type('a'.repeat(max));
     expect($(element, 'sb-composer [role="alert"]')).to.equal(null);
     expect(customer.messages(conversationId).map((m) => m.text)).to.deep.equal(['A long story']);
+  });
+
+  it('counts down the time left to answer an offer, in the list and the conversation, as a timer read on demand; gone once answered', async () => {
+    const agent = await agentClient();
+    const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
+    clients.push(customer);
+    await customer.ready();
+    const { id } = await customer.openConversation({ team: 'offers' });
+    await customer.send(id, 'Is anyone there?');
+    const element = await consoleFor(agent);
+    const listed = () => $(element, `sb-inbox [data-conversation="${id}"] sb-offer-countdown [role="timer"]`);
+    await until(() => listed(), 'the countdown in the list');
+    await openConversation(element, id, 'Is anyone there?');
+    const timer = () => $(element, 'sb-conversation .conversation-head sb-offer-countdown [role="timer"]');
+    await until(() => timer(), 'the countdown in the conversation');
+    // The team gives 10 minutes from the offer: counted down from the bridge's absolute deadline.
+    expect(timer()!.textContent).to.match(/^Offered to you: answer within (9:[0-5]\d|10:00) \(by .+\), or it goes to the next agent$/);
+    // A timer is no live region: read when the agent gets to it, never each second.
+    expect([timer()!.closest('[aria-live]'), listed()!.closest('[aria-live]')]).to.deep.equal([null, null]);
+    const first = timer()!.textContent;
+    await until(() => timer()?.textContent !== first, 'the countdown ticking');
+    await expect(element).to.be.accessible();
+    await reply(element, 'Yes, I am here.');
+    await until(() => !timer() && !listed(), 'the countdown gone once answered');
   });
 });

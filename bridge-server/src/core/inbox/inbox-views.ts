@@ -22,6 +22,8 @@ export interface InboxViewsDeps {
   store: Store;
   teams: TeamDirectory;
   now(): Date;
+  /** The deadline (epoch ms) of the offer running for a conversation's assignee, if any (desk/offers.ts). */
+  offerDeadline?(conversationId: string): number | undefined;
 }
 
 /** The contract's item of a store row. */
@@ -64,7 +66,15 @@ export class InboxViews {
       sort: payload.sort ?? (payload.view === 'closed' ? 'updated' : 'waiting'),
       limit: payload.limit ?? DEFAULT_LIMIT,
     });
-    return rows.map(toInboxItem);
+    return rows.map((row) => this.withOffer(toInboxItem(row)));
+  }
+
+  /** The item with the running offer of its assignee, while its deadline is ahead. */
+  private withOffer(item: InboxItem): InboxItem {
+    if (item.state !== 'open' || item.assignee === undefined) return item;
+    const deadline = this.deps.offerDeadline?.(item.id);
+    if (deadline === undefined || deadline <= this.deps.now().getTime()) return item;
+    return { ...item, offer: { agent: item.assignee, expiresAt: new Date(deadline).toISOString() } };
   }
 
   async counts(actor: Actor, team: string | undefined): Promise<InboxCounts> {
@@ -111,7 +121,7 @@ export class InboxViews {
     const [row] = await this.deps.store.inbox({ siteKey, reader: all[0], view: { ids: [conversationId] }, sort: 'updated', limit: 1 });
     if (!row) return items;
     const unread = await this.deps.store.unreadCounts(conversationId, all);
-    const item = toInboxItem(row);
+    const item = this.withOffer(toInboxItem(row));
     for (const reader of all) items.set(reader.address, { ...item, unread: unread.get(reader.address) ?? 0 });
     return items;
   }
