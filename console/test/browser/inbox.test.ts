@@ -88,6 +88,23 @@ describe('the console: inbox and desk actions', () => {
     expect($(element, 'sb-conversation [role="alert"]')).to.equal(null);
   });
 
+  it("says why a transfer to the team's queue is refused when it would only come straight back to the agent", async () => {
+    const agent = await agentClient();
+    await agent.setPresence('available');
+    const { conversationId } = await visitor('Who else is there?');
+    const element = await consoleFor(agent);
+    await openConversation(element, conversationId, 'Who else is there?');
+    $<HTMLButtonElement>(element, 'sb-conversation button.transfer')!.click();
+    await until(() => $(element, 'sb-transfer [data-team="support"]'), 'the directory');
+    $<HTMLButtonElement>(element, 'sb-transfer [data-team="support"]')!.click();
+    // The agent is the team's only member: the bridge refuses, and the console says why.
+    await until(() => $(element, 'sb-conversation [role="alert"]'), 'the refusal');
+    expect($(element, 'sb-conversation [role="alert"]')!.textContent).to.match(
+      /^Failed: #\w+ would come straight back to you: nobody else in team support can take it now\./,
+    );
+    expect(agent.conversations.find((c) => c.id === conversationId)?.assignee).to.equal('web:a_agent');
+  });
+
   it('does not offer Claim on a conversation another agent has (the bridge would refuse it)', async () => {
     const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
     const queuer = createClient({ url: info.url, siteKey: info.siteKey, identity: info.queuer, storage: null });
