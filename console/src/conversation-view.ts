@@ -370,11 +370,11 @@ export class ConversationView extends ConsoleElement {
     return this.act(async () => (this.conversation = await this.client.closeConversation(this.conversationId)));
   }
 
-  /** Turns the reply box of a closed conversation to replies: the reply sent reopens it. */
+  /** Turns the reply box of a closed conversation to replies (the reply sent reopens it), or back to notes. */
   private async reopen(): Promise<void> {
-    this.reopening = true;
+    this.reopening = !this.reopening;
     await this.updateComplete;
-    this.composer?.focus();
+    if (this.reopening) this.composer?.focus();
   }
 
   /** Puts the cursor in the reply box (r). */

@@ -297,6 +297,12 @@ describe('the console: a conversation', () => {
     expect($(element, 'sb-composer .send')!.textContent.trim()).to.equal('Send and reopen');
     expect($(element, '.closed-note')!.textContent).to.include('Your reply reopens it');
     await expect(element).to.be.accessible();
+    // A toggle: pressed again, the box writes notes again; pressed once more, replies.
+    $<HTMLButtonElement>(element, 'sb-conversation button.reopen')!.click();
+    await until(() => box.placeholder.startsWith('Private note'), 'the box back to notes');
+    expect($(element, 'sb-conversation button.reopen')!.getAttribute('aria-pressed')).to.equal('false');
+    $<HTMLButtonElement>(element, 'sb-conversation button.reopen')!.click();
+    await until(() => box.placeholder.startsWith('Reply to reopen'), 'the box writing a reply again');
     await reply(element, 'One more thing: your refund went out today.');
     await until(() => received.includes('One more thing: your refund went out today.'), 'the reply at the customer');
     await until(() => customer.conversations.find((c) => c.id === conversationId)?.state === 'open', 'the conversation open again at the customer');
