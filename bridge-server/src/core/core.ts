@@ -167,7 +167,11 @@ export class Core {
       deps.hub,
       deps.logger,
       async (conversation, address) => Boolean(await visitorMail.visitorWriting(conversation, address)),
-      { isAgent: (address) => deps.teams.teamsOf(address).length > 0, refOf: (conversationId) => deps.refs.refOf(conversationId) },
+      {
+        isAgent: (address) => deps.teams.teamsOf(address).length > 0,
+        refOf: (conversationId) => deps.refs.refOf(conversationId),
+        isGatewayConversation: (conversation) => this.gateway?.isGatewayConversation(conversation) ?? false,
+      },
     );
     const access = new SiteAccess(deps.store, deps.hub, deps.sites, deps.hosted);
     const isNetwork = (scheme: string) => deps.registry.get(scheme) !== undefined;

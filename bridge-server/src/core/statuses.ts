@@ -10,6 +10,7 @@ import type { ConversationRecord, OutboxItem, StatusChange, Store } from '../sto
 import { lruCache } from '../util/lru.js';
 import { cutToCodePoints, oneLine } from '../util/text.js';
 import type { ClientHub } from './hub.js';
+import { toNetworkConversation } from './wire.js';
 
 /** Whether `address` is the visitor's of a conversation though not a party of it (an address they continue at). */
 export type VisitorsAddress = (conversation: ConversationRecord, address: Address) => Promise<boolean>;
@@ -33,6 +34,8 @@ const QUOTED_CHARACTERS = 40;
 export interface AgentLines {
   isAgent(address: Address): boolean;
   refOf(conversationId: string): string;
+  /** Whether a conversation is between two users of other networks (gateway mode): its sender is told of a failure too. */
+  isGatewayConversation?(conversation: ConversationRecord): boolean;
 }
 
 export class MessageStatuses {
@@ -77,25 +80,35 @@ export class MessageStatuses {
   }
 
   /**
-   * An agent on an IM network has no message:status to see a failure by: a line from the bridge
-   * says which message of which conversation was not delivered, and why (best effort).
+   * An agent, or a gateway user, on an IM network has no message:status to see a failure by: a
+   * line from the bridge says which message was not delivered, and why (best effort). An agent's
+   * names the conversation's ref; a gateway user's comes in the chat with the user it was for.
    */
   private tellAgentOfFailure(sender: Address, event: StatusEvent): void {
     const lines = this.agentLines;
-    if (!lines?.isAgent(sender)) return;
+    if (!lines) return;
+    const agent = lines.isAgent(sender);
+    if (!agent && !lines.isGatewayConversation) return;
     const network = this.registry.forAddress(sender);
     if (!network?.notice || network.deliversFromStore) return;
     const notice = network.notice.bind(network);
-    void this.store
-      .getMessage(event.id)
-      .then(async (message) => {
-        const words = oneLine(message?.text ?? '').trim();
-        const start = cutToCodePoints(words, QUOTED_CHARACTERS);
-        const quoted = words ? `, "${start === words ? words : `${start}…`}"` : '';
-        const why = event.error?.message ?? 'the recipient could not be reached';
-        await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted}): ${why}` });
-      })
-      .catch((error: unknown) => this.logger.debug({ err: error, sender }, 'failure not told to the agent'));
+    void (async () => {
+      const message = await this.store.getMessage(event.id);
+      const words = oneLine(message?.text ?? '').trim();
+      const start = cutToCodePoints(words, QUOTED_CHARACTERS);
+      const quoted = words ? `"${start === words ? words : `${start}…`}"` : '';
+      const why = event.error?.message ?? 'the recipient could not be reached';
+      if (agent) {
+        await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted ? `, ${quoted}` : ''}): ${why}` });
+        return;
+      }
+      const conversation = await this.store.getConversation(event.conversationId);
+      if (!conversation || !lines.isGatewayConversation?.(conversation)) return;
+      const other = conversation.participants.find((party) => party !== sender);
+      if (other === undefined) return;
+      const about = { conversation: toNetworkConversation(conversation), visitor: other };
+      await notice({ to: sender, text: `Not delivered${quoted ? ` (${quoted})` : ''}: ${why}`, about });
+    })().catch((error: unknown) => this.logger.debug({ err: error, sender }, 'failure not told to the sender'));
   }
 
   /** What the outbox worker did with a message for one recipient. */

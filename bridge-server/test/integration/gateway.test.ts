@@ -179,6 +179,29 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     await dave.next((m) => m.type === 'privmsg' && m.message === 'Hello Dave, typed with a capital');
   });
 
+  it('tells an XMPP user at once that an IRC nick nobody has is not there, while a user seen on IRC who left is waited for', async () => {
+    // Nobody ever had the nick: the server's 401 (or its ISON) is the answer, not holdMinutes of waiting.
+    const nobodyJid = jidOf('irc:nobody@test');
+    const notice = carlNext((s) => chatFrom(nobodyJid)(s) && /^Not delivered/.test(s.getChildText('body') ?? ''), 10_000);
+    await carl.send(xml('message', { type: 'chat', to: nobodyJid, id: 'nobody1' }, xml('body', {}, 'Hello, anyone?')));
+    assert.match(
+      (await notice).getChildText('body')!,
+      /^Not delivered \("Hello, anyone\?"\): irc: nobody is on IRC as nobody, and the bridge has never seen that nick there$/,
+    );
+
+    // Erin was seen on IRC: once she left, what is written to her waits for her, and reaches her when back.
+    let erin = await connectIrcAgent(ngircd.port, 'erin');
+    const erinJid = jidOf('irc:erin@test');
+    await carl.send(xml('message', { type: 'chat', to: erinJid }, xml('body', {}, 'Hi Erin')));
+    await erin.next((m) => m.message === 'Hi Erin');
+    await erin.quit();
+    await carl.send(xml('message', { type: 'chat', to: erinJid }, xml('body', {}, 'Are you back, Erin?')));
+    erin = await connectIrcAgent(ngircd.port, 'erin');
+    await erin.next((m) => m.message === 'Are you back, Erin?', 15_000);
+    await erin.quit();
+    assert.ok(!carl.stanzas.some((s) => chatFrom(erinJid)(s) && /^Not delivered/.test(s.getChildText('body') ?? '')), 'no failure for a user who was away');
+  });
+
   it('lets an IRC user join the same path: /to through the bot, replies from a user of their own, with XMPP and SIP', async () => {
     dave.say(BOT, '/to xmpp:Carl@LocalHost Hello Carl, from IRC');
     await dave.next((m) => m.type === 'notice' && m.nick === BOT && /^Sent to xmpp:carl@localhost\./.test(m.message));
@@ -297,7 +320,7 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('xmpp', 'sip'), 2, 'Hello Bob, Hello Mr Darcy');
     assert.equal(count('sip', 'xmpp'), 3, 'Hi Carl, Good day, through one bridge');
     assert.equal(count('irc', 'xmpp'), 2, 'Hello Carl, Thanks Carl');
-    assert.equal(count('xmpp', 'irc'), 1, 'Hi Dave');
+    assert.equal(count('xmpp', 'irc'), 4, 'Hello anyone (to a nick nobody has), Hi Erin, Are you back Erin, Hi Dave');
     assert.equal(count('irc', 'sip'), 2, 'Hello Bob, and on to SIP');
     assert.equal(count('sip', 'irc'), 2, 'Hello Dave typed with a capital, Hi Dave');
   });

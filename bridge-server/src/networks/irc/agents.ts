@@ -19,12 +19,30 @@ export interface IrcAgentPresenceOptions {
   onBack?: (nick: string) => void;
 }
 
+/** Nicks remembered as seen on IRC, at most (the oldest forgotten first). */
+const SEEN_KEPT = 10_000;
+
 export class IrcAgentPresence {
   private readonly list: WatchList;
+  /** Nicks of this list seen online since the bridge started (lowercased). */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly options: IrcAgentPresenceOptions) {
     const { follower, sink, onBack } = options;
-    this.list = follower.list({ sink, ...(onBack ? { onSeen: onBack } : {}) });
+    this.list = follower.list({
+      sink,
+      onSeen: (nick) => {
+        this.seen.delete(nick.toLowerCase());
+        this.seen.add(nick.toLowerCase());
+        if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.values().next().value!);
+        onBack?.(nick);
+      },
+    });
+  }
+
+  /** Whether the bridge saw someone online under this nick since it started (a nick that exists). */
+  wasSeen(nick: string): boolean {
+    return this.seen.has(nick.toLowerCase());
   }
 
   /** Starts following these agents (addresses of this network's nicks, in any case; others are left out). */

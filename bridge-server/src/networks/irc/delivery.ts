@@ -103,6 +103,9 @@ export class IrcDelivery {
     const own = addresses.nickOf(outbound.to);
     if (!own) throw new NetworkError(`${outbound.to} is not a nick on the IRC network "${config.id}"`, false);
     connections.bot.assertOnline();
+    // A gateway party the bridge never saw on IRC, and not there now: a nick nobody uses (a typo)
+    // as far as anyone can tell. Its sender hears so now rather than after holdMinutes.
+    if (agents.isAbsent(own) && !this.held.has(own) && !this.waitsFor(outbound, own)) throw neverSeen(own);
     const waits = this.held.has(own) || agents.isAbsent(own) || !(await this.deliver(outbound, own));
     if (waits && !this.held.hold(outbound, false)) throw new NetworkError(this.held.queueFull(outbound), false, 'unavailable');
     // Kept in the store before the outbox lets the message go: a bridge killed now still has it.
@@ -199,7 +202,9 @@ export class IrcDelivery {
     const key = `${message.id} ${to}`;
     const start = this.progress.get(key) ?? 0;
     const sentKey = `${connection.nick.toLowerCase()} ${target.toLowerCase()}`;
-    const record = this.options.agents.isFollowed(own) ? this.recordOf(sentKey, own) : undefined;
+    // Lines to a followed user are kept, to wait for them after a 401; a gateway party never seen
+    // on IRC is not waited for: the 401 fails the message, as for a user the bridge does not follow.
+    const record = this.options.agents.isFollowed(own) && this.waitsFor(outbound, own) ? this.recordOf(sentKey, own) : undefined;
     const inFlight: { messageId: string; refusal?: NetworkError } | undefined = record ? undefined : { messageId: message.id };
     if (inFlight) this.writing.set(sentKey, inFlight);
     let complete: boolean;
@@ -220,7 +225,7 @@ export class IrcDelivery {
     }
     if (inFlight?.refusal) {
       this.progress.delete(key);
-      throw inFlight.refusal;
+      throw inFlight.refusal.code === 'not_found' && this.options.agents.isFollowed(own) ? neverSeen(own) : inFlight.refusal;
     }
     if (!complete) return false;
     this.progress.delete(key);
@@ -250,6 +255,16 @@ export class IrcDelivery {
     const prefix = relay.prefix(conversation.id, relayed);
     relay.heardFrom(to, conversation.id);
     return { connection: connections.bot, prefix, text: actionLine(relayed, message.text) ?? message.text };
+  }
+
+  /**
+   * Whether what is sent to a followed user waits for them while they are off IRC: an agent's
+   * always; a gateway party's once the bridge saw the nick in use (online, or the party opened the
+   * conversation from IRC).
+   */
+  private waitsFor(outbound: OutboundMessage, own: string): boolean {
+    const { sink, agents } = this.options;
+    return sink.isAgent(outbound.to) || agents.wasSeen(own) || outbound.conversation.openedBy === outbound.to;
   }
 
   private recordOf(key: string, nick: string): Written {
@@ -297,6 +312,11 @@ export class IrcDelivery {
     }
     if (!agents.isAbsent(target)) void this.held.flush(target);
   }
+}
+
+/** The failure of a message to a nick the bridge never saw on IRC, that is not there now (no waiting for it). */
+function neverSeen(nick: string): NetworkError {
+  return new NetworkError(`nobody is on IRC as ${nick}, and the bridge has never seen that nick there`, false, 'not_found');
 }
 
 /** What a customer reads from the bot: `[name] text`, an action as `* name does` (CTCP cannot carry a prefix). */
