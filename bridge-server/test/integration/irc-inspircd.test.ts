@@ -11,6 +11,8 @@ import { ngircdNetwork as ircNetwork } from '../servers/networks.js';
 import { type Tap, startTap } from '../servers/tap.js';
 
 const ALICE = 'irc:alice@test';
+/** An agent configured with `[]`, who connects as `Ed{w}`: the same nick under CASEMAPPING rfc1459. */
+const ED = 'irc:ed[w]@test';
 
 /** A visitor named `name` with an open conversation routed to `assignee`. */
 const visitor = (t: TestBridge, name: string, assignee: string) => openVisitor(t, { profile: { name }, assignee });
@@ -27,7 +29,10 @@ for (const modules of ['none', 'ircv3'] as const) {
       tap = await startTap(server.port);
       alice = await connectIrcAgent(server.port, 'alice');
       t = await startBridge({
-        teams: [{ id: 'support', members: [ALICE], sites: [SITE], capacity: 100 }],
+        teams: [
+          { id: 'support', members: [ALICE], sites: [SITE], capacity: 100 },
+          { id: 'workshop', members: [ED], sites: [SITE] },
+        ],
         // Presence polls far apart: with MONITOR the server tells of a quit at once, without polling.
         networks: [
           { type: 'web', presenceGraceMs: 50 },
@@ -62,6 +67,26 @@ for (const modules of ['none', 'ircv3'] as const) {
         ['Hi Dana! How can I help?'],
       );
       assert.equal(atAlice.filter((text) => text === 'Hello from the shop').length, 1, 'the line reached the agent once');
+    });
+
+    it('takes a nick in another rfc1459 case (`{}|^` for `[]\\~`, CASEMAPPING) for the same person: the agent is online, written to, and answers as the agent', async () => {
+      const ed = await connectIrcAgent(server.port, 'Ed{w}');
+      try {
+        // The team is available once the bridge sees its agent online (ISON, MONITOR: the server answers `Ed{w}`).
+        const v = await openVisitor(t, { profile: { name: 'Gus' }, team: 'workshop', assignee: ED });
+        const received = collect(v.socket, 'message');
+        await sendText(v, 'Hello Ed');
+        const got = await ed.next((m) => m.message === 'Hello Ed', 15_000);
+        ed.say(got.nick, 'Hi Gus');
+        await until(() => received.some((m) => m.text === 'Hi Gus'), 10_000, "the agent's reply");
+        assert.deepEqual(
+          received.filter((m) => m.text === 'Hi Gus').map((m) => m.from),
+          [ED],
+          'from the configured agent, not a stranger',
+        );
+      } finally {
+        await ed.quit();
+      }
     });
 
     it(

@@ -15,6 +15,19 @@ describe('IRC addresses', () => {
     assert.equal(addresses.nickOf('irc:dave'), null);
   });
 
+  it("makes one address of nicks the server takes for one (CASEMAPPING), keeping a given address's spelling", () => {
+    let casemapping: 'ascii' | 'rfc1459' = 'rfc1459';
+    const mapped = new IrcAddresses('libera', webHostedParties, () => casemapping);
+    assert.equal(mapped.addressOf('Ed[W]\\'), 'irc:ed{w}|@libera');
+    assert.equal(mapped.addressOf('ed{w}|'), 'irc:ed{w}|@libera');
+    assert.equal(mapped.normalize('irc:ED[w]\\@libera'), 'irc:ed{w}|@libera');
+    mapped.keep(['irc:ed[w]\\@libera']);
+    assert.equal(mapped.addressOf('Ed{W}|'), 'irc:ed[w]\\@libera', "the configured agent's address");
+    casemapping = 'ascii'; // ngircd: only A-Z fold
+    assert.equal(mapped.addressOf('Ed{W}|'), 'irc:ed{w}|@libera', 'another user');
+    assert.equal(mapped.addressOf('Ed[W]\\'), 'irc:ed[w]\\@libera');
+  });
+
   it('normalizes what a user typed for this network', () => {
     assert.equal(addresses.normalize('irc:Dave'), 'irc:dave@libera');
     assert.equal(addresses.normalize('irc:Dave@libera'), 'irc:dave@libera');

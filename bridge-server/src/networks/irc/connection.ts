@@ -11,7 +11,7 @@ import { NetworkError, type NetworkState, type NetworkStatus } from '../network.
 import { type FloodOptions, FloodWriter } from './flood.js';
 import { LineDecodingTransport } from './line-decoding.js';
 import { NickRegain } from './nick-regain.js';
-import type { CaseMapping } from './nicks.js';
+import { type CaseMapping, ircLower } from './nicks.js';
 
 /** How often a connection registered under another nick asks for its own again (besides when the holder leaves). */
 const NICK_RETRY_MS = 60_000;
@@ -105,7 +105,7 @@ export class IrcConnection {
     const refuseNick = (invalid: boolean) => (event: { nick?: string; reason?: string }) => {
       if (this.state === 'online') return; // a later NICK change: the current nick stays
       const refused = event.nick ?? client.user.nick;
-      this.rejected.add(refused.toLowerCase());
+      this.rejected.add(ircLower(refused, this.casemapping));
       if (invalid && refused.length > 9) this.maxNickLength = 9;
       let next: string;
       try {

@@ -12,7 +12,7 @@ import type { IrcNetworkConfig } from './config.js';
 import { serverOf } from './config.js';
 import { IrcConnection, type IrcConnectionOptions } from './connection.js';
 import { type IrcLineOptions, toIrcLines } from './lines.js';
-import { puppetNick } from './nicks.js';
+import { ircLower, puppetNick } from './nicks.js';
 import { PuppetPool } from './puppets.js';
 import { oneLine } from '../../util/text.js';
 
@@ -78,8 +78,9 @@ export class IrcConnections {
 
   /** Whether a nick is the bot's or a puppet's (they never speak for agents). */
   isOurs(nick: string): boolean {
-    const lowered = nick.toLowerCase();
-    return lowered === this.bot.nick.toLowerCase() || this.puppets.nicks().has(lowered);
+    const fold = (each: string) => ircLower(each, this.bot.casemapping);
+    const lowered = fold(nick);
+    return lowered === fold(this.bot.nick) || this.puppets.nicks(fold).has(lowered);
   }
 
   /**
@@ -167,9 +168,9 @@ export class IrcConnections {
           casemapping: this.bot.casemapping,
           taken: (lowered) =>
             rejected.has(lowered) ||
-            lowered === this.bot.nick.toLowerCase() ||
+            lowered === ircLower(this.bot.nick, this.bot.casemapping) ||
             this.options.reserved(this.options.addresses.addressOf(lowered)) ||
-            (this.puppets.nicks().has(lowered) && this.puppets.get(visitor) !== connection),
+            (this.puppets.nicks((each) => ircLower(each, this.bot.casemapping)).has(lowered) && this.puppets.get(visitor) !== connection),
         }),
       onOnline: () => {
         logger.info({ visitor, nick: connection.nick }, 'irc puppet online');
@@ -185,7 +186,8 @@ export class IrcConnections {
 function botNick(nick: string, rejected: ReadonlySet<string>, maxLength: number): string {
   const fit = (suffix: string) => `${nick.slice(0, Math.max(1, maxLength - suffix.length))}${suffix}`;
   const candidates = [fit(''), fit('_'), fit('__'), ...Array.from({ length: 98 }, (_, n) => fit(String(n + 2)))];
-  const free = candidates.find((candidate) => !rejected.has(candidate.toLowerCase()));
+  // Refused nicks are lowered as the server compares them (registering, it has not said how yet: RFC 1459's way).
+  const free = candidates.find((candidate) => !rejected.has(ircLower(candidate)));
   if (!free) throw new Error(`every nick from ${nick} on is taken`);
   return free;
 }

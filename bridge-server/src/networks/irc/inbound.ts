@@ -19,6 +19,7 @@ import type { IrcConnections } from './connections.js';
 import type { IrcCustomers } from './customers.js';
 import { type CtcpRequest, dccOfferedFile, dccRefusal } from './files.js';
 import { stripFormatting } from './formatting.js';
+import { ircLower } from './nicks.js';
 import { RefusalNotices } from './refusal-notices.js';
 import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
@@ -70,7 +71,7 @@ export class IrcInbound {
     const { connections, logger } = this.options;
     const file = dccOfferedFile(request);
     if (file === null || !request.nick || connections.isOurs(request.nick)) return;
-    if (request.target.toLowerCase() !== connection.nick.toLowerCase()) return; // offers go to one user, never a channel
+    if (!isTo(connection, request.target)) return; // offers go to one user, never a channel
     logger.info({ from: request.nick, to: connection.nick }, 'irc DCC offer refused');
     if (this.dccRefusals.tell(`${connection.nick} ${request.nick}`)) this.notice(connection, request.nick, dccRefusal(file));
   }
@@ -108,7 +109,7 @@ export class IrcInbound {
     if (words.trim() === '') return; // only codes (a client toggling bold), an empty `/me`: nothing was written
     const text = action ? `/me ${words}` : words;
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
-    const toBot = visitor === undefined && event.target.toLowerCase() === connection.nick.toLowerCase();
+    const toBot = visitor === undefined && isTo(connection, event.target);
     const loggedIn = !requireAccount || event.account?.toLowerCase() === own.toLowerCase();
     if (customers && toBot && !sink.isAgent(from)) {
       await this.fromCustomer(connection, customers, { nick: event.nick, own, loggedIn }, { from, text, remoteId, queued });
@@ -117,7 +118,7 @@ export class IrcInbound {
     const inChannel = channel?.is(event.target) === true;
     // Only a command is the bridge's in the support channel; other lines there, and in any other
     // channel, are left alone (no notice either: it would answer everyone chatting).
-    if (inChannel ? !channel.isCommand(text) : event.target.toLowerCase() !== connection.nick.toLowerCase()) return;
+    if (inChannel ? !channel.isCommand(text) : !isTo(connection, event.target)) return;
     if (!loggedIn) {
       this.notice(connection, event.nick, loginNeeded(own));
       return;
@@ -224,4 +225,9 @@ export class IrcInbound {
 function refusalText(error: unknown): string {
   const { code, message } = error as { code?: unknown; message: string };
   return code === 'forbidden' || code === 'rate_limited' ? message : `Not delivered: ${message}`;
+}
+
+/** Whether a line's target is the connection's own nick, as the server compares nicks (CASEMAPPING). */
+function isTo(connection: IrcConnection, target: string): boolean {
+  return ircLower(target, connection.casemapping) === ircLower(connection.nick, connection.casemapping);
 }

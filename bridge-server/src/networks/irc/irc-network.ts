@@ -82,7 +82,8 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.hosted = hosted;
     this.puppetIdleMs = config.puppetIdleMinutes * 60_000;
     this.botNick = config.nick;
-    const addresses = (this.addresses = new IrcAddresses(config.id, hosted));
+    // The server's CASEMAPPING once the bot registered (rfc1459, the RFC's, until then).
+    const addresses = (this.addresses = new IrcAddresses(config.id, hosted, () => this.connections?.bot.casemapping ?? 'rfc1459'));
     const relay = (this.relay = new Relay({ network: 'irc', sink, refs, bot: addresses.addressOf(config.nick) }));
     const connections = (this.connections = new IrcConnections({
       config,
@@ -223,6 +224,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   }
 
   subscribePresence(addresses: Address[]): Promise<void> {
+    this.addresses.keep(addresses);
     this.agents.watch(addresses);
     return Promise.resolve();
   }

@@ -20,6 +20,7 @@ import { type FollowedPresence, WatchList } from '../kit/watch-list.js';
 import type { InboundSink } from '../network.js';
 import type { IrcConnection } from './connection.js';
 import { stripFormatting } from './formatting.js';
+import { ircLower } from './nicks.js';
 import type { IrcRenames } from './renames.js';
 
 /**
@@ -34,7 +35,7 @@ const NICK_BYTES_PER_LINE = 400;
 const ISON_ANSWER = /^(?:@\S+ +)?(?::\S+ +)?303 +\S+ *:?(.*)$/;
 
 export interface IrcPresenceFollowerOptions {
-  bot: Pick<IrcConnection, 'client' | 'writer' | 'state' | 'monitorLimit'>;
+  bot: Pick<IrcConnection, 'client' | 'writer' | 'state' | 'monitorLimit' | 'casemapping'>;
   /** The address of a nick of this network, and back (null for another network's address). */
   addressOf: (nick: string) => Address;
   nickOf: (address: Address) => string | null;
@@ -73,9 +74,9 @@ interface PollLine {
   batch?: Set<string>;
 }
 
-const key = (nick: string) => nick.toLowerCase();
-
 export class IrcPresenceFollower {
+  /** A nick as the server compares nicks (ISUPPORT CASEMAPPING): ISON and MONITOR answer with the nick as its user spells it. */
+  private readonly key = (nick: string): string => ircLower(nick, this.options.bot.casemapping);
   private readonly followers: Follower[] = [];
   /** The nicks (lowercased) the server MONITORs for the bot now. */
   private readonly monitored = new Set<string>();
@@ -134,11 +135,11 @@ export class IrcPresenceFollower {
   unwatch(list: WatchList, address: Address): void {
     list.unwatch(address);
     const nick = this.options.nickOf(address);
-    if (nick === null || this.isFollowed(address) || !this.monitored.delete(key(nick))) return;
+    if (nick === null || this.isFollowed(address) || !this.monitored.delete(this.key(nick))) return;
     this.line(`MONITOR - ${nick}`);
-    const next = this.followers.flatMap(({ list }) => this.nicksOf(list)).find((candidate) => !this.monitored.has(key(candidate)));
+    const next = this.followers.flatMap(({ list }) => this.nicksOf(list)).find((candidate) => !this.monitored.has(this.key(candidate)));
     if (next === undefined) return;
-    this.monitored.add(key(next));
+    this.monitored.add(this.key(next));
     this.line(`MONITOR + ${next}`);
   }
 
@@ -215,16 +216,16 @@ export class IrcPresenceFollower {
     const ison: string[] = [];
     for (const nick of addresses.map(this.options.nickOf)) {
       if (nick === null) continue;
-      if (this.monitored.has(key(nick))) monitor.push(nick);
+      if (this.monitored.has(this.key(nick))) monitor.push(nick);
       else if (this.monitorPlaceFor(follower)) {
-        this.monitored.add(key(nick));
+        this.monitored.add(this.key(nick));
         monitor.push(nick);
       } else ison.push(nick);
     }
     const displaced = this.displaced.splice(0);
     for (const batch of batches(displaced)) this.line(`MONITOR - ${batch.join(',')}`);
     for (const batch of batches(monitor)) this.line(`MONITOR + ${batch.join(',')}`);
-    for (const line of isonLines([...ison, ...displaced])) this.send(line);
+    for (const line of isonLines([...ison, ...displaced], this.key)) this.send(line);
   }
 
   /**
@@ -236,9 +237,9 @@ export class IrcPresenceFollower {
     if (limit === 0) return false;
     if (this.monitored.size < limit) return true;
     for (const later of this.followers.slice(this.followers.indexOf(follower) + 1).reverse()) {
-      const displaced = this.nicksOf(later.list).find((nick) => this.monitored.has(key(nick)) && !this.isFollowedBefore(later, nick));
+      const displaced = this.nicksOf(later.list).find((nick) => this.monitored.has(this.key(nick)) && !this.isFollowedBefore(later, nick));
       if (displaced === undefined) continue;
-      this.monitored.delete(key(displaced));
+      this.monitored.delete(this.key(displaced));
       this.displaced.push(displaced);
       return true;
     }
@@ -262,7 +263,13 @@ export class IrcPresenceFollower {
       for (const address of addresses) polled.add(address);
       const nicks = addresses.map((address) => this.options.nickOf(address)!);
       const lines: PollLine[] = [];
-      if (ison) lines.push(...isonLines(nicks.filter((nick) => !this.monitored.has(key(nick)))));
+      if (ison)
+        lines.push(
+          ...isonLines(
+            nicks.filter((nick) => !this.monitored.has(this.key(nick))),
+            this.key,
+          ),
+        );
       // Away from the nick each has now (a user who changed nick before the bot, under the new one).
       const now = addresses.filter((address) => this.isOnline(address)).map((address) => this.nickNow(address));
       for (const nick of now) if (nick !== null) lines.push({ text: `WHO ${nick}` });
@@ -286,7 +293,7 @@ export class IrcPresenceFollower {
   private onIsonAnswer(online: string[]): void {
     const asked = this.isonPending.shift();
     if (!asked) return;
-    const listed = new Set(online.map(key));
+    const listed = new Set(online.map(this.key));
     for (const nick of asked) if (!listed.has(nick)) this.set(nick, { online: false });
   }
 
@@ -342,7 +349,7 @@ export function batches(nicks: readonly string[]): string[][] {
 }
 
 /** ISON lines for these nicks, each with the batch it asks about. */
-function isonLines(nicks: readonly string[]): PollLine[] {
+function isonLines(nicks: readonly string[], key: (nick: string) => string): PollLine[] {
   return batches(nicks).map((batch) => ({ text: `ISON ${batch.join(' ')}`, batch: new Set(batch.map(key)) }));
 }
 

@@ -56,9 +56,9 @@ export class PuppetPool {
     return undefined;
   }
 
-  /** Lowercased nicks of every puppet (never taken for a new one; never relayed as an agent). */
-  nicks(): Set<string> {
-    return new Set([...this.puppets.values()].map((puppet) => puppet.connection.nick.toLowerCase()));
+  /** Nicks of every puppet, lowercased by `fold` (the server's CASEMAPPING): never taken for a new one; never relayed as an agent. */
+  nicks(fold: (nick: string) => string = (nick) => nick.toLowerCase()): Set<string> {
+    return new Set([...this.puppets.values()].map((puppet) => fold(puppet.connection.nick)));
   }
 
   /** The visitor was active at `at` (now by default): the idle time counts from then. */

@@ -16,12 +16,13 @@
  */
 import type { Address } from '@switchboard/protocol';
 import type { IrcConnection } from './connection.js';
+import { ircLower } from './nicks.js';
 
 /** Renamed users kept at most (the oldest are forgotten first, as if out of sight). */
 export const MAX_RENAMED = 2_000;
 
 export interface IrcRenamesOptions {
-  bot: Pick<IrcConnection, 'client'>;
+  bot: Pick<IrcConnection, 'client' | 'casemapping'>;
   /** An address of this network from a nick, and back: a nick's own address. */
   addressOf: (nick: string) => Address;
   nickOf: (address: Address) => string | null;
@@ -39,9 +40,9 @@ interface Renamed {
   own: string;
 }
 
-const key = (nick: string) => nick.toLowerCase();
-
 export class IrcRenames {
+  /** A nick as the server compares nicks (ISUPPORT CASEMAPPING). */
+  private readonly key = (nick: string): string => ircLower(nick, this.options.bot.casemapping);
   /** Address -> its user's nick now (not their own). */
   private readonly renamed = new Map<Address, Renamed>();
   /** Nick now (lowercased) -> the address whose user has it. */
@@ -70,13 +71,13 @@ export class IrcRenames {
 
   /** Who writes from this nick: their address and the nick it names (as they spelled it); null as for `holderOf`. */
   senderOf(nick: string): { address: Address; nick: string } | null {
-    const holder = this.holders.get(key(nick));
+    const holder = this.holders.get(this.key(nick));
     if (holder !== undefined) return { address: holder, nick: this.renamed.get(holder)!.own };
     const own = this.options.addressOf(nick);
     if (this.renamed.has(own)) return null;
-    if (this.taken.has(key(nick))) {
+    if (this.taken.has(this.key(nick))) {
       if (this.options.cares(own)) return null;
-      this.taken.delete(key(nick)); // no longer followed: nothing would tell when it is free
+      this.taken.delete(this.key(nick)); // no longer followed: nothing would tell when it is free
     }
     return { address: own, nick };
   }
@@ -94,9 +95,9 @@ export class IrcRenames {
     const { addressOf, isOurs, cares } = this.options;
     if (isOurs(from) || isOurs(to)) return;
     const holder = this.holderOf(from);
-    this.taken.delete(key(from)); // free now, whoever had it
+    this.taken.delete(this.key(from)); // free now, whoever had it
     // The server gave `to` to this user: whoever the bridge thought had it left unseen.
-    const stale = this.holders.get(key(to));
+    const stale = this.holders.get(this.key(to));
     if (stale !== undefined && stale !== holder) this.forget(stale, false);
     if (holder !== null) {
       if (addressOf(to) === holder) this.forget(holder, true);
@@ -105,19 +106,19 @@ export class IrcRenames {
     // `to` as another user's own nick: someone else's while that user is known elsewhere; else it
     // changed hands before the bot, and is whoever took it, as any nick is.
     const own = addressOf(to);
-    if (own !== holder && this.renamed.has(own)) this.keepTaken(key(to), own);
-    else this.taken.delete(key(to));
+    if (own !== holder && this.renamed.has(own)) this.keepTaken(this.key(to), own);
+    else this.taken.delete(this.key(to));
   }
 
   /** A QUIT, or a 401 to a line: nobody has the nick now. */
   quit(nick: string): void {
-    this.taken.delete(key(nick));
+    this.taken.delete(this.key(nick));
     this.parted(nick);
   }
 
   /** A PART or KICK from the bot's channel: the user is out of sight (their next renames go unseen). */
   parted(nick: string): void {
-    const holder = this.holders.get(key(nick));
+    const holder = this.holders.get(this.key(nick));
     if (holder !== undefined) this.forget(holder, false);
   }
 
@@ -132,16 +133,16 @@ export class IrcRenames {
    */
   sighted(nick: string, online: boolean): void {
     const own = this.options.addressOf(nick);
-    if (online && this.renamed.has(own)) this.keepTaken(key(nick), own);
-    else if (!online) this.taken.delete(key(nick));
+    if (online && this.renamed.has(own)) this.keepTaken(this.key(nick), own);
+    else if (!online) this.taken.delete(this.key(nick));
   }
 
   private rename(address: Address, from: string, to: string): void {
     const before = this.renamed.get(address);
-    if (before !== undefined) this.holders.delete(key(before.nick));
+    if (before !== undefined) this.holders.delete(this.key(before.nick));
     this.renamed.delete(address); // the newest is the last forgotten
     this.renamed.set(address, { nick: to, own: before?.own ?? from });
-    this.holders.set(key(to), address);
+    this.holders.set(this.key(to), address);
     if (this.renamed.size > MAX_RENAMED) this.forget(this.renamed.keys().next().value!, false);
     this.options.onChange?.(address, true);
   }
@@ -151,7 +152,7 @@ export class IrcRenames {
     const renamed = this.renamed.get(address);
     if (renamed === undefined) return;
     this.renamed.delete(address);
-    this.holders.delete(key(renamed.nick));
+    this.holders.delete(this.key(renamed.nick));
     this.options.onChange?.(address, here);
   }
 
