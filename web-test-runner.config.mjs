@@ -46,8 +46,6 @@ function bridgePlugin() {
               id: 'support',
               members: ['web:a_agent'],
               capacity: 1000,
-              // No offers: its agent is its only member, and a countdown in the head (team offers, below) is not these tests' subject.
-              offerTimeoutSeconds: 0,
               canned: { thanks: 'Thanks for your patience!', shipping: 'Orders ship within 2 days.' },
             },
             // One agent with room for one conversation: the next waits in the queue (widget/test/browser/widget.test.ts).

@@ -24,7 +24,6 @@ import type { CannedReply, DeskApi, DirectoryTeam, InboxItem, Note, TransferTarg
 import type { DeskCommand } from './desk-commands.js';
 import { logEntries } from './log-entries.js';
 import './invite-form.js';
-import './offer-countdown.js';
 import './message-log.js';
 import './transfer-dialog.js';
 import type { TransferDialog } from './transfer-dialog.js';
@@ -61,8 +60,6 @@ export class ConversationView extends ConsoleElement {
    * conversation opens it again (docs/protocol.md, "Addition: conversations as implemented").
    */
   @state() private reopening = false;
-  /** The offer running for the assignee (InboxItem.offer), as the inbox last told. */
-  @state() private offer: InboxItem['offer'];
   @query('sb-composer') private composer!: Composer;
   @query('sb-transfer') private transferDialog!: TransferDialog;
   private stops: (() => void)[] = [];
@@ -98,10 +95,7 @@ export class ConversationView extends ConsoleElement {
     // Open again (the reply went, or someone else reopened it): a later close starts with notes again.
     if (changed.has('conversation') && this.conversation?.state === 'open') this.reopening = false;
     if (changed.has('client') && this.client && this.isConnected) this.listen();
-    if (changed.has('item') && this.item?.id === this.conversationId) {
-      this.conversation = this.item;
-      this.offer = this.item.offer;
-    }
+    if (changed.has('item') && this.item?.id === this.conversationId) this.conversation = this.item;
     if ((changed.has('conversationId') || changed.has('client')) && this.client && this.conversationId && this.loaded !== this.conversationId) {
       this.loaded = this.conversationId;
       // Each conversation opened tells whose it is, the same customer's too: the shell forgot them.
@@ -135,7 +129,6 @@ export class ConversationView extends ConsoleElement {
     this.hasMore = false;
     this.partyName = '';
     this.reopening = false;
-    this.offer = this.item?.id === id ? this.item.offer : undefined;
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
     this.pending = this.client.pending(id);
     this.early = [];
@@ -194,8 +187,6 @@ export class ConversationView extends ConsoleElement {
       this.desk.onInboxItem((item) => {
         if (!mine(item.id)) return;
         this.conversation = { ...this.conversation, ...item };
-        // Each item says whether an offer runs: one without it ended it.
-        this.offer = item.offer;
         // While the first page is on its way, catching up from nothing would fetch the oldest
         // messages and show them all: it waits for the page, and catches up from its end.
         if (this.early) this.behind = Math.max(this.behind, item.lastSeq);
@@ -426,11 +417,6 @@ export class ConversationView extends ConsoleElement {
         ${
           closed
             ? html`<button type="button" class="reopen" aria-pressed=${this.reopening ? 'true' : 'false'} @click=${() => this.reopen()}>${t.reopen}</button>`
-            : nothing
-        }
-        ${
-          this.offer && this.offer.agent === assignee && !closed
-            ? html`<sb-offer-countdown .locale=${this.locale} .offer=${this.offer} .self=${[self]}></sb-offer-countdown>`
             : nothing
         }
         ${this.conversation?.rating ? html`<span class="muted rating">${t.rated(this.conversation.rating)}</span>` : nothing}
