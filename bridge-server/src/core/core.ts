@@ -179,7 +179,6 @@ export class Core {
     const fanOut = new FanOut({
       ...deps,
       kickOutbox,
-      outboxAhead: (network, recipient) => this.outbox.afterQueued(network, recipient),
       senderName: (from) => senderName(deps.store, deps.teams, from),
       continuedAt: (conversation, from) => visitorMail.typingTo(conversation, from),
     });

@@ -9,7 +9,6 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, OutboxTarget, QueuedOutboxItem } from '../store/store.js';
 import type { ClientHub } from './hub.js';
 import type { Network, NetworkConversation } from '../networks/network.js';
-import { bounded } from '../util/bounded.js';
 import { toNetworkConversation, toWireConversation } from './wire.js';
 
 export interface FanOutDeps {
@@ -21,25 +20,11 @@ export interface FanOutDeps {
   kickOutbox(network: string, queued?: readonly QueuedOutboxItem[]): void;
   /** The name `from`'s messages go under, for their typing to networks that show a sender's name (SIP's From). */
   senderName?(from: Address): Promise<string | undefined>;
-  /**
-   * Resolves once the messages queued in the outbox for `recipient` on `network` so far have reached
-   * that network: a chat state said after a message goes after it.
-   */
-  outboxAhead?(network: string, recipient: Address): Promise<void>;
   /** The address a visitor continues the conversation at, for `from`'s typing (none when not continued). */
   continuedAt?(conversation: ConversationRecord, from: Address): Promise<{ to: Address; conversation: NetworkConversation } | null>;
 }
 
-/**
- * How long a typing notification waits for the messages queued before it (a server slow to take
- * them): it is then said all the same, as the latest state is what the recipient needs.
- */
-const TYPING_WAITS_MS = 10_000;
-
 export class FanOut {
-  /** Each recipient's typing notifications (on a network with an outbox), handed to it one after the other. */
-  private readonly typingTurns = new Map<string, Promise<unknown>>();
-
   constructor(private readonly deps: FanOutDeps) {}
 
   /**
@@ -113,22 +98,7 @@ export class FanOut {
     const named = () => (name ??= (this.deps.senderName?.(from) ?? Promise.resolve(undefined)).then((found) => (found ? { fromName: found } : {})));
     const tell = async (network: Network | undefined, input: { conversation: NetworkConversation; to: Address }) => {
       if (!network?.setTyping) return;
-      if (network.deliversFromStore) return network.setTyping({ ...input, from, state });
-      // After the messages queued for the recipient before it, as they are now (its client clears
-      // the indicator on a message: one said before it would show nothing), and after the previous state.
-      const ahead = this.deps.outboxAhead?.(network.scheme, input.to);
-      const sender = named();
-      const key = `${network.scheme} ${input.to}`;
-      // The next state waits for this one to be handed to the network, not for the network's answer.
-      const due = (this.typingTurns.get(key) ?? Promise.resolve()).then(() => (ahead ? bounded(ahead, TYPING_WAITS_MS) : undefined)).then(() => sender);
-      const turn = due.then((name) => network.setTyping!({ ...input, from, state, ...name }));
-      const handed = due.then(
-        () => undefined,
-        () => undefined,
-      );
-      this.typingTurns.set(key, handed);
-      void handed.then(() => this.typingTurns.get(key) === handed && this.typingTurns.delete(key));
-      await turn;
+      await network.setTyping({ ...input, from, state, ...(network.deliversFromStore ? {} : await named()) });
     };
     for (const recipient of conversation.participants) {
       if (recipient === from) continue;

@@ -44,48 +44,8 @@ export class OutboxLanes {
   private readonly sending = new Set<Promise<void>>();
   private queuedCount = 0;
   private roomWaiters: (() => void)[] = [];
-  /**
-   * Per recipient with items here: the place of its last item queued, the last place that reached
-   * the network (or left the lanes), and who waits for the ones queued so far (afterQueued).
-   */
-  private readonly marks = new Map<string, { queued: number; passed: number; waiters: { upTo: number; resolve: () => void }[] }>();
-  /** Each item's place in the order items were queued here (one count for all: it never goes back). */
-  private readonly places = new Map<number, number>();
-  private placed = 0;
 
   constructor(private readonly options: OutboxLanesOptions) {}
-
-  /**
-   * Resolves once every item queued for `recipient` so far has reached the network (or left the
-   * lanes: a retry, the network stopping); at once when none is here. What is said outside the
-   * queue (a chat state) then follows the messages before it, as the recipient's client expects.
-   */
-  afterQueued(recipient: string): Promise<void> {
-    const mark = this.marks.get(recipient);
-    if (!mark || mark.passed >= mark.queued) return Promise.resolve();
-    return new Promise((resolve) => mark.waiters.push({ upTo: mark.queued, resolve }));
-  }
-
-  /** Items of `recipient` up to its `place`-th have reached the network or left the lanes. */
-  private passed(recipient: string, place: number | undefined): void {
-    const mark = this.marks.get(recipient);
-    if (!mark || place === undefined || place <= mark.passed) return;
-    mark.passed = place;
-    const due = mark.waiters.filter((waiter) => waiter.upTo <= place);
-    mark.waiters = mark.waiters.filter((waiter) => waiter.upTo > place);
-    if (mark.passed >= mark.queued) this.marks.delete(recipient);
-    for (const waiter of due) waiter.resolve();
-  }
-
-  /** The last place among `items` (one recipient's, in queue order), forgotten. */
-  private lastPlace(items: readonly OutboxItem[]): number | undefined {
-    let last: number | undefined;
-    for (const item of items) {
-      last = this.places.get(item.id) ?? last;
-      this.places.delete(item.id);
-    }
-    return last;
-  }
 
   /** Whether the item is queued or in flight here. */
   has(id: number): boolean {
@@ -115,10 +75,6 @@ export class OutboxLanes {
   private queue(item: OutboxItem): void {
     this.ids.add(item.id);
     this.queuedCount += 1;
-    let mark = this.marks.get(item.recipient);
-    if (!mark) this.marks.set(item.recipient, (mark = { queued: 0, passed: 0, waiters: [] }));
-    mark.queued = ++this.placed;
-    this.places.set(item.id, mark.queued);
     const lane = this.queued.get(item.recipient);
     if (lane) lane.push(item);
     else {
@@ -160,12 +116,11 @@ export class OutboxLanes {
       const followers = this.takeFollowers(item);
       this.busy.set(recipient, item.id);
       const sending = this.options
-        .send(item, () => this.sent(item, followers), followers)
+        .send(item, () => this.sent(item), followers)
         .catch((): SendOutcome => 'retry')
         .then((outcome) => {
           // In hand until now: a pass reading the store meanwhile does not hand them out again.
           for (const follower of followers) this.ids.delete(follower.id);
-          this.passed(item.recipient, this.lastPlace([item, ...followers]));
           this.settle(item, outcome);
         });
       this.sending.add(sending);
@@ -174,8 +129,7 @@ export class OutboxLanes {
   }
 
   /** The network took `item`: its recipient's next item may start. */
-  private sent(item: OutboxItem, followers: readonly OutboxItem[]): void {
-    this.passed(item.recipient, this.lastPlace([item, ...followers]));
+  private sent(item: OutboxItem): void {
     if (this.busy.get(item.recipient) !== item.id) return;
     this.busy.delete(item.recipient);
     if (this.queued.has(item.recipient)) this.ready.push(item.recipient);
@@ -220,8 +174,6 @@ export class OutboxLanes {
     this.queued.delete(recipient);
     for (const item of lane) this.ids.delete(item.id);
     this.queuedCount -= lane.length;
-    // They go at another pass, after whatever waits for them now: no one waits longer.
-    this.passed(recipient, this.lastPlace(lane));
     const index = this.ready.indexOf(recipient);
     if (index >= 0) this.ready.splice(index, 1);
     this.notifyRoom();

@@ -7,7 +7,7 @@
  * message. Every outcome is reported as a status. A network may have a recipient's messages wait
  * after the first of a burst and go as one (`burstMs`: email).
  */
-import { type Address, type ErrorBody, type Message, type MessageStatus, isRetraction, saysNothing } from '@switchboard/protocol';
+import { type ErrorBody, type Message, type MessageStatus, isRetraction, saysNothing } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
@@ -158,20 +158,6 @@ export class OutboxWorker {
         if (this.again.delete(network)) this.kick(network);
       });
     this.running.set(network, pass);
-  }
-
-  /**
-   * Resolves once the items queued for `recipient` on `network` so far have reached the network:
-   * the pass a kick started reads them into the lanes first (and the one it asked for again), then
-   * the lanes send them (outbox-lanes.ts). At once when nothing is queued for it here.
-   */
-  async afterQueued(networkId: string, recipient: Address): Promise<void> {
-    for (let passes = 0; passes < 2; passes++) {
-      const pass = this.running.get(networkId);
-      if (!pass) break;
-      await pass;
-    }
-    await this.queues.get(networkId)?.lanes.afterQueued(recipient);
   }
 
   /**

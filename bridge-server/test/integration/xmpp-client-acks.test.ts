@@ -141,38 +141,6 @@ describe('XMPP client mode with Stream Management against a real Prosody', () =>
     );
   });
 
-  it("says a visitor's typing after the messages queued before it, which wait for the previous one's acknowledgement (XEP-0085, XEP-0198)", async () => {
-    await until(() => t.bridge.registry.get('xmpp')?.status().state === 'online', 20_000, 'the bot back online');
-    await alice?.stop();
-    alice = await connectAgent(prosody.c2sPort, 'alice', 'alicepw');
-    const agent = alice;
-    const v = await openVisitor(t, { assignee: 'xmpp:alice@localhost' });
-    const say = (text: string) => call(v.socket, 'message:send', { conversationId: v.conversationId, clientId: text, text });
-    await say('are you there?');
-    await agent.next(fromBotWith('are you there?'));
-    const mark = agent.stanzas.length;
-    // The server takes nothing: the first message waits for its acknowledgement, the second behind it.
-    prosody.signal('SIGSTOP');
-    try {
-      await say('first, held');
-      await until(() => unreadBytesAt(prosody.c2sPort) > 0, 5000, 'the first message written to the frozen server');
-      await say('second, queued behind it');
-      await call(v.socket, 'typing', { conversationId: v.conversationId, state: 'composing' });
-    } finally {
-      prosody.signal('SIGCONT');
-    }
-    const isComposing = (s: ReturnType<typeof xml>) =>
-      s.is('message') && s.attrs.from?.startsWith(`${BOT}/`) === true && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined;
-    await agent.next((s) => agent.stanzas.indexOf(s) >= mark && isComposing(s), 15_000);
-    await agent.next(fromBotWith('second, queued behind it'), 15_000);
-    const said = agent.stanzas
-      .slice(mark)
-      .filter((s) => isComposing(s) || fromBotWith('held')(s) || fromBotWith('queued behind it')(s))
-      .map((s) => (isComposing(s) ? 'composing' : (s.getChildText('body') ?? '').replace(/^\[[^\]]*\] /, '')));
-    // The agent's client clears the indicator on a message: composing said before the second would show nothing.
-    assert.deepEqual(said, ['first, held', 'second, queued behind it', 'composing']);
-  });
-
   it('stops within the drain time while the server holds an acknowledgement back, the message kept for the next start', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-it-'));
     const text = 'written as the bridge stops';

@@ -315,41 +315,6 @@ describe('outbox worker', () => {
     await worker.stop();
   });
 
-  it("tells when a recipient's items queued so far reached the network: at once when none waits, never for items queued later or another recipient's", async () => {
-    const { network, outbox, worker } = setup();
-    let idle = false;
-    await worker.afterQueued('hand', 'hand:a').then(() => (idle = true));
-    assert.equal(idle, true, 'nothing queued: at once');
-    for (const [to, text] of [
-      ['hand:a', 'a1'],
-      ['hand:a', 'a2'],
-      ['hand:b', 'b1'],
-    ] as const)
-      outbox.queue(to, text);
-    worker.kick('hand');
-    const reached: string[] = [];
-    const afterA = worker.afterQueued('hand', 'hand:a').then(() => reached.push('a so far'));
-    void worker.afterQueued('hand', 'hand:b').then(() => reached.push('b so far'));
-    await network.inFlightCount(2);
-    network.take('b1').resolve();
-    await settle();
-    assert.deepEqual(reached, ['b so far']);
-    network.take('a1').resolve();
-    await network.inFlightCount(1);
-    await settle();
-    assert.deepEqual(reached, ['b so far'], 'a2 is still on its way');
-    outbox.queue('hand:a', 'a3');
-    worker.kick('hand');
-    network.take('a2').resolve();
-    // Resolves while a3, queued after, has not reached the network.
-    await afterA;
-    await network.inFlightCount(1);
-    assert.deepEqual(network.inFlight(), ['a3']);
-    network.take('a3').resolve();
-    await settle();
-    await worker.stop();
-  });
-
   it('keeps at most the configured number of recipients in flight', async () => {
     const { network, outbox, worker } = setup(2);
     for (const to of ['a', 'b', 'c', 'd']) outbox.queue(`hand:${to}`, to);
