@@ -355,9 +355,9 @@ export class ChatController implements ReactiveController {
         // latest found, maybe) shows once opened; else the latest found is shown.
         if (this.conversation) await this.loadHistory();
         else if (latest && !this.opening) {
+          await this.show(latest);
           // The signed-in visitor's own conversation: what was carried from before signing in gives way to it.
           this.carried = null;
-          await this.show(latest);
           this.restoredClosed = latest.state === 'closed';
         }
       } else {
@@ -395,8 +395,20 @@ export class ChatController implements ReactiveController {
       this.restoredClosed = false;
     }
     this.conversation = conversation;
+    this.takeInCarried();
     for (const message of this.client?.messages(conversation.id) ?? []) this.byId.set(message.id, message);
     await this.loadHistory();
+  }
+
+  /**
+   * The conversation carried from before signing in, now shown as the user's: its messages as they
+   * were shown stand until the bridge's copies (the same ids) replace them, so none disappears while
+   * the user's history of it loads.
+   */
+  private takeInCarried(): void {
+    const carried = this.carried;
+    if (!carried || carried.conversationId !== this.conversation?.id) return;
+    for (const message of carried.messages) if (!this.byId.has(message.id)) this.byId.set(message.id, message);
   }
 
   private async loadHistory(): Promise<void> {
@@ -416,6 +428,7 @@ export class ChatController implements ReactiveController {
       const known = this.client?.conversations.find((c) => c.id === message.conversationId);
       if (known?.team !== this.team()) return;
       this.conversation = known;
+      this.takeInCarried();
     }
     if (message.conversationId !== this.conversation.id) return;
     const isNew = !this.byId.has(message.id);
