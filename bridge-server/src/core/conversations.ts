@@ -169,15 +169,24 @@ export class Conversations {
     return toWireConversation(await this.close(conversationId));
   }
 
-  /** Closes a conversation (already checked) and tells everyone concerned. */
+  /**
+   * Closes a conversation (already checked) and tells everyone concerned, once: a close that finds
+   * it closed (two agents closing it at the same moment) changes nothing and says nothing.
+   */
   async close(conversationId: string): Promise<ConversationRecord> {
     const { store, turns } = this.deps;
-    const closing = () => store.setConversationState(conversationId, 'closed');
-    // In the customer's turn: their message being stored goes in before the close, or into a new conversation after it.
     const current = await store.getConversation(conversationId);
-    const note = current && this.closingNote(current);
-    if (note) await this.postAsTeam(current, note.team, note.text);
-    const closed = current ? await turns.run(current.siteKey, current.openedBy, closing) : await closing();
+    if (!current) return store.setConversationState(conversationId, 'closed');
+    // In the customer's turn: their message being stored goes in before the close, or into a new
+    // conversation after it; and of two closes, the second finds it closed.
+    const { closed, changed } = await turns.run(current.siteKey, current.openedBy, async () => {
+      const now = (await store.getConversation(conversationId)) ?? current;
+      if (now.state === 'closed') return { closed: now, changed: false };
+      const note = this.closingNote(now);
+      if (note) await this.postAsTeam(now, note.team, note.text);
+      return { closed: await store.setConversationState(conversationId, 'closed'), changed: true };
+    });
+    if (!changed) return closed;
     this.deps.announcer.announce(closed);
     this.deps.responseTimes?.closed(closed);
     this.deps.router.conversationClosed(closed);

@@ -134,12 +134,18 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       const texts = history.messages.filter((m: Message) => m.from === CUSTOMER).map((m: Message) => m.text);
       assert.deepEqual(texts, ['My order has not arrived', 'It is order 42']);
 
-      // Closed: the customer is told, in the team's words, and the next message opens a new conversation.
-      await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
+      // Closed (twice at the same moment, as by two agents): the customer is told once, in the
+      // team's words, and the next message opens a new conversation.
+      const closes = await Promise.all([0, 1].map(() => call(alice.socket, 'conversation:close', { conversationId: conversation.id })));
+      assert.deepEqual(
+        closes.map((c: { conversation: Conversation }) => c.conversation.state),
+        ['closed', 'closed'],
+      );
       const told = await carol.next((s) => isChatFrom(team)(s) && s.getChildText('body') === CLOSE_MESSAGE);
       assert.equal(told.getChildText('nick', 'http://jabber.org/protocol/nick'), 'Support');
       const closedHistory = await call(alice.socket, 'history:get', { conversationId: conversation.id });
       assert.deepEqual(closedHistory.messages.at(-1), { ...closedHistory.messages.at(-1), from: 'team:support', text: CLOSE_MESSAGE });
+      assert.equal(closedHistory.messages.filter((m: Message) => m.text === CLOSE_MESSAGE).length, 1, 'the close said once');
       const reopened = next(alice.socket, 'conversation', (c) => c.participants.includes(CUSTOMER) && c.id !== conversation.id && c.state === 'open');
       await write(carol, team, 'One more question', 'c-3');
       const second = await reopened;
