@@ -263,7 +263,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.keptFor(session.self);
     // Signed in with it: the anonymous visitor is the user's now, and the device does not resume it
     // as a stranger after the user signs out.
-    if (this.anonymous?.token && !session.self.startsWith('web:v_')) this.anonymous.clear();
+    if (this.anonymous?.token && !session.self.startsWith('web:v_')) {
+      // What the visitor wrote and the bridge never acknowledged (offline, or an ack lost) goes on
+      // as the user's, who is a party to those conversations now; one the bridge stored already
+      // is found under its clientId, not stored twice (docs/protocol.md, "Connecting").
+      const unsent = this.anonymous.outbox;
+      this.anonymous.clear();
+      this.outbox.adopt(unsent);
+    }
     if (this.options.identity || this.options.apiKey || this.options.agentSession || !session.token) return;
     this.persisted.token = session.token;
     if (this.explicitToken) this.explicitToken = session.token;

@@ -70,6 +70,15 @@ export class Outbox {
     return promise;
   }
 
+  /** Takes in entries kept for this party under another name (the anonymous visitor it was), after its own; sent with the next flush. */
+  adopt(entries: readonly OutboxEntry[]): void {
+    const known = new Set(this.entries.map((entry) => entry.clientId));
+    const taken = entries.filter((entry) => !known.has(entry.clientId));
+    if (taken.length === 0) return;
+    this.entries = [...this.entries, ...taken];
+    this.save();
+  }
+
   discard(clientId: string): void {
     this.entries = this.entries.filter((e) => e.clientId !== clientId);
     this.settle(clientId, new SwitchboardError({ code: 'bad_request', message: 'discarded by the app' }));

@@ -8,6 +8,7 @@ import { LIMITS } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { NetworkRegistry } from '../networks/registry.js';
+import { webHostedParties } from '../networks/web/hosted.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { Announcer } from './announcer.js';
@@ -51,6 +52,8 @@ export class Messages {
   async send(actor: Actor, payload: MessageSendPayload): Promise<Message> {
     checkText(payload.text, this.deps.limits.maxTextLength);
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    const asBefore = await this.sentBeforeSigningIn(actor, payload.clientId, conversation);
+    if (asBefore) return asBefore;
     let target = conversation;
     // A message that changes nothing before it is stored (most of them) leaves a resend to the
     // store, which finds it inside the write: no lookup of its own first.
@@ -83,6 +86,19 @@ export class Messages {
       conversation.participants.includes(actor.address) &&
       !takesFromQueue(actor, conversation)
     );
+  }
+
+  /**
+   * A signed-in visitor's resend of what they wrote as the anonymous visitor they were on that
+   * device (kept unacknowledged across the sign-in): the message that visitor stored with this
+   * clientId in this conversation, if any. Only in a conversation the anonymous visitor opened: the
+   * only other visitor a visitor's conversation may have is the one they were.
+   */
+  private async sentBeforeSigningIn(actor: Actor, clientId: string, conversation: ConversationRecord): Promise<Message | undefined> {
+    const before = conversation.openedBy;
+    if (actor.role !== 'visitor' || before === actor.address || !webHostedParties.isVisitor(before)) return undefined;
+    const earlier = await this.deps.store.messageByClientId(before, clientId);
+    return earlier?.conversationId === conversation.id ? earlier : undefined;
   }
 
   /** The message the actor already sent with this clientId, if any. */

@@ -211,6 +211,47 @@ describe('SDK against a real bridge (Node)', () => {
     assert.notEqual((await visitor(storage).ready()).self, before.self);
   });
 
+  it('sends as the user what the visitor wrote before signing in and the bridge never acknowledged, none of it twice', async () => {
+    const storage = memoryStorage();
+    const alice = agent();
+    await alice.ready();
+    const atAgent = events(alice, 'message');
+    const anonymous = visitor(storage);
+    const before = await anonymous.ready();
+    const conversation = await anonymous.openConversation({ team: 'support' });
+    await anonymous.send(conversation.id, 'before signing in');
+    anonymous.disconnect();
+    // Written offline: one the bridge stored while its ack was lost (sent here on a socket of the
+    // visitor's own), one it never had.
+    void anonymous.send(conversation.id, 'ack lost').catch(() => undefined);
+    void anonymous.send(conversation.id, 'never sent').catch(() => undefined);
+    const [lost] = anonymous.pending();
+    const raw = await import('../../../bridge-server/test/helpers.js').then((h) => h.connect(t, { siteKey: SITE, token: anonymous.session!.token }));
+    await call(raw.socket, 'message:send', { conversationId: conversation.id, clientId: lost!.clientId, text: lost!.text });
+    raw.socket.disconnect();
+
+    const signedIn = make({ url: t.url, siteKey: SITE, identity: userAuth('erin').identity, storage });
+    assert.equal((await signedIn.ready()).self, 'web:u_erin');
+    await until(() => signedIn.pending().length === 0, 5000, 'the adopted outbox to drain');
+    const { messages } = await signedIn.history(conversation.id);
+    assert.deepEqual(
+      messages.map((m) => [m.text, m.from]),
+      [
+        ['before signing in', before.self],
+        ['ack lost', before.self],
+        ['never sent', 'web:u_erin'],
+      ],
+    );
+    await until(() => atAgent.filter((m) => m.conversationId === conversation.id).length === 3, 5000, 'three at the agent');
+    assert.deepEqual(
+      atAgent.filter((m) => m.conversationId === conversation.id).map((m) => m.text),
+      ['before signing in', 'ack lost', 'never sent'],
+    );
+    // Nothing of it is left for a visitor this device may be later.
+    signedIn.disconnect();
+    assert.deepEqual(visitor(storage).pending(), []);
+  });
+
   it('tells one state change for one disconnect()', async () => {
     const v = visitor();
     await v.ready();
