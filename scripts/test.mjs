@@ -38,6 +38,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
  * busy, where two left them idle for minutes.
  */
 const CONCURRENCY = { integration: 3 };
+/**
+ * How long one test file may take in all (node's --test-timeout bounds each file's process, and
+ * each test in it): a file that hangs (a hook waiting for good after a failure) fails alone, its
+ * process killed, and the tier goes on and counts the rest. The slowest files take 3 minutes.
+ */
+const FILE_TIMEOUT_MS = { unit: 5 * 60_000, integration: 10 * 60_000 };
 
 /**
  * Files that wait on a server's pace for minutes start first: they run beside the others, instead
@@ -68,6 +74,7 @@ async function nodeTier(tier) {
       'tsx',
       '--test',
       `--test-concurrency=${CONCURRENCY[tier] ?? 2}`,
+      `--test-timeout=${FILE_TIMEOUT_MS[tier] ?? 10 * 60_000}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(root, 'scripts/test-count-reporter.mjs')}`,

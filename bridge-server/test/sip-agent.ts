@@ -32,6 +32,12 @@ export interface SipAgent {
   stop(): Promise<void>;
 }
 
+/** Ends a presence watch (RFC 6665 unsubscription); never throws. */
+async function endWatch(subscriber: Subscriber): Promise<void> {
+  await subscriber.unsubscribe().catch(() => undefined);
+  await subscriber.dispose().catch(() => undefined);
+}
+
 async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -74,6 +80,8 @@ export async function connectSipAgent(
   });
   const registerer = new Registerer(ua, { expires: 300 });
   const publisher = new Publisher(ua, UserAgent.makeURI(uri)!, 'presence', { contentType: 'application/pidf+xml', expires: 600 });
+  /** Presence watches running, ended at `stop()` if a test did not end them. */
+  const watches = new Set<Subscriber>();
   Object.assign(agent, {
     ua,
     uri,
@@ -100,6 +108,7 @@ export async function connectSipAgent(
     async watch(target: string) {
       const notifications: string[] = [];
       const subscriber = new Subscriber(ua, UserAgent.makeURI(target)!, 'presence', { expires: 600 });
+      watches.add(subscriber);
       subscriber.delegate = {
         onNotify(notification: Notification) {
           notifications.push(notification.request.body);
@@ -113,8 +122,8 @@ export async function connectSipAgent(
       return {
         notifications,
         async stop() {
-          await subscriber.unsubscribe().catch(() => undefined);
-          await subscriber.dispose().catch(() => undefined);
+          watches.delete(subscriber);
+          await endWatch(subscriber);
         },
       };
     },
@@ -125,6 +134,9 @@ export async function connectSipAgent(
           .catch(reject);
       }),
     async stop() {
+      // Watches a failed test left running end first: SIP.js's own stop waits for good on a live one.
+      await Promise.all([...watches].map(endWatch));
+      watches.clear();
       await publisher.dispose().catch(() => undefined);
       await ua.stop().catch(() => undefined);
     },

@@ -676,7 +676,9 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
     await alice.next((m) => m.request.body.endsWith('hello before the restart'));
     await call(v.socket, 'presence:set', { status: 'away', text: 'brb' });
     const before = await alice.watch(visitorUri);
-    await until(() => before.notifications.some((body) => body.includes('brb')), 10_000, "the visitor's presence before");
+    await until(() => before.notifications.some((body) => body.includes('brb')), 10_000, "the visitor's presence before").catch((error: Error) => {
+      throw new Error(`${error.message}; NOTIFY bodies: ${JSON.stringify(before.notifications)}`);
+    });
     await before.stop();
     const { kamailio } = desk!;
     await kamailio.stop();

@@ -2,12 +2,20 @@
 // the loader's launcher, the chat and a file's upload progress are styled all the same, and the
 // browser reports no violation (constructed style sheets and CSSOM only, no <style> or style="").
 import { expect } from '@open-wc/testing';
-import { cleanup, embed, placeholderButton, until } from './loader-page.js';
+import { type SwitchboardClient, createClient } from '@switchboard/sdk';
+import { cleanup, embed, info, placeholderButton, until } from './loader-page.js';
 
 describe('/widget.js on a page that allows no inline style', () => {
-  after(cleanup);
+  let agent: SwitchboardClient | undefined;
+  after(() => {
+    agent?.disconnect();
+    cleanup();
+  });
 
   it('paints the launcher, opens the chat and shows an upload with no style refused', async () => {
+    // An agent online: the panel shows the composer (with nobody there, the team's offline form).
+    agent = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
+    await agent.ready();
     const policy = document.createElement('meta');
     policy.httpEquiv = 'Content-Security-Policy';
     policy.content = "style-src 'self'";
@@ -31,7 +39,8 @@ describe('/widget.js on a page that allows no inline style', () => {
     button.click();
     const element = api.element;
     await until(() => customElements.get('switchboard-chat') && element.open, 'the chat to load and open');
-    await until(() => element.chat.state === 'online', 'the chat to connect');
+    await until(() => element.chat.state === 'online' && element.chat.availability?.available, 'the chat to connect, the team available');
+    await element.updateComplete;
     const panel = element.shadowRoot!.querySelector<HTMLElement>('.panel')!;
     expect(getComputedStyle(panel).position).to.not.equal('static');
 
