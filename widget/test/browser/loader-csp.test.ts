@@ -2,20 +2,14 @@
 // the loader's launcher, the chat and a file's upload progress are styled all the same, and the
 // browser reports no violation (constructed style sheets and CSSOM only, no <style> or style="").
 import { expect } from '@open-wc/testing';
-import { type SwitchboardClient, createClient } from '@switchboard/sdk';
-import { cleanup, embed, info, placeholderButton, until } from './loader-page.js';
+import { agentOnline, cleanup, embed, placeholderButton, until } from './loader-page.js';
 
 describe('/widget.js on a page that allows no inline style', () => {
-  let agent: SwitchboardClient | undefined;
-  after(() => {
-    agent?.disconnect();
-    cleanup();
-  });
+  after(cleanup);
 
   it('paints the launcher, opens the chat and shows an upload with no style refused', async () => {
     // An agent online: the panel shows the composer (with nobody there, the team's offline form).
-    agent = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
-    await agent.ready();
+    await agentOnline();
     const policy = document.createElement('meta');
     policy.httpEquiv = 'Content-Security-Policy';
     policy.content = "style-src 'self'";

@@ -2,6 +2,7 @@
  * For the loader's browser tests: each test file is a page of its own, so each starts with the
  * chat not loaded (these files never import the component themselves).
  */
+import { type SwitchboardClient, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { info } from './page.js';
 
@@ -37,11 +38,24 @@ export const chatRequested = () =>
 /** The loader's launcher, before the chat renders its own. */
 export const placeholderButton = () => document.querySelector('switchboard-chat > div')?.shadowRoot?.querySelector('button') ?? null;
 
+const agents: SwitchboardClient[] = [];
+
+/**
+ * An agent of the run's team online until `cleanup`: the panel then shows the composer, whatever
+ * the agents of other files (pages of one run share the bridge) do, not the team's offline form.
+ */
+export async function agentOnline(): Promise<void> {
+  const agent = createClient({ url: info.url, siteKey: info.siteKey, identity: info.agent, storage: null });
+  agents.push(agent);
+  await agent.ready();
+}
+
 /**
  * Removes the page's widget (its client disconnects) and what it kept: pages of one run share
  * localStorage, and a widget left connected would write its visitor's token over the next file's.
  */
 export function cleanup(): void {
+  for (const agent of agents.splice(0)) agent.disconnect();
   for (const element of document.querySelectorAll('switchboard-chat')) element.remove();
   localStorage.clear();
   sessionStorage.clear();

@@ -2,7 +2,7 @@
 // only what a policy made. The loader fetches the chat and the catalogues through a policy of its
 // own (`switchboard`), and the browser reports no violation.
 import { expect } from '@open-wc/testing';
-import { cleanup, info, placeholderButton, until } from './loader-page.js';
+import { agentOnline, cleanup, info, placeholderButton, until } from './loader-page.js';
 import type { PageApi } from './loader-page.js';
 
 type Factory = { createPolicy(name: string, rules: { createScriptURL(url: string): string }): { createScriptURL(url: string): unknown } };
@@ -11,6 +11,8 @@ describe('/widget.js on a page that enforces Trusted Types', () => {
   after(cleanup);
 
   it('loads the chat and a catalogue through its own policy, with nothing refused', async () => {
+    // An agent online: the panel shows the composer (with nobody there, the team's offline form).
+    await agentOnline();
     const policy = document.createElement('meta');
     policy.httpEquiv = 'Content-Security-Policy';
     policy.content = "require-trusted-types-for 'script'";
@@ -38,7 +40,7 @@ describe('/widget.js on a page that enforces Trusted Types', () => {
     placeholderButton()!.click();
     const element = api.element;
     await until(() => customElements.get('switchboard-chat') && element.open, 'the chat to load and open');
-    await until(() => element.chat.state === 'online', 'the chat to connect');
+    await until(() => element.chat.state === 'online' && element.chat.availability?.available, 'the chat to connect, the team available');
     await until(() => element.shadowRoot!.querySelector('textarea')?.getAttribute('placeholder')?.startsWith('Écri'), 'the chat in French');
     // A language chosen later: its catalogue is fetched by the chat, through the same policy.
     element.setAttribute('lang', 'ar');
