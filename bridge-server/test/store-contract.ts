@@ -343,6 +343,20 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       await assert.rejects(store.setConversationState('c_missing', 'closed'), /does not exist/);
     });
 
+    it('closes an open conversation once: of two closes at the same moment one closes it, the other finds it closed', async () => {
+      const c = await store.createConversation({ siteKey: 'shop', openedBy: 'web:v_1', participants: ['web:v_1'], team: 'support' });
+      const both = await Promise.all([store.closeConversation(c.id), store.closeConversation(c.id)]);
+      assert.deepEqual(both.map((result) => result.closed).sort(), [false, true]);
+      const first = both.find((result) => result.closed)!;
+      const second = both.find((result) => !result.closed)!;
+      assert.equal(first.conversation.state, 'closed');
+      assert.deepEqual(second.conversation, first.conversation, 'the second answers it as the first left it');
+      // Open again, it closes again.
+      await store.setConversationState(c.id, 'open');
+      assert.equal((await store.closeConversation(c.id)).closed, true);
+      await assert.rejects(store.closeConversation('c_missing'), /does not exist/);
+    });
+
     it('finds the open two-party conversation opened with someone, newest first', async () => {
       const older = await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_1'] });
       const newer = await store.createConversation({ siteKey: 'shop', openedBy: 'web:a_x', participants: ['web:a_x', 'web:v_1'] });

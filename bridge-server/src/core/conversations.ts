@@ -171,20 +171,21 @@ export class Conversations {
 
   /**
    * Closes a conversation (already checked) and tells everyone concerned, once: a close that finds
-   * it closed (two agents closing it at the same moment) changes nothing and says nothing.
+   * it closed (two agents closing it at the same moment, on any node) changes nothing and says nothing.
    */
   async close(conversationId: string): Promise<ConversationRecord> {
     const { store, turns } = this.deps;
     const current = await store.getConversation(conversationId);
     if (!current) return store.setConversationState(conversationId, 'closed');
     // In the customer's turn: their message being stored goes in before the close, or into a new
-    // conversation after it; and of two closes, the second finds it closed.
-    const { closed, changed } = await turns.run(current.siteKey, current.openedBy, async () => {
-      const now = (await store.getConversation(conversationId)) ?? current;
-      if (now.state === 'closed') return { closed: now, changed: false };
-      const note = this.closingNote(now);
-      if (note) await this.postAsTeam(now, note.team, note.text);
-      return { closed: await store.setConversationState(conversationId, 'closed'), changed: true };
+    // conversation after it.
+    const { conversation: closed, closed: changed } = await turns.run(current.siteKey, current.openedBy, async () => {
+      const result = await store.closeConversation(conversationId);
+      const note = result.closed ? this.closingNote(result.conversation) : undefined;
+      if (!note) return result;
+      // Said by the close that closed it, as the conversation's last message.
+      await this.postAsTeam(result.conversation, note.team, note.text);
+      return { ...result, conversation: (await store.getConversation(conversationId)) ?? result.conversation };
     });
     if (!changed) return closed;
     this.deps.announcer.announce(closed);
@@ -196,7 +197,7 @@ export class Conversations {
 
   /** What the team says to a customer on their own network as it closes their conversation (`closeMessage`). */
   private closingNote(conversation: ConversationRecord): { team: TeamConfig; text: string } | undefined {
-    if (conversation.state !== 'open' || conversation.team === undefined || !sharedBySites(conversation.openedBy)) return undefined;
+    if (conversation.team === undefined || !sharedBySites(conversation.openedBy)) return undefined;
     const team = this.deps.teams.get(conversation.team);
     return team?.closeMessage !== undefined ? { team, text: team.closeMessage } : undefined;
   }

@@ -467,6 +467,11 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   queuedConversations(team: string, limit: number): Promise<ConversationRecord[]>;
   /** Also records when it closed (the close time of reports; cleared when it opens again). */
   setConversationState(id: string, state: ConversationState): Promise<ConversationRecord>;
+  /**
+   * Closes a conversation that is open, as `setConversationState` does; `closed` is false when it
+   * was closed already (two closes at the same moment, on any node: one closes it), and nothing is written.
+   */
+  closeConversation(id: string): Promise<{ conversation: ConversationRecord; closed: boolean }>;
   assignConversation(id: string, assignee: Address): Promise<ConversationRecord>;
   /** Assigns an open conversation only if nobody has it yet; null when someone took it meanwhile (or it closed). */
   assignIfQueued(id: string, assignee: Address, options?: Assigning): Promise<ConversationRecord | null>;

@@ -526,18 +526,34 @@ export class PostgresStore implements Store {
     return toConversation(rows[0]);
   }
 
-  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
-    return this.transaction(async (client) => {
-      // The close time: `updated_at` ($2) of the change that closed it.
-      const record = await this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state], client);
-      // Its participants' rows say whether it is open (participants_by_address). A statement of
-      // its own, once the conversation's row is held: it sees every participant a transaction that
-      // held the row before added (one statement's snapshot would miss those committed while it waited).
-      await client.query('UPDATE participants SET conversation_open = $2 WHERE conversation_id = $1', [id, state === 'open']);
-      // Closed: whatever offer it had is over.
-      if (state === 'closed') await client.query('DELETE FROM offers WHERE conversation_id = $1', [id]);
-      return record;
+  async closeConversation(id: string): Promise<{ conversation: ConversationRecord; closed: boolean }> {
+    const closed = await this.transaction(async (client) => {
+      // The row held: a close on another node waits, then finds it closed.
+      const held = await client.query<{ state: string }>('SELECT state FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+      if (!held.rows[0]) throw new Error(`conversation ${id} does not exist`);
+      return held.rows[0].state === 'closed' ? null : this.stateChanged(client, id, 'closed');
     });
+    if (closed) return { conversation: closed, closed: true };
+    const conversation = await this.getConversation(id);
+    if (!conversation) throw new Error(`conversation ${id} does not exist`);
+    return { conversation, closed: false };
+  }
+
+  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
+    return this.transaction((client) => this.stateChanged(client, id, state));
+  }
+
+  /** Inside a transaction: the conversation's state set, its participants' rows and offer following. */
+  private async stateChanged(client: PoolClient, id: string, state: ConversationState): Promise<ConversationRecord> {
+    // The close time: `updated_at` ($2) of the change that closed it.
+    const record = await this.updateConversation(id, "state = $3, closed_at = CASE WHEN $3 = 'closed' THEN $2 END", [state], client);
+    // Its participants' rows say whether it is open (participants_by_address). A statement of
+    // its own, once the conversation's row is held: it sees every participant a transaction that
+    // held the row before added (one statement's snapshot would miss those committed while it waited).
+    await client.query('UPDATE participants SET conversation_open = $2 WHERE conversation_id = $1', [id, state === 'open']);
+    // Closed: whatever offer it had is over.
+    if (state === 'closed') await client.query('DELETE FROM offers WHERE conversation_id = $1', [id]);
+    return record;
   }
 
   async rateConversation(id: string, rating: number, comment?: string): Promise<ConversationRecord> {

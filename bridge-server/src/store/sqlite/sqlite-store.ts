@@ -913,15 +913,26 @@ export class SqliteStore implements Store {
     return this.statements.queued.all(team, limit).map((row) => this.toConversation(row));
   }
 
-  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
+  async closeConversation(id: string): Promise<{ conversation: ConversationRecord; closed: boolean }> {
     return this.write(() => {
-      const now = new Date().toISOString();
-      this.statements.setState.run(state, now, state, now, id);
-      this.statements.participantsOpen.run(state === 'open' ? 1 : 0, id);
-      // Closed: whatever offer it had is over.
-      if (state === 'closed') this.statements.deleteOffer.run(id);
-      return SqliteStore.copy(this.requireConversation(id));
+      const current = this.requireConversation(id);
+      if (current.state === 'closed') return { conversation: SqliteStore.copy(current), closed: false };
+      return { conversation: this.stateChanged(id, 'closed'), closed: true };
     });
+  }
+
+  async setConversationState(id: string, state: ConversationState): Promise<ConversationRecord> {
+    return this.write(() => this.stateChanged(id, state));
+  }
+
+  /** Inside a write: the conversation's state set, its participants' rows and offer following. */
+  private stateChanged(id: string, state: ConversationState): ConversationRecord {
+    const now = new Date().toISOString();
+    this.statements.setState.run(state, now, state, now, id);
+    this.statements.participantsOpen.run(state === 'open' ? 1 : 0, id);
+    // Closed: whatever offer it had is over.
+    if (state === 'closed') this.statements.deleteOffer.run(id);
+    return SqliteStore.copy(this.requireConversation(id));
   }
 
   async assignConversation(id: string, assignee: Address): Promise<ConversationRecord> {
