@@ -861,25 +861,31 @@ describe('<switchboard-chat> JS API and notifications', () => {
     await until(() => heads(next).join() === 'You,Agent,You,Agent', `the groups' heads on the next page (${heads(next).join()})`);
   });
 
-  it('signing in right after sending keeps what was just sent: stored once, shown once, at the agent once', async () => {
+  it('sends as the user, once, what the visitor wrote offline just before signing in', async () => {
     const support = await agent();
     const atAgent: Message[] = [];
     support.on('message', (m) => atAgent.push(m));
     const element = await openWidget();
     await type(element, 'Hello?');
-    await until(() => element.chat.conversation && bubbles(element).length === 1, 'the first message stored');
+    await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the first message acknowledged');
     const conversationId = element.chat.conversation!.id;
-    // Sent, and the page signs the visitor in before the bridge acknowledged it.
+    // Offline, the visitor writes; the page signs them in before the connection is back.
+    element.chat.client!.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
     await type(element, 'My order is 48213.');
-    const user = await signedInUser(`sends-then-signs-in-${Date.now()}`);
+    await until(() => $(element, '[data-pending]')?.textContent === 'My order is 48213.', 'the message pending');
+    const user = await signedInUser(`writes-offline-then-signs-in-${Date.now()}`);
     element.identify(user);
     await until(() => element.chat.session?.self === `web:u_${user.userId}` && element.chat.state === 'online', 'the signed-in session');
-    await until(() => bubbleTexts(element).length === 2, `both messages shown (${bubbleTexts(element).join(' | ')})`);
+    await until(() => atAgent.some((m) => m.text === 'My order is 48213.'), 'the message at the agent');
+    await until(() => !$(element, '[data-pending]') && bubbleTexts(element).length === 2, `both messages shown (${bubbleTexts(element).join(' | ')})`);
     expect(bubbleTexts(element)).to.deep.equal(['Hello?', 'My order is 48213.']);
-    expect(element.chat.pending).to.deep.equal([]);
     const { messages } = await support.history(conversationId);
-    expect(messages.filter((m) => m.text === 'My order is 48213.').length).to.equal(1);
-    await until(() => atAgent.filter((m) => m.text === 'My order is 48213.').length === 1, 'the message at the agent');
+    expect(messages.map((m) => [m.text, m.from.startsWith('web:v_') ? 'visitor' : m.from])).to.deep.equal([
+      ['Hello?', 'visitor'],
+      ['My order is 48213.', `web:u_${user.userId}`],
+    ]);
+    expect(atAgent.filter((m) => m.text === 'My order is 48213.').length).to.equal(1);
   });
 
   it("announces on a signed-in visitor's new device only what they have not read on another", async () => {
