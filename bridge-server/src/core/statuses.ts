@@ -93,21 +93,21 @@ export class MessageStatuses {
     if (!network?.notice || network.deliversFromStore) return;
     const notice = network.notice.bind(network);
     void (async () => {
+      // A gateway user is told in the chat with the user the message was for; any other sender, nothing.
+      let about: { conversation: ReturnType<typeof toNetworkConversation>; visitor: Address } | undefined;
+      if (!agent) {
+        const conversation = await this.store.getConversation(event.conversationId);
+        const other = conversation?.participants.find((party) => party !== sender);
+        if (!conversation || other === undefined || !lines.isGatewayConversation?.(conversation)) return;
+        about = { conversation: toNetworkConversation(conversation), visitor: other };
+      }
       const message = await this.store.getMessage(event.id);
       const words = oneLine(message?.text ?? '').trim();
       const start = cutToCodePoints(words, QUOTED_CHARACTERS);
       const quoted = words ? `"${start === words ? words : `${start}…`}"` : '';
       const why = event.error?.message ?? 'the recipient could not be reached';
-      if (agent) {
-        await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted ? `, ${quoted}` : ''}): ${why}` });
-        return;
-      }
-      const conversation = await this.store.getConversation(event.conversationId);
-      if (!conversation || !lines.isGatewayConversation?.(conversation)) return;
-      const other = conversation.participants.find((party) => party !== sender);
-      if (other === undefined) return;
-      const about = { conversation: toNetworkConversation(conversation), visitor: other };
-      await notice({ to: sender, text: `Not delivered${quoted ? ` (${quoted})` : ''}: ${why}`, about });
+      if (about) await notice({ to: sender, text: `Not delivered${quoted ? ` (${quoted})` : ''}: ${why}`, about });
+      else await notice({ to: sender, text: `Not delivered (#${lines.refOf(event.conversationId)}${quoted ? `, ${quoted}` : ''}): ${why}` });
     })().catch((error: unknown) => this.logger.debug({ err: error, sender }, 'failure not told to the sender'));
   }
 

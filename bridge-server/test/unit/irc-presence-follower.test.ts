@@ -8,6 +8,7 @@ import type { Address } from '@switchboard/protocol';
 import pino from 'pino';
 import type { InboundMessage, InboundPresence, InboundSink } from '../../src/networks/network.js';
 import { IrcAddresses } from '../../src/networks/irc/addresses.js';
+import { webHostedParties } from '../../src/networks/web/hosted.js';
 import { IrcAgentPresence } from '../../src/networks/irc/agents.js';
 import type { IrcConnection } from '../../src/networks/irc/connection.js';
 import type { IrcConnections } from '../../src/networks/irc/connections.js';
@@ -255,5 +256,18 @@ describe("which IRC customers' presence is followed", () => {
     say('Carol', 'Where is my parcel?');
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(followed, [addressOf('carol')]);
+  });
+
+  it('counts a nick as seen on IRC as the server compares nicks (CASEMAPPING): `Ed{w}` online is `ed[w]` seen', () => {
+    const { bot, client } = standInBot(10);
+    const addresses = new IrcAddresses('test', webHostedParties, () => 'rfc1459');
+    const follower = new IrcPresenceFollower({ bot, addressOf: addresses.addressOf, nickOf: addresses.nickOf, pollMs: 3_600_000, isOurs: () => false });
+    const agents = new IrcAgentPresence({ follower, sink: { presence: () => undefined } as never, addressOf: addresses.addressOf, nickOf: addresses.nickOf });
+    follower.onOnline();
+    agents.watch(['irc:ed[w]@test']);
+    assert.equal(agents.wasSeen('ed[w]'), false);
+    client.emit('users online', { nicks: ['Ed{w}'] });
+    assert.equal(agents.wasSeen('ed[w]'), true);
+    assert.equal(agents.wasSeen('ED{W}'), true);
   });
 });

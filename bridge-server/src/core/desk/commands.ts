@@ -231,7 +231,7 @@ export class AgentCommands {
       await this.deps.transfer(conversation.id, to, from);
       return `#${ref} is in the queue of team ${to.team}.`;
     }
-    await this.deps.transfer(conversation.id, { agent: to.agent }, from);
+    await this.deps.transfer(conversation.id, to, from);
     const who = agentLabel(this.deps.teams, to.agent);
     const { status } = this.deps.presence.get(to.agent);
     // Handed over all the same (as to an agent on a break): the asker knows the visitor may wait.

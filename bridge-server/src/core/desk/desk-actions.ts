@@ -68,7 +68,7 @@ export class DeskActions {
       const ref = this.deps.refs.refOf(conversation.id);
       checkTransfer(conversation, target, ref);
       if ('team' in target) await checkTeamTransfer(this.deps.router, conversation, target.team, actor.address, ref);
-      return toWireConversation(await this.deps.router.transfer(conversation.id, 'team' in target ? target : { agent: target.agent }, actor.address));
+      return toWireConversation(await this.deps.router.transfer(conversation.id, target, actor.address));
     } catch (error) {
       if (error instanceof CommandError) throw new BridgeError(error.code, error.message);
       throw error;

@@ -18,7 +18,7 @@ export const userPart = (address: Address) => (agentUserId(address) ?? parseAddr
 /** The user part as an agent types it to name someone: `bob`. */
 export const shortName = (address: Address) => userPart(address).toLowerCase();
 
-export type TransferTarget = { team: string } | { agent: Address; name: string };
+export type TransferTarget = { team: string } | { agent: Address };
 
 export interface TargetDeps {
   teams: TeamDirectory;
@@ -32,7 +32,7 @@ export function teamTarget(deps: TargetDeps, conversation: ConversationRecord, t
 }
 
 /** The agent `target` names among the agents of the teams serving the conversation's site, at their address online first. */
-export function agentTarget(deps: TargetDeps, conversation: ConversationRecord, target: string): { agent: Address; name: string } {
+export function agentTarget(deps: TargetDeps, conversation: ConversationRecord, target: string): { agent: Address } {
   // Only agents of teams that serve the conversation's site may receive it (and its history).
   const serving = deps.teams.all().filter((t) => t.sites === undefined || t.sites.includes(conversation.siteKey));
   // Each agent with only the addresses that can act on this site (a web agent answers its own site).
@@ -48,7 +48,7 @@ export function agentTarget(deps: TargetDeps, conversation: ConversationRecord, 
       ? new CommandError(`Several agents are called "${target}": give the id or the address.`)
       : new CommandError(`No agent or team "${target}".`, 'not_found');
   const address = agent.addresses.find((a) => deps.presence.get(a).status !== 'offline') ?? agent.addresses[0]!;
-  return { agent: address, name: agent.name ?? agent.id };
+  return { agent: address };
 }
 
 /**

@@ -24,16 +24,17 @@ const SEEN_KEPT = 10_000;
 
 export class IrcAgentPresence {
   private readonly list: WatchList;
-  /** Nicks of this list seen online since the bridge started (lowercased). */
-  private readonly seen = new Set<string>();
+  /** Addresses of this list seen online since the bridge started (as the server compares nicks: CASEMAPPING). */
+  private readonly seen = new Set<Address>();
 
   constructor(private readonly options: IrcAgentPresenceOptions) {
     const { follower, sink, onBack } = options;
     this.list = follower.list({
       sink,
       onSeen: (nick) => {
-        this.seen.delete(nick.toLowerCase());
-        this.seen.add(nick.toLowerCase());
+        const address = options.addressOf(nick);
+        this.seen.delete(address);
+        this.seen.add(address);
         if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.values().next().value!);
         onBack?.(nick);
       },
@@ -42,7 +43,7 @@ export class IrcAgentPresence {
 
   /** Whether the bridge saw someone online under this nick since it started (a nick that exists). */
   wasSeen(nick: string): boolean {
-    return this.seen.has(nick.toLowerCase());
+    return this.seen.has(this.options.addressOf(nick));
   }
 
   /** Starts following these agents (addresses of this network's nicks, in any case; others are left out). */

@@ -187,6 +187,9 @@ export class JidMap {
 const ADDRESSES_KEPT = 10_000;
 const addressesOfJids = lruCache<string, Address>(ADDRESSES_KEPT);
 
+/** What names a party without a name: a team's id (`team:support`), an address's user part (`irc:alice@libera` is `alice`). */
+export const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
+
 /** `xmpp:` + the bare JID, node folded as the server prepares it (localpart-fold.ts) and domain lowercased. */
 export function addressOfJid(full: string): Address {
   let address = addressesOfJids.get(full);

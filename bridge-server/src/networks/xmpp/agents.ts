@@ -13,6 +13,9 @@ import type { InboundSink } from '../network.js';
 import { addressOfJid, jidOfAddress } from './addresses.js';
 import { ResourcePresence } from './resource-presence.js';
 
+/** A user's subscription to a JID that asked (`subscribedTo`); none: a client's own, which asks as itself. */
+const subscription = (user: Address, jid: string | undefined): string => `${user} ${jid?.toLowerCase() ?? ''}`;
+
 /** A JID a user is asked from: a gateway contact's, with its nick. */
 export interface Asker {
   jid: string;
@@ -79,7 +82,7 @@ export class AgentPresence {
    */
   private askFrom(agent: Address, asker?: Asker): void {
     const from = asker?.jid ?? this.from;
-    const type = this.subscribedTo.has(`${agent} ${from?.toLowerCase() ?? ''}`) ? 'probe' : 'subscribe';
+    const type = this.subscribedTo.has(subscription(agent, from)) ? 'probe' : 'subscribe';
     // XEP-0172 section 4.1: the nick goes with the request, so the client shows whom to add.
     const nick = asker && type === 'subscribe' ? xml('nick', { xmlns: NS.nick }, asker.nick) : null;
     this.send(xml('presence', { type, to: jidOfAddress(agent), ...(from ? { from } : {}) }, nick));
@@ -103,7 +106,7 @@ export class AgentPresence {
    */
   subscribedBy(from: string): void {
     const agent = addressOfJid(from);
-    if (this.list.has(agent) && !this.subscribedTo.has(`${agent} ${this.from?.toLowerCase() ?? ''}`)) this.askFrom(agent);
+    if (this.list.has(agent) && !this.subscribedTo.has(subscription(agent, this.from))) this.askFrom(agent);
   }
 
   /**
@@ -116,9 +119,9 @@ export class AgentPresence {
     const agent = addressOfJid(from);
     const type = stanza.attrs.type;
     // Which of the JIDs that asked (the bridge's, for a client none: its own bare JID) the answer is for.
-    const to = this.from === undefined ? '' : (stanza.attrs.to ?? '').split('/')[0]!.toLowerCase();
-    if (type === 'subscribed') this.subscribedTo.add(`${agent} ${to}`);
-    else if (type === 'unsubscribed') this.subscribedTo.delete(`${agent} ${to}`);
+    const to = this.from === undefined ? undefined : (stanza.attrs.to ?? '').split('/')[0];
+    if (type === 'subscribed') this.subscribedTo.add(subscription(agent, to));
+    else if (type === 'unsubscribed') this.subscribedTo.delete(subscription(agent, to));
     else if ((type === undefined || type === 'unavailable') && this.list.has(agent)) this.list.report(agent, this.resources.update(agent, stanza));
     else return false;
     return true;

@@ -7,7 +7,7 @@
 import { type Address, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
 import { xml } from '@xmpp/component';
 import type { Network, NetworkFiles, OutboundMessage, SendResult } from '../network.js';
-import { type JidMap, jidOfAddress } from './addresses.js';
+import { type JidMap, jidOfAddress, userPart } from './addresses.js';
 import type { ComponentLinks } from './component-links.js';
 import type { ComponentPresence } from './component-presence.js';
 import type { CapabilitiesOf } from './gateway-discovery.js';
@@ -15,9 +15,6 @@ import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 import { TypingRepeats } from '../typing-repeats.js';
 import { newId } from '../../util/ids.js';
-
-/** What names a sender without a name: a team's id (`team:support`), an address's user part (`irc:alice@libera`). */
-const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
 
 /** A line of someone else's in the conversation's chat: `[Alice] text`, or `* Alice checks` for an action (XEP-0245). */
 const named = (name: string, text: string): string => actionLine(name, text) ?? `[${name}] ${text}`;

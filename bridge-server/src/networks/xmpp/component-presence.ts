@@ -10,14 +10,11 @@ import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { type Element, xml } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { HostedParties, InboundSink, TeamSubscriptions } from '../network.js';
-import { JidMap, addressOfJid, isNobodyHosted, jidOfAddress } from './addresses.js';
+import { JidMap, addressOfJid, isNobodyHosted, jidOfAddress, userPart } from './addresses.js';
 import { AgentPresence } from './agents.js';
 import type { ComponentLinks } from './component-links.js';
 import { TeamPresence } from './component-team-presence.js';
 import { GatewayPresence, PresenceMemory, presenceStanza } from './gateway-presence.js';
-
-/** What names a contact without a name: its address's user part (`irc:dave@libera` is `dave`). */
-const userPart = (address: Address): string => address.slice(address.indexOf(':') + 1).split('@')[0]!;
 
 export interface ComponentPresenceParts {
   map: JidMap;
