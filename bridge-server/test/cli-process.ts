@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Readiness, baseConfig, bodyOf, until } from './helpers.js';
+import { stopWithTestProcess } from './servers/process.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -15,6 +16,7 @@ export function runCli(configPath: string, env: Record<string, string> = {}): Pr
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  stopWithTestProcess(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

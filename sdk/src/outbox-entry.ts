@@ -11,4 +11,6 @@ export interface OutboxEntry {
   createdAt: string;
   state: 'pending' | 'failed';
   error?: ErrorBody;
+  /** Written by the anonymous visitor this party was before signing in on this device (`Outbox.adopt`). */
+  adopted?: true;
 }

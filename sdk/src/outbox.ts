@@ -23,6 +23,9 @@ export interface OutboxDeps {
   changed(entries: readonly OutboxEntry[]): void;
 }
 
+/** Refusals that say a conversation is not the sender's: an adopted entry refused so is dropped. */
+const NOT_THIS_PARTYS: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
+
 interface Waiter {
   resolve: (message: Message) => void;
   reject: (error: SwitchboardError) => void;
@@ -70,10 +73,15 @@ export class Outbox {
     return promise;
   }
 
-  /** Takes in entries kept for this party under another name (the anonymous visitor it was), after its own; sent with the next flush. */
+  /**
+   * Takes in entries kept for this party under another name (the anonymous visitor it was), after
+   * its own; sent with the next flush. One the bridge refuses as not this party's (`forbidden`,
+   * `not_found`: it did not take the anonymous token as this party's) is dropped, not kept as
+   * `failed`: no retry could send it.
+   */
   adopt(entries: readonly OutboxEntry[]): void {
     const known = new Set(this.entries.map((entry) => entry.clientId));
-    const taken = entries.filter((entry) => !known.has(entry.clientId));
+    const taken = entries.filter((entry) => !known.has(entry.clientId)).map((entry): OutboxEntry => ({ ...entry, adopted: true }));
     if (taken.length === 0) return;
     this.entries = [...this.entries, ...taken];
     this.save();
@@ -119,8 +127,11 @@ export class Outbox {
             await delay(backoffDelay(attempt++));
             continue;
           }
-          entry.state = 'failed';
-          entry.error = refusal.toJSON();
+          if (entry.adopted && NOT_THIS_PARTYS.has(refusal.code)) this.entries = this.entries.filter((e) => e.clientId !== entry.clientId);
+          else {
+            entry.state = 'failed';
+            entry.error = refusal.toJSON();
+          }
           this.save();
           this.settle(entry.clientId, refusal);
         }

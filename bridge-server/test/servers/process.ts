@@ -3,6 +3,26 @@ import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs';
 import { waitForPort } from './ports.js';
 
+/** Servers (and bridge processes) this test process started and that still run. */
+const running = new Set<ChildProcess>();
+let stopsOnTermination = false;
+
+/**
+ * Tracks `child` until it exits. A test file that outlives its time limit is ended by the test
+ * runner with SIGTERM, before its `after` hooks could stop what it started: the servers still
+ * running are killed then, so none is left behind.
+ */
+export function stopWithTestProcess(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (stopsOnTermination) return;
+  stopsOnTermination = true;
+  process.once('SIGTERM', () => {
+    for (const server of running) server.kill('SIGKILL');
+    process.exit(143);
+  });
+}
+
 export interface ServerProcess {
   /** Starts the process and resolves once every port accepts connections. */
   start: () => Promise<void>;
@@ -29,6 +49,7 @@ export function serverProcess(
     async start() {
       const started = spawn(command, args, { stdio });
       child = started;
+      stopWithTestProcess(started);
       await Promise.race([
         Promise.all(ports.map((port) => waitForPort(port, readyTimeoutMs))),
         new Promise((_, reject) => started.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)))),

@@ -252,6 +252,32 @@ describe('SDK against a real bridge (Node)', () => {
     assert.deepEqual(visitor(storage).pending(), []);
   });
 
+  it('drops what the visitor wrote before signing in when the bridge does not take it as the user', async () => {
+    const storage = memoryStorage();
+    const anonymous = visitor(storage);
+    await anonymous.ready();
+    const conversation = await anonymous.openConversation({ team: 'support' });
+    anonymous.disconnect();
+    void anonymous.send(conversation.id, 'written offline').catch(() => undefined);
+    // The device's anonymous token is another visitor's by the time the user signs in (storage
+    // shared with another page, say): that visitor is linked, the conversation above is not the user's.
+    const other = visitor();
+    await other.ready();
+    const key = `switchboard:${SITE}:visitor:anon:token`;
+    assert.ok(storage.getItem(key), 'the anonymous token is kept under its key');
+    storage.setItem(key, JSON.stringify(other.session!.token));
+    other.disconnect();
+
+    const signedIn = make({ url: t.url, siteKey: SITE, identity: userAuth('fay').identity, storage });
+    const listed: string[][] = [];
+    signedIn.on('outbox', (entries) => listed.push(entries.map((entry) => entry.text)));
+    assert.equal((await signedIn.ready()).self, 'web:u_fay');
+    await until(() => listed.some((texts) => texts.includes('written offline')), 5000, 'the send adopted');
+    await until(() => listed.at(-1)?.length === 0, 5000, 'the refused adopted send dropped');
+    assert.deepEqual(signedIn.pending(), [], 'not kept as failed: no retry could send it');
+    await assert.rejects(signedIn.history(conversation.id), (error: SwitchboardError) => ['forbidden', 'not_found'].includes(error.code));
+  });
+
   it('tells one state change for one disconnect()', async () => {
     const v = visitor();
     await v.ready();
