@@ -124,7 +124,8 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     assert.match(answer!.messageId!, new RegExp(`@${BRIDGE_DOMAIN.replace(/\./g, '\\.')}>$`));
     const replyTo = addressOf(answer!.replyTo)!;
     assert.match(replyTo, /^support\+[a-z0-9_]+-[a-z2-7]{16}@example\.test$/);
-    assert.ok([answer!.references].flat().includes('<first.4711@client.example.test>'));
+    // The thread oldest first (RFC 5322 section 3.6.4): the customer's mail, then the greeting that answered it.
+    assert.deepEqual([answer!.references].flat(), ['<first.4711@client.example.test>', greeting!.messageId]);
     await until(() => statuses.some((s) => s.id === sent.message.id && s.status === 'sent'), 10_000, 'the answer sent');
     assert.ok(!statuses.some((s) => s.id === sent.message.id && (s.status === 'delivered' || s.status === 'read')));
 

@@ -35,6 +35,8 @@ function parts(conversations: NetworkConversation[] = [], maxTextLength?: number
   const receipts: InboundReceipt[] = [];
   const sent: OutgoingMail[] = [];
   let refusal: Error | undefined;
+  /** Run while a mail's message is being stored (the bridge answering it meanwhile: a greeting). */
+  let whileStoring: (() => Promise<unknown>) | undefined;
   const records: NetworkRecords = {
     state: (key) => Promise.resolve(state.get(key) ?? null),
     setState: (key, value) => Promise.resolve(void (value === null ? state.delete(key) : state.set(key, value))),
@@ -60,7 +62,7 @@ function parts(conversations: NetworkConversation[] = [], maxTextLength?: number
         ...(input.remoteId ? { clientId: input.remoteId } : {}),
       };
       stored.push(message);
-      return Promise.resolve(message);
+      return (whileStoring?.() ?? Promise.resolve()).then(() => message);
     },
     receipt: (input: InboundReceipt) => void receipts.push(input),
   } as unknown as InboundSink;
@@ -97,6 +99,7 @@ function parts(conversations: NetworkConversation[] = [], maxTextLength?: number
     subjects,
     plusAddresses,
     refuse: (error: Error | undefined) => (refusal = error),
+    answerWhileStoring: (answer: (() => Promise<unknown>) | undefined) => (whileStoring = answer),
   };
 }
 
@@ -307,6 +310,25 @@ describe('email network: mail out', () => {
     assert.match(raw, /^In-Reply-To: <d1@example\.org>$/m);
     assert.match(raw, new RegExp(`^Reply-To: ${p.plusAddresses.addressOf('support@example.com', 'c1')!.replace(/[.+]/g, '\\$&')}$`, 'm'));
     assert.doesNotMatch(raw, /Auto-Submitted/);
+  });
+
+  it('keeps the thread oldest first when a greeting answers a mail still being stored', async () => {
+    const dana: Address = 'mailto:dana@example.org';
+    const p = parts([conversation('c1', dana)]);
+    p.answerWhileStoring(() => p.outbound.send({ message: agentMessage('m-g', 'c1', 'team:support'), to: dana, conversation: conversation('c1', dana) }));
+    await p.deliver(mail({}));
+    p.answerWhileStoring(undefined);
+    await p.outbound.send({ message: agentMessage('m-2', 'c1'), to: dana, conversation: conversation('c1', dana) });
+    const [greeting, answer] = p.sent.map((sent) => sent.raw.toString());
+    assert.match(greeting!, /^References: <d1@example\.org>$/m);
+    const greetingId = /^Message-ID: (<[^>]+>)$/m.exec(greeting!)?.[1];
+    assert.ok(greetingId, greeting);
+    // RFC 5322 section 3.6.4: the parent's References, then the parent: the customer's mail first.
+    assert.match(answer!, new RegExp(`^References: <d1@example\\.org>\\s+${greetingId.replace(/[.+]/g, '\\$&')}\r$`, 'm'));
+    assert.match(answer!, /^Subject: Re: My order\r$/m);
+    // Sent within the same second, dated a second apart: a client sorting by date keeps their order.
+    const dateOf = (raw: string) => Date.parse(/^Date: (.+)\r$/m.exec(raw)![1]!);
+    assert.equal(dateOf(answer!) - dateOf(greeting!), 1000);
   });
 
   it("sends the team's own messages as automatic answers, from the null sender", async () => {

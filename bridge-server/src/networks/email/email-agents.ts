@@ -30,7 +30,7 @@ import { type ReadMail, mailContent } from './mail-reading.js';
 import { type PlusAddresses, matchConversation, messageIdFor, newMessageId } from './mail-threading.js';
 import type { SmtpSender } from './smtp-sender.js';
 import { refusalOf } from './refusals.js';
-import { type TeamMail, TeamMailer } from './team-mailer.js';
+import { type TeamMail, TeamMailer, type TeamMailerParts } from './team-mailer.js';
 
 /** The subject of the desk's lines that belong to no conversation, and of answers to commands without one. */
 const DESK_SUBJECT = 'Support desk';
@@ -40,7 +40,7 @@ const COMMANDS_KEPT = 200;
 const UNMATCHED =
   "Your mail answers no conversation of yours, so it was not delivered. Reply to a conversation's mail to answer in it; a mail starting with a command (/list, /help) runs it.";
 
-export interface EmailAgentsParts {
+export interface EmailAgentsParts extends Pick<TeamMailerParts, 'dates'> {
   sink: Pick<InboundSink, 'message' | 'command' | 'isAgent' | 'presence'>;
   smtp: Pick<SmtpSender, 'send'>;
   records: Pick<NetworkRecords, 'conversation' | 'state' | 'setState'>;

@@ -29,6 +29,7 @@ import { MailThreads } from './email-thread.js';
 import { resolveImapEndpoint, resolveSmtpEndpoint } from './endpoints-config.js';
 import { ImapInbox, type MailboxState } from './imap-inbox.js';
 import { plusAddressSecretOf, teamMailboxOf } from './mail-config.js';
+import { MailDates } from './mail-dates.js';
 import { PlusAddresses } from './mail-threading.js';
 import { createSmtpSender } from './smtp-sender.js';
 
@@ -97,6 +98,7 @@ export function createEmailNetwork({
   const threads = new MailThreads(store, { secret, domain: config.messageIdDomain });
   const stateKey = `mailbox:${imap.user}@${imap.host}/${imap.folder}`;
   const teamName = (id: string) => teams.find((team) => team.id === id)?.name;
+  const dates = new MailDates();
   const agents = new EmailAgents({
     sink,
     smtp,
@@ -108,6 +110,7 @@ export function createEmailNetwork({
     settings: config,
     teamName,
     files,
+    dates,
     logger,
     graceSeconds: config.agentGraceSeconds,
   });
@@ -121,7 +124,7 @@ export function createEmailNetwork({
     agents,
     ...(maxTextLength !== undefined ? { maxTextLength } : {}),
   });
-  const outbound = new EmailOutbound({ smtp, threads, records: store, refs, plusAddresses, secret, settings: config, teamName, files, logger });
+  const outbound = new EmailOutbound({ smtp, threads, records: store, refs, plusAddresses, secret, settings: config, teamName, files, dates, logger });
   let inbox: ImapInbox | undefined;
   const teamIds = new Set(Object.values(config.teams));
   const visitorFallback: Partial<VisitorFallbackFeature> = config.visitorFallback

@@ -16,9 +16,9 @@ import { isMailAddress } from './mail-headers.js';
 import { type PlusAddresses, type ThreadHeaders, isOwnMessageId, messageIdFor, threadHeaders } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
 import type { SmtpSender } from './smtp-sender.js';
-import { TeamMailer } from './team-mailer.js';
+import { TeamMailer, type TeamMailerParts } from './team-mailer.js';
 
-export interface EmailOutboundParts {
+export interface EmailOutboundParts extends Pick<TeamMailerParts, 'dates'> {
   smtp: Pick<SmtpSender, 'send'>;
   threads: MailThreads;
   /** The conversation's earlier messages, for what a mail to a website visitor answers. */
@@ -54,7 +54,7 @@ export class EmailOutbound {
     const recipient = mailAddressOf(to);
     if (!recipient) throw new NetworkError(`${to} is not a mail address`, false, 'bad_request');
     const mailbox = this.mailer.mailboxOf(conversation);
-    const { subject, chain, copied } = await this.threadOf(conversation);
+    const { subject, chain, copied, answering } = await this.threadOf(conversation);
     // Copies go with the mail to the customer of the conversation only, never to a visitor's address.
     const cc = settings.keepCc && to === conversation.openedBy ? copied.filter((address) => address !== recipient) : [];
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
@@ -79,6 +79,7 @@ export class EmailOutbound {
         mailId,
         undefined,
         (also ?? []).map((later) => later.id),
+        answering,
       )
       .catch((error: unknown) => logger.warn({ err: error, conversation: conversation.id }, 'email: thread not recorded'));
     return { remoteId: mailId, status: 'sent' };
@@ -122,14 +123,20 @@ export class EmailOutbound {
     return answered !== undefined && headers.inReplyTo !== undefined ? { ...headers, inReplyTo: answered } : headers;
   }
 
-  /** The subject and Message-IDs to answer in, with the customer's mail being stored now (a greeting answers it). */
-  private async threadOf(conversation: NetworkConversation): Promise<{ subject: string | undefined; chain: string[]; copied: string[] }> {
+  /**
+   * The subject and Message-IDs to answer in, with the customer's mail being stored now (a greeting
+   * answers it): `answering`, recorded before this mail.
+   */
+  private async threadOf(
+    conversation: NetworkConversation,
+  ): Promise<{ subject: string | undefined; chain: string[]; copied: string[]; answering: string | undefined }> {
     const thread = await this.parts.threads.of(conversation.id);
     const arriving = conversation.openedBy ? this.parts.threads.arrivingFrom(conversation.openedBy) : undefined;
-    const chain = arriving && !thread.chain.includes(arriving.messageId) ? [...thread.chain, arriving.messageId] : thread.chain;
+    const answering = arriving && !thread.chain.includes(arriving.messageId) ? arriving.messageId : undefined;
+    const chain = answering ? [...thread.chain, answering] : thread.chain;
     // The mail being stored is the customer's latest: whom it copied gets the greeting it is answered with.
-    const copied = arriving && !thread.chain.includes(arriving.messageId) ? (arriving.copied ?? []) : (thread.copied ?? []);
-    return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain, copied };
+    const copied = answering ? (arriving?.copied ?? []) : (thread.copied ?? []);
+    return { subject: conversation.subject ?? thread.subject ?? arriving?.subject, chain, copied, answering };
   }
 }
 

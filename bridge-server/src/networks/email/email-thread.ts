@@ -71,12 +71,15 @@ export class MailThreads {
 
   /**
    * Adds a mail's Message-ID (and the subject, when the thread has none yet) to a conversation's
-   * thread, with the later messages it carried when it was a burst.
+   * thread, with the later messages it carried when it was a burst. `answering`: the customer's
+   * mail it answers while that one is still being stored (a greeting): added first, so the chain
+   * stays oldest first when the customer's mail is added after.
    */
-  add(conversationId: string, messageId: string, subject?: string, carried: readonly string[] = []): Promise<void> {
+  add(conversationId: string, messageId: string, subject?: string, carried: readonly string[] = [], answering?: string): Promise<void> {
     return this.change(conversationId, (thread) => {
       // The first mail stays: it roots the thread (References, RFC 5322 section 3.6.4), the latest follow it.
-      if (!thread.chain.includes(messageId)) thread.chain = firstAndLatest([...thread.chain, messageId], MAX_CHAIN);
+      const added = [answering, messageId].filter((id): id is string => id !== undefined && !thread.chain.includes(id));
+      if (added.length > 0) thread.chain = firstAndLatest([...thread.chain, ...added], MAX_CHAIN);
       if (thread.subject === undefined && subject) thread.subject = subject;
       if (carried.length > 0) {
         const entries: [string, string[]][] = [...Object.entries(thread.carried ?? {}), [messageId, [...carried]]];

@@ -10,6 +10,7 @@ import type { Message } from '@switchboard/protocol';
 import { type NetworkFiles, NetworkError } from '../network.js';
 import { InvalidMailError, type MailFile, type OutgoingMail, composeRaw } from './mail-compose.js';
 import type { MailSettings } from './mail-config.js';
+import { MailDates } from './mail-dates.js';
 import type { SmtpSender } from './smtp-sender.js';
 
 export interface TeamMailerParts {
@@ -19,13 +20,20 @@ export interface TeamMailerParts {
   teamName(team: string): string | undefined;
   /** The bytes of messages' files, for their attachments. */
   files?: NetworkFiles | undefined;
+  /** The Date headers of the mails, shared by every mailer of the network (one recipient may hear from several). */
+  dates?: MailDates;
 }
 
 /** A mail from a team's mailbox: everything but the mailbox itself and the settings' HTML choice. */
 export type TeamMail = Omit<OutgoingMail, 'from' | 'html'>;
 
 export class TeamMailer {
-  constructor(private readonly parts: TeamMailerParts) {}
+  /** Each recipient's mail dated in the order it is sent, whatever order the mail server files it in. */
+  private readonly dates: MailDates;
+
+  constructor(private readonly parts: TeamMailerParts) {
+    this.dates = parts.dates ?? new MailDates();
+  }
 
   /** The mailbox of the conversation's team, else the first configured (lowercased). */
   mailboxOf(conversation?: { team?: string | undefined }): string {
@@ -59,7 +67,7 @@ export class TeamMailer {
   async send(mailbox: string, mail: TeamMail): Promise<void> {
     let raw: Buffer;
     try {
-      raw = await composeRaw({ ...mail, from: mailbox, html: this.parts.settings.html });
+      raw = await composeRaw({ date: this.dates.next(mail.to), ...mail, from: mailbox, html: this.parts.settings.html });
     } catch (error) {
       if (error instanceof InvalidMailError) throw new NetworkError(error.message, false, 'bad_request');
       throw error;
