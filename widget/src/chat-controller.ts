@@ -77,6 +77,8 @@ export class ChatController implements ReactiveController {
   session: Session | null = null;
   conversation: Conversation | null = null;
   availability: TeamAvailability | null = null;
+  /** The bridge has no such team (`not_found` to watching it): the chat does not say it is online. */
+  teamUnknown = false;
   othersTyping = false;
   unread = 0;
   /** Why the bridge refused this page for good (socket.io does not retry), until it connects again. */
@@ -376,10 +378,13 @@ export class ChatController implements ReactiveController {
    */
   private async watchTeam(client: SwitchboardClient): Promise<{ available?: boolean; online?: number } | null> {
     try {
-      return await client.subscribePresence({ team: this.team() });
+      const watched = await client.subscribePresence({ team: this.team() });
+      this.teamUnknown = false;
+      return watched;
     } catch (error) {
-      if ((error as { code?: string }).code === 'not_found') return null;
-      throw error;
+      if ((error as { code?: string }).code !== 'not_found') throw error;
+      this.teamUnknown = true;
+      return null;
     }
   }
 

@@ -36,17 +36,24 @@ const FLAGS = [
 
 const script = document.currentScript as HTMLScriptElement | null;
 
+/**
+ * The page's `<switchboard-chat>`, or a new one: the tag's options fill in the attributes it does
+ * not set (a page's own element keeps its own).
+ */
 function element(data: DOMStringMap): HTMLElement {
   const existing = document.querySelector<HTMLElement>('switchboard-chat');
-  if (existing) return existing;
+  const chat = existing ?? document.createElement('switchboard-chat');
+  const fill = (attribute: string, value: string) => {
+    if (!chat.hasAttribute(attribute)) chat.setAttribute(attribute, value);
+  };
   // A developer's mistake that nothing on the page would show until a visitor opens the chat.
-  if (!data.siteKey) console.error('Switchboard: widget.js needs data-site-key="<your site key>" on its script tag; the chat cannot connect without it.');
-  const chat = document.createElement('switchboard-chat');
-  chat.setAttribute('site-key', data.siteKey ?? '');
-  chat.setAttribute('server', data.server ?? (script?.src ? new URL(script.src).origin : location.origin));
-  for (const option of OPTIONS) if (data[option]) chat.setAttribute(option, data[option]);
-  for (const [flag, attribute] of FLAGS) if (data[flag] !== undefined) chat.setAttribute(attribute, '');
-  document.body.append(chat);
+  if (!data.siteKey && !chat.getAttribute('site-key'))
+    console.error('Switchboard: widget.js needs data-site-key="<your site key>" on its script tag; the chat cannot connect without it.');
+  fill('site-key', data.siteKey ?? '');
+  fill('server', data.server ?? (script?.src ? new URL(script.src).origin : location.origin));
+  for (const option of OPTIONS) if (data[option]) fill(option, data[option]);
+  for (const [flag, attribute] of FLAGS) if (data[flag] !== undefined) fill(attribute, '');
+  if (!existing) document.body.append(chat);
   return chat;
 }
 

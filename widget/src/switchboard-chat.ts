@@ -144,6 +144,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   private stage: Stage = 'chat';
   private draft = '';
+  /** Counts `reset()`s: a send started before one does not bring its text back to whoever uses the device next. */
+  private resets = 0;
   private announcement = '';
   /** Announcements being made, in order. */
   private announcing: Promise<void> = Promise.resolve();
@@ -322,6 +324,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   /** Forgets the visitor on this device (e.g. on logout) and starts afresh. */
   reset(): void {
+    this.resets += 1;
     this.chat.client?.forget();
     this.continueOn.forget();
     this.sendError = '';
@@ -424,7 +427,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     this.sendError = '';
     // What the visitor sends shows, wherever they had scrolled to, and the log follows from there.
     this.followLog = true;
+    const resets = this.resets;
     this.chat.send(text, files).catch((error: SwitchboardError) => {
+      // Forgotten with the visitor (a logout): neither back in the composer nor reported.
+      if (this.resets !== resets) return;
       // No conversation could be opened for it (no answer, the bridge draining, a wrong team): it
       // is in no outbox, so it goes back in the composer, said not sent, for the visitor to send again.
       if (!this.chat.conversation) {
@@ -616,16 +622,18 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   private renderPanel(locale: Locale) {
     const { t } = locale;
     const chat = this.chat;
-    // Refused for good (a wrong site key, a page the site does not list): no "connecting" forever.
-    const availability = chat.refusal
-      ? t.errorTitle
-      : chat.state !== 'online'
-        ? t.connecting
-        : chat.availability?.available === false
-          ? this.repliesByEmail
-            ? t.away
-            : t.awayLater
-          : t.online;
+    // Refused for good (a wrong site key, a page the site does not list): no "connecting" forever;
+    // a team the bridge does not have is not said to be online.
+    const availability =
+      chat.refusal || (chat.state === 'online' && chat.teamUnknown)
+        ? t.errorTitle
+        : chat.state !== 'online'
+          ? t.connecting
+          : chat.availability?.available === false
+            ? this.repliesByEmail
+              ? t.away
+              : t.awayLater
+            : t.online;
     const stage = this.currentStage();
     return html`
       <section

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { cookieNames, readCookie } from '../console/cookies.js';
 import { type RequestLike, type TrustProxy, compileTrust, requestScheme, sameOrigin, untrustedProxyHint } from './request-origin.js';
 import type { AgentSessions } from '../console/sessions.js';
+import { pollutingKey } from '../util/polluting-key.js';
 
 export interface Authenticated {
   actor: Actor;
@@ -42,6 +43,12 @@ export interface ApiKeyEntry {
 }
 
 /** API key -> site and key id. The id names the integration's address (`web:i_<id>`). */
+/** The handshake's `auth` holds no key of the prototype machinery, at any depth (as every event and body). */
+function refusePollutingKeys(rawAuth: unknown): void {
+  const polluting = pollutingKey(rawAuth);
+  if (polluting !== undefined) throw new BridgeError('bad_request', `auth: the key "${polluting}" is not allowed`);
+}
+
 export function indexApiKeys(sites: readonly SiteConfig[]): Map<string, ApiKeyEntry> {
   const index = new Map<string, ApiKeyEntry>();
   for (const site of sites) {
@@ -127,6 +134,7 @@ export class Authenticator {
 
   /** A handshake with its HTTP request: the console's session cookie, or what `authenticate` reads. */
   async authenticateHandshake(rawAuth: unknown, request: RequestLike, now = Date.now()): Promise<Authenticated> {
+    refusePollutingKeys(rawAuth);
     const { headers } = request;
     const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
     if (!isSession) {
@@ -171,6 +179,7 @@ export class Authenticator {
    * an agent is let through from it unlisted; anyone else still needs the site's `origins`.
    */
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now(), ownOrigin = false): Authenticated {
+    refusePollutingKeys(rawAuth);
     const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const auth = parsed.data;

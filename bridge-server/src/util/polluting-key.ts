@@ -15,3 +15,19 @@ export function pollutingKey(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The dotted path of the first binary value of a payload (socket.io's binary attachments arrive
+ * as Buffers), at any depth: no field of the contract holds one (every payload is JSON), and one
+ * under a key the contract does not name would be dropped unread, as no sender could expect.
+ */
+export function binaryField(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, '']];
+  while (pending.length > 0) {
+    const [item, path] = pending.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return path || 'payload';
+    for (const key of Object.keys(item)) pending.push([(item as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
+  }
+  return undefined;
+}

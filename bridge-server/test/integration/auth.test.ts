@@ -65,6 +65,17 @@ describe('handshake authentication', () => {
     assert.match(error.message, /siteKey/);
   });
 
+  it('refuses a handshake auth holding a key of the prototype machinery, at any depth', async () => {
+    for (const [json, key] of [
+      [`{"siteKey":"${SITE}","__proto__":{"x":1}}`, '__proto__'],
+      [`{"siteKey":"${SITE}","constructor":{"a":1}}`, 'constructor'],
+      [`{"siteKey":"${SITE}","identity":{"prototype":{"role":"agent"}}}`, 'prototype'],
+      [`{"siteKey":"${SITE}","agentSession":true,"__proto__":{}}`, '__proto__'],
+    ] as const) {
+      assert.deepEqual(await connectError(t, JSON.parse(json)), { code: 'bad_request', message: `auth: the key "${key}" is not allowed` }, json);
+    }
+  });
+
   it('refuses a forged identity hash', async () => {
     const auth = agentAuth('alice');
     auth.identity.hash = auth.identity.hash.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));

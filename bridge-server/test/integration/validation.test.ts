@@ -66,6 +66,13 @@ const BAD_PAYLOADS: [string, unknown, RegExp][] = [
   ['conversation:rate', { conversationId: 'c', rating: 5, comment: 'great\uD800' }, /comment: contains an unpaired surrogate/],
   ['conversation:open', { to: 'web:a_\uD800' }, /to: contains an unpaired surrogate/],
   ['message:send', { conversationId: 'c', clientId: 'id\uDC00', text: 'hi' }, /clientId: contains an unpaired surrogate/],
+  // Binary data (socket.io's binary attachments) in no field at all, even one the contract does not name.
+  [
+    'message:send',
+    { conversationId: 'c', clientId: 'b', text: 'hi', extra: Buffer.alloc(10) },
+    /^extra: binary data is not accepted \(every payload is JSON\)$/,
+  ],
+  ['conversation:open', { team: 'support', meta: { blob: Buffer.from([1]) } }, /^meta\.blob: binary data is not accepted/],
   ['party:get', {}, /address/],
   ['party:get', { address: 'nobody' }, /address/],
 ];

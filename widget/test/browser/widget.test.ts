@@ -330,6 +330,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => element.chat.state === 'online', 'the widget to connect');
     element.open = true;
     await element.updateComplete;
+    // Not said to be online: the bridge has no such team.
+    await until(() => $(element, 'header p')?.textContent?.trim() === 'Chat is unavailable', `the header (${$(element, 'header p')?.textContent})`);
     const errors: { code: string }[] = [];
     element.addEventListener('switchboard-error', (event) => errors.push((event as CustomEvent<{ code: string }>).detail));
     await type(element, 'Is anyone there?');
@@ -811,6 +813,27 @@ describe('<switchboard-chat> JS API and notifications', () => {
     element.reset();
     await until(() => element.chat.state === 'online' && /^web:v_/.test(element.chat.session?.self ?? ''), 'a new anonymous session');
     expect(element.chat.session!.self).to.not.equal(anonymous);
+  });
+
+  it('reset() forgets what the visitor sent offline: it goes back to no composer, for no one else to send', async () => {
+    await agent(); // someone is there: the composer, not the offline form
+    const element = await openWidget();
+    await type(element, 'Are you there?');
+    await until(() => element.chat.conversation && bubbles(element).length === 1, 'the message stored');
+    const errors: { code: string }[] = [];
+    element.addEventListener('switchboard-error', (event) => errors.push((event as CustomEvent<{ code: string }>).detail));
+    element.chat.client!.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
+    await type(element, 'my card number, written offline');
+    await until(() => $(element, '[data-pending]')?.textContent === 'my card number, written offline', 'the send queued');
+    const before = element.chat.session!.self;
+    element.reset(); // the site's logout
+    await until(() => element.chat.state === 'online' && element.chat.session?.self !== before, 'a new anonymous session');
+    await element.updateComplete;
+    expect($<HTMLTextAreaElement>(element, 'textarea.input')!.value).to.equal('');
+    expect($(element, '[part="send-error"]')).to.equal(null);
+    expect(bubbleTexts(element)).to.deep.equal([]);
+    expect(errors.map((error) => error.code)).to.deep.equal([]);
   });
 
   it('goes on with the conversation when the visitor signs in mid-chat: answers reach them, and it is theirs on the next page', async () => {
