@@ -381,6 +381,10 @@ function checkCrossReferences(config: Config, source: string): void {
       agentIds.add(agent.id);
       for (const member of agent.addresses) {
         if (owners.has(member)) problems.push(`teams[${i}].members[${j}]: ${member} is already listed for agent "${owners.get(member)}"`);
+        // RFC 6121 section 3.1.1: presence is subscribed to on the bare JID; every resource of it counts.
+        const resource = /^(xmpp:[^/]+)\/./i.exec(member);
+        if (resource)
+          problems.push(`teams[${i}].members[${j}]: ${member} names a resource; list the bare JID ${resource[1]} (every client of the agent counts)`);
         owners.set(member, agent.id);
       }
     });

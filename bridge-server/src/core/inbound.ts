@@ -126,7 +126,10 @@ export class Inbound {
     }
     let conversation = await this.conversationOf(input.from, input.to, input.conversationId);
     // Two users of other networks talking through the gateway: policy first, then their conversation.
-    const throughGateway = gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined);
+    // A party the bridge hosts (a website visitor) is never one: a message to one outside their
+    // conversation is refused as the network refuses it, not as the gateway would.
+    const throughGateway =
+      gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined && !gateway.hosts(input.to));
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
     // A message in a conversation's thread from the address it continues at: the visitor's, or `/stop`.
     if (conversation && !throughGateway && input.conversationId) {

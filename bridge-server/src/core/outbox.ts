@@ -10,7 +10,7 @@
 import { type ErrorBody, type Message, type MessageStatus, isRetraction, saysNothing } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
+import { LATE_AFTER_MS, type Network, type NetworkConversation, NetworkError } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import { type ConversationRecord, type Fence, FencedError, type OutboxItem, type QueuedOutboxItem, type StatusChange, type Store } from '../store/store.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../util/backoff.js';
@@ -23,12 +23,6 @@ import { senderName } from './parties.js';
 
 /** The end of a correction's text on a network that shows it as a new message (`Network.corrects`). */
 export const EDITED_MARK = ' (edited)';
-
-/**
- * A message going out this long after it was stored is said to be late (`OutboundMessage.delayedSince`):
- * far above a send's ordinary latency, and above clock differences between cluster nodes.
- */
-export const LATE_AFTER_MS = 10_000;
 
 /** Ids of messages a retraction emptied that the worker remembers: copies it holds are of recent messages. */
 const TAKEN_BACK_KEPT = 1000;

@@ -72,18 +72,23 @@ export class PresenceSharing {
   }
 
   /**
-   * A team conversation was opened or changed hands: a customer's agents are shown the customer's
-   * presence now, not only at its next change, where their network shows it pair by pair (XMPP's
-   * directed presence, RFC 6121 section 4.6); each agent once for each presence. An unknown
-   * presence (offline) is what they are shown anyway.
+   * A team conversation was opened or changed hands: a customer's (or a website visitor's) agents
+   * are shown the customer's presence now, not only at its next change, where their network shows
+   * it pair by pair (XMPP's directed presence, RFC 6121 section 4.6): an agent given the
+   * conversation by a transfer sees the visitor away, not available until they change it. Each
+   * agent once for each presence; a visitor's to agents on other networks only (the web's own
+   * agents read it from the bridge). An unknown presence (offline) is what they are shown anyway.
    */
   conversationChanged(conversation: ConversationRecord): void {
     const customer = conversation.openedBy;
     const { hosted, teams } = this.deps;
-    if (conversation.team === undefined || conversation.state !== 'open' || hosted.isHosted(customer) || teams.teamsOf(customer).length > 0) return;
+    if (conversation.team === undefined || conversation.state !== 'open' || teams.teamsOf(customer).length > 0) return;
+    const visitor = hosted.isHosted(customer);
     const presence = this.deps.presenceOf(customer);
     if (presence.status === 'offline') return;
-    const agents = conversation.participants.filter((peer) => peer !== customer && this.shown.get(`${customer} ${peer}`) !== shownAs(presence));
+    const agents = conversation.participants.filter(
+      (peer) => peer !== customer && !(visitor && networkOf(peer) === networkOf(customer)) && this.shown.get(`${customer} ${peer}`) !== shownAs(presence),
+    );
     this.show(presence, agents).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'presence not shared'));
   }
 

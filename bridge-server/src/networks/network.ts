@@ -98,6 +98,12 @@ export interface OutboundMessage {
   delayedSince?: string;
 }
 
+/**
+ * A message going out this long after it was stored is said to be late (`OutboundMessage.delayedSince`):
+ * far above a send's ordinary latency, and above clock differences between cluster nodes.
+ */
+export const LATE_AFTER_MS = 10_000;
+
 export interface SendResult {
   /** The network's id for the sent message, when it has one (matches later receipts). */
   remoteId?: string;

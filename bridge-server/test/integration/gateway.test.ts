@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { API_KEY, SITE, type TestBridge, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, connect, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
@@ -92,6 +92,22 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
 
   const jidOf = (address: string) => `${escapeNode(address)}@${prosody.componentDomain}`;
   const chatFrom = (jid: string) => (s: ReturnType<typeof xml>) => s.is('message') && bare(s.attrs.from) === jid && s.getChildText('body') !== null;
+
+  it("refuses an XMPP user's message to a website visitor as the visitor's address does, not as the gateway would", async () => {
+    const visitor = await connect(t, { siteKey: SITE });
+    try {
+      const jid = `${visitor.session.self.slice('web:'.length)}@${prosody.componentDomain}`;
+      await carl.send(xml('message', { type: 'chat', to: jid, id: 'gv-1' }, xml('body', {}, 'Hello, visitor')));
+      const error = await carlNext((s) => s.attrs.type === 'error' && s.attrs.id === 'gv-1');
+      assert.ok(error.getChild('error')?.getChild('not-allowed', 'urn:ietf:params:xml:ns:xmpp-stanzas'), error.toString());
+      assert.equal(
+        error.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas'),
+        'This visitor is not in a conversation with you; your message was not delivered.',
+      );
+    } finally {
+      visitor.socket.disconnect();
+    }
+  });
 
   it("carries an XMPP user's message to a SIP user, and the reply back, with typing both ways", async () => {
     const bobJid = jidOf(BOB);

@@ -127,7 +127,7 @@ describe('agent inbox', () => {
     await pushedToBob;
     const taken = await call(bob, 'conversation:claim', { conversationId: id });
     assert.equal(taken.error.code, 'forbidden');
-    assert.match(taken.error.message, /already with/);
+    assert.equal(taken.error.message, 'This conversation is already with Alice (web:a_alice).');
     assert.deepEqual(
       (await call(alice, 'inbox:list', { view: 'mine' })).items.map((each) => each.id),
       [id],

@@ -392,6 +392,49 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
   });
 });
 
+describe('IRC support channel with a key, against a real ngircd', () => {
+  it('keys the channel it opens: only who is given the key joins and reads its announcements', async () => {
+    const ngircd = await startNgircd();
+    const t = await startBridge({
+      teams: [{ id: 'support', members: ['irc:bob@test'], sites: [SITE], capacity: 100 }],
+      networks: [
+        { type: 'web', presenceGraceMs: 50 },
+        ngircdNetwork(ngircd, { ...QUICK, mode: 'relay', nick: 'desk', channel: '#desk', channelKey: 'open-sesame' }),
+      ],
+    });
+    const eve = await connectIrcAgent(ngircd.port, 'eve');
+    try {
+      await until(() => t.bridge.registry.get('irc')?.status().state === 'online', 10_000, 'the IRC bot to connect');
+      // The channel's modes, once the bot opened it and set its key (RPL_CHANNELMODEIS).
+      const lines: string[] = [];
+      eve.client.on('raw', (event: { line: string; from_server: boolean }) => event.from_server && lines.push(event.line));
+      await until(
+        () => {
+          eve.client.raw('MODE #desk');
+          return lines.some((line) => / 324 eve #desk \+\S*k/.test(line));
+        },
+        10_000,
+        'the channel keyed',
+      );
+      const refused = new Promise<{ error: string; channel?: string }>((resolve) => eve.client.on('irc error', resolve));
+      const joined = new Promise<void>((resolve) => eve.client.on('join', (event: { nick: string }) => event.nick === 'eve' && resolve()));
+      eve.client.raw('JOIN #desk');
+      const refusal = await refused;
+      assert.deepEqual([refusal.error, refusal.channel], ['bad_channel_key', '#desk']);
+      eve.client.raw('JOIN #desk open-sesame');
+      await joined;
+      // Bob (the team's agent) is not on IRC: the conversation waits, and the channel hears of it.
+      await visitor(t, 'Kim', null);
+      const announced = await eve.next((m) => m.target === '#desk' && m.message.startsWith('New conversation #'), 10_000);
+      assert.match(announced.message, /^New conversation #[0-9a-z]+ from Kim is waiting for an agent\./);
+    } finally {
+      await eve.quit();
+      await t.stop();
+      await ngircd.destroy();
+    }
+  });
+});
+
 describe('IRC network (relay mode, support channel) against a real ngircd', () => {
   let ngircd: NgircdServer;
   let t: TestBridge;
@@ -445,6 +488,12 @@ describe('IRC network (relay mode, support channel) against a real ngircd', () =
     bob.say('desk', 'after the lone ref');
     await until(() => atGina.some((m) => m.text === 'after the lone ref'), 10_000, 'the next reply at Gina');
     assert.deepEqual([atGina.map((m) => m.text), atHal.map((m) => m.text)], [['after the lone ref'], []]);
+
+    // A name cannot pass a line off as another conversation's, in an action either.
+    const three = await visitor(t, 'Dana #2b970] ok [Boss', BOB);
+    await sendText(three, '/me waves');
+    const action = await bob.next((m) => m.message.endsWith(' waves'));
+    assert.match(action.message, /^\[Dana 2b970\) ok \(Boss #[0-9a-z]+\] \* Dana 2b970\) ok \(Boss waves$/);
   });
 
   it('refuses a plain reply once the latest conversation was closed: it goes nowhere and opens nothing; "#ref text" opens it again', async () => {

@@ -996,6 +996,10 @@ describe('XMPP agent who takes over a conversation later', () => {
       const live = await alice.next((s) => isChat(s) && bare(s.attrs.from) === jid && s.getChildText('body') === said.text);
       assert.equal(live.getChild('delay', 'urn:xmpp:delay'), undefined);
 
+      // The visitor steps away: alice sees it.
+      await call(v.socket, 'presence:set', { status: 'away', text: 'making tea' });
+      await alice.next((s) => s.is('presence') && bare(s.attrs.from) === jid && s.getChildText('show') === 'away');
+
       clock.set(new Date(clock.now().getTime() + 10 * 60_000));
       const ref = v.conversationId.slice(-5);
       await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain }, xml('body', {}, `/transfer ${ref} bob`)));
@@ -1003,6 +1007,18 @@ describe('XMPP agent who takes over a conversation later', () => {
       const delay = history.getChild('delay', 'urn:xmpp:delay');
       assert.equal(delay?.attrs.stamp, said.sentAt);
       assert.equal(delay?.attrs.from, prosody.componentDomain);
+      // Bob, given the conversation, sees the visitor as they are (away, with their words), not available.
+      const away = await bob.next((s) => s.is('presence') && bare(s.attrs.from) === jid && s.getChildText('show') === 'away');
+      assert.equal(away.getChildText('status'), 'making tea');
+      const shown = bob.stanzas.filter((s) => s.is('presence') && bare(s.attrs.from) === jid);
+      assert.equal(
+        shown.at(-1)?.getChildText('show'),
+        'away',
+        `bob: ${bob.stanzas
+          .filter((s) => bare(s.attrs.from ?? '') === jid)
+          .map((s) => s.toString().slice(0, 160))
+          .join('\n')}`,
+      );
     } finally {
       for (const agent of agents) await agent.stop();
       await t.stop();

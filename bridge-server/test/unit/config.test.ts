@@ -16,6 +16,13 @@ function rejects(raw: unknown, field: RegExp): void {
 }
 
 describe('configuration', () => {
+  it('refuses an XMPP member written with a resource, naming the bare JID to list', () => {
+    rejects(
+      { ...minimal(), teams: [{ id: 'support', members: ['xmpp:erin@example.org/desk'] }] },
+      /teams\[0\]\.members\[0\]: xmpp:erin@example\.org\/desk names a resource; list the bare JID xmpp:erin@example\.org \(every client of the agent counts\)/,
+    );
+  });
+
   it("names a network's customers.site, customers.team(s) or teamAddresses key that no site or team has", () => {
     const withNetwork = (network: Record<string, unknown>) => ({
       ...minimal(),

@@ -52,6 +52,13 @@ describe('gateway policy', () => {
     assert.equal(gatewayConfigSchema.safeParse({ site: 's', allow: [{ from: 'xmpp', to: 'sip' }], id: 'a b' }).success, false);
     assert.equal(gatewayConfigSchema.safeParse({ site: 's', allow: [{ from: 'xmpp', to: 'sip', toDomains: ['ex ample.com'] }] }).success, false);
     assert.equal(gatewayConfigSchema.safeParse({ site: 's', allow: [{ from: 'xmpp', to: 'sip' }], id: 'edge-1.eu' }).success, true);
+    // Pairs that could never carry a message: refused with why, not accepted to do nothing.
+    const issue = (allow: unknown) => {
+      const parsed = gatewayConfigSchema.safeParse({ site: 's', allow });
+      return parsed.success ? 'accepted' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    };
+    assert.equal(issue([{ from: 'xmpp', to: 'web' }]), "allow.0.to: web users are the site's visitors and agents: they never use the gateway");
+    assert.equal(issue([{ from: 'irc', to: 'irc' }]), 'allow.0.to: a network to itself needs no gateway: its users reach each other on it');
   });
 });
 

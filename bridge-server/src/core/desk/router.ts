@@ -22,7 +22,7 @@ import { type Offer, type OfferAssigning, Offers } from './offers.js';
 import type { QueuePositions } from './queue-positions.js';
 import { type AgentCandidate, availableAddress, chooseAgent } from './strategies.js';
 import { TeamHours } from './team-hours.js';
-import { type TeamDirectory, addressesOnSite } from './teams.js';
+import { type TeamDirectory, addressesOnSite, agentLabel } from './teams.js';
 
 export interface RouterDeps {
   store: Store;
@@ -405,7 +405,9 @@ export class Router {
       if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
       if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation), already: true };
-      if (conversation.assignee !== undefined) return { ok: false, reason: `This conversation is already with ${conversation.assignee}.`, code: 'forbidden' };
+      // Named as the team names its agents everywhere (Bob (irc:bob@libera)), as a claim's answer does.
+      if (conversation.assignee !== undefined)
+        return { ok: false, reason: `This conversation is already with ${agentLabel(this.deps.teams, conversation.assignee)}.`, code: 'forbidden' };
       const assigned = await this.deps.handover.assign(agent, (joining) => this.deps.store.assignIfQueued(conversation.id, agent, joining));
       if (!assigned) return { ok: false, reason: 'Someone took this conversation just now.', code: 'forbidden' };
       this.deps.logger.info({ conversation: conversation.id, team, agent }, 'conversation claimed');

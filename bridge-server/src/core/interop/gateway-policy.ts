@@ -11,6 +11,9 @@ import { domainMatches, domainOf, domainPattern, schemeSchema as scheme } from '
 import { BRIDGE_ID } from '../../util/hops.js';
 import { KeyedRateLimit } from '../../util/keyed-rate-limit.js';
 
+/** A network of a gateway pair: any but the web, whose users (the site's visitors and agents) never use the gateway. */
+const gatewayScheme = scheme.refine((value) => value !== 'web', "web users are the site's visitors and agents: they never use the gateway");
+
 export const gatewayConfigSchema = z.strictObject({
   /** The site gateway conversations belong to: its agents and integrations can observe them. */
   site: z.string().min(1),
@@ -20,7 +23,14 @@ export const gatewayConfigSchema = z.strictObject({
    */
   allow: z
     .array(
-      z.strictObject({ from: scheme, to: scheme, fromDomains: z.array(domainPattern).min(1).optional(), toDomains: z.array(domainPattern).min(1).optional() }),
+      z
+        .strictObject({
+          from: gatewayScheme,
+          to: gatewayScheme,
+          fromDomains: z.array(domainPattern).min(1).optional(),
+          toDomains: z.array(domainPattern).min(1).optional(),
+        })
+        .refine((pair) => pair.from !== pair.to, { message: 'a network to itself needs no gateway: its users reach each other on it', path: ['to'] }),
     )
     .min(1, 'list at least one { from, to } pair'),
   /** Messages a minute one sender may start or send through the gateway, after a burst. */

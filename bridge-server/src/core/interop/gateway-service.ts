@@ -71,6 +71,11 @@ export class GatewayService {
     return this.deps.config.site;
   }
 
+  /** Whether the bridge hosts `address` itself (a website visitor): on no side of the gateway. */
+  hosts(address: Address): boolean {
+    return this.deps.hosted.isHosted(address);
+  }
+
   /** A conversation of two users of other networks, held by the gateway's site. */
   isGatewayConversation(conversation: ConversationRecord): boolean {
     return conversation.siteKey === this.site && conversation.team === undefined && conversation.participants.every((p) => !this.deps.hosted.isHosted(p));

@@ -44,6 +44,14 @@ export const ircNetworkConfigSchema = z.strictObject({
   puppetIdleMinutes: z.number().positive().default(30),
   /** Support channel the bot joins to announce new conversations, which agents claim there. */
   channel: z.string().regex(CHANNEL_PATTERN, 'must be a channel name such as #support').optional(),
+  /**
+   * The support channel's key (RFC 2812 section 3.2.1): the bot joins with it, and sets it on the
+   * channel (`MODE +k`) where it may (it opened the channel): only who is told the key reads it.
+   */
+  channelKey: z
+    .string()
+    .regex(/^[\x21-\x2b\x2d-\x7e]{1,23}$/, 'must be 1 to 23 characters, without spaces or commas')
+    .optional(),
   /** Most IRC lines one message may take; the rest is cut with a notice saying so. */
   maxLines: z.number().int().min(2).max(1000).default(15),
   /** Flood control, per connection (docs/networks/irc.md). */

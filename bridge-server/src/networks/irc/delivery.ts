@@ -74,7 +74,7 @@ export class IrcDelivery {
   /** Lines of a message already written (`message recipient` -> count), so a retry resumes after them. */
   private readonly progress = new Map<string, number>();
   /** The last message each connection sent each target, and when: a 401 that follows fails it. */
-  private readonly lastSent = new Map<string, { messageId: string; at: number }>();
+  private readonly lastSent = new Map<string, LastSent>();
   /**
    * The message being written to a user the bridge does not follow (a customer), by connection and
    * target: a 401 or 404 while its lines go out is its own, not the message before it.
@@ -161,7 +161,9 @@ export class IrcDelivery {
     const sent = this.lastSent.get(key);
     if (!sent || Date.now() - sent.at > FAILURE_WINDOW_MS) return;
     this.lastSent.delete(key);
-    this.options.sink.receipt({ messageId: sent.messageId, status: 'failed', code, error: `IRC: ${why}` });
+    // The same words as when the 401 comes while the lines still go out (docs/gateway.md, "Failures").
+    const error = code === 'not_found' && sent.unseen ? `irc: ${neverSeen(target).message}` : `IRC: ${why}`;
+    this.options.sink.receipt({ messageId: sent.messageId, status: 'failed', code, error });
   }
 
   /**
@@ -206,6 +208,7 @@ export class IrcDelivery {
     // on IRC is not waited for: the 401 fails the message, as for a user the bridge does not follow.
     const record = this.options.agents.isFollowed(own) && this.waitsFor(outbound, own) ? this.recordOf(sentKey, own) : undefined;
     const inFlight: { messageId: string; refusal?: NetworkError } | undefined = record ? undefined : { messageId: message.id };
+    const unseen = outbound.conversation.team === undefined && !this.options.sink.isAgent(to) && !this.options.agents.wasSeen(own);
     if (inFlight) this.writing.set(sentKey, inFlight);
     let complete: boolean;
     try {
@@ -215,7 +218,7 @@ export class IrcDelivery {
           this.progress.set(key, start + index + 1);
           if (record) remember(record, outbound, start + index);
           // Its lines are on the wire: a 401 that comes after them is this message's, not the one before.
-          else this.lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
+          else this.lastSent.set(sentKey, { messageId: message.id, at: Date.now(), unseen });
         },
         // No line after the server said the agent (or the customer) is gone (a 401): it would be lost too.
         () => (record ? !this.options.agents.isAbsent(own) : !inFlight?.refusal),
@@ -225,11 +228,11 @@ export class IrcDelivery {
     }
     if (inFlight?.refusal) {
       this.progress.delete(key);
-      throw inFlight.refusal.code === 'not_found' && this.options.agents.isFollowed(own) ? neverSeen(own) : inFlight.refusal;
+      throw inFlight.refusal.code === 'not_found' && (unseen || this.options.agents.isFollowed(own)) ? neverSeen(own) : inFlight.refusal;
     }
     if (!complete) return false;
     this.progress.delete(key);
-    this.lastSent.set(sentKey, { messageId: message.id, at: Date.now() });
+    this.lastSent.set(sentKey, { messageId: message.id, at: Date.now(), unseen });
     return true;
   }
 
@@ -254,7 +257,8 @@ export class IrcDelivery {
     const relayed = relayedName(message.from, fromName, this.options.hosted, name);
     const prefix = relay.prefix(conversation.id, relayed);
     relay.heardFrom(to, conversation.id);
-    return { connection: connections.bot, prefix, text: actionLine(relayed, message.text) ?? message.text };
+    // An action names the sender as the prefix does: a name cannot pass it off as another conversation's.
+    return { connection: connections.bot, prefix, text: actionLine(relay.shownName(relayed), message.text) ?? message.text };
   }
 
   /**
@@ -312,6 +316,14 @@ export class IrcDelivery {
     }
     if (!agents.isAbsent(target)) void this.held.flush(target);
   }
+}
+
+/** A message whose lines all went out, for a 401 that follows them. */
+interface LastSent {
+  messageId: string;
+  at: number;
+  /** To a gateway party the bridge never saw on IRC: a 401 says nobody uses the nick (`neverSeen`). */
+  unseen: boolean;
 }
 
 /** The failure of a message to a nick the bridge never saw on IRC, that is not there now (no waiting for it). */

@@ -7,7 +7,7 @@
  */
 import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { NetworkError, type InboundSink, type NetworkConversation, type OutboundMessage } from '../network.js';
+import { LATE_AFTER_MS, NetworkError, type InboundSink, type NetworkConversation, type OutboundMessage } from '../network.js';
 
 /** Most messages held for one absent agent; past it, new ones fail. */
 export const HELD_PER_AGENT = 500;
@@ -187,7 +187,7 @@ export class HeldMessages {
       while (queue.items.length > 0) {
         const next = queue.items[0]!;
         try {
-          if (!(await this.movedAway(next)) && !(await this.options.deliver(next))) return; // gone again: the rest waits for the next return
+          if (!(await this.movedAway(next)) && !(await this.options.deliver(this.dated(next)))) return; // gone again: the rest waits for the next return
         } catch (error) {
           if (error instanceof NetworkError && error.retryable) return; // the bot dropped: the next presence change retries
           this.fail(next, `IRC: ${(error as Error).message}`);
@@ -201,6 +201,12 @@ export class HeldMessages {
     } finally {
       queue.flushing = false;
     }
+  }
+
+  /** A held message that goes out late says when it was said (`[09:12] ...`), as any late message does. */
+  private dated(outbound: OutboundMessage): OutboundMessage {
+    if (outbound.delayedSince !== undefined || this.now() - Date.parse(outbound.message.sentAt) < LATE_AFTER_MS) return outbound;
+    return { ...outbound, delayedSince: outbound.message.sentAt };
   }
 
   /**

@@ -128,7 +128,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
       isOurs: (nick) => connections.isOurs(nick),
     }));
     const agents = (this.agents = new IrcAgentPresence({ follower, sink, addressOf: addresses.addressOf, nickOf: addresses.nickOf, onBack }));
-    this.channel = config.channel ? new SupportChannel({ bot, channel: config.channel, sink, refs: relay.refs, logger }) : undefined;
+    this.channel = config.channel ? new SupportChannel({ bot, channel: config.channel, key: config.channelKey, sink, refs: relay.refs, logger }) : undefined;
     const customers = (this.customers = config.customers ? new IrcCustomers(config.customers, teams ?? [], config.id) : undefined);
     const customerPresence = (this.customerPresence = customers
       ? new IrcCustomerPresence({ follower, sink, followedElsewhere: (address) => agents.follows(address) })

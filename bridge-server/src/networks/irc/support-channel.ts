@@ -26,6 +26,8 @@ export const ANNOUNCE_AFTER_MS = 1_000;
 export interface SupportChannelOptions {
   bot: IrcConnection;
   channel: string;
+  /** The channel's key (`channelKey`): joined with, and set where the bot may. */
+  key?: string | undefined;
   sink: InboundSink;
   refs: ConversationRefs;
   logger: Logger;
@@ -44,7 +46,12 @@ export class SupportChannel {
   }
 
   onOnline(): void {
-    this.line(`JOIN ${this.options.channel}`);
+    const { channel, key } = this.options;
+    if (!key) return this.line(`JOIN ${channel}`);
+    this.line(`JOIN ${channel} ${key}`);
+    // Set by the bot where it opened the channel (its operator); elsewhere the server refuses it
+    // (482) and the channel keeps the key its operators gave it.
+    this.line(`MODE ${channel} +k ${key}`);
   }
 
   /** The core's news about a team conversation; announced when the team has members here. */

@@ -46,8 +46,12 @@ export class Relay {
    * off as another conversation's): its brackets become parentheses and its `#` go.
    */
   prefix(conversationId: string, name: string): string {
-    const shown = name.replaceAll('[', '(').replaceAll(']', ')').replaceAll('#', '').replace(/\s+/g, ' ').trim();
-    return `[${shown || '?'} #${this.refs.refOf(conversationId)}] `;
+    return `[${this.shownName(name)} #${this.refs.refOf(conversationId)}] `;
+  }
+
+  /** A name as relayed lines show it, in their prefix and in an action (`* name waves`): no brackets, no `#`. */
+  shownName(name: string): string {
+    return name.replaceAll('[', '(').replaceAll(']', ')').replaceAll('#', '').replace(/\s+/g, ' ').trim() || '?';
   }
 
   /** A line about a conversation (a context line): tagged with its ref once. */

@@ -119,15 +119,16 @@ export class ComponentPresence {
       this.gateway.share({ from, to, status, ...(text ? { text } : {}) });
       return;
     }
-    await links.send(presenceStanza(map.jidOf(from), jidOfAddress(to), status, text));
+    // Remembered first: an introduction asked while this goes out does not show the party available after it.
     this.shown.remember({ from, to, status, ...(text ? { text } : {}) });
+    await links.send(presenceStanza(map.jidOf(from), jidOfAddress(to), status, text));
   }
 
   /** Before a hosted party's first words to `to`: it is there (it just wrote), so it is shown online first. */
   async introduce(from: Address, to: Address): Promise<void> {
     if (!this.parts.hosted.isHosted(from) || this.shown.get(from, to)) return;
-    await this.parts.links.send(xml('presence', { from: this.parts.map.jidOf(from), to: jidOfAddress(to) }));
     this.shown.remember({ from, to, status: 'available' });
+    await this.parts.links.send(xml('presence', { from: this.parts.map.jidOf(from), to: jidOfAddress(to) }));
   }
 
   /** Whether a JID of the component (not its domain) stands for no one. */
