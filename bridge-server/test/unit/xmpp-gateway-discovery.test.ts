@@ -96,6 +96,11 @@ describe('XMPP gateway discovery (XEP-0030, XEP-0100)', () => {
     assert.equal(sip.getChildText('desc'), 'Enter the SIP address of the person you want to add (user@host)');
     assert.equal(sip.getChildText('prompt'), 'SIP address');
     assert.match(gatewayPrompt(IRC).getChildText('desc')!, /nickname for libera/);
+    // The example is on a network the gateway has, not one it may not.
+    assert.equal(
+      gatewayPrompt({ ...IRC, defaultHost: 'oftc' }).getChildText('desc'),
+      'Enter the IRC nickname and network of the person you want to add (dave@oftc, or only the nickname for oftc)',
+    );
     assert.equal(gatewayPrompt(undefined).getChildText('prompt'), 'Address');
   });
 

@@ -102,7 +102,9 @@ export function gatewayPrompt(gateway: GatewayDomain | undefined): Element {
     desc = 'Enter the address of the person you want to add, with its network (sip:bob@example.com, irc:dave@libera)';
     prompt = 'Address';
   } else if (gateway.network === 'irc') {
-    desc = `Enter the IRC nickname and network of the person you want to add (dave@libera${gateway.defaultHost ? `, or only the nickname for ${gateway.defaultHost}` : ''})`;
+    // The example names a network this gateway has, where it knows one.
+    const example = `dave@${gateway.defaultHost ?? 'libera'}`;
+    desc = `Enter the IRC nickname and network of the person you want to add (${example}${gateway.defaultHost ? `, or only the nickname for ${gateway.defaultHost}` : ''})`;
     prompt = 'IRC nickname';
   } else {
     desc = `Enter the ${label(gateway.network)} address of the person you want to add${gateway.defaultHost ? ` (user@host, or only the user for ${gateway.defaultHost})` : ' (user@host)'}`;
