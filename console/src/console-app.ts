@@ -29,6 +29,7 @@ import './shortcuts-overlay.js';
 import type { ShortcutsOverlay } from './shortcuts-overlay.js';
 import { DEMO_IDENTITY } from './sign-in.js';
 import { THEMES, type Theme, applyTheme, savedTheme } from './theme.js';
+import { agentNames, ownAddresses } from './own-addresses.js';
 
 type Pane = 'list' | 'conversation' | 'reports';
 
@@ -100,8 +101,7 @@ export class ConsoleApp extends ConsoleElement {
     if (changed.has('lang')) {
       this.locale = consoleLocale(this.lang || navigator.language);
       this.notifier = new Notifier(this.locale.t.appTitle, this.locale.t.newMessageFrom, () => {
-        const self = this.client?.session?.self;
-        return self ? [self] : [];
+        return this.selfAddresses();
       });
       this.setAttribute('dir', this.locale.dir);
       document.title = this.locale.t.appTitle;
@@ -173,6 +173,16 @@ export class ConsoleApp extends ConsoleElement {
       }),
     );
     this.phase = 'ready';
+    // The agent's other addresses (and the team's names) come with the directory.
+    void client.ready().then(
+      () => this.loadTeams(),
+      () => undefined,
+    );
+  }
+
+  /** Every address of the signed-in agent (own-addresses.ts): their session's alone until the directory came. */
+  private selfAddresses(): string[] {
+    return ownAddresses(this.teams, this.client?.session?.self);
   }
 
   private async signOut(): Promise<void> {
@@ -351,7 +361,6 @@ export class ConsoleApp extends ConsoleElement {
           ></sb-sign-in>`
         : html`<p class="error" role="alert">${t.loadFailed(this.loadError)}</p>`;
     }
-    const self = this.client.session?.self;
     return html`${this.renderTopbar()}
       <div
         class="workspace"
@@ -366,7 +375,7 @@ export class ConsoleApp extends ConsoleElement {
         @back=${() => this.back()}
         @customer=${(e: CustomEvent<string>) => (this.customer = e.detail)}
       >
-        <sb-inbox .locale=${this.locale} .desk=${this.desk} .self=${self ? [self] : []} .selected=${this.selected}></sb-inbox>
+        <sb-inbox .locale=${this.locale} .desk=${this.desk} .self=${this.selfAddresses()} .selected=${this.selected}></sb-inbox>
         <main aria-label=${this.pane === 'reports' ? t.reports : t.messages}>
           ${
             this.pane === 'reports'
@@ -383,6 +392,8 @@ export class ConsoleApp extends ConsoleElement {
                   .conversationId=${this.selected}
                   .focusSeq=${this.focusSeq}
                   .item=${this.item}
+                  .ownAddresses=${this.selfAddresses()}
+                  .agentNames=${agentNames(this.teams)}
                 ></sb-conversation>`
           }
         </main>

@@ -42,6 +42,10 @@ export class ConversationView extends ConsoleElement {
   @property({ attribute: false }) item: InboxItem | undefined;
   /** A message to show (a search hit): earlier pages are fetched until it is in the log. */
   @property({ attribute: false }) focusSeq = 0;
+  /** Every address of the signed-in agent: a conversation assigned to any of them is "You". */
+  @property({ attribute: false }) ownAddresses: string[] = [];
+  /** Agents' names by address, as their teams name them. */
+  @property({ attribute: false }) agentNames: ReadonlyMap<string, string> = new Map();
   @state() private conversation: Conversation | undefined;
   @state() private messages = new Map<number, Message>();
   @state() private notes: Note[] = [];
@@ -393,6 +397,12 @@ export class ConversationView extends ConsoleElement {
 
   // --- rendering -------------------------------------------------------------------------------
 
+  /** "You" for one of the agent's own addresses, else the name the team gives the agent, else its id. */
+  private agentLabel(assignee: string, self: string): string {
+    if (assignee === self || this.ownAddresses.includes(assignee)) return this.locale.t.you;
+    return this.agentNames.get(assignee) ?? withoutScheme(assignee).replace(/^a_/, '');
+  }
+
   private customer(): { address: string; name: string } {
     const address = this.item?.customer.address ?? this.conversation?.participants[0] ?? '';
     return { address, name: this.item?.customer.name ?? (this.partyName || withoutScheme(address)) };
@@ -410,7 +420,7 @@ export class ConversationView extends ConsoleElement {
     return html`<div class="conversation-head">
         <button type="button" class="back" @click=${() => this.announce('back')}>${t.back}</button>
         <h2 id="conversation-title">${name} <span class="muted">· ${t.networkName(networkOf(address))}</span></h2>
-        <span class="muted assignee">${assignee ? t.assignedTo(assignee === self ? t.you : withoutScheme(assignee).replace(/^a_/, '')) : t.unassigned}</span>
+        <span class="muted assignee">${assignee ? t.assignedTo(this.agentLabel(assignee, self)) : t.unassigned}</span>
         <button type="button" class="claim" ?disabled=${closed || assignee !== undefined} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>

@@ -14,13 +14,17 @@ export type DeskCommand =
 const ABOUT_A_CONVERSATION = new Set(['/block', '/unblock', '/whois', '/history']);
 
 /**
- * The line a `/` command is sent as: one of ABOUT_A_CONVERSATION typed alone gets the open
- * conversation's ref (the end of its id, as refs are read), anything else goes as typed.
+ * The line a `/` command is sent as: one of ABOUT_A_CONVERSATION typed alone (and `/history N`)
+ * gets the open conversation's ref (the end of its id, as refs are read), anything else goes as typed.
  */
 export function bridgeLine(text: string, openConversationId: string | undefined): string {
   const line = text.trim();
-  if (openConversationId === undefined || !ABOUT_A_CONVERSATION.has(line.toLowerCase())) return line;
-  return `${line} ${openConversationId.replace(/^[a-z]+_/, '').toLowerCase()}`;
+  if (openConversationId === undefined) return line;
+  const ref = openConversationId.replace(/^[a-z]+_/, '').toLowerCase();
+  // `/history 5`: the open conversation's last five (a count alone is no ref: refs are not all digits).
+  const count = /^(\/history)\s+(\d{1,3})$/i.exec(line);
+  if (count) return `${count[1]} ${ref} ${count[2]}`;
+  return ABOUT_A_CONVERSATION.has(line.toLowerCase()) ? `${line} ${ref}` : line;
 }
 
 /** Why a command cannot run, as a catalogue key and its argument. */

@@ -50,6 +50,8 @@ export class PresenceService {
   private readonly teamThrottle: KeyedThrottle;
   private readonly listeners: PresenceListener[] = [];
   private readonly teamListeners: TeamAvailabilityListener[] = [];
+  /** Whether a team works now (its business hours): a closed team is available to no one. */
+  private isOpen: (team: string) => boolean = () => true;
 
   constructor(
     private readonly hub: ClientHub,
@@ -101,6 +103,22 @@ export class PresenceService {
 
   get(address: Address): Presence {
     return this.current.get(address) ?? { address, status: 'offline' };
+  }
+
+  /**
+   * Follows the teams' business hours: outside them a team is not `available` whoever is online
+   * (its agents are offered nothing, and its visitors see it away, with its offline form).
+   * `hoursChanged` is told at each opening and closing.
+   */
+  followHours(isOpen: (team: string) => boolean): void {
+    this.isOpen = isOpen;
+    for (const team of this.teams.all()) this.hoursChanged(team.id);
+  }
+
+  /** A team opened or closed: its availability is told again. */
+  hoursChanged(teamId: string): void {
+    const team = this.teams.all().find((each) => each.id === teamId);
+    if (team) for (const siteKey of this.teams.sitesOf(team)) this.refreshTeam(team, siteKey);
   }
 
   /** A team's availability as the visitors of `siteKey` see it. */
@@ -200,7 +218,7 @@ export class PresenceService {
     const statuses = team.agents.map((agent) => addressesOnSite(agent, siteKey).map((address) => this.get(address).status));
     const next: TeamAvailability = {
       team: team.id,
-      available: statuses.some((own) => own.includes('available')),
+      available: this.isOpen(team.id) && statuses.some((own) => own.includes('available')),
       online: statuses.filter((own) => own.some((status) => status !== 'offline')).length,
     };
     const key = `${team.id} ${siteKey}`;

@@ -35,6 +35,10 @@ describe('business hours', () => {
         name: 'Support',
         verified: true,
       });
+      // Closed: its visitors see the team away (the widget's offline form), although alice is online.
+      const watched = await call(socket, 'presence:subscribe', { team: 'support' });
+      assert.deepEqual([watched.available, watched.online], [false, 1]);
+      const reopened = next(socket, 'team:availability', (a) => a.team === 'support' && a.available);
       const messages = collect(socket, 'message');
       const opened = await call(socket, 'conversation:open', { team: 'support' });
       assert.equal(opened.conversation.assignee, undefined, 'closed: nobody gets it, although alice is online');
@@ -47,6 +51,7 @@ describe('business hours', () => {
       const assigned = next(socket, 'conversation', (c) => c.assignee === 'web:a_alice');
       clock.set(new Date('2026-11-30T09:00:00+01:00')); // Monday 09:00: the opening timer runs
       await assigned;
+      assert.deepEqual(await reopened, { team: 'support', available: true, online: 1 }, 'open: available again');
       const history = await call(alice.socket, 'history:get', { conversationId: opened.conversation.id });
       assert.deepEqual(history.messages.map((m: Message) => m.text).slice(-1), ['My order has not arrived']);
 

@@ -37,6 +37,10 @@ describe('desk commands', () => {
     assert.equal(bridgeLine('/block irc:dave@libera', 'c_01JD8ZQ3FA'), '/block irc:dave@libera');
     assert.equal(bridgeLine('/blocked', 'c_01JD8ZQ3FA'), '/blocked', 'a command about no conversation goes as typed');
     assert.equal(bridgeLine('/block', undefined), '/block', 'none open: the bridge says how to use it');
+    // A count alone: the open conversation's last messages (docs/support-desk.md's `/history 5`).
+    assert.equal(bridgeLine('/history 5', 'c_01JD8ZQ3FA'), '/history 01jd8zq3fa 5');
+    assert.equal(bridgeLine('/history 3fa9c 5', 'c_01JD8ZQ3FA'), '/history 3fa9c 5', 'a ref given: as typed');
+    assert.equal(bridgeLine('/history 5', undefined), '/history 5');
   });
 
   it('says what is wrong with a command it cannot run', () => {

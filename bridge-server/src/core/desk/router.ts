@@ -76,7 +76,12 @@ export class Router {
 
   /** Follows every team's business hours: at each opening, what waited is offered. */
   startHours(): void {
-    this.hours.start((team) => this.offerQueued(team));
+    // A closed team is available to no one: its visitors see it away (docs/support-desk.md, "Business hours").
+    this.deps.presence.followHours((team) => this.hours.isOpen(team));
+    this.hours.start(
+      (team) => this.offerQueued(team),
+      (team) => this.deps.presence.hoursChanged(team),
+    );
   }
 
   /** Takes up the offers that were running when the bridge last stopped. */

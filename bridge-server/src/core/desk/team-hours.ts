@@ -26,9 +26,9 @@ export class TeamHours {
     return this.hours.get(team)?.isOpen() ?? true;
   }
 
-  /** Follows every team's business hours: `opened` runs at each opening. */
-  start(opened: (team: string) => void): void {
-    for (const team of this.hours.keys()) this.schedule(team, opened);
+  /** Follows every team's business hours: `opened` runs at each opening, `changed` at each opening and closing. */
+  start(opened: (team: string) => void, changed: (team: string) => void = () => undefined): void {
+    for (const team of this.hours.keys()) this.schedule(team, opened, changed);
   }
 
   stop(): void {
@@ -36,17 +36,18 @@ export class TeamHours {
     this.timers.clear();
   }
 
-  private schedule(team: string, opened: (team: string) => void): void {
+  private schedule(team: string, opened: (team: string) => void, changed: (team: string) => void): void {
     const hours = this.hours.get(team)!;
     const now = this.clock.now();
     const next = hours.isOpen(now) ? hours.closesAt(now) : hours.nextOpening(now);
     if (!next) return;
     const timer = this.clock.setTimer(() => {
+      changed(team);
       if (hours.isOpen()) {
         this.logger.info({ team }, 'team opens: offering the conversations that waited');
         opened(team);
       }
-      this.schedule(team, opened);
+      this.schedule(team, opened, changed);
     }, next.getTime() - now.getTime());
     this.timers.set(team, timer);
   }
