@@ -447,7 +447,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   // The built-in networks' entries are checked here too, so a mistake names the file.
   validateNetworks(config, BUILTIN_NETWORKS, path);
   if (env.PORT !== undefined && env.PORT !== '') {
-    const port = Number(env.PORT);
+    // Digits only: Number() would read " " as 0 (a random port), and "0x50" or "1e3" as numbers too.
+    const port = /^\d{1,5}$/.test(env.PORT) ? Number(env.PORT) : NaN;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: must be an integer from 0 to 65535, got "${env.PORT}"`);
     config.server.port = port;
   }

@@ -2,6 +2,7 @@
  * Assembles one bridge: store, core, networks, the socket.io gateway and the HTTP routes, on one
  * HTTP server. `start()` listens; `stop()` drains connections and closes the store cleanly.
  */
+import { type Server as NetServer, createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { coalescePackets } from './util/coalesced-packets.js';
 import { coalesceWrites } from './util/coalesced-writes.js';
@@ -235,7 +236,18 @@ function configuredUrl(config: Config): string {
 const LISTEN_BACKLOG = 8192;
 
 /** Listens on the configured host and port; resolves to the base URL, or fails with what to change. */
-async function listen(http: HttpServer, config: Config): Promise<string> {
+/** Fails as `listen` would (already in use, no privileges) when the configured port cannot be had; port 0 always can. */
+async function portFree(config: Config): Promise<void> {
+  if (config.server.port === 0) return;
+  const probe = createNetServer();
+  await listen(probe, config);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/** How long requests under way when the HTTP server closes have to be answered before their connections are cut. */
+const HTTP_CLOSE_GRACE_MS = 1000;
+
+async function listen(http: HttpServer | NetServer, config: Config): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
       const where = `${config.server.host}:${config.server.port}`;
@@ -518,6 +530,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
     http,
     url: () => baseUrl,
     async start() {
+      // A second copy started by mistake on the same store stops here, before its start-up touches
+      // what the running one holds (uploads under way, the outbox, the networks' connections).
+      await portFree(config);
       bus.start();
       // Before any network brings traffic: old data goes, and what a crash interrupted resumes.
       await webhooks.start();
@@ -571,7 +586,13 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         await webhooks.stop();
         // The other nodes let go of this one's connections and reports at once.
         bus.stop();
+        // Closing the HTTP server waits for its connections: a keep-alive client that goes on asking
+        // (a readiness probe polling /readyz) would hold it open for as long as it asks. Idle ones
+        // close now, the rest once the requests under way had a moment to be answered.
+        http.closeIdleConnections();
+        const cut = setTimeout(() => http.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        clearTimeout(cut);
         await fabric.close();
         // Once its networks are stopped: another node takes them over at once, never while they run here.
         await leases.stop().catch((error: unknown) => logger.error({ err: error }, 'leases not released'));

@@ -2,6 +2,7 @@
  * HTTP beside the socket API: health, readiness, metrics, `POST /v1/messages` for server-side
  * code, the SDK bundles, and an optional static site, compressed where it pays. Every error is JSON `{ error: { code, message } }`.
  */
+import { existsSync } from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Address, ErrorBody } from '@switchboard/protocol';
 import { HTTP_STATUS } from '@switchboard/protocol';
@@ -257,7 +258,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     consoleRoutes(app, { ...deps.console, requests, ratePerSecond: deps.limits.ratePerSecond, bearer: (credential) => deps.authenticator.bearer(credential) });
   }
   deps.routes?.(app);
-  if (deps.staticDir) app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
+  if (deps.staticDir) {
+    // A folder not there (a path relative to another folder, a typo) would answer 404 at / and say nothing.
+    if (!existsSync(deps.staticDir))
+      deps.logger.warn({ static: deps.staticDir }, 'server.static: the folder does not exist; nothing is served at / until it does');
+    app.use(express.static(deps.staticDir, { index: 'index.html', extensions: ['html'] }));
+  }
 
   app.use('/v1', (_req, res) => sendError(res, { code: 'not_found', message: 'No such endpoint; see docs/protocol.md' }));
 

@@ -66,6 +66,12 @@ interface RemoteDelivery {
  */
 const PENDING_REMOTE = 50_000;
 const PENDING_REMOTE_TTL_MS = 10 * 60_000;
+/**
+ * How long, after another node was last unheard (it left, or Redis went away), a message that
+ * reached no connection is kept for that node's connections: once it is heard again and says who
+ * is connected there, their readers get it without reconnecting.
+ */
+const UNREACHED_TTL_MS = 5 * 60_000;
 
 export class SocketHub implements ClientHub {
   /** This node's connections. */
@@ -74,6 +80,18 @@ export class SocketHub implements ClientHub {
   private readonly remote = new Map<string, Map<Address, { count: number; siteKey: string }>>();
   private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
   private readonly awaitingReceipt = lruCache<string, () => void>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
+  /**
+   * The same deliveries as they went: published again when the nodes resync (the bus lost what it
+   * carried while Redis was away, and the other node asks for all of ours once it sees the gap), so
+   * a reader who stayed connected there gets what was stored meanwhile without reconnecting.
+   */
+  private readonly unreceived = lruCache<string, RemoteDelivery>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
+  /** Deliveries that reached no connection while another node was unheard, with what their receipt does (UNREACHED_TTL_MS). */
+  private readonly unreached = lruCache<string, { delivery: RemoteDelivery; onReceived: () => void }>(PENDING_REMOTE, { ttl: UNREACHED_TTL_MS });
+  /** When another node was last unheard (left, or Redis away): deliveries that reach no one are kept until a while after. */
+  private nodeLeftAt = Number.NEGATIVE_INFINITY;
+  /** Deliveries from other nodes handed to this node's connections (received: acknowledged): one published again is not handed twice. */
+  private readonly handedHere = lruCache<string, { received: boolean }>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
   /**
    * Each site's agents and integrations seen connected, on any node: the site's inbox readers are
    * asked for at every change of a conversation, and a site can have thousands of visitors
@@ -89,16 +107,36 @@ export class SocketHub implements ClientHub {
     bus.on<ConnectionCount[]>('hub:counts', (entries, node) => {
       this.remote.delete(node);
       for (const entry of entries) this.setRemote(node, entry);
+      this.handUnreached(node);
     });
-    bus.onSync(() =>
+    bus.onSync(() => {
       bus.publish<ConnectionCount[]>(
         'hub:counts',
         [...this.connections].map(([address, { count, siteKey }]) => ({ address, siteKey, count })),
-      ),
-    );
-    bus.onNodeLeft((node) => this.remote.delete(node));
-    bus.on<RemoteDelivery>('hub:deliver', ({ id, address, message }, node) => this.deliverHere(address, message, () => bus.publish('hub:received', id, node)));
+      );
+      // After the counts: a node hands a delivery only to the connections it has.
+      for (const delivery of [...this.unreceived.values()].reverse()) bus.publish<RemoteDelivery>('hub:deliver', delivery);
+    });
+    bus.onNodeLeft((node) => {
+      this.remote.delete(node);
+      this.nodeLeftAt = Date.now();
+    });
+    bus.on<RemoteDelivery>('hub:deliver', ({ id, address, message }, node) => {
+      // Published again after an outage: handed once; its receipt said again if it was lost.
+      const handed = this.handedHere.get(id);
+      if (handed) {
+        if (handed.received) bus.publish('hub:received', id, node);
+        return;
+      }
+      const entry = { received: false };
+      this.handedHere.set(id, entry);
+      this.deliverHere(address, message, () => {
+        entry.received = true;
+        bus.publish('hub:received', id, node);
+      });
+    });
     bus.on<string>('hub:received', (id) => {
+      this.unreceived.delete(id);
       const onReceived = this.awaitingReceipt.get(id);
       if (!onReceived) return;
       this.awaitingReceipt.delete(id);
@@ -130,15 +168,24 @@ export class SocketHub implements ClientHub {
       received = true;
       onReceived();
     };
-    this.deliverHere(address, wire, once);
-    if (![...this.remote.values()].some((counts) => counts.has(address))) return;
+    const handed = this.deliverHere(address, wire, once);
+    if (![...this.remote.values()].some((counts) => counts.has(address))) {
+      // Connected nowhere that this node knows of, while a node is unheard: maybe there.
+      if (!handed && Date.now() - this.nodeLeftAt < UNREACHED_TTL_MS) {
+        const id = randomUUID();
+        this.unreached.set(id, { delivery: { id, address, message: wire }, onReceived: once });
+      }
+      return;
+    }
     // The party's connections on other nodes: each node sends to its own (so no connection gets
     // it twice) and answers with its first acknowledgement; the first of all counts. A node's
     // counts come before its party's presence (in order, from that node), so a party routed to
     // is known here by then.
     const id = randomUUID();
     this.awaitingReceipt.set(id, once);
-    this.bus.publish<RemoteDelivery>('hub:deliver', { id, address, message: wire });
+    const delivery: RemoteDelivery = { id, address, message: wire };
+    this.unreceived.set(id, delivery);
+    this.bus.publish<RemoteDelivery>('hub:deliver', delivery);
   }
 
   /**
@@ -146,9 +193,9 @@ export class SocketHub implements ClientHub {
    * on its own: the first acknowledgement counts, so one stale tab does not hold back `delivered`
    * (a broadcast ack would wait for every connection).
    */
-  private deliverHere(address: Address, wire: unknown, onReceived: () => void): void {
+  private deliverHere(address: Address, wire: unknown, onReceived: () => void): boolean {
     const ids = this.nsp.adapter.rooms.get(roomName({ kind: 'address', address }));
-    if (!ids) return;
+    if (!ids || ids.size === 0) return false;
     let received = false;
     for (const id of ids) {
       const socket = this.nsp.sockets.get(id);
@@ -160,6 +207,20 @@ export class SocketHub implements ClientHub {
         received = true;
         onReceived();
       });
+    }
+    return true;
+  }
+
+  /** A node said who is connected there: what reached no one meanwhile goes to its readers. */
+  private handUnreached(node: string): void {
+    const counts = this.remote.get(node);
+    if (!counts) return;
+    for (const [id, { delivery, onReceived }] of [...this.unreached.entries()].reverse()) {
+      if (!counts.has(delivery.address)) continue;
+      this.unreached.delete(id);
+      this.awaitingReceipt.set(id, onReceived);
+      this.unreceived.set(id, delivery);
+      this.bus.publish<RemoteDelivery>('hub:deliver', delivery, node);
     }
   }
 

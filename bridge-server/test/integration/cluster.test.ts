@@ -167,9 +167,18 @@ describe('two bridge nodes on one database and one Redis', () => {
     // Still ready while Redis is away (it serves its own clients), and says so.
     await until(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'down', 10_000, 'Redis reported down');
     assert.equal((await fetch(`${a.url}/readyz`)).status, 200);
+    // Stored while the nodes cannot reach each other: the visitor, still connected to node A, gets
+    // it once Redis is back, without reconnecting (node B hands it again when the nodes resync).
+    const meanwhile = await call(alice, 'message:send', { conversationId: visitor.conversationId, clientId: 'during-outage', text: 'while Redis was away' });
+    assert.equal(meanwhile.ok, true);
+    const arrived = collect(visitor.socket, 'message');
+    const acknowledged = next(alice, 'message:status', (s: MessageStatusEvent) => s.id === meanwhile.message.id && s.status === 'delivered', 30_000);
     await redis.start();
     // Each node's Redis subscription is back once it hears the other's heartbeat.
     await Promise.all([heardFromOthers(a.bridge.bus), heardFromOthers(b.bridge.bus)]);
+    await until(() => arrived.some((m) => m.id === meanwhile.message.id), 30_000, 'the message stored during the outage at the visitor');
+    await acknowledged;
+    assert.equal(arrived.filter((m) => m.id === meanwhile.message.id).length, 1, 'once');
     await relay(visitor.socket, alice, visitor.conversationId, 'after the restart, from the visitor');
     await relay(alice, visitor.socket, visitor.conversationId, 'after the restart, from alice');
     const atVisitor = next(visitor.socket, 'typing', (t) => t.from === ALICE && t.state === 'paused');
@@ -178,11 +187,30 @@ describe('two bridge nodes on one database and one Redis', () => {
     // Available after it (an outage longer than three heartbeats would show her offline meanwhile, as the other node is gone that long).
     await until(() => aliceSeen.at(-1)?.status === 'available', 10_000, 'alice available');
     const history = await call(visitor.socket, 'history:get', { conversationId: visitor.conversationId });
-    // Ten relayed, one for the inbox, two after the restart: no gap, none twice.
+    // Ten relayed, one for the inbox, one during the outage, two after the restart: no gap, none twice.
     assert.deepEqual(
       history.messages.map((m: Message) => m.seq),
-      Array.from({ length: 13 }, (_, i) => i + 1),
+      Array.from({ length: 14 }, (_, i) => i + 1),
     );
+  });
+
+  it('hands a reader on the other node what was stored while the nodes could not hear each other, without a reconnection', async () => {
+    await redis.stop();
+    // Long enough for each node to take the other for gone (heartbeats missed).
+    await until(() => a.bridge.bus.nodes().length === 1 && b.bridge.bus.nodes().length === 1, 30_000, 'each node alone');
+    const meanwhile = await call(alice, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'nodes-apart',
+      text: 'while the nodes were apart',
+    });
+    assert.equal(meanwhile.ok, true);
+    const arrived = collect(visitor.socket, 'message');
+    const acknowledged = next(alice, 'message:status', (s: MessageStatusEvent) => s.id === meanwhile.message.id && s.status === 'delivered', 60_000);
+    await redis.start();
+    await until(() => a.bridge.bus.nodes().length === 2 && b.bridge.bus.nodes().length === 2, 30_000, 'the nodes together again');
+    await until(() => arrived.some((m) => m.id === meanwhile.message.id), 30_000, 'the message stored while apart at the visitor');
+    await acknowledged;
+    assert.equal(arrived.filter((m) => m.id === meanwhile.message.id).length, 1, 'once');
   });
 
   it("takes a stopping node's agents offline for the watchers on the other node", async () => {

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { API_KEY, type HttpAnswer, type Readiness, SITE, type TestBridge, agentAuth, bodyOf, call, connect, next, startBridge } from '../helpers.js';
+import {
+  API_KEY,
+  type HttpAnswer,
+  type Readiness,
+  SITE,
+  type TestBridge,
+  agentAuth,
+  bodyOf,
+  call,
+  capturedLogs,
+  connect,
+  next,
+  startBridge,
+} from '../helpers.js';
 
 describe('HTTP endpoints', () => {
   let t: TestBridge;
@@ -166,5 +179,19 @@ describe('/metrics behind a bearer token (metrics.token)', () => {
     const allowed = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(allowed.status, 200);
     assert.match(await allowed.text(), /switchboard_network_up/);
+  });
+});
+
+describe('server.static', () => {
+  it('says at start that its folder does not exist, rather than answering 404 at / in silence', async () => {
+    const { logger, lines } = capturedLogs();
+    const missing = '/nonexistent/switchboard-public';
+    const t = await startBridge({ server: { host: '127.0.0.1', port: 0, drainSeconds: 0, static: missing } }, { logger });
+    try {
+      const warning = lines.find((line) => line.msg === 'server.static: the folder does not exist; nothing is served at / until it does');
+      assert.equal(warning?.static, missing, JSON.stringify(lines.map((line) => line.msg)));
+    } finally {
+      await t.stop();
+    }
   });
 });

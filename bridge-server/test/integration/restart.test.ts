@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as connectTcp } from 'node:net';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { createClient, memoryStorage } from '@switchboard/sdk';
 import { io } from 'socket.io-client';
 import { CLI, exited, runCli } from '../cli-process.js';
 import { freePort } from '../servers/ports.js';
-import { SITE, type V1Socket, baseConfig, call } from '../helpers.js';
+import { SITE, type V1Socket, baseConfig, call, startBridge } from '../helpers.js';
 
 describe('restarts', () => {
   let dir: string;
@@ -138,6 +140,33 @@ describe('restarts', () => {
     await disconnected;
   });
 
+  it('stops within its drain time while a keep-alive client goes on polling /readyz', async () => {
+    const t = await startBridge({ server: { host: '127.0.0.1', port: 0, drainSeconds: 1 } });
+    const { port } = new URL(t.url);
+    // A readiness probe on one kept-alive connection, a request of it under way as the bridge stops
+    // (its last line not written yet), then asking again every 100 ms for as long as it is answered.
+    const probe = connectTcp(Number(port), '127.0.0.1');
+    await once(probe, 'connect');
+    let answers = 0;
+    let closed = false;
+    probe.on('data', (chunk: Buffer) => (answers += chunk.toString().split('HTTP/1.1 ').length - 1));
+    probe.on('close', () => (closed = true));
+    probe.on('error', () => undefined);
+    probe.write('GET /readyz HTTP/1.1\r\nHost: bridge\r\n');
+    const stopping = t.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    probe.write('\r\n');
+    const asking = setInterval(() => closed || probe.write('GET /readyz HTTP/1.1\r\nHost: bridge\r\n\r\n'), 100);
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still stopping after 15 s'), 15_000).unref());
+    try {
+      assert.equal(await Promise.race([stopping.then(() => 'stopped'), timeout]), 'stopped');
+      assert.ok(answers >= 1, 'the request under way was answered');
+    } finally {
+      clearInterval(asking);
+      probe.destroy();
+    }
+  });
+
   it('stops with a message naming the field for a wrong config', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ sites: [{ key: 'ok-site', origins: ['not a url'] }], store: { type: 'sqlite', path: 'x.db' } }));
@@ -152,11 +181,19 @@ describe('restarts', () => {
     const first = await runCli(configPath);
     const port = new URL(first.url).port;
     try {
-      const child = spawn(process.execPath, [CLI, '--config', configPath], { env: { ...process.env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A second copy on the same store, by mistake: it stops before its start-up does anything
+      // (it would clear the running one's uploads under way, resume its outbox, connect its networks).
+      const child = spawn(process.execPath, [CLI, '--config', configPath], {
+        env: { ...process.env, PORT: port, LOG_LEVEL: 'debug' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
+      let stdout = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       assert.equal(await exited(child), 1);
       assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*PORT`));
+      assert.equal(stdout, '', 'nothing started before the port was found taken');
     } finally {
       first.child.kill('SIGTERM');
       await exited(first.child);

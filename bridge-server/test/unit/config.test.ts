@@ -183,6 +183,9 @@ describe('configuration', () => {
       assert.equal(config.store.type, 'sqlite');
       assert.equal(config.store.path, join(dir, 'db.sqlite'));
       assert.throws(() => loadConfig(path, { PORT: 'eighty' }), /PORT/);
+      // Digits only: blanks are no port 0 (a random port), nor are hex, exponent or decimal forms ports.
+      for (const typed of [' ', '0x50', '1e3', '80.0', '+80', '-1', '65536'])
+        assert.throws(() => loadConfig(path, { PORT: typed }), { message: `PORT: must be an integer from 0 to 65535, got "${typed}"` }, typed);
       assert.throws(() => loadConfig(path, { LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
       writeFileSync(path, '{ not json');
       assert.throws(() => loadConfig(path, {}), /not valid JSON/);
