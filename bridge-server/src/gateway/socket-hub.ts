@@ -60,6 +60,21 @@ interface RemoteDelivery {
   message: unknown;
 }
 
+/** A delivery to other nodes not yet received there, and its publications again. */
+interface Unreceived {
+  delivery: RemoteDelivery;
+  /** When it was last published to every node. */
+  sentAt: number;
+  /** Rounds of publishing it again so far. */
+  resent: number;
+  /** The nodes it was published to again in the round under way. */
+  resentTo?: Set<string>;
+}
+
+/** How long a delivery waits for its receipt before it is published again, then twice as long each round, RESENDS rounds at most. */
+const RESEND_AFTER_MS = 4000;
+const RESENDS = 4;
+
 /**
  * Deliveries to other nodes waiting for their first receipt. Bounded: an acknowledgement that
  * never comes (the connection closed) is forgotten after a while, without a timer per message.
@@ -81,11 +96,11 @@ export class SocketHub implements ClientHub {
   private readonly listeners = new Set<(address: Address, connected: boolean) => void>();
   private readonly awaitingReceipt = lruCache<string, () => void>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
   /**
-   * The same deliveries as they went: published again when the nodes resync (the bus lost what it
-   * carried while Redis was away, and the other node asks for all of ours once it sees the gap), so
-   * a reader who stayed connected there gets what was stored meanwhile without reconnecting.
+   * The same deliveries as they went, until received: published again at the other nodes'
+   * heartbeats (`resendUnreceived`) when the bus lost them or their receipt (Redis went away), so a
+   * reader who stayed connected there gets what was stored meanwhile without reconnecting.
    */
-  private readonly unreceived = lruCache<string, RemoteDelivery>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
+  private readonly unreceived = lruCache<string, Unreceived>(PENDING_REMOTE, { ttl: PENDING_REMOTE_TTL_MS });
   /** Deliveries that reached no connection while another node was unheard, with what their receipt does (UNREACHED_TTL_MS). */
   private readonly unreached = lruCache<string, { delivery: RemoteDelivery; onReceived: () => void }>(PENDING_REMOTE, { ttl: UNREACHED_TTL_MS });
   /** When another node was last unheard (left, or Redis away): deliveries that reach no one are kept until a while after. */
@@ -102,6 +117,8 @@ export class SocketHub implements ClientHub {
   constructor(
     private readonly nsp: V1Namespace,
     private readonly bus: ClusterBus = new LocalBus(),
+    /** The time (ms) deliveries are kept and published again by (tests move it). */
+    private readonly now: () => number = Date.now,
   ) {
     bus.on<ConnectionCount>('hub:count', (entry, node) => this.setRemote(node, entry));
     bus.on<ConnectionCount[]>('hub:counts', (entries, node) => {
@@ -114,12 +131,13 @@ export class SocketHub implements ClientHub {
         'hub:counts',
         [...this.connections].map(([address, { count, siteKey }]) => ({ address, siteKey, count })),
       );
-      // After the counts: a node hands a delivery only to the connections it has.
-      for (const delivery of [...this.unreceived.values()].reverse()) bus.publish<RemoteDelivery>('hub:deliver', delivery);
     });
+    // A delivery or its receipt lost on the way (Redis went away with it, and no gap asked for a
+    // sync since): published again to each node at its heartbeats, a few times, later each time.
+    bus.on('bus:heartbeat', (_beat, node) => this.resendUnreceived(node));
     bus.onNodeLeft((node) => {
       this.remote.delete(node);
-      this.nodeLeftAt = Date.now();
+      this.nodeLeftAt = this.now();
     });
     bus.on<RemoteDelivery>('hub:deliver', ({ id, address, message }, node) => {
       // Published again after an outage: handed once; its receipt said again if it was lost.
@@ -171,7 +189,7 @@ export class SocketHub implements ClientHub {
     const handed = this.deliverHere(address, wire, once);
     if (![...this.remote.values()].some((counts) => counts.has(address))) {
       // Connected nowhere that this node knows of, while a node is unheard: maybe there.
-      if (!handed && Date.now() - this.nodeLeftAt < UNREACHED_TTL_MS) {
+      if (!handed && this.now() - this.nodeLeftAt < UNREACHED_TTL_MS) {
         const id = randomUUID();
         this.unreached.set(id, { delivery: { id, address, message: wire }, onReceived: once });
       }
@@ -184,7 +202,7 @@ export class SocketHub implements ClientHub {
     const id = randomUUID();
     this.awaitingReceipt.set(id, once);
     const delivery: RemoteDelivery = { id, address, message: wire };
-    this.unreceived.set(id, delivery);
+    this.unreceived.set(id, { delivery, sentAt: this.now(), resent: 0 });
     this.bus.publish<RemoteDelivery>('hub:deliver', delivery);
   }
 
@@ -211,6 +229,26 @@ export class SocketHub implements ClientHub {
     return true;
   }
 
+  /** Deliveries still unreceived after RESEND_AFTER_MS (doubled at each try), published to `node` again. */
+  private resendUnreceived(node: string): void {
+    const now = this.now();
+    for (const entry of [...this.unreceived.values()].reverse()) {
+      if (entry.resent >= RESENDS || now - entry.sentAt < RESEND_AFTER_MS * 2 ** entry.resent) continue;
+      if (entry.resentTo?.has(node)) continue;
+      (entry.resentTo ??= new Set()).add(node);
+      this.bus.publish<RemoteDelivery>('hub:deliver', entry.delivery, node);
+    }
+    // A round is over once every other node had it: the next waits twice as long.
+    const others = this.bus.nodes().filter((each) => each !== this.bus.nodeId);
+    for (const entry of this.unreceived.values()) {
+      if (entry.resentTo && others.every((each) => entry.resentTo!.has(each))) {
+        entry.resent += 1;
+        entry.sentAt = now;
+        delete entry.resentTo;
+      }
+    }
+  }
+
   /** A node said who is connected there: what reached no one meanwhile goes to its readers. */
   private handUnreached(node: string): void {
     const counts = this.remote.get(node);
@@ -219,7 +257,7 @@ export class SocketHub implements ClientHub {
       if (!counts.has(delivery.address)) continue;
       this.unreached.delete(id);
       this.awaitingReceipt.set(id, onReceived);
-      this.unreceived.set(id, delivery);
+      this.unreceived.set(id, { delivery, sentAt: this.now(), resent: 0 });
       this.bus.publish<RemoteDelivery>('hub:deliver', delivery, node);
     }
   }

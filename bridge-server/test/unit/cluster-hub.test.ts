@@ -31,11 +31,13 @@ function namespace() {
   return { nsp: { adapter: { rooms }, sockets } as unknown as V1Namespace, connect };
 }
 
-function twoNodes() {
+/** `lost`: whether an envelope is lost on the way (Redis went away with it). */
+function twoNodes(lost: (envelope: BusEnvelope) => boolean = () => false) {
   const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
   const ends = new Map<string, (envelope: BusEnvelope) => void>();
   const transport = (node: string): BusTransport => ({
     send: (envelope) => {
+      if (lost(envelope)) return;
       for (const [other, receive] of ends) if (other !== node) receive(envelope);
     },
     onReceive: (handler) => void ends.set(node, handler),
@@ -43,7 +45,7 @@ function twoNodes() {
   const make = (name: string) => {
     const bus = new RemoteBus(name, transport(name), clock);
     const space = namespace();
-    return { bus, hub: new SocketHub(space.nsp, bus), connect: space.connect };
+    return { bus, hub: new SocketHub(space.nsp, bus, () => clock.now().getTime()), connect: space.connect };
   };
   const a = make('a');
   const b = make('b');
@@ -117,6 +119,38 @@ describe('the client hub on several nodes', () => {
       [1, 1],
     );
     assert.equal(received, 1);
+  });
+
+  it('publishes a delivery again at the next heartbeats when its receipt was lost, handed once, received once', () => {
+    let receiptsLost = 1;
+    const { a, b, clock } = twoNodes((envelope) => envelope.type === 'hub:received' && receiptsLost-- > 0);
+    const there = b.connect('s2', ALICE);
+    b.hub.attach(ALICE, 'shop');
+    let received = 0;
+    a.hub.deliverMessage(ALICE, MESSAGE, () => received++);
+    assert.equal(there.got.length, 1);
+    assert.equal(received, 0, 'its receipt lost');
+    // Heartbeats every 2 s; past 4 s unreceived, node A publishes it to node B again.
+    for (let second = 1; second <= 10; second++) clock.set(new Date(clock.now().getTime() + 1000));
+    assert.equal(received, 1, 'the receipt said again');
+    assert.equal(there.got.length, 1, 'not handed twice');
+  });
+
+  it('publishes a lost delivery again, and gives up after its last round', () => {
+    const { a, b, clock } = twoNodes((envelope) => envelope.type === 'hub:deliver');
+    const there = b.connect('s2', ALICE);
+    b.hub.attach(ALICE, 'shop');
+    let published = 0;
+    a.bus.on('hub:deliver', () => undefined);
+    const send = (a.bus as unknown as { send: (...args: unknown[]) => void }).send.bind(a.bus);
+    (a.bus as unknown as { send: (...args: unknown[]) => void }).send = (type: unknown, ...rest: unknown[]) => {
+      if (type === 'hub:deliver') published++;
+      send(type, ...rest);
+    };
+    a.hub.deliverMessage(ALICE, MESSAGE, () => undefined);
+    for (let second = 1; second <= 300; second++) clock.set(new Date(clock.now().getTime() + 1000));
+    assert.equal(there.got.length, 0);
+    assert.equal(published, 5, 'sent, then 4 rounds again (after 4, 8, 16 and 32 s)');
   });
 
   it('sends nothing to the other nodes for a party with no connection there', () => {
