@@ -470,6 +470,7 @@ export class ConversationView extends ConsoleElement {
       <sb-transfer
         .locale=${this.locale}
         .teams=${this.directory}
+        .self=${[this.client.session?.self ?? '', ...this.ownAddresses]}
         .error=${this.transferError}
         @transfer-to=${(e: CustomEvent<TransferTarget>) => this.transferTo(e.detail)}
       ></sb-transfer>`;

@@ -12,6 +12,8 @@ import { agentsOf } from './desk-commands.js';
 @customElement('sb-transfer')
 export class TransferDialog extends ConsoleElement {
   @property({ attribute: false }) teams: DirectoryTeam[] = [];
+  /** The signed-in agent's addresses: they are not offered themselves as a target. */
+  @property({ attribute: false }) self: readonly string[] = [];
   @property({ attribute: false }) error = '';
   @state() private filter = '';
   @query('dialog') private dialog!: HTMLDialogElement;
@@ -44,7 +46,9 @@ export class TransferDialog extends ConsoleElement {
   protected override render() {
     const { t } = this.locale;
     const teams = this.teams.filter((team) => this.fits(team.id, team.name));
-    const members = agentsOf(this.teams).filter((member) => this.fits(member.id, member.name));
+    const members = agentsOf(this.teams).filter(
+      (member) => this.fits(member.id, member.name) && !(member.addresses as readonly string[]).some((address) => this.self.includes(address)),
+    );
     return html`<dialog aria-labelledby="transfer-title">
       <h2 id="transfer-title">${t.transferTitle}</h2>
       <label for="transfer-filter">${t.transferFilter}</label>

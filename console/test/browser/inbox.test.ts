@@ -69,13 +69,15 @@ describe('the console: inbox and desk actions', () => {
     await until(() => $(element, 'sb-conversation .assignee')!.textContent === 'Assigned to You', 'the conversation claimed');
     $<HTMLButtonElement>(element, 'sb-conversation button.transfer')!.click();
     await until(() => $(element, 'sb-transfer [data-team="support"]'), 'the directory');
-    // The team lists its agent as an address: the member's id is that address (docs/configuration.md).
-    expect($(element, 'sb-transfer [data-agent="web:a_agent"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
+    // A team lists its agent as an address: the member's id is that address (docs/configuration.md).
+    expect($(element, 'sb-transfer [data-agent="web:a_queuer"]')!.textContent).to.match(/Available|Away|Busy|Offline/);
+    // The agent is not offered themselves.
+    expect($(element, 'sb-transfer [data-agent="web:a_agent"]')).to.equal(null);
     await expect(element).to.be.accessible();
     const filter = $<HTMLInputElement>(element, 'sb-transfer input')!;
     filter.value = 'supp';
     filter.dispatchEvent(new InputEvent('input'));
-    await until(() => !$(element, 'sb-transfer [data-agent="web:a_agent"]'), 'the list narrowed');
+    await until(() => !$(element, 'sb-transfer [data-agent="web:a_queuer"]'), 'the list narrowed');
     // Every change the agent is told of: back in the queue, it may be given again at once (to an
     // agent of another test who is available), too soon for its list to show it in between.
     const assignees: (string | undefined)[] = [];
