@@ -42,7 +42,7 @@ export class ConversationView extends ConsoleElement {
   @property({ attribute: false }) item: InboxItem | undefined;
   /** A message to show (a search hit): earlier pages are fetched until it is in the log. */
   @property({ attribute: false }) focusSeq = 0;
-  /** Every address of the signed-in agent: a conversation assigned to any of them is "You". */
+  /** Every address of the signed-in agent, their session's first (own-addresses.ts): a conversation assigned to any of them is "You". */
   @property({ attribute: false }) ownAddresses: string[] = [];
   /** Agents' names by address, as their teams name them. */
   @property({ attribute: false }) agentNames: ReadonlyMap<string, string> = new Map();
@@ -398,8 +398,8 @@ export class ConversationView extends ConsoleElement {
   // --- rendering -------------------------------------------------------------------------------
 
   /** "You" for one of the agent's own addresses, else the name the team gives the agent, else its id. */
-  private agentLabel(assignee: string, self: string): string {
-    if (assignee === self || this.ownAddresses.includes(assignee)) return this.locale.t.you;
+  private agentLabel(assignee: string): string {
+    if (this.ownAddresses.includes(assignee)) return this.locale.t.you;
     return this.agentNames.get(assignee) ?? withoutScheme(assignee).replace(/^a_/, '');
   }
 
@@ -420,7 +420,7 @@ export class ConversationView extends ConsoleElement {
     return html`<div class="conversation-head">
         <button type="button" class="back" @click=${() => this.announce('back')}>${t.back}</button>
         <h2 id="conversation-title">${name} <span class="muted">· ${t.networkName(networkOf(address))}</span></h2>
-        <span class="muted assignee">${assignee ? t.assignedTo(this.agentLabel(assignee, self)) : t.unassigned}</span>
+        <span class="muted assignee">${assignee ? t.assignedTo(this.agentLabel(assignee)) : t.unassigned}</span>
         <button type="button" class="claim" ?disabled=${closed || assignee !== undefined} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
@@ -470,7 +470,7 @@ export class ConversationView extends ConsoleElement {
       <sb-transfer
         .locale=${this.locale}
         .teams=${this.directory}
-        .self=${[this.client.session?.self ?? '', ...this.ownAddresses]}
+        .self=${this.ownAddresses}
         .error=${this.transferError}
         @transfer-to=${(e: CustomEvent<TransferTarget>) => this.transferTo(e.detail)}
       ></sb-transfer>`;

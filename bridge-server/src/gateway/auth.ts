@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { cookieNames, readCookie } from '../console/cookies.js';
 import { type RequestLike, type TrustProxy, compileTrust, requestScheme, sameOrigin, untrustedProxyHint } from './request-origin.js';
 import type { AgentSessions } from '../console/sessions.js';
-import { pollutingKey } from '../util/polluting-key.js';
+import { unacceptedField } from '../util/payload-guard.js';
 
 export interface Authenticated {
   actor: Actor;
@@ -44,9 +44,9 @@ export interface ApiKeyEntry {
 
 /** API key -> site and key id. The id names the integration's address (`web:i_<id>`). */
 /** The handshake's `auth` holds no key of the prototype machinery, at any depth (as every event and body). */
-function refusePollutingKeys(rawAuth: unknown): void {
-  const polluting = pollutingKey(rawAuth);
-  if (polluting !== undefined) throw new BridgeError('bad_request', `auth: the key "${polluting}" is not allowed`);
+function refuseUnaccepted(rawAuth: unknown): void {
+  const unaccepted = unacceptedField(rawAuth, 'auth');
+  if (unaccepted !== undefined) throw new BridgeError('bad_request', unaccepted);
 }
 
 export function indexApiKeys(sites: readonly SiteConfig[]): Map<string, ApiKeyEntry> {
@@ -134,7 +134,6 @@ export class Authenticator {
 
   /** A handshake with its HTTP request: the console's session cookie, or what `authenticate` reads. */
   async authenticateHandshake(rawAuth: unknown, request: RequestLike, now = Date.now()): Promise<Authenticated> {
-    refusePollutingKeys(rawAuth);
     const { headers } = request;
     const isSession = typeof rawAuth === 'object' && rawAuth !== null && (rawAuth as { agentSession?: unknown }).agentSession !== undefined;
     if (!isSession) {
@@ -143,6 +142,7 @@ export class Authenticator {
         throw unauthorized('token: its console session ended (signed out, expired, or the password changed); sign in again at the console');
       return result;
     }
+    refuseUnaccepted(rawAuth);
     const parsed = handshakeAuthSchema.safeParse(rawAuth);
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const { siteKey, token, identity, apiKey } = parsed.data;
@@ -179,7 +179,7 @@ export class Authenticator {
    * an agent is let through from it unlisted; anyone else still needs the site's `origins`.
    */
   authenticate(rawAuth: unknown, origin: string | undefined, now = Date.now(), ownOrigin = false): Authenticated {
-    refusePollutingKeys(rawAuth);
+    refuseUnaccepted(rawAuth);
     const parsed = handshakeAuthSchema.safeParse(rawAuth ?? {});
     if (!parsed.success) throw new BridgeError('bad_request', `auth.${describeIssues(parsed.error)}`);
     const auth = parsed.data;

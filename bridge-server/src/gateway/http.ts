@@ -18,7 +18,7 @@ import { BridgeError, toErrorBody } from '../core/errors.js';
 import { toWireConversation } from '../core/wire.js';
 import { earlierSend } from '../core/messages.js';
 import { toClientForm, withSite } from '../networks/web/site-scope.js';
-import { pollutingKey } from '../util/polluting-key.js';
+import { unacceptedField } from '../util/payload-guard.js';
 import type { Metrics } from '../metrics.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import type { Store } from '../store/store.js';
@@ -161,8 +161,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const actor = await authenticate(req);
-      const polluting = pollutingKey(req.body);
-      if (polluting !== undefined) throw new BridgeError('bad_request', `body: the key "${polluting}" is not allowed`);
+      const unaccepted = unacceptedField(req.body, 'body');
+      if (unaccepted !== undefined) throw new BridgeError('bad_request', unaccepted);
       const parsed = restMessageSchema.safeParse(req.body);
       if (!parsed.success) throw new BridgeError('bad_request', describeIssues(parsed.error));
       const body = parsed.data;

@@ -14,7 +14,7 @@ import type { Actor } from '../core/actor.js';
 import { actsForSite } from '../core/actor.js';
 import type { Core } from '../core/core.js';
 import { BridgeError, toErrorBody } from '../core/errors.js';
-import { binaryField, pollutingKey } from '../util/polluting-key.js';
+import { unacceptedField } from '../util/payload-guard.js';
 import { toWireConversation } from '../core/wire.js';
 import { errorForSite, textForSite, toClientForm, withSite, withoutSite } from '../networks/web/site-scope.js';
 import type { Metrics } from '../metrics.js';
@@ -294,10 +294,8 @@ export class SocketGateway {
       // The common form of a hot event holds only its own keys: none can be a polluting one.
       let payload = commonForm?.(raw);
       if (payload === undefined) {
-        const polluting = pollutingKey(raw);
-        if (polluting !== undefined) return fail({ code: 'bad_request', message: `payload: the key "${polluting}" is not allowed` });
-        const binary = binaryField(raw);
-        if (binary !== undefined) return fail({ code: 'bad_request', message: `${binary}: binary data is not accepted (every payload is JSON)` });
+        const unaccepted = unacceptedField(raw, 'payload');
+        if (unaccepted !== undefined) return fail({ code: 'bad_request', message: unaccepted });
         const parsed = schema.safeParse(raw);
         if (!parsed.success) return fail({ code: 'bad_request', message: describeIssues(parsed.error) });
         payload = parsed.data as z.infer<Schemas[E]>;

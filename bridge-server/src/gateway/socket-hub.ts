@@ -63,12 +63,10 @@ interface RemoteDelivery {
 /** A delivery to other nodes not yet received there, and its publications again. */
 interface Unreceived {
   delivery: RemoteDelivery;
-  /** When it was last published to every node. */
+  /** When it was last published. */
   sentAt: number;
-  /** Rounds of publishing it again so far. */
+  /** Times it was published again so far. */
   resent: number;
-  /** The nodes it was published to again in the round under way. */
-  resentTo?: Set<string>;
 }
 
 /** How long a delivery waits for its receipt before it is published again, then twice as long each round, RESENDS rounds at most. */
@@ -132,9 +130,9 @@ export class SocketHub implements ClientHub {
         [...this.connections].map(([address, { count, siteKey }]) => ({ address, siteKey, count })),
       );
     });
-    // A delivery or its receipt lost on the way (Redis went away with it, and no gap asked for a
-    // sync since): published again to each node at its heartbeats, a few times, later each time.
-    bus.on('bus:heartbeat', (_beat, node) => this.resendUnreceived(node));
+    // A delivery or its receipt lost on the way (Redis went away with it): published again, a few
+    // times, later each time; the node that has it hands it once and says its receipt again.
+    bus.on('bus:heartbeat', () => this.resendUnreceived());
     bus.onNodeLeft((node) => {
       this.remote.delete(node);
       this.nodeLeftAt = this.now();
@@ -229,23 +227,17 @@ export class SocketHub implements ClientHub {
     return true;
   }
 
-  /** Deliveries still unreceived after RESEND_AFTER_MS (doubled at each try), published to `node` again. */
-  private resendUnreceived(node: string): void {
+  /**
+   * Deliveries still unreceived RESEND_AFTER_MS after they were last published (twice as long each
+   * time), published again to every node: checked at each heartbeat heard, so only while others are.
+   */
+  private resendUnreceived(): void {
     const now = this.now();
     for (const entry of [...this.unreceived.values()].reverse()) {
       if (entry.resent >= RESENDS || now - entry.sentAt < RESEND_AFTER_MS * 2 ** entry.resent) continue;
-      if (entry.resentTo?.has(node)) continue;
-      (entry.resentTo ??= new Set()).add(node);
-      this.bus.publish<RemoteDelivery>('hub:deliver', entry.delivery, node);
-    }
-    // A round is over once every other node had it: the next waits twice as long.
-    const others = this.bus.nodes().filter((each) => each !== this.bus.nodeId);
-    for (const entry of this.unreceived.values()) {
-      if (entry.resentTo && others.every((each) => entry.resentTo!.has(each))) {
-        entry.resent += 1;
-        entry.sentAt = now;
-        delete entry.resentTo;
-      }
+      entry.resent += 1;
+      entry.sentAt = now;
+      this.bus.publish<RemoteDelivery>('hub:deliver', entry.delivery);
     }
   }
 
