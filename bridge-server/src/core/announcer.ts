@@ -1,6 +1,6 @@
 /**
  * Tells everyone concerned that a conversation was opened or changed: its parties and the site's
- * agents (`conversation`), webhooks (`conversation.opened`, `.assigned`, `.unassigned`, `.closed`), and the
+ * agents (`conversation`), webhooks (`conversation.opened`, `.assigned`, `.unassigned`, `.closed`, `.reopened`), and the
  * networks that announce team conversations (an IRC support channel).
  */
 import type { Logger } from 'pino';
@@ -76,7 +76,7 @@ export class Announcer {
   }
 
   /**
-   * Webhook events for a conversation that was assigned (again) or closed. What webhooks last said
+   * Webhook events for a conversation that was assigned (again), closed or reopened. What webhooks last said
    * of each conversation is in the store, so a restart neither repeats an event nor misses one. The
    * store write is queued now, so events keep the order of the changes.
    */
@@ -93,22 +93,28 @@ export class Announcer {
     const assigned = webhooks.withWrite('conversation.assigned', conversation.siteKey);
     const unassigned = webhooks.withWrite('conversation.unassigned', conversation.siteKey);
     const closed = webhooks.withWrite('conversation.closed', conversation.siteKey);
+    const reopened = webhooks.withWrite('conversation.reopened', conversation.siteKey);
     // The mark and the events it makes are stored together: a crash between them would lose an event for good.
     // (The store may run the transaction again: what the last run built is what was stored.)
     let assignedNow = false;
     let unassignedNow = false;
     let closedNow = false;
+    let reopenedNow = false;
     await this.deps.store.swapConversationMark(conversation.id, mark, (before) => {
       assignedNow = conversation.assignee !== undefined && conversation.assignee !== before?.assignee;
       // Back in its team's queue (a transfer to the team): a receiver that showed the assignee drops it.
       unassignedNow = conversation.assignee === undefined && before?.assignee !== undefined && conversation.state === 'open';
       closedNow = conversation.state === 'closed' && before?.state !== 'closed';
+      // Open again (a visitor's or customer's message, an agent's reply): a receiver that filed it as closed takes it back first.
+      reopenedNow = conversation.state === 'open' && before?.state === 'closed';
       return [
+        ...(reopenedNow ? reopened.build({ conversation: wire }) : []),
         ...(assignedNow ? assigned.build({ conversation: wire, assignee: conversation.assignee }) : []),
         ...(unassignedNow ? unassigned.build({ conversation: wire, previousAssignee: before!.assignee }) : []),
         ...(closedNow ? closed.build({ conversation: wire }) : []),
       ];
     });
+    if (reopenedNow) reopened.committed();
     if (assignedNow) assigned.committed();
     if (unassignedNow) unassigned.committed();
     if (closedNow) closed.committed();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { Message } from '@switchboard/protocol';
+import type { Conversation, Message } from '@switchboard/protocol';
 import { verifyWebhookSignature } from '../../src/core/webhooks/signature.js';
 import { OTHER_SITE, SITE, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
 import { type DeliveryBody, holdingReceiver } from '../webhook-receiver.js';
@@ -107,6 +107,29 @@ describe('business hours', () => {
   });
 });
 
+/** A bridge posting webhooks to a receiver that takes everything, agent alice signed in, and a visitor's conversation open. */
+async function withWebhookDesk(
+  run: (desk: {
+    receiver: Awaited<ReturnType<typeof holdingReceiver>>;
+    alice: Awaited<ReturnType<typeof connect>>;
+    socket: Awaited<ReturnType<typeof connect>>['socket'];
+    conversation: Conversation;
+  }) => Promise<void>,
+): Promise<void> {
+  const receiver = await holdingReceiver();
+  receiver.release();
+  const t = await startBridge({ webhooks: [{ url: receiver.url, secret: 'webhook-secret-0123456789' }] });
+  try {
+    const alice = await connect(t, agentAuth('alice'));
+    const { socket } = await connect(t, { siteKey: SITE });
+    const { conversation } = await call(socket, 'conversation:open', { team: 'support' });
+    await run({ receiver, alice, socket, conversation });
+  } finally {
+    await t.stop();
+    await receiver.close();
+  }
+}
+
 describe('webhooks', () => {
   it('posts signed conversation events in order, and retries a failing receiver with the same delivery id', async () => {
     const secret = 'webhook-secret-0123456789';
@@ -163,17 +186,11 @@ describe('webhooks', () => {
   });
 
   it('tells of a conversation back in its team queue (conversation.unassigned), with who had it', async () => {
-    const receiver = await holdingReceiver();
-    receiver.release();
-    const t = await startBridge({ webhooks: [{ url: receiver.url, secret: 'webhook-secret-0123456789' }] });
-    try {
-      const alice = await connect(t, agentAuth('alice'));
-      const { socket } = await connect(t, { siteKey: SITE });
-      const opened = await call(socket, 'conversation:open', { team: 'support' });
-      assert.equal(opened.conversation.assignee, 'web:a_alice');
+    await withWebhookDesk(async ({ receiver, alice, conversation }) => {
+      assert.equal(conversation.assignee, 'web:a_alice');
       // Away, so that the queue does not give it back to her at once.
       await call(alice.socket, 'presence:set', { status: 'away' });
-      const moved = await call(alice.socket, 'conversation:transfer', { conversationId: opened.conversation.id, to: { team: 'support' } });
+      const moved = await call(alice.socket, 'conversation:transfer', { conversationId: conversation.id, to: { team: 'support' } });
       assert.equal(moved.conversation.assignee, undefined, JSON.stringify(moved));
       await until(() => receiver.taken.some((d) => d.event === 'conversation.unassigned'), 10_000, 'the unassigned event');
       assert.deepEqual(
@@ -182,16 +199,34 @@ describe('webhooks', () => {
       );
       const { data } = receiver.taken[2]!;
       assert.equal(data.previousAssignee, 'web:a_alice');
-      assert.equal(data.conversation.id, opened.conversation.id);
+      assert.equal(data.conversation.id, conversation.id);
       assert.equal(data.conversation.assignee, undefined);
       // Closing it from the queue tells of the close only: no assignee was lost then.
-      await call(alice.socket, 'conversation:close', { conversationId: opened.conversation.id });
+      await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
       await until(() => receiver.taken.some((d) => d.event === 'conversation.closed'), 10_000, 'the closed event');
       assert.equal(receiver.taken.filter((d) => d.event === 'conversation.unassigned').length, 1);
-    } finally {
-      await t.stop();
-      await receiver.close();
-    }
+    });
+  });
+
+  it('tells of a closed conversation opened again (conversation.reopened) before the message that reopened it', async () => {
+    await withWebhookDesk(async ({ receiver, alice, socket, conversation }) => {
+      const conversationId = conversation.id;
+      await call(alice.socket, 'conversation:close', { conversationId });
+      await until(() => receiver.taken.some((d) => d.event === 'conversation.closed'), 10_000, 'the closed event');
+      await call(socket, 'message:send', { conversationId, clientId: 'again', text: 'One more thing' });
+      await until(() => receiver.taken.some((d) => d.event === 'conversation.message'), 10_000, 'the message event');
+      const events = receiver.taken.map((d) => d.event);
+      // Reopened with the agent it had: no other event.
+      assert.deepEqual(events, ['conversation.opened', 'conversation.assigned', 'conversation.closed', 'conversation.reopened', 'conversation.message']);
+      const reopened = receiver.taken.find((d) => d.event === 'conversation.reopened')!;
+      assert.equal(reopened.data.conversation.id, conversationId);
+      assert.equal(reopened.data.conversation.state, 'open');
+      // Closed again and reopened again: each time told once.
+      await call(alice.socket, 'conversation:close', { conversationId });
+      await call(socket, 'message:send', { conversationId, clientId: 'and-again', text: 'Sorry, last one' });
+      await until(() => receiver.taken.filter((d) => d.event === 'conversation.message').length === 2, 10_000, 'the second message event');
+      assert.equal(receiver.taken.filter((d) => d.event === 'conversation.reopened').length, 2);
+    });
   });
 });
 

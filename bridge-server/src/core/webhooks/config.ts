@@ -7,6 +7,7 @@ export const WEBHOOK_EVENTS = [
   'conversation.unassigned',
   'conversation.message',
   'conversation.closed',
+  'conversation.reopened',
   'conversation.rated',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
