@@ -5,7 +5,9 @@
  *   line the person typed as `> 5 tents` travels as ` > 5 tents`, while quoted lines travel
  *   unstuffed (`> We ship on Monday.`). mailparser takes the stuffing off before the text is read
  *   for quotes, and both then look alike: the person's own line would be cut as a quote. Such a
- *   line gets one more space, so one is left once the stuffing is taken off.
+ *   line gets STUFFED_LINE_MARK after its stuffing, so it starts with the mark once mailparser took
+ *   the stuffing off: the quote cutter (mail-text.ts) takes the line for the person's, then drops
+ *   the mark, and the line reads as typed.
  * - Section 4.2: an empty line is a fixed line, so it ends the paragraph before it. mailparser
  *   joins the flowed line before it with the line after it (`Para one ` + `` + `Para two` comes
  *   out `Para one Para two`), and a reply's `On ... wrote:` then ends the customer's sentence,
@@ -14,6 +16,12 @@
  */
 
 import { transferDecoded } from './transfer-decoding.js';
+
+/**
+ * Marks a stuffed line for the quote cutter: ASCII SUB, a control character no text holds, which
+ * the charsets mail uses all write as this one byte.
+ */
+export const STUFFED_LINE_MARK = '\u001a';
 
 /** A line of the body that starts with a space and `>`. */
 const STUFFED_QUOTE_MARK = /(^|\n) >/g;
@@ -51,11 +59,11 @@ export function flowedForMailparser(body: Buffer, transferEncoding: string | und
 
 function withStuffedQuoteMarks(text: string, quotedPrintable: boolean): string {
   return text.replace(STUFFED_QUOTE_MARK, (found: string, lineBreak: string, at: number) => {
-    if (!lineBreak) return '  >';
+    if (!lineBreak) return ` ${STUFFED_LINE_MARK}>`;
     const lineBefore = text.slice(text.lastIndexOf('\n', at - 1) + 1, text[at - 1] === '\r' ? at - 1 : at);
     // Not a line of its own: the rest of a quoted-printable line, or of a flowed one (it ends in a
     // space, section 4.2, but for the signature's `-- `), whose text goes on after that space.
     if ((quotedPrintable && lineBefore.endsWith('=')) || (lineBefore.endsWith(' ') && lineBefore !== '-- ')) return found;
-    return `${lineBreak}  >`;
+    return `${lineBreak} ${STUFFED_LINE_MARK}>`;
   });
 }

@@ -5,6 +5,7 @@
  */
 import EmailReplyParser from 'email-reply-parser';
 import { compile } from 'html-to-text';
+import { STUFFED_LINE_MARK } from './flowed-lines.js';
 
 /** Characters of body text handed to the reply parser at most: past them, a mail is not read further. */
 const MAX_PARSED_LENGTH = 200_000;
@@ -15,6 +16,12 @@ const MAX_PARSED_LENGTH = 200_000;
 const MAX_PARSED_LINE = 900;
 /** Marks a break made for the parser (U+2063 INVISIBLE SEPARATOR, taken out of the text first). */
 const BREAK_MARK = '\u2063';
+/**
+ * Marks a line the sender typed starting with `>` (flowed-lines.ts) for the parser, which then
+ * does not take it for a quote (U+2064 INVISIBLE PLUS, taken out of the text first).
+ */
+const TYPED_LINE_MARK = '\u2064';
+const STUFFED_LINES = new RegExp(`^${STUFFED_LINE_MARK}>`, 'gm');
 
 /**
  * Characters of HTML converted at most: a person's mail holds far less, and conversion takes about
@@ -147,7 +154,7 @@ export function visibleText(body: string, forwarded = false): string {
       .filter(left)
       .map((fragment) => fragment.getContent())
       .join('\n');
-  return withoutLastFooter(tidy(visible.replaceAll(`${BREAK_MARK}\n`, '')).replace(TRAILING_RULE, ''));
+  return withoutLastFooter(tidy(visible.replaceAll(`${BREAK_MARK}\n`, '').replaceAll(TYPED_LINE_MARK, '')).replace(TRAILING_RULE, ''));
 }
 
 /** What ends a quote's attribution: a colon (a full-width one in CJK). */
@@ -234,7 +241,9 @@ const TRAILING_RULE = /(?:\n\s*[-_=*]{3,}\s*)+$/;
 function clean(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2063]/g, '')
+    .replace(/[\u2063\u2064]/g, '')
+    .replace(STUFFED_LINES, `${TYPED_LINE_MARK}>`)
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
     .replace(/^[ \t\u00a0]+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
     .toWellFormed();
