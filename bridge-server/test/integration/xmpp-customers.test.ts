@@ -317,6 +317,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
             sites: [SITE],
             capacity: 100,
             canned: { thanks: 'Thank you for writing to us!' },
+            closeMessage: CLOSE_MESSAGE,
           },
         ],
         networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody)],
@@ -414,6 +415,11 @@ describe('customers writing from XMPP to a team (component mode) against a real 
           false,
           'no message of the conversation',
         );
+        // Closed: the team's words from its JID carry the team's name again, after Frank's answers
+        // (a client shows the nick it last received from that JID).
+        await call(alice.socket, 'conversation:close', { conversationId: conversation.id });
+        const told = await gina.next((s) => isChatFrom(team)(s) && s.getChildText('body') === CLOSE_MESSAGE);
+        assert.equal(told.getChildText('nick', NICK), 'Support');
         alice.socket.disconnect();
       } finally {
         await gina.stop();

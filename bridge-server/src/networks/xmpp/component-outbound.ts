@@ -1,7 +1,8 @@
 /**
  * What the component sends XMPP users: RFC 6121 `chat` messages from the sender's JID carrying
  * XEP-0359 origin-id (the bridge's message id), XEP-0184 receipt requests, XEP-0333 markable,
- * XEP-0085 chat states and, once per pair, the sender's XEP-0172 nick, then each file of the message
+ * XEP-0085 chat states and the sender's XEP-0172 nick (from a team's JID on each message, from a party's
+ * own JID when it was not the last one sent to that recipient), then each file of the message
  * as its link with an XEP-0066 out-of-band element; typing notices and the bridge's own notices. Text reaches XML only through the library's escaping.
  */
 import { type Address, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
@@ -15,6 +16,10 @@ import { SentParts, chatStanza, outboundParts } from './outbound-files.js';
 import { NS, xmlSafe } from './stanzas.js';
 import { TypingRepeats } from '../typing-repeats.js';
 import { newId } from '../../util/ids.js';
+import { lruCache } from '../../util/lru.js';
+
+/** JID pairs whose last nick is remembered (one forgotten gets the nick again: harmless). */
+const NICKS_KEPT = 10_000;
 
 /** A line of someone else's in the conversation's chat: `[Alice] text`, or `* Alice checks` for an action (XEP-0245). */
 const named = (name: string, text: string): string => actionLine(name, text) ?? `[${name}] ${text}`;
@@ -35,8 +40,12 @@ export interface ComponentOutboundParts {
 }
 
 export class ComponentOutbound {
-  /** Sender -> recipient pairs that were sent the sender's nick. */
-  private readonly nicknamed = new Set<string>();
+  /**
+   * The nick last sent from each JID to each recipient: a team's JID carries its agents' names as
+   * well as its own (its greeting, queue and close messages), and a client shows the nick it last
+   * received, so a name is sent again whenever it is not the one the recipient last saw.
+   */
+  private readonly nicknamed = lruCache<string, string>(NICKS_KEPT);
   private readonly sentParts = new SentParts();
   /** XEP-0085 section 5.2: a chat state once, not again in succession. */
   private readonly typing = new TypingRepeats(Infinity);
@@ -56,8 +65,8 @@ export class ComponentOutbound {
     // From a team's JID, each message names who of the team wrote it; a party's own JID, once.
     const asTeam = chat === undefined && from !== map.jidOf(message.from);
     if (!asTeam && !chat) await presence.introduce(message.from, to);
-    const pair = `${message.from} ${to}`;
-    const introduce = !chat && fromName !== undefined && (asTeam || !this.nicknamed.has(pair));
+    const pair = `${from} ${to}`;
+    const introduce = !chat && fromName !== undefined && (asTeam || this.nicknamed.get(pair) !== fromName);
     // XEP-0085 section 5.1: an `active` says chat states are supported; not for a network without typing.
     const capabilities = capabilitiesOf(networkOf(message.from));
     const active = capabilities?.typing !== false;
@@ -86,7 +95,7 @@ export class ComponentOutbound {
     for (const [index, part] of parts.entries()) await links.send(chatStanza({ ...common, index, part }));
     this.sentParts.sent(message.id, parts.length);
     this.typing.messageSent(from, to);
-    if (introduce) this.nicknamed.add(pair);
+    if (introduce) this.nicknamed.set(pair, fromName);
     return { remoteId: message.id, status: 'sent' };
   }
 
