@@ -186,6 +186,7 @@ export class Core {
       ...deps,
       proofOf: (address) => proofOf(address, deps.hosted, deps.registry),
       isDesk: (address) => deps.teams.teamsOf(address).length > 0 || /^web:[ai]_/.test(address),
+      canonical: (address) => deps.registry.canonical(address),
       now: () => deps.clock.now(),
     });
     this.contacts = contacts;

@@ -107,6 +107,8 @@ describe('contacts against a real Prosody', () => {
     const first = await contextLine();
     assert.equal(first.text, `#${first.ref} ${CAROL} (${VOUCHED}), team sales. Reply here; /whois ${first.ref} for more.`, 'someone new: the line as always');
     carolsContact = await contactOf(alice, { address: CAROL });
+    // The JID as the customer may have typed it, in capitals: the same customer.
+    assert.equal((await contactOf(alice, { address: 'xmpp:Carol@LocalHost' })).id, carolsContact.id);
     assert.deepEqual(
       carolsContact.addresses.map((a) => [a.address, a.proof]),
       [[CAROL, 'network']],

@@ -14,7 +14,7 @@ import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
 const CODE_TEXT =
-  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/;
+  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: without the code, the chat does not come here\.$/;
 
 describe('continuing a website conversation by mail, against a real Postfix and Dovecot', () => {
   let mail: MailServer;

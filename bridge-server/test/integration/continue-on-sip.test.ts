@@ -13,7 +13,7 @@ import { type SipAgent, connectSipAgent } from '../sip-agent.js';
 
 const TEAM = `sip:support@${VISITOR_DOMAIN}`;
 const CODE_TEXT =
-  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/;
+  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: without the code, the chat does not come here\.$/;
 const ACTIVE_TEXT = 'Your chat with Acme Shop continues here: replies come here too. Send /stop to stop.';
 
 const fromTeam = (m: SipMessage) => m.request.from.uri.toString() === TEAM;

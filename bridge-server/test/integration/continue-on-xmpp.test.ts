@@ -30,9 +30,9 @@ import { CONTINUATION_TEAMS, continuationBridge, continuationConfig, quietFor } 
 import { runXmppCli } from '../xmpp-customer-desk.js';
 
 const CODE_TEXT =
-  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/;
+  /^(\d{6}) is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: without the code, the chat does not come here\.$/;
 const REPLY_TEXT =
-  'Reply to this message to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: nothing more will be sent.';
+  'Reply to this message to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: without your reply, the chat does not come here.';
 const ACTIVE_TEXT = 'Your chat with Acme Shop continues here: replies come here too. Send /stop to stop.';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
 const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay', 'lee', 'max'];
@@ -359,7 +359,7 @@ describe('continuing a website conversation on XMPP (component mode) against a r
     await call(second.alice, 'message:send', { conversationId, clientId: 'k-2', text: 'Pending after the restart' });
     await quietFor(500);
     assert.deepEqual(bodiesFrom(kay, team), [
-      `${code} is your code to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: nothing more will be sent.`,
+      `${code} is your code to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: without the code, the chat does not come here.`,
     ]);
     const verified = await call(back.socket, 'continuation:verify', { conversationId, code: code });
     assert.equal(verified.continuation.state, 'active', 'the pending code survived the crash');

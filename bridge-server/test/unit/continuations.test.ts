@@ -180,7 +180,7 @@ describe('continuations', () => {
     assert.equal(sent!.message.from, 'team:support');
     assert.match(
       sent!.message.text,
-      /^\d{6} is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: nothing more will be sent\.$/,
+      /^\d{6} is your code to continue your chat with Acme Shop here\. If you did not ask for it, ignore this message: without the code, the chat does not come here\.$/,
     );
     const stored = await store.continuationOf(conversation.id);
     assert.ok(stored?.codeHash && !stored.codeHash.includes(lastCode()));

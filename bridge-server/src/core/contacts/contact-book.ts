@@ -20,6 +20,8 @@ export interface ContactBookDeps {
   proofOf(address: Address): Promise<Proof>;
   /** Whether an address is the desk's own (an agent's, an integration's): never a customer's contact. */
   isDesk(address: Address): boolean;
+  /** An address as its network writes it (`xmpp:Frank@Example.org` is `xmpp:frank@example.org`); as given by default. */
+  canonical?(address: Address): Address;
   now(): Date;
   logger: Logger;
 }
@@ -139,7 +141,7 @@ export class ContactBook implements ContactLinks {
   /** `contact:get`: by one of its addresses (an address the site has met) or by id. */
   async get(actor: Actor, by: { address: Address } | { contactId: string }): Promise<Contact> {
     onlyForSite(actor, 'contact:get');
-    const view = await this.view(actor.siteKey, by);
+    const view = await this.view(actor.siteKey, 'address' in by ? { address: this.deps.canonical?.(by.address) ?? by.address } : by);
     if (!view)
       throw 'address' in by
         ? notFound(`address: this site has no customer at "${by.address}"`)

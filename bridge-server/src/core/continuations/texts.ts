@@ -8,9 +8,9 @@ import type { ContinuationRecord } from '../../store/store.js';
 
 export const proofText = {
   code: (code: string, site: string) =>
-    `${code} is your code to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
+    `${code} is your code to continue your chat with ${site} here. If you did not ask for it, ignore this message: without the code, the chat does not come here.`,
   reply: (site: string) =>
-    `Reply to this message to continue your chat with ${site} here. If you did not ask for it, ignore this message: nothing more will be sent.`,
+    `Reply to this message to continue your chat with ${site} here. If you did not ask for it, ignore this message: without your reply, the chat does not come here.`,
 };
 
 /** Once proven: what comes next, and how to stop. */
