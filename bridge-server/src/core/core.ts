@@ -305,7 +305,13 @@ export class Core {
     this.parties = new Parties(deps);
     this.presenceWatch = new PresenceWatch(parts);
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
-    const queueNotice = new QueueNotice({ ...deps, positions, isOpen: (team) => this.router.isOpen(team), now: () => deps.clock.now() });
+    const queueNotice = new QueueNotice({
+      ...deps,
+      positions,
+      isOpen: (team) => this.router.isOpen(team),
+      someoneAvailable: (team, siteKey) => this.router.someoneAvailable(team, siteKey),
+      now: () => deps.clock.now(),
+    });
     const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice, turns });
     this.inbound = new Inbound({
       ...parts,

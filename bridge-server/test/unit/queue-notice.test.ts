@@ -16,7 +16,7 @@ const conversation = (id: string, extra: Partial<ConversationRecord> = {}): Conv
 const team = (extra: Partial<TeamConfig> = {}): TeamConfig =>
   ({ id: 'support', name: 'Support', queueMessage: 'You are number {position} in line.', ...extra }) as TeamConfig;
 
-function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false } = {}) {
+function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false, available = false } = {}) {
   const sent: OutboundMessage[] = [];
   const network = {
     send: (outbound: OutboundMessage) => {
@@ -31,6 +31,7 @@ function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false } = {}
     ),
     registry: { forAddress: (address) => (address === CAROL ? network : undefined) },
     isOpen: () => open,
+    someoneAvailable: () => available,
     now: () => new Date('2026-12-01T10:00:00.000Z'),
     logger: pino({ level: 'silent' }),
   });
@@ -68,6 +69,19 @@ describe('queue notice to customers on their own networks', () => {
     const closed = notice({ open: false });
     await closed.queue.tell(conversation('c1'), team());
     assert.equal(closed.sent.length, 0, 'closed: the offline message says it');
+  });
+
+  it("says nothing after the offline message a team with a greeting posts while none of its agents is available; the greeting's queue is told", async () => {
+    const away = notice();
+    await away.queue.tell(conversation('c1'), team({ greeting: 'Hi from Support!' }));
+    assert.equal(away.sent.length, 0, "we're away right now, and no place in line with it");
+    const busy = notice({ available: true });
+    await busy.queue.tell(conversation('c1'), team({ greeting: 'Hi from Support!' }));
+    assert.deepEqual(
+      busy.sent.map((out) => out.message.text),
+      ['You are number 1 in line.'],
+      'agents there but busy: the greeting, and the place in line',
+    );
   });
 
   it("does not fail the customer's message when the network cannot send it", async () => {

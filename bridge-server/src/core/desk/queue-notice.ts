@@ -17,6 +17,11 @@ export interface QueueNoticeDeps {
   registry: Pick<NetworkRegistry, 'forAddress'>;
   /** Whether the team is within its hours (outside, its offline message says it all). */
   isOpen(team: string): boolean;
+  /**
+   * Whether an agent of the team is available to the site: a team with a greeting posts its offline
+   * message instead while none is, and that message says it all too.
+   */
+  someoneAvailable(team: string, siteKey: string): boolean;
   now(): Date;
   logger: Logger;
 }
@@ -33,6 +38,8 @@ export class QueueNotice {
   async tell(conversation: ConversationRecord, team: TeamConfig): Promise<void> {
     const { positions, registry, logger } = this.deps;
     if (team.queueMessage === false || conversation.assignee !== undefined || conversation.state !== 'open' || !this.deps.isOpen(team.id)) return;
+    // "We're away right now ..." then "you are number 1 in line": one says it, not both.
+    if (team.greeting !== undefined && !this.deps.someoneAvailable(team.id, conversation.siteKey)) return;
     const network = registry.forAddress(conversation.openedBy);
     if (!network) return;
     const position = await positions.positionOf(team.id, conversation.id);
