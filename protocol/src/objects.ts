@@ -215,7 +215,7 @@ export const CONTINUATION_STATES = ['pending', 'active', 'stopped'] as const;
 export type ContinuationState = (typeof CONTINUATION_STATES)[number];
 
 /** Addition: why a continuation stopped. */
-export const CONTINUATION_STOP_REASONS = ['visitor', 'remote', 'agent', 'expired', 'attempts', 'replaced', 'closed'] as const;
+export const CONTINUATION_STOP_REASONS = ['visitor', 'remote', 'agent', 'expired', 'attempts', 'replaced', 'closed', 'blocked'] as const;
 export type ContinuationStopReason = (typeof CONTINUATION_STOP_REASONS)[number];
 
 /**

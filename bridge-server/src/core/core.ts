@@ -284,6 +284,7 @@ export class Core {
         return about ? whoisLines(about, refOf) : [];
       },
       invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
+      addressBlocked: (siteKey, address) => this.continuations.addressBlocked(siteKey, address),
       note: (agent, conversation, text) => this.notes.write(agent, conversation, text),
     });
     this.messages = new Messages({

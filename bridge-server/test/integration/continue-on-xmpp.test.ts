@@ -35,7 +35,7 @@ const REPLY_TEXT =
   'Reply to this message to continue your chat with Acme Shop here. If you did not ask for it, ignore this message: without your reply, the chat does not come here.';
 const ACTIVE_TEXT = 'Your chat with Acme Shop continues here: replies come here too. Send /stop to stop.';
 const CHAT_STATES = 'http://jabber.org/protocol/chatstates';
-const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay', 'lee', 'max'];
+const USERS = ['dana', 'eve', 'fay', 'gus', 'hank', 'ivy', 'jo', 'kay', 'lee', 'max', 'ned'];
 
 /** The bodies an XMPP client received from the team's JID, in order. */
 const bodiesFrom = (client: Agent, team: string) => client.stanzas.filter(isChatFrom(team)).map((s) => s.getChildText('body'));
@@ -71,6 +71,16 @@ describe('continuing a website conversation on XMPP (component mode) against a r
     const code = CODE_TEXT.exec(body)?.[1];
     assert.ok(code, `the proof message: ${body}`);
     return { continuation: started.continuation, code };
+  }
+
+  /** A visitor of alice's whose conversation continues, proven by code, at `user`'s JID (told so there). */
+  async function continuingAt(t: TestBridge, user: string): Promise<{ client: Agent; visitor: WebVisitor }> {
+    const client = await xmppUser(user);
+    const visitor = await openVisitor(t, { assignee: 'web:a_alice' });
+    const { code } = await askCode(visitor, client);
+    assert.ok((await call(visitor.socket, 'continuation:verify', { conversationId: visitor.conversationId, code })).ok);
+    await client.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
+    return { client, visitor };
   }
 
   describe('proof by code', () => {
@@ -204,11 +214,7 @@ describe('continuing a website conversation on XMPP (component mode) against a r
     });
 
     it('takes /stop from the IM client, answers it in one line, and sends nothing more there', async () => {
-      const fay = await xmppUser('fay');
-      const visitor = await openVisitor(t, { assignee: 'web:a_alice' });
-      const { code } = await askCode(visitor, fay);
-      assert.ok((await call(visitor.socket, 'continuation:verify', { conversationId: visitor.conversationId, code })).ok);
-      await fay.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
+      const { client: fay, visitor } = await continuingAt(t, 'fay');
       const stopped = next(visitor.socket, 'continuation', (c) => c.state === 'stopped');
       await fay.send(chatWithOriginId(team, '/stop', 'fay-stop'));
       assert.equal((await stopped).reason, 'remote');
@@ -254,6 +260,25 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       await ivy.next((s) => isChatFrom(team)(s) && /^Your chat with Acme Shop was closed/.test(s.getChildText('body') ?? ''));
     });
 
+    it('stops when an agent blocks the address, and sends nothing more there', async () => {
+      const { client: ned, visitor } = await continuingAt(t, 'ned');
+      const stopped = next(visitor.socket, 'continuation', (c) => c.state === 'stopped');
+      const atAgent = next(alice, 'continuation', (c) => c.conversationId === visitor.conversationId && c.state === 'stopped');
+      const blocked = await call(alice, 'agent:command', { text: '/block xmpp:ned@localhost' });
+      assert.match(blocked.answer, /^Blocked xmpp:ned@localhost on /);
+      assert.equal((await stopped).reason, 'blocked');
+      assert.equal((await atAgent).reason, 'blocked');
+      const count = bodiesFrom(ned, team).length;
+      await call(alice, 'message:send', { conversationId: visitor.conversationId, clientId: 'n-1', text: 'After the block' });
+      await quietFor(500);
+      assert.deepEqual(bodiesFrom(ned, team).slice(count), [], 'nothing more to the blocked address, not even a last line');
+      // Nor does a chat start there again while the block holds.
+      const again = await call(visitor.socket, 'continuation:start', { conversationId: visitor.conversationId, address: 'xmpp:ned@localhost' });
+      assert.deepEqual(again.error, { code: 'forbidden', message: 'address: this site does not continue chats at this address' });
+      await call(alice, 'agent:command', { text: '/unblock xmpp:ned@localhost' });
+      assert.ok((await call(visitor.socket, 'continuation:start', { conversationId: visitor.conversationId, address: 'xmpp:ned@localhost' })).ok);
+    });
+
     it('shows the visitor an invitation from an agent (/invite and continuation:invite), for enabled networks only', async () => {
       const visitor = await openVisitor(t, { assignee: 'web:a_alice' });
       const ref = visitor.conversationId.slice(-5).toLowerCase();
@@ -284,11 +309,7 @@ describe('continuing a website conversation on XMPP (component mode) against a r
     after(() => t?.stop());
 
     it("goes on at the team's JID the IM client knows: replies come from it, what the client writes there is the visitor's, /stop there stops", async () => {
-      const max = await xmppUser('max');
-      const visitor = await openVisitor(t, { assignee: 'web:a_alice' });
-      const { code } = await askCode(visitor, max);
-      assert.ok((await call(visitor.socket, 'continuation:verify', { conversationId: visitor.conversationId, code })).ok);
-      await max.next((s) => isChatFrom(team)(s) && s.getChildText('body') === ACTIVE_TEXT);
+      const { client: max, visitor } = await continuingAt(t, 'max');
       const moved = await call(alice, 'conversation:transfer', { conversationId: visitor.conversationId, to: { team: 'sales' } });
       assert.ok(moved.ok, JSON.stringify(moved));
       assert.ok((await call(carl, 'conversation:claim', { conversationId: visitor.conversationId })).ok);

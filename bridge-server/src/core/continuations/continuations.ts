@@ -99,6 +99,8 @@ export class Continuations {
       const { address, network } = this.continuable(conversation, config, payload.address);
       if (!runsSomewhere(network))
         throw new BridgeError('unavailable', `address: ${network.scheme} is ${network.status().state} at the moment; try again in a few minutes`);
+      // What a blocked address writes is dropped: no chat can continue there (nor is it told why: it may be anyone's).
+      if (await this.deps.store.blockOf(conversation.siteKey, address)) throw forbidden('address: this site does not continue chats at this address');
       const refusal = await this.limits.take(conversation.id, address);
       if (refusal) throw rateLimited(`address: ${refusal}`);
       const previous = await this.deps.store.continuationOf(conversation.id);
@@ -197,6 +199,22 @@ export class Continuations {
     const offer: ContinuationOffer = { conversationId: conversation.id, network, from };
     this.deps.hub.emit([{ kind: 'address', address: conversation.openedBy }], 'continuation:offer', offer);
     return offer;
+  }
+
+  /**
+   * An agent blocked `address` on the site: what the address writes is dropped from then on, so the
+   * site's conversations continuing there stop (the visitor and the agents see why), and nothing
+   * more goes to it. The address is told nothing: a blocked customer hears only the block, once.
+   */
+  async addressBlocked(siteKey: string, address: Address): Promise<void> {
+    for (const continuation of await this.deps.store.continuationsAt(address)) {
+      if (continuation.siteKey !== siteKey) continue;
+      await this.inTurn(continuation.conversationId, async () => {
+        const current = await this.deps.store.continuationOf(continuation.conversationId);
+        const conversation = await this.deps.store.getConversation(continuation.conversationId);
+        if (conversation && live(current) && current.address === address) await this.stopRecord(conversation, current, 'blocked');
+      });
+    }
   }
 
   /** The conversation closed: a continuation of it stops, and an active address is told so. */

@@ -36,6 +36,7 @@ const STOP_REASONS: Record<ContinuationStopReason, string> = {
   attempts: 'too many wrong codes',
   replaced: 'the visitor gave another address',
   closed: 'the conversation closed',
+  blocked: 'an agent blocked that address',
 };
 
 /**

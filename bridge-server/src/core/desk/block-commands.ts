@@ -22,6 +22,8 @@ export interface BlockCommandDeps {
   readAddress(typed: string): Address | { error: string };
   /** The conversation a ref names among the agent's teams' (an answer for the agent when none). */
   resolve(teams: BlockScope, ref: string | undefined, usage: string): Promise<ConversationRecord>;
+  /** Stops the site's conversations continuing at a blocked address (docs/customers.md, "Blocking a customer"). */
+  addressBlocked?(siteKey: string, address: Address): Promise<void>;
 }
 
 export class BlockCommands {
@@ -31,6 +33,7 @@ export class BlockCommands {
     const { customer, sites } = await this.target(teams, args[0], '/block ID|ADDRESS');
     const added: string[] = [];
     for (const siteKey of sites) if (await this.deps.store.block({ siteKey, address: customer, by: from })) added.push(siteKey);
+    for (const siteKey of added) await this.deps.addressBlocked?.(siteKey, customer);
     if (added.length === 0) return `${customer} was already blocked on ${sites.join(', ')}.`;
     return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (they are told once). /unblock ${customer} undoes it.`;
   }

@@ -76,6 +76,8 @@ export interface CommandDeps {
   aboutContact?(conversation: ConversationRecord): Promise<string[]>;
   /** Shows the conversation's visitor an offer to continue on a network (`/invite`); throws why not. */
   invite(agent: Address, conversation: ConversationRecord, network: string): unknown;
+  /** Stops the site's conversations continuing at an address an agent just blocked. */
+  addressBlocked?(siteKey: string, address: Address): Promise<void>;
   /** Stores a private note by the agent on the conversation (`/note`); throws a BridgeError why not. */
   note?(agent: Address, conversation: ConversationRecord, text: string): Promise<unknown>;
 }
