@@ -94,7 +94,7 @@ export class DataAdmin {
         // The desk's private notes on the conversation: data the site holds about the customer too.
         notes,
       }));
-    // Written as the site writes its parties (`address` is already as the request gave it).
+    // Written as the site writes its parties; the address as its network writes it (`xmpp:Bob@...` asked is `xmpp:bob@...`).
     const held = toClientForm({
       party: data[0]!.party ? toPartyInfo(data[0]!.party) : null,
       ...(contact
@@ -110,7 +110,7 @@ export class DataAdmin {
         : {}),
       conversations,
     });
-    return { address, site: siteKey, exportedAt: new Date(this.now()).toISOString(), ...held };
+    return { address: this.address(address), site: siteKey, exportedAt: new Date(this.now()).toISOString(), ...held };
   }
 
   /** Erases one customer of the site: every address of their contact and the contact (usage counts, being aggregates, stay). */

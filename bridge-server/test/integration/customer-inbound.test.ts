@@ -53,7 +53,8 @@ describe("customers writing to a team's address through the inbound sink", () =>
     socket.disconnect();
     const party = `/v1/parties/${encodeURIComponent('loop:CARA@ok.EXAMPLE')}`;
     const admin = (method: string, path: string) => fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-    const exported = (await (await admin('GET', `${party}/export`)).json()) as { conversations: { messages: Message[] }[] };
+    const exported = (await (await admin('GET', `${party}/export`)).json()) as { address: string; conversations: { messages: Message[] }[] };
+    assert.equal(exported.address, customer, 'the address as its network writes it');
     assert.deepEqual(exported.conversations.flatMap((c) => c.messages.map((m) => m.text)).sort(), ['Please delete my data', 'We got your request']);
     assert.equal((await admin('DELETE', party)).status, 200);
     assert.equal((await admin('GET', `${party}/export`)).status, 404, 'nothing left of the customer');
