@@ -4,6 +4,7 @@
  * their changes.
  */
 import type { Address, Presence, PresenceSetPayload, PresenceSubscribePayload } from '@switchboard/protocol';
+import type { HostedParties } from '../networks/network.js';
 import type { NetworkRegistry } from '../networks/registry.js';
 import { usableOnSite } from '../networks/web/site-scope.js';
 import type { Store } from '../store/store.js';
@@ -15,11 +16,20 @@ import type { PresenceService } from './presence.js';
 import type { SiteAccess } from './site-access.js';
 
 export class PresenceWatch {
-  constructor(private readonly deps: { store: Store; registry: NetworkRegistry; teams: TeamDirectory; presence: PresenceService; access: SiteAccess }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      registry: NetworkRegistry;
+      teams: TeamDirectory;
+      presence: PresenceService;
+      access: SiteAccess;
+      hosted: Pick<HostedParties, 'isHosted'>;
+    },
+  ) {}
 
   /** Current presences, plus the rooms the caller's connection should join for later changes. */
   async subscribe(actor: Actor, payload: PresenceSubscribePayload): Promise<{ presences: Presence[]; available?: boolean; online?: number; rooms: HubRoom[] }> {
-    const { presence, teams, access } = this.deps;
+    const { presence, teams } = this.deps;
     const addresses = (payload.addresses ?? []) as Address[];
     const rooms: HubRoom[] = [];
     if (!actsForSite(actor) && addresses.length > 0) {
@@ -27,8 +37,10 @@ export class PresenceWatch {
       const hidden = addresses.find((address) => !visible.has(address));
       if (hidden) throw forbidden(`addresses: a visitor may watch only the parties of its conversations and its site's teams, not "${hidden}"`);
     }
-    // Another site's anonymous visitor is nobody to this site: shown offline, and not watched.
-    const own = await Promise.all(addresses.map((address) => access.isSitesParty(actor.siteKey, address)));
+    // Another site's anonymous visitor is nobody to this site: shown offline, and not watched; and
+    // so is a user of another network the site has nothing to do with (the bridge may follow their
+    // presence for another site: a gateway's users, another site's customers).
+    const own = await Promise.all(addresses.map((address) => this.sitesParty(actor.siteKey, address)));
     const presences = addresses.map((address, i) => (own[i] ? presence.get(address) : { address, status: 'offline' as const }));
     addresses.forEach((address, i) => own[i] && rooms.push({ kind: 'presence', address }));
     if (payload.team === undefined) return { presences, rooms };
@@ -36,6 +48,15 @@ export class PresenceWatch {
     const { available, online } = presence.teamAvailabilityForWatcher(payload.team, actor.siteKey);
     rooms.push({ kind: 'team', team: payload.team, siteKey: actor.siteKey });
     return { presences, available, online, rooms };
+  }
+
+  /** Whether the site may see `address`: its own web parties; of other networks, its teams' members and those in its conversations. */
+  private async sitesParty(siteKey: string, address: Address): Promise<boolean> {
+    const { access, hosted, teams, store } = this.deps;
+    if (!(await access.isSitesParty(siteKey, address))) return false;
+    if (hosted.isHosted(address)) return true;
+    if (teams.teamsOf(address).some((team) => team.sites === undefined || team.sites.includes(siteKey))) return true;
+    return (await store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0;
   }
 
   private async visibleTo(actor: Actor): Promise<Set<Address>> {

@@ -45,14 +45,15 @@ describe("a SIP customer's presence, followed by the bridge through a real Kamai
 
   it('shows the customer available once they write to the team, then away with their note, then offline', async () => {
     await carol.publish(pidf(CAROL, 'open'));
-    const bob = await watching(CAROL);
-    assert.equal(bob.now.status, 'offline', 'nobody follows a customer who has not written');
-
-    const available = next(bob.socket, 'presence', (p) => p.address === CAROL && p.status === 'available', PRESENCE_MS);
-    const offered = next(bob.socket, 'conversation', (c) => c.team === 'support' && c.participants.includes(CAROL), PRESENCE_MS);
+    const before = await watching(CAROL);
+    // Nobody follows a customer who has not written; nor may the site watch someone it has nothing to
+    // do with (the bridge may follow them for another site): offline, and no changes later.
+    assert.equal(before.now.status, 'offline');
+    const offered = next(before.socket, 'conversation', (c) => c.team === 'support' && c.participants.includes(CAROL), PRESENCE_MS);
     assert.equal(await carol.send(TEAM, 'Where is my parcel?'), 200);
     await offered;
-    await available;
+    const bob = await watchPresence(before.socket, CAROL);
+    await bob.until('available', 'carol available, once she wrote to the team', PRESENCE_MS);
 
     const away = next(bob.socket, 'presence', (p) => p.address === CAROL && p.status === 'away', PRESENCE_MS);
     await carol.publish(pidf(CAROL, 'open', 'away').replace('</presence>', '<note>At lunch</note></presence>'));
@@ -68,10 +69,12 @@ describe("a SIP customer's presence, followed by the bridge through a real Kamai
     const DAVE: Address = `sip:dave@${kamailio.domain}`;
     try {
       await dave.publish(pidf(DAVE, 'open', 'busy'));
-      const bob = await watching(DAVE);
-      const busy = next(bob.socket, 'presence', (p) => p.address === DAVE && p.status === 'busy', PRESENCE_MS);
+      const agent = (await connect(t, agentAuth('bob'))).socket;
+      const offered = next(agent, 'conversation', (c) => c.team === 'support' && c.participants.includes(DAVE), PRESENCE_MS);
       assert.equal(await dave.send(TEAM, 'Hello?'), 200);
-      await busy;
+      await offered;
+      const bob = await watchPresence(agent, DAVE);
+      await bob.until('busy', 'dave busy', PRESENCE_MS);
 
       // Dave's client leaves: a PUBLISH with Expires: 0 (RFC 3903 section 4.5) ends the publication.
       const gone = next(bob.socket, 'presence', (p) => p.address === DAVE && p.status === 'offline', PRESENCE_MS);

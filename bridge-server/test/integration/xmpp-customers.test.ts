@@ -534,8 +534,14 @@ describe('customers writing from XMPP to a team (component mode) against a real 
           watched.presences.map((p: { address: string; status: string }) => [p.address, p.status]),
           [[LENA, 'available']],
         );
+        // An agent of another site, which she never wrote to, sees her as nobody: offline, and no changes.
+        const zed = await connect(t, agentAuth('zed', OTHER_SITE, OTHER_SECRET), { origin: 'http://other.test' });
+        const seenByZed = collect(zed.socket, 'presence');
+        assert.deepEqual((await call(zed.socket, 'presence:subscribe', { addresses: [LENA] })).presences, [{ address: LENA, status: 'offline' }]);
         await lena.send(xml('presence', {}, xml('show', {}, 'away'), xml('status', {}, 'In a meeting')));
         await until(() => changes.some((p) => p.address === LENA && p.status === 'away' && p.text === 'In a meeting'), 5000, 'lena away, to alice');
+        assert.deepEqual(seenByZed, [], 'nothing of hers to the other site');
+        zed.socket.disconnect();
 
         // An XMPP agent of the conversation sees her through the bridge: presence from her JID under the component.
         await mike.send(xml('presence'));
