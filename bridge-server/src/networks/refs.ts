@@ -15,6 +15,9 @@ const ADDRESSED = /^#([0-9a-z]{4,12})[:,]?\s+([\s\S]+)$/i;
 /** A ref with nothing after it (`#3fa9c`, `#3fa9c:`): addressed, but no text to send. */
 const ONLY_REF = /^#([0-9a-z]{4,12})[:,]?$/i;
 
+/** Whether a line names its conversation by ref before its text (`#3fa9c Hello`). */
+export const addressedByRef = (text: string): boolean => ADDRESSED.test(text.trim());
+
 export const ADDRESSING_HELP =
   'To answer a visitor, reply to its latest message, or write "#ref your text" with the ref shown in its messages (e.g. "#3fa9c Hello").';
 

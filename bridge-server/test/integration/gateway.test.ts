@@ -624,3 +624,43 @@ describe('gateway: an XMPP user who has not answered the bridge’s subscription
     }
   });
 });
+
+describe('gateway: past the IRC network’s puppets, lines relayed by the bot', () => {
+  it('lets the IRC user answer a relayed line by its ref, into their own conversation only', async () => {
+    const [prosody, ngircd] = await Promise.all([startProsody({ users: [['carl', 'carlpw']] }), startNgircd()]);
+    const [carl, dave, erin] = await Promise.all([
+      connectAgent(prosody.c2sPort, 'carl', 'carlpw'),
+      connectIrcAgent(ngircd.port, 'dave'),
+      connectIrcAgent(ngircd.port, 'erin'),
+    ]);
+    const t = await startBridge({
+      teams: [],
+      gateway: {
+        site: SITE,
+        allow: [
+          { from: 'xmpp', to: 'irc' },
+          { from: 'irc', to: 'xmpp' },
+        ],
+      },
+      networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1, maxPuppets: 0 })],
+    });
+    try {
+      await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+      const daveJid = `irc\\3adave\\40test@${prosody.componentDomain}`;
+      await carl.send(xml('message', { type: 'chat', to: daveJid }, xml('body', {}, 'Hello Dave, no puppet for me')));
+      const relayed = await dave.next((m) => m.type === 'privmsg' && m.nick === 'gw' && m.message.endsWith('Hello Dave, no puppet for me'));
+      const ref = /^\[carl #([0-9a-z]+)\] /.exec(relayed.message)?.[1];
+      assert.ok(ref, relayed.message);
+      dave.say('gw', `#${ref} Hi Carl, answered by ref`);
+      await carl.next((s) => s.is('message') && bare(s.attrs.from) === daveJid && s.getChildText('body') === 'Hi Carl, answered by ref');
+      // Someone else's ref is no way into the conversation: Erin is told what the bot is, and Carl gets nothing of hers.
+      erin.say('gw', `#${ref} let me in`);
+      await erin.next((m) => m.type === 'notice' && m.nick === 'gw' && /erin is not one of them\. Your message was not delivered\./.test(m.message));
+      assert.ok(!carl.stanzas.some((s) => s.getChildText('body') === 'let me in'));
+    } finally {
+      await Promise.all([carl.stop(), dave.quit(), erin.quit()]);
+      await t.stop();
+      await Promise.all([prosody.destroy(), ngircd.destroy()]);
+    }
+  });
+});

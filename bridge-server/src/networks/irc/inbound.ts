@@ -11,6 +11,7 @@ import type { IrcMessageEvent } from 'irc-framework';
 import type { Logger } from 'pino';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import type { Relay } from '../kit/relay.js';
+import { addressedByRef } from '../refs.js';
 import { type InboundSink, isQuietRefusal } from '../network.js';
 import { SerialQueues } from '../../util/serial.js';
 import type { IrcAddresses } from './addresses.js';
@@ -192,6 +193,9 @@ export class IrcInbound {
       return;
     }
     if (!sink.isAgent(input.from)) {
+      // A gateway's IRC user answering a line the bot relayed (`[carl #3fa9c] text`, past maxPuppets)
+      // by its ref: into that conversation, when it is theirs (the core refuses any other).
+      if (this.options.gateway && addressedByRef(input.text) && !('refusal' in (await relay.receive(input)))) return;
       // Not an agent: no instructions meant for agents, only what this bot is (and, on a gateway, the user's own commands).
       const commands = this.options.gateway ? ' Send /help for what you can do here.' : '';
       this.notice(
