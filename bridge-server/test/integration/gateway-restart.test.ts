@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
+import { xmppIrcGateway } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type Agent, connectAgent, xml, bare } from '../xmpp-agent.js';
 
@@ -21,18 +21,7 @@ describe('gateway: open conversations after a restart of the bridge', () => {
   let erin: Agent;
   let fred: IrcAgent;
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-gateway-restart-'));
-  const bridgeConfig = () => ({
-    sites: [{ key: SITE, origins: ['http://shop.test'] }],
-    teams: [],
-    gateway: {
-      site: SITE,
-      allow: [
-        { from: 'xmpp', to: 'irc' },
-        { from: 'irc', to: 'xmpp' },
-      ],
-    },
-    networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1 })],
-  });
+  const bridgeConfig = () => ({ sites: [{ key: SITE, origins: ['http://shop.test'] }], ...xmppIrcGateway(SITE, prosody, ngircd) });
   const start = async () => {
     t = await startBridge(bridgeConfig(), { dir });
     const bridge = t.bridge;

@@ -11,7 +11,7 @@ import { API_KEY, SITE, type TestBridge, connect, startBridge, until } from '../
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
-import { kamailioNetwork, ngircdNetwork, prosodyNetwork } from '../servers/networks.js';
+import { kamailioNetwork, ngircdNetwork, prosodyNetwork, xmppIrcGateway } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
 import { type SipAgent, connectSipAgent, pidf } from '../sip-agent.js';
 import { type Agent, connectAgent, correction, retraction, xml, bare } from '../xmpp-agent.js';
@@ -593,17 +593,7 @@ describe('gateway: an XMPP user who has not answered the bridge’s subscription
       connectAgent(prosody.c2sPort, 'carl', 'carlpw', { subscriptions: 'ignore' }),
       connectIrcAgent(ngircd.port, 'dave'),
     ]);
-    const t = await startBridge({
-      teams: [],
-      gateway: {
-        site: SITE,
-        allow: [
-          { from: 'xmpp', to: 'irc' },
-          { from: 'irc', to: 'xmpp' },
-        ],
-      },
-      networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1 })],
-    });
+    const t = await startBridge(xmppIrcGateway(SITE, prosody, ngircd));
     try {
       await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
       dave.say('gw', '/to xmpp:carl@localhost Hello Carl');
@@ -633,17 +623,7 @@ describe('gateway: past the IRC network’s puppets, lines relayed by the bot', 
       connectIrcAgent(ngircd.port, 'dave'),
       connectIrcAgent(ngircd.port, 'erin'),
     ]);
-    const t = await startBridge({
-      teams: [],
-      gateway: {
-        site: SITE,
-        allow: [
-          { from: 'xmpp', to: 'irc' },
-          { from: 'irc', to: 'xmpp' },
-        ],
-      },
-      networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1, maxPuppets: 0 })],
-    });
+    const t = await startBridge(xmppIrcGateway(SITE, prosody, ngircd, { maxPuppets: 0 }));
     try {
       await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
       const daveJid = `irc\\3adave\\40test@${prosody.componentDomain}`;

@@ -60,3 +60,26 @@ export function emailNetwork(mail: MailServer, extra: NetworkEntry = {}): Networ
     ...extra,
   };
 }
+
+/**
+ * A bridge's configuration in gateway mode between XMPP and IRC only, for `site` (no teams): the
+ * IRC network's bot is `gw`, its presence polled every second, with `irc` on top.
+ */
+export function xmppIrcGateway(
+  site: string,
+  prosody: Parameters<typeof prosodyNetwork>[0],
+  ngircd: { port: number },
+  irc: NetworkEntry = {},
+): Record<string, unknown> {
+  return {
+    teams: [],
+    gateway: {
+      site,
+      allow: [
+        { from: 'xmpp', to: 'irc' },
+        { from: 'irc', to: 'xmpp' },
+      ],
+    },
+    networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: 'gw', presencePollSeconds: 1, ...irc })],
+  };
+}
