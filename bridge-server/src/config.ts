@@ -393,6 +393,7 @@ function checkCrossReferences(config: Config, source: string): void {
   if (config.cluster && config.store.type !== 'postgres') problems.push(`cluster: needs store.type "postgres" (nodes share one database)`);
   problems.push(...consoleProblems(config.console, config));
   if (config.gateway && !siteKeys.has(config.gateway.site)) problems.push(`gateway.site: no site has the key "${config.gateway.site}"`);
+  if (config.gateway) problems.push(...gatewayPairProblems(config.gateway.allow, new Set(config.networks.map((entry) => entry.type))));
   config.webhooks.forEach((hook, i) =>
     hook.sites?.forEach((key, j) => {
       if (!siteKeys.has(key)) problems.push(`webhooks[${i}].sites[${j}]: no site has the key "${key}"`);
@@ -406,6 +407,27 @@ function checkCrossReferences(config: Config, source: string): void {
       problems.push(`sites[${i}].continueOn.networks[${index}]: ${problem}`);
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * The networks a gateway pair names must be networks of the configuration that carry users to one
+ * another: a misspelt or missing one would refuse every message at run time, and email takes no
+ * part (a mail goes out from a team's mailbox, never as its sender, and answers go to the team).
+ */
+function gatewayPairProblems(allow: readonly { from: string; to: string }[], networkTypes: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  allow.forEach((pair, i) => {
+    for (const side of ['from', 'to'] as const) {
+      const name = pair[side];
+      if (name === 'email' || name === 'mailto')
+        problems.push(
+          `gateway.allow[${i}].${side}: email takes no part in the gateway: mail goes out from a team's mailbox, not as its sender, and replies reach the team`,
+        );
+      else if (!networkTypes.has(name))
+        problems.push(`gateway.allow[${i}].${side}: no network of type "${name}" is configured (networks: ${[...networkTypes].join(', ') || 'none'})`);
+    }
+  });
+  return problems;
 }
 
 /**

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SITE, type TestBridge, startBridge, until } from '../helpers.js';
 import { prosodyNetwork } from '../servers/networks.js';
 import { type ProsodyServer, startProsody } from '../servers/prosody.js';
+import { freePort } from '../servers/ports.js';
 import { type Agent, connectAgent, xml, bare } from '../xmpp-agent.js';
 
 type Stanza = ReturnType<typeof xml>;
@@ -37,6 +38,16 @@ describe('XMPP gateway domains: discovery, jabber:iq:gateway, subscriptions, hop
       gateway: { site: SITE, id: 'bridge-a', allow: [{ from: 'xmpp', to: 'sip' }] },
       networks: [
         { type: 'web' },
+        // The SIP network the pair names; no server answers it (what is tested here is the XMPP side).
+        {
+          type: 'sip',
+          server: `ws://127.0.0.1:${await freePort()}`,
+          domain: 'example.com',
+          username: 'switchboard',
+          password: 'unused',
+          visitorDomain: 'web.example.com',
+          imdn: true,
+        },
         prosodyNetwork(prosody, {
           gateways: [
             { domain: SIP_DOMAIN, network: 'sip' },

@@ -42,6 +42,22 @@ describe('configuration', () => {
     assert.ok(parseConfig(withNetwork({ ...xmpp, customers: { site: 'shop', teamAddresses: { support: 'help' } } }), 'test.json', '/base'));
   });
 
+  it('names a gateway pair whose network is not configured, and refuses email in a pair', () => {
+    const withPairs = (allow: { from: string; to: string }[]) => ({
+      ...minimal(),
+      gateway: { site: 'shop', allow },
+      networks: [
+        { type: 'xmpp', service: 'xmpp://localhost:5347', domain: 'bridge.example.org', password: 'secret' },
+        { type: 'irc', server: 'localhost', nick: 'bot' },
+      ],
+    });
+    rejects(withPairs([{ from: 'xmpp', to: 'matrix' }]), /gateway\.allow\[0\]\.to: no network of type "matrix" is configured \(networks: xmpp, irc\)/);
+    rejects(withPairs([{ from: 'sip', to: 'xmpp' }]), /gateway\.allow\[0\]\.from: no network of type "sip" is configured/);
+    for (const email of ['email', 'mailto'])
+      rejects(withPairs([{ from: 'xmpp', to: email }]), /gateway\.allow\[0\]\.to: email takes no part in the gateway: mail goes out from a team's mailbox/);
+    assert.ok(parseConfig(withPairs([{ from: 'xmpp', to: 'irc' }]), 'test.json', '/base'));
+  });
+
   it("names a webhook's site no site has, and a timeout past five minutes (fetch could not wait that long)", () => {
     const hook = { url: 'https://hooks.example.com/in', secret: 'webhook-secret-0123456789' };
     rejects({ ...minimal(), webhooks: [{ ...hook, sites: ['shop', 'shoop'] }] }, /webhooks\[0\]\.sites\[1\]: no site has the key "shoop"/);

@@ -19,6 +19,20 @@ const docs = ['docs', 'docs/networks'].flatMap((dir) =>
 /** What a part of a configuration is completed with: one site and a store (no file is opened). */
 const SITE = { key: 'shop', origins: ['https://shop.example.com'], identitySecret: 'a-secret-of-at-least-16-chars' };
 
+/** A network entry of each type, for a part of a configuration that names networks (the gateway's pairs). */
+const NETWORK_ENTRIES: Record<string, Record<string, string>> = {
+  xmpp: { type: 'xmpp', service: 'xmpp://127.0.0.1:5347', domain: 'web.example.org', password: 'component-secret' },
+  sip: {
+    type: 'sip',
+    server: 'wss://sip.example.org:8443',
+    domain: 'example.org',
+    username: 'switchboard',
+    password: 'replace-me',
+    visitorDomain: 'web.example.org',
+  },
+  irc: { type: 'irc', server: 'ircs://irc.libera.chat:6697', nick: 'acme-desk' },
+};
+
 function examples(file: string): unknown[] {
   const text = readFileSync(join(root, file), 'utf8');
   return [...text.matchAll(/```json\n([\s\S]*?)\n```/g)].map((match) => {
@@ -48,7 +62,11 @@ function check(example: unknown): string {
   if ('type' in example && 'url' in example) return check({ store: example });
   // The cluster settings need the Postgres store.
   if ('redis' in example) return check({ cluster: example, store: { type: 'postgres', url: 'postgres://switchboard@db.internal/switchboard' } });
-  const config = { sites: [SITE], store: { type: 'sqlite', path: 'switchboard.db' }, ...example };
+  // The gateway's part names networks the rest of the configuration has: completed with them.
+  const pairs = isRecord(example.gateway) && Array.isArray(example.gateway.allow) ? (example.gateway.allow as { from: string; to: string }[]) : [];
+  const named = [...new Set(pairs.flatMap((pair) => [pair.from, pair.to]))];
+  const networks = 'networks' in example || named.length === 0 ? {} : { networks: named.map((type) => NETWORK_ENTRIES[type] ?? { type }) };
+  const config = { sites: [SITE], store: { type: 'sqlite', path: 'switchboard.db' }, ...networks, ...example };
   parseConfig(config, 'docs example', root);
   return `configuration (${Object.keys(example).join(', ')})`;
 }
