@@ -292,6 +292,7 @@ export class Core {
       router: this.router,
       conversations: this.conversations,
       readBy: (conversation, reader) => inboxFeed.readBy(conversation, reader),
+      isGatewayConversation: (conversation) => this.gateway?.isGatewayConversation(conversation) === true,
     });
     const firstContacts = new FirstContacts({ ...deps, conversations: this.conversations });
     this.outreach = new Outreach({

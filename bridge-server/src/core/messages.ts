@@ -15,7 +15,7 @@ import type { Announcer } from './announcer.js';
 import type { Conversations } from './conversations.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
-import { BridgeError, badRequest } from './errors.js';
+import { BridgeError, badRequest, forbidden } from './errors.js';
 import type { FanOut } from './fan-out.js';
 import type { FileService } from './files/file-service.js';
 import type { MessagePipeline } from './message-pipeline.js';
@@ -44,6 +44,8 @@ export interface MessagesDeps {
   files: Pick<FileService, 'checkAttachments'>;
   /** A reader moved their read cursor (an agent's inbox shows their unread count). */
   readBy?(conversation: ConversationRecord, reader: Address): void;
+  /** Whether a conversation is two users' own through the gateway (docs/gateway.md): the site's desk reads it, and does not write in it. */
+  isGatewayConversation?(conversation: ConversationRecord): boolean;
 }
 
 export class Messages {
@@ -52,6 +54,8 @@ export class Messages {
   async send(actor: Actor, payload: MessageSendPayload): Promise<Message> {
     checkText(payload.text, this.deps.limits.maxTextLength);
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    if (!conversation.participants.includes(actor.address) && this.deps.isGatewayConversation?.(conversation))
+      throw forbidden("conversationId: a gateway conversation is its users' own: the site's agents and integrations read it, and do not write in it");
     const asBefore = await this.sentBeforeSigningIn(actor, payload.clientId, conversation);
     if (asBefore) return asBefore;
     let target = conversation;

@@ -341,6 +341,24 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     assert.equal(count('sip', 'irc'), 2, 'Hello Dave typed with a capital, Hi Dave');
   });
 
+  it("keeps a gateway conversation its users' own: the site's integration reads it, and does not write in it", async () => {
+    const conversations = await t.bridge.store.listConversations({ siteKey: SITE, participant: DAVE, limit: 50 });
+    const between = conversations.find((c) => c.participants.includes('xmpp:carl@localhost'))!;
+    assert.ok(between, 'the conversation of Carl and Dave');
+    const post = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: between.id, text: 'The desk speaking', clientId: 'desk-in-gateway' }),
+    });
+    assert.equal(post.status, 403);
+    const { error } = (await post.json()) as { error: { code: string; message: string } };
+    assert.deepEqual(error, {
+      code: 'forbidden',
+      message: "conversationId: a gateway conversation is its users' own: the site's agents and integrations read it, and do not write in it",
+    });
+    assert.deepEqual((await t.bridge.store.getConversation(between.id))!.participants, between.participants, 'nobody joined it');
+  });
+
   it("gives a SIP user an XMPP user's correction as a new message marked edited, and no retraction at all (SIP has neither)", async () => {
     const bobJid = jidOf(BOB);
     await carl.send(xml('message', { type: 'chat', to: bobJid, id: 'amend-1' }, xml('body', {}, 'Meet at 5')));
