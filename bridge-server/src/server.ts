@@ -113,6 +113,13 @@ function createListener(
     if (routed.app) routed.app(req, res);
     else res.writeHead(503).end();
   });
+  // `Expect: 100-continue` (RFC 9110 section 10.1.1): an upload's body is asked for only once the
+  // upload may go on (http-files.ts), so a file the bridge would refuse is never sent; any other
+  // request is asked for its body at once, as Node does by default.
+  http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(req.method === 'POST' && req.url?.split('?')[0] === '/v1/files')) res.writeContinue();
+    http.emit('request', req, res);
+  });
   // Bursts of packets to one client (a commit releases many messages at once) leave in one segment.
   http.on('connection', coalesceWrites);
   const io: V1Server = new Server(http, {

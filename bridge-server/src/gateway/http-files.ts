@@ -95,17 +95,28 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
 
   app.post('/v1/files', async (req, res, next) => {
     const body = requestBody(req);
+    let askedForBody = false;
     try {
       allowOrigin(req, res);
       if (deps.isDraining()) throw new BridgeError('unavailable', 'The bridge is shutting down; retry in a moment.');
       const actor = await authenticate(req);
       const conversationId = queryString(req, 'conversationId');
       const name = queryString(req, 'name');
+      deps.files.refuseDeclaredSize(actor, declaredLength(req));
+      // A client that waits to be asked for the body (`Expect: 100-continue`) is asked now, once the upload may go on.
+      if (awaitsContinue(req)) {
+        res.writeContinue();
+        askedForBody = true;
+      }
       const file = await deps.files.upload(actor, { conversationId, name, content: body });
       res.status(201).json({ ok: true, file });
     } catch (error) {
       body.destroy();
-      await drained(req);
+      // A body never asked for, or longer than the bridge would read to the end, is not read: the
+      // refusal goes at once, and the connection closes.
+      if ((awaitsContinue(req) && !askedForBody) || declaredLength(req) > DRAIN_LIMIT) {
+        res.set('Connection', 'close').once('finish', () => req.destroy());
+      } else await drained(req);
       next(error);
     }
   });
@@ -152,6 +163,17 @@ function variantOf(req: Request): FileVariant {
  * cutting the connection, so the refusal still reaches the client. A client that goes away
  * mid-upload fails the stream.
  */
+/** Whether the client waits for `100 Continue` before it sends the body (RFC 9110 section 10.1.1); the server does not send it for uploads (server.ts). */
+function awaitsContinue(req: Request): boolean {
+  return req.get('expect')?.toLowerCase() === '100-continue';
+}
+
+/** The body's length as the request declares it (`Content-Length`); 0 when it declares none (chunked). */
+function declaredLength(req: Request): number {
+  const declared = Number(req.get('content-length'));
+  return Number.isFinite(declared) ? declared : 0;
+}
+
 function requestBody(req: Request): PassThrough {
   const body = new PassThrough();
   req.on('data', (chunk: Buffer) => {

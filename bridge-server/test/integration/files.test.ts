@@ -510,6 +510,39 @@ describe('files', () => {
     assert.equal(filesUnder(t.bridge.config.files.folder!).length, before);
   });
 
+  it('refuses a declared length over the limit before reading the body: with Expect: 100-continue, the body is never asked for', async () => {
+    /** A raw upload that declares `length` and sends no body unless asked; resolves with what the bridge answered. */
+    const declared = (length: number, expectContinue: boolean, body?: Buffer) =>
+      new Promise<{ status: number; continued: boolean; text: string }>((resolve, reject) => {
+        const url = new URL(`${t.url}/v1/files?conversationId=${visitor.conversationId}&name=big.bin`);
+        const headers: Record<string, string> = { authorization: `Bearer ${visitor.session.token}`, 'content-length': String(length) };
+        if (expectContinue) headers.expect = '100-continue';
+        const request = httpRequest(url, { method: 'POST', headers });
+        let continued = false;
+        request.on('continue', () => {
+          continued = true;
+          request.end(body);
+        });
+        request.on('response', (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode!, continued, text }));
+        });
+        request.on('error', reject);
+        request.flushHeaders();
+      });
+    const tooLarge = { error: { code: 'too_large', message: 'file: larger than 65536 bytes, the most a file may have here' } };
+    // A terabyte, declared: refused at once, not after reading what the bridge takes.
+    const huge = await declared(1e12, false);
+    assert.deepEqual([huge.status, JSON.parse(huge.text)], [413, tooLarge]);
+    const asked = await declared(70_000, true);
+    assert.deepEqual([asked.status, asked.continued, JSON.parse(asked.text)], [413, false, tooLarge]);
+    // Within the limit, the client that waits to be asked is asked, and the file is taken.
+    const small = Buffer.from('a small file, sent once asked');
+    const taken = await declared(small.length, true, small);
+    assert.deepEqual([taken.status, taken.continued], [201, true]);
+  });
+
   it('refuses a type the site does not take with 400 bad_request naming the type found and those taken', async () => {
     const program = Buffer.alloc(512);
     program.write('MZ');
@@ -771,6 +804,9 @@ describe('files', () => {
     const refused = await upload(t, session.token, opened.conversation.id, 'b.txt', 'b'.repeat(60));
     assert.equal(refused.status, 413);
     assert.deepEqual(refused.body.error, { code: 'too_large', message: "file: the site's files would exceed its quota of 100 bytes" });
+    // One past the most a file may have is said so, not blamed on the quota: no quota would take it.
+    const never = await upload(t, session.token, opened.conversation.id, 'd.txt', Buffer.alloc(10 * 1024 * 1024 + 1, 'd'));
+    assert.deepEqual(never.body.error, { code: 'too_large', message: 'file: larger than 10485760 bytes, the most a file may have here' });
     assert.equal((await upload(t, session.token, opened.conversation.id, 'c.txt', 'c'.repeat(40))).status, 201, 'what still fits is taken');
   });
 

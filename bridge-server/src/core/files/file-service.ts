@@ -132,6 +132,17 @@ export class FileService {
   }
 
   /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
+  /**
+   * Refuses an upload whose declared length (`Content-Length`) is past what the actor's site takes,
+   * before a byte of it is read; a length not declared is measured as the bytes come.
+   */
+  refuseDeclaredSize(actor: Actor, declaredBytes: number): void {
+    const policy = this.policyOf(actor.siteKey);
+    if (!policy || !(declaredBytes > policy.maxFileBytes)) return;
+    this.deps.metrics.fileUploadsRefused.inc({ reason: 'too_large' });
+    throw tooLarge(policy);
+  }
+
   async upload(actor: Actor, input: { conversationId: string; name: string; content: Readable | Buffer }): Promise<Attachment> {
     try {
       if (!this.policyOf(actor.siteKey)) throw noFiles(actor.siteKey);
@@ -186,6 +197,8 @@ export class FileService {
     const siteKey = conversation.siteKey;
     const policy = this.policyOf(siteKey);
     if (!policy) throw noFiles(siteKey);
+    // Too large whatever the quota: said so, not that the quota is full.
+    if (Buffer.isBuffer(content) && content.length > policy.maxFileBytes) throw tooLarge(policy);
     const quotaLeft = policy.quotaBytes === undefined ? Infinity : policy.quotaBytes - (await store.siteFileBytes(siteKey));
     const quotaFull = () =>
       new FileRefusal('too_large', `file: the site's files would exceed its quota of ${policy.quotaBytes} bytes`, 'quota', "the site's file space is full");
@@ -201,12 +214,7 @@ export class FileService {
     } catch (error) {
       if (!(error instanceof BlobTooLarge)) throw error;
       if (error.maxBytes < policy.maxFileBytes) throw quotaFull();
-      throw new FileRefusal(
-        'too_large',
-        `file: larger than ${policy.maxFileBytes} bytes, the most a file may have here`,
-        'too_large',
-        `larger than ${readableSize(policy.maxFileBytes)}`,
-      );
+      throw tooLarge(policy);
     }
     const keys = [written.key];
     try {
@@ -489,4 +497,14 @@ export class FileService {
 
 function hasThumbnail(file: FileRecord): boolean {
   return READABLE_IMAGES.has(file.type) && file.width !== undefined;
+}
+
+/** A file past the most a file may have on its site. */
+function tooLarge(policy: SitePolicy): FileRefusal {
+  return new FileRefusal(
+    'too_large',
+    `file: larger than ${policy.maxFileBytes} bytes, the most a file may have here`,
+    'too_large',
+    `larger than ${readableSize(policy.maxFileBytes)}`,
+  );
 }
