@@ -285,6 +285,7 @@ export class Core {
       },
       invite: (agent, conversation, network) => this.continuations.offer(conversation, network, agent),
       addressBlocked: (siteKey, address) => this.continuations.addressBlocked(siteKey, address),
+      fileLink: (file, agent) => deps.files.networkView().link(file, agent),
       note: (agent, conversation, text) => this.notes.write(agent, conversation, text),
     });
     this.messages = new Messages({

@@ -230,6 +230,23 @@ describe('files', () => {
     assert.deepEqual(Buffer.from(await direct.arrayBuffer()), image);
   });
 
+  it("lists a message's files in /history, each with a link made then for the agent asking (one seen days ago has expired)", async () => {
+    const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'receipt.png', await png(20, 10));
+    await call(visitor.socket, 'message:send', {
+      conversationId: visitor.conversationId,
+      clientId: 'history-file',
+      text: 'My receipt',
+      attachments: [file.id],
+    });
+    const ref = visitor.conversationId.slice(-5).toLowerCase();
+    const { answer } = await call(agent, 'agent:command', { text: `/history ${ref} 1` });
+    const shown = new RegExp(`: My receipt \\(file: receipt\\.png (${t.url}/v1/files/${file.id}/\\S+)\\)$`).exec(answer);
+    assert.ok(shown, answer);
+    const response = await fetch(shown[1]!);
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+  });
+
   it('answers a file as stored, never compressed, however the path is cased', async () => {
     const text = 'the same line again and again, which would compress well\n'.repeat(200);
     const file = await uploaded(t, visitor.session.token, visitor.conversationId, 'notes.txt', text);

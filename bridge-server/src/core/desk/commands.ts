@@ -4,7 +4,7 @@
  * nothing typed here ever reaches a visitor, except through `/canned`. A conversation is named by
  * its ref: the end of its id (`#3fa9c`, or any longer tail, or the whole id).
  */
-import { type Address, type Message, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
+import { type Address, type Attachment, type Message, actionLine, isRetraction, networkOf } from '@switchboard/protocol';
 import type { AgentConfig } from '../../config.js';
 import { type CustomerIdentity, type HostedParties, NAMELESS_VISITOR } from '../../networks/network.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
@@ -27,9 +27,14 @@ const HISTORY_DEFAULT = 10;
 const HISTORY_MAX = 50;
 const LIST_MAX = 30;
 
-/** A message's line in /history: its text, else its files' names, else "(deleted)" (one a retraction emptied). */
-const shownText = (message: Message): string =>
-  message.text || (message.attachments?.length ? message.attachments.map((file) => `(file: ${oneLine(file.name)})`).join(' ') : '(deleted)');
+/**
+ * A message's line in /history: its text and its files (each with a link for the agent asking, when
+ * links can be made: one seen days ago has expired since), else "(deleted)" (one a retraction emptied).
+ */
+const shownText = (message: Message, linkOf?: (file: Attachment) => string): string => {
+  const files = (message.attachments ?? []).map((file) => `(file: ${oneLine(file.name)}${linkOf ? ` ${linkOf(file)}` : ''})`);
+  return [message.text, ...files].filter((part) => part !== '').join(' ') || '(deleted)';
+};
 
 export const COMMANDS_HELP = [
   'Commands (send them to this address):',
@@ -78,6 +83,8 @@ export interface CommandDeps {
   invite(agent: Address, conversation: ConversationRecord, network: string): unknown;
   /** Stops the site's conversations continuing at an address an agent just blocked. */
   addressBlocked?(siteKey: string, address: Address): Promise<void>;
+  /** A link to a file for `agent`, fresh (what `/history` lists: links sent days ago have expired). */
+  fileLink?(file: Attachment, agent: Address): string;
   /** Stores a private note by the agent on the conversation (`/note`); throws a BridgeError why not. */
   note?(agent: Address, conversation: ConversationRecord, text: string): Promise<unknown>;
 }
@@ -294,7 +301,10 @@ export class AgentCommands {
       `Last ${messages.length} of #${this.deps.refs.refOf(conversation.id)}:`,
       ...noteLines((seq) => messages.length === 0 || seq < since),
       // Each note after the last message shown at or before the one it followed.
-      ...messages.flatMap((m, i) => [line(m.sentAt, m.from, shownText(m)), ...noteLines((seq) => seq >= m.seq && seq < (messages[i + 1]?.seq ?? Infinity))]),
+      ...messages.flatMap((m, i) => [
+        line(m.sentAt, m.from, shownText(m, this.deps.fileLink && ((file) => this.deps.fileLink!(file, from)))),
+        ...noteLines((seq) => seq >= m.seq && seq < (messages[i + 1]?.seq ?? Infinity)),
+      ]),
     ].join('\n');
   }
 
