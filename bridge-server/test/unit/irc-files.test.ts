@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Attachment } from '@switchboard/protocol';
 import { dccOfferedFile, dccRefusal, fileLinesText } from '../../src/networks/irc/files.js';
+import { shortFileName } from '../../src/networks/kit/file-lines.js';
 import { RefusalNotices } from '../../src/networks/irc/refusal-notices.js';
 import { toIrcLines } from '../../src/networks/irc/lines.js';
 import type { NetworkFiles } from '../../src/networks/network.js';
@@ -21,6 +22,17 @@ describe('IRC files', () => {
       '[file] a.png (48 kB): https://chat.example/v1/files/f_5/a.png?p=irc%3Aalice%40libera&e=1&s=x',
     ]);
     assert.equal(fileLinesText({}, files, 'irc:alice@libera'), '');
+  });
+
+  it('shows a long name shortened, its extension kept, so the file stays on one line of 512 bytes; the link serves it whole', () => {
+    const name = `${'\u00e9'.repeat(251)}.png`; // 255 characters of two bytes each
+    const text = fileLinesText({ attachments: [file(name)] }, files, 'irc:alice@libera');
+    assert.ok(text.startsWith(`[file] ${'\u00e9'.repeat(55)}\u2026.png (1.2 kB): https://chat.example/v1/files/f_255/`), text);
+    assert.ok(text.includes(encodeURIComponent(name)), 'the link names the whole file');
+    const real = `https://chat.example.org/v1/files/f_0mxddbsan084becb5429d5936e32b/${'e'.repeat(40)}.png?p=irc%3Aalice%40libera&e=1796653232&s=${'A'.repeat(43)}`;
+    const { lines } = toIrcLines(`[file] ${shortFileName(name, 60)} (1.2 kB): ${real}`, { target: 'alice', prefixBytes: 80, maxLines: 10 });
+    assert.equal(lines.length, 1, 'one line');
+    assert.equal(fileLinesText({ attachments: [file('report.pdf')] }, files, 'irc:alice@libera').split(' ')[1], 'report.pdf', 'a short name as it is');
   });
 
   it('keeps a hostile file name from writing a command of its own', () => {

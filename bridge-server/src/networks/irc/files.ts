@@ -6,13 +6,20 @@
  * of the bridge's nicks.
  */
 import type { Address, Message } from '@switchboard/protocol';
-import { textWithFileLinks } from '../kit/file-lines.js';
+import { shortFileName, textWithFileLinks } from '../kit/file-lines.js';
 import type { NetworkFiles } from '../network.js';
 import { oneLine } from '../../util/text.js';
 
-/** The lines of a message's files for `recipient` (empty without files). */
+/**
+ * Characters of a file's name its line shows at most: with the link (some 200 bytes) and the
+ * prefix a server puts before it, the line stays within IRC's 512 bytes (a name may have 255
+ * characters of up to 4 bytes each).
+ */
+const SHOWN_NAME_CHARACTERS = 60;
+
+/** The lines of a message's files for `recipient` (empty without files), one line each. */
 export function fileLinesText(message: Pick<Message, 'attachments'>, files: NetworkFiles | undefined, recipient: Address): string {
-  return textWithFileLinks('', message.attachments, files, recipient);
+  return textWithFileLinks('', message.attachments, files, recipient, (file) => shortFileName(file.name, SHOWN_NAME_CHARACTERS));
 }
 
 /** A CTCP request as irc-framework reports it (`ctcp request`): its command and its whole text. */

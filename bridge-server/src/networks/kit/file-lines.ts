@@ -7,17 +7,39 @@ import { type Address, type Attachment, readableSize } from '@switchboard/protoc
 import type { NetworkFiles } from '../network.js';
 
 /** One file's line: `[file] report.pdf (1.2 MB): <link>`. */
-export function fileLine(file: Attachment, link: string): string {
-  return `[file] ${file.name} (${readableSize(file.size)}): ${link}`;
+export function fileLine(file: Attachment, link: string, name = file.name): string {
+  return `[file] ${name} (${readableSize(file.size)}): ${link}`;
 }
 
-/** The message's text followed by one line per file (links signed for `recipient`); the text alone without files. */
-export function textWithFileLinks(text: string, files: readonly Attachment[] | undefined, links: NetworkFiles | undefined, recipient: Address): string {
+/**
+ * A file's name cut to `max` characters for a line that must stay one line (IRC's 512 bytes): its
+ * start, `…`, and its extension, so the reader still sees what kind of file it is. The link serves
+ * the file under its whole name.
+ */
+export function shortFileName(name: string, max: number): string {
+  const characters = [...name];
+  if (characters.length <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 && name.length - dot <= 10 ? [...name.slice(dot)] : [];
+  return `${characters.slice(0, max - 1 - extension.length).join('')}\u2026${extension.join('')}`;
+}
+
+/**
+ * The message's text followed by one line per file (links signed for `recipient`); the text alone
+ * without files. `nameOf` gives the name a line shows (the whole name by default).
+ */
+export function textWithFileLinks(
+  text: string,
+  files: readonly Attachment[] | undefined,
+  links: NetworkFiles | undefined,
+  recipient: Address,
+  nameOf: (file: Attachment) => string = (file) => file.name,
+): string {
   if (!files || files.length === 0) return text;
   const lines = files.map((file) =>
     links
-      ? fileLine(file, links.link(file, recipient))
-      : `[file] ${file.name} (${readableSize(file.size)}): not reachable from here (the bridge has no server.publicUrl)`,
+      ? fileLine(file, links.link(file, recipient), nameOf(file))
+      : `[file] ${nameOf(file)} (${readableSize(file.size)}): not reachable from here (the bridge has no server.publicUrl)`,
   );
   return text.trim().length > 0 ? `${text}\n${lines.join('\n')}` : lines.join('\n');
 }
