@@ -9,7 +9,7 @@ import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { ConsoleElement } from './console-element.js';
 import type { LogEntry } from './log-entries.js';
-import { hasThumbnail } from './thumbnail.js';
+import { hasThumbnail } from './previews.js';
 import './thumbnail.js';
 
 @customElement('sb-message-log')

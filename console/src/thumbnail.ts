@@ -13,11 +13,6 @@ import { ConsoleElement } from './console-element.js';
 
 /** The longer side of a preview, in CSS pixels. */
 const PREVIEW = 160;
-/** The image types the bridge makes thumbnails of. */
-const PREVIEWED = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
-
-export const hasThumbnail = (file: Attachment) => PREVIEWED.has(file.type);
-
 /** The preview's size: the image's proportions within PREVIEW (a square when they are not known). */
 export function previewSize(file: Pick<Attachment, 'width' | 'height'>): { width: number; height: number } {
   const { width, height } = file;
