@@ -708,6 +708,8 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       assert.deepEqual(await store.teamSubscribers('sip'), [{ team: 'support', subscriber: 'sip:bob@y.test' }]);
       assert.deepEqual(await store.teamSubscribers('xmp'), [], 'a network by its whole scheme');
+      assert.deepEqual(await store.teamsSubscribedBy('xmpp:carl@x.test'), ['sales', 'support']);
+      assert.deepEqual(await store.teamsSubscribedBy('xmpp:nobody@x.test'), []);
       await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:carl@x.test' }, false);
       await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:nobody@x.test' }, false);
       assert.deepEqual(await store.teamSubscribers('xmpp'), [

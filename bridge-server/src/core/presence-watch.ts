@@ -50,13 +50,16 @@ export class PresenceWatch {
     return { presences, available, online, rooms };
   }
 
-  /** Whether the site may see `address`: its own web parties; of other networks, its teams' members and those in its conversations. */
+  /** Whether the site may see `address`: its own web parties; of other networks, its teams' members, those in its conversations and its teams' subscribers. */
   private async sitesParty(siteKey: string, address: Address): Promise<boolean> {
     const { access, hosted, teams, store } = this.deps;
     if (!(await access.isSitesParty(siteKey, address))) return false;
     if (hosted.isHosted(address)) return true;
-    if (teams.teamsOf(address).some((team) => team.sites === undefined || team.sites.includes(siteKey))) return true;
-    return (await store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0;
+    const ofSite = (teamId: string) => teams.forSite(teamId, siteKey) !== undefined;
+    if (teams.teamsOf(address).some((team) => ofSite(team.id))) return true;
+    if ((await store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0) return true;
+    // A customer subscribed to a team's address shares their presence with the team (docs/customers.md).
+    return (await store.teamsSubscribedBy(address)).some(ofSite);
   }
 
   private async visibleTo(actor: Actor): Promise<Set<Address>> {

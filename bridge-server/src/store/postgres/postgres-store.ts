@@ -771,6 +771,11 @@ export class PostgresStore implements Store {
     }
   }
 
+  async teamsSubscribedBy(subscriber: Address): Promise<string[]> {
+    const rows = await this.rows<{ team: string }>('SELECT team FROM team_subscribers WHERE subscriber = $1 ORDER BY team', [subscriber]);
+    return rows.map((row) => row.team);
+  }
+
   async teamSubscribers(network: string): Promise<TeamSubscriber[]> {
     const rows = await this.rows<{ team: string; subscriber: string }>(
       "SELECT team, subscriber FROM team_subscribers WHERE starts_with(subscriber, $1 || ':') ORDER BY team, subscriber",

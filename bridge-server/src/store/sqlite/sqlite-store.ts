@@ -541,6 +541,7 @@ export class SqliteStore implements Store {
       allFollows: db.prepare<[], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows'),
       addTeamSubscriber: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO team_subscribers (team, subscriber, created_at) VALUES (?, ?, ?)'),
       deleteTeamSubscriber: db.prepare<[string, string]>('DELETE FROM team_subscribers WHERE team = ? AND subscriber = ?'),
+      teamsSubscribedBy: db.prepare<[string], string>('SELECT team FROM team_subscribers WHERE subscriber = ? ORDER BY team').pluck(),
       teamSubscribers: db.prepare<[string], { team: string; subscriber: string }>(
         "SELECT team, subscriber FROM team_subscribers WHERE subscriber GLOB ? || ':*' ORDER BY team, subscriber",
       ),
@@ -1023,6 +1024,10 @@ export class SqliteStore implements Store {
       if (on) this.statements.addTeamSubscriber.run(subscription.team, subscription.subscriber, new Date().toISOString());
       else this.statements.deleteTeamSubscriber.run(subscription.team, subscription.subscriber);
     });
+  }
+
+  async teamsSubscribedBy(subscriber: Address): Promise<string[]> {
+    return this.statements.teamsSubscribedBy.all(subscriber);
   }
 
   async teamSubscribers(network: string): Promise<TeamSubscriber[]> {
