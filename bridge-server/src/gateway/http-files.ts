@@ -158,11 +158,6 @@ function variantOf(req: Request): FileVariant {
   throw badRequest('variant: original or thumbnail');
 }
 
-/**
- * The request's bytes as a stream of their own: the store may stop reading (too large) without
- * cutting the connection, so the refusal still reaches the client. A client that goes away
- * mid-upload fails the stream.
- */
 /** Whether the client waits for `100 Continue` before it sends the body (RFC 9110 section 10.1.1); the server does not send it for uploads (server.ts). */
 function awaitsContinue(req: Request): boolean {
   return req.get('expect')?.toLowerCase() === '100-continue';
@@ -174,6 +169,11 @@ function declaredLength(req: Request): number {
   return Number.isFinite(declared) ? declared : 0;
 }
 
+/**
+ * The request's bytes as a stream of their own: the store may stop reading (too large) without
+ * cutting the connection, so the refusal still reaches the client. A client that goes away
+ * mid-upload fails the stream.
+ */
 function requestBody(req: Request): PassThrough {
   const body = new PassThrough();
   req.on('data', (chunk: Buffer) => {
