@@ -20,6 +20,7 @@ import { TeamDirectory } from './core/desk/teams.js';
 import { toNetworkConversation } from './core/wire.js';
 import { RefBook } from './networks/refs.js';
 import { type NetworkRecords, type TeamSubscriptions, capabilitiesOf } from './networks/network.js';
+import { isUploadPath } from './gateway/http-files.js';
 import { Authenticator } from './gateway/auth.js';
 import { createHttpApp } from './gateway/http.js';
 import { guardOrigins } from './gateway/origin-guard.js';
@@ -117,7 +118,7 @@ function createListener(
   // upload may go on (http-files.ts), so a file the bridge would refuse is never sent; any other
   // request is asked for its body at once, as Node does by default.
   http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(req.method === 'POST' && req.url?.split('?')[0] === '/v1/files')) res.writeContinue();
+    if (!(req.method === 'POST' && isUploadPath(req.url ?? ''))) res.writeContinue();
     http.emit('request', req, res);
   });
   // Bursts of packets to one client (a commit releases many messages at once) leave in one segment.

@@ -34,6 +34,16 @@ const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
 const EXPOSED_HEADERS = 'Content-Disposition, Content-Range, ETag, Retry-After';
 /** Bytes of a refused upload still read before the connection is cut (so the client reads the refusal). */
 const DRAIN_LIMIT = 2 * LIMITS.maxFileBytes;
+/** Where files are uploaded. */
+const UPLOAD_PATH = '/v1/files';
+
+/** Whether a request's URL is the upload route as express routes it (any case, a trailing slash, a query). */
+export function isUploadPath(url: string): boolean {
+  return url.split('?')[0]!.toLowerCase().replace(/\/+$/, '') === UPLOAD_PATH;
+}
+
+/** And for this long at most. */
+const DRAIN_MS = 30_000;
 
 export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
   const knownOrigin = (origin: string) => deps.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
@@ -93,7 +103,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
       .end();
   });
 
-  app.post('/v1/files', async (req, res, next) => {
+  app.post(UPLOAD_PATH, async (req, res, next) => {
     const body = requestBody(req);
     let askedForBody = false;
     try {
@@ -102,7 +112,7 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
       const actor = await authenticate(req);
       const conversationId = queryString(req, 'conversationId');
       const name = queryString(req, 'name');
-      deps.files.refuseDeclaredSize(actor, declaredLength(req));
+      await deps.files.admitUpload(actor, conversationId, declaredLength(req));
       // A client that waits to be asked for the body (`Expect: 100-continue`) is asked now, once the upload may go on.
       if (awaitsContinue(req)) {
         res.writeContinue();
@@ -112,10 +122,14 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
       res.status(201).json({ ok: true, file });
     } catch (error) {
       body.destroy();
-      // A body never asked for, or longer than the bridge would read to the end, is not read: the
-      // refusal goes at once, and the connection closes.
-      if ((awaitsContinue(req) && !askedForBody) || declaredLength(req) > DRAIN_LIMIT) {
-        res.set('Connection', 'close').once('finish', () => req.destroy());
+      if (awaitsContinue(req) && !askedForBody) {
+        // A body never asked for is not coming: the refusal goes at once, and the connection closes.
+        res.set('Connection', 'close');
+      } else if (declaredLength(req) > DRAIN_LIMIT) {
+        // One longer than the bridge reads after a refusal: the refusal goes at once, and what the
+        // client still sends is read (within DRAIN_LIMIT and DRAIN_MS) before the connection is cut,
+        // so that the client reads the refusal rather than a reset (a lingering close).
+        res.once('finish', () => void drained(req));
       } else await drained(req);
       next(error);
     }
@@ -158,7 +172,7 @@ function variantOf(req: Request): FileVariant {
   throw badRequest('variant: original or thumbnail');
 }
 
-/** Whether the client waits for `100 Continue` before it sends the body (RFC 9110 section 10.1.1); the server does not send it for uploads (server.ts). */
+/** Whether the client waits for `100 Continue` before it sends the body (RFC 9110 section 10.1.1); the server does not send it for uploads (server.ts, isUploadPath). */
 function awaitsContinue(req: Request): boolean {
   return req.get('expect')?.toLowerCase() === '100-continue';
 }
@@ -187,20 +201,28 @@ function requestBody(req: Request): PassThrough {
   return body;
 }
 
-/** Reads what is left of a refused upload (within DRAIN_LIMIT; beyond, the connection is cut). */
+/** Reads what is left of a refused upload (within DRAIN_LIMIT and DRAIN_MS; beyond, the connection is cut). */
 function drained(req: Request): Promise<void> {
   if (req.complete || req.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     let read = 0;
+    const cut = () => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve();
+    };
+    // A client sending slowly holds the connection no longer than this.
+    const timer = setTimeout(cut, DRAIN_MS);
     req.on('data', (chunk: Buffer) => {
       read += chunk.length;
-      if (read > DRAIN_LIMIT) {
-        req.destroy();
-        resolve();
-      }
+      if (read > DRAIN_LIMIT) cut();
     });
-    req.once('end', () => resolve());
-    req.once('close', () => resolve());
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.once('end', done);
+    req.once('close', done);
     req.resume();
   });
 }

@@ -528,10 +528,13 @@ describe('files', () => {
   });
 
   it('refuses a declared length over the limit before reading the body: with Expect: 100-continue, the body is never asked for', async () => {
-    /** A raw upload that declares `length` and sends no body unless asked; resolves with what the bridge answered. */
-    const declared = (length: number, expectContinue: boolean, body?: Buffer) =>
+    /**
+     * A raw upload that declares `length`; with `expectContinue` it sends the body once asked, else
+     * it streams bytes (a megabyte at a time) until the answer comes. Resolves with the answer.
+     */
+    const declared = (length: number, expectContinue: boolean, body?: Buffer, conversationId = visitor.conversationId) =>
       new Promise<{ status: number; continued: boolean; text: string }>((resolve, reject) => {
-        const url = new URL(`${t.url}/v1/files?conversationId=${visitor.conversationId}&name=big.bin`);
+        const url = new URL(`${t.url}/v1/files?conversationId=${conversationId}&name=big.bin`);
         const headers: Record<string, string> = { authorization: `Bearer ${visitor.session.token}`, 'content-length': String(length) };
         if (expectContinue) headers.expect = '100-continue';
         const request = httpRequest(url, { method: 'POST', headers });
@@ -540,7 +543,14 @@ describe('files', () => {
           continued = true;
           request.end(body);
         });
+        let answered = false;
+        const stream = () => {
+          if (answered || request.destroyed) return;
+          request.write(Buffer.alloc(1024 * 1024), () => setImmediate(stream));
+        };
+        if (!expectContinue) stream();
         request.on('response', (response) => {
+          answered = true;
           let text = '';
           response.on('data', (chunk: Buffer) => (text += chunk.toString()));
           response.on('end', () => resolve({ status: response.statusCode!, continued, text }));
@@ -549,11 +559,15 @@ describe('files', () => {
         request.flushHeaders();
       });
     const tooLarge = { error: { code: 'too_large', message: 'file: larger than 65536 bytes, the most a file may have here' } };
-    // A terabyte, declared: refused at once, not after reading what the bridge takes.
+    // A terabyte, declared and being sent: refused at once (the client reads the refusal, not a
+    // reset), not after reading what the bridge takes.
     const huge = await declared(1e12, false);
     assert.deepEqual([huge.status, JSON.parse(huge.text)], [413, tooLarge]);
     const asked = await declared(70_000, true);
     assert.deepEqual([asked.status, asked.continued, JSON.parse(asked.text)], [413, false, tooLarge]);
+    // Nor is a body asked for into a conversation the caller may not read.
+    const elsewhere = await declared(10, true, Buffer.from('0123456789'), 'c_nosuchconversation');
+    assert.deepEqual([elsewhere.status, elsewhere.continued], [404, false]);
     // Within the limit, the client that waits to be asked is asked, and the file is taken.
     const small = Buffer.from('a small file, sent once asked');
     const taken = await declared(small.length, true, small);

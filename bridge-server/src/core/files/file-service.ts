@@ -131,18 +131,21 @@ export class FileService {
     };
   }
 
-  /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
   /**
-   * Refuses an upload whose declared length (`Content-Length`) is past what the actor's site takes,
-   * before a byte of it is read; a length not declared is measured as the bytes come.
+   * What refuses an upload before a byte of it is read: a site that takes no files, a conversation
+   * the actor may not read, a declared length (`Content-Length`) past what the site takes (a length
+   * not declared is measured as the bytes come).
    */
-  refuseDeclaredSize(actor: Actor, declaredBytes: number): void {
+  async admitUpload(actor: Actor, conversationId: string, declaredBytes: number): Promise<void> {
     const policy = this.policyOf(actor.siteKey);
-    if (!policy || !(declaredBytes > policy.maxFileBytes)) return;
+    if (!policy) throw noFiles(actor.siteKey);
+    await this.deps.access.conversationFor(actor, conversationId);
+    if (!(declaredBytes > policy.maxFileBytes)) return;
     this.deps.metrics.fileUploadsRefused.inc({ reason: 'too_large' });
     throw tooLarge(policy);
   }
 
+  /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
   async upload(actor: Actor, input: { conversationId: string; name: string; content: Readable | Buffer }): Promise<Attachment> {
     try {
       if (!this.policyOf(actor.siteKey)) throw noFiles(actor.siteKey);
