@@ -130,6 +130,15 @@ export class Inbound {
     // conversation is refused as the network refuses it, not as the gateway would.
     const throughGateway =
       gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined && !gateway.hosts(input.to));
+    // Someone outside a gateway conversation naming it (an IRC user's `#ref` guessed) is no one
+    // there: refused as such before the policy, whose answer would say whom the conversation joins.
+    if (throughGateway && conversation && !conversation.participants.includes(input.from)) {
+      this.deps.logger.info(
+        { network: input.network, from: input.from, conversation: conversation.id },
+        'inbound message refused: not in that gateway conversation',
+      );
+      return null;
+    }
     if (throughGateway) conversation = await gateway.conversationFor(input, conversation);
     // A message in a conversation's thread from the address it continues at: the visitor's, or `/stop`.
     if (conversation && !throughGateway && input.conversationId) {

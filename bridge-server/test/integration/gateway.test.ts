@@ -641,7 +641,10 @@ describe('gateway: past the IRC network’s puppets, lines relayed by the bot', 
       connectIrcAgent(ngircd.port, 'dave'),
       connectIrcAgent(ngircd.port, 'erin'),
     ]);
-    const t = await startBridge(xmppIrcGateway(SITE, prosody, ngircd, { maxPuppets: 0 }));
+    const config = xmppIrcGateway(SITE, prosody, ngircd, { maxPuppets: 0 });
+    // One message a minute per sender: a policy asked about someone else's conversation would say so.
+    Object.assign(config.gateway as object, { burst: 1, ratePerMinute: 1 });
+    const t = await startBridge(config);
     try {
       await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
       const daveJid = `irc\\3adave\\40test@${prosody.componentDomain}`;
@@ -651,10 +654,16 @@ describe('gateway: past the IRC network’s puppets, lines relayed by the bot', 
       assert.ok(ref, relayed.message);
       dave.say('gw', `#${ref} Hi Carl, answered by ref`);
       await carl.next((s) => s.is('message') && bare(s.attrs.from) === daveJid && s.getChildText('body') === 'Hi Carl, answered by ref');
-      // Someone else's ref is no way into the conversation: Erin is told what the bot is, and Carl gets nothing of hers.
-      erin.say('gw', `#${ref} let me in`);
-      await erin.next((m) => m.type === 'notice' && m.nick === 'gw' && /erin is not one of them\. Your message was not delivered\./.test(m.message));
-      assert.ok(!carl.stanzas.some((s) => s.getChildText('body') === 'let me in'));
+      // Someone else's ref is no way into the conversation, nor a way to learn about it: Erin is told
+      // what the bot is, each time (the gateway's policy is not asked: no rate, no refusal of its own),
+      // and Carl gets nothing of hers.
+      for (const attempt of ['let me in', 'let me in, please']) {
+        const seen = erin.messages.length;
+        erin.say('gw', `#${ref} ${attempt}`);
+        const told = await erin.next((m) => erin.messages.indexOf(m) >= seen && m.type === 'notice' && m.nick === 'gw');
+        assert.match(told.message, /erin is not one of them\. Your message was not delivered\./);
+      }
+      assert.ok(!carl.stanzas.some((s) => (s.getChildText('body') ?? '').startsWith('let me in')));
     } finally {
       await Promise.all([carl.stop(), dave.quit(), erin.quit()]);
       await t.stop();
