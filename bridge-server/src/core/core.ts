@@ -306,7 +306,13 @@ export class Core {
       now: () => deps.clock.now().getTime(),
     });
     this.parties = new Parties(deps);
-    this.presenceWatch = new PresenceWatch(parts);
+    this.presenceWatch = new PresenceWatch({
+      ...parts,
+      customersSite: (customer, team) => {
+        const door = deps.registry.forAddress(customer)?.customerDoor?.(team);
+        return door ? firstContacts.servedBy(door)?.siteKey : undefined;
+      },
+    });
     const controls = new CustomerControls({ ...deps, limits: deps.limits.customers, now: () => deps.clock.now().getTime() });
     const queueNotice = new QueueNotice({
       ...deps,

@@ -24,6 +24,8 @@ export class PresenceWatch {
       presence: PresenceService;
       access: SiteAccess;
       hosted: Pick<HostedParties, 'isHosted'>;
+      /** The site a customer's messages to a team's address are filed under (docs/customers.md), if any. */
+      customersSite?(customer: Address, team: string): string | undefined;
     },
   ) {}
 
@@ -58,8 +60,9 @@ export class PresenceWatch {
     const ofSite = (teamId: string) => teams.forSite(teamId, siteKey) !== undefined;
     if (teams.teamsOf(address).some((team) => ofSite(team.id))) return true;
     if ((await store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0) return true;
-    // A customer subscribed to a team's address shares their presence with the team (docs/customers.md).
-    return (await store.teamsSubscribedBy(address)).some(ofSite);
+    // A customer subscribed to a team's address shares their presence with the team, on the site
+    // the team's customers on that network are filed under (a team serving several sites takes them for one).
+    return (await store.teamsSubscribedBy(address)).some((team) => this.deps.customersSite?.(address, team) === siteKey);
   }
 
   private async visibleTo(actor: Actor): Promise<Set<Address>> {

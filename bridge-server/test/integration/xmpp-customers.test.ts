@@ -57,7 +57,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         ['carol', 'carolpw'],
         ['dave', 'davepw'],
         ['erin', 'erinpw'],
-        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim', 'lena', 'mike', 'nina'].map((user): [string, string] => [user, `${user}pw`]),
+        ...['frank', 'gina', 'hank', 'ivy', 'judy', 'kim', 'lena', 'mike', 'nina', 'olga'].map((user): [string, string] => [user, `${user}pw`]),
       ],
     });
   });
@@ -728,6 +728,27 @@ describe('customers writing from XMPP to a team (component mode) against a real 
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0);
     }
+  });
+
+  it("shows a subscribed customer's presence to the site the team files its customers under, not to the team's other site", async (t) => {
+    const bridge = await startBridge({
+      teams: [{ id: 'shared', name: 'Shared', members: ['web:a_alice'], sites: [SITE, OTHER_SITE], capacity: 100 }],
+      networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody, { customers: { site: SITE } })],
+    });
+    t.after(() => bridge.stop());
+    await until(() => bridge.bridge.registry.get('xmpp')?.status().state === 'online', 10_000, 'the component to connect');
+    const olga = await connectAgent(prosody.c2sPort, 'olga', 'olgapw');
+    t.after(() => olga.stop());
+    const team = `shared@${prosody.componentDomain}`;
+    await olga.send(xml('presence', { type: 'subscribe', to: team }));
+    await olga.next((s) => s.is('presence') && bare(s.attrs.from) === team && s.attrs.type === 'subscribe');
+    const OLGA = 'xmpp:olga@localhost';
+    await until(() => bridge.bridge.core.presence.get(OLGA).status === 'available', 10_000, "olga's presence known to the desk");
+    // She never wrote: the site her messages would go to sees her; the team's other site does not.
+    const alice = await connect(bridge, agentAuth('alice'));
+    await (await watchPresence(alice.socket, OLGA)).until('available', "olga, to the customers' site");
+    const other = await connect(bridge, agentAuth('alice', OTHER_SITE, OTHER_SECRET), { origin: 'http://other.test' });
+    assert.deepEqual((await call(other.socket, 'presence:subscribe', { addresses: [OLGA] })).presences, [{ address: OLGA, status: 'offline' }]);
   });
 
   it("shows a subscribed customer the team's availability after the bridge is killed (kill -9) and restarted, without asking again, and knows theirs again", async (t) => {
