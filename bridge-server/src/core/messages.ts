@@ -54,8 +54,7 @@ export class Messages {
   async send(actor: Actor, payload: MessageSendPayload): Promise<Message> {
     checkText(payload.text, this.deps.limits.maxTextLength);
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
-    if (!conversation.participants.includes(actor.address) && this.deps.isGatewayConversation?.(conversation))
-      throw forbidden("conversationId: a gateway conversation is its users' own: the site's agents and integrations read it, and do not write in it");
+    this.mayWrite(actor, conversation);
     const asBefore = await this.sentBeforeSigningIn(actor, payload.clientId, conversation);
     if (asBefore) return asBefore;
     let target = conversation;
@@ -207,7 +206,14 @@ export class Messages {
 
   async typing(actor: Actor, payload: TypingPayload): Promise<void> {
     const conversation = await this.deps.access.conversation(actor, payload.conversationId);
+    this.mayWrite(actor, conversation);
     this.deps.fanOut.typing(conversation, actor.address, payload.state);
+  }
+
+  /** Refuses words (and typing) from someone outside a gateway conversation: it is its two users' own. */
+  private mayWrite(actor: Actor, conversation: ConversationRecord): void {
+    if (!conversation.participants.includes(actor.address) && this.deps.isGatewayConversation?.(conversation))
+      throw forbidden("conversationId: a gateway conversation is its users' own: the site's agents and integrations read it, and do not write in it");
   }
 
   async read(actor: Actor, payload: ReadPayload): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { API_KEY, SITE, type TestBridge, connect, startBridge, until } from '../helpers.js';
+import { API_KEY, SITE, type TestBridge, call, connect, startBridge, until } from '../helpers.js';
 import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { type NgircdServer, startNgircd } from '../servers/ngircd.js';
@@ -357,6 +357,11 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
       message: "conversationId: a gateway conversation is its users' own: the site's agents and integrations read it, and do not write in it",
     });
     assert.deepEqual((await t.bridge.store.getConversation(between.id))!.participants, between.participants, 'nobody joined it');
+    // Nor does the desk's typing reach them.
+    const crm = await connect(t, { apiKey: API_KEY }, { origin: null });
+    const typing = await call(crm.socket, 'typing', { conversationId: between.id, state: 'composing' });
+    assert.equal(typing.error?.code, 'forbidden');
+    crm.socket.disconnect();
   });
 
   it("gives a SIP user an XMPP user's correction as a new message marked edited, and no retraction at all (SIP has neither)", async () => {
