@@ -37,12 +37,27 @@ export class Announcer {
   }
 
   announce(conversation: ConversationRecord): void {
+    void this.announced(conversation);
+  }
+
+  /**
+   * As `announce`, resolving once what webhooks are told of the change is stored: a write after it
+   * (the message that reopened the conversation) has its webhook events after those, on any store
+   * (Postgres commits the transactions of its pool's connections in any order).
+   */
+  announced(conversation: ConversationRecord): Promise<void> {
     this.deps.changed?.(conversation);
     const rooms: HubRoom[] = conversation.participants.map((address) => ({ kind: 'address', address }));
     rooms.push({ kind: 'agents', siteKey: conversation.siteKey });
     const wire = toWireConversation(conversation);
     this.deps.hub.emit(rooms, 'conversation', wire);
-    this.webhookFor(conversation);
+    const marked = this.webhookFor(conversation);
+    this.toNetworks(conversation, wire);
+    return marked;
+  }
+
+  /** The networks that announce team conversations (an IRC support channel) are told of the change. */
+  private toNetworks(conversation: ConversationRecord, wire: ReturnType<typeof toWireConversation>): void {
     const team = conversation.team === undefined ? undefined : this.deps.teams.get(conversation.team);
     const announcers = this.deps.registry.all().filter((network) => network.conversationChanged !== undefined);
     if (!team || announcers.length === 0) return;
@@ -80,8 +95,8 @@ export class Announcer {
    * of each conversation is in the store, so a restart neither repeats an event nor misses one. The
    * store write is queued now, so events keep the order of the changes.
    */
-  private webhookFor(conversation: ConversationRecord): void {
-    this.markForWebhooks(conversation).catch((error: unknown) =>
+  private webhookFor(conversation: ConversationRecord): Promise<void> {
+    return this.markForWebhooks(conversation).catch((error: unknown) =>
       this.deps.logger.error({ err: error, conversation: conversation.id }, 'conversation change not recorded for webhooks'),
     );
   }

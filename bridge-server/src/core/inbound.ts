@@ -42,7 +42,7 @@ export interface InboundDeps {
   /** Gateway mode, when configured. */
   interop: GatewayService | undefined;
   pipeline: MessagePipeline;
-  announcer: Pick<Announcer, 'announce'>;
+  announcer: Pick<Announcer, 'announce' | 'announced'>;
   /** Customers writing to a team's address on their network. */
   customers: CustomerInbound;
   fanOut: FanOut;

@@ -8,13 +8,14 @@ import type { Router } from './desk/router.js';
 
 export interface ReopenDeps {
   store: Pick<Store, 'setConversationState'>;
-  announcer: Pick<Announcer, 'announce'>;
+  announcer: Pick<Announcer, 'announced'>;
   router: Pick<Router, 'offerQueued'>;
 }
 
 export async function reopen(deps: ReopenDeps, conversation: ConversationRecord): Promise<ConversationRecord> {
   const reopened = await deps.store.setConversationState(conversation.id, 'open');
-  deps.announcer.announce(reopened);
+  // Webhooks hear of the reopening before the message that reopened it (stored after this resolves).
+  await deps.announcer.announced(reopened);
   // Closed while it waited in its team's queue: open again, it waits there again, and is offered
   // as soon as an agent can take it (oldest first), as any queued conversation is.
   if (reopened.assignee === undefined && reopened.team !== undefined) deps.router.offerQueued(reopened.team);

@@ -225,6 +225,10 @@ describe('webhooks', () => {
       await call(alice.socket, 'conversation:close', { conversationId });
       await call(socket, 'message:send', { conversationId, clientId: 'and-again', text: 'Sorry, last one' });
       await until(() => receiver.taken.filter((d) => d.event === 'conversation.message').length === 2, 10_000, 'the second message event');
+      assert.deepEqual(
+        receiver.taken.slice(-3).map((d) => d.event),
+        ['conversation.closed', 'conversation.reopened', 'conversation.message'],
+      );
       assert.equal(receiver.taken.filter((d) => d.event === 'conversation.reopened').length, 2);
     });
   });
