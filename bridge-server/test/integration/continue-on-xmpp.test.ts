@@ -264,11 +264,11 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       const { client: ned, visitor } = await continuingAt(t, 'ned');
       const stopped = next(visitor.socket, 'continuation', (c) => c.state === 'stopped');
       const atAgent = next(alice, 'continuation', (c) => c.conversationId === visitor.conversationId && c.state === 'stopped');
+      const count = bodiesFrom(ned, team).length;
       const blocked = await call(alice, 'agent:command', { text: '/block xmpp:ned@localhost' });
       assert.match(blocked.answer, /^Blocked xmpp:ned@localhost on /);
       assert.equal((await stopped).reason, 'blocked');
       assert.equal((await atAgent).reason, 'blocked');
-      const count = bodiesFrom(ned, team).length;
       await call(alice, 'message:send', { conversationId: visitor.conversationId, clientId: 'n-1', text: 'After the block' });
       await quietFor(500);
       assert.deepEqual(bodiesFrom(ned, team).slice(count), [], 'nothing more to the blocked address, not even a last line');
@@ -276,7 +276,15 @@ describe('continuing a website conversation on XMPP (component mode) against a r
       const again = await call(visitor.socket, 'continuation:start', { conversationId: visitor.conversationId, address: 'xmpp:ned@localhost' });
       assert.deepEqual(again.error, { code: 'forbidden', message: 'address: this site does not continue chats at this address' });
       await call(alice, 'agent:command', { text: '/unblock xmpp:ned@localhost' });
-      assert.ok((await call(visitor.socket, 'continuation:start', { conversationId: visitor.conversationId, address: 'xmpp:ned@localhost' })).ok);
+      // A block that lands while a code is out (after the start, before the code is typed): the code
+      // proves nothing, and the continuation stops.
+      const { code } = await askCode(visitor, ned);
+      await t.bridge.store.block({ siteKey: SITE, address: 'xmpp:ned@localhost', by: 'web:a_alice' });
+      const late = next(visitor.socket, 'continuation', (c) => c.state === 'stopped');
+      const verified = await call(visitor.socket, 'continuation:verify', { conversationId: visitor.conversationId, code });
+      assert.deepEqual(verified.error, { code: 'forbidden', message: 'address: this site does not continue chats at this address' });
+      assert.equal((await late).reason, 'blocked');
+      await call(alice, 'agent:command', { text: '/unblock xmpp:ned@localhost' });
     });
 
     it('shows the visitor an invitation from an agent (/invite and continuation:invite), for enabled networks only', async () => {

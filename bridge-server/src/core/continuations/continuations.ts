@@ -159,6 +159,7 @@ export class Continuations {
         this.emit(conversation, spent);
         throw forbidden(`code: wrong code; ${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left`);
       }
+      if (await this.stoppedAsBlocked(conversation, current)) throw forbidden('address: this site does not continue chats at this address');
       return toContinuation(await this.activate(conversation, current, 'code'));
     });
   }
@@ -217,6 +218,13 @@ export class Continuations {
     }
   }
 
+  /** Stops a continuation whose address an agent blocked on the site (since it started); whether it did. */
+  private async stoppedAsBlocked(conversation: ConversationRecord, current: ContinuationRecord): Promise<boolean> {
+    if (!(await this.deps.store.blockOf(conversation.siteKey, current.address))) return false;
+    await this.stopRecord(conversation, current, 'blocked');
+    return true;
+  }
+
   /** The conversation closed: a continuation of it stops, and an active address is told so. */
   closed(conversation: ConversationRecord): Promise<void> {
     return this.inTurn(conversation.id, async () => {
@@ -243,6 +251,8 @@ export class Continuations {
           // Not from someone talking to the team in a conversation of their own: what they write goes
           // on there (it may answer an agent), and someone else's request must not take their chat.
           if (await this.talksToTeam(input.from, input.team, conversation)) return undefined;
+          // Blocked meanwhile (after the code went out): it stops; the message is a blocked customer's.
+          if (await this.stoppedAsBlocked(conversation, current)) return undefined;
           await this.activate(conversation, current, 'reply');
           return post(conversation, current.visitor, input);
         }

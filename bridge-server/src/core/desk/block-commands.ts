@@ -33,7 +33,8 @@ export class BlockCommands {
     const { customer, sites } = await this.target(teams, args[0], '/block ID|ADDRESS');
     const added: string[] = [];
     for (const siteKey of sites) if (await this.deps.store.block({ siteKey, address: customer, by: from })) added.push(siteKey);
-    for (const siteKey of added) await this.deps.addressBlocked?.(siteKey, customer);
+    // Every site, not only those blocked now: a block stored before this stop failed is stopped on a retry.
+    for (const siteKey of sites) await this.deps.addressBlocked?.(siteKey, customer);
     if (added.length === 0) return `${customer} was already blocked on ${sites.join(', ')}.`;
     return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (they are told once). /unblock ${customer} undoes it.`;
   }
