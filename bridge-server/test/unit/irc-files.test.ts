@@ -24,15 +24,26 @@ describe('IRC files', () => {
     assert.equal(fileLinesText({}, files, 'irc:alice@libera'), '');
   });
 
-  it('shows a long name shortened, its extension kept, so the file stays on one line of 512 bytes; the link serves it whole', () => {
-    const name = `${'\u00e9'.repeat(251)}.png`; // 255 characters of two bytes each
-    const text = fileLinesText({ attachments: [file(name)] }, files, 'irc:alice@libera');
-    assert.ok(text.startsWith(`[file] ${'\u00e9'.repeat(55)}\u2026.png (1.2 kB): https://chat.example/v1/files/f_255/`), text);
-    assert.ok(text.includes(encodeURIComponent(name)), 'the link names the whole file');
-    const real = `https://chat.example.org/v1/files/f_0mxddbsan084becb5429d5936e32b/${'e'.repeat(40)}.png?p=irc%3Aalice%40libera&e=1796653232&s=${'A'.repeat(43)}`;
-    const { lines } = toIrcLines(`[file] ${shortFileName(name, 60)} (1.2 kB): ${real}`, { target: 'alice', prefixBytes: 80, maxLines: 10 });
-    assert.equal(lines.length, 1, 'one line');
-    assert.equal(fileLinesText({ attachments: [file('report.pdf')] }, files, 'irc:alice@libera').split(' ')[1], 'report.pdf', 'a short name as it is');
+  it('shows a long name shortened to 100 bytes, its extension kept, so the file stays one line of 512 bytes; the link serves it whole', () => {
+    const link = `https://chat.example.org/v1/files/f_0mxddbsan084becb5429d5936e32b/${'e'.repeat(40)}.png?p=irc%3Aalice%40libera&e=1796653232&s=${'A'.repeat(43)}`;
+    const linked: NetworkFiles = { ...files, link: () => link };
+    for (const name of [`${'\u00e9'.repeat(251)}.png`, `${'\u{1F600}'.repeat(200)}.png`, 'x'.repeat(255)]) {
+      const text = fileLinesText({ attachments: [file(name)] }, linked, 'irc:alice@libera');
+      const shown = /^\[file\] (.*) \(1\.2 kB\): /.exec(text)![1]!;
+      assert.ok(Buffer.byteLength(shown) <= 100, shown);
+      assert.ok(shown.endsWith(name.endsWith('.png') ? '\u2026.png' : '\u2026'), shown);
+      // Relayed by the bot past maxPuppets, with its prefix: still one line.
+      const { lines } = toIrcLines(`[Visitor #3fa9c] ${text}`, { target: 'alice', prefixBytes: 80, maxLines: 10 });
+      assert.equal(lines.length, 1, name.slice(0, 10));
+    }
+    assert.equal(shortFileName('report.pdf', 100), 'report.pdf', 'a short name as it is');
+    assert.equal(
+      fileLinesText({ attachments: [file(`${'\u00e9'.repeat(251)}.png`)] }, files, 'irc:alice@libera').includes(
+        encodeURIComponent(`${'\u00e9'.repeat(251)}.png`),
+      ),
+      true,
+      'the link names the whole file',
+    );
   });
 
   it('keeps a hostile file name from writing a command of its own', () => {

@@ -11,15 +11,16 @@ import type { NetworkFiles } from '../network.js';
 import { oneLine } from '../../util/text.js';
 
 /**
- * Characters of a file's name its line shows at most: with the link (some 200 bytes) and the
- * prefix a server puts before it, the line stays within IRC's 512 bytes (a name may have 255
- * characters of up to 4 bytes each).
+ * Bytes of a file's name its line shows at most. A line is 512 bytes with its CRLF (RFC 2812
+ * section 2.3): the server's prefix (`:nick!user@host`, about 80), `PRIVMSG <target> :`, a relay's
+ * `[name #ref] `, `[file] `, the size, and a link of about 200 bytes leave some 100 for the name,
+ * which may have 255 characters of up to 4 bytes each.
  */
-const SHOWN_NAME_CHARACTERS = 60;
+const SHOWN_NAME_BYTES = 100;
 
 /** The lines of a message's files for `recipient` (empty without files), one line each. */
 export function fileLinesText(message: Pick<Message, 'attachments'>, files: NetworkFiles | undefined, recipient: Address): string {
-  return textWithFileLinks('', message.attachments, files, recipient, (file) => shortFileName(file.name, SHOWN_NAME_CHARACTERS));
+  return textWithFileLinks('', message.attachments, files, recipient, (file) => shortFileName(file.name, SHOWN_NAME_BYTES));
 }
 
 /** A CTCP request as irc-framework reports it (`ctcp request`): its command and its whole text. */

@@ -11,17 +11,25 @@ export function fileLine(file: Attachment, link: string, name = file.name): stri
   return `[file] ${name} (${readableSize(file.size)}): ${link}`;
 }
 
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
 /**
- * A file's name cut to `max` characters for a line that must stay one line (IRC's 512 bytes): its
- * start, `…`, and its extension, so the reader still sees what kind of file it is. The link serves
- * the file under its whole name.
+ * A file's name cut to `maxBytes` of UTF-8 for a line that must stay one line (IRC's 512 bytes):
+ * its start (whole characters), `…`, and its extension, so the reader still sees what kind of file
+ * it is. The link serves the file under its whole name.
  */
-export function shortFileName(name: string, max: number): string {
-  const characters = [...name];
-  if (characters.length <= max) return name;
+export function shortFileName(name: string, maxBytes: number): string {
+  if (utf8Bytes(name) <= maxBytes) return name;
   const dot = name.lastIndexOf('.');
-  const extension = dot > 0 && name.length - dot <= 10 ? [...name.slice(dot)] : [];
-  return `${characters.slice(0, max - 1 - extension.length).join('')}\u2026${extension.join('')}`;
+  const extension = dot > 0 && name.length - dot <= 10 ? name.slice(dot) : '';
+  let room = maxBytes - utf8Bytes(`\u2026${extension}`);
+  let start = '';
+  for (const character of name) {
+    room -= utf8Bytes(character);
+    if (room < 0) break;
+    start += character;
+  }
+  return `${start}\u2026${extension}`;
 }
 
 /**
