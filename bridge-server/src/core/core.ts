@@ -318,7 +318,6 @@ export class Core {
       ...deps,
       positions,
       isOpen: (team) => this.router.isOpen(team),
-      someoneAvailable: (team, siteKey) => this.router.someoneAvailable(team, siteKey),
       now: () => deps.clock.now(),
     });
     const customers = new CustomerInbound({ ...deps, firstContacts, controls, queueNotice, turns });

@@ -16,7 +16,7 @@ const conversation = (id: string, extra: Partial<ConversationRecord> = {}): Conv
 const team = (extra: Partial<TeamConfig> = {}): TeamConfig =>
   ({ id: 'support', name: 'Support', queueMessage: 'You are number {position} in line.', ...extra }) as TeamConfig;
 
-function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false, available = false } = {}) {
+function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false, posted = [] as string[] } = {}) {
   const sent: OutboundMessage[] = [];
   const network = {
     send: (outbound: OutboundMessage) => {
@@ -31,7 +31,13 @@ function notice({ queued = ['c1', 'c2', 'c3'], open = true, fails = false, avail
     ),
     registry: { forAddress: (address) => (address === CAROL ? network : undefined) },
     isOpen: () => open,
-    someoneAvailable: () => available,
+    store: {
+      history: () =>
+        Promise.resolve({
+          messages: posted.map((text, i) => ({ id: `m${i}`, conversationId: 'c1', seq: i + 1, from: 'team:support', text, sentAt: '' })),
+          hasMore: false,
+        }),
+    },
     now: () => new Date('2026-12-01T10:00:00.000Z'),
     logger: pino({ level: 'silent' }),
   });
@@ -71,12 +77,13 @@ describe('queue notice to customers on their own networks', () => {
     assert.equal(closed.sent.length, 0, 'closed: the offline message says it');
   });
 
-  it("says nothing after the offline message a team with a greeting posts while none of its agents is available; the greeting's queue is told", async () => {
-    const away = notice();
-    await away.queue.tell(conversation('c1'), team({ greeting: 'Hi from Support!' }));
+  it('says nothing after the offline message a team with a greeting posted (none of its agents available); after its greeting, the place in line', async () => {
+    const greeting = { greeting: 'Hi from Support!', offlineMessage: "We're away right now." };
+    const away = notice({ posted: ["We're away right now."] });
+    await away.queue.tell(conversation('c1'), team(greeting));
     assert.equal(away.sent.length, 0, "we're away right now, and no place in line with it");
-    const busy = notice({ available: true });
-    await busy.queue.tell(conversation('c1'), team({ greeting: 'Hi from Support!' }));
+    const busy = notice({ posted: ['Hi from Support!'] });
+    await busy.queue.tell(conversation('c1'), team(greeting));
     assert.deepEqual(
       busy.sent.map((out) => out.message.text),
       ['You are number 1 in line.'],

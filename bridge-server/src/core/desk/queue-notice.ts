@@ -8,7 +8,7 @@ import type { Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { TeamConfig } from '../../config.js';
 import type { NetworkRegistry } from '../../networks/registry.js';
-import type { ConversationRecord } from '../../store/store.js';
+import type { ConversationRecord, Store } from '../../store/store.js';
 import { toNetworkConversation } from '../wire.js';
 import type { QueuePositions } from './queue-positions.js';
 
@@ -17,11 +17,7 @@ export interface QueueNoticeDeps {
   registry: Pick<NetworkRegistry, 'forAddress'>;
   /** Whether the team is within its hours (outside, its offline message says it all). */
   isOpen(team: string): boolean;
-  /**
-   * Whether an agent of the team is available to the site: a team with a greeting posts its offline
-   * message instead while none is, and that message says it all too.
-   */
-  someoneAvailable(team: string, siteKey: string): boolean;
+  store: Pick<Store, 'history'>;
   now(): Date;
   logger: Logger;
 }
@@ -31,15 +27,28 @@ export function queueText(template: string, position: number): string {
   return template.replaceAll('{position}', String(position));
 }
 
+/** The conversation's first messages, where the team's opening note is (before the customer's first message). */
+const OPENING_MESSAGES = 3;
+
 export class QueueNotice {
   constructor(private readonly deps: QueueNoticeDeps) {}
+
+  /**
+   * Whether the team posted its offline message as the conversation opened (a team with a greeting
+   * does while none of its agents is available). Read from what was posted, not decided again:
+   * availability may have changed since.
+   */
+  private async offlineMessagePosted(conversation: ConversationRecord, team: TeamConfig): Promise<boolean> {
+    const { messages } = await this.deps.store.history(conversation.id, { afterSeq: 0, limit: OPENING_MESSAGES });
+    return messages.some((message) => message.from === `team:${team.id}` && message.text === team.offlineMessage);
+  }
 
   /** Tells the customer who just opened `conversation` their place in the team's queue, when it waits there. */
   async tell(conversation: ConversationRecord, team: TeamConfig): Promise<void> {
     const { positions, registry, logger } = this.deps;
     if (team.queueMessage === false || conversation.assignee !== undefined || conversation.state !== 'open' || !this.deps.isOpen(team.id)) return;
     // "We're away right now ..." then "you are number 1 in line": one says it, not both.
-    if (team.greeting !== undefined && !this.deps.someoneAvailable(team.id, conversation.siteKey)) return;
+    if (team.greeting !== undefined && (await this.offlineMessagePosted(conversation, team))) return;
     const network = registry.forAddress(conversation.openedBy);
     if (!network) return;
     const position = await positions.positionOf(team.id, conversation.id);
