@@ -33,7 +33,10 @@ interface DefinitionBase<S extends z.ZodType> {
 
 /** What of the whole configuration an entry's `problems` may look at. */
 export interface DeskOfConfig {
-  teams: readonly { id: string }[];
+  /** The teams, with the sites each serves (every site when it names none). */
+  teams: readonly { id: string; sites?: readonly string[] | undefined }[];
+  /** Every site's key. */
+  siteKeys: readonly string[];
 }
 
 /** A network of remote parties, reached through its protocol. */
@@ -64,7 +67,7 @@ export const BUILTIN_NETWORKS: Record<string, NetworkDefinition> = {
   xmpp: { schema: xmppNetworkConfigSchema, create: createXmpp, mappedNetworks: gatewayNetworksOf },
   irc: { schema: ircNetworkConfigSchema, create: createIrc },
   sip: { schema: sipNetworkConfigSchema, create: createSip },
-  email: { schema: emailNetworkConfigSchema, create: createEmail, problems: (config, desk) => emailConfigProblems(config as EmailNetworkConfig, desk.teams) },
+  email: { schema: emailNetworkConfigSchema, create: createEmail, problems: (config, desk) => emailConfigProblems(config as EmailNetworkConfig, desk) },
 };
 
 /** The networks running in one bridge, found by address scheme. */
@@ -109,7 +112,7 @@ export interface ValidatedNetwork {
  * API's own clients are reached.
  */
 export function validateNetworks(
-  config: { networks: readonly { type: string }[]; teams?: readonly { id: string }[] },
+  config: { networks: readonly { type: string }[]; teams?: DeskOfConfig['teams']; sites?: readonly { key: string }[] },
   definitions: Record<string, NetworkDefinition> = BUILTIN_NETWORKS,
   source = 'the configuration',
 ): ValidatedNetwork[] {
@@ -138,7 +141,8 @@ export function validateNetworks(
           `networks[${index}].${issuePath(mapped.path)}: must be a network whose users have addresses of their own, not "${mapped.network}", whose parties the bridge hosts (they stay on the main domain)`,
         );
     }
-    for (const problem of definition.problems?.(parsed.data, { teams: config.teams ?? [] }) ?? []) problems.push(`networks[${index}].${problem}`);
+    const desk = { teams: config.teams ?? [], siteKeys: (config.sites ?? []).map((site) => site.key) };
+    for (const problem of definition.problems?.(parsed.data, desk) ?? []) problems.push(`networks[${index}].${problem}`);
     entries.push({ type: entry.type, definition, config: parsed.data });
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+import { validateNetworks } from '../../src/networks/registry.js';
 import { createBridge } from '../../src/server.js';
 
 const minimal = () => ({ sites: [{ key: 'shop' }], store: { type: 'sqlite', path: 'db.sqlite' } });
@@ -63,6 +64,39 @@ describe('configuration', () => {
     rejects({ ...minimal(), webhooks: [{ ...hook, sites: ['shop', 'shoop'] }] }, /webhooks\[0\]\.sites\[1\]: no site has the key "shoop"/);
     rejects({ ...minimal(), webhooks: [{ ...hook, timeoutSeconds: 86_400 * 60 }] }, /webhooks\[0\]\.timeoutSeconds/);
     assert.ok(parseConfig({ ...minimal(), webhooks: [{ ...hook, sites: ['shop'], timeoutSeconds: 300 }] }, 'test.json', '/base'));
+  });
+
+  it('names an email entry whose team serves several sites and no site says which its mail is filed under', () => {
+    const withEmail = (extra: Record<string, unknown>, team: Record<string, unknown> = {}) => ({
+      sites: [{ key: 'shop' }, { key: 'shop2' }],
+      store: { type: 'sqlite', path: 'db.sqlite' },
+      teams: [{ id: 'multi', members: ['web:a_alice'], ...team }],
+      networks: [
+        {
+          type: 'email',
+          imap: { host: '127.0.0.1', user: 'bridge', password: 'secret' },
+          smtp: { host: '127.0.0.1' },
+          messageIdDomain: 'bridge.example.com',
+          plusAddressSecret: 'a-plus-address-secret-of-32-chars!!',
+          teams: { 'support@example.com': 'multi' },
+          ...extra,
+        },
+      ],
+    });
+    // The networks' own checks, as loadConfig and createBridge run them.
+    const check = (raw: unknown) => validateNetworks(parseConfig(raw, 'test.json', '/base'));
+    const refused = (raw: unknown, field: RegExp) =>
+      assert.throws(
+        () => check(raw),
+        (error: unknown) => error instanceof ConfigError && field.test(error.message),
+      );
+    refused(
+      withEmail({}),
+      /networks\[0\]\.site: team "multi" \(teams\.support@example\.com\) serves several sites \(shop, shop2\); set site to the one its mail is filed under/,
+    );
+    refused(withEmail({ site: 'elsewhere' }, { sites: ['shop', 'shop2'] }), /networks\[0\]\.site: team "multi"/);
+    assert.ok(check(withEmail({ site: 'shop2' })));
+    assert.ok(check(withEmail({}, { sites: ['shop'] })), 'a team of one site files its mail there');
   });
 
   it("names an email entry's team no team has, and the secrets its environment lacks, before anything is opened", async () => {

@@ -35,10 +35,27 @@ export const emailNetworkConfigSchema = z
 export type EmailNetworkConfig = z.infer<typeof emailNetworkConfigSchema>;
 
 /** Each team mailbox whose team is none of the desk's (its mail would open conversations of no team), as `field: message`. */
-export function teamProblems(config: Pick<EmailNetworkConfig, 'teams'>, teams: readonly { id: string }[]): string[] {
-  return Object.entries(config.teams)
-    .filter(([, team]) => !teams.some((candidate) => candidate.id === team))
-    .map(([address, team]) => `teams.${address}: "${team}" is no team of the configuration`);
+/** The desk as the checks read it: the teams with the sites each serves (every site when it names none), and every site's key. */
+interface DeskSites {
+  teams: readonly { id: string; sites?: readonly string[] | undefined }[];
+  siteKeys: readonly string[];
+}
+
+export function teamProblems(config: Pick<EmailNetworkConfig, 'teams' | 'site'>, desk: DeskSites): string[] {
+  const problems: string[] = [];
+  for (const [address, id] of Object.entries(config.teams)) {
+    const team = desk.teams.find((candidate) => candidate.id === id);
+    if (!team) {
+      problems.push(`teams.${address}: "${id}" is no team of the configuration`);
+      continue;
+    }
+    // A team serving several sites files its customers' mail under `site`: without it, every mail
+    // to the team's mailbox would open nothing (docs/networks/email.md).
+    const sites = team.sites ?? desk.siteKeys;
+    if (sites.length > 1 && (config.site === undefined || !sites.includes(config.site)))
+      problems.push(`site: team "${id}" (teams.${address}) serves several sites (${sites.join(', ')}); set site to the one its mail is filed under`);
+  }
+  return problems;
 }
 
 /**
@@ -46,8 +63,8 @@ export function teamProblems(config: Pick<EmailNetworkConfig, 'teams'>, teams: r
  * one of the desk's (else its mail would open conversations of no team), and the passwords and the
  * plus-address secret it reads from the environment are there.
  */
-export function emailConfigProblems(config: EmailNetworkConfig, teams: readonly { id: string }[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems = teamProblems(config, teams);
+export function emailConfigProblems(config: EmailNetworkConfig, desk: DeskSites, env: NodeJS.ProcessEnv = process.env): string[] {
+  const problems = teamProblems(config, desk);
   const checks = [
     () => resolveImapEndpoint(config.imap, env, 'imap'),
     () => resolveSmtpEndpoint(config.smtp, env, 'smtp'),

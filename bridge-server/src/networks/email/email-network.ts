@@ -68,7 +68,7 @@ function secretOf(config: EmailNetworkConfig): string {
 
 /** Each team mailbox's team is one of the desk's (`teamProblems`, checked with the configuration too, for a network made in code). */
 function checkTeams(config: EmailNetworkConfig, teams: readonly DeskTeam[]): void {
-  const [problem] = teamProblems(config, teams);
+  const [problem] = teamProblems(config, { teams, siteKeys: [] });
   if (problem) throw new ConfigError(`networks (email).${problem}`);
 }
 
