@@ -283,6 +283,22 @@ describe('customers writing from SIP to a team against a real Kamailio, answered
     });
   });
 
+  describe("the bridge's own account writing to the team's URI (another device on it, or a request looped back)", () => {
+    it('refuses it with 403 Customers Only, and opens no conversation', async () => {
+      const t = await startBridge({ teams: [{ id: 'support', name: 'Support', members: [IRC_AGENT], sites: [SITE] }], networks: bridgeNetworks() });
+      const self = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'switchboard', 'bridgepw');
+      try {
+        await online(t);
+        const refused = await self.request(TEAM, 'hello from the bridge itself');
+        assert.deepEqual([refused.statusCode, refused.reasonPhrase], [403, 'Customers Only']);
+        assert.deepEqual(await t.bridge.store.listConversations({ siteKey: SITE, limit: 10 }), []);
+      } finally {
+        await self.stop();
+        await t.stop();
+      }
+    });
+  });
+
   describe("an agent of the team writing to the team's URI", () => {
     it('refuses them with 403 and a Warning that says what the address is for, and opens no conversation', async () => {
       const ERIN = `sip:erin@${kamailio.domain}`;

@@ -50,6 +50,8 @@ export class VisitorDomain {
     private readonly hosted: HostedParties,
     /** The desk's teams: URIs customers write to. */
     readonly teams: TeamUris = new TeamUris({ domain, teams: [] }),
+    /** The account the bridge registers with (`sip:<username>@<domain>`): the bridge's own too, on its SIP server's domain. */
+    private readonly account?: Address,
   ) {
     this.name = domain.toLowerCase();
     this.bridgeUri = `sip:${BRIDGE_USER}@${this.name}`;
@@ -72,11 +74,27 @@ export class VisitorDomain {
     return uri.host.toLowerCase() === this.name ? partyOfUser(uri.user ?? '', this.hosted) : null;
   }
 
-  /** Whether an address is one the bridge presents under this domain (gateway loop protection). */
+  /**
+   * Whether an address is the bridge's own: one it presents under this domain, or the account it
+   * registers with (another device on it, or the proxy handing the bridge's request back to it):
+   * never a customer, never a gateway party (loop protection).
+   */
   owns(address: Address): boolean {
     const lower = address.toLowerCase();
+    if (this.account !== undefined && sameSipAddress(address, this.account)) return true;
     return lower.endsWith(`@${this.name}`) || lower === `sip:${this.name}`;
   }
+}
+
+/** Whether two SIP addresses are one: the host compared in any case, the user as it is (RFC 3261 section 19.1.4). */
+function sameSipAddress(a: Address, b: Address): boolean {
+  const split = (address: Address) => {
+    const at = address.lastIndexOf('@');
+    return at < 0 ? [address.toLowerCase(), ''] : [address.slice(0, at), address.slice(at + 1).toLowerCase()];
+  };
+  const [userA, hostA] = split(a);
+  const [userB, hostB] = split(b);
+  return userA === userB && hostA === hostB;
 }
 
 /** An agent's address from a SIP URI's user and host (the host lowercased; the user as it is). */

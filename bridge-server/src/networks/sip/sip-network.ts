@@ -74,7 +74,7 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     bridgeUsername: config.username,
     logger,
   });
-  const domain = new VisitorDomain(config.visitorDomain, hosted, teams);
+  const domain = new VisitorDomain(config.visitorDomain, hosted, teams, addressOfUri(config.username, config.domain));
   const rawBodies = new RawBodies();
   const session: SipSession = new SipSession({
     config,
