@@ -64,6 +64,11 @@ describe('block commands and /whois', () => {
 
   const conversationOf = (openedBy: Address, siteKey = 'shop') => store.createConversation({ siteKey, openedBy, participants: [openedBy], team: 'support' });
 
+  it('says a customer by email is not told (no refusal is mailed back)', async () => {
+    const mailer = await conversationOf('mailto:spam@example.org');
+    assert.match(await commands.run(ERIN, `/block #${refs.refOf(mailer.id)}`), /^Blocked mailto:spam@example\.org on shop: .* \(they are not told\)\./);
+  });
+
   it("blocks a conversation's customer on its site, once, and lists and lifts the block", async () => {
     const c = await conversationOf(MALLORY);
     const ref = refs.refOf(c.id);
@@ -107,7 +112,7 @@ describe('block commands and /whois', () => {
     const visitor = await conversationOf('web:v_1');
     assert.equal(
       await commands.run(ERIN, `/block ${refs.refOf(visitor.id)}`),
-      'web:v_1 is not writing from a network of their own: only customers on XMPP, SIP or IRC can be blocked.',
+      'web:v_1 is not writing from a network of their own: only customers on XMPP, SIP, IRC or email can be blocked.',
     );
     assert.equal(await commands.run(ERIN, '/block xmpp:zed@example.org'), 'xmpp:zed@example.org is an agent: agents cannot be blocked.');
     assert.equal(await commands.run(ERIN, '/block'), 'Usage: /block ID|ADDRESS');

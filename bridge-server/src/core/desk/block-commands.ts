@@ -36,7 +36,9 @@ export class BlockCommands {
     // Every site, not only those blocked now: a block stored before this stop failed is stopped on a retry.
     for (const siteKey of sites) await this.deps.addressBlocked?.(siteKey, customer);
     if (added.length === 0) return `${customer} was already blocked on ${sites.join(', ')}.`;
-    return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (they are told once). /unblock ${customer} undoes it.`;
+    // A mail is answered by no one (a refusal mailed back would be a backscatter mail to whoever the From names).
+    const told = customer.startsWith('mailto:') ? 'they are not told' : 'they are told once';
+    return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (${told}). /unblock ${customer} undoes it.`;
   }
 
   async unblock(teams: BlockScope, args: string[]): Promise<string> {
@@ -60,7 +62,7 @@ export class BlockCommands {
     const conversation = named ? undefined : await this.deps.resolve(teams, arg, usage);
     const customer = named ?? conversation!.openedBy;
     if (this.deps.hosted.isHosted(customer))
-      throw new CommandError(`${customer} is not writing from a network of their own: only customers on XMPP, SIP or IRC can be blocked.`);
+      throw new CommandError(`${customer} is not writing from a network of their own: only customers on XMPP, SIP, IRC or email can be blocked.`);
     if (this.deps.teams.teamsOf(customer).length > 0) throw new CommandError(`${customer} is an agent: agents cannot be blocked.`);
     return { customer, sites: conversation ? [conversation.siteKey] : this.sitesOf(teams) };
   }
