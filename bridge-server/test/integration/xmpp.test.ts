@@ -100,6 +100,13 @@ describe('XMPP network (component mode) against a real Prosody', () => {
       const reply = new Promise<Message>((resolve) => sdk.on('message', (m) => m.from === 'xmpp:alice@localhost' && resolve(m)));
       await alice.send(xml('message', { type: 'chat', to: jid }, xml('body', {}, 'Hello Sam')));
       assert.equal((await reply).text, 'Hello Sam');
+      // The nick once (XEP-0172 section 4.1), and again when the name changes.
+      const from = (body: string) => alice.next((s) => isChat(s) && bare(s.attrs.from) === jid && s.getChildText('body') === body);
+      await sdk.send(conversation.id, 'Still Sam');
+      assert.equal((await from('Still Sam')).getChild('nick', 'http://jabber.org/protocol/nick'), undefined);
+      await sdk.updateProfile({ name: 'Samuel' });
+      await sdk.send(conversation.id, 'Now Samuel');
+      assert.equal((await from('Now Samuel')).getChildText('nick', 'http://jabber.org/protocol/nick'), 'Samuel');
     } finally {
       sdk.disconnect();
     }
