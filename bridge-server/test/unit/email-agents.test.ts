@@ -146,7 +146,13 @@ describe('email agents: mail to agents', () => {
     // Sent by a person's hand on the visitor's behalf: bounces come back to the mailbox.
     assert.deepEqual([m1!.mail.from, m1!.mail.to], ['support@example.com', ['erin@example.org']]);
     assert.equal(m1!.header('From'), 'Dana <support@example.com>');
-    assert.equal(m2!.header('From'), 'Support <support@example.com>', "the team's name when the message names no writer");
+    // A writer who gave no name is not the team: a visitor reads "Visitor", a customer of another network their address.
+    assert.equal(m2!.header('From'), 'Visitor <support@example.com>');
+    await a.network.send({ message: { ...message('m4', 'c1', 'No nick here'), from: 'xmpp:ann@example.org' }, to: ERIN, conversation: one });
+    await a.network.send({ message: { ...message('m5', 'c1', 'Hi, thanks for writing.'), from: 'team:support' }, to: ERIN, conversation: one });
+    const [m4, m5] = a.sent.slice(3).map((mail) => a.headersOf(mail));
+    assert.equal(m4!('From'), '"ann@example.org" <support@example.com>');
+    assert.equal(m5!('From'), 'Support <support@example.com>', "the team's own words, under the team's name");
     assert.equal(m1!.header('Subject'), `[#${a.refs.refOf('c1')}] My order`);
     assert.equal(m3!.header('Subject'), `[#${a.refs.refOf('c2')}] Conversation`);
     assert.equal(m1!.header('Reply-To'), a.plusAddresses.addressOf('support@example.com', 'c1'));

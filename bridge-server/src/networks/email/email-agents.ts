@@ -15,6 +15,7 @@ import { NOT_YOURS } from '../kit/relay.js';
 import {
   type DeskFeature,
   type InboundSink,
+  NAMELESS_VISITOR,
   isQuietRefusal,
   type NetworkConversation,
   type NetworkFiles,
@@ -124,7 +125,7 @@ export class EmailAgents {
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     await this.mailer.send(this.mailer.mailboxOf(conversation), {
       ...this.inThread(conversation, recipient),
-      ...this.mailer.nameOf(conversation, fromName),
+      ...this.mailer.nameOf(conversation, fromName ?? namelessWriter(message.from)),
       messageId: mailId,
       ...(await this.mailer.contentOf(message)),
     });
@@ -259,4 +260,15 @@ export class EmailAgents {
       ...(replyTo ? { replyTo } : {}),
     };
   }
+}
+
+/**
+ * The name an agent's mail shows for a writer who gave none: a website visitor is "Visitor" (as the
+ * context line says), a customer of another network their address; only the team's own words come
+ * under the team's name, so a nameless customer's message never reads as the team's greeting.
+ */
+function namelessWriter(from: Address): string | undefined {
+  if (from.startsWith('team:')) return undefined;
+  if (from.startsWith('web:')) return NAMELESS_VISITOR;
+  return from.slice(from.indexOf(':') + 1);
 }
