@@ -34,6 +34,8 @@ const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
 const EXPOSED_HEADERS = 'Content-Disposition, Content-Range, ETag, Retry-After';
 /** Bytes of a refused upload still read before the connection is cut (so the client reads the refusal). */
 const DRAIN_LIMIT = 2 * LIMITS.maxFileBytes;
+/** And for this long at most. */
+const DRAIN_MS = 30_000;
 /** Where files are uploaded. */
 const UPLOAD_PATH = '/v1/files';
 
@@ -41,9 +43,6 @@ const UPLOAD_PATH = '/v1/files';
 export function isUploadPath(url: string): boolean {
   return url.split('?')[0]!.toLowerCase().replace(/\/+$/, '') === UPLOAD_PATH;
 }
-
-/** And for this long at most. */
-const DRAIN_MS = 30_000;
 
 export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
   const knownOrigin = (origin: string) => deps.sites.some((site) => site.origins.includes('*') || site.origins.includes(origin));
@@ -112,13 +111,18 @@ export function fileRoutes(app: express.Express, deps: FileRoutesDeps): void {
       const actor = await authenticate(req);
       const conversationId = queryString(req, 'conversationId');
       const name = queryString(req, 'name');
-      await deps.files.admitUpload(actor, conversationId, declaredLength(req));
-      // A client that waits to be asked for the body (`Expect: 100-continue`) is asked now, once the upload may go on.
-      if (awaitsContinue(req)) {
-        res.writeContinue();
-        askedForBody = true;
-      }
-      const file = await deps.files.upload(actor, { conversationId, name, content: body });
+      const file = await deps.files.upload(actor, {
+        conversationId,
+        name,
+        content: body,
+        declaredBytes: declaredLength(req),
+        // A client that waits to be asked for the body (`Expect: 100-continue`) is asked once the upload may go on.
+        admitted: () => {
+          if (!awaitsContinue(req)) return;
+          res.writeContinue();
+          askedForBody = true;
+        },
+      });
       res.status(201).json({ ok: true, file });
     } catch (error) {
       body.destroy();

@@ -132,30 +132,29 @@ export class FileService {
   }
 
   /**
-   * What refuses an upload before a byte of it is read: a site that takes no files, a conversation
-   * the actor may not read, a declared length (`Content-Length`) past what the site takes (a length
-   * not declared is measured as the bytes come).
+   * `POST /v1/files`: stores a party's upload into a conversation it may read. What refuses it is
+   * found before a byte of the content is read (a site that takes no files, a conversation the
+   * actor may not read, a `declaredBytes` past what the site takes, the upload rate), then
+   * `admitted` is called (the client may be waiting to be asked for the body); a length not
+   * declared, and the quota, are measured as the bytes come.
    */
-  async admitUpload(actor: Actor, conversationId: string, declaredBytes: number): Promise<void> {
-    const policy = this.policyOf(actor.siteKey);
-    if (!policy) throw noFiles(actor.siteKey);
-    await this.deps.access.conversationFor(actor, conversationId);
-    if (!(declaredBytes > policy.maxFileBytes)) return;
-    this.deps.metrics.fileUploadsRefused.inc({ reason: 'too_large' });
-    throw tooLarge(policy);
-  }
-
-  /** `POST /v1/files`: stores a party's upload into a conversation it may read. */
-  async upload(actor: Actor, input: { conversationId: string; name: string; content: Readable | Buffer }): Promise<Attachment> {
+  async upload(
+    actor: Actor,
+    input: { conversationId: string; name: string; content: Readable | Buffer; declaredBytes?: number; admitted?: () => void },
+  ): Promise<Attachment> {
     try {
-      if (!this.policyOf(actor.siteKey)) throw noFiles(actor.siteKey);
+      const policy = this.policyOf(actor.siteKey);
+      if (!policy) throw noFiles(actor.siteKey);
       const conversation = await this.deps.access.conversationFor(actor, input.conversationId);
+      // Before the rate: a file refused for its size spends no upload.
+      if ((input.declaredBytes ?? 0) > policy.maxFileBytes) throw tooLarge(policy);
       const verdict = await this.uploads.take(actor.address);
       if (!verdict.ok)
         throw Object.assign(
           new FileRefusal('rate_limited', `Too many uploads: at most ${this.deps.config.uploadsPerMinute} per minute.`, 'rate_limited', 'too many files'),
           { retryAfterMs: verdict.retryAfterMs },
         );
+      input.admitted?.();
       const file = await this.keep(conversation, actor.address, input.name, input.content);
       return toAttachment(file);
     } catch (error) {

@@ -34,13 +34,16 @@ export const emailNetworkConfigSchema = z
 
 export type EmailNetworkConfig = z.infer<typeof emailNetworkConfigSchema>;
 
-/** Each team mailbox whose team is none of the desk's (its mail would open conversations of no team), as `field: message`. */
 /** The desk as the checks read it: the teams with the sites each serves (every site when it names none), and every site's key. */
 interface DeskSites {
   teams: readonly { id: string; sites?: readonly string[] | undefined }[];
   siteKeys: readonly string[];
 }
 
+/**
+ * Each team mailbox whose team is none of the desk's (its mail would open conversations of no
+ * team), or serves several sites without `site` naming one of them, as `field: message`.
+ */
 export function teamProblems(config: Pick<EmailNetworkConfig, 'teams' | 'site'>, desk: DeskSites): string[] {
   const problems: string[] = [];
   for (const [address, id] of Object.entries(config.teams)) {

@@ -81,20 +81,10 @@ export class VisitorDomain {
    */
   owns(address: Address): boolean {
     const lower = address.toLowerCase();
-    if (this.account !== undefined && sameSipAddress(address, this.account)) return true;
+    // In any case: a user part differing from the account's only in case is no customer either.
+    if (lower === this.account?.toLowerCase()) return true;
     return lower.endsWith(`@${this.name}`) || lower === `sip:${this.name}`;
   }
-}
-
-/** Whether two SIP addresses are one: the host compared in any case, the user as it is (RFC 3261 section 19.1.4). */
-function sameSipAddress(a: Address, b: Address): boolean {
-  const split = (address: Address) => {
-    const at = address.lastIndexOf('@');
-    return at < 0 ? [address.toLowerCase(), ''] : [address.slice(0, at), address.slice(at + 1).toLowerCase()];
-  };
-  const [userA, hostA] = split(a);
-  const [userB, hostB] = split(b);
-  return userA === userB && hostA === hostB;
 }
 
 /** An agent's address from a SIP URI's user and host (the host lowercased; the user as it is). */
