@@ -52,6 +52,34 @@ export interface ConversationsDeps {
   responseTimes?: Pick<ResponseTimes, 'closed' | 'rated'>;
 }
 
+/** Who opens a conversation with which team, on which site. */
+export interface TeamOpening {
+  siteKey: string;
+  openedBy: Address;
+  team: TeamConfig;
+  /** The opener's party, not stored yet: stored with the conversation, in the same commit. */
+  party?: PartyRecord;
+  /** The subject of a conversation it opens (a mail's), set before it is routed. */
+  subject?: string;
+}
+
+/**
+ * Stores the message that opened a conversation with `post`, then the team's opening words
+ * (`greet`, when it opened one): after a refusal of the message too, the conversation being open;
+ * a greeting failing then is only logged, the refusal being the sender's answer.
+ */
+export async function postedThenGreeted<T>(post: () => Promise<T>, greet: (() => Promise<void>) | undefined, logger: Logger): Promise<T> {
+  let posted: T;
+  try {
+    posted = await post();
+  } catch (error) {
+    await greet?.().catch((greetError: unknown) => logger.warn({ err: greetError }, 'greeting not posted'));
+    throw error;
+  }
+  await greet?.();
+  return posted;
+}
+
 export class Conversations {
   constructor(private readonly deps: ConversationsDeps) {}
 
@@ -61,10 +89,17 @@ export class Conversations {
   }
 
   private async openToTeam(actor: Actor, teamId: string): Promise<Conversation> {
+    const { conversation, greet } = await this.openToTeamGreetingLater(actor, teamId);
+    await greet?.();
+    return toWireConversation(conversation);
+  }
+
+  /** The actor's open conversation with a team, or a new one whose opening words are left to `greet` (see openWithTeamGreetingLater). */
+  async openToTeamGreetingLater(actor: Actor, teamId: string): Promise<{ conversation: ConversationRecord; greet?: () => Promise<void> }> {
     const team = this.deps.teams.forSite(teamId, actor.siteKey);
     if (!team) throw notFound(`team: no team "${teamId}" serves this site`);
     const party = await this.deps.access.partyToStore(actor);
-    return toWireConversation(await this.openWithTeam({ siteKey: actor.siteKey, openedBy: actor.address, team, party }));
+    return this.openWithTeamGreetingLater({ siteKey: actor.siteKey, openedBy: actor.address, team, party });
   }
 
   /**
@@ -72,26 +107,29 @@ export class Conversations {
    * then greeted, or told the team is away, as the team says. Whoever opens it (a website visitor,
    * a customer writing on their own network) goes through this one path.
    */
-  async openWithTeam({
+  async openWithTeam(opening: TeamOpening): Promise<ConversationRecord> {
+    const { conversation, greet } = await this.openWithTeamGreetingLater(opening);
+    await greet?.();
+    return conversation;
+  }
+
+  /**
+   * The same, for a conversation a message opens (a customer's first message, a visitor writing
+   * after a close): the team's opening words are left to `greet` (present when it opened one), to
+   * call once that message is stored, so they come after it.
+   */
+  async openWithTeamGreetingLater({
     siteKey,
     openedBy,
     team,
     party,
     subject,
-  }: {
-    siteKey: string;
-    openedBy: Address;
-    team: TeamConfig;
-    /** The opener's party, not stored yet: stored with the conversation, in the same commit. */
-    party?: PartyRecord;
-    /** The subject of a conversation it opens (a mail's), set before it is routed. */
-    subject?: string;
-  }): Promise<ConversationRecord> {
+  }: TeamOpening): Promise<{ conversation: ConversationRecord; greet?: () => Promise<void> }> {
     const { store, router } = this.deps;
     const existing = await store.findOpenConversation({ siteKey, openedBy, team: team.id });
     if (existing) {
       if (party) await store.upsertParty(party);
-      return existing;
+      return { conversation: existing };
     }
     // Both writes requested at once: a store that groups its commits (SQLite) makes them one.
     const [stored, creating] = await Promise.allSettled([
@@ -106,10 +144,13 @@ export class Conversations {
     this.deps.announcer.opened(created);
     const routed = await router.routeNew(created);
     this.deps.announcer.announce(routed);
-    const note = this.openingNote(team, routed);
-    if (note) await this.postAsTeam(routed, team, note);
     this.deps.logger.info({ conversation: routed.id, team: team.id, assignee: routed.assignee ?? null }, 'conversation opened');
-    return routed;
+    // What to say is decided now, as it was routed (an agent there or not).
+    const note = this.openingNote(team, routed);
+    const greet = async (): Promise<void> => {
+      if (note) await this.postAsTeam(routed, team, note);
+    };
+    return { conversation: routed, greet };
   }
 
   /**

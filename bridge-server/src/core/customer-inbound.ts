@@ -11,6 +11,7 @@ import type { InboundMessage, InboundTeam } from '../networks/network.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { CustomerControls } from './abuse/customer-controls.js';
 import { CustomerRefusal, type FirstContactOutcome } from './abuse/outcomes.js';
+import { postedThenGreeted } from './conversations.js';
 import { CustomerNames } from './customer-names.js';
 import type { QueueNotice } from './desk/queue-notice.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -99,9 +100,10 @@ export class CustomerInbound {
     const opened = await firstContacts.conversationFor(input.from, input.team, input.subject);
     if (!opened) return null;
     count('opened');
-    const posted = await post(opened);
+    // The team's greeting answers the customer's first message: after it.
+    const posted = await postedThenGreeted(() => post(opened.conversation), opened.greet, this.deps.logger);
     // Once per conversation: on its opening, after the customer's first message is stored.
-    await this.deps.queueNotice.tell(opened, served.team);
+    await this.deps.queueNotice.tell(opened.conversation, served.team);
     return posted;
   }
 

@@ -14,7 +14,7 @@ import type { TeamDirectory } from './desk/teams.js';
 export interface FirstContactDeps {
   store: Pick<Store, 'findOpenConversation'>;
   teams: TeamDirectory;
-  conversations: Pick<Conversations, 'openWithTeam'>;
+  conversations: Pick<Conversations, 'openWithTeamGreetingLater'>;
   logger: Logger;
 }
 
@@ -22,16 +22,20 @@ export class FirstContacts {
   constructor(private readonly deps: FirstContactDeps) {}
 
   /**
-   * The customer's open conversation with the team, else a new one; null when no such team serves
-   * the site.
+   * The customer's open conversation with the team, else a new one whose team's opening words wait
+   * for `greet` (after the customer's message); null when no such team serves the site.
    */
-  async conversationFor(customer: Address, addressed: InboundTeam, subject?: string): Promise<ConversationRecord | null> {
+  async conversationFor(
+    customer: Address,
+    addressed: InboundTeam,
+    subject?: string,
+  ): Promise<{ conversation: ConversationRecord; greet?: () => Promise<void> } | null> {
     const found = this.servedBy(addressed);
     if (!found) {
       this.deps.logger.info({ from: customer, team: addressed.id, site: addressed.site ?? null }, 'first contact refused: no such team serves the site');
       return null;
     }
-    return this.deps.conversations.openWithTeam({ ...found, openedBy: customer, ...(subject !== undefined ? { subject } : {}) });
+    return this.deps.conversations.openWithTeamGreetingLater({ ...found, openedBy: customer, ...(subject !== undefined ? { subject } : {}) });
   }
 
   /**

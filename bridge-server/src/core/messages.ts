@@ -12,7 +12,7 @@ import { webHostedParties } from '../networks/web/hosted.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { Announcer } from './announcer.js';
-import type { Conversations } from './conversations.js';
+import { type Conversations, postedThenGreeted } from './conversations.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
 import { BridgeError, badRequest, forbidden } from './errors.js';
@@ -65,11 +65,18 @@ export class Messages {
       const earlier = await this.earlierSend(actor, payload.clientId, conversation);
       if (earlier) return earlier;
       if (payload.attachments) await this.deps.files.checkAttachments(payload.attachments, conversation.id, actor.address);
-      target = await this.reopened(actor, await this.joined(actor, conversation));
+      let greet: (() => Promise<void>) | undefined;
+      ({ conversation: target, greet } = await this.reopened(actor, await this.joined(actor, conversation)));
       // A new conversation in place of the closed one the files were uploaded to takes them along.
       if (payload.attachments && target.id !== conversation.id)
         await this.deps.store.moveUnsentFiles(payload.attachments, conversation.id, target.id, actor.address);
+      // The message that opened a new conversation comes before the team's greeting.
+      if (greet) return postedThenGreeted(() => this.post(actor, payload, target), greet, this.deps.logger);
     }
+    return this.post(actor, payload, target);
+  }
+
+  private async post(actor: Actor, payload: MessageSendPayload, target: ConversationRecord): Promise<Message> {
     const result = await this.deps.pipeline.post({
       conversation: target,
       from: actor.address,
@@ -150,15 +157,11 @@ export class Messages {
   }
 
   /** A closed conversation opens again with a new message; or, for a team that starts afresh, a visitor's message opens a new one. */
-  private async reopened(actor: Actor, conversation: ConversationRecord): Promise<ConversationRecord> {
-    if (conversation.state !== 'closed') return conversation;
-    const { store } = this.deps;
-    if (this.makesWay(actor, conversation)) {
-      // Routed as any new conversation.
-      const fresh = await this.deps.conversations.open(actor, { team: conversation.team! });
-      return (await store.getConversation(fresh.id))!;
-    }
-    return reopen(this.deps, conversation);
+  private async reopened(actor: Actor, conversation: ConversationRecord): Promise<{ conversation: ConversationRecord; greet?: () => Promise<void> }> {
+    if (conversation.state !== 'closed') return { conversation };
+    // Routed as any new conversation, greeted once the message that opened it is in.
+    if (this.makesWay(actor, conversation)) return this.deps.conversations.openToTeamGreetingLater(actor, conversation.team!);
+    return { conversation: await reopen(this.deps, conversation) };
   }
 
   async history(actor: Actor, payload: HistoryGetPayload): Promise<{ messages: Message[]; hasMore: boolean }> {

@@ -237,7 +237,9 @@ describe('webhooks', () => {
 describe('closing and rating', () => {
   it('starts a new conversation when the team says so, posts no closeMessage to a website visitor, and lets only the visitor rate (1 to 5)', async () => {
     const t = await startBridge({
-      teams: [{ id: 'support', sites: [SITE], members: ['web:a_alice'], afterClose: 'new', closeMessage: 'This conversation is closed.' }],
+      teams: [
+        { id: 'support', sites: [SITE], members: ['web:a_alice'], afterClose: 'new', closeMessage: 'This conversation is closed.', greeting: 'Hi there' },
+      ],
     });
     try {
       const alice = await connect(t, agentAuth('alice'));
@@ -249,9 +251,10 @@ describe('closing and rating', () => {
       await closed;
       // The widget shows the close: the team's closeMessage is for customers on their own networks.
       const history = await call(socket, 'history:get', { conversationId: first.id });
+      // Opened by the widget before anyone wrote: greeted as it opened.
       assert.deepEqual(
         history.messages.map((m: Message) => m.text),
-        ['first question'],
+        ['Hi there', 'first question'],
       );
 
       const badRating = await call(socket, 'conversation:rate', { conversationId: first.id, rating: 6 });
@@ -271,6 +274,15 @@ describe('closing and rating', () => {
       assert.equal(byId.get(first.id)?.state, 'closed');
       assert.equal(byId.get(sent.message.conversationId)?.state, 'open');
       assert.equal(byId.get(sent.message.conversationId)?.assignee, 'web:a_alice');
+      // Opened by the visitor's message: the greeting answers it, after it.
+      const fresh = await call(socket, 'history:get', { conversationId: sent.message.conversationId });
+      assert.deepEqual(
+        fresh.messages.map((m: Message) => [m.seq, m.text]),
+        [
+          [1, 'another question'],
+          [2, 'Hi there'],
+        ],
+      );
     } finally {
       await t.stop();
     }

@@ -283,8 +283,8 @@ describe('customers writing to a team mailbox by email against a real Postfix an
     assert.deepEqual(
       history.messages.map((m: Message) => [m.from, m.text]),
       [
-        ['team:support', GREETING],
         [ERIN, 'Do you ship to Norway?'],
+        ['team:support', GREETING],
         [ERIN, 'I am away until Monday.'],
       ],
     );

@@ -45,9 +45,14 @@ describe('first contact through the inbound sink', () => {
     assert.equal(second?.conversationId, first.conversationId);
     assert.equal(again?.id, second?.id);
     const history = await call(alice.socket, 'history:get', { conversationId: first.conversationId });
+    // The greeting answers the customer's first message: it comes after it.
     assert.deepEqual(
-      history.messages.filter((m: Message) => m.from === CUSTOMER).map((m: Message) => m.text),
-      ['Hello?', 'Order 42'],
+      history.messages.map((m: Message) => [m.seq, m.from, m.text]),
+      [
+        [1, CUSTOMER, 'Hello?'],
+        [2, 'team:support', 'Hello! How can we help?'],
+        [3, CUSTOMER, 'Order 42'],
+      ],
     );
 
     const closed = next(alice.socket, 'conversation', (c) => c.id === first.conversationId && c.state === 'closed');

@@ -349,8 +349,8 @@ describe('customers writing from IRC to the bot against a real ngircd', () => {
       assert.deepEqual(
         history.messages.map((m: Message) => [m.from, m.text]),
         [
-          ['team:support', 'We are away; we answer on Monday.'],
           ['irc:dave@test', 'Anyone there?'],
+          ['team:support', 'We are away; we answer on Monday.'],
         ],
       );
       await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Good morning!' });

@@ -684,7 +684,7 @@ describe('customers writing from XMPP to a team (component mode) against a real 
         );
 
         const { conversation, texts } = await whenTeamOpens(alice.socket, clock, IVY);
-        assert.deepEqual(texts, ['We are away; we answer on Monday.', 'My parcel is damaged']);
+        assert.deepEqual(texts, ['My parcel is damaged', 'We are away; we answer on Monday.']);
         await call(alice.socket, 'message:send', { conversationId: conversation.id, clientId: 'a-1', text: 'Good morning, sorry about that' });
         await ivy.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'Good morning, sorry about that');
       } finally {

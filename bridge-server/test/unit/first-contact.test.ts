@@ -27,9 +27,9 @@ function firstContacts(teams: TeamConfig[], siteKeys: string[]) {
     teams: new TeamDirectory(teams, siteKeys),
     logger: pino({ level: 'silent' }),
     conversations: {
-      openWithTeam: ({ siteKey, openedBy, team: { id } }) => {
+      openWithTeamGreetingLater: ({ siteKey, openedBy, team: { id } }) => {
         opened.push({ siteKey, openedBy, team: id });
-        return Promise.resolve({ id: `c${opened.length}`, siteKey, openedBy, team: id } as ConversationRecord);
+        return Promise.resolve({ conversation: { id: `c${opened.length}`, siteKey, openedBy, team: id } as ConversationRecord });
       },
     },
   });
@@ -69,7 +69,7 @@ describe('first contact: a customer writing to a team on their own network', () 
       },
       teams: new TeamDirectory([team('support'), team('sales'), team('billing')], ['shop']),
       logger: pino({ level: 'silent' }),
-      conversations: { openWithTeam: () => Promise.reject(new Error('not here')) },
+      conversations: { openWithTeamGreetingLater: () => Promise.reject(new Error('not here')) },
     });
     const customer = 'irc:carol@libera';
     assert.equal((await contacts.openConversationOf(customer, { id: 'support' }))?.id, 'c-support');
