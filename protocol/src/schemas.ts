@@ -15,7 +15,15 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Every string of the contract: well-formed Unicode, or `bad_request` (the rule message text has
  * always had), so what a party reads back is what was sent, never U+FFFD in its place.
  */
-const str = () => z.string().refine((s) => !LONE_SURROGATE.test(s), 'contains an unpaired surrogate (not valid Unicode)');
+const str = () => z.string().refine(isWellFormed, NOT_WELL_FORMED);
+
+/** What a string holding an unpaired surrogate is told. */
+export const NOT_WELL_FORMED = 'contains an unpaired surrogate (not valid Unicode)';
+
+/** Whether a string is well-formed Unicode (no unpaired surrogate): every string of the contract is. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
 
 /**
  * At most `most` characters, counted in code points as the contract counts text (an emoji is one),

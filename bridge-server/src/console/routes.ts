@@ -4,7 +4,7 @@
  * double-submit CSRF, failed-login limits) and the site's report as CSV.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { atMostChars, describeIssues, reportGetSchema } from '@switchboard/protocol/schemas';
+import { NOT_WELL_FORMED, atMostChars, describeIssues, isWellFormed, reportGetSchema } from '@switchboard/protocol/schemas';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { RateLimiter } from '../cluster/rate-limits.js';
 import type { Actor } from '../core/actor.js';
@@ -18,6 +18,7 @@ import { MAX_PASSWORD_LENGTH } from './passwords.js';
 import type { AgentSessions, SignedInAgent } from './sessions.js';
 import type { SessionEnds } from './session-ends.js';
 import { consolePage } from './page.js';
+import { unacceptedField } from '../util/payload-guard.js';
 import { SerialQueues } from '../util/serial.js';
 import { type TrustProxy, requestScheme, sameOrigin, untrustedProxyHint } from '../gateway/request-origin.js';
 
@@ -48,12 +49,17 @@ export interface ConsoleRoutesDeps {
 /** The login body, checked by hand (two bounded strings): a wrong one is `bad_request` naming the field. */
 const loginSchema = {
   parse(body: unknown): { username: string; password: string } {
+    // As every body of the contract: no binary, no polluting key (a sign-in attempt it is not).
+    const unaccepted = unacceptedField(body, 'body');
+    if (unaccepted !== undefined) throw new BridgeError('bad_request', unaccepted);
     const { username, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     if (typeof username !== 'string' || username.length < 1 || username.length > 128)
       throw new BridgeError('bad_request', 'username: must be 1-128 characters');
     // Characters are code points, as everywhere in the contract: 1024 emoji are 1024 characters.
     if (typeof password !== 'string' || password.length < 1 || !atMostChars(MAX_PASSWORD_LENGTH)(password))
       throw new BridgeError('bad_request', `password: must be 1-${MAX_PASSWORD_LENGTH} characters`);
+    for (const [field, text] of [['username', username] as const, ['password', password] as const])
+      if (!isWellFormed(text)) throw new BridgeError('bad_request', `${field}: ${NOT_WELL_FORMED}`);
     return { username, password };
   },
 };

@@ -266,6 +266,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   }
 
   app.use('/v1', (_req, res) => sendError(res, { code: 'not_found', message: 'No such endpoint; see docs/protocol.md' }));
+  // Anything else nothing served (a console file the build does not have, a typo): JSON as every other error.
+  app.use((_req, res) => sendError(res, { code: 'not_found', message: 'Nothing here' }));
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number; type?: string }).status;

@@ -291,6 +291,11 @@ export class SocketGateway {
         ack({ ok: false, error });
       };
       if (!isPlainObject(raw)) return fail({ code: 'bad_request', message: `payload: expected an object, received ${describeType(raw)}` });
+      // Arguments past the payload are not read, but binary data is refused wherever it comes.
+      for (const extra of args.slice(1)) {
+        const unaccepted = unacceptedField(extra, 'payload');
+        if (unaccepted !== undefined) return fail({ code: 'bad_request', message: unaccepted });
+      }
       // The common form of a hot event holds only its own keys: none can be a polluting one.
       let payload = commonForm?.(raw);
       if (payload === undefined) {

@@ -48,15 +48,24 @@ export class TokenSigner {
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
     const expected = this.mac(body);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    let claims: TokenClaims;
+    let claims: unknown;
     try {
-      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
     } catch {
       return null;
     }
-    if (typeof claims.e !== 'number' || claims.e * 1000 <= now) return null;
+    // Signed by this secret, yet read as the claims it says it holds only in their shape.
+    if (!isClaims(claims) || claims.e * 1000 <= now) return null;
     return claims;
   }
+}
+
+const ROLES: readonly unknown[] = ['visitor', 'agent'] satisfies TokenClaims['r'][];
+
+function isClaims(value: unknown): value is TokenClaims {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { s, a, r, e, c } = value as Record<string, unknown>;
+  return typeof s === 'string' && typeof a === 'string' && ROLES.includes(r) && typeof e === 'number' && (c === undefined || typeof c === 'string');
 }
 
 /** The identity hash a website's backend computes: hex HMAC-SHA256(secret, `${role}:${userId}`). */

@@ -317,6 +317,21 @@ describe('console sign-in', () => {
     const huge = await browser.login('carol', 'x'.repeat(20_000));
     assert.equal(huge.status, 413);
     assert.deepEqual((await bodyOf<ErrorAnswer>(huge)).error, { code: 'too_large', message: 'Body is larger than 8192 bytes' });
+    // A lone surrogate and a polluting key are malformed, as in every body of the contract: no sign-in attempt.
+    const surrogate = await browser.login('carol', '\ud800');
+    assert.equal(surrogate.status, 400);
+    assert.deepEqual((await bodyOf<ErrorAnswer>(surrogate)).error, {
+      code: 'bad_request',
+      message: 'password: contains an unpaired surrogate (not valid Unicode)',
+    });
+    const { csrfToken } = await browser.session();
+    const polluting = await browser.fetch('/agent/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      body: '{"username":"carol","password":"x","__proto__":{"a":1}}',
+    });
+    assert.equal(polluting.status, 400);
+    assert.equal((await bodyOf<ErrorAnswer>(polluting)).error.code, 'bad_request');
   });
 
   it("accepts the console's posts and polling requests only from its own origin: scheme, host and port", async () => {
@@ -474,7 +489,12 @@ describe('console sign-in', () => {
     const module = await fetch(`${t.url}/agent/console-test.js`);
     assert.equal(module.status, 200);
     assert.match(module.headers.get('content-type')!, /javascript/);
-    assert.equal((await fetch(`${t.url}/agent/missing-chunk.js`)).status, 404);
+    // Every error under the console's path is JSON, a file the build does not have and a path climbing out of it too.
+    for (const path of ['/agent/missing-chunk.js', '/agent/..%2F..%2Fpackage.json', '/nothing-here']) {
+      const missing = await fetch(`${t.url}${path}`);
+      assert.equal(missing.status, 404, path);
+      assert.equal((await bodyOf<ErrorAnswer>(missing)).error.code, 'not_found', path);
+    }
     const unknown = await fetch(`${t.url}/agent/api/nothing`);
     assert.equal(unknown.status, 404);
     assert.equal((await bodyOf<ErrorAnswer>(unknown)).error.code, 'not_found');

@@ -121,6 +121,17 @@ describe('payload validation', () => {
     }
   });
 
+  it('refuses binary data in an argument after the payload, and stores nothing', async () => {
+    const opened = await call(socket, 'conversation:open', { team: 'support' });
+    const conversationId = opened.conversation.id;
+    const refused = await new Promise((resolve) =>
+      emitUnchecked(socket, 'message:send', { conversationId, clientId: 'bin-extra', text: 'hi' }, Buffer.from([1, 2]), resolve),
+    );
+    assert.deepEqual(refused, { ok: false, error: { code: 'bad_request', message: 'payload: binary data is not accepted (every payload is JSON)' } });
+    const history = await call(socket, 'history:get', { conversationId });
+    assert.equal(history.messages.filter((m: { text: string }) => m.text === 'hi').length, 0);
+  });
+
   it('answers bad_request to an unknown event', async () => {
     const result = await callUnchecked(socket, 'conversation:delete', { conversationId: 'c' });
     assert.equal(result.error.code, 'bad_request');

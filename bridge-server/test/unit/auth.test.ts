@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import { Authenticator } from '../../src/gateway/auth.js';
@@ -22,7 +23,8 @@ const config = parseConfig(
   },
   'test',
 );
-const signer = new TokenSigner('token-secret-0123456789abcdef0123456789');
+const TOKEN_SECRET = 'token-secret-0123456789abcdef0123456789';
+const signer = new TokenSigner(TOKEN_SECRET);
 const auth = new Authenticator(config.sites, signer);
 const code = (fn: () => unknown) => {
   try {
@@ -44,6 +46,28 @@ describe('tokens', () => {
     assert.equal(signer.verify('no-dot'), null);
     assert.equal(signer.verify('.abc'), null);
     assert.equal(signer.verify(`${Buffer.from('not json').toString('base64url')}.${token.split('.')[1]}`), null);
+  });
+
+  it('refuses a well-signed token whose claims are not claims (null, a list, wrong types)', () => {
+    const e = Math.floor(Date.now() / 1000) + 60;
+    // Signed as the bridge signs, whatever the JSON.
+    const signedJson = (json: string) => {
+      const body = Buffer.from(json).toString('base64url');
+      return `${body}.${createHmac('sha256', TOKEN_SECRET).update(body).digest('base64url')}`;
+    };
+    assert.deepEqual(signer.verify(signedJson(JSON.stringify({ s: 'shop', a: 'web:v_1', r: 'visitor', e }))), { s: 'shop', a: 'web:v_1', r: 'visitor', e });
+    for (const json of [
+      'null',
+      '[]',
+      '42',
+      JSON.stringify({ e }),
+      JSON.stringify({ s: 1, a: 'web:v_1', r: 'visitor', e }),
+      JSON.stringify({ s: 'shop', a: null, r: 'visitor', e }),
+      JSON.stringify({ s: 'shop', a: 'web:v_1', r: 'integration', e }),
+      JSON.stringify({ s: 'shop', a: 'web:v_1', r: 'visitor', e: String(e) }),
+      JSON.stringify({ s: 'shop', a: 'web:v_1', r: 'agent', e, c: 7 }),
+    ])
+      assert.equal(signer.verify(signedJson(json)), null, json);
   });
 
   it('computes the documented identity hash and compares it in constant time', () => {
