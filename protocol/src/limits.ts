@@ -12,6 +12,8 @@ export const LIMITS = {
   maxPresenceAddresses: 100,
   /** Most conversations one `sync` may name. */
   maxSyncConversations: 1000,
+  /** Most of the caller's own messages one `sync` may ask the status of. */
+  maxSyncStatuses: 200,
   /** Longest `clientId`. */
   maxClientIdLength: 128,
   /** Longest id (conversation, message, team) accepted in a payload. */

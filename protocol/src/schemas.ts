@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ADDRESS_PATTERN } from './address.js';
 import { LIMITS } from './limits.js';
-import { CONVERSATION_STATES, PRESENCE_STATUSES, isBlankText } from './objects.js';
+import { CONVERSATION_STATES, MESSAGE_STATUSES, PRESENCE_STATUSES, isBlankText } from './objects.js';
 
 /** An unpaired UTF-16 surrogate: not a character, so it could not be stored or sent as written. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -116,6 +116,11 @@ export const syncSchema = z.object({
   cursors: z
     .record(id, seq)
     .refine((c) => Object.keys(c).length <= LIMITS.maxSyncConversations, `must name at most ${LIMITS.maxSyncConversations} conversations`),
+  /** The caller's own messages and the status it shows for each: a later one is told as `message:status`. */
+  statuses: z
+    .record(id, z.enum(MESSAGE_STATUSES))
+    .refine((s) => Object.keys(s).length <= LIMITS.maxSyncStatuses, `must name at most ${LIMITS.maxSyncStatuses} messages`)
+    .optional(),
 });
 
 export const typingSchema = z.object({ conversationId: id, state: z.enum(['composing', 'paused']) });

@@ -21,6 +21,7 @@ import type {
   InboxSearchResult,
   InboxView,
   Message,
+  MessageStatus,
   MessageStatusEvent,
   Note,
   PartyInfo,
@@ -360,7 +361,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.timeline.rememberListed(list.conversations, askedAt);
       const self = this.session?.self;
       const mine = list.conversations.filter((c) => self && c.participants.includes(self)).map((c) => c.id);
-      await this.syncConversations([...new Set([...mine, ...this.timeline.followed()])]);
+      // With the statuses its own messages show: what changed while it was away reached no connection.
+      const statuses = self ? this.timeline.unsettled(self, LIMITS.maxSyncStatuses) : {};
+      await this.syncConversations([...new Set([...mine, ...this.timeline.followed()])], statuses);
       await this.watch.renew();
     } catch (error) {
       if (error instanceof SwitchboardError && this.connection.online) this.emit('error', error);
@@ -369,11 +372,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   /** Catches up conversations, as many a call as the bridge takes; cursors it says this party cannot see are dropped. */
-  private async syncConversations(ids: string[]): Promise<void> {
+  private async syncConversations(ids: string[], statuses: Record<string, MessageStatus> = {}): Promise<void> {
     for (let start = 0; start < ids.length; start += LIMITS.maxSyncConversations) {
       const cursors: Record<string, number> = {};
       for (const id of ids.slice(start, start + LIMITS.maxSyncConversations)) cursors[id] = this.timeline.cursor(id);
-      const { skipped } = await this.request('sync', { cursors });
+      // The statuses go with the first call.
+      const asked = start === 0 && Object.keys(statuses).length > 0 ? { statuses } : {};
+      const { skipped } = await this.request('sync', { cursors, ...asked });
       if (skipped) this.timeline.unfollow(skipped);
     }
   }

@@ -4,7 +4,7 @@
  * in seq order per conversation: one that arrives past a gap is held until the gap is filled from
  * history, so an app never sees seq 5 before seq 4.
  */
-import { type Conversation, type Message, type MessageStatusEvent, isKeptNotice, statusMovesForward } from '@switchboard/protocol';
+import { type Conversation, type Message, type MessageStatus, type MessageStatusEvent, isKeptNotice, statusMovesForward } from '@switchboard/protocol';
 import type { PersistedState } from './storage.js';
 
 const MAX_CACHED_PER_CONVERSATION = 1000;
@@ -112,6 +112,19 @@ export class Timeline {
       message.status = status.status;
     }
     return true;
+  }
+
+  /**
+   * `from`'s own messages whose status may still move (not read, not failed), with the status
+   * known here: the latest `limit` of them, for the bridge to tell what changed meanwhile.
+   */
+  unsettled(from: string, limit: number): Record<string, MessageStatus> {
+    const open: Message[] = [];
+    for (const cache of this.messageCache.values())
+      for (const message of cache.values())
+        if (message.from === from && message.status !== undefined && message.status !== 'read' && message.status !== 'failed') open.push(message);
+    open.sort((a, b) => b.sentAt.localeCompare(a.sentAt));
+    return Object.fromEntries(open.slice(0, limit).map((message) => [message.id, message.status!]));
   }
 
   /** Messages a history page returned, kept without being delivered (they may be older than the cursor). */

@@ -3,8 +3,17 @@
  * only once stored; a resend with the same clientId returns the stored message; `sync` replays
  * exactly what a client missed; `read` moves statuses and tells the senders.
  */
-import type { Address, HistoryGetPayload, Message, MessageSendPayload, ReadPayload, TypingPayload } from '@switchboard/protocol';
-import { LIMITS } from '@switchboard/protocol';
+import type {
+  Address,
+  HistoryGetPayload,
+  Message,
+  MessageSendPayload,
+  MessageStatus,
+  MessageStatusEvent,
+  ReadPayload,
+  TypingPayload,
+} from '@switchboard/protocol';
+import { LIMITS, statusMovesForward } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config.js';
 import type { NetworkRegistry } from '../networks/registry.js';
@@ -200,6 +209,36 @@ export class Messages {
       }
     }
     return { skipped };
+  }
+
+  /**
+   * The statuses of the actor's own messages that moved past what its client shows (`shown`: message
+   * id to status): changes made while it was away reached no connection of it. Messages not the
+   * actor's, or in a conversation it cannot see, are passed over.
+   */
+  async statusesSince(actor: Actor, shown: Record<string, MessageStatus>): Promise<MessageStatusEvent[]> {
+    const changed: MessageStatusEvent[] = [];
+    const messages = await Promise.all(Object.keys(shown).map((id) => this.deps.store.getMessage(id)));
+    const visible = new Map<string, Promise<boolean>>();
+    const sees = (conversationId: string) => {
+      let seen = visible.get(conversationId);
+      if (!seen)
+        visible.set(
+          conversationId,
+          (seen = this.deps.access.conversation(actor, conversationId).then(
+            () => true,
+            () => false,
+          )),
+        );
+      return seen;
+    };
+    for (const message of messages) {
+      if (!message || message.from !== actor.address || message.status === undefined) continue;
+      const before = shown[message.id]!;
+      if (message.status === before || !statusMovesForward(before, message.status)) continue;
+      if (await sees(message.conversationId)) changed.push({ conversationId: message.conversationId, id: message.id, status: message.status });
+    }
+    return changed;
   }
 
   /** A client acknowledged a message it was sent (a replay during `sync`): it counts as `delivered`. */

@@ -213,6 +213,7 @@ export class SocketGateway {
     this.handle('file:link', (p, a, s) => this.deps.core.files.linkFor(a, p.fileId, p.variant, reachedAt(s, this.trust)));
     this.handle('sync', async (p, a, s) => {
       const { skipped } = await messages.sync(a, p.cursors, (message) => this.replay(s, a, message));
+      if (p.statuses) for (const status of await messages.statusesSince(a, p.statuses)) s.emit('message:status', status);
       return skipped.length > 0 ? { skipped } : {};
     });
     this.handle('typing', (p, a) => messages.typing(a, p));

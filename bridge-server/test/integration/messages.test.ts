@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from '@switchboard/protocol';
-import { SITE, type TestBridge, type V1Socket, agentAuth, call, collect, connect, next, startBridge, until } from '../helpers.js';
+import { SITE, type TestBridge, type V1Socket, agentAuth, call, callUnchecked, collect, connect, next, startBridge, until } from '../helpers.js';
 
 async function chat(t: TestBridge, agent = 'alice') {
   const alice = await connect(t, agentAuth(agent));
@@ -201,6 +201,27 @@ describe('messages', () => {
     const stale = await call(back.socket, 'sync', { cursors: { c_unknown: 0, [conversationId]: 4 } });
     assert.equal(stale.ok, true);
     assert.deepEqual(stale.skipped, ['c_unknown']);
+  });
+
+  it("tells, before the sync's ack, the statuses the caller's own messages reached past those it shows, and nothing of others' messages", async () => {
+    const { alice, visitor, visitorToken, conversationId } = await chat(t);
+    const mine = (await send(visitor, conversationId, 'mine-1', 'one')).message;
+    const settled = (await send(visitor, conversationId, 'mine-2', 'two')).message;
+    const hers = (await send(alice, conversationId, 'hers-1', 'reply')).message;
+    visitor.disconnect();
+    await call(alice, 'read', { conversationId, seq: settled.seq });
+    const back = await connect(t, { siteKey: SITE, token: visitorToken });
+    const told = collect(back.socket, 'message:status');
+    const ack = await call(back.socket, 'sync', {
+      cursors: { [conversationId]: hers.seq },
+      statuses: { [mine.id]: 'sent', [settled.id]: 'read', [hers.id]: 'sent', m_unknown: 'sent' },
+    });
+    assert.equal(ack.ok, true);
+    assert.deepEqual(told, [{ conversationId, id: mine.id, status: 'read' }]);
+    // At most 200 a call.
+    const many = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`m_${i}`, 'sent']));
+    const refused = await callUnchecked(back.socket, 'sync', { cursors: {}, statuses: many });
+    assert.deepEqual(refused.error, { code: 'bad_request', message: 'statuses: must name at most 200 messages' });
   });
 
   it('replays long histories completely (more than one page)', async () => {

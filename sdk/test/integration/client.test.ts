@@ -25,6 +25,13 @@ describe('SDK against a real bridge (Node)', () => {
   };
   const visitor = (storage = memoryStorage()) => make({ url: t.url, siteKey: SITE, storage });
   const agent = (name = 'alice') => make({ url: t.url, siteKey: SITE, identity: agentAuth(name).identity, storage: memoryStorage() });
+  /** Alice and a visitor, both connected. */
+  const aliceAndVisitor = async () => {
+    const alice = agent();
+    const v = visitor();
+    await Promise.all([alice.ready(), v.ready()]);
+    return { alice, v };
+  };
 
   before(async () => {
     t = await startBridge();
@@ -312,6 +319,25 @@ describe('SDK against a real bridge (Node)', () => {
     const presence = events(alice, 'presence');
     await v.setPresence('away');
     await until(() => presence.some((p) => p.address === v.session!.self && p.status === 'away'), 5000, 'away');
+  });
+
+  it('catches up on the statuses its own messages reached while it was away', async () => {
+    const { alice, v } = await aliceAndVisitor();
+    const conversation = await v.openConversation({ team: 'support' });
+    const statuses = events(v, 'message:status');
+    const first = await v.send(conversation.id, 'one');
+    const second = await v.send(conversation.id, 'two');
+    await until(() => statuses.filter((s) => s.status === 'delivered').length === 2, 5000, 'both delivered');
+    v.disconnect();
+    // Read while the visitor is away: the change reaches no connection of theirs.
+    await alice.markRead(conversation.id, first.seq);
+    v.connect();
+    await until(() => statuses.some((s) => s.id === first.id && s.status === 'read'), 5000, 'read, told after the reconnect');
+    const shown = (id: string) => v.messages(conversation.id).find((m) => m.id === id)?.status;
+    assert.equal(shown(first.id), 'read');
+    // Only what moved is told.
+    assert.equal(shown(second.id), 'delivered');
+    assert.equal(statuses.filter((s) => s.id === second.id && s.status !== 'delivered').length, 0);
   });
 
   it('reports a refused connection: ready() rejects, state is offline with the reason', async () => {
