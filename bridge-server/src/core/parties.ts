@@ -1,5 +1,5 @@
 /** Parties as the uniform API knows them: who connected, a visitor's own details, what a site may learn of a party. */
-import type { Address, PartyInfo, ProfileUpdatePayload } from '@switchboard/protocol';
+import { type Address, type PartyInfo, type ProfileUpdatePayload, networkOf } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../config.js';
 import { type PartyRecord, type Store, isSharedCustomer } from '../store/store.js';
@@ -25,6 +25,12 @@ export async function siteMayKnow(store: Pick<Store, 'heardFrom'>, party: PartyR
 /** The name a party's messages go under on other networks: their own (a visitor's, a customer's), else an agent's configured name. */
 export async function senderName(store: Pick<Store, 'getParty'>, teams: Pick<TeamDirectory, 'agentNameOf'>, from: Address): Promise<string | undefined> {
   return (await store.getParty(from))?.name ?? teams.agentNameOf(from);
+}
+
+/** An address of a network other than the web's, and no team's own. */
+function isOtherNetworks(address: Address): boolean {
+  const network = networkOf(address);
+  return network !== 'web' && `${network}:` !== TEAM_SCHEME;
 }
 
 export class Parties {
@@ -70,7 +76,15 @@ export class Parties {
       const name = party?.name ?? this.deps.teams.agentNameOf(address);
       return { address, role: 'agent', verified: true, ...(name !== undefined ? { name } : {}) };
     }
+    // A user of another network the bridge keeps no details of (a gateway conversation's users): the
+    // site's desk knows them as far as they take part in its conversations, by address.
+    if (!party && actsForSite(actor) && isOtherNetworks(address) && (await this.takesPartOnSite(address, actor.siteKey)))
+      return { address, role: 'visitor', verified: false };
     throw notFound(`address: no party "${address}" known to this site`);
+  }
+
+  private async takesPartOnSite(address: Address, siteKey: string): Promise<boolean> {
+    return (await this.deps.store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0;
   }
 
   /** Whether `address` is an agent of a team serving the site, by an address usable there. */

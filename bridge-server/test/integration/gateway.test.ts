@@ -361,6 +361,13 @@ describe('gateway: XMPP, SIP and IRC users through the bridge', () => {
     const crm = await connect(t, { apiKey: API_KEY }, { origin: null });
     const typing = await call(crm.socket, 'typing', { conversationId: between.id, state: 'composing' });
     assert.equal(typing.error?.code, 'forbidden');
+    // Its users, of whom the bridge keeps no details, are known to the site's desk by their address.
+    for (const address of ['xmpp:carl@localhost', DAVE]) {
+      const known = await call(crm.socket, 'party:get', { address });
+      assert.deepEqual(known.party, { address, role: 'visitor', verified: false }, address);
+    }
+    // A user in no conversation of the site is no one to it.
+    assert.equal((await call(crm.socket, 'party:get', { address: 'xmpp:nobody@localhost' })).error?.code, 'not_found');
     crm.socket.disconnect();
   });
 
