@@ -16,6 +16,8 @@ import { type MailServer, startMail } from '../servers/mail.js';
 import { emailNetwork } from '../servers/networks.js';
 
 const SUPPORT = 'support@example.test';
+
+type MailFile = { filename: string; content: Buffer; contentType: string };
 const DANA = 'mailto:dana@example.test';
 const ERIN = 'mailto:erin@example.test';
 
@@ -48,13 +50,10 @@ describe('files by email against a real Postfix and Dovecot', () => {
     const alice = await connect(t, agentAuth('alice'));
     const opened = next(alice.socket, 'conversation', (c) => c.participants.includes(DANA));
     const arrived = next(alice.socket, 'message', (m) => m.from === DANA, 15_000);
-    await send(mail, {
-      from: 'Dana Scully <dana@example.test>',
-      to: SUPPORT,
-      subject: 'Invoice',
-      messageId: '<invoice.1@client.example.test>',
-      text: 'The invoice is attached.',
-      attachments: [{ filename: 'Rechnung Müller.pdf', content: PDF, contentType: 'application/pdf' }],
+    await danaMails('Invoice', '<invoice.1@client.example.test>', 'The invoice is attached.', {
+      filename: 'Rechnung Müller.pdf',
+      content: PDF,
+      contentType: 'application/pdf',
     });
     const conversation = await opened;
     const message = await arrived;
@@ -85,25 +84,71 @@ describe('files by email against a real Postfix and Dovecot', () => {
     alice.socket.disconnect();
   });
 
-  it('gives a visitor the file an agent answering by mail attached', async () => {
+  /** Dana, a customer, mails the support mailbox with one file. */
+  const danaMails = (subject: string, messageId: string, text: string, file: MailFile) =>
+    send(mail, { from: 'Dana Scully <dana@example.test>', to: SUPPORT, subject, messageId, text, attachments: [file] });
+
+  /**
+   * A visitor asks Erin, an agent by mail, who answers by mail with `file`: what the visitor gets.
+   * `mailed`: Erin's mails so far with this question's (the context line and the question each
+   * conversation, which the mail server may deliver in either order).
+   */
+  async function erinAnswers(question: string, mailed: number, text: string, file: MailFile) {
     const visitor = await openVisitor(t, { profile: { name: 'Vera' }, team: 'bymail', assignee: ERIN });
-    await sendText(visitor, 'Can you send me the return label?');
-    // The context line and the question, which the mail server may deliver in either order.
-    const question = (await mailsOf(mail, 'erin@example.test', 2)).find((m) => m.text?.trim() === 'Can you send me the return label?');
-    assert.ok(question, 'the question mailed to the agent');
+    await sendText(visitor, question);
+    const asked = (await mailsOf(mail, 'erin@example.test', mailed)).find((m) => m.text?.trim() === question);
+    assert.ok(asked, 'the question mailed to the agent');
     const answered = next(visitor.socket, 'message', (m) => m.from === ERIN, 15_000);
     await send(mail, {
       from: 'Erin <erin@example.test>',
-      to: question.replyTo!.value[0]!.address!,
-      subject: `Re: ${question.subject}`,
-      inReplyTo: question.messageId!,
-      text: 'Here it is.',
-      attachments: [{ filename: 'return-label.pdf', content: PDF, contentType: 'application/pdf' }],
+      to: asked.replyTo!.value[0]!.address!,
+      subject: `Re: ${asked.subject}`,
+      inReplyTo: asked.messageId!,
+      text,
+      attachments: [file],
     });
-    const answer = await answered;
+    return { visitor, answer: await answered };
+  }
+
+  it('gives a visitor the file an agent answering by mail attached', async () => {
+    const pdf = { filename: 'return-label.pdf', content: PDF, contentType: 'application/pdf' };
+    const { visitor, answer } = await erinAnswers('Can you send me the return label?', 2, 'Here it is.', pdf);
     assert.equal(answer.text, 'Here it is.');
     const [label] = answer.attachments ?? [];
     assert.equal(label?.name, 'return-label.pdf');
     assert.deepEqual(await download(t, visitor.session.token, label.id), PDF);
+  });
+
+  it('tells the sender of a mail, customer or agent, in reply to it, which of its files the site refused', async () => {
+    const program = Buffer.alloc(512);
+    program.write('MZ');
+    program.writeUInt32LE(128, 0x3c);
+    program.write('PE\0\0', 128, 'latin1');
+    const REFUSED = 'File not accepted: tool.exe: application/x-msdownload is not taken here. The file was not delivered; your words were.';
+    const alice = await connect(t, agentAuth('alice'));
+    const arrived = next(alice.socket, 'message', (m) => m.from === DANA && m.text.startsWith('Here is the tool'), 15_000);
+    await danaMails('The tool', '<tool.1@client.example.test>', 'Here is the tool.', {
+      filename: 'tool.exe',
+      content: program,
+      contentType: 'application/octet-stream',
+    });
+    const message = await arrived;
+    assert.equal(message.text, 'Here is the tool.\n[file not accepted: tool.exe: application/x-msdownload is not taken here]');
+    // Dana had the label answer; now the notice, in reply to her mail, as the mailbox's automatic answer.
+    const notice = (await mailsOf(mail, 'dana@example.test', 2)).find((m) => m.text?.trim() === REFUSED);
+    assert.ok(notice, 'the notice mailed to the customer');
+    assert.equal(notice.inReplyTo, '<tool.1@client.example.test>');
+    assert.equal(notice.subject, 'Re: The tool');
+    assert.equal(notice.headers.get('auto-submitted'), 'auto-replied');
+    assert.equal(notice.from?.value[0]?.address, SUPPORT);
+    alice.socket.disconnect();
+
+    // An agent by mail attaching it to their answer to a visitor is told the same (Erin's mails: the
+    // first test's context line and question, then this conversation's).
+    const exe = { filename: 'tool.exe', content: program, contentType: 'application/octet-stream' };
+    const { answer } = await erinAnswers('Do you have the installer?', 4, 'Here is the tool.', exe);
+    assert.equal(answer.attachments, undefined);
+    const told = (await mailsOf(mail, 'erin@example.test', 5)).find((m) => m.text?.trim() === REFUSED);
+    assert.ok(told, 'the notice mailed to the agent');
   });
 });

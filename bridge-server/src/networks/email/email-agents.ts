@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { type Clock, type Timer, systemClock } from '../../util/clock.js';
 import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import { NOT_YOURS } from '../kit/relay.js';
+import { refusedFilesNotice } from '../refused-files.js';
 import {
   type DeskFeature,
   type InboundSink,
@@ -174,15 +175,21 @@ export class EmailAgents {
         return true;
       }
       try {
+        const content = mailContent(read);
         const stored = await sink.message({
           network: 'mailto',
           from,
           to: `mailto:${this.mailer.mailboxOf(conversation)}`,
           conversationId: conversation.id,
-          ...mailContent(read),
+          ...content,
           remoteId: remoteIdOf(from, read.messageId)!,
         });
-        if (stored) return true;
+        if (stored) {
+          // A file the site refused did not reach the customer: the agent is told, as on the other networks.
+          const refused = refusedFilesNotice(stored, content.files?.length ?? 0);
+          if (refused) await this.answer(read, from, refused);
+          return true;
+        }
       } catch (error) {
         // Refused (rate limited, too long, ...): the agent is told why, and the mailbox moves on.
         if (!refusalOf(error)) throw error;

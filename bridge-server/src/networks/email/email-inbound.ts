@@ -9,14 +9,16 @@ import type { Address, Message } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { remoteIdOf } from '../kit/inbound.js';
 import type { InboundMessage, InboundSink, InboundTeam, NetworkConversation, NetworkRecords } from '../network.js';
+import { refusedFilesNotice } from '../refused-files.js';
 import { bouncedMailOf } from './email-bounces.js';
 import type { InboxMail } from './imap-inbox.js';
-import { conversationSubject } from './mail-compose.js';
+import { conversationSubject, replySubject } from './mail-compose.js';
 import { type MailSettings, type TeamMailbox, teamMailboxOf } from './mail-config.js';
 import { type MailSender, type ReadMail, mailContent, readMail } from './mail-reading.js';
-import { type PlusAddresses, isOwnMessageId, matchConversation } from './mail-threading.js';
+import { type PlusAddresses, isOwnMessageId, matchConversation, newMessageId } from './mail-threading.js';
 import type { MailThreads } from './email-thread.js';
 import { refusalOf } from './refusals.js';
+import type { TeamMailer } from './team-mailer.js';
 
 /** The bridge's refusals of a customer's message (blocked, rate limited, too long): the mail is handled, not stored. */
 export interface EmailInboundParts {
@@ -30,6 +32,8 @@ export interface EmailInboundParts {
   logger: Logger;
   /** Agents by mail: a mail from one is their answer or command (email-agents.ts), never a customer's. */
   agents?: { receive(read: ReadMail, from: Address): Promise<boolean>; isAgent(address: Address): boolean };
+  /** Sends the team's mail: what a sender is told of files of theirs the site refused. */
+  mailer?: Pick<TeamMailer, 'send'>;
 }
 
 const bare = (address: Address) => address.slice('mailto:'.length);
@@ -173,19 +177,43 @@ export class EmailInbound {
     where: Pick<InboundMessage, 'team' | 'conversationId' | 'fromName' | 'automatic' | 'subject' | 'copiedReply' | 'reached'>,
   ): Promise<Message | null | 'refused'> {
     try {
-      return await this.parts.sink.message({
+      const content = mailContent(read);
+      const stored = await this.parts.sink.message({
         network: 'mailto',
         from,
         to: `mailto:${mailbox.address.toLowerCase()}`,
-        ...mailContent(read),
+        ...content,
         remoteId: remoteIdOf(from, read.messageId)!,
         ...where,
       });
+      if (stored) await this.tellRefusedFiles(read, from, mailbox, refusedFilesNotice(stored, content.files?.length ?? 0));
+      return stored;
     } catch (error) {
       const code = refusalOf(error);
       if (!code) throw error;
       this.parts.logger.info({ from, messageId: read.messageId, code, reason: (error as Error).message }, 'email: a mail was refused');
       return 'refused';
+    }
+  }
+
+  /**
+   * A person's mail stored without files the site refused: they are told, in reply to it, as an XMPP
+   * or SIP sender is (a machine's mail is told nothing: it would answer back). Told once: the mail is
+   * not stored again. A notice that cannot leave is logged: the mail is stored all the same.
+   */
+  private async tellRefusedFiles(read: ReadMail, from: Address, mailbox: TeamMailbox, notice: string | undefined): Promise<void> {
+    if (notice === undefined || !this.parts.mailer || read.classification.kind !== 'normal') return;
+    try {
+      await this.parts.mailer.send(mailbox.address.toLowerCase(), {
+        to: bare(from),
+        subject: replySubject(read.subject, 'Your message'),
+        messageId: newMessageId(this.parts.settings.messageIdDomain),
+        thread: { inReplyTo: read.messageId, references: [...read.references, read.messageId] },
+        automatic: 'auto-replied',
+        text: notice,
+      });
+    } catch (error) {
+      this.parts.logger.warn({ err: error, to: from, messageId: read.messageId }, 'email: the notice of refused files was not sent');
     }
   }
 

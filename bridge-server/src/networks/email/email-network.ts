@@ -32,6 +32,7 @@ import { plusAddressSecretOf, teamMailboxOf } from './mail-config.js';
 import { MailDates } from './mail-dates.js';
 import { PlusAddresses } from './mail-threading.js';
 import { createSmtpSender } from './smtp-sender.js';
+import { TeamMailer } from './team-mailer.js';
 
 export { emailNetworkConfigSchema, type EmailNetworkConfig } from './config.js';
 
@@ -122,6 +123,7 @@ export function createEmailNetwork({
     settings: config,
     logger,
     agents,
+    mailer: new TeamMailer({ smtp, settings: config, teamName, dates }),
     ...(maxTextLength !== undefined ? { maxTextLength } : {}),
   });
   const outbound = new EmailOutbound({ smtp, threads, records: store, refs, plusAddresses, secret, settings: config, teamName, files, dates, logger });

@@ -15,6 +15,7 @@ import { FetchBudget, type FetchBounds, type FetchTicket } from './fetch-budget.
 import { type LinkFetchOutcome, fetchLink } from './link-fetch.js';
 import { NS, bodyOf, xmlSafe } from './stanzas.js';
 import type { TrustedLinks } from './upload-services.js';
+import { refusedFilesNotice } from '../refused-files.js';
 
 /** A fetch of one file, body included. */
 const FETCH_TIMEOUT_MS = 30_000;
@@ -123,19 +124,12 @@ export class InboundFiles {
 
 /**
  * The error (RFC 6120 section 8.3.3.9, `not-acceptable`: the site's criteria) its sender gets in
- * place of a receipt for a message stored without some of the `sent` files it brought, which the
- * site refused (too large, a type it does not take); undefined when it took them all. The core says
- * each refused file as one of the last lines of the stored text (docs/networks.md, `message`), which
- * the agents read, so the error names the same reasons.
+ * place of a receipt for a message stored without some of the `sent` files it brought
+ * (refused-files.ts); undefined when it took them all.
  */
 export function refusedFilesError(stored: Pick<Message, 'text' | 'attachments'>, sent: number): Element | undefined {
-  const refused = sent - (stored.attachments?.length ?? 0);
-  if (refused <= 0) return undefined;
-  const lines = stored.text.split('\n');
-  const reasons = lines.slice(-refused).map((line) => line.replace(/^\[file not accepted: (.*)\]$/, 'File not accepted: $1'));
-  const words = lines.slice(0, -refused).some((line) => line.trim().length > 0);
-  const what = refused === 1 ? 'The file was' : 'These files were';
-  const text = `${reasons.join('. ')}. ${what} not delivered${words ? '; your words were' : ''}.`;
+  const text = refusedFilesNotice(stored, sent);
+  if (text === undefined) return undefined;
   return xml('error', { type: 'modify' }, xml('not-acceptable', { xmlns: NS.stanzas }), xml('text', { xmlns: NS.stanzas }, xmlSafe(text)));
 }
 
