@@ -108,6 +108,21 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       );
     });
 
+    it('answers which addresses take part in a conversation of a site, in one query for all', async () => {
+      const open = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:carl@x.test', participants: ['xmpp:carl@x.test', 'irc:dave@test'] });
+      await store.createConversation({ siteKey: 'blog', openedBy: 'sip:erin@y.test', participants: ['sip:erin@y.test'] });
+      await store.addParticipant(open.id, 'sip:frank@y.test');
+      await store.closeConversation(open.id);
+      const asked = ['xmpp:carl@x.test', 'irc:dave@test', 'sip:frank@y.test', 'sip:erin@y.test', 'xmpp:nobody@x.test'] as const;
+      assert.deepEqual(
+        [...(await store.takingPartOnSite('shop', asked))].sort(),
+        ['irc:dave@test', 'sip:frank@y.test', 'xmpp:carl@x.test'],
+        'closed conversations count; another site does not',
+      );
+      assert.deepEqual([...(await store.takingPartOnSite('blog', asked))], ['sip:erin@y.test']);
+      assert.equal((await store.takingPartOnSite('shop', [])).size, 0);
+    });
+
     it('pages history both ways', async () => {
       const c = await conversation();
       for (let i = 1; i <= 5; i++) await append(c.id, { text: `m${i}` });
@@ -708,8 +723,14 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       ]);
       assert.deepEqual(await store.teamSubscribers('sip'), [{ team: 'support', subscriber: 'sip:bob@y.test' }]);
       assert.deepEqual(await store.teamSubscribers('xmp'), [], 'a network by its whole scheme');
-      assert.deepEqual(await store.teamsSubscribedBy('xmpp:carl@x.test'), ['sales', 'support']);
-      assert.deepEqual(await store.teamsSubscribedBy('xmpp:nobody@x.test'), []);
+      assert.deepEqual(
+        await store.teamsSubscribedBy(['xmpp:carl@x.test', 'xmpp:nobody@x.test', 'xmpp:ann@x.test']),
+        new Map([
+          ['xmpp:ann@x.test', ['support']],
+          ['xmpp:carl@x.test', ['sales', 'support']],
+        ]),
+      );
+      assert.deepEqual(await store.teamsSubscribedBy([]), new Map());
       await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:carl@x.test' }, false);
       await store.setTeamSubscriber({ team: 'support', subscriber: 'xmpp:nobody@x.test' }, false);
       assert.deepEqual(await store.teamSubscribers('xmpp'), [

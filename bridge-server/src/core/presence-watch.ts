@@ -42,9 +42,9 @@ export class PresenceWatch {
     // Another site's anonymous visitor is nobody to this site: shown offline, and not watched; and
     // so is a user of another network the site has nothing to do with (the bridge may follow their
     // presence for another site: a gateway's users, another site's customers).
-    const own = await Promise.all(addresses.map((address) => this.sitesParty(actor.siteKey, address)));
-    const presences = addresses.map((address, i) => (own[i] ? presence.get(address) : { address, status: 'offline' as const }));
-    addresses.forEach((address, i) => own[i] && rooms.push({ kind: 'presence', address }));
+    const own = await this.sitesParties(actor.siteKey, addresses);
+    const presences = addresses.map((address) => (own.has(address) ? presence.get(address) : { address, status: 'offline' as const }));
+    for (const address of addresses) if (own.has(address)) rooms.push({ kind: 'presence', address });
     if (payload.team === undefined) return { presences, rooms };
     if (!teams.forSite(payload.team, actor.siteKey)) throw notFound(`team: no team "${payload.team}" serves this site`);
     const { available, online } = presence.teamAvailabilityForWatcher(payload.team, actor.siteKey);
@@ -52,17 +52,31 @@ export class PresenceWatch {
     return { presences, available, online, rooms };
   }
 
-  /** Whether the site may see `address`: its own web parties; of other networks, its teams' members, those in its conversations and its teams' subscribers. */
-  private async sitesParty(siteKey: string, address: Address): Promise<boolean> {
+  /**
+   * Those of `addresses` the site may see: its own web parties; of other networks, its teams'
+   * members, those in its conversations and its teams' subscribers (two store queries for all of
+   * them, whatever their number).
+   */
+  private async sitesParties(siteKey: string, addresses: readonly Address[]): Promise<Set<Address>> {
     const { access, hosted, teams, store } = this.deps;
-    if (!(await access.isSitesParty(siteKey, address))) return false;
-    if (hosted.isHosted(address)) return true;
-    const ofSite = (teamId: string) => teams.forSite(teamId, siteKey) !== undefined;
-    if (teams.teamsOf(address).some((team) => ofSite(team.id))) return true;
-    if ((await store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0) return true;
-    // A customer subscribed to a team's address shares their presence with the team, on the site
-    // the team's customers on that network are filed under (a team serving several sites takes them for one).
-    return (await store.teamsSubscribedBy(address)).some((team) => this.deps.customersSite?.(address, team) === siteKey);
+    const unique = [...new Set(addresses)];
+    const parties = await Promise.all(unique.map((address) => access.isSitesParty(siteKey, address)));
+    const seen = new Set<Address>();
+    const ofOtherNetworks: Address[] = [];
+    unique.forEach((address, i) => {
+      if (!parties[i]) return;
+      if (hosted.isHosted(address) || teams.teamsOf(address).some((team) => teams.forSite(team.id, siteKey) !== undefined)) seen.add(address);
+      else ofOtherNetworks.push(address);
+    });
+    if (ofOtherNetworks.length === 0) return seen;
+    const [takingPart, subscribed] = await Promise.all([store.takingPartOnSite(siteKey, ofOtherNetworks), store.teamsSubscribedBy(ofOtherNetworks)]);
+    for (const address of ofOtherNetworks) {
+      // A customer subscribed to a team's address shares their presence with the team, on the site
+      // the team's customers on that network are filed under (a team serving several sites takes them for one).
+      const subscriber = (subscribed.get(address) ?? []).some((team) => this.deps.customersSite?.(address, team) === siteKey);
+      if (takingPart.has(address) || subscriber) seen.add(address);
+    }
+    return seen;
   }
 
   private async visibleTo(actor: Actor): Promise<Set<Address>> {

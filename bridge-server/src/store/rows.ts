@@ -293,3 +293,14 @@ export function webhookNeedleOf(messageId: string): string {
 export function webhookNeedles(address: Address): string[] {
   return [...new Set([JSON.stringify(address), JSON.stringify(withoutSite(address))])];
 }
+
+/** Subscribers' rows (ordered by subscriber, then team) as each subscriber's teams. */
+export function teamsBySubscriber(rows: readonly { subscriber: string; team: string }[]): Map<Address, string[]> {
+  const teams = new Map<Address, string[]>();
+  for (const { subscriber, team } of rows) {
+    const list = teams.get(subscriber as Address);
+    if (list) list.push(team);
+    else teams.set(subscriber as Address, [team]);
+  }
+  return teams;
+}

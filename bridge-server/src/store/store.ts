@@ -513,8 +513,10 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   setTeamSubscriber(subscription: TeamSubscriber, on: boolean): Promise<void>;
   /** Every customer subscribed to a team's address on a network (`xmpp:` addresses for XMPP), by team then subscriber. */
   teamSubscribers(network: string): Promise<TeamSubscriber[]>;
-  /** The teams whose address `subscriber` is subscribed to, in order. */
-  teamsSubscribedBy(subscriber: Address): Promise<string[]>;
+  /** The teams whose address each of `subscribers` is subscribed to, in order; a subscriber to none is left out. */
+  teamsSubscribedBy(subscribers: readonly Address[]): Promise<Map<Address, string[]>>;
+  /** Those of `addresses` that take part in a conversation of the site (open or closed), in one query. */
+  takingPartOnSite(siteKey: string, addresses: readonly Address[]): Promise<Set<Address>>;
   /** A value a network keeps across restarts (a mailbox's UIDVALIDITY and last UID), if any. */
   networkState(network: string, key: string): Promise<string | null>;
   /** Records (null: forgets) a network's value; it is durable once the promise resolves. */

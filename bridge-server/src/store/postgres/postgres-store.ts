@@ -83,6 +83,7 @@ import {
   takesBack,
   webhookNeedleOf,
   webhookNeedles,
+  teamsBySubscriber,
   type StatusChangeRow,
 } from '../rows.js';
 import { FencedError, isSharedCustomer } from '../store.js';
@@ -771,9 +772,24 @@ export class PostgresStore implements Store {
     }
   }
 
-  async teamsSubscribedBy(subscriber: Address): Promise<string[]> {
-    const rows = await this.rows<{ team: string }>('SELECT team FROM team_subscribers WHERE subscriber = $1 ORDER BY team', [subscriber]);
-    return rows.map((row) => row.team);
+  async teamsSubscribedBy(subscribers: readonly Address[]): Promise<Map<Address, string[]>> {
+    if (subscribers.length === 0) return new Map();
+    return teamsBySubscriber(
+      await this.rows<{ subscriber: string; team: string }>(
+        'SELECT subscriber, team FROM team_subscribers WHERE subscriber = ANY($1::text[]) ORDER BY subscriber, team',
+        [[...subscribers]],
+      ),
+    );
+  }
+
+  async takingPartOnSite(siteKey: string, addresses: readonly Address[]): Promise<Set<Address>> {
+    if (addresses.length === 0) return new Set();
+    const rows = await this.rows<{ address: string }>(
+      `SELECT DISTINCT p.address FROM participants p JOIN conversations c ON c.id = p.conversation_id
+      WHERE p.address = ANY($1::text[]) AND c.site_key = $2`,
+      [[...addresses], siteKey],
+    );
+    return new Set(rows.map((row) => row.address as Address));
   }
 
   async teamSubscribers(network: string): Promise<TeamSubscriber[]> {

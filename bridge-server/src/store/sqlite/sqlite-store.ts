@@ -81,6 +81,7 @@ import {
   takesBack,
   webhookNeedleOf,
   webhookNeedles,
+  teamsBySubscriber,
   type StatusChangeRow,
 } from '../rows.js';
 import { Checkpointer } from './checkpointer.js';
@@ -541,7 +542,15 @@ export class SqliteStore implements Store {
       allFollows: db.prepare<[], { watcher: string; target: string }>('SELECT watcher, target FROM gateway_follows'),
       addTeamSubscriber: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO team_subscribers (team, subscriber, created_at) VALUES (?, ?, ?)'),
       deleteTeamSubscriber: db.prepare<[string, string]>('DELETE FROM team_subscribers WHERE team = ? AND subscriber = ?'),
-      teamsSubscribedBy: db.prepare<[string], string>('SELECT team FROM team_subscribers WHERE subscriber = ? ORDER BY team').pluck(),
+      teamsSubscribedBy: db.prepare<[string], { subscriber: string; team: string }>(
+        'SELECT subscriber, team FROM team_subscribers WHERE subscriber IN (SELECT value FROM json_each(?)) ORDER BY subscriber, team',
+      ),
+      takingPartOnSite: db
+        .prepare<[string, string], string>(
+          `SELECT DISTINCT p.address FROM participants p JOIN conversations c ON c.id = p.conversation_id
+          WHERE p.address IN (SELECT value FROM json_each(?)) AND c.site_key = ?`,
+        )
+        .pluck(),
       teamSubscribers: db.prepare<[string], { team: string; subscriber: string }>(
         "SELECT team, subscriber FROM team_subscribers WHERE subscriber GLOB ? || ':*' ORDER BY team, subscriber",
       ),
@@ -1026,8 +1035,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  async teamsSubscribedBy(subscriber: Address): Promise<string[]> {
-    return this.statements.teamsSubscribedBy.all(subscriber);
+  async teamsSubscribedBy(subscribers: readonly Address[]): Promise<Map<Address, string[]>> {
+    if (subscribers.length === 0) return new Map();
+    return teamsBySubscriber(this.statements.teamsSubscribedBy.all(JSON.stringify(subscribers)));
+  }
+
+  async takingPartOnSite(siteKey: string, addresses: readonly Address[]): Promise<Set<Address>> {
+    if (addresses.length === 0) return new Set();
+    return new Set(this.statements.takingPartOnSite.all(JSON.stringify(addresses), siteKey) as Address[]);
   }
 
   async teamSubscribers(network: string): Promise<TeamSubscriber[]> {
