@@ -97,6 +97,21 @@ describe('block commands and /whois', () => {
     assert.equal(await store.blockOf('shop', MALLORY), null);
   });
 
+  it('warns when an address blocked by hand never wrote to those sites (it may be spelt otherwise), and not when it did', async () => {
+    const stranger = 'xmpp:stranger@example.net';
+    assert.equal(
+      await commands.run(ERIN, `/block ${stranger}`),
+      `Blocked ${stranger} on shop, blog: their messages to the teams are dropped (they are told once). /unblock ${stranger} undoes it. ` +
+        `No customer has written from ${stranger} yet: if that is not how their messages carry it (a SIP user's case counts), /block the ref of their conversation instead.`,
+    );
+    const c = await conversationOf(MALLORY, 'blog');
+    await store.appendMessage({ conversationId: c.id, from: MALLORY, text: 'spam', outbox: [], status: 'sent' });
+    assert.equal(
+      await commands.run(ERIN, `/block ${MALLORY}`),
+      `Blocked ${MALLORY} on shop, blog: their messages to the teams are dropped (they are told once). /unblock ${MALLORY} undoes it.`,
+    );
+  });
+
   it("blocks an address as the customer's messages carry it, whatever spelling the agent types", async () => {
     assert.match(await commands.run(ERIN, '/block irc:Dave'), /^Blocked irc:dave@libera on shop, blog:/);
     assert.ok(await store.blockOf('shop', 'irc:dave@libera'));

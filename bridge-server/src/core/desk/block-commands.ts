@@ -15,7 +15,7 @@ import type { TeamDirectory } from './teams.js';
 export type BlockScope = readonly TeamConfig[] & { siteKey?: string | undefined };
 
 export interface BlockCommandDeps {
-  store: Pick<Store, 'block' | 'unblock' | 'blocks'>;
+  store: Pick<Store, 'block' | 'unblock' | 'blocks' | 'heardFrom'>;
   teams: TeamDirectory;
   hosted: Pick<HostedParties, 'isHosted'>;
   /** A customer's address as the agent typed it, in its network's canonical form (`irc:Dave` -> `irc:dave@libera`), or why it is none. */
@@ -26,11 +26,18 @@ export interface BlockCommandDeps {
   addressBlocked?(siteKey: string, address: Address): Promise<void>;
 }
 
+/**
+ * Said when an address blocked by hand never wrote to the sites: it may be spelt otherwise than the
+ * customer's messages carry it (a SIP user part's case counts, RFC 3261 section 19.1.4).
+ */
+const NEVER_WROTE = (address: Address) =>
+  `No customer has written from ${address} yet: if that is not how their messages carry it (a SIP user's case counts), /block the ref of their conversation instead.`;
+
 export class BlockCommands {
   constructor(private readonly deps: BlockCommandDeps) {}
 
   async block(from: Address, teams: BlockScope, args: string[]): Promise<string> {
-    const { customer, sites } = await this.target(teams, args[0], '/block ID|ADDRESS');
+    const { customer, sites, named } = await this.target(teams, args[0], '/block ID|ADDRESS');
     const added: string[] = [];
     for (const siteKey of sites) if (await this.deps.store.block({ siteKey, address: customer, by: from })) added.push(siteKey);
     // Every site, not only those blocked now: a block stored before this stop failed is stopped on a retry.
@@ -38,7 +45,14 @@ export class BlockCommands {
     if (added.length === 0) return `${customer} was already blocked on ${sites.join(', ')}.`;
     // A mail is answered by no one (a refusal mailed back would be a backscatter mail to whoever the From names).
     const told = customer.startsWith('mailto:') ? 'they are not told' : 'they are told once';
-    return `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (${told}). /unblock ${customer} undoes it.`;
+    const blocked = `Blocked ${customer} on ${added.join(', ')}: their messages to the teams are dropped (${told}). /unblock ${customer} undoes it.`;
+    return named && !(await this.heardFromAny(added, customer)) ? `${blocked} ${NEVER_WROTE(customer)}` : blocked;
+  }
+
+  /** Whether any of the sites has heard from the address (a conversation it opened holds a message of theirs). */
+  private async heardFromAny(sites: readonly string[], address: Address): Promise<boolean> {
+    for (const siteKey of sites) if (await this.deps.store.heardFrom(siteKey, address)) return true;
+    return false;
   }
 
   async unblock(teams: BlockScope, args: string[]): Promise<string> {
@@ -57,14 +71,14 @@ export class BlockCommands {
   }
 
   /** The customer an argument names, and the sites the block is for: the conversation's, or the agent's teams'. */
-  private async target(teams: BlockScope, arg: string | undefined, usage: string): Promise<{ customer: Address; sites: readonly string[] }> {
+  private async target(teams: BlockScope, arg: string | undefined, usage: string): Promise<{ customer: Address; sites: readonly string[]; named: boolean }> {
     const named = arg?.includes(':') ? this.addressOf(arg, usage) : undefined;
     const conversation = named ? undefined : await this.deps.resolve(teams, arg, usage);
     const customer = named ?? conversation!.openedBy;
     if (this.deps.hosted.isHosted(customer))
       throw new CommandError(`${customer} is not writing from a network of their own: only customers on XMPP, SIP, IRC or email can be blocked.`);
     if (this.deps.teams.teamsOf(customer).length > 0) throw new CommandError(`${customer} is an agent: agents cannot be blocked.`);
-    return { customer, sites: conversation ? [conversation.siteKey] : this.sitesOf(teams) };
+    return { customer, sites: conversation ? [conversation.siteKey] : this.sitesOf(teams), named: named !== undefined };
   }
 
   /**
