@@ -8,6 +8,8 @@ import { type Conversation, type Message, type MessageStatus, type MessageStatus
 import type { PersistedState } from './storage.js';
 
 const MAX_CACHED_PER_CONVERSATION = 1000;
+/** Statuses kept for messages not known here yet (a status that overtook its send's ack), at most. */
+const MAX_EARLY_STATUSES = 500;
 const HISTORY_PAGE = 100;
 
 export interface TimelineDeps {
@@ -29,6 +31,11 @@ export class Timeline {
   private events = 0;
   private readonly touchedAt = new Map<string, number>();
   private persistScheduled = false;
+  /**
+   * Statuses of messages not known here yet, by message id: a status can overtake the ack of its
+   * own send (the outbox or the reader's node reports it before the storing node answers).
+   */
+  private readonly early = new Map<string, MessageStatus>();
 
   constructor(private readonly deps: TimelineDeps) {
     this.cursors = deps.persisted.cursors;
@@ -110,8 +117,27 @@ export class Timeline {
       if (message.id !== status.id) continue;
       if (message.status !== undefined && message.status !== status.status && !statusMovesForward(message.status, status.status)) return false;
       message.status = status.status;
+      return true;
+    }
+    // Not known yet: kept for when it comes (its ack, a sync), the oldest dropped past the bound.
+    const before = this.early.get(status.id);
+    if (before === undefined || statusMovesForward(before, status.status)) {
+      this.early.delete(status.id);
+      this.early.set(status.id, status.status);
+      if (this.early.size > MAX_EARLY_STATUSES) this.early.delete(this.early.keys().next().value!);
     }
     return true;
+  }
+
+  /** A message's status as the latest report says it: one that came first (`early`), or the one known here, never moved back. */
+  private settle(message: Message, known?: Message): void {
+    const early = this.early.get(message.id);
+    if (early !== undefined) {
+      this.early.delete(message.id);
+      if (message.status === undefined || statusMovesForward(message.status, early)) message.status = early;
+    }
+    if (known?.status !== undefined && message.status !== undefined && message.status !== known.status && !statusMovesForward(known.status, message.status))
+      message.status = known.status;
   }
 
   /**
@@ -138,8 +164,10 @@ export class Timeline {
     const { conversationId, seq } = message;
     const cache = this.cacheOf(conversationId);
     const cursor = this.cursor(conversationId);
+    const known = cache.get(seq);
+    this.settle(message, known);
     if (seq <= cursor) {
-      const known = cache.get(seq);
+      // Seen already: only its status may have moved on (forward only).
       if (known && message.status && known.status !== message.status) known.status = message.status;
       return false;
     }

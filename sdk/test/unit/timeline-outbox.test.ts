@@ -36,6 +36,29 @@ describe('SDK timeline', () => {
     assert.equal(timeline.status(notice), true, 'a kept-for-retry notice is always told');
   });
 
+  it("keeps a status that overtook its send's ack, and never lets a message seen again move its status back", () => {
+    const timeline = new Timeline({
+      persisted: new PersistedState(memoryStorage(), 't:'),
+      fetchAfter: async () => ({ messages: [], hasMore: false }),
+      deliver: () => {},
+    });
+    // `sent` reported before the ack, which says `accepted`: the message shows `sent`.
+    assert.equal(timeline.status({ conversationId: 'c1', id: 'm1', status: 'sent' }), true);
+    const acked = { ...message(1), status: 'accepted' as const };
+    timeline.accept(acked);
+    assert.equal(acked.status, 'sent', 'what the send resolves with');
+    assert.equal(timeline.messages('c1')[0]?.status, 'sent');
+    // An earlier report overtaken by a later one stays behind it.
+    timeline.status({ conversationId: 'c1', id: 'm2', status: 'read' });
+    timeline.status({ conversationId: 'c1', id: 'm2', status: 'delivered' });
+    timeline.accept({ ...message(2), status: 'sent' });
+    assert.equal(timeline.messages('c1')[1]?.status, 'read');
+    // Seen again (a replay, an ack answered late) with an older status: the one known stays.
+    timeline.status({ conversationId: 'c1', id: 'm2', status: 'read' });
+    timeline.accept({ ...message(2), status: 'delivered' });
+    assert.equal(timeline.messages('c1')[1]?.status, 'read');
+  });
+
   it('delivers each message once, in seq order, holding one past a gap until history fills it', async () => {
     const delivered: number[] = [];
     const stored = [1, 2, 3, 4].map((seq) => message(seq));
