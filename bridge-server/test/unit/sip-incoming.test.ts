@@ -30,6 +30,30 @@ function answerTo(user: string, store: InboundSink['message'], contentType = 'te
 const noConversation = () => Promise.resolve(null);
 
 describe('SIP incoming MESSAGE answers', () => {
+  it("answers an agent's command to the bridge's URI with 200 only once it ran, then sends its answer", async () => {
+    const steps: string[] = [];
+    let ran!: (answer: string) => void;
+    const incoming = new IncomingMessages({
+      sink: { command: () => (steps.push('command'), new Promise<string>((resolve) => (ran = resolve))) } as unknown as InboundSink,
+      logger: pino({ level: 'silent' }),
+      domain: new VisitorDomain('web.example.org', hosted),
+      hosted,
+      messenger: {} as SipMessenger,
+      texts: { send: ({ text }: { text: string }) => (steps.push(`answer: ${text}`), Promise.resolve()) },
+      imdn: {} as ImdnNotifications,
+    });
+    const answered = answerOf(incoming, { to: 'sip:switchboard@web.example.org', from: 'sip:alice@example.org', body: '/close 1a2b3' }).then((answer) => {
+      steps.push(answer === 'accepted' ? answer : `refused ${answer.statusCode}`);
+      return answer;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(steps, ['command'], 'no 200 while the command runs');
+    ran('#1a2b3 is closed.');
+    assert.equal(await answered, 'accepted');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(steps, ['command', 'accepted', 'answer: #1a2b3 is closed.']);
+  });
+
   it('says a visitor is not in a conversation with the sender, and anyone else is not either, each in its own words (403)', async () => {
     const visitor = (await answerTo('v_3fa9c', noConversation)) as Answer;
     assert.equal(visitor.statusCode, 403);

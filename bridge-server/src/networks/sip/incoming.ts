@@ -363,14 +363,16 @@ export class IncomingMessages {
     if ('refused' in decoded) return message.reject(codingRefusal(decoded, this.parts.domain.name));
     const content = contentOf(request, decoded.bytes);
     if (!content) return message.reject({ statusCode: 400, reasonPhrase: 'Bad CPIM' });
-    await message.accept(); // typing or receipts for the bridge itself: nothing to do
-    if (!isTextBody(content.type)) return;
+    if (!isTextBody(content.type)) return message.accept(); // typing or receipts for the bridge itself: nothing to do
     const text = readTextBody(content);
     const from = addressOfUri(request.from.uri.user, request.from.uri.host);
     // One agent's commands run, and are answered, in the order they came: a long answer (`/help`)
     // goes as several MESSAGEs (RFC 3428 section 8), and the next answer only after its last part.
     await this.answers.run(from, async () => {
+      // The 200 once the command ran: a bridge that dies before leaves the agent's phone without a
+      // final answer (it says the message failed) rather than with a 200 for a command never done.
       const answer = await this.parts.sink.command({ from, text: commandOrHelp(text) });
+      await message.accept();
       await this.parts.texts.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), text: answer });
     });
   }
