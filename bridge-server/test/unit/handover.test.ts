@@ -48,6 +48,46 @@ describe('the handover to an agent', () => {
     assert.deepEqual(kicked, ['xmpp']);
   });
 
+  it('tries a context line again while its network changes hands (standby, then connecting), and once only on a network merely down', async () => {
+    // As this node sees it, each time it looks: held by a node that died, then its own, connecting.
+    const states: string[] = ['standby', 'standby', 'standby', 'standby', 'connecting', 'connecting', 'connecting'];
+    const sent: string[] = [];
+    let state = 'standby';
+    const network = {
+      scheme: 'xmpp',
+      deliversFromStore: false,
+      status: () => ({ state: (state = states.shift() ?? 'online') }),
+      notice: ({ text }: { text: string }) => {
+        // The holder died: the call to it fails until a node holds the network and is online.
+        if (state !== 'online') return Promise.reject(new Error('no answer from the holder'));
+        sent.push(text);
+        return Promise.resolve();
+      },
+    };
+    const deps = {
+      registry: { forAddress: () => network } as never,
+      store: { getParty: async () => null } as never,
+      refs: { refOf: () => 'abc12' } as never,
+      hosted: { isHosted: () => true },
+      introduceRetry: { forMs: 1_000, everyMs: 10 },
+    };
+    const conversation = { id: 'c_1', openedBy: VISITOR, team: 'support' } as ConversationRecord;
+    // The retries' timers do not hold a process open (a bridge's server does): this test does.
+    const running = setInterval(() => undefined, 1_000);
+    try {
+      assert.equal(await handover(deps).introduce(conversation, AGENT), true);
+    } finally {
+      clearInterval(running);
+    }
+    assert.deepEqual(sent, ['#abc12 Visitor (not verified), team support. Reply here; /whois abc12 for more.']);
+    // One node, its network down (not changing hands): the line fails at once, as any desk line then.
+    let tries = 0;
+    states.push('connecting', 'connecting');
+    network.notice = () => (tries++, Promise.reject(new Error('down')));
+    assert.equal(await handover(deps).introduce(conversation, AGENT), false);
+    assert.equal(tries, 0, 'not even tried: a network not running anywhere takes no line');
+  });
+
   it('gives up after three attempts, its mark left for the handover to be finished later', async () => {
     let attempts = 0;
     const store = {

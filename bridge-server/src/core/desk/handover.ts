@@ -29,6 +29,8 @@ export interface HandoverDeps {
   returning?(conversation: ConversationRecord): Promise<string>;
   /** Names the agent a conversation went to (teams.ts `agentLabel`); without it, the address. */
   teams?: Pick<TeamDirectory, 'teamsOf'>;
+  /** How long, and how often, a context line is tried again while its network changes hands (INTRODUCE_RETRY). */
+  introduceRetry?: { forMs: number; everyMs: number };
 }
 
 /**
@@ -37,6 +39,13 @@ export interface HandoverDeps {
  * cluster/network-calls.ts, so a line the holder sent is heard of in time to be noted).
  */
 const INTRODUCE_WAIT_MS = 10_000;
+/**
+ * A context line that did not go out while its network is between holders (`standby` here while
+ * the node that held it died and the lease has not run out: cluster/config.ts LEASE_DEFAULTS) or
+ * connecting is tried again for this long: without it, the agent would get the visitor's messages
+ * with no word of who writes.
+ */
+const INTRODUCE_RETRY = { forMs: 20_000, everyMs: 1_000 };
 /** A catch-up that fails is tried this many times in all, waiting CATCH_UP_RETRY_MS more each time. */
 const CATCH_UP_ATTEMPTS = 3;
 const CATCH_UP_RETRY_MS = 200;
@@ -83,9 +92,28 @@ export class Handover {
   /**
    * The first line an agent on another network gets about a conversation, in the conversation's
    * own chat; whether it went out (a node of several without the network's lease asks the holder
-   * to send it, and hears its answer: cluster/network-calls.ts).
+   * to send it, and hears its answer: cluster/network-calls.ts). Tried again while the network
+   * changes hands or connects (INTRODUCE_RETRY): callers wait for it a bounded time, and a line
+   * that goes out later still goes.
    */
   async introduce(conversation: ConversationRecord, agent: Address): Promise<boolean> {
+    const { forMs, everyMs } = this.deps.introduceRetry ?? INTRODUCE_RETRY;
+    const until = Date.now() + forMs;
+    // Held by another node, it may be changing hands: until it is online again here or there. A
+    // network that is merely down (one node) fails the line at once, as any desk line then.
+    let changingHands = false;
+    for (;;) {
+      if (await this.introduceOnce(conversation, agent)) return true;
+      const network = this.deps.registry.forAddress(agent);
+      if (!network?.notice || network.deliversFromStore) return false;
+      const { state } = network.status();
+      changingHands ||= state === 'standby';
+      if (!changingHands || state === 'offline' || Date.now() + everyMs > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, everyMs).unref());
+    }
+  }
+
+  private async introduceOnce(conversation: ConversationRecord, agent: Address): Promise<boolean> {
     const network = this.deps.registry.forAddress(agent);
     if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return false;
     const visitor = await this.deps.store.getParty(conversation.openedBy);
