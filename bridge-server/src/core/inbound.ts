@@ -26,7 +26,7 @@ import type { PresenceService } from './presence.js';
 import type { MessageStatuses } from './statuses.js';
 import type { VisitorMail } from './visitor-mail.js';
 import type { Continuations } from './continuations/continuations.js';
-import { badRequest } from './errors.js';
+import { BridgeError, badRequest } from './errors.js';
 import { reopen } from './reopen.js';
 import { checkText } from './text-limit.js';
 
@@ -72,7 +72,7 @@ export class Inbound {
     const { presence, teams, router, interop: gateway, statuses } = deps;
     this.sink = {
       // Trailing line breaks are trimmed here, once for every network (a SIP body's final CR LF).
-      message: (input) => this.message({ ...input, ...this.canonicalTo(input.to), text: withoutTrailingBreaks(input.text) }),
+      message: (input) => this.message({ ...input, ...this.canonicalTo(input.to), text: withoutTrailingBreaks(input.text) }).catch(forNetworkUsers),
       presence: (input) => {
         const report = input.text === undefined ? { address: input.address, status: input.status } : { ...input };
         if (this.reports.isNews(report, presence.get(report.address))) presence.update(report);
@@ -279,4 +279,14 @@ export class Inbound {
       this.deps.interop?.reshare(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'gateway presence not shown again'));
     this.deps.servedVisitors.restore(network).catch((error: unknown) => this.deps.logger.debug({ err: error }, 'visitors not brought back'));
   }
+}
+
+/**
+ * A refusal as a network's user reads it (an IRC NOTICE, an XMPP error's text, a SIP Warning): the
+ * store's `unavailable` speaks of the API's clientId, which means nothing to them.
+ */
+export function forNetworkUsers(error: unknown): never {
+  if (error instanceof BridgeError && error.code === 'unavailable')
+    throw new BridgeError('unavailable', 'The bridge could not store the message just now: send it again in a moment.', { cause: error });
+  throw error;
 }
