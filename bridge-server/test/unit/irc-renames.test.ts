@@ -263,8 +263,8 @@ describe("an IRC agent's presence under a new nick", () => {
   });
 });
 
-/** The bot's inbound side over fakes, with the renames the bot saw. */
-function inbound(options: { requireAccount?: boolean } = {}) {
+/** The bot's inbound side over fakes, with the renames the bot saw (`store`: what the sink's message answers). */
+function inbound(options: { requireAccount?: boolean; store?: (input: InboundMessage) => Promise<Message> } = {}) {
   const client = new EventEmitter();
   const table = new IrcRenames({
     bot: { client } as unknown as IrcConnection,
@@ -280,7 +280,7 @@ function inbound(options: { requireAccount?: boolean } = {}) {
     isAgent: (address: Address) => address === ALICE,
     message: (input: InboundMessage) => {
       messages.push(input);
-      return Promise.resolve({ id: `m${messages.length}` } as Message);
+      return options.store ? options.store(input) : Promise.resolve({ id: `m${messages.length}` } as Message);
     },
   } as unknown as InboundSink;
   const connections = {
@@ -326,8 +326,32 @@ function inbound(options: { requireAccount?: boolean } = {}) {
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
   };
   const rename = (nick: string, to: string) => client.emit('nick', { nick, new_nick: to });
-  return { say, rename, messages, notices, relayed, table };
+  return { say, rename, messages, notices, relayed, table, handler };
 }
+
+describe('lines read while the IRC network stops here', () => {
+  it('lets a line being stored finish and its refusal reach the sender, and refuses what comes meanwhile at once', async () => {
+    let refuse!: (error: Error) => void;
+    const { say, notices, handler, messages } = inbound({
+      store: () => new Promise<Message>((_, reject) => (refuse = reject)),
+    });
+    await say('alice', 'Dana', 'first', {}, 'web:v_1');
+    assert.equal(messages.length, 1, 'being stored');
+    let settled = false;
+    const settling = handler.settle(5_000).then(() => (settled = true));
+    await say('alice', 'Dana', 'second', {}, 'web:v_1');
+    assert.equal(messages.length, 1, 'not taken while stopping');
+    assert.deepEqual(notices, [{ nick: 'alice', text: 'Not delivered: the bridge is stopping this connection; send it again in a moment.' }]);
+    assert.equal(settled, false, 'the stop waits for the line being stored');
+    refuse(Object.assign(new Error('The bridge could not store the message just now: send it again in a moment.'), { code: 'unavailable' }));
+    await settling;
+    assert.deepEqual(notices.at(-1), { nick: 'alice', text: 'Not delivered: The bridge could not store the message just now: send it again in a moment.' });
+    // Started again: lines are taken.
+    handler.open();
+    await say('alice', 'Dana', 'third', {}, 'web:v_1');
+    assert.equal(messages.length, 2);
+  });
+});
 
 describe('what a renamed IRC user writes', () => {
   it("is the agent's under the new nick: to a puppet, to the bot, with the services account of the agent's own nick", async () => {

@@ -24,6 +24,7 @@ import { ircLower } from './nicks.js';
 import { RefusalNotices } from './refusal-notices.js';
 import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
+import { bounded } from '../../util/bounded.js';
 
 /** The notice for a nick not logged in to its services account, with `requireAccount`. */
 const loginNeeded = (own: string) => `Log in to the services account "${own}" to talk to visitors or use commands here.`;
@@ -61,8 +62,27 @@ export class IrcInbound {
   private readonly dccRefusals = new RefusalNotices();
   /** Someone on the own nick of a user the bridge knows under another: told once a minute, not per line. */
   private readonly strangerRefusals = new RefusalNotices();
+  /** Lines being handled: the network's stop lets them finish, so a refusal still reaches its sender. */
+  private readonly handling = new Set<Promise<void>>();
+  /** The network stops here: a line read now is not taken, and its sender is told at once. */
+  private closing = false;
 
   constructor(private readonly options: IrcInboundOptions) {}
+
+  /** Takes lines again (the network starts, here again). */
+  open(): void {
+    this.closing = false;
+  }
+
+  /**
+   * Before the connections close: lines read from now on are refused with a NOTICE, and those being
+   * handled are let finish for up to `ms` (a store that does not answer takes seconds to fail), so
+   * that each sender hears what became of their line while the connection still carries it.
+   */
+  async settle(ms: number): Promise<void> {
+    this.closing = true;
+    if (this.handling.size > 0) await bounded(Promise.all(this.handling), ms);
+  }
 
   /**
    * A CTCP request to the bot or a puppet: a DCC file offer is not taken (the bridge connects to no
@@ -79,12 +99,18 @@ export class IrcInbound {
 
   /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
   received(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): void {
-    this.senders
+    if (this.closing) {
+      if (!this.options.connections.isOurs(event.nick)) this.notice(connection, event.nick, STOPPING);
+      return;
+    }
+    const handled = this.senders
       .run(event.nick.toLowerCase(), (release) => this.handle(connection, visitor, event, action, release))
       .catch((error: unknown) => {
         this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
         if (!isQuietRefusal(error)) this.notice(connection, event.nick, refusalText(error));
       });
+    this.handling.add(handled);
+    void handled.finally(() => this.handling.delete(handled));
   }
 
   private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean, queued: () => void): Promise<void> {
@@ -220,6 +246,9 @@ export class IrcInbound {
     this.options.connections.notice(connection, nick, text);
   }
 }
+
+/** What a line read while the network stops here is answered with (another node, or this one once started again, takes the next). */
+const STOPPING = 'Not delivered: the bridge is stopping this connection; send it again in a moment.';
 
 /**
  * What the sender of a refused line reads: a refusal of the abuse controls (`forbidden`,

@@ -52,10 +52,15 @@ export function createIrcNetwork(context: NetworkContext<IrcNetworkConfig>): Net
   return new IrcNetwork(context);
 }
 
-/** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
 /** How a CTCP ACTION (`/me`) starts, its text after it (none in an empty `/me`). */
 const CUT_ACTION = /^\x01ACTION(?: |$)/;
+/**
+ * How long a stop waits for the lines being handled: a store that does not answer fails a write
+ * after its query timeout (store.queryTimeoutSeconds, 5 s) and a second.
+ */
+const STOP_SETTLE_MS = 7_000;
 
+/** One IRC network: the bot and puppets, agents' presence, and messages both ways. */
 export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, GatewayFeature, SendQueueFeature, IdentityFeature, CustomerDoorFeature {
   readonly scheme = 'irc';
   readonly deliversFromStore = false;
@@ -170,6 +175,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
   }
 
   async start(): Promise<void> {
+    this.inbound.open();
     // What waited for agents off IRC when the network last ran (here, or on a node that died) waits
     // again; each goes when the presence polls see its agent (every sighting flushes).
     await this.delivery.held.restore();
@@ -180,6 +186,9 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     this.presence.stop();
     this.customerPresence?.stop();
     this.channel?.stop();
+    // Lines read and not yet stored are answered before the connections close (a refusal, when the
+    // store is what made this node lose the network, reaches the sender rather than nothing).
+    await this.inbound.settle(STOP_SETTLE_MS);
     // Kept in the store for the next start (or the node that takes the network over).
     this.delivery.held.release('the bridge stopped before it came back');
     await this.connections.closeAll('Bridge shutting down');
