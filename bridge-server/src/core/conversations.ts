@@ -105,18 +105,10 @@ export class Conversations {
   /**
    * The open conversation of `openedBy` with a team on a site, or a new one: routed by the desk,
    * then greeted, or told the team is away, as the team says. Whoever opens it (a website visitor,
-   * a customer writing on their own network) goes through this one path.
-   */
-  async openWithTeam(opening: TeamOpening): Promise<ConversationRecord> {
-    const { conversation, greet } = await this.openWithTeamGreetingLater(opening);
-    await greet?.();
-    return conversation;
-  }
-
-  /**
-   * The same, for a conversation a message opens (a customer's first message, a visitor writing
-   * after a close): the team's opening words are left to `greet` (present when it opened one), to
-   * call once that message is stored, so they come after it.
+   * a customer writing on their own network) goes through this one path. The team's opening words
+   * are left to `greet` (present when it opened one): called at once when the opener only opens it
+   * (the widget), after the message that opened it otherwise (a customer's first message, a visitor
+   * writing after a close), so they come after it.
    */
   async openWithTeamGreetingLater({
     siteKey,
