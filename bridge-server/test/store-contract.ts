@@ -108,6 +108,20 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
       );
     });
 
+    it("answers the statuses of a sender's own messages among the ids asked, in one query", async () => {
+      const c = await conversation();
+      const mine = await store.appendMessage({ conversationId: c.id, from: 'web:v_1', text: 'one', status: 'sent', outbox: [] });
+      const other = await store.appendMessage({ conversationId: c.id, from: 'web:a_x', text: 'two', status: 'sent', outbox: [] });
+      assert.equal(mine.kind, 'stored');
+      assert.equal(other.kind, 'stored');
+      if (mine.kind !== 'stored' || other.kind !== 'stored') return;
+      await store.advanceStatus(mine.message.id, 'delivered');
+      assert.deepEqual(await store.statusesOf('web:v_1', [mine.message.id, other.message.id, 'm_unknown']), [
+        { id: mine.message.id, conversationId: c.id, status: 'delivered' },
+      ]);
+      assert.deepEqual(await store.statusesOf('web:v_1', []), []);
+    });
+
     it('answers which addresses take part in a conversation of a site, in one query for all', async () => {
       const open = await store.createConversation({ siteKey: 'shop', openedBy: 'xmpp:carl@x.test', participants: ['xmpp:carl@x.test', 'irc:dave@test'] });
       await store.createConversation({ siteKey: 'blog', openedBy: 'sip:erin@y.test', participants: ['sip:erin@y.test'] });

@@ -74,13 +74,13 @@ export class Messages {
       const earlier = await this.earlierSend(actor, payload.clientId, conversation);
       if (earlier) return earlier;
       if (payload.attachments) await this.deps.files.checkAttachments(payload.attachments, conversation.id, actor.address);
-      let greet: (() => Promise<void>) | undefined;
-      ({ conversation: target, greet } = await this.reopened(actor, await this.joined(actor, conversation)));
+      const { conversation: reopened, greet } = await this.reopened(actor, await this.joined(actor, conversation));
+      target = reopened;
       // A new conversation in place of the closed one the files were uploaded to takes them along.
       if (payload.attachments && target.id !== conversation.id)
         await this.deps.store.moveUnsentFiles(payload.attachments, conversation.id, target.id, actor.address);
       // The message that opened a new conversation comes before the team's greeting.
-      if (greet) return postedThenGreeted(() => this.post(actor, payload, target), greet, this.deps.logger);
+      if (greet) return postedThenGreeted(() => this.post(actor, payload, reopened), greet, this.deps.logger);
     }
     return this.post(actor, payload, target);
   }
@@ -217,28 +217,20 @@ export class Messages {
    * actor's, or in a conversation it cannot see, are passed over.
    */
   async statusesSince(actor: Actor, shown: Record<string, MessageStatus>): Promise<MessageStatusEvent[]> {
-    const changed: MessageStatusEvent[] = [];
-    const messages = await Promise.all(Object.keys(shown).map((id) => this.deps.store.getMessage(id)));
-    const visible = new Map<string, Promise<boolean>>();
-    const sees = (conversationId: string) => {
-      let seen = visible.get(conversationId);
-      if (!seen)
-        visible.set(
-          conversationId,
-          (seen = this.deps.access.conversation(actor, conversationId).then(
-            () => true,
-            () => false,
-          )),
-        );
-      return seen;
-    };
-    for (const message of messages) {
-      if (!message || message.from !== actor.address || message.status === undefined) continue;
-      const before = shown[message.id]!;
-      if (message.status === before || !statusMovesForward(before, message.status)) continue;
-      if (await sees(message.conversationId)) changed.push({ conversationId: message.conversationId, id: message.id, status: message.status });
-    }
-    return changed;
+    const stored = await this.deps.store.statusesOf(actor.address, Object.keys(shown));
+    const moved = stored.filter(({ id, status }) => status !== shown[id] && statusMovesForward(shown[id]!, status));
+    // One look at each conversation the moved messages are in (the actor's own, unless since left).
+    const conversations = [...new Set(moved.map((message) => message.conversationId))];
+    const seen = await Promise.all(
+      conversations.map((id) =>
+        this.deps.access.conversation(actor, id).then(
+          () => id,
+          () => undefined,
+        ),
+      ),
+    );
+    const visible = new Set(seen);
+    return moved.filter((message) => visible.has(message.conversationId));
   }
 
   /** A client acknowledged a message it was sent (a replay during `sync`): it counts as `delivered`. */

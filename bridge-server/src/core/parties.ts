@@ -78,13 +78,9 @@ export class Parties {
     }
     // A user of another network the bridge keeps no details of (a gateway conversation's users): the
     // site's desk knows them as far as they take part in its conversations, by address.
-    if (!party && actsForSite(actor) && isOtherNetworks(address) && (await this.takesPartOnSite(address, actor.siteKey)))
+    if (!party && actsForSite(actor) && isOtherNetworks(address) && (await this.deps.store.takingPartOnSite(actor.siteKey, [address])).has(address))
       return { address, role: 'visitor', verified: false };
     throw notFound(`address: no party "${address}" known to this site`);
-  }
-
-  private async takesPartOnSite(address: Address, siteKey: string): Promise<boolean> {
-    return (await this.deps.store.listConversations({ siteKey, participant: address, limit: 1 })).length > 0;
   }
 
   /** Whether `address` is an agent of a team serving the site, by an address usable there. */

@@ -534,6 +534,8 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
    */
   readonly appendsInCallOrder?: boolean;
   getMessage(id: string): Promise<Message | null>;
+  /** The statuses of those of `ids` that are `sender`'s messages, with their conversations, in one query. */
+  statusesOf(sender: Address, ids: readonly string[]): Promise<{ id: string; conversationId: string; status: MessageStatus }[]>;
   /** The message a sender stored under an idempotency key, if any. */
   messageByClientId(from: Address, clientId: string): Promise<Message | null>;
   /** The message a network's remote id was stored as, if any (a customer's retransmission). */

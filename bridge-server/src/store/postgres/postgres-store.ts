@@ -1025,6 +1025,15 @@ export class PostgresStore implements Store {
     return row ? toMessage(row) : null;
   }
 
+  async statusesOf(sender: Address, ids: readonly string[]): Promise<{ id: string; conversationId: string; status: MessageStatus }[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.rows<{ id: string; conversation_id: string; status: MessageStatus }>(
+      'SELECT id, conversation_id, status FROM messages WHERE id = ANY($1::text[]) AND sender = $2',
+      [[...ids], sender],
+    );
+    return rows.map((row) => ({ id: row.id, conversationId: row.conversation_id, status: row.status }));
+  }
+
   async messageByRemoteId(network: string, remoteId: string): Promise<Message | null> {
     const row = await this.byRemoteId(network, remoteId);
     return row ? toMessage(row) : null;

@@ -545,6 +545,9 @@ export class SqliteStore implements Store {
       teamsSubscribedBy: db.prepare<[string], { subscriber: string; team: string }>(
         'SELECT subscriber, team FROM team_subscribers WHERE subscriber IN (SELECT value FROM json_each(?)) ORDER BY subscriber, team',
       ),
+      statusesOf: db.prepare<[string, string], { id: string; conversation_id: string; status: MessageStatus }>(
+        'SELECT id, conversation_id, status FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND sender = ?',
+      ),
       takingPartOnSite: db
         .prepare<[string, string], string>(
           `SELECT DISTINCT p.address FROM participants p JOIN conversations c ON c.id = p.conversation_id
@@ -1249,6 +1252,11 @@ export class SqliteStore implements Store {
   async getMessage(id: string): Promise<Message | null> {
     const row = this.statements.getMessage.get(id);
     return row ? toMessage(row) : null;
+  }
+
+  async statusesOf(sender: Address, ids: readonly string[]): Promise<{ id: string; conversationId: string; status: MessageStatus }[]> {
+    if (ids.length === 0) return [];
+    return this.statements.statusesOf.all(JSON.stringify(ids), sender).map((row) => ({ id: row.id, conversationId: row.conversation_id, status: row.status }));
   }
 
   async messageByRemoteId(network: string, remoteId: string): Promise<Message | null> {
