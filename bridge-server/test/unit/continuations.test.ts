@@ -17,11 +17,13 @@ import { memoryRateLimits } from '../../src/cluster/rate-limits.js';
 import { BridgeError } from '../../src/core/errors.js';
 import type { ClientHub } from '../../src/core/hub.js';
 import { VisitorMail } from '../../src/core/visitor-mail.js';
+import { toNetworkConversation } from '../../src/core/wire.js';
 import { type Network, NetworkError, type OutboundMessage } from '../../src/networks/network.js';
 import { NetworkRegistry } from '../../src/networks/registry.js';
 import { webHostedParties } from '../../src/networks/web/hosted.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { ConversationRecord, OutboxItem } from '../../src/store/store.js';
+import { until } from '../helpers.js';
 import { ManualClock } from '../manual-clock.js';
 
 const START = new Date('2026-12-01T10:00:00Z');
@@ -69,10 +71,13 @@ describe('continuation start limits', () => {
   });
 });
 
+/** A line from the desk to an agent, as the network is asked to show it. */
+type Notice = Parameters<NonNullable<Network['notice']>>[0];
+
 /** A network of the test's: records what it is asked to send, or refuses. */
 function recordingNetwork(
   scheme: string,
-): Network & { sent: OutboundMessage[]; notices: { to: Address; text: string }[]; refuse?: Error; state: 'online' | 'offline'; vouches: boolean } {
+): Network & { sent: OutboundMessage[]; notices: Notice[]; refuse?: Error; state: 'online' | 'offline'; vouches: boolean } {
   const network = {
     scheme,
     /** Whether the network vouches for its senders (an XMPP server authenticates them; a mail's From is anyone's). */
@@ -80,7 +85,7 @@ function recordingNetwork(
     identityOf: () => Promise.resolve({ vouched: network.vouches, how: network.vouches ? 'its server authenticated it' : 'anyone may write it' }),
     deliversFromStore: false,
     sent: [] as OutboundMessage[],
-    notices: [] as { to: Address; text: string }[],
+    notices: [] as Notice[],
     refuse: undefined as Error | undefined,
     state: 'online' as 'online' | 'offline',
     status: () => ({ state: network.state }),
@@ -92,8 +97,8 @@ function recordingNetwork(
       return Promise.resolve({});
     },
     customerDoor: (team: string) => (team === 'support' ? { id: team } : null),
-    notice(input: { to: Address; text: string }) {
-      network.notices.push({ to: input.to, text: input.text });
+    notice(input: Notice) {
+      network.notices.push(input);
       return Promise.resolve();
     },
   };
@@ -322,19 +327,31 @@ describe('continuations', () => {
     assert.equal((await start()).proof, 'reply');
   });
 
-  it('tells the agents of the conversation on IM networks once the address is proven and when it stops, never while pending', async () => {
+  it('tells the agents of the conversation on IM networks, in their chat with the visitor, once the address is proven and when it stops, never while pending', async () => {
+    await store.upsertParty({ siteKey: 'shop', address: VISITOR.address, role: 'visitor', verified: false, name: 'Vera' });
     conversation = await store.addParticipant(conversation.id, 'xmpp:agent@example.org');
     await start();
     await continuations.stop(VISITOR, { conversationId: conversation.id });
     await start();
-    assert.deepEqual(xmpp.notices, [], 'an unproven address is never shown to agents, started or stopped');
     await verify(lastCode());
     const ref = refs.refOf(conversation.id);
+    await until(() => xmpp.notices.length === 1, 5000, 'the line of the proven address');
     await continuations.stop(VISITOR, { conversationId: conversation.id });
-    assert.deepEqual(xmpp.notices, [
-      { to: 'xmpp:agent@example.org', text: `#${ref}: the visitor continues on ${DANA} (proven by code); your replies reach them there too.` },
-      { to: 'xmpp:agent@example.org', text: `#${ref}: the visitor no longer continues on another network (the visitor stopped it from the web page).` },
-    ]);
+    await until(() => xmpp.notices.length === 2, 5000, 'the line of the stop');
+    // A mail agent's line lands in the conversation's thread, an IM agent's in the chat their replies go to.
+    const about = { conversation: toNetworkConversation((await store.getConversation(conversation.id))!), visitor: VISITOR.address, visitorName: 'Vera' };
+    assert.deepEqual(
+      xmpp.notices,
+      [
+        { to: 'xmpp:agent@example.org', text: `#${ref}: the visitor continues on ${DANA} (proven by code); your replies reach them there too.`, about },
+        {
+          to: 'xmpp:agent@example.org',
+          text: `#${ref}: the visitor no longer continues on another network (the visitor stopped it from the web page).`,
+          about,
+        },
+      ],
+      'an unproven address is never shown to agents, started or stopped',
+    );
   });
 
   it('drops what was queued for an active address when a start moves the conversation to another one', async () => {

@@ -449,15 +449,28 @@ export class Continuations {
     this.deps.hub.emit(rooms, 'continuation', toContinuation(record));
   }
 
-  /** The conversation's agents on IM networks get a line where web agents get the event (best effort). */
+  /**
+   * The conversation's agents on IM networks get a line where web agents get the event (best
+   * effort), in their chat with the visitor (a mail agent's thread of the conversation), where
+   * their replies go.
+   */
   private tellAgents(conversation: ConversationRecord, record: ContinuationRecord): void {
     const text = agentNotice(this.deps.refs.refOf(conversation.id), record);
     if (!text) return;
-    for (const agent of conversation.participants) {
+    const agents = conversation.participants.flatMap((agent) => {
       const network = this.deps.registry.forAddress(agent);
-      if (!network?.notice || network.deliversFromStore || this.deps.teams.teamsOf(agent).length === 0) continue;
-      network.notice({ to: agent, text }).catch((error: unknown) => this.deps.logger.debug({ err: error, agent }, 'continuation line to an agent not sent'));
-    }
+      return network?.notice && !network.deliversFromStore && this.deps.teams.teamsOf(agent).length > 0 ? [{ agent, network }] : [];
+    });
+    if (agents.length === 0) return;
+    void (async () => {
+      const name = (await this.deps.store.getParty(record.visitor))?.name;
+      const about = { conversation: toNetworkConversation(conversation), visitor: record.visitor, ...(name ? { visitorName: name } : {}) };
+      for (const { agent, network } of agents) {
+        network.notice!({ to: agent, text, about }).catch((error: unknown) =>
+          this.deps.logger.debug({ err: error, agent }, 'continuation line to an agent not sent'),
+        );
+      }
+    })().catch((error: unknown) => this.deps.logger.debug({ err: error, conversation: conversation.id }, 'continuation lines to agents not sent'));
   }
 
   private expired(record: ContinuationRecord): boolean {
