@@ -3,20 +3,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import type { Message } from '@switchboard/protocol';
 import type { InboundSink } from '../../src/networks/network.js';
 import { VisitorDomain } from '../../src/networks/sip/addresses.js';
 import type { ImdnNotifications } from '../../src/networks/sip/imdn.js';
 import { IncomingMessages } from '../../src/networks/sip/incoming.js';
 import type { SipMessenger } from '../../src/networks/sip/outgoing.js';
 import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
+import { until } from '../helpers.js';
 import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
 import type { SipTexts } from '../../src/networks/sip/text-messages.js';
 
-/** The answer to a MESSAGE to `user` under the visitor domain, with the core's `message` given. */
-function answerTo(user: string, store: InboundSink['message'], contentType = 'text/plain;charset=UTF-8', body = 'hi'): Promise<Answer | 'accepted'> {
-  const sink = { message: store } as InboundSink;
-  const incoming = new IncomingMessages({
-    sink,
+/** The network's incoming MESSAGEs, with the core's `message` given. */
+function incomingWith(store: InboundSink['message']): IncomingMessages {
+  return new IncomingMessages({
+    sink: { message: store } as InboundSink,
     logger: pino({ level: 'silent' }),
     domain: new VisitorDomain('web.example.org', hosted),
     hosted,
@@ -24,7 +25,11 @@ function answerTo(user: string, store: InboundSink['message'], contentType = 'te
     texts: {} as SipTexts,
     imdn: {} as ImdnNotifications,
   });
-  return answerOf(incoming, { to: `sip:${user}@web.example.org`, from: 'sip:mallory@example.org', contentType, body });
+}
+
+/** The answer to a MESSAGE to `user` under the visitor domain, with the core's `message` given. */
+function answerTo(user: string, store: InboundSink['message'], contentType = 'text/plain;charset=UTF-8', body = 'hi'): Promise<Answer | 'accepted'> {
+  return answerOf(incomingWith(store), { to: `sip:${user}@web.example.org`, from: 'sip:mallory@example.org', contentType, body });
 }
 
 const noConversation = () => Promise.resolve(null);
@@ -77,5 +82,53 @@ describe('SIP incoming MESSAGE answers', () => {
       extraHeaders: ['Warning: 399 web.example.org "the text has an unpaired surrogate"'],
     });
     assert.equal(((await answerTo('v_1', noConversation, 'application/sdp')) as Answer).statusCode, 415);
+  });
+
+  it("stores one sender's MESSAGEs in the order they came, whatever each takes to read", async () => {
+    const stored: string[] = [];
+    const incoming = incomingWith((input) => {
+      stored.push(input.text);
+      input.onQueued?.();
+      return Promise.resolve({ id: `m${stored.length}` } as Message);
+    });
+    // A multipart body takes longer to read than a text: the text that came after it waits its turn.
+    const multipart = ['--b', 'Content-Type: text/plain', '', 'first', '--b--', ''].join('\r\n');
+    const first = answerOf(incoming, {
+      to: 'sip:v_1@web.example.org',
+      from: 'sip:alice@example.org',
+      contentType: 'multipart/mixed;boundary=b',
+      body: multipart,
+      cseq: 1,
+    });
+    const second = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'second', cseq: 2 });
+    assert.deepEqual(await Promise.all([first, second]), ['accepted', 'accepted']);
+    assert.deepEqual(stored, ['first', 'second']);
+  });
+
+  it('lets the MESSAGEs being stored get their answer when the network stops, and refuses those that come meanwhile (480, saying why)', async () => {
+    /** The commits of the writes asked for, in order: each message is stored once its commit is called. */
+    const commits: (() => void)[] = [];
+    const incoming = incomingWith((input) => new Promise((resolve) => commits.push(() => resolve({ id: 'm1', text: input.text } as Message))));
+    const storing = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'being stored' });
+    await until(() => commits.length === 1, 5000, 'the write of the message');
+    let settled = false;
+    const settling = incoming.settle(5_000).then(() => (settled = true));
+    const late = await answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:bob@example.org', body: 'read while stopping', cseq: 2 });
+    assert.deepEqual(late, {
+      statusCode: 480,
+      reasonPhrase: 'Bridge Stopping',
+      extraHeaders: ['Retry-After: 5', 'Warning: 399 web.example.org "Not delivered: the bridge is stopping this connection; send it again in a moment."'],
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the stop waits for the message being stored');
+    commits[0]!();
+    assert.equal(await storing, 'accepted', 'its 200 goes out before the connection closes');
+    await settling;
+    // Started again (the node got the network back): MESSAGEs are taken again.
+    incoming.open();
+    const again = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'after the start', cseq: 3 });
+    await until(() => commits.length === 2, 5000, 'the write of the message after the start');
+    commits[1]!();
+    assert.equal(await again, 'accepted');
   });
 });

@@ -10,6 +10,7 @@
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
+import { bounded } from '../../util/bounded.js';
 import { cleanHops } from '../../util/hops.js';
 import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
@@ -51,6 +52,17 @@ const refusal = (reasonPhrase: string, why: string, agentHost: string): Answer =
   reasonPhrase,
   extraHeaders: [warningHeader(agentHost, why)],
 });
+
+/**
+ * The answer to a MESSAGE that comes while the network stops here (this node lost its lease, or the
+ * bridge shuts down): not taken; the sender may send it again (480, as rate_limited says why: a
+ * proxy replaces a 503 with a 500 of its own).
+ */
+const STOPPING: Answer = {
+  statusCode: 480,
+  reasonPhrase: 'Bridge Stopping',
+  extraHeaders: ['Retry-After: 5'],
+};
 
 /** The bodies a MESSAGE to a party may have (RFC 3261 section 20.1, in a 415). */
 const ACCEPTED = `text/plain, text/html, ${CONTENT_TYPES.cpim}, ${CONTENT_TYPES.isComposing}, ${CONTENT_TYPES.imdn}, multipart/mixed, image/*, audio/*, video/*, application/pdf, application/octet-stream`;
@@ -136,6 +148,8 @@ interface Received {
   text: string;
   files?: InboundFile[];
   imdn?: ImdnAsk | undefined;
+  /** Called once its place among its sender's messages is taken (InboundMessage's `onQueued`). */
+  queued?: () => void;
 }
 
 /** The sender's URI, where answers and notifications go. */
@@ -163,10 +177,32 @@ export interface IncomingParts {
 
 export class IncomingMessages {
   private readonly answers = new SerialQueues();
+  /** Each sender's MESSAGEs, taken in the order they came: stored in that order. */
+  private readonly senders = new SerialQueues();
+  /** MESSAGEs being handled: the network's stop lets them finish, so their final answers go out. */
+  private readonly handling = new Set<Promise<void>>();
+  /** The network stops here: a MESSAGE that comes now is not taken, and its sender is told at once. */
+  private closing = false;
   /** Peers composing now, each told idle when their `active` runs out (RFC 3994). */
   private readonly composing = new ComposingExpiry();
 
   constructor(private readonly parts: IncomingParts) {}
+
+  /** Takes MESSAGEs again (the network starts, here again). */
+  open(): void {
+    this.closing = false;
+  }
+
+  /**
+   * Before the connection closes: MESSAGEs that come from now on are refused, and those being
+   * handled are let finish for up to `ms` (a store that does not answer takes seconds to fail), so
+   * that each sender gets the final answer that says what became of it (RFC 3428 section 7: a 200
+   * only for what was taken) while the connection still carries it.
+   */
+  async settle(ms: number): Promise<void> {
+    this.closing = true;
+    if (this.handling.size > 0) await bounded(Promise.all(this.handling), ms);
+  }
 
   /** Forgets who is composing (the network stops): nobody is told idle after it. */
   stop(): void {
@@ -174,18 +210,29 @@ export class IncomingMessages {
   }
 
   handle(message: IncomingMessage): void {
-    this.receive(message).catch((error: unknown) => {
-      this.parts.logger.info({ err: error }, 'sip message not handled');
-      // Answer with an error only if no final answer went out yet (reject throws after accept).
-      try {
-        void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
-      } catch {
-        /* already answered */
-      }
-    });
+    if (this.closing) {
+      const why = warningHeader(this.parts.domain.name, 'Not delivered: the bridge is stopping this connection; send it again in a moment.');
+      void Promise.resolve(message.reject({ ...STOPPING, extraHeaders: [...(STOPPING.extraHeaders ?? []), why] })).catch(() => undefined);
+      return;
+    }
+    const { user, host } = message.request.from.uri;
+    const handled = this.senders
+      .run(`${user ?? ''}@${host}`.toLowerCase(), (release) => this.receive(message, release))
+      .catch((error: unknown) => {
+        this.parts.logger.info({ err: error }, 'sip message not handled');
+        // Answer with an error only if no final answer went out yet (reject throws after accept).
+        try {
+          void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+        } catch {
+          /* already answered */
+        }
+      });
+    this.handling.add(handled);
+    void handled.finally(() => this.handling.delete(handled));
   }
 
-  private async receive(message: IncomingMessage): Promise<void> {
+  /** `queued`: the sender's next MESSAGE may be taken (this one's place among theirs is taken). */
+  private async receive(message: IncomingMessage, queued: () => void): Promise<void> {
     const { domain, sink } = this.parts;
     const { request } = message;
     if (domain.isBridge(request.to.uri)) return this.command(message);
@@ -218,9 +265,9 @@ export class IncomingMessages {
         return message.accept();
       case 'text/plain':
       case 'text/html':
-        return this.store(message, from, party, { text: readTextBody(content), imdn: content.imdn }, teamUri);
+        return this.store(message, from, party, { text: readTextBody(content), imdn: content.imdn, queued }, teamUri);
       default:
-        return this.storeFiles(message, from, party, content, teamUri);
+        return this.storeFiles(message, from, party, content, queued, teamUri);
     }
   }
 
@@ -228,7 +275,7 @@ export class IncomingMessages {
    * A body that is a file (a picture, a PDF) or a multipart body of text and files: stored as the
    * message's files (the core checks each as an upload). Any other body is refused, saying why.
    */
-  private async storeFiles(message: IncomingMessage, from: Address, party: Address, content: Content, team?: TeamUri): Promise<void> {
+  private async storeFiles(message: IncomingMessage, from: Address, party: Address, content: Content, queued: () => void, team?: TeamUri): Promise<void> {
     const { domain } = this.parts;
     const unsupported = (type: string) =>
       message.reject({
@@ -260,7 +307,7 @@ export class IncomingMessages {
         extraHeaders: [warningHeader(domain.name, 'The body holds neither text nor a file.')],
       });
     }
-    return this.store(message, from, party, { text, files, imdn: content.imdn }, team);
+    return this.store(message, from, party, { text, files, imdn: content.imdn, queued }, team);
   }
 
   /**
@@ -279,7 +326,7 @@ export class IncomingMessages {
   }
 
   /** Text (and files) for `party` (or a team): stored (200), or refused with the answer that says why. */
-  private async store(message: IncomingMessage, from: Address, party: Address, { text, files, imdn }: Received, team?: TeamUri): Promise<void> {
+  private async store(message: IncomingMessage, from: Address, party: Address, { text, files, imdn, queued }: Received, team?: TeamUri): Promise<void> {
     const { sink, domain } = this.parts;
     const { request } = message;
     // Retransmissions of one request are absorbed by the transaction layer; a client's own resend
@@ -297,6 +344,7 @@ export class IncomingMessages {
         text,
         ...(files && files.length > 0 ? { files } : {}),
         remoteId,
+        ...(queued ? { onQueued: queued } : {}),
         ...(via.length > 0 ? { via } : {}),
         ...(team ? { team: this.inboundTeam(team) } : {}),
         // RFC 3261 section 20.20: the From display name, as the customer's client set it.

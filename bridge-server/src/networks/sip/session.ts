@@ -30,7 +30,9 @@ export interface SipSessionOptions {
 
 export class SipSession {
   readonly ua: UserAgent;
-  private readonly registerer: Registerer;
+  private registerer: Registerer;
+  /** Whether stop() ended the user agent, which disposed of its registerer: a start needs a new one. */
+  private registererDisposed = false;
   private readonly link: Link;
 
   constructor(private readonly options: SipSessionOptions) {
@@ -56,15 +58,20 @@ export class SipSession {
         },
       },
     });
-    this.registerer = new Registerer(this.ua, { expires: config.registerExpiresSeconds, refreshFrequency: 90 });
-    this.registerer.stateChange.addListener((state) => {
+    this.registerer = this.newRegisterer();
+    this.link = new Link({ name: 'sip', connect: () => this.connectOnce(), report: (status) => options.sink.status('sip', status), logger: options.logger });
+  }
+
+  private newRegisterer(): Registerer {
+    const registerer = new Registerer(this.ua, { expires: this.options.config.registerExpiresSeconds, refreshFrequency: 90 });
+    registerer.stateChange.addListener((state) => {
       // A refresh that failed (the proxy forgot us): register again through the reconnect path.
-      if (state === RegistererState.Unregistered && this.link.status.state === 'online' && !this.link.stopped) {
-        options.onOffline();
+      if (registerer === this.registerer && state === RegistererState.Unregistered && this.link.status.state === 'online' && !this.link.stopped) {
+        this.options.onOffline();
         this.link.dropped('registration lost');
       }
     });
-    this.link = new Link({ name: 'sip', connect: () => this.connectOnce(), report: (status) => options.sink.status('sip', status), logger: options.logger });
+    return registerer;
   }
 
   get status(): NetworkStatus {
@@ -104,7 +111,15 @@ export class SipSession {
     this.options.onOnline();
   }
 
+  /**
+   * Connects and registers; again after a stop (a cluster node that gets the network's lease back
+   * runs the same network again), with a new registerer: SIP.js disposed of the last one.
+   */
   start(): Promise<void> {
+    if (this.registererDisposed) {
+      this.registererDisposed = false;
+      this.registerer = this.newRegisterer();
+    }
     return this.link.start();
   }
 
@@ -113,6 +128,7 @@ export class SipSession {
     return this.link.stop(async () => {
       // Unregistering is a courtesy: a proxy that does not answer must not hold the shutdown up.
       if (registered) await bounded(this.registerer.unregister(), 2_000);
+      this.registererDisposed = true;
       await bounded(this.ua.stop(), 2_000);
       // SIP.js may still wait on a subscription the proxy already ended: close the socket regardless.
       await bounded(this.ua.transport.disconnect(), 1_000);

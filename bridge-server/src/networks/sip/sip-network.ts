@@ -55,6 +55,8 @@ export { sipNetworkConfigSchema, type SipNetworkConfig } from './config.js';
 
 /** How long the agents' and customers' unsubscriptions may take at shutdown. */
 const STOP_STEP_MS = 2_000;
+/** How long a stop lets the MESSAGEs being stored finish (a store that does not answer fails within this). */
+const STOP_SETTLE_MS = 7_000;
 
 /** Read markers travel as IMDN, so only when it is on. */
 type SipNetwork = NetworkCore &
@@ -130,8 +132,14 @@ export function createSipNetwork({ config, sink, logger, hosted, teams: deskTeam
     scheme: 'sip',
     deliversFromStore: false,
     status: () => session.status,
-    start: () => session.start(),
+    start: () => {
+      incoming.open();
+      return session.start();
+    },
     async stop() {
+      // MESSAGEs being stored get their final answer before the connection closes (a refusal, when
+      // the store is what made this node lose the network, reaches the sender rather than a timeout).
+      await incoming.settle(STOP_SETTLE_MS);
       // Goodbyes to the proxy are polite, not required: none may hold the shutdown up.
       await bounded(Promise.all([agents.stop(), customers.stop()]), STOP_STEP_MS);
       await visitors.withdrawAll();
