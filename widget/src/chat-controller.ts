@@ -194,10 +194,32 @@ export class ChatController implements ReactiveController {
     return (this.conversation && this.client?.continuation(this.conversation.id)) || null;
   }
 
-  /** Sends not yet acknowledged, or refused, for the shown conversation. */
+  /**
+   * Sends not yet acknowledged, or refused, for the shown conversation; before one is known (a
+   * reload while the bridge cannot be reached), for the conversation the visitor's queued sends are for.
+   */
   get pending(): OutboxEntry[] {
-    if (!this.client || !this.conversation) return [];
-    return this.client.pending(this.conversation.id);
+    const conversationId = this.conversation?.id ?? this.queuedFor;
+    if (!this.client || conversationId === undefined) return [];
+    return this.client.pending(conversationId);
+  }
+
+  /** Whether a message can wait in the outbox for the connection: there is a conversation to put it in. */
+  get canQueue(): boolean {
+    return this.conversation !== null || this.queuedFor !== undefined;
+  }
+
+  /**
+   * The conversation of the visitor's last send still waiting, while none is shown (the device kept
+   * the send across a reload, and the bridge has not said yet which conversations are the
+   * visitor's): what the visitor writes next goes after it, into the same conversation.
+   */
+  private get queuedFor(): string | undefined {
+    if (this.conversation || !this.client) return undefined;
+    return this.client
+      .pending()
+      .filter((entry) => entry.state === 'pending')
+      .at(-1)?.conversationId;
   }
 
   /**
@@ -586,8 +608,8 @@ export class ChatController implements ReactiveController {
 
   /** Sends text, with files uploaded into the conversation (`text` may then be empty). */
   async send(text: string, attachments: Attachment[] = []): Promise<void> {
-    const conversation = await this.ensureConversation();
-    const sent = await this.client!.send(conversation.id, text, attachments.length > 0 ? { attachments } : {});
+    const conversationId = this.queuedFor ?? (await this.ensureConversation()).id;
+    const sent = await this.client!.send(conversationId, text, attachments.length > 0 ? { attachments } : {});
     // A team that starts afresh after closing puts the message in a new conversation: follow it.
     if (sent.conversationId !== this.conversation?.id) {
       const next = this.client!.conversations.find((c) => c.id === sent.conversationId);

@@ -459,7 +459,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
    * bridge refused for good: it never reconnects.
    */
   private get queuesWhileOffline(): boolean {
-    return this.chat.conversation !== null && !this.chat.refusal;
+    return this.chat.canQueue && !this.chat.refusal;
   }
 
   // --- files ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /** A widget test page's helpers: the widget against the run's bridge, its parts, and the team's agent. */
 import { fixture, html } from '@open-wc/testing';
-import { createClient, type SwitchboardClient } from '@switchboard/sdk';
+import { type Message, createClient, type SwitchboardClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import '../../dist/index.js';
 import { type BridgeInfo, info, until } from './page.js';
@@ -68,4 +68,20 @@ export async function type(element: SwitchboardChat, text: string): Promise<void
   const input = $<HTMLTextAreaElement>(element, 'textarea.input')!;
   input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
   await element.updateComplete;
+}
+
+/** The team's agent, and the messages it receives from now on. */
+export async function agentReceiving(): Promise<{ support: SwitchboardClient; received: Message[] }> {
+  const support = await agent();
+  const received: Message[] = [];
+  support.on('message', (m) => received.push(m));
+  return { support, received };
+}
+
+/** Takes the widget's connection down and sends `text` from the composer: it waits in the outbox, shown pending. */
+export async function sendOffline(element: SwitchboardChat, text: string): Promise<void> {
+  element.chat.client!.disconnect();
+  await until(() => $(element, '.banner'), 'the offline banner');
+  await type(element, text);
+  await until(() => $(element, '[data-pending]')?.textContent === text, 'the message pending');
 }

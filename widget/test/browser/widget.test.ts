@@ -3,7 +3,22 @@ import { setViewport } from '@web/test-runner-commands';
 import { LIMITS, type Message, createClient } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, info, until } from './page.js';
-import { $, agent, bubbleTexts, bubbles, clients, draft, online, openWidget, shadow, signedInUser, type, widget } from './widget-page.js';
+import {
+  $,
+  agent,
+  agentReceiving,
+  bubbleTexts,
+  bubbles,
+  clients,
+  draft,
+  online,
+  openWidget,
+  sendOffline,
+  shadow,
+  signedInUser,
+  type,
+  widget,
+} from './widget-page.js';
 
 freshVisitorEachTest(clients);
 
@@ -293,6 +308,39 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => fromVisitor().some((m) => m.text === 'half a sentence, sent offline'), 'the queued messages at the agent');
     await until(() => !$(element, '[data-pending]') && !$(element, '.banner'), 'the pending bubbles to settle');
     expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued while offline', 'half a sentence, sent offline']);
+  });
+
+  it('shows the sends a reload kept while the bridge cannot be reached, queues what comes next after them, and sends all once it can', async () => {
+    const { received: atAgent } = await agentReceiving();
+    const first = await openWidget();
+    await type(first, 'first');
+    await until(() => bubbles(first).length === 1 && !$(first, '[data-pending]'), 'the first message acknowledged');
+    const self = first.chat.session!.self;
+    await sendOffline(first, 'queued before the reload');
+    first.remove();
+
+    // The page again, with the bridge out of reach: the queued send is there, and the next one waits after it.
+    const unreachable = await widget('', { url: 'http://127.0.0.1:9', siteKey: info.siteKey });
+    unreachable.open = true;
+    await unreachable.updateComplete;
+    await until(() => $(unreachable, '[data-pending]'), 'the kept send shown');
+    const pendingTexts = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('[data-pending]')].map((bubble) => bubble.textContent);
+    expect(pendingTexts(unreachable)).to.deep.equal(['queued before the reload']);
+    expect($(unreachable, '.banner')!.textContent).to.equal('You are offline. Messages will be sent when the connection is back.');
+    await type(unreachable, 'written after the reload');
+    await until(() => pendingTexts(unreachable).length === 2, 'the second send queued');
+    expect(pendingTexts(unreachable)).to.deep.equal(['queued before the reload', 'written after the reload']);
+    await expect(unreachable).to.be.accessible();
+    unreachable.remove();
+
+    const back = await widget();
+    back.open = true;
+    await online(back);
+    const fromVisitor = () => atAgent.filter((m) => m.from === self);
+    await until(() => fromVisitor().length === 3, 'the queued messages at the agent');
+    await until(() => !$(back, '[data-pending]') && bubbles(back).length === 3, 'the pending bubbles to settle');
+    expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued before the reload', 'written after the reload']);
+    expect(new Set(fromVisitor().map((m) => m.conversationId)).size).to.equal(1);
   });
 
   it('keeps a first message typed while offline, and says it can be sent once the connection is back', async () => {
@@ -885,18 +933,13 @@ describe('<switchboard-chat> JS API and notifications', () => {
   });
 
   it('sends as the user, once, what the visitor wrote offline just before signing in', async () => {
-    const support = await agent();
-    const atAgent: Message[] = [];
-    support.on('message', (m) => atAgent.push(m));
+    const { support, received: atAgent } = await agentReceiving();
     const element = await openWidget();
     await type(element, 'Hello?');
     await until(() => bubbles(element).length === 1 && !$(element, '[data-pending]'), 'the first message acknowledged');
     const conversationId = element.chat.conversation!.id;
     // Offline, the visitor writes; the page signs them in before the connection is back.
-    element.chat.client!.disconnect();
-    await until(() => $(element, '.banner'), 'the offline banner');
-    await type(element, 'My order is 48213.');
-    await until(() => $(element, '[data-pending]')?.textContent === 'My order is 48213.', 'the message pending');
+    await sendOffline(element, 'My order is 48213.');
     const user = await signedInUser(`writes-offline-then-signs-in-${Date.now()}`);
     element.identify(user);
     await until(() => element.chat.session?.self === `web:u_${user.userId}` && element.chat.state === 'online', 'the signed-in session');
