@@ -368,7 +368,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     } catch (error) {
       if (error instanceof SwitchboardError && this.connection.online) this.emit('error', error);
     }
-    this.background(this.outbox.flush());
+    this.background(this.outbox.resume());
   }
 
   /** Catches up conversations, as many a call as the bridge takes; cursors it says this party cannot see are dropped. */

@@ -2,6 +2,8 @@
  * Sends that the bridge has not acknowledged yet, kept across reloads where storage exists and
  * sent one at a time, in order, while online. Each keeps its clientId, so a resend after a lost
  * ack can never be stored twice. A refused send stays as `failed` until retried or discarded.
+ * Several tabs of one party share the storage: each keeps the others' sends there when it writes
+ * its own, and takes in, as it connects, those a closed tab left.
  */
 import type { Message } from '@switchboard/protocol';
 import { backoffDelay, delay } from './backoff.js';
@@ -33,12 +35,15 @@ interface Waiter {
 
 export class Outbox {
   private entries: OutboxEntry[];
+  /** Every clientId this outbox has had: what storage holds beyond them is another tab's. */
+  private readonly known = new Set<string>();
   /** Who waits for each message's outcome: its send(), and each retry() asked meanwhile. */
   private readonly waiters = new Map<string, Waiter[]>();
   private flushing = false;
 
   constructor(private readonly deps: OutboxDeps) {
     this.entries = deps.persisted.outbox;
+    for (const entry of this.entries) this.known.add(entry.clientId);
   }
 
   list(conversationId?: string): OutboxEntry[] {
@@ -57,6 +62,7 @@ export class Outbox {
     };
     const promise = this.wait(entry.clientId);
     this.entries.push(entry);
+    this.known.add(entry.clientId);
     this.save();
     this.flush().catch(() => undefined);
     return promise;
@@ -83,8 +89,24 @@ export class Outbox {
     const known = new Set(this.entries.map((entry) => entry.clientId));
     const taken = entries.filter((entry) => !known.has(entry.clientId)).map((entry): OutboxEntry => ({ ...entry, adopted: true }));
     if (taken.length === 0) return;
+    for (const entry of taken) this.known.add(entry.clientId);
     this.entries = [...this.entries, ...taken];
     this.save();
+  }
+
+  /**
+   * Takes in the sends another tab of this party left in storage (closed while the bridge was out
+   * of reach), after its own, and sends what waits: on each (re)connection. A tab still open that
+   * sends them too sends the same clientIds, which the bridge stores once.
+   */
+  resume(): Promise<void> {
+    const left = this.others();
+    if (left.length > 0) {
+      for (const entry of left) this.known.add(entry.clientId);
+      this.entries = [...this.entries, ...left];
+      this.save();
+    }
+    return this.flush();
   }
 
   discard(clientId: string): void {
@@ -154,8 +176,14 @@ export class Outbox {
     }
   }
 
+  /** The sends in storage that another tab of this party wrote there. */
+  private others(): OutboxEntry[] {
+    return this.deps.persisted.outbox.filter((entry) => !this.known.has(entry.clientId));
+  }
+
+  /** Writes this outbox's entries, keeping the other tabs' beside them (storage is read again first). */
   private save(): void {
-    this.deps.persisted.outbox = this.entries;
+    this.deps.persisted.outbox = [...this.entries, ...this.others()];
     this.deps.changed([...this.entries]);
   }
 }

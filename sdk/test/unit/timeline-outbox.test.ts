@@ -101,8 +101,8 @@ describe('SDK timeline', () => {
 });
 
 describe('SDK outbox', () => {
-  function outbox(send: (entry: OutboxEntry) => Promise<Message>, online = () => true) {
-    const persisted = new PersistedState(memoryStorage(), 'o:');
+  function outbox(send: (entry: OutboxEntry) => Promise<Message>, online = () => true, storage = memoryStorage()) {
+    const persisted = new PersistedState(storage, 'o:');
     const changes: number[] = [];
     const box = new Outbox({ persisted, send, isOnline: online, stored: () => undefined, changed: (entries) => changes.push(entries.length) });
     return { box, persisted, changes };
@@ -162,6 +162,32 @@ describe('SDK outbox', () => {
     answer();
     const [sent, again] = await Promise.all([sending, retried]);
     assert.equal(sent.id, again.id);
+  });
+
+  it("keeps another tab's sends when it writes its own, and sends, once it connects, those a closed tab left", async () => {
+    const storage = memoryStorage();
+    const sent: string[] = [];
+    let online = false;
+    const send = async (entry: OutboxEntry) => (sent.push(entry.text), { ...message(sent.length), text: entry.text });
+    const first = outbox(send, () => online, storage);
+    const second = outbox(send, () => online, storage);
+    void first.box.add('c1', 'from the first tab');
+    void second.box.add('c1', 'from the second tab');
+    void first.box.add('c1', 'the first tab again');
+    assert.deepEqual(
+      first.persisted.outbox.map((entry) => entry.text).sort(),
+      ['from the first tab', 'from the second tab', 'the first tab again'],
+      'no tab wrote over the other',
+    );
+    assert.deepEqual(
+      second.box.list().map((entry) => entry.text),
+      ['from the second tab'],
+    );
+    // The second tab is closed while offline; the first connects again.
+    online = true;
+    await first.box.resume();
+    assert.deepEqual(sent, ['from the first tab', 'the first tab again', 'from the second tab']);
+    assert.deepEqual(first.persisted.outbox, []);
   });
 
   it('waits while offline, then sends what waited', async () => {
