@@ -40,6 +40,19 @@ export interface ConnectionOptions {
   transports: ('websocket' | 'polling')[];
 }
 
+/**
+ * The transports to try: without WebSocket in a page (disabled by policy, an old or stripped-down
+ * browser), only long-polling. engine.io-client would try WebSocket all the same, and its
+ * constructor's error is lost there: the client would stay connecting for ever, falling back to
+ * nothing. Outside a page (Node), engine.io-client brings its own WebSocket.
+ */
+export function usableTransports(wanted: readonly ('websocket' | 'polling')[]): ('websocket' | 'polling')[] {
+  const page = globalThis as { window?: unknown; WebSocket?: unknown };
+  const noWebSocket = page.window !== undefined && typeof page.WebSocket !== 'function';
+  const usable = noWebSocket ? wanted.filter((transport) => transport !== 'websocket') : [...wanted];
+  return usable.length > 0 ? usable : [...wanted];
+}
+
 /** Reconnects after a refusal: from 0.5 s up to 30 s, with jitter. */
 const REFUSAL_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
 
@@ -60,7 +73,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     super();
     this.socket = io(options.url.replace(/\/+$/, '') + NAMESPACE, {
       autoConnect: false,
-      transports: options.transports,
+      transports: usableTransports(options.transports),
       // Without it, socket.io-client never tries the next transport when the first fails (a proxy
       // that blocks WebSocket): the fallback to long-polling the options promise.
       tryAllTransports: true,
