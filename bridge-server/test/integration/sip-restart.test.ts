@@ -3,14 +3,11 @@
 // and takes MESSAGEs as it did the first time.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
-import type { Message } from '@switchboard/protocol';
-import type { InboundMessage, InboundSink, NetworkStatus } from '../../src/networks/network.js';
-import { RefBook } from '../../src/networks/refs.js';
+
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
 import { createSipNetwork } from '../../src/networks/sip/sip-network.js';
-import { webHostedParties as hosted } from '../../src/networks/web/hosted.js';
 import { until } from '../helpers.js';
+import { aloneContext, recordingSink } from '../recording-sink.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
 import { type SipAgent, connectSipAgent } from '../sip-agent.js';
@@ -19,32 +16,12 @@ describe('the SIP network started again after a stop, against a real Kamailio', 
   let kamailio: KamailioServer;
   let alice: SipAgent;
   let network: ReturnType<typeof createSipNetwork>;
-  const stored: InboundMessage[] = [];
-  let status: NetworkStatus = { state: 'offline', reason: 'not started' };
+  const { sink, stored, reported, onlineAfter } = recordingSink();
 
   before(async () => {
     kamailio = await startKamailio({ users: { alice: 'alicepw', switchboard: 'bridgepw' }, routedDomain: { domain: VISITOR_DOMAIN, user: 'switchboard' } });
     alice = await connectSipAgent(kamailio.wsUrl, kamailio.domain, 'alice', 'alicepw');
-    // The core's side, as far as MESSAGEs to a visitor go: each is stored.
-    const sink = {
-      status: (_network: string, now: NetworkStatus) => (status = now),
-      message: (input: InboundMessage) => {
-        stored.push(input);
-        return Promise.resolve({ id: `m${stored.length}`, text: input.text } as Message);
-      },
-      presence: () => undefined,
-      typing: () => undefined,
-      receipt: () => undefined,
-      isAgent: () => false,
-    } as unknown as InboundSink;
-    network = createSipNetwork({
-      config: sipNetworkConfigSchema.parse(kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })),
-      sink,
-      logger: pino({ level: 'silent' }),
-      capabilitiesOf: () => undefined,
-      refs: new RefBook(),
-      hosted,
-    });
+    network = createSipNetwork(aloneContext(sipNetworkConfigSchema.parse(kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })), sink));
   });
   after(async () => {
     await network?.stop();
@@ -57,15 +34,16 @@ describe('the SIP network started again after a stop, against a real Kamailio', 
 
   it('registers again when started after a stop, and takes MESSAGEs as before', async () => {
     await network.start();
-    await until(() => status.state === 'online', 10_000, 'registered');
+    await until(() => onlineAfter(0), 10_000, 'registered');
     assert.equal(await write('before the stop'), 200);
 
     await network.stop();
     assert.equal(network.status().state, 'offline');
     assert.notEqual(await write('while stopped'), 200, 'nobody takes it while the network is stopped');
 
+    const stopped = reported.length;
     await network.start();
-    await until(() => status.state === 'online', 10_000, 'registered again');
+    await until(() => onlineAfter(stopped), 10_000, 'registered again');
     assert.equal(await write('after the start'), 200);
     assert.deepEqual(
       stored.map((message) => message.text),
