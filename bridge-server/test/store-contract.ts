@@ -2064,6 +2064,11 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
           // Counted on the database's clock: what is left of the winner's 30 s.
           assert.ok(loser.busyForMs! > 25_000 && loser.busyForMs! <= 30_000, `busy for ${loser.busyForMs} ms`);
           const [holder, other] = winner === first ? ['node-a', 'node-b'] : ['node-b', 'node-a'];
+          // Each attempt asks whether its node still holds the delivery: only the claim's holder does.
+          assert.equal(await b.hasWebhook('d1', holder), true);
+          assert.equal(await b.hasWebhook('d1', other), false, 'not the holder');
+          assert.equal(await b.hasWebhook('d3', holder), false, 'not claimed');
+          assert.equal(await b.hasWebhook('d3'), true, 'waiting, whoever may claim it');
           // Another hook is not held by this claim; the holder itself reads on (its own claim).
           assert.deepEqual(
             (await b.claimWebhooks('other', { holder: other, forMs: 30_000 }, 10)).deliveries.map((d) => d.id),
@@ -2084,6 +2089,9 @@ export function describeStoreContract(name: string, setup: StoreContractSetup): 
             taken = await b.claimWebhooks('h', { holder: other, forMs: 30_000 }, 10);
             if (taken.deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, Math.min(100, taken.busyForMs ?? 100)));
           }
+          // The node that held them, thawed, no longer does: it must not send what the other took over.
+          assert.equal(await a.hasWebhook('d2', holder), false, 'a claim run out and taken over');
+          assert.equal(await a.hasWebhook('d2', other), true);
           assert.deepEqual(
             taken.deliveries.map((d) => [d.id, d.attempts]),
             [

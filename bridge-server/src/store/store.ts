@@ -603,8 +603,12 @@ export interface Store extends ContactStore, InboxStore<ConversationRecord>, Con
   releaseWebhookClaims(holder: string): Promise<void>;
   /** How many webhook deliveries wait for a hook (for every hook, without one). */
   webhookBacklog(hook?: string): Promise<number>;
-  /** Whether a delivery still waits (an erasure or a retention sweep may have removed it). */
-  hasWebhook(id: string): Promise<boolean>;
+  /**
+   * Whether a delivery still waits (an erasure or a retention sweep may have removed it); with
+   * `holder`, only while that holder's claim of it still runs (a node frozen past its claim must
+   * not send what another node took over). A single-node engine (SQLite) records no claim.
+   */
+  hasWebhook(id: string, holder?: string): Promise<boolean>;
   /** Forgets a delivery (made, refused, or out of attempts); whether it was still waiting (not taken out meanwhile). */
   completeWebhook(id: string): Promise<boolean>;
   /** Records a failed attempt and when to try again; whether the delivery still waits (not taken out meanwhile). */

@@ -175,4 +175,54 @@ describe('webhooks on several nodes', () => {
       );
     }
   });
+
+  it('sends nothing more of what another node took over once its own claim ran out unrenewed (a node frozen past it)', async () => {
+    const url = await server.createDatabase('socket');
+    const [a, b] = [await storeOn(url), await storeOn(url)];
+    await queue(a, 5);
+    const { received, fetchOf } = receiver();
+    /** A gate a node's receiver answers behind, until it is opened. */
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, answer: () => opened.then(() => new Response(null)) };
+    };
+    const [frozenGate, otherGate] = [gate(), gate()];
+    // The frozen node renews nothing (as a process stopped by SIGSTOP), and its claims are counted.
+    let claims = 0;
+    const frozenStore = new Proxy(a, {
+      get(target, property, receiverOf) {
+        if (property === 'renewWebhookClaims') return () => Promise.resolve();
+        if (property === 'claimWebhooks') return (...args: Parameters<Store['claimWebhooks']>) => (claims++, target.claimWebhooks(...args));
+        const value: unknown = Reflect.get(target, property, receiverOf);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    let otherAsked = 0;
+    const frozen = node(frozenStore, 'frozen', fetchOf('frozen', frozenGate.answer), 1500);
+    await frozen.start();
+    await until(() => claims === 2, 5000, "the frozen node's claims of both hooks");
+    const other = node(
+      b,
+      'other',
+      fetchOf('other', () => (otherAsked++, otherGate.answer())),
+      1500,
+    );
+    await other.start();
+    await until(() => otherAsked === 2, 10_000, 'the other node sending what the frozen one had claimed, once its claim ran out');
+    // Thawed: its first deliveries answer; it must not go on with those the other node now sends.
+    frozenGate.open();
+    await until(() => claims === 4, 10_000, 'the frozen node reading its hooks again');
+    otherGate.open();
+    await until(async () => (await b.webhookBacklog()) === 0, 10_000, 'every delivery sent');
+    assert.deepEqual(
+      received.filter((r) => r.node === 'frozen').map((r) => r.n),
+      [0, 0],
+      'only what it had in flight when its claim ran out',
+    );
+    for (const hook of HOOKS) {
+      const sent = received.filter((r) => r.url === hook.url && r.node === 'other').map((r) => r.n);
+      assert.deepEqual(sent, [0, 1, 2, 3, 4], `${hook.url}: all by the node that took over, in order`);
+    }
+  });
 });

@@ -423,8 +423,10 @@ export class WebhookDispatcher {
     const wait = record.nextAttemptAt - this.now();
     if (wait > 0) await this.sleep(wait, hook, record.id);
     for (let attempt = record.attempts + 1; !this.stopped; attempt += 1) {
-      // Erased while it waited (its customer's data, or by retention): it must not go out.
-      if (!(await this.store.hasWebhook(record.id))) return;
+      // Erased while it waited (its customer's data, or by retention): it must not go out. Nor,
+      // with several nodes, once this node's claim ran out (it was frozen past it): another node
+      // may be sending it; the hook's next read says whose it is now.
+      if (!(await this.store.hasWebhook(record.id, this.clustered ? this.holder : undefined))) return;
       const outcome = await this.attempt(hook, record);
       // Stopped meanwhile: the store may be closing; at worst the delivery is sent again after a restart.
       if (this.stopped) return;

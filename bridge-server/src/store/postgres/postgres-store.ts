@@ -1284,8 +1284,10 @@ export class PostgresStore implements Store {
     return rows[0]?.n ?? 0;
   }
 
-  async hasWebhook(id: string): Promise<boolean> {
-    return (await this.rows('SELECT 1 FROM webhook_deliveries WHERE id = $1', [id])).length > 0;
+  async hasWebhook(id: string, holder?: string): Promise<boolean> {
+    if (holder === undefined) return (await this.rows('SELECT 1 FROM webhook_deliveries WHERE id = $1', [id])).length > 0;
+    const held = `SELECT 1 FROM webhook_deliveries WHERE id = $1 AND claimed_by = $2 AND claimed_until > ${DATABASE_NOW_MS}`;
+    return (await this.rows(held, [id, holder])).length > 0;
   }
 
   async completeWebhook(id: string): Promise<boolean> {

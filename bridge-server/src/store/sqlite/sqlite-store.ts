@@ -1400,7 +1400,7 @@ export class SqliteStore implements Store {
     return (hook === undefined ? this.statements.webhookBacklog.get() : this.statements.hookBacklog.get(hook))?.n ?? 0;
   }
 
-  async hasWebhook(id: string): Promise<boolean> {
+  async hasWebhook(id: string, _holder?: string): Promise<boolean> {
     return this.statements.hasWebhook.get(id) !== undefined;
   }
 
