@@ -554,6 +554,10 @@ describe('SIP IMDN (RFC 5438) against a real Kamailio', () => {
 
     await call(socket, 'typing', { conversationId, state: 'composing' });
     await until(() => fromVisitor('application/im-iscomposing+xml').length === 1, 5000, 'the first isComposing, refused');
+    // Alice's next MESSAGE reaches the bridge after her 415 did: by then the bridge knows the refusal.
+    const pinged = next(socket, 'message', (m) => m.text === 'after the 415');
+    assert.equal(await alice.send(visitorUri, 'after the 415'), 200);
+    await pinged;
     await call(socket, 'typing', { conversationId, state: 'paused' });
     await call(socket, 'typing', { conversationId, state: 'composing' });
     const second = await call(socket, 'message:send', { conversationId, clientId: 'p2', text: 'Straight away in plain text' });

@@ -337,11 +337,16 @@ describe('lines read while the IRC network stops here', () => {
     });
     await say('alice', 'Dana', 'first', {}, 'web:v_1');
     assert.equal(messages.length, 1, 'being stored');
+    // Her next line waits behind it: refused as the stop begins, not a turn later.
+    await say('alice', 'Dana', 'waiting its turn', {}, 'web:v_1');
+    assert.deepEqual(notices, []);
     let settled = false;
     const settling = handler.settle(5_000).then(() => (settled = true));
+    const stopping = { nick: 'alice', text: 'Not delivered: the bridge is stopping this connection; send it again in a moment.' };
+    assert.deepEqual(notices, [stopping]);
     await say('alice', 'Dana', 'second', {}, 'web:v_1');
     assert.equal(messages.length, 1, 'not taken while stopping');
-    assert.deepEqual(notices, [{ nick: 'alice', text: 'Not delivered: the bridge is stopping this connection; send it again in a moment.' }]);
+    assert.deepEqual(notices, [stopping, stopping]);
     assert.equal(settled, false, 'the stop waits for the line being stored');
     refuse(Object.assign(new Error('The bridge could not store the message just now: send it again in a moment.'), { code: 'unavailable' }));
     await settling;

@@ -15,7 +15,7 @@ import { type SipAnswer as Answer, answerOf } from '../sip-stand-in.js';
 import type { SipTexts } from '../../src/networks/sip/text-messages.js';
 
 /** The network's incoming MESSAGEs, with the core's `message` given. */
-function incomingWith(store: InboundSink['message']): IncomingMessages {
+function incomingWith(store: InboundSink['message'], others: Partial<ConstructorParameters<typeof IncomingMessages>[0]> = {}): IncomingMessages {
   return new IncomingMessages({
     sink: { message: store } as InboundSink,
     logger: pino({ level: 'silent' }),
@@ -24,6 +24,7 @@ function incomingWith(store: InboundSink['message']): IncomingMessages {
     messenger: {} as SipMessenger,
     texts: {} as SipTexts,
     imdn: {} as ImdnNotifications,
+    ...others,
   });
 }
 
@@ -112,7 +113,10 @@ describe('SIP incoming MESSAGE answers', () => {
     const storing = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'being stored' });
     await until(() => commits.length === 1, 5000, 'the write of the message');
     let settled = false;
+    // Alice's next MESSAGE waits behind the one being stored: it is refused as the stop begins, not a turn later.
+    const waiting = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'waiting its turn', cseq: 4 });
     const settling = incoming.settle(5_000).then(() => (settled = true));
+    assert.equal(((await waiting) as Answer).statusCode, 480, 'refused while the first is still being stored');
     const late = await answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:bob@example.org', body: 'read while stopping', cseq: 2 });
     assert.deepEqual(late, {
       statusCode: 480,
@@ -130,5 +134,42 @@ describe('SIP incoming MESSAGE answers', () => {
     await until(() => commits.length === 2, 5000, 'the write of the message after the start');
     commits[1]!();
     assert.equal(await again, 'accepted');
+  });
+
+  it("takes a MESSAGE's bytes as it comes, not when its turn comes: the transport keeps the last few bodies only", async () => {
+    const takes: number[] = [];
+    const commits: (() => void)[] = [];
+    const incoming = incomingWith((input) => new Promise((resolve) => commits.push(() => resolve({ id: `m${commits.length}`, text: input.text } as Message))), {
+      rawBodies: { take: (_callId, cseq) => (takes.push(cseq), undefined) },
+    });
+    const first = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'a picture', cseq: 1 });
+    const second = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'another', cseq: 2 });
+    await until(() => commits.length === 1, 5000, 'the first being stored');
+    assert.deepEqual(takes, [1, 2], 'both bodies taken while the first is still being stored');
+    commits[0]!();
+    await until(() => commits.length === 2, 5000, 'the second being stored');
+    commits[1]!();
+    assert.deepEqual(await Promise.all([first, second]), ['accepted', 'accepted']);
+  });
+
+  it("takes an agent's next MESSAGE once their command ran, not once its answer reached them", async () => {
+    const steps: string[] = [];
+    const incoming = new IncomingMessages({
+      sink: {
+        command: () => Promise.resolve('#1a2b3 is closed.'),
+        message: (input: { text: string }) => (steps.push(`stored: ${input.text}`), Promise.resolve({ id: 'm1' } as Message)),
+      } as unknown as InboundSink,
+      logger: pino({ level: 'silent' }),
+      domain: new VisitorDomain('web.example.org', hosted),
+      hosted,
+      messenger: {} as SipMessenger,
+      // The answer to the command never gets through (a phone gone silent takes 32 s to say so).
+      texts: { send: () => (steps.push('answer sent'), new Promise<void>(() => undefined)) },
+      imdn: {} as ImdnNotifications,
+    });
+    void answerOf(incoming, { to: 'sip:switchboard@web.example.org', from: 'sip:alice@example.org', body: '/close 1a2b3', cseq: 1 });
+    const next = answerOf(incoming, { to: 'sip:v_1@web.example.org', from: 'sip:alice@example.org', body: 'the next message', cseq: 2 });
+    assert.equal(await next, 'accepted');
+    assert.deepEqual(steps, ['answer sent', 'stored: the next message']);
   });
 });

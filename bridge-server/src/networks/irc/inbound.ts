@@ -13,7 +13,6 @@ import { isCommand, remoteIdOf } from '../kit/inbound.js';
 import type { Relay } from '../kit/relay.js';
 import { addressedByRef } from '../refs.js';
 import { type InboundSink, isQuietRefusal } from '../network.js';
-import { SerialQueues } from '../../util/serial.js';
 import type { IrcAddresses } from './addresses.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcConnections } from './connections.js';
@@ -21,10 +20,10 @@ import type { IrcCustomers } from './customers.js';
 import { type CtcpRequest, dccOfferedFile, dccRefusal } from './files.js';
 import { stripFormatting } from './formatting.js';
 import { ircLower } from './nicks.js';
+import { SenderTurns } from '../kit/sender-turns.js';
 import { RefusalNotices } from './refusal-notices.js';
 import type { IrcRenames } from './renames.js';
 import type { SupportChannel } from './support-channel.js';
-import { bounded } from '../../util/bounded.js';
 
 /** The notice for a nick not logged in to its services account, with `requireAccount`. */
 const loginNeeded = (own: string) => `Log in to the services account "${own}" to talk to visitors or use commands here.`;
@@ -58,30 +57,26 @@ interface Written {
 }
 
 export class IrcInbound {
-  private readonly senders = new SerialQueues();
+  /** Each sender's lines in the order they came, settled when the network stops here. */
+  private readonly turns = new SenderTurns();
   private readonly dccRefusals = new RefusalNotices();
   /** Someone on the own nick of a user the bridge knows under another: told once a minute, not per line. */
   private readonly strangerRefusals = new RefusalNotices();
-  /** Lines being handled: the network's stop lets them finish, so a refusal still reaches its sender. */
-  private readonly handling = new Set<Promise<void>>();
-  /** The network stops here: a line read now is not taken, and its sender is told at once. */
-  private closing = false;
 
   constructor(private readonly options: IrcInboundOptions) {}
 
   /** Takes lines again (the network starts, here again). */
   open(): void {
-    this.closing = false;
+    this.turns.open();
   }
 
   /**
-   * Before the connections close: lines read from now on are refused with a NOTICE, and those being
-   * handled are let finish for up to `ms` (a store that does not answer takes seconds to fail), so
-   * that each sender hears what became of their line while the connection still carries it.
+   * Before the connections close: lines read from now on, and those waiting for their turn, are
+   * refused with a NOTICE, and those being handled are let finish for up to `ms`, so that each
+   * sender hears what became of their line while the connection still carries it.
    */
-  async settle(ms: number): Promise<void> {
-    this.closing = true;
-    if (this.handling.size > 0) await bounded(Promise.all(this.handling), ms);
+  settle(ms: number): Promise<void> {
+    return this.turns.settle(ms);
   }
 
   /**
@@ -99,18 +94,17 @@ export class IrcInbound {
 
   /** A PRIVMSG (or CTCP ACTION) a connection received: `visitor` is the puppet's, undefined for the bot. */
   received(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean): void {
-    if (this.closing) {
-      if (!this.options.connections.isOurs(event.nick)) this.notice(connection, event.nick, STOPPING);
-      return;
-    }
-    const handled = this.senders
-      .run(event.nick.toLowerCase(), (release) => this.handle(connection, visitor, event, action, release))
-      .catch((error: unknown) => {
-        this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
-        if (!isQuietRefusal(error)) this.notice(connection, event.nick, refusalText(error));
-      });
-    this.handling.add(handled);
-    void handled.finally(() => this.handling.delete(handled));
+    this.turns.take(
+      event.nick.toLowerCase(),
+      () => {
+        if (!this.options.connections.isOurs(event.nick)) this.notice(connection, event.nick, STOPPING);
+      },
+      (release) =>
+        this.handle(connection, visitor, event, action, release).catch((error: unknown) => {
+          this.options.logger.info({ err: error, from: event.nick }, 'irc message refused');
+          if (!isQuietRefusal(error)) this.notice(connection, event.nick, refusalText(error));
+        }),
+    );
   }
 
   private async handle(connection: IrcConnection, visitor: Address | undefined, event: IrcMessageEvent, action: boolean, queued: () => void): Promise<void> {

@@ -10,10 +10,10 @@
 import type { Address } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Message as IncomingMessage } from 'sip.js';
-import { bounded } from '../../util/bounded.js';
 import { cleanHops } from '../../util/hops.js';
 import { SerialQueues } from '../../util/serial.js';
 import { commandOrHelp } from '../kit/inbound.js';
+import { SenderTurns } from '../kit/sender-turns.js';
 import { type HostedParties, type InboundFile, type InboundSink, type InboundTeam, isQuietRefusal } from '../network.js';
 import { type VisitorDomain, addressOfUri, displayNameOf, warningHeader } from './addresses.js';
 import { CONTENT_TYPES, composingOf, parseCpim, receiptOfImdn } from './bodies.js';
@@ -177,12 +177,8 @@ export interface IncomingParts {
 
 export class IncomingMessages {
   private readonly answers = new SerialQueues();
-  /** Each sender's MESSAGEs, taken in the order they came: stored in that order. */
-  private readonly senders = new SerialQueues();
-  /** MESSAGEs being handled: the network's stop lets them finish, so their final answers go out. */
-  private readonly handling = new Set<Promise<void>>();
-  /** The network stops here: a MESSAGE that comes now is not taken, and its sender is told at once. */
-  private closing = false;
+  /** Each sender's MESSAGEs, taken (and stored) in the order they came, settled when the network stops here. */
+  private readonly turns = new SenderTurns();
   /** Peers composing now, each told idle when their `active` runs out (RFC 3994). */
   private readonly composing = new ComposingExpiry();
 
@@ -190,18 +186,17 @@ export class IncomingMessages {
 
   /** Takes MESSAGEs again (the network starts, here again). */
   open(): void {
-    this.closing = false;
+    this.turns.open();
   }
 
   /**
-   * Before the connection closes: MESSAGEs that come from now on are refused, and those being
-   * handled are let finish for up to `ms` (a store that does not answer takes seconds to fail), so
-   * that each sender gets the final answer that says what became of it (RFC 3428 section 7: a 200
-   * only for what was taken) while the connection still carries it.
+   * Before the connection closes: MESSAGEs that come from now on, and those waiting for their
+   * turn, are refused, and those being handled are let finish for up to `ms`, so that each sender
+   * gets the final answer that says what became of it (RFC 3428 section 7: a 200 only for what was
+   * taken) while the connection still carries it.
    */
-  async settle(ms: number): Promise<void> {
-    this.closing = true;
-    if (this.handling.size > 0) await bounded(Promise.all(this.handling), ms);
+  settle(ms: number): Promise<void> {
+    return this.turns.settle(ms);
   }
 
   /** Forgets who is composing (the network stops): nobody is told idle after it. */
@@ -210,36 +205,44 @@ export class IncomingMessages {
   }
 
   handle(message: IncomingMessage): void {
-    if (this.closing) {
-      const why = warningHeader(this.parts.domain.name, 'Not delivered: the bridge is stopping this connection; send it again in a moment.');
-      void Promise.resolve(message.reject({ ...STOPPING, extraHeaders: [...(STOPPING.extraHeaders ?? []), why] })).catch(() => undefined);
-      return;
-    }
-    const { user, host } = message.request.from.uri;
-    const handled = this.senders
-      .run(`${user ?? ''}@${host}`.toLowerCase(), (release) => this.receive(message, release))
-      .catch((error: unknown) => {
-        this.parts.logger.info({ err: error }, 'sip message not handled');
-        // Answer with an error only if no final answer went out yet (reject throws after accept).
-        try {
-          void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
-        } catch {
-          /* already answered */
-        }
-      });
-    this.handling.add(handled);
-    void handled.finally(() => this.handling.delete(handled));
+    const { request } = message;
+    // Taken now, before anything waits: the bytes of this request's body, if it came in a binary
+    // frame (the transport keeps the last few only).
+    const raw = this.parts.rawBodies?.take(request.callId, request.cseq) ?? Buffer.from(request.body, 'utf8');
+    const { user, host } = request.from.uri;
+    this.turns.take(
+      `${user ?? ''}@${host}`.toLowerCase(),
+      () => this.refuseStopping(message),
+      (release) =>
+        this.receive(message, raw, release).catch((error: unknown) => {
+          this.parts.logger.info({ err: error }, 'sip message not handled');
+          // Answer with an error only if no final answer went out yet (reject throws after accept).
+          try {
+            void message.reject({ statusCode: 500, reasonPhrase: 'Not Delivered' }).catch(() => undefined);
+          } catch {
+            /* already answered */
+          }
+        }),
+    );
   }
 
-  /** `queued`: the sender's next MESSAGE may be taken (this one's place among theirs is taken). */
-  private async receive(message: IncomingMessage, queued: () => void): Promise<void> {
+  /** 480: the network stops here; the sender may send it again (to the node that runs it next). */
+  private refuseStopping(message: IncomingMessage): void {
+    const why = warningHeader(this.parts.domain.name, 'Not delivered: the bridge is stopping this connection; send it again in a moment.');
+    try {
+      void message.reject({ ...STOPPING, extraHeaders: [...(STOPPING.extraHeaders ?? []), why] }).catch(() => undefined);
+    } catch {
+      /* the transport is gone: the proxy times the request out */
+    }
+  }
+
+  /** `raw`: the body's bytes; `queued`: the sender's next MESSAGE may be taken (this one's place among theirs is taken). */
+  private async receive(message: IncomingMessage, raw: Buffer, queued: () => void): Promise<void> {
     const { domain, sink } = this.parts;
     const { request } = message;
-    if (domain.isBridge(request.to.uri)) return this.command(message);
+    if (domain.isBridge(request.to.uri)) return this.command(message, raw, queued);
     const party = domain.partyOf(request.to.uri);
     if (!party) return message.reject({ statusCode: 404, reasonPhrase: 'No Such Visitor' });
-    // Taken now, before anything waits: the bytes of this request's body, if it came in a binary frame.
-    const raw = this.parts.rawBodies?.take(request.callId, request.cseq) ?? Buffer.from(request.body, 'utf8');
     const decoded = decodedBody(raw, request.getHeader('Content-Encoding') ?? request.getHeader('e'));
     if ('refused' in decoded) return message.reject(codingRefusal(decoded, domain.name));
     const content = contentOf(request, decoded.bytes);
@@ -400,11 +403,12 @@ export class IncomingMessages {
     };
   }
 
-  /** A text (plain or HTML) to the bridge's URI: an agent command, answered from that URI. */
-  private async command(message: IncomingMessage): Promise<void> {
+  /**
+   * A text (plain or HTML) to the bridge's URI: an agent command, answered from that URI. The
+   * sender's next MESSAGE is taken once the command ran, not once its answer reached them.
+   */
+  private async command(message: IncomingMessage, raw: Buffer, queued: () => void): Promise<void> {
     const { request } = message;
-    // Taken now, before anything waits, as for a party: the body's bytes, if it came in a binary frame.
-    const raw = this.parts.rawBodies?.take(request.callId, request.cseq) ?? Buffer.from(request.body, 'utf8');
     // Read as a party's text is: its content coding undone, out of its CPIM wrapper (RFC 3862), so a
     // client that sends every message so is answered too.
     const decoded = decodedBody(raw, request.getHeader('Content-Encoding') ?? request.getHeader('e'));
@@ -420,6 +424,7 @@ export class IncomingMessages {
       // The 200 once the command ran: a bridge that dies before leaves the agent's phone without a
       // final answer (it says the message failed) rather than with a 200 for a command never done.
       const answer = await this.parts.sink.command({ from, text: commandOrHelp(text) });
+      queued();
       await message.accept();
       await this.parts.texts.send({ from: BRIDGE, fromName: 'Switchboard', to: replyUriOf(request), text: answer });
     });
