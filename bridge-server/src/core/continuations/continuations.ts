@@ -67,6 +67,8 @@ const rateLimited = (message: string) => new BridgeError('rate_limited', message
 export class Continuations {
   private readonly sites: Map<string, SiteConfig>;
   private readonly turns = new SerialQueues();
+  /** The lines to a conversation's IM agents, one conversation's in order. */
+  private readonly lines = new SerialQueues();
   private readonly limits: StartLimits;
   private secret: Promise<string> | undefined;
 
@@ -462,15 +464,18 @@ export class Continuations {
       return network?.notice && !network.deliversFromStore && this.deps.teams.teamsOf(agent).length > 0 ? [{ agent, network }] : [];
     });
     if (agents.length === 0) return;
-    void (async () => {
-      const name = (await this.deps.store.getParty(record.visitor))?.name;
-      const about = { conversation: toNetworkConversation(conversation), visitor: record.visitor, ...(name ? { visitorName: name } : {}) };
-      for (const { agent, network } of agents) {
-        network.notice!({ to: agent, text, about }).catch((error: unknown) =>
-          this.deps.logger.debug({ err: error, agent }, 'continuation line to an agent not sent'),
-        );
-      }
-    })().catch((error: unknown) => this.deps.logger.debug({ err: error, conversation: conversation.id }, 'continuation lines to agents not sent'));
+    // One conversation's lines go out in the order their changes were made (the name is read first).
+    this.lines
+      .run(conversation.id, async () => {
+        const name = (await this.deps.store.getParty(record.visitor))?.name;
+        const about = { conversation: toNetworkConversation(conversation), visitor: record.visitor, ...(name ? { visitorName: name } : {}) };
+        for (const { agent, network } of agents) {
+          network.notice!({ to: agent, text, about }).catch((error: unknown) =>
+            this.deps.logger.debug({ err: error, agent }, 'continuation line to an agent not sent'),
+          );
+        }
+      })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error, conversation: conversation.id }, 'continuation lines to agents not sent'));
   }
 
   private expired(record: ContinuationRecord): boolean {
