@@ -25,6 +25,9 @@ export interface OutboxDeps {
   changed(entries: readonly OutboxEntry[]): void;
 }
 
+/** Discarded clientIds kept in storage for the other tabs, at most. */
+const DISCARDS_KEPT = 50;
+
 /** Refusals that say a conversation is not the sender's: an adopted entry refused so is dropped. */
 const NOT_THIS_PARTYS: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
 
@@ -103,7 +106,8 @@ export class Outbox {
     const left = this.others();
     if (left.length > 0) {
       for (const entry of left) this.known.add(entry.clientId);
-      this.entries = [...this.entries, ...left];
+      // In the order they were written, whichever tab wrote them.
+      this.entries = [...this.entries, ...left].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       this.save();
     }
     return this.flush();
@@ -112,6 +116,8 @@ export class Outbox {
   discard(clientId: string): void {
     this.entries = this.entries.filter((e) => e.clientId !== clientId);
     this.settle(clientId, new SwitchboardError({ code: 'bad_request', message: 'discarded by the app' }));
+    // Said in storage, so that another tab holding it drops it rather than write it back.
+    this.deps.persisted.discarded = [...this.deps.persisted.discarded.filter((id) => id !== clientId), clientId].slice(-DISCARDS_KEPT);
     this.save();
   }
 
@@ -178,12 +184,21 @@ export class Outbox {
 
   /** The sends in storage that another tab of this party wrote there. */
   private others(): OutboxEntry[] {
-    return this.deps.persisted.outbox.filter((entry) => !this.known.has(entry.clientId));
+    const discarded = new Set(this.deps.persisted.discarded);
+    return this.deps.persisted.outbox.filter((entry) => !this.known.has(entry.clientId) && !discarded.has(entry.clientId));
   }
 
-  /** Writes this outbox's entries, keeping the other tabs' beside them (storage is read again first). */
+  /**
+   * Writes this outbox's entries, keeping the other tabs' beside them (storage is read again
+   * first), without those a tab discarded. What it remembers having had is cut to what is left.
+   */
   private save(): void {
-    this.deps.persisted.outbox = [...this.entries, ...this.others()];
+    const discarded = new Set(this.deps.persisted.discarded);
+    const kept = this.entries.filter((entry) => !discarded.has(entry.clientId) || entry.state === 'pending');
+    if (kept.length !== this.entries.length) this.entries = kept;
+    const stored = [...this.entries, ...this.others()];
+    this.deps.persisted.outbox = stored;
+    for (const clientId of this.known) if (!stored.some((entry) => entry.clientId === clientId)) this.known.delete(clientId);
     this.deps.changed([...this.entries]);
   }
 }

@@ -95,6 +95,15 @@ export class PersistedState {
     this.write('outbox', value.length ? value : undefined);
   }
 
+  /** The clientIds of sends a tab discarded lately: another tab that still holds one drops it too. */
+  get discarded(): string[] {
+    return this.read('discarded', (v): v is string[] => Array.isArray(v) && v.every((id) => typeof id === 'string'), []);
+  }
+
+  set discarded(value: string[]) {
+    this.write('discarded', value.length ? value : undefined);
+  }
+
   /** The party (`Session.self`) the rest was kept for. */
   get self(): string | undefined {
     return this.read('self', (v): v is string | undefined => typeof v === 'string', undefined);
@@ -105,7 +114,7 @@ export class PersistedState {
   }
 
   clear(): void {
-    for (const name of ['token', 'cursors', 'outbox', 'self']) this.write(name, undefined);
+    for (const name of ['token', 'cursors', 'outbox', 'discarded', 'self']) this.write(name, undefined);
   }
 }
 

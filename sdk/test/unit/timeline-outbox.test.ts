@@ -164,15 +164,15 @@ describe('SDK outbox', () => {
     assert.equal(sent.id, again.id);
   });
 
-  it("keeps another tab's sends when it writes its own, and sends, once it connects, those a closed tab left", async () => {
+  it("keeps another tab's sends when it writes its own, and sends, once it connects, those a closed tab left, in the order they were written", async () => {
     const storage = memoryStorage();
     const sent: string[] = [];
     let online = false;
     const send = async (entry: OutboxEntry) => (sent.push(entry.text), { ...message(sent.length), text: entry.text });
     const first = outbox(send, () => online, storage);
     const second = outbox(send, () => online, storage);
-    void first.box.add('c1', 'from the first tab');
     void second.box.add('c1', 'from the second tab');
+    void first.box.add('c1', 'from the first tab');
     void first.box.add('c1', 'the first tab again');
     assert.deepEqual(
       first.persisted.outbox.map((entry) => entry.text).sort(),
@@ -183,11 +183,34 @@ describe('SDK outbox', () => {
       second.box.list().map((entry) => entry.text),
       ['from the second tab'],
     );
-    // The second tab is closed while offline; the first connects again.
+    // The second tab is closed while offline (its send written a minute before the first tab's); the first connects again.
+    const earlier = new Date(Date.now() - 60_000).toISOString();
+    first.persisted.outbox = first.persisted.outbox.map((entry) => (entry.text === 'from the second tab' ? { ...entry, createdAt: earlier } : entry));
     online = true;
     await first.box.resume();
-    assert.deepEqual(sent, ['from the first tab', 'the first tab again', 'from the second tab']);
+    assert.deepEqual(sent, ['from the second tab', 'from the first tab', 'the first tab again']);
     assert.deepEqual(first.persisted.outbox, []);
+  });
+
+  it('drops, in every tab, a refused send one tab discarded, rather than write it back', async () => {
+    const storage = memoryStorage();
+    const refuse = () => Promise.reject(new SwitchboardError({ code: 'too_large', message: 'too long' }));
+    const first = outbox(refuse, () => true, storage);
+    await assert.rejects(first.box.add('c1', 'refused'), /too long/);
+    // Another tab, opened now, holds it too (as failed).
+    const second = outbox(refuse, () => false, storage);
+    const [failed] = second.box.list();
+    assert.equal(failed?.state, 'failed');
+    first.box.discard(failed.clientId);
+    void second.box.add('c1', 'written later in the second tab');
+    assert.deepEqual(
+      second.persisted.outbox.map((entry) => entry.text),
+      ['written later in the second tab'],
+    );
+    assert.deepEqual(
+      second.box.list().map((entry) => entry.text),
+      ['written later in the second tab'],
+    );
   });
 
   it('waits while offline, then sends what waited', async () => {
