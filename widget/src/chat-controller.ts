@@ -216,10 +216,34 @@ export class ChatController implements ReactiveController {
    */
   private get queuedFor(): string | undefined {
     if (this.conversation || !this.client) return undefined;
-    return this.client
-      .pending()
-      .filter((entry) => entry.state === 'pending')
-      .at(-1)?.conversationId;
+    // The team's conversation this device showed last: another team's widget on the site keeps its own.
+    const shown = this.shownConversations()[this.team()];
+    return shown !== undefined && this.client.pending(shown).some((entry) => entry.state === 'pending') ? shown : undefined;
+  }
+
+  private shownKey(): string | null {
+    return this.options?.siteKey ? `switchboard:${this.options.siteKey}:shown` : null;
+  }
+
+  /** The conversation each team's widget showed last on this device, by team. */
+  private shownConversations(): Record<string, string> {
+    const key = this.shownKey();
+    try {
+      const value: unknown = key ? JSON.parse(localStorage.getItem(key) ?? '{}') : {};
+      return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
+    } catch {
+      return {}; // storage blocked or corrupt: nothing kept across reloads
+    }
+  }
+
+  private rememberShown(conversation: Conversation): void {
+    const key = this.shownKey();
+    if (!key || conversation.team !== this.team() || this.shownConversations()[this.team()] === conversation.id) return;
+    try {
+      localStorage.setItem(key, JSON.stringify({ ...this.shownConversations(), [this.team()]: conversation.id }));
+    } catch {
+      // Quota or privacy mode: a reload while the bridge is out of reach shows no kept send.
+    }
   }
 
   /**
@@ -422,6 +446,7 @@ export class ChatController implements ReactiveController {
       this.restoredClosed = false;
     }
     this.conversation = conversation;
+    this.rememberShown(conversation);
     this.takeInCarried();
     for (const message of this.client?.messages(conversation.id) ?? []) this.byId.set(message.id, message);
     await this.loadHistory();

@@ -332,6 +332,14 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(pendingTexts(unreachable)).to.deep.equal(['queued before the reload', 'written after the reload']);
     await expect(unreachable).to.be.accessible();
     unreachable.remove();
+    // Another team's widget on the site keeps to its own conversation: none, so nothing of these.
+    const otherTeam = await widget('team=sales', { url: 'http://127.0.0.1:9', siteKey: info.siteKey });
+    otherTeam.open = true;
+    await otherTeam.updateComplete;
+    await until(() => $(otherTeam, '.banner'), "the other team's offline banner");
+    expect($(otherTeam, '[data-pending]')).to.equal(null);
+    expect($(otherTeam, '.banner')!.textContent).to.equal('You are offline. You can send your message once the connection is back.');
+    otherTeam.remove();
 
     const back = await widget();
     back.open = true;
