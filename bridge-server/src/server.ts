@@ -588,7 +588,9 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
         core.presence.stop();
         // While the bus still runs, so what a network brings in until it stops reaches the other
         // nodes' clients live; and before the webhooks stop, so its events are queued.
-        for (const network of registry.all()) await network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'));
+        // All at once: each lets what its users sent be answered (seconds, when the store hangs), and
+        // none waits for another's goodbyes.
+        await Promise.all(registry.all().map((network) => network.stop().catch((error: unknown) => logger.error({ err: error }, 'network stop failed'))));
         // A node of several sends what it claimed; what waits for the others is theirs to send.
         await webhooks.drain(config.server.drainSeconds * 1000, 'own');
         await webhooks.stop();

@@ -41,7 +41,7 @@ export interface ConnectionOptions {
 }
 
 /**
- * The transports to try: without WebSocket in a page (disabled by policy, an old or stripped-down
+ * The transports to try: without WebSocket in a page (removed by the page or an extension, an old or stripped-down
  * browser), only long-polling. engine.io-client would try WebSocket all the same, and its
  * constructor's error is lost there: the client would stay connecting for ever, falling back to
  * nothing. Outside a page (Node), engine.io-client brings its own WebSocket.
