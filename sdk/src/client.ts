@@ -208,9 +208,18 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this.queuePositions.get(conversationId);
   }
 
-  /** Sends not yet acknowledged (pending) or refused (failed), oldest first. */
+  /**
+   * Sends not yet acknowledged (pending) or refused (failed), oldest first; not one the bridge
+   * already stored, as a catch-up after a lost ack shows (its resend's ack is on its way).
+   */
   pending(conversationId?: string): OutboxEntry[] {
-    return this.outbox.list(conversationId);
+    const entries = this.outbox.list(conversationId);
+    if (entries.length === 0) return entries;
+    const self = this.session?.self ?? this.persisted.self;
+    const stored = new Set<string>();
+    for (const id of new Set(entries.map((entry) => entry.conversationId)))
+      for (const message of this.timeline.messages(id)) if (message.from === self && message.clientId !== undefined) stored.add(message.clientId);
+    return stored.size === 0 ? entries : entries.filter((entry) => !stored.has(entry.clientId));
   }
 
   /** Resolves with the session once online; rejects if the bridge refused the connection. */

@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { type Server as HttpServer, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NAMESPACE, type Session } from '@switchboard/protocol';
+import { after, before } from 'node:test';
 import { Server, type Socket } from 'socket.io';
+import { type SwitchboardClient, createClient } from '../../src/client.js';
 import type { SwitchboardError } from '../../src/errors.js';
 
 export type Handler = (payload: Record<string, unknown>) => Record<string, unknown>;
@@ -43,4 +45,26 @@ export function standIn(session: Session, handlers: Record<string, Handler>, htt
     },
     close: () => io.close(),
   };
+}
+
+/**
+ * The suite's client: connected to `bridge` before its tests (its session read), disconnected with
+ * the stand-in closed after them. What is returned stands for it from the first test on.
+ */
+export function clientOfSuite(bridge: ReturnType<typeof standIn>): SwitchboardClient {
+  let client: SwitchboardClient | undefined;
+  before(async () => {
+    client = createClient({ url: await bridge.listen(), siteKey: 'shop', storage: null, ackTimeoutMs: 2000 });
+    await client.ready();
+  });
+  after(async () => {
+    client?.disconnect();
+    await bridge.close();
+  });
+  return new Proxy({} as SwitchboardClient, {
+    get(_target, property) {
+      const value: unknown = Reflect.get(client!, property, client);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(client) : value;
+    },
+  });
 }

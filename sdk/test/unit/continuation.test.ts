@@ -1,11 +1,10 @@
 // The client's continuation and contact calls against a bridge stand-in that answers with the
 // contract's payloads: what each method sends, what it resolves with, and the events it surfaces.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Contact, Continuation, ContinuationOffer, Message, Session } from '@switchboard/protocol';
-import { type SwitchboardClient, createClient } from '../../src/client.js';
 import { SwitchboardError } from '../../src/errors.js';
-import { standIn } from './bridge-stand-in.js';
+import { clientOfSuite, standIn } from './bridge-stand-in.js';
 
 const SESSION: Session = { token: 't', self: 'web:v_dana', role: 'visitor', siteKey: 'shop', continueOn: ['xmpp', 'sip'] };
 const CONTACT: Contact = {
@@ -39,16 +38,7 @@ describe('SDK continuing on another network, and contacts', () => {
     'contact:merge': () => ({ contact: CONTACT, mergeId: 'm1' }),
     'contact:unmerge': () => ({ contacts: [CONTACT, { ...CONTACT, id: 'k2' }] }),
   });
-  let client: SwitchboardClient;
-
-  before(async () => {
-    client = createClient({ url: await bridge.listen(), siteKey: 'shop', storage: null, ackTimeoutMs: 2000 });
-    await client.ready();
-  });
-  after(async () => {
-    client.disconnect();
-    await bridge.close();
-  });
+  const client = clientOfSuite(bridge);
 
   it('exposes the networks the site lets the visitor continue on, in the session', () => {
     assert.deepEqual(client.session?.continueOn, ['xmpp', 'sip']);

@@ -1,10 +1,9 @@
 // The client's view of a visitor's conversations waiting in a team's queue: the places the bridge
 // tells (`queue:position`), kept per conversation until an agent has it.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Conversation, QueuePosition, Session } from '@switchboard/protocol';
-import { type SwitchboardClient, createClient } from '../../src/client.js';
-import { standIn } from './bridge-stand-in.js';
+import { clientOfSuite, standIn } from './bridge-stand-in.js';
 
 const SESSION: Session = { token: 't', self: 'web:v_dana', role: 'visitor', siteKey: 'shop' };
 const place = (conversationId: string, position: number, waiting: number): QueuePosition => ({ conversationId, team: 'support', position, waiting });
@@ -20,16 +19,7 @@ const assigned = (id: string): Conversation => ({
 
 describe('SDK places in the queue', () => {
   const bridge = standIn(SESSION, {});
-  let client: SwitchboardClient;
-
-  before(async () => {
-    client = createClient({ url: await bridge.listen(), siteKey: 'shop', storage: null, ackTimeoutMs: 2000 });
-    await client.ready();
-  });
-  after(async () => {
-    client.disconnect();
-    await bridge.close();
-  });
+  const client = clientOfSuite(bridge);
 
   const told = async (position: QueuePosition) => {
     const surfaced = new Promise<QueuePosition>((resolve) => client.once('queue:position', resolve));
