@@ -25,6 +25,9 @@ export interface OutboxDeps {
   changed(entries: readonly OutboxEntry[]): void;
 }
 
+/** Entries in the order they were written (a stable sort: those written in the same millisecond keep theirs). */
+const byCreation = (entries: OutboxEntry[]): OutboxEntry[] => [...entries].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+
 /** Discarded clientIds kept in storage for the other tabs, at most. */
 const DISCARDS_KEPT = 50;
 
@@ -45,7 +48,8 @@ export class Outbox {
   private flushing = false;
 
   constructor(private readonly deps: OutboxDeps) {
-    this.entries = deps.persisted.outbox;
+    // In the order they were written, whichever tab of this party wrote them.
+    this.entries = byCreation(deps.persisted.outbox);
     for (const entry of this.entries) this.known.add(entry.clientId);
   }
 
@@ -107,7 +111,7 @@ export class Outbox {
     if (left.length > 0) {
       for (const entry of left) this.known.add(entry.clientId);
       // In the order they were written, whichever tab wrote them.
-      this.entries = [...this.entries, ...left].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      this.entries = byCreation([...this.entries, ...left]);
       this.save();
     }
     return this.flush();

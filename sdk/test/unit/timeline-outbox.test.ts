@@ -192,6 +192,32 @@ describe('SDK outbox', () => {
     assert.deepEqual(first.persisted.outbox, []);
   });
 
+  it('sends, in a tab opened after every other was closed, what they left in the order it was written', async () => {
+    const storage = memoryStorage();
+    const never = () => new Promise<Message>(() => undefined);
+    const first = outbox(never, () => false, storage);
+    const second = outbox(never, () => false, storage);
+    // Written in turns by two tabs, a moment apart each (the order is the writing time's).
+    for (const [tab, text] of [
+      [first, 'one'],
+      [second, 'two'],
+      [first, 'three'],
+      [second, 'four'],
+    ] as const) {
+      void tab.box.add('c1', text);
+      const written = Date.now();
+      while (Date.now() === written) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sent: string[] = [];
+    const reopened = outbox(
+      async (entry) => (sent.push(entry.text), message(sent.length)),
+      () => true,
+      storage,
+    );
+    await reopened.box.flush();
+    assert.deepEqual(sent, ['one', 'two', 'three', 'four']);
+  });
+
   it('drops, in every tab, a refused send one tab discarded, rather than write it back', async () => {
     const storage = memoryStorage();
     const refuse = () => Promise.reject(new SwitchboardError({ code: 'too_large', message: 'too long' }));
