@@ -73,6 +73,22 @@ describe("the network kit's watch list", () => {
     assert.equal(list.statusOf('irc:dave@libera'), 'away');
   });
 
+  it('reports, once started again after a stop (a cluster node that got the lease back), what it reported before', () => {
+    const { list, reported } = watchList();
+    list.watch(['irc:dave@libera']);
+    list.reconnected();
+    list.reportChange('irc:dave@libera', { status: 'available' });
+    // The lease was lost: the cluster withdrew what this node said; the same user is online when it comes back.
+    list.stopped();
+    assert.equal(list.statusOf('irc:dave@libera'), undefined);
+    list.reconnected();
+    list.reportChange('irc:dave@libera', { status: 'available' });
+    assert.deepEqual(
+      reported.map((presence) => presence.status),
+      ['available', 'available'],
+    );
+  });
+
   it('forgets an address it stops following: not asked again on a reconnection, its reports ignored', () => {
     const { list, followed, reported } = watchList();
     list.watch(['sip:a@x.test', 'sip:b@x.test'], true);

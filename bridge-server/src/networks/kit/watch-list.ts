@@ -74,9 +74,14 @@ export class WatchList {
     for (const address of this.followed) this.report(address, { status: 'offline' });
   }
 
-  /** The link was closed on purpose (the bridge stops): nothing to report. */
+  /**
+   * The link was closed on purpose (the bridge stops, or a cluster node lost the network's lease,
+   * whose presence reports are withdrawn then): nothing to report, and nothing reported before
+   * holds once it starts again, so its first reports go out even when they say the same.
+   */
   stopped(): void {
     this.connected = false;
+    this.reported.clear();
   }
 
   /** The status last reported for an address, or undefined before the first report. */
