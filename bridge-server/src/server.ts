@@ -212,7 +212,12 @@ async function createNetworks(
       network = leasedNetwork(made, lease, {
         sink: core.sink,
         logger,
-        acquired: (scheme) => core.outbox.acquired(scheme),
+        acquired: (scheme) => {
+          core.outbox.acquired(scheme);
+          // What was asked of the network while another node ran it (a gateway conversation's users
+          // to follow) went to that node: followed here again now.
+          core.gateway?.resume().catch((error: unknown) => logger.warn({ err: error, network: scheme }, 'gateway presence not followed again'));
+        },
         released: (scheme) => {
           core.outbox.released(scheme);
           // What this node said of the network's users goes: the new holder reports them.

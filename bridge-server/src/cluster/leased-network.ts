@@ -125,6 +125,8 @@ export function leasedNetwork(inner: Network, lease: Lease, deps: LeasedNetworkD
           method = (...args: unknown[]) => {
             if (lease.token() !== undefined) return own(...args);
             calls.forward(scheme, property as ForwardedCall, args);
+            // Whom to follow is kept here too: followed from here once this node runs the network.
+            if (property === 'subscribePresence') return own(...args);
             return property === 'conversationChanged' ? undefined : Promise.resolve();
           };
         else if ((property === 'identityOf' || property === 'notice') && calls)

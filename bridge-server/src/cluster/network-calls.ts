@@ -2,8 +2,10 @@
  * The calls to a network that do not go through the outbox, made on a node that does not hold the
  * network's lease: they travel over the cluster bus to every node, and the holder makes them on its
  * connection.
- * - Told (`forward`): typing, read markers, receipts, conversation announcements. Best effort, as
- *   they are on one node: while no node holds the lease (a takeover) they go nowhere.
+ * - Told (`forward`): typing, read markers, receipts, conversation announcements, the presence
+ *   to follow (a gateway conversation's users). Best effort, as they are on one node: while no node
+ *   holds the lease (a takeover) they go nowhere; a node that takes a network over follows its
+ *   gateway users again (server.ts).
  * - Asked (`ask`): a send the caller waits for (a continuation's code, sent at once and never
  *   queued), a desk line (`notice`: a handover notes that its context line went out, so that a
  *   node finishing it does not send it again), and what the network says of an address
@@ -18,7 +20,7 @@ import { newId } from '../util/ids.js';
 import type { ClusterBus } from './bus.js';
 
 /** The network methods passed on to the holder; each takes its arguments as plain JSON. */
-export const FORWARDED_CALLS = ['setTyping', 'markRead', 'reportStatus', 'conversationChanged'] as const;
+export const FORWARDED_CALLS = ['setTyping', 'markRead', 'reportStatus', 'conversationChanged', 'subscribePresence'] as const;
 export type ForwardedCall = (typeof FORWARDED_CALLS)[number];
 /** The methods whose answer the caller waits for. */
 export const ASKED_CALLS = ['send', 'notice', 'identityOf'] as const;

@@ -241,11 +241,15 @@ function recordingNetwork() {
       return Promise.resolve({});
     },
     setTyping: () => Promise.resolve(),
+    subscribePresence: (addresses: string[]) => {
+      log.push(`follow ${addresses.join(' ')}`);
+      return Promise.resolve();
+    },
     notice: (input: { text: string }) => {
       log.push(`notice ${input.text}`);
       return Promise.resolve();
     },
-  } satisfies Network & { setTyping(): Promise<void> };
+  } satisfies Network & { setTyping(): Promise<void>; subscribePresence(addresses: string[]): Promise<void> };
   return { network, log };
 }
 
@@ -313,12 +317,15 @@ describe('a network under a lease', () => {
     answer = () => Promise.reject(new NetworkError('xmpp did not answer: no node runs it at the moment', true, 'unavailable'));
     await assert.rejects(leased.notice!(line), /did not answer/, 'no holder: not sent');
     await leased.setTyping!({} as never);
-    assert.deepEqual(calls, ['asked xmpp notice #c0ffe Ann', 'asked xmpp notice #c0ffe Ann', 'told xmpp setTyping']);
+    // Whom to follow goes to the holder, and is kept here for when this node runs the network.
+    await leased.subscribePresence!(['xmpp:carl@x.test']);
+    assert.deepEqual(calls, ['asked xmpp notice #c0ffe Ann', 'asked xmpp notice #c0ffe Ann', 'told xmpp setTyping', 'told xmpp subscribePresence']);
+    assert.deepEqual(log, ['follow xmpp:carl@x.test']);
     engine.auto = { acquire: 4, renew: true };
     await advance(1000);
     await leased.notice!(line);
-    assert.deepEqual(log, ['start', 'notice #c0ffe Ann'], 'sent here once held, asked of nobody');
-    assert.equal(calls.length, 3);
+    assert.deepEqual(log, ['follow xmpp:carl@x.test', 'start', 'notice #c0ffe Ann'], 'sent here once held, asked of nobody');
+    assert.equal(calls.length, 4);
     await leased.stop();
   });
 
