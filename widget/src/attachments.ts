@@ -57,6 +57,12 @@ export class Attachments {
     this.host.requestUpdate();
   }
 
+  /** Files that cannot be taken now (the connection is down): the visitor is told why, nothing waits. */
+  refuse(why: string): void {
+    this.errors = [why];
+    this.host.requestUpdate();
+  }
+
   /**
    * The message went (the chips go, their files are in it), or the chat starts afresh (another
    * visitor, site or team): uploads still running stop, and their outcome is said nowhere.

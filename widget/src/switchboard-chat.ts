@@ -471,8 +471,11 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     void this.updateComplete.then(() => this.input?.focus());
   }
 
+  /** Files chosen, pasted or dropped: uploaded at once, or, offline, refused saying so (not dropped unsaid). */
   private attach(files: FileList | null | undefined): void {
-    if (files && files.length > 0 && this.chat.state === 'online') this.attachments.add(files, this.locale);
+    if (!files || files.length === 0) return;
+    if (this.chat.state === 'online') this.attachments.add(files, this.locale);
+    else this.attachments.refuse(this.locale.t.attachOffline);
   }
 
   private onFileChosen(event: Event): void {
@@ -494,8 +497,13 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   }
 
   private onDragOver(event: DragEvent): void {
-    if (!event.dataTransfer?.types.includes('Files') || this.chat.state !== 'online') return;
+    if (!event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
+    if (this.chat.state !== 'online') {
+      // Not taken while offline, and not left to the browser either (it would open the file in the page's place).
+      event.dataTransfer.dropEffect = 'none';
+      return;
+    }
     event.dataTransfer.dropEffect = 'copy';
     this.dropping = true;
   }

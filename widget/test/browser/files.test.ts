@@ -130,6 +130,30 @@ describe('<switchboard-chat> files against a real bridge', () => {
     }
   });
 
+  it('says a file pasted or dropped while offline is not taken, and keeps a dropped one from opening in the page', async () => {
+    await agent(); // someone is there: the composer, not the offline form
+    const element = await openWidget();
+    element.chat.client!.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
+    const pasted = await paste(element, await png('offline.png', 20, 20, '#0891b2'));
+    expect(pasted.defaultPrevented, 'the image is not pasted as something else').to.equal(true);
+    expect(chips(element)).to.deep.equal([]);
+    expect(fileErrors(element)).to.equal('You are offline: attach files once the connection is back.');
+    // Dragged over the panel: taken by the widget (the browser would open the file in the page's
+    // place), with the drop refused, so no drop zone shows.
+    const dragged = new DragEvent('dragover', {
+      dataTransfer: transfer(await png('dragged.png', 20, 20, '#0891b2')),
+      bubbles: true,
+      composed: true,
+      cancelable: true,
+    });
+    $(element, '.panel')!.dispatchEvent(dragged);
+    await element.updateComplete;
+    expect(dragged.defaultPrevented).to.equal(true);
+    expect(dragged.dataTransfer!.dropEffect).to.equal('none');
+    expect($(element, '.drop-zone')).to.equal(null);
+  });
+
   it('shows a file whose link is not there yet as a link all the same, which Enter asks for', async () => {
     const support = await agent();
     const element = await openWidget();
