@@ -214,9 +214,11 @@ async function createNetworks(
         logger,
         acquired: (scheme) => {
           core.outbox.acquired(scheme);
-          // What was asked of the network while another node ran it (a gateway conversation's users
-          // to follow) went to that node: followed here again now.
-          core.gateway?.resume().catch((error: unknown) => logger.warn({ err: error, network: scheme }, 'gateway presence not followed again'));
+          // With several nodes, what was asked of the network while another node ran it (a gateway
+          // conversation's users to follow) went to that node: followed here again now. (A single
+          // node follows them once, at start, after its networks started.)
+          if (networkCalls)
+            core.gateway?.resume().catch((error: unknown) => logger.warn({ err: error, network: scheme }, 'gateway presence not followed again'));
         },
         released: (scheme) => {
           core.outbox.released(scheme);

@@ -187,8 +187,7 @@ export class Outbox {
   }
 
   /** The sends in storage that another tab of this party wrote there. */
-  private others(): OutboxEntry[] {
-    const discarded = new Set(this.deps.persisted.discarded);
+  private others(discarded = new Set(this.deps.persisted.discarded)): OutboxEntry[] {
     return this.deps.persisted.outbox.filter((entry) => !this.known.has(entry.clientId) && !discarded.has(entry.clientId));
   }
 
@@ -198,11 +197,11 @@ export class Outbox {
    */
   private save(): void {
     const discarded = new Set(this.deps.persisted.discarded);
-    const kept = this.entries.filter((entry) => !discarded.has(entry.clientId) || entry.state === 'pending');
-    if (kept.length !== this.entries.length) this.entries = kept;
-    const stored = [...this.entries, ...this.others()];
+    this.entries = this.entries.filter((entry) => !discarded.has(entry.clientId) || entry.state === 'pending');
+    const stored = [...this.entries, ...this.others(discarded)];
     this.deps.persisted.outbox = stored;
-    for (const clientId of this.known) if (!stored.some((entry) => entry.clientId === clientId)) this.known.delete(clientId);
+    const inStorage = new Set(stored.map((entry) => entry.clientId));
+    for (const clientId of this.known) if (!inStorage.has(clientId)) this.known.delete(clientId);
     this.deps.changed([...this.entries]);
   }
 }

@@ -221,29 +221,16 @@ export class ChatController implements ReactiveController {
     return shown !== undefined && this.client.pending(shown).some((entry) => entry.state === 'pending') ? shown : undefined;
   }
 
-  private shownKey(): string | null {
-    return this.options?.siteKey ? `switchboard:${this.options.siteKey}:shown` : null;
-  }
-
   /** The conversation each team's widget showed last on this device, by team. */
   private shownConversations(): Record<string, string> {
-    const key = this.shownKey();
-    try {
-      const value: unknown = key ? JSON.parse(localStorage.getItem(key) ?? '{}') : {};
-      return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
-    } catch {
-      return {}; // storage blocked or corrupt: nothing kept across reloads
-    }
+    return readSiteRecord<string>(this.options?.siteKey, 'shown');
   }
 
   private rememberShown(conversation: Conversation): void {
-    const key = this.shownKey();
-    if (!key || conversation.team !== this.team() || this.shownConversations()[this.team()] === conversation.id) return;
-    try {
-      localStorage.setItem(key, JSON.stringify({ ...this.shownConversations(), [this.team()]: conversation.id }));
-    } catch {
-      // Quota or privacy mode: a reload while the bridge is out of reach shows no kept send.
-    }
+    const shown = this.shownConversations();
+    if (conversation.team !== this.team() || shown[this.team()] === conversation.id) return;
+    // Quota or privacy mode: a reload while the bridge is out of reach shows no kept send.
+    writeSiteRecord(this.options?.siteKey, 'shown', { ...shown, [this.team()]: conversation.id });
   }
 
   /**
@@ -309,7 +296,7 @@ export class ChatController implements ReactiveController {
 
   /** The site's chat in another tab read the conversation (its read positions, kept on the device): this tab's count follows. */
   private readonly onStorage = (event: StorageEvent): void => {
-    if (event.key === null || event.key !== this.readKey() || this.host.reading) return;
+    if (event.key === null || event.key !== siteRecordKey(this.options?.siteKey, 'read') || this.host.reading) return;
     this.recount();
     this.host.requestUpdate();
   };
@@ -587,34 +574,19 @@ export class ChatController implements ReactiveController {
     this.unread = notLoaded + shown.filter((m) => !this.isOwn(m.from) && m.seq > readUpTo && isToRead(m)).length;
   }
 
-  private readKey(): string | null {
-    return this.options?.siteKey ? `switchboard:${this.options.siteKey}:read` : null;
-  }
-
   private readPositions(): Record<string, number> {
-    const key = this.readKey();
-    try {
-      const value: unknown = key ? JSON.parse(localStorage.getItem(key) ?? '{}') : {};
-      return typeof value === 'object' && value !== null ? (value as Record<string, number>) : {};
-    } catch {
-      return {}; // storage blocked or corrupt: everything counts as read on this page only
-    }
+    // Storage blocked or corrupt: everything counts as read on this page only.
+    return readSiteRecord<number>(this.options?.siteKey, 'read');
   }
 
   private rememberRead(conversationId: string, seq: number): void {
-    const key = this.readKey();
-    if (!key) return;
     const positions = this.readPositions();
     // Never back (another tab may have read further); moved last, the most recent are those kept.
     const read = Math.max(seq, positions[conversationId] ?? 0);
     delete positions[conversationId];
     positions[conversationId] = read;
-    const kept = Object.entries(positions).slice(-READ_KEPT);
-    try {
-      localStorage.setItem(key, JSON.stringify(Object.fromEntries(kept)));
-    } catch {
-      // Quota or privacy mode: the count is right for this page.
-    }
+    // Quota or privacy mode: the count is right for this page.
+    writeSiteRecord(this.options?.siteKey, 'read', Object.fromEntries(Object.entries(positions).slice(-READ_KEPT)));
   }
 
   /** Opens the team conversation when there is none yet. */
@@ -655,6 +627,32 @@ export class ChatController implements ReactiveController {
     if (!this.conversation || !this.client) return false;
     this.client.typing(this.conversation.id, state);
     return true;
+  }
+}
+
+/** Where a site's record is kept on this device (none without a site). */
+const siteRecordKey = (siteKey: string | undefined, name: string): string | null => (siteKey ? `switchboard:${siteKey}:${name}` : null);
+
+/** A record this device keeps for a site's widget (`switchboard:<site>:<name>`); empty without a site, or when storage is blocked or corrupt. */
+function readSiteRecord<T>(siteKey: string | undefined, name: string): Record<string, T> {
+  const key = siteRecordKey(siteKey, name);
+  if (!key) return {};
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(key) ?? '{}');
+    return typeof value === 'object' && value !== null ? (value as Record<string, T>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps a site's record on this device; nothing when storage refuses it (quota, privacy mode). */
+function writeSiteRecord(siteKey: string | undefined, name: string, record: Record<string, unknown>): void {
+  const key = siteRecordKey(siteKey, name);
+  if (!key) return;
+  try {
+    localStorage.setItem(key, JSON.stringify(record));
+  } catch {
+    // This page goes on from memory.
   }
 }
 
