@@ -2,9 +2,11 @@
  * Files the visitor attaches before sending (by the attach button, drag and drop, or a paste):
  * each is uploaded into the conversation at once, shown as a chip with its name, size and upload
  * progress, and removable; the message then goes with the ones uploaded. The bridge's refusals
- * (too large, a type the site does not take, files off) are said as the bridge words them.
+ * (too large, a type the site does not take, files off) are said as the bridge words them. A file
+ * attached while the connection is down, or whose upload the connection cut (a network change, the
+ * bridge restarting), waits on its chip and is uploaded once the connection is back.
  */
-import { type Attachment, LIMITS, type SwitchboardError, readableSize } from '@switchboard/sdk';
+import { type Attachment, LIMITS, SwitchboardError, readableSize } from '@switchboard/sdk';
 import { html, nothing } from 'lit';
 import type { ChatController } from './chat-controller.js';
 import type { Locale } from './i18n.js';
@@ -16,13 +18,33 @@ export interface AttachmentsHost {
   focusComposer(): void;
 }
 
-/** One chosen file: uploading (with its progress), or uploaded. */
+/** One chosen file: waiting for the connection, uploading (with its progress), or uploaded. */
 interface Chosen {
   file: File;
   /** 0 to 100 while uploading. */
   percent: number;
+  /** Not uploading: the connection is down, or the upload it cut waits to be tried again. */
+  waiting: boolean;
   uploaded?: Attachment;
   abort: AbortController;
+}
+
+/**
+ * Pauses before each new try of an upload the connection cut (`unavailable`), once the connection
+ * is back: a bridge that restarts refuses uploads while it drains, then is away for a few seconds.
+ * Past the last, the file is said not attached.
+ */
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+
+/** Resolves after `ms`; rejects as soon as `signal` aborts (the file removed, the chat reset). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    });
+  });
 }
 
 export class Attachments {
@@ -50,16 +72,10 @@ export class Attachments {
         this.errors.push(t.tooManyFiles(LIMITS.maxMessageAttachments));
         break;
       }
-      const entry: Chosen = { file, percent: 0, abort: new AbortController() };
+      const entry: Chosen = { file, percent: 0, waiting: this.host.chat.state !== 'online', abort: new AbortController() };
       this.chosen.push(entry);
       void this.upload(entry, t);
     }
-    this.host.requestUpdate();
-  }
-
-  /** Files that cannot be taken now (the connection is down): the visitor is told why, nothing waits. */
-  refuse(why: string): void {
-    this.errors = [why];
     this.host.requestUpdate();
   }
 
@@ -83,22 +99,63 @@ export class Attachments {
 
   private async upload(entry: Chosen, t: Locale['t']): Promise<void> {
     const { chat } = this.host;
-    try {
-      const conversation = await chat.ensureConversation();
-      entry.uploaded = await chat.client!.uploadFile(conversation.id, entry.file, {
-        signal: entry.abort.signal,
-        onProgress: (sent, total) => {
-          entry.percent = total > 0 ? Math.round((sent / total) * 100) : 0;
+    const { signal } = entry.abort;
+    for (let retry = 0; ; retry++) {
+      try {
+        await this.online(signal);
+        entry.waiting = false;
+        this.host.requestUpdate();
+        const conversation = await chat.ensureConversation();
+        entry.uploaded = await chat.client!.uploadFile(conversation.id, entry.file, {
+          signal,
+          onProgress: (sent, total) => {
+            entry.percent = total > 0 ? Math.round((sent / total) * 100) : 0;
+            this.host.requestUpdate();
+          },
+        });
+        break;
+      } catch (error) {
+        // Removed or cleared meanwhile: its refusal belongs to no chip the visitor still sees.
+        if (signal.aborted || !this.chosen.includes(entry)) return;
+        const cut = error instanceof SwitchboardError && error.code === 'unavailable';
+        if (cut && retry < RETRY_DELAYS_MS.length) {
+          // The connection (or the bridge) went away under the upload: it starts over once back.
+          Object.assign(entry, { waiting: true, percent: 0 });
           this.host.requestUpdate();
-        },
-      });
-    } catch (error) {
-      // Removed or cleared meanwhile: its refusal belongs to no chip the visitor still sees.
-      if (entry.abort.signal.aborted || !this.chosen.includes(entry)) return;
-      this.chosen = this.chosen.filter((other) => other !== entry);
-      this.errors.push(t.fileRefused(entry.file.name || 'file', (error as SwitchboardError).message));
+          await pause(RETRY_DELAYS_MS[retry]!, signal).catch(() => undefined);
+          continue;
+        }
+        this.chosen = this.chosen.filter((other) => other !== entry);
+        this.errors.push(t.fileRefused(entry.file.name || 'file', (error as SwitchboardError).message));
+        break;
+      }
     }
     this.host.requestUpdate();
+  }
+
+  /**
+   * Resolves once the chat is online (at once if it is); rejects when `signal` aborts, or with the
+   * bridge's refusal when it refused this page for good (it never reconnects).
+   */
+  private online(signal: AbortSignal): Promise<void> {
+    const { chat } = this.host;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (chat.refusal) return Promise.reject(chat.refusal);
+    const client = chat.client;
+    if (!client || client.state === 'online') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        stopListening();
+        signal.removeEventListener('abort', onAbort);
+        outcome();
+      };
+      const stopListening = client.on('state', (state) => {
+        if (state === 'online') settle(resolve);
+        else if (state === 'offline' && chat.refusal) settle(() => reject(chat.refusal!));
+      });
+      const onAbort = () => settle(() => reject(signal.reason as Error));
+      signal.addEventListener('abort', onAbort);
+    });
   }
 
   render(locale: Locale) {
@@ -114,15 +171,17 @@ export class Attachments {
                     ${
                       entry.uploaded
                         ? nothing
-                        : html`<span
-                            class="progress"
-                            role="progressbar"
-                            aria-label=${t.uploading(entry.file.name || 'file')}
-                            aria-valuemin="0"
-                            aria-valuemax="100"
-                            aria-valuenow=${entry.percent}
-                            .style=${/* CSSOM, which a page's CSP allows (a style attribute it may refuse) */ `--sb-progress:${entry.percent}%`}
-                          ></span>`
+                        : entry.waiting
+                          ? html`<span class="chip-status">${t.fileWaiting}</span>`
+                          : html`<span
+                              class="progress"
+                              role="progressbar"
+                              aria-label=${t.uploading(entry.file.name || 'file')}
+                              aria-valuemin="0"
+                              aria-valuemax="100"
+                              aria-valuenow=${entry.percent}
+                              .style=${/* CSSOM, which a page's CSP allows (a style attribute it may refuse) */ `--sb-progress:${entry.percent}%`}
+                            ></span>`
                     }
                     <button
                       type="button"

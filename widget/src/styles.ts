@@ -408,7 +408,8 @@ export const styles = css`
     white-space: nowrap;
     max-width: 160px;
   }
-  .chip .chip-size {
+  .chip .chip-size,
+  .chip-status {
     color: var(--sb-muted);
   }
   .chip-remove {

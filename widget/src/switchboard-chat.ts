@@ -471,11 +471,10 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     void this.updateComplete.then(() => this.input?.focus());
   }
 
-  /** Files chosen, pasted or dropped: uploaded at once, or, offline, refused saying so (not dropped unsaid). */
+  /** Files chosen, pasted or dropped: uploaded at once, or, offline, once the connection is back. */
   private attach(files: FileList | null | undefined): void {
     if (!files || files.length === 0) return;
-    if (this.chat.state === 'online') this.attachments.add(files, this.locale);
-    else this.attachments.refuse(this.locale.t.attachOffline);
+    this.attachments.add(files, this.locale);
   }
 
   private onFileChosen(event: Event): void {
@@ -498,12 +497,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
 
   private onDragOver(event: DragEvent): void {
     if (!event.dataTransfer?.types.includes('Files')) return;
+    // Taken, not left to the browser (it would open the file in the page's place).
     event.preventDefault();
-    if (this.chat.state !== 'online') {
-      // Not taken while offline, and not left to the browser either (it would open the file in the page's place).
-      event.dataTransfer.dropEffect = 'none';
-      return;
-    }
     event.dataTransfer.dropEffect = 'copy';
     this.dropping = true;
   }

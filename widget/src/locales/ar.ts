@@ -82,7 +82,7 @@ export const ar: Catalogue = {
   removeFile: (name) => `أزل ${name}`,
   tooManyFiles: (n) => `يمكنك إرسال ${n} ملفات على الأكثر في المرة الواحدة.`,
   fileRefused: (name, reason) => `تعذّر إرفاق ${name}: ${reason}`,
-  attachOffline: 'أنت غير متصل: أرفق الملفات عند عودة الاتصال.',
+  fileWaiting: 'بانتظار الاتصال',
   dropFiles: 'أفلت الملفات هنا لإرفاقها',
   openFile: (name, size) => `افتح الصورة ${name} (${size})`,
   downloadFile: (name, size) => `نزّل ${name} ${size}`,

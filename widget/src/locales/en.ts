@@ -82,7 +82,7 @@ export const en = {
   removeFile: (name: string) => `Remove ${name}`,
   tooManyFiles: (n: number) => `You can send at most ${n} files at once.`,
   fileRefused: (name: string, reason: string) => `Could not attach ${name}: ${reason}`,
-  attachOffline: 'You are offline: attach files once the connection is back.',
+  fileWaiting: 'waiting for the connection',
   dropFiles: 'Drop files here to attach them',
   openFile: (name: string, size: string) => `Open image ${name} (${size})`,
   downloadFile: (name: string, size: string) => `Download ${name} ${size}`,

@@ -84,7 +84,7 @@ export const fr: Catalogue = {
   removeFile: (name) => `Retirer ${name}`,
   tooManyFiles: (n) => `Vous pouvez envoyer au plus ${n} fichiers à la fois.`,
   fileRefused: (name, reason) => `Impossible de joindre ${name} : ${reason}`,
-  attachOffline: 'Vous êtes hors ligne : joignez les fichiers une fois la connexion rétablie.',
+  fileWaiting: 'en attente de la connexion',
   dropFiles: 'Déposez les fichiers ici pour les joindre',
   openFile: (name, size) => `Ouvrir l’image ${name} (${size})`,
   downloadFile: (name, size) => `Télécharger ${name} ${size}`,

@@ -7,7 +7,7 @@ import { type Message, SwitchboardError } from '@switchboard/sdk';
 import type { SwitchboardChat } from '../../dist/index.js';
 import { freshVisitorEachTest, until } from './page.js';
 import { chips, dragOver, drop, paste, png, transfer, uploadsDone } from './file-page.js';
-import { $, agent, bubbles, clients, openWidget, shadow, type } from './widget-page.js';
+import { $, agent, agentReceiving, bubbles, clients, draft, openWidget, shadow, type } from './widget-page.js';
 
 freshVisitorEachTest(clients);
 
@@ -130,28 +130,64 @@ describe('<switchboard-chat> files against a real bridge', () => {
     }
   });
 
-  it('says a file pasted or dropped while offline is not taken, and keeps a dropped one from opening in the page', async () => {
-    await agent(); // someone is there: the composer, not the offline form
+  it('keeps files pasted or dropped while offline on their chips, waiting, and uploads them once the connection is back', async () => {
+    const { received } = await agentReceiving(); // someone is there: the composer, not the offline form
     const element = await openWidget();
     element.chat.client!.disconnect();
     await until(() => $(element, '.banner'), 'the offline banner');
     const pasted = await paste(element, await png('offline.png', 20, 20, '#0891b2'));
     expect(pasted.defaultPrevented, 'the image is not pasted as something else').to.equal(true);
-    expect(chips(element)).to.deep.equal([]);
-    expect(fileErrors(element)).to.equal('You are offline: attach files once the connection is back.');
     // Dragged over the panel: taken by the widget (the browser would open the file in the page's
-    // place), with the drop refused, so no drop zone shows.
-    const dragged = new DragEvent('dragover', {
-      dataTransfer: transfer(await png('dragged.png', 20, 20, '#0891b2')),
-      bubbles: true,
-      composed: true,
-      cancelable: true,
-    });
+    // place), and dropped on its drop zone.
+    const dropped = transfer(await png('dropped.png', 30, 20, '#c026d3'));
+    const dragged = new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, composed: true, cancelable: true });
     $(element, '.panel')!.dispatchEvent(dragged);
     await element.updateComplete;
     expect(dragged.defaultPrevented).to.equal(true);
-    expect(dragged.dataTransfer!.dropEffect).to.equal('none');
-    expect($(element, '.drop-zone')).to.equal(null);
+    expect($(element, '.drop-zone')?.textContent).to.equal('Drop files here to attach them');
+    await drop(element, dropped);
+    expect(chips(element)).to.deep.equal(['offline.png', 'dropped.png']);
+    expect([...shadow(element).querySelectorAll('.chip-status')].map((status) => status.textContent)).to.deep.equal([
+      'waiting for the connection',
+      'waiting for the connection',
+    ]);
+    expect($(element, '[role="progressbar"]'), 'no upload runs').to.equal(null);
+    expect(fileErrors(element)).to.equal('');
+    await draft(element, 'Two pictures');
+    expect($<HTMLButtonElement>(element, 'button.send')!.disabled, 'Send waits for the files').to.equal(true);
+    await expect(element).to.be.accessible();
+
+    element.chat.client!.connect();
+    await until(() => uploadsDone(element), 'both uploads once back online');
+    expect($(element, '.chip-status')).to.equal(null);
+    await type(element, 'Two pictures');
+    await until(() => received.some((m) => m.text === 'Two pictures'), 'the message at the agent');
+    expect(received.find((m) => m.text === 'Two pictures')!.attachments?.map((file) => file.name)).to.deep.equal(['offline.png', 'dropped.png']);
+  });
+
+  it('tries an upload the connection cut again once it is back, the chip waiting meanwhile', async () => {
+    const { received } = await agentReceiving();
+    const element = await openWidget();
+    const client = element.chat.client!;
+    const uploadFile = client.uploadFile.bind(client);
+    let tries = 0;
+    // The first try is cut as a bridge restart cuts it (the request never answered).
+    client.uploadFile = (conversationId, file, options) =>
+      ++tries === 1
+        ? Promise.reject(new SwitchboardError({ code: 'unavailable', message: 'the upload did not reach the bridge' }))
+        : uploadFile(conversationId, file, options);
+    try {
+      await paste(element, await png('cut.png', 20, 20, '#16a34a'));
+      await until(() => $(element, '.chip-status')?.textContent === 'waiting for the connection', 'the chip waiting');
+      expect(fileErrors(element)).to.equal('', 'not said refused');
+      await until(() => uploadsDone(element), 'the upload tried again');
+      expect(tries).to.equal(2);
+    } finally {
+      delete (client as { uploadFile?: unknown }).uploadFile;
+    }
+    await type(element, 'Once more');
+    await until(() => received.some((m) => m.text === 'Once more'), 'the message at the agent');
+    expect(received.find((m) => m.text === 'Once more')!.attachments?.map((file) => file.name)).to.deep.equal(['cut.png']);
   });
 
   it('shows a file whose link is not there yet as a link all the same, which Enter asks for', async () => {
