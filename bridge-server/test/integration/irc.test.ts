@@ -370,6 +370,29 @@ describe('IRC network (puppet mode) against a real ngircd', () => {
     assert.equal((await alice.next((m) => m.message === 'still here')).nick, got.nick, 'the same puppet, never dropped');
   });
 
+  it('gives the visitor a line ngircd cut at 512 bytes without its [CUT] mark, ending in an ellipsis, and tells the agent where it stopped', async () => {
+    const v = await visitor(t, 'Gina');
+    await sendText(v, 'a long answer please');
+    const got = await alice.next((m) => m.message === 'a long answer please');
+    // 480 bytes: the agent's line stays within the 512 ngircd takes, the server's own prefix takes it past.
+    const words = Array.from({ length: 80 }, (_, i) => `word${i}`)
+      .join(' ')
+      .slice(0, 480);
+    const atVisitor = next(v.socket, 'message', (m) => m.from === AGENT);
+    // Sent raw: a client's own split would keep it under the limit; this one passes it with the
+    // prefix the server adds.
+    alice.client.raw(`PRIVMSG ${got.nick} :${words}`);
+    const text = (await atVisitor).text;
+    assert.ok(!text.includes('[CUT]'), text);
+    assert.ok(text.endsWith('…'), text);
+    assert.ok(words.startsWith(text.slice(0, -1)) && text.length < words.length, 'the words up to where the server cut them');
+    const notice = await alice.next((m) => m.type === 'notice' && m.nick === got.nick);
+    assert.equal(
+      notice.message,
+      `Your line was too long for the IRC server, which cut its end: it stops at "…${text.slice(0, -1).slice(-40)}". Send the rest in another line.`,
+    );
+  });
+
   it('refuses a private message from someone outside the conversation, with a notice', async () => {
     const v = await visitor(t, 'Frank');
     await sendText(v, 'only for alice');

@@ -1,8 +1,9 @@
 // The bytes of IRC lines as text: UTF-8, or windows-1252 for a line that is not valid UTF-8, each
 // line on its own, cut on the bytes before decoding. Against a real ngircd:
-// integration/irc-encodings.test.ts.
+// integration/irc-encodings.test.ts. Lines ngircd cut to 512 bytes (its `[CUT]` mark): integration/irc.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { beforeServerCut, serverCutNotice } from '../../src/networks/irc/inbound.js';
 import { LineDecodingTransport, decodeIrcLine } from '../../src/networks/irc/line-decoding.js';
 
 /** The lines a transport emits for these reads of its socket. */
@@ -47,5 +48,22 @@ describe('IRC line decoding', () => {
     const lines = linesOf(bytes.subarray(0, 4), bytes.subarray(4, 7), bytes.subarray(7));
     assert.deepEqual(lines, ['café €\r\n']);
     assert.deepEqual(linesOf(bytes.subarray(0, 8), bytes.subarray(8), Buffer.from(' line\n')), ['café €\r\n', 'next line\n']);
+  });
+});
+
+describe('a line ngircd cut (its [CUT] mark)', () => {
+  it('is read without the mark when it is as long as a cut line, and left as written when shorter', () => {
+    const long = 'x'.repeat(460);
+    assert.equal(beforeServerCut(`${long}[CUT]`), long);
+    assert.equal(beforeServerCut('see the [CUT] tag'), undefined);
+    assert.equal(beforeServerCut('a short line ending in [CUT]'), undefined, "a short line's [CUT] is the sender's own");
+    assert.equal(beforeServerCut(long), undefined);
+  });
+
+  it("tells the sender the line's last words (40 characters at most, whole characters)", () => {
+    assert.equal(
+      serverCutNotice(`${'x'.repeat(400)} and then the order number 👍👍 `),
+      'Your line was too long for the IRC server, which cut its end: it stops at "…xxxxxxxxxxx and then the order number 👍👍". Send the rest in another line.',
+    );
   });
 });

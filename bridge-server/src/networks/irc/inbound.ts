@@ -62,6 +62,8 @@ export class IrcInbound {
   private readonly dccRefusals = new RefusalNotices();
   /** Someone on the own nick of a user the bridge knows under another: told once a minute, not per line. */
   private readonly strangerRefusals = new RefusalNotices();
+  /** A sender whose lines the server cuts: told once a minute, not per line. */
+  private readonly cutNotices = new RefusalNotices();
 
   constructor(private readonly options: IrcInboundOptions) {}
 
@@ -126,8 +128,14 @@ export class IrcInbound {
     const remoteId = remoteIdOf(from, event.tags?.msgid);
     // Formatting codes mean nothing elsewhere (U+FFFD on XMPP, stray digits in mail): the words only.
     // Nor do other controls (CTCP's \x01 left by an empty `/me`, a bell): no text has them.
-    const words = stripFormatting(event.message).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
-    if (words.trim() === '') return; // only codes (a client toggling bold), an empty `/me`: nothing was written
+    const read = stripFormatting(event.message).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+    if (read.trim() === '') return; // only codes (a client toggling bold), an empty `/me`: nothing was written
+    // A line the server cut: its mark goes, an ellipsis says the words stop short, and the sender
+    // (in private) is told what did not get through.
+    const kept = beforeServerCut(read);
+    const words = kept === undefined ? read : `${kept}…`;
+    if (kept !== undefined && isTo(connection, event.target) && this.cutNotices.tell(`${connection.nick} ${event.nick}`))
+      this.notice(connection, event.nick, serverCutNotice(kept));
     const text = action ? `/me ${words}` : words;
     // Someone who is not an agent writing to the bot in private: a customer (no services account needed).
     const toBot = visitor === undefined && isTo(connection, event.target);
@@ -239,6 +247,27 @@ export class IrcInbound {
   private notice(connection: IrcConnection, nick: string, text: string): void {
     this.options.connections.notice(connection, nick, text);
   }
+}
+
+/**
+ * ngircd's mark at the end of a line it cut to IRC's 512 bytes (RFC 2812 section 2.3: a client that
+ * sends a line past the limit, or whose prefix, added by the server, takes it past): what the
+ * sender wrote after that point is lost.
+ */
+const SERVER_CUT_MARK = '[CUT]';
+/** Bytes of text a line the server cut holds at least (512 less the longest prefix): shorter, `[CUT]` is the sender's own. */
+const SERVER_CUT_MIN_BYTES = 300;
+
+/** The text before the server's cut mark, for a line the server cut; undefined for any other. */
+export function beforeServerCut(text: string): string | undefined {
+  if (!text.endsWith(SERVER_CUT_MARK) || Buffer.byteLength(text) < SERVER_CUT_MIN_BYTES) return undefined;
+  return text.slice(0, -SERVER_CUT_MARK.length);
+}
+
+/** What a sender whose line the server cut reads: where it stopped (its last words), and what to do. */
+export function serverCutNotice(kept: string): string {
+  const last = [...kept.trimEnd()].slice(-40).join('');
+  return `Your line was too long for the IRC server, which cut its end: it stops at "…${last}". Send the rest in another line.`;
 }
 
 /** What a line read while the network stops here is answered with (another node, or this one once started again, takes the next). */
