@@ -129,7 +129,10 @@ export class Inbound {
     // A party the bridge hosts (a website visitor) is never one: a message to one outside their
     // conversation is refused as the network refuses it, not as the gateway would.
     const throughGateway =
-      gateway && (conversation ? gateway.isGatewayConversation(conversation) : input.conversationId === undefined && !gateway.hosts(input.to));
+      gateway &&
+      (conversation
+        ? gateway.isGatewayConversation(conversation)
+        : input.conversationId === undefined && !gateway.hosts(input.to) && !(await this.deskCustomerOfAgent(input.from, input.to)));
     // Someone outside a gateway conversation naming it (an IRC user's `#ref` guessed) is no one
     // there: refused as such before the policy, whose answer would say whom the conversation joins.
     if (throughGateway && conversation && !conversation.participants.includes(input.from)) {
@@ -248,6 +251,20 @@ export class Inbound {
    * The conversation a network's traffic belongs to: the one it names, else the most recent open
    * conversation of the addressed party (a visitor's puppet) that the sender takes part in.
    */
+  /**
+   * Whether `to` is a customer of a site `from` is an agent of (they took part in a conversation
+   * there): the address an agent's IM client shows for a customer is the one the gateway reads as
+   * that user's, so what the agent writes there outside an open conversation is the desk's, and
+   * refused as the desk refuses it, not a gateway conversation from the agent's own address.
+   */
+  private async deskCustomerOfAgent(from: Address, to: Address | undefined): Promise<boolean> {
+    const { teams, store } = this.deps;
+    if (to === undefined) return false;
+    const sites = new Set(teams.teamsOf(from).flatMap((team) => teams.sitesOf(team)));
+    for (const site of sites) if ((await store.takingPartOnSite(site, [to])).size > 0) return true;
+    return false;
+  }
+
   private async conversationOf(from: Address, to: Address | undefined, conversationId?: string): Promise<ConversationRecord | null> {
     const { store } = this.deps;
     if (conversationId) return store.getConversation(conversationId);

@@ -683,3 +683,60 @@ describe('gateway: past the IRC network’s puppets, lines relayed by the bot', 
     }
   });
 });
+
+describe("gateway beside the desk: an agent's customers stay the desk's", () => {
+  let prosody: ProsodyServer;
+  let ngircd: NgircdServer;
+  let t: TestBridge;
+  let alice: Agent;
+  let dave: IrcAgent;
+  const BOT = 'desk';
+
+  before(async () => {
+    [prosody, ngircd] = await Promise.all([startProsody({ users: [['alice', 'alicepw']] }), startNgircd()]);
+    [alice, dave] = await Promise.all([connectAgent(prosody.c2sPort, 'alice', 'alicepw'), connectIrcAgent(ngircd.port, 'dave')]);
+    t = await startBridge({
+      teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
+      gateway: {
+        site: SITE,
+        allow: [
+          { from: 'xmpp', to: 'irc' },
+          { from: 'irc', to: 'xmpp' },
+        ],
+      },
+      networks: [{ type: 'web' }, prosodyNetwork(prosody), ngircdNetwork(ngircd, { nick: BOT, presencePollSeconds: 1, customers: { team: 'support' } })],
+    });
+    await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
+  });
+  after(async () => {
+    await Promise.all([alice?.stop(), dave?.quit()]);
+    await t?.stop();
+    await Promise.all([prosody?.destroy(), ngircd?.destroy()]);
+  });
+
+  it("refuses what an agent writes in a customer's chat once their conversation closed, as without a gateway: no gateway conversation from the agent's own address", async () => {
+    const body = (s: Parameters<Parameters<Agent['next']>[0]>[0]) => (s.is('message') ? s.getChildText('body') : null);
+    dave.say(BOT, 'Where is my parcel?');
+    const context = await alice.next((s) => /^#\w+ .*irc:dave@test /.test(body(s) ?? ''), 15_000);
+    const ref = /^#(\w+) /.exec(body(context)!)![1]!;
+    const customer = bare(context.attrs.from);
+    await alice.next((s) => body(s) === 'Where is my parcel?');
+
+    await alice.send(xml('message', { type: 'chat', to: prosody.componentDomain, id: 'close-1' }, xml('body', {}, `/close ${ref}`)));
+    await alice.next((s) => body(s) === `#${ref} is closed.`);
+    await alice.send(xml('message', { type: 'chat', to: customer, id: 'after-close' }, xml('body', {}, 'Are you still there?')));
+    const refused = await alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'after-close');
+    assert.ok(refused.getChild('error')?.getChild('not-allowed'), refused.toString());
+    const conversations = await t.bridge.store.listConversations({ siteKey: SITE, participant: 'xmpp:alice@localhost', limit: 10 });
+    assert.deepEqual(
+      conversations.map((c) => c.team),
+      ['support'],
+      'the desk conversation only: no gateway conversation opened from the agent',
+    );
+    assert.equal(
+      dave.messages.some((m) => m.message.includes('Are you still there?')),
+      false,
+      'nothing reached the customer',
+    );
+  });
+});
