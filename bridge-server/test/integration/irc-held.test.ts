@@ -70,4 +70,23 @@ describe('IRC: messages waiting for an agent off IRC whose conversation moved to
       'nothing failed: bob has them',
     );
   });
+
+  it('gives bob, off IRC when a conversation was transferred to him, its context line first once he is back, then what was said', async () => {
+    await until(() => t.bridge.core.presence.get('irc:bob@test').status === 'offline', 10_000, 'the bridge to see bob off IRC');
+    const fay = await openVisitor(t, { profile: { name: 'Fay' }, assignee: 'irc:alice@test' });
+    const ref = fay.conversationId.slice(-5).toLowerCase();
+    await sendText(fay, 'Can I change the address?');
+    await alice.next((m) => m.type === 'privmsg' && m.message === 'Can I change the address?');
+    alice.say('desk', `/transfer ${ref} bob`);
+    await alice.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.includes('who is offline: they see it when they are back'));
+
+    bob = await connectIrcAgent(ngircd.port, 'bob');
+    const back = bob;
+    await back.next((m) => m.type === 'privmsg' && m.message.endsWith('Can I change the address?'), 10_000);
+    const fromFay = back.messages.filter((m) => m.type === 'privmsg' && m.nick !== 'desk').map((m) => m.message);
+    assert.match(fromFay[0] ?? '', new RegExp(`^#${ref} Fay \\(not verified\\), team support\\.`), 'the context line first');
+    assert.match(fromFay[1] ?? '', /^(\[\d\d:\d\d\] )?Can I change the address\?$/, 'then what was said');
+    await back.quit();
+    bob = undefined;
+  });
 });

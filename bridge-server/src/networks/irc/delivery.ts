@@ -84,6 +84,12 @@ export class IrcDelivery {
   private readonly written = new Map<string, Written>();
   /** Visitors whose context line is on its way: their messages wait for it (it comes first). */
   private readonly introductions = new Map<Address, Promise<void>>();
+  /**
+   * Context lines for agents off IRC when they were written (lowercased nick -> by visitor): a
+   * PRIVMSG then would be refused (401) and lost, so each goes when its agent is back, before what
+   * was held for them. The latest for a visitor replaces an earlier one. Kept in memory only.
+   */
+  private readonly introductionsWaiting = new Map<string, Map<Address, () => Promise<void>>>();
 
   constructor(private readonly options: IrcDeliveryOptions) {
     this.held = new HeldMessages({
@@ -120,8 +126,16 @@ export class IrcDelivery {
    * PRIVMSG, as the visitor's own lines are: clients show NOTICEs elsewhere.
    */
   async introduce(target: string, text: string, about: { conversation: Conversation; visitor: Address; visitorName?: string }): Promise<void> {
-    const { connections, addresses, relay, logger } = this.options;
+    const { connections, addresses, relay, logger, agents } = this.options;
     const { conversation, visitor } = about;
+    if (agents.isAbsent(target)) {
+      const key = target.toLowerCase();
+      const waiting = this.introductionsWaiting.get(key) ?? new Map<Address, () => Promise<void>>();
+      waiting.delete(visitor); // the latest, in the order written
+      waiting.set(visitor, () => this.introduce(target, text, about));
+      this.introductionsWaiting.set(key, waiting);
+      return;
+    }
     const introduction = (async () => {
       const puppet = await connections.puppetFor(visitor, addresses.nameOf(visitor, about.visitorName), conversation.id);
       const connection = puppet ?? connections.bot;
@@ -314,7 +328,16 @@ export class IrcDelivery {
       // Already reported sent: a message that no longer fits is failed here.
       if (!this.held.hold(outbound, true)) this.held.fail(outbound, this.held.queueFull(outbound));
     }
-    if (!agents.isAbsent(target)) void this.held.flush(target);
+    if (!agents.isAbsent(target)) void this.agentBack(target);
+  }
+
+  /** An agent is back on IRC: the context lines written while they were away, then what was held for them. */
+  async agentBack(nick: string): Promise<void> {
+    const key = nick.toLowerCase();
+    const waiting = this.introductionsWaiting.get(key);
+    this.introductionsWaiting.delete(key);
+    for (const write of waiting?.values() ?? []) await write();
+    await this.held.flush(nick);
   }
 }
 

@@ -114,7 +114,7 @@ export class IrcNetwork implements NetworkCore, PresenceFeature, DeskFeature, Ga
     }));
     const { bot } = connections;
     const pollMs = config.presencePollSeconds * 1000;
-    const onBack = (nick: string) => void this.delivery.held.flush(nick);
+    const onBack = (nick: string) => void this.delivery.agentBack(nick);
     // Only the users the bridge follows keep their address under a new nick (a bounded set).
     const renames = (this.renames = new IrcRenames({
       bot,
