@@ -739,4 +739,14 @@ describe("gateway beside the desk: an agent's customers stay the desk's", () => 
       'nothing reached the customer',
     );
   });
+
+  it("lists the gateway's commands in an IRC customer's /help, after the customer's own", async () => {
+    dave.say(BOT, '/help');
+    const helpLine = (pattern: RegExp) => dave.next((m) => m.type === 'notice' && m.nick === BOT && pattern.test(m.message));
+    await helpLine(/^Write here to reach support; an agent answers here\.$/);
+    await helpLine(/^Gateway commands:$/);
+    await helpLine(/^\/to ADDRESS TEXT  write to a user of another network \(xmpp:carl@example\.org\)/);
+    await helpLine(/^\/follow ADDRESS /);
+    assert.equal(dave.messages.filter((m) => m.type === 'notice' && m.nick === BOT && m.message.startsWith('/help')).length, 1, '/help listed once');
+  });
 });

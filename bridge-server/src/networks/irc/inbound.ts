@@ -175,7 +175,13 @@ export class IrcInbound {
   ) {
     const { sink } = this.options;
     if (isCommand(input.text)) {
-      const answer = customers.command(own, input.text) ?? (loggedIn ? await sink.command({ from: input.from, text: input.text }) : loginNeeded(own));
+      const customerAnswer = customers.command(own, input.text);
+      let answer = customerAnswer ?? (loggedIn ? await sink.command({ from: input.from, text: input.text }) : loginNeeded(own));
+      // On a gateway, a customer's `/help` lists the gateway's commands too (they may use them).
+      if (customerAnswer !== null && this.options.gateway && loggedIn && /^\s*\/help\s*$/i.test(input.text)) {
+        const gateway = (await sink.command({ from: input.from, text: input.text })).split('\n').filter((line) => !line.startsWith('/help'));
+        answer = [customerAnswer, ...gateway].join('\n');
+      }
       this.options.connections.answer(connection, nick, answer);
       return;
     }
