@@ -342,6 +342,9 @@ const HOUSEKEEPING_MS = 3_600_000;
 export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.log.level);
   const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
+  // A second copy started by mistake stops before it opens the store the running one holds (its
+  // start-up indexes and claims there); start() asks again, should the port have been taken since.
+  await portFree(config);
   const metrics = createMetrics();
   const store = timedStore(options.store ?? (await buildStore(config, logger)), metrics);
   await store.open();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -194,6 +194,13 @@ describe('restarts', () => {
       assert.equal(await exited(child), 1);
       assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*PORT`));
       assert.equal(stdout, '', 'nothing started before the port was found taken');
+      // Nor is a store opened: one in a folder of its own is not even made.
+      const elsewhere = join(dir, 'elsewhere.json');
+      const running = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+      writeFileSync(elsewhere, JSON.stringify({ ...running, store: { type: 'sqlite', path: 'second/switchboard.db' } }));
+      const other = spawn(process.execPath, [CLI, '--config', elsewhere], { env: { ...process.env, PORT: port }, stdio: 'ignore' });
+      assert.equal(await exited(other), 1);
+      assert.equal(existsSync(join(dir, 'second')), false, 'no store opened');
     } finally {
       first.child.kill('SIGTERM');
       await exited(first.child);
