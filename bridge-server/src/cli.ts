@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
-import { createBridge } from './server.js';
+import { createBridge, portFree } from './server.js';
 import { MAX_PASSWORD_LENGTH, hashPassword } from './console/passwords.js';
 import { atMostChars } from '@switchboard/protocol/schemas';
 
@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     }
     return;
   }
+  // A second copy started by mistake stops before it opens the store the running one holds (its
+  // start-up indexes and claims there); start() asks again, should the port have been taken since.
+  await portFree(config);
   const bridge = await createBridge(config);
   const shutdown = (signal: string) => {
     bridge.logger.info({ signal }, 'shutting down');

@@ -252,7 +252,7 @@ const LISTEN_BACKLOG = 8192;
 
 /** Listens on the configured host and port; resolves to the base URL, or fails with what to change. */
 /** Fails as `listen` would (already in use, no privileges) when the configured port cannot be had; port 0 always can. */
-async function portFree(config: Config): Promise<void> {
+export async function portFree(config: Config): Promise<void> {
   if (config.server.port === 0) return;
   const probe = createNetServer();
   await listen(probe, config);
@@ -342,9 +342,6 @@ const HOUSEKEEPING_MS = 3_600_000;
 export async function createBridge(config: Config, options: BridgeOptions = {}): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.log.level);
   const networkEntries = validateNetworks(config, { ...BUILTIN_NETWORKS, ...options.networkDefinitions });
-  // A second copy started by mistake stops before it opens the store the running one holds (its
-  // start-up indexes and claims there); start() asks again, should the port have been taken since.
-  await portFree(config);
   const metrics = createMetrics();
   const store = timedStore(options.store ?? (await buildStore(config, logger)), metrics);
   await store.open();

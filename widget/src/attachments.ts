@@ -30,20 +30,24 @@ interface Chosen {
 }
 
 /**
- * Pauses before each new try of an upload the connection cut (`unavailable`), once the connection
- * is back: a bridge that restarts refuses uploads while it drains, then is away for a few seconds.
- * Past the last, the file is said not attached.
+ * Pauses before each new try of an upload the connection cut (`unavailable`): a bridge that
+ * restarts refuses uploads while it drains, then is away for a few seconds. The tries start afresh
+ * once the connection went away and came back; past the last, the file is said not attached.
  */
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 
 /** Resolves after `ms`; rejects as soon as `signal` aborts (the file removed, the chat reset). */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason as Error);
-    });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -100,9 +104,9 @@ export class Attachments {
   private async upload(entry: Chosen, t: Locale['t']): Promise<void> {
     const { chat } = this.host;
     const { signal } = entry.abort;
-    for (let retry = 0; ; retry++) {
+    for (let failures = 0; ;) {
       try {
-        await this.online(signal);
+        if (await this.online(signal)) failures = 0; // back after a loss: tries afresh
         entry.waiting = false;
         this.host.requestUpdate();
         const conversation = await chat.ensureConversation();
@@ -118,11 +122,11 @@ export class Attachments {
         // Removed or cleared meanwhile: its refusal belongs to no chip the visitor still sees.
         if (signal.aborted || !this.chosen.includes(entry)) return;
         const cut = error instanceof SwitchboardError && error.code === 'unavailable';
-        if (cut && retry < RETRY_DELAYS_MS.length) {
-          // The connection (or the bridge) went away under the upload: it starts over once back.
+        if (cut && failures < RETRY_DELAYS_MS.length) {
+          // The connection (or the bridge) went away under the upload: it starts over, once back.
           Object.assign(entry, { waiting: true, percent: 0 });
           this.host.requestUpdate();
-          await pause(RETRY_DELAYS_MS[retry]!, signal).catch(() => undefined);
+          await pause(RETRY_DELAYS_MS[failures++]!, signal).catch(() => undefined);
           continue;
         }
         this.chosen = this.chosen.filter((other) => other !== entry);
@@ -134,25 +138,30 @@ export class Attachments {
   }
 
   /**
-   * Resolves once the chat is online (at once if it is); rejects when `signal` aborts, or with the
-   * bridge's refusal when it refused this page for good (it never reconnects).
+   * Resolves once the chat is online: false at once if it is, true once it came back; rejects when
+   * `signal` aborts, or with the bridge's refusal when it refused this page for good (it never reconnects).
    */
-  private online(signal: AbortSignal): Promise<void> {
+  private online(signal: AbortSignal): Promise<boolean> {
     const { chat } = this.host;
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     if (chat.refusal) return Promise.reject(chat.refusal);
     const client = chat.client;
-    if (!client || client.state === 'online') return Promise.resolve();
+    if (!client || client.state === 'online') return Promise.resolve(false);
     return new Promise((resolve, reject) => {
       const settle = (outcome: () => void) => {
-        stopListening();
+        stopListening.forEach((stop) => stop());
         signal.removeEventListener('abort', onAbort);
         outcome();
       };
-      const stopListening = client.on('state', (state) => {
-        if (state === 'online') settle(resolve);
-        else if (state === 'offline' && chat.refusal) settle(() => reject(chat.refusal!));
-      });
+      const stopListening = [
+        client.on('state', (state) => {
+          if (state === 'online') settle(() => resolve(true));
+        }),
+        // The SDK says `offline` first, then the refusal (which the chat keeps): refused for good, the file waits no more.
+        client.on('error', () => {
+          if (chat.refusal) settle(() => reject(chat.refusal!));
+        }),
+      ];
       const onAbort = () => settle(() => reject(signal.reason as Error));
       signal.addEventListener('abort', onAbort);
     });
@@ -172,7 +181,7 @@ export class Attachments {
                       entry.uploaded
                         ? nothing
                         : entry.waiting
-                          ? html`<span class="chip-status">${t.fileWaiting}</span>`
+                          ? html`<span class="chip-status">${this.host.chat.state === 'online' ? t.fileRetrying : t.fileWaiting}</span>`
                           : html`<span
                               class="progress"
                               role="progressbar"

@@ -678,8 +678,8 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     // Past the limit the counter says by how much, and is why the message field is invalid and Send is off.
     const max = this.maxTextLength;
     const over = Math.max(0, length - max);
-    // Files go up over the connection: attaching waits for it. The field stays, with what is typed and its focus.
-    const canAttach = chat.state === 'online';
+    // Files chosen offline wait on their chips for the connection; a page refused for good takes none.
+    const canAttach = !chat.refusal;
     return html`
       <div class="log" part="log" role="log" tabindex="0" aria-live="off" aria-label=${this.heading || t.title}>
         ${chat.hasEarlier ? html`<button type="button" class="link-button earlier" part="earlier" @click=${this.showEarlier}>${t.earlier}</button>` : nothing}

@@ -248,23 +248,26 @@ export class Inbound {
   }
 
   /**
-   * The conversation a network's traffic belongs to: the one it names, else the most recent open
-   * conversation of the addressed party (a visitor's puppet) that the sender takes part in.
-   */
-  /**
-   * Whether `to` is a customer of a site `from` is an agent of (they took part in a conversation
-   * there): the address an agent's IM client shows for a customer is the one the gateway reads as
-   * that user's, so what the agent writes there outside an open conversation is the desk's, and
-   * refused as the desk refuses it, not a gateway conversation from the agent's own address.
+   * Whether `to` is a customer of the desk on a site `from` is an agent of (they took part in a
+   * conversation of a team there; a fellow agent is none): the address an agent's IM client shows
+   * for a customer is the one the gateway reads as that user's, so what the agent writes there
+   * outside an open conversation is the desk's, refused as the desk refuses it, not a gateway
+   * conversation from the agent's own address. Anyone else the agent reaches through the gateway.
    */
   private async deskCustomerOfAgent(from: Address, to: Address | undefined): Promise<boolean> {
     const { teams, store } = this.deps;
-    if (to === undefined) return false;
+    if (to === undefined || teams.teamsOf(to).length > 0) return false;
     const sites = new Set(teams.teamsOf(from).flatMap((team) => teams.sitesOf(team)));
-    for (const site of sites) if ((await store.takingPartOnSite(site, [to])).size > 0) return true;
+    if (sites.size === 0) return false; // not an agent
+    const teamIds = teams.all().map((team) => team.id);
+    for (const siteKey of sites) if ((await store.listConversations({ siteKey, participant: to, teams: teamIds, limit: 1 })).length > 0) return true;
     return false;
   }
 
+  /**
+   * The conversation a network's traffic belongs to: the one it names, else the most recent open
+   * conversation of the addressed party (a visitor's puppet) that the sender takes part in.
+   */
   private async conversationOf(from: Address, to: Address | undefined, conversationId?: string): Promise<ConversationRecord | null> {
     const { store } = this.deps;
     if (conversationId) return store.getConversation(conversationId);

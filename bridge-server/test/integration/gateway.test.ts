@@ -689,12 +689,27 @@ describe("gateway beside the desk: an agent's customers stay the desk's", () => 
   let ngircd: NgircdServer;
   let t: TestBridge;
   let alice: Agent;
+  let carl: Agent;
   let dave: IrcAgent;
+  let erin: IrcAgent;
   const BOT = 'desk';
 
   before(async () => {
-    [prosody, ngircd] = await Promise.all([startProsody({ users: [['alice', 'alicepw']] }), startNgircd()]);
-    [alice, dave] = await Promise.all([connectAgent(prosody.c2sPort, 'alice', 'alicepw'), connectIrcAgent(ngircd.port, 'dave')]);
+    [prosody, ngircd] = await Promise.all([
+      startProsody({
+        users: [
+          ['alice', 'alicepw'],
+          ['carl', 'carlpw'],
+        ],
+      }),
+      startNgircd(),
+    ]);
+    [alice, carl, dave, erin] = await Promise.all([
+      connectAgent(prosody.c2sPort, 'alice', 'alicepw'),
+      connectAgent(prosody.c2sPort, 'carl', 'carlpw'),
+      connectIrcAgent(ngircd.port, 'dave'),
+      connectIrcAgent(ngircd.port, 'erin'),
+    ]);
     t = await startBridge({
       teams: [{ id: 'support', members: ['xmpp:alice@localhost'], sites: [SITE], capacity: 100 }],
       gateway: {
@@ -709,7 +724,7 @@ describe("gateway beside the desk: an agent's customers stay the desk's", () => 
     await until(() => ['xmpp', 'irc'].every((n) => t.bridge.registry.get(n)?.status().state === 'online'), 15_000, 'the networks');
   });
   after(async () => {
-    await Promise.all([alice?.stop(), dave?.quit()]);
+    await Promise.all([alice?.stop(), carl?.stop(), dave?.quit(), erin?.quit()]);
     await t?.stop();
     await Promise.all([prosody?.destroy(), ngircd?.destroy()]);
   });
@@ -740,6 +755,18 @@ describe("gateway beside the desk: an agent's customers stay the desk's", () => 
     );
   });
 
+  it('lets an agent reach through the gateway a user who is no customer of the desk, who wrote through the gateway before', async () => {
+    erin.say(BOT, '/to xmpp:carl@localhost Hi Carl');
+    await carl.next((s) => s.is('message') && s.getChildText('body') === 'Hi Carl', 15_000);
+    await alice.send(xml('message', { type: 'chat', to: 'irc\\3aerin\\40test@web.localhost', id: 'to-erin' }, xml('body', {}, 'Hi Erin, alice here')));
+    await erin.next((m) => m.type === 'privmsg' && m.message.endsWith('Hi Erin, alice here'), 15_000);
+    assert.equal(
+      alice.stanzas.some((s) => s.attrs.type === 'error' && s.attrs.id === 'to-erin'),
+      false,
+      'not refused',
+    );
+  });
+
   it("lists the gateway's commands in an IRC customer's /help, after the customer's own", async () => {
     dave.say(BOT, '/help');
     const helpLine = (pattern: RegExp) => dave.next((m) => m.type === 'notice' && m.nick === BOT && pattern.test(m.message));
@@ -747,6 +774,7 @@ describe("gateway beside the desk: an agent's customers stay the desk's", () => 
     await helpLine(/^Gateway commands:$/);
     await helpLine(/^\/to ADDRESS TEXT  write to a user of another network \(xmpp:carl@example\.org\)/);
     await helpLine(/^\/follow ADDRESS /);
+    await helpLine(/^\/help {2}this list$/);
     assert.equal(dave.messages.filter((m) => m.type === 'notice' && m.nick === BOT && m.message.startsWith('/help')).length, 1, '/help listed once');
   });
 });

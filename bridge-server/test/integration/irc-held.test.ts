@@ -89,4 +89,38 @@ describe('IRC: messages waiting for an agent off IRC whose conversation moved to
     await back.quit();
     bob = undefined;
   });
+
+  it('gives bob back on IRC no context line for a conversation that moved on while he was away, only for the one still his', async () => {
+    await until(() => t.bridge.core.presence.get('irc:bob@test').status === 'offline', 10_000, 'the bridge to see bob off IRC');
+    const [hal, ivy] = [
+      await openVisitor(t, { profile: { name: 'Hal' }, assignee: 'irc:alice@test' }),
+      await openVisitor(t, { profile: { name: 'Ivy' }, assignee: 'irc:alice@test' }),
+    ];
+    const [halRef, ivyRef] = [hal, ivy].map((v) => v.conversationId.slice(-5).toLowerCase()) as [string, string];
+    await sendText(hal, 'Hal here');
+    await sendText(ivy, 'Ivy here');
+    // Past maxPuppets the bot relays them (`[Hal #ref] ...`): either way, the words end the line.
+    await alice.collect((m) => m.type === 'privmsg' && (m.message.endsWith('Hal here') || m.message.endsWith('Ivy here')), 2);
+    const answered = (text: string) => alice.next((m) => m.type === 'notice' && m.nick === 'desk' && m.message.startsWith(text));
+    alice.say('desk', `/transfer ${halRef} bob`);
+    await answered(`#${halRef} is now with irc:bob@test`);
+    alice.say('desk', `/transfer ${ivyRef} bob`);
+    await answered(`#${ivyRef} is now with irc:bob@test`);
+    // Hal's conversation comes back to alice before bob returns.
+    alice.say('desk', `/transfer ${halRef} alice`);
+    await answered(`#${halRef} is now with irc:alice@test`);
+
+    bob = await connectIrcAgent(ngircd.port, 'bob');
+    const back = bob;
+    // Ivy's context line, then what she said: written after any other context line that waited.
+    await back.next((m) => m.type === 'privmsg' && m.message.endsWith('Ivy here'), 10_000);
+    const lines = back.messages.filter((m) => m.type === 'privmsg').map((m) => m.message);
+    assert.ok(
+      lines.some((line) => line.includes(`#${ivyRef}`) && line.includes('Ivy (not verified), team support.')),
+      lines.join(' | '),
+    );
+    assert.equal(lines.filter((line) => line.includes(halRef) || line.includes('Hal here')).length, 0, lines.join(' | '));
+    await back.quit();
+    bob = undefined;
+  });
 });

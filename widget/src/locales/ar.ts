@@ -83,6 +83,7 @@ export const ar: Catalogue = {
   tooManyFiles: (n) => `يمكنك إرسال ${n} ملفات على الأكثر في المرة الواحدة.`,
   fileRefused: (name, reason) => `تعذّر إرفاق ${name}: ${reason}`,
   fileWaiting: 'بانتظار الاتصال',
+  fileRetrying: 'ستُعاد المحاولة بعد قليل',
   dropFiles: 'أفلت الملفات هنا لإرفاقها',
   openFile: (name, size) => `افتح الصورة ${name} (${size})`,
   downloadFile: (name, size) => `نزّل ${name} ${size}`,

@@ -83,6 +83,7 @@ export const en = {
   tooManyFiles: (n: number) => `You can send at most ${n} files at once.`,
   fileRefused: (name: string, reason: string) => `Could not attach ${name}: ${reason}`,
   fileWaiting: 'waiting for the connection',
+  fileRetrying: 'trying again shortly',
   dropFiles: 'Drop files here to attach them',
   openFile: (name: string, size: string) => `Open image ${name} (${size})`,
   downloadFile: (name: string, size: string) => `Download ${name} ${size}`,

@@ -85,6 +85,7 @@ export const fr: Catalogue = {
   tooManyFiles: (n) => `Vous pouvez envoyer au plus ${n} fichiers à la fois.`,
   fileRefused: (name, reason) => `Impossible de joindre ${name} : ${reason}`,
   fileWaiting: 'en attente de la connexion',
+  fileRetrying: 'nouvel essai dans un instant',
   dropFiles: 'Déposez les fichiers ici pour les joindre',
   openFile: (name, size) => `Ouvrir l’image ${name} (${size})`,
   downloadFile: (name, size) => `Télécharger ${name} ${size}`,

@@ -153,6 +153,7 @@ describe('<switchboard-chat> files against a real bridge', () => {
     ]);
     expect($(element, '[role="progressbar"]'), 'no upload runs').to.equal(null);
     expect(fileErrors(element)).to.equal('');
+    expect($<HTMLButtonElement>(element, 'button.attach')!.disabled, 'the file picker opens offline too').to.equal(false);
     await draft(element, 'Two pictures');
     expect($<HTMLButtonElement>(element, 'button.send')!.disabled, 'Send waits for the files').to.equal(true);
     await expect(element).to.be.accessible();
@@ -178,7 +179,8 @@ describe('<switchboard-chat> files against a real bridge', () => {
         : uploadFile(conversationId, file, options);
     try {
       await paste(element, await png('cut.png', 20, 20, '#16a34a'));
-      await until(() => $(element, '.chip-status')?.textContent === 'waiting for the connection', 'the chip waiting');
+      // The connection is still up: the chip says the upload is tried again, not that it waits for a connection.
+      await until(() => $(element, '.chip-status')?.textContent === 'trying again shortly', 'the chip waiting to try again');
       expect(fileErrors(element)).to.equal('', 'not said refused');
       await until(() => uploadsDone(element), 'the upload tried again');
       expect(tries).to.equal(2);
@@ -188,6 +190,22 @@ describe('<switchboard-chat> files against a real bridge', () => {
     await type(element, 'Once more');
     await until(() => received.some((m) => m.text === 'Once more'), 'the message at the agent');
     expect(received.find((m) => m.text === 'Once more')!.attachments?.map((file) => file.name)).to.deep.equal(['cut.png']);
+  });
+
+  it('says a file waiting for the connection not attached once the bridge refuses the page for good', async () => {
+    await agent();
+    const element = await openWidget();
+    const client = element.chat.client!;
+    client.disconnect();
+    await until(() => $(element, '.banner'), 'the offline banner');
+    await paste(element, await png('waiting.png', 20, 20, '#16a34a'));
+    await until(() => $(element, '.chip-status')?.textContent === 'waiting for the connection', 'the chip waiting');
+    // The site is gone from the bridge when the page connects again: refused, for good.
+    (client as unknown as { options: { siteKey: string } }).options.siteKey = 'no-such-site';
+    client.connect();
+    await until(() => element.chat.refusal, 'the refusal');
+    await until(() => chips(element).length === 0, 'the chip gone');
+    expect(fileErrors(element)).to.equal(`Could not attach waiting.png: ${element.chat.refusal!.message}`);
   });
 
   it('shows a file whose link is not there yet as a link all the same, which Enter asks for', async () => {

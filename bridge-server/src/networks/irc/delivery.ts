@@ -87,9 +87,12 @@ export class IrcDelivery {
   /**
    * Context lines for agents off IRC when they were written (lowercased nick -> by visitor): a
    * PRIVMSG then would be refused (401) and lost, so each goes when its agent is back, before what
-   * was held for them. The latest for a visitor replaces an earlier one. Kept in memory only.
+   * was held for them, if the conversation is still theirs and open, within `holdMinutes`, at most
+   * HELD_PER_AGENT per agent. The latest for a visitor replaces an earlier one. Kept in memory only.
    */
-  private readonly introductionsWaiting = new Map<string, Map<Address, () => Promise<void>>>();
+  private readonly introductionsWaiting = new Map<string, Map<Address, WaitingIntroduction>>();
+  /** Agents being welcomed back (lowercased nick): presence sightings meanwhile wait for it. */
+  private readonly comingBack = new Map<string, Promise<void>>();
 
   constructor(private readonly options: IrcDeliveryOptions) {
     this.held = new HeldMessages({
@@ -130,9 +133,15 @@ export class IrcDelivery {
     const { conversation, visitor } = about;
     if (agents.isAbsent(target)) {
       const key = target.toLowerCase();
-      const waiting = this.introductionsWaiting.get(key) ?? new Map<Address, () => Promise<void>>();
+      const waiting = this.introductionsWaiting.get(key) ?? new Map<Address, WaitingIntroduction>();
       waiting.delete(visitor); // the latest, in the order written
-      waiting.set(visitor, () => this.introduce(target, text, about));
+      waiting.set(visitor, {
+        since: Date.now(),
+        agent: addresses.addressOf(target),
+        conversationId: conversation.id,
+        write: () => this.introduce(target, text, about),
+      });
+      if (waiting.size > HELD_PER_AGENT) waiting.delete(waiting.keys().next().value!);
       this.introductionsWaiting.set(key, waiting);
       return;
     }
@@ -331,14 +340,48 @@ export class IrcDelivery {
     if (!agents.isAbsent(target)) void this.agentBack(target);
   }
 
-  /** An agent is back on IRC: the context lines written while they were away, then what was held for them. */
-  async agentBack(nick: string): Promise<void> {
+  /**
+   * An agent is seen on IRC (every presence sighting): the context lines written while they were
+   * away, then what was held for them. One at a time per agent: a sighting meanwhile waits for it.
+   */
+  agentBack(nick: string): Promise<void> {
+    const key = nick.toLowerCase();
+    const running = this.comingBack.get(key);
+    if (running) return running;
+    const welcome = this.welcomeBack(nick).finally(() => this.comingBack.delete(key));
+    this.comingBack.set(key, welcome);
+    return welcome;
+  }
+
+  private async welcomeBack(nick: string): Promise<void> {
     const key = nick.toLowerCase();
     const waiting = this.introductionsWaiting.get(key);
     this.introductionsWaiting.delete(key);
-    for (const write of waiting?.values() ?? []) await write();
+    const due = [];
+    for (const line of waiting?.values() ?? []) if (await this.stillDue(line)) due.push(line);
+    // All started at once: each registers its visitor's introduction before any held message goes,
+    // so every message waits for its own conversation's line (deliver).
+    await Promise.all(due.map((line) => line.write()));
     await this.held.flush(nick);
   }
+
+  /** A waiting context line is written only within holdMinutes, and while its conversation is open and the agent's. */
+  private async stillDue(line: WaitingIntroduction): Promise<boolean> {
+    if (Date.now() - line.since > this.options.config.holdMinutes * 60_000) return false;
+    const records = this.options.records;
+    if (!records) return true;
+    const now = await records.conversation(line.conversationId).catch(() => null);
+    return now !== null && now.state === 'open' && now.assignee === line.agent;
+  }
+}
+
+/** A context line waiting for its agent to be back on IRC. */
+interface WaitingIntroduction {
+  since: number;
+  /** The agent it was written to, and the conversation it introduces: still theirs when they are back? */
+  agent: Address;
+  conversationId: string;
+  write(): Promise<void>;
 }
 
 /** A message whose lines all went out, for a 401 that follows them. */

@@ -132,7 +132,7 @@ export class IrcInbound {
     if (read.trim() === '') return; // only codes (a client toggling bold), an empty `/me`: nothing was written
     // A line the server cut: its mark goes, an ellipsis says the words stop short, and the sender
     // (in private) is told what did not get through.
-    const kept = beforeServerCut(read);
+    const kept = beforeServerCut(read, event.message);
     const words = kept === undefined ? read : `${kept}…`;
     if (kept !== undefined && isTo(connection, event.target) && this.cutNotices.tell(`${connection.nick} ${event.nick}`))
       this.notice(connection, event.nick, serverCutNotice(kept));
@@ -178,9 +178,10 @@ export class IrcInbound {
       const customerAnswer = customers.command(own, input.text);
       let answer = customerAnswer ?? (loggedIn ? await sink.command({ from: input.from, text: input.text }) : loginNeeded(own));
       // On a gateway, a customer's `/help` lists the gateway's commands too (they may use them).
-      if (customerAnswer !== null && this.options.gateway && loggedIn && /^\s*\/help\s*$/i.test(input.text)) {
-        const gateway = (await sink.command({ from: input.from, text: input.text })).split('\n').filter((line) => !line.startsWith('/help'));
-        answer = [customerAnswer, ...gateway].join('\n');
+      if (customerAnswer !== null && this.options.gateway && loggedIn && /^\s*\/help\b/i.test(input.text)) {
+        const gateway = await sink.command({ from: input.from, text: '/help' });
+        const lines = [...customerAnswer.split('\n'), ...gateway.split('\n')];
+        answer = [...lines.filter((line) => !line.startsWith('/help')), ...lines.filter((line) => line.startsWith('/help')).slice(0, 1)].join('\n');
       }
       this.options.connections.answer(connection, nick, answer);
       return;
@@ -264,9 +265,13 @@ const SERVER_CUT_MARK = '[CUT]';
 /** Bytes of text a line the server cut holds at least (512 less the longest prefix): shorter, `[CUT]` is the sender's own. */
 const SERVER_CUT_MIN_BYTES = 300;
 
-/** The text before the server's cut mark, for a line the server cut; undefined for any other. */
-export function beforeServerCut(text: string): string | undefined {
-  if (!text.endsWith(SERVER_CUT_MARK) || Buffer.byteLength(text) < SERVER_CUT_MIN_BYTES) return undefined;
+/**
+ * The text before the server's cut mark, for a line the server cut; undefined for any other.
+ * `received` is the line's text as it came (its length is what the server cut; `text` may be it
+ * without its formatting codes).
+ */
+export function beforeServerCut(text: string, received = text): string | undefined {
+  if (!text.endsWith(SERVER_CUT_MARK) || Buffer.byteLength(received) < SERVER_CUT_MIN_BYTES) return undefined;
   return text.slice(0, -SERVER_CUT_MARK.length);
 }
 
