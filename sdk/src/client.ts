@@ -175,6 +175,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   // --- state ----------------------------------------------------------------------------------
 
+  /**
+   * The party this device kept state for (the last session's `self`), known before any session:
+   * what a page kept of that party's chat may be shown while the bridge is out of reach.
+   */
+  get keptSelf(): Address | undefined {
+    return this.persisted.self as Address | undefined;
+  }
+
   get state(): ConnectionState {
     return this.connection.state;
   }

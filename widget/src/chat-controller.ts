@@ -24,6 +24,7 @@ import {
   createClient,
   saysNothing,
 } from '@switchboard/sdk';
+import { type KeptCopy, forgetKeptCopies, readKeptCopy, writeKeptCopy } from './kept-copy.js';
 
 export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   /** Whether the panel is open and the page visible (new messages are read at once). */
@@ -89,6 +90,16 @@ export class ChatController implements ReactiveController {
   offer: ContinuationOffer | null = null;
   /** Shown before the conversation once the visitor signed in mid-chat, until a conversation of theirs from before is found. */
   carried: CarriedConversation | null = null;
+  /**
+   * The conversation as this tab kept it (kept-copy.ts), shown after a reload until the bridge
+   * answers: the visitor sees what was said, and what they write waits in it, while the bridge is
+   * out of reach.
+   */
+  private kept: KeptCopy | null = null;
+  /** The messages and conversation last kept (written again only when they change). */
+  private keptFrom: { messages: readonly Message[]; conversation: Conversation } | undefined;
+  /** Messages shown from the kept copy: the bridge's history replaces them (their statuses moved on), or they go. */
+  private readonly fromKept = new Set<string>();
   /** The bridge said nothing comes before the earliest message shown (so no "earlier" to load). */
   private reachedStart = false;
   /** An earlier page being loaded, while it is. */
@@ -244,6 +255,10 @@ export class ChatController implements ReactiveController {
     this.client = null;
     this.options = options;
     this.fresh = fresh;
+    // A new visitor on this page: what this tab kept of the last one's chats goes.
+    if (fresh) forgetKeptCopies(options?.siteKey);
+    this.kept = null;
+    this.fromKept.clear();
     this.byId.clear();
     this.names.clear();
     this.reachedStart = false;
@@ -305,8 +320,38 @@ export class ChatController implements ReactiveController {
     this.client = createClient({ ...this.options!, autoConnect: false });
     if (this.fresh) this.client.forget();
     this.fresh = false;
+    if (!this.conversation) this.showKept();
     this.subscribe(this.client);
     this.client.connect();
+  }
+
+  /** The conversation as this tab kept it, for the same user: shown until the bridge answers (restore). */
+  private showKept(): void {
+    const copy = readKeptCopy(this.options?.siteKey, this.team());
+    // Only for the party this device's token is for: another visitor on this tab sees none of it.
+    if (!copy || copy.conversation.team !== this.team() || copy.userId !== this.options?.identity?.userId || copy.self !== this.client?.keptSelf) return;
+    this.kept = copy;
+    this.conversation = copy.conversation;
+    for (const message of copy.messages) {
+      this.byId.set(message.id, message);
+      this.fromKept.add(message.id);
+    }
+  }
+
+  /** After each render: the conversation shown, kept for this tab as it is now (when it changed). */
+  hostUpdated(): void {
+    const { conversation, session } = this;
+    if (!conversation || !session || this.kept || conversation.team !== this.team()) return;
+    const messages = this.messages;
+    if (this.keptFrom?.messages === messages && this.keptFrom.conversation === conversation) return;
+    this.keptFrom = { messages, conversation };
+    const userId = this.options?.identity?.userId;
+    writeKeptCopy(this.options?.siteKey, this.team(), {
+      conversation,
+      messages: messages.slice(-HISTORY_PAGE),
+      self: session.self,
+      ...(userId !== undefined ? { userId } : {}),
+    });
   }
 
   private detach(): void {
@@ -381,10 +426,24 @@ export class ChatController implements ReactiveController {
     try {
       const watched = await this.watchTeam(client);
       if (watched) this.availability = { team: this.team(), available: watched.available ?? false, online: watched.online ?? 0 };
-      if (!this.conversation) {
-        const latestOf = (conversations: Conversation[]) =>
-          conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-        const latest = latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
+      if (this.kept) {
+        // The bridge answers: its conversation and history take the kept copy's place.
+        const keptConversation = this.kept.conversation;
+        this.kept = null;
+        const latest = await this.latestConversation(client);
+        // One the bridge's events replaced meanwhile (the visitor wrote in it, and it reopened) stands, with its history.
+        if (this.conversation !== keptConversation) await this.loadHistory();
+        else if (latest) {
+          await this.show(latest);
+          this.carried = null;
+          this.restoredClosed = latest.state === 'closed';
+        } else {
+          this.conversation = null;
+          this.byId.clear();
+          this.fromKept.clear();
+        }
+      } else if (!this.conversation) {
+        const latest = await this.latestConversation(client);
         // A conversation shown meanwhile (a message replayed as the client caught up, or one the
         // visitor just opened) gets its history; one being opened for the visitor's message (the
         // latest found, maybe) shows once opened; else the latest found is shown.
@@ -402,6 +461,13 @@ export class ChatController implements ReactiveController {
       this.host.onError(error as SwitchboardError);
     }
     this.host.requestUpdate();
+  }
+
+  /** The visitor's latest open conversation with the team, else their latest closed one. */
+  private async latestConversation(client: SwitchboardClient): Promise<Conversation | undefined> {
+    const latestOf = (conversations: Conversation[]) =>
+      conversations.filter((c) => c.team === this.team()).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    return latestOf(await client.listConversations({ state: 'open' })) ?? latestOf(await client.listConversations({ state: 'closed' }));
   }
 
   /**
@@ -429,6 +495,7 @@ export class ChatController implements ReactiveController {
   private async show(conversation: Conversation): Promise<void> {
     if (this.conversation?.id !== conversation.id) {
       this.byId.clear();
+      this.fromKept.clear();
       this.reachedStart = false;
       this.restoredClosed = false;
     }
@@ -455,7 +522,11 @@ export class ChatController implements ReactiveController {
     const { id } = this.conversation;
     const { messages, hasMore } = await this.client.history(id, { limit: HISTORY_PAGE });
     if (this.conversation?.id !== id) return;
-    for (const message of messages) if (!this.byId.has(message.id)) this.byId.set(message.id, message);
+    for (const message of messages) if (!this.byId.has(message.id) || this.fromKept.has(message.id)) this.byId.set(message.id, message);
+    // What the kept copy showed and the bridge no longer has in its latest page (erased, or older) goes.
+    const fetched = new Set(messages.map((message) => message.id));
+    for (const id of this.fromKept) if (!fetched.has(id)) this.byId.delete(id);
+    this.fromKept.clear();
     // The latest page reaches the start: nothing earlier, whatever seq it begins at (an erased message).
     if (!hasMore) this.reachedStart = true;
     this.markRead();
@@ -539,6 +610,7 @@ export class ChatController implements ReactiveController {
    * conversations; no other anonymous visitor is ever a party to a visitor's conversation).
    */
   isOwn(from: Address): boolean {
+    if (!this.session) return this.kept !== null && (from === this.kept.self || from.startsWith(ANONYMOUS_PREFIX));
     const self = this.session?.self;
     return self !== undefined && (from === self || (this.session?.role === 'visitor' && from.startsWith(ANONYMOUS_PREFIX)));
   }
@@ -672,6 +744,10 @@ class ShownMessages {
   set(id: string, message: Message): void {
     this.byId.set(id, message);
     this.sorted = undefined;
+  }
+
+  delete(id: string): void {
+    if (this.byId.delete(id)) this.sorted = undefined;
   }
 
   clear(): void {

@@ -326,6 +326,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => $(unreachable, '[data-pending]'), 'the kept send shown');
     const pendingTexts = (element: SwitchboardChat) => [...shadow(element).querySelectorAll('[data-pending]')].map((bubble) => bubble.textContent);
     expect(pendingTexts(unreachable)).to.deep.equal(['queued before the reload']);
+    // What was said shows too, as this tab kept it: the visitor's own message on their side.
+    expect(bubbles(unreachable).map((bubble) => [bubble.textContent.includes('first'), bubble.classList.contains('mine')])).to.deep.equal([[true, true]]);
     expect($(unreachable, '.banner')!.textContent).to.equal('You are offline. Messages will be sent when the connection is back.');
     await type(unreachable, 'written after the reload');
     await until(() => pendingTexts(unreachable).length === 2, 'the second send queued');
@@ -349,6 +351,54 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     await until(() => !$(back, '[data-pending]') && bubbles(back).length === 3, 'the pending bubbles to settle');
     expect(fromVisitor().map((m) => m.text)).to.deep.equal(['first', 'queued before the reload', 'written after the reload']);
     expect(new Set(fromVisitor().map((m) => m.conversationId)).size).to.equal(1);
+  });
+
+  it("shows the conversation as the tab kept it after a reload while the bridge cannot be reached, for the same visitor only, and the bridge's copy once it can", async () => {
+    const { support, received: atAgent } = await agentReceiving();
+    const first = await openWidget();
+    await type(first, 'Is my order shipped?');
+    await until(() => atAgent.some((m) => m.text === 'Is my order shipped?'), 'the question at the agent');
+    const question = atAgent.find((m) => m.text === 'Is my order shipped?')!;
+    await support.send(question.conversationId, 'Yes, this morning.');
+    await until(() => bubbles(first).length === 2 && !$(first, '[data-pending]'), 'the answer shown');
+    first.remove();
+
+    // The page again, the bridge out of reach: what was said shows, each on its side, and the next message waits in that conversation.
+    const unreachable = await widget('', { url: 'http://127.0.0.1:9', siteKey: info.siteKey });
+    unreachable.open = true;
+    await unreachable.updateComplete;
+    await until(() => bubbles(unreachable).length === 2, 'the kept conversation');
+    expect(
+      bubbles(unreachable).map((bubble) => [
+        bubble.textContent.includes('shipped') || bubble.textContent.includes('morning'),
+        bubble.classList.contains('mine'),
+      ]),
+    ).to.deep.equal([
+      [true, true],
+      [true, false],
+    ]);
+    expect($(unreachable, '.banner')!.textContent).to.equal('You are offline. Messages will be sent when the connection is back.');
+    await type(unreachable, 'Thanks!');
+    await until(() => $(unreachable, '[data-pending]')?.textContent === 'Thanks!', 'the message waiting');
+    await expect(unreachable).to.be.accessible();
+    unreachable.remove();
+
+    // Once the bridge answers, the message goes into that conversation, and the history is the bridge's.
+    const back = await widget();
+    back.open = true;
+    await online(back);
+    await until(() => atAgent.some((m) => m.text === 'Thanks!'), 'the queued message at the agent');
+    expect(atAgent.find((m) => m.text === 'Thanks!')!.conversationId).to.equal(question.conversationId);
+    await until(() => bubbles(back).length === 3 && !$(back, '[data-pending]'), 'the three messages');
+    back.remove();
+
+    // Another visitor on this tab (the device's token gone): none of it.
+    localStorage.clear();
+    const stranger = await widget('', { url: 'http://127.0.0.1:9', siteKey: info.siteKey });
+    stranger.open = true;
+    await stranger.updateComplete;
+    await until(() => $(stranger, '.banner'), 'the offline banner');
+    expect(bubbles(stranger)).to.deep.equal([]);
   });
 
   it('keeps a first message typed while offline, and says it can be sent once the connection is back', async () => {
