@@ -153,8 +153,9 @@ export class Inbound {
     // A visitor who left answering by mail, at the address they gave, writes as themselves.
     const visitor = conversation && !throughGateway && input.conversationId ? await this.deps.visitorMail?.visitorWriting(conversation, input.from) : null;
     if (conversation && visitor) {
-      // A machine's answer (an out-of-office) to the reply mailed from a closed conversation reopens nothing (RFC 3834 section 2).
-      if (input.automatic === true && conversation.state === 'closed') return null;
+      // A machine's answer (an out-of-office) to the reply mailed to a visitor who left is not the
+      // visitor's words, nor does it reopen a closed conversation (RFC 3834 section 2).
+      if (input.automatic === true) return null;
       return this.post(await this.reopened(conversation), { ...input, from: visitor }, undefined, input.from);
     }
     // Someone the customer copied, answering all: their words join the open conversation as theirs.

@@ -88,25 +88,30 @@ describe('website visitors who left get the reply by mail, against a real Postfi
     assert.equal(mailed!.from?.value[0]?.address, SUPPORT);
     const replyTo = mailed!.replyTo?.value[0]?.address;
     assert.match(replyTo!, /^support\+[a-z0-9_]+-[a-z2-7]{16}@example\.test$/);
-    // The agent closes the conversation meanwhile: the visitor's answer opens it again.
-    await call(alice.socket, 'conversation:close', { conversationId });
-    const reopened = next(alice.socket, 'conversation', (c) => c.id === conversationId && c.state === 'open', 15_000);
-
-    // Their out-of-office answer first: a machine's, it reopens nothing and is not stored (RFC 3834).
-    await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
-      from: 'Vic <vic@example.test>',
-      to: replyTo,
-      subject: `Out of office: ${mailed!.subject}`,
-      inReplyTo: mailed!.messageId!,
-      references: [mailed!.messageId!],
-      headers: { 'Auto-Submitted': 'auto-replied' },
-      text: 'I am away until Monday.',
-    });
     const dropped = async () =>
       Number(
         /switchboard_first_contacts_total\{network="mailto",outcome="automatic_dropped"\} (\d+)/.exec(await (await fetch(`${t.url}/metrics`)).text())?.[1] ?? 0,
       );
+    const outOfOffice = (text: string) =>
+      nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+        from: 'Vic <vic@example.test>',
+        to: replyTo,
+        subject: `Out of office: ${mailed!.subject}`,
+        inReplyTo: mailed!.messageId!,
+        references: [mailed!.messageId!],
+        headers: { 'Auto-Submitted': 'auto-replied' },
+        text,
+      });
+    // Their out-of-office answer while the conversation is open: a machine's, not the visitor's words, so not stored.
+    await outOfOffice('I am away this week.');
     await until(async () => (await dropped()) === 1, 15_000, 'the out-of-office answer dropped');
+    // The agent closes the conversation meanwhile: the visitor's answer opens it again.
+    await call(alice.socket, 'conversation:close', { conversationId });
+    const reopened = next(alice.socket, 'conversation', (c) => c.id === conversationId && c.state === 'open', 15_000);
+
+    // Another once it is closed: it reopens nothing and is not stored (RFC 3834).
+    await outOfOffice('I am away until Monday.');
+    await until(async () => (await dropped()) === 2, 15_000, 'the second out-of-office answer dropped');
 
     await nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
       from: 'Vic <vic@example.test>',

@@ -475,13 +475,14 @@ describe('Reading a mail', () => {
     }
   });
 
-  it('keeps what a forward with a comment forwards (Fwd:, FW:, WG: subjects): the agent reads the mail the customer asks about', async () => {
-    const forward = (subject: string, body: string[]) =>
+  it('keeps what a forward with a comment forwards (Fwd:, FW:, WG:, VS: subjects, but a Finnish VS: reply): the agent reads the mail the customer asks about', async () => {
+    const forward = (subject: string, body: string[], headers: string[] = []) =>
       readMail(
         Buffer.from(
           [
             'From: Dana Smith <dana@example.org>',
             'To: support@example.com',
+            ...headers,
             `Subject: ${subject}`,
             'Date: Tue, 1 Dec 2026 10:00:00 +0000',
             'MIME-Version: 1.0',
@@ -521,6 +522,15 @@ describe('Reading a mail', () => {
     // A reply, even to a forward, still gives only what was written.
     const reply = await forward('Re: Fwd: Invoice 998', ['Thanks!', '', '-----Original Message-----', 'From: Support', '', 'Your refund.']);
     assert.equal(reply.text, 'Thanks!');
+    // VS: forwards in Danish and Norwegian, and answers in Finnish (a mail that answers another).
+    const danish = await forward('VS: Faktura 998', ['Til orientering.', '', '-----Original Message-----', 'From: Billing', '', 'Faktura 998 er forfalden.']);
+    assert.match(danish.text, /Faktura 998 er forfalden\./);
+    const finnish = await forward(
+      'VS: Re: Toimitusaika',
+      ['Kiitos, tilaus näyttää hyvältä.', '', '-----Original Message-----', 'From: Support', '', 'Se lähti eilen.'],
+      ['In-Reply-To: <m.1@bridge.example.com>'],
+    );
+    assert.equal(finnish.text, 'Kiitos, tilaus näyttää hyvältä.');
   });
 
   it("keeps the customer's words under a line of dashes, equals or pluses, and a P.S. or a long block after a closing", () => {

@@ -346,6 +346,15 @@ describe('email network: mail out', () => {
       (error: { retryable?: boolean }) => error.retryable === false,
     );
   });
+
+  it("sends the team's outreach (a conversation the desk opened) as a mail of its own, from the mailbox: a bounce comes back", async () => {
+    const outreach = conversation('c2', 'web:i_crm@shop');
+    const p = parts([outreach]);
+    await p.outbound.send({ message: agentMessage('m-5', 'c2', 'team:support'), to: 'mailto:otto@example.org', conversation: outreach });
+    assert.equal(p.sent[0]!.from, 'support@example.com');
+    assert.doesNotMatch(p.sent[0]!.raw.toString(), /^Auto-Submitted:/m);
+    assert.doesNotMatch(p.sent[0]!.raw.toString(), /^X-Auto-Response-Suppress:/m);
+  });
 });
 
 describe('email network: configuration', () => {

@@ -59,8 +59,10 @@ export class EmailOutbound {
     const cc = settings.keepCc && to === conversation.openedBy ? copied.filter((address) => address !== recipient) : [];
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
-    // The team's own messages (greeting, offline message, queue notice) are the desk's automatic answers.
-    const automatic = message.from.startsWith('team:');
+    // The team's own messages to the customer who wrote first (greeting, offline message, queue
+    // notice, closing message) are the desk's automatic answers (RFC 3834); one opening a
+    // conversation (an outreach) is a mail of its own, from the mailbox, whose bounce comes back.
+    const automatic = message.from.startsWith('team:') && conversation.openedBy === to;
     await this.mailer.send(mailbox, {
       ...this.mailer.nameOf(conversation, fromName),
       to: recipient,

@@ -165,7 +165,7 @@ function readParsed(raw: Buffer, parsed: ParsedMail, options: ReadOptions): Read
       bodyOf(parsed),
       attachments,
       Math.min(options.maxTextLength ?? LIMITS.maxTextLength, LIMITS.maxTextLength),
-      isForwardSubject(parsed.subject ?? ''),
+      isForwardSubject(parsed.subject ?? '', messageIdOf(firstHeader(headers, 'in-reply-to')) !== null),
     ),
     files,
     attachments,

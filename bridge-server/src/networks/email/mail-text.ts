@@ -69,14 +69,18 @@ const DEVICE_FOOTER = [
 ];
 /**
  * A subject that marks a forward, as mail clients write it (Fwd:, FW:, and Outlook's WG: in German,
- * TR: in French, RV: in Spanish, ENC: in Portuguese, Doorst: in Dutch, VS: in Finnish, PD: in
- * Polish); not one that answers a forward (`Re: Fwd:`).
+ * TR: in French, RV: in Spanish, ENC: in Portuguese, Doorst: in Dutch, VS: in Danish and Norwegian,
+ * PD: in Polish); not one that answers a forward (`Re: Fwd:`).
  */
-const FORWARD_SUBJECT = /^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|pd)\s*:/i;
+const FORWARD_SUBJECT = /^\s*(fwd?|wg|tr|rv|enc|doorst|vs|pd)\s*:/i;
 
-/** Whether a mail's subject marks it a forward. */
-export function isForwardSubject(subject: string): boolean {
-  return FORWARD_SUBJECT.test(subject);
+/**
+ * Whether a mail's subject marks it a forward. `VS:` is also Finnish Outlook's reply (Vastaus): a
+ * mail that answers another (`answers`: it has In-Reply-To) is a reply then, which a forward is not.
+ */
+export function isForwardSubject(subject: string, answers = false): boolean {
+  const prefix = FORWARD_SUBJECT.exec(subject)?.[1]?.toLowerCase();
+  return prefix !== undefined && !(prefix === 'vs' && answers);
 }
 
 /** A closing (`Kind regards,`), a signature only with a short block under it: a name, a title, a phone. */
