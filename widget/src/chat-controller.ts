@@ -172,7 +172,13 @@ export class ChatController implements ReactiveController {
   /** Messages before the earliest shown one exist (a long conversation shows its latest page first). */
   get hasEarlier(): boolean {
     const first = this.messages[0];
-    return !this.reachedStart && first !== undefined && first.seq > 1;
+    // Not from the kept copy: the bridge's latest page replaces it first.
+    return !this.kept && !this.reachedStart && first !== undefined && first.seq > 1;
+  }
+
+  /** The conversation shown is the copy this tab kept, the bridge not answered yet. */
+  get showingKept(): boolean {
+    return this.kept !== null;
   }
 
   /** Loads the page of messages before the earliest shown one (one load at a time). */
@@ -423,13 +429,13 @@ export class ChatController implements ReactiveController {
   private async restore(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    // The bridge answers: its conversation and history take the kept copy's place. The copy stands
+    // (a new conversation of the team replaces it) until they did, or failed to.
+    const keptConversation = this.kept?.conversation;
     try {
       const watched = await this.watchTeam(client);
       if (watched) this.availability = { team: this.team(), available: watched.available ?? false, online: watched.online ?? 0 };
-      if (this.kept) {
-        // The bridge answers: its conversation and history take the kept copy's place.
-        const keptConversation = this.kept.conversation;
-        this.kept = null;
+      if (keptConversation) {
         const latest = await this.latestConversation(client);
         // One the bridge's events replaced meanwhile (the visitor wrote in it, and it reopened) stands, with its history.
         if (this.conversation !== keptConversation) await this.loadHistory();
@@ -459,6 +465,8 @@ export class ChatController implements ReactiveController {
       }
     } catch (error) {
       this.host.onError(error as SwitchboardError);
+    } finally {
+      if (keptConversation) this.kept = null;
     }
     this.host.requestUpdate();
   }
@@ -487,9 +495,13 @@ export class ChatController implements ReactiveController {
     }
   }
 
-  /** A new open conversation of the team takes the place of none, or of a closed one. */
+  /** A new open conversation of the team takes the place of none, of the copy this tab kept (its state may be stale), or of a closed one. */
   private replaces(conversation: Conversation): boolean {
-    return !this.conversation || (this.conversation.state === 'closed' && conversation.createdAt >= this.conversation.createdAt);
+    return (
+      !this.conversation ||
+      (this.kept !== null && conversation.id !== this.conversation.id) ||
+      (this.conversation.state === 'closed' && conversation.createdAt >= this.conversation.createdAt)
+    );
   }
 
   private async show(conversation: Conversation): Promise<void> {

@@ -428,12 +428,15 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     // What the visitor sends shows, wherever they had scrolled to, and the log follows from there.
     this.followLog = true;
     const resets = this.resets;
+    const intoKept = this.chat.showingKept;
     this.chat.send(text, files).catch((error: SwitchboardError) => {
       // Forgotten with the visitor (a logout): neither back in the composer nor reported.
       if (this.resets !== resets) return;
-      // No conversation could be opened for it (no answer, the bridge draining, a wrong team): it
-      // is in no outbox, so it goes back in the composer, said not sent, for the visitor to send again.
-      if (!this.chat.conversation) {
+      // No conversation could be opened for it (no answer, the bridge draining, a wrong team), or
+      // the one this tab kept would not take it (the bridge refused the device's token on its
+      // return): it is in no outbox, so it goes back in the composer, said not sent, for the visitor
+      // to send again.
+      if (!this.chat.conversation || intoKept) {
         if (this.draft === '') this.draft = text;
         this.sendError = this.locale.t.failed;
       }

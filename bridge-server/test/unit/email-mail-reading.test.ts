@@ -531,6 +531,10 @@ describe('Reading a mail', () => {
       ['In-Reply-To: <m.1@bridge.example.com>'],
     );
     assert.equal(finnish.text, 'Kiitos, tilaus näyttää hyvältä.');
+    const finnishForward = await forward('VL: Lasku 998', ['Tiedoksi.', '', '-----Original Message-----', 'From: Billing', '', 'Lasku 998 on erääntynyt.']);
+    assert.match(finnishForward.text, /Lasku 998 on erääntynyt\./);
+    const swedish = await forward('VB: Faktura 998', ['För kännedom.', '', '-----Original Message-----', 'From: Billing', '', 'Faktura 998 har förfallit.']);
+    assert.match(swedish.text, /Faktura 998 har förfallit\./);
   });
 
   it("keeps the customer's words under a line of dashes, equals or pluses, and a P.S. or a long block after a closing", () => {

@@ -333,6 +333,7 @@ describe('email network: mail out', () => {
 
   it("sends the team's own messages as automatic answers, from the null sender", async () => {
     const p = parts([conversation('c1', 'mailto:dana@example.org')]);
+    await p.deliver(mail({})); // the customer's mail, which they answer
     await p.outbound.send({
       message: agentMessage('m-3', 'c1', 'team:support'),
       to: 'mailto:dana@example.org',
@@ -347,8 +348,9 @@ describe('email network: mail out', () => {
     );
   });
 
-  it("sends the team's outreach (a conversation the desk opened) as a mail of its own, from the mailbox: a bounce comes back", async () => {
-    const outreach = conversation('c2', 'web:i_crm@shop');
+  it("sends the team's outreach (its first mail to the customer) as a mail of its own, from the mailbox: a bounce comes back", async () => {
+    // An outreach's conversation is the customer's (outreach.ts opens it for them), with no mail of theirs yet.
+    const outreach = conversation('c2', 'mailto:otto@example.org');
     const p = parts([outreach]);
     await p.outbound.send({ message: agentMessage('m-5', 'c2', 'team:support'), to: 'mailto:otto@example.org', conversation: outreach });
     assert.equal(p.sent[0]!.from, 'support@example.com');

@@ -181,7 +181,8 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     element.open = true;
     await online(element);
     // The latest 50 (seq 12 to 61): the visitor's question and the first ten answers are earlier.
-    await until(() => bubbles(element).length === 50, 'the latest page');
+    // The bridge's page (this tab's kept copy shows first, without the earlier messages' button).
+    await until(() => bubbles(element).length === 50 && !element.chat.showingKept, 'the latest page');
     expect(bubbles(element)[0]!.textContent).to.equal('answer 11');
     const earlier = $<HTMLButtonElement>(element, 'button.earlier')!;
     expect(earlier.textContent).to.equal('Show earlier messages');

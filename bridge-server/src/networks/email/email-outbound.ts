@@ -59,10 +59,12 @@ export class EmailOutbound {
     const cc = settings.keepCc && to === conversation.openedBy ? copied.filter((address) => address !== recipient) : [];
     const mailId = messageIdFor(secret, settings.messageIdDomain, message.id, recipient);
     const replyTo = plusAddresses.addressOf(mailbox, conversation.id);
-    // The team's own messages to the customer who wrote first (greeting, offline message, queue
-    // notice, closing message) are the desk's automatic answers (RFC 3834); one opening a
-    // conversation (an outreach) is a mail of its own, from the mailbox, whose bounce comes back.
-    const automatic = message.from.startsWith('team:') && conversation.openedBy === to;
+    // The team's own messages answering the customer's mail (greeting, offline message, queue
+    // notice, closing message) are the desk's automatic answers (RFC 3834): the thread holds a mail
+    // that is not the bridge's. One that starts the thread (an outreach) is a mail of its own, from
+    // the mailbox, whose bounce comes back.
+    const ours = `@${settings.messageIdDomain.toLowerCase()}>`;
+    const automatic = message.from.startsWith('team:') && chain.some((id) => !id.toLowerCase().endsWith(ours));
     await this.mailer.send(mailbox, {
       ...this.mailer.nameOf(conversation, fromName),
       to: recipient,

@@ -69,10 +69,10 @@ const DEVICE_FOOTER = [
 ];
 /**
  * A subject that marks a forward, as mail clients write it (Fwd:, FW:, and Outlook's WG: in German,
- * TR: in French, RV: in Spanish, ENC: in Portuguese, Doorst: in Dutch, VS: in Danish and Norwegian,
- * PD: in Polish); not one that answers a forward (`Re: Fwd:`).
+ * TR: in French, RV: in Spanish, ENC: in Portuguese, Doorst: in Dutch, VL: in Finnish, VB: in
+ * Swedish, VS: in Danish and Norwegian, PD: in Polish); not one that answers a forward (`Re: Fwd:`).
  */
-const FORWARD_SUBJECT = /^\s*(fwd?|wg|tr|rv|enc|doorst|vs|pd)\s*:/i;
+const FORWARD_SUBJECT = /^\s*(fwd?|wg|tr|rv|enc|doorst|vl|vb|vs|pd)\s*:/i;
 
 /**
  * Whether a mail's subject marks it a forward. `VS:` is also Finnish Outlook's reply (Vastaus): a
