@@ -25,6 +25,7 @@ import {
   saysNothing,
 } from '@switchboard/sdk';
 import { type KeptCopy, forgetKeptCopies, readKeptCopy, writeKeptCopy } from './kept-copy.js';
+import { readSiteRecord, siteRecordKey, writeSiteRecord } from './site-records.js';
 
 export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   /** Whether the panel is open and the page visible (new messages are read at once). */
@@ -622,9 +623,9 @@ export class ChatController implements ReactiveController {
    * conversations; no other anonymous visitor is ever a party to a visitor's conversation).
    */
   isOwn(from: Address): boolean {
+    // Before a session, the kept copy's party (a visitor's: the widget's).
     if (!this.session) return this.kept !== null && (from === this.kept.self || from.startsWith(ANONYMOUS_PREFIX));
-    const self = this.session?.self;
-    return self !== undefined && (from === self || (this.session?.role === 'visitor' && from.startsWith(ANONYMOUS_PREFIX)));
+    return from === this.session.self || (this.session.role === 'visitor' && from.startsWith(ANONYMOUS_PREFIX));
   }
 
   /** Marks everything shown as read (when the visitor can see it); else counts what is unread. */
@@ -711,32 +712,6 @@ export class ChatController implements ReactiveController {
     if (!this.conversation || !this.client) return false;
     this.client.typing(this.conversation.id, state);
     return true;
-  }
-}
-
-/** Where a site's record is kept on this device (none without a site). */
-const siteRecordKey = (siteKey: string | undefined, name: string): string | null => (siteKey ? `switchboard:${siteKey}:${name}` : null);
-
-/** A record this device keeps for a site's widget (`switchboard:<site>:<name>`); empty without a site, or when storage is blocked or corrupt. */
-function readSiteRecord<T>(siteKey: string | undefined, name: string): Record<string, T> {
-  const key = siteRecordKey(siteKey, name);
-  if (!key) return {};
-  try {
-    const value: unknown = JSON.parse(localStorage.getItem(key) ?? '{}');
-    return typeof value === 'object' && value !== null ? (value as Record<string, T>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** Keeps a site's record on this device; nothing when storage refuses it (quota, privacy mode). */
-function writeSiteRecord(siteKey: string | undefined, name: string, record: Record<string, unknown>): void {
-  const key = siteRecordKey(siteKey, name);
-  if (!key) return;
-  try {
-    localStorage.setItem(key, JSON.stringify(record));
-  } catch {
-    // This page goes on from memory.
   }
 }
 

@@ -6,6 +6,7 @@
  * answers, its own copy replaces this one.
  */
 import type { Address, Conversation, Message } from '@switchboard/sdk';
+import { readStored, siteRecordKey, writeStored } from './site-records.js';
 
 export interface KeptCopy {
   conversation: Conversation;
@@ -16,7 +17,8 @@ export interface KeptCopy {
   userId?: string;
 }
 
-const prefix = (siteKey: string) => `switchboard:${siteKey}:kept:`;
+const KEPT = 'kept:';
+const session = () => sessionStorage;
 
 function isKeptCopy(value: unknown): value is KeptCopy {
   const copy = value as Partial<KeptCopy> | null;
@@ -32,32 +34,23 @@ function isKeptCopy(value: unknown): value is KeptCopy {
 
 /** The copy kept for a site's team in this tab; null when none, storage is blocked, or it does not read as one. */
 export function readKeptCopy(siteKey: string | undefined, team: string): KeptCopy | null {
-  if (!siteKey) return null;
-  try {
-    const value: unknown = JSON.parse(sessionStorage.getItem(prefix(siteKey) + team) ?? 'null');
-    return isKeptCopy(value) ? value : null;
-  } catch {
-    return null;
-  }
+  const value = readStored(siteKey, KEPT + team, session);
+  return isKeptCopy(value) ? value : null;
 }
 
 /** Keeps the copy; nothing when storage refuses it (quota, privacy mode): a reload then shows no history until the bridge answers. */
 export function writeKeptCopy(siteKey: string | undefined, team: string, copy: KeptCopy): void {
-  if (!siteKey) return;
-  try {
-    sessionStorage.setItem(prefix(siteKey) + team, JSON.stringify(copy));
-  } catch {
-    // This page goes on from memory.
-  }
+  writeStored(siteKey, KEPT + team, copy, session);
 }
 
 /** Forgets every copy of a site's chats in this tab (a new visitor on the page). */
 export function forgetKeptCopies(siteKey: string | undefined): void {
-  if (!siteKey) return;
+  const prefix = siteRecordKey(siteKey, KEPT);
+  if (!prefix) return;
   try {
     for (let i = sessionStorage.length - 1; i >= 0; i--) {
       const key = sessionStorage.key(i);
-      if (key?.startsWith(prefix(siteKey))) sessionStorage.removeItem(key);
+      if (key?.startsWith(prefix)) sessionStorage.removeItem(key);
     }
   } catch {
     // Nothing kept, or nothing to reach.
