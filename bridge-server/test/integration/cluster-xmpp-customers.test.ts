@@ -54,12 +54,16 @@ describe("a team's XMPP address on two nodes (Postgres, Redis, Prosody)", () => 
     const team = `help@${prosody.componentDomain}`;
     // The agent stays on the first node throughout: the team is available.
     const alice = await connect(first, agentAuth('alice'));
-    // The lease runs out on the database's clock until the second node is the one that takes it
-    // (the first, refused at its next renewal, tries again too).
+    // The first node's tenure runs out on the database's clock until the second node is the one that
+    // takes it (the first, refused at its next renewal, tries again too). Only the first node's row is
+    // run out: the first still believes it holds the lease until its next renewal, and running out a
+    // tenure the second has just taken would start the race again.
     await until(
       async () => {
         if (holds(second!) && online(second!)) return true;
-        if (holds(first)) await sql.query(`UPDATE leases SET expires_at = now() - interval '1 second' WHERE name = $1`, [LEASE]);
+        if (holds(first)) {
+          await sql.query(`UPDATE leases SET expires_at = now() - interval '1 second' WHERE name = $1 AND holder = $2`, [LEASE, 'node-1']);
+        }
         return false;
       },
       60_000,
