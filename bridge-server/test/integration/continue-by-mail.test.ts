@@ -51,15 +51,24 @@ describe('continuing a website conversation by mail, against a real Postfix and 
     assert.ok(replied, `the reply by mail: ${mails.map((m) => m.text).join(' | ')}`);
     await until(() => atVisitor.some((m) => m.text === 'Your refund is on its way.'));
     /** Wes answers the reply from his mail client, in its thread. */
-    const answer = (text: string) =>
+    const answer = (text: string, headers: Record<string, string> = {}) =>
       nodemailer.createTransport({ host: mail.host, port: mail.smtpPort, secure: false, ignoreTLS: true }).sendMail({
         from: 'Wes <wes@example.test>',
         to: replied.replyTo?.value[0]?.address ?? SUPPORT,
         subject: `Re: ${replied.subject}`,
         inReplyTo: replied.messageId!,
         references: [replied.messageId!],
+        headers,
         text,
       });
+
+    // His mailbox's out-of-office answer to the reply: a machine's, not his words (RFC 3834), so not stored.
+    const dropped = async () =>
+      Number(
+        /switchboard_first_contacts_total\{network="mailto",outcome="automatic_dropped"\} (\d+)/.exec(await (await fetch(`${t.url}/metrics`)).text())?.[1] ?? 0,
+      );
+    await answer('I am away until Monday.', { 'Auto-Submitted': 'auto-replied' });
+    await until(async () => (await dropped()) === 1, 15_000, 'the out-of-office answer dropped');
 
     const answered = next(visitor.socket, 'message', (m) => m.text === 'Thank you!', 15_000);
     await answer('Thank you!\n\nOn Tue, 1 Dec 2026, Support <support@example.test> wrote:\n> Your refund is on its way.');
@@ -80,6 +89,16 @@ describe('continuing a website conversation by mail, against a real Postfix and 
       messages.some((m) => m.text === '/stop'),
       false,
       '/stop is not a message of the conversation',
+    );
+    assert.equal(
+      messages.some((m) => m.text.includes('I am away')),
+      false,
+      'the out-of-office answer is not a message of the conversation',
+    );
+    assert.equal(
+      atVisitor.some((m) => m.text.includes('I am away')),
+      false,
+      'the visitor is not shown the out-of-office answer',
     );
   });
 });

@@ -312,6 +312,17 @@ describe('email network: mail out', () => {
     assert.doesNotMatch(raw, /Auto-Submitted/);
   });
 
+  it("answers the customer's own mail, not the out-of-office answer stored after it", async () => {
+    const p = parts([conversation('c1', 'mailto:dana@example.org')]);
+    await p.deliver(mail({}));
+    await p.deliver(mail({ 'Auto-Submitted': 'auto-replied', 'Message-ID': '<ooo@example.org>', Subject: 'Out of office: My order' }), 2);
+    assert.equal(p.received.length, 2);
+    await p.outbound.send({ message: agentMessage('m-2', 'c1'), to: 'mailto:dana@example.org', conversation: conversation('c1', 'mailto:dana@example.org') });
+    const raw = p.sent[0]!.raw.toString();
+    assert.match(raw, /^In-Reply-To: <d1@example\.org>\r$/m);
+    assert.doesNotMatch(raw, /ooo@example\.org/);
+  });
+
   it('keeps the thread oldest first when a greeting answers a mail still being stored', async () => {
     const dana: Address = 'mailto:dana@example.org';
     const p = parts([conversation('c1', dana)]);

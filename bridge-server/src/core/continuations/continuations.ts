@@ -247,6 +247,10 @@ export class Continuations {
       const taken = await this.inTurn(conversation.id, async () => {
         const current = await this.deps.store.continuationOf(conversation.id);
         if (current?.address !== input.from) return undefined;
+        // A machine's answer (an out-of-office) to what the bridge sent there is neither the visitor's
+        // words nor their consent (RFC 3834 section 2): it is an ordinary customer's automatic message,
+        // which joins only a conversation of their own.
+        if (input.automatic === true) return undefined;
         if (current.state === 'pending' && current.proof === 'reply') {
           // Too late: it stops, and the message is an ordinary customer's.
           if (this.expired(current)) return void (await this.stopRecord(conversation, current, 'expired'));
@@ -286,7 +290,7 @@ export class Continuations {
   inThread(conversation: ConversationRecord, input: InboundMessage, post: PostAsVisitor): Promise<Message | undefined> {
     return this.inTurn(conversation.id, async () => {
       const current = await this.deps.store.continuationOf(conversation.id);
-      if (current?.address !== input.from || current.state !== 'active') return undefined;
+      if (current?.address !== input.from || current.state !== 'active' || input.automatic === true) return undefined;
       if (!isStopCommand(input.text)) return post(conversation, current.visitor, input);
       await this.stopRecord(conversation, current, 'remote');
       return takenNotStored(conversation, input, this.isoNow());

@@ -247,7 +247,10 @@ export class EmailInbound {
       // Refused for a reason of its own (logged by submit), not for its sender.
       if (message === 'refused') refused = true;
       if (message === 'refused' || !message) return null;
-      await threads.add(message.conversationId, read.messageId, read.subject);
+      // A machine's mail (an out-of-office) stored in the customer's open conversation is not what
+      // the team's next answer replies to (In-Reply-To, RFC 5322 section 3.6.4): it stays out of the
+      // thread's chain (a mail naming it still finds the conversation by its stored message).
+      if (!automatic) await threads.add(message.conversationId, read.messageId, read.subject);
       return message;
     });
     if (!stored) {
