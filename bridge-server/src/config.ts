@@ -13,7 +13,7 @@ import { businessHoursSchema } from './core/desk/business-hours.js';
 import { REDIS_URL, REDIS_URL_RULE, clusterConfigSchema, defaultNodeId } from './cluster/config.js';
 import { gatewayConfigSchema } from './core/interop/gateway-policy.js';
 import { DEFAULT_OUTBOX_CONCURRENCY } from './core/outbox-lanes.js';
-import { outreachConfigSchema } from './core/outreach/policy.js';
+import { missingOutreachNetworks, outreachConfigSchema } from './core/outreach/policy.js';
 import { webhookConfigSchema } from './core/webhooks/config.js';
 import { CONSOLE_DEFAULTS, consoleConfigSchema, consoleProblems } from './console/config.js';
 import { BUILTIN_NETWORKS, validateNetworks } from './networks/registry.js';
@@ -402,9 +402,12 @@ function checkCrossReferences(config: Config, source: string): void {
   config.networks.forEach((entry, i) => problems.push(...customersReferences(entry, `networks[${i}].customers`, siteKeys, teamIds)));
   const networkTypes = new Set(config.networks.map((entry) => entry.type));
   config.sites.forEach((site, i) => {
-    if (!site.continueOn) return;
-    for (const { index, problem } of missingContinuationNetworks(site.continueOn, networkTypes))
-      problems.push(`sites[${i}].continueOn.networks[${index}]: ${problem}`);
+    if (site.continueOn)
+      for (const { index, problem } of missingContinuationNetworks(site.continueOn, networkTypes))
+        problems.push(`sites[${i}].continueOn.networks[${index}]: ${problem}`);
+    if (site.outreach)
+      for (const { index, problem } of missingOutreachNetworks(site.outreach, networkTypes))
+        problems.push(`sites[${i}].outreach.networks[${index}]: ${problem}`);
   });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
 }

@@ -39,14 +39,20 @@ import { type IrcAgent, connectIrcAgent } from '../irc-agent.js';
 import { type SipAgent, connectSipAgent } from '../sip-agent.js';
 import { type Agent, connectAgent, xml } from '../xmpp-agent.js';
 
-/** The test sites, the first with outreach to `networks` on `domains` at a small burst, the other to IRC only. */
-function sites(networks: string[], domains: string[]) {
-  const [site, other] = baseConfig('').sites as Record<string, unknown>[];
+/**
+ * The test sites, the first with outreach to `networks` on `domains` at a small burst, the other
+ * with an outreach of its own (each network it lists is one the bridge has: the bridge checks).
+ */
+function sites(networks: string[], domains: string[], other: { networks: string[]; domains: string[] }) {
+  const [site, otherSite] = baseConfig('').sites as Record<string, unknown>[];
   return [
     { ...site, outreach: { networks, domains, rate: { perMinute: 1, burst: 3 } } },
-    { ...other, origins: [ORIGIN], outreach: { networks: ['irc'], domains: ['test'] } },
+    { ...otherSite, origins: [ORIGIN], outreach: other },
   ];
 }
+
+/** The other site's outreach beside an XMPP network: XMPP users, of another domain. */
+const OTHER_ON_XMPP = { networks: ['xmpp'], domains: ['example.net'] };
 
 /** `POST /v1/messages` with the site's API key, to a bridge (or the URL of one run by the CLI). */
 const post = (t: TestBridge | { url: string }, body: object) =>
@@ -121,7 +127,7 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
       users: ['carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jo'].map((name) => [name, `${name}pw`] as [string, string]),
     });
     t = await startBridge({
-      sites: sites(['xmpp'], ['localhost', '*.example.org']),
+      sites: sites(['xmpp'], ['localhost', '*.example.org'], OTHER_ON_XMPP),
       teams: [
         {
           id: 'support',
@@ -261,8 +267,9 @@ describe('outreach to XMPP customers (component mode) against a real Prosody', (
     alice.socket.disconnect();
 
     const olga = await connect(t, agentAuth('olga', OTHER_SITE, OTHER_SECRET));
+    // The other site's outreach is its own: not this site's domains.
     const network = await callUnchecked(olga.socket, 'conversation:open', { to: 'xmpp:gina@localhost', team: 'other' });
-    assert.deepEqual([network.error.code, network.error.message], ['forbidden', "to: this site's outreach does not include the network xmpp"]);
+    assert.deepEqual([network.error.code, network.error.message], ['forbidden', "to: this site's outreach does not include the domain localhost"]);
     olga.socket.disconnect();
 
     const visitor = await connect(t, { siteKey: SITE });
@@ -344,7 +351,7 @@ describe('outreach to XMPP customers against a real Prosody: client mode, and a 
   it("in client mode: the agent's message reaches the customer from the bot's JID with the agent's nick, whose reply to the bot lands in the conversation", async () => {
     const BOT = 'deskbot@localhost';
     const t = await startBridge({
-      sites: sites(['xmpp'], ['localhost']),
+      sites: sites(['xmpp'], ['localhost'], OTHER_ON_XMPP),
       teams: [
         { id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 },
         { id: 'sales', name: 'Sales', members: ['web:a_alice'], sites: [SITE], capacity: 100 },
@@ -385,7 +392,7 @@ describe('outreach to XMPP customers against a real Prosody: client mode, and a 
     // The bridge cannot reach the server when the outreach is acknowledged: its component link is down until the restart.
     const port = await freePort();
     const config = writeCliConfig(context, {
-      sites: sites(['xmpp'], ['localhost']),
+      sites: sites(['xmpp'], ['localhost'], OTHER_ON_XMPP),
       teams: [{ id: 'support', name: 'Support', members: ['web:a_alice'], sites: [SITE], capacity: 100 }],
       networks: [{ type: 'web', presenceGraceMs: 50 }, prosodyNetwork(prosody, { service: `xmpp://127.0.0.1:${port}`, connectTimeoutSeconds: 2 })],
     });
@@ -444,7 +451,8 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
   let sam: SipAgent;
   let ted: SipAgent;
   const TEAM_URI = `sip:support@${VISITOR_DOMAIN}`;
-  const policy = () => sites(['irc', 'sip'], ['test', kamailio.domain]);
+  /** The first site's outreach to the IRC and SIP networks the bridge has (both by default), the other site's to IRC or SIP. */
+  const policy = (networks = ['irc', 'sip']) => sites(networks, ['test', kamailio.domain], { networks: networks.slice(0, 1), domains: ['test'] });
   // bob writes first too where alice's outreach budget (a burst of 3) is spent.
   const teams = [{ id: 'support', name: 'Support', members: ['web:a_alice', 'web:a_bob'], sites: [SITE], capacity: 100 }];
 
@@ -568,7 +576,7 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
 
   it("refuses outreach to an IRC network that takes no customers' messages (no `customers`): the reply could not land", async () => {
     const t = await startBridge({
-      sites: policy(),
+      sites: policy(['irc']),
       teams,
       networks: [{ type: 'web', presenceGraceMs: 50 }, ngircdNetwork(ngircd, { nick: 'nodesk', connectTimeoutSeconds: 5 })],
     });
@@ -589,7 +597,7 @@ describe('outreach to IRC and SIP customers against a real ngircd and Kamailio',
 
   it('on SIP, by HTTP and by /to: a kill -9 right after the acknowledgement loses nothing, each is delivered once and the replies land', async (context) => {
     const config = writeCliConfig(context, {
-      sites: policy(),
+      sites: policy(['sip']),
       teams,
       networks: [{ type: 'web', presenceGraceMs: 50 }, kamailioNetwork(kamailio, { connectTimeoutSeconds: 5 })],
     });

@@ -156,6 +156,15 @@ describe('configuration', () => {
     assert.equal(parseConfig(minimal(), 'test.json', '/base').sites[0]!.continueOn, undefined, 'off when left out');
   });
 
+  it("names a site's outreach network that no networks entry brings", () => {
+    const xmpp = { type: 'xmpp', service: 'xmpp://localhost:5347', domain: 'bridge.example.org', password: 'secret' };
+    const site = (networks: string[]) => ({ ...minimal(), sites: [{ key: 'shop', outreach: { networks, domains: ['example.org'] } }], networks: [xmpp] });
+    rejects(site(['xmpp', 'mailto']), /sites\[0\]\.outreach\.networks\[1\]: no email network is configured \(add a networks entry of type "email"\)/);
+    rejects(site(['irc']), /sites\[0\]\.outreach\.networks\[0\]: no irc network is configured/);
+    rejects(site(['sip']), /sites\[0\]\.outreach\.networks\[0\]: no sip network is configured/);
+    assert.deepEqual(parseConfig(site(['xmpp']), 'test.json', '/base').sites[0]!.outreach?.networks, ['xmpp']);
+  });
+
   it("fills defaults and resolves paths from the config file's folder", () => {
     const config = parseConfig(minimal(), 'test.json', '/base');
     assert.equal(config.server.port, 8080);

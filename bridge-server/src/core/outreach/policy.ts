@@ -26,6 +26,23 @@ export const outreachConfigSchema = z.strictObject({
 
 export type OutreachConfig = z.infer<typeof outreachConfigSchema>;
 
+/** The network type of each built-in network that carries an outreach, by its address scheme. */
+const OUTREACH_NETWORK_TYPES: Readonly<Record<string, string>> = { xmpp: 'xmpp', sip: 'sip', irc: 'irc', mailto: 'email' };
+
+/**
+ * The built-in networks an `outreach` lists that the configuration lacks, with their index: every
+ * outreach to them would be refused at run time. A scheme of another network (an embedder's own)
+ * is left to the run: only its network knows its scheme.
+ */
+export function missingOutreachNetworks(outreach: OutreachConfig, networkTypes: ReadonlySet<string>): { index: number; problem: string }[] {
+  return outreach.networks.flatMap((scheme, index) => {
+    const type = OUTREACH_NETWORK_TYPES[scheme];
+    return type === undefined || networkTypes.has(type)
+      ? []
+      : [{ index, problem: `no ${type} network is configured (add a networks entry of type "${type}")` }];
+  });
+}
+
 export type OutreachVerdict = { ok: true } | { ok: false; message: string };
 
 /** One site's outreach rules; without a configuration, outreach is off. */
