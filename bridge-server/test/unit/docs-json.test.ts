@@ -62,9 +62,11 @@ function check(example: unknown): string {
   if ('type' in example && 'url' in example) return check({ store: example });
   // The cluster settings need the Postgres store.
   if ('redis' in example) return check({ cluster: example, store: { type: 'postgres', url: 'postgres://switchboard@db.internal/switchboard' } });
-  // The gateway's part names networks the rest of the configuration has: completed with them.
+  // The gateway's part and a site's outreach name networks the rest of the configuration has: completed with them.
   const pairs = isRecord(example.gateway) && Array.isArray(example.gateway.allow) ? (example.gateway.allow as { from: string; to: string }[]) : [];
-  const named = [...new Set(pairs.flatMap((pair) => [pair.from, pair.to]))];
+  const sites = Array.isArray(example.sites) ? example.sites.filter(isRecord) : [];
+  const outreach = sites.flatMap((site) => (isRecord(site.outreach) && Array.isArray(site.outreach.networks) ? (site.outreach.networks as string[]) : []));
+  const named = [...new Set([...pairs.flatMap((pair) => [pair.from, pair.to]), ...outreach])];
   const networks = 'networks' in example || named.length === 0 ? {} : { networks: named.map((type) => NETWORK_ENTRIES[type] ?? { type }) };
   const config = { sites: [SITE], store: { type: 'sqlite', path: 'switchboard.db' }, ...networks, ...example };
   parseConfig(config, 'docs example', root);
