@@ -160,9 +160,11 @@ async function createNetworks(
     networkLeases: NetworkLeases;
     /** Calls to a network made on a node without its lease go to the holder (several nodes only). */
     networkCalls?: NetworkCalls;
+    /** The name this node keeps its own records under across restarts, when its next run is the same node. */
+    nodeKey?: string;
   },
 ): Promise<void> {
-  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, gateway, leases, networkLeases, networkCalls } = deps;
+  const { registry, core, hub, refs, teams, store, logger, metrics, maxTextLength, files, gateway, leases, networkLeases, networkCalls, nodeKey } = deps;
   const teamSubscriptions: TeamSubscriptions = {
     set: (subscription, on) => store.setTeamSubscriber(subscription, on),
     of: (scheme) => store.teamSubscribers(scheme),
@@ -203,7 +205,9 @@ async function createNetworks(
       },
       canonicalAddress: (address: Address) => registry.canonical(address),
     };
-    const made = await (definition.hostsParties ? definition.create({ ...context, hub }) : definition.create(context));
+    const made = await (definition.hostsParties
+      ? definition.create({ ...context, hub, ...(nodeKey !== undefined ? { nodeKey } : {}) })
+      : definition.create(context));
     // Every node hosts its own parties' connections; any other network is run by its lease's holder only.
     let network = made;
     if (!definition.hostsParties) {
@@ -458,6 +462,8 @@ export async function createBridge(config: Config, options: BridgeOptions = {}):
       leases,
       networkLeases,
       ...(bus.spansNodes ? { networkCalls: new BusNetworkCalls(bus, logger.child({ component: 'network-calls' })) } : {}),
+      // A node of several is the same node at its next run only under a configured id.
+      ...(config.cluster === undefined ? { nodeKey: 'local' } : config.cluster.nodeId !== undefined ? { nodeKey: config.cluster.nodeId } : {}),
     });
   } catch (error) {
     await leases.stop(); // none is held yet: nothing started

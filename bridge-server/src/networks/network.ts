@@ -612,4 +612,9 @@ export interface TeamSubscriptions {
 export interface HostingContext<TConfig> extends NetworkContext<TConfig> {
   /** Clients connected through the uniform API. */
   hub: ClientHub;
+  /**
+   * The name this node keeps its own records under across restarts (a single node, or a node of
+   * several with a configured `cluster.nodeId`); none: this node's next run is another node.
+   */
+  nodeKey?: string;
 }

@@ -8,6 +8,8 @@
 import type { Address, PresenceStatus } from '@switchboard/protocol';
 import { z } from 'zod';
 import type { HostingContext, NetworkCore, NetworkStatus, OutboundMessage, PresenceFeature, SendResult, TypingFeature } from '../network.js';
+import { type PresentAgent, PresentAgentsKeeping } from './present-agents.js';
+import { agentUserId } from './site-scope.js';
 
 export const webNetworkConfigSchema = z.strictObject({
   type: z.literal('web'),
@@ -17,8 +19,18 @@ export const webNetworkConfigSchema = z.strictObject({
 
 export type WebNetworkConfig = z.infer<typeof webNetworkConfigSchema>;
 
-export function createWebNetwork({ config, sink, hub, logger }: HostingContext<WebNetworkConfig>): NetworkCore & TypingFeature & PresenceFeature {
+export function createWebNetwork({
+  config,
+  sink,
+  hub,
+  logger,
+  records,
+  nodeKey,
+}: HostingContext<WebNetworkConfig>): NetworkCore & TypingFeature & PresenceFeature {
   const graceTimers = new Map<Address, NodeJS.Timeout>();
+  /** The agents present here, kept for this node's next run (a restart is a short drop for them too). */
+  const keeping =
+    records && nodeKey !== undefined && config.presenceGraceMs > 0 ? new PresentAgentsKeeping(records, `present-agents:${nodeKey}`, logger) : undefined;
   /** Statuses parties chose with `presence:set`, kept while they stay connected. */
   const chosen = new Map<Address, { status: PresenceStatus; text?: string }>();
   /**
@@ -41,17 +53,49 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
       }
       const own = chosen.get(address);
       sink.presence({ address, status: own?.status ?? 'available', ...(own?.text !== undefined ? { text: own.text } : {}) });
+      keepAgents(address);
       return;
     }
-    if (pending) return;
+    if (!pending) startGrace(address);
+  }
+
+  /** The party stays present `presenceGraceMs` longer, then goes offline unless it is back. */
+  function startGrace(address: Address): void {
     const timer = setTimeout(() => {
       graceTimers.delete(address);
       if (here.has(address)) return;
       chosen.delete(address);
       sink.presence({ address, status: 'offline' });
+      keepAgents(address);
     }, config.presenceGraceMs);
     timer.unref();
     graceTimers.set(address, timer);
+  }
+
+  /** After a change of an agent's presence here: the agents present here (connected, or within the grace) are kept. */
+  function keepAgents(changed: Address): void {
+    if (!keeping || agentUserId(changed) === undefined) return;
+    const present = new Set([...here, ...graceTimers.keys()].filter((address) => agentUserId(address) !== undefined));
+    keeping.save(
+      [...present].flatMap((address): PresentAgent[] => {
+        const own = chosen.get(address);
+        // One who chose to show offline is not shown present by a restart.
+        if (own?.status === 'offline') return [];
+        return [{ address, status: own?.status ?? 'available', ...(own?.text !== undefined ? { text: own.text } : {}) }];
+      }),
+    );
+  }
+
+  /** The agents present here when the last run ended are present again, within the grace, as after a reload. */
+  async function restorePresentAgents(): Promise<void> {
+    const kept = (await keeping?.load()) ?? [];
+    for (const { address, status, text } of kept) {
+      if (here.has(address) || graceTimers.has(address)) continue;
+      chosen.set(address, text === undefined ? { status } : { status, text });
+      sink.presence({ address, status, ...(text !== undefined ? { text } : {}) });
+      startGrace(address);
+    }
+    if (kept.length > 0) logger.debug({ agents: kept.length }, 'web agents present before the restart are present again within the grace period');
   }
 
   return {
@@ -60,6 +104,7 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
     status: () => status,
     async start() {
       unsubscribe = hub.onConnectivity(onConnectivity);
+      await restorePresentAgents();
       status = { state: 'online' };
       logger.debug('web network started');
     },
@@ -68,6 +113,8 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
       for (const timer of graceTimers.values()) clearTimeout(timer);
       graceTimers.clear();
       here.clear();
+      // What was kept stays for the next run: the agents present now are present again at its start.
+      await keeping?.written();
       status = { state: 'offline', reason: 'stopped' };
     },
     async send({ message, to }: OutboundMessage): Promise<SendResult> {
@@ -80,6 +127,7 @@ export function createWebNetwork({ config, sink, hub, logger }: HostingContext<W
     setOwnPresence(address, own, text) {
       chosen.set(address, text === undefined ? { status: own } : { status: own, text });
       sink.presence({ address, status: own, ...(text !== undefined ? { text } : {}) });
+      keepAgents(address);
     },
   };
 }
