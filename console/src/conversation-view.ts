@@ -47,6 +47,8 @@ export class ConversationView extends ConsoleElement {
   /** Agents' names by address, as their teams name them. */
   @property({ attribute: false }) agentNames: ReadonlyMap<string, string> = new Map();
   @state() private conversation: Conversation | undefined;
+  /** The offer running for the conversation's assignee, as its inbox item last told (none once taken up or moved on). */
+  @state() private offer: InboxItem['offer'];
   @state() private messages = new Map<number, Message>();
   @state() private notes: Note[] = [];
   @state() private pending: OutboxEntry[] = [];
@@ -99,7 +101,10 @@ export class ConversationView extends ConsoleElement {
     // Open again (the reply went, or someone else reopened it): a later close starts with notes again.
     if (changed.has('conversation') && this.conversation?.state === 'open') this.reopening = false;
     if (changed.has('client') && this.client && this.isConnected) this.listen();
-    if (changed.has('item') && this.item?.id === this.conversationId) this.conversation = this.item;
+    if (changed.has('item') && this.item?.id === this.conversationId) {
+      this.conversation = this.item;
+      this.offer = this.item.offer;
+    }
     if ((changed.has('conversationId') || changed.has('client')) && this.client && this.conversationId && this.loaded !== this.conversationId) {
       this.loaded = this.conversationId;
       // Each conversation opened tells whose it is, the same customer's too: the shell forgot them.
@@ -134,6 +139,7 @@ export class ConversationView extends ConsoleElement {
     this.partyName = '';
     this.reopening = false;
     this.conversation = this.item?.id === id ? this.item : this.client.conversations.find((c) => c.id === id);
+    this.offer = this.item?.id === id ? this.item.offer : undefined;
     this.pending = this.client.pending(id);
     this.early = [];
     this.behind = 0;
@@ -191,6 +197,7 @@ export class ConversationView extends ConsoleElement {
       this.desk.onInboxItem((item) => {
         if (!mine(item.id)) return;
         this.conversation = { ...this.conversation, ...item };
+        this.offer = item.offer;
         // While the first page is on its way, catching up from nothing would fetch the oldest
         // messages and show them all: it waits for the page, and catches up from its end.
         if (this.early) this.behind = Math.max(this.behind, item.lastSeq);
@@ -415,13 +422,15 @@ export class ConversationView extends ConsoleElement {
     const closed = this.conversation?.state === 'closed';
     const self = this.client.session?.self ?? '';
     const assignee = this.conversation?.assignee;
+    // Offered to this agent, with a deadline: claiming it takes the offer up, as answering does.
+    const offeredToMe = this.offer !== undefined && this.offer.agent === self;
     const messages = [...this.messages.values()];
     const firstSeq = this.hasMore ? Math.min(...this.messages.keys()) : 0;
     return html`<div class="conversation-head">
         <button type="button" class="back" @click=${() => this.announce('back')}>${t.back}</button>
         <h2 id="conversation-title">${name} <span class="muted">· ${t.networkName(networkOf(address))}</span></h2>
         <span class="muted assignee">${assignee ? t.assignedTo(this.agentLabel(assignee)) : t.unassigned}</span>
-        <button type="button" class="claim" ?disabled=${closed || assignee !== undefined} @click=${() => this.claim()}>${t.claim}</button>
+        <button type="button" class="claim" ?disabled=${closed || (assignee !== undefined && !offeredToMe)} @click=${() => this.claim()}>${t.claim}</button>
         <button type="button" class="transfer" ?disabled=${closed} @click=${() => this.openTransfer()}>${t.transfer}</button>
         <button type="button" class="close" ?disabled=${closed} @click=${() => this.close()}>${t.close}</button>
         ${

@@ -255,7 +255,7 @@ export class Core {
     });
     const returning = async (conversation: ConversationRecord) => returningNote(await contacts.about(conversation), conversation.openedBy, refOf);
     const handover = new Handover({ ...deps, kickOutbox, returning });
-    this.router = new Router({ ...parts, positions, handover });
+    this.router = new Router({ ...parts, positions, handover, offerTaken: (conversation) => inboxFeed.changed(conversation) });
     this.unfinishedHandovers = new UnfinishedHandovers({ ...deps, handover });
     this.notes = new Notes({ ...deps, access });
     this.desk = new DeskActions({ ...deps, access, router: this.router, presence: this.presence });

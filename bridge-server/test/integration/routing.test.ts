@@ -493,6 +493,29 @@ describe('team routing', () => {
     });
   });
 
+  it('takes an offer up with a claim of its own agent, as an answer does: its inbox item loses the deadline, and it no longer moves on', async () => {
+    await withThreeOnClock(async (t, clock, start) => {
+      const [a1, , a3] = await agents(t, ['a1', 'a2', 'a3']);
+      const { socket: visitor } = await connect(t, { siteKey: SITE });
+      const offered = next(a1!, 'inbox:item', (item: InboxItem) => item.assignee === 'web:a_a1' && item.offer !== undefined, 5000);
+      const opened = await call(visitor, 'conversation:open', { team: 'support' });
+      const id = opened.conversation.id;
+      await offered;
+      const taken = next(a1!, 'inbox:item', (item: InboxItem) => item.id === id && item.offer === undefined, 5000);
+      const claimed = await call(a1!, 'conversation:claim', { conversationId: id });
+      assert.equal(claimed.conversation.assignee, 'web:a_a1');
+      assert.equal((await taken).assignee, 'web:a_a1');
+      await until(async () => !(await t.bridge.store.offers()).some((offer) => offer.conversationId === id), 5000, 'the offer settled');
+      // Past the deadline: nothing moves it on.
+      const a3Sees = collect(a3!, 'conversation');
+      clock.set(new Date(start.getTime() + 5000));
+      await call(a1!, 'conversation:list', {});
+      const latest = await call(a1!, 'conversation:list', {});
+      assert.equal(latest.conversations.find((c: Conversation) => c.id === id)?.assignee, 'web:a_a1');
+      assert.equal(a3Sees.filter((c) => c.id === id).length, 0, 'nobody else was offered it');
+    });
+  });
+
   it('moves an offer nobody answers to the next agent, with the history, and stops once answered', async () => {
     // The offers' clock moves only when the test says: a1's offer runs out, a2's never does, however slow the machine.
     await withThreeOnClock(async (t, clock, start) => {

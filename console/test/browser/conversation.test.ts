@@ -367,4 +367,24 @@ describe('the console: a conversation', () => {
     await reply(element, 'Yes, I am here.');
     await until(() => !listed(), 'the countdown gone once answered');
   });
+
+  it('takes up an offer with the Claim button, as an answer does: the countdown goes, the conversation stays', async () => {
+    const agent = await agentClient();
+    const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
+    clients.push(customer);
+    await customer.ready();
+    const { id } = await customer.openConversation({ team: 'offers' });
+    await customer.send(id, 'Hello, anyone?');
+    const element = await consoleFor(agent);
+    const listed = () => $(element, `sb-inbox [data-conversation="${id}"] sb-offer-countdown [role="timer"]`);
+    await until(() => listed(), 'the countdown in the list');
+    await openConversation(element, id, 'Hello, anyone?');
+    const claim = $<HTMLButtonElement>(element, 'sb-conversation button.claim')!;
+    // Assigned to the agent by the offer: the button takes the offer up.
+    expect(claim.disabled).to.equal(false);
+    claim.click();
+    await until(() => !listed(), 'the countdown gone once claimed');
+    await until(() => claim.disabled, 'nothing left to claim');
+    expect($(element, 'sb-conversation .assignee')!.textContent).to.equal('Assigned to You');
+  });
 });

@@ -37,6 +37,8 @@ export interface RouterDeps {
   positions: QueuePositions;
   /** The other bridge nodes, if any: offers are watched by all of them (offers.ts). */
   bus?: StateBus;
+  /** An offer was taken up without a change the announcer tells (a claim of one's own offer): the inboxes show it without its deadline. */
+  offerTaken?(conversation: ConversationRecord): void;
 }
 
 /** Queued conversations read at a time. */
@@ -409,7 +411,15 @@ export class Router {
       if (!conversation || conversation.state === 'closed') return { ok: false, reason: 'This conversation is closed.', code: 'bad_request' };
       if (!this.deps.teams.teamsOf(agent).some((t) => t.id === team) || !usableOnSite(agent, conversation.siteKey))
         return { ok: false, reason: `You are not a member of the team "${team}".`, code: 'forbidden' };
-      if (conversation.assignee === agent) return { ok: true, conversation: toWireConversation(conversation), already: true };
+      if (conversation.assignee === agent) {
+        // Claiming the conversation offered to you takes it, as answering it does: the offer no longer runs out.
+        if (this.offers.current(conversation.id)) {
+          this.accepted(conversation.id);
+          this.deps.offerTaken?.(conversation);
+          this.deps.logger.info({ conversation: conversation.id, team, agent }, 'offer taken by a claim');
+        }
+        return { ok: true, conversation: toWireConversation(conversation), already: true };
+      }
       // Named as the team names its agents everywhere (Bob (irc:bob@libera)), as a claim's answer does.
       if (conversation.assignee !== undefined)
         return { ok: false, reason: `This conversation is already with ${agentLabel(this.deps.teams, conversation.assignee)}.`, code: 'forbidden' };
