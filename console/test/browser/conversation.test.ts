@@ -344,16 +344,22 @@ describe('the console: a conversation', () => {
     expect(customer.messages(conversationId).map((m) => m.text)).to.deep.equal(['A long story']);
   });
 
-  it('counts down the time left to answer an offer in the inbox list, as a timer read on demand; gone once answered', async () => {
+  /** A customer's conversation with the team that makes offers, offered to the console's agent, its countdown listed. */
+  async function offered(text: string) {
     const agent = await agentClient();
     const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
     clients.push(customer);
     await customer.ready();
     const { id } = await customer.openConversation({ team: 'offers' });
-    await customer.send(id, 'Is anyone there?');
+    await customer.send(id, text);
     const element = await consoleFor(agent);
     const listed = () => $(element, `sb-inbox [data-conversation="${id}"] sb-offer-countdown [role="timer"]`);
     await until(() => listed(), 'the countdown in the list');
+    return { element, id, listed };
+  }
+
+  it('counts down the time left to answer an offer in the inbox list, as a timer read on demand; gone once answered', async () => {
+    const { element, id, listed } = await offered('Is anyone there?');
     // The team gives 10 minutes from the offer: counted down from the bridge's absolute deadline.
     expect(listed()!.textContent).to.match(/^Offered to you: answer within (9:[0-5]\d|10:00) \(by .+\), or it goes to the next agent$/);
     // A timer is no live region: read when the agent gets to it, never each second.
@@ -369,15 +375,7 @@ describe('the console: a conversation', () => {
   });
 
   it('takes up an offer with the Claim button, as an answer does: the countdown goes, the conversation stays', async () => {
-    const agent = await agentClient();
-    const customer = createClient({ url: info.url, siteKey: info.siteKey, storage: null });
-    clients.push(customer);
-    await customer.ready();
-    const { id } = await customer.openConversation({ team: 'offers' });
-    await customer.send(id, 'Hello, anyone?');
-    const element = await consoleFor(agent);
-    const listed = () => $(element, `sb-inbox [data-conversation="${id}"] sb-offer-countdown [role="timer"]`);
-    await until(() => listed(), 'the countdown in the list');
+    const { element, id, listed } = await offered('Hello, anyone?');
     await openConversation(element, id, 'Hello, anyone?');
     const claim = $<HTMLButtonElement>(element, 'sb-conversation button.claim')!;
     // Assigned to the agent by the offer: the button takes the offer up.
