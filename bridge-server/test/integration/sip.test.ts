@@ -265,6 +265,24 @@ describe('SIP/SIMPLE network against a real Kamailio', () => {
     }
   });
 
+  it('answers a MESSAGE whose Content-Type cannot be read 400, naming the header, and delivers nothing (RFC 3261 section 8.2)', async () => {
+    const v = await visitor('Hal');
+    await sendText(v, 'hello there');
+    await alice.next((m) => m.request.body === 'hello there');
+    const atVisitor = collect(v.socket, 'message');
+    // Its quote left open: SIP.js' parser cannot read the header (it dropped the request unanswered).
+    const refused = await alice.request(v.uri, 'never shown', 'text/plain; charset="utf-8');
+    assert.deepEqual([refused.statusCode, refused.reasonPhrase], [400, 'Bad Request']);
+    assert.match(refused.warning ?? '', /^399 \S+ "The Content-Type header cannot be read: nothing was delivered\./);
+    // The next one, readable, goes through as ever.
+    assert.equal(await alice.send(v.uri, 'readable again'), 200);
+    await until(() => atVisitor.some((m) => m.text === 'readable again'));
+    assert.equal(
+      atVisitor.some((m) => m.text === 'never shown'),
+      false,
+    );
+  });
+
   it('refuses a MESSAGE to a visitor from someone outside the conversation (403)', async () => {
     const v = await visitor('Gus');
     await sendText(v, 'only for alice');

@@ -6,6 +6,7 @@
  * transport keeps the body of each such MESSAGE, by Call-ID and CSeq, for the network to take.
  */
 import { Web } from 'sip.js';
+import { unreadableContentTypeAnswer } from './unreadable-requests.js';
 
 /** Bodies kept at most: each is taken as soon as its request is handled, so a few are plenty. */
 const KEPT = 16;
@@ -49,8 +50,12 @@ interface FrameHandler {
   onWebSocketMessage(event: { data: unknown }, socket: unknown): void;
 }
 
-/** SIP.js' WebSocket transport, keeping the binary frames' MESSAGE bodies in `bodies` before SIP.js reads them as text. */
-export function rawBodyTransport(bodies: RawBodies): typeof Web.Transport {
+/**
+ * SIP.js' WebSocket transport, keeping the binary frames' MESSAGE bodies in `bodies` before SIP.js
+ * reads them as text, and answering a request SIP.js would drop unanswered for its Content-Type
+ * (unreadable-requests.ts); `warningHost` names the bridge in that answer's Warning.
+ */
+export function rawBodyTransport(bodies: RawBodies, warningHost: string): typeof Web.Transport {
   return class RawBodyTransport extends Web.Transport {
     constructor(...args: ConstructorParameters<typeof Web.Transport>) {
       super(...args);
@@ -58,9 +63,12 @@ export function rawBodyTransport(bodies: RawBodies): typeof Web.Transport {
       const read = handler.onWebSocketMessage.bind(this);
       handler.onWebSocketMessage = (event, socket) => {
         const { data } = event;
-        if (data instanceof ArrayBuffer) bodies.keep(Buffer.from(data));
-        else if (Buffer.isBuffer(data)) bodies.keep(data);
-        read(event, socket);
+        const frame = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.isBuffer(data) ? data : undefined;
+        if (frame) bodies.keep(frame);
+        const text = typeof data === 'string' ? data : frame?.toString('utf8');
+        const answer = text === undefined ? undefined : unreadableContentTypeAnswer(text, warningHost);
+        if (answer === undefined) return read(event, socket);
+        this.send(answer).catch(() => undefined); // the connection went: the sender's proxy answers
       };
     }
   };

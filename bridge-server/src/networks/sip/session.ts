@@ -44,7 +44,7 @@ export class SipSession {
       // No reconnection options: SIP.js' own reconnection is off by default (its options are
       // deprecated and warn), and the kit's link drives reconnection.
       transportOptions: { server: config.server, connectionTimeout: config.connectTimeoutSeconds },
-      ...(options.rawBodies ? { transportConstructor: rawBodyTransport(options.rawBodies) } : {}),
+      ...(options.rawBodies ? { transportConstructor: rawBodyTransport(options.rawBodies, config.visitorDomain) } : {}),
       logLevel: 'error',
       logBuiltinEnabled: false,
       logConnector: (level, category, label, content) => options.logger.debug({ level, category, label }, content),
