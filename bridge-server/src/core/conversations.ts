@@ -199,14 +199,15 @@ export class Conversations {
   async closeFor(actor: Actor, conversationId: string): Promise<Conversation> {
     const conversation = await this.deps.access.conversation(actor, conversationId);
     if (conversation.state === 'closed') return toWireConversation(conversation);
-    return toWireConversation(await this.close(conversationId));
+    return toWireConversation(await this.close(conversationId, actor.address));
   }
 
   /**
    * Closes a conversation (already checked) and tells everyone concerned, once: a close that finds
    * it closed (two agents closing it at the same moment, on any node) changes nothing and says nothing.
+   * `by`: who closed it (its agent on IRC, XMPP or SIP hears of a close that was not theirs).
    */
-  async close(conversationId: string): Promise<ConversationRecord> {
+  async close(conversationId: string, by?: Address): Promise<ConversationRecord> {
     const { store, turns } = this.deps;
     const current = await store.getConversation(conversationId);
     if (!current) return store.setConversationState(conversationId, 'closed');
@@ -223,7 +224,7 @@ export class Conversations {
     if (!changed) return closed;
     this.deps.announcer.announce(closed);
     this.deps.responseTimes?.closed(closed);
-    this.deps.router.conversationClosed(closed);
+    this.deps.router.conversationClosed(closed, by);
     await this.deps.continuations?.closed(closed);
     return closed;
   }

@@ -273,7 +273,7 @@ export class Core {
       ...parts,
       router: this.router,
       sendAs: (agent, conversationId, text) => this.agentSays(agent, conversationId, text),
-      close: async (conversationId) => void (await this.conversations.close(conversationId)),
+      close: async (conversationId, by) => void (await this.conversations.close(conversationId, by)),
       transfer: (conversationId, to, by) => this.router.transfer(conversationId, to, by),
       latestOf: (agent) => recent.latestOf(agent),
       reachOut: (actor, request) => this.outreach.open(actor, request),

@@ -233,6 +233,39 @@ describe('support desk across XMPP, IRC and SIP', () => {
     await call(v.socket, 'conversation:close', { conversationId: v.conversation.id });
   });
 
+  it('tells an agent on their network that someone else closed their conversation, and by whom; not the agent who closed it', async () => {
+    const closedLine = (ref: string, who: string) => `#${ref} was closed${who}: what you write there no longer reaches the visitor.`;
+    const byVisitor = await visitor({ name: 'Hana' }, 'https://shop.test/lamps');
+    assert.equal(byVisitor.conversation.assignee, ALICE);
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${byVisitor.ref} Hana`) === true);
+    await call(byVisitor.socket, 'conversation:close', { conversationId: byVisitor.conversation.id });
+    const told = await alice.next((s) => s.getChildText('body') === closedLine(byVisitor.ref, ' by the visitor'));
+    // From the bridge, not in the visitor's chat.
+    assert.equal(told.attrs.from?.startsWith('v_'), false);
+
+    const byBob = await visitor({ name: 'Ivo' }, 'https://shop.test/lamps');
+    assert.equal(byBob.conversation.assignee, ALICE);
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${byBob.ref} Ivo`) === true);
+    assert.match(await commands.irc(`/close ${byBob.ref}`), /is closed/);
+    await alice.next((s) => s.getChildText('body') === closedLine(byBob.ref, ` by Bob (${BOB})`));
+
+    // Her own /close: her command's answer, no line.
+    const byHer = await visitor({ name: 'Jon' }, 'https://shop.test/lamps');
+    assert.equal(byHer.conversation.assignee, ALICE);
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${byHer.ref} Jon`) === true);
+    assert.match(await commands.xmpp(`/close ${byHer.ref}`), /is closed/);
+    // A later close by its visitor: its line comes from the same address after any line of hers would have.
+    const after = await visitor({ name: 'Kim' }, 'https://shop.test/lamps');
+    await alice.next((s) => s.getChildText('body')?.startsWith(`#${after.ref} Kim`) === true);
+    await call(after.socket, 'conversation:close', { conversationId: after.conversation.id });
+    await alice.next((s) => s.getChildText('body') === closedLine(after.ref, ' by the visitor'));
+    assert.equal(
+      alice.stanzas.some((s) => s.getChildText('body')?.startsWith(`#${byHer.ref} was closed`) === true),
+      false,
+      'she closed it herself',
+    );
+  });
+
   it("routes by each strategy according to the agents' live presence on their own networks", async () => {
     const open = async (team: string) => {
       const { socket } = await connect(t, { siteKey: SITE });

@@ -61,7 +61,8 @@ export interface CommandDeps {
   /** Stores a message from the agent in a conversation and delivers it (as if the agent wrote it). */
   sendAs(agent: Address, conversationId: string, text: string): Promise<Message | null>;
   /** Closes a conversation and tells its parties. */
-  close(conversationId: string): Promise<void>;
+  /** Closes a conversation; `by`: the agent who asked. */
+  close(conversationId: string, by: Address): Promise<void>;
   /** Moves a conversation to another agent, or to a team's queue. */
   /** `by`: who asked (told nothing of a conversation they moved away themselves). */
   transfer(conversationId: string, to: { agent: Address } | { team: string }, by?: Address): Promise<ConversationRecord>;
@@ -252,7 +253,7 @@ export class AgentCommands {
   private async close(from: Address, teams: Scope, args: string[]): Promise<string> {
     const conversation = await this.resolve(teams, args[0], '/close ID');
     if (conversation.state === 'closed') return `#${this.deps.refs.refOf(conversation.id)} was already closed.`;
-    await this.deps.close(conversation.id);
+    await this.deps.close(conversation.id, from);
     return `#${this.deps.refs.refOf(conversation.id)} is closed.`;
   }
 

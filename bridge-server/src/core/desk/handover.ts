@@ -170,6 +170,32 @@ export class Handover {
       .catch((error: unknown) => this.deps.logger.debug({ err: error, agent, conversation: conversation.id }, 'agent not told the conversation left them'));
   }
 
+  /**
+   * The agent of a conversation, on a network that does not deliver from the store (IRC, XMPP,
+   * SIP), whose conversation someone else closed (its visitor, another agent, the console): one
+   * line from the bridge says so and by whom, for what they write in the visitor's chat is refused
+   * from then on (best effort). An agent who closed it has their command's answer instead.
+   */
+  async closed(conversation: ConversationRecord, by: Address | undefined): Promise<void> {
+    const agent = conversation.assignee;
+    if (agent === undefined || agent === by) return;
+    const network = this.deps.registry.forAddress(agent);
+    if (!network?.notice || network.deliversFromStore || !runsSomewhere(network)) return;
+    const ref = this.deps.refs.refOf(conversation.id);
+    const teams = this.deps.teams;
+    const who =
+      by === undefined
+        ? ''
+        : teams && teams.teamsOf(by).length > 0
+          ? ` by ${agentLabel(teams, by)}`
+          : conversation.participants.includes(by)
+            ? ' by the visitor'
+            : '';
+    await network
+      .notice({ to: agent, text: `#${ref} was closed${who}: what you write there no longer reaches the visitor.` })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error, agent, conversation: conversation.id }, 'agent not told the conversation closed'));
+  }
+
   /** A party that joins on an outbox network gets what was said before it joined, in order. */
   private async catchUp(conversation: ConversationRecord, party: Address): Promise<void> {
     const network = this.deps.registry.forAddress(party);

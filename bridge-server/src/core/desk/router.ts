@@ -340,8 +340,9 @@ export class Router {
   }
 
   /** A conversation closed (an agent has room again) or left the queue: offer what waits. */
-  conversationClosed(conversation: ConversationRecord): void {
+  conversationClosed(conversation: ConversationRecord, by?: Address): void {
     this.accepted(conversation.id);
+    void this.deps.handover.closed(conversation, by);
     if (conversation.team === undefined) return;
     if (conversation.assignee === undefined) {
       this.serial
