@@ -12,6 +12,7 @@ import type { NetworkRegistry } from '../networks/registry.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 import { withoutTrailingBreaks } from '../util/text.js';
 import type { Announcer } from './announcer.js';
+import { DESK_COMMAND_NAMES } from './desk/command-names.js';
 import type { AgentCommands } from './desk/commands.js';
 import type { Router } from './desk/router.js';
 import type { TeamDirectory } from './desk/teams.js';
@@ -30,8 +31,11 @@ import { BridgeError, badRequest } from './errors.js';
 import { reopen } from './reopen.js';
 import { checkText } from './text-limit.js';
 
-/** A desk note an agent typed in the customer's chat rather than to the bridge (`/note ID TEXT`). */
-const PRIVATE_NOTE = /^\s*\/note(\s|$)/i;
+/**
+ * A desk command an agent typed in the customer's chat rather than to the bridge (`/note ID TEXT`,
+ * `/whois ID`, `/close ID`): its name, once the text is one.
+ */
+const DESK_COMMAND = new RegExp(`^\\s*/(${DESK_COMMAND_NAMES.join('|')})(?:\\s|$)`, 'i');
 
 export interface InboundDeps {
   store: Store;
@@ -168,9 +172,11 @@ export class Inbound {
       this.deps.logger.info({ network: input.network, from: input.from, to: input.to }, 'inbound message refused: no conversation joins these parties');
       return null;
     }
-    // A private note typed in the customer's chat would reach the customer: it goes to the bridge's own address.
-    if (!throughGateway && PRIVATE_NOTE.test(input.text) && this.deps.teams.teamsOf(input.from).length > 0)
-      throw badRequest("/note is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent");
+    // A desk command typed in the customer's chat (a private note, a /whois the context line hints
+    // at) would reach the customer and run nothing: it goes to the bridge's own address.
+    const command = throughGateway || this.deps.teams.teamsOf(input.from).length === 0 ? undefined : DESK_COMMAND.exec(input.text)?.[1];
+    if (command !== undefined)
+      throw badRequest(`/${command.toLowerCase()} is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent`);
     // An agent writing in a conversation closed since opens it again, as from the console
     // (messages.ts): the visitor reads it in an open chat, and it is not left closed with a reply
     // no one follows. A correction of an earlier message changes nothing, nor does a client's

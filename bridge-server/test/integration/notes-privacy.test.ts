@@ -91,6 +91,10 @@ describe('private notes stay in the bridge', () => {
     await alice.send(xml('message', { type: 'chat', to: visitorJid, id: 'mistyped' }, xml('body', {}, '/note secret-note-three: typed in the wrong window')));
     const refused = await alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'mistyped');
     assert.match(refused.toString(), /\/note is a desk command/);
+    // So is any desk command there, such as the /whois the context line hints at.
+    await alice.send(xml('message', { type: 'chat', to: visitorJid, id: 'mistyped-whois' }, xml('body', {}, `/whois ${ref}`)));
+    const whois = await alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'mistyped-whois');
+    assert.match(whois.toString(), /\/whois is a desk command: send it to the bridge's own address, not in the customer's chat; nothing was sent/);
 
     // Barriers: a message from the visitor after the notes reaches alice and the webhook receiver;
     // alice's reply after them reaches the visitor. Whatever came before has arrived by then.
@@ -102,7 +106,7 @@ describe('private notes stay in the bridge', () => {
     await until(() => receiver.taken.some((d) => d.body.includes('agent barrier')), 10_000, 'the webhook of the reply');
 
     assert.deepEqual(visitorNotes, []);
-    assert.ok(!visitorMessages.some((m) => m.text.includes('secret-note')), 'no note as a message to the visitor');
+    assert.ok(!visitorMessages.some((m) => m.text.includes('secret-note') || m.text.startsWith('/whois')), 'no note or command as a message to the visitor');
     const history = await call(visitor.socket, 'history:get', { conversationId: id });
     assert.deepEqual(
       history.messages.map((m) => m.text),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Address } from '@switchboard/protocol';
 import { configSchema } from '../../src/config.js';
+import { DESK_COMMAND_NAMES } from '../../src/core/desk/command-names.js';
 import { AgentCommands, type CommandDeps } from '../../src/core/desk/commands.js';
 import { TeamDirectory } from '../../src/core/desk/teams.js';
 import type { CustomerIdentity } from '../../src/networks/network.js';
@@ -63,6 +64,15 @@ describe('block commands and /whois', () => {
   });
 
   const conversationOf = (openedBy: Address, siteKey = 'shop') => store.createConversation({ siteKey, openedBy, participants: [openedBy], team: 'support' });
+
+  it("knows every command name the desk refuses in a customer's chat, and no other", async () => {
+    for (const name of DESK_COMMAND_NAMES) {
+      // Some need more of the desk than this test gives them: known all the same.
+      const answer = await commands.run(ERIN, `/${name}`).catch(() => 'known');
+      assert.doesNotMatch(answer, /^Unknown command/, name);
+    }
+    assert.match(await commands.run(ERIN, '/shrug'), /^Unknown command "\/shrug"/);
+  });
 
   it('says a customer by email is not told (no refusal is mailed back)', async () => {
     const mailer = await conversationOf('mailto:spam@example.org');
