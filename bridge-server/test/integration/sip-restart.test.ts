@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { sipNetworkConfigSchema } from '../../src/networks/sip/config.js';
 import { createSipNetwork } from '../../src/networks/sip/sip-network.js';
-import { until } from '../helpers.js';
+import type { NetworkStatus } from '../../src/networks/network.js';
+import { capturedLogs, until } from '../helpers.js';
 import { aloneContext, recordingSink } from '../recording-sink.js';
 import { type KamailioServer, VISITOR_DOMAIN, startKamailio } from '../servers/kamailio.js';
 import { kamailioNetwork } from '../servers/networks.js';
@@ -49,5 +50,23 @@ describe('the SIP network started again after a stop, against a real Kamailio', 
       stored.map((message) => message.text),
       ['before the stop', 'after the start'],
     );
+  });
+
+  it('says why it is offline while the registrar refuses its password, at every retry (not "connection lost")', async () => {
+    const { logger, lines } = capturedLogs();
+    const statuses: NetworkStatus[] = [];
+    const config = sipNetworkConfigSchema.parse(kamailioNetwork(kamailio, { password: 'not-the-password', connectTimeoutSeconds: 5 }));
+    const refused = createSipNetwork({ ...aloneContext(config, { ...sink, status: (_network, now) => void statuses.push(now) }), logger });
+    try {
+      await refused.start();
+      // The first attempt and two retries, each refused.
+      await until(() => lines.filter((line) => line.msg === 'sip connection failed').length >= 2, 20_000, 'two retries refused');
+      const reasons = statuses.filter((status) => status.state === 'offline').map((status) => status.reason);
+      assert.ok(reasons.length > 0);
+      for (const reason of reasons) assert.match(reason ?? '', /^the SIP registrar refused REGISTER: 401 /);
+      assert.match(refused.status().reason ?? '', /^the SIP registrar refused REGISTER: 401 /);
+    } finally {
+      await refused.stop();
+    }
   });
 });

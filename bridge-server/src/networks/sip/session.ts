@@ -34,6 +34,8 @@ export class SipSession {
   /** Whether stop() ended the user agent, which disposed of its registerer: a start needs a new one. */
   private registererDisposed = false;
   private readonly link: Link;
+  /** Set while a connection attempt closes the last transport before it connects again. */
+  private closingForRetry = false;
 
   constructor(private readonly options: SipSessionOptions) {
     const { config } = options;
@@ -52,7 +54,9 @@ export class SipSession {
       delegate: {
         onMessage: (message) => options.onMessage(message),
         onDisconnect: (error) => {
-          if (this.link.stopped) return;
+          // A retry's own disconnect before it connects again (connectOnce) is no drop: the
+          // retry's outcome is the status (a refused REGISTER's reason, not "connection lost").
+          if (this.link.stopped || this.closingForRetry) return;
           options.onOffline();
           this.link.dropped(`connection to the SIP proxy lost${error ? `: ${error.message}` : ''}`);
         },
@@ -79,7 +83,14 @@ export class SipSession {
   }
 
   private async connectOnce(): Promise<void> {
-    if (this.ua.isConnected()) await this.ua.transport.disconnect().catch(() => undefined);
+    if (this.ua.isConnected()) {
+      this.closingForRetry = true;
+      try {
+        await this.ua.transport.disconnect().catch(() => undefined);
+      } finally {
+        this.closingForRetry = false;
+      }
+    }
     await (this.ua.state === UserAgentState.Started ? this.ua.reconnect() : this.ua.start());
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
