@@ -7,9 +7,16 @@ export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
 
-/** A name shown in one line: `oneLine`, with runs of blanks (a control character made one) as one space, trimmed. */
+/**
+ * Bidirectional controls (embeddings, overrides, isolates, marks): in a name, a right-to-left
+ * override makes what follows it read backwards, so a name could show as another, or as an address.
+ * Text written in a right-to-left script needs none of them.
+ */
+export const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A name shown in one line: `oneLine` without bidirectional controls, with runs of blanks (a control character made one) as one space, trimmed. */
 export function nameLine(text: string): string {
-  return oneLine(text).replace(/\s+/g, ' ').trim();
+  return oneLine(text.replace(BIDI_CONTROLS, '')).replace(/\s+/g, ' ').trim();
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { textCharset } from '../../util/text-charset.js';
-import { oneLine } from '../../util/text.js';
+import { BIDI_CONTROLS, oneLine } from '../../util/text.js';
 import { isMailAddress, isMediaType } from './mail-headers.js';
 import { type ThreadHeaders, isMessageId, threadHeaders } from './mail-threading.js';
 
@@ -63,8 +63,6 @@ const MAX_SUBJECT_LENGTH = 250;
 const MAX_FILE_NAME_LENGTH = 255;
 /** Prefixes that already mark an answer (English, German, Scandinavian, Dutch, Finnish). */
 const REPLY_PREFIX = /^(re|aw|sv|antw|vs)(\[\d+\])?\s*:/i;
-/** Bidirectional controls: in a name, they could make an address read as another. */
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** One line (C1 controls too), no bidirectional control, spaces collapsed, within `max` characters. */
 function headerText(text: string, max: number): string {
