@@ -455,6 +455,7 @@ export class ConversationView extends ConsoleElement {
         .self=${self}
         .customer=${address}
         .customerName=${name}
+        .agentNames=${this.agentNames}
         .hasMore=${this.hasMore}
         .failures=${this.failures}
         .thumbnailLink=${this.thumbnailLink}

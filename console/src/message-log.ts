@@ -21,6 +21,8 @@ export class MessageLog extends ConsoleElement {
   @property({ attribute: false }) customer = '';
   @property({ attribute: false }) customerName = '';
   @property({ attribute: false }) hasMore = false;
+  /** The names the teams give their agents, by address. */
+  @property({ attribute: false }) agentNames: ReadonlyMap<string, string> = new Map();
   /** Why a stored message failed to reach the customer's network, or waits to, by message id. */
   @property({ attribute: false }) failures = new Map<string, string>();
   /** An image's thumbnail link (file:link); without it images are listed by name. */
@@ -35,7 +37,8 @@ export class MessageLog extends ConsoleElement {
     if (from === this.customer) return this.customerName || from;
     // The team's own lines (its greeting, an offline or queue message) are no one's.
     if (from.startsWith('team:')) return this.locale.t.desk;
-    return from.replace(/^web:a_/, '');
+    // Another agent: by the name the team gives them, as the conversation's head names its assignee.
+    return this.agentNames.get(from) ?? from.replace(/^web:a_/, '');
   }
 
   /** A message's text; an action (`/me waves`, an IRC ACTION, an XMPP client's XEP-0245 line) as one: "* alice waves". */

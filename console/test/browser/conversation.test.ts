@@ -103,6 +103,29 @@ describe('the console: a conversation', () => {
     expect(log.querySelector('.meta')!.textContent).to.match(/^The desk \(automatic\) · /);
   });
 
+  it('names another agent as the teams name them, as the head names the assignee; one they do not name by its address', async () => {
+    const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
+    log.self = 'web:a_agent';
+    log.customer = 'web:v_0123456789ab';
+    log.agentNames = new Map([
+      ['web:a_bob', 'Bob'],
+      ['xmpp:alice@example.org', 'Alice'],
+    ]);
+    const sentAt = new Date().toISOString();
+    const said = (id: string, from: `${string}:${string}`) => ({
+      kind: 'message' as const,
+      key: id,
+      message: { conversationId: 'c1', id, seq: Number(id.slice(1)), from, text: 'On it', sentAt, status: 'sent' as const },
+    });
+    log.entries = [said('m1', 'web:a_bob'), said('m2', 'xmpp:alice@example.org'), said('m3', 'web:a_carol')];
+    await log.updateComplete;
+    expect([...log.querySelectorAll('.entry')].map((entry) => entry.querySelector('.meta')!.textContent.split(' · ')[0])).to.deep.equal([
+      'Bob',
+      'Alice',
+      'carol',
+    ]);
+  });
+
   it('shows an action (/me, as IRC and XMPP clients send it) as one, under its writer', async () => {
     const log = await fixture<MessageLog>(html`<sb-message-log></sb-message-log>`);
     log.self = 'web:a_agent';
