@@ -398,7 +398,16 @@ export class ConsoleApp extends ConsoleElement {
           }
         </main>
         <aside aria-label=${t.customer}>
-          ${this.selected && this.pane !== 'reports' ? html`<sb-customer-panel .locale=${this.locale} .client=${this.client} .address=${this.customer}></sb-customer-panel>` : nothing}
+          ${
+            this.selected && this.pane !== 'reports'
+              ? html`<sb-customer-panel
+                  .locale=${this.locale}
+                  .client=${this.client}
+                  .address=${this.customer}
+                  .revision=${this.item ? `${this.item.state} ${this.item.customer.name ?? ''}` : ''}
+                ></sb-customer-panel>`
+              : nothing
+          }
         </aside>
       </div>
       <sb-shortcuts .locale=${this.locale}></sb-shortcuts>

@@ -21,6 +21,11 @@ export class CustomerPanel extends ConsoleElement {
   @property({ attribute: false }) client!: SwitchboardClient;
   /** The customer's address (the conversation's opener). */
   @property({ attribute: false }) address: Address | '' = '';
+  /**
+   * What changes when what the panel shows may have (the conversation closed or reopened, the
+   * customer gave a name): the panel reads the customer again, keeping what it shows meanwhile.
+   */
+  @property({ attribute: false }) revision = '';
   @state() private party: PartyInfo | undefined;
   @state() private contact: Contact | undefined;
   /** The customer's presence now; undefined until the bridge answered. */
@@ -44,7 +49,7 @@ export class CustomerPanel extends ConsoleElement {
     this.asked = '';
   }
 
-  protected override willUpdate(): void {
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (this.client && this.client !== this.listening) {
       // A new client (a sign-in again): its events, not the old one's.
       this.stopPresence?.();
@@ -66,17 +71,21 @@ export class CustomerPanel extends ConsoleElement {
       // A merge still running for the customer shown before holds nothing up here.
       this.pending.reset();
       void this.load(this.address);
+    } else if (this.client && this.address && changed.has('revision') && changed.get('revision') !== undefined) {
+      void this.load(this.address, true);
     }
   }
 
-  private async load(address: Address): Promise<void> {
+  /** Reads the customer; `again`: the one shown, read afresh (its presence is followed already). */
+  private async load(address: Address, again = false): Promise<void> {
     // Any may be missing (a party the bridge never saw, a contact not made yet): show the others.
     const [party, contact, watched] = await Promise.allSettled([
       this.client.getParty(address),
       this.client.getContact({ address }),
-      this.client.subscribePresence({ addresses: [address] }),
+      again ? Promise.reject(new Error('followed already')) : this.client.subscribePresence({ addresses: [address] }),
     ]);
     if (address !== this.address) return;
+    if (again && (party.status === 'rejected' || contact.status === 'rejected')) return; // what is shown stays
     this.loading = false;
     this.party = party.status === 'fulfilled' ? party.value : undefined;
     this.contact = contact.status === 'fulfilled' ? contact.value : undefined;

@@ -50,6 +50,17 @@ describe('the console: panels, sign-in, languages, themes, phone', () => {
     await until(() => $(element, 'sb-customer-panel .name')?.textContent === 'Uma', 'the customer name for the other conversation');
   });
 
+  it('follows the conversation shown: closed, it is listed closed among the past ones', async () => {
+    const { conversationId } = await visitor('Close me later', true);
+    const agent = await agentClient();
+    const element = await consoleFor(agent);
+    await openConversation(element, conversationId, 'Close me later');
+    const listed = () => $(element, `sb-customer-panel .past [data-conversation="${conversationId}"]`)?.textContent ?? '';
+    await until(() => listed().includes('open'), 'listed open');
+    await agent.closeConversation(conversationId);
+    await until(() => listed().includes('closed'), 'listed closed once it closed');
+  });
+
   it("says an anonymous visitor is not verified: the chat is the address's only proof", async () => {
     const { conversationId } = await visitor('Just browsing');
     const element = await consoleFor();
