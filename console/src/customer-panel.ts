@@ -39,6 +39,8 @@ export class CustomerPanel extends ConsoleElement {
   /** A merge or an unmerge. */
   private readonly pending = new PendingAction(this);
   private asked: Address | '' = '';
+  /** Reads and changes of the customer so far: an answer older than the latest change shows nothing. */
+  private reads = 0;
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -71,20 +73,21 @@ export class CustomerPanel extends ConsoleElement {
       // A merge still running for the customer shown before holds nothing up here.
       this.pending.reset();
       void this.load(this.address);
-    } else if (this.client && this.address && changed.has('revision') && changed.get('revision') !== undefined) {
+    } else if (this.client && this.address && changed.has('revision') && changed.get('revision')) {
       void this.load(this.address, true);
     }
   }
 
   /** Reads the customer; `again`: the one shown, read afresh (its presence is followed already). */
   private async load(address: Address, again = false): Promise<void> {
+    const read = ++this.reads;
     // Any may be missing (a party the bridge never saw, a contact not made yet): show the others.
     const [party, contact, watched] = await Promise.allSettled([
       this.client.getParty(address),
       this.client.getContact({ address }),
       again ? Promise.reject(new Error('followed already')) : this.client.subscribePresence({ addresses: [address] }),
     ]);
-    if (address !== this.address) return;
+    if (address !== this.address || read !== this.reads) return;
     if (again && (party.status === 'rejected' || contact.status === 'rejected')) return; // what is shown stays
     this.loading = false;
     this.party = party.status === 'fulfilled' ? party.value : undefined;
@@ -102,6 +105,7 @@ export class CustomerPanel extends ConsoleElement {
       async () => {
         const changed = await work(contact);
         if (changed && this.contact === contact) {
+          this.reads++; // a read answered before this change is older than it
           this.contact = changed;
           this.done = done(changed);
         }

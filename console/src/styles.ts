@@ -73,6 +73,11 @@ const sheet = css`
   sb-console button {
     cursor: pointer;
   }
+  /* A button that does nothing now (Claim on a conversation someone has) reads as such. */
+  sb-console button:disabled {
+    cursor: not-allowed;
+    opacity: 0.55;
+  }
   sb-console button.primary {
     background: var(--accent);
     color: var(--accent-text);
