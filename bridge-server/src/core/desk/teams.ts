@@ -1,6 +1,6 @@
 import { type Address, parseAddress } from '@switchboard/protocol';
 import type { AgentConfig, TeamConfig } from '../../config.js';
-import { isSiteScoped, usableOnSite, withSite } from '../../networks/web/site-scope.js';
+import { isSiteScoped, usableOnSite, withSite, withoutSite } from '../../networks/web/site-scope.js';
 
 /**
  * Teams from the config, looked up by id and by member address. A web agent named in a team
@@ -82,5 +82,7 @@ export function agentLabel(teams: Pick<TeamDirectory, 'teamsOf'>, address: Addre
     .flatMap((team) => team.agents)
     .find((each) => each.addresses.includes(address));
   const name = agent?.name ?? agent?.id;
-  return name === undefined || parseAddress(name) !== null ? address : `${name} (${address})`;
+  // A web agent as its site writes it (`web:a_wendy`), not as the bridge keeps it (`web:a_wendy@shop`).
+  const shown = withoutSite(address);
+  return name === undefined || parseAddress(name) !== null ? shown : `${name} (${shown})`;
 }
