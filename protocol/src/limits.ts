@@ -20,6 +20,8 @@ export const LIMITS = {
   maxIdLength: 128,
   /** Longest address accepted in a payload. */
   maxAddressLength: 512,
+  /** Longest comment on a rating (`conversation:rate`), in Unicode code points. */
+  maxRatingCommentLength: 1000,
   /** Longest conversation `subject`, in Unicode code points (the bridge cuts longer ones). */
   maxSubjectLength: 300,
   /** Most past conversations a `Contact` lists. */

@@ -181,7 +181,7 @@ export const handshakeAuthSchema = z.object({
 export const conversationRateSchema = z.object({
   conversationId: id,
   rating: z.number().int('must be a whole number').min(1, 'must be 1 to 5').max(5, 'must be 1 to 5'),
-  comment: str().refine(atMostChars(1000), 'must be at most 1000 characters').optional(),
+  comment: str().refine(atMostChars(LIMITS.maxRatingCommentLength), `must be at most ${LIMITS.maxRatingCommentLength} characters`).optional(),
 });
 
 /** Addition: an agent command from the uniform API (`/list`, `/claim ID`, ...: docs/support-desk.md). */

@@ -700,10 +700,10 @@ export class ChatController implements ReactiveController {
     }
   }
 
-  /** The visitor's rating of the shown conversation, 1 to 5. */
-  async rate(rating: number): Promise<void> {
+  /** The visitor's rating of the shown conversation, 1 to 5, with their comment if any. */
+  async rate(rating: number, comment?: string): Promise<void> {
     if (!this.client || !this.conversation) return;
-    this.conversation = await this.client.rateConversation(this.conversation.id, rating);
+    this.conversation = await this.client.rateConversation(this.conversation.id, rating, comment);
     this.host.requestUpdate();
   }
 

@@ -253,6 +253,29 @@ export const styles = css`
     color: inherit;
     cursor: pointer;
   }
+  form.rating-comment {
+    display: grid;
+    gap: 6px;
+    margin: 0 0 8px;
+    font-size: 13px;
+  }
+  form.rating-comment textarea {
+    padding: 8px 10px;
+    border: 1px solid var(--sb-border);
+    border-radius: 8px;
+    background: var(--sb-bg);
+    resize: vertical;
+  }
+  form.rating-comment button {
+    justify-self: end;
+    min-height: 44px;
+    padding: 0 16px;
+    border: 1px solid var(--sb-border);
+    border-radius: 8px;
+    background: transparent;
+    color: inherit;
+    cursor: pointer;
+  }
   .typing {
     min-height: 20px;
     padding: 0 16px;

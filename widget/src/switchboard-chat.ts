@@ -113,6 +113,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     sendError: { state: true },
     profileGiven: { state: true },
     dropping: { state: true },
+    ratingNote: { state: true },
   };
 
   /** The site's public key, from the bridge's configuration. */
@@ -136,8 +137,12 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   sound = false;
   /** Shows new messages in the tab title while the tab is hidden. */
   notifyTitle = false;
-  /** Asks the visitor to rate a closed conversation (one question, 1 to 5). */
+  /** Asks the visitor to rate a closed conversation (one question, 1 to 5, and a comment if they like). */
   rating = false;
+  /** The comment on a rating being written. */
+  ratingNote = '';
+  /** Conversations whose rating got its comment (this page's): asked for no other. */
+  private readonly commented = new Set<string>();
   open = false;
   /** A user the website vouches for (see `identify`). */
   identity: WidgetIdentity | null = null;
@@ -692,7 +697,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
         ${
           chat.conversation?.state === 'closed'
             ? html`<p class="notice">${t.closed}</p>
-                ${this.renderRating(chat.conversation.rating, locale)}`
+                ${this.renderRating(chat.conversation.id, chat.conversation.rating, locale)}`
             : nothing
         }
         ${stage === 'offline-sent' ? html`<p class="notice" role="status">${this.repliesByEmail ? t.offlineThanks : t.offlineThanksLater}</p>` : nothing}
@@ -814,14 +819,48 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     </div>`;
   }
 
-  /** One question after closing: how was it, 1 to 5 (buttons in a labelled group). */
-  private renderRating(given: number | undefined, { t }: Locale) {
+  /**
+   * One question after closing: how was it, 1 to 5 (buttons in a labelled group). Once rated, a
+   * comment may follow (optional, as Chatwoot's and Intercom's ratings take one): sent with the
+   * rating again, which it then goes with.
+   */
+  private renderRating(conversationId: string, given: number | undefined, { t }: Locale) {
     if (!this.rating) return nothing;
-    if (given !== undefined) return html`<p class="notice" role="status">${t.rateThanks}</p>`;
+    if (given !== undefined) {
+      const thanks = html`<p class="notice" role="status">${t.rateThanks}</p>`;
+      if (this.commented.has(conversationId)) return thanks;
+      return html`${thanks}
+        <form class="rating-comment" part="rating-comment" @submit=${(event: SubmitEvent) => this.sendRatingNote(event, given)}>
+          <label for="rating-comment">${t.rateComment}</label>
+          <textarea
+            id="rating-comment"
+            rows="2"
+            maxlength=${LIMITS.maxRatingCommentLength}
+            .value=${this.ratingNote}
+            @input=${(event: InputEvent) => (this.ratingNote = (event.target as HTMLTextAreaElement).value)}
+          ></textarea>
+          <button type="submit" ?disabled=${this.ratingNote.trim() === ''}>${t.rateCommentSend}</button>
+        </form>`;
+    }
     return html`<div class="rating" part="rating" role="group" aria-label=${t.ratePrompt}>
       <p>${t.ratePrompt}</p>
       ${[1, 2, 3, 4, 5].map((n) => html`<button type="button" aria-label=${t.rateOption(n)} @click=${() => this.chat.rate(n).catch((error: SwitchboardError) => this.onError(error))}>${'★'.repeat(n)}</button>`)}
     </div>`;
+  }
+
+  /** Sends the comment on the rating given; the form goes once the bridge took it. */
+  private async sendRatingNote(event: SubmitEvent, rating: number): Promise<void> {
+    event.preventDefault();
+    const comment = this.ratingNote.trim();
+    const conversationId = this.chat.conversation?.id;
+    if (!comment || !conversationId) return;
+    try {
+      await this.chat.rate(rating, comment);
+      this.commented.add(conversationId);
+      this.ratingNote = '';
+    } catch (error) {
+      this.onError(error as SwitchboardError);
+    }
   }
 
   private renderPending(entry: OutboxEntry, locale: Locale) {

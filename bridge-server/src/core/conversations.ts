@@ -260,8 +260,11 @@ export class Conversations {
     const theirs = conversation.openedBy === actor.address || (actor.role === 'visitor' && conversation.participants.includes(actor.address));
     if (!theirs) throw forbidden('conversationId: only the visitor who opened a conversation rates it');
     const rated = await this.deps.store.rateConversation(conversation.id, payload.rating, payload.comment);
-    this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
-    this.deps.responseTimes?.rated(rated, payload.rating);
+    // A comment sent after the rating (the widget asks for one once rated) counts no second rating.
+    if (conversation.rating !== payload.rating) {
+      this.deps.metrics.ratings.inc({ team: rated.team ?? '', rating: String(payload.rating) });
+      this.deps.responseTimes?.rated(rated, payload.rating);
+    }
     this.deps.webhooks.emit('conversation.rated', rated.siteKey, {
       conversation: toWireConversation(rated),
       rating: payload.rating,

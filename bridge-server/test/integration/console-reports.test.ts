@@ -60,6 +60,8 @@ function reportsOn(engine: string, start: () => Promise<TestBridge>): void {
       const closed = await call(agent, 'conversation:close', { conversationId: visitor.conversationId });
       assert.ok(closed.ok);
       assert.ok((await call(visitor.socket, 'conversation:rate', { conversationId: visitor.conversationId, rating: 5 })).ok);
+      // The comment the widget asks for once rated: sent with the same rating, counted once.
+      assert.ok((await call(visitor.socket, 'conversation:rate', { conversationId: visitor.conversationId, rating: 5, comment: 'Quick and kind' })).ok);
       // A second conversation, still open and unanswered: counted, without response or resolution.
       const waiting = await openVisitor(t, { assignee: 'web:a_alice' });
       await sendText(waiting, 'Hello?');

@@ -44,6 +44,8 @@ export const ar: Catalogue = {
   ratePrompt: 'كيف كانت هذه المحادثة؟',
   rateOption: (n: number) => `${n} من 5`,
   rateThanks: 'شكرًا على رأيك!',
+  rateComment: 'هل تودّ إضافة شيء؟ (اختياري)',
+  rateCommentSend: 'إرسال',
   unread: (n) => `${n} رسائل غير مقروءة`,
   newMessageTitle: 'رسالة جديدة',
   errorTitle: 'المحادثة غير متاحة',

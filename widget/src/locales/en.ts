@@ -44,6 +44,8 @@ export const en = {
   ratePrompt: 'How was this conversation?',
   rateOption: (n: number) => `${n} out of 5`,
   rateThanks: 'Thanks for your feedback!',
+  rateComment: 'Anything to add? (optional)',
+  rateCommentSend: 'Send',
   unread: (n: number) => (n === 1 ? '1 unread message' : `${n} unread messages`),
   newMessageTitle: 'New message',
   errorTitle: 'Chat is unavailable',

@@ -45,6 +45,8 @@ export const fr: Catalogue = {
   ratePrompt: 'Comment s’est passée cette discussion ?',
   rateOption: (n: number) => `${n} sur 5`,
   rateThanks: 'Merci pour votre avis !',
+  rateComment: 'Quelque chose à ajouter ? (facultatif)',
+  rateCommentSend: 'Envoyer',
   unread: (n) => (n === 1 ? '1 message non lu' : `${n} messages non lus`),
   newMessageTitle: 'Nouveau message',
   errorTitle: 'La discussion est indisponible',

@@ -148,6 +148,25 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(shadow(element).textContent).to.include('Thanks for your feedback!');
     const seen = (await support.listConversations({})).find((c) => c.id === conversationId);
     expect(seen?.rating).to.equal(4);
+    // A comment may follow: sent with the rating, the form then goes.
+    const form = () => $(element, 'form.rating-comment');
+    expect(form()!.querySelector('label')!.textContent).to.equal('Anything to add? (optional)');
+    const send = form()!.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    expect(send.disabled).to.equal(true, 'nothing to send yet');
+    await expect(element).to.be.accessible();
+    const client = element.chat.client!;
+    const asked: unknown[][] = [];
+    const rateConversation = client.rateConversation.bind(client);
+    client.rateConversation = (...args) => (asked.push(args), rateConversation(...args));
+    const box = form()!.querySelector<HTMLTextAreaElement>('textarea')!;
+    box.value = 'Quick and kind, thank you';
+    box.dispatchEvent(new InputEvent('input', { bubbles: true }));
+    await element.updateComplete;
+    send.click();
+    await until(() => !form(), 'the comment form gone once sent');
+    expect(shadow(element).textContent).to.include('Thanks for your feedback!');
+    expect(element.chat.conversation?.rating).to.equal(4);
+    expect(asked).to.deep.equal([[conversationId, 4, 'Quick and kind, thank you']]);
   });
 
   it('resumes after a reload without duplicates', async () => {
