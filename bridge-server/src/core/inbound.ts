@@ -293,7 +293,8 @@ export class Inbound {
 
   private networkStatus(network: string, status: NetworkStatus): void {
     this.deps.metrics.networkUp.set({ network }, status.state === 'online' ? 1 : 0);
-    this.deps.logger.info({ network, ...status }, 'network status');
+    // Each attempt of a network that cannot connect goes through `connecting`: only where it ends is news.
+    this.deps.logger[status.state === 'connecting' ? 'debug' : 'info']({ network, ...status }, 'network status');
     const before = this.networkStates.get(network);
     this.networkStates.set(network, status.state);
     if (status.state !== 'online') return;
