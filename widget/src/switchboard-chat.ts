@@ -24,6 +24,7 @@ import { linkify } from './linkify.js';
 import { styles } from './styles.js';
 import { readableOn } from './colors.js';
 import { openKey } from './launcher.js';
+import { commentedOn, keepCommented } from './rating-comments.js';
 
 /** The pre-chat and offline forms' fields that can be wrong, in the order they are shown. */
 const DETAILS_FIELDS = ['email', 'message'] as const;
@@ -141,8 +142,6 @@ export class SwitchboardChat extends LitElement implements ChatHost {
   rating = false;
   /** The comment on a rating being written. */
   ratingNote = '';
-  /** Conversations whose rating got its comment (this page's): asked for no other. */
-  private readonly commented = new Set<string>();
   open = false;
   /** A user the website vouches for (see `identify`). */
   identity: WidgetIdentity | null = null;
@@ -828,7 +827,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     if (!this.rating) return nothing;
     if (given !== undefined) {
       const thanks = html`<p class="notice" role="status">${t.rateThanks}</p>`;
-      if (this.commented.has(conversationId)) return thanks;
+      if (commentedOn(this.siteKey, conversationId)) return thanks;
       return html`${thanks}
         <form class="rating-comment" part="rating-comment" @submit=${(event: SubmitEvent) => this.sendRatingNote(event, given)}>
           <label for="rating-comment">${t.rateComment}</label>
@@ -856,7 +855,7 @@ export class SwitchboardChat extends LitElement implements ChatHost {
     if (!comment || !conversationId) return;
     try {
       await this.chat.rate(rating, comment);
-      this.commented.add(conversationId);
+      keepCommented(this.siteKey, conversationId);
       this.ratingNote = '';
     } catch (error) {
       this.onError(error as SwitchboardError);

@@ -167,6 +167,13 @@ describe('<switchboard-chat> in Chromium against a real bridge', () => {
     expect(shadow(element).textContent).to.include('Thanks for your feedback!');
     expect(element.chat.conversation?.rating).to.equal(4);
     expect(asked).to.deep.equal([[conversationId, 4, 'Quick and kind, thank you']]);
+    // After a reload: the same conversation, its comment given, is not asked for again.
+    element.remove();
+    const again = await openWidget('rating');
+    await until(() => again.chat.conversation?.id === conversationId && again.chat.conversation.rating === 4, 'the rated conversation again');
+    await again.updateComplete;
+    expect(shadow(again).textContent).to.include('Thanks for your feedback!');
+    expect($(again, 'form.rating-comment')).to.equal(null);
   });
 
   it('resumes after a reload without duplicates', async () => {
