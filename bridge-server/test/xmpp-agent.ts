@@ -1,5 +1,6 @@
 /** A real XMPP client (@xmpp/client) acting as a support agent in the tests. */
 import { type Client, client, xml } from '@xmpp/client';
+import { decodeWholeCharacters } from '../src/networks/xmpp/whole-characters.js';
 
 type Stanza = ReturnType<typeof xml>;
 
@@ -32,6 +33,9 @@ export async function connectAgent(
   // after this one's available (it closes the old session once the socket is gone), is that
   // resource's, and leaves this one available.
   const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username, password, resource: `desk${++sessions}` });
+  // Read as the bridge reads its own streams: whole characters, and nothing after the stream's end
+  // (xmpp.js would throw from the socket's event, in the test's process).
+  decodeWholeCharacters(xmpp);
   const stanzas: Stanza[] = [];
   const waiters = new Set<() => void>();
   xmpp.on('error', () => undefined);

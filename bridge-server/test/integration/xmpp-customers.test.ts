@@ -474,8 +474,8 @@ describe('customers writing from XMPP to a team (component mode) against a real 
 
         const alice = await connect(t, agentAuth('alice'));
         const toAlice = next(alice.socket, 'conversation', (c) => c.participants.includes(HANK) && c.assignee === 'web:a_alice');
-        // A member listed by address is named by it (support-desk.md).
-        assert.equal(await ask(`/transfer ${ref} alice`), `#${ref} is now with ${ALICE}.`);
+        // A member listed by address is named by it, as its site writes it (support-desk.md).
+        assert.equal(await ask(`/transfer ${ref} alice`), `#${ref} is now with web:a_alice.`);
         await toAlice;
         await call(alice.socket, 'message:send', { conversationId: (await toAlice).id, clientId: 'a-9', text: 'It left our store today' });
         await hank.next((s) => isChatFrom(team)(s) && s.getChildText('body') === 'It left our store today');

@@ -10,7 +10,8 @@ import { StringDecoder } from 'node:string_decoder';
 /** What of xmpp.js's Connection the replacement uses. */
 interface Reading {
   socket?: unknown;
-  parser: { write(text: string): void };
+  /** Null once the stream ended (the server's `</stream:stream>`, a parse error) while the socket is still attached. */
+  parser: { write(text: string): void } | null;
   emit(event: string, ...args: unknown[]): unknown;
   _onData?: (data: Buffer | string) => void;
 }
@@ -22,6 +23,10 @@ export function decodeWholeCharacters(entity: object): void {
   const decoders = new WeakMap<object, StringDecoder>();
   // Bound to the entity when a socket is attached (`_attachSocket`), so set before `connect`.
   reading._onData = function (this: Reading, data: Buffer | string) {
+    // What comes after the stream's end, before the socket closes, has nothing to read it: xmpp.js
+    // writes it to the detached parser (null), a TypeError thrown from the socket's event, which
+    // would take the whole process down.
+    if (this.parser === null) return;
     let text: string;
     if (typeof data === 'string' || typeof this.socket !== 'object' || this.socket === null) text = String(data);
     else {
