@@ -85,7 +85,7 @@ export class CustomerPanel extends ConsoleElement {
     const [party, contact, watched] = await Promise.allSettled([
       this.client.getParty(address),
       this.client.getContact({ address }),
-      again ? Promise.reject(new Error('followed already')) : this.client.subscribePresence({ addresses: [address] }),
+      again ? Promise.resolve(undefined) : this.client.subscribePresence({ addresses: [address] }),
     ]);
     if (address !== this.address || read !== this.reads) return;
     if (again && (party.status === 'rejected' || contact.status === 'rejected')) return; // what is shown stays
@@ -93,7 +93,7 @@ export class CustomerPanel extends ConsoleElement {
     this.party = party.status === 'fulfilled' ? party.value : undefined;
     this.contact = contact.status === 'fulfilled' ? contact.value : undefined;
     // A change that came while subscribing is newer than the answer.
-    if (watched.status === 'fulfilled') this.presence ??= watched.value.presences.find((presence) => presence.address === address);
+    if (watched.status === 'fulfilled' && watched.value) this.presence ??= watched.value.presences.find((presence) => presence.address === address);
   }
 
   /** Runs a merge or an unmerge; what it answers becomes the contact shown. */

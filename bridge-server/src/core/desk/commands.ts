@@ -60,8 +60,7 @@ export interface CommandDeps {
   presence: PresenceService;
   /** Stores a message from the agent in a conversation and delivers it (as if the agent wrote it). */
   sendAs(agent: Address, conversationId: string, text: string): Promise<Message | null>;
-  /** Closes a conversation and tells its parties. */
-  /** Closes a conversation; `by`: the agent who asked. */
+  /** Closes a conversation and tells its parties; `by`: the agent who asked. */
   close(conversationId: string, by: Address): Promise<void>;
   /** Moves a conversation to another agent, or to a team's queue. */
   /** `by`: who asked (told nothing of a conversation they moved away themselves). */

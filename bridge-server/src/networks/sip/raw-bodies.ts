@@ -45,6 +45,12 @@ export class RawBodies {
 
 const key = (callId: string, cseq: number) => `${cseq} ${callId}`;
 
+/** A frame's start line and headers as text (the whole frame when it has no blank line). */
+function headOf(frame: Buffer): string {
+  const end = frame.indexOf(HEADER_END);
+  return frame.subarray(0, end < 0 ? frame.length : end + HEADER_END.length).toString('utf8');
+}
+
 /** SIP.js' WebSocket handler, as the transport calls it for each frame. */
 interface FrameHandler {
   onWebSocketMessage(event: { data: unknown }, socket: unknown): void;
@@ -65,7 +71,8 @@ export function rawBodyTransport(bodies: RawBodies, warningHost: string): typeof
         const { data } = event;
         const frame = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.isBuffer(data) ? data : undefined;
         if (frame) bodies.keep(frame);
-        const text = typeof data === 'string' ? data : frame?.toString('utf8');
+        // Only the head is read for the Content-Type: a file's body (MiBs) is not decoded twice.
+        const text = typeof data === 'string' ? data : frame && headOf(frame);
         const answer = text === undefined ? undefined : unreadableContentTypeAnswer(text, warningHost);
         if (answer === undefined) return read(event, socket);
         this.send(answer).catch(() => undefined); // the connection went: the sender's proxy answers
